@@ -1,0 +1,2 @@
+// Public surface of @nodeagent/cri-client.
+export {};

@@ -1,0 +1,2 @@
+// Public surface of @nodeagent/node-status.
+export {};

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: ['packages/*', 'apps/*'],
+    // Two cores: real-component suites (containerd, the IPVS VM) must not all start at once.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
