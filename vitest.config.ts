@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*'],
+    projects: ['packages/*', 'apps/*', 'tools'],
     // Two cores: real-component suites (containerd, the IPVS VM) must not all start at once.
     maxWorkers: 2,
     reporters: ['default'],

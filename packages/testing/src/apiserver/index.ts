@@ -1,0 +1,2 @@
+// In-process Kubernetes API server and EndpointSlice controller: see README.md.
+export {};

@@ -1,0 +1,2 @@
+// Network-namespace helpers for tests: see README.md.
+export {};

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// `npm run bench`: runs every workspace's `bench` script in turn (they share two cores, so never
+// at once); each writes its JSON results to bench-results/<package>.json.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+mkdirSync(join(root, 'bench-results'), { recursive: true });
+const only = process.argv.slice(2);
+const dirs = ['packages', 'apps'].flatMap((group) =>
+  readdirSync(join(root, group)).map((dir) => join(root, group, dir)),
+);
+let failed = 0;
+for (const dir of dirs) {
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  if (!pkg.scripts?.bench) continue;
+  if (only.length > 0 && !only.some((name) => pkg.name.includes(name))) continue;
+  console.log(`\n=== bench ${pkg.name}`);
+  try {
+    execFileSync('npm', ['run', 'bench'], { cwd: dir, stdio: 'inherit' });
+  } catch {
+    failed++;
+    console.error(`bench ${pkg.name} failed`);
+  }
+}
+console.log(`\nresults in ${join(root, 'bench-results')}`);
+process.exit(failed > 0 ? 1 : 0);
