@@ -1,0 +1,33 @@
+/** Base class of every error this package throws: a stable `code` plus the offending field and value. */
+export class ProbeError extends Error {
+  constructor(
+    readonly code: string,
+    readonly field: string,
+    readonly value: unknown,
+    detail: string,
+  ) {
+    super(`${field}: ${detail} (got ${JSON.stringify(value) ?? String(value)})`);
+    this.name = new.target.name;
+  }
+}
+
+/** A probe spec that the API server would reject (wrong number of handlers, bad numbers, ...). */
+export class InvalidProbeError extends ProbeError {
+  constructor(field: string, value: unknown, detail: string) {
+    super('InvalidProbe', field, value, detail);
+  }
+}
+
+/** A named port (`httpGet.port: "http"`) that the container does not declare. */
+export class PortNotFoundError extends ProbeError {
+  constructor(field: string, value: unknown, detail: string) {
+    super('PortNotFound', field, value, detail);
+  }
+}
+
+/** Thrown by an exec executor when the command outlived its timeout; the probe reports Failure. */
+export class ExecTimeoutError extends ProbeError {
+  constructor(command: readonly string[], timeoutMs: number) {
+    super('ExecTimeout', 'exec.command', command, `command timed out after ${timeoutMs}ms`);
+  }
+}

@@ -1,0 +1,53 @@
+import { ExecTimeoutError } from './errors';
+import { limitOutput } from './limit-output';
+import type { ProbeRunOutcome } from './probe-types';
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string | Buffer;
+  stderr: string | Buffer;
+}
+
+/**
+ * Runs a command inside the container. The kubelet backs this with CRI ExecSync; it must never
+ * run a shell on the host. Throw `ExecTimeoutError` (or resolve late) when the timeout passes.
+ */
+export type ExecProbeExecutor = (command: string[], timeoutMs: number) => Promise<ExecResult>;
+
+/** Exit code 0 is Success, any other Failure; a timeout is a Failure; an executor error is Unknown. */
+export async function runExecProbe(
+  executor: ExecProbeExecutor,
+  command: string[],
+  timeoutMs: number,
+): Promise<ProbeRunOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    // A grace period so that an executor that enforces the timeout itself reports first.
+    timer = setTimeout(() => reject(new ExecTimeoutError(command, timeoutMs)), timeoutMs + 50);
+  });
+  try {
+    const res = await Promise.race([executor(command, timeoutMs), timeout]);
+    const output = limitOutput(Buffer.concat([toBuffer(res.stdout), toBuffer(res.stderr)]));
+    if (res.exitCode === 0) return { result: 'Success', output };
+    return { result: 'Failure', output: output || `command exited with code ${res.exitCode}` };
+  } catch (err) {
+    if (err instanceof ExecTimeoutError || (err as { code?: string })?.code === 'ETIMEDOUT') {
+      return {
+        result: 'Failure',
+        output: `command ${JSON.stringify(command)} timed out after ${timeoutMs}ms`,
+      };
+    }
+    return { result: 'Unknown', output: limitOutput(errorText(err)) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function toBuffer(v: string | Buffer | undefined): Buffer {
+  if (v == null) return Buffer.alloc(0);
+  return typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,64 @@
+import { Client, credentials, status as grpcStatus, Metadata, type ServiceError } from '@grpc/grpc-js';
+import {
+  decodeHealthCheckResponse,
+  encodeHealthCheckRequest,
+  HEALTH_CHECK_METHOD,
+  type ServingStatus,
+} from './grpc-health-codec';
+import { limitOutput } from './limit-output';
+import { DEFAULT_PROBE_USER_AGENT } from './probe-defaults';
+import type { ProbeRunOutcome } from './probe-types';
+import { hostPort } from './tcp-probe';
+
+export interface GrpcProbeRequest {
+  host: string;
+  port: number;
+  service: string;
+  timeoutMs: number;
+  userAgent?: string;
+}
+
+/**
+ * grpc.health.v1 Health/Check over plaintext, as the kubelet's gRPC prober does: SERVING is
+ * Success; any other status, an unimplemented service, a deadline or a dial error is Failure.
+ */
+export function runGrpcProbe(req: GrpcProbeRequest): Promise<ProbeRunOutcome> {
+  const target = hostPort(req.host, req.port);
+  const client = new Client(target, credentials.createInsecure(), {
+    'grpc.primary_user_agent': req.userAgent ?? DEFAULT_PROBE_USER_AGENT,
+    // A probe is one call: no retries, no lingering channel.
+    'grpc.enable_retries': 0,
+  });
+  const deadline = Date.now() + req.timeoutMs;
+  return new Promise<ProbeRunOutcome>((resolve) => {
+    client.makeUnaryRequest<{ service: string }, { status: ServingStatus }>(
+      HEALTH_CHECK_METHOD,
+      encodeHealthCheckRequest,
+      decodeHealthCheckResponse,
+      { service: req.service },
+      new Metadata(),
+      { deadline },
+      (err, res) => {
+        if (err) return resolve({ result: 'Failure', output: limitOutput(describeError(err, req, target)) });
+        if (res?.status === 'SERVING') return resolve({ result: 'Success', output: '' });
+        resolve({
+          result: 'Failure',
+          output: `service unhealthy (responded with "${res?.status ?? 'UNKNOWN'}")`,
+        });
+      },
+    );
+  }).finally(() => client.close());
+}
+
+function describeError(err: ServiceError, req: GrpcProbeRequest, target: string): string {
+  switch (err.code) {
+    case grpcStatus.UNIMPLEMENTED:
+      return `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${err.details}`;
+    case grpcStatus.DEADLINE_EXCEEDED:
+      return `timeout: health rpc did not complete within ${req.timeoutMs}ms`;
+    case grpcStatus.UNAVAILABLE:
+      return `failed to connect service "${target}" within ${req.timeoutMs}ms: ${err.details}`;
+    default:
+      return `error: health rpc probe failed: ${err.message}`;
+  }
+}

@@ -1,0 +1,115 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { errorText } from './exec-probe';
+import { LimitedBuffer } from './limit-output';
+import { DEFAULT_PROBE_USER_AGENT, MAX_HTTP_REDIRECTS } from './probe-defaults';
+import type { HTTPHeaderSpec, ProbeRunOutcome } from './probe-types';
+import { hostPort } from './tcp-probe';
+
+export interface HttpProbeRequest {
+  scheme: 'http' | 'https';
+  host: string;
+  port: number;
+  path: string;
+  headers: readonly HTTPHeaderSpec[];
+  timeoutMs: number;
+  userAgent?: string;
+}
+
+/**
+ * One HTTP GET with the kubelet's rules: status 200–399 is Success, redirects are followed only
+ * to the same host (a redirect elsewhere ends as Warning, which counts as success), the body is
+ * read up to 10 KiB, TLS certificates are not verified, and the timeout covers the whole chain.
+ */
+export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutcome> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), req.timeoutMs);
+  const first = new URL(`${req.scheme}://${hostPort(req.host, req.port)}`);
+  first.pathname = '';
+  let url = new URL(req.path, first);
+  try {
+    for (let hops = 0; ; hops++) {
+      const res = await get(url, req, controller.signal);
+      const body = await readBody(res, controller.signal);
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if (status >= 300 && status < 400 && location && isRedirect(status)) {
+        const next = new URL(location, url);
+        if (next.hostname !== first.hostname) {
+          return { result: 'Warning', output: `Probe terminated redirects, Response body: ${body}` };
+        }
+        if (hops + 1 > MAX_HTTP_REDIRECTS) {
+          return {
+            result: 'Failure',
+            output: `Get "${next.href}": stopped after ${MAX_HTTP_REDIRECTS} redirects`,
+          };
+        }
+        url = next;
+        continue;
+      }
+      if (status >= 200 && status < 400) return { result: 'Success', output: body };
+      return { result: 'Failure', output: `HTTP probe failed with statuscode: ${status}` };
+    }
+  } catch (err) {
+    if (controller.signal.aborted) {
+      return {
+        result: 'Failure',
+        output: `Get "${url.href}": probe timed out after ${req.timeoutMs}ms (timeoutSeconds exceeded)`,
+      };
+    }
+    return { result: 'Failure', output: `Get "${url.href}": ${errorText(err)}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+function get(url: URL, req: HttpProbeRequest, signal: AbortSignal): Promise<IncomingMessage> {
+  const headers: Record<string, string | string[]> = {};
+  let hostHeader: string | undefined;
+  for (const h of req.headers) {
+    const key = h.name.toLowerCase();
+    if (key === 'host') {
+      hostHeader = h.value;
+      continue;
+    }
+    const prev = headers[key];
+    headers[key] = prev === undefined ? h.value : [...(Array.isArray(prev) ? prev : [prev]), h.value];
+  }
+  headers['user-agent'] ??= req.userAgent ?? DEFAULT_PROBE_USER_AGENT;
+  headers['accept'] ??= '*/*';
+  if (hostHeader !== undefined) headers['host'] = hostHeader;
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const r = send(url, {
+      method: 'GET',
+      headers: { ...headers, connection: 'close' },
+      signal,
+      agent: false,
+      rejectUnauthorized: false,
+    });
+    r.once('response', resolve);
+    r.once('error', reject);
+    r.end();
+  });
+}
+
+function readBody(res: IncomingMessage, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const buf = new LimitedBuffer();
+    const done = () => {
+      res.destroy();
+      resolve(buf.toString());
+    };
+    res.on('data', (chunk: Buffer) => {
+      buf.push(chunk);
+      if (buf.full) done();
+    });
+    res.once('end', done);
+    res.once('error', (err) => (signal.aborted ? reject(err) : done()));
+    res.once('aborted', () => reject(new Error('response aborted')));
+  });
+}

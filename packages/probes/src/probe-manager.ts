@@ -1,0 +1,136 @@
+import type { Clock } from './clock';
+import { ConcurrencyLimiter } from './concurrency-limiter';
+import { InvalidProbeError } from './errors';
+import type { ExecProbeExecutor } from './exec-probe';
+import { type NormalizedProbe, normalizeProbe } from './normalize-probe';
+import type { ContainerPortSpec, ProbeRunOutcome, ProbeSpec, ProbeType } from './probe-types';
+import { type ContainerState, type ProbeRunEvent, ProbeWorker } from './probe-worker';
+import { ResultsManager } from './results-manager';
+import type { ProbeTarget } from './run-probe';
+
+/** The container fields probing needs, shaped like core/v1 `Container`. */
+export interface ProbedContainer {
+  name: string;
+  ports?: ContainerPortSpec[];
+  livenessProbe?: ProbeSpec;
+  readinessProbe?: ProbeSpec;
+  startupProbe?: ProbeSpec;
+}
+
+/** Container state as the caller knows it; `started` is derived from the startup probe if omitted. */
+export type ContainerStateInput = Omit<ContainerState, 'started'> & { started?: boolean };
+
+export interface ProbeManagerOptions {
+  /** Backs exec probes (the kubelet passes CRI ExecSync). */
+  executor?: ExecProbeExecutor;
+  /** At most this many probes run at once across all containers (default 100). */
+  maxConcurrentProbes?: number;
+  clock?: Clock;
+  random?: () => number;
+  userAgent?: string;
+  /** Replaces the network/exec probe (tests); defaults to the real probers. */
+  runProbe?: (probe: NormalizedProbe, target: ProbeTarget) => Promise<ProbeRunOutcome>;
+  /** Every probe run, for events and metrics. */
+  onRun?: (event: ProbeRunEvent) => void;
+}
+
+const PROBE_FIELDS: ReadonlyArray<[ProbeType, 'livenessProbe' | 'readinessProbe' | 'startupProbe']> = [
+  ['Startup', 'startupProbe'],
+  ['Liveness', 'livenessProbe'],
+  ['Readiness', 'readinessProbe'],
+];
+
+/**
+ * Runs all probes of all containers: one worker per container and probe type, results kept per
+ * probe type in `liveness`, `readiness` and `startup`, a shared bound on concurrent probes.
+ */
+export class ProbeManager {
+  readonly liveness = new ResultsManager('Liveness');
+  readonly readiness = new ResultsManager('Readiness');
+  readonly startup = new ResultsManager('Startup');
+  private readonly limiter: ConcurrencyLimiter;
+  private readonly workers = new Map<string, ProbeWorker[]>();
+
+  constructor(private readonly opts: ProbeManagerOptions = {}) {
+    this.limiter = new ConcurrencyLimiter(opts.maxConcurrentProbes ?? 100);
+  }
+
+  resultsFor(probeType: ProbeType): ResultsManager {
+    return probeType === 'Liveness'
+      ? this.liveness
+      : probeType === 'Readiness'
+        ? this.readiness
+        : this.startup;
+  }
+
+  /**
+   * Validates the container's probes (throwing `InvalidProbeError`/`PortNotFoundError` before
+   * anything starts) and starts a worker per probe. `getState` is polled once per period.
+   */
+  addContainer(
+    podUID: string,
+    podIP: string,
+    container: ProbedContainer,
+    getState: () => ContainerStateInput | undefined,
+  ): void {
+    const key = containerKey(podUID, container.name);
+    if (this.workers.has(key)) {
+      throw new InvalidProbeError('container.name', container.name, `already probed in pod ${podUID}`);
+    }
+    const probes = PROBE_FIELDS.flatMap(([type, field]) => {
+      const spec = container[field];
+      return spec ? [[type, normalizeProbe(spec, type, container.ports ?? [])] as const] : [];
+    });
+    const hasStartup = container.startupProbe != null;
+    const state = (): ContainerState | undefined => {
+      const s = getState();
+      if (!s) return undefined;
+      const started =
+        s.started ?? (s.running && (!hasStartup || this.startup.get(s.containerId) === 'Success'));
+      return { ...s, started };
+    };
+    const target: ProbeTarget = { podIP, exec: this.opts.executor, userAgent: this.opts.userAgent };
+    const workers = probes.map(
+      ([probeType, probe]) =>
+        new ProbeWorker({
+          podUID,
+          containerName: container.name,
+          probeType,
+          probe,
+          target,
+          results: this.resultsFor(probeType),
+          getState: state,
+          limiter: this.limiter,
+          clock: this.opts.clock,
+          random: this.opts.random,
+          runProbe: this.opts.runProbe,
+          onRun: this.opts.onRun,
+        }),
+    );
+    this.workers.set(key, workers);
+    for (const w of workers) w.start();
+  }
+
+  /** Stops the container's workers (container stopped or pod deleted) and drops its results. */
+  removeContainer(podUID: string, containerName: string): void {
+    const key = containerKey(podUID, containerName);
+    for (const w of this.workers.get(key) ?? []) w.stop();
+    this.workers.delete(key);
+  }
+
+  get containerCount(): number {
+    return this.workers.size;
+  }
+
+  /** Stops everything and waits for in-flight probes to settle. */
+  async close(): Promise<void> {
+    const all = [...this.workers.values()].flat();
+    this.workers.clear();
+    for (const w of all) w.stop();
+    await Promise.all(all.map((w) => w.idle()));
+  }
+}
+
+function containerKey(podUID: string, containerName: string): string {
+  return `${podUID}/${containerName}`;
+}

@@ -1,0 +1,174 @@
+import type { Clock } from './clock';
+import { systemClock } from './clock';
+import type { ConcurrencyLimiter } from './concurrency-limiter';
+import type { NormalizedProbe } from './normalize-probe';
+import type { ProbeResult, ProbeRunOutcome, ProbeType } from './probe-types';
+import type { ResultsManager } from './results-manager';
+import { type ProbeTarget, runProbe } from './run-probe';
+
+/** What the worker needs to know about the container each period (from the runtime / PLEG). */
+export interface ContainerState {
+  /** Runtime container ID; empty while the container does not exist yet. */
+  containerId: string;
+  running: boolean;
+  /** When the current instance started running (epoch ms). */
+  startedAt: number;
+  /** Container has passed its startup probe (or has none). */
+  started: boolean;
+}
+
+/** One probe run, reported whether or not it changed the stored result. */
+export interface ProbeRunEvent {
+  probeType: ProbeType;
+  podUID: string;
+  containerName: string;
+  containerId: string;
+  outcome: ProbeRunOutcome;
+  /** Consecutive identical results so far, including this one. */
+  resultRun: number;
+}
+
+export interface ProbeWorkerOptions {
+  podUID: string;
+  containerName: string;
+  probeType: ProbeType;
+  probe: NormalizedProbe;
+  target: ProbeTarget;
+  results: ResultsManager;
+  /** Current container state; undefined means "not known yet" and skips the period. */
+  getState: () => ContainerState | undefined;
+  limiter?: ConcurrencyLimiter;
+  clock?: Clock;
+  /** In [0, 1): fraction of the period to wait before the first run. */
+  random?: () => number;
+  runProbe?: (probe: NormalizedProbe, target: ProbeTarget) => Promise<ProbeRunOutcome>;
+  onRun?: (event: ProbeRunEvent) => void;
+}
+
+/** Readiness starts "not ready", liveness "alive", startup "unknown" — as the kubelet does. */
+export function initialResult(probeType: ProbeType): ProbeResult {
+  return probeType === 'Readiness' ? 'Failure' : probeType === 'Liveness' ? 'Success' : 'Unknown';
+}
+
+/**
+ * Periodically probes one container for one probe type, following the kubelet's worker: a
+ * jittered first run, then one run per period; initialDelaySeconds and the startup gate skip
+ * runs; a result is stored only after successThreshold/failureThreshold identical runs; after a
+ * liveness or startup failure the worker holds until the container is replaced.
+ */
+export class ProbeWorker {
+  private readonly clock: Clock;
+  private readonly periodMs: number;
+  private timer: unknown;
+  private stopped = false;
+  private anchor = 0;
+  private containerId = '';
+  private onHold = false;
+  private lastResult: ProbeResult | undefined;
+  private resultRun = 0;
+  private inFlight: Promise<void> | undefined;
+
+  constructor(private readonly opts: ProbeWorkerOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.periodMs = opts.probe.periodSeconds * 1000;
+  }
+
+  /** Starts probing after a random part of one period. */
+  start(): void {
+    const jitter = Math.floor((this.opts.random ?? Math.random)() * this.periodMs);
+    this.anchor = this.clock.now() + jitter;
+    this.timer = this.clock.setTimeout(() => this.tick(), jitter);
+  }
+
+  /** Stops probing and forgets the container's result. An in-flight run is discarded. */
+  stop(): void {
+    this.stopped = true;
+    this.clock.clearTimeout(this.timer);
+    if (this.containerId) this.opts.results.remove(this.containerId);
+  }
+
+  /** Resolves when the current run (if any) finished; for orderly shutdown and tests. */
+  async idle(): Promise<void> {
+    await this.inFlight;
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    this.inFlight = this.doProbe().finally(() => {
+      this.inFlight = undefined;
+      this.scheduleNext();
+    });
+  }
+
+  /** Next tick on the period grid from the first run, skipping ticks a slow probe overran. */
+  private scheduleNext(): void {
+    if (this.stopped) return;
+    const now = this.clock.now();
+    const elapsed = Math.max(0, now - this.anchor);
+    const next = this.anchor + (Math.floor(elapsed / this.periodMs) + 1) * this.periodMs;
+    this.timer = this.clock.setTimeout(() => this.tick(), next - now);
+  }
+
+  private async doProbe(): Promise<void> {
+    const { opts } = this;
+    const state = opts.getState();
+    if (!state?.containerId) return;
+    if (state.containerId !== this.containerId) {
+      // A new container instance: reset and resume probing.
+      if (this.containerId) opts.results.remove(this.containerId);
+      this.containerId = state.containerId;
+      opts.results.set(this.containerId, opts.podUID, initialResult(opts.probeType));
+      this.onHold = false;
+      this.lastResult = undefined;
+      this.resultRun = 0;
+    }
+    if (this.onHold) return;
+    if (!state.running) {
+      opts.results.set(this.containerId, opts.podUID, 'Failure', 'container is not running');
+      return;
+    }
+    if (this.clock.now() - state.startedAt < opts.probe.initialDelaySeconds * 1000) return;
+    if (state.started ? opts.probeType === 'Startup' : opts.probeType !== 'Startup') return;
+
+    const probeFn = opts.runProbe ?? runProbe;
+    const run = () => probeFn(opts.probe, opts.target);
+    const outcome = await (opts.limiter ? opts.limiter.run(run) : run());
+    // Stopped or replaced while the probe ran: the result belongs to nobody.
+    if (this.stopped || state.containerId !== this.containerId) return;
+    if (outcome.result === 'Unknown') {
+      // The prober itself failed (e.g. the executor errored): the kubelet throws such results away.
+      opts.onRun?.(this.event(outcome, 0));
+      return;
+    }
+    const result: ProbeResult = outcome.result === 'Failure' ? 'Failure' : 'Success';
+    if (this.lastResult === result) this.resultRun++;
+    else {
+      this.lastResult = result;
+      this.resultRun = 1;
+    }
+    opts.onRun?.(this.event(outcome, this.resultRun));
+    if (
+      (result === 'Failure' && this.resultRun < opts.probe.failureThreshold) ||
+      (result === 'Success' && this.resultRun < opts.probe.successThreshold)
+    ) {
+      return;
+    }
+    opts.results.set(this.containerId, opts.podUID, result, outcome.output);
+    if (opts.probeType !== 'Readiness' && result === 'Failure') {
+      // The container will be killed; hold until a new instance shows up.
+      this.onHold = true;
+      this.resultRun = 0;
+    }
+  }
+
+  private event(outcome: ProbeRunOutcome, resultRun: number): ProbeRunEvent {
+    return {
+      probeType: this.opts.probeType,
+      podUID: this.opts.podUID,
+      containerName: this.opts.containerName,
+      containerId: this.containerId,
+      outcome,
+      resultRun,
+    };
+  }
+}
