@@ -1,2 +1,38 @@
-// Network-namespace helpers for tests: see README.md.
-export {};
+// Network-namespace helpers for tests: see README.md, section "Network namespaces".
+export { InvalidNetnsNameError, NetnsCommandError } from './errors';
+export {
+  assertNoHostLeaks,
+  describeLeaks,
+  diffHostSnapshots,
+  HostLeakError,
+  type HostLeaks,
+  type HostSnapshot,
+  hasLeaks,
+  type LeakCheckOptions,
+  parseLinkNames,
+  parseRelevantMounts,
+  takeHostSnapshot,
+} from './host-snapshot';
+export {
+  assertIfName,
+  assertNetnsName,
+  creatorPidOf,
+  NETNS_PREFIX,
+  type UniqueNameOptions,
+  uniqueIfName,
+  uniqueNetnsName,
+} from './names';
+export {
+  type CreateNetnsOptions,
+  createNetns,
+  deleteNetns,
+  listNetns,
+  NETNS_RUN_DIR,
+  type Netns,
+  netnsExists,
+  openNetns,
+} from './netns';
+export { type CommandResult, type RunOptions, runCommand } from './run-command';
+export { cleanupStaleNetns, isProcessAlive, type StaleCleanupOptions } from './stale';
+export { addRoute, createVethPair, enableForwarding, type VethEnd, type VethPair } from './veth';
+export { NetnsScope, withNetns, withNetnsScope } from './with-netns';

@@ -1,0 +1,114 @@
+import { readFile } from 'node:fs/promises';
+import { listNetns, NETNS_RUN_DIR } from './netns';
+import { runCommand } from './run-command';
+
+/** What a test run could leave behind in the host: namespaces, host links, netns/overlay mounts. */
+export interface HostSnapshot {
+  netns: string[];
+  links: string[];
+  mounts: string[];
+}
+
+export interface HostLeaks extends HostSnapshot {}
+
+/** Parse `ip -o link` output into interface names ("veth1@if5" → "veth1"). */
+export function parseLinkNames(output: string): string[] {
+  const names: string[] = [];
+  for (const line of output.split('\n')) {
+    const match = /^\d+:\s+([^:@\s]+)/.exec(line);
+    if (match?.[1]) names.push(match[1]);
+  }
+  return names;
+}
+
+/**
+ * Mounts that belong to namespaces or container layers, as "<fstype> <mountpoint>", from
+ * /proc/self/mountinfo. The /run/netns directory's own mount is left out: `ip netns add` makes
+ * it once per boot and it is shared by everyone, so it is not a leak.
+ */
+export function parseRelevantMounts(mountinfo: string): string[] {
+  const mounts: string[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const separator = line.indexOf(' - ');
+    if (separator < 0) continue;
+    const mountPoint = line.slice(0, separator).split(' ')[4];
+    const fsType = line.slice(separator + 3).split(' ')[0];
+    if (!mountPoint || !fsType) continue;
+    const isNetns = fsType === 'nsfs' || mountPoint.startsWith(`${NETNS_RUN_DIR}/`);
+    if (isNetns || fsType === 'overlay') mounts.push(`${fsType} ${unescapeMountPath(mountPoint)}`);
+  }
+  return mounts;
+}
+
+// mountinfo escapes space, tab, newline and backslash as octal.
+function unescapeMountPath(path: string): string {
+  return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+}
+
+export async function takeHostSnapshot(): Promise<HostSnapshot> {
+  const [netns, linkOutput, mountinfo] = await Promise.all([
+    listNetns(),
+    runCommand('ip', ['-o', 'link', 'show']).then((result) => result.stdout),
+    readFile('/proc/self/mountinfo', 'utf8'),
+  ]);
+  return { netns, links: parseLinkNames(linkOutput), mounts: parseRelevantMounts(mountinfo) };
+}
+
+/** Everything present in `after` that was not in `before`. */
+export function diffHostSnapshots(before: HostSnapshot, after: HostSnapshot): HostLeaks {
+  const added = (a: string[], b: string[]) => {
+    const seen = new Set(a);
+    return b.filter((item) => !seen.has(item));
+  };
+  return {
+    netns: added(before.netns, after.netns),
+    links: added(before.links, after.links),
+    mounts: added(before.mounts, after.mounts),
+  };
+}
+
+export function hasLeaks(leaks: HostLeaks): boolean {
+  return leaks.netns.length + leaks.links.length + leaks.mounts.length > 0;
+}
+
+export function describeLeaks(leaks: HostLeaks): string {
+  const parts: string[] = [];
+  if (leaks.netns.length > 0) parts.push(`network namespaces: ${leaks.netns.join(', ')}`);
+  if (leaks.links.length > 0) parts.push(`host links: ${leaks.links.join(', ')}`);
+  if (leaks.mounts.length > 0) parts.push(`mounts: ${leaks.mounts.join(', ')}`);
+  return parts.join('; ');
+}
+
+/** A test run left namespaces, host links or mounts behind. */
+export class HostLeakError extends Error {
+  readonly code = 'HOST_RESOURCES_LEAKED';
+  constructor(readonly leaks: HostLeaks) {
+    super(`the test run left behind ${describeLeaks(leaks)}`);
+    this.name = 'HostLeakError';
+  }
+}
+
+export interface LeakCheckOptions {
+  /** How long to wait for asynchronous kernel cleanup (veth teardown) to settle (default 3 s). */
+  settleMs?: number;
+  snapshot?: () => Promise<HostSnapshot>;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Compare the host against `before`, re-checking for a short while (deleting a namespace
+ * destroys its interfaces asynchronously), and throw HostLeakError naming what is left.
+ */
+export async function assertNoHostLeaks(before: HostSnapshot, options: LeakCheckOptions = {}): Promise<void> {
+  const snapshot = options.snapshot ?? takeHostSnapshot;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const deadline = options.settleMs ?? 3000;
+  let waited = 0;
+  for (;;) {
+    const leaks = diffHostSnapshots(before, await snapshot());
+    if (!hasLeaks(leaks)) return;
+    if (waited >= deadline) throw new HostLeakError(leaks);
+    await sleep(200);
+    waited += 200;
+  }
+}

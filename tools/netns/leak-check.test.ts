@@ -1,0 +1,48 @@
+import { createNetns, HostLeakError, type Netns } from '@nodeagent/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import defaultSetup, { createLeakCheck } from './leak-check';
+
+// Real kernel: the check runs against namespaces this test makes and removes. Other test files
+// may create namespaces at the same moment, so each case only looks at its own purpose tag.
+describe('leak-check globalSetup', () => {
+  let leftover: Netns | undefined;
+  afterEach(async () => {
+    await leftover?.delete();
+    leftover = undefined;
+  });
+
+  it('is a globalSetup function returning a teardown', () => {
+    expect(typeof defaultSetup).toBe('function');
+  });
+
+  it('passes when a run cleans up after itself', async () => {
+    const teardown = await createLeakCheck({ include: (item) => item.includes('na-leak-ok-') })();
+    const netns = await createNetns({ purpose: 'leak-ok' });
+    await netns.delete();
+    await expect(teardown()).resolves.toBeUndefined();
+  });
+
+  it('throws naming a namespace (and its mount) that a run left behind', async () => {
+    const teardown = await createLeakCheck({
+      include: (item) => item.includes('na-leak-left-'),
+      settleMs: 400,
+    })();
+    leftover = await createNetns({ purpose: 'leak-left' });
+    const error = await teardown().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HostLeakError);
+    const leaks = (error as HostLeakError).leaks;
+    expect(leaks.netns).toEqual([leftover.name]);
+    expect(leaks.mounts).toEqual([`nsfs /run/netns/${leftover.name}`]);
+    expect((error as Error).message).toContain(leftover.name);
+  });
+
+  it('only warns in warn mode', async () => {
+    const teardown = await createLeakCheck({
+      mode: 'warn',
+      include: (item) => item.includes('na-leak-warn-'),
+      settleMs: 0,
+    })();
+    leftover = await createNetns({ purpose: 'leak-warn' });
+    await expect(teardown()).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,51 @@
+// Vitest globalSetup: snapshot the host's namespaces, links and netns/overlay mounts before the
+// run and fail the run, naming each leftover, if tests left anything behind.
+// NODEAGENT_LEAK_CHECK=warn only prints the leaks (useful while others share the machine);
+// NODEAGENT_LEAK_CHECK=off disables the check.
+import {
+  assertNoHostLeaks,
+  HostLeakError,
+  type HostSnapshot,
+  type LeakCheckOptions,
+  takeHostSnapshot,
+} from '@nodeagent/testing';
+
+export interface LeakCheckSetupOptions extends LeakCheckOptions {
+  mode?: 'error' | 'warn' | 'off';
+  /** Only consider matching items (namespace names, link names, "<fstype> <mountpoint>"). */
+  include?: (item: string) => boolean;
+}
+
+/** Build a globalSetup-shaped function: snapshot now, return a teardown that checks. */
+export function createLeakCheck(options: LeakCheckSetupOptions = {}): () => Promise<() => Promise<void>> {
+  const include = options.include;
+  const snapshot = async (): Promise<HostSnapshot> => {
+    const taken = await (options.snapshot ?? takeHostSnapshot)();
+    if (!include) return taken;
+    return {
+      netns: taken.netns.filter(include),
+      links: taken.links.filter(include),
+      mounts: taken.mounts.filter(include),
+    };
+  };
+  return async function setup() {
+    const mode =
+      options.mode ?? (process.env.NODEAGENT_LEAK_CHECK as LeakCheckSetupOptions['mode']) ?? 'error';
+    if (mode === 'off') return async () => {};
+    const before = await snapshot();
+    return async function teardown() {
+      try {
+        await assertNoHostLeaks(before, { ...options, snapshot });
+      } catch (error) {
+        if (mode === 'warn' && error instanceof HostLeakError) {
+          console.warn(`leak-check: ${error.message}`);
+          return;
+        }
+        throw error;
+      }
+    };
+  };
+}
+
+/** The globalSetup entry: `test.globalSetup: ['tools/netns/leak-check.ts']`. */
+export default createLeakCheck();
