@@ -1,0 +1,43 @@
+/** Base class: every micro-VM failure carries a stable `code` for callers to branch on. */
+export class VmError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** No usable kernel, qemu or virtiofsd on this machine. */
+export class VmPrerequisiteError extends VmError {
+  constructor(
+    readonly what: string,
+    readonly value: string,
+    reason: string,
+  ) {
+    super('VM_PREREQUISITE', `${what} ${JSON.stringify(value)}: ${reason}`);
+  }
+}
+
+/** The VM stopped without the command reporting an exit code (boot failure, kernel panic, crash). */
+export class VmBootError extends VmError {
+  constructor(
+    reason: string,
+    readonly consoleTail: string,
+  ) {
+    super('VM_BOOT', `${reason}\n--- VM console (tail) ---\n${consoleTail}`);
+  }
+}
+
+/** The command did not finish within `timeoutMs`; the VM was killed. Partial output is attached. */
+export class VmTimeoutError extends VmError {
+  constructor(
+    readonly timeoutMs: number,
+    readonly stdout: string,
+    readonly stderr: string,
+    readonly consoleTail: string,
+  ) {
+    super('VM_TIMEOUT', `command did not finish within ${timeoutMs} ms; VM killed`);
+  }
+}

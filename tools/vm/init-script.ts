@@ -1,0 +1,29 @@
+/**
+ * The initramfs `/init` (busybox sh). It loads the virtio-mmio + virtiofs + overlay modules, mounts
+ * the host's root (read-only, tag `root`), gives the guest writable /tmp, /run and /var, mounts the
+ * per-run I/O share (tag `io`) at /run/vmio and switch_roots into the host's root to run
+ * /run/vmio/run.sh with the host's own /bin/sh.
+ */
+export function initScript(modules: readonly string[]): string {
+  return `#!/bin/busybox sh
+/bin/busybox mkdir -p /sbin /usr/bin /usr/sbin
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+fail() { echo "vm-init: $*"; echo b > /proc/sysrq-trigger; }
+for m in ${modules.join(' ')}; do insmod /mods/$m.ko || fail "insmod $m"; done
+mount -t virtiofs -o ro root /newroot || fail "cannot mount the shared root"
+mount -t tmpfs -o mode=1777 tmp /newroot/tmp
+mount -t tmpfs -o mode=755 run /newroot/run
+mkdir -p /newroot/run/vmio /newroot/run/var-overlay
+mount -t tmpfs var-overlay /newroot/run/var-overlay
+mkdir -p /newroot/run/var-overlay/upper /newroot/run/var-overlay/work
+mount -t overlay -o lowerdir=/newroot/var,upperdir=/newroot/run/var-overlay/upper,workdir=/newroot/run/var-overlay/work var /newroot/var || fail "cannot mount /var overlay"
+mount -t virtiofs io /newroot/run/vmio || fail "cannot mount the io share"
+mount --move /proc /newroot/proc
+mount --move /sys /newroot/sys
+mount --move /dev /newroot/dev
+exec switch_root /newroot /bin/sh /run/vmio/run.sh
+`;
+}

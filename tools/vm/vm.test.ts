@@ -1,0 +1,78 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { hostTscKhz } from './kernel';
+import { shellQuote } from './run-script';
+import { runInVm, VmTimeoutError } from './vm';
+
+function leftovers(): { dirs: string[]; processes: string[] } {
+  const dirs = readdirSync(tmpdir()).filter((d) => d.startsWith(`na-vm-${process.pid}-`));
+  const ps = execFileSync('ps', ['-eo', 'ppid=,args='], { encoding: 'utf8' });
+  const processes = ps
+    .split('\n')
+    .filter((l) => l.trim().startsWith(`${process.pid} `) && /qemu-system|virtiofsd|unshare/.test(l));
+  return { dirs, processes };
+}
+
+describe('helpers', () => {
+  it('quotes arguments so the guest shell passes them verbatim', () => {
+    const tricky = `it's "$HOME" \`x\` \\ ;`;
+    const out = execFileSync('sh', ['-c', `printf %s ${shellQuote(tricky)}`], { encoding: 'utf8' });
+    expect(out).toBe(tricky);
+  });
+
+  it('reads the TSC frequency from cpuinfo', () => {
+    expect(hostTscKhz('processor\t: 0\ncpu MHz\t\t: 2596.138\n')).toBe(2596138);
+    expect(() => hostTscKhz('processor: 0\n')).toThrow(/cpu MHz/);
+  });
+});
+
+describe('runInVm (boots the cloud kernel under qemu)', () => {
+  it('runs a command, streams its output, propagates the exit code and loads ip_vs', async () => {
+    const chunks: string[] = [];
+    const script = [
+      'echo first',
+      'sleep 1',
+      'echo "cwd=$(pwd) marker=$MARKER" ',
+      'echo to-stderr >&2',
+      'touch /tmp/w && echo tmp-writable',
+      'touch /var/w && echo var-writable',
+      'touch /usr/w 2>/dev/null || echo root-read-only',
+      'modprobe ip_vs && grep -c ^ip_vs /proc/modules >/dev/null && echo ip_vs-loaded',
+      'ipvsadm -Ln | head -1',
+      'exit 7',
+    ].join('\n');
+    const result = await runInVm({
+      command: 'sh',
+      args: ['-c', script],
+      cwd: '/usr',
+      env: { MARKER: "a b'c" },
+      timeoutMs: 90_000,
+      onStdout: (c) => chunks.push(c.toString()),
+    });
+    expect(result.exitCode).toBe(7);
+    expect(result.stdout).toContain("cwd=/usr marker=a b'c");
+    expect(result.stdout).toContain('tmp-writable\nvar-writable\nroot-read-only\nip_vs-loaded\n');
+    expect(result.stdout).toMatch(/IP Virtual Server version \d+\.\d+\.\d+/);
+    expect(result.stderr).toBe('to-stderr\n');
+    // Streamed: the line before the `sleep` arrived in a chunk of its own.
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks[0]).toBe('first\n');
+    expect(chunks.join('')).toBe(result.stdout);
+    expect(leftovers()).toEqual({ dirs: [], processes: [] });
+  }, 120_000);
+
+  it('kills the VM on timeout and cleans up', async () => {
+    const err = await runInVm({
+      command: 'sh',
+      args: ['-c', 'echo started; sleep 600'],
+      cwd: '/',
+      timeoutMs: 10_000,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VmTimeoutError);
+    expect((err as VmTimeoutError).code).toBe('VM_TIMEOUT');
+    expect((err as VmTimeoutError).stdout).toBe('started\n');
+    expect(leftovers()).toEqual({ dirs: [], processes: [] });
+  }, 60_000);
+});

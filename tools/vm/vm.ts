@@ -1,0 +1,254 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VmBootError, VmPrerequisiteError, VmTimeoutError } from './errors';
+import { FileTail } from './file-tail';
+import { ensureInitramfs } from './initramfs';
+import { findGuestKernel, hardwareKvmAvailable, hostTscKhz } from './kernel';
+import { runScript } from './run-script';
+
+export { VmBootError, VmError, VmPrerequisiteError, VmTimeoutError } from './errors';
+
+export interface RunInVmOptions {
+  /** Program to run inside the guest (looked up on PATH there; the guest sees the host's root). */
+  command: string;
+  args?: readonly string[];
+  /** Working directory inside the guest; must exist on the host's root filesystem (not /tmp). Default: process.cwd(). */
+  cwd?: string;
+  /** Extra environment. PATH defaults to the host's PATH; HOME to /tmp. */
+  env?: Readonly<Record<string, string>>;
+  /** Kill the VM after this long (boot included). Default 180 000 ms. */
+  timeoutMs?: number;
+  /** Guest memory in MiB. Default 1024. */
+  memoryMb?: number;
+  /** Guest vCPUs. Default 1 (the host's cores are shared). */
+  cpus?: number;
+  /** Called with each chunk of the command's stdout/stderr as the guest writes it. */
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+}
+
+export interface VmResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Kernel console (boot messages); useful when something goes wrong. */
+  console: string;
+  durationMs: number;
+}
+
+const qemuBinary = 'qemu-system-x86_64';
+const virtiofsdBinary = '/usr/lib/qemu/virtiofsd';
+
+/** Children still alive, killed synchronously if this process exits before cleaning up. */
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): ChildProcess {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const c of liveChildren) c.kill('SIGKILL');
+    });
+  }
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+async function waitForFile(path: string, child: ChildProcess, what: string, logPath: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(path)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      throw new VmPrerequisiteError(what, path, `socket never appeared: ${readTail(logPath)}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function readTail(path: string, max = 4000): string {
+  try {
+    const text = readFileSync(path, 'utf8');
+    return text.length > max ? text.slice(-max) : text;
+  } catch {
+    return '';
+  }
+}
+
+function spawnLogged(cmd: string, args: string[], logPath: string): ChildProcess {
+  const fd = openSync(logPath, 'a');
+  try {
+    return track(spawn(cmd, args, { stdio: ['ignore', fd, fd] }));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Boots Debian's cloud kernel in qemu with the host's root shared read-only (virtiofs), runs
+ * `command` inside, streams its output back and returns its exit code. Everything the run creates
+ * (temp dir, sockets, qemu, virtiofsd, the private bind mount) is gone when the promise settles.
+ */
+export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
+  const started = Date.now();
+  const timeoutMs = options.timeoutMs ?? 180_000;
+  const memoryMb = options.memoryMb ?? 1024;
+  const cpus = options.cpus ?? 1;
+  if (!existsSync(virtiofsdBinary))
+    throw new VmPrerequisiteError('virtiofsd', virtiofsdBinary, 'missing (apt install qemu-system-x86)');
+  const kernel = findGuestKernel();
+  const initramfs = ensureInitramfs(kernel);
+
+  const work = mkdtempSync(join(tmpdir(), `na-vm-${process.pid}-${randomBytes(3).toString('hex')}-`));
+  const rootMount = join(work, 'rootfs');
+  const ioDir = join(work, 'io');
+  const consoleLog = join(work, 'console.log');
+  const daemonLog = join(work, 'virtiofsd.log');
+  mkdirSync(rootMount);
+  mkdirSync(ioDir);
+  writeFileSync(
+    join(ioDir, 'run.sh'),
+    runScript({
+      command: options.command,
+      args: options.args ?? [],
+      cwd: options.cwd ?? process.cwd(),
+      env: {
+        PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+        HOME: '/tmp',
+        ...options.env,
+      },
+    }),
+  );
+
+  const children: ChildProcess[] = [];
+  const stdout = new FileTail(join(ioDir, 'stdout'), options.onStdout);
+  const stderr = new FileTail(join(ioDir, 'stderr'), options.onStderr);
+  let poller: NodeJS.Timeout | undefined;
+  try {
+    // virtiofsd cannot export `/` itself; a read-only bind of `/` in a private mount namespace
+    // (which disappears with the daemon) is exported instead.
+    const rootSock = join(work, 'root.sock');
+    const ioSock = join(work, 'io.sock');
+    const rootFs = spawnLogged(
+      'unshare',
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        'mount --bind / "$1" && mount -o remount,bind,ro "$1" && exec "$2" --socket-path="$3" -o source="$1" -o cache=always',
+        'sh',
+        rootMount,
+        virtiofsdBinary,
+        rootSock,
+      ],
+      daemonLog,
+    );
+    children.push(rootFs);
+    const ioFs = spawnLogged(
+      virtiofsdBinary,
+      [`--socket-path=${ioSock}`, '-o', `source=${ioDir}`, '-o', 'cache=none'],
+      daemonLog,
+    );
+    children.push(ioFs);
+    await waitForFile(rootSock, rootFs, 'virtiofsd (root)', daemonLog);
+    await waitForFile(ioSock, ioFs, 'virtiofsd (io)', daemonLog);
+
+    const accel = hardwareKvmAvailable()
+      ? ['-accel', 'kvm', '-cpu', 'host']
+      : ['-accel', 'tcg,thread=multi', '-cpu', 'max'];
+    const append = [
+      'console=ttyS0',
+      'quiet',
+      'panic=-1',
+      `tsc_early_khz=${hostTscKhz()}`,
+      'rdinit=/init',
+    ].join(' ');
+    // biome-ignore format: one qemu option per line reads better
+    const qemuArgs = [
+      '-M', 'microvm,x-option-roms=off,isa-serial=on,rtc=on,memory-backend=mem',
+      ...accel,
+      '-m', `${memoryMb}M`, '-smp', String(cpus),
+      '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
+      // virtiofsd rejects legacy virtio devices.
+      '-global', 'virtio-mmio.force-legacy=false',
+      // vhost-user needs guest memory the daemons can map.
+      '-object', `memory-backend-memfd,id=mem,size=${memoryMb}M,share=on`,
+      '-chardev', `socket,id=rootfs,path=${rootSock}`, '-device', 'vhost-user-fs-device,chardev=rootfs,tag=root',
+      '-chardev', `socket,id=iofs,path=${ioSock}`, '-device', 'vhost-user-fs-device,chardev=iofs,tag=io',
+      '-serial', `file:${consoleLog}`,
+      '-kernel', kernel.image, '-initrd', initramfs, '-append', append,
+    ];
+    const qemu = spawnLogged(qemuBinary, qemuArgs, join(work, 'qemu.log'));
+    children.push(qemu);
+
+    poller = setInterval(() => {
+      stdout.poll();
+      stderr.poll();
+    }, 50);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      qemu.kill('SIGKILL');
+    }, timeoutMs);
+    await exited(qemu);
+    clearTimeout(timer);
+    clearInterval(poller);
+    stdout.poll();
+    stderr.poll();
+
+    const consoleText = readTail(consoleLog);
+    if (timedOut) throw new VmTimeoutError(timeoutMs, stdout.text(), stderr.text(), consoleText);
+    const exitFile = join(ioDir, 'exit');
+    if (!existsSync(exitFile)) {
+      const qemuLog = readTail(join(work, 'qemu.log'));
+      throw new VmBootError(
+        `VM stopped without an exit status (qemu exit ${qemu.exitCode}) ${qemuLog}`,
+        consoleText,
+      );
+    }
+    return {
+      exitCode: Number.parseInt(readFileSync(exitFile, 'utf8').trim(), 10),
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      console: consoleText,
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    if (poller) clearInterval(poller);
+    for (const child of children.reverse()) await stop(child);
+    // rmdir fails if the bind mount were somehow still visible here; never recurse into the host root.
+    try {
+      rmdirSync(rootMount);
+      rmSync(work, { recursive: true, force: true });
+    } catch {
+      // leave the dir rather than risk deleting through a mount
+    }
+  }
+}
