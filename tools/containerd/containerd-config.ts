@@ -1,0 +1,127 @@
+/** Everything that must be unique to one private containerd: all of it lives under `baseDir`. */
+export interface ContainerdPaths {
+  baseDir: string;
+  root: string;
+  state: string;
+  socketPath: string;
+  cniConfDir: string;
+  cniDataDir: string;
+  logFile: string;
+}
+
+export function containerdPaths(baseDir: string): ContainerdPaths {
+  return {
+    baseDir,
+    root: `${baseDir}/root`,
+    state: `${baseDir}/state`,
+    socketPath: `${baseDir}/containerd.sock`,
+    cniConfDir: `${baseDir}/cni/net.d`,
+    cniDataDir: `${baseDir}/cni/ipam`,
+    logFile: `${baseDir}/containerd.log`,
+  };
+}
+
+export interface ContainerdConfigInput {
+  paths: ContainerdPaths;
+  sandboxImage: string;
+  cniBinDir: string;
+  logLevel: string;
+}
+
+/**
+ * containerd 1.6 config (version 2). Notes on the non-default settings:
+ * - restrict_oom_score_adj: this machine refuses negative oom_score_adj, and the CRI plugin would
+ *   otherwise copy containerd's own (negative) score into containers.
+ * - netns_mounts_under_state_dir: pod network namespaces are bind-mounted under our state dir
+ *   instead of the host's /var/run/netns, so nothing leaks into `ip netns list`.
+ * - the opt plugin path and the ttrpc socket are moved under baseDir, so two instances never share
+ *   a file.
+ */
+export function renderContainerdConfig(c: ContainerdConfigInput): string {
+  const p = c.paths;
+  const q = (s: string) => JSON.stringify(s);
+  return `version = 2
+root = ${q(p.root)}
+state = ${q(p.state)}
+disabled_plugins = [
+  "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.tracing.processor.v1.otlp",
+]
+
+[grpc]
+  address = ${q(p.socketPath)}
+
+[ttrpc]
+  address = ${q(`${p.socketPath}.ttrpc`)}
+
+[debug]
+  level = ${q(c.logLevel)}
+
+[metrics]
+  address = ""
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = ${q(`${p.baseDir}/opt`)}
+
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = ${q(c.sandboxImage)}
+  restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  enable_selinux = false
+  max_container_log_line_size = 16384
+
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = ${q(c.cniBinDir)}
+    conf_dir = ${q(p.cniConfDir)}
+    max_conf_num = 1
+
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+`;
+}
+
+export interface CniConfigInput {
+  networkName: string;
+  bridgeName: string;
+  podSubnet: string;
+  dataDir: string;
+}
+
+/** A bridge + host-local network; the CRI plugin adds the loopback plugin itself. */
+export function renderCniConflist(c: CniConfigInput): string {
+  return JSON.stringify(
+    {
+      cniVersion: '0.4.0',
+      name: c.networkName,
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: c.bridgeName,
+          isGateway: true,
+          ipMasq: false,
+          hairpinMode: true,
+          ipam: {
+            type: 'host-local',
+            dataDir: c.dataDir,
+            ranges: [[{ subnet: c.podSubnet }]],
+            routes: [{ dst: '0.0.0.0/0' }],
+          },
+        },
+      ],
+    },
+    null,
+    2,
+  );
+}

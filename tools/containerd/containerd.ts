@@ -1,0 +1,256 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { buildImages, importImages, type LocalImages, PAUSE_IMAGE } from '../images/build-images';
+import { containerdPaths, renderCniConflist, renderContainerdConfig } from './containerd-config';
+import {
+  isAlive,
+  killQuietly,
+  netnsInodes,
+  pidsInNetns,
+  unmountAllUnder,
+  waitForExit,
+} from './process-sweep';
+
+const run = promisify(execFile);
+
+export interface StartContainerdOptions {
+  /** Build the local pause + busybox images and import them (default true). */
+  images?: boolean;
+  /** Pod CIDR for the CNI bridge; default a random 10.x.y.0/24. */
+  podSubnet?: string;
+  /** containerd log level (default "info"); the log is `<baseDir>/containerd.log`. */
+  logLevel?: string;
+  /** How long to wait for the socket to answer (default 20 s). */
+  startTimeoutMs?: number;
+  /** CNI plugin directory (default /usr/lib/cni, Debian's containernetworking-plugins). */
+  cniBinDir?: string;
+  /** Keep containerd running after this Node process exits (the CLI uses this). */
+  detached?: boolean;
+}
+
+/** What `stop()` needs; also written to `<baseDir>/instance.json` for the CLI's `stop`. */
+export interface ContainerdInstanceInfo {
+  /** gRPC target for CRI clients: `unix://<socketPath>`. */
+  endpoint: string;
+  socketPath: string;
+  /** Name of the network namespace containerd runs in (`ip netns` name). */
+  netns: string;
+  netnsPath: string;
+  /** Temp dir holding root, state, socket, CNI config and the log. */
+  baseDir: string;
+  root: string;
+  state: string;
+  logFile: string;
+  podSubnet: string;
+  pid: number;
+  /** Set when images were imported. */
+  images?: LocalImages;
+}
+
+export interface RunningContainerd extends ContainerdInstanceInfo {
+  /** Kill everything this containerd started, unmount, delete the netns and the temp dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export class ContainerdStartError extends Error {
+  readonly code = 'CONTAINERD_START_FAILED';
+  constructor(
+    message: string,
+    readonly logTail: string,
+  ) {
+    super(`${message}\n--- containerd log (tail) ---\n${logTail}`);
+    this.name = 'ContainerdStartError';
+  }
+}
+
+function randomToken(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+function randomPodSubnet(): string {
+  const b = randomBytes(2);
+  // 10.128.0.0/9: away from the usual 10.0-10.127 cluster ranges; unique per run with high odds.
+  return `10.${128 + ((b[0] ?? 0) % 120)}.${b[1] ?? 0}.0/24`;
+}
+
+async function tail(path: string, lines = 40): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function waitForSocket(info: ContainerdInstanceInfo, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = '';
+  while (Date.now() < deadline) {
+    if (!isAlive(info.pid))
+      throw new ContainerdStartError('containerd exited during start-up', await tail(info.logFile));
+    try {
+      await run('ctr', ['--address', info.socketPath, 'version'], { timeout: 5000 });
+      return;
+    } catch (e) {
+      lastError = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new ContainerdStartError(
+    `containerd did not answer within ${timeoutMs} ms: ${lastError}`,
+    await tail(info.logFile),
+  );
+}
+
+/**
+ * Start a private containerd (root, state, socket, CNI config and pod subnet all unique to this
+ * call) inside a fresh network namespace, and optionally import the local pause/busybox images.
+ * The CRI plugin's sandbox_image is the local pause image, so nothing is ever pulled.
+ */
+export async function startContainerd(opts: StartContainerdOptions = {}): Promise<RunningContainerd> {
+  const token = randomToken(4);
+  const netns = `na-ctrd-${process.pid}-${token}`;
+  const baseDir = await mkdtemp(join(tmpdir(), 'na-ctrd-'));
+  const paths = containerdPaths(baseDir);
+  const podSubnet = opts.podSubnet ?? randomPodSubnet();
+  const netnsPath = `/var/run/netns/${netns}`;
+
+  const info: ContainerdInstanceInfo = {
+    endpoint: `unix://${paths.socketPath}`,
+    socketPath: paths.socketPath,
+    netns,
+    netnsPath,
+    baseDir,
+    root: paths.root,
+    state: paths.state,
+    logFile: paths.logFile,
+    podSubnet,
+    pid: 0,
+  };
+
+  try {
+    await run('ip', ['netns', 'add', netns]);
+    await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+    await mkdir(paths.cniConfDir, { recursive: true });
+    await mkdir(paths.cniDataDir, { recursive: true });
+    await writeFile(
+      join(paths.cniConfDir, '10-nodeagent.conflist'),
+      renderCniConflist({
+        networkName: `nodeagent-${token}`,
+        bridgeName: `nabr${token.slice(0, 8)}`,
+        podSubnet,
+        dataDir: paths.cniDataDir,
+      }),
+    );
+    const configPath = join(baseDir, 'config.toml');
+    await writeFile(
+      configPath,
+      renderContainerdConfig({
+        paths,
+        sandboxImage: PAUSE_IMAGE,
+        cniBinDir: opts.cniBinDir ?? '/usr/lib/cni',
+        logLevel: opts.logLevel ?? 'info',
+      }),
+    );
+
+    // nsenter, not `ip netns exec`: the latter remounts /sys, which hides the cgroup mounts runc needs.
+    const logFd = openSync(paths.logFile, 'a');
+    const child = spawn('nsenter', [`--net=${netnsPath}`, 'containerd', '--config', configPath], {
+      stdio: ['ignore', logFd, logFd],
+      detached: opts.detached ?? false,
+    });
+    closeSync(logFd);
+    if (!child.pid) throw new ContainerdStartError('could not spawn containerd', await tail(paths.logFile));
+    info.pid = child.pid;
+    // Never keep the test process alive just for containerd; stop() ends it explicitly.
+    child.unref();
+
+    await waitForSocket(info, opts.startTimeoutMs ?? 20_000);
+
+    if (opts.images ?? true) {
+      const images = await buildImages();
+      await importImages(paths.socketPath, [images.pause, images.busybox]);
+      info.images = images;
+    }
+    await writeFile(join(baseDir, 'instance.json'), JSON.stringify(info, null, 2));
+  } catch (e) {
+    await stopContainerdInstance(info);
+    throw e;
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    ...info,
+    stop: () => {
+      stopped ??= stopContainerdInstance(info);
+      return stopped;
+    },
+  };
+}
+
+async function podNetnsPaths(state: string): Promise<string[]> {
+  const dir = join(state, 'io.containerd.grpc.v1.cri', 'netns');
+  const alt = join(state, 'netns');
+  const out: string[] = [];
+  for (const d of [dir, alt]) {
+    try {
+      for (const f of await readdir(d)) out.push(join(d, f));
+    } catch {
+      // none created
+    }
+  }
+  return out;
+}
+
+async function ctrTasks(socketPath: string): Promise<string[]> {
+  try {
+    const { stdout } = await run('ctr', ['--address', socketPath, '-n', 'k8s.io', 'tasks', 'ls', '-q'], {
+      timeout: 5000,
+    });
+    return stdout.split('\n').filter((l) => l.trim().length > 0);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Tear down a private containerd from its recorded info: kill its tasks, stop containerd, kill
+ * anything left in its namespaces (shims, containers), unmount what it mounted under its temp dir,
+ * and delete the netns and the temp dir. Safe to call on a half-started instance.
+ */
+export async function stopContainerdInstance(info: ContainerdInstanceInfo): Promise<void> {
+  if (info.pid && isAlive(info.pid)) {
+    // Let the shims reap their containers (and runc delete their cgroups) while containerd is up.
+    for (const id of await ctrTasks(info.socketPath)) {
+      await run('ctr', ['--address', info.socketPath, '-n', 'k8s.io', 'tasks', 'kill', '-s', 'SIGKILL', id], {
+        timeout: 5000,
+      }).catch(() => undefined);
+    }
+    for (const id of await ctrTasks(info.socketPath)) {
+      await run('ctr', ['--address', info.socketPath, '-n', 'k8s.io', 'tasks', 'delete', '--force', id], {
+        timeout: 5000,
+      }).catch(() => undefined);
+    }
+  }
+  const namespaces = await netnsInodes([info.netnsPath, ...(await podNetnsPaths(info.state))]);
+  if (info.pid) {
+    killQuietly(info.pid, 'SIGTERM');
+    if (!(await waitForExit([info.pid], 5000))) killQuietly(info.pid, 'SIGKILL');
+    await waitForExit([info.pid], 2000);
+  }
+  const leftovers = await pidsInNetns(namespaces);
+  for (const pid of leftovers) killQuietly(pid, 'SIGKILL');
+  await waitForExit(leftovers, 5000);
+  await unmountAllUnder(info.baseDir);
+  await run('ip', ['netns', 'delete', info.netns]).catch(() => undefined);
+  await rm(info.baseDir, { recursive: true, force: true }).catch(() => undefined);
+}
+
+/** Read `<baseDir>/instance.json` written by startContainerd. */
+export async function readInstanceInfo(baseDir: string): Promise<ContainerdInstanceInfo> {
+  return JSON.parse(await readFile(join(baseDir, 'instance.json'), 'utf8')) as ContainerdInstanceInfo;
+}
