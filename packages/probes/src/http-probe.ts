@@ -100,16 +100,21 @@ function get(url: URL, req: HttpProbeRequest, signal: AbortSignal): Promise<Inco
 function readBody(res: IncomingMessage, signal: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     const buf = new LimitedBuffer();
-    const done = () => {
+    let settled = false;
+    const finish = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      // Destroying the response after 10 KiB makes it emit 'aborted'/'error'; those are ignored now.
       res.destroy();
-      resolve(buf.toString());
+      if (err) reject(err);
+      else resolve(buf.toString());
     };
     res.on('data', (chunk: Buffer) => {
       buf.push(chunk);
-      if (buf.full) done();
+      if (buf.full) finish();
     });
-    res.once('end', done);
-    res.once('error', (err) => (signal.aborted ? reject(err) : done()));
-    res.once('aborted', () => reject(new Error('response aborted')));
+    res.once('end', () => finish());
+    res.once('error', (err) => finish(signal.aborted ? err : undefined));
+    res.once('aborted', () => finish(new Error('response aborted')));
   });
 }

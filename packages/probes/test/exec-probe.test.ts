@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type ExecProbeExecutor, ExecTimeoutError, MAX_PROBE_OUTPUT_BYTES, runExecProbe } from '../src/index';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('runExecProbe with an injected executor', () => {
+  it('passes the command and timeout through and treats exit 0 as Success', async () => {
+    const calls: Array<[string[], number]> = [];
+    const exec: ExecProbeExecutor = async (command, timeoutMs) => {
+      calls.push([command, timeoutMs]);
+      return { exitCode: 0, stdout: 'ok\n', stderr: '' };
+    };
+    expect(await runExecProbe(exec, ['cat', '/tmp/healthy'], 2000)).toEqual({
+      result: 'Success',
+      output: 'ok\n',
+    });
+    expect(calls).toEqual([[['cat', '/tmp/healthy'], 2000]]);
+  });
+
+  it('treats a non-zero exit as Failure with stdout and stderr', async () => {
+    const exec: ExecProbeExecutor = async () => ({ exitCode: 1, stdout: 'out ', stderr: Buffer.from('err') });
+    expect(await runExecProbe(exec, ['false'], 1000)).toEqual({ result: 'Failure', output: 'out err' });
+    const silent: ExecProbeExecutor = async () => ({ exitCode: 7, stdout: '', stderr: '' });
+    expect((await runExecProbe(silent, ['x'], 1000)).output).toContain('code 7');
+  });
+
+  it('reports an executor timeout as a Failure that says so', async () => {
+    const exec: ExecProbeExecutor = async (command, timeoutMs) => {
+      throw new ExecTimeoutError(command, timeoutMs);
+    };
+    const out = await runExecProbe(exec, ['sleep', '5'], 1000);
+    expect(out.result).toBe('Failure');
+    expect(out.output).toContain('timed out');
+  });
+
+  it('times out an executor that never answers', async () => {
+    vi.useFakeTimers();
+    const exec: ExecProbeExecutor = () => new Promise(() => {});
+    const pending = runExecProbe(exec, ['hang'], 1000);
+    await vi.advanceTimersByTimeAsync(1100);
+    const out = await pending;
+    expect(out).toEqual({ result: 'Failure', output: 'command ["hang"] timed out after 1000ms' });
+  });
+
+  it('reports other executor errors as Unknown', async () => {
+    const exec: ExecProbeExecutor = async () => {
+      throw new Error('container not found');
+    };
+    expect(await runExecProbe(exec, ['x'], 1000)).toEqual({
+      result: 'Unknown',
+      output: 'container not found',
+    });
+  });
+
+  it('truncates output to 10 KiB', async () => {
+    const exec: ExecProbeExecutor = async () => ({ exitCode: 0, stdout: 'y'.repeat(50_000), stderr: 'z' });
+    const out = await runExecProbe(exec, ['x'], 1000);
+    expect(out.output.length).toBe(MAX_PROBE_OUTPUT_BYTES);
+  });
+});

@@ -1,0 +1,149 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_PROBE_OUTPUT_BYTES, normalizeProbe, runHttpProbe, runProbe } from '../src/index';
+
+let server: Server;
+let port: number;
+let lastHeaders: IncomingHttpHeaders = {};
+const hits = new Map<string, number>();
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1);
+    lastHeaders = req.headers;
+    switch (url.pathname) {
+      case '/ok':
+        res.end('all good');
+        return;
+      case '/created':
+        res.writeHead(201).end();
+        return;
+      case '/not-modified':
+        res.writeHead(304).end();
+        return;
+      case '/missing':
+        res.writeHead(404).end('nope');
+        return;
+      case '/error':
+        res.writeHead(500).end();
+        return;
+      case '/big':
+        res.end('x'.repeat(MAX_PROBE_OUTPUT_BYTES * 3));
+        return;
+      case '/slow':
+        setTimeout(() => res.end('late'), 1500).unref();
+        return;
+      case '/redirect-same':
+        res.writeHead(302, { location: '/ok' }).end();
+        return;
+      case '/redirect-other-host':
+        // Same server, but named differently: the kubelet stops at a host change.
+        res.writeHead(301, { location: `http://localhost:${port}/ok` }).end('moved away');
+        return;
+      case '/redirect-to-error':
+        res.writeHead(307, { location: '/error' }).end();
+        return;
+      case '/loop':
+        res.writeHead(302, { location: '/loop' }).end();
+        return;
+      default:
+        res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const probe = (path: string, extra: Partial<Parameters<typeof runHttpProbe>[0]> = {}) =>
+  runHttpProbe({ scheme: 'http', host: '127.0.0.1', port, path, headers: [], timeoutMs: 1000, ...extra });
+
+describe('runHttpProbe against a loopback server', () => {
+  it('treats 2xx and 3xx as success and returns the body', async () => {
+    expect(await probe('/ok')).toEqual({ result: 'Success', output: 'all good' });
+    expect((await probe('/created')).result).toBe('Success');
+    expect((await probe('/not-modified')).result).toBe('Success');
+  });
+
+  it('treats 4xx and 5xx as failure with the status code in the message', async () => {
+    expect(await probe('/missing')).toEqual({
+      result: 'Failure',
+      output: 'HTTP probe failed with statuscode: 404',
+    });
+    expect((await probe('/error')).output).toContain('500');
+  });
+
+  it('sends the kubelet user agent, Accept */*, custom headers and a Host override', async () => {
+    await probe('/ok');
+    expect(lastHeaders['user-agent']).toMatch(/^kube-probe\/\d+\.\d+$/);
+    expect(lastHeaders.accept).toBe('*/*');
+    await probe('/ok', {
+      headers: [
+        { name: 'X-Custom', value: 'a' },
+        { name: 'Host', value: 'example.internal' },
+        { name: 'User-Agent', value: 'mine' },
+      ],
+    });
+    expect(lastHeaders['x-custom']).toBe('a');
+    expect(lastHeaders.host).toBe('example.internal');
+    expect(lastHeaders['user-agent']).toBe('mine');
+  });
+
+  it('follows redirects on the same host', async () => {
+    const before = hits.get('/ok') ?? 0;
+    expect(await probe('/redirect-same')).toEqual({ result: 'Success', output: 'all good' });
+    expect(hits.get('/ok')).toBe(before + 1);
+    expect((await probe('/redirect-to-error')).result).toBe('Failure');
+  });
+
+  it('stops at a redirect to another host with a Warning carrying the body', async () => {
+    const before = hits.get('/ok') ?? 0;
+    const out = await probe('/redirect-other-host');
+    expect(out.result).toBe('Warning');
+    expect(out.output).toBe('Probe terminated redirects, Response body: moved away');
+    expect(hits.get('/ok') ?? 0).toBe(before);
+  });
+
+  it('gives up after 10 redirects', async () => {
+    const before = hits.get('/loop') ?? 0;
+    const out = await probe('/loop');
+    expect(out.result).toBe('Failure');
+    expect(out.output).toContain('stopped after 10 redirects');
+    expect((hits.get('/loop') ?? 0) - before).toBe(11);
+  });
+
+  it('truncates the body to 10 KiB', async () => {
+    const out = await probe('/big');
+    expect(out.result).toBe('Success');
+    expect(out.output.length).toBe(MAX_PROBE_OUTPUT_BYTES);
+  });
+
+  it('reports a timeout as a failure that says so', async () => {
+    const out = await probe('/slow', { timeoutMs: 200 });
+    expect(out.result).toBe('Failure');
+    expect(out.output).toContain('timed out after 200ms');
+  });
+
+  it('reports connection refused as failure', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadPort = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const out = await probe('/ok', { port: deadPort });
+    expect(out.result).toBe('Failure');
+    expect(out.output).toContain('ECONNREFUSED');
+  });
+
+  it('runs through runProbe with the pod IP and a named port', async () => {
+    const spec = normalizeProbe({ httpGet: { port: 'web', path: 'ok' } }, 'Readiness', [
+      { name: 'web', containerPort: port },
+    ]);
+    expect(await runProbe(spec, { podIP: '127.0.0.1' })).toEqual({ result: 'Success', output: 'all good' });
+  });
+});
