@@ -97,7 +97,7 @@ describe('ProbeWorker cadence', () => {
           return { result: 'Success', output: '' };
         },
         calls,
-        push: () => {},
+        push: () => [],
       },
       running(),
     );
