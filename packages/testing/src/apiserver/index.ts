@@ -1,2 +1,10 @@
 // In-process Kubernetes API server and EndpointSlice controller: see README.md.
-export {};
+export { ApiError, type StatusCause, type StatusObject } from './api-error';
+export { type ApiServer, type ApiServerOptions, startApiServer } from './api-server';
+export type { FailNextOptions, FaultInjector } from './fault-injector';
+export type { KubeObject, ObjectMeta, WatchEventType } from './kube-object';
+export { kubeconfigYaml } from './kubeconfig';
+export { matchesLabels, matchesStructuredSelector, parseLabelSelector } from './label-selector';
+export type { ObjectStore, StoredEvent } from './object-store';
+export type { DeleteOptions, ResourceRegistry, WriteOptions } from './resource-registry';
+export { RESOURCE_TYPES, type ResourceType } from './resource-types';

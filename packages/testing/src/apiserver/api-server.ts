@@ -1,0 +1,452 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ApiError, badRequest, gone, methodNotAllowed } from './api-error';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery';
+import { FaultInjector } from './fault-injector';
+import { parseFieldSelector } from './field-selector';
+import type { KubeObject } from './kube-object';
+import { kubeConfigFor, writeKubeconfigFile } from './kubeconfig';
+import { parseLabelSelector } from './label-selector';
+import { ObjectStore } from './object-store';
+import { openApiV2, openApiV3Document, openApiV3Root } from './openapi';
+import { parseResourcePath, type ResourcePath } from './request-path';
+import { type DeleteOptions, ResourceRegistry, type WriteOptions } from './resource-registry';
+import { apiVersionOf, findResourceType, type ResourceType } from './resource-types';
+import { tableFor, wantsTable } from './table-output';
+import { WatchHub } from './watch-hub';
+
+export interface ApiServerOptions {
+  /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+  /** How many changes the watch history keeps; older resourceVersions get 410 Gone. Default 10000. */
+  historyWindow?: number;
+  /** Interval between BOOKMARK events on watches that allow them. Default 1000 ms. */
+  bookmarkIntervalMs?: number;
+  /** Server-side watch timeout when the client sends no timeoutSeconds. Default 1800 s. */
+  defaultWatchTimeoutSeconds?: number;
+  /** ClusterIP range. Default 10.96.0.0/12 (kube-apiserver's default). */
+  serviceCIDR?: string;
+  /** Clock for timestamps. */
+  now?: () => Date;
+}
+
+export interface ApiServer {
+  readonly url: string;
+  readonly port: number;
+  /** API semantics (create/update/patch/delete with validation), for direct use in tests. */
+  readonly registry: ResourceRegistry;
+  /** Raw storage with the global resourceVersion and watch history. */
+  readonly store: ObjectStore;
+  readonly faults: FaultInjector;
+  /** Number of open watch connections. */
+  readonly openWatches: number;
+  kubeConfig(): KubeConfig;
+  writeKubeconfig(path: string): void;
+  /** Look up a resource type by `apiVersion` + plural, e.g. ('v1', 'pods'). */
+  resource(apiVersion: string, plural: string): ResourceType;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 3 * 1024 * 1024;
+const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+const MAX_SNAPSHOTS = 64;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY)
+        reject(new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(
+      `the body of the request was in an unknown format: couldn't get version/kind; json parse error: ${(err as Error).message}`,
+    );
+  }
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown, warnings: string[] = []): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | string[]> = {
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(text)),
+  };
+  if (warnings.length > 0) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(code, headers);
+  res.end(text);
+}
+
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw badRequest(`invalid value for ${name}: ${v}`);
+  return n;
+}
+
+interface ListSnapshot {
+  rv: number;
+  items: KubeObject[];
+}
+
+/** Start an in-process Kubernetes API server on a loopback port. */
+export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
+  const now = options.now ?? (() => new Date());
+  const store = new ObjectStore(options.historyWindow ?? 10_000);
+  const registry = new ResourceRegistry(store, { now, serviceCIDR: options.serviceCIDR ?? '10.96.0.0/12' });
+  const watches = new WatchHub(store, options.bookmarkIntervalMs ?? 1000);
+  const faults = new FaultInjector({
+    dropAll: () => watches.dropAll(),
+    stallAll: () => watches.stallAll(),
+    compact: () => store.compact(),
+  });
+  const defaultWatchTimeout = options.defaultWatchTimeoutSeconds ?? 1800;
+  const snapshots = new Map<string, ListSnapshot>();
+
+  const nsType = findResourceType('', 'v1', 'namespaces') as ResourceType;
+  const saType = findResourceType('', 'v1', 'serviceaccounts') as ResourceType;
+  // Like the serviceaccount controller: every namespace gets a "default" service account.
+  store.subscribe((e) => {
+    if (e.resource === '/namespaces' && e.type === 'ADDED') {
+      const ns = e.object.metadata.name as string;
+      queueMicrotask(() => {
+        if (store.get('/namespaces', undefined, ns) && !registry.find(saType, ns, 'default')) {
+          registry.create(saType, ns, { metadata: { name: 'default' } });
+        }
+      });
+    }
+  });
+  for (const name of INITIAL_NAMESPACES) registry.create(nsType, undefined, { metadata: { name } });
+
+  let url = '';
+
+  function list(path: ResourcePath, q: URLSearchParams, accept: string, res: ServerResponse): void {
+    const { rt } = path;
+    const labels = parseLabelSelector(q.get('labelSelector'));
+    const fields = parseFieldSelector(q.get('fieldSelector'), rt);
+    const limit = intParam(q, 'limit');
+    const cont = q.get('continue');
+    let snap: ListSnapshot;
+    let offset = 0;
+    if (cont) {
+      let token: { id?: string; offset?: number };
+      try {
+        token = JSON.parse(Buffer.from(cont, 'base64url').toString('utf8'));
+      } catch {
+        throw badRequest('continue key is not valid: incorrect encoded start resourceVersion');
+      }
+      const found = snapshots.get(token.id ?? '');
+      if (!found || found.rv < store.oldestWatchableRevision) {
+        throw gone(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+        );
+      }
+      snap = found;
+      offset = token.offset ?? 0;
+    } else {
+      snap = { rv: store.resourceVersion, items: registry.list(rt, path.namespace, labels, fields) };
+    }
+    const end = limit ? Math.min(offset + limit, snap.items.length) : snap.items.length;
+    const items = snap.items.slice(offset, end);
+    const metadata: Record<string, unknown> = { resourceVersion: String(snap.rv) };
+    if (end < snap.items.length) {
+      let id = cont ? (JSON.parse(Buffer.from(cont, 'base64url').toString('utf8')) as { id: string }).id : '';
+      if (!id) {
+        id = randomBytes(8).toString('hex');
+        snapshots.set(id, snap);
+        // Bounded memory: drop the oldest snapshot (its continue token then gets 410).
+        if (snapshots.size > MAX_SNAPSHOTS) snapshots.delete(snapshots.keys().next().value as string);
+      }
+      metadata.continue = Buffer.from(JSON.stringify({ id, offset: end, rv: snap.rv })).toString('base64url');
+      metadata.remainingItemCount = snap.items.length - end;
+    }
+    if (wantsTable(accept)) {
+      sendJson(res, 200, tableFor(rt, items, metadata, now()));
+      return;
+    }
+    sendJson(res, 200, { kind: `${rt.kind}List`, apiVersion: apiVersionOf(rt), metadata, items });
+  }
+
+  async function handleResource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: ResourcePath,
+    q: URLSearchParams,
+  ): Promise<void> {
+    const method = req.method ?? 'GET';
+    const { rt, namespace, name, subresource } = path;
+    const accept = String(req.headers.accept ?? '');
+    const warnings: string[] = [];
+    const writeOpts: WriteOptions = { warnings };
+    const fv = q.get('fieldValidation');
+    if (fv === 'Strict' || fv === 'Warn' || fv === 'Ignore') writeOpts.fieldValidation = fv;
+    if (q.get('dryRun') === 'All') writeOpts.dryRun = true;
+    if (subresource && !rt.subresources.includes(subresource)) {
+      throw new ApiError(404, 'NotFound', `the server could not find the requested resource`);
+    }
+    if (name === undefined) {
+      if (method === 'GET') {
+        const watch = q.get('watch');
+        if (watch === 'true' || watch === '1') {
+          const wr = {
+            rt,
+            labels: parseLabelSelector(q.get('labelSelector')),
+            fields: parseFieldSelector(q.get('fieldSelector'), rt),
+            allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+            timeoutSeconds: intParam(q, 'timeoutSeconds') ?? defaultWatchTimeout,
+            ...(namespace !== undefined ? { namespace } : {}),
+            ...(q.get('resourceVersion') !== null
+              ? { resourceVersion: q.get('resourceVersion') as string }
+              : {}),
+          };
+          watches.serve(wr, res);
+          return;
+        }
+        list(path, q, accept, res);
+        return;
+      }
+      if (method === 'POST') {
+        const created = registry.create(rt, namespace, parseJson(await readBody(req)), writeOpts);
+        sendJson(res, 201, created, warnings);
+        return;
+      }
+      if (method === 'DELETE') {
+        const labels = parseLabelSelector(q.get('labelSelector'));
+        const fields = parseFieldSelector(q.get('fieldSelector'), rt);
+        const items = registry.list(rt, namespace, labels, fields);
+        const deleted = items.map((o) =>
+          registry.delete(rt, o.metadata.namespace, o.metadata.name as string, {}),
+        );
+        sendJson(res, 200, {
+          kind: `${rt.kind}List`,
+          apiVersion: apiVersionOf(rt),
+          metadata: { resourceVersion: String(store.resourceVersion) },
+          items: deleted,
+        });
+        return;
+      }
+      throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+    }
+
+    if (subresource === 'binding' || subresource === 'eviction' || subresource === 'token') {
+      if (method !== 'POST')
+        throw methodNotAllowed('the server does not allow this method on the requested resource');
+      const body = parseJson(await readBody(req));
+      if (subresource === 'token') {
+        sendJson(res, 201, registry.createToken(rt, namespace as string, name, body));
+        return;
+      }
+      if (subresource === 'binding') registry.bind(rt, namespace as string, name, body);
+      else {
+        const grace = (body as { deleteOptions?: { gracePeriodSeconds?: number } } | null)?.deleteOptions
+          ?.gracePeriodSeconds;
+        registry.delete(rt, namespace, name, grace === undefined ? {} : { gracePeriodSeconds: grace });
+      }
+      sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+      return;
+    }
+
+    switch (method) {
+      case 'GET': {
+        const watch = q.get('watch');
+        if (watch === 'true' || watch === '1') {
+          // Watching a single object by URL name (old style) is a watch with a name filter.
+          const wr = {
+            rt,
+            name,
+            labels: [],
+            fields: [],
+            allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+            timeoutSeconds: intParam(q, 'timeoutSeconds') ?? defaultWatchTimeout,
+            ...(namespace !== undefined ? { namespace } : {}),
+            ...(q.get('resourceVersion') !== null
+              ? { resourceVersion: q.get('resourceVersion') as string }
+              : {}),
+          };
+          watches.serve(wr, res);
+          return;
+        }
+        const obj = registry.get(rt, namespace, name);
+        if (wantsTable(accept))
+          sendJson(res, 200, tableFor(rt, [obj], { resourceVersion: obj.metadata.resourceVersion }, now()));
+        else sendJson(res, 200, obj);
+        return;
+      }
+      case 'PUT':
+        sendJson(
+          res,
+          200,
+          registry.update(rt, namespace, name, parseJson(await readBody(req)), subresource, writeOpts),
+          warnings,
+        );
+        return;
+      case 'PATCH': {
+        const type = String(req.headers['content-type'] ?? '');
+        const body = await readBody(req);
+        const existed = registry.find(rt, namespace, name) !== undefined;
+        const out = registry.patch(rt, namespace, name, type, body, subresource, writeOpts);
+        sendJson(res, existed ? 200 : 201, out, warnings);
+        return;
+      }
+      case 'DELETE': {
+        const text = await readBody(req);
+        const opts: DeleteOptions = {};
+        if (text.trim()) {
+          const body = parseJson(text) as {
+            gracePeriodSeconds?: number;
+            preconditions?: DeleteOptions['preconditions'];
+          };
+          if (body?.gracePeriodSeconds !== undefined) opts.gracePeriodSeconds = body.gracePeriodSeconds;
+          if (body?.preconditions) opts.preconditions = body.preconditions;
+        }
+        const g = intParam(q, 'gracePeriodSeconds');
+        if (g !== undefined) opts.gracePeriodSeconds = g;
+        if (writeOpts.dryRun) opts.dryRun = true;
+        const out = registry.delete(rt, namespace, name, opts);
+        if (rt.kind === 'Namespace' && !registry.find(rt, undefined, name)) cascadeNamespace(name);
+        // Graceful deletion answers 202-less 200 with the object; immediate deletion too.
+        sendJson(res, 200, out);
+        return;
+      }
+      default:
+        throw methodNotAllowed('the server does not allow this method on the requested resource');
+    }
+  }
+
+  /** Deleting a namespace deletes what it holds (the namespace controller's job). */
+  function cascadeNamespace(ns: string): void {
+    for (const r of ['pods', 'services', 'endpoints', 'configmaps', 'secrets', 'serviceaccounts', 'events']) {
+      const rt = findResourceType('', 'v1', r) as ResourceType;
+      for (const o of registry.list(rt, ns)) store.remove(`/${r}`, ns, o.metadata.name as string);
+    }
+    for (const [g, r] of [
+      ['discovery.k8s.io', 'endpointslices'],
+      ['coordination.k8s.io', 'leases'],
+    ] as const) {
+      const rt = findResourceType(g, 'v1', r) as ResourceType;
+      for (const o of registry.list(rt, ns)) store.remove(`${g}/${r}`, ns, o.metadata.name as string);
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const u = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    const p = u.pathname.replace(/\/+$/, '') || '/';
+    const failure = faults.takeFailure(method, p);
+    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+    if (failure) {
+      const reason =
+        failure.code === 429
+          ? 'TooManyRequests'
+          : failure.code === 503
+            ? 'ServiceUnavailable'
+            : 'InternalError';
+      const err = new ApiError(
+        failure.code,
+        reason,
+        `injected failure (${failure.code})`,
+        failure.retryAfterSeconds === undefined
+          ? undefined
+          : { retryAfterSeconds: failure.retryAfterSeconds },
+      );
+      if (failure.retryAfterSeconds !== undefined)
+        res.setHeader('Retry-After', String(failure.retryAfterSeconds));
+      sendJson(res, failure.code, err.toStatus());
+      return;
+    }
+    if (method === 'GET') {
+      const fixed = fixedEndpoint(p, u.searchParams);
+      if (fixed !== undefined) {
+        if (typeof fixed === 'string') {
+          res.writeHead(200, { 'Content-Type': 'text/plain' });
+          res.end(fixed);
+        } else sendJson(res, 200, fixed);
+        return;
+      }
+    }
+    const path = parseResourcePath(p);
+    if (path === undefined || path === 'unknown') {
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    }
+    await handleResource(req, res, path, u.searchParams);
+  }
+
+  function fixedEndpoint(p: string, q: URLSearchParams): unknown {
+    if (p === '/healthz' || p === '/livez' || p === '/readyz') return 'ok';
+    if (p === '/version') return SERVER_VERSION;
+    if (p === '/api') return apiVersions(url.replace(/^https?:\/\//, ''));
+    if (p === '/apis') return apiGroupList();
+    if (p === '/api/v1') return apiResourceList('', 'v1');
+    if (p === '/openapi/v2') return openApiV2();
+    if (p === '/openapi/v3') return openApiV3Root();
+    if (p.startsWith('/openapi/v3/')) return openApiV3Document(p.slice('/openapi/v3/'.length)) ?? undefined;
+    const m = /^\/apis\/([^/]+)(?:\/([^/]+))?$/.exec(p);
+    if (m) return m[2] ? apiResourceList(m[1] as string, m[2]) : apiGroup(m[1] as string);
+    void q;
+    return undefined;
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const apiErr =
+        err instanceof ApiError
+          ? err
+          : new ApiError(
+              500,
+              'InternalError',
+              `Internal error occurred: ${(err as Error)?.message ?? String(err)}`,
+            );
+      sendJson(res, apiErr.code, apiErr.toStatus());
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  url = `http://127.0.0.1:${port}`;
+
+  return {
+    url,
+    port,
+    registry,
+    store,
+    faults,
+    get openWatches() {
+      return watches.size;
+    },
+    kubeConfig: () => kubeConfigFor(url),
+    writeKubeconfig: (path: string) => writeKubeconfigFile(url, path),
+    resource(apiVersion: string, plural: string): ResourceType {
+      const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+      const rt = findResourceType(group as string, version as string, plural);
+      if (!rt) throw new ApiError(404, 'NotFound', `unknown resource ${apiVersion} ${plural}`);
+      return rt;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        watches.endAll();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

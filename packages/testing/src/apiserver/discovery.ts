@@ -1,0 +1,86 @@
+import { RESOURCE_TYPES, type ResourceType, VERBS } from './resource-types';
+
+/** Version the fake server reports; kubectl only warns on skew. */
+export const SERVER_VERSION = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0-nodeagent',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2024-12-11T00:00:00Z',
+  goVersion: 'go1.23.4',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+function groups(): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of RESOURCE_TYPES) {
+    if (!r.group) continue;
+    const versions = out.get(r.group) ?? [];
+    if (!versions.includes(r.version)) versions.push(r.version);
+    out.set(r.group, versions);
+  }
+  return out;
+}
+
+export function apiVersions(serverAddress: string) {
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
+}
+
+function groupObject(name: string, versions: string[]) {
+  const gv = versions.map((v) => ({ groupVersion: `${name}/${v}`, version: v }));
+  return { name, versions: gv, preferredVersion: gv[0] };
+}
+
+export function apiGroupList() {
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: [...groups()].map(([name, versions]) => groupObject(name, versions)),
+  };
+}
+
+export function apiGroup(name: string) {
+  const versions = groups().get(name);
+  return versions ? { kind: 'APIGroup', apiVersion: 'v1', ...groupObject(name, versions) } : undefined;
+}
+
+function resourceEntries(r: ResourceType) {
+  const main = {
+    name: r.plural,
+    singularName: r.singular,
+    namespaced: r.namespaced,
+    kind: r.kind,
+    verbs: VERBS,
+    ...(r.shortNames.length > 0 ? { shortNames: r.shortNames } : {}),
+  };
+  const subs = r.subresources.map((s) => {
+    const kind =
+      s === 'binding' ? 'Binding' : s === 'eviction' ? 'Eviction' : s === 'token' ? 'TokenRequest' : r.kind;
+    const group =
+      s === 'eviction'
+        ? { group: 'policy', version: 'v1' }
+        : s === 'token'
+          ? { group: 'authentication.k8s.io', version: 'v1' }
+          : {};
+    const verbs = s === 'status' ? ['get', 'patch', 'update'] : ['create'];
+    return { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, kind, verbs, ...group };
+  });
+  return [main, ...subs];
+}
+
+export function apiResourceList(group: string, version: string) {
+  const rs = RESOURCE_TYPES.filter((r) => r.group === group && r.version === version);
+  if (rs.length === 0) return undefined;
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group ? `${group}/${version}` : version,
+    resources: rs.flatMap(resourceEntries),
+  };
+}

@@ -1,0 +1,250 @@
+import { badRequest, invalid, type StatusCause } from './api-error';
+import type { KubeObject } from './kube-object';
+import { apiVersionOf, type ResourceType } from './resource-types';
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+const COMMON_TOP = ['apiVersion', 'kind', 'metadata'];
+/** Top-level fields per kind; anything else is an unknown field (strict decoding). */
+const TOP_FIELDS: Record<string, string[]> = {
+  Namespace: ['spec', 'status'],
+  Node: ['spec', 'status'],
+  Pod: ['spec', 'status'],
+  Service: ['spec', 'status'],
+  Endpoints: ['subsets'],
+  ConfigMap: ['data', 'binaryData', 'immutable'],
+  Secret: ['data', 'stringData', 'type', 'immutable'],
+  ServiceAccount: ['secrets', 'imagePullSecrets', 'automountServiceAccountToken'],
+  Event: [
+    'involvedObject',
+    'reason',
+    'message',
+    'source',
+    'firstTimestamp',
+    'lastTimestamp',
+    'count',
+    'type',
+    'eventTime',
+    'series',
+    'action',
+    'related',
+    'reportingComponent',
+    'reportingInstance',
+  ],
+  EndpointSlice: ['addressType', 'endpoints', 'ports'],
+  Lease: ['spec'],
+};
+
+const META_FIELDS = [
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+];
+
+const SPEC_FIELDS: Record<string, string[]> = {
+  Service: [
+    'ports',
+    'selector',
+    'clusterIP',
+    'clusterIPs',
+    'type',
+    'externalIPs',
+    'sessionAffinity',
+    'loadBalancerIP',
+    'loadBalancerSourceRanges',
+    'externalName',
+    'externalTrafficPolicy',
+    'healthCheckNodePort',
+    'publishNotReadyAddresses',
+    'sessionAffinityConfig',
+    'ipFamilies',
+    'ipFamilyPolicy',
+    'allocateLoadBalancerNodePorts',
+    'loadBalancerClass',
+    'internalTrafficPolicy',
+    'trafficDistribution',
+  ],
+  Lease: [
+    'holderIdentity',
+    'leaseDurationSeconds',
+    'acquireTime',
+    'renewTime',
+    'leaseTransitions',
+    'strategy',
+    'preferredHolder',
+  ],
+  Node: ['podCIDR', 'podCIDRs', 'providerID', 'unschedulable', 'taints', 'configSource', 'externalID'],
+};
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+/** Names of fields the schema does not know, as `strict decoding error` reports them. */
+export function unknownFields(obj: KubeObject): string[] {
+  const kind = obj.kind ?? '';
+  const out: string[] = [];
+  const top = TOP_FIELDS[kind];
+  if (top) for (const k of Object.keys(obj)) if (!COMMON_TOP.includes(k) && !top.includes(k)) out.push(k);
+  if (obj.metadata && typeof obj.metadata === 'object') {
+    for (const k of Object.keys(obj.metadata)) if (!META_FIELDS.includes(k)) out.push(`metadata.${k}`);
+  }
+  const spec = SPEC_FIELDS[kind];
+  if (spec && obj.spec && typeof obj.spec === 'object') {
+    for (const k of Object.keys(obj.spec as object)) if (!spec.includes(k)) out.push(`spec.${k}`);
+  }
+  return out;
+}
+
+/** Check the body is an object of the kind the URL addresses. */
+export function checkKind(body: unknown, rt: ResourceType): KubeObject {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw badRequest(`the body of the request was in an unknown format - expected a ${rt.kind} object`);
+  }
+  const obj = body as KubeObject;
+  const apiVersion = apiVersionOf(rt);
+  if (obj.kind !== undefined && obj.kind !== rt.kind) {
+    throw badRequest(
+      `${rt.kind} in version "${rt.version}" cannot be handled as a ${obj.kind}: kind mismatch`,
+    );
+  }
+  if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) {
+    throw badRequest(
+      `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersion})`,
+    );
+  }
+  if (obj.metadata !== undefined && (obj.metadata === null || typeof obj.metadata !== 'object')) {
+    throw badRequest(
+      `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: metadata must be an object`,
+    );
+  }
+  return { ...obj, apiVersion, kind: rt.kind, metadata: { ...(obj.metadata ?? {}) } };
+}
+
+function validName(rt: ResourceType, name: string): string | undefined {
+  if (rt.kind === 'Service') {
+    if (name.length > 63 || !DNS1035_LABEL.test(name)) {
+      return "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
+    }
+    return undefined;
+  }
+  if (rt.nameIsLabel) {
+    if (name.length > 63 || !DNS1123_LABEL.test(name)) {
+      return "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
+    }
+    return undefined;
+  }
+  if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
+    return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
+  }
+  return undefined;
+}
+
+function portCauses(ports: unknown, field: string, key: string): StatusCause[] {
+  const causes: StatusCause[] = [];
+  if (!Array.isArray(ports)) return causes;
+  ports.forEach((p, i) => {
+    const v = (p as Record<string, unknown>)?.[key];
+    if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 65535) {
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${JSON.stringify(v)}: must be between 1 and 65535, inclusive`,
+        field: `${field}[${i}].${key}`,
+      });
+    }
+  });
+  return causes;
+}
+
+/** Semantic validation (422 Invalid) of the fields the real server validates and agents rely on. */
+export function validateObject(rt: ResourceType, obj: KubeObject): void {
+  const causes: StatusCause[] = [];
+  const name = obj.metadata.name ?? '';
+  if (!name) {
+    causes.push({
+      reason: 'FieldValueRequired',
+      message: 'Required value: name or generateName is required',
+      field: 'metadata.name',
+    });
+  } else {
+    const problem = validName(rt, name);
+    if (problem)
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: "${name}": ${problem}`,
+        field: 'metadata.name',
+      });
+  }
+  for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) {
+    if (typeof v !== 'string' || v.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v)) {
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${JSON.stringify(v)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'`,
+        field: `metadata.labels`,
+      });
+    }
+    if (!/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k)) {
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.'`,
+        field: 'metadata.labels',
+      });
+    }
+  }
+  const spec = (obj.spec ?? {}) as Record<string, unknown>;
+  if (rt.kind === 'Pod') {
+    const containers = spec.containers;
+    if (!Array.isArray(containers) || containers.length === 0) {
+      causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.containers' });
+    } else {
+      containers.forEach((c, i) => {
+        const cc = (c ?? {}) as Record<string, unknown>;
+        if (typeof cc.name !== 'string' || !cc.name)
+          causes.push({
+            reason: 'FieldValueRequired',
+            message: 'Required value',
+            field: `spec.containers[${i}].name`,
+          });
+        if (typeof cc.image !== 'string' || !cc.image)
+          causes.push({
+            reason: 'FieldValueRequired',
+            message: 'Required value',
+            field: `spec.containers[${i}].image`,
+          });
+      });
+    }
+  }
+  if (rt.kind === 'Service' && spec.type !== 'ExternalName') {
+    causes.push(...portCauses(spec.ports, 'spec.ports', 'port'));
+    const type = spec.type ?? 'ClusterIP';
+    if (!['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'].includes(type as string)) {
+      causes.push({
+        reason: 'FieldValueNotSupported',
+        message: `Unsupported value: "${String(type)}": supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"`,
+        field: 'spec.type',
+      });
+    }
+  }
+  if (rt.kind === 'EndpointSlice') {
+    if (!['IPv4', 'IPv6', 'FQDN'].includes(obj.addressType as string)) {
+      causes.push({
+        reason: 'FieldValueNotSupported',
+        message: `Unsupported value: ${JSON.stringify(obj.addressType)}: supported values: "FQDN", "IPv4", "IPv6"`,
+        field: 'addressType',
+      });
+    }
+  }
+  if (causes.length > 0) throw invalid(rt.kind, rt.group, name, causes);
+}
