@@ -1,2 +1,74 @@
 // Public surface of @nodeagent/kube-proxy.
-export {};
+export { formatDuration, parseDuration } from './config/duration';
+export {
+  defaultKubeProxyConfiguration,
+  IPVS_SCHEDULERS,
+  isCidr,
+  KUBE_PROXY_CONFIG_API_VERSION,
+  KUBE_PROXY_CONFIG_KIND,
+  type KubeProxyConfiguration,
+  type KubeProxyConfigurationInput,
+  kubeProxyConfigurationSchema,
+  LOCAL_MODES,
+  type LocalMode,
+  loadKubeProxyConfiguration,
+  PROXY_MODES,
+  type ProxyMode,
+  parseKubeProxyConfiguration,
+  validateKubeProxyConfiguration,
+} from './config/kube-proxy-configuration';
+export { InvalidConfigurationError, InvalidFieldError, KubeProxyError } from './errors';
+export {
+  type CategorizedEndpoints,
+  categorizeEndpoints,
+  LABEL_HOSTNAME,
+  LABEL_TOPOLOGY_ZONE,
+} from './model/categorize-endpoints';
+export {
+  ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
+  type EndpointInfo,
+  endpointsFromSlice,
+  endpointsFromSlices,
+  LABEL_SERVICE_NAME,
+  lastChangeTriggerTime,
+  serviceOfSlice,
+} from './model/endpoint';
+export {
+  applyEndpointsChanges,
+  type EndpointsChange,
+  EndpointsChangeTracker,
+  type EndpointsCheckout,
+  type EndpointsMapUpdate,
+} from './model/endpoints-change-tracker';
+export { type IPFamily, ipFamilyOf, joinHostPort } from './model/ip-family';
+export { type ProxySnapshot, ProxyState, snapshotFromObjects } from './model/proxy-snapshot';
+export {
+  applyServiceChanges,
+  type ServiceChange,
+  ServiceChangeTracker,
+  type ServiceMapUpdate,
+} from './model/service-change-tracker';
+export {
+  DEFAULT_CLIENT_IP_TIMEOUT_SECONDS,
+  externallyAccessible,
+  type Protocol,
+  type ServicePort,
+  type ServicePortName,
+  servicePortKey,
+  servicePortsFromService,
+  shouldSkipService,
+  usesClusterEndpoints,
+  usesLocalEndpoints,
+} from './model/service-port';
+export {
+  BoundedFrequencyRunner,
+  type BoundedFrequencyRunnerOptions,
+} from './runtime/bounded-frequency-runner';
+export { type Clock, FakeClock, systemClock } from './runtime/clock';
+export { formatGoTime } from './runtime/go-time';
+export { HealthzServer, type HealthzServerOptions } from './runtime/healthz-server';
+export { splitHostPort } from './runtime/listen';
+export { KubeProxyMetrics } from './runtime/metrics';
+export { MetricsServer } from './runtime/metrics-server';
+export { type HealthStatus, ProxierHealth } from './runtime/proxier-health';
+export { ServiceHealthServer, type ServiceHealthServerOptions } from './runtime/service-health-server';

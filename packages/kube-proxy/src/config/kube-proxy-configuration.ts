@@ -1,0 +1,344 @@
+import { isIP } from 'node:net';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { InvalidConfigurationError, InvalidFieldError } from '../errors';
+import { parseDuration } from './duration';
+
+export const KUBE_PROXY_CONFIG_API_VERSION = 'kubeproxy.config.k8s.io/v1alpha1';
+export const KUBE_PROXY_CONFIG_KIND = 'KubeProxyConfiguration';
+
+/** Proxy modes a Linux kube-proxy accepts; '' means the platform default (iptables). */
+export const PROXY_MODES = ['', 'iptables', 'ipvs', 'nftables'] as const;
+export type ProxyMode = (typeof PROXY_MODES)[number];
+
+export const LOCAL_MODES = ['', 'ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix'] as const;
+export type LocalMode = (typeof LOCAL_MODES)[number];
+
+export const IPVS_SCHEDULERS = ['', 'rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'sh', 'dh', 'sed', 'nq', 'mh'];
+
+const duration = z.string();
+
+// Field names and defaults follow kubeproxy.config.k8s.io/v1alpha1 (SetDefaults_KubeProxyConfiguration).
+const clientConnectionSchema = z.strictObject({
+  kubeconfig: z.string().default(''),
+  acceptContentTypes: z.string().default(''),
+  contentType: z.string().default('application/vnd.kubernetes.protobuf'),
+  qps: z.number().default(5),
+  burst: z.number().int().default(10),
+});
+
+const iptablesSchema = z.strictObject({
+  masqueradeBit: z.number().int().nullable().default(14),
+  masqueradeAll: z.boolean().default(false),
+  localhostNodePorts: z.boolean().nullable().default(true),
+  syncPeriod: duration.default('30s'),
+  minSyncPeriod: duration.default('1s'),
+});
+
+const ipvsSchema = z.strictObject({
+  syncPeriod: duration.default('30s'),
+  minSyncPeriod: duration.default('0s'),
+  scheduler: z.string().default(''),
+  excludeCIDRs: z.array(z.string()).nullable().default([]),
+  strictARP: z.boolean().default(false),
+  tcpTimeout: duration.default('0s'),
+  tcpFinTimeout: duration.default('0s'),
+  udpTimeout: duration.default('0s'),
+});
+
+const nftablesSchema = z.strictObject({
+  masqueradeBit: z.number().int().nullable().default(14),
+  masqueradeAll: z.boolean().default(false),
+  syncPeriod: duration.default('30s'),
+  minSyncPeriod: duration.default('1s'),
+});
+
+const conntrackSchema = z.strictObject({
+  maxPerCore: z
+    .number()
+    .int()
+    .nullable()
+    .default(32 * 1024),
+  min: z
+    .number()
+    .int()
+    .nullable()
+    .default(128 * 1024),
+  tcpEstablishedTimeout: duration.nullable().default('24h0m0s'),
+  tcpCloseWaitTimeout: duration.nullable().default('1h0m0s'),
+  tcpBeLiberal: z.boolean().default(false),
+  udpTimeout: duration.default('0s'),
+  udpStreamTimeout: duration.default('0s'),
+});
+
+const detectLocalSchema = z.strictObject({
+  bridgeInterface: z.string().default(''),
+  interfaceNamePrefix: z.string().default(''),
+});
+
+export const kubeProxyConfigurationSchema = z.strictObject({
+  apiVersion: z.literal(KUBE_PROXY_CONFIG_API_VERSION).default(KUBE_PROXY_CONFIG_API_VERSION),
+  kind: z.literal(KUBE_PROXY_CONFIG_KIND).default(KUBE_PROXY_CONFIG_KIND),
+  featureGates: z.record(z.string(), z.boolean()).default({}),
+  clientConnection: clientConnectionSchema.prefault({}),
+  logging: z
+    .looseObject({ verbosity: z.number().int().min(0).default(0), format: z.string().default('text') })
+    .prefault({}),
+  hostnameOverride: z.string().default(''),
+  bindAddress: z.string().default('0.0.0.0'),
+  healthzBindAddress: z.string().default('0.0.0.0:10256'),
+  metricsBindAddress: z.string().default('127.0.0.1:10249'),
+  bindAddressHardFail: z.boolean().default(false),
+  enableProfiling: z.boolean().default(false),
+  showHiddenMetricsForVersion: z.string().default(''),
+  mode: z.string().default(''),
+  iptables: iptablesSchema.prefault({}),
+  ipvs: ipvsSchema.prefault({}),
+  nftables: nftablesSchema.prefault({}),
+  winkernel: z.looseObject({}).default({}),
+  detectLocalMode: z.string().default(''),
+  detectLocal: detectLocalSchema.prefault({}),
+  clusterCIDR: z.string().default(''),
+  nodePortAddresses: z.array(z.string()).nullable().default([]),
+  oomScoreAdj: z.number().int().nullable().default(-999),
+  conntrack: conntrackSchema.prefault({}),
+  configSyncPeriod: duration.default('15m0s'),
+  portRange: z.string().default(''),
+});
+
+/** The fully defaulted, validated configuration (durations stay Go duration strings, as in the file). */
+export type KubeProxyConfiguration = z.output<typeof kubeProxyConfigurationSchema>;
+/** What a configuration file may contain: every field optional. */
+export type KubeProxyConfigurationInput = z.input<typeof kubeProxyConfigurationSchema>;
+
+/** The upstream defaults. */
+export function defaultKubeProxyConfiguration(): KubeProxyConfiguration {
+  return kubeProxyConfigurationSchema.parse({});
+}
+
+/**
+ * Applies defaults to a decoded configuration object and validates it.
+ * Throws InvalidConfigurationError listing every bad field by path and value.
+ */
+export function parseKubeProxyConfiguration(input: unknown): KubeProxyConfiguration {
+  const result = kubeProxyConfigurationSchema.safeParse(input ?? {});
+  if (!result.success) {
+    throw new InvalidConfigurationError(
+      result.error.issues.map((issue) => {
+        const field = issue.path.map(String).join('.') || '(root)';
+        const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : undefined;
+        if (unknownKeys) {
+          const prefix = field === '(root)' ? '' : `${field}.`;
+          return new InvalidFieldError(`${prefix}${unknownKeys[0]}`, unknownKeys, 'unknown field');
+        }
+        return new InvalidFieldError(field, valueAt(input, issue.path), issue.message);
+      }),
+    );
+  }
+  const errors = validateKubeProxyConfiguration(result.data);
+  if (errors.length > 0) throw new InvalidConfigurationError(errors);
+  return result.data;
+}
+
+/** Parses a KubeProxyConfiguration YAML (or JSON) document. */
+export function loadKubeProxyConfiguration(text: string): KubeProxyConfiguration {
+  let decoded: unknown;
+  try {
+    decoded = parseYaml(text);
+  } catch (err) {
+    throw new InvalidConfigurationError([
+      new InvalidFieldError('(file)', text.slice(0, 80), `not YAML: ${(err as Error).message}`),
+    ]);
+  }
+  return parseKubeProxyConfiguration(decoded);
+}
+
+/** The semantic checks upstream's validation.go makes, returned rather than thrown. */
+export function validateKubeProxyConfiguration(c: KubeProxyConfiguration): InvalidFieldError[] {
+  const errs: InvalidFieldError[] = [];
+  const check = (ok: boolean, field: string, value: unknown, reason: string) => {
+    if (!ok) errs.push(new InvalidFieldError(field, value, reason));
+  };
+  const durationMs = (field: string, value: string): number | undefined => {
+    try {
+      return parseDuration(field, value);
+    } catch (err) {
+      errs.push(err as InvalidFieldError);
+      return undefined;
+    }
+  };
+
+  check(isIP(c.bindAddress) !== 0, 'bindAddress', c.bindAddress, 'must be a valid IP address');
+  checkHostPort(errs, 'healthzBindAddress', c.healthzBindAddress);
+  checkHostPort(errs, 'metricsBindAddress', c.metricsBindAddress);
+  check(
+    (PROXY_MODES as readonly string[]).includes(c.mode),
+    'mode',
+    c.mode,
+    `must be one of ${PROXY_MODES.filter(Boolean).join(', ')}`,
+  );
+
+  for (const section of ['iptables', 'nftables'] as const) {
+    const s = c[section];
+    if (s.masqueradeBit !== null) {
+      check(
+        s.masqueradeBit >= 0 && s.masqueradeBit <= 31,
+        `${section}.masqueradeBit`,
+        s.masqueradeBit,
+        'must be within the range [0, 31]',
+      );
+    }
+    const sync = durationMs(`${section}.syncPeriod`, s.syncPeriod);
+    const minSync = durationMs(`${section}.minSyncPeriod`, s.minSyncPeriod);
+    if (sync !== undefined) check(sync > 0, `${section}.syncPeriod`, s.syncPeriod, 'must be greater than 0');
+    if (minSync !== undefined) {
+      check(minSync >= 0, `${section}.minSyncPeriod`, s.minSyncPeriod, 'must be greater than or equal to 0');
+    }
+  }
+
+  const ipvsSync = durationMs('ipvs.syncPeriod', c.ipvs.syncPeriod);
+  const ipvsMin = durationMs('ipvs.minSyncPeriod', c.ipvs.minSyncPeriod);
+  if (c.mode === 'ipvs') {
+    if (ipvsSync !== undefined)
+      check(ipvsSync > 0, 'ipvs.syncPeriod', c.ipvs.syncPeriod, 'must be greater than 0');
+    if (ipvsMin !== undefined) {
+      check(ipvsMin >= 0, 'ipvs.minSyncPeriod', c.ipvs.minSyncPeriod, 'must be greater than or equal to 0');
+    }
+    if (ipvsSync !== undefined && ipvsMin !== undefined) {
+      check(
+        ipvsMin <= ipvsSync,
+        'ipvs.minSyncPeriod',
+        c.ipvs.minSyncPeriod,
+        'must be less than or equal to ipvs.syncPeriod',
+      );
+    }
+  }
+  check(
+    IPVS_SCHEDULERS.includes(c.ipvs.scheduler),
+    'ipvs.scheduler',
+    c.ipvs.scheduler,
+    'unknown IPVS scheduler',
+  );
+  for (const [i, cidr] of (c.ipvs.excludeCIDRs ?? []).entries()) {
+    check(isCidr(cidr), `ipvs.excludeCIDRs[${i}]`, cidr, 'must be a valid CIDR');
+  }
+  for (const f of ['tcpTimeout', 'tcpFinTimeout', 'udpTimeout'] as const) {
+    const v = durationMs(`ipvs.${f}`, c.ipvs[f]);
+    if (v !== undefined) check(v >= 0, `ipvs.${f}`, c.ipvs[f], 'must be greater than or equal to 0');
+  }
+
+  const ct = c.conntrack;
+  if (ct.maxPerCore !== null) {
+    check(ct.maxPerCore >= 0, 'conntrack.maxPerCore', ct.maxPerCore, 'must be greater than or equal to 0');
+  }
+  if (ct.min !== null) check(ct.min >= 0, 'conntrack.min', ct.min, 'must be greater than or equal to 0');
+  for (const f of [
+    'tcpEstablishedTimeout',
+    'tcpCloseWaitTimeout',
+    'udpTimeout',
+    'udpStreamTimeout',
+  ] as const) {
+    const raw = ct[f];
+    if (raw === null) continue;
+    const v = durationMs(`conntrack.${f}`, raw);
+    if (v !== undefined) check(v >= 0, `conntrack.${f}`, raw, 'must be greater than or equal to 0');
+  }
+
+  const configSync = durationMs('configSyncPeriod', c.configSyncPeriod);
+  if (configSync !== undefined) {
+    check(configSync > 0, 'configSyncPeriod', c.configSyncPeriod, 'must be greater than 0');
+  }
+  if (c.oomScoreAdj !== null) {
+    check(
+      c.oomScoreAdj >= -1000 && c.oomScoreAdj <= 1000,
+      'oomScoreAdj',
+      c.oomScoreAdj,
+      'must be within the range [-1000, 1000]',
+    );
+  }
+
+  if (c.clusterCIDR !== '') {
+    const cidrs = c.clusterCIDR.split(',').map((s) => s.trim());
+    for (const cidr of cidrs)
+      check(isCidr(cidr), 'clusterCIDR', c.clusterCIDR, `${JSON.stringify(cidr)} is not a CIDR`);
+    const v4 = cidrs.filter((s) => isCidr(s) && isIP(s.split('/')[0]!) === 4).length;
+    const v6 = cidrs.filter((s) => isCidr(s) && isIP(s.split('/')[0]!) === 6).length;
+    check(v4 <= 1 && v6 <= 1, 'clusterCIDR', c.clusterCIDR, 'at most one CIDR per IP family');
+  }
+
+  for (const [i, addr] of (c.nodePortAddresses ?? []).entries()) {
+    check(addr === 'primary' || isCidr(addr), `nodePortAddresses[${i}]`, addr, 'must be a CIDR or "primary"');
+  }
+  if ((c.nodePortAddresses ?? []).includes('primary')) {
+    check(
+      (c.nodePortAddresses ?? []).length === 1,
+      'nodePortAddresses',
+      c.nodePortAddresses,
+      '"primary" cannot be combined with CIDRs',
+    );
+  }
+
+  check(
+    (LOCAL_MODES as readonly string[]).includes(c.detectLocalMode),
+    'detectLocalMode',
+    c.detectLocalMode,
+    `must be one of ${LOCAL_MODES.filter(Boolean).join(', ')}`,
+  );
+  if (c.detectLocalMode === 'BridgeInterface') {
+    check(
+      c.detectLocal.bridgeInterface !== '',
+      'detectLocal.bridgeInterface',
+      c.detectLocal.bridgeInterface,
+      'required when detectLocalMode is BridgeInterface',
+    );
+  }
+  if (c.detectLocalMode === 'InterfaceNamePrefix') {
+    check(
+      c.detectLocal.interfaceNamePrefix !== '',
+      'detectLocal.interfaceNamePrefix',
+      c.detectLocal.interfaceNamePrefix,
+      'required when detectLocalMode is InterfaceNamePrefix',
+    );
+  }
+  if (c.portRange !== '') {
+    check(
+      /^\d+(?:[-+]\d+)?$/.test(c.portRange),
+      'portRange',
+      c.portRange,
+      'must be "begin-end" or "begin+offset"',
+    );
+  }
+  return errs;
+}
+
+function checkHostPort(errs: InvalidFieldError[], field: string, value: string): void {
+  if (value === '') return; // empty disables the server, as upstream
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value);
+  if (!m) {
+    errs.push(new InvalidFieldError(field, value, 'must be IP:port'));
+    return;
+  }
+  const host = m[1] ?? m[2] ?? '';
+  const port = Number(m[3]);
+  if (isIP(host) === 0) errs.push(new InvalidFieldError(field, value, 'host must be a valid IP address'));
+  if (port < 1 || port > 65535) errs.push(new InvalidFieldError(field, value, 'port must be in 1-65535'));
+}
+
+/** True for "a.b.c.d/n" or "x::/n" with a prefix length in range for the family. */
+export function isCidr(value: string): boolean {
+  const slash = value.indexOf('/');
+  if (slash < 0) return false;
+  const family = isIP(value.slice(0, slash));
+  const bitsText = value.slice(slash + 1);
+  if (family === 0 || !/^\d{1,3}$/.test(bitsText)) return false;
+  return Number(bitsText) <= (family === 4 ? 32 : 128);
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = input;
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}

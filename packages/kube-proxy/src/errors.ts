@@ -1,0 +1,40 @@
+/** Base class: every error this package throws carries a stable machine-readable `code`. */
+export class KubeProxyError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A configuration or object field holds a value we cannot accept. */
+export class InvalidFieldError extends KubeProxyError {
+  readonly field: string;
+  readonly value: unknown;
+  readonly reason: string;
+  constructor(field: string, value: unknown, reason: string) {
+    super('INVALID_FIELD', `${field}: invalid value ${formatValue(value)}: ${reason}`);
+    this.field = field;
+    this.value = value;
+    this.reason = reason;
+  }
+}
+
+/** Several fields were invalid at once; validation reports them all rather than the first. */
+export class InvalidConfigurationError extends KubeProxyError {
+  readonly errors: readonly InvalidFieldError[];
+  constructor(errors: readonly InvalidFieldError[]) {
+    super('INVALID_CONFIGURATION', errors.map((e) => e.message).join('; '));
+    this.errors = errors;
+  }
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

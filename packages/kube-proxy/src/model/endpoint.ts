@@ -1,0 +1,113 @@
+import type { V1EndpointSlice } from '@kubernetes/client-node';
+import { type IPFamily, ipFamilyOf, joinHostPort } from './ip-family';
+import { servicePortKey } from './service-port';
+
+export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
+export const ANNOTATION_LAST_CHANGE_TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
+
+/** One backend of one Service port, from an EndpointSlice. Immutable. */
+export interface EndpointInfo {
+  readonly ip: string;
+  readonly port: number;
+  /** "ip:port" ("[ip]:port" for IPv6), upstream's Endpoint.String(). */
+  readonly endpoint: string;
+  /** On this node (endpoint.nodeName equals our node name). */
+  readonly isLocal: boolean;
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+  readonly zoneHints: readonly string[];
+  readonly nodeHints: readonly string[];
+  readonly nodeName: string;
+  readonly zone: string;
+}
+
+/** Owning "ns/name" of a slice, or undefined for slices not managed for a Service. */
+export function serviceOfSlice(slice: V1EndpointSlice): string | undefined {
+  const svc = slice.metadata?.labels?.[LABEL_SERVICE_NAME];
+  if (!svc) return undefined;
+  return `${slice.metadata?.namespace ?? 'default'}/${svc}`;
+}
+
+/**
+ * Endpoints per service port key from one EndpointSlice, for one family.
+ * Conditions follow the API's nil rules: ready nil → ready, serving nil → same as ready,
+ * terminating nil → false.
+ */
+export function endpointsFromSlice(
+  slice: V1EndpointSlice,
+  family: IPFamily,
+  nodeName: string,
+): Map<string, EndpointInfo[]> {
+  const out = new Map<string, EndpointInfo[]>();
+  const svc = slice.metadata?.labels?.[LABEL_SERVICE_NAME];
+  if (!svc) return out;
+  if (slice.addressType !== family) return out;
+  const namespace = slice.metadata?.namespace ?? 'default';
+  for (const p of slice.ports ?? []) {
+    if (p.port === undefined || p.port === null) continue;
+    const key = servicePortKey(namespace, svc, p.name ?? '');
+    const list: EndpointInfo[] = out.get(key) ?? [];
+    for (const ep of slice.endpoints ?? []) {
+      const ip = ep.addresses?.[0];
+      if (!ip || ipFamilyOf(ip) !== family) continue;
+      const ready = ep.conditions?.ready ?? true;
+      const serving = ep.conditions?.serving ?? ready;
+      const terminating = ep.conditions?.terminating ?? false;
+      list.push(
+        Object.freeze({
+          ip,
+          port: p.port,
+          endpoint: joinHostPort(ip, p.port),
+          isLocal: nodeName !== '' && ep.nodeName === nodeName,
+          ready,
+          serving,
+          terminating,
+          zoneHints: Object.freeze((ep.hints?.forZones ?? []).map((z) => z.name)),
+          nodeHints: Object.freeze((ep.hints?.forNodes ?? []).map((n) => n.name)),
+          nodeName: ep.nodeName ?? '',
+          zone: ep.zone ?? '',
+        }),
+      );
+    }
+    out.set(key, list);
+  }
+  return out;
+}
+
+/**
+ * Merges several slices of one Service into endpoints per port key. A backend listed in two
+ * slices (during slice churn) appears once; slices are visited in name order for determinism.
+ */
+export function endpointsFromSlices(
+  slices: Iterable<V1EndpointSlice>,
+  family: IPFamily,
+  nodeName: string,
+): Map<string, readonly EndpointInfo[]> {
+  const sorted = [...slices].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  const merged = new Map<string, Map<string, EndpointInfo>>();
+  for (const slice of sorted) {
+    for (const [key, eps] of endpointsFromSlice(slice, family, nodeName)) {
+      let byAddr = merged.get(key);
+      if (!byAddr) {
+        byAddr = new Map();
+        merged.set(key, byAddr);
+      }
+      for (const ep of eps) if (!byAddr.has(ep.endpoint)) byAddr.set(ep.endpoint, ep);
+    }
+  }
+  const out = new Map<string, readonly EndpointInfo[]>();
+  for (const [key, byAddr] of merged) {
+    if (byAddr.size === 0) continue;
+    out.set(key, Object.freeze([...byAddr.values()].sort((a, b) => a.endpoint.localeCompare(b.endpoint))));
+  }
+  return out;
+}
+
+/** Milliseconds since epoch of the slice's last-change-trigger-time annotation, if present and valid. */
+export function lastChangeTriggerTime(slice: V1EndpointSlice): number | undefined {
+  const raw = slice.metadata?.annotations?.[ANNOTATION_LAST_CHANGE_TRIGGER_TIME];
+  if (!raw) return undefined;
+  const t = Date.parse(raw);
+  return Number.isNaN(t) ? undefined : t;
+}

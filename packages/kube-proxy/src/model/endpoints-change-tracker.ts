@@ -1,0 +1,147 @@
+import type { V1EndpointSlice } from '@kubernetes/client-node';
+import { type EndpointInfo, endpointsFromSlices, lastChangeTriggerTime, serviceOfSlice } from './endpoint';
+import type { IPFamily } from './ip-family';
+
+/** Endpoints of one Service (per port key) before and after the pending slice changes. */
+export interface EndpointsChange {
+  readonly previous: ReadonlyMap<string, readonly EndpointInfo[]>;
+  readonly current: ReadonlyMap<string, readonly EndpointInfo[]>;
+}
+
+export interface EndpointsCheckout {
+  /** Per "ns/name" Service whose endpoints really changed. */
+  readonly changes: Map<string, EndpointsChange>;
+  /** last-change-trigger-time annotations (ms) of the slices behind the changes, per Service. */
+  readonly lastChangeTriggerTimes: Map<string, number[]>;
+}
+
+export interface EndpointsMapUpdate {
+  readonly endpoints: ReadonlyMap<string, readonly EndpointInfo[]>;
+  readonly updatedServices: ReadonlySet<string>;
+  /** UDP endpoints that disappeared: their conntrack entries must go. */
+  readonly deletedUDPEndpoints: readonly { servicePortKey: string; endpoint: string }[];
+  /** UDP service ports that went from no usable endpoints to some: flush their stale REJECT entries. */
+  readonly newlyActiveUDPServices: ReadonlySet<string>;
+}
+
+function endpointListsEqual(a: readonly EndpointInfo[], b: readonly EndpointInfo[]): boolean {
+  return a.length === b.length && JSON.stringify(a) === JSON.stringify(b);
+}
+
+function endpointMapsEqual(
+  a: ReadonlyMap<string, readonly EndpointInfo[]>,
+  b: ReadonlyMap<string, readonly EndpointInfo[]>,
+): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) {
+    const w = b.get(k);
+    if (!w || !endpointListsEqual(v, w)) return false;
+  }
+  return true;
+}
+
+/**
+ * Caches EndpointSlices per Service and tracks which Services' endpoints changed since the
+ * last checkout. Slices of the other IP family or without a service-name label are ignored.
+ */
+export class EndpointsChangeTracker {
+  /** Slices as of the last checkout, per Service then slice name. */
+  private readonly applied = new Map<string, Map<string, V1EndpointSlice>>();
+  /** Slice updates since the last checkout (null = deleted). */
+  private pending = new Map<string, Map<string, V1EndpointSlice | null>>();
+  private triggerTimes = new Map<string, number[]>();
+
+  constructor(
+    readonly family: IPFamily,
+    /** Our node name, to mark endpoints local. */
+    readonly nodeName: string,
+  ) {}
+
+  /** Records a slice add/update (removed=false) or delete (removed=true). Returns true if changes are pending. */
+  endpointSliceUpdate(slice: V1EndpointSlice, removed: boolean): boolean {
+    const svc = serviceOfSlice(slice);
+    if (!svc || slice.addressType !== this.family) return this.pending.size > 0;
+    const name = slice.metadata?.name ?? '';
+    let byName = this.pending.get(svc);
+    if (!byName) {
+      byName = new Map();
+      this.pending.set(svc, byName);
+    }
+    byName.set(name, removed ? null : slice);
+    const t = removed ? undefined : lastChangeTriggerTime(slice);
+    if (t !== undefined) {
+      const list = this.triggerTimes.get(svc) ?? [];
+      list.push(t);
+      this.triggerTimes.set(svc, list);
+    }
+    return true;
+  }
+
+  pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Folds pending slice updates into the cache and returns the Services whose endpoints changed. */
+  checkout(): EndpointsCheckout {
+    const changes = new Map<string, EndpointsChange>();
+    const lastChangeTriggerTimes = new Map<string, number[]>();
+    for (const [svc, updates] of this.pending) {
+      const before = this.applied.get(svc) ?? new Map<string, V1EndpointSlice>();
+      const after = new Map(before);
+      for (const [name, slice] of updates) {
+        if (slice === null) after.delete(name);
+        else after.set(name, slice);
+      }
+      if (after.size === 0) this.applied.delete(svc);
+      else this.applied.set(svc, after);
+      const previous = endpointsFromSlices(before.values(), this.family, this.nodeName);
+      const current = endpointsFromSlices(after.values(), this.family, this.nodeName);
+      if (endpointMapsEqual(previous, current)) continue;
+      changes.set(svc, { previous, current });
+      const times = this.triggerTimes.get(svc);
+      if (times) lastChangeTriggerTimes.set(svc, times);
+    }
+    this.pending = new Map();
+    this.triggerTimes = new Map();
+    return { changes, lastChangeTriggerTimes };
+  }
+}
+
+function hasUsable(eps: readonly EndpointInfo[] | undefined): boolean {
+  return (eps ?? []).some((e) => e.ready || (e.serving && e.terminating));
+}
+
+/** Applies checked-out changes to an endpoints map (per service port key), copy-on-write. */
+export function applyEndpointsChanges(
+  endpoints: ReadonlyMap<string, readonly EndpointInfo[]>,
+  changes: ReadonlyMap<string, EndpointsChange>,
+  protocolOf: (servicePortKey: string) => string | undefined,
+): EndpointsMapUpdate {
+  if (changes.size === 0) {
+    return {
+      endpoints,
+      updatedServices: new Set(),
+      deletedUDPEndpoints: [],
+      newlyActiveUDPServices: new Set(),
+    };
+  }
+  const next = new Map(endpoints);
+  const updatedServices = new Set<string>();
+  const deletedUDPEndpoints: { servicePortKey: string; endpoint: string }[] = [];
+  const newlyActiveUDPServices = new Set<string>();
+  for (const [svc, change] of changes) {
+    updatedServices.add(svc);
+    for (const key of change.previous.keys()) if (!change.current.has(key)) next.delete(key);
+    for (const [key, eps] of change.current) next.set(key, eps);
+    const keys = new Set([...change.previous.keys(), ...change.current.keys()]);
+    for (const key of keys) {
+      if (protocolOf(key) !== 'UDP') continue;
+      const prev = change.previous.get(key) ?? [];
+      const cur = new Set((change.current.get(key) ?? []).map((e) => e.endpoint));
+      for (const e of prev)
+        if (!cur.has(e.endpoint)) deletedUDPEndpoints.push({ servicePortKey: key, endpoint: e.endpoint });
+      if (!hasUsable(prev) && hasUsable(change.current.get(key))) newlyActiveUDPServices.add(key);
+    }
+  }
+  return { endpoints: next, updatedServices, deletedUDPEndpoints, newlyActiveUDPServices };
+}

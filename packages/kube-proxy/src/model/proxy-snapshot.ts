@@ -1,0 +1,114 @@
+import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import type { EndpointInfo } from './endpoint';
+import { applyEndpointsChanges, EndpointsChangeTracker } from './endpoints-change-tracker';
+import type { IPFamily } from './ip-family';
+import { applyServiceChanges, ServiceChangeTracker } from './service-change-tracker';
+import type { ServicePort } from './service-port';
+
+/**
+ * Everything one sync needs, frozen at the start of the sync: later events go to the
+ * trackers and show up in the next snapshot, never in this one.
+ */
+export interface ProxySnapshot {
+  readonly family: IPFamily;
+  readonly nodeName: string;
+  readonly nodeLabels: Readonly<Record<string, string>>;
+  /** Service ports by servicePortKey. */
+  readonly services: ReadonlyMap<string, ServicePort>;
+  /** Endpoints by servicePortKey. */
+  readonly endpoints: ReadonlyMap<string, readonly EndpointInfo[]>;
+  /** "ns/name" of Services whose ports or endpoints changed since the previous snapshot. */
+  readonly changedServices: ReadonlySet<string>;
+  readonly deletedUDPClusterIPs: ReadonlySet<string>;
+  readonly deletedUDPEndpoints: readonly { servicePortKey: string; endpoint: string }[];
+  readonly newlyActiveUDPServices: ReadonlySet<string>;
+  /** Slice last-change-trigger-times (ms) folded into this snapshot, for the programming-latency metric. */
+  readonly lastChangeTriggerTimes: readonly number[];
+  /** Service and slice events folded into this snapshot. */
+  readonly serviceChanges: number;
+  readonly endpointChanges: number;
+}
+
+/** Holds the trackers and the current maps for one IP family; `snapshot()` advances the state. */
+export class ProxyState {
+  readonly serviceChanges: ServiceChangeTracker;
+  readonly endpointsChanges: EndpointsChangeTracker;
+  private services: ReadonlyMap<string, ServicePort> = new Map();
+  private endpoints: ReadonlyMap<string, readonly EndpointInfo[]> = new Map();
+  private nodeLabels: Readonly<Record<string, string>> = {};
+
+  constructor(
+    readonly family: IPFamily,
+    readonly nodeName: string,
+  ) {
+    this.serviceChanges = new ServiceChangeTracker(family);
+    this.endpointsChanges = new EndpointsChangeTracker(family, nodeName);
+  }
+
+  onService(previous: V1Service | undefined, current: V1Service | undefined): boolean {
+    return this.serviceChanges.update(previous, current);
+  }
+
+  onEndpointSlice(slice: V1EndpointSlice, removed: boolean): boolean {
+    return this.endpointsChanges.endpointSliceUpdate(slice, removed);
+  }
+
+  /** Returns true when the labels differ from what we had (topology decisions may change). */
+  setNodeLabels(labels: Readonly<Record<string, string>>): boolean {
+    const changed = JSON.stringify(sortedEntries(labels)) !== JSON.stringify(sortedEntries(this.nodeLabels));
+    this.nodeLabels = Object.freeze({ ...labels });
+    return changed;
+  }
+
+  pendingChanges(): { services: number; endpoints: number } {
+    return { services: this.serviceChanges.pendingCount(), endpoints: this.endpointsChanges.pendingCount() };
+  }
+
+  snapshot(): ProxySnapshot {
+    const svcChanges = this.serviceChanges.checkout();
+    const svc = applyServiceChanges(this.services, svcChanges);
+    this.services = svc.services;
+    const epCheckout = this.endpointsChanges.checkout();
+    const services = this.services;
+    const ep = applyEndpointsChanges(
+      this.endpoints,
+      epCheckout.changes,
+      (key) => services.get(key)?.protocol,
+    );
+    this.endpoints = ep.endpoints;
+    const changed = new Set([...svc.updatedServices, ...ep.updatedServices]);
+    return Object.freeze({
+      family: this.family,
+      nodeName: this.nodeName,
+      nodeLabels: this.nodeLabels,
+      services: this.services,
+      endpoints: this.endpoints,
+      changedServices: changed,
+      deletedUDPClusterIPs: svc.deletedUDPClusterIPs,
+      deletedUDPEndpoints: ep.deletedUDPEndpoints,
+      newlyActiveUDPServices: ep.newlyActiveUDPServices,
+      lastChangeTriggerTimes: [...epCheckout.lastChangeTriggerTimes.values()].flat(),
+      serviceChanges: svcChanges.size,
+      endpointChanges: epCheckout.changes.size,
+    });
+  }
+}
+
+function sortedEntries(r: Readonly<Record<string, string>>): [string, string][] {
+  return Object.entries(r).sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** A snapshot straight from object lists, with no history (for `render` and tests). */
+export function snapshotFromObjects(opts: {
+  family: IPFamily;
+  nodeName: string;
+  nodeLabels?: Readonly<Record<string, string>>;
+  services: Iterable<V1Service>;
+  endpointSlices: Iterable<V1EndpointSlice>;
+}): ProxySnapshot {
+  const state = new ProxyState(opts.family, opts.nodeName);
+  for (const s of opts.services) state.onService(undefined, s);
+  for (const e of opts.endpointSlices) state.onEndpointSlice(e, false);
+  state.setNodeLabels(opts.nodeLabels ?? {});
+  return state.snapshot();
+}

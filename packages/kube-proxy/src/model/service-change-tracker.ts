@@ -1,0 +1,91 @@
+import type { V1Service } from '@kubernetes/client-node';
+import type { IPFamily } from './ip-family';
+import { type ServicePort, servicePortsEqual, servicePortsFromService } from './service-port';
+
+/** The ports of one Service before the first pending change and after the latest one. */
+export interface ServiceChange {
+  readonly previous: ReadonlyMap<string, ServicePort>;
+  readonly current: ReadonlyMap<string, ServicePort>;
+}
+
+export interface ServiceMapUpdate {
+  /** The new map; the input map is not modified. */
+  readonly services: ReadonlyMap<string, ServicePort>;
+  /** "ns/name" of every Service whose ports changed. */
+  readonly updatedServices: ReadonlySet<string>;
+  /** Cluster IPs of UDP ports that went away, whose conntrack entries must be flushed. */
+  readonly deletedUDPClusterIPs: ReadonlySet<string>;
+}
+
+function serviceKey(svc: V1Service): string {
+  return `${svc.metadata?.namespace ?? 'default'}/${svc.metadata?.name ?? ''}`;
+}
+
+function mapsEqual(a: ReadonlyMap<string, ServicePort>, b: ReadonlyMap<string, ServicePort>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) {
+    const w = b.get(k);
+    if (!w || !servicePortsEqual(v, w)) return false;
+  }
+  return true;
+}
+
+/**
+ * Accumulates Service add/update/delete events between syncs, per Service, collapsing
+ * several events into one previous→current change and forgetting changes that cancel out.
+ */
+export class ServiceChangeTracker {
+  private pending = new Map<
+    string,
+    { previous: Map<string, ServicePort>; current: Map<string, ServicePort> }
+  >();
+
+  constructor(readonly family: IPFamily) {}
+
+  /** Records an event (previous undefined = add, current undefined = delete). Returns true if changes are pending. */
+  update(previous: V1Service | undefined, current: V1Service | undefined): boolean {
+    const svc = current ?? previous;
+    if (!svc) return this.pending.size > 0;
+    const key = serviceKey(svc);
+    let change = this.pending.get(key);
+    if (!change) {
+      change = { previous: servicePortsFromService(previous, this.family), current: new Map() };
+      this.pending.set(key, change);
+    }
+    change.current = servicePortsFromService(current, this.family);
+    if (mapsEqual(change.previous, change.current)) this.pending.delete(key);
+    return this.pending.size > 0;
+  }
+
+  pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Hands over the pending changes and starts a new batch. */
+  checkout(): Map<string, ServiceChange> {
+    const out = this.pending;
+    this.pending = new Map();
+    return out;
+  }
+}
+
+/** Applies checked-out changes to a service port map, copy-on-write. */
+export function applyServiceChanges(
+  services: ReadonlyMap<string, ServicePort>,
+  changes: ReadonlyMap<string, ServiceChange>,
+): ServiceMapUpdate {
+  if (changes.size === 0) return { services, updatedServices: new Set(), deletedUDPClusterIPs: new Set() };
+  const next = new Map(services);
+  const updatedServices = new Set<string>();
+  const deletedUDPClusterIPs = new Set<string>();
+  for (const [svcKey, change] of changes) {
+    updatedServices.add(svcKey);
+    for (const [portKey, sp] of change.previous) {
+      if (change.current.has(portKey)) continue;
+      next.delete(portKey);
+      if (sp.protocol === 'UDP') deletedUDPClusterIPs.add(sp.clusterIP);
+    }
+    for (const [portKey, sp] of change.current) next.set(portKey, sp);
+  }
+  return { services: next, updatedServices, deletedUDPClusterIPs };
+}

@@ -1,0 +1,146 @@
+import type { V1Service } from '@kubernetes/client-node';
+import { type IPFamily, ipFamilyOf } from './ip-family';
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+
+/** Identifies one port of one Service, as upstream's proxy.ServicePortName. */
+export interface ServicePortName {
+  readonly namespace: string;
+  readonly name: string;
+  /** The port's name ('' for a single unnamed port). */
+  readonly port: string;
+  readonly protocol: Protocol;
+}
+
+/** Upstream's String() form: "ns/name:port", or "ns/name" when the port is unnamed. */
+export function servicePortKey(namespace: string, name: string, port: string): string {
+  return port === '' ? `${namespace}/${name}` : `${namespace}/${name}:${port}`;
+}
+
+/** What the proxier needs to know about one Service port, for one IP family. Immutable. */
+export interface ServicePort {
+  readonly name: ServicePortName;
+  /** servicePortKey(...) of `name`; also the key into the endpoints map. */
+  readonly key: string;
+  /** "ns/name" of the owning Service. */
+  readonly service: string;
+  readonly clusterIP: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+  /** 0 when the Service has no node port. */
+  readonly nodePort: number;
+  readonly externalIPs: readonly string[];
+  readonly loadBalancerVIPs: readonly string[];
+  readonly loadBalancerSourceRanges: readonly string[];
+  /** ClientIP affinity timeout in seconds; 0 means no session affinity. */
+  readonly stickyMaxAgeSeconds: number;
+  /** 0 unless the Service is LoadBalancer with externalTrafficPolicy Local. */
+  readonly healthCheckNodePort: number;
+  readonly externalPolicyLocal: boolean;
+  readonly internalPolicyLocal: boolean;
+  readonly trafficDistribution: string;
+}
+
+export const DEFAULT_CLIENT_IP_TIMEOUT_SECONDS = 10800;
+
+/** Reachable from outside the cluster network: node port, LB VIPs or external IPs. */
+export function externallyAccessible(sp: ServicePort): boolean {
+  return sp.nodePort !== 0 || sp.loadBalancerVIPs.length > 0 || sp.externalIPs.length > 0;
+}
+
+/** Cluster endpoints are needed for iTP=Cluster, and for any externally reachable port (short-circuiting). */
+export function usesClusterEndpoints(sp: ServicePort): boolean {
+  return !sp.internalPolicyLocal || externallyAccessible(sp);
+}
+
+export function usesLocalEndpoints(sp: ServicePort): boolean {
+  return sp.internalPolicyLocal || (sp.externalPolicyLocal && externallyAccessible(sp));
+}
+
+/** ExternalName and headless Services get no rules. */
+export function shouldSkipService(svc: V1Service): boolean {
+  const ip = svc.spec?.clusterIP ?? '';
+  return svc.spec?.type === 'ExternalName' || ip === '' || ip === 'None';
+}
+
+function serviceExternallyAccessible(svc: V1Service): boolean {
+  const t = svc.spec?.type ?? 'ClusterIP';
+  return (
+    t === 'LoadBalancer' ||
+    t === 'NodePort' ||
+    (t === 'ClusterIP' && (svc.spec?.externalIPs?.length ?? 0) > 0)
+  );
+}
+
+function clusterIPForFamily(svc: V1Service, family: IPFamily): string {
+  const ips = svc.spec?.clusterIPs?.length ? svc.spec.clusterIPs : [svc.spec?.clusterIP ?? ''];
+  return ips.find((ip) => ipFamilyOf(ip) === family) ?? '';
+}
+
+/**
+ * The Service's ports for one IP family, keyed by servicePortKey.
+ * Empty when the Service is skipped or has no cluster IP of this family.
+ */
+export function servicePortsFromService(
+  svc: V1Service | undefined,
+  family: IPFamily,
+): Map<string, ServicePort> {
+  const out = new Map<string, ServicePort>();
+  if (!svc || shouldSkipService(svc)) return out;
+  const clusterIP = clusterIPForFamily(svc, family);
+  if (clusterIP === '') return out;
+  const spec = svc.spec!;
+  const namespace = svc.metadata?.namespace ?? 'default';
+  const name = svc.metadata?.name ?? '';
+  const ofFamily = (ips: readonly string[] | undefined) =>
+    (ips ?? []).filter((ip) => ipFamilyOf(ip) === family);
+
+  const externalIPs = ofFamily(spec.externalIPs);
+  // Ingress IPs with ipMode Proxy are handled by the load balancer itself, not programmed on nodes.
+  const lbIngress = (svc.status?.loadBalancer?.ingress ?? [])
+    .filter((ing) => ing.ip && ing.ipMode !== 'Proxy')
+    .map((ing) => ing.ip!);
+  const isLB = spec.type === 'LoadBalancer';
+  const loadBalancerVIPs = isLB ? ofFamily(lbIngress) : [];
+  const loadBalancerSourceRanges = isLB
+    ? ofFamily((spec.loadBalancerSourceRanges ?? []).map((r) => r.trim()).filter(Boolean))
+    : [];
+  const stickyMaxAgeSeconds =
+    spec.sessionAffinity === 'ClientIP'
+      ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_CLIENT_IP_TIMEOUT_SECONDS)
+      : 0;
+  const externalPolicyLocal = serviceExternallyAccessible(svc) && spec.externalTrafficPolicy === 'Local';
+  const healthCheckNodePort = isLB && externalPolicyLocal ? (spec.healthCheckNodePort ?? 0) : 0;
+
+  for (const p of spec.ports ?? []) {
+    const protocol = (p.protocol ?? 'TCP') as Protocol;
+    const portName = p.name ?? '';
+    const key = servicePortKey(namespace, name, portName);
+    out.set(
+      key,
+      Object.freeze({
+        name: Object.freeze({ namespace, name, port: portName, protocol }),
+        key,
+        service: `${namespace}/${name}`,
+        clusterIP,
+        port: p.port,
+        protocol,
+        nodePort: spec.type === 'NodePort' || isLB ? (p.nodePort ?? 0) : 0,
+        externalIPs: Object.freeze([...externalIPs]),
+        loadBalancerVIPs: Object.freeze([...loadBalancerVIPs]),
+        loadBalancerSourceRanges: Object.freeze([...loadBalancerSourceRanges]),
+        stickyMaxAgeSeconds,
+        healthCheckNodePort,
+        externalPolicyLocal,
+        internalPolicyLocal: spec.internalTrafficPolicy === 'Local',
+        trafficDistribution: spec.trafficDistribution ?? '',
+      }),
+    );
+  }
+  return out;
+}
+
+/** Structural equality of two service ports (used to drop no-op changes). */
+export function servicePortsEqual(a: ServicePort, b: ServicePort): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,168 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+function exponentialBuckets(start: number, factor: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => start * factor ** i);
+}
+
+function linearBuckets(start: number, width: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => start + width * i);
+}
+
+// Network programming latency spans sub-second to minutes; upstream merges these ranges.
+const NETWORK_PROGRAMMING_BUCKETS = [
+  ...linearBuckets(0.25, 0.25, 2),
+  ...linearBuckets(1, 1, 59),
+  ...linearBuckets(60, 5, 12),
+  ...linearBuckets(120, 30, 7),
+].filter((v, i, a) => a.indexOf(v) === i);
+
+/** kube-proxy's metrics under upstream names, on a registry of their own. */
+export class KubeProxyMetrics {
+  readonly registry: Registry;
+  readonly syncProxyRulesLatency: Histogram;
+  readonly syncFullProxyRulesLatency: Histogram;
+  readonly syncPartialProxyRulesLatency: Histogram;
+  readonly syncProxyRulesLastTimestamp: Gauge;
+  readonly syncProxyRulesLastQueuedTimestamp: Gauge;
+  readonly networkProgrammingLatency: Histogram;
+  readonly endpointChangesPending: Gauge;
+  readonly endpointChangesTotal: Counter;
+  readonly serviceChangesPending: Gauge;
+  readonly serviceChangesTotal: Counter;
+  readonly iptablesRestoreFailuresTotal: Counter;
+  readonly iptablesPartialRestoreFailuresTotal: Counter;
+  readonly iptablesRulesTotal: Gauge;
+  readonly iptablesRulesLast: Gauge;
+  readonly nftablesSyncFailuresTotal: Counter;
+  readonly nftablesCleanupFailuresTotal: Counter;
+  readonly noLocalEndpointsTotal: Gauge;
+  readonly proxyHealthzTotal: Counter;
+  readonly proxyLivezTotal: Counter;
+
+  constructor(registry = new Registry()) {
+    this.registry = registry;
+    const r = [registry];
+    const syncBuckets = exponentialBuckets(0.001, 2, 15);
+    this.syncProxyRulesLatency = new Histogram({
+      name: 'kubeproxy_sync_proxy_rules_duration_seconds',
+      help: 'SyncProxyRules latency in seconds',
+      buckets: syncBuckets,
+      registers: r,
+    });
+    this.syncFullProxyRulesLatency = new Histogram({
+      name: 'kubeproxy_sync_full_proxy_rules_duration_seconds',
+      help: 'SyncProxyRules latency in seconds for full resyncs',
+      buckets: syncBuckets,
+      registers: r,
+    });
+    this.syncPartialProxyRulesLatency = new Histogram({
+      name: 'kubeproxy_sync_partial_proxy_rules_duration_seconds',
+      help: 'SyncProxyRules latency in seconds for partial resyncs',
+      buckets: syncBuckets,
+      registers: r,
+    });
+    this.syncProxyRulesLastTimestamp = new Gauge({
+      name: 'kubeproxy_sync_proxy_rules_last_timestamp_seconds',
+      help: 'The last time proxy rules were successfully synced',
+      registers: r,
+    });
+    this.syncProxyRulesLastQueuedTimestamp = new Gauge({
+      name: 'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds',
+      help: 'The last time a sync of proxy rules was queued',
+      registers: r,
+    });
+    this.networkProgrammingLatency = new Histogram({
+      name: 'kubeproxy_network_programming_duration_seconds',
+      help: 'In Cluster Network Programming Latency in seconds',
+      buckets: NETWORK_PROGRAMMING_BUCKETS,
+      registers: r,
+    });
+    this.endpointChangesPending = new Gauge({
+      name: 'kubeproxy_sync_proxy_rules_endpoint_changes_pending',
+      help: 'Pending proxy rules Endpoint changes',
+      registers: r,
+    });
+    this.endpointChangesTotal = new Counter({
+      name: 'kubeproxy_sync_proxy_rules_endpoint_changes_total',
+      help: 'Cumulative proxy rules Endpoint changes',
+      registers: r,
+    });
+    this.serviceChangesPending = new Gauge({
+      name: 'kubeproxy_sync_proxy_rules_service_changes_pending',
+      help: 'Pending proxy rules Service changes',
+      registers: r,
+    });
+    this.serviceChangesTotal = new Counter({
+      name: 'kubeproxy_sync_proxy_rules_service_changes_total',
+      help: 'Cumulative proxy rules Service changes',
+      registers: r,
+    });
+    this.iptablesRestoreFailuresTotal = new Counter({
+      name: 'kubeproxy_sync_proxy_rules_iptables_restore_failures_total',
+      help: 'Cumulative proxy iptables restore failures',
+      registers: r,
+    });
+    this.iptablesPartialRestoreFailuresTotal = new Counter({
+      name: 'kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total',
+      help: 'Cumulative proxy iptables partial restore failures',
+      registers: r,
+    });
+    this.iptablesRulesTotal = new Gauge({
+      name: 'kubeproxy_sync_proxy_rules_iptables_total',
+      help: 'Total number of iptables rules owned by kube-proxy',
+      labelNames: ['table'],
+      registers: r,
+    });
+    this.iptablesRulesLast = new Gauge({
+      name: 'kubeproxy_sync_proxy_rules_iptables_last',
+      help: 'Number of iptables rules written by kube-proxy in last sync',
+      labelNames: ['table'],
+      registers: r,
+    });
+    this.nftablesSyncFailuresTotal = new Counter({
+      name: 'kubeproxy_sync_proxy_rules_nftables_sync_failures_total',
+      help: 'Cumulative proxy nftables sync failures',
+      registers: r,
+    });
+    this.nftablesCleanupFailuresTotal = new Counter({
+      name: 'kubeproxy_sync_proxy_rules_nftables_cleanup_failures_total',
+      help: 'Cumulative proxy nftables cleanup failures',
+      registers: r,
+    });
+    this.noLocalEndpointsTotal = new Gauge({
+      name: 'kubeproxy_sync_proxy_rules_no_local_endpoints_total',
+      help: 'Number of services with a Local traffic policy and no endpoints',
+      labelNames: ['traffic_policy', 'address_family'],
+      registers: r,
+    });
+    this.proxyHealthzTotal = new Counter({
+      name: 'kubeproxy_proxy_healthz_total',
+      help: 'Cumulative proxy healthz HTTP status',
+      labelNames: ['code'],
+      registers: r,
+    });
+    this.proxyLivezTotal = new Counter({
+      name: 'kubeproxy_proxy_livez_total',
+      help: 'Cumulative proxy livez HTTP status',
+      labelNames: ['code'],
+      registers: r,
+    });
+  }
+
+  /** Records one completed sync. */
+  observeSync(kind: 'full' | 'partial', seconds: number, nowMs: number): void {
+    this.syncProxyRulesLatency.observe(seconds);
+    (kind === 'full' ? this.syncFullProxyRulesLatency : this.syncPartialProxyRulesLatency).observe(seconds);
+    this.syncProxyRulesLastTimestamp.set(nowMs / 1000);
+  }
+
+  /** Observes programming latency from slice trigger times to `nowMs`. */
+  observeNetworkProgramming(triggerTimesMs: readonly number[], nowMs: number): void {
+    for (const t of triggerTimesMs)
+      if (nowMs >= t) this.networkProgrammingLatency.observe((nowMs - t) / 1000);
+  }
+
+  healthzResponse(path: '/healthz' | '/livez', code: number): void {
+    (path === '/healthz' ? this.proxyHealthzTotal : this.proxyLivezTotal).inc({ code: String(code) });
+  }
+}

@@ -1,0 +1,66 @@
+import type { IPFamily } from '../model/ip-family';
+import { type Clock, systemClock } from './clock';
+
+export interface HealthStatus {
+  healthy: boolean;
+  /** ms since epoch of the most recent successful sync (0 if never). */
+  lastUpdated: number;
+  currentTime: number;
+}
+
+/**
+ * Tracks proxier liveness as upstream's ProxyHealthServer: unhealthy when a queued update
+ * for some family has waited longer than healthTimeout (2 × syncPeriod) without a sync.
+ */
+export class ProxierHealth {
+  private readonly clock: Clock;
+  private readonly lastUpdated = new Map<IPFamily, number>();
+  private readonly oldestPendingQueued = new Map<IPFamily, number>();
+  private nodeEligible = true;
+
+  constructor(
+    readonly healthTimeoutMs: number,
+    clock?: Clock,
+  ) {
+    this.clock = clock ?? systemClock;
+  }
+
+  /** A change arrived that the proxier for `family` has not yet applied. */
+  queuedUpdate(family: IPFamily): void {
+    if (!this.oldestPendingQueued.has(family)) this.oldestPendingQueued.set(family, this.clock.now());
+  }
+
+  /** The proxier for `family` completed a sync. */
+  updated(family: IPFamily): void {
+    this.lastUpdated.set(family, this.clock.now());
+    this.oldestPendingQueued.delete(family);
+  }
+
+  /** Marks the node as being deleted or drained (autoscaler taint): /healthz fails so LBs drain it. */
+  setNodeEligible(eligible: boolean): void {
+    this.nodeEligible = eligible;
+  }
+
+  isNodeEligible(): boolean {
+    return this.nodeEligible;
+  }
+
+  status(): HealthStatus {
+    const now = this.clock.now();
+    let lastUpdated = 0;
+    for (const [family, t] of this.lastUpdated) {
+      if (t > lastUpdated) lastUpdated = t;
+      const queued = this.oldestPendingQueued.get(family);
+      if (queued !== undefined && now - queued >= this.healthTimeoutMs) {
+        return { healthy: false, lastUpdated: t, currentTime: now };
+      }
+    }
+    // A family that never synced is healthy while starting up, unless its first update is overdue.
+    for (const [family, queued] of this.oldestPendingQueued) {
+      if (!this.lastUpdated.has(family) && now - queued >= this.healthTimeoutMs) {
+        return { healthy: false, lastUpdated, currentTime: now };
+      }
+    }
+    return { healthy: true, lastUpdated, currentTime: now };
+  }
+}

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { EndpointsChangeTracker, ProxyState, ServiceChangeTracker, snapshotFromObjects } from '../src/index';
+import { service, slice } from './fixtures';
+
+describe('ServiceChangeTracker', () => {
+  it('collapses add+update into one change and drops add+delete', () => {
+    const t = new ServiceChangeTracker('IPv4');
+    const v1 = service('web');
+    const v2 = service('web', { ports: [{ name: 'http', port: 81 }] });
+    expect(t.update(undefined, v1)).toBe(true);
+    t.update(v1, v2);
+    expect(t.pendingCount()).toBe(1);
+    const changes = t.checkout();
+    expect(changes.get('default/web')?.previous.size).toBe(0);
+    expect(changes.get('default/web')?.current.get('default/web:http')?.port).toBe(81);
+    expect(t.pendingCount()).toBe(0);
+
+    t.update(undefined, service('tmp'));
+    expect(t.update(service('tmp'), undefined)).toBe(false);
+    expect(t.checkout().size).toBe(0);
+  });
+
+  it('ignores updates that do not change any port (e.g. metadata only)', () => {
+    const t = new ServiceChangeTracker('IPv4');
+    const a = service('web');
+    const b = { ...service('web'), metadata: { ...a.metadata, labels: { x: 'y' } } };
+    expect(t.update(a, b)).toBe(false);
+  });
+});
+
+describe('EndpointsChangeTracker', () => {
+  it('reports only services whose endpoints changed', () => {
+    const t = new EndpointsChangeTracker('IPv4', 'n1');
+    t.endpointSliceUpdate(slice('web', [{ ip: '10.0.0.1' }]), false);
+    t.endpointSliceUpdate(slice('db', [{ ip: '10.0.1.1' }], { ports: [{ port: 5432 }] }), false);
+    const first = t.checkout();
+    expect([...first.changes.keys()].sort()).toEqual(['default/db', 'default/web']);
+
+    // Re-sending an identical slice is no change.
+    t.endpointSliceUpdate(slice('web', [{ ip: '10.0.0.1' }]), false);
+    expect(t.checkout().changes.size).toBe(0);
+
+    t.endpointSliceUpdate(slice('web', [{ ip: '10.0.0.1' }, { ip: '10.0.0.2' }]), false);
+    const second = t.checkout();
+    expect([...second.changes.keys()]).toEqual(['default/web']);
+    expect(second.changes.get('default/web')?.previous.get('default/web:http')?.length).toBe(1);
+    expect(second.changes.get('default/web')?.current.get('default/web:http')?.length).toBe(2);
+  });
+
+  it('handles slice deletion and ignores unlabelled slices', () => {
+    const t = new EndpointsChangeTracker('IPv4', '');
+    const s = slice('web', [{ ip: '10.0.0.1' }]);
+    t.endpointSliceUpdate(s, false);
+    t.checkout();
+    t.endpointSliceUpdate(s, true);
+    const out = t.checkout();
+    expect(out.changes.get('default/web')?.current.size).toBe(0);
+    const unlabelled = { ...s, metadata: { name: 'x', namespace: 'default' } };
+    expect(t.endpointSliceUpdate(unlabelled, false)).toBe(false);
+  });
+
+  it('collects last-change-trigger-times of changed services', () => {
+    const t = new EndpointsChangeTracker('IPv4', '');
+    t.endpointSliceUpdate(
+      slice('web', [{ ip: '10.0.0.1' }], {
+        annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': '2026-01-01T00:00:00Z' },
+      }),
+      false,
+    );
+    expect(t.checkout().lastChangeTriggerTimes.get('default/web')).toEqual([Date.UTC(2026, 0, 1)]);
+  });
+});
+
+describe('ProxyState snapshots', () => {
+  it('advances state and reports changed services, leaving earlier snapshots untouched', () => {
+    const st = new ProxyState('IPv4', 'n1');
+    st.onService(undefined, service('web'));
+    st.onEndpointSlice(slice('web', [{ ip: '10.0.0.1' }]), false);
+    const s1 = st.snapshot();
+    expect([...s1.changedServices]).toEqual(['default/web']);
+    expect(s1.services.get('default/web:http')?.clusterIP).toBe('10.96.0.10');
+    expect(s1.endpoints.get('default/web:http')?.length).toBe(1);
+
+    st.onService(undefined, service('db', { clusterIP: '10.96.0.11', ports: [{ name: 'pg', port: 5432 }] }));
+    const s2 = st.snapshot();
+    expect([...s2.changedServices]).toEqual(['default/db']);
+    expect(s2.services.size).toBe(2);
+    expect(s1.services.size).toBe(1);
+
+    const s3 = st.snapshot();
+    expect(s3.changedServices.size).toBe(0);
+    expect(s3.services).toBe(s2.services);
+  });
+
+  it('reports deleted UDP cluster IPs and endpoints for conntrack cleanup', () => {
+    const st = new ProxyState('IPv4', '');
+    const dns = service('dns', {
+      clusterIP: '10.96.0.53',
+      ports: [{ name: 'dns', port: 53, protocol: 'UDP' }],
+    });
+    const sl = slice('dns', [{ ip: '10.0.0.5' }, { ip: '10.0.0.6' }], {
+      ports: [{ name: 'dns', port: 53, protocol: 'UDP' }],
+    });
+    st.onService(undefined, dns);
+    st.onEndpointSlice(sl, false);
+    const first = st.snapshot();
+    expect([...first.newlyActiveUDPServices]).toEqual(['default/dns:dns']);
+
+    st.onEndpointSlice(
+      slice('dns', [{ ip: '10.0.0.5' }], { ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }),
+      false,
+    );
+    const second = st.snapshot();
+    expect(second.deletedUDPEndpoints).toEqual([
+      { servicePortKey: 'default/dns:dns', endpoint: '10.0.0.6:53' },
+    ]);
+
+    st.onService(dns, undefined);
+    expect([...st.snapshot().deletedUDPClusterIPs]).toEqual(['10.96.0.53']);
+  });
+
+  it('tells when node labels changed', () => {
+    const st = new ProxyState('IPv4', 'n1');
+    expect(st.setNodeLabels({ 'topology.kubernetes.io/zone': 'a' })).toBe(true);
+    expect(st.setNodeLabels({ 'topology.kubernetes.io/zone': 'a' })).toBe(false);
+    expect(st.setNodeLabels({ 'topology.kubernetes.io/zone': 'b' })).toBe(true);
+  });
+
+  it('builds a snapshot straight from object lists', () => {
+    const snap = snapshotFromObjects({
+      family: 'IPv4',
+      nodeName: 'n1',
+      services: [service('web')],
+      endpointSlices: [slice('web', [{ ip: '10.0.0.1', node: 'n1' }])],
+    });
+    expect(snap.endpoints.get('default/web:http')?.[0]?.isLocal).toBe(true);
+  });
+});

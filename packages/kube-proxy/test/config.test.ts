@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import {
+  defaultKubeProxyConfiguration,
+  formatDuration,
+  InvalidConfigurationError,
+  type InvalidFieldError,
+  loadKubeProxyConfiguration,
+  parseDuration,
+  parseKubeProxyConfiguration,
+} from '../src/index';
+
+function errorsOf(fn: () => unknown): InvalidFieldError[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidConfigurationError);
+    return [...(err as InvalidConfigurationError).errors];
+  }
+  throw new Error('expected a validation error');
+}
+
+describe('KubeProxyConfiguration defaults', () => {
+  it('matches upstream v1alpha1 defaults', () => {
+    const c = defaultKubeProxyConfiguration();
+    expect(c.apiVersion).toBe('kubeproxy.config.k8s.io/v1alpha1');
+    expect(c.bindAddress).toBe('0.0.0.0');
+    expect(c.healthzBindAddress).toBe('0.0.0.0:10256');
+    expect(c.metricsBindAddress).toBe('127.0.0.1:10249');
+    expect(c.iptables).toEqual({
+      masqueradeBit: 14,
+      masqueradeAll: false,
+      localhostNodePorts: true,
+      syncPeriod: '30s',
+      minSyncPeriod: '1s',
+    });
+    expect(c.nftables.masqueradeBit).toBe(14);
+    expect(c.conntrack.maxPerCore).toBe(32768);
+    expect(c.conntrack.min).toBe(131072);
+    expect(c.configSyncPeriod).toBe('15m0s');
+    expect(c.oomScoreAdj).toBe(-999);
+    expect(c.mode).toBe('');
+  });
+
+  it('fills nested defaults around fields given in a file', () => {
+    const c = loadKubeProxyConfiguration(
+      'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\niptables:\n  masqueradeAll: true\nclusterCIDR: 10.244.0.0/16,fd00::/48\n',
+    );
+    expect(c.mode).toBe('nftables');
+    expect(c.iptables.masqueradeAll).toBe(true);
+    expect(c.iptables.masqueradeBit).toBe(14);
+    expect(c.clusterCIDR).toBe('10.244.0.0/16,fd00::/48');
+  });
+});
+
+describe('KubeProxyConfiguration validation', () => {
+  it('names the field and value of every bad semantic field', () => {
+    const errs = errorsOf(() =>
+      parseKubeProxyConfiguration({
+        mode: 'userspace',
+        bindAddress: 'not-an-ip',
+        iptables: { masqueradeBit: 32, syncPeriod: '0s' },
+        healthzBindAddress: '0.0.0.0:99999',
+      }),
+    );
+    const byField = new Map(errs.map((e) => [e.field, e]));
+    expect(byField.get('mode')?.value).toBe('userspace');
+    expect(byField.get('bindAddress')?.value).toBe('not-an-ip');
+    expect(byField.get('iptables.masqueradeBit')?.value).toBe(32);
+    expect(byField.get('iptables.syncPeriod')?.value).toBe('0s');
+    expect(byField.get('healthzBindAddress')?.value).toBe('0.0.0.0:99999');
+    expect(errs.every((e) => e.code === 'INVALID_FIELD')).toBe(true);
+  });
+
+  it('rejects unknown fields and wrong types by path', () => {
+    const unknown = errorsOf(() => parseKubeProxyConfiguration({ iptables: { masqueradeBits: 3 } }));
+    expect(unknown[0]?.field).toBe('iptables.masqueradeBits');
+    const typed = errorsOf(() => parseKubeProxyConfiguration({ conntrack: { maxPerCore: 'lots' } }));
+    expect(typed[0]?.field).toBe('conntrack.maxPerCore');
+    expect(typed[0]?.value).toBe('lots');
+  });
+
+  it('checks durations, CIDRs, detect-local and ipvs fields', () => {
+    const errs = errorsOf(() =>
+      parseKubeProxyConfiguration({
+        iptables: { minSyncPeriod: 'soon' },
+        clusterCIDR: '10.0.0.0/8,10.1.0.0/16',
+        nodePortAddresses: ['192.168.0.0/33'],
+        detectLocalMode: 'BridgeInterface',
+        ipvs: { scheduler: 'fastest' },
+      }),
+    );
+    const fields = errs.map((e) => e.field).sort();
+    expect(fields).toEqual(
+      [
+        'clusterCIDR',
+        'detectLocal.bridgeInterface',
+        'iptables.minSyncPeriod',
+        'ipvs.scheduler',
+        'nodePortAddresses[0]',
+      ].sort(),
+    );
+  });
+
+  it('reports non-YAML files as a field error', () => {
+    const errs = errorsOf(() => loadKubeProxyConfiguration('mode: [unclosed'));
+    expect(errs[0]?.field).toBe('(file)');
+  });
+});
+
+describe('Go durations', () => {
+  it.each([
+    ['1s', 1000],
+    ['30s', 30000],
+    ['1m30s', 90000],
+    ['15m0s', 900000],
+    ['24h0m0s', 86400000],
+    ['500ms', 500],
+    ['1.5h', 5400000],
+    ['0', 0],
+  ])('parses %s', (text, ms) => {
+    expect(parseDuration('f', text)).toBe(ms);
+  });
+
+  it('round-trips through formatDuration', () => {
+    for (const ms of [0, 250, 1000, 61000, 3600000, 86400000 + 1000]) {
+      expect(parseDuration('f', formatDuration(ms))).toBe(ms);
+    }
+    expect(formatDuration(900000)).toBe('15m0s');
+  });
+
+  it('rejects garbage with the field name', () => {
+    expect(() => parseDuration('iptables.syncPeriod', '5 minutes')).toThrowError(/iptables.syncPeriod/);
+  });
+});

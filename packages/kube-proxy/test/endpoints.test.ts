@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { endpointsFromSlices, lastChangeTriggerTime } from '../src/index';
+import { slice } from './fixtures';
+
+describe('endpointsFromSlices', () => {
+  it('applies the API nil rules for conditions', () => {
+    const eps = endpointsFromSlices(
+      [
+        slice('web', [
+          { ip: '10.0.0.1' },
+          { ip: '10.0.0.2', ready: false },
+          { ip: '10.0.0.3', ready: false, serving: true, terminating: true },
+        ]),
+      ],
+      'IPv4',
+      'n1',
+    ).get('default/web:http')!;
+    expect(eps.map((e) => [e.ip, e.ready, e.serving, e.terminating])).toEqual([
+      ['10.0.0.1', true, true, false],
+      ['10.0.0.2', false, false, false],
+      ['10.0.0.3', false, true, true],
+    ]);
+    expect(eps[0]?.endpoint).toBe('10.0.0.1:8080');
+  });
+
+  it('marks endpoints on our node local', () => {
+    const eps = endpointsFromSlices(
+      [
+        slice('web', [
+          { ip: '10.0.0.1', node: 'n1' },
+          { ip: '10.0.0.2', node: 'n2' },
+        ]),
+      ],
+      'IPv4',
+      'n1',
+    ).get('default/web:http')!;
+    expect(eps.map((e) => e.isLocal)).toEqual([true, false]);
+  });
+
+  it('merges slices and de-duplicates a backend listed twice', () => {
+    const eps = endpointsFromSlices(
+      [
+        slice('web', [{ ip: '10.0.0.1' }, { ip: '10.0.0.2' }], { name: 'web-a' }),
+        slice('web', [{ ip: '10.0.0.2' }, { ip: '10.0.0.3' }], { name: 'web-b' }),
+      ],
+      'IPv4',
+      '',
+    ).get('default/web:http')!;
+    expect(eps.map((e) => e.ip)).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
+  });
+
+  it('ignores slices of the other family and brackets IPv6 endpoints', () => {
+    const v6 = slice('web', [{ ip: 'fd00::1' }], { addressType: 'IPv6' });
+    expect(endpointsFromSlices([v6], 'IPv4', '').size).toBe(0);
+    expect(endpointsFromSlices([v6], 'IPv6', '').get('default/web:http')?.[0]?.endpoint).toBe(
+      '[fd00::1]:8080',
+    );
+  });
+
+  it('carries zone and node hints', () => {
+    const eps = endpointsFromSlices(
+      [slice('web', [{ ip: '10.0.0.1', zone: 'a', zoneHints: ['a'], nodeHints: ['n1'] }])],
+      'IPv4',
+      '',
+    ).get('default/web:http')!;
+    expect(eps[0]?.zoneHints).toEqual(['a']);
+    expect(eps[0]?.nodeHints).toEqual(['n1']);
+    expect(eps[0]?.zone).toBe('a');
+  });
+
+  it('reads the last-change-trigger-time annotation', () => {
+    const s = slice('web', [], {
+      annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': '2026-01-02T03:04:05Z' },
+    });
+    expect(lastChangeTriggerTime(s)).toBe(Date.UTC(2026, 0, 2, 3, 4, 5));
+    expect(lastChangeTriggerTime(slice('web', []))).toBeUndefined();
+  });
+});

@@ -1,0 +1,152 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  FakeClock,
+  formatGoTime,
+  HealthzServer,
+  KubeProxyMetrics,
+  ProxierHealth,
+  ServiceHealthServer,
+} from '../src/index';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+});
+
+describe('ProxierHealth', () => {
+  it('is healthy at start and while a queued update is younger than the timeout', () => {
+    const clock = new FakeClock(0);
+    const h = new ProxierHealth(60_000, clock);
+    expect(h.status().healthy).toBe(true);
+    h.updated('IPv4');
+    h.queuedUpdate('IPv4');
+    clock.advance(59_999);
+    expect(h.status().healthy).toBe(true);
+    clock.advance(1);
+    expect(h.status().healthy).toBe(false);
+    h.updated('IPv4');
+    expect(h.status()).toEqual({ healthy: true, lastUpdated: 60_000, currentTime: 60_000 });
+  });
+
+  it('is unhealthy when one family of a dual-stack pair is stuck', () => {
+    const clock = new FakeClock(0);
+    const h = new ProxierHealth(1000, clock);
+    h.updated('IPv4');
+    h.updated('IPv6');
+    h.queuedUpdate('IPv6');
+    clock.advance(2000);
+    h.updated('IPv4');
+    expect(h.status().healthy).toBe(false);
+  });
+});
+
+describe('HealthzServer', () => {
+  it('serves upstream JSON on /healthz and /livez and fails healthz for an ineligible node', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1, 12, 0, 0));
+    const health = new ProxierHealth(60_000, clock);
+    const metrics = new KubeProxyMetrics();
+    const server = new HealthzServer({
+      bindAddress: '127.0.0.1:0',
+      health,
+      onResponse: (p, c) => metrics.healthzResponse(p, c),
+    });
+    const { port } = await server.start();
+    closers.push(() => server.close());
+
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toBe('application/json');
+    const body = await ok.text();
+    expect(body).toBe(
+      '{"lastUpdated": "2026-01-01 12:00:00 +0000 UTC","currentTime": "2026-01-01 12:00:00 +0000 UTC", "nodeEligible": true}',
+    );
+    expect(JSON.parse(body).nodeEligible).toBe(true);
+
+    health.setNodeEligible(false);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(503);
+    const live = await fetch(`http://127.0.0.1:${port}/livez`);
+    expect(live.status).toBe(200);
+    expect(Object.keys(JSON.parse(await live.text()))).toEqual(['lastUpdated', 'currentTime']);
+    expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('kubeproxy_proxy_healthz_total{code="200"} 1');
+    expect(text).toContain('kubeproxy_proxy_healthz_total{code="503"} 1');
+    expect(text).toContain('kubeproxy_proxy_livez_total{code="200"} 1');
+  });
+
+  it('formats times like Go', () => {
+    expect(formatGoTime(Date.UTC(2026, 10, 21, 6, 5, 4, 120))).toBe('2026-11-21 06:05:04.12 +0000 UTC');
+  });
+});
+
+describe('ServiceHealthServer', () => {
+  async function freePort(): Promise<number> {
+    const { createServer } = await import('node:net');
+    return new Promise((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const port = (s.address() as { port: number }).port;
+        s.close(() => resolve(port));
+      });
+    });
+  }
+
+  it('answers 200 with the local endpoint weight only when there are local endpoints', async () => {
+    const server = new ServiceHealthServer({ bindAddresses: ['127.0.0.1'] });
+    closers.push(() => server.close());
+    const port = await freePort();
+    await server.syncServices(new Map([['default/web', port]]));
+    let res = await fetch(`http://127.0.0.1:${port}/`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('x-load-balancing-endpoint-weight')).toBe('0');
+    await res.text();
+
+    server.syncEndpoints(new Map([['default/web', 2]]));
+    res = await fetch(`http://127.0.0.1:${port}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-load-balancing-endpoint-weight')).toBe('2');
+    expect(await res.json()).toEqual({
+      service: { namespace: 'default', name: 'web' },
+      localEndpoints: 2,
+      serviceProxyHealthy: true,
+    });
+
+    await server.syncServices(new Map());
+    expect(server.served().size).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  });
+
+  it('fails every check while the proxier is unhealthy', async () => {
+    let healthy = false;
+    const server = new ServiceHealthServer({ bindAddresses: ['127.0.0.1'], proxierHealthy: () => healthy });
+    closers.push(() => server.close());
+    const port = await freePort();
+    await server.syncServices(new Map([['ns1/api', port]]));
+    server.syncEndpoints(new Map([['ns1/api', 1]]));
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(503);
+    healthy = true;
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+  });
+});
+
+describe('KubeProxyMetrics', () => {
+  it('registers upstream metric names and records syncs', async () => {
+    const m = new KubeProxyMetrics();
+    m.observeSync('full', 0.02, 1_700_000_000_000);
+    m.observeSync('partial', 0.005, 1_700_000_001_000);
+    m.observeNetworkProgramming([1_700_000_000_000], 1_700_000_001_500);
+    const text = await m.registry.metrics();
+    for (const name of [
+      'kubeproxy_sync_proxy_rules_duration_seconds_count 2',
+      'kubeproxy_sync_full_proxy_rules_duration_seconds_count 1',
+      'kubeproxy_sync_partial_proxy_rules_duration_seconds_count 1',
+      'kubeproxy_sync_proxy_rules_last_timestamp_seconds 1700000001',
+      'kubeproxy_network_programming_duration_seconds_sum 1.5',
+      'kubeproxy_sync_proxy_rules_iptables_restore_failures_total 0',
+      'kubeproxy_sync_proxy_rules_endpoint_changes_total 0',
+    ]) {
+      expect(text).toContain(name);
+    }
+  });
+});

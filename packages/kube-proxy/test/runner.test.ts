@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { BoundedFrequencyRunner, FakeClock } from '../src/index';
+
+function make(minIntervalMs: number, maxIntervalMs: number, fn?: () => unknown) {
+  const clock = new FakeClock(1_000_000);
+  const starts: number[] = [];
+  const runner = new BoundedFrequencyRunner(
+    'test',
+    () => {
+      starts.push(clock.now() - 1_000_000);
+      return fn?.();
+    },
+    { minIntervalMs, maxIntervalMs, clock },
+  );
+  return { clock, runner, starts };
+}
+
+const flush = () => new Promise<void>((r) => setImmediate(r));
+
+describe('BoundedFrequencyRunner', () => {
+  it('runs a request immediately, then holds further requests for minInterval', async () => {
+    const { clock, runner, starts } = make(1000, 30000);
+    runner.start();
+    runner.run();
+    clock.advance(0);
+    await flush();
+    expect(starts).toEqual([0]);
+    clock.advance(100);
+    runner.run();
+    runner.run();
+    clock.advance(500);
+    await flush();
+    expect(starts).toEqual([0]);
+    clock.advance(400);
+    await flush();
+    expect(starts).toEqual([0, 1000]);
+  });
+
+  it('runs every maxInterval without requests', async () => {
+    const { clock, runner, starts } = make(1000, 30000);
+    runner.start();
+    for (let i = 0; i < 3; i++) {
+      clock.advance(30000);
+      await flush();
+    }
+    expect(starts).toEqual([30000, 60000, 90000]);
+  });
+
+  it('retryAfter schedules a run unless one is due sooner', async () => {
+    const { clock, runner, starts } = make(1000, 30000);
+    runner.start();
+    runner.retryAfter(5000);
+    clock.advance(4999);
+    await flush();
+    expect(starts).toEqual([]);
+    clock.advance(1);
+    await flush();
+    expect(starts).toEqual([5000]);
+  });
+
+  it('never overlaps async runs and reruns once for requests made during a run', async () => {
+    let release: () => void = () => {};
+    let active = 0;
+    let maxActive = 0;
+    const { clock, runner, starts } = make(0, 60000, async () => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      await new Promise<void>((r) => {
+        release = r;
+      });
+      active--;
+    });
+    runner.start();
+    runner.run();
+    clock.advance(0);
+    await flush();
+    runner.run();
+    runner.run();
+    clock.advance(10);
+    await flush();
+    expect(starts).toEqual([0]);
+    release();
+    await runner.whenIdle();
+    await flush();
+    clock.advance(0);
+    await flush();
+    expect(starts).toEqual([0, 10]);
+    release();
+    await runner.whenIdle();
+    expect(maxActive).toBe(1);
+    runner.stop();
+  });
+
+  it('keeps running after fn throws and reports the error', async () => {
+    const errors: unknown[] = [];
+    const clock = new FakeClock(0);
+    let n = 0;
+    const runner = new BoundedFrequencyRunner(
+      'err',
+      () => {
+        n++;
+        throw new Error('boom');
+      },
+      { minIntervalMs: 0, maxIntervalMs: 1000, clock, onError: (e) => errors.push(e) },
+    );
+    runner.start();
+    clock.advance(1000);
+    await flush();
+    clock.advance(1000);
+    await flush();
+    expect(n).toBe(2);
+    expect(errors).toHaveLength(2);
+  });
+
+  it('does nothing after stop', async () => {
+    const { clock, runner, starts } = make(0, 1000);
+    runner.start();
+    runner.stop();
+    runner.run();
+    clock.advance(5000);
+    await flush();
+    expect(starts).toEqual([]);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+});
