@@ -1,2 +1,31 @@
 // Public surface of @nodeagent/cri-client.
-export {};
+export { type MessageCodec, type MessageInput, messageCodec, runtimeV1Root } from './codec';
+export {
+  type CallOptions,
+  CriClient,
+  type CriClientOptions,
+  createCriClient,
+  DEFAULT_PULL_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
+  KUBE_RUNTIME_API_VERSION,
+  MAX_MESSAGE_BYTES,
+} from './cri-client';
+export {
+  CriError,
+  grpcCodeName,
+  InvalidArgumentError,
+  isAlreadyExists,
+  isCancelled,
+  isDeadlineExceeded,
+  isInvalidArgument,
+  isNotFound,
+  isUnavailable,
+  isUnimplemented,
+  RuntimeUnreachableError,
+  toCriError,
+  UnsupportedRuntimeApiError,
+} from './cri-error';
+export { type CriLogLine, parseCriLogLine } from './cri-log';
+export { DEFAULT_CRI_ENDPOINT, grpcTarget } from './endpoint';
+export { criMethods } from './generated/methods';
+export * from './generated/types';

@@ -1,0 +1,62 @@
+import protobuf from 'protobufjs';
+import { runtimeV1Descriptor } from './generated/descriptor';
+import type { MessageTypeName } from './generated/types';
+
+/** Recursively optional input form of a decoded message: what callers pass as requests. */
+export type MessageInput<T> = T extends bigint
+  ? bigint | number
+  : T extends Uint8Array
+    ? Uint8Array
+    : T extends Array<infer U>
+      ? Array<MessageInput<U>>
+      : T extends object
+        ? { [K in keyof T]?: MessageInput<NonNullable<T[K]>> | null }
+        : T;
+
+export interface MessageCodec<T> {
+  readonly typeName: MessageTypeName;
+  encode(value: MessageInput<T>): Buffer;
+  decode(bytes: Uint8Array): T;
+}
+
+// Decode shape: 64-bit integers as bigint, enums as numbers, every scalar/list/map present with its
+// proto3 default, unset sub-messages as null.
+const DECODE_OPTIONS: protobuf.IConversionOptions = {
+  longs: BigInt as unknown as typeof Number,
+  enums: Number,
+  bytes: Buffer as unknown as typeof String,
+  defaults: true,
+  arrays: true,
+  objects: true,
+};
+
+let root: protobuf.Root | undefined;
+const codecs = new Map<string, MessageCodec<unknown>>();
+
+/** The runtime.v1 protobufjs root, built once from the generated JSON descriptor. */
+export function runtimeV1Root(): protobuf.Root {
+  if (!root) {
+    root = protobuf.Root.fromJSON(runtimeV1Descriptor as unknown as protobuf.INamespace);
+    root.resolveAll();
+  }
+  return root;
+}
+
+/** Encoder/decoder for one runtime.v1 message, e.g. `messageCodec<VersionResponse>('VersionResponse')`. */
+export function messageCodec<T>(typeName: MessageTypeName): MessageCodec<T> {
+  const cached = codecs.get(typeName);
+  if (cached) return cached as MessageCodec<T>;
+  const type = runtimeV1Root().lookupType(`runtime.v1.${typeName.replace(/_/g, '.')}`);
+  const codec: MessageCodec<T> = {
+    typeName,
+    encode(value) {
+      const w = type.encode(type.fromObject(value as Record<string, unknown>));
+      return Buffer.from(w.finish());
+    },
+    decode(bytes) {
+      return type.toObject(type.decode(bytes), DECODE_OPTIONS) as T;
+    },
+  };
+  codecs.set(typeName, codec as MessageCodec<unknown>);
+  return codec;
+}

@@ -1,0 +1,343 @@
+import {
+  Client,
+  type ClientReadableStream,
+  type ClientUnaryCall,
+  credentials,
+  Metadata,
+  status,
+} from '@grpc/grpc-js';
+import { type MessageCodec, type MessageInput, messageCodec } from './codec';
+import { CriError, toCriError, UnsupportedRuntimeApiError } from './cri-error';
+import { grpcTarget } from './endpoint';
+import { criMethods } from './generated/methods';
+import type {
+  ContainerEventResponse,
+  ImageServiceRpcs,
+  MessageTypeName,
+  RuntimeServiceRpcs,
+} from './generated/types';
+
+/** Like the kubelet's --runtime-request-timeout default. */
+export const DEFAULT_TIMEOUT_MS = 2 * 60 * 1000;
+/** Image pulls get longer, like the kubelet's image pull path. */
+export const DEFAULT_PULL_TIMEOUT_MS = 4 * 60 * 1000;
+/** The kubelet's CRI message size limit (16 MiB), both directions. */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Sent in VersionRequest.version, as the kubelet does. */
+export const KUBE_RUNTIME_API_VERSION = '0.1.0';
+
+export interface CriClientOptions {
+  /** `unix:///run/containerd/containerd.sock`, `unix:/…` or a bare socket path. */
+  endpoint: string;
+  /** Default per-call deadline (ms). Default 2 min. */
+  timeoutMs?: number;
+  /** Deadline for PullImage (ms). Default 4 min. */
+  pullTimeoutMs?: number;
+  /** Max gRPC message size in bytes, send and receive. Default 16 MiB. */
+  maxMessageBytes?: number;
+  /** Skip the Version round-trip createCriClient does (then `runtimeVersion` stays undefined). */
+  skipVersionCheck?: boolean;
+}
+
+export interface CallOptions {
+  /** Cancels the call; it then rejects with a CriError whose code is CANCELLED. */
+  signal?: AbortSignal;
+  /** Overrides the client's deadline for this call (ms). */
+  timeoutMs?: number;
+}
+
+type RtName = keyof RuntimeServiceRpcs;
+type ImName = keyof ImageServiceRpcs;
+type RtReq<K extends RtName> = MessageInput<RuntimeServiceRpcs[K]['request']>;
+type RtRes<K extends RtName> = RuntimeServiceRpcs[K]['response'];
+type ImReq<K extends ImName> = MessageInput<ImageServiceRpcs[K]['request']>;
+type ImRes<K extends ImName> = ImageServiceRpcs[K]['response'];
+
+interface MethodEntry {
+  path: string;
+  request: MessageCodec<unknown>;
+  response: MessageCodec<unknown>;
+  serialize: (value: unknown) => Buffer;
+  deserialize: (bytes: Buffer) => unknown;
+}
+
+function buildMethodTable(): Map<string, MethodEntry> {
+  const table = new Map<string, MethodEntry>();
+  for (const m of criMethods) {
+    const request = messageCodec<unknown>(m.requestType as MessageTypeName);
+    const response = messageCodec<unknown>(m.responseType as MessageTypeName);
+    table.set(m.name, {
+      path: `/runtime.v1.${m.service}/${m.name}`,
+      request,
+      response,
+      serialize: (v) => request.encode(v as never),
+      deserialize: (b) => response.decode(b),
+    });
+  }
+  return table;
+}
+
+let methodTable: Map<string, MethodEntry> | undefined;
+
+/**
+ * Typed, promise-based client for CRI runtime.v1 (RuntimeService + ImageService) over a unix
+ * socket. Every method takes a camelCase request object and optional CallOptions; 64-bit integers
+ * are bigint in responses (numbers are accepted in requests). Failures reject with CriError.
+ */
+export class CriClient {
+  readonly endpoint: string;
+  /** The runtime's Version answer, filled by connect() / createCriClient(). */
+  runtimeVersion: RtRes<'Version'> | undefined;
+  private readonly grpc: Client;
+  private readonly methods: Map<string, MethodEntry>;
+  private readonly timeoutMs: number;
+  private readonly pullTimeoutMs: number;
+
+  constructor(opts: CriClientOptions) {
+    this.endpoint = opts.endpoint;
+    const max = opts.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+    this.grpc = new Client(grpcTarget(opts.endpoint), credentials.createInsecure(), {
+      'grpc.max_receive_message_length': max,
+      'grpc.max_send_message_length': max,
+      // A dead runtime should fail fast, not hang until the deadline.
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 2000,
+    });
+    methodTable ??= buildMethodTable();
+    this.methods = methodTable;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.pullTimeoutMs = opts.pullTimeoutMs ?? DEFAULT_PULL_TIMEOUT_MS;
+  }
+
+  /** Call Version and refuse runtimes that do not speak runtime.v1. */
+  async connect(opts?: CallOptions): Promise<RtRes<'Version'>> {
+    const v = await this.version({ version: KUBE_RUNTIME_API_VERSION }, opts);
+    if (v.runtimeApiVersion !== 'v1') {
+      throw new UnsupportedRuntimeApiError('runtimeApiVersion', v.runtimeApiVersion, this.endpoint);
+    }
+    this.runtimeVersion = v;
+    return v;
+  }
+
+  /** Close the channel; in-flight calls fail with CANCELLED/UNAVAILABLE. */
+  close(): void {
+    this.grpc.close();
+  }
+
+  /**
+   * Generic unary call by RPC name (e.g. `call('ListContainers', {...})`): the escape hatch the typed
+   * methods below are built on.
+   */
+  call<Res>(
+    rpc: string,
+    request: unknown,
+    opts: CallOptions = {},
+    defaultTimeoutMs = this.timeoutMs,
+  ): Promise<Res> {
+    const m = this.methods.get(rpc);
+    if (!m) return Promise.reject(new CriError(rpc, status.UNIMPLEMENTED, 'unknown RPC', this.endpoint));
+    const signal = opts.signal;
+    if (signal?.aborted) {
+      return Promise.reject(
+        new CriError(rpc, status.CANCELLED, 'aborted before the call started', this.endpoint, {
+          cause: signal.reason,
+        }),
+      );
+    }
+    const deadline = Date.now() + (opts.timeoutMs ?? defaultTimeoutMs);
+    return new Promise<Res>((resolve, reject) => {
+      let call: ClientUnaryCall | undefined;
+      const onAbort = () => call?.cancel();
+      call = this.grpc.makeUnaryRequest(
+        m.path,
+        m.serialize,
+        m.deserialize,
+        request ?? {},
+        new Metadata(),
+        { deadline },
+        (err, value) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (err) reject(toCriError(rpc, this.endpoint, err));
+          else resolve(value as Res);
+        },
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private rt<K extends RtName>(rpc: K, req: RtReq<K> | undefined, opts?: CallOptions, timeoutMs?: number) {
+    return this.call<RtRes<K>>(rpc, req, opts, timeoutMs);
+  }
+
+  private im<K extends ImName>(rpc: K, req: ImReq<K> | undefined, opts?: CallOptions, timeoutMs?: number) {
+    return this.call<ImRes<K>>(rpc, req, opts, timeoutMs);
+  }
+
+  // ------------------------------------------------------------------ runtime
+
+  version(req: RtReq<'Version'> = { version: KUBE_RUNTIME_API_VERSION }, opts?: CallOptions) {
+    return this.rt('Version', req, opts);
+  }
+  /** Runtime conditions (RuntimeReady, NetworkReady); `verbose: true` adds the `info` map. */
+  status(req: RtReq<'Status'> = {}, opts?: CallOptions) {
+    return this.rt('Status', req, opts);
+  }
+  runtimeConfig(req: RtReq<'RuntimeConfig'> = {}, opts?: CallOptions) {
+    return this.rt('RuntimeConfig', req, opts);
+  }
+  updateRuntimeConfig(req: RtReq<'UpdateRuntimeConfig'>, opts?: CallOptions) {
+    return this.rt('UpdateRuntimeConfig', req, opts);
+  }
+
+  // ------------------------------------------------------------------ pod sandboxes
+
+  runPodSandbox(req: RtReq<'RunPodSandbox'>, opts?: CallOptions) {
+    return this.rt('RunPodSandbox', req, opts);
+  }
+  stopPodSandbox(req: RtReq<'StopPodSandbox'>, opts?: CallOptions) {
+    return this.rt('StopPodSandbox', req, opts);
+  }
+  removePodSandbox(req: RtReq<'RemovePodSandbox'>, opts?: CallOptions) {
+    return this.rt('RemovePodSandbox', req, opts);
+  }
+  podSandboxStatus(req: RtReq<'PodSandboxStatus'>, opts?: CallOptions) {
+    return this.rt('PodSandboxStatus', req, opts);
+  }
+  listPodSandbox(req: RtReq<'ListPodSandbox'> = {}, opts?: CallOptions) {
+    return this.rt('ListPodSandbox', req, opts);
+  }
+  podSandboxStats(req: RtReq<'PodSandboxStats'>, opts?: CallOptions) {
+    return this.rt('PodSandboxStats', req, opts);
+  }
+  listPodSandboxStats(req: RtReq<'ListPodSandboxStats'> = {}, opts?: CallOptions) {
+    return this.rt('ListPodSandboxStats', req, opts);
+  }
+  listMetricDescriptors(req: RtReq<'ListMetricDescriptors'> = {}, opts?: CallOptions) {
+    return this.rt('ListMetricDescriptors', req, opts);
+  }
+  listPodSandboxMetrics(req: RtReq<'ListPodSandboxMetrics'> = {}, opts?: CallOptions) {
+    return this.rt('ListPodSandboxMetrics', req, opts);
+  }
+
+  // ------------------------------------------------------------------ containers
+
+  createContainer(req: RtReq<'CreateContainer'>, opts?: CallOptions) {
+    return this.rt('CreateContainer', req, opts);
+  }
+  startContainer(req: RtReq<'StartContainer'>, opts?: CallOptions) {
+    return this.rt('StartContainer', req, opts);
+  }
+  /** `timeout` is the grace period in seconds; the deadline is extended by it, as the kubelet does. */
+  stopContainer(req: RtReq<'StopContainer'>, opts?: CallOptions) {
+    return this.rt('StopContainer', req, opts, this.timeoutMs + Number(req.timeout ?? 0) * 1000);
+  }
+  removeContainer(req: RtReq<'RemoveContainer'>, opts?: CallOptions) {
+    return this.rt('RemoveContainer', req, opts);
+  }
+  /** Filter by id, podSandboxId, state (`{ state: { state: ContainerState.CONTAINER_RUNNING } }`) and labels. */
+  listContainers(req: RtReq<'ListContainers'> = {}, opts?: CallOptions) {
+    return this.rt('ListContainers', req, opts);
+  }
+  containerStatus(req: RtReq<'ContainerStatus'>, opts?: CallOptions) {
+    return this.rt('ContainerStatus', req, opts);
+  }
+  updateContainerResources(req: RtReq<'UpdateContainerResources'>, opts?: CallOptions) {
+    return this.rt('UpdateContainerResources', req, opts);
+  }
+  reopenContainerLog(req: RtReq<'ReopenContainerLog'>, opts?: CallOptions) {
+    return this.rt('ReopenContainerLog', req, opts);
+  }
+  /** Runs `cmd` to completion; the deadline is extended by `timeout` seconds, as the kubelet does. */
+  execSync(req: RtReq<'ExecSync'>, opts?: CallOptions) {
+    return this.rt('ExecSync', req, opts, this.timeoutMs + Number(req.timeout ?? 0) * 1000);
+  }
+  /** Returns the streaming-server URL for an interactive exec. */
+  exec(req: RtReq<'Exec'>, opts?: CallOptions) {
+    return this.rt('Exec', req, opts);
+  }
+  /** Returns the streaming-server URL to attach to the container's stdio. */
+  attach(req: RtReq<'Attach'>, opts?: CallOptions) {
+    return this.rt('Attach', req, opts);
+  }
+  /** Returns the streaming-server URL for port forwarding into the sandbox. */
+  portForward(req: RtReq<'PortForward'>, opts?: CallOptions) {
+    return this.rt('PortForward', req, opts);
+  }
+  containerStats(req: RtReq<'ContainerStats'>, opts?: CallOptions) {
+    return this.rt('ContainerStats', req, opts);
+  }
+  listContainerStats(req: RtReq<'ListContainerStats'> = {}, opts?: CallOptions) {
+    return this.rt('ListContainerStats', req, opts);
+  }
+  checkpointContainer(req: RtReq<'CheckpointContainer'>, opts?: CallOptions) {
+    return this.rt('CheckpointContainer', req, opts);
+  }
+
+  /**
+   * Container lifecycle events as an async iterator. No deadline: it runs until the signal aborts,
+   * the loop breaks (which cancels the stream) or the runtime ends it. Runtimes without evented
+   * PLEG (containerd 1.6) fail the first `next()` with UNIMPLEMENTED.
+   */
+  async *getContainerEvents(opts: { signal?: AbortSignal } = {}): AsyncGenerator<ContainerEventResponse> {
+    const m = this.methods.get('GetContainerEvents') as MethodEntry;
+    const stream: ClientReadableStream<ContainerEventResponse> = this.grpc.makeServerStreamRequest(
+      m.path,
+      m.serialize,
+      m.deserialize as (b: Buffer) => ContainerEventResponse,
+      {},
+      new Metadata(),
+      {},
+    );
+    const onAbort = () => stream.cancel();
+    if (opts.signal?.aborted) stream.cancel();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const event of stream) yield event as ContainerEventResponse;
+    } catch (e) {
+      const code = (e as { code?: number }).code;
+      // Our own cancellation ends the iteration quietly.
+      if (code === status.CANCELLED && opts.signal?.aborted) return;
+      throw toCriError('GetContainerEvents', this.endpoint, e);
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      stream.cancel();
+    }
+  }
+
+  // ------------------------------------------------------------------ images
+
+  listImages(req: ImReq<'ListImages'> = {}, opts?: CallOptions) {
+    return this.im('ListImages', req, opts);
+  }
+  /** `image` is null in the response when the image is not present (that is not an error). */
+  imageStatus(req: ImReq<'ImageStatus'>, opts?: CallOptions) {
+    return this.im('ImageStatus', req, opts);
+  }
+  /** Pull with optional `auth` (AuthConfig); deadline defaults to 4 minutes. */
+  pullImage(req: ImReq<'PullImage'>, opts?: CallOptions) {
+    return this.im('PullImage', req, opts, this.pullTimeoutMs);
+  }
+  removeImage(req: ImReq<'RemoveImage'>, opts?: CallOptions) {
+    return this.im('RemoveImage', req, opts);
+  }
+  imageFsInfo(req: ImReq<'ImageFsInfo'> = {}, opts?: CallOptions) {
+    return this.im('ImageFsInfo', req, opts);
+  }
+}
+
+/**
+ * Create a client and (unless `skipVersionCheck`) check on connect that the runtime speaks
+ * runtime.v1. A dead socket rejects with RuntimeUnreachableError ("runtime unreachable at …").
+ */
+export async function createCriClient(opts: CriClientOptions): Promise<CriClient> {
+  const client = new CriClient(opts);
+  if (!opts.skipVersionCheck) {
+    try {
+      await client.connect();
+    } catch (e) {
+      client.close();
+      throw e;
+    }
+  }
+  return client;
+}

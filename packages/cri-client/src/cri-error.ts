@@ -1,0 +1,93 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+
+/** gRPC status code names, indexed by number (OK = 0 … UNAUTHENTICATED = 16). */
+const CODE_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(GrpcStatus)
+    .filter(([, v]) => typeof v === 'number')
+    .map(([k, v]) => [v as number, k]),
+);
+
+export function grpcCodeName(code: number): string {
+  return CODE_NAMES[code] ?? `CODE_${code}`;
+}
+
+/** A failed CRI call: the gRPC status code, the RPC that failed and the runtime's message. */
+export class CriError extends Error {
+  /** gRPC status code (see `status` from @grpc/grpc-js), e.g. 5 for NOT_FOUND. */
+  readonly code: number;
+  /** e.g. "NOT_FOUND". */
+  readonly codeName: string;
+  /** RPC name as in the .proto, e.g. "ContainerStatus". */
+  readonly rpc: string;
+  /** The runtime's own error text. */
+  readonly details: string;
+  readonly endpoint: string;
+
+  constructor(rpc: string, code: number, details: string, endpoint: string, options?: { cause?: unknown }) {
+    super(`${rpc}: ${grpcCodeName(code)}: ${details}`, options);
+    this.name = 'CriError';
+    this.rpc = rpc;
+    this.code = code;
+    this.codeName = grpcCodeName(code);
+    this.details = details;
+    this.endpoint = endpoint;
+  }
+}
+
+/** The runtime's socket could not be reached (missing, refused, or the runtime died mid-call). */
+export class RuntimeUnreachableError extends CriError {
+  constructor(rpc: string, details: string, endpoint: string, options?: { cause?: unknown }) {
+    super(rpc, GrpcStatus.UNAVAILABLE, details, endpoint, options);
+    this.name = 'RuntimeUnreachableError';
+    this.message = `runtime unreachable at ${endpoint} (${rpc}): ${details}`;
+  }
+}
+
+/** The runtime answered Version with an API version this client does not speak. */
+export class UnsupportedRuntimeApiError extends Error {
+  readonly code = 'UNSUPPORTED_RUNTIME_API';
+  constructor(
+    readonly field: string,
+    readonly value: string,
+    readonly endpoint: string,
+  ) {
+    super(`runtime at ${endpoint} reports ${field}=${JSON.stringify(value)}; this client speaks runtime.v1`);
+    this.name = 'UnsupportedRuntimeApiError';
+  }
+}
+
+/** A request argument the client rejects before sending anything. */
+export class InvalidArgumentError extends Error {
+  readonly code = 'INVALID_ARGUMENT';
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    reason: string,
+  ) {
+    super(`${field}=${JSON.stringify(value)}: ${reason}`);
+    this.name = 'InvalidArgumentError';
+  }
+}
+
+function hasCode(e: unknown, code: number): boolean {
+  return e instanceof CriError && e.code === code;
+}
+
+export const isNotFound = (e: unknown): e is CriError => hasCode(e, GrpcStatus.NOT_FOUND);
+export const isAlreadyExists = (e: unknown): e is CriError => hasCode(e, GrpcStatus.ALREADY_EXISTS);
+export const isUnavailable = (e: unknown): e is CriError => hasCode(e, GrpcStatus.UNAVAILABLE);
+export const isUnimplemented = (e: unknown): e is CriError => hasCode(e, GrpcStatus.UNIMPLEMENTED);
+export const isDeadlineExceeded = (e: unknown): e is CriError => hasCode(e, GrpcStatus.DEADLINE_EXCEEDED);
+export const isCancelled = (e: unknown): e is CriError => hasCode(e, GrpcStatus.CANCELLED);
+export const isInvalidArgument = (e: unknown): e is CriError => hasCode(e, GrpcStatus.INVALID_ARGUMENT);
+
+/** Turn a grpc-js ServiceError (or anything thrown) into a CriError for `rpc`. */
+export function toCriError(rpc: string, endpoint: string, e: unknown): CriError {
+  if (e instanceof CriError) return e;
+  const err = e as { code?: number; details?: string; message?: string };
+  const code = typeof err.code === 'number' ? err.code : GrpcStatus.UNKNOWN;
+  const details = err.details ?? err.message ?? String(e);
+  if (code === GrpcStatus.UNAVAILABLE)
+    return new RuntimeUnreachableError(rpc, details, endpoint, { cause: e });
+  return new CriError(rpc, code, details, endpoint, { cause: e });
+}
