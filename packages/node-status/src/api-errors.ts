@@ -1,0 +1,32 @@
+/** HTTP status of an API call's error (client-node's ApiException.code), or undefined for network errors. */
+export function apiStatusCode(err: unknown): number | undefined {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** The `reason` of a metav1.Status error body (AlreadyExists, Conflict, NotFound, ...). */
+export function apiReason(err: unknown): string | undefined {
+  let body = (err as { body?: unknown })?.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  const reason = (body as { reason?: unknown } | undefined)?.reason;
+  return typeof reason === 'string' ? reason : undefined;
+}
+
+export const isNotFound = (err: unknown) => apiStatusCode(err) === 404;
+export const isConflict = (err: unknown) => apiStatusCode(err) === 409 && apiReason(err) !== 'AlreadyExists';
+export const isAlreadyExists = (err: unknown) =>
+  apiStatusCode(err) === 409 && (apiReason(err) === 'AlreadyExists' || apiReason(err) === undefined);
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) {
+    const code = apiStatusCode(err);
+    return code === undefined ? err.message : `HTTP ${code} ${apiReason(err) ?? ''}`.trim();
+  }
+  return String(err);
+}

@@ -1,0 +1,57 @@
+import type { MachineInfo } from './machine-info';
+import { formatBinary, formatCount, formatMilliCpu, parseMilliCpu, parseQuantity } from './quantity';
+
+export type ResourceList = Record<string, string>;
+
+export interface CapacityInputs {
+  machine: Pick<MachineInfo, 'numCores' | 'memoryCapacityBytes' | 'ephemeralStorageBytes'>;
+  maxPods: number;
+  podsPerCore: number;
+  kubeReserved: Record<string, string>;
+  systemReserved: Record<string, string>;
+  evictionHard: Record<string, string>;
+}
+
+/**
+ * Capacity from the machine, allocatable = capacity − kubeReserved − systemReserved − hard
+ * eviction threshold (memory.available for memory, nodefs.available for ephemeral-storage),
+ * never below zero — the kubelet's container manager formula.
+ */
+export function computeCapacity(inp: CapacityInputs): { capacity: ResourceList; allocatable: ResourceList } {
+  const milliCpu = inp.machine.numCores * 1000;
+  const memory = inp.machine.memoryCapacityBytes;
+  const storage = inp.machine.ephemeralStorageBytes;
+  const pods =
+    inp.podsPerCore > 0 ? Math.min(inp.maxPods, inp.podsPerCore * inp.machine.numCores) : inp.maxPods;
+
+  const reserved = (name: string, parse: (field: string, v: string) => number) =>
+    [inp.kubeReserved, inp.systemReserved].reduce((sum, list) => {
+      const v = list[name];
+      return v === undefined ? sum : sum + parse(`reserved.${name}`, v);
+    }, 0);
+  const threshold = (signal: string, total: number) => {
+    const v = inp.evictionHard[signal];
+    if (v === undefined) return 0;
+    if (v.endsWith('%')) return (total * Number(v.slice(0, -1))) / 100;
+    return parseQuantity(`evictionHard.${signal}`, v);
+  };
+
+  return {
+    capacity: {
+      cpu: formatMilliCpu(milliCpu),
+      memory: formatBinary(memory),
+      'ephemeral-storage': formatBinary(storage),
+      pods: formatCount(pods),
+    },
+    allocatable: {
+      cpu: formatMilliCpu(milliCpu - reserved('cpu', parseMilliCpu)),
+      memory: formatBinary(
+        memory - reserved('memory', parseQuantity) - threshold('memory.available', memory),
+      ),
+      'ephemeral-storage': formatBinary(
+        storage - reserved('ephemeral-storage', parseQuantity) - threshold('nodefs.available', storage),
+      ),
+      pods: formatCount(pods),
+    },
+  };
+}

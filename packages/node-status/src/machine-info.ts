@@ -1,0 +1,147 @@
+import { readFile, statfs } from 'node:fs/promises';
+import { arch as osArch, hostname as osHostname, release } from 'node:os';
+import { MachineInfoError } from './errors';
+
+/** Facts about the machine that go into capacity and nodeInfo. */
+export interface MachineInfo {
+  /** Online CPUs (as `nproc` counts them, capped by a cgroup v2 cpu.max quota if one is set). */
+  numCores: number;
+  /** MemTotal from /proc/meminfo, capped by cgroup v2 memory.max if one is set. */
+  memoryCapacityBytes: number;
+  /** Size of the filesystem holding the kubelet root dir (statfs). */
+  ephemeralStorageBytes: number;
+  machineID: string;
+  systemUUID: string;
+  bootID: string;
+  kernelVersion: string;
+  osImage: string;
+  operatingSystem: string;
+  architecture: string;
+  hostname: string;
+}
+
+/** File and filesystem access, injected so tests can feed fixtures. */
+export interface MachineSource {
+  readFile(path: string): Promise<string>;
+  statfs(path: string): Promise<{ blocks: number; bsize: number }>;
+  kernelRelease(): string;
+  arch(): string;
+  hostname(): string;
+}
+
+export const hostMachineSource: MachineSource = {
+  readFile: (path) => readFile(path, 'utf8'),
+  statfs: async (path) => {
+    const s = await statfs(path);
+    return { blocks: Number(s.blocks), bsize: Number(s.bsize) };
+  },
+  kernelRelease: () => release(),
+  arch: () => osArch(),
+  hostname: () => osHostname(),
+};
+
+export interface ReadMachineInfoOptions {
+  /** Directory whose filesystem backs ephemeral storage (the kubelet's --root-dir). */
+  rootDir?: string;
+  /** cgroup v2 directory whose limits cap capacity (default: the unified hierarchy root). */
+  cgroupDir?: string;
+  source?: MachineSource;
+}
+
+/** Reads /proc, /sys, cgroup v2 limits, statfs and os-release, like cAdvisor's MachineInfo. */
+export async function readMachineInfo(opts: ReadMachineInfoOptions = {}): Promise<MachineInfo> {
+  const src = opts.source ?? hostMachineSource;
+  const cgroupDir = opts.cgroupDir ?? '/sys/fs/cgroup';
+  const optional = (path: string) =>
+    src.readFile(path).then(
+      (s) => s.trim(),
+      () => '',
+    );
+
+  const [online, cpuinfo, meminfo, cpuMax, memMax] = await Promise.all([
+    optional('/sys/devices/system/cpu/online'),
+    optional('/proc/cpuinfo'),
+    src.readFile('/proc/meminfo').catch((err: Error) => {
+      throw new MachineInfoError('/proc/meminfo', err.message, 'cannot read memory information');
+    }),
+    optional(`${cgroupDir}/cpu.max`),
+    optional(`${cgroupDir}/memory.max`),
+  ]);
+  let numCores = online ? countCpuList(online) : countCpuinfo(cpuinfo);
+  if (numCores < 1) throw new MachineInfoError('numCores', numCores, 'found no online CPUs');
+  const quota = parseCpuMax(cpuMax);
+  if (quota !== undefined) numCores = Math.max(1, Math.min(numCores, Math.ceil(quota)));
+
+  let memoryCapacityBytes = parseMemTotal(meminfo);
+  if (/^[0-9]+$/.test(memMax)) memoryCapacityBytes = Math.min(memoryCapacityBytes, Number(memMax));
+
+  const fs = await src.statfs(opts.rootDir ?? '/').catch(() => src.statfs('/'));
+  const [machineID, dbusID, systemUUID, bootID, osRelease] = await Promise.all([
+    optional('/etc/machine-id'),
+    optional('/var/lib/dbus/machine-id'),
+    optional('/sys/class/dmi/id/product_uuid'),
+    optional('/proc/sys/kernel/random/boot_id'),
+    optional('/etc/os-release'),
+  ]);
+  return {
+    numCores,
+    memoryCapacityBytes,
+    ephemeralStorageBytes: fs.blocks * fs.bsize,
+    machineID: machineID || dbusID,
+    systemUUID,
+    bootID,
+    kernelVersion: src.kernelRelease(),
+    osImage: parseOsImage(osRelease),
+    operatingSystem: 'linux',
+    architecture: goArch(src.arch()),
+    hostname: src.hostname(),
+  };
+}
+
+/** "0-3,6,8-9" → 7. */
+export function countCpuList(list: string): number {
+  let n = 0;
+  for (const part of list.split(',')) {
+    const [a, b] = part.trim().split('-');
+    if (a === undefined || a === '') continue;
+    n += b === undefined ? 1 : Number(b) - Number(a) + 1;
+  }
+  return n;
+}
+
+function countCpuinfo(cpuinfo: string): number {
+  return cpuinfo.split('\n').filter((l) => /^processor\s*:/.test(l)).length;
+}
+
+/** cgroup v2 cpu.max "quota period" → CPUs, or undefined for "max"/absent. */
+export function parseCpuMax(text: string): number | undefined {
+  const [quota, period] = text.split(/\s+/);
+  if (!quota || quota === 'max') return undefined;
+  const p = Number(period ?? '100000');
+  return p > 0 ? Number(quota) / p : undefined;
+}
+
+export function parseMemTotal(meminfo: string): number {
+  const m = /^MemTotal:\s+([0-9]+)\s*kB/m.exec(meminfo);
+  if (!m) throw new MachineInfoError('/proc/meminfo', meminfo.slice(0, 80), 'no MemTotal line');
+  return Number(m[1]) * 1024;
+}
+
+/** PRETTY_NAME from os-release, as the kubelet reports osImage. */
+export function parseOsImage(osRelease: string): string {
+  const m = /^PRETTY_NAME=(.*)$/m.exec(osRelease);
+  if (!m) return 'Linux';
+  return m[1]!.trim().replace(/^["']|["']$/g, '');
+}
+
+/** Node's process.arch names → GOARCH names used in labels and nodeInfo. */
+export function goArch(nodeArch: string): string {
+  const map: Record<string, string> = {
+    x64: 'amd64',
+    ia32: '386',
+    arm64: 'arm64',
+    arm: 'arm',
+    ppc64: 'ppc64le',
+  };
+  return map[nodeArch] ?? nodeArch;
+}

@@ -1,0 +1,167 @@
+import { type CoordinationV1Api, type CoreV1Api, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import { errorMessage, isConflict, isNotFound } from './api-errors';
+import { NODE_LEASE_NAMESPACE } from './node-status-config';
+import { Backoff, type Clock, Sleeper, systemClock } from './scheduler';
+
+export interface NodeLeaseControllerOptions {
+  core: CoreV1Api;
+  coordination: CoordinationV1Api;
+  nodeName: string;
+  leaseDurationSeconds: number;
+  renewIntervalMs: number;
+  clock?: Clock;
+  onError?: (err: unknown, during: string) => void;
+  /** Called after every successful renewal (create or update). */
+  onRenew?: (lease: V1Lease) => void;
+}
+
+/** The kubelet retries an update this often before re-reading the lease. */
+const MAX_UPDATE_RETRIES = 5;
+
+/**
+ * Heartbeat through the node's Lease in kube-node-lease, like the kubelet's lease controller:
+ * create it if missing (owner reference to the Node), then renew every renewInterval by
+ * updating the last seen version; on a conflict or any failure, re-read (with backoff while
+ * the API server is down) and carry on — it never throws out of its loop.
+ */
+export class NodeLeaseController {
+  private readonly clock: Clock;
+  private readonly sleeper: Sleeper;
+  private latest: V1Lease | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly opts: NodeLeaseControllerOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.sleeper = new Sleeper(this.clock);
+  }
+
+  get latestLease(): V1Lease | undefined {
+    return this.latest;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.sleeper.stop();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.sleeper.isStopped) {
+      const began = this.clock.now();
+      await this.sync();
+      // Renew on a fixed cadence measured from the start of this sync.
+      const wait = Math.max(0, this.opts.renewIntervalMs - (this.clock.now() - began));
+      if (!(await this.sleeper.sleep(wait))) return;
+    }
+  }
+
+  /** One heartbeat: update the lease we hold, or ensure it exists and then update. */
+  async sync(): Promise<void> {
+    if (this.latest && (await this.retryUpdate(this.latest))) return;
+    const ensured = await this.backoffEnsureLease();
+    if (!ensured || ensured.created) return;
+    await this.retryUpdate(ensured.lease);
+  }
+
+  private async retryUpdate(base: V1Lease): Promise<boolean> {
+    let current = base;
+    for (let i = 0; i < MAX_UPDATE_RETRIES && !this.sleeper.isStopped; i++) {
+      try {
+        const lease = await this.opts.coordination.replaceNamespacedLease({
+          name: this.opts.nodeName,
+          namespace: NODE_LEASE_NAMESPACE,
+          body: await this.renewed(current),
+        });
+        this.latest = lease;
+        this.opts.onRenew?.(lease);
+        return true;
+      } catch (err) {
+        this.opts.onError?.(err, 'update lease');
+        if (isNotFound(err)) return false;
+        if (isConflict(err)) {
+          // Someone else wrote it: start over from the server's copy.
+          const ensured = await this.backoffEnsureLease();
+          if (!ensured) return false;
+          if (ensured.created) return true;
+          current = ensured.lease;
+        }
+      }
+    }
+    this.latest = undefined;
+    return false;
+  }
+
+  /** Gets the lease or creates it, retrying with backoff until it works or we stop. */
+  private async backoffEnsureLease(): Promise<{ lease: V1Lease; created: boolean } | undefined> {
+    const backoff = new Backoff(100, 7_000);
+    while (!this.sleeper.isStopped) {
+      try {
+        const got = await this.opts.coordination.readNamespacedLease({
+          name: this.opts.nodeName,
+          namespace: NODE_LEASE_NAMESPACE,
+        });
+        return { lease: got, created: false };
+      } catch (err) {
+        if (!isNotFound(err)) {
+          this.opts.onError?.(err, `get lease: ${errorMessage(err)}`);
+          if (!(await this.sleeper.sleep(backoff.step()))) return undefined;
+          continue;
+        }
+      }
+      try {
+        const lease = await this.opts.coordination.createNamespacedLease({
+          namespace: NODE_LEASE_NAMESPACE,
+          body: await this.renewed(undefined),
+        });
+        this.latest = lease;
+        this.opts.onRenew?.(lease);
+        return { lease, created: true };
+      } catch (err) {
+        this.opts.onError?.(err, `create lease: ${errorMessage(err)}`);
+        if (!(await this.sleeper.sleep(backoff.step()))) return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  /** A copy of base (or a fresh lease) with renewTime now and the Node as owner when known. */
+  private async renewed(base: V1Lease | undefined): Promise<V1Lease> {
+    const lease: V1Lease = base
+      ? { ...base, metadata: { ...base.metadata }, spec: { ...base.spec } }
+      : {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: this.opts.nodeName, namespace: NODE_LEASE_NAMESPACE },
+          spec: {},
+        };
+    lease.spec = {
+      ...lease.spec,
+      holderIdentity: this.opts.nodeName,
+      leaseDurationSeconds: this.opts.leaseDurationSeconds,
+      renewTime: new V1MicroTime(this.clock.now()),
+    };
+    if (!lease.metadata?.ownerReferences?.length) {
+      const uid = await this.nodeUID();
+      if (uid) {
+        lease.metadata = {
+          ...lease.metadata,
+          ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.opts.nodeName, uid }],
+        };
+      }
+    }
+    return lease;
+  }
+
+  private async nodeUID(): Promise<string | undefined> {
+    try {
+      return (await this.opts.core.readNode({ name: this.opts.nodeName })).metadata?.uid;
+    } catch (err) {
+      // The lease is still worth renewing; the owner reference is added on a later renewal.
+      this.opts.onError?.(err, 'get node for lease owner reference');
+      return undefined;
+    }
+  }
+}

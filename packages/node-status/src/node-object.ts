@@ -1,0 +1,67 @@
+import type { V1Node } from '@kubernetes/client-node';
+import type { ResolvedNodeStatusConfig } from './node-status-config';
+
+export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
+export const LABEL_OS = 'kubernetes.io/os';
+export const LABEL_ARCH = 'kubernetes.io/arch';
+export const LABEL_BETA_OS = 'beta.kubernetes.io/os';
+export const LABEL_BETA_ARCH = 'beta.kubernetes.io/arch';
+/** The kubelet sets this so the attach/detach controller handles volumes. */
+export const ANNOTATION_CONTROLLER_MANAGED_ATTACH_DETACH =
+  'volumes.kubernetes.io/controller-managed-attach-detach';
+
+/** Labels the kubelet owns and reconciles on an existing Node (upstream updateDefaultLabels). */
+export function defaultLabels(
+  config: ResolvedNodeStatusConfig,
+  os: string,
+  arch: string,
+): Record<string, string> {
+  return {
+    [LABEL_HOSTNAME]: config.hostname,
+    [LABEL_OS]: os,
+    [LABEL_ARCH]: arch,
+    [LABEL_BETA_OS]: os,
+    [LABEL_BETA_ARCH]: arch,
+  };
+}
+
+/** The Node object to create at registration (status is sent right after, by patch). */
+export function initialNode(config: ResolvedNodeStatusConfig, os: string, arch: string): V1Node {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: config.nodeName,
+      labels: { ...config.nodeLabels, ...defaultLabels(config, os, arch) },
+      annotations: { [ANNOTATION_CONTROLLER_MANAGED_ATTACH_DETACH]: 'true' },
+    },
+    spec: {
+      taints: config.registerWithTaints.length > 0 ? config.registerWithTaints : undefined,
+      unschedulable: config.registerSchedulable ? undefined : true,
+    },
+  };
+}
+
+/**
+ * What to change on a Node that already exists (AlreadyExists at registration): the default
+ * labels and the attach/detach annotation, as upstream's reconcile does. Undefined when it
+ * already matches. Taints and unschedulable are left alone once registered, like upstream.
+ */
+export function reconcileExistingNode(
+  existing: V1Node,
+  config: ResolvedNodeStatusConfig,
+  os: string,
+  arch: string,
+): { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } } | undefined {
+  const have = existing.metadata?.labels ?? {};
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(defaultLabels(config, os, arch))) if (have[k] !== v) labels[k] = v;
+  const annotations: Record<string, string> = {};
+  if (existing.metadata?.annotations?.[ANNOTATION_CONTROLLER_MANAGED_ATTACH_DETACH] !== 'true') {
+    annotations[ANNOTATION_CONTROLLER_MANAGED_ATTACH_DETACH] = 'true';
+  }
+  const metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } = {};
+  if (Object.keys(labels).length > 0) metadata.labels = labels;
+  if (Object.keys(annotations).length > 0) metadata.annotations = annotations;
+  return Object.keys(metadata).length > 0 ? { metadata } : undefined;
+}

@@ -1,0 +1,55 @@
+import { type CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
+import { errorMessage, isAlreadyExists } from './api-errors';
+import { reconcileExistingNode } from './node-object';
+import type { ResolvedNodeStatusConfig } from './node-status-config';
+import { Backoff, type Sleeper } from './scheduler';
+
+export type RegistrationOutcome = 'Created' | 'Reconciled' | 'Unchanged';
+
+/**
+ * One registration attempt, like the kubelet's tryRegisterWithAPIServer: create the Node; on
+ * AlreadyExists read it and patch the labels/annotation the kubelet owns. Throws other errors.
+ */
+export async function tryRegisterNode(
+  core: CoreV1Api,
+  node: V1Node,
+  config: ResolvedNodeStatusConfig,
+  os: string,
+  arch: string,
+): Promise<{ outcome: RegistrationOutcome; node: V1Node }> {
+  try {
+    return { outcome: 'Created', node: await core.createNode({ body: node }) };
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+  const existing = await core.readNode({ name: config.nodeName });
+  const patch = reconcileExistingNode(existing, config, os, arch);
+  if (!patch) return { outcome: 'Unchanged', node: existing };
+  const updated = await core.patchNode(
+    { name: config.nodeName, body: patch },
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
+  return { outcome: 'Reconciled', node: updated };
+}
+
+/** Registers with backoff (100 ms doubling to 7 s) until it works or the sleeper stops. */
+export async function registerNodeWithRetry(
+  core: CoreV1Api,
+  node: V1Node,
+  config: ResolvedNodeStatusConfig,
+  os: string,
+  arch: string,
+  sleeper: Sleeper,
+  onError?: (err: unknown, during: string) => void,
+): Promise<{ outcome: RegistrationOutcome; node: V1Node } | undefined> {
+  const backoff = new Backoff(100, 7_000);
+  while (!sleeper.isStopped) {
+    try {
+      return await tryRegisterNode(core, node, config, os, arch);
+    } catch (err) {
+      onError?.(err, `register node: ${errorMessage(err)}`);
+      if (!(await sleeper.sleep(backoff.step()))) return undefined;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,126 @@
+import type { V1NodeCondition } from '@kubernetes/client-node';
+import type { ResourceList } from './capacity';
+import type { MachineInfo } from './machine-info';
+import type { NodeAddress } from './node-addresses';
+
+/** Container runtime identity from CRI Version (injected so this package needs no CRI client). */
+export interface RuntimeVersion {
+  runtimeName: string;
+  runtimeVersion: string;
+}
+
+export interface NodeImage {
+  names: string[];
+  sizeBytes: number;
+}
+
+/** Upstream keeps at most five names per image in node status. */
+export const MAX_NAMES_PER_IMAGE = 5;
+
+/** Node status in its JSON wire form (times as RFC 3339 strings, `Port` capitalised). */
+export interface NodeStatusWire {
+  capacity: ResourceList;
+  allocatable: ResourceList;
+  conditions: Array<{
+    type: string;
+    status: string;
+    reason?: string;
+    message?: string;
+    lastHeartbeatTime?: string;
+    lastTransitionTime?: string;
+  }>;
+  addresses: NodeAddress[];
+  daemonEndpoints: { kubeletEndpoint: { Port: number } };
+  nodeInfo: {
+    machineID: string;
+    systemUUID: string;
+    bootID: string;
+    kernelVersion: string;
+    osImage: string;
+    containerRuntimeVersion: string;
+    kubeletVersion: string;
+    kubeProxyVersion: string;
+    operatingSystem: string;
+    architecture: string;
+  };
+  images: NodeImage[];
+}
+
+export interface StatusBodyInputs {
+  capacity: ResourceList;
+  allocatable: ResourceList;
+  conditions: V1NodeCondition[];
+  addresses: NodeAddress[];
+  machine: MachineInfo;
+  runtime: RuntimeVersion | undefined;
+  images: NodeImage[];
+  maxImages: number;
+  kubeletPort: number;
+  kubeletVersion: string;
+}
+
+/** Assembles the status sent to the API server. */
+export function buildNodeStatus(inp: StatusBodyInputs): NodeStatusWire {
+  return {
+    capacity: inp.capacity,
+    allocatable: inp.allocatable,
+    conditions: inp.conditions.map((c) => ({
+      type: c.type,
+      status: c.status,
+      reason: c.reason,
+      message: c.message,
+      lastHeartbeatTime: formatTime(c.lastHeartbeatTime),
+      lastTransitionTime: formatTime(c.lastTransitionTime),
+    })),
+    addresses: inp.addresses,
+    daemonEndpoints: { kubeletEndpoint: { Port: inp.kubeletPort } },
+    nodeInfo: {
+      machineID: inp.machine.machineID,
+      systemUUID: inp.machine.systemUUID,
+      bootID: inp.machine.bootID,
+      kernelVersion: inp.machine.kernelVersion,
+      osImage: inp.machine.osImage,
+      containerRuntimeVersion: inp.runtime
+        ? `${inp.runtime.runtimeName}://${inp.runtime.runtimeVersion}`
+        : '',
+      kubeletVersion: inp.kubeletVersion,
+      kubeProxyVersion: '',
+      operatingSystem: inp.machine.operatingSystem,
+      architecture: inp.machine.architecture,
+    },
+    images: topImages(inp.images, inp.maxImages),
+  };
+}
+
+/** Largest images first, capped like nodeStatusMaxImages (-1 means no cap). */
+export function topImages(images: readonly NodeImage[], max: number): NodeImage[] {
+  const sorted = [...images].sort((a, b) => b.sizeBytes - a.sizeBytes);
+  return (max < 0 ? sorted : sorted.slice(0, max)).map((i) => ({
+    names: i.names.slice(0, MAX_NAMES_PER_IMAGE),
+    sizeBytes: i.sizeBytes,
+  }));
+}
+
+/** metav1.Time has second precision: "2026-01-01T00:00:00Z". */
+export function formatTime(t: Date | string | undefined): string | undefined {
+  if (t === undefined) return undefined;
+  const d = t instanceof Date ? t : new Date(t);
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The status with heartbeat times removed: what "changed" means for update decisions. */
+export function statusFingerprint(status: NodeStatusWire): string {
+  return JSON.stringify({
+    ...status,
+    conditions: status.conditions.map(({ lastHeartbeatTime: _hb, ...rest }) => rest),
+  });
+}
+
+/**
+ * Strategic-merge patch body for the status subresource. Conditions and addresses carry
+ * `patchMergeKey: type`, so each listed entry merges into the one with the same type and
+ * conditions set by other components survive.
+ */
+export function statusPatch(status: NodeStatusWire): { status: NodeStatusWire } {
+  return { status };
+}

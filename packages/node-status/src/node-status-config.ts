@@ -1,0 +1,104 @@
+import type { V1Taint } from '@kubernetes/client-node';
+import { parseDuration } from './duration';
+import { InvalidConfigError } from './errors';
+
+/** The KubeletConfiguration fields (and flags) node status reporting needs, with upstream names. */
+export interface NodeStatusConfig {
+  nodeName: string;
+  /** Value of the kubernetes.io/hostname label and the Hostname address (default: nodeName). */
+  hostname?: string;
+  /** InternalIP addresses to report (the --node-ip flag); empty means "detect from interfaces". */
+  nodeIPs?: string[];
+  nodeLabels?: Record<string, string>;
+  registerWithTaints?: V1Taint[];
+  /** false registers the Node unschedulable. */
+  registerSchedulable?: boolean;
+  maxPods?: number;
+  podsPerCore?: number;
+  kubeReserved?: Record<string, string>;
+  systemReserved?: Record<string, string>;
+  evictionHard?: Record<string, string>;
+  /** How often status is computed and sent if changed (default "10s"). */
+  nodeStatusUpdateFrequency?: string | number;
+  /** Longest time between status updates when nothing changed (default "5m"). */
+  nodeStatusReportFrequency?: string | number;
+  nodeLeaseDurationSeconds?: number;
+  nodeStatusMaxImages?: number;
+  /** Kubelet's serving port, reported as daemonEndpoints.kubeletEndpoint.Port. */
+  port?: number;
+  kubeletVersion?: string;
+  /** Kubelet root dir; its filesystem is the ephemeral-storage capacity. */
+  rootDir?: string;
+}
+
+/** The config with every default filled in and durations in milliseconds. */
+export interface ResolvedNodeStatusConfig {
+  nodeName: string;
+  hostname: string;
+  nodeIPs: string[];
+  nodeLabels: Record<string, string>;
+  registerWithTaints: V1Taint[];
+  registerSchedulable: boolean;
+  maxPods: number;
+  podsPerCore: number;
+  kubeReserved: Record<string, string>;
+  systemReserved: Record<string, string>;
+  evictionHard: Record<string, string>;
+  nodeStatusUpdateFrequencyMs: number;
+  nodeStatusReportFrequencyMs: number;
+  nodeLeaseDurationSeconds: number;
+  /** The kubelet renews every quarter of the lease duration (10 s for 40 s). */
+  leaseRenewIntervalMs: number;
+  nodeStatusMaxImages: number;
+  port: number;
+  kubeletVersion: string;
+  rootDir: string;
+}
+
+/** Upstream's default hard eviction thresholds (pkg/kubelet/apis/config/v1beta1 defaults). */
+export const DEFAULT_EVICTION_HARD: Readonly<Record<string, string>> = {
+  'memory.available': '100Mi',
+  'nodefs.available': '10%',
+  'nodefs.inodesFree': '5%',
+  'imagefs.available': '15%',
+};
+
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+
+export function resolveNodeStatusConfig(config: NodeStatusConfig): ResolvedNodeStatusConfig {
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(config.nodeName ?? '') || config.nodeName.length > 253) {
+    throw new InvalidConfigError('nodeName', config.nodeName, 'must be a lowercase RFC 1123 subdomain');
+  }
+  const leaseSeconds = config.nodeLeaseDurationSeconds ?? 40;
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1) {
+    throw new InvalidConfigError('nodeLeaseDurationSeconds', leaseSeconds, 'must be a positive integer');
+  }
+  const maxPods = config.maxPods ?? 110;
+  if (!Number.isInteger(maxPods) || maxPods < 0) {
+    throw new InvalidConfigError('maxPods', maxPods, 'must be a non-negative integer');
+  }
+  const update = parseDuration('nodeStatusUpdateFrequency', config.nodeStatusUpdateFrequency ?? '10s');
+  const report = parseDuration('nodeStatusReportFrequency', config.nodeStatusReportFrequency ?? '5m');
+  if (update <= 0) throw new InvalidConfigError('nodeStatusUpdateFrequency', update, 'must be > 0');
+  return {
+    nodeName: config.nodeName,
+    hostname: config.hostname ?? config.nodeName,
+    nodeIPs: config.nodeIPs ?? [],
+    nodeLabels: config.nodeLabels ?? {},
+    registerWithTaints: config.registerWithTaints ?? [],
+    registerSchedulable: config.registerSchedulable ?? true,
+    maxPods,
+    podsPerCore: config.podsPerCore ?? 0,
+    kubeReserved: config.kubeReserved ?? {},
+    systemReserved: config.systemReserved ?? {},
+    evictionHard: config.evictionHard ?? { ...DEFAULT_EVICTION_HARD },
+    nodeStatusUpdateFrequencyMs: update,
+    nodeStatusReportFrequencyMs: Math.max(report, update),
+    nodeLeaseDurationSeconds: leaseSeconds,
+    leaseRenewIntervalMs: Math.round(leaseSeconds * 250),
+    nodeStatusMaxImages: config.nodeStatusMaxImages ?? 50,
+    port: config.port ?? 10250,
+    kubeletVersion: config.kubeletVersion ?? 'v1.34.0',
+    rootDir: config.rootDir ?? '/var/lib/kubelet',
+  };
+}

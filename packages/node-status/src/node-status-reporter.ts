@@ -1,0 +1,247 @@
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Lease,
+  type V1Node,
+  type V1NodeCondition,
+} from '@kubernetes/client-node';
+import { errorMessage, isNotFound } from './api-errors';
+import { computeCapacity } from './capacity';
+import { evaluateReadyChecks, type ReadyCheck } from './health-checks';
+import { type MachineInfo, readMachineInfo } from './machine-info';
+import { nodeAddresses } from './node-addresses';
+import { nextConditions } from './node-conditions';
+import { NodeLeaseController } from './node-lease-controller';
+import { initialNode } from './node-object';
+import { type RegistrationOutcome, registerNodeWithRetry } from './node-registrar';
+import {
+  buildNodeStatus,
+  type NodeImage,
+  type NodeStatusWire,
+  type RuntimeVersion,
+  statusFingerprint,
+  statusPatch,
+} from './node-status-body';
+import {
+  type NodeStatusConfig,
+  type ResolvedNodeStatusConfig,
+  resolveNodeStatusConfig,
+} from './node-status-config';
+import { type Clock, Sleeper, systemClock } from './scheduler';
+
+export interface PressureSignals {
+  memoryPressure?: boolean;
+  diskPressure?: boolean;
+  pidPressure?: boolean;
+}
+
+export interface NodeStatusReporterOptions {
+  kubeConfig: KubeConfig;
+  config: NodeStatusConfig;
+  /** CRI Version (runtimeName, runtimeVersion); a failure leaves containerRuntimeVersion as last known. */
+  runtimeVersion?: () => Promise<RuntimeVersion>;
+  /** Health checks that feed Ready (runtime reachable, PLEG healthy, network ready, ...). */
+  readyChecks?: ReadyCheck[];
+  /** Eviction manager signals for the pressure conditions (default: no pressure). */
+  pressure?: () => Promise<PressureSignals> | PressureSignals;
+  /** Images on the node (CRI ListImages). */
+  images?: () => Promise<NodeImage[]>;
+  /** Machine facts; defaults to reading /proc, cgroups and statfs. */
+  machineInfo?: () => Promise<MachineInfo>;
+  clock?: Clock;
+  onError?: (err: unknown, during: string) => void;
+  /** After every status patch the API server accepted. */
+  onStatusUpdate?: (status: NodeStatusWire) => void;
+  onLeaseRenew?: (lease: V1Lease) => void;
+}
+
+/**
+ * The kubelet's node-status half: registers the Node (reconciling an existing one), patches
+ * its status every nodeStatusUpdateFrequency when something changed and at least every
+ * nodeStatusReportFrequency, re-registers if the Node is deleted, and heartbeats through the
+ * node Lease. API failures are reported to onError and retried; nothing throws out of the loops.
+ */
+export class NodeStatusReporter {
+  readonly config: ResolvedNodeStatusConfig;
+  private readonly core: CoreV1Api;
+  private readonly lease: NodeLeaseController;
+  private readonly clock: Clock;
+  private readonly sleeper: Sleeper;
+  private loop: Promise<void> | undefined;
+  private registered = false;
+  private lastFingerprint: string | undefined;
+  private lastReportAt = Number.NEGATIVE_INFINITY;
+  private conditions: V1NodeCondition[] | undefined;
+  private runtime: RuntimeVersion | undefined;
+  private machine: MachineInfo | undefined;
+  private lastRegistration: RegistrationOutcome | undefined;
+
+  constructor(private readonly opts: NodeStatusReporterOptions) {
+    this.config = resolveNodeStatusConfig(opts.config);
+    this.clock = opts.clock ?? systemClock;
+    this.sleeper = new Sleeper(this.clock);
+    this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
+    this.lease = new NodeLeaseController({
+      core: this.core,
+      coordination: opts.kubeConfig.makeApiClient(CoordinationV1Api),
+      nodeName: this.config.nodeName,
+      leaseDurationSeconds: this.config.nodeLeaseDurationSeconds,
+      renewIntervalMs: this.config.leaseRenewIntervalMs,
+      clock: this.clock,
+      onError: opts.onError,
+      onRenew: opts.onLeaseRenew,
+    });
+  }
+
+  /** How the last registration went (Created, Reconciled an existing Node, or Unchanged). */
+  get registration(): RegistrationOutcome | undefined {
+    return this.lastRegistration;
+  }
+
+  get latestLease(): V1Lease | undefined {
+    return this.lease.latestLease;
+  }
+
+  /** Registers (retrying until it works), sends the first status, then runs status and lease loops. */
+  async start(): Promise<void> {
+    if (this.loop) return;
+    await this.ensureRegistered();
+    if (this.sleeper.isStopped) return;
+    await this.syncStatus();
+    this.lease.start();
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.sleeper.stop();
+    await Promise.all([this.loop, this.lease.stop()]);
+  }
+
+  private async run(): Promise<void> {
+    while (await this.sleeper.sleep(this.config.nodeStatusUpdateFrequencyMs)) {
+      await this.syncStatus();
+    }
+  }
+
+  /**
+   * One status round: compute, and patch when changed or when the report interval passed.
+   * Returns whether a patch was accepted.
+   */
+  async syncStatus(): Promise<boolean> {
+    try {
+      if (!this.registered) await this.ensureRegistered();
+      const status = await this.computeStatus();
+      const now = this.clock.now();
+      const fingerprint = statusFingerprint(status);
+      if (
+        fingerprint === this.lastFingerprint &&
+        now - this.lastReportAt < this.config.nodeStatusReportFrequencyMs
+      ) {
+        return false;
+      }
+      try {
+        await this.patchStatus(status);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        // The Node was deleted under us: register again and resend.
+        this.registered = false;
+        this.conditions = undefined;
+        await this.ensureRegistered();
+        await this.patchStatus(await this.computeStatus());
+      }
+      this.lastFingerprint = fingerprint;
+      this.lastReportAt = now;
+      this.opts.onStatusUpdate?.(status);
+      return true;
+    } catch (err) {
+      this.opts.onError?.(err, `update node status: ${errorMessage(err)}`);
+      return false;
+    }
+  }
+
+  private async patchStatus(status: NodeStatusWire): Promise<V1Node> {
+    const node = await this.core.patchNodeStatus(
+      { name: this.config.nodeName, body: statusPatch(status) },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
+    return node;
+  }
+
+  private async ensureRegistered(): Promise<void> {
+    const machine = await this.machineInfo();
+    const result = await registerNodeWithRetry(
+      this.core,
+      initialNode(this.config, machine.operatingSystem, machine.architecture),
+      this.config,
+      machine.operatingSystem,
+      machine.architecture,
+      this.sleeper,
+      this.opts.onError,
+    );
+    if (!result) return;
+    this.registered = true;
+    this.lastRegistration = result.outcome;
+    this.lastFingerprint = undefined;
+    // Keep transition times of an existing Node's conditions.
+    this.conditions = result.node.status?.conditions ?? this.conditions;
+  }
+
+  private async machineInfo(): Promise<MachineInfo> {
+    try {
+      this.machine = await (
+        this.opts.machineInfo ?? (() => readMachineInfo({ rootDir: this.config.rootDir }))
+      )();
+    } catch (err) {
+      if (!this.machine) throw err;
+      this.opts.onError?.(err, 'read machine info');
+    }
+    return this.machine;
+  }
+
+  private async computeStatus(): Promise<NodeStatusWire> {
+    const machine = await this.machineInfo();
+    if (this.opts.runtimeVersion) {
+      try {
+        this.runtime = await this.opts.runtimeVersion();
+      } catch (err) {
+        this.opts.onError?.(err, 'container runtime version');
+      }
+    }
+    const [verdict, pressure, images] = await Promise.all([
+      evaluateReadyChecks(this.opts.readyChecks ?? []),
+      Promise.resolve(this.opts.pressure?.() ?? {}),
+      this.opts.images?.().catch((err: unknown) => {
+        this.opts.onError?.(err, 'list images');
+        return [];
+      }) ?? Promise.resolve([]),
+    ]);
+    this.conditions = nextConditions(
+      this.conditions,
+      { ready: verdict.ready, notReadyErrors: verdict.errors, ...pressure },
+      new Date(this.clock.now()),
+    );
+    const { capacity, allocatable } = computeCapacity({
+      machine,
+      maxPods: this.config.maxPods,
+      podsPerCore: this.config.podsPerCore,
+      kubeReserved: this.config.kubeReserved,
+      systemReserved: this.config.systemReserved,
+      evictionHard: this.config.evictionHard,
+    });
+    return buildNodeStatus({
+      capacity,
+      allocatable,
+      conditions: this.conditions,
+      addresses: nodeAddresses(this.config.nodeIPs, this.config.hostname),
+      machine,
+      runtime: this.runtime,
+      images,
+      maxImages: this.config.nodeStatusMaxImages,
+      kubeletPort: this.config.port,
+      kubeletVersion: this.config.kubeletVersion,
+    });
+  }
+}
