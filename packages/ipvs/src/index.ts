@@ -1,2 +1,61 @@
 // Public surface of @nodeagent/ipvs.
-export {};
+export { AttributeWriter, MalformedAttributeError, parseAttributes } from './attributes';
+export * as constants from './constants';
+export { decodeDestination, writeDestinationKey, writeDestinationSpec } from './destination-codec';
+export {
+  InvalidFieldError,
+  IpvsAlreadyExistsError,
+  IpvsClosedError,
+  IpvsError,
+  IpvsKernelError,
+  IpvsNotFoundError,
+  IpvsUnavailableError,
+} from './errors';
+export { Ipvs, kernelError, type OpenIpvsOptions, openIpvs } from './ipvs';
+export { NetlinkTransport } from './netlink-transport';
+export {
+  decodeDestinationReply,
+  decodeFamilyReply,
+  decodeGenl,
+  decodeInfoReply,
+  decodeServiceReply,
+  decodeTimeoutsReply,
+} from './replies';
+export { type GenlRequest, genlPayload, getFamilyRequest, requests } from './requests';
+export {
+  decodeService,
+  serviceFlagBits,
+  serviceFlagsFromBits,
+  writeServiceKey,
+  writeServiceSpec,
+} from './service-codec';
+export { decodeStats, decodeStats32, decodeStats64 } from './stats-codec';
+export { type GenlTransport, NetlinkErrnoError } from './transport';
+export type {
+  AddressFamily,
+  Destination,
+  DestinationKey,
+  DestinationSpec,
+  ForwardingMethod,
+  IpvsInfo,
+  IpvsTimeouts,
+  Protocol,
+  Scheduler,
+  Service,
+  ServiceFlags,
+  ServiceKey,
+  ServiceSpec,
+  Stats,
+  TunnelType,
+} from './types';
+export { schedulers } from './types';
+export {
+  type NormalizedDestinationKey,
+  type NormalizedDestinationSpec,
+  type NormalizedServiceKey,
+  type NormalizedServiceSpec,
+  normalizeDestinationKey,
+  normalizeDestinationSpec,
+  normalizeServiceKey,
+  normalizeServiceSpec,
+} from './validate';

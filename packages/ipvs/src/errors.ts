@@ -1,0 +1,68 @@
+/** Base of every error this package throws; `code` is stable for callers to branch on. */
+export class IpvsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Invalid input, caught before anything is sent to the kernel. */
+export class InvalidFieldError extends IpvsError {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    reason: string,
+  ) {
+    super(
+      'IPVS_INVALID_FIELD',
+      `${field} ${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}: ${reason}`,
+    );
+  }
+}
+
+/** The kernel has no IPVS (module not loaded / not built), so the `IPVS` genl family is missing. */
+export class IpvsUnavailableError extends IpvsError {
+  constructor(reason: string) {
+    super(
+      'IPVS_UNAVAILABLE',
+      `IPVS is not available in this kernel: ${reason} (is the ip_vs module loaded?)`,
+    );
+  }
+}
+
+/** Errno the kernel answered with, naming the operation and the service/destination involved. */
+export class IpvsKernelError extends IpvsError {
+  constructor(
+    readonly errno: number,
+    readonly errnoName: string,
+    readonly operation: string,
+    readonly target: string,
+    code = 'IPVS_KERNEL_ERROR',
+  ) {
+    super(code, `${operation} ${target}: ${errnoName} (errno ${errno})`);
+  }
+}
+
+/** EEXIST: the service or destination is already there. */
+export class IpvsAlreadyExistsError extends IpvsKernelError {
+  constructor(errno: number, errnoName: string, operation: string, target: string) {
+    super(errno, errnoName, operation, target, 'IPVS_ALREADY_EXISTS');
+  }
+}
+
+/** ESRCH / ENOENT: no such service or destination. */
+export class IpvsNotFoundError extends IpvsKernelError {
+  constructor(errno: number, errnoName: string, operation: string, target: string) {
+    super(errno, errnoName, operation, target, 'IPVS_NOT_FOUND');
+  }
+}
+
+/** The handle was closed; no further requests are possible. */
+export class IpvsClosedError extends IpvsError {
+  constructor() {
+    super('IPVS_CLOSED', 'the IPVS handle is closed');
+  }
+}

@@ -1,0 +1,211 @@
+import { GENL_ID_CTRL, IPVS_GENL_NAME, IPVS_GENL_VERSION, NlmFlag } from './constants';
+import { describeDestination, describeService } from './describe';
+import {
+  InvalidFieldError,
+  IpvsAlreadyExistsError,
+  IpvsKernelError,
+  IpvsNotFoundError,
+  IpvsUnavailableError,
+} from './errors';
+import { NetlinkTransport } from './netlink-transport';
+import {
+  decodeDestinationReply,
+  decodeFamilyReply,
+  decodeInfoReply,
+  decodeServiceReply,
+  decodeTimeoutsReply,
+} from './replies';
+import { RequestGate } from './request-gate';
+import { type GenlRequest, getFamilyRequest, requests } from './requests';
+import { serviceFlagBits } from './service-codec';
+import { type GenlTransport, NetlinkErrnoError } from './transport';
+import type {
+  Destination,
+  DestinationKey,
+  DestinationSpec,
+  IpvsInfo,
+  IpvsTimeouts,
+  Service,
+  ServiceKey,
+  ServiceSpec,
+} from './types';
+import {
+  normalizeDestinationKey,
+  normalizeDestinationSpec,
+  normalizeServiceKey,
+  normalizeServiceSpec,
+} from './validate';
+
+export interface OpenIpvsOptions {
+  /** Use this transport instead of a new netlink socket (tests, or a socket made elsewhere). */
+  transport?: GenlTransport;
+  /** Requests in flight at once on this handle. Default 256. */
+  maxInFlight?: number;
+}
+
+/** Maps a kernel errno to the typed error for `operation` on `target`. */
+export function kernelError(err: unknown, operation: string, target: string): unknown {
+  if (!(err instanceof NetlinkErrnoError)) return err;
+  if (err.errnoName === 'EEXIST')
+    return new IpvsAlreadyExistsError(err.errno, err.errnoName, operation, target);
+  if (err.errnoName === 'ESRCH' || err.errnoName === 'ENOENT')
+    return new IpvsNotFoundError(err.errno, err.errnoName, operation, target);
+  return new IpvsKernelError(err.errno, err.errnoName, operation, target);
+}
+
+/**
+ * A handle on the kernel's IPVS table in one network namespace. Requests may be issued
+ * concurrently; they are pipelined on one socket, dumps run alone.
+ */
+export class Ipvs {
+  private readonly gate: RequestGate;
+
+  private constructor(
+    private readonly transport: GenlTransport,
+    /** Generic netlink family id the kernel assigned to IPVS. */
+    readonly familyId: number,
+    maxInFlight: number,
+  ) {
+    this.gate = new RequestGate(maxInFlight);
+  }
+
+  /** Opens a handle, resolving the `IPVS` generic netlink family (IpvsUnavailableError if absent). */
+  static async open(options: OpenIpvsOptions = {}): Promise<Ipvs> {
+    const transport = options.transport ?? new NetlinkTransport();
+    try {
+      const req = getFamilyRequest(IPVS_GENL_NAME);
+      let replies: Buffer[];
+      try {
+        replies = await transport.request(GENL_ID_CTRL, req.flags, req.payload);
+      } catch (err) {
+        if (err instanceof NetlinkErrnoError && err.errnoName === 'ENOENT') {
+          throw new IpvsUnavailableError(`generic netlink family "${IPVS_GENL_NAME}" not registered`);
+        }
+        throw err;
+      }
+      const first = replies[0];
+      if (!first) throw new IpvsUnavailableError('empty reply to the family lookup');
+      const family = decodeFamilyReply(first);
+      if (family.version < IPVS_GENL_VERSION) {
+        throw new IpvsUnavailableError(`family version ${family.version}, need ${IPVS_GENL_VERSION}`);
+      }
+      return new Ipvs(transport, family.id, options.maxInFlight ?? 256);
+    } catch (err) {
+      if (!options.transport) transport.close();
+      throw err;
+    }
+  }
+
+  private async send(req: GenlRequest, operation: string, target: string): Promise<Buffer[]> {
+    const dump = (req.flags & NlmFlag.DUMP) === NlmFlag.DUMP;
+    try {
+      return await this.gate.run(() => this.transport.request(this.familyId, req.flags, req.payload), dump);
+    } catch (err) {
+      throw kernelError(err, operation, target);
+    }
+  }
+
+  async addService(spec: ServiceSpec): Promise<void> {
+    const s = normalizeServiceSpec(spec, serviceFlagBits);
+    await this.send(requests.newService(s), 'add', describeService(s.key));
+  }
+
+  async updateService(spec: ServiceSpec): Promise<void> {
+    const s = normalizeServiceSpec(spec, serviceFlagBits);
+    await this.send(requests.setService(s), 'update', describeService(s.key));
+  }
+
+  async deleteService(key: ServiceKey): Promise<void> {
+    const k = normalizeServiceKey(key);
+    await this.send(requests.delService(k), 'delete', describeService(k));
+  }
+
+  /** The service with its stats; IpvsNotFoundError if there is none. */
+  async getService(key: ServiceKey): Promise<Service> {
+    const k = normalizeServiceKey(key);
+    const [reply] = await this.send(requests.getService(k), 'get', describeService(k));
+    if (!reply) throw new IpvsNotFoundError(0, 'ENOENT', 'get', describeService(k));
+    return decodeServiceReply(reply);
+  }
+
+  async serviceExists(key: ServiceKey): Promise<boolean> {
+    try {
+      await this.getService(key);
+      return true;
+    } catch (err) {
+      if (err instanceof IpvsNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  async listServices(): Promise<Service[]> {
+    const replies = await this.send(requests.dumpServices(), 'list', 'services');
+    return replies.map(decodeServiceReply);
+  }
+
+  async addDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> {
+    const k = normalizeServiceKey(service);
+    const d = normalizeDestinationSpec(dest, k);
+    await this.send(requests.newDest(k, d), 'add', describeDestination(k, d));
+  }
+
+  async updateDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> {
+    const k = normalizeServiceKey(service);
+    const d = normalizeDestinationSpec(dest, k);
+    await this.send(requests.setDest(k, d), 'update', describeDestination(k, d));
+  }
+
+  async deleteDestination(service: ServiceKey, dest: DestinationKey): Promise<void> {
+    const k = normalizeServiceKey(service);
+    const d = normalizeDestinationKey(dest);
+    await this.send(requests.delDest(k, d), 'delete', describeDestination(k, d));
+  }
+
+  async listDestinations(service: ServiceKey): Promise<Destination[]> {
+    const k = normalizeServiceKey(service);
+    const replies = await this.send(requests.dumpDests(k), 'list destinations of', describeService(k));
+    return replies.map((r) => decodeDestinationReply(r, k.family));
+  }
+
+  /** Zeroes the counters of one service (and its destinations), or of everything. */
+  async zeroCounters(service?: ServiceKey): Promise<void> {
+    const k = service === undefined ? undefined : normalizeServiceKey(service);
+    await this.send(requests.zero(k), 'zero', k ? describeService(k) : 'all services');
+  }
+
+  /** Deletes every service and destination. */
+  async flush(): Promise<void> {
+    await this.send(requests.flush(), 'flush', 'all services');
+  }
+
+  async getInfo(): Promise<IpvsInfo> {
+    const [reply] = await this.send(requests.getInfo(), 'get', 'info');
+    if (!reply) throw new IpvsKernelError(0, 'ENODATA', 'get', 'info');
+    return decodeInfoReply(reply);
+  }
+
+  async getTimeouts(): Promise<IpvsTimeouts> {
+    const [reply] = await this.send(requests.getConfig(), 'get', 'timeouts');
+    if (!reply) throw new IpvsKernelError(0, 'ENODATA', 'get', 'timeouts');
+    return decodeTimeoutsReply(reply);
+  }
+
+  /** Sets the connection timeouts in seconds; a field left out (or 0) stays as it is. */
+  async setTimeouts(timeouts: Partial<IpvsTimeouts>): Promise<void> {
+    const t = { tcp: timeouts.tcp ?? 0, tcpFin: timeouts.tcpFin ?? 0, udp: timeouts.udp ?? 0 };
+    for (const [name, v] of Object.entries(t)) {
+      if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff)
+        throw new InvalidFieldError(`timeouts.${name}`, v, 'expected seconds in 0..2147483647');
+    }
+    await this.send(requests.setConfig(t), 'set', 'timeouts');
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}
+
+/** Shorthand for Ipvs.open(). */
+export function openIpvs(options?: OpenIpvsOptions): Promise<Ipvs> {
+  return Ipvs.open(options);
+}

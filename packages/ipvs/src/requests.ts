@@ -1,0 +1,87 @@
+import { AttributeWriter } from './attributes';
+import { CmdAttr, CtrlAttr, CtrlCommand, IPVS_GENL_VERSION, IpvsCommand, NlmFlag } from './constants';
+import { writeDestinationKey, writeDestinationSpec } from './destination-codec';
+import { writeServiceKey, writeServiceSpec } from './service-codec';
+import type { IpvsTimeouts } from './types';
+import type {
+  NormalizedDestinationKey,
+  NormalizedDestinationSpec,
+  NormalizedServiceKey,
+  NormalizedServiceSpec,
+} from './validate';
+
+/**
+ * One generic netlink request, minus the nlmsghdr (which the socket adds with its own sequence
+ * number and port): the genl header (cmd, version, reserved) followed by attributes.
+ */
+export interface GenlRequest {
+  cmd: number;
+  /** Extra nlmsg flags on top of REQUEST|ACK; NlmFlag.DUMP for dumps. */
+  flags: number;
+  payload: Buffer;
+}
+
+export function genlPayload(cmd: number, version: number, attrs: Buffer): Buffer {
+  const out = Buffer.alloc(4 + attrs.length);
+  out.writeUInt8(cmd, 0);
+  out.writeUInt8(version, 1);
+  out.set(attrs, 4);
+  return out;
+}
+
+function ipvs(cmd: number, build?: (w: AttributeWriter) => void, flags = 0): GenlRequest {
+  const w = new AttributeWriter();
+  build?.(w);
+  return { cmd, flags, payload: genlPayload(cmd, IPVS_GENL_VERSION, w.toBuffer()) };
+}
+
+const svc = (key: NormalizedServiceKey) => (w: AttributeWriter) => {
+  w.nested(CmdAttr.SERVICE, (s) => writeServiceKey(s, key));
+};
+
+export const requests = {
+  newService: (spec: NormalizedServiceSpec) =>
+    ipvs(IpvsCommand.NEW_SERVICE, (w) => w.nested(CmdAttr.SERVICE, (s) => writeServiceSpec(s, spec))),
+  setService: (spec: NormalizedServiceSpec) =>
+    ipvs(IpvsCommand.SET_SERVICE, (w) => w.nested(CmdAttr.SERVICE, (s) => writeServiceSpec(s, spec))),
+  delService: (key: NormalizedServiceKey) => ipvs(IpvsCommand.DEL_SERVICE, svc(key)),
+  getService: (key: NormalizedServiceKey) => ipvs(IpvsCommand.GET_SERVICE, svc(key)),
+  dumpServices: () => ipvs(IpvsCommand.GET_SERVICE, undefined, NlmFlag.DUMP),
+  newDest: (key: NormalizedServiceKey, dest: NormalizedDestinationSpec) =>
+    ipvs(IpvsCommand.NEW_DEST, (w) => {
+      svc(key)(w);
+      w.nested(CmdAttr.DEST, (d) => writeDestinationSpec(d, dest));
+    }),
+  setDest: (key: NormalizedServiceKey, dest: NormalizedDestinationSpec) =>
+    ipvs(IpvsCommand.SET_DEST, (w) => {
+      svc(key)(w);
+      w.nested(CmdAttr.DEST, (d) => writeDestinationSpec(d, dest));
+    }),
+  delDest: (key: NormalizedServiceKey, dest: NormalizedDestinationKey) =>
+    ipvs(IpvsCommand.DEL_DEST, (w) => {
+      svc(key)(w);
+      w.nested(CmdAttr.DEST, (d) => writeDestinationKey(d, dest));
+    }),
+  dumpDests: (key: NormalizedServiceKey) => ipvs(IpvsCommand.GET_DEST, svc(key), NlmFlag.DUMP),
+  getInfo: () => ipvs(IpvsCommand.GET_INFO),
+  getConfig: () => ipvs(IpvsCommand.GET_CONFIG),
+  setConfig: (t: IpvsTimeouts) =>
+    ipvs(IpvsCommand.SET_CONFIG, (w) => {
+      w.u32(CmdAttr.TIMEOUT_TCP, t.tcp);
+      w.u32(CmdAttr.TIMEOUT_TCP_FIN, t.tcpFin);
+      w.u32(CmdAttr.TIMEOUT_UDP, t.udp);
+    }),
+  /** Without a key: every service and destination. */
+  zero: (key?: NormalizedServiceKey) => ipvs(IpvsCommand.ZERO, key ? svc(key) : undefined),
+  flush: () => ipvs(IpvsCommand.FLUSH),
+};
+
+/** CTRL_CMD_GETFAMILY by name, sent to the generic netlink controller. */
+export function getFamilyRequest(name: string): GenlRequest {
+  const w = new AttributeWriter().string(CtrlAttr.FAMILY_NAME, name);
+  return {
+    cmd: CtrlCommand.GETFAMILY,
+    flags: 0,
+    payload: genlPayload(CtrlCommand.GETFAMILY, 1, w.toBuffer()),
+  };
+}
