@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { computeCapacity, DEFAULT_EVICTION_HARD } from '../src/index';
+
+const machine = { numCores: 4, memoryCapacityBytes: 16 * 2 ** 30, ephemeralStorageBytes: 100 * 2 ** 30 };
+
+describe('computeCapacity', () => {
+  it('reports the machine as capacity and subtracts reservations and hard eviction from allocatable', () => {
+    const { capacity, allocatable } = computeCapacity({
+      machine,
+      maxPods: 110,
+      podsPerCore: 0,
+      kubeReserved: { cpu: '100m', memory: '512Mi', 'ephemeral-storage': '1Gi' },
+      systemReserved: { cpu: '200m', memory: '512Mi' },
+      evictionHard: { ...DEFAULT_EVICTION_HARD },
+    });
+    expect(capacity).toEqual({ cpu: '4', memory: '16Gi', 'ephemeral-storage': '100Gi', pods: '110' });
+    expect(allocatable.cpu).toBe('3700m');
+    // 16Gi - 1Gi reserved - 100Mi memory.available
+    expect(allocatable.memory).toBe(`${16 * 1024 - 1024 - 100}Mi`);
+    // 100Gi - 1Gi - 10% of 100Gi
+    expect(allocatable['ephemeral-storage']).toBe('89Gi');
+    expect(allocatable.pods).toBe('110');
+  });
+
+  it('caps pods by podsPerCore and never goes below zero', () => {
+    const { capacity, allocatable } = computeCapacity({
+      machine,
+      maxPods: 110,
+      podsPerCore: 10,
+      kubeReserved: { cpu: '8', memory: '64Gi' },
+      systemReserved: {},
+      evictionHard: {},
+    });
+    expect(capacity.pods).toBe('40');
+    expect(allocatable.cpu).toBe('0');
+    expect(allocatable.memory).toBe('0');
+  });
+});
