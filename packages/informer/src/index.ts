@@ -1,2 +1,17 @@
 // Public surface of @nodeagent/informer.
-export {};
+export { Backoff, type BackoffOptions } from './backoff';
+export { type Delta, DeltaTracker } from './delta-tracker';
+export { ApiStatusError, InvalidOptionError, WatchDroppedError, WatchInactivityError } from './errors';
+export { IndexedStore, type IndexFunc, namespaceIndex, type StoreChange } from './indexed-store';
+export { Informer, type InformerOptions } from './informer';
+export { collectionPath, KubeListerWatcher, type ResourceRef } from './kube-lister-watcher';
+export type {
+  ListerWatcher,
+  ListOptions,
+  ListPage,
+  WatchEvent,
+  WatchEventType,
+  WatchOptions,
+} from './lister-watcher';
+export { objectKey } from './object-key';
+export { Reflector, type ReflectorOptions, type ReflectorStats } from './reflector';

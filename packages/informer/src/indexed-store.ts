@@ -1,0 +1,129 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { InvalidOptionError } from './errors';
+import { objectKey } from './object-key';
+
+/** Maps an object to the index values it is filed under (e.g. its node name). */
+export type IndexFunc<T> = (obj: T) => string[];
+
+/** What one store mutation did, for handlers and delta tracking. */
+export type StoreChange<T> =
+  | { type: 'add'; key: string; current: T }
+  | { type: 'update'; key: string; previous: T; current: T }
+  | { type: 'delete'; key: string; previous: T };
+
+/** Index by namespace, the index client-go's informers always carry. */
+export const namespaceIndex = <T extends KubernetesObject>(obj: T): string[] =>
+  obj.metadata?.namespace ? [obj.metadata.namespace] : [];
+
+/**
+ * Thread-safe-by-construction (single-threaded) object cache keyed by `namespace/name`, with
+ * secondary indexes maintained on every write.
+ */
+export class IndexedStore<T extends KubernetesObject> {
+  private readonly items = new Map<string, T>();
+  private readonly indices = new Map<string, Map<string, Set<string>>>();
+
+  constructor(private readonly indexers: Record<string, IndexFunc<T>> = {}) {
+    for (const name of Object.keys(indexers)) this.indices.set(name, new Map());
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  get(key: string): T | undefined {
+    return this.items.get(key);
+  }
+
+  getByObject(obj: T): T | undefined {
+    return this.items.get(objectKey(obj));
+  }
+
+  keys(): string[] {
+    return [...this.items.keys()];
+  }
+
+  list(): T[] {
+    return [...this.items.values()];
+  }
+
+  /** Objects whose index function returned `value` under index `name`. */
+  byIndex(name: string, value: string): T[] {
+    const index = this.indices.get(name);
+    if (!index) throw new InvalidOptionError('index', name, 'no such indexer');
+    return [...(index.get(value) ?? [])].map((k) => this.items.get(k) as T);
+  }
+
+  indexValues(name: string): string[] {
+    const index = this.indices.get(name);
+    if (!index) throw new InvalidOptionError('index', name, 'no such indexer');
+    return [...index.keys()];
+  }
+
+  private unindex(key: string, obj: T): void {
+    for (const [name, fn] of Object.entries(this.indexers)) {
+      const index = this.indices.get(name) as Map<string, Set<string>>;
+      for (const v of fn(obj)) {
+        const set = index.get(v);
+        set?.delete(key);
+        if (set?.size === 0) index.delete(v);
+      }
+    }
+  }
+
+  private index(key: string, obj: T): void {
+    for (const [name, fn] of Object.entries(this.indexers)) {
+      const index = this.indices.get(name) as Map<string, Set<string>>;
+      for (const v of fn(obj)) {
+        let set = index.get(v);
+        if (!set) {
+          set = new Set();
+          index.set(v, set);
+        }
+        set.add(key);
+      }
+    }
+  }
+
+  /** Add or replace; undefined when the stored copy already has this resourceVersion. */
+  upsert(obj: T): StoreChange<T> | undefined {
+    const key = objectKey(obj);
+    const previous = this.items.get(key);
+    const rv = obj.metadata?.resourceVersion;
+    if (previous && rv !== undefined && previous.metadata?.resourceVersion === rv) return undefined;
+    if (previous) this.unindex(key, previous);
+    this.items.set(key, obj);
+    this.index(key, obj);
+    return previous ? { type: 'update', key, previous, current: obj } : { type: 'add', key, current: obj };
+  }
+
+  remove(obj: T): StoreChange<T> | undefined {
+    const key = objectKey(obj);
+    const previous = this.items.get(key);
+    if (!previous) return undefined;
+    this.unindex(key, previous);
+    this.items.delete(key);
+    return { type: 'delete', key, previous };
+  }
+
+  /**
+   * Replace the whole content with a fresh list (a relist): objects missing from the list are
+   * deleted, new ones added, changed ones updated; unchanged ones produce nothing.
+   */
+  replace(objects: T[]): StoreChange<T>[] {
+    const changes: StoreChange<T>[] = [];
+    const seen = new Set<string>();
+    for (const o of objects) {
+      seen.add(objectKey(o));
+      const c = this.upsert(o);
+      if (c) changes.push(c);
+    }
+    for (const [key, previous] of [...this.items]) {
+      if (seen.has(key)) continue;
+      this.unindex(key, previous);
+      this.items.delete(key);
+      changes.push({ type: 'delete', key, previous });
+    }
+    return changes;
+  }
+}

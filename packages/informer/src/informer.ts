@@ -1,0 +1,135 @@
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { type Delta, DeltaTracker } from './delta-tracker';
+import { InvalidOptionError } from './errors';
+import { IndexedStore, type IndexFunc, namespaceIndex, type StoreChange } from './indexed-store';
+import { KubeListerWatcher, type ResourceRef } from './kube-lister-watcher';
+import type { ListerWatcher } from './lister-watcher';
+import { Reflector, type ReflectorOptions, type ReflectorStats } from './reflector';
+
+export interface InformerOptions<T extends KubernetesObject> extends ReflectorOptions {
+  /** Where to list/watch: a kubeconfig plus resource, or a custom ListerWatcher. */
+  kubeConfig?: KubeConfig;
+  resource?: ResourceRef;
+  listerWatcher?: ListerWatcher<T>;
+  /** Secondary indexes; `namespace` is always present. */
+  indexers?: Record<string, IndexFunc<T>>;
+}
+
+type Unsubscribe = () => void;
+
+/**
+ * A reflector, an indexed store, event handlers and a delta view in one object: the
+ * building block both node agents use for every resource they follow.
+ */
+export class Informer<T extends KubernetesObject> {
+  readonly store: IndexedStore<T>;
+  private readonly reflector: Reflector<T>;
+  private readonly deltas = new DeltaTracker<T>();
+  private readonly addHandlers = new Set<(obj: T) => void>();
+  private readonly updateHandlers = new Set<(oldObj: T, newObj: T) => void>();
+  private readonly deleteHandlers = new Set<(obj: T) => void>();
+  private readonly changeHandlers = new Set<(changes: StoreChange<T>[]) => void>();
+
+  constructor(private readonly options: InformerOptions<T>) {
+    let lw = options.listerWatcher;
+    if (!lw) {
+      if (!options.kubeConfig || !options.resource) {
+        throw new InvalidOptionError(
+          'listerWatcher',
+          undefined,
+          'give either listerWatcher or kubeConfig + resource',
+        );
+      }
+      lw = new KubeListerWatcher<T>(options.kubeConfig, options.resource);
+    }
+    this.store = new IndexedStore<T>({ namespace: namespaceIndex, ...(options.indexers ?? {}) });
+    this.reflector = new Reflector<T>(lw, this.store, (changes) => this.dispatch(changes), options);
+  }
+
+  private report(err: unknown): void {
+    this.options.onError?.(err);
+  }
+
+  private dispatch(changes: StoreChange<T>[]): void {
+    for (const c of changes) {
+      this.deltas.record(c);
+      try {
+        if (c.type === 'add') for (const h of this.addHandlers) h(c.current);
+        else if (c.type === 'update') for (const h of this.updateHandlers) h(c.previous, c.current);
+        else for (const h of this.deleteHandlers) h(c.previous);
+      } catch (err) {
+        // A broken handler must not stop the reflector.
+        this.report(err);
+      }
+    }
+    if (changes.length > 0) {
+      for (const h of this.changeHandlers) {
+        try {
+          h(changes);
+        } catch (err) {
+          this.report(err);
+        }
+      }
+    }
+  }
+
+  onAdd(handler: (obj: T) => void): Unsubscribe {
+    this.addHandlers.add(handler);
+    return () => this.addHandlers.delete(handler);
+  }
+
+  onUpdate(handler: (oldObj: T, newObj: T) => void): Unsubscribe {
+    this.updateHandlers.add(handler);
+    return () => this.updateHandlers.delete(handler);
+  }
+
+  /** Called with the last known state of a deleted object (also for deletions found on relist). */
+  onDelete(handler: (obj: T) => void): Unsubscribe {
+    this.deleteHandlers.add(handler);
+    return () => this.deleteHandlers.delete(handler);
+  }
+
+  /** Called once per batch (one watch event, or a whole relist) after the store changed. */
+  onChange(handler: (changes: StoreChange<T>[]) => void): Unsubscribe {
+    this.changeHandlers.add(handler);
+    return () => this.changeHandlers.delete(handler);
+  }
+
+  start(): this {
+    this.reflector.start();
+    return this;
+  }
+
+  stop(): Promise<void> {
+    return this.reflector.stop();
+  }
+
+  hasSynced(): boolean {
+    return this.reflector.hasSynced();
+  }
+
+  waitForSync(): Promise<void> {
+    return this.reflector.waitForSync();
+  }
+
+  /** Net changes per object since the previous call (kube-proxy's change-tracker view). */
+  takeDeltas(): Delta<T>[] {
+    return this.deltas.take();
+  }
+
+  get lastSyncResourceVersion(): string {
+    return this.reflector.lastSyncResourceVersion;
+  }
+
+  get stats(): Readonly<ReflectorStats> {
+    return this.reflector.stats;
+  }
+
+  list(): T[] {
+    return this.store.list();
+  }
+
+  get(key: string): T | undefined {
+    return this.store.get(key);
+  }
+}

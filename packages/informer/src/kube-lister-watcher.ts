@@ -1,0 +1,206 @@
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { ApiStatusError, InvalidOptionError, WatchDroppedError, WatchInactivityError } from './errors';
+import type { ListerWatcher, ListOptions, ListPage, WatchEvent, WatchOptions } from './lister-watcher';
+
+export interface ResourceRef {
+  /** `v1`, `discovery.k8s.io/v1`, ... */
+  apiVersion: string;
+  /** Lower-case plural resource name: `pods`, `services`, `endpointslices`. */
+  plural: string;
+  /** Limit to one namespace; omit for all namespaces (or cluster-scoped resources). */
+  namespace?: string;
+}
+
+/** The collection URL path of a resource, e.g. `/api/v1/namespaces/default/pods`. */
+export function collectionPath(ref: ResourceRef): string {
+  if (!/^[a-z0-9]+$/.test(ref.plural))
+    throw new InvalidOptionError('plural', ref.plural, 'must be a lower-case resource name');
+  const base = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
+  const ns = ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
+  return `${base}${ns}/${ref.plural}`;
+}
+
+function statusError(res: IncomingMessage, body: string): ApiStatusError {
+  let reason = res.statusMessage ?? 'Unknown';
+  let message = `HTTP ${res.statusCode}`;
+  let retryAfter: number | undefined;
+  try {
+    const s = JSON.parse(body) as {
+      reason?: string;
+      message?: string;
+      details?: { retryAfterSeconds?: number };
+    };
+    if (s.reason) reason = s.reason;
+    if (s.message) message = s.message;
+    retryAfter = s.details?.retryAfterSeconds;
+  } catch {
+    if (body) message = body.slice(0, 200);
+  }
+  const header = Number(res.headers['retry-after']);
+  if (Number.isFinite(header) && header >= 0) retryAfter = header;
+  return new ApiStatusError(res.statusCode ?? 0, reason, message, retryAfter);
+}
+
+/**
+ * A ListerWatcher over HTTP(S) that takes the server, TLS material and credentials from a
+ * @kubernetes/client-node KubeConfig (kubeconfig file or in-cluster), so auth providers and
+ * client certificates work as in every other client-node call.
+ */
+export class KubeListerWatcher<T extends KubernetesObject> implements ListerWatcher<T> {
+  private readonly path: string;
+
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    ref: ResourceRef,
+  ) {
+    this.path = collectionPath(ref);
+  }
+
+  private async open(
+    query: Record<string, string | undefined>,
+    signal: AbortSignal,
+  ): Promise<IncomingMessage> {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new InvalidOptionError('kubeConfig', 'current-context', 'has no cluster');
+    const url = new URL(cluster.server.replace(/\/+$/, '') + this.path);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, v);
+    const init = await this.kubeConfig.applyToFetchOptions({});
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    (init.headers as Headers | undefined)?.forEach((value, key) => {
+      headers[key] = value;
+    });
+    const options: RequestOptions = { method: 'GET', headers, signal };
+    if (init.agent && typeof init.agent === 'object') options.agent = init.agent as RequestOptions['agent'];
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(url, options, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  private static readAll(res: IncomingMessage): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      res.on('error', reject);
+      res.on('aborted', () => reject(new WatchDroppedError('aborted')));
+    });
+  }
+
+  async list(options: ListOptions, signal: AbortSignal): Promise<ListPage<T>> {
+    const res = await this.open(
+      {
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+        limit: options.limit === undefined ? undefined : String(options.limit),
+        continue: options.continue,
+        resourceVersion: options.resourceVersion,
+      },
+      signal,
+    );
+    const body = await KubeListerWatcher.readAll(res);
+    if ((res.statusCode ?? 0) >= 300) throw statusError(res, body);
+    const parsed = JSON.parse(body) as {
+      items?: T[];
+      metadata?: { resourceVersion?: string; continue?: string };
+    };
+    const page: ListPage<T> = {
+      items: parsed.items ?? [],
+      resourceVersion: parsed.metadata?.resourceVersion ?? '',
+    };
+    if (parsed.metadata?.continue) page.continue = parsed.metadata.continue;
+    return page;
+  }
+
+  async watch(
+    options: WatchOptions,
+    onEvent: (event: WatchEvent<T>) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const local = new AbortController();
+    const onOuterAbort = () => local.abort(signal.reason);
+    signal.addEventListener('abort', onOuterAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (fail: (err: Error) => void) => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        fail(new WatchInactivityError(options.inactivityTimeoutMs));
+        local.abort();
+      }, options.inactivityTimeoutMs);
+    };
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let settled = false;
+        const finish = (err?: Error) => {
+          if (settled) return;
+          settled = true;
+          if (err) reject(err);
+          else resolve();
+        };
+        arm(finish);
+        this.open(
+          {
+            watch: 'true',
+            labelSelector: options.labelSelector,
+            fieldSelector: options.fieldSelector,
+            resourceVersion: options.resourceVersion,
+            allowWatchBookmarks: options.allowWatchBookmarks ? 'true' : undefined,
+            timeoutSeconds: String(options.timeoutSeconds),
+          },
+          local.signal,
+        ).then(
+          async (res) => {
+            if ((res.statusCode ?? 0) >= 300) {
+              finish(statusError(res, await KubeListerWatcher.readAll(res).catch(() => '')));
+              return;
+            }
+            arm(finish);
+            let buffered = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              arm(finish);
+              buffered += chunk;
+              let nl = buffered.indexOf('\n');
+              while (nl >= 0 && !settled) {
+                const line = buffered.slice(0, nl).trim();
+                buffered = buffered.slice(nl + 1);
+                nl = buffered.indexOf('\n');
+                if (!line) continue;
+                let event: WatchEvent<T>;
+                try {
+                  event = JSON.parse(line) as WatchEvent<T>;
+                } catch {
+                  finish(new WatchDroppedError(`undecodable watch event: ${line.slice(0, 100)}`));
+                  local.abort();
+                  return;
+                }
+                try {
+                  onEvent(event);
+                } catch (err) {
+                  finish(err as Error);
+                  local.abort();
+                  return;
+                }
+              }
+            });
+            res.on('end', () => finish());
+            res.on('aborted', () => finish(new WatchDroppedError('aborted')));
+            res.on('error', (err) => finish(new WatchDroppedError(err.message)));
+            res.on('close', () => {
+              if (!res.complete) finish(new WatchDroppedError('closed before the end of the stream'));
+            });
+          },
+          (err: Error) => finish(signal.aborted ? undefined : err),
+        );
+      });
+    } finally {
+      if (timer) clearTimeout(timer);
+      signal.removeEventListener('abort', onOuterAbort);
+      local.abort();
+    }
+  }
+}

@@ -1,0 +1,240 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { Backoff, type BackoffOptions } from './backoff';
+import { ApiStatusError, InvalidOptionError } from './errors';
+import type { IndexedStore, StoreChange } from './indexed-store';
+import type { ListerWatcher, WatchEvent } from './lister-watcher';
+
+export interface ReflectorOptions {
+  labelSelector?: string;
+  /** E.g. `spec.nodeName=node-1` for the kubelet's pod watch. */
+  fieldSelector?: string;
+  /** Items per LIST page (`limit`). Default 500, like client-go. */
+  pageSize?: number;
+  /**
+   * `timeoutSeconds` sent on each watch so the server ends and the reflector renews it.
+   * Default: random in [300, 600) per watch, like client-go's minWatchTimeout spread.
+   */
+  watchTimeoutSeconds?: number;
+  /**
+   * Abort a watch when nothing arrives for this long (half-open connections never close on
+   * their own). Default: the watch's timeoutSeconds plus 30 s.
+   */
+  inactivityTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  /** Injected clock and randomness (tests). */
+  now?: () => number;
+  random?: () => number;
+  /** Called with every list/watch failure the reflector recovers from. */
+  onError?: (err: unknown) => void;
+}
+
+export interface ReflectorStats {
+  /** Completed full LISTs (the initial one plus relists). */
+  lists: number;
+  /** Watch requests started. */
+  watches: number;
+  /** 410 Gone / expired answers (each leads to a relist). */
+  expired: number;
+  /** Other failures, each followed by a backoff. */
+  errors: number;
+  /** ADDED/MODIFIED/DELETED events received. */
+  events: number;
+  bookmarks: number;
+}
+
+/**
+ * Keeps a store in sync with the server: paginated LIST, then WATCH from the list's
+ * resourceVersion with bookmarks; relist on 410; jittered exponential backoff on other errors,
+ * forever, until stopped.
+ */
+export class Reflector<T extends KubernetesObject> {
+  private readonly backoff: Backoff;
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
+  private wakeSleep: (() => void) | undefined;
+  private synced = false;
+  private syncWaiters: (() => void)[] = [];
+  private resourceVersion = '';
+  readonly stats: ReflectorStats = { lists: 0, watches: 0, expired: 0, errors: 0, events: 0, bookmarks: 0 };
+
+  constructor(
+    private readonly listerWatcher: ListerWatcher<T>,
+    private readonly store: IndexedStore<T>,
+    private readonly onChanges: (changes: StoreChange<T>[]) => void,
+    private readonly options: ReflectorOptions = {},
+  ) {
+    const pageSize = options.pageSize ?? 500;
+    if (!Number.isInteger(pageSize) || pageSize < 1)
+      throw new InvalidOptionError('pageSize', pageSize, 'must be a positive integer');
+    this.backoff = new Backoff(options.backoff, options.now ?? Date.now, options.random ?? Math.random);
+  }
+
+  /** resourceVersion of the last list, event or bookmark applied. */
+  get lastSyncResourceVersion(): string {
+    return this.resourceVersion;
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Resolves once the first full list has been applied to the store. */
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  start(): void {
+    if (!this.running) this.running = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.wakeSleep?.();
+    await this.running;
+  }
+
+  private get stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wakeSleep = done;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    let needList = true;
+    while (!this.stopped) {
+      try {
+        if (needList) {
+          await this.listAll();
+          needList = false;
+        }
+        const started = (this.options.now ?? Date.now)();
+        const before = this.stats.events + this.stats.bookmarks;
+        await this.watchOnce();
+        // A watch that ends at once without delivering anything must not spin.
+        const quiet = this.stats.events + this.stats.bookmarks === before;
+        if (quiet && (this.options.now ?? Date.now)() - started < 1000) await this.sleep(this.backoff.next());
+        else this.backoff.reset();
+      } catch (err) {
+        if (this.stopped) break;
+        if (err instanceof ApiStatusError && err.expired) {
+          this.stats.expired++;
+          needList = true;
+          continue;
+        }
+        this.stats.errors++;
+        this.options.onError?.(err);
+        let delay = this.backoff.next();
+        if (err instanceof ApiStatusError && err.retryAfterSeconds !== undefined) {
+          delay = Math.max(delay, err.retryAfterSeconds * 1000);
+        }
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private async listAll(): Promise<void> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let rv = '';
+    const limit = this.options.pageSize ?? 500;
+    for (;;) {
+      const opts = {
+        limit,
+        ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
+        ...(this.options.fieldSelector ? { fieldSelector: this.options.fieldSelector } : {}),
+        ...(cont ? { continue: cont } : {}),
+      };
+      let page: Awaited<ReturnType<ListerWatcher<T>['list']>>;
+      try {
+        page = await this.listerWatcher.list(opts, this.abort.signal);
+      } catch (err) {
+        if (cont && err instanceof ApiStatusError && err.expired) {
+          // The continue token outlived the server's history: start the list over.
+          this.stats.expired++;
+          items.length = 0;
+          cont = undefined;
+          continue;
+        }
+        throw err;
+      }
+      if (this.stopped) return;
+      items.push(...page.items);
+      if (!cont) rv = page.resourceVersion;
+      cont = page.continue;
+      if (!cont) break;
+    }
+    const changes = this.store.replace(items);
+    this.resourceVersion = rv;
+    this.stats.lists++;
+    this.onChanges(changes);
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
+  }
+
+  private async watchOnce(): Promise<void> {
+    const random = this.options.random ?? Math.random;
+    const timeoutSeconds = this.options.watchTimeoutSeconds ?? Math.floor(300 * (1 + random()));
+    this.stats.watches++;
+    await this.listerWatcher.watch(
+      {
+        resourceVersion: this.resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds,
+        inactivityTimeoutMs: this.options.inactivityTimeoutMs ?? (timeoutSeconds + 30) * 1000,
+        ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
+        ...(this.options.fieldSelector ? { fieldSelector: this.options.fieldSelector } : {}),
+      },
+      (event) => this.apply(event),
+      this.abort.signal,
+    );
+  }
+
+  private apply(event: WatchEvent<T>): void {
+    if (this.stopped) return;
+    const obj = event.object;
+    switch (event.type) {
+      case 'ADDED':
+      case 'MODIFIED': {
+        this.stats.events++;
+        const change = this.store.upsert(obj);
+        this.bump(obj);
+        if (change) this.onChanges([change]);
+        return;
+      }
+      case 'DELETED': {
+        this.stats.events++;
+        const change = this.store.remove(obj);
+        this.bump(obj);
+        if (change) this.onChanges([change]);
+        return;
+      }
+      case 'BOOKMARK':
+        this.stats.bookmarks++;
+        this.bump(obj);
+        return;
+      case 'ERROR': {
+        const s = obj as unknown as { code?: number; reason?: string; message?: string };
+        throw new ApiStatusError(s.code ?? 500, s.reason ?? 'Unknown', s.message ?? 'watch ERROR event');
+      }
+      default:
+        throw new ApiStatusError(500, 'BadEvent', `unknown watch event type ${String(event.type)}`);
+    }
+  }
+
+  private bump(obj: T): void {
+    const rv = obj.metadata?.resourceVersion;
+    if (rv) this.resourceVersion = rv;
+  }
+}
