@@ -1,2 +1,101 @@
-// Public surface of @nodeagent/kubelet.
-export {};
+// Public surface of @nodeagent/kubelet: the pod-lifecycle engine and its pure building blocks.
+
+export * from './api/pod-types';
+export { milliValue, parseQuantity } from './api/quantity';
+export { type Clock, FakeClock, rfc3339, systemClock } from './clock';
+export { formatDuration, parseDuration } from './config/duration';
+export {
+  type EvictionSignal,
+  type EvictionThreshold,
+  evictionSignals,
+  parseEvictionThresholds,
+  type ThresholdValue,
+  thresholdMet,
+} from './config/eviction-thresholds';
+export {
+  defaultEvictionHard,
+  defaultKubeletConfiguration,
+  type KubeletConfiguration,
+  type KubeletConfigurationInput,
+  kubeletConfigurationApiVersion,
+  kubeletConfigurationKind,
+  kubeletConfigurationSchema,
+  type ParsedKubeletConfiguration,
+  parseKubeletConfiguration,
+} from './config/kubelet-configuration';
+export {
+  applyConfigurationOverrides,
+  loadKubeletConfigurationFile,
+  parseKubeletConfigurationText,
+} from './config/load-config-file';
+export * from './cri/container-config';
+export * from './cri/cri-types';
+export * from './cri/dns-config';
+export * from './cri/labels';
+export * from './cri/linux-resources';
+export * from './cri/log-paths';
+export * from './cri/sandbox-config';
+export { expandVars } from './env/expand-vars';
+export {
+  decodeSecretData,
+  type EnvVarValue,
+  expandCommand,
+  type ObjectSource,
+  type ResolveEnvOptions,
+  resolveEnv,
+} from './env/resolve-env';
+export {
+  CreateContainerConfigError,
+  InvalidConfigError,
+  InvalidPodSpecError,
+  KubeletError,
+  ParseError,
+  VolumeSetupError,
+} from './errors';
+export {
+  type ContainerToKill,
+  computePodActions,
+  type PodActions,
+  type ProbeState,
+  shouldRestart,
+} from './pod/compute-pod-actions';
+export { containerHash } from './pod/container-hash';
+export {
+  type BackOffDecision,
+  type BackOffOptions,
+  CrashLoopBackOff,
+  containerBackOffKey,
+} from './pod/crash-loop-backoff';
+export { type DownwardContext, formatMap, resolveFieldPath, resolveResourceField } from './pod/field-ref';
+export { podQOSClass, type QOSClass } from './pod/qos-class';
+export { validatePod } from './pod/validate-pod';
+export * from './runtime/runtime-state';
+export {
+  type ContainerWaitingReason,
+  generatePodStatus,
+  type PodStatusInputs,
+  rejectedPodStatus,
+} from './status/generate-pod-status';
+export { isTerminalPhase, podPhase } from './status/pod-phase';
+export {
+  type FileProjection,
+  type Payload,
+  validatePayloadPath,
+  writeAtomically,
+} from './volumes/atomic-writer';
+export { checkHostPath } from './volumes/host-path';
+export { type Mounter, RecordingMounter, systemMounter } from './volumes/mounter';
+export {
+  PodVolumeManager,
+  type PodVolumeManagerOptions,
+  volumePluginDirs,
+} from './volumes/pod-volume-manager';
+export {
+  defaultConfigMapMode,
+  defaultDownwardAPIMode,
+  defaultProjectedMode,
+  defaultSecretMode,
+  type PayloadContext,
+  type TokenSource,
+  volumePayload,
+} from './volumes/volume-payloads';

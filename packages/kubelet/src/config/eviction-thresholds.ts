@@ -1,0 +1,71 @@
+import { parseQuantity } from '../api/quantity';
+import { InvalidConfigError } from '../errors';
+
+/** Eviction signals the kubelet understands (upstream pkg/kubelet/eviction/api). */
+export const evictionSignals = [
+  'memory.available',
+  'nodefs.available',
+  'nodefs.inodesFree',
+  'imagefs.available',
+  'imagefs.inodesFree',
+  'containerfs.available',
+  'containerfs.inodesFree',
+  'allocatableMemory.available',
+  'pid.available',
+] as const;
+export type EvictionSignal = (typeof evictionSignals)[number];
+
+/** A threshold is either an absolute quantity (bytes, inodes, pids) or a fraction of capacity. */
+export type ThresholdValue = { quantity: number } | { percentage: number };
+
+export interface EvictionThreshold {
+  signal: EvictionSignal;
+  /** Upstream only supports "<" for eviction signals. */
+  operator: 'LessThan';
+  value: ThresholdValue;
+}
+
+/** Parses an evictionHard/evictionSoft map ({"memory.available": "100Mi", "nodefs.available": "10%"}). */
+export function parseEvictionThresholds(
+  map: Record<string, string>,
+  field = 'evictionHard',
+): EvictionThreshold[] {
+  const out: EvictionThreshold[] = [];
+  for (const [signal, raw] of Object.entries(map)) {
+    if (!(evictionSignals as readonly string[]).includes(signal)) {
+      throw new InvalidConfigError(`${field}[${signal}]`, signal, 'unknown eviction signal');
+    }
+    out.push({
+      signal: signal as EvictionSignal,
+      operator: 'LessThan',
+      value: parseThresholdValue(raw, `${field}[${signal}]`),
+    });
+  }
+  return out;
+}
+
+export function parseThresholdValue(raw: string, field: string): ThresholdValue {
+  const text = raw.trim();
+  if (text.endsWith('%')) {
+    const percent = Number(text.slice(0, -1));
+    if (!Number.isFinite(percent) || percent < 0 || percent > 100 || text.length === 1) {
+      throw new InvalidConfigError(field, raw, 'percentage must be between 0% and 100%');
+    }
+    return { percentage: percent / 100 };
+  }
+  let quantity: number;
+  try {
+    quantity = parseQuantity(text, field);
+  } catch {
+    throw new InvalidConfigError(field, raw, 'not a quantity such as "100Mi" or a percentage such as "10%"');
+  }
+  if (quantity < 0) throw new InvalidConfigError(field, raw, 'must not be negative');
+  return { quantity };
+}
+
+/** Is the observed value below the threshold? `capacity` is needed for percentage thresholds. */
+export function thresholdMet(threshold: EvictionThreshold, available: number, capacity: number): boolean {
+  const limit =
+    'quantity' in threshold.value ? threshold.value.quantity : threshold.value.percentage * capacity;
+  return available < limit;
+}

@@ -1,0 +1,297 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { InvalidConfigError } from '../errors';
+import { parseDuration } from './duration';
+import { parseEvictionThresholds } from './eviction-thresholds';
+
+export const kubeletConfigurationApiVersion = 'kubelet.config.k8s.io/v1beta1';
+export const kubeletConfigurationKind = 'KubeletConfiguration';
+
+/** A Go duration's milliseconds, or NaN when it does not parse (so range checks simply fail). */
+function safeDurationMs(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const duration = z
+  .string()
+  .refine((text) => !Number.isNaN(safeDurationMs(text)), { message: 'not a duration such as "10s" or "1m0s"', abort: true });
+const nonNegativeDuration = duration.refine((text) => safeDurationMs(text) >= 0, { message: 'must not be negative' });
+const positiveDuration = duration.refine((text) => safeDurationMs(text) > 0, { message: 'must be greater than 0' });
+const portNumber = z.number().int().min(0).max(65535);
+const percent = z.number().int().min(0).max(100);
+const stringMap = z.record(z.string(), z.string());
+
+const taint = z.object({
+  key: z.string().min(1),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+});
+
+/** Upstream's defaults for evictionHard (SetDefaults_KubeletConfiguration). */
+export const defaultEvictionHard: Readonly<Record<string, string>> = Object.freeze({
+  'memory.available': '100Mi',
+  'nodefs.available': '10%',
+  'nodefs.inodesFree': '5%',
+  'imagefs.available': '15%',
+  'imagefs.inodesFree': '5%',
+});
+
+/**
+ * kubelet.config.k8s.io/v1beta1 KubeletConfiguration: the fields this kubelet honours, with
+ * upstream's names and defaults. Durations stay Go duration strings as in the file; use
+ * parseDuration() to turn them into milliseconds.
+ */
+export const kubeletConfigurationSchema = z.object({
+  apiVersion: z.literal(kubeletConfigurationApiVersion).default(kubeletConfigurationApiVersion),
+  kind: z.literal(kubeletConfigurationKind).default(kubeletConfigurationKind),
+  enableServer: z.boolean().default(true),
+  staticPodPath: z.string().default(''),
+  podLogsDir: z.string().default('/var/log/pods'),
+  syncFrequency: positiveDuration.default('1m0s'),
+  fileCheckFrequency: positiveDuration.default('20s'),
+  httpCheckFrequency: positiveDuration.default('20s'),
+  staticPodURL: z.string().default(''),
+  address: z
+    .string()
+    .refine((text) => isIP(text) !== 0, { message: 'not an IP address' })
+    .default('0.0.0.0'),
+  port: portNumber.min(1).default(10250),
+  readOnlyPort: portNumber.default(0),
+  tlsCertFile: z.string().default(''),
+  tlsPrivateKeyFile: z.string().default(''),
+  rotateCertificates: z.boolean().default(false),
+  serverTLSBootstrap: z.boolean().default(false),
+  authentication: z
+    .object({
+      x509: z.object({ clientCAFile: z.string().default('') }).default({ clientCAFile: '' }),
+      webhook: z
+        .object({ enabled: z.boolean().default(true), cacheTTL: nonNegativeDuration.default('2m0s') })
+        .default({ enabled: true, cacheTTL: '2m0s' }),
+      anonymous: z.object({ enabled: z.boolean().default(false) }).default({ enabled: false }),
+    })
+    .default({
+      x509: { clientCAFile: '' },
+      webhook: { enabled: true, cacheTTL: '2m0s' },
+      anonymous: { enabled: false },
+    }),
+  authorization: z
+    .object({
+      mode: z.enum(['AlwaysAllow', 'Webhook']).default('Webhook'),
+      webhook: z
+        .object({
+          cacheAuthorizedTTL: nonNegativeDuration.default('5m0s'),
+          cacheUnauthorizedTTL: nonNegativeDuration.default('30s'),
+        })
+        .default({ cacheAuthorizedTTL: '5m0s', cacheUnauthorizedTTL: '30s' }),
+    })
+    .default({ mode: 'Webhook', webhook: { cacheAuthorizedTTL: '5m0s', cacheUnauthorizedTTL: '30s' } }),
+  registryPullQPS: z.number().min(0).default(5),
+  registryBurst: z.number().int().min(0).default(10),
+  eventRecordQPS: z.number().min(0).default(50),
+  eventBurst: z.number().int().min(0).default(100),
+  enableDebuggingHandlers: z.boolean().default(true),
+  healthzPort: portNumber.default(10248),
+  healthzBindAddress: z.string().default('127.0.0.1'),
+  oomScoreAdj: z.number().int().min(-1000).max(1000).default(-999),
+  clusterDomain: z.string().default(''),
+  clusterDNS: z
+    .array(z.string().refine((text) => isIP(text) !== 0, { message: 'not an IP address' }))
+    .default([]),
+  streamingConnectionIdleTimeout: nonNegativeDuration.default('4h0m0s'),
+  nodeStatusUpdateFrequency: positiveDuration.default('10s'),
+  nodeStatusReportFrequency: positiveDuration.default('5m0s'),
+  nodeLeaseDurationSeconds: z.number().int().min(1).default(40),
+  imageMinimumGCAge: nonNegativeDuration.default('2m0s'),
+  imageMaximumGCAge: nonNegativeDuration.default('0s'),
+  imageGCHighThresholdPercent: percent.default(85),
+  imageGCLowThresholdPercent: percent.default(80),
+  volumeStatsAggPeriod: duration.default('1m0s'),
+  cgroupsPerQOS: z.boolean().default(true),
+  cgroupDriver: z.enum(['cgroupfs', 'systemd']).default('cgroupfs'),
+  cgroupRoot: z.string().default(''),
+  runtimeRequestTimeout: positiveDuration.default('2m0s'),
+  hairpinMode: z.enum(['promiscuous-bridge', 'hairpin-veth', 'none']).default('promiscuous-bridge'),
+  maxPods: z.number().int().min(0).default(110),
+  podCIDR: z.string().default(''),
+  podPidsLimit: z
+    .number()
+    .int()
+    .refine((n) => n === -1 || n > 0, { message: 'must be -1 (unlimited) or greater than 0' })
+    .default(-1),
+  resolvConf: z.string().default('/etc/resolv.conf'),
+  cpuCFSQuota: z.boolean().default(true),
+  cpuCFSQuotaPeriod: duration
+    .refine((text) => parseDuration(text) >= 1 && parseDuration(text) <= 1000, {
+      message: 'must be between 1ms and 1s',
+    })
+    .default('100ms'),
+  nodeStatusMaxImages: z.number().int().min(-1).default(50),
+  maxOpenFiles: z.number().int().min(0).default(1_000_000),
+  kubeAPIQPS: z.number().min(0).default(50),
+  kubeAPIBurst: z.number().int().min(0).default(100),
+  serializeImagePulls: z.boolean().default(true),
+  maxParallelImagePulls: z.number().int().min(1).optional(),
+  evictionHard: stringMap.default({ ...defaultEvictionHard }),
+  evictionSoft: stringMap.default({}),
+  evictionSoftGracePeriod: z.record(z.string(), duration).default({}),
+  evictionPressureTransitionPeriod: nonNegativeDuration.default('5m0s'),
+  evictionMaxPodGracePeriod: z.number().int().default(0),
+  evictionMinimumReclaim: stringMap.default({}),
+  failSwapOn: z.boolean().default(true),
+  containerLogMaxSize: z.string().default('10Mi'),
+  containerLogMaxFiles: z.number().int().min(2).default(5),
+  systemReserved: stringMap.default({}),
+  kubeReserved: stringMap.default({}),
+  enforceNodeAllocatable: z
+    .array(z.enum(['pods', 'system-reserved', 'kube-reserved', 'none']))
+    .default(['pods']),
+  containerRuntimeEndpoint: z.string().min(1).default('unix:///run/containerd/containerd.sock'),
+  imageServiceEndpoint: z.string().default(''),
+  registerNode: z.boolean().default(true),
+  registerWithTaints: z.array(taint).default([]),
+  providerID: z.string().default(''),
+  shutdownGracePeriod: nonNegativeDuration.default('0s'),
+  shutdownGracePeriodCriticalPods: nonNegativeDuration.default('0s'),
+  localStorageCapacityIsolation: z.boolean().default(true),
+  seccompDefault: z.boolean().default(false),
+  makeIPTablesUtilChains: z.boolean().default(true),
+  featureGates: z.record(z.string(), z.boolean()).default({}),
+});
+
+export type KubeletConfiguration = z.output<typeof kubeletConfigurationSchema>;
+/** What a configuration file may contain: every field optional. */
+export type KubeletConfigurationInput = z.input<typeof kubeletConfigurationSchema>;
+
+export interface ParsedKubeletConfiguration {
+  config: KubeletConfiguration;
+  /** Fields present in the input that this kubelet does not know (upstream only warns on these). */
+  unknownFields: string[];
+}
+
+/** Upstream's defaults: what a file containing only apiVersion and kind yields. */
+export function defaultKubeletConfiguration(): KubeletConfiguration {
+  return parseKubeletConfiguration({}).config;
+}
+
+/**
+ * Validates and defaults a decoded KubeletConfiguration object. Throws InvalidConfigError naming
+ * the first offending field and value; `error.causes` lists every problem found.
+ */
+export function parseKubeletConfiguration(input: unknown): ParsedKubeletConfiguration {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidConfigError('KubeletConfiguration', input, 'must be an object');
+  }
+  const result = kubeletConfigurationSchema.safeParse(input);
+  if (!result.success) {
+    const causes = result.error.issues.map((issue) => {
+      const field = formatPath(issue.path);
+      return new InvalidConfigError(
+        field || 'KubeletConfiguration',
+        valueAt(input, issue.path),
+        issue.message,
+      );
+    });
+    throw withCauses(causes);
+  }
+  const config = result.data;
+  const causes = crossFieldErrors(config);
+  if (causes.length > 0) throw withCauses(causes);
+  const known = new Set(Object.keys(kubeletConfigurationSchema.shape));
+  const unknownFields = Object.keys(input).filter((key) => !known.has(key));
+  return { config, unknownFields };
+}
+
+/** Rules that involve more than one field (upstream pkg/kubelet/apis/config/validation). */
+function crossFieldErrors(config: KubeletConfiguration): InvalidConfigError[] {
+  const errors: InvalidConfigError[] = [];
+  if (config.imageGCLowThresholdPercent >= config.imageGCHighThresholdPercent) {
+    errors.push(
+      new InvalidConfigError(
+        'imageGCLowThresholdPercent',
+        config.imageGCLowThresholdPercent,
+        `must be less than imageGCHighThresholdPercent (${config.imageGCHighThresholdPercent})`,
+      ),
+    );
+  }
+  if (
+    parseDuration(config.imageMaximumGCAge) !== 0 &&
+    parseDuration(config.imageMaximumGCAge) <= parseDuration(config.imageMinimumGCAge)
+  ) {
+    errors.push(
+      new InvalidConfigError(
+        'imageMaximumGCAge',
+        config.imageMaximumGCAge,
+        `must be greater than imageMinimumGCAge (${config.imageMinimumGCAge})`,
+      ),
+    );
+  }
+  if (config.readOnlyPort !== 0 && config.readOnlyPort === config.port) {
+    errors.push(new InvalidConfigError('readOnlyPort', config.readOnlyPort, 'must differ from port'));
+  }
+  if (parseDuration(config.nodeStatusReportFrequency) < parseDuration(config.nodeStatusUpdateFrequency)) {
+    errors.push(
+      new InvalidConfigError(
+        'nodeStatusReportFrequency',
+        config.nodeStatusReportFrequency,
+        `must not be shorter than nodeStatusUpdateFrequency (${config.nodeStatusUpdateFrequency})`,
+      ),
+    );
+  }
+  for (const [field, map] of [
+    ['evictionHard', config.evictionHard],
+    ['evictionSoft', config.evictionSoft],
+  ] as const) {
+    try {
+      parseEvictionThresholds(map, field);
+    } catch (error) {
+      if (error instanceof InvalidConfigError) errors.push(error);
+      else throw error;
+    }
+  }
+  for (const signal of Object.keys(config.evictionSoft)) {
+    if (!(signal in config.evictionSoftGracePeriod)) {
+      errors.push(
+        new InvalidConfigError(
+          `evictionSoftGracePeriod[${signal}]`,
+          undefined,
+          'a soft threshold needs a grace period',
+        ),
+      );
+    }
+  }
+  return errors;
+}
+
+function withCauses(causes: InvalidConfigError[]): InvalidConfigError {
+  const first = causes[0]!;
+  const more =
+    causes.length > 1
+      ? `; and ${causes.length - 1} more: ${causes
+          .slice(1)
+          .map((c) => c.message)
+          .join('; ')}`
+      : '';
+  return new InvalidConfigError(first.field, first.value, first.reason + more, causes);
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = input;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}

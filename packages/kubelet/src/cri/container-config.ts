@@ -1,0 +1,204 @@
+import { join } from 'node:path';
+import type { Container, Pod } from '../api/pod-types';
+import { type EnvVarValue, expandCommand } from '../env/resolve-env';
+import { CreateContainerConfigError } from '../errors';
+import { containerHash } from '../pod/container-hash';
+import { type CriContainerConfig, type CriMount, MountPropagation, NamespaceMode } from './cri-types';
+import {
+  containerHashAnnotation,
+  containerNameLabel,
+  containerPortsAnnotation,
+  containerPreStopHandlerAnnotation,
+  containerRestartCountAnnotation,
+  containerTerminationMessagePathAnnotation,
+  containerTerminationMessagePolicyAnnotation,
+  podNameLabel,
+  podNamespaceLabel,
+  podTerminationGracePeriodAnnotation,
+  podUidLabel,
+} from './labels';
+import { type LinuxResourceOptions, linuxContainerResources } from './linux-resources';
+import { containerLogPath } from './log-paths';
+
+/** Upstream securitycontext default masked and read-only /proc and /sys paths for unprivileged containers. */
+export const defaultMaskedPaths = [
+  '/proc/asound',
+  '/proc/acpi',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+];
+export const defaultReadonlyPaths = [
+  '/proc/bus',
+  '/proc/fs',
+  '/proc/irq',
+  '/proc/sys',
+  '/proc/sysrq-trigger',
+];
+
+export const defaultTerminationMessagePath = '/dev/termination-log';
+
+/** A pod volume as set up on the node: where it lives on the host. */
+export interface MountedVolume {
+  hostPath: string;
+  /** The volume itself is read-only (configMap, secret, downwardAPI, projected). */
+  readOnly?: boolean;
+}
+
+export interface ContainerConfigOptions extends LinuxResourceOptions {
+  /** Restart count: CRI metadata attempt and the log file number. */
+  restartCount: number;
+  /** The resolved image reference (image id) to run; defaults to the spec's image. */
+  imageRef?: string;
+  env: EnvVarValue[];
+  /** Volumes of the pod by name, as set up by the volume manager. */
+  volumes: ReadonlyMap<string, MountedVolume>;
+  /** Host file mounted at terminationMessagePath, if the kubelet created one. */
+  terminationMessageHostPath?: string;
+  /** Host file mounted at /etc/hosts (kubelet-managed hosts file for non-host-network pods). */
+  etcHostsPath?: string;
+}
+
+/** A container's volumeMounts → CRI mounts, resolving subPath inside the volume. */
+export function containerMounts(
+  container: Container,
+  volumes: ReadonlyMap<string, MountedVolume>,
+): CriMount[] {
+  return (container.volumeMounts ?? []).map((mount, index) => {
+    const volume = volumes.get(mount.name);
+    if (!volume) {
+      throw new CreateContainerConfigError(
+        `volumeMounts[${index}].name`,
+        mount.name,
+        'volume is not mounted',
+      );
+    }
+    const propagation =
+      mount.mountPropagation === 'Bidirectional'
+        ? MountPropagation.PROPAGATION_BIDIRECTIONAL
+        : mount.mountPropagation === 'HostToContainer'
+          ? MountPropagation.PROPAGATION_HOST_TO_CONTAINER
+          : MountPropagation.PROPAGATION_PRIVATE;
+    return {
+      containerPath: mount.mountPath,
+      hostPath: mount.subPath ? join(volume.hostPath, mount.subPath) : volume.hostPath,
+      readonly: mount.readOnly === true || volume.readOnly === true,
+      propagation,
+    };
+  });
+}
+
+/** The labels on a container: which pod and which spec container it is. */
+export function containerLabels(pod: Pod, container: Container): Record<string, string> {
+  return {
+    [containerNameLabel]: container.name,
+    [podNameLabel]: pod.metadata.name ?? '',
+    [podNamespaceLabel]: pod.metadata.namespace ?? 'default',
+    [podUidLabel]: pod.metadata.uid ?? '',
+  };
+}
+
+/** The annotations upstream records on a container to restore its status after a kubelet restart. */
+export function containerAnnotations(
+  pod: Pod,
+  container: Container,
+  restartCount: number,
+): Record<string, string> {
+  const annotations: Record<string, string> = {
+    [containerHashAnnotation]: containerHash(container),
+    [containerRestartCountAnnotation]: String(restartCount),
+    [containerTerminationMessagePathAnnotation]:
+      container.terminationMessagePath ?? defaultTerminationMessagePath,
+    [containerTerminationMessagePolicyAnnotation]: container.terminationMessagePolicy ?? 'File',
+  };
+  if (pod.spec.terminationGracePeriodSeconds !== undefined) {
+    annotations[podTerminationGracePeriodAnnotation] = String(pod.spec.terminationGracePeriodSeconds);
+  }
+  if (container.lifecycle?.preStop)
+    annotations[containerPreStopHandlerAnnotation] = JSON.stringify(container.lifecycle.preStop);
+  if (container.ports && container.ports.length > 0)
+    annotations[containerPortsAnnotation] = JSON.stringify(container.ports);
+  return annotations;
+}
+
+/** Container spec → CRI ContainerConfig (upstream generateContainerConfig). */
+export function buildContainerConfig(
+  pod: Pod,
+  container: Container,
+  options: ContainerConfigOptions,
+): CriContainerConfig {
+  const mounts = containerMounts(container, options.volumes);
+  if (
+    options.etcHostsPath &&
+    !pod.spec.hostNetwork &&
+    !mounts.some((m) => m.containerPath === '/etc/hosts')
+  ) {
+    mounts.push({
+      containerPath: '/etc/hosts',
+      hostPath: options.etcHostsPath,
+      readonly: false,
+      propagation: 0,
+    });
+  }
+  if (options.terminationMessageHostPath) {
+    mounts.push({
+      containerPath: container.terminationMessagePath ?? defaultTerminationMessagePath,
+      hostPath: options.terminationMessageHostPath,
+      readonly: false,
+      propagation: 0,
+    });
+  }
+  const podSecurity = pod.spec.securityContext ?? {};
+  const security = container.securityContext ?? {};
+  const runAsUser = security.runAsUser ?? podSecurity.runAsUser;
+  const runAsGroup = security.runAsGroup ?? podSecurity.runAsGroup;
+  const privileged = security.privileged === true;
+  return {
+    metadata: { name: container.name, attempt: options.restartCount },
+    image: { image: options.imageRef ?? container.image ?? '', userSpecifiedImage: container.image ?? '' },
+    command: expandCommand(container.command, options.env),
+    args: expandCommand(container.args, options.env),
+    workingDir: container.workingDir ?? '',
+    envs: options.env,
+    mounts,
+    labels: containerLabels(pod, container),
+    annotations: containerAnnotations(pod, container, options.restartCount),
+    logPath: containerLogPath(container.name, options.restartCount),
+    stdin: container.stdin ?? false,
+    stdinOnce: container.stdinOnce ?? false,
+    tty: container.tty ?? false,
+    linux: {
+      resources: linuxContainerResources(pod, container, options),
+      securityContext: {
+        capabilities: security.capabilities
+          ? {
+              addCapabilities: security.capabilities.add ?? [],
+              dropCapabilities: security.capabilities.drop ?? [],
+            }
+          : null,
+        privileged,
+        namespaceOptions: {
+          network: pod.spec.hostNetwork ? NamespaceMode.NODE : NamespaceMode.POD,
+          pid: pod.spec.hostPID ? NamespaceMode.NODE : NamespaceMode.CONTAINER,
+          ipc: pod.spec.hostIPC ? NamespaceMode.NODE : NamespaceMode.POD,
+        },
+        runAsUser: runAsUser !== undefined ? { value: runAsUser } : null,
+        runAsGroup: runAsGroup !== undefined ? { value: runAsGroup } : null,
+        readonlyRootfs: security.readOnlyRootFilesystem === true,
+        supplementalGroups: [
+          ...(podSecurity.fsGroup !== undefined ? [podSecurity.fsGroup] : []),
+          ...(podSecurity.supplementalGroups ?? []),
+        ],
+        noNewPrivs: security.allowPrivilegeEscalation === false,
+        maskedPaths: privileged ? [] : defaultMaskedPaths,
+        readonlyPaths: privileged ? [] : defaultReadonlyPaths,
+      },
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import type { Container, Pod } from '../api/pod-types';
+import { milliValue, parseQuantity } from '../api/quantity';
+import { podQOSClass } from '../pod/qos-class';
+import type { CriLinuxContainerResources } from './cri-types';
+
+/** Upstream cm constants: CFS shares and quota arithmetic. */
+export const minShares = 2;
+export const sharesPerCPU = 1024;
+export const milliCPUToCPU = 1000;
+export const quotaPeriodUs = 100_000;
+export const minQuotaPeriodUs = 1000;
+
+/** OOM score adjustments (upstream pkg/kubelet/qos/policy.go). */
+export const guaranteedOOMScoreAdj = -997;
+export const besteffortOOMScoreAdj = 1000;
+export const kubeletOOMScoreAdj = -999;
+
+export function milliCPUToShares(milliCPU: number): number {
+  if (milliCPU === 0) return minShares;
+  return Math.max(minShares, Math.floor((milliCPU * sharesPerCPU) / milliCPUToCPU));
+}
+
+export function milliCPUToQuota(milliCPU: number, periodUs: number): number {
+  if (milliCPU === 0) return 0;
+  return Math.max(minQuotaPeriodUs, Math.floor((milliCPU * periodUs) / milliCPUToCPU));
+}
+
+/**
+ * Upstream GetContainerOOMScoreAdjust: guaranteed pods are almost never killed, best-effort first,
+ * burstable in between by the share of node memory they requested.
+ */
+export function containerOOMScoreAdj(pod: Pod, container: Container, memoryCapacity: number): number {
+  const qos = podQOSClass(pod);
+  if (qos === 'Guaranteed') return guaranteedOOMScoreAdj;
+  if (qos === 'BestEffort') return besteffortOOMScoreAdj;
+  const request = parseQuantity(container.resources?.requests?.memory ?? 0);
+  if (memoryCapacity <= 0) return besteffortOOMScoreAdj - 1;
+  const adj = Math.trunc(1000 - (1000 * request) / memoryCapacity);
+  if (adj < 1000 + guaranteedOOMScoreAdj) return 1000 + guaranteedOOMScoreAdj;
+  if (adj === besteffortOOMScoreAdj) return adj - 1;
+  return adj;
+}
+
+export interface LinuxResourceOptions {
+  /** Node memory capacity in bytes, for the burstable OOM score. */
+  memoryCapacity: number;
+  /** KubeletConfiguration.cpuCFSQuota. */
+  cpuCFSQuota?: boolean;
+  /** KubeletConfiguration.cpuCFSQuotaPeriod in microseconds. */
+  cpuCFSQuotaPeriodUs?: number;
+}
+
+/** resources → CRI LinuxContainerResources (upstream generateLinuxContainerResources). */
+export function linuxContainerResources(
+  pod: Pod,
+  container: Container,
+  options: LinuxResourceOptions,
+): CriLinuxContainerResources {
+  const limits = container.resources?.limits ?? {};
+  const requests = container.resources?.requests ?? {};
+  const cpuLimit = limits.cpu !== undefined ? milliValue(limits.cpu, 'resources.limits.cpu') : 0;
+  // The API server defaults requests to limits; do the same for manifests that skipped it.
+  const cpuRequest =
+    requests.cpu !== undefined ? milliValue(requests.cpu, 'resources.requests.cpu') : cpuLimit;
+  const memoryLimit =
+    limits.memory !== undefined ? Math.ceil(parseQuantity(limits.memory, 'resources.limits.memory')) : 0;
+  const period = options.cpuCFSQuotaPeriodUs ?? quotaPeriodUs;
+  const useQuota = options.cpuCFSQuota ?? true;
+  return {
+    cpuPeriod: useQuota && cpuLimit > 0 ? period : 0,
+    cpuQuota: useQuota ? milliCPUToQuota(cpuLimit, period) : 0,
+    cpuShares: milliCPUToShares(cpuRequest),
+    memoryLimitInBytes: memoryLimit,
+    oomScoreAdj: containerOOMScoreAdj(pod, container, options.memoryCapacity),
+  };
+}

@@ -1,0 +1,90 @@
+import type { Pod } from '../api/pod-types';
+import { type CriPodSandboxConfig, NamespaceMode, Protocol } from './cri-types';
+import { type ClusterDNSOptions, podDNSConfig } from './dns-config';
+import { podNameLabel, podNamespaceLabel, podUidLabel } from './labels';
+import { defaultPodLogsDir, podLogDirectory } from './log-paths';
+
+export interface SandboxConfigOptions extends ClusterDNSOptions {
+  /** Sandbox attempt: 0 first, incremented each time the sandbox is re-created. */
+  attempt: number;
+  podLogsDir?: string;
+  /** Cgroup parent for the pod (from the QoS cgroup hierarchy); empty lets the runtime choose. */
+  cgroupParent?: string;
+}
+
+const maxHostnameLength = 63;
+
+/**
+ * Upstream GeneratePodHostNameAndDomain: spec.hostname or the pod name, cut to 63 characters
+ * without a trailing dash or dot, and the subdomain's FQDN when spec.subdomain is set.
+ */
+export function podHostnameAndDomain(pod: Pod, clusterDomain: string): { hostname: string; domain: string } {
+  let hostname = pod.spec.hostname || pod.metadata.name || '';
+  if (hostname.length > maxHostnameLength)
+    hostname = hostname.slice(0, maxHostnameLength).replace(/[-.]+$/, '');
+  const namespace = pod.metadata.namespace ?? 'default';
+  const domain =
+    pod.spec.subdomain && clusterDomain ? `${pod.spec.subdomain}.${namespace}.svc.${clusterDomain}` : '';
+  return { hostname, domain };
+}
+
+/** The pod's labels plus the three the kubelet relies on to find its sandboxes again. */
+export function sandboxLabels(pod: Pod): Record<string, string> {
+  return {
+    ...(pod.metadata.labels ?? {}),
+    [podNameLabel]: pod.metadata.name ?? '',
+    [podNamespaceLabel]: pod.metadata.namespace ?? 'default',
+    [podUidLabel]: pod.metadata.uid ?? '',
+  };
+}
+
+/** Pod → CRI PodSandboxConfig (upstream generatePodSandboxConfig). */
+export function buildSandboxConfig(pod: Pod, options: SandboxConfigOptions): CriPodSandboxConfig {
+  const name = pod.metadata.name ?? '';
+  const namespace = pod.metadata.namespace ?? 'default';
+  const uid = pod.metadata.uid ?? '';
+  const hostNetwork = pod.spec.hostNetwork ?? false;
+  const { hostname, domain } = podHostnameAndDomain(pod, options.clusterDomain);
+  const portMappings = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].flatMap((container) =>
+    (container.ports ?? []).map((port) => ({
+      protocol: Protocol[port.protocol ?? 'TCP'],
+      containerPort: port.containerPort,
+      hostPort: port.hostPort ?? 0,
+      hostIp: port.hostIP ?? '',
+    })),
+  );
+  const security = pod.spec.securityContext ?? {};
+  const privileged = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].some(
+    (container) => container.securityContext?.privileged === true,
+  );
+  const sysctls: Record<string, string> = {};
+  for (const sysctl of security.sysctls ?? []) sysctls[sysctl.name] = sysctl.value;
+  return {
+    metadata: { name, namespace, uid, attempt: options.attempt },
+    // Host-network pods keep the node's hostname.
+    hostname: hostNetwork ? '' : pod.spec.setHostnameAsFQDN && domain ? `${hostname}.${domain}` : hostname,
+    logDirectory: podLogDirectory(options.podLogsDir ?? defaultPodLogsDir, namespace, name, uid),
+    dnsConfig: podDNSConfig(pod, options),
+    portMappings,
+    labels: sandboxLabels(pod),
+    annotations: { ...(pod.metadata.annotations ?? {}) },
+    linux: {
+      cgroupParent: options.cgroupParent ?? '',
+      securityContext: {
+        namespaceOptions: {
+          network: hostNetwork ? NamespaceMode.NODE : NamespaceMode.POD,
+          pid: pod.spec.hostPID ? NamespaceMode.NODE : NamespaceMode.CONTAINER,
+          ipc: pod.spec.hostIPC ? NamespaceMode.NODE : NamespaceMode.POD,
+        },
+        runAsUser: security.runAsUser !== undefined ? { value: security.runAsUser } : null,
+        runAsGroup: security.runAsGroup !== undefined ? { value: security.runAsGroup } : null,
+        supplementalGroups: [
+          ...(security.fsGroup !== undefined ? [security.fsGroup] : []),
+          ...(security.supplementalGroups ?? []),
+        ],
+        privileged,
+      },
+      sysctls,
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { type Clock, systemClock } from '../clock';
+
+export interface BackOffOptions {
+  /** First delay; upstream 10 s. */
+  initialMs?: number;
+  /** Cap; upstream 300 s (MaxContainerBackOff). */
+  maxMs?: number;
+  clock?: Clock;
+}
+
+interface Entry {
+  backoffMs: number;
+  lastUpdate: number;
+}
+
+export type BackOffDecision =
+  | { inBackOff: false }
+  | { inBackOff: true; backoffMs: number; remainingMs: number };
+
+/**
+ * Per-key exponential backoff with upstream flowcontrol.Backoff semantics, used for
+ * CrashLoopBackOff (key: pod uid + container name + spec hash) and image pull backoff.
+ * A failure is recorded with the time it happened (the container's finishedAt); the first
+ * restart is immediate, then 10 s, 20 s, 40 s ... up to 5 min. An entry untouched for twice the
+ * maximum (10 min) is forgotten, so a container that ran for 10 minutes starts again at 10 s.
+ */
+export class CrashLoopBackOff {
+  private readonly initialMs: number;
+  private readonly maxMs: number;
+  private readonly clock: Clock;
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(options: BackOffOptions = {}) {
+    this.initialMs = options.initialMs ?? 10_000;
+    this.maxMs = options.maxMs ?? 300_000;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Called before restarting a container that failed at `failedAt`. Either the restart must wait
+   * (inBackOff), or it may go ahead and the next delay is armed.
+   */
+  check(key: string, failedAt: number): BackOffDecision {
+    const now = this.clock.now();
+    const entry = this.entries.get(key);
+    if (entry && !this.expired(entry, now) && now - failedAt < entry.backoffMs) {
+      return { inBackOff: true, backoffMs: entry.backoffMs, remainingMs: entry.backoffMs - (now - failedAt) };
+    }
+    this.next(key, failedAt);
+    return { inBackOff: false };
+  }
+
+  /** Is `key` waiting out a delay for a failure at `failedAt`? (no state change) */
+  isInBackOffSince(key: string, failedAt: number): boolean {
+    const now = this.clock.now();
+    const entry = this.entries.get(key);
+    return entry !== undefined && !this.expired(entry, now) && now - failedAt < entry.backoffMs;
+  }
+
+  /** The delay currently armed for `key` (0 if none). */
+  get(key: string): number {
+    const entry = this.entries.get(key);
+    return entry && !this.expired(entry, this.clock.now()) ? entry.backoffMs : 0;
+  }
+
+  /** Records a failure at `at`: doubles the delay, or restarts at the initial one after a long quiet. */
+  next(key: string, at: number): void {
+    const entry = this.entries.get(key);
+    if (!entry || at - entry.lastUpdate > 2 * this.maxMs) {
+      this.entries.set(key, { backoffMs: this.initialMs, lastUpdate: at });
+      return;
+    }
+    entry.backoffMs = Math.min(entry.backoffMs * 2, this.maxMs);
+    entry.lastUpdate = at;
+  }
+
+  reset(key: string): void {
+    this.entries.delete(key);
+  }
+
+  /** Drops entries nobody touched for twice the maximum delay. */
+  gc(): void {
+    const now = this.clock.now();
+    for (const [key, entry] of this.entries) if (this.expired(entry, now)) this.entries.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private expired(entry: Entry, now: number): boolean {
+    return now - entry.lastUpdate > 2 * this.maxMs;
+  }
+}
+
+/** The backoff key upstream uses for a container: stable across restarts, new when the spec changes. */
+export function containerBackOffKey(
+  podUid: string,
+  podName: string,
+  podNamespace: string,
+  containerName: string,
+  hash: string,
+): string {
+  return `${podName}_${podNamespace}_${podUid}_${containerName}_${hash}`;
+}

@@ -1,0 +1,68 @@
+/**
+ * The kubelet's runtime-neutral view of what is running for a pod, built from CRI
+ * ListPodSandbox/ListContainers/ContainerStatus (the PLEG cache holds these). Times are
+ * milliseconds since the epoch.
+ */
+
+export type ContainerRuntimeState = 'created' | 'running' | 'exited' | 'unknown';
+
+export interface RuntimeContainerStatus {
+  /** Runtime container id (without the "containerd://" prefix). */
+  id: string;
+  /** Runtime type, used for the API's containerID ("containerd://<id>"). */
+  runtimeType?: string;
+  name: string;
+  state: ContainerRuntimeState;
+  /** The CRI metadata attempt: how many times this container was restarted in the pod. */
+  restartCount: number;
+  /** io.kubernetes.container.hash of the spec it was created from. */
+  hash: string;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  exitCode?: number;
+  reason?: string;
+  message?: string;
+  image: string;
+  imageRef: string;
+  sandboxId?: string;
+}
+
+export interface RuntimeSandboxStatus {
+  id: string;
+  attempt: number;
+  ready: boolean;
+  createdAt: number;
+  /** Primary IP then additional IPs; empty for host-network pods. */
+  ips: string[];
+  hostNetwork: boolean;
+}
+
+export interface PodRuntimeStatus {
+  uid: string;
+  name: string;
+  namespace: string;
+  /** Newest first. */
+  sandboxes: RuntimeSandboxStatus[];
+  /** Every container instance of the pod (all sandboxes), newest first. */
+  containers: RuntimeContainerStatus[];
+}
+
+/** The newest instance of the named container, if any. */
+export function findContainer(status: PodRuntimeStatus, name: string): RuntimeContainerStatus | undefined {
+  let newest: RuntimeContainerStatus | undefined;
+  for (const container of status.containers) {
+    if (container.name !== name) continue;
+    if (!newest || container.createdAt > newest.createdAt) newest = container;
+  }
+  return newest;
+}
+
+/** All instances of the named container, newest first. */
+export function containerInstances(status: PodRuntimeStatus, name: string): RuntimeContainerStatus[] {
+  return status.containers.filter((c) => c.name === name).sort((a, b) => b.createdAt - a.createdAt);
+}
+
+export function emptyPodRuntimeStatus(uid: string, name: string, namespace: string): PodRuntimeStatus {
+  return { uid, name, namespace, sandboxes: [], containers: [] };
+}

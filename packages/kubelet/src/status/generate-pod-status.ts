@@ -1,0 +1,272 @@
+import {
+  type Container,
+  type ContainerState,
+  type ContainerStatus,
+  isSidecar,
+  type Pod,
+  type PodCondition,
+  type PodStatus,
+} from '../api/pod-types';
+import { rfc3339 } from '../clock';
+import { podQOSClass } from '../pod/qos-class';
+import {
+  containerInstances,
+  type PodRuntimeStatus,
+  type RuntimeContainerStatus,
+} from '../runtime/runtime-state';
+import { isTerminalPhase, podPhase } from './pod-phase';
+
+/** Why a container is not running, as decided by the last sync (CrashLoopBackOff, ErrImagePull...). */
+export interface ContainerWaitingReason {
+  reason: string;
+  message?: string;
+}
+
+export interface PodStatusInputs {
+  /** Now, in ms since the epoch (for startTime and condition transitions). */
+  now: number;
+  hostIPs: string[];
+  /** Readiness probe result of a running container; containers without a readiness probe are ready once running. */
+  ready?(containerId: string, container: Container): boolean;
+  /** Startup probe result; containers without a startup probe are started once running. */
+  started?(containerId: string, container: Container): boolean;
+  /** Sync errors per container name (upstream's syncResults turned into waiting reasons). */
+  waitingReasons?: ReadonlyMap<string, ContainerWaitingReason>;
+  /** Prefix of containerID in the API ("containerd"). */
+  runtimeType?: string;
+}
+
+/**
+ * Upstream generateAPIPodStatus: the status the kubelet reports for a pod, from the spec, the
+ * runtime state and the previous status (which keeps startTime, transition times and lastState
+ * stable). Deterministic for the same inputs, so the status manager can compare and skip no-op
+ * patches.
+ */
+export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: PodStatusInputs): PodStatus {
+  const previous = pod.status ?? {};
+  const runtimeType = inputs.runtimeType ?? 'containerd';
+  const initContainers = pod.spec.initContainers ?? [];
+  const mainCreated = pod.spec.containers.some((c) => containerInstances(runtime, c.name).length > 0);
+
+  const initStatuses = initContainers.map((container) =>
+    containerStatus(
+      container,
+      runtime,
+      inputs,
+      previous.initContainerStatuses,
+      runtimeType,
+      'PodInitializing',
+    ),
+  );
+  const initialized = initializationComplete(pod, initStatuses, mainCreated);
+  const statuses = pod.spec.containers.map((container) =>
+    containerStatus(
+      container,
+      runtime,
+      inputs,
+      previous.containerStatuses,
+      runtimeType,
+      initialized ? 'ContainerCreating' : 'PodInitializing',
+    ),
+  );
+
+  let phase = podPhase(pod, initStatuses, statuses);
+  // A terminal phase is final (upstream never moves a pod out of Succeeded/Failed).
+  if (isTerminalPhase(previous.phase)) phase = previous.phase!;
+
+  const sandbox = runtime.sandboxes[0];
+  const ips = sandbox?.ready ? sandbox.ips : [];
+  const podIPs = sandbox?.hostNetwork ? inputs.hostIPs : ips;
+  const status: PodStatus = {
+    phase,
+    conditions: [],
+    hostIP: inputs.hostIPs[0],
+    hostIPs: inputs.hostIPs.map((ip) => ({ ip })),
+    podIP: podIPs[0] ?? previous.podIP,
+    podIPs: podIPs.length > 0 ? podIPs.map((ip) => ({ ip })) : previous.podIPs,
+    startTime: previous.startTime ?? rfc3339(inputs.now),
+    qosClass: podQOSClass(pod),
+  };
+  if (status.podIP === undefined) delete status.podIP;
+  if (status.podIPs === undefined) delete status.podIPs;
+  if (status.hostIP === undefined) delete status.hostIP;
+  if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
+  status.containerStatuses = statuses;
+
+  const conditions: PodCondition[] = [];
+  const keep = (condition: PodCondition) =>
+    conditions.push(withTransitionTime(condition, previous.conditions, inputs.now));
+  keep({ type: 'PodReadyToStartContainers', status: sandbox?.ready ? 'True' : 'False' });
+  const pendingInit = initStatuses
+    .filter((s, i) => (isSidecar(initContainers[i]!) ? !s.started : s.state.terminated?.exitCode !== 0))
+    .map((s) => s.name);
+  if (initialized || phase === 'Succeeded') {
+    keep({ type: 'Initialized', status: 'True' });
+  } else {
+    keep({
+      type: 'Initialized',
+      status: 'False',
+      reason: 'ContainersNotInitialized',
+      message: `containers with incomplete status: [${pendingInit.join(' ')}]`,
+    });
+  }
+  const unready = [
+    ...initStatuses.filter((s, i) => isSidecar(initContainers[i]!) && !s.ready).map((s) => s.name),
+    ...statuses.filter((s) => !s.ready).map((s) => s.name),
+  ];
+  const readinessGates = (pod.spec.readinessGates ?? []).map((gate) => gate.conditionType);
+  const unmetGates = readinessGates.filter(
+    (type) => previous.conditions?.find((c) => c.type === type)?.status !== 'True',
+  );
+  if (phase === 'Succeeded' || phase === 'Failed') {
+    keep({ type: 'ContainersReady', status: 'False', reason: 'PodCompleted' });
+    keep({ type: 'Ready', status: 'False', reason: 'PodCompleted' });
+  } else if (unready.length > 0) {
+    const message = `containers with unready status: [${unready.join(' ')}]`;
+    keep({ type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message });
+    keep({ type: 'Ready', status: 'False', reason: 'ContainersNotReady', message });
+  } else {
+    keep({ type: 'ContainersReady', status: 'True' });
+    if (unmetGates.length > 0) {
+      keep({
+        type: 'Ready',
+        status: 'False',
+        reason: 'ReadinessGatesNotReady',
+        message: `corresponding condition of pod readiness gate "${unmetGates[0]}" does not exist.`,
+      });
+    } else {
+      keep({ type: 'Ready', status: 'True' });
+    }
+  }
+  // Conditions owned by others (PodScheduled, readiness gates, DisruptionTarget) pass through.
+  const owned = new Set(conditions.map((c) => c.type));
+  for (const condition of previous.conditions ?? [])
+    if (!owned.has(condition.type)) conditions.push(condition);
+  status.conditions = conditions;
+  return status;
+}
+
+/** The status of a pod the kubelet refused to run (admission failure, invalid spec). */
+export function rejectedPodStatus(pod: Pod, reason: string, message: string, now: number): PodStatus {
+  return {
+    ...(pod.status ?? {}),
+    phase: 'Failed',
+    reason,
+    message,
+    startTime: pod.status?.startTime ?? rfc3339(now),
+  };
+}
+
+function initializationComplete(pod: Pod, initStatuses: ContainerStatus[], mainCreated: boolean): boolean {
+  if (mainCreated) return true;
+  return (pod.spec.initContainers ?? []).every((container, index) => {
+    const status = initStatuses[index]!;
+    return isSidecar(container) ? status.started === true : status.state.terminated?.exitCode === 0;
+  });
+}
+
+function containerStatus(
+  container: Container,
+  runtime: PodRuntimeStatus,
+  inputs: PodStatusInputs,
+  previousStatuses: ContainerStatus[] | undefined,
+  runtimeType: string,
+  defaultWaitingReason: string,
+): ContainerStatus {
+  const instances = containerInstances(runtime, container.name);
+  const current = instances[0];
+  const previous = previousStatuses?.find((s) => s.name === container.name);
+  const waiting = inputs.waitingReasons?.get(container.name);
+  const status: ContainerStatus = {
+    name: container.name,
+    state: {},
+    lastState: {},
+    ready: false,
+    restartCount: 0,
+    image: container.image ?? '',
+    imageID: '',
+    started: false,
+  };
+  if (!current) {
+    status.state = { waiting: waitingState(waiting ?? { reason: defaultWaitingReason }) };
+    status.lastState = previous?.lastState ?? {};
+    status.restartCount = previous?.restartCount ?? 0;
+    return status;
+  }
+  status.restartCount = current.restartCount;
+  status.imageID = current.imageRef;
+  status.containerID = `${runtimeType}://${current.id}`;
+  const older = instances[1];
+  const lastState: ContainerState = older
+    ? { terminated: terminatedState(older, runtimeType) }
+    : (previous?.lastState ?? {});
+  switch (current.state) {
+    case 'running': {
+      status.state = { running: { startedAt: rfc3339(current.startedAt ?? current.createdAt) } };
+      status.lastState = lastState;
+      status.started = inputs.started ? inputs.started(current.id, container) : true;
+      status.ready = status.started && (inputs.ready ? inputs.ready(current.id, container) : true);
+      break;
+    }
+    case 'exited': {
+      if (waiting) {
+        // Dead and about to be restarted (or held back): waiting, with the death as lastState.
+        status.state = { waiting: waitingState(waiting) };
+        status.lastState = { terminated: terminatedState(current, runtimeType) };
+      } else {
+        status.state = { terminated: terminatedState(current, runtimeType) };
+        status.lastState = lastState;
+      }
+      break;
+    }
+    default: {
+      status.state = { waiting: waitingState(waiting ?? { reason: 'ContainerCreating' }) };
+      status.lastState = lastState;
+    }
+  }
+  return status;
+}
+
+function waitingState(waiting: ContainerWaitingReason): { reason: string; message?: string } {
+  return waiting.message ? { reason: waiting.reason, message: waiting.message } : { reason: waiting.reason };
+}
+
+function terminatedState(
+  container: RuntimeContainerStatus,
+  runtimeType: string,
+): NonNullable<ContainerState['terminated']> {
+  const exitCode = container.exitCode ?? 0;
+  const state: NonNullable<ContainerState['terminated']> = {
+    exitCode,
+    reason: container.reason || (exitCode === 0 ? 'Completed' : 'Error'),
+    startedAt: rfc3339(container.startedAt ?? container.createdAt),
+    finishedAt: rfc3339(container.finishedAt ?? container.startedAt ?? container.createdAt),
+    containerID: `${runtimeType}://${container.id}`,
+  };
+  if (container.message) state.message = container.message;
+  return state;
+}
+
+function withTransitionTime(
+  condition: PodCondition,
+  previous: PodCondition[] | undefined,
+  now: number,
+): PodCondition {
+  const old = previous?.find((c) => c.type === condition.type);
+  const lastTransitionTime =
+    old && old.status === condition.status && old.lastTransitionTime ? old.lastTransitionTime : rfc3339(now);
+  return {
+    type: condition.type,
+    status: condition.status,
+    lastProbeTime: null,
+    lastTransitionTime,
+    ...pick(condition),
+  };
+}
+
+function pick(condition: PodCondition): Partial<PodCondition> {
+  const out: Partial<PodCondition> = {};
+  if (condition.reason) out.reason = condition.reason;
+  if (condition.message) out.message = condition.message;
+  return out;
+}

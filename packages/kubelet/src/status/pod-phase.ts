@@ -1,0 +1,73 @@
+import { type ContainerStatus, isSidecar, type Pod, type PodPhase } from '../api/pod-types';
+
+/**
+ * Upstream getPhase: the pod phase from its container statuses. Sidecars count as pending until
+ * started; a failed regular init container fails a pod that never restarts.
+ */
+export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: ContainerStatus[]): PodPhase {
+  const restartPolicy = pod.spec.restartPolicy ?? 'Always';
+  const byName = (list: ContainerStatus[], name: string) => list.find((s) => s.name === name);
+  let pendingSidecars = 0;
+  let pendingInit = 0;
+  let failedInit = 0;
+  for (const container of pod.spec.initContainers ?? []) {
+    const status = byName(initStatuses, container.name);
+    if (isSidecar(container)) {
+      if (!status?.started) pendingSidecars++;
+      continue;
+    }
+    if (!status) {
+      pendingInit++;
+    } else if (status.state.running) {
+      pendingInit++;
+    } else if (status.state.terminated) {
+      if (status.state.terminated.exitCode !== 0) failedInit++;
+    } else if (status.state.waiting) {
+      if (status.lastState.terminated) {
+        if (status.lastState.terminated.exitCode !== 0) failedInit++;
+      } else {
+        pendingInit++;
+      }
+    } else {
+      pendingInit++;
+    }
+  }
+
+  let unknown = 0;
+  let running = 0;
+  let waiting = 0;
+  let stopped = 0;
+  let succeeded = 0;
+  for (const container of pod.spec.containers) {
+    const status = byName(statuses, container.name);
+    if (!status) {
+      unknown++;
+    } else if (status.state.running) {
+      running++;
+    } else if (status.state.terminated) {
+      stopped++;
+      if (status.state.terminated.exitCode === 0) succeeded++;
+    } else if (status.state.waiting) {
+      if (status.lastState.terminated) stopped++;
+      else waiting++;
+    } else {
+      unknown++;
+    }
+  }
+
+  if (failedInit > 0 && restartPolicy === 'Never') return 'Failed';
+  if (pendingInit > 0 || (pendingSidecars > 0 && running + stopped === 0)) return 'Pending';
+  if (waiting > 0) return 'Pending';
+  if (running > 0 && unknown === 0) return 'Running';
+  if (running === 0 && stopped > 0 && unknown === 0) {
+    if (restartPolicy === 'Always') return 'Running';
+    if (stopped === succeeded) return 'Succeeded';
+    if (restartPolicy === 'Never') return 'Failed';
+    return 'Running';
+  }
+  return 'Pending';
+}
+
+export function isTerminalPhase(phase: PodPhase | undefined): boolean {
+  return phase === 'Succeeded' || phase === 'Failed';
+}

@@ -1,0 +1,44 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Mount operations the volume manager needs; injected so unit tests need no root. */
+export interface Mounter {
+  mountTmpfs(target: string, sizeBytes?: number): Promise<void>;
+  unmount(target: string): Promise<void>;
+  isMountPoint(target: string): Promise<boolean>;
+}
+
+/** The host's mount(8)/umount(8); needs CAP_SYS_ADMIN. */
+export const systemMounter: Mounter = {
+  async mountTmpfs(target, sizeBytes) {
+    const options = sizeBytes && sizeBytes > 0 ? ['-o', `size=${sizeBytes}`] : [];
+    await run('mount', ['-t', 'tmpfs', ...options, 'tmpfs', target]);
+  },
+  async unmount(target) {
+    await run('umount', [target]);
+  },
+  async isMountPoint(target) {
+    const mounts = await readFile('/proc/self/mounts', 'utf8');
+    return mounts.split('\n').some((line) => line.split(' ')[1] === target);
+  },
+};
+
+/** A mounter that only records what it was asked to do (tests, unprivileged runs). */
+export class RecordingMounter implements Mounter {
+  readonly mounted = new Map<string, number | undefined>();
+
+  async mountTmpfs(target: string, sizeBytes?: number): Promise<void> {
+    this.mounted.set(target, sizeBytes);
+  }
+
+  async unmount(target: string): Promise<void> {
+    this.mounted.delete(target);
+  }
+
+  async isMountPoint(target: string): Promise<boolean> {
+    return this.mounted.has(target);
+  }
+}
