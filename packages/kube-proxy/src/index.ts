@@ -19,6 +19,42 @@ export {
 } from './config/kube-proxy-configuration';
 export { InvalidConfigurationError, InvalidFieldError, KubeProxyError } from './errors';
 export {
+  type BuildIptablesInput,
+  buildIptablesRuleset,
+  IPTABLES_JUMP_RULES,
+  type IptablesBackendOptions,
+  type IptablesBuildResult,
+} from './iptables/build-iptables-ruleset';
+export {
+  base32Std,
+  endpointChainName,
+  isServiceChainName,
+  KUBE_EXTERNAL_SERVICES,
+  KUBE_FORWARD,
+  KUBE_MARK_MASQ,
+  KUBE_NODEPORTS,
+  KUBE_POSTROUTING,
+  KUBE_PROXY_CANARY,
+  KUBE_PROXY_FIREWALL,
+  KUBE_SERVICES,
+  type ServiceChainNames,
+  serviceChainNames,
+} from './iptables/chain-names';
+export {
+  type IptablesRuleset,
+  type IptablesTable,
+  type JumpRule,
+  renderRestorePayload,
+  renderRule,
+} from './iptables/iptables-ruleset';
+export {
+  bridgeLocalDetector,
+  cidrLocalDetector,
+  interfacePrefixLocalDetector,
+  type LocalDetector,
+  NO_LOCAL_DETECTOR,
+} from './iptables/local-detector';
+export {
   type CategorizedEndpoints,
   categorizeEndpoints,
   LABEL_HOSTNAME,

@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import type { Protocol } from '../model/service-port';
+
+// Top-level chains kube-proxy owns (upstream names; other components and docs rely on them).
+export const KUBE_SERVICES = 'KUBE-SERVICES';
+export const KUBE_EXTERNAL_SERVICES = 'KUBE-EXTERNAL-SERVICES';
+export const KUBE_NODEPORTS = 'KUBE-NODEPORTS';
+export const KUBE_POSTROUTING = 'KUBE-POSTROUTING';
+export const KUBE_MARK_MASQ = 'KUBE-MARK-MASQ';
+export const KUBE_FORWARD = 'KUBE-FORWARD';
+export const KUBE_PROXY_FIREWALL = 'KUBE-PROXY-FIREWALL';
+export const KUBE_PROXY_CANARY = 'KUBE-PROXY-CANARY';
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** RFC 4648 base32 with padding, as Go's base32.StdEncoding. */
+export function base32Std(bytes: Uint8Array): string {
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const b of bytes) {
+    buffer = (buffer << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += BASE32[(buffer << (5 - bits)) & 31];
+  while (out.length % 8 !== 0) out += '=';
+  return out;
+}
+
+/** First 16 base32 characters of sha256(input): the hash part of every per-service chain name. */
+function hash16(input: string): string {
+  return base32Std(createHash('sha256').update(input).digest()).slice(0, 16);
+}
+
+/** Per-service-port chain names; the hash input is upstream's (servicePortName + lowercase protocol). */
+export interface ServiceChainNames {
+  /** KUBE-SVC-*: Cluster-policy endpoints. */
+  readonly cluster: string;
+  /** KUBE-SVL-*: Local-policy endpoints. */
+  readonly local: string;
+  /** KUBE-EXT-*: external traffic entry. */
+  readonly external: string;
+  /** KUBE-FW-*: loadBalancerSourceRanges firewall. */
+  readonly firewall: string;
+}
+
+export function serviceChainNames(servicePortKey: string, protocol: Protocol): ServiceChainNames {
+  const h = hash16(servicePortKey + protocol.toLowerCase());
+  return {
+    cluster: `KUBE-SVC-${h}`,
+    local: `KUBE-SVL-${h}`,
+    external: `KUBE-EXT-${h}`,
+    firewall: `KUBE-FW-${h}`,
+  };
+}
+
+/** KUBE-SEP-*: one endpoint of one service port ("ip:port" as joinHostPort). */
+export function endpointChainName(servicePortKey: string, protocol: Protocol, endpoint: string): string {
+  return `KUBE-SEP-${hash16(servicePortKey + protocol.toLowerCase() + endpoint)}`;
+}
+
+const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-SEP-'];
+
+/** True for per-service chains we create (and may therefore delete when stale). */
+export function isServiceChainName(chain: string): boolean {
+  return SERVICE_CHAIN_PREFIXES.some((p) => chain.startsWith(p));
+}

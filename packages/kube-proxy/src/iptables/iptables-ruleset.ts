@@ -1,0 +1,50 @@
+/** The rules of one table, in the order iptables-restore must see them. */
+export interface IptablesTable {
+  /** Chains to declare (":NAME - [0:0]"), which also flushes them under --noflush. */
+  readonly chains: readonly string[];
+  /** Rules as argument vectors, each starting with "-A", chain. */
+  readonly rules: readonly (readonly string[])[];
+  /** Chains to delete ("-X"); the payload also declares them, which flushes them first. */
+  readonly deleteChains: readonly string[];
+}
+
+/**
+ * A rule in a built-in chain that must exist for our chains to see traffic; installed once
+ * with check-then-insert rather than through restore (restore would flush the built-in chain).
+ */
+export interface JumpRule {
+  readonly table: 'filter' | 'nat';
+  readonly chain: string;
+  readonly args: readonly string[];
+}
+
+export interface IptablesRuleset {
+  readonly filter: IptablesTable;
+  readonly nat: IptablesTable;
+}
+
+// iptables-restore tokenizes like a shell with double quotes only.
+function quote(arg: string): string {
+  return /^[A-Za-z0-9_.:/\-+=,![\]]+$/.test(arg) ? arg : `"${arg.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+/** One rule line as iptables-restore reads it. */
+export function renderRule(args: readonly string[]): string {
+  return args.map(quote).join(' ');
+}
+
+/** The iptables-restore input for `iptables-restore --noflush --counters`. */
+export function renderRestorePayload(ruleset: IptablesRuleset): string {
+  const out: string[] = [];
+  for (const [name, table] of [
+    ['filter', ruleset.filter],
+    ['nat', ruleset.nat],
+  ] as const) {
+    out.push(`*${name}`);
+    for (const c of [...table.chains, ...table.deleteChains]) out.push(`:${c} - [0:0]`);
+    for (const r of table.rules) out.push(renderRule(r));
+    for (const c of table.deleteChains) out.push(`-X ${c}`);
+    out.push('COMMIT');
+  }
+  return `${out.join('\n')}\n`;
+}
