@@ -4,6 +4,11 @@ import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, badRequest, gone, methodNotAllowed } from './api-error';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery';
+import {
+  type EndpointSliceController,
+  type EndpointSliceControllerOptions,
+  startEndpointSliceController,
+} from './endpointslice-controller';
 import { FaultInjector } from './fault-injector';
 import { parseFieldSelector } from './field-selector';
 import type { KubeObject } from './kube-object';
@@ -30,6 +35,8 @@ export interface ApiServerOptions {
   serviceCIDR?: string;
   /** Clock for timestamps. */
   now?: () => Date;
+  /** Run the EndpointSlice controller from the start (default false; see startEndpointSliceController). */
+  endpointSliceController?: boolean | EndpointSliceControllerOptions;
 }
 
 export interface ApiServer {
@@ -46,6 +53,10 @@ export interface ApiServer {
   writeKubeconfig(path: string): void;
   /** Look up a resource type by `apiVersion` + plural, e.g. ('v1', 'pods'). */
   resource(apiVersion: string, plural: string): ResourceType;
+  /** Start (or return the running) EndpointSlice controller. */
+  startEndpointSliceController(options?: EndpointSliceControllerOptions): EndpointSliceController;
+  /** The running EndpointSlice controller, if any. */
+  readonly endpointSliceController: EndpointSliceController | undefined;
   close(): Promise<void>;
 }
 
@@ -424,6 +435,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   });
   const port = (server.address() as AddressInfo).port;
   url = `http://127.0.0.1:${port}`;
+  let sliceController: EndpointSliceController | undefined;
+  const startSlices = (o: EndpointSliceControllerOptions = {}): EndpointSliceController => {
+    sliceController ??= startEndpointSliceController(registry, o);
+    return sliceController;
+  };
+  if (options.endpointSliceController) {
+    startSlices(options.endpointSliceController === true ? {} : options.endpointSliceController);
+  }
 
   return {
     url,
@@ -442,8 +461,13 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       if (!rt) throw new ApiError(404, 'NotFound', `unknown resource ${apiVersion} ${plural}`);
       return rt;
     },
+    startEndpointSliceController: startSlices,
+    get endpointSliceController() {
+      return sliceController;
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        sliceController?.stop();
         watches.endAll();
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,6 +1,14 @@
 // In-process Kubernetes API server and EndpointSlice controller: see README.md.
 export { ApiError, type StatusCause, type StatusObject } from './api-error';
 export { type ApiServer, type ApiServerOptions, startApiServer } from './api-server';
+export {
+  CONTROLLER_NAME,
+  type EndpointSliceController,
+  type EndpointSliceControllerOptions,
+  MANAGED_BY_LABEL,
+  SERVICE_NAME_LABEL,
+  startEndpointSliceController,
+} from './endpointslice-controller';
 export type { FailNextOptions, FaultInjector } from './fault-injector';
 export type { KubeObject, ObjectMeta, WatchEventType } from './kube-object';
 export { kubeconfigYaml } from './kubeconfig';
