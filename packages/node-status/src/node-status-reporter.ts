@@ -132,6 +132,7 @@ export class NodeStatusReporter {
    */
   async syncStatus(): Promise<boolean> {
     try {
+      await this.checkStillRegistered();
       if (!this.registered) await this.ensureRegistered();
       const status = await this.computeStatus();
       const now = this.clock.now();
@@ -159,6 +160,23 @@ export class NodeStatusReporter {
     } catch (err) {
       this.opts.onError?.(err, `update node status: ${errorMessage(err)}`);
       return false;
+    }
+  }
+
+  /** Like the kubelet's GET before each update: notices a deleted Node so it is registered again. */
+  private async checkStillRegistered(): Promise<void> {
+    if (!this.registered) return;
+    try {
+      const node = await this.core.readNode({ name: this.config.nodeName });
+      // Conditions others set (NetworkUnavailable, ...) are kept in the next patch.
+      if (node.status?.conditions && this.conditions) {
+        const ours = new Set(this.conditions.map((c) => c.type));
+        this.conditions = [...node.status.conditions.filter((c) => !ours.has(c.type)), ...this.conditions];
+      }
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      this.registered = false;
+      this.conditions = undefined;
     }
   }
 

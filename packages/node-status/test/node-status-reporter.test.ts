@@ -1,0 +1,290 @@
+import { CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernetes/client-node';
+import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type MachineInfo,
+  NODE_LEASE_NAMESPACE,
+  type NodeStatusConfig,
+  NodeStatusReporter,
+} from '../src/index';
+import { ManualClock } from './manual-clock';
+
+const machine: MachineInfo = {
+  numCores: 4,
+  memoryCapacityBytes: 8 * 2 ** 30,
+  ephemeralStorageBytes: 50 * 2 ** 30,
+  machineID: 'machine-1',
+  systemUUID: 'uuid-1',
+  bootID: 'boot-1',
+  kernelVersion: '6.1.0-test',
+  osImage: 'Debian GNU/Linux 12 (bookworm)',
+  operatingSystem: 'linux',
+  architecture: 'amd64',
+  hostname: 'node-a',
+};
+
+let server: ApiServer;
+let core: CoreV1Api;
+let coordination: CoordinationV1Api;
+let clock: ManualClock;
+const reporters: NodeStatusReporter[] = [];
+
+beforeEach(async () => {
+  server = await startApiServer();
+  core = server.kubeConfig().makeApiClient(CoreV1Api);
+  coordination = server.kubeConfig().makeApiClient(CoordinationV1Api);
+  clock = new ManualClock();
+});
+
+afterEach(async () => {
+  await Promise.all(reporters.splice(0).map((r) => r.stop()));
+  await server.close();
+});
+
+function reporter(
+  config: Partial<NodeStatusConfig> = {},
+  extra: Partial<ConstructorParameters<typeof NodeStatusReporter>[0]> = {},
+) {
+  const errors: string[] = [];
+  const updates: number[] = [];
+  const r = new NodeStatusReporter({
+    kubeConfig: server.kubeConfig(),
+    config: { nodeName: 'node-a', nodeIPs: ['10.0.0.5'], ...config },
+    machineInfo: async () => machine,
+    runtimeVersion: async () => ({ runtimeName: 'containerd', runtimeVersion: '1.7.24' }),
+    images: async () => [{ names: ['registry.invalid/pause:3.10'], sizeBytes: 320_000 }],
+    clock,
+    onError: (_err, during) => errors.push(during),
+    onStatusUpdate: () => updates.push(clock.now()),
+    ...extra,
+  });
+  reporters.push(r);
+  return { r, errors, updates };
+}
+
+const readLease = () => coordination.readNamespacedLease({ name: 'node-a', namespace: NODE_LEASE_NAMESPACE });
+const renewMs = (l: V1Lease) => new Date(l.spec!.renewTime!).getTime();
+
+describe('NodeStatusReporter against the in-process API server', () => {
+  it('registers the Node with labels, taints, unschedulable, status and a Lease owned by it', async () => {
+    const { r } = reporter({
+      registerWithTaints: [{ key: 'example.com/gpu', value: 'true', effect: 'NoSchedule' }],
+      registerSchedulable: false,
+      kubeReserved: { cpu: '500m', memory: '1Gi' },
+    });
+    await r.start();
+    await clock.settle(2);
+    expect(r.registration).toBe('Created');
+    const node = await core.readNode({ name: 'node-a' });
+    expect(node.metadata?.labels).toMatchObject({
+      'kubernetes.io/hostname': 'node-a',
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': 'amd64',
+    });
+    expect(node.spec?.taints).toEqual([{ key: 'example.com/gpu', value: 'true', effect: 'NoSchedule' }]);
+    expect(node.spec?.unschedulable).toBe(true);
+    const s = node.status!;
+    expect(s.capacity).toEqual({ cpu: '4', memory: '8Gi', 'ephemeral-storage': '50Gi', pods: '110' });
+    expect(s.allocatable?.cpu).toBe('3500m');
+    expect(s.allocatable?.memory).toBe(`${8 * 1024 - 1024 - 100}Mi`);
+    expect(s.addresses).toEqual([
+      { type: 'InternalIP', address: '10.0.0.5' },
+      { type: 'Hostname', address: 'node-a' },
+    ]);
+    expect(s.nodeInfo).toMatchObject({
+      machineID: 'machine-1',
+      bootID: 'boot-1',
+      kernelVersion: '6.1.0-test',
+      osImage: 'Debian GNU/Linux 12 (bookworm)',
+      containerRuntimeVersion: 'containerd://1.7.24',
+      kubeletVersion: 'v1.34.0',
+      operatingSystem: 'linux',
+      architecture: 'amd64',
+    });
+    expect(s.daemonEndpoints?.kubeletEndpoint?.Port).toBe(10250);
+    expect(s.images).toEqual([{ names: ['registry.invalid/pause:3.10'], sizeBytes: 320_000 }]);
+    expect(s.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual([
+      'MemoryPressure=False',
+      'DiskPressure=False',
+      'PIDPressure=False',
+      'Ready=True',
+    ]);
+
+    const lease = await readLease();
+    expect(lease.spec).toMatchObject({ holderIdentity: 'node-a', leaseDurationSeconds: 40 });
+    expect(lease.metadata?.ownerReferences).toEqual([
+      expect.objectContaining({ apiVersion: 'v1', kind: 'Node', name: 'node-a', uid: node.metadata?.uid }),
+    ]);
+  });
+
+  it('reconciles a Node that already exists instead of failing', async () => {
+    await core.createNode({
+      body: {
+        metadata: { name: 'node-a', labels: { 'kubernetes.io/hostname': 'stale', custom: 'kept' } },
+        spec: { unschedulable: true },
+      },
+    });
+    const { r } = reporter();
+    await r.start();
+    expect(r.registration).toBe('Reconciled');
+    const node = await core.readNode({ name: 'node-a' });
+    expect(node.metadata?.labels).toMatchObject({
+      'kubernetes.io/hostname': 'node-a',
+      'kubernetes.io/os': 'linux',
+      custom: 'kept',
+    });
+    // Like upstream, spec of an existing Node is left to its owner.
+    expect(node.spec?.unschedulable).toBe(true);
+    expect(node.status?.nodeInfo?.machineID).toBe('machine-1');
+  });
+
+  it('registers again when the Node is deleted', async () => {
+    const { r } = reporter({}, { readyChecks: [{ name: 'flip', check: () => (flip ? 'down' : undefined) }] });
+    let flip = false;
+    await r.start();
+    await clock.settle(2);
+    const first = await core.readNode({ name: 'node-a' });
+    await core.deleteNode({ name: 'node-a' });
+    flip = true; // a change, so the next round patches and finds the Node gone
+    await clock.advance(10_000, 2);
+    const again = await core.readNode({ name: 'node-a' });
+    expect(again.metadata?.uid).not.toBe(first.metadata?.uid);
+    expect(again.metadata?.labels?.['kubernetes.io/hostname']).toBe('node-a');
+    expect(again.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+  });
+
+  it('renews the Lease every 10 s (within ±10 %)', async () => {
+    const { r } = reporter();
+    await r.start();
+    await clock.settle(2);
+    const times = [renewMs(await readLease())];
+    for (let i = 0; i < 6; i++) {
+      await clock.advance(10_000, 2);
+      times.push(renewMs(await readLease()));
+    }
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(gaps).toHaveLength(6);
+    for (const g of gaps) {
+      expect(g).toBeGreaterThanOrEqual(9_000);
+      expect(g).toBeLessThanOrEqual(11_000);
+    }
+    expect((await readLease()).metadata?.ownerReferences?.[0]?.kind).toBe('Node');
+  });
+
+  it('patches status when something changed and otherwise every nodeStatusReportFrequency', async () => {
+    let runtimeUp = true;
+    const { r, updates } = reporter(
+      {},
+      {
+        readyChecks: [
+          { name: 'runtime', check: () => (runtimeUp ? undefined : 'container runtime is down') },
+        ],
+      },
+    );
+    await r.start();
+    await clock.settle(2);
+    expect(updates).toHaveLength(1);
+    const t0 = clock.now();
+    const readyCond = async () =>
+      (await core.readNode({ name: 'node-a' })).status!.conditions!.find((c) => c.type === 'Ready')!;
+    const before = await readyCond();
+
+    await clock.advance(60_000, 2);
+    expect(updates).toHaveLength(1);
+
+    runtimeUp = false;
+    await clock.advance(10_000, 2);
+    expect(updates).toHaveLength(2);
+    const down = await readyCond();
+    expect(down).toMatchObject({
+      status: 'False',
+      reason: 'KubeletNotReady',
+      message: 'container runtime is down',
+    });
+    expect(new Date(down.lastTransitionTime!).getTime()).toBe(t0 + 70_000);
+    expect(new Date(before.lastTransitionTime!).getTime()).toBe(t0);
+
+    // Unchanged for a while: only the 5-minute report goes out.
+    await clock.advance(290_000, 2);
+    expect(updates).toHaveLength(2);
+    await clock.advance(10_000, 2);
+    expect(updates).toHaveLength(3);
+    const still = await readyCond();
+    expect(new Date(still.lastTransitionTime!).getTime()).toBe(t0 + 70_000);
+    expect(new Date(still.lastHeartbeatTime!).getTime()).toBe(t0 + 370_000);
+
+    runtimeUp = true;
+    await clock.advance(10_000, 2);
+    const up = await readyCond();
+    expect(up.status).toBe('True');
+    expect(new Date(up.lastTransitionTime!).getTime()).toBe(t0 + 380_000);
+  });
+
+  it('survives an API outage and resumes heartbeats', async () => {
+    const { r, errors } = reporter();
+    await r.start();
+    await clock.settle(2);
+    const before = renewMs(await readLease());
+    // Every request fails for a while: lease updates, re-reads and status patches.
+    server.faults.failNext(40, 503);
+    for (let i = 0; i < 6; i++) await clock.advance(10_000, 2);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.some((e) => e.includes('lease'))).toBe(true);
+    server.faults.reset();
+    await clock.advance(20_000, 2);
+    const after = await readLease();
+    expect(renewMs(after)).toBeGreaterThan(before + 60_000);
+    expect(r.latestLease?.spec?.renewTime).toBeDefined();
+  });
+
+  it('re-creates Node and Lease after both were deleted', async () => {
+    const { r } = reporter();
+    await r.start();
+    await clock.settle(2);
+    const oldUid = (await core.readNode({ name: 'node-a' })).metadata?.uid;
+    await core.deleteNode({ name: 'node-a' });
+    await coordination.deleteNamespacedLease({ name: 'node-a', namespace: NODE_LEASE_NAMESPACE });
+    await clock.advance(20_000, 2);
+    const node = await core.readNode({ name: 'node-a' });
+    expect(node.metadata?.uid).not.toBe(oldUid);
+    expect(r.registration).toBe('Created');
+    expect(node.status?.nodeInfo?.bootID).toBe('boot-1');
+    const lease = await readLease();
+    expect(lease.spec?.holderIdentity).toBe('node-a');
+    expect(lease.metadata?.ownerReferences?.[0]?.uid).toBe(node.metadata?.uid);
+  });
+
+  it('retries registration with backoff while the API server refuses it', async () => {
+    server.faults.failNext(3, 500, { match: (method, path) => method === 'POST' && path.includes('/nodes') });
+    const { r, errors } = reporter();
+    const started = r.start();
+    const t0 = clock.now();
+    for (let i = 0; i < 3; i++) {
+      await clock.settle(1);
+      await clock.advance(10_000, 0);
+    }
+    await started;
+    expect(errors.filter((e) => e.startsWith('register node'))).toHaveLength(3);
+    expect(r.registration).toBe('Created');
+    expect(clock.now()).toBeGreaterThan(t0);
+    expect((await core.readNode({ name: 'node-a' })).metadata?.name).toBe('node-a');
+  });
+
+  it('renews through a conflicting write to the Lease', async () => {
+    const { r, errors } = reporter();
+    await r.start();
+    await clock.settle(2);
+    const lease = await readLease();
+    // Another writer bumps the resourceVersion behind our back.
+    await coordination.replaceNamespacedLease({
+      name: 'node-a',
+      namespace: NODE_LEASE_NAMESPACE,
+      body: { ...lease, metadata: { ...lease.metadata, labels: { touched: 'yes' } } },
+    });
+    await clock.advance(10_000, 2);
+    expect(errors).toContain('update lease');
+    const after = await readLease();
+    expect(renewMs(after)).toBe(renewMs(lease) + 10_000);
+    expect(after.metadata?.labels?.touched).toBe('yes');
+  });
+});
