@@ -1,3 +1,4 @@
+import Long from 'long';
 import protobuf from 'protobufjs';
 import { runtimeV1Descriptor } from './generated/descriptor';
 import type { MessageTypeName } from './generated/types';
@@ -29,6 +30,11 @@ const DECODE_OPTIONS: protobuf.IConversionOptions = {
   arrays: true,
   objects: true,
 };
+
+// protobufjs finds `long` through a dynamic require that bundlers and vitest's module runner hide;
+// without it 64-bit fields silently lose bigint input and precision. Wire it up explicitly.
+protobuf.util.Long = Long;
+protobuf.configure();
 
 let root: protobuf.Root | undefined;
 const codecs = new Map<string, MessageCodec<unknown>>();

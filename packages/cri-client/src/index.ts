@@ -27,5 +27,6 @@ export {
 } from './cri-error';
 export { type CriLogLine, parseCriLogLine } from './cri-log';
 export { DEFAULT_CRI_ENDPOINT, grpcTarget } from './endpoint';
+export { enumName } from './enum-name';
 export { criMethods } from './generated/methods';
 export * from './generated/types';

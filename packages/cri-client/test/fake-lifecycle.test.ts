@@ -1,0 +1,32 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeRuntime } from '../src/testing/index';
+import { defineLifecycleScenario } from './scenario/lifecycle-scenario';
+
+// Same names as tools/images builds, so the scenario is identical against both runtimes.
+const PAUSE = 'localhost/nodeagent/pause:1.0';
+const BUSYBOX = 'localhost/nodeagent/busybox:1.0';
+
+defineLifecycleScenario('the fake runtime', async () => {
+  const logRoot = await mkdtemp(join(tmpdir(), 'na-cri-fake-logs-'));
+  const fake = await FakeRuntime.start({
+    podSubnet: '10.99.7.0/24',
+    images: [
+      { ref: PAUSE, entrypoint: ['/bin/sleep', '2147483647'] },
+      { ref: BUSYBOX, cmd: ['sh'] },
+    ],
+  });
+  return {
+    endpoint: fake.endpoint,
+    pauseImage: PAUSE,
+    busyboxImage: BUSYBOX,
+    podSubnet: '10.99.7.0/24',
+    logRoot,
+    containerEvents: true,
+    teardown: async () => {
+      await fake.stop();
+      await rm(logRoot, { recursive: true, force: true });
+    },
+  };
+});

@@ -1,0 +1,17 @@
+import { startContainerd } from '../../../../tools/containerd/containerd';
+import { defineLifecycleScenario } from '../scenario/lifecycle-scenario';
+
+defineLifecycleScenario('a real containerd (tools/containerd)', async () => {
+  const c = await startContainerd();
+  if (!c.images) throw new Error('startContainerd did not import the local images');
+  return {
+    endpoint: c.endpoint,
+    pauseImage: c.images.pause.name,
+    busyboxImage: c.images.busybox.name,
+    podSubnet: c.podSubnet,
+    logRoot: `${c.baseDir}/pods`,
+    // containerd 1.6 answers GetContainerEvents with UNIMPLEMENTED.
+    containerEvents: false,
+    teardown: () => c.stop(),
+  };
+});
