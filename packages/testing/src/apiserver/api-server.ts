@@ -218,6 +218,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
             fields: parseFieldSelector(q.get('fieldSelector'), rt),
             allowBookmarks: q.get('allowWatchBookmarks') === 'true',
             timeoutSeconds: intParam(q, 'timeoutSeconds') ?? defaultWatchTimeout,
+            asTable: wantsTable(accept),
             ...(namespace !== undefined ? { namespace } : {}),
             ...(q.get('resourceVersion') !== null
               ? { resourceVersion: q.get('resourceVersion') as string }
@@ -282,6 +283,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
             fields: [],
             allowBookmarks: q.get('allowWatchBookmarks') === 'true',
             timeoutSeconds: intParam(q, 'timeoutSeconds') ?? defaultWatchTimeout,
+            asTable: wantsTable(accept),
             ...(namespace !== undefined ? { namespace } : {}),
             ...(q.get('resourceVersion') !== null
               ? { resourceVersion: q.get('resourceVersion') as string }

@@ -19,6 +19,13 @@ export function openApiV3Root() {
   return { paths };
 }
 
+const PATCH_CONTENT_TYPES = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+  'application/apply-patch+yaml',
+];
+
 const WRITE_PARAMS = [
   { name: 'dryRun', in: 'query', schema: { type: 'string' } },
   { name: 'fieldManager', in: 'query', schema: { type: 'string' } },
@@ -44,9 +51,17 @@ export function openApiV3Document(path: string) {
     paths[base] = {
       post: { ...op, 'x-kubernetes-action': 'post', 'x-kubernetes-group-version-kind': gvk[0] },
     };
+    const patchBody = {
+      content: Object.fromEntries(PATCH_CONTENT_TYPES.map((t) => [t, { schema: { type: 'object' } }])),
+    };
     paths[`${base}/{name}`] = {
       put: { ...op, 'x-kubernetes-action': 'put', 'x-kubernetes-group-version-kind': gvk[0] },
-      patch: { ...op, 'x-kubernetes-action': 'patch', 'x-kubernetes-group-version-kind': gvk[0] },
+      patch: {
+        ...op,
+        requestBody: patchBody,
+        'x-kubernetes-action': 'patch',
+        'x-kubernetes-group-version-kind': gvk[0],
+      },
     };
     schemas[schemaName(r)] = {
       type: 'object',

@@ -34,7 +34,7 @@ export function tableFor(
         description: 'Name must be unique within a namespace.',
         priority: 0,
       },
-      { name: 'Created At', type: 'date', format: '', description: 'CreationTimestamp.', priority: 0 },
+      { name: 'Age', type: 'string', format: '', description: 'Time since creation.', priority: 0 },
     ],
     rows: items.map((o) => ({
       cells: [o.metadata.name, age(o.metadata.creationTimestamp, now)],
@@ -44,7 +44,5 @@ export function tableFor(
         metadata: o.metadata,
       },
     })),
-    // Not part of the wire format; keeps the resource type referenced for readers of the code.
-    ...(rt.kind ? {} : {}),
   };
 }

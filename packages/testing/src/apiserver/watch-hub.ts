@@ -5,6 +5,7 @@ import type { KubeObject } from './kube-object';
 import { type LabelSelector, matchesLabels } from './label-selector';
 import type { ObjectStore, StoredEvent } from './object-store';
 import { apiVersionOf, type ResourceType, resourceKey } from './resource-types';
+import { tableFor } from './table-output';
 
 export interface WatchRequest {
   rt: ResourceType;
@@ -16,6 +17,8 @@ export interface WatchRequest {
   resourceVersion?: string;
   allowBookmarks: boolean;
   timeoutSeconds: number;
+  /** kubectl get -w asks for Table-wrapped objects (server-side printing). */
+  asTable?: boolean;
 }
 
 interface OpenWatch {
@@ -72,7 +75,12 @@ export class WatchHub {
     res.flushHeaders();
     const watch: OpenWatch = { res, stalled: false, close: () => undefined };
     const send = (type: string, object: unknown): void => {
-      if (!watch.stalled && !res.destroyed) res.write(`${JSON.stringify({ type, object })}\n`);
+      if (watch.stalled || res.destroyed) return;
+      const wrapped =
+        req.asTable && type !== 'BOOKMARK' && type !== 'ERROR'
+          ? tableFor(req.rt, [object as KubeObject], {}, new Date())
+          : object;
+      res.write(`${JSON.stringify({ type, object: wrapped })}\n`);
     };
     if (backlog === undefined) {
       // Too old: the real server answers 200 with a single ERROR event carrying 410.
