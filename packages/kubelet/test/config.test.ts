@@ -57,7 +57,11 @@ describe('KubeletConfiguration defaults', () => {
   });
 
   it('keeps given values and defaults the rest', () => {
-    const { config } = parseKubeletConfiguration({ maxPods: 20, clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local' });
+    const { config } = parseKubeletConfiguration({
+      maxPods: 20,
+      clusterDNS: ['10.96.0.10'],
+      clusterDomain: 'cluster.local',
+    });
     expect(config.maxPods).toBe(20);
     expect(config.clusterDNS).toEqual(['10.96.0.10']);
     expect(config.syncFrequency).toBe('1m0s');
@@ -75,7 +79,11 @@ describe('KubeletConfiguration validation', () => {
   });
 
   it('rejects a bad duration', () => {
-    const error = expectConfigError(() => parseKubeletConfiguration({ syncFrequency: 'soon' }), 'syncFrequency', 'soon');
+    const error = expectConfigError(
+      () => parseKubeletConfiguration({ syncFrequency: 'soon' }),
+      'syncFrequency',
+      'soon',
+    );
     expect(error.message).toContain('duration');
   });
 
@@ -86,7 +94,11 @@ describe('KubeletConfiguration validation', () => {
       'registerWithTaints[0].effect',
       'Sometimes',
     );
-    expectConfigError(() => parseKubeletConfiguration({ clusterDNS: ['not-an-ip'] }), 'clusterDNS[0]', 'not-an-ip');
+    expectConfigError(
+      () => parseKubeletConfiguration({ clusterDNS: ['not-an-ip'] }),
+      'clusterDNS[0]',
+      'not-an-ip',
+    );
   });
 
   it('requires imageGCLowThresholdPercent below imageGCHighThresholdPercent', () => {
@@ -116,7 +128,10 @@ describe('KubeletConfiguration validation', () => {
       parseKubeletConfiguration({ maxPods: -1, port: 0 });
       expect.unreachable();
     } catch (error) {
-      expect((error as InvalidConfigError).causes.map((cause) => cause.field).sort()).toEqual(['maxPods', 'port']);
+      expect((error as InvalidConfigError).causes.map((cause) => cause.field).sort()).toEqual([
+        'maxPods',
+        'port',
+      ]);
     }
   });
 });
@@ -144,7 +159,10 @@ describe('configuration file and flag overrides', () => {
     const { config } = await loadKubeletConfigurationFile(path);
     expect(config.staticPodPath).toBe(join(dir, 'manifests'));
     expect(config.maxPods).toBe(30);
-    const merged = applyConfigurationOverrides(config, { maxPods: 12, containerRuntimeEndpoint: 'unix:///tmp/x.sock' });
+    const merged = applyConfigurationOverrides(config, {
+      maxPods: 12,
+      containerRuntimeEndpoint: 'unix:///tmp/x.sock',
+    });
     expect(merged.maxPods).toBe(12);
     expect(merged.syncFrequency).toBe('30s');
     expect(merged.containerRuntimeEndpoint).toBe('unix:///tmp/x.sock');
@@ -156,7 +174,10 @@ describe('configuration file and flag overrides', () => {
     dirs.push(dir);
     const path = join(dir, 'config.yaml');
     await writeFile(path, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeProxyConfiguration\n');
-    await expect(loadKubeletConfigurationFile(path)).rejects.toMatchObject({ field: 'kind', value: 'KubeProxyConfiguration' });
+    await expect(loadKubeletConfigurationFile(path)).rejects.toMatchObject({
+      field: 'kind',
+      value: 'KubeProxyConfiguration',
+    });
   });
 });
 

@@ -11,14 +11,20 @@ describe('validatePod', () => {
   it('accepts a well-formed pod', () => {
     const pod = makePod({
       volumes: [{ name: 'data', emptyDir: {} }],
-      initContainers: [{ name: 'setup', image: 'busybox' }, { name: 'proxy', image: 'busybox', restartPolicy: 'Always' }],
+      initContainers: [
+        { name: 'setup', image: 'busybox' },
+        { name: 'proxy', image: 'busybox', restartPolicy: 'Always' },
+      ],
       containers: [
         {
           name: 'app',
           image: 'busybox',
           volumeMounts: [{ name: 'data', mountPath: '/data' }],
           ports: [{ containerPort: 80, hostPort: 8080 }],
-          env: [{ name: 'A', value: '1' }, { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+          env: [
+            { name: 'A', value: '1' },
+            { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          ],
         },
       ],
     });
@@ -37,7 +43,11 @@ describe('validatePod', () => {
   it('reports duplicate container names across init and main containers', () => {
     const pod = makePod({
       initContainers: [{ name: 'app', image: 'busybox' }],
-      containers: [{ name: 'app', image: 'busybox' }, { name: 'side', image: 'busybox' }, { name: 'side', image: 'x' }],
+      containers: [
+        { name: 'app', image: 'busybox' },
+        { name: 'side', image: 'busybox' },
+        { name: 'side', image: 'x' },
+      ],
     });
     expect(fields(pod)).toEqual(['spec.containers[0].name', 'spec.containers[2].name']);
     expect(validatePod(pod)[0]!.value).toBe('app');
@@ -49,7 +59,9 @@ describe('validatePod', () => {
       containers: [{ name: 'app', image: 'busybox', volumeMounts: [{ name: 'cache', mountPath: '/cache' }] }],
     });
     const errors = validatePod(pod);
-    expect(errors.map((e) => [e.field, e.value])).toEqual([['spec.containers[0].volumeMounts[0].name', 'cache']]);
+    expect(errors.map((e) => [e.field, e.value])).toEqual([
+      ['spec.containers[0].volumeMounts[0].name', 'cache'],
+    ]);
   });
 
   it('reports volumes without exactly one source, bad ports, bad restart policies', () => {
@@ -73,7 +85,10 @@ describe('validatePod', () => {
       { metadata: {} },
       { metadata: { name: 'x' }, spec: {} },
       { metadata: { name: 'x' }, spec: { containers: [null] } },
-      { metadata: { name: 'x' }, spec: { containers: [{ name: 'a', image: 'b', volumeMounts: [null], env: [null] }] } },
+      {
+        metadata: { name: 'x' },
+        spec: { containers: [{ name: 'a', image: 'b', volumeMounts: [null], env: [null] }] },
+      },
     ];
     for (const pod of garbage) {
       const errors = validatePod(pod as unknown as Pod);
@@ -84,7 +99,12 @@ describe('validatePod', () => {
   it('turns into a Failed pod status with a reason, not an exception', () => {
     const pod = makePod({ containers: [{ name: 'app' }] });
     const errors = validatePod(pod);
-    const status = rejectedPodStatus(pod, 'InvalidPodSpec', errors.map((e) => e.message).join('; '), Date.UTC(2025, 0, 1));
+    const status = rejectedPodStatus(
+      pod,
+      'InvalidPodSpec',
+      errors.map((e) => e.message).join('; '),
+      Date.UTC(2025, 0, 1),
+    );
     expect(status.phase).toBe('Failed');
     expect(status.reason).toBe('InvalidPodSpec');
     expect(status.message).toContain('spec.containers[0].image');

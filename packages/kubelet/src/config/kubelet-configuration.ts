@@ -18,9 +18,16 @@ function safeDurationMs(text: string): number {
 
 const duration = z
   .string()
-  .refine((text) => !Number.isNaN(safeDurationMs(text)), { message: 'not a duration such as "10s" or "1m0s"', abort: true });
-const nonNegativeDuration = duration.refine((text) => safeDurationMs(text) >= 0, { message: 'must not be negative' });
-const positiveDuration = duration.refine((text) => safeDurationMs(text) > 0, { message: 'must be greater than 0' });
+  .refine((text) => !Number.isNaN(safeDurationMs(text)), {
+    message: 'not a duration such as "10s" or "1m0s"',
+    abort: true,
+  });
+const nonNegativeDuration = duration.refine((text) => safeDurationMs(text) >= 0, {
+  message: 'must not be negative',
+});
+const positiveDuration = duration.refine((text) => safeDurationMs(text) > 0, {
+  message: 'must be greater than 0',
+});
 const portNumber = z.number().int().min(0).max(65535);
 const percent = z.number().int().min(0).max(100);
 const stringMap = z.record(z.string(), z.string());

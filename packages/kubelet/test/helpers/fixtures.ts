@@ -1,6 +1,10 @@
 import type { Container, Pod } from '../../src/api/pod-types';
 import { containerHash } from '../../src/pod/container-hash';
-import type { PodRuntimeStatus, RuntimeContainerStatus, RuntimeSandboxStatus } from '../../src/runtime/runtime-state';
+import type {
+  PodRuntimeStatus,
+  RuntimeContainerStatus,
+  RuntimeSandboxStatus,
+} from '../../src/runtime/runtime-state';
 
 export function makePod(overrides: Partial<Pod['spec']> = {}, meta: Partial<Pod['metadata']> = {}): Pod {
   return {
@@ -10,7 +14,15 @@ export function makePod(overrides: Partial<Pod['spec']> = {}, meta: Partial<Pod[
 }
 
 export function readySandbox(overrides: Partial<RuntimeSandboxStatus> = {}): RuntimeSandboxStatus {
-  return { id: 'sb-1', attempt: 0, ready: true, createdAt: 1_000, ips: ['10.0.0.5'], hostNetwork: false, ...overrides };
+  return {
+    id: 'sb-1',
+    attempt: 0,
+    ready: true,
+    createdAt: 1_000,
+    ips: ['10.0.0.5'],
+    hostNetwork: false,
+    ...overrides,
+  };
 }
 
 let nextId = 0;
