@@ -16,12 +16,10 @@ function safeDurationMs(text: string): number {
   }
 }
 
-const duration = z
-  .string()
-  .refine((text) => !Number.isNaN(safeDurationMs(text)), {
-    message: 'not a duration such as "10s" or "1m0s"',
-    abort: true,
-  });
+const duration = z.string().refine((text) => !Number.isNaN(safeDurationMs(text)), {
+  message: 'not a duration such as "10s" or "1m0s"',
+  abort: true,
+});
 const nonNegativeDuration = duration.refine((text) => safeDurationMs(text) >= 0, {
   message: 'must not be negative',
 });
