@@ -117,15 +117,19 @@ interface ListSnapshot {
 export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
   const now = options.now ?? (() => new Date());
   const store = new ObjectStore(options.historyWindow ?? 10_000);
+  const snapshots = new Map<string, ListSnapshot>();
   const registry = new ResourceRegistry(store, { now, serviceCIDR: options.serviceCIDR ?? '10.96.0.0/12' });
   const watches = new WatchHub(store, options.bookmarkIntervalMs ?? 1000);
   const faults = new FaultInjector({
     dropAll: () => watches.dropAll(),
     stallAll: () => watches.stallAll(),
-    compact: () => store.compact(),
+    compact: () => {
+      store.compact();
+      // Paginated lists read a snapshot; compaction takes those away too.
+      snapshots.clear();
+    },
   });
   const defaultWatchTimeout = options.defaultWatchTimeoutSeconds ?? 1800;
-  const snapshots = new Map<string, ListSnapshot>();
 
   const nsType = findResourceType('', 'v1', 'namespaces') as ResourceType;
   const saType = findResourceType('', 'v1', 'serviceaccounts') as ResourceType;
