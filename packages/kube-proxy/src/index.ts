@@ -18,6 +18,7 @@ export {
   validateKubeProxyConfiguration,
 } from './config/kube-proxy-configuration';
 export { InvalidConfigurationError, InvalidFieldError, KubeProxyError } from './errors';
+export { CommandFailedError, type CommandResult, runChecked, runCommand } from './exec/run-command';
 export {
   type BuildIptablesInput,
   buildIptablesRuleset,
@@ -40,6 +41,12 @@ export {
   type ServiceChainNames,
   serviceChainNames,
 } from './iptables/chain-names';
+export {
+  type ExecIptablesOptions,
+  execIptables,
+  type IptablesExecutor,
+  type IptablesTableName,
+} from './iptables/iptables-executor';
 export {
   type IptablesRuleset,
   type IptablesTable,
@@ -96,6 +103,9 @@ export {
   usesClusterEndpoints,
   usesLocalEndpoints,
 } from './model/service-port';
+export { type ConntrackCleaner, execConntrack } from './proxier/conntrack-cleaner';
+export { IptablesProxier, type IptablesProxierOptions, type SyncResult } from './proxier/iptables-proxier';
+export { type ProxyLogger, silentLogger } from './proxier/logger';
 export {
   BoundedFrequencyRunner,
   type BoundedFrequencyRunnerOptions,

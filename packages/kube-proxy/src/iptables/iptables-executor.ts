@@ -1,0 +1,70 @@
+import { runChecked, runCommand } from '../exec/run-command';
+import type { IPFamily } from '../model/ip-family';
+
+export type IptablesTableName = 'filter' | 'nat' | 'mangle';
+
+/** What the proxier needs from the iptables binaries; injected so tests can fake or fail it. */
+export interface IptablesExecutor {
+  /** `iptables-restore --noflush --counters`: atomically applies the payload. */
+  restore(payload: string): Promise<void>;
+  /** Names of the chains that exist in `table` now. */
+  listChains(table: IptablesTableName): Promise<Set<string>>;
+  /** Creates the chain unless it exists. */
+  ensureChain(table: IptablesTableName, chain: string): Promise<void>;
+  /** Inserts the rule at the top of `chain` unless an identical rule is there. */
+  ensureRule(table: IptablesTableName, chain: string, args: readonly string[]): Promise<void>;
+  /** Deletes the rule if present (used by --cleanup). */
+  deleteRule(table: IptablesTableName, chain: string, args: readonly string[]): Promise<void>;
+  /** Flushes and deletes the chain if present (used by --cleanup). */
+  deleteChain(table: IptablesTableName, chain: string): Promise<void>;
+  /** True when the chain exists. */
+  chainExists(table: IptablesTableName, chain: string): Promise<boolean>;
+}
+
+export interface ExecIptablesOptions {
+  family: IPFamily;
+  /** Prefix for every command, e.g. ['ip', 'netns', 'exec', 'ns1'] to act inside a namespace. */
+  commandPrefix?: readonly string[];
+}
+
+/** IptablesExecutor over the iptables / ip6tables command-line tools (with -w to wait for the xtables lock). */
+export function execIptables(opts: ExecIptablesOptions): IptablesExecutor {
+  const v6 = opts.family === 'IPv6';
+  const prefix = opts.commandPrefix ?? [];
+  const ipt = (...args: string[]) => [...prefix, v6 ? 'ip6tables' : 'iptables', '-w', ...args];
+  const exists = async (argv: string[]) => (await runCommand(argv)).exitCode === 0;
+  return {
+    async restore(payload) {
+      await runChecked(
+        [...prefix, v6 ? 'ip6tables-restore' : 'iptables-restore', '-w', '--noflush', '--counters'],
+        payload,
+      );
+    },
+    async listChains(table) {
+      const out = await runChecked([...prefix, v6 ? 'ip6tables-save' : 'iptables-save', '-t', table]);
+      const chains = new Set<string>();
+      for (const line of out.split('\n')) if (line.startsWith(':')) chains.add(line.slice(1).split(' ')[0]!);
+      return chains;
+    },
+    async ensureChain(table, chain) {
+      if (await exists(ipt('-t', table, '-S', chain, '1'))) return;
+      await runChecked(ipt('-t', table, '-N', chain));
+    },
+    async ensureRule(table, chain, args) {
+      if (await exists(ipt('-t', table, '-C', chain, ...args))) return;
+      await runChecked(ipt('-t', table, '-I', chain, ...args));
+    },
+    async deleteRule(table, chain, args) {
+      while (await exists(ipt('-t', table, '-C', chain, ...args)))
+        await runChecked(ipt('-t', table, '-D', chain, ...args));
+    },
+    async deleteChain(table, chain) {
+      if (!(await exists(ipt('-t', table, '-S', chain, '1')))) return;
+      await runChecked(ipt('-t', table, '-F', chain));
+      await runChecked(ipt('-t', table, '-X', chain));
+    },
+    async chainExists(table, chain) {
+      return exists(ipt('-t', table, '-S', chain, '1'));
+    },
+  };
+}

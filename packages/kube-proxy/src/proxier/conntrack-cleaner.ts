@@ -1,0 +1,38 @@
+import { runCommand } from '../exec/run-command';
+import type { IPFamily } from '../model/ip-family';
+
+/**
+ * Removes UDP conntrack entries that would keep steering packets to a backend (or a REJECT)
+ * that no longer applies; UDP has no connection close to end them.
+ */
+export interface ConntrackCleaner {
+  /** Entries whose original destination is this (service) IP. */
+  clearByDestination(ip: string, protocol: 'udp' | 'sctp'): Promise<void>;
+  /** Entries for service IP `origDst` NATed to backend `endpointIP`. */
+  clearByNAT(origDst: string, endpointIP: string, protocol: 'udp' | 'sctp'): Promise<void>;
+}
+
+/** ConntrackCleaner over the `conntrack` tool; "no entries matched" (exit 1) is not an error. */
+export function execConntrack(family: IPFamily, commandPrefix: readonly string[] = []): ConntrackCleaner {
+  const fam = family === 'IPv6' ? 'ipv6' : 'ipv4';
+  return {
+    async clearByDestination(ip, protocol) {
+      await runCommand([...commandPrefix, 'conntrack', '-D', '-f', fam, '-p', protocol, '--orig-dst', ip]);
+    },
+    async clearByNAT(origDst, endpointIP, protocol) {
+      await runCommand([
+        ...commandPrefix,
+        'conntrack',
+        '-D',
+        '-f',
+        fam,
+        '-p',
+        protocol,
+        '--orig-dst',
+        origDst,
+        '--dst-nat',
+        endpointIP,
+      ]);
+    },
+  };
+}

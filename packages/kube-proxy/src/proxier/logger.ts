@@ -1,0 +1,9 @@
+/** The slice of pino's API the proxier uses; any pino logger fits. */
+export interface ProxyLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: ProxyLogger = { debug() {}, info() {}, warn() {}, error() {} };

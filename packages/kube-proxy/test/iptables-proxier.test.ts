@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock, IptablesProxier, KubeProxyMetrics, ProxierHealth, serviceChainNames } from '../src/index';
+import { FakeIptables } from './fake-iptables';
+import { service, slice } from './fixtures';
+
+const flush = () => new Promise<void>((r) => setImmediate(r));
+
+function setup() {
+  const clock = new FakeClock(1_700_000_000_000);
+  const ipt = new FakeIptables();
+  const metrics = new KubeProxyMetrics();
+  const health = new ProxierHealth(60_000, clock);
+  const proxier = new IptablesProxier({
+    family: 'IPv4',
+    nodeName: 'node-a',
+    executor: ipt,
+    clock,
+    metrics,
+    health,
+    minSyncPeriodMs: 1000,
+    syncPeriodMs: 30_000,
+  });
+  /** Lets timers due within `ms` fire and the async syncs they start finish. */
+  const tick = async (ms = 0) => {
+    clock.advance(ms);
+    for (let i = 0; i < 5; i++) await flush();
+    await proxier.whenIdle();
+  };
+  return { clock, ipt, metrics, health, proxier, tick };
+}
+
+const webChain = serviceChainNames('default/web:http', 'TCP').cluster;
+const dbChain = serviceChainNames('default/db:pg', 'TCP').cluster;
+
+describe('IptablesProxier', () => {
+  it('does not sync before both Services and EndpointSlices have synced', async () => {
+    const { ipt, proxier, tick } = setup();
+    proxier.start();
+    proxier.onServiceAdd(service('web'));
+    proxier.onServicesSynced();
+    await tick(5000);
+    expect(ipt.payloads).toHaveLength(0);
+    proxier.onEndpointSlicesSynced();
+    await tick(0);
+    expect(ipt.payloads).toHaveLength(1);
+    expect(proxier.history[0]).toMatchObject({ kind: 'full', ok: true });
+    expect(ipt.chains.mangle.has('KUBE-PROXY-CANARY')).toBe(true);
+    expect(ipt.jumpRules).toContain(
+      'nat PREROUTING -m comment --comment kubernetes service portals -j KUBE-SERVICES',
+    );
+    await proxier.stop();
+  });
+
+  it('writes only changed services in partial syncs, throttled by minSyncPeriod', async () => {
+    const { ipt, proxier, tick, metrics } = setup();
+    proxier.onServiceAdd(service('web'));
+    proxier.onServiceAdd(service('db', { clusterIP: '10.96.0.11', ports: [{ name: 'pg', port: 5432 }] }));
+    proxier.onEndpointSliceAdd(slice('web', [{ ip: '10.244.1.1' }]));
+    proxier.onEndpointSliceAdd(slice('db', [{ ip: '10.244.1.2' }], { ports: [{ name: 'pg', port: 5432 }] }));
+    proxier.onServicesSynced();
+    proxier.onEndpointSlicesSynced();
+    proxier.start();
+    await tick(0);
+    expect(ipt.payloads[0]).toContain(`:${webChain} `);
+    expect(ipt.payloads[0]).toContain(`:${dbChain} `);
+
+    proxier.onEndpointSliceUpdate(
+      slice('web', [{ ip: '10.244.1.1' }]),
+      slice('web', [{ ip: '10.244.1.1' }, { ip: '10.244.1.3' }]),
+    );
+    await tick(500);
+    expect(ipt.payloads).toHaveLength(1); // inside minSyncPeriod
+    await tick(500);
+    expect(ipt.payloads).toHaveLength(2);
+    const partial = ipt.payloads[1]!;
+    expect(proxier.history[1]?.kind).toBe('partial');
+    expect(partial).toContain(`:${webChain} `);
+    expect(partial).not.toContain(`:${dbChain} `);
+    // Top-level chain still jumps to both services.
+    expect(partial).toContain(`-j ${dbChain}`);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('kubeproxy_sync_partial_proxy_rules_duration_seconds_count 1');
+    expect(text).toContain('kubeproxy_sync_full_proxy_rules_duration_seconds_count 1');
+    await proxier.stop();
+  });
+
+  it('after a failed restore, retries with a full sync and counts the failure', async () => {
+    const { ipt, proxier, tick, metrics } = setup();
+    proxier.onServicesSynced();
+    proxier.onEndpointSlicesSynced();
+    proxier.start();
+    await tick(0);
+    ipt.failNextRestore = 1;
+    proxier.onServiceAdd(service('web'));
+    proxier.onEndpointSliceAdd(slice('web', [{ ip: '10.244.1.1' }]));
+    await tick(1000);
+    expect(proxier.history.at(-1)).toMatchObject({ kind: 'partial', ok: false });
+    expect(
+      await metrics.registry.getSingleMetricAsString(
+        'kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total',
+      ),
+    ).toContain(' 1');
+    await tick(30_000);
+    expect(proxier.history.at(-1)).toMatchObject({ kind: 'full', ok: true });
+    expect(ipt.payloads.at(-1)).toContain(`:${webChain} `);
+    expect(ipt.chains.nat.has(webChain)).toBe(true);
+    await proxier.stop();
+  });
+
+  it('restores everything after the canary chain disappears', async () => {
+    const { ipt, proxier, tick } = setup();
+    proxier.onServiceAdd(service('web'));
+    proxier.onEndpointSliceAdd(slice('web', [{ ip: '10.244.1.1' }]));
+    proxier.onServicesSynced();
+    proxier.onEndpointSlicesSynced();
+    proxier.start();
+    await tick(0);
+    ipt.wipe();
+    await tick(30_000); // canary check interval = syncPeriod
+    await tick(1000);
+    expect(ipt.chains.mangle.has('KUBE-PROXY-CANARY')).toBe(true);
+    expect(ipt.chains.nat.has(webChain)).toBe(true);
+    expect(ipt.jumpRules.length).toBeGreaterThan(0);
+    expect(proxier.history.filter((h) => h.kind === 'full').length).toBeGreaterThanOrEqual(2);
+    await proxier.stop();
+  });
+
+  it('forces a full sync when node labels change, and deletes chains of removed services', async () => {
+    const { ipt, proxier, tick } = setup();
+    const web = service('web');
+    const sl = slice('web', [{ ip: '10.244.1.1' }]);
+    proxier.onServiceAdd(web);
+    proxier.onEndpointSliceAdd(sl);
+    proxier.onServicesSynced();
+    proxier.onEndpointSlicesSynced();
+    proxier.start();
+    await tick(0);
+    proxier.onNode({ metadata: { name: 'node-a', labels: { 'topology.kubernetes.io/zone': 'z1' } } });
+    await tick(1000);
+    expect(proxier.history.at(-1)?.kind).toBe('full');
+
+    proxier.onServiceDelete(web);
+    proxier.onEndpointSliceDelete(sl);
+    await tick(1000);
+    expect(proxier.history.at(-1)).toMatchObject({ kind: 'partial', ok: true });
+    expect(ipt.payloads.at(-1)).toContain(`-X ${webChain}`);
+    expect(ipt.chains.nat.has(webChain)).toBe(false);
+    await proxier.stop();
+  });
+
+  it('reports health: unhealthy when updates wait too long, healthy after a sync', async () => {
+    const { proxier, tick, health, ipt } = setup();
+    proxier.onServicesSynced();
+    proxier.onEndpointSlicesSynced();
+    proxier.start();
+    await tick(0);
+    expect(health.status().healthy).toBe(true);
+    ipt.failNextRestore = 100;
+    proxier.onServiceAdd(service('web'));
+    await tick(61_000);
+    expect(health.status().healthy).toBe(false);
+    ipt.failNextRestore = 0;
+    await tick(30_000);
+    expect(health.status().healthy).toBe(true);
+    await proxier.stop();
+  });
+});
