@@ -70,6 +70,8 @@ export interface FakeRuntimeOptions {
   now?: () => bigint;
   runtimeName?: string;
   runtimeVersion?: string;
+  /** What Version reports as runtimeApiVersion (default "v1"). */
+  runtimeApiVersion?: string;
   /** Images present from the start. */
   images?: FakeImageInput[];
 }
@@ -314,7 +316,7 @@ export class FakeRuntime {
         version: '0.1.0',
         runtimeName: this.opts.runtimeName ?? 'fake',
         runtimeVersion: this.opts.runtimeVersion ?? '0.1.0',
-        runtimeApiVersion: 'v1',
+        runtimeApiVersion: this.opts.runtimeApiVersion ?? 'v1',
       })),
       Status: unary('Status', (req: { verbose: boolean }) => ({
         status: {
