@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, startApiServer } from '../src/index';
 
+// biome-ignore lint/suspicious/noExplicitAny: assertions dig into arbitrary wire JSON
+type Wire = any;
+
 interface Reply {
   status: number;
-  body: Record<string, any>;
+  body: Record<string, Wire>;
   headers: Headers;
 }
 
@@ -18,7 +21,7 @@ describe('API server semantics over raw HTTP', () => {
     const init: RequestInit = { method, headers: { 'Content-Type': contentType } };
     if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
     const res = await fetch(server.url + path, init);
-    return { status: res.status, body: (await res.json()) as Record<string, any>, headers: res.headers };
+    return { status: res.status, body: (await res.json()) as Record<string, Wire>, headers: res.headers };
   }
   const cm = (name: string, data: Record<string, string> = {}) => ({
     apiVersion: 'v1',
@@ -231,14 +234,14 @@ describe('API server semantics over raw HTTP', () => {
       for (let i = 0; i < 5; i++)
         await call('POST', '/api/v1/namespaces/kube-public/configmaps', cm(`page-${i}`));
       const first = await call('GET', '/api/v1/namespaces/kube-public/configmaps?limit=2');
-      expect(first.body.items.map((o: any) => o.metadata.name)).toEqual(['page-0', 'page-1']);
+      expect(first.body.items.map((o: Wire) => o.metadata.name)).toEqual(['page-0', 'page-1']);
       expect(first.body.metadata.remainingItemCount).toBe(3);
       await call('POST', '/api/v1/namespaces/kube-public/configmaps', cm('page-9'));
       const names: string[] = [];
       let cont = first.body.metadata.continue;
       while (cont) {
         const page = await call('GET', `/api/v1/namespaces/kube-public/configmaps?limit=2&continue=${cont}`);
-        names.push(...page.body.items.map((o: any) => o.metadata.name));
+        names.push(...page.body.items.map((o: Wire) => o.metadata.name));
         expect(page.body.metadata.resourceVersion).toBe(first.body.metadata.resourceVersion);
         cont = page.body.metadata.continue;
       }
@@ -256,11 +259,11 @@ describe('API server semantics over raw HTTP', () => {
       expect(next.body.reason).toBe('Expired');
     });
 
-    async function readWatch(path: string, until: (events: any[]) => boolean): Promise<any[]> {
+    async function readWatch(path: string, until: (events: Wire[]) => boolean): Promise<Wire[]> {
       const ac = new AbortController();
       const res = await fetch(server.url + path, { signal: ac.signal });
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-      const events: any[] = [];
+      const events: Wire[] = [];
       let buf = '';
       const decoder = new TextDecoder();
       try {

@@ -30,7 +30,7 @@ export function parseResourcePath(pathname: string): ResourcePath | 'unknown' | 
   }
   if (rest[0] === 'namespaces' && rest.length >= 3) {
     const rt = findResourceType(group, version, rest[2] as string);
-    if (!rt || !rt.namespaced || rest.length > 5) return 'unknown';
+    if (!rt?.namespaced || rest.length > 5) return 'unknown';
     const out: ResourcePath = { rt, namespace: rest[1] as string };
     if (rest[3] !== undefined) out.name = rest[3];
     if (rest[4] !== undefined) out.subresource = rest[4];

@@ -1,5 +1,4 @@
 import type { KubeObject } from './kube-object';
-import type { ResourceType } from './resource-types';
 
 /** kubectl asks for server-side printing with `Accept: application/json;as=Table;...`. */
 export function wantsTable(accept: string): boolean {
@@ -16,12 +15,7 @@ function age(created: string | undefined, now: Date): string {
 }
 
 /** A meta.k8s.io/v1 Table with NAME and AGE, like the server's default table convertor. */
-export function tableFor(
-  rt: ResourceType,
-  items: KubeObject[],
-  metadata: Record<string, unknown>,
-  now: Date,
-) {
+export function tableFor(items: KubeObject[], metadata: Record<string, unknown>, now: Date) {
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
