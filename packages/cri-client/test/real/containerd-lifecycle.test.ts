@@ -1,8 +1,8 @@
-import { startContainerd } from '../../../../tools/containerd/containerd';
 import { defineLifecycleScenario } from '../scenario/lifecycle-scenario';
+import { startPrivateContainerd } from './private-containerd';
 
 defineLifecycleScenario('a real containerd (tools/containerd)', async () => {
-  const c = await startContainerd();
+  const c = await startPrivateContainerd();
   if (!c.images) throw new Error('startContainerd did not import the local images');
   return {
     endpoint: c.endpoint,

@@ -1,0 +1,19 @@
+import { fileURLToPath } from 'node:url';
+
+/** The part of tools/containerd's RunningContainerd these tests and the benchmark use. */
+export interface PrivateContainerd {
+  endpoint: string;
+  baseDir: string;
+  podSubnet: string;
+  images?: { pause: { name: string }; busybox: { name: string } };
+  stop(): Promise<void>;
+}
+
+// Loaded by path rather than a static import so this package's typecheck does not pull in the
+// tools project (and everything it references); the toolbox is typechecked on its own.
+const TOOLS_CONTAINERD = fileURLToPath(new URL('../../../../tools/containerd/containerd.ts', import.meta.url));
+
+export async function startPrivateContainerd(): Promise<PrivateContainerd> {
+  const mod = (await import(TOOLS_CONTAINERD)) as { startContainerd: () => Promise<PrivateContainerd> };
+  return mod.startContainerd();
+}
