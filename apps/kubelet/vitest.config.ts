@@ -1,3 +1,4 @@
 import { nodeagentProject } from '../../tools/build/vitest-preset';
 
-export default nodeagentProject('kubelet');
+// Named after the binary: "kubelet" is the library's project name.
+export default nodeagentProject('nodeagent-kubelet');
