@@ -26,6 +26,10 @@ export interface ProbeRunEvent {
   outcome: ProbeRunOutcome;
   /** Consecutive identical results so far, including this one. */
   resultRun: number;
+  /** Clock time at which this period's tick fired (for scheduling jitter). */
+  tickAt: number;
+  /** Time the probe itself took, including any wait for a concurrency slot. */
+  durationMs: number;
 }
 
 export interface ProbeWorkerOptions {
@@ -62,6 +66,8 @@ export class ProbeWorker {
   private timer: unknown;
   private stopped = false;
   private anchor = 0;
+  /** Index on the period grid of the run scheduled last (0 = the jittered first run). */
+  private slot = 0;
   private containerId = '';
   private onHold = false;
   private lastResult: ProbeResult | undefined;
@@ -105,12 +111,15 @@ export class ProbeWorker {
     if (this.stopped) return;
     const now = this.clock.now();
     const elapsed = Math.max(0, now - this.anchor);
-    const next = this.anchor + (Math.floor(elapsed / this.periodMs) + 1) * this.periodMs;
-    this.timer = this.clock.setTimeout(() => this.tick(), next - now);
+    // Never the same grid slot twice: a timer may fire a millisecond early by Date.now().
+    this.slot = Math.max(this.slot + 1, Math.floor(elapsed / this.periodMs) + 1);
+    const next = this.anchor + this.slot * this.periodMs;
+    this.timer = this.clock.setTimeout(() => this.tick(), Math.max(0, next - now));
   }
 
   private async doProbe(): Promise<void> {
     const { opts } = this;
+    const tickAt = this.clock.now();
     const state = opts.getState();
     if (!state?.containerId) return;
     if (state.containerId !== this.containerId) {
@@ -133,11 +142,12 @@ export class ProbeWorker {
     const probeFn = opts.runProbe ?? runProbe;
     const run = () => probeFn(opts.probe, opts.target);
     const outcome = await (opts.limiter ? opts.limiter.run(run) : run());
+    const timing = { tickAt, durationMs: this.clock.now() - tickAt };
     // Stopped or replaced while the probe ran: the result belongs to nobody.
     if (this.stopped || state.containerId !== this.containerId) return;
     if (outcome.result === 'Unknown') {
       // The prober itself failed (e.g. the executor errored): the kubelet throws such results away.
-      opts.onRun?.(this.event(outcome, 0));
+      opts.onRun?.(this.event(outcome, 0, timing));
       return;
     }
     const result: ProbeResult = outcome.result === 'Failure' ? 'Failure' : 'Success';
@@ -146,7 +156,7 @@ export class ProbeWorker {
       this.lastResult = result;
       this.resultRun = 1;
     }
-    opts.onRun?.(this.event(outcome, this.resultRun));
+    opts.onRun?.(this.event(outcome, this.resultRun, timing));
     if (
       (result === 'Failure' && this.resultRun < opts.probe.failureThreshold) ||
       (result === 'Success' && this.resultRun < opts.probe.successThreshold)
@@ -161,7 +171,11 @@ export class ProbeWorker {
     }
   }
 
-  private event(outcome: ProbeRunOutcome, resultRun: number): ProbeRunEvent {
+  private event(
+    outcome: ProbeRunOutcome,
+    resultRun: number,
+    timing: { tickAt: number; durationMs: number },
+  ): ProbeRunEvent {
     return {
       probeType: this.opts.probeType,
       podUID: this.opts.podUID,
@@ -169,6 +183,7 @@ export class ProbeWorker {
       containerId: this.containerId,
       outcome,
       resultRun,
+      ...timing,
     };
   }
 }

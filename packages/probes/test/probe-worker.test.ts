@@ -107,6 +107,35 @@ describe('ProbeWorker cadence', () => {
     worker.stop();
   });
 
+  it('never runs the same period twice when timers fire a millisecond early', async () => {
+    // A clock whose timers fire 1 ms before Date.now() says they are due, as real timers can.
+    const early = {
+      now: () => Date.now(),
+      setTimeout: (fn: () => void, ms: number) => setTimeout(fn, Math.max(0, ms - 1)),
+      clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
+    };
+    const prober = scripted('Success');
+    const results = new ResultsManager('Readiness');
+    const worker = new ProbeWorker({
+      podUID: 'p',
+      containerName: 'app',
+      probeType: 'Readiness',
+      probe: normalizeProbe({ tcpSocket: { port: 1 }, periodSeconds: 1 }, 'Readiness'),
+      target: { podIP: '127.0.0.1' },
+      results,
+      getState: () => running(),
+      clock: early,
+      random: () => 0.5,
+      runProbe: prober.fn,
+    });
+    worker.start();
+    await vi.advanceTimersByTimeAsync(10_000);
+    worker.stop();
+    expect(prober.calls).toHaveLength(10);
+    const gaps = prober.calls.slice(1).map((t, i) => t - prober.calls[i]!);
+    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(998);
+  });
+
   it('does not probe during initialDelaySeconds after the container started', async () => {
     const prober = scripted('Success');
     const { worker } = makeWorker(
