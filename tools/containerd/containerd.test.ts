@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningContainerd, startContainerd } from './containerd';
+import { isAlive } from './process-sweep';
+
+const run = promisify(execFile);
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function netnsNames(): Promise<string[]> {
+  const { stdout } = await run('ip', ['netns', 'list']);
+  return stdout.split('\n').map((l) => l.split(' ')[0] ?? '');
+}
+
+describe('tools/containerd', () => {
+  let c: RunningContainerd;
+  let taskPid = 0;
+
+  beforeAll(async () => {
+    c = await startContainerd();
+  }, 60_000);
+
+  afterAll(async () => {
+    await c?.stop();
+  }, 60_000);
+
+  it('runs containerd inside its own network namespace with its own socket', async () => {
+    expect(await netnsNames()).toContain(c.netns);
+    expect(c.endpoint).toBe(`unix://${c.socketPath}`);
+    expect(c.socketPath.startsWith(c.baseDir)).toBe(true);
+    const ours = await run('readlink', [`/proc/${c.pid}/ns/net`]);
+    const host = await run('readlink', ['/proc/self/ns/net']);
+    expect(ours.stdout).not.toBe(host.stdout);
+    const config = await readFile(`${c.baseDir}/config.toml`, 'utf8');
+    expect(config).toContain('restrict_oom_score_adj = true');
+    expect(config).toContain(`sandbox_image = "${c.images?.pause.name}"`);
+  });
+
+  it('has the local images imported into the k8s.io namespace', async () => {
+    const { stdout } = await run('ctr', ['--address', c.socketPath, '-n', 'k8s.io', 'images', 'ls', '-q']);
+    expect(stdout.split('\n')).toEqual(
+      expect.arrayContaining([c.images?.pause.name, c.images?.busybox.name]),
+    );
+  });
+
+  it('runs a container from the busybox image', async () => {
+    await run(
+      'ctr',
+      [
+        '--address',
+        c.socketPath,
+        '-n',
+        'k8s.io',
+        'run',
+        '-d',
+        c.images?.busybox.name ?? '',
+        'probe',
+        'sleep',
+        '3600',
+      ],
+      { timeout: 30_000 },
+    );
+    const { stdout } = await run('ctr', ['--address', c.socketPath, '-n', 'k8s.io', 'tasks', 'ls']);
+    const line = stdout.split('\n').find((l) => l.startsWith('probe'));
+    expect(line).toContain('RUNNING');
+    taskPid = Number(line?.split(/\s+/)[1]);
+    expect(isAlive(taskPid)).toBe(true);
+  });
+
+  it('stops everything it started and removes its netns and files', async () => {
+    await c.stop();
+    expect(isAlive(c.pid)).toBe(false);
+    expect(isAlive(taskPid)).toBe(false);
+    expect(await netnsNames()).not.toContain(c.netns);
+    expect(await exists(c.baseDir)).toBe(false);
+    const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+    expect(mounts).not.toContain(c.baseDir);
+    await c.stop(); // idempotent
+  });
+});
