@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernetes/client-node';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,6 +7,8 @@ import {
   NODE_LEASE_NAMESPACE,
   type NodeStatusConfig,
   NodeStatusReporter,
+  parseQuantity,
+  readMachineInfo,
 } from '../src/index';
 import { ManualClock } from './manual-clock';
 
@@ -286,5 +289,30 @@ describe('NodeStatusReporter against the in-process API server', () => {
     const after = await readLease();
     expect(renewMs(after)).toBe(renewMs(lease) + 10_000);
     expect(after.metadata?.labels?.touched).toBe('yes');
+  });
+
+  it("reports this host's real capacity, cross-checked with nproc, free and /proc", async () => {
+    const r = new NodeStatusReporter({
+      kubeConfig: server.kubeConfig(),
+      config: { nodeName: 'real-host', rootDir: '/', evictionHard: {} },
+      clock,
+    });
+    reporters.push(r);
+    await r.start();
+    await clock.settle(2);
+    const node = await core.readNode({ name: 'real-host' });
+    const cap = node.status!.capacity!;
+    const info = await readMachineInfo({ rootDir: '/' });
+    const nproc = Number(execFileSync('nproc', ['--all']).toString().trim());
+    expect(parseQuantity('cpu', cap.cpu!)).toBe(info.numCores);
+    expect(info.numCores).toBeLessThanOrEqual(nproc);
+    const freeTotal = Number(/^Mem:\s+(\d+)/m.exec(execFileSync('free', ['-b']).toString())![1]);
+    expect(parseQuantity('memory', cap.memory!)).toBe(info.memoryCapacityBytes);
+    expect(info.memoryCapacityBytes).toBeLessThanOrEqual(freeTotal);
+    expect(node.status!.allocatable!.memory).toBe(cap.memory);
+    expect(node.status!.nodeInfo!.bootID).toBe(
+      execFileSync('cat', ['/proc/sys/kernel/random/boot_id']).toString().trim(),
+    );
+    expect(node.status!.nodeInfo!.kernelVersion).toBe(execFileSync('uname', ['-r']).toString().trim());
   });
 });
