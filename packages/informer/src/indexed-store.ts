@@ -9,7 +9,8 @@ export type IndexFunc<T> = (obj: T) => string[];
 export type StoreChange<T> =
   | { type: 'add'; key: string; current: T }
   | { type: 'update'; key: string; previous: T; current: T }
-  | { type: 'delete'; key: string; previous: T };
+  /** `final` is the object from the DELETED watch event; absent for deletions found on relist. */
+  | { type: 'delete'; key: string; previous: T; final?: T };
 
 /** Index by namespace, the index client-go's informers always carry. */
 export const namespaceIndex = <T extends KubernetesObject>(obj: T): string[] =>
@@ -103,7 +104,7 @@ export class IndexedStore<T extends KubernetesObject> {
     if (!previous) return undefined;
     this.unindex(key, previous);
     this.items.delete(key);
-    return { type: 'delete', key, previous };
+    return { type: 'delete', key, previous, final: obj };
   }
 
   /**

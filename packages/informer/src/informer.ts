@@ -56,7 +56,7 @@ export class Informer<T extends KubernetesObject> {
       try {
         if (c.type === 'add') for (const h of this.addHandlers) h(c.current);
         else if (c.type === 'update') for (const h of this.updateHandlers) h(c.previous, c.current);
-        else for (const h of this.deleteHandlers) h(c.previous);
+        else for (const h of this.deleteHandlers) h(c.final ?? c.previous);
       } catch (err) {
         // A broken handler must not stop the reflector.
         this.report(err);
@@ -83,7 +83,10 @@ export class Informer<T extends KubernetesObject> {
     return () => this.updateHandlers.delete(handler);
   }
 
-  /** Called with the last known state of a deleted object (also for deletions found on relist). */
+  /**
+   * Called with the object of the DELETED event (its final state), or with the last known
+   * state when the deletion was only noticed on a relist.
+   */
   onDelete(handler: (obj: T) => void): Unsubscribe {
     this.deleteHandlers.add(handler);
     return () => this.deleteHandlers.delete(handler);
