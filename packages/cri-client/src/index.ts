@@ -1,4 +1,6 @@
 // Public surface of @nodeagent/cri-client.
+
+export { type CliIo, runCli } from './cli/run-cli';
 export { type MessageCodec, type MessageInput, messageCodec, runtimeV1Root } from './codec';
 export {
   type CallOptions,

@@ -11,7 +11,9 @@ export interface PrivateContainerd {
 
 // Loaded by path rather than a static import so this package's typecheck does not pull in the
 // tools project (and everything it references); the toolbox is typechecked on its own.
-const TOOLS_CONTAINERD = fileURLToPath(new URL('../../../../tools/containerd/containerd.ts', import.meta.url));
+const TOOLS_CONTAINERD = fileURLToPath(
+  new URL('../../../../tools/containerd/containerd.ts', import.meta.url),
+);
 
 export async function startPrivateContainerd(): Promise<PrivateContainerd> {
   const mod = (await import(TOOLS_CONTAINERD)) as { startContainerd: () => Promise<PrivateContainerd> };
