@@ -41,6 +41,7 @@ export {
   type ServiceChainNames,
   serviceChainNames,
 } from './iptables/chain-names';
+export { cleanupIptables, ownedChains } from './iptables/cleanup-iptables';
 export {
   type ExecIptablesOptions,
   execIptables,
@@ -106,6 +107,13 @@ export {
 export { type ConntrackCleaner, execConntrack } from './proxier/conntrack-cleaner';
 export { IptablesProxier, type IptablesProxierOptions, type SyncResult } from './proxier/iptables-proxier';
 export { type ProxyLogger, silentLogger } from './proxier/logger';
+export { multiFamilyHandler, type ProxyHandler } from './proxier/proxy-handler';
+export {
+  type ClusterWatch,
+  PROXY_LABEL_SELECTOR,
+  type WatchClusterOptions,
+  watchCluster,
+} from './proxier/watch-cluster';
 export {
   BoundedFrequencyRunner,
   type BoundedFrequencyRunnerOptions,

@@ -17,6 +17,7 @@ import type { ProxierHealth } from '../runtime/proxier-health';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
 import type { ConntrackCleaner } from './conntrack-cleaner';
 import { type ProxyLogger, silentLogger } from './logger';
+import type { ProxyHandler } from './proxy-handler';
 
 const CANARY_TABLES: readonly IptablesTableName[] = ['mangle', 'nat', 'filter'];
 /** Even without failures, rewrite everything this often to repair any drift. */
@@ -52,7 +53,7 @@ export interface SyncResult {
  * iptables-restore. Full syncs happen at start, after a failure, on node label change,
  * when the canary chain disappears and hourly; other syncs rewrite only changed Services.
  */
-export class IptablesProxier {
+export class IptablesProxier implements ProxyHandler {
   readonly family: IPFamily;
   private readonly state: ProxyState;
   private readonly runner: BoundedFrequencyRunner;

@@ -1,0 +1,29 @@
+import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+
+/** What the informer wiring calls on a proxier; every mode (and a dual-stack pair) implements it. */
+export interface ProxyHandler {
+  onServiceAdd(svc: V1Service): void;
+  onServiceUpdate(oldSvc: V1Service, svc: V1Service): void;
+  onServiceDelete(svc: V1Service): void;
+  onServicesSynced(): void;
+  onEndpointSliceAdd(slice: V1EndpointSlice): void;
+  onEndpointSliceUpdate(oldSlice: V1EndpointSlice, slice: V1EndpointSlice): void;
+  onEndpointSliceDelete(slice: V1EndpointSlice): void;
+  onEndpointSlicesSynced(): void;
+  onNode(node: V1Node): void;
+}
+
+/** Fans events out to one proxier per IP family (dual-stack). */
+export function multiFamilyHandler(handlers: readonly ProxyHandler[]): ProxyHandler {
+  return {
+    onServiceAdd: (s) => handlers.forEach((h) => h.onServiceAdd(s)),
+    onServiceUpdate: (o, s) => handlers.forEach((h) => h.onServiceUpdate(o, s)),
+    onServiceDelete: (s) => handlers.forEach((h) => h.onServiceDelete(s)),
+    onServicesSynced: () => handlers.forEach((h) => h.onServicesSynced()),
+    onEndpointSliceAdd: (s) => handlers.forEach((h) => h.onEndpointSliceAdd(s)),
+    onEndpointSliceUpdate: (o, s) => handlers.forEach((h) => h.onEndpointSliceUpdate(o, s)),
+    onEndpointSliceDelete: (s) => handlers.forEach((h) => h.onEndpointSliceDelete(s)),
+    onEndpointSlicesSynced: () => handlers.forEach((h) => h.onEndpointSlicesSynced()),
+    onNode: (n) => handlers.forEach((h) => h.onNode(n)),
+  };
+}

@@ -1,0 +1,81 @@
+import type { KubeConfig, V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import { Informer } from '@nodeagent/informer';
+import type { ProxyHandler } from './proxy-handler';
+
+/**
+ * Services and slices that belong to another service proxy, or are headless, are not ours
+ * (upstream's informer label selector).
+ */
+export const PROXY_LABEL_SELECTOR =
+  '!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless';
+
+export interface WatchClusterOptions {
+  kubeConfig: KubeConfig;
+  nodeName: string;
+  handler: ProxyHandler;
+  onError?: (err: unknown) => void;
+  /** Passed to every reflector (tests shorten watch timeouts). */
+  watchTimeoutSeconds?: number;
+}
+
+export interface ClusterWatch {
+  readonly services: Informer<V1Service>;
+  readonly endpointSlices: Informer<V1EndpointSlice>;
+  readonly node: Informer<V1Node>;
+  stop(): Promise<void>;
+}
+
+/** Starts the Service, EndpointSlice and own-Node informers feeding `handler`. */
+export function watchCluster(opts: WatchClusterOptions): ClusterWatch {
+  const common = {
+    kubeConfig: opts.kubeConfig,
+    onError: opts.onError,
+    ...(opts.watchTimeoutSeconds ? { watchTimeoutSeconds: opts.watchTimeoutSeconds } : {}),
+  };
+  const h = opts.handler;
+  const services = new Informer<V1Service>({
+    ...common,
+    resource: { apiVersion: 'v1', plural: 'services' },
+    labelSelector: PROXY_LABEL_SELECTOR,
+  });
+  services.onAdd((s) => h.onServiceAdd(s));
+  services.onUpdate((o, s) => h.onServiceUpdate(o, s));
+  services.onDelete((s) => h.onServiceDelete(s));
+
+  const endpointSlices = new Informer<V1EndpointSlice>({
+    ...common,
+    resource: { apiVersion: 'discovery.k8s.io/v1', plural: 'endpointslices' },
+    labelSelector: PROXY_LABEL_SELECTOR,
+  });
+  endpointSlices.onAdd((s) => h.onEndpointSliceAdd(s));
+  endpointSlices.onUpdate((o, s) => h.onEndpointSliceUpdate(o, s));
+  endpointSlices.onDelete((s) => h.onEndpointSliceDelete(s));
+
+  const node = new Informer<V1Node>({
+    ...common,
+    resource: { apiVersion: 'v1', plural: 'nodes' },
+    fieldSelector: `metadata.name=${opts.nodeName}`,
+  });
+  node.onAdd((n) => h.onNode(n));
+  node.onUpdate((_o, n) => h.onNode(n));
+
+  services.start();
+  endpointSlices.start();
+  node.start();
+  services.waitForSync().then(
+    () => h.onServicesSynced(),
+    (err) => opts.onError?.(err),
+  );
+  endpointSlices.waitForSync().then(
+    () => h.onEndpointSlicesSynced(),
+    (err) => opts.onError?.(err),
+  );
+  return {
+    services,
+    endpointSlices,
+    node,
+    async stop() {
+      await Promise.all([services.stop(), endpointSlices.stop(), node.stop()]);
+    },
+  };
+}
