@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { errorText } from './exec-probe';
 import { LimitedBuffer } from './limit-output';
@@ -22,15 +22,20 @@ export interface HttpProbeRequest {
  * read up to 10 KiB, TLS certificates are not verified, and the timeout covers the whole chain.
  */
 export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutcome> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), req.timeoutMs);
+  // One deadline for the whole redirect chain; destroying the live request is cheaper than an
+  // AbortSignal listener per request.
+  const deadline: Deadline = { expired: false, request: undefined };
+  const timer = setTimeout(() => {
+    deadline.expired = true;
+    deadline.request?.destroy(new Error('probe timeout'));
+  }, req.timeoutMs);
   const first = new URL(`${req.scheme}://${hostPort(req.host, req.port)}`);
   first.pathname = '';
   let url = new URL(req.path, first);
   try {
     for (let hops = 0; ; hops++) {
-      const res = await get(url, req, controller.signal);
-      const body = await readBody(res, controller.signal);
+      const res = await get(url, req, deadline);
+      const body = await readBody(res, deadline);
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
       if (status >= 300 && status < 400 && location && isRedirect(status)) {
@@ -51,7 +56,7 @@ export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutco
       return { result: 'Failure', output: `HTTP probe failed with statuscode: ${status}` };
     }
   } catch (err) {
-    if (controller.signal.aborted) {
+    if (deadline.expired) {
       return {
         result: 'Failure',
         output: `Get "${url.href}": probe timed out after ${req.timeoutMs}ms (timeoutSeconds exceeded)`,
@@ -63,11 +68,16 @@ export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutco
   }
 }
 
+interface Deadline {
+  expired: boolean;
+  request: ClientRequest | undefined;
+}
+
 function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
-function get(url: URL, req: HttpProbeRequest, signal: AbortSignal): Promise<IncomingMessage> {
+function get(url: URL, req: HttpProbeRequest, deadline: Deadline): Promise<IncomingMessage> {
   const headers: Record<string, string | string[]> = {};
   let hostHeader: string | undefined;
   for (const h of req.headers) {
@@ -87,17 +97,18 @@ function get(url: URL, req: HttpProbeRequest, signal: AbortSignal): Promise<Inco
     const r = send(url, {
       method: 'GET',
       headers: { ...headers, connection: 'close' },
-      signal,
       agent: false,
       rejectUnauthorized: false,
     });
+    deadline.request = r;
+    if (deadline.expired) r.destroy(new Error('probe timeout'));
     r.once('response', resolve);
     r.once('error', reject);
     r.end();
   });
 }
 
-function readBody(res: IncomingMessage, signal: AbortSignal): Promise<string> {
+function readBody(res: IncomingMessage, deadline: Deadline): Promise<string> {
   return new Promise((resolve, reject) => {
     const buf = new LimitedBuffer();
     let settled = false;
@@ -114,7 +125,7 @@ function readBody(res: IncomingMessage, signal: AbortSignal): Promise<string> {
       if (buf.full) finish();
     });
     res.once('end', () => finish());
-    res.once('error', (err) => finish(signal.aborted ? err : undefined));
+    res.once('error', (err) => finish(deadline.expired ? err : undefined));
     res.once('aborted', () => finish(new Error('response aborted')));
   });
 }
