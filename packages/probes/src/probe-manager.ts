@@ -32,6 +32,8 @@ export interface ProbeManagerOptions {
   runProbe?: (probe: NormalizedProbe, target: ProbeTarget) => Promise<ProbeRunOutcome>;
   /** Every probe run, for events and metrics. */
   onRun?: (event: ProbeRunEvent) => void;
+  /** Errors thrown by getState, a custom runProbe or listeners; probing carries on. */
+  onError?: (err: unknown) => void;
 }
 
 const PROBE_FIELDS: ReadonlyArray<[ProbeType, 'livenessProbe' | 'readinessProbe' | 'startupProbe']> = [
@@ -105,6 +107,7 @@ export class ProbeManager {
           random: this.opts.random,
           runProbe: this.opts.runProbe,
           onRun: this.opts.onRun,
+          onError: this.opts.onError,
         }),
     );
     this.workers.set(key, workers);

@@ -47,6 +47,8 @@ export interface ProbeWorkerOptions {
   random?: () => number;
   runProbe?: (probe: NormalizedProbe, target: ProbeTarget) => Promise<ProbeRunOutcome>;
   onRun?: (event: ProbeRunEvent) => void;
+  /** Errors thrown by getState, runProbe or listeners; the worker keeps its cadence. */
+  onError?: (err: unknown) => void;
 }
 
 /** Readiness starts "not ready", liveness "alive", startup "unknown" — as the kubelet does. */
@@ -100,10 +102,13 @@ export class ProbeWorker {
 
   private tick(): void {
     if (this.stopped) return;
-    this.inFlight = this.doProbe().finally(() => {
-      this.inFlight = undefined;
-      this.scheduleNext();
-    });
+    this.inFlight = this.doProbe()
+      // A throwing getState/runProbe/listener must not kill the worker or the process.
+      .catch((err: unknown) => this.opts.onError?.(err))
+      .finally(() => {
+        this.inFlight = undefined;
+        this.scheduleNext();
+      });
   }
 
   /** Next tick on the period grid from the first run, skipping ticks a slow probe overran. */

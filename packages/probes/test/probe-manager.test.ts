@@ -168,6 +168,39 @@ describe('ProbeManager', () => {
   });
 });
 
+describe('ProbeManager error isolation', () => {
+  it('keeps probing when getState throws and reports the error', async () => {
+    const errors: unknown[] = [];
+    let calls = 0;
+    let broken = true;
+    const manager = new ProbeManager({
+      random: () => 0,
+      onError: (err) => errors.push(err),
+      runProbe: async () => {
+        calls++;
+        return { result: 'Success', output: '' };
+      },
+    });
+    manager.addContainer(
+      'pod',
+      '10.0.0.1',
+      { name: 'app', readinessProbe: { tcpSocket: { port: 80 }, periodSeconds: 1 } },
+      () => {
+        if (broken) throw new Error('runtime unavailable');
+        return { containerId: 'c1', running: true, startedAt: T0 };
+      },
+    );
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(errors).toHaveLength(3);
+    expect(calls).toBe(0);
+    broken = false;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(calls).toBe(1);
+    expect(manager.readiness.get('c1')).toBe('Success');
+    await manager.close();
+  });
+});
+
 describe('ConcurrencyLimiter', () => {
   it('rejects a non-positive bound', () => {
     expect(() => new ConcurrencyLimiter(0)).toThrow(InvalidProbeError);
