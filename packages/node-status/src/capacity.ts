@@ -4,7 +4,8 @@ import { formatBinary, formatCount, formatMilliCpu, parseMilliCpu, parseQuantity
 export type ResourceList = Record<string, string>;
 
 export interface CapacityInputs {
-  machine: Pick<MachineInfo, 'numCores' | 'memoryCapacityBytes' | 'ephemeralStorageBytes'>;
+  machine: Pick<MachineInfo, 'numCores' | 'memoryCapacityBytes' | 'ephemeralStorageBytes'> &
+    Partial<Pick<MachineInfo, 'hugePages'>>;
   maxPods: number;
   podsPerCore: number;
   kubeReserved: Record<string, string>;
@@ -36,22 +37,33 @@ export function computeCapacity(inp: CapacityInputs): { capacity: ResourceList; 
     return parseQuantity(`evictionHard.${signal}`, v);
   };
 
+  // Huge pages are their own resources; memory allocatable excludes what they pin.
+  const huge: ResourceList = {};
+  let hugeBytes = 0;
+  for (const h of inp.machine.hugePages ?? []) {
+    const bytes = h.pageSizeBytes * h.count;
+    huge[`hugepages-${formatBinary(h.pageSizeBytes)}`] = formatBinary(bytes);
+    hugeBytes += bytes;
+  }
+
   return {
     capacity: {
       cpu: formatMilliCpu(milliCpu),
       memory: formatBinary(memory),
       'ephemeral-storage': formatBinary(storage),
       pods: formatCount(pods),
+      ...huge,
     },
     allocatable: {
       cpu: formatMilliCpu(milliCpu - reserved('cpu', parseMilliCpu)),
       memory: formatBinary(
-        memory - reserved('memory', parseQuantity) - threshold('memory.available', memory),
+        memory - hugeBytes - reserved('memory', parseQuantity) - threshold('memory.available', memory),
       ),
       'ephemeral-storage': formatBinary(
         storage - reserved('ephemeral-storage', parseQuantity) - threshold('nodefs.available', storage),
       ),
       pods: formatCount(pods),
+      ...huge,
     },
   };
 }

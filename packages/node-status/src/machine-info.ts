@@ -18,6 +18,8 @@ export interface MachineInfo {
   operatingSystem: string;
   architecture: string;
   hostname: string;
+  /** Pre-allocated huge pages per page size in bytes (2 MiB, 1 GiB), from /sys/kernel/mm/hugepages. */
+  hugePages: Array<{ pageSizeBytes: number; count: number }>;
 }
 
 /** File and filesystem access, injected so tests can feed fixtures. */
@@ -75,6 +77,14 @@ export async function readMachineInfo(opts: ReadMachineInfoOptions = {}): Promis
   let memoryCapacityBytes = parseMemTotal(meminfo);
   if (/^[0-9]+$/.test(memMax)) memoryCapacityBytes = Math.min(memoryCapacityBytes, Number(memMax));
 
+  const hugePages = (
+    await Promise.all(
+      HUGE_PAGE_SIZES_KB.map(async (kb) => {
+        const text = await optional(`/sys/kernel/mm/hugepages/hugepages-${kb}kB/nr_hugepages`);
+        return text === '' ? [] : [{ pageSizeBytes: kb * 1024, count: Number(text) }];
+      }),
+    )
+  ).flat();
   const fs = await src.statfs(opts.rootDir ?? '/').catch(() => src.statfs('/'));
   const [machineID, dbusID, systemUUID, bootID, osRelease] = await Promise.all([
     optional('/etc/machine-id'),
@@ -95,8 +105,12 @@ export async function readMachineInfo(opts: ReadMachineInfoOptions = {}): Promis
     operatingSystem: 'linux',
     architecture: goArch(src.arch()),
     hostname: src.hostname(),
+    hugePages,
   };
 }
+
+/** x86-64 and arm64 huge page sizes the kubelet reports as hugepages-2Mi / hugepages-1Gi. */
+const HUGE_PAGE_SIZES_KB = [2048, 1048576];
 
 /** "0-3,6,8-9" → 7. */
 export function countCpuList(list: string): number {

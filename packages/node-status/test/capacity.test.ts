@@ -35,4 +35,26 @@ describe('computeCapacity', () => {
     expect(allocatable.cpu).toBe('0');
     expect(allocatable.memory).toBe('0');
   });
+
+  it('reports huge pages as their own resources and takes them out of allocatable memory', () => {
+    const { capacity, allocatable } = computeCapacity({
+      machine: {
+        ...machine,
+        hugePages: [
+          { pageSizeBytes: 2 * 2 ** 20, count: 512 },
+          { pageSizeBytes: 2 ** 30, count: 0 },
+        ],
+      },
+      maxPods: 110,
+      podsPerCore: 0,
+      kubeReserved: {},
+      systemReserved: {},
+      evictionHard: {},
+    });
+    expect(capacity['hugepages-2Mi']).toBe('1Gi');
+    expect(capacity['hugepages-1Gi']).toBe('0');
+    expect(capacity.memory).toBe('16Gi');
+    expect(allocatable.memory).toBe('15Gi');
+    expect(allocatable['hugepages-2Mi']).toBe('1Gi');
+  });
 });

@@ -31,6 +31,7 @@ const base = {
   '/etc/machine-id': 'abc123\n',
   '/proc/sys/kernel/random/boot_id': 'boot-1\n',
   '/etc/os-release': 'NAME="Debian GNU/Linux"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n',
+  '/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages': '16\n',
 };
 
 describe('readMachineInfo from fixtures', () => {
@@ -48,6 +49,7 @@ describe('readMachineInfo from fixtures', () => {
       operatingSystem: 'linux',
       architecture: 'amd64',
       hostname: 'fixture-host',
+      hugePages: [{ pageSizeBytes: 2 * 2 ** 20, count: 16 }],
     });
   });
 

@@ -125,6 +125,7 @@ describe('node config and objects', () => {
       operatingSystem: 'linux',
       architecture: 'amd64',
       hostname: 'h',
+      hugePages: [],
     };
     const make = (hb: number, status: string) =>
       buildNodeStatus({

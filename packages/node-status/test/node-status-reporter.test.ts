@@ -24,6 +24,7 @@ const machine: MachineInfo = {
   operatingSystem: 'linux',
   architecture: 'amd64',
   hostname: 'node-a',
+  hugePages: [{ pageSizeBytes: 2 * 2 ** 20, count: 0 }],
 };
 
 let server: ApiServer;
@@ -87,7 +88,13 @@ describe('NodeStatusReporter against the in-process API server', () => {
     expect(node.spec?.taints).toEqual([{ key: 'example.com/gpu', value: 'true', effect: 'NoSchedule' }]);
     expect(node.spec?.unschedulable).toBe(true);
     const s = node.status!;
-    expect(s.capacity).toEqual({ cpu: '4', memory: '8Gi', 'ephemeral-storage': '50Gi', pods: '110' });
+    expect(s.capacity).toEqual({
+      cpu: '4',
+      memory: '8Gi',
+      'ephemeral-storage': '50Gi',
+      pods: '110',
+      'hugepages-2Mi': '0',
+    });
     expect(s.allocatable?.cpu).toBe('3500m');
     expect(s.allocatable?.memory).toBe(`${8 * 1024 - 1024 - 100}Mi`);
     expect(s.addresses).toEqual([
@@ -309,7 +316,10 @@ describe('NodeStatusReporter against the in-process API server', () => {
     const freeTotal = Number(/^Mem:\s+(\d+)/m.exec(execFileSync('free', ['-b']).toString())![1]);
     expect(parseQuantity('memory', cap.memory!)).toBe(info.memoryCapacityBytes);
     expect(info.memoryCapacityBytes).toBeLessThanOrEqual(freeTotal);
-    expect(node.status!.allocatable!.memory).toBe(cap.memory);
+    const hugeBytes = info.hugePages.reduce((sum, h) => sum + h.pageSizeBytes * h.count, 0);
+    expect(parseQuantity('memory', node.status!.allocatable!.memory!)).toBe(
+      info.memoryCapacityBytes - hugeBytes,
+    );
     expect(node.status!.nodeInfo!.bootID).toBe(
       execFileSync('cat', ['/proc/sys/kernel/random/boot_id']).toString().trim(),
     );
