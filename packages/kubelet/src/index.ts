@@ -52,6 +52,15 @@ export {
   ParseError,
   VolumeSetupError,
 } from './errors';
+export { Kubelet, type KubeletLogger, type KubeletOptions } from './kubelet';
+export { createKubeletMetrics, type KubeletMetrics } from './metrics';
+export {
+  GenericPLEG,
+  type GenericPLEGOptions,
+  type PodLifecycleEvent,
+  type PodLifecycleEventType,
+} from './pleg/generic-pleg';
+export { type CachedPodStatus, PodCache } from './pleg/pod-cache';
 export {
   type ContainerToKill,
   computePodActions,
@@ -69,6 +78,8 @@ export {
 export { type DownwardContext, formatMap, resolveFieldPath, resolveResourceField } from './pod/field-ref';
 export { podQOSClass, type QOSClass } from './pod/qos-class';
 export { validatePod } from './pod/validate-pod';
+export { criPodRuntime } from './runtime/cri-pod-runtime';
+export type { ExecResult, ImagePullAuth, PodRuntime } from './runtime/pod-runtime';
 export * from './runtime/runtime-state';
 export {
   type ContainerWaitingReason,
@@ -77,6 +88,18 @@ export {
   rejectedPodStatus,
 } from './status/generate-pod-status';
 export { isTerminalPhase, podPhase } from './status/pod-phase';
+export { type PodStatusWriter, StatusManager } from './status/status-manager';
+export { effectivePullPolicy, ensureImage } from './sync/image-puller';
+export { type HookContext, resolvePort, runLifecycleHook } from './sync/lifecycle-hooks';
+export {
+  defaultTerminationGracePeriodSeconds,
+  minimumGracePeriodSeconds,
+  PodSyncer,
+  type PodSyncerOptions,
+  type SyncOutcome,
+} from './sync/pod-syncer';
+export { imageRegistry, pullCredentials } from './sync/pull-secrets';
+export { SyncStepError } from './sync/sync-errors';
 export {
   type FileProjection,
   type Payload,
@@ -99,3 +122,11 @@ export {
   type TokenSource,
   volumePayload,
 } from './volumes/volume-payloads';
+export {
+  type PodUpdate,
+  type PodUpdateType,
+  type PodWorkerCallbacks,
+  type PodWorkerPhase,
+  PodWorkers,
+  type SyncPodResult,
+} from './workers/pod-workers';

@@ -90,6 +90,11 @@ export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: P
   if (status.podIP === undefined) delete status.podIP;
   if (status.podIPs === undefined) delete status.podIPs;
   if (status.hostIP === undefined) delete status.hostIP;
+  // Why the kubelet ended a pod (rejection, eviction) stays with the terminal phase.
+  if (isTerminalPhase(previous.phase) && previous.reason) {
+    status.reason = previous.reason;
+    if (previous.message) status.message = previous.message;
+  }
   if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
   status.containerStatuses = statuses;
 

@@ -1,0 +1,382 @@
+import type { Container, Pod, PodStatus, ResourceList } from './api/pod-types';
+import { type Clock, systemClock } from './clock';
+import { parseDuration } from './config/duration';
+import type { KubeletConfiguration } from './config/kubelet-configuration';
+import type { ObjectSource } from './env/resolve-env';
+import { createKubeletMetrics, type KubeletMetrics } from './metrics';
+import { GenericPLEG, type PodLifecycleEvent } from './pleg/generic-pleg';
+import { PodCache } from './pleg/pod-cache';
+import type { ProbeState } from './pod/compute-pod-actions';
+import { validatePod } from './pod/validate-pod';
+import type { PodRuntime } from './runtime/pod-runtime';
+import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './runtime/runtime-state';
+import { generatePodStatus, rejectedPodStatus } from './status/generate-pod-status';
+import { isTerminalPhase } from './status/pod-phase';
+import { type PodStatusWriter, StatusManager } from './status/status-manager';
+import { PodSyncer } from './sync/pod-syncer';
+import type { Mounter } from './volumes/mounter';
+import { PodVolumeManager } from './volumes/pod-volume-manager';
+import type { TokenSource } from './volumes/volume-payloads';
+import { PodWorkers, type SyncPodResult } from './workers/pod-workers';
+
+export interface KubeletLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface KubeletOptions {
+  nodeName: string;
+  runtime: PodRuntime;
+  config: KubeletConfiguration;
+  /** --root-dir. */
+  rootDir: string;
+  hostIPs: string[];
+  /** Node memory capacity in bytes (OOM score of burstable pods). */
+  memoryCapacity: number;
+  nodeAllocatable?: ResourceList;
+  /** configMaps and secrets for env and volumes; without an API server, nothing is found. */
+  objects?: ObjectSource;
+  tokens?: TokenSource;
+  /** Pod status sink; omit in standalone mode. */
+  statusWriter?: PodStatusWriter;
+  /** Readiness of a running container (from the probe manager); containers without a readiness probe are ready. */
+  readiness?: (containerId: string, container: Container) => boolean;
+  startup?: (containerId: string, container: Container) => boolean;
+  probes?: ProbeState;
+  clock?: Clock;
+  metrics?: KubeletMetrics;
+  mounter?: Mounter;
+  logger?: KubeletLogger;
+  /** Contents of KubeletConfiguration.resolvConf (read by the caller). */
+  hostResolvConf?: string;
+  /** PLEG relist period (upstream 1 s). */
+  relistPeriodMs?: number;
+  /** Retry delay after a failed sync (upstream ~10 s). */
+  retryMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  runtimeType?: string;
+}
+
+const noObjects: ObjectSource = { getConfigMap: async () => undefined, getSecret: async () => undefined };
+const silent: KubeletLogger = { info() {}, warn() {}, error() {} };
+
+/**
+ * The pod-lifecycle engine: pods from the sources go to one worker each; a sync compares the
+ * spec with the PLEG's view of the runtime, acts through the PodRuntime and reports the
+ * generated status to the status manager; PLEG events and a periodic resync drive further syncs.
+ */
+export class Kubelet {
+  readonly pleg: GenericPLEG;
+  readonly cache = new PodCache();
+  readonly statusManager: StatusManager;
+  readonly workers: PodWorkers;
+  readonly syncer: PodSyncer;
+  readonly volumes: PodVolumeManager;
+  readonly metrics: KubeletMetrics;
+  private readonly options: KubeletOptions;
+  private readonly clock: Clock;
+  private readonly logger: KubeletLogger;
+  private readonly pods = new Map<string, Pod>();
+  /** Pods that left their source (not deleted through the API): no API delete for them. */
+  private readonly removed = new Set<string>();
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private started = false;
+
+  constructor(options: KubeletOptions) {
+    this.options = options;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silent;
+    this.metrics = options.metrics ?? createKubeletMetrics();
+    this.volumes = new PodVolumeManager({ rootDir: options.rootDir, mounter: options.mounter });
+    this.statusManager = new StatusManager({
+      writer: options.statusWriter,
+      onError: (pod, error) =>
+        this.logger.warn({ pod: podName(pod), err: String(error) }, 'Failed to update status for pod'),
+    });
+    this.syncer = new PodSyncer({
+      runtime: options.runtime,
+      volumes: this.volumes,
+      objects: options.objects ?? noObjects,
+      tokens: options.tokens,
+      clock: this.clock,
+      dns: {
+        clusterDNS: options.config.clusterDNS,
+        clusterDomain: options.config.clusterDomain,
+        hostResolvConf: options.hostResolvConf,
+      },
+      podLogsDir: options.config.podLogsDir,
+      rootDir: options.rootDir,
+      nodeName: options.nodeName,
+      hostIPs: options.hostIPs,
+      memoryCapacity: options.memoryCapacity,
+      nodeAllocatable: options.nodeAllocatable,
+      probes: options.probes,
+      metrics: this.metrics,
+      sleep: options.sleep,
+      onWarning: (pod, reason, message) => this.logger.warn({ pod: podName(pod), reason }, message),
+    });
+    this.pleg = new GenericPLEG({
+      runtime: options.runtime,
+      cache: this.cache,
+      clock: this.clock,
+      relistPeriodMs: options.relistPeriodMs,
+      metrics: this.metrics,
+      onEvent: (event) => this.handlePlegEvent(event),
+      onError: (error) => this.logger.error({ err: String(error) }, 'PLEG relist failed'),
+    });
+    this.workers = new PodWorkers(
+      {
+        syncPod: (pod, updateType) => this.syncPod(pod, updateType),
+        syncTerminatingPod: (pod, grace) => this.syncTerminatingPod(pod, grace),
+        syncTerminatedPod: (pod) => this.syncTerminatedPod(pod),
+        onError: (pod, stage, error) =>
+          this.logger.error({ pod: podName(pod), stage, err: String(error) }, 'Pod sync failed'),
+      },
+      { retryMs: options.retryMs },
+    );
+  }
+
+  /** Adopts what the runtime already runs (after a restart), then starts PLEG and the resync loop. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.pleg
+      .relist()
+      .catch((error) => this.logger.error({ err: String(error) }, 'initial relist failed'));
+    this.pleg.start();
+    const resync = parseDuration(this.options.config.syncFrequency);
+    const tick = () => {
+      for (const pod of this.pods.values()) this.workers.updatePod({ pod, updateType: 'sync' });
+      this.resyncTimer = setTimeout(tick, resync);
+      this.resyncTimer.unref?.();
+    };
+    this.resyncTimer = setTimeout(tick, resync);
+    this.resyncTimer.unref?.();
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    this.workers.stop();
+    await this.pleg.stop();
+    await this.workers.idle();
+    await this.statusManager.flush();
+  }
+
+  /** A pod appeared in a source (upstream HandlePodAdditions). */
+  addPod(pod: Pod): void {
+    const uid = pod.metadata.uid ?? '';
+    const known = this.pods.has(uid);
+    this.pods.set(uid, pod);
+    if (this.workers.isTerminated(uid)) {
+      // A finished pod being deleted: its containers are already stopped, only cleanup is left.
+      if (pod.metadata.deletionTimestamp) void this.cleanUpTerminatedPod(pod);
+      return;
+    }
+    this.workers.updatePod({ pod, updateType: known ? 'update' : 'create' });
+  }
+
+  /** A pod changed in its source (HandlePodUpdates); a deletionTimestamp starts termination. */
+  updatePod(pod: Pod): void {
+    this.addPod(pod);
+  }
+
+  /** A pod left its source (HandlePodRemoves): stop it now. */
+  removePod(pod: Pod): void {
+    const uid = pod.metadata.uid ?? '';
+    const current = this.pods.get(uid) ?? pod;
+    this.removed.add(uid);
+    if (this.workers.isTerminated(uid)) {
+      void this.cleanUpTerminatedPod(current);
+      return;
+    }
+    this.workers.updatePod({ pod: current, updateType: 'kill' });
+  }
+
+  /** The full set of pods from one source replaces what that source gave before. */
+  setPods(pods: Pod[], isFromSource: (pod: Pod) => boolean): void {
+    const wanted = new Set(pods.map((pod) => pod.metadata.uid ?? ''));
+    for (const pod of [...this.pods.values()]) {
+      if (isFromSource(pod) && !wanted.has(pod.metadata.uid ?? '')) this.removePod(pod);
+    }
+    for (const pod of pods) {
+      const existing = this.pods.get(pod.metadata.uid ?? '');
+      if (!existing || JSON.stringify(existing) !== JSON.stringify(pod)) this.addPod(pod);
+    }
+  }
+
+  getPods(): Pod[] {
+    return [...this.pods.values()];
+  }
+
+  getPodStatus(uid: string): PodStatus | undefined {
+    return this.statusManager.getPodStatus(uid);
+  }
+
+  /** The runtime's view of a pod, as the last relist saw it. */
+  runtimeStatus(uid: string): PodRuntimeStatus | undefined {
+    return this.cache.get(uid)?.status;
+  }
+
+  healthz(): { ok: true } | { ok: false; message: string } {
+    const pleg = this.pleg.healthy();
+    return pleg.ok ? pleg : { ok: false, message: `PLEG is not healthy: ${pleg.message}` };
+  }
+
+  /** Waits until every worker is idle and every status write is done (tests). */
+  async settle(): Promise<void> {
+    await this.workers.idle();
+    await Promise.all([...this.cleaning.values()]);
+    await this.statusManager.flush();
+  }
+
+  private handlePlegEvent(event: PodLifecycleEvent): void {
+    const pod = this.pods.get(event.podUid);
+    if (pod) this.workers.updatePod({ pod, updateType: 'sync' });
+    this.updateRunningMetrics();
+  }
+
+  private updateRunningMetrics(): void {
+    const statuses = this.cache.all();
+    this.metrics.runningPods.set(statuses.filter((s) => s.sandboxes.some((sb) => sb.ready)).length);
+    const counts: Record<string, number> = { created: 0, running: 0, exited: 0, unknown: 0 };
+    for (const status of statuses)
+      for (const c of status.containers) counts[c.state] = (counts[c.state] ?? 0) + 1;
+    for (const [state, count] of Object.entries(counts))
+      this.metrics.runningContainers.set({ container_state: state }, count);
+  }
+
+  private freshStatus(pod: Pod): PodRuntimeStatus {
+    const uid = pod.metadata.uid ?? '';
+    return (
+      this.cache.get(uid)?.status ??
+      emptyPodRuntimeStatus(uid, pod.metadata.name ?? '', pod.metadata.namespace ?? 'default')
+    );
+  }
+
+  private podWithLastStatus(pod: Pod): Pod {
+    const last = this.statusManager.getPodStatus(pod.metadata.uid ?? '');
+    return last ? { ...pod, status: { ...(pod.status ?? {}), ...last } } : pod;
+  }
+
+  private async syncPod(pod: Pod, updateType: string): Promise<SyncPodResult> {
+    const timer = this.metrics.podWorkerDuration.startTimer({ operation_type: updateType });
+    try {
+      const errors = validatePod(pod);
+      if (errors.length > 0) {
+        const message = errors.map((error) => error.message).join('; ');
+        this.statusManager.setPodStatus(
+          pod,
+          rejectedPodStatus(this.podWithLastStatus(pod), 'InvalidPodSpec', message, this.clock.now()),
+        );
+        this.logger.warn({ pod: podName(pod) }, `Pod rejected: ${message}`);
+        return { terminal: true };
+      }
+      const current = this.podWithLastStatus(pod);
+      if (isTerminalPhase(current.status?.phase)) return { terminal: true };
+
+      await this.pleg.relist();
+      const outcome = await this.syncer.syncPod(current, this.freshStatus(pod));
+      await this.pleg.relist();
+      const status = generatePodStatus(current, this.freshStatus(pod), {
+        now: this.clock.now(),
+        hostIPs: this.options.hostIPs,
+        waitingReasons: outcome.waitingReasons,
+        ready: this.options.readiness ?? defaultReadiness,
+        started: this.options.startup,
+        runtimeType: this.options.runtimeType,
+      });
+      this.observePodStart(current, status);
+      this.statusManager.setPodStatus(pod, status);
+      const retryAfterMs = outcome.error ? (this.options.retryMs ?? 10_000) : outcome.retryAfterMs;
+      return { terminal: isTerminalPhase(status.phase), retryAfterMs };
+    } finally {
+      timer();
+    }
+  }
+
+  /** Upstream pod start SLI: creation → every container running, for pods seen for the first time. */
+  private readonly startObserved = new Set<string>();
+  private observePodStart(pod: Pod, status: PodStatus): void {
+    const uid = pod.metadata.uid ?? '';
+    if (this.startObserved.has(uid) || status.phase !== 'Running') return;
+    if (!(status.containerStatuses ?? []).every((c) => c.state.running)) return;
+    this.startObserved.add(uid);
+    const created = pod.metadata.creationTimestamp ? Date.parse(pod.metadata.creationTimestamp) : Number.NaN;
+    if (Number.isFinite(created))
+      this.metrics.podStartSLIDuration.observe(Math.max(0, this.clock.now() - created) / 1000);
+  }
+
+  private async syncTerminatingPod(pod: Pod, gracePeriodSeconds: number | undefined): Promise<void> {
+    await this.pleg.relist();
+    await this.syncer.killPod(pod, this.freshStatus(pod), gracePeriodSeconds);
+    await this.pleg.relist();
+    const current = this.podWithLastStatus(pod);
+    const status = generatePodStatus(current, this.freshStatus(pod), {
+      now: this.clock.now(),
+      hostIPs: this.options.hostIPs,
+      ready: () => false,
+      runtimeType: this.options.runtimeType,
+    });
+    if (!isTerminalPhase(status.phase)) {
+      // Upstream: a stopped pod ends Succeeded only if every container exited 0.
+      const allSucceeded = (status.containerStatuses ?? []).every((c) => c.state.terminated?.exitCode === 0);
+      status.phase = allSucceeded ? 'Succeeded' : 'Failed';
+    }
+    this.statusManager.setPodStatus(pod, status);
+  }
+
+  private async syncTerminatedPod(pod: Pod): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    await this.volumes.tearDown(uid);
+    const current = this.pods.get(uid) ?? pod;
+    if (current.metadata.deletionTimestamp !== undefined || this.removed.has(uid))
+      await this.cleanUpTerminatedPod(current);
+  }
+
+  /** Removes a stopped pod's dead containers and sandboxes, then its API object if it was deleted. */
+  private readonly cleaning = new Map<string, Promise<void>>();
+  private cleanUpTerminatedPod(pod: Pod): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    const existing = this.cleaning.get(uid);
+    if (existing) return existing;
+    const work = (async () => {
+      await this.pleg.relist();
+      const status = this.freshStatus(pod);
+      for (const container of status.containers) await this.options.runtime.removeContainer(container.id);
+      for (const sandbox of status.sandboxes) await this.options.runtime.removePodSandbox(sandbox.id);
+      await this.volumes.tearDown(uid);
+      await this.statusManager.flush();
+      if (pod.metadata.deletionTimestamp && !this.removed.has(uid)) {
+        await this.statusManager
+          .deletePod(pod)
+          .catch((error) =>
+            this.logger.warn({ pod: podName(pod), err: String(error) }, 'Failed to delete pod'),
+          );
+      }
+      this.pods.delete(uid);
+      this.removed.delete(uid);
+      this.statusManager.removePod(uid);
+      this.startObserved.delete(uid);
+      this.workers.forget(uid);
+      await this.pleg.relist();
+    })().finally(() => this.cleaning.delete(uid));
+    this.cleaning.set(uid, work);
+    return work;
+  }
+
+  /** Resolves when every in-flight cleanup finished (tests). */
+  async cleanups(): Promise<void> {
+    await Promise.all([...this.cleaning.values()]);
+  }
+}
+
+function defaultReadiness(_containerId: string, container: Container): boolean {
+  // Without a probe manager, only containers without a readiness probe count as ready.
+  return container.readinessProbe === undefined;
+}
+
+function podName(pod: Pod): string {
+  return `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? ''}`;
+}

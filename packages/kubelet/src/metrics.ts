@@ -1,0 +1,100 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Upstream kubelet metric names (pkg/kubelet/metrics), registered on one registry. */
+export interface KubeletMetrics {
+  registry: Registry;
+  podStartSLIDuration: Histogram<never>;
+  podWorkerDuration: Histogram<'operation_type'>;
+  plegRelistDuration: Histogram<never>;
+  plegRelistInterval: Histogram<never>;
+  plegLastSeen: Gauge<never>;
+  runningPods: Gauge<never>;
+  runningContainers: Gauge<'container_state'>;
+  startedPods: Counter<never>;
+  startedPodsErrors: Counter<never>;
+  startedContainers: Counter<'container_type'>;
+  startedContainersErrors: Counter<'code' | 'container_type'>;
+  restartedPods: Counter<'static'>;
+}
+
+const defBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const podStartSLIBuckets = [
+  0.5, 1, 2, 3, 4, 5, 6, 8, 10, 20, 30, 45, 60, 120, 180, 240, 300, 360, 480, 600, 900, 1200, 1800, 2700,
+  3600,
+];
+
+export function createKubeletMetrics(registry: Registry = new Registry()): KubeletMetrics {
+  const registers = [registry];
+  return {
+    registry,
+    podStartSLIDuration: new Histogram({
+      name: 'kubelet_pod_start_sli_duration_seconds',
+      help: 'Duration in seconds to start a pod, excluding time to pull images and run init containers, measured from pod creation timestamp to when all its containers are reported as started and observed via watch',
+      buckets: podStartSLIBuckets,
+      registers,
+    }),
+    podWorkerDuration: new Histogram({
+      name: 'kubelet_pod_worker_duration_seconds',
+      help: 'Duration in seconds to sync a single pod. Broken down by operation type: create, update, or sync',
+      labelNames: ['operation_type'],
+      buckets: defBuckets,
+      registers,
+    }),
+    plegRelistDuration: new Histogram({
+      name: 'kubelet_pleg_relist_duration_seconds',
+      help: 'Duration in seconds for relisting pods in PLEG.',
+      buckets: defBuckets,
+      registers,
+    }),
+    plegRelistInterval: new Histogram({
+      name: 'kubelet_pleg_relist_interval_seconds',
+      help: 'Interval in seconds between relisting in PLEG.',
+      buckets: defBuckets,
+      registers,
+    }),
+    plegLastSeen: new Gauge({
+      name: 'kubelet_pleg_last_seen_seconds',
+      help: 'Timestamp in seconds when PLEG was last seen active.',
+      registers,
+    }),
+    runningPods: new Gauge({
+      name: 'kubelet_running_pods',
+      help: 'Number of pods that have a running pod sandbox',
+      registers,
+    }),
+    runningContainers: new Gauge({
+      name: 'kubelet_running_containers',
+      help: 'Number of containers currently running',
+      labelNames: ['container_state'],
+      registers,
+    }),
+    startedPods: new Counter({
+      name: 'kubelet_started_pods_total',
+      help: 'Cumulative number of pods started',
+      registers,
+    }),
+    startedPodsErrors: new Counter({
+      name: 'kubelet_started_pods_errors_total',
+      help: 'Cumulative number of errors when starting pods',
+      registers,
+    }),
+    startedContainers: new Counter({
+      name: 'kubelet_started_containers_total',
+      help: 'Cumulative number of containers started',
+      labelNames: ['container_type'],
+      registers,
+    }),
+    startedContainersErrors: new Counter({
+      name: 'kubelet_started_containers_errors_total',
+      help: 'Cumulative number of errors when starting containers',
+      labelNames: ['code', 'container_type'],
+      registers,
+    }),
+    restartedPods: new Counter({
+      name: 'kubelet_restarted_pods_total',
+      help: 'Number of pods that have been restarted because they were deleted and recreated with the same UID while the kubelet was watching them (common for static pods, extremely uncommon for API pods)',
+      labelNames: ['static'],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,49 @@
+import type { CriContainerConfig, CriPodSandboxConfig } from '../cri/cri-types';
+import type { PodRuntimeStatus, RuntimeSandboxStatus } from './runtime-state';
+
+/** Registry credentials for one pull (CRI AuthConfig). */
+export interface ImagePullAuth {
+  username?: string;
+  password?: string;
+  auth?: string;
+  serverAddress?: string;
+  identityToken?: string;
+  registryToken?: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+/**
+ * Everything the pod-lifecycle engine asks of a container runtime. It is CRI-shaped but small,
+ * so the engine runs unchanged on CRI (criPodRuntime) or an in-memory double in tests.
+ */
+export interface PodRuntime {
+  /** Every sandbox and container the runtime holds, grouped by pod (the PLEG relist). */
+  listPods(): Promise<PodRuntimeStatus[]>;
+  podSandboxStatus(sandboxId: string): Promise<RuntimeSandboxStatus | undefined>;
+  runPodSandbox(config: CriPodSandboxConfig): Promise<string>;
+  stopPodSandbox(sandboxId: string): Promise<void>;
+  removePodSandbox(sandboxId: string): Promise<void>;
+  /** The image id of a present image, or undefined. */
+  imageRef(image: string): Promise<string | undefined>;
+  /** Pulls and returns the image id. */
+  pullImage(
+    image: string,
+    auth: ImagePullAuth | undefined,
+    sandboxConfig: CriPodSandboxConfig,
+  ): Promise<string>;
+  createContainer(
+    sandboxId: string,
+    config: CriContainerConfig,
+    sandboxConfig: CriPodSandboxConfig,
+  ): Promise<string>;
+  startContainer(containerId: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after timeoutSeconds (CRI StopContainer). */
+  stopContainer(containerId: string, timeoutSeconds: number): Promise<void>;
+  removeContainer(containerId: string): Promise<void>;
+  execSync(containerId: string, command: string[], timeoutSeconds: number): Promise<ExecResult>;
+}

@@ -1,0 +1,63 @@
+import type { Container, Pod } from '../api/pod-types';
+import type { Clock } from '../clock';
+import type { CriPodSandboxConfig } from '../cri/cri-types';
+import type { CrashLoopBackOff } from '../pod/crash-loop-backoff';
+import type { ImagePullAuth, PodRuntime } from '../runtime/pod-runtime';
+import { SyncStepError } from './sync-errors';
+
+/** Upstream default: Always for ":latest" or untagged images, IfNotPresent otherwise. */
+export function effectivePullPolicy(container: Container): 'Always' | 'IfNotPresent' | 'Never' {
+  if (container.imagePullPolicy) return container.imagePullPolicy;
+  const image = container.image ?? '';
+  if (image.includes('@')) return 'IfNotPresent';
+  const lastPart = image.split('/').pop() ?? '';
+  const tag = lastPart.includes(':') ? lastPart.split(':').pop() : undefined;
+  return tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+/**
+ * Upstream imageManager.EnsureImageExists: honours imagePullPolicy, tries each pull secret's
+ * credentials, and backs off per pod and image after failures (ImagePullBackOff).
+ */
+export async function ensureImage(
+  runtime: PodRuntime,
+  pod: Pod,
+  container: Container,
+  credentials: ImagePullAuth[],
+  sandboxConfig: CriPodSandboxConfig,
+  backoff: CrashLoopBackOff,
+  clock: Clock,
+): Promise<string> {
+  const image = container.image ?? '';
+  const policy = effectivePullPolicy(container);
+  const present = await runtime.imageRef(image).catch(() => undefined);
+  if (policy === 'Never') {
+    if (present) return present;
+    throw new SyncStepError(
+      'ErrImageNeverPull',
+      container.name,
+      `Container image "${image}" is not present with pull policy of Never`,
+    );
+  }
+  if (policy === 'IfNotPresent' && present) return present;
+  const key = `${pod.metadata.uid ?? ''}_${image}`;
+  if (backoff.isInBackOffSince(key, clock.now())) {
+    throw new SyncStepError('ImagePullBackOff', container.name, `Back-off pulling image "${image}"`);
+  }
+  let lastError: unknown;
+  for (const auth of credentials.length > 0 ? credentials : [undefined]) {
+    try {
+      const ref = await runtime.pullImage(image, auth, sandboxConfig);
+      backoff.reset(key);
+      return ref;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  backoff.next(key, clock.now());
+  throw new SyncStepError(
+    'ErrImagePull',
+    container.name,
+    `Failed to pull image "${image}": ${(lastError as Error)?.message ?? String(lastError)}`,
+  );
+}

@@ -1,0 +1,377 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Container, isSidecar, type Pod, type ResourceList, type Secret } from '../api/pod-types';
+import type { Clock } from '../clock';
+import { formatDuration } from '../config/duration';
+import { buildContainerConfig } from '../cri/container-config';
+import type { CriPodSandboxConfig } from '../cri/cri-types';
+import type { ClusterDNSOptions } from '../cri/dns-config';
+import { buildSandboxConfig } from '../cri/sandbox-config';
+import { type ObjectSource, resolveEnv } from '../env/resolve-env';
+import { KubeletError } from '../errors';
+import type { KubeletMetrics } from '../metrics';
+import { computePodActions, type ProbeState } from '../pod/compute-pod-actions';
+import { containerHash } from '../pod/container-hash';
+import { CrashLoopBackOff, containerBackOffKey } from '../pod/crash-loop-backoff';
+import type { PodRuntime } from '../runtime/pod-runtime';
+import { findContainer, type PodRuntimeStatus, type RuntimeContainerStatus } from '../runtime/runtime-state';
+import type { ContainerWaitingReason } from '../status/generate-pod-status';
+import type { PodVolumeManager } from '../volumes/pod-volume-manager';
+import type { TokenSource } from '../volumes/volume-payloads';
+import { ensureImage } from './image-puller';
+import { runLifecycleHook } from './lifecycle-hooks';
+import { pullCredentials } from './pull-secrets';
+import { SyncStepError } from './sync-errors';
+
+/** Upstream minimumGracePeriodInSeconds: StopContainer always gets at least this long. */
+export const minimumGracePeriodSeconds = 2;
+export const defaultTerminationGracePeriodSeconds = 30;
+
+export interface PodSyncerOptions {
+  runtime: PodRuntime;
+  volumes: PodVolumeManager;
+  objects: ObjectSource;
+  tokens?: TokenSource;
+  clock: Clock;
+  dns: ClusterDNSOptions;
+  podLogsDir: string;
+  /** --root-dir: termination message files live under pods/<uid>/containers. */
+  rootDir: string;
+  nodeName: string;
+  hostIPs: string[];
+  memoryCapacity: number;
+  nodeAllocatable?: ResourceList;
+  probes?: ProbeState;
+  crashBackOff?: CrashLoopBackOff;
+  imageBackOff?: CrashLoopBackOff;
+  metrics?: KubeletMetrics;
+  sleep?: (ms: number) => Promise<void>;
+  onWarning?: (pod: Pod, reason: string, message: string) => void;
+}
+
+export interface SyncOutcome {
+  /** Waiting reasons for containers that could not be started this round. */
+  waitingReasons: Map<string, ContainerWaitingReason>;
+  /** The earliest time a retry can make progress (end of a CrashLoopBackOff), if any. */
+  retryAfterMs?: number;
+  /** A pod-level failure (volumes, sandbox): the sync should be retried. */
+  error?: KubeletError | Error;
+}
+
+/**
+ * Upstream kubeGenericRuntimeManager.SyncPod plus the kubelet's SyncPod preamble: sets up
+ * volumes, computes the actions that bring the runtime in line with the spec and carries them
+ * out — kill what must die, (re)create the sandbox, start the next init container or the
+ * sidecars, then the main containers, honouring CrashLoopBackOff and image pull backoff.
+ */
+export class PodSyncer {
+  readonly crashBackOff: CrashLoopBackOff;
+  readonly imageBackOff: CrashLoopBackOff;
+  private readonly options: PodSyncerOptions;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(options: PodSyncerOptions) {
+    this.options = options;
+    this.crashBackOff = options.crashBackOff ?? new CrashLoopBackOff({ clock: options.clock });
+    this.imageBackOff = options.imageBackOff ?? new CrashLoopBackOff({ clock: options.clock });
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  sandboxConfig(pod: Pod, attempt: number): CriPodSandboxConfig {
+    return buildSandboxConfig(pod, { ...this.options.dns, attempt, podLogsDir: this.options.podLogsDir });
+  }
+
+  async syncPod(pod: Pod, status: PodRuntimeStatus): Promise<SyncOutcome> {
+    const waitingReasons = new Map<string, ContainerWaitingReason>();
+    const outcome: SyncOutcome = { waitingReasons };
+    const { runtime } = this.options;
+    const context = this.payloadContext(pod, status);
+    let volumes: Awaited<ReturnType<PodVolumeManager['setUp']>>;
+    try {
+      volumes = await this.options.volumes.setUp(pod, context);
+    } catch (error) {
+      this.options.onWarning?.(pod, 'FailedMount', (error as Error).message);
+      return { waitingReasons, error: error as Error };
+    }
+
+    const actions = computePodActions(pod, status, this.options.probes);
+    if (actions.killPod) {
+      await this.killPod(pod, status);
+      if (!actions.createSandbox) return { waitingReasons };
+    } else {
+      for (const kill of actions.containersToKill) {
+        const container = this.specContainer(pod, kill.name);
+        await this.killContainer(pod, container, kill.containerId, undefined, podIPs(status)[0]);
+      }
+    }
+
+    let sandboxId = actions.sandboxId;
+    const sandboxConfig = this.sandboxConfig(pod, actions.attempt);
+    let ips = podIPs(status);
+    if (actions.createSandbox) {
+      try {
+        await mkdir(sandboxConfig.logDirectory, { recursive: true, mode: 0o755 });
+        sandboxId = await runtime.runPodSandbox(sandboxConfig);
+        const sandbox = await runtime.podSandboxStatus(sandboxId);
+        ips = sandbox?.hostNetwork ? this.options.hostIPs : (sandbox?.ips ?? []);
+      } catch (error) {
+        this.options.metrics?.startedPodsErrors.inc();
+        this.options.onWarning?.(pod, 'FailedCreatePodSandBox', (error as Error).message);
+        return { waitingReasons, error: error as Error };
+      }
+      this.options.metrics?.startedPods.inc();
+    }
+    if (!sandboxId) return { waitingReasons };
+
+    const start = async (container: Container, type: 'init_container' | 'container'): Promise<boolean> => {
+      try {
+        await this.startContainer(pod, container, status, sandboxId!, sandboxConfig, ips, volumes, type);
+        return true;
+      } catch (error) {
+        if (error instanceof SyncStepError) {
+          waitingReasons.set(container.name, { reason: error.code, message: error.message });
+          if (error.retryAfterMs !== undefined) {
+            outcome.retryAfterMs = Math.min(
+              outcome.retryAfterMs ?? Number.POSITIVE_INFINITY,
+              error.retryAfterMs,
+            );
+          }
+          if (error.code !== 'CrashLoopBackOff') {
+            this.options.metrics?.startedContainersErrors.inc({ code: error.code, container_type: type });
+          }
+          this.options.onWarning?.(
+            pod,
+            error.code === 'CrashLoopBackOff' ? 'BackOff' : 'Failed',
+            error.message,
+          );
+          return false;
+        }
+        waitingReasons.set(container.name, {
+          reason: 'RunContainerError',
+          message: (error as Error).message,
+        });
+        return false;
+      }
+    };
+
+    const initContainers = pod.spec.initContainers ?? [];
+    for (const index of actions.initContainersToStart) {
+      const container = initContainers[index]!;
+      const started = await start(container, 'init_container');
+      // A regular init container must finish before anything else starts.
+      if (!started || !isSidecar(container)) return outcome;
+    }
+    if (
+      actions.initContainersToStart.some((index) => !isSidecar(initContainers[index]!)) ||
+      (actions.createSandbox && initContainers.length > 0)
+    ) {
+      return outcome;
+    }
+    for (const index of actions.containersToStart) {
+      await start(pod.spec.containers[index]!, 'container');
+    }
+    return outcome;
+  }
+
+  /** Stops every container of the pod (main containers, then sidecars in reverse) and its sandboxes. */
+  async killPod(pod: Pod | undefined, status: PodRuntimeStatus, gracePeriodOverride?: number): Promise<void> {
+    const running = status.containers.filter(
+      (c) => c.state === 'running' || c.state === 'created' || c.state === 'unknown',
+    );
+    const ip = podIPs(status)[0];
+    const sidecarOrder = (pod?.spec.initContainers ?? []).map((c) => c.name);
+    const main = running.filter((c) => !sidecarOrder.includes(c.name));
+    const sidecars = running
+      .filter((c) => sidecarOrder.includes(c.name))
+      .sort((a, b) => sidecarOrder.indexOf(b.name) - sidecarOrder.indexOf(a.name));
+    await Promise.all(
+      main.map((c) =>
+        this.killContainer(
+          pod,
+          pod ? this.specContainer(pod, c.name) : undefined,
+          c.id,
+          gracePeriodOverride,
+          ip,
+        ),
+      ),
+    );
+    for (const c of sidecars) {
+      await this.killContainer(
+        pod,
+        pod ? this.specContainer(pod, c.name) : undefined,
+        c.id,
+        gracePeriodOverride,
+        ip,
+      );
+    }
+    for (const sandbox of status.sandboxes) {
+      if (sandbox.ready) await this.options.runtime.stopPodSandbox(sandbox.id);
+    }
+  }
+
+  /** Upstream killContainer: preStop hook within the grace period, then StopContainer with what is left. */
+  async killContainer(
+    pod: Pod | undefined,
+    container: Container | undefined,
+    containerId: string,
+    gracePeriodOverride: number | undefined,
+    podIP: string | undefined,
+  ): Promise<void> {
+    let grace =
+      gracePeriodOverride ??
+      pod?.metadata.deletionGracePeriodSeconds ??
+      pod?.spec.terminationGracePeriodSeconds ??
+      defaultTerminationGracePeriodSeconds;
+    const preStop = container?.lifecycle?.preStop;
+    if (preStop && pod && container && grace > 0) {
+      const started = this.options.clock.now();
+      await runLifecycleHook(preStop, pod, container, containerId, {
+        runtime: this.options.runtime,
+        podIP,
+        sleep: this.sleep,
+        timeoutSeconds: grace,
+      }).catch((error: Error) => this.options.onWarning?.(pod, 'FailedPreStopHook', error.message));
+      grace -= Math.floor((this.options.clock.now() - started) / 1000);
+    }
+    await this.options.runtime.stopContainer(containerId, Math.max(grace, minimumGracePeriodSeconds));
+  }
+
+  private async startContainer(
+    pod: Pod,
+    container: Container,
+    status: PodRuntimeStatus,
+    sandboxId: string,
+    sandboxConfig: CriPodSandboxConfig,
+    ips: string[],
+    volumes: Awaited<ReturnType<PodVolumeManager['setUp']>>,
+    type: 'init_container' | 'container',
+  ): Promise<void> {
+    const { runtime, clock } = this.options;
+    const previous = findContainer(status, container.name);
+    const restartCount = previous ? previous.restartCount + 1 : 0;
+    if (previous?.state === 'exited') this.checkCrashBackOff(pod, container, previous);
+
+    const secrets = await this.pullSecrets(pod);
+    const imageRef = await ensureImage(
+      runtime,
+      pod,
+      container,
+      pullCredentials(container.image ?? '', secrets),
+      sandboxConfig,
+      this.imageBackOff,
+      clock,
+    );
+    let env: Awaited<ReturnType<typeof resolveEnv>>;
+    try {
+      env = await resolveEnv(pod, container, {
+        objects: this.options.objects,
+        nodeName: this.options.nodeName,
+        hostIPs: this.options.hostIPs,
+        podIPs: ips,
+        nodeAllocatable: this.options.nodeAllocatable,
+      });
+    } catch (error) {
+      throw new SyncStepError('CreateContainerConfigError', container.name, (error as Error).message);
+    }
+    const terminationMessageHostPath = await this.terminationMessageFile(pod, container);
+    let containerId: string;
+    try {
+      const config = buildContainerConfig(pod, container, {
+        restartCount,
+        imageRef,
+        env,
+        volumes,
+        memoryCapacity: this.options.memoryCapacity,
+        terminationMessageHostPath,
+      });
+      containerId = await runtime.createContainer(sandboxId, config, sandboxConfig);
+    } catch (error) {
+      throw new SyncStepError(
+        error instanceof KubeletError ? 'CreateContainerConfigError' : 'CreateContainerError',
+        container.name,
+        (error as Error).message,
+      );
+    }
+    try {
+      await runtime.startContainer(containerId);
+    } catch (error) {
+      throw new SyncStepError('RunContainerError', container.name, (error as Error).message);
+    }
+    this.options.metrics?.startedContainers.inc({ container_type: type });
+    const postStart = container.lifecycle?.postStart;
+    if (postStart) {
+      try {
+        await runLifecycleHook(postStart, pod, container, containerId, {
+          runtime,
+          podIP: ips[0],
+          sleep: this.sleep,
+          timeoutSeconds: pod.spec.terminationGracePeriodSeconds ?? defaultTerminationGracePeriodSeconds,
+        });
+      } catch (error) {
+        await this.killContainer(pod, container, containerId, undefined, ips[0]).catch(() => undefined);
+        throw new SyncStepError('PostStartHookError', container.name, (error as Error).message);
+      }
+    }
+  }
+
+  /** Upstream doBackOff: refuse to restart a container that failed too recently. */
+  private checkCrashBackOff(pod: Pod, container: Container, previous: RuntimeContainerStatus): void {
+    const key = containerBackOffKey(
+      pod.metadata.uid ?? '',
+      pod.metadata.name ?? '',
+      pod.metadata.namespace ?? 'default',
+      container.name,
+      containerHash(container),
+    );
+    const failedAt = previous.finishedAt ?? previous.startedAt ?? previous.createdAt;
+    const decision = this.crashBackOff.check(key, failedAt);
+    if (decision.inBackOff) {
+      throw new SyncStepError(
+        'CrashLoopBackOff',
+        container.name,
+        `back-off ${formatDuration(decision.backoffMs)} restarting failed container=${container.name} pod=${pod.metadata.name}_${pod.metadata.namespace ?? 'default'}(${pod.metadata.uid ?? ''})`,
+        decision.remainingMs,
+      );
+    }
+  }
+
+  private async pullSecrets(pod: Pod): Promise<Secret[]> {
+    const secrets: Secret[] = [];
+    for (const ref of pod.spec.imagePullSecrets ?? []) {
+      const secret = await this.options.objects
+        .getSecret(pod.metadata.namespace ?? 'default', ref.name)
+        .catch(() => undefined);
+      if (secret) secrets.push(secret);
+    }
+    return secrets;
+  }
+
+  private async terminationMessageFile(pod: Pod, container: Container): Promise<string> {
+    const dir = join(this.options.rootDir, 'pods', pod.metadata.uid ?? '', 'containers', container.name);
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, randomBytes(4).toString('hex'));
+    await writeFile(path, '', { mode: 0o666 });
+    return path;
+  }
+
+  private payloadContext(_pod: Pod, status: PodRuntimeStatus) {
+    return {
+      objects: this.options.objects,
+      tokens: this.options.tokens,
+      nodeName: this.options.nodeName,
+      hostIPs: this.options.hostIPs,
+      podIPs: podIPs(status),
+      nodeAllocatable: this.options.nodeAllocatable,
+    };
+  }
+
+  private specContainer(pod: Pod, name: string): Container | undefined {
+    return [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name);
+  }
+}
+
+function podIPs(status: PodRuntimeStatus): string[] {
+  const sandbox = status.sandboxes[0];
+  return sandbox?.ready ? sandbox.ips : [];
+}

@@ -1,0 +1,17 @@
+import { KubeletError } from '../errors';
+
+/**
+ * A step of a pod sync that failed in a way the pod status should show: `reason` becomes the
+ * container's waiting reason (upstream's ErrImagePull, ImagePullBackOff, CrashLoopBackOff,
+ * CreateContainerConfigError, CreateContainerError, RunContainerError, PostStartHookError).
+ */
+export class SyncStepError extends KubeletError {
+  /** When retrying makes sense again (the rest of a backoff), if known. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(reason: string, container: string, message: string, retryAfterMs?: number) {
+    super(reason, `container ${container}`, container, message);
+    this.message = message;
+    this.retryAfterMs = retryAfterMs;
+  }
+}

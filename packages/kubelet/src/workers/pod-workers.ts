@@ -1,0 +1,178 @@
+import type { Pod } from '../api/pod-types';
+
+export type PodUpdateType = 'create' | 'update' | 'sync' | 'kill';
+export type PodWorkerPhase = 'syncing' | 'terminating' | 'terminated';
+
+export interface PodUpdate {
+  pod: Pod;
+  updateType: PodUpdateType;
+  /** For kills: the grace period to use instead of the pod's. */
+  gracePeriodSeconds?: number;
+}
+
+export interface SyncPodResult {
+  /** The pod reached Succeeded/Failed (or was rejected): stop its containers, keep the object. */
+  terminal: boolean;
+  /** Ask for another sync after this long (backoff end, retry after an error). */
+  retryAfterMs?: number;
+}
+
+export interface PodWorkerCallbacks {
+  syncPod(pod: Pod, updateType: Exclude<PodUpdateType, 'kill'>): Promise<SyncPodResult>;
+  syncTerminatingPod(pod: Pod, gracePeriodSeconds: number | undefined): Promise<void>;
+  syncTerminatedPod(pod: Pod): Promise<void>;
+  onError?(pod: Pod, stage: PodWorkerPhase, error: unknown): void;
+}
+
+interface WorkerState {
+  phase: PodWorkerPhase;
+  pod: Pod;
+  pending: PodUpdate | undefined;
+  running: Promise<void> | undefined;
+  retry: NodeJS.Timeout | undefined;
+  /** Set once a kill (deletion, eviction, removal from the source) was requested. */
+  killRequested: boolean;
+  gracePeriodSeconds: number | undefined;
+  forgetWhenDone: boolean;
+}
+
+/**
+ * Upstream podWorkers: one serialized worker per pod uid. Updates arriving while a sync runs are
+ * coalesced into the newest one. A pod moves syncing → terminating (stop containers, once) →
+ * terminated (release resources) and never back; a pod with the same uid cannot be restarted
+ * until it is forgotten.
+ */
+export class PodWorkers {
+  private readonly workers = new Map<string, WorkerState>();
+  private readonly callbacks: PodWorkerCallbacks;
+  private readonly defaultRetryMs: number;
+
+  constructor(callbacks: PodWorkerCallbacks, options: { retryMs?: number } = {}) {
+    this.callbacks = callbacks;
+    this.defaultRetryMs = options.retryMs ?? 10_000;
+  }
+
+  updatePod(update: PodUpdate): void {
+    const uid = update.pod.metadata.uid ?? '';
+    let state = this.workers.get(uid);
+    if (!state) {
+      state = {
+        phase: 'syncing',
+        pod: update.pod,
+        pending: undefined,
+        running: undefined,
+        retry: undefined,
+        killRequested: false,
+        gracePeriodSeconds: undefined,
+        forgetWhenDone: false,
+      };
+      this.workers.set(uid, state);
+    }
+    if (state.phase === 'terminated') return;
+    if (update.updateType === 'kill' || update.pod.metadata.deletionTimestamp) {
+      state.killRequested = true;
+      // A shorter grace period may replace a longer one, never the reverse.
+      const grace = update.gracePeriodSeconds ?? update.pod.metadata.deletionGracePeriodSeconds;
+      if (grace !== undefined) state.gracePeriodSeconds = Math.min(grace, state.gracePeriodSeconds ?? grace);
+    }
+    state.pod = update.pod;
+    const previous = state.pending;
+    // Keep the strongest update type of the coalesced ones (create > update > sync).
+    const updateType =
+      previous?.updateType === 'create' || (previous?.updateType === 'update' && update.updateType === 'sync')
+        ? previous.updateType
+        : update.updateType;
+    state.pending = { ...update, updateType };
+    if (!state.running) state.running = this.run(uid, state);
+  }
+
+  phase(uid: string): PodWorkerPhase | undefined {
+    return this.workers.get(uid)?.phase;
+  }
+
+  isTerminated(uid: string): boolean {
+    return this.workers.get(uid)?.phase === 'terminated';
+  }
+
+  knownPods(): Pod[] {
+    return [...this.workers.values()].map((state) => state.pod);
+  }
+
+  /** Drops a terminated pod's worker (once its work is done) so the uid could be used again. */
+  forget(uid: string): void {
+    const state = this.workers.get(uid);
+    if (state?.phase !== 'terminated') return;
+    if (state.retry) clearTimeout(state.retry);
+    if (state.running) state.forgetWhenDone = true;
+    else this.workers.delete(uid);
+  }
+
+  /** Resolves when no worker has work in flight (tests, shutdown). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const running = [...this.workers.values()].map((state) => state.running).filter((p) => p !== undefined);
+      if (running.length === 0) return;
+      await Promise.all(running);
+    }
+  }
+
+  stop(): void {
+    for (const state of this.workers.values()) if (state.retry) clearTimeout(state.retry);
+  }
+
+  private async run(uid: string, state: WorkerState): Promise<void> {
+    while (state.pending) {
+      const update = state.pending;
+      state.pending = undefined;
+      if (state.retry) {
+        clearTimeout(state.retry);
+        state.retry = undefined;
+      }
+      const pod = update.pod;
+      if (state.phase === 'syncing' && !state.killRequested) {
+        try {
+          const result = await this.callbacks.syncPod(
+            pod,
+            update.updateType === 'kill' ? 'sync' : update.updateType,
+          );
+          if (result.terminal) state.phase = 'terminating';
+          else if (result.retryAfterMs !== undefined) this.scheduleRetry(uid, state, result.retryAfterMs);
+        } catch (error) {
+          this.callbacks.onError?.(pod, 'syncing', error);
+          this.scheduleRetry(uid, state, this.defaultRetryMs);
+        }
+        if (state.phase === 'syncing') continue;
+      }
+      if (state.killRequested && state.phase === 'syncing') state.phase = 'terminating';
+      if (state.phase === 'terminating') {
+        try {
+          await this.callbacks.syncTerminatingPod(state.pod, state.gracePeriodSeconds);
+          state.phase = 'terminated';
+        } catch (error) {
+          this.callbacks.onError?.(state.pod, 'terminating', error);
+          this.scheduleRetry(uid, state, this.defaultRetryMs);
+          continue;
+        }
+        try {
+          await this.callbacks.syncTerminatedPod(state.pod);
+        } catch (error) {
+          this.callbacks.onError?.(state.pod, 'terminated', error);
+        }
+      }
+    }
+    state.running = undefined;
+    if (state.forgetWhenDone && this.workers.get(uid) === state) this.workers.delete(uid);
+  }
+
+  private scheduleRetry(uid: string, state: WorkerState, delayMs: number): void {
+    if (state.retry) clearTimeout(state.retry);
+    state.retry = setTimeout(
+      () => {
+        state.retry = undefined;
+        if (this.workers.get(uid) === state) this.updatePod({ pod: state.pod, updateType: 'sync' });
+      },
+      Math.max(0, delayMs),
+    );
+    state.retry.unref?.();
+  }
+}

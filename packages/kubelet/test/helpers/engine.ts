@@ -1,0 +1,128 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CriClient, createCriClient } from '@nodeagent/cri-client';
+import { FakeRuntime } from '@nodeagent/cri-client/testing';
+import type { ConfigMap, Pod, PodStatus, Secret } from '../../src/api/pod-types';
+import { FakeClock } from '../../src/clock';
+import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
+import { Kubelet, type KubeletOptions } from '../../src/kubelet';
+import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
+import type { PodStatusWriter } from '../../src/status/status-manager';
+import { RecordingMounter } from '../../src/volumes/mounter';
+
+export const busybox = 'localhost/nodeagent/busybox:1.0';
+
+/** Records what the kubelet would send to the API server. */
+export class RecordingWriter implements PodStatusWriter {
+  readonly patches: { uid: string; status: PodStatus }[] = [];
+  readonly deleted: string[] = [];
+
+  async patchStatus(pod: Pod, status: PodStatus): Promise<void> {
+    this.patches.push({ uid: pod.metadata.uid ?? '', status: structuredClone(status) });
+  }
+
+  async deletePod(pod: Pod): Promise<void> {
+    this.deleted.push(pod.metadata.uid ?? '');
+  }
+
+  last(uid: string): PodStatus | undefined {
+    return this.patches.filter((p) => p.uid === uid).at(-1)?.status;
+  }
+}
+
+export interface EngineHarness {
+  fake: FakeRuntime;
+  client: CriClient;
+  kubelet: Kubelet;
+  clock: FakeClock;
+  writer: RecordingWriter;
+  configMaps: Map<string, ConfigMap>;
+  secrets: Map<string, Secret>;
+  dir: string;
+  /** A second kubelet on the same runtime and state (a restart after kill -9). */
+  restart(): Promise<Kubelet>;
+  close(): Promise<void>;
+}
+
+export async function startEngine(overrides: Partial<KubeletOptions> = {}): Promise<EngineHarness> {
+  const dir = await mkdtemp(join(tmpdir(), `na-kubelet-engine-${process.pid}-`));
+  const fake = await FakeRuntime.start({
+    images: [{ ref: busybox }, { ref: 'localhost/nodeagent/pause:3.10' }],
+  });
+  const client = await createCriClient({ endpoint: fake.endpoint });
+  const clock = new FakeClock(Date.now());
+  const writer = new RecordingWriter();
+  const configMaps = new Map<string, ConfigMap>();
+  const secrets = new Map<string, Secret>();
+  const kubelets: Kubelet[] = [];
+  const make = () => {
+    const kubelet = new Kubelet({
+      nodeName: 'node-a',
+      runtime: criPodRuntime(client),
+      config: parseKubeletConfiguration({
+        podLogsDir: join(dir, 'logs'),
+        clusterDNS: ['10.96.0.10'],
+        clusterDomain: 'cluster.local',
+      }).config,
+      rootDir: join(dir, 'root'),
+      hostIPs: ['192.168.50.2'],
+      memoryCapacity: 4 * 1024 ** 3,
+      objects: {
+        getConfigMap: async (ns, name) => configMaps.get(`${ns}/${name}`),
+        getSecret: async (ns, name) => secrets.get(`${ns}/${name}`),
+      },
+      statusWriter: writer,
+      clock,
+      mounter: new RecordingMounter(),
+      // Tests drive relists and resyncs themselves.
+      relistPeriodMs: 3_600_000,
+      retryMs: 3_600_000,
+      sleep: async () => {},
+      ...overrides,
+    });
+    kubelets.push(kubelet);
+    return kubelet;
+  };
+  const kubelet = make();
+  await kubelet.start();
+  return {
+    fake,
+    client,
+    kubelet,
+    clock,
+    writer,
+    configMaps,
+    secrets,
+    dir,
+    async restart() {
+      const next = make();
+      await next.start();
+      return next;
+    },
+    async close() {
+      for (const k of kubelets) await k.stop();
+      client.close();
+      await fake.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let podCounter = 0;
+export function testPod(spec: Partial<Pod['spec']> = {}, name?: string): Pod {
+  podCounter++;
+  return {
+    metadata: {
+      name: name ?? `pod-${podCounter}`,
+      namespace: 'default',
+      uid: `uid-${process.pid}-${podCounter}`,
+      creationTimestamp: new Date().toISOString(),
+    },
+    spec: {
+      containers: [{ name: 'app', image: busybox, command: ['sh', '-c', 'sleep 3600'] }],
+      terminationGracePeriodSeconds: 5,
+      ...spec,
+    },
+  };
+}

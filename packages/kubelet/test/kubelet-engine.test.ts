@@ -1,0 +1,257 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Pod } from '../src/api/pod-types';
+import { podIdentityFromLabels } from '../src/cri/labels';
+import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
+
+let h: EngineHarness;
+beforeEach(async () => {
+  h = await startEngine();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+async function runtimeContainers() {
+  const { containers } = await h.client.listContainers({});
+  return containers;
+}
+
+describe('Kubelet on the fake CRI runtime', () => {
+  it('runs a pod to Running with an IP and labels its sandbox and container', async () => {
+    const pod = testPod();
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    const status = h.kubelet.getPodStatus(pod.metadata.uid!)!;
+    expect(status.phase).toBe('Running');
+    expect(status.podIP).toMatch(/^10\.88\./);
+    expect(status.hostIP).toBe('192.168.50.2');
+    expect(status.containerStatuses![0]).toMatchObject({
+      name: 'app',
+      ready: true,
+      started: true,
+      restartCount: 0,
+    });
+    expect(status.containerStatuses![0]!.state.running).toBeDefined();
+    expect(status.conditions!.find((c) => c.type === 'Ready')?.status).toBe('True');
+    const { items } = await h.client.listPodSandbox({});
+    expect(items).toHaveLength(1);
+    expect(podIdentityFromLabels(items[0]!.labels)).toEqual({
+      name: pod.metadata.name,
+      namespace: 'default',
+      uid: pod.metadata.uid,
+    });
+    const containers = await runtimeContainers();
+    expect(containers).toHaveLength(1);
+    expect(containers[0]!.labels['io.kubernetes.container.name']).toBe('app');
+    // The API saw the final status.
+    expect(h.writer.last(pod.metadata.uid!)?.phase).toBe('Running');
+  });
+
+  it('writes status only when it changes', async () => {
+    const pod = testPod();
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    const writes = h.writer.patches.length;
+    expect(writes).toBeGreaterThan(0);
+    for (let i = 0; i < 3; i++) h.kubelet.updatePod(pod);
+    await h.kubelet.settle();
+    expect(h.writer.patches.length).toBe(writes);
+  });
+
+  it('adopts running containers after a restart instead of duplicating them', async () => {
+    const pod = testPod();
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    const before = (await runtimeContainers()).map((c) => c.id);
+    // The old kubelet is gone (its loops stop); a new one starts on the same runtime and state.
+    await h.kubelet.stop();
+    const next = await h.restart();
+    next.addPod(pod);
+    await next.settle();
+    expect((await runtimeContainers()).map((c) => c.id)).toEqual(before);
+    expect((await h.client.listPodSandbox({})).items).toHaveLength(1);
+    expect(next.getPodStatus(pod.metadata.uid!)?.phase).toBe('Running');
+  });
+
+  it('backs a crashing container off: immediate restart, then 10 s, then 20 s', async () => {
+    const pod = testPod({ containers: [{ name: 'crash', image: busybox, command: ['sh', '-c', 'exit 3'] }] });
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    let status = h.kubelet.getPodStatus(pod.metadata.uid!)!.containerStatuses![0]!;
+    expect(status.restartCount).toBe(1);
+    expect(status.state.waiting).toMatchObject({ reason: 'CrashLoopBackOff' });
+    expect(status.state.waiting?.message).toContain('back-off 10s restarting failed container=crash');
+    expect(status.lastState.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+
+    // 5 s later it is still backing off.
+    h.clock.advance(5_000);
+    h.kubelet.updatePod(pod);
+    await h.kubelet.settle();
+    expect(h.kubelet.getPodStatus(pod.metadata.uid!)!.containerStatuses![0]!.restartCount).toBe(1);
+
+    h.clock.advance(6_000);
+    h.kubelet.updatePod(pod);
+    await h.kubelet.settle();
+    status = h.kubelet.getPodStatus(pod.metadata.uid!)!.containerStatuses![0]!;
+    expect(status.restartCount).toBe(2);
+    expect(status.state.waiting?.message).toContain('back-off 20s');
+    expect(await runtimeContainers()).toHaveLength(3);
+  });
+
+  it('runs init containers in order, then sidecars, then main containers', async () => {
+    const pod = testPod({
+      initContainers: [
+        { name: 'setup', image: busybox, command: ['sh', '-c', 'echo ready'] },
+        { name: 'proxy', image: busybox, command: ['sh', '-c', 'sleep 3600'], restartPolicy: 'Always' },
+      ],
+      containers: [{ name: 'app', image: busybox, command: ['sh', '-c', 'sleep 3600'] }],
+    });
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    const status = h.kubelet.getPodStatus(pod.metadata.uid!)!;
+    expect(status.phase).toBe('Running');
+    expect(status.initContainerStatuses!.map((s) => [s.name, Object.keys(s.state)[0]])).toEqual([
+      ['setup', 'terminated'],
+      ['proxy', 'running'],
+    ]);
+    expect(status.conditions!.find((c) => c.type === 'Initialized')?.status).toBe('True');
+    const order = (await runtimeContainers())
+      .sort((a, b) => Number(a.createdAt - b.createdAt))
+      .map((c) => c.metadata?.name);
+    expect(order).toEqual(['setup', 'proxy', 'app']);
+  });
+
+  it('deletes gracefully: preStop hook, stop with the grace period, cleanup, API delete', async () => {
+    const execs: string[][] = [];
+    h.fake.onExecSync((_id, cmd) => {
+      execs.push(cmd);
+      return { stdout: 'bye\n', stderr: '', exitCode: 0, blocks: false };
+    });
+    const pod = testPod({
+      containers: [
+        {
+          name: 'app',
+          image: busybox,
+          command: ['sh', '-c', 'sleep 3600'],
+          lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo bye'] } } },
+        },
+      ],
+    });
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    h.fake.calls.length = 0;
+    const deleting: Pod = {
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        deletionTimestamp: new Date().toISOString(),
+        deletionGracePeriodSeconds: 7,
+      },
+    };
+    h.kubelet.updatePod(deleting);
+    await h.kubelet.settle();
+    expect(execs).toEqual([['sh', '-c', 'echo bye']]);
+    const stopIndex = h.fake.calls.indexOf('StopContainer');
+    expect(stopIndex).toBeGreaterThan(h.fake.calls.indexOf('ExecSync'));
+    expect(h.fake.calls.indexOf('StopPodSandbox')).toBeGreaterThan(stopIndex);
+    expect(await runtimeContainers()).toHaveLength(0);
+    expect((await h.client.listPodSandbox({})).items).toHaveLength(0);
+    expect(h.writer.deleted).toEqual([pod.metadata.uid]);
+    const final = h.writer.last(pod.metadata.uid!)!;
+    expect(final.containerStatuses![0]!.state.terminated?.exitCode).toBe(143);
+    expect(final.phase).toBe('Failed');
+  });
+
+  it('reports an invalid pod as Failed with a reason and never touches the runtime', async () => {
+    const pod = testPod({
+      containers: [
+        { name: 'app', image: '' },
+        { name: 'app', image: busybox, volumeMounts: [{ name: 'missing', mountPath: '/m' }] },
+      ],
+    });
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    const status = h.kubelet.getPodStatus(pod.metadata.uid!)!;
+    expect(status.phase).toBe('Failed');
+    expect(status.reason).toBe('InvalidPodSpec');
+    expect(status.message).toContain('spec.containers[0].image');
+    expect(status.message).toContain('duplicate container name');
+    expect(status.message).toContain('spec.containers[1].volumeMounts[0].name');
+    expect((await h.client.listPodSandbox({})).items).toHaveLength(0);
+  });
+
+  it('waits with CreateContainerConfigError for a missing configMap, then starts once it exists', async () => {
+    const pod = testPod({
+      containers: [
+        {
+          name: 'app',
+          image: busybox,
+          command: ['sh', '-c', 'sleep 3600'],
+          env: [{ name: 'MODE', valueFrom: { configMapKeyRef: { name: 'settings', key: 'mode' } } }],
+        },
+      ],
+    });
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    const waiting = h.kubelet.getPodStatus(pod.metadata.uid!)!;
+    expect(waiting.phase).toBe('Pending');
+    expect(waiting.containerStatuses![0]!.state.waiting).toMatchObject({
+      reason: 'CreateContainerConfigError',
+    });
+    expect(waiting.containerStatuses![0]!.state.waiting?.message).toContain('configmap "settings" not found');
+    h.configMaps.set('default/settings', { metadata: { name: 'settings' }, data: { mode: 'fast' } });
+    h.kubelet.updatePod(pod);
+    await h.kubelet.settle();
+    expect(h.kubelet.getPodStatus(pod.metadata.uid!)!.phase).toBe('Running');
+  });
+
+  it('finishes a restartPolicy Never pod as Succeeded and stops its sandbox', async () => {
+    const pod = testPod({
+      restartPolicy: 'Never',
+      containers: [{ name: 'job', image: busybox, command: ['sh', '-c', 'echo done'] }],
+    });
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    const status = h.kubelet.getPodStatus(pod.metadata.uid!)!;
+    expect(status.phase).toBe('Succeeded');
+    expect(status.containerStatuses![0]!.state.terminated).toMatchObject({
+      exitCode: 0,
+      reason: 'Completed',
+    });
+    const { items } = await h.client.listPodSandbox({});
+    expect(items.map((s) => s.state)).toEqual([1]);
+    // A later resync changes nothing: no new containers for a finished pod.
+    h.kubelet.updatePod(pod);
+    await h.kubelet.settle();
+    expect(await runtimeContainers()).toHaveLength(1);
+  });
+
+  it('re-creates a sandbox that died, with the next attempt', async () => {
+    const pod = testPod();
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    const [first] = (await h.client.listPodSandbox({})).items;
+    await h.client.stopPodSandbox({ podSandboxId: first!.id });
+    h.kubelet.updatePod(pod);
+    await h.kubelet.settle();
+    const sandboxes = (await h.client.listPodSandbox({})).items.sort((a, b) =>
+      Number(b.createdAt - a.createdAt),
+    );
+    expect(sandboxes).toHaveLength(2);
+    expect(sandboxes[0]!.metadata?.attempt).toBe(1);
+    expect(sandboxes[0]!.state).toBe(0);
+    expect(h.kubelet.getPodStatus(pod.metadata.uid!)?.phase).toBe('Running');
+  });
+
+  it('reports PLEG health from the relist time', async () => {
+    expect(h.kubelet.healthz()).toEqual({ ok: true });
+    h.clock.advance(3 * 60_000 + 1000);
+    const health = h.kubelet.healthz();
+    expect(health.ok).toBe(false);
+    expect(!health.ok && health.message).toBe(
+      'PLEG is not healthy: pleg was last seen active 3m1s ago; threshold is 3m0s',
+    );
+    await h.kubelet.pleg.relist();
+    expect(h.kubelet.healthz()).toEqual({ ok: true });
+  });
+});
