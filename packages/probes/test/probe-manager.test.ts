@@ -168,6 +168,40 @@ describe('ProbeManager', () => {
   });
 });
 
+describe('ProbeManager with an injected exec executor', () => {
+  it('runs exec probes through the executor and kills liveness after failureThreshold', async () => {
+    const seen: Array<[string[], number]> = [];
+    let healthy = true;
+    const manager = new ProbeManager({
+      random: () => 0,
+      executor: async (command, timeoutMs) => {
+        seen.push([command, timeoutMs]);
+        return healthy
+          ? { exitCode: 0, stdout: 'ok', stderr: '' }
+          : { exitCode: 1, stdout: '', stderr: 'unhealthy' };
+      },
+    });
+    const updates: string[] = [];
+    manager.liveness.subscribe((u) => updates.push(`${u.result}:${u.message}`));
+    manager.addContainer(
+      'pod',
+      '10.0.0.1',
+      {
+        name: 'app',
+        livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 2, timeoutSeconds: 3 },
+      },
+      () => ({ containerId: 'c1', running: true, startedAt: T0 }),
+    );
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(seen).toHaveLength(3);
+    expect(seen[0]).toEqual([['cat', '/tmp/healthy'], 3000]);
+    healthy = false;
+    await vi.advanceTimersByTimeAsync(6_000);
+    expect(updates).toEqual(['Success:', 'Failure:unhealthy']);
+    await manager.close();
+  });
+});
+
 describe('ProbeManager error isolation', () => {
   it('keeps probing when getState throws and reports the error', async () => {
     const errors: unknown[] = [];
