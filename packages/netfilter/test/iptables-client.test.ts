@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ApplyError,
+  type CommandRunner,
+  detectIptablesBackend,
+  failedLineOf,
+  IptablesClient,
+  lineAt,
+  payloadStats,
+  UnknownTargetError,
+  widenNftCache,
+} from '../src/index';
+
+interface Call {
+  file: string;
+  args: readonly string[];
+  input?: string;
+}
+
+function fakeRunner(reply: (call: Call) => { stdout?: string; stderr?: string; exitCode?: number }) {
+  const calls: Call[] = [];
+  const runner: CommandRunner = {
+    async run(file, args, options = {}) {
+      const call = { file, args, ...(typeof options.input === 'string' ? { input: options.input } : {}) };
+      calls.push(call);
+      const r = reply(call);
+      return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', exitCode: r.exitCode ?? 0 };
+    },
+  };
+  return { runner, calls };
+}
+
+const bigPayload = (chains: number) =>
+  [
+    '*nat',
+    ...Array.from({ length: chains }, (_, i) => `:KUBE-C${i} - [0:0]`),
+    ...Array.from({ length: chains }, (_, i) => `-A KUBE-C${i} -j ACCEPT`),
+    'COMMIT',
+    '',
+  ].join('\n');
+
+describe('IptablesClient', () => {
+  it('detects the back end from iptables --version', async () => {
+    const nft = fakeRunner(() => ({ stdout: 'iptables v1.8.9 (nf_tables)\n' }));
+    expect(await detectIptablesBackend(nft.runner)).toBe('nft');
+    const legacy = fakeRunner(() => ({ stdout: 'iptables v1.8.9 (legacy)\n' }));
+    expect(await detectIptablesBackend(legacy.runner, 'ipv6')).toBe('legacy');
+    expect(legacy.calls[0]!.file).toBe('ip6tables');
+  });
+
+  it('restores with --noflush and the wait flags through the back end binary', async () => {
+    const { runner, calls } = fakeRunner(() => ({}));
+    const client = new IptablesClient({ runner, backend: 'legacy', family: 'ipv6' });
+    const result = await client.restore('*filter\n:KUBE-A - [0:0]\nCOMMIT\n');
+    expect(calls[0]!.file).toBe('ip6tables-legacy-restore');
+    expect(calls[0]!.args).toEqual(['--noflush', '-w', '5', '-W', '100000']);
+    expect(result).toEqual({ strategy: 'noflush', chains: 1, rules: 0 });
+  });
+
+  it('widens the nft cache for big payloads and maps error lines back', async () => {
+    const { runner, calls } = fakeRunner((call) =>
+      call.input?.includes('-S')
+        ? { exitCode: 2, stderr: 'iptables-restore: bad\nError occurred at line: 5\n' }
+        : {},
+    );
+    const client = new IptablesClient({ runner, backend: 'nft' });
+    const payload = bigPayload(600);
+    const error = await client.restore(payload).catch((e: unknown) => e);
+    expect(calls[0]!.file).toBe('iptables-nft-restore');
+    expect(calls[0]!.input!.startsWith('*nat\n-S\n:KUBE-C0')).toBe(true);
+    expect(error).toBeInstanceOf(ApplyError);
+    // Sent line 5 is original line 4.
+    expect((error as ApplyError).line).toBe(4);
+    expect((error as ApplyError).lineText).toBe(':KUBE-C2 - [0:0]');
+    // Small payloads, and explicit strategies, are sent as they are.
+    await client.restore(bigPayload(3), { strategy: 'auto' }).catch(() => {});
+    expect(calls[1]!.input).toBe(bigPayload(3));
+  });
+
+  it('validates models before writing anything', async () => {
+    const { runner, calls } = fakeRunner(() => ({}));
+    const client = new IptablesClient({ runner, backend: 'nft' });
+    await expect(
+      client.restore([
+        {
+          name: 'nat',
+          chains: [{ name: 'KUBE-A', rules: [{ matches: [], target: { kind: 'jump', chain: 'KUBE-B' } }] }],
+        },
+      ]),
+    ).rejects.toBeInstanceOf(UnknownTargetError);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('ensureRule checks first and only adds when missing', async () => {
+    let present = false;
+    const { runner, calls } = fakeRunner((call) => {
+      if (call.args.includes('-C')) return { exitCode: present ? 0 : 1 };
+      present = true;
+      return {};
+    });
+    const client = new IptablesClient({ runner, backend: 'nft' });
+    const rule = {
+      matches: [{ kind: 'comment' as const, comment: 'kubernetes service portals' }],
+      target: { kind: 'jump' as const, chain: 'KUBE-SERVICES' },
+    };
+    expect(await client.ensureRule('prepend', 'nat', 'PREROUTING', rule)).toBe(true);
+    expect(await client.ensureRule('prepend', 'nat', 'PREROUTING', rule)).toBe(false);
+    expect(calls[1]!.args).toEqual([
+      '-w',
+      '5',
+      '-W',
+      '100000',
+      '-t',
+      'nat',
+      '-I',
+      'PREROUTING',
+      '-m',
+      'comment',
+      '--comment',
+      'kubernetes service portals',
+      '-j',
+      'KUBE-SERVICES',
+    ]);
+    expect(calls).toHaveLength(3);
+  });
+});
+
+describe('payload helpers', () => {
+  it('counts chains, rules and tables', () => {
+    expect(payloadStats(bigPayload(10))).toEqual({ chains: 10, rules: 10, tables: 1 });
+  });
+
+  it('maps every line of a widened payload back to the original', () => {
+    const payload = '*nat\n:A - [0:0]\nCOMMIT\n*filter\n:B - [0:0]\n-A B -j ACCEPT\nCOMMIT\n';
+    const { payload: sent, mapLine } = widenNftCache(payload);
+    const sentLines = sent.split('\n');
+    expect(sentLines.slice(0, 3)).toEqual(['*nat', '-S', ':A - [0:0]']);
+    for (let i = 1; i <= sentLines.length - 1; i++) {
+      const original = lineAt(payload, mapLine(i));
+      expect(original === sentLines[i - 1] || (sentLines[i - 1] === '-S' && original?.startsWith('*'))).toBe(
+        true,
+      );
+    }
+  });
+
+  it('finds the failing line in both back ends wording', () => {
+    expect(failedLineOf('iptables-restore v1.8.9 (nf_tables): x\nError occurred at line: 12\n')).toBe(12);
+    expect(failedLineOf('iptables-restore: line 7 failed\n')).toBe(7);
+    expect(
+      failedLineOf(
+        'iptables-restore v1.8.9 (nf_tables): \nline 4: RULE_APPEND failed (Invalid argument): rule in chain FOO\n',
+      ),
+    ).toBe(4);
+    expect(failedLineOf('nothing')).toBeUndefined();
+  });
+});
