@@ -227,7 +227,7 @@ async function main(): Promise<void> {
 
   const mean = (b: Bench, i: number): number => {
     const r = b.tasks[i]?.result;
-    if (!r || r.state !== 'completed') throw new Error(`bench task ${b.tasks[i]?.name} did not complete`);
+    if (r?.state !== 'completed') throw new Error(`bench task ${b.tasks[i]?.name} did not complete`);
     return r.latency.mean;
   };
   const watchBase = mean(bench, 0);
