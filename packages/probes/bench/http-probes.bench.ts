@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
@@ -39,6 +40,8 @@ interface PhaseResult {
   failures: number;
   cpuMicrosPerProbe: number;
   jitterMs: { p50: number; p99: number; max: number };
+  /** 1-minute load average when the phase ended: the cores are shared, so read numbers with it. */
+  loadAvg1m: number;
 }
 
 /** Jitter = |interval between successive runs of one container − period|. */
@@ -83,6 +86,7 @@ async function proberPhase(port: number): Promise<PhaseResult> {
     failures,
     cpuMicrosPerProbe: (cpu.user + cpu.system) / Math.max(1, probes),
     jitterMs: jitterOf(starts),
+    loadAvg1m: loadavg()[0]!,
   };
 }
 
@@ -124,6 +128,7 @@ async function baselinePhase(port: number): Promise<PhaseResult> {
     failures,
     cpuMicrosPerProbe: (cpu.user + cpu.system) / Math.max(1, probes),
     jitterMs: jitterOf(starts),
+    loadAvg1m: loadavg()[0]!,
   };
 }
 
