@@ -13,7 +13,7 @@ import { computeCapacity } from './capacity';
 import { evaluateReadyChecks, type ReadyCheck } from './health-checks';
 import { type MachineInfo, readMachineInfo } from './machine-info';
 import { nodeAddresses } from './node-addresses';
-import { nextConditions } from './node-conditions';
+import { CONDITION_ORDER, nextConditions } from './node-conditions';
 import { NodeLeaseController } from './node-lease-controller';
 import { initialNode } from './node-object';
 import { type RegistrationOutcome, registerNodeWithRetry } from './node-registrar';
@@ -31,6 +31,8 @@ import {
   resolveNodeStatusConfig,
 } from './node-status-config';
 import { type Clock, Sleeper, systemClock } from './scheduler';
+
+const MANAGED: ReadonlySet<string> = new Set(CONDITION_ORDER);
 
 export interface PressureSignals {
   memoryPressure?: boolean;
@@ -167,12 +169,7 @@ export class NodeStatusReporter {
   private async checkStillRegistered(): Promise<void> {
     if (!this.registered) return;
     try {
-      const node = await this.core.readNode({ name: this.config.nodeName });
-      // Conditions others set (NetworkUnavailable, ...) are kept in the next patch.
-      if (node.status?.conditions && this.conditions) {
-        const ours = new Set(this.conditions.map((c) => c.type));
-        this.conditions = [...node.status.conditions.filter((c) => !ours.has(c.type)), ...this.conditions];
-      }
+      await this.core.readNode({ name: this.config.nodeName });
     } catch (err) {
       if (!isNotFound(err)) throw err;
       this.registered = false;
@@ -252,7 +249,9 @@ export class NodeStatusReporter {
     return buildNodeStatus({
       capacity,
       allocatable,
-      conditions: this.conditions,
+      // Only the conditions the kubelet owns: the patch merges by type, so conditions other
+      // components set (NetworkUnavailable, ...) stay as they wrote them.
+      conditions: this.conditions.filter((c) => MANAGED.has(c.type)),
       addresses: nodeAddresses(this.config.nodeIPs, this.config.hostname),
       machine,
       runtime: this.runtime,

@@ -1,5 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernetes/client-node';
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Lease,
+} from '@kubernetes/client-node';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -324,5 +330,37 @@ describe('NodeStatusReporter against the in-process API server', () => {
       execFileSync('cat', ['/proc/sys/kernel/random/boot_id']).toString().trim(),
     );
     expect(node.status!.nodeInfo!.kernelVersion).toBe(execFileSync('uname', ['-r']).toString().trim());
+  });
+
+  it('leaves conditions owned by other components alone', async () => {
+    let up = true;
+    const { r } = reporter(
+      {},
+      { readyChecks: [{ name: 'cni', check: () => (up ? undefined : 'network not ready') }] },
+    );
+    await r.start();
+    await clock.settle(2);
+    const setNetwork = (status: string) =>
+      core.patchNodeStatus(
+        {
+          name: 'node-a',
+          body: {
+            status: { conditions: [{ type: 'NetworkUnavailable', status, reason: 'RouteController' }] },
+          },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      );
+    await setNetwork('True');
+    up = false;
+    await clock.advance(10_000, 2);
+    await setNetwork('False');
+    up = true;
+    await clock.advance(10_000, 2);
+    const conditions = (await core.readNode({ name: 'node-a' })).status!.conditions!;
+    expect(conditions.find((c) => c.type === 'NetworkUnavailable')).toMatchObject({
+      status: 'False',
+      reason: 'RouteController',
+    });
+    expect(conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
 });
