@@ -49,3 +49,12 @@ export class InvalidOptionError extends Error {
     this.name = 'InvalidOptionError';
   }
 }
+
+/** waitForSync() on a reflector that was stopped before its first list completed. */
+export class InformerStoppedError extends Error {
+  readonly code = 'INFORMER_STOPPED';
+  constructor() {
+    super('informer stopped before it synced');
+    this.name = 'InformerStoppedError';
+  }
+}

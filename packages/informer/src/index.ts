@@ -1,7 +1,13 @@
 // Public surface of @nodeagent/informer.
 export { Backoff, type BackoffOptions } from './backoff';
 export { type Delta, DeltaTracker } from './delta-tracker';
-export { ApiStatusError, InvalidOptionError, WatchDroppedError, WatchInactivityError } from './errors';
+export {
+  ApiStatusError,
+  InformerStoppedError,
+  InvalidOptionError,
+  WatchDroppedError,
+  WatchInactivityError,
+} from './errors';
 export { IndexedStore, type IndexFunc, namespaceIndex, type StoreChange } from './indexed-store';
 export { Informer, type InformerOptions } from './informer';
 export { collectionPath, KubeListerWatcher, type ResourceRef } from './kube-lister-watcher';

@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Backoff, type BackoffOptions } from './backoff';
-import { ApiStatusError, InvalidOptionError } from './errors';
+import { ApiStatusError, InformerStoppedError, InvalidOptionError } from './errors';
 import type { IndexedStore, StoreChange } from './indexed-store';
 import type { ListerWatcher, WatchEvent } from './lister-watcher';
 
@@ -53,7 +53,7 @@ export class Reflector<T extends KubernetesObject> {
   private running: Promise<void> | undefined;
   private wakeSleep: (() => void) | undefined;
   private synced = false;
-  private syncWaiters: (() => void)[] = [];
+  private syncWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private resourceVersion = '';
   readonly stats: ReflectorStats = { lists: 0, watches: 0, expired: 0, errors: 0, events: 0, bookmarks: 0 };
 
@@ -78,10 +78,11 @@ export class Reflector<T extends KubernetesObject> {
     return this.synced;
   }
 
-  /** Resolves once the first full list has been applied to the store. */
+  /** Resolves once the first full list has been applied; rejects if stopped before that. */
   waitForSync(): Promise<void> {
     if (this.synced) return Promise.resolve();
-    return new Promise((resolve) => this.syncWaiters.push(resolve));
+    if (this.stopped) return Promise.reject(new InformerStoppedError());
+    return new Promise((resolve, reject) => this.syncWaiters.push({ resolve, reject }));
   }
 
   start(): void {
@@ -92,6 +93,7 @@ export class Reflector<T extends KubernetesObject> {
     this.abort.abort();
     this.wakeSleep?.();
     await this.running;
+    for (const w of this.syncWaiters.splice(0)) w.reject(new InformerStoppedError());
   }
 
   private get stopped(): boolean {
@@ -179,7 +181,7 @@ export class Reflector<T extends KubernetesObject> {
     this.onChanges(changes);
     if (!this.synced) {
       this.synced = true;
-      for (const w of this.syncWaiters.splice(0)) w();
+      for (const w of this.syncWaiters.splice(0)) w.resolve();
     }
   }
 

@@ -13,6 +13,7 @@ type Op =
   | { kind: 'fail'; n: number; code: 500 | 429 | 503 }
   | { kind: 'compact' }
   | { kind: 'stall' }
+  | { kind: 'latency'; ms: number }
   | { kind: 'pause'; ms: number };
 
 const names = fc.constantFrom('a', 'b', 'c', 'd', 'e');
@@ -37,6 +38,10 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'compact' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'stall' as const }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('latency' as const), ms: fc.integer({ min: 0, max: 15 }) }),
+  },
   {
     weight: 2,
     arbitrary: fc.record({ kind: fc.constant('pause' as const), ms: fc.integer({ min: 0, max: 30 }) }),

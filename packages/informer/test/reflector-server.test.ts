@@ -1,7 +1,7 @@
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Informer, WatchInactivityError } from '../src/index';
+import { Informer, InformerStoppedError, WatchInactivityError } from '../src/index';
 import { eventually, podBody, serverState } from './helpers';
 
 const fastBackoff = { initialMs: 5, maxMs: 50 };
@@ -122,6 +122,25 @@ describe('Informer against the in-process API server', () => {
     expect(inf.stats.watches).toBeGreaterThanOrEqual(2);
     expect(inf.stats.errors).toBe(0);
     expect(inf.stats.bookmarks).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps retrying while the server is unreachable; stop() rejects a pending waitForSync', async () => {
+    server = await startApiServer();
+    const kubeConfig = server.kubeConfig();
+    await server.close();
+    const errors: unknown[] = [];
+    const inf = new Informer<V1Pod>({
+      kubeConfig,
+      resource: { apiVersion: 'v1', plural: 'pods' },
+      backoff: fastBackoff,
+      onError: (e) => errors.push(e),
+    });
+    inf.start();
+    const synced = inf.waitForSync();
+    await eventually(() => expect(errors.length).toBeGreaterThanOrEqual(3));
+    expect(inf.hasSynced()).toBe(false);
+    await inf.stop();
+    await expect(synced).rejects.toBeInstanceOf(InformerStoppedError);
   });
 
   it('delivers typed updates and a delta view for services', async () => {
