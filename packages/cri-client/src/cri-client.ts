@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import {
   Client,
   type ClientReadableStream,
@@ -16,6 +17,8 @@ import type {
   MessageTypeName,
   RuntimeServiceRpcs,
 } from './generated/types';
+import { openPortForward } from './streaming/port-forward';
+import { type OpenStreamOptions, openStream, type StreamSession } from './streaming/stream-session';
 
 /** Like the kubelet's --runtime-request-timeout default. */
 export const DEFAULT_TIMEOUT_MS = 2 * 60 * 1000;
@@ -262,6 +265,28 @@ export class CriClient {
   /** Returns the streaming-server URL for port forwarding into the sandbox. */
   portForward(req: RtReq<'PortForward'>, opts?: CallOptions) {
     return this.rt('PortForward', req, opts);
+  }
+  /** Exec, then open its stream (stdout/stderr/stdin/resize and the exit code). */
+  async execStream(req: RtReq<'Exec'>, opts: CallOptions & OpenStreamOptions = {}): Promise<StreamSession> {
+    const { url } = await this.exec(req, opts);
+    return openStream(url, opts);
+  }
+  /** Attach, then open its stream. */
+  async attachStream(
+    req: RtReq<'Attach'>,
+    opts: CallOptions & OpenStreamOptions = {},
+  ): Promise<StreamSession> {
+    const { url } = await this.attach(req, opts);
+    return openStream(url, opts);
+  }
+  /** PortForward for one port, then open a forwarded connection to it (a Duplex of its bytes). */
+  async portForwardStream(
+    podSandboxId: string,
+    port: number,
+    opts: CallOptions & OpenStreamOptions = {},
+  ): Promise<Duplex> {
+    const { url } = await this.portForward({ podSandboxId, port: [port] }, opts);
+    return openPortForward(url, port, opts);
   }
   containerStats(req: RtReq<'ContainerStats'>, opts?: CallOptions) {
     return this.rt('ContainerStats', req, opts);

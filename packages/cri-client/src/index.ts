@@ -32,3 +32,15 @@ export { DEFAULT_CRI_ENDPOINT, grpcTarget } from './endpoint';
 export { enumName } from './enum-name';
 export { criMethods } from './generated/methods';
 export * from './generated/types';
+export { openPortForward } from './streaming/port-forward';
+export {
+  collectStream,
+  exitFromStatus,
+  type OpenStreamOptions,
+  openStream,
+  STREAM_PROTOCOLS,
+  StreamChannel,
+  type StreamExit,
+  type StreamSession,
+} from './streaming/stream-session';
+export { type StreamConnector, StreamingError, tcpConnector } from './streaming/websocket-client';

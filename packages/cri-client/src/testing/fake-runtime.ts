@@ -31,6 +31,7 @@ import {
   type PodSandboxStatus,
 } from '../generated/types';
 import { criServiceDefinitions } from './fake-service';
+import { FakeStreamingServer } from './fake-streaming-server';
 import { isValidImageReference, withDefaultTag } from './image-reference';
 import { Ipv4Pool } from './ipv4-pool';
 import { CommandNotFoundError, runCommand, type ShellResult } from './mini-shell';
@@ -174,6 +175,7 @@ export class FakeRuntime {
   private readonly now: () => bigint;
   private readonly pendingStops = new Set<NodeJS.Timeout>();
   private execHandler: ExecHandler | undefined;
+  private readonly streaming = new FakeStreamingServer();
   private tempDir: string | undefined;
   private podCidr = '';
 
@@ -213,6 +215,7 @@ export class FakeRuntime {
     for (const s of this.subscribers) s.end();
     this.subscribers.clear();
     this.server.forceShutdown();
+    await this.streaming.stop();
     if (this.tempDir) await rm(this.tempDir, { recursive: true, force: true });
   }
 
@@ -395,6 +398,9 @@ export class FakeRuntime {
       }),
       ExecSync: unary('ExecSync', (req: { containerId: string; cmd: string[] }) =>
         this.execSync(req.containerId, req.cmd),
+      ),
+      Exec: unary('Exec', (req: { containerId: string; cmd: string[]; stdout: boolean; stderr: boolean }) =>
+        this.exec(req),
       ),
       ContainerStats: unary('ContainerStats', (req: { containerId: string }) => {
         const c = this.mustContainer(req.containerId);
@@ -812,6 +818,52 @@ export class FakeRuntime {
       stderr: Buffer.from(result.stderr),
       exitCode: result.exitCode,
     };
+  }
+
+  /**
+   * Streaming exec: runs the command like ExecSync when the client connects, then sends stdout,
+   * stderr and the v4 exit status. stdin and TTY are not emulated.
+   */
+  private async exec(req: { containerId: string; cmd: string[]; stdout: boolean; stderr: boolean }) {
+    const c = this.mustContainer(req.containerId);
+    if (c.state !== ContainerState.CONTAINER_RUNNING) {
+      throw unknown(`container ${c.id} is not in running state`);
+    }
+    if (req.cmd.length === 0) throw new RpcFailure(status.INVALID_ARGUMENT, 'cmd must not be empty');
+    const url = await this.streaming.url('exec', (session) => {
+      let result: { stdout: Buffer; stderr: Buffer; exitCode: number } | undefined;
+      let failure = '';
+      try {
+        result = this.execSync(c.id, req.cmd);
+      } catch (e) {
+        failure = e instanceof Error ? e.message : String(e);
+      }
+      if (result && req.stdout && result.stdout.length > 0) session.send(1, result.stdout);
+      if (result && req.stderr && result.stderr.length > 0) session.send(2, result.stderr);
+      const cmdText = req.cmd.join(' ');
+      const v4 = session.protocol.startsWith('v4.');
+      if (failure) {
+        session.send(3, v4 ? JSON.stringify({ metadata: {}, status: 'Failure', message: failure }) : failure);
+      } else if (result && result.exitCode !== 0) {
+        const message = `command terminated with non-zero exit code: error executing command [${cmdText}], exit code ${result.exitCode}`;
+        session.send(
+          3,
+          v4
+            ? JSON.stringify({
+                metadata: {},
+                status: 'Failure',
+                message,
+                reason: 'NonZeroExitCode',
+                details: { causes: [{ reason: 'ExitCode', message: String(result.exitCode) }] },
+              })
+            : message,
+        );
+      } else if (v4) {
+        session.send(3, JSON.stringify({ metadata: {}, status: 'Success' }));
+      }
+      session.close();
+    });
+    return { url };
   }
 
   private containerStats(c: ContainerRecord): ContainerStats {

@@ -1,4 +1,5 @@
 import { defineLifecycleScenario } from '../scenario/lifecycle-scenario';
+import { netnsConnector } from './netns-connector';
 import { startPrivateContainerd } from './private-containerd';
 
 defineLifecycleScenario('a real containerd (tools/containerd)', async () => {
@@ -12,6 +13,7 @@ defineLifecycleScenario('a real containerd (tools/containerd)', async () => {
     logRoot: `${c.baseDir}/pods`,
     // containerd 1.6 answers GetContainerEvents with UNIMPLEMENTED.
     containerEvents: false,
+    connector: netnsConnector(c.netnsPath),
     teardown: () => c.stop(),
   };
 });

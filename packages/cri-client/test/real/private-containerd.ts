@@ -5,6 +5,7 @@ export interface PrivateContainerd {
   endpoint: string;
   baseDir: string;
   podSubnet: string;
+  netnsPath: string;
   images?: { pause: { name: string }; busybox: { name: string } };
   stop(): Promise<void>;
 }

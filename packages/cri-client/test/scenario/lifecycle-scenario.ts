@@ -8,11 +8,13 @@ import {
   ContainerState,
   type CriClient,
   CriError,
+  collectStream,
   createCriClient,
   isNotFound,
   isUnimplemented,
   PodSandboxState,
   parseCriLogLine,
+  type StreamConnector,
 } from '../../src/index';
 
 export interface ScenarioTarget {
@@ -25,6 +27,8 @@ export interface ScenarioTarget {
   logRoot: string;
   /** Whether GetContainerEvents is served (containerd 1.6: no). */
   containerEvents: boolean;
+  /** How to reach the runtime's streaming server (default TCP). */
+  connector?: StreamConnector;
   teardown(): Promise<void>;
 }
 
@@ -180,6 +184,23 @@ export function defineLifecycleScenario(name: string, setup: () => Promise<Scena
       expect(r.exitCode).toBe(3);
       const missing = await expectCriError(cri.execSync({ containerId: mainId, cmd: ['no-such-binary'] }));
       expect(missing.details).toContain('no-such-binary');
+    });
+
+    it('streams an Exec session: output, and the exit code from the status channel', async () => {
+      const opts = target.connector ? { connector: target.connector } : {};
+      const failing = await cri.execStream(
+        {
+          containerId: mainId,
+          cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'],
+          stdout: true,
+          stderr: true,
+        },
+        opts,
+      );
+      expect(failing.protocol).toBe('v4.channel.k8s.io');
+      expect(await collectStream(failing)).toMatchObject({ stdout: 'out\n', stderr: 'err\n', exitCode: 3 });
+      const ok = await cri.execStream({ containerId: mainId, cmd: ['echo', 'fine'], stdout: true }, opts);
+      expect(await collectStream(ok)).toMatchObject({ stdout: 'fine\n', exitCode: 0 });
     });
 
     it('writes the container output to a CRI-format log file', async () => {
