@@ -1,3 +1,3 @@
 import { nodeagentProject } from '../../tools/build/vitest-preset';
 
-export default nodeagentProject('kube-proxy');
+export default nodeagentProject('nodeagent-kube-proxy');

@@ -1,2 +1,7 @@
-// Public surface of nodeagent-kube-proxy.
-export {};
+// Public surface of nodeagent-kube-proxy (the binary's pieces, for embedding and tests).
+export { addConfigFlags, CONFIG_FLAGS, type FlagSpec, flagValue, overlayFlags } from './flags';
+export { buildProgram, type ProgramIO } from './program';
+export { type ClusterObjects, readObjects } from './read-objects';
+export { type RenderOptions, renderRuleset } from './render';
+export { type ResolveOptions, resolveConfiguration } from './resolve-configuration';
+export { familiesFor, nodeNameFor, type RunningProxy, runProxy } from './run-proxy';

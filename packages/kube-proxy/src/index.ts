@@ -20,6 +20,12 @@ export {
 export { InvalidConfigurationError, InvalidFieldError, KubeProxyError } from './errors';
 export { CommandFailedError, type CommandResult, runChecked, runCommand } from './exec/run-command';
 export {
+  iptablesOptionsFromConfig,
+  localDetectorFromConfig,
+  type NodeFacts,
+  nodePortIPsFromConfig,
+} from './iptables/backend-options-from-config';
+export {
   type BuildIptablesInput,
   buildIptablesRuleset,
   IPTABLES_JUMP_RULES,
@@ -68,6 +74,7 @@ export {
   LABEL_HOSTNAME,
   LABEL_TOPOLOGY_ZONE,
 } from './model/categorize-endpoints';
+export { cidrContains } from './model/cidr';
 export {
   ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
   type EndpointInfo,

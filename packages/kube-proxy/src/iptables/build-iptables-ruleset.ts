@@ -1,4 +1,5 @@
 import { type CategorizedEndpoints, categorizeEndpoints } from '../model/categorize-endpoints';
+import { cidrContains } from '../model/cidr';
 import type { EndpointInfo } from '../model/endpoint';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import {
@@ -102,34 +103,6 @@ function jump(
 /** Upstream prints 1/n with ten decimals. */
 function probability(n: number): string {
   return (1 / n).toFixed(10);
-}
-
-function cidrContains(cidr: string, ip: string): boolean {
-  const [net, bitsText] = cidr.split('/');
-  if (!net || bitsText === undefined) return false;
-  const a = ipToBigInt(net);
-  const b = ipToBigInt(ip);
-  if (a === undefined || b === undefined || a.v6 !== b.v6) return false;
-  const width = a.v6 ? 128n : 32n;
-  const shift = width - BigInt(Number(bitsText));
-  return a.n >> shift === b.n >> shift;
-}
-
-function ipToBigInt(ip: string): { n: bigint; v6: boolean } | undefined {
-  if (ip.includes(':')) {
-    const [head, tail] = ip.split('::') as [string, string | undefined];
-    const h = head ? head.split(':') : [];
-    const t = tail ? tail.split(':') : [];
-    const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-    if (groups.length !== 8) return undefined;
-    return {
-      n: groups.reduce((acc, g) => (acc << 16n) | BigInt(Number.parseInt(g || '0', 16)), 0n),
-      v6: true,
-    };
-  }
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4) return undefined;
-  return { n: parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n), v6: false };
 }
 
 class Lines {

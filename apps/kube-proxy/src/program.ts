@@ -1,0 +1,154 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import {
+  cleanupIptables,
+  execIptables,
+  InvalidConfigurationError,
+  InvalidFieldError,
+  type IPFamily,
+  KubeProxyError,
+} from '@nodeagent/kube-proxy';
+import { Command } from 'commander';
+import pino from 'pino';
+import { stringify } from 'yaml';
+import { addConfigFlags } from './flags';
+import { readObjects } from './read-objects';
+import { renderRuleset } from './render';
+import { resolveConfiguration } from './resolve-configuration';
+import { familiesFor, nodeNameFor, type RunningProxy, runProxy } from './run-proxy';
+
+export interface ProgramIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  readFile: (path: string) => string;
+  readStdin: () => string;
+  /** Called with the running daemon so the caller can stop it (signals, tests). */
+  onStarted?: (proxy: RunningProxy) => void;
+}
+
+const defaultIO: ProgramIO = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  readFile: (p) => readFileSync(p, 'utf8'),
+  readStdin: () => readFileSync(0, 'utf8'),
+};
+
+/** Upstream logs at info by default; --v 4+ adds debug detail, --v 6+ trace. */
+function logLevel(verbosity: number): string {
+  return verbosity >= 6 ? 'trace' : verbosity >= 4 ? 'debug' : 'info';
+}
+
+function reportError(io: ProgramIO, err: unknown): number {
+  if (err instanceof InvalidConfigurationError) {
+    for (const e of err.errors) io.stderr(`invalid configuration: ${e.message}\n`);
+    return 1;
+  }
+  if (err instanceof KubeProxyError) {
+    io.stderr(`error: ${err.message}\n`);
+    return 1;
+  }
+  io.stderr(`error: ${(err as Error)?.stack ?? String(err)}\n`);
+  return 1;
+}
+
+/** The nodeagent-kube-proxy command line. `exitCode` on the returned command holds the outcome. */
+export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { exitCode?: number } {
+  const io: ProgramIO = { ...defaultIO, ...overrides };
+  const program = new Command('nodeagent-kube-proxy') as Command & { exitCode?: number };
+  program
+    .description('Kubernetes network proxy: programs Service rules from Services and EndpointSlices')
+    .enablePositionalOptions()
+    .option('--config <path>', 'path to a KubeProxyConfiguration file')
+    .option('--master <url>', 'API server address (overrides the kubeconfig)')
+    .option('--cleanup [bool]', 'remove every rule this proxy owns, then exit')
+    .option('--write-config-to <path>', 'write the resolved configuration to this file, then exit')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  addConfigFlags(program);
+
+  program.action(async (opts: Record<string, unknown>) => {
+    try {
+      const config = resolveConfiguration({
+        configPath: opts.config as string | undefined,
+        opts,
+        givenOnCommandLine: (name) => program.getOptionValueSource(name) === 'cli',
+        readFile: io.readFile,
+      });
+      if (opts.writeConfigTo) {
+        writeFileSync(opts.writeConfigTo as string, stringify(config));
+        program.exitCode = 0;
+        return;
+      }
+      if (opts.cleanup === true || opts.cleanup === 'true') {
+        let deleted = 0;
+        for (const family of ['IPv4', 'IPv6'] as const) {
+          deleted += (await cleanupIptables(execIptables({ family }))).deletedChains;
+        }
+        io.stderr(`cleanup: removed ${deleted} chains\n`);
+        program.exitCode = 0;
+        return;
+      }
+      const log = pino({ level: logLevel(config.logging.verbosity) }, pino.destination(2));
+      const proxy = await runProxy(config, log, opts.master as string | undefined);
+      io.onStarted?.(proxy);
+      program.exitCode = 0;
+    } catch (err) {
+      program.exitCode = reportError(io, err);
+    }
+  });
+
+  const render = new Command('render')
+    .description(
+      'print the rules for Services/EndpointSlices given as YAML (files or stdin), touching no kernel',
+    )
+    .argument(
+      '[files...]',
+      'YAML or JSON files with Services, EndpointSlices and optionally the Node ("-" = stdin)',
+    )
+    .option('--config <path>', 'path to a KubeProxyConfiguration file')
+    .option('--node-ip <ips>', 'comma-separated node IPs')
+    .option('--ip-family <family>', 'IPv4, IPv6 or dual (default: from --cluster-cidr, else IPv4)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  addConfigFlags(render);
+  render.action((files: string[], opts: Record<string, unknown>) => {
+    try {
+      const config = resolveConfiguration({
+        configPath: opts.config as string | undefined,
+        opts,
+        givenOnCommandLine: (name) => render.getOptionValueSource(name) === 'cli',
+        readFile: io.readFile,
+      });
+      const inputs = files.length === 0 ? ['-'] : files;
+      const objects = { services: [], endpointSlices: [], nodes: [] } as ReturnType<typeof readObjects>;
+      for (const f of inputs) {
+        const o = readObjects(f === '-' ? io.readStdin() : io.readFile(f), f);
+        objects.services.push(...o.services);
+        objects.endpointSlices.push(...o.endpointSlices);
+        objects.nodes.push(...o.nodes);
+      }
+      const fam = opts.ipFamily as string | undefined;
+      let families: IPFamily[];
+      if (fam === undefined) families = familiesFor(config);
+      else if (fam === 'IPv4' || fam === 'IPv6') families = [fam];
+      else if (fam === 'dual') families = ['IPv4', 'IPv6'];
+      else throw new InvalidFieldError('--ip-family', fam, 'must be IPv4, IPv6 or dual');
+      io.stdout(
+        renderRuleset(objects, {
+          config,
+          nodeName: nodeNameFor(config),
+          families,
+          nodeIPs: opts.nodeIp
+            ? String(opts.nodeIp)
+                .split(',')
+                .map((s) => s.trim())
+            : undefined,
+        }),
+      );
+      program.exitCode = 0;
+    } catch (err) {
+      program.exitCode = reportError(io, err);
+    }
+  });
+  program.addCommand(render);
+  return program;
+}

@@ -1,0 +1,176 @@
+import { hostname, networkInterfaces } from 'node:os';
+import { KubeConfig, type V1Node } from '@kubernetes/client-node';
+import {
+  type ClusterWatch,
+  execConntrack,
+  execIptables,
+  HealthzServer,
+  type IPFamily,
+  IptablesProxier,
+  ipFamilyOf,
+  iptablesOptionsFromConfig,
+  type KubeProxyConfiguration,
+  KubeProxyError,
+  KubeProxyMetrics,
+  MetricsServer,
+  multiFamilyHandler,
+  nodePortIPsFromConfig,
+  ProxierHealth,
+  type ProxyHandler,
+  parseDuration,
+  ServiceHealthServer,
+  watchCluster,
+} from '@nodeagent/kube-proxy';
+import type { Logger } from 'pino';
+
+export interface RunningProxy {
+  nodeName: string;
+  families: IPFamily[];
+  stop(): Promise<void>;
+}
+
+/** IP families to proxy: those of clusterCIDR when set, else IPv4. */
+export function familiesFor(config: KubeProxyConfiguration): IPFamily[] {
+  const fams = new Set(
+    config.clusterCIDR
+      .split(',')
+      .map((c) => ipFamilyOf(c.trim()))
+      .filter((f): f is IPFamily => f !== undefined),
+  );
+  return fams.size === 0 ? ['IPv4'] : (['IPv4', 'IPv6'] as const).filter((f) => fams.has(f));
+}
+
+export function nodeNameFor(config: KubeProxyConfiguration): string {
+  return (config.hostnameOverride.trim() || hostname()).toLowerCase();
+}
+
+function loadKubeConfig(config: KubeProxyConfiguration, master: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (config.clientConnection.kubeconfig) kc.loadFromFile(config.clientConnection.kubeconfig);
+  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  if (master) {
+    const cluster = kc.getCurrentCluster();
+    if (cluster) {
+      kc.clusters = kc.clusters.map((c) => (c.name === cluster.name ? { ...c, server: master } : c));
+    }
+  }
+  return kc;
+}
+
+function localAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a !== undefined)
+    .map((a) => a.address);
+}
+
+/** A Node being deleted or drained by the cluster autoscaler should fail /healthz so LBs drain it. */
+function nodeEligible(node: V1Node): boolean {
+  if (node.metadata?.deletionTimestamp) return false;
+  return !(node.spec?.taints ?? []).some((t) => t.key === 'ToBeDeletedByClusterAutoscaler');
+}
+
+/** Starts the kube-proxy daemon in iptables mode: servers, proxier(s), informers. */
+export async function runProxy(
+  config: KubeProxyConfiguration,
+  log: Logger,
+  master?: string,
+): Promise<RunningProxy> {
+  const mode = config.mode === '' ? 'iptables' : config.mode;
+  if (mode !== 'iptables') {
+    throw new KubeProxyError(
+      'MODE_NOT_IMPLEMENTED',
+      `proxy mode ${JSON.stringify(mode)} is not implemented yet`,
+    );
+  }
+  const nodeName = nodeNameFor(config);
+  const families = familiesFor(config);
+  const syncPeriodMs = parseDuration('iptables.syncPeriod', config.iptables.syncPeriod);
+  const minSyncPeriodMs = parseDuration('iptables.minSyncPeriod', config.iptables.minSyncPeriod);
+  const metrics = new KubeProxyMetrics();
+  const health = new ProxierHealth(2 * syncPeriodMs);
+  const addrs = localAddresses();
+  const closers: (() => Promise<void>)[] = [];
+
+  if (config.healthzBindAddress) {
+    const hz = new HealthzServer({
+      bindAddress: config.healthzBindAddress,
+      health,
+      onResponse: (p, c) => metrics.healthzResponse(p, c),
+    });
+    await startServer(() => hz.start(), config, log, 'healthz');
+    closers.push(() => hz.close());
+  }
+  if (config.metricsBindAddress) {
+    const ms = new MetricsServer(config.metricsBindAddress, metrics, mode);
+    await startServer(() => ms.start(), config, log, 'metrics');
+    closers.push(() => ms.close());
+  }
+  const hcBind = families.flatMap((f) => nodePortIPsFromConfig(config, f, { localAddresses: addrs }) ?? []);
+  const serviceHealth = new ServiceHealthServer({
+    bindAddresses: hcBind.length > 0 ? hcBind : [''],
+    proxierHealthy: () => health.status().healthy,
+    onListenError: (service, port, err) =>
+      log.error({ service, port, err: err.message }, 'health check port failed'),
+  });
+  closers.push(() => serviceHealth.close());
+
+  const proxiers = families.map(
+    (family) =>
+      new IptablesProxier({
+        family,
+        nodeName,
+        executor: execIptables({ family }),
+        conntrack: execConntrack(family),
+        backend: iptablesOptionsFromConfig(config, family, { localAddresses: addrs }),
+        minSyncPeriodMs,
+        syncPeriodMs,
+        metrics,
+        health,
+        serviceHealth,
+        logger: log.child({ ipFamily: family }),
+      }),
+  );
+  for (const p of proxiers) p.start();
+  const fanOut = multiFamilyHandler(proxiers);
+  const handler: ProxyHandler = {
+    ...fanOut,
+    onNode: (node) => {
+      health.setNodeEligible(nodeEligible(node));
+      fanOut.onNode(node);
+    },
+  };
+  const kc = loadKubeConfig(config, master);
+  const watch: ClusterWatch = watchCluster({
+    kubeConfig: kc,
+    nodeName,
+    handler,
+    onError: (err) => log.warn({ err: (err as Error)?.message ?? String(err) }, 'watch error'),
+  });
+  log.info({ nodeName, families, mode }, 'kube-proxy started');
+  return {
+    nodeName,
+    families,
+    async stop() {
+      await watch.stop();
+      await Promise.all(proxiers.map((p) => p.stop()));
+      for (const c of closers.reverse()) await c();
+    },
+  };
+}
+
+async function startServer(
+  start: () => Promise<unknown>,
+  config: KubeProxyConfiguration,
+  log: Logger,
+  what: string,
+): Promise<void> {
+  try {
+    await start();
+  } catch (err) {
+    // Upstream only treats a bind failure as fatal with --bind-address-hard-fail.
+    if (config.bindAddressHardFail) throw err;
+    log.error({ err: (err as Error).message, server: what }, 'failed to start server');
+  }
+}

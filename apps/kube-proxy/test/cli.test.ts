@@ -1,0 +1,29 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// The real entry point, run from source with tsx: argv handling and exit codes.
+const root = join(import.meta.dirname, '..');
+const tsx = join(root, '..', '..', 'node_modules', '.bin', 'tsx');
+
+function cli(args: string[]) {
+  return spawnSync(tsx, ['--conditions=@nodeagent/source', join(root, 'src', 'cli.ts'), ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+describe('nodeagent-kube-proxy binary', { timeout: 60_000 }, () => {
+  it('renders a fixture and exits 0', () => {
+    const r = cli(['render', join(root, 'test', 'fixtures', 'cluster.yaml')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('COMMIT');
+    expect(r.stdout).toContain('KUBE-SVC-');
+  });
+
+  it('exits 1 with the field name on invalid flags', () => {
+    const r = cli(['render', '--iptables-min-sync-period', 'soon']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('iptables.minSyncPeriod');
+  });
+});

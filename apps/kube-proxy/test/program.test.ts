@@ -1,0 +1,150 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { buildProgram } from '../src/index';
+
+const dir = mkdtempSync(join(tmpdir(), `na-kp-app-${process.pid}-`));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const fixture = join(import.meta.dirname, 'fixtures', 'cluster.yaml');
+
+async function run(args: string[], stdin = '') {
+  let out = '';
+  let err = '';
+  const program = buildProgram({
+    stdout: (t) => {
+      out += t;
+    },
+    stderr: (t) => {
+      err += t;
+    },
+    readStdin: () => stdin,
+  });
+  await program.parseAsync(['node', 'nodeagent-kube-proxy', ...args]);
+  return { out, err, code: program.exitCode ?? 0 };
+}
+
+describe('flags and --config', () => {
+  it('applies defaults and writes the resolved configuration', async () => {
+    const path = join(dir, 'defaults.yaml');
+    const r = await run(['--write-config-to', path]);
+    expect(r.code).toBe(0);
+    const c = parse(readFileSync(path, 'utf8'));
+    expect(c.kind).toBe('KubeProxyConfiguration');
+    expect(c.healthzBindAddress).toBe('0.0.0.0:10256');
+    expect(c.iptables.minSyncPeriod).toBe('1s');
+  });
+
+  it('command-line flags override the config file, other file fields stay', async () => {
+    const cfg = join(dir, 'in.yaml');
+    writeFileSync(
+      cfg,
+      'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\nclusterCIDR: 10.1.0.0/16\niptables:\n  syncPeriod: 10s\n',
+    );
+    const out = join(dir, 'out.yaml');
+    const r = await run([
+      '--config',
+      cfg,
+      '--cluster-cidr',
+      '10.2.0.0/16',
+      '--masquerade-all',
+      '--iptables-min-sync-period',
+      '2s',
+      '--v',
+      '4',
+      '--nodeport-addresses',
+      '192.168.0.0/16,primary',
+      '--write-config-to',
+      out,
+    ]);
+    // "primary" mixed with CIDRs is invalid: fix and retry to see precedence.
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('nodePortAddresses');
+    const r2 = await run([
+      '--config',
+      cfg,
+      '--cluster-cidr',
+      '10.2.0.0/16',
+      '--masquerade-all',
+      '--iptables-min-sync-period',
+      '2s',
+      '--v',
+      '4',
+      '--write-config-to',
+      out,
+    ]);
+    expect(r2.code).toBe(0);
+    const c = parse(readFileSync(out, 'utf8'));
+    expect(c.clusterCIDR).toBe('10.2.0.0/16');
+    expect(c.mode).toBe('iptables');
+    expect(c.iptables.syncPeriod).toBe('10s');
+    expect(c.iptables.minSyncPeriod).toBe('2s');
+    expect(c.iptables.masqueradeAll).toBe(true);
+    expect(c.nftables.masqueradeAll).toBe(true);
+    expect(c.logging.verbosity).toBe(4);
+  });
+
+  it('reports every invalid field with its value', async () => {
+    const r = await run([
+      '--proxy-mode',
+      'userspace',
+      '--iptables-masquerade-bit',
+      '33',
+      '--healthz-bind-address',
+      'nope',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('mode: invalid value "userspace"');
+    expect(r.err).toContain('iptables.masqueradeBit: invalid value 33');
+    expect(r.err).toContain('healthzBindAddress: invalid value "nope"');
+  });
+
+  it('rejects a config file with unknown fields', async () => {
+    const cfg = join(dir, 'bad.yaml');
+    writeFileSync(cfg, 'kind: KubeProxyConfiguration\niptables:\n  syncPeriodd: 1s\n');
+    const r = await run(['--config', cfg, '--write-config-to', join(dir, 'x.yaml')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('iptables.syncPeriodd');
+  });
+});
+
+describe('render', () => {
+  it('prints the iptables-restore payload for Services and EndpointSlices from YAML', async () => {
+    const r = await run([
+      'render',
+      fixture,
+      '--hostname-override',
+      'node-1',
+      '--cluster-cidr',
+      '10.244.0.0/16',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out.startsWith('*filter\n')).toBe(true);
+    expect(r.out).toContain('-A KUBE-SERVICES -m comment --comment "shop/web:http cluster IP"');
+    expect(r.out).toContain('--dport 30080 -j KUBE-EXT-');
+    expect(r.out).toContain('! -s 10.244.0.0/16 -j KUBE-MARK-MASQ');
+    expect(r.out).toContain('"shop/lonely:http has no endpoints"');
+    expect(r.out).not.toContain('shop/headless');
+    expect(r.out.match(/-j DNAT/g)).toHaveLength(2);
+  });
+
+  it('reads stdin and renders both families with --ip-family dual', async () => {
+    const r = await run(['render', '-', '--ip-family', 'dual'], readFileSync(fixture, 'utf8'));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('# iptables-restore input');
+    expect(r.out).toContain('# ip6tables-restore input');
+    expect(r.out.match(/\*nat/g)).toHaveLength(2);
+  });
+
+  it('honours --masquerade-all and reports unimplemented modes', async () => {
+    const r = await run(['render', fixture, '--masquerade-all']);
+    expect(r.out).toMatch(/-d 10\.96\.0\.50 --dport 80 -j KUBE-MARK-MASQ/);
+    const n = await run(['render', fixture, '--proxy-mode', 'nftables']);
+    expect(n.code).toBe(1);
+    expect(n.err).toContain('not implemented');
+    const bad = await run(['render', fixture, '--ip-family', 'IPv5']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('--ip-family');
+  });
+});
