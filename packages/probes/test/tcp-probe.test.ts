@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { normalizeProbe, runProbe, runTcpProbe } from '../src/index';
 
 let server: Server;
@@ -24,8 +24,7 @@ describe('runTcpProbe', () => {
   it('succeeds when the port accepts a connection', async () => {
     const before = accepted;
     expect(await runTcpProbe('127.0.0.1', port, 1000)).toEqual({ result: 'Success', output: '' });
-    await new Promise((r) => setTimeout(r, 20));
-    expect(accepted).toBe(before + 1);
+    await vi.waitFor(() => expect(accepted).toBe(before + 1));
   });
 
   it('fails when nothing listens', async () => {
