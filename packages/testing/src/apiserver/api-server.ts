@@ -189,7 +189,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       metadata.remainingItemCount = snap.items.length - end;
     }
     if (wantsTable(accept)) {
-      sendJson(res, 200, tableFor(items, metadata, now()));
+      sendJson(res, 200, tableFor(rt.kind, items, metadata, now()));
       return;
     }
     sendJson(res, 200, { kind: `${rt.kind}List`, apiVersion: apiVersionOf(rt), metadata, items });
@@ -298,7 +298,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         }
         const obj = registry.get(rt, namespace, name);
         if (wantsTable(accept))
-          sendJson(res, 200, tableFor([obj], { resourceVersion: obj.metadata.resourceVersion }, now()));
+          sendJson(
+            res,
+            200,
+            tableFor(rt.kind, [obj], { resourceVersion: obj.metadata.resourceVersion }, now()),
+          );
         else sendJson(res, 200, obj);
         return;
       }

@@ -5,7 +5,17 @@ export function wantsTable(accept: string): boolean {
   return accept.split(',')[0]?.includes('as=Table') ?? false;
 }
 
-function age(created: string | undefined, now: Date): string {
+type Obj = Record<string, unknown>;
+
+interface Column {
+  name: string;
+  /** 0: always shown; 1: only with `-o wide`. */
+  priority: 0 | 1;
+  cell: (o: KubeObject, now: Date) => string | number;
+}
+
+function age(o: KubeObject, now: Date): string {
+  const created = o.metadata.creationTimestamp;
   if (!created) return '<unknown>';
   const s = Math.max(0, Math.floor((now.getTime() - Date.parse(created)) / 1000));
   if (s < 120) return `${s}s`;
@@ -14,29 +24,172 @@ function age(created: string | undefined, now: Date): string {
   return `${Math.floor(s / 86400)}d`;
 }
 
-/** A meta.k8s.io/v1 Table with NAME and AGE, like the server's default table convertor. */
-export function tableFor(items: KubeObject[], metadata: Record<string, unknown>, now: Date) {
+const spec = (o: KubeObject): Obj => (o.spec ?? {}) as Obj;
+const status = (o: KubeObject): Obj => (o.status ?? {}) as Obj;
+const none = (v: unknown): string => (v === undefined || v === null || v === '' ? '<none>' : String(v));
+
+const NAME: Column = { name: 'Name', priority: 0, cell: (o) => o.metadata.name ?? '' };
+const AGE: Column = { name: 'Age', priority: 0, cell: age };
+
+function podStatus(o: KubeObject): string {
+  if (o.metadata.deletionTimestamp) return 'Terminating';
+  const st = status(o);
+  for (const cs of (st.containerStatuses as Obj[] | undefined) ?? []) {
+    const waiting = (cs.state as Obj | undefined)?.waiting as Obj | undefined;
+    if (waiting?.reason) return String(waiting.reason);
+  }
+  return String(st.reason ?? st.phase ?? 'Pending');
+}
+
+function servicePorts(o: KubeObject): string {
+  const ports = (spec(o).ports as Obj[] | undefined) ?? [];
+  if (ports.length === 0) return '<none>';
+  return ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
+}
+
+/** The columns the real server's printers show for the kinds node agents care about. */
+const COLUMNS: Record<string, Column[]> = {
+  Pod: [
+    NAME,
+    {
+      name: 'Ready',
+      priority: 0,
+      cell: (o) => {
+        const total = ((spec(o).containers as unknown[] | undefined) ?? []).length;
+        const ready = ((status(o).containerStatuses as Obj[] | undefined) ?? []).filter(
+          (c) => c.ready,
+        ).length;
+        return `${ready}/${total}`;
+      },
+    },
+    { name: 'Status', priority: 0, cell: podStatus },
+    {
+      name: 'Restarts',
+      priority: 0,
+      cell: (o) =>
+        ((status(o).containerStatuses as Obj[] | undefined) ?? []).reduce(
+          (n, c) => n + Number(c.restartCount ?? 0),
+          0,
+        ),
+    },
+    AGE,
+    { name: 'IP', priority: 1, cell: (o) => none(status(o).podIP) },
+    { name: 'Node', priority: 1, cell: (o) => none(spec(o).nodeName) },
+  ],
+  Node: [
+    NAME,
+    {
+      name: 'Status',
+      priority: 0,
+      cell: (o) => {
+        const ready = ((status(o).conditions as Obj[] | undefined) ?? []).find((c) => c.type === 'Ready');
+        const base = ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
+        return spec(o).unschedulable ? `${base},SchedulingDisabled` : base;
+      },
+    },
+    {
+      name: 'Roles',
+      priority: 0,
+      cell: (o) => {
+        const roles = Object.keys(o.metadata.labels ?? {})
+          .filter((k) => k.startsWith('node-role.kubernetes.io/'))
+          .map((k) => k.slice('node-role.kubernetes.io/'.length));
+        return roles.length > 0 ? roles.join(',') : '<none>';
+      },
+    },
+    AGE,
+    {
+      name: 'Version',
+      priority: 0,
+      cell: (o) => String((status(o).nodeInfo as Obj | undefined)?.kubeletVersion ?? ''),
+    },
+    {
+      name: 'Internal-IP',
+      priority: 1,
+      cell: (o) =>
+        none(
+          ((status(o).addresses as Obj[] | undefined) ?? []).find((a) => a.type === 'InternalIP')?.address,
+        ),
+    },
+  ],
+  Service: [
+    NAME,
+    { name: 'Type', priority: 0, cell: (o) => String(spec(o).type ?? 'ClusterIP') },
+    { name: 'Cluster-IP', priority: 0, cell: (o) => none(spec(o).clusterIP) },
+    {
+      name: 'External-IP',
+      priority: 0,
+      cell: (o) => {
+        const ingress = (
+          (((status(o).loadBalancer as Obj | undefined)?.ingress as Obj[] | undefined) ?? []).map(
+            (i) => i.ip ?? i.hostname,
+          ) as string[]
+        ).concat((spec(o).externalIPs as string[] | undefined) ?? []);
+        return ingress.length > 0
+          ? ingress.join(',')
+          : spec(o).type === 'LoadBalancer'
+            ? '<pending>'
+            : '<none>';
+      },
+    },
+    { name: 'Port(s)', priority: 0, cell: servicePorts },
+    AGE,
+    {
+      name: 'Selector',
+      priority: 1,
+      cell: (o) => {
+        const sel = Object.entries((spec(o).selector as Record<string, string> | undefined) ?? {});
+        return sel.length > 0 ? sel.map(([k, v]) => `${k}=${v}`).join(',') : '<none>';
+      },
+    },
+  ],
+  EndpointSlice: [
+    NAME,
+    { name: 'AddressType', priority: 0, cell: (o) => String(o.addressType ?? '') },
+    {
+      name: 'Ports',
+      priority: 0,
+      cell: (o) => {
+        const ports = ((o.ports as Obj[] | undefined) ?? []).map((p) => String(p.port));
+        return ports.length > 0 ? ports.join(',') : '<unset>';
+      },
+    },
+    {
+      name: 'Endpoints',
+      priority: 0,
+      cell: (o) => {
+        const addrs = ((o.endpoints as Obj[] | undefined) ?? []).flatMap(
+          (e) => (e.addresses as string[]) ?? [],
+        );
+        if (addrs.length === 0) return '<unset>';
+        return addrs.length > 3
+          ? `${addrs.slice(0, 3).join(',')} + ${addrs.length - 3} more...`
+          : addrs.join(',');
+      },
+    },
+    AGE,
+  ],
+  Namespace: [NAME, { name: 'Status', priority: 0, cell: (o) => String(status(o).phase ?? 'Active') }, AGE],
+  Lease: [NAME, { name: 'Holder', priority: 0, cell: (o) => String(spec(o).holderIdentity ?? '') }, AGE],
+};
+
+/** A meta.k8s.io/v1 Table, as the real server's table convertors produce for kubectl. */
+export function tableFor(kind: string, items: KubeObject[], metadata: Record<string, unknown>, now: Date) {
+  const columns = COLUMNS[kind] ?? [NAME, AGE];
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata,
-    columnDefinitions: [
-      {
-        name: 'Name',
-        type: 'string',
-        format: 'name',
-        description: 'Name must be unique within a namespace.',
-        priority: 0,
-      },
-      { name: 'Age', type: 'string', format: '', description: 'Time since creation.', priority: 0 },
-    ],
+    columnDefinitions: columns.map((c) => ({
+      name: c.name,
+      type: c.name === 'Restarts' ? 'integer' : 'string',
+      format: c === NAME ? 'name' : '',
+      description: c.name,
+      priority: c.priority,
+    })),
     rows: items.map((o) => ({
-      cells: [o.metadata.name, age(o.metadata.creationTimestamp, now)],
-      object: {
-        kind: 'PartialObjectMetadata',
-        apiVersion: 'meta.k8s.io/v1',
-        metadata: o.metadata,
-      },
+      cells: columns.map((c) => c.cell(o, now)),
+      object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
     })),
   };
 }

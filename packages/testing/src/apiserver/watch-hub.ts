@@ -78,7 +78,7 @@ export class WatchHub {
       if (watch.stalled || res.destroyed) return;
       const wrapped =
         req.asTable && type !== 'BOOKMARK' && type !== 'ERROR'
-          ? tableFor([object as KubeObject], {}, new Date())
+          ? tableFor(req.rt.kind, [object as KubeObject], {}, new Date())
           : object;
       res.write(`${JSON.stringify({ type, object: wrapped })}\n`);
     };

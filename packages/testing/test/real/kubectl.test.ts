@@ -42,8 +42,17 @@ describe('the real kubectl binary against the in-process API server', () => {
       expect.arrayContaining(['pods', 'endpointslices.discovery.k8s.io', 'leases.coordination.k8s.io']),
     );
     const ns = await kubectl('get', 'namespaces');
-    expect(ns).toMatch(/^NAME\s+AGE/);
-    expect(ns).toContain('kube-system');
+    expect(ns).toMatch(/^NAME\s+STATUS\s+AGE/);
+    expect(ns).toMatch(/kube-system\s+Active/);
+    const pods = server.resource('v1', 'pods');
+    server.registry.create(pods, 'default', {
+      metadata: { name: 'shown' },
+      spec: { nodeName: 'node-9', containers: [{ name: 'c', image: 'i:1' }] },
+    });
+    const wide = await kubectl('get', 'pods', '-o', 'wide');
+    expect(wide).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE/);
+    expect(wide).toMatch(/shown\s+0\/1\s+Pending\s+0\s+\S+\s+<none>\s+node-9/);
+    server.registry.delete(pods, 'default', 'shown', { gracePeriodSeconds: 0 });
   });
 
   it('applies (create, then client-side apply patch), gets, patches and deletes', async () => {
