@@ -82,6 +82,22 @@ export { criPodRuntime } from './runtime/cri-pod-runtime';
 export type { ExecResult, ImagePullAuth, PodRuntime } from './runtime/pod-runtime';
 export * from './runtime/runtime-state';
 export {
+  apiObjectSource,
+  apiPodStatusWriter,
+  apiTokenSource,
+  mirrorPodFor,
+  syncMirrorPods,
+} from './sources/api-clients';
+export { ApiPodSource, type ApiPodSourceHandlers, isMirrorPod } from './sources/api-pod-source';
+export {
+  isStaticPod,
+  readStaticPods,
+  type StaticPodFileError,
+  StaticPodSource,
+  type StaticPodSourceOptions,
+  staticPodDefaults,
+} from './sources/static-pod-source';
+export {
   type ContainerWaitingReason,
   generatePodStatus,
   type PodStatusInputs,

@@ -1,0 +1,184 @@
+import { type CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { ConfigMap, Pod, PodStatus, Secret } from '../api/pod-types';
+import { configHashAnnotation, configMirrorAnnotation } from '../cri/labels';
+import type { ObjectSource } from '../env/resolve-env';
+import type { PodStatusWriter } from '../status/status-manager';
+import type { TokenSource } from '../volumes/volume-payloads';
+import { isStaticPod } from './static-pod-source';
+
+function statusCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/**
+ * configMaps and secrets straight from the API server, cached for `ttlMs` (upstream's TTL
+ * cache strategy), so a sync storm does not turn into a GET storm.
+ */
+export function apiObjectSource(
+  core: CoreV1Api,
+  options: { ttlMs?: number; now?: () => number } = {},
+): ObjectSource {
+  const ttl = options.ttlMs ?? 10_000;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { at: number; value: unknown }>();
+  async function cached<T>(key: string, load: () => Promise<T>): Promise<T | undefined> {
+    const hit = cache.get(key);
+    if (hit && now() - hit.at < ttl) return hit.value as T | undefined;
+    let value: T | undefined;
+    try {
+      value = await load();
+    } catch (error) {
+      if (statusCode(error) !== 404) throw error;
+      value = undefined;
+    }
+    cache.set(key, { at: now(), value });
+    return value;
+  }
+  return {
+    getConfigMap: (namespace, name) =>
+      cached(
+        `cm/${namespace}/${name}`,
+        async () => (await core.readNamespacedConfigMap({ name, namespace })) as unknown as ConfigMap,
+      ),
+    getSecret: (namespace, name) =>
+      cached(
+        `secret/${namespace}/${name}`,
+        async () => (await core.readNamespacedSecret({ name, namespace })) as unknown as Secret,
+      ),
+  };
+}
+
+/** Service account tokens through the TokenRequest API (serviceaccounts/token), bound to the pod. */
+export function apiTokenSource(core: CoreV1Api): TokenSource {
+  return {
+    async getToken(request) {
+      const response = await core.createNamespacedServiceAccountToken({
+        name: request.serviceAccountName,
+        namespace: request.namespace,
+        body: {
+          spec: {
+            audiences: request.audiences,
+            expirationSeconds: request.expirationSeconds,
+            boundObjectRef: {
+              apiVersion: 'v1',
+              kind: 'Pod',
+              name: request.boundPod.name,
+              uid: request.boundPod.uid,
+            },
+          },
+        },
+      });
+      return response.status?.token ?? '';
+    },
+  };
+}
+
+/**
+ * Writes pod status through pods/status merge patches with a uid precondition (a recreated pod
+ * with the same name is left alone), and deletes finished pods with grace period 0. Static pods
+ * report through their mirror pod.
+ */
+export function apiPodStatusWriter(core: CoreV1Api): PodStatusWriter {
+  return {
+    async patchStatus(pod: Pod, status: PodStatus) {
+      const name = pod.metadata.name ?? '';
+      const namespace = pod.metadata.namespace ?? 'default';
+      const metadata = isStaticPod(pod) ? {} : { uid: pod.metadata.uid };
+      try {
+        await core.patchNamespacedPodStatus(
+          { name, namespace, body: { metadata, status } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+      } catch (error) {
+        // A static pod's mirror may not exist yet; the next status change retries.
+        if (!(isStaticPod(pod) && statusCode(error) === 404)) throw error;
+      }
+    },
+    async deletePod(pod: Pod) {
+      try {
+        await core.deleteNamespacedPod({
+          name: pod.metadata.name ?? '',
+          namespace: pod.metadata.namespace ?? 'default',
+          gracePeriodSeconds: 0,
+          body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } },
+        });
+      } catch (error) {
+        if (statusCode(error) !== 404 && statusCode(error) !== 409) throw error;
+      }
+    },
+  };
+}
+
+/** The mirror pod the API server shows for a static pod (upstream mirror pod manager). */
+export function mirrorPodFor(pod: Pod, node: { name: string; uid?: string }): Pod {
+  const { uid: _uid, resourceVersion: _rv, ...metadata } = pod.metadata;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...metadata,
+      annotations: {
+        ...(metadata.annotations ?? {}),
+        [configMirrorAnnotation]: pod.metadata.annotations?.[configHashAnnotation] ?? '',
+      },
+      ownerReferences: node.uid
+        ? [{ apiVersion: 'v1', kind: 'Node', name: node.name, uid: node.uid, controller: true }]
+        : undefined,
+    },
+    spec: pod.spec,
+  };
+}
+
+/** Creates mirror pods for static pods that have none (or whose hash changed), deletes orphans. */
+export async function syncMirrorPods(
+  core: CoreV1Api,
+  staticPods: Pod[],
+  nodeName: string,
+  nodeUid?: string,
+): Promise<void> {
+  const existing = await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}` });
+  const mirrors = new Map(
+    (existing.items as unknown as Pod[])
+      .filter((p) => p.metadata.annotations?.[configMirrorAnnotation] !== undefined)
+      .map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]),
+  );
+  for (const pod of staticPods) {
+    const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    const mirror = mirrors.get(key);
+    mirrors.delete(key);
+    const hash = pod.metadata.annotations?.[configHashAnnotation];
+    if (
+      mirror &&
+      mirror.metadata.annotations?.[configMirrorAnnotation] === hash &&
+      !mirror.metadata.deletionTimestamp
+    )
+      continue;
+    if (mirror) {
+      await core
+        .deleteNamespacedPod({
+          name: mirror.metadata.name!,
+          namespace: mirror.metadata.namespace!,
+          gracePeriodSeconds: 0,
+        })
+        .catch(() => undefined);
+    }
+    await core
+      .createNamespacedPod({
+        namespace: pod.metadata.namespace ?? 'default',
+        body: mirrorPodFor(pod, { name: nodeName, uid: nodeUid }) as never,
+      })
+      .catch((error) => {
+        if (statusCode(error) !== 409) throw error;
+      });
+  }
+  for (const orphan of mirrors.values()) {
+    await core
+      .deleteNamespacedPod({
+        name: orphan.metadata.name!,
+        namespace: orphan.metadata.namespace!,
+        gracePeriodSeconds: 0,
+      })
+      .catch(() => undefined);
+  }
+}

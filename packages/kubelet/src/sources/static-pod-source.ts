@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { Pod } from '../api/pod-types';
+import { configHashAnnotation, configSeenAnnotation, configSourceAnnotation } from '../cri/labels';
+import { InvalidPodSpecError } from '../errors';
+
+export interface StaticPodFileError {
+  file: string;
+  error: Error;
+}
+
+/** Is this pod from a manifest file (a static pod) rather than the API server? */
+export function isStaticPod(pod: Pod): boolean {
+  const source = pod.metadata.annotations?.[configSourceAnnotation];
+  return source !== undefined && source !== 'api';
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Upstream config.applyDefaults for file pods: namespace "default", the node name appended to
+ * the pod name, a uid hashed from the manifest, node and file (so the same manifest keeps its
+ * uid across restarts, and an edit makes a new pod), the config.* annotations, spec.nodeName.
+ */
+export function staticPodDefaults(manifest: Pod, nodeName: string, file: string, seenAt: string): Pod {
+  const hash = createHash('md5');
+  hash.update(stableJson(manifest));
+  hash.update(`host:${nodeName}`);
+  hash.update(`file:${file}`);
+  const uid = hash.digest('hex');
+  const name = manifest.metadata?.name ?? '';
+  return {
+    ...manifest,
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...manifest.metadata,
+      name: `${name}-${nodeName.toLowerCase()}`,
+      namespace: manifest.metadata?.namespace || 'default',
+      uid,
+      annotations: {
+        ...(manifest.metadata?.annotations ?? {}),
+        [configHashAnnotation]: uid,
+        [configSourceAnnotation]: 'file',
+        [configSeenAnnotation]: seenAt,
+      },
+    },
+    spec: { ...manifest.spec, nodeName },
+  };
+}
+
+/**
+ * Reads every manifest in the static pod directory (hidden files are skipped, like upstream).
+ * A file that is not a Pod is reported, not fatal.
+ */
+export async function readStaticPods(
+  dir: string,
+  nodeName: string,
+  seenAt: string,
+): Promise<{ pods: Pod[]; errors: StaticPodFileError[] }> {
+  const pods: Pod[] = [];
+  const errors: StaticPodFileError[] = [];
+  let entries: string[];
+  try {
+    entries = (await readdir(dir)).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { pods, errors };
+    throw error;
+  }
+  for (const entry of entries) {
+    if (entry.startsWith('.')) continue;
+    const file = join(dir, entry);
+    try {
+      const text = await readFile(file, 'utf8');
+      const documents = parseAllDocuments(text);
+      for (const document of documents) {
+        if (document.errors.length > 0) throw document.errors[0]!;
+        const object = document.toJS() as Pod | null;
+        if (object === null) continue;
+        if (object.kind !== 'Pod' || !object.metadata?.name || !object.spec) {
+          throw new InvalidPodSpecError(
+            'kind',
+            object?.kind,
+            'a static pod manifest must be a Pod with metadata.name and spec',
+          );
+        }
+        pods.push(staticPodDefaults(object, nodeName, file, seenAt));
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EISDIR') continue;
+      errors.push({ file, error: error as Error });
+    }
+  }
+  return { pods, errors };
+}
+
+export interface StaticPodSourceOptions {
+  dir: string;
+  nodeName: string;
+  /** KubeletConfiguration.fileCheckFrequency in ms (upstream 20 s). */
+  checkFrequencyMs: number;
+  onPods: (pods: Pod[]) => void;
+  onError?: (error: StaticPodFileError) => void;
+  now?: () => Date;
+}
+
+/** Polls the static pod directory and hands the full set of file pods to the kubelet. */
+export class StaticPodSource {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly seen = new Map<string, string>();
+
+  constructor(private readonly options: StaticPodSourceOptions) {}
+
+  async check(): Promise<Pod[]> {
+    const now = (this.options.now ?? (() => new Date()))().toISOString();
+    const { pods, errors } = await readStaticPods(this.options.dir, this.options.nodeName, now);
+    for (const error of errors) this.options.onError?.(error);
+    // Keep the first-seen time per uid so an unchanged manifest yields an unchanged pod.
+    const stable = pods.map((pod) => {
+      const uid = pod.metadata.uid!;
+      const seenAt = this.seen.get(uid) ?? now;
+      this.seen.set(uid, seenAt);
+      return {
+        ...pod,
+        metadata: {
+          ...pod.metadata,
+          annotations: { ...pod.metadata.annotations, [configSeenAnnotation]: seenAt },
+        },
+      };
+    });
+    this.options.onPods(stable);
+    return stable;
+  }
+
+  async start(): Promise<void> {
+    await this.check();
+    const tick = () => {
+      this.timer = setTimeout(() => {
+        void this.check().finally(tick);
+      }, this.options.checkFrequencyMs);
+      this.timer.unref?.();
+    };
+    tick();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
+}

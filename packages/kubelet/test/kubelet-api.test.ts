@@ -1,0 +1,252 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { type CriClient, createCriClient } from '@nodeagent/cri-client';
+import { FakeRuntime } from '@nodeagent/cri-client/testing';
+import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pod } from '../src/api/pod-types';
+import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
+import { Kubelet } from '../src/kubelet';
+import { criPodRuntime } from '../src/runtime/cri-pod-runtime';
+import {
+  apiObjectSource,
+  apiPodStatusWriter,
+  apiTokenSource,
+  syncMirrorPods,
+} from '../src/sources/api-clients';
+import { ApiPodSource } from '../src/sources/api-pod-source';
+import { isStaticPod, StaticPodSource } from '../src/sources/static-pod-source';
+import { RecordingMounter } from '../src/volumes/mounter';
+import { busybox } from './helpers/engine';
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+let server: ApiServer;
+let core: CoreV1Api;
+let fake: FakeRuntime;
+let client: CriClient;
+let kubelet: Kubelet;
+let source: ApiPodSource;
+let staticSource: StaticPodSource;
+let dir: string;
+const nodeName = 'node-api';
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), `na-kubelet-api-${process.pid}-`));
+  await mkdir(join(dir, 'manifests'));
+  server = await startApiServer();
+  core = server.kubeConfig().makeApiClient(CoreV1Api);
+  fake = await FakeRuntime.start({ images: [{ ref: busybox }] });
+  client = await createCriClient({ endpoint: fake.endpoint });
+  kubelet = new Kubelet({
+    nodeName,
+    runtime: criPodRuntime(client),
+    config: parseKubeletConfiguration({
+      podLogsDir: join(dir, 'logs'),
+      clusterDNS: ['10.96.0.10'],
+      clusterDomain: 'cluster.local',
+    }).config,
+    rootDir: join(dir, 'root'),
+    hostIPs: ['192.168.60.2'],
+    memoryCapacity: 2 * 1024 ** 3,
+    objects: apiObjectSource(core, { ttlMs: 0 }),
+    tokens: apiTokenSource(core),
+    statusWriter: apiPodStatusWriter(core),
+    mounter: new RecordingMounter(),
+    relistPeriodMs: 100,
+    retryMs: 200,
+    sleep: async () => {},
+  });
+  await kubelet.start();
+  source = new ApiPodSource(server.kubeConfig(), nodeName, {
+    add: (pod) => kubelet.addPod(pod),
+    update: (pod) => kubelet.updatePod(pod),
+    remove: (pod) => kubelet.removePod(pod),
+  });
+  await source.start();
+  staticSource = new StaticPodSource({
+    dir: join(dir, 'manifests'),
+    nodeName,
+    checkFrequencyMs: 100,
+    onPods: (pods) => {
+      kubelet.setPods(pods, isStaticPod);
+      void syncMirrorPods(core, pods, nodeName).catch(() => undefined);
+    },
+  });
+  await staticSource.start();
+});
+
+afterAll(async () => {
+  staticSource?.stop();
+  await source?.stop();
+  await kubelet?.stop();
+  client?.close();
+  await fake?.stop();
+  await server?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function apiPod(name: string): Promise<Pod | undefined> {
+  try {
+    return (await core.readNamespacedPod({ name, namespace: 'default' })) as unknown as Pod;
+  } catch {
+    return undefined;
+  }
+}
+
+describe('Kubelet with the in-process API server', () => {
+  it('runs a pod bound to the node and reports Running with its IP through pods/status', async () => {
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          nodeName,
+          containers: [{ name: 'app', image: busybox, command: ['sh', '-c', 'sleep 3600'] }],
+        },
+      },
+    });
+    const pod = await waitFor('web Running', async () => {
+      const p = await apiPod('web');
+      return p?.status?.phase === 'Running' && p.status.podIP ? p : undefined;
+    });
+    expect(pod.status!.podIP).toMatch(/^10\.88\./);
+    expect(pod.status!.hostIP).toBe('192.168.60.2');
+    expect(pod.status!.containerStatuses![0]).toMatchObject({ name: 'app', ready: true, restartCount: 0 });
+    expect(pod.status!.conditions!.map((c) => c.type).sort()).toEqual(
+      ['ContainersReady', 'Initialized', 'PodReadyToStartContainers', 'Ready'].sort(),
+    );
+  });
+
+  it('ignores pods bound to other nodes', async () => {
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'elsewhere' },
+        spec: { nodeName: 'other-node', containers: [{ name: 'c', image: busybox }] },
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(kubelet.getPods().map((p) => p.metadata.name)).not.toContain('elsewhere');
+  });
+
+  it('mounts configMap, secret and projected service account token volumes', async () => {
+    await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'app-config' }, data: { mode: 'fast' } },
+    });
+    await core.createNamespacedSecret({
+      namespace: 'default',
+      body: { metadata: { name: 'app-secret' }, data: { token: Buffer.from('s3cret').toString('base64') } },
+    });
+    const created = (await core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'with-volumes' },
+        spec: {
+          nodeName,
+          volumes: [
+            { name: 'config', configMap: { name: 'app-config' } },
+            { name: 'secret', secret: { secretName: 'app-secret' } },
+            {
+              name: 'sa',
+              projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }] },
+            },
+          ],
+          containers: [
+            {
+              name: 'app',
+              image: busybox,
+              command: ['sh', '-c', 'sleep 3600'],
+              env: [{ name: 'MODE', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'mode' } } }],
+              volumeMounts: [
+                { name: 'config', mountPath: '/config' },
+                { name: 'secret', mountPath: '/secret' },
+                { name: 'sa', mountPath: '/var/run/secrets/tokens' },
+              ],
+            },
+          ],
+        },
+      },
+    })) as unknown as Pod;
+    await waitFor(
+      'with-volumes Running',
+      async () => (await apiPod('with-volumes'))?.status?.phase === 'Running',
+    );
+    const volumes = kubelet.volumes;
+    const uid = created.metadata.uid!;
+    expect(await readFile(join(volumes.volumeDir(uid, 'configMap', 'config'), 'mode'), 'utf8')).toBe('fast');
+    expect(await readFile(join(volumes.volumeDir(uid, 'secret', 'secret'), 'token'), 'utf8')).toBe('s3cret');
+    const token = await readFile(join(volumes.volumeDir(uid, 'projected', 'sa'), 'token'), 'utf8');
+    expect(token.length).toBeGreaterThan(10);
+    // The container got the env var and mounts.
+    const { containers } = await client.listContainers({});
+    const container = containers.find((c) => c.labels['io.kubernetes.pod.uid'] === uid)!;
+    const { status } = await client.containerStatus({ containerId: container.id });
+    expect(status!.mounts.map((m) => m.containerPath)).toEqual(
+      expect.arrayContaining(['/config', '/secret', '/var/run/secrets/tokens', '/dev/termination-log']),
+    );
+  });
+
+  it('terminates a deleted pod, then removes the API object', async () => {
+    await waitFor('web Running', async () => (await apiPod('web'))?.status?.phase === 'Running');
+    await core.deleteNamespacedPod({ name: 'web', namespace: 'default' });
+    await waitFor('web gone', async () => (await apiPod('web')) === undefined);
+    const { containers } = await client.listContainers({});
+    expect(containers.filter((c) => c.labels['io.kubernetes.pod.name'] === 'web')).toEqual([]);
+  });
+
+  it('runs static pods from the manifest directory and mirrors them into the API', async () => {
+    await writeFile(
+      join(dir, 'manifests', 'static-web.yaml'),
+      [
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata:',
+        '  name: static-web',
+        'spec:',
+        '  containers:',
+        '  - name: web',
+        `    image: ${busybox}`,
+        '    command: ["sh", "-c", "sleep 3600"]',
+      ].join('\n'),
+    );
+    await writeFile(join(dir, 'manifests', 'broken.yaml'), 'kind: Deployment\n');
+    const mirror = await waitFor('mirror pod Running', async () => {
+      const p = await apiPod(`static-web-${nodeName}`);
+      return p?.status?.phase === 'Running' ? p : undefined;
+    });
+    expect(mirror.metadata.annotations?.['kubernetes.io/config.mirror']).toBeDefined();
+    expect(mirror.status?.podIP).toMatch(/^10\.88\./);
+    const local = kubelet.getPods().find((p) => p.metadata.name === `static-web-${nodeName}`)!;
+    expect(local.metadata.annotations?.['kubernetes.io/config.source']).toBe('file');
+
+    // Removing the manifest stops the pod and removes the mirror.
+    await rm(join(dir, 'manifests', 'static-web.yaml'));
+    await waitFor(
+      'static pod stopped',
+      async () => !kubelet.getPods().some((p) => p.metadata.name === `static-web-${nodeName}`),
+    );
+    await waitFor('mirror gone', async () => (await apiPod(`static-web-${nodeName}`)) === undefined);
+  });
+});
