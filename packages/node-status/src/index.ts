@@ -56,4 +56,5 @@ export {
   type PressureSignals,
 } from './node-status-reporter';
 export { formatBinary, formatCount, formatMilliCpu, parseMilliCpu, parseQuantity } from './quantity';
+export { goDuration, networkReadyCheck, plegHealthCheck, runtimeReachableCheck } from './ready-checks';
 export { Backoff, type Clock, Sleeper, systemClock } from './scheduler';
