@@ -1,3 +1,4 @@
+import { parseSave, validateRuleset } from '@nodeagent/netfilter';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -29,6 +30,11 @@ function build(
     { snapshot, onlyServices: extra.onlyServices, existingNatChains: extra.existingNatChains },
     { localDetector: detectors[extra.family ?? 'IPv4'], nodeIP: '192.168.10.1' },
   );
+}
+
+/** The payload parses as iptables-save text and passes @nodeagent/netfilter's validator. */
+function expectValid(rs: IptablesRuleset, family: 'ipv4' | 'ipv6' = 'ipv4'): void {
+  expect(() => validateRuleset(parseSave(renderRestorePayload(rs), family))).not.toThrow();
 }
 
 const eps = (...ips: string[]): EndpointSpec[] => ips.map((ip) => ({ ip, node: 'node-b' }));
@@ -63,6 +69,7 @@ describe('iptables ruleset (golden)', () => {
     );
     await expect(renderRestorePayload(r.ruleset)).toMatchFileSnapshot('golden/clusterip-affinity.iptables');
     expect(danglingJumps(r.ruleset)).toEqual([]);
+    expectValid(r.ruleset);
   });
 
   it('NodePort + LoadBalancer with source ranges, eTP=Local, health check port', async () => {
@@ -96,6 +103,7 @@ describe('iptables ruleset (golden)', () => {
     );
     await expect(renderRestorePayload(r.ruleset)).toMatchFileSnapshot('golden/loadbalancer-local.iptables');
     expect(danglingJumps(r.ruleset)).toEqual([]);
+    expectValid(r.ruleset);
   });
 
   it('services without endpoints, with no local endpoints, externalIPs and UDP', async () => {
@@ -117,6 +125,7 @@ describe('iptables ruleset (golden)', () => {
     await expect(renderRestorePayload(r.ruleset)).toMatchFileSnapshot('golden/no-endpoints-udp.iptables');
     expect(r.noLocalEndpoints).toEqual({ internal: 1, external: 0 });
     expect(danglingJumps(r.ruleset)).toEqual([]);
+    expectValid(r.ruleset);
   });
 
   it('IPv6 ClusterIP', async () => {
@@ -133,6 +142,7 @@ describe('iptables ruleset (golden)', () => {
       { family: 'IPv6' },
     );
     await expect(renderRestorePayload(r.ruleset)).toMatchFileSnapshot('golden/ipv6-nodeport.iptables');
+    expectValid(r.ruleset, 'ipv6');
   });
 });
 
@@ -147,7 +157,7 @@ describe('iptables ruleset (behaviour)', () => {
   it('rejects in the filter table and writes no nat chains when there are no endpoints', () => {
     const r = build([service('none')], []);
     expect(rules(r.ruleset, 'filter')).toContain(
-      '-A KUBE-SERVICES -m comment --comment default/none:http has no endpoints -m tcp -p tcp -d 10.96.0.10 --dport 80 -j REJECT',
+      '-A KUBE-SERVICES -m comment --comment default/none:http has no endpoints -d 10.96.0.10 -p tcp -m tcp --dport 80 -j REJECT',
     );
     expect(
       r.ruleset.nat.chains.filter((c) => c.startsWith('KUBE-SVC-') || c.startsWith('KUBE-SEP-')),
@@ -286,6 +296,7 @@ describe('iptables ruleset (behaviour)', () => {
         );
         const r = build(services, slices);
         expect(danglingJumps(r.ruleset)).toEqual([]);
+        expectValid(r.ruleset);
         const declared = new Set(r.ruleset.nat.chains);
         for (const c of r.activeNatChains) expect(declared.has(c)).toBe(true);
         const dnats = r.ruleset.nat.rules.filter((x) => x.includes('DNAT')).length;

@@ -348,7 +348,9 @@ function writeService(
       noLocalExternal = true;
     }
   }
-  const match = (dest: string, dport = port) => ['-m', proto, '-p', proto, '-d', dest, '--dport', dport];
+  // iptables-save's canonical order (address, protocol, match, port), so payloads compare
+  // cleanly with what the kernel reports and parse with @nodeagent/netfilter.
+  const match = (dest: string, dport = port) => ['-d', dest, '-p', proto, '-m', proto, '--dport', dport];
 
   // Cluster IP.
   if (hasInternal) {
@@ -461,9 +463,9 @@ function writeService(
         'comment',
         '--comment',
         name,
-        '-m',
-        proto,
         '-p',
+        proto,
+        '-m',
         proto,
         '--dport',
         np,
@@ -483,9 +485,9 @@ function writeService(
         'addrtype',
         '--dst-type',
         'LOCAL',
-        '-m',
-        proto,
         '-p',
+        proto,
+        '-m',
         proto,
         '--dport',
         np,
@@ -503,9 +505,9 @@ function writeService(
       'comment',
       '--comment',
       `${name} health check node port`,
-      '-m',
-      'tcp',
       '-p',
+      'tcp',
+      '-m',
       'tcp',
       '--dport',
       String(sp.healthCheckNodePort),
