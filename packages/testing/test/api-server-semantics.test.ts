@@ -111,6 +111,30 @@ describe('API server semantics over raw HTTP', () => {
       expect(nsMissing.body.message).toBe('namespaces "nowhere" not found');
     });
 
+    it('protobuf bodies: 400 without the k8s magic, 415 for kinds it does not decode', async () => {
+      const noMagic = await fetch(`${server.url}/api/v1/namespaces/default/configmaps`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/vnd.kubernetes.protobuf' },
+        body: Buffer.from('not protobuf'),
+      });
+      expect(noMagic.status).toBe(400);
+      // Envelope: magic, then field 1 (TypeMeta{apiVersion "v1", kind "Pod"}) and field 2 (empty raw).
+      const typeMeta = Buffer.from([0x0a, 2, ...Buffer.from('v1'), 0x12, 3, ...Buffer.from('Pod')]);
+      const envelope = Buffer.concat([
+        Buffer.from('k8s\0'),
+        Buffer.from([0x0a, typeMeta.length]),
+        typeMeta,
+        Buffer.from([0x12, 0]),
+      ]);
+      const pod = await fetch(`${server.url}/api/v1/namespaces/default/pods`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/vnd.kubernetes.protobuf' },
+        body: envelope,
+      });
+      expect(pod.status).toBe(415);
+      expect(((await pod.json()) as Wire).message).toContain('application/json');
+    });
+
     it('unsupported selectors are 400', async () => {
       const r = await call('GET', '/api/v1/pods?fieldSelector=spec.bogus%3Dx');
       expect(r.status).toBe(400);

@@ -16,6 +16,7 @@ import { kubeConfigFor, writeKubeconfigFile } from './kubeconfig';
 import { parseLabelSelector } from './label-selector';
 import { ObjectStore } from './object-store';
 import { openApiV2, openApiV3Document, openApiV3Root } from './openapi';
+import { decodeProtobufObject, PROTOBUF_CONTENT_TYPE } from './protobuf-body';
 import { parseResourcePath, type ResourcePath } from './request-path';
 import { type DeleteOptions, ResourceRegistry, type WriteOptions } from './resource-registry';
 import { apiVersionOf, findResourceType, type ResourceType } from './resource-types';
@@ -64,7 +65,7 @@ const MAX_BODY = 3 * 1024 * 1024;
 const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 const MAX_SNAPSHOTS = 64;
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readRawBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -74,9 +75,21 @@ function readBody(req: IncomingMessage): Promise<string> {
         reject(new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'));
       else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readRawBody(req)).toString('utf8');
+}
+
+/** A request body object: JSON, or protobuf for what kubectl's generators send that way. */
+async function readObject(req: IncomingMessage): Promise<unknown> {
+  const raw = await readRawBody(req);
+  if (String(req.headers['content-type'] ?? '').startsWith(PROTOBUF_CONTENT_TYPE))
+    return decodeProtobufObject(raw);
+  return parseJson(raw.toString('utf8'));
 }
 
 function parseJson(text: string): unknown {
@@ -235,7 +248,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         return;
       }
       if (method === 'POST') {
-        const created = registry.create(rt, namespace, parseJson(await readBody(req)), writeOpts);
+        const created = registry.create(rt, namespace, await readObject(req), writeOpts);
         sendJson(res, 201, created, warnings);
         return;
       }
@@ -310,7 +323,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         sendJson(
           res,
           200,
-          registry.update(rt, namespace, name, parseJson(await readBody(req)), subresource, writeOpts),
+          registry.update(rt, namespace, name, await readObject(req), subresource, writeOpts),
           warnings,
         );
         return;

@@ -103,6 +103,29 @@ describe('the real kubectl binary against the in-process API server', () => {
     expect(await kubectl('create', '-f', good)).toContain('pod/p1 created');
   });
 
+  it('runs the imperative generators, which send protobuf bodies', async () => {
+    expect(await kubectl('create', 'namespace', 'gen')).toContain('namespace/gen created');
+    await kubectl('create', 'configmap', 'cfg', '-n', 'gen', '--from-literal=k=v');
+    await kubectl('create', 'secret', 'generic', 'sec', '-n', 'gen', '--from-literal=pw=s3cret');
+    await kubectl('create', 'serviceaccount', 'robot', '-n', 'gen');
+    await kubectl('create', 'service', 'nodeport', 'np', '-n', 'gen', '--tcp=81:8081', '--node-port=30081');
+    const get = (apiVersion: string, plural: string, name: string) =>
+      server.registry.get(server.resource(apiVersion, plural), 'gen', name);
+    expect(get('v1', 'configmaps', 'cfg').data).toEqual({ k: 'v' });
+    expect(get('v1', 'secrets', 'sec')).toMatchObject({
+      type: 'Opaque',
+      data: { pw: Buffer.from('s3cret').toString('base64') },
+    });
+    expect(get('v1', 'serviceaccounts', 'robot').metadata.namespace).toBe('gen');
+    const np = get('v1', 'services', 'np');
+    expect(np.metadata.labels).toEqual({ app: 'np' });
+    expect(np.spec).toMatchObject({
+      type: 'NodePort',
+      selector: { app: 'np' },
+      ports: [{ name: '81-8081', protocol: 'TCP', port: 81, targetPort: 8081, nodePort: 30081 }],
+    });
+  });
+
   it('watches (-w) and sees objects created afterwards', async () => {
     const child = spawn(
       'kubectl',
