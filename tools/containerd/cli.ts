@@ -1,7 +1,8 @@
 // Usage:
 //   tsx tools/containerd/cli.ts start [--no-images]   prints the instance JSON; containerd keeps running
 //   tsx tools/containerd/cli.ts stop <baseDir>        tears that instance down
-import { readInstanceInfo, startContainerd, stopContainerdInstance } from './containerd';
+//   tsx tools/containerd/cli.ts sweep                 tears down instances whose owning process died
+import { readInstanceInfo, startContainerd, stopContainerdInstance, sweepStaleInstances } from './containerd';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -15,7 +16,11 @@ async function main(argv: string[]): Promise<number> {
     await stopContainerdInstance(await readInstanceInfo(rest[0]));
     return 0;
   }
-  process.stderr.write('usage: cli.ts start [--no-images] | stop <baseDir>\n');
+  if (command === 'sweep') {
+    for (const netns of await sweepStaleInstances()) process.stdout.write(`stopped ${netns}\n`);
+    return 0;
+  }
+  process.stderr.write('usage: cli.ts start [--no-images] | stop <baseDir> | sweep\n');
   return 2;
 }
 

@@ -85,3 +85,41 @@ describe('tools/containerd', () => {
     await c.stop(); // idempotent
   });
 });
+
+describe('tools/containerd stale-instance sweep', () => {
+  it('tears down an instance whose owner process died', async () => {
+    // A child process starts containerd and is then killed before it can call stop().
+    const script = `import { startContainerd } from ${JSON.stringify(new URL('./containerd.ts', import.meta.url).pathname)};
+const c = await startContainerd({ images: false });
+process.stdout.write(JSON.stringify({ netns: c.netns, pid: c.pid, baseDir: c.baseDir }) + '\\n');
+setInterval(() => {}, 1000);`;
+    const { spawn } = await import('node:child_process');
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const scriptDir = await mkdtemp('/tmp/na-ctrd-orphan-');
+    await writeFile(`${scriptDir}/starter.mts`, script);
+    // `node --import tsx` rather than the tsx binary: the script must run in the process we kill.
+    const repoRoot = new URL('../..', import.meta.url).pathname;
+    const child = spawn(process.execPath, ['--import', 'tsx', `${scriptDir}/starter.mts`], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    afterAll(() => rm(scriptDir, { recursive: true, force: true }));
+    const line = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      child.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (buf.includes('\n')) resolve(buf.split('\n')[0] ?? '');
+      });
+      child.on('exit', () => reject(new Error(`starter exited early: ${buf}`)));
+    });
+    const orphan = JSON.parse(line) as { netns: string; pid: number; baseDir: string };
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(isAlive(orphan.pid)).toBe(true);
+    const { sweepStaleInstances } = await import('./containerd');
+    expect(await sweepStaleInstances({ only: [orphan.netns] })).toEqual([orphan.netns]);
+    expect(isAlive(orphan.pid)).toBe(false);
+    expect(await netnsNames()).not.toContain(orphan.netns);
+    expect(await exists(orphan.baseDir)).toBe(false);
+  }, 60_000);
+});

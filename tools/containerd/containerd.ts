@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildImages, importImages, type LocalImages, PAUSE_IMAGE } from '../images/build-images';
 import { containerdPaths, renderCniConflist, renderContainerdConfig } from './containerd-config';
+import { register, staleEntries, unregister } from './instance-registry';
 import {
   isAlive,
   killQuietly,
@@ -31,6 +32,12 @@ export interface StartContainerdOptions {
   cniBinDir?: string;
   /** Keep containerd running after this Node process exits (the CLI uses this). */
   detached?: boolean;
+  /**
+   * First tear down instances whose owning process died without stop() (a killed test run).
+   * Default: only when NODEAGENT_SWEEP_STALE_CONTAINERD=1, since on a shared machine those may
+   * belong to someone else's run.
+   */
+  sweepStale?: boolean;
 }
 
 /** What `stop()` needs; also written to `<baseDir>/instance.json` for the CLI's `stop`. */
@@ -112,6 +119,7 @@ async function waitForSocket(info: ContainerdInstanceInfo, timeoutMs: number): P
  * The CRI plugin's sandbox_image is the local pause image, so nothing is ever pulled.
  */
 export async function startContainerd(opts: StartContainerdOptions = {}): Promise<RunningContainerd> {
+  if (opts.sweepStale ?? process.env.NODEAGENT_SWEEP_STALE_CONTAINERD === '1') await sweepStaleInstances();
   const token = randomToken(4);
   const netns = `na-ctrd-${process.pid}-${token}`;
   const baseDir = await mkdtemp(join(tmpdir(), 'na-ctrd-'));
@@ -166,6 +174,7 @@ export async function startContainerd(opts: StartContainerdOptions = {}): Promis
     closeSync(logFd);
     if (!child.pid) throw new ContainerdStartError('could not spawn containerd', await tail(paths.logFile));
     info.pid = child.pid;
+    await register(info, opts.detached ?? false);
     // Never keep the test process alive just for containerd; stop() ends it explicitly.
     child.unref();
 
@@ -248,6 +257,21 @@ export async function stopContainerdInstance(info: ContainerdInstanceInfo): Prom
   await unmountAllUnder(info.baseDir);
   await run('ip', ['netns', 'delete', info.netns]).catch(() => undefined);
   await rm(info.baseDir, { recursive: true, force: true }).catch(() => undefined);
+  await unregister(info.netns);
+}
+
+/**
+ * Tear down instances whose owning process died without calling stop() (see instance-registry),
+ * optionally only those with the given netns names. Returns the netns names it cleaned up.
+ */
+export async function sweepStaleInstances(opts: { only?: string[] } = {}): Promise<string[]> {
+  const swept: string[] = [];
+  for (const entry of await staleEntries<ContainerdInstanceInfo>()) {
+    if (opts.only && !opts.only.includes(entry.info.netns)) continue;
+    await stopContainerdInstance(entry.info);
+    swept.push(entry.info.netns);
+  }
+  return swept;
 }
 
 /** Read `<baseDir>/instance.json` written by startContainerd. */
