@@ -195,6 +195,26 @@ describe('API server semantics over raw HTTP', () => {
       expect(spec.body.metadata.generation).toBe(2);
     });
 
+    it('a patch carrying another metadata.uid is a 409 precondition failure', async () => {
+      const created = await call('POST', '/api/v1/namespaces/default/configmaps', cm('uidpre'));
+      const wrong = await call(
+        'PATCH',
+        '/api/v1/namespaces/default/configmaps/uidpre',
+        { metadata: { uid: 'other' }, data: { a: '1' } },
+        'application/strategic-merge-patch+json',
+      );
+      expect(wrong.status).toBe(409);
+      expect(wrong.body.message).toContain('Precondition failed');
+      const right = await call(
+        'PATCH',
+        '/api/v1/namespaces/default/configmaps/uidpre',
+        { metadata: { uid: created.body.metadata.uid }, data: { a: '1' } },
+        'application/strategic-merge-patch+json',
+      );
+      expect(right.status).toBe(200);
+      expect(right.body.data).toEqual({ a: '1' });
+    });
+
     it('JSON patch with test/replace/remove, and 422 when a test fails', async () => {
       await call('POST', '/api/v1/namespaces/default/configmaps', cm('jp', { a: '1', b: '2' }));
       const ok = await call(

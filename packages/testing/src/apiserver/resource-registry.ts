@@ -309,9 +309,21 @@ export class ResourceRegistry {
     }
     const obj = checkKind(next, rt);
     this.checkFields(obj, opts);
-    const patchRv = (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
-    if (!Array.isArray(patch) && patchRv && patchRv !== old.metadata.resourceVersion)
+    const patchMeta = Array.isArray(patch)
+      ? undefined
+      : (patch as { metadata?: { resourceVersion?: string; uid?: string } } | null)?.metadata;
+    if (patchMeta?.resourceVersion && patchMeta.resourceVersion !== old.metadata.resourceVersion) {
       throw conflict(rt.plural, rt.group, name);
+    }
+    // The kubelet's status patches carry metadata.uid as a precondition against a recreated pod.
+    if (patchMeta?.uid && patchMeta.uid !== old.metadata.uid) {
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Precondition failed: UID in precondition: ${patchMeta.uid}, UID in object meta: ${old.metadata.uid}`,
+        { name, group: rt.group, kind: rt.plural },
+      );
+    }
     if (obj.metadata.name !== old.metadata.name)
       throw badRequest('metadata.name: Invalid value: the name of the object may not change in a patch');
     obj.metadata.resourceVersion = old.metadata.resourceVersion;
