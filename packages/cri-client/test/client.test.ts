@@ -11,6 +11,7 @@ import {
   isNotFound,
   isUnavailable,
   isUnimplemented,
+  MAX_MESSAGE_BYTES,
   RuntimeUnreachableError,
   UnsupportedRuntimeApiError,
 } from '../src/index';
@@ -177,15 +178,19 @@ describe('CriClient against the fake runtime', () => {
     expect(status?.exitCode).toBe(137);
   });
 
-  it('refuses responses above the 16 MiB message limit', async () => {
+  it('enforces the client-side message size limit (16 MiB by default)', async () => {
+    expect(MAX_MESSAGE_BYTES).toBe(16 * 1024 * 1024);
     const { containerId } = await runningContainer('huge');
-    const big = 'x'.repeat(17 * 1024 * 1024);
-    fake.onExecSync(() => ({ stdout: big, stderr: '', exitCode: 0, blocks: false }));
+    fake.onExecSync(() => ({ stdout: 'x'.repeat(4096), stderr: '', exitCode: 0, blocks: false }));
+    const small = await createCriClient({ endpoint: fake.endpoint, maxMessageBytes: 1024 });
     try {
-      const e = await rejection(cri.execSync({ containerId, cmd: ['true'] }));
+      const e = await rejection(small.execSync({ containerId, cmd: ['true'] }));
       expect(e).toBeInstanceOf(CriError);
       expect((e as CriError).codeName).toBe('RESOURCE_EXHAUSTED');
+      // The same response fits the default limit.
+      expect((await cri.execSync({ containerId, cmd: ['true'] })).stdout.length).toBe(4096);
     } finally {
+      small.close();
       fake.onExecSync(undefined);
     }
   });

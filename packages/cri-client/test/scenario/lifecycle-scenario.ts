@@ -245,11 +245,14 @@ export function defineLifecycleScenario(name: string, setup: () => Promise<Scena
     it('streams container events, or says the runtime does not serve them', async () => {
       const ac = new AbortController();
       const seen: Array<[number, string]> = [];
-      const iterator = cri.getContainerEvents({ signal: ac.signal });
+      let ended = false;
       const consumed = (async () => {
-        for await (const ev of iterator) {
-          seen.push([ev.containerEventType, ev.containerId]);
-          if (ev.containerEventType === ContainerEventType.CONTAINER_DELETED_EVENT) break;
+        try {
+          for await (const ev of cri.getContainerEvents({ signal: ac.signal })) {
+            seen.push([ev.containerEventType, ev.containerId]);
+          }
+        } finally {
+          ended = true;
         }
       })();
       if (!target.containerEvents) {
@@ -260,32 +263,43 @@ export function defineLifecycleScenario(name: string, setup: () => Promise<Scena
         expect(isUnimplemented(err)).toBe(true);
         return;
       }
-      // Give the stream a moment to be registered before generating events.
-      await new Promise((r) => setTimeout(r, 100));
-      const { containerId } = await cri.createContainer({
-        podSandboxId,
-        sandboxConfig,
-        config: {
-          metadata: { name: 'evented' },
-          image: { image: target.busyboxImage },
-          command: ['sh', '-c', 'exit 0'],
-        },
-      });
-      await cri.startContainer({ containerId });
-      await eventually(
-        () => cri.containerStatus({ containerId }),
-        (s) => s.status?.state === ContainerState.CONTAINER_EXITED,
-      );
-      await cri.removeContainer({ containerId });
-      const timer = setTimeout(() => ac.abort(), 10_000);
-      await consumed;
-      clearTimeout(timer);
-      expect(seen.filter(([, id]) => id === containerId).map(([t]) => t)).toEqual([
-        ContainerEventType.CONTAINER_CREATED_EVENT,
-        ContainerEventType.CONTAINER_STARTED_EVENT,
-        ContainerEventType.CONTAINER_STOPPED_EVENT,
-        ContainerEventType.CONTAINER_DELETED_EVENT,
-      ]);
+      const cycle = async (name: string) => {
+        const { containerId } = await cri.createContainer({
+          podSandboxId,
+          sandboxConfig,
+          config: {
+            metadata: { name },
+            image: { image: target.busyboxImage },
+            command: ['sh', '-c', 'exit 0'],
+          },
+        });
+        await cri.startContainer({ containerId });
+        await eventually(
+          () => cri.containerStatus({ containerId }),
+          (st) => st.status?.state === ContainerState.CONTAINER_EXITED,
+        );
+        await cri.removeContainer({ containerId });
+        return containerId;
+      };
+      try {
+        // The subscription is live once any event arrives; warm up until then.
+        for (let i = 0; i < 50 && seen.length === 0 && !ended; i++) await cycle(`warmup-${i}`);
+        const id = await cycle('evented');
+        const forId = () => seen.filter(([, cid]) => cid === id).map(([t]) => t);
+        await eventually(
+          async () => forId(),
+          (types) => types.length >= 4,
+        );
+        expect(forId()).toEqual([
+          ContainerEventType.CONTAINER_CREATED_EVENT,
+          ContainerEventType.CONTAINER_STARTED_EVENT,
+          ContainerEventType.CONTAINER_STOPPED_EVENT,
+          ContainerEventType.CONTAINER_DELETED_EVENT,
+        ]);
+      } finally {
+        ac.abort();
+        await consumed;
+      }
     });
 
     it('stops a running container within its timeout, idempotently', async () => {
