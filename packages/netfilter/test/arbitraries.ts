@@ -75,7 +75,9 @@ function targetFor(
   const options: fc.Arbitrary<Target | undefined>[] = [
     fc.constant(undefined),
     fc
-      .constantFrom('ACCEPT' as const, 'DROP' as const, 'RETURN' as const)
+      .constantFrom(
+        ...(table === 'nat' ? (['ACCEPT', 'RETURN'] as const) : (['ACCEPT', 'DROP', 'RETURN'] as const)),
+      )
       .map((verdict) => ({ kind: 'verdict' as const, verdict })),
     fc.integer({ min: 1, max: 0xffff }).map((value) => ({ kind: 'mark' as const, op: 'or' as const, value })),
   ];
@@ -94,12 +96,23 @@ function targetFor(
   return fc.oneof(...options);
 }
 
+// iptables allows each of -s/-d/-p/-i/-o once per rule.
+function onePerBasicKind(matches: Match[]): Match[] {
+  const seen = new Set<string>();
+  return matches.filter((m) => {
+    if (m.kind !== 'source' && m.kind !== 'destination') return true;
+    if (seen.has(m.kind)) return false;
+    seen.add(m.kind);
+    return true;
+  });
+}
+
 function ruleFor(table: Table['name'], laterChains: readonly string[]): fc.Arbitrary<Rule> {
   return fc
     .tuple(fc.option(protocolMatches, { nil: undefined }), fc.array(simpleMatch, { maxLength: 4 }))
     .chain(([protocol, rest]) =>
       targetFor(table, laterChains, protocol !== undefined).map((target) => ({
-        matches: [...(protocol ?? []), ...rest],
+        matches: [...(protocol ?? []), ...onePerBasicKind(rest)],
         ...(target ? { target } : {}),
       })),
     );

@@ -154,6 +154,9 @@ describe('validateRuleset', () => {
       /only valid in the nat table/,
     );
     expect(() =>
+      validateRuleset(one({ matches: [], target: { kind: 'verdict', verdict: 'DROP' } }, 'nat')),
+    ).toThrow(/nat table/);
+    expect(() =>
       validateRuleset(
         nat([
           { name: 'OUTPUT', rules: [{ matches: [], target: { kind: 'jump', chain: 'KUBE-POST' } }] },
@@ -172,6 +175,12 @@ describe('validateRuleset', () => {
       { matches: [{ kind: 'in-interface', name: 'an-interface-name-too-long' }] },
       { matches: [{ kind: 'recent', name: 'X', action: 'set', seconds: 10 }] },
       { matches: [], target: { kind: 'reject', with: 'icmp6-no-route' } },
+      {
+        matches: [
+          { kind: 'destination', address: '10.0.0.0/8' },
+          { kind: 'destination', address: '10.0.0.1' },
+        ],
+      },
     ];
     for (const rule of bad)
       expect(() => validateRuleset(one(rule, 'filter')), JSON.stringify(rule)).toThrow(InvalidFieldError);

@@ -70,6 +70,7 @@ const targetRules: Record<string, { table: Table['name']; hooks: readonly string
   masquerade: { table: 'nat', hooks: ['POSTROUTING'] },
   reject: { table: 'filter', hooks: ['INPUT', 'FORWARD', 'OUTPUT'] },
 };
+const singleBasicMatches = new Set(['protocol', 'source', 'destination', 'in-interface', 'out-interface']);
 const chainNamePattern = /^[A-Za-z0-9_.:@+=-]+$/;
 const interfacePattern = /^[A-Za-z0-9_.:@-]{1,15}\+?$|^\+$/;
 const modulePattern = /^[a-z0-9_-]+$/;
@@ -376,8 +377,15 @@ function validateTable(table: Table, family: IpFamily, options: ValidateOptions)
     jumps.set(chain.name, targets);
     chain.rules.forEach((rule, index) => {
       const where = `${table.name}/${chain.name} rule ${index + 1}`;
+      const basics = new Set<string>();
       rule.matches.forEach((match, i) => {
         checkMatch(where, match, family, protocolOf(rule, i));
+        if (singleBasicMatches.has(match.kind)) {
+          // iptables: "multiple -d flags not allowed".
+          if (basics.has(match.kind))
+            throw new InvalidFieldError(`${where} ${match.kind}`, match, 'may appear only once per rule');
+          basics.add(match.kind);
+        }
       });
       if (!rule.target) return;
       checkTarget(where, rule.target, family, protocolOf(rule, rule.matches.length));
@@ -393,6 +401,10 @@ function validateTable(table: Table, family: IpFamily, options: ValidateOptions)
         if (deleting.has(to)) throw new UnknownTargetError(`${where} target`, to);
         if (!declared.has(to) && !existing.has(to)) throw new UnknownTargetError(`${where} target`, to);
         targets.add(to);
+      }
+      if (table.name === 'nat' && rule.target.kind === 'verdict' && rule.target.verdict === 'DROP') {
+        // iptables: "The nat table is not intended for filtering, the use of DROP is therefore inhibited."
+        throw new InvalidFieldError(`${where} target`, 'DROP', 'is not allowed in the nat table');
       }
       const restriction = targetRules[rule.target.kind];
       if (restriction && restriction.table !== table.name) {

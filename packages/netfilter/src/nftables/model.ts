@@ -39,6 +39,11 @@ interface SetLike {
   name: string;
   /** Key type, `.`-joined for concatenations: `ipv4_addr . inet_proto . inet_service`. */
   type: string;
+  /**
+   * `type` (and a map's `valueType`) are expressions for nft's `typeof` form, e.g.
+   * `ip daddr . numgen random mod 2` — the only way to key a map on expressions like numgen.
+   */
+  typeof?: boolean;
   flags?: readonly ('constant' | 'dynamic' | 'interval' | 'timeout')[];
   /** Default element timeout, nft syntax (`3h`, `30s`). */
   timeout?: string;

@@ -116,8 +116,10 @@ export function parseScript(script: string, family: NftFamily, table: string): N
       const [, name = '', body] = /^(\S+)(?: (\{.*\}))?$/.exec(rest) ?? fail(`bad ${kind}`);
       const set: { kind: 'set' | 'map'; name: string } & Partial<Omit<NftMap, 'kind'>> = { kind, name };
       for (const clause of bodyClauses(body)) {
-        if (clause.startsWith('type ')) {
-          const [type, valueType] = clause.slice(5).split(' : ');
+        if (clause.startsWith('type ') || clause.startsWith('typeof ')) {
+          const isTypeof = clause.startsWith('typeof ');
+          if (isTypeof) set.typeof = true;
+          const [type, valueType] = clause.slice(isTypeof ? 7 : 5).split(' : ');
           set.type = type!.trim();
           if (valueType) set.valueType = valueType.trim();
         } else if (clause.startsWith('flags ')) set.flags = clause.slice(6).split(',') as NftSet['flags'];

@@ -1,9 +1,23 @@
 import { InvalidFieldError } from '../errors';
 import type { NftChain, NftElement, NftFamily, NftMap, NftObject, NftSet } from './model';
+import { NFT_NAME_LENGTH_MAX } from './model';
+import { NFT_NAME_PATTERN } from './references';
 import type { NftOperation, NftTransaction } from './transaction';
 
 function quote(text: string): string {
   return `"${text.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+// nft 1.0.x reads object names unquoted only, so a name must be a plain identifier.
+function nameOf(name: string): string {
+  if (!NFT_NAME_PATTERN.test(name) || name.length >= NFT_NAME_LENGTH_MAX) {
+    throw new InvalidFieldError(
+      'name',
+      name,
+      'is not a valid nftables name ([A-Za-z_.][A-Za-z0-9_./-]*, < 256 chars)',
+    );
+  }
+  return name;
 }
 
 function commentClause(comment: string | undefined): string {
@@ -26,7 +40,10 @@ function chainBody(chain: NftChain): string {
 }
 
 function setBody(set: NftSet | NftMap): string {
-  const parts = [set.kind === 'map' ? `type ${set.type} : ${set.valueType} ;` : `type ${set.type} ;`];
+  const keyword = set.typeof ? 'typeof' : 'type';
+  const parts = [
+    set.kind === 'map' ? `${keyword} ${set.type} : ${set.valueType} ;` : `${keyword} ${set.type} ;`,
+  ];
   if (set.flags && set.flags.length > 0) parts.push(`flags ${set.flags.join(',')} ;`);
   if (set.timeout !== undefined) parts.push(`timeout ${set.timeout} ;`);
   if (set.size !== undefined) parts.push(`size ${set.size} ;`);
@@ -58,20 +75,20 @@ function renderOperation(op: NftOperation, family: NftFamily, table: string): st
       return `${verb} table ${prefix}`;
     case 'chain':
       if (verb === 'add' || verb === 'create')
-        return `${verb} chain ${prefix} ${quote(object.name)}${chainBody(object)}`;
-      return `${verb} chain ${prefix} ${quote(object.name)}`;
+        return `${verb} chain ${prefix} ${nameOf(object.name)}${chainBody(object)}`;
+      return `${verb} chain ${prefix} ${nameOf(object.name)}`;
     case 'set':
     case 'map':
       if (verb === 'add' || verb === 'create')
-        return `${verb} ${object.kind} ${prefix} ${quote(object.name)}${setBody(object)}`;
-      return `${verb} ${object.kind} ${prefix} ${quote(object.name)}`;
+        return `${verb} ${object.kind} ${prefix} ${nameOf(object.name)}${setBody(object)}`;
+      return `${verb} ${object.kind} ${prefix} ${nameOf(object.name)}`;
     case 'element': {
       // Values are only spelled out when adding; delete takes keys alone.
       const withValue = verb === 'add' || verb === 'create';
-      return `${verb} element ${prefix} ${quote(object.container)} { ${renderElement(object, withValue)} }`;
+      return `${verb} element ${prefix} ${nameOf(object.container)} { ${renderElement(object, withValue)} }`;
     }
     case 'rule': {
-      const chain = `${prefix} ${quote(object.chain)}`;
+      const chain = `${prefix} ${nameOf(object.chain)}`;
       const body = `${object.rule}${commentClause(object.comment)}`;
       switch (verb) {
         case 'add':
@@ -96,7 +113,8 @@ function renderOperation(op: NftOperation, family: NftFamily, table: string): st
 export interface RenderScriptOptions {
   /**
    * nft releases before 1.0.8 have no `destroy`: render it as `add` then `delete` (which is
-   * a no-op pair for a missing object and a delete for an existing one). Default true.
+   * a no-op pair for a missing object and a delete for an existing one). A set or map must
+   * then be given with its full definition, or the `add` conflicts. Default true.
    */
   emulateDestroy?: boolean;
 }
@@ -115,7 +133,7 @@ export function renderScript(
   const ops = Array.isArray(tx) ? (tx as readonly NftOperation[]) : (tx as NftTransaction).operations;
   const emulateDestroy = options.emulateDestroy ?? true;
   const lines: string[] = [];
-  const prefix = `${family} ${table}`;
+  const prefix = `${family} ${nameOf(table)}`;
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
     if (op.verb === 'destroy' && emulateDestroy) {
@@ -135,7 +153,7 @@ export function renderScript(
         items.push(renderElement(next.object, withValue));
         i++;
       }
-      lines.push(`${op.verb} element ${prefix} ${quote(container)} { ${items.join(', ')} }`);
+      lines.push(`${op.verb} element ${prefix} ${nameOf(container)} { ${items.join(', ')} }`);
       continue;
     }
     lines.push(renderOperation(op, family, table));
