@@ -29,12 +29,13 @@ export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutco
     deadline.expired = true;
     deadline.request?.destroy(new Error('probe timeout'));
   }, req.timeoutMs);
+  const headers = requestHeaders(req);
   const first = new URL(`${req.scheme}://${hostPort(req.host, req.port)}`);
   first.pathname = '';
   let url = new URL(req.path, first);
   try {
     for (let hops = 0; ; hops++) {
-      const res = await get(url, req, deadline);
+      const res = await get(url, headers, deadline);
       const body = await readBody(res, deadline);
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
@@ -77,7 +78,8 @@ function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
-function get(url: URL, req: HttpProbeRequest, deadline: Deadline): Promise<IncomingMessage> {
+/** Probe headers as the kubelet sends them; a `Host` header overrides the request host. */
+function requestHeaders(req: HttpProbeRequest): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   let hostHeader: string | undefined;
   for (const h of req.headers) {
@@ -92,11 +94,26 @@ function get(url: URL, req: HttpProbeRequest, deadline: Deadline): Promise<Incom
   headers['user-agent'] ??= req.userAgent ?? DEFAULT_PROBE_USER_AGENT;
   headers['accept'] ??= '*/*';
   if (hostHeader !== undefined) headers['host'] = hostHeader;
+  // Like the kubelet's transport with keep-alives disabled: one connection per probe.
+  headers['connection'] = 'close';
+  return headers;
+}
+
+function get(
+  url: URL,
+  headers: Record<string, string | string[]>,
+  deadline: Deadline,
+): Promise<IncomingMessage> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const r = send(url, {
+    // Plain options rather than the URL object: skips Node's URL-to-options conversion.
+    const r = send({
+      protocol: url.protocol,
+      hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+      port: url.port,
+      path: url.pathname + url.search,
       method: 'GET',
-      headers: { ...headers, connection: 'close' },
+      headers,
       agent: false,
       rejectUnauthorized: false,
     });

@@ -70,6 +70,8 @@ export class ProbeWorker {
   private anchor = 0;
   /** Index on the period grid of the run scheduled last (0 = the jittered first run). */
   private slot = 0;
+  /** Wall-clock time the pending tick is for. */
+  private dueAt = 0;
   private containerId = '';
   private onHold = false;
   private lastResult: ProbeResult | undefined;
@@ -85,6 +87,7 @@ export class ProbeWorker {
   start(): void {
     const jitter = Math.floor((this.opts.random ?? Math.random)() * this.periodMs);
     this.anchor = this.clock.now() + jitter;
+    this.dueAt = this.anchor;
     this.timer = this.clock.setTimeout(() => this.tick(), jitter);
   }
 
@@ -102,6 +105,13 @@ export class ProbeWorker {
 
   private tick(): void {
     if (this.stopped) return;
+    // Node arms timers from its cached loop time, so under load they can fire before the wall
+    // clock reaches the slot; wait out the rest instead of probing early.
+    const early = this.dueAt - this.clock.now();
+    if (early > 0) {
+      this.timer = this.clock.setTimeout(() => this.tick(), early);
+      return;
+    }
     this.inFlight = this.doProbe()
       // A throwing getState/runProbe/listener must not kill the worker or the process.
       .catch((err: unknown) => this.opts.onError?.(err))
@@ -119,6 +129,7 @@ export class ProbeWorker {
     // Never the same grid slot twice: a timer may fire a millisecond early by Date.now().
     this.slot = Math.max(this.slot + 1, Math.floor(elapsed / this.periodMs) + 1);
     const next = this.anchor + this.slot * this.periodMs;
+    this.dueAt = next;
     this.timer = this.clock.setTimeout(() => this.tick(), Math.max(0, next - now));
   }
 
