@@ -229,6 +229,24 @@ describe('CriClient against the fake runtime', () => {
     expect(fs.imageFilesystems[0]?.usedBytes?.value).toBeGreaterThan(0n);
   });
 
+  it('refuses containers in a stopped sandbox, like containerd', async () => {
+    const sandboxConfig = { metadata: { name: 'stopped', uid: 'stopped-uid', namespace: 'ns' } };
+    const { podSandboxId } = await cri.runPodSandbox({ config: sandboxConfig });
+    await cri.stopPodSandbox({ podSandboxId });
+    const { status } = await cri.podSandboxStatus({ podSandboxId });
+    expect(status?.network?.ip).toBe('');
+    const e = await rejection(
+      cri.createContainer({
+        podSandboxId,
+        sandboxConfig,
+        config: { metadata: { name: 'x' }, image: { image: BUSYBOX } },
+      }),
+    );
+    expect(isNotFound(e)).toBe(true);
+    const notReady = await cri.listPodSandbox({ filter: { id: podSandboxId, state: { state: 1 } } });
+    expect(notReady.items).toHaveLength(1);
+  });
+
   it('answers RPCs the fake does not serve with UNIMPLEMENTED', async () => {
     expect(isUnimplemented(await rejection(cri.listMetricDescriptors()))).toBe(true);
   });

@@ -532,8 +532,6 @@ export class FakeRuntime {
     const config = req.config;
     const md = config?.metadata;
     if (!config || !md) throw unknown('sandbox config must include metadata');
-    if (!md.name || !md.uid || !md.namespace)
-      throw unknown('sandbox metadata must include name, uid and namespace');
     const nameKey = `${md.name}_${md.namespace}_${md.uid}_${md.attempt}`;
     const owner = this.reservedNames.get(nameKey);
     if (owner)
@@ -624,6 +622,11 @@ export class FakeRuntime {
   private createContainer(req: RuntimeServiceRpcs['CreateContainer']['request']) {
     const s = this.lookup(this.sandboxes, req.podSandboxId);
     if (!s) throw notFound(`failed to find sandbox id "${req.podSandboxId}": not found`);
+    if (s.state !== PodSandboxState.SANDBOX_READY) {
+      throw notFound(
+        `failed to get sandbox container task: no running task found: task ${s.id} not found: not found`,
+      );
+    }
     const config = req.config;
     const md = config?.metadata;
     if (!config || !md?.name) throw unknown('container config must include metadata');
