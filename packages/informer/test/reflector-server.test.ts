@@ -73,6 +73,16 @@ describe('Informer against the in-process API server', () => {
     expect(inf.stats.lists).toBeGreaterThanOrEqual(2);
   });
 
+  it('lists and watches over HTTPS with the kubeconfig CA', async () => {
+    server = await startApiServer({ tls: true });
+    const pods = server.resource('v1', 'pods');
+    server.registry.create(pods, 'default', podBody('tls-a', 'n1'));
+    const inf = await start();
+    expect(inf.get('default/tls-a')).toBeDefined();
+    server.registry.create(pods, 'default', podBody('tls-b', 'n1'));
+    await eventually(() => expect(inf.get('default/tls-b')).toBeDefined());
+  });
+
   it('resumes a dropped watch from the last resourceVersion without relisting', async () => {
     server = await startApiServer();
     const pods = server.resource('v1', 'pods');

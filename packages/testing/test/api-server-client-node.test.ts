@@ -119,3 +119,25 @@ describe('API server through @kubernetes/client-node typed APIs', () => {
     expect(patched.spec?.clusterIP).toBe(svc.spec?.clusterIP);
   });
 });
+
+describe('API server over HTTPS (tls: true)', () => {
+  it('serves client-node with a verified self-signed certificate', async () => {
+    const server = await startApiServer({ tls: true });
+    try {
+      expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(server.caCertificate).toContain('BEGIN CERTIFICATE');
+      const kc = server.kubeConfig();
+      expect(kc.getCurrentCluster()?.skipTLSVerify).toBeFalsy();
+      const core = kc.makeApiClient(CoreV1Api);
+      const list = await core.listNamespace();
+      expect(list.items.map((n) => n.metadata?.name)).toContain('kube-system');
+      // Without the CA the client must refuse the connection.
+      const untrusted = server.kubeConfig();
+      const cluster = untrusted.getCurrentCluster();
+      if (cluster) (cluster as { caData?: string }).caData = undefined;
+      await expect(untrusted.makeApiClient(CoreV1Api).listNamespace()).rejects.toThrow(/certificate/i);
+    } finally {
+      await server.close();
+    }
+  });
+});

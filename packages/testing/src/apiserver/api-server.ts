@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, badRequest, gone, methodNotAllowed } from './api-error';
@@ -20,12 +21,18 @@ import { decodeProtobufObject, PROTOBUF_CONTENT_TYPE } from './protobuf-body';
 import { parseResourcePath, type ResourcePath } from './request-path';
 import { type DeleteOptions, ResourceRegistry, type WriteOptions } from './resource-registry';
 import { apiVersionOf, findResourceType, type ResourceType } from './resource-types';
+import { createServingCert } from './self-signed-cert';
 import { tableFor, wantsTable } from './table-output';
 import { WatchHub } from './watch-hub';
 
 export interface ApiServerOptions {
   /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
+  /**
+   * Serve HTTPS with a throwaway self-signed certificate (needs the openssl CLI); kubeconfigs
+   * then carry it as certificate-authority-data. Default false: plain HTTP.
+   */
+  tls?: boolean;
   /** How many changes the watch history keeps; older resourceVersions get 410 Gone. Default 10000. */
   historyWindow?: number;
   /** Interval between BOOKMARK events on watches that allow them. Default 1000 ms. */
@@ -43,6 +50,8 @@ export interface ApiServerOptions {
 export interface ApiServer {
   readonly url: string;
   readonly port: number;
+  /** PEM of the serving certificate (its own CA) when started with `tls: true`. */
+  readonly caCertificate: string | undefined;
   /** API semantics (create/update/patch/delete with validation), for direct use in tests. */
   readonly registry: ResourceRegistry;
   /** Raw storage with the global resourceVersion and watch history. */
@@ -433,7 +442,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     return undefined;
   }
 
-  const server: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) {
         res.destroy();
@@ -449,7 +458,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
             );
       sendJson(res, apiErr.code, apiErr.toStatus());
     });
-  });
+  };
+  const servingCert = options.tls ? createServingCert() : undefined;
+  const server: Server = servingCert
+    ? createHttpsServer({ cert: servingCert.cert, key: servingCert.key }, onRequest)
+    : createServer(onRequest);
   server.keepAliveTimeout = 60_000;
 
   await new Promise<void>((resolve, reject) => {
@@ -457,7 +470,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  url = `http://127.0.0.1:${port}`;
+  url = `${servingCert ? 'https' : 'http'}://127.0.0.1:${port}`;
   let sliceController: EndpointSliceController | undefined;
   const startSlices = (o: EndpointSliceControllerOptions = {}): EndpointSliceController => {
     sliceController ??= startEndpointSliceController(registry, o);
@@ -470,14 +483,15 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   return {
     url,
     port,
+    caCertificate: servingCert?.cert,
     registry,
     store,
     faults,
     get openWatches() {
       return watches.size;
     },
-    kubeConfig: () => kubeConfigFor(url),
-    writeKubeconfig: (path: string) => writeKubeconfigFile(url, path),
+    kubeConfig: () => kubeConfigFor(url, servingCert?.cert),
+    writeKubeconfig: (path: string) => writeKubeconfigFile(url, path, servingCert?.cert),
     resource(apiVersion: string, plural: string): ResourceType {
       const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
       const rt = findResourceType(group as string, version as string, plural);

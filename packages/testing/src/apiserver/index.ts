@@ -16,3 +16,4 @@ export { matchesLabels, matchesStructuredSelector, parseLabelSelector } from './
 export type { ObjectStore, StoredEvent } from './object-store';
 export type { DeleteOptions, ResourceRegistry, WriteOptions } from './resource-registry';
 export { RESOURCE_TYPES, type ResourceType } from './resource-types';
+export { CertificateError } from './self-signed-cert';

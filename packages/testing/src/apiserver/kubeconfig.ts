@@ -4,27 +4,30 @@ import { stringify } from 'yaml';
 
 const CONTEXT = 'nodeagent-test';
 
-/** kubeconfig YAML for a plain-HTTP loopback server; the fake server accepts any credentials. */
-export function kubeconfigYaml(url: string): string {
+/**
+ * kubeconfig YAML for the loopback server; the fake server accepts any credentials. With a CA
+ * (HTTPS) clients verify the server; for plain HTTP client-node insists on skipTLSVerify.
+ */
+export function kubeconfigYaml(url: string, caPem?: string): string {
+  const cluster = caPem
+    ? { server: url, 'certificate-authority-data': Buffer.from(caPem).toString('base64') }
+    : { server: url, 'insecure-skip-tls-verify': true };
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [
-      // client-node refuses http: servers unless skipTLSVerify is set.
-      { name: CONTEXT, cluster: { server: url, 'insecure-skip-tls-verify': true } },
-    ],
+    clusters: [{ name: CONTEXT, cluster }],
     users: [{ name: CONTEXT, user: { token: 'nodeagent-test-token' } }],
     contexts: [{ name: CONTEXT, context: { cluster: CONTEXT, user: CONTEXT, namespace: 'default' } }],
     'current-context': CONTEXT,
   });
 }
 
-export function kubeConfigFor(url: string): KubeConfig {
+export function kubeConfigFor(url: string, caPem?: string): KubeConfig {
   const kc = new KubeConfig();
-  kc.loadFromString(kubeconfigYaml(url));
+  kc.loadFromString(kubeconfigYaml(url, caPem));
   return kc;
 }
 
-export function writeKubeconfigFile(url: string, path: string): void {
-  writeFileSync(path, kubeconfigYaml(url), { mode: 0o600 });
+export function writeKubeconfigFile(url: string, path: string, caPem?: string): void {
+  writeFileSync(path, kubeconfigYaml(url, caPem), { mode: 0o600 });
 }

@@ -126,6 +126,25 @@ describe('the real kubectl binary against the in-process API server', () => {
     });
   });
 
+  it('works over HTTPS with the kubeconfig carrying the CA', async () => {
+    const secure = await startApiServer({ tls: true });
+    try {
+      const path = join(dir, 'kubeconfig-tls');
+      secure.writeKubeconfig(path);
+      const { stdout } = await run(
+        'kubectl',
+        ['--kubeconfig', path, '--cache-dir', join(dir, 'cache-tls'), 'get', 'ns', '-o', 'name'],
+        {
+          env: { ...process.env, HOME: dir },
+          timeout: 30_000,
+        },
+      );
+      expect(stdout).toContain('namespace/kube-node-lease');
+    } finally {
+      await secure.close();
+    }
+  });
+
   it('watches (-w) and sees objects created afterwards', async () => {
     const child = spawn(
       'kubectl',
