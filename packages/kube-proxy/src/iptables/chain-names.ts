@@ -32,9 +32,20 @@ export function base32Std(bytes: Uint8Array): string {
   return out;
 }
 
+// Every sync names every chain again; hashing dominates rule generation without a cache.
+// Cleared wholesale when large so churn cannot grow it without bound.
+const hashCache = new Map<string, string>();
+const HASH_CACHE_MAX = 1 << 20;
+
 /** First 16 base32 characters of sha256(input): the hash part of every per-service chain name. */
 function hash16(input: string): string {
-  return base32Std(createHash('sha256').update(input).digest()).slice(0, 16);
+  let h = hashCache.get(input);
+  if (h === undefined) {
+    h = base32Std(createHash('sha256').update(input).digest()).slice(0, 16);
+    if (hashCache.size >= HASH_CACHE_MAX) hashCache.clear();
+    hashCache.set(input, h);
+  }
+  return h;
 }
 
 /** Per-service-port chain names; the hash input is upstream's (servicePortName + lowercase protocol). */

@@ -1,0 +1,211 @@
+// kube-proxy iptables-mode benchmarks: rule generation at 1k/10k/30k Services × 10 endpoints,
+// the share of a sync spent in iptables-restore (inside a throwaway network namespace), network
+// programming latency for one EndpointSlice change at 10k Services, and RSS.
+// Run: npm run bench -w @nodeagent/kube-proxy  (root needed for the namespace parts).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import { Bench } from 'tinybench';
+import {
+  buildIptablesRuleset,
+  cidrLocalDetector,
+  execIptables,
+  IptablesProxier,
+  renderRestorePayload,
+  snapshotFromObjects,
+} from '../src/index';
+
+const SIZES = (process.env.KP_BENCH_SIZES ?? '1000,10000,30000').split(',').map(Number);
+const LATENCY_SERVICES = Number(process.env.KP_BENCH_LATENCY_SERVICES ?? 10_000);
+const LATENCY_CHANGES = Number(process.env.KP_BENCH_LATENCY_CHANGES ?? 100);
+/** iptables-restore of huge payloads is slow on small machines; sizes above this skip the restore. */
+const RESTORE_MAX = Number(process.env.KP_BENCH_RESTORE_MAX ?? 30_000);
+const ENDPOINTS = 10;
+const out = join(import.meta.dirname, '..', '..', '..', 'bench-results');
+
+function cluster(n: number): { services: V1Service[]; slices: V1EndpointSlice[] } {
+  const services: V1Service[] = [];
+  const slices: V1EndpointSlice[] = [];
+  for (let i = 0; i < n; i++) {
+    const ip = dotted((10 << 24) + (96 << 16) + i);
+    services.push({
+      metadata: { name: `svc-${i}`, namespace: 'bench' },
+      spec: { type: 'ClusterIP', clusterIP: ip, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+    });
+    slices.push(sliceFor(i, 0));
+  }
+  return { services, slices };
+}
+
+function dotted(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** Slice of service i; odd generations shift every backend address so each change is real. */
+function sliceFor(i: number, generation: number): V1EndpointSlice {
+  const base = (10 << 24) + (128 << 16) + i * 16 + (generation % 2 ? 5 : 0);
+  return {
+    metadata: {
+      name: `svc-${i}-x`,
+      namespace: 'bench',
+      labels: { 'kubernetes.io/service-name': `svc-${i}` },
+    },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: Array.from({ length: ENDPOINTS }, (_, e) => ({
+      addresses: [dotted(base + e)],
+      conditions: { ready: true },
+      nodeName: `node-${e}`,
+    })),
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function haveRootAndTools(): boolean {
+  try {
+    return process.getuid?.() === 0 && execFileSync('iptables-restore', ['--version']).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  const results: Record<string, unknown> = { node: process.version, endpointsPerService: ENDPOINTS };
+  const detector = cidrLocalDetector('10.128.0.0/9');
+
+  // 1. Pure rule generation (snapshot → ruleset → payload text).
+  const generation: Record<string, unknown>[] = [];
+  const payloads = new Map<number, string>();
+  const bench = new Bench({ iterations: 3, time: 0, warmupIterations: 1, warmupTime: 0 });
+  for (const n of SIZES) {
+    const { services, slices } = cluster(n);
+    const snapshot = snapshotFromObjects({
+      family: 'IPv4',
+      nodeName: 'node-0',
+      services,
+      endpointSlices: slices,
+    });
+    payloads.set(
+      n,
+      renderRestorePayload(buildIptablesRuleset({ snapshot }, { localDetector: detector }).ruleset),
+    );
+    bench.add(`full build+render ${n}`, () => {
+      renderRestorePayload(buildIptablesRuleset({ snapshot }, { localDetector: detector }).ruleset);
+    });
+    bench.add(`partial build+render ${n} (1 changed)`, () => {
+      renderRestorePayload(
+        buildIptablesRuleset(
+          { snapshot, onlyServices: new Set(['bench/svc-0']) },
+          { localDetector: detector },
+        ).ruleset,
+      );
+    });
+  }
+  await bench.run();
+  const baseline = (bench.tasks[0]!.result as unknown as { latency: { mean: number } }).latency.mean;
+  for (const t of bench.tasks) {
+    const mean = (t.result as unknown as { latency: { mean: number } }).latency.mean;
+    generation.push({
+      task: t.name,
+      meanMs: Number(mean.toFixed(2)),
+      ratioToFull1k: Number((mean / baseline).toFixed(2)),
+    });
+  }
+  results.generation = generation;
+  results.payloadBytes = Object.fromEntries([...payloads].map(([n, p]) => [n, p.length]));
+
+  // 2. iptables-restore share and programming latency, inside a namespace only.
+  if (haveRootAndTools()) {
+    const ns = `na-kpbench-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    execFileSync('ip', ['netns', 'add', ns]);
+    try {
+      const prefix = ['ip', 'netns', 'exec', ns];
+      const restore: Record<string, unknown>[] = [];
+      for (const [n, payload] of payloads) {
+        if (n > RESTORE_MAX) continue;
+        const { services, slices } = cluster(n);
+        const t0 = performance.now();
+        const snapshot = snapshotFromObjects({
+          family: 'IPv4',
+          nodeName: 'node-0',
+          services,
+          endpointSlices: slices,
+        });
+        const text = renderRestorePayload(
+          buildIptablesRuleset({ snapshot }, { localDetector: detector }).ruleset,
+        );
+        const t1 = performance.now();
+        execFileSync(prefix[0]!, [...prefix.slice(1), 'iptables-restore', '-w', '--noflush'], {
+          input: text,
+          maxBuffer: 1 << 30,
+        });
+        const t2 = performance.now();
+        void payload;
+        restore.push({
+          services: n,
+          buildMs: Number((t1 - t0).toFixed(1)),
+          restoreMs: Number((t2 - t1).toFixed(1)),
+          restoreShare: Number(((t2 - t1) / (t2 - t0)).toFixed(3)),
+        });
+        execFileSync(prefix[0]!, [...prefix.slice(1), 'iptables', '-w', '-t', 'nat', '-F']);
+        execFileSync(prefix[0]!, [...prefix.slice(1), 'iptables', '-w', '-t', 'nat', '-X']);
+        execFileSync(prefix[0]!, [...prefix.slice(1), 'iptables', '-w', '-t', 'filter', '-F']);
+        execFileSync(prefix[0]!, [...prefix.slice(1), 'iptables', '-w', '-t', 'filter', '-X']);
+      }
+      results.fullSyncInNamespace = restore;
+
+      // Programming latency: one slice change at LATENCY_SERVICES services, partial sync through
+      // the real proxier until iptables-restore returned (the kernel has the rule).
+      const { services, slices } = cluster(LATENCY_SERVICES);
+      const proxier = new IptablesProxier({
+        family: 'IPv4',
+        nodeName: 'node-0',
+        executor: execIptables({ family: 'IPv4', commandPrefix: prefix }),
+        backend: { localDetector: detector },
+        minSyncPeriodMs: 0,
+        syncPeriodMs: 3_600_000,
+      });
+      for (const s of services) proxier.onServiceAdd(s);
+      for (const s of slices) proxier.onEndpointSliceAdd(s);
+      proxier.onServicesSynced();
+      proxier.onEndpointSlicesSynced();
+      const first = await proxier.syncProxyRules();
+      const latencies: number[] = [];
+      for (let k = 0; k < LATENCY_CHANGES; k++) {
+        const i = (k * 7919) % LATENCY_SERVICES;
+        const t0 = performance.now();
+        proxier.onEndpointSliceUpdate(sliceFor(i, k), sliceFor(i, k + 1));
+        const r = await proxier.syncProxyRules();
+        if (!r?.ok) throw new Error(`sync failed: ${String(r?.error)}`);
+        latencies.push(performance.now() - t0);
+      }
+      latencies.sort((a, b) => a - b);
+      const rss = process.memoryUsage().rss;
+      results.programmingLatency = {
+        services: LATENCY_SERVICES,
+        changes: LATENCY_CHANGES,
+        initialFullSyncMs: first?.durationMs,
+        p50Ms: Number(percentile(latencies, 50).toFixed(1)),
+        p99Ms: Number(percentile(latencies, 99).toFixed(1)),
+        ratioP50ToInitialFullSync: first
+          ? Number((percentile(latencies, 50) / first.durationMs).toFixed(3))
+          : null,
+      };
+      results.rssMiBAt = { services: LATENCY_SERVICES, rssMiB: Number((rss / 2 ** 20).toFixed(1)) };
+    } finally {
+      execFileSync('ip', ['netns', 'del', ns]);
+    }
+  } else {
+    results.fullSyncInNamespace = 'skipped: needs root and iptables-restore';
+  }
+
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'kube-proxy.json'), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+}
+
+await main();
