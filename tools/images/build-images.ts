@@ -134,10 +134,12 @@ async function buildOne(
   const partial = `${archive}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
   await tarDirectory(layout, partial, ['oci-layout', 'index.json', 'blobs']);
   await rename(partial, archive);
+  const metaPartial = `${archive}.json.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
   await writeFile(
-    `${archive}.json`,
+    metaPartial,
     JSON.stringify({ name, manifestDigest: digests.manifestDigest, id: digests.configDigest }),
   );
+  await rename(metaPartial, `${archive}.json`);
   return { name, archive, manifestDigest: digests.manifestDigest, id: digests.configDigest };
 }
 
@@ -162,8 +164,12 @@ export async function buildImages(opts: BuildImagesOptions = {}): Promise<LocalI
 
   const cached = async (archive: string): Promise<LocalImage | undefined> => {
     if (!(await exists(archive)) || !(await exists(`${archive}.json`))) return undefined;
-    const meta = await readJson<Omit<LocalImage, 'archive'>>(`${archive}.json`);
-    return { ...meta, archive };
+    try {
+      const meta = await readJson<Omit<LocalImage, 'archive'>>(`${archive}.json`);
+      return { ...meta, archive };
+    } catch {
+      return undefined; // unreadable metadata: rebuild
+    }
   };
 
   let pause = await cached(pauseArchive);
