@@ -110,6 +110,10 @@ function renderOperation(op: NftOperation, family: NftFamily, table: string): st
   throw new InvalidFieldError('object', objectWord(object), 'is not an nftables object');
 }
 
+// Merged element lists are cut into commands of this many elements: one huge line makes nft's
+// parser hold the whole list at once for no gain.
+const MAX_ELEMENTS_PER_COMMAND = 4096;
+
 export interface RenderScriptOptions {
   /**
    * nft releases before 1.0.8 have no `destroy`: render it as `add` then `delete` (which is
@@ -146,7 +150,7 @@ export function renderScript(
       const container = op.object.container;
       const withValue = op.verb === 'add';
       const items = [renderElement(op.object, withValue)];
-      while (i + 1 < ops.length) {
+      while (i + 1 < ops.length && items.length < MAX_ELEMENTS_PER_COMMAND) {
         const next = ops[i + 1]!;
         if (next.verb !== op.verb || next.object.kind !== 'element' || next.object.container !== container)
           break;
