@@ -230,3 +230,60 @@ describe('validator vs kernel (property, real kernel)', () => {
     );
   }, 60_000);
 });
+
+describe('ip6tables-restore (real kernel)', () => {
+  it('applies and reads back an IPv6 ruleset', async () => {
+    const netns = await createNetns({ purpose: 'nf-ip6' });
+    try {
+      const client = new IptablesClient({ family: 'ipv6', runner: netnsRunner(netns.path), backend: 'nft' });
+      const ruleset: Ruleset = {
+        family: 'ipv6',
+        tables: [
+          {
+            name: 'nat',
+            chains: [
+              {
+                name: 'KUBE-SVC-V6',
+                rules: [
+                  {
+                    matches: [
+                      { kind: 'protocol', protocol: 'tcp' },
+                      { kind: 'destination', address: 'fd00:30::41' },
+                      { kind: 'source', address: 'fd00:10::/64', negate: true },
+                      { kind: 'port', protocol: 'tcp', destinationPort: 80 },
+                    ],
+                    target: { kind: 'dnat', toDestination: '[fd00:180::1]:8080' },
+                  },
+                ],
+              },
+            ],
+          },
+          {
+            name: 'filter',
+            chains: [
+              {
+                name: 'KUBE-V6-REJECT',
+                rules: [{ matches: [], target: { kind: 'reject', with: 'icmp6-port-unreachable' } }],
+              },
+            ],
+          },
+        ],
+      };
+      await client.restore(ruleset);
+      const text = await client.saveText();
+      expect(text).toContain('-d fd00:30::41/128');
+      expect(text).toContain('--to-destination [fd00:180::1]:8080');
+      expect(diffRulesets(parseSave(text, 'ipv6'), ruleset).tables).toEqual([]);
+      await expect(
+        client.restore([
+          {
+            name: 'nat',
+            chains: [{ name: 'KUBE-X', rules: [{ matches: [{ kind: 'source', address: '10.0.0.1' }] }] }],
+          },
+        ]),
+      ).rejects.toThrow(/not an IPv6 address/);
+    } finally {
+      await netns.delete();
+    }
+  });
+});
