@@ -1,3 +1,4 @@
+import { cancelledOutcome, onAbort } from './cancellation';
 import { ExecTimeoutError } from './errors';
 import { limitOutput } from './limit-output';
 import type { ProbeRunOutcome } from './probe-types';
@@ -19,14 +20,21 @@ export async function runExecProbe(
   executor: ExecProbeExecutor,
   command: string[],
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<ProbeRunOutcome> {
+  if (signal?.aborted) return cancelledOutcome();
   let timer: NodeJS.Timeout | undefined;
+  let unsubscribe = () => {};
   const timeout = new Promise<never>((_, reject) => {
     // A grace period so that an executor that enforces the timeout itself reports first.
     timer = setTimeout(() => reject(new ExecTimeoutError(command, timeoutMs)), timeoutMs + 50);
   });
   try {
-    const res = await Promise.race([executor(command, timeoutMs), timeout]);
+    const cancelled = new Promise<'cancelled'>((resolve) => {
+      unsubscribe = onAbort(signal, () => resolve('cancelled'));
+    });
+    const res = await Promise.race([executor(command, timeoutMs), timeout, cancelled]);
+    if (res === 'cancelled') return cancelledOutcome();
     const output = limitOutput(Buffer.concat([toBuffer(res.stdout), toBuffer(res.stderr)]));
     if (res.exitCode === 0) return { result: 'Success', output };
     return { result: 'Failure', output: output || `command exited with code ${res.exitCode}` };
@@ -40,6 +48,7 @@ export async function runExecProbe(
     return { result: 'Unknown', output: limitOutput(errorText(err)) };
   } finally {
     clearTimeout(timer);
+    unsubscribe();
   }
 }
 

@@ -1,4 +1,5 @@
 import { Client, credentials, status as grpcStatus, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { cancelledOutcome, onAbort } from './cancellation';
 import {
   decodeHealthCheckResponse,
   encodeHealthCheckRequest,
@@ -16,6 +17,8 @@ export interface GrpcProbeRequest {
   service: string;
   timeoutMs: number;
   userAgent?: string;
+  /** Aborting cancels the RPC and ends the probe with Unknown "probe cancelled". */
+  signal?: AbortSignal;
 }
 
 /**
@@ -23,6 +26,7 @@ export interface GrpcProbeRequest {
  * Success; any other status, an unimplemented service, a deadline or a dial error is Failure.
  */
 export function runGrpcProbe(req: GrpcProbeRequest): Promise<ProbeRunOutcome> {
+  if (req.signal?.aborted) return Promise.resolve(cancelledOutcome());
   const target = hostPort(req.host, req.port);
   const client = new Client(target, credentials.createInsecure(), {
     'grpc.primary_user_agent': req.userAgent ?? DEFAULT_PROBE_USER_AGENT,
@@ -30,8 +34,9 @@ export function runGrpcProbe(req: GrpcProbeRequest): Promise<ProbeRunOutcome> {
     'grpc.enable_retries': 0,
   });
   const deadline = Date.now() + req.timeoutMs;
+  let unsubscribe = () => {};
   return new Promise<ProbeRunOutcome>((resolve) => {
-    client.makeUnaryRequest<{ service: string }, { status: ServingStatus }>(
+    const call = client.makeUnaryRequest<{ service: string }, { status: ServingStatus }>(
       HEALTH_CHECK_METHOD,
       encodeHealthCheckRequest,
       decodeHealthCheckResponse,
@@ -39,6 +44,7 @@ export function runGrpcProbe(req: GrpcProbeRequest): Promise<ProbeRunOutcome> {
       new Metadata(),
       { deadline },
       (err, res) => {
+        if (err?.code === grpcStatus.CANCELLED && req.signal?.aborted) return resolve(cancelledOutcome());
         if (err) return resolve({ result: 'Failure', output: limitOutput(describeError(err, req, target)) });
         if (res?.status === 'SERVING') return resolve({ result: 'Success', output: '' });
         resolve({
@@ -47,7 +53,11 @@ export function runGrpcProbe(req: GrpcProbeRequest): Promise<ProbeRunOutcome> {
         });
       },
     );
-  }).finally(() => client.close());
+    unsubscribe = onAbort(req.signal, () => call.cancel());
+  }).finally(() => {
+    unsubscribe();
+    client.close();
+  });
 }
 
 function describeError(err: ServiceError, req: GrpcProbeRequest, target: string): string {

@@ -1,5 +1,6 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { cancelledOutcome, onAbort } from './cancellation';
 import { errorText } from './exec-probe';
 import { LimitedBuffer } from './limit-output';
 import { DEFAULT_PROBE_USER_AGENT, MAX_HTTP_REDIRECTS } from './probe-defaults';
@@ -14,6 +15,8 @@ export interface HttpProbeRequest {
   headers: readonly HTTPHeaderSpec[];
   timeoutMs: number;
   userAgent?: string;
+  /** Aborting ends the probe at once with Unknown "probe cancelled". */
+  signal?: AbortSignal;
 }
 
 /**
@@ -24,7 +27,13 @@ export interface HttpProbeRequest {
 export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutcome> {
   // One deadline for the whole redirect chain; destroying the live request is cheaper than an
   // AbortSignal listener per request.
+  if (req.signal?.aborted) return cancelledOutcome();
   const deadline: Deadline = { expired: false, request: undefined };
+  let cancelled = false;
+  const unsubscribe = onAbort(req.signal, () => {
+    cancelled = true;
+    deadline.request?.destroy(new Error('probe cancelled'));
+  });
   const timer = setTimeout(() => {
     deadline.expired = true;
     deadline.request?.destroy(new Error('probe timeout'));
@@ -57,6 +66,7 @@ export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutco
       return { result: 'Failure', output: `HTTP probe failed with statuscode: ${status}` };
     }
   } catch (err) {
+    if (cancelled) return cancelledOutcome();
     if (deadline.expired) {
       return {
         result: 'Failure',
@@ -66,6 +76,7 @@ export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutco
     return { result: 'Failure', output: `Get "${url.href}": ${errorText(err)}` };
   } finally {
     clearTimeout(timer);
+    unsubscribe();
   }
 }
 

@@ -29,7 +29,7 @@ export interface ProbeManagerOptions {
   random?: () => number;
   userAgent?: string;
   /** Replaces the network/exec probe (tests); defaults to the real probers. */
-  runProbe?: (probe: NormalizedProbe, target: ProbeTarget) => Promise<ProbeRunOutcome>;
+  runProbe?: (probe: NormalizedProbe, target: ProbeTarget, signal?: AbortSignal) => Promise<ProbeRunOutcome>;
   /** Every probe run, for events and metrics. */
   onRun?: (event: ProbeRunEvent) => void;
   /** Errors thrown by getState, a custom runProbe or listeners; probing carries on. */

@@ -45,7 +45,7 @@ export interface ProbeWorkerOptions {
   clock?: Clock;
   /** In [0, 1): fraction of the period to wait before the first run. */
   random?: () => number;
-  runProbe?: (probe: NormalizedProbe, target: ProbeTarget) => Promise<ProbeRunOutcome>;
+  runProbe?: (probe: NormalizedProbe, target: ProbeTarget, signal?: AbortSignal) => Promise<ProbeRunOutcome>;
   onRun?: (event: ProbeRunEvent) => void;
   /** Errors thrown by getState, runProbe or listeners; the worker keeps its cadence. */
   onError?: (err: unknown) => void;
@@ -77,6 +77,7 @@ export class ProbeWorker {
   private lastResult: ProbeResult | undefined;
   private resultRun = 0;
   private inFlight: Promise<void> | undefined;
+  private readonly cancel = new AbortController();
 
   constructor(private readonly opts: ProbeWorkerOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -91,9 +92,10 @@ export class ProbeWorker {
     this.timer = this.clock.setTimeout(() => this.tick(), jitter);
   }
 
-  /** Stops probing and forgets the container's result. An in-flight run is discarded. */
+  /** Stops probing, cancels an in-flight run (its result is discarded) and forgets the result. */
   stop(): void {
     this.stopped = true;
+    this.cancel.abort();
     this.clock.clearTimeout(this.timer);
     if (this.containerId) this.opts.results.remove(this.containerId);
   }
@@ -156,7 +158,7 @@ export class ProbeWorker {
     if (state.started ? opts.probeType === 'Startup' : opts.probeType !== 'Startup') return;
 
     const probeFn = opts.runProbe ?? runProbe;
-    const run = () => probeFn(opts.probe, opts.target);
+    const run = () => probeFn(opts.probe, opts.target, this.cancel.signal);
     const outcome = await (opts.limiter ? opts.limiter.run(run) : run());
     const timing = { tickAt, durationMs: this.clock.now() - tickAt };
     // Stopped or replaced while the probe ran: the result belongs to nobody.

@@ -1,3 +1,4 @@
+import { cancelledOutcome } from './cancellation';
 import type { ExecProbeExecutor } from './exec-probe';
 import { runExecProbe } from './exec-probe';
 import { runGrpcProbe } from './grpc-probe';
@@ -13,14 +14,22 @@ export interface ProbeTarget {
   userAgent?: string;
 }
 
-/** Runs one probe once. Never rejects: every problem is a Failure or Unknown outcome. */
-export async function runProbe(probe: NormalizedProbe, target: ProbeTarget): Promise<ProbeRunOutcome> {
+/**
+ * Runs one probe once. Never rejects: every problem is a Failure or Unknown outcome. Aborting
+ * `signal` (the container stopped) ends the run at once with Unknown "probe cancelled".
+ */
+export async function runProbe(
+  probe: NormalizedProbe,
+  target: ProbeTarget,
+  signal?: AbortSignal,
+): Promise<ProbeRunOutcome> {
+  if (signal?.aborted) return cancelledOutcome();
   const timeoutMs = probe.timeoutSeconds * 1000;
   const h = probe.handler;
   switch (h.kind) {
     case 'exec':
       if (!target.exec) return { result: 'Unknown', output: 'no exec executor configured for exec probes' };
-      return runExecProbe(target.exec, h.command, timeoutMs);
+      return runExecProbe(target.exec, h.command, timeoutMs, signal);
     case 'httpGet':
       return runHttpProbe({
         scheme: h.scheme,
@@ -30,9 +39,10 @@ export async function runProbe(probe: NormalizedProbe, target: ProbeTarget): Pro
         headers: h.headers,
         timeoutMs,
         userAgent: target.userAgent,
+        signal,
       });
     case 'tcpSocket':
-      return runTcpProbe(h.host || target.podIP, h.port, timeoutMs);
+      return runTcpProbe(h.host || target.podIP, h.port, timeoutMs, signal);
     case 'grpc':
       return runGrpcProbe({
         host: target.podIP,
@@ -40,6 +50,7 @@ export async function runProbe(probe: NormalizedProbe, target: ProbeTarget): Pro
         service: h.service,
         timeoutMs,
         userAgent: target.userAgent,
+        signal,
       });
   }
 }

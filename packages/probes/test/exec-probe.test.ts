@@ -59,4 +59,14 @@ describe('runExecProbe with an injected executor', () => {
     const out = await runExecProbe(exec, ['x'], 1000);
     expect(out.output.length).toBe(MAX_PROBE_OUTPUT_BYTES);
   });
+
+  it('stops waiting for the executor when cancelled', async () => {
+    const controller = new AbortController();
+    const pending = runExecProbe(() => new Promise(() => {}), ['hang'], 60_000, controller.signal);
+    controller.abort();
+    expect(await pending).toEqual({ result: 'Unknown', output: 'probe cancelled' });
+    expect(
+      await runExecProbe(async () => ({ exitCode: 0, stdout: '', stderr: '' }), ['x'], 1, controller.signal),
+    ).toEqual({ result: 'Unknown', output: 'probe cancelled' });
+  });
 });

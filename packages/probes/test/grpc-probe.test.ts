@@ -120,6 +120,19 @@ describe('runGrpcProbe against a loopback gRPC server', () => {
     expect(out.output).toMatch(/failed to connect|timeout/);
   });
 
+  it('cancels the RPC when the signal aborts', async () => {
+    const controller = new AbortController();
+    const pending = runGrpcProbe({
+      host: '127.0.0.1',
+      port: healthPort,
+      service: 'slow',
+      timeoutMs: 5_000,
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(), 50);
+    expect(await pending).toEqual({ result: 'Unknown', output: 'probe cancelled' });
+  });
+
   it('runs through runProbe against the pod IP', async () => {
     const spec = normalizeProbe({ grpc: { port: healthPort, service: 'db' } }, 'Liveness');
     expect((await runProbe(spec, { podIP: '127.0.0.1' })).result).toBe('Failure');

@@ -146,4 +146,16 @@ describe('runHttpProbe against a loopback server', () => {
     ]);
     expect(await runProbe(spec, { podIP: '127.0.0.1' })).toEqual({ result: 'Success', output: 'all good' });
   });
+
+  it('ends at once with Unknown when cancelled mid-request', async () => {
+    const controller = new AbortController();
+    const pending = probe('/slow', { timeoutMs: 5_000, signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    // Uncancelled, /slow would answer 'late' with Success after 1.5 s.
+    expect(await pending).toEqual({ result: 'Unknown', output: 'probe cancelled' });
+    expect(await probe('/ok', { signal: controller.signal })).toEqual({
+      result: 'Unknown',
+      output: 'probe cancelled',
+    });
+  });
 });

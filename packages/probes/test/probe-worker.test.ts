@@ -279,8 +279,9 @@ describe('ProbeWorker thresholds', () => {
     worker.stop();
   });
 
-  it('drops the result of a run that finishes after stop()', async () => {
+  it('cancels an in-flight run on stop() and drops its result', async () => {
     let release!: (o: ProbeRunOutcome) => void;
+    let seenSignal: AbortSignal | undefined;
     const results = new ResultsManager('Readiness');
     const worker = new ProbeWorker({
       podUID: 'p',
@@ -291,12 +292,17 @@ describe('ProbeWorker thresholds', () => {
       results,
       getState: () => running(),
       random: () => 0,
-      runProbe: () => new Promise((r) => (release = r)),
+      runProbe: (_probe, _target, signal) => {
+        seenSignal = signal;
+        return new Promise((r) => (release = r));
+      },
     });
     worker.start();
     await vi.advanceTimersByTimeAsync(0);
     expect(results.get('c1')).toBe('Failure');
+    expect(seenSignal?.aborted).toBe(false);
     worker.stop();
+    expect(seenSignal?.aborted).toBe(true);
     expect(results.get('c1')).toBeUndefined();
     release({ result: 'Success', output: '' });
     await worker.idle();

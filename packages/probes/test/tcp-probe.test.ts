@@ -43,4 +43,15 @@ describe('runTcpProbe', () => {
     ]);
     expect((await runProbe(spec, { podIP: '127.0.0.1' })).result).toBe('Success');
   });
+
+  it('does not connect once cancelled', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const before = accepted;
+    expect(await runTcpProbe('127.0.0.1', port, 1000, controller.signal)).toEqual({
+      result: 'Unknown',
+      output: 'probe cancelled',
+    });
+    expect(accepted).toBe(before);
+  });
 });
