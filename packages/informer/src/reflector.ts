@@ -102,6 +102,10 @@ export class Reflector<T extends KubernetesObject> {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      if (this.stopped) {
+        resolve();
+        return;
+      }
       const t = setTimeout(done, ms);
       function done() {
         clearTimeout(t);
@@ -119,6 +123,8 @@ export class Reflector<T extends KubernetesObject> {
           await this.listAll();
           needList = false;
         }
+        // stop() may have run while handlers of the list were executing.
+        if (this.stopped) break;
         const started = (this.options.now ?? Date.now)();
         const before = this.stats.events + this.stats.bookmarks;
         await this.watchOnce();
