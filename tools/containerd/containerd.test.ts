@@ -1,8 +1,10 @@
-import { execFile } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningContainerd, startContainerd } from './containerd';
+import { type RunningContainerd, startContainerd, sweepStaleInstances } from './containerd';
 import { isAlive } from './process-sweep';
 
 const run = promisify(execFile);
@@ -93,33 +95,39 @@ describe('tools/containerd stale-instance sweep', () => {
 const c = await startContainerd({ images: false });
 process.stdout.write(JSON.stringify({ netns: c.netns, pid: c.pid, baseDir: c.baseDir }) + '\\n');
 setInterval(() => {}, 1000);`;
-    const { spawn } = await import('node:child_process');
-    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
-    const scriptDir = await mkdtemp('/tmp/na-ctrd-orphan-');
-    await writeFile(`${scriptDir}/starter.mts`, script);
+    const scriptDir = await mkdtemp(join(tmpdir(), 'na-ctrd-orphan-'));
+    let orphan: { netns: string; pid: number; baseDir: string } | undefined;
+    await writeFile(join(scriptDir, 'starter.mts'), script);
     // `node --import tsx` rather than the tsx binary: the script must run in the process we kill.
-    const repoRoot = new URL('../..', import.meta.url).pathname;
-    const child = spawn(process.execPath, ['--import', 'tsx', `${scriptDir}/starter.mts`], {
-      cwd: repoRoot,
+    const child = spawn(process.execPath, ['--import', 'tsx', join(scriptDir, 'starter.mts')], {
+      cwd: new URL('../..', import.meta.url).pathname,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    afterAll(() => rm(scriptDir, { recursive: true, force: true }));
-    const line = await new Promise<string>((resolve, reject) => {
-      let buf = '';
-      child.stdout.on('data', (d: Buffer) => {
-        buf += d.toString();
-        if (buf.includes('\n')) resolve(buf.split('\n')[0] ?? '');
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let buf = '';
+        child.stdout.on('data', (d: Buffer) => {
+          buf += d.toString();
+          if (buf.includes('\n')) resolve(buf.split('\n')[0] ?? '');
+        });
+        child.once('exit', () => reject(new Error(`starter exited early: ${buf}`)));
       });
-      child.on('exit', () => reject(new Error(`starter exited early: ${buf}`)));
-    });
-    const orphan = JSON.parse(line) as { netns: string; pid: number; baseDir: string };
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-    expect(isAlive(orphan.pid)).toBe(true);
-    const { sweepStaleInstances } = await import('./containerd');
-    expect(await sweepStaleInstances({ only: [orphan.netns] })).toEqual([orphan.netns]);
-    expect(isAlive(orphan.pid)).toBe(false);
-    expect(await netnsNames()).not.toContain(orphan.netns);
-    expect(await exists(orphan.baseDir)).toBe(false);
+      orphan = JSON.parse(line) as { netns: string; pid: number; baseDir: string };
+      child.kill('SIGKILL');
+      await exited;
+      expect(isAlive(orphan.pid)).toBe(true);
+      expect(await sweepStaleInstances({ only: [orphan.netns] })).toEqual([orphan.netns]);
+      expect(isAlive(orphan.pid)).toBe(false);
+      expect(await netnsNames()).not.toContain(orphan.netns);
+      expect(await exists(orphan.baseDir)).toBe(false);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      if (orphan) await sweepStaleInstances({ only: [orphan.netns] });
+      await rm(scriptDir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
