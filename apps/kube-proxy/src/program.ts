@@ -2,10 +2,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import {
   cleanupIptables,
   execIptables,
+  explainIptablesService,
+  formatServiceExplanation,
   InvalidConfigurationError,
   InvalidFieldError,
   type IPFamily,
   KubeProxyError,
+  runChecked,
 } from '@nodeagent/kube-proxy';
 import { Command } from 'commander';
 import pino from 'pino';
@@ -150,5 +153,32 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
     }
   });
   program.addCommand(render);
+
+  const explain = new Command('explain')
+    .description("show one Service's rules in the live kernel (chains, entry rules, endpoints they DNAT to)")
+    .argument('<service>', 'namespace/name')
+    .option('--ip-family <family>', 'IPv4 or IPv6', 'IPv4')
+    .option('--from-file <path>', 'read iptables-save output from a file instead of the kernel')
+    .option('--json', 'print the explanation as JSON')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  explain.action(async (svc: string, opts: { ipFamily: string; fromFile?: string; json?: boolean }) => {
+    try {
+      if (!/^[^/\s]+\/[^/\s]+$/.test(svc))
+        throw new InvalidFieldError('service', svc, 'must be namespace/name');
+      if (opts.ipFamily !== 'IPv4' && opts.ipFamily !== 'IPv6') {
+        throw new InvalidFieldError('--ip-family', opts.ipFamily, 'must be IPv4 or IPv6');
+      }
+      const save = opts.fromFile
+        ? io.readFile(opts.fromFile)
+        : await runChecked([opts.ipFamily === 'IPv6' ? 'ip6tables-save' : 'iptables-save']);
+      const e = explainIptablesService(save, svc);
+      io.stdout(opts.json ? `${JSON.stringify(e, null, 2)}\n` : formatServiceExplanation(e));
+      program.exitCode = 0;
+    } catch (err) {
+      program.exitCode = reportError(io, err);
+    }
+  });
+  program.addCommand(explain);
   return program;
 }

@@ -139,12 +139,30 @@ describe('render', () => {
 
   it('honours --masquerade-all and reports unimplemented modes', async () => {
     const r = await run(['render', fixture, '--masquerade-all']);
-    expect(r.out).toMatch(/-d 10\.96\.0\.50 --dport 80 -j KUBE-MARK-MASQ/);
+    expect(r.out).toMatch(/-d 10\.96\.0\.50 -p tcp -m tcp --dport 80 -j KUBE-MARK-MASQ/);
     const n = await run(['render', fixture, '--proxy-mode', 'nftables']);
     expect(n.code).toBe(1);
     expect(n.err).toContain('not implemented');
     const bad = await run(['render', fixture, '--ip-family', 'IPv5']);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('--ip-family');
+  });
+});
+
+describe('explain', () => {
+  it('explains one Service from saved iptables state', async () => {
+    const rendered = await run(['render', fixture]);
+    const saved = join(dir, 'saved.txt');
+    writeFileSync(saved, rendered.out);
+    const r = await run(['explain', 'shop/web', '--from-file', saved]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Service shop/web');
+    expect(r.out).toContain('DNAT 10.244.1.10:8080');
+    expect(r.out).toContain('DNAT 10.244.2.20:8080');
+    const j = await run(['explain', 'shop/lonely', '--from-file', saved, '--json']);
+    expect(JSON.parse(j.out).entryRules[0].target).toBe('REJECT');
+    const bad = await run(['explain', 'not-a-service', '--from-file', saved]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('namespace/name');
   });
 });

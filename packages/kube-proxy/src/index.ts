@@ -49,6 +49,14 @@ export {
 } from './iptables/chain-names';
 export { cleanupIptables, ownedChains } from './iptables/cleanup-iptables';
 export {
+  type ExplainedEndpointChain,
+  type ExplainedRule,
+  type ExplainedServiceChain,
+  explainIptablesService,
+  formatServiceExplanation,
+  type ServiceExplanation,
+} from './iptables/explain-service';
+export {
   type ExecIptablesOptions,
   execIptables,
   type IptablesExecutor,

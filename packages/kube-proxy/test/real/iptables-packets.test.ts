@@ -5,6 +5,7 @@ import {
   type ClusterWatch,
   cleanupIptables,
   execIptables,
+  explainIptablesService,
   IptablesProxier,
   KubeProxyMetrics,
   multiFamilyHandler,
@@ -183,6 +184,14 @@ describe('iptables mode packets (in namespaces)', { timeout: 30_000 }, () => {
     );
     const counts = await sample('http://10.96.0.100:80/', 20);
     expect([...counts.keys()]).toEqual(['backend-1']);
+  });
+
+  it('explain reads the live kernel state of one Service', async () => {
+    const save = (await topo.node.exec('iptables-save', [])).stdout;
+    const e = explainIptablesService(save, 'default/web');
+    const dests = e.chains.flatMap((c) => c.endpoints.map((x) => x.destination));
+    expect(dests).toEqual([`${topo.backends[1]!.ip}:8080`]);
+    expect(e.entryRules.some((r) => r.rule.includes('10.96.0.100'))).toBe(true);
   });
 
   it('restores rules flushed behind its back (canary lost)', async () => {
