@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createNetns, type Netns } from '@nodeagent/testing';
 import { Bench } from 'tinybench';
 import {
+  checkPayloadReferences,
   IptablesClient,
   iptablesCommands,
   NftablesClient,
@@ -93,7 +94,11 @@ async function renderBench(ruleset: Ruleset) {
   const [naive, writer] = bench.tasks.map((t) => (t.result as { latency: { mean: number } }).latency.mean);
   const payload = renderRestore(ruleset);
   const stats = payloadStats(payload);
+  const fullValidateMs = await timed(async () => validateRuleset(ruleset));
+  const referenceCheckMs = await timed(async () => checkPayloadReferences(payload));
   return {
+    fullValidateMs: Math.round(fullValidateMs),
+    referenceCheckMs: Math.round(referenceCheckMs),
     renderMs: Math.round(writer!),
     naiveRenderMs: Math.round(naive!),
     ratioToNaive: ratio(writer!, naive!),
@@ -110,7 +115,7 @@ async function iptablesApply(services: number, withUpstreamPath: boolean) {
   const payload = renderRestore(ruleset);
   const { restore } = iptablesCommands('nft', 'ipv4');
   const result: Record<string, unknown> = { services, rules: payloadStats(payload).rules };
-  // Our applier: validate + render + widen + iptables-restore --noflush, from the model.
+  // Our applier: render + reference check + widen + iptables-restore --noflush, from the model.
   result.applierSeconds = seconds(
     await inFreshNetns((netns) =>
       timed(() => new IptablesClient({ runner: netnsRunner(netns.path), backend: 'nft' }).restore(ruleset)),

@@ -83,6 +83,7 @@ export type {
   Target,
 } from './iptables/model';
 export { parseRuleArgs, parseSave } from './iptables/parse-save';
+export { checkPayloadReferences } from './iptables/payload-references';
 export { type PayloadStats, payloadStats, widenNftCache } from './iptables/payload-stats';
 export { quoteToken, splitTokens } from './iptables/quoting';
 export { type RenderRestoreOptions, renderRestore, renderTable } from './iptables/render-restore';

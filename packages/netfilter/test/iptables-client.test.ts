@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   ApplyError,
   type CommandRunner,
+  checkPayloadReferences,
   detectIptablesBackend,
   failedLineOf,
+  InvalidFieldError,
   IptablesClient,
   lineAt,
   payloadStats,
@@ -88,6 +90,45 @@ describe('IptablesClient', () => {
         },
       ]),
     ).rejects.toBeInstanceOf(UnknownTargetError);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('rejects a payload jumping to an undeclared chain before running anything', async () => {
+    const { runner, calls } = fakeRunner(() => ({}));
+    const client = new IptablesClient({ runner, backend: 'nft' });
+    const payload =
+      '*nat\n:KUBE-A - [0:0]\n-A KUBE-A -m comment --comment "say -j KUBE-A" -j KUBE-MISSING\nCOMMIT\n';
+    const error = await client.restore(payload).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnknownTargetError);
+    expect((error as UnknownTargetError).field).toBe('nat/KUBE-A (payload line 3) target');
+    expect((error as UnknownTargetError).target).toBe('KUBE-MISSING');
+    await client.restore(payload, { validate: { existingChains: { nat: ['KUBE-MISSING'] } } });
+    expect(calls).toHaveLength(1);
+    // Targets and built-in chains need no declaration; -g is checked like -j.
+    expect(() =>
+      checkPayloadReferences('*filter\n-A INPUT -j DROP\n-A INPUT -j LOG --log-prefix x\nCOMMIT\n'),
+    ).not.toThrow();
+    expect(() => checkPayloadReferences('*filter\n:A - [0:0]\n-A INPUT -g B\nCOMMIT\n')).toThrow(
+      UnknownTargetError,
+    );
+    // A chain declared in another table section does not count.
+    expect(() =>
+      checkPayloadReferences('*nat\n:A - [0:0]\nCOMMIT\n*filter\n-A INPUT -j A\nCOMMIT\n'),
+    ).toThrow(/filter\/INPUT/);
+  });
+
+  it('full validation checks every field of a model', async () => {
+    const { runner, calls } = fakeRunner(() => ({}));
+    const client = new IptablesClient({ runner, backend: 'nft' });
+    const bad = [
+      {
+        name: 'nat' as const,
+        chains: [
+          { name: 'KUBE-A', rules: [{ matches: [{ kind: 'source' as const, address: '10.0.0.300' }] }] },
+        ],
+      },
+    ];
+    await expect(client.restore(bad, { validate: { full: true } })).rejects.toBeInstanceOf(InvalidFieldError);
     expect(calls).toHaveLength(0);
   });
 

@@ -2,6 +2,7 @@ import { type CommandRunner, localRunner } from '../exec/command-runner';
 import { detectIptablesBackend, type IptablesBackend, iptablesCommands } from './backend';
 import type { IpFamily, Rule, Ruleset, Table, TableName } from './model';
 import { parseSave } from './parse-save';
+import { checkPayloadReferences } from './payload-references';
 import { payloadStats, widenNftCache } from './payload-stats';
 import { splitTokens } from './quoting';
 import { type RenderRestoreOptions, renderRestore } from './render-restore';
@@ -34,8 +35,13 @@ export interface RestoreOptions {
   strategy?: RestoreStrategy;
   /** `--counters`: take packet/byte counters from the payload. */
   counters?: boolean;
-  /** Validate a model before rendering (default on; pass options for partial payloads, or false). */
-  validate?: ValidateOptions | false;
+  /**
+   * Checks before anything is written. By default every jump target of the payload must be a
+   * target, a chain declared in it or one of `existingChains` (a fast text scan, see
+   * checkPayloadReferences). `full: true` runs validateRuleset on a model as well (every field;
+   * about 10× the cost of rendering). `false` skips both.
+   */
+  validate?: (ValidateOptions & { full?: boolean }) | false;
   render?: RenderRestoreOptions;
 }
 
@@ -91,9 +97,10 @@ export class IptablesClient {
       const ruleset: Ruleset = Array.isArray(input)
         ? { family: this.family, tables: input as readonly Table[] }
         : (input as Ruleset);
-      if (options.validate !== false) validateRuleset(ruleset, options.validate ?? {});
+      if (options.validate && options.validate.full) validateRuleset(ruleset, options.validate);
       payload = renderRestore(ruleset, options.render);
     }
+    if (options.validate !== false) checkPayloadReferences(payload, options.validate?.existingChains);
     const stats = payloadStats(payload);
     const backend = await this.backend();
     const strategy = this.chooseStrategy(options.strategy ?? 'auto', backend, stats.chains, stats.rules);
