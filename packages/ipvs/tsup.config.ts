@@ -1,3 +1,4 @@
 import { libraryBuild } from '../../tools/build/tsup-preset';
 
-export default libraryBuild();
+// shims: the CJS build needs import.meta.url to find relay/netns-relay.mjs.
+export default libraryBuild({ shims: true });

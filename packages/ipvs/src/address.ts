@@ -13,25 +13,45 @@ export function familyFromNumber(n: number, field: string): AddressFamily {
   throw new InvalidFieldError(field, n, 'unknown address family');
 }
 
+// Dotted quad, each part 0-255 without leading zeros (which some parsers read as octal).
+const octet = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const ipv4Pattern = new RegExp(`^${octet}\\.${octet}\\.${octet}\\.${octet}$`);
+
 /** Family of a textual address; only canonical dotted-quad IPv4 and RFC 4291 IPv6 are accepted. */
 export function addressFamily(address: string, field: string): AddressFamily {
   if (typeof address === 'string') {
-    if (ipaddr.IPv4.isValidFourPartDecimal(address)) return 'ipv4';
-    if (ipaddr.IPv6.isValid(address) && !address.includes('%')) return 'ipv6';
+    // The IPv4 check is a single regex: it runs once per request in bulk updates.
+    if (ipv4Pattern.test(address)) return 'ipv4';
+    if (address.includes(':') && !address.includes('%') && ipaddr.IPv6.isValid(address)) return 'ipv6';
   }
   throw new InvalidFieldError(field, address, 'not an IPv4 or IPv6 address');
 }
 
-/** union nf_inet_addr: 16 bytes, an IPv4 address in the first 4 (what the kernel sends back too). */
+/** Writes union nf_inet_addr (16 bytes; IPv4 in the first 4, the rest zero) at `at`. */
+export function writeAddress(buf: Buffer, at: number, address: string, field: string): void {
+  if (addressFamily(address, field) === 'ipv4') {
+    let p = 0;
+    let start = 0;
+    for (let i = 0; i <= address.length; i++) {
+      if (i === address.length || address.charCodeAt(i) === 46) {
+        buf[at + p++] = Number(address.slice(start, i));
+        start = i + 1;
+      }
+    }
+    return;
+  }
+  buf.set(ipaddr.parse(address).toByteArray(), at);
+}
+
+/** union nf_inet_addr as a fresh 16-byte buffer. */
 export function encodeAddress(address: string, field: string): Buffer {
-  addressFamily(address, field);
   const out = Buffer.alloc(16);
-  out.set(ipaddr.parse(address).toByteArray(), 0);
+  writeAddress(out, 0, address, field);
   return out;
 }
 
 export function decodeAddress(bytes: Buffer, family: AddressFamily): string {
-  if (family === 'ipv4') return ipaddr.fromByteArray([...bytes.subarray(0, 4)]).toString();
+  if (family === 'ipv4') return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
   return ipaddr.fromByteArray([...bytes.subarray(0, 16)]).toString();
 }
 

@@ -1,5 +1,5 @@
-import { decodeAddress, encodeAddress, familyFromNumber, familyNumber } from './address';
-import { type AttributeWriter, parseAttributes, readBe16, readU8, readU16, readU32 } from './attributes';
+import { decodeAddress, familyFromNumber, familyNumber, writeAddress } from './address';
+import { type AttributeWriter, parseAttributeTable, readBe16, readU8, readU16, readU32 } from './attributes';
 import { DestAttr, FWD_MASK, FwdMethod, TunnelFlag, TunnelType as TunnelTypeNumber } from './constants';
 import { InvalidFieldError } from './errors';
 import { decodeStats } from './stats-codec';
@@ -18,14 +18,24 @@ const tunnelNumbers: Record<TunnelType, number> = {
   gre: TunnelTypeNumber.GRE,
 };
 
-function reverse<K extends string>(table: Record<K, number>, n: number, field: string): K {
-  for (const [name, num] of Object.entries(table)) if (num === n) return name as K;
-  throw new InvalidFieldError(field, n, 'unknown value from kernel');
+/** Inverts a name → number table once, so decoding is an array lookup. */
+function inverse<K extends string>(table: Record<K, number>): K[] {
+  const out: K[] = [];
+  for (const [name, num] of Object.entries(table) as [K, number][]) out[num] = name;
+  return out;
+}
+const fwdNames = inverse(fwdNumbers);
+const tunnelNames = inverse(tunnelNumbers);
+
+function lookup<K extends string>(names: K[], n: number, field: string): K {
+  const name = names[n];
+  if (name === undefined) throw new InvalidFieldError(field, n, 'unknown value from kernel');
+  return name;
 }
 
 /** Address + port (+ family): what DEL_DEST needs. */
 export function writeDestinationKey(w: AttributeWriter, dest: NormalizedDestinationKey): void {
-  w.raw(DestAttr.ADDR, encodeAddress(dest.address, 'destination.address'));
+  w.inPlace(DestAttr.ADDR, 16, (buf, at) => writeAddress(buf, at, dest.address, 'destination.address'));
   w.u16(DestAttr.ADDR_FAMILY, familyNumber(dest.family));
   w.be16(DestAttr.PORT, dest.port);
 }
@@ -49,39 +59,39 @@ export function writeDestinationSpec(w: AttributeWriter, dest: NormalizedDestina
 
 /** Decodes a CmdAttr.DEST payload. `serviceFamily` is used when the kernel omits ADDR_FAMILY. */
 export function decodeDestination(buf: Buffer, serviceFamily: AddressFamily): Destination {
-  const a = parseAttributes(buf, 'destination');
-  const af = readU16(a.get(DestAttr.ADDR_FAMILY), 'destination.family');
+  const t = parseAttributeTable(buf, DestAttr.TUN_FLAGS, 'destination');
+  const af = readU16(t[DestAttr.ADDR_FAMILY], 'destination.family');
   const family = af === undefined ? serviceFamily : familyFromNumber(af, 'destination.family');
-  const addr = a.get(DestAttr.ADDR);
+  const addr = t[DestAttr.ADDR];
   const dest: Destination = {
     address: addr ? decodeAddress(addr, family) : family === 'ipv4' ? '0.0.0.0' : '::',
-    port: readBe16(a.get(DestAttr.PORT), 'destination.port') ?? 0,
+    port: readBe16(t[DestAttr.PORT], 'destination.port') ?? 0,
     family,
-    forwarding: reverse(
-      fwdNumbers,
-      (readU32(a.get(DestAttr.FWD_METHOD), 'destination.forwarding') ?? 0) & FWD_MASK,
+    forwarding: lookup(
+      fwdNames,
+      (readU32(t[DestAttr.FWD_METHOD], 'destination.forwarding') ?? 0) & FWD_MASK,
       'destination.forwarding',
     ),
-    weight: readU32(a.get(DestAttr.WEIGHT), 'destination.weight') ?? 0,
-    upperThreshold: readU32(a.get(DestAttr.U_THRESH), 'destination.upperThreshold') ?? 0,
-    lowerThreshold: readU32(a.get(DestAttr.L_THRESH), 'destination.lowerThreshold') ?? 0,
-    activeConnections: readU32(a.get(DestAttr.ACTIVE_CONNS), 'destination.activeConnections') ?? 0,
-    inactiveConnections: readU32(a.get(DestAttr.INACT_CONNS), 'destination.inactiveConnections') ?? 0,
-    persistentConnections: readU32(a.get(DestAttr.PERSIST_CONNS), 'destination.persistentConnections') ?? 0,
+    weight: readU32(t[DestAttr.WEIGHT], 'destination.weight') ?? 0,
+    upperThreshold: readU32(t[DestAttr.U_THRESH], 'destination.upperThreshold') ?? 0,
+    lowerThreshold: readU32(t[DestAttr.L_THRESH], 'destination.lowerThreshold') ?? 0,
+    activeConnections: readU32(t[DestAttr.ACTIVE_CONNS], 'destination.activeConnections') ?? 0,
+    inactiveConnections: readU32(t[DestAttr.INACT_CONNS], 'destination.inactiveConnections') ?? 0,
+    persistentConnections: readU32(t[DestAttr.PERSIST_CONNS], 'destination.persistentConnections') ?? 0,
   };
   if (dest.forwarding === 'tunnel') {
-    const tt = readU8(a.get(DestAttr.TUN_TYPE), 'destination.tunnelType');
-    if (tt !== undefined) dest.tunnelType = reverse(tunnelNumbers, tt, 'destination.tunnelType');
-    const tp = readBe16(a.get(DestAttr.TUN_PORT), 'destination.tunnelPort');
+    const tt = readU8(t[DestAttr.TUN_TYPE], 'destination.tunnelType');
+    if (tt !== undefined) dest.tunnelType = lookup(tunnelNames, tt, 'destination.tunnelType');
+    const tp = readBe16(t[DestAttr.TUN_PORT], 'destination.tunnelPort');
     if (tp !== undefined) dest.tunnelPort = tp;
-    const tf = readU16(a.get(DestAttr.TUN_FLAGS), 'destination.tunnelFlags');
+    const tf = readU16(t[DestAttr.TUN_FLAGS], 'destination.tunnelFlags');
     if (tf !== undefined)
       dest.tunnelFlags = {
         checksum: (tf & TunnelFlag.CSUM) !== 0,
         remoteChecksum: (tf & TunnelFlag.REMCSUM) !== 0,
       };
   }
-  const stats = decodeStats(a, DestAttr.STATS64, DestAttr.STATS);
+  const stats = decodeStats(t[DestAttr.STATS64], t[DestAttr.STATS]);
   if (stats) dest.stats = stats;
   return dest;
 }

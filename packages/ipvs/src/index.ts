@@ -1,5 +1,5 @@
 // Public surface of @nodeagent/ipvs.
-export { AttributeWriter, MalformedAttributeError, parseAttributes } from './attributes';
+export { AttributeWriter, MalformedAttributeError, parseAttributes, parseAttributeTable } from './attributes';
 export * as constants from './constants';
 export { decodeDestination, writeDestinationKey, writeDestinationSpec } from './destination-codec';
 export {
@@ -12,7 +12,9 @@ export {
   IpvsUnavailableError,
 } from './errors';
 export { Ipvs, kernelError, type OpenIpvsOptions, openIpvs } from './ipvs';
+export { encodeNetlinkMessage, NLMSG_HDRLEN } from './netlink-header';
 export { NetlinkTransport } from './netlink-transport';
+export { NetnsRelayError, NetnsTransport } from './netns-transport';
 export {
   decodeDestinationReply,
   decodeFamilyReply,
@@ -30,7 +32,7 @@ export {
   writeServiceSpec,
 } from './service-codec';
 export { decodeStats, decodeStats32, decodeStats64 } from './stats-codec';
-export { type GenlTransport, NetlinkErrnoError } from './transport';
+export { type BatchMessage, type GenlTransport, NetlinkErrnoError } from './transport';
 export type {
   AddressFamily,
   Destination,

@@ -8,6 +8,7 @@ import {
   IpvsUnavailableError,
 } from './errors';
 import { NetlinkTransport } from './netlink-transport';
+import { NetnsTransport } from './netns-transport';
 import {
   decodeDestinationReply,
   decodeFamilyReply,
@@ -35,12 +36,23 @@ import {
   normalizeServiceKey,
   normalizeServiceSpec,
 } from './validate';
+import { WriteBatcher } from './write-batcher';
 
 export interface OpenIpvsOptions {
   /** Use this transport instead of a new netlink socket (tests, or a socket made elsewhere). */
   transport?: GenlTransport;
-  /** Requests in flight at once on this handle. Default 256. */
+  /**
+   * Program the IPVS table of another network namespace, e.g. `/run/netns/blue` or
+   * `/proc/<pid>/ns/net` (needs `nsenter` from util-linux; see NetnsTransport).
+   */
+  netnsPath?: string;
+  /** Messages in flight at once on this handle. Default 256. */
   maxInFlight?: number;
+  /**
+   * Writes per batched datagram when the transport supports batching (the netlink one does).
+   * Default 128; 0 sends every write as its own acknowledged request.
+   */
+  maxBatch?: number;
 }
 
 /** Maps a kernel errno to the typed error for `operation` on `target`. */
@@ -59,19 +71,41 @@ export function kernelError(err: unknown, operation: string, target: string): un
  */
 export class Ipvs {
   private readonly gate: RequestGate;
+  private readonly batcher: WriteBatcher | undefined;
 
   private constructor(
     private readonly transport: GenlTransport,
     /** Generic netlink family id the kernel assigned to IPVS. */
     readonly familyId: number,
     maxInFlight: number,
+    maxBatch: number,
   ) {
     this.gate = new RequestGate(maxInFlight);
+    const { requestBatch } = transport;
+    if (requestBatch && maxBatch > 0) {
+      const batching = {
+        request: transport.request.bind(transport),
+        close: transport.close.bind(transport),
+        requestBatch: requestBatch.bind(transport),
+      };
+      this.batcher = new WriteBatcher(batching, familyId, this.gate, Math.min(maxBatch, maxInFlight));
+    }
   }
 
   /** Opens a handle, resolving the `IPVS` generic netlink family (IpvsUnavailableError if absent). */
   static async open(options: OpenIpvsOptions = {}): Promise<Ipvs> {
-    const transport = options.transport ?? new NetlinkTransport();
+    let transport: GenlTransport;
+    if (options.transport) transport = options.transport;
+    else if (options.netnsPath !== undefined) {
+      const relay = new NetnsTransport(options.netnsPath);
+      try {
+        await relay.ready;
+      } catch (err) {
+        relay.close();
+        throw err;
+      }
+      transport = relay;
+    } else transport = new NetlinkTransport();
     try {
       const req = getFamilyRequest(IPVS_GENL_NAME);
       let replies: Buffer[];
@@ -89,15 +123,23 @@ export class Ipvs {
       if (family.version < IPVS_GENL_VERSION) {
         throw new IpvsUnavailableError(`family version ${family.version}, need ${IPVS_GENL_VERSION}`);
       }
-      return new Ipvs(transport, family.id, options.maxInFlight ?? 256);
+      return new Ipvs(transport, family.id, options.maxInFlight ?? 256, options.maxBatch ?? 128);
     } catch (err) {
       if (!options.transport) transport.close();
       throw err;
     }
   }
 
+  /** A write: no reply expected, so it may travel in a batch. */
+  private async write(req: GenlRequest, operation: string, target: string): Promise<void> {
+    if (this.batcher) return this.batcher.submit(req, (err) => kernelError(err, operation, target));
+    await this.send(req, operation, target);
+  }
+
   private async send(req: GenlRequest, operation: string, target: string): Promise<Buffer[]> {
     const dump = (req.flags & NlmFlag.DUMP) === NlmFlag.DUMP;
+    // Writes queued before this request go out first.
+    this.batcher?.flush();
     try {
       return await this.gate.run(() => this.transport.request(this.familyId, req.flags, req.payload), dump);
     } catch (err) {
@@ -107,17 +149,17 @@ export class Ipvs {
 
   async addService(spec: ServiceSpec): Promise<void> {
     const s = normalizeServiceSpec(spec, serviceFlagBits);
-    await this.send(requests.newService(s), 'add', describeService(s.key));
+    await this.write(requests.newService(s), 'add', describeService(s.key));
   }
 
   async updateService(spec: ServiceSpec): Promise<void> {
     const s = normalizeServiceSpec(spec, serviceFlagBits);
-    await this.send(requests.setService(s), 'update', describeService(s.key));
+    await this.write(requests.setService(s), 'update', describeService(s.key));
   }
 
   async deleteService(key: ServiceKey): Promise<void> {
     const k = normalizeServiceKey(key);
-    await this.send(requests.delService(k), 'delete', describeService(k));
+    await this.write(requests.delService(k), 'delete', describeService(k));
   }
 
   /** The service with its stats; IpvsNotFoundError if there is none. */
@@ -146,19 +188,19 @@ export class Ipvs {
   async addDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> {
     const k = normalizeServiceKey(service);
     const d = normalizeDestinationSpec(dest, k);
-    await this.send(requests.newDest(k, d), 'add', describeDestination(k, d));
+    await this.write(requests.newDest(k, d), 'add', describeDestination(k, d));
   }
 
   async updateDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> {
     const k = normalizeServiceKey(service);
     const d = normalizeDestinationSpec(dest, k);
-    await this.send(requests.setDest(k, d), 'update', describeDestination(k, d));
+    await this.write(requests.setDest(k, d), 'update', describeDestination(k, d));
   }
 
   async deleteDestination(service: ServiceKey, dest: DestinationKey): Promise<void> {
     const k = normalizeServiceKey(service);
     const d = normalizeDestinationKey(dest);
-    await this.send(requests.delDest(k, d), 'delete', describeDestination(k, d));
+    await this.write(requests.delDest(k, d), 'delete', describeDestination(k, d));
   }
 
   async listDestinations(service: ServiceKey): Promise<Destination[]> {
@@ -170,12 +212,12 @@ export class Ipvs {
   /** Zeroes the counters of one service (and its destinations), or of everything. */
   async zeroCounters(service?: ServiceKey): Promise<void> {
     const k = service === undefined ? undefined : normalizeServiceKey(service);
-    await this.send(requests.zero(k), 'zero', k ? describeService(k) : 'all services');
+    await this.write(requests.zero(k), 'zero', k ? describeService(k) : 'all services');
   }
 
   /** Deletes every service and destination. */
   async flush(): Promise<void> {
-    await this.send(requests.flush(), 'flush', 'all services');
+    await this.write(requests.flush(), 'flush', 'all services');
   }
 
   async getInfo(): Promise<IpvsInfo> {
@@ -197,7 +239,7 @@ export class Ipvs {
       if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff)
         throw new InvalidFieldError(`timeouts.${name}`, v, 'expected seconds in 0..2147483647');
     }
-    await this.send(requests.setConfig(t), 'set', 'timeouts');
+    await this.write(requests.setConfig(t), 'set', 'timeouts');
   }
 
   close(): void {

@@ -1,8 +1,9 @@
 import { getSystemErrorName } from 'node:util';
 import { createNetlink, type NetlinkMessage, type NetlinkSocket } from 'netlink';
-import { NlmType } from './constants';
-import { IpvsClosedError } from './errors';
-import { type GenlTransport, NetlinkErrnoError } from './transport';
+import { NlmFlag, NlmType } from './constants';
+import { IpvsClosedError, IpvsKernelError } from './errors';
+import { encodeNetlinkMessage } from './netlink-header';
+import { type BatchMessage, type GenlTransport, NetlinkErrnoError } from './transport';
 
 const NETLINK_GENERIC = 16;
 
@@ -14,20 +15,40 @@ function errnoName(errno: number): string {
   }
 }
 
+function errorOf(m: NetlinkMessage): NetlinkErrnoError | undefined {
+  const code = m.data.length >= 4 ? m.data.readInt32LE(0) : 0;
+  return code === 0 ? undefined : new NetlinkErrnoError(-code, errnoName(-code));
+}
+
+interface PendingBatch {
+  results: (NetlinkErrnoError | undefined)[];
+  firstSeq: number;
+  resolve: (r: (NetlinkErrnoError | undefined)[]) => void;
+  reject: (e: Error) => void;
+}
+
 /** A NETLINK_GENERIC socket from the `netlink` package's native addon, in this process's netns. */
 export class NetlinkTransport implements GenlTransport {
   private readonly socket: NetlinkSocket;
   private closed = false;
   private lastError: Error | undefined;
+  /** Batches by the sequence number of their closing NOOP; message seqs run from firstSeq. */
+  private readonly batches = new Map<number, PendingBatch>();
 
   constructor(bufferBytes = 8 << 20) {
     this.socket = createNetlink(NETLINK_GENERIC, {
       recvBufferSize: bufferBytes,
       sendBufferSize: bufferBytes,
     });
-    // Without a listener an 'error' event would crash the process.
+    // Without a listener an 'error' event would crash the process. ENOBUFS means replies were
+    // dropped: the outcome of pending batches is unknown, so they fail rather than guess.
     this.socket.on('error', (err) => {
       this.lastError = err;
+      this.failBatches(err);
+    });
+    // Replies nobody asked for through request(): failures inside batches and their closing ACKs.
+    this.socket.on('message', (msgs) => {
+      for (const m of msgs) if (m.type === NlmType.ERROR) this.onBatchReply(m);
     });
   }
 
@@ -42,8 +63,8 @@ export class NetlinkTransport implements GenlTransport {
     const out: Buffer[] = [];
     for (const m of msgs) {
       if (m.type === NlmType.ERROR) {
-        const code = m.data.length >= 4 ? m.data.readInt32LE(0) : 0;
-        if (code !== 0) throw new NetlinkErrnoError(-code, errnoName(-code));
+        const err = errorOf(m);
+        if (err) throw err;
         continue;
       }
       if (m.type === NlmType.NOOP || m.type === NlmType.DONE) continue;
@@ -52,9 +73,79 @@ export class NetlinkTransport implements GenlTransport {
     return out;
   }
 
+  requestBatch(type: number, messages: readonly BatchMessage[]): Promise<(NetlinkErrnoError | undefined)[]> {
+    if (this.closed) return Promise.reject(new IpvsClosedError());
+    const port = this.socket.address().port;
+    const parts: Buffer[] = [];
+    let firstSeq = -1;
+    for (const m of messages) {
+      const seq = this.socket.generateSeq();
+      if (firstSeq < 0) firstSeq = seq;
+      parts.push(encodeNetlinkMessage(type, NlmFlag.REQUEST | m.flags, seq, port, m.payload));
+    }
+    const barrier = this.socket.generateSeq();
+    if (firstSeq < 0) firstSeq = barrier;
+    parts.push(
+      encodeNetlinkMessage(NlmType.NOOP, NlmFlag.REQUEST | NlmFlag.ACK, barrier, port, Buffer.alloc(0)),
+    );
+    return new Promise((resolve, reject) => {
+      this.batches.set(barrier, {
+        results: new Array(messages.length).fill(undefined),
+        firstSeq,
+        resolve,
+        reject,
+      });
+      // Keep the event loop alive until the closing ACK arrives.
+      this.socket.ref(true);
+      this.socket.socket.send(parts, {}, (err) => {
+        if (err) this.settle(barrier, err);
+      });
+    });
+  }
+
+  private onBatchReply(m: NetlinkMessage): void {
+    const done = this.batches.get(m.seq);
+    if (done) {
+      this.settle(m.seq);
+      return;
+    }
+    for (const b of this.batches.values()) {
+      const i = (m.seq - b.firstSeq) >>> 0;
+      if (i < b.results.length) {
+        b.results[i] = errorOf(m);
+        return;
+      }
+    }
+  }
+
+  private settle(barrier: number, err?: Error): void {
+    const b = this.batches.get(barrier);
+    if (!b) return;
+    this.batches.delete(barrier);
+    if (this.batches.size === 0) this.socket.ref(false);
+    if (err) b.reject(err);
+    else b.resolve(b.results);
+  }
+
+  private failBatches(err: Error): void {
+    const errno = (err as { errno?: number }).errno ?? 0;
+    for (const barrier of [...this.batches.keys()]) {
+      this.settle(
+        barrier,
+        new IpvsKernelError(
+          Math.abs(errno),
+          errnoName(-Math.abs(errno)),
+          'batch',
+          'replies lost; outcome unknown',
+        ),
+      );
+    }
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const barrier of [...this.batches.keys()]) this.settle(barrier, new IpvsClosedError());
     this.socket.close();
   }
 }

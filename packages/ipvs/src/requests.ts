@@ -30,9 +30,13 @@ export function genlPayload(cmd: number, version: number, attrs: Buffer): Buffer
 }
 
 function ipvs(cmd: number, build?: (w: AttributeWriter) => void, flags = 0): GenlRequest {
-  const w = new AttributeWriter();
+  // Header and attributes in one buffer: this runs once per request in bulk updates.
+  const w = new AttributeWriter(4).prefix((b) => {
+    b.writeUInt8(cmd, 0);
+    b.writeUInt8(IPVS_GENL_VERSION, 1);
+  });
   build?.(w);
-  return { cmd, flags, payload: genlPayload(cmd, IPVS_GENL_VERSION, w.toBuffer()) };
+  return { cmd, flags, payload: w.toBuffer() };
 }
 
 const svc = (key: NormalizedServiceKey) => (w: AttributeWriter) => {

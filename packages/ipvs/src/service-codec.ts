@@ -1,14 +1,14 @@
 import {
   decodeAddress,
-  encodeAddress,
   familyFromNumber,
   familyNumber,
   maskToPrefix,
   prefixToMask,
+  writeAddress,
 } from './address';
 import {
   type AttributeWriter,
-  parseAttributes,
+  parseAttributeTable,
   readBe16,
   readBe32,
   readString,
@@ -23,9 +23,13 @@ import type { NormalizedServiceKey, NormalizedServiceSpec } from './validate';
 
 const protoNumbers: Record<Protocol, number> = { tcp: IpProto.TCP, udp: IpProto.UDP, sctp: IpProto.SCTP };
 
+const protoNames: Protocol[] = [];
+for (const [name, num] of Object.entries(protoNumbers) as [Protocol, number][]) protoNames[num] = name;
+
 export function protocolFromNumber(n: number): Protocol {
-  for (const [name, num] of Object.entries(protoNumbers)) if (num === n) return name as Protocol;
-  throw new InvalidFieldError('service.protocol', n, 'unknown IP protocol number');
+  const name = protoNames[n];
+  if (name === undefined) throw new InvalidFieldError('service.protocol', n, 'unknown IP protocol number');
+  return name;
 }
 
 export function serviceFlagBits(flags: ServiceFlags | undefined): number {
@@ -58,7 +62,7 @@ export function writeServiceKey(w: AttributeWriter, key: NormalizedServiceKey): 
     w.u32(SvcAttr.FWMARK, key.fwmark);
   } else {
     w.u16(SvcAttr.PROTOCOL, protoNumbers[key.protocol]);
-    w.raw(SvcAttr.ADDR, encodeAddress(key.address, 'service.address'));
+    w.inPlace(SvcAttr.ADDR, 16, (buf, at) => writeAddress(buf, at, key.address, 'service.address'));
     w.be16(SvcAttr.PORT, key.port);
   }
 }
@@ -80,36 +84,36 @@ export function writeServiceSpec(w: AttributeWriter, spec: NormalizedServiceSpec
 
 /** Decodes the payload of a CmdAttr.SERVICE attribute as the kernel sends it. */
 export function decodeService(buf: Buffer): Service {
-  const a = parseAttributes(buf, 'service');
-  const af = readU16(a.get(SvcAttr.AF), 'service.af');
+  const t = parseAttributeTable(buf, SvcAttr.STATS64, 'service');
+  const af = readU16(t[SvcAttr.AF], 'service.af');
   if (af === undefined) throw new InvalidFieldError('service.af', undefined, 'missing from kernel reply');
   const family = familyFromNumber(af, 'service.af');
-  const flagsRaw = a.get(SvcAttr.FLAGS);
+  const flagsRaw = t[SvcAttr.FLAGS];
   const flagBits = flagsRaw && flagsRaw.length >= 4 ? flagsRaw.readUInt32LE(0) : 0;
   const netmaskRaw =
     family === 'ipv4'
-      ? readBe32(a.get(SvcAttr.NETMASK), 'service.netmask')
-      : readU32(a.get(SvcAttr.NETMASK), 'service.netmask');
+      ? readBe32(t[SvcAttr.NETMASK], 'service.netmask')
+      : readU32(t[SvcAttr.NETMASK], 'service.netmask');
   const service: Service = {
     family,
-    scheduler: readString(a.get(SvcAttr.SCHED_NAME)) ?? '',
+    scheduler: readString(t[SvcAttr.SCHED_NAME]) ?? '',
     flags: serviceFlagsFromBits(flagBits),
     flagBits,
-    timeout: readU32(a.get(SvcAttr.TIMEOUT), 'service.timeout') ?? 0,
+    timeout: readU32(t[SvcAttr.TIMEOUT], 'service.timeout') ?? 0,
     netmask: family === 'ipv4' ? maskToPrefix(netmaskRaw ?? 0xffffffff) : (netmaskRaw ?? 128),
   };
-  const fwmark = readU32(a.get(SvcAttr.FWMARK), 'service.fwmark');
+  const fwmark = readU32(t[SvcAttr.FWMARK], 'service.fwmark');
   if (fwmark) {
     service.fwmark = fwmark;
   } else {
-    service.protocol = protocolFromNumber(readU16(a.get(SvcAttr.PROTOCOL), 'service.protocol') ?? 0);
-    const addr = a.get(SvcAttr.ADDR);
+    service.protocol = protocolFromNumber(readU16(t[SvcAttr.PROTOCOL], 'service.protocol') ?? 0);
+    const addr = t[SvcAttr.ADDR];
     service.address = addr ? decodeAddress(addr, family) : family === 'ipv4' ? '0.0.0.0' : '::';
-    service.port = readBe16(a.get(SvcAttr.PORT), 'service.port') ?? 0;
+    service.port = readBe16(t[SvcAttr.PORT], 'service.port') ?? 0;
   }
-  const pe = readString(a.get(SvcAttr.PE_NAME));
+  const pe = readString(t[SvcAttr.PE_NAME]);
   if (pe) service.persistenceEngine = pe;
-  const stats = decodeStats(a, SvcAttr.STATS64, SvcAttr.STATS);
+  const stats = decodeStats(t[SvcAttr.STATS64], t[SvcAttr.STATS]);
   if (stats) service.stats = stats;
   return service;
 }

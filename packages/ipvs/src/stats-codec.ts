@@ -1,5 +1,5 @@
-import { parseAttributes, readU32, readU64 } from './attributes';
-import { StatsAttr } from './constants';
+import { MalformedAttributeError, parseAttributes, readU32, readU64 } from './attributes';
+import { NLA_TYPE_MASK, StatsAttr } from './constants';
 import type { Stats } from './types';
 
 const fields: [keyof Stats, number][] = [
@@ -15,11 +15,45 @@ const fields: [keyof Stats, number][] = [
   ['bpsOut', StatsAttr.OUTBPS],
 ];
 
-/** IPVS_*_ATTR_STATS64: every counter and rate is a u64. */
+const emptyStats = (): Stats => ({
+  connections: 0n,
+  packetsIn: 0n,
+  packetsOut: 0n,
+  bytesIn: 0n,
+  bytesOut: 0n,
+  cps: 0n,
+  ppsIn: 0n,
+  ppsOut: 0n,
+  bpsIn: 0n,
+  bpsOut: 0n,
+});
+const namesByType: (keyof Stats | undefined)[] = [];
+for (const [name, type] of fields) namesByType[type] = name;
+
+/**
+ * IPVS_*_ATTR_STATS64: every counter and rate is a u64. Read in place (no per-attribute views):
+ * a full dump decodes one of these per service and per destination.
+ */
 export function decodeStats64(buf: Buffer): Stats {
-  const attrs = parseAttributes(buf, 'stats64');
-  const out = {} as Stats;
-  for (const [name, type] of fields) out[name] = readU64(attrs.get(type), `stats64.${name}`) ?? 0n;
+  const out = emptyStats();
+  let off = 0;
+  while (off + 4 <= buf.length) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4 || off + len > buf.length) {
+      throw new MalformedAttributeError(
+        'stats64',
+        off,
+        `attribute length ${len} overruns ${buf.length - off} bytes`,
+      );
+    }
+    const name = namesByType[buf.readUInt16LE(off + 2) & NLA_TYPE_MASK];
+    if (name !== undefined) {
+      if (len < 12)
+        throw new MalformedAttributeError(`stats64.${name}`, off, `expected 8 bytes, got ${len - 4}`);
+      out[name] = buf.readBigUInt64LE(off + 4);
+    }
+    off += (len + 3) & ~3;
+  }
   return out;
 }
 
@@ -36,13 +70,7 @@ export function decodeStats32(buf: Buffer): Stats {
 }
 
 /** Prefer the 64-bit block; fall back to the 32-bit one. */
-export function decodeStats(
-  attrs: Map<number, Buffer>,
-  stats64Type: number,
-  statsType: number,
-): Stats | undefined {
-  const s64 = attrs.get(stats64Type);
+export function decodeStats(s64: Buffer | undefined, s32: Buffer | undefined): Stats | undefined {
   if (s64) return decodeStats64(s64);
-  const s32 = attrs.get(statsType);
   return s32 ? decodeStats32(s32) : undefined;
 }

@@ -9,7 +9,19 @@ export interface GenlTransport {
    * Rejects with NetlinkErrnoError when the kernel answers with an error.
    */
   request(type: number, flags: number, payload: Buffer): Promise<Buffer[]>;
+  /**
+   * Optional fast path for writes that have no reply: sends every message (REQUEST|`flags`, no ACK)
+   * in one datagram followed by an acknowledged NOOP. The kernel handles a datagram's messages in
+   * order and answers only failures, so once the NOOP is acknowledged every result is known.
+   * Resolves with one entry per message: undefined for success or the kernel's error.
+   */
+  requestBatch?(type: number, messages: readonly BatchMessage[]): Promise<(NetlinkErrnoError | undefined)[]>;
   close(): void;
+}
+
+export interface BatchMessage {
+  flags: number;
+  payload: Buffer;
 }
 
 /** A negative NLMSG_ERROR from the kernel. `errno` is positive (e.g. 17), `errnoName` e.g. EEXIST. */

@@ -114,15 +114,10 @@ export function normalizeServiceSpec(
   if (pe !== undefined && (typeof pe !== 'string' || pe.length === 0 || Buffer.byteLength(pe) > 15)) {
     throw new InvalidFieldError('service.persistenceEngine', pe, 'expected a name of 1..15 bytes');
   }
-  return {
-    key,
-    scheduler: spec.scheduler,
-    flags,
-    flagsMask,
-    timeout,
-    netmask,
-    ...(pe === undefined ? {} : { persistenceEngine: pe }),
-  };
+  // Plain properties, no object spread: this runs once per request in bulk updates.
+  const out: NormalizedServiceSpec = { key, scheduler: spec.scheduler, flags, flagsMask, timeout, netmask };
+  if (pe !== undefined) out.persistenceEngine = pe;
+  return out;
 }
 
 export interface NormalizedDestinationKey {
@@ -196,7 +191,15 @@ export function normalizeDestinationSpec(
       lowerThreshold,
       'expected a 32-bit unsigned integer',
     );
-  const out: NormalizedDestinationSpec = { ...key, forwarding, weight, upperThreshold, lowerThreshold };
+  const out: NormalizedDestinationSpec = {
+    address: key.address,
+    port: key.port,
+    family: key.family,
+    forwarding,
+    weight,
+    upperThreshold,
+    lowerThreshold,
+  };
   if (dest.tunnelType !== undefined || dest.tunnelPort !== undefined || dest.tunnelFlags !== undefined) {
     if (forwarding !== 'tunnel')
       throw new InvalidFieldError(

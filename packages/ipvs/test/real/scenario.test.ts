@@ -165,6 +165,14 @@ describe('IPVS in the micro-VM, cross-checked with ipvsadm', () => {
     expect(parseList(r.deleted.ipvsadm)).toHaveLength(4);
   });
 
+  it('opens a handle in another network namespace by path', () => {
+    expect(r.netns.ours.map(svcKey)).toEqual(['TCP 10.77.0.1:80']);
+    expect(r.netns.dests.map(destKey)).toEqual(['10.78.0.1:80']);
+    expect(r.netns.duplicate).toMatchObject({ code: 'IPVS_ALREADY_EXISTS' });
+    expect(parseList(r.netns.inside).map((s) => s.key)).toEqual(['TCP 10.77.0.1:80']);
+    expect(parseList(r.netns.outside).map((s) => s.key)).not.toContain('TCP 10.77.0.1:80');
+  });
+
   it('forwards real traffic through a masquerade service and counts it like ipvsadm', () => {
     const p = r.packets;
     expect(p.responses).toHaveLength(6);

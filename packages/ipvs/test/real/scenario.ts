@@ -228,6 +228,38 @@ async function concurrency(ipvs: Ipvs, r: Record<string, unknown>) {
   r.flushed = { ours: (await ipvs.listServices()).length, ipvsadm: ipvsadm('-Ln') };
 }
 
+/** A second handle on another network namespace, opened by path. */
+async function otherNamespace(r: Record<string, unknown>) {
+  const name = `na-ipvs-ns-${process.pid}`;
+  sh('ip', 'netns', 'add', name);
+  // With `lo` down a fresh namespace has no routing table to classify the real server's address,
+  // and the kernel refuses the destination (EINVAL).
+  sh('ip', '-n', name, 'link', 'set', 'lo', 'up');
+  try {
+    const other = await openIpvs({ netnsPath: `/run/netns/${name}` });
+    try {
+      await other.addService({ protocol: 'tcp', address: '10.77.0.1', port: 80, scheduler: 'rr' });
+      await other.addDestination(
+        { protocol: 'tcp', address: '10.77.0.1', port: 80 },
+        { address: '10.78.0.1', port: 80 },
+      );
+      r.netns = {
+        ours: await other.listServices(),
+        dests: await other.listDestinations({ protocol: 'tcp', address: '10.77.0.1', port: 80 }),
+        duplicate: await errorOf(
+          other.addService({ protocol: 'tcp', address: '10.77.0.1', port: 80, scheduler: 'rr' }),
+        ),
+        inside: sh('ip', 'netns', 'exec', name, 'ipvsadm', '-Ln'),
+        outside: ipvsadm('-Ln'),
+      };
+    } finally {
+      other.close();
+    }
+  } finally {
+    sh('ip', 'netns', 'del', name);
+  }
+}
+
 async function main() {
   sh('modprobe', 'ip_vs');
   const r: Record<string, unknown> = {};
@@ -239,6 +271,7 @@ async function main() {
     await timeouts(ipvs, r);
     await ipvs.deleteService(fwm6);
     r.deleted = { exists: await ipvs.serviceExists(fwm6), ipvsadm: ipvsadm('-Ln') };
+    await otherNamespace(r);
     await packets(ipvs, r);
     await concurrency(ipvs, r);
   } finally {
