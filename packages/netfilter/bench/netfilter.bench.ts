@@ -23,6 +23,7 @@ import {
   type Ruleset,
   renderRestore,
   renderRuleArgs,
+  validateRuleset,
   widenNftCache,
 } from '../src/index';
 import { endpointIp, kubeIptablesRuleset, kubeNftTransaction, NFT_TABLE, serviceIp } from './kube-rulesets';

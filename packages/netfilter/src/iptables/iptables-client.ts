@@ -97,7 +97,7 @@ export class IptablesClient {
       const ruleset: Ruleset = Array.isArray(input)
         ? { family: this.family, tables: input as readonly Table[] }
         : (input as Ruleset);
-      if (options.validate && options.validate.full) validateRuleset(ruleset, options.validate);
+      if (options.validate && options.validate.full === true) validateRuleset(ruleset, options.validate);
       payload = renderRestore(ruleset, options.render);
     }
     if (options.validate !== false) checkPayloadReferences(payload, options.validate?.existingChains);

@@ -9,7 +9,7 @@ import {
   MODELLED_TARGETS,
   TABLE_NAMES,
 } from './builtins';
-import type { IpFamily, Match, PortSpec, Rule, Ruleset, Table, Target } from './model';
+import type { IpFamily, Match, PortSpec, Ruleset, Table, Target } from './model';
 
 export interface ValidateOptions {
   /**
