@@ -134,6 +134,8 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = {
     package: '@nodeagent/cri-client',
     date: new Date().toISOString(),
+    // Ratios are only as good as the machine is quiet: record how busy it was.
+    loadAverageAtStart: loadavg(),
   };
 
   const fake = await FakeRuntime.start({ images: [{ ref: BUSYBOX, cmd: ['sh'] }] });
