@@ -15,19 +15,32 @@ const CONTAINERS = 1_000;
 const PERIOD_MS = 1_000;
 const RUN_MS = Number(process.env.PROBE_BENCH_SECONDS ?? 10) * 1_000;
 
+/**
+ * Every probe is a new connection (keep-alives off, as upstream), so ~40,000 connections within
+ * a minute would run the loopback ephemeral port range out of TIME_WAIT slots for one server
+ * port. Spreading them over several listening ports gives each its own port space.
+ */
+const SERVER_PORTS = 16;
+
 const SERVER = `
 const http = require('node:http');
-const s = http.createServer((req, res) => res.end('ok'));
-s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));
+const ports = [];
+for (let i = 0; i < ${SERVER_PORTS}; i++) {
+  const s = http.createServer((req, res) => res.end('ok'));
+  s.listen(0, '127.0.0.1', () => {
+    ports.push(s.address().port);
+    if (ports.length === ${SERVER_PORTS}) process.stdout.write(ports.join(',') + '\\n');
+  });
+}
 `;
 
-async function startServer(): Promise<{ port: number; child: ChildProcess }> {
+async function startServer(): Promise<{ ports: number[]; child: ChildProcess }> {
   const child = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+  const ports = await new Promise<number[]>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim().split(',').map(Number)));
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
-  return { port, child };
+  return { ports, child };
 }
 
 function latencyOf(samples: number[]): PhaseResult['latencyMs'] {
@@ -67,7 +80,7 @@ function jitterOf(starts: Map<number, number[]>, phaseStart: number): PhaseResul
   return { p50: percentile(dev, 50), p99: percentile(dev, 99), max: dev.at(-1) ?? Number.NaN };
 }
 
-async function proberPhase(port: number): Promise<PhaseResult> {
+async function proberPhase(ports: number[]): Promise<PhaseResult> {
   const starts = new Map<number, number[]>();
   let probes = 0;
   let failures = 0;
@@ -90,7 +103,10 @@ async function proberPhase(port: number): Promise<PhaseResult> {
     manager.addContainer(
       `pod-${i}`,
       '127.0.0.1',
-      { name: 'app', readinessProbe: { httpGet: { port, path: '/healthz' }, periodSeconds: 1 } },
+      {
+        name: 'app',
+        readinessProbe: { httpGet: { port: ports[i % ports.length]!, path: '/healthz' }, periodSeconds: 1 },
+      },
       () => ({ containerId: `c${i}`, running: true, startedAt: 0 }),
     );
   }
@@ -107,7 +123,7 @@ async function proberPhase(port: number): Promise<PhaseResult> {
   };
 }
 
-async function baselinePhase(port: number): Promise<PhaseResult> {
+async function baselinePhase(ports: number[]): Promise<PhaseResult> {
   const starts = new Map<number, number[]>();
   let probes = 0;
   let failures = 0;
@@ -121,7 +137,7 @@ async function baselinePhase(port: number): Promise<PhaseResult> {
       list.push(Date.now());
       starts.set(i, list);
       const sent = Date.now();
-      get({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => {
+      get({ host: '127.0.0.1', port: ports[i % ports.length], path: '/healthz', agent: false }, (res) => {
         res.resume();
         res.on('end', () => {
           probes++;
@@ -154,7 +170,8 @@ async function baselinePhase(port: number): Promise<PhaseResult> {
   };
 }
 
-async function singleProbeMicro(port: number) {
+async function singleProbeMicro(ports: number[]) {
+  const port = ports[0]!;
   const probe = normalizeProbe({ httpGet: { port, path: '/healthz' } }, 'Readiness');
   const bench = new Bench({ time: 2_000, warmupTime: 200 });
   bench
@@ -212,13 +229,13 @@ function averagePhases(runs: PhaseResult[]): PhaseResult {
 }
 
 async function main() {
-  const { port, child } = await startServer();
+  const { ports, child } = await startServer();
   try {
-    const single = await singleProbeMicro(port);
+    const single = await singleProbeMicro(ports);
     // ABBA order, so drifting load from other work on the shared cores hits both sides alike.
-    const baselineRuns = [await baselinePhase(port)];
-    const proberRuns = [await proberPhase(port), await proberPhase(port)];
-    baselineRuns.push(await baselinePhase(port));
+    const baselineRuns = [await baselinePhase(ports)];
+    const proberRuns = [await proberPhase(ports), await proberPhase(ports)];
+    baselineRuns.push(await baselinePhase(ports));
     const prober = averagePhases(proberRuns);
     const baseline = averagePhases(baselineRuns);
     const results = {
@@ -229,7 +246,7 @@ async function main() {
         containers: CONTAINERS,
         periodMs: PERIOD_MS,
         runMs: RUN_MS,
-        server: 'loopback, child process',
+        server: `loopback, child process, ${SERVER_PORTS} listening ports`,
         order: 'baseline, prober, prober, baseline; figures are the mean of the two runs',
       },
       concurrent: {
