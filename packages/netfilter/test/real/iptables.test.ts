@@ -275,12 +275,15 @@ describe('ip6tables-restore (real kernel)', () => {
       expect(text).toContain('--to-destination [fd00:180::1]:8080');
       expect(diffRulesets(parseSave(text, 'ipv6'), ruleset).tables).toEqual([]);
       await expect(
-        client.restore([
-          {
-            name: 'nat',
-            chains: [{ name: 'KUBE-X', rules: [{ matches: [{ kind: 'source', address: '10.0.0.1' }] }] }],
-          },
-        ]),
+        client.restore(
+          [
+            {
+              name: 'nat',
+              chains: [{ name: 'KUBE-X', rules: [{ matches: [{ kind: 'source', address: '10.0.0.1' }] }] }],
+            },
+          ],
+          { validate: { full: true } },
+        ),
       ).rejects.toThrow(/not an IPv6 address/);
     } finally {
       await netns.delete();
