@@ -1,3 +1,6 @@
 import { libraryBuild } from '../../tools/build/tsup-preset';
 
-export default libraryBuild();
+// The library and the `nodeagent-test-apiserver` bin.
+export default libraryBuild({
+  entry: { index: 'src/index.ts', 'apiserver-cli': 'src/cli/apiserver-main.ts' },
+});
