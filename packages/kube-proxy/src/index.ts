@@ -119,9 +119,19 @@ export {
   usesClusterEndpoints,
   usesLocalEndpoints,
 } from './model/service-port';
+export {
+  buildNftablesRuleset,
+  NFTABLES_TABLE,
+  type NftablesBackendOptions,
+  type NftablesBuildResult,
+  type NftLocalDetector,
+  nftLocalDetector,
+} from './nftables/build-nftables-ruleset';
+export { execNftables, type NftablesExecutor } from './nftables/nftables-executor';
 export { type ConntrackCleaner, execConntrack } from './proxier/conntrack-cleaner';
 export { IptablesProxier, type IptablesProxierOptions, type SyncResult } from './proxier/iptables-proxier';
 export { type ProxyLogger, silentLogger } from './proxier/logger';
+export { NftablesProxier, type NftablesProxierOptions } from './proxier/nftables-proxier';
 export { multiFamilyHandler, type ProxyHandler } from './proxier/proxy-handler';
 export {
   type ClusterWatch,

@@ -15,15 +15,18 @@ export interface ProxyHandler {
 
 /** Fans events out to one proxier per IP family (dual-stack). */
 export function multiFamilyHandler(handlers: readonly ProxyHandler[]): ProxyHandler {
+  const each = (fn: (h: ProxyHandler) => void) => {
+    for (const h of handlers) fn(h);
+  };
   return {
-    onServiceAdd: (s) => handlers.forEach((h) => h.onServiceAdd(s)),
-    onServiceUpdate: (o, s) => handlers.forEach((h) => h.onServiceUpdate(o, s)),
-    onServiceDelete: (s) => handlers.forEach((h) => h.onServiceDelete(s)),
-    onServicesSynced: () => handlers.forEach((h) => h.onServicesSynced()),
-    onEndpointSliceAdd: (s) => handlers.forEach((h) => h.onEndpointSliceAdd(s)),
-    onEndpointSliceUpdate: (o, s) => handlers.forEach((h) => h.onEndpointSliceUpdate(o, s)),
-    onEndpointSliceDelete: (s) => handlers.forEach((h) => h.onEndpointSliceDelete(s)),
-    onEndpointSlicesSynced: () => handlers.forEach((h) => h.onEndpointSlicesSynced()),
-    onNode: (n) => handlers.forEach((h) => h.onNode(n)),
+    onServiceAdd: (s) => each((h) => h.onServiceAdd(s)),
+    onServiceUpdate: (o, s) => each((h) => h.onServiceUpdate(o, s)),
+    onServiceDelete: (s) => each((h) => h.onServiceDelete(s)),
+    onServicesSynced: () => each((h) => h.onServicesSynced()),
+    onEndpointSliceAdd: (s) => each((h) => h.onEndpointSliceAdd(s)),
+    onEndpointSliceUpdate: (o, s) => each((h) => h.onEndpointSliceUpdate(o, s)),
+    onEndpointSliceDelete: (s) => each((h) => h.onEndpointSliceDelete(s)),
+    onEndpointSlicesSynced: () => each((h) => h.onEndpointSlicesSynced()),
+    onNode: (n) => each((h) => h.onNode(n)),
   };
 }

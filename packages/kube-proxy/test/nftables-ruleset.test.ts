@@ -1,0 +1,124 @@
+import { parseScript } from '@nodeagent/netfilter';
+import { describe, expect, it } from 'vitest';
+import { buildNftablesRuleset, nftLocalDetector, snapshotFromObjects } from '../src/index';
+import { type EndpointSpec, service, slice } from './fixtures';
+
+function build(
+  services: Parameters<typeof snapshotFromObjects>[0]['services'],
+  slices: Parameters<typeof snapshotFromObjects>[0]['endpointSlices'],
+  family: 'IPv4' | 'IPv6' = 'IPv4',
+) {
+  const snapshot = snapshotFromObjects({ family, nodeName: 'node-a', services, endpointSlices: slices });
+  const cidr = family === 'IPv4' ? '10.244.0.0/16' : 'fd00:10:244::/48';
+  return buildNftablesRuleset(snapshot, {
+    localDetector: nftLocalDetector({ cidr, ipv6: family === 'IPv6' }),
+    nodeIP: '192.168.10.1',
+  });
+}
+
+const eps = (...ips: string[]): EndpointSpec[] => ips.map((ip) => ({ ip, node: 'node-b' }));
+
+/** Parses with @nodeagent/netfilter's script parser (syntax and object references). */
+function expectParses(script: string, family: 'ip' | 'ip6' = 'ip'): void {
+  expect(() => parseScript(script, family, 'kube-proxy')).not.toThrow();
+}
+
+describe('nftables ruleset (golden)', () => {
+  it('ClusterIP with affinity, LoadBalancer with source ranges and eTP=Local, no-endpoint service', async () => {
+    const r = build(
+      [
+        service('web', {
+          sessionAffinity: 'ClientIP',
+          sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } },
+        }),
+        service(
+          'lb',
+          {
+            type: 'LoadBalancer',
+            clusterIP: '10.96.0.30',
+            externalTrafficPolicy: 'Local',
+            healthCheckNodePort: 32100,
+            loadBalancerSourceRanges: ['192.168.0.0/16'],
+            ports: [{ name: 'https', port: 443, nodePort: 30443 }],
+          },
+          { loadBalancer: { ingress: [{ ip: '203.0.113.10' }] } },
+        ),
+        service('none', { clusterIP: '10.96.0.40', externalIPs: ['198.51.100.7'] }),
+      ],
+      [
+        slice('web', eps('10.244.1.5', '10.244.2.7')),
+        slice(
+          'lb',
+          [
+            { ip: '10.244.1.5', node: 'node-a' },
+            { ip: '10.244.2.7', node: 'node-b' },
+          ],
+          {
+            ports: [{ name: 'https', port: 8443 }],
+          },
+        ),
+      ],
+    );
+    await expect(r.script).toMatchFileSnapshot('golden/mixed.nft');
+    expectParses(r.script);
+  });
+
+  it('IPv6 NodePort', async () => {
+    const r = build(
+      [
+        service('v6', {
+          clusterIP: 'fd00:10:96::20',
+          clusterIPs: ['fd00:10:96::20'],
+          type: 'NodePort',
+          ports: [{ name: 'http', port: 80, nodePort: 30081 }],
+        }),
+      ],
+      [slice('v6', [{ ip: 'fd00:10:244::5', node: 'node-b' }], { addressType: 'IPv6' })],
+      'IPv6',
+    );
+    await expect(r.script).toMatchFileSnapshot('golden/ipv6-nodeport.nft');
+    expect(r.script).toContain('ip6 daddr != ::1');
+    expectParses(r.script, 'ip6');
+  });
+});
+
+describe('nftables ruleset (behaviour)', () => {
+  it('rejects services without endpoints through the no-endpoint-services map', () => {
+    const r = build([service('none')], []);
+    expect(r.script).toMatch(
+      /add element ip kube-proxy no-endpoint-services \{ 10\.96\.0\.10 \. tcp \. 80 comment "default\/none:http" : goto reject-chain \}/,
+    );
+    expect(r.script).not.toContain('service-ips { 10.96.0.10');
+  });
+
+  it('drops external traffic for eTP=Local without local endpoints', () => {
+    const r = build(
+      [
+        service('np', {
+          type: 'NodePort',
+          externalTrafficPolicy: 'Local',
+          ports: [{ name: 'http', port: 80, nodePort: 30080 }],
+        }),
+      ],
+      [slice('np', eps('10.244.2.2'))],
+    );
+    expect(r.script).toContain('no-endpoint-nodeports { tcp . 30080 comment "default/np:http" : drop }');
+    expect(r.noLocalEndpoints.external).toBe(1);
+  });
+
+  it('balances with numgen over every endpoint', () => {
+    const r = build([service('web')], [slice('web', eps('10.244.1.1', '10.244.1.2', '10.244.1.3'))]);
+    const line = r.script.split('\n').find((l) => l.includes('numgen'))!;
+    expect(line).toContain('numgen random mod 3 vmap { 0 : goto endpoint-');
+    expect(line.match(/goto endpoint-/g)).toHaveLength(3);
+  });
+
+  it('replaces the whole table atomically', () => {
+    const lines = build([], []).script.split('\n');
+    expect(lines.slice(0, 3)).toEqual([
+      'add table ip kube-proxy { comment "rules for kube-proxy" ; }',
+      'delete table ip kube-proxy',
+      'add table ip kube-proxy { comment "rules for kube-proxy" ; }',
+    ]);
+  });
+});

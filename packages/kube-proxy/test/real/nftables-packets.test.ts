@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ClusterWatch,
+  execNftables,
+  multiFamilyHandler,
+  NftablesProxier,
+  nftLocalDetector,
+  watchCluster,
+} from '../../src/index';
+import { service, slice } from '../fixtures';
+import { createPacketTopology, type PacketTopology } from './packet-topology';
+
+// nftables mode end to end: informers → nft -f in a "node" namespace → real connections.
+
+let topo: PacketTopology;
+let api: ApiServer;
+let proxier: NftablesProxier;
+let watch: ClusterWatch;
+const NODE = 'node-a';
+
+function put(apiVersion: string, plural: string, obj: V1Service | V1EndpointSlice): void {
+  const rt = api.resource(apiVersion, plural);
+  const name = obj.metadata!.name!;
+  const existing = api.registry.find(rt, 'default', name);
+  if (existing) {
+    api.registry.update(rt, 'default', name, {
+      ...obj,
+      metadata: { ...obj.metadata, resourceVersion: existing.metadata.resourceVersion },
+    });
+  } else api.registry.create(rt, 'default', obj);
+}
+const putService = (s: V1Service) => put('v1', 'services', s);
+const putSlice = (s: V1EndpointSlice) => put('discovery.k8s.io/v1', 'endpointslices', s);
+
+async function eventually(
+  fn: () => Promise<string>,
+  ok: (v: string) => boolean,
+  timeoutMs = 10_000,
+): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  let last = await fn();
+  while (!ok(last) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 100));
+    last = await fn();
+  }
+  return last;
+}
+
+beforeAll(async () => {
+  topo = await createPacketTopology(2);
+  api = await startApiServer();
+  proxier = new NftablesProxier({
+    family: 'IPv4',
+    nodeName: NODE,
+    executor: execNftables(['ip', 'netns', 'exec', topo.node.name]),
+    backend: { localDetector: nftLocalDetector(undefined), nodeIP: topo.nodeIP },
+    minSyncPeriodMs: 50,
+    syncPeriodMs: 2000,
+  });
+  proxier.start();
+  watch = watchCluster({
+    kubeConfig: api.kubeConfig(),
+    nodeName: NODE,
+    handler: multiFamilyHandler([proxier]),
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await watch?.stop();
+  await proxier?.stop();
+  await api?.close();
+  await topo?.cleanup();
+});
+
+describe('nftables mode packets (in namespaces)', { timeout: 30_000 }, () => {
+  it('golden scripts pass nft --check', async () => {
+    for (const [file, family] of [
+      ['mixed.nft', 'ip'],
+      ['ipv6-nodeport.nft', 'ip6'],
+    ] as const) {
+      const script = readFileSync(join(import.meta.dirname, '..', 'golden', file), 'utf8');
+      const r = await topo.client.exec('nft', ['-c', '-f', '-'], { input: script, allowFailure: true });
+      expect(r.stderr, `${file} (${family})`).toBe('');
+      expect(r.exitCode).toBe(0);
+    }
+  });
+
+  it('ClusterIP spreads connections over all backends', async () => {
+    putService(service('web', { clusterIP: '10.96.0.100' }));
+    putSlice(
+      slice(
+        'web',
+        topo.backends.map((b) => ({ ip: b.ip, node: 'node-b' })),
+      ),
+    );
+    await eventually(
+      () => topo.get('http://10.96.0.100:80/'),
+      (b) => b.startsWith('backend-'),
+    );
+    const seen = new Set<string>();
+    for (let i = 0; i < 30; i++) seen.add(await topo.get('http://10.96.0.100:80/'));
+    expect([...seen].sort()).toEqual(['backend-0', 'backend-1']);
+  });
+
+  it('NodePort reaches the service through the node address', async () => {
+    putService(
+      service('np', {
+        type: 'NodePort',
+        clusterIP: '10.96.0.101',
+        ports: [{ name: 'http', port: 80, nodePort: 30080 }],
+      }),
+    );
+    putSlice(slice('np', [{ ip: topo.backends[1]!.ip, node: 'node-b' }]));
+    expect(
+      await eventually(
+        () => topo.get(`http://${topo.nodeIP}:30080/`),
+        (b) => b.startsWith('backend-'),
+      ),
+    ).toBe('backend-1');
+  });
+
+  it('a Service without endpoints refuses connections, and works once it has one', async () => {
+    putService(service('empty', { clusterIP: '10.96.0.104' }));
+    expect(
+      await eventually(
+        () => topo.get('http://10.96.0.104:80/'),
+        (b) => b === 'refused',
+      ),
+    ).toBe('refused');
+    putSlice(slice('empty', [{ ip: topo.backends[0]!.ip, node: 'node-b' }]));
+    expect(
+      await eventually(
+        () => topo.get('http://10.96.0.104:80/'),
+        (b) => b === 'backend-0',
+      ),
+    ).toBe('backend-0');
+  });
+});
