@@ -2,13 +2,22 @@
 // run and fail the run, naming each leftover, if tests left anything behind.
 // NODEAGENT_LEAK_CHECK=warn only prints the leaks (useful while others share the machine);
 // NODEAGENT_LEAK_CHECK=off disables the check.
-import {
-  assertNoHostLeaks,
-  HostLeakError,
-  type HostSnapshot,
-  type LeakCheckOptions,
-  takeHostSnapshot,
-} from '@nodeagent/testing';
+import { fileURLToPath } from 'node:url';
+import type { HostSnapshot, LeakCheckOptions } from '@nodeagent/testing';
+
+type Testing = typeof import('@nodeagent/testing');
+
+// A root vitest config may not resolve workspace packages to their sources (the
+// `@nodeagent/source` condition) and CI does not build before testing: then load the helpers
+// from packages/testing's sources directly.
+async function loadTesting(): Promise<Testing> {
+  try {
+    return await import('@nodeagent/testing');
+  } catch {
+    const sources = fileURLToPath(new URL('../../packages/testing/src/netns/index.ts', import.meta.url));
+    return (await import(/* @vite-ignore */ sources)) as Testing;
+  }
+}
 
 export interface LeakCheckSetupOptions extends LeakCheckOptions {
   mode?: 'error' | 'warn' | 'off';
@@ -20,7 +29,7 @@ export interface LeakCheckSetupOptions extends LeakCheckOptions {
 export function createLeakCheck(options: LeakCheckSetupOptions = {}): () => Promise<() => Promise<void>> {
   const include = options.include;
   const snapshot = async (): Promise<HostSnapshot> => {
-    const taken = await (options.snapshot ?? takeHostSnapshot)();
+    const taken = await (options.snapshot ?? (await loadTesting()).takeHostSnapshot)();
     if (!include) return taken;
     return {
       netns: taken.netns.filter(include),
@@ -32,6 +41,7 @@ export function createLeakCheck(options: LeakCheckSetupOptions = {}): () => Prom
     const mode =
       options.mode ?? (process.env.NODEAGENT_LEAK_CHECK as LeakCheckSetupOptions['mode']) ?? 'error';
     if (mode === 'off') return async () => {};
+    const { assertNoHostLeaks, HostLeakError } = await loadTesting();
     const before = await snapshot();
     return async function teardown() {
       try {
