@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Informer } from '../src/index';
 import { eventually, podBody } from './helpers';
 
-describe('pod status → EndpointSlice controller → slice informer (the kube-proxy loop)', () => {
+describe('pod status → EndpointSlice controller → slice informer (the kube-proxy loop)', {
+  timeout: 30_000,
+}, () => {
   let server: ApiServer;
   let informer: Informer<V1EndpointSlice> | undefined;
   afterEach(async () => {

@@ -2,7 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { ApiServer } from '@nodeagent/testing';
 
 /** Poll until `check` passes (the reflector is asynchronous); fails after `ms`. */
-export async function eventually(check: () => void, ms = 5000): Promise<void> {
+export async function eventually(check: () => void, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {

@@ -51,7 +51,7 @@ class ScriptedListerWatcher implements ListerWatcher<V1ConfigMap> {
   }
 }
 
-describe('Reflector with a scripted ListerWatcher', () => {
+describe('Reflector with a scripted ListerWatcher', { timeout: 30_000 }, () => {
   it('restarts a paginated list whose continue token expired', async () => {
     const lw = new ScriptedListerWatcher(
       [

@@ -6,7 +6,7 @@ import { eventually, podBody, serverState } from './helpers';
 
 const fastBackoff = { initialMs: 5, maxMs: 50 };
 
-describe('Informer against the in-process API server', () => {
+describe('Informer against the in-process API server', { timeout: 30_000 }, () => {
   let server: ApiServer;
   const informers: Informer<never>[] = [];
   async function start(

@@ -8,7 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, startApiServer } from '../src/index';
 
-describe('API server through @kubernetes/client-node typed APIs', () => {
+describe('API server through @kubernetes/client-node typed APIs', { timeout: 30_000 }, () => {
   let server: ApiServer;
   let core: CoreV1Api;
   beforeAll(async () => {

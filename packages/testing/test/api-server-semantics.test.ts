@@ -10,7 +10,7 @@ interface Reply {
   headers: Headers;
 }
 
-describe('API server semantics over raw HTTP', () => {
+describe('API server semantics over raw HTTP', { timeout: 30_000 }, () => {
   let server: ApiServer;
   async function call(
     method: string,

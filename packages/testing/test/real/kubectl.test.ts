@@ -8,7 +8,7 @@ import { type ApiServer, startApiServer } from '../../src/index';
 
 const run = promisify(execFile);
 
-describe('the real kubectl binary against the in-process API server', () => {
+describe('the real kubectl binary against the in-process API server', { timeout: 60_000 }, () => {
   let server: ApiServer;
   let dir: string;
   let kubeconfig: string;
