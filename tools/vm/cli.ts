@@ -2,7 +2,7 @@
  * Run a command in the IPVS micro-VM: `tsx tools/vm/cli.ts [--timeout ms] [--memory MiB] -- <cmd> [args...]`.
  * Output streams to this terminal; the exit code is the command's.
  */
-import { runInVm, VmError } from './vm';
+import { killAllVms, runInVm, VmError } from './vm';
 
 function parse(argv: string[]) {
   const sep = argv.indexOf('--');
@@ -23,6 +23,12 @@ const [command, ...args] = cmd;
 if (!command) {
   process.stderr.write('usage: tsx tools/vm/cli.ts [--timeout ms] [--memory MiB] -- <cmd> [args...]\n');
   process.exit(2);
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAllVms();
+    process.exit(130);
+  });
 }
 try {
   const result = await runInVm({

@@ -67,6 +67,14 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
+/**
+ * Kills every qemu/virtiofsd this process started. For signal handlers: a process ended by a
+ * signal does not run 'exit' listeners, so a CLI should call this on SIGINT/SIGTERM.
+ */
+export function killAllVms(): void {
+  for (const c of liveChildren) c.kill('SIGKILL');
+}
+
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));

@@ -18,7 +18,7 @@ beforeAll(async () => {
     command: `${repoRoot}node_modules/.bin/tsx`,
     args: ['--conditions=@nodeagent/source', 'packages/ipvs/test/real/scenario.ts'],
     cwd: repoRoot,
-    timeoutMs: 150_000,
+    timeoutMs: 240_000,
   });
   if (result.exitCode !== 0)
     throw new Error(`scenario failed (${result.exitCode}):\n${result.stderr}\n${result.stdout}`);
@@ -27,7 +27,7 @@ beforeAll(async () => {
   r = JSON.parse(line.slice('SCENARIO-RESULT '.length), (_k, v) =>
     typeof v === 'string' && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,
   );
-}, 180_000);
+}, 270_000);
 
 const svcKey = (s: Service) =>
   s.fwmark
