@@ -2,12 +2,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import {
   cleanupIptables,
   execIptables,
+  execNftables,
   explainIptablesService,
   formatServiceExplanation,
   InvalidConfigurationError,
   InvalidFieldError,
   type IPFamily,
   KubeProxyError,
+  NFTABLES_TABLE,
   runChecked,
 } from '@nodeagent/kube-proxy';
 import { Command } from 'commander';
@@ -86,7 +88,9 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
         for (const family of ['IPv4', 'IPv6'] as const) {
           deleted += (await cleanupIptables(execIptables({ family }))).deletedChains;
         }
-        io.stderr(`cleanup: removed ${deleted} chains\n`);
+        const nft = execNftables();
+        for (const family of ['ip', 'ip6'] as const) await nft.deleteTable(family, NFTABLES_TABLE);
+        io.stderr(`cleanup: removed ${deleted} iptables chains and the kube-proxy nftables tables\n`);
         program.exitCode = 0;
         return;
       }

@@ -1,9 +1,11 @@
 import {
   buildIptablesRuleset,
+  buildNftablesRuleset,
   type IPFamily,
   iptablesOptionsFromConfig,
   type KubeProxyConfiguration,
   KubeProxyError,
+  nftablesOptionsFromConfig,
   renderRestorePayload,
   snapshotFromObjects,
 } from '@nodeagent/kube-proxy';
@@ -18,12 +20,12 @@ export interface RenderOptions {
 }
 
 /**
- * The ruleset kube-proxy would program for these objects, as text (iptables-restore input per
- * family), computed without touching the kernel.
+ * The ruleset kube-proxy would program for these objects, as text (iptables-restore input, or
+ * an `nft -f` script in nftables mode, per family), computed without touching the kernel.
  */
 export function renderRuleset(objects: ClusterObjects, o: RenderOptions): string {
   const mode = o.config.mode === '' ? 'iptables' : o.config.mode;
-  if (mode !== 'iptables') {
+  if (mode !== 'iptables' && mode !== 'nftables') {
     throw new KubeProxyError(
       'MODE_NOT_IMPLEMENTED',
       `render: proxy mode ${JSON.stringify(mode)} is not implemented yet`,
@@ -42,11 +44,16 @@ export function renderRuleset(objects: ClusterObjects, o: RenderOptions): string
       services: objects.services,
       endpointSlices: objects.endpointSlices,
     });
-    const options = iptablesOptionsFromConfig(o.config, family, {
+    const facts = {
       nodeIPs,
       podCIDRs: node?.spec?.podCIDRs ?? (node?.spec?.podCIDR ? [node.spec.podCIDR] : []),
-    });
-    const built = buildIptablesRuleset({ snapshot }, options);
+    };
+    if (mode === 'nftables') {
+      if (o.families.length > 1) out.push(`# nft -f input (${family === 'IPv4' ? 'ip' : 'ip6'} kube-proxy)`);
+      out.push(buildNftablesRuleset(snapshot, nftablesOptionsFromConfig(o.config, family, facts)).script);
+      continue;
+    }
+    const built = buildIptablesRuleset({ snapshot }, iptablesOptionsFromConfig(o.config, family, facts));
     if (o.families.length > 1)
       out.push(`# ${family === 'IPv4' ? 'iptables-restore' : 'ip6tables-restore'} input`);
     out.push(renderRestorePayload(built.ruleset));

@@ -4,6 +4,7 @@ import {
   type ClusterWatch,
   execConntrack,
   execIptables,
+  execNftables,
   HealthzServer,
   type IPFamily,
   IptablesProxier,
@@ -14,6 +15,8 @@ import {
   KubeProxyMetrics,
   MetricsServer,
   multiFamilyHandler,
+  NftablesProxier,
+  nftablesOptionsFromConfig,
   nodePortIPsFromConfig,
   ProxierHealth,
   type ProxyHandler,
@@ -71,14 +74,14 @@ function nodeEligible(node: V1Node): boolean {
   return !(node.spec?.taints ?? []).some((t) => t.key === 'ToBeDeletedByClusterAutoscaler');
 }
 
-/** Starts the kube-proxy daemon in iptables mode: servers, proxier(s), informers. */
+/** Starts the kube-proxy daemon (iptables or nftables mode): servers, proxier(s), informers. */
 export async function runProxy(
   config: KubeProxyConfiguration,
   log: Logger,
   master?: string,
 ): Promise<RunningProxy> {
   const mode = config.mode === '' ? 'iptables' : config.mode;
-  if (mode !== 'iptables') {
+  if (mode !== 'iptables' && mode !== 'nftables') {
     throw new KubeProxyError(
       'MODE_NOT_IMPLEMENTED',
       `proxy mode ${JSON.stringify(mode)} is not implemented yet`,
@@ -86,8 +89,9 @@ export async function runProxy(
   }
   const nodeName = nodeNameFor(config);
   const families = familiesFor(config);
-  const syncPeriodMs = parseDuration('iptables.syncPeriod', config.iptables.syncPeriod);
-  const minSyncPeriodMs = parseDuration('iptables.minSyncPeriod', config.iptables.minSyncPeriod);
+  const periods = mode === 'nftables' ? config.nftables : config.iptables;
+  const syncPeriodMs = parseDuration(`${mode}.syncPeriod`, periods.syncPeriod);
+  const minSyncPeriodMs = parseDuration(`${mode}.minSyncPeriod`, periods.minSyncPeriod);
   const metrics = new KubeProxyMetrics();
   const health = new ProxierHealth(2 * syncPeriodMs);
   const addrs = localAddresses();
@@ -116,21 +120,33 @@ export async function runProxy(
   });
   closers.push(() => serviceHealth.close());
 
-  const proxiers = families.map(
-    (family) =>
-      new IptablesProxier({
-        family,
-        nodeName,
-        executor: execIptables({ family }),
-        conntrack: execConntrack(family),
-        backend: iptablesOptionsFromConfig(config, family, { localAddresses: addrs }),
-        minSyncPeriodMs,
-        syncPeriodMs,
-        metrics,
-        health,
-        serviceHealth,
-        logger: log.child({ ipFamily: family }),
-      }),
+  const proxiers = families.map((family) =>
+    mode === 'nftables'
+      ? new NftablesProxier({
+          family,
+          nodeName,
+          executor: execNftables(),
+          backend: nftablesOptionsFromConfig(config, family, { localAddresses: addrs }),
+          minSyncPeriodMs,
+          syncPeriodMs,
+          metrics,
+          health,
+          serviceHealth,
+          logger: log.child({ ipFamily: family }),
+        })
+      : new IptablesProxier({
+          family,
+          nodeName,
+          executor: execIptables({ family }),
+          conntrack: execConntrack(family),
+          backend: iptablesOptionsFromConfig(config, family, { localAddresses: addrs }),
+          minSyncPeriodMs,
+          syncPeriodMs,
+          metrics,
+          health,
+          serviceHealth,
+          logger: log.child({ ipFamily: family }),
+        }),
   );
   for (const p of proxiers) p.start();
   const fanOut = multiFamilyHandler(proxiers);

@@ -140,12 +140,26 @@ describe('render', () => {
   it('honours --masquerade-all and reports unimplemented modes', async () => {
     const r = await run(['render', fixture, '--masquerade-all']);
     expect(r.out).toMatch(/-d 10\.96\.0\.50 -p tcp -m tcp --dport 80 -j KUBE-MARK-MASQ/);
-    const n = await run(['render', fixture, '--proxy-mode', 'nftables']);
+    const n = await run(['render', fixture, '--proxy-mode', 'ipvs']);
     expect(n.code).toBe(1);
     expect(n.err).toContain('not implemented');
     const bad = await run(['render', fixture, '--ip-family', 'IPv5']);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('--ip-family');
+  });
+});
+
+describe('render --proxy-mode nftables', () => {
+  it('prints an nft script replacing the kube-proxy table', async () => {
+    const r = await run(['render', fixture, '--proxy-mode', 'nftables', '--cluster-cidr', '10.244.0.0/16']);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[1]).toBe('delete table ip kube-proxy');
+    expect(r.out).toContain('add element ip kube-proxy service-ips { 10.96.0.50 . tcp . 80 : goto service-');
+    expect(r.out).toContain('service-nodeports { tcp . 30080 : goto external-');
+    expect(r.out).toContain(
+      'no-endpoint-services { 10.96.0.51 . tcp . 80 comment "shop/lonely:http" : goto reject-chain }',
+    );
+    expect(r.out).toContain('ip saddr != 10.244.0.0/16 jump mark-for-masquerade');
   });
 });
 

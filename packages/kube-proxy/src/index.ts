@@ -23,6 +23,7 @@ export {
   iptablesOptionsFromConfig,
   localDetectorFromConfig,
   type NodeFacts,
+  nftablesOptionsFromConfig,
   nodePortIPsFromConfig,
 } from './iptables/backend-options-from-config';
 export {
