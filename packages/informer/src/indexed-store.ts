@@ -23,9 +23,15 @@ export const namespaceIndex = <T extends KubernetesObject>(obj: T): string[] =>
 export class IndexedStore<T extends KubernetesObject> {
   private readonly items = new Map<string, T>();
   private readonly indices = new Map<string, Map<string, Set<string>>>();
+  /** Index functions with their value → keys maps, resolved once (writes are the hot path). */
+  private readonly indexList: { fn: IndexFunc<T>; index: Map<string, Set<string>> }[] = [];
 
-  constructor(private readonly indexers: Record<string, IndexFunc<T>> = {}) {
-    for (const name of Object.keys(indexers)) this.indices.set(name, new Map());
+  constructor(indexers: Record<string, IndexFunc<T>> = {}) {
+    for (const [name, fn] of Object.entries(indexers)) {
+      const index = new Map<string, Set<string>>();
+      this.indices.set(name, index);
+      this.indexList.push({ fn, index });
+    }
   }
 
   get size(): number {
@@ -62,19 +68,18 @@ export class IndexedStore<T extends KubernetesObject> {
   }
 
   private unindex(key: string, obj: T): void {
-    for (const [name, fn] of Object.entries(this.indexers)) {
-      const index = this.indices.get(name) as Map<string, Set<string>>;
+    for (const { fn, index } of this.indexList) {
       for (const v of fn(obj)) {
         const set = index.get(v);
-        set?.delete(key);
-        if (set?.size === 0) index.delete(v);
+        if (!set) continue;
+        set.delete(key);
+        if (set.size === 0) index.delete(v);
       }
     }
   }
 
   private index(key: string, obj: T): void {
-    for (const [name, fn] of Object.entries(this.indexers)) {
-      const index = this.indices.get(name) as Map<string, Set<string>>;
+    for (const { fn, index } of this.indexList) {
       for (const v of fn(obj)) {
         let set = index.get(v);
         if (!set) {
