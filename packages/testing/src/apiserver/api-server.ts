@@ -411,7 +411,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       return;
     }
     if (method === 'GET') {
-      const fixed = fixedEndpoint(p, u.searchParams);
+      const fixed = fixedEndpoint(p);
       if (fixed !== undefined) {
         if (typeof fixed === 'string') {
           res.writeHead(200, { 'Content-Type': 'text/plain' });
@@ -427,7 +427,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     await handleResource(req, res, path, u.searchParams);
   }
 
-  function fixedEndpoint(p: string, q: URLSearchParams): unknown {
+  /** Discovery, version, health and OpenAPI: answers that do not depend on stored objects. */
+  function fixedEndpoint(p: string): unknown {
     if (p === '/healthz' || p === '/livez' || p === '/readyz') return 'ok';
     if (p === '/version') return SERVER_VERSION;
     if (p === '/api') return apiVersions(url.replace(/^https?:\/\//, ''));
@@ -438,7 +439,6 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     if (p.startsWith('/openapi/v3/')) return openApiV3Document(p.slice('/openapi/v3/'.length)) ?? undefined;
     const m = /^\/apis\/([^/]+)(?:\/([^/]+))?$/.exec(p);
     if (m) return m[2] ? apiResourceList(m[1] as string, m[2]) : apiGroup(m[1] as string);
-    void q;
     return undefined;
   }
 
