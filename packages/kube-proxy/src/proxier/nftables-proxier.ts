@@ -1,8 +1,14 @@
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import { renderScript } from '@nodeagent/netfilter';
 import { categorizeEndpoints } from '../model/categorize-endpoints';
 import type { IPFamily } from '../model/ip-family';
 import { ProxyState } from '../model/proxy-snapshot';
-import { buildNftablesRuleset, type NftablesBackendOptions } from '../nftables/build-nftables-ruleset';
+import {
+  buildNftablesRuleset,
+  NFTABLES_TABLE,
+  type NftablesBackendOptions,
+} from '../nftables/build-nftables-ruleset';
+import { desiredStateOf, diffNftables, type NftDesiredState } from '../nftables/nftables-diff';
 import type { NftablesExecutor } from '../nftables/nftables-executor';
 import { BoundedFrequencyRunner } from '../runtime/bounded-frequency-runner';
 import { type Clock, systemClock } from '../runtime/clock';
@@ -27,10 +33,15 @@ export interface NftablesProxierOptions {
   logger?: ProxyLogger;
 }
 
+/** Even without failures, replace the whole table this often to repair any drift. */
+const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
+
 /**
- * The nftables-mode proxier. Every sync replaces the family's `kube-proxy` table in one
- * atomic `nft -f` transaction (no element diffs yet), so a failed sync leaves the previous
- * rules in place and the next sync repairs everything.
+ * The nftables-mode proxier. The first sync, any sync after a failure, and an hourly one
+ * replace the family's `kube-proxy` table atomically; every other sync applies only the
+ * difference to what was last applied (changed chains flushed and rewritten, changed map
+ * elements deleted/added, stale chains and sets removed), so a one-endpoint change is a small
+ * transaction. Either way the change is one atomic `nft -f`.
  */
 export class NftablesProxier implements ProxyHandler {
   readonly family: IPFamily;
@@ -42,6 +53,9 @@ export class NftablesProxier implements ProxyHandler {
   private endpointSlicesSynced = false;
   readonly history: SyncResult[] = [];
   lastScript = '';
+  /** What the kernel holds after our last successful sync; undefined forces a full replacement. */
+  private applied: NftDesiredState | undefined;
+  private lastFullSync = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: NftablesProxierOptions) {
     this.family = opts.family;
@@ -115,16 +129,34 @@ export class NftablesProxier implements ProxyHandler {
     const start = this.clock.now();
     const snapshot = this.state.snapshot();
     let result: SyncResult;
+    let kind: 'full' | 'partial' = 'full';
     try {
       const built = buildNftablesRuleset(snapshot, this.opts.backend);
-      this.lastScript = built.script;
-      await this.opts.executor.apply(built.script);
+      const desired = desiredStateOf(built.transaction.operations);
+      const diff =
+        this.applied && start - this.lastFullSync < FORCED_FULL_SYNC_INTERVAL_MS
+          ? diffNftables(this.applied, desired)
+          : undefined;
+      if (diff) {
+        kind = 'partial';
+        this.lastScript = renderScript(this.family === 'IPv6' ? 'ip6' : 'ip', NFTABLES_TABLE, diff, {
+          emulateDestroy: false,
+        });
+        if (diff.size > 0) await this.opts.executor.apply(this.lastScript);
+      } else {
+        this.lastScript = built.script;
+        // Forget the old state first: if the apply fails we must not diff against it.
+        this.applied = undefined;
+        await this.opts.executor.apply(built.script);
+        this.lastFullSync = start;
+      }
+      this.applied = desired;
       const end = this.clock.now();
-      result = { kind: 'full', ok: true, durationMs: end - start };
+      result = { kind, ok: true, durationMs: end - start };
       this.opts.health?.updated(this.family);
       const m = this.opts.metrics;
       if (m) {
-        m.observeSync('full', (end - start) / 1000, end);
+        m.observeSync(kind, (end - start) / 1000, end);
         m.observeNetworkProgramming(snapshot.lastChangeTriggerTimes, end);
         m.noLocalEndpointsTotal.set(
           { traffic_policy: 'internal', address_family: this.family },
@@ -157,7 +189,8 @@ export class NftablesProxier implements ProxyHandler {
         sh.syncEndpoints(local);
       }
     } catch (err) {
-      result = { kind: 'full', ok: false, durationMs: this.clock.now() - start, error: err };
+      this.applied = undefined;
+      result = { kind, ok: false, durationMs: this.clock.now() - start, error: err };
       this.opts.metrics?.nftablesSyncFailuresTotal.inc();
       this.log.error({ err, family: this.family }, 'failed to sync nftables rules');
       this.runner.retryAfter(this.opts.syncPeriodMs ?? 30_000);
