@@ -55,7 +55,17 @@ export class StatusManager {
     entry.status = status;
     if (JSON.stringify(status) === entry.written) return;
     entry.dirty = true;
-    if (!entry.writing) entry.writing = this.write(entry);
+    this.kick(entry);
+  }
+
+  /** Starts the write loop unless it runs; a status that lands while it winds down restarts it. */
+  private kick(entry: Entry): void {
+    if (entry.writing) return;
+    const writing = this.write(entry).finally(() => {
+      if (entry.writing === writing) entry.writing = undefined;
+      if (entry.dirty) this.kick(entry);
+    });
+    entry.writing = writing;
   }
 
   /** Deletes the API object of a terminated pod (after its final status went out). */
@@ -96,6 +106,5 @@ export class StatusManager {
         this.onError(entry.pod, error);
       }
     }
-    entry.writing = undefined;
   }
 }

@@ -83,7 +83,18 @@ export class PodWorkers {
         ? previous.updateType
         : update.updateType;
     state.pending = { ...update, updateType };
-    if (!state.running) state.running = this.run(uid, state);
+    this.kick(uid, state);
+  }
+
+  /** Starts the worker loop unless it runs; an update that lands while it winds down restarts it. */
+  private kick(uid: string, state: WorkerState): void {
+    if (state.running) return;
+    const running = this.run(uid, state).finally(() => {
+      if (state.running === running) state.running = undefined;
+      if (state.forgetWhenDone && this.workers.get(uid) === state) this.workers.delete(uid);
+      else if (state.pending) this.kick(uid, state);
+    });
+    state.running = running;
   }
 
   phase(uid: string): PodWorkerPhase | undefined {
@@ -160,8 +171,6 @@ export class PodWorkers {
         }
       }
     }
-    state.running = undefined;
-    if (state.forgetWhenDone && this.workers.get(uid) === state) this.workers.delete(uid);
   }
 
   private scheduleRetry(uid: string, state: WorkerState, delayMs: number): void {

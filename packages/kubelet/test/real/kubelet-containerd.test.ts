@@ -1,0 +1,216 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CriClient, createCriClient } from '@nodeagent/cri-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pod } from '../../src/api/pod-types';
+import type { Clock } from '../../src/clock';
+import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
+import { Kubelet } from '../../src/kubelet';
+import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
+import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
+
+/** Real time plus an offset the test can push forward (backoff timing without waiting). */
+class OffsetClock implements Clock {
+  offset = 0;
+  now(): number {
+    return Date.now() + this.offset;
+  }
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+let containerd: PrivateContainerd;
+let client: CriClient;
+let dir: string;
+let busybox: string;
+const clock = new OffsetClock();
+const kubelets: Kubelet[] = [];
+
+function newKubelet(): Kubelet {
+  const kubelet = new Kubelet({
+    nodeName: 'node-real',
+    runtime: criPodRuntime(client),
+    config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
+    rootDir: join(dir, 'root'),
+    hostIPs: ['192.168.70.2'],
+    memoryCapacity: 2 * 1024 ** 3,
+    clock,
+    relistPeriodMs: 200,
+    retryMs: 500,
+  });
+  kubelets.push(kubelet);
+  return kubelet;
+}
+
+let podCount = 0;
+function pod(spec: Partial<Pod['spec']>, name = `real-${++podCount}`): Pod {
+  return {
+    metadata: { name, namespace: 'default', uid: `real-${process.pid}-${podCount}` },
+    spec: {
+      containers: [{ name: 'app', image: busybox, command: ['sh', '-c', 'sleep 3600'] }],
+      terminationGracePeriodSeconds: 2,
+      ...spec,
+    },
+  };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), `na-kubelet-real-${process.pid}-`));
+  containerd = await startPrivateContainerd();
+  busybox = containerd.images!.busybox.name;
+  client = await createCriClient({ endpoint: containerd.endpoint });
+}, 120_000);
+
+afterAll(async () => {
+  for (const kubelet of kubelets) {
+    for (const p of kubelet.getPods()) kubelet.removePod(p);
+    await kubelet.settle().catch(() => undefined);
+    await kubelet.stop();
+  }
+  client?.close();
+  await containerd?.stop();
+  await rm(dir, { recursive: true, force: true });
+}, 120_000);
+
+describe('Kubelet on a real containerd', () => {
+  it('runs a pod to Running with an IP from the CNI subnet, writes CRI logs, and execs into it', async () => {
+    const kubelet = newKubelet();
+    await kubelet.start();
+    const p = pod({
+      containers: [{ name: 'app', image: busybox, command: ['sh', '-c', 'echo hello-from-pod; sleep 3600'] }],
+    });
+    kubelet.addPod(p);
+    const status = await waitFor('Running', () => {
+      const s = kubelet.getPodStatus(p.metadata.uid!);
+      return s?.phase === 'Running' && s.podIP ? s : undefined;
+    });
+    const prefix = containerd.podSubnet.split('.').slice(0, 3).join('.');
+    expect(status.podIP!.startsWith(`${prefix}.`)).toBe(true);
+    expect(status.containerStatuses![0]!.containerID).toMatch(/^containerd:\/\/[0-9a-f]{64}$/);
+    const logFile = join(dir, 'logs', `default_${p.metadata.name}_${p.metadata.uid}`, 'app', '0.log');
+    let text = '';
+    await waitFor('the log line', () => {
+      void readFile(logFile, 'utf8').then(
+        (content) => {
+          text = content;
+        },
+        () => undefined,
+      );
+      return text.includes('hello-from-pod');
+    });
+    expect(text).toMatch(/^\S+ stdout F hello-from-pod$/m);
+    const id = status.containerStatuses![0]!.containerID!.replace('containerd://', '');
+    const exec = await criPodRuntime(client).execSync(id, ['sh', '-c', 'echo $((6*7))'], 10);
+    expect(exec.stdout.toString().trim()).toBe('42');
+    // A restarted kubelet adopts the running pod: same containers, no duplicates.
+    await kubelet.stop();
+    const before = (await client.listContainers({})).containers.map((c) => c.id).sort();
+    const next = newKubelet();
+    await next.start();
+    next.addPod(p);
+    await next.settle();
+    expect((await client.listContainers({})).containers.map((c) => c.id).sort()).toEqual(before);
+    expect(next.getPodStatus(p.metadata.uid!)?.phase).toBe('Running');
+    next.removePod(p);
+    await next.settle();
+  }, 60_000);
+
+  it('starts init containers, then the sidecar, then the main container', async () => {
+    const kubelet = newKubelet();
+    await kubelet.start();
+    const p = pod({
+      initContainers: [
+        { name: 'init', image: busybox, command: ['sh', '-c', 'sleep 0.2'] },
+        { name: 'sidecar', image: busybox, command: ['sh', '-c', 'sleep 3600'], restartPolicy: 'Always' },
+      ],
+    });
+    kubelet.addPod(p);
+    const status = await waitFor('Running', () => {
+      const s = kubelet.getPodStatus(p.metadata.uid!);
+      return s?.phase === 'Running' && s.containerStatuses?.[0]?.state.running ? s : undefined;
+    });
+    expect(status.initContainerStatuses!.map((s) => Object.keys(s.state)[0])).toEqual([
+      'terminated',
+      'running',
+    ]);
+    const containers = (await client.listContainers({})).containers
+      .filter((c) => c.labels['io.kubernetes.pod.uid'] === p.metadata.uid)
+      .sort((a, b) => Number(a.createdAt - b.createdAt))
+      .map((c) => c.metadata?.name);
+    expect(containers).toEqual(['init', 'sidecar', 'app']);
+    kubelet.removePod(p);
+    await kubelet.settle();
+    expect(
+      (await client.listContainers({})).containers.filter(
+        (c) => c.labels['io.kubernetes.pod.uid'] === p.metadata.uid,
+      ),
+    ).toEqual([]);
+  }, 60_000);
+
+  it('backs off a crashing container on schedule', async () => {
+    const kubelet = newKubelet();
+    await kubelet.start();
+    const p = pod({ containers: [{ name: 'crash', image: busybox, command: ['sh', '-c', 'exit 2'] }] });
+    kubelet.addPod(p);
+    const first = await waitFor('CrashLoopBackOff', () => {
+      const c = kubelet.getPodStatus(p.metadata.uid!)?.containerStatuses?.[0];
+      return c?.state.waiting?.reason === 'CrashLoopBackOff' ? c : undefined;
+    });
+    expect(first.restartCount).toBe(1);
+    expect(first.lastState.terminated?.exitCode).toBe(2);
+    expect(first.state.waiting?.message).toContain('back-off 10s');
+    clock.offset += 11_000;
+    kubelet.updatePod(p);
+    const second = await waitFor('second back-off', () => {
+      const c = kubelet.getPodStatus(p.metadata.uid!)?.containerStatuses?.[0];
+      return c?.restartCount === 2 && c.state.waiting?.reason === 'CrashLoopBackOff' ? c : undefined;
+    });
+    expect(second.state.waiting?.message).toContain('back-off 20s');
+    kubelet.removePod(p);
+    await kubelet.settle();
+  }, 60_000);
+
+  it('runs preStop before stopping a deleted pod and cleans up everything', async () => {
+    const kubelet = newKubelet();
+    await kubelet.start();
+    const hostDir = join(dir, 'prestop');
+    const p = pod({
+      volumes: [{ name: 'out', hostPath: { path: hostDir, type: 'DirectoryOrCreate' } }],
+      containers: [
+        {
+          name: 'app',
+          image: busybox,
+          command: ['sh', '-c', 'sleep 3600'],
+          volumeMounts: [{ name: 'out', mountPath: '/out' }],
+          lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo stopping > /out/prestop'] } } },
+        },
+      ],
+    });
+    kubelet.addPod(p);
+    await waitFor('Running', () => kubelet.getPodStatus(p.metadata.uid!)?.phase === 'Running');
+    kubelet.updatePod({
+      ...p,
+      metadata: { ...p.metadata, deletionTimestamp: new Date().toISOString(), deletionGracePeriodSeconds: 2 },
+    });
+    await kubelet.settle();
+    expect((await readFile(join(hostDir, 'prestop'), 'utf8')).trim()).toBe('stopping');
+    const left = (await client.listContainers({})).containers.filter(
+      (c) => c.labels['io.kubernetes.pod.uid'] === p.metadata.uid,
+    );
+    expect(left).toEqual([]);
+    const sandboxes = (await client.listPodSandbox({})).items.filter(
+      (s) => s.labels['io.kubernetes.pod.uid'] === p.metadata.uid,
+    );
+    expect(sandboxes).toEqual([]);
+    expect(await readdir(join(dir, 'root', 'pods')).catch(() => [])).not.toContain(p.metadata.uid);
+  }, 60_000);
+});

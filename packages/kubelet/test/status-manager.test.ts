@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import type { Pod, PodStatus } from '../src/api/pod-types';
+import { StatusManager } from '../src/status/status-manager';
+import { makePod } from './helpers/fixtures';
+
+describe('StatusManager', () => {
+  it('writes only changed statuses, newest wins, one write at a time', async () => {
+    const written: PodStatus[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const manager = new StatusManager({
+      writer: {
+        patchStatus: async (_pod: Pod, status: PodStatus) => {
+          inFlight++;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          written.push(status);
+          inFlight--;
+        },
+      },
+    });
+    const pod = makePod();
+    manager.setPodStatus(pod, { phase: 'Pending' });
+    manager.setPodStatus(pod, { phase: 'Pending' });
+    manager.setPodStatus(pod, { phase: 'Running' });
+    manager.setPodStatus(pod, { phase: 'Running', podIP: '10.0.0.1' });
+    await manager.flush();
+    expect(maxInFlight).toBe(1);
+    expect(written[0]).toEqual({ phase: 'Pending' });
+    expect(written.at(-1)).toEqual({ phase: 'Running', podIP: '10.0.0.1' });
+    const count = written.length;
+    manager.setPodStatus(pod, { phase: 'Running', podIP: '10.0.0.1' });
+    await manager.flush();
+    expect(written.length).toBe(count);
+    expect(manager.writes).toBe(count);
+  });
+
+  it('works without a writer (standalone) and flush resolves', async () => {
+    const manager = new StatusManager();
+    const pod = makePod();
+    manager.setPodStatus(pod, { phase: 'Running' });
+    await manager.flush();
+    manager.setPodStatus(pod, { phase: 'Succeeded' });
+    await manager.flush();
+    expect(manager.getPodStatus(pod.metadata.uid!)).toEqual({ phase: 'Succeeded' });
+    expect(manager.writes).toBe(0);
+  });
+
+  it('retries a failed write on the next change and reports the error', async () => {
+    const errors: unknown[] = [];
+    let fail = true;
+    const written: PodStatus[] = [];
+    const manager = new StatusManager({
+      writer: {
+        patchStatus: async (_pod, status) => {
+          if (fail) throw new Error('conflict');
+          written.push(status);
+        },
+      },
+      onError: (_pod, error) => errors.push(error),
+    });
+    const pod = makePod();
+    manager.setPodStatus(pod, { phase: 'Running' });
+    await manager.flush();
+    expect(errors).toHaveLength(1);
+    fail = false;
+    manager.setPodStatus(pod, { phase: 'Running' });
+    await manager.flush();
+    expect(written).toEqual([{ phase: 'Running' }]);
+  });
+});
