@@ -9,9 +9,13 @@ import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { Bench } from 'tinybench';
 import {
   buildIptablesRuleset,
+  buildNftablesRuleset,
   cidrLocalDetector,
   execIptables,
+  execNftables,
   IptablesProxier,
+  NftablesProxier,
+  nftLocalDetector,
   renderRestorePayload,
   snapshotFromObjects,
 } from '../src/index';
@@ -21,6 +25,11 @@ const LATENCY_SERVICES = Number(process.env.KP_BENCH_LATENCY_SERVICES ?? 10_000)
 const LATENCY_CHANGES = Number(process.env.KP_BENCH_LATENCY_CHANGES ?? 100);
 /** iptables-restore of huge payloads is slow on small machines; sizes above this skip the restore. */
 const RESTORE_MAX = Number(process.env.KP_BENCH_RESTORE_MAX ?? 30_000);
+/** Largest size applied with `nft -f` in the namespace. */
+const NFT_MAX = Number(process.env.KP_BENCH_NFT_MAX ?? 30_000);
+/** iptables mode's latency run (iptables-nft restores are slow; upstream sees the same). */
+const IPT_LATENCY_SERVICES = Number(process.env.KP_BENCH_IPT_LATENCY_SERVICES ?? LATENCY_SERVICES);
+const IPT_LATENCY_CHANGES = Number(process.env.KP_BENCH_IPT_LATENCY_CHANGES ?? LATENCY_CHANGES);
 const ENDPOINTS = 10;
 const out = join(import.meta.dirname, '..', '..', '..', 'bench-results');
 
@@ -76,6 +85,7 @@ function haveRootAndTools(): boolean {
 async function main(): Promise<void> {
   const results: Record<string, unknown> = { node: process.version, endpointsPerService: ENDPOINTS };
   const detector = cidrLocalDetector('10.128.0.0/9');
+  const nftDetector = nftLocalDetector({ cidr: '10.128.0.0/9', ipv6: false });
 
   // 1. Pure rule generation (snapshot → ruleset → payload text).
   const generation: Record<string, unknown>[] = [];
@@ -95,6 +105,9 @@ async function main(): Promise<void> {
     );
     bench.add(`full build+render ${n}`, () => {
       renderRestorePayload(buildIptablesRuleset({ snapshot }, { localDetector: detector }).ruleset);
+    });
+    bench.add(`nftables full build+render ${n}`, () => {
+      buildNftablesRuleset(snapshot, { localDetector: nftDetector });
     });
     bench.add(`partial build+render ${n} (1 changed)`, () => {
       renderRestorePayload(
@@ -156,11 +169,79 @@ async function main(): Promise<void> {
         execFileSync(prefix[0]!, [...prefix.slice(1), 'iptables', '-w', '-t', 'filter', '-F']);
         execFileSync(prefix[0]!, [...prefix.slice(1), 'iptables', '-w', '-t', 'filter', '-X']);
       }
-      results.fullSyncInNamespace = restore;
+      results.iptablesFullSyncInNamespace = restore;
 
       // Programming latency: one slice change at LATENCY_SERVICES services, partial sync through
       // the real proxier until iptables-restore returned (the kernel has the rule).
-      const { services, slices } = cluster(LATENCY_SERVICES);
+      // nftables mode: full apply time per size, then diff latency at LATENCY_SERVICES.
+      const nftFull: Record<string, unknown>[] = [];
+      for (const n of SIZES) {
+        if (n > RESTORE_MAX) continue;
+        const { services, slices } = cluster(n);
+        const t0 = performance.now();
+        const snapshot = snapshotFromObjects({
+          family: 'IPv4',
+          nodeName: 'node-0',
+          services,
+          endpointSlices: slices,
+        });
+        const script = buildNftablesRuleset(snapshot, { localDetector: nftDetector }).script;
+        const t1 = performance.now();
+        await execNftables(prefix).apply(script);
+        const t2 = performance.now();
+        nftFull.push({
+          services: n,
+          buildMs: Number((t1 - t0).toFixed(1)),
+          nftMs: Number((t2 - t1).toFixed(1)),
+          nftShare: Number(((t2 - t1) / (t2 - t0)).toFixed(3)),
+          scriptBytes: script.length,
+        });
+      }
+      results.nftablesFullSyncInNamespace = nftFull;
+      {
+        const { services, slices } = cluster(LATENCY_SERVICES);
+        const nft = new NftablesProxier({
+          family: 'IPv4',
+          nodeName: 'node-0',
+          executor: execNftables(prefix),
+          backend: { localDetector: nftDetector },
+          minSyncPeriodMs: 0,
+          syncPeriodMs: 3_600_000,
+        });
+        for (const s of services) nft.onServiceAdd(s);
+        for (const s of slices) nft.onEndpointSliceAdd(s);
+        nft.onServicesSynced();
+        nft.onEndpointSlicesSynced();
+        const first = await nft.syncProxyRules();
+        const lat: number[] = [];
+        for (let k = 0; k < LATENCY_CHANGES; k++) {
+          const i = (k * 7919) % LATENCY_SERVICES;
+          const t0 = performance.now();
+          nft.onEndpointSliceUpdate(sliceFor(i, k), sliceFor(i, k + 1));
+          const r = await nft.syncProxyRules();
+          if (!r?.ok) throw new Error(`nft sync failed: ${String(r?.error)}`);
+          lat.push(performance.now() - t0);
+        }
+        lat.sort((a, b) => a - b);
+        results.nftablesProgrammingLatency = {
+          services: LATENCY_SERVICES,
+          changes: LATENCY_CHANGES,
+          initialFullSyncMs: first?.durationMs,
+          p50Ms: Number(percentile(lat, 50).toFixed(1)),
+          p99Ms: Number(percentile(lat, 99).toFixed(1)),
+          ratioP50ToInitialFullSync: first
+            ? Number((percentile(lat, 50) / first.durationMs).toFixed(4))
+            : null,
+          lastDiffScriptBytes: nft.lastScript.length,
+        };
+        results.rssMiBAfterNftables = {
+          services: LATENCY_SERVICES,
+          rssMiB: Number((process.memoryUsage().rss / 2 ** 20).toFixed(1)),
+        };
+        await execNftables(prefix).deleteTable('ip', 'kube-proxy');
+      }
+
+      const { services, slices } = cluster(IPT_LATENCY_SERVICES);
       const proxier = new IptablesProxier({
         family: 'IPv4',
         nodeName: 'node-0',
@@ -175,8 +256,8 @@ async function main(): Promise<void> {
       proxier.onEndpointSlicesSynced();
       const first = await proxier.syncProxyRules();
       const latencies: number[] = [];
-      for (let k = 0; k < LATENCY_CHANGES; k++) {
-        const i = (k * 7919) % LATENCY_SERVICES;
+      for (let k = 0; k < IPT_LATENCY_CHANGES; k++) {
+        const i = (k * 7919) % IPT_LATENCY_SERVICES;
         const t0 = performance.now();
         proxier.onEndpointSliceUpdate(sliceFor(i, k), sliceFor(i, k + 1));
         const r = await proxier.syncProxyRules();
@@ -185,9 +266,9 @@ async function main(): Promise<void> {
       }
       latencies.sort((a, b) => a - b);
       const rss = process.memoryUsage().rss;
-      results.programmingLatency = {
-        services: LATENCY_SERVICES,
-        changes: LATENCY_CHANGES,
+      results.iptablesProgrammingLatency = {
+        services: IPT_LATENCY_SERVICES,
+        changes: IPT_LATENCY_CHANGES,
         initialFullSyncMs: first?.durationMs,
         p50Ms: Number(percentile(latencies, 50).toFixed(1)),
         p99Ms: Number(percentile(latencies, 99).toFixed(1)),
@@ -195,7 +276,10 @@ async function main(): Promise<void> {
           ? Number((percentile(latencies, 50) / first.durationMs).toFixed(3))
           : null,
       };
-      results.rssMiBAt = { services: LATENCY_SERVICES, rssMiB: Number((rss / 2 ** 20).toFixed(1)) };
+      results.rssMiBAfterIptables = {
+        services: IPT_LATENCY_SERVICES,
+        rssMiB: Number((rss / 2 ** 20).toFixed(1)),
+      };
     } finally {
       execFileSync('ip', ['netns', 'del', ns]);
     }
