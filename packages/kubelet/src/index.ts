@@ -82,6 +82,33 @@ export { criPodRuntime } from './runtime/cri-pod-runtime';
 export type { ExecResult, ImagePullAuth, PodRuntime } from './runtime/pod-runtime';
 export * from './runtime/runtime-state';
 export {
+  containerLogFile,
+  followContainerLog,
+  type LogOptions,
+  readContainerLog,
+  renderCriLog,
+} from './server/container-logs';
+export {
+  createHealthzServer,
+  createKubeletServer,
+  type KubeletServerOptions,
+  listen,
+  type RunningServer,
+} from './server/kubelet-server';
+export {
+  type Authenticator,
+  type AuthenticatorOptions,
+  type AuthorizationAttributes,
+  type Authorizer,
+  alwaysAllow,
+  kubeletAuthenticator,
+  subjectAccessReviewAuthorizer,
+  subresourceForPath,
+  type UserInfo,
+  verbForMethod,
+} from './server/server-auth';
+export { selfSignedCertificate } from './server/tls-material';
+export {
   apiObjectSource,
   apiPodStatusWriter,
   apiTokenSource,

@@ -1,0 +1,89 @@
+import { open, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseCriLogLine } from '@nodeagent/cri-client';
+
+export interface LogOptions {
+  /** Only the last N lines. */
+  tailLines?: number;
+  /** Only lines newer than this (ms since epoch). */
+  sinceMs?: number;
+  /** Prefix each line with its RFC 3339 timestamp. */
+  timestamps?: boolean;
+}
+
+/** Turns CRI log file text into what `kubectl logs` shows: partial lines joined, optional timestamps. */
+export function renderCriLog(text: string, options: LogOptions = {}): string {
+  const lines: string[] = [];
+  let partial = '';
+  for (const raw of text.split('\n')) {
+    if (raw === '') continue;
+    let entry: ReturnType<typeof parseCriLogLine>;
+    try {
+      entry = parseCriLogLine(raw);
+    } catch {
+      continue;
+    }
+    if (options.sinceMs !== undefined && Date.parse(entry.time) < options.sinceMs) continue;
+    partial += entry.content;
+    if (!entry.full) continue;
+    lines.push(options.timestamps ? `${entry.time} ${partial}` : partial);
+    partial = '';
+  }
+  if (partial !== '') lines.push(partial);
+  const selected =
+    options.tailLines !== undefined && options.tailLines >= 0
+      ? lines.slice(lines.length - options.tailLines)
+      : lines;
+  return selected.length === 0 ? '' : `${selected.join('\n')}\n`;
+}
+
+/** The CRI log file of a container instance: <podLogsDir>/<ns>_<name>_<uid>/<container>/<restartCount>.log. */
+export function containerLogFile(
+  podLogsDir: string,
+  namespace: string,
+  pod: string,
+  uid: string,
+  container: string,
+  restartCount: number,
+): string {
+  return join(podLogsDir, `${namespace}_${pod}_${uid}`, container, `${restartCount}.log`);
+}
+
+export async function readContainerLog(file: string, options: LogOptions): Promise<string> {
+  return renderCriLog(await readFile(file, 'utf8'), options);
+}
+
+/**
+ * Follows a log file: writes what is there, then appends new complete lines as they arrive
+ * until `signal` aborts. Polls, since inotify on files rotated by the runtime is unreliable.
+ */
+export async function followContainerLog(
+  file: string,
+  options: LogOptions,
+  write: (chunk: string) => void,
+  signal: AbortSignal,
+  pollMs = 200,
+): Promise<void> {
+  let offset = 0;
+  let carry = '';
+  const first = await readFile(file, 'utf8');
+  write(renderCriLog(first, options));
+  offset = Buffer.byteLength(first);
+  while (!signal.aborted) {
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    const size = (await stat(file).catch(() => undefined))?.size ?? 0;
+    if (size <= offset) continue;
+    const handle = await open(file, 'r');
+    try {
+      const buffer = Buffer.alloc(size - offset);
+      await handle.read(buffer, 0, buffer.length, offset);
+      offset = size;
+      const text = carry + buffer.toString('utf8');
+      const cut = text.lastIndexOf('\n');
+      carry = text.slice(cut + 1);
+      if (cut >= 0) write(renderCriLog(text.slice(0, cut + 1), { timestamps: options.timestamps }));
+    } finally {
+      await handle.close();
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { AuthenticationV1Api, AuthorizationV1Api } from '@kubernetes/client-node';
+
+export interface UserInfo {
+  name: string;
+  groups: string[];
+}
+
+export type Authenticator = (request: IncomingMessage) => Promise<UserInfo | undefined>;
+
+export interface AuthorizationAttributes {
+  verb: string;
+  /** nodes/<subresource>: proxy, stats, metrics, log. */
+  subresource: string;
+  nodeName: string;
+}
+
+export type Authorizer = (user: UserInfo, attributes: AuthorizationAttributes) => Promise<boolean>;
+
+/** Upstream kubelet auth: the node subresource a path maps to. */
+export function subresourceForPath(path: string): string {
+  if (path === '/stats' || path.startsWith('/stats/')) return 'stats';
+  if (path === '/metrics' || path.startsWith('/metrics/')) return 'metrics';
+  if (path === '/logs' || path.startsWith('/logs/')) return 'log';
+  return 'proxy';
+}
+
+/** HTTP method → API verb, as the kubelet's authorizer attributes use them. */
+export function verbForMethod(method: string | undefined): string {
+  switch (method) {
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return 'delete';
+    default:
+      return 'get';
+  }
+}
+
+export interface AuthenticatorOptions {
+  /** Accept verified TLS client certificates (authentication.x509.clientCAFile is set). */
+  x509: boolean;
+  /** authentication.webhook: bearer tokens checked with TokenReview. */
+  tokenReview?: AuthenticationV1Api;
+  /** authentication.anonymous.enabled. */
+  anonymous: boolean;
+}
+
+/**
+ * Upstream's kubelet authenticator chain: a verified client certificate (CN user, O groups),
+ * then a bearer token through TokenReview, then system:anonymous if allowed.
+ */
+export function kubeletAuthenticator(options: AuthenticatorOptions): Authenticator {
+  return async (request) => {
+    const socket = request.socket as TLSSocket;
+    if (options.x509 && typeof socket.getPeerCertificate === 'function' && socket.authorized) {
+      const cert = socket.getPeerCertificate();
+      const commonName = cert?.subject?.CN;
+      const name = Array.isArray(commonName) ? commonName[0] : commonName;
+      if (name) {
+        const organisation = cert.subject.O;
+        const groups = Array.isArray(organisation) ? organisation : organisation ? [organisation] : [];
+        return { name, groups: [...groups, 'system:authenticated'] };
+      }
+    }
+    const header = request.headers.authorization;
+    if (options.tokenReview && header?.startsWith('Bearer ')) {
+      const review = await options.tokenReview.createTokenReview({
+        body: { spec: { token: header.slice('Bearer '.length) } },
+      });
+      if (review.status?.authenticated && review.status.user?.username) {
+        return { name: review.status.user.username, groups: review.status.user.groups ?? [] };
+      }
+      return undefined;
+    }
+    if (options.anonymous) return { name: 'system:anonymous', groups: ['system:unauthenticated'] };
+    return undefined;
+  };
+}
+
+/** authorization.mode Webhook: a SubjectAccessReview for nodes/<subresource> of this node. */
+export function subjectAccessReviewAuthorizer(api: AuthorizationV1Api): Authorizer {
+  return async (user, attributes) => {
+    const review = await api.createSubjectAccessReview({
+      body: {
+        spec: {
+          user: user.name,
+          groups: user.groups,
+          resourceAttributes: {
+            verb: attributes.verb,
+            resource: 'nodes',
+            subresource: attributes.subresource,
+            name: attributes.nodeName,
+          },
+        },
+      },
+    });
+    return review.status?.allowed === true;
+  };
+}
+
+export const alwaysAllow: Authorizer = async () => true;

@@ -1,0 +1,162 @@
+import { request as httpsRequest } from 'node:https';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderCriLog } from '../src/server/container-logs';
+import { createKubeletServer, listen, type RunningServer } from '../src/server/kubelet-server';
+import { alwaysAllow, kubeletAuthenticator, subresourceForPath } from '../src/server/server-auth';
+import { selfSignedCertificate } from '../src/server/tls-material';
+import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
+
+let h: EngineHarness;
+let open: RunningServer;
+let denied: RunningServer;
+const pod = testPod(
+  {
+    containers: [
+      {
+        name: 'app',
+        image: busybox,
+        command: ['sh', '-c', 'echo one; echo two; echo three >&2; sleep 3600'],
+      },
+    ],
+  },
+  'logger',
+);
+
+beforeAll(async () => {
+  h = await startEngine();
+  h.kubelet.addPod(pod);
+  await h.kubelet.settle();
+  const podLogsDir = `${h.dir}/logs`;
+  open = await listen(
+    createKubeletServer({
+      kubelet: h.kubelet,
+      nodeName: 'node-a',
+      podLogsDir,
+      authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
+      authorize: alwaysAllow,
+    }),
+    0,
+    '127.0.0.1',
+  );
+  denied = await listen(
+    createKubeletServer({
+      kubelet: h.kubelet,
+      nodeName: 'node-a',
+      podLogsDir,
+      authenticate: async (request) =>
+        request.headers['x-user'] ? { name: String(request.headers['x-user']), groups: [] } : undefined,
+      authorize: async (user, attributes) => user.name === 'admin' || attributes.subresource === 'metrics',
+    }),
+    0,
+    '127.0.0.1',
+  );
+});
+
+afterAll(async () => {
+  await open?.close();
+  await denied?.close();
+  await h?.close();
+});
+
+const get = (server: RunningServer, path: string, headers: Record<string, string> = {}) =>
+  fetch(`http://127.0.0.1:${server.port}${path}`, { headers });
+
+describe('kubelet server', () => {
+  it('serves /healthz, /pods and /metrics with upstream metric names', async () => {
+    expect(await (await get(open, '/healthz')).text()).toBe('ok');
+    const pods = (await (await get(open, '/pods')).json()) as {
+      kind: string;
+      items: { metadata: { name: string }; status: { phase: string } }[];
+    };
+    expect(pods.kind).toBe('PodList');
+    expect(pods.items.map((p) => [p.metadata.name, p.status.phase])).toEqual([['logger', 'Running']]);
+    const metrics = await (await get(open, '/metrics')).text();
+    expect(metrics).toMatch(/^kubelet_running_pods 1$/m);
+    expect(metrics).toContain('kubelet_pleg_relist_duration_seconds_count');
+    expect(metrics).toMatch(/^kubelet_started_containers_total\{container_type="container"\} 1$/m);
+    expect(metrics).toContain('kubelet_pod_start_sli_duration_seconds_bucket');
+  });
+
+  it('serves container logs with tailLines and timestamps', async () => {
+    expect(await (await get(open, '/containerLogs/default/logger/app')).text()).toBe('one\ntwo\nthree\n');
+    expect(await (await get(open, '/containerLogs/default/logger/app?tailLines=1')).text()).toBe('three\n');
+    const stamped = await (await get(open, '/containerLogs/default/logger/app?timestamps=true')).text();
+    expect(stamped.split('\n')[0]).toMatch(/^\d{4}-\d\d-\d\dT\S+ one$/);
+    expect((await get(open, '/containerLogs/default/logger/nope')).status).toBe(404);
+    expect((await get(open, '/containerLogs/default/logger/app?previous=true')).status).toBe(400);
+  });
+
+  it('follows a log until the client goes away', async () => {
+    const controller = new AbortController();
+    const response = await fetch(
+      `http://127.0.0.1:${open.port}/containerLogs/default/logger/app?follow=true`,
+      {
+        signal: controller.signal,
+      },
+    );
+    const reader = response.body!.getReader();
+    const { value } = await reader.read();
+    expect(new TextDecoder().decode(value)).toBe('one\ntwo\nthree\n');
+    controller.abort();
+  });
+
+  it('rejects unauthenticated (401) and unauthorized (403) requests per node subresource', async () => {
+    expect((await get(denied, '/pods')).status).toBe(401);
+    const forbidden = await get(denied, '/pods', { 'x-user': 'bob' });
+    expect(forbidden.status).toBe(403);
+    expect(await forbidden.text()).toContain('subresource=proxy');
+    expect((await get(denied, '/metrics', { 'x-user': 'bob' })).status).toBe(200);
+    expect((await get(denied, '/pods', { 'x-user': 'admin' })).status).toBe(200);
+    expect(subresourceForPath('/stats/summary')).toBe('stats');
+    expect(subresourceForPath('/containerLogs/a/b/c')).toBe('proxy');
+  });
+
+  it('serves TLS with a self-signed certificate', async () => {
+    const tls = await selfSignedCertificate('node-a', ['127.0.0.1']);
+    const server = await listen(
+      createKubeletServer({
+        kubelet: h.kubelet,
+        nodeName: 'node-a',
+        podLogsDir: `${h.dir}/logs`,
+        authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
+        authorize: alwaysAllow,
+        tls,
+      }),
+      0,
+      '127.0.0.1',
+    );
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = httpsRequest(
+          { host: '127.0.0.1', port: server.port, path: '/healthz', ca: tls.cert, servername: 'node-a' },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk) => {
+              text += chunk;
+            });
+            res.on('end', () => resolve(text));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      expect(body).toBe('ok');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('renderCriLog', () => {
+  it('joins partial lines and filters by time', () => {
+    const text = [
+      '2025-01-01T00:00:00.000000001Z stdout P hel',
+      '2025-01-01T00:00:00.000000002Z stdout F lo',
+      '2025-01-01T00:00:05.000000000Z stderr F later',
+      'garbage',
+    ].join('\n');
+    expect(renderCriLog(text)).toBe('hello\nlater\n');
+    expect(renderCriLog(text, { sinceMs: Date.parse('2025-01-01T00:00:01Z') })).toBe('later\n');
+    expect(renderCriLog('')).toBe('');
+  });
+});
