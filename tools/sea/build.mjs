@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+// Build the reference binaries as Node single executable applications (SEA):
+//   1. esbuild bundles each app's CLI entry (workspace packages from their TypeScript sources via
+//      the `@nodeagent/source` condition, every dependency inlined) into one CommonJS script,
+//      because SEA runs exactly one CJS script;
+//   2. the Node 24 binary from the npm package generates the preparation blob
+//      (`--experimental-sea-config`); the blob must come from the same binary it is injected into;
+//   3. postject injects the blob into a copy of that binary as the NODE_SEA_BLOB note and flips
+//      the sentinel fuse.
+// Usage: node tools/sea/build.mjs [--out dist/bin] [name ...]
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { ensureNode24, REPO_ROOT } from './node-runtime.mjs';
+import { SeaBuildError } from './sea-build-error.mjs';
+import { KUBERNETES_VERSION, seaTargets } from './targets.mjs';
+
+/** Node's documented sentinel; postject flips it so the runtime looks for the blob. */
+export const SEA_SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+/**
+ * The script that becomes the executable's main: answers `--version` itself (the version is
+ * fixed at build time) and otherwise runs the app's CLI entry unchanged.
+ */
+function entryWrapper(target, version) {
+  const banner = `${target.name} v${version}`;
+  return `
+const argv = process.argv.slice(2);
+const end = argv.indexOf('--');
+if ((end === -1 ? argv : argv.slice(0, end)).includes('--version')) {
+  process.stdout.write(${JSON.stringify(banner)} + ' (node ' + process.version + ', ' + process.platform + '/' + (process.arch === 'x64' ? 'amd64' : process.arch) + ')\\n');
+  process.stdout.write(${JSON.stringify(`Kubernetes ${KUBERNETES_VERSION}`)} + '\\n');
+  process.exit(0);
+}
+require(${JSON.stringify(target.entry)});
+`;
+}
+
+/**
+ * Node deprecated its built-in `punycode` (DEP0040) and prints a warning on every start when a
+ * bundled dependency (tr46/whatwg-url under the Kubernetes client) requires it; the userland
+ * package of the same name has the same API, so bundle that instead.
+ */
+const userlandPunycode = {
+  name: 'userland-punycode',
+  setup(b) {
+    b.onResolve({ filter: /^punycode$/ }, () => ({
+      path: join(REPO_ROOT, 'node_modules', 'punycode', 'punycode.js'),
+    }));
+  },
+};
+
+/** Bundle one target to a single CJS file; returns its path. */
+export async function bundleTarget(target, workDir) {
+  if (!existsSync(target.entry))
+    throw new SeaBuildError('ENTRY_MISSING', target.entry, 'CLI entry not found');
+  const { version } = JSON.parse(readFileSync(join(target.appDir, 'package.json'), 'utf8'));
+  const outfile = join(workDir, `${target.name}.cjs`);
+  const result = await build({
+    stdin: {
+      contents: entryWrapper(target, version),
+      resolveDir: REPO_ROOT,
+      sourcefile: `${target.name}-sea-main.js`,
+      loader: 'js',
+    },
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    conditions: ['@nodeagent/source'],
+    mainFields: ['module', 'main'],
+    outfile,
+    logLevel: 'silent',
+    legalComments: 'none',
+    keepNames: true,
+    plugins: existsSync(join(REPO_ROOT, 'node_modules', 'punycode', 'punycode.js')) ? [userlandPunycode] : [],
+  });
+  return { outfile, version, warnings: result.warnings };
+}
+
+/**
+ * Run a build step with its chatter captured (postject warns about unnamed ELF note sections on
+ * every run, harmlessly); the output is shown only when the step fails.
+ */
+function quiet(file, args) {
+  try {
+    execFileSync(file, args, { stdio: 'pipe', encoding: 'utf8' });
+  } catch (err) {
+    throw new SeaBuildError(
+      'STEP_FAILED',
+      [file, ...args].join(' '),
+      `${err.stderr ?? ''}${err.stdout ?? ''}`.trim(),
+    );
+  }
+}
+
+/** Turn a bundled CJS script into an executable at `output` using the given node binary. */
+export function makeExecutable({ node, postject }, script, output, workDir) {
+  const blob = `${output}.sea.blob`;
+  const configPath = join(workDir, `${output.split('/').pop()}.sea-config.json`);
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      main: script,
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      // Code cache is produced by the same node binary, so it is valid and saves compile time.
+      useCodeCache: true,
+      useSnapshot: false,
+    }),
+  );
+  quiet(node, ['--experimental-sea-config', configPath]);
+  rmSync(output, { force: true });
+  copyFileSync(node, output);
+  chmodSync(output, 0o755);
+  quiet(process.execPath, [postject, output, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_SENTINEL_FUSE]);
+  rmSync(blob, { force: true });
+  return output;
+}
+
+/** Build the named targets (all by default) into `outDir`; returns what was built. */
+export async function buildSea({ outDir = join(REPO_ROOT, 'dist', 'bin'), names, log = () => {} } = {}) {
+  const runtime = ensureNode24({ log });
+  const targets = seaTargets().filter((t) => !names || names.length === 0 || names.includes(t.name));
+  if (names && names.length > 0 && targets.length !== names.length) {
+    throw new SeaBuildError(
+      'UNKNOWN_TARGET',
+      names.join(','),
+      `known: ${seaTargets()
+        .map((t) => t.name)
+        .join(', ')}`,
+    );
+  }
+  mkdirSync(outDir, { recursive: true });
+  const workDir = join(outDir, '.sea-work');
+  mkdirSync(workDir, { recursive: true });
+  const built = [];
+  try {
+    for (const target of targets) {
+      const bundle = await bundleTarget(target, workDir);
+      for (const w of bundle.warnings) log(`warning (${target.name}): ${w.text}`);
+      const output = makeExecutable(runtime, bundle.outfile, join(outDir, target.name), workDir);
+      log(`built ${output} (v${bundle.version}, node ${runtime.version})`);
+      built.push({ name: target.name, path: output, version: bundle.version, node: runtime.version });
+    }
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  return built;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  const { values, positionals } = parseArgs({ options: { out: { type: 'string' } }, allowPositionals: true });
+  buildSea({
+    outDir: values.out ? resolve(values.out) : undefined,
+    names: positionals,
+    log: (m) => process.stderr.write(`${m}\n`),
+  }).catch((err) => {
+    process.stderr.write(`${err.stack ?? err}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,132 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, parse } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM build script without declarations
+import { buildSea } from './build.mjs';
+// @ts-expect-error plain ESM build script without declarations
+import { NODE24_VERSION, REPO_ROOT } from './node-runtime.mjs';
+// @ts-expect-error plain ESM build script without declarations
+import { KUBERNETES_VERSION } from './targets.mjs';
+
+interface Built {
+  name: string;
+  path: string;
+  version: string;
+}
+
+const appVersion = (app: string): string =>
+  JSON.parse(readFileSync(join(REPO_ROOT, 'apps', app, 'package.json'), 'utf8')).version;
+
+/** True when some directory from `dir` up to / holds a node_modules (which would hide a missing bundle dep). */
+function nodeModulesAbove(dir: string): string | undefined {
+  let d = dir;
+  while (true) {
+    if (existsSync(join(d, 'node_modules'))) return join(d, 'node_modules');
+    if (d === parse(d).root) return undefined;
+    d = dirname(d);
+  }
+}
+
+const SERVICE_YAML = `apiVersion: v1
+kind: Service
+metadata: { name: sea-check, namespace: default }
+spec:
+  clusterIP: 10.96.7.7
+  clusterIPs: [10.96.7.7]
+  ports: [{ name: http, port: 80, protocol: TCP, targetPort: 8080 }]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: sea-check-1
+  namespace: default
+  labels: { kubernetes.io/service-name: sea-check }
+addressType: IPv4
+ports: [{ name: http, port: 8080, protocol: TCP }]
+endpoints: [{ addresses: [10.244.9.9], conditions: { ready: true } }]
+`;
+
+// Builds both executables into a scratch dir, then runs each from an otherwise empty directory
+// with a scrubbed environment: nothing from the repo (node_modules, NODE_PATH) can help them.
+describe('single executable binaries', { timeout: 180_000 }, () => {
+  const outDir = mkdtempSync(join(tmpdir(), `na-sea-out-${process.pid}-`));
+  const runDir = mkdtempSync(join(tmpdir(), `na-sea-run-${process.pid}-`));
+  let built: Built[] = [];
+
+  beforeAll(async () => {
+    built = await buildSea({ outDir });
+    for (const b of built) copyFileSync(b.path, join(runDir, b.name));
+    // Drop the build output so only the copies are left.
+    rmSync(outDir, { recursive: true, force: true });
+  }, 180_000);
+
+  afterAll(() => {
+    rmSync(outDir, { recursive: true, force: true });
+    rmSync(runDir, { recursive: true, force: true });
+  });
+
+  const run = (name: string, args: string[], input?: string) =>
+    spawnSync(join(runDir, name), args, {
+      cwd: runDir,
+      input,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: runDir },
+    });
+
+  it('runs from a directory with no node_modules anywhere above it', () => {
+    expect(nodeModulesAbove(runDir)).toBeUndefined();
+    expect(built.map((b) => b.name).sort()).toEqual(['nodeagent-kube-proxy', 'nodeagent-kubelet']);
+  });
+
+  for (const [name, app] of [
+    ['nodeagent-kubelet', 'kubelet'],
+    ['nodeagent-kube-proxy', 'kube-proxy'],
+  ] as const) {
+    it(`${name} --version prints the nodeagent version, the Kubernetes version and the embedded Node 24`, () => {
+      const r = run(name, ['--version']);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const [first, second] = r.stdout.trimEnd().split('\n');
+      expect(first).toBe(`${name} v${appVersion(app)} (node v${NODE24_VERSION}, linux/amd64)`);
+      expect(second).toBe(`Kubernetes ${KUBERNETES_VERSION}`);
+    });
+
+    it(`${name} --help lists the upstream flags operators pass`, () => {
+      const r = run(name, ['--help']);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(`Usage: ${name}`);
+      expect(r.stdout).toContain('--config');
+      // No deprecation or experimental-feature warnings on a clean start.
+      expect(r.stderr).toBe('');
+    });
+  }
+
+  it('nodeagent-kubelet --help includes the kubelet connection flags', () => {
+    const r = run('nodeagent-kubelet', ['--help']);
+    expect(r.stdout).toContain('--kubeconfig');
+    expect(r.stdout).toContain('--container-runtime-endpoint');
+  });
+
+  it('nodeagent-kube-proxy renders iptables rules from stdin with only its bundled code', () => {
+    const r = run('nodeagent-kube-proxy', ['render', '-'], SERVICE_YAML);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('*nat');
+    expect(r.stdout).toMatch(/-d 10\.96\.7\.7(\/32)? .*--dport 80/);
+    expect(r.stdout).toContain('10.244.9.9:8080');
+    expect(r.stdout).toContain('COMMIT');
+  });
+
+  it('nodeagent-kube-proxy rejects an invalid flag value with exit 1 and the field', () => {
+    const r = run(
+      'nodeagent-kube-proxy',
+      ['render', '--iptables-min-sync-period', 'soon', '-'],
+      SERVICE_YAML,
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('iptables.minSyncPeriod');
+  });
+});

@@ -1,0 +1,36 @@
+// What `tools/sea/build.mjs` turns into single executables: one entry per reference binary.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from './node-runtime.mjs';
+
+/**
+ * The Kubernetes release whose API the agents speak. Kept equal to the kubeletVersion that
+ * @nodeagent/node-status reports by default, so `--version` and Node.status agree.
+ */
+export const KUBERNETES_VERSION = 'v1.34.0';
+
+/**
+ * @typedef {object} SeaTarget
+ * @property {string} name    executable name under dist/bin/
+ * @property {string} appDir  workspace app whose package.json carries the version
+ * @property {string} entry   CLI entry file bundled into the executable
+ */
+
+/** @returns {SeaTarget[]} */
+export function seaTargets() {
+  const kubeletCli = join(REPO_ROOT, 'apps/kubelet/src/cli.ts');
+  return [
+    {
+      name: 'nodeagent-kube-proxy',
+      appDir: join(REPO_ROOT, 'apps/kube-proxy'),
+      entry: join(REPO_ROOT, 'apps/kube-proxy/src/cli.ts'),
+    },
+    {
+      name: 'nodeagent-kubelet',
+      appDir: join(REPO_ROOT, 'apps/kubelet'),
+      // apps/kubelet has no daemon entry yet; until it does, the executable carries the real flag
+      // parser and configuration validation and says plainly that it cannot run the node loop.
+      entry: existsSync(kubeletCli) ? kubeletCli : join(REPO_ROOT, 'tools/sea/entries/kubelet-flags-only.ts'),
+    },
+  ];
+}
