@@ -1,0 +1,63 @@
+import type { Match, Rule } from '@nodeagent/netfilter';
+
+// Upstream userspace mode's chain names: PORTALS catch cluster/external IPs, NODEPORT catch
+// node ports; CONTAINER is hooked from PREROUTING (traffic arriving from pods and other
+// hosts), HOST from OUTPUT (traffic this host originates).
+export const KUBE_PORTALS_CONTAINER = 'KUBE-PORTALS-CONTAINER';
+export const KUBE_PORTALS_HOST = 'KUBE-PORTALS-HOST';
+export const KUBE_NODEPORT_CONTAINER = 'KUBE-NODEPORT-CONTAINER';
+export const KUBE_NODEPORT_HOST = 'KUBE-NODEPORT-HOST';
+
+export const USERSPACE_CHAINS = [
+  KUBE_PORTALS_CONTAINER,
+  KUBE_PORTALS_HOST,
+  KUBE_NODEPORT_CONTAINER,
+  KUBE_NODEPORT_HOST,
+] as const;
+
+/** A rule in a built-in nat chain that sends traffic into one of our chains. */
+export interface UserspaceJumpRule {
+  readonly builtin: 'PREROUTING' | 'OUTPUT';
+  readonly rule: Rule;
+}
+
+const comment = (text: string): Match => ({ kind: 'comment', comment: text });
+const localDestination: Match = { kind: 'addrtype', destinationType: 'LOCAL' };
+
+/** The jumps from PREROUTING/OUTPUT into our chains; node ports only for local destinations. */
+export const USERSPACE_JUMP_RULES: readonly UserspaceJumpRule[] = [
+  {
+    builtin: 'PREROUTING',
+    rule: {
+      matches: [comment('handle ClusterIPs; NOTE: this must be before the NodePort rules')],
+      target: { kind: 'jump', chain: KUBE_PORTALS_CONTAINER },
+    },
+  },
+  {
+    builtin: 'PREROUTING',
+    rule: {
+      matches: [
+        localDestination,
+        comment('handle service NodePorts; NOTE: this must be the last rule in the chain'),
+      ],
+      target: { kind: 'jump', chain: KUBE_NODEPORT_CONTAINER },
+    },
+  },
+  {
+    builtin: 'OUTPUT',
+    rule: {
+      matches: [comment('handle ClusterIPs; NOTE: this must be before the NodePort rules')],
+      target: { kind: 'jump', chain: KUBE_PORTALS_HOST },
+    },
+  },
+  {
+    builtin: 'OUTPUT',
+    rule: {
+      matches: [
+        localDestination,
+        comment('handle service NodePorts; NOTE: this must be the last rule in the chain'),
+      ],
+      target: { kind: 'jump', chain: KUBE_NODEPORT_HOST },
+    },
+  },
+];

@@ -1,0 +1,331 @@
+import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import type { IptablesClient } from '@nodeagent/netfilter';
+import type { KubeProxyError } from '../errors';
+import { categorizeEndpoints } from '../model/categorize-endpoints';
+import type { IPFamily } from '../model/ip-family';
+import { ProxyState } from '../model/proxy-snapshot';
+import type { ServicePort } from '../model/service-port';
+import type { SyncResult } from '../proxier/iptables-proxier';
+import { type ProxyLogger, silentLogger } from '../proxier/logger';
+import type { ProxyHandler } from '../proxier/proxy-handler';
+import { BoundedFrequencyRunner } from '../runtime/bounded-frequency-runner';
+import { type Clock, systemClock } from '../runtime/clock';
+import type { KubeProxyMetrics } from '../runtime/metrics';
+import type { ProxierHealth } from '../runtime/proxier-health';
+import { buildPortalRuleset, type PortalTarget } from './build-portal-rules';
+import { UnsupportedProtocolError } from './errors';
+import { USERSPACE_JUMP_RULES } from './portal-chains';
+import { RoundRobinBalancer } from './round-robin-balancer';
+import type { ListenAddress, ServiceProxy } from './service-proxy';
+import { TcpServiceProxy } from './tcp-service-proxy';
+import { UdpServiceProxy } from './udp-service-proxy';
+import { UserspaceMetrics } from './userspace-metrics';
+
+/** The parts of IptablesClient the userspace proxier needs (tests may pass a fake). */
+export type PortalIptables = Pick<IptablesClient, 'restore' | 'ensureChain' | 'ensureRule'>;
+
+export interface UserspaceProxierOptions {
+  family: IPFamily;
+  nodeName: string;
+  /**
+   * Where REDIRECTed traffic reaches the proxies: programs KUBE-PORTALS-* / KUBE-NODEPORT-*
+   * in the nat table. Omit together with `bindOnly: true` to run without any kernel rules.
+   */
+  iptables?: PortalIptables;
+  /**
+   * --userspace-bind-only: no kernel rules; each proxy listens on the service's own cluster
+   * IP, external IPs and load-balancer VIPs at the service port (they must be local addresses),
+   * and on `nodePortAddresses` at the node port.
+   */
+  bindOnly?: boolean;
+  /** Address the REDIRECT-mode proxies listen on (upstream --bind-address); default all. */
+  bindAddress?: string;
+  /** Bind-only mode: local addresses that serve node ports (none by default). */
+  nodePortAddresses?: readonly string[];
+  /** Connections (TCP) or sessions (UDP) per service port; 0 = unlimited (default 10000). */
+  maxConnectionsPerService?: number;
+  /** Per-attempt dial timeouts; their number bounds the endpoints tried per connection. */
+  dialTimeoutsMs?: readonly number[];
+  /** Idle timeout of UDP sessions (upstream --udp-timeout, default 250ms). */
+  udpIdleTimeoutMs?: number;
+  minSyncPeriodMs?: number;
+  syncPeriodMs?: number;
+  clock?: Clock;
+  metrics?: KubeProxyMetrics;
+  /** Connection counters; defaults to new ones on `metrics.registry` when metrics are given. */
+  userspaceMetrics?: UserspaceMetrics;
+  health?: ProxierHealth;
+  logger?: ProxyLogger;
+}
+
+/** Upstream userspace proxier's dial back-off: four attempts, 250ms doubling to 2s. */
+export const DEFAULT_DIAL_TIMEOUTS_MS: readonly number[] = [250, 500, 1000, 2000];
+export const DEFAULT_UDP_IDLE_TIMEOUT_MS = 250;
+export const DEFAULT_MAX_CONNECTIONS_PER_SERVICE = 10_000;
+
+interface RunningProxy {
+  readonly proxy: ServiceProxy;
+  readonly balancer: RoundRobinBalancer;
+  /** What the listeners were opened for; a change re-opens them. */
+  readonly listenKey: string;
+  /** Latest version of the service port (REDIRECT rules follow its IPs and ports). */
+  servicePort: ServicePort;
+}
+
+/**
+ * kube-proxy's userspace mode: an L4 proxy per service port inside this process. Syncs
+ * (rate-limited like the kernel modes) open and close proxies as service ports come and go,
+ * hand each its current endpoints, and, unless bind-only, rewrite the REDIRECT rules that
+ * steer service traffic to the proxies' local ports. A service port whose listener cannot
+ * be opened is reported in `serviceErrors()` and retried on the next sync; the others work.
+ */
+export class UserspaceProxier implements ProxyHandler {
+  readonly family: IPFamily;
+  private readonly state: ProxyState;
+  private readonly runner: BoundedFrequencyRunner;
+  private readonly clock: Clock;
+  private readonly log: ProxyLogger;
+  private readonly metrics: UserspaceMetrics | undefined;
+  private readonly proxies = new Map<string, RunningProxy>();
+  /** Proxies of removed or re-opened service ports whose connections are still draining. */
+  private readonly draining = new Set<ServiceProxy>();
+  private readonly errors = new Map<string, KubeProxyError>();
+  private servicesSynced = false;
+  private endpointSlicesSynced = false;
+  private stopped = false;
+  readonly history: SyncResult[] = [];
+
+  constructor(private readonly opts: UserspaceProxierOptions) {
+    if (!opts.bindOnly && !opts.iptables) {
+      throw new TypeError('UserspaceProxier: pass `iptables` for REDIRECT mode, or `bindOnly: true`');
+    }
+    this.family = opts.family;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger ?? silentLogger;
+    this.metrics =
+      opts.userspaceMetrics ?? (opts.metrics ? new UserspaceMetrics(opts.metrics.registry) : undefined);
+    this.state = new ProxyState(opts.family, opts.nodeName);
+    this.runner = new BoundedFrequencyRunner('sync-proxy-rules', () => this.syncProxyRules(), {
+      minIntervalMs: opts.minSyncPeriodMs ?? 1000,
+      maxIntervalMs: opts.syncPeriodMs ?? 30_000,
+      clock: this.clock,
+      onError: (err) => this.log.error({ err }, 'sync failed unexpectedly'),
+    });
+  }
+
+  start(): void {
+    this.runner.start();
+    if (this.isInitialized()) this.runner.run();
+  }
+
+  /** Stops syncing and closes every proxy, tearing down open connections. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.runner.stop();
+    await this.runner.whenIdle();
+    const all = [...[...this.proxies.values()].map((p) => p.proxy), ...this.draining];
+    this.proxies.clear();
+    this.draining.clear();
+    await Promise.all(all.map((p) => p.destroy()));
+  }
+
+  whenIdle(): Promise<void> {
+    return this.runner.whenIdle();
+  }
+
+  isInitialized(): boolean {
+    return this.servicesSynced && this.endpointSlicesSynced;
+  }
+
+  /** Service ports whose proxy is not running, with why (port in use, SCTP, ...). */
+  serviceErrors(): ReadonlyMap<string, KubeProxyError> {
+    return this.errors;
+  }
+
+  /** The local port(s) each running service port's proxy listens on, by servicePortKey. */
+  proxyPorts(): ReadonlyMap<string, readonly number[]> {
+    return new Map([...this.proxies].map(([key, p]) => [key, p.proxy.boundPorts()]));
+  }
+
+  /** Open connections (TCP) or sessions (UDP) of a service port, including draining ones. */
+  activeConnections(servicePortKey: string): number {
+    const running = this.proxies.get(servicePortKey);
+    let n = running ? running.proxy.activeConnections() : 0;
+    for (const p of this.draining) if (p.servicePort === servicePortKey) n += p.activeConnections();
+    return n;
+  }
+
+  onServiceAdd(svc: V1Service): void {
+    this.changed(this.state.onService(undefined, svc));
+  }
+  onServiceUpdate(oldSvc: V1Service, svc: V1Service): void {
+    this.changed(this.state.onService(oldSvc, svc));
+  }
+  onServiceDelete(svc: V1Service): void {
+    this.changed(this.state.onService(svc, undefined));
+  }
+  onServicesSynced(): void {
+    this.servicesSynced = true;
+    if (this.isInitialized()) this.runner.run();
+  }
+  onEndpointSliceAdd(slice: V1EndpointSlice): void {
+    this.changed(this.state.onEndpointSlice(slice, false));
+  }
+  onEndpointSliceUpdate(_old: V1EndpointSlice, slice: V1EndpointSlice): void {
+    this.changed(this.state.onEndpointSlice(slice, false));
+  }
+  onEndpointSliceDelete(slice: V1EndpointSlice): void {
+    this.changed(this.state.onEndpointSlice(slice, true));
+  }
+  onEndpointSlicesSynced(): void {
+    this.endpointSlicesSynced = true;
+    if (this.isInitialized()) this.runner.run();
+  }
+  onNode(node: V1Node): void {
+    this.changed(this.state.setNodeLabels(node.metadata?.labels ?? {}));
+  }
+
+  private changed(pending: boolean): void {
+    if (!pending) return;
+    this.opts.health?.queuedUpdate(this.family);
+    if (this.isInitialized()) this.runner.run();
+  }
+
+  private listenAddresses(sp: ServicePort): ListenAddress[] {
+    if (!this.opts.bindOnly)
+      return [{ host: this.opts.bindAddress ?? (this.family === 'IPv6' ? '::' : '0.0.0.0'), port: 0 }];
+    const out: ListenAddress[] = [sp.clusterIP, ...sp.externalIPs, ...sp.loadBalancerVIPs].map((host) => ({
+      host,
+      port: sp.port,
+    }));
+    if (sp.nodePort !== 0)
+      for (const host of this.opts.nodePortAddresses ?? []) out.push({ host, port: sp.nodePort });
+    return out;
+  }
+
+  private async openProxy(
+    sp: ServicePort,
+    addresses: readonly ListenAddress[],
+    listenKey: string,
+  ): Promise<RunningProxy> {
+    const balancer = new RoundRobinBalancer(this.clock, sp.stickyMaxAgeSeconds);
+    const options = {
+      servicePort: sp.key,
+      balancer,
+      clock: this.clock,
+      logger: this.log,
+      metrics: this.metrics,
+      maxConnections: this.opts.maxConnectionsPerService ?? DEFAULT_MAX_CONNECTIONS_PER_SERVICE,
+      dialTimeoutsMs: this.opts.dialTimeoutsMs ?? DEFAULT_DIAL_TIMEOUTS_MS,
+      udpIdleTimeoutMs: this.opts.udpIdleTimeoutMs ?? DEFAULT_UDP_IDLE_TIMEOUT_MS,
+    };
+    const proxy = sp.protocol === 'UDP' ? new UdpServiceProxy(options) : new TcpServiceProxy(options);
+    await proxy.listen(addresses);
+    return { proxy, balancer, listenKey, servicePort: sp };
+  }
+
+  /** Stops accepting on a proxy; its open connections finish on their own (draining). */
+  private retire(running: RunningProxy): void {
+    const { proxy } = running;
+    void proxy.stopListening();
+    if (proxy.activeConnections() === 0) return;
+    this.draining.add(proxy);
+  }
+
+  private pruneDraining(): void {
+    for (const p of this.draining) if (p.activeConnections() === 0) this.draining.delete(p);
+  }
+
+  async syncProxyRules(): Promise<SyncResult | undefined> {
+    if (!this.isInitialized() || this.stopped) return undefined;
+    const start = this.clock.now();
+    const snapshot = this.state.snapshot();
+    let result: SyncResult;
+    try {
+      // Service ports that went away first, so a port they held is free for a new one.
+      for (const [key, running] of this.proxies) {
+        if (snapshot.services.has(key)) continue;
+        this.proxies.delete(key);
+        this.retire(running);
+      }
+      for (const key of this.errors.keys()) if (!snapshot.services.has(key)) this.errors.delete(key);
+
+      for (const [key, sp] of snapshot.services) {
+        if (sp.protocol === 'SCTP') {
+          if (!this.errors.has(key)) {
+            const err = new UnsupportedProtocolError(key, sp.protocol);
+            this.log.error({ err, servicePort: key }, err.message);
+            this.errors.set(key, err);
+          }
+          continue;
+        }
+        const addresses = this.listenAddresses(sp);
+        const listenKey = `${sp.protocol} ${addresses.map((a) => `${a.host}:${a.port}`).join(',')}`;
+        let running = this.proxies.get(key);
+        if (running && running.listenKey !== listenKey) {
+          this.proxies.delete(key);
+          this.retire(running);
+          // Let the old listeners release their ports before re-binding the same ones.
+          await running.proxy.stopListening();
+          running = undefined;
+        }
+        if (!running) {
+          try {
+            running = await this.openProxy(sp, addresses, listenKey);
+          } catch (err) {
+            this.errors.set(key, err as KubeProxyError);
+            this.log.error({ err, servicePort: key }, 'cannot start proxy for service port');
+            continue;
+          }
+          this.proxies.set(key, running);
+          this.errors.delete(key);
+          this.log.info(
+            { servicePort: key, ports: running.proxy.boundPorts() },
+            'opened proxy for service port',
+          );
+        }
+        running.servicePort = sp;
+        const cat = categorizeEndpoints(
+          snapshot.endpoints.get(key) ?? [],
+          sp,
+          snapshot.nodeName,
+          snapshot.nodeLabels,
+        );
+        const endpoints = sp.internalPolicyLocal ? cat.localEndpoints : cat.clusterEndpoints;
+        running.balancer.setEndpoints(endpoints, sp.stickyMaxAgeSeconds);
+        running.balancer.expireAffinity();
+        if (running.proxy instanceof UdpServiceProxy)
+          running.proxy.dropSessionsNotIn((e) => running.balancer.has(e));
+      }
+      this.pruneDraining();
+
+      if (!this.opts.bindOnly && this.opts.iptables) await this.syncPortalRules();
+      const end = this.clock.now();
+      result = { kind: 'full', ok: true, durationMs: end - start };
+      this.opts.health?.updated(this.family);
+      this.opts.metrics?.observeSync('full', (end - start) / 1000, end);
+      this.opts.metrics?.observeNetworkProgramming(snapshot.lastChangeTriggerTimes, end);
+    } catch (err) {
+      result = { kind: 'full', ok: false, durationMs: this.clock.now() - start, error: err };
+      this.opts.metrics?.iptablesRestoreFailuresTotal.inc();
+      this.log.error({ err, family: this.family }, 'failed to sync userspace proxy rules');
+      this.runner.retryAfter(this.opts.syncPeriodMs ?? 30_000);
+    }
+    this.history.push(result);
+    if (this.history.length > 100) this.history.shift();
+    return result;
+  }
+
+  private async syncPortalRules(): Promise<void> {
+    const iptables = this.opts.iptables!;
+    const targets: PortalTarget[] = [];
+    for (const running of this.proxies.values()) {
+      targets.push({ servicePort: running.servicePort, proxyPort: running.proxy.boundPorts()[0]! });
+    }
+    const family = this.family === 'IPv6' ? 'ipv6' : 'ipv4';
+    await iptables.restore(buildPortalRuleset(family, targets));
+    // Prepending in reverse leaves the jumps in their listed order (portals before node ports).
+    for (const jump of [...USERSPACE_JUMP_RULES].reverse())
+      await iptables.ensureRule('prepend', 'nat', jump.builtin, jump.rule);
+  }
+}
