@@ -1,3 +1,3 @@
 import { libraryBuild } from '../../tools/build/tsup-preset';
 
-export default libraryBuild();
+export default libraryBuild({ entry: ['src/index.ts', 'src/cli.ts'] });

@@ -176,9 +176,13 @@ export function kubeletCommand(): Command {
  * Parses argv (without node and script), loads --config, applies flag overrides on top (flags
  * win, as upstream) and validates the result.
  */
-export async function resolveKubeletOptions(argv: string[]): Promise<ResolvedKubeletOptions> {
+export async function resolveKubeletOptions(
+  argv: string[],
+  options: { quiet?: boolean } = {},
+): Promise<ResolvedKubeletOptions> {
   const command = kubeletCommand().exitOverride();
-  command.configureOutput({ writeErr: () => {}, writeOut: () => {} });
+  // Library callers get errors thrown, not printed; the binary lets commander print help.
+  if (options.quiet !== false) command.configureOutput({ writeErr: () => {}, writeOut: () => {} });
   command.parse(argv, { from: 'user' });
   const values = command.opts<Record<string, string | boolean | undefined>>();
 

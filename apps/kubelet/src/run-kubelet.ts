@@ -1,0 +1,204 @@
+import { readFile } from 'node:fs/promises';
+import { hostname, networkInterfaces, totalmem } from 'node:os';
+import { AuthenticationV1Api, AuthorizationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { createCriClient } from '@nodeagent/cri-client';
+import {
+  ApiPodSource,
+  alwaysAllow,
+  apiObjectSource,
+  apiPodStatusWriter,
+  apiTokenSource,
+  createHealthzServer,
+  createKubeletServer,
+  criPodRuntime,
+  isStaticPod,
+  Kubelet,
+  type KubeletLogger,
+  kubeletAuthenticator,
+  listen,
+  parseDuration,
+  type RunningServer,
+  StaticPodSource,
+  selfSignedCertificate,
+  subjectAccessReviewAuthorizer,
+  syncMirrorPods,
+} from '@nodeagent/kubelet';
+import { NodeStatusReporter } from '@nodeagent/node-status';
+import type { ResolvedKubeletOptions } from './kubelet-flags';
+
+export interface RunningKubelet {
+  kubelet: Kubelet;
+  nodeName: string;
+  serverPort?: number;
+  stop(): Promise<void>;
+}
+
+/** The node's first non-internal IPv4 address, the way the kubelet picks a default node IP. */
+function defaultNodeIP(): string[] {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? [])
+      if (address.family === 'IPv4' && !address.internal) return [address.address];
+  }
+  return ['127.0.0.1'];
+}
+
+/**
+ * Wires the binary: CRI runtime, the pod-lifecycle engine, pod sources (API server when
+ * --kubeconfig is given, static pods from staticPodPath), node registration and heartbeats, and
+ * the kubelet server. Without --kubeconfig it runs standalone (static pods only).
+ */
+export async function runKubelet(
+  options: ResolvedKubeletOptions,
+  logger: KubeletLogger,
+): Promise<RunningKubelet> {
+  const { flags, config } = options;
+  const nodeName = (flags.hostnameOverride ?? hostname()).toLowerCase();
+  const hostIPs = flags.nodeIP.length > 0 ? flags.nodeIP : defaultNodeIP();
+  const client = await createCriClient({
+    endpoint: config.containerRuntimeEndpoint,
+    timeoutMs: parseDuration(config.runtimeRequestTimeout),
+  });
+  const kubeConfig = flags.kubeconfig ? new KubeConfig() : undefined;
+  kubeConfig?.loadFromFile(flags.kubeconfig!);
+  const core = kubeConfig?.makeApiClient(CoreV1Api);
+  const hostResolvConf = await readFile(config.resolvConf, 'utf8').catch(() => '');
+
+  const kubelet = new Kubelet({
+    nodeName,
+    runtime: criPodRuntime(client),
+    config,
+    rootDir: flags.rootDir,
+    hostIPs,
+    memoryCapacity: totalmem(),
+    objects: core ? apiObjectSource(core) : undefined,
+    tokens: core ? apiTokenSource(core) : undefined,
+    statusWriter: core ? apiPodStatusWriter(core) : undefined,
+    hostResolvConf,
+    logger,
+  });
+  await kubelet.start();
+  const stops: (() => Promise<void> | void)[] = [];
+
+  let reporter: NodeStatusReporter | undefined;
+  if (kubeConfig && config.registerNode) {
+    reporter = new NodeStatusReporter({
+      kubeConfig,
+      config: {
+        nodeName,
+        nodeIPs: hostIPs,
+        nodeLabels: flags.nodeLabels,
+        registerWithTaints: config.registerWithTaints,
+        maxPods: config.maxPods,
+        evictionHard: config.evictionHard,
+        nodeStatusUpdateFrequency: config.nodeStatusUpdateFrequency,
+        nodeStatusReportFrequency: config.nodeStatusReportFrequency,
+        nodeLeaseDurationSeconds: config.nodeLeaseDurationSeconds,
+        port: config.port,
+        rootDir: flags.rootDir,
+      },
+      runtimeVersion: async () => {
+        const version = await client.version();
+        return { runtimeName: version.runtimeName, runtimeVersion: version.runtimeVersion };
+      },
+      readyChecks: [
+        {
+          name: 'pleg',
+          check: () => {
+            const health = kubelet.healthz();
+            return health.ok ? undefined : health.message;
+          },
+        },
+      ],
+      onError: (error, during) => logger.warn({ during, err: String(error) }, 'node status'),
+    });
+    await reporter.start();
+    stops.push(() => reporter?.stop());
+  }
+
+  if (kubeConfig) {
+    const source = new ApiPodSource(
+      kubeConfig,
+      nodeName,
+      {
+        add: (pod) => kubelet.addPod(pod),
+        update: (pod) => kubelet.updatePod(pod),
+        remove: (pod) => kubelet.removePod(pod),
+      },
+      (error) => logger.warn({ err: String(error) }, 'pod watch'),
+    );
+    await source.start();
+    stops.push(() => source.stop());
+  }
+
+  if (config.staticPodPath) {
+    const source = new StaticPodSource({
+      dir: config.staticPodPath,
+      nodeName,
+      checkFrequencyMs: parseDuration(config.fileCheckFrequency),
+      onPods: (pods) => {
+        kubelet.setPods(pods, isStaticPod);
+        if (core)
+          void syncMirrorPods(core, pods, nodeName).catch((error) =>
+            logger.warn({ err: String(error) }, 'mirror pods'),
+          );
+      },
+      onError: ({ file, error }) =>
+        logger.warn({ file }, `Could not process manifest file: ${error.message}`),
+    });
+    await source.start();
+    stops.push(() => source.stop());
+  }
+
+  const servers: RunningServer[] = [];
+  if (config.healthzPort > 0)
+    servers.push(await listen(createHealthzServer(kubelet), config.healthzPort, config.healthzBindAddress));
+  let serverPort: number | undefined;
+  if (config.enableServer) {
+    const tls =
+      config.tlsCertFile && config.tlsPrivateKeyFile
+        ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsPrivateKeyFile) }
+        : await selfSignedCertificate(nodeName, hostIPs);
+    const clientCA = config.authentication.x509.clientCAFile
+      ? await readFile(config.authentication.x509.clientCAFile)
+      : undefined;
+    const server = await listen(
+      createKubeletServer({
+        kubelet,
+        nodeName,
+        podLogsDir: config.podLogsDir,
+        tls: { ...tls, ca: clientCA },
+        authenticate: kubeletAuthenticator({
+          x509: clientCA !== undefined,
+          anonymous: config.authentication.anonymous.enabled,
+          tokenReview: config.authentication.webhook.enabled
+            ? kubeConfig?.makeApiClient(AuthenticationV1Api)
+            : undefined,
+        }),
+        authorize:
+          config.authorization.mode === 'AlwaysAllow' || !kubeConfig
+            ? alwaysAllow
+            : subjectAccessReviewAuthorizer(kubeConfig.makeApiClient(AuthorizationV1Api)),
+      }),
+      config.port,
+      config.address,
+    );
+    servers.push(server);
+    serverPort = server.port;
+  }
+
+  logger.info(
+    { nodeName, hostIPs, endpoint: config.containerRuntimeEndpoint, standalone: !kubeConfig },
+    'kubelet started',
+  );
+  return {
+    kubelet,
+    nodeName,
+    serverPort,
+    async stop() {
+      for (const stop of stops.reverse()) await stop();
+      for (const server of servers) await server.close();
+      await kubelet.stop();
+      client.close();
+    },
+  };
+}

@@ -1,0 +1,169 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { type CriClient, createCriClient } from '@nodeagent/cri-client';
+import { FakeRuntime } from '@nodeagent/cri-client/testing';
+import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+// node itself with tsx's loader, so that a SIGKILL hits the kubelet process and not a wrapper.
+const node = process.execPath;
+const nodeArgs = ['--import', 'tsx', '--conditions=@nodeagent/source'];
+const busybox = 'localhost/nodeagent/busybox:1.0';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+let dir: string;
+let api: ApiServer;
+let core: CoreV1Api;
+let fake: FakeRuntime;
+let client: CriClient;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), `na-kubelet-bin-${process.pid}-`));
+  api = await startApiServer();
+  api.writeKubeconfig(join(dir, 'kubeconfig'));
+  core = api.kubeConfig().makeApiClient(CoreV1Api);
+  fake = await FakeRuntime.start({ images: [{ ref: busybox }] });
+  client = await createCriClient({ endpoint: fake.endpoint });
+  await writeFile(
+    join(dir, 'config.yaml'),
+    [
+      'apiVersion: kubelet.config.k8s.io/v1beta1',
+      'kind: KubeletConfiguration',
+      `podLogsDir: ${join(dir, 'logs')}`,
+      'address: 127.0.0.1',
+    ].join('\n'),
+  );
+});
+
+afterAll(async () => {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+  }
+  client?.close();
+  await fake?.stop();
+  await api?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function startBinary(): Promise<{ child: ChildProcess; port: number }> {
+  const port = await freePort();
+  const child = spawn(
+    node,
+    [
+      ...nodeArgs,
+      cli,
+      '--config',
+      join(dir, 'config.yaml'),
+      '--kubeconfig',
+      join(dir, 'kubeconfig'),
+      '--hostname-override',
+      'bin-node',
+      '--node-ip',
+      '127.0.0.1',
+      '--root-dir',
+      join(dir, 'root'),
+      `--container-runtime-endpoint=${fake.endpoint}`,
+      `--port=${port}`,
+      '--healthz-port=0',
+      '--anonymous-auth=true',
+      '--authorization-mode=AlwaysAllow',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.push(child);
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return { child, port };
+}
+
+describe('nodeagent-kubelet binary', () => {
+  it('rejects an invalid flag naming flag and value, with exit code 1', async () => {
+    const child = spawn(node, [...nodeArgs, cli, '--max-pods=many'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain('--max-pods: must be an integer (got "many")');
+  }, 30_000);
+
+  it('registers the node, runs a pod, and after kill -9 a new process adopts its containers', async () => {
+    const first = await startBinary();
+    await waitFor(
+      'node registered',
+      async () => (await core.readNode({ name: 'bin-node' })).metadata?.name === 'bin-node',
+    );
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          nodeName: 'bin-node',
+          containers: [{ name: 'app', image: busybox, command: ['sh', '-c', 'echo served; sleep 3600'] }],
+        },
+      },
+    });
+    await waitFor(
+      'pod Running',
+      async () =>
+        (await core.readNamespacedPod({ name: 'web', namespace: 'default' })).status?.phase === 'Running',
+    );
+    const before = (await client.listContainers({})).containers.map((c) => c.id);
+    expect(before).toHaveLength(1);
+
+    // The kubelet server answers over TLS with a self-signed certificate.
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+    try {
+      const text = await (
+        await fetch(`https://127.0.0.1:${first.port}/containerLogs/default/web/app`)
+      ).text();
+      expect(text).toBe('served\n');
+    } finally {
+      delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    }
+
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.on('exit', resolve));
+    await startBinary();
+    // Give the new process time to sync the pod: it must not create anything new.
+    await waitFor('pod re-synced', async () => {
+      const pod = await core.readNamespacedPod({ name: 'web', namespace: 'default' });
+      return pod.status?.phase === 'Running';
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await client.listContainers({})).containers.map((c) => c.id)).toEqual(before);
+    expect((await client.listPodSandbox({})).items).toHaveLength(1);
+  }, 60_000);
+});
