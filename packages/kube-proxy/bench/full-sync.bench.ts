@@ -176,7 +176,7 @@ async function main(): Promise<void> {
       // nftables mode: full apply time per size, then diff latency at LATENCY_SERVICES.
       const nftFull: Record<string, unknown>[] = [];
       for (const n of SIZES) {
-        if (n > RESTORE_MAX) continue;
+        if (n > NFT_MAX) continue;
         const { services, slices } = cluster(n);
         const t0 = performance.now();
         const snapshot = snapshotFromObjects({
