@@ -76,10 +76,14 @@ async function setup(
   return { prefix, clusterIP, svcPort, backends, proxier, metrics };
 }
 
-async function counter(metrics: UserspaceMetrics, which: 'connectionsTotal' | 'connectionErrorsTotal', reason?: string) {
+async function counter(
+  metrics: UserspaceMetrics,
+  which: 'connectionsTotal' | 'connectionErrorsTotal',
+  reason?: string,
+) {
   const values = (await metrics[which].get()).values;
   return values
-    .filter((v) => reason === undefined || v.labels.reason === reason)
+    .filter((v) => reason === undefined || (v.labels as Record<string, unknown>).reason === reason)
     .reduce((sum, v) => sum + v.value, 0);
 }
 
@@ -227,14 +231,17 @@ describe('UserspaceProxier, bind-only on loopback', () => {
     proxier.onServiceAdd(service('blocked', blockedIP, ports));
     proxier.onServiceAdd(service('ok', okIP, ports));
     proxier.onServiceAdd(service('sctp', okIP, [{ name: 's', port, protocol: 'SCTP' }]));
-    for (const name of ['blocked', 'ok']) proxier.onEndpointSliceAdd(endpointSlice(name, [b.ip], [{ name: 'p', port: b.port }]));
+    for (const name of ['blocked', 'ok'])
+      proxier.onEndpointSliceAdd(endpointSlice(name, [b.ip], [{ name: 'p', port: b.port }]));
     proxier.onServicesSynced();
     proxier.onEndpointSlicesSynced();
     expect((await proxier.syncProxyRules())?.ok).toBe(true);
 
     const err = proxier.serviceErrors().get('default/blocked:p');
     expect(err?.code).toBe('PORT_IN_USE');
-    expect(err?.message).toContain(`default/blocked:p: cannot listen on ${blockedIP}:${port}: port already in use`);
+    expect(err?.message).toContain(
+      `default/blocked:p: cannot listen on ${blockedIP}:${port}: port already in use`,
+    );
     expect(proxier.serviceErrors().get('default/sctp:s')?.code).toBe('UNSUPPORTED_PROTOCOL');
     expect(proxier.serviceErrors().has('default/ok:p')).toBe(false);
     expect(await whoAnswers(okIP, port)).toBe('b0');
