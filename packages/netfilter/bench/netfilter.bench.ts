@@ -116,8 +116,14 @@ async function iptablesApply(services: number, withUpstreamPath: boolean) {
   const payload = renderRestore(ruleset);
   const { restore } = iptablesCommands('nft', 'ipv4');
   const result: Record<string, unknown> = { services, rules: payloadStats(payload).rules };
-  // Our applier: render + reference check + widen + iptables-restore --noflush, from the model.
+  // Our applier given the same pre-rendered payload: reference check + widen + iptables-restore.
   result.applierSeconds = seconds(
+    await inFreshNetns((netns) =>
+      timed(() => new IptablesClient({ runner: netnsRunner(netns.path), backend: 'nft' }).restore(payload)),
+    ),
+  );
+  // And from the model (render included).
+  result.applierFromModelSeconds = seconds(
     await inFreshNetns((netns) =>
       timed(() => new IptablesClient({ runner: netnsRunner(netns.path), backend: 'nft' }).restore(ruleset)),
     ),
