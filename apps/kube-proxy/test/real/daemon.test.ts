@@ -1,0 +1,134 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ApiServer, createNetns, kubeconfigYaml, type Netns, startApiServer } from '@nodeagent/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The real binary (src/cli.ts through tsx) running as a daemon inside a network namespace,
+// talking to the in-process API server through a unix-socket bridge (the namespace cannot
+// reach the host's loopback), programming iptables there and serving healthz and metrics.
+
+const appRoot = join(import.meta.dirname, '..', '..');
+const tsx = join(appRoot, '..', '..', 'node_modules', '.bin', 'tsx');
+const cli = join(appRoot, 'src', 'cli.ts');
+
+let api: ApiServer;
+let ns: Netns;
+let dir: string;
+let bridge: Server;
+let daemon: ChildProcess;
+let daemonExit: Promise<number | null>;
+let stderr = '';
+
+// Runs inside the namespace: 127.0.0.1:6443 → the unix socket the host side listens on.
+const FORWARDER = `
+const net = require('node:net');
+net.createServer((c) => { const u = net.connect(process.argv[1]); c.pipe(u); u.pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); })
+  .listen(6443, '127.0.0.1', () => process.stdout.write('ready\\n'));
+`;
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let v = await fn();
+  while (!ok(v) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 200));
+    v = await fn();
+  }
+  return v;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), `na-kp-daemon-${process.pid}-`));
+  api = await startApiServer();
+  const sock = join(dir, 'api.sock');
+  bridge = createServer((c) => {
+    const up = connect(api.port, '127.0.0.1');
+    c.pipe(up);
+    up.pipe(c);
+    c.on('error', () => up.destroy());
+    up.on('error', () => c.destroy());
+  });
+  await new Promise<void>((r) => bridge.listen(sock, () => r()));
+  ns = await createNetns({ purpose: 'kpdaemon' });
+  const fwd = ns.spawn(process.execPath, ['-e', FORWARDER, sock], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve) => fwd.stdout?.once('data', () => resolve()));
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, kubeconfigYaml('http://127.0.0.1:6443'));
+  daemon = ns.spawn(
+    tsx,
+    [
+      '--conditions=@nodeagent/source',
+      cli,
+      '--kubeconfig',
+      kubeconfig,
+      '--hostname-override',
+      'node-a',
+      '--healthz-bind-address',
+      '127.0.0.1:10256',
+      '--metrics-bind-address',
+      '127.0.0.1:10249',
+      '--iptables-min-sync-period',
+      '100ms',
+      '--cluster-cidr',
+      '10.244.0.0/16',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  daemon.stderr?.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
+  daemonExit = new Promise((resolve) => daemon.on('exit', (code) => resolve(code)));
+}, 60_000);
+
+afterAll(async () => {
+  if (daemon && daemon.exitCode === null) daemon.kill('SIGKILL');
+  await ns?.delete();
+  await new Promise<void>((r) => (bridge ? bridge.close(() => r()) : r()));
+  await api?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 90_000 }, () => {
+  it('programs Services from the API server and serves healthz and metrics', async () => {
+    api.registry.create(api.resource('v1', 'services'), 'default', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { clusterIP: '10.96.0.77', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+    });
+    api.registry.create(api.resource('discovery.k8s.io/v1', 'endpointslices'), 'default', {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'web-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'web' } },
+      addressType: 'IPv4',
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+      endpoints: [{ addresses: ['10.244.1.9'], conditions: { ready: true } }],
+    });
+    const save = await until(
+      async () => (await ns.exec('iptables-save', ['-t', 'nat'])).stdout,
+      (s) => s.includes('--to-destination 10.244.1.9:8080'),
+    );
+    expect(save, stderr).toContain('"default/web:http cluster IP"');
+    expect(save).toContain('! -s 10.244.0.0/16');
+
+    const healthz = await ns.exec('curl', ['-sS', '-i', 'http://127.0.0.1:10256/healthz']);
+    expect(healthz.stdout).toMatch(/^HTTP\/1.1 200/);
+    expect(healthz.stdout).toContain('"nodeEligible": true');
+    const metrics = await ns.exec('curl', ['-sS', 'http://127.0.0.1:10249/metrics']);
+    expect(metrics.stdout).toMatch(/kubeproxy_sync_proxy_rules_duration_seconds_count [1-9]/);
+    expect((await ns.exec('curl', ['-sS', 'http://127.0.0.1:10249/proxyMode'])).stdout).toBe('iptables');
+  });
+
+  it('exits 0 on SIGTERM, and --cleanup then removes its rules', async () => {
+    daemon.kill('SIGTERM');
+    expect(await daemonExit).toBe(0);
+    const r = await ns.exec(tsx, ['--conditions=@nodeagent/source', cli, '--cleanup'], {
+      allowFailure: true,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const save = (await ns.exec('iptables-save', [])).stdout;
+    expect(save).not.toContain('KUBE-');
+  });
+});
