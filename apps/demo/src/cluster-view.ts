@@ -1,0 +1,114 @@
+import type { ApiServer, KubeObject } from '@nodeagent/testing';
+
+/** What the status table shows, read straight from the API server's registry. */
+export interface ClusterView {
+  nodes: { name: string; ready: string; internalIP: string; runtime: string }[];
+  pods: { name: string; phase: string; ready: boolean; podIP: string; restarts: number }[];
+  services: { name: string; type: string; clusterIP: string; ports: string }[];
+  endpoints: { service: string; slice: string; addresses: { ip: string; ready: boolean; pod: string }[] }[];
+}
+
+type Obj = KubeObject & { spec?: any; status?: any; endpoints?: any[]; ports?: any[] };
+
+export function clusterView(server: ApiServer, namespace = 'default'): ClusterView {
+  const list = (apiVersion: string, plural: string, ns?: string) =>
+    server.registry.list(server.resource(apiVersion, plural), ns) as Obj[];
+  return viewOf({
+    nodes: list('v1', 'nodes'),
+    pods: list('v1', 'pods', namespace),
+    services: list('v1', 'services', namespace).filter((s) => s.metadata.name !== 'kubernetes'),
+    slices: list('discovery.k8s.io/v1', 'endpointslices', namespace),
+  });
+}
+
+export function viewOf(objects: { nodes: Obj[]; pods: Obj[]; services: Obj[]; slices: Obj[] }): ClusterView {
+  return {
+    nodes: objects.nodes.map((n) => ({
+      name: n.metadata.name ?? '',
+      ready: n.status?.conditions?.find((c: any) => c.type === 'Ready')?.status ?? 'Unknown',
+      internalIP: n.status?.addresses?.find((a: any) => a.type === 'InternalIP')?.address ?? '',
+      runtime: n.status?.nodeInfo?.containerRuntimeVersion ?? '',
+    })),
+    pods: objects.pods.map((p) => ({
+      name: p.metadata.name ?? '',
+      phase: p.status?.phase ?? 'Pending',
+      ready: p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') ?? false,
+      podIP: p.status?.podIP ?? '',
+      restarts: (p.status?.containerStatuses ?? []).reduce((sum: number, c: any) => sum + (c.restartCount ?? 0), 0),
+    })),
+    services: objects.services.map((s) => ({
+      name: s.metadata.name ?? '',
+      type: s.spec?.type ?? 'ClusterIP',
+      clusterIP: s.spec?.clusterIP ?? '',
+      ports: (s.spec?.ports ?? [])
+        .map((p: any) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`)
+        .join(','),
+    })),
+    endpoints: objects.slices.map((e) => ({
+      service: e.metadata.labels?.['kubernetes.io/service-name'] ?? '',
+      slice: e.metadata.name ?? '',
+      addresses: (e.endpoints ?? []).flatMap((ep: any) =>
+        (ep.addresses ?? []).map((ip: string) => ({
+          ip,
+          ready: ep.conditions?.ready !== false,
+          pod: ep.targetRef?.name ?? '',
+        })),
+      ),
+    })),
+  };
+}
+
+/** Ready pods that serve the Service, by name (what the data-path check expects to hear from). */
+export function readyEndpointPods(view: ClusterView, service: string): string[] {
+  const pods = view.endpoints
+    .filter((e) => e.service === service)
+    .flatMap((e) => e.addresses.filter((a) => a.ready).map((a) => a.pod));
+  return [...new Set(pods)].sort();
+}
+
+function table(headers: string[], rows: string[][]): string[] {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)];
+}
+
+/** The status table, kubectl-style sections. */
+export function renderClusterView(view: ClusterView): string {
+  const out: string[] = [];
+  out.push(
+    ...table(
+      ['NODE', 'READY', 'INTERNAL-IP', 'RUNTIME'],
+      view.nodes.map((n) => [n.name, n.ready, n.internalIP, n.runtime]),
+    ),
+    '',
+  );
+  out.push(
+    ...table(
+      ['POD', 'PHASE', 'READY', 'IP', 'RESTARTS'],
+      view.pods.map((p) => [p.name, p.phase, p.ready ? 'yes' : 'no', p.podIP || '<none>', String(p.restarts)]),
+    ),
+    '',
+  );
+  out.push(
+    ...table(
+      ['SERVICE', 'TYPE', 'CLUSTER-IP', 'PORTS'],
+      view.services.map((s) => [s.name, s.type, s.clusterIP, s.ports]),
+    ),
+    '',
+  );
+  out.push(
+    ...table(
+      ['ENDPOINTSLICE', 'SERVICE', 'ENDPOINTS'],
+      view.endpoints.map((e) => [
+        e.slice,
+        e.service,
+        e.addresses.map((a) => `${a.ip}(${a.pod}${a.ready ? '' : ',not ready'})`).join(' ') || '<none>',
+      ]),
+    ),
+  );
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import { InvalidArgumentError } from './errors';
+
+export type ProxyMode = 'nftables' | 'iptables';
+
+export interface DemoOptions {
+  /** Run the show once (start, apply, check, tear down) and exit: for tests and CI. */
+  once: boolean;
+  /** Use the fake CRI runtime instead of containerd (no root needed, no packet test). */
+  fakeRuntime: boolean;
+  /** kube-proxy's --proxy-mode (default nftables). */
+  proxyMode: ProxyMode;
+  /** How many requests the data-path check sends through the ClusterIP. */
+  requests: number;
+  /** Keep the state dir (logs, kubeconfig) after teardown. */
+  keepLogs: boolean;
+  /** Seconds to wait for the workload to become ready. */
+  readyTimeoutSeconds: number;
+  /** Print a JSON summary as the last line (for tests). */
+  json: boolean;
+  help: boolean;
+}
+
+export const demoUsage = `Usage: npm start -- [options]
+
+Runs a Kubernetes node in a box: an in-process API server, a private containerd in its own
+network namespace, the nodeagent kubelet and kube-proxy, and a sample web workload.
+
+Options:
+  --once                 start, check the data path, tear down and exit (exit 0 only if it all worked)
+  --fake-runtime         use the fake CRI runtime (no root or containerd needed; no packet test)
+  --proxy-mode <mode>    kube-proxy mode: nftables (default) or iptables
+  --requests <n>         requests sent through the ClusterIP (default 8)
+  --ready-timeout <s>    seconds to wait for the pods to become ready (default 90)
+  --keep-logs            keep the state directory (logs, kubeconfig) after teardown
+  --json                 print a JSON summary as the last line
+  -h, --help             show this help
+`;
+
+function positiveInt(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(flag, text, 'is not a positive integer');
+  return value;
+}
+
+export function parseDemoOptions(argv: string[]): DemoOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        once: { type: 'boolean' },
+        'fake-runtime': { type: 'boolean' },
+        'proxy-mode': { type: 'string' },
+        requests: { type: 'string' },
+        'ready-timeout': { type: 'string' },
+        'keep-logs': { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new InvalidArgumentError('argv', argv.join(' '), (error as Error).message);
+  }
+  const proxyMode = (values['proxy-mode'] as string | undefined) ?? 'nftables';
+  if (proxyMode !== 'nftables' && proxyMode !== 'iptables') {
+    throw new InvalidArgumentError('--proxy-mode', proxyMode, 'must be nftables or iptables');
+  }
+  return {
+    once: values.once === true,
+    fakeRuntime: values['fake-runtime'] === true,
+    proxyMode,
+    requests: positiveInt('--requests', values.requests as string | undefined, 8),
+    readyTimeoutSeconds: positiveInt('--ready-timeout', values['ready-timeout'] as string | undefined, 90),
+    keepLogs: values['keep-logs'] === true,
+    json: values.json === true,
+    help: values.help === true,
+  };
+}

@@ -1,0 +1,384 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { type ClusterView, clusterView, readyEndpointPods, renderClusterView } from './cluster-view';
+import { type RunningChild, startChild } from './child-process';
+import { type Answer, everyPodAnswered, fetchRepeatedly, netnsFetcher, tallyAnswers } from './data-path';
+import type { DemoOptions } from './demo-options';
+import { DemoError, PrerequisiteError, StepTimeoutError } from './errors';
+import { type NodeRuntime, startContainerdRuntime, startFakeRuntime } from './node-runtime';
+import { missingPrerequisites, type PrerequisiteInputs, systemPrerequisiteInputs } from './prerequisites';
+import { acquireRunLock, defaultLockPath } from './run-lock';
+import { type SocketRelay, startSocketRelay } from './socket-relay';
+import { createStepReporter } from './step-reporter';
+import { applyWorkload, readWorkload } from './workload';
+
+export const NODE_NAME = 'nodeagent-demo-node';
+export const SERVICE_NAME = 'web';
+
+export interface DemoIO {
+  write(text: string): void;
+  tty: boolean;
+}
+
+export interface DemoResult {
+  ok: boolean;
+  runtime: 'containerd' | 'fake';
+  proxyMode: string;
+  /** Pods the EndpointSlice listed as ready for the ClusterIP Service. */
+  expectedPods: string[];
+  answers: Answer[];
+  tally: Record<string, number>;
+  /** Whether the packet test ran (not with the fake runtime). */
+  dataPathChecked: boolean;
+  problems: string[];
+  /** Things still present after teardown (should be empty). */
+  leftovers: string[];
+  stateDir: string;
+  kubeconfig: string;
+}
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const demoSrc = fileURLToPath(new URL('./', import.meta.url));
+
+/** A TypeScript entry point run by node with tsx and the workspace source condition. */
+function tsEntry(script: string, args: string[]): { command: string; args: string[] } {
+  return {
+    command: process.execPath,
+    args: ['--conditions=@nodeagent/source', '--import', 'tsx', script, ...args],
+  };
+}
+
+class AbortedError extends DemoError {
+  constructor() {
+    super('ABORTED', 'signal', 'SIGINT', 'interrupted');
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface RunDemoDeps {
+  prerequisites?: PrerequisiteInputs;
+  lockPath?: string;
+}
+
+/**
+ * The whole show: API server, node runtime, kubelet, kube-proxy, workload, status, data path;
+ * then (unless --once) live status until `signal` aborts; always a full teardown.
+ */
+export async function runDemo(
+  options: DemoOptions,
+  io: DemoIO,
+  signal: AbortSignal,
+  deps: RunDemoDeps = {},
+): Promise<DemoResult> {
+  const prereq = deps.prerequisites ?? systemPrerequisiteInputs();
+  if (!options.fakeRuntime) {
+    const missing = missingPrerequisites(prereq, options.proxyMode);
+    if (missing.length > 0) throw new PrerequisiteError(missing);
+  }
+  const lock = acquireRunLock(deps.lockPath ?? defaultLockPath);
+  const steps = createStepReporter({ write: io.write, tty: io.tty });
+  const stateDir = await mkdtemp(join(tmpdir(), `nodeagent-demo-${process.pid}-`));
+  const logsDir = join(stateDir, 'logs');
+  await mkdir(logsDir, { recursive: true });
+  const kubeconfig = join(stateDir, 'kubeconfig');
+  const result: DemoResult = {
+    ok: false,
+    runtime: options.fakeRuntime ? 'fake' : 'containerd',
+    proxyMode: options.proxyMode,
+    expectedPods: [],
+    answers: [],
+    tally: {},
+    dataPathChecked: false,
+    problems: [],
+    leftovers: [],
+    stateDir,
+    kubeconfig,
+  };
+  const teardown: { title: string; run: () => Promise<void> }[] = [];
+  const children: RunningChild[] = [];
+  let runtime: NodeRuntime | undefined;
+  const checkAbort = () => {
+    if (signal.aborted) throw new AbortedError();
+  };
+  /** Polls `probe` until it returns something, a child dies, the timeout passes or Ctrl-C. */
+  const waitFor = async <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    const failures = Promise.race(children.map((c) => c.failure));
+    for (;;) {
+      checkAbort();
+      const value = await Promise.race([Promise.resolve(probe()), failures]);
+      if (value !== undefined) return value as T;
+      last = value;
+      if (Date.now() > deadline) throw new StepTimeoutError(what, last);
+      await Promise.race([sleep(250), failures]);
+    }
+  };
+
+  io.write(`\nnodeagent node in a box (${result.runtime} runtime, kube-proxy ${options.proxyMode} mode)\n\n`);
+  try {
+    // 1. API server with the EndpointSlice controller, reachable from the node namespace.
+    const server: ApiServer = await steps.run(
+      'API server (in-process, EndpointSlice controller)',
+      async () => startApiServer({ endpointSliceController: true }),
+      (s) => s.url,
+    );
+    teardown.push({ title: 'API server', run: () => server.close() });
+    server.writeKubeconfig(kubeconfig);
+    checkAbort();
+
+    // 2. The node: containerd in its own network namespace, or the fake CRI runtime.
+    runtime = await steps.run(
+      options.fakeRuntime ? 'fake CRI runtime' : 'containerd in the node network namespace (local images)',
+      () => (options.fakeRuntime ? startFakeRuntime(prereq.uid === 0) : startContainerdRuntime()),
+      (r) => (r.netnsName ? `netns ${r.netnsName}, pod subnet ${r.podSubnet}` : `pod subnet ${r.podSubnet}`),
+    );
+    const node = runtime;
+    teardown.push({
+      title: node.kind === 'fake' ? 'fake runtime' : 'containerd (containers, namespace, mounts)',
+      run: () => node.stop(),
+    });
+    checkAbort();
+
+    // The API server listens on host loopback; inside the namespace, a relay on the same port
+    // forwards over a unix socket, so one kubeconfig serves kubectl and the agents.
+    if (node.netnsPath) {
+      const apiSocket = join(stateDir, 'api.sock');
+      const hostRelay: SocketRelay = await startSocketRelay({ path: apiSocket }, { host: '127.0.0.1', port: server.port });
+      teardown.push({ title: 'API relay', run: () => hostRelay.close() });
+      const entry = tsEntry(join(demoSrc, 'netns-relay.ts'), ['--port', String(server.port), '--unix', apiSocket]);
+      const relay = startChild({
+        name: 'api-relay',
+        ...entry,
+        cwd: repoRoot,
+        logFile: join(logsDir, 'api-relay.log'),
+        netnsPath: node.netnsPath,
+      });
+      children.push(relay);
+      teardown.push({ title: 'API relay in the node namespace', run: () => relay.stop() });
+    }
+
+    // 3. The kubelet, registered as this node.
+    const kubeletEntry = tsEntry(join(demoSrc, 'kubelet-runner.ts'), [
+      '--kubeconfig',
+      kubeconfig,
+      '--hostname-override',
+      NODE_NAME,
+      '--container-runtime-endpoint',
+      node.endpoint,
+      '--root-dir',
+      join(stateDir, 'kubelet'),
+      '--node-ip',
+      node.nodeIP,
+    ]);
+    const kubelet = startChild({
+      name: 'kubelet',
+      ...kubeletEntry,
+      cwd: repoRoot,
+      logFile: join(logsDir, 'kubelet.log'),
+      netnsPath: node.kind === 'containerd' ? node.netnsPath : undefined,
+    });
+    children.push(kubelet);
+    teardown.push({ title: 'kubelet', run: () => kubelet.stop() });
+    await steps.run(
+      `kubelet (pid ${kubelet.pid}) registers node ${NODE_NAME}`,
+      () =>
+        waitFor(
+          'node Ready',
+          () => (clusterView(server).nodes.find((n) => n.name === NODE_NAME)?.ready === 'True' ? true : undefined),
+          60_000,
+        ),
+      () => 'Ready',
+    );
+
+    // 4. kube-proxy in the same namespace (never the host's netfilter).
+    if (node.netnsPath) {
+      const proxyEntry = tsEntry(join(repoRoot, 'apps/kube-proxy/src/cli.ts'), [
+        '--kubeconfig',
+        kubeconfig,
+        '--hostname-override',
+        NODE_NAME,
+        '--proxy-mode',
+        options.proxyMode,
+        '--cluster-cidr',
+        node.podSubnet,
+        '--v',
+        '2',
+      ]);
+      const proxy = startChild({
+        name: 'kube-proxy',
+        ...proxyEntry,
+        cwd: repoRoot,
+        logFile: join(logsDir, 'kube-proxy.log'),
+        netnsPath: node.netnsPath,
+      });
+      children.push(proxy);
+      teardown.push({ title: 'kube-proxy', run: () => proxy.stop() });
+      const healthz = netnsFetcher(node.netnsPath, 1);
+      await steps.run(
+        `kube-proxy (pid ${proxy.pid}, ${options.proxyMode} mode) healthy`,
+        () =>
+          waitFor(
+            'kube-proxy /healthz',
+            () => healthz('http://127.0.0.1:10256/healthz').then(
+              () => true,
+              () => undefined,
+            ),
+            60_000,
+          ),
+      );
+    } else {
+      result.problems.push('kube-proxy not started: it needs root for its network namespace');
+      steps.note('kube-proxy skipped: needs root (its rules go into a network namespace)');
+    }
+
+    // 5. The sample workload.
+    const objects = readWorkload({ nodeName: NODE_NAME, image: node.image, fakeRuntime: node.kind === 'fake' });
+    const applied = await steps.run(
+      'apply the sample workload (manifests/web.yaml)',
+      async () => applyWorkload(server, objects),
+      (names) => names.join(', '),
+    );
+    if (node.kind === 'fake') {
+      steps.note('fake runtime: containers run a sleep instead of httpd and have no readiness probes');
+    }
+    const podCount = applied.filter((n) => n.startsWith('pod/')).length;
+    const view = await steps.run(
+      'pods Running and Ready, endpoints published',
+      () =>
+        waitFor(
+          'pods ready',
+          () => {
+            const v = clusterView(server);
+            const readyPods = v.pods.filter((p) => p.ready).length;
+            return readyPods === podCount && readyEndpointPods(v, SERVICE_NAME).length === podCount ? v : undefined;
+          },
+          options.readyTimeoutSeconds * 1000,
+        ),
+      (v: ClusterView) => v.pods.map((p) => `${p.name} ${p.podIP}`).join(', '),
+    );
+    result.expectedPods = readyEndpointPods(view, SERVICE_NAME);
+    io.write(`\n${renderClusterView(view)}\n`);
+
+    // 6. The data path: ClusterIP → kube-proxy rules → a pod, from inside the node namespace.
+    const service = view.services.find((s) => s.name === SERVICE_NAME);
+    if (node.kind === 'containerd' && node.netnsPath && service) {
+      const url = `http://${service.clusterIP}:80/`;
+      const fetch = netnsFetcher(node.netnsPath);
+      await steps.run(`ClusterIP ${service.clusterIP}:80 answers`, () =>
+        waitFor('first answer through the ClusterIP', () => fetch(url).then(() => true, () => undefined), 30_000),
+      );
+      result.answers = await fetchRepeatedly(fetch, url, options.requests, result.expectedPods);
+      result.dataPathChecked = true;
+      io.write(`\nFetching ${url} from the node namespace:\n`);
+      for (const a of result.answers) {
+        io.write(`  request ${String(a.attempt).padStart(2)} → ${a.answeredBy ?? `failed: ${a.error}`}\n`);
+      }
+      result.tally = tallyAnswers(result.answers);
+      const summary = Object.entries(result.tally)
+        .map(([pod, n]) => `${pod || 'failed'}: ${n}`)
+        .join(', ');
+      if (everyPodAnswered(result.answers, result.expectedPods)) {
+        io.write(`  ✔ every pod answered through the ClusterIP (${summary})\n`);
+      } else {
+        result.problems.push(`data path: not every pod answered (${summary})`);
+        io.write(`  ✘ not every pod answered through the ClusterIP (${summary})\n`);
+      }
+    } else {
+      io.write('\nNo packet test with the fake runtime: its pods have no network.\n');
+    }
+    result.ok = result.problems.length === 0 || (node.kind === 'fake' && result.problems.every((p) => p.startsWith('kube-proxy not started')));
+
+    io.write(
+      [
+        '',
+        'Talk to it:',
+        `  kubectl --kubeconfig ${kubeconfig} get nodes,pods,svc,endpointslices`,
+        `Logs: ${logsDir}/{kubelet,kube-proxy,api-relay}.log${node.logFile ? `, containerd: ${node.logFile}` : ''}`,
+        '',
+      ].join('\n'),
+    );
+
+    // 7. Live status until Ctrl-C.
+    if (!options.once) {
+      io.write('Live status (Ctrl-C tears everything down):\n\n');
+      let previous = '';
+      let lines = 0;
+      while (!signal.aborted) {
+        const text = renderClusterView(clusterView(server));
+        if (text !== previous) {
+          if (io.tty && lines > 0) io.write(`\x1b[${lines}A\x1b[0J`);
+          io.write(text);
+          lines = text.split('\n').length - 1;
+          previous = text;
+        }
+        const dead = await Promise.race([sleep(1000).then(() => undefined), ...children.map((c) => c.failure)]).catch(
+          (error: Error) => error,
+        );
+        if (dead) {
+          result.problems.push(dead.message);
+          result.ok = false;
+          io.write(`\n✘ ${dead.message}\n`);
+          break;
+        }
+      }
+    }
+  } catch (error) {
+    result.ok = false;
+    if (!(error instanceof AbortedError)) result.problems.push((error as Error).message);
+    if (error instanceof DemoError && error.code === 'CHILD_EXITED') {
+      io.write(`\nLast lines of ${String((error as DemoError).field)}'s log:\n${tail(String(error.message.split('see ')[1]))}\n`);
+    }
+  } finally {
+    steps.close();
+    io.write('\nTearing down:\n');
+    for (const step of teardown.reverse()) {
+      await steps.run(`stop ${step.title}`, step.run).catch(() => undefined);
+    }
+    result.leftovers = await leftovers(runtime, children, stateDir);
+    if (!options.keepLogs) await rm(stateDir, { recursive: true, force: true });
+    lock.release();
+    if (result.leftovers.length > 0) {
+      result.ok = false;
+      io.write(`  ✘ left behind: ${result.leftovers.join('; ')}\n`);
+    } else {
+      io.write(`  ✔ nothing left behind${options.keepLogs ? ` (logs kept in ${stateDir})` : ''}\n`);
+    }
+  }
+  return result;
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What teardown should have removed: the namespace, child processes, mounts under the state dir. */
+async function leftovers(runtime: NodeRuntime | undefined, children: RunningChild[], stateDir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const c of children) if (alive(c.pid)) found.push(`${c.name} process ${c.pid}`);
+  if (runtime?.netnsName && existsSync(`/run/netns/${runtime.netnsName}`)) found.push(`netns ${runtime.netnsName}`);
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((p) => p.startsWith(stateDir));
+  found.push(...mounts.map((m) => `mount ${m}`));
+  return found;
+}

@@ -1,0 +1,88 @@
+import { fileURLToPath } from 'node:url';
+import { FakeRuntime } from '@nodeagent/cri-client/testing';
+import { createNetns } from '@nodeagent/testing';
+
+/** The "node": where pods run (a CRI endpoint) and the network namespace the agents run in. */
+export interface NodeRuntime {
+  kind: 'containerd' | 'fake';
+  /** CRI endpoint for the kubelet. */
+  endpoint: string;
+  /** The node's network namespace; undefined for the fake runtime without root. */
+  netnsPath?: string;
+  netnsName?: string;
+  podSubnet: string;
+  /** The node's InternalIP: the pod bridge's gateway address inside the namespace. */
+  nodeIP: string;
+  /** Image the workload's containers use (imported locally, never pulled). */
+  image: string;
+  /** Where containerd logs (real runtime only). */
+  logFile?: string;
+  stop(): Promise<void>;
+}
+
+/** tools/containerd, loaded by path: it is a repo tool, not a published package. */
+const toolsContainerd = fileURLToPath(new URL('../../../tools/containerd/containerd.ts', import.meta.url));
+
+interface ToolsContainerd {
+  startContainerd(opts?: { images?: boolean }): Promise<{
+    endpoint: string;
+    netns: string;
+    netnsPath: string;
+    podSubnet: string;
+    logFile: string;
+    images?: { busybox: { name: string } };
+    stop(): Promise<void>;
+  }>;
+}
+
+/** First usable address of a /24 pod subnet: the CNI bridge's gateway. */
+export function gatewayOf(podSubnet: string): string {
+  const [base] = podSubnet.split('/');
+  const parts = (base ?? '').split('.').map(Number);
+  parts[3] = (parts[3] ?? 0) + 1;
+  return parts.join('.');
+}
+
+export async function startContainerdRuntime(): Promise<NodeRuntime> {
+  const { startContainerd } = (await import(toolsContainerd)) as ToolsContainerd;
+  const c = await startContainerd({ images: true });
+  return {
+    kind: 'containerd',
+    endpoint: c.endpoint,
+    netnsPath: c.netnsPath,
+    netnsName: c.netns,
+    podSubnet: c.podSubnet,
+    nodeIP: gatewayOf(c.podSubnet),
+    image: c.images?.busybox.name ?? 'localhost/nodeagent/busybox:1.0',
+    logFile: c.logFile,
+    stop: () => c.stop(),
+  };
+}
+
+const fakeImage = 'localhost/nodeagent/busybox:1.0';
+
+/**
+ * The fake CRI runtime (in this process, on a unix socket). With root, kube-proxy still gets a
+ * network namespace of its own to program (but there are no real pods to send packets to).
+ */
+export async function startFakeRuntime(withNetns: boolean): Promise<NodeRuntime> {
+  const podSubnet = '10.88.0.0/16';
+  const fake = await FakeRuntime.start({
+    podSubnet,
+    images: [{ ref: fakeImage }, { ref: 'localhost/nodeagent/pause:1.0' }],
+  });
+  const netns = withNetns ? await createNetns({ purpose: 'demo' }).catch(() => undefined) : undefined;
+  return {
+    kind: 'fake',
+    endpoint: fake.endpoint,
+    netnsPath: netns?.path,
+    netnsName: netns?.name,
+    podSubnet,
+    nodeIP: '10.88.0.1',
+    image: fakeImage,
+    async stop() {
+      await fake.stop();
+      await netns?.delete();
+    },
+  };
+}
