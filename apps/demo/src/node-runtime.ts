@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { createNetns } from '@nodeagent/testing';
@@ -46,6 +47,12 @@ export function gatewayOf(podSubnet: string): string {
 export async function startContainerdRuntime(): Promise<NodeRuntime> {
   const { startContainerd } = (await import(toolsContainerd)) as ToolsContainerd;
   const c = await startContainerd({ images: true });
+  try {
+    await addUplink(c.netnsPath);
+  } catch (error) {
+    await c.stop();
+    throw error;
+  }
   return {
     kind: 'containerd',
     endpoint: c.endpoint,
@@ -57,6 +64,29 @@ export async function startContainerdRuntime(): Promise<NodeRuntime> {
     logFile: c.logFile,
     stop: () => c.stop(),
   };
+}
+
+/**
+ * A real node has a default route; the fresh namespace has none, and a connect() to a ClusterIP
+ * fails with ENETUNREACH before kube-proxy's nat OUTPUT rules ever see the packet. An
+ * "uplink" with a default route gives the kernel a route, then DNAT re-routes to the pod bridge.
+ * It lives in the node namespace and goes away with it.
+ */
+async function addUplink(netnsPath: string): Promise<void> {
+  const ip = (...args: string[]) => runIn(netnsPath, 'ip', args);
+  // A veth pair, both ends inside (this kernel has no dummy driver; the CNI bridge needs veth anyway).
+  await ip('link', 'add', 'uplink0', 'type', 'veth', 'peer', 'name', 'uplink1');
+  await ip('link', 'set', 'uplink1', 'up');
+  await ip('link', 'set', 'uplink0', 'up');
+  await ip('route', 'add', 'default', 'dev', 'uplink0');
+}
+
+function runIn(netnsPath: string, command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile('nsenter', [`--net=${netnsPath}`, '--', command, ...args], (error, _stdout, stderr) =>
+      error ? reject(new Error(`${command} ${args.join(' ')}: ${stderr.trim() || error.message}`)) : resolve(),
+    ),
+  );
 }
 
 const fakeImage = 'localhost/nodeagent/busybox:1.0';
