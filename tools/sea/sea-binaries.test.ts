@@ -3,11 +3,8 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM build script without declarations
 import { buildSea } from './build.mjs';
-// @ts-expect-error plain ESM build script without declarations
 import { NODE24_VERSION, REPO_ROOT } from './node-runtime.mjs';
-// @ts-expect-error plain ESM build script without declarations
 import { KUBERNETES_VERSION } from './targets.mjs';
 
 interface Built {
