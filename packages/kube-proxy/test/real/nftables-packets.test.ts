@@ -123,6 +123,53 @@ describe('nftables mode packets (in namespaces)', { timeout: 30_000 }, () => {
     ).toBe('backend-1');
   });
 
+  it('sessionAffinity ClientIP sticks to one backend', async () => {
+    putService(service('sticky', { clusterIP: '10.96.0.102', sessionAffinity: 'ClientIP' }));
+    putSlice(
+      slice(
+        'sticky',
+        topo.backends.map((b) => ({ ip: b.ip, node: 'node-b' })),
+      ),
+    );
+    await eventually(
+      () => topo.get('http://10.96.0.102:80/'),
+      (b) => b.startsWith('backend-'),
+    );
+    const seen = new Set<string>();
+    for (let i = 0; i < 12; i++) seen.add(await topo.get('http://10.96.0.102:80/'));
+    expect(seen.size).toBe(1);
+  });
+
+  it('externalTrafficPolicy=Local sends NodePort traffic only to local backends', async () => {
+    putService(
+      service('local', {
+        type: 'NodePort',
+        clusterIP: '10.96.0.103',
+        externalTrafficPolicy: 'Local',
+        ports: [{ name: 'http', port: 80, nodePort: 30081 }],
+      }),
+    );
+    putSlice(
+      slice('local', [
+        { ip: topo.backends[0]!.ip, node: 'node-b' },
+        { ip: topo.backends[1]!.ip, node: NODE },
+      ]),
+    );
+    await eventually(
+      () => topo.get(`http://${topo.nodeIP}:30081/`),
+      (b) => b.startsWith('backend-'),
+    );
+    const seen = new Set<string>();
+    for (let i = 0; i < 12; i++) seen.add(await topo.get(`http://${topo.nodeIP}:30081/`));
+    expect([...seen]).toEqual(['backend-1']);
+  });
+
+  it('applies later changes as small diffs', () => {
+    const partial = proxier.history.filter((h) => h.kind === 'partial' && h.ok);
+    expect(partial.length).toBeGreaterThan(0);
+    expect(proxier.lastScript).not.toContain('delete table');
+  });
+
   it('a Service without endpoints refuses connections, and works once it has one', async () => {
     putService(service('empty', { clusterIP: '10.96.0.104' }));
     expect(
