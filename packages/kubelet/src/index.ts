@@ -78,6 +78,7 @@ export {
 export { type DownwardContext, formatMap, resolveFieldPath, resolveResourceField } from './pod/field-ref';
 export { podQOSClass, type QOSClass } from './pod/qos-class';
 export { validatePod } from './pod/validate-pod';
+export { PodProber } from './probes/pod-prober';
 export { criPodRuntime } from './runtime/cri-pod-runtime';
 export type { ExecResult, ImagePullAuth, PodRuntime } from './runtime/pod-runtime';
 export * from './runtime/runtime-state';

@@ -8,6 +8,7 @@ import { GenericPLEG, type PodLifecycleEvent } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
 import type { ProbeState } from './pod/compute-pod-actions';
 import { validatePod } from './pod/validate-pod';
+import { PodProber } from './probes/pod-prober';
 import type { PodRuntime } from './runtime/pod-runtime';
 import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './runtime/runtime-state';
 import { generatePodStatus, rejectedPodStatus } from './status/generate-pod-status';
@@ -74,6 +75,8 @@ export class Kubelet {
   readonly syncer: PodSyncer;
   readonly volumes: PodVolumeManager;
   readonly metrics: KubeletMetrics;
+  /** Runs liveness/readiness/startup probes of running containers (@nodeagent/probes). */
+  readonly prober: PodProber;
   private readonly options: KubeletOptions;
   private readonly clock: Clock;
   private readonly logger: KubeletLogger;
@@ -89,6 +92,13 @@ export class Kubelet {
     this.logger = options.logger ?? silent;
     this.metrics = options.metrics ?? createKubeletMetrics();
     this.volumes = new PodVolumeManager({ rootDir: options.rootDir, mounter: options.mounter });
+    this.prober = new PodProber({
+      runtime: options.runtime,
+      onChange: (uid) => {
+        const pod = this.pods.get(uid);
+        if (pod) this.workers.updatePod({ pod, updateType: 'sync' });
+      },
+    });
     this.statusManager = new StatusManager({
       writer: options.statusWriter,
       onError: (pod, error) =>
@@ -111,7 +121,7 @@ export class Kubelet {
       hostIPs: options.hostIPs,
       memoryCapacity: options.memoryCapacity,
       nodeAllocatable: options.nodeAllocatable,
-      probes: options.probes,
+      probes: options.probes ?? this.prober.probeState(),
       metrics: this.metrics,
       sleep: options.sleep,
       onWarning: (pod, reason, message) => this.logger.warn({ pod: podName(pod), reason }, message),
@@ -159,6 +169,7 @@ export class Kubelet {
     this.started = false;
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
     this.workers.stop();
+    await this.prober.close();
     await this.pleg.stop();
     await this.workers.idle();
     await this.statusManager.flush();
@@ -279,12 +290,20 @@ export class Kubelet {
       await this.pleg.relist();
       const outcome = await this.syncer.syncPod(current, this.freshStatus(pod));
       await this.pleg.relist();
-      const status = generatePodStatus(current, this.freshStatus(pod), {
+      const runtimeStatus = this.freshStatus(pod);
+      const sandbox = runtimeStatus.sandboxes[0];
+      const podIP = sandbox?.ready
+        ? sandbox.hostNetwork
+          ? this.options.hostIPs[0]
+          : sandbox.ips[0]
+        : undefined;
+      this.prober.update(current, runtimeStatus, podIP);
+      const status = generatePodStatus(current, runtimeStatus, {
         now: this.clock.now(),
         hostIPs: this.options.hostIPs,
         waitingReasons: outcome.waitingReasons,
-        ready: this.options.readiness ?? defaultReadiness,
-        started: this.options.startup,
+        ready: this.options.readiness ?? ((id, container) => this.prober.ready(id, container)),
+        started: this.options.startup ?? ((id, container) => this.prober.started(id, container)),
         runtimeType: this.options.runtimeType,
       });
       this.observePodStart(current, status);
@@ -309,6 +328,7 @@ export class Kubelet {
   }
 
   private async syncTerminatingPod(pod: Pod, gracePeriodSeconds: number | undefined): Promise<void> {
+    this.prober.removePod(pod.metadata.uid ?? '');
     await this.pleg.relist();
     await this.syncer.killPod(pod, this.freshStatus(pod), gracePeriodSeconds);
     await this.pleg.relist();
@@ -370,11 +390,6 @@ export class Kubelet {
   async cleanups(): Promise<void> {
     await Promise.all([...this.cleaning.values()]);
   }
-}
-
-function defaultReadiness(_containerId: string, container: Container): boolean {
-  // Without a probe manager, only containers without a readiness probe count as ready.
-  return container.readinessProbe === undefined;
 }
 
 function podName(pod: Pod): string {

@@ -1,0 +1,78 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
+
+let h: EngineHarness;
+beforeEach(async () => {
+  // Real PLEG and retry cadence: probe results arrive on their own timers.
+  h = await startEngine({ relistPeriodMs: 100, retryMs: 200 });
+});
+afterEach(async () => {
+  await h.close();
+});
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('probes through @nodeagent/probes', () => {
+  it('keeps a container unready until its exec readiness probe passes (ExecSync in that container)', async () => {
+    let healthy = false;
+    const execs: string[] = [];
+    h.fake.onExecSync((id, cmd) => {
+      execs.push(`${id}:${cmd.join(' ')}`);
+      return { stdout: '', stderr: healthy ? '' : 'not yet', exitCode: healthy ? 0 : 1, blocks: false };
+    });
+    const pod = testPod({
+      containers: [
+        {
+          name: 'app',
+          image: busybox,
+          command: ['sh', '-c', 'sleep 3600'],
+          readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 },
+        },
+      ],
+    });
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    const uid = pod.metadata.uid!;
+    expect(h.kubelet.getPodStatus(uid)?.phase).toBe('Running');
+    await waitFor('a probe run', () => execs.length > 0);
+    expect(h.kubelet.getPodStatus(uid)?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+    const containerId = h.kubelet
+      .getPodStatus(uid)!
+      .containerStatuses![0]!.containerID!.replace('containerd://', '');
+    expect(execs[0]).toBe(`${containerId}:cat /tmp/ready`);
+    healthy = true;
+    await waitFor(
+      'Ready',
+      () => h.kubelet.getPodStatus(uid)?.conditions?.find((c) => c.type === 'Ready')?.status === 'True',
+    );
+    expect(h.kubelet.getPodStatus(uid)!.containerStatuses![0]!.ready).toBe(true);
+  }, 20_000);
+
+  it('restarts a container whose liveness probe fails', async () => {
+    h.fake.onExecSync(() => ({ stdout: '', stderr: 'dead', exitCode: 1, blocks: false }));
+    const pod = testPod({
+      containers: [
+        {
+          name: 'app',
+          image: busybox,
+          command: ['sh', '-c', 'sleep 3600'],
+          livenessProbe: { exec: { command: ['true'] }, periodSeconds: 1, failureThreshold: 1 },
+        },
+      ],
+    });
+    h.kubelet.addPod(pod);
+    const status = await waitFor('a restart', () => {
+      const c = h.kubelet.getPodStatus(pod.metadata.uid!)?.containerStatuses?.[0];
+      return c && c.restartCount >= 1 ? c : undefined;
+    });
+    expect(status.lastState.terminated?.exitCode).toBe(143);
+  }, 20_000);
+});
