@@ -35,7 +35,11 @@ export function startChild(spec: ChildSpec): RunningChild {
     : [spec.command, spec.args];
   let child: ChildProcess;
   try {
-    child = spawn(command, args, { cwd: spec.cwd, env: spec.env ?? process.env, stdio: ['ignore', log, log] });
+    child = spawn(command, args, {
+      cwd: spec.cwd,
+      env: spec.env ?? process.env,
+      stdio: ['ignore', log, log],
+    });
   } finally {
     closeSync(log);
   }

@@ -8,7 +8,27 @@ export interface ClusterView {
   endpoints: { service: string; slice: string; addresses: { ip: string; ready: boolean; pod: string }[] }[];
 }
 
-type Obj = KubeObject & { spec?: any; status?: any; endpoints?: any[]; ports?: any[] };
+/** The few wire fields the view reads (the registry holds plain JSON). */
+interface Condition {
+  type: string;
+  status: string;
+}
+interface Obj extends KubeObject {
+  spec?: {
+    type?: string;
+    clusterIP?: string;
+    ports?: { port: number; nodePort?: number; protocol?: string }[];
+  };
+  status?: {
+    phase?: string;
+    podIP?: string;
+    conditions?: Condition[];
+    addresses?: { type: string; address: string }[];
+    nodeInfo?: { containerRuntimeVersion?: string };
+    containerStatuses?: { restartCount?: number }[];
+  };
+  endpoints?: { addresses?: string[]; conditions?: { ready?: boolean }; targetRef?: { name?: string } }[];
+}
 
 export function clusterView(server: ApiServer, namespace = 'default'): ClusterView {
   const list = (apiVersion: string, plural: string, ns?: string) =>
@@ -25,29 +45,29 @@ export function viewOf(objects: { nodes: Obj[]; pods: Obj[]; services: Obj[]; sl
   return {
     nodes: objects.nodes.map((n) => ({
       name: n.metadata.name ?? '',
-      ready: n.status?.conditions?.find((c: any) => c.type === 'Ready')?.status ?? 'Unknown',
-      internalIP: n.status?.addresses?.find((a: any) => a.type === 'InternalIP')?.address ?? '',
+      ready: n.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown',
+      internalIP: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '',
       runtime: n.status?.nodeInfo?.containerRuntimeVersion ?? '',
     })),
     pods: objects.pods.map((p) => ({
       name: p.metadata.name ?? '',
       phase: p.status?.phase ?? 'Pending',
-      ready: p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') ?? false,
+      ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
       podIP: p.status?.podIP ?? '',
-      restarts: (p.status?.containerStatuses ?? []).reduce((sum: number, c: any) => sum + (c.restartCount ?? 0), 0),
+      restarts: (p.status?.containerStatuses ?? []).reduce((sum, c) => sum + (c.restartCount ?? 0), 0),
     })),
     services: objects.services.map((s) => ({
       name: s.metadata.name ?? '',
       type: s.spec?.type ?? 'ClusterIP',
       clusterIP: s.spec?.clusterIP ?? '',
       ports: (s.spec?.ports ?? [])
-        .map((p: any) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`)
+        .map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`)
         .join(','),
     })),
     endpoints: objects.slices.map((e) => ({
       service: e.metadata.labels?.['kubernetes.io/service-name'] ?? '',
       slice: e.metadata.name ?? '',
-      addresses: (e.endpoints ?? []).flatMap((ep: any) =>
+      addresses: (e.endpoints ?? []).flatMap((ep) =>
         (ep.addresses ?? []).map((ip: string) => ({
           ip,
           ready: ep.conditions?.ready !== false,
@@ -89,7 +109,13 @@ export function renderClusterView(view: ClusterView): string {
   out.push(
     ...table(
       ['POD', 'PHASE', 'READY', 'IP', 'RESTARTS'],
-      view.pods.map((p) => [p.name, p.phase, p.ready ? 'yes' : 'no', p.podIP || '<none>', String(p.restarts)]),
+      view.pods.map((p) => [
+        p.name,
+        p.phase,
+        p.ready ? 'yes' : 'no',
+        p.podIP || '<none>',
+        String(p.restarts),
+      ]),
     ),
     '',
   );

@@ -21,7 +21,8 @@ export function netnsFetcher(netnsPath: string, timeoutSeconds = 3): Fetcher {
         // No `-T`: Debian's static busybox wget crashes with it; execFile's timeout kills instead.
         [`--net=${netnsPath}`, '--', 'busybox', 'wget', '-q', '-O', '-', url],
         { timeout: timeoutSeconds * 1000, killSignal: 'SIGKILL' },
-        (error, stdout, stderr) => (error ? reject(new Error(stderr.trim() || error.message)) : resolve(stdout)),
+        (error, stdout, stderr) =>
+          error ? reject(new Error(stderr.trim() || error.message)) : resolve(stdout),
       );
     });
 }

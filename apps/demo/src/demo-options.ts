@@ -40,7 +40,8 @@ Options:
 function positiveInt(flag: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(flag, text, 'is not a positive integer');
+  if (!Number.isInteger(value) || value < 1)
+    throw new InvalidArgumentError(flag, text, 'is not a positive integer');
   return value;
 }
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
-import { type ClusterView, clusterView, readyEndpointPods, renderClusterView } from './cluster-view';
 import { type RunningChild, startChild } from './child-process';
+import { type ClusterView, clusterView, readyEndpointPods, renderClusterView } from './cluster-view';
 import { type Answer, everyPodAnswered, fetchRepeatedly, netnsFetcher, tallyAnswers } from './data-path';
 import type { DemoOptions } from './demo-options';
 import { DemoError, PrerequisiteError, StepTimeoutError } from './errors';
@@ -106,7 +106,11 @@ export async function runDemo(
     if (signal.aborted) throw new AbortedError();
   };
   /** Polls `probe` until it returns something, a child dies, the timeout passes or Ctrl-C. */
-  const waitFor = async <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number) => {
+  const waitFor = async <T>(
+    what: string,
+    probe: () => Promise<T | undefined> | T | undefined,
+    timeoutMs: number,
+  ) => {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     const failures = Promise.race(children.map((c) => c.failure));
@@ -149,9 +153,17 @@ export async function runDemo(
     // forwards over a unix socket, so one kubeconfig serves kubectl and the agents.
     if (node.netnsPath) {
       const apiSocket = join(stateDir, 'api.sock');
-      const hostRelay: SocketRelay = await startSocketRelay({ path: apiSocket }, { host: '127.0.0.1', port: server.port });
+      const hostRelay: SocketRelay = await startSocketRelay(
+        { path: apiSocket },
+        { host: '127.0.0.1', port: server.port },
+      );
       teardown.push({ title: 'API relay', run: () => hostRelay.close() });
-      const entry = tsEntry(join(demoSrc, 'netns-relay.ts'), ['--port', String(server.port), '--unix', apiSocket]);
+      const entry = tsEntry(join(demoSrc, 'netns-relay.ts'), [
+        '--port',
+        String(server.port),
+        '--unix',
+        apiSocket,
+      ]);
       const relay = startChild({
         name: 'api-relay',
         ...entry,
@@ -163,7 +175,8 @@ export async function runDemo(
       teardown.push({ title: 'API relay in the node namespace', run: () => relay.stop() });
     }
 
-    // 3. The kubelet, registered as this node.
+    // 3+4. The kubelet (registers this node) and kube-proxy (in the same namespace, never the
+    // host's netfilter) start together: each takes a few seconds to load.
     const kubeletEntry = tsEntry(join(demoSrc, 'kubelet-runner.ts'), [
       '--kubeconfig',
       kubeconfig,
@@ -185,18 +198,7 @@ export async function runDemo(
     });
     children.push(kubelet);
     teardown.push({ title: 'kubelet', run: () => kubelet.stop() });
-    await steps.run(
-      `kubelet (pid ${kubelet.pid}) registers node ${NODE_NAME}`,
-      () =>
-        waitFor(
-          'node Ready',
-          () => (clusterView(server).nodes.find((n) => n.name === NODE_NAME)?.ready === 'True' ? true : undefined),
-          60_000,
-        ),
-      () => 'Ready',
-    );
-
-    // 4. kube-proxy in the same namespace (never the host's netfilter).
+    let proxyChild: RunningChild | undefined;
     if (node.netnsPath) {
       const proxyEntry = tsEntry(join(repoRoot, 'apps/kube-proxy/src/cli.ts'), [
         '--kubeconfig',
@@ -218,19 +220,34 @@ export async function runDemo(
         netnsPath: node.netnsPath,
       });
       children.push(proxy);
+      proxyChild = proxy;
       teardown.push({ title: 'kube-proxy', run: () => proxy.stop() });
+    }
+    await steps.run(
+      `kubelet (pid ${kubelet.pid}) registers node ${NODE_NAME}`,
+      () =>
+        waitFor(
+          'node Ready',
+          () =>
+            clusterView(server).nodes.find((n) => n.name === NODE_NAME)?.ready === 'True' ? true : undefined,
+          60_000,
+        ),
+      () => 'Ready',
+    );
+
+    if (proxyChild && node.netnsPath) {
+      const proxy = proxyChild;
       const healthz = netnsFetcher(node.netnsPath, 1);
-      await steps.run(
-        `kube-proxy (pid ${proxy.pid}, ${options.proxyMode} mode) healthy`,
-        () =>
-          waitFor(
-            'kube-proxy /healthz',
-            () => healthz('http://127.0.0.1:10256/healthz').then(
+      await steps.run(`kube-proxy (pid ${proxy.pid}, ${options.proxyMode} mode) healthy`, () =>
+        waitFor(
+          'kube-proxy /healthz',
+          () =>
+            healthz('http://127.0.0.1:10256/healthz').then(
               () => true,
               () => undefined,
             ),
-            60_000,
-          ),
+          60_000,
+        ),
       );
     } else {
       result.problems.push('kube-proxy not started: it needs root for its network namespace');
@@ -238,7 +255,11 @@ export async function runDemo(
     }
 
     // 5. The sample workload.
-    const objects = readWorkload({ nodeName: NODE_NAME, image: node.image, fakeRuntime: node.kind === 'fake' });
+    const objects = readWorkload({
+      nodeName: NODE_NAME,
+      image: node.image,
+      fakeRuntime: node.kind === 'fake',
+    });
     const applied = await steps.run(
       'apply the sample workload (manifests/web.yaml)',
       async () => applyWorkload(server, objects),
@@ -256,7 +277,9 @@ export async function runDemo(
           () => {
             const v = clusterView(server);
             const readyPods = v.pods.filter((p) => p.ready).length;
-            return readyPods === podCount && readyEndpointPods(v, SERVICE_NAME).length === podCount ? v : undefined;
+            return readyPods === podCount && readyEndpointPods(v, SERVICE_NAME).length === podCount
+              ? v
+              : undefined;
           },
           options.readyTimeoutSeconds * 1000,
         ),
@@ -270,8 +293,26 @@ export async function runDemo(
     if (node.kind === 'containerd' && node.netnsPath && service) {
       const url = `http://${service.clusterIP}:80/`;
       const fetch = netnsFetcher(node.netnsPath);
-      await steps.run(`ClusterIP ${service.clusterIP}:80 answers`, () =>
-        waitFor('first answer through the ClusterIP', () => fetch(url).then(() => true, () => undefined), 30_000),
+      // kube-proxy programs endpoints asynchronously (min sync period): wait, visibly, until
+      // the rules reach every ready pod before the counted requests.
+      await steps.run(
+        `kube-proxy routes ${service.clusterIP}:80 to every ready pod`,
+        async () => {
+          const seen = new Set<string>();
+          let sent = 0;
+          await waitFor(
+            `answers from ${result.expectedPods.join(', ')} through the ClusterIP`,
+            async () => {
+              sent++;
+              const body = await fetch(url).catch(() => undefined);
+              if (body) seen.add(body.trim());
+              return result.expectedPods.every((p) => seen.has(p)) ? true : undefined;
+            },
+            30_000,
+          );
+          return sent;
+        },
+        (sent) => `${sent} warm-up request${sent === 1 ? '' : 's'}`,
       );
       result.answers = await fetchRepeatedly(fetch, url, options.requests, result.expectedPods);
       result.dataPathChecked = true;
@@ -292,14 +333,16 @@ export async function runDemo(
     } else {
       io.write('\nNo packet test with the fake runtime: its pods have no network.\n');
     }
-    result.ok = result.problems.length === 0 || (node.kind === 'fake' && result.problems.every((p) => p.startsWith('kube-proxy not started')));
+    result.ok =
+      result.problems.length === 0 ||
+      (node.kind === 'fake' && result.problems.every((p) => p.startsWith('kube-proxy not started')));
 
     io.write(
       [
         '',
         'Talk to it:',
         `  kubectl --kubeconfig ${kubeconfig} get nodes,pods,svc,endpointslices`,
-        `Logs: ${logsDir}/{kubelet,kube-proxy,api-relay}.log${node.logFile ? `, containerd: ${node.logFile}` : ''}`,
+        `Logs: ${logsDir}/{kubelet,kube-proxy,api-relay}.log${node.logFile ? `, containerd: ${node.logFile}` : ''}${options.keepLogs ? '' : ' (removed at teardown; --keep-logs keeps them)'}`,
         '',
       ].join('\n'),
     );
@@ -317,9 +360,10 @@ export async function runDemo(
           lines = text.split('\n').length - 1;
           previous = text;
         }
-        const dead = await Promise.race([sleep(1000).then(() => undefined), ...children.map((c) => c.failure)]).catch(
-          (error: Error) => error,
-        );
+        const dead = await Promise.race([
+          sleep(1000).then(() => undefined),
+          ...children.map((c) => c.failure),
+        ]).catch((error: Error) => error);
         if (dead) {
           result.problems.push(dead.message);
           result.ok = false;
@@ -332,7 +376,9 @@ export async function runDemo(
     result.ok = false;
     if (!(error instanceof AbortedError)) result.problems.push((error as Error).message);
     if (error instanceof DemoError && error.code === 'CHILD_EXITED') {
-      io.write(`\nLast lines of ${String((error as DemoError).field)}'s log:\n${tail(String(error.message.split('see ')[1]))}\n`);
+      io.write(
+        `\nLast lines of ${String((error as DemoError).field)}'s log:\n${tail(String(error.message.split('see ')[1]))}\n`,
+      );
     }
   } finally {
     steps.close();
@@ -371,10 +417,15 @@ function alive(pid: number): boolean {
 }
 
 /** What teardown should have removed: the namespace, child processes, mounts under the state dir. */
-async function leftovers(runtime: NodeRuntime | undefined, children: RunningChild[], stateDir: string): Promise<string[]> {
+async function leftovers(
+  runtime: NodeRuntime | undefined,
+  children: RunningChild[],
+  stateDir: string,
+): Promise<string[]> {
   const found: string[] = [];
   for (const c of children) if (alive(c.pid)) found.push(`${c.name} process ${c.pid}`);
-  if (runtime?.netnsName && existsSync(`/run/netns/${runtime.netnsName}`)) found.push(`netns ${runtime.netnsName}`);
+  if (runtime?.netnsName && existsSync(`/run/netns/${runtime.netnsName}`))
+    found.push(`netns ${runtime.netnsName}`);
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')

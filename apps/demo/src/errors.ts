@@ -21,7 +21,12 @@ export class InvalidArgumentError extends DemoError {
 /** Another demo is running (the lock file names its PID). */
 export class AlreadyRunningError extends DemoError {
   constructor(lockPath: string, pid: number) {
-    super('ALREADY_RUNNING', lockPath, pid, `another node-in-a-box demo is running (pid ${pid}); stop it first`);
+    super(
+      'ALREADY_RUNNING',
+      lockPath,
+      pid,
+      `another node-in-a-box demo is running (pid ${pid}); stop it first`,
+    );
   }
 }
 

@@ -1,9 +1,16 @@
 // nodeagent-demo: the node in a box behind `npm start`. Exported for the end-to-end test and for
 // anyone embedding the show.
 export { type ClusterView, clusterView, readyEndpointPods, renderClusterView, viewOf } from './cluster-view';
-export { type Answer, everyPodAnswered, type Fetcher, fetchRepeatedly, netnsFetcher, tallyAnswers } from './data-path';
+export {
+  type Answer,
+  everyPodAnswered,
+  type Fetcher,
+  fetchRepeatedly,
+  netnsFetcher,
+  tallyAnswers,
+} from './data-path';
 export { type DemoIO, type DemoResult, NODE_NAME, type RunDemoDeps, runDemo, SERVICE_NAME } from './demo';
-export { type DemoOptions, demoUsage, parseDemoOptions, type ProxyMode } from './demo-options';
+export { type DemoOptions, demoUsage, type ProxyMode, parseDemoOptions } from './demo-options';
 export {
   AlreadyRunningError,
   ChildExitedError,

@@ -118,7 +118,11 @@ function stopProbes(pod: Pod): void {
 
 // A readiness change must reach the API: resync the pod so its status is regenerated.
 probes.readiness.subscribe((update) => {
-  log('info', { pod: update.podUID, container: update.containerId, result: update.result }, 'readiness changed');
+  log(
+    'info',
+    { pod: update.podUID, container: update.containerId, result: update.result },
+    'readiness changed',
+  );
   const pod = kubelet.getPods().find((p) => p.metadata.uid === update.podUID);
   if (pod) kubelet.updatePod(pod);
 });

@@ -26,7 +26,9 @@ async function main(): Promise<number> {
       process.stdout.write(`\n${name}: tearing down…\n`);
       abort.abort();
     } else {
-      process.stdout.write(`\n${name} again: still tearing down, please wait (it cleans up what it started)\n`);
+      process.stdout.write(
+        `\n${name} again: still tearing down, please wait (it cleans up what it started)\n`,
+      );
     }
   };
   process.on('SIGINT', () => onSignal('SIGINT'));

@@ -84,7 +84,9 @@ async function addUplink(netnsPath: string): Promise<void> {
 function runIn(netnsPath: string, command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) =>
     execFile('nsenter', [`--net=${netnsPath}`, '--', command, ...args], (error, _stdout, stderr) =>
-      error ? reject(new Error(`${command} ${args.join(' ')}: ${stderr.trim() || error.message}`)) : resolve(),
+      error
+        ? reject(new Error(`${command} ${args.join(' ')}: ${stderr.trim() || error.message}`))
+        : resolve(),
     ),
   );
 }

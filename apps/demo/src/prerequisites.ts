@@ -52,6 +52,7 @@ export function missingPrerequisites(inputs: PrerequisiteInputs, proxyMode: Prox
   }
   const proxyTool = proxyMode === 'nftables' ? ['nft', 'nftables'] : ['iptables-restore', 'iptables'];
   if (!inputs.which(proxyTool[0] as string)) missing.push(`${proxyTool[0]} (Debian package ${proxyTool[1]})`);
-  if (!inputs.exists('/usr/lib/cni/bridge')) missing.push('CNI plugins in /usr/lib/cni (Debian package containernetworking-plugins)');
+  if (!inputs.exists('/usr/lib/cni/bridge'))
+    missing.push('CNI plugins in /usr/lib/cni (Debian package containernetworking-plugins)');
   return missing;
 }

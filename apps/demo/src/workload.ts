@@ -24,11 +24,17 @@ export interface WorkloadSettings {
 export function loadWorkload(text: string, settings: WorkloadSettings): KubeObject[] {
   const objects: KubeObject[] = [];
   for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) throw new DemoError('INVALID_MANIFEST', 'manifest', doc.errors[0]?.message, 'is not valid YAML');
+    if (doc.errors.length > 0)
+      throw new DemoError('INVALID_MANIFEST', 'manifest', doc.errors[0]?.message, 'is not valid YAML');
     const object = doc.toJS() as KubeObject | null;
     if (!object) continue;
     if (!object.kind || !plurals[object.kind]) {
-      throw new DemoError('INVALID_MANIFEST', 'kind', object.kind, 'is not a kind the demo applies (Pod, Service)');
+      throw new DemoError(
+        'INVALID_MANIFEST',
+        'kind',
+        object.kind,
+        'is not a kind the demo applies (Pod, Service)',
+      );
     }
     if (object.kind === 'Pod') fitPod(object, settings);
     objects.push(object);
