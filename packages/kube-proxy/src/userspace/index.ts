@@ -10,11 +10,17 @@ export {
   USERSPACE_JUMP_RULES,
   type UserspaceJumpRule,
 } from './portal-chains';
+export {
+  ProxyPortAllocator,
+  type ProxyPortRange,
+  parseProxyPortRange,
+} from './proxy-port-range';
 export { type BalancerEndpoint, RoundRobinBalancer } from './round-robin-balancer';
 export type { ListenAddress, ServiceProxy, ServiceProxyOptions } from './service-proxy';
 export { TcpServiceProxy } from './tcp-service-proxy';
 export { UdpServiceProxy } from './udp-service-proxy';
 export { UserspaceMetrics } from './userspace-metrics';
+export { type UserspaceConfigOptions, userspaceOptionsFromConfig } from './userspace-options-from-config';
 export {
   DEFAULT_DIAL_TIMEOUTS_MS,
   DEFAULT_MAX_CONNECTIONS_PER_SERVICE,

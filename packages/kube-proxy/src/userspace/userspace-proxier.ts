@@ -13,8 +13,9 @@ import { type Clock, systemClock } from '../runtime/clock';
 import type { KubeProxyMetrics } from '../runtime/metrics';
 import type { ProxierHealth } from '../runtime/proxier-health';
 import { buildPortalRuleset, type PortalTarget } from './build-portal-rules';
-import { UnsupportedProtocolError } from './errors';
+import { ListenError, UnsupportedProtocolError } from './errors';
 import { USERSPACE_JUMP_RULES } from './portal-chains';
+import { ProxyPortAllocator, type ProxyPortRange } from './proxy-port-range';
 import { RoundRobinBalancer } from './round-robin-balancer';
 import type { ListenAddress, ServiceProxy } from './service-proxy';
 import { TcpServiceProxy } from './tcp-service-proxy';
@@ -40,6 +41,11 @@ export interface UserspaceProxierOptions {
   bindOnly?: boolean;
   /** Address the REDIRECT-mode proxies listen on (upstream --bind-address); default all. */
   bindAddress?: string;
+  /**
+   * REDIRECT mode: the local ports proxies may listen on (upstream portRange); any free
+   * port when omitted.
+   */
+  proxyPortRange?: ProxyPortRange;
   /** Bind-only mode: local addresses that serve node ports (none by default). */
   nodePortAddresses?: readonly string[];
   /** Connections (TCP) or sessions (UDP) per service port; 0 = unlimited (default 10000). */
@@ -90,6 +96,7 @@ export class UserspaceProxier implements ProxyHandler {
   /** Proxies of removed or re-opened service ports whose connections are still draining. */
   private readonly draining = new Set<ServiceProxy>();
   private readonly errors = new Map<string, KubeProxyError>();
+  private readonly portAllocator: ProxyPortAllocator | undefined;
   private servicesSynced = false;
   private endpointSlicesSynced = false;
   private stopped = false;
@@ -105,6 +112,8 @@ export class UserspaceProxier implements ProxyHandler {
     this.metrics =
       opts.userspaceMetrics ?? (opts.metrics ? new UserspaceMetrics(opts.metrics.registry) : undefined);
     this.state = new ProxyState(opts.family, opts.nodeName);
+    this.portAllocator =
+      opts.proxyPortRange && !opts.bindOnly ? new ProxyPortAllocator(opts.proxyPortRange) : undefined;
     this.runner = new BoundedFrequencyRunner('sync-proxy-rules', () => this.syncProxyRules(), {
       minIntervalMs: opts.minSyncPeriodMs ?? 1000,
       maxIntervalMs: opts.syncPeriodMs ?? 30_000,
@@ -208,6 +217,31 @@ export class UserspaceProxier implements ProxyHandler {
     addresses: readonly ListenAddress[],
     listenKey: string,
   ): Promise<RunningProxy> {
+    const alloc = this.portAllocator;
+    if (!alloc) return this.openProxyOn(sp, addresses, listenKey);
+    // REDIRECT mode with a port range: the first free port of the range.
+    let lastError: unknown;
+    for (const port of alloc.candidates()) {
+      try {
+        const running = await this.openProxyOn(sp, [{ host: addresses[0]!.host, port }], listenKey);
+        alloc.hold(port);
+        return running;
+      } catch (err) {
+        if (!(err instanceof ListenError) || err.code !== 'PORT_IN_USE') throw err;
+        lastError = err;
+      }
+    }
+    throw (
+      lastError ??
+      new ListenError(sp.key, addresses[0]!.host, alloc.range.base, new Error('port range exhausted'))
+    );
+  }
+
+  private async openProxyOn(
+    sp: ServicePort,
+    addresses: readonly ListenAddress[],
+    listenKey: string,
+  ): Promise<RunningProxy> {
     const balancer = new RoundRobinBalancer(this.clock, sp.stickyMaxAgeSeconds);
     const options = {
       servicePort: sp.key,
@@ -227,6 +261,7 @@ export class UserspaceProxier implements ProxyHandler {
   /** Stops accepting on a proxy; its open connections finish on their own (draining). */
   private retire(running: RunningProxy): void {
     const { proxy } = running;
+    if (this.portAllocator) for (const port of proxy.boundPorts()) this.portAllocator.release(port);
     void proxy.stopListening();
     if (proxy.activeConnections() === 0) return;
     this.draining.add(proxy);
@@ -307,7 +342,7 @@ export class UserspaceProxier implements ProxyHandler {
       this.opts.metrics?.observeNetworkProgramming(snapshot.lastChangeTriggerTimes, end);
     } catch (err) {
       result = { kind: 'full', ok: false, durationMs: this.clock.now() - start, error: err };
-      this.opts.metrics?.iptablesRestoreFailuresTotal.inc();
+      if (!this.opts.bindOnly) this.opts.metrics?.iptablesRestoreFailuresTotal.inc();
       this.log.error({ err, family: this.family }, 'failed to sync userspace proxy rules');
       this.runner.retryAfter(this.opts.syncPeriodMs ?? 30_000);
     }
