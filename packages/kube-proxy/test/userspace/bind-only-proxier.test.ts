@@ -214,6 +214,31 @@ describe('UserspaceProxier, bind-only on loopback', () => {
     await waitFor(() => s.proxier.activeConnections('default/web:p') === 0);
   });
 
+  it('survives an endpoint resetting connections mid-stream, logging it per connection', async () => {
+    const errors: string[] = [];
+    const logger = {
+      debug: (obj: object, msg?: string) => {
+        if (msg === 'connection error') errors.push((obj as { side: string }).side);
+      },
+      info() {},
+      warn() {},
+      error() {},
+    };
+    // <prefix>.9 accepts, then resets as soon as data arrives.
+    const s = await setup(1, { extraEndpointIPs: (p) => [`${p}.9`], proxier: { logger } });
+    const rude = net.createServer((c) => c.once('data', () => c.resetAndDestroy()));
+    await new Promise<void>((resolve) =>
+      rude.listen({ host: `${s.prefix}.9`, port: s.backends[0]!.port }, resolve),
+    );
+    cleanups.push(() => new Promise<void>((resolve) => rude.close(() => resolve())));
+    const answers: string[] = [];
+    for (let i = 0; i < 4; i++) answers.push(await whoAnswers(s.clusterIP, s.svcPort));
+    expect(answers.filter((a) => a === 'b0')).toHaveLength(2);
+    expect(answers.filter((a) => a === '')).toHaveLength(2);
+    expect(errors).toContain('endpoint');
+    expect(await whoAnswers(s.clusterIP, s.svcPort)).toBe('b0');
+  });
+
   it('reports a port already in use for that service only; the others work', async () => {
     const prefix = loopbackPrefix();
     const blockedIP = `${prefix}.1`;

@@ -3,6 +3,8 @@ import type { Rule, Ruleset, TableName } from '@nodeagent/netfilter';
 import { renderRestore } from '@nodeagent/netfilter';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultKubeProxyConfiguration } from '../../src/config/kube-proxy-configuration';
+import { KubeProxyMetrics } from '../../src/runtime/metrics';
+import { ProxierHealth } from '../../src/runtime/proxier-health';
 import { ProxyPortAllocator, parseProxyPortRange } from '../../src/userspace/proxy-port-range';
 import { userspaceOptionsFromConfig } from '../../src/userspace/userspace-options-from-config';
 import { type PortalIptables, UserspaceProxier } from '../../src/userspace/userspace-proxier';
@@ -124,6 +126,37 @@ describe('UserspaceProxier in REDIRECT mode (recorded iptables)', () => {
     const first = await proxier.syncProxyRules();
     expect(first?.ok).toBe(false);
     expect((await proxier.syncProxyRules())?.ok).toBe(true);
+  });
+
+  it('reports syncs to health and metrics, and counts connections per service', async () => {
+    const prefix = loopbackPrefix();
+    const b = await tcpBackend('b0', `${prefix}.11`, 0);
+    cleanups.push(() => b.close());
+    const metrics = new KubeProxyMetrics();
+    const health = new ProxierHealth(60_000);
+    const proxier = new UserspaceProxier({
+      family: 'IPv4',
+      nodeName: 'n',
+      iptables: new RecordingIptables(),
+      bindAddress: `${prefix}.1`,
+      metrics,
+      health,
+    });
+    cleanups.push(() => proxier.stop());
+    proxier.onServiceAdd(service('web', '10.96.0.10', [{ name: 'http', port: 80 }]));
+    proxier.onEndpointSliceAdd(endpointSlice('web', [b.ip], [{ name: 'http', port: b.port }]));
+    proxier.onServicesSynced();
+    proxier.onEndpointSlicesSynced();
+    expect(health.status().lastUpdated).toBe(0);
+    expect((await proxier.syncProxyRules())?.ok).toBe(true);
+    expect(health.status().lastUpdated).toBeGreaterThan(0);
+    const [port] = proxier.proxyPorts().get('default/web:http')!;
+    expect(await whoAnswers(`${prefix}.1`, port!)).toBe('b0');
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('kubeproxy_sync_proxy_rules_duration_seconds_count 1');
+    expect(text).toContain(
+      'kubeproxy_userspace_connections_total{service_port="default/web:http",protocol="TCP"} 1',
+    );
   });
 
   it('refuses to start without iptables unless bind-only', () => {
