@@ -254,4 +254,55 @@ describe('Kubelet on the fake CRI runtime', () => {
     await h.kubelet.pleg.relist();
     expect(h.kubelet.healthz()).toEqual({ ok: true });
   });
+
+  it('pulls with the pod pull secret, and backs off failed pulls (ErrImagePull → ImagePullBackOff)', async () => {
+    h.fake.addRegistryImage({
+      ref: 'registry.example.com/team/app:1',
+      auth: { username: 'robot', password: 'hunter2' },
+    });
+    h.secrets.set('default/regcred', {
+      metadata: { name: 'regcred' },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: {
+        '.dockerconfigjson': Buffer.from(
+          JSON.stringify({ auths: { 'registry.example.com': { username: 'robot', password: 'hunter2' } } }),
+        ).toString('base64'),
+      },
+    });
+    const pulled = testPod({
+      imagePullSecrets: [{ name: 'regcred' }],
+      containers: [
+        { name: 'app', image: 'registry.example.com/team/app:1', command: ['sh', '-c', 'sleep 3600'] },
+      ],
+    });
+    h.kubelet.addPod(pulled);
+    await h.kubelet.settle();
+    expect(h.kubelet.getPodStatus(pulled.metadata.uid!)?.phase).toBe('Running');
+
+    const missing = testPod({ containers: [{ name: 'app', image: 'registry.example.com/team/nope:1' }] });
+    const pulls = () => h.fake.calls.filter((call) => call === 'PullImage').length;
+    h.kubelet.addPod(missing);
+    await h.kubelet.settle();
+    // One failed pull, then the follow-up sync (sandbox events) waits: ImagePullBackOff.
+    const afterFirst = pulls();
+    expect(h.kubelet.getPodStatus(missing.metadata.uid!)!.containerStatuses![0]!.state.waiting).toEqual({
+      reason: 'ImagePullBackOff',
+      message: 'Back-off pulling image "registry.example.com/team/nope:1"',
+    });
+    h.kubelet.updatePod(missing);
+    await h.kubelet.settle();
+    expect(pulls()).toBe(afterFirst);
+    // After 10 s one more attempt fails with ErrImagePull; the next wait is 20 s.
+    h.clock.advance(11_000);
+    h.kubelet.updatePod(missing);
+    await h.kubelet.settle();
+    expect(pulls()).toBe(afterFirst + 1);
+    h.clock.advance(11_000);
+    h.kubelet.updatePod(missing);
+    await h.kubelet.settle();
+    expect(pulls()).toBe(afterFirst + 1);
+    expect(h.kubelet.getPodStatus(missing.metadata.uid!)!.containerStatuses![0]!.state.waiting?.reason).toBe(
+      'ImagePullBackOff',
+    );
+  });
 });

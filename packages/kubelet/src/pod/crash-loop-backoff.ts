@@ -57,6 +57,13 @@ export class CrashLoopBackOff {
     return entry !== undefined && !this.expired(entry, now) && now - failedAt < entry.backoffMs;
   }
 
+  /** Is `key` still waiting out the delay armed at its last failure? (image pulls; no state change) */
+  isInBackOffSinceUpdate(key: string): boolean {
+    const now = this.clock.now();
+    const entry = this.entries.get(key);
+    return entry !== undefined && !this.expired(entry, now) && now - entry.lastUpdate < entry.backoffMs;
+  }
+
   /** The delay currently armed for `key` (0 if none). */
   get(key: string): number {
     const entry = this.entries.get(key);

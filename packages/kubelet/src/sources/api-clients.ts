@@ -49,10 +49,26 @@ export function apiObjectSource(
   };
 }
 
-/** Service account tokens through the TokenRequest API (serviceaccounts/token), bound to the pod. */
-export function apiTokenSource(core: CoreV1Api): TokenSource {
+/**
+ * Service account tokens through the TokenRequest API (serviceaccounts/token), bound to the pod.
+ * Like upstream's token manager, a token is reused until 80 % of its lifetime has passed, so
+ * re-syncing a projected volume does not mint a new token every time.
+ */
+export function apiTokenSource(core: CoreV1Api, options: { now?: () => number } = {}): TokenSource {
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { token: string; refreshAt: number }>();
   return {
     async getToken(request) {
+      const key = JSON.stringify([
+        request.namespace,
+        request.serviceAccountName,
+        request.audiences,
+        request.expirationSeconds,
+        request.boundPod.uid,
+      ]);
+      const cached = cache.get(key);
+      if (cached && now() < cached.refreshAt) return cached.token;
+      const issuedAt = now();
       const response = await core.createNamespacedServiceAccountToken({
         name: request.serviceAccountName,
         namespace: request.namespace,
@@ -69,7 +85,12 @@ export function apiTokenSource(core: CoreV1Api): TokenSource {
           },
         },
       });
-      return response.status?.token ?? '';
+      const token = response.status?.token ?? '';
+      const expiresAt = response.status?.expirationTimestamp
+        ? new Date(response.status.expirationTimestamp as unknown as string).getTime()
+        : issuedAt + request.expirationSeconds * 1000;
+      cache.set(key, { token, refreshAt: issuedAt + 0.8 * (expiresAt - issuedAt) });
+      return token;
     },
   };
 }

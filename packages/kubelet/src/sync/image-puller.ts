@@ -41,7 +41,7 @@ export async function ensureImage(
   }
   if (policy === 'IfNotPresent' && present) return present;
   const key = `${pod.metadata.uid ?? ''}_${image}`;
-  if (backoff.isInBackOffSince(key, clock.now())) {
+  if (backoff.isInBackOffSinceUpdate(key)) {
     throw new SyncStepError('ImagePullBackOff', container.name, `Back-off pulling image "${image}"`);
   }
   let lastError: unknown;

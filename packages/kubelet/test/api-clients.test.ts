@@ -1,0 +1,85 @@
+import { CoreV1Api } from '@kubernetes/client-node';
+import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Secret } from '../src/api/pod-types';
+import { apiObjectSource, apiTokenSource } from '../src/sources/api-clients';
+import { effectivePullPolicy } from '../src/sync/image-puller';
+import { imageRegistry, pullCredentials } from '../src/sync/pull-secrets';
+
+let server: ApiServer;
+let core: CoreV1Api;
+beforeAll(async () => {
+  server = await startApiServer();
+  core = server.kubeConfig().makeApiClient(CoreV1Api);
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('API clients', () => {
+  it('reuses a service account token until 80 % of its lifetime passed', async () => {
+    let now = Date.now();
+    const tokens = apiTokenSource(core, { now: () => now });
+    const request = {
+      namespace: 'default',
+      serviceAccountName: 'default',
+      audiences: ['api'],
+      expirationSeconds: 3600,
+      boundPod: { name: 'p', uid: 'u-1' },
+    };
+    const first = await tokens.getToken(request);
+    expect(first.length).toBeGreaterThan(0);
+    now += 60_000;
+    expect(await tokens.getToken(request)).toBe(first);
+    now += 0.8 * 3_600_000;
+    const second = await tokens.getToken(request);
+    expect(second.length).toBeGreaterThan(0);
+    // A different pod never shares a token.
+    expect(await tokens.getToken({ ...request, boundPod: { name: 'q', uid: 'u-2' } })).not.toBe(
+      await tokens.getToken(request),
+    );
+  });
+
+  it('reads configMaps and secrets, undefined when missing', async () => {
+    await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'cm1' }, data: { a: '1' } },
+    });
+    const objects = apiObjectSource(core, { ttlMs: 0 });
+    expect((await objects.getConfigMap('default', 'cm1'))?.data).toEqual({ a: '1' });
+    expect(await objects.getConfigMap('default', 'missing')).toBeUndefined();
+    expect(await objects.getSecret('default', 'missing')).toBeUndefined();
+  });
+});
+
+describe('image pulls', () => {
+  it('defaults imagePullPolicy like upstream', () => {
+    expect(effectivePullPolicy({ name: 'a', image: 'busybox' })).toBe('Always');
+    expect(effectivePullPolicy({ name: 'a', image: 'busybox:latest' })).toBe('Always');
+    expect(effectivePullPolicy({ name: 'a', image: 'busybox:1.36' })).toBe('IfNotPresent');
+    expect(effectivePullPolicy({ name: 'a', image: 'localhost:5000/busybox' })).toBe('Always');
+    expect(effectivePullPolicy({ name: 'a', image: 'busybox@sha256:abc' })).toBe('IfNotPresent');
+    expect(effectivePullPolicy({ name: 'a', image: 'busybox:1', imagePullPolicy: 'Never' })).toBe('Never');
+  });
+
+  it('finds credentials for the image registry in dockerconfigjson pull secrets', () => {
+    const dockerConfig = (auths: object): Secret => ({
+      metadata: { name: 's' },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths })).toString('base64') },
+    });
+    const secrets = [
+      dockerConfig({ 'registry.example.com': { username: 'u1', password: 'p1' } }),
+      dockerConfig({ 'https://index.docker.io/v1/': { auth: Buffer.from('u2:p2').toString('base64') } }),
+    ];
+    expect(imageRegistry('registry.example.com/team/app:1')).toBe('registry.example.com');
+    expect(imageRegistry('library/busybox')).toBe('docker.io');
+    expect(pullCredentials('registry.example.com/team/app:1', secrets)).toEqual([
+      { username: 'u1', password: 'p1', serverAddress: 'registry.example.com' },
+    ]);
+    expect(pullCredentials('busybox:1', secrets)).toEqual([
+      { username: 'u2', password: 'p2', serverAddress: 'docker.io' },
+    ]);
+    expect(pullCredentials('quay.io/x/y', secrets)).toEqual([]);
+  });
+});
