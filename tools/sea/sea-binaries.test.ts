@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +106,35 @@ describe('single executable binaries', { timeout: 180_000 }, () => {
     expect(r.stdout).toContain('--kubeconfig');
     expect(r.stdout).toContain('--container-runtime-endpoint');
   });
+
+  for (const name of ['nodeagent-kubelet', 'nodeagent-kube-proxy']) {
+    it(`deploy/systemd/${name}.service passes systemd-analyze verify and uses only flags the binary has`, () => {
+      const unit = readFileSync(join(REPO_ROOT, 'deploy', 'systemd', `${name}.service`), 'utf8');
+      const execStart = unit.replace(/\\\n\s*/g, ' ').match(/^ExecStart=(.*)$/m)?.[1] ?? '';
+      expect(execStart.split(' ')[0]).toBe(`/usr/local/bin/${name}`);
+      const flags = [...execStart.matchAll(/(--[a-z-]+)=/g)].map((m) => m[1]!);
+      expect(flags).toContain('--config');
+      const help = run(name, ['--help']).stdout;
+      for (const flag of flags) expect(help, flag).toMatch(new RegExp(`${flag}[ =<\\[]`));
+      expect(unit).toMatch(/^Restart=always$/m);
+      expect(unit).toMatch(/^CapabilityBoundingSet=CAP_/m);
+      // Verify a copy whose ExecStart points at the built executable (the unit names a path
+      // that exists only on installed nodes).
+      const unitDir = mkdtempSync(join(tmpdir(), `na-sea-unit-${process.pid}-`));
+      try {
+        const copy = join(unitDir, `${name}.service`);
+        writeFileSync(copy, unit.replace(`/usr/local/bin/${name}`, join(runDir, name)));
+        const v = spawnSync('systemd-analyze', ['verify', '--man=no', copy], {
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        expect(v.stderr.split('\n').filter((l) => l.includes(name))).toEqual([]);
+        expect(v.status).toBe(0);
+      } finally {
+        rmSync(unitDir, { recursive: true, force: true });
+      }
+    });
+  }
 
   it('nodeagent-kube-proxy renders iptables rules from stdin with only its bundled code', () => {
     const r = run('nodeagent-kube-proxy', ['render', '-'], SERVICE_YAML);
