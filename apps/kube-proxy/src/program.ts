@@ -4,6 +4,7 @@ import {
   execIptables,
   execNftables,
   explainIptablesService,
+  explainNftablesService,
   formatServiceExplanation,
   InvalidConfigurationError,
   InvalidFieldError,
@@ -162,27 +163,49 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
     .description("show one Service's rules in the live kernel (chains, entry rules, endpoints they DNAT to)")
     .argument('<service>', 'namespace/name')
     .option('--ip-family <family>', 'IPv4 or IPv6', 'IPv4')
-    .option('--from-file <path>', 'read iptables-save output from a file instead of the kernel')
+    .option('--proxy-mode <mode>', 'iptables or nftables', 'iptables')
+    .option(
+      '--from-file <path>',
+      'read iptables-save (or `nft list table`) output from a file instead of the kernel',
+    )
     .option('--json', 'print the explanation as JSON')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  explain.action(async (svc: string, opts: { ipFamily: string; fromFile?: string; json?: boolean }) => {
-    try {
-      if (!/^[^/\s]+\/[^/\s]+$/.test(svc))
-        throw new InvalidFieldError('service', svc, 'must be namespace/name');
-      if (opts.ipFamily !== 'IPv4' && opts.ipFamily !== 'IPv6') {
-        throw new InvalidFieldError('--ip-family', opts.ipFamily, 'must be IPv4 or IPv6');
+  explain.action(
+    async (svc: string, opts: { ipFamily: string; proxyMode: string; fromFile?: string; json?: boolean }) => {
+      try {
+        if (!/^[^/\s]+\/[^/\s]+$/.test(svc))
+          throw new InvalidFieldError('service', svc, 'must be namespace/name');
+        if (opts.ipFamily !== 'IPv4' && opts.ipFamily !== 'IPv6') {
+          throw new InvalidFieldError('--ip-family', opts.ipFamily, 'must be IPv4 or IPv6');
+        }
+        if (opts.proxyMode !== 'iptables' && opts.proxyMode !== 'nftables') {
+          throw new InvalidFieldError(
+            '--proxy-mode',
+            opts.proxyMode,
+            'explain supports iptables and nftables',
+          );
+        }
+        const v6 = opts.ipFamily === 'IPv6';
+        let e: ReturnType<typeof explainIptablesService>;
+        if (opts.proxyMode === 'nftables') {
+          const text = opts.fromFile
+            ? io.readFile(opts.fromFile)
+            : await runChecked(['nft', 'list', 'table', v6 ? 'ip6' : 'ip', NFTABLES_TABLE]);
+          e = explainNftablesService(text, svc);
+        } else {
+          const save = opts.fromFile
+            ? io.readFile(opts.fromFile)
+            : await runChecked([v6 ? 'ip6tables-save' : 'iptables-save']);
+          e = explainIptablesService(save, svc);
+        }
+        io.stdout(opts.json ? `${JSON.stringify(e, null, 2)}\n` : formatServiceExplanation(e));
+        program.exitCode = 0;
+      } catch (err) {
+        program.exitCode = reportError(io, err);
       }
-      const save = opts.fromFile
-        ? io.readFile(opts.fromFile)
-        : await runChecked([opts.ipFamily === 'IPv6' ? 'ip6tables-save' : 'iptables-save']);
-      const e = explainIptablesService(save, svc);
-      io.stdout(opts.json ? `${JSON.stringify(e, null, 2)}\n` : formatServiceExplanation(e));
-      program.exitCode = 0;
-    } catch (err) {
-      program.exitCode = reportError(io, err);
-    }
-  });
+    },
+  );
   program.addCommand(explain);
   return program;
 }

@@ -175,6 +175,10 @@ describe('explain', () => {
     expect(r.out).toContain('DNAT 10.244.2.20:8080');
     const j = await run(['explain', 'shop/lonely', '--from-file', saved, '--json']);
     expect(JSON.parse(j.out).entryRules[0].target).toBe('REJECT');
+    const nftListing = join(import.meta.dirname, 'fixtures', 'nft-list-table.txt');
+    const n = await run(['explain', 'default/web', '--proxy-mode', 'nftables', '--from-file', nftListing]);
+    expect(n.code).toBe(0);
+    expect(n.out).toContain('DNAT 10.0.0.2:8080');
     const bad = await run(['explain', 'not-a-service', '--from-file', saved]);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('namespace/name');

@@ -128,6 +128,7 @@ export {
   type NftLocalDetector,
   nftLocalDetector,
 } from './nftables/build-nftables-ruleset';
+export { explainNftablesService } from './nftables/explain-nftables-service';
 export { desiredStateOf, diffNftables, type NftDesiredState } from './nftables/nftables-diff';
 export { execNftables, type NftablesExecutor } from './nftables/nftables-executor';
 export { type ConntrackCleaner, execConntrack } from './proxier/conntrack-cleaner';

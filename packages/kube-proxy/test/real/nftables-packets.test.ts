@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ClusterWatch,
   execNftables,
+  explainNftablesService,
   multiFamilyHandler,
   NftablesProxier,
   nftLocalDetector,
@@ -162,6 +163,13 @@ describe('nftables mode packets (in namespaces)', { timeout: 30_000 }, () => {
     const seen = new Set<string>();
     for (let i = 0; i < 12; i++) seen.add(await topo.get(`http://${topo.nodeIP}:30081/`));
     expect([...seen]).toEqual(['backend-1']);
+  });
+
+  it('explain reads the live nftables state of one Service', async () => {
+    const listing = (await topo.node.exec('nft', ['list', 'table', 'ip', 'kube-proxy'])).stdout;
+    const e = explainNftablesService(listing, 'default/web');
+    const dests = e.chains.flatMap((c) => c.endpoints.map((x) => x.destination)).sort();
+    expect(dests).toEqual(topo.backends.map((b) => `${b.ip}:8080`).sort());
   });
 
   it('applies later changes as small diffs', () => {
