@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { type RunningChild, startChild } from './child-process';
@@ -39,6 +39,10 @@ export interface DemoResult {
   leftovers: string[];
   stateDir: string;
   kubeconfig: string;
+  /** The node's network namespace name (for leak checks). */
+  netns?: string;
+  /** containerd's temp dir (for leak checks). */
+  runtimeDir?: string;
 }
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -143,6 +147,8 @@ export async function runDemo(
       (r) => (r.netnsName ? `netns ${r.netnsName}, pod subnet ${r.podSubnet}` : `pod subnet ${r.podSubnet}`),
     );
     const node = runtime;
+    result.netns = node.netnsName;
+    result.runtimeDir = node.logFile ? dirname(node.logFile) : undefined;
     teardown.push({
       title: node.kind === 'fake' ? 'fake runtime' : 'containerd (containers, namespace, mounts)',
       run: () => node.stop(),

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { parseDemoOptions } from '../src/demo-options';
+import { InvalidArgumentError } from '../src/errors';
+
+describe('parseDemoOptions', () => {
+  it('defaults to the interactive containerd show with kube-proxy in nftables mode', () => {
+    expect(parseDemoOptions([])).toEqual({
+      once: false,
+      fakeRuntime: false,
+      proxyMode: 'nftables',
+      requests: 8,
+      readyTimeoutSeconds: 90,
+      keepLogs: false,
+      json: false,
+      help: false,
+    });
+  });
+
+  it('reads every flag', () => {
+    const o = parseDemoOptions([
+      '--once',
+      '--fake-runtime',
+      '--proxy-mode',
+      'iptables',
+      '--requests',
+      '3',
+      '--ready-timeout',
+      '20',
+      '--keep-logs',
+      '--json',
+    ]);
+    expect(o).toMatchObject({
+      once: true,
+      fakeRuntime: true,
+      proxyMode: 'iptables',
+      requests: 3,
+      readyTimeoutSeconds: 20,
+      keepLogs: true,
+      json: true,
+    });
+    expect(parseDemoOptions(['-h']).help).toBe(true);
+  });
+
+  it('rejects an unknown proxy mode naming the flag and value', () => {
+    const error = (() => {
+      try {
+        parseDemoOptions(['--proxy-mode', 'ipvs']);
+      } catch (e) {
+        return e as InvalidArgumentError;
+      }
+    })();
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error?.code).toBe('INVALID_ARGUMENT');
+    expect(error?.field).toBe('--proxy-mode');
+    expect(error?.value).toBe('ipvs');
+  });
+
+  it('rejects non-positive request counts and unknown flags', () => {
+    expect(() => parseDemoOptions(['--requests', '0'])).toThrow(/--requests/);
+    expect(() => parseDemoOptions(['--requests', 'many'])).toThrow(InvalidArgumentError);
+    expect(() => parseDemoOptions(['--frobnicate'])).toThrow(InvalidArgumentError);
+  });
+});

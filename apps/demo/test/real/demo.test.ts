@@ -1,0 +1,117 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { DemoResult } from '../../src/demo';
+
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npm start -- <args>` without npm: the same tools/start.mjs, non-interactive. */
+function start(args: string[], options: { uid?: number } = {}): Promise<Run> {
+  const [command, argv] =
+    options.uid === undefined
+      ? [process.execPath, ['tools/start.mjs', ...args]]
+      : [
+          'setpriv',
+          [
+            `--reuid=${options.uid}`,
+            `--regid=${options.uid}`,
+            '--clear-groups',
+            process.execPath,
+            'tools/start.mjs',
+            ...args,
+          ],
+        ];
+  return new Promise((resolve) => {
+    const child = spawn(command, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function summary(run: Run): DemoResult {
+  const last = run.stdout.trimEnd().split('\n').at(-1) ?? '';
+  return JSON.parse(last) as DemoResult;
+}
+
+/** Processes whose command line mentions `needle` (agents carry the state dir in their flags). */
+function processesMentioning(needle: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (cmdline.includes(needle)) found.push(`${pid}: ${cmdline}`);
+    } catch {}
+  }
+  return found;
+}
+
+function netnsList(): string {
+  return spawnSync('ip', ['netns', 'list']).stdout.toString();
+}
+
+function leftBehind(result: DemoResult): string[] {
+  const paths = [result.stateDir, result.runtimeDir].filter((p): p is string => p !== undefined);
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  return [
+    ...paths.filter((p) => existsSync(p)).map((p) => `dir ${p}`),
+    ...paths.flatMap(processesMentioning),
+    ...paths.filter((p) => mounts.includes(p)).map((p) => `mount under ${p}`),
+    ...(result.netns && netnsList().includes(result.netns) ? [`netns ${result.netns}`] : []),
+  ];
+}
+
+describe('npm start -- --once (node in a box, end to end)', () => {
+  it('runs containerd, kubelet and kube-proxy, serves both pods through the ClusterIP, and leaves nothing behind', async () => {
+    const run = await start(['--once', '--json', '--requests', '6']);
+    const result = summary(run);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(result.ok).toBe(true);
+    expect(result.runtime).toBe('containerd');
+    expect(result.proxyMode).toBe('nftables');
+    expect(result.dataPathChecked).toBe(true);
+    expect(result.expectedPods).toEqual(['web-1', 'web-2']);
+    // Both pods answered through the ClusterIP, and no request failed.
+    expect(result.answers.length).toBeGreaterThanOrEqual(6);
+    expect(result.answers.every((a) => a.error === undefined)).toBe(true);
+    expect(result.tally['web-1']).toBeGreaterThan(0);
+    expect(result.tally['web-2']).toBeGreaterThan(0);
+    expect(run.stdout).toMatch(/request +1 → web-[12]/);
+    expect(run.stdout).toContain('✔ every pod answered through the ClusterIP');
+    expect(run.stdout).toContain(
+      `kubectl --kubeconfig ${result.kubeconfig} get nodes,pods,svc,endpointslices`,
+    );
+    expect(result.netns).toMatch(/^na-ctrd-\d+-/);
+    expect(result.leftovers).toEqual([]);
+    expect(leftBehind(result)).toEqual([]);
+  }, 170_000);
+
+  it('runs the same show on the fake runtime, without a packet test, and cleans up', async () => {
+    const run = await start(['--once', '--json', '--fake-runtime']);
+    const result = summary(run);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(result.runtime).toBe('fake');
+    expect(result.dataPathChecked).toBe(false);
+    expect(result.expectedPods).toEqual(['web-1', 'web-2']);
+    expect(run.stdout).toContain('No packet test with the fake runtime');
+    expect(run.stdout).toMatch(/web-1 +Running +yes/);
+    expect(leftBehind(result)).toEqual([]);
+  }, 120_000);
+
+  it('without root says exactly what is missing and offers --fake-runtime', async () => {
+    const run = await start(['--once'], { uid: 65534 });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('root (network namespaces, containerd and netfilter need it; try sudo)');
+    expect(run.stderr).toContain('npm start -- --fake-runtime');
+    expect(run.stdout).not.toContain('containerd in the node network namespace');
+  }, 60_000);
+});
