@@ -18,7 +18,6 @@ export function checkPayloadReferences(
   let pending: { start: number; line: number; target: string }[] = [];
   let lineNumber = 0;
   let start = 0;
-  // Works on offsets, slicing only names: a 10k-Service payload has ~430k lines.
   while (start < payload.length) {
     lineNumber++;
     const newline = payload.indexOf('\n', start);
@@ -34,11 +33,13 @@ export function checkPayloadReferences(
       declared.add(payload.slice(start + 1, space < 0 || space > end ? end : space));
     } else if (first === 45 /* - */ && payload.charCodeAt(start + 1) === 65 /* A */) {
       // The target is the token after the last " -j " / " -g " of the line: comments come
-      // before it and target options never contain one.
-      const at = Math.max(payload.lastIndexOf(' -j ', end), payload.lastIndexOf(' -g ', end));
-      if (at > start) {
-        const space = payload.indexOf(' ', at + 4);
-        const target = payload.slice(at + 4, space < 0 || space > end ? end : space);
+      // before it and target options never contain one. (Searched within the line's own slice:
+      // lastIndexOf on the whole payload would scan back to its start for a missing " -g ".)
+      const line = payload.slice(start, end);
+      const at = Math.max(line.lastIndexOf(' -j '), line.lastIndexOf(' -g '));
+      if (at > 0) {
+        const space = line.indexOf(' ', at + 4);
+        const target = line.slice(at + 4, space < 0 ? undefined : space);
         if (!MODELLED_TARGETS.has(target) && !KNOWN_EXTENSION_TARGETS.has(target) && !declared.has(target)) {
           // Declarations may follow the rule within the section: decide at COMMIT.
           pending.push({ start, line: lineNumber, target });
