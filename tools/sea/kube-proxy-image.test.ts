@@ -53,6 +53,7 @@ describe('kube-proxy OCI image', { timeout: 180_000 }, () => {
 
   beforeAll(async () => {
     const [binary] = await buildSea({ outDir: join(work, 'bin'), names: ['nodeagent-kube-proxy'] });
+    if (!binary) throw new Error('tools/sea/build.mjs built no nodeagent-kube-proxy');
     image = await buildKubeProxyImage({ binary: binary.path, tag: version, outDir: join(work, 'out') });
     const layout = join(work, 'layout');
     mkdirSync(layout);
