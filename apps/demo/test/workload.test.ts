@@ -15,7 +15,7 @@ describe('sample workload', () => {
       expect(spec.nodeName).toBe('node-x');
       expect(spec.containers[0]?.image).toBe('localhost/img:1');
       expect(spec.containers[0]?.readinessProbe).toMatchObject({ httpGet: { port: 'http' } });
-      expect(String((spec.containers[0]?.command as string[])[2])).toContain('httpd');
+      expect((spec.containers[0]?.command as string[] | undefined)?.[2]).toContain('httpd');
     }
     const types = objects
       .filter((o) => o.kind === 'Service')
