@@ -133,6 +133,7 @@ export {
 } from './status/generate-pod-status';
 export { isTerminalPhase, podPhase } from './status/pod-phase';
 export { type PodStatusWriter, StatusManager } from './status/status-manager';
+export { evictableRuntimeObjects, garbageCollectPod, maxPerPodContainer } from './sync/container-gc';
 export { effectivePullPolicy, ensureImage } from './sync/image-puller';
 export { type HookContext, resolvePort, runLifecycleHook } from './sync/lifecycle-hooks';
 export {

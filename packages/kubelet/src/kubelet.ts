@@ -14,6 +14,7 @@ import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './runtime/runtime-
 import { generatePodStatus, rejectedPodStatus } from './status/generate-pod-status';
 import { isTerminalPhase } from './status/pod-phase';
 import { type PodStatusWriter, StatusManager } from './status/status-manager';
+import { garbageCollectPod } from './sync/container-gc';
 import { PodSyncer } from './sync/pod-syncer';
 import type { Mounter } from './volumes/mounter';
 import { PodVolumeManager } from './volumes/pod-volume-manager';
@@ -290,6 +291,9 @@ export class Kubelet {
       await this.pleg.relist();
       const outcome = await this.syncer.syncPod(current, this.freshStatus(pod));
       await this.pleg.relist();
+      // Container GC for this pod: dead instances beyond the newest one, dead old sandboxes.
+      if ((await garbageCollectPod(this.options.runtime, this.freshStatus(pod))) > 0)
+        await this.pleg.relist();
       const runtimeStatus = this.freshStatus(pod);
       const sandbox = runtimeStatus.sandboxes[0];
       const podIP = sandbox?.ready

@@ -95,7 +95,10 @@ describe('Kubelet on the fake CRI runtime', () => {
     status = h.kubelet.getPodStatus(pod.metadata.uid!)!.containerStatuses![0]!;
     expect(status.restartCount).toBe(2);
     expect(status.state.waiting?.message).toContain('back-off 20s');
-    expect(await runtimeContainers()).toHaveLength(3);
+    // Container GC keeps only the newest dead instance (upstream MaxPerPodContainer = 1).
+    const left = await runtimeContainers();
+    expect(left).toHaveLength(1);
+    expect(left[0]!.annotations['io.kubernetes.container.restartCount']).toBe('2');
   });
 
   it('runs init containers in order, then sidecars, then main containers', async () => {

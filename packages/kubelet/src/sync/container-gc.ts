@@ -1,0 +1,69 @@
+import type { PodRuntime } from '../runtime/pod-runtime';
+import type { PodRuntimeStatus } from '../runtime/runtime-state';
+
+/** Upstream default GC policy: keep one dead instance per container (for lastState and `logs --previous`). */
+export const maxPerPodContainer = 1;
+
+/**
+ * The dead containers and sandboxes of a live pod that container GC may remove: all exited
+ * instances of a container except the newest `keep`, and not-ready sandboxes other than the
+ * newest that no longer hold a kept container.
+ */
+export function evictableRuntimeObjects(
+  status: PodRuntimeStatus,
+  keep = maxPerPodContainer,
+): { containers: string[]; sandboxes: string[] } {
+  const byName = new Map<string, PodRuntimeStatus['containers']>();
+  for (const container of status.containers) {
+    const list = byName.get(container.name) ?? [];
+    list.push(container);
+    byName.set(container.name, list);
+  }
+  const containers: string[] = [];
+  const kept = new Set<string>();
+  for (const instances of byName.values()) {
+    const sorted = [...instances].sort((a, b) => b.createdAt - a.createdAt);
+    let dead = 0;
+    for (const instance of sorted) {
+      if (instance.state !== 'exited') {
+        kept.add(instance.id);
+        continue;
+      }
+      dead++;
+      if (dead > keep) containers.push(instance.id);
+      else kept.add(instance.id);
+    }
+  }
+  const newestSandbox = [...status.sandboxes].sort((a, b) => b.createdAt - a.createdAt)[0];
+  const keptSandboxes = new Set(
+    status.containers.filter((c) => kept.has(c.id) && c.sandboxId).map((c) => c.sandboxId as string),
+  );
+  const sandboxes = status.sandboxes
+    .filter((s) => !s.ready && s.id !== newestSandbox?.id && !keptSandboxes.has(s.id))
+    .map((s) => s.id);
+  return { containers, sandboxes };
+}
+
+/** Removes what evictableRuntimeObjects allows; errors are left for the next round. */
+export async function garbageCollectPod(
+  runtime: PodRuntime,
+  status: PodRuntimeStatus,
+  keep = maxPerPodContainer,
+): Promise<number> {
+  const { containers, sandboxes } = evictableRuntimeObjects(status, keep);
+  let removed = 0;
+  for (const id of containers) {
+    await runtime.removeContainer(id).then(
+      () => removed++,
+      () => undefined,
+    );
+  }
+  for (const id of sandboxes) {
+    await runtime.stopPodSandbox(id).catch(() => undefined);
+    await runtime.removePodSandbox(id).then(
+      () => removed++,
+      () => undefined,
+    );
+  }
+  return removed;
+}
