@@ -104,6 +104,14 @@ async function main() {
         checks.afterDelete ??= countIpvsadm();
       },
     });
+  // Progress on stderr, which the host streams while the VM runs.
+  bench.addEventListener('cycle', (e) => {
+    const t = e.task;
+    if (t)
+      process.stderr.write(
+        `${t.name}: ${t.result.state === 'completed' ? `${t.result.latency.mean.toFixed(0)} ms` : t.result.state}\n`,
+      );
+  });
   await bench.run();
   ipvs.close();
   checks.netlinkListedDests = listed;
