@@ -1,5 +1,6 @@
 // Public surface of kube-proxy's userspace mode (re-exported from the package root).
 export { buildPortalRuleset, type PortalTarget } from './build-portal-rules';
+export { cleanupPortalRules } from './cleanup-portal-rules';
 export { ListenError, UnsupportedProtocolError } from './errors';
 export {
   KUBE_NODEPORT_CONTAINER,

@@ -1,5 +1,7 @@
+import { IptablesClient, netnsRunner } from '@nodeagent/netfilter';
 import { createVethPair, type Netns, NetnsScope } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupPortalRules } from '../../../src/userspace/cleanup-portal-rules';
 import { endpointSlice, service } from '../loopback-helpers';
 import { NetnsAgent } from './netns-agent-client';
 
@@ -144,4 +146,17 @@ describe('userspace mode with REDIRECT rules in a namespace', () => {
     expect(await clientAgent.call<string>({ op: 'tcp-request', conn, text: 'two' })).toBe(`${owner}:two`);
     expect(await clientAgent.call<string>({ op: 'tcp-finish', conn })).toBe(`${owner}:bytes=6`);
   });
+
+  // Last: removes the rules the other tests rely on.
+  it('cleanupPortalRules removes our jumps and chains and nothing else', async () => {
+    await node.exec('iptables', ['-t', 'nat', '-N', 'SOMEONE-ELSE']);
+    await node.exec('iptables', ['-t', 'nat', '-A', 'OUTPUT', '-j', 'SOMEONE-ELSE']);
+    const iptables = new IptablesClient({ runner: netnsRunner(node.name) });
+    expect(await cleanupPortalRules(iptables)).toEqual({ jumps: 4, chains: 4 });
+    const { stdout } = await node.exec('iptables-save', ['-t', 'nat']);
+    expect(stdout).not.toMatch(/KUBE-(PORTALS|NODEPORT)/);
+    expect(stdout).toContain('-A OUTPUT -j SOMEONE-ELSE');
+    // Idempotent.
+    expect(await cleanupPortalRules(iptables)).toEqual({ jumps: 0, chains: 0 });
+  }, 20_000);
 });
