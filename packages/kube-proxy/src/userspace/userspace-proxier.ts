@@ -3,7 +3,7 @@ import type { IptablesClient } from '@nodeagent/netfilter';
 import type { KubeProxyError } from '../errors';
 import { categorizeEndpoints } from '../model/categorize-endpoints';
 import type { IPFamily } from '../model/ip-family';
-import { ProxyState } from '../model/proxy-snapshot';
+import { type ProxySnapshot, ProxyState } from '../model/proxy-snapshot';
 import type { ServicePort } from '../model/service-port';
 import type { SyncResult } from '../proxier/iptables-proxier';
 import { type ProxyLogger, silentLogger } from '../proxier/logger';
@@ -12,6 +12,7 @@ import { BoundedFrequencyRunner } from '../runtime/bounded-frequency-runner';
 import { type Clock, systemClock } from '../runtime/clock';
 import type { KubeProxyMetrics } from '../runtime/metrics';
 import type { ProxierHealth } from '../runtime/proxier-health';
+import type { ServiceHealthServer } from '../runtime/service-health-server';
 import { buildPortalRuleset, type PortalTarget } from './build-portal-rules';
 import { ListenError, UnsupportedProtocolError } from './errors';
 import { USERSPACE_JUMP_RULES } from './portal-chains';
@@ -61,6 +62,8 @@ export interface UserspaceProxierOptions {
   /** Connection counters; defaults to new ones on `metrics.registry` when metrics are given. */
   userspaceMetrics?: UserspaceMetrics;
   health?: ProxierHealth;
+  /** healthCheckNodePort servers of LoadBalancer Services with externalTrafficPolicy Local. */
+  serviceHealth?: ServiceHealthServer;
   logger?: ProxyLogger;
 }
 
@@ -335,6 +338,7 @@ export class UserspaceProxier implements ProxyHandler {
       this.pruneDraining();
 
       if (!this.opts.bindOnly && this.opts.iptables) await this.syncPortalRules();
+      await this.syncServiceHealth(snapshot);
       const end = this.clock.now();
       result = { kind: 'full', ok: true, durationMs: end - start };
       this.opts.health?.updated(this.family);
@@ -349,6 +353,28 @@ export class UserspaceProxier implements ProxyHandler {
     this.history.push(result);
     if (this.history.length > 100) this.history.shift();
     return result;
+  }
+
+  /** As the kernel modes: health check node ports report the ready local endpoints per Service. */
+  private async syncServiceHealth(snapshot: ProxySnapshot): Promise<void> {
+    const sh = this.opts.serviceHealth;
+    if (!sh) return;
+    const ports = new Map<string, number>();
+    const local = new Map<string, number>();
+    for (const [key, sp] of snapshot.services) {
+      if (sp.healthCheckNodePort === 0) continue;
+      ports.set(sp.service, sp.healthCheckNodePort);
+      const cat = categorizeEndpoints(
+        snapshot.endpoints.get(key) ?? [],
+        sp,
+        snapshot.nodeName,
+        snapshot.nodeLabels,
+      );
+      const ready = cat.localEndpoints.filter((e) => e.ready).length;
+      local.set(sp.service, Math.max(local.get(sp.service) ?? 0, ready));
+    }
+    await sh.syncServices(ports);
+    sh.syncEndpoints(local);
   }
 
   private async syncPortalRules(): Promise<void> {

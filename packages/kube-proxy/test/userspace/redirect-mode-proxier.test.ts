@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defaultKubeProxyConfiguration } from '../../src/config/kube-proxy-configuration';
 import { KubeProxyMetrics } from '../../src/runtime/metrics';
 import { ProxierHealth } from '../../src/runtime/proxier-health';
+import { ServiceHealthServer } from '../../src/runtime/service-health-server';
 import { ProxyPortAllocator, parseProxyPortRange } from '../../src/userspace/proxy-port-range';
 import { userspaceOptionsFromConfig } from '../../src/userspace/userspace-options-from-config';
 import { type PortalIptables, UserspaceProxier } from '../../src/userspace/userspace-proxier';
@@ -157,6 +158,43 @@ describe('UserspaceProxier in REDIRECT mode (recorded iptables)', () => {
     expect(text).toContain(
       'kubeproxy_userspace_connections_total{service_port="default/web:http",protocol="TCP"} 1',
     );
+  });
+
+  it('serves health check node ports with the count of ready local endpoints', async () => {
+    const prefix = loopbackPrefix();
+    const hcPort = await freePort(`${prefix}.1`);
+    const svcPort = await freePort(`${prefix}.2`);
+    const serviceHealth = new ServiceHealthServer({
+      bindAddresses: [`${prefix}.1`],
+      proxierHealthy: () => true,
+    });
+    cleanups.push(() => serviceHealth.close());
+    const proxier = new UserspaceProxier({
+      family: 'IPv4',
+      nodeName: 'node-a',
+      bindOnly: true,
+      serviceHealth,
+    });
+    cleanups.push(() => proxier.stop());
+    proxier.onServiceAdd(
+      service('lb', `${prefix}.2`, [{ name: 'p', port: svcPort }], {
+        type: 'LoadBalancer',
+        // A node port makes the Service externally reachable, so local endpoints are tracked.
+        ports: [{ name: 'p', port: svcPort, protocol: 'TCP', nodePort: 31234 }],
+        externalTrafficPolicy: 'Local',
+        healthCheckNodePort: hcPort,
+      }),
+    );
+    const slice = endpointSlice('lb', [`${prefix}.11`, `${prefix}.12`], [{ name: 'p', port: 8080 }]);
+    slice.endpoints[0]!.nodeName = 'node-a';
+    slice.endpoints[1]!.nodeName = 'node-b';
+    proxier.onEndpointSliceAdd(slice);
+    proxier.onServicesSynced();
+    proxier.onEndpointSlicesSynced();
+    expect((await proxier.syncProxyRules())?.ok).toBe(true);
+    const res = await fetch(`http://${prefix}.1:${hcPort}/`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { localEndpoints: number }).localEndpoints).toBe(1);
   });
 
   it('refuses to start without iptables unless bind-only', () => {
