@@ -239,6 +239,23 @@ describe('UserspaceProxier, bind-only on loopback', () => {
     expect(await whoAnswers(s.clusterIP, s.svcPort)).toBe('b0');
   });
 
+  it('works for an IPv6 service on ::1', async () => {
+    const b = await tcpBackend('b6', '::1', 0);
+    cleanups.push(() => b.close());
+    const svcPort = await freePort('::1');
+    const proxier = new UserspaceProxier({ family: 'IPv6', nodeName: 'n', bindOnly: true });
+    cleanups.push(() => proxier.stop());
+    proxier.onServiceAdd(service('v6', '::1', [{ name: 'p', port: svcPort }], { ipFamilies: ['IPv6'] }));
+    const slice = endpointSlice('v6', ['::1'], [{ name: 'p', port: b.port }]);
+    slice.addressType = 'IPv6';
+    proxier.onEndpointSliceAdd(slice);
+    proxier.onServicesSynced();
+    proxier.onEndpointSlicesSynced();
+    expect((await proxier.syncProxyRules())?.ok).toBe(true);
+    expect(proxier.serviceErrors().size).toBe(0);
+    expect(await whoAnswers('::1', svcPort)).toBe('b6');
+  });
+
   it('reports a port already in use for that service only; the others work', async () => {
     const prefix = loopbackPrefix();
     const blockedIP = `${prefix}.1`;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/runtime/clock';
 import { RoundRobinBalancer } from '../../src/userspace/round-robin-balancer';
@@ -72,5 +73,33 @@ describe('RoundRobinBalancer', () => {
     clock.advance(2000);
     lb.expireAffinity();
     expect(lb.pick('c')?.endpoint).toBe(B.endpoint);
+  });
+
+  it('spreads picks evenly whatever the exclusions (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 0, max: 50 }),
+        fc.array(fc.nat(7)),
+        (n, k, skipped) => {
+          const eps = Array.from({ length: n }, (_, i) => ep(`10.1.0.${i + 1}`));
+          const lb = new RoundRobinBalancer(new FakeClock());
+          lb.setEndpoints(eps);
+          const counts = new Map<string, number>();
+          for (let i = 0; i < k; i++) {
+            // Occasionally one endpoint refuses; the pick must avoid it and still exist if others do.
+            const exclude = new Set(i < skipped.length && n > 1 ? [eps[skipped[i]! % n]!.endpoint] : []);
+            const got = lb.pick('c', exclude);
+            expect(got).toBeDefined();
+            expect(exclude.has(got!.endpoint)).toBe(false);
+            counts.set(got!.endpoint, (counts.get(got!.endpoint) ?? 0) + 1);
+          }
+          if (skipped.length === 0 && k > 0) {
+            const values = eps.map((e) => counts.get(e.endpoint) ?? 0);
+            expect(Math.max(...values) - Math.min(...values)).toBeLessThanOrEqual(1);
+          }
+        },
+      ),
+    );
   });
 });
