@@ -35,10 +35,13 @@ export function startChild(spec: ChildSpec): RunningChild {
     : [spec.command, spec.args];
   let child: ChildProcess;
   try {
+    // Own process group: a terminal's Ctrl-C reaches only the demo, which then stops the agents in
+    // order (kube-proxy and kubelet before containerd) instead of all dying at once.
     child = spawn(command, args, {
       cwd: spec.cwd,
       env: spec.env ?? process.env,
       stdio: ['ignore', log, log],
+      detached: true,
     });
   } finally {
     closeSync(log);

@@ -25,7 +25,7 @@ export interface NodeRuntime {
 const toolsContainerd = fileURLToPath(new URL('../../../tools/containerd/containerd.ts', import.meta.url));
 
 interface ToolsContainerd {
-  startContainerd(opts?: { images?: boolean }): Promise<{
+  startContainerd(opts?: { images?: boolean; detached?: boolean }): Promise<{
     endpoint: string;
     netns: string;
     netnsPath: string;
@@ -46,7 +46,9 @@ export function gatewayOf(podSubnet: string): string {
 
 export async function startContainerdRuntime(): Promise<NodeRuntime> {
   const { startContainerd } = (await import(toolsContainerd)) as ToolsContainerd;
-  const c = await startContainerd({ images: true });
+  // detached: its own process group, so Ctrl-C does not stop containerd before the demo's
+  // teardown has stopped the pods through it.
+  const c = await startContainerd({ images: true, detached: true });
   try {
     await addUplink(c.netnsPath);
   } catch (error) {

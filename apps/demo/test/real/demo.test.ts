@@ -95,17 +95,42 @@ describe('npm start -- --once (node in a box, end to end)', () => {
     expect(leftBehind(result)).toEqual([]);
   }, 170_000);
 
-  it('runs the same show on the fake runtime, without a packet test, and cleans up', async () => {
-    const run = await start(['--once', '--json', '--fake-runtime']);
-    const result = summary(run);
-    expect(run.code, run.stdout + run.stderr).toBe(0);
+  it('on the fake runtime: live status, a second run is refused, Ctrl-C tears everything down', async () => {
+    // Interactive run in its own process group, like a terminal's foreground job.
+    const child = spawn(process.execPath, ['tools/start.mjs', '--fake-runtime', '--json'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 90_000;
+      while (!stdout.includes('Live status') && Date.now() < deadline && child.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(stdout).toContain('Live status (Ctrl-C tears everything down)');
+      expect(stdout).toMatch(/web-1 +Running +yes/);
+      expect(stdout).toContain('No packet test with the fake runtime');
+
+      const second = await start(['--once', '--fake-runtime']);
+      expect(second.code).toBe(2);
+      expect(second.stderr).toMatch(/another node-in-a-box demo is running \(pid \d+\)/);
+
+      process.kill(-(child.pid as number), 'SIGINT'); // what Ctrl-C sends
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
+    }
+    const result = summary({ code: 0, stdout, stderr: '' });
     expect(result.runtime).toBe('fake');
     expect(result.dataPathChecked).toBe(false);
     expect(result.expectedPods).toEqual(['web-1', 'web-2']);
-    expect(run.stdout).toContain('No packet test with the fake runtime');
-    expect(run.stdout).toMatch(/web-1 +Running +yes/);
+    expect(stdout).toContain('SIGINT: tearing down');
+    expect(stdout).toContain('✔ nothing left behind');
     expect(leftBehind(result)).toEqual([]);
-  }, 120_000);
+  }, 150_000);
 
   it('without root says exactly what is missing and offers --fake-runtime', async () => {
     const run = await start(['--once'], { uid: 65534 });
