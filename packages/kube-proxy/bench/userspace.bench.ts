@@ -31,22 +31,34 @@ interface PathResult {
   concurrentRequestsPerSecond: number;
 }
 
-/** Echo server: every byte comes back, so a 1 KiB request gets a 1 KiB response. */
-async function echoServer(host: string, port = 0): Promise<{ port: number; close(): void }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => {});
-    s.setNoDelay(true);
-    s.pipe(s);
+const ECHO_SERVER = `
+const net = require('node:net');
+const server = net.createServer((s) => { s.setNoDelay(true); s.on('error', () => {}); s.pipe(s); });
+server.listen({ host: process.argv[1], port: Number(process.argv[2]) }, () => {
+  process.stdout.write(server.address().port + '\\n');
+});
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));
+`;
+
+/**
+ * Echo backend in a process of its own (every byte comes back, so a 1 KiB request gets a
+ * 1 KiB response); client, proxy and backend each get an event loop, as on a real node.
+ */
+async function echoServer(host: string, port = 0): Promise<{ port: number; close(): Promise<void> }> {
+  const child = spawn(process.execPath, ['-e', ECHO_SERVER, host, String(port)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  await new Promise<void>((resolve) => server.listen({ host, port }, resolve));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const bound = await new Promise<number>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').once('data', (d: string) => resolve(Number(d.trim())));
+    child.once('exit', (code) => reject(new Error(`echo server exited ${code}`)));
+  });
   return {
-    port: (server.address() as net.AddressInfo).port,
-    close() {
-      for (const s of sockets) s.destroy();
-      server.close();
+    port: bound,
+    async close() {
+      child.stdin!.end();
+      await exited;
     },
   };
 }
@@ -227,7 +239,7 @@ async function loopbackRun() {
     return { direct, userspaceBindOnly: userspace, userspaceBindOnlyRatios: ratios(direct, userspace) };
   } finally {
     await stop?.();
-    backend.close();
+    await backend.close();
   }
 }
 
@@ -288,7 +300,7 @@ async function namespaceRun() {
     };
   } finally {
     await stop?.();
-    backend.close();
+    await backend.close();
   }
 }
 
@@ -339,7 +351,7 @@ async function main(): Promise<void> {
     loadAverage: loadavg(),
     timeMsPerPathAndRound: TIME_MS,
     rounds: ROUNDS,
-    proxy: 'UserspaceProxier in its own process; client and echo backend share the bench process',
+    processes: 'client (bench process), UserspaceProxier and echo backend each in a process of its own',
     concurrency: CONCURRENCY,
     loopback,
     namespace,
