@@ -35,6 +35,8 @@ export interface DemoResult {
   /** Whether the packet test ran (not with the fake runtime). */
   dataPathChecked: boolean;
   problems: string[];
+  /** Things the show did without (not failures), e.g. kube-proxy without root. */
+  notes: string[];
   /** Things still present after teardown (should be empty). */
   leftovers: string[];
   stateDir: string;
@@ -99,6 +101,7 @@ export async function runDemo(
     tally: {},
     dataPathChecked: false,
     problems: [],
+    notes: [],
     leftovers: [],
     stateDir,
     kubeconfig,
@@ -256,7 +259,7 @@ export async function runDemo(
         ),
       );
     } else {
-      result.problems.push('kube-proxy not started: it needs root for its network namespace');
+      result.notes.push('kube-proxy not started: it needs root for its network namespace');
       steps.note('kube-proxy skipped: needs root (its rules go into a network namespace)');
     }
 
@@ -339,16 +342,14 @@ export async function runDemo(
     } else {
       io.write('\nNo packet test with the fake runtime: its pods have no network.\n');
     }
-    result.ok =
-      result.problems.length === 0 ||
-      (node.kind === 'fake' && result.problems.every((p) => p.startsWith('kube-proxy not started')));
+    result.ok = result.problems.length === 0;
 
     io.write(
       [
         '',
         'Talk to it:',
         `  kubectl --kubeconfig ${kubeconfig} get nodes,pods,svc,endpointslices`,
-        `Logs: ${logsDir}/{kubelet,kube-proxy,api-relay}.log${node.logFile ? `, containerd: ${node.logFile}` : ''}${options.keepLogs ? '' : ' (removed at teardown; --keep-logs keeps them)'}`,
+        `Logs: ${children.map((c) => c.logFile).join(', ')}${node.logFile ? `, containerd: ${node.logFile}` : ''}${options.keepLogs ? '' : ' (removed at teardown; --keep-logs keeps them)'}`,
         '',
       ].join('\n'),
     );

@@ -39,6 +39,9 @@ async function main(): Promise<number> {
       { write: (text) => process.stdout.write(text), tty: process.stdout.isTTY === true },
       abort.signal,
     );
+    if (result.notes.length > 0) {
+      process.stdout.write(`\nNotes:\n${result.notes.map((n) => `  - ${n}`).join('\n')}\n`);
+    }
     if (result.problems.length > 0) {
       process.stdout.write(`\nProblems:\n${result.problems.map((p) => `  - ${p}`).join('\n')}\n`);
     }
