@@ -239,6 +239,18 @@ describe('UserspaceProxier, bind-only on loopback', () => {
     expect(await whoAnswers(s.clusterIP, s.svcPort)).toBe('b0');
   });
 
+  it('limits UDP sessions per service', async () => {
+    const s = await setup(1, {
+      protocol: 'UDP',
+      proxier: { maxConnectionsPerService: 1, udpIdleTimeoutMs: 60_000 },
+    });
+    expect(await udpRequest(s.clusterIP, s.svcPort, 'first')).toBe('b0:first');
+    // A second client address would open a second session: dropped and counted.
+    await expect(udpRequest(s.clusterIP, s.svcPort, 'second', 300)).rejects.toThrow(/timed out/);
+    expect(await counter(s.metrics, 'connectionErrorsTotal', 'limit')).toBe(1);
+    expect(s.proxier.activeConnections('default/web:p')).toBe(1);
+  });
+
   it('works for an IPv6 service on ::1', async () => {
     const b = await tcpBackend('b6', '::1', 0);
     cleanups.push(() => b.close());
