@@ -85,6 +85,9 @@ export class Kubelet {
   /** Pods that left their source (not deleted through the API): no API delete for them. */
   private readonly removed = new Set<string>();
   private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly eventsAbort = new AbortController();
+  /** Whether CRI container events are being received (evented PLEG on top of the relist). */
+  containerEventsActive = false;
   private started = false;
 
   constructor(options: KubeletOptions) {
@@ -156,6 +159,7 @@ export class Kubelet {
       .relist()
       .catch((error) => this.logger.error({ err: String(error) }, 'initial relist failed'));
     this.pleg.start();
+    void this.watchContainerEvents();
     const resync = parseDuration(this.options.config.syncFrequency);
     const tick = () => {
       for (const pod of this.pods.values()) this.workers.updatePod({ pod, updateType: 'sync' });
@@ -169,6 +173,7 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.started = false;
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    this.eventsAbort.abort();
     this.workers.stop();
     await this.prober.close();
     await this.pleg.stop();
@@ -241,6 +246,27 @@ export class Kubelet {
     await this.workers.idle();
     await Promise.all([...this.cleaning.values()]);
     await this.statusManager.flush();
+  }
+
+  /** Relists as soon as the runtime reports a container event; runtimes without events keep the periodic relist. */
+  private async watchContainerEvents(): Promise<void> {
+    const events = this.options.runtime.containerEvents?.(this.eventsAbort.signal);
+    if (!events) return;
+    try {
+      for await (const _event of events) {
+        this.containerEventsActive = true;
+        void this.pleg.relist().catch(() => undefined);
+      }
+    } catch (error) {
+      if (!this.eventsAbort.signal.aborted) {
+        this.logger.info(
+          { err: String(error) },
+          'CRI container events unavailable; relying on the periodic relist',
+        );
+      }
+    } finally {
+      this.containerEventsActive = false;
+    }
   }
 
   private handlePlegEvent(event: PodLifecycleEvent): void {

@@ -308,4 +308,21 @@ describe('Kubelet on the fake CRI runtime', () => {
       'ImagePullBackOff',
     );
   });
+
+  it('reacts to CRI container events without waiting for a periodic relist', async () => {
+    const pod = testPod();
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    const [container] = await runtimeContainers();
+    // The periodic relist is an hour away in this harness: only the event can notice the exit.
+    h.fake.exitContainer(container!.id, 1);
+    const deadline = Date.now() + 5000;
+    while ((h.kubelet.getPodStatus(pod.metadata.uid!)?.containerStatuses?.[0]?.restartCount ?? 0) < 1) {
+      if (Date.now() > deadline) throw new Error('no restart after the container event');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(h.kubelet.containerEventsActive).toBe(true);
+    await h.kubelet.settle();
+    expect(h.kubelet.getPodStatus(pod.metadata.uid!)?.containerStatuses?.[0]?.state.running).toBeDefined();
+  });
 });

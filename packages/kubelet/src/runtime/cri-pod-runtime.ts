@@ -267,6 +267,11 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
       exitedStatus.delete(containerId);
     },
 
+    async *containerEvents(signal: AbortSignal): AsyncIterable<{ containerId: string }> {
+      for await (const event of client.getContainerEvents({ signal }))
+        yield { containerId: event.containerId };
+    },
+
     async execSync(containerId: string, command: string[], timeoutSeconds: number): Promise<ExecResult> {
       const response = await client.execSync(
         { containerId, cmd: command, timeout: timeoutSeconds },

@@ -46,4 +46,10 @@ export interface PodRuntime {
   stopContainer(containerId: string, timeoutSeconds: number): Promise<void>;
   removeContainer(containerId: string): Promise<void>;
   execSync(containerId: string, command: string[], timeoutSeconds: number): Promise<ExecResult>;
+  /**
+   * Container lifecycle events (CRI GetContainerEvents), when the runtime has them: each one
+   * triggers a relist at once instead of waiting for the next period. Ends or throws when the
+   * runtime does not support them.
+   */
+  containerEvents?(signal: AbortSignal): AsyncIterable<{ containerId: string }>;
 }
