@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parseKubeProxyConfiguration } from '@nodeagent/kube-proxy';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -120,12 +119,37 @@ describe('deploy/kube-proxy-daemonset.yaml', { timeout: 120_000 }, () => {
     ]);
   });
 
-  it('the ConfigMap carries a KubeProxyConfiguration the proxy accepts', () => {
-    const config = parseKubeProxyConfiguration(
-      parseAllDocuments(byKind('ConfigMap').data['config.conf'])[0]?.toJS(),
+  // Checked by the real program (from source, as a separate process: importing the app here would
+  // make tools/ a build dependent of the packages it deploys): it must load the file and echo the
+  // resolved configuration back, and reject a broken copy naming the field.
+  const kubeProxyCli = (args: string[]) =>
+    run(
+      join(repo, 'node_modules', '.bin', 'tsx'),
+      ['--conditions=@nodeagent/source', join(repo, 'apps/kube-proxy/src/cli.ts'), ...args],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
     );
-    expect(config.healthzBindAddress).toBe('0.0.0.0:10256');
-    expect(config.clientConnection.kubeconfig).toBe('');
+
+  it('the ConfigMap carries a KubeProxyConfiguration nodeagent-kube-proxy accepts', async () => {
+    const configFile = join(dir, 'config.conf');
+    const resolvedFile = join(dir, 'resolved.yaml');
+    writeFileSync(configFile, byKind('ConfigMap').data['config.conf']);
+    await kubeProxyCli(['--config', configFile, '--write-config-to', resolvedFile]);
+    const resolved = parseAllDocuments(readFileSync(resolvedFile, 'utf8'))[0]?.toJS();
+    expect(resolved.kind).toBe('KubeProxyConfiguration');
+    expect(resolved.healthzBindAddress).toBe('0.0.0.0:10256');
+    expect(resolved.mode).toBe('iptables');
+    expect(resolved.clientConnection.kubeconfig).toBe('');
+
+    writeFileSync(configFile, `${byKind('ConfigMap').data['config.conf']}iptablesTypo: true\n`);
+    await expect(
+      kubeProxyCli(['--config', configFile, '--write-config-to', resolvedFile]),
+    ).rejects.toMatchObject({
+      stderr: expect.stringContaining('iptablesTypo'),
+    });
+
     const mount = byKind('DaemonSet').spec.template.spec.containers[0].volumeMounts.find(
       (m: Obj) => m.name === 'config',
     );

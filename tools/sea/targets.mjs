@@ -1,5 +1,4 @@
 // What `tools/sea/build.mjs` turns into single executables: one entry per reference binary.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './node-runtime.mjs';
 
@@ -18,7 +17,6 @@ export const KUBERNETES_VERSION = 'v1.34.0';
 
 /** @returns {SeaTarget[]} */
 export function seaTargets() {
-  const kubeletCli = join(REPO_ROOT, 'apps/kubelet/src/cli.ts');
   return [
     {
       name: 'nodeagent-kube-proxy',
@@ -28,9 +26,7 @@ export function seaTargets() {
     {
       name: 'nodeagent-kubelet',
       appDir: join(REPO_ROOT, 'apps/kubelet'),
-      // apps/kubelet has no daemon entry yet; until it does, the executable carries the real flag
-      // parser and configuration validation and says plainly that it cannot run the node loop.
-      entry: existsSync(kubeletCli) ? kubeletCli : join(REPO_ROOT, 'tools/sea/entries/kubelet-flags-only.ts'),
+      entry: join(REPO_ROOT, 'apps/kubelet/src/cli.ts'),
     },
   ];
 }
