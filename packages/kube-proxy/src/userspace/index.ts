@@ -11,6 +11,7 @@ export {
   USERSPACE_JUMP_RULES,
   type UserspaceJumpRule,
 } from './portal-chains';
+export { portalIptablesFor } from './portal-iptables';
 export {
   ProxyPortAllocator,
   type ProxyPortRange,

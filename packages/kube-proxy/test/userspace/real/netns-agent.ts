@@ -8,7 +8,7 @@
 
 import { createInterface } from 'node:readline';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { IptablesClient } from '@nodeagent/netfilter';
+import { portalIptablesFor } from '../../../src/userspace/portal-iptables';
 import { UserspaceProxier } from '../../../src/userspace/userspace-proxier';
 import { TcpClient, tcpBackend, udpBackend, udpRequest, whoAnswers } from '../loopback-helpers';
 
@@ -46,7 +46,7 @@ async function handle(cmd: Command): Promise<unknown> {
       proxier = new UserspaceProxier({
         family: 'IPv4',
         nodeName: 'node-a',
-        iptables: new IptablesClient({ family: 'ipv4' }),
+        iptables: portalIptablesFor('IPv4'),
         udpIdleTimeoutMs: 1000,
       });
       for (const s of cmd.services) proxier.onServiceAdd(s);
