@@ -84,6 +84,8 @@ export class Kubelet {
   private readonly pods = new Map<string, Pod>();
   /** Pods that left their source (not deleted through the API): no API delete for them. */
   private readonly removed = new Set<string>();
+  /** Pods refused at admission, with the reason their status reports. */
+  private readonly rejections = new Map<string, { reason: string; message: string }>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly eventsAbort = new AbortController();
   /** Whether CRI container events are being received (evented PLEG on top of the relist). */
@@ -185,6 +187,7 @@ export class Kubelet {
   addPod(pod: Pod): void {
     const uid = pod.metadata.uid ?? '';
     const known = this.pods.has(uid);
+    if (!known && !pod.metadata.deletionTimestamp && !isTerminalPhase(pod.status?.phase)) this.admit(pod);
     this.pods.set(uid, pod);
     if (this.workers.isTerminated(uid)) {
       // A finished pod being deleted: its containers are already stopped, only cleanup is left.
@@ -192,6 +195,21 @@ export class Kubelet {
       return;
     }
     this.workers.updatePod({ pod, updateType: known ? 'update' : 'create' });
+  }
+
+  /** Upstream admission's pod-count check: beyond maxPods a new pod is rejected with OutOfpods. */
+  private admit(pod: Pod): void {
+    const uid = pod.metadata.uid ?? '';
+    const capacity = this.options.config.maxPods;
+    const used = [...this.pods.keys()].filter(
+      (other) => other !== uid && !this.rejections.has(other) && this.workers.phase(other) === 'syncing',
+    ).length;
+    if (used + 1 > capacity) {
+      this.rejections.set(uid, {
+        reason: 'OutOfpods',
+        message: `Node didn't have enough resource: pods, requested: 1, used: ${used}, capacity: ${capacity}`,
+      });
+    }
   }
 
   /** A pod changed in its source (HandlePodUpdates); a deletionTimestamp starts termination. */
@@ -301,6 +319,20 @@ export class Kubelet {
   private async syncPod(pod: Pod, updateType: string): Promise<SyncPodResult> {
     const timer = this.metrics.podWorkerDuration.startTimer({ operation_type: updateType });
     try {
+      const rejection = this.rejections.get(pod.metadata.uid ?? '');
+      if (rejection) {
+        this.statusManager.setPodStatus(
+          pod,
+          rejectedPodStatus(
+            this.podWithLastStatus(pod),
+            rejection.reason,
+            rejection.message,
+            this.clock.now(),
+          ),
+        );
+        this.logger.warn({ pod: podName(pod), reason: rejection.reason }, rejection.message);
+        return { terminal: true };
+      }
       const errors = validatePod(pod);
       if (errors.length > 0) {
         const message = errors.map((error) => error.message).join('; ');
@@ -407,6 +439,7 @@ export class Kubelet {
       }
       this.pods.delete(uid);
       this.removed.delete(uid);
+      this.rejections.delete(uid);
       this.statusManager.removePod(uid);
       this.startObserved.delete(uid);
       this.workers.forget(uid);
