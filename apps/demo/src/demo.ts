@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,16 +117,16 @@ export async function runDemo(
     what: string,
     probe: () => Promise<T | undefined> | T | undefined,
     timeoutMs: number,
+    /** What to report on timeout: the state last seen. */
+    lastSeen: () => unknown = () => undefined,
   ) => {
     const deadline = Date.now() + timeoutMs;
-    let last: unknown;
     const failures = Promise.race(children.map((c) => c.failure));
     for (;;) {
       checkAbort();
       const value = await Promise.race([Promise.resolve(probe()), failures]);
       if (value !== undefined) return value as T;
-      last = value;
-      if (Date.now() > deadline) throw new StepTimeoutError(what, last);
+      if (Date.now() > deadline) throw new StepTimeoutError(what, lastSeen());
       await Promise.race([sleep(250), failures]);
     }
   };
@@ -186,7 +186,7 @@ export async function runDemo(
 
     // 3+4. The kubelet (registers this node) and kube-proxy (in the same namespace, never the
     // host's netfilter) start together: each takes a few seconds to load.
-    const kubeletEntry = tsEntry(join(demoSrc, 'kubelet-runner.ts'), [
+    const kubeletFlags = [
       '--kubeconfig',
       kubeconfig,
       '--hostname-override',
@@ -197,13 +197,25 @@ export async function runDemo(
       join(stateDir, 'kubelet'),
       '--node-ip',
       node.nodeIP,
-    ]);
+    ];
+    // Pod logs under the state dir (not the host's /var/log/pods); without a namespace (fake
+    // runtime, no root) the kubelet shares the host's network and must not claim its ports.
+    const kubeletConfig = [
+      'apiVersion: kubelet.config.k8s.io/v1beta1',
+      'kind: KubeletConfiguration',
+      `podLogsDir: ${join(stateDir, 'pod-logs')}`,
+      ...(node.netnsPath ? [] : ['enableServer: false', 'healthzPort: 0']),
+    ];
+    await writeFile(join(stateDir, 'kubelet-config.yaml'), `${kubeletConfig.join('\n')}\n`);
+    kubeletFlags.push('--config', join(stateDir, 'kubelet-config.yaml'));
+    // nodeagent-kubelet, run from its sources (the workspace's source condition, no build).
+    const kubeletEntry = tsEntry(join(repoRoot, 'apps/kubelet/src/cli.ts'), [...kubeletFlags, '--v', '2']);
     const kubelet = startChild({
       name: 'kubelet',
       ...kubeletEntry,
       cwd: repoRoot,
       logFile: join(logsDir, 'kubelet.log'),
-      netnsPath: node.kind === 'containerd' ? node.netnsPath : undefined,
+      netnsPath: node.netnsPath,
     });
     children.push(kubelet);
     teardown.push({ title: 'kubelet', run: () => kubelet.stop() });
@@ -233,7 +245,7 @@ export async function runDemo(
       teardown.push({ title: 'kube-proxy', run: () => proxy.stop() });
     }
     await steps.run(
-      `kubelet (pid ${kubelet.pid}) registers node ${NODE_NAME}`,
+      `nodeagent-kubelet (pid ${kubelet.pid}) registers node ${NODE_NAME}`,
       () =>
         waitFor(
           'node Ready',
@@ -291,6 +303,10 @@ export async function runDemo(
               : undefined;
           },
           options.readyTimeoutSeconds * 1000,
+          () =>
+            clusterView(server)
+              .pods.map((p) => `${p.name} ${p.phase} ${p.ready ? 'ready' : 'not ready'}`)
+              .join(', '),
         ),
       (v: ClusterView) => v.pods.map((p) => `${p.name} ${p.podIP}`).join(', '),
     );
