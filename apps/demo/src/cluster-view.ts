@@ -4,7 +4,7 @@ import type { ApiServer, KubeObject } from '@nodeagent/testing';
 export interface ClusterView {
   nodes: { name: string; ready: string; internalIP: string; runtime: string }[];
   pods: { name: string; phase: string; ready: boolean; podIP: string; restarts: number }[];
-  services: { name: string; type: string; clusterIP: string; ports: string }[];
+  services: { name: string; type: string; clusterIP: string; ports: string; nodePorts: number[] }[];
   endpoints: { service: string; slice: string; addresses: { ip: string; ready: boolean; pod: string }[] }[];
 }
 
@@ -63,6 +63,7 @@ export function viewOf(objects: { nodes: Obj[]; pods: Obj[]; services: Obj[]; sl
       ports: (s.spec?.ports ?? [])
         .map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`)
         .join(','),
+      nodePorts: (s.spec?.ports ?? []).flatMap((p) => (p.nodePort ? [p.nodePort] : [])),
     })),
     endpoints: objects.slices.map((e) => ({
       service: e.metadata.labels?.['kubernetes.io/service-name'] ?? '',

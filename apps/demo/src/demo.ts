@@ -31,6 +31,8 @@ export interface DemoResult {
   /** Pods the EndpointSlice listed as ready for the ClusterIP Service. */
   expectedPods: string[];
   answers: Answer[];
+  /** Requests to the NodePort Service on the node IP (containerd runtime only). */
+  nodePortAnswers: Answer[];
   tally: Record<string, number>;
   /** Whether the packet test ran (not with the fake runtime). */
   dataPathChecked: boolean;
@@ -98,6 +100,7 @@ export async function runDemo(
     proxyMode: options.proxyMode,
     expectedPods: [],
     answers: [],
+    nodePortAnswers: [],
     tally: {},
     dataPathChecked: false,
     problems: [],
@@ -354,6 +357,20 @@ export async function runDemo(
       } else {
         result.problems.push(`data path: not every pod answered (${summary})`);
         io.write(`  ✘ not every pod answered through the ClusterIP (${summary})\n`);
+      }
+
+      // The NodePort Service on the node's own address (kube-proxy's nodeports rules).
+      const nodePort = view.services.find((s) => s.type === 'NodePort')?.nodePorts[0];
+      if (nodePort) {
+        const nodeUrl = `http://${node.nodeIP}:${nodePort}/`;
+        result.nodePortAnswers = await fetchRepeatedly(fetch, nodeUrl, 4, result.expectedPods, 12);
+        const line = result.nodePortAnswers.map((a) => a.answeredBy ?? 'failed').join(', ');
+        if (everyPodAnswered(result.nodePortAnswers, result.expectedPods)) {
+          io.write(`  ✔ NodePort ${nodeUrl} answered by: ${line}\n`);
+        } else {
+          result.problems.push(`NodePort ${nodeUrl}: not every pod answered (${line})`);
+          io.write(`  ✘ NodePort ${nodeUrl} answered by: ${line}\n`);
+        }
       }
     } else {
       io.write('\nNo packet test with the fake runtime: its pods have no network.\n');

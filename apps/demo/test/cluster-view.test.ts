@@ -57,6 +57,7 @@ describe('cluster view', () => {
       { name: 'web-2', phase: 'Pending', ready: false, podIP: '', restarts: 0 },
     ]);
     expect(view.services.map((s) => s.ports)).toEqual(['80/TCP', '80:30001/TCP']);
+    expect(view.services.map((s) => s.nodePorts)).toEqual([[], [30001]]);
     expect(readyEndpointPods(view, 'web')).toEqual(['web-1']);
     expect(readyEndpointPods(view, 'other')).toEqual([]);
   });

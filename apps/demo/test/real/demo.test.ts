@@ -86,6 +86,10 @@ describe('npm start -- --once (node in a box, end to end)', () => {
     expect(result.tally['web-1']).toBeGreaterThan(0);
     expect(result.tally['web-2']).toBeGreaterThan(0);
     expect(run.stdout).toMatch(/request +1 → web-[12]/);
+    // And through the NodePort Service on the node's address.
+    const viaNodePort = new Set(result.nodePortAnswers.map((a) => a.answeredBy));
+    expect(result.nodePortAnswers.every((a) => a.error === undefined)).toBe(true);
+    expect([...viaNodePort].sort()).toEqual(['web-1', 'web-2']);
     expect(run.stdout).toContain('✔ every pod answered through the ClusterIP');
     expect(run.stdout).toContain(
       `kubectl --kubeconfig ${result.kubeconfig} get nodes,pods,svc,endpointslices`,
