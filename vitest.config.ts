@@ -5,6 +5,8 @@ export default defineConfig({
     projects: ['packages/*', 'apps/*', 'tools'],
     // Two cores: real-component suites (containerd, the IPVS VM) must not all start at once.
     maxWorkers: 2,
+    // Fails the run, naming it, if any test leaves a network namespace, link or mount behind.
+    globalSetup: ['tools/netns/leak-check.ts'],
     reporters: ['default'],
   },
 });
