@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { ChildExitedError } from './errors';
 
 export interface ChildSpec {
@@ -27,12 +27,19 @@ export interface RunningChild {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** util-linux setpriv, where present (it is on Debian); without it children do not get a pdeathsig. */
+const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
 /** Spawns a long-running agent with its output in a log file, optionally inside a netns. */
 export function startChild(spec: ChildSpec): RunningChild {
   const log = openSync(spec.logFile, 'a');
-  const [command, args] = spec.netnsPath
-    ? ['nsenter', [`--net=${spec.netnsPath}`, '--', spec.command, ...spec.args]]
-    : [spec.command, spec.args];
+  // setpriv --pdeathsig: if the demo itself dies (even SIGKILL), the kernel sends the agent
+  // SIGTERM, so no kubelet or kube-proxy outlives it. nsenter execs, so the setting carries over.
+  const inner = spec.netnsPath
+    ? ['nsenter', `--net=${spec.netnsPath}`, '--', spec.command, ...spec.args]
+    : [spec.command, ...spec.args];
+  const argv = setpriv ? [setpriv, '--pdeathsig', 'TERM', '--', ...inner] : inner;
+  const [command, args] = [argv[0] as string, argv.slice(1)];
   let child: ChildProcess;
   try {
     // Own process group: a terminal's Ctrl-C reaches only the demo, which then stops the agents in

@@ -1,17 +1,22 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { type ApiServer, deleteNetns, startApiServer } from '@nodeagent/testing';
 import { type RunningChild, startChild } from './child-process';
 import { type ClusterView, clusterView, readyEndpointPods, renderClusterView } from './cluster-view';
 import { type Answer, everyPodAnswered, fetchRepeatedly, netnsFetcher, tallyAnswers } from './data-path';
 import type { DemoOptions } from './demo-options';
 import { DemoError, PrerequisiteError, StepTimeoutError } from './errors';
-import { type NodeRuntime, startContainerdRuntime, startFakeRuntime } from './node-runtime';
+import {
+  type NodeRuntime,
+  startContainerdRuntime,
+  startFakeRuntime,
+  stopStaleContainerd,
+} from './node-runtime';
 import { missingPrerequisites, type PrerequisiteInputs, systemPrerequisiteInputs } from './prerequisites';
-import { acquireRunLock, defaultLockPath } from './run-lock';
+import { acquireRunLock, defaultLockPath, type RunRecord } from './run-lock';
 import { type SocketRelay, startSocketRelay } from './socket-relay';
 import { createStepReporter } from './step-reporter';
 import { applyWorkload, readWorkload } from './workload';
@@ -136,6 +141,12 @@ export async function runDemo(
 
   io.write(`\nnodeagent node in a box (${result.runtime} runtime, kube-proxy ${options.proxyMode} mode)\n\n`);
   try {
+    const previous = lock.previous;
+    if (previous?.stateDir) {
+      await steps.run(`clean up after an earlier run that did not finish (pid ${previous.pid})`, () =>
+        cleanUpStaleRun(previous),
+      );
+    }
     // 1. API server with the EndpointSlice controller, reachable from the node namespace.
     const server: ApiServer = await steps.run(
       'API server (in-process, EndpointSlice controller)',
@@ -155,6 +166,7 @@ export async function runDemo(
     const node = runtime;
     result.netns = node.netnsName;
     result.runtimeDir = node.logFile ? dirname(node.logFile) : undefined;
+    lock.record({ stateDir, runtimeDir: result.runtimeDir, netns: node.netnsName });
     teardown.push({
       title: node.kind === 'fake' ? 'fake runtime' : 'containerd (containers, namespace, mounts)',
       run: () => node.stop(),
@@ -437,6 +449,27 @@ export async function runDemo(
     }
   }
   return result;
+}
+
+/** Leftovers of a run killed without teardown: agents (if any survived), containerd, its files. */
+async function cleanUpStaleRun(previous: RunRecord): Promise<void> {
+  for (const dir of [previous.stateDir, previous.runtimeDir]) {
+    if (!dir) continue;
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      try {
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) process.kill(Number(pid), 'SIGKILL');
+      } catch {}
+    }
+  }
+  if (previous.runtimeDir && existsSync(join(previous.runtimeDir, 'instance.json'))) {
+    await stopStaleContainerd(previous.runtimeDir);
+  }
+  // Only a namespace this demo names (the dead run's PID in it), never anyone else's.
+  const netns = previous.netns;
+  if (netns && /^na-(ctrd|demo)-\d+-/.test(netns) && netns.includes(`-${previous.pid}-`)) {
+    if (existsSync(`/run/netns/${netns}`)) await deleteNetns(netns);
+  }
+  if (previous.stateDir) await rm(previous.stateDir, { recursive: true, force: true });
 }
 
 function tail(file: string, lines = 15): string {

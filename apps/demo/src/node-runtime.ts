@@ -25,6 +25,8 @@ export interface NodeRuntime {
 const toolsContainerd = fileURLToPath(new URL('../../../tools/containerd/containerd.ts', import.meta.url));
 
 interface ToolsContainerd {
+  readInstanceInfo(baseDir: string): Promise<unknown>;
+  stopContainerdInstance(info: unknown): Promise<void>;
   startContainerd(opts?: { images?: boolean; detached?: boolean }): Promise<{
     endpoint: string;
     netns: string;
@@ -34,6 +36,12 @@ interface ToolsContainerd {
     images?: { busybox: { name: string } };
     stop(): Promise<void>;
   }>;
+}
+
+/** Stops the containerd of a run that died without teardown (from its `instance.json`). */
+export async function stopStaleContainerd(baseDir: string): Promise<void> {
+  const tools = (await import(toolsContainerd)) as ToolsContainerd;
+  await tools.stopContainerdInstance(await tools.readInstanceInfo(baseDir));
 }
 
 /** First usable address of a /24 pod subnet: the CNI bridge's gateway. */

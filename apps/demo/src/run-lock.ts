@@ -6,6 +6,16 @@ import { AlreadyRunningError } from './errors';
 /** One demo per machine: it owns the node name, the lock and (with containerd) real resources. */
 export const defaultLockPath = join(tmpdir(), 'nodeagent-demo.lock');
 
+/** What a run records in its lock so a later run can clean up if it died without teardown. */
+export interface RunRecord {
+  pid: number;
+  stateDir?: string;
+  /** containerd's temp dir (holds instance.json). */
+  runtimeDir?: string;
+  /** The node network namespace. */
+  netns?: string;
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -17,42 +27,63 @@ function alive(pid: number): boolean {
 
 export interface RunLock {
   path: string;
+  /** The record of a dead run whose lock was taken over (its leftovers may need cleaning). */
+  previous?: RunRecord;
+  /** Adds what this run created to the lock file. */
+  record(details: Omit<RunRecord, 'pid'>): void;
   release(): void;
 }
 
+/** Lock file: the owner's PID on the first line, optionally a JSON RunRecord on the second. */
+function readLock(path: string): RunRecord | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [first, second] = text.split('\n');
+  const pid = Number.parseInt(first ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    return second ? { ...(JSON.parse(second) as RunRecord), pid } : { pid };
+  } catch {
+    return { pid };
+  }
+}
+
 /**
- * Takes the lock file (O_EXCL). A lock left by a dead process is taken over; a live one refuses
- * with AlreadyRunningError naming its PID.
+ * Takes the lock file (O_EXCL). A lock left by a dead process is taken over (and reported as
+ * `previous`); a live one refuses with AlreadyRunningError naming its PID.
  */
 export function acquireRunLock(path = defaultLockPath, pid = process.pid): RunLock {
+  let previous: RunRecord | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(path, `${pid}\n`, { flag: 'wx' });
       let released = false;
       return {
         path,
+        previous,
+        record(details) {
+          if (readLock(path)?.pid === pid)
+            writeFileSync(path, `${pid}\n${JSON.stringify({ ...details, pid })}\n`);
+        },
         release() {
           if (released) return;
           released = true;
           // Only remove our own lock (never one a later run took over).
-          if (readOwner(path) === pid) rmSync(path, { force: true });
+          if (readLock(path)?.pid === pid) rmSync(path, { force: true });
         },
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = readOwner(path);
-      if (owner !== undefined && owner !== pid && alive(owner)) throw new AlreadyRunningError(path, owner);
+      const owner = readLock(path);
+      if (owner !== undefined && owner.pid !== pid && alive(owner.pid))
+        throw new AlreadyRunningError(path, owner.pid);
+      previous = owner;
       rmSync(path, { force: true });
     }
   }
-  throw new AlreadyRunningError(path, readOwner(path) ?? -1);
-}
-
-function readOwner(path: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+  throw new AlreadyRunningError(path, readLock(path)?.pid ?? -1);
 }

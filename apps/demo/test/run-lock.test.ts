@@ -61,3 +61,23 @@ describe('acquireRunLock', () => {
     expect(readFileSync(path, 'utf8').trim()).toBe(String(process.ppid));
   });
 });
+
+describe('run records', () => {
+  it('hands the record of a dead run to the run that takes over its lock', () => {
+    const path = lockPath();
+    const dead = Number(
+      spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString(),
+    );
+    const first = acquireRunLock(path, dead);
+    first.record({ stateDir: '/tmp/nodeagent-demo-x', runtimeDir: '/tmp/na-ctrd-y' });
+    expect(readFileSync(path, 'utf8').split('\n')[0]).toBe(String(dead));
+    const second = acquireRunLock(path);
+    expect(second.previous).toEqual({
+      pid: dead,
+      stateDir: '/tmp/nodeagent-demo-x',
+      runtimeDir: '/tmp/na-ctrd-y',
+    });
+    second.release();
+    expect(existsSync(path)).toBe(false);
+  });
+});

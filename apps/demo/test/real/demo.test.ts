@@ -136,6 +136,45 @@ describe('npm start -- --once (node in a box, end to end)', () => {
     expect(leftBehind(result)).toEqual([]);
   }, 150_000);
 
+  it('after a run killed with SIGKILL, the next run cleans up what it left and starts clean', async () => {
+    const child = spawn(process.execPath, ['tools/start.mjs', '--fake-runtime'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    let killed: { pid: number; stateDir: string; netns: string } | undefined;
+    try {
+      const deadline = Date.now() + 90_000;
+      while (!stdout.includes('Live status') && Date.now() < deadline && child.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const stateDir = /(\/tmp\/nodeagent-demo-(\d+)-[^/\s]+)\/kubeconfig/.exec(stdout);
+      const netns = /netns (na-demo-\d+-\w+)/.exec(stdout);
+      expect(stateDir, stdout).not.toBeNull();
+      expect(netns, stdout).not.toBeNull();
+      killed = { pid: Number(stateDir?.[2]), stateDir: stateDir?.[1] ?? '', netns: netns?.[1] ?? '' };
+      process.kill(killed.pid, 'SIGKILL'); // the demo process itself: no teardown runs
+    } finally {
+      if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
+      await exited;
+    }
+    // Its agents die with it (pdeathsig); its namespace and state dir stay until the next run.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(processesMentioning(killed.stateDir)).toEqual([]);
+    expect(netnsList()).toContain(killed.netns);
+    expect(existsSync(killed.stateDir)).toBe(true);
+
+    const next = await start(['--once', '--json', '--fake-runtime']);
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect(next.stdout).toContain(`✔ clean up after an earlier run that did not finish (pid ${killed.pid})`);
+    expect(netnsList()).not.toContain(killed.netns);
+    expect(existsSync(killed.stateDir)).toBe(false);
+    expect(leftBehind(summary(next))).toEqual([]);
+  }, 150_000);
+
   it('without root says exactly what is missing and offers --fake-runtime', async () => {
     const run = await start(['--once'], { uid: 65534 });
     expect(run.code).toBe(2);
