@@ -8,7 +8,7 @@ import { type RunningChild, startChild } from './child-process';
 import { type ClusterView, clusterView, readyEndpointPods, renderClusterView } from './cluster-view';
 import { type Answer, everyPodAnswered, fetchRepeatedly, netnsFetcher, tallyAnswers } from './data-path';
 import type { DemoOptions } from './demo-options';
-import { DemoError, PrerequisiteError, StepTimeoutError } from './errors';
+import { ChildExitedError, DemoError, PrerequisiteError, StepTimeoutError } from './errors';
 import {
   type NodeRuntime,
   startContainerdRuntime,
@@ -394,7 +394,7 @@ export async function runDemo(
         '',
         'Talk to it:',
         `  kubectl --kubeconfig ${kubeconfig} get nodes,pods,svc,endpointslices`,
-        `Logs: ${children.map((c) => c.logFile).join(', ')}${node.logFile ? `, containerd: ${node.logFile}` : ''}${options.keepLogs ? '' : ' (removed at teardown; --keep-logs keeps them)'}`,
+        `Logs: ${children.map((c) => c.logFile).join(', ')}${node.logFile ? `, containerd: ${node.logFile}` : ''}${options.keepLogs ? '' : ' (removed at teardown unless the run failed; --keep-logs keeps them)'}`,
         '',
       ].join('\n'),
     );
@@ -427,10 +427,8 @@ export async function runDemo(
   } catch (error) {
     result.ok = false;
     if (!(error instanceof AbortedError)) result.problems.push((error as Error).message);
-    if (error instanceof DemoError && error.code === 'CHILD_EXITED') {
-      io.write(
-        `\nLast lines of ${String((error as DemoError).field)}'s log:\n${tail(String(error.message.split('see ')[1]))}\n`,
-      );
+    if (error instanceof ChildExitedError) {
+      io.write(`\nLast lines of ${error.field}'s log (${error.logFile}):\n${tail(error.logFile)}\n`);
     }
   } finally {
     steps.close();
@@ -439,13 +437,15 @@ export async function runDemo(
       await steps.run(`stop ${step.title}`, step.run).catch(() => undefined);
     }
     result.leftovers = await leftovers(runtime, children, stateDir);
-    if (!options.keepLogs) await rm(stateDir, { recursive: true, force: true });
+    // A failed run keeps its logs: they are what explains the failure (not an interrupted one).
+    const keep = options.keepLogs || (!result.ok && !signal.aborted);
+    if (!keep) await rm(stateDir, { recursive: true, force: true });
     lock.release();
     if (result.leftovers.length > 0) {
       result.ok = false;
       io.write(`  ✘ left behind: ${result.leftovers.join('; ')}\n`);
     } else {
-      io.write(`  ✔ nothing left behind${options.keepLogs ? ` (logs kept in ${stateDir})` : ''}\n`);
+      io.write(`  ✔ nothing left behind${keep ? ` (logs kept in ${stateDir})` : ''}\n`);
     }
   }
   return result;

@@ -46,7 +46,11 @@ export class StepTimeoutError extends DemoError {
 
 /** A child process (kubelet, kube-proxy) exited while the demo needed it. */
 export class ChildExitedError extends DemoError {
-  constructor(name: string, exitCode: number | null, logFile: string) {
+  constructor(
+    name: string,
+    exitCode: number | null,
+    readonly logFile: string,
+  ) {
     super('CHILD_EXITED', name, exitCode, `exited with ${exitCode}; see ${logFile}`);
   }
 }
