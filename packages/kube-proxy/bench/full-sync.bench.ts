@@ -51,7 +51,7 @@ function dotted(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
-/** Slice of service i; odd generations shift every backend address so each change is real. */
+/** Slice of service i; generation 1 shifts every backend address (each timed change moves a distinct service 0 → 1). */
 function sliceFor(i: number, generation: number): V1EndpointSlice {
   const base = (10 << 24) + (128 << 16) + i * 16 + (generation % 2 ? 5 : 0);
   return {
@@ -217,7 +217,7 @@ async function main(): Promise<void> {
         for (let k = 0; k < LATENCY_CHANGES; k++) {
           const i = (k * 7919) % LATENCY_SERVICES;
           const t0 = performance.now();
-          nft.onEndpointSliceUpdate(sliceFor(i, k), sliceFor(i, k + 1));
+          nft.onEndpointSliceUpdate(sliceFor(i, 0), sliceFor(i, 1));
           const r = await nft.syncProxyRules();
           if (!r?.ok) throw new Error(`nft sync failed: ${String(r?.error)}`);
           lat.push(performance.now() - t0);
@@ -259,7 +259,7 @@ async function main(): Promise<void> {
       for (let k = 0; k < IPT_LATENCY_CHANGES; k++) {
         const i = (k * 7919) % IPT_LATENCY_SERVICES;
         const t0 = performance.now();
-        proxier.onEndpointSliceUpdate(sliceFor(i, k), sliceFor(i, k + 1));
+        proxier.onEndpointSliceUpdate(sliceFor(i, 0), sliceFor(i, 1));
         const r = await proxier.syncProxyRules();
         if (!r?.ok) throw new Error(`sync failed: ${String(r?.error)}`);
         latencies.push(performance.now() - t0);
