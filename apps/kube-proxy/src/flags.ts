@@ -53,7 +53,7 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
     flag: 'proxy-mode',
     paths: ['mode'],
     kind: 'string',
-    help: "which proxy mode to use: 'iptables', 'nftables' or 'ipvs'",
+    help: "which proxy mode to use: 'iptables', 'nftables', 'ipvs' or 'userspace'",
   },
   {
     flag: 'kubeconfig',
@@ -225,7 +225,14 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
     flag: 'proxy-port-range',
     paths: ['portRange'],
     kind: 'string',
-    help: 'host port range (unused by these modes)',
+    help: 'host port range the userspace proxies listen on (begin-end or begin+offset)',
+  },
+  {
+    // Our extension: upstream never had it.
+    flag: 'userspace-bind-only',
+    paths: ['userspaceBindOnly'],
+    kind: 'bool',
+    help: "userspace mode: listen on the Services' own IPs/ports instead of programming REDIRECT rules (no kernel rules; the IPs must be local)",
   },
   { flag: 'feature-gates', paths: ['featureGates'], kind: 'map', help: 'key=value pairs of feature gates' },
   {

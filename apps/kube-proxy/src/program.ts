@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
   cleanupIptables,
+  cleanupPortalRules,
   execIptables,
   execNftables,
   explainIptablesService,
@@ -11,6 +12,7 @@ import {
   type IPFamily,
   KubeProxyError,
   NFTABLES_TABLE,
+  portalIptablesFor,
   runChecked,
 } from '@nodeagent/kube-proxy';
 import { Command } from 'commander';
@@ -88,6 +90,7 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
         let deleted = 0;
         for (const family of ['IPv4', 'IPv6'] as const) {
           deleted += (await cleanupIptables(execIptables({ family }))).deletedChains;
+          deleted += (await cleanupPortalRules(portalIptablesFor(family))).chains;
         }
         const nft = execNftables();
         for (const family of ['ip', 'ip6'] as const) await nft.deleteTable(family, NFTABLES_TABLE);

@@ -25,6 +25,14 @@ export interface RenderOptions {
  */
 export function renderRuleset(objects: ClusterObjects, o: RenderOptions): string {
   const mode = o.config.mode === '' ? 'iptables' : o.config.mode;
+  if (mode === 'userspace') {
+    // Userspace mode's rules depend on the proxy ports it picks at run time (or, bind-only,
+    // there are none), so there is nothing meaningful to print ahead of time.
+    throw new KubeProxyError(
+      'MODE_NOT_RENDERABLE',
+      'render: proxy mode "userspace" has no static ruleset (its REDIRECT targets are ports chosen at run time); use iptables or nftables',
+    );
+  }
   if (mode !== 'iptables' && mode !== 'nftables') {
     throw new KubeProxyError(
       'MODE_NOT_IMPLEMENTED',

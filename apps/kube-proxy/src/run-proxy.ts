@@ -21,7 +21,10 @@ import {
   ProxierHealth,
   type ProxyHandler,
   parseDuration,
+  portalIptablesFor,
   ServiceHealthServer,
+  UserspaceProxier,
+  userspaceOptionsFromConfig,
   watchCluster,
 } from '@nodeagent/kube-proxy';
 import type { Logger } from 'pino';
@@ -68,20 +71,23 @@ function localAddresses(): string[] {
     .map((a) => a.address);
 }
 
+/** What every mode's proxier offers the daemon besides the informer callbacks. */
+type RunnableProxier = ProxyHandler & { start(): void; stop(): Promise<void> | void };
+
 /** A Node being deleted or drained by the cluster autoscaler should fail /healthz so LBs drain it. */
 function nodeEligible(node: V1Node): boolean {
   if (node.metadata?.deletionTimestamp) return false;
   return !(node.spec?.taints ?? []).some((t) => t.key === 'ToBeDeletedByClusterAutoscaler');
 }
 
-/** Starts the kube-proxy daemon (iptables or nftables mode): servers, proxier(s), informers. */
+/** Starts the kube-proxy daemon (iptables, nftables or userspace mode): servers, proxier(s), informers. */
 export async function runProxy(
   config: KubeProxyConfiguration,
   log: Logger,
   master?: string,
 ): Promise<RunningProxy> {
   const mode = config.mode === '' ? 'iptables' : config.mode;
-  if (mode !== 'iptables' && mode !== 'nftables') {
+  if (mode !== 'iptables' && mode !== 'nftables' && mode !== 'userspace') {
     throw new KubeProxyError(
       'MODE_NOT_IMPLEMENTED',
       `proxy mode ${JSON.stringify(mode)} is not implemented yet`,
@@ -89,6 +95,7 @@ export async function runProxy(
   }
   const nodeName = nodeNameFor(config);
   const families = familiesFor(config);
+  // Userspace mode uses the iptables periods, as upstream's did.
   const periods = mode === 'nftables' ? config.nftables : config.iptables;
   const syncPeriodMs = parseDuration(`${mode}.syncPeriod`, periods.syncPeriod);
   const minSyncPeriodMs = parseDuration(`${mode}.minSyncPeriod`, periods.minSyncPeriod);
@@ -120,8 +127,20 @@ export async function runProxy(
   });
   closers.push(() => serviceHealth.close());
 
-  const proxiers = families.map((family) =>
-    mode === 'nftables'
+  const proxiers: RunnableProxier[] = families.map((family) => {
+    if (mode === 'userspace') {
+      return new UserspaceProxier({
+        family,
+        nodeName,
+        ...userspaceOptionsFromConfig(config, family, config.userspaceBindOnly, { localAddresses: addrs }),
+        ...(config.userspaceBindOnly ? {} : { iptables: portalIptablesFor(family) }),
+        metrics,
+        health,
+        serviceHealth,
+        logger: log.child({ ipFamily: family }),
+      });
+    }
+    return mode === 'nftables'
       ? new NftablesProxier({
           family,
           nodeName,
@@ -146,8 +165,8 @@ export async function runProxy(
           health,
           serviceHealth,
           logger: log.child({ ipFamily: family }),
-        }),
-  );
+        });
+  });
   for (const p of proxiers) p.start();
   const fanOut = multiFamilyHandler(proxiers);
   const handler: ProxyHandler = {

@@ -88,16 +88,49 @@ describe('flags and --config', () => {
   it('reports every invalid field with its value', async () => {
     const r = await run([
       '--proxy-mode',
-      'userspace',
+      'kernelspace',
       '--iptables-masquerade-bit',
       '33',
       '--healthz-bind-address',
       'nope',
     ]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain('mode: invalid value "userspace"');
+    expect(r.err).toContain('mode: invalid value "kernelspace"');
     expect(r.err).toContain('iptables.masqueradeBit: invalid value 33');
     expect(r.err).toContain('healthzBindAddress: invalid value "nope"');
+  });
+
+  it('accepts --proxy-mode userspace and --userspace-bind-only (default false)', async () => {
+    const plain = join(dir, 'userspace-plain.yaml');
+    expect((await run(['--proxy-mode', 'userspace', '--write-config-to', plain])).code).toBe(0);
+    expect(parse(readFileSync(plain, 'utf8'))).toMatchObject({ mode: 'userspace', userspaceBindOnly: false });
+    const bound = join(dir, 'userspace-bind.yaml');
+    const r = await run(['--proxy-mode', 'userspace', '--userspace-bind-only', '--write-config-to', bound]);
+    expect(r.code, r.err).toBe(0);
+    expect(parse(readFileSync(bound, 'utf8'))).toMatchObject({ mode: 'userspace', userspaceBindOnly: true });
+    const off = join(dir, 'userspace-off.yaml');
+    expect((await run(['--userspace-bind-only', 'false', '--write-config-to', off])).code).toBe(0);
+    expect(parse(readFileSync(off, 'utf8')).userspaceBindOnly).toBe(false);
+  });
+
+  it('reads userspaceBindOnly from a config file', async () => {
+    const cfg = join(dir, 'userspace.yaml');
+    writeFileSync(cfg, 'kind: KubeProxyConfiguration\nmode: userspace\nuserspaceBindOnly: true\n');
+    const out = join(dir, 'userspace-out.yaml');
+    expect((await run(['--config', cfg, '--write-config-to', out])).code).toBe(0);
+    expect(parse(readFileSync(out, 'utf8')).userspaceBindOnly).toBe(true);
+    writeFileSync(cfg, 'kind: KubeProxyConfiguration\nuserspaceBindOnly: sometimes\n');
+    const bad = await run(['--config', cfg, '--write-config-to', out]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('userspaceBindOnly');
+  });
+
+  it('lists userspace mode in --help', async () => {
+    let out = '';
+    const program = buildProgram({ stdout: (t) => (out += t), stderr: (t) => (out += t) });
+    await program.parseAsync(['node', 'nodeagent-kube-proxy', '--help']).catch(() => undefined);
+    expect(out).toContain("'userspace'");
+    expect(out).toContain('--userspace-bind-only');
   });
 
   it('rejects a config file with unknown fields', async () => {
@@ -143,6 +176,9 @@ describe('render', () => {
     const n = await run(['render', fixture, '--proxy-mode', 'ipvs']);
     expect(n.code).toBe(1);
     expect(n.err).toContain('not implemented');
+    const u = await run(['render', fixture, '--proxy-mode', 'userspace']);
+    expect(u.code).toBe(1);
+    expect(u.err).toContain('"userspace" has no static ruleset');
     const bad = await run(['render', fixture, '--ip-family', 'IPv5']);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('--ip-family');

@@ -154,3 +154,4 @@ export { KubeProxyMetrics } from './runtime/metrics';
 export { MetricsServer } from './runtime/metrics-server';
 export { type HealthStatus, ProxierHealth } from './runtime/proxier-health';
 export { ServiceHealthServer, type ServiceHealthServerOptions } from './runtime/service-health-server';
+export * from './userspace/index';

@@ -5,6 +5,7 @@ import {
   InvalidConfigurationError,
   type InvalidFieldError,
   loadKubeProxyConfiguration,
+  PROXY_MODES,
   parseDuration,
   parseKubeProxyConfiguration,
 } from '../src/index';
@@ -56,19 +57,29 @@ describe('KubeProxyConfiguration validation', () => {
   it('names the field and value of every bad semantic field', () => {
     const errs = errorsOf(() =>
       parseKubeProxyConfiguration({
-        mode: 'userspace',
+        mode: 'kernelspace',
         bindAddress: 'not-an-ip',
         iptables: { masqueradeBit: 32, syncPeriod: '0s' },
         healthzBindAddress: '0.0.0.0:99999',
       }),
     );
     const byField = new Map(errs.map((e) => [e.field, e]));
-    expect(byField.get('mode')?.value).toBe('userspace');
+    expect(byField.get('mode')?.value).toBe('kernelspace');
     expect(byField.get('bindAddress')?.value).toBe('not-an-ip');
     expect(byField.get('iptables.masqueradeBit')?.value).toBe(32);
     expect(byField.get('iptables.syncPeriod')?.value).toBe('0s');
     expect(byField.get('healthzBindAddress')?.value).toBe('0.0.0.0:99999');
     expect(errs.every((e) => e.code === 'INVALID_FIELD')).toBe(true);
+  });
+
+  it('accepts mode userspace with userspaceBindOnly (our extension, default false)', () => {
+    expect(PROXY_MODES).toContain('userspace');
+    expect(defaultKubeProxyConfiguration().userspaceBindOnly).toBe(false);
+    const c = parseKubeProxyConfiguration({ mode: 'userspace', userspaceBindOnly: true });
+    expect(c.mode).toBe('userspace');
+    expect(c.userspaceBindOnly).toBe(true);
+    const errs = errorsOf(() => parseKubeProxyConfiguration({ userspaceBindOnly: 'yes' }));
+    expect(errs.map((e) => e.field)).toEqual(['userspaceBindOnly']);
   });
 
   it('rejects unknown fields and wrong types by path', () => {

@@ -7,8 +7,11 @@ import { parseDuration } from './duration';
 export const KUBE_PROXY_CONFIG_API_VERSION = 'kubeproxy.config.k8s.io/v1alpha1';
 export const KUBE_PROXY_CONFIG_KIND = 'KubeProxyConfiguration';
 
-/** Proxy modes a Linux kube-proxy accepts; '' means the platform default (iptables). */
-export const PROXY_MODES = ['', 'iptables', 'ipvs', 'nftables'] as const;
+/**
+ * Proxy modes a Linux kube-proxy accepts; '' means the platform default (iptables).
+ * 'userspace' is upstream's pre-1.26 mode, kept here for rootless nodes and sandboxes.
+ */
+export const PROXY_MODES = ['', 'iptables', 'ipvs', 'nftables', 'userspace'] as const;
 export type ProxyMode = (typeof PROXY_MODES)[number];
 
 export const LOCAL_MODES = ['', 'ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix'] as const;
@@ -104,6 +107,11 @@ export const kubeProxyConfigurationSchema = z.strictObject({
   conntrack: conntrackSchema.prefault({}),
   configSyncPeriod: duration.default('15m0s'),
   portRange: z.string().default(''),
+  /**
+   * Our extension (not in upstream's v1alpha1): userspace mode listens on the Services' own
+   * IPs and ports instead of programming REDIRECT rules, so it needs no kernel rules at all.
+   */
+  userspaceBindOnly: z.boolean().default(false),
 });
 
 /** The fully defaulted, validated configuration (durations stay Go duration strings, as in the file). */
