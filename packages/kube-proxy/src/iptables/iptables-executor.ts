@@ -1,3 +1,5 @@
+import { IptablesClient } from '@nodeagent/netfilter';
+import { prefixedRunner } from '../exec/prefixed-runner';
 import { runChecked, runCommand } from '../exec/run-command';
 import type { IPFamily } from '../model/ip-family';
 
@@ -5,7 +7,11 @@ export type IptablesTableName = 'filter' | 'nat' | 'mangle';
 
 /** What the proxier needs from the iptables binaries; injected so tests can fake or fail it. */
 export interface IptablesExecutor {
-  /** `iptables-restore --noflush --counters`: atomically applies the payload. */
+  /**
+   * `iptables-restore --noflush --counters`: atomically applies the payload. The real one
+   * fails with @nodeagent/netfilter's ApplyError (naming the payload line); any rejection
+   * makes the proxier fall back to a full sync.
+   */
   restore(payload: string): Promise<void>;
   /** Names of the chains that exist in `table` now. */
   listChains(table: IptablesTableName): Promise<Set<string>>;
@@ -25,6 +31,12 @@ export interface ExecIptablesOptions {
   family: IPFamily;
   /** Prefix for every command, e.g. ['ip', 'netns', 'exec', 'ns1'] to act inside a namespace. */
   commandPrefix?: readonly string[];
+  /**
+   * Applies the restore payloads; by default an IptablesClient for `family` running its tools
+   * behind `commandPrefix`. Its `auto` strategy makes big payloads fast on the iptables-nft
+   * back end (see @nodeagent/netfilter's README, "Apply strategy").
+   */
+  client?: Pick<IptablesClient, 'restore'>;
 }
 
 /** IptablesExecutor over the iptables / ip6tables command-line tools (with -w to wait for the xtables lock). */
@@ -33,12 +45,14 @@ export function execIptables(opts: ExecIptablesOptions): IptablesExecutor {
   const prefix = opts.commandPrefix ?? [];
   const ipt = (...args: string[]) => [...prefix, v6 ? 'ip6tables' : 'iptables', '-w', ...args];
   const exists = async (argv: string[]) => (await runCommand(argv)).exitCode === 0;
+  const client =
+    opts.client ?? new IptablesClient({ family: v6 ? 'ipv6' : 'ipv4', runner: prefixedRunner(prefix) });
   return {
     async restore(payload) {
-      await runChecked(
-        [...prefix, v6 ? 'ip6tables-restore' : 'iptables-restore', '-w', '--noflush', '--counters'],
-        payload,
-      );
+      // validate: false — a partial sync's payload jumps to service chains it leaves
+      // untouched (they exist in the kernel, not in the payload), and the builder already
+      // produced it from a consistent model; iptables-restore itself rejects anything wrong.
+      await client.restore(payload, { strategy: 'auto', counters: true, validate: false });
     },
     async listChains(table) {
       const out = await runChecked([...prefix, v6 ? 'ip6tables-save' : 'iptables-save', '-t', table]);

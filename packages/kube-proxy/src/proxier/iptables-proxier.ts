@@ -1,4 +1,5 @@
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import { ApplyError } from '@nodeagent/netfilter';
 import {
   buildIptablesRuleset,
   IPTABLES_JUMP_RULES,
@@ -220,7 +221,9 @@ export class IptablesProxier implements ProxyHandler {
       result = { kind, ok: false, durationMs: this.clock.now() - start, error: err };
       if (full) this.opts.metrics?.iptablesRestoreFailuresTotal.inc();
       else this.opts.metrics?.iptablesPartialRestoreFailuresTotal.inc();
-      this.log.error({ err, kind, family: this.family }, 'failed to sync iptables rules');
+      // iptables-restore names the payload line it rejected; log it so the bad rule is visible.
+      const where = err instanceof ApplyError ? { line: err.line, lineText: err.lineText } : {};
+      this.log.error({ err, kind, family: this.family, ...where }, 'failed to sync iptables rules');
       this.runner.retryAfter(this.opts.syncPeriodMs ?? 30_000);
     }
     this.history.push(result);
