@@ -23,6 +23,7 @@ import { readObjects } from './read-objects';
 import { renderRuleset } from './render';
 import { resolveConfiguration } from './resolve-configuration';
 import { familiesFor, nodeNameFor, type RunningProxy, runProxy } from './run-proxy';
+import { versionText } from './version';
 
 export interface ProgramIO {
   stdout: (text: string) => void;
@@ -69,6 +70,7 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
     .option('--master <url>', 'API server address (overrides the kubeconfig)')
     .option('--cleanup [bool]', 'remove every rule this proxy owns, then exit')
     .option('--write-config-to <path>', 'write the resolved configuration to this file, then exit')
+    .version(versionText('nodeagent-kube-proxy'), '--version', 'print version information and quit')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   addConfigFlags(program);

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -19,6 +20,16 @@ describe('nodeagent-kube-proxy binary', { timeout: 60_000 }, () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('COMMIT');
     expect(r.stdout).toContain('KUBE-SVC-');
+  });
+
+  it('--version prints the name, package version, node version and Go-style platform/arch, then the Kubernetes version', () => {
+    const r = cli(['--version']);
+    expect(r.status, r.stderr).toBe(0);
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+    expect(r.stdout).toBe(
+      `nodeagent-kube-proxy v${version} (node ${process.version}, ${process.platform}/${arch})\nKubernetes v1.34.0\n`,
+    );
   });
 
   it('exits 1 with the field name on invalid flags', () => {

@@ -14,3 +14,4 @@ export {
   type ResolvedKubeletOptions,
   resolveKubeletOptions,
 } from './kubelet-flags';
+export { goArch, KUBERNETES_VERSION, packageVersion, versionText } from './version';
