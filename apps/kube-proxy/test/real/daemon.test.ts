@@ -121,9 +121,15 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 90_000 }, ()
     expect((await ns.exec('curl', ['-sS', 'http://127.0.0.1:10249/proxyMode'])).stdout).toBe('iptables');
   });
 
-  it('exits 0 on SIGTERM, and --cleanup then removes its rules', async () => {
+  it('exits 0 on SIGTERM, and --cleanup then removes its rules and userspace portal rules', async () => {
     daemon.kill('SIGTERM');
     expect(await daemonExit).toBe(0);
+    // What a userspace-mode (REDIRECT) run leaves behind: --cleanup must remove it too.
+    await ns.exec('iptables', ['-t', 'nat', '-N', 'KUBE-PORTALS-HOST']);
+    await ns.exec('iptables', ['-t', 'nat', '-I', 'OUTPUT', '-j', 'KUBE-PORTALS-HOST']);
+    expect((await ns.exec('iptables-save', ['-t', 'nat'])).stdout).toContain(
+      '-A OUTPUT -j KUBE-PORTALS-HOST',
+    );
     const r = await ns.exec(tsx, ['--conditions=@nodeagent/source', cli, '--cleanup'], {
       allowFailure: true,
     });
