@@ -137,4 +137,52 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 90_000 }, ()
     const save = (await ns.exec('iptables-save', [])).stdout;
     expect(save).not.toContain('KUBE-');
   });
+
+  it('--proxy-mode userspace programs REDIRECT portals for the same Service, and --cleanup removes them', async () => {
+    let out = '';
+    const userspace = ns.spawn(
+      tsx,
+      [
+        '--conditions=@nodeagent/source',
+        cli,
+        '--kubeconfig',
+        join(dir, 'kubeconfig'),
+        '--hostname-override',
+        'node-a',
+        '--proxy-mode',
+        'userspace',
+        '--healthz-bind-address',
+        '',
+        '--metrics-bind-address',
+        '127.0.0.1:10249',
+        '--iptables-min-sync-period',
+        '100ms',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    userspace.stderr?.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => userspace.on('exit', (code) => resolve(code)));
+    try {
+      const save = await until(
+        async () => (await ns.exec('iptables-save', ['-t', 'nat'])).stdout,
+        // The proxier restores its chains first, then inserts the jumps from the built-ins.
+        (s) =>
+          /-A KUBE-PORTALS-HOST .*-d 10\.96\.0\.77\/32/.test(s) && /-A OUTPUT .*-j KUBE-PORTALS-HOST/.test(s),
+      );
+      expect(save, out).toMatch(/-A KUBE-PORTALS-HOST .*-d 10\.96\.0\.77\/32/);
+      expect(save).toMatch(/-A OUTPUT .*-j KUBE-PORTALS-HOST/);
+      expect(save).not.toContain('KUBE-SERVICES');
+      expect((await ns.exec('curl', ['-sS', 'http://127.0.0.1:10249/proxyMode'])).stdout).toBe('userspace');
+    } finally {
+      if (userspace.exitCode === null) userspace.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    const r = await ns.exec(tsx, ['--conditions=@nodeagent/source', cli, '--cleanup'], {
+      allowFailure: true,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await ns.exec('iptables-save', [])).stdout).not.toContain('KUBE-');
+  });
 });
