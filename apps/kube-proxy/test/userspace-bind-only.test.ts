@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Linux), the backend an echo server on 127.0.0.1; traffic to the cluster IP must reach it.
 
 const appRoot = join(import.meta.dirname, '..');
-const tsx = join(appRoot, '..', '..', 'node_modules', '.bin', 'tsx');
+// Daemons run as node itself with tsx's loader: a signal (or afterAll's SIGKILL) then reaches
+// the proxy, not a tsx wrapper that could leave it running.
+const nodeWithTsx = ['--import', 'tsx', '--conditions=@nodeagent/source'];
 const cli = join(appRoot, 'src', 'cli.ts');
 
 let api: ApiServer;
@@ -70,9 +72,9 @@ beforeAll(async () => {
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigYaml(api.url));
   daemon = spawn(
-    tsx,
+    process.execPath,
     [
-      '--conditions=@nodeagent/source',
+      ...nodeWithTsx,
       cli,
       '--kubeconfig',
       kubeconfig,

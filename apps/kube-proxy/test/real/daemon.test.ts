@@ -12,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const appRoot = join(import.meta.dirname, '..', '..');
 const tsx = join(appRoot, '..', '..', 'node_modules', '.bin', 'tsx');
+// Daemons run as node itself with tsx's loader: a signal (or afterAll's SIGKILL) then reaches
+// the proxy, not a tsx wrapper that could leave it running.
+const nodeWithTsx = ['--import', 'tsx', '--conditions=@nodeagent/source'];
 const cli = join(appRoot, 'src', 'cli.ts');
 
 let api: ApiServer;
@@ -20,6 +23,7 @@ let dir: string;
 let bridge: Server;
 let daemon: ChildProcess;
 let daemonExit: Promise<number | null>;
+let userspaceDaemon: ChildProcess | undefined;
 let stderr = '';
 
 // Runs inside the namespace: 127.0.0.1:6443 → the unix socket the host side listens on.
@@ -57,9 +61,9 @@ beforeAll(async () => {
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigYaml('http://127.0.0.1:6443'));
   daemon = ns.spawn(
-    tsx,
+    process.execPath,
     [
-      '--conditions=@nodeagent/source',
+      ...nodeWithTsx,
       cli,
       '--kubeconfig',
       kubeconfig,
@@ -84,6 +88,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (daemon && daemon.exitCode === null) daemon.kill('SIGKILL');
+  if (userspaceDaemon && userspaceDaemon.exitCode === null) userspaceDaemon.kill('SIGKILL');
   await ns?.delete();
   await new Promise<void>((r) => (bridge ? bridge.close(() => r()) : r()));
   await api?.close();
@@ -141,9 +146,9 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 90_000 }, ()
   it('--proxy-mode userspace programs REDIRECT portals for the same Service, and --cleanup removes them', async () => {
     let out = '';
     const userspace = ns.spawn(
-      tsx,
+      process.execPath,
       [
-        '--conditions=@nodeagent/source',
+        ...nodeWithTsx,
         cli,
         '--kubeconfig',
         join(dir, 'kubeconfig'),
@@ -160,6 +165,7 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 90_000 }, ()
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    userspaceDaemon = userspace;
     userspace.stderr?.on('data', (b: Buffer) => {
       out += b.toString();
     });
