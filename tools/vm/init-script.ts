@@ -1,6 +1,7 @@
 /**
  * The initramfs `/init` (busybox sh). It loads the virtio-mmio + virtiofs + overlay modules, mounts
- * the host's root (read-only, tag `root`), gives the guest writable /tmp, /run and /var, mounts the
+ * the host's root (read-only, tag `root`), gives the guest writable /tmp and /var (overlays on the
+ * host's) and /run, mounts the
  * per-run I/O share (tag `io`) at /run/vmio and switch_roots into the host's root to run
  * /run/vmio/run.sh with the host's own /bin/sh.
  */
@@ -14,12 +15,17 @@ mount -t devtmpfs dev /dev
 fail() { echo "vm-init: $*"; echo b > /proc/sysrq-trigger; }
 for m in ${modules.join(' ')}; do insmod /mods/$m.ko || fail "insmod $m"; done
 mount -t virtiofs -o ro root /newroot || fail "cannot mount the shared root"
-mount -t tmpfs -o mode=1777 tmp /newroot/tmp
 mount -t tmpfs -o mode=755 run /newroot/run
-mkdir -p /newroot/run/vmio /newroot/run/var-overlay
-mount -t tmpfs var-overlay /newroot/run/var-overlay
-mkdir -p /newroot/run/var-overlay/upper /newroot/run/var-overlay/work
-mount -t overlay -o lowerdir=/newroot/var,upperdir=/newroot/run/var-overlay/upper,workdir=/newroot/run/var-overlay/work var /newroot/var || fail "cannot mount /var overlay"
+mkdir -p /newroot/run/vmio
+# /tmp and /var: the host's contents (read-only) under a tmpfs the guest writes to. /tmp keeps the
+# host's files visible because a checkout (CI clones one there) may live under it.
+for d in tmp var; do
+  mkdir -p /newroot/run/$d-overlay
+  mount -t tmpfs $d-overlay /newroot/run/$d-overlay
+  mkdir -p /newroot/run/$d-overlay/upper /newroot/run/$d-overlay/work
+  mount -t overlay -o lowerdir=/newroot/$d,upperdir=/newroot/run/$d-overlay/upper,workdir=/newroot/run/$d-overlay/work $d /newroot/$d || fail "cannot mount /$d overlay"
+done
+chmod 1777 /newroot/tmp
 mount -t virtiofs io /newroot/run/vmio || fail "cannot mount the io share"
 mount --move /proc /newroot/proc
 mount --move /sys /newroot/sys

@@ -25,7 +25,7 @@ export interface RunInVmOptions {
   /** Program to run inside the guest (looked up on PATH there; the guest sees the host's root). */
   command: string;
   args?: readonly string[];
-  /** Working directory inside the guest; must exist on the host's root filesystem (not /tmp). Default: process.cwd(). */
+  /** Working directory inside the guest; must exist on the host's root filesystem. Default: process.cwd(). */
   cwd?: string;
   /** Extra environment. PATH defaults to the host's PATH; HOME to /tmp. */
   env?: Readonly<Record<string, string>>;
