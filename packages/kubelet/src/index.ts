@@ -29,7 +29,6 @@ export {
   parseKubeletConfigurationText,
 } from './config/load-config-file';
 export * from './cri/container-config';
-export * from './cri/cri-types';
 export * from './cri/dns-config';
 export * from './cri/labels';
 export * from './cri/linux-resources';

@@ -1,7 +1,7 @@
+import { Protocol } from '@nodeagent/cri-client';
 import { describe, expect, it } from 'vitest';
 import type { Container } from '../src/api/pod-types';
 import { buildContainerConfig, defaultMaskedPaths } from '../src/cri/container-config';
-import { Protocol } from '../src/cri/cri-types';
 import { parseResolvConf, podDNSConfig } from '../src/cri/dns-config';
 import {
   containerOOMScoreAdj,

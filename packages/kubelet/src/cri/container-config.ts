@@ -1,9 +1,15 @@
 import { join } from 'node:path';
+import {
+  type ContainerConfig,
+  type MessageInput,
+  type Mount,
+  MountPropagation,
+  NamespaceMode,
+} from '@nodeagent/cri-client';
 import type { Container, Pod } from '../api/pod-types';
 import { type EnvVarValue, expandCommand } from '../env/resolve-env';
 import { CreateContainerConfigError } from '../errors';
 import { containerHash } from '../pod/container-hash';
-import { type CriContainerConfig, type CriMount, MountPropagation, NamespaceMode } from './cri-types';
 import {
   containerHashAnnotation,
   containerNameLabel,
@@ -69,7 +75,7 @@ export interface ContainerConfigOptions extends LinuxResourceOptions {
 export function containerMounts(
   container: Container,
   volumes: ReadonlyMap<string, MountedVolume>,
-): CriMount[] {
+): MessageInput<Mount>[] {
   return (container.volumeMounts ?? []).map((mount, index) => {
     const volume = volumes.get(mount.name);
     if (!volume) {
@@ -127,12 +133,11 @@ export function containerAnnotations(
   return annotations;
 }
 
-/** Container spec → CRI ContainerConfig (upstream generateContainerConfig). */
-export function buildContainerConfig(
-  pod: Pod,
-  container: Container,
-  options: ContainerConfigOptions,
-): CriContainerConfig {
+/**
+ * Container spec → CRI ContainerConfig (upstream generateContainerConfig). The return type is
+ * inferred (checked with `satisfies`) so the fields the kubelet always sets stay non-optional.
+ */
+export function buildContainerConfig(pod: Pod, container: Container, options: ContainerConfigOptions) {
   const mounts = containerMounts(container, options.volumes);
   if (
     options.etcHostsPath &&
@@ -200,5 +205,5 @@ export function buildContainerConfig(
         readonlyPaths: privileged ? [] : defaultReadonlyPaths,
       },
     },
-  };
+  } satisfies MessageInput<ContainerConfig>;
 }

@@ -1,5 +1,5 @@
+import type { DNSConfig } from '@nodeagent/cri-client';
 import type { Pod } from '../api/pod-types';
-import type { CriDNSConfig } from './cri-types';
 
 /** Upstream limits for the resolv.conf a pod gets (validation.MaxDNSSearchPaths etc.). */
 export const maxDNSSearchPaths = 32;
@@ -16,8 +16,8 @@ export interface ClusterDNSOptions {
 }
 
 /** Parses resolv.conf into nameservers, search domains and options, as glibc reads it. */
-export function parseResolvConf(text: string): CriDNSConfig {
-  const config: CriDNSConfig = { servers: [], searches: [], options: [] };
+export function parseResolvConf(text: string): DNSConfig {
+  const config: DNSConfig = { servers: [], searches: [], options: [] };
   for (const rawLine of text.split('\n')) {
     const line = rawLine.replace(/[#;].*$/, '').trim();
     if (line === '') continue;
@@ -35,7 +35,7 @@ export function parseResolvConf(text: string): CriDNSConfig {
  * uses the cluster DNS with the namespace search path and ndots:5, Default the node's resolver,
  * None only the pod's dnsConfig, which is merged on top in every case.
  */
-export function podDNSConfig(pod: Pod, options: ClusterDNSOptions): CriDNSConfig {
+export function podDNSConfig(pod: Pod, options: ClusterDNSOptions): DNSConfig {
   const host = parseResolvConf(options.hostResolvConf ?? '');
   let policy = pod.spec.dnsPolicy ?? 'ClusterFirst';
   if (policy === 'ClusterFirst' && pod.spec.hostNetwork) policy = 'Default';
@@ -44,7 +44,7 @@ export function podDNSConfig(pod: Pod, options: ClusterDNSOptions): CriDNSConfig
     // Upstream falls back to the node's resolver when no cluster DNS is configured.
     policy = 'Default';
   }
-  let config: CriDNSConfig;
+  let config: DNSConfig;
   switch (policy) {
     case 'None':
       config = { servers: [], searches: [], options: [] };

@@ -1,7 +1,7 @@
+import type { LinuxContainerResources, MessageInput } from '@nodeagent/cri-client';
 import type { Container, Pod } from '../api/pod-types';
 import { milliValue, parseQuantity } from '../api/quantity';
 import { podQOSClass } from '../pod/qos-class';
-import type { CriLinuxContainerResources } from './cri-types';
 
 /** Upstream cm constants: CFS shares and quota arithmetic. */
 export const minShares = 2;
@@ -55,7 +55,7 @@ export function linuxContainerResources(
   pod: Pod,
   container: Container,
   options: LinuxResourceOptions,
-): CriLinuxContainerResources {
+): MessageInput<LinuxContainerResources> {
   const limits = container.resources?.limits ?? {};
   const requests = container.resources?.requests ?? {};
   const cpuLimit = limits.cpu !== undefined ? milliValue(limits.cpu, 'resources.limits.cpu') : 0;

@@ -1,5 +1,5 @@
+import { type MessageInput, NamespaceMode, type PodSandboxConfig, Protocol } from '@nodeagent/cri-client';
 import type { Pod } from '../api/pod-types';
-import { type CriPodSandboxConfig, NamespaceMode, Protocol } from './cri-types';
 import { type ClusterDNSOptions, podDNSConfig } from './dns-config';
 import { podNameLabel, podNamespaceLabel, podUidLabel } from './labels';
 import { defaultPodLogsDir, podLogDirectory } from './log-paths';
@@ -38,8 +38,11 @@ export function sandboxLabels(pod: Pod): Record<string, string> {
   };
 }
 
-/** Pod → CRI PodSandboxConfig (upstream generatePodSandboxConfig). */
-export function buildSandboxConfig(pod: Pod, options: SandboxConfigOptions): CriPodSandboxConfig {
+/**
+ * Pod → CRI PodSandboxConfig (upstream generatePodSandboxConfig). The return type is inferred
+ * (checked with `satisfies`) so the fields the kubelet always sets stay non-optional.
+ */
+export function buildSandboxConfig(pod: Pod, options: SandboxConfigOptions) {
   const name = pod.metadata.name ?? '';
   const namespace = pod.metadata.namespace ?? 'default';
   const uid = pod.metadata.uid ?? '';
@@ -86,5 +89,5 @@ export function buildSandboxConfig(pod: Pod, options: SandboxConfigOptions): Cri
       },
       sysctls,
     },
-  };
+  } satisfies MessageInput<PodSandboxConfig>;
 }

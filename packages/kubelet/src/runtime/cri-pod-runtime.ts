@@ -1,4 +1,5 @@
 import {
+  type ContainerConfig,
   type CriClient,
   ContainerState as CriContainerState,
   type ContainerStatus as CriContainerStatus,
@@ -8,7 +9,6 @@ import {
   type PodSandboxConfig,
   PodSandboxState,
 } from '@nodeagent/cri-client';
-import type { CriContainerConfig, CriPodSandboxConfig } from '../cri/cri-types';
 import {
   containerHashAnnotation,
   containerNameLabel,
@@ -186,9 +186,9 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
       }
     },
 
-    async runPodSandbox(config: CriPodSandboxConfig): Promise<string> {
+    async runPodSandbox(config: MessageInput<PodSandboxConfig>): Promise<string> {
       const response = await client.runPodSandbox({
-        config: config as MessageInput<PodSandboxConfig>,
+        config,
         runtimeHandler: '',
       });
       return response.podSandboxId;
@@ -219,25 +219,25 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
     async pullImage(
       image: string,
       auth: ImagePullAuth | undefined,
-      sandboxConfig: CriPodSandboxConfig,
+      sandboxConfig: MessageInput<PodSandboxConfig>,
     ): Promise<string> {
       const response = await client.pullImage({
         image: { image },
         auth: auth ?? null,
-        sandboxConfig: sandboxConfig as MessageInput<PodSandboxConfig>,
+        sandboxConfig,
       });
       return response.imageRef;
     },
 
     async createContainer(
       sandboxId: string,
-      config: CriContainerConfig,
-      sandboxConfig: CriPodSandboxConfig,
+      config: MessageInput<ContainerConfig>,
+      sandboxConfig: MessageInput<PodSandboxConfig>,
     ): Promise<string> {
       const response = await client.createContainer({
         podSandboxId: sandboxId,
-        config: config as never,
-        sandboxConfig: sandboxConfig as MessageInput<PodSandboxConfig>,
+        config,
+        sandboxConfig,
       });
       return response.containerId;
     },

@@ -1,4 +1,4 @@
-import type { CriContainerConfig, CriPodSandboxConfig } from '../cri/cri-types';
+import type { ContainerConfig, MessageInput, PodSandboxConfig } from '@nodeagent/cri-client';
 import type { PodRuntimeStatus, RuntimeSandboxStatus } from './runtime-state';
 
 /** Registry credentials for one pull (CRI AuthConfig). */
@@ -25,7 +25,7 @@ export interface PodRuntime {
   /** Every sandbox and container the runtime holds, grouped by pod (the PLEG relist). */
   listPods(): Promise<PodRuntimeStatus[]>;
   podSandboxStatus(sandboxId: string): Promise<RuntimeSandboxStatus | undefined>;
-  runPodSandbox(config: CriPodSandboxConfig): Promise<string>;
+  runPodSandbox(config: MessageInput<PodSandboxConfig>): Promise<string>;
   stopPodSandbox(sandboxId: string): Promise<void>;
   removePodSandbox(sandboxId: string): Promise<void>;
   /** The image id of a present image, or undefined. */
@@ -34,12 +34,12 @@ export interface PodRuntime {
   pullImage(
     image: string,
     auth: ImagePullAuth | undefined,
-    sandboxConfig: CriPodSandboxConfig,
+    sandboxConfig: MessageInput<PodSandboxConfig>,
   ): Promise<string>;
   createContainer(
     sandboxId: string,
-    config: CriContainerConfig,
-    sandboxConfig: CriPodSandboxConfig,
+    config: MessageInput<ContainerConfig>,
+    sandboxConfig: MessageInput<PodSandboxConfig>,
   ): Promise<string>;
   startContainer(containerId: string): Promise<void>;
   /** SIGTERM, then SIGKILL after timeoutSeconds (CRI StopContainer). */

@@ -1,6 +1,6 @@
+import type { MessageInput, PodSandboxConfig } from '@nodeagent/cri-client';
 import type { Container, Pod } from '../api/pod-types';
 import type { Clock } from '../clock';
-import type { CriPodSandboxConfig } from '../cri/cri-types';
 import type { CrashLoopBackOff } from '../pod/crash-loop-backoff';
 import type { ImagePullAuth, PodRuntime } from '../runtime/pod-runtime';
 import { SyncStepError } from './sync-errors';
@@ -24,7 +24,7 @@ export async function ensureImage(
   pod: Pod,
   container: Container,
   credentials: ImagePullAuth[],
-  sandboxConfig: CriPodSandboxConfig,
+  sandboxConfig: MessageInput<PodSandboxConfig>,
   backoff: CrashLoopBackOff,
   clock: Clock,
 ): Promise<string> {

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { MessageInput, PodSandboxConfig } from '@nodeagent/cri-client';
 import { type Container, isSidecar, type Pod, type ResourceList, type Secret } from '../api/pod-types';
 import type { Clock } from '../clock';
 import { formatDuration } from '../config/duration';
 import { buildContainerConfig } from '../cri/container-config';
-import type { CriPodSandboxConfig } from '../cri/cri-types';
 import type { ClusterDNSOptions } from '../cri/dns-config';
 import { buildSandboxConfig } from '../cri/sandbox-config';
 import { type ObjectSource, resolveEnv } from '../env/resolve-env';
@@ -78,7 +78,7 @@ export class PodSyncer {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  sandboxConfig(pod: Pod, attempt: number): CriPodSandboxConfig {
+  sandboxConfig(pod: Pod, attempt: number): ReturnType<typeof buildSandboxConfig> {
     return buildSandboxConfig(pod, { ...this.options.dns, attempt, podLogsDir: this.options.podLogsDir });
   }
 
@@ -242,7 +242,7 @@ export class PodSyncer {
     container: Container,
     status: PodRuntimeStatus,
     sandboxId: string,
-    sandboxConfig: CriPodSandboxConfig,
+    sandboxConfig: MessageInput<PodSandboxConfig>,
     ips: string[],
     volumes: Awaited<ReturnType<PodVolumeManager['setUp']>>,
     type: 'init_container' | 'container',
