@@ -1,17 +1,9 @@
-import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import type { IptablesClient } from '@nodeagent/netfilter';
 import type { KubeProxyError } from '../errors';
 import { categorizeEndpoints } from '../model/categorize-endpoints';
-import type { IPFamily } from '../model/ip-family';
-import { type ProxySnapshot, ProxyState } from '../model/proxy-snapshot';
 import type { ServicePort } from '../model/service-port';
-import type { SyncResult } from '../proxier/iptables-proxier';
-import { type ProxyLogger, silentLogger } from '../proxier/logger';
-import type { ProxyHandler } from '../proxier/proxy-handler';
-import { BoundedFrequencyRunner } from '../runtime/bounded-frequency-runner';
-import { type Clock, systemClock } from '../runtime/clock';
-import type { KubeProxyMetrics } from '../runtime/metrics';
-import type { ProxierHealth } from '../runtime/proxier-health';
+import { ProxierBase, type ProxierBaseOptions, type SyncResult } from '../proxier/proxier-base';
+import { syncServiceHealth } from '../proxier/sync-service-health';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
 import { buildPortalRuleset, type PortalTarget } from './build-portal-rules';
 import { ListenError, UnsupportedProtocolError } from './errors';
@@ -26,9 +18,7 @@ import { UserspaceMetrics } from './userspace-metrics';
 /** The parts of IptablesClient the userspace proxier needs (tests may pass a fake). */
 export type PortalIptables = Pick<IptablesClient, 'restore' | 'ensureChain' | 'ensureRule'>;
 
-export interface UserspaceProxierOptions {
-  family: IPFamily;
-  nodeName: string;
+export interface UserspaceProxierOptions extends ProxierBaseOptions {
   /**
    * Where REDIRECTed traffic reaches the proxies: programs KUBE-PORTALS-* / KUBE-NODEPORT-*
    * in the nat table. Omit together with `bindOnly: true` to run without any kernel rules.
@@ -55,16 +45,10 @@ export interface UserspaceProxierOptions {
   dialTimeoutsMs?: readonly number[];
   /** Idle timeout of UDP sessions (upstream --udp-timeout, default 250ms). */
   udpIdleTimeoutMs?: number;
-  minSyncPeriodMs?: number;
-  syncPeriodMs?: number;
-  clock?: Clock;
-  metrics?: KubeProxyMetrics;
   /** Connection counters; defaults to new ones on `metrics.registry` when metrics are given. */
   userspaceMetrics?: UserspaceMetrics;
-  health?: ProxierHealth;
   /** healthCheckNodePort servers of LoadBalancer Services with externalTrafficPolicy Local. */
   serviceHealth?: ServiceHealthServer;
-  logger?: ProxyLogger;
 }
 
 /** Upstream userspace proxier's dial back-off: four attempts, 250ms doubling to 2s. */
@@ -88,65 +72,34 @@ interface RunningProxy {
  * steer service traffic to the proxies' local ports. A service port whose listener cannot
  * be opened is reported in `serviceErrors()` and retried on the next sync; the others work.
  */
-export class UserspaceProxier implements ProxyHandler {
-  readonly family: IPFamily;
-  private readonly state: ProxyState;
-  private readonly runner: BoundedFrequencyRunner;
-  private readonly clock: Clock;
-  private readonly log: ProxyLogger;
+export class UserspaceProxier extends ProxierBase {
   private readonly metrics: UserspaceMetrics | undefined;
   private readonly proxies = new Map<string, RunningProxy>();
   /** Proxies of removed or re-opened service ports whose connections are still draining. */
   private readonly draining = new Set<ServiceProxy>();
   private readonly errors = new Map<string, KubeProxyError>();
   private readonly portAllocator: ProxyPortAllocator | undefined;
-  private servicesSynced = false;
-  private endpointSlicesSynced = false;
   private stopped = false;
-  readonly history: SyncResult[] = [];
 
   constructor(private readonly opts: UserspaceProxierOptions) {
     if (!opts.bindOnly && !opts.iptables) {
       throw new TypeError('UserspaceProxier: pass `iptables` for REDIRECT mode, or `bindOnly: true`');
     }
-    this.family = opts.family;
-    this.clock = opts.clock ?? systemClock;
-    this.log = opts.logger ?? silentLogger;
+    super(opts);
     this.metrics =
       opts.userspaceMetrics ?? (opts.metrics ? new UserspaceMetrics(opts.metrics.registry) : undefined);
-    this.state = new ProxyState(opts.family, opts.nodeName);
     this.portAllocator =
       opts.proxyPortRange && !opts.bindOnly ? new ProxyPortAllocator(opts.proxyPortRange) : undefined;
-    this.runner = new BoundedFrequencyRunner('sync-proxy-rules', () => this.syncProxyRules(), {
-      minIntervalMs: opts.minSyncPeriodMs ?? 1000,
-      maxIntervalMs: opts.syncPeriodMs ?? 30_000,
-      clock: this.clock,
-      onError: (err) => this.log.error({ err }, 'sync failed unexpectedly'),
-    });
-  }
-
-  start(): void {
-    this.runner.start();
-    if (this.isInitialized()) this.runner.run();
   }
 
   /** Stops syncing and closes every proxy, tearing down open connections. */
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     this.stopped = true;
-    this.runner.stop();
-    await this.runner.whenIdle();
+    await super.stop();
     const all = [...[...this.proxies.values()].map((p) => p.proxy), ...this.draining];
     this.proxies.clear();
     this.draining.clear();
     await Promise.all(all.map((p) => p.destroy()));
-  }
-
-  whenIdle(): Promise<void> {
-    return this.runner.whenIdle();
-  }
-
-  isInitialized(): boolean {
-    return this.servicesSynced && this.endpointSlicesSynced;
   }
 
   /** Service ports whose proxy is not running, with why (port in use, SCTP, ...). */
@@ -165,42 +118,6 @@ export class UserspaceProxier implements ProxyHandler {
     let n = running ? running.proxy.activeConnections() : 0;
     for (const p of this.draining) if (p.servicePort === servicePortKey) n += p.activeConnections();
     return n;
-  }
-
-  onServiceAdd(svc: V1Service): void {
-    this.changed(this.state.onService(undefined, svc));
-  }
-  onServiceUpdate(oldSvc: V1Service, svc: V1Service): void {
-    this.changed(this.state.onService(oldSvc, svc));
-  }
-  onServiceDelete(svc: V1Service): void {
-    this.changed(this.state.onService(svc, undefined));
-  }
-  onServicesSynced(): void {
-    this.servicesSynced = true;
-    if (this.isInitialized()) this.runner.run();
-  }
-  onEndpointSliceAdd(slice: V1EndpointSlice): void {
-    this.changed(this.state.onEndpointSlice(slice, false));
-  }
-  onEndpointSliceUpdate(_old: V1EndpointSlice, slice: V1EndpointSlice): void {
-    this.changed(this.state.onEndpointSlice(slice, false));
-  }
-  onEndpointSliceDelete(slice: V1EndpointSlice): void {
-    this.changed(this.state.onEndpointSlice(slice, true));
-  }
-  onEndpointSlicesSynced(): void {
-    this.endpointSlicesSynced = true;
-    if (this.isInitialized()) this.runner.run();
-  }
-  onNode(node: V1Node): void {
-    this.changed(this.state.setNodeLabels(node.metadata?.labels ?? {}));
-  }
-
-  private changed(pending: boolean): void {
-    if (!pending) return;
-    this.opts.health?.queuedUpdate(this.family);
-    if (this.isInitialized()) this.runner.run();
   }
 
   private listenAddresses(sp: ServicePort): ListenAddress[] {
@@ -338,43 +255,18 @@ export class UserspaceProxier implements ProxyHandler {
       this.pruneDraining();
 
       if (!this.opts.bindOnly && this.opts.iptables) await this.syncPortalRules();
-      await this.syncServiceHealth(snapshot);
+      if (this.opts.serviceHealth) await syncServiceHealth(this.opts.serviceHealth, snapshot);
       const end = this.clock.now();
       result = { kind: 'full', ok: true, durationMs: end - start };
-      this.opts.health?.updated(this.family);
-      this.opts.metrics?.observeSync('full', (end - start) / 1000, end);
-      this.opts.metrics?.observeNetworkProgramming(snapshot.lastChangeTriggerTimes, end);
+      this.syncSucceeded('full', start, end, snapshot);
     } catch (err) {
       result = { kind: 'full', ok: false, durationMs: this.clock.now() - start, error: err };
       if (!this.opts.bindOnly) this.opts.metrics?.iptablesRestoreFailuresTotal.inc();
       this.log.error({ err, family: this.family }, 'failed to sync userspace proxy rules');
-      this.runner.retryAfter(this.opts.syncPeriodMs ?? 30_000);
+      this.retryAfterFailure();
     }
-    this.history.push(result);
-    if (this.history.length > 100) this.history.shift();
+    this.recordResult(result);
     return result;
-  }
-
-  /** As the kernel modes: health check node ports report the ready local endpoints per Service. */
-  private async syncServiceHealth(snapshot: ProxySnapshot): Promise<void> {
-    const sh = this.opts.serviceHealth;
-    if (!sh) return;
-    const ports = new Map<string, number>();
-    const local = new Map<string, number>();
-    for (const [key, sp] of snapshot.services) {
-      if (sp.healthCheckNodePort === 0) continue;
-      ports.set(sp.service, sp.healthCheckNodePort);
-      const cat = categorizeEndpoints(
-        snapshot.endpoints.get(key) ?? [],
-        sp,
-        snapshot.nodeName,
-        snapshot.nodeLabels,
-      );
-      const ready = cat.localEndpoints.filter((e) => e.ready).length;
-      local.set(sp.service, Math.max(local.get(sp.service) ?? 0, ready));
-    }
-    await sh.syncServices(ports);
-    sh.syncEndpoints(local);
   }
 
   private async syncPortalRules(): Promise<void> {
