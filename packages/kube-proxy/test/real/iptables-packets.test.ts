@@ -1,61 +1,23 @@
-import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type ClusterWatch,
   cleanupIptables,
   execIptables,
   explainIptablesService,
   IptablesProxier,
   KubeProxyMetrics,
-  multiFamilyHandler,
   ProxierHealth,
-  watchCluster,
 } from '../../src/index';
 import { service, slice } from '../fixtures';
+import { eventually, type ProxyCluster, startProxyCluster, stopProxyCluster } from './cluster-fixtures';
 import { createPacketTopology, type PacketTopology } from './packet-topology';
 
 // A real proxier (informers → iptables-restore) programming a "node" namespace, with real
 // TCP connections from a client namespace to backend namespaces.
 
 let topo: PacketTopology;
-let api: ApiServer;
+let cluster: ProxyCluster;
 let proxier: IptablesProxier;
-let watch: ClusterWatch;
 const NODE = 'node-a';
-
-const svcType = () => api.resource('v1', 'services');
-const sliceType = () => api.resource('discovery.k8s.io/v1', 'endpointslices');
-
-function putService(svc: V1Service): void {
-  const existing = api.registry.find(svcType(), 'default', svc.metadata!.name!);
-  if (existing)
-    api.registry.update(svcType(), 'default', svc.metadata!.name!, {
-      ...svc,
-      metadata: { ...svc.metadata, resourceVersion: existing.metadata.resourceVersion },
-    });
-  else api.registry.create(svcType(), 'default', svc);
-}
-
-function putSlice(s: V1EndpointSlice): void {
-  const existing = api.registry.find(sliceType(), 'default', s.metadata!.name!);
-  if (existing)
-    api.registry.update(sliceType(), 'default', s.metadata!.name!, {
-      ...s,
-      metadata: { ...s.metadata, resourceVersion: existing.metadata.resourceVersion },
-    });
-  else api.registry.create(sliceType(), 'default', s);
-}
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: T = await fn();
-  while (!ok(last) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 100));
-    last = await fn();
-  }
-  return last;
-}
 
 async function sample(url: string, n: number): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
@@ -68,7 +30,6 @@ async function sample(url: string, n: number): Promise<Map<string, number>> {
 
 beforeAll(async () => {
   topo = await createPacketTopology(2);
-  api = await startApiServer();
   const executor = execIptables({ family: 'IPv4', commandPrefix: ['ip', 'netns', 'exec', topo.node.name] });
   proxier = new IptablesProxier({
     family: 'IPv4',
@@ -80,25 +41,17 @@ beforeAll(async () => {
     health: new ProxierHealth(4000),
     backend: { nodeIP: topo.nodeIP },
   });
-  proxier.start();
-  watch = watchCluster({
-    kubeConfig: api.kubeConfig(),
-    nodeName: NODE,
-    handler: multiFamilyHandler([proxier]),
-  });
+  cluster = await startProxyCluster(NODE, [proxier]);
 }, 60_000);
 
 afterAll(async () => {
-  await watch?.stop();
-  await proxier?.stop();
-  await api?.close();
-  await topo?.cleanup();
+  await stopProxyCluster({ cluster, proxiers: [proxier], topo });
 });
 
 describe('iptables mode packets (in namespaces)', { timeout: 30_000 }, () => {
   it('ClusterIP spreads connections over all backends', async () => {
-    putService(service('web', { clusterIP: '10.96.0.100' }));
-    putSlice(
+    cluster.putService(service('web', { clusterIP: '10.96.0.100' }));
+    cluster.putSlice(
       slice(
         'web',
         topo.backends.map((b) => ({ ip: b.ip, node: 'node-b' })),
@@ -113,14 +66,14 @@ describe('iptables mode packets (in namespaces)', { timeout: 30_000 }, () => {
   });
 
   it('NodePort reaches the service through the node address', async () => {
-    putService(
+    cluster.putService(
       service('np', {
         type: 'NodePort',
         clusterIP: '10.96.0.101',
         ports: [{ name: 'http', port: 80, nodePort: 30080 }],
       }),
     );
-    putSlice(slice('np', [{ ip: topo.backends[0]!.ip, node: 'node-b' }]));
+    cluster.putSlice(slice('np', [{ ip: topo.backends[0]!.ip, node: 'node-b' }]));
     const body = await eventually(
       () => topo.get(`http://${topo.nodeIP}:30080/`),
       (b) => b.startsWith('backend-'),
@@ -129,8 +82,8 @@ describe('iptables mode packets (in namespaces)', { timeout: 30_000 }, () => {
   });
 
   it('sessionAffinity ClientIP sticks to one backend', async () => {
-    putService(service('sticky', { clusterIP: '10.96.0.102', sessionAffinity: 'ClientIP' }));
-    putSlice(
+    cluster.putService(service('sticky', { clusterIP: '10.96.0.102', sessionAffinity: 'ClientIP' }));
+    cluster.putSlice(
       slice(
         'sticky',
         topo.backends.map((b) => ({ ip: b.ip, node: 'node-b' })),
@@ -145,7 +98,7 @@ describe('iptables mode packets (in namespaces)', { timeout: 30_000 }, () => {
   });
 
   it('externalTrafficPolicy=Local sends NodePort traffic only to local backends', async () => {
-    putService(
+    cluster.putService(
       service('local', {
         type: 'NodePort',
         clusterIP: '10.96.0.103',
@@ -153,7 +106,7 @@ describe('iptables mode packets (in namespaces)', { timeout: 30_000 }, () => {
         ports: [{ name: 'http', port: 80, nodePort: 30081 }],
       }),
     );
-    putSlice(
+    cluster.putSlice(
       slice('local', [
         { ip: topo.backends[0]!.ip, node: 'node-b' },
         { ip: topo.backends[1]!.ip, node: NODE },
@@ -168,7 +121,7 @@ describe('iptables mode packets (in namespaces)', { timeout: 30_000 }, () => {
   });
 
   it('a Service without endpoints refuses connections', async () => {
-    putService(service('empty', { clusterIP: '10.96.0.104' }));
+    cluster.putService(service('empty', { clusterIP: '10.96.0.104' }));
     const body = await eventually(
       () => topo.get('http://10.96.0.104:80/'),
       (b) => b === 'refused',
@@ -177,7 +130,7 @@ describe('iptables mode packets (in namespaces)', { timeout: 30_000 }, () => {
   });
 
   it('removing an endpoint stops traffic to it', async () => {
-    putSlice(slice('web', [{ ip: topo.backends[1]!.ip, node: 'node-b' }]));
+    cluster.putSlice(slice('web', [{ ip: topo.backends[1]!.ip, node: 'node-b' }]));
     await eventually(
       async () => [...(await sample('http://10.96.0.100:80/', 6)).keys()].join(','),
       (k) => k === 'backend-1',

@@ -1,40 +1,18 @@
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ClusterWatch,
-  execIptables,
-  IptablesProxier,
-  multiFamilyHandler,
-  watchCluster,
-} from '../../src/index';
+import { execIptables, IptablesProxier } from '../../src/index';
 import { service, slice } from '../fixtures';
+import { eventually, type ProxyCluster, startProxyCluster, stopProxyCluster } from './cluster-fixtures';
 import { createPacketTopology, type PacketTopology } from './packet-topology';
 
 // Dual-stack: one iptables proxier per family behind the same informers; IPv6 traffic goes
 // through ip6tables rules in the node namespace.
 
 let topo: PacketTopology;
-let api: ApiServer;
+let cluster: ProxyCluster;
 let proxiers: IptablesProxier[];
-let watch: ClusterWatch;
-
-async function eventually(
-  fn: () => Promise<string>,
-  ok: (v: string) => boolean,
-  timeoutMs = 15_000,
-): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  let last = await fn();
-  while (!ok(last) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 100));
-    last = await fn();
-  }
-  return last;
-}
 
 beforeAll(async () => {
   topo = await createPacketTopology(2, { ipv6: true });
-  api = await startApiServer();
   proxiers = (['IPv4', 'IPv6'] as const).map(
     (family) =>
       new IptablesProxier({
@@ -45,19 +23,11 @@ beforeAll(async () => {
         syncPeriodMs: 2000,
       }),
   );
-  for (const p of proxiers) p.start();
-  watch = watchCluster({
-    kubeConfig: api.kubeConfig(),
-    nodeName: 'node-a',
-    handler: multiFamilyHandler(proxiers),
-  });
+  cluster = await startProxyCluster('node-a', proxiers);
 }, 60_000);
 
 afterAll(async () => {
-  await watch?.stop();
-  for (const p of proxiers ?? []) await p.stop();
-  await api?.close();
-  await topo?.cleanup();
+  await stopProxyCluster({ cluster, proxiers, topo });
 });
 
 describe('dual-stack iptables packets (in namespaces)', { timeout: 40_000 }, () => {
@@ -68,14 +38,14 @@ describe('dual-stack iptables packets (in namespaces)', { timeout: 40_000 }, () 
       ipFamilies: ['IPv4', 'IPv6'],
       ipFamilyPolicy: 'RequireDualStack',
     });
-    api.registry.create(api.resource('v1', 'services'), 'default', svc);
-    const sliceType = api.resource('discovery.k8s.io/v1', 'endpointslices');
-    api.registry.create(
+    cluster.api.registry.create(cluster.api.resource('v1', 'services'), 'default', svc);
+    const sliceType = cluster.api.resource('discovery.k8s.io/v1', 'endpointslices');
+    cluster.api.registry.create(
       sliceType,
       'default',
       slice('dual', [{ ip: topo.backends[0]!.ip, node: 'node-b' }], { name: 'dual-v4' }),
     );
-    api.registry.create(
+    cluster.api.registry.create(
       sliceType,
       'default',
       slice('dual', [{ ip: topo.backends[1]!.ip6, node: 'node-b' }], {
@@ -87,11 +57,13 @@ describe('dual-stack iptables packets (in namespaces)', { timeout: 40_000 }, () 
       await eventually(
         () => topo.get('http://10.96.0.120:80/'),
         (b) => b.startsWith('backend-'),
+        15_000,
       ),
     ).toBe('backend-0');
     const got = await eventually(
       () => topo.get('http://[fd00:10:96::120]:80/'),
       (b) => b.startsWith('backend-'),
+      15_000,
     );
     expect(got).toBe('backend-1');
   });
@@ -102,11 +74,12 @@ describe('dual-stack iptables packets (in namespaces)', { timeout: 40_000 }, () 
       clusterIPs: ['fd00:10:96::121'],
       ipFamilies: ['IPv6'],
     });
-    api.registry.create(api.resource('v1', 'services'), 'default', svc);
+    cluster.api.registry.create(cluster.api.resource('v1', 'services'), 'default', svc);
     expect(
       await eventually(
         () => topo.get('http://[fd00:10:96::121]:80/'),
         (b) => b === 'refused',
+        15_000,
       ),
     ).toBe('refused');
   });

@@ -1,59 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ClusterWatch,
-  execNftables,
-  explainNftablesService,
-  multiFamilyHandler,
-  NftablesProxier,
-  nftLocalDetector,
-  watchCluster,
-} from '../../src/index';
+import { execNftables, explainNftablesService, NftablesProxier, nftLocalDetector } from '../../src/index';
 import { service, slice } from '../fixtures';
+import { eventually, type ProxyCluster, startProxyCluster, stopProxyCluster } from './cluster-fixtures';
 import { createPacketTopology, type PacketTopology } from './packet-topology';
 
 // nftables mode end to end: informers → nft -f in a "node" namespace → real connections.
 
 let topo: PacketTopology;
-let api: ApiServer;
+let cluster: ProxyCluster;
 let proxier: NftablesProxier;
-let watch: ClusterWatch;
 const NODE = 'node-a';
-
-function put(apiVersion: string, plural: string, obj: V1Service | V1EndpointSlice): void {
-  const rt = api.resource(apiVersion, plural);
-  const name = obj.metadata!.name!;
-  const existing = api.registry.find(rt, 'default', name);
-  if (existing) {
-    api.registry.update(rt, 'default', name, {
-      ...obj,
-      metadata: { ...obj.metadata, resourceVersion: existing.metadata.resourceVersion },
-    });
-  } else api.registry.create(rt, 'default', obj);
-}
-const putService = (s: V1Service) => put('v1', 'services', s);
-const putSlice = (s: V1EndpointSlice) => put('discovery.k8s.io/v1', 'endpointslices', s);
-
-async function eventually(
-  fn: () => Promise<string>,
-  ok: (v: string) => boolean,
-  timeoutMs = 10_000,
-): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  let last = await fn();
-  while (!ok(last) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 100));
-    last = await fn();
-  }
-  return last;
-}
 
 beforeAll(async () => {
   topo = await createPacketTopology(2);
-  api = await startApiServer();
   proxier = new NftablesProxier({
     family: 'IPv4',
     nodeName: NODE,
@@ -62,19 +23,11 @@ beforeAll(async () => {
     minSyncPeriodMs: 50,
     syncPeriodMs: 2000,
   });
-  proxier.start();
-  watch = watchCluster({
-    kubeConfig: api.kubeConfig(),
-    nodeName: NODE,
-    handler: multiFamilyHandler([proxier]),
-  });
+  cluster = await startProxyCluster(NODE, [proxier]);
 }, 60_000);
 
 afterAll(async () => {
-  await watch?.stop();
-  await proxier?.stop();
-  await api?.close();
-  await topo?.cleanup();
+  await stopProxyCluster({ cluster, proxiers: [proxier], topo });
 });
 
 describe('nftables mode packets (in namespaces)', { timeout: 30_000 }, () => {
@@ -91,8 +44,8 @@ describe('nftables mode packets (in namespaces)', { timeout: 30_000 }, () => {
   });
 
   it('ClusterIP spreads connections over all backends', async () => {
-    putService(service('web', { clusterIP: '10.96.0.100' }));
-    putSlice(
+    cluster.putService(service('web', { clusterIP: '10.96.0.100' }));
+    cluster.putSlice(
       slice(
         'web',
         topo.backends.map((b) => ({ ip: b.ip, node: 'node-b' })),
@@ -108,14 +61,14 @@ describe('nftables mode packets (in namespaces)', { timeout: 30_000 }, () => {
   });
 
   it('NodePort reaches the service through the node address', async () => {
-    putService(
+    cluster.putService(
       service('np', {
         type: 'NodePort',
         clusterIP: '10.96.0.101',
         ports: [{ name: 'http', port: 80, nodePort: 30080 }],
       }),
     );
-    putSlice(slice('np', [{ ip: topo.backends[1]!.ip, node: 'node-b' }]));
+    cluster.putSlice(slice('np', [{ ip: topo.backends[1]!.ip, node: 'node-b' }]));
     expect(
       await eventually(
         () => topo.get(`http://${topo.nodeIP}:30080/`),
@@ -125,8 +78,8 @@ describe('nftables mode packets (in namespaces)', { timeout: 30_000 }, () => {
   });
 
   it('sessionAffinity ClientIP sticks to one backend', async () => {
-    putService(service('sticky', { clusterIP: '10.96.0.102', sessionAffinity: 'ClientIP' }));
-    putSlice(
+    cluster.putService(service('sticky', { clusterIP: '10.96.0.102', sessionAffinity: 'ClientIP' }));
+    cluster.putSlice(
       slice(
         'sticky',
         topo.backends.map((b) => ({ ip: b.ip, node: 'node-b' })),
@@ -142,7 +95,7 @@ describe('nftables mode packets (in namespaces)', { timeout: 30_000 }, () => {
   });
 
   it('externalTrafficPolicy=Local sends NodePort traffic only to local backends', async () => {
-    putService(
+    cluster.putService(
       service('local', {
         type: 'NodePort',
         clusterIP: '10.96.0.103',
@@ -150,7 +103,7 @@ describe('nftables mode packets (in namespaces)', { timeout: 30_000 }, () => {
         ports: [{ name: 'http', port: 80, nodePort: 30081 }],
       }),
     );
-    putSlice(
+    cluster.putSlice(
       slice('local', [
         { ip: topo.backends[0]!.ip, node: 'node-b' },
         { ip: topo.backends[1]!.ip, node: NODE },
@@ -179,14 +132,14 @@ describe('nftables mode packets (in namespaces)', { timeout: 30_000 }, () => {
   });
 
   it('a Service without endpoints refuses connections, and works once it has one', async () => {
-    putService(service('empty', { clusterIP: '10.96.0.104' }));
+    cluster.putService(service('empty', { clusterIP: '10.96.0.104' }));
     expect(
       await eventually(
         () => topo.get('http://10.96.0.104:80/'),
         (b) => b === 'refused',
       ),
     ).toBe('refused');
-    putSlice(slice('empty', [{ ip: topo.backends[0]!.ip, node: 'node-b' }]));
+    cluster.putSlice(slice('empty', [{ ip: topo.backends[0]!.ip, node: 'node-b' }]));
     expect(
       await eventually(
         () => topo.get('http://10.96.0.104:80/'),

@@ -1,15 +1,7 @@
-import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ClusterWatch,
-  execConntrack,
-  execIptables,
-  IptablesProxier,
-  multiFamilyHandler,
-  watchCluster,
-} from '../../src/index';
+import { execConntrack, execIptables, IptablesProxier } from '../../src/index';
 import { service, slice } from '../fixtures';
+import { type ProxyCluster, startProxyCluster, stopProxyCluster, until } from './cluster-fixtures';
 import { createPacketTopology, type PacketTopology } from './packet-topology';
 
 // UDP has no connection close: without conntrack cleanup, a client reusing its source port
@@ -32,30 +24,11 @@ s.bind(40053, () => s.send('q', Number(process.argv[2]), process.argv[1]));
 `;
 
 let topo: PacketTopology;
-let api: ApiServer;
+let cluster: ProxyCluster;
 let proxier: IptablesProxier;
-let watch: ClusterWatch;
-
-function put(apiVersion: string, plural: string, obj: V1Service | V1EndpointSlice): void {
-  const rt = api.resource(apiVersion, plural);
-  const name = obj.metadata!.name!;
-  const existing = api.registry.find(rt, 'default', name);
-  if (existing) {
-    api.registry.update(rt, 'default', name, {
-      ...obj,
-      metadata: { ...obj.metadata, resourceVersion: existing.metadata.resourceVersion },
-    });
-  } else api.registry.create(rt, 'default', obj);
-}
 
 async function ask(): Promise<string> {
   return (await topo.client.exec(process.execPath, ['-e', UDP_CLIENT, '10.96.0.53', '53'])).stdout.trim();
-}
-
-async function until(fn: () => Promise<boolean>, timeoutMs = 15_000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (!(await fn()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  return fn();
 }
 
 beforeAll(async () => {
@@ -66,7 +39,6 @@ beforeAll(async () => {
     });
     await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
   }
-  api = await startApiServer();
   const prefix = ['ip', 'netns', 'exec', topo.node.name];
   proxier = new IptablesProxier({
     family: 'IPv4',
@@ -76,36 +48,26 @@ beforeAll(async () => {
     minSyncPeriodMs: 50,
     syncPeriodMs: 2000,
   });
-  proxier.start();
-  watch = watchCluster({
-    kubeConfig: api.kubeConfig(),
-    nodeName: 'node-a',
-    handler: multiFamilyHandler([proxier]),
-  });
+  cluster = await startProxyCluster('node-a', [proxier]);
 }, 60_000);
 
 afterAll(async () => {
-  await watch?.stop();
-  await proxier?.stop();
-  await api?.close();
-  await topo?.cleanup();
+  await stopProxyCluster({ cluster, proxiers: [proxier], topo });
 });
 
 describe('UDP conntrack cleanup (in namespaces)', { timeout: 40_000 }, () => {
   it('moves a UDP flow to the new backend when its backend is removed', async () => {
     const ports = [{ name: 'dns', port: 5353, protocol: 'UDP' }];
-    put(
-      'v1',
-      'services',
+    cluster.putService(
       service('dns', { clusterIP: '10.96.0.53', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }),
     );
-    put('discovery.k8s.io/v1', 'endpointslices', slice('dns', [{ ip: topo.backends[0]!.ip }], { ports }));
-    expect(await until(async () => (await ask()) === 'backend-0')).toBe(true);
+    cluster.putSlice(slice('dns', [{ ip: topo.backends[0]!.ip }], { ports }));
+    expect(await until(async () => (await ask()) === 'backend-0', { timeoutMs: 15_000 })).toBe(true);
     const before = (await topo.node.exec('conntrack', ['-L', '-p', 'udp'], { allowFailure: true })).stdout;
     expect(before).toContain(`src=${topo.backends[0]!.ip}`);
 
-    put('discovery.k8s.io/v1', 'endpointslices', slice('dns', [{ ip: topo.backends[1]!.ip }], { ports }));
-    expect(await until(async () => (await ask()) === 'backend-1')).toBe(true);
+    cluster.putSlice(slice('dns', [{ ip: topo.backends[1]!.ip }], { ports }));
+    expect(await until(async () => (await ask()) === 'backend-1', { timeoutMs: 15_000 })).toBe(true);
     const after = (await topo.node.exec('conntrack', ['-L', '-p', 'udp'], { allowFailure: true })).stdout;
     expect(after).not.toContain(`src=${topo.backends[0]!.ip}`);
   });
