@@ -1,0 +1,177 @@
+import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import type { IPFamily } from '../model/ip-family';
+import { type ProxySnapshot, ProxyState } from '../model/proxy-snapshot';
+import { BoundedFrequencyRunner } from '../runtime/bounded-frequency-runner';
+import { type Clock, systemClock } from '../runtime/clock';
+import type { KubeProxyMetrics } from '../runtime/metrics';
+import type { ProxierHealth } from '../runtime/proxier-health';
+import { type ProxyLogger, silentLogger } from './logger';
+import type { ProxyHandler } from './proxy-handler';
+
+/** Outcome of one sync, kept in a proxier's `history`. */
+export interface SyncResult {
+  kind: 'full' | 'partial';
+  ok: boolean;
+  durationMs: number;
+  error?: unknown;
+}
+
+/** The options every proxier mode takes for its sync loop. */
+export interface ProxierBaseOptions {
+  family: IPFamily;
+  nodeName: string;
+  /** minSyncPeriod in ms (default 1000). */
+  minSyncPeriodMs?: number;
+  /** syncPeriod in ms (default 30000); also the retry delay after a failed sync. */
+  syncPeriodMs?: number;
+  clock?: Clock;
+  metrics?: KubeProxyMetrics;
+  health?: ProxierHealth;
+  logger?: ProxyLogger;
+}
+
+const DEFAULT_MIN_SYNC_PERIOD_MS = 1000;
+const DEFAULT_SYNC_PERIOD_MS = 30_000;
+/** How many sync results `history` keeps. */
+const HISTORY_LIMIT = 100;
+
+/**
+ * The sync loop all proxier modes share: informer events fold into a ProxyState, and once
+ * Services and EndpointSlices have both synced, each pending change asks a bounded-frequency
+ * runner for a `syncProxyRules()`. Modes supply that sync and use the bookkeeping helpers
+ * here (history, health and sync metrics, retry after failure).
+ */
+export abstract class ProxierBase implements ProxyHandler {
+  readonly family: IPFamily;
+  protected readonly state: ProxyState;
+  protected readonly runner: BoundedFrequencyRunner;
+  protected readonly clock: Clock;
+  protected readonly log: ProxyLogger;
+  private servicesSynced = false;
+  private endpointSlicesSynced = false;
+  /** Results of every sync, newest last (bounded), for tests and `explain`. */
+  readonly history: SyncResult[] = [];
+
+  constructor(private readonly base: ProxierBaseOptions) {
+    this.family = base.family;
+    this.clock = base.clock ?? systemClock;
+    this.log = base.logger ?? silentLogger;
+    this.state = new ProxyState(base.family, base.nodeName);
+    this.runner = new BoundedFrequencyRunner('sync-proxy-rules', () => this.syncProxyRules(), {
+      minIntervalMs: base.minSyncPeriodMs ?? DEFAULT_MIN_SYNC_PERIOD_MS,
+      maxIntervalMs: this.syncPeriodMs,
+      clock: this.clock,
+      onError: (err) => this.log.error({ err }, 'sync failed unexpectedly'),
+    });
+  }
+
+  /** One sync. Public for tests; normally called by the runner. */
+  abstract syncProxyRules(): Promise<SyncResult | undefined>;
+
+  start(): void {
+    this.runner.start();
+    this.runIfInitialized();
+  }
+
+  async stop(): Promise<void> {
+    this.runner.stop();
+    await this.runner.whenIdle();
+  }
+
+  /** Resolves when no sync is running (tests, shutdown). */
+  whenIdle(): Promise<void> {
+    return this.runner.whenIdle();
+  }
+
+  isInitialized(): boolean {
+    return this.servicesSynced && this.endpointSlicesSynced;
+  }
+
+  // --- event handlers (wire informers here) ---
+
+  onServiceAdd(svc: V1Service): void {
+    this.changed(this.state.onService(undefined, svc));
+  }
+  onServiceUpdate(oldSvc: V1Service, svc: V1Service): void {
+    this.changed(this.state.onService(oldSvc, svc));
+  }
+  onServiceDelete(svc: V1Service): void {
+    this.changed(this.state.onService(svc, undefined));
+  }
+  onServicesSynced(): void {
+    this.servicesSynced = true;
+    this.runIfInitialized();
+  }
+  onEndpointSliceAdd(slice: V1EndpointSlice): void {
+    this.changed(this.state.onEndpointSlice(slice, false));
+  }
+  onEndpointSliceUpdate(_old: V1EndpointSlice, slice: V1EndpointSlice): void {
+    this.changed(this.state.onEndpointSlice(slice, false));
+  }
+  onEndpointSliceDelete(slice: V1EndpointSlice): void {
+    this.changed(this.state.onEndpointSlice(slice, true));
+  }
+  onEndpointSlicesSynced(): void {
+    this.endpointSlicesSynced = true;
+    this.runIfInitialized();
+  }
+  onNode(node: V1Node): void {
+    this.changed(this.state.setNodeLabels(node.metadata?.labels ?? {}));
+  }
+
+  /** syncPeriod: the runner's longest interval and the retry delay after a failure. */
+  protected get syncPeriodMs(): number {
+    return this.base.syncPeriodMs ?? DEFAULT_SYNC_PERIOD_MS;
+  }
+
+  /** An event was folded into the state; `pending` says whether it changed anything. */
+  protected changed(pending: boolean): void {
+    if (!pending) return;
+    this.base.health?.queuedUpdate(this.family);
+    this.runIfInitialized();
+  }
+
+  /** Syncs only start once both Services and EndpointSlices have been listed. */
+  protected runIfInitialized(): void {
+    if (this.isInitialized()) this.runner.run();
+  }
+
+  /** After a successful sync: tell health it is fresh, observe its duration and latency. */
+  protected syncSucceeded(
+    kind: SyncResult['kind'],
+    start: number,
+    end: number,
+    snapshot: ProxySnapshot,
+  ): void {
+    this.base.health?.updated(this.family);
+    const m = this.base.metrics;
+    if (!m) return;
+    m.observeSync(kind, (end - start) / 1000, end);
+    m.observeNetworkProgramming(snapshot.lastChangeTriggerTimes, end);
+  }
+
+  /** The sync_proxy_rules_no_local_endpoints_total gauges for this family. */
+  protected recordNoLocalEndpoints(noLocal: { internal: number; external: number }): void {
+    const m = this.base.metrics;
+    if (!m) return;
+    m.noLocalEndpointsTotal.set(
+      { traffic_policy: 'internal', address_family: this.family },
+      noLocal.internal,
+    );
+    m.noLocalEndpointsTotal.set(
+      { traffic_policy: 'external', address_family: this.family },
+      noLocal.external,
+    );
+  }
+
+  /** After a failed sync: try again one syncPeriod from now rather than waiting for a change. */
+  protected retryAfterFailure(): void {
+    this.runner.retryAfter(this.syncPeriodMs);
+  }
+
+  /** Appends a sync's result to `history`, dropping the oldest beyond the limit. */
+  protected recordResult(result: SyncResult): void {
+    this.history.push(result);
+    if (this.history.length > HISTORY_LIMIT) this.history.shift();
+  }
+}
