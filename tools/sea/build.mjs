@@ -75,6 +75,8 @@ export async function bundleTarget(target, workDir) {
     logLevel: 'silent',
     legalComments: 'none',
     keepNames: true,
+    // The executable has no package.json beside it: stamp the version in (see apps/*/src/version.ts).
+    define: { __NODEAGENT_VERSION__: JSON.stringify(version) },
     plugins: existsSync(join(REPO_ROOT, 'node_modules', 'punycode', 'punycode.js')) ? [userlandPunycode] : [],
   });
   return { outfile, version, warnings: result.warnings };

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** Set by bundlers that inline the package (tools/sea); undefined when run from source or dist/. */
+declare const __NODEAGENT_VERSION__: string | undefined;
+
 /** The Kubernetes release whose behaviour, flags and API this binary follows. */
 export const KUBERNETES_VERSION = 'v1.34.0';
 
@@ -16,6 +19,8 @@ export function goArch(arch: string = process.arch): string {
  * from source) and in dist/ (built; ESM and CJS alike).
  */
 export function packageVersion(): string {
+  // Single-executable bundles have no package.json beside them; their build stamps the version in.
+  if (typeof __NODEAGENT_VERSION__ === 'string') return __NODEAGENT_VERSION__;
   const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
   return (JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
