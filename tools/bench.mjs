@@ -14,14 +14,18 @@ const dirs = ['packages', 'apps'].flatMap((group) =>
 let failed = 0;
 for (const dir of dirs) {
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  if (!pkg.scripts?.bench) continue;
+  // `bench`, plus any `bench:<part>` (e.g. kube-proxy's bench:userspace).
+  const scripts = Object.keys(pkg.scripts ?? {}).filter((s) => s === 'bench' || s.startsWith('bench:'));
+  if (scripts.length === 0) continue;
   if (only.length > 0 && !only.some((name) => pkg.name.includes(name))) continue;
-  console.log(`\n=== bench ${pkg.name}`);
-  try {
-    execFileSync('npm', ['run', 'bench'], { cwd: dir, stdio: 'inherit' });
-  } catch {
-    failed++;
-    console.error(`bench ${pkg.name} failed`);
+  for (const script of scripts) {
+    console.log(`\n=== ${script} ${pkg.name}`);
+    try {
+      execFileSync('npm', ['run', script], { cwd: dir, stdio: 'inherit' });
+    } catch {
+      failed++;
+      console.error(`${script} ${pkg.name} failed`);
+    }
   }
 }
 console.log(`\nresults in ${join(root, 'bench-results')}`);

@@ -20,6 +20,7 @@ export const systemPackages = {
   'linux-image-cloud-amd64': "Debian's cloud kernel, which ships the ip_vs modules",
   kmod: 'modprobe inside the micro-VM',
   cpio: 'packing the micro-VM initramfs',
+  systemd: 'systemd-analyze, which checks the units in deploy/systemd',
 };
 
 function missingPackages() {
