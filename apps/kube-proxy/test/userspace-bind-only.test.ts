@@ -6,16 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ApiServer, kubeconfigYaml, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, nodeWithTsx, until } from './daemon-process';
 
 // The real binary (src/cli.ts through tsx) in userspace bind-only mode: no kernel rules, so no
 // namespace or root is needed. The Service's cluster IP is a random 127.x address (local on
 // Linux), the backend an echo server on 127.0.0.1; traffic to the cluster IP must reach it.
-
-const appRoot = join(import.meta.dirname, '..');
-// Daemons run as node itself with tsx's loader: a signal (or afterAll's SIGKILL) then reaches
-// the proxy, not a tsx wrapper that could leave it running.
-const nodeWithTsx = ['--import', 'tsx', '--conditions=@nodeagent/source'];
-const cli = join(appRoot, 'src', 'cli.ts');
 
 let api: ApiServer;
 let dir: string;
@@ -50,16 +45,6 @@ function roundTrip(host: string, port: number, text: string): Promise<string> {
     c.on('error', () => resolve(''));
     c.on('close', () => resolve(got));
   });
-}
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let v = await fn();
-  while (!ok(v) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 200));
-    v = await fn();
-  }
-  return v;
 }
 
 beforeAll(async () => {

@@ -5,17 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ApiServer, createNetns, kubeconfigYaml, type Netns, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, nodeWithTsx, tsx, until } from '../daemon-process';
 
 // The real binary (src/cli.ts through tsx) running as a daemon inside a network namespace,
 // talking to the in-process API server through a unix-socket bridge (the namespace cannot
 // reach the host's loopback), programming iptables there and serving healthz and metrics.
-
-const appRoot = join(import.meta.dirname, '..', '..');
-const tsx = join(appRoot, '..', '..', 'node_modules', '.bin', 'tsx');
-// Daemons run as node itself with tsx's loader: a signal (or afterAll's SIGKILL) then reaches
-// the proxy, not a tsx wrapper that could leave it running.
-const nodeWithTsx = ['--import', 'tsx', '--conditions=@nodeagent/source'];
-const cli = join(appRoot, 'src', 'cli.ts');
 
 let api: ApiServer;
 let ns: Netns;
@@ -32,16 +26,6 @@ const net = require('node:net');
 net.createServer((c) => { const u = net.connect(process.argv[1]); c.pipe(u); u.pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); })
   .listen(6443, '127.0.0.1', () => process.stdout.write('ready\\n'));
 `;
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let v = await fn();
-  while (!ok(v) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 200));
-    v = await fn();
-  }
-  return v;
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), `na-kp-daemon-${process.pid}-`));
