@@ -151,13 +151,20 @@ describe('iptables mode packets (in namespaces)', { timeout: 30_000 }, () => {
     const ipt = execIptables({ family: 'IPv4', commandPrefix: ['ip', 'netns', 'exec', topo.node.name] });
     await cleanupIptables(ipt);
     expect(await ipt.chainExists('mangle', 'KUBE-PROXY-CANARY')).toBe(false);
-    const body = await eventually(
-      () => topo.get('http://10.96.0.100:80/'),
-      (b) => b === 'backend-1',
+    // The canary check can fire while cleanup is still deleting chains, so one resync may leave
+    // a canary missing again; the next check (syncPeriod later) must then restore it too.
+    const state = await eventually(
+      async () => ({
+        body: await topo.get('http://10.96.0.100:80/'),
+        canaries: await Promise.all(
+          (['mangle', 'nat', 'filter'] as const).map((t) => ipt.chainExists(t, 'KUBE-PROXY-CANARY')),
+        ),
+      }),
+      (s) => s.body === 'backend-1' && s.canaries.every(Boolean),
       15_000,
     );
-    expect(body).toBe('backend-1');
-    expect(await ipt.chainExists('mangle', 'KUBE-PROXY-CANARY')).toBe(true);
+    expect(state.body).toBe('backend-1');
+    expect(state.canaries).toEqual([true, true, true]);
   });
 
   it('--cleanup removes every chain and jump rule it owns and leaves other rules alone', async () => {
