@@ -124,6 +124,7 @@ export {
   type StaticPodSourceOptions,
   staticPodDefaults,
 } from './sources/static-pod-source';
+export * from './stats/index';
 export {
   type ContainerWaitingReason,
   generatePodStatus,

@@ -1,0 +1,38 @@
+import { readFile, statfs } from 'node:fs/promises';
+
+/** What statfs(2) reports, in the units Node's fs.statfs uses (blocks of `bsize` bytes). */
+export interface StatFsFigures {
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+}
+
+/**
+ * Where node figures come from: /proc text and statfs. Injected so the summary can be assembled
+ * in tests without a kernel, and so a test can point it at a fake /proc.
+ */
+export interface HostSources {
+  /** Reads a file under the proc root, e.g. readProc('meminfo'). */
+  readProc(relativePath: string): Promise<string>;
+  statfs(path: string): Promise<StatFsFigures>;
+}
+
+export function systemHostSources(procRoot = '/proc'): HostSources {
+  return {
+    readProc: (relativePath) => readFile(`${procRoot}/${relativePath}`, 'utf8'),
+    statfs: async (path) => {
+      const s = await statfs(path);
+      return {
+        bsize: Number(s.bsize),
+        blocks: Number(s.blocks),
+        bfree: Number(s.bfree),
+        bavail: Number(s.bavail),
+        files: Number(s.files),
+        ffree: Number(s.ffree),
+      };
+    },
+  };
+}

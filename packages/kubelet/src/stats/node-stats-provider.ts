@@ -1,0 +1,87 @@
+import { type Clock, rfc3339, systemClock } from '../clock';
+import { CpuRateTracker } from './cpu-rate';
+import { fsStatsFromStatfs } from './fs-usage';
+import { type HostSources, systemHostSources } from './host-sources';
+import { bootTimeMs, cpuUsageCoreNanoSeconds } from './proc-cpu';
+import { nodeMemoryFromMeminfo } from './proc-meminfo';
+import { nodeNetwork, parseNetDev } from './proc-net-dev';
+import type { FsStats, NodeStats } from './summary-types';
+import { maxTasks, runningTasks } from './task-limits';
+
+/**
+ * The node figures of /stats/summary, for the server and for anyone else who needs them (the
+ * eviction manager's memory.available, nodefs/imagefs available and inodesFree, pid.available).
+ */
+export interface NodeStatsProvider {
+  /** A fresh sample of the node: cpu, memory, network, fs (nodefs), runtime.imageFs, rlimit. */
+  nodeStats(): Promise<NodeStats>;
+}
+
+export interface HostNodeStatsOptions {
+  nodeName: string;
+  /** --root-dir: its filesystem is the node's fs (nodefs). */
+  rootDir: string;
+  /** The runtime's image filesystem (CRI ImageFsInfo), when there is a runtime to ask. */
+  imageFs?: () => Promise<FsStats | undefined>;
+  sources?: HostSources;
+  clock?: Clock;
+}
+
+/** Precise RFC 3339 (milliseconds) for sample times; metav1.Time parses either form. */
+export function sampleTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** NodeStatsProvider over /proc and statfs of the kubelet root dir. */
+export class HostNodeStatsProvider implements NodeStatsProvider {
+  private readonly options: HostNodeStatsOptions;
+  private readonly sources: HostSources;
+  private readonly clock: Clock;
+  private readonly cpuRate = new CpuRateTracker();
+
+  constructor(options: HostNodeStatsOptions) {
+    this.options = options;
+    this.sources = options.sources ?? systemHostSources();
+    this.clock = options.clock ?? systemClock;
+  }
+
+  async nodeStats(): Promise<NodeStats> {
+    const nowMs = this.clock.now();
+    const time = sampleTime(nowMs);
+    const read = (path: string) => this.sources.readProc(path);
+    const [meminfo, stat, uptime, netDev, pidMax, threadsMax, loadavg, rootFs, imageFs] = await Promise.all([
+      read('meminfo'),
+      read('stat'),
+      read('uptime'),
+      read('net/dev').catch(() => ''),
+      read('sys/kernel/pid_max'),
+      read('sys/kernel/threads-max'),
+      read('loadavg'),
+      this.sources.statfs(this.options.rootDir),
+      this.options.imageFs?.(),
+    ]);
+    const memory = nodeMemoryFromMeminfo(meminfo);
+    const usageCoreNanoSeconds = cpuUsageCoreNanoSeconds(stat);
+    const network = nodeNetwork(parseNetDev(netDev));
+    const node: NodeStats = {
+      nodeName: this.options.nodeName,
+      startTime: rfc3339(bootTimeMs(uptime, nowMs)),
+      cpu: {
+        time,
+        usageCoreNanoSeconds,
+        usageNanoCores: this.cpuRate.rate('node', usageCoreNanoSeconds, nowMs * 1e6),
+      },
+      memory: {
+        time,
+        availableBytes: memory.availableBytes,
+        usageBytes: memory.usageBytes,
+        workingSetBytes: memory.workingSetBytes,
+      },
+      fs: fsStatsFromStatfs(rootFs, time),
+      runtime: imageFs ? { imageFs } : {},
+      rlimit: { time, maxpid: maxTasks(pidMax, threadsMax), curproc: runningTasks(loadavg) },
+    };
+    if (network.primary) node.network = { time, ...network.primary, interfaces: network.interfaces };
+    return node;
+  }
+}

@@ -1,0 +1,41 @@
+import { StatsSourceError } from './stats-errors';
+
+export interface NodeMemoryFigures {
+  totalBytes: number;
+  usageBytes: number;
+  workingSetBytes: number;
+  /** totalBytes − workingSetBytes: the eviction manager's memory.available. */
+  availableBytes: number;
+}
+
+/** /proc/meminfo as a map of field → bytes (the kernel writes kB). */
+export function parseMeminfo(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^([^:]+):\s+(\d+)(?:\s+kB)?\s*$/.exec(line);
+    if (match) out.set(match[1] as string, Number(match[2]) * (line.endsWith('kB') ? 1024 : 1));
+  }
+  return out;
+}
+
+/**
+ * Node memory the way upstream derives it from the root cgroup: usage is everything not free,
+ * the working set leaves out inactive page cache (reclaimable without I/O pressure), and
+ * available is capacity minus working set.
+ */
+export function nodeMemoryFromMeminfo(text: string): NodeMemoryFigures {
+  const fields = parseMeminfo(text);
+  const total = fields.get('MemTotal');
+  const free = fields.get('MemFree');
+  if (total === undefined || free === undefined)
+    throw new StatsSourceError('/proc/meminfo', text.slice(0, 80), 'no MemTotal/MemFree lines');
+  const usage = total - free;
+  const inactiveFile = fields.get('Inactive(file)') ?? 0;
+  const workingSet = Math.max(0, usage - inactiveFile);
+  return {
+    totalBytes: total,
+    usageBytes: usage,
+    workingSetBytes: workingSet,
+    availableBytes: total - workingSet,
+  };
+}

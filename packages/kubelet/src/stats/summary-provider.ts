@@ -1,0 +1,153 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isUnimplemented } from '@nodeagent/cri-client';
+import { type Clock, systemClock } from '../clock';
+import { podIdentityFromLabels } from '../cri/labels';
+import { CpuRateTracker } from './cpu-rate';
+import type { CriStatsSource } from './cri-stats-source';
+import { directoryUsage, fsStatsFromStatfs } from './fs-usage';
+import { type HostSources, systemHostSources } from './host-sources';
+import { HostNodeStatsProvider, type NodeStatsProvider, sampleTime } from './node-stats-provider';
+import { assemblePodStats, type DiskUsage } from './pod-stats-assembly';
+import type { FsStats, Summary } from './summary-types';
+
+export interface SummaryProvider extends NodeStatsProvider {
+  /** The whole /stats/summary document. */
+  summary(): Promise<Summary>;
+}
+
+export interface CriSummaryProviderOptions {
+  nodeName: string;
+  /** --root-dir: nodefs, and where pod volumes live (<rootDir>/pods/<uid>/volumes). */
+  rootDir: string;
+  /** podLogsDir: <podLogsDir>/<ns>_<name>_<uid>/<container>/ holds each container's logs. */
+  podLogsDir: string;
+  cri: CriStatsSource;
+  sources?: HostSources;
+  clock?: Clock;
+  /** Node figures; default a HostNodeStatsProvider over the same sources. */
+  node?: NodeStatsProvider;
+}
+
+/**
+ * /stats/summary from the CRI (upstream's CRI stats provider): pod and container cpu/memory from
+ * ListPodSandboxStats/ListContainerStats, writable layers and the image filesystem from the
+ * runtime, logs and volumes measured on disk, the node from /proc and statfs.
+ */
+export class CriSummaryProvider implements SummaryProvider {
+  private readonly options: CriSummaryProviderOptions;
+  private readonly sources: HostSources;
+  private readonly clock: Clock;
+  private readonly node: NodeStatsProvider;
+  private readonly cpuRate = new CpuRateTracker();
+  /** Set once the runtime answered ListPodSandboxStats with Unimplemented (containerd < 1.7). */
+  private sandboxStatsUnsupported = false;
+
+  constructor(options: CriSummaryProviderOptions) {
+    this.options = options;
+    this.sources = options.sources ?? systemHostSources();
+    this.clock = options.clock ?? systemClock;
+    this.node =
+      options.node ??
+      new HostNodeStatsProvider({
+        nodeName: options.nodeName,
+        rootDir: options.rootDir,
+        sources: this.sources,
+        clock: this.clock,
+        imageFs: () => this.imageFs(),
+      });
+  }
+
+  nodeStats() {
+    return this.node.nodeStats();
+  }
+
+  /** The runtime's image filesystem: used bytes/inodes from ImageFsInfo, capacity from statfs of its mountpoint. */
+  async imageFs(): Promise<FsStats | undefined> {
+    const info = await this.options.cri.imageFsInfo();
+    const fs = info.imageFilesystems[0];
+    if (!fs) return undefined;
+    const time = sampleTime(this.clock.now());
+    const mountpoint = fs.fsId?.mountpoint;
+    const capacity = mountpoint
+      ? await this.sources.statfs(mountpoint).then(
+          (s) => fsStatsFromStatfs(s, time),
+          () => undefined,
+        )
+      : undefined;
+    return {
+      ...(capacity ?? { time }),
+      usedBytes: fs.usedBytes ? Number(fs.usedBytes.value) : capacity?.usedBytes,
+      inodesUsed: fs.inodesUsed ? Number(fs.inodesUsed.value) : capacity?.inodesUsed,
+    };
+  }
+
+  async summary(): Promise<Summary> {
+    const { cri } = this.options;
+    const node = await this.node.nodeStats();
+    const [sandboxes, containers, containerStats, sandboxStats] = await Promise.all([
+      cri.listPodSandbox({}),
+      cri.listContainers({}),
+      cri.listContainerStats({}),
+      this.listSandboxStats(),
+    ]);
+    const logUsage = new Map<string, DiskUsage>();
+    const volumeUsage = new Map<string, Map<string, DiskUsage>>();
+    const sandboxById = new Map(sandboxes.items.map((s) => [s.id, s]));
+    await Promise.all(
+      containers.containers.map(async (container) => {
+        const identity = podIdentityFromLabels(sandboxById.get(container.podSandboxId)?.labels);
+        if (!identity || !container.metadata) return;
+        const dir = join(
+          this.options.podLogsDir,
+          `${identity.namespace}_${identity.name}_${identity.uid}`,
+          container.metadata.name,
+        );
+        logUsage.set(container.id, await directoryUsage(dir));
+      }),
+    );
+    await Promise.all(
+      sandboxes.items.map(async (sandbox) => {
+        const identity = podIdentityFromLabels(sandbox.labels);
+        if (!identity || volumeUsage.has(identity.uid)) return;
+        volumeUsage.set(identity.uid, await this.volumeUsage(identity.uid));
+      }),
+    );
+    const pods = assemblePodStats({
+      nowMs: this.clock.now(),
+      sandboxes: sandboxes.items,
+      containers: containers.containers,
+      containerStats: containerStats.stats,
+      sandboxStats,
+      imageFs: node.runtime?.imageFs,
+      nodeFs: node.fs,
+      logUsage,
+      volumeUsage,
+      cpuRate: this.cpuRate,
+    });
+    return { node, pods };
+  }
+
+  private async listSandboxStats() {
+    if (this.sandboxStatsUnsupported) return undefined;
+    try {
+      return (await this.options.cri.listPodSandboxStats({})).stats;
+    } catch (error) {
+      // Unimplemented: fall back to container stats from now on; other errors only this round.
+      if (isUnimplemented(error)) this.sandboxStatsUnsupported = true;
+      return undefined;
+    }
+  }
+
+  /** Usage of every volume directory of a pod: <rootDir>/pods/<uid>/volumes/<plugin>/<name>. */
+  private async volumeUsage(uid: string): Promise<Map<string, DiskUsage>> {
+    const out = new Map<string, DiskUsage>();
+    const base = join(this.options.rootDir, 'pods', uid, 'volumes');
+    for (const plugin of await readdir(base).catch(() => [] as string[])) {
+      for (const name of await readdir(join(base, plugin)).catch(() => [] as string[])) {
+        out.set(name, await directoryUsage(join(base, plugin, name)));
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The kubelet's /stats/summary document (upstream k8s.io/kubelet/pkg/apis/stats/v1alpha1), with
+ * the same JSON field names. Times are RFC 3339 strings; byte and nanosecond figures are numbers
+ * (they fit a double's 53 bits for anything a node holds).
+ */
+
+export interface CPUStats {
+  time: string;
+  /** Average over the last sampling interval, in billionths of a core. */
+  usageNanoCores?: number;
+  /** Cumulative CPU time since the object was created. */
+  usageCoreNanoSeconds?: number;
+}
+
+export interface MemoryStats {
+  time: string;
+  /** Capacity minus working set; what eviction's memory.available signal is. */
+  availableBytes?: number;
+  usageBytes?: number;
+  /** Usage minus inactive file pages. */
+  workingSetBytes?: number;
+  rssBytes?: number;
+  pageFaults?: number;
+  majorPageFaults?: number;
+}
+
+export interface InterfaceStats {
+  name: string;
+  rxBytes?: number;
+  rxErrors?: number;
+  txBytes?: number;
+  txErrors?: number;
+}
+
+/** The default interface's figures inline, every interface in `interfaces`. */
+export interface NetworkStats extends InterfaceStats {
+  time: string;
+  interfaces?: InterfaceStats[];
+}
+
+export interface FsStats {
+  time: string;
+  availableBytes?: number;
+  capacityBytes?: number;
+  usedBytes?: number;
+  inodesFree?: number;
+  inodes?: number;
+  inodesUsed?: number;
+}
+
+export interface RuntimeStats {
+  /** The filesystem the runtime keeps images on (eviction's imagefs). */
+  imageFs?: FsStats;
+  /** Where writable layers live, when that is not the image filesystem. */
+  containerFs?: FsStats;
+}
+
+export interface RlimitStats {
+  time: string;
+  /** min(kernel.pid_max, kernel.threads-max). */
+  maxpid?: number;
+  /** Tasks that exist now (eviction's pid.available is maxpid − curproc). */
+  curproc?: number;
+}
+
+export interface NodeStats {
+  nodeName: string;
+  startTime: string;
+  cpu?: CPUStats;
+  memory?: MemoryStats;
+  network?: NetworkStats;
+  /** The filesystem of the kubelet's root dir (eviction's nodefs). */
+  fs?: FsStats;
+  runtime?: RuntimeStats;
+  rlimit?: RlimitStats;
+}
+
+export interface PodReference {
+  name: string;
+  namespace: string;
+  uid: string;
+}
+
+export interface ContainerStats {
+  name: string;
+  startTime: string;
+  cpu?: CPUStats;
+  memory?: MemoryStats;
+  /** The container's writable layer. */
+  rootfs?: FsStats;
+  /** The container's log files. */
+  logs?: FsStats;
+}
+
+export interface VolumeStats extends FsStats {
+  name: string;
+}
+
+export interface ProcessStats {
+  process_count?: number;
+}
+
+export interface PodStats {
+  podRef: PodReference;
+  startTime: string;
+  containers: ContainerStats[];
+  cpu?: CPUStats;
+  memory?: MemoryStats;
+  network?: NetworkStats;
+  volume?: VolumeStats[];
+  /** Writable layers, logs and local volumes of the pod together. */
+  'ephemeral-storage'?: FsStats;
+  process_stats?: ProcessStats;
+}
+
+export interface Summary {
+  node: NodeStats;
+  pods: PodStats[];
+}
