@@ -1,0 +1,108 @@
+import type { IptablesBackendOptions } from './build-iptables-ruleset';
+import {
+  KUBE_EXTERNAL_SERVICES,
+  KUBE_FORWARD,
+  KUBE_MARK_MASQ,
+  KUBE_NODEPORTS,
+  KUBE_POSTROUTING,
+  KUBE_PROXY_FIREWALL,
+  KUBE_SERVICES,
+} from './chain-names';
+import type { RuleSink } from './write-service-rules';
+
+/** Our filter-table chains, in the order upstream declares them. */
+export const FILTER_TOP_CHAINS: readonly string[] = [
+  KUBE_SERVICES,
+  KUBE_EXTERNAL_SERVICES,
+  KUBE_FORWARD,
+  KUBE_NODEPORTS,
+  KUBE_PROXY_FIREWALL,
+];
+
+/** Our nat-table chains that are not per-service, in the order upstream declares them. */
+export const NAT_TOP_CHAINS: readonly string[] = [
+  KUBE_SERVICES,
+  KUBE_NODEPORTS,
+  KUBE_POSTROUTING,
+  KUBE_MARK_MASQ,
+];
+
+/** The masquerade mark for iptables.masqueradeBit, as Go's %#08x (upstream's format). */
+export function masqueradeMark(options: IptablesBackendOptions): string {
+  return `0x${(2 ** (options.masqueradeBit ?? 14)).toString(16).padStart(8, '0')}`;
+}
+
+/** KUBE-POSTROUTING and KUBE-MARK-MASQ: the same whatever the Services. */
+export function writeMasqueradeRules(nat: RuleSink, options: IptablesBackendOptions): void {
+  const mark = masqueradeMark(options);
+  nat.rule('-A', KUBE_POSTROUTING, '-m', 'mark', '!', '--mark', `${mark}/${mark}`, '-j', 'RETURN');
+  // Clear the mark so a packet re-traversing the stack is not masqueraded twice.
+  nat.rule('-A', KUBE_POSTROUTING, '-j', 'MARK', '--xor-mark', mark);
+  nat.rule(
+    '-A',
+    KUBE_POSTROUTING,
+    '-m',
+    'comment',
+    '--comment',
+    'kubernetes service traffic requiring SNAT',
+    '-j',
+    'MASQUERADE',
+    ...(options.randomFully === false ? [] : ['--random-fully']),
+  );
+  nat.rule('-A', KUBE_MARK_MASQ, '-j', 'MARK', '--or-mark', mark);
+}
+
+/** The KUBE-SERVICES → KUBE-NODEPORTS jumps; they must come after every Service's rules. */
+export function writeNodePortsJumps(nat: RuleSink, options: IptablesBackendOptions, isIPv6: boolean): void {
+  // NodePorts come last in KUBE-SERVICES: they match by port alone.
+  const comment = 'kubernetes service nodeports; NOTE: this must be the last rule in this chain';
+  if (!options.nodePortIPs || options.nodePortIPs.length === 0) {
+    const dest = ['-m', 'addrtype', '--dst-type', 'LOCAL'];
+    // Localhost NodePorts never work for IPv6, and for IPv4 only with route_localnet.
+    if (isIPv6) dest.push('!', '-d', '::1/128');
+    else if (options.localhostNodePorts === false) dest.push('!', '-d', '127.0.0.0/8');
+    nat.rule('-A', KUBE_SERVICES, '-m', 'comment', '--comment', comment, ...dest, '-j', KUBE_NODEPORTS);
+    return;
+  }
+  for (const ip of options.nodePortIPs) {
+    const loopback = isIPv6 ? ip === '::1' : ip.startsWith('127.');
+    if (loopback && (isIPv6 || options.localhostNodePorts === false)) continue;
+    nat.rule('-A', KUBE_SERVICES, '-m', 'comment', '--comment', comment, '-d', ip, '-j', KUBE_NODEPORTS);
+  }
+}
+
+/** KUBE-FORWARD: accept marked and established service traffic, drop INVALID. */
+export function writeForwardRules(filter: RuleSink, options: IptablesBackendOptions): void {
+  const mark = masqueradeMark(options);
+  // INVALID packets can reset connections unless conntrack is liberal (kubernetes#74839).
+  if (!options.conntrackTCPLiberal)
+    filter.rule('-A', KUBE_FORWARD, '-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP');
+  filter.rule(
+    '-A',
+    KUBE_FORWARD,
+    '-m',
+    'comment',
+    '--comment',
+    'kubernetes forwarding rules',
+    '-m',
+    'mark',
+    '--mark',
+    `${mark}/${mark}`,
+    '-j',
+    'ACCEPT',
+  );
+  filter.rule(
+    '-A',
+    KUBE_FORWARD,
+    '-m',
+    'comment',
+    '--comment',
+    'kubernetes forwarding conntrack rule',
+    '-m',
+    'conntrack',
+    '--ctstate',
+    'RELATED,ESTABLISHED',
+    '-j',
+    'ACCEPT',
+  );
+}
