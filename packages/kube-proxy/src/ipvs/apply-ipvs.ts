@@ -1,0 +1,354 @@
+import type { IpvsTimeouts, ServiceKey, ServiceSpec } from '@nodeagent/ipvs';
+import type { IptablesExecutor } from '../iptables/iptables-executor';
+import { renderRestorePayload } from '../iptables/iptables-ruleset';
+import { cidrContains } from '../model/cidr';
+import type { IPFamily } from '../model/ip-family';
+import type { GracefulTermination } from './graceful-termination';
+import { renderIpsetRestore } from './ipset-restore';
+import { IPVS_JUMP_RULES } from './ipvs-iptables-rules';
+import type { IpsetLayer, IpvsTable, LinkLayer, SysctlLayer } from './ipvs-kernel';
+import { KUBE_IPVS_INTERFACE } from './ipvs-names';
+import type { IpvsPlan, PlannedVirtualServer } from './plan-ipvs';
+import { canonicalIP, realServerKey, virtualServerKey } from './virtual-server-key';
+
+/** The kernel layers an applier drives. */
+export interface IpvsKernelLayers {
+  ipvs: IpvsTable;
+  link: LinkLayer;
+  ipset: IpsetLayer;
+  iptables: IptablesExecutor;
+  /** Left out, no sysctl is touched (tests; a node prepared by other means). */
+  sysctl?: SysctlLayer;
+}
+
+export interface IpvsApplierOptions extends IpvsKernelLayers {
+  family: IPFamily;
+  graceful: GracefulTermination;
+  /** ipvs.excludeCIDRs: virtual servers on these addresses are never deleted. */
+  excludeCIDRs?: readonly string[];
+  /** ipvs.strictARP: arp_ignore=1 / arp_announce=2 so nodes do not answer ARP for kube-ipvs0 VIPs. */
+  strictARP?: boolean;
+  /** ipvs.tcpTimeout / tcpFinTimeout / udpTimeout in seconds (0 = leave as is). */
+  timeouts?: Partial<IpvsTimeouts>;
+}
+
+/** What one apply changed. */
+export interface IpvsApplyResult {
+  /** The kernel was read back first (first sync, or after a failure / invalidate()). */
+  full: boolean;
+  servicesAdded: number;
+  servicesUpdated: number;
+  servicesDeleted: number;
+  realServersAdded: number;
+  realServersUpdated: number;
+  /** Deleted at once (UDP) or after draining. */
+  realServersDeleted: number;
+  /** Set to weight 0 this sync, to drain. */
+  realServersDraining: number;
+  addressesBound: number;
+  addressesUnbound: number;
+  /** Lines of the ipset restore batch (0: nothing to do). */
+  ipsetLines: number;
+  iptablesRestored: boolean;
+}
+
+interface AppliedRealServer {
+  readonly address: string;
+  readonly port: number;
+  weight: number;
+}
+
+interface AppliedVirtualServer {
+  /** The planned object last applied; identity means "unchanged since". Undefined when read from the kernel. */
+  planned: PlannedVirtualServer | undefined;
+  key: ServiceKey;
+  protocol: string;
+  scheduler: string;
+  persistent: boolean;
+  timeout: number;
+  realServers: Map<string, AppliedRealServer>;
+}
+
+/** What we believe the kernel holds (read back on a full sync, then kept up to date by our writes). */
+interface AppliedState {
+  virtualServers: Map<string, AppliedVirtualServer>;
+  bound: Set<string>;
+  ipsets: Map<string, Set<string>>;
+  iptablesPayload: string;
+}
+
+/** Sysctls upstream's ipvs proxier sets (values as strings, as /proc/sys shows them). */
+function wantedSysctls(family: IPFamily, strictARP: boolean): [string, string][] {
+  const out: [string, string][] = [
+    // Let iptables (masquerade, filter) see IPVS connections.
+    ['net.ipv4.vs.conntrack', '1'],
+    // Drop connections to a deleted real server at their next packet instead of black-holing them.
+    ['net.ipv4.vs.expire_nodest_conn', '1'],
+    // Persistence templates of a weight-0 real server expire, so affinity moves off a draining one.
+    ['net.ipv4.vs.expire_quiescent_template', '1'],
+    family === 'IPv6' ? ['net.ipv6.conf.all.forwarding', '1'] : ['net.ipv4.ip_forward', '1'],
+  ];
+  if (strictARP) out.push(['net.ipv4.conf.all.arp_ignore', '1'], ['net.ipv4.conf.all.arp_announce', '2']);
+  return out;
+}
+
+const serviceSpec = (vs: PlannedVirtualServer): ServiceSpec => ({
+  protocol: vs.protocol,
+  address: vs.address,
+  port: vs.port,
+  scheduler: vs.scheduler,
+  flags: { persistent: vs.persistent },
+  ...(vs.persistent ? { timeout: vs.timeout } : {}),
+});
+
+/**
+ * Takes the kernel from what it holds to an IpvsPlan: ipsets in one `ipset restore` batch,
+ * iptables in one `iptables-restore --noflush`, then IPVS services and real servers, addresses
+ * on kube-ipvs0, and finally removal of what is no longer planned. The first apply (and any
+ * after a failure) reads the kernel back; later ones diff against what was applied, skipping
+ * virtual servers whose planned object is unchanged, so a one-endpoint change costs a few
+ * netlink messages.
+ */
+export class IpvsApplier {
+  private applied: AppliedState | undefined;
+
+  constructor(private readonly o: IpvsApplierOptions) {}
+
+  /** Forget what was applied: the next apply reads the kernel back (after a failure, hourly). */
+  invalidate(): void {
+    this.applied = undefined;
+  }
+
+  /** Whether the next apply will be a full one. */
+  get needsFullSync(): boolean {
+    return this.applied === undefined;
+  }
+
+  async apply(plan: IpvsPlan, now: number): Promise<IpvsApplyResult> {
+    const full = this.applied === undefined;
+    const r: IpvsApplyResult = {
+      full,
+      servicesAdded: 0,
+      servicesUpdated: 0,
+      servicesDeleted: 0,
+      realServersAdded: 0,
+      realServersUpdated: 0,
+      realServersDeleted: 0,
+      realServersDraining: 0,
+      addressesBound: 0,
+      addressesUnbound: 0,
+      ipsetLines: 0,
+      iptablesRestored: false,
+    };
+    try {
+      if (full) {
+        await this.prepareNode();
+        this.applied = await this.readKernel(plan);
+      }
+      const applied = this.applied!;
+      await this.applyIpsets(plan, applied, r);
+      await this.applyIptables(plan, applied, r);
+      await this.applyVirtualServers(plan, applied, r, now);
+      await this.applyAddresses(plan, applied, r);
+      await this.removeStale(plan, applied, r);
+      r.realServersDeleted += await this.drain(applied, now);
+      return r;
+    } catch (err) {
+      // Some writes may have happened: only a fresh read of the kernel tells which.
+      this.applied = undefined;
+      throw err;
+    }
+  }
+
+  /** Deletes drained real servers (also run between syncs); returns how many were deleted. */
+  async processGracefulTermination(now: number): Promise<number> {
+    if (!this.applied) return 0;
+    try {
+      return await this.drain(this.applied, now);
+    } catch (err) {
+      this.applied = undefined;
+      throw err;
+    }
+  }
+
+  private async drain(applied: AppliedState, now: number): Promise<number> {
+    if (this.o.graceful.size === 0) return 0;
+    let n = 0;
+    for (const [vs, keys] of await this.o.graceful.process(this.o.ipvs, now)) {
+      for (const k of keys) applied.virtualServers.get(vs)?.realServers.delete(k);
+      n += keys.length;
+    }
+    return n;
+  }
+
+  private async prepareNode(): Promise<void> {
+    const { link, iptables, sysctl, ipvs } = this.o;
+    await link.ensureDummy(KUBE_IPVS_INTERFACE);
+    if (sysctl) {
+      for (const [key, value] of wantedSysctls(this.o.family, this.o.strictARP ?? false)) {
+        if ((await sysctl.get(key)) !== value) await sysctl.set(key, value);
+      }
+    }
+    const t = this.o.timeouts;
+    if (t && (t.tcp || t.tcpFin || t.udp)) await ipvs.setTimeouts(t);
+    // Our chains must exist before a built-in chain can jump to them.
+    for (const j of IPVS_JUMP_RULES) await iptables.ensureChain(j.table, j.args.at(-1)!);
+    for (const j of [...IPVS_JUMP_RULES].reverse()) await iptables.ensureRule(j.table, j.chain, j.args);
+  }
+
+  private excluded(address: string): boolean {
+    return (this.o.excludeCIDRs ?? []).some((c) => cidrContains(c, address));
+  }
+
+  private async readKernel(plan: IpvsPlan): Promise<AppliedState> {
+    const fam = this.o.family === 'IPv6' ? 'ipv6' : 'ipv4';
+    const virtualServers = new Map<string, AppliedVirtualServer>();
+    for (const s of await this.o.ipvs.listServices()) {
+      // Firewall-mark services, other families and excluded addresses are not ours to manage.
+      if (s.fwmark || s.family !== fam || !s.address || !s.protocol || !s.port) continue;
+      const address = canonicalIP(s.address);
+      if (this.excluded(address)) continue;
+      const key: ServiceKey = { protocol: s.protocol, address, port: s.port };
+      const realServers = new Map<string, AppliedRealServer>();
+      for (const d of await this.o.ipvs.listDestinations(key)) {
+        const a = canonicalIP(d.address);
+        realServers.set(realServerKey(a, d.port), { address: a, port: d.port, weight: d.weight });
+      }
+      virtualServers.set(virtualServerKey(s.protocol, address, s.port), {
+        planned: undefined,
+        key,
+        protocol: s.protocol,
+        scheduler: s.scheduler,
+        persistent: s.flags.persistent,
+        timeout: s.flags.persistent ? s.timeout : 0,
+        realServers,
+      });
+    }
+    const bound = new Set(
+      (await this.o.link.listAddresses(KUBE_IPVS_INTERFACE))
+        .filter((a) => a.includes(':') === (this.o.family === 'IPv6'))
+        .map(canonicalIP),
+    );
+    const kernelSets = await this.o.ipset.save();
+    const ipsets = new Map<string, Set<string>>();
+    for (const name of plan.ipsets.keys()) {
+      const s = kernelSets.get(name);
+      if (s) ipsets.set(name, new Set(s.entries));
+    }
+    return { virtualServers, bound, ipsets, iptablesPayload: '' };
+  }
+
+  private async applyIpsets(plan: IpvsPlan, applied: AppliedState, r: IpvsApplyResult): Promise<void> {
+    const script = renderIpsetRestore(plan.ipsets.values(), applied.ipsets);
+    if (script === '') return;
+    r.ipsetLines = script.split('\n').length - 1;
+    await this.o.ipset.restore(script);
+    for (const set of plan.ipsets.values()) applied.ipsets.set(set.name, new Set(set.entries));
+  }
+
+  private async applyIptables(plan: IpvsPlan, applied: AppliedState, r: IpvsApplyResult): Promise<void> {
+    const payload = renderRestorePayload(plan.iptables);
+    if (payload === applied.iptablesPayload) return;
+    await this.o.iptables.restore(payload);
+    applied.iptablesPayload = payload;
+    r.iptablesRestored = true;
+  }
+
+  private async applyVirtualServers(
+    plan: IpvsPlan,
+    applied: AppliedState,
+    r: IpvsApplyResult,
+    now: number,
+  ): Promise<void> {
+    const { ipvs, graceful } = this.o;
+    for (const vs of plan.virtualServers.values()) {
+      let cur = applied.virtualServers.get(vs.key);
+      if (cur?.planned === vs) continue;
+      const key: ServiceKey = { protocol: vs.protocol, address: vs.address, port: vs.port };
+      if (!cur) {
+        await ipvs.addService(serviceSpec(vs));
+        r.servicesAdded++;
+        cur = {
+          planned: undefined,
+          key,
+          protocol: vs.protocol,
+          scheduler: vs.scheduler,
+          persistent: vs.persistent,
+          timeout: vs.timeout,
+          realServers: new Map(),
+        };
+        applied.virtualServers.set(vs.key, cur);
+      } else if (
+        cur.scheduler !== vs.scheduler ||
+        cur.persistent !== vs.persistent ||
+        cur.timeout !== vs.timeout
+      ) {
+        await ipvs.updateService(serviceSpec(vs));
+        r.servicesUpdated++;
+        Object.assign(cur, { scheduler: vs.scheduler, persistent: vs.persistent, timeout: vs.timeout });
+      }
+      for (const [k, rs] of vs.realServers) {
+        const have = cur.realServers.get(k);
+        // Wanted again while draining: back into rotation.
+        graceful.remove(vs.key, k);
+        if (!have) {
+          await ipvs.addDestination(key, { address: rs.address, port: rs.port, weight: rs.weight });
+          cur.realServers.set(k, { address: rs.address, port: rs.port, weight: rs.weight });
+          r.realServersAdded++;
+        } else if (have.weight !== rs.weight) {
+          await ipvs.updateDestination(key, { address: rs.address, port: rs.port, weight: rs.weight });
+          have.weight = rs.weight;
+          r.realServersUpdated++;
+        }
+      }
+      for (const [k, have] of cur.realServers) {
+        if (vs.realServers.has(k)) continue;
+        if (vs.protocol === 'udp') {
+          // No connections to drain for UDP: stale flows expire via expire_nodest_conn.
+          await ipvs.deleteDestination(key, { address: have.address, port: have.port });
+          cur.realServers.delete(k);
+          graceful.remove(vs.key, k);
+          r.realServersDeleted++;
+          continue;
+        }
+        if (have.weight !== 0) {
+          await ipvs.updateDestination(key, { address: have.address, port: have.port, weight: 0 });
+          have.weight = 0;
+          r.realServersDraining++;
+        }
+        graceful.add({
+          virtualServer: vs.key,
+          service: key,
+          address: have.address,
+          port: have.port,
+          since: now,
+        });
+      }
+      cur.planned = vs;
+    }
+  }
+
+  private async applyAddresses(plan: IpvsPlan, applied: AppliedState, r: IpvsApplyResult): Promise<void> {
+    const add = [...plan.boundAddresses].filter((a) => !applied.bound.has(a));
+    if (add.length === 0) return;
+    await this.o.link.addAddresses(KUBE_IPVS_INTERFACE, add);
+    for (const a of add) applied.bound.add(a);
+    r.addressesBound += add.length;
+  }
+
+  private async removeStale(plan: IpvsPlan, applied: AppliedState, r: IpvsApplyResult): Promise<void> {
+    for (const [k, cur] of applied.virtualServers) {
+      if (plan.virtualServers.has(k)) continue;
+      await this.o.ipvs.deleteService(cur.key);
+      applied.virtualServers.delete(k);
+      this.o.graceful.removeVirtualServer(k);
+      r.servicesDeleted++;
+    }
+    const gone = [...applied.bound].filter((a) => !plan.boundAddresses.has(a));
+    if (gone.length > 0) {
+      await this.o.link.deleteAddresses(KUBE_IPVS_INTERFACE, gone);
+      for (const a of gone) applied.bound.delete(a);
+      r.addressesUnbound += gone.length;
+    }
+  }
+}

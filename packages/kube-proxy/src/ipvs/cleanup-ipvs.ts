@@ -1,0 +1,71 @@
+import type { IptablesExecutor, IptablesTableName } from '../iptables/iptables-executor';
+import { cidrContains } from '../model/cidr';
+import { ownedIpsetNames } from './ipset-definitions';
+import { IPVS_JUMP_RULES } from './ipvs-iptables-rules';
+import type { IpsetLayer, IpvsTable, LinkLayer } from './ipvs-kernel';
+import { IPVS_FILTER_CHAINS, IPVS_NAT_CHAINS, KUBE_IPVS_INTERFACE } from './ipvs-names';
+
+export interface CleanupIpvsOptions {
+  ipvs: IpvsTable;
+  link: LinkLayer;
+  ipset: IpsetLayer;
+  /** One executor per family whose chains to remove (iptables and ip6tables). */
+  iptables: readonly IptablesExecutor[];
+  /** ipvs.excludeCIDRs: virtual servers on these addresses are left alone. */
+  excludeCIDRs?: readonly string[];
+}
+
+export interface CleanupIpvsResult {
+  deletedServices: number;
+  deletedChains: number;
+  destroyedIpsets: number;
+  deletedInterface: boolean;
+}
+
+/**
+ * `--cleanup` for ipvs mode: our jump rules and chains, the IPVS virtual servers (not
+ * firewall-mark ones, nor those in excludeCIDRs), kube-ipvs0 and our ipsets, in that order
+ * (an ipset cannot be destroyed while a rule references it). Nothing else is touched.
+ */
+export async function cleanupIpvs(o: CleanupIpvsOptions): Promise<CleanupIpvsResult> {
+  let deletedChains = 0;
+  for (const exec of o.iptables) {
+    for (const j of IPVS_JUMP_RULES) await exec.deleteRule(j.table, j.chain, j.args);
+    for (const [table, owned] of [
+      ['filter', IPVS_FILTER_CHAINS],
+      ['nat', IPVS_NAT_CHAINS],
+    ] as [IptablesTableName, readonly string[]][]) {
+      const existing = await exec.listChains(table);
+      const chains = owned.filter((c) => existing.has(c));
+      if (chains.length === 0) continue;
+      // Flush all first, then delete: our chains jump to each other.
+      await exec.restore(
+        [
+          `*${table}`,
+          ...chains.map((c) => `:${c} - [0:0]`),
+          ...chains.map((c) => `-X ${c}`),
+          'COMMIT',
+          '',
+        ].join('\n'),
+      );
+      deletedChains += chains.length;
+    }
+  }
+
+  let deletedServices = 0;
+  for (const s of await o.ipvs.listServices()) {
+    if (s.fwmark || !s.address || !s.protocol || !s.port) continue;
+    const address = s.address;
+    if ((o.excludeCIDRs ?? []).some((c) => cidrContains(c, address))) continue;
+    await o.ipvs.deleteService({ protocol: s.protocol, address, port: s.port });
+    deletedServices++;
+  }
+
+  const deletedInterface = await o.link.linkExists(KUBE_IPVS_INTERFACE);
+  if (deletedInterface) await o.link.deleteLink(KUBE_IPVS_INTERFACE);
+
+  const present = await o.ipset.save();
+  const ours = [...ownedIpsetNames('IPv4'), ...ownedIpsetNames('IPv6')].filter((n) => present.has(n));
+  await o.ipset.destroy(ours);
+  return { deletedServices, deletedChains, destroyedIpsets: ours.length, deletedInterface };
+}

@@ -1,0 +1,42 @@
+// Public surface of the ipvs mode (re-exported from the package root).
+export {
+  IpvsApplier,
+  type IpvsApplierOptions,
+  type IpvsApplyResult,
+  type IpvsKernelLayers,
+} from './apply-ipvs';
+export { type CleanupIpvsOptions, type CleanupIpvsResult, cleanupIpvs } from './cleanup-ipvs';
+export { execIpsetLayer, parseIpsetSave } from './exec-ipset-layer';
+export { execLinkLayer, parseIpAddrShow } from './exec-link-layer';
+export { execSysctlLayer } from './exec-sysctl-layer';
+export { formatIpvsTable, type LiveVirtualServer, readIpvsTable } from './explain-ipvs';
+export {
+  GracefulTermination,
+  type GracefulTerminationOptions,
+  type TerminatingRealServer,
+} from './graceful-termination';
+export {
+  IPSET_DEFINITIONS,
+  type IpsetDefinition,
+  type IpsetType,
+  ipsetCreateArgs,
+  ipsetNameFor,
+  ownedIpsetNames,
+} from './ipset-definitions';
+export { renderIpsetRestore } from './ipset-restore';
+export { buildIpvsIptablesRules, IPVS_JUMP_RULES, type IpvsIptablesInput } from './ipvs-iptables-rules';
+export type { IpsetLayer, IpsetState, IpvsTable, LinkLayer, SysctlLayer } from './ipvs-kernel';
+export * as ipvsNames from './ipvs-names';
+export { KUBE_IPVS_INTERFACE } from './ipvs-names';
+export { ipvsOptionsFromConfig } from './ipvs-options-from-config';
+export {
+  formatIpvsPlan,
+  type IpvsPlan,
+  IpvsPlanner,
+  type IpvsPlanOptions,
+  type PlannedIpset,
+  type PlannedRealServer,
+  type PlannedVirtualServer,
+  planIpvs,
+} from './plan-ipvs';
+export { canonicalIP, realServerKey, virtualServerKey } from './virtual-server-key';

@@ -1,0 +1,70 @@
+import type {
+  Destination,
+  DestinationKey,
+  DestinationSpec,
+  IpvsTimeouts,
+  Service,
+  ServiceKey,
+  ServiceSpec,
+} from '@nodeagent/ipvs';
+import type { IPFamily } from '../model/ip-family';
+
+/**
+ * The kernel layers the ipvs mode drives, as interfaces so unit tests run against fakes on a
+ * kernel without IPVS (test/ipvs-fakes.ts) and real tests against the micro-VM.
+ */
+
+/** The IPVS table: @nodeagent/ipvs's Ipvs handle satisfies this as is. */
+export interface IpvsTable {
+  listServices(): Promise<Service[]>;
+  listDestinations(service: ServiceKey): Promise<Destination[]>;
+  addService(spec: ServiceSpec): Promise<void>;
+  updateService(spec: ServiceSpec): Promise<void>;
+  deleteService(key: ServiceKey): Promise<void>;
+  addDestination(service: ServiceKey, dest: DestinationSpec): Promise<void>;
+  updateDestination(service: ServiceKey, dest: DestinationSpec): Promise<void>;
+  deleteDestination(service: ServiceKey, dest: DestinationKey): Promise<void>;
+  setTimeouts(timeouts: Partial<IpvsTimeouts>): Promise<void>;
+}
+
+/** The kube-ipvs0 dummy interface and the node's addresses (rtnetlink). */
+export interface LinkLayer {
+  /** Creates the dummy interface unless it exists. */
+  ensureDummy(name: string): Promise<void>;
+  linkExists(name: string): Promise<boolean>;
+  /** Deletes the interface if it exists. */
+  deleteLink(name: string): Promise<void>;
+  /** Addresses (without prefix length) on the interface; empty if it does not exist. */
+  listAddresses(name: string): Promise<string[]>;
+  /** Binds host addresses (/32, /128); already bound ones are fine. */
+  addAddresses(name: string, addresses: readonly string[]): Promise<void>;
+  /** Unbinds addresses; ones not bound are fine. */
+  deleteAddresses(name: string, addresses: readonly string[]): Promise<void>;
+  /**
+   * The node's addresses of one family on every interface but `exceptLink`, without loopback
+   * and IPv6 link-local ones (NodePort virtual servers listen on these).
+   */
+  localAddresses(family: IPFamily, exceptLink: string): Promise<string[]>;
+}
+
+/** One set as `ipset save` shows it. */
+export interface IpsetState {
+  readonly type: string;
+  readonly entries: Set<string>;
+}
+
+/** The ipset tool. */
+export interface IpsetLayer {
+  /** Every set in the kernel, by name. */
+  save(): Promise<Map<string, IpsetState>>;
+  /** `ipset restore -exist` of a script (create / add / del / flush / destroy lines), all or nothing per line. */
+  restore(script: string): Promise<void>;
+  /** Destroys the sets that exist among `names` (a set still referenced by iptables fails). */
+  destroy(names: readonly string[]): Promise<void>;
+}
+
+/** /proc/sys of the network namespace the proxier programs. */
+export interface SysctlLayer {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}

@@ -1,0 +1,300 @@
+import type { Scheduler } from '@nodeagent/ipvs';
+import type { IptablesRuleset } from '../iptables/iptables-ruleset';
+import { type LocalDetector, NO_LOCAL_DETECTOR } from '../iptables/local-detector';
+import { categorizeEndpoints } from '../model/categorize-endpoints';
+import { cidrContains } from '../model/cidr';
+import type { EndpointInfo } from '../model/endpoint';
+import { type IPFamily, ipFamilyOf } from '../model/ip-family';
+import type { ProxySnapshot } from '../model/proxy-snapshot';
+import type { ServicePort } from '../model/service-port';
+import { IPSET_DEFINITIONS, type IpsetDefinition, ipsetNameFor } from './ipset-definitions';
+import { buildIpvsIptablesRules } from './ipvs-iptables-rules';
+import * as n from './ipvs-names';
+import { canonicalIP, hostPort, realServerKey, virtualServerKey } from './virtual-server-key';
+
+/** One real server of a virtual server. */
+export interface PlannedRealServer {
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+}
+
+/** One IPVS virtual service we want in the kernel, with its real servers. */
+export interface PlannedVirtualServer {
+  /** virtualServerKey(protocol, address, port). */
+  readonly key: string;
+  readonly protocol: 'tcp' | 'udp' | 'sctp';
+  readonly address: string;
+  readonly port: number;
+  readonly scheduler: Scheduler;
+  /** sessionAffinity ClientIP: a persistent service. */
+  readonly persistent: boolean;
+  /** Persistence timeout in seconds (0 unless persistent). */
+  readonly timeout: number;
+  /** Real servers by realServerKey. */
+  readonly realServers: ReadonlyMap<string, PlannedRealServer>;
+  /** servicePortKey of the Service port this serves (for logs and explain). */
+  readonly servicePort: string;
+}
+
+/** One ipset with the entries it should hold (entries in `ipset save` form). */
+export interface PlannedIpset {
+  readonly definition: IpsetDefinition;
+  /** Kernel name (family-specific). */
+  readonly name: string;
+  readonly family: IPFamily;
+  readonly entries: ReadonlySet<string>;
+}
+
+/** Everything one ipvs-mode sync wants the kernel to hold, for one family. */
+export interface IpvsPlan {
+  readonly family: IPFamily;
+  readonly virtualServers: ReadonlyMap<string, PlannedVirtualServer>;
+  /** Addresses to bind to kube-ipvs0 (ClusterIPs, external IPs, LB ingress IPs). */
+  readonly boundAddresses: ReadonlySet<string>;
+  /** Every owned ipset (empty ones included: iptables rules may reference them). */
+  readonly ipsets: ReadonlyMap<string, PlannedIpset>;
+  /** The nat and filter chains for `iptables-restore --noflush`. */
+  readonly iptables: IptablesRuleset;
+  /** Services whose Local policy found no local endpoint (sync_proxy_rules_no_local_endpoints_total). */
+  readonly noLocalEndpoints: { readonly internal: number; readonly external: number };
+}
+
+export interface IpvsPlanOptions {
+  /** ipvs.scheduler; '' or undefined means rr. */
+  scheduler?: string;
+  /** Addresses NodePort virtual servers listen on (this family's node addresses). */
+  nodePortIPs?: readonly string[];
+  /** The node's own IPs: a LoadBalancer source range containing one lets the node reach the LB IP. */
+  nodeIPs?: readonly string[];
+  /** iptables.masqueradeBit (default 14). */
+  masqueradeBit?: number;
+  /** iptables.masqueradeAll. */
+  masqueradeAll?: boolean;
+  localDetector?: LocalDetector;
+}
+
+/** The part of the plan one Service port contributes; memoized by IpvsPlanner. */
+interface ServiceFragment {
+  readonly virtualServers: readonly PlannedVirtualServer[];
+  readonly bound: readonly string[];
+  /** [set (IPv4 name), entry] pairs. */
+  readonly entries: readonly (readonly [string, string])[];
+  readonly noLocalInternal: boolean;
+  readonly noLocalExternal: boolean;
+}
+
+interface MemoEntry {
+  readonly sp: ServicePort;
+  readonly eps: readonly EndpointInfo[] | undefined;
+  readonly fragment: ServiceFragment;
+}
+
+/**
+ * Turns snapshots into IpvsPlans. Pure apart from a memo: a Service port whose ServicePort and
+ * endpoint list are the same objects as last time (the snapshot keeps unchanged ones) reuses its
+ * fragment, so a one-endpoint change re-plans one Service, and unchanged virtual servers keep
+ * their identity (the applier skips them without comparing).
+ */
+export class IpvsPlanner {
+  private memo = new Map<string, MemoEntry>();
+  private memoContext = '';
+
+  constructor(private readonly options: IpvsPlanOptions = {}) {}
+
+  plan(snapshot: ProxySnapshot, overrides: Pick<IpvsPlanOptions, 'nodePortIPs'> = {}): IpvsPlan {
+    const family = snapshot.family;
+    const opts: IpvsPlanOptions = { ...this.options, ...overrides };
+    const nodePortIPs = (opts.nodePortIPs ?? [])
+      .filter((ip) => ipFamilyOf(ip) === family)
+      .map(canonicalIP)
+      .sort();
+    const nodeIPs = (opts.nodeIPs ?? []).filter((ip) => ipFamilyOf(ip) === family);
+    // Anything besides the Service itself that changes a fragment invalidates the memo.
+    const context = JSON.stringify([family, snapshot.nodeName, snapshot.nodeLabels, nodePortIPs, nodeIPs]);
+    if (context !== this.memoContext) {
+      this.memo = new Map();
+      this.memoContext = context;
+    }
+    const scheduler = (opts.scheduler || 'rr') as Scheduler;
+
+    const virtualServers = new Map<string, PlannedVirtualServer>();
+    const bound = new Set<string>();
+    const entries = new Map<string, Set<string>>(IPSET_DEFINITIONS.map((d) => [d.name, new Set()]));
+    const noLocalInternal = new Set<string>();
+    const noLocalExternal = new Set<string>();
+    const nextMemo = new Map<string, MemoEntry>();
+
+    for (const [key, sp] of snapshot.services) {
+      const eps = snapshot.endpoints.get(key);
+      const cached = this.memo.get(key);
+      const fragment =
+        cached && cached.sp === sp && cached.eps === eps
+          ? cached.fragment
+          : planServicePort(sp, eps ?? [], snapshot, scheduler, nodePortIPs, nodeIPs);
+      nextMemo.set(key, { sp, eps, fragment });
+      for (const vs of fragment.virtualServers) virtualServers.set(vs.key, vs);
+      for (const a of fragment.bound) bound.add(a);
+      for (const [set, entry] of fragment.entries) entries.get(set)!.add(entry);
+      if (fragment.noLocalInternal) noLocalInternal.add(sp.service);
+      if (fragment.noLocalExternal) noLocalExternal.add(sp.service);
+    }
+    this.memo = nextMemo;
+    for (const a of bound) entries.get(n.KUBE_IPVS_IPS)!.add(a);
+
+    const ipsets = new Map<string, PlannedIpset>();
+    for (const d of IPSET_DEFINITIONS) {
+      const name = ipsetNameFor(d.name, family);
+      ipsets.set(name, { definition: d, name, family, entries: entries.get(d.name)! });
+    }
+    const iptables = buildIpvsIptablesRules({
+      family,
+      nonEmpty: (set) => (entries.get(set)?.size ?? 0) > 0,
+      masqueradeBit: opts.masqueradeBit ?? 14,
+      masqueradeAll: opts.masqueradeAll ?? false,
+      localDetector: opts.localDetector ?? NO_LOCAL_DETECTOR,
+    });
+    return {
+      family,
+      virtualServers,
+      boundAddresses: bound,
+      ipsets,
+      iptables,
+      noLocalEndpoints: { internal: noLocalInternal.size, external: noLocalExternal.size },
+    };
+  }
+}
+
+/** A one-off plan (no memo): `render`, tests and benchmarks. */
+export function planIpvs(snapshot: ProxySnapshot, options: IpvsPlanOptions = {}): IpvsPlan {
+  return new IpvsPlanner(options).plan(snapshot);
+}
+
+function planServicePort(
+  sp: ServicePort,
+  eps: readonly EndpointInfo[],
+  snapshot: ProxySnapshot,
+  scheduler: Scheduler,
+  nodePortIPs: readonly string[],
+  nodeIPs: readonly string[],
+): ServiceFragment {
+  const protocol = sp.protocol.toLowerCase() as PlannedVirtualServer['protocol'];
+  const cat = categorizeEndpoints(eps, sp, snapshot.nodeName, snapshot.nodeLabels);
+  const internalEps = sp.internalPolicyLocal ? cat.localEndpoints : cat.clusterEndpoints;
+  const externalEps = sp.externalPolicyLocal ? cat.localEndpoints : cat.clusterEndpoints;
+  const internal = realServersOf(internalEps);
+  const external = externalEps === internalEps ? internal : realServersOf(externalEps);
+  const virtualServers: PlannedVirtualServer[] = [];
+  const bound: string[] = [];
+  const entries: [string, string][] = [];
+  const ipPort = (ip: string) => `${ip},${protocol}:${sp.port}`;
+  const vs = (address: string, port: number, realServers: ReadonlyMap<string, PlannedRealServer>) =>
+    virtualServers.push({
+      key: virtualServerKey(protocol, address, port),
+      protocol,
+      address,
+      port,
+      scheduler,
+      persistent: sp.stickyMaxAgeSeconds > 0,
+      timeout: sp.stickyMaxAgeSeconds,
+      realServers,
+      servicePort: sp.key,
+    });
+
+  // Hairpin: a local endpoint reaching its own Service must be masqueraded.
+  for (const ep of eps) {
+    if (!ep.isLocal) continue;
+    const ip = canonicalIP(ep.ip);
+    entries.push([n.KUBE_LOOP_BACK, `${ip},${protocol}:${ep.port},${ip}`]);
+  }
+
+  const clusterIP = canonicalIP(sp.clusterIP);
+  entries.push([n.KUBE_CLUSTER_IP, ipPort(clusterIP)]);
+  bound.push(clusterIP);
+  vs(clusterIP, sp.port, internal);
+
+  for (const raw of sp.externalIPs) {
+    const ip = canonicalIP(raw);
+    entries.push([sp.externalPolicyLocal ? n.KUBE_EXTERNAL_IP_LOCAL : n.KUBE_EXTERNAL_IP, ipPort(ip)]);
+    bound.push(ip);
+    vs(ip, sp.port, external);
+  }
+
+  const allowFromNode = sp.loadBalancerSourceRanges.some((cidr) =>
+    nodeIPs.some((ip) => cidrContains(cidr, ip)),
+  );
+  for (const raw of sp.loadBalancerVIPs) {
+    const ip = canonicalIP(raw);
+    entries.push([n.KUBE_LOAD_BALANCER, ipPort(ip)]);
+    if (sp.externalPolicyLocal) entries.push([n.KUBE_LOAD_BALANCER_LOCAL, ipPort(ip)]);
+    if (sp.loadBalancerSourceRanges.length > 0) {
+      entries.push([n.KUBE_LOAD_BALANCER_FW, ipPort(ip)]);
+      for (const cidr of sp.loadBalancerSourceRanges)
+        entries.push([n.KUBE_LOAD_BALANCER_SOURCE_CIDR, `${ipPort(ip)},${cidr}`]);
+      // The node reaches its own LB IP from that IP (it is bound to kube-ipvs0).
+      if (allowFromNode) entries.push([n.KUBE_LOAD_BALANCER_SOURCE_IP, `${ipPort(ip)},${ip}`]);
+    }
+    bound.push(ip);
+    vs(ip, sp.port, external);
+  }
+
+  if (sp.nodePort !== 0) {
+    const local = sp.externalPolicyLocal;
+    if (protocol === 'sctp') {
+      for (const ip of nodePortIPs) {
+        const entry = `${ip},sctp:${sp.nodePort}`;
+        entries.push([n.KUBE_NODE_PORT_SCTP_HASH, entry]);
+        if (local) entries.push([n.KUBE_NODE_PORT_LOCAL_SCTP_HASH, entry]);
+      }
+    } else {
+      const tcp = protocol === 'tcp';
+      entries.push([tcp ? n.KUBE_NODE_PORT_TCP : n.KUBE_NODE_PORT_UDP, String(sp.nodePort)]);
+      if (local)
+        entries.push([tcp ? n.KUBE_NODE_PORT_LOCAL_TCP : n.KUBE_NODE_PORT_LOCAL_UDP, String(sp.nodePort)]);
+    }
+    for (const ip of nodePortIPs) vs(ip, sp.nodePort, external);
+  }
+  if (sp.healthCheckNodePort !== 0)
+    entries.push([n.KUBE_HEALTH_CHECK_NODE_PORT, String(sp.healthCheckNodePort)]);
+
+  return {
+    virtualServers,
+    bound,
+    entries,
+    noLocalInternal: sp.internalPolicyLocal && cat.localEndpoints.length === 0,
+    noLocalExternal:
+      sp.externalPolicyLocal &&
+      (sp.nodePort !== 0 || sp.externalIPs.length > 0 || sp.loadBalancerVIPs.length > 0) &&
+      cat.localEndpoints.length === 0,
+  };
+}
+
+function realServersOf(eps: readonly EndpointInfo[]): ReadonlyMap<string, PlannedRealServer> {
+  const out = new Map<string, PlannedRealServer>();
+  for (const ep of eps) {
+    const address = canonicalIP(ep.ip);
+    out.set(realServerKey(address, ep.port), { address, port: ep.port, weight: 1 });
+  }
+  return out;
+}
+
+/** "TCP/10.96.0.1:80 rr persistent 10800" lines, then indented real servers: for `render`. */
+export function formatIpvsPlan(plan: IpvsPlan): string {
+  const out: string[] = [];
+  out.push(`# IPVS virtual servers (${plan.family})`);
+  for (const vs of [...plan.virtualServers.values()].sort((a, b) => a.key.localeCompare(b.key))) {
+    const persist = vs.persistent ? ` persistent ${vs.timeout}` : '';
+    out.push(
+      `${vs.protocol.toUpperCase()}  ${hostPort(vs.address, vs.port)} ${vs.scheduler}${persist}  # ${vs.servicePort}`,
+    );
+    for (const rs of vs.realServers.values())
+      out.push(`  -> ${hostPort(rs.address, rs.port)}  Masq  ${rs.weight}`);
+  }
+  out.push(`# ${n.KUBE_IPVS_INTERFACE} addresses`);
+  for (const a of [...plan.boundAddresses].sort()) out.push(a);
+  out.push('# ipset restore input');
+  for (const set of plan.ipsets.values()) {
+    for (const e of [...set.entries].sort()) out.push(`add ${set.name} ${e}`);
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,126 @@
+import type { IpvsTimeouts } from '@nodeagent/ipvs';
+import { IpvsApplier, type IpvsApplyResult, type IpvsKernelLayers } from '../ipvs/apply-ipvs';
+import { GracefulTermination } from '../ipvs/graceful-termination';
+import { KUBE_IPVS_INTERFACE } from '../ipvs/ipvs-names';
+import { type IpvsPlan, IpvsPlanner, type IpvsPlanOptions } from '../ipvs/plan-ipvs';
+import type { ServiceHealthServer } from '../runtime/service-health-server';
+import { ProxierBase, type ProxierBaseOptions, type SyncResult } from './proxier-base';
+import { syncServiceHealth } from './sync-service-health';
+
+/** Configuration of the ipvs backend (see ipvsOptionsFromConfig). */
+export interface IpvsBackendOptions extends IpvsPlanOptions {
+  /**
+   * Addresses NodePorts are served on; undefined means every local address of the family
+   * except those on kube-ipvs0, looked up at each sync (upstream's default).
+   */
+  nodePortIPs?: readonly string[] | undefined;
+  excludeCIDRs?: readonly string[];
+  strictARP?: boolean;
+  timeouts?: Partial<IpvsTimeouts>;
+  /** A draining real server is deleted after this long even with connections left. Default 10 min. */
+  gracefulTerminationTimeoutMs?: number;
+  /** How often draining real servers are checked between syncs. Default 60 s (upstream's interval). */
+  gracefulCheckIntervalMs?: number;
+}
+
+export interface IpvsProxierOptions extends ProxierBaseOptions {
+  kernel: IpvsKernelLayers;
+  backend?: IpvsBackendOptions;
+  serviceHealth?: ServiceHealthServer;
+}
+
+/** Even without failures, read the kernel back this often to repair drift. */
+const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
+const DEFAULT_GRACEFUL_CHECK_MS = 60_000;
+
+/**
+ * The ipvs-mode proxier: each sync plans the IPVS virtual servers, kube-ipvs0 addresses,
+ * ipsets and iptables rules from the snapshot (IpvsPlanner) and applies the difference
+ * (IpvsApplier). Removed TCP/SCTP real servers drain at weight 0 and are deleted by a
+ * periodic check once their connections are gone.
+ */
+export class IpvsProxier extends ProxierBase {
+  readonly graceful: GracefulTermination;
+  private readonly planner: IpvsPlanner;
+  private readonly applier: IpvsApplier;
+  private lastFullSync = Number.NEGATIVE_INFINITY;
+  private drainTimer: unknown;
+  private stopped = true;
+  /** The last plan applied (for `render`-like inspection and tests). */
+  lastPlan: IpvsPlan | undefined;
+  /** What the last successful sync changed. */
+  lastApply: IpvsApplyResult | undefined;
+
+  constructor(private readonly opts: IpvsProxierOptions) {
+    super(opts);
+    const b = opts.backend ?? {};
+    this.graceful = new GracefulTermination({ timeoutMs: b.gracefulTerminationTimeoutMs });
+    this.planner = new IpvsPlanner(b);
+    this.applier = new IpvsApplier({
+      ...opts.kernel,
+      family: opts.family,
+      graceful: this.graceful,
+      excludeCIDRs: b.excludeCIDRs,
+      strictARP: b.strictARP,
+      timeouts: b.timeouts,
+    });
+  }
+
+  override start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    super.start();
+    this.scheduleDrainCheck();
+  }
+
+  override async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.drainTimer !== undefined) this.clock.clearTimeout(this.drainTimer);
+    await super.stop();
+  }
+
+  private scheduleDrainCheck(): void {
+    if (this.stopped) return;
+    const every = this.opts.backend?.gracefulCheckIntervalMs ?? DEFAULT_GRACEFUL_CHECK_MS;
+    this.drainTimer = this.clock.setTimeout(() => {
+      // Through the runner, so the check never overlaps a sync.
+      if (this.graceful.size > 0) this.runner.run();
+      this.scheduleDrainCheck();
+    }, every);
+  }
+
+  /** Deletes drained real servers now (tests; normally part of every sync). */
+  async processGracefulTermination(): Promise<number> {
+    await this.whenIdle();
+    return this.applier.processGracefulTermination(this.clock.now());
+  }
+
+  async syncProxyRules(): Promise<SyncResult | undefined> {
+    if (!this.isInitialized()) return undefined;
+    const start = this.clock.now();
+    if (start - this.lastFullSync >= FORCED_FULL_SYNC_INTERVAL_MS) this.applier.invalidate();
+    const kind = this.applier.needsFullSync ? 'full' : 'partial';
+    const snapshot = this.state.snapshot();
+    let result: SyncResult;
+    try {
+      const b = this.opts.backend ?? {};
+      const nodePortIPs =
+        b.nodePortIPs ?? (await this.opts.kernel.link.localAddresses(this.family, KUBE_IPVS_INTERFACE));
+      const plan = this.planner.plan(snapshot, { nodePortIPs });
+      this.lastApply = await this.applier.apply(plan, start);
+      this.lastPlan = plan;
+      const end = this.clock.now();
+      if (kind === 'full') this.lastFullSync = start;
+      result = { kind, ok: true, durationMs: end - start };
+      this.syncSucceeded(kind, start, end, snapshot);
+      this.recordNoLocalEndpoints(plan.noLocalEndpoints);
+      if (this.opts.serviceHealth) await syncServiceHealth(this.opts.serviceHealth, snapshot);
+    } catch (err) {
+      result = { kind, ok: false, durationMs: this.clock.now() - start, error: err };
+      this.log.error({ err, kind, family: this.family }, 'failed to sync ipvs rules');
+      this.retryAfterFailure();
+    }
+    this.recordResult(result);
+    return result;
+  }
+}
