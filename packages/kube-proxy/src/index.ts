@@ -77,6 +77,7 @@ export {
   type LocalDetector,
   NO_LOCAL_DETECTOR,
 } from './iptables/local-detector';
+export * from './ipvs/index';
 export {
   type CategorizedEndpoints,
   categorizeEndpoints,
@@ -133,6 +134,11 @@ export { desiredStateOf, diffNftables, type NftDesiredState } from './nftables/n
 export { execNftables, type NftablesExecutor } from './nftables/nftables-executor';
 export { type ConntrackCleaner, execConntrack } from './proxier/conntrack-cleaner';
 export { IptablesProxier, type IptablesProxierOptions, type SyncResult } from './proxier/iptables-proxier';
+export {
+  type IpvsBackendOptions,
+  IpvsProxier,
+  type IpvsProxierOptions,
+} from './proxier/ipvs-proxier';
 export { type ProxyLogger, silentLogger } from './proxier/logger';
 export { NftablesProxier, type NftablesProxierOptions } from './proxier/nftables-proxier';
 export { multiFamilyHandler, type ProxyHandler } from './proxier/proxy-handler';
