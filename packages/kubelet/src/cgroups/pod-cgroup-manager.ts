@@ -1,0 +1,124 @@
+import type { Pod } from '../api/pod-types';
+import { minShares } from '../cri/linux-resources';
+import { podQOSClass, type QOSClass } from '../pod/qos-class';
+import type { CgroupFilesystem } from './cgroup-filesystem';
+import {
+  besteffortCgroupComponent,
+  burstableCgroupComponent,
+  type CgroupDriverName,
+  type CgroupName,
+  filesystemPath,
+  parseCgroupRoot,
+  podCgroupPrefix,
+  podsCgroupComponent,
+  runtimeCgroupName,
+} from './cgroup-name';
+import { type PodResourceConfigOptions, podResourceConfig } from './pod-resource-config';
+
+export interface PodCgroupManagerOptions extends PodResourceConfigOptions {
+  fs: CgroupFilesystem;
+  /** KubeletConfiguration.cgroupDriver; must match the runtime's (containerd's SystemdCgroup). */
+  cgroupDriver: CgroupDriverName;
+  /** KubeletConfiguration.cgroupRoot ("" or "/" for the hierarchy root). */
+  cgroupRoot: string;
+}
+
+/**
+ * Upstream qosContainerManager + podContainerManager for cgroupsPerQOS: keeps the
+ * kubepods / kubepods/burstable / kubepods/besteffort hierarchy, gives every pod a cgroup
+ * pod<uid> under its QoS parent (guaranteed pods sit directly under kubepods) with the pod's
+ * cpu, memory and pids limits, tells the runtime that cgroup as the sandbox's cgroup parent,
+ * and removes pod cgroups once their pods are gone.
+ */
+export class PodCgroupManager {
+  readonly fs: CgroupFilesystem;
+  readonly driver: CgroupDriverName;
+  readonly podsCgroup: CgroupName;
+  private readonly options: PodCgroupManagerOptions;
+
+  constructor(options: PodCgroupManagerOptions) {
+    this.options = options;
+    this.fs = options.fs;
+    this.driver = options.cgroupDriver;
+    this.podsCgroup = [...parseCgroupRoot(options.cgroupRoot, options.cgroupDriver), podsCgroupComponent];
+  }
+
+  /** The QoS class's parent cgroup (kubepods for guaranteed pods). */
+  qosCgroup(qos: QOSClass): CgroupName {
+    if (qos === 'Burstable') return [...this.podsCgroup, burstableCgroupComponent];
+    if (qos === 'BestEffort') return [...this.podsCgroup, besteffortCgroupComponent];
+    return this.podsCgroup;
+  }
+
+  podCgroup(pod: Pod): CgroupName {
+    return [...this.qosCgroup(podQOSClass(pod)), `${podCgroupPrefix}${pod.metadata.uid ?? ''}`];
+  }
+
+  /** The pod's cgroup as the runtime names it: the CRI sandbox's cgroup_parent. */
+  cgroupParent(pod: Pod): string {
+    return runtimeCgroupName(this.podCgroup(pod), this.driver);
+  }
+
+  /** The pod cgroup's directory under each hierarchy root. */
+  podCgroupPath(pod: Pod): string {
+    return filesystemPath(this.podCgroup(pod), this.driver);
+  }
+
+  /** Creates the QoS hierarchy; best-effort pods share the minimum CPU weight (upstream). */
+  async start(): Promise<void> {
+    await this.fs.ensure(filesystemPath(this.podsCgroup, this.driver));
+    await this.fs.ensure(filesystemPath(this.qosCgroup('Burstable'), this.driver));
+    await this.fs.ensure(filesystemPath(this.qosCgroup('BestEffort'), this.driver), { cpuShares: minShares });
+  }
+
+  /** Creates or updates the pod's cgroup with its limits; returns the CRI cgroup parent. */
+  async ensurePod(pod: Pod): Promise<string> {
+    await this.fs.ensure(this.podCgroupPath(pod), podResourceConfig(pod, this.options));
+    return this.cgroupParent(pod);
+  }
+
+  /** Removes the pod's cgroup wherever its QoS class put it (the class is not known any more). */
+  async removePod(uid: string): Promise<void> {
+    for (const qos of ['Guaranteed', 'Burstable', 'BestEffort'] as const) {
+      await this.fs.remove(filesystemPath([...this.qosCgroup(qos), `${podCgroupPrefix}${uid}`], this.driver));
+    }
+  }
+
+  /** Uids of every pod cgroup present under the QoS hierarchy. */
+  async podUids(): Promise<string[]> {
+    const uids = new Set<string>();
+    for (const qos of ['Guaranteed', 'Burstable', 'BestEffort'] as const) {
+      for (const child of await this.fs.children(filesystemPath(this.qosCgroup(qos), this.driver))) {
+        const uid = this.uidFromChild(child);
+        if (uid !== undefined) uids.add(uid);
+      }
+    }
+    return [...uids];
+  }
+
+  /**
+   * Upstream cleanupOrphanedPodCgroups: removes the cgroups of pods that are neither known nor
+   * still running. Failures (a cgroup still holding processes) are retried next time.
+   */
+  async removeOrphans(keep: ReadonlySet<string>): Promise<string[]> {
+    const removed: string[] = [];
+    for (const uid of await this.podUids()) {
+      if (keep.has(uid)) continue;
+      try {
+        await this.removePod(uid);
+        removed.push(uid);
+      } catch {
+        // still busy: next housekeeping round
+      }
+    }
+    return removed;
+  }
+
+  private uidFromChild(child: string): string | undefined {
+    if (this.driver === 'systemd') {
+      const match = /-pod([^-]+)\.slice$/.exec(child);
+      return match ? match[1]!.replaceAll('_', '-') : undefined;
+    }
+    return child.startsWith(podCgroupPrefix) ? child.slice(podCgroupPrefix.length) : undefined;
+  }
+}
