@@ -107,7 +107,23 @@ export {
   type UserInfo,
   verbForMethod,
 } from './server/server-auth';
+export {
+  parseStreamingPath,
+  portForwardPorts,
+  type StreamingKind,
+  type StreamingTarget,
+  type StreamOptions,
+  streamOptions,
+} from './server/streaming-routes';
+export {
+  type AttachStreamRequest,
+  criStreamingRuntime,
+  type ExecStreamRequest,
+  type StreamingRuntime,
+} from './server/streaming-runtime';
+export { cpuAndMemoryOnly } from './server/summary-filter';
 export { selfSignedCertificate } from './server/tls-material';
+export { proxyUpgrade, StreamingProxyError, writeRawResponse } from './server/upgrade-proxy';
 export {
   apiObjectSource,
   apiPodStatusWriter,

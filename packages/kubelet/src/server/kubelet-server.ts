@@ -6,10 +6,17 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Kubelet } from '../kubelet';
 import { findContainer } from '../runtime/runtime-state';
+import type { SummaryProvider } from '../stats/summary-provider';
 import { containerLogFile, followContainerLog, readContainerLog } from './container-logs';
 import { type Authenticator, type Authorizer, subresourceForPath, verbForMethod } from './server-auth';
+import { serveStreaming } from './streaming-handler';
+import { parseStreamingPath } from './streaming-routes';
+import type { StreamingRuntime } from './streaming-runtime';
+import { cpuAndMemoryOnly } from './summary-filter';
+import { writeRawResponse } from './upgrade-proxy';
 
 export interface KubeletServerOptions {
   kubelet: Kubelet;
@@ -17,9 +24,16 @@ export interface KubeletServerOptions {
   podLogsDir: string;
   authenticate: Authenticator;
   authorize: Authorizer;
+  /** /stats/summary; without it that path is not served. */
+  summary?: SummaryProvider;
+  /** CRI Exec/Attach/PortForward; without it /exec, /attach and /portForward are not served. */
+  streaming?: StreamingRuntime;
   /** PEM material; without it the server speaks plain HTTP (tests, the healthz port). */
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
 }
+
+/** Connections handed over for streaming: the HTTP server no longer tracks them, close() must end them. */
+const upgradedSockets = new WeakMap<Server, Set<Duplex>>();
 
 export interface RunningServer {
   server: Server;
@@ -38,9 +52,10 @@ function send(
 }
 
 /**
- * The kubelet's own API (port 10250): /healthz, /pods, /metrics and
+ * The kubelet's own API (port 10250): /healthz, /pods, /metrics, /stats/summary,
  * /containerLogs/{namespace}/{pod}/{container} (tailLines, sinceSeconds, timestamps, previous,
- * follow), behind upstream's authentication and nodes/<subresource> authorization.
+ * follow) and the streaming endpoints /exec, /attach and /portForward (upgrade requests proxied
+ * to the runtime), behind upstream's authentication and nodes/<subresource> authorization.
  */
 export function createKubeletServer(options: KubeletServerOptions): Server {
   const handler = (request: IncomingMessage, response: ServerResponse) => {
@@ -49,8 +64,17 @@ export function createKubeletServer(options: KubeletServerOptions): Server {
       else response.end();
     });
   };
+  const upgraded = new Set<Duplex>();
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    upgraded.add(socket);
+    socket.on('close', () => upgraded.delete(socket));
+    handleUpgrade(options, request, socket, head).catch((error) =>
+      writeRawResponse(socket, 500, `${(error as Error).message}\n`),
+    );
+  };
   if (options.tls) {
-    return createHttpsServer(
+    const server = createHttpsServer(
       {
         cert: options.tls.cert,
         key: options.tls.key,
@@ -59,9 +83,13 @@ export function createKubeletServer(options: KubeletServerOptions): Server {
         rejectUnauthorized: false,
       },
       handler,
-    );
+    ).on('upgrade', onUpgrade);
+    upgradedSockets.set(server, upgraded);
+    return server;
   }
-  return createHttpServer(handler);
+  const server = createHttpServer(handler).on('upgrade', onUpgrade);
+  upgradedSockets.set(server, upgraded);
+  return server;
 }
 
 /** The unauthenticated healthz endpoint (healthzBindAddress:healthzPort, 127.0.0.1:10248 by default). */
@@ -88,8 +116,42 @@ export async function listen(server: Server, port: number, host: string): Promis
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections?.();
+        for (const socket of upgradedSockets.get(server) ?? []) socket.destroy();
       }),
   };
+}
+
+/** Authentication then nodes/<subresource> authorization; the refusal (401/403) if either fails. */
+async function refusal(
+  options: KubeletServerOptions,
+  request: IncomingMessage,
+  path: string,
+): Promise<{ code: number; message: string } | undefined> {
+  const user = await options.authenticate(request);
+  if (!user) return { code: 401, message: 'Unauthorized\n' };
+  const verb = verbForMethod(request.method);
+  const subresource = subresourceForPath(path);
+  const allowed = await options.authorize(user, { verb, subresource, nodeName: options.nodeName });
+  if (allowed) return undefined;
+  return {
+    code: 403,
+    message: `Forbidden (user=${user.name}, verb=${verb}, resource=nodes, subresource=${subresource})\n`,
+  };
+}
+
+/** Upgrade requests: only the streaming endpoints take them. */
+async function handleUpgrade(
+  options: KubeletServerOptions,
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): Promise<void> {
+  const path = new URL(request.url ?? '/', 'http://kubelet').pathname;
+  const refused = await refusal(options, request, path);
+  if (refused) return writeRawResponse(socket, refused.code, refused.message);
+  const target = parseStreamingPath(path);
+  if (!target || !options.streaming) return writeRawResponse(socket, 404, '404 page not found\n');
+  await serveStreaming(options.kubelet, options.streaming, target, request, socket, head);
 }
 
 async function handle(
@@ -99,20 +161,8 @@ async function handle(
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://kubelet');
   const path = url.pathname;
-  const user = await options.authenticate(request);
-  if (!user) return send(response, 401, 'Unauthorized\n');
-  const allowed = await options.authorize(user, {
-    verb: verbForMethod(request.method),
-    subresource: subresourceForPath(path),
-    nodeName: options.nodeName,
-  });
-  if (!allowed) {
-    return send(
-      response,
-      403,
-      `Forbidden (user=${user.name}, verb=${verbForMethod(request.method)}, resource=nodes, subresource=${subresourceForPath(path)})\n`,
-    );
-  }
+  const refused = await refusal(options, request, path);
+  if (refused) return send(response, refused.code, refused.message);
   const { kubelet } = options;
   if (path === '/healthz') {
     const health = kubelet.healthz();
@@ -135,6 +185,15 @@ async function handle(
   if (path === '/metrics') {
     const registry = kubelet.metrics.registry;
     return send(response, 200, await registry.metrics(), registry.contentType);
+  }
+  if ((path === '/stats/summary' || path === '/stats/summary/') && options.summary) {
+    const summary = await options.summary.summary();
+    const body = url.searchParams.get('only_cpu_and_memory') === 'true' ? cpuAndMemoryOnly(summary) : summary;
+    return send(response, 200, JSON.stringify(body), 'application/json');
+  }
+  if (parseStreamingPath(path) && options.streaming) {
+    // The streaming protocols (SPDY/3.1, WebSocket) only run over an upgraded connection.
+    return send(response, 400, 'Upgrade request required\n');
   }
   const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
   if (logs) {

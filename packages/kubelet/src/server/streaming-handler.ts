@@ -1,0 +1,71 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Kubelet } from '../kubelet';
+import { findContainer } from '../runtime/runtime-state';
+import { portForwardPorts, type StreamingTarget, streamOptions } from './streaming-routes';
+import type { StreamingRuntime } from './streaming-runtime';
+import { proxyUpgrade, writeRawResponse } from './upgrade-proxy';
+
+/** Why a streaming request cannot be served, with the HTTP status upstream answers it with. */
+class StreamRefusal {
+  constructor(
+    readonly code: number,
+    readonly message: string,
+  ) {}
+}
+
+/** The runtime's streaming URL for a request: resolves pod and container, then asks the runtime. */
+async function streamingUrl(
+  kubelet: Kubelet,
+  runtime: StreamingRuntime,
+  target: StreamingTarget,
+  query: URLSearchParams,
+): Promise<string | StreamRefusal> {
+  const pod = kubelet
+    .getPods()
+    .find((p) => p.metadata.namespace === target.namespace && p.metadata.name === target.pod);
+  if (!pod || (target.uid !== undefined && pod.metadata.uid !== target.uid))
+    return new StreamRefusal(404, 'pod does not exist');
+  const status = kubelet.runtimeStatus(pod.metadata.uid ?? '');
+  if (target.kind === 'portForward') {
+    const sandbox = status?.sandboxes.find((s) => s.ready);
+    if (!sandbox)
+      return new StreamRefusal(404, `pod ${target.namespace}/${target.pod} has no running sandbox`);
+    return runtime.portForward(sandbox.id, portForwardPorts(query));
+  }
+  const name = target.container as string;
+  const container = status ? findContainer(status, name) : undefined;
+  if (!container || container.state !== 'running')
+    return new StreamRefusal(404, `container not found (${JSON.stringify(name)})`);
+  const options = streamOptions(query);
+  if (!options.stdin && !options.stdout && !options.stderr)
+    return new StreamRefusal(400, 'you must specify at least 1 of stdin, stdout, stderr');
+  const { command, ...flags } = options;
+  if (target.kind === 'attach') return runtime.attach({ containerId: container.id, ...flags });
+  if (command.length === 0) return new StreamRefusal(400, 'you must specify a command (command=...)');
+  return runtime.exec({ containerId: container.id, cmd: command, ...flags });
+}
+
+/**
+ * Serves an already authorized upgrade request for /exec, /attach or /portForward: gets the
+ * runtime's streaming URL and proxies the connection there (upstream's default, rather than a
+ * redirect the client would have to follow).
+ */
+export async function serveStreaming(
+  kubelet: Kubelet,
+  runtime: StreamingRuntime,
+  target: StreamingTarget,
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://kubelet');
+  let result: string | StreamRefusal;
+  try {
+    result = await streamingUrl(kubelet, runtime, target, url.searchParams);
+  } catch (error) {
+    result = new StreamRefusal(500, (error as Error).message);
+  }
+  if (result instanceof StreamRefusal) return writeRawResponse(socket, result.code, `${result.message}\n`);
+  await proxyUpgrade(request, socket, head, result, url.search);
+}

@@ -1,0 +1,78 @@
+import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { KubeletError } from '../errors';
+
+/** A streaming URL the kubelet cannot proxy to (not plain http). */
+export class StreamingProxyError extends KubeletError {
+  constructor(field: string, value: unknown, reason: string) {
+    super('StreamingProxyError', field, value, reason);
+  }
+}
+
+/** Headers that only concern the hop from the client, not the runtime's streaming server. */
+const dropped = new Set(['host', 'authorization', 'proxy-authorization', 'content-length']);
+
+/** Writes a complete HTTP/1.1 response on a socket that was handed over for an upgrade, then closes it. */
+export function writeRawResponse(socket: Duplex, code: number, body: string): void {
+  if (socket.destroyed) return;
+  const text = Buffer.from(body);
+  socket.end(
+    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\n` +
+      'Content-Type: text/plain; charset=utf-8\r\n' +
+      `Content-Length: ${text.length}\r\n` +
+      'Connection: close\r\n\r\n' +
+      text.toString('latin1'),
+    'latin1',
+  );
+}
+
+/**
+ * Proxies an upgrade request (SPDY/3.1 or WebSocket) to `target` byte for byte, the way
+ * upstream's kubelet proxies to the runtime's streaming server instead of redirecting: the
+ * request line is rewritten to the target path (keeping the client's query when the target has
+ * none), the upgrade headers and subprotocols pass unchanged, and whatever the server answers —
+ * 101 and the stream, or an error — goes back to the client as is.
+ */
+export function proxyUpgrade(
+  request: IncomingMessage,
+  client: Duplex,
+  head: Buffer,
+  target: string,
+  clientQuery: string,
+): Promise<void> {
+  const url = new URL(target);
+  if (url.protocol !== 'http:' && url.protocol !== 'ws:')
+    return Promise.reject(
+      new StreamingProxyError('streamingURL', target, 'only http streaming URLs are proxied'),
+    );
+  const path = `${url.pathname}${url.search || clientQuery}`;
+  const lines = [`${request.method ?? 'GET'} ${path} HTTP/1.1`, `Host: ${url.host}`];
+  const raw = request.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (!dropped.has((raw[i] as string).toLowerCase())) lines.push(`${raw[i]}: ${raw[i + 1]}`);
+  }
+  return new Promise((resolve, reject) => {
+    const upstream = connect({ host: url.hostname, port: Number(url.port || 80) });
+    let connected = false;
+    upstream.once('connect', () => {
+      connected = true;
+      upstream.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+      resolve();
+    });
+    upstream.on('error', (error) => {
+      if (!connected) reject(error);
+      client.destroy();
+    });
+    client.on('error', () => upstream.destroy());
+    client.on('close', () => upstream.destroy());
+    // End (not destroy) so the last bytes the server sent still reach the client.
+    upstream.on('close', () => {
+      if (!client.destroyed) client.end();
+    });
+  });
+}

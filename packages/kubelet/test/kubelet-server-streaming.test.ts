@@ -1,0 +1,232 @@
+import { request as httpRequest } from 'node:http';
+import { type CriClient, collectStream, createCriClient, openStream } from '@nodeagent/cri-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKubeletServer, listen, type RunningServer } from '../src/server/kubelet-server';
+import { alwaysAllow, kubeletAuthenticator } from '../src/server/server-auth';
+import { parseStreamingPath, portForwardPorts, streamOptions } from '../src/server/streaming-routes';
+import { criStreamingRuntime, type StreamingRuntime } from '../src/server/streaming-runtime';
+import { CriSummaryProvider } from '../src/stats/summary-provider';
+import type { Summary } from '../src/stats/summary-types';
+import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
+
+describe('streaming routes', () => {
+  it('parses the exec/attach/portForward path forms', () => {
+    expect(parseStreamingPath('/exec/ns/pod/app')).toEqual({
+      kind: 'exec',
+      namespace: 'ns',
+      pod: 'pod',
+      container: 'app',
+    });
+    expect(parseStreamingPath('/attach/ns/pod/uid-1/app')).toEqual({
+      kind: 'attach',
+      namespace: 'ns',
+      pod: 'pod',
+      uid: 'uid-1',
+      container: 'app',
+    });
+    expect(parseStreamingPath('/portForward/ns/pod')).toEqual({
+      kind: 'portForward',
+      namespace: 'ns',
+      pod: 'pod',
+    });
+    expect(parseStreamingPath('/portForward/ns/pod/uid-2')?.uid).toBe('uid-2');
+    expect(parseStreamingPath('/exec/ns/pod')).toBeUndefined();
+    expect(parseStreamingPath('/exec/ns//app')).toBeUndefined();
+    expect(parseStreamingPath('/exec/a/b/c/d/e')).toBeUndefined();
+    expect(parseStreamingPath('/containerLogs/ns/pod/app')).toBeUndefined();
+    expect(parseStreamingPath('/exec/ns/pod/%E0%A4%A')).toBeUndefined();
+  });
+
+  it("reads the API server's input/output/error/tty flags (and kubectl's names), dropping stderr under a TTY", () => {
+    expect(streamOptions(new URLSearchParams('command=ls&command=-l&input=1&output=1&error=1'))).toEqual({
+      command: ['ls', '-l'],
+      stdin: true,
+      stdout: true,
+      stderr: true,
+      tty: false,
+    });
+    expect(
+      streamOptions(new URLSearchParams('command=sh&stdin=true&stdout=true&stderr=true&tty=true')),
+    ).toEqual({
+      command: ['sh'],
+      stdin: true,
+      stdout: true,
+      stderr: false,
+      tty: true,
+    });
+    expect(portForwardPorts(new URLSearchParams('port=80&ports=443,8080&port=99999'))).toEqual([
+      80, 443, 8080,
+    ]);
+  });
+});
+
+let h: EngineHarness;
+let client: CriClient;
+let server: RunningServer;
+let guarded: RunningServer;
+const calls: string[] = [];
+const pod = testPod(
+  { containers: [{ name: 'app', image: busybox, command: ['sh', '-c', 'sleep 3600'] }] },
+  'shell',
+);
+
+beforeAll(async () => {
+  h = await startEngine();
+  h.kubelet.addPod(pod);
+  await h.kubelet.settle();
+  client = await createCriClient({ endpoint: h.fake.endpoint });
+  const cri = criStreamingRuntime(client);
+  // Records what reached the runtime, to check the flags the server passed on.
+  const streaming: StreamingRuntime = {
+    exec: (request) => {
+      calls.push(`exec ${request.cmd.join(' ')} stdin=${request.stdin} stdout=${request.stdout}`);
+      return cri.exec(request);
+    },
+    attach: cri.attach,
+    portForward: cri.portForward,
+  };
+  const summary = new CriSummaryProvider({
+    nodeName: 'node-a',
+    rootDir: `${h.dir}/root`,
+    podLogsDir: `${h.dir}/logs`,
+    cri: client,
+  });
+  const common = { kubelet: h.kubelet, nodeName: 'node-a', podLogsDir: `${h.dir}/logs`, streaming, summary };
+  server = await listen(
+    createKubeletServer({
+      ...common,
+      authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
+      authorize: alwaysAllow,
+    }),
+    0,
+    '127.0.0.1',
+  );
+  guarded = await listen(
+    createKubeletServer({
+      ...common,
+      authenticate: async (request) =>
+        request.headers['x-user'] ? { name: String(request.headers['x-user']), groups: [] } : undefined,
+      authorize: async (user, attributes) => user.name === 'admin' && attributes.subresource === 'proxy',
+    }),
+    0,
+    '127.0.0.1',
+  );
+});
+
+afterAll(async () => {
+  await server?.close();
+  await guarded?.close();
+  client?.close();
+  await h?.close();
+});
+
+/** Sends an upgrade request and returns the status line and body the server answered with. */
+function upgradeStatus(port: number, path: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port,
+      path,
+      method: 'POST',
+      headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', ...headers },
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, body: '' });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('kubelet server streaming and stats', () => {
+  it('proxies an exec upgrade to the runtime and streams the output and exit status back', async () => {
+    const session = await openStream(
+      `http://127.0.0.1:${server.port}/exec/default/shell/app?command=echo&command=hello-exec&output=1&error=1`,
+    );
+    const result = await collectStream(session);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('hello-exec\n');
+    expect(session.protocol).toBe('v4.channel.k8s.io');
+    expect(calls.at(-1)).toBe('exec echo hello-exec stdin=false stdout=true');
+  });
+
+  it('reports a non-zero exit through the proxied error channel', async () => {
+    const session = await openStream(
+      `http://127.0.0.1:${server.port}/exec/default/shell/${pod.metadata.uid}/app?command=sh&command=-c&command=exit%203&output=1`,
+    );
+    expect((await session.exit).exitCode).toBe(3);
+  });
+
+  it('answers unknown pods, uids and containers with 404 and flagless requests with 400', async () => {
+    expect((await upgradeStatus(server.port, '/exec/default/nope/app?command=true&output=1')).status).toBe(
+      404,
+    );
+    const wrongUid = await upgradeStatus(
+      server.port,
+      '/exec/default/shell/other-uid/app?command=true&output=1',
+    );
+    expect(wrongUid).toEqual({ status: 404, body: 'pod does not exist\n' });
+    const noContainer = await upgradeStatus(server.port, '/exec/default/shell/nope?command=true&output=1');
+    expect(noContainer).toEqual({ status: 404, body: 'container not found ("nope")\n' });
+    const noStreams = await upgradeStatus(server.port, '/exec/default/shell/app?command=true');
+    expect(noStreams.status).toBe(400);
+    expect(noStreams.body).toContain('at least 1 of stdin, stdout, stderr');
+    expect((await upgradeStatus(server.port, '/pods')).status).toBe(404);
+    // Without an upgrade the streaming protocols cannot run.
+    const plain = await fetch(
+      `http://127.0.0.1:${server.port}/exec/default/shell/app?command=true&output=1`,
+      {
+        method: 'POST',
+      },
+    );
+    expect(plain.status).toBe(400);
+  });
+
+  it('authenticates and authorizes upgrade requests like any other (nodes/proxy)', async () => {
+    const path = '/exec/default/shell/app?command=true&output=1';
+    expect((await upgradeStatus(guarded.port, path)).status).toBe(401);
+    const forbidden = await upgradeStatus(guarded.port, path, { 'x-user': 'bob' });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body).toContain('verb=create, resource=nodes, subresource=proxy');
+    const before = calls.length;
+    await upgradeStatus(guarded.port, '/exec/default/shell/app?command=true', { 'x-user': 'admin' });
+    // The admin got through to option checking (400), without reaching the runtime.
+    expect(calls.length).toBe(before);
+    expect(
+      (await fetch(`http://127.0.0.1:${guarded.port}/stats/summary`, { headers: { 'x-user': 'admin' } }))
+        .status,
+    ).toBe(403);
+  });
+
+  it('serves /stats/summary with the pod, its container and the node', async () => {
+    const summary = (await (await fetch(`http://127.0.0.1:${server.port}/stats/summary`)).json()) as Summary;
+    expect(summary.node.nodeName).toBe('node-a');
+    expect(summary.node.memory?.availableBytes).toBeGreaterThan(0);
+    expect(summary.node.fs?.capacityBytes).toBeGreaterThan(0);
+    expect(summary.node.runtime?.imageFs?.usedBytes).toBeGreaterThan(0);
+    const shell = summary.pods.find((p) => p.podRef.name === 'shell');
+    expect(shell?.podRef.uid).toBe(pod.metadata.uid);
+    expect(shell?.containers.map((c) => c.name)).toEqual(['app']);
+    // The fake runtime reports 800 kB working set and 1 ms of CPU per container.
+    expect(shell?.containers[0]?.memory?.workingSetBytes).toBe(800_000);
+    expect(shell?.cpu?.usageCoreNanoSeconds).toBe(1_000_000);
+    const slim = (await (
+      await fetch(`http://127.0.0.1:${server.port}/stats/summary?only_cpu_and_memory=true`)
+    ).json()) as Summary;
+    expect(slim.node.fs).toBeUndefined();
+    expect(slim.pods.find((p) => p.podRef.name === 'shell')?.containers[0]).toEqual({
+      name: 'app',
+      startTime: expect.any(String),
+      cpu: expect.objectContaining({ usageCoreNanoSeconds: 1_000_000 }),
+      memory: expect.objectContaining({ workingSetBytes: 800_000 }),
+    });
+  });
+});

@@ -1,0 +1,339 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type Container,
+  ContainerState,
+  type ContainerStats as CriContainerStats,
+  CriError,
+  type PodSandbox,
+  PodSandboxState,
+} from '@nodeagent/cri-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeClock } from '../src/clock';
+import { CpuRateTracker } from '../src/stats/cpu-rate';
+import type { CriStatsSource } from '../src/stats/cri-stats-source';
+import type { HostSources, StatFsFigures } from '../src/stats/host-sources';
+import { HostNodeStatsProvider } from '../src/stats/node-stats-provider';
+import { assemblePodStats } from '../src/stats/pod-stats-assembly';
+import { cpuUsageCoreNanoSeconds } from '../src/stats/proc-cpu';
+import { nodeMemoryFromMeminfo } from '../src/stats/proc-meminfo';
+import { parseNetDev } from '../src/stats/proc-net-dev';
+import { StatsSourceError } from '../src/stats/stats-errors';
+import { CriSummaryProvider } from '../src/stats/summary-provider';
+import { maxTasks, runningTasks } from '../src/stats/task-limits';
+
+const meminfo = [
+  'MemTotal:        8000000 kB',
+  'MemFree:         3000000 kB',
+  'MemAvailable:    6000000 kB',
+  'Inactive(file):  1000000 kB',
+  'HugePages_Total:       0',
+].join('\n');
+
+function fakeProc(files: Record<string, string>): HostSources {
+  const fs: StatFsFigures = { bsize: 4096, blocks: 1000, bfree: 400, bavail: 300, files: 500, ffree: 200 };
+  return {
+    readProc: async (path) => {
+      const text = files[path];
+      if (text === undefined) throw new Error(`ENOENT ${path}`);
+      return text;
+    },
+    statfs: async (path) => (path.startsWith('/images') ? { ...fs, bavail: 100 } : fs),
+  };
+}
+
+const procFiles = (cpuTicks: number) => ({
+  meminfo,
+  // user nice system idle iowait irq softirq steal
+  stat: `cpu  ${cpuTicks} 0 100 9999 50 0 0 0 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n`,
+  uptime: '3600.50 7000.00\n',
+  'net/dev': [
+    'Inter-|   Receive                                                |  Transmit',
+    ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed',
+    '    lo:     500       5    0    0    0     0          0         0      500       5    0    0    0     0       0          0',
+    '  eth0:    1000      10    2    0    0     0          0         0     2000      20    3    0    0     0       0          0',
+  ].join('\n'),
+  'sys/kernel/pid_max': '4194304\n',
+  'sys/kernel/threads-max': '63000\n',
+  loadavg: '0.10 0.20 0.30 2/345 999\n',
+});
+
+const labels = (name: string, uid: string) => ({
+  'io.kubernetes.pod.name': name,
+  'io.kubernetes.pod.namespace': 'default',
+  'io.kubernetes.pod.uid': uid,
+});
+const u = (value: number) => ({ value: BigInt(value) });
+const sec = (s: number) => BigInt(s) * 1_000_000_000n;
+
+function sandbox(
+  id: string,
+  name: string,
+  state: PodSandboxState = PodSandboxState.SANDBOX_READY,
+): PodSandbox {
+  return {
+    id,
+    metadata: { name, uid: `uid-${name}`, namespace: 'default', attempt: 0 },
+    state,
+    createdAt: sec(1_700_000_000),
+    labels: labels(name, `uid-${name}`),
+    annotations: {},
+    runtimeHandler: '',
+  };
+}
+
+function container(
+  id: string,
+  sandboxId: string,
+  name: string,
+  state: ContainerState = ContainerState.CONTAINER_RUNNING,
+): Container {
+  return {
+    id,
+    podSandboxId: sandboxId,
+    metadata: { name, attempt: 0 },
+    image: null,
+    imageRef: '',
+    state,
+    createdAt: sec(1_700_000_100),
+    labels: {},
+    annotations: {},
+    imageId: '',
+  };
+}
+
+function stats(id: string, cpuNs: number, memory: number, atS: number): CriContainerStats {
+  return {
+    attributes: { id, metadata: null, labels: {}, annotations: {} },
+    cpu: { timestamp: sec(atS), usageCoreNanoSeconds: u(cpuNs), usageNanoCores: null },
+    memory: {
+      timestamp: sec(atS),
+      workingSetBytes: u(memory),
+      availableBytes: null,
+      usageBytes: u(memory + 100),
+      rssBytes: u(memory / 2),
+      pageFaults: u(10),
+      majorPageFaults: u(1),
+    },
+    writableLayer: { timestamp: sec(atS), fsId: null, usedBytes: u(4096), inodesUsed: u(3) },
+    swap: null,
+  };
+}
+
+describe('node figures from /proc', () => {
+  it('derives working set and available memory the way eviction sees them', () => {
+    expect(nodeMemoryFromMeminfo(meminfo)).toEqual({
+      totalBytes: 8000000 * 1024,
+      usageBytes: 5000000 * 1024,
+      workingSetBytes: 4000000 * 1024,
+      availableBytes: 4000000 * 1024,
+    });
+    expect(() => nodeMemoryFromMeminfo('garbage')).toThrow(StatsSourceError);
+  });
+
+  it('counts busy cpu ticks only, and reads network, task limits and counts', () => {
+    // (250 user + 100 system) ticks at 100 Hz = 3.5 s.
+    expect(cpuUsageCoreNanoSeconds('cpu  250 0 100 9999 50 0 0 0 0 0')).toBe(3_500_000_000);
+    expect(() => cpuUsageCoreNanoSeconds('intr 1 2 3')).toThrow(StatsSourceError);
+    expect(parseNetDev(procFiles(0)['net/dev']).map((i) => [i.name, i.rxBytes, i.txErrors])).toEqual([
+      ['lo', 500, 0],
+      ['eth0', 1000, 3],
+    ]);
+    expect(maxTasks('4194304', '63000')).toBe(63000);
+    expect(runningTasks('0.10 0.20 0.30 2/345 999')).toBe(345);
+    expect(() => runningTasks('0.1 0.2')).toThrow(StatsSourceError);
+  });
+
+  it('samples the node: memory.available, nodefs, imagefs, rlimit and a cpu rate from the second sample on', async () => {
+    const files = procFiles(250);
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
+    const provider = new HostNodeStatsProvider({
+      nodeName: 'node-a',
+      rootDir: '/var/lib/kubelet',
+      sources: {
+        ...fakeProc(files),
+        readProc: async (path) => (files as Record<string, string>)[path] ?? '',
+      },
+      clock,
+      imageFs: async () => ({ time: 'now', availableBytes: 123, inodesFree: 7 }),
+    });
+    const first = await provider.nodeStats();
+    expect(first.nodeName).toBe('node-a');
+    // 3600.5 s of uptime: booted at 22:59:59.5, shown at second precision.
+    expect(first.startTime).toBe('2025-12-31T22:59:59Z');
+    expect(first.memory?.availableBytes).toBe(4000000 * 1024);
+    expect(first.fs).toMatchObject({ capacityBytes: 4096000, availableBytes: 1228800, inodesFree: 200 });
+    expect(first.runtime?.imageFs?.availableBytes).toBe(123);
+    expect(first.rlimit).toMatchObject({ maxpid: 63000, curproc: 345 });
+    expect(first.network).toMatchObject({ name: 'eth0', rxBytes: 1000, txBytes: 2000 });
+    expect(first.network?.interfaces?.map((i) => i.name)).toEqual(['eth0']);
+    expect(first.cpu?.usageNanoCores).toBeUndefined();
+    // One more second of busy time over two seconds: half a core.
+    files.stat = 'cpu  350 0 100 9999 50 0 0 0 0 0\n';
+    clock.advance(2000);
+    const second = await provider.nodeStats();
+    expect(second.cpu?.usageCoreNanoSeconds).toBe(4_500_000_000);
+    expect(second.cpu?.usageNanoCores).toBe(500_000_000);
+  });
+});
+
+describe('pod stats assembly', () => {
+  const base = {
+    nowMs: Date.UTC(2026, 0, 1),
+    imageFs: { time: 't', capacityBytes: 1000, availableBytes: 400 },
+    nodeFs: { time: 't', capacityBytes: 5000, availableBytes: 2000 },
+  };
+
+  it('builds one entry per ready pod with its running containers, summing container figures', () => {
+    const pods = assemblePodStats({
+      ...base,
+      sandboxes: [sandbox('s1', 'web'), sandbox('s2', 'gone', PodSandboxState.SANDBOX_NOTREADY)],
+      containers: [
+        container('c1', 's1', 'app'),
+        container('c2', 's1', 'sidecar'),
+        container('c3', 's1', 'old', ContainerState.CONTAINER_EXITED),
+        container('c4', 's2', 'app'),
+      ],
+      containerStats: [
+        stats('c1', 2_000_000, 1000, 1_700_000_200),
+        stats('c2', 3_000_000, 500, 1_700_000_200),
+      ],
+      logUsage: new Map([['c1', { bytes: 300, inodes: 2 }]]),
+      volumeUsage: new Map([['uid-web', new Map([['data', { bytes: 50, inodes: 4 }]])]]),
+      cpuRate: new CpuRateTracker(),
+    });
+    expect(pods).toHaveLength(1);
+    const [pod] = pods;
+    expect(pod?.podRef).toEqual({ name: 'web', namespace: 'default', uid: 'uid-web' });
+    expect(pod?.startTime).toBe('2023-11-14T22:13:20.000Z');
+    expect(pod?.containers.map((c) => c.name)).toEqual(['app', 'sidecar']);
+    const app = pod?.containers[0];
+    expect(app?.cpu?.usageCoreNanoSeconds).toBe(2_000_000);
+    expect(app?.memory).toMatchObject({ workingSetBytes: 1000, usageBytes: 1100, rssBytes: 500 });
+    expect(app?.rootfs).toMatchObject({ usedBytes: 4096, inodesUsed: 3, capacityBytes: 1000 });
+    expect(app?.logs).toMatchObject({ usedBytes: 300, inodesUsed: 2, availableBytes: 2000 });
+    expect(pod?.cpu?.usageCoreNanoSeconds).toBe(5_000_000);
+    expect(pod?.memory?.workingSetBytes).toBe(1500);
+    expect(pod?.volume).toEqual([expect.objectContaining({ name: 'data', usedBytes: 50 })]);
+    // Writable layers (2 × 4096) + logs (300) + volumes (50).
+    expect(pod?.['ephemeral-storage']?.usedBytes).toBe(8192 + 300 + 50);
+    expect(pod?.network).toBeUndefined();
+  });
+
+  it('prefers ListPodSandboxStats for pod cpu, memory, network and processes', () => {
+    const cpuRate = new CpuRateTracker();
+    const sandboxStats = (cpuNs: number, atS: number) => [
+      {
+        attributes: { id: 's1', metadata: null, labels: {}, annotations: {} },
+        linux: {
+          cpu: { timestamp: sec(atS), usageCoreNanoSeconds: u(cpuNs), usageNanoCores: null },
+          memory: {
+            timestamp: sec(atS),
+            workingSetBytes: u(9999),
+            availableBytes: null,
+            usageBytes: u(10000),
+            rssBytes: null,
+            pageFaults: null,
+            majorPageFaults: null,
+          },
+          network: {
+            timestamp: sec(atS),
+            defaultInterface: {
+              name: 'eth0',
+              rxBytes: u(70),
+              rxErrors: u(0),
+              txBytes: u(80),
+              txErrors: u(0),
+            },
+            interfaces: [],
+          },
+          process: { timestamp: sec(atS), processCount: u(3) },
+          containers: [stats('c1', 1_000, 10, atS)],
+        },
+        windows: null,
+      },
+    ];
+    const round = (cpuNs: number, atS: number) =>
+      assemblePodStats({
+        ...base,
+        sandboxes: [sandbox('s1', 'web')],
+        containers: [container('c1', 's1', 'app')],
+        containerStats: [],
+        sandboxStats: sandboxStats(cpuNs, atS),
+        logUsage: new Map(),
+        volumeUsage: new Map(),
+        cpuRate,
+      })[0];
+    const first = round(1_000_000_000, 100);
+    expect(first?.memory?.workingSetBytes).toBe(9999);
+    expect(first?.network).toMatchObject({ name: 'eth0', rxBytes: 70, txBytes: 80 });
+    expect(first?.process_stats).toEqual({ process_count: 3 });
+    expect(first?.containers[0]?.memory?.workingSetBytes).toBe(10);
+    expect(first?.cpu?.usageNanoCores).toBeUndefined();
+    // 0.25 s of CPU over 10 s: 25 millicores.
+    const second = round(1_250_000_000, 110);
+    expect(second?.cpu?.usageNanoCores).toBe(25_000_000);
+  });
+});
+
+describe('CriSummaryProvider', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), `na-stats-summary-${process.pid}-`));
+    await mkdir(join(dir, 'logs', 'default_web_uid-web', 'app'), { recursive: true });
+    await writeFile(join(dir, 'logs', 'default_web_uid-web', 'app', '0.log'), 'x'.repeat(1234));
+    await mkdir(join(dir, 'root', 'pods', 'uid-web', 'volumes', 'kubernetes.io~empty-dir', 'cache'), {
+      recursive: true,
+    });
+    await writeFile(
+      join(dir, 'root', 'pods', 'uid-web', 'volumes', 'kubernetes.io~empty-dir', 'cache', 'f'),
+      'y'.repeat(77),
+    );
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('falls back to container stats when the runtime lacks ListPodSandboxStats, and measures logs and volumes', async () => {
+    const calls: string[] = [];
+    const cri = {
+      listPodSandbox: async () => ({ items: [sandbox('s1', 'web')] }),
+      listContainers: async () => ({ containers: [container('c1', 's1', 'app')] }),
+      listContainerStats: async () => ({ stats: [stats('c1', 42_000, 2048, 1_700_000_200)] }),
+      listPodSandboxStats: async () => {
+        calls.push('ListPodSandboxStats');
+        throw new CriError('ListPodSandboxStats', 12, 'unknown method ListPodSandboxStats', 'fake');
+      },
+      imageFsInfo: async () => ({
+        imageFilesystems: [
+          { timestamp: 0n, fsId: { mountpoint: '/images' }, usedBytes: u(5555), inodesUsed: u(66) },
+        ],
+        containerFilesystems: [],
+      }),
+    } as unknown as CriStatsSource;
+    const provider = new CriSummaryProvider({
+      nodeName: 'node-a',
+      rootDir: join(dir, 'root'),
+      podLogsDir: join(dir, 'logs'),
+      cri,
+      sources: fakeProc(procFiles(250)),
+      clock: new FakeClock(Date.UTC(2026, 0, 1)),
+    });
+    const summary = await provider.summary();
+    expect(summary.node.runtime?.imageFs).toMatchObject({
+      usedBytes: 5555,
+      inodesUsed: 66,
+      availableBytes: 409600,
+    });
+    const [pod] = summary.pods;
+    expect(pod?.containers[0]?.memory?.workingSetBytes).toBe(2048);
+    expect(pod?.containers[0]?.cpu?.usageCoreNanoSeconds).toBe(42_000);
+    // The 0.log file plus its directory.
+    expect(pod?.containers[0]?.logs).toMatchObject({ usedBytes: 1234, inodesUsed: 2 });
+    expect(pod?.volume).toEqual([expect.objectContaining({ name: 'cache', usedBytes: 77, inodesUsed: 2 })]);
+    await provider.summary();
+    // Unimplemented is remembered: asked once, not on every summary.
+    expect(calls).toEqual(['ListPodSandboxStats']);
+  });
+});
