@@ -67,3 +67,13 @@ export async function garbageCollectPod(
   }
   return removed;
 }
+
+/**
+ * Upstream DeleteAllUnusedContainers (disk-pressure reclaim): every dead container and dead old
+ * sandbox of every pod the runtime holds, without keeping the newest dead instance.
+ */
+export async function garbageCollectAllPods(runtime: PodRuntime): Promise<number> {
+  let removed = 0;
+  for (const status of await runtime.listPods()) removed += await garbageCollectPod(runtime, status, 0);
+  return removed;
+}

@@ -1,10 +1,11 @@
-import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pod, Volume } from '../api/pod-types';
 import { parseQuantity } from '../api/quantity';
 import type { MountedVolume } from '../cri/container-config';
 import { KubeletError, VolumeSetupError } from '../errors';
 import { writeAtomically } from './atomic-writer';
+import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
 import { type Mounter, systemMounter } from './mounter';
 import { type PayloadContext, volumePayload } from './volume-payloads';
@@ -91,7 +92,10 @@ export class PodVolumeManager {
         await this.ensureTmpfs(dir, size);
       }
       // Upstream makes emptyDir world-writable so any container user can use it.
-      await chmod(dir, 0o777);
+      // Keep the setgid bit an fsGroup put there, so OnRootMismatch sees a matching root.
+      await chmod(dir, ((await stat(dir)).mode & 0o7000) | 0o777);
+      const group = podFSGroup(pod);
+      if (group) await setVolumeOwnership(dir, group.fsGroup, { policy: group.policy });
       return { hostPath: dir };
     }
     const plugin = volume.configMap
@@ -109,7 +113,10 @@ export class PodVolumeManager {
     const dir = this.volumeDir(uid, plugin, volume.name);
     await mkdir(dir, { recursive: true });
     if (plugin !== 'configMap') await this.ensureTmpfs(dir);
-    await writeAtomically(dir, payload!, this.now());
+    const changed = await writeAtomically(dir, payload!, this.now());
+    // Like upstream, ownership is applied whenever the payload was (re)written: new files start root-owned.
+    const group = podFSGroup(pod);
+    if (group && changed) await setVolumeOwnership(dir, group.fsGroup, { readOnly: true });
     return { hostPath: dir, readOnly: true };
   }
 
