@@ -63,6 +63,7 @@ export {
   type IptablesExecutor,
   type IptablesTableName,
 } from './iptables/iptables-executor';
+export { IptablesRuleCache, type PreparedIptablesSync } from './iptables/iptables-rule-cache';
 export {
   type IptablesRuleset,
   type IptablesTable,

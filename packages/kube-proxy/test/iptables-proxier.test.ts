@@ -76,10 +76,22 @@ describe('IptablesProxier', () => {
     expect(proxier.history[1]?.kind).toBe('partial');
     expect(partial).toContain(`:${webChain} `);
     expect(partial).not.toContain(`:${dbChain} `);
-    // Top-level chain still jumps to both services.
-    expect(partial).toContain(`-j ${dbChain}`);
+    // KUBE-SERVICES did not change (one more endpoint behind the same chain): not rewritten.
+    expect(partial).not.toContain(':KUBE-SERVICES ');
+    expect(partial).not.toContain('*filter');
+
+    // A new Service changes KUBE-SERVICES: rewritten whole, still jumping to the others.
+    proxier.onServiceAdd(service('api', { clusterIP: '10.96.0.12' }));
+    proxier.onEndpointSliceAdd(slice('api', [{ ip: '10.244.1.4' }]));
+    await tick(1000);
+    expect(ipt.payloads).toHaveLength(3);
+    const added = ipt.payloads[2]!;
+    expect(added).toContain(':KUBE-SERVICES ');
+    expect(added).toContain(`-j ${dbChain}`);
+    expect(added).toContain(`-j ${webChain}`);
+    expect(added).not.toContain(`:${dbChain} `);
     const text = await metrics.registry.metrics();
-    expect(text).toContain('kubeproxy_sync_partial_proxy_rules_duration_seconds_count 1');
+    expect(text).toContain('kubeproxy_sync_partial_proxy_rules_duration_seconds_count 2');
     expect(text).toContain('kubeproxy_sync_full_proxy_rules_duration_seconds_count 1');
     await proxier.stop();
   });

@@ -1,13 +1,9 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { ApplyError } from '@nodeagent/netfilter';
-import {
-  buildIptablesRuleset,
-  IPTABLES_JUMP_RULES,
-  type IptablesBackendOptions,
-} from '../iptables/build-iptables-ruleset';
+import { IPTABLES_JUMP_RULES, type IptablesBackendOptions } from '../iptables/build-iptables-ruleset';
 import { KUBE_PROXY_CANARY } from '../iptables/chain-names';
 import type { IptablesExecutor, IptablesTableName } from '../iptables/iptables-executor';
-import { renderRestorePayload } from '../iptables/iptables-ruleset';
+import { IptablesRuleCache, type PreparedIptablesSync } from '../iptables/iptables-rule-cache';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
 import type { ConntrackCleaner } from './conntrack-cleaner';
@@ -32,17 +28,23 @@ export interface IptablesProxierOptions extends ProxierBaseOptions {
  * The iptables-mode proxier: collects Service/EndpointSlice/Node events, and on the
  * bounded-frequency schedule turns a snapshot into rules and applies them with
  * iptables-restore. Full syncs happen at start, after a failure, on node label change,
- * when the canary chain disappears and hourly; other syncs rewrite only changed Services.
+ * when the canary chain disappears and hourly; other syncs rewrite only the chains of changed
+ * Services and the top-level chains whose rules changed (see IptablesRuleCache).
  */
 export class IptablesProxier extends ProxierBase {
   private needFullSync = true;
   private lastFullSync = Number.NEGATIVE_INFINITY;
   private canaryTimer: unknown;
   private stopped = true;
+  private readonly rules: IptablesRuleCache;
+  /** The last payload given to iptables-restore ('' when a sync had nothing to write). */
   lastPayload = '';
+  /** What the last sync rendered and wrote (for tests, benchmarks and debugging). */
+  lastSync: Omit<PreparedIptablesSync, 'next' | 'payload'> | undefined;
 
   constructor(private readonly opts: IptablesProxierOptions) {
     super(opts);
+    this.rules = new IptablesRuleCache(opts.backend, opts.family);
   }
 
   override start(): void {
@@ -123,19 +125,27 @@ export class IptablesProxier extends ProxierBase {
     this.opts.metrics?.endpointChangesPending.set(0);
     let result: SyncResult;
     try {
-      if (full) await this.ensureBaseChains();
-      const existing = await exec.listChains('nat');
-      const built = buildIptablesRuleset(
-        { snapshot, onlyServices: full ? undefined : snapshot.changedServices, existingNatChains: existing },
-        this.opts.backend,
-      );
-      const payload = renderRestorePayload(built.ruleset);
+      let prepared: PreparedIptablesSync;
+      if (full) {
+        await this.ensureBaseChains();
+        // Only a full sync lists the kernel; partial syncs trust the cache's record of what it wrote.
+        prepared = this.rules.prepare(snapshot, {
+          full: true,
+          existingNatChains: await exec.listChains('nat'),
+        });
+      } else {
+        prepared = this.rules.prepare(snapshot, { full: false });
+      }
+      const { payload, next: _next, ...summary } = prepared;
       this.lastPayload = payload;
-      await exec.restore(payload);
+      this.lastSync = summary;
+      // Nothing changed in any chain we own: skip the iptables-restore run entirely.
+      if (payload !== '') await exec.restore(payload);
+      this.rules.commit(prepared);
       const end = this.clock.now();
       if (full) this.lastFullSync = start;
       result = { kind, ok: true, durationMs: end - start };
-      this.afterSuccess(kind, start, end, snapshot, built.ruleCounts, built.noLocalEndpoints);
+      this.afterSuccess(kind, start, end, snapshot, prepared.ruleCounts, prepared.noLocalEndpoints);
       await this.afterSyncSideEffects(snapshot);
     } catch (err) {
       // The snapshot's changes are already folded into our maps; a full sync rebuilds from them.
