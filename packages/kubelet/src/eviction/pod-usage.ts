@@ -1,0 +1,71 @@
+import type { Container, Pod } from '../api/pod-types';
+import { parseQuantity } from '../api/quantity';
+import type { PodStats } from '../stats/summary-types';
+import type { StarvedResource } from './signal-resources';
+
+/** Finds a pod's stats in the summary; missing stats rank a pod first, as upstream. */
+export type PodStatsLookup = (pod: Pod) => PodStats | undefined;
+
+export function podStatsLookup(pods: readonly PodStats[]): PodStatsLookup {
+  const byUid = new Map(pods.map((stats) => [stats.podRef.uid, stats]));
+  return (pod) => byUid.get(pod.metadata.uid ?? '');
+}
+
+function containerRequest(container: Container, resource: string): number {
+  const requests = container.resources?.requests ?? {};
+  // The API server defaults requests to limits; manifests may have skipped that.
+  const raw = requests[resource] ?? container.resources?.limits?.[resource];
+  return raw === undefined ? 0 : parseQuantity(raw);
+}
+
+/**
+ * Upstream GetResourceRequestQuantity: the sum over long-running containers, at least the
+ * largest regular init container's request. Only memory and ephemeral-storage have requests;
+ * inodes and pids never do.
+ */
+export function podRequest(pod: Pod, resource: StarvedResource): number {
+  if (resource !== 'memory' && resource !== 'ephemeral-storage') return 0;
+  const init = pod.spec.initContainers ?? [];
+  let sum = 0;
+  for (const container of [...init.filter((c) => c.restartPolicy === 'Always'), ...pod.spec.containers])
+    sum += containerRequest(container, resource);
+  for (const container of init.filter((c) => c.restartPolicy !== 'Always'))
+    sum = Math.max(sum, containerRequest(container, resource));
+  return sum;
+}
+
+/** Pod memory usage: its containers' working sets (upstream podMemoryUsage). */
+export function podMemoryUsage(stats: PodStats): number {
+  let sum = 0;
+  for (const container of stats.containers) sum += container.memory?.workingSetBytes ?? 0;
+  if (stats.containers.length === 0) return stats.memory?.workingSetBytes ?? 0;
+  return sum;
+}
+
+/** Pod local storage: the pod's ephemeral-storage figure, else rootfs + logs of its containers. */
+export function podDiskUsage(stats: PodStats, resource: 'ephemeral-storage' | 'inodes'): number {
+  const whole = stats['ephemeral-storage'];
+  if (whole) return (resource === 'inodes' ? whole.inodesUsed : whole.usedBytes) ?? 0;
+  let sum = 0;
+  for (const container of stats.containers) {
+    for (const fs of [container.rootfs, container.logs])
+      sum += (resource === 'inodes' ? fs?.inodesUsed : fs?.usedBytes) ?? 0;
+  }
+  return sum;
+}
+
+export function podProcessCount(stats: PodStats): number {
+  return stats.process_stats?.process_count ?? 0;
+}
+
+/** The usage eviction compares against requests for a starved resource. */
+export function podUsage(stats: PodStats, resource: StarvedResource): number {
+  switch (resource) {
+    case 'memory':
+      return podMemoryUsage(stats);
+    case 'pids':
+      return podProcessCount(stats);
+    default:
+      return podDiskUsage(stats, resource);
+  }
+}
