@@ -1,12 +1,11 @@
 import type { IpvsTimeouts, ServiceKey, ServiceSpec } from '@nodeagent/ipvs';
-import type { IptablesExecutor } from '../iptables/iptables-executor';
 import { renderRestorePayload } from '../iptables/iptables-ruleset';
 import { cidrContains } from '../model/cidr';
 import type { IPFamily } from '../model/ip-family';
 import type { GracefulTermination } from './graceful-termination';
 import { renderIpsetRestore } from './ipset-restore';
 import { IPVS_JUMP_RULES } from './ipvs-iptables-rules';
-import type { IpsetLayer, IpvsTable, LinkLayer, SysctlLayer } from './ipvs-kernel';
+import type { IpsetLayer, IpvsIptables, IpvsTable, LinkLayer, SysctlLayer } from './ipvs-kernel';
 import { KUBE_IPVS_INTERFACE } from './ipvs-names';
 import type { IpvsPlan, PlannedVirtualServer } from './plan-ipvs';
 import { canonicalIP, realServerKey, virtualServerKey } from './virtual-server-key';
@@ -16,7 +15,7 @@ export interface IpvsKernelLayers {
   ipvs: IpvsTable;
   link: LinkLayer;
   ipset: IpsetLayer;
-  iptables: IptablesExecutor;
+  iptables: IpvsIptables;
   /** Left out, no sysctl is touched (tests; a node prepared by other means). */
   sysctl?: SysctlLayer;
 }

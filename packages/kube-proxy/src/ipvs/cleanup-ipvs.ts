@@ -1,8 +1,8 @@
-import type { IptablesExecutor, IptablesTableName } from '../iptables/iptables-executor';
+import type { IptablesTableName } from '../iptables/iptables-executor';
 import { cidrContains } from '../model/cidr';
 import { ownedIpsetNames } from './ipset-definitions';
 import { IPVS_JUMP_RULES } from './ipvs-iptables-rules';
-import type { IpsetLayer, IpvsTable, LinkLayer } from './ipvs-kernel';
+import type { IpsetLayer, IpvsIptables, IpvsTable, LinkLayer } from './ipvs-kernel';
 import { IPVS_FILTER_CHAINS, IPVS_NAT_CHAINS, KUBE_IPVS_INTERFACE } from './ipvs-names';
 
 export interface CleanupIpvsOptions {
@@ -10,7 +10,7 @@ export interface CleanupIpvsOptions {
   link: LinkLayer;
   ipset: IpsetLayer;
   /** One executor per family whose chains to remove (iptables and ip6tables). */
-  iptables: readonly IptablesExecutor[];
+  iptables: readonly IpvsIptables[];
   /** ipvs.excludeCIDRs: virtual servers on these addresses are left alone. */
   excludeCIDRs?: readonly string[];
 }

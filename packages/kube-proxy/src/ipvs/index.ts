@@ -25,7 +25,7 @@ export {
 } from './ipset-definitions';
 export { renderIpsetRestore } from './ipset-restore';
 export { buildIpvsIptablesRules, IPVS_JUMP_RULES, type IpvsIptablesInput } from './ipvs-iptables-rules';
-export type { IpsetLayer, IpsetState, IpvsTable, LinkLayer, SysctlLayer } from './ipvs-kernel';
+export type { IpsetLayer, IpsetState, IpvsIptables, IpvsTable, LinkLayer, SysctlLayer } from './ipvs-kernel';
 export * as ipvsNames from './ipvs-names';
 export { KUBE_IPVS_INTERFACE } from './ipvs-names';
 export { ipvsOptionsFromConfig } from './ipvs-options-from-config';

@@ -7,6 +7,7 @@ import type {
   ServiceKey,
   ServiceSpec,
 } from '@nodeagent/ipvs';
+import type { IptablesExecutor } from '../iptables/iptables-executor';
 import type { IPFamily } from '../model/ip-family';
 
 /**
@@ -68,3 +69,9 @@ export interface SysctlLayer {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string): Promise<void>;
 }
+
+/** The part of an IptablesExecutor the ipvs mode uses (restore, chains, jump rules). */
+export type IpvsIptables = Pick<
+  IptablesExecutor,
+  'restore' | 'listChains' | 'ensureChain' | 'ensureRule' | 'deleteRule'
+>;

@@ -1,0 +1,344 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  cidrLocalDetector,
+  formatIpvsPlan,
+  type IpvsPlan,
+  IpvsPlanner,
+  planIpvs,
+  renderRestorePayload,
+  snapshotFromObjects,
+} from '../src/index';
+import { type EndpointSpec, service, slice } from './fixtures';
+
+type Svc = ReturnType<typeof service>;
+type Slice = ReturnType<typeof slice>;
+
+const snap = (services: Svc[], slices: Slice[], family: 'IPv4' | 'IPv6' = 'IPv4') =>
+  snapshotFromObjects({ family, nodeName: 'node-a', services, endpointSlices: slices });
+
+const rs = (plan: IpvsPlan, key: string) =>
+  [...(plan.virtualServers.get(key)?.realServers.keys() ?? [])].sort();
+const entries = (plan: IpvsPlan, set: string) => [...(plan.ipsets.get(set)?.entries ?? [])].sort();
+const natRules = (plan: IpvsPlan) => plan.iptables.nat.rules.map((r) => r.join(' '));
+const filterRules = (plan: IpvsPlan) => plan.iptables.filter.rules.map((r) => r.join(' '));
+
+describe('planIpvs', () => {
+  it('plans a ClusterIP virtual server over the ready endpoints, bound to kube-ipvs0', () => {
+    const plan = planIpvs(
+      snap(
+        [service('web')],
+        [slice('web', [{ ip: '10.244.1.1' }, { ip: '10.244.2.1' }, { ip: '10.244.3.1', ready: false }])],
+      ),
+    );
+    expect([...plan.virtualServers.keys()]).toEqual(['TCP/10.96.0.10:80']);
+    const vs = plan.virtualServers.get('TCP/10.96.0.10:80')!;
+    expect(vs).toMatchObject({ protocol: 'tcp', scheduler: 'rr', persistent: false, timeout: 0 });
+    expect(rs(plan, 'TCP/10.96.0.10:80')).toEqual(['10.244.1.1:8080', '10.244.2.1:8080']);
+    expect([...plan.boundAddresses]).toEqual(['10.96.0.10']);
+    expect(entries(plan, 'KUBE-CLUSTER-IP')).toEqual(['10.96.0.10,tcp:80']);
+    expect(entries(plan, 'KUBE-IPVS-IPS')).toEqual(['10.96.0.10']);
+  });
+
+  it('uses serving+terminating endpoints only when none is ready (upstream fallback)', () => {
+    const eps: EndpointSpec[] = [
+      { ip: '10.244.1.1', ready: false, serving: true, terminating: true },
+      { ip: '10.244.1.2', ready: false, serving: false, terminating: true },
+    ];
+    const plan = planIpvs(snap([service('web')], [slice('web', eps)]));
+    expect(rs(plan, 'TCP/10.96.0.10:80')).toEqual(['10.244.1.1:8080']);
+    const withReady = planIpvs(snap([service('web')], [slice('web', [...eps, { ip: '10.244.9.9' }])]));
+    expect(rs(withReady, 'TCP/10.96.0.10:80')).toEqual(['10.244.9.9:8080']);
+  });
+
+  it('takes the scheduler from ipvs.scheduler and makes ClientIP affinity a persistent service', () => {
+    const s = snap(
+      [
+        service('sticky', { sessionAffinity: 'ClientIP' }),
+        service('short', {
+          clusterIP: '10.96.0.11',
+          sessionAffinity: 'ClientIP',
+          sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } },
+        }),
+      ],
+      [],
+    );
+    const plan = planIpvs(s, { scheduler: 'lc' });
+    expect(plan.virtualServers.get('TCP/10.96.0.10:80')).toMatchObject({
+      scheduler: 'lc',
+      persistent: true,
+      timeout: 10800,
+    });
+    expect(plan.virtualServers.get('TCP/10.96.0.11:80')).toMatchObject({ persistent: true, timeout: 60 });
+  });
+
+  it('plans NodePorts on every node address, with Local policy using only local endpoints', () => {
+    const svc = service('np', {
+      type: 'NodePort',
+      externalTrafficPolicy: 'Local',
+      ports: [{ name: 'http', port: 80, nodePort: 30080, protocol: 'TCP' }],
+    });
+    const plan = planIpvs(
+      snap(
+        [svc],
+        [
+          slice('np', [
+            { ip: '10.244.1.1', node: 'node-a' },
+            { ip: '10.244.2.1', node: 'node-b' },
+          ]),
+        ],
+      ),
+      { nodePortIPs: ['192.168.0.10', '192.168.1.10', 'fd00::1'] },
+    );
+    expect([...plan.virtualServers.keys()].sort()).toEqual([
+      'TCP/10.96.0.10:80',
+      'TCP/192.168.0.10:30080',
+      'TCP/192.168.1.10:30080',
+    ]);
+    expect(rs(plan, 'TCP/10.96.0.10:80')).toEqual(['10.244.1.1:8080', '10.244.2.1:8080']);
+    expect(rs(plan, 'TCP/192.168.0.10:30080')).toEqual(['10.244.1.1:8080']);
+    // Node addresses are already local: never bound to kube-ipvs0.
+    expect([...plan.boundAddresses]).toEqual(['10.96.0.10']);
+    expect(entries(plan, 'KUBE-NODE-PORT-TCP')).toEqual(['30080']);
+    expect(entries(plan, 'KUBE-NODE-PORT-LOCAL-TCP')).toEqual(['30080']);
+    expect(entries(plan, 'KUBE-LOOP-BACK')).toEqual(['10.244.1.1,tcp:8080,10.244.1.1']);
+    const nat = natRules(plan);
+    const local = nat.findIndex((r) => r.includes('KUBE-NODE-PORT-LOCAL-TCP dst -j RETURN'));
+    const masq = nat.findIndex((r) => r.includes('KUBE-NODE-PORT-TCP dst -j KUBE-MARK-MASQ'));
+    expect(local).toBeGreaterThanOrEqual(0);
+    expect(masq).toBeGreaterThan(local);
+    expect(plan.noLocalEndpoints).toEqual({ internal: 0, external: 0 });
+  });
+
+  it('puts SCTP NodePorts in the hash:ip,port set per node address, UDP in the UDP bitmap', () => {
+    const plan = planIpvs(
+      snap(
+        [
+          service('s', {
+            type: 'NodePort',
+            ports: [{ name: 'a', port: 9, nodePort: 30009, protocol: 'SCTP' }],
+          }),
+          service('u', {
+            type: 'NodePort',
+            clusterIP: '10.96.0.11',
+            ports: [{ name: 'dns', port: 53, nodePort: 30053, protocol: 'UDP' }],
+          }),
+        ],
+        [],
+      ),
+      { nodePortIPs: ['192.168.0.10'] },
+    );
+    expect(entries(plan, 'KUBE-NODE-PORT-SCTP-HASH')).toEqual(['192.168.0.10,sctp:30009']);
+    expect(entries(plan, 'KUBE-NODE-PORT-UDP')).toEqual(['30053']);
+    expect(plan.virtualServers.has('SCTP/192.168.0.10:30009')).toBe(true);
+    expect(plan.virtualServers.has('UDP/10.96.0.11:53')).toBe(true);
+    expect(
+      natRules(plan).some((r) => r.includes('-p sctp') && r.includes('KUBE-NODE-PORT-SCTP-HASH dst,dst')),
+    ).toBe(true);
+  });
+
+  it('binds external and LoadBalancer IPs and fills the LB firewall sets', () => {
+    const svc = service(
+      'lb',
+      {
+        type: 'LoadBalancer',
+        externalIPs: ['203.0.113.5'],
+        loadBalancerSourceRanges: ['198.51.100.0/24', '192.168.0.0/16'],
+        ports: [{ name: 'http', port: 80, nodePort: 30100, protocol: 'TCP' }],
+      },
+      { loadBalancer: { ingress: [{ ip: '203.0.113.9' }] } },
+    );
+    const plan = planIpvs(snap([svc], [slice('lb', [{ ip: '10.244.1.1' }])]), {
+      nodePortIPs: [],
+      nodeIPs: ['192.168.0.10'],
+    });
+    expect([...plan.boundAddresses].sort()).toEqual(['10.96.0.10', '203.0.113.5', '203.0.113.9']);
+    expect(entries(plan, 'KUBE-EXTERNAL-IP')).toEqual(['203.0.113.5,tcp:80']);
+    expect(entries(plan, 'KUBE-LOAD-BALANCER')).toEqual(['203.0.113.9,tcp:80']);
+    expect(entries(plan, 'KUBE-LOAD-BALANCER-FW')).toEqual(['203.0.113.9,tcp:80']);
+    expect(entries(plan, 'KUBE-LOAD-BALANCER-SOURCE-CIDR')).toEqual([
+      '203.0.113.9,tcp:80,192.168.0.0/16',
+      '203.0.113.9,tcp:80,198.51.100.0/24',
+    ]);
+    // A source range holds the node's IP, so the node may reach the LB IP (from that IP).
+    expect(entries(plan, 'KUBE-LOAD-BALANCER-SOURCE-IP')).toEqual(['203.0.113.9,tcp:80,203.0.113.9']);
+    expect(rs(plan, 'TCP/203.0.113.9:80')).toEqual(['10.244.1.1:8080']);
+    expect(filterRules(plan)).toContain(
+      '-A KUBE-PROXY-FIREWALL -m comment --comment Kubernetes service load balancer ip + port for load balancer with sourceRange -m set --match-set KUBE-LOAD-BALANCER-FW dst,dst -j KUBE-SOURCE-RANGES-FIREWALL',
+    );
+    expect(natRules(plan)).toContain(
+      '-A KUBE-SERVICES -m set --match-set KUBE-LOAD-BALANCER dst,dst -j ACCEPT',
+    );
+  });
+
+  it('names IPv6 sets KUBE-6-* and writes canonical IPv6 addresses', () => {
+    const svc = service('v6', { clusterIP: 'fd00:0:0::a', clusterIPs: ['fd00::a'], ipFamilies: ['IPv6'] });
+    const plan = planIpvs(
+      snap([svc], [slice('v6', [{ ip: 'fd00:244::0001' }], { addressType: 'IPv6' })], 'IPv6'),
+    );
+    expect([...plan.virtualServers.keys()]).toEqual(['TCP/[fd00::a]:80']);
+    expect(rs(plan, 'TCP/[fd00::a]:80')).toEqual(['[fd00:244::1]:8080']);
+    expect(entries(plan, 'KUBE-6-CLUSTER-IP')).toEqual(['fd00::a,tcp:80']);
+    expect(plan.ipsets.has('KUBE-CLUSTER-IP')).toBe(false);
+    // 32 characters: truncated to ipset's 31, as upstream does.
+    expect(plan.ipsets.has('KUBE-6-LOAD-BALANCER-SOURCE-CID')).toBe(true);
+    expect(natRules(plan)[0]).toBe('-A KUBE-SERVICES -s ::1/128 -j RETURN');
+  });
+
+  it('masquerades off-cluster ClusterIP traffic with a local detector, VIP-sourced traffic without', () => {
+    const s = snap([service('web')], []);
+    const withDetector = natRules(planIpvs(s, { localDetector: cidrLocalDetector('10.244.0.0/16') }));
+    expect(
+      withDetector.some((r) => r.endsWith('KUBE-CLUSTER-IP dst,dst ! -s 10.244.0.0/16 -j KUBE-MARK-MASQ')),
+    ).toBe(true);
+    const without = natRules(planIpvs(s));
+    expect(without.some((r) => r.endsWith('KUBE-CLUSTER-IP src,dst -j KUBE-MARK-MASQ'))).toBe(true);
+    const all = natRules(planIpvs(s, { masqueradeAll: true }));
+    expect(all.some((r) => r.endsWith('KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ'))).toBe(true);
+  });
+
+  it('renders an iptables-restore payload with upstream chains and the masquerade mark', () => {
+    const payload = renderRestorePayload(planIpvs(snap([service('web')], [])).iptables);
+    for (const c of [
+      'KUBE-SERVICES',
+      'KUBE-POSTROUTING',
+      'KUBE-NODE-PORT',
+      'KUBE-LOAD-BALANCER',
+      'KUBE-MARK-MASQ',
+    ])
+      expect(payload).toContain(`:${c} - [0:0]`);
+    expect(payload).toContain(':KUBE-IPVS-FILTER - [0:0]');
+    expect(payload).toContain('-A KUBE-MARK-MASQ -j MARK --or-mark 0x004000');
+    expect(payload).toContain(
+      '-A KUBE-IPVS-FILTER -m conntrack --ctstate NEW -m set --match-set KUBE-IPVS-IPS dst -j REJECT',
+    );
+    // Empty sets add no jump rules.
+    expect(payload).not.toContain('KUBE-NODE-PORT-TCP');
+  });
+
+  it('counts Services whose Local policy has no local endpoint', () => {
+    const plan = planIpvs(
+      snap(
+        [
+          service('itp', { internalTrafficPolicy: 'Local' }),
+          service('etp', {
+            clusterIP: '10.96.0.11',
+            type: 'NodePort',
+            externalTrafficPolicy: 'Local',
+            ports: [{ name: 'http', port: 80, nodePort: 30001 }],
+          }),
+        ],
+        [
+          slice('itp', [{ ip: '10.244.2.1', node: 'node-b' }]),
+          slice('etp', [{ ip: '10.244.2.2', node: 'node-b' }]),
+        ],
+      ),
+      { nodePortIPs: ['192.168.0.10'] },
+    );
+    expect(plan.noLocalEndpoints).toEqual({ internal: 1, external: 1 });
+    expect(rs(plan, 'TCP/10.96.0.10:80')).toEqual([]);
+    expect(rs(plan, 'TCP/192.168.0.10:30001')).toEqual([]);
+    expect(rs(plan, 'TCP/10.96.0.11:80')).toEqual(['10.244.2.2:8080']);
+  });
+
+  it('reuses the planned virtual servers of unchanged Services across snapshots', () => {
+    const planner = new IpvsPlanner();
+    const state = snapshotFromObjects({
+      family: 'IPv4',
+      nodeName: 'node-a',
+      services: [service('web'), service('db', { clusterIP: '10.96.0.11' })],
+      endpointSlices: [slice('web', [{ ip: '10.244.1.1' }]), slice('db', [{ ip: '10.244.1.2' }])],
+    });
+    const first = planner.plan(state);
+    // Same snapshot objects: every fragment is reused.
+    const again = planner.plan(state);
+    expect(again.virtualServers.get('TCP/10.96.0.10:80')).toBe(first.virtualServers.get('TCP/10.96.0.10:80'));
+    // Different node addresses change NodePort virtual servers: the memo is dropped.
+    const moved = planner.plan(state, { nodePortIPs: ['192.168.9.9'] });
+    expect(moved.virtualServers.get('TCP/10.96.0.10:80')).not.toBe(
+      first.virtualServers.get('TCP/10.96.0.10:80'),
+    );
+    expect(moved.virtualServers.get('TCP/10.96.0.10:80')).toEqual(
+      first.virtualServers.get('TCP/10.96.0.10:80'),
+    );
+  });
+
+  it('formats a plan for render', () => {
+    const text = formatIpvsPlan(
+      planIpvs(
+        snap([service('web', { sessionAffinity: 'ClientIP' })], [slice('web', [{ ip: '10.244.1.1' }])]),
+      ),
+    );
+    expect(text).toContain('TCP  10.96.0.10:80 rr persistent 10800  # default/web:http');
+    expect(text).toContain('  -> 10.244.1.1:8080  Masq  1');
+    expect(text).toContain('add KUBE-CLUSTER-IP 10.96.0.10,tcp:80');
+  });
+
+  it('holds its invariants for arbitrary Services and endpoints (property)', () => {
+    const arb = fc.array(
+      fc.record({
+        type: fc.constantFrom('ClusterIP', 'NodePort'),
+        protocol: fc.constantFrom('TCP', 'UDP', 'SCTP'),
+        etpLocal: fc.boolean(),
+        eps: fc.array(
+          fc.record({
+            host: fc.integer({ min: 1, max: 20 }),
+            ready: fc.boolean(),
+            terminating: fc.boolean(),
+            local: fc.boolean(),
+          }),
+          { maxLength: 5 },
+        ),
+      }),
+      { maxLength: 8 },
+    );
+    fc.assert(
+      fc.property(arb, (defs) => {
+        const services = defs.map((d, i) =>
+          service(`s${i}`, {
+            type: d.type,
+            clusterIP: `10.96.1.${i + 1}`,
+            ...(d.type === 'NodePort' ? { externalTrafficPolicy: d.etpLocal ? 'Local' : 'Cluster' } : {}),
+            ports: [
+              {
+                name: 'p',
+                port: 80,
+                protocol: d.protocol,
+                ...(d.type === 'NodePort' ? { nodePort: 30000 + i } : {}),
+              },
+            ],
+          }),
+        );
+        const slices = defs.map((d, i) =>
+          slice(
+            `s${i}`,
+            d.eps.map((e) => ({
+              ip: `10.244.${i}.${e.host}`,
+              ready: e.ready && !e.terminating,
+              serving: e.ready,
+              terminating: e.terminating,
+              node: e.local ? 'node-a' : 'node-b',
+            })),
+            { ports: [{ name: 'p', port: 8080, protocol: d.protocol }] },
+          ),
+        );
+        const plan = planIpvs(snap(services, slices), { nodePortIPs: ['192.168.0.10'] });
+        const eps = new Map(
+          slices.map((s, i) => [i, new Set(s.endpoints.map((e) => `${e.addresses[0]}:8080`))]),
+        );
+        for (const [i, d] of defs.entries()) {
+          const cip = plan.virtualServers.get(`${d.protocol}/10.96.1.${i + 1}:80`);
+          if (!cip) return false;
+          // Real servers come from the Service's own endpoints, never anyone else's.
+          for (const k of cip.realServers.keys()) if (!eps.get(i)!.has(k)) return false;
+          if (d.type === 'NodePort' && !plan.virtualServers.has(`${d.protocol}/192.168.0.10:${30000 + i}`))
+            return false;
+        }
+        const ipvsIps = plan.ipsets.get('KUBE-IPVS-IPS')!.entries;
+        for (const a of plan.boundAddresses) if (!ipvsIps.has(a)) return false;
+        return plan.boundAddresses.size === defs.length;
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
