@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, badRequest, gone, methodNotAllowed } from './api-error';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery';
@@ -14,9 +15,11 @@ import { FaultInjector } from './fault-injector';
 import { parseFieldSelector } from './field-selector';
 import type { KubeObject } from './kube-object';
 import { kubeConfigFor, writeKubeconfigFile } from './kubeconfig';
+import type { KubeletClientOptions } from './kubelet-connection';
 import { parseLabelSelector } from './label-selector';
 import { ObjectStore } from './object-store';
 import { openApiV2, openApiV3Document, openApiV3Root } from './openapi';
+import { isPodProxySubresource, servePodLog, servePodStream, writeRawStatus } from './pod-proxy-subresources';
 import { decodeProtobufObject, PROTOBUF_CONTENT_TYPE } from './protobuf-body';
 import { parseResourcePath, type ResourcePath } from './request-path';
 import { type DeleteOptions, ResourceRegistry, type WriteOptions } from './resource-registry';
@@ -45,6 +48,12 @@ export interface ApiServerOptions {
   now?: () => Date;
   /** Run the EndpointSlice controller from the start (default false; see startEndpointSliceController). */
   endpointSliceController?: boolean | EndpointSliceControllerOptions;
+  /**
+   * How pods/log, pods/exec, pods/attach and pods/portforward reach the kubelet of the pod's node
+   * (found from the Node's status.addresses and daemonEndpoints). Default https, no client
+   * certificate, certificate not verified.
+   */
+  kubelet?: KubeletClientOptions;
 }
 
 export interface ApiServer {
@@ -279,6 +288,18 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       throw methodNotAllowed(`the server does not allow this method on the requested resource`);
     }
 
+    if (rt.kind === 'Pod' && isPodProxySubresource(subresource)) {
+      const pod = registry.get(rt, namespace, name);
+      if (subresource === 'log' && method === 'GET') {
+        await servePodLog(registry, options.kubelet ?? {}, pod, q, req, res);
+        return;
+      }
+      if (subresource === 'log')
+        throw methodNotAllowed('the server does not allow this method on the requested resource');
+      // exec, attach and portforward only run over an upgraded connection (see handleUpgrade).
+      throw badRequest('Upgrade request required');
+    }
+
     if (subresource === 'binding' || subresource === 'eviction' || subresource === 'token') {
       if (method !== 'POST')
         throw methodNotAllowed('the server does not allow this method on the requested resource');
@@ -442,6 +463,50 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     return undefined;
   }
 
+  /** Upgrade requests: pods/exec, pods/attach and pods/portforward, proxied to the kubelet. */
+  async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const u = new URL(req.url ?? '/', 'http://localhost');
+    const path = parseResourcePath(u.pathname.replace(/\/+$/, ''));
+    if (path === undefined || path === 'unknown' || path.name === undefined) {
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    }
+    const { rt, namespace, name, subresource } = path;
+    if (rt.kind !== 'Pod' || !isPodProxySubresource(subresource) || subresource === 'log') {
+      throw badRequest(`upgrade requests are only served for pods/exec, pods/attach and pods/portforward`);
+    }
+    const pod = registry.get(rt, namespace, name);
+    await servePodStream(
+      registry,
+      options.kubelet ?? {},
+      pod,
+      subresource,
+      u.searchParams,
+      req,
+      socket,
+      head,
+    );
+  }
+
+  /** Upgraded connections: the HTTP server no longer tracks them, so close() ends them itself. */
+  const upgraded = new Set<Duplex>();
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    upgraded.add(socket);
+    socket.on('close', () => upgraded.delete(socket));
+    socket.on('error', () => undefined);
+    handleUpgrade(req, socket, head).catch((err: unknown) => {
+      writeRawStatus(
+        socket,
+        err instanceof ApiError
+          ? err
+          : new ApiError(
+              500,
+              'InternalError',
+              `Internal error occurred: ${(err as Error)?.message ?? String(err)}`,
+            ),
+      );
+    });
+  };
+
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) {
@@ -464,6 +529,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     ? createHttpsServer({ cert: servingCert.cert, key: servingCert.key }, onRequest)
     : createServer(onRequest);
   server.keepAliveTimeout = 60_000;
+  server.on('upgrade', onUpgrade);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -508,6 +574,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         watches.endAll();
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
       }),
   };
 }

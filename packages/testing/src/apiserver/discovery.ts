@@ -50,6 +50,24 @@ export function apiGroup(name: string) {
   return versions ? { kind: 'APIGroup', apiVersion: 'v1', ...groupObject(name, versions) } : undefined;
 }
 
+/** Kinds of subresources whose objects are not the parent's kind (as upstream discovery lists them). */
+const subresourceKinds: Record<string, string> = {
+  binding: 'Binding',
+  eviction: 'Eviction',
+  token: 'TokenRequest',
+  exec: 'PodExecOptions',
+  attach: 'PodAttachOptions',
+  portforward: 'PodPortForwardOptions',
+};
+
+const subresourceVerbs: Record<string, string[]> = {
+  status: ['get', 'patch', 'update'],
+  log: ['get'],
+  exec: ['create', 'get'],
+  attach: ['create', 'get'],
+  portforward: ['create', 'get'],
+};
+
 function resourceEntries(r: ResourceType) {
   const main = {
     name: r.plural,
@@ -60,15 +78,14 @@ function resourceEntries(r: ResourceType) {
     ...(r.shortNames.length > 0 ? { shortNames: r.shortNames } : {}),
   };
   const subs = r.subresources.map((s) => {
-    const kind =
-      s === 'binding' ? 'Binding' : s === 'eviction' ? 'Eviction' : s === 'token' ? 'TokenRequest' : r.kind;
+    const kind = subresourceKinds[s] ?? r.kind;
     const group =
       s === 'eviction'
         ? { group: 'policy', version: 'v1' }
         : s === 'token'
           ? { group: 'authentication.k8s.io', version: 'v1' }
           : {};
-    const verbs = s === 'status' ? ['get', 'patch', 'update'] : ['create'];
+    const verbs = subresourceVerbs[s] ?? ['create'];
     return { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, kind, verbs, ...group };
   });
   return [main, ...subs];

@@ -57,7 +57,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   }),
   core('Pod', 'pods', true, {
     shortNames: ['po'],
-    subresources: ['status', 'binding', 'eviction'],
+    subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward'],
     hasStatus: true,
     fieldLabels: [
       'spec.nodeName',
