@@ -2,6 +2,7 @@ import { categorizeEndpoints } from '../model/categorize-endpoints';
 import type { EndpointInfo } from '../model/endpoint';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import type { ServicePort } from '../model/service-port';
+import type { BaseSetup } from './base-setup';
 import type { IptablesBackendOptions } from './build-iptables-ruleset';
 import { isServiceChainName, serviceChainNames } from './chain-names';
 import { renderRule } from './iptables-ruleset';
@@ -126,11 +127,12 @@ export class IptablesRuleCache {
 
   /**
    * Renders what this sync must write. `full`: every chain, and `existingNatChains` (a
-   * listing of the kernel's nat table) decides which per-service chains are stale.
+   * listing of the kernel's nat table) decides which per-service chains are stale; `setup`
+   * adds canary chains and missing jumps from built-in chains to the same payload.
    */
   prepare(
     snapshot: ProxySnapshot,
-    sync: { full: true; existingNatChains: Iterable<string> } | { full: false },
+    sync: { full: true; existingNatChains: Iterable<string>; setup?: BaseSetup } | { full: false },
   ): PreparedIptablesSync {
     if (sync.full) {
       // Node labels or anything else may have changed every Service's rules: start over.
@@ -206,7 +208,7 @@ export class IptablesRuleCache {
       rewritten.push(id);
     }
 
-    const payload = renderPayload(rewritten, nextTop, written, deleted);
+    const payload = renderPayload(rewritten, nextTop, written, deleted, sync.full ? sync.setup : undefined);
     const nextFragments = new Map(this.fragments);
     return {
       kind: sync.full ? 'full' : 'partial',
@@ -303,14 +305,19 @@ function renderPayload(
   top: ReadonlyMap<TopChainId, string>,
   written: readonly ServiceFragment[],
   deleted: readonly string[],
+  setup: BaseSetup | undefined,
 ): string {
   const out: string[] = [];
-  for (const table of ['filter', 'nat'] as const) {
+  for (const table of ['filter', 'nat', 'mangle'] as const) {
     const tops = rewritten.filter((id) => id.startsWith(`${table} `));
     const services = table === 'nat' ? written : [];
     const stale = table === 'nat' ? deleted : [];
-    if (tops.length === 0 && services.length === 0 && stale.length === 0) continue;
+    const declare = setup?.declare.filter((d) => d.table === table) ?? [];
+    // Inserted at the top one by one: in reverse, so they end up in list order.
+    const insert = setup?.insert.filter((j) => j.table === table).reverse() ?? [];
+    if (tops.length + services.length + stale.length + declare.length + insert.length === 0) continue;
     out.push(`*${table}\n`);
+    for (const d of declare) out.push(`:${d.chain} - [0:0]\n`);
     for (const id of tops) out.push(`:${id.slice(table.length + 1)} - [0:0]\n`);
     for (const f of services) for (const c of f.chains) out.push(`:${c} - [0:0]\n`);
     // A chain must be empty to be deleted: declaring it flushes it.
@@ -318,6 +325,7 @@ function renderPayload(
     for (const id of tops) out.push(top.get(id)!);
     for (const f of services) out.push(f.own ?? '');
     for (const c of stale) out.push(`-X ${c}\n`);
+    for (const j of insert) out.push(`${renderRule(['-I', j.chain, '1', ...j.args])}\n`);
     out.push('COMMIT\n');
   }
   return out.join('');

@@ -1,8 +1,9 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { ApplyError } from '@nodeagent/netfilter';
-import { IPTABLES_JUMP_RULES, type IptablesBackendOptions } from '../iptables/build-iptables-ruleset';
+import { CANARY_TABLES, readKernelForFullSync } from '../iptables/base-setup';
+import type { IptablesBackendOptions } from '../iptables/build-iptables-ruleset';
 import { KUBE_PROXY_CANARY } from '../iptables/chain-names';
-import type { IptablesExecutor, IptablesTableName } from '../iptables/iptables-executor';
+import type { IptablesExecutor } from '../iptables/iptables-executor';
 import { IptablesRuleCache, type PreparedIptablesSync } from '../iptables/iptables-rule-cache';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
@@ -12,7 +13,6 @@ import { syncServiceHealth } from './sync-service-health';
 
 export type { SyncResult } from './proxier-base';
 
-const CANARY_TABLES: readonly IptablesTableName[] = ['mangle', 'nat', 'filter'];
 /** Even without failures, rewrite everything this often to repair any drift. */
 const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -127,11 +127,12 @@ export class IptablesProxier extends ProxierBase {
     try {
       let prepared: PreparedIptablesSync;
       if (full) {
-        await this.ensureBaseChains();
-        // Only a full sync lists the kernel; partial syncs trust the cache's record of what it wrote.
+        // Only a full sync reads the kernel; partial syncs trust the cache's record of what it wrote.
+        const kernel = await readKernelForFullSync(exec);
         prepared = this.rules.prepare(snapshot, {
           full: true,
-          existingNatChains: await exec.listChains('nat'),
+          existingNatChains: kernel.natChains,
+          setup: kernel.setup,
         });
       } else {
         prepared = this.rules.prepare(snapshot, { full: false });
@@ -164,15 +165,6 @@ export class IptablesProxier extends ProxierBase {
       'synced iptables rules',
     );
     return result;
-  }
-
-  private async ensureBaseChains(): Promise<void> {
-    const exec = this.opts.executor;
-    for (const table of CANARY_TABLES) await exec.ensureChain(table, KUBE_PROXY_CANARY);
-    // Our top-level chains must exist before a built-in chain can jump to them.
-    for (const j of IPTABLES_JUMP_RULES) await exec.ensureChain(j.table, j.args.at(-1)!);
-    // Inserted at the top in reverse so the final order matches the list.
-    for (const j of [...IPTABLES_JUMP_RULES].reverse()) await exec.ensureRule(j.table, j.chain, j.args);
   }
 
   private afterSuccess(

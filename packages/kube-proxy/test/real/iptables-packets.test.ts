@@ -3,9 +3,11 @@ import {
   cleanupIptables,
   execIptables,
   explainIptablesService,
+  IPTABLES_JUMP_RULES,
   IptablesProxier,
   KubeProxyMetrics,
   ProxierHealth,
+  renderRule,
 } from '../../src/index';
 import { service, slice } from '../fixtures';
 import { eventually, type ProxyCluster, startProxyCluster, stopProxyCluster } from './cluster-fixtures';
@@ -145,6 +147,52 @@ describe('iptables mode packets (in namespaces)', { timeout: 30_000 }, () => {
     const dests = e.chains.flatMap((c) => c.endpoints.map((x) => x.destination));
     expect(dests).toEqual([`${topo.backends[1]!.ip}:8080`]);
     expect(e.entryRules.some((r) => r.rule.includes('10.96.0.100'))).toBe(true);
+  });
+
+  it('partial syncs leave our chains exactly as a full sync writes them, each jump rule once', async () => {
+    // Someone else's rule in a built-in chain we also jump from: no sync may touch it.
+    await topo.node.exec('iptables', [
+      '-w',
+      '-t',
+      'nat',
+      '-A',
+      'PREROUTING',
+      '-p',
+      'udp',
+      '--dport',
+      '9',
+      '-j',
+      'RETURN',
+    ]);
+    const save = async () => (await topo.node.exec('iptables-save', [])).stdout;
+    const ours = async () =>
+      (await save())
+        .split('\n')
+        .filter((l) => l.startsWith(':KUBE-') || l.startsWith('-A KUBE-'))
+        .sort();
+    await proxier.whenIdle();
+    const afterPartials = await ours();
+    expect(afterPartials.some((l) => l.includes('DNAT'))).toBe(true);
+    const fulls = () => proxier.history.filter((h) => h.kind === 'full' && h.ok).length;
+    for (let round = 0; round < 2; round++) {
+      const before = fulls();
+      proxier.forceFullSync();
+      await eventually(
+        async () => fulls(),
+        (n) => n > before,
+      );
+      await proxier.whenIdle();
+    }
+    expect(await ours()).toEqual(afterPartials);
+    const text = await save();
+    for (const j of IPTABLES_JUMP_RULES) {
+      const line = renderRule(['-A', j.chain, ...j.args]);
+      expect(
+        text.split('\n').filter((l) => l === line),
+        line,
+      ).toHaveLength(1);
+    }
+    expect(text).toContain('-A PREROUTING -p udp -m udp --dport 9 -j RETURN');
   });
 
   it('restores rules flushed behind its back (canary lost)', async () => {

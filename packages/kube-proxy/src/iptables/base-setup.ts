@@ -1,0 +1,51 @@
+import { IPTABLES_JUMP_RULES } from './build-iptables-ruleset';
+import { KUBE_PROXY_CANARY } from './chain-names';
+import { chainsInSave, type IptablesExecutor, type IptablesTableName } from './iptables-executor';
+import { type JumpRule, renderRule } from './iptables-ruleset';
+
+/**
+ * What a full sync adds to its payload besides the ruleset: our canary chains, and the jumps
+ * from built-in chains that are missing. Putting them in the one iptables-restore run (instead
+ * of an `iptables -N` / `-C` / `-I` process per chain and rule, ~30 runs) keeps them in the
+ * same transaction as the chains they jump to.
+ */
+export interface BaseSetup {
+  /** User chains to declare (created if missing; our canaries are always empty). */
+  readonly declare: readonly { readonly table: IptablesTableName; readonly chain: string }[];
+  /** Jump rules to insert at the top of their built-in chain, in IPTABLES_JUMP_RULES order. */
+  readonly insert: readonly JumpRule[];
+}
+
+/** The kernel state a full sync needs: nat chains (for stale-chain deletion) and the base setup. */
+export interface KernelStateForFullSync {
+  readonly natChains: ReadonlySet<string>;
+  readonly setup: BaseSetup;
+}
+
+export const CANARY_TABLES: readonly IptablesTableName[] = ['mangle', 'nat', 'filter'];
+
+/** `-A CHAIN args` lines of the built-in chains in a save text. */
+function builtinRules(save: string, chains: ReadonlySet<string>): Set<string> {
+  const out = new Set<string>();
+  for (const line of save.split('\n')) {
+    if (!line.startsWith('-A ')) continue;
+    const chain = line.slice(3, line.indexOf(' ', 3));
+    if (chains.has(chain)) out.add(line);
+  }
+  return out;
+}
+
+/** Reads nat and filter once each (in parallel) and works out what a full sync must add. */
+export async function readKernelForFullSync(exec: IptablesExecutor): Promise<KernelStateForFullSync> {
+  const [nat, filter] = await Promise.all([exec.saveTable('nat'), exec.saveTable('filter')]);
+  const builtins = new Set(IPTABLES_JUMP_RULES.map((j) => j.chain));
+  const present = { nat: builtinRules(nat, builtins), filter: builtinRules(filter, builtins) };
+  // iptables-save prints rules in the same canonical form renderRule writes ours in.
+  const insert = IPTABLES_JUMP_RULES.filter(
+    (j) => !present[j.table].has(renderRule(['-A', j.chain, ...j.args])),
+  );
+  return {
+    natChains: chainsInSave(nat),
+    setup: { declare: CANARY_TABLES.map((table) => ({ table, chain: KUBE_PROXY_CANARY })), insert },
+  };
+}
