@@ -2,6 +2,19 @@
 
 export * from './api/pod-types';
 export { milliValue, parseQuantity } from './api/quantity';
+export * from './cgroups/cgroup-errors';
+export {
+  type CgroupFilesystem,
+  CgroupV1Filesystem,
+  CgroupV2Filesystem,
+  defaultCgroupMountRoot,
+  detectCgroupFilesystem,
+} from './cgroups/cgroup-filesystem';
+export * from './cgroups/cgroup-name';
+export * from './cgroups/cgroup-resources';
+export { PodCgroupManager, type PodCgroupManagerOptions } from './cgroups/pod-cgroup-manager';
+export { podCgroupRuntime } from './cgroups/pod-cgroup-runtime';
+export { type PodResourceConfigOptions, podResourceConfig } from './cgroups/pod-resource-config';
 export { type Clock, FakeClock, rfc3339, systemClock } from './clock';
 export { formatDuration, parseDuration } from './config/duration';
 export {
@@ -51,6 +64,45 @@ export {
   ParseError,
   VolumeSetupError,
 } from './errors';
+export { isCriticalPod, systemCriticalPriority } from './eviction/critical-pod';
+export {
+  type ConfiguredThreshold,
+  type EvictionSettings,
+  evictionSettingsFromConfig,
+  isHardThreshold,
+} from './eviction/eviction-config';
+export {
+  type AdmitResult,
+  defaultEvictionMonitoringPeriodMs,
+  EvictionManager,
+  type EvictionManagerOptions,
+  immediateEvictionGracePeriodSeconds,
+  memoryPressureTaintKey,
+  type PressureSignals,
+} from './eviction/eviction-manager';
+export {
+  evictedReason,
+  evictionMessage,
+  nodeConditionMessage,
+  nodeLowMessage,
+} from './eviction/eviction-message';
+export { KubeletHousekeeping, type KubeletHousekeepingOptions } from './eviction/kubelet-housekeeping';
+export { rankPodsForEviction } from './eviction/rank-pods';
+export {
+  type SignalObservation,
+  type SignalObservations,
+  signalObservations,
+} from './eviction/signal-observations';
+export {
+  type PressureCondition,
+  type StarvedResource,
+  signalToNodeCondition,
+  signalToResource,
+} from './eviction/signal-resources';
+export { ImageGCError } from './images/image-gc-errors';
+export { ImageGCManager, type ImageGCManagerOptions, type ImageGCResult } from './images/image-gc-manager';
+export { type ImageGCPolicy, imageGCPeriodMs, imageGCPolicyFromConfig } from './images/image-gc-policy';
+export { criImageService, type ImageService, type RuntimeImage } from './images/image-service';
 export { Kubelet, type KubeletLogger, type KubeletOptions } from './kubelet';
 export { createKubeletMetrics, type KubeletMetrics } from './metrics';
 export {
@@ -149,7 +201,12 @@ export {
 } from './status/generate-pod-status';
 export { isTerminalPhase, podPhase } from './status/pod-phase';
 export { type PodStatusWriter, StatusManager } from './status/status-manager';
-export { evictableRuntimeObjects, garbageCollectPod, maxPerPodContainer } from './sync/container-gc';
+export {
+  evictableRuntimeObjects,
+  garbageCollectAllPods,
+  garbageCollectPod,
+  maxPerPodContainer,
+} from './sync/container-gc';
 export { effectivePullPolicy, ensureImage } from './sync/image-puller';
 export { type HookContext, resolvePort, runLifecycleHook } from './sync/lifecycle-hooks';
 export {
@@ -167,6 +224,12 @@ export {
   validatePayloadPath,
   writeAtomically,
 } from './volumes/atomic-writer';
+export {
+  type FSGroupChangePolicy,
+  fsGroupMode,
+  podFSGroup,
+  setVolumeOwnership,
+} from './volumes/fs-group';
 export { checkHostPath } from './volumes/host-path';
 export { type Mounter, RecordingMounter, systemMounter } from './volumes/mounter';
 export {

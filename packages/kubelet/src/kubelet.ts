@@ -1,8 +1,12 @@
 import type { Container, Pod, PodStatus, ResourceList } from './api/pod-types';
-import { type Clock, systemClock } from './clock';
+import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
+import { podCgroupRuntime } from './cgroups/pod-cgroup-runtime';
+import { type Clock, rfc3339, systemClock } from './clock';
 import { parseDuration } from './config/duration';
 import type { KubeletConfiguration } from './config/kubelet-configuration';
 import type { ObjectSource } from './env/resolve-env';
+import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
+import type { ImageService } from './images/image-service';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics';
 import { GenericPLEG, type PodLifecycleEvent } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
@@ -11,6 +15,7 @@ import { validatePod } from './pod/validate-pod';
 import { PodProber } from './probes/pod-prober';
 import type { PodRuntime } from './runtime/pod-runtime';
 import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './runtime/runtime-state';
+import type { FsStats, Summary } from './stats/summary-types';
 import { generatePodStatus, rejectedPodStatus } from './status/generate-pod-status';
 import { isTerminalPhase } from './status/pod-phase';
 import { type PodStatusWriter, StatusManager } from './status/status-manager';
@@ -58,6 +63,15 @@ export interface KubeletOptions {
   retryMs?: number;
   sleep?: (ms: number) => Promise<void>;
   runtimeType?: string;
+  /** Stats summary (e.g. CriSummaryProvider): enables the eviction manager and pressure conditions. */
+  stats?: { summary(): Promise<Summary> };
+  /** CRI image service and image filesystem figures: enable image GC. */
+  images?: ImageService;
+  imageFs?: () => Promise<FsStats | undefined>;
+  /** QoS/pod cgroups (cgroupsPerQOS): pods get pod<uid> cgroups as their sandbox cgroup parent. */
+  cgroups?: PodCgroupManager;
+  /** Eviction monitoring period (upstream 10 s). */
+  evictionMonitoringPeriodMs?: number;
 }
 
 const noObjects: ObjectSource = { getConfigMap: async () => undefined, getSecret: async () => undefined };
@@ -86,6 +100,10 @@ export class Kubelet {
   private readonly removed = new Set<string>();
   /** Pods refused at admission, with the reason their status reports. */
   private readonly rejections = new Map<string, { reason: string; message: string }>();
+  /** Pods the eviction manager stopped, with the reason and message their status reports. */
+  private readonly evictions = new Map<string, { reason: string; message: string }>();
+  /** Eviction manager, image GC and pod cgroups. */
+  readonly housekeeping: KubeletHousekeeping;
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly eventsAbort = new AbortController();
   /** Whether CRI container events are being received (evented PLEG on top of the relist). */
@@ -93,6 +111,11 @@ export class Kubelet {
   private started = false;
 
   constructor(options: KubeletOptions) {
+    if (options.cgroups)
+      options = {
+        ...options,
+        runtime: podCgroupRuntime(options.runtime, options.cgroups, (uid) => this.pods.get(uid)),
+      };
     this.options = options;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silent;
@@ -151,12 +174,27 @@ export class Kubelet {
       },
       { retryMs: options.retryMs },
     );
+    this.housekeeping = new KubeletHousekeeping({
+      config: options.config,
+      runtime: options.runtime,
+      clock: this.clock,
+      logger: this.logger,
+      stats: options.stats,
+      images: options.images,
+      imageFs: options.imageFs,
+      cgroups: options.cgroups,
+      evictionMonitoringPeriodMs: options.evictionMonitoringPeriodMs,
+      activePods: () => this.activePods(),
+      knownPodUids: () => this.pods.keys(),
+      evictPod: (pod, grace, status) => this.evictPod(pod, grace, status),
+    });
   }
 
   /** Adopts what the runtime already runs (after a restart), then starts PLEG and the resync loop. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    await this.housekeeping.start();
     await this.pleg
       .relist()
       .catch((error) => this.logger.error({ err: String(error) }, 'initial relist failed'));
@@ -175,6 +213,7 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.started = false;
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    await this.housekeeping.stop();
     this.eventsAbort.abort();
     this.workers.stop();
     await this.prober.close();
@@ -209,7 +248,36 @@ export class Kubelet {
         reason: 'OutOfpods',
         message: `Node didn't have enough resource: pods, requested: 1, used: ${used}, capacity: ${capacity}`,
       });
+      return;
     }
+    // Upstream eviction admission: no best-effort pods under memory pressure, none at all under other pressure.
+    const verdict = this.housekeeping.admit(pod);
+    if (!verdict.admit) this.rejections.set(uid, { reason: verdict.reason, message: verdict.message });
+  }
+
+  /** Pods running or about to run: what the eviction manager may evict. */
+  private activePods(): Pod[] {
+    return [...this.pods.values()].filter((pod) => {
+      const uid = pod.metadata.uid ?? '';
+      return (
+        !this.rejections.has(uid) &&
+        this.workers.phase(uid) === 'syncing' &&
+        !isTerminalPhase(this.statusManager.getPodStatus(uid)?.phase)
+      );
+    });
+  }
+
+  /** Upstream evictPod: kill with the eviction's grace period; the pod ends Failed with reason Evicted. */
+  private evictPod(
+    pod: Pod,
+    gracePeriodSeconds: number,
+    status: { reason: string; message: string },
+  ): boolean {
+    const uid = pod.metadata.uid ?? '';
+    if (!this.pods.has(uid) || this.workers.phase(uid) !== 'syncing') return false;
+    this.evictions.set(uid, status);
+    this.workers.updatePod({ pod, updateType: 'kill', gracePeriodSeconds });
+    return true;
   }
 
   /** A pod changed in its source (HandlePodUpdates); a deletionTimestamp starts termination. */
@@ -406,7 +474,24 @@ export class Kubelet {
       const allSucceeded = (status.containerStatuses ?? []).every((c) => c.state.terminated?.exitCode === 0);
       status.phase = allSucceeded ? 'Succeeded' : 'Failed';
     }
+    const eviction = this.evictions.get(pod.metadata.uid ?? '');
+    if (eviction) {
+      status.phase = 'Failed';
+      status.reason = eviction.reason;
+      status.message = eviction.message;
+      status.conditions = [
+        ...(status.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'),
+        {
+          type: 'DisruptionTarget',
+          status: 'True',
+          reason: 'TerminationByKubelet',
+          message: eviction.message,
+          lastTransitionTime: rfc3339(this.clock.now()),
+        },
+      ];
+    }
     this.statusManager.setPodStatus(pod, status);
+    await this.housekeeping.podStopped(pod.metadata.uid ?? '');
   }
 
   private async syncTerminatedPod(pod: Pod): Promise<void> {
@@ -440,6 +525,7 @@ export class Kubelet {
       this.pods.delete(uid);
       this.removed.delete(uid);
       this.rejections.delete(uid);
+      this.evictions.delete(uid);
       this.statusManager.removePod(uid);
       this.startObserved.delete(uid);
       this.workers.forget(uid);

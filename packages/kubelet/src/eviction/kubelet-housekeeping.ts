@@ -1,0 +1,145 @@
+import type { Pod } from '../api/pod-types';
+import type { PodCgroupManager } from '../cgroups/pod-cgroup-manager';
+import type { Clock } from '../clock';
+import type { KubeletConfiguration } from '../config/kubelet-configuration';
+import { ImageGCManager } from '../images/image-gc-manager';
+import { imageGCPeriodMs, imageGCPolicyFromConfig } from '../images/image-gc-policy';
+import type { ImageService } from '../images/image-service';
+import type { PodRuntime } from '../runtime/pod-runtime';
+import type { FsStats, Summary } from '../stats/summary-types';
+import { garbageCollectAllPods } from '../sync/container-gc';
+import { evictionSettingsFromConfig } from './eviction-config';
+import {
+  type AdmitResult,
+  EvictionManager,
+  type EvictionManagerOptions,
+  type PressureSignals,
+} from './eviction-manager';
+
+interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface KubeletHousekeepingOptions {
+  config: KubeletConfiguration;
+  runtime: PodRuntime;
+  clock: Clock;
+  logger: Logger;
+  /** Stats summary source; without it there is no eviction manager. */
+  stats?: { summary(): Promise<Summary> };
+  /** CRI image service; with imageFs it enables image GC. */
+  images?: ImageService;
+  imageFs?: () => Promise<FsStats | undefined>;
+  /** QoS/pod cgroup manager (cgroupsPerQOS). */
+  cgroups?: PodCgroupManager;
+  activePods: () => Pod[];
+  /** Uids of every pod the kubelet knows: their cgroups are never orphans. */
+  knownPodUids: () => Iterable<string>;
+  evictPod: EvictionManagerOptions['evictPod'];
+  evictionMonitoringPeriodMs?: number;
+  imageGCPeriodMs?: number;
+}
+
+/**
+ * The kubelet's node housekeeping around the pod engine: the eviction manager (with container
+ * and image GC as its disk reclaim), periodic image GC, and the QoS/pod cgroup hierarchy
+ * (created at start, orphans removed, each pod's cgroup removed once it is gone). Each part is
+ * only present when its inputs are given.
+ */
+export class KubeletHousekeeping {
+  readonly evictionManager: EvictionManager | undefined;
+  readonly imageGC: ImageGCManager | undefined;
+  readonly cgroups: PodCgroupManager | undefined;
+  private readonly options: KubeletHousekeepingOptions;
+  private orphanTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: KubeletHousekeepingOptions) {
+    this.options = options;
+    this.cgroups = options.cgroups;
+    const { runtime, logger } = options;
+    if (options.images && options.imageFs) {
+      this.imageGC = new ImageGCManager({
+        images: options.images,
+        imagesInUse: async () =>
+          (await runtime.listPods()).flatMap((pod) => pod.containers.map((c) => c.imageRef)),
+        imageFs: options.imageFs,
+        policy: imageGCPolicyFromConfig(options.config),
+        clock: options.clock,
+        onRemoved: (image, reason) => logger.info({ image: image.id, reason }, 'Removed unused image'),
+        onError: (error) => logger.warn({ err: String(error) }, 'Image garbage collection failed'),
+      });
+    }
+    if (options.stats) {
+      const stats = options.stats;
+      const imageGC = this.imageGC;
+      this.evictionManager = new EvictionManager({
+        settings: evictionSettingsFromConfig(options.config),
+        summary: () => stats.summary(),
+        activePods: options.activePods,
+        evictPod: options.evictPod,
+        clock: options.clock,
+        monitoringPeriodMs: options.evictionMonitoringPeriodMs,
+        reclaimDisk: async () => {
+          await garbageCollectAllPods(runtime);
+          await imageGC?.deleteUnusedImages();
+        },
+        onEviction: (pod, signal, message) =>
+          logger.warn(
+            { pod: `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`, signal },
+            message,
+          ),
+        onError: (error) => logger.warn({ err: String(error) }, 'Eviction manager: synchronize failed'),
+      });
+    }
+  }
+
+  /** Creates the QoS cgroups and removes orphaned pod cgroups, then starts eviction and image GC. */
+  async start(): Promise<void> {
+    if (this.cgroups) {
+      await this.cgroups.start();
+      await this.removeOrphanedPodCgroups();
+      // A pod cgroup still busy when its pod stopped is retried here.
+      this.orphanTimer = setInterval(
+        () => void this.removeOrphanedPodCgroups().catch(() => undefined),
+        this.options.evictionMonitoringPeriodMs ?? 10_000,
+      );
+      this.orphanTimer.unref?.();
+    }
+    this.evictionManager?.start();
+    this.imageGC?.start(this.options.imageGCPeriodMs ?? imageGCPeriodMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.orphanTimer) clearInterval(this.orphanTimer);
+    await this.evictionManager?.stop();
+    await this.imageGC?.stop();
+  }
+
+  /** Eviction admission (always admits without an eviction manager). */
+  admit(pod: Pod): AdmitResult {
+    return this.evictionManager?.admit(pod) ?? { admit: true };
+  }
+
+  /** The pressure conditions for node status (all false without an eviction manager). */
+  pressure(): PressureSignals {
+    return (
+      this.evictionManager?.pressure() ?? { memoryPressure: false, diskPressure: false, pidPressure: false }
+    );
+  }
+
+  /** A pod's containers and sandbox are stopped: its cgroup can go (retried as an orphan if busy). */
+  async podStopped(uid: string): Promise<void> {
+    await this.cgroups
+      ?.removePod(uid)
+      .catch((error) => this.options.logger.warn({ uid, err: String(error) }, 'Failed to remove pod cgroup'));
+  }
+
+  /** Removes the cgroups of pods that are neither known to the kubelet nor in the runtime. */
+  async removeOrphanedPodCgroups(): Promise<string[]> {
+    if (!this.cgroups) return [];
+    const keep = new Set(this.options.knownPodUids());
+    for (const pod of await this.options.runtime.listPods()) keep.add(pod.uid);
+    return this.cgroups.removeOrphans(keep);
+  }
+}
