@@ -133,6 +133,7 @@ export { PodProber } from './probes/pod-prober';
 export { criPodRuntime } from './runtime/cri-pod-runtime';
 export type { ExecResult, ImagePullAuth, PodRuntime } from './runtime/pod-runtime';
 export * from './runtime/runtime-state';
+export { defaultMaxParallelPodStarts, StartLimiter, type StartStep } from './runtime/start-limiter';
 export {
   containerLogFile,
   followContainerLog,
@@ -175,7 +176,12 @@ export {
 } from './server/streaming-runtime';
 export { cpuAndMemoryOnly } from './server/summary-filter';
 export { selfSignedCertificate } from './server/tls-material';
-export { proxyUpgrade, StreamingProxyError, writeRawResponse } from './server/upgrade-proxy';
+export {
+  proxyUpgrade,
+  type StreamConnector,
+  StreamingProxyError,
+  writeRawResponse,
+} from './server/upgrade-proxy';
 export {
   apiObjectSource,
   apiPodStatusWriter,

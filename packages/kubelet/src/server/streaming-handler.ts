@@ -67,5 +67,5 @@ export async function serveStreaming(
     result = new StreamRefusal(500, (error as Error).message);
   }
   if (result instanceof StreamRefusal) return writeRawResponse(socket, result.code, `${result.message}\n`);
-  await proxyUpgrade(request, socket, head, result, url.search);
+  proxyUpgrade(request, socket, head, result, url.search, runtime.connect);
 }

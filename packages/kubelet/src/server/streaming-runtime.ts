@@ -1,4 +1,5 @@
 import type { CriClient } from '@nodeagent/cri-client';
+import type { StreamConnector } from './upgrade-proxy';
 
 export interface ExecStreamRequest {
   containerId: string;
@@ -19,12 +20,16 @@ export interface StreamingRuntime {
   exec(request: ExecStreamRequest): Promise<string>;
   attach(request: AttachStreamRequest): Promise<string>;
   portForward(podSandboxId: string, ports: number[]): Promise<string>;
+  /** How to reach the streaming server's host:port; TCP when absent. */
+  connect?: StreamConnector;
 }
 
 export function criStreamingRuntime(
   client: Pick<CriClient, 'exec' | 'attach' | 'portForward'>,
+  options: { connect?: StreamConnector } = {},
 ): StreamingRuntime {
   return {
+    connect: options.connect,
     exec: async (request) => (await client.exec(request)).url,
     attach: async (request) => (await client.attach(request)).url,
     portForward: async (podSandboxId, port) => (await client.portForward({ podSandboxId, port })).url,

@@ -28,6 +28,11 @@ export function writeRawResponse(socket: Duplex, code: number, body: string): vo
   );
 }
 
+/** Opens a byte stream to host:port; the default is TCP. Tests reach a runtime inside a network namespace with their own. */
+export type StreamConnector = (host: string, port: number) => Duplex;
+
+const tcpConnector: StreamConnector = (host, port) => connect({ host, port });
+
 /**
  * Proxies an upgrade request (SPDY/3.1 or WebSocket) to `target` byte for byte, the way
  * upstream's kubelet proxies to the runtime's streaming server instead of redirecting: the
@@ -41,38 +46,36 @@ export function proxyUpgrade(
   head: Buffer,
   target: string,
   clientQuery: string,
-): Promise<void> {
+  connector: StreamConnector = tcpConnector,
+): void {
   const url = new URL(target);
   if (url.protocol !== 'http:' && url.protocol !== 'ws:')
-    return Promise.reject(
-      new StreamingProxyError('streamingURL', target, 'only http streaming URLs are proxied'),
-    );
+    throw new StreamingProxyError('streamingURL', target, 'only http streaming URLs are proxied');
   const path = `${url.pathname}${url.search || clientQuery}`;
   const lines = [`${request.method ?? 'GET'} ${path} HTTP/1.1`, `Host: ${url.host}`];
   const raw = request.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     if (!dropped.has((raw[i] as string).toLowerCase())) lines.push(`${raw[i]}: ${raw[i + 1]}`);
   }
-  return new Promise((resolve, reject) => {
-    const upstream = connect({ host: url.hostname, port: Number(url.port || 80) });
-    let connected = false;
-    upstream.once('connect', () => {
-      connected = true;
-      upstream.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-      resolve();
-    });
-    upstream.on('error', (error) => {
-      if (!connected) reject(error);
-      client.destroy();
-    });
-    client.on('error', () => upstream.destroy());
-    client.on('close', () => upstream.destroy());
-    // End (not destroy) so the last bytes the server sent still reach the client.
-    upstream.on('close', () => {
-      if (!client.destroyed) client.end();
-    });
+  const upstream = connector(url.hostname, Number(url.port || 80));
+  let answered = false;
+  upstream.once('data', () => {
+    answered = true;
   });
+  upstream.on('error', (error) => {
+    // Before the server said anything the client can still get a proper HTTP answer.
+    if (!answered) writeRawResponse(client, 502, `error dialing the streaming server: ${error.message}\n`);
+    else client.destroy();
+  });
+  client.on('error', () => upstream.destroy());
+  client.on('close', () => upstream.destroy());
+  // End (not destroy) so the last bytes the server sent still reach the client.
+  upstream.on('close', () => {
+    if (!client.destroyed && !client.writableEnded) client.end();
+  });
+  // Writes queue until the connection is up.
+  upstream.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+  if (head.length > 0) upstream.write(head);
+  upstream.pipe(client);
+  client.pipe(upstream);
 }
