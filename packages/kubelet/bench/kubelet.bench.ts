@@ -1,34 +1,41 @@
 /**
  * Benchmarks for @nodeagent/kubelet, results in bench-results/kubelet.json:
  * 1. pure sync-path functions (tinybench), as ratios against a structuredClone of the pod;
- * 2. RSS of the nodeagent-kubelet process with 0, 30 and 100 pods on the fake CRI runtime,
- *    pods created through the in-process API server;
- * 3. 30 pods created at once on a warm image with a real containerd (tools/containerd):
- *    add → Running reported, p50/p99 (needs root; skipped with a note otherwise).
+ * 2. pod-start latency on a real containerd (tools/containerd, warm local image) with an
+ *    in-process API server: 10 and 30 pods created at once through the API, create → Running
+ *    as a watcher on the API server sees it (p50, p99, all Running), with per-phase medians and
+ *    CRI calls per pod, against the raw CRI floor (RunPodSandbox + CreateContainer +
+ *    StartContainer for the same pods straight through @nodeagent/cri-client) in the same run.
+ *    Needs root; skipped with a note otherwise.
+ * (The binary's RSS is measured by apps/kubelet/bench/rss.bench.ts.)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import { createCriClient } from '@nodeagent/cri-client';
-import { FakeRuntime } from '@nodeagent/cri-client/testing';
+import { Informer } from '@nodeagent/informer';
 import { startApiServer } from '@nodeagent/testing';
 import { Bench } from 'tinybench';
 import {
+  ApiPodSource,
+  apiObjectSource,
+  apiPodStatusWriter,
   buildContainerConfig,
   computePodActions,
   containerHash,
   criPodRuntime,
+  defaultMaxParallelPodStarts,
   generatePodStatus,
   Kubelet,
   type Pod,
   type PodRuntimeStatus,
   parseKubeletConfiguration,
 } from '../src/index';
+import { removeAllSandboxes, startPodsThroughCri } from './cri-floor';
+import { PhaseRecorder } from './pod-start-phases';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const results: Record<string, unknown> = { generatedAt: new Date().toISOString(), node: process.version };
@@ -38,13 +45,19 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+function summary(latencies: number[]) {
+  return {
+    p50Ms: Math.round(percentile(latencies, 50)),
+    p99Ms: Math.round(percentile(latencies, 99)),
+    allRunningMs: Math.round(Math.max(...latencies)),
+  };
+}
+
+async function waitFor(probe: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
@@ -123,174 +136,164 @@ async function pureFunctions(): Promise<void> {
   }));
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+// 2. Pod start on a real containerd, observed through the API server.
+interface ContainerdHandle {
+  endpoint: string;
+  images: { busybox: { name: string } };
+  stop(): Promise<void>;
 }
 
-async function rssOf(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+function isRunning(pod: Pod): boolean {
+  const statuses = pod.status?.containerStatuses ?? [];
+  return (
+    pod.status?.phase === 'Running' &&
+    statuses.length === pod.spec.containers.length &&
+    statuses.every((s) => s.state.running !== undefined)
+  );
 }
 
-// 2. RSS of the binary with 0, 30, 100 pods on the fake runtime.
-async function rssWithFakeRuntime(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), `na-kubelet-bench-${process.pid}-`));
-  const api = await startApiServer();
-  const fake = await FakeRuntime.start({ images: [{ ref: 'localhost/nodeagent/busybox:1.0' }] });
-  let child: ChildProcess | undefined;
-  try {
-    api.writeKubeconfig(join(dir, 'kubeconfig'));
-    await writeFile(
-      join(dir, 'config.yaml'),
-      `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: ${join(dir, 'logs')}\naddress: 127.0.0.1\nmaxPods: 200\n`,
-    );
-    const core = api.kubeConfig().makeApiClient(CoreV1Api);
-    child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--conditions=@nodeagent/source',
-        join(root, 'apps/kubelet/src/cli.ts'),
-        '--config',
-        join(dir, 'config.yaml'),
-        '--kubeconfig',
-        join(dir, 'kubeconfig'),
-        '--hostname-override',
-        'bench-node',
-        '--node-ip',
-        '127.0.0.1',
-        '--root-dir',
-        join(dir, 'root'),
-        `--container-runtime-endpoint=${fake.endpoint}`,
-        `--port=${await freePort()}`,
-        '--healthz-port=0',
-      ],
-      { stdio: 'ignore' },
-    );
-    await waitFor(async () => (await core.readNode({ name: 'bench-node' })).metadata?.name, 30_000);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const rss: Record<string, number> = { '0': await rssOf(child.pid!) };
-    let created = 0;
-    for (const target of [30, 100]) {
-      for (; created < target; created++) {
-        await core.createNamespacedPod({
-          namespace: 'default',
-          body: {
-            metadata: { name: `bench-${created}` },
-            spec: {
-              nodeName: 'bench-node',
-              containers: [
-                {
-                  name: 'app',
-                  image: 'localhost/nodeagent/busybox:1.0',
-                  command: ['sh', '-c', 'sleep 3600'],
-                },
-              ],
-            },
-          },
-        });
-      }
-      await waitFor(async () => {
-        const list = await core.listNamespacedPod({ namespace: 'default' });
-        return list.items.filter((p) => p.status?.phase === 'Running').length >= target;
-      }, 120_000);
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      rss[String(target)] = await rssOf(child.pid!);
-    }
-    results.rssFakeRuntimeBytes = rss;
-    results.rssFakeRuntimeMiB = Object.fromEntries(
-      Object.entries(rss).map(([k, v]) => [k, Math.round(v / 1048576)]),
-    );
-  } finally {
-    if (child && child.exitCode === null) {
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child!.once('exit', resolve));
-    }
-    await fake.stop();
-    await api.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-// 3. 30 pods at once on a real containerd.
-async function thirtyPodsOnContainerd(): Promise<void> {
+async function podStartOnContainerd(): Promise<void> {
   if (process.getuid?.() !== 0) {
-    results.containerd30 = { skipped: 'needs root for tools/containerd' };
+    results.podStart = { skipped: 'needs root for tools/containerd' };
     return;
   }
-  const toolsContainerd = join(root, 'tools/containerd/containerd.ts');
-  const { startContainerd } = (await import(toolsContainerd)) as {
-    startContainerd: () => Promise<{
-      endpoint: string;
-      images: { busybox: { name: string } };
-      stop(): Promise<void>;
-    }>;
+  const { startContainerd } = (await import(join(root, 'tools/containerd/containerd.ts'))) as {
+    startContainerd: () => Promise<ContainerdHandle>;
   };
   const containerd = await startContainerd();
-  const dir = await mkdtemp(join(tmpdir(), `na-kubelet-bench-ctrd-${process.pid}-`));
+  const api = await startApiServer();
+  const dir = await mkdtemp(join(tmpdir(), `na-kubelet-bench-${process.pid}-`));
   const client = await createCriClient({ endpoint: containerd.endpoint });
-  const kubelet = new Kubelet({
-    nodeName: 'bench',
-    runtime: criPodRuntime(client),
-    config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
-    rootDir: join(dir, 'root'),
-    hostIPs: ['192.168.80.2'],
-    memoryCapacity: 4e9,
-    relistPeriodMs: 1000,
+  const core = api.kubeConfig().makeApiClient(CoreV1Api);
+  // The watcher: when each pod is first seen Running (every container running) in the API.
+  const runningSeen = new Map<string, number>();
+  const watcher = new Informer<KubernetesObject>({
+    kubeConfig: api.kubeConfig(),
+    resource: { apiVersion: 'v1', plural: 'pods' },
   });
-  const pods: Pod[] = Array.from({ length: 30 }, (_, i) => ({
-    metadata: { name: `p${i}`, namespace: 'default', uid: `bench-${process.pid}-${i}` },
-    spec: {
-      containers: [
-        { name: 'app', image: containerd.images.busybox.name, command: ['sh', '-c', 'sleep 3600'] },
-      ],
-      terminationGracePeriodSeconds: 1,
-    },
-  }));
-  try {
+  const observe = (object: KubernetesObject) => {
+    const pod = object as unknown as Pod;
+    const name = pod.metadata.name ?? '';
+    if (!runningSeen.has(name) && isRunning(pod)) runningSeen.set(name, performance.now());
+  };
+  watcher.onAdd(observe);
+  watcher.onUpdate((_old, object) => observe(object));
+  const limit = defaultMaxParallelPodStarts();
+  const runs: unknown[] = [];
+  let round = 0;
+  const podsFor = (count: number, prefix: string): Pod[] =>
+    Array.from({ length: count }, (_, i) => ({
+      metadata: { name: `${prefix}-${i}`, namespace: 'default', uid: `${prefix}-${process.pid}-${i}` },
+      spec: {
+        nodeName: 'bench-node',
+        containers: [
+          { name: 'app', image: containerd.images.busybox.name, command: ['sh', '-c', 'sleep 3600'] },
+        ],
+        terminationGracePeriodSeconds: 1,
+      },
+    }));
+
+  const criFloor = async (count: number, parallel: number) => {
+    const latencies = await startPodsThroughCri(client, podsFor(count, `floor${++round}`), {
+      parallel,
+      podLogsDir: join(dir, 'floor-logs'),
+    });
+    await removeAllSandboxes(client);
+    return summary(latencies);
+  };
+
+  const kubeletRun = async (count: number, maxParallelPodStarts: number) => {
+    const prefix = `k${++round}`;
+    const pods = podsFor(count, prefix);
+    const recorder = new PhaseRecorder();
+    const kubelet = new Kubelet({
+      nodeName: 'bench-node',
+      runtime: recorder.wrapRuntime(criPodRuntime(client)),
+      config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
+      rootDir: join(dir, 'root'),
+      hostIPs: ['192.168.80.2'],
+      memoryCapacity: 4e9,
+      objects: apiObjectSource(core),
+      statusWriter: recorder.wrapWriter(apiPodStatusWriter(core)),
+      maxParallelPodStarts,
+    });
     await kubelet.start();
-    const rssBefore = process.memoryUsage().rss;
-    const start = performance.now();
-    const runningAt = new Map<string, number>();
-    for (const pod of pods) kubelet.addPod(pod);
-    await waitFor(async () => {
-      for (const pod of pods) {
-        if (
-          !runningAt.has(pod.metadata.uid!) &&
-          kubelet.getPodStatus(pod.metadata.uid!)?.phase === 'Running'
-        ) {
-          runningAt.set(pod.metadata.uid!, performance.now() - start);
-        }
-      }
-      return runningAt.size === pods.length;
-    }, 180_000);
-    const latencies = [...runningAt.values()];
-    results.containerd30 = {
-      pods: pods.length,
-      createToRunningP50Ms: Math.round(percentile(latencies, 50)),
-      createToRunningP99Ms: Math.round(percentile(latencies, 99)),
-      allRunningMs: Math.round(Math.max(...latencies)),
-      inProcessRssBeforeMiB: Math.round(rssBefore / 1048576),
-      inProcessRssAt30MiB: Math.round(process.memoryUsage().rss / 1048576),
-    };
+    const source = new ApiPodSource(api.kubeConfig(), 'bench-node', {
+      add: (pod) => {
+        recorder.mark(pod.metadata.name ?? '', 'delivered');
+        kubelet.addPod(pod);
+      },
+      update: (pod) => kubelet.updatePod(pod),
+      remove: (pod) => kubelet.removePod(pod),
+    });
+    await source.start();
+    try {
+      const start = performance.now();
+      recorder.restart(start);
+      await Promise.all(
+        pods.map((body) => core.createNamespacedPod({ namespace: 'default', body: body as never })),
+      );
+      const names = pods.map((pod) => pod.metadata.name!);
+      await waitFor(() => names.every((name) => runningSeen.has(name)), 180_000, `${count} pods Running`);
+      const latencies = names.map((name) => runningSeen.get(name)! - start);
+      for (const name of names) recorder.mark(name, 'watcherRunning', runningSeen.get(name));
+      const calls = Object.fromEntries(
+        [...recorder.calls]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([method, n]) => [method, +(n / count).toFixed(2)]),
+      );
+      return {
+        maxParallelPodStarts,
+        ...summary(latencies),
+        phaseMediansMs: recorder.medians(),
+        criCallsPerPod: calls,
+      };
+    } finally {
+      // Graceful deletion through the API: the kubelet stops the pods and deletes the objects.
+      await Promise.all(
+        pods.map((pod) => core.deleteNamespacedPod({ name: pod.metadata.name!, namespace: 'default' })),
+      );
+      await waitFor(() => kubelet.getPods().length === 0, 60_000, 'pods deleted').catch(() => undefined);
+      await source.stop();
+      await kubelet.settle().catch(() => undefined);
+      await kubelet.stop();
+      await removeAllSandboxes(client);
+    }
+  };
+
+  try {
+    watcher.start();
+    await watcher.waitForSync();
+    // Warm-up: the first sandbox of a fresh containerd pays for loading the image and CNI.
+    await criFloor(2, 2);
+    for (const count of [10, 30]) {
+      const floorBounded = await criFloor(count, limit);
+      const floorUnbounded = await criFloor(count, count);
+      const kubelet = await kubeletRun(count, limit);
+      const kubeletUnbounded = await kubeletRun(count, count);
+      runs.push({
+        pods: count,
+        criFloor: { [`parallel${limit}`]: floorBounded, [`parallel${count}`]: floorUnbounded },
+        kubelet,
+        kubeletAllPodsAtOnce: kubeletUnbounded,
+        ratioToFloor: {
+          p50: +(kubelet.p50Ms / floorBounded.p50Ms).toFixed(2),
+          allRunning: +(kubelet.allRunningMs / floorBounded.allRunningMs).toFixed(2),
+        },
+      });
+    }
+    results.podStart = { cpus: limit / 2, runs };
   } finally {
-    for (const pod of pods) kubelet.removePod(pod);
-    await kubelet.settle().catch(() => undefined);
-    await kubelet.stop();
+    await watcher.stop();
     client.close();
+    await api.close();
     await containerd.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 await pureFunctions();
-await rssWithFakeRuntime();
-await thirtyPodsOnContainerd();
+await podStartOnContainerd();
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(join(root, 'bench-results', 'kubelet.json'), `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));

@@ -286,6 +286,9 @@ describe('Kubelet on the fake CRI runtime', () => {
     const pulls = () => h.fake.calls.filter((call) => call === 'PullImage').length;
     h.kubelet.addPod(missing);
     await h.kubelet.settle();
+    // The relist notices the new sandbox; the sync it triggers finds the pull backing off.
+    await h.kubelet.pleg.relist();
+    await h.kubelet.settle();
     // One failed pull, then the follow-up sync (sandbox events) waits: ImagePullBackOff.
     const afterFirst = pulls();
     expect(h.kubelet.getPodStatus(missing.metadata.uid!)!.containerStatuses![0]!.state.waiting).toEqual({

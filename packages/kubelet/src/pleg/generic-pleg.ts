@@ -2,7 +2,7 @@ import { type Clock, systemClock } from '../clock';
 import { formatDuration } from '../config/duration';
 import type { KubeletMetrics } from '../metrics';
 import type { PodRuntime } from '../runtime/pod-runtime';
-import type { PodRuntimeStatus } from '../runtime/runtime-state';
+import { emptyPodRuntimeStatus, type PodRuntimeStatus } from '../runtime/runtime-state';
 import type { PodCache } from './pod-cache';
 
 export type PodLifecycleEventType =
@@ -41,7 +41,10 @@ export interface GenericPLEGOptions {
 export class GenericPLEG {
   private readonly options: GenericPLEGOptions;
   private readonly clock: Clock;
+  /** Per pod: the state of each sandbox and container at the last relist. */
   private previous = new Map<string, Map<string, PlegState>>();
+  /** Numbers observations in the order they start (see PodCache.set). */
+  private sequence = 0;
   private lastRelist: number;
   private lastRelistStart: number | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -93,51 +96,76 @@ export class GenericPLEG {
     return this.running;
   }
 
+  /**
+   * Reads one pod's sandboxes and containers straight from the runtime into the cache, so the
+   * pod's own sync sees what it just did without waiting for (or paying for) a relist of every
+   * pod. The PLEG baseline does not move: the next relist still raises events for what changed
+   * since the last relist, and the syncs they trigger act on states this sync only reported.
+   */
+  async refreshPod(uid: string, name = '', namespace = ''): Promise<PodRuntimeStatus> {
+    const sequence = ++this.sequence;
+    const { runtime } = this.options;
+    const status =
+      (runtime.podStatus
+        ? await runtime.podStatus(uid)
+        : (await runtime.listPods()).find((pod) => pod.uid === uid)) ??
+      emptyPodRuntimeStatus(uid, name, namespace);
+    this.options.cache.set(uid, status, this.clock.now(), sequence);
+    // A listing that started later may already be cached; it is the newer view.
+    return this.options.cache.get(uid)?.status ?? status;
+  }
+
+  /** Drops a pod the kubelet is done with (its sandboxes and containers are removed). */
+  forgetPod(uid: string): void {
+    this.previous.delete(uid);
+    this.options.cache.delete(uid);
+  }
+
   private async doRelist(): Promise<void> {
     const start = this.clock.now();
+    const sequence = ++this.sequence;
     const metrics = this.options.metrics;
     if (this.lastRelistStart !== undefined)
       metrics?.plegRelistInterval.observe((start - this.lastRelistStart) / 1000);
     this.lastRelistStart = start;
     const pods = await this.options.runtime.listPods();
     const now = this.clock.now();
-    const current = new Map<string, Map<string, PlegState>>();
     const byUid = new Map<string, PodRuntimeStatus>();
-    for (const pod of pods) {
-      byUid.set(pod.uid, pod);
-      const states = new Map<string, PlegState>();
-      for (const sandbox of pod.sandboxes) states.set(sandbox.id, sandbox.ready ? 'running' : 'exited');
-      for (const container of pod.containers) states.set(container.id, container.state);
-      current.set(pod.uid, states);
-    }
+    for (const pod of pods) byUid.set(pod.uid, pod);
     const events: PodLifecycleEvent[] = [];
-    for (const uid of new Set([...this.previous.keys(), ...current.keys()])) {
+    const next = new Map<string, Map<string, PlegState>>();
+    for (const uid of new Set([...this.previous.keys(), ...byUid.keys()])) {
+      const old = this.options.cache.get(uid)?.status;
+      const pod = byUid.get(uid) ?? emptyPodRuntimeStatus(uid, old?.name ?? '', old?.namespace ?? '');
       const before = this.previous.get(uid) ?? new Map<string, PlegState>();
-      const after = current.get(uid) ?? new Map<string, PlegState>();
+      const after = plegStates(pod);
       for (const id of new Set([...before.keys(), ...after.keys()])) {
         const oldState = before.get(id) ?? 'non-existent';
         const newState = after.get(id) ?? 'non-existent';
         if (oldState === newState) continue;
         events.push(...eventsFor(uid, id, oldState, newState));
       }
-    }
-    for (const [uid, pod] of byUid) this.options.cache.set(uid, pod, now);
-    for (const uid of this.previous.keys()) {
-      if (!current.has(uid)) {
-        const old = this.options.cache.get(uid)?.status;
-        this.options.cache.set(
-          uid,
-          { uid, name: old?.name ?? '', namespace: old?.namespace ?? '', sandboxes: [], containers: [] },
-          now,
-        );
+      // Pods gone from the runtime are reported once (their removal events) and then dropped.
+      if (byUid.has(uid)) {
+        this.options.cache.set(uid, pod, now, sequence);
+        next.set(uid, after);
+      } else {
+        this.options.cache.delete(uid, sequence);
       }
     }
-    this.previous = current;
+    this.previous = next;
     this.lastRelist = now;
     metrics?.plegRelistDuration.observe((this.clock.now() - start) / 1000);
     metrics?.plegLastSeen.set(now / 1000);
     for (const event of events) this.options.onEvent(event);
   }
+}
+
+function plegStates(pod: PodRuntimeStatus): Map<string, PlegState> {
+  const states = new Map<string, PlegState>();
+  for (const sandbox of pod.sandboxes) states.set(sandbox.id, sandbox.ready ? 'running' : 'exited');
+  for (const container of pod.containers) states.set(container.id, container.state);
+  return states;
 }
 
 /** Upstream generateEvents. */

@@ -4,6 +4,11 @@ export interface CachedPodStatus {
   status: PodRuntimeStatus;
   /** When this status was observed (ms). */
   observedAt: number;
+  /**
+   * Order in which the observation was started (a relist or a single-pod refresh). A listing
+   * that began earlier may finish later; it must not overwrite a newer view of the pod.
+   */
+  sequence: number;
 }
 
 /** The PLEG's view of each pod's runtime state, which pod syncs read instead of asking the runtime. */
@@ -14,11 +19,21 @@ export class PodCache {
     return this.entries.get(uid);
   }
 
-  set(uid: string, status: PodRuntimeStatus, observedAt: number): void {
-    this.entries.set(uid, { status, observedAt });
+  /**
+   * Stores an observation unless a newer one (higher sequence) is already cached, like upstream's
+   * cache.Set keeping the most recent modification time. Returns whether it was stored.
+   */
+  set(uid: string, status: PodRuntimeStatus, observedAt: number, sequence = 0): boolean {
+    const existing = this.entries.get(uid);
+    if (existing && existing.sequence > sequence) return false;
+    this.entries.set(uid, { status, observedAt, sequence });
+    return true;
   }
 
-  delete(uid: string): void {
+  /** Forgets a pod; with a sequence, only if nothing newer than that observation is cached. */
+  delete(uid: string, sequence?: number): void {
+    const existing = this.entries.get(uid);
+    if (sequence !== undefined && existing && existing.sequence > sequence) return;
     this.entries.delete(uid);
   }
 

@@ -1,11 +1,13 @@
 import {
   type ContainerConfig,
   type CriClient,
+  type Container as CriContainer,
   ContainerState as CriContainerState,
   type ContainerStatus as CriContainerStatus,
   isNotFound,
   type MessageInput,
   NamespaceMode,
+  type PodSandbox,
   type PodSandboxConfig,
   PodSandboxState,
 } from '@nodeagent/cri-client';
@@ -14,6 +16,7 @@ import {
   containerNameLabel,
   containerRestartCountAnnotation,
   podIdentityFromLabels,
+  podUidLabel,
 } from '../cri/labels';
 import type { ExecResult, ImagePullAuth, PodRuntime } from './pod-runtime';
 import type {
@@ -41,13 +44,15 @@ function containerState(state: number): ContainerRuntimeState {
 /**
  * PodRuntime over a CRI runtime.v1 client. Objects are matched to pods through the
  * io.kubernetes.pod.* labels the kubelet puts on them, so containers survive a kubelet restart.
- * Sandbox network status and exited containers' statuses never change, so they are fetched once
- * and cached by id.
+ * Sandbox network status never changes once ready, and a container's ContainerStatus details
+ * (start and finish times, exit code, reason) do not change while its listed state stays the
+ * same, so both are fetched once per state and cached by id: a relist of a steady node is two
+ * list calls, not one call per container.
  */
 export function criPodRuntime(client: CriClient, options: { runtimeType?: string } = {}): PodRuntime {
   const runtimeType = options.runtimeType ?? 'containerd';
   const sandboxNetwork = new Map<string, { ips: string[]; hostNetwork: boolean }>();
-  const exitedStatus = new Map<string, CriContainerStatus>();
+  const containerStatusCache = new Map<string, CriContainerStatus>();
 
   async function sandboxDetails(id: string): Promise<{ ips: string[]; hostNetwork: boolean } | undefined> {
     const cached = sandboxNetwork.get(id);
@@ -71,23 +76,102 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
     }
   }
 
-  async function containerDetails(id: string, state: number): Promise<CriContainerStatus | undefined> {
-    const cached = exitedStatus.get(id);
-    if (cached) return cached;
+  async function containerDetails(id: string, listedState: number): Promise<CriContainerStatus | undefined> {
+    const cached = containerStatusCache.get(id);
+    // Running and exited are settled states: nothing in the details moves until the state does.
+    if (
+      cached &&
+      cached.state === listedState &&
+      (listedState === CriContainerState.CONTAINER_RUNNING ||
+        listedState === CriContainerState.CONTAINER_EXITED)
+    )
+      return cached;
     try {
       const status = (await client.containerStatus({ containerId: id })).status ?? undefined;
-      if (
-        status &&
-        status.state === CriContainerState.CONTAINER_EXITED &&
-        state === CriContainerState.CONTAINER_EXITED
-      ) {
-        exitedStatus.set(id, status);
-      }
+      if (status) containerStatusCache.set(id, status);
       return status;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
     }
+  }
+
+  async function sandboxStatus(sandbox: PodSandbox): Promise<RuntimeSandboxStatus> {
+    const details = await sandboxDetails(sandbox.id);
+    return {
+      id: sandbox.id,
+      attempt: sandbox.metadata?.attempt ?? 0,
+      ready: sandbox.state === PodSandboxState.SANDBOX_READY,
+      createdAt: nsToMs(sandbox.createdAt),
+      ips: details?.ips ?? [],
+      hostNetwork: details?.hostNetwork ?? false,
+    };
+  }
+
+  async function containerStatus(container: CriContainer): Promise<RuntimeContainerStatus> {
+    const details = await containerDetails(container.id, container.state);
+    const state = containerState(details?.state ?? container.state);
+    const status: RuntimeContainerStatus = {
+      id: container.id,
+      runtimeType,
+      name: container.labels[containerNameLabel] ?? container.metadata?.name ?? '',
+      state,
+      restartCount: Number(
+        container.annotations[containerRestartCountAnnotation] ?? container.metadata?.attempt ?? 0,
+      ),
+      hash: container.annotations[containerHashAnnotation] ?? '',
+      createdAt: nsToMs(container.createdAt),
+      image: container.image?.userSpecifiedImage || container.image?.image || '',
+      imageRef: container.imageRef,
+      sandboxId: container.podSandboxId,
+    };
+    if (details) {
+      if (details.startedAt > 0n) status.startedAt = nsToMs(details.startedAt);
+      if (details.finishedAt > 0n) status.finishedAt = nsToMs(details.finishedAt);
+      if (state === 'exited') status.exitCode = details.exitCode;
+      if (details.reason) status.reason = details.reason;
+      if (details.message) status.message = details.message;
+    }
+    return status;
+  }
+
+  /** Groups listed sandboxes and containers by pod; their details are fetched concurrently. */
+  async function groupByPod(
+    sandboxes: PodSandbox[],
+    containers: CriContainer[],
+  ): Promise<PodRuntimeStatus[]> {
+    const pods = new Map<string, PodRuntimeStatus>();
+    const podFor = (labels: Record<string, string>) => {
+      const identity = podIdentityFromLabels(labels);
+      if (!identity) return undefined;
+      let pod = pods.get(identity.uid);
+      if (!pod) {
+        pod = {
+          uid: identity.uid,
+          name: identity.name,
+          namespace: identity.namespace,
+          sandboxes: [],
+          containers: [],
+        };
+        pods.set(identity.uid, pod);
+      }
+      return pod;
+    };
+    const work: Promise<void>[] = [];
+    for (const sandbox of sandboxes) {
+      const pod = podFor(sandbox.labels);
+      if (pod) work.push(sandboxStatus(sandbox).then((status) => void pod.sandboxes.push(status)));
+    }
+    for (const container of containers) {
+      const pod = podFor(container.labels);
+      if (pod) work.push(containerStatus(container).then((status) => void pod.containers.push(status)));
+    }
+    await Promise.all(work);
+    for (const pod of pods.values()) {
+      pod.sandboxes.sort((a, b) => b.createdAt - a.createdAt);
+      pod.containers.sort((a, b) => b.createdAt - a.createdAt);
+    }
+    return [...pods.values()];
   }
 
   return {
@@ -96,75 +180,28 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
         client.listPodSandbox({}),
         client.listContainers({}),
       ]);
-      const pods = new Map<string, PodRuntimeStatus>();
-      const podFor = (labels: Record<string, string>) => {
-        const identity = podIdentityFromLabels(labels);
-        if (!identity) return undefined;
-        let pod = pods.get(identity.uid);
-        if (!pod) {
-          pod = {
-            uid: identity.uid,
-            name: identity.name,
-            namespace: identity.namespace,
-            sandboxes: [],
-            containers: [],
-          };
-          pods.set(identity.uid, pod);
-        }
-        return pod;
-      };
-      const liveSandboxes = new Set<string>();
-      for (const sandbox of sandboxes.items) {
-        const pod = podFor(sandbox.labels);
-        if (!pod) continue;
-        liveSandboxes.add(sandbox.id);
-        const details = await sandboxDetails(sandbox.id);
-        pod.sandboxes.push({
-          id: sandbox.id,
-          attempt: sandbox.metadata?.attempt ?? 0,
-          ready: sandbox.state === PodSandboxState.SANDBOX_READY,
-          createdAt: nsToMs(sandbox.createdAt),
-          ips: details?.ips ?? [],
-          hostNetwork: details?.hostNetwork ?? false,
-        });
-      }
-      const liveContainers = new Set<string>();
-      for (const container of containers.containers) {
-        const pod = podFor(container.labels);
-        if (!pod) continue;
-        liveContainers.add(container.id);
-        const details = await containerDetails(container.id, container.state);
-        const state = containerState(details?.state ?? container.state);
-        const status: RuntimeContainerStatus = {
-          id: container.id,
-          runtimeType,
-          name: container.labels[containerNameLabel] ?? container.metadata?.name ?? '',
-          state,
-          restartCount: Number(
-            container.annotations[containerRestartCountAnnotation] ?? container.metadata?.attempt ?? 0,
-          ),
-          hash: container.annotations[containerHashAnnotation] ?? '',
-          createdAt: nsToMs(container.createdAt),
-          image: container.image?.userSpecifiedImage || container.image?.image || '',
-          imageRef: container.imageRef,
-          sandboxId: container.podSandboxId,
-        };
-        if (details) {
-          if (details.startedAt > 0n) status.startedAt = nsToMs(details.startedAt);
-          if (details.finishedAt > 0n) status.finishedAt = nsToMs(details.finishedAt);
-          if (state === 'exited') status.exitCode = details.exitCode;
-          if (details.reason) status.reason = details.reason;
-          if (details.message) status.message = details.message;
-        }
-        pod.containers.push(status);
-      }
+      const pods = await groupByPod(sandboxes.items, containers.containers);
+      // Forget details of objects the runtime no longer has.
+      const liveSandboxes = new Set(sandboxes.items.map((sandbox) => sandbox.id));
+      const liveContainers = new Set(containers.containers.map((container) => container.id));
       for (const id of sandboxNetwork.keys()) if (!liveSandboxes.has(id)) sandboxNetwork.delete(id);
-      for (const id of exitedStatus.keys()) if (!liveContainers.has(id)) exitedStatus.delete(id);
-      for (const pod of pods.values()) {
-        pod.sandboxes.sort((a, b) => b.createdAt - a.createdAt);
-        pod.containers.sort((a, b) => b.createdAt - a.createdAt);
-      }
-      return [...pods.values()];
+      for (const id of containerStatusCache.keys())
+        if (!liveContainers.has(id)) containerStatusCache.delete(id);
+      return pods;
+    },
+
+    async podStatus(uid: string): Promise<PodRuntimeStatus | undefined> {
+      const filter = { labelSelector: { [podUidLabel]: uid } };
+      const [sandboxes, containers] = await Promise.all([
+        client.listPodSandbox({ filter }),
+        client.listContainers({ filter }),
+      ]);
+      // The label filter is the runtime's job; checking again keeps a lax runtime from mixing pods.
+      const pods = await groupByPod(
+        sandboxes.items.filter((sandbox) => sandbox.labels[podUidLabel] === uid),
+        containers.containers.filter((container) => container.labels[podUidLabel] === uid),
+      );
+      return pods[0];
     },
 
     async podSandboxStatus(sandboxId: string): Promise<RuntimeSandboxStatus | undefined> {
@@ -264,7 +301,7 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
-      exitedStatus.delete(containerId);
+      containerStatusCache.delete(containerId);
     },
 
     async *containerEvents(signal: AbortSignal): AsyncIterable<{ containerId: string }> {

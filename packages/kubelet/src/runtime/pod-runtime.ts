@@ -24,6 +24,12 @@ export interface ExecResult {
 export interface PodRuntime {
   /** Every sandbox and container the runtime holds, grouped by pod (the PLEG relist). */
   listPods(): Promise<PodRuntimeStatus[]>;
+  /**
+   * One pod's sandboxes and containers (upstream GetPodStatus: list calls filtered by the pod uid
+   * label), so a pod's sync does not cost a relist of every pod. Without it the engine filters
+   * listPods().
+   */
+  podStatus?(uid: string): Promise<PodRuntimeStatus | undefined>;
   podSandboxStatus(sandboxId: string): Promise<RuntimeSandboxStatus | undefined>;
   runPodSandbox(config: MessageInput<PodSandboxConfig>): Promise<string>;
   stopPodSandbox(sandboxId: string): Promise<void>;

@@ -16,6 +16,7 @@ import { containerHash } from '../pod/container-hash';
 import { CrashLoopBackOff, containerBackOffKey } from '../pod/crash-loop-backoff';
 import type { PodRuntime } from '../runtime/pod-runtime';
 import { findContainer, type PodRuntimeStatus, type RuntimeContainerStatus } from '../runtime/runtime-state';
+import type { StartLimiter, StartStep } from '../runtime/start-limiter';
 import type { ContainerWaitingReason } from '../status/generate-pod-status';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';
 import type { TokenSource } from '../volumes/volume-payloads';
@@ -47,6 +48,8 @@ export interface PodSyncerOptions {
   imageBackOff?: CrashLoopBackOff;
   metrics?: KubeletMetrics;
   sleep?: (ms: number) => Promise<void>;
+  /** Bounds concurrent sandbox and container starts across pods; unbounded without one. */
+  startLimiter?: StartLimiter;
   onWarning?: (pod: Pod, reason: string, message: string) => void;
 }
 
@@ -57,6 +60,11 @@ export interface SyncOutcome {
   retryAfterMs?: number;
   /** A pod-level failure (volumes, sandbox): the sync should be retried. */
   error?: KubeletError | Error;
+  /**
+   * Whether the sync asked the runtime to change anything (kill, sandbox, container). When it
+   * did not, the runtime state it started from is still current and need not be read again.
+   */
+  changedRuntime: boolean;
 }
 
 /**
@@ -84,7 +92,7 @@ export class PodSyncer {
 
   async syncPod(pod: Pod, status: PodRuntimeStatus): Promise<SyncOutcome> {
     const waitingReasons = new Map<string, ContainerWaitingReason>();
-    const outcome: SyncOutcome = { waitingReasons };
+    const outcome: SyncOutcome = { waitingReasons, changedRuntime: false };
     const { runtime } = this.options;
     const context = this.payloadContext(pod, status);
     let volumes: Awaited<ReturnType<PodVolumeManager['setUp']>>;
@@ -92,15 +100,17 @@ export class PodSyncer {
       volumes = await this.options.volumes.setUp(pod, context);
     } catch (error) {
       this.options.onWarning?.(pod, 'FailedMount', (error as Error).message);
-      return { waitingReasons, error: error as Error };
+      return { ...outcome, error: error as Error };
     }
 
     const actions = computePodActions(pod, status, this.options.probes);
     if (actions.killPod) {
+      outcome.changedRuntime = true;
       await this.killPod(pod, status);
-      if (!actions.createSandbox) return { waitingReasons };
+      if (!actions.createSandbox) return outcome;
     } else {
       for (const kill of actions.containersToKill) {
+        outcome.changedRuntime = true;
         const container = this.specContainer(pod, kill.name);
         await this.killContainer(pod, container, kill.containerId, undefined, podIPs(status)[0]);
       }
@@ -110,21 +120,26 @@ export class PodSyncer {
     const sandboxConfig = this.sandboxConfig(pod, actions.attempt);
     let ips = podIPs(status);
     if (actions.createSandbox) {
+      outcome.changedRuntime = true;
       try {
         await mkdir(sandboxConfig.logDirectory, { recursive: true, mode: 0o755 });
-        sandboxId = await runtime.runPodSandbox(sandboxConfig);
-        const sandbox = await runtime.podSandboxStatus(sandboxId);
-        ips = sandbox?.hostNetwork ? this.options.hostIPs : (sandbox?.ips ?? []);
+        const sandbox = await this.limited('sandbox', async () => {
+          const id = await runtime.runPodSandbox(sandboxConfig);
+          return (await runtime.podSandboxStatus(id)) ?? { id, hostNetwork: false, ips: [] };
+        });
+        sandboxId = sandbox.id;
+        ips = sandbox.hostNetwork ? this.options.hostIPs : sandbox.ips;
       } catch (error) {
         this.options.metrics?.startedPodsErrors.inc();
         this.options.onWarning?.(pod, 'FailedCreatePodSandBox', (error as Error).message);
-        return { waitingReasons, error: error as Error };
+        return { ...outcome, error: error as Error };
       }
       this.options.metrics?.startedPods.inc();
     }
-    if (!sandboxId) return { waitingReasons };
+    if (!sandboxId) return outcome;
 
     const start = async (container: Container, type: 'init_container' | 'container'): Promise<boolean> => {
+      outcome.changedRuntime = true;
       try {
         await this.startContainer(pod, container, status, sandboxId!, sandboxConfig, ips, volumes, type);
         return true;
@@ -275,29 +290,32 @@ export class PodSyncer {
       throw new SyncStepError('CreateContainerConfigError', container.name, (error as Error).message);
     }
     const terminationMessageHostPath = await this.terminationMessageFile(pod, container);
-    let containerId: string;
-    try {
-      const config = buildContainerConfig(pod, container, {
-        restartCount,
-        imageRef,
-        env,
-        volumes,
-        memoryCapacity: this.options.memoryCapacity,
-        terminationMessageHostPath,
-      });
-      containerId = await runtime.createContainer(sandboxId, config, sandboxConfig);
-    } catch (error) {
-      throw new SyncStepError(
-        error instanceof KubeletError ? 'CreateContainerConfigError' : 'CreateContainerError',
-        container.name,
-        (error as Error).message,
-      );
-    }
-    try {
-      await runtime.startContainer(containerId);
-    } catch (error) {
-      throw new SyncStepError('RunContainerError', container.name, (error as Error).message);
-    }
+    const containerId = await this.limited('container', async () => {
+      let id: string;
+      try {
+        const config = buildContainerConfig(pod, container, {
+          restartCount,
+          imageRef,
+          env,
+          volumes,
+          memoryCapacity: this.options.memoryCapacity,
+          terminationMessageHostPath,
+        });
+        id = await runtime.createContainer(sandboxId, config, sandboxConfig);
+      } catch (error) {
+        throw new SyncStepError(
+          error instanceof KubeletError ? 'CreateContainerConfigError' : 'CreateContainerError',
+          container.name,
+          (error as Error).message,
+        );
+      }
+      try {
+        await runtime.startContainer(id);
+      } catch (error) {
+        throw new SyncStepError('RunContainerError', container.name, (error as Error).message);
+      }
+      return id;
+    });
     this.options.metrics?.startedContainers.inc({ container_type: type });
     const postStart = container.lifecycle?.postStart;
     if (postStart) {
@@ -313,6 +331,11 @@ export class PodSyncer {
         throw new SyncStepError('PostStartHookError', container.name, (error as Error).message);
       }
     }
+  }
+
+  /** Runs a pod-start step in one of the limiter's slots (directly without a limiter). */
+  private limited<T>(step: StartStep, work: () => Promise<T>): Promise<T> {
+    return this.options.startLimiter ? this.options.startLimiter.run(step, work) : work();
   }
 
   /** Upstream doBackOff: refuse to restart a container that failed too recently. */

@@ -1,0 +1,55 @@
+/**
+ * The benchmark's baseline: the same pods started straight through @nodeagent/cri-client —
+ * RunPodSandbox, CreateContainer, StartContainer and nothing else — with at most `parallel`
+ * pods in flight. What containerd itself needs; the kubelet can only add to it.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { CriClient } from '@nodeagent/cri-client';
+import { buildContainerConfig, buildSandboxConfig, type Pod } from '../src/index';
+
+export async function startPodsThroughCri(
+  client: CriClient,
+  pods: Pod[],
+  options: { parallel: number; podLogsDir: string },
+): Promise<number[]> {
+  const origin = performance.now();
+  const latencies: number[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < pods.length) {
+      const pod = pods[next++]!;
+      const sandboxConfig = buildSandboxConfig(pod, {
+        clusterDNS: [],
+        clusterDomain: 'cluster.local',
+        attempt: 0,
+        podLogsDir: options.podLogsDir,
+      });
+      await mkdir(sandboxConfig.logDirectory ?? options.podLogsDir, { recursive: true });
+      const { podSandboxId } = await client.runPodSandbox({ config: sandboxConfig, runtimeHandler: '' });
+      for (const container of pod.spec.containers) {
+        const config = buildContainerConfig(pod, container, {
+          restartCount: 0,
+          env: [],
+          volumes: new Map(),
+          memoryCapacity: 4e9,
+        });
+        const { containerId } = await client.createContainer({ podSandboxId, config, sandboxConfig });
+        await client.startContainer({ containerId });
+      }
+      latencies.push(performance.now() - origin);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.parallel, pods.length) }, worker));
+  return latencies;
+}
+
+/** Stops and removes every sandbox (and so every container) the runtime holds. */
+export async function removeAllSandboxes(client: CriClient): Promise<void> {
+  const { items } = await client.listPodSandbox({});
+  await Promise.all(
+    items.map(async (sandbox) => {
+      await client.stopPodSandbox({ podSandboxId: sandbox.id });
+      await client.removePodSandbox({ podSandboxId: sandbox.id });
+    }),
+  );
+}

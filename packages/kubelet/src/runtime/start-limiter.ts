@@ -1,0 +1,78 @@
+import { availableParallelism } from 'node:os';
+import { InvalidConfigError } from '../errors';
+
+/** Twice the CPUs: containerd's sandbox and container setup is mostly CPU (runc, CNI). */
+export function defaultMaxParallelPodStarts(): number {
+  return Math.max(2, 2 * availableParallelism());
+}
+
+/** What a slot is used for; container starts go before new sandboxes. */
+export type StartStep = 'container' | 'sandbox';
+
+interface Waiter {
+  step: StartStep;
+  grant: () => void;
+}
+
+/**
+ * Bounds how many pod-start steps (RunPodSandbox, or CreateContainer+StartContainer) run against
+ * the runtime at once. With every pod of a burst in flight, containerd shares its CPU among all
+ * of them and every pod finishes at the end of the burst; a few at a time, pods come up one after
+ * another and the last one is no later. Container steps are served before sandbox steps, so a
+ * pod whose sandbox is up finishes before another pod's sandbox begins (FIFO within a step).
+ */
+export class StartLimiter {
+  readonly limit: number;
+  private active = 0;
+  private readonly waiting: Waiter[] = [];
+
+  constructor(limit: number) {
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new InvalidConfigError('maxParallelPodStarts', limit, 'must be a positive integer');
+    this.limit = limit;
+  }
+
+  /** Steps running now (tests, metrics). */
+  get running(): number {
+    return this.active;
+  }
+
+  /** Steps waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  async run<T>(step: StartStep, work: () => Promise<T>): Promise<T> {
+    await this.acquire(step);
+    try {
+      return await work();
+    } finally {
+      this.release();
+    }
+  }
+
+  private acquire(step: StartStep): Promise<void> {
+    if (this.active < this.limit) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const waiter: Waiter = { step, grant: resolve };
+      if (step === 'container') {
+        // Behind other container steps, ahead of every sandbox step.
+        const firstSandbox = this.waiting.findIndex((w) => w.step === 'sandbox');
+        if (firstSandbox === -1) this.waiting.push(waiter);
+        else this.waiting.splice(firstSandbox, 0, waiter);
+      } else {
+        this.waiting.push(waiter);
+      }
+    });
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    // The slot passes straight to the next waiter; the count only drops when nobody waits.
+    if (next) next.grant();
+    else this.active--;
+  }
+}
