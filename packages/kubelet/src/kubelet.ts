@@ -14,7 +14,8 @@ import type { ProbeState } from './pod/compute-pod-actions';
 import { validatePod } from './pod/validate-pod';
 import { PodProber } from './probes/pod-prober';
 import type { PodRuntime } from './runtime/pod-runtime';
-import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './runtime/runtime-state';
+import type { PodRuntimeStatus } from './runtime/runtime-state';
+import { defaultMaxParallelPodStarts, StartLimiter } from './runtime/start-limiter';
 import type { FsStats, Summary } from './stats/summary-types';
 import { generatePodStatus, rejectedPodStatus } from './status/generate-pod-status';
 import { isTerminalPhase } from './status/pod-phase';
@@ -63,6 +64,12 @@ export interface KubeletOptions {
   retryMs?: number;
   sleep?: (ms: number) => Promise<void>;
   runtimeType?: string;
+  /**
+   * How many sandbox or container starts may run against the runtime at once, across pods
+   * (default twice the CPU count). A burst of pods then comes up one after another instead of
+   * all at the end. Not an upstream setting: upstream starts every pod worker at once.
+   */
+  maxParallelPodStarts?: number;
   /** Stats summary (e.g. CriSummaryProvider): enables the eviction manager and pressure conditions. */
   stats?: { summary(): Promise<Summary> };
   /** CRI image service and image filesystem figures: enable image GC. */
@@ -153,6 +160,7 @@ export class Kubelet {
       probes: options.probes ?? this.prober.probeState(),
       metrics: this.metrics,
       sleep: options.sleep,
+      startLimiter: new StartLimiter(options.maxParallelPodStarts ?? defaultMaxParallelPodStarts()),
       onWarning: (pod, reason, message) => this.logger.warn({ pod: podName(pod), reason }, message),
     });
     this.pleg = new GenericPLEG({
@@ -371,11 +379,12 @@ export class Kubelet {
       this.metrics.runningContainers.set({ container_state: state }, count);
   }
 
-  private freshStatus(pod: Pod): PodRuntimeStatus {
-    const uid = pod.metadata.uid ?? '';
-    return (
-      this.cache.get(uid)?.status ??
-      emptyPodRuntimeStatus(uid, pod.metadata.name ?? '', pod.metadata.namespace ?? 'default')
+  /** Reads the pod's sandboxes and containers from the runtime into the PLEG cache. */
+  private refreshPod(pod: Pod): Promise<PodRuntimeStatus> {
+    return this.pleg.refreshPod(
+      pod.metadata.uid ?? '',
+      pod.metadata.name ?? '',
+      pod.metadata.namespace ?? 'default',
     );
   }
 
@@ -414,13 +423,15 @@ export class Kubelet {
       const current = this.podWithLastStatus(pod);
       if (isTerminalPhase(current.status?.phase)) return { terminal: true };
 
-      await this.pleg.relist();
-      const outcome = await this.syncer.syncPod(current, this.freshStatus(pod));
-      await this.pleg.relist();
+      // Only this pod's runtime state is read, before and right after acting: its status goes
+      // out as soon as its containers started instead of after the next relist of every pod.
+      const before = await this.refreshPod(pod);
+      const outcome = await this.syncer.syncPod(current, before);
+      let runtimeStatus = outcome.changedRuntime ? await this.refreshPod(pod) : before;
       // Container GC for this pod: dead instances beyond the newest one, dead old sandboxes.
-      if ((await garbageCollectPod(this.options.runtime, this.freshStatus(pod))) > 0)
-        await this.pleg.relist();
-      const runtimeStatus = this.freshStatus(pod);
+      if ((await garbageCollectPod(this.options.runtime, runtimeStatus)) > 0)
+        runtimeStatus = await this.refreshPod(pod);
+      this.updateRunningMetrics();
       const sandbox = runtimeStatus.sandboxes[0];
       const podIP = sandbox?.ready
         ? sandbox.hostNetwork
@@ -459,11 +470,11 @@ export class Kubelet {
 
   private async syncTerminatingPod(pod: Pod, gracePeriodSeconds: number | undefined): Promise<void> {
     this.prober.removePod(pod.metadata.uid ?? '');
-    await this.pleg.relist();
-    await this.syncer.killPod(pod, this.freshStatus(pod), gracePeriodSeconds);
-    await this.pleg.relist();
+    await this.syncer.killPod(pod, await this.refreshPod(pod), gracePeriodSeconds);
+    const stopped = await this.refreshPod(pod);
+    this.updateRunningMetrics();
     const current = this.podWithLastStatus(pod);
-    const status = generatePodStatus(current, this.freshStatus(pod), {
+    const status = generatePodStatus(current, stopped, {
       now: this.clock.now(),
       hostIPs: this.options.hostIPs,
       ready: () => false,
@@ -509,8 +520,7 @@ export class Kubelet {
     const existing = this.cleaning.get(uid);
     if (existing) return existing;
     const work = (async () => {
-      await this.pleg.relist();
-      const status = this.freshStatus(pod);
+      const status = await this.refreshPod(pod);
       for (const container of status.containers) await this.options.runtime.removeContainer(container.id);
       for (const sandbox of status.sandboxes) await this.options.runtime.removePodSandbox(sandbox.id);
       await this.volumes.tearDown(uid);
@@ -529,7 +539,8 @@ export class Kubelet {
       this.statusManager.removePod(uid);
       this.startObserved.delete(uid);
       this.workers.forget(uid);
-      await this.pleg.relist();
+      this.pleg.forgetPod(uid);
+      this.updateRunningMetrics();
     })().finally(() => this.cleaning.delete(uid));
     this.cleaning.set(uid, work);
     return work;
