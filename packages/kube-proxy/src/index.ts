@@ -131,8 +131,8 @@ export {
   nftLocalDetector,
 } from './nftables/build-nftables-ruleset';
 export { explainNftablesService } from './nftables/explain-nftables-service';
-export { desiredStateOf, diffNftables, type NftDesiredState } from './nftables/nftables-diff';
 export { execNftables, type NftablesExecutor } from './nftables/nftables-executor';
+export { NftablesRuleset } from './nftables/nftables-ruleset';
 export { type ConntrackCleaner, execConntrack } from './proxier/conntrack-cleaner';
 export { IptablesProxier, type IptablesProxierOptions, type SyncResult } from './proxier/iptables-proxier';
 export {

@@ -3,10 +3,46 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { explainNftablesService, formatServiceExplanation } from '../src/index';
 
-// Input: `nft list table ip kube-proxy` as printed by nft 1.0.6 after applying a rendered script.
+// Input: `nft list table ip kube-proxy` as printed by nft 1.0.6 after applying a rendered script:
+// upstream's shape (per-service and per-endpoint chains) and our element-keyed one.
 const listing = readFileSync(join(import.meta.dirname, 'fixtures', 'nft-list-table.txt'), 'utf8');
+const elementKeyed = readFileSync(
+  join(import.meta.dirname, 'fixtures', 'nft-list-table-element-keyed.txt'),
+  'utf8',
+);
 
-describe('explainNftablesService', () => {
+describe('explainNftablesService (element-keyed table)', () => {
+  it('follows the dispatch element through the shared chain to the endpoint map', () => {
+    const e = explainNftablesService(elementKeyed, 'default/web');
+    expect(e.entryRules.map((r) => r.target)).toEqual(['goto cluster-endpoints-2']);
+    expect(e.chains.map((c) => c.chain)).toEqual(['cluster-endpoints-2 (10.96.0.10 . tcp . 80)']);
+    expect(e.chains[0]!.endpoints.map((x) => x.destination)).toEqual(['10.0.0.1:8080', '10.0.0.2:8080']);
+    expect(e.chains[0]!.endpoints.every((x) => x.probability === '0.5000000000')).toBe(true);
+    expect(formatServiceExplanation(e)).toContain('DNAT 10.0.0.2:8080');
+  });
+
+  it('shows eTP=Local paths: cluster endpoints for short-circuited traffic, local ones otherwise', () => {
+    const e = explainNftablesService(elementKeyed, 'default/lb');
+    const nodePortLocal = e.chains.find((c) => c.chain === 'nodeport-local-endpoints-1 (tcp . 30443)')!;
+    expect(nodePortLocal.endpoints.map((x) => x.destination)).toEqual(['10.244.1.5:8443']);
+    const vipCluster = e.chains.find((c) => c.chain === 'cluster-endpoints-2 (203.0.113.10 . tcp . 443)')!;
+    expect(vipCluster.endpoints.map((x) => x.destination).sort()).toEqual([
+      '10.244.1.5:8443',
+      '10.244.2.7:8443',
+    ]);
+    expect(new Set(e.entryRules.map((r) => r.chain))).toEqual(
+      new Set(['service-ips', 'service-nodeports', 'firewall-ips']),
+    );
+  });
+
+  it('shows reject entries for a Service without endpoints', () => {
+    const e = explainNftablesService(elementKeyed, 'default/empty');
+    expect(e.entryRules.map((r) => r.target)).toEqual(['goto reject-chain', 'goto reject-chain']);
+    expect(e.chains).toEqual([]);
+  });
+});
+
+describe('explainNftablesService (upstream-shaped table)', () => {
   it('finds the dispatch elements, chains and DNAT endpoints of one Service', () => {
     const e = explainNftablesService(listing, 'default/web');
     expect(e.entryRules.map((r) => r.table)).toEqual(['map service-ips']);

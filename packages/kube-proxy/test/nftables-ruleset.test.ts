@@ -106,11 +106,40 @@ describe('nftables ruleset (behaviour)', () => {
     expect(r.noLocalEndpoints.external).toBe(1);
   });
 
-  it('balances with numgen over every endpoint', () => {
+  it('balances with numgen over every endpoint through the endpoint map', () => {
     const r = build([service('web')], [slice('web', eps('10.244.1.1', '10.244.1.2', '10.244.1.3'))]);
-    const line = r.script.split('\n').find((l) => l.includes('numgen'))!;
-    expect(line).toContain('numgen random mod 3 vmap { 0 : goto endpoint-');
-    expect(line.match(/goto endpoint-/g)).toHaveLength(3);
+    expect(r.script).toContain(
+      'add rule ip kube-proxy cluster-endpoints-3 dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 3 map @service-cluster-endpoints',
+    );
+    expect(r.script).toContain('10.96.0.10 . tcp . 80 comment "default/web:http" : goto cluster-endpoints-3');
+    const slots = r.script
+      .split('\n')
+      .find((l) => l.startsWith('add element ip kube-proxy service-cluster-endpoints'));
+    expect(slots).toBe(
+      'add element ip kube-proxy service-cluster-endpoints { 10.96.0.10 . tcp . 80 . 0 : 10.244.1.1 . 8080, 10.96.0.10 . tcp . 80 . 1 : 10.244.1.2 . 8080, 10.96.0.10 . tcp . 80 . 2 : 10.244.1.3 . 8080 }',
+    );
+  });
+
+  it('keeps upstream per-endpoint chains and affinity sets for ClientIP affinity', () => {
+    const r = build(
+      [service('web', { sessionAffinity: 'ClientIP' })],
+      [slice('web', eps('10.244.1.1', '10.244.1.2'))],
+    );
+    const line = r.script.split('\n').find((l) => l.includes('numgen random mod 2 vmap'))!;
+    expect(line.match(/goto endpoint-/g)).toHaveLength(2);
+    expect(r.script).toMatch(
+      /add set ip kube-proxy affinity-\S+ \{ type ipv4_addr ; flags dynamic,timeout ; timeout 10800s ; \}/,
+    );
+    expect(r.script).not.toContain('add element ip kube-proxy service-cluster-endpoints');
+  });
+
+  it('shares one selection chain between Services with the same endpoint count', () => {
+    const r = build(
+      [service('a', { clusterIP: '10.96.0.11' }), service('b', { clusterIP: '10.96.0.12' })],
+      [slice('a', eps('10.244.1.1', '10.244.1.2')), slice('b', eps('10.244.2.1', '10.244.2.2'))],
+    );
+    expect(r.script.match(/^add chain ip kube-proxy cluster-endpoints-2$/gm)).toHaveLength(1);
+    expect(r.script.match(/goto cluster-endpoints-2/g)).toHaveLength(2);
   });
 
   it('replaces the whole table atomically', () => {

@@ -94,6 +94,12 @@ export { checkChainName, type ValidateOptions, validateRuleset } from './iptable
 
 // nftables
 export { FakeNftables } from './nftables/fake';
+export {
+  IncrementalNftTable,
+  type NftChainContents,
+  type NftContribution,
+  type NftRuleBody,
+} from './nftables/incremental-table';
 export type {
   BaseChainHook,
   BaseChainType,

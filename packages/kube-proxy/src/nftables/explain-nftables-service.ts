@@ -119,5 +119,48 @@ export function explainNftablesService(listText: string, service: string): Servi
       }
       return { chain, rules, endpoints };
     });
+  // Element-keyed Services dispatch to shared chains that DNAT through an endpoint map keyed
+  // by the dispatch element's own key plus a slot: follow each entry through those chains.
+  const visited = new Set<string>();
+  const walk = (chain: string, key: string, depth: number) => {
+    const id = `${chain}\u0000${key}`;
+    if (depth > 4 || ownedSet.has(chain) || visited.has(id) || !t.chains.has(chain)) return;
+    visited.add(id);
+    const rules = t.chains.get(chain)!;
+    const endpoints: ExplainedEndpointChain[] = [];
+    for (const r of rules) {
+      const m = /numgen random mod (\d+) map @(\S+)/.exec(r);
+      if (m) endpoints.push(...endpointsInMap(t, m[2]!, key, Number(m[1])));
+      const next = /goto (\S+)/.exec(r)?.[1];
+      if (next) walk(next, key, depth + 1);
+    }
+    chains.push({ chain: `${chain} (${key})`, rules, endpoints });
+  };
+  for (const e of entryRules) {
+    if (e.chain !== 'service-ips' && e.chain !== 'service-nodeports') continue;
+    const target = /^goto (\S+)$/.exec(e.target)?.[1];
+    if (target) walk(target, elementKey(e.rule), 0);
+  }
   return { service, entryRules, chains };
+}
+
+/** `k1 . k2 [comment "c"] : value` → `k1 . k2`. */
+function elementKey(element: string): string {
+  return element.split(/ comment "| : /)[0]!.trim();
+}
+
+/** Elements `key . slot : ip . port` of an endpoint map for one dispatch key. */
+function endpointsInMap(t: ParsedTable, map: string, key: string, count: number): ExplainedEndpointChain[] {
+  const out: ExplainedEndpointChain[] = [];
+  for (const e of t.elements.get(map) ?? []) {
+    const [k, v] = e.split(' : ');
+    if (!k || !v || !k.startsWith(`${key} . `)) continue;
+    const [ip, port] = v.split(' . ').map((x) => x.trim());
+    out.push({
+      chain: `${map}[${k.trim()}]`,
+      destination: ip?.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`,
+      probability: (1 / count).toFixed(10),
+    });
+  }
+  return out;
 }

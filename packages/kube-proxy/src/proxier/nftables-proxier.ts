@@ -1,11 +1,8 @@
 import { renderScript } from '@nodeagent/netfilter';
-import {
-  buildNftablesRuleset,
-  NFTABLES_TABLE,
-  type NftablesBackendOptions,
-} from '../nftables/build-nftables-ruleset';
-import { desiredStateOf, diffNftables, type NftDesiredState } from '../nftables/nftables-diff';
+import type { NftablesBackendOptions } from '../nftables/build-nftables-ruleset';
 import type { NftablesExecutor } from '../nftables/nftables-executor';
+import { NFTABLES_TABLE } from '../nftables/nftables-names';
+import { NftablesRuleset } from '../nftables/nftables-ruleset';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
 import { ProxierBase, type ProxierBaseOptions, type SyncResult } from './proxier-base';
 import { syncServiceHealth } from './sync-service-health';
@@ -20,20 +17,22 @@ export interface NftablesProxierOptions extends ProxierBaseOptions {
 const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
 
 /**
- * The nftables-mode proxier. The first sync, any sync after a failure, and an hourly one
- * replace the family's `kube-proxy` table atomically; every other sync applies only the
- * difference to what was last applied (changed chains flushed and rewritten, changed map
- * elements deleted/added, stale chains and sets removed), so a one-endpoint change is a small
- * transaction. Either way the change is one atomic `nft -f`.
+ * The nftables-mode proxier. It keeps the table's contents between syncs and rewrites only the
+ * Service ports that changed; without session affinity a Service's rules are map elements, so
+ * an endpoint change is a transaction of a few element deletes/adds, which `nft` applies without
+ * loading more of the table than the maps involved. The first sync, any sync after a failure,
+ * and an hourly one replace the whole table instead. Either way one atomic `nft -f` per sync.
  */
 export class NftablesProxier extends ProxierBase {
   lastScript = '';
-  /** What the kernel holds after our last successful sync; undefined forces a full replacement. */
-  private applied: NftDesiredState | undefined;
+  private ruleset: NftablesRuleset;
+  /** False until a full replacement succeeded, and again after any failure. */
+  private inSync = false;
   private lastFullSync = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: NftablesProxierOptions) {
     super(opts);
+    this.ruleset = new NftablesRuleset(opts.family, opts.backend);
   }
 
   async syncProxyRules(): Promise<SyncResult | undefined> {
@@ -42,34 +41,34 @@ export class NftablesProxier extends ProxierBase {
     const snapshot = this.state.snapshot();
     let result: SyncResult;
     let kind: 'full' | 'partial' = 'full';
+    const family = this.family === 'IPv6' ? 'ip6' : 'ip';
     try {
-      const built = buildNftablesRuleset(snapshot, this.opts.backend);
-      const desired = desiredStateOf(built.transaction.operations);
+      this.ruleset.update(snapshot);
       const diff =
-        this.applied && start - this.lastFullSync < FORCED_FULL_SYNC_INTERVAL_MS
-          ? diffNftables(this.applied, desired)
+        this.inSync && start - this.lastFullSync < FORCED_FULL_SYNC_INTERVAL_MS
+          ? this.ruleset.diffTransaction()
           : undefined;
       if (diff) {
         kind = 'partial';
-        this.lastScript = renderScript(this.family === 'IPv6' ? 'ip6' : 'ip', NFTABLES_TABLE, diff, {
-          emulateDestroy: false,
-        });
+        this.lastScript = renderScript(family, NFTABLES_TABLE, diff, { emulateDestroy: false });
         if (diff.size > 0) await this.opts.executor.apply(this.lastScript);
       } else {
-        this.lastScript = built.script;
-        // Forget the old state first: if the apply fails we must not diff against it.
-        this.applied = undefined;
-        await this.opts.executor.apply(built.script);
+        const full = this.ruleset.fullTransaction();
+        this.lastScript = renderScript(family, NFTABLES_TABLE, full, { emulateDestroy: false });
+        // Until this succeeds the kernel's table is unknown: never diff against it.
+        this.inSync = false;
+        await this.opts.executor.apply(this.lastScript);
+        this.inSync = true;
         this.lastFullSync = start;
       }
-      this.applied = desired;
+      this.ruleset.commit();
       const end = this.clock.now();
       result = { kind, ok: true, durationMs: end - start };
       this.syncSucceeded(kind, start, end, snapshot);
-      this.recordNoLocalEndpoints(built.noLocalEndpoints);
+      this.recordNoLocalEndpoints(this.ruleset.noLocalEndpoints);
       if (this.opts.serviceHealth) await syncServiceHealth(this.opts.serviceHealth, snapshot);
     } catch (err) {
-      this.applied = undefined;
+      this.inSync = false;
       result = { kind, ok: false, durationMs: this.clock.now() - start, error: err };
       this.opts.metrics?.nftablesSyncFailuresTotal.inc();
       this.log.error({ err, family: this.family }, 'failed to sync nftables rules');

@@ -1,0 +1,96 @@
+import { IncrementalNftTable, type NftTransaction } from '@nodeagent/netfilter';
+import { categorizeEndpoints } from '../model/categorize-endpoints';
+import type { EndpointInfo } from '../model/endpoint';
+import type { IPFamily } from '../model/ip-family';
+import type { ProxySnapshot } from '../model/proxy-snapshot';
+import type { ServicePort } from '../model/service-port';
+import { baseRuleset } from './base-ruleset';
+import { type NftablesBackendOptions, type NftFamilyContext, nftFamilyContext } from './nftables-options';
+import { servicePortRuleset } from './service-port-ruleset';
+
+/** Owner name of the Service-independent part (service port keys always contain a "/"). */
+const BASE_OWNER = 'base';
+
+interface Written {
+  readonly sp: ServicePort;
+  readonly endpoints: readonly EndpointInfo[] | undefined;
+  readonly nodeLabels: Readonly<Record<string, string>>;
+  readonly noLocalInternal: boolean;
+  readonly noLocalExternal: boolean;
+}
+
+/**
+ * The kube-proxy table of one family, kept between syncs. `update(snapshot)` rewrites only the
+ * Service ports whose ServicePort, endpoints or node labels are not the very objects it last saw
+ * (the proxy state replaces exactly the entries that changed), so a sync costs in proportion to
+ * what changed, not to the number of Services. The transactions come from the table: a full
+ * replacement, or the difference to what was last committed.
+ */
+export class NftablesRuleset {
+  readonly table = new IncrementalNftTable({ kind: 'table', comment: 'rules for kube-proxy' });
+  private readonly ctx: NftFamilyContext;
+  private readonly written = new Map<string, Written>();
+  private noLocalInternal = 0;
+  private noLocalExternal = 0;
+
+  constructor(family: IPFamily, options: NftablesBackendOptions = {}) {
+    this.ctx = nftFamilyContext(family, options);
+    this.table.set(BASE_OWNER, baseRuleset(this.ctx));
+  }
+
+  /** Brings the table up to the snapshot; returns how many Service ports were rewritten. */
+  update(snapshot: ProxySnapshot): number {
+    let rewritten = 0;
+    for (const [key, w] of this.written) {
+      if (snapshot.services.has(key)) continue;
+      this.forget(key, w);
+      rewritten++;
+    }
+    for (const [key, sp] of snapshot.services) {
+      const endpoints = snapshot.endpoints.get(key);
+      const w = this.written.get(key);
+      if (w && w.sp === sp && w.endpoints === endpoints && w.nodeLabels === snapshot.nodeLabels) continue;
+      if (w) this.forget(key, w);
+      const cat = categorizeEndpoints(endpoints ?? [], sp, snapshot.nodeName, snapshot.nodeLabels);
+      const r = servicePortRuleset(sp, cat, this.ctx);
+      this.table.set(key, r.contribution);
+      this.written.set(key, {
+        sp,
+        endpoints,
+        nodeLabels: snapshot.nodeLabels,
+        noLocalInternal: r.noLocalInternal,
+        noLocalExternal: r.noLocalExternal,
+      });
+      if (r.noLocalInternal) this.noLocalInternal++;
+      if (r.noLocalExternal) this.noLocalExternal++;
+      rewritten++;
+    }
+    return rewritten;
+  }
+
+  private forget(key: string, w: Written): void {
+    this.table.set(key, undefined);
+    this.written.delete(key);
+    if (w.noLocalInternal) this.noLocalInternal--;
+    if (w.noLocalExternal) this.noLocalExternal--;
+  }
+
+  get noLocalEndpoints(): { internal: number; external: number } {
+    return { internal: this.noLocalInternal, external: this.noLocalExternal };
+  }
+
+  /** Replaces the whole table (start-up, after a failure, periodically). */
+  fullTransaction(): NftTransaction {
+    return this.table.fullTransaction();
+  }
+
+  /** What changed since the last commit; undefined when only a full replacement will do. */
+  diffTransaction(): NftTransaction | undefined {
+    return this.table.diffTransaction();
+  }
+
+  /** The kernel holds the current contents. */
+  commit(): void {
+    this.table.commit();
+  }
+}

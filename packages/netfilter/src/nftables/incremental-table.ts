@@ -1,0 +1,232 @@
+import type { NftChain, NftElement, NftMap, NftSet, NftTable } from './model';
+import { NftTransaction } from './transaction';
+
+/** One rule of a chain, without the chain name (the chain owns its rule list). */
+export interface NftRuleBody {
+  readonly rule: string;
+  readonly comment?: string;
+}
+
+/** A chain with its complete rule list: a contribution always states every rule of a chain. */
+export interface NftChainContents {
+  readonly chain: NftChain;
+  readonly rules: readonly NftRuleBody[];
+}
+
+/**
+ * What one owner (e.g. one service) puts into a table. Several owners may contribute the same
+ * chain, set or element (shared objects): the object stays while any owner still contributes it,
+ * and the first contributor's version is the one in the table.
+ */
+export interface NftContribution {
+  readonly chains?: readonly NftChainContents[];
+  readonly sets?: readonly (NftSet | NftMap)[];
+  readonly elements?: readonly NftElement[];
+}
+
+interface Entry<T> {
+  readonly owner: string;
+  readonly value: T;
+}
+
+/**
+ * Objects of one kind by id, each with the owners contributing it, and the ids changed since
+ * the last commit together with what they were then (null: absent).
+ */
+class Registry<T> {
+  // Most ids have a single owner: keep that entry unwrapped to spare an array per object.
+  readonly entries = new Map<string, Entry<T> | Entry<T>[]>();
+  readonly dirty = new Map<string, T | null>();
+  /** Off until the first commit: before it there is nothing to diff against. */
+  tracking = false;
+
+  current(id: string): T | undefined {
+    const e = this.entries.get(id);
+    if (e === undefined) return undefined;
+    return Array.isArray(e) ? e[0]?.value : e.value;
+  }
+
+  private touch(id: string): void {
+    if (this.tracking && !this.dirty.has(id)) this.dirty.set(id, this.current(id) ?? null);
+  }
+
+  add(id: string, owner: string, value: T): void {
+    this.touch(id);
+    const e = this.entries.get(id);
+    if (e === undefined) this.entries.set(id, { owner, value });
+    else if (Array.isArray(e)) e.push({ owner, value });
+    else this.entries.set(id, [e, { owner, value }]);
+  }
+
+  remove(id: string, owner: string): void {
+    const e = this.entries.get(id);
+    if (e === undefined) return;
+    this.touch(id);
+    if (!Array.isArray(e)) {
+      if (e.owner === owner) this.entries.delete(id);
+      return;
+    }
+    const i = e.findIndex((x) => x.owner === owner);
+    if (i >= 0) e.splice(i, 1);
+    if (e.length === 0) this.entries.delete(id);
+  }
+
+  values(): T[] {
+    const out: T[] = [];
+    for (const e of this.entries.values()) out.push(Array.isArray(e) ? e[0]!.value : e.value);
+    return out;
+  }
+}
+
+const elementId = (e: NftElement) => `${e.container}\u0000${e.key.join(' . ')}`;
+
+const sameElement = (a: NftElement, b: NftElement) =>
+  (a.value ?? []).join(' . ') === (b.value ?? []).join(' . ') &&
+  a.comment === b.comment &&
+  a.timeout === b.timeout;
+
+const sameRules = (a: readonly NftRuleBody[], b: readonly NftRuleBody[]) =>
+  a.length === b.length && a.every((r, i) => r.rule === b[i]!.rule && r.comment === b[i]!.comment);
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+function ruleOps(tx: NftTransaction, c: NftChainContents): void {
+  for (const r of c.rules)
+    tx.add({
+      kind: 'rule',
+      chain: c.chain.name,
+      rule: r.rule,
+      ...(r.comment !== undefined ? { comment: r.comment } : {}),
+    });
+}
+
+/**
+ * The desired contents of one nftables table, kept as per-owner contributions so that a change
+ * of one owner becomes a transaction touching only what that owner changed: element adds and
+ * deletes, rewrites of the chains whose rules changed, new and stale chains and sets.
+ *
+ * `fullTransaction()` replaces the whole table (start-up, after a failure, periodic repair);
+ * `diffTransaction()` turns what was last committed into the current contents; `commit()` says
+ * the kernel now holds the current contents. Until the first commit only a full transaction
+ * exists (and changes are not tracked, which keeps building a large table cheap).
+ */
+export class IncrementalNftTable {
+  private readonly owners = new Map<string, NftContribution>();
+  private readonly chains = new Registry<NftChainContents>();
+  private readonly sets = new Registry<NftSet | NftMap>();
+  private readonly elements = new Registry<NftElement>();
+
+  constructor(private readonly table: NftTable = { kind: 'table' }) {}
+
+  /** Replace what `owner` contributes; undefined removes the owner. */
+  set(owner: string, contribution: NftContribution | undefined): void {
+    const old = this.owners.get(owner);
+    if (old) {
+      for (const c of old.chains ?? []) this.chains.remove(c.chain.name, owner);
+      for (const s of old.sets ?? []) this.sets.remove(s.name, owner);
+      for (const e of old.elements ?? []) this.elements.remove(elementId(e), owner);
+    }
+    if (!contribution) {
+      this.owners.delete(owner);
+      return;
+    }
+    this.owners.set(owner, contribution);
+    for (const c of contribution.chains ?? []) this.chains.add(c.chain.name, owner, c);
+    for (const s of contribution.sets ?? []) this.sets.add(s.name, owner, s);
+    for (const e of contribution.elements ?? []) this.elements.add(elementId(e), owner, e);
+  }
+
+  get(owner: string): NftContribution | undefined {
+    return this.owners.get(owner);
+  }
+
+  ownerNames(): IterableIterator<string> {
+    return this.owners.keys();
+  }
+
+  /** Whether anything changed since the last commit that would make the diff non-empty. */
+  get dirtyCount(): number {
+    return this.chains.dirty.size + this.sets.dirty.size + this.elements.dirty.size;
+  }
+
+  /**
+   * A transaction that replaces the table with the current contents, atomically whether or not
+   * the table exists: add, delete, add the table, then sets, chains, rules and elements.
+   */
+  fullTransaction(): NftTransaction {
+    const tx = new NftTransaction();
+    tx.add(this.table).delete({ kind: 'table' }).add(this.table);
+    for (const s of this.sets.values()) tx.add(s);
+    const chains = this.chains.values();
+    for (const c of chains) tx.add(c.chain);
+    for (const c of chains) ruleOps(tx, c);
+    // Grouped by container so the renderer can merge them into a few long commands.
+    const byContainer = new Map<string, NftElement[]>();
+    for (const e of this.elements.values()) {
+      const list = byContainer.get(e.container);
+      if (list) list.push(e);
+      else byContainer.set(e.container, [e]);
+    }
+    for (const list of byContainer.values()) for (const e of list) tx.add(e);
+    return tx;
+  }
+
+  /**
+   * The transaction turning the last committed contents into the current ones, or undefined
+   * when a set or map changed its definition (that needs `fullTransaction()`: rules still
+   * referencing the old set would block deleting it). Order: new sets and chains, rewritten
+   * chains' rules, element deletes then adds, then stale chains (flushed first, since they may
+   * reference each other) and stale sets, once nothing refers to them any more.
+   */
+  diffTransaction(): NftTransaction | undefined {
+    if (!this.elements.tracking) return undefined;
+    const newSets: (NftSet | NftMap)[] = [];
+    const staleSets: (NftSet | NftMap)[] = [];
+    for (const [name, before] of this.sets.dirty) {
+      const now = this.sets.current(name);
+      if (before && now && !sameJson(before, now)) return undefined;
+      if (!before && now) newSets.push(now);
+      if (before && !now) staleSets.push(before);
+    }
+    const tx = new NftTransaction();
+    for (const s of newSets) tx.add(s);
+    const rewritten: NftChainContents[] = [];
+    const staleChains: NftChainContents[] = [];
+    for (const [name, before] of this.chains.dirty) {
+      const now = this.chains.current(name);
+      if (!now) {
+        if (before) staleChains.push(before);
+        continue;
+      }
+      if (!before) tx.add(now.chain);
+      else if (!sameJson(before.chain, now.chain)) return undefined;
+      if (before && sameRules(before.rules, now.rules)) continue;
+      rewritten.push(now);
+      if (before && before.rules.length > 0) tx.flush({ kind: 'chain', name });
+    }
+    for (const c of rewritten) ruleOps(tx, c);
+    const staleSetNames = new Set(staleSets.map((s) => s.name));
+    const adds: NftElement[] = [];
+    for (const [id, before] of this.elements.dirty) {
+      const now = this.elements.current(id);
+      if (before && now && sameElement(before, now)) continue;
+      if (before && !staleSetNames.has(before.container))
+        tx.delete({ kind: 'element', container: before.container, key: before.key });
+      if (now) adds.push(now);
+    }
+    adds.sort((a, b) => (a.container < b.container ? -1 : a.container > b.container ? 1 : 0));
+    for (const e of adds) tx.add(e);
+    for (const c of staleChains) if (c.rules.length > 0) tx.flush({ kind: 'chain', name: c.chain.name });
+    for (const c of staleChains) tx.delete({ kind: 'chain', name: c.chain.name });
+    for (const s of staleSets) tx.delete(s);
+    return tx;
+  }
+
+  /** The kernel now holds the current contents: later diffs start from here. */
+  commit(): void {
+    for (const r of [this.chains, this.sets, this.elements] as Registry<unknown>[]) {
+      r.dirty.clear();
+      r.tracking = true;
+    }
+  }
+}
