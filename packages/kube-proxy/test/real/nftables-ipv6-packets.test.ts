@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execNftables, NftablesProxier, nftLocalDetector } from '../../src/index';
+import { service, slice } from '../fixtures';
+import { eventually, type ProxyCluster, startProxyCluster, stopProxyCluster } from './cluster-fixtures';
+import { createPacketTopology, type PacketTopology } from './packet-topology';
+
+// Dual-stack nftables mode: one proxier per family, each owning the `kube-proxy` table of its
+// family (`ip` / `ip6`) in the node namespace; IPv6 traffic goes through the ip6 table's maps.
+
+let topo: PacketTopology;
+let cluster: ProxyCluster;
+let proxiers: NftablesProxier[];
+
+beforeAll(async () => {
+  topo = await createPacketTopology(2, { ipv6: true });
+  proxiers = (['IPv4', 'IPv6'] as const).map(
+    (family) =>
+      new NftablesProxier({
+        family,
+        nodeName: 'node-a',
+        executor: execNftables(['ip', 'netns', 'exec', topo.node.name]),
+        backend: { localDetector: nftLocalDetector(undefined) },
+        minSyncPeriodMs: 50,
+        syncPeriodMs: 2000,
+      }),
+  );
+  cluster = await startProxyCluster('node-a', proxiers);
+}, 60_000);
+
+afterAll(async () => {
+  await stopProxyCluster({ cluster, proxiers, topo });
+});
+
+describe('dual-stack nftables packets (in namespaces)', { timeout: 40_000 }, () => {
+  it('serves a dual-stack ClusterIP and IPv6 NodePort, and follows an IPv6 endpoint change', async () => {
+    cluster.putService(
+      service('dual6', {
+        type: 'NodePort',
+        clusterIP: '10.96.0.130',
+        clusterIPs: ['10.96.0.130', 'fd00:10:96::130'],
+        ipFamilies: ['IPv4', 'IPv6'],
+        ipFamilyPolicy: 'RequireDualStack',
+        ports: [{ name: 'http', port: 80, nodePort: 30090 }],
+      }),
+    );
+    cluster.putSlice(slice('dual6', [{ ip: topo.backends[0]!.ip, node: 'node-b' }], { name: 'dual6-v4' }));
+    cluster.putSlice(
+      slice('dual6', [{ ip: topo.backends[1]!.ip6, node: 'node-b' }], {
+        name: 'dual6-v6',
+        addressType: 'IPv6',
+      }),
+    );
+    const ok = (b: string) => b.startsWith('backend-');
+    expect(await eventually(() => topo.get('http://10.96.0.130:80/'), ok, 15_000)).toBe('backend-0');
+    expect(await eventually(() => topo.get('http://[fd00:10:96::130]:80/'), ok, 15_000)).toBe('backend-1');
+    expect(await eventually(() => topo.get(`http://[${topo.nodeIP6}]:30090/`), ok, 15_000)).toBe('backend-1');
+
+    // Moving the IPv6 endpoint is an element change in the ip6 table only.
+    cluster.putSlice(
+      slice('dual6', [{ ip: topo.backends[0]!.ip6, node: 'node-b' }], {
+        name: 'dual6-v6',
+        addressType: 'IPv6',
+      }),
+    );
+    expect(
+      await eventually(
+        () => topo.get('http://[fd00:10:96::130]:80/'),
+        (b) => b === 'backend-0',
+        15_000,
+      ),
+    ).toBe('backend-0');
+    const v6 = proxiers[1]!;
+    expect(v6.history.filter((h) => !h.ok)).toEqual([]);
+    expect(v6.history.at(-1)?.kind).toBe('partial');
+    expect(v6.lastScript).toContain('add element ip6 kube-proxy service-cluster-endpoints');
+  });
+
+  it('refuses IPv6 connections to a Service without endpoints', async () => {
+    cluster.putService(
+      service('empty6', {
+        clusterIP: 'fd00:10:96::131',
+        clusterIPs: ['fd00:10:96::131'],
+        ipFamilies: ['IPv6'],
+      }),
+    );
+    expect(
+      await eventually(
+        () => topo.get('http://[fd00:10:96::131]:80/'),
+        (b) => b === 'refused',
+        15_000,
+      ),
+    ).toBe('refused');
+  });
+});
