@@ -190,6 +190,33 @@ describe('kubelet server streaming and stats', () => {
     expect(plain.status).toBe(400);
   });
 
+  it('answers 502 when the runtime streaming server cannot be reached', async () => {
+    const unreachable = await listen(
+      createKubeletServer({
+        kubelet: h.kubelet,
+        nodeName: 'node-a',
+        podLogsDir: `${h.dir}/logs`,
+        authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
+        authorize: alwaysAllow,
+        // Port 1 on loopback: nothing listens there, the connection is refused.
+        streaming: {
+          exec: async () => 'http://127.0.0.1:1/exec/token',
+          attach: async () => 'http://127.0.0.1:1/attach/token',
+          portForward: async () => 'http://127.0.0.1:1/portforward/token',
+        },
+      }),
+      0,
+      '127.0.0.1',
+    );
+    try {
+      const out = await upgradeStatus(unreachable.port, '/exec/default/shell/app?command=true&output=1');
+      expect(out.status).toBe(502);
+      expect(out.body).toContain('error dialing the streaming server');
+    } finally {
+      await unreachable.close();
+    }
+  });
+
   it('authenticates and authorizes upgrade requests like any other (nodes/proxy)', async () => {
     const path = '/exec/default/shell/app?command=true&output=1';
     expect((await upgradeStatus(guarded.port, path)).status).toBe(401);
