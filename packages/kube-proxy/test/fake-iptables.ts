@@ -40,7 +40,7 @@ export class FakeIptables implements IptablesExecutor {
       else if (line.startsWith(':')) this.chains[table].add(line.slice(1).split(' ')[0]!);
       else if (line.startsWith('-X ')) this.chains[table].delete(line.slice(3));
       else if (line.startsWith('-I ')) {
-        const [, chain, , ...args] = splitTokens(line) ?? [];
+        const [, chain, ...args] = splitTokens(line) ?? [];
         this.jumps.unshift({ table, chain: chain!, args });
       }
     }

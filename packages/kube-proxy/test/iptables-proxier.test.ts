@@ -42,12 +42,21 @@ describe('IptablesProxier', () => {
     expect(ipt.payloads).toHaveLength(0);
     proxier.onEndpointSlicesSynced();
     await tick(0);
-    expect(ipt.payloads).toHaveLength(1);
+    // The ruleset, then (first sync only) the jumps from built-in chains into it.
+    expect(ipt.payloads).toHaveLength(2);
+    expect(ipt.payloads[1]).toMatch(/^-I PREROUTING /m);
     expect(proxier.history[0]).toMatchObject({ kind: 'full', ok: true });
     expect(ipt.chains.mangle.has('KUBE-PROXY-CANARY')).toBe(true);
     expect(ipt.jumpRules).toContain(
       'nat PREROUTING -m comment --comment kubernetes service portals -j KUBE-SERVICES',
     );
+    // A later full sync finds the jumps in place (iptables-save): no second payload.
+    const before = ipt.payloads.length;
+    proxier.forceFullSync();
+    await tick(1000);
+    expect(proxier.history.at(-1)).toMatchObject({ kind: 'full', ok: true });
+    expect(ipt.payloads).toHaveLength(before + 1);
+    expect(ipt.jumpRules).toHaveLength(12);
     await proxier.stop();
   });
 
@@ -68,11 +77,12 @@ describe('IptablesProxier', () => {
       slice('web', [{ ip: '10.244.1.1' }]),
       slice('web', [{ ip: '10.244.1.1' }, { ip: '10.244.1.3' }]),
     );
+    const afterFull = ipt.payloads.length;
     await tick(500);
-    expect(ipt.payloads).toHaveLength(1); // inside minSyncPeriod
+    expect(ipt.payloads).toHaveLength(afterFull); // inside minSyncPeriod
     await tick(500);
-    expect(ipt.payloads).toHaveLength(2);
-    const partial = ipt.payloads[1]!;
+    expect(ipt.payloads).toHaveLength(afterFull + 1);
+    const partial = ipt.payloads.at(-1)!;
     expect(proxier.history[1]?.kind).toBe('partial');
     expect(partial).toContain(`:${webChain} `);
     expect(partial).not.toContain(`:${dbChain} `);
@@ -84,8 +94,8 @@ describe('IptablesProxier', () => {
     proxier.onServiceAdd(service('api', { clusterIP: '10.96.0.12' }));
     proxier.onEndpointSliceAdd(slice('api', [{ ip: '10.244.1.4' }]));
     await tick(1000);
-    expect(ipt.payloads).toHaveLength(3);
-    const added = ipt.payloads[2]!;
+    expect(ipt.payloads).toHaveLength(afterFull + 2);
+    const added = ipt.payloads.at(-1)!;
     expect(added).toContain(':KUBE-SERVICES ');
     expect(added).toContain(`-j ${dbChain}`);
     expect(added).toContain(`-j ${webChain}`);

@@ -168,7 +168,20 @@ describe('IptablesClient', () => {
 
 describe('payload helpers', () => {
   it('counts chains, rules and tables', () => {
-    expect(payloadStats(bigPayload(10))).toEqual({ chains: 10, rules: 10, tables: 1 });
+    expect(payloadStats(bigPayload(10))).toEqual({ chains: 10, rules: 10, tables: 1, builtinRules: 0 });
+    // Built-in chains are per table: OUTPUT counts in nat, FORWARD does not exist there.
+    const mixed =
+      '*nat\n:KUBE-X - [0:0]\n-I OUTPUT -j KUBE-X\n-A FORWARD -j KUBE-X\n-A OUTPUTX -j KUBE-X\nCOMMIT\n';
+    expect(payloadStats(mixed)).toEqual({ chains: 1, rules: 2, tables: 1, builtinRules: 1 });
+  });
+
+  it('does not widen a big payload that writes to built-in chains', async () => {
+    const { runner, calls } = fakeRunner(() => ({}));
+    const client = new IptablesClient({ runner, backend: 'nft' });
+    const payload = bigPayload(600).replace('COMMIT', '-I PREROUTING -j KUBE-C0\nCOMMIT');
+    const result = await client.restore(payload);
+    expect(result.strategy).toBe('noflush');
+    expect(calls[0]!.input).toBe(payload);
   });
 
   it('maps every line of a widened payload back to the original', () => {

@@ -5,7 +5,7 @@ import type { ServicePort } from '../model/service-port';
 import type { BaseSetup } from './base-setup';
 import type { IptablesBackendOptions } from './build-iptables-ruleset';
 import { isServiceChainName, serviceChainNames } from './chain-names';
-import { renderRule } from './iptables-ruleset';
+import { type JumpRule, renderRule } from './iptables-ruleset';
 import { NO_LOCAL_DETECTOR } from './local-detector';
 import {
   FILTER_TOP_CHAINS,
@@ -41,6 +41,8 @@ export interface PreparedIptablesSync {
   readonly kind: 'full' | 'partial';
   /** iptables-restore input (for `--noflush`); empty when nothing changed. */
   readonly payload: string;
+  /** A second payload, for after `payload`: missing jumps from built-in chains ('' if none). */
+  readonly jumpPayload: string;
   /** Rule counts of the complete ruleset (kubeproxy_sync_proxy_rules_iptables_total). */
   readonly ruleCounts: { readonly filter: number; readonly nat: number };
   readonly noLocalEndpoints: { readonly internal: number; readonly external: number };
@@ -128,7 +130,7 @@ export class IptablesRuleCache {
   /**
    * Renders what this sync must write. `full`: every chain, and `existingNatChains` (a
    * listing of the kernel's nat table) decides which per-service chains are stale; `setup`
-   * adds canary chains and missing jumps from built-in chains to the same payload.
+   * adds canary chains to the payload and missing jumps from built-in chains to `jumpPayload`.
    */
   prepare(
     snapshot: ProxySnapshot,
@@ -213,6 +215,7 @@ export class IptablesRuleCache {
     return {
       kind: sync.full ? 'full' : 'partial',
       payload,
+      jumpPayload: sync.full && sync.setup ? renderJumpPayload(sync.setup.insert) : '',
       ruleCounts: counts,
       noLocalEndpoints: { internal: noLocalInternal, external: noLocalExternal },
       renderedServices: rendered,
@@ -297,6 +300,26 @@ function chainsNotIn(chains: readonly string[], keep: readonly string[]): string
 }
 
 /**
+ * The jumps from built-in chains a full sync found missing. A payload of its own, run after
+ * the main one has created the chains they jump to: a payload writing to built-in chains cannot
+ * use iptables-nft's widened cache (see @nodeagent/netfilter's widenNftCache), which the big
+ * main payload needs. `-I CHAIN` without a rule number inserts at the top even into a built-in
+ * chain iptables-nft has not created yet (which has no rule 1), so they go in reverse to end
+ * up in list order.
+ */
+function renderJumpPayload(insert: readonly JumpRule[]): string {
+  const out: string[] = [];
+  for (const table of ['filter', 'nat'] as const) {
+    const rules = insert.filter((j) => j.table === table).reverse();
+    if (rules.length === 0) continue;
+    out.push(`*${table}\n`);
+    for (const j of rules) out.push(`${renderRule(['-I', j.chain, ...j.args])}\n`);
+    out.push('COMMIT\n');
+  }
+  return out.join('');
+}
+
+/**
  * One `--noflush` payload: declaring a chain creates or flushes it, so each rewritten chain is
  * declared then refilled; chains not named are left as they are (ours and everyone else's).
  */
@@ -313,9 +336,7 @@ function renderPayload(
     const services = table === 'nat' ? written : [];
     const stale = table === 'nat' ? deleted : [];
     const declare = setup?.declare.filter((d) => d.table === table) ?? [];
-    // Inserted at the top one by one: in reverse, so they end up in list order.
-    const insert = setup?.insert.filter((j) => j.table === table).reverse() ?? [];
-    if (tops.length + services.length + stale.length + declare.length + insert.length === 0) continue;
+    if (tops.length + services.length + stale.length + declare.length === 0) continue;
     out.push(`*${table}\n`);
     for (const d of declare) out.push(`:${d.chain} - [0:0]\n`);
     for (const id of tops) out.push(`:${id.slice(table.length + 1)} - [0:0]\n`);
@@ -325,7 +346,6 @@ function renderPayload(
     for (const id of tops) out.push(top.get(id)!);
     for (const f of services) out.push(f.own ?? '');
     for (const c of stale) out.push(`-X ${c}\n`);
-    for (const j of insert) out.push(`${renderRule(['-I', j.chain, '1', ...j.args])}\n`);
     out.push('COMMIT\n');
   }
   return out.join('');

@@ -40,7 +40,7 @@ export class IptablesProxier extends ProxierBase {
   /** The last payload given to iptables-restore ('' when a sync had nothing to write). */
   lastPayload = '';
   /** What the last sync rendered and wrote (for tests, benchmarks and debugging). */
-  lastSync: Omit<PreparedIptablesSync, 'next' | 'payload'> | undefined;
+  lastSync: Omit<PreparedIptablesSync, 'next' | 'payload' | 'jumpPayload'> | undefined;
 
   constructor(private readonly opts: IptablesProxierOptions) {
     super(opts);
@@ -137,11 +137,13 @@ export class IptablesProxier extends ProxierBase {
       } else {
         prepared = this.rules.prepare(snapshot, { full: false });
       }
-      const { payload, next: _next, ...summary } = prepared;
+      const { payload, jumpPayload, next: _next, ...summary } = prepared;
       this.lastPayload = payload;
       this.lastSync = summary;
       // Nothing changed in any chain we own: skip the iptables-restore run entirely.
       if (payload !== '') await exec.restore(payload);
+      // Jumps into our chains only once they exist (see IptablesRuleCache's renderJumpPayload).
+      if (jumpPayload !== '') await exec.restore(jumpPayload);
       this.rules.commit(prepared);
       const end = this.clock.now();
       if (full) this.lastFullSync = start;

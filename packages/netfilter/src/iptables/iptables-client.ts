@@ -3,7 +3,7 @@ import { detectIptablesBackend, type IptablesBackend, iptablesCommands } from '.
 import type { IpFamily, Rule, Ruleset, Table, TableName } from './model';
 import { parseSave } from './parse-save';
 import { checkPayloadReferences } from './payload-references';
-import { payloadStats, widenNftCache } from './payload-stats';
+import { type PayloadStats, payloadStats, widenNftCache } from './payload-stats';
 import { splitTokens } from './quoting';
 import { type RenderRestoreOptions, renderRestore } from './render-restore';
 import { renderRuleArgs } from './render-rule';
@@ -27,7 +27,8 @@ export interface IptablesClientOptions {
  * - `noflush-full-cache`: the same, plus a `-S` after each table header so iptables-nft fetches
  *   the whole table instead of building a per-chain cache list (see widenNftCache): the same
  *   single atomic transaction, much faster for payloads that declare thousands of chains;
- * - `auto`: `noflush-full-cache` on the nft back end when the payload is big enough to win.
+ * - `auto`: `noflush-full-cache` on the nft back end when the payload is big enough to win
+ *   and has no rules in built-in chains.
  */
 export type RestoreStrategy = 'auto' | 'noflush' | 'noflush-full-cache';
 
@@ -103,7 +104,7 @@ export class IptablesClient {
     if (options.validate !== false) checkPayloadReferences(payload, options.validate?.existingChains);
     const stats = payloadStats(payload);
     const backend = await this.backend();
-    const strategy = this.chooseStrategy(options.strategy ?? 'auto', backend, stats.chains, stats.rules);
+    const strategy = this.chooseStrategy(options.strategy ?? 'auto', backend, stats);
     const { restore } = iptablesCommands(backend, this.family);
     const args = ['--noflush', ...(options.counters ? ['--counters'] : []), ...this.wait];
     const sent = strategy === 'noflush-full-cache' ? widenNftCache(payload) : undefined;
@@ -121,11 +122,11 @@ export class IptablesClient {
   private chooseStrategy(
     requested: RestoreStrategy,
     backend: IptablesBackend,
-    chains: number,
-    rules: number,
+    { chains, rules, builtinRules }: PayloadStats,
   ): Exclude<RestoreStrategy, 'auto'> {
     if (requested !== 'auto') return requested;
-    if (backend !== 'nft' || chains < WIDEN_MIN_CHAINS) return 'noflush';
+    // Widening breaks rules in built-in chains of a table that does not exist yet (see widenNftCache).
+    if (backend !== 'nft' || chains < WIDEN_MIN_CHAINS || builtinRules > 0) return 'noflush';
     return rules * chains > WIDEN_BREAK_EVEN * this.knownRules ? 'noflush-full-cache' : 'noflush';
   }
 

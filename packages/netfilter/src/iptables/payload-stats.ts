@@ -1,19 +1,41 @@
+import { BUILTIN_CHAINS } from './builtins';
+import type { TableName } from './model';
+
 /** Counts of a restore payload's chain declarations and rules, by scanning line starts once. */
 export interface PayloadStats {
   chains: number;
+  /** `-A` lines. */
   rules: number;
   tables: number;
+  /** `-A` / `-I` / `-D` / `-R` lines on a built-in chain (INPUT, PREROUTING, …). */
+  builtinRules: number;
 }
 
 export function payloadStats(payload: string): PayloadStats {
-  const stats: PayloadStats = { chains: 0, rules: 0, tables: 0 };
+  const stats: PayloadStats = { chains: 0, rules: 0, tables: 0, builtinRules: 0 };
+  let builtins: readonly string[] = [];
   let start = 0;
   while (start < payload.length) {
     const c = payload.charCodeAt(start);
-    if (c === 58 /* : */) stats.chains++;
-    else if (c === 45 /* - */ && payload.charCodeAt(start + 1) === 65 /* A */) stats.rules++;
-    else if (c === 42 /* * */) stats.tables++;
     const next = payload.indexOf('\n', start);
+    if (c === 58 /* : */) stats.chains++;
+    else if (c === 45 /* - */) {
+      const op = payload.charCodeAt(start + 1);
+      if (op === 65 /* A */) stats.rules++;
+      // A (insert, delete, replace) followed by a space and a built-in chain name and a space.
+      if ((op === 65 || op === 73 || op === 68 || op === 82) && payload.charCodeAt(start + 2) === 32) {
+        for (const b of builtins) {
+          if (payload.startsWith(b, start + 3) && payload.charCodeAt(start + 3 + b.length) === 32) {
+            stats.builtinRules++;
+            break;
+          }
+        }
+      }
+    } else if (c === 42 /* * */) {
+      stats.tables++;
+      const name = payload.slice(start + 1, next < 0 ? undefined : next).trim() as TableName;
+      builtins = BUILTIN_CHAINS[name] ?? [];
+    }
     if (next < 0) break;
     start = next + 1;
   }
@@ -27,6 +49,10 @@ export function payloadStats(payload: string): PayloadStats {
  * One command that names no chain makes it fetch the whole table instead and skip that list;
  * `-S` is the cheapest such command that changes nothing. Returns the new payload and a map
  * from its line numbers back to the original's.
+ *
+ * Not for payloads with rules in built-in chains: listing a table that does not exist yet makes
+ * iptables-nft 1.8 put placeholder built-in chains in its cache, so a following `-A INPUT …`
+ * fails with "RULE_APPEND failed (No such file or directory)" instead of creating the chain.
  */
 export function widenNftCache(payload: string): { payload: string; mapLine: (line: number) => number } {
   const parts: string[] = [];

@@ -1,0 +1,402 @@
+// kube-proxy iptables-mode benchmarks (each Service: ClusterIP, one TCP port, one EndpointSlice
+// with 10 ready endpoints), every number with a baseline measured in the same process:
+//  1. rule generation: full build+render, and a partial build with one changed Service through
+//     IptablesRuleCache, against the previous builder (buildIptablesRuleset + onlyServices);
+//  2. first full sync through IptablesProxier into an empty network namespace (build, kernel
+//     read, restore), against plain `iptables-restore` of the same payload (the floor) and
+//     `iptables-restore --noflush --counters -w` (upstream's flags);
+//  3. network programming latency: one EndpointSlice change → rules in the kernel, against the
+//     previous partial path (list the kernel, build with onlyServices, restore);
+//  4. the apply options: back end (nft / legacy), --noflush or not, widened nft cache, and a
+//     small partial payload on top of the full table.
+// Writes bench-results/kube-proxy-iptables.json. Needs root for 2–4 (namespaces only).
+// Run: npm run bench -w @nodeagent/kube-proxy
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import { widenNftCache } from '@nodeagent/netfilter';
+import { Bench } from 'tinybench';
+import {
+  buildIptablesRuleset,
+  cidrLocalDetector,
+  execIptables,
+  type IptablesExecutor,
+  IptablesProxier,
+  IptablesRuleCache,
+  ProxyState,
+  renderRestorePayload,
+  snapshotFromObjects,
+} from '../src/index';
+
+const SIZES = (process.env.KP_BENCH_SIZES ?? '1000,10000').split(',').map(Number);
+/** Changes timed per size for programming latency (10k syncs are slower: fewer by default). */
+const CHANGES: Record<number, number> = { 1000: 100, 10000: Number(process.env.KP_BENCH_10K_CHANGES ?? 40) };
+/** Plain `--noflush` (no widened cache) on iptables-nft grows superlinearly: > 240 s at 10k. */
+const NOFLUSH_MAX = Number(process.env.KP_BENCH_NOFLUSH_MAX ?? 1000);
+/** Apply-option matrix sizes (legacy and flush variants at 10k take ~10 s each). */
+const APPLY_SIZES = (process.env.KP_BENCH_APPLY_SIZES ?? '1000').split(',').map(Number);
+const ENDPOINTS = 10;
+const out = join(import.meta.dirname, '..', '..', '..', 'bench-results');
+const detector = cidrLocalDetector('10.128.0.0/9');
+const backendOptions = { localDetector: detector };
+
+function dotted(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+function serviceFor(i: number): V1Service {
+  return {
+    metadata: { name: `svc-${i}`, namespace: 'bench' },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: dotted((10 << 24) + (96 << 16) + i),
+      ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
+    },
+  };
+}
+
+/** Slice of service i; odd generations shift the backends by 5 (5 endpoints change). */
+function sliceFor(i: number, generation: number): V1EndpointSlice {
+  const base = (10 << 24) + (128 << 16) + i * 16 + (generation % 2 ? 5 : 0);
+  return {
+    metadata: {
+      name: `svc-${i}-x`,
+      namespace: 'bench',
+      labels: { 'kubernetes.io/service-name': `svc-${i}` },
+    },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: Array.from({ length: ENDPOINTS }, (_, e) => ({
+      addresses: [dotted(base + e)],
+      conditions: { ready: true },
+      nodeName: `node-${e}`,
+    })),
+  };
+}
+
+function cluster(n: number) {
+  return {
+    services: Array.from({ length: n }, (_, i) => serviceFor(i)),
+    slices: Array.from({ length: n }, (_, i) => sliceFor(i, 0)),
+  };
+}
+
+const round = (x: number, d = 1) => Number(x.toFixed(d));
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function meanMs(bench: Bench, name: string): number {
+  const t = bench.tasks.find((x) => x.name === name)!;
+  return (t.result as unknown as { latency: { mean: number } }).latency.mean;
+}
+
+/** A throwaway namespace per measurement, deleted even on failure. */
+function withNamespace<T>(purpose: string, fn: (prefix: string[]) => Promise<T>): Promise<T> {
+  const ns = `na-${purpose}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  return fn(['ip', 'netns', 'exec', ns]).finally(() => execFileSync('ip', ['netns', 'del', ns]));
+}
+
+function timedRun(prefix: readonly string[], argv: readonly string[], input: string): number {
+  const t0 = performance.now();
+  execFileSync(prefix[0]!, [...prefix.slice(1), ...argv], {
+    input,
+    maxBuffer: 1 << 30,
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  return performance.now() - t0;
+}
+
+/** Wraps an executor to time its kernel reads and restores. */
+function timedExecutor(inner: IptablesExecutor) {
+  const t = { readMs: 0, restoreMs: 0 };
+  const exec: IptablesExecutor = {
+    ...inner,
+    async saveTable(table) {
+      const t0 = performance.now();
+      try {
+        return await inner.saveTable(table);
+      } finally {
+        t.readMs += performance.now() - t0;
+      }
+    },
+    async restore(payload) {
+      const t0 = performance.now();
+      try {
+        await inner.restore(payload);
+      } finally {
+        t.restoreMs += performance.now() - t0;
+      }
+    },
+  };
+  return { exec, t };
+}
+
+function proxierFor(exec: IptablesExecutor, n: number): IptablesProxier {
+  const proxier = new IptablesProxier({
+    family: 'IPv4',
+    nodeName: 'node-0',
+    executor: exec,
+    backend: backendOptions,
+    minSyncPeriodMs: 0,
+    syncPeriodMs: 3_600_000,
+  });
+  const { services, slices } = cluster(n);
+  for (const s of services) proxier.onServiceAdd(s);
+  for (const s of slices) proxier.onEndpointSliceAdd(s);
+  proxier.onServicesSynced();
+  proxier.onEndpointSlicesSynced();
+  return proxier;
+}
+
+async function generation(results: Record<string, unknown>): Promise<void> {
+  const bench = new Bench({ iterations: 5, time: 0, warmupIterations: 1, warmupTime: 0 });
+  for (const n of SIZES) {
+    const { services, slices } = cluster(n);
+    const snapshot = snapshotFromObjects({
+      family: 'IPv4',
+      nodeName: 'node-0',
+      services,
+      endpointSlices: slices,
+    });
+    bench.add(`full ${n}`, () => {
+      new IptablesRuleCache(backendOptions).prepare(snapshot, { full: true, existingNatChains: [] });
+    });
+    bench.add(`full ${n} baseline buildIptablesRuleset`, () => {
+      renderRestorePayload(buildIptablesRuleset({ snapshot }, backendOptions).ruleset);
+    });
+    // A live state: each iteration changes one Service's slice and prepares + commits a partial sync.
+    const state = new ProxyState('IPv4', 'node-0');
+    for (const s of services) state.onService(undefined, s);
+    for (const s of slices) state.onEndpointSlice(s, false);
+    const cache = new IptablesRuleCache(backendOptions);
+    cache.commit(cache.prepare(state.snapshot(), { full: true, existingNatChains: [] }));
+    let k = 0;
+    bench.add(`partial ${n} (1 changed)`, () => {
+      k++;
+      state.onEndpointSlice(sliceFor((k * 7919) % n, k), false);
+      cache.commit(cache.prepare(state.snapshot(), { full: false }));
+    });
+    bench.add(`partial ${n} baseline buildIptablesRuleset onlyServices`, () => {
+      renderRestorePayload(
+        buildIptablesRuleset({ snapshot, onlyServices: new Set(['bench/svc-0']) }, backendOptions).ruleset,
+      );
+    });
+  }
+  await bench.run();
+  results.generation = SIZES.map((n) => {
+    const full = meanMs(bench, `full ${n}`);
+    const fullBase = meanMs(bench, `full ${n} baseline buildIptablesRuleset`);
+    const partial = meanMs(bench, `partial ${n} (1 changed)`);
+    const partialBase = meanMs(bench, `partial ${n} baseline buildIptablesRuleset onlyServices`);
+    return {
+      services: n,
+      fullBuildRenderMs: round(full),
+      baselineFullBuildRenderMs: round(fullBase),
+      ratioFullToBaseline: round(full / fullBase, 2),
+      partialBuildRenderMs: round(partial, 3),
+      baselinePartialBuildRenderMs: round(partialBase),
+      ratioPartialToBaseline: round(partial / partialBase, 4),
+    };
+  });
+}
+
+async function fullSync(results: Record<string, unknown>): Promise<void> {
+  const rows: Record<string, unknown>[] = [];
+  for (const n of SIZES) {
+    const row: Record<string, unknown> = { services: n };
+    let payload = '';
+    await withNamespace('iptbench', async (prefix) => {
+      const { exec, t } = timedExecutor(execIptables({ family: 'IPv4', commandPrefix: prefix }));
+      const proxier = proxierFor(exec, n);
+      const t0 = performance.now();
+      const r = await proxier.syncProxyRules();
+      const total = performance.now() - t0;
+      if (!r?.ok) throw new Error(`full sync failed: ${String(r?.error)}`);
+      payload = proxier.lastPayload;
+      Object.assign(row, {
+        totalMs: round(total),
+        buildMs: round(total - t.readMs - t.restoreMs),
+        kernelReadMs: round(t.readMs),
+        restoreMs: round(t.restoreMs),
+        restoreShare: round(t.restoreMs / total, 3),
+        payloadBytes: payload.length,
+        natRules: proxier.lastSync?.ruleCounts.nat,
+      });
+    });
+    // The floor: the same payload, plain iptables-restore (flushing the tables) into an empty namespace.
+    const floor = await withNamespace('iptbench', async (p) =>
+      timedRun(p, ['iptables-restore', '-w'], payload),
+    );
+    row.baselinePlainRestoreMs = round(floor);
+    row.ratioTotalToPlainRestore = round((row.totalMs as number) / floor, 2);
+    if (n <= NOFLUSH_MAX) {
+      const upstream = await withNamespace('iptbench', async (p) =>
+        timedRun(p, ['iptables-restore', '--noflush', '--counters', '-w'], payload),
+      );
+      row.baselineNoflushRestoreMs = round(upstream);
+      row.ratioTotalToNoflushRestore = round((row.totalMs as number) / upstream, 3);
+    }
+    rows.push(row);
+    process.stderr.write(`full sync ${n}: ${JSON.stringify(row)}\n`);
+  }
+  results.fullSyncInNamespace = rows;
+}
+
+async function latency(results: Record<string, unknown>): Promise<void> {
+  const rows: Record<string, unknown>[] = [];
+  for (const n of SIZES) {
+    const changes = CHANGES[n] ?? 20;
+    await withNamespace('iptbench', async (prefix) => {
+      const exec = execIptables({ family: 'IPv4', commandPrefix: prefix });
+      const proxier = proxierFor(exec, n);
+      const first = await proxier.syncProxyRules();
+      if (!first?.ok) throw new Error(`full sync failed: ${String(first?.error)}`);
+      const lat: number[] = [];
+      for (let k = 0; k < changes; k++) {
+        const i = (k * 7919) % n;
+        const t0 = performance.now();
+        proxier.onEndpointSliceUpdate(sliceFor(i, 0), sliceFor(i, 1));
+        const r = await proxier.syncProxyRules();
+        if (!r?.ok || r.kind !== 'partial') throw new Error(`partial sync failed: ${String(r?.error)}`);
+        lat.push(performance.now() - t0);
+        if (k === 0) process.stderr.write(`partial payload ${n}: ${proxier.lastPayload.length} bytes\n`);
+      }
+      lat.sort((a, b) => a - b);
+      // Baseline, same namespace and kernel state: the previous partial path (list the nat
+      // table, build with onlyServices, restore), for a few changes.
+      const state = new ProxyState('IPv4', 'node-0');
+      const { services, slices } = cluster(n);
+      for (const s of services) state.onService(undefined, s);
+      for (const s of slices) state.onEndpointSlice(s, false);
+      // …in the state the timed changes left the kernel in.
+      for (let k = 0; k < changes; k++) state.onEndpointSlice(sliceFor((k * 7919) % n, 1), false);
+      state.snapshot();
+      const base: number[] = [];
+      for (let k = 0; k < Math.min(changes, 10); k++) {
+        const i = (k * 104_729 + 1) % n;
+        const t0 = performance.now();
+        state.onEndpointSlice(sliceFor(i, k + 1), false);
+        const snapshot = state.snapshot();
+        const existing = await exec.listChains('nat');
+        const built = buildIptablesRuleset(
+          { snapshot, onlyServices: snapshot.changedServices, existingNatChains: existing },
+          backendOptions,
+        );
+        await exec.restore(renderRestorePayload(built.ruleset));
+        base.push(performance.now() - t0);
+      }
+      base.sort((a, b) => a - b);
+      const row = {
+        services: n,
+        changes,
+        p50Ms: round(percentile(lat, 50)),
+        p99Ms: round(percentile(lat, 99)),
+        maxMs: round(lat.at(-1)!),
+        baselineChanges: base.length,
+        baselinePreviousPartialP50Ms: round(percentile(base, 50)),
+        ratioP50ToBaseline: round(percentile(lat, 50) / percentile(base, 50), 3),
+      };
+      rows.push(row);
+      process.stderr.write(`latency ${n}: ${JSON.stringify(row)}\n`);
+    });
+  }
+  results.programmingLatency = rows;
+}
+
+/** The apply options measured on this kernel: which back end, which flags, which payload shape. */
+async function applyOptions(results: Record<string, unknown>): Promise<void> {
+  const rows: Record<string, unknown>[] = [];
+  for (const n of APPLY_SIZES) {
+    // A full payload and a one-Service partial payload, as the proxier writes them.
+    const state = new ProxyState('IPv4', 'node-0');
+    const { services, slices } = cluster(n);
+    for (const s of services) state.onService(undefined, s);
+    for (const s of slices) state.onEndpointSlice(s, false);
+    const cache = new IptablesRuleCache(backendOptions);
+    const full = cache.prepare(state.snapshot(), { full: true, existingNatChains: [] });
+    cache.commit(full);
+    state.onEndpointSlice(sliceFor(0, 1), false);
+    const partial = cache.prepare(state.snapshot(), { full: false }).payload;
+    const widened = widenNftCache(full.payload).payload;
+    const row: Record<string, unknown> = { services: n, partialPayloadLines: partial.split('\n').length - 1 };
+    const measure = async (
+      name: string,
+      bin: string,
+      flags: string[],
+      payload: string,
+      thenPartial: boolean,
+    ) =>
+      withNamespace('iptbench', async (p) => {
+        row[`${name}Ms`] = round(timedRun(p, [bin, ...flags], payload));
+        if (thenPartial) {
+          const times = [0, 1, 2].map(() => timedRun(p, [bin, '--noflush', '--counters', '-w'], partial));
+          row[`${name}ThenPartialMs`] = round(Math.min(...times));
+        }
+      });
+    await measure('nftFlush', 'iptables-nft-restore', ['-w'], full.payload, false);
+    await measure(
+      'nftNoflushWidened',
+      'iptables-nft-restore',
+      ['--noflush', '--counters', '-w'],
+      widened,
+      true,
+    );
+    if (n <= NOFLUSH_MAX)
+      await measure(
+        'nftNoflush',
+        'iptables-nft-restore',
+        ['--noflush', '--counters', '-w'],
+        full.payload,
+        false,
+      );
+    await measure('legacyFlush', 'iptables-legacy-restore', ['-w'], full.payload, false);
+    await measure(
+      'legacyNoflush',
+      'iptables-legacy-restore',
+      ['--noflush', '--counters', '-w'],
+      full.payload,
+      true,
+    );
+    rows.push(row);
+    process.stderr.write(`apply options ${n}: ${JSON.stringify(row)}\n`);
+  }
+  results.applyOptions = rows;
+}
+
+function haveRootAndTools(): boolean {
+  try {
+    return process.getuid?.() === 0 && execFileSync('iptables-restore', ['--version']).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  const results: Record<string, unknown> = {
+    node: process.version,
+    cpus: cpus().length,
+    loadavgAtStart: loadavg().map((x) => round(x, 2)),
+    endpointsPerService: ENDPOINTS,
+    iptables: execFileSync('iptables', ['--version']).toString().trim(),
+  };
+  await generation(results);
+  process.stderr.write(`generation: ${JSON.stringify(results.generation)}\n`);
+  if (haveRootAndTools()) {
+    await fullSync(results);
+    await latency(results);
+    await applyOptions(results);
+  } else {
+    results.namespaces = 'skipped: needs root and iptables-restore';
+  }
+  results.loadavgAtEnd = loadavg().map((x) => round(x, 2));
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'kube-proxy-iptables.json'), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+}
+
+await main();

@@ -1,0 +1,276 @@
+// kube-proxy nftables-mode benchmarks (Services = ClusterIP, one TCP port, 10 ready endpoints):
+// full build at 1k/10k/30k, a full sync in a throwaway network namespace (build vs nft share),
+// and network programming latency (one EndpointSlice change until the kernel holds it) at 1k
+// and 10k. Baselines run in the same process: a full rebuild of the ruleset for the build, and
+// a full-table `nft -f` per change for the latency.
+// Run: npm run bench:nftables -w @nodeagent/kube-proxy  (root needed for the namespace parts).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import { renderScript } from '@nodeagent/netfilter';
+import { Bench } from 'tinybench';
+import {
+  execNftables,
+  NFTABLES_TABLE,
+  NftablesProxier,
+  NftablesRuleset,
+  nftLocalDetector,
+  ProxyState,
+  snapshotFromObjects,
+} from '../src/index';
+
+const BUILD_SIZES = (process.env.KP_NFT_BUILD_SIZES ?? '1000,10000,30000').split(',').map(Number);
+const SYNC_SIZES = (process.env.KP_NFT_SYNC_SIZES ?? '1000,10000').split(',').map(Number);
+const CHANGES = Number(process.env.KP_NFT_CHANGES ?? 100);
+/** Full-table applies per size for the latency baseline (each costs seconds at 10k). */
+const BASELINE_CHANGES = Number(process.env.KP_NFT_BASELINE_CHANGES ?? 5);
+const ENDPOINTS = 10;
+const NODE = 'node-a';
+const backend = { localDetector: nftLocalDetector({ cidr: '10.128.0.0/9', ipv6: false }) };
+const out = join(import.meta.dirname, '..', '..', '..', 'bench-results');
+
+const dotted = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+const clusterIP = (i: number) => dotted((10 << 24) + (96 << 16) + i);
+
+function serviceFor(i: number): V1Service {
+  return {
+    metadata: { name: `svc-${i}`, namespace: 'bench' },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: clusterIP(i),
+      ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
+    },
+  };
+}
+
+/** Slice of service i; each generation moves the last endpoint to a new address. */
+function sliceFor(i: number, generation: number): V1EndpointSlice {
+  const base = (10 << 24) + (128 << 16) + i * 16;
+  return {
+    metadata: {
+      name: `svc-${i}-x`,
+      namespace: 'bench',
+      labels: { 'kubernetes.io/service-name': `svc-${i}` },
+    },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: Array.from({ length: ENDPOINTS }, (_, e) => ({
+      addresses: [dotted(base + e + (e === ENDPOINTS - 1 ? generation % 6 : 0))],
+      conditions: { ready: true },
+      nodeName: `node-${e}`,
+    })),
+  };
+}
+
+function cluster(n: number) {
+  return {
+    services: Array.from({ length: n }, (_, i) => serviceFor(i)),
+    slices: Array.from({ length: n }, (_, i) => sliceFor(i, 0)),
+  };
+}
+
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+function stats(samples: number[]) {
+  const s = [...samples].sort((a, b) => a - b);
+  return { p50Ms: round(percentile(s, 50)), p99Ms: round(percentile(s, 99)), maxMs: round(s.at(-1)!) };
+}
+
+function fullScript(n: number): { script: string; buildMs: number } {
+  const c = cluster(n);
+  const t = performance.now();
+  const ruleset = new NftablesRuleset('IPv4', backend);
+  ruleset.update(
+    snapshotFromObjects({ family: 'IPv4', nodeName: NODE, services: c.services, endpointSlices: c.slices }),
+  );
+  const script = renderScript('ip', NFTABLES_TABLE, ruleset.fullTransaction(), { emulateDestroy: false });
+  return { script, buildMs: performance.now() - t };
+}
+
+// --- 1. build: full build vs one incremental Service change, same process ---
+async function buildBench() {
+  const rows: Record<string, unknown>[] = [];
+  for (const n of BUILD_SIZES) {
+    const c = cluster(n);
+    const snapshot = snapshotFromObjects({
+      family: 'IPv4',
+      nodeName: NODE,
+      services: c.services,
+      endpointSlices: c.slices,
+    });
+    // One long-lived ruleset that takes a one-slice change per iteration, as the proxier does.
+    const live = new NftablesRuleset('IPv4', backend);
+    const state = { gen: 0 };
+    live.update(snapshot);
+    live.commit();
+    const liveState = snapshotState(c);
+    const bench = new Bench({ iterations: n >= 30_000 ? 2 : 3, time: 0, warmupIterations: 1 });
+    bench
+      .add(`full build+render ${n}`, () => {
+        const r = new NftablesRuleset('IPv4', backend);
+        r.update(snapshot);
+        renderScript('ip', NFTABLES_TABLE, r.fullTransaction(), { emulateDestroy: false });
+      })
+      .add(`incremental build+render ${n} (1 slice changed)`, () => {
+        state.gen++;
+        liveState.onEndpointSlice(sliceFor(state.gen % n, state.gen), false);
+        live.update(liveState.snapshot());
+        renderScript('ip', NFTABLES_TABLE, live.diffTransaction()!, { emulateDestroy: false });
+        live.commit();
+      });
+    await bench.run();
+    const [full, inc] = bench.tasks.map((t) => t.result!);
+    const fullMs = (full as { latency: { mean: number } }).latency.mean;
+    const incMs = (inc as { latency: { mean: number } }).latency.mean;
+    rows.push({
+      services: n,
+      fullBuildRenderMs: round(fullMs),
+      incrementalOneChangeMs: round(incMs, 2),
+      ratioIncrementalToFull: round(incMs / fullMs, 5),
+    });
+    console.log(rows.at(-1));
+  }
+  return rows;
+}
+
+/** A ProxyState holding the cluster, for incremental snapshots. */
+function snapshotState(c: ReturnType<typeof cluster>) {
+  const s = new ProxyState('IPv4', NODE);
+  for (const svc of c.services) s.onService(undefined, svc);
+  for (const sl of c.slices) s.onEndpointSlice(sl, false);
+  s.snapshot();
+  return s;
+}
+
+// --- 2 & 3. full sync and programming latency in a namespace ---
+function nsName(purpose: string) {
+  return `na-${purpose}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+function nft(ns: string, args: string[], input?: string): string {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'nft', ...args], {
+    input,
+    maxBuffer: 1 << 30,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`nft ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function namespaceBench() {
+  const fullSync: Record<string, unknown>[] = [];
+  const latency: Record<string, unknown>[] = [];
+  for (const n of SYNC_SIZES) {
+    const ns = nsName('nftbench');
+    execFileSync('ip', ['netns', 'add', ns]);
+    try {
+      // Full sync through the proxier: build (snapshot → ruleset → script) and nft apply, timed apart.
+      let applyMs = 0;
+      const exec = execNftables(['ip', 'netns', 'exec', ns]);
+      const timed = {
+        apply: async (script: string) => {
+          const t = performance.now();
+          await exec.apply(script);
+          applyMs += performance.now() - t;
+        },
+        deleteTable: exec.deleteTable,
+      };
+      const proxier = new NftablesProxier({ family: 'IPv4', nodeName: NODE, executor: timed, backend });
+      const c = cluster(n);
+      for (const s of c.services) proxier.onServiceAdd(s);
+      for (const s of c.slices) proxier.onEndpointSliceAdd(s);
+      proxier.onServicesSynced();
+      proxier.onEndpointSlicesSynced();
+      const t0 = performance.now();
+      const first = await proxier.syncProxyRules();
+      const totalMs = performance.now() - t0;
+      if (!first?.ok || first.kind !== 'full') throw new Error(`full sync failed: ${String(first?.error)}`);
+      fullSync.push({
+        services: n,
+        totalMs: round(totalMs),
+        buildMs: round(totalMs - applyMs),
+        nftMs: round(applyMs),
+        nftShare: round(applyMs / totalMs, 3),
+        scriptBytes: proxier.lastScript.length,
+      });
+      console.log(fullSync.at(-1));
+
+      // Programming latency: one slice update → proxier sync → the kernel holds the new endpoint
+      // (nft -f returned; then read back to make sure).
+      const samples: number[] = [];
+      const verified: number[] = [];
+      const diffBytes: number[] = [];
+      for (let k = 1; k <= CHANGES; k++) {
+        const i = (k * 7919) % n;
+        const next = sliceFor(i, k);
+        const want = next.endpoints.at(-1)!.addresses[0]!;
+        const t = performance.now();
+        proxier.onEndpointSliceUpdate(sliceFor(i, k - 1), next);
+        const r = await proxier.syncProxyRules();
+        const synced = performance.now() - t;
+        if (!r?.ok || r.kind !== 'partial') throw new Error(`sync ${k} failed: ${String(r?.error)}`);
+        const got = nft(ns, [
+          'get',
+          'element',
+          'ip',
+          NFTABLES_TABLE,
+          'service-cluster-endpoints',
+          `{ ${clusterIP(i)} . tcp . 80 . ${ENDPOINTS - 1} }`,
+        ]);
+        if (!got.includes(`${want} . 8080`)) throw new Error(`kernel lacks ${want} for svc-${i}: ${got}`);
+        verified.push(performance.now() - t);
+        samples.push(synced);
+        diffBytes.push(proxier.lastScript.length);
+        // Reset svc i's generation so its next change (if any) starts from what the state holds.
+        proxier.onEndpointSliceUpdate(next, sliceFor(i, 0));
+        await proxier.syncProxyRules();
+      }
+      // Baseline: the same change applied as a full-table `nft -f` (what a rebuild-everything
+      // proxier pays per change), measured on the same table in the same process.
+      const base: number[] = [];
+      const { script } = fullScript(n);
+      for (let k = 0; k < BASELINE_CHANGES; k++) {
+        const t = performance.now();
+        nft(ns, ['-f', '-'], script);
+        base.push(performance.now() - t);
+      }
+      const s = stats(samples);
+      const b = stats(base);
+      latency.push({
+        services: n,
+        changes: CHANGES,
+        ...s,
+        verifiedByKernelRead: stats(verified),
+        diffScriptBytesMedian: [...diffBytes].sort((a, b2) => a - b2)[diffBytes.length >> 1],
+        baselineFullNftApply: { runs: BASELINE_CHANGES, ...b },
+        ratioP50ToBaselineP50: round(s.p50Ms / b.p50Ms, 4),
+      });
+      console.log(latency.at(-1));
+    } finally {
+      execFileSync('ip', ['netns', 'del', ns]);
+    }
+  }
+  return { fullSync, latency };
+}
+
+const build = await buildBench();
+const inNamespace = await namespaceBench();
+mkdirSync(out, { recursive: true });
+writeFileSync(
+  join(out, 'kube-proxy-nftables.json'),
+  `${JSON.stringify(
+    {
+      node: process.version,
+      endpointsPerService: ENDPOINTS,
+      build,
+      fullSyncInNamespace: inNamespace.fullSync,
+      programmingLatency: inNamespace.latency,
+    },
+    null,
+    2,
+  )}\n`,
+);
+console.log(`wrote ${join(out, 'kube-proxy-nftables.json')}`);
