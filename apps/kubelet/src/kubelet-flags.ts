@@ -117,6 +117,35 @@ const configFlags: ConfigFlag[] = [
     parse: int,
   },
   {
+    flag: 'minimum-image-gc-age',
+    description: 'minimum age of an unused image before GC may remove it',
+    field: 'imageMinimumGCAge',
+  },
+  {
+    flag: 'eviction-soft-grace-period',
+    description: 'grace periods of soft thresholds, e.g. memory.available=1m30s',
+    field: 'evictionSoftGracePeriod',
+    parse: parseMapFlag,
+  },
+  {
+    flag: 'eviction-minimum-reclaim',
+    description: 'minimum reclaim once a threshold is met, e.g. memory.available=500Mi',
+    field: 'evictionMinimumReclaim',
+    parse: parseMapFlag,
+  },
+  {
+    flag: 'eviction-pressure-transition-period',
+    description: 'how long a pressure condition outlives its last observation',
+    field: 'evictionPressureTransitionPeriod',
+  },
+  {
+    flag: 'eviction-max-pod-grace-period',
+    description: 'most grace period (s) a soft eviction gives a pod',
+    field: 'evictionMaxPodGracePeriod',
+    parse: int,
+  },
+  { flag: 'cgroup-root', description: 'root cgroup for the pod cgroups', field: 'cgroupRoot' },
+  {
     flag: 'client-ca-file',
     description: 'CA bundle for client certificates',
     field: 'authentication.x509.clientCAFile',

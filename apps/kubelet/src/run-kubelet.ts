@@ -11,13 +11,16 @@ import {
   CriSummaryProvider,
   createHealthzServer,
   createKubeletServer,
+  criImageService,
   criPodRuntime,
   criStreamingRuntime,
+  detectCgroupFilesystem,
   isStaticPod,
   Kubelet,
   type KubeletLogger,
   kubeletAuthenticator,
   listen,
+  PodCgroupManager,
   parseDuration,
   type RunningServer,
   StaticPodSource,
@@ -65,6 +68,24 @@ export async function runKubelet(
   const core = kubeConfig?.makeApiClient(CoreV1Api);
   const hostResolvConf = await readFile(config.resolvConf, 'utf8').catch(() => '');
 
+  // One stats source for the server's /stats/summary and the eviction manager.
+  const summary = new CriSummaryProvider({
+    nodeName,
+    rootDir: flags.rootDir,
+    podLogsDir: config.podLogsDir,
+    cri: client,
+  });
+  // cgroupsPerQOS: the driver must match the runtime's (containerd's SystemdCgroup).
+  const cgroups = config.cgroupsPerQOS
+    ? new PodCgroupManager({
+        fs: await detectCgroupFilesystem(),
+        cgroupDriver: config.cgroupDriver,
+        cgroupRoot: config.cgroupRoot,
+        podPidsLimit: config.podPidsLimit,
+        cpuCFSQuota: config.cpuCFSQuota,
+        cpuCFSQuotaPeriodUs: parseDuration(config.cpuCFSQuotaPeriod) * 1000,
+      })
+    : undefined;
   const kubelet = new Kubelet({
     nodeName,
     runtime: criPodRuntime(client),
@@ -77,6 +98,10 @@ export async function runKubelet(
     statusWriter: core ? apiPodStatusWriter(core) : undefined,
     hostResolvConf,
     logger,
+    stats: summary,
+    images: criImageService(client),
+    imageFs: () => summary.imageFs(),
+    cgroups,
   });
   await kubelet.start();
   const stops: (() => Promise<void> | void)[] = [];
@@ -102,6 +127,7 @@ export async function runKubelet(
         const version = await client.version();
         return { runtimeName: version.runtimeName, runtimeVersion: version.runtimeVersion };
       },
+      pressure: () => kubelet.housekeeping.pressure(),
       readyChecks: [
         {
           name: 'pleg',
@@ -168,12 +194,7 @@ export async function runKubelet(
         kubelet,
         nodeName,
         podLogsDir: config.podLogsDir,
-        summary: new CriSummaryProvider({
-          nodeName,
-          rootDir: flags.rootDir,
-          podLogsDir: config.podLogsDir,
-          cri: client,
-        }),
+        summary,
         streaming: criStreamingRuntime(client),
         tls: { ...tls, ca: clientCA },
         authenticate: kubeletAuthenticator({

@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
 import { type CgroupFilesystem, detectCgroupFilesystem } from '../../src/cgroups/cgroup-filesystem';
 import { PodCgroupManager } from '../../src/cgroups/pod-cgroup-manager';
-import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
+import {
+  type KubeletConfigurationInput,
+  parseKubeletConfiguration,
+} from '../../src/config/kubelet-configuration';
 import { Kubelet, type KubeletOptions } from '../../src/kubelet';
 import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
 import { CriSummaryProvider } from '../../src/stats/summary-provider';
@@ -38,10 +41,7 @@ let busybox: string;
 let cgroupFs: CgroupFilesystem;
 const kubelets: Kubelet[] = [];
 
-function newKubelet(
-  config: Parameters<typeof parseKubeletConfiguration>[0],
-  extra: Partial<KubeletOptions> = {},
-) {
+function newKubelet(config: KubeletConfigurationInput, extra: Partial<KubeletOptions> = {}) {
   const kubelet = new Kubelet({
     nodeName: 'node-real',
     runtime: criPodRuntime(client),
