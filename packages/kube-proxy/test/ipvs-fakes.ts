@@ -282,13 +282,15 @@ export class FakeSysctls implements SysctlLayer {
     ['net.ipv4.conf.all.arp_announce', '0'],
   ]);
   readonly writes: string[] = [];
-  async get(key: string): Promise<string | undefined> {
-    return this.values.get(key);
+  async get(keys: readonly string[]): Promise<Map<string, string>> {
+    return new Map(keys.filter((k) => this.values.has(k)).map((k) => [k, this.values.get(k)!]));
   }
-  async set(key: string, value: string): Promise<void> {
-    if (!this.values.has(key)) throw new Error(`sysctl: cannot stat /proc/sys/${key.replaceAll('.', '/')}`);
-    this.values.set(key, value);
-    this.writes.push(`${key}=${value}`);
+  async set(values: readonly (readonly [string, string])[]): Promise<void> {
+    for (const [key, value] of values) {
+      if (!this.values.has(key)) throw new Error(`sysctl: cannot stat /proc/sys/${key.replaceAll('.', '/')}`);
+      this.values.set(key, value);
+      this.writes.push(`${key}=${value}`);
+    }
   }
 }
 

@@ -184,9 +184,9 @@ export class IpvsApplier {
     const { link, iptables, sysctl, ipvs } = this.o;
     await link.ensureDummy(KUBE_IPVS_INTERFACE);
     if (sysctl) {
-      for (const [key, value] of wantedSysctls(this.o.family, this.o.strictARP ?? false)) {
-        if ((await sysctl.get(key)) !== value) await sysctl.set(key, value);
-      }
+      const wanted = wantedSysctls(this.o.family, this.o.strictARP ?? false);
+      const current = await sysctl.get(wanted.map(([k]) => k));
+      await sysctl.set(wanted.filter(([k, v]) => current.get(k) !== v));
     }
     const t = this.o.timeouts;
     if (t && (t.tcp || t.tcpFin || t.udp)) await ipvs.setTimeouts(t);

@@ -66,8 +66,10 @@ export interface IpsetLayer {
 
 /** /proc/sys of the network namespace the proxier programs. */
 export interface SysctlLayer {
-  get(key: string): Promise<string | undefined>;
-  set(key: string, value: string): Promise<void>;
+  /** Current values of the keys that exist (one tool call for all: each costs a process). */
+  get(keys: readonly string[]): Promise<Map<string, string>>;
+  /** Writes the values in one call. */
+  set(values: readonly (readonly [string, string])[]): Promise<void>;
 }
 
 /** The part of an IptablesExecutor the ipvs mode uses (restore, chains, jump rules). */

@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+
+/**
+ * Bundles a TypeScript entry (resolving workspace packages to their sources) into one ESM file
+ * in a fresh temp dir, so the micro-VM loads one file instead of transpiling hundreds of
+ * modules with tsx under TCG (that alone took minutes on a busy host). The guest sees the
+ * host's /tmp, so the bundle is where the guest expects it. Native `netlink` stays external
+ * (by absolute path), and @nodeagent/ipvs's relay script keeps pointing at its real file.
+ */
+export async function bundleForVm(entry: string): Promise<{ file: string; dispose(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), `na-ipvs-bundle-${process.pid}-`));
+  const file = join(dir, 'entry.mjs');
+  const relay = pathToFileURL(join(repoRoot, 'packages/ipvs/relay/netns-relay.mjs')).href;
+  const fixups: Plugin = {
+    name: 'vm-fixups',
+    setup(b) {
+      b.onResolve({ filter: /^netlink$/ }, () => ({
+        path: join(repoRoot, 'node_modules/netlink/dist/index.js'),
+        external: true,
+      }));
+      b.onLoad({ filter: /netns-transport\.ts$/ }, async (args) => {
+        const { readFile } = await import('node:fs/promises');
+        const text = await readFile(args.path, 'utf8');
+        return {
+          contents: text.replace(
+            "new URL('../relay/netns-relay.mjs', import.meta.url)",
+            `new URL(${JSON.stringify(relay)})`,
+          ),
+          loader: 'ts',
+        };
+      });
+    },
+  };
+  try {
+    await build({
+      entryPoints: [entry],
+      outfile: file,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      conditions: ['@nodeagent/source'],
+      plugins: [fixups],
+      logLevel: 'error',
+      // CommonJS dependencies inside an ESM bundle need require().
+      banner: {
+        js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+      },
+    });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return { file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}

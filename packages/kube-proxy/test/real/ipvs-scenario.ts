@@ -1,0 +1,276 @@
+/**
+ * Runs INSIDE the micro-VM (root, a kernel with IPVS, dummy and ipset): a "node" namespace
+ * running the ipvs proxier fed by the in-process API server, a client namespace and two backend
+ * namespaces serving HTTP with busybox httpd (node would take seconds per backend under TCG).
+ * Prints one line `IPVS-SCENARIO <json>`; ipvs-packets.test.ts does the asserting.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { openIpvs } from '@nodeagent/ipvs';
+import { createVethPair, type Netns, NetnsScope } from '@nodeagent/testing';
+import {
+  cleanupIpvs,
+  execIpsetLayer,
+  execIptables,
+  execLinkLayer,
+  execSysctlLayer,
+  formatIpvsTable,
+  IpvsProxier,
+  readIpvsTable,
+} from '../../src/index';
+import { service, slice } from '../fixtures';
+import { eventually, type ProxyCluster, startProxyCluster } from './cluster-fixtures';
+
+const NODE = 'node-a';
+const NODE_IP = '10.250.1.1';
+const result: Record<string, unknown> = {};
+const t0 = Date.now();
+const mark = (what: string) => {
+  (result.timings as Record<string, number>)[what] = Date.now() - t0;
+};
+result.timings = {};
+
+async function main(): Promise<void> {
+  const scope = new NetnsScope('ipvs');
+  const held: ChildProcess[] = [];
+  let cluster: ProxyCluster | undefined;
+  let proxier: IpvsProxier | undefined;
+  let ipvsHandle: Awaited<ReturnType<typeof openIpvs>> | undefined;
+  try {
+    const node = await scope.create();
+    const client = await scope.create();
+    await node.exec('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
+    await createVethPair(
+      { netns: node, addresses: [`${NODE_IP}/24`] },
+      { netns: client, addresses: ['10.250.1.2/24'] },
+    );
+    await client.exec('ip', ['route', 'add', 'default', 'via', NODE_IP]);
+    const backends: { name: string; ip: string; netns: Netns }[] = [];
+    for (let i = 0; i < 2; i++) {
+      const b = await scope.create();
+      const subnet = 11 + i;
+      await createVethPair(
+        { netns: node, addresses: [`10.250.${subnet}.1/24`] },
+        { netns: b, addresses: [`10.250.${subnet}.2/24`] },
+      );
+      await b.exec('ip', ['route', 'add', 'default', 'via', `10.250.${subnet}.1`]);
+      const dir = `/tmp/${b.name}-www`;
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(`${dir}/index.html`, `backend-${i}`);
+      b.spawn('busybox', ['httpd', '-f', '-p', '8080', '-h', dir], { stdio: 'ignore' });
+      backends.push({ name: `backend-${i}`, ip: `10.250.${subnet}.2`, netns: b });
+    }
+    // A host service on the node itself: VIPs must not expose it (KUBE-IPVS-FILTER).
+    const nodeDir = `/tmp/${node.name}-www`;
+    mkdirSync(nodeDir, { recursive: true });
+    writeFileSync(`${nodeDir}/index.html`, 'node-host-port');
+    node.spawn('busybox', ['httpd', '-f', '-p', '9999', '-h', nodeDir], { stdio: 'ignore' });
+    mark('topology');
+
+    const get = async (url: string): Promise<string> => {
+      const r = await client.exec('curl', ['-sS', '--max-time', '2', url], { allowFailure: true });
+      if (r.exitCode === 0) return r.stdout.trim();
+      if (r.exitCode === 7) return 'refused';
+      if (r.exitCode === 28) return 'timeout';
+      return `error ${r.exitCode}: ${r.stderr.trim().slice(0, 200)}`;
+    };
+    const inNode = ['ip', 'netns', 'exec', node.name];
+    ipvsHandle = await openIpvs({ netnsPath: node.path });
+    const kernel = {
+      ipvs: ipvsHandle,
+      link: execLinkLayer(inNode),
+      ipset: execIpsetLayer(inNode),
+      iptables: execIptables({ family: 'IPv4', commandPrefix: inNode }),
+      sysctl: execSysctlLayer(inNode),
+    };
+    proxier = new IpvsProxier({
+      family: 'IPv4',
+      nodeName: NODE,
+      kernel,
+      backend: {
+        nodePortIPs: [NODE_IP],
+        gracefulTerminationTimeoutMs: 4000,
+        gracefulCheckIntervalMs: 60_000,
+      },
+      minSyncPeriodMs: 50,
+      syncPeriodMs: 5000,
+    });
+    cluster = await startProxyCluster(NODE, [proxier]);
+    mark('proxier');
+    const ipvsadm = async () => (await node.exec('ipvsadm', ['-Ln'])).stdout;
+
+    // ClusterIP spreads over both backends (rr).
+    cluster.putService(service('web', { clusterIP: '10.96.0.100' }));
+    cluster.putSlice(
+      slice(
+        'web',
+        backends.map((b) => ({ ip: b.ip, node: 'node-b' })),
+      ),
+    );
+    await eventually(
+      () => get('http://10.96.0.100:80/'),
+      (b) => b.startsWith('backend-'),
+      20_000,
+    );
+    const spread: string[] = [];
+    for (let i = 0; i < 10; i++) spread.push(await get('http://10.96.0.100:80/'));
+    result.clusterIP = spread;
+    result.kubeIpvs0 = (await node.exec('ip', ['-o', 'addr', 'show', 'dev', 'kube-ipvs0'])).stdout;
+    result.ipsets = (await node.exec('ipset', ['list', '-n'])).stdout.split('\n').filter(Boolean).sort();
+    result.clusterIPSet = (await node.exec('ipset', ['list', 'KUBE-CLUSTER-IP'])).stdout;
+    result.natServices = (await node.exec('iptables', ['-t', 'nat', '-S', 'KUBE-SERVICES'])).stdout;
+    result.sysctls = (
+      await node.exec('sysctl', ['-n', 'net.ipv4.vs.conntrack', 'net.ipv4.vs.expire_nodest_conn'])
+    ).stdout
+      .trim()
+      .split('\n');
+    // A host port reached through a VIP is rejected; through the node IP it answers.
+    result.hostPortViaVip = await get('http://10.96.0.100:9999/');
+    result.hostPortViaNodeIP = await get(`http://${NODE_IP}:9999/`);
+    mark('clusterIP');
+
+    // NodePort on the node address.
+    cluster.putService(
+      service('np', {
+        type: 'NodePort',
+        clusterIP: '10.96.0.101',
+        ports: [{ name: 'http', port: 80, nodePort: 30080 }],
+      }),
+    );
+    cluster.putSlice(slice('np', [{ ip: backends[1]!.ip, node: 'node-b' }]));
+    result.nodePort = await eventually(
+      () => get(`http://${NODE_IP}:30080/`),
+      (b) => b.startsWith('backend-'),
+      20_000,
+    );
+    mark('nodePort');
+
+    // sessionAffinity ClientIP sticks.
+    cluster.putService(service('sticky', { clusterIP: '10.96.0.102', sessionAffinity: 'ClientIP' }));
+    cluster.putSlice(
+      slice(
+        'sticky',
+        backends.map((b) => ({ ip: b.ip, node: 'node-b' })),
+      ),
+    );
+    await eventually(
+      () => get('http://10.96.0.102:80/'),
+      (b) => b.startsWith('backend-'),
+      20_000,
+    );
+    const sticky: string[] = [];
+    for (let i = 0; i < 8; i++) sticky.push(await get('http://10.96.0.102:80/'));
+    result.sticky = sticky;
+    mark('sticky');
+
+    // No endpoints: refused; then one endpoint: works.
+    cluster.putService(service('empty', { clusterIP: '10.96.0.104' }));
+    result.noEndpoints = await eventually(
+      () => get('http://10.96.0.104:80/'),
+      (b) => b === 'refused',
+      20_000,
+    );
+    cluster.putSlice(slice('empty', [{ ip: backends[0]!.ip, node: 'node-b' }]));
+    result.afterEndpoint = await eventually(
+      () => get('http://10.96.0.104:80/'),
+      (b) => b === 'backend-0',
+      20_000,
+    );
+    mark('noEndpoints');
+
+    // Graceful removal: hold a connection to backend-0, move the Service to backend-1.
+    cluster.putService(service('drain', { clusterIP: '10.96.0.105' }));
+    cluster.putSlice(slice('drain', [{ ip: backends[0]!.ip, node: 'node-b' }]));
+    await eventually(
+      () => get('http://10.96.0.105:80/'),
+      (b) => b === 'backend-0',
+      20_000,
+    );
+    const conn = spawn('ip', ['netns', 'exec', client.name, 'busybox', 'nc', '10.96.0.105', '80'], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    held.push(conn);
+    await eventually(
+      async () =>
+        (await readIpvsTable(ipvsHandle!, '10.96.0.105'))[0]?.destinations[0]?.activeConnections ?? 0,
+      (n) => n > 0,
+      10_000,
+    );
+    const removedAt = Date.now();
+    cluster.putSlice(slice('drain', [{ ip: backends[1]!.ip, node: 'node-b' }]));
+    result.afterRemoval = await eventually(
+      () => get('http://10.96.0.105:80/'),
+      (b) => b === 'backend-1',
+      20_000,
+    );
+    const afterMove: string[] = [];
+    for (let i = 0; i < 4; i++) afterMove.push(await get('http://10.96.0.105:80/'));
+    result.afterMove = afterMove;
+    result.draining = (await readIpvsTable(ipvsHandle, '10.96.0.105'))[0]?.destinations.map((d) => ({
+      address: d.address,
+      weight: d.weight,
+      active: d.activeConnections,
+    }));
+    // Still busy before the timeout: kept. After it: deleted.
+    result.deletedBeforeTimeout = await proxier.processGracefulTermination();
+    await new Promise((r) => setTimeout(r, Math.max(0, 4000 - (Date.now() - removedAt)) + 200));
+    result.deletedAfterTimeout = await proxier.processGracefulTermination();
+    result.afterDrain = (await readIpvsTable(ipvsHandle, '10.96.0.105'))[0]?.destinations.map(
+      (d) => d.address,
+    );
+    conn.kill();
+    mark('drain');
+
+    // Deleting a Service removes its virtual server and its kube-ipvs0 address.
+    cluster.api.registry.delete(cluster.api.resource('v1', 'services'), 'default', 'empty');
+    result.afterDelete = await eventually(
+      async () => (await node.exec('ip', ['-o', 'addr', 'show', 'dev', 'kube-ipvs0'])).stdout,
+      (s) => !s.includes('10.96.0.104'),
+      20_000,
+    );
+    result.deletedGone = await get('http://10.96.0.104:80/');
+    result.ipvsadm = await ipvsadm();
+    result.explain = formatIpvsTable(await readIpvsTable(ipvsHandle));
+    result.history = proxier.history.map((h) => ({ kind: h.kind, ok: h.ok }));
+    mark('delete');
+
+    await cluster.watch.stop();
+    await proxier.stop();
+    proxier = undefined;
+    // --cleanup: everything ours goes, a foreign virtual server in excludeCIDRs stays.
+    await ipvsHandle.addService({ protocol: 'tcp', address: '10.200.0.1', port: 80, scheduler: 'rr' });
+    result.cleanup = await cleanupIpvs({
+      ...kernel,
+      iptables: [kernel.iptables],
+      excludeCIDRs: ['10.200.0.0/16'],
+    });
+    result.afterCleanup = {
+      ipvsadm: await ipvsadm(),
+      link: (await node.exec('ip', ['link', 'show', 'kube-ipvs0'], { allowFailure: true })).exitCode,
+      ipsets: (await node.exec('ipset', ['list', '-n'])).stdout.trim(),
+      natChains: (await node.exec('iptables', ['-t', 'nat', '-S'])).stdout,
+      filterChains: (await node.exec('iptables', ['-t', 'filter', '-S'])).stdout,
+    };
+    mark('cleanup');
+  } finally {
+    for (const c of held) c.kill();
+    await cluster?.watch.stop().catch(() => {});
+    await proxier?.stop().catch(() => {});
+    ipvsHandle?.close();
+    await cluster?.api.close().catch(() => {});
+    await scope.cleanup();
+  }
+}
+
+main().then(
+  () => {
+    process.stdout.write(`IPVS-SCENARIO ${JSON.stringify(result)}\n`);
+    process.exit(0);
+  },
+  (err) => {
+    process.stdout.write(
+      `IPVS-SCENARIO ${JSON.stringify({ ...result, error: String(err?.stack ?? err) })}\n`,
+    );
+    process.exit(1);
+  },
+);
