@@ -1,18 +1,27 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
+  type ClosableIpvsTable,
   cleanupIptables,
+  cleanupIpvs,
   cleanupPortalRules,
+  execIpsetLayer,
   execIptables,
+  execLinkLayer,
   execNftables,
   explainIptablesService,
   explainNftablesService,
+  formatIpvsTable,
   formatServiceExplanation,
   InvalidConfigurationError,
   InvalidFieldError,
   type IPFamily,
+  ipFamilyOf,
+  isIpvsUnavailable,
   KubeProxyError,
   NFTABLES_TABLE,
+  openIpvsTable,
   portalIptablesFor,
+  readIpvsTable,
   runChecked,
 } from '@nodeagent/kube-proxy';
 import { Command } from 'commander';
@@ -97,6 +106,10 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
         const nft = execNftables();
         for (const family of ['ip', 'ip6'] as const) await nft.deleteTable(family, NFTABLES_TABLE);
         io.stderr(`cleanup: removed ${deleted} iptables chains and the kube-proxy nftables tables\n`);
+        const ipvs = await cleanupIpvsMode(config.ipvs.excludeCIDRs ?? []);
+        io.stderr(
+          `cleanup: ipvs mode: removed ${ipvs.deletedServices} IPVS services, ${ipvs.deletedChains} chains, ${ipvs.destroyedIpsets} ipsets${ipvs.deletedInterface ? ', kube-ipvs0' : ''}\n`,
+        );
         program.exitCode = 0;
         return;
       }
@@ -165,10 +178,12 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
   program.addCommand(render);
 
   const explain = new Command('explain')
-    .description("show one Service's rules in the live kernel (chains, entry rules, endpoints they DNAT to)")
-    .argument('<service>', 'namespace/name')
+    .description(
+      "show one Service's rules in the live kernel (chains, entry rules, endpoints they DNAT to); ipvs mode: the live IPVS table",
+    )
+    .argument('<service>', 'namespace/name (ipvs mode: a virtual server address, or "all")')
     .option('--ip-family <family>', 'IPv4 or IPv6', 'IPv4')
-    .option('--proxy-mode <mode>', 'iptables or nftables', 'iptables')
+    .option('--proxy-mode <mode>', 'iptables, nftables or ipvs', 'iptables')
     .option(
       '--from-file <path>',
       'read iptables-save (or `nft list table`) output from a file instead of the kernel',
@@ -179,6 +194,11 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
   explain.action(
     async (svc: string, opts: { ipFamily: string; proxyMode: string; fromFile?: string; json?: boolean }) => {
       try {
+        if (opts.proxyMode === 'ipvs') {
+          io.stdout(await explainIpvs(svc, opts.json === true));
+          program.exitCode = 0;
+          return;
+        }
         if (!/^[^/\s]+\/[^/\s]+$/.test(svc))
           throw new InvalidFieldError('service', svc, 'must be namespace/name');
         if (opts.ipFamily !== 'IPv4' && opts.ipFamily !== 'IPv6') {
@@ -188,7 +208,7 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
           throw new InvalidFieldError(
             '--proxy-mode',
             opts.proxyMode,
-            'explain supports iptables and nftables',
+            'explain supports iptables, nftables and ipvs',
           );
         }
         const v6 = opts.ipFamily === 'IPv6';
@@ -213,4 +233,40 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
   );
   program.addCommand(explain);
   return program;
+}
+
+/** --cleanup for ipvs mode; on a kernel without IPVS there are no virtual servers to delete. */
+async function cleanupIpvsMode(excludeCIDRs: readonly string[]) {
+  let ipvs: ClosableIpvsTable | undefined;
+  try {
+    ipvs = await openIpvsTable();
+  } catch (err) {
+    if (!isIpvsUnavailable(err)) throw err;
+  }
+  try {
+    return await cleanupIpvs({
+      ipvs,
+      link: execLinkLayer(),
+      ipset: execIpsetLayer(),
+      iptables: [execIptables({ family: 'IPv4' }), execIptables({ family: 'IPv6' })],
+      excludeCIDRs,
+    });
+  } finally {
+    ipvs?.close();
+  }
+}
+
+/** `explain --proxy-mode ipvs <address|all>`: the live IPVS table, like `ipvsadm -Ln`. */
+async function explainIpvs(address: string, json: boolean): Promise<string> {
+  if (address !== 'all' && ipFamilyOf(address) === undefined)
+    throw new InvalidFieldError('address', address, 'ipvs mode explains a virtual server address or "all"');
+  const ipvs = await openIpvsTable();
+  try {
+    const table = await readIpvsTable(ipvs, address === 'all' ? undefined : address);
+    return json
+      ? `${JSON.stringify(table, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2)}\n`
+      : formatIpvsTable(table);
+  } finally {
+    ipvs.close();
+  }
 }

@@ -1,11 +1,14 @@
 import {
   buildIptablesRuleset,
   buildNftablesRuleset,
+  formatIpvsPlan,
   type IPFamily,
   iptablesOptionsFromConfig,
+  ipvsOptionsFromConfig,
   type KubeProxyConfiguration,
   KubeProxyError,
   nftablesOptionsFromConfig,
+  planIpvs,
   renderRestorePayload,
   snapshotFromObjects,
 } from '@nodeagent/kube-proxy';
@@ -33,7 +36,7 @@ export function renderRuleset(objects: ClusterObjects, o: RenderOptions): string
       'render: proxy mode "userspace" has no static ruleset (its REDIRECT targets are ports chosen at run time); use iptables or nftables',
     );
   }
-  if (mode !== 'iptables' && mode !== 'nftables') {
+  if (mode !== 'iptables' && mode !== 'nftables' && mode !== 'ipvs') {
     throw new KubeProxyError(
       'MODE_NOT_IMPLEMENTED',
       `render: proxy mode ${JSON.stringify(mode)} is not implemented yet`,
@@ -56,6 +59,15 @@ export function renderRuleset(objects: ClusterObjects, o: RenderOptions): string
       nodeIPs,
       podCIDRs: node?.spec?.podCIDRs ?? (node?.spec?.podCIDR ? [node.spec.podCIDR] : []),
     };
+    if (mode === 'ipvs') {
+      // NodePorts are planned on the node IPs given (the daemon uses every local address).
+      const opts = ipvsOptionsFromConfig(o.config, family, facts);
+      const plan = planIpvs(snapshot, { ...opts, nodePortIPs: opts.nodePortIPs ?? nodeIPs });
+      out.push(formatIpvsPlan(plan));
+      out.push(`# ${family === 'IPv4' ? 'iptables-restore' : 'ip6tables-restore'} --noflush input`);
+      out.push(renderRestorePayload(plan.iptables));
+      continue;
+    }
     if (mode === 'nftables') {
       if (o.families.length > 1) out.push(`# nft -f input (${family === 'IPv4' ? 'ip' : 'ip6'} kube-proxy)`);
       out.push(buildNftablesRuleset(snapshot, nftablesOptionsFromConfig(o.config, family, facts)).script);

@@ -1,15 +1,21 @@
 import { hostname, networkInterfaces } from 'node:os';
 import { KubeConfig, type V1Node } from '@kubernetes/client-node';
 import {
+  type ClosableIpvsTable,
   type ClusterWatch,
   execConntrack,
+  execIpsetLayer,
   execIptables,
+  execLinkLayer,
   execNftables,
+  execSysctlLayer,
   HealthzServer,
   type IPFamily,
   IptablesProxier,
+  IpvsProxier,
   ipFamilyOf,
   iptablesOptionsFromConfig,
+  ipvsOptionsFromConfig,
   type KubeProxyConfiguration,
   KubeProxyError,
   KubeProxyMetrics,
@@ -18,6 +24,7 @@ import {
   NftablesProxier,
   nftablesOptionsFromConfig,
   nodePortIPsFromConfig,
+  openIpvsTable,
   ProxierHealth,
   type ProxyHandler,
   parseDuration,
@@ -80,14 +87,14 @@ function nodeEligible(node: V1Node): boolean {
   return !(node.spec?.taints ?? []).some((t) => t.key === 'ToBeDeletedByClusterAutoscaler');
 }
 
-/** Starts the kube-proxy daemon (iptables, nftables or userspace mode): servers, proxier(s), informers. */
+/** Starts the kube-proxy daemon (iptables, nftables, ipvs or userspace mode): servers, proxier(s), informers. */
 export async function runProxy(
   config: KubeProxyConfiguration,
   log: Logger,
   master?: string,
 ): Promise<RunningProxy> {
   const mode = config.mode === '' ? 'iptables' : config.mode;
-  if (mode !== 'iptables' && mode !== 'nftables' && mode !== 'userspace') {
+  if (mode !== 'iptables' && mode !== 'nftables' && mode !== 'ipvs' && mode !== 'userspace') {
     throw new KubeProxyError(
       'MODE_NOT_IMPLEMENTED',
       `proxy mode ${JSON.stringify(mode)} is not implemented yet`,
@@ -96,13 +103,21 @@ export async function runProxy(
   const nodeName = nodeNameFor(config);
   const families = familiesFor(config);
   // Userspace mode uses the iptables periods, as upstream's did.
-  const periods = mode === 'nftables' ? config.nftables : config.iptables;
+  const periods = mode === 'nftables' ? config.nftables : mode === 'ipvs' ? config.ipvs : config.iptables;
   const syncPeriodMs = parseDuration(`${mode}.syncPeriod`, periods.syncPeriod);
   const minSyncPeriodMs = parseDuration(`${mode}.minSyncPeriod`, periods.minSyncPeriod);
   const metrics = new KubeProxyMetrics();
   const health = new ProxierHealth(2 * syncPeriodMs);
   const addrs = localAddresses();
   const closers: (() => Promise<void>)[] = [];
+  // ipvs mode: one IPVS netlink handle for both families opened before any server
+  // starts, so a kernel without ip_vs fails fast (IpvsUnavailableError) with nothing to close.
+  let ipvs: ClosableIpvsTable | undefined;
+  if (mode === 'ipvs') {
+    const handle = await openIpvsTable();
+    ipvs = handle;
+    closers.push(async () => handle.close());
+  }
 
   if (config.healthzBindAddress) {
     const hz = new HealthzServer({
@@ -134,6 +149,26 @@ export async function runProxy(
         nodeName,
         ...userspaceOptionsFromConfig(config, family, config.userspaceBindOnly, { localAddresses: addrs }),
         ...(config.userspaceBindOnly ? {} : { iptables: portalIptablesFor(family) }),
+        metrics,
+        health,
+        serviceHealth,
+        logger: log.child({ ipFamily: family }),
+      });
+    }
+    if (ipvs) {
+      return new IpvsProxier({
+        family,
+        nodeName,
+        kernel: {
+          ipvs,
+          link: execLinkLayer(),
+          ipset: execIpsetLayer(),
+          iptables: execIptables({ family }),
+          sysctl: execSysctlLayer(),
+        },
+        backend: ipvsOptionsFromConfig(config, family, { localAddresses: addrs }),
+        minSyncPeriodMs,
+        syncPeriodMs,
         metrics,
         health,
         serviceHealth,

@@ -170,18 +170,37 @@ describe('render', () => {
     expect(r.out.match(/\*nat/g)).toHaveLength(2);
   });
 
-  it('honours --masquerade-all and reports unimplemented modes', async () => {
+  it('honours --masquerade-all and reports modes it cannot render', async () => {
     const r = await run(['render', fixture, '--masquerade-all']);
     expect(r.out).toMatch(/-d 10\.96\.0\.50 -p tcp -m tcp --dport 80 -j KUBE-MARK-MASQ/);
-    const n = await run(['render', fixture, '--proxy-mode', 'ipvs']);
-    expect(n.code).toBe(1);
-    expect(n.err).toContain('not implemented');
     const u = await run(['render', fixture, '--proxy-mode', 'userspace']);
     expect(u.code).toBe(1);
     expect(u.err).toContain('"userspace" has no static ruleset');
     const bad = await run(['render', fixture, '--ip-family', 'IPv5']);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('--ip-family');
+  });
+});
+
+describe('render --proxy-mode ipvs', () => {
+  it('prints IPVS virtual servers, kube-ipvs0 addresses, the ipset batch and iptables rules', async () => {
+    const r = await run([
+      'render',
+      fixture,
+      '--proxy-mode',
+      'ipvs',
+      '--ipvs-scheduler',
+      'lc',
+      '--node-ip',
+      '192.168.0.10',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^TCP {2}10\.96\.0\.50:80 lc {2}# /m);
+    expect(r.out).toMatch(/^TCP {2}192\.168\.0\.10:30080 lc/m);
+    expect(r.out).toContain('# kube-ipvs0 addresses\n10.96.0.50');
+    expect(r.out).toContain('create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536');
+    expect(r.out).toContain('add KUBE-NODE-PORT-TCP 30080');
+    expect(r.out).toContain('-A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT');
   });
 });
 

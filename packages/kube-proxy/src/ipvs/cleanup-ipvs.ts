@@ -6,7 +6,8 @@ import type { IpsetLayer, IpvsIptables, IpvsTable, LinkLayer } from './ipvs-kern
 import { IPVS_FILTER_CHAINS, IPVS_NAT_CHAINS, KUBE_IPVS_INTERFACE } from './ipvs-names';
 
 export interface CleanupIpvsOptions {
-  ipvs: IpvsTable;
+  /** Left out when the kernel has no IPVS (nothing to delete there then). */
+  ipvs?: IpvsTable;
   link: LinkLayer;
   ipset: IpsetLayer;
   /** One executor per family whose chains to remove (iptables and ip6tables). */
@@ -53,11 +54,11 @@ export async function cleanupIpvs(o: CleanupIpvsOptions): Promise<CleanupIpvsRes
   }
 
   let deletedServices = 0;
-  for (const s of await o.ipvs.listServices()) {
+  for (const s of o.ipvs ? await o.ipvs.listServices() : []) {
     if (s.fwmark || !s.address || !s.protocol || !s.port) continue;
     const address = s.address;
     if ((o.excludeCIDRs ?? []).some((c) => cidrContains(c, address))) continue;
-    await o.ipvs.deleteService({ protocol: s.protocol, address, port: s.port });
+    await o.ipvs!.deleteService({ protocol: s.protocol, address, port: s.port });
     deletedServices++;
   }
 

@@ -29,6 +29,7 @@ export type { IpsetLayer, IpsetState, IpvsIptables, IpvsTable, LinkLayer, Sysctl
 export * as ipvsNames from './ipvs-names';
 export { KUBE_IPVS_INTERFACE } from './ipvs-names';
 export { ipvsOptionsFromConfig } from './ipvs-options-from-config';
+export { type ClosableIpvsTable, isIpvsUnavailable, openIpvsTable } from './open-ipvs-table';
 export {
   formatIpvsPlan,
   type IpvsPlan,

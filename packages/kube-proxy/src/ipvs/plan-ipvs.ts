@@ -8,6 +8,7 @@ import { type IPFamily, ipFamilyOf } from '../model/ip-family';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import type { ServicePort } from '../model/service-port';
 import { IPSET_DEFINITIONS, type IpsetDefinition, ipsetNameFor } from './ipset-definitions';
+import { renderIpsetRestore } from './ipset-restore';
 import { buildIpvsIptablesRules } from './ipvs-iptables-rules';
 import * as n from './ipvs-names';
 import { canonicalIP, hostPort, realServerKey, virtualServerKey } from './virtual-server-key';
@@ -293,8 +294,6 @@ export function formatIpvsPlan(plan: IpvsPlan): string {
   out.push(`# ${n.KUBE_IPVS_INTERFACE} addresses`);
   for (const a of [...plan.boundAddresses].sort()) out.push(a);
   out.push('# ipset restore input');
-  for (const set of plan.ipsets.values()) {
-    for (const e of [...set.entries].sort()) out.push(`add ${set.name} ${e}`);
-  }
+  out.push(renderIpsetRestore(plan.ipsets.values(), undefined).trimEnd());
   return out.join('\n');
 }

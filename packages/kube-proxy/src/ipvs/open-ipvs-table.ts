@@ -1,0 +1,19 @@
+import { IpvsUnavailableError, openIpvs } from '@nodeagent/ipvs';
+import type { IpvsTable } from './ipvs-kernel';
+
+/** An IPVS table handle that holds a netlink socket until closed. */
+export type ClosableIpvsTable = IpvsTable & { close(): void };
+
+/**
+ * Opens the kernel's IPVS table (of another network namespace with `netnsPath`, e.g.
+ * /run/netns/x), so users of the ipvs mode need no direct dependency on @nodeagent/ipvs.
+ * Fails with IpvsUnavailableError when the kernel has no ip_vs.
+ */
+export function openIpvsTable(options: { netnsPath?: string } = {}): Promise<ClosableIpvsTable> {
+  return openIpvs(options);
+}
+
+/** True when `err` says the kernel has no IPVS (the ip_vs module is not loaded or not built). */
+export function isIpvsUnavailable(err: unknown): boolean {
+  return err instanceof IpvsUnavailableError;
+}
