@@ -2,52 +2,29 @@ import type { Pod } from '../api/pod-types';
 import { type PodStatsLookup, podRequest, podUsage } from './pod-usage';
 import type { StarvedResource } from './signal-resources';
 
-type Compare = (a: Pod, b: Pod) => number;
+/** What the comparisons look at, computed once per pod instead of once per comparison. */
+interface RankKey {
+  pod: Pod;
+  hasStats: boolean;
+  exceedsRequest: boolean;
+  priority: number;
+  /** Usage minus request (memory, disk) or the process count (pids). */
+  amount: number;
+}
+
+type Compare = (a: RankKey, b: RankKey) => number;
 
 /** true before false (upstream cmpBool). */
 function trueFirst(a: boolean, b: boolean): number {
   return a === b ? 0 : a ? -1 : 1;
 }
 
+/** Pods without stats come first (upstream: evict what cannot be measured). */
+const missingStatsFirst: Compare = (a, b) => trueFirst(!a.hasStats, !b.hasStats);
 /** Upstream priority: lower spec.priority is evicted first. */
-export function byPriority(a: Pod, b: Pod): number {
-  return (a.spec.priority ?? 0) - (b.spec.priority ?? 0);
-}
-
-/** Pods whose usage exceeds their request come first; pods without stats before everyone. */
-function exceedsRequests(stats: PodStatsLookup, resource: StarvedResource): Compare {
-  return (a, b) => {
-    const sa = stats(a);
-    const sb = stats(b);
-    if (!sa || !sb) return trueFirst(!sa, !sb);
-    return trueFirst(
-      podUsage(sa, resource) > podRequest(a, resource),
-      podUsage(sb, resource) > podRequest(b, resource),
-    );
-  };
-}
-
-/** Larger usage above request first. */
-function usageAboveRequest(stats: PodStatsLookup, resource: StarvedResource): Compare {
-  return (a, b) => {
-    const sa = stats(a);
-    const sb = stats(b);
-    if (!sa || !sb) return trueFirst(!sa, !sb);
-    return (
-      podUsage(sb, resource) - podRequest(b, resource) - (podUsage(sa, resource) - podRequest(a, resource))
-    );
-  };
-}
-
-/** More processes first. */
-function processCount(stats: PodStatsLookup): Compare {
-  return (a, b) => {
-    const sa = stats(a);
-    const sb = stats(b);
-    if (!sa || !sb) return trueFirst(!sa, !sb);
-    return podUsage(sb, 'pids') - podUsage(sa, 'pids');
-  };
-}
+const lowerPriorityFirst: Compare = (a, b) => a.priority - b.priority;
+const exceedingRequestFirst: Compare = (a, b) => trueFirst(a.exceedsRequest, b.exceedsRequest);
+const largerAmountFirst: Compare = (a, b) => b.amount - a.amount;
 
 function orderedBy(...compares: Compare[]): Compare {
   return (a, b) => {
@@ -59,11 +36,27 @@ function orderedBy(...compares: Compare[]): Compare {
   };
 }
 
+function rankKey(pod: Pod, resource: StarvedResource, stats: PodStatsLookup): RankKey {
+  const podStats = stats(pod);
+  const priority = pod.spec.priority ?? 0;
+  if (!podStats) return { pod, hasStats: false, exceedsRequest: false, priority, amount: 0 };
+  const usage = podUsage(podStats, resource);
+  const request = podRequest(pod, resource);
+  return {
+    pod,
+    hasStats: true,
+    exceedsRequest: usage > request,
+    priority,
+    amount: resource === 'pids' ? usage : usage - request,
+  };
+}
+
 /**
  * Upstream rankMemoryPressure / rankDiskPressureFunc / rankPIDPressure: the order in which pods
  * are evicted for a starved resource. Memory and disk: pods using more than they requested,
  * then lower priority, then the larger consumer above its request. Pids: lower priority, then
- * more processes. Returns a new array; the input is not reordered.
+ * more processes. Pods without stats always come first. Returns a new array; the input is not
+ * reordered.
  */
 export function rankPodsForEviction(
   pods: readonly Pod[],
@@ -72,7 +65,15 @@ export function rankPodsForEviction(
 ): Pod[] {
   const compare =
     resource === 'pids'
-      ? orderedBy(byPriority, processCount(stats))
-      : orderedBy(exceedsRequests(stats, resource), byPriority, usageAboveRequest(stats, resource));
-  return [...pods].sort(compare);
+      ? orderedBy(missingStatsFirst, lowerPriorityFirst, largerAmountFirst)
+      : orderedBy(missingStatsFirst, exceedingRequestFirst, lowerPriorityFirst, largerAmountFirst);
+  return pods
+    .map((pod) => rankKey(pod, resource, stats))
+    .sort(compare)
+    .map((key) => key.pod);
+}
+
+/** Upstream priority comparison, for callers ordering pods themselves. */
+export function byPriority(a: Pod, b: Pod): number {
+  return (a.spec.priority ?? 0) - (b.spec.priority ?? 0);
 }
