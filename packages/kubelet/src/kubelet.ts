@@ -423,9 +423,11 @@ export class Kubelet {
       const current = this.podWithLastStatus(pod);
       if (isTerminalPhase(current.status?.phase)) return { terminal: true };
 
-      // Only this pod's runtime state is read, before and right after acting: its status goes
-      // out as soon as its containers started instead of after the next relist of every pod.
-      const before = await this.refreshPod(pod);
+      // The cache holds this pod as its last sync left it (read back right after acting) or as a
+      // later relist saw it, so only a pod never observed is read first. After acting, only this
+      // pod is read again: its status goes out as soon as its containers started instead of
+      // after the next relist of every pod.
+      const before = this.cache.get(pod.metadata.uid ?? '')?.status ?? (await this.refreshPod(pod));
       const outcome = await this.syncer.syncPod(current, before);
       let runtimeStatus = outcome.changedRuntime ? await this.refreshPod(pod) : before;
       // Container GC for this pod: dead instances beyond the newest one, dead old sandboxes.

@@ -235,7 +235,8 @@ describe('Kubelet on the fake CRI runtime', () => {
     await h.kubelet.settle();
     const [first] = (await h.client.listPodSandbox({})).items;
     await h.client.stopPodSandbox({ podSandboxId: first!.id });
-    h.kubelet.updatePod(pod);
+    // The relist notices the dead sandbox; the sync it triggers re-creates it.
+    await h.kubelet.pleg.relist();
     await h.kubelet.settle();
     const sandboxes = (await h.client.listPodSandbox({})).items.sort((a, b) =>
       Number(b.createdAt - a.createdAt),
