@@ -252,6 +252,15 @@ describe('pods/log, exec, attach and portforward proxied to the kubelet', { time
     expect(((await plain.json()) as { message: string }).message).toBe('Upgrade request required');
   });
 
+  it("passes GETs on nodes/{name}/proxy/... to that node's kubelet", async () => {
+    const res = await fetch(`${api.url}/api/v1/nodes/node-p/proxy/stats/summary?only_cpu_and_memory=true`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('line one\n');
+    expect(seen.at(-1)?.url).toBe('/stats/summary?only_cpu_and_memory=true');
+    expect((await fetch(`${api.url}/api/v1/nodes/node-gone/proxy/pods`)).status).toBe(404);
+    expect((await fetch(`${api.url}/api/v1/nodes/node-p/proxy/pods`, { method: 'DELETE' })).status).toBe(405);
+  });
+
   it('lists the proxy subresources in discovery with their kinds and verbs', async () => {
     const list = (await (await fetch(`${api.url}/api/v1`)).json()) as {
       resources: { name: string; kind: string; verbs: string[] }[];
@@ -260,5 +269,6 @@ describe('pods/log, exec, attach and portforward proxied to the kubelet', { time
     expect(find('pods/log')).toMatchObject({ kind: 'Pod', verbs: ['get'] });
     expect(find('pods/exec')).toMatchObject({ kind: 'PodExecOptions', verbs: ['create', 'get'] });
     expect(find('pods/portforward')?.kind).toBe('PodPortForwardOptions');
+    expect(find('nodes/proxy')?.kind).toBe('NodeProxyOptions');
   });
 });

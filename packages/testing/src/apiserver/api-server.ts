@@ -16,10 +16,17 @@ import { parseFieldSelector } from './field-selector';
 import type { KubeObject } from './kube-object';
 import { kubeConfigFor, writeKubeconfigFile } from './kubeconfig';
 import type { KubeletClientOptions } from './kubelet-connection';
+import { kubeletLocationForNode } from './kubelet-connection';
 import { parseLabelSelector } from './label-selector';
 import { ObjectStore } from './object-store';
 import { openApiV2, openApiV3Document, openApiV3Root } from './openapi';
-import { isPodProxySubresource, servePodLog, servePodStream, writeRawStatus } from './pod-proxy-subresources';
+import {
+  isPodProxySubresource,
+  serveKubeletGet,
+  servePodLog,
+  servePodStream,
+  writeRawStatus,
+} from './pod-proxy-subresources';
 import { decodeProtobufObject, PROTOBUF_CONTENT_TYPE } from './protobuf-body';
 import { parseResourcePath, type ResourcePath } from './request-path';
 import { type DeleteOptions, ResourceRegistry, type WriteOptions } from './resource-registry';
@@ -440,6 +447,18 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         } else sendJson(res, 200, fixed);
         return;
       }
+    }
+    // nodes/{name}/proxy/{path}: GETs passed to that node's kubelet (kubectl get --raw ...).
+    const nodeProxy = /^\/api\/v1\/nodes\/([^/]+)\/proxy(\/.*)?$/.exec(u.pathname);
+    if (nodeProxy) {
+      if (method !== 'GET') throw methodNotAllowed('only GET is proxied to the kubelet');
+      const location = kubeletLocationForNode(
+        registry,
+        decodeURIComponent(nodeProxy[1] as string),
+        options.kubelet,
+      );
+      await serveKubeletGet(location, `${nodeProxy[2] ?? '/'}${u.search}`, options.kubelet ?? {}, req, res);
+      return;
     }
     const path = parseResourcePath(p);
     if (path === undefined || path === 'unknown') {

@@ -58,6 +58,7 @@ const subresourceKinds: Record<string, string> = {
   exec: 'PodExecOptions',
   attach: 'PodAttachOptions',
   portforward: 'PodPortForwardOptions',
+  proxy: 'NodeProxyOptions',
 };
 
 const subresourceVerbs: Record<string, string[]> = {
@@ -66,6 +67,7 @@ const subresourceVerbs: Record<string, string[]> = {
   exec: ['create', 'get'],
   attach: ['create', 'get'],
   portforward: ['create', 'get'],
+  proxy: ['create', 'delete', 'get', 'patch', 'update'],
 };
 
 function resourceEntries(r: ResourceType) {

@@ -54,6 +54,15 @@ export function kubeletLocationForPod(
 ): KubeletLocation {
   const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
   if (!nodeName) throw badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
+  return kubeletLocationForNode(registry, nodeName, options);
+}
+
+/** Where a node's kubelet listens: its first address of a preferred type and its kubelet port. */
+export function kubeletLocationForNode(
+  registry: ResourceRegistry,
+  nodeName: string,
+  options: KubeletClientOptions = {},
+): KubeletLocation {
   const nodes = findResourceType('', 'v1', 'nodes') as ResourceType;
   const node = registry.find(nodes, undefined, nodeName) as (KubeObject & NodeView) | undefined;
   if (!node) throw notFound('nodes', '', nodeName);

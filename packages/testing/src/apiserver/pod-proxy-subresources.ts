@@ -5,6 +5,7 @@ import { ApiError, badRequest } from './api-error';
 import type { KubeObject } from './kube-object';
 import {
   type KubeletClientOptions,
+  type KubeletLocation,
   kubeletGet,
   kubeletLocationForPod,
   kubeletSocket,
@@ -121,7 +122,7 @@ export function kubeletPathFor(
 }
 
 /** GET pods/{name}/log: the kubelet's /containerLogs answer, streamed (follow keeps it open). */
-export async function servePodLog(
+export function servePodLog(
   registry: ResourceRegistry,
   kubelet: KubeletClientOptions,
   pod: KubeObject,
@@ -130,7 +131,20 @@ export async function servePodLog(
   res: ServerResponse,
 ): Promise<void> {
   const path = kubeletPathFor(pod, 'log', q);
-  const location = kubeletLocationForPod(registry, pod, kubelet);
+  return serveKubeletGet(kubeletLocationForPod(registry, pod, kubelet), path, kubelet, req, res);
+}
+
+/**
+ * A GET passed to a kubelet and its answer streamed back: 200 bodies as they come (until the
+ * kubelet or the client ends), anything else as a Status with the kubelet's code and text.
+ */
+export async function serveKubeletGet(
+  location: KubeletLocation,
+  path: string,
+  kubelet: KubeletClientOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const abort = new AbortController();
   res.on('close', () => abort.abort());
   req.on('close', () => {
@@ -147,7 +161,10 @@ export async function servePodLog(
       text.trim(),
     );
   }
-  res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+  res.writeHead(200, {
+    'Content-Type': String(answer.headers['content-type'] ?? 'text/plain'),
+    'Transfer-Encoding': 'chunked',
+  });
   res.flushHeaders();
   answer.pipe(res);
   await new Promise<void>((resolve) => {

@@ -51,7 +51,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   }),
   core('Node', 'nodes', false, {
     shortNames: ['no'],
-    subresources: ['status'],
+    subresources: ['status', 'proxy'],
     hasStatus: true,
     fieldLabels: ['spec.unschedulable'],
   }),
