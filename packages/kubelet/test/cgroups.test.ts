@@ -127,6 +127,21 @@ describe('PodCgroupManager on a cgroup v1 layout', () => {
     expect(await fs.exists(`/kubepods/pod${uid}`)).toBe(false);
   });
 
+  it('gives the burstable tier the sum of its pods CPU requests as shares', async () => {
+    const fs = new CgroupV1Filesystem(root);
+    const manager = new PodCgroupManager({ fs, cgroupDriver: 'cgroupfs', cgroupRoot: '/' });
+    await manager.start();
+    const second = makePod(
+      { containers: [{ name: 'a', resources: { requests: { cpu: '1' } } }] },
+      { uid: 'second' },
+    );
+    await manager.updateQOSCgroups([burstable(), second, guaranteed(), besteffort()]);
+    expect(await fs.read('/kubepods/burstable', 'cpu.shares')).toBe(String(Math.floor((1250 * 1024) / 1000)));
+    expect(await fs.read('/kubepods/besteffort', 'cpu.shares')).toBe('2');
+    await manager.updateQOSCgroups([]);
+    expect(await fs.read('/kubepods/burstable', 'cpu.shares')).toBe('2');
+  });
+
   it('removes only orphaned pod cgroups', async () => {
     const fs = new CgroupV1Filesystem(root);
     const manager = new PodCgroupManager({ fs, cgroupDriver: 'cgroupfs', cgroupRoot: '/nested' });

@@ -1,5 +1,5 @@
 import type { Pod } from '../api/pod-types';
-import { minShares } from '../cri/linux-resources';
+import { milliCPUToShares, minShares } from '../cri/linux-resources';
 import { podQOSClass, type QOSClass } from '../pod/qos-class';
 import type { CgroupFilesystem } from './cgroup-filesystem';
 import {
@@ -13,7 +13,7 @@ import {
   podsCgroupComponent,
   runtimeCgroupName,
 } from './cgroup-name';
-import { type PodResourceConfigOptions, podResourceConfig } from './pod-resource-config';
+import { type PodResourceConfigOptions, podCPURequestMilli, podResourceConfig } from './pod-resource-config';
 
 export interface PodCgroupManagerOptions extends PodResourceConfigOptions {
   fs: CgroupFilesystem;
@@ -68,6 +68,20 @@ export class PodCgroupManager {
   async start(): Promise<void> {
     await this.fs.ensure(filesystemPath(this.podsCgroup, this.driver));
     await this.fs.ensure(filesystemPath(this.qosCgroup('Burstable'), this.driver));
+    await this.fs.ensure(filesystemPath(this.qosCgroup('BestEffort'), this.driver), { cpuShares: minShares });
+  }
+
+  /**
+   * Upstream qosContainerManager.UpdateCgroups (cpu part): the burstable tier's shares are the
+   * sum of its pods' CPU requests, best-effort stays at the minimum.
+   */
+  async updateQOSCgroups(activePods: readonly Pod[]): Promise<void> {
+    let burstableMilli = 0;
+    for (const pod of activePods)
+      if (podQOSClass(pod) === 'Burstable') burstableMilli += podCPURequestMilli(pod);
+    await this.fs.ensure(filesystemPath(this.qosCgroup('Burstable'), this.driver), {
+      cpuShares: milliCPUToShares(burstableMilli),
+    });
     await this.fs.ensure(filesystemPath(this.qosCgroup('BestEffort'), this.driver), { cpuShares: minShares });
   }
 

@@ -67,6 +67,11 @@ function podTotals(pod: Pod): PodTotals {
   };
 }
 
+/** The pod's CPU request in millicores (upstream PodRequests[cpu]), e.g. for the burstable QoS shares. */
+export function podCPURequestMilli(pod: Pod): number {
+  return podTotals(pod).cpuRequestMilli;
+}
+
 /**
  * Upstream ResourceConfigForPod: the limits on the pod-level cgroup. Guaranteed pods get
  * shares, quota and a memory limit; burstable pods get shares plus whichever limits every

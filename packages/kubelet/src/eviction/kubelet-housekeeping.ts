@@ -98,12 +98,14 @@ export class KubeletHousekeeping {
   async start(): Promise<void> {
     if (this.cgroups) {
       await this.cgroups.start();
+      await this.cgroups.updateQOSCgroups(this.options.activePods());
       await this.removeOrphanedPodCgroups();
-      // A pod cgroup still busy when its pod stopped is retried here.
-      this.orphanTimer = setInterval(
-        () => void this.removeOrphanedPodCgroups().catch(() => undefined),
-        this.options.evictionMonitoringPeriodMs ?? 10_000,
-      );
+      // A pod cgroup still busy when its pod stopped is retried here; the burstable tier's
+      // CPU shares follow the pods' requests.
+      this.orphanTimer = setInterval(() => {
+        void this.removeOrphanedPodCgroups().catch(() => undefined);
+        void this.cgroups?.updateQOSCgroups(this.options.activePods()).catch(() => undefined);
+      }, this.options.evictionMonitoringPeriodMs ?? 10_000);
       this.orphanTimer.unref?.();
     }
     this.evictionManager?.start();
