@@ -67,6 +67,7 @@ async function informerRun(server: ApiServer, fromRv: string): Promise<void> {
     listerWatcher: lw,
     indexers: { byNode: (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []) },
     watchTimeoutSeconds: 600,
+    trackDeltas: true,
   });
   let seen = 0;
   await new Promise<void>((resolve) => {

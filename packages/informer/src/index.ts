@@ -21,3 +21,4 @@ export type {
 } from './lister-watcher';
 export { objectKey } from './object-key';
 export { Reflector, type ReflectorOptions, type ReflectorStats } from './reflector';
+export { stripManagedFields } from './strip-managed-fields';

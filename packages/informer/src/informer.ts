@@ -6,13 +6,19 @@ import { KubeListerWatcher, type ResourceRef } from './kube-lister-watcher';
 import type { ListerWatcher } from './lister-watcher';
 import { Reflector, type ReflectorOptions, type ReflectorStats } from './reflector';
 
-export interface InformerOptions<T extends KubernetesObject> extends ReflectorOptions {
+export interface InformerOptions<T extends KubernetesObject> extends ReflectorOptions<T> {
   /** Where to list/watch: a kubeconfig plus resource, or a custom ListerWatcher. */
   kubeConfig?: KubeConfig;
   resource?: ResourceRef;
   listerWatcher?: ListerWatcher<T>;
   /** Secondary indexes; `namespace` is always present. */
   indexers?: Record<string, IndexFunc<T>>;
+  /**
+   * Keep the net-changes-per-object view for `takeDeltas()`. Off by default: with nobody taking
+   * them the deltas would hold a second reference to every object (and the first version of
+   * every updated one) for the life of the process.
+   */
+  trackDeltas?: boolean;
 }
 
 type Unsubscribe = () => void;
@@ -24,7 +30,7 @@ type Unsubscribe = () => void;
 export class Informer<T extends KubernetesObject> {
   readonly store: IndexedStore<T>;
   private readonly reflector: Reflector<T>;
-  private readonly deltas = new DeltaTracker<T>();
+  private readonly deltas: DeltaTracker<T> | undefined;
   private readonly addHandlers = new Set<(obj: T) => void>();
   private readonly updateHandlers = new Set<(oldObj: T, newObj: T) => void>();
   private readonly deleteHandlers = new Set<(obj: T) => void>();
@@ -42,6 +48,7 @@ export class Informer<T extends KubernetesObject> {
       }
       lw = new KubeListerWatcher<T>(options.kubeConfig, options.resource);
     }
+    if (options.trackDeltas) this.deltas = new DeltaTracker<T>();
     this.store = new IndexedStore<T>({ namespace: namespaceIndex, ...(options.indexers ?? {}) });
     this.reflector = new Reflector<T>(lw, this.store, (changes) => this.dispatch(changes), options);
   }
@@ -52,7 +59,7 @@ export class Informer<T extends KubernetesObject> {
 
   private dispatch(changes: StoreChange<T>[]): void {
     for (const c of changes) {
-      this.deltas.record(c);
+      this.deltas?.record(c);
       try {
         if (c.type === 'add') for (const h of this.addHandlers) h(c.current);
         else if (c.type === 'update') for (const h of this.updateHandlers) h(c.previous, c.current);
@@ -115,8 +122,9 @@ export class Informer<T extends KubernetesObject> {
     return this.reflector.waitForSync();
   }
 
-  /** Net changes per object since the previous call (kube-proxy's change-tracker view). */
+  /** Net changes per object since the previous call (kube-proxy's change-tracker view); needs `trackDeltas`. */
   takeDeltas(): Delta<T>[] {
+    if (!this.deltas) throw new InvalidOptionError('trackDeltas', false, 'must be true to use takeDeltas()');
     return this.deltas.take();
   }
 

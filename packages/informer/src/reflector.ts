@@ -3,8 +3,9 @@ import { Backoff, type BackoffOptions } from './backoff';
 import { ApiStatusError, InformerStoppedError, InvalidOptionError } from './errors';
 import type { IndexedStore, StoreChange } from './indexed-store';
 import type { ListerWatcher, WatchEvent } from './lister-watcher';
+import { stripManagedFields } from './strip-managed-fields';
 
-export interface ReflectorOptions {
+export interface ReflectorOptions<T extends KubernetesObject = KubernetesObject> {
   labelSelector?: string;
   /** E.g. `spec.nodeName=node-1` for the kubelet's pod watch. */
   fieldSelector?: string;
@@ -26,6 +27,13 @@ export interface ReflectorOptions {
   random?: () => number;
   /** Called with every list/watch failure the reflector recovers from. */
   onError?: (err: unknown) => void;
+  /**
+   * Applied to every object from a LIST or a watch event before it is stored or handed to
+   * handlers, to keep only what the consumer reads (client-go's SetTransform). It receives a
+   * freshly decoded object it may change in place. Default: stripManagedFields; pass
+   * `(o) => o` to keep objects whole.
+   */
+  transform?: (obj: T) => T;
 }
 
 export interface ReflectorStats {
@@ -55,17 +63,19 @@ export class Reflector<T extends KubernetesObject> {
   private synced = false;
   private syncWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private resourceVersion = '';
+  private readonly transform: (obj: T) => T;
   readonly stats: ReflectorStats = { lists: 0, watches: 0, expired: 0, errors: 0, events: 0, bookmarks: 0 };
 
   constructor(
     private readonly listerWatcher: ListerWatcher<T>,
     private readonly store: IndexedStore<T>,
     private readonly onChanges: (changes: StoreChange<T>[]) => void,
-    private readonly options: ReflectorOptions = {},
+    private readonly options: ReflectorOptions<T> = {},
   ) {
     const pageSize = options.pageSize ?? 500;
     if (!Number.isInteger(pageSize) || pageSize < 1)
       throw new InvalidOptionError('pageSize', pageSize, 'must be a positive integer');
+    this.transform = options.transform ?? stripManagedFields;
     this.backoff = new Backoff(options.backoff, options.now ?? Date.now, options.random ?? Math.random);
   }
 
@@ -176,7 +186,7 @@ export class Reflector<T extends KubernetesObject> {
         throw err;
       }
       if (this.stopped) return;
-      items.push(...page.items);
+      for (const item of page.items) items.push(this.transform(item));
       if (!cont) rv = page.resourceVersion;
       cont = page.continue;
       if (!cont) break;
@@ -211,11 +221,11 @@ export class Reflector<T extends KubernetesObject> {
 
   private apply(event: WatchEvent<T>): void {
     if (this.stopped) return;
-    const obj = event.object;
     switch (event.type) {
       case 'ADDED':
       case 'MODIFIED': {
         this.stats.events++;
+        const obj = this.transform(event.object);
         const change = this.store.upsert(obj);
         this.bump(obj);
         if (change) this.onChanges([change]);
@@ -223,6 +233,7 @@ export class Reflector<T extends KubernetesObject> {
       }
       case 'DELETED': {
         this.stats.events++;
+        const obj = this.transform(event.object);
         const change = this.store.remove(obj);
         this.bump(obj);
         if (change) this.onChanges([change]);
@@ -230,10 +241,10 @@ export class Reflector<T extends KubernetesObject> {
       }
       case 'BOOKMARK':
         this.stats.bookmarks++;
-        this.bump(obj);
+        this.bump(event.object);
         return;
       case 'ERROR': {
-        const s = obj as unknown as { code?: number; reason?: string; message?: string };
+        const s = event.object as unknown as { code?: number; reason?: string; message?: string };
         throw new ApiStatusError(s.code ?? 500, s.reason ?? 'Unknown', s.message ?? 'watch ERROR event');
       }
       default:

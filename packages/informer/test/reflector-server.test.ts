@@ -160,6 +160,7 @@ describe('Informer against the in-process API server', { timeout: 30_000 }, () =
       kubeConfig: server.kubeConfig(),
       resource: { apiVersion: 'v1', plural: 'services' },
       backoff: fastBackoff,
+      trackDeltas: true,
     });
     informers.push(inf as unknown as Informer<never>);
     inf.start();

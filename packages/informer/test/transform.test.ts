@@ -1,0 +1,128 @@
+import type { V1ConfigMap, V1ManagedFieldsEntry } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import {
+  Informer,
+  InvalidOptionError,
+  type ListerWatcher,
+  type ListPage,
+  stripManagedFields,
+  type WatchEvent,
+} from '../src/index';
+import { eventually } from './helpers';
+
+const managed: V1ManagedFieldsEntry[] = [
+  {
+    manager: 'kubectl',
+    operation: 'Update',
+    apiVersion: 'v1',
+    fieldsType: 'FieldsV1',
+    fieldsV1: { 'f:data': {} },
+  },
+];
+
+const cm = (name: string, rv: string, data: Record<string, string> = {}): V1ConfigMap => ({
+  metadata: { name, namespace: 'ns', resourceVersion: rv, managedFields: structuredClone(managed) },
+  data,
+});
+
+/** One LIST answer, then the given watch events, then an idle watch until stopped. */
+function scripted(
+  list: ListPage<V1ConfigMap>,
+  events: WatchEvent<V1ConfigMap>[],
+): ListerWatcher<V1ConfigMap> {
+  let watched = false;
+  return {
+    list: async () => structuredClone(list),
+    watch: async (_o, onEvent, signal) => {
+      if (!watched) {
+        watched = true;
+        for (const e of events) onEvent(structuredClone(e));
+      }
+      await new Promise<void>((resolve) => {
+        if (signal.aborted) resolve();
+        signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    },
+  };
+}
+
+describe('Informer transform', () => {
+  it('strips managedFields by default from listed and watched objects and from handler arguments', async () => {
+    const inf = new Informer<V1ConfigMap>({
+      listerWatcher: scripted({ items: [cm('a', '1')], resourceVersion: '1' }, [
+        { type: 'ADDED', object: cm('b', '2') },
+        { type: 'MODIFIED', object: cm('a', '3', { k: 'v' }) },
+        { type: 'DELETED', object: cm('b', '4') },
+      ]),
+    });
+    const seen: V1ConfigMap[] = [];
+    inf.onAdd((o) => seen.push(o));
+    inf.onUpdate((_old, o) => seen.push(o));
+    inf.onDelete((o) => seen.push(o));
+    inf.start();
+    await eventually(() => expect(inf.stats.events).toBe(3));
+    await inf.stop();
+    expect(seen.map((o) => o.metadata?.name)).toEqual(['a', 'b', 'a', 'b']);
+    for (const o of [...seen, ...inf.list()]) expect(o.metadata).not.toHaveProperty('managedFields');
+    expect(inf.get('ns/a')?.data).toEqual({ k: 'v' });
+  });
+
+  it('applies a custom transform instead, and `(o) => o` keeps objects whole', async () => {
+    const slim = new Informer<V1ConfigMap>({
+      listerWatcher: scripted(
+        { items: [cm('a', '1', { big: 'x'.repeat(1000), small: 'y' })], resourceVersion: '1' },
+        [],
+      ),
+      transform: (o) => ({ metadata: o.metadata, data: { small: o.data?.small ?? '' } }),
+    });
+    const whole = new Informer<V1ConfigMap>({
+      listerWatcher: scripted({ items: [cm('a', '1')], resourceVersion: '1' }, []),
+      transform: (o) => o,
+    });
+    slim.start();
+    whole.start();
+    await Promise.all([slim.waitForSync(), whole.waitForSync()]);
+    await Promise.all([slim.stop(), whole.stop()]);
+    expect(slim.get('ns/a')?.data).toEqual({ small: 'y' });
+    // The custom transform replaced the default one: managedFields stay unless it drops them.
+    expect(slim.get('ns/a')?.metadata?.managedFields).toEqual(managed);
+    expect(whole.get('ns/a')?.metadata?.managedFields).toEqual(managed);
+  });
+
+  it('stripManagedFields changes the object in place and leaves other metadata alone', () => {
+    const o = cm('a', '7');
+    o.metadata!.labels = { app: 'a' };
+    expect(stripManagedFields(o)).toBe(o);
+    expect(o.metadata).toEqual({ name: 'a', namespace: 'ns', resourceVersion: '7', labels: { app: 'a' } });
+    expect(stripManagedFields({ kind: 'X' })).toEqual({ kind: 'X' });
+  });
+});
+
+describe('Informer deltas are opt-in', () => {
+  it('takeDeltas throws without trackDeltas, and reports net changes with it', async () => {
+    const list = { items: [cm('a', '1')], resourceVersion: '1' };
+    const plain = new Informer<V1ConfigMap>({ listerWatcher: scripted(list, []) });
+    expect(() => plain.takeDeltas()).toThrow(InvalidOptionError);
+
+    const tracked = new Informer<V1ConfigMap>({
+      listerWatcher: scripted(list, [
+        { type: 'MODIFIED', object: cm('a', '2') },
+        { type: 'ADDED', object: cm('b', '3') },
+      ]),
+      trackDeltas: true,
+    });
+    tracked.start();
+    await eventually(() => expect(tracked.stats.events).toBe(2));
+    await tracked.stop();
+    const net = (i: Informer<V1ConfigMap>) =>
+      i
+        .takeDeltas()
+        .map((d) => [d.key, d.previous?.metadata?.resourceVersion, d.current?.metadata?.resourceVersion]);
+    // Listed then modified before anyone took deltas: one "new" delta at its latest version.
+    expect(net(tracked)).toEqual([
+      ['ns/a', undefined, '2'],
+      ['ns/b', undefined, '3'],
+    ]);
+    expect(net(tracked)).toEqual([]);
+  });
+});
