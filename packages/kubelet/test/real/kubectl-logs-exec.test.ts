@@ -204,7 +204,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 120_000);
 
-describe('kubelet server end to end: /stats/summary, kubectl logs, exec and port-forward', {
+describe('kubelet server end to end: /stats/summary, kubectl logs, exec, attach and port-forward', {
   timeout: 60_000,
 }, () => {
   it('reports non-zero cpu and memory for the running containers in /stats/summary', async () => {
@@ -230,6 +230,18 @@ describe('kubelet server end to end: /stats/summary, kubectl logs, exec and port
     expect(talker?.containers.map((c) => c.name)).toEqual(['app', 'web']);
     expect(talker?.memory?.workingSetBytes).toBeGreaterThan(0);
     expect(talker?.containers[0]?.logs?.usedBytes).toBeGreaterThan(0);
+    // The same document through the API server's nodes/proxy, as `kubectl get --raw` fetches it.
+    const raw = await kubectl([
+      'get',
+      '--raw',
+      `/api/v1/nodes/${nodeName}/proxy/stats/summary?only_cpu_and_memory=true`,
+    ]);
+    expect(raw.code).toBe(0);
+    const slim = JSON.parse(raw.stdout) as Summary;
+    expect(slim.node.nodeName).toBe(nodeName);
+    expect(slim.node.fs).toBeUndefined();
+    const app = slim.pods.find((p) => p.podRef.name === 'talker')?.containers.find((c) => c.name === 'app');
+    expect(app?.memory?.workingSetBytes).toBeGreaterThan(0);
   });
 
   it('kubectl logs shows the container output, --tail limits it, -f keeps streaming', async () => {
@@ -288,6 +300,34 @@ describe('kubelet server end to end: /stats/summary, kubectl logs, exec and port
     const failing = await kubectl(['exec', 'talker', '-c', 'app', '--', 'sh', '-c', 'echo oops >&2; exit 7']);
     expect(failing.code).toBe(7);
     expect(failing.stderr).toContain('oops');
+  });
+
+  it('kubectl attach streams the running process output', async () => {
+    const child = spawn(
+      'kubectl',
+      ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), 'attach', 'talker', '-c', 'app'],
+      { env: { ...process.env, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.add(child);
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+    });
+    try {
+      // Only output produced after attaching arrives: two consecutive fresh ticks.
+      const ticks = await waitFor(
+        'attached output',
+        () => {
+          const seen = [...out.matchAll(/tick-(\d+)/g)].map((m) => Number(m[1]));
+          return seen.length >= 2 ? seen : undefined;
+        },
+        10_000,
+      );
+      expect(ticks[1]).toBe((ticks[0] as number) + 1);
+    } finally {
+      child.kill('SIGKILL');
+      children.delete(child);
+    }
   });
 
   it('kubectl port-forward reaches a port inside the pod', async () => {
