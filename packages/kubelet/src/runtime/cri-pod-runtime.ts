@@ -4,6 +4,7 @@ import {
   type Container as CriContainer,
   ContainerState as CriContainerState,
   type ContainerStatus as CriContainerStatus,
+  type PodSandboxStatus as CriPodSandboxStatus,
   isNotFound,
   type MessageInput,
   NamespaceMode,
@@ -54,22 +55,25 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
   const sandboxNetwork = new Map<string, { ips: string[]; hostNetwork: boolean }>();
   const containerStatusCache = new Map<string, CriContainerStatus>();
 
+  /** A sandbox's IPs and network mode from its status; remembered once it is ready with them. */
+  function networkOf(status: CriPodSandboxStatus): { ips: string[]; hostNetwork: boolean } {
+    const ips = status.network?.ip
+      ? [status.network.ip, ...status.network.additionalIps.map((ip) => ip.ip)]
+      : [];
+    const hostNetwork = status.linux?.namespaces?.options?.network === NamespaceMode.NODE;
+    const details = { ips, hostNetwork };
+    // A ready sandbox's network does not change; a not-ready one may still be coming up.
+    if (status.state === PodSandboxState.SANDBOX_READY && (ips.length > 0 || hostNetwork))
+      sandboxNetwork.set(status.id, details);
+    return details;
+  }
+
   async function sandboxDetails(id: string): Promise<{ ips: string[]; hostNetwork: boolean } | undefined> {
     const cached = sandboxNetwork.get(id);
     if (cached) return cached;
     try {
-      const response = await client.podSandboxStatus({ podSandboxId: id });
-      const status = response.status;
-      if (!status) return undefined;
-      const ips = status.network?.ip
-        ? [status.network.ip, ...status.network.additionalIps.map((ip) => ip.ip)]
-        : [];
-      const hostNetwork = status.linux?.namespaces?.options?.network === NamespaceMode.NODE;
-      const details = { ips, hostNetwork };
-      // A ready sandbox's network does not change; a not-ready one may still be coming up.
-      if (status.state === PodSandboxState.SANDBOX_READY && (ips.length > 0 || hostNetwork))
-        sandboxNetwork.set(id, details);
-      return details;
+      const status = (await client.podSandboxStatus({ podSandboxId: id })).status;
+      return status ? networkOf(status) : undefined;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -208,14 +212,14 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
       try {
         const status = (await client.podSandboxStatus({ podSandboxId: sandboxId })).status;
         if (!status) return undefined;
-        const details = await sandboxDetails(sandboxId);
+        const details = networkOf(status);
         return {
           id: status.id,
           attempt: status.metadata?.attempt ?? 0,
           ready: status.state === PodSandboxState.SANDBOX_READY,
           createdAt: nsToMs(status.createdAt),
-          ips: details?.ips ?? [],
-          hostNetwork: details?.hostNetwork ?? false,
+          ips: details.ips,
+          hostNetwork: details.hostNetwork,
         };
       } catch (error) {
         if (isNotFound(error)) return undefined;
