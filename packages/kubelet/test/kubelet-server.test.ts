@@ -84,6 +84,9 @@ describe('kubelet server', () => {
     expect(stamped.split('\n')[0]).toMatch(/^\d{4}-\d\d-\d\dT\S+ one$/);
     expect((await get(open, '/containerLogs/default/logger/nope')).status).toBe(404);
     expect((await get(open, '/containerLogs/default/logger/app?previous=true')).status).toBe(400);
+    expect(await (await get(open, '/containerLogs/default/logger/app?limitBytes=6')).text()).toBe('one\ntw');
+    const future = new Date(Date.now() + 60_000).toISOString();
+    expect(await (await get(open, `/containerLogs/default/logger/app?sinceTime=${future}`)).text()).toBe('');
   });
 
   it('follows a log until the client goes away', async () => {

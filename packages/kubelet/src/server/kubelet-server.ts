@@ -227,10 +227,27 @@ async function handle(
     );
     const tail = url.searchParams.get('tailLines');
     const since = url.searchParams.get('sinceSeconds');
+    const sinceTime = url.searchParams.get('sinceTime');
+    const limit = url.searchParams.get('limitBytes');
     const logOptions = {
       tailLines: tail !== null ? Number(tail) : undefined,
-      sinceMs: since !== null ? Date.now() - Number(since) * 1000 : undefined,
+      // sinceSeconds wins over sinceTime, as upstream's log options validation allows only one.
+      sinceMs:
+        since !== null
+          ? Date.now() - Number(since) * 1000
+          : sinceTime !== null
+            ? Date.parse(sinceTime)
+            : undefined,
       timestamps: url.searchParams.get('timestamps') === 'true',
+    };
+    // limitBytes: stop after that many bytes of output (upstream's LimitWriter).
+    let budget = limit !== null && Number(limit) > 0 ? Number(limit) : Number.POSITIVE_INFINITY;
+    const limited = (text: string): string => {
+      if (budget === Number.POSITIVE_INFINITY) return text;
+      const bytes = Buffer.from(text);
+      const out = bytes.subarray(0, budget);
+      budget -= out.length;
+      return out.toString('utf8');
     };
     if (url.searchParams.get('follow') === 'true' && !previous) {
       response.writeHead(200, {
@@ -240,11 +257,19 @@ async function handle(
       const abort = new AbortController();
       request.on('close', () => abort.abort());
       response.on('close', () => abort.abort());
-      await followContainerLog(file, logOptions, (chunk) => response.write(chunk), abort.signal);
+      await followContainerLog(
+        file,
+        logOptions,
+        (chunk) => {
+          response.write(limited(chunk));
+          if (budget <= 0) abort.abort();
+        },
+        abort.signal,
+      );
       response.end();
       return;
     }
-    return send(response, 200, await readContainerLog(file, logOptions));
+    return send(response, 200, limited(await readContainerLog(file, logOptions)));
   }
   send(response, 404, '404 page not found\n');
 }
