@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { type CriClient, createCriClient } from '@nodeagent/cri-client';
+import { type CriClient, collectStream, createCriClient, openStream } from '@nodeagent/cri-client';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
@@ -60,6 +60,7 @@ let containerd: PrivateContainerd;
 let client: CriClient;
 let kubelet: Kubelet;
 let server: RunningServer;
+let plainServer: RunningServer;
 let api: ApiServer;
 let dir: string;
 let kubeconfig: string;
@@ -134,20 +135,22 @@ beforeAll(async () => {
     retryMs: 500,
   });
   await kubelet.start();
+  const serverOptions = {
+    kubelet,
+    nodeName,
+    podLogsDir,
+    authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
+    authorize: alwaysAllow,
+    streaming: criStreamingRuntime(client, { connect: netnsConnector(containerd.netnsPath) }),
+    summary: new CriSummaryProvider({ nodeName, rootDir, podLogsDir, cri: client }),
+  };
   server = await listen(
-    createKubeletServer({
-      kubelet,
-      nodeName,
-      podLogsDir,
-      tls: await selfSignedCertificate(nodeName, ['127.0.0.1']),
-      authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
-      authorize: alwaysAllow,
-      streaming: criStreamingRuntime(client, { connect: netnsConnector(containerd.netnsPath) }),
-      summary: new CriSummaryProvider({ nodeName, rootDir, podLogsDir, cri: client }),
-    }),
+    createKubeletServer({ ...serverOptions, tls: await selfSignedCertificate(nodeName, ['127.0.0.1']) }),
     0,
     '127.0.0.1',
   );
+  // The same kubelet over plain HTTP, for the WebSocket client of @nodeagent/cri-client.
+  plainServer = await listen(createKubeletServer(serverOptions), 0, '127.0.0.1');
   api.registry.create(api.resource('v1', 'nodes'), undefined, {
     metadata: { name: nodeName },
     status: {
@@ -198,6 +201,7 @@ afterAll(async () => {
     await kubelet.stop();
   }
   await server?.close();
+  await plainServer?.close();
   await api?.close();
   client?.close();
   await containerd?.stop();
@@ -300,6 +304,13 @@ describe('kubelet server end to end: /stats/summary, kubectl logs, exec, attach 
     const failing = await kubectl(['exec', 'talker', '-c', 'app', '--', 'sh', '-c', 'echo oops >&2; exit 7']);
     expect(failing.code).toBe(7);
     expect(failing.stderr).toContain('oops');
+    // WebSocket (v4.channel.k8s.io) straight to the kubelet, proxied to containerd's streaming server.
+    const ws = await collectStream(
+      await openStream(
+        `http://127.0.0.1:${plainServer.port}/exec/default/talker/app?command=sh&command=-c&command=echo%20ws-$((40%2B2))&output=1&error=1`,
+      ),
+    );
+    expect(ws).toMatchObject({ exitCode: 0, stdout: 'ws-42\n', stderr: '' });
   });
 
   it('kubectl attach streams the running process output', async () => {
