@@ -23,14 +23,31 @@ export interface IptablesRuleset {
   readonly nat: IptablesTable;
 }
 
+// Characters a token may hold and stay unquoted: A-Z a-z 0-9 _ . : / - + = , ! [ ]
+const PLAIN = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/-+=,![]')
+  PLAIN[c.charCodeAt(0)] = 1;
+
+/** A charCode loop, not a RegExp: every token of every rule (millions at 10k Services) passes here. */
+function isPlain(arg: string): boolean {
+  if (arg.length === 0) return false;
+  for (let i = 0; i < arg.length; i++) {
+    const c = arg.charCodeAt(i);
+    if (c >= 128 || PLAIN[c] === 0) return false;
+  }
+  return true;
+}
+
 // iptables-restore tokenizes like a shell with double quotes only.
 function quote(arg: string): string {
-  return /^[A-Za-z0-9_.:/\-+=,![\]]+$/.test(arg) ? arg : `"${arg.replace(/(["\\])/g, '\\$1')}"`;
+  return isPlain(arg) ? arg : `"${arg.replace(/(["\\])/g, '\\$1')}"`;
 }
 
 /** One rule line as iptables-restore reads it. */
 export function renderRule(args: readonly string[]): string {
-  return args.map(quote).join(' ');
+  let line = '';
+  for (let i = 0; i < args.length; i++) line += i === 0 ? quote(args[i]!) : ` ${quote(args[i]!)}`;
+  return line;
 }
 
 /** The iptables-restore input for `iptables-restore --noflush --counters`. */

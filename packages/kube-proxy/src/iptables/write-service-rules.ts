@@ -57,7 +57,16 @@ export function writeServiceRules(
   const proto = sp.protocol.toLowerCase();
   const port = String(sp.port);
   const hasEndpoints = cat.hasAnyEndpoints;
-  const epChain = (ep: EndpointInfo) => endpointChainName(name, sp.protocol, ep.endpoint);
+  // Each endpoint's chain name is used 3–4 times: hash it once per render.
+  const epChains = new Map<EndpointInfo, string>();
+  const epChain = (ep: EndpointInfo) => {
+    let c = epChains.get(ep);
+    if (c === undefined) {
+      c = endpointChainName(name, sp.protocol, ep.endpoint);
+      epChains.set(ep, c);
+    }
+    return c;
+  };
 
   for (const ep of cat.allReachableEndpoints) activeNatChains.add(epChain(ep));
   const usesClusterChain = cat.clusterEndpoints.length > 0 && usesClusterEndpoints(sp);
