@@ -22,14 +22,19 @@ interface Written {
 /**
  * The kube-proxy table of one family, kept between syncs. `update(snapshot)` rewrites only the
  * Service ports whose ServicePort, endpoints or node labels are not the very objects it last saw
- * (the proxy state replaces exactly the entries that changed), so a sync costs in proportion to
- * what changed, not to the number of Services. The transactions come from the table: a full
+ * (the proxy state replaces exactly the entries that changed); when only endpoints changed it
+ * looks at just the Services the snapshot names, so a sync costs in proportion to what changed,
+ * not to the number of Services. The transactions come from the table: a full
  * replacement, or the difference to what was last committed.
  */
 export class NftablesRuleset {
   readonly table = new IncrementalNftTable({ kind: 'table', comment: 'rules for kube-proxy' });
   private readonly ctx: NftFamilyContext;
   private readonly written = new Map<string, Written>();
+  /** Port keys written per Service ("ns/name"). */
+  private readonly byService = new Map<string, Set<string>>();
+  private lastServices: ProxySnapshot['services'] | undefined;
+  private lastNodeLabels: ProxySnapshot['nodeLabels'] | undefined;
   private noLocalInternal = 0;
   private noLocalExternal = 0;
 
@@ -40,37 +45,57 @@ export class NftablesRuleset {
 
   /** Brings the table up to the snapshot; returns how many Service ports were rewritten. */
   update(snapshot: ProxySnapshot): number {
+    // Same Service map and node labels as last time: only endpoints changed, and only for the
+    // Services the snapshot names, whose port keys are the ones we wrote for them.
+    if (snapshot.services === this.lastServices && snapshot.nodeLabels === this.lastNodeLabels) {
+      let rewritten = 0;
+      for (const svc of snapshot.changedServices)
+        for (const key of this.byService.get(svc) ?? [])
+          if (this.write(key, snapshot.services.get(key)!, snapshot)) rewritten++;
+      return rewritten;
+    }
     let rewritten = 0;
     for (const [key, w] of this.written) {
       if (snapshot.services.has(key)) continue;
       this.forget(key, w);
       rewritten++;
     }
-    for (const [key, sp] of snapshot.services) {
-      const endpoints = snapshot.endpoints.get(key);
-      const w = this.written.get(key);
-      if (w && w.sp === sp && w.endpoints === endpoints && w.nodeLabels === snapshot.nodeLabels) continue;
-      if (w) this.forget(key, w);
-      const cat = categorizeEndpoints(endpoints ?? [], sp, snapshot.nodeName, snapshot.nodeLabels);
-      const r = servicePortRuleset(sp, cat, this.ctx);
-      this.table.set(key, r.contribution);
-      this.written.set(key, {
-        sp,
-        endpoints,
-        nodeLabels: snapshot.nodeLabels,
-        noLocalInternal: r.noLocalInternal,
-        noLocalExternal: r.noLocalExternal,
-      });
-      if (r.noLocalInternal) this.noLocalInternal++;
-      if (r.noLocalExternal) this.noLocalExternal++;
-      rewritten++;
-    }
+    for (const [key, sp] of snapshot.services) if (this.write(key, sp, snapshot)) rewritten++;
+    this.lastServices = snapshot.services;
+    this.lastNodeLabels = snapshot.nodeLabels;
     return rewritten;
+  }
+
+  /** (Re)writes one Service port unless its inputs are the very objects last written. */
+  private write(key: string, sp: ServicePort, snapshot: ProxySnapshot): boolean {
+    const endpoints = snapshot.endpoints.get(key);
+    const w = this.written.get(key);
+    if (w && w.sp === sp && w.endpoints === endpoints && w.nodeLabels === snapshot.nodeLabels) return false;
+    if (w) this.forget(key, w);
+    const cat = categorizeEndpoints(endpoints ?? [], sp, snapshot.nodeName, snapshot.nodeLabels);
+    const r = servicePortRuleset(sp, cat, this.ctx);
+    this.table.set(key, r.contribution);
+    this.written.set(key, {
+      sp,
+      endpoints,
+      nodeLabels: snapshot.nodeLabels,
+      noLocalInternal: r.noLocalInternal,
+      noLocalExternal: r.noLocalExternal,
+    });
+    let keys = this.byService.get(sp.service);
+    if (!keys) this.byService.set(sp.service, (keys = new Set()));
+    keys.add(key);
+    if (r.noLocalInternal) this.noLocalInternal++;
+    if (r.noLocalExternal) this.noLocalExternal++;
+    return true;
   }
 
   private forget(key: string, w: Written): void {
     this.table.set(key, undefined);
     this.written.delete(key);
+    const keys = this.byService.get(w.sp.service);
+    keys?.delete(key);
+    if (keys?.size === 0) this.byService.delete(w.sp.service);
     if (w.noLocalInternal) this.noLocalInternal--;
     if (w.noLocalExternal) this.noLocalExternal--;
   }
