@@ -416,3 +416,18 @@ describe('EvictionManager', () => {
     });
   });
 });
+
+describe('KubeletConfiguration validation of housekeeping fields', () => {
+  it('rejects unknown minimum-reclaim signals, bad quantities and a relative cgroupRoot', () => {
+    expect(() => parseKubeletConfiguration({ evictionMinimumReclaim: { 'memory.free': '1Gi' } })).toThrow(
+      /evictionMinimumReclaim\[memory\.free\]/,
+    );
+    expect(() => parseKubeletConfiguration({ evictionMinimumReclaim: { 'memory.available': 'x' } })).toThrow(
+      InvalidConfigError,
+    );
+    expect(() => parseKubeletConfiguration({ cgroupRoot: 'kube' })).toThrow(/cgroupRoot/);
+    expect(
+      parseKubeletConfiguration({ cgroupRoot: 'kube.slice', cgroupDriver: 'systemd' }).config.cgroupRoot,
+    ).toBe('kube.slice');
+  });
+});

@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseCgroupRoot } from '../cgroups/cgroup-name';
 import { InvalidConfigError } from '../errors';
 import { parseDuration } from './duration';
-import { parseEvictionThresholds } from './eviction-thresholds';
+import { parseEvictionThresholds, parseThresholdValue } from './eviction-thresholds';
 
 export const kubeletConfigurationApiVersion = 'kubelet.config.k8s.io/v1beta1';
 export const kubeletConfigurationKind = 'KubeletConfiguration';
@@ -256,6 +257,21 @@ function crossFieldErrors(config: KubeletConfiguration): InvalidConfigError[] {
       if (error instanceof InvalidConfigError) errors.push(error);
       else throw error;
     }
+  }
+  for (const [signal, raw] of Object.entries(config.evictionMinimumReclaim)) {
+    try {
+      parseEvictionThresholds({ [signal]: '0' }, 'evictionMinimumReclaim');
+      parseThresholdValue(raw, `evictionMinimumReclaim[${signal}]`);
+    } catch (error) {
+      if (error instanceof InvalidConfigError) errors.push(error);
+      else throw error;
+    }
+  }
+  try {
+    parseCgroupRoot(config.cgroupRoot, config.cgroupDriver);
+  } catch (error) {
+    if (error instanceof InvalidConfigError) errors.push(error);
+    else throw error;
   }
   for (const signal of Object.keys(config.evictionSoft)) {
     if (!(signal in config.evictionSoftGracePeriod)) {
