@@ -82,9 +82,9 @@ export class NftablesRuleset {
       noLocalInternal: r.noLocalInternal,
       noLocalExternal: r.noLocalExternal,
     });
-    let keys = this.byService.get(sp.service);
-    if (!keys) this.byService.set(sp.service, (keys = new Set()));
-    keys.add(key);
+    const keys = this.byService.get(sp.service);
+    if (keys) keys.add(key);
+    else this.byService.set(sp.service, new Set([key]));
     if (r.noLocalInternal) this.noLocalInternal++;
     if (r.noLocalExternal) this.noLocalExternal++;
     return true;
