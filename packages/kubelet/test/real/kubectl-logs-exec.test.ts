@@ -299,6 +299,10 @@ describe('kubelet server end to end: /stats/summary, kubectl logs, exec, attach 
     const hostname = await kubectl(['exec', 'talker', '-c', 'app', '--', 'cat', '/etc/hostname']);
     expect(hostname.stderr).toBe('');
     expect(hostname).toMatchObject({ code: 0, stdout: 'talker\n' });
+    // At -v=4 kubectl logs why it left WebSocket: the server refused the v5 upgrade.
+    const verbose = await kubectl(['exec', '-v=4', 'talker', '-c', 'app', '--', 'cat', '/etc/hostname']);
+    expect(verbose.stdout).toBe('talker\n');
+    expect(verbose.stderr).toContain('RemoteCommand fallback');
     const echoed = await kubectl(['exec', '-i', 'talker', '-c', 'app', '--', 'cat'], 'hi\nthere\n');
     expect(echoed).toMatchObject({ code: 0, stdout: 'hi\nthere\n' });
     const failing = await kubectl(['exec', 'talker', '-c', 'app', '--', 'sh', '-c', 'echo oops >&2; exit 7']);
