@@ -67,7 +67,8 @@ export interface KubeletOptions {
   /**
    * How many sandbox or container starts may run against the runtime at once, across pods
    * (default twice the CPU count). A burst of pods then comes up one after another instead of
-   * all at the end. Not an upstream setting: upstream starts every pod worker at once.
+   * all at the end. Not an upstream setting: upstream starts every pod worker at once, which
+   * Infinity restores.
    */
   maxParallelPodStarts?: number;
   /** Stats summary (e.g. CriSummaryProvider): enables the eviction manager and pressure conditions. */

@@ -73,8 +73,16 @@ describe('StartLimiter', () => {
     await expect(limiter.run('sandbox', async () => 'next')).resolves.toBe('next');
   });
 
-  it('refuses a limit that is not a positive integer', () => {
+  it('refuses a limit that is not a positive integer, and runs everything at once with Infinity', async () => {
     expect(() => new StartLimiter(0)).toThrow(InvalidConfigError);
     expect(() => new StartLimiter(1.5)).toThrow(/maxParallelPodStarts/);
+    const limiter = new StartLimiter(Number.POSITIVE_INFINITY);
+    const gates = Array.from({ length: 50 }, gate);
+    const all = gates.map((g) => limiter.run('sandbox', () => g.done));
+    await flush();
+    expect(limiter.running).toBe(50);
+    expect(limiter.queued).toBe(0);
+    for (const g of gates) g.open();
+    await Promise.all(all);
   });
 });

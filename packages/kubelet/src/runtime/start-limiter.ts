@@ -27,8 +27,9 @@ export class StartLimiter {
   private readonly waiting: Waiter[] = [];
 
   constructor(limit: number) {
-    if (!Number.isInteger(limit) || limit < 1)
-      throw new InvalidConfigError('maxParallelPodStarts', limit, 'must be a positive integer');
+    // Infinity: every step at once, as upstream does.
+    if (limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 1))
+      throw new InvalidConfigError('maxParallelPodStarts', limit, 'must be a positive integer or Infinity');
     this.limit = limit;
   }
 
