@@ -13,6 +13,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, w
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { nativeAddons } from './native-addons.mjs';
 import { ensureNode24, REPO_ROOT } from './node-runtime.mjs';
 import { SeaBuildError } from './sea-build-error.mjs';
 import { KUBERNETES_VERSION, seaTargets } from './targets.mjs';
@@ -58,6 +59,7 @@ export async function bundleTarget(target, workDir) {
     throw new SeaBuildError('ENTRY_MISSING', target.entry, 'CLI entry not found');
   const { version } = JSON.parse(readFileSync(join(target.appDir, 'package.json'), 'utf8'));
   const outfile = join(workDir, `${target.name}.cjs`);
+  const addons = nativeAddons();
   const result = await build({
     stdin: {
       contents: entryWrapper(target, version),
@@ -77,9 +79,12 @@ export async function bundleTarget(target, workDir) {
     keepNames: true,
     // The executable has no package.json beside it: stamp the version in (see apps/*/src/version.ts).
     define: { __NODEAGENT_VERSION__: JSON.stringify(version) },
-    plugins: existsSync(join(REPO_ROOT, 'node_modules', 'punycode', 'punycode.js')) ? [userlandPunycode] : [],
+    plugins: [
+      addons.plugin,
+      ...(existsSync(join(REPO_ROOT, 'node_modules', 'punycode', 'punycode.js')) ? [userlandPunycode] : []),
+    ],
   });
-  return { outfile, version, warnings: result.warnings };
+  return { outfile, version, warnings: result.warnings, assets: addons.assets };
 }
 
 /**
@@ -99,7 +104,7 @@ function quiet(file, args) {
 }
 
 /** Turn a bundled CJS script into an executable at `output` using the given node binary. */
-export function makeExecutable({ node, postject }, script, output, workDir) {
+export function makeExecutable({ node, postject }, script, output, workDir, assets = {}) {
   const blob = `${output}.sea.blob`;
   const configPath = join(workDir, `${output.split('/').pop()}.sea-config.json`);
   writeFileSync(
@@ -111,6 +116,8 @@ export function makeExecutable({ node, postject }, script, output, workDir) {
       // Code cache is produced by the same node binary, so it is valid and saves compile time.
       useCodeCache: true,
       useSnapshot: false,
+      // Prebuilt native addons the bundle loads through node:sea (see native-addons.mjs).
+      assets,
     }),
   );
   quiet(node, ['--experimental-sea-config', configPath]);
@@ -143,7 +150,7 @@ export async function buildSea({ outDir = join(REPO_ROOT, 'dist', 'bin'), names,
     for (const target of targets) {
       const bundle = await bundleTarget(target, workDir);
       for (const w of bundle.warnings) log(`warning (${target.name}): ${w.text}`);
-      const output = makeExecutable(runtime, bundle.outfile, join(outDir, target.name), workDir);
+      const output = makeExecutable(runtime, bundle.outfile, join(outDir, target.name), workDir, bundle.assets);
       log(`built ${output} (v${bundle.version}, node ${runtime.version})`);
       built.push({ name: target.name, path: output, version: bundle.version, node: runtime.version });
     }
