@@ -133,6 +133,34 @@ describe('NodeStatusReporter against the in-process API server', () => {
     ]);
   });
 
+  it('reports the eviction manager pressure signals as conditions and patches when they change', async () => {
+    let pressure = { memoryPressure: false, diskPressure: true, pidPressure: false };
+    const { r, updates } = reporter({}, { pressure: () => pressure });
+    await r.start();
+    await clock.settle(2);
+    const conditions = async () =>
+      Object.fromEntries(
+        ((await core.readNode({ name: 'node-a' })).status?.conditions ?? []).map((c) => [
+          c.type,
+          `${c.status}/${c.reason}`,
+        ]),
+      );
+    expect(await conditions()).toMatchObject({
+      MemoryPressure: 'False/KubeletHasSufficientMemory',
+      DiskPressure: 'True/KubeletHasDiskPressure',
+      PIDPressure: 'False/KubeletHasSufficientPID',
+    });
+    const before = updates.length;
+    pressure = { memoryPressure: true, diskPressure: false, pidPressure: true };
+    await clock.advance(10_000, 2);
+    expect(updates.length).toBe(before + 1);
+    expect(await conditions()).toMatchObject({
+      MemoryPressure: 'True/KubeletHasInsufficientMemory',
+      DiskPressure: 'False/KubeletHasNoDiskPressure',
+      PIDPressure: 'True/KubeletHasInsufficientPID',
+    });
+  });
+
   it('reconciles a Node that already exists instead of failing', async () => {
     await core.createNode({
       body: {
