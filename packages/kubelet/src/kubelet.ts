@@ -14,7 +14,7 @@ import type { ProbeState } from './pod/compute-pod-actions';
 import { validatePod } from './pod/validate-pod';
 import { PodProber } from './probes/pod-prober';
 import type { PodRuntime } from './runtime/pod-runtime';
-import type { PodRuntimeStatus } from './runtime/runtime-state';
+import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './runtime/runtime-state';
 import { defaultMaxParallelPodStarts, StartLimiter } from './runtime/start-limiter';
 import type { FsStats, Summary } from './stats/summary-types';
 import { generatePodStatus, rejectedPodStatus } from './status/generate-pod-status';
@@ -380,6 +380,13 @@ export class Kubelet {
       this.metrics.runningContainers.set({ container_state: state }, count);
   }
 
+  /** A pod the cache does not know: nothing, once a relist has run; otherwise ask the runtime. */
+  private unseenPodStatus(pod: Pod): Promise<PodRuntimeStatus> {
+    if (!this.pleg.relisted) return this.refreshPod(pod);
+    const { uid = '', name = '', namespace = 'default' } = pod.metadata;
+    return Promise.resolve(emptyPodRuntimeStatus(uid, name, namespace));
+  }
+
   /** Reads the pod's sandboxes and containers from the runtime into the PLEG cache. */
   private refreshPod(pod: Pod): Promise<PodRuntimeStatus> {
     return this.pleg.refreshPod(
@@ -425,10 +432,10 @@ export class Kubelet {
       if (isTerminalPhase(current.status?.phase)) return { terminal: true };
 
       // The cache holds this pod as its last sync left it (read back right after acting) or as a
-      // later relist saw it, so only a pod never observed is read first. After acting, only this
-      // pod is read again: its status goes out as soon as its containers started instead of
-      // after the next relist of every pod.
-      const before = this.cache.get(pod.metadata.uid ?? '')?.status ?? (await this.refreshPod(pod));
+      // later relist saw it; a pod missing from it after a relist has nothing in the runtime yet.
+      // After acting, only this pod is read again: its status goes out as soon as its containers
+      // started instead of after the next relist of every pod.
+      const before = this.cache.get(pod.metadata.uid ?? '')?.status ?? (await this.unseenPodStatus(pod));
       const outcome = await this.syncer.syncPod(current, before);
       let runtimeStatus = outcome.changedRuntime ? await this.refreshPod(pod) : before;
       // Container GC for this pod: dead instances beyond the newest one, dead old sandboxes.

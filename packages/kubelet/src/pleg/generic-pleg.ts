@@ -45,6 +45,11 @@ export class GenericPLEG {
   private previous = new Map<string, Map<string, PlegState>>();
   /** Numbers observations in the order they start (see PodCache.set). */
   private sequence = 0;
+  /**
+   * Whether a relist has completed. From then on a pod missing from the cache has nothing in the
+   * runtime: only the kubelet creates objects for its pods and reads them back right after.
+   */
+  relisted = false;
   private lastRelist: number;
   private lastRelistStart: number | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -155,6 +160,7 @@ export class GenericPLEG {
     }
     this.previous = next;
     this.lastRelist = now;
+    this.relisted = true;
     metrics?.plegRelistDuration.observe((this.clock.now() - start) / 1000);
     metrics?.plegLastSeen.set(now / 1000);
     for (const event of events) this.options.onEvent(event);
