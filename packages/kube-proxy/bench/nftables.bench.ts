@@ -6,6 +6,7 @@
 // Run: npm run bench:nftables -w @nodeagent/kube-proxy  (root needed for the namespace parts).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { renderScript } from '@nodeagent/netfilter';
@@ -203,15 +204,19 @@ async function namespaceBench() {
       // read of the kernel's endpoint map afterwards shows whether every change landed;
       // `nft list map` dumps the whole map, so that read is timed apart.
       const samples: number[] = [];
+      const cpu: number[] = [];
       const diffBytes: number[] = [];
       const expected: [string, string][] = [];
       for (let k = 1; k <= CHANGES; k++) {
         const i = (k * 7919) % n; // 7919 is prime: distinct Services for k < n
         const next = sliceFor(i, k);
         const t = performance.now();
+        const c0 = process.cpuUsage();
         proxier.onEndpointSliceUpdate(sliceFor(i, 0), next);
         const r = await proxier.syncProxyRules();
         samples.push(performance.now() - t);
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
         if (!r?.ok || r.kind !== 'partial') throw new Error(`sync ${k} failed: ${String(r?.error)}`);
         diffBytes.push(proxier.lastScript.length);
         expected.push([clusterIP(i), next.endpoints.at(-1)!.addresses[0]!]);
@@ -238,6 +243,8 @@ async function namespaceBench() {
         services: n,
         changes: CHANGES,
         ...s,
+        // CPU time of this process per sync (event, snapshot, diff, render; nft runs apart).
+        proxierCpu: stats(cpu),
         verifiedInKernel: expected.length,
         kernelReadMs: round(readMs),
         diffScriptBytesMedian: [...diffBytes].sort((a, b2) => a - b2)[diffBytes.length >> 1],
@@ -252,6 +259,8 @@ async function namespaceBench() {
   return { fullSync, latency };
 }
 
+// The machine is shared: wall-clock numbers scale with its load, so record it.
+const loadBefore = loadavg();
 const build = await buildBench();
 const inNamespace = await namespaceBench();
 mkdirSync(out, { recursive: true });
@@ -260,6 +269,7 @@ writeFileSync(
   `${JSON.stringify(
     {
       node: process.version,
+      loadAverage: { before: loadBefore.map((x) => round(x, 2)), after: loadavg().map((x) => round(x, 2)) },
       endpointsPerService: ENDPOINTS,
       build,
       fullSyncInNamespace: inNamespace.fullSync,
