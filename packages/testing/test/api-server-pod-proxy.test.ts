@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
+import { createInflate, constants as zlibConstants } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../src/apiserver/kube-object';
 import { type ApiServer, kubeletPathFor, startApiServer } from '../src/index';
@@ -9,6 +10,87 @@ interface Seen {
   method: string;
   url: string;
   headers: IncomingMessage['headers'];
+}
+
+const wsHeaders = {
+  Upgrade: 'websocket',
+  'Sec-WebSocket-Version': '13',
+  'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+};
+
+/** Stream types of each SPDY connection the stand-in kubelet served, in creation order. */
+const spdyStreams: string[][] = [];
+
+/**
+ * A SPDY/3.1 remote-command server in miniature: learns each stream's type from its SYN_STREAM
+ * headers, echoes stdin upper-cased on stdout, and at the end of stdin reports Success on the
+ * error stream and hangs up.
+ */
+function serveSpdyEcho(socket: Socket): void {
+  socket.write(
+    'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n',
+  );
+  const types = new Map<number, string>();
+  const order: string[] = [];
+  spdyStreams.push(order);
+  const inflate = createInflate();
+  let buffer = Buffer.alloc(0);
+  let queue = Promise.resolve();
+  const idOf = (type: string) => [...types].find(([, t]) => t === type)?.[0] ?? 0;
+  const data = (id: number, payload: Buffer, fin: boolean) => {
+    const header = Buffer.alloc(8);
+    header.writeUInt32BE(id, 0);
+    header.writeUInt32BE(((fin ? 1 : 0) << 24) | payload.length, 4);
+    socket.write(Buffer.concat([header, payload]));
+  };
+  const inflateBlock = (block: Buffer) =>
+    new Promise<Buffer>((resolve) => {
+      const out: Buffer[] = [];
+      const on = (c: Buffer) => out.push(c);
+      inflate.on('data', on);
+      inflate.write(block);
+      inflate.flush(zlibConstants.Z_SYNC_FLUSH, () => {
+        inflate.off('data', on);
+        resolve(Buffer.concat(out));
+      });
+    });
+  const onFrame = async (frame: Buffer) => {
+    const body = frame.subarray(8);
+    if (((frame[0] as number) & 0x80) !== 0) {
+      if (frame.readUInt16BE(2) !== 1) return; // only SYN_STREAM matters here
+      const block = await inflateBlock(body.subarray(10));
+      const pairs = new Map<string, string>();
+      let at = 4;
+      for (let i = 0; i < block.readUInt32BE(0); i++) {
+        const nameLength = block.readUInt32BE(at);
+        const name = block.subarray(at + 4, at + 4 + nameLength).toString();
+        at += 4 + nameLength;
+        const valueLength = block.readUInt32BE(at);
+        pairs.set(name, block.subarray(at + 4, at + 4 + valueLength).toString());
+        at += 4 + valueLength;
+      }
+      types.set(body.readUInt32BE(0), pairs.get('streamtype') ?? '?');
+      order.push(pairs.get('streamtype') ?? '?');
+      return;
+    }
+    const id = frame.readUInt32BE(0) & 0x7fffffff;
+    if (types.get(id) !== 'stdin') return;
+    if (body.length > 0) data(idOf('stdout'), Buffer.from(body.toString().toUpperCase()), false);
+    if ((frame[4] as number) & 1) {
+      data(idOf('error'), Buffer.from(JSON.stringify({ metadata: {}, status: 'Success' })), true);
+      socket.end();
+    }
+  };
+  socket.on('data', (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    while (buffer.length >= 8) {
+      const length = buffer.readUInt32BE(4) & 0xffffff;
+      if (buffer.length < 8 + length) break;
+      const frame = buffer.subarray(0, 8 + length);
+      buffer = buffer.subarray(8 + length);
+      queue = queue.then(() => onFrame(frame));
+    }
+  });
 }
 
 describe('pods/log, exec, attach and portforward proxied to the kubelet', { timeout: 30_000 }, () => {
@@ -37,6 +119,14 @@ describe('pods/log, exec, attach and portforward proxied to the kubelet', { time
     kubelet.on('upgrade', (req: IncomingMessage, socket: Socket) => {
       sockets.add(socket);
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+      if (req.url?.startsWith('/exec/default/missing/')) {
+        socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 19\r\n\r\npod does not exist\n');
+        return;
+      }
+      if (req.url?.includes('command=spdy-echo')) {
+        serveSpdyEcho(socket);
+        return;
+      }
       socket.write(
         `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${req.headers.upgrade}\r\n\r\n`,
       );
@@ -112,6 +202,56 @@ describe('pods/log, exec, attach and portforward proxied to the kubelet', { time
       req.on('error', reject);
       req.end();
     });
+  }
+
+  /** A minimal WebSocket client offering v5.channel.k8s.io: send binary messages, collect them until close. */
+  function webSocketV5(path: string) {
+    return new Promise<{ protocol: string; send(m: Buffer): void; closed: Promise<Buffer[]> }>(
+      (resolve, reject) => {
+        const socket = connect(api.port, '127.0.0.1');
+        sockets.add(socket);
+        socket.write(
+          `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+            `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${wsHeaders['Sec-WebSocket-Key']}\r\n` +
+            'Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n',
+        );
+        let buffer = Buffer.alloc(0);
+        let protocol: string | undefined;
+        const messages: Buffer[] = [];
+        let done: (m: Buffer[]) => void = () => undefined;
+        const closed = new Promise<Buffer[]>((r) => {
+          done = r;
+        });
+        socket.on('close', () => done(messages));
+        socket.on('error', reject);
+        socket.on('data', (chunk: Buffer) => {
+          buffer = Buffer.concat([buffer, chunk]);
+          if (protocol === undefined) {
+            const end = buffer.indexOf('\r\n\r\n');
+            if (end < 0) return;
+            const head = buffer.subarray(0, end).toString();
+            if (!head.startsWith('HTTP/1.1 101')) return reject(new Error(head));
+            protocol = /Sec-WebSocket-Protocol: (\S+)/i.exec(head)?.[1] ?? '';
+            buffer = buffer.subarray(end + 4);
+            resolve({
+              protocol,
+              // Masked with an all-zero key: valid, and the payload stays readable.
+              send: (m) => socket.write(Buffer.concat([Buffer.from([0x82, 0x80 | m.length, 0, 0, 0, 0]), m])),
+              closed,
+            });
+          }
+          while (buffer.length >= 2) {
+            const length = (buffer[1] as number) & 0x7f;
+            if (length > 125) throw new Error('test client only reads short frames');
+            if (buffer.length < 2 + length) return;
+            const opcode = (buffer[0] as number) & 0x0f;
+            if (opcode === 2) messages.push(Buffer.from(buffer.subarray(2, 2 + length)));
+            if (opcode === 8) socket.end();
+            buffer = buffer.subarray(2 + length);
+          }
+        });
+      },
+    );
   }
 
   it('builds kubelet paths the way kube-apiserver does', () => {
@@ -206,19 +346,40 @@ describe('pods/log, exec, attach and portforward proxied to the kubelet', { time
     expect(seen.at(-1)?.url).toBe('/portForward/default/web?port=8080');
   });
 
-  it("refuses kubectl's v5 WebSocket attempt (so it falls back to SPDY) but passes v4 through", async () => {
-    const before = seen.length;
-    const ws = {
-      Upgrade: 'websocket',
-      'Sec-WebSocket-Version': '13',
-      'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
-    };
-    const v5 = await upgrade('/api/v1/namespaces/default/pods/web/exec?command=ls&stdout=true', {
-      ...ws,
+  it("translates kubectl's v5 WebSocket exec into SPDY for the kubelet, stdin half-close included", async () => {
+    const session = await webSocketV5(
+      `/api/v1/namespaces/default/pods/web/exec?command=spdy-echo&stdin=true&stdout=true`,
+    );
+    expect(session.protocol).toBe('v5.channel.k8s.io');
+    const last = seen.at(-1);
+    expect(last?.method).toBe('POST');
+    expect(last?.headers.upgrade).toBe('SPDY/3.1');
+    expect(last?.headers['x-stream-protocol-version']).toBe('v4.channel.k8s.io');
+    session.send(Buffer.from([0, ...Buffer.from('hello ')]));
+    session.send(Buffer.from([0, ...Buffer.from('spdy')]));
+    // v5 close signal for channel 0: end of stdin.
+    session.send(Buffer.from([255, 0]));
+    const messages = await session.closed;
+    const stdout = Buffer.concat(messages.filter((m) => m[0] === 1).map((m) => m.subarray(1))).toString();
+    expect(stdout).toBe('HELLO SPDY');
+    const status = messages.find((m) => m[0] === 3);
+    expect(JSON.parse(status!.subarray(1).toString())).toMatchObject({ status: 'Success' });
+    // The stand-in saw the streams kubectl's flags ask for, in client-go's order.
+    expect(spdyStreams.at(-1)).toEqual(['error', 'stdin', 'stdout']);
+  });
+
+  it('passes a kubelet refusal of a v5 exec back before upgrading (kubectl then retries over SPDY)', async () => {
+    const refused = await upgrade('/api/v1/namespaces/default/pods/missing/exec?command=ls&stdout=true', {
+      ...wsHeaders,
       'Sec-WebSocket-Protocol': 'v5.channel.k8s.io',
     });
-    expect(v5.status).toBe(400);
-    expect(JSON.parse(v5.body).message).toContain('use SPDY/3.1');
+    expect(refused.status).toBe(404);
+    expect(JSON.parse(refused.body).message).toBe('pod does not exist');
+  });
+
+  it('refuses the port-forward WebSocket tunnel (kubectl falls back to SPDY) but passes v4 through', async () => {
+    const before = seen.length;
+    const ws = wsHeaders;
     const tunnel = await upgrade('/api/v1/namespaces/default/pods/web/portforward?ports=80', {
       ...ws,
       'Sec-WebSocket-Protocol': 'SPDY/3.1+portforward.k8s.io',

@@ -295,14 +295,15 @@ describe('kubelet server end to end: /stats/summary, kubectl logs, exec, attach 
     expect(ticks.every((n, i) => i === 0 || n === (ticks[i - 1] as number) + 1)).toBe(true);
   });
 
-  it('kubectl exec runs a command in the container (falling back from WebSocket to SPDY)', async () => {
+  it('kubectl exec runs a command in the container (WebSocket v5, translated to SPDY)', async () => {
     const hostname = await kubectl(['exec', 'talker', '-c', 'app', '--', 'cat', '/etc/hostname']);
     expect(hostname.stderr).toBe('');
     expect(hostname).toMatchObject({ code: 0, stdout: 'talker\n' });
-    // At -v=4 kubectl logs why it left WebSocket: the server refused the v5 upgrade.
+    // kubectl speaks WebSocket v5 to the API server, which translates to SPDY for the kubelet.
     const verbose = await kubectl(['exec', '-v=4', 'talker', '-c', 'app', '--', 'cat', '/etc/hostname']);
     expect(verbose.stdout).toBe('talker\n');
-    expect(verbose.stderr).toContain('RemoteCommand fallback');
+    expect(verbose.stderr).toContain('The subprotocol is v5.channel.k8s.io');
+    expect(verbose.stderr).not.toContain('RemoteCommand fallback');
     const echoed = await kubectl(['exec', '-i', 'talker', '-c', 'app', '--', 'cat'], 'hi\nthere\n');
     expect(echoed).toMatchObject({ code: 0, stdout: 'hi\nthere\n' });
     const failing = await kubectl(['exec', 'talker', '-c', 'app', '--', 'sh', '-c', 'echo oops >&2; exit 7']);
@@ -354,6 +355,7 @@ describe('kubelet server end to end: /stats/summary, kubectl logs, exec, attach 
         '--cache-dir',
         join(dir, 'cache'),
         'port-forward',
+        '-v=4',
         'pod/talker',
         '--address=127.0.0.1',
         ':8080',
@@ -389,6 +391,8 @@ describe('kubelet server end to end: /stats/summary, kubectl logs, exec, attach 
         }, 5000);
       });
       expect(reply).toBe('pf-hello\n');
+      // Port-forward's WebSocket tunnel is refused by the in-process API server; kubectl retries over SPDY.
+      expect(out).toContain('fallback to secondary dialer');
     } finally {
       child.kill('SIGKILL');
       children.delete(child);

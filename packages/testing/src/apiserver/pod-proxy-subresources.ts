@@ -11,6 +11,7 @@ import {
   kubeletSocket,
 } from './kubelet-connection';
 import type { ResourceRegistry } from './resource-registry';
+import { translateWebSocketToSpdy, webSocketV5Protocol } from './websocket-stream-translator';
 
 /** Pod subresources the API server serves by proxying to the pod's kubelet. */
 export const POD_PROXY_SUBRESOURCES = ['log', 'exec', 'attach', 'portforward'] as const;
@@ -210,6 +211,18 @@ export async function servePodStream(
       .split(',')
       .map((p) => p.trim())
       .filter((p) => p !== '');
+    if (subresource !== 'portforward' && offered.includes(webSocketV5Protocol)) {
+      const path = kubeletPathFor(pod, subresource, q);
+      const location = kubeletLocationForPod(registry, pod, kubelet);
+      const flags = {
+        stdin: isTrue(q, 'stdin'),
+        stdout: isTrue(q, 'stdout'),
+        stderr: isTrue(q, 'stderr'),
+        tty: isTrue(q, 'tty'),
+      };
+      await translateWebSocketToSpdy(req, socket, head, location, kubelet, path, flags);
+      return;
+    }
     if (!offered.some((p) => passThroughWebSocketProtocols[subresource]?.includes(p))) {
       throw badRequest(
         `websocket subprotocols [${offered.join(', ')}] are not supported for pods/${subresource} by this API server; use SPDY/3.1`,
