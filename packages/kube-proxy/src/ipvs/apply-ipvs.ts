@@ -91,6 +91,16 @@ function wantedSysctls(family: IPFamily, strictARP: boolean): [string, string][]
   return out;
 }
 
+/**
+ * Waits for every write, then fails with the first error: nothing may still be in flight when
+ * apply() reports failure (the next sync re-reads the kernel and must see the final state).
+ */
+async function settleAll(writes: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(writes);
+  const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 const serviceSpec = (vs: PlannedVirtualServer): ServiceSpec => ({
   protocol: vs.protocol,
   address: vs.address,
@@ -259,72 +269,88 @@ export class IpvsApplier {
     r: IpvsApplyResult,
     now: number,
   ): Promise<void> {
+    // Virtual servers are independent: their writes go out concurrently, so the IPVS handle
+    // can pipeline and batch them (one round trip per write would dominate a full sync).
+    const changed = [...plan.virtualServers.values()].filter(
+      (vs) => applied.virtualServers.get(vs.key)?.planned !== vs,
+    );
+    await settleAll(changed.map((vs) => this.applyVirtualServer(vs, applied, r, now)));
+  }
+
+  private async applyVirtualServer(
+    vs: PlannedVirtualServer,
+    applied: AppliedState,
+    r: IpvsApplyResult,
+    now: number,
+  ): Promise<void> {
     const { ipvs, graceful } = this.o;
-    for (const vs of plan.virtualServers.values()) {
-      let cur = applied.virtualServers.get(vs.key);
-      if (cur?.planned === vs) continue;
-      const key: ServiceKey = { protocol: vs.protocol, address: vs.address, port: vs.port };
-      if (!cur) {
-        await ipvs.addService(serviceSpec(vs));
-        r.servicesAdded++;
-        cur = {
-          planned: undefined,
-          key,
-          protocol: vs.protocol,
-          scheduler: vs.scheduler,
-          persistent: vs.persistent,
-          timeout: vs.timeout,
-          realServers: new Map(),
-        };
-        applied.virtualServers.set(vs.key, cur);
-      } else if (
-        cur.scheduler !== vs.scheduler ||
-        cur.persistent !== vs.persistent ||
-        cur.timeout !== vs.timeout
-      ) {
-        await ipvs.updateService(serviceSpec(vs));
-        r.servicesUpdated++;
-        Object.assign(cur, { scheduler: vs.scheduler, persistent: vs.persistent, timeout: vs.timeout });
-      }
-      for (const [k, rs] of vs.realServers) {
-        const have = cur.realServers.get(k);
-        // Wanted again while draining: back into rotation.
-        graceful.remove(vs.key, k);
-        if (!have) {
-          await ipvs.addDestination(key, { address: rs.address, port: rs.port, weight: rs.weight });
-          cur.realServers.set(k, { address: rs.address, port: rs.port, weight: rs.weight });
-          r.realServersAdded++;
-        } else if (have.weight !== rs.weight) {
-          await ipvs.updateDestination(key, { address: rs.address, port: rs.port, weight: rs.weight });
-          have.weight = rs.weight;
-          r.realServersUpdated++;
-        }
-      }
-      for (const [k, have] of cur.realServers) {
-        if (vs.realServers.has(k)) continue;
-        if (vs.protocol === 'udp') {
-          // No connections to drain for UDP: stale flows expire via expire_nodest_conn.
-          await ipvs.deleteDestination(key, { address: have.address, port: have.port });
-          cur.realServers.delete(k);
-          graceful.remove(vs.key, k);
-          r.realServersDeleted++;
-          continue;
-        }
-        if (have.weight !== 0) {
-          await ipvs.updateDestination(key, { address: have.address, port: have.port, weight: 0 });
-          have.weight = 0;
-          r.realServersDraining++;
-        }
-        graceful.add({
-          virtualServer: vs.key,
-          service: key,
-          address: have.address,
-          port: have.port,
-          since: now,
-        });
-      }
-      cur.planned = vs;
+    let cur = applied.virtualServers.get(vs.key);
+    const key: ServiceKey = { protocol: vs.protocol, address: vs.address, port: vs.port };
+    if (!cur) {
+      await ipvs.addService(serviceSpec(vs));
+      r.servicesAdded++;
+      cur = {
+        planned: undefined,
+        key,
+        protocol: vs.protocol,
+        scheduler: vs.scheduler,
+        persistent: vs.persistent,
+        timeout: vs.timeout,
+        realServers: new Map(),
+      };
+      applied.virtualServers.set(vs.key, cur);
+    } else if (
+      cur.scheduler !== vs.scheduler ||
+      cur.persistent !== vs.persistent ||
+      cur.timeout !== vs.timeout
+    ) {
+      await ipvs.updateService(serviceSpec(vs));
+      r.servicesUpdated++;
+      Object.assign(cur, { scheduler: vs.scheduler, persistent: vs.persistent, timeout: vs.timeout });
     }
+    const vsState = cur;
+    const writes: Promise<void>[] = [];
+    for (const [k, rs] of vs.realServers) {
+      const have = vsState.realServers.get(k);
+      // Wanted again while draining: back into rotation.
+      graceful.remove(vs.key, k);
+      const spec = { address: rs.address, port: rs.port, weight: rs.weight };
+      if (!have) {
+        vsState.realServers.set(k, { ...spec });
+        writes.push(ipvs.addDestination(key, spec));
+        r.realServersAdded++;
+      } else if (have.weight !== rs.weight) {
+        have.weight = rs.weight;
+        writes.push(ipvs.updateDestination(key, spec));
+        r.realServersUpdated++;
+      }
+    }
+    for (const [k, have] of vsState.realServers) {
+      if (vs.realServers.has(k)) continue;
+      if (vs.protocol === 'udp') {
+        // No connections to drain for UDP: stale flows expire via expire_nodest_conn.
+        vsState.realServers.delete(k);
+        graceful.remove(vs.key, k);
+        writes.push(ipvs.deleteDestination(key, { address: have.address, port: have.port }));
+        r.realServersDeleted++;
+        continue;
+      }
+      if (have.weight !== 0) {
+        have.weight = 0;
+        writes.push(ipvs.updateDestination(key, { address: have.address, port: have.port, weight: 0 }));
+        r.realServersDraining++;
+      }
+      graceful.add({
+        virtualServer: vs.key,
+        service: key,
+        address: have.address,
+        port: have.port,
+        since: now,
+      });
+    }
+    // The model is updated before the writes land; if one fails, apply() drops the whole model.
+    await settleAll(writes);
+    vsState.planned = vs;
   }
 
   private async applyAddresses(plan: IpvsPlan, applied: AppliedState, r: IpvsApplyResult): Promise<void> {
@@ -336,13 +362,15 @@ export class IpvsApplier {
   }
 
   private async removeStale(plan: IpvsPlan, applied: AppliedState, r: IpvsApplyResult): Promise<void> {
+    const deletes: Promise<void>[] = [];
     for (const [k, cur] of applied.virtualServers) {
       if (plan.virtualServers.has(k)) continue;
-      await this.o.ipvs.deleteService(cur.key);
       applied.virtualServers.delete(k);
       this.o.graceful.removeVirtualServer(k);
+      deletes.push(this.o.ipvs.deleteService(cur.key));
       r.servicesDeleted++;
     }
+    await settleAll(deletes);
     const gone = [...applied.bound].filter((a) => !plan.boundAddresses.has(a));
     if (gone.length > 0) {
       await this.o.link.deleteAddresses(KUBE_IPVS_INTERFACE, gone);
