@@ -11,7 +11,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, type KubernetesObject } from '@kubernetes/client-node';
@@ -282,7 +282,7 @@ async function podStartOnContainerd(): Promise<void> {
         },
       });
     }
-    results.podStart = { cpus: limit / 2, runs };
+    results.podStart = { cpus: availableParallelism(), maxParallelPodStarts: limit, runs };
   } finally {
     await watcher.stop();
     client.close();
