@@ -1,6 +1,5 @@
 import { parseDuration } from '../config/duration';
 import {
-  type EvictionSignal,
   type EvictionThreshold,
   parseEvictionThresholds,
   parseThresholdValue,
@@ -74,5 +73,3 @@ export function evictionSettingsFromConfig(
     maxPodGracePeriodSeconds: config.evictionMaxPodGracePeriod,
   };
 }
-
-export type { EvictionSignal };

@@ -72,8 +72,3 @@ export function rankPodsForEviction(
     .sort(compare)
     .map((key) => key.pod);
 }
-
-/** Upstream priority comparison, for callers ordering pods themselves. */
-export function byPriority(a: Pod, b: Pod): number {
-  return (a.spec.priority ?? 0) - (b.spec.priority ?? 0);
-}

@@ -1,4 +1,4 @@
-import type { EvictionSignal, ThresholdValue } from '../config/eviction-thresholds';
+import type { ThresholdValue } from '../config/eviction-thresholds';
 import type { ConfiguredThreshold } from './eviction-config';
 import type { SignalObservations } from './signal-observations';
 import { type PressureCondition, signalToNodeCondition } from './signal-resources';
@@ -105,5 +105,3 @@ export function nodeConditionsObservedSince(
   for (const [condition, at] of lastObservedAt) if (at === now || now - at < period) out.add(condition);
   return out;
 }
-
-export type { EvictionSignal };
