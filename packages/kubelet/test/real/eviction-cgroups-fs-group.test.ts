@@ -12,6 +12,7 @@ import {
   type KubeletConfigurationInput,
   parseKubeletConfiguration,
 } from '../../src/config/kubelet-configuration';
+import { criImageService } from '../../src/images/image-service';
 import { Kubelet, type KubeletOptions } from '../../src/kubelet';
 import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
 import { CriSummaryProvider } from '../../src/stats/summary-provider';
@@ -175,6 +176,13 @@ describe('kubelet housekeeping on a real containerd', () => {
     // A file the (non-root) container user creates inherits the volume's group.
     expect(await exec(id, 'echo hi > /data/f && stat -c "%u %g" /data/f')).toBe('1000 2345');
   }, 60_000);
+
+  it('image GC never removes the sandbox image containerd 1.6 does not pin itself', async () => {
+    const images = await criImageService(client).listImages();
+    const pause = images.find((image) => image.repoTags.includes(containerd.images!.pause.name));
+    expect(pause?.pinned).toBe(true);
+    expect(images.find((image) => image.repoTags.includes(busybox))?.pinned).toBe(false);
+  });
 
   it('evicts a pod under a memory threshold above what the node has: Failed/Evicted and MemoryPressure', async () => {
     const kubelet = newKubelet(
