@@ -35,7 +35,7 @@ async function streamingUrl(
   }
   const name = target.container as string;
   const container = status ? findContainer(status, name) : undefined;
-  if (!container || container.state !== 'running')
+  if (container?.state !== 'running')
     return new StreamRefusal(404, `container not found (${JSON.stringify(name)})`);
   const options = streamOptions(query);
   if (!options.stdin && !options.stdout && !options.stderr)

@@ -1,11 +1,10 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { type CriClient, collectStream, createCriClient, openStream } from '@nodeagent/cri-client';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
@@ -23,8 +22,6 @@ import { apiPodStatusWriter } from '../../src/sources/api-clients';
 import { CriSummaryProvider } from '../../src/stats/summary-provider';
 import type { Summary } from '../../src/stats/summary-types';
 import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
-
-const run = promisify(execFile);
 
 /**
  * The private containerd's streaming server listens on 127.0.0.1 inside its network namespace:
