@@ -193,6 +193,7 @@ export class Kubelet {
       imageFs: options.imageFs,
       cgroups: options.cgroups,
       evictionMonitoringPeriodMs: options.evictionMonitoringPeriodMs,
+      registry: this.metrics.registry,
       activePods: () => this.activePods(),
       knownPodUids: () => this.pods.keys(),
       evictPod: (pod, grace, status) => this.evictPod(pod, grace, status),
@@ -326,7 +327,7 @@ export class Kubelet {
     return this.statusManager.getPodStatus(uid);
   }
 
-  /** The runtime's view of a pod, as the last relist saw it. */
+  /** The runtime's view of a pod, as the last relist or the pod's last sync saw it. */
   runtimeStatus(uid: string): PodRuntimeStatus | undefined {
     return this.cache.get(uid)?.status;
   }
