@@ -102,6 +102,9 @@ describe('kubelet eviction', () => {
     const running = containers.filter((c) => c.state === 1).map((c) => c.labels['io.kubernetes.pod.uid']);
     expect(running).toEqual([calm.metadata.uid]);
     expect(h.kubelet.housekeeping.pressure().memoryPressure).toBe(true);
+    expect(await h.kubelet.metrics.registry.getSingleMetricAsString('kubelet_evictions')).toContain(
+      'kubelet_evictions{eviction_signal="memory.available"} 1',
+    );
   });
 
   it('rejects a new best-effort pod under memory pressure but admits a burstable one', {

@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { Pod } from '../api/pod-types';
 import type { PodCgroupManager } from '../cgroups/pod-cgroup-manager';
 import type { Clock } from '../clock';
@@ -15,6 +16,7 @@ import {
   type EvictionManagerOptions,
   type PressureSignals,
 } from './eviction-manager';
+import { createHousekeepingMetrics, type HousekeepingMetrics } from './housekeeping-metrics';
 
 interface Logger {
   info(obj: object, msg?: string): void;
@@ -39,6 +41,8 @@ export interface KubeletHousekeepingOptions {
   evictPod: EvictionManagerOptions['evictPod'];
   evictionMonitoringPeriodMs?: number;
   imageGCPeriodMs?: number;
+  /** Registry for kubelet_evictions and kubelet_image_garbage_collected_total. */
+  registry?: Registry;
 }
 
 /**
@@ -51,12 +55,15 @@ export class KubeletHousekeeping {
   readonly evictionManager: EvictionManager | undefined;
   readonly imageGC: ImageGCManager | undefined;
   readonly cgroups: PodCgroupManager | undefined;
+  readonly metrics: HousekeepingMetrics | undefined;
   private readonly options: KubeletHousekeepingOptions;
   private orphanTimer: NodeJS.Timeout | undefined;
 
   constructor(options: KubeletHousekeepingOptions) {
     this.options = options;
     this.cgroups = options.cgroups;
+    this.metrics = options.registry ? createHousekeepingMetrics(options.registry) : undefined;
+    const metrics = this.metrics;
     const { runtime, logger } = options;
     if (options.images && options.imageFs) {
       this.imageGC = new ImageGCManager({
@@ -66,7 +73,10 @@ export class KubeletHousekeeping {
         imageFs: options.imageFs,
         policy: imageGCPolicyFromConfig(options.config),
         clock: options.clock,
-        onRemoved: (image, reason) => logger.info({ image: image.id, reason }, 'Removed unused image'),
+        onRemoved: (image, reason) => {
+          metrics?.imageGarbageCollected.inc({ reason });
+          logger.info({ image: image.id, reason }, 'Removed unused image');
+        },
         onError: (error) => logger.warn({ err: String(error) }, 'Image garbage collection failed'),
       });
     }
@@ -84,11 +94,13 @@ export class KubeletHousekeeping {
           await garbageCollectAllPods(runtime);
           await imageGC?.deleteUnusedImages();
         },
-        onEviction: (pod, signal, message) =>
+        onEviction: (pod, signal, message) => {
+          metrics?.evictions.inc({ eviction_signal: signal });
           logger.warn(
             { pod: `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`, signal },
             message,
-          ),
+          );
+        },
         onError: (error) => logger.warn({ err: String(error) }, 'Eviction manager: synchronize failed'),
       });
     }
