@@ -1,0 +1,361 @@
+/**
+ * Memory of the nodeagent-kube-proxy single executable as operators run it, after its first full
+ * sync of 1k and 10k Services (each: ClusterIP, one TCP port, one EndpointSlice with 10 ready
+ * endpoints), in iptables and nftables mode, each run in a throwaway network namespace and fed by
+ * the in-process API server of @nodeagent/testing. Compared with baselines measured in the same
+ * run on the same node binary: a bare `node -e` and a process that only imports
+ * @kubernetes/client-node. Results: bench-results/kube-proxy-rss.json.
+ *
+ * Environment: NA_RSS_SERVICES (default "1000,10000"), NA_RSS_MODES (default
+ * "iptables,nftables"), NA_RSS_BINARY (measure this executable instead of building one),
+ * NA_RSS_NODE_OPTIONS (extra node/V8 flags for the daemon, to try settings), NA_RSS_HEAPSNAPSHOT=1
+ * (also write each daemon's heap snapshot to bench-results/heap/).
+ * Needs root (network namespaces).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ApiServer, createNetns, kubeconfigYaml, type Netns, startApiServer } from '@nodeagent/testing';
+import {
+  measureBaselines,
+  measureProcess,
+  type ProcessMemory,
+  reporterEnv,
+  sleep,
+  summary,
+  waitFor,
+} from './process-memory';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const NODE_NAME = 'bench-node';
+const ENDPOINTS_PER_SERVICE = 10;
+
+type SeaBuild = {
+  buildSea(o: { outDir: string; names: string[] }): Promise<{ path: string; node: string }[]>;
+};
+type NodeRuntime = { ensureNode24(): { node: string } };
+
+/** 10.96.0.0/12 from offset 16 on (clear of the kubernetes Service's .1). */
+function clusterIP(i: number): string {
+  const n = (10 << 24) + (96 << 16) + 16 + i;
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** Pod IPs from 10.128.0.0/9. */
+function podIP(k: number): string {
+  const n = (10 << 24) + (128 << 16) + 2 + k;
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+const CREATED = '2026-01-01T00:00:00Z';
+
+/**
+ * A Service as a real API server stores it after `kubectl create`/a controller's create:
+ * server-side managedFields included (they are on every object an informer receives).
+ */
+function service(i: number) {
+  const name = `svc-${i}`;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace: 'bench',
+      labels: { app: name },
+      managedFields: [
+        {
+          manager: 'kubectl-create',
+          operation: 'Update',
+          apiVersion: 'v1',
+          time: CREATED,
+          fieldsType: 'FieldsV1',
+          fieldsV1: {
+            'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
+            'f:spec': {
+              'f:internalTrafficPolicy': {},
+              'f:ports': {
+                '.': {},
+                'k:{"port":80,"protocol":"TCP"}': {
+                  '.': {},
+                  'f:name': {},
+                  'f:port': {},
+                  'f:protocol': {},
+                  'f:targetPort': {},
+                },
+              },
+              'f:selector': {},
+              'f:sessionAffinity': {},
+              'f:type': {},
+            },
+          },
+        },
+      ],
+    },
+    spec: {
+      clusterIP: clusterIP(i),
+      ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
+      selector: { app: name },
+      type: 'ClusterIP',
+      sessionAffinity: 'None',
+      internalTrafficPolicy: 'Cluster',
+    },
+  };
+}
+
+/** The EndpointSlice the EndpointSlice controller would write for `service(i)`. */
+function endpointSlice(i: number) {
+  const svc = `svc-${i}`;
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: `${svc}-abcde`,
+      namespace: 'bench',
+      labels: {
+        'kubernetes.io/service-name': svc,
+        'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+        app: svc,
+      },
+      annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': CREATED },
+      ownerReferences: [
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          name: svc,
+          uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+      managedFields: [
+        {
+          manager: 'kube-controller-manager',
+          operation: 'Update',
+          apiVersion: 'discovery.k8s.io/v1',
+          time: CREATED,
+          fieldsType: 'FieldsV1',
+          fieldsV1: {
+            'f:addressType': {},
+            'f:endpoints': {},
+            'f:metadata': {
+              'f:annotations': { '.': {}, 'f:endpoints.kubernetes.io/last-change-trigger-time': {} },
+              'f:generateName': {},
+              'f:labels': {
+                '.': {},
+                'f:app': {},
+                'f:endpointslice.kubernetes.io/managed-by': {},
+                'f:kubernetes.io/service-name': {},
+              },
+              'f:ownerReferences': { '.': {}, [`k:{"uid":"${i}"}`]: {} },
+            },
+            'f:ports': {},
+          },
+        },
+      ],
+    },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: Array.from({ length: ENDPOINTS_PER_SERVICE }, (_, j) => {
+      const k = i * ENDPOINTS_PER_SERVICE + j;
+      return {
+        addresses: [podIP(k)],
+        conditions: { ready: true, serving: true, terminating: false },
+        nodeName: `node-${k % 100}`,
+        targetRef: { kind: 'Pod', namespace: 'bench', name: `${svc}-pod-${j}`, uid: `pod-uid-${k}` },
+      };
+    }),
+  };
+}
+
+/** Runs inside the namespace: 127.0.0.1:6443 → the unix socket the host side listens on. */
+const FORWARDER = `
+const net = require('node:net');
+net.createServer((c) => { const u = net.connect(process.argv[1]); c.pipe(u); u.pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); })
+  .listen(6443, '127.0.0.1', () => process.stdout.write('ready\\n'));
+`;
+
+/** How many Services the programmed rules cover, read back from the kernel. */
+async function programmedServices(ns: Netns, mode: string): Promise<number> {
+  if (mode === 'nftables') {
+    // One element per Service port: `<ip> . tcp . <port> comment "ns/svc:port" : goto <chain>`.
+    const r = await ns.exec('nft', ['list', 'map', 'ip', 'kube-proxy', 'service-ips'], { allowFailure: true });
+    return (r.stdout.match(/ : (?:goto|jump) /g) ?? []).length;
+  }
+  const r = await ns.exec('iptables-save', ['-t', 'nat'], { allowFailure: true });
+  return (r.stdout.match(/^-A KUBE-SERVICES .* -j KUBE-SVC-/gm) ?? []).length;
+}
+
+interface RunResult {
+  afterSync: ProcessMemory;
+  settled: ProcessMemory;
+  syncSeconds: number;
+}
+
+const AFTER_SYNC_MS = 5_000;
+const SETTLED_MS = 30_000;
+
+async function runDaemon(
+  binary: string,
+  mode: string,
+  services: number,
+  apiSocket: string,
+  dir: string,
+): Promise<RunResult> {
+  const ns = await createNetns({ purpose: 'kprss' });
+  let daemon: ChildProcess | undefined;
+  let stderr = '';
+  try {
+    const fwd = ns.spawn(process.execPath, ['-e', FORWARDER, apiSocket], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise<void>((resolve) => fwd.stdout?.once('data', () => resolve()));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, kubeconfigYaml('http://127.0.0.1:6443'));
+    const env = reporterEnv(dir, `kube-proxy-${mode}-${services}`, join(repoRoot, 'bench-results', 'heap'));
+    const started = performance.now();
+    daemon = ns.spawn(
+      binary,
+      [
+        '--kubeconfig',
+        kubeconfig,
+        '--hostname-override',
+        NODE_NAME,
+        '--proxy-mode',
+        mode,
+        '--cluster-cidr',
+        '10.128.0.0/9',
+        '--healthz-bind-address',
+        '127.0.0.1:10256',
+        '--metrics-bind-address',
+        '127.0.0.1:10249',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
+    );
+    daemon.stderr?.on('data', (b: Buffer) => {
+      stderr = (stderr + b.toString()).slice(-4000);
+    });
+    // The first full sync is done when the kernel holds a rule for every Service.
+    const exited = new Promise<never>((_, reject) =>
+      daemon?.once('exit', (code, signal) =>
+        reject(new Error(`kube-proxy exited (${code ?? signal}) before its first sync:\n${stderr}`)),
+      ),
+    );
+    await Promise.race([
+      exited,
+      waitFor(
+        async () => ((await programmedServices(ns, mode)) >= services ? true : undefined),
+        600_000,
+        `${mode} rules for ${services} Services`,
+      ),
+    ]);
+    exited.catch(() => {}); // it exits when the namespace is deleted below
+    const syncSeconds = (performance.now() - started) / 1000;
+    // Shortly after the sync, and again once V8's idle-time memory reducer had its chance (it
+    // collects and shrinks the heap some seconds after allocation stops): what an operator
+    // sees right after a resync, and on a quiet node.
+    await sleep(AFTER_SYNC_MS);
+    const afterSync = await measureProcess(daemon.pid as number, env);
+    await sleep(SETTLED_MS - AFTER_SYNC_MS);
+    const settled = await measureProcess(daemon.pid as number, env);
+    if (process.env.NA_RSS_HOLD_MS) {
+      process.stderr.write(`holding pid ${daemon.pid}\n`);
+      await sleep(Number(process.env.NA_RSS_HOLD_MS));
+    }
+    return { afterSync, settled, syncSeconds };
+  } finally {
+    await ns.delete();
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('needs root: runs kube-proxy in network namespaces');
+  const counts = (process.env.NA_RSS_SERVICES ?? '1000,10000').split(',').map(Number);
+  const modes = (process.env.NA_RSS_MODES ?? 'iptables,nftables').split(',');
+  const dir = mkdtempSync(join(tmpdir(), `na-kp-rss-${process.pid}-`));
+  const { ensureNode24 } = (await import(join(repoRoot, 'tools/sea/node-runtime.mjs'))) as NodeRuntime;
+  let api: ApiServer | undefined;
+  let bridge: Server | undefined;
+  try {
+    let binary = process.env.NA_RSS_BINARY;
+    if (!binary) {
+      const { buildSea } = (await import(join(repoRoot, 'tools/sea/build.mjs'))) as SeaBuild;
+      const built = await buildSea({ outDir: join(dir, 'bin'), names: ['nodeagent-kube-proxy'] });
+      binary = built[0]?.path as string;
+    }
+    const baselines = await measureBaselines(ensureNode24().node, repoRoot, dir);
+
+    api = await startApiServer();
+    const apiPort = api.port;
+    const sock = join(dir, 'api.sock');
+    bridge = createServer((c) => {
+      const up = connect(apiPort, '127.0.0.1');
+      c.pipe(up);
+      up.pipe(c);
+      c.on('error', () => up.destroy());
+      up.on('error', () => c.destroy());
+    });
+    await new Promise<void>((r) => bridge?.listen(sock, () => r()));
+    const svcType = api.resource('v1', 'services');
+    const sliceType = api.resource('discovery.k8s.io/v1', 'endpointslices');
+    api.registry.create(api.resource('v1', 'namespaces'), undefined, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'bench' },
+    });
+    api.registry.create(api.resource('v1', 'nodes'), undefined, {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: NODE_NAME },
+    });
+
+    const runs: Record<string, unknown>[] = [];
+    let created = 0;
+    for (const services of counts) {
+      for (; created < services; created++) {
+        api.registry.create(svcType, 'bench', service(created));
+        api.registry.create(sliceType, 'bench', endpointSlice(created));
+      }
+      for (const mode of modes) {
+        const { afterSync, settled, syncSeconds } = await runDaemon(binary, mode, services, sock, dir);
+        const view = (memory: ProcessMemory) => ({
+          ...summary(memory),
+          rssRatioToBareNode: Math.round((memory.rssBytes / baselines.bareNode!.rssBytes) * 100) / 100,
+          rssRatioToClientNodeImport:
+            Math.round((memory.rssBytes / baselines.clientNodeImport!.rssBytes) * 100) / 100,
+          heapSpacesUsedMiB: Object.fromEntries(
+            Object.entries(memory.heapSpaces)
+              .filter(([, v]) => v > 0)
+              .map(([k, v]) => [k, Math.round((v / 1048576) * 10) / 10]),
+          ),
+        });
+        const run = {
+          mode,
+          services,
+          endpointsPerService: ENDPOINTS_PER_SERVICE,
+          firstSyncSeconds: Math.round(syncSeconds * 10) / 10,
+          settledRssMiB: summary(settled).rssMiB,
+          afterSync: view(afterSync),
+          settled: view(settled),
+        };
+        process.stderr.write(`${JSON.stringify(run)}\n`);
+        runs.push(run);
+      }
+    }
+    const out = {
+      generatedAt: new Date().toISOString(),
+      binary: process.env.NA_RSS_BINARY ?? 'nodeagent-kube-proxy single executable, built by this run',
+      baselines: Object.fromEntries(Object.entries(baselines).map(([k, v]) => [k, summary(v)])),
+      runs,
+    };
+    mkdirSync(join(repoRoot, 'bench-results'), { recursive: true });
+    writeFileSync(join(repoRoot, 'bench-results', 'kube-proxy-rss.json'), `${JSON.stringify(out, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } finally {
+    await new Promise<void>((r) => (bridge ? bridge.close(() => r()) : r()));
+    await api?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

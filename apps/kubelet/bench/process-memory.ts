@@ -1,0 +1,148 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+// Memory of another process, as an operator sees it (/proc) plus its V8 heap as the process
+// itself reports it. The heap comes from a tiny preload (NODE_OPTIONS=--require) that answers
+// SIGUSR2 by writing process.memoryUsage() and the V8 heap statistics to a file: the daemons
+// have no endpoint for it, and the preload is a few hundred bytes of code. With
+// NA_RSS_HEAPSNAPSHOT=1 the report also writes a heap snapshot into bench-results/heap/
+// (after the RSS was read), for finding what holds the memory.
+
+const REPORTER = `
+const { writeFileSync } = require('node:fs');
+const v8 = require('node:v8');
+process.on('SIGUSR2', () => {
+  const m = process.memoryUsage();
+  const h = v8.getHeapStatistics();
+  writeFileSync(process.env.NA_MEM_REPORT + '.tmp', JSON.stringify({
+    heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers,
+    heapPhysical: h.total_physical_size, heapLimit: h.heap_size_limit,
+    spaces: Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_used_size])),
+  }));
+  if (process.env.NA_MEM_SNAPSHOT) v8.writeHeapSnapshot(process.env.NA_MEM_SNAPSHOT);
+  require('node:fs').renameSync(process.env.NA_MEM_REPORT + '.tmp', process.env.NA_MEM_REPORT);
+});
+`;
+
+export interface ProcessMemory {
+  /** VmRSS: what `ps`/`top` and the kubelet's container stats call memory. */
+  rssBytes: number;
+  /** VmHWM: the peak RSS so far (a full sync's transient allocations). */
+  peakRssBytes: number;
+  /** RssAnon: heap, malloc arenas, stacks; the part that grows with data. */
+  anonRssBytes: number;
+  /** RssFile: pages of the executable and libraries mapped in (shared with other processes running them). */
+  fileRssBytes: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  externalBytes: number;
+  /** Used bytes per V8 heap space (new_space, old_space, code_space, large_object_space, ...). */
+  heapSpaces: Record<string, number>;
+}
+
+/** Environment that makes a node process (or single executable) load the heap reporter. */
+export function reporterEnv(dir: string, name: string, snapshotDir?: string): Record<string, string> {
+  const preload = join(dir, 'na-mem-reporter.cjs');
+  if (!existsSync(preload)) writeFileSync(preload, REPORTER);
+  const env: Record<string, string> = {
+    NODE_OPTIONS: `--require ${preload} ${process.env.NA_RSS_NODE_OPTIONS ?? ''}`.trim(),
+    NA_MEM_REPORT: join(dir, `${name}.mem.json`),
+  };
+  if (process.env.NA_RSS_HEAPSNAPSHOT === '1' && snapshotDir) {
+    mkdirSync(snapshotDir, { recursive: true });
+    env.NA_MEM_SNAPSHOT = join(snapshotDir, `${name}.heapsnapshot`);
+  }
+  return env;
+}
+
+function statusField(status: string, field: string): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
+  if (!m) throw new Error(`no ${field} in /proc/<pid>/status`);
+  return Number(m[1]) * 1024;
+}
+
+/** RSS from /proc, then the heap from the process's own report (SIGUSR2). */
+export async function measureProcess(pid: number, env: Record<string, string>): Promise<ProcessMemory> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const report = env.NA_MEM_REPORT as string;
+  await rm(report, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 120_000;
+  while (!existsSync(report)) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not report its heap`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const heap = JSON.parse(readFileSync(report, 'utf8')) as {
+    heapUsed: number;
+    heapTotal: number;
+    external: number;
+    spaces: Record<string, number>;
+  };
+  return {
+    rssBytes: statusField(status, 'VmRSS'),
+    peakRssBytes: statusField(status, 'VmHWM'),
+    anonRssBytes: statusField(status, 'RssAnon'),
+    fileRssBytes: statusField(status, 'RssFile'),
+    heapUsedBytes: heap.heapUsed,
+    heapTotalBytes: heap.heapTotal,
+    externalBytes: heap.external,
+    heapSpaces: heap.spaces,
+  };
+}
+
+export const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
+
+/** The numbers a reader wants, in MiB. */
+export function summary(m: ProcessMemory): Record<string, number> {
+  return {
+    rssMiB: mib(m.rssBytes),
+    peakRssMiB: mib(m.peakRssBytes),
+    anonRssMiB: mib(m.anonRssBytes),
+    fileRssMiB: mib(m.fileRssBytes),
+    heapUsedMiB: mib(m.heapUsedBytes),
+    heapTotalMiB: mib(m.heapTotalBytes),
+    externalMiB: mib(m.externalBytes),
+  };
+}
+
+/** Polls `fn` until it returns something other than undefined. */
+export async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The same-run baselines every daemon number is compared with, on the daemon's own node
+ * binary: an idle bare `node -e`, and an idle process that only imports @kubernetes/client-node.
+ */
+export async function measureBaselines(
+  node: string,
+  repoRoot: string,
+  dir: string,
+): Promise<Record<string, ProcessMemory>> {
+  const { spawn } = await import('node:child_process');
+  const scripts: Record<string, string> = {
+    bareNode: 'setInterval(() => {}, 1 << 30);',
+    clientNodeImport: "require('@kubernetes/client-node'); setInterval(() => {}, 1 << 30);",
+  };
+  const out: Record<string, ProcessMemory> = {};
+  for (const [name, script] of Object.entries(scripts)) {
+    const env = reporterEnv(dir, name);
+    const child = spawn(node, ['-e', script], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: 'ignore' });
+    try {
+      await sleep(2000);
+      out[name] = await measureProcess(child.pid as number, env);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
+  return out;
+}
