@@ -111,7 +111,10 @@ export class KubeletHousekeeping {
     if (this.cgroups) {
       await this.cgroups.start();
       await this.cgroups.updateQOSCgroups(this.options.activePods());
-      await this.removeOrphanedPodCgroups();
+      // An unreachable runtime must not stop the kubelet from starting; the timer retries.
+      await this.removeOrphanedPodCgroups().catch((error) =>
+        this.options.logger.warn({ err: String(error) }, 'Failed to remove orphaned pod cgroups'),
+      );
       // A pod cgroup still busy when its pod stopped is retried here; the burstable tier's
       // CPU shares follow the pods' requests.
       this.orphanTimer = setInterval(() => {
