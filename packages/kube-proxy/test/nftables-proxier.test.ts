@@ -1,0 +1,97 @@
+import { FakeNftables, parseScript } from '@nodeagent/netfilter';
+import { describe, expect, it } from 'vitest';
+import {
+  buildNftablesRuleset,
+  type NftablesExecutor,
+  NftablesProxier,
+  snapshotFromObjects,
+} from '../src/index';
+import { service, slice } from './fixtures';
+
+/** An executor applying scripts to an in-memory table; `failNext` makes the next apply fail. */
+function fakeExecutor() {
+  const kernel = new FakeNftables('ip', 'kube-proxy');
+  const scripts: string[] = [];
+  const state = { failNext: false };
+  const executor: NftablesExecutor = {
+    async apply(script) {
+      scripts.push(script);
+      if (state.failNext) {
+        state.failNext = false;
+        throw new Error('nft: injected failure');
+      }
+      await kernel.run(parseScript(script, 'ip', 'kube-proxy'));
+    },
+    async deleteTable() {},
+  };
+  return { kernel, scripts, state, executor };
+}
+
+const web = service('web', { clusterIP: '10.96.0.10' });
+const webSlice = (...ips: string[]) =>
+  slice(
+    'web',
+    ips.map((ip) => ({ ip, node: 'node-b' })),
+  );
+
+function newProxier(executor: NftablesExecutor) {
+  const p = new NftablesProxier({ family: 'IPv4', nodeName: 'node-a', executor });
+  p.onServiceAdd(web);
+  p.onEndpointSliceAdd(webSlice('10.244.1.1', '10.244.1.2'));
+  p.onServicesSynced();
+  p.onEndpointSlicesSynced();
+  return p;
+}
+
+describe('NftablesProxier', () => {
+  it('replaces the table first, then applies endpoint changes as element diffs', async () => {
+    const f = fakeExecutor();
+    const p = newProxier(f.executor);
+    expect(await p.syncProxyRules()).toMatchObject({ kind: 'full', ok: true });
+    expect(f.scripts[0]).toContain('delete table ip kube-proxy');
+
+    p.onEndpointSliceUpdate(webSlice('10.244.1.1', '10.244.1.2'), webSlice('10.244.1.1', '10.244.1.3'));
+    expect(await p.syncProxyRules()).toMatchObject({ kind: 'partial', ok: true });
+    const diff = f.scripts[1]!;
+    expect(diff).not.toContain('table');
+    expect(
+      diff
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => / element ip kube-proxy /.test(l)),
+    ).toBe(true);
+    expect(diff).toContain('10.96.0.10 . tcp . 80 . 1 : 10.244.1.3 . 8080');
+
+    // What the kernel holds equals a fresh full build of the same objects.
+    const fresh = new FakeNftables('ip', 'kube-proxy');
+    await fresh.run(
+      buildNftablesRuleset(
+        snapshotFromObjects({
+          family: 'IPv4',
+          nodeName: 'node-a',
+          services: [web],
+          endpointSlices: [webSlice('10.244.1.1', '10.244.1.3')],
+        }),
+      ).transaction,
+    );
+    expect(f.kernel.dump()).toBe(fresh.dump());
+
+    // Nothing changed: no nft run at all.
+    expect(await p.syncProxyRules()).toMatchObject({ kind: 'partial', ok: true });
+    expect(f.scripts).toHaveLength(2);
+  });
+
+  it('after a failed apply the next sync replaces the whole table', async () => {
+    const f = fakeExecutor();
+    const p = newProxier(f.executor);
+    await p.syncProxyRules();
+    f.state.failNext = true;
+    p.onEndpointSliceUpdate(webSlice('10.244.1.1', '10.244.1.2'), webSlice('10.244.1.1'));
+    expect(await p.syncProxyRules()).toMatchObject({ kind: 'partial', ok: false });
+    expect(await p.syncProxyRules()).toMatchObject({ kind: 'full', ok: true });
+    expect(f.scripts.at(-1)).toContain('delete table ip kube-proxy');
+    expect(f.kernel.dump()).toContain('goto cluster-endpoints-1');
+    expect(f.kernel.dump()).not.toContain('cluster-endpoints-2');
+    await p.stop();
+  });
+});
