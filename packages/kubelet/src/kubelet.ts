@@ -534,6 +534,8 @@ export class Kubelet {
       const status = await this.refreshPod(pod);
       for (const container of status.containers) await this.options.runtime.removeContainer(container.id);
       for (const sandbox of status.sandboxes) await this.options.runtime.removePodSandbox(sandbox.id);
+      // Again here: a cgroup that still held the sandbox when the pod stopped is empty now.
+      await this.housekeeping.podStopped(uid);
       await this.volumes.tearDown(uid);
       await this.statusManager.flush();
       if (pod.metadata.deletionTimestamp && !this.removed.has(uid)) {
