@@ -205,15 +205,15 @@ describe('pods/log, exec, attach and portforward proxied to the kubelet', { time
   }
 
   /** A minimal WebSocket client offering v5.channel.k8s.io: send binary messages, collect them until close. */
-  function webSocketV5(path: string) {
-    return new Promise<{ protocol: string; send(m: Buffer): void; closed: Promise<Buffer[]> }>(
+  function webSocketV5(path: string, subprotocol = 'v5.channel.k8s.io') {
+    return new Promise<{ protocol: string; send(m: Buffer): void; close(): void; closed: Promise<Buffer[]> }>(
       (resolve, reject) => {
         const socket = connect(api.port, '127.0.0.1');
         sockets.add(socket);
         socket.write(
           `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
             `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${wsHeaders['Sec-WebSocket-Key']}\r\n` +
-            'Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n',
+            `Sec-WebSocket-Protocol: ${subprotocol}\r\n\r\n`,
         );
         let buffer = Buffer.alloc(0);
         let protocol: string | undefined;
@@ -235,6 +235,7 @@ describe('pods/log, exec, attach and portforward proxied to the kubelet', { time
             buffer = buffer.subarray(end + 4);
             resolve({
               protocol,
+              close: () => socket.end(Buffer.from([0x88, 0x80, 0, 0, 0, 0])),
               // Masked with an all-zero key: valid, and the payload stays readable.
               send: (m) => socket.write(Buffer.concat([Buffer.from([0x82, 0x80 | m.length, 0, 0, 0, 0]), m])),
               closed,
@@ -377,14 +378,31 @@ describe('pods/log, exec, attach and portforward proxied to the kubelet', { time
     expect(JSON.parse(refused.body).message).toBe('pod does not exist');
   });
 
-  it('refuses the port-forward WebSocket tunnel (kubectl falls back to SPDY) but passes v4 through', async () => {
+  it("carries port-forward's SPDY tunnel over WebSocket to the kubelet's SPDY upgrade", async () => {
+    const tunnel = await webSocketV5(
+      '/api/v1/namespaces/default/pods/web/portforward?ports=80',
+      'SPDY/3.1+portforward.k8s.io',
+    );
+    expect(tunnel.protocol).toBe('SPDY/3.1+portforward.k8s.io');
+    const last = seen.at(-1);
+    expect(last?.url).toBe('/portForward/default/web?port=80');
+    expect(last?.headers.upgrade).toBe('SPDY/3.1');
+    expect(last?.headers['x-stream-protocol-version']).toBe('portforward.k8s.io');
+    // The stand-in echoes raw bytes upper-cased: they travel as binary messages both ways.
+    tunnel.send(Buffer.from('spdy-bytes'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    tunnel.close();
+    expect(Buffer.concat(await tunnel.closed).toString()).toBe('SPDY-BYTES');
+  });
+
+  it('refuses other WebSocket subprotocols (kubectl falls back to SPDY) but passes v4 through', async () => {
     const before = seen.length;
     const ws = wsHeaders;
-    const tunnel = await upgrade('/api/v1/namespaces/default/pods/web/portforward?ports=80', {
+    const unknown = await upgrade('/api/v1/namespaces/default/pods/web/portforward?ports=80', {
       ...ws,
-      'Sec-WebSocket-Protocol': 'SPDY/3.1+portforward.k8s.io',
+      'Sec-WebSocket-Protocol': 'v9.tunnel.example',
     });
-    expect(tunnel.status).toBe(400);
+    expect(unknown.status).toBe(400);
     expect(seen.length).toBe(before);
     const v4 = await upgrade(
       '/api/v1/namespaces/default/pods/web/attach?stdout=true',

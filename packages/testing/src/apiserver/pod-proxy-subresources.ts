@@ -11,6 +11,7 @@ import {
   kubeletSocket,
 } from './kubelet-connection';
 import type { ResourceRegistry } from './resource-registry';
+import { spdyTunnelProtocol, tunnelSpdyOverWebSocket } from './websocket-spdy-tunnel';
 import { translateWebSocketToSpdy, webSocketV5Protocol } from './websocket-stream-translator';
 
 /** Pod subresources the API server serves by proxying to the pod's kubelet. */
@@ -22,11 +23,10 @@ export function isPodProxySubresource(value: string | undefined): value is PodPr
 }
 
 /**
- * WebSocket subprotocols the kubelet and the runtime's streaming server speak. kube-apiserver
- * 1.30+ translates kubectl's v5.channel.k8s.io (and port-forward's SPDY tunnel) into SPDY
- * towards the kubelet; this server does not, so it refuses those before proxying. kubectl
- * treats any refused upgrade as "the server is older" and retries over SPDY/3.1, which is
- * proxied through unchanged.
+ * WebSocket subprotocols the kubelet and the runtime's streaming server speak, proxied as they
+ * are. kubectl's v5.channel.k8s.io (exec, attach) and SPDY/3.1+portforward.k8s.io are handled
+ * like kube-apiserver 1.30+ does, towards the kubelet over SPDY; anything else is refused before
+ * proxying, which kubectl takes as "the server is older" and retries over SPDY/3.1.
  */
 const passThroughWebSocketProtocols: Record<string, string[]> = {
   exec: [
@@ -221,6 +221,12 @@ export async function servePodStream(
         tty: isTrue(q, 'tty'),
       };
       await translateWebSocketToSpdy(req, socket, head, location, kubelet, path, flags);
+      return;
+    }
+    if (subresource === 'portforward' && offered.includes(spdyTunnelProtocol)) {
+      const path = kubeletPathFor(pod, subresource, q);
+      const location = kubeletLocationForPod(registry, pod, kubelet);
+      await tunnelSpdyOverWebSocket(req, socket, head, location, kubelet, path);
       return;
     }
     if (!offered.some((p) => passThroughWebSocketProtocols[subresource]?.includes(p))) {

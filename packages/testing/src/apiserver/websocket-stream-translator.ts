@@ -18,11 +18,12 @@ export interface StreamFlags {
   tty: boolean;
 }
 
-/** Connects to the kubelet and upgrades to SPDY/3.1 with the v4 remote-command protocol. */
-function dialSpdy(
+/** Connects to the kubelet and upgrades to SPDY/3.1 with the given stream protocol. */
+export function dialSpdy(
   location: KubeletLocation,
   options: KubeletClientOptions,
   path: string,
+  streamProtocol: string,
 ): Promise<{ socket: Duplex; rest: Buffer }> {
   return new Promise((resolve, reject) => {
     const socket = kubeletSocket(location, options);
@@ -58,7 +59,7 @@ function dialSpdy(
         `Host: ${location.host}:${location.port}`,
         'Connection: Upgrade',
         'Upgrade: SPDY/3.1',
-        'X-Stream-Protocol-Version: v4.channel.k8s.io',
+        `X-Stream-Protocol-Version: ${streamProtocol}`,
         'Content-Length: 0',
         '',
         '',
@@ -83,7 +84,7 @@ export async function translateWebSocketToSpdy(
   path: string,
   flags: StreamFlags,
 ): Promise<void> {
-  const { socket, rest } = await dialSpdy(location, kubelet, path);
+  const { socket, rest } = await dialSpdy(location, kubelet, path, 'v4.channel.k8s.io');
   const ws = acceptWebSocket(req, client, webSocketV5Protocol);
   const session = new SpdyClientSession(socket);
   const open = (type: string): SpdyStream => session.openStream({ streamType: type });
