@@ -21,4 +21,8 @@ export type {
 } from './lister-watcher';
 export { objectKey } from './object-key';
 export { Reflector, type ReflectorOptions, type ReflectorStats } from './reflector';
-export { stripManagedFields } from './strip-managed-fields';
+export {
+  LAST_APPLIED_CONFIGURATION,
+  stripLastAppliedConfiguration,
+  stripManagedFields,
+} from './strip-fields';

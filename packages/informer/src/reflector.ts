@@ -3,7 +3,7 @@ import { Backoff, type BackoffOptions } from './backoff';
 import { ApiStatusError, InformerStoppedError, InvalidOptionError } from './errors';
 import type { IndexedStore, StoreChange } from './indexed-store';
 import type { ListerWatcher, WatchEvent } from './lister-watcher';
-import { stripManagedFields } from './strip-managed-fields';
+import { stripManagedFields } from './strip-fields';
 
 export interface ReflectorOptions<T extends KubernetesObject = KubernetesObject> {
   labelSelector?: string;

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import {
   Informer,
   InvalidOptionError,
+  LAST_APPLIED_CONFIGURATION,
   type ListerWatcher,
   type ListPage,
+  stripLastAppliedConfiguration,
   stripManagedFields,
   type WatchEvent,
 } from '../src/index';
@@ -95,6 +97,16 @@ describe('Informer transform', () => {
     expect(stripManagedFields(o)).toBe(o);
     expect(o.metadata).toEqual({ name: 'a', namespace: 'ns', resourceVersion: '7', labels: { app: 'a' } });
     expect(stripManagedFields({ kind: 'X' })).toEqual({ kind: 'X' });
+  });
+});
+
+describe('stripLastAppliedConfiguration', () => {
+  it('drops only the last-applied-configuration annotation', () => {
+    const o = cm('a', '1');
+    o.metadata!.annotations = { [LAST_APPLIED_CONFIGURATION]: JSON.stringify(o), keep: 'me' };
+    expect(stripLastAppliedConfiguration(o).metadata?.annotations).toEqual({ keep: 'me' });
+    const bare = { metadata: { name: 'b' } };
+    expect(stripLastAppliedConfiguration(bare)).toEqual({ metadata: { name: 'b' } });
   });
 });
 

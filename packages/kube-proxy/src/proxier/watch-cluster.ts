@@ -1,5 +1,5 @@
 import type { KubeConfig, V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
-import { Informer } from '@nodeagent/informer';
+import { Informer, stripLastAppliedConfiguration, stripManagedFields } from '@nodeagent/informer';
 import type { ProxyHandler } from './proxy-handler';
 
 /**
@@ -25,6 +25,29 @@ export interface ClusterWatch {
   stop(): Promise<void>;
 }
 
+/*
+ * Informer transforms: what the proxier never reads is dropped before caching, since the caches
+ * hold every Service and EndpointSlice for the life of the process (apps/kube-proxy/bench/rss.bench.ts).
+ */
+const slimService = (svc: V1Service): V1Service => stripLastAppliedConfiguration(stripManagedFields(svc));
+
+function slimEndpointSlice(slice: V1EndpointSlice): V1EndpointSlice {
+  stripLastAppliedConfiguration(stripManagedFields(slice));
+  delete slice.metadata?.ownerReferences;
+  for (const ep of slice.endpoints ?? []) {
+    delete ep.targetRef;
+    delete ep.deprecatedTopology;
+  }
+  return slice;
+}
+
+function slimNode(node: V1Node): V1Node {
+  stripLastAppliedConfiguration(stripManagedFields(node));
+  // The image list can run to tens of kB per node.
+  if (node.status) delete node.status.images;
+  return node;
+}
+
 /** Starts the Service, EndpointSlice and own-Node informers feeding `handler`. */
 export function watchCluster(opts: WatchClusterOptions): ClusterWatch {
   const common = {
@@ -37,6 +60,7 @@ export function watchCluster(opts: WatchClusterOptions): ClusterWatch {
     ...common,
     resource: { apiVersion: 'v1', plural: 'services' },
     labelSelector: PROXY_LABEL_SELECTOR,
+    transform: slimService,
   });
   services.onAdd((s) => h.onServiceAdd(s));
   services.onUpdate((o, s) => h.onServiceUpdate(o, s));
@@ -46,6 +70,7 @@ export function watchCluster(opts: WatchClusterOptions): ClusterWatch {
     ...common,
     resource: { apiVersion: 'discovery.k8s.io/v1', plural: 'endpointslices' },
     labelSelector: PROXY_LABEL_SELECTOR,
+    transform: slimEndpointSlice,
   });
   endpointSlices.onAdd((s) => h.onEndpointSliceAdd(s));
   endpointSlices.onUpdate((o, s) => h.onEndpointSliceUpdate(o, s));
@@ -55,6 +80,7 @@ export function watchCluster(opts: WatchClusterOptions): ClusterWatch {
     ...common,
     resource: { apiVersion: 'v1', plural: 'nodes' },
     fieldSelector: `metadata.name=${opts.nodeName}`,
+    transform: slimNode,
   });
   node.onAdd((n) => h.onNode(n));
   node.onUpdate((_o, n) => h.onNode(n));
