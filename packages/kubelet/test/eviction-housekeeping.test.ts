@@ -94,7 +94,8 @@ describe('KubeletHousekeeping', () => {
       },
     });
     expect(await housekeeping.evictionManager!.synchronize()).toBeUndefined();
-    expect(removed.sort()).toEqual(['dead-1', 'dead-2']);
+    // The running pod keeps its newest dead instance (lastState), the older one goes.
+    expect(removed).toEqual(['dead-1']);
     expect(images.map((image) => image.id)).toEqual(['sha256:app']);
     expect(evicted).toEqual([]);
     // The condition was on for this pass and stays for the transition period.
@@ -107,6 +108,23 @@ describe('KubeletHousekeeping', () => {
       admit: false,
       reason: 'Evicted',
     });
+  });
+
+  it('disk reclaim removes every dead instance of pods that are no longer active', async () => {
+    const pod = makePod({}, { uid: 'finished-pod' });
+    const { runtime, removed } = fakeRuntime(pod);
+    const housekeeping = new KubeletHousekeeping({
+      config: parseKubeletConfiguration({}).config,
+      runtime,
+      clock: new FakeClock(),
+      logger: silent,
+      stats: { summary: async () => diskSummary(5) },
+      activePods: () => [],
+      knownPodUids: () => [pod.metadata.uid!],
+      evictPod: () => true,
+    });
+    await housekeeping.evictionManager!.synchronize();
+    expect(removed.sort()).toEqual(['dead-1', 'dead-2']);
   });
 
   it('without inputs has no managers, admits everything and reports no pressure', async () => {

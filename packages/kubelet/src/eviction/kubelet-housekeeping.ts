@@ -91,7 +91,8 @@ export class KubeletHousekeeping {
         clock: options.clock,
         monitoringPeriodMs: options.evictionMonitoringPeriodMs,
         reclaimDisk: async () => {
-          await garbageCollectAllPods(runtime);
+          const active = new Set(options.activePods().map((pod) => pod.metadata.uid ?? ''));
+          await garbageCollectAllPods(runtime, (uid) => active.has(uid));
           await imageGC?.deleteUnusedImages();
         },
         onEviction: (pod, signal, message) => {

@@ -69,11 +69,17 @@ export async function garbageCollectPod(
 }
 
 /**
- * Upstream DeleteAllUnusedContainers (disk-pressure reclaim): every dead container and dead old
- * sandbox of every pod the runtime holds, without keeping the newest dead instance.
+ * Upstream DeleteAllUnusedContainers (disk-pressure reclaim): dead containers and dead old
+ * sandboxes of every pod the runtime holds. Pods still running keep the newest dead instance of
+ * each container (its lastState); pods that finished or are unknown to the kubelet keep none.
  */
-export async function garbageCollectAllPods(runtime: PodRuntime): Promise<number> {
+export async function garbageCollectAllPods(
+  runtime: PodRuntime,
+  isActive: (uid: string) => boolean,
+): Promise<number> {
   let removed = 0;
-  for (const status of await runtime.listPods()) removed += await garbageCollectPod(runtime, status, 0);
+  for (const status of await runtime.listPods()) {
+    removed += await garbageCollectPod(runtime, status, isActive(status.uid) ? maxPerPodContainer : 0);
+  }
   return removed;
 }
