@@ -5,6 +5,7 @@ import type { IPFamily } from '../model/ip-family';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import type { ServicePort } from '../model/service-port';
 import { baseRuleset } from './base-ruleset';
+import type { EndpointSlots } from './endpoint-slots';
 import { type NftablesBackendOptions, type NftFamilyContext, nftFamilyContext } from './nftables-options';
 import { servicePortRuleset } from './service-port-ruleset';
 
@@ -17,6 +18,7 @@ interface Written {
   readonly nodeLabels: Readonly<Record<string, string>>;
   readonly noLocalInternal: boolean;
   readonly noLocalExternal: boolean;
+  readonly slots: EndpointSlots;
 }
 
 /**
@@ -73,7 +75,7 @@ export class NftablesRuleset {
     if (w && w.sp === sp && w.endpoints === endpoints && w.nodeLabels === snapshot.nodeLabels) return false;
     if (w) this.forget(key, w);
     const cat = categorizeEndpoints(endpoints ?? [], sp, snapshot.nodeName, snapshot.nodeLabels);
-    const r = servicePortRuleset(sp, cat, this.ctx);
+    const r = servicePortRuleset(sp, cat, this.ctx, w?.slots);
     this.table.set(key, r.contribution);
     this.written.set(key, {
       sp,
@@ -81,6 +83,7 @@ export class NftablesRuleset {
       nodeLabels: snapshot.nodeLabels,
       noLocalInternal: r.noLocalInternal,
       noLocalExternal: r.noLocalExternal,
+      slots: r.slots,
     });
     const keys = this.byService.get(sp.service);
     if (keys) keys.add(key);

@@ -19,6 +19,7 @@ import {
   usesLocalEndpoints,
 } from '../model/service-port';
 import { ContributionBuilder } from './contribution-builder';
+import { assignSlots, type EndpointSlots, NO_SLOTS } from './endpoint-slots';
 import {
   CLUSTER_IPS_SET,
   ENDPOINT_HAIRPIN_SET,
@@ -42,6 +43,8 @@ export interface ServicePortRuleset {
   /** eTP/iTP Local without local endpoints (the sync_proxy_rules_no_local_endpoints_total gauges). */
   readonly noLocalInternal: boolean;
   readonly noLocalExternal: boolean;
+  /** Which endpoint sits in which endpoint-map slot: pass back in on the next rewrite. */
+  readonly slots: EndpointSlots;
 }
 
 /** Where the dispatch maps send a Service port's traffic (verdicts, `goto <chain>`). */
@@ -62,6 +65,7 @@ export function servicePortRuleset(
   sp: ServicePort,
   cat: CategorizedEndpoints,
   ctx: NftFamilyContext,
+  previousSlots: EndpointSlots = NO_SLOTS,
 ): ServicePortRuleset {
   const b = new ContributionBuilder();
   const proto = sp.protocol.toLowerCase();
@@ -76,10 +80,13 @@ export function servicePortRuleset(
     servicePortChainBase(sp.name.namespace, sp.name.name, sp.protocol, sp.name.port),
   );
 
-  const targets =
-    sp.stickyMaxAgeSeconds > 0
-      ? writeAffinityChains(sp, cat, ctx, b)
-      : writeEndpointElements(sp, cat, ctx, b);
+  const sticky = sp.stickyMaxAgeSeconds > 0;
+  const cluster =
+    sticky || !usesClusterEndpoints(sp) ? [] : assignSlots(cat.clusterEndpoints, previousSlots.cluster);
+  const local = sticky || !usesLocalEndpoints(sp) ? [] : assignSlots(cat.localEndpoints, previousSlots.local);
+  const targets = sticky
+    ? writeAffinityChains(sp, cat, ctx, b)
+    : writeEndpointElements(sp, cat, cluster, local, ctx, b);
 
   b.element(CLUSTER_IPS_SET, [sp.clusterIP]);
   if (hasInternal && targets.internal)
@@ -120,6 +127,7 @@ export function servicePortRuleset(
     contribution: b.build(),
     noLocalInternal: hasEndpoints && !hasInternal,
     noLocalExternal: hasEndpoints && !hasExternal,
+    slots: { cluster: cluster.map((ep) => ep.endpoint), local: local.map((ep) => ep.endpoint) },
   };
 }
 
@@ -183,17 +191,18 @@ function endpointElements(
   });
 }
 
+/** `cluster` and `local` are the endpoints in slot order (empty when the port does not use them). */
 function writeEndpointElements(
   sp: ServicePort,
   cat: CategorizedEndpoints,
+  cluster: readonly EndpointInfo[],
+  local: readonly EndpointInfo[],
   ctx: NftFamilyContext,
   b: ContributionBuilder,
 ): Targets {
   if (!cat.hasAnyEndpoints) return {};
   const proto = sp.protocol.toLowerCase();
   const port = String(sp.port);
-  const cluster = usesClusterEndpoints(sp) ? cat.clusterEndpoints : [];
-  const local = usesLocalEndpoints(sp) ? cat.localEndpoints : [];
   const targets: { internal?: string; external?: string; nodePort?: string } = {};
 
   const internalKind: EndpointSetKind = sp.internalPolicyLocal ? 'local' : 'cluster';
