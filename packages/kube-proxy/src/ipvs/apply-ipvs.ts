@@ -157,6 +157,7 @@ export class IpvsApplier {
       const applied = this.applied!;
       await this.applyIpsets(plan, applied, r);
       await this.applyIptables(plan, applied, r);
+      if (full) await this.ensureJumpRules();
       await this.applyVirtualServers(plan, applied, r, now);
       await this.applyAddresses(plan, applied, r);
       await this.removeStale(plan, applied, r);
@@ -191,7 +192,7 @@ export class IpvsApplier {
   }
 
   private async prepareNode(): Promise<void> {
-    const { link, iptables, sysctl, ipvs } = this.o;
+    const { link, sysctl, ipvs } = this.o;
     await link.ensureDummy(KUBE_IPVS_INTERFACE);
     if (sysctl) {
       const wanted = wantedSysctls(this.o.family, this.o.strictARP ?? false);
@@ -200,8 +201,16 @@ export class IpvsApplier {
     }
     const t = this.o.timeouts;
     if (t && (t.tcp || t.tcpFin || t.udp)) await ipvs.setTimeouts(t);
-    // Our chains must exist before a built-in chain can jump to them.
-    for (const j of IPVS_JUMP_RULES) await iptables.ensureChain(j.table, j.args.at(-1)!);
+  }
+
+  /**
+   * Jumps from the built-in chains, checked on full syncs only. Runs after the restore, which
+   * declares (creates) every chain they jump to: no separate create-chain calls, each of which
+   * costs a process.
+   */
+  private async ensureJumpRules(): Promise<void> {
+    const { iptables } = this.o;
+    // Inserted at the top in reverse so the final order matches the list.
     for (const j of [...IPVS_JUMP_RULES].reverse()) await iptables.ensureRule(j.table, j.chain, j.args);
   }
 

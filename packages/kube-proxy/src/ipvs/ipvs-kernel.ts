@@ -73,7 +73,4 @@ export interface SysctlLayer {
 }
 
 /** The part of an IptablesExecutor the ipvs mode uses (restore, chains, jump rules). */
-export type IpvsIptables = Pick<
-  IptablesExecutor,
-  'restore' | 'listChains' | 'ensureChain' | 'ensureRule' | 'deleteRule'
->;
+export type IpvsIptables = Pick<IptablesExecutor, 'restore' | 'listChains' | 'ensureRule' | 'deleteRule'>;

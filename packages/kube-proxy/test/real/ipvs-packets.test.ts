@@ -82,7 +82,7 @@ describe('ipvs mode packets (in the micro-VM)', () => {
   });
 
   it('sticks to one backend with sessionAffinity ClientIP', () => {
-    expect(r.sticky).toHaveLength(8);
+    expect(r.sticky).toHaveLength(6);
     expect(new Set(r.sticky).size).toBe(1);
     expect(r.ipvsadm).toMatch(/TCP {2}10\.96\.0\.102:80 rr persistent 10800/);
   });
@@ -94,7 +94,7 @@ describe('ipvs mode packets (in the micro-VM)', () => {
 
   it('drains a removed backend at weight 0, sends new connections elsewhere, then deletes it', () => {
     expect(r.afterRemoval).toBe('backend-1');
-    expect(r.afterMove).toEqual(['backend-1', 'backend-1', 'backend-1', 'backend-1']);
+    expect(r.afterMove).toEqual(['backend-1', 'backend-1', 'backend-1']);
     expect(r.draining).toContainEqual({ address: '10.250.11.2', weight: 0, active: 1 });
     expect(r.draining).toContainEqual({ address: '10.250.12.2', weight: 1, active: 0 });
     expect(r.deletedBeforeTimeout).toBe(0);
