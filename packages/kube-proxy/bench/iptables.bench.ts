@@ -12,7 +12,7 @@
 // Writes bench-results/kube-proxy-iptables.json. Needs root for 2–4 (namespaces only).
 // Run: npm run bench -w @nodeagent/kube-proxy
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
@@ -85,6 +85,19 @@ function cluster(n: number) {
 
 const round = (x: number, d = 1) => Number(x.toFixed(d));
 
+/**
+ * CPU ms (user + system) of this process and of its waited-for children (iptables-restore runs
+ * as `ip netns exec` → exec, so it is one), from /proc/self/stat at 100 ticks/s. On the shared
+ * machine wall-clock times scale with the load average; CPU times much less.
+ */
+function cpuMs(): { self: number; children: number } {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const u = process.cpuUsage();
+  // Fields 16 and 17 (cutime, cstime) are at 13 and 14 counting from field 3.
+  return { self: (u.user + u.system) / 1000, children: (Number(f[13]) + Number(f[14])) * 10 };
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -101,14 +114,19 @@ function withNamespace<T>(purpose: string, fn: (prefix: string[]) => Promise<T>)
   return fn(['ip', 'netns', 'exec', ns]).finally(() => execFileSync('ip', ['netns', 'del', ns]));
 }
 
+/** Runs one command with `input` on stdin; wall ms, and its CPU ms in `lastRunCpuMs`. */
+let lastRunCpuMs = 0;
 function timedRun(prefix: readonly string[], argv: readonly string[], input: string): number {
+  const c0 = cpuMs().children;
   const t0 = performance.now();
   execFileSync(prefix[0]!, [...prefix.slice(1), ...argv], {
     input,
     maxBuffer: 1 << 30,
     stdio: ['pipe', 'ignore', 'pipe'],
   });
-  return performance.now() - t0;
+  const wall = performance.now() - t0;
+  lastRunCpuMs = cpuMs().children - c0;
+  return wall;
 }
 
 /** Wraps an executor to time its kernel reads and restores. */
@@ -213,9 +231,11 @@ async function fullSync(results: Record<string, unknown>): Promise<void> {
     await withNamespace('iptbench', async (prefix) => {
       const { exec, t } = timedExecutor(execIptables({ family: 'IPv4', commandPrefix: prefix }));
       const proxier = proxierFor(exec, n);
+      const c0 = cpuMs();
       const t0 = performance.now();
       const r = await proxier.syncProxyRules();
       const total = performance.now() - t0;
+      const c1 = cpuMs();
       if (!r?.ok) throw new Error(`full sync failed: ${String(r?.error)}`);
       payload = proxier.lastPayload;
       Object.assign(row, {
@@ -224,6 +244,8 @@ async function fullSync(results: Record<string, unknown>): Promise<void> {
         kernelReadMs: round(t.readMs),
         restoreMs: round(t.restoreMs),
         restoreShare: round(t.restoreMs / total, 3),
+        proxierCpuMs: round(c1.self - c0.self),
+        iptablesCpuMs: round(c1.children - c0.children),
         payloadBytes: payload.length,
         natRules: proxier.lastSync?.ruleCounts.nat,
       });
@@ -233,6 +255,7 @@ async function fullSync(results: Record<string, unknown>): Promise<void> {
       timedRun(p, ['iptables-restore', '-w'], payload),
     );
     row.baselinePlainRestoreMs = round(floor);
+    row.baselinePlainRestoreCpuMs = round(lastRunCpuMs);
     row.ratioTotalToPlainRestore = round((row.totalMs as number) / floor, 2);
     if (n <= NOFLUSH_MAX) {
       const upstream = await withNamespace('iptbench', async (p) =>
@@ -257,6 +280,7 @@ async function latency(results: Record<string, unknown>): Promise<void> {
       const first = await proxier.syncProxyRules();
       if (!first?.ok) throw new Error(`full sync failed: ${String(first?.error)}`);
       const lat: number[] = [];
+      const c0 = cpuMs();
       for (let k = 0; k < changes; k++) {
         const i = (k * 7919) % n;
         const t0 = performance.now();
@@ -266,6 +290,7 @@ async function latency(results: Record<string, unknown>): Promise<void> {
         lat.push(performance.now() - t0);
         if (k === 0) process.stderr.write(`partial payload ${n}: ${proxier.lastPayload.length} bytes\n`);
       }
+      const c1 = cpuMs();
       lat.sort((a, b) => a - b);
       // Baseline, same namespace and kernel state: the previous partial path (list the nat
       // table, build with onlyServices, restore), for a few changes.
@@ -297,6 +322,8 @@ async function latency(results: Record<string, unknown>): Promise<void> {
         p50Ms: round(percentile(lat, 50)),
         p99Ms: round(percentile(lat, 99)),
         maxMs: round(lat.at(-1)!),
+        meanProxierCpuMsPerSync: round((c1.self - c0.self) / changes),
+        meanIptablesCpuMsPerSync: round((c1.children - c0.children) / changes),
         baselineChanges: base.length,
         baselinePreviousPartialP50Ms: round(percentile(base, 50)),
         ratioP50ToBaseline: round(percentile(lat, 50) / percentile(base, 50), 3),
