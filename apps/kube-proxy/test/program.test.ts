@@ -238,4 +238,10 @@ describe('explain', () => {
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('namespace/name');
   });
+
+  it('ipvs mode explains a virtual server address or "all", nothing else', async () => {
+    const r = await run(['explain', 'shop/web', '--proxy-mode', 'ipvs']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('ipvs mode explains a virtual server address or "all"');
+  });
 });

@@ -1,4 +1,3 @@
-import type { IptablesTableName } from '../iptables/iptables-executor';
 import { cidrContains } from '../model/cidr';
 import { ownedIpsetNames } from './ipset-definitions';
 import { IPVS_JUMP_RULES } from './ipvs-iptables-rules';
@@ -31,13 +30,19 @@ export interface CleanupIpvsResult {
 export async function cleanupIpvs(o: CleanupIpvsOptions): Promise<CleanupIpvsResult> {
   let deletedChains = 0;
   for (const exec of o.iptables) {
-    for (const j of IPVS_JUMP_RULES) await exec.deleteRule(j.table, j.chain, j.args);
+    const existing: Record<'filter' | 'nat', Set<string>> = {
+      filter: await exec.listChains('filter'),
+      nat: await exec.listChains('nat'),
+    };
+    // A jump to a chain that does not exist cannot exist either: skip checking for it.
+    for (const j of IPVS_JUMP_RULES) {
+      if (existing[j.table].has(j.args.at(-1)!)) await exec.deleteRule(j.table, j.chain, j.args);
+    }
     for (const [table, owned] of [
       ['filter', IPVS_FILTER_CHAINS],
       ['nat', IPVS_NAT_CHAINS],
-    ] as [IptablesTableName, readonly string[]][]) {
-      const existing = await exec.listChains(table);
-      const chains = owned.filter((c) => existing.has(c));
+    ] as ['filter' | 'nat', readonly string[]][]) {
+      const chains = owned.filter((c) => existing[table].has(c));
       if (chains.length === 0) continue;
       // Flush all first, then delete: our chains jump to each other.
       await exec.restore(
