@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ipvsOptionsFromConfig, loadKubeProxyConfiguration } from '@nodeagent/kube-proxy';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildProgram } from '../src/index';
@@ -179,6 +180,43 @@ describe('render', () => {
     const bad = await run(['render', fixture, '--ip-family', 'IPv5']);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('--ip-family');
+  });
+});
+
+describe('ipvs flags', () => {
+  it('resolve into the ipvs section and reach the ipvs backend options', async () => {
+    const out = join(dir, 'ipvs.yaml');
+    const r = await run([
+      '--proxy-mode',
+      'ipvs',
+      '--ipvs-scheduler',
+      'wlc',
+      '--ipvs-strict-arp',
+      '--ipvs-exclude-cidrs',
+      '10.200.0.0/16,fd00:200::/64',
+      '--ipvs-min-sync-period',
+      '2s',
+      '--ipvs-tcp-timeout',
+      '15m',
+      '--write-config-to',
+      out,
+    ]);
+    expect(r.code).toBe(0);
+    const c = parse(readFileSync(out, 'utf8'));
+    expect(c.mode).toBe('ipvs');
+    expect(c.ipvs).toMatchObject({
+      scheduler: 'wlc',
+      strictARP: true,
+      excludeCIDRs: ['10.200.0.0/16', 'fd00:200::/64'],
+      minSyncPeriod: '2s',
+      tcpTimeout: '15m',
+    });
+    const backend = ipvsOptionsFromConfig(loadKubeProxyConfiguration(readFileSync(out, 'utf8')), 'IPv4');
+    expect(backend).toMatchObject({ scheduler: 'wlc', strictARP: true, excludeCIDRs: ['10.200.0.0/16'] });
+    expect(backend.timeouts).toEqual({ tcp: 900, tcpFin: 0, udp: 0 });
+    const bad = await run(['--proxy-mode', 'ipvs', '--ipvs-scheduler', 'fastest', '--write-config-to', out]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('ipvs.scheduler');
   });
 });
 
