@@ -1,4 +1,4 @@
-import type { ServiceKey } from '@nodeagent/ipvs';
+import { IpvsNotFoundError, type ServiceKey } from '@nodeagent/ipvs';
 import type { IpvsTable } from './ipvs-kernel';
 import { realServerKey } from './virtual-server-key';
 
@@ -81,7 +81,8 @@ export class GracefulTermination {
       let dests: Awaited<ReturnType<IpvsTable['listDestinations']>>;
       try {
         dests = await ipvs.listDestinations(list[0]!.service);
-      } catch {
+      } catch (err) {
+        if (!(err instanceof IpvsNotFoundError)) throw err;
         // The virtual server is gone: nothing left to drain.
         this.removeVirtualServer(vs);
         continue;
