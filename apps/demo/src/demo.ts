@@ -220,6 +220,9 @@ export async function runDemo(
       'kind: KubeletConfiguration',
       `podLogsDir: ${join(stateDir, 'pod-logs')}`,
       ...(node.netnsPath ? [] : ['enableServer: false', 'healthzPort: 0']),
+      // No kubepods QoS hierarchy: the demo must leave the host's cgroups as it found them, and
+      // a SIGKILLed run could not remove it. Pods land in containerd's own cgroups instead.
+      'cgroupsPerQOS: false',
     ];
     await writeFile(join(stateDir, 'kubelet-config.yaml'), `${kubeletConfig.join('\n')}\n`);
     kubeletFlags.push('--config', join(stateDir, 'kubelet-config.yaml'));
