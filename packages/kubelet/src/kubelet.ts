@@ -66,7 +66,7 @@ export interface KubeletOptions {
   runtimeType?: string;
   /**
    * How many sandbox or container starts may run against the runtime at once, across pods
-   * (default three per CPU). A burst of pods then comes up one after another instead of
+   * (default four per CPU). A burst of pods then comes up one after another instead of
    * all at the end. Not an upstream setting: upstream starts every pod worker at once, which
    * Infinity restores.
    */
