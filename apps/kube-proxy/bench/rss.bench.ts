@@ -181,7 +181,9 @@ net.createServer((c) => { const u = net.connect(process.argv[1]); c.pipe(u); u.p
 async function programmedServices(ns: Netns, mode: string): Promise<number> {
   if (mode === 'nftables') {
     // One element per Service port: `<ip> . tcp . <port> comment "ns/svc:port" : goto <chain>`.
-    const r = await ns.exec('nft', ['list', 'map', 'ip', 'kube-proxy', 'service-ips'], { allowFailure: true });
+    const r = await ns.exec('nft', ['list', 'map', 'ip', 'kube-proxy', 'service-ips'], {
+      allowFailure: true,
+    });
     return (r.stdout.match(/ : (?:goto|jump) /g) ?? []).length;
   }
   const r = await ns.exec('iptables-save', ['-t', 'nat'], { allowFailure: true });
@@ -208,7 +210,9 @@ async function runDaemon(
   let daemon: ChildProcess | undefined;
   let stderr = '';
   try {
-    const fwd = ns.spawn(process.execPath, ['-e', FORWARDER, apiSocket], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const fwd = ns.spawn(process.execPath, ['-e', FORWARDER, apiSocket], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     await new Promise<void>((resolve) => fwd.stdout?.once('data', () => resolve()));
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml('http://127.0.0.1:6443'));
@@ -257,7 +261,7 @@ async function runDaemon(
     await sleep(AFTER_SYNC_MS);
     const afterSync = await measureProcess(daemon.pid as number, env);
     await sleep(SETTLED_MS - AFTER_SYNC_MS);
-    const settled = await measureProcess(daemon.pid as number, env);
+    const settled = await measureProcess(daemon.pid as number, env, { last: true });
     if (process.env.NA_RSS_HOLD_MS) {
       process.stderr.write(`holding pid ${daemon.pid}\n`);
       await sleep(Number(process.env.NA_RSS_HOLD_MS));
@@ -349,7 +353,10 @@ async function main(): Promise<void> {
       runs,
     };
     mkdirSync(join(repoRoot, 'bench-results'), { recursive: true });
-    writeFileSync(join(repoRoot, 'bench-results', 'kube-proxy-rss.json'), `${JSON.stringify(out, null, 2)}\n`);
+    writeFileSync(
+      join(repoRoot, 'bench-results', 'kube-proxy-rss.json'),
+      `${JSON.stringify(out, null, 2)}\n`,
+    );
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } finally {
     await new Promise<void>((r) => (bridge ? bridge.close(() => r()) : r()));

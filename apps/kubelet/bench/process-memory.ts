@@ -6,8 +6,9 @@ import { join } from 'node:path';
 // itself reports it. The heap comes from a tiny preload (NODE_OPTIONS=--require) that answers
 // SIGUSR2 by writing process.memoryUsage() and the V8 heap statistics to a file: the daemons
 // have no endpoint for it, and the preload is a few hundred bytes of code. With
-// NA_RSS_HEAPSNAPSHOT=1 the report also writes a heap snapshot into bench-results/heap/
-// (after the RSS was read), for finding what holds the memory.
+// NA_RSS_HEAPSNAPSHOT=1 the last report of each process also writes a heap snapshot into
+// bench-results/heap/ (after the RSS was read; only the last, since taking a snapshot costs the
+// process tens of MB of native memory that would distort any later reading).
 
 const REPORTER = `
 const { writeFileSync } = require('node:fs');
@@ -20,7 +21,8 @@ process.on('SIGUSR2', () => {
     heapPhysical: h.total_physical_size, heapLimit: h.heap_size_limit,
     spaces: Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_used_size])),
   }));
-  if (process.env.NA_MEM_SNAPSHOT) v8.writeHeapSnapshot(process.env.NA_MEM_SNAPSHOT);
+  if (process.env.NA_MEM_SNAPSHOT && require('node:fs').existsSync(process.env.NA_MEM_REPORT + '.snap'))
+    v8.writeHeapSnapshot(process.env.NA_MEM_SNAPSHOT);
   require('node:fs').renameSync(process.env.NA_MEM_REPORT + '.tmp', process.env.NA_MEM_REPORT);
 });
 `;
@@ -63,10 +65,15 @@ function statusField(status: string, field: string): number {
 }
 
 /** RSS from /proc, then the heap from the process's own report (SIGUSR2). */
-export async function measureProcess(pid: number, env: Record<string, string>): Promise<ProcessMemory> {
+export async function measureProcess(
+  pid: number,
+  env: Record<string, string>,
+  { last = false }: { last?: boolean } = {},
+): Promise<ProcessMemory> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const report = env.NA_MEM_REPORT as string;
   await rm(report, { force: true });
+  if (last) writeFileSync(`${report}.snap`, '');
   process.kill(pid, 'SIGUSR2');
   const deadline = Date.now() + 120_000;
   while (!existsSync(report)) {
@@ -107,7 +114,11 @@ export function summary(m: ProcessMemory): Record<string, number> {
 }
 
 /** Polls `fn` until it returns something other than undefined. */
-export async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn().catch(() => undefined);
@@ -129,16 +140,23 @@ export async function measureBaselines(
   dir: string,
 ): Promise<Record<string, ProcessMemory>> {
   const { spawn } = await import('node:child_process');
+  const idle = "process.stdout.write('ready\\n'); setInterval(() => {}, 1 << 30);";
   const scripts: Record<string, string> = {
-    bareNode: 'setInterval(() => {}, 1 << 30);',
-    clientNodeImport: "require('@kubernetes/client-node'); setInterval(() => {}, 1 << 30);",
+    bareNode: idle,
+    clientNodeImport: `require('@kubernetes/client-node'); ${idle}`,
   };
   const out: Record<string, ProcessMemory> = {};
   for (const [name, script] of Object.entries(scripts)) {
     const env = reporterEnv(dir, name);
-    const child = spawn(node, ['-e', script], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: 'ignore' });
+    const child = spawn(node, ['-e', script], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     try {
-      await sleep(2000);
+      // Measured a while after the import finished, like the daemons after their work.
+      await new Promise((resolve) => child.stdout?.once('data', resolve));
+      await sleep(3000);
       out[name] = await measureProcess(child.pid as number, env);
     } finally {
       child.kill('SIGKILL');

@@ -150,7 +150,9 @@ async function fakeRuntimeRuns(binary: string, dir: string): Promise<Record<stri
         `${target} Running pods`,
       );
       await sleep(SETTLE_MS);
-      out[String(target)] = await measureProcess(kubelet.child.pid as number, kubelet.env);
+      out[String(target)] = await measureProcess(kubelet.child.pid as number, kubelet.env, {
+        last: target === 100,
+      });
     }
     return out;
   } finally {
@@ -169,7 +171,7 @@ async function containerdIdle(binary: string, dir: string): Promise<ProcessMemor
   try {
     kubelet = await startKubelet(binary, dir, api, containerd.endpoint, 'bench-containerd');
     await sleep(SETTLE_MS);
-    return await measureProcess(kubelet.child.pid as number, kubelet.env);
+    return await measureProcess(kubelet.child.pid as number, kubelet.env, { last: true });
   } finally {
     await stopKubelet(kubelet);
     await api.close();
@@ -189,7 +191,8 @@ async function main(): Promise<void> {
     }
     const baselines = await measureBaselines(ensureNode24().node, repoRoot, dir);
     const ratios = (m: ProcessMemory) => ({
-      rssRatioToBareNode: Math.round((m.rssBytes / (baselines.bareNode as ProcessMemory).rssBytes) * 100) / 100,
+      rssRatioToBareNode:
+        Math.round((m.rssBytes / (baselines.bareNode as ProcessMemory).rssBytes) * 100) / 100,
       rssRatioToClientNodeImport:
         Math.round((m.rssBytes / (baselines.clientNodeImport as ProcessMemory).rssBytes) * 100) / 100,
     });
