@@ -65,10 +65,9 @@ export interface KubeletOptions {
   sleep?: (ms: number) => Promise<void>;
   runtimeType?: string;
   /**
-   * How many sandbox or container starts may run against the runtime at once, across pods
-   * (default four per CPU). A burst of pods then comes up one after another instead of
-   * all at the end. Not an upstream setting: upstream starts every pod worker at once, which
-   * Infinity restores.
+   * How many sandbox or container starts may run against the runtime at once, across pods.
+   * Default unbounded, as upstream; a bound makes a burst of pods come up one after another
+   * instead of all near the end (lower p50, somewhat later last pod). Not an upstream setting.
    */
   maxParallelPodStarts?: number;
   /** Stats summary (e.g. CriSummaryProvider): enables the eviction manager and pressure conditions. */
