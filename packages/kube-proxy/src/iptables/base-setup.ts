@@ -35,9 +35,31 @@ function builtinRules(save: string, chains: ReadonlySet<string>): Set<string> {
   return out;
 }
 
-/** Reads nat and filter once each (in parallel) and works out what a full sync must add. */
+/** The `*table … COMMIT` section of each table in an iptables-save text. */
+export function splitSaveTables(save: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let at = save.startsWith('*') ? 0 : save.indexOf('\n*');
+  if (at > 0) at += 1;
+  while (at >= 0 && save.charCodeAt(at) === 42 /* * */) {
+    const nameEnd = save.indexOf('\n', at);
+    if (nameEnd < 0) break;
+    const commit = save.indexOf('\nCOMMIT', nameEnd);
+    const end = commit < 0 ? save.length : commit + '\nCOMMIT'.length;
+    out.set(save.slice(at + 1, nameEnd).trim(), save.slice(at, end));
+    const next = save.indexOf('\n*', end);
+    at = next < 0 ? -1 : next + 1;
+  }
+  return out;
+}
+
+/**
+ * Reads the kernel once (one `iptables-save` of every table: each process start costs tens of
+ * ms for a big proxy process) and works out what a full sync must add.
+ */
 export async function readKernelForFullSync(exec: IptablesExecutor): Promise<KernelStateForFullSync> {
-  const [nat, filter] = await Promise.all([exec.saveTable('nat'), exec.saveTable('filter')]);
+  const tables = splitSaveTables(await exec.saveTable());
+  const nat = tables.get('nat') ?? '';
+  const filter = tables.get('filter') ?? '';
   const builtins = new Set(IPTABLES_JUMP_RULES.map((j) => j.chain));
   const present = { nat: builtinRules(nat, builtins), filter: builtinRules(filter, builtins) };
   // iptables-save prints rules in the same canonical form renderRule writes ours in.

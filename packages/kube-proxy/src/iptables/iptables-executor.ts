@@ -15,8 +15,11 @@ export interface IptablesExecutor {
   restore(payload: string): Promise<void>;
   /** Names of the chains that exist in `table` now. */
   listChains(table: IptablesTableName): Promise<Set<string>>;
-  /** `iptables-save -t table`: the table's chains and rules as text ('' if it does not exist). */
-  saveTable(table: IptablesTableName): Promise<string>;
+  /**
+   * `iptables-save [-t table]`: the table's chains and rules as text ('' if it does not
+   * exist); every table when `table` is omitted.
+   */
+  saveTable(table?: IptablesTableName): Promise<string>;
   /** Creates the chain unless it exists. */
   ensureChain(table: IptablesTableName, chain: string): Promise<void>;
   /** Inserts the rule at the top of `chain` unless an identical rule is there. */
@@ -67,7 +70,8 @@ export function execIptables(opts: ExecIptablesOptions): IptablesExecutor {
       runner: prefixedRunner(prefix),
       backend: opts.backend,
     });
-  const saveTable = (table: IptablesTableName) => runChecked([...prefix, cmds.save, '-t', table]);
+  const saveTable = (table?: IptablesTableName) =>
+    runChecked([...prefix, cmds.save, ...(table ? ['-t', table] : [])]);
   return {
     async restore(payload) {
       // validate: false — a partial sync's payload jumps to service chains it leaves
