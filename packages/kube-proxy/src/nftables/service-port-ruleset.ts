@@ -76,9 +76,6 @@ export function servicePortRuleset(
   // No endpoints at all: reject; endpoints but none local under a Local policy: drop.
   const internalVerdict = hasEndpoints ? 'drop' : `goto ${REJECT_CHAIN}`;
   const externalVerdict = internalVerdict;
-  const fwChain = nftServiceFirewallChainName(
-    servicePortChainBase(sp.name.namespace, sp.name.name, sp.protocol, sp.name.port),
-  );
 
   const sticky = sp.stickyMaxAgeSeconds > 0;
   const cluster =
@@ -101,6 +98,12 @@ export function servicePortRuleset(
   }
 
   const usesFirewall = sp.loadBalancerSourceRanges.length > 0 && sp.loadBalancerVIPs.length > 0;
+  // Hashed names cost a SHA-256 each: only Services with source ranges need this one.
+  const fwChain = usesFirewall
+    ? nftServiceFirewallChainName(
+        servicePortChainBase(sp.name.namespace, sp.name.name, sp.protocol, sp.name.port),
+      )
+    : '';
   if (usesFirewall) {
     const sources = [...sp.loadBalancerSourceRanges];
     const nodeIP = ctx.nodeIP;
