@@ -94,7 +94,9 @@ describe('Informer transform', () => {
   it('stripManagedFields changes the object in place and leaves other metadata alone', () => {
     const o = cm('a', '7');
     o.metadata!.labels = { app: 'a' };
+    const labels = o.metadata!.labels;
     expect(stripManagedFields(o)).toBe(o);
+    expect(o.metadata?.labels).toBe(labels);
     expect(o.metadata).toEqual({ name: 'a', namespace: 'ns', resourceVersion: '7', labels: { app: 'a' } });
     expect(stripManagedFields({ kind: 'X' })).toEqual({ kind: 'X' });
   });

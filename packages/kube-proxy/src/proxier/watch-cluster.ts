@@ -28,23 +28,29 @@ export interface ClusterWatch {
 /*
  * Informer transforms: what the proxier never reads is dropped before caching, since the caches
  * hold every Service and EndpointSlice for the life of the process (apps/kube-proxy/bench/rss.bench.ts).
+ * Objects are rebuilt without the fields rather than `delete`d from, which would switch them
+ * to V8's larger dictionary mode.
  */
 const slimService = (svc: V1Service): V1Service => stripLastAppliedConfiguration(stripManagedFields(svc));
 
 function slimEndpointSlice(slice: V1EndpointSlice): V1EndpointSlice {
   stripLastAppliedConfiguration(stripManagedFields(slice));
-  delete slice.metadata?.ownerReferences;
-  for (const ep of slice.endpoints ?? []) {
-    delete ep.targetRef;
-    delete ep.deprecatedTopology;
+  if (slice.metadata?.ownerReferences) {
+    const { ownerReferences: _owners, ...metadata } = slice.metadata;
+    slice.metadata = metadata;
   }
+  if (slice.endpoints)
+    slice.endpoints = slice.endpoints.map(({ targetRef: _ref, deprecatedTopology: _topology, ...ep }) => ep);
   return slice;
 }
 
 function slimNode(node: V1Node): V1Node {
   stripLastAppliedConfiguration(stripManagedFields(node));
   // The image list can run to tens of kB per node.
-  if (node.status) delete node.status.images;
+  if (node.status?.images) {
+    const { images: _images, ...status } = node.status;
+    node.status = status;
+  }
   return node;
 }
 
