@@ -247,8 +247,10 @@ describe('render --proxy-mode nftables', () => {
     const r = await run(['render', fixture, '--proxy-mode', 'nftables', '--cluster-cidr', '10.244.0.0/16']);
     expect(r.code).toBe(0);
     expect(r.out.split('\n')[1]).toBe('delete table ip kube-proxy');
-    expect(r.out).toContain('add element ip kube-proxy service-ips { 10.96.0.50 . tcp . 80 : goto service-');
-    expect(r.out).toContain('service-nodeports { tcp . 30080 : goto external-');
+    expect(r.out).toContain(
+      'add element ip kube-proxy service-ips { 10.96.0.50 . tcp . 80 comment "shop/web:http" : goto cluster-endpoints-2 }',
+    );
+    expect(r.out).toContain('service-nodeports { tcp . 30080 comment "shop/web:http" : goto nodeport-external-2 }');
     expect(r.out).toContain(
       'no-endpoint-services { 10.96.0.51 . tcp . 80 comment "shop/lonely:http" : goto reject-chain }',
     );
