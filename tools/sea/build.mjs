@@ -53,8 +53,39 @@ const userlandPunycode = {
   },
 };
 
+/**
+ * How the executables are built, chosen by measuring the running daemons
+ * (apps/kube-proxy/bench/rss.bench.ts, apps/kubelet/bench/rss.bench.ts); see README.md, "Memory".
+ */
+export const DEFAULT_BUILD_OPTIONS = Object.freeze({
+  /**
+   * Whitespace and syntax minification (names kept, so stack traces still name functions).
+   * V8 keeps a script's whole source in the heap for lazy compilation; the bundle's comments
+   * also held a few non-Latin-1 characters (µ, →, —) that made it a two-byte string, twice
+   * its length. ASCII output keeps it one-byte.
+   */
+  minify: true,
+  /** V8 code cache in the blob: faster start, but its pages and the bytecode it eagerly creates count as memory. */
+  useCodeCache: false,
+  /** Node/V8 flags every start gets (SEA `execArgv`); NODE_OPTIONS still applies on top. */
+  execArgv: Object.freeze([]),
+});
+
+/**
+ * Escape what esbuild's `charset: 'ascii'` leaves alone (regular expression literals such as
+ * /(ns|us|µs|μs|ms)/): one character above U+00FF makes V8 hold the whole multi-megabyte
+ * source as a two-byte string. `\uXXXX` means the same in strings, templates, regular
+ * expressions and identifiers.
+ */
+function asciiOnly(file) {
+  const text = readFileSync(file, 'utf8');
+  if (!/[^\x00-\x7f]/.test(text)) return;
+  const escaped = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  writeFileSync(file, escaped);
+}
+
 /** Bundle one target to a single CJS file; returns its path. */
-export async function bundleTarget(target, workDir) {
+export async function bundleTarget(target, workDir, options = DEFAULT_BUILD_OPTIONS) {
   if (!existsSync(target.entry))
     throw new SeaBuildError('ENTRY_MISSING', target.entry, 'CLI entry not found');
   const { version } = JSON.parse(readFileSync(join(target.appDir, 'package.json'), 'utf8'));
@@ -77,6 +108,9 @@ export async function bundleTarget(target, workDir) {
     logLevel: 'silent',
     legalComments: 'none',
     keepNames: true,
+    charset: 'ascii',
+    minifyWhitespace: options.minify,
+    minifySyntax: options.minify,
     // The executable has no package.json beside it: stamp the version in (see apps/*/src/version.ts).
     define: { __NODEAGENT_VERSION__: JSON.stringify(version) },
     plugins: [
@@ -84,6 +118,7 @@ export async function bundleTarget(target, workDir) {
       ...(existsSync(join(REPO_ROOT, 'node_modules', 'punycode', 'punycode.js')) ? [userlandPunycode] : []),
     ],
   });
+  asciiOnly(outfile);
   return { outfile, version, warnings: result.warnings, assets: addons.assets };
 }
 
@@ -104,7 +139,14 @@ function quiet(file, args) {
 }
 
 /** Turn a bundled CJS script into an executable at `output` using the given node binary. */
-export function makeExecutable({ node, postject }, script, output, workDir, assets = {}) {
+export function makeExecutable(
+  { node, postject },
+  script,
+  output,
+  workDir,
+  assets = {},
+  options = DEFAULT_BUILD_OPTIONS,
+) {
   const blob = `${output}.sea.blob`;
   const configPath = join(workDir, `${output.split('/').pop()}.sea-config.json`);
   writeFileSync(
@@ -113,9 +155,9 @@ export function makeExecutable({ node, postject }, script, output, workDir, asse
       main: script,
       output: blob,
       disableExperimentalSEAWarning: true,
-      // Code cache is produced by the same node binary, so it is valid and saves compile time.
-      useCodeCache: true,
+      useCodeCache: options.useCodeCache,
       useSnapshot: false,
+      execArgv: [...options.execArgv],
       // Prebuilt native addons the bundle loads through node:sea (see native-addons.mjs).
       assets,
     }),
@@ -130,7 +172,13 @@ export function makeExecutable({ node, postject }, script, output, workDir, asse
 }
 
 /** Build the named targets (all by default) into `outDir`; returns what was built. */
-export async function buildSea({ outDir = join(REPO_ROOT, 'dist', 'bin'), names, log = () => {} } = {}) {
+export async function buildSea({
+  outDir = join(REPO_ROOT, 'dist', 'bin'),
+  names,
+  log = () => {},
+  options = DEFAULT_BUILD_OPTIONS,
+} = {}) {
+  const opts = { ...DEFAULT_BUILD_OPTIONS, ...options };
   const runtime = ensureNode24({ log });
   const targets = seaTargets().filter((t) => !names || names.length === 0 || names.includes(t.name));
   if (names && names.length > 0 && targets.length !== names.length) {
@@ -148,9 +196,16 @@ export async function buildSea({ outDir = join(REPO_ROOT, 'dist', 'bin'), names,
   const built = [];
   try {
     for (const target of targets) {
-      const bundle = await bundleTarget(target, workDir);
+      const bundle = await bundleTarget(target, workDir, opts);
       for (const w of bundle.warnings) log(`warning (${target.name}): ${w.text}`);
-      const output = makeExecutable(runtime, bundle.outfile, join(outDir, target.name), workDir, bundle.assets);
+      const output = makeExecutable(
+        runtime,
+        bundle.outfile,
+        join(outDir, target.name),
+        workDir,
+        bundle.assets,
+        opts,
+      );
       log(`built ${output} (v${bundle.version}, node ${runtime.version})`);
       built.push({ name: target.name, path: output, version: bundle.version, node: runtime.version });
     }

@@ -72,7 +72,10 @@ export function nativeAddons() {
         assets[key] = linuxX64Prebuild(root);
         return { path: key, namespace: NAMESPACE };
       });
-      b.onLoad({ filter: /.*/, namespace: NAMESPACE }, (args) => ({ contents: loaderSource(args.path), loader: 'js' }));
+      b.onLoad({ filter: /.*/, namespace: NAMESPACE }, (args) => ({
+        contents: loaderSource(args.path),
+        loader: 'js',
+      }));
     },
   };
   return { plugin, assets };
