@@ -8,6 +8,7 @@ import {
   IptablesRuleCache,
   ProxyState,
   serviceChainNames,
+  snapshotFromObjects,
 } from '../src/index';
 import { service, slice } from './fixtures';
 import { expectedTables, RestoreSim } from './iptables-restore-sim';
@@ -124,6 +125,32 @@ describe('IptablesRuleCache', () => {
     const { prepared, built } = h.sync(true);
     expect(prepared.deletedChains).toEqual(['KUBE-SEP-LEFTOVERLEFTOVER', 'KUBE-SVC-LEFTOVERLEFTOVER']);
     h.expectKernelMatchesBuild(built);
+  });
+
+  it('IPv6: a full sync writes what buildIptablesRuleset builds (no ::1 NodePorts, masqueradeBit honoured)', () => {
+    const options: IptablesBackendOptions = { masqueradeBit: 5, localhostNodePorts: false };
+    const snapshot = snapshotFromObjects({
+      family: 'IPv6',
+      nodeName: 'node-a',
+      services: [
+        service('v6', {
+          clusterIP: 'fd00:10:96::20',
+          clusterIPs: ['fd00:10:96::20'],
+          type: 'NodePort',
+          ports: [{ name: 'http', port: 80, nodePort: 30081 }],
+        }),
+      ],
+      endpointSlices: [slice('v6', [{ ip: 'fd00:10:244::5', node: 'node-b' }], { addressType: 'IPv6' })],
+    });
+    const cache = new IptablesRuleCache(options, 'IPv6');
+    const prepared = cache.prepare(snapshot, { full: true, existingNatChains: [] });
+    const sim = new RestoreSim();
+    sim.apply(prepared.payload);
+    const want = expectedTables(buildIptablesRuleset({ snapshot }, options).ruleset);
+    expect(sim.dump('nat')).toEqual(want.nat);
+    expect(sim.dump('filter')).toEqual(want.filter);
+    expect(prepared.payload).toContain('! -d ::1/128');
+    expect(prepared.payload).toContain('0x00000020');
   });
 
   it('property: after any sequence of changes and syncs the kernel holds what a full build says', () => {
