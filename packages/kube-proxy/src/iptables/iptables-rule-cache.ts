@@ -102,6 +102,8 @@ class OwnSink implements RuleSink {
 export class IptablesRuleCache {
   private readonly fragments = new Map<string, ServiceFragment>();
   private sortedKeys: string[] | undefined;
+  /** The snapshot `renderAll` rendered every fragment for (a full sync then need not again). */
+  private renderedFor: ProxySnapshot | undefined;
   /** What the kernel holds, per the last committed payload. */
   private kernelFragments: ReadonlyMap<string, ServiceFragment> = new Map();
   private kernelTop: ReadonlyMap<TopChainId, string> = new Map();
@@ -136,12 +138,10 @@ export class IptablesRuleCache {
     snapshot: ProxySnapshot,
     sync: { full: true; existingNatChains: Iterable<string>; setup?: BaseSetup } | { full: false },
   ): PreparedIptablesSync {
-    if (sync.full) {
-      // Node labels or anything else may have changed every Service's rules: start over.
-      this.fragments.clear();
-      this.sortedKeys = undefined;
-    }
     let rendered = 0;
+    if (sync.full && this.renderedFor !== snapshot) this.renderAll(snapshot);
+    this.renderedFor = undefined;
+    if (sync.full) rendered = this.fragments.size;
     for (const key of this.fragments.keys()) {
       if (!snapshot.services.has(key)) {
         this.fragments.delete(key);
@@ -154,7 +154,9 @@ export class IptablesRuleCache {
     for (const [key, sp] of snapshot.services) {
       const eps = snapshot.endpoints.get(key);
       let f = this.fragments.get(key);
-      if (!f || f.sp !== sp || f.eps !== eps || snapshot.changedServices.has(sp.service)) {
+      // After renderAll (full sync) every fragment is fresh for this snapshot.
+      const stale = !sync.full && (f?.sp !== sp || f.eps !== eps || snapshot.changedServices.has(sp.service));
+      if (!f || stale) {
         if (!f) this.sortedKeys = undefined;
         f = this.render(snapshot, key, sp, eps);
         this.fragments.set(key, f);
@@ -224,6 +226,20 @@ export class IptablesRuleCache {
       deletedChains: deleted,
       next: { fragments: nextFragments, top: nextTop },
     };
+  }
+
+  /**
+   * Renders every service port afresh, as a full sync must (Node labels or anything else may
+   * have changed every Service's rules). `prepare(snapshot, { full: true, … })` does it itself;
+   * calling it first lets the caller overlap it with reading the kernel.
+   */
+  renderAll(snapshot: ProxySnapshot): number {
+    this.fragments.clear();
+    this.sortedKeys = undefined;
+    for (const [key, sp] of snapshot.services)
+      this.fragments.set(key, this.render(snapshot, key, sp, snapshot.endpoints.get(key)));
+    this.renderedFor = snapshot;
+    return this.fragments.size;
   }
 
   /** iptables-restore accepted `prepared.payload`: the kernel now holds what it describes. */

@@ -127,8 +127,12 @@ export class IptablesProxier extends ProxierBase {
     try {
       let prepared: PreparedIptablesSync;
       if (full) {
-        // Only a full sync reads the kernel; partial syncs trust the cache's record of what it wrote.
-        const kernel = await readKernelForFullSync(exec);
+        // Only a full sync reads the kernel; partial syncs trust the cache's record of what it
+        // wrote. iptables-save runs while this process renders every Service.
+        const reading = readKernelForFullSync(exec);
+        reading.catch(() => undefined); // awaited below; a render failure must not leave it unhandled
+        this.rules.renderAll(snapshot);
+        const kernel = await reading;
         prepared = this.rules.prepare(snapshot, {
           full: true,
           existingNatChains: kernel.natChains,
