@@ -116,6 +116,26 @@ describe('pod start without waiting for a relist', () => {
   });
 });
 
+describe('criPodRuntime image checks', () => {
+  it('shares one ImageStatus call among concurrent checks of the same image, and asks again after', async () => {
+    const fake = await FakeRuntime.start({ images: [{ ref: busybox }] });
+    const client = await createCriClient({ endpoint: fake.endpoint });
+    try {
+      const runtime = criPodRuntime(client);
+      const refs = await Promise.all(Array.from({ length: 5 }, () => runtime.imageRef(busybox)));
+      expect(new Set(refs).size).toBe(1);
+      expect(refs[0]).toMatch(/^sha256:/);
+      expect(fake.calls.filter((c) => c === 'ImageStatus')).toHaveLength(1);
+      expect(await runtime.imageRef('localhost/nodeagent/missing:1')).toBeUndefined();
+      await runtime.imageRef(busybox);
+      expect(fake.calls.filter((c) => c === 'ImageStatus')).toHaveLength(3);
+    } finally {
+      client.close();
+      await fake.stop();
+    }
+  });
+});
+
 describe('PLEG cache ordering', () => {
   it('keeps a single-pod refresh when an older relist finishes after it', async () => {
     const pod = makePod();

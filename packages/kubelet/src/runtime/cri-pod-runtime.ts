@@ -54,6 +54,7 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
   const runtimeType = options.runtimeType ?? 'containerd';
   const sandboxNetwork = new Map<string, { ips: string[]; hostNetwork: boolean }>();
   const containerStatusCache = new Map<string, CriContainerStatus>();
+  const imageStatusInFlight = new Map<string, Promise<string | undefined>>();
 
   /** A sandbox's IPs and network mode from its status; remembered once it is ready with them. */
   function networkOf(status: CriPodSandboxStatus): { ips: string[]; hostNetwork: boolean } {
@@ -252,9 +253,17 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
       sandboxNetwork.delete(sandboxId);
     },
 
-    async imageRef(image: string): Promise<string | undefined> {
-      const response = await client.imageStatus({ image: { image } });
-      return response.image?.id || undefined;
+    imageRef(image: string): Promise<string | undefined> {
+      // A burst of pods on one image asks at once: they share the call in flight (never an
+      // older answer, so a removed or re-pulled image is seen by the next caller).
+      const inFlight = imageStatusInFlight.get(image);
+      if (inFlight) return inFlight;
+      const call = client
+        .imageStatus({ image: { image } })
+        .then((response) => response.image?.id || undefined)
+        .finally(() => imageStatusInFlight.delete(image));
+      imageStatusInFlight.set(image, call);
+      return call;
     },
 
     async pullImage(
