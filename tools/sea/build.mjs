@@ -23,7 +23,8 @@ export const SEA_SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2
 
 /**
  * The script that becomes the executable's main: answers `--version` itself (the version is
- * fixed at build time) and otherwise runs the app's CLI entry unchanged.
+ * fixed at build time), starts the idle heap trim (heap-trim.cjs) and otherwise runs the app's
+ * CLI entry unchanged.
  */
 function entryWrapper(target, version) {
   const banner = `${target.name} v${version}`;
@@ -35,6 +36,7 @@ if ((end === -1 ? argv : argv.slice(0, end)).includes('--version')) {
   process.stdout.write(${JSON.stringify(`Kubernetes ${KUBERNETES_VERSION}`)} + '\\n');
   process.exit(0);
 }
+require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/heap-trim.cjs'))}).startHeapTrim();
 require(${JSON.stringify(target.entry)});
 `;
 }
@@ -67,8 +69,15 @@ export const DEFAULT_BUILD_OPTIONS = Object.freeze({
   minify: true,
   /** V8 code cache in the blob: faster start, but its pages and the bytecode it eagerly creates count as memory. */
   useCodeCache: false,
-  /** Node/V8 flags every start gets (SEA `execArgv`); NODE_OPTIONS still applies on top. */
-  execArgv: Object.freeze([]),
+  /**
+   * Node/V8 flags every start gets (SEA `execArgv`; NODE_OPTIONS still applies on top):
+   * - `--max-semi-space-size=2` (MB): V8 lets the young generation grow to 3 x 16 MB, resident
+   *   once touched; 2 MB semi-spaces cut 60 MB at 1k Services in iptables mode (221 -> 160 MB)
+   *   for about 7% more CPU in a 10k-Service sync (4 MB: no CPU cost, less saving).
+   *   `--optimize-for-size` saved more memory but doubled the CPU of a sync, so it is not used.
+   * - `--expose-gc`: lets heap-trim.cjs collect after a burst, as Go's GOGC bounds upstream's heap.
+   */
+  execArgv: Object.freeze(['--max-semi-space-size=2', '--expose-gc']),
 });
 
 /**
@@ -79,8 +88,11 @@ export const DEFAULT_BUILD_OPTIONS = Object.freeze({
  */
 function asciiOnly(file) {
   const text = readFileSync(file, 'utf8');
-  if (!/[^\x00-\x7f]/.test(text)) return;
-  const escaped = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (!/[\u0080-\uffff]/.test(text)) return;
+  const escaped = text.replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   writeFileSync(file, escaped);
 }
 
