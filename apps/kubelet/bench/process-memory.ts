@@ -164,3 +164,11 @@ export async function measureBaselines(
   }
   return out;
 }
+
+/** User + system CPU seconds a process has used so far (/proc/<pid>/stat, 100 ticks a second). */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

@@ -34,7 +34,7 @@ import {
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const IMAGE = 'localhost/nodeagent/busybox:1.0';
 /** How long a state is left alone before it is measured (housekeeping and GC settle). */
-const SETTLE_MS = 5000;
+const SETTLE_MS = 30_000;
 
 type SeaBuild = { buildSea(o: { outDir: string; names: string[] }): Promise<{ path: string }[]> };
 type NodeRuntime = { ensureNode24(): { node: string } };
