@@ -71,9 +71,9 @@ export const DEFAULT_BUILD_OPTIONS = Object.freeze({
   useCodeCache: false,
   /**
    * Node/V8 flags every start gets (SEA `execArgv`; NODE_OPTIONS still applies on top):
-   * - `--max-semi-space-size=2` (MB): V8 lets the young generation grow to 3 x 16 MB, resident
-   *   once touched; 2 MB semi-spaces cut 60 MB at 1k Services in iptables mode (221 -> 160 MB)
-   *   for about 7% more CPU in a 10k-Service sync (4 MB: no CPU cost, less saving).
+   * - `--max-semi-space-size=2` (MB): V8 lets each young-generation semi-space grow to 16 MB,
+   *   resident once touched; small ones cut ~60 MB at 1k Services in iptables mode (1 MB:
+   *   221 -> 160 MB) for about 7% more CPU in a 10k-Service sync (4 MB: no CPU cost, less saving).
    *   `--optimize-for-size` saved more memory but doubled the CPU of a sync, so it is not used.
    * - `--expose-gc`: lets heap-trim.cjs collect after a burst, as Go's GOGC bounds upstream's heap.
    */
