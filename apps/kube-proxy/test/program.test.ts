@@ -250,7 +250,9 @@ describe('render --proxy-mode nftables', () => {
     expect(r.out).toContain(
       'add element ip kube-proxy service-ips { 10.96.0.50 . tcp . 80 comment "shop/web:http" : goto cluster-endpoints-2 }',
     );
-    expect(r.out).toContain('service-nodeports { tcp . 30080 comment "shop/web:http" : goto nodeport-external-2 }');
+    expect(r.out).toContain(
+      'service-nodeports { tcp . 30080 comment "shop/web:http" : goto nodeport-external-2 }',
+    );
     expect(r.out).toContain(
       'no-endpoint-services { 10.96.0.51 . tcp . 80 comment "shop/lonely:http" : goto reject-chain }',
     );
