@@ -18,17 +18,17 @@ import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ApiServer, createNetns, kubeconfigYaml, type Netns, startApiServer } from '@nodeagent/testing';
 import {
-  cpuSeconds,
-  measureBaselines,
-  measureProcess,
-  type ProcessMemory,
-  reporterEnv,
-  sleep,
-  summary,
-  waitFor,
-} from './process-memory';
+  type ApiServer,
+  createNetns,
+  kubeconfigYaml,
+  type Netns,
+  processMemory,
+  startApiServer,
+} from '@nodeagent/testing';
+
+const { cpuSeconds, measureBaselines, measureProcess, reporterEnv, sleep, summary, waitFor } = processMemory;
+type ProcessMemory = processMemory.ProcessMemory;
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const NODE_NAME = 'bench-node';

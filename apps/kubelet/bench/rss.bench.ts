@@ -20,16 +20,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
-import {
-  measureBaselines,
-  measureProcess,
-  type ProcessMemory,
-  reporterEnv,
-  sleep,
-  summary,
-  waitFor,
-} from './process-memory';
+import { type ApiServer, processMemory, startApiServer } from '@nodeagent/testing';
+
+const { measureBaselines, measureProcess, reporterEnv, sleep, summary, waitFor } = processMemory;
+type ProcessMemory = processMemory.ProcessMemory;
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const IMAGE = 'localhost/nodeagent/busybox:1.0';
