@@ -28,6 +28,7 @@ import { Command } from 'commander';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { addConfigFlags } from './flags';
+import { setupNode } from './node-setup';
 import { readObjects } from './read-objects';
 import { renderRuleset } from './render';
 import { resolveConfiguration } from './resolve-configuration';
@@ -78,6 +79,10 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
     .option('--config <path>', 'path to a KubeProxyConfiguration file')
     .option('--master <url>', 'API server address (overrides the kubeconfig)')
     .option('--cleanup [bool]', 'remove every rule this proxy owns, then exit')
+    .option(
+      '--init-only [bool]',
+      'do the set-up that needs full root (conntrack sysctls, route_localnet), then exit',
+    )
     .option('--write-config-to <path>', 'write the resolved configuration to this file, then exit')
     .version(versionText('nodeagent-kube-proxy'), '--version', 'print version information and quit')
     .exitOverride()
@@ -114,6 +119,11 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
         return;
       }
       const log = pino({ level: logLevel(config.logging.verbosity) }, pino.destination(2));
+      if (opts.initOnly === true || opts.initOnly === 'true') {
+        await setupNode(config, log);
+        program.exitCode = 0;
+        return;
+      }
       const proxy = await runProxy(config, log, opts.master as string | undefined);
       io.onStarted?.(proxy);
       program.exitCode = 0;

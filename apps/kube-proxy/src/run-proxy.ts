@@ -35,6 +35,7 @@ import {
   watchCluster,
 } from '@nodeagent/kube-proxy';
 import type { Logger } from 'pino';
+import { setupNode } from './node-setup';
 
 export interface RunningProxy {
   nodeName: string;
@@ -102,6 +103,7 @@ export async function runProxy(
   }
   const nodeName = nodeNameFor(config);
   const families = familiesFor(config);
+  await setupNode(config, log);
   // Userspace mode uses the iptables periods, as upstream's did.
   const periods = mode === 'nftables' ? config.nftables : mode === 'ipvs' ? config.ipvs : config.iptables;
   const syncPeriodMs = parseDuration(`${mode}.syncPeriod`, periods.syncPeriod);

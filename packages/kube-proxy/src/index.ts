@@ -159,6 +159,17 @@ export { HealthzServer, type HealthzServerOptions } from './runtime/healthz-serv
 export { splitHostPort } from './runtime/listen';
 export { KubeProxyMetrics } from './runtime/metrics';
 export { MetricsServer } from './runtime/metrics-server';
+export {
+  type ApplyNodeSysctlsResult,
+  applyNodeSysctls,
+  CONNTRACK_HASHSIZE_PATH,
+  conntrackMax,
+  type HashsizeFile,
+  hashsizeFile,
+  NodeSysctlError,
+  needsRouteLocalnet,
+  planNodeSysctls,
+} from './runtime/node-sysctls';
 export { type HealthStatus, ProxierHealth } from './runtime/proxier-health';
 export { ServiceHealthServer, type ServiceHealthServerOptions } from './runtime/service-health-server';
 export * from './userspace/index';

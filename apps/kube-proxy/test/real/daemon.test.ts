@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,5 +174,38 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 90_000 }, ()
     });
     expect(r.exitCode, r.stderr).toBe(0);
     expect((await ns.exec('iptables-save', [])).stdout).not.toContain('KUBE-');
+  });
+
+  it('sets conntrack timeouts and route_localnet in its own namespace only; --init-only does just that', async () => {
+    const inNs = async (key: string) => (await ns.exec('sysctl', ['-n', key])).stdout.trim();
+    const onHost = (key: string) => readFileSync(`/proc/sys/${key.replaceAll('.', '/')}`, 'utf8').trim();
+    const established = 'net.netfilter.nf_conntrack_tcp_timeout_established';
+    const liberal = 'net.netfilter.nf_conntrack_tcp_be_liberal';
+    const hostBefore = [onHost(established), onHost(liberal), onHost('net.netfilter.nf_conntrack_max')];
+    // The iptables-mode daemon started in beforeAll applied the defaults at start-up.
+    expect(await inNs(established)).toBe('86400');
+    expect(await inNs('net.ipv4.conf.all.route_localnet')).toBe('1');
+    const r = await ns.exec(
+      tsx,
+      [
+        '--conditions=@nodeagent/source',
+        cli,
+        '--init-only',
+        '--proxy-mode',
+        'nftables',
+        '--conntrack-tcp-timeout-established',
+        '2h',
+        '--conntrack-tcp-be-liberal=true',
+      ],
+      { allowFailure: true },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await inNs(established)).toBe('7200');
+    expect(await inNs(liberal)).toBe('1');
+    // nf_conntrack_max is global and read-only outside the initial namespace: a warning, not a failure.
+    expect(r.stderr).toContain('nf_conntrack_max');
+    expect([onHost(established), onHost(liberal), onHost('net.netfilter.nf_conntrack_max')]).toEqual(
+      hostBefore,
+    );
   });
 });

@@ -1,0 +1,22 @@
+import { availableParallelism } from 'node:os';
+import {
+  applyNodeSysctls,
+  execSysctlLayer,
+  hashsizeFile,
+  type KubeProxyConfiguration,
+  planNodeSysctls,
+} from '@nodeagent/kube-proxy';
+import type { Logger } from 'pino';
+
+/**
+ * The privileged node set-up upstream does before proxying (and alone with --init-only): the
+ * conntrack table limit and timeouts, and route_localnet for localhost NodePorts. Userspace
+ * bind-only mode promises to change nothing in the kernel, so it skips this.
+ */
+export async function setupNode(config: KubeProxyConfiguration, log: Logger): Promise<void> {
+  if (config.mode === 'userspace' && config.userspaceBindOnly) return;
+  const plan = planNodeSysctls(config, availableParallelism());
+  const result = await applyNodeSysctls(plan, execSysctlLayer(), hashsizeFile());
+  for (const warning of result.warnings) log.warn(warning);
+  if (result.changed.length > 0) log.info({ changed: result.changed }, 'set node sysctls');
+}
