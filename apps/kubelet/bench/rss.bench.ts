@@ -82,6 +82,8 @@ async function startKubelet(
       `--container-runtime-endpoint=${endpoint}`,
       `--port=${await freePort()}`,
       '--healthz-port=0',
+      // No kubepods QoS cgroups: the bench kills the kubelet and must leave the host's cgroups alone.
+      '--cgroups-per-qos=false',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
   );
