@@ -11,7 +11,9 @@ import {
 import type { SysctlLayer } from '../src/ipvs/ipvs-kernel';
 
 const config = (yaml = '') =>
-  loadKubeProxyConfiguration(`apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n${yaml}`);
+  loadKubeProxyConfiguration(
+    `apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n${yaml}`,
+  );
 
 /** A sysctl table in memory; keys listed in readOnly refuse writes as the kernel would. */
 function fakeSysctl(values: Record<string, string>, readOnly: string[] = []) {
