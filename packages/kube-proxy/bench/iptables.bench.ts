@@ -15,7 +15,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { widenNftCache } from '@nodeagent/netfilter';
 import { Bench } from 'tinybench';
 import {
@@ -29,6 +28,7 @@ import {
   renderRestorePayload,
   snapshotFromObjects,
 } from '../src/index';
+import { benchCluster, benchSlice } from './bench-cluster';
 
 const SIZES = (process.env.KP_BENCH_SIZES ?? '1000,10000').split(',').map(Number);
 /** Changes timed per size for programming latency (10k syncs are slower: fewer by default). */
@@ -42,46 +42,9 @@ const out = join(import.meta.dirname, '..', '..', '..', 'bench-results');
 const detector = cidrLocalDetector('10.128.0.0/9');
 const backendOptions = { localDetector: detector };
 
-function dotted(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-function serviceFor(i: number): V1Service {
-  return {
-    metadata: { name: `svc-${i}`, namespace: 'bench' },
-    spec: {
-      type: 'ClusterIP',
-      clusterIP: dotted((10 << 24) + (96 << 16) + i),
-      ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
-    },
-  };
-}
-
-/** Slice of service i; odd generations shift the backends by 5 (5 endpoints change). */
-function sliceFor(i: number, generation: number): V1EndpointSlice {
-  const base = (10 << 24) + (128 << 16) + i * 16 + (generation % 2 ? 5 : 0);
-  return {
-    metadata: {
-      name: `svc-${i}-x`,
-      namespace: 'bench',
-      labels: { 'kubernetes.io/service-name': `svc-${i}` },
-    },
-    addressType: 'IPv4',
-    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-    endpoints: Array.from({ length: ENDPOINTS }, (_, e) => ({
-      addresses: [dotted(base + e)],
-      conditions: { ready: true },
-      nodeName: `node-${e}`,
-    })),
-  };
-}
-
-function cluster(n: number) {
-  return {
-    services: Array.from({ length: n }, (_, i) => serviceFor(i)),
-    slices: Array.from({ length: n }, (_, i) => sliceFor(i, 0)),
-  };
-}
+/** Odd generations shift the backends by 5 (5 endpoints change). */
+const sliceFor = (i: number, generation: number) => benchSlice(i, ENDPOINTS, () => (generation % 2 ? 5 : 0));
+const cluster = (n: number) => benchCluster(n, ENDPOINTS);
 
 const round = (x: number, d = 1) => Number(x.toFixed(d));
 

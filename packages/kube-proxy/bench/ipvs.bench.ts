@@ -8,7 +8,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { Bench } from 'tinybench';
 import {
   buildIptablesRuleset,
@@ -23,6 +22,7 @@ import {
   ProxyState,
   snapshotFromObjects,
 } from '../src/index';
+import { benchService, benchSlice } from './bench-cluster';
 
 const PLAN_SIZES = (process.env.KP_IPVS_PLAN_SIZES ?? '1000,10000').split(',').map(Number);
 const SYNC_SIZE = Number(process.env.KP_IPVS_SYNC_SIZE ?? 1000);
@@ -31,38 +31,9 @@ const ENDPOINTS = 3;
 const NODE = 'node-a';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
-const dotted = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-const clusterIP = (i: number) => dotted((10 << 24) + (96 << 16) + i);
-
-function serviceFor(i: number): V1Service {
-  return {
-    metadata: { name: `svc-${i}`, namespace: 'bench' },
-    spec: {
-      type: 'ClusterIP',
-      clusterIP: clusterIP(i),
-      ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
-    },
-  };
-}
-
-/** Slice of service i; each generation moves the last endpoint to a new address. */
-function sliceFor(i: number, generation: number): V1EndpointSlice {
-  const base = (10 << 24) + (128 << 16) + i * 16;
-  return {
-    metadata: {
-      name: `svc-${i}-x`,
-      namespace: 'bench',
-      labels: { 'kubernetes.io/service-name': `svc-${i}` },
-    },
-    addressType: 'IPv4',
-    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-    endpoints: Array.from({ length: ENDPOINTS }, (_, e) => ({
-      addresses: [dotted(base + e + (e === ENDPOINTS - 1 ? generation % 8 : 0))],
-      conditions: { ready: true },
-      nodeName: `node-${e}`,
-    })),
-  };
-}
+/** Each generation moves the last endpoint to a new address. */
+const sliceFor = (i: number, generation: number) =>
+  benchSlice(i, ENDPOINTS, (e) => (e === ENDPOINTS - 1 ? generation % 8 : 0));
 
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -70,7 +41,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function planning() {
   const out: Record<string, unknown> = {};
   for (const n of PLAN_SIZES) {
-    const services = Array.from({ length: n }, (_, i) => serviceFor(i));
+    const services = Array.from({ length: n }, (_, i) => benchService(i));
     const slices = Array.from({ length: n }, (_, i) => sliceFor(i, 0));
     const snapshot = snapshotFromObjects({
       family: 'IPv4',
@@ -117,7 +88,7 @@ async function planning() {
 
 /** Inside the micro-VM: the kernel part, printed as one `IPVS-BENCH <json>` line. */
 async function inVm() {
-  const services = Array.from({ length: SYNC_SIZE }, (_, i) => serviceFor(i));
+  const services = Array.from({ length: SYNC_SIZE }, (_, i) => benchService(i));
   const slices = Array.from({ length: SYNC_SIZE }, (_, i) => sliceFor(i, 0));
   const ipvs = await openIpvsTable();
   const kernel = {

@@ -8,7 +8,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { renderScript } from '@nodeagent/netfilter';
 import { Bench } from 'tinybench';
 import {
@@ -20,6 +19,7 @@ import {
   ProxyState,
   snapshotFromObjects,
 } from '../src/index';
+import { benchCluster, benchSlice, clusterIP } from './bench-cluster';
 
 const BUILD_SIZES = (process.env.KP_NFT_BUILD_SIZES ?? '1000,10000,30000').split(',').map(Number);
 const SYNC_SIZES = (process.env.KP_NFT_SYNC_SIZES ?? '1000,10000').split(',').map(Number);
@@ -31,45 +31,10 @@ const NODE = 'node-a';
 const backend = { localDetector: nftLocalDetector({ cidr: '10.128.0.0/9', ipv6: false }) };
 const out = join(import.meta.dirname, '..', '..', '..', 'bench-results');
 
-const dotted = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-const clusterIP = (i: number) => dotted((10 << 24) + (96 << 16) + i);
-
-function serviceFor(i: number): V1Service {
-  return {
-    metadata: { name: `svc-${i}`, namespace: 'bench' },
-    spec: {
-      type: 'ClusterIP',
-      clusterIP: clusterIP(i),
-      ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
-    },
-  };
-}
-
-/** Slice of service i; each generation moves the last endpoint to a new address. */
-function sliceFor(i: number, generation: number): V1EndpointSlice {
-  const base = (10 << 24) + (128 << 16) + i * 16;
-  return {
-    metadata: {
-      name: `svc-${i}-x`,
-      namespace: 'bench',
-      labels: { 'kubernetes.io/service-name': `svc-${i}` },
-    },
-    addressType: 'IPv4',
-    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-    endpoints: Array.from({ length: ENDPOINTS }, (_, e) => ({
-      addresses: [dotted(base + e + (e === ENDPOINTS - 1 ? generation % 6 : 0))],
-      conditions: { ready: true },
-      nodeName: `node-${e}`,
-    })),
-  };
-}
-
-function cluster(n: number) {
-  return {
-    services: Array.from({ length: n }, (_, i) => serviceFor(i)),
-    slices: Array.from({ length: n }, (_, i) => sliceFor(i, 0)),
-  };
-}
+/** Each generation moves the last endpoint to a new address. */
+const sliceFor = (i: number, generation: number) =>
+  benchSlice(i, ENDPOINTS, (e) => (e === ENDPOINTS - 1 ? generation % 6 : 0));
+const cluster = (n: number) => benchCluster(n, ENDPOINTS);
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 function percentile(sorted: number[], p: number): number {
