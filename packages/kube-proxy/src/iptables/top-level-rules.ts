@@ -77,32 +77,42 @@ export function writeForwardRules(filter: RuleSink, options: IptablesBackendOpti
   // INVALID packets can reset connections unless conntrack is liberal (kubernetes#74839).
   if (!options.conntrackTCPLiberal)
     filter.rule('-A', KUBE_FORWARD, '-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP');
-  filter.rule(
-    '-A',
-    KUBE_FORWARD,
-    '-m',
-    'comment',
-    '--comment',
-    'kubernetes forwarding rules',
-    '-m',
-    'mark',
-    '--mark',
-    `${mark}/${mark}`,
-    '-j',
-    'ACCEPT',
-  );
-  filter.rule(
-    '-A',
-    KUBE_FORWARD,
-    '-m',
-    'comment',
-    '--comment',
-    'kubernetes forwarding conntrack rule',
-    '-m',
-    'conntrack',
-    '--ctstate',
-    'RELATED,ESTABLISHED',
-    '-j',
-    'ACCEPT',
-  );
+  for (const rule of forwardAcceptRules(KUBE_FORWARD, mark)) filter.rule(...rule);
+}
+
+/**
+ * The KUBE-FORWARD accepts every mode writes: marked (service) traffic, then the rest of its
+ * connections, so forwarding works even when the FORWARD policy is not ACCEPT.
+ */
+export function forwardAcceptRules(chain: string, mark: string): string[][] {
+  return [
+    [
+      '-A',
+      chain,
+      '-m',
+      'comment',
+      '--comment',
+      'kubernetes forwarding rules',
+      '-m',
+      'mark',
+      '--mark',
+      `${mark}/${mark}`,
+      '-j',
+      'ACCEPT',
+    ],
+    [
+      '-A',
+      chain,
+      '-m',
+      'comment',
+      '--comment',
+      'kubernetes forwarding conntrack rule',
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'RELATED,ESTABLISHED',
+      '-j',
+      'ACCEPT',
+    ],
+  ];
 }

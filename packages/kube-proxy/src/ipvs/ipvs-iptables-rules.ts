@@ -1,5 +1,6 @@
 import type { IptablesRuleset, JumpRule } from '../iptables/iptables-ruleset';
 import type { LocalDetector } from '../iptables/local-detector';
+import { forwardAcceptRules } from '../iptables/top-level-rules';
 import type { IPFamily } from '../model/ip-family';
 import { IPSET_DEFINITIONS, ipsetNameFor } from './ipset-definitions';
 import * as n from './ipvs-names';
@@ -254,34 +255,7 @@ export function buildIpvsIptablesRules(input: IpvsIptablesInput): IptablesRulese
   }
 
   // Marked traffic is forwarded even when the FORWARD policy is not ACCEPT (NodePorts).
-  filter.push([
-    '-A',
-    n.IPVS_KUBE_FORWARD,
-    '-m',
-    'comment',
-    '--comment',
-    'kubernetes forwarding rules',
-    '-m',
-    'mark',
-    '--mark',
-    `${mark}/${mark}`,
-    '-j',
-    'ACCEPT',
-  ]);
-  filter.push([
-    '-A',
-    n.IPVS_KUBE_FORWARD,
-    '-m',
-    'comment',
-    '--comment',
-    'kubernetes forwarding conntrack rule',
-    '-m',
-    'conntrack',
-    '--ctstate',
-    'RELATED,ESTABLISHED',
-    '-j',
-    'ACCEPT',
-  ]);
+  filter.push(...forwardAcceptRules(n.IPVS_KUBE_FORWARD, mark));
   filter.push([
     '-A',
     n.IPVS_KUBE_NODE_PORT,
