@@ -1,6 +1,7 @@
 import {
   buildIptablesRuleset,
   buildNftablesRuleset,
+  effectiveProxyMode,
   formatIpvsPlan,
   type IPFamily,
   iptablesOptionsFromConfig,
@@ -27,7 +28,7 @@ export interface RenderOptions {
  * an `nft -f` script in nftables mode, per family), computed without touching the kernel.
  */
 export function renderRuleset(objects: ClusterObjects, o: RenderOptions): string {
-  const mode = o.config.mode === '' ? 'iptables' : o.config.mode;
+  const mode = effectiveProxyMode(o.config);
   if (mode === 'userspace') {
     // Userspace mode's rules depend on the proxy ports it picks at run time (or, bind-only,
     // there are none), so there is nothing meaningful to print ahead of time.

@@ -3,6 +3,7 @@ import { KubeConfig, type V1Node } from '@kubernetes/client-node';
 import {
   type ClosableIpvsTable,
   type ClusterWatch,
+  effectiveProxyMode,
   execConntrack,
   execIpsetLayer,
   execIptables,
@@ -94,7 +95,7 @@ export async function runProxy(
   log: Logger,
   master?: string,
 ): Promise<RunningProxy> {
-  const mode = config.mode === '' ? 'iptables' : config.mode;
+  const mode = effectiveProxyMode(config);
   if (mode !== 'iptables' && mode !== 'nftables' && mode !== 'ipvs' && mode !== 'userspace') {
     throw new KubeProxyError(
       'MODE_NOT_IMPLEMENTED',

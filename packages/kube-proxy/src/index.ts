@@ -2,6 +2,7 @@
 export { formatDuration, parseDuration } from './config/duration';
 export {
   defaultKubeProxyConfiguration,
+  effectiveProxyMode,
   IPVS_SCHEDULERS,
   isCidr,
   KUBE_PROXY_CONFIG_API_VERSION,

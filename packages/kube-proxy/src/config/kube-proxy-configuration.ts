@@ -120,6 +120,11 @@ export type KubeProxyConfiguration = z.output<typeof kubeProxyConfigurationSchem
 export type KubeProxyConfigurationInput = z.input<typeof kubeProxyConfigurationSchema>;
 
 /** The upstream defaults. */
+/** The proxy mode this configuration runs: upstream's empty `mode` means iptables on Linux. */
+export function effectiveProxyMode(config: Pick<KubeProxyConfiguration, 'mode'>): string {
+  return config.mode === '' ? 'iptables' : config.mode;
+}
+
 export function defaultKubeProxyConfiguration(): KubeProxyConfiguration {
   return kubeProxyConfigurationSchema.parse({});
 }

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseDuration } from '../config/duration';
-import type { KubeProxyConfiguration } from '../config/kube-proxy-configuration';
+import { effectiveProxyMode, type KubeProxyConfiguration } from '../config/kube-proxy-configuration';
 import { KubeProxyError } from '../errors';
 import type { SysctlLayer } from '../ipvs/ipvs-kernel';
 import { cidrContains } from '../model/cidr';
@@ -44,8 +44,7 @@ export function conntrackMax(ct: KubeProxyConfiguration['conntrack'], cpus: numb
 
 /** Whether NodePorts answer on 127.0.0.1, which needs route_localnet (iptables mode, IPv4). */
 export function needsRouteLocalnet(config: KubeProxyConfiguration): boolean {
-  const mode = config.mode === '' ? 'iptables' : config.mode;
-  if (mode !== 'iptables' || config.iptables.localhostNodePorts === false) return false;
+  if (effectiveProxyMode(config) !== 'iptables' || config.iptables.localhostNodePorts === false) return false;
   const addrs = config.nodePortAddresses ?? [];
   // No nodePortAddresses means every local address, loopback included.
   return addrs.length === 0 || addrs.some((a) => a !== 'primary' && cidrContains(a, '127.0.0.1'));
