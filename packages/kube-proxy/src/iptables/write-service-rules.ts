@@ -29,6 +29,11 @@ function probability(n: number): string {
  * (KUBE-SERVICES, KUBE-NODEPORTS, ...), `svcNat` the Service's own chains. Each rule is an
  * argument vector starting with "-A", chain.
  */
+/** `-A <chain> -m comment --comment <text>`: how each rule naming a Service starts. */
+function commentedRule(chain: string, comment: string): string[] {
+  return ['-A', chain, '-m', 'comment', '--comment', comment];
+}
+
 export interface RuleSink {
   chain(name: string): void;
   rule(...args: string[]): void;
@@ -123,24 +128,14 @@ export function writeServiceRules(
   // Cluster IP.
   if (hasInternal) {
     nat.rule(
-      '-A',
-      KUBE_SERVICES,
-      '-m',
-      'comment',
-      '--comment',
-      `${name} cluster IP`,
+      ...commentedRule(KUBE_SERVICES, `${name} cluster IP`),
       ...match(sp.clusterIP),
       '-j',
       internalChain,
     );
   } else {
     filter.rule(
-      '-A',
-      KUBE_SERVICES,
-      '-m',
-      'comment',
-      '--comment',
-      internalComment,
+      ...commentedRule(KUBE_SERVICES, internalComment),
       ...match(sp.clusterIP),
       '-j',
       internalTarget,
@@ -149,26 +144,11 @@ export function writeServiceRules(
   // External IPs.
   for (const ip of sp.externalIPs) {
     if (hasEndpoints) {
-      nat.rule(
-        '-A',
-        KUBE_SERVICES,
-        '-m',
-        'comment',
-        '--comment',
-        `${name} external IP`,
-        ...match(ip),
-        '-j',
-        chains.external,
-      );
+      nat.rule(...commentedRule(KUBE_SERVICES, `${name} external IP`), ...match(ip), '-j', chains.external);
     }
     if (!hasExternal) {
       filter.rule(
-        '-A',
-        KUBE_EXTERNAL_SERVICES,
-        '-m',
-        'comment',
-        '--comment',
-        externalComment,
+        ...commentedRule(KUBE_EXTERNAL_SERVICES, externalComment),
         ...match(ip),
         '-j',
         externalTarget,
@@ -178,27 +158,12 @@ export function writeServiceRules(
   // Load balancer VIPs.
   for (const ip of sp.loadBalancerVIPs) {
     if (hasEndpoints) {
-      nat.rule(
-        '-A',
-        KUBE_SERVICES,
-        '-m',
-        'comment',
-        '--comment',
-        `${name} loadbalancer IP`,
-        ...match(ip),
-        '-j',
-        lbChain,
-      );
+      nat.rule(...commentedRule(KUBE_SERVICES, `${name} loadbalancer IP`), ...match(ip), '-j', lbChain);
     }
     if (usesFirewallChain) {
       // Reached only by packets the FW chain did not accept (and so did not DNAT).
       filter.rule(
-        '-A',
-        KUBE_PROXY_FIREWALL,
-        '-m',
-        'comment',
-        '--comment',
-        `${name} traffic not accepted by ${chains.firewall}`,
+        ...commentedRule(KUBE_PROXY_FIREWALL, `${name} traffic not accepted by ${chains.firewall}`),
         ...match(ip),
         '-j',
         'DROP',
@@ -208,12 +173,7 @@ export function writeServiceRules(
   if (!hasExternal) {
     for (const ip of sp.loadBalancerVIPs) {
       filter.rule(
-        '-A',
-        KUBE_EXTERNAL_SERVICES,
-        '-m',
-        'comment',
-        '--comment',
-        externalComment,
+        ...commentedRule(KUBE_EXTERNAL_SERVICES, externalComment),
         ...match(ip),
         '-j',
         externalTarget,
@@ -225,12 +185,7 @@ export function writeServiceRules(
     const np = String(sp.nodePort);
     if (hasEndpoints) {
       nat.rule(
-        '-A',
-        KUBE_NODEPORTS,
-        '-m',
-        'comment',
-        '--comment',
-        name,
+        ...commentedRule(KUBE_NODEPORTS, name),
         '-p',
         proto,
         '-m',
@@ -243,12 +198,7 @@ export function writeServiceRules(
     }
     if (!hasExternal) {
       filter.rule(
-        '-A',
-        KUBE_EXTERNAL_SERVICES,
-        '-m',
-        'comment',
-        '--comment',
-        externalComment,
+        ...commentedRule(KUBE_EXTERNAL_SERVICES, externalComment),
         '-m',
         'addrtype',
         '--dst-type',
@@ -267,12 +217,7 @@ export function writeServiceRules(
   // Health check node port: always accepted, whatever the endpoints.
   if (sp.healthCheckNodePort !== 0) {
     filter.rule(
-      '-A',
-      KUBE_NODEPORTS,
-      '-m',
-      'comment',
-      '--comment',
-      `${name} health check node port`,
+      ...commentedRule(KUBE_NODEPORTS, `${name} health check node port`),
       '-p',
       'tcp',
       '-m',
@@ -299,12 +244,7 @@ export function writeServiceRules(
     svcNat.chain(chains.external);
     if (!sp.externalPolicyLocal) {
       svcNat.rule(
-        '-A',
-        chains.external,
-        '-m',
-        'comment',
-        '--comment',
-        `masquerade traffic for ${name} external destinations`,
+        ...commentedRule(chains.external, `masquerade traffic for ${name} external destinations`),
         '-j',
         KUBE_MARK_MASQ,
       );
@@ -312,24 +252,14 @@ export function writeServiceRules(
       if (detector.implemented) {
         // Pod → external address behaves as if it left the node and came back: no policy applies.
         svcNat.rule(
-          '-A',
-          chains.external,
-          '-m',
-          'comment',
-          '--comment',
-          `pod traffic for ${name} external destinations`,
+          ...commentedRule(chains.external, `pod traffic for ${name} external destinations`),
           ...detector.ifLocal,
           '-j',
           chains.cluster,
         );
       }
       svcNat.rule(
-        '-A',
-        chains.external,
-        '-m',
-        'comment',
-        '--comment',
-        `masquerade LOCAL traffic for ${name} external destinations`,
+        ...commentedRule(chains.external, `masquerade LOCAL traffic for ${name} external destinations`),
         '-m',
         'addrtype',
         '--src-type',
@@ -338,12 +268,7 @@ export function writeServiceRules(
         KUBE_MARK_MASQ,
       );
       svcNat.rule(
-        '-A',
-        chains.external,
-        '-m',
-        'comment',
-        '--comment',
-        `route LOCAL traffic for ${name} external destinations`,
+        ...commentedRule(chains.external, `route LOCAL traffic for ${name} external destinations`),
         '-m',
         'addrtype',
         '--src-type',
@@ -411,12 +336,7 @@ function writeServiceToEndpointRules(
     for (const ep of endpoints) {
       const c = epChain(ep);
       out.rule(
-        '-A',
-        chain,
-        '-m',
-        'comment',
-        '--comment',
-        `${sp.key} -> ${ep.endpoint}`,
+        ...commentedRule(chain, `${sp.key} -> ${ep.endpoint}`),
         '-m',
         'recent',
         '--name',
@@ -435,16 +355,6 @@ function writeServiceToEndpointRules(
       i < endpoints.length - 1
         ? ['-m', 'statistic', '--mode', 'random', '--probability', probability(endpoints.length - i)]
         : [];
-    out.rule(
-      '-A',
-      chain,
-      '-m',
-      'comment',
-      '--comment',
-      `${sp.key} -> ${ep.endpoint}`,
-      ...stat,
-      '-j',
-      epChain(ep),
-    );
+    out.rule(...commentedRule(chain, `${sp.key} -> ${ep.endpoint}`), ...stat, '-j', epChain(ep));
   });
 }
