@@ -160,7 +160,7 @@ export async function runDemo(
     // 2. The node: containerd in its own network namespace, or the fake CRI runtime.
     runtime = await steps.run(
       options.fakeRuntime ? 'fake CRI runtime' : 'containerd in the node network namespace (local images)',
-      () => (options.fakeRuntime ? startFakeRuntime(prereq.uid === 0) : startContainerdRuntime()),
+      () => (options.fakeRuntime ? startFakeRuntime(prereq.uid === 0, stateDir) : startContainerdRuntime()),
       (r) => (r.netnsName ? `netns ${r.netnsName}, pod subnet ${r.podSubnet}` : `pod subnet ${r.podSubnet}`),
     );
     const node = runtime;

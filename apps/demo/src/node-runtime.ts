@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { createNetns } from '@nodeagent/testing';
@@ -107,9 +108,12 @@ const fakeImage = 'localhost/nodeagent/busybox:1.0';
  * The fake CRI runtime (in this process, on a unix socket). With root, kube-proxy still gets a
  * network namespace of its own to program (but there are no real pods to send packets to).
  */
-export async function startFakeRuntime(withNetns: boolean): Promise<NodeRuntime> {
+export async function startFakeRuntime(withNetns: boolean, stateDir: string): Promise<NodeRuntime> {
   const podSubnet = '10.88.0.0/16';
   const fake = await FakeRuntime.start({
+    // In the run's state dir, so a run killed before its teardown leaves nothing the next
+    // run's stale-run clean-up (which removes that dir) does not remove.
+    socketPath: join(stateDir, 'cri.sock'),
     podSubnet,
     images: [{ ref: fakeImage }, { ref: 'localhost/nodeagent/pause:1.0' }],
   });
