@@ -58,6 +58,10 @@ describe('IpvsApplier against the fake kernel', () => {
       'nat PREROUTING -m comment --comment kubernetes service portals -j KUBE-SERVICES',
     );
     expect(k.iptables.chains.filter.has('KUBE-IPVS-FILTER')).toBe(true);
+    expect(k.iptables.chains.filter.has('KUBE-IPVS-OUT-FILTER')).toBe(true);
+    expect(k.iptables.jumpRules).toContain(
+      'filter OUTPUT -m comment --comment kubernetes ipvs access filter -j KUBE-IPVS-OUT-FILTER',
+    );
 
     const opsBefore = k.ipvs.ops.length;
     const again = await k.applier.apply(plan(...web([{ ip: '10.244.1.1' }, { ip: '10.244.1.2' }])), 1);
@@ -220,7 +224,7 @@ describe('IpvsApplier against the fake kernel', () => {
       deletedServices: 1,
       deletedInterface: true,
       destroyedIpsets: 17,
-      deletedChains: 10,
+      deletedChains: 11,
     });
     expect(Object.keys(k.ipvs.table()).sort()).toEqual(['FWM/9', 'TCP/10.200.0.1:80']);
     expect([...k.ipset.sets.keys()]).toEqual(['OTHER-SET']);

@@ -171,6 +171,53 @@ describe('planIpvs', () => {
     );
   });
 
+  it('keeps the node out of an LB IP whose source ranges exclude it (KUBE-IPVS-OUT-FILTER)', () => {
+    const lb = (name: string, clusterIP: string, ingress: string, protocol = 'TCP') =>
+      service(
+        name,
+        {
+          type: 'LoadBalancer',
+          clusterIP,
+          loadBalancerSourceRanges: ['198.51.100.0/24'],
+          ports: [{ name: 'http', port: 443, nodePort: 30200, protocol }],
+        },
+        { loadBalancer: { ingress: [{ ip: ingress }] } },
+      );
+    const services = [lb('b', '10.96.0.12', '203.0.113.20', 'UDP'), lb('a', '10.96.0.11', '203.0.113.10')];
+    const excluded = planIpvs(snap(services, []), { nodePortIPs: [], nodeIPs: ['192.168.0.10'] });
+    expect(excluded.lbNoNodeAccess).toEqual([
+      { ip: '203.0.113.10', protocol: 'tcp', port: 443 },
+      { ip: '203.0.113.20', protocol: 'udp', port: 443 },
+    ]);
+    const out = filterRules(excluded).filter((r) => r.startsWith('-A KUBE-IPVS-OUT-FILTER'));
+    expect(out).toEqual([
+      '-A KUBE-IPVS-OUT-FILTER -s 203.0.113.10 -m ipvs --vaddr 203.0.113.10 --vproto tcp --vport 443 -j DROP',
+      '-A KUBE-IPVS-OUT-FILTER -s 203.0.113.20 -m ipvs --vaddr 203.0.113.20 --vproto udp --vport 443 -j DROP',
+    ]);
+    expect(entries(excluded, 'KUBE-LOAD-BALANCER-SOURCE-IP')).toEqual([]);
+    // The node's IP inside a range: the node may connect, so no drop rule.
+    const allowed = planIpvs(snap(services, []), { nodePortIPs: [], nodeIPs: ['198.51.100.7'] });
+    expect(allowed.lbNoNodeAccess).toEqual([]);
+    expect(filterRules(allowed).some((r) => r.startsWith('-A KUBE-IPVS-OUT-FILTER'))).toBe(false);
+    // The chain exists either way (the OUTPUT jump targets it).
+    expect(renderRestorePayload(allowed.iptables)).toContain(':KUBE-IPVS-OUT-FILTER - [0:0]');
+    // No source ranges: nothing to keep the node out of.
+    const open = planIpvs(
+      snap(
+        [
+          service(
+            'c',
+            { type: 'LoadBalancer', ports: [{ name: 'http', port: 80, nodePort: 30201, protocol: 'TCP' }] },
+            { loadBalancer: { ingress: [{ ip: '203.0.113.30' }] } },
+          ),
+        ],
+        [],
+      ),
+      { nodePortIPs: [] },
+    );
+    expect(open.lbNoNodeAccess).toEqual([]);
+  });
+
   it('names IPv6 sets KUBE-6-* and writes canonical IPv6 addresses', () => {
     const svc = service('v6', { clusterIP: 'fd00:0:0::a', clusterIPs: ['fd00::a'], ipFamilies: ['IPv6'] });
     const plan = planIpvs(

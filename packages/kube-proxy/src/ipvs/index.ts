@@ -24,7 +24,12 @@ export {
   ownedIpsetNames,
 } from './ipset-definitions';
 export { renderIpsetRestore } from './ipset-restore';
-export { buildIpvsIptablesRules, IPVS_JUMP_RULES, type IpvsIptablesInput } from './ipvs-iptables-rules';
+export {
+  buildIpvsIptablesRules,
+  IPVS_JUMP_RULES,
+  type IpvsIptablesInput,
+  type LbNoNodeAccess,
+} from './ipvs-iptables-rules';
 export type { IpsetLayer, IpsetState, IpvsIptables, IpvsTable, LinkLayer, SysctlLayer } from './ipvs-kernel';
 export * as ipvsNames from './ipvs-names';
 export { KUBE_IPVS_INTERFACE } from './ipvs-names';

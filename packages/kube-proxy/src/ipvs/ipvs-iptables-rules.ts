@@ -12,6 +12,18 @@ export interface IpvsIptablesInput {
   masqueradeBit: number;
   masqueradeAll: boolean;
   localDetector: LocalDetector;
+  /**
+   * LoadBalancer IP:ports with source ranges that do not hold the node's IP: the node itself
+   * must not reach them either (KUBE-IPVS-OUT-FILTER).
+   */
+  lbNoNodeAccess?: readonly LbNoNodeAccess[];
+}
+
+/** One LoadBalancer ingress IP:port the node may not connect to. */
+export interface LbNoNodeAccess {
+  readonly ip: string;
+  readonly protocol: 'tcp' | 'udp' | 'sctp';
+  readonly port: number;
 }
 
 /** Jumps from built-in chains into ours (upstream's iptablesJumpChain, with its comments). */
@@ -24,6 +36,7 @@ export const IPVS_JUMP_RULES: readonly JumpRule[] = [
   jump('filter', 'INPUT', n.IPVS_KUBE_PROXY_FIREWALL, 'kube-proxy firewall rules'),
   jump('filter', 'FORWARD', n.IPVS_KUBE_PROXY_FIREWALL, 'kube-proxy firewall rules'),
   jump('filter', 'INPUT', n.IPVS_KUBE_IPVS_FILTER, 'kubernetes ipvs access filter'),
+  jump('filter', 'OUTPUT', n.IPVS_KUBE_IPVS_OUT_FILTER, 'kubernetes ipvs access filter'),
 ];
 
 function jump(table: 'nat' | 'filter', chain: string, target: string, comment: string): JumpRule {
@@ -247,6 +260,28 @@ export function buildIpvsIptablesRules(input: IpvsIptablesInput): IptablesRulese
   ]);
   nat.push(['-A', n.IPVS_KUBE_LOAD_BALANCER, '-j', n.IPVS_KUBE_MARK_MASQ]);
   filter.push(['-A', n.IPVS_KUBE_SOURCE_RANGES_FIREWALL, '-j', 'DROP']);
+
+  // The node's own connections to an LB IP never pass INPUT or FORWARD (IPVS redirects them in
+  // OUTPUT), so the source-range firewall cannot see them. Their source is the LB IP itself
+  // (bound to kube-ipvs0), which is what picks them out here, after IPVS chose the connection.
+  for (const e of input.lbNoNodeAccess ?? []) {
+    filter.push([
+      '-A',
+      n.IPVS_KUBE_IPVS_OUT_FILTER,
+      '-s',
+      e.ip,
+      '-m',
+      'ipvs',
+      '--vaddr',
+      e.ip,
+      '--vproto',
+      e.protocol,
+      '--vport',
+      String(e.port),
+      '-j',
+      'DROP',
+    ]);
+  }
 
   // Accept traffic to virtual services last, so other rules cannot make IPVS rules useless.
   for (const s of [n.KUBE_CLUSTER_IP, n.KUBE_LOAD_BALANCER]) {

@@ -17,6 +17,8 @@ export const IPVS_KUBE_FORWARD = 'KUBE-FORWARD';
 export const IPVS_KUBE_PROXY_FIREWALL = 'KUBE-PROXY-FIREWALL';
 export const IPVS_KUBE_SOURCE_RANGES_FIREWALL = 'KUBE-SOURCE-RANGES-FIREWALL';
 export const IPVS_KUBE_IPVS_FILTER = 'KUBE-IPVS-FILTER';
+/** From OUTPUT: keeps the node itself out of LoadBalancer IPs whose source ranges exclude it. */
+export const IPVS_KUBE_IPVS_OUT_FILTER = 'KUBE-IPVS-OUT-FILTER';
 
 /** Chains per table, in the order upstream declares them. */
 export const IPVS_NAT_CHAINS = [
@@ -32,6 +34,7 @@ export const IPVS_FILTER_CHAINS = [
   IPVS_KUBE_PROXY_FIREWALL,
   IPVS_KUBE_SOURCE_RANGES_FIREWALL,
   IPVS_KUBE_IPVS_FILTER,
+  IPVS_KUBE_IPVS_OUT_FILTER,
 ] as const;
 
 // ipsets (IPv4 names; IPv6 ones are derived by ipsetNameFor).

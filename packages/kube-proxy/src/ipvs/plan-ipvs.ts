@@ -9,7 +9,7 @@ import type { ProxySnapshot } from '../model/proxy-snapshot';
 import type { ServicePort } from '../model/service-port';
 import { IPSET_DEFINITIONS, type IpsetDefinition, ipsetNameFor } from './ipset-definitions';
 import { renderIpsetRestore } from './ipset-restore';
-import { buildIpvsIptablesRules } from './ipvs-iptables-rules';
+import { buildIpvsIptablesRules, type LbNoNodeAccess } from './ipvs-iptables-rules';
 import * as n from './ipvs-names';
 import { canonicalIP, hostPort, realServerKey, virtualServerKey } from './virtual-server-key';
 
@@ -59,6 +59,8 @@ export interface IpvsPlan {
   readonly iptables: IptablesRuleset;
   /** Services whose Local policy found no local endpoint (sync_proxy_rules_no_local_endpoints_total). */
   readonly noLocalEndpoints: { readonly internal: number; readonly external: number };
+  /** LB IP:ports the node itself may not reach (KUBE-IPVS-OUT-FILTER), sorted. */
+  readonly lbNoNodeAccess: readonly LbNoNodeAccess[];
 }
 
 export interface IpvsPlanOptions {
@@ -81,6 +83,7 @@ interface ServiceFragment {
   readonly bound: readonly string[];
   /** [set (IPv4 name), entry] pairs. */
   readonly entries: readonly (readonly [string, string])[];
+  readonly lbNoNodeAccess: readonly LbNoNodeAccess[];
   readonly noLocalInternal: boolean;
   readonly noLocalExternal: boolean;
 }
@@ -124,6 +127,7 @@ export class IpvsPlanner {
     const entries = new Map<string, Set<string>>(IPSET_DEFINITIONS.map((d) => [d.name, new Set()]));
     const noLocalInternal = new Set<string>();
     const noLocalExternal = new Set<string>();
+    const lbNoNodeAccess: LbNoNodeAccess[] = [];
     const nextMemo = new Map<string, MemoEntry>();
 
     for (const [key, sp] of snapshot.services) {
@@ -137,11 +141,16 @@ export class IpvsPlanner {
       for (const vs of fragment.virtualServers) virtualServers.set(vs.key, vs);
       for (const a of fragment.bound) bound.add(a);
       for (const [set, entry] of fragment.entries) entries.get(set)!.add(entry);
+      lbNoNodeAccess.push(...fragment.lbNoNodeAccess);
       if (fragment.noLocalInternal) noLocalInternal.add(sp.service);
       if (fragment.noLocalExternal) noLocalExternal.add(sp.service);
     }
     this.memo = nextMemo;
     for (const a of bound) entries.get(n.KUBE_IPVS_IPS)!.add(a);
+    // Sorted, so the restore payload does not change with Service iteration order.
+    lbNoNodeAccess.sort((a, b) =>
+      `${a.ip} ${a.protocol} ${a.port}`.localeCompare(`${b.ip} ${b.protocol} ${b.port}`),
+    );
 
     const ipsets = new Map<string, PlannedIpset>();
     for (const d of IPSET_DEFINITIONS) {
@@ -154,6 +163,7 @@ export class IpvsPlanner {
       masqueradeBit: opts.masqueradeBit ?? 14,
       masqueradeAll: opts.masqueradeAll ?? false,
       localDetector: opts.localDetector ?? NO_LOCAL_DETECTOR,
+      lbNoNodeAccess,
     });
     return {
       family,
@@ -162,6 +172,7 @@ export class IpvsPlanner {
       ipsets,
       iptables,
       noLocalEndpoints: { internal: noLocalInternal.size, external: noLocalExternal.size },
+      lbNoNodeAccess,
     };
   }
 }
@@ -188,6 +199,7 @@ function planServicePort(
   const virtualServers: PlannedVirtualServer[] = [];
   const bound: string[] = [];
   const entries: [string, string][] = [];
+  const lbNoNodeAccess: LbNoNodeAccess[] = [];
   const ipPort = (ip: string) => `${ip},${protocol}:${sp.port}`;
   const vs = (address: string, port: number, realServers: ReadonlyMap<string, PlannedRealServer>) =>
     virtualServers.push({
@@ -234,6 +246,8 @@ function planServicePort(
         entries.push([n.KUBE_LOAD_BALANCER_SOURCE_CIDR, `${ipPort(ip)},${cidr}`]);
       // The node reaches its own LB IP from that IP (it is bound to kube-ipvs0).
       if (allowFromNode) entries.push([n.KUBE_LOAD_BALANCER_SOURCE_IP, `${ipPort(ip)},${ip}`]);
+      // Otherwise the node must be kept out explicitly: its connections skip the firewall.
+      else lbNoNodeAccess.push({ ip, protocol, port: sp.port });
     }
     bound.push(ip);
     vs(ip, sp.port, external);
@@ -262,6 +276,7 @@ function planServicePort(
     virtualServers,
     bound,
     entries,
+    lbNoNodeAccess,
     noLocalInternal: sp.internalPolicyLocal && cat.localEndpoints.length === 0,
     noLocalExternal:
       sp.externalPolicyLocal &&
