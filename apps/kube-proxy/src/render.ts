@@ -9,6 +9,7 @@ import {
   type KubeProxyConfiguration,
   KubeProxyError,
   nftablesOptionsFromConfig,
+  nodeHostIPs,
   planIpvs,
   renderRestorePayload,
   snapshotFromObjects,
@@ -44,9 +45,7 @@ export function renderRuleset(objects: ClusterObjects, o: RenderOptions): string
     );
   }
   const node = objects.nodes.find((n) => n.metadata?.name === o.nodeName);
-  const nodeIPs = o.nodeIPs?.length
-    ? o.nodeIPs
-    : (node?.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
+  const nodeIPs = o.nodeIPs?.length ? o.nodeIPs : node ? nodeHostIPs(node) : [];
   const out: string[] = [];
   for (const family of o.families) {
     const snapshot = snapshotFromObjects({

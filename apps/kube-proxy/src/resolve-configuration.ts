@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  effectiveProxyMode,
   InvalidConfigurationError,
   InvalidFieldError,
   type KubeProxyConfiguration,
@@ -33,5 +34,16 @@ export function resolveConfiguration(o: ResolveOptions): KubeProxyConfiguration 
     }
     base = decoded && typeof decoded === 'object' ? (decoded as Record<string, unknown>) : {};
   }
-  return parseKubeProxyConfiguration(overlayFlags(base, o.opts, o.givenOnCommandLine));
+  return applyPlatformDefaults(parseKubeProxyConfiguration(overlayFlags(base, o.opts, o.givenOnCommandLine)));
+}
+
+/**
+ * Upstream's Linux platform defaults that depend on the mode: nftables mode serves NodePorts on
+ * the node's primary IPs unless nodePortAddresses says otherwise (`--nodeport-addresses primary`).
+ */
+export function applyPlatformDefaults(config: KubeProxyConfiguration): KubeProxyConfiguration {
+  if (effectiveProxyMode(config) === 'nftables' && (config.nodePortAddresses ?? []).length === 0) {
+    return { ...config, nodePortAddresses: ['primary'] };
+  }
+  return config;
 }

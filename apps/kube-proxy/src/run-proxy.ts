@@ -3,6 +3,7 @@ import { KubeConfig, type V1Node } from '@kubernetes/client-node';
 import {
   type ClosableIpvsTable,
   type ClusterWatch,
+  detectNodeIPs,
   effectiveProxyMode,
   execConntrack,
   execIpsetLayer,
@@ -23,8 +24,10 @@ import {
   MetricsServer,
   multiFamilyHandler,
   NftablesProxier,
+  type NodeFacts,
   nftablesOptionsFromConfig,
   nodePortIPsFromConfig,
+  nodeReader,
   openIpvsTable,
   ProxierHealth,
   type ProxyHandler,
@@ -33,6 +36,8 @@ import {
   ServiceHealthServer,
   UserspaceProxier,
   userspaceOptionsFromConfig,
+  waitForNodeIPs,
+  waitForPodCIDRs,
   watchCluster,
 } from '@nodeagent/kube-proxy';
 import type { Logger } from 'pino';
@@ -44,15 +49,15 @@ export interface RunningProxy {
   stop(): Promise<void>;
 }
 
-/** IP families to proxy: those of clusterCIDR when set, else IPv4. */
-export function familiesFor(config: KubeProxyConfiguration): IPFamily[] {
+/** IP families to proxy: those of clusterCIDR when set, else the node's primary family (IPv4 by default). */
+export function familiesFor(config: KubeProxyConfiguration, primaryFamily: IPFamily = 'IPv4'): IPFamily[] {
   const fams = new Set(
     config.clusterCIDR
       .split(',')
       .map((c) => ipFamilyOf(c.trim()))
       .filter((f): f is IPFamily => f !== undefined),
   );
-  return fams.size === 0 ? ['IPv4'] : (['IPv4', 'IPv6'] as const).filter((f) => fams.has(f));
+  return fams.size === 0 ? [primaryFamily] : (['IPv4', 'IPv6'] as const).filter((f) => fams.has(f));
 }
 
 export function nodeNameFor(config: KubeProxyConfiguration): string {
@@ -80,6 +85,38 @@ function localAddresses(): string[] {
     .map((a) => a.address);
 }
 
+/**
+ * What kube-proxy learns from its own Node before it starts, as upstream does: the host IPs
+ * (waiting up to ~31 s for the Node; a specified bindAddress overrides the primary; loopback if
+ * neither) and, for detectLocalMode NodeCIDR, the pod CIDRs (waiting up to 5 minutes).
+ */
+async function discoverNode(
+  config: KubeProxyConfiguration,
+  getNode: () => Promise<V1Node | undefined>,
+  log: Logger,
+): Promise<{ primaryFamily: IPFamily; facts: NodeFacts }> {
+  const raw = await waitForNodeIPs({
+    getNode,
+    onRetry: (reason) => log.error({ reason }, 'Failed to retrieve node IPs'),
+  });
+  if (raw.length > 0) log.info({ IPs: raw }, 'Successfully retrieved node IP(s)');
+  const detected = detectNodeIPs(raw, config.bindAddress);
+  if (detected.primaryIsLoopback) {
+    log.info(
+      "Can't determine this node's IP, assuming loopback; if this is incorrect, please set the --bind-address flag",
+    );
+  }
+  const other: IPFamily = detected.primaryFamily === 'IPv4' ? 'IPv6' : 'IPv4';
+  const facts: NodeFacts = {
+    nodeIPs: [detected.byFamily[detected.primaryFamily], detected.byFamily[other]],
+  };
+  if (config.detectLocalMode === 'NodeCIDR') {
+    facts.podCIDRs = await waitForPodCIDRs({ getNode });
+    log.info({ podCIDRs: facts.podCIDRs }, 'NodeCIDR local-traffic detection');
+  }
+  return { primaryFamily: detected.primaryFamily, facts };
+}
+
 /** What every mode's proxier offers the daemon besides the informer callbacks. */
 type RunnableProxier = ProxyHandler & { start(): void; stop(): Promise<void> | void };
 
@@ -103,7 +140,9 @@ export async function runProxy(
     );
   }
   const nodeName = nodeNameFor(config);
-  const families = familiesFor(config);
+  const kc = loadKubeConfig(config, master);
+  const node = await discoverNode(config, nodeReader(kc, nodeName), log);
+  const families = familiesFor(config, node.primaryFamily);
   await setupNode(config, log);
   // Userspace mode uses the iptables periods, as upstream's did.
   const periods = mode === 'nftables' ? config.nftables : mode === 'ipvs' ? config.ipvs : config.iptables;
@@ -111,7 +150,7 @@ export async function runProxy(
   const minSyncPeriodMs = parseDuration(`${mode}.minSyncPeriod`, periods.minSyncPeriod);
   const metrics = new KubeProxyMetrics();
   const health = new ProxierHealth(2 * syncPeriodMs);
-  const addrs = localAddresses();
+  const facts: NodeFacts = { ...node.facts, localAddresses: localAddresses() };
   const closers: (() => Promise<void>)[] = [];
   // ipvs mode: one IPVS netlink handle for both families opened before any server
   // starts, so a kernel without ip_vs fails fast (IpvsUnavailableError) with nothing to close.
@@ -136,7 +175,7 @@ export async function runProxy(
     await startServer(() => ms.start(), config, log, 'metrics');
     closers.push(() => ms.close());
   }
-  const hcBind = families.flatMap((f) => nodePortIPsFromConfig(config, f, { localAddresses: addrs }) ?? []);
+  const hcBind = families.flatMap((f) => nodePortIPsFromConfig(config, f, facts) ?? []);
   const serviceHealth = new ServiceHealthServer({
     bindAddresses: hcBind.length > 0 ? hcBind : [''],
     proxierHealthy: () => health.status().healthy,
@@ -150,7 +189,7 @@ export async function runProxy(
       return new UserspaceProxier({
         family,
         nodeName,
-        ...userspaceOptionsFromConfig(config, family, config.userspaceBindOnly, { localAddresses: addrs }),
+        ...userspaceOptionsFromConfig(config, family, config.userspaceBindOnly, facts),
         ...(config.userspaceBindOnly ? {} : { iptables: portalIptablesFor(family) }),
         metrics,
         health,
@@ -169,7 +208,7 @@ export async function runProxy(
           iptables: execIptables({ family }),
           sysctl: execSysctlLayer(),
         },
-        backend: ipvsOptionsFromConfig(config, family, { localAddresses: addrs }),
+        backend: ipvsOptionsFromConfig(config, family, facts),
         minSyncPeriodMs,
         syncPeriodMs,
         metrics,
@@ -183,7 +222,7 @@ export async function runProxy(
           family,
           nodeName,
           executor: execNftables(),
-          backend: nftablesOptionsFromConfig(config, family, { localAddresses: addrs }),
+          backend: nftablesOptionsFromConfig(config, family, facts),
           minSyncPeriodMs,
           syncPeriodMs,
           metrics,
@@ -196,7 +235,7 @@ export async function runProxy(
           nodeName,
           executor: execIptables({ family }),
           conntrack: execConntrack(family),
-          backend: iptablesOptionsFromConfig(config, family, { localAddresses: addrs }),
+          backend: iptablesOptionsFromConfig(config, family, facts),
           minSyncPeriodMs,
           syncPeriodMs,
           metrics,
@@ -214,7 +253,6 @@ export async function runProxy(
       fanOut.onNode(node);
     },
   };
-  const kc = loadKubeConfig(config, master);
   const watch: ClusterWatch = watchCluster({
     kubeConfig: kc,
     nodeName,

@@ -56,6 +56,13 @@ beforeAll(async () => {
   metricsPort = await freePort();
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigYaml(api.url));
+  // kube-proxy reads its Node's addresses at start (and would wait ~31 s for a missing one).
+  api.registry.create(api.resource('v1', 'nodes'), undefined, {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: 'node-a' },
+    status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }] },
+  });
   daemon = spawn(
     process.execPath,
     [

@@ -132,7 +132,17 @@ export {
   nftLocalDetector,
 } from './nftables/build-nftables-ruleset';
 export { explainNftablesService } from './nftables/explain-nftables-service';
-export { execNftables, type NftablesExecutor } from './nftables/nftables-executor';
+export {
+  type ExecNftablesOptions,
+  execNftables,
+  type NftablesExecutor,
+} from './nftables/nftables-executor';
+export {
+  fitsOneLine,
+  NftSession,
+  NftSessionError,
+  type NftSessionOptions,
+} from './nftables/nft-session';
 export { NftablesRuleset } from './nftables/nftables-ruleset';
 export { type ConntrackCleaner, execConntrack } from './proxier/conntrack-cleaner';
 export { IptablesProxier, type IptablesProxierOptions, type SyncResult } from './proxier/iptables-proxier';
@@ -161,6 +171,18 @@ export { splitHostPort } from './runtime/listen';
 export { KubeProxyMetrics } from './runtime/metrics';
 export { MetricsServer } from './runtime/metrics-server';
 export {
+  type DetectedNodeIPs,
+  detectNodeIPs,
+  NODE_IPS_BACKOFF_MS,
+  nodeHostIPs,
+  POD_CIDR_TIMEOUT_MS,
+  PodCIDRTimeoutError,
+  type WaitForNodeIPsOptions,
+  type WaitForPodCIDRsOptions,
+  waitForNodeIPs,
+  waitForPodCIDRs,
+} from './runtime/node-ips';
+export {
   type ApplyNodeSysctlsResult,
   applyNodeSysctls,
   CONNTRACK_HASHSIZE_PATH,
@@ -172,5 +194,6 @@ export {
   planNodeSysctls,
 } from './runtime/node-sysctls';
 export { type HealthStatus, ProxierHealth } from './runtime/proxier-health';
+export { nodeReader } from './runtime/read-node';
 export { ServiceHealthServer, type ServiceHealthServerOptions } from './runtime/service-health-server';
 export * from './userspace/index';

@@ -18,7 +18,9 @@ let bridge: Server;
 let daemon: ChildProcess;
 let daemonExit: Promise<number | null>;
 let userspaceDaemon: ChildProcess | undefined;
+let nftDaemon: ChildProcess | undefined;
 let stderr = '';
+const NODE_IP = '10.250.0.7';
 
 // Runs inside the namespace: 127.0.0.1:6443 → the unix socket the host side listens on.
 const FORWARDER = `
@@ -44,6 +46,18 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => fwd.stdout?.once('data', () => resolve()));
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigYaml('http://127.0.0.1:6443'));
+  // kube-proxy reads its Node's addresses at start (and would wait ~31 s for a missing one).
+  api.registry.create(api.resource('v1', 'nodes'), undefined, {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: 'node-a' },
+    status: {
+      addresses: [
+        { type: 'Hostname', address: 'node-a' },
+        { type: 'InternalIP', address: NODE_IP },
+      ],
+    },
+  });
   daemon = ns.spawn(
     process.execPath,
     [
@@ -73,6 +87,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (daemon && daemon.exitCode === null) daemon.kill('SIGKILL');
   if (userspaceDaemon && userspaceDaemon.exitCode === null) userspaceDaemon.kill('SIGKILL');
+  if (nftDaemon && nftDaemon.exitCode === null) nftDaemon.kill('SIGKILL');
   await ns?.delete();
   await new Promise<void>((r) => (bridge ? bridge.close(() => r()) : r()));
   await api?.close();
@@ -100,6 +115,8 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 90_000 }, ()
       (s) => s.includes('--to-destination 10.244.1.9:8080'),
     );
     expect(save, stderr).toContain('"default/web:http cluster IP"');
+    expect(stderr).toContain('Successfully retrieved node IP(s)');
+    expect(stderr).toContain(NODE_IP);
     expect(save).toContain('! -s 10.244.0.0/16');
 
     const healthz = await ns.exec('curl', ['-sS', '-i', 'http://127.0.0.1:10256/healthz']);
@@ -174,6 +191,60 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 90_000 }, ()
     });
     expect(r.exitCode, r.stderr).toBe(0);
     expect((await ns.exec('iptables-save', [])).stdout).not.toContain('KUBE-');
+  });
+
+  it("--proxy-mode nftables serves NodePorts on the Node's primary IP by default, as upstream", async () => {
+    api.registry.create(api.resource('v1', 'services'), 'default', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'np', namespace: 'default' },
+      spec: {
+        type: 'NodePort',
+        clusterIP: '10.96.0.78',
+        ports: [{ name: 'http', port: 80, nodePort: 30081, protocol: 'TCP' }],
+      },
+    });
+    let out = '';
+    const nft = ns.spawn(
+      process.execPath,
+      [
+        ...nodeWithTsx,
+        cli,
+        '--kubeconfig',
+        join(dir, 'kubeconfig'),
+        '--hostname-override',
+        'node-a',
+        '--proxy-mode',
+        'nftables',
+        '--healthz-bind-address',
+        '',
+        '--metrics-bind-address',
+        '',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    nftDaemon = nft;
+    nft.stderr?.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => nft.on('exit', (code) => resolve(code)));
+    try {
+      const set = await until(
+        async () =>
+          (await ns.exec('nft', ['list', 'set', 'ip', 'kube-proxy', 'nodeport-ips'], { allowFailure: true }))
+            .stdout,
+        (s) => s.includes(NODE_IP),
+      );
+      expect(set, out).toContain(`elements = { ${NODE_IP} }`);
+    } finally {
+      if (nft.exitCode === null) nft.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    const r = await ns.exec(tsx, ['--conditions=@nodeagent/source', cli, '--cleanup'], {
+      allowFailure: true,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await ns.exec('nft', ['list', 'tables'])).stdout).not.toContain('kube-proxy');
   });
 
   it('sets conntrack timeouts and route_localnet in its own namespace only; --init-only does just that', async () => {
