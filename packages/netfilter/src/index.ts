@@ -15,7 +15,9 @@ export {
   localRunner,
   netnsRunner,
   type RunCommandOptions,
+  type StreamedInput,
 } from './exec/command-runner';
+export { InputAbortedError } from './exec/input-aborted-error';
 export { base32, sha256Base32 } from './hash-names';
 
 // iptables
@@ -65,6 +67,7 @@ export {
   type RestoreOptions,
   type RestoreResult,
   type RestoreStrategy,
+  type RestoreStreamOptions,
 } from './iptables/iptables-client';
 export type {
   AddrType,
@@ -91,6 +94,7 @@ export { renderRuleArgs } from './iptables/render-rule';
 export { failedLineOf, lineAt } from './iptables/restore-error';
 export { RestoreWriter } from './iptables/restore-writer';
 export { checkChainName, type ValidateOptions, validateRuleset } from './iptables/validate';
+export { widenNftCacheStream } from './iptables/widen-nft-cache-stream';
 
 // nftables
 export { FakeNftables } from './nftables/fake';

@@ -1,4 +1,6 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
+import { InputAbortedError } from './input-aborted-error';
 
 export interface CommandOutput {
   stdout: string;
@@ -6,9 +8,16 @@ export interface CommandOutput {
   exitCode: number | null;
 }
 
+/** stdin produced while the command runs: chunks are written as they come, honouring backpressure. */
+export type StreamedInput = AsyncIterable<string | Buffer>;
+
 export interface RunCommandOptions {
-  /** Written to stdin, which is then closed. */
-  input?: string | Buffer;
+  /**
+   * Written to stdin, which is then closed. A StreamedInput is pumped chunk by chunk while the
+   * command runs (so producing the input and consuming it overlap); if it throws, the command
+   * is killed (SIGKILL) before stdin is closed and the run rejects with InputAbortedError.
+   */
+  input?: string | Buffer | StreamedInput;
   /** Send stdout to /dev/null (a tool that echoes a huge ruleset need not be buffered). */
   discardStdout?: boolean;
   timeoutMs?: number;
@@ -22,10 +31,57 @@ export interface CommandRunner {
   run(file: string, args: readonly string[], options?: RunCommandOptions): Promise<CommandOutput>;
 }
 
+export function isStreamedInput(input: RunCommandOptions['input']): input is StreamedInput {
+  return typeof input === 'object' && input !== null && Symbol.asyncIterator in input;
+}
+
+/**
+ * Writes `source` into `stdin`, waiting for 'drain' whenever the pipe is full, counting bytes
+ * in `progress`. Stops early (and closes the source) if the command exits first, e.g. on a
+ * parse error. Rethrows what the source threw, leaving stdin open.
+ */
+async function pump(
+  source: StreamedInput,
+  stdin: Writable,
+  child: ChildProcess,
+  progress: { written: number },
+): Promise<void> {
+  let exited = false;
+  const onExit = () => {
+    exited = true;
+  };
+  child.once('exit', onExit);
+  stdin.once('close', onExit);
+  try {
+    for await (const chunk of source) {
+      if (exited) break;
+      progress.written += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      if (!stdin.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            stdin.off('drain', done);
+            stdin.off('close', done);
+            child.off('exit', done);
+            resolve();
+          };
+          stdin.on('drain', done);
+          stdin.on('close', done);
+          child.on('exit', done);
+        });
+      }
+    }
+  } finally {
+    child.off('exit', onExit);
+    stdin.off('close', onExit);
+  }
+}
+
 function spawnCollect(
   file: string,
   args: readonly string[],
   options: RunCommandOptions,
+  /** The command as reported in errors (the wrapped tool, not nsenter). */
+  command: readonly string[] = [file, ...args],
 ): Promise<CommandOutput> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
@@ -33,25 +89,41 @@ function spawnCollect(
       timeout: options.timeoutMs ?? 600_000,
       killSignal: 'SIGKILL',
     });
-    const { stdin, stderr } = child as unknown as {
-      stdin: NodeJS.WritableStream;
-      stderr: NodeJS.ReadableStream;
-    };
+    const { stdin, stderr } = child as unknown as { stdin: Writable; stderr: NodeJS.ReadableStream };
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    let aborted: InputAbortedError | undefined;
     child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
     stderr.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', reject);
     // The tool may exit (on a parse error) before reading all input; its exit status explains.
     stdin.on('error', () => {});
-    child.on('close', (exitCode) =>
+    child.on('close', (exitCode) => {
+      if (aborted) {
+        reject(aborted);
+        return;
+      }
       resolve({
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
         exitCode,
-      }),
+      });
+    });
+    const input = options.input;
+    if (!isStreamedInput(input)) {
+      stdin.end(input ?? '');
+      return;
+    }
+    const progress = { written: 0 };
+    pump(input, stdin, child, progress).then(
+      () => stdin.end(),
+      (cause: unknown) => {
+        // Kill before closing stdin: at EOF the tool would act on what it has read so far.
+        aborted = new InputAbortedError(command, progress.written, cause);
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        else reject(aborted);
+      },
     );
-    stdin.end(options.input ?? '');
   });
 }
 
@@ -68,6 +140,6 @@ export function netnsRunner(netnsPath: string): CommandRunner {
   const path = netnsPath.includes('/') ? netnsPath : `/run/netns/${netnsPath}`;
   return {
     run: (file, args, options = {}) =>
-      spawnCollect('nsenter', [`--net=${path}`, '--', file, ...args], options),
+      spawnCollect('nsenter', [`--net=${path}`, '--', file, ...args], options, [file, ...args]),
   };
 }

@@ -9,6 +9,7 @@ import { type RenderRestoreOptions, renderRestore } from './render-restore';
 import { renderRuleArgs } from './render-rule';
 import { restoreError } from './restore-error';
 import { type ValidateOptions, validateRuleset } from './validate';
+import { widenNftCacheStream } from './widen-nft-cache-stream';
 
 export interface IptablesClientOptions {
   family?: IpFamily;
@@ -44,6 +45,18 @@ export interface RestoreOptions {
    */
   validate?: (ValidateOptions & { full?: boolean }) | false;
   render?: RenderRestoreOptions;
+}
+
+export interface RestoreStreamOptions {
+  strategy?: RestoreStrategy;
+  /** `--counters`: take packet/byte counters from the payload. */
+  counters?: boolean;
+  /**
+   * What the payload will hold, as far as the producer can tell before producing it: lets
+   * `auto` choose the widened nft cache for a big payload (without it `auto` means
+   * `noflush`) and is reported back as the result's counts.
+   */
+  expected?: Pick<PayloadStats, 'chains' | 'rules' | 'builtinRules'>;
 }
 
 export interface RestoreResult {
@@ -115,6 +128,48 @@ export class IptablesClient {
     if (result.exitCode !== 0) {
       throw restoreError([restore, ...args], result.exitCode, result.stderr, payload, sent?.mapLine);
     }
+    this.knownRules = Math.max(this.knownRules, stats.rules);
+    return { strategy, chains: stats.chains, rules: stats.rules };
+  }
+
+  /**
+   * Like `restore`, but the payload is written to iptables-restore's stdin while `chunks`
+   * produces it, so producing and parsing overlap. Atomicity is the same: each table
+   * commits at its COMMIT line. If `chunks` throws, iptables-restore is killed before the
+   * rest (and so any COMMIT not yet produced) reaches it and the call rejects with
+   * InputAbortedError: a producer that emits each table's COMMIT only after everything that
+   * can fail leaves the kernel unchanged. No reference check (it needs the whole text); an
+   * ApplyError still names the failing line of the payload as produced.
+   */
+  async restoreStream(
+    chunks: AsyncIterable<string>,
+    options: RestoreStreamOptions = {},
+  ): Promise<RestoreResult> {
+    const backend = await this.backend();
+    const expected = options.expected;
+    const strategy = expected
+      ? this.chooseStrategy(options.strategy ?? 'auto', backend, { ...expected, tables: 0 })
+      : options.strategy === 'noflush-full-cache'
+        ? 'noflush-full-cache'
+        : 'noflush';
+    const { restore } = iptablesCommands(backend, this.family);
+    const args = ['--noflush', ...(options.counters ? ['--counters'] : []), ...this.wait];
+    // The produced text, kept (by reference) to name a failing line.
+    const produced: string[] = [];
+    const keep = async function* () {
+      for await (const chunk of chunks) {
+        produced.push(chunk);
+        yield chunk;
+      }
+    };
+    const input = strategy === 'noflush-full-cache' ? widenNftCacheStream(keep()) : keep();
+    const result = await this.runner.run(restore, args, { input, discardStdout: true });
+    if (result.exitCode !== 0) {
+      const payload = produced.join('');
+      const mapLine = strategy === 'noflush-full-cache' ? widenNftCache(payload).mapLine : undefined;
+      throw restoreError([restore, ...args], result.exitCode, result.stderr, payload, mapLine);
+    }
+    const stats = expected ?? payloadStats(produced.join(''));
     this.knownRules = Math.max(this.knownRules, stats.rules);
     return { strategy, chains: stats.chains, rules: stats.rules };
   }
