@@ -14,7 +14,13 @@ export {
 export { Ipvs, kernelError, type OpenIpvsOptions, openIpvs } from './ipvs';
 export { encodeNetlinkMessage, NLMSG_HDRLEN } from './netlink-header';
 export { NetlinkTransport } from './netlink-transport';
-export { NetnsRelayError, NetnsTransport } from './netns-transport';
+export {
+  NetnsRelayError,
+  NetnsRelayMissingError,
+  NetnsTransport,
+  type NetnsTransportOptions,
+  resolveRelayPath,
+} from './netns-transport';
 export {
   decodeDestinationReply,
   decodeFamilyReply,

@@ -46,6 +46,11 @@ export interface OpenIpvsOptions {
    * `/proc/<pid>/ns/net` (needs `nsenter` from util-linux; see NetnsTransport).
    */
   netnsPath?: string;
+  /**
+   * With netnsPath: the relay script to run inside the namespace (see NetnsTransportOptions);
+   * needed where this package was bundled away from its relay/ directory.
+   */
+  relayPath?: string;
   /** Messages in flight at once on this handle. Default 256. */
   maxInFlight?: number;
   /**
@@ -97,7 +102,7 @@ export class Ipvs {
     let transport: GenlTransport;
     if (options.transport) transport = options.transport;
     else if (options.netnsPath !== undefined) {
-      const relay = new NetnsTransport(options.netnsPath);
+      const relay = new NetnsTransport(options.netnsPath, { relayPath: options.relayPath });
       try {
         await relay.ready;
       } catch (err) {

@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
@@ -16,14 +17,56 @@ export class NetnsRelayError extends IpvsError {
   }
 }
 
+export interface NetnsTransportOptions {
+  /** The node binary that runs the relay. Default: this process's (not usable in a single executable). */
+  nodePath?: string;
+  nsenterPath?: string;
+  /** The relay script; default: the package's relay/netns-relay.mjs, found from this module. */
+  relayPath?: string;
+}
+
 interface Pending {
   resolve: (replies: Buffer[]) => void;
   reject: (err: Error) => void;
 }
 
-/** Where the relay script lives: next to src/ and dist/ in the package. */
-function relayPath(): string {
-  return fileURLToPath(new URL('../relay/netns-relay.mjs', import.meta.url));
+/**
+ * The relay script cannot be found: this code was bundled away from the package (a single
+ * executable, an esbuild bundle) and no `relayPath` was given. Checked before anything starts.
+ */
+export class NetnsRelayMissingError extends IpvsError {
+  constructor(readonly tried: readonly string[]) {
+    super(
+      'IPVS_NETNS_RELAY_MISSING',
+      `the network-namespace relay script (relay/netns-relay.mjs of @nodeagent/ipvs) was not found${
+        tried.length > 0 ? ` at ${tried.join(', ')}` : ' (no module location to look from)'
+      }: pass relayPath, pointing at a copy of it beside an installed \`netlink\` package`,
+    );
+  }
+}
+
+const RELAY_FROM_MODULE = join('..', 'relay', 'netns-relay.mjs');
+
+/**
+ * Where the relay script is: next to src/ and dist/ in the package, found from this module's
+ * location. ESM has import.meta.url; the CJS build gets it from tsup's shim; an esbuild CommonJS
+ * bundle (tools/sea) has an empty import.meta but a __dirname, where the relay is normally
+ * absent — hence the existence check and the typed error instead of a relay dying on start.
+ */
+export function resolveRelayPath(explicit?: string): string {
+  if (explicit !== undefined) {
+    if (typeof explicit !== 'string' || !existsSync(explicit))
+      throw new InvalidFieldError('relayPath', explicit, 'no such file');
+    return explicit;
+  }
+  const tried: string[] = [];
+  const url: unknown = (import.meta as { url?: unknown }).url;
+  if (typeof url === 'string' && url.startsWith('file:'))
+    tried.push(join(dirname(fileURLToPath(url)), RELAY_FROM_MODULE));
+  else if (typeof __dirname === 'string') tried.push(join(__dirname, RELAY_FROM_MODULE));
+  const found = tried.find((p) => existsSync(p));
+  if (!found) throw new NetnsRelayMissingError(tried);
+  return found;
 }
 
 /**
@@ -42,14 +85,15 @@ export class NetnsTransport implements GenlTransport {
 
   constructor(
     readonly netnsPath: string,
-    options: { nodePath?: string; nsenterPath?: string } = {},
+    options: NetnsTransportOptions = {},
   ) {
     if (typeof netnsPath !== 'string' || !existsSync(netnsPath)) {
       throw new InvalidFieldError('netnsPath', netnsPath, 'no such network namespace file');
     }
+    const relay = resolveRelayPath(options.relayPath);
     this.child = spawn(
       options.nsenterPath ?? 'nsenter',
-      [`--net=${netnsPath}`, '--', options.nodePath ?? process.execPath, relayPath()],
+      [`--net=${netnsPath}`, '--', options.nodePath ?? process.execPath, relay],
       {
         stdio: ['pipe', 'pipe', 'pipe'],
       },

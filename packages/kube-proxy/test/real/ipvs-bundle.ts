@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -11,12 +11,13 @@ const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
  * in a fresh temp dir, so the micro-VM loads one file instead of transpiling hundreds of
  * modules with tsx under TCG (that alone took minutes on a busy host). The guest sees the
  * host's /tmp, so the bundle is where the guest expects it. Native `netlink` stays external
- * (by absolute path), and @nodeagent/ipvs's relay script keeps pointing at its real file.
+ * (by absolute path). A bundle has no relay/ directory beside it: code opening IPVS in another
+ * namespace passes `relayPath` (packages/ipvs/relay/netns-relay.mjs of this checkout, which the guest
+ * sees at the same path); openIpvs rejects the call otherwise.
  */
 export async function bundleForVm(entry: string): Promise<{ file: string; dispose(): void }> {
   const dir = mkdtempSync(join(tmpdir(), `na-ipvs-bundle-${process.pid}-`));
   const file = join(dir, 'entry.mjs');
-  const relay = pathToFileURL(join(repoRoot, 'packages/ipvs/relay/netns-relay.mjs')).href;
   const fixups: Plugin = {
     name: 'vm-fixups',
     setup(b) {
@@ -24,17 +25,6 @@ export async function bundleForVm(entry: string): Promise<{ file: string; dispos
         path: join(repoRoot, 'node_modules/netlink/dist/index.js'),
         external: true,
       }));
-      b.onLoad({ filter: /netns-transport\.ts$/ }, async (args) => {
-        const { readFile } = await import('node:fs/promises');
-        const text = await readFile(args.path, 'utf8');
-        return {
-          contents: text.replace(
-            "new URL('../relay/netns-relay.mjs', import.meta.url)",
-            `new URL(${JSON.stringify(relay)})`,
-          ),
-          loader: 'ts',
-        };
-      });
     },
   };
   try {

@@ -82,7 +82,11 @@ async function main(): Promise<void> {
       return `error ${r.exitCode}: ${r.stderr.trim().slice(0, 200)}`;
     };
     const inNode = ['ip', 'netns', 'exec', node.name];
-    ipvsHandle = await openIpvs({ netnsPath: node.path });
+    // The bundle has no relay/ beside it; the VM runs in the checkout (cwd), relay included.
+    ipvsHandle = await openIpvs({
+      netnsPath: node.path,
+      relayPath: `${process.cwd()}/packages/ipvs/relay/netns-relay.mjs`,
+    });
     const kernel = {
       ipvs: ipvsHandle,
       link: execLinkLayer(inNode),
