@@ -21,7 +21,9 @@ const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
  * Service ports that changed; without session affinity a Service's rules are map elements, so
  * an endpoint change is a transaction of a few element deletes/adds, which `nft` applies without
  * loading more of the table than the maps involved. The first sync, any sync after a failure,
- * and an hourly one replace the whole table instead. Either way one atomic `nft -f` per sync.
+ * and an hourly one replace the whole table instead. Either way one atomic transaction per sync:
+ * full ones through `nft -f -`, diffs through the executor's `applyDiff` (a long-lived `nft -i`
+ * with execNftables, which spares a process start and socket teardown per change).
  */
 export class NftablesProxier extends ProxierBase {
   lastScript = '';
@@ -33,6 +35,17 @@ export class NftablesProxier extends ProxierBase {
   constructor(private readonly opts: NftablesProxierOptions) {
     super(opts);
     this.ruleset = new NftablesRuleset(opts.family, opts.backend);
+  }
+
+  /** Stops syncing and ends the executor's long-lived nft process, if any. */
+  override async stop(): Promise<void> {
+    await super.stop();
+    await this.opts.executor.close?.();
+  }
+
+  private applyDiff(script: string): Promise<void> {
+    const ex = this.opts.executor;
+    return ex.applyDiff ? ex.applyDiff(script) : ex.apply(script);
   }
 
   async syncProxyRules(): Promise<SyncResult | undefined> {
@@ -51,7 +64,7 @@ export class NftablesProxier extends ProxierBase {
       if (diff) {
         kind = 'partial';
         this.lastScript = renderScript(family, NFTABLES_TABLE, diff, { emulateDestroy: false });
-        if (diff.size > 0) await this.opts.executor.apply(this.lastScript);
+        if (diff.size > 0) await this.applyDiff(this.lastScript);
       } else {
         const full = this.ruleset.fullTransaction();
         this.lastScript = renderScript(family, NFTABLES_TABLE, full, { emulateDestroy: false });

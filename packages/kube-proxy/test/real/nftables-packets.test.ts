@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execNftables, explainNftablesService, NftablesProxier, nftLocalDetector } from '../../src/index';
+import {
+  execNftables,
+  explainNftablesService,
+  NftablesProxier,
+  NftSession,
+  NftSessionError,
+  nftLocalDetector,
+} from '../../src/index';
 import { service, slice } from '../fixtures';
 import { eventually, type ProxyCluster, startProxyCluster, stopProxyCluster } from './cluster-fixtures';
 import { createPacketTopology, type PacketTopology } from './packet-topology';
@@ -167,5 +174,33 @@ describe('nftables mode packets (in namespaces)', { timeout: 30_000 }, () => {
         (b) => b === 'backend-0',
       ),
     ).toBe('backend-0');
+  });
+
+  it('nft -i session: each transaction is atomic, errors are reported, later ones still apply', async () => {
+    // A table of its own in the node namespace, so the proxier's table is untouched.
+    const session = new NftSession(['ip', 'netns', 'exec', topo.node.name]);
+    const list = async () =>
+      (await topo.node.exec('nft', ['list', 'set', 'ip', 'na-session', 's'], { allowFailure: true })).stdout;
+    try {
+      await session.apply('add table ip na-session\nadd set ip na-session s { type ipv4_addr ; }');
+      await session.apply(
+        'add element ip na-session s { 10.1.0.1 }\nadd element ip na-session s { 10.1.0.2 }',
+      );
+      expect(await list()).toMatch(/10\.1\.0\.1, 10\.1\.0\.2/);
+      // The delete of a missing element fails the batch: the add before it must not stay either.
+      const err = await session
+        .apply('add element ip na-session s { 10.1.0.3 }\ndelete element ip na-session s { 10.1.0.9 }')
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NftSessionError);
+      expect((err as NftSessionError).stderr).toContain('delete element ip na-session s');
+      expect(await list()).not.toContain('10.1.0.3');
+      await session.apply('delete element ip na-session s { 10.1.0.1 }');
+      const after = await list();
+      expect(after).not.toContain('10.1.0.1');
+      expect(after).toContain('10.1.0.2');
+    } finally {
+      await session.close();
+      await topo.node.exec('nft', ['delete', 'table', 'ip', 'na-session'], { allowFailure: true });
+    }
   });
 });
