@@ -62,9 +62,14 @@ export {
   type ExecIptablesOptions,
   execIptables,
   type IptablesExecutor,
+  type IptablesPayloadEstimate,
   type IptablesTableName,
 } from './iptables/iptables-executor';
-export { IptablesRuleCache, type PreparedIptablesSync } from './iptables/iptables-rule-cache';
+export {
+  IptablesRuleCache,
+  type IptablesSyncStream,
+  type PreparedIptablesSync,
+} from './iptables/iptables-rule-cache';
 export {
   type IptablesRuleset,
   type IptablesTable,
@@ -72,6 +77,7 @@ export {
   renderRestorePayload,
   renderRule,
 } from './iptables/iptables-ruleset';
+export { isLargeClusterMode, LARGE_CLUSTER_ENDPOINTS_THRESHOLD } from './iptables/large-cluster-mode';
 export {
   bridgeLocalDetector,
   cidrLocalDetector,
@@ -79,6 +85,7 @@ export {
   type LocalDetector,
   NO_LOCAL_DETECTOR,
 } from './iptables/local-detector';
+export { SyncStreamNotFinishedError } from './iptables/sync-stream-not-finished-error';
 export * from './ipvs/index';
 export {
   type CategorizedEndpoints,
@@ -133,16 +140,16 @@ export {
 } from './nftables/build-nftables-ruleset';
 export { explainNftablesService } from './nftables/explain-nftables-service';
 export {
-  type ExecNftablesOptions,
-  execNftables,
-  type NftablesExecutor,
-} from './nftables/nftables-executor';
-export {
   fitsOneLine,
   NftSession,
   NftSessionError,
   type NftSessionOptions,
 } from './nftables/nft-session';
+export {
+  type ExecNftablesOptions,
+  execNftables,
+  type NftablesExecutor,
+} from './nftables/nftables-executor';
 export { NftablesRuleset } from './nftables/nftables-ruleset';
 export { type ConntrackCleaner, execConntrack } from './proxier/conntrack-cleaner';
 export { IptablesProxier, type IptablesProxierOptions, type SyncResult } from './proxier/iptables-proxier';

@@ -11,6 +11,7 @@ import {
   serviceChainNames,
 } from './chain-names';
 import type { IptablesRuleset, JumpRule } from './iptables-ruleset';
+import { isLargeClusterMode } from './large-cluster-mode';
 import { type LocalDetector, NO_LOCAL_DETECTOR } from './local-detector';
 import {
   FILTER_TOP_CHAINS,
@@ -123,6 +124,7 @@ export function buildIptablesRuleset(
   const { snapshot } = input;
   const detector = options.localDetector ?? NO_LOCAL_DETECTOR;
   const masqueradeAll = options.masqueradeAll ?? false;
+  const largeClusterMode = isLargeClusterMode(snapshot);
 
   const filter = new Lines(true);
   const nat = new Lines(true);
@@ -152,6 +154,7 @@ export function buildIptablesRuleset(
       detector,
       masqueradeAll,
       options,
+      largeClusterMode,
     });
     if (r.noLocalInternal) noLocalInternal++;
     if (r.noLocalExternal) noLocalExternal++;

@@ -5,6 +5,13 @@ import type { IPFamily } from '../model/ip-family';
 
 export type IptablesTableName = 'filter' | 'nat' | 'mangle';
 
+/** A payload's size as its producer estimates it before producing it. */
+export interface IptablesPayloadEstimate {
+  chains: number;
+  rules: number;
+  builtinRules: number;
+}
+
 /** What the proxier needs from the iptables binaries; injected so tests can fake or fail it. */
 export interface IptablesExecutor {
   /**
@@ -13,6 +20,14 @@ export interface IptablesExecutor {
    * makes the proxier fall back to a full sync.
    */
   restore(payload: string): Promise<void>;
+  /**
+   * The same restore, with the payload written to iptables-restore's stdin while `chunks`
+   * produces it (full syncs: rendering overlaps parsing). If `chunks` throws, the tool is
+   * killed before the rest of the payload reaches it and this rejects (the real one with
+   * @nodeagent/netfilter's InputAbortedError). `expected` sizes the payload in advance for
+   * the restore strategy. Optional: without it the proxier renders first, then `restore`s.
+   */
+  restoreStream?(chunks: AsyncIterable<string>, expected: IptablesPayloadEstimate): Promise<void>;
   /** Names of the chains that exist in `table` now. */
   listChains(table: IptablesTableName): Promise<Set<string>>;
   /**
@@ -41,7 +56,7 @@ export interface ExecIptablesOptions {
    * behind `commandPrefix`. Its `auto` strategy makes big payloads fast on the iptables-nft
    * back end (see @nodeagent/netfilter's README, "Apply strategy").
    */
-  client?: Pick<IptablesClient, 'restore'>;
+  client?: Pick<IptablesClient, 'restore'> & Partial<Pick<IptablesClient, 'restoreStream'>>;
   /**
    * Which iptables back end to drive. Default: whichever the system's `iptables` command is
    * (Debian's alternatives pick iptables-nft; `iptables --version` says "nf_tables" or
@@ -72,6 +87,7 @@ export function execIptables(opts: ExecIptablesOptions): IptablesExecutor {
     });
   const saveTable = (table?: IptablesTableName) =>
     runChecked([...prefix, cmds.save, ...(table ? ['-t', table] : [])]);
+  const streaming = client.restoreStream?.bind(client);
   return {
     async restore(payload) {
       // validate: false — a partial sync's payload jumps to service chains it leaves
@@ -79,6 +95,11 @@ export function execIptables(opts: ExecIptablesOptions): IptablesExecutor {
       // produced it from a consistent model; iptables-restore itself rejects anything wrong.
       await client.restore(payload, { strategy: 'auto', counters: true, validate: false });
     },
+    ...(streaming && {
+      async restoreStream(chunks: AsyncIterable<string>, expected: IptablesPayloadEstimate) {
+        await streaming(chunks, { strategy: 'auto', counters: true, expected });
+      },
+    }),
     async listChains(table) {
       return chainsInSave(await saveTable(table));
     },

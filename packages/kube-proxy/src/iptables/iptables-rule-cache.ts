@@ -6,7 +6,9 @@ import type { BaseSetup } from './base-setup';
 import type { IptablesBackendOptions } from './build-iptables-ruleset';
 import { isServiceChainName, serviceChainNames } from './chain-names';
 import { type JumpRule, renderRule } from './iptables-ruleset';
+import { isLargeClusterMode } from './large-cluster-mode';
 import { NO_LOCAL_DETECTOR } from './local-detector';
+import { SyncStreamNotFinishedError } from './sync-stream-not-finished-error';
 import {
   FILTER_TOP_CHAINS,
   NAT_TOP_CHAINS,
@@ -54,12 +56,27 @@ export interface PreparedIptablesSync {
   readonly writtenServiceChains: number;
   /** Stale per-service NAT chains the payload deletes. */
   readonly deletedChains: readonly string[];
+  /** Rendered in upstream's large cluster mode (no comments on per-endpoint rules). */
+  readonly largeClusterMode: boolean;
   /** @internal The record of the kernel's state after this payload. */
   readonly next: {
     readonly fragments: ReadonlyMap<string, ServiceFragment>;
     readonly top: ReadonlyMap<TopChainId, string>;
   };
 }
+
+/** A full sync being produced while iptables-restore reads it (see IptablesRuleCache.streamFullSync). */
+export interface IptablesSyncStream {
+  /** The payload, in chunks, produced as they are consumed. */
+  readonly chunks: AsyncIterable<string>;
+  /** What the payload will roughly hold, known before producing it (for the restore strategy). */
+  readonly expected: { readonly chains: number; readonly rules: number; readonly builtinRules: number };
+  /** The sync, as `prepare` would have returned it; only once `chunks` is exhausted. */
+  result(): PreparedIptablesSync;
+}
+
+/** Characters per streamed chunk: about what a pipe holds (64 KiB). */
+const STREAM_CHUNK_CHARS = 64 * 1024;
 
 const topId = (table: 'filter' | 'nat', chain: string): TopChainId => `${table} ${chain}`;
 
@@ -104,6 +121,8 @@ export class IptablesRuleCache {
   private sortedKeys: string[] | undefined;
   /** The snapshot `renderAll` rendered every fragment for (a full sync then need not again). */
   private renderedFor: ProxySnapshot | undefined;
+  /** The mode the cached fragments were rendered in (see isLargeClusterMode). */
+  private largeClusterMode = false;
   /** What the kernel holds, per the last committed payload. */
   private kernelFragments: ReadonlyMap<string, ServiceFragment> = new Map();
   private kernelTop: ReadonlyMap<TopChainId, string> = new Map();
@@ -138,24 +157,155 @@ export class IptablesRuleCache {
     snapshot: ProxySnapshot,
     sync: { full: true; existingNatChains: Iterable<string>; setup?: BaseSetup } | { full: false },
   ): PreparedIptablesSync {
-    let rendered = 0;
-    if (sync.full && this.renderedFor !== snapshot) this.renderAll(snapshot);
+    if (!sync.full) return this.preparePartial(snapshot);
+    const tally = new FullSyncTally(this.staticCounts);
+    const parts = [...this.renderFullSync(snapshot, tally)];
+    const { tail, summary } = this.finishFullSync(tally, sync);
+    parts.push(tail);
+    return { ...summary, payload: parts.join('') };
+  }
+
+  /**
+   * A full sync whose payload is produced while it is rendered, for
+   * `iptables-restore` to parse one chunk while the next is rendered. The nat section comes
+   * first with each service port's chains as soon as they are rendered; `kernel` (the
+   * listing a full sync needs, typically still being read) is awaited only after the last
+   * one, and every COMMIT follows it: if rendering or the kernel read fails, the stream throws
+   * before any COMMIT and a restore fed by it applies nothing. The payload equals what
+   * `prepare` returns for the same inputs.
+   */
+  streamFullSync(
+    snapshot: ProxySnapshot,
+    kernel: Promise<{ existingNatChains: Iterable<string>; setup?: BaseSetup }>,
+  ): IptablesSyncStream {
+    const produced: string[] = [];
+    let summary: Omit<PreparedIptablesSync, 'payload'> | undefined;
+    const chunks = async function* (this: IptablesRuleCache) {
+      const tally = new FullSyncTally(this.staticCounts);
+      for (const part of this.renderFullSync(snapshot, tally)) {
+        produced.push(part);
+        yield part;
+      }
+      const finished = this.finishFullSync(tally, await kernel);
+      produced.push(finished.tail);
+      summary = finished.summary;
+      yield finished.tail;
+    }.call(this);
+    return {
+      chunks,
+      expected: estimateFullSync(snapshot),
+      result: () => {
+        if (!summary) throw new SyncStreamNotFinishedError();
+        return { ...summary, payload: produced.join('') };
+      },
+    };
+  }
+
+  /** The nat section up to the last service port's chains, rendered (or reused) one by one. */
+  private *renderFullSync(snapshot: ProxySnapshot, tally: FullSyncTally): Generator<string, void> {
+    // renderAll may have run for this snapshot (overlapped with the kernel read).
+    const reuse = this.renderedFor === snapshot;
     this.renderedFor = undefined;
-    if (sync.full) rendered = this.fragments.size;
+    if (!reuse) {
+      this.fragments.clear();
+      this.largeClusterMode = isLargeClusterMode(snapshot);
+    }
+    // Set once every fragment exists: a stream abandoned half-way must not leave it pointing
+    // at missing fragments (the next sync renders what is missing).
+    this.sortedKeys = undefined;
+    const keys = [...snapshot.services.keys()].sort();
+    // Top-level chains first: declaring them (which flushes them in this transaction) lets
+    // the service chains' rules jump to KUBE-MARK-MASQ; their rules come last.
+    let parts = ['*nat\n', ...NAT_TOP_CHAINS.map((c) => `:${c} - [0:0]\n`)];
+    let size = 0;
+    for (const key of keys) {
+      let f = reuse ? this.fragments.get(key) : undefined;
+      if (!f) {
+        const sp = snapshot.services.get(key)!;
+        f = this.render(snapshot, key, sp, snapshot.endpoints.get(key));
+        this.fragments.set(key, f);
+      }
+      tally.add(f);
+      for (const c of f.chains) parts.push(`:${c} - [0:0]\n`);
+      const own = f.own ?? '';
+      parts.push(own);
+      size += own.length + 32 * f.chains.length;
+      if (size >= STREAM_CHUNK_CHARS) {
+        yield parts.join('');
+        parts = [];
+        size = 0;
+      }
+    }
+    this.sortedKeys = keys;
+    if (parts.length > 0) yield parts.join('');
+  }
+
+  /** The rest of a full sync's payload once every service port is rendered, and its summary. */
+  private finishFullSync(
+    tally: FullSyncTally,
+    kernel: { existingNatChains: Iterable<string>; setup?: BaseSetup },
+  ): { tail: string; summary: Omit<PreparedIptablesSync, 'payload'> } {
+    const deleted: string[] = [];
+    for (const c of kernel.existingNatChains)
+      if (isServiceChainName(c) && !tally.active.has(c)) deleted.push(c);
+    deleted.sort();
+    const nextTop = new Map<TopChainId, string>();
+    const rewritten = this.topChainIds();
+    for (const id of rewritten) nextTop.set(id, this.topText(id));
+    const declare = (table: string) =>
+      (kernel.setup?.declare ?? [])
+        .filter((d) => d.table === table)
+        .map((d) => `:${d.chain} - [0:0]\n`)
+        .join('');
+    const out: string[] = [declare('nat')];
+    // A chain must be empty to be deleted: declaring it flushes it.
+    for (const c of deleted) out.push(`:${c} - [0:0]\n`);
+    for (const c of NAT_TOP_CHAINS) out.push(nextTop.get(topId('nat', c))!);
+    for (const c of deleted) out.push(`-X ${c}\n`);
+    out.push('COMMIT\n*filter\n', declare('filter'));
+    for (const c of FILTER_TOP_CHAINS) out.push(`:${c} - [0:0]\n`);
+    for (const c of FILTER_TOP_CHAINS) out.push(nextTop.get(topId('filter', c))!);
+    out.push('COMMIT\n');
+    const mangle = declare('mangle');
+    if (mangle !== '') out.push(`*mangle\n${mangle}COMMIT\n`);
+    return {
+      tail: out.join(''),
+      summary: {
+        kind: 'full',
+        jumpPayload: kernel.setup ? renderJumpPayload(kernel.setup.insert) : '',
+        ruleCounts: tally.counts,
+        noLocalEndpoints: { internal: tally.noLocalInternal, external: tally.noLocalExternal },
+        renderedServices: this.fragments.size,
+        rewrittenTopChains: rewritten,
+        writtenServiceChains: tally.active.size,
+        deletedChains: deleted,
+        largeClusterMode: this.largeClusterMode,
+        next: { fragments: new Map(this.fragments), top: nextTop },
+      },
+    };
+  }
+
+  /** Only what changed since the last committed payload (see the class comment). */
+  private preparePartial(snapshot: ProxySnapshot): PreparedIptablesSync {
+    let rendered = 0;
+    this.renderedFor = undefined;
     for (const key of this.fragments.keys()) {
       if (!snapshot.services.has(key)) {
         this.fragments.delete(key);
         this.sortedKeys = undefined;
       }
     }
+    // Crossing the threshold changes the endpoint rules of every service port: re-render all.
+    const large = isLargeClusterMode(snapshot);
+    const modeFlipped = large !== this.largeClusterMode;
+    this.largeClusterMode = large;
     const counts = { filter: this.staticCounts.filter, nat: this.staticCounts.nat };
     let noLocalInternal = 0;
     let noLocalExternal = 0;
     for (const [key, sp] of snapshot.services) {
       const eps = snapshot.endpoints.get(key);
       let f = this.fragments.get(key);
-      // After renderAll (full sync) every fragment is fresh for this snapshot.
-      const stale = !sync.full && (f?.sp !== sp || f.eps !== eps || snapshot.changedServices.has(sp.service));
+      const stale = modeFlipped || f?.sp !== sp || f.eps !== eps || snapshot.changedServices.has(sp.service);
       if (!f || stale) {
         if (!f) this.sortedKeys = undefined;
         f = this.render(snapshot, key, sp, eps);
@@ -172,32 +322,24 @@ export class IptablesRuleCache {
     const written: ServiceFragment[] = [];
     const deleted: string[] = [];
     const dirtyTop = new Set<TopChainId>();
-    if (sync.full) {
-      written.push(...this.fragments.values());
-      for (const id of this.topChainIds()) dirtyTop.add(id);
-      const active = new Set<string>();
-      for (const f of written) for (const c of f.chains) active.add(c);
-      for (const c of sync.existingNatChains) if (isServiceChainName(c) && !active.has(c)) deleted.push(c);
-    } else {
-      for (const [key, cached] of this.fragments) {
-        const old = this.kernelFragments.get(key);
-        if (old === cached) continue;
-        let f = cached;
-        if (f.own === undefined) {
-          // Rendered for a payload that was never committed, then written: render it again.
-          f = this.render(snapshot, key, f.sp, f.eps);
-          this.fragments.set(key, f);
-          rendered++;
-        }
-        written.push(f);
-        markChangedTop(dirtyTop, old, f);
-        if (old) for (const c of chainsNotIn(old.chains, f.chains)) deleted.push(c);
+    for (const [key, cached] of this.fragments) {
+      const old = this.kernelFragments.get(key);
+      if (old === cached) continue;
+      let f = cached;
+      if (f.own === undefined) {
+        // Rendered for a payload that was never committed, then written: render it again.
+        f = this.render(snapshot, key, f.sp, f.eps);
+        this.fragments.set(key, f);
+        rendered++;
       }
-      for (const [key, old] of this.kernelFragments) {
-        if (this.fragments.has(key)) continue;
-        markChangedTop(dirtyTop, old, undefined);
-        deleted.push(...old.chains);
-      }
+      written.push(f);
+      markChangedTop(dirtyTop, old, f);
+      if (old) for (const c of chainsNotIn(old.chains, f.chains)) deleted.push(c);
+    }
+    for (const [key, old] of this.kernelFragments) {
+      if (this.fragments.has(key)) continue;
+      markChangedTop(dirtyTop, old, undefined);
+      deleted.push(...old.chains);
     }
     deleted.sort();
 
@@ -207,24 +349,23 @@ export class IptablesRuleCache {
     for (const id of this.topChainIds()) {
       if (!dirtyTop.has(id)) continue;
       const text = this.topText(id);
-      if (!sync.full && this.kernelTop.get(id) === text) continue;
+      if (this.kernelTop.get(id) === text) continue;
       nextTop.set(id, text);
       rewritten.push(id);
     }
 
-    const payload = renderPayload(rewritten, nextTop, written, deleted, sync.full ? sync.setup : undefined);
-    const nextFragments = new Map(this.fragments);
     return {
-      kind: sync.full ? 'full' : 'partial',
-      payload,
-      jumpPayload: sync.full && sync.setup ? renderJumpPayload(sync.setup.insert) : '',
+      kind: 'partial',
+      payload: renderPayload(rewritten, nextTop, written, deleted),
+      jumpPayload: '',
       ruleCounts: counts,
       noLocalEndpoints: { internal: noLocalInternal, external: noLocalExternal },
       renderedServices: rendered,
       rewrittenTopChains: rewritten,
       writtenServiceChains: written.reduce((n, f) => n + f.chains.length, 0),
       deletedChains: deleted,
-      next: { fragments: nextFragments, top: nextTop },
+      largeClusterMode: large,
+      next: { fragments: new Map(this.fragments), top: nextTop },
     };
   }
 
@@ -236,6 +377,7 @@ export class IptablesRuleCache {
   renderAll(snapshot: ProxySnapshot): number {
     this.fragments.clear();
     this.sortedKeys = undefined;
+    this.largeClusterMode = isLargeClusterMode(snapshot);
     for (const [key, sp] of snapshot.services)
       this.fragments.set(key, this.render(snapshot, key, sp, snapshot.endpoints.get(key)));
     this.renderedFor = snapshot;
@@ -286,6 +428,7 @@ export class IptablesRuleCache {
       detector: this.options.localDetector ?? NO_LOCAL_DETECTOR,
       masqueradeAll: this.options.masqueradeAll ?? false,
       options: this.options,
+      largeClusterMode: this.largeClusterMode,
     });
     return {
       sp,
@@ -336,25 +479,23 @@ function renderJumpPayload(insert: readonly JumpRule[]): string {
 }
 
 /**
- * One `--noflush` payload: declaring a chain creates or flushes it, so each rewritten chain is
- * declared then refilled; chains not named are left as they are (ours and everyone else's).
+ * A partial sync's `--noflush` payload: declaring a chain creates or flushes it, so each
+ * rewritten chain is declared then refilled; chains not named are left as they are (ours and
+ * everyone else's).
  */
 function renderPayload(
   rewritten: readonly TopChainId[],
   top: ReadonlyMap<TopChainId, string>,
   written: readonly ServiceFragment[],
   deleted: readonly string[],
-  setup: BaseSetup | undefined,
 ): string {
   const out: string[] = [];
-  for (const table of ['filter', 'nat', 'mangle'] as const) {
+  for (const table of ['filter', 'nat'] as const) {
     const tops = rewritten.filter((id) => id.startsWith(`${table} `));
     const services = table === 'nat' ? written : [];
     const stale = table === 'nat' ? deleted : [];
-    const declare = setup?.declare.filter((d) => d.table === table) ?? [];
-    if (tops.length + services.length + stale.length + declare.length === 0) continue;
+    if (tops.length + services.length + stale.length === 0) continue;
     out.push(`*${table}\n`);
-    for (const d of declare) out.push(`:${d.chain} - [0:0]\n`);
     for (const id of tops) out.push(`:${id.slice(table.length + 1)} - [0:0]\n`);
     for (const f of services) for (const c of f.chains) out.push(`:${c} - [0:0]\n`);
     // A chain must be empty to be deleted: declaring it flushes it.
@@ -365,4 +506,38 @@ function renderPayload(
     out.push('COMMIT\n');
   }
   return out.join('');
+}
+
+/** Counts, no-local-endpoint tallies and active chains of a full sync, service port by port. */
+class FullSyncTally {
+  readonly counts: { filter: number; nat: number };
+  noLocalInternal = 0;
+  noLocalExternal = 0;
+  readonly active = new Set<string>();
+  constructor(base: { filter: number; nat: number }) {
+    this.counts = { ...base };
+  }
+  add(f: ServiceFragment): void {
+    this.counts.filter += f.filterRules;
+    this.counts.nat += f.natRules;
+    if (f.noLocalInternal) this.noLocalInternal++;
+    if (f.noLocalExternal) this.noLocalExternal++;
+    for (const c of f.chains) this.active.add(c);
+  }
+}
+
+/**
+ * What a full sync's payload will roughly hold, from the snapshot alone (before rendering):
+ * per service port with endpoints a service chain and a chain per endpoint, about three rules
+ * per endpoint. Only the restore strategy's size heuristic uses it.
+ */
+function estimateFullSync(snapshot: ProxySnapshot): { chains: number; rules: number; builtinRules: number } {
+  let chains = FILTER_TOP_CHAINS.length + NAT_TOP_CHAINS.length;
+  let rules = 0;
+  for (const key of snapshot.services.keys()) {
+    const n = snapshot.endpoints.get(key)?.length ?? 0;
+    chains += n > 0 ? n + 1 : 0;
+    rules += 2 + 3 * n;
+  }
+  return { chains, rules, builtinRules: 0 };
 }

@@ -48,6 +48,8 @@ export interface WriteServiceContext {
   detector: LocalDetector;
   masqueradeAll: boolean;
   options: IptablesBackendOptions;
+  /** Upstream's large cluster mode: no comments on per-endpoint rules (see isLargeClusterMode). */
+  largeClusterMode?: boolean;
 }
 
 /** Writes one service port's rules, as upstream's syncProxyRules loop body does. */
@@ -62,6 +64,7 @@ export function writeServiceRules(
   const proto = sp.protocol.toLowerCase();
   const port = String(sp.port);
   const hasEndpoints = cat.hasAnyEndpoints;
+  const large = ctx.largeClusterMode ?? false;
   // Each endpoint's chain name is used 3–4 times: hash it once per render.
   const epChains = new Map<EndpointInfo, string>();
   const epChain = (ep: EndpointInfo) => {
@@ -295,17 +298,17 @@ export function writeServiceRules(
 
   if (usesClusterChain) {
     svcNat.chain(chains.cluster);
-    writeServiceToEndpointRules(svcNat, sp, chains.cluster, cat.clusterEndpoints, epChain);
+    writeServiceToEndpointRules(svcNat, sp, chains.cluster, cat.clusterEndpoints, epChain, large);
   }
   if (usesLocalChain) {
     svcNat.chain(chains.local);
-    writeServiceToEndpointRules(svcNat, sp, chains.local, cat.localEndpoints, epChain);
+    writeServiceToEndpointRules(svcNat, sp, chains.local, cat.localEndpoints, epChain, large);
   }
 
   for (const ep of cat.allReachableEndpoints) {
     const chain = epChain(ep);
     svcNat.chain(chain);
-    const base = ['-A', chain, '-m', 'comment', '--comment', name];
+    const base = endpointRuleHead(chain, name, large);
     // Hairpin: a backend reaching itself through the service must be masqueraded.
     svcNat.rule(...base, '-s', ep.ip, '-j', KUBE_MARK_MASQ);
     const affinity = sp.stickyMaxAgeSeconds > 0 ? ['-m', 'recent', '--name', chain, '--set'] : [];
@@ -325,18 +328,27 @@ export function writeServiceRules(
   return { noLocalInternal, noLocalExternal };
 }
 
+/**
+ * `-A <chain>` plus the comment, except in large cluster mode: upstream's
+ * appendServiceCommentLocked, used only for the per-endpoint rules (the bulk of the payload).
+ */
+function endpointRuleHead(chain: string, comment: string, largeClusterMode: boolean): string[] {
+  return largeClusterMode ? ['-A', chain] : commentedRule(chain, comment);
+}
+
 function writeServiceToEndpointRules(
   out: RuleSink,
   sp: ServicePort,
   chain: string,
   endpoints: readonly EndpointInfo[],
   epChain: (ep: EndpointInfo) => string,
+  largeClusterMode: boolean,
 ): void {
   if (sp.stickyMaxAgeSeconds > 0) {
     for (const ep of endpoints) {
       const c = epChain(ep);
       out.rule(
-        ...commentedRule(chain, `${sp.key} -> ${ep.endpoint}`),
+        ...endpointRuleHead(chain, `${sp.key} -> ${ep.endpoint}`, largeClusterMode),
         '-m',
         'recent',
         '--name',
@@ -355,6 +367,11 @@ function writeServiceToEndpointRules(
       i < endpoints.length - 1
         ? ['-m', 'statistic', '--mode', 'random', '--probability', probability(endpoints.length - i)]
         : [];
-    out.rule(...commentedRule(chain, `${sp.key} -> ${ep.endpoint}`), ...stat, '-j', epChain(ep));
+    out.rule(
+      ...endpointRuleHead(chain, `${sp.key} -> ${ep.endpoint}`, largeClusterMode),
+      ...stat,
+      '-j',
+      epChain(ep),
+    );
   });
 }

@@ -126,18 +126,24 @@ export class IptablesProxier extends ProxierBase {
     let result: SyncResult;
     try {
       let prepared: PreparedIptablesSync;
+      let applied = false;
       if (full) {
         // Only a full sync reads the kernel; partial syncs trust the cache's record of what it
         // wrote. iptables-save runs while this process renders every Service.
         const reading = readKernelForFullSync(exec);
         reading.catch(() => undefined); // awaited below; a render failure must not leave it unhandled
-        this.rules.renderAll(snapshot);
-        const kernel = await reading;
-        prepared = this.rules.prepare(snapshot, {
-          full: true,
-          existingNatChains: kernel.natChains,
-          setup: kernel.setup,
-        });
+        const kernel = reading.then((k) => ({ existingNatChains: k.natChains, setup: k.setup }));
+        if (exec.restoreStream) {
+          // …and iptables-restore parses each chunk while the next is rendered. The stream
+          // awaits the kernel read before its first COMMIT; a failure kills the restore first.
+          const stream = this.rules.streamFullSync(snapshot, kernel);
+          await exec.restoreStream(stream.chunks, stream.expected);
+          prepared = stream.result();
+          applied = true;
+        } else {
+          this.rules.renderAll(snapshot);
+          prepared = this.rules.prepare(snapshot, { full: true, ...(await kernel) });
+        }
       } else {
         prepared = this.rules.prepare(snapshot, { full: false });
       }
@@ -145,7 +151,7 @@ export class IptablesProxier extends ProxierBase {
       this.lastPayload = payload;
       this.lastSync = summary;
       // Nothing changed in any chain we own: skip the iptables-restore run entirely.
-      if (payload !== '') await exec.restore(payload);
+      if (payload !== '' && !applied) await exec.restore(payload);
       // Jumps into our chains only once they exist (see IptablesRuleCache's renderJumpPayload).
       if (jumpPayload !== '') await exec.restore(jumpPayload);
       this.rules.commit(prepared);
