@@ -1,6 +1,7 @@
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import { type EndpointInfo, endpointsFromSlices, lastChangeTriggerTime, serviceOfSlice } from './endpoint';
 import type { IPFamily } from './ip-family';
+import { OverlayMap } from './overlay-map';
 
 /** Endpoints of one Service (per port key) before and after the pending slice changes. */
 export interface EndpointsChange {
@@ -111,7 +112,10 @@ function hasUsable(eps: readonly EndpointInfo[] | undefined): boolean {
   return (eps ?? []).some((e) => e.ready || (e.serving && e.terminating));
 }
 
-/** Applies checked-out changes to an endpoints map (per service port key), copy-on-write. */
+/**
+ * Applies checked-out changes to an endpoints map (per service port key). The input map is not
+ * modified: the result is a new OverlayMap version, which costs what changed, not the map's size.
+ */
 export function applyEndpointsChanges(
   endpoints: ReadonlyMap<string, readonly EndpointInfo[]>,
   changes: ReadonlyMap<string, EndpointsChange>,
@@ -125,23 +129,25 @@ export function applyEndpointsChanges(
       newlyActiveUDPServices: new Set(),
     };
   }
-  const next = new Map(endpoints);
+  const current = endpoints instanceof OverlayMap ? endpoints : OverlayMap.from(endpoints);
   const updatedServices = new Set<string>();
   const deletedUDPEndpoints: { servicePortKey: string; endpoint: string }[] = [];
   const newlyActiveUDPServices = new Set<string>();
-  for (const [svc, change] of changes) {
-    updatedServices.add(svc);
-    for (const key of change.previous.keys()) if (!change.current.has(key)) next.delete(key);
-    for (const [key, eps] of change.current) next.set(key, eps);
-    const keys = new Set([...change.previous.keys(), ...change.current.keys()]);
-    for (const key of keys) {
-      if (protocolOf(key) !== 'UDP') continue;
-      const prev = change.previous.get(key) ?? [];
-      const cur = new Set((change.current.get(key) ?? []).map((e) => e.endpoint));
-      for (const e of prev)
-        if (!cur.has(e.endpoint)) deletedUDPEndpoints.push({ servicePortKey: key, endpoint: e.endpoint });
-      if (!hasUsable(prev) && hasUsable(change.current.get(key))) newlyActiveUDPServices.add(key);
+  const next = current.withChanges((draft) => {
+    for (const [svc, change] of changes) {
+      updatedServices.add(svc);
+      for (const key of change.previous.keys()) if (!change.current.has(key)) draft.delete(key);
+      for (const [key, eps] of change.current) draft.set(key, eps);
+      const keys = new Set([...change.previous.keys(), ...change.current.keys()]);
+      for (const key of keys) {
+        if (protocolOf(key) !== 'UDP') continue;
+        const prev = change.previous.get(key) ?? [];
+        const cur = new Set((change.current.get(key) ?? []).map((e) => e.endpoint));
+        for (const e of prev)
+          if (!cur.has(e.endpoint)) deletedUDPEndpoints.push({ servicePortKey: key, endpoint: e.endpoint });
+        if (!hasUsable(prev) && hasUsable(change.current.get(key))) newlyActiveUDPServices.add(key);
+      }
     }
-  }
+  });
   return { endpoints: next, updatedServices, deletedUDPEndpoints, newlyActiveUDPServices };
 }

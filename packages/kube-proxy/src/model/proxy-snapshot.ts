@@ -2,6 +2,7 @@ import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { EndpointInfo } from './endpoint';
 import { applyEndpointsChanges, EndpointsChangeTracker } from './endpoints-change-tracker';
 import type { IPFamily } from './ip-family';
+import { OverlayMap } from './overlay-map';
 import { applyServiceChanges, ServiceChangeTracker } from './service-change-tracker';
 import type { ServicePort } from './service-port';
 
@@ -34,7 +35,7 @@ export class ProxyState {
   readonly serviceChanges: ServiceChangeTracker;
   readonly endpointsChanges: EndpointsChangeTracker;
   private services: ReadonlyMap<string, ServicePort> = new Map();
-  private endpoints: ReadonlyMap<string, readonly EndpointInfo[]> = new Map();
+  private endpoints: ReadonlyMap<string, readonly EndpointInfo[]> = OverlayMap.empty();
   private nodeLabels: Readonly<Record<string, string>> = {};
 
   constructor(
