@@ -2,8 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OverlayMap } from './overlay-map';
 
-type Op = { kind: 'set'; key: number; value: number } | { kind: 'delete'; key: number };
-
 const op = fc.oneof(
   fc.record({ kind: fc.constant('set' as const), key: fc.integer({ min: 0, max: 40 }), value: fc.integer() }),
   fc.record({ kind: fc.constant('delete' as const), key: fc.integer({ min: 0, max: 40 }) }),
@@ -73,7 +71,9 @@ describe('OverlayMap', () => {
     expect([...v.keys()]).toEqual(['b', 'c', 'a']);
     expect([...v.values()]).toEqual([2, 3, 4]);
     const seen: string[] = [];
-    v.forEach((value, key, map) => seen.push(`${key}=${value}:${map === v}`));
+    v.forEach((value, key, map) => {
+      seen.push(`${key}=${value}:${map === v}`);
+    });
     expect(seen).toEqual(['b=2:true', 'c=3:true', 'a=4:true']);
   });
 });
