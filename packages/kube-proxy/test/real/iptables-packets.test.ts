@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanupIptables,
+  endpointChainName,
   execIptables,
   explainIptablesService,
   IPTABLES_JUMP_RULES,
@@ -193,6 +194,45 @@ describe('iptables mode packets (in namespaces)', { timeout: 30_000 }, () => {
       ).toHaveLength(1);
     }
     expect(text).toContain('-A PREROUTING -p udp -m udp --dport 9 -j RETURN');
+  });
+
+  it('large cluster mode: over 1000 endpoints SEP rules lose their comments, traffic and explain still work, and back', async () => {
+    const save = async () => (await topo.node.exec('iptables-save', [])).stdout;
+    const ip = topo.backends[1]!.ip;
+    const sep = endpointChainName('default/web:http', 'TCP', `${ip}:8080`);
+    const filler = (name: string, n: number, base: number) =>
+      slice(
+        'filler',
+        Array.from({ length: n }, (_, k) => ({
+          ip: `10.250.${(base + k) >> 8}.${(base + k) & 255}`,
+          node: 'node-b',
+        })),
+        { name },
+      );
+    cluster.putService(service('filler', { clusterIP: '10.96.0.200' }));
+    cluster.putSlice(filler('filler-a', 500, 0));
+    cluster.putSlice(filler('filler-b', 500, 512));
+    const large = await eventually(save, (t) => t.includes(`-A ${sep} -s ${ip}/32 -j KUBE-MARK-MASQ`));
+    expect(large.split('\n').filter((l) => l.startsWith('-A KUBE-SEP-') && l.includes('--comment'))).toEqual(
+      [],
+    );
+    // Entry rules keep theirs.
+    expect(large).toContain('"default/web:http cluster IP"');
+    expect(proxier.lastSync?.largeClusterMode).toBe(true);
+    expect([...(await sample('http://10.96.0.100:80/', 5)).keys()]).toEqual(['backend-1']);
+    const e = explainIptablesService(large, 'default/web');
+    expect(e.chains.flatMap((c) => c.endpoints.map((x) => x.destination))).toEqual([`${ip}:8080`]);
+
+    // Below the threshold again: every endpoint rule gets its comment back in a partial sync.
+    cluster.putSlice(filler('filler-b', 1, 512));
+    const small = await eventually(save, (t) =>
+      t.includes(`-A ${sep} -m comment --comment default/web:http -s ${ip}/32 -j KUBE-MARK-MASQ`),
+    );
+    const sepRules = (t: string) => t.split('\n').filter((l) => l.startsWith('-A KUBE-SEP-'));
+    expect(sepRules(small).length).toBeGreaterThan(4);
+    expect(sepRules(small).filter((l) => !l.includes('--comment'))).toEqual([]);
+    expect(proxier.lastSync).toMatchObject({ kind: 'partial', largeClusterMode: false });
+    expect([...(await sample('http://10.96.0.100:80/', 5)).keys()]).toEqual(['backend-1']);
   });
 
   it('restores rules flushed behind its back (canary lost)', async () => {
