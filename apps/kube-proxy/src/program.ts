@@ -103,6 +103,13 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
         return;
       }
       if (opts.cleanup === true || opts.cleanup === 'true') {
+        // ipvs mode first: its INPUT/FORWARD jumps reference chains the iptables mode also owns
+        // (KUBE-PROXY-FIREWALL, KUBE-FORWARD), which iptables-mode cleanup could not delete while
+        // those jumps remain.
+        const ipvs = await cleanupIpvsMode(config.ipvs.excludeCIDRs ?? []);
+        io.stderr(
+          `cleanup: ipvs mode: removed ${ipvs.deletedServices} IPVS services, ${ipvs.deletedChains} chains, ${ipvs.destroyedIpsets} ipsets${ipvs.deletedInterface ? ', kube-ipvs0' : ''}\n`,
+        );
         let deleted = 0;
         for (const family of ['IPv4', 'IPv6'] as const) {
           deleted += (await cleanupIptables(execIptables({ family }))).deletedChains;
@@ -111,10 +118,6 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
         const nft = execNftables();
         for (const family of ['ip', 'ip6'] as const) await nft.deleteTable(family, NFTABLES_TABLE);
         io.stderr(`cleanup: removed ${deleted} iptables chains and the kube-proxy nftables tables\n`);
-        const ipvs = await cleanupIpvsMode(config.ipvs.excludeCIDRs ?? []);
-        io.stderr(
-          `cleanup: ipvs mode: removed ${ipvs.deletedServices} IPVS services, ${ipvs.deletedChains} chains, ${ipvs.destroyedIpsets} ipsets${ipvs.deletedInterface ? ', kube-ipvs0' : ''}\n`,
-        );
         program.exitCode = 0;
         return;
       }
