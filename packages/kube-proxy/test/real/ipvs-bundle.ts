@@ -15,7 +15,11 @@ const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
  * namespace passes `relayPath` (packages/ipvs/relay/netns-relay.mjs of this checkout, which the guest
  * sees at the same path); openIpvs rejects the call otherwise.
  */
-export async function bundleForVm(entry: string): Promise<{ file: string; dispose(): void }> {
+export async function bundleForVm(
+  entry: string,
+  /** esbuild `define`s, e.g. the version stamp apps/ binaries read when they have no package.json. */
+  define: Record<string, string> = {},
+): Promise<{ file: string; dispose(): void }> {
   const dir = mkdtempSync(join(tmpdir(), `na-ipvs-bundle-${process.pid}-`));
   const file = join(dir, 'entry.mjs');
   const fixups: Plugin = {
@@ -37,6 +41,7 @@ export async function bundleForVm(entry: string): Promise<{ file: string; dispos
       target: 'node20',
       conditions: ['@nodeagent/source'],
       plugins: [fixups],
+      define,
       logLevel: 'error',
       // Less to parse: loading the bundle is most of the guest's start-up time under TCG.
       minify: true,

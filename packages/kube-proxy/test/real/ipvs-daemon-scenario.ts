@@ -1,0 +1,342 @@
+/**
+ * Runs INSIDE the micro-VM: the real nodeagent-kube-proxy binary (apps/kube-proxy/src/cli.ts,
+ * bundled; its path is argv[2]) as a daemon with `--proxy-mode ipvs`, dual-stack, in a "node"
+ * namespace, against the in-process API server in the VM's own namespace (reached through a
+ * unix-socket bridge and a forwarder on the node's 127.0.0.1:6443, as apps/kube-proxy's daemon
+ * test does). A client namespace and two backend namespaces (busybox httpd) carry the traffic.
+ * Afterwards the daemon is stopped with SIGTERM and the binary's `--cleanup` runs. Prints one
+ * line `IPVS-DAEMON <json>`; ipvs-daemon.test.ts does the asserting.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import {
+  type ApiServer,
+  createVethPair,
+  kubeconfigYaml,
+  type Netns,
+  NetnsScope,
+  startApiServer,
+} from '@nodeagent/testing';
+import { service, slice } from '../fixtures';
+
+const NODE = 'node-a';
+const NODE_IP = '10.250.1.1';
+const NODE_IP6 = 'fd00:250:1::1';
+const daemonBundle = process.argv[2];
+const result: Record<string, unknown> = { timings: {} };
+const t0 = Date.now();
+const mark = (what: string) => {
+  (result.timings as Record<string, number>)[what] = Date.now() - t0;
+};
+
+// Inside the node namespace: 127.0.0.1:6443 → the unix socket the API server's bridge listens on.
+const FORWARDER = `
+const net = require('node:net');
+net.createServer((c) => { const u = net.connect(process.argv[1]); c.pipe(u); u.pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); })
+  .listen(6443, '127.0.0.1', () => process.stdout.write('ready\\n'));
+`;
+
+/** Polls `fn` every 300 ms until `ok` holds or `timeoutMs` passes; returns the last value. */
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let v = await fn();
+  while (!ok(v) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 300));
+    v = await fn();
+  }
+  return v;
+}
+
+/** `ipvsadm -Ln` as virtual server ("TCP  10.96.0.1:80") → real servers with their weights. */
+function parseIpvsadm(text: string): Map<string, { address: string; weight: number }[]> {
+  const out = new Map<string, { address: string; weight: number }[]>();
+  let current: { address: string; weight: number }[] | undefined;
+  for (const line of text.split('\n')) {
+    const vs = /^(TCP|UDP|SCTP) {2}(\S+)/.exec(line);
+    if (vs) {
+      current = [];
+      out.set(`${vs[1]}  ${vs[2]}`, current);
+      continue;
+    }
+    const rs = /^ {2}-> (\S+)\s+\S+\s+(\d+)/.exec(line);
+    if (rs && current) current.push({ address: rs[1]!, weight: Number(rs[2]) });
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  if (!daemonBundle) throw new Error('usage: ipvs-daemon-scenario <daemon bundle>');
+  const scope = new NetnsScope('ipvsd');
+  const dir = mkdtempSync(join('/tmp', `na-ipvsd-${process.pid}-`));
+  let api: ApiServer | undefined;
+  let bridge: Server | undefined;
+  let daemon: ChildProcess | undefined;
+  let daemonLog = '';
+  try {
+    api = await startApiServer();
+    const apiPort = api.port;
+    const sock = join(dir, 'api.sock');
+    bridge = createServer((c) => {
+      const up = connect(apiPort, '127.0.0.1');
+      c.pipe(up);
+      up.pipe(c);
+      c.on('error', () => up.destroy());
+      up.on('error', () => c.destroy());
+    });
+    await new Promise<void>((r) => bridge!.listen(sock, () => r()));
+
+    const node = await scope.create();
+    const client = await scope.create();
+    await node.exec('sysctl', ['-q', '-w', 'net.ipv6.conf.all.forwarding=1']);
+    await createVethPair(
+      { netns: node, addresses: [`${NODE_IP}/24`, `${NODE_IP6}/64`] },
+      { netns: client, addresses: ['10.250.1.2/24', 'fd00:250:1::2/64'] },
+    );
+    await client.exec('ip', ['route', 'add', 'default', 'via', NODE_IP]);
+    await client.exec('ip', ['-6', 'route', 'add', 'default', 'via', NODE_IP6]);
+    const backends: { ip: string; ip6: string }[] = [];
+    for (let i = 0; i < 2; i++) {
+      const b = await scope.create();
+      const s = 11 + i;
+      await createVethPair(
+        { netns: node, addresses: [`10.250.${s}.1/24`, `fd00:250:${s}::1/64`] },
+        { netns: b, addresses: [`10.250.${s}.2/24`, `fd00:250:${s}::2/64`] },
+      );
+      await b.exec('ip', ['route', 'add', 'default', 'via', `10.250.${s}.1`]);
+      await b.exec('ip', ['-6', 'route', 'add', 'default', 'via', `fd00:250:${s}::1`]);
+      const www = join(dir, `backend-${i}`);
+      mkdirSync(www);
+      writeFileSync(join(www, 'index.html'), `backend-${i}`);
+      // [::]: one dual-stack listener for both families.
+      b.spawn('busybox', ['httpd', '-f', '-p', '[::]:8080', '-h', www], { stdio: 'ignore' });
+      backends.push({ ip: `10.250.${s}.2`, ip6: `fd00:250:${s}::2` });
+    }
+    // A host service on the node: reachable on the node IP, never through a VIP (KUBE-IPVS-FILTER).
+    const nodeWww = join(dir, 'node');
+    mkdirSync(nodeWww);
+    writeFileSync(join(nodeWww, 'index.html'), 'node-host-port');
+    node.spawn('busybox', ['httpd', '-f', '-p', '9999', '-h', nodeWww], { stdio: 'ignore' });
+
+    const fwd = node.spawn(process.execPath, ['-e', FORWARDER, sock], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      fwd.stdout?.once('data', () => resolve());
+      fwd.once('exit', (code) => reject(new Error(`forwarder exited ${code}`)));
+    });
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, kubeconfigYaml('http://127.0.0.1:6443'));
+    mark('topology');
+
+    const get = async (from: Netns, url: string): Promise<string> => {
+      const r = await from.exec('curl', ['-g', '-sS', '--max-time', '2', url], { allowFailure: true });
+      if (r.exitCode === 0) return r.stdout.trim();
+      if (r.exitCode === 7) return 'refused';
+      if (r.exitCode === 28) return 'timeout';
+      return `error ${r.exitCode}: ${r.stderr.trim().slice(0, 200)}`;
+    };
+    const ipvsadm = async () => (await node.exec('ipvsadm', ['-Ln'])).stdout;
+    const realServers = async (vs: string) => parseIpvsadm(await ipvsadm()).get(vs) ?? [];
+    const create = (plural: string, obj: unknown) =>
+      api!.registry.create(
+        plural === 'services'
+          ? api!.resource('v1', 'services')
+          : api!.resource('discovery.k8s.io/v1', plural),
+        'default',
+        obj,
+      );
+
+    // The daemon reads its host IPs from its Node at start (and would wait ~31 s without one).
+    api.registry.create(api.resource('v1', 'nodes'), undefined, {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: NODE },
+      status: {
+        addresses: [
+          { type: 'InternalIP', address: NODE_IP },
+          { type: 'InternalIP', address: NODE_IP6 },
+        ],
+      },
+    });
+    // Objects first: the daemon's first sync then programs them all at once.
+    create('services', service('web', { clusterIP: '10.96.0.100' }));
+    create(
+      'endpointslices',
+      slice(
+        'web',
+        backends.map((b) => ({ ip: b.ip, node: 'node-b' })),
+      ),
+    );
+    create(
+      'services',
+      service('np', {
+        type: 'NodePort',
+        clusterIP: '10.96.0.101',
+        ports: [{ name: 'http', port: 80, nodePort: 30080, protocol: 'TCP', targetPort: 8080 as never }],
+      }),
+    );
+    create('endpointslices', slice('np', [{ ip: backends[1]!.ip, node: 'node-b' }]));
+    const lb = (name: string, clusterIP: string, ingress: string, nodePort: number, ranges?: string[]) =>
+      service(
+        name,
+        {
+          type: 'LoadBalancer',
+          clusterIP,
+          ports: [{ name: 'http', port: 80, nodePort, protocol: 'TCP', targetPort: 8080 as never }],
+          ...(ranges ? { loadBalancerSourceRanges: ranges } : {}),
+        },
+        { loadBalancer: { ingress: [{ ip: ingress }] } },
+      );
+    // Source ranges that hold the client but not the node's IP: the node itself is kept out too.
+    create('services', lb('lb-fw', '10.96.0.110', '10.97.0.10', 30110, ['10.250.1.2/32']));
+    create('endpointslices', slice('lb-fw', [{ ip: backends[0]!.ip, node: 'node-b' }]));
+    create('services', lb('lb-open', '10.96.0.111', '10.97.0.11', 30111));
+    create('endpointslices', slice('lb-open', [{ ip: backends[0]!.ip, node: 'node-b' }]));
+    create(
+      'services',
+      service('web6', { clusterIP: 'fd00:96::100', clusterIPs: ['fd00:96::100'], ipFamilies: ['IPv6'] }),
+    );
+    create(
+      'endpointslices',
+      slice(
+        'web6',
+        backends.map((b) => ({ ip: b.ip6, node: 'node-b' })),
+        { addressType: 'IPv6' },
+      ),
+    );
+
+    daemon = node.spawn(
+      process.execPath,
+      [
+        daemonBundle,
+        '--kubeconfig',
+        kubeconfig,
+        '--proxy-mode',
+        'ipvs',
+        '--hostname-override',
+        NODE,
+        '--healthz-bind-address',
+        '127.0.0.1:10256',
+        '--metrics-bind-address',
+        '127.0.0.1:10249',
+        '--ipvs-min-sync-period',
+        '100ms',
+        '--cluster-cidr',
+        '10.244.0.0/16,fd00:244::/64',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const onLog = (b: Buffer) => {
+      daemonLog = (daemonLog + b.toString()).slice(-6000);
+    };
+    daemon.stdout?.on('data', onLog);
+    daemon.stderr?.on('data', onLog);
+    const daemonExit = new Promise<number | null>((resolve) => daemon!.on('exit', (code) => resolve(code)));
+
+    // ClusterIP over both backends.
+    result.webRealServers = await until(
+      () => realServers('TCP  10.96.0.100:80'),
+      (rs) => rs.length === 2,
+      90_000,
+    );
+    mark('firstSync');
+    const spread: string[] = [];
+    for (let i = 0; i < 6; i++) spread.push(await get(client, 'http://10.96.0.100/'));
+    result.clusterIP = spread;
+    result.kubeIpvs0 = (await node.exec('ip', ['-o', 'addr', 'show', 'dev', 'kube-ipvs0'])).stdout;
+    result.ipsets = (await node.exec('ipset', ['list', '-n'])).stdout.split('\n').filter(Boolean).sort();
+
+    // NodePort on the node address.
+    result.nodePort = await until(
+      () => get(client, `http://${NODE_IP}:30080/`),
+      (b) => b.startsWith('backend-'),
+      20_000,
+    );
+
+    // A VIP on a port that is no Service port: rejected, although the node listens there.
+    result.hostPortViaVip = await get(client, 'http://10.96.0.100:9999/');
+    result.hostPortViaNodeIP = await get(client, `http://${NODE_IP}:9999/`);
+
+    // LoadBalancer source ranges: the client (in range) gets through; the node itself is
+    // dropped by KUBE-IPVS-OUT-FILTER; the same node reaches an LB IP without ranges.
+    result.lbFromClient = await get(client, 'http://10.97.0.10/');
+    result.lbFromNode = await get(node, 'http://10.97.0.10/');
+    result.lbOpenFromNode = await get(node, 'http://10.97.0.11/');
+    result.outFilter = (await node.exec('iptables', ['-S', 'KUBE-IPVS-OUT-FILTER'])).stdout;
+    result.outputJumps = (await node.exec('iptables', ['-S', 'OUTPUT'])).stdout;
+    mark('services');
+
+    // IPv6 ClusterIP (the IPv6 proxier of the same daemon).
+    result.web6RealServers = await until(
+      () => realServers('TCP  [fd00:96::100]:80'),
+      (rs) => rs.length === 2,
+      30_000,
+    );
+    const spread6: string[] = [];
+    for (let i = 0; i < 6; i++) spread6.push(await get(client, 'http://[fd00:96::100]/'));
+    result.clusterIP6 = spread6;
+    result.kubeIpvs0v6 = (await node.exec('ip', ['-o', '-6', 'addr', 'show', 'dev', 'kube-ipvs0'])).stdout;
+    result.clusterIPSet6 = (await node.exec('ipset', ['list', 'KUBE-6-CLUSTER-IP'])).stdout;
+    mark('ipv6');
+
+    // Endpoint removal: backend-0 leaves the Service; new connections only reach backend-1.
+    const sliceType = api.resource('discovery.k8s.io/v1', 'endpointslices');
+    const current = api.registry.find(sliceType, 'default', 'web-abc')!;
+    api.registry.update(sliceType, 'default', 'web-abc', {
+      ...slice('web', [{ ip: backends[1]!.ip, node: 'node-b' }]),
+      metadata: { ...slice('web', []).metadata, resourceVersion: current.metadata.resourceVersion },
+    });
+    // Gone, or draining at weight 0 (kept while its old connections time out).
+    result.afterRemovalRealServers = await until(
+      () => realServers('TCP  10.96.0.100:80'),
+      (rs) => !rs.some((r) => r.address.startsWith(`${backends[0]!.ip}:`) && r.weight > 0),
+      30_000,
+    );
+    const afterRemoval: string[] = [];
+    for (let i = 0; i < 6; i++) afterRemoval.push(await get(client, 'http://10.96.0.100/'));
+    result.afterRemoval = afterRemoval;
+    mark('removal');
+
+    // healthz and metrics, with upstream's names.
+    result.healthz = (await node.exec('curl', ['-sS', '-i', 'http://127.0.0.1:10256/healthz'])).stdout;
+    result.metrics = (await node.exec('curl', ['-sS', 'http://127.0.0.1:10249/metrics'])).stdout
+      .split('\n')
+      .filter((l) => l.startsWith('kubeproxy_'))
+      .join('\n');
+    result.proxyMode = (await node.exec('curl', ['-sS', 'http://127.0.0.1:10249/proxyMode'])).stdout;
+    mark('servers');
+
+    // SIGTERM, then the binary's --cleanup.
+    daemon.kill('SIGTERM');
+    result.daemonExit = await daemonExit;
+    const cleanup = await node.exec(process.execPath, [daemonBundle, '--cleanup'], { allowFailure: true });
+    result.cleanupExit = cleanup.exitCode;
+    result.cleanupStderr = cleanup.stderr.slice(-2000);
+    result.afterCleanup = {
+      link: (await node.exec('ip', ['link', 'show', 'kube-ipvs0'], { allowFailure: true })).exitCode,
+      ipvsadm: await ipvsadm(),
+      ipsets: (await node.exec('ipset', ['list', '-n'])).stdout.trim(),
+      iptables: (await node.exec('iptables-save', [])).stdout,
+      ip6tables: (await node.exec('ip6tables-save', [])).stdout,
+    };
+    mark('cleanup');
+  } finally {
+    result.daemonLog = daemonLog;
+    if (daemon && daemon.exitCode === null) daemon.kill('SIGKILL');
+    await new Promise<void>((r) => (bridge ? bridge.close(() => r()) : r()));
+    await api?.close().catch(() => {});
+    await scope.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => {
+    process.stdout.write(`IPVS-DAEMON ${JSON.stringify(result)}\n`);
+    process.exit(0);
+  },
+  (err) => {
+    process.stdout.write(`IPVS-DAEMON ${JSON.stringify({ ...result, error: String(err?.stack ?? err) })}\n`);
+    process.exit(1);
+  },
+);
