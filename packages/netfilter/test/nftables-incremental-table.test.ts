@@ -91,6 +91,45 @@ describe('IncrementalNftTable', () => {
     );
   });
 
+  it('an element several owners contribute keeps the first value until that owner leaves', () => {
+    const t = new IncrementalNftTable({ kind: 'table' });
+    const el = (value: string, comment?: string) => ({
+      elements: [
+        {
+          kind: 'element' as const,
+          container: 'dispatch',
+          key: ['10.0.0.9'],
+          value: [value],
+          ...(comment ? { comment } : {}),
+        },
+      ],
+    });
+    t.set('base', base);
+    t.set('a', el('goto group-1', 'from a'));
+    t.set('b', el('goto group-2'));
+    t.set('c', el('goto group-3'));
+    t.commit();
+    expect(t.get('a')!.elements).toEqual([
+      {
+        kind: 'element',
+        container: 'dispatch',
+        key: ['10.0.0.9'],
+        value: ['goto group-1'],
+        comment: 'from a',
+      },
+    ]);
+    expect(t.get('c')!.elements![0]!.value).toEqual(['goto group-3']);
+    t.set('b', undefined); // not the first: nothing visible changes
+    expect(t.diffTransaction()!.size).toBe(0);
+    t.set('a', undefined); // the first leaves: c's value takes over
+    expect(renderScript('ip', 't', t.diffTransaction()!)).toBe(
+      'delete element ip t dispatch { 10.0.0.9 }\nadd element ip t dispatch { 10.0.0.9 : goto group-3 }\n',
+    );
+    t.commit();
+    t.set('c', undefined);
+    expect(renderScript('ip', 't', t.diffTransaction()!)).toBe('delete element ip t dispatch { 10.0.0.9 }\n');
+  });
+
   it('asks for a full replacement when a set definition changes', () => {
     const t = new IncrementalNftTable({ kind: 'table' });
     t.set('base', base);

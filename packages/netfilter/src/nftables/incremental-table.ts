@@ -24,6 +24,15 @@ export interface NftContribution {
   readonly elements?: readonly NftElement[];
 }
 
+/** What the table keeps of one owner: its chains and sets as given, its elements by id. */
+interface OwnerRecord {
+  readonly chains: readonly NftChainContents[];
+  readonly sets: readonly (NftSet | NftMap)[];
+  readonly elementIds: readonly string[];
+}
+
+const NONE: readonly never[] = [];
+
 interface Entry<T> {
   readonly owner: string;
   readonly value: T;
@@ -78,12 +87,85 @@ class Registry<T> {
   }
 }
 
-const elementId = (e: NftElement) => `${e.container}\u0000${e.key.join(' . ')}`;
+// Elements are most of a large table (22 per Service at 10k Services: 220k), so the table keeps
+// each as two flat strings rather than an object with key and value arrays: its id, container
+// and key text (`map\0k1 . k2`), and the rest, value text alone when there is neither comment
+// nor timeout, else value, comment and timeout joined by \0. Array.join builds flat strings;
+// template concatenation would leave V8 cons strings holding on to every part.
+const SEP = '\u0000';
+const NO_COMMENT = '\u0001';
 
-const sameElement = (a: NftElement, b: NftElement) =>
-  (a.value ?? []).join(' . ') === (b.value ?? []).join(' . ') &&
-  a.comment === b.comment &&
-  a.timeout === b.timeout;
+const elementId = (e: NftElement) => [e.container, e.key.join(' . ')].join(SEP);
+
+function elementRest(e: NftElement): string {
+  const value = e.value ? e.value.join(' . ') : '';
+  if (e.comment === undefined && e.timeout === undefined) return value;
+  return [value, e.comment ?? NO_COMMENT, e.timeout ?? ''].join(SEP);
+}
+
+function decodeElement(id: string, rest: string): NftElement {
+  const at = id.indexOf(SEP);
+  const element: { -readonly [K in keyof NftElement]: NftElement[K] } = {
+    kind: 'element',
+    container: id.slice(0, at),
+    key: id.slice(at + 1).split(' . '),
+  };
+  const [value, comment, timeout] = rest.split(SEP);
+  if (value) element.value = value.split(' . ');
+  if (comment !== undefined && comment !== NO_COMMENT) element.comment = comment;
+  if (timeout) element.timeout = timeout;
+  return element;
+}
+
+/**
+ * Elements by id, each with the rest text of its contributors. Most ids have one owner: that
+ * entry is the bare rest string, with no owner recorded (an owner only removes ids it added,
+ * so removing a bare entry needs no check). When a second owner adds the id the entry becomes
+ * a list, whose first item's owner stays unknown (undefined): a removal by an owner not named
+ * in the list is that first owner's. The first contributor's rest is the table's.
+ */
+class ElementRegistry {
+  readonly entries = new Map<string, string | { owner: string | undefined; rest: string }[]>();
+  readonly dirty = new Map<string, string | null>();
+  /** Off until the first commit: before it there is nothing to diff against. */
+  tracking = false;
+
+  current(id: string): string | undefined {
+    const e = this.entries.get(id);
+    if (e === undefined) return undefined;
+    return typeof e === 'string' ? e : e[0]?.rest;
+  }
+
+  private touch(id: string): void {
+    if (this.tracking && !this.dirty.has(id)) this.dirty.set(id, this.current(id) ?? null);
+  }
+
+  add(id: string, owner: string, rest: string): void {
+    this.touch(id);
+    const e = this.entries.get(id);
+    if (e === undefined) this.entries.set(id, rest);
+    else if (typeof e === 'string')
+      this.entries.set(id, [
+        { owner: undefined, rest: e },
+        { owner, rest },
+      ]);
+    else e.push({ owner, rest });
+  }
+
+  remove(id: string, owner: string): void {
+    const e = this.entries.get(id);
+    if (e === undefined) return;
+    this.touch(id);
+    if (typeof e === 'string') {
+      this.entries.delete(id);
+      return;
+    }
+    let i = e.findIndex((x) => x.owner === owner);
+    if (i < 0) i = e.findIndex((x) => x.owner === undefined);
+    if (i >= 0) e.splice(i, 1);
+    if (e.length === 0) this.entries.delete(id);
+  }
+}
 
 const sameRules = (a: readonly NftRuleBody[], b: readonly NftRuleBody[]) =>
   a.length === b.length && a.every((r, i) => r.rule === b[i]!.rule && r.comment === b[i]!.comment);
@@ -111,10 +193,10 @@ function ruleOps(tx: NftTransaction, c: NftChainContents): void {
  * exists (and changes are not tracked, which keeps building a large table cheap).
  */
 export class IncrementalNftTable {
-  private readonly owners = new Map<string, NftContribution>();
+  private readonly owners = new Map<string, OwnerRecord>();
   private readonly chains = new Registry<NftChainContents>();
   private readonly sets = new Registry<NftSet | NftMap>();
-  private readonly elements = new Registry<NftElement>();
+  private readonly elements = new ElementRegistry();
 
   constructor(private readonly table: NftTable = { kind: 'table' }) {}
 
@@ -122,22 +204,37 @@ export class IncrementalNftTable {
   set(owner: string, contribution: NftContribution | undefined): void {
     const old = this.owners.get(owner);
     if (old) {
-      for (const c of old.chains ?? []) this.chains.remove(c.chain.name, owner);
-      for (const s of old.sets ?? []) this.sets.remove(s.name, owner);
-      for (const e of old.elements ?? []) this.elements.remove(elementId(e), owner);
+      for (const c of old.chains) this.chains.remove(c.chain.name, owner);
+      for (const s of old.sets) this.sets.remove(s.name, owner);
+      for (const id of old.elementIds) this.elements.remove(id, owner);
     }
     if (!contribution) {
       this.owners.delete(owner);
       return;
     }
-    this.owners.set(owner, contribution);
-    for (const c of contribution.chains ?? []) this.chains.add(c.chain.name, owner, c);
-    for (const s of contribution.sets ?? []) this.sets.add(s.name, owner, s);
-    for (const e of contribution.elements ?? []) this.elements.add(elementId(e), owner, e);
+    const chains = contribution.chains?.length ? contribution.chains : NONE;
+    const sets = contribution.sets?.length ? contribution.sets : NONE;
+    const elementIds: string[] = [];
+    for (const c of chains) this.chains.add(c.chain.name, owner, c);
+    for (const s of sets) this.sets.add(s.name, owner, s);
+    for (const e of contribution.elements ?? []) {
+      const id = elementId(e);
+      elementIds.push(id);
+      this.elements.add(id, owner, elementRest(e));
+    }
+    this.owners.set(owner, { chains, sets, elementIds });
   }
 
+  /** What `owner` contributes (elements rebuilt from the table's compact form). */
   get(owner: string): NftContribution | undefined {
-    return this.owners.get(owner);
+    const r = this.owners.get(owner);
+    if (!r) return undefined;
+    const elements = r.elementIds.map((id) => {
+      const e = this.elements.entries.get(id);
+      const rest = typeof e === 'string' ? e : (e?.find((x) => x.owner === owner) ?? e?.[0])?.rest;
+      return decodeElement(id, rest ?? '');
+    });
+    return { chains: r.chains, sets: r.sets, elements };
   }
 
   ownerNames(): IterableIterator<string> {
@@ -162,10 +259,11 @@ export class IncrementalNftTable {
     for (const c of chains) ruleOps(tx, c);
     // Grouped by container so the renderer can merge them into a few long commands.
     const byContainer = new Map<string, NftElement[]>();
-    for (const e of this.elements.values()) {
-      const list = byContainer.get(e.container);
-      if (list) list.push(e);
-      else byContainer.set(e.container, [e]);
+    for (const [id, e] of this.elements.entries) {
+      const el = decodeElement(id, typeof e === 'string' ? e : e[0]!.rest);
+      const list = byContainer.get(el.container);
+      if (list) list.push(el);
+      else byContainer.set(el.container, [el]);
     }
     for (const list of byContainer.values()) for (const e of list) tx.add(e);
     return tx;
@@ -208,11 +306,15 @@ export class IncrementalNftTable {
     const staleSetNames = new Set(staleSets.map((s) => s.name));
     const adds: NftElement[] = [];
     for (const [id, before] of this.elements.dirty) {
+      // Rest texts are equal exactly when value, comment and timeout are.
       const now = this.elements.current(id);
-      if (before && now && sameElement(before, now)) continue;
-      if (before && !staleSetNames.has(before.container))
-        tx.delete({ kind: 'element', container: before.container, key: before.key });
-      if (now) adds.push(now);
+      if (before === now) continue;
+      if (before !== null) {
+        const b = decodeElement(id, before);
+        if (!staleSetNames.has(b.container))
+          tx.delete({ kind: 'element', container: b.container, key: b.key });
+      }
+      if (now !== undefined) adds.push(decodeElement(id, now));
     }
     adds.sort((a, b) => (a.container < b.container ? -1 : a.container > b.container ? 1 : 0));
     for (const e of adds) tx.add(e);
@@ -224,7 +326,7 @@ export class IncrementalNftTable {
 
   /** The kernel now holds the current contents: later diffs start from here. */
   commit(): void {
-    for (const r of [this.chains, this.sets, this.elements] as Registry<unknown>[]) {
+    for (const r of [this.chains, this.sets, this.elements]) {
       r.dirty.clear();
       r.tracking = true;
     }
