@@ -167,7 +167,7 @@ async function namespaceRun(n: number) {
       buildMs: round(totalMs - applyMs),
       nftMs: round(applyMs),
       nftShare: round(applyMs / totalMs, 3),
-      scriptBytes: proxier.lastScript.length,
+      scriptBytes: proxier.lastScriptBytes,
     };
     console.error(fullSync);
 
@@ -192,7 +192,7 @@ async function namespaceRun(n: number) {
       const c1 = process.cpuUsage(c0);
       cpu.push((c1.user + c1.system) / 1000);
       if (!r?.ok || r.kind !== 'partial') throw new Error(`sync ${k} failed: ${String(r?.error)}`);
-      diffBytes.push(proxier.lastScript.length);
+      diffBytes.push(proxier.lastScriptBytes);
       expected.push([clusterIP(i), next.endpoints.at(-1)!.addresses[0]!]);
     }
     const r0 = performance.now();

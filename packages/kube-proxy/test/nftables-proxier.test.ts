@@ -94,4 +94,36 @@ describe('NftablesProxier', () => {
     expect(f.kernel.dump()).not.toContain('cluster-endpoints-2');
     await p.stop();
   });
+
+  it('keeps large scripts only as their length, and sends diffs through applyDiff when offered', async () => {
+    const f = fakeExecutor();
+    const diffs: string[] = [];
+    const executor: NftablesExecutor = {
+      ...f.executor,
+      async applyDiff(script) {
+        diffs.push(script);
+        await f.executor.apply(script);
+      },
+    };
+    const p = new NftablesProxier({ family: 'IPv4', nodeName: 'node-a', executor });
+    for (let i = 0; i < 400; i++) {
+      p.onServiceAdd(service(`s${i}`, { clusterIP: `10.96.${i >> 8}.${i & 255}` }));
+      p.onEndpointSliceAdd(slice(`s${i}`, [{ ip: `10.244.${i >> 8}.${i & 255}`, node: 'node-b' }]));
+    }
+    p.onServicesSynced();
+    p.onEndpointSlicesSynced();
+    expect(await p.syncProxyRules()).toMatchObject({ kind: 'full', ok: true });
+    expect(p.lastScriptBytes).toBe(f.scripts[0]!.length);
+    expect(p.lastScriptBytes).toBeGreaterThan(64 << 10);
+    expect(p.lastScript).toBe('');
+    p.onEndpointSliceUpdate(
+      slice('s7', [{ ip: '10.244.0.7', node: 'node-b' }]),
+      slice('s7', [{ ip: '10.244.9.9', node: 'node-b' }]),
+    );
+    expect(await p.syncProxyRules()).toMatchObject({ kind: 'partial', ok: true });
+    expect(diffs).toHaveLength(1);
+    expect(p.lastScript).toBe(diffs[0]);
+    expect(p.lastScript).toContain('10.244.9.9');
+    expect(p.lastScriptBytes).toBe(diffs[0]!.length);
+  });
 });

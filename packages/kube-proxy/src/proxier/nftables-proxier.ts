@@ -25,8 +25,14 @@ const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
  * full ones through `nft -f -`, diffs through the executor's `applyDiff` (a long-lived `nft -i`
  * with execNftables, which spares a process start and socket teardown per change).
  */
+/** Scripts up to this size stay readable as `lastScript`; a full table at 10k Services is ~9 MB. */
+const LAST_SCRIPT_KEPT_BYTES = 64 << 10;
+
 export class NftablesProxier extends ProxierBase {
+  /** The last script applied, or '' when it was larger than 64 KiB (see lastScriptBytes). */
   lastScript = '';
+  /** Length of the last script applied. */
+  lastScriptBytes = 0;
   private ruleset: NftablesRuleset;
   /** False until a full replacement succeeded, and again after any failure. */
   private inSync = false;
@@ -41,6 +47,11 @@ export class NftablesProxier extends ProxierBase {
   override async stop(): Promise<void> {
     await super.stop();
     await this.opts.executor.close?.();
+  }
+
+  private keepScript(script: string): void {
+    this.lastScriptBytes = script.length;
+    this.lastScript = script.length <= LAST_SCRIPT_KEPT_BYTES ? script : '';
   }
 
   private applyDiff(script: string): Promise<void> {
@@ -63,14 +74,16 @@ export class NftablesProxier extends ProxierBase {
           : undefined;
       if (diff) {
         kind = 'partial';
-        this.lastScript = renderScript(family, NFTABLES_TABLE, diff, { emulateDestroy: false });
-        if (diff.size > 0) await this.applyDiff(this.lastScript);
+        const script = renderScript(family, NFTABLES_TABLE, diff, { emulateDestroy: false });
+        this.keepScript(script);
+        if (diff.size > 0) await this.applyDiff(script);
       } else {
         const full = this.ruleset.fullTransaction();
-        this.lastScript = renderScript(family, NFTABLES_TABLE, full, { emulateDestroy: false });
+        const script = renderScript(family, NFTABLES_TABLE, full, { emulateDestroy: false });
+        this.keepScript(script);
         // Until this succeeds the kernel's table is unknown: never diff against it.
         this.inSync = false;
-        await this.opts.executor.apply(this.lastScript);
+        await this.opts.executor.apply(script);
         this.inSync = true;
         this.lastFullSync = start;
       }
