@@ -57,6 +57,13 @@ export interface RestoreStreamOptions {
    * `noflush`) and is reported back as the result's counts.
    */
   expected?: Pick<PayloadStats, 'chains' | 'rules' | 'builtinRules'>;
+  /**
+   * Sections to send after the stream in the same run, called once the stream has ended:
+   * never cache-widened, so they may write built-in chains (which a widened section must
+   * not, see widenNftCache) — e.g. jumps into chains the streamed sections just created,
+   * without a second iptables-restore process. They commit after the streamed sections.
+   */
+  unwidenedTail?: () => string;
 }
 
 export interface RestoreResult {
@@ -162,14 +169,21 @@ export class IptablesClient {
         yield chunk;
       }
     };
-    const input = strategy === 'noflush-full-cache' ? widenNftCacheStream(keep()) : keep();
-    const result = await this.runner.run(restore, args, { input, discardStdout: true });
+    const widen = strategy === 'noflush-full-cache';
+    let tail = '';
+    const input = async function* () {
+      yield* widen ? widenNftCacheStream(keep()) : keep();
+      tail = options.unwidenedTail?.() ?? '';
+      if (tail !== '') yield tail;
+    };
+    const result = await this.runner.run(restore, args, { input: input(), discardStdout: true });
     if (result.exitCode !== 0) {
-      const payload = produced.join('');
-      const mapLine = strategy === 'noflush-full-cache' ? widenNftCache(payload).mapLine : undefined;
-      throw restoreError([restore, ...args], result.exitCode, result.stderr, payload, mapLine);
+      const streamed = produced.join('');
+      // Lines inserted by widening precede the tail, so the stream's mapping covers it too.
+      const mapLine = widen ? widenNftCache(streamed).mapLine : undefined;
+      throw restoreError([restore, ...args], result.exitCode, result.stderr, streamed + tail, mapLine);
     }
-    const stats = expected ?? payloadStats(produced.join(''));
+    const stats = expected ?? payloadStats(produced.join('') + tail);
     this.knownRules = Math.max(this.knownRules, stats.rules);
     return { strategy, chains: stats.chains, rules: stats.rules };
   }

@@ -61,6 +61,19 @@ for (const backend of ['nft', 'legacy'] as IptablesBackend[]) {
       expect(nat.match(/^-A KUBE-SERVICES /gm)?.length).toBe(600);
     });
 
+    it('sends an unwidened tail after the stream: jumps from built-in chains of a table created just before', async () => {
+      const client = await fresh();
+      const result = await client.restoreStream(produce(natChunks(600, 100, 'J')), {
+        expected: expected(600),
+        unwidenedTail: () => '*nat\n-I PREROUTING -j KUBE-SERVICES\n-I OUTPUT -j KUBE-SERVICES\nCOMMIT\n',
+      });
+      expect(result.strategy).toBe(backend === 'nft' ? 'noflush-full-cache' : 'noflush');
+      const nat = await client.saveText('nat');
+      expect(nat).toContain('-A PREROUTING -j KUBE-SERVICES');
+      expect(nat).toContain('-A OUTPUT -j KUBE-SERVICES');
+      expect(nat).toContain(':KUBE-SVC-J599 - [0:0]');
+    });
+
     it('a producer that throws mid-stream leaves the kernel as it was', async () => {
       const client = await fresh();
       await client.restoreStream(produce(natChunks(100, 100, 'OLD')), { expected: expected(100) });
