@@ -2,9 +2,10 @@
 // with 10 ready endpoints), every number with a baseline measured in the same process:
 //  1. rule generation: full build+render, and a partial build with one changed Service through
 //     IptablesRuleCache, against the previous builder (buildIptablesRuleset + onlyServices);
-//  2. first full sync through IptablesProxier into an empty network namespace (build overlapped
-//     with the kernel read, then restore), against plain `iptables-restore` of the same payload (the floor) and
-//     `iptables-restore --noflush --counters -w` (upstream's flags);
+//  2. first full sync through IptablesProxier into an empty network namespace, three ways (the
+//     previous code: every comment, render then restore; + upstream's large cluster mode; + the
+//     payload streamed into iptables-restore while rendering), against plain `iptables-restore`
+//     of the new payload (the floor) and of the previous payload (with comments);
 //  3. network programming latency: one EndpointSlice change → rules in the kernel, against the
 //     previous partial path (list the kernel, build with onlyServices, restore);
 //  4. the apply options: back end (nft / legacy), --noflush or not, widened nft cache, and a
@@ -21,6 +22,7 @@ import {
   buildIptablesRuleset,
   cidrLocalDetector,
   execIptables,
+  type IptablesBackendOptions,
   type IptablesExecutor,
   IptablesProxier,
   IptablesRuleCache,
@@ -32,7 +34,11 @@ import { benchCluster, benchSlice } from './bench-cluster';
 
 const SIZES = (process.env.KP_BENCH_SIZES ?? '1000,10000').split(',').map(Number);
 /** Changes timed per size for programming latency (10k syncs are slower: fewer by default). */
-const CHANGES: Record<number, number> = { 1000: 100, 10000: Number(process.env.KP_BENCH_10K_CHANGES ?? 40) };
+const CHANGES: Record<number, number> = {
+  1000: 100,
+  10000: Number(process.env.KP_BENCH_10K_CHANGES ?? 40),
+  30000: 10,
+};
 /** Plain `--noflush` (no widened cache) on iptables-nft grows superlinearly: > 240 s at 10k. */
 const NOFLUSH_MAX = Number(process.env.KP_BENCH_NOFLUSH_MAX ?? 1000);
 /** Apply-option matrix sizes (legacy and flush variants at 10k take ~10 s each). */
@@ -92,29 +98,33 @@ function timedRun(prefix: readonly string[], argv: readonly string[], input: str
   return wall;
 }
 
-/** Wraps an executor to time its restores. */
-function timedExecutor(inner: IptablesExecutor) {
+/** Wraps an executor to time its restores (plain and streamed); `stream: false` drops restoreStream. */
+function timedExecutor(inner: IptablesExecutor, stream = true) {
   const t = { restoreMs: 0 };
-  const exec: IptablesExecutor = {
-    ...inner,
-    async restore(payload) {
+  const timed =
+    <A extends unknown[]>(fn: (...a: A) => Promise<void>) =>
+    async (...a: A) => {
       const t0 = performance.now();
       try {
-        await inner.restore(payload);
+        await fn(...a);
       } finally {
         t.restoreMs += performance.now() - t0;
       }
-    },
+    };
+  const exec: IptablesExecutor = {
+    ...inner,
+    restore: timed(inner.restore.bind(inner)),
+    restoreStream: stream && inner.restoreStream ? timed(inner.restoreStream.bind(inner)) : undefined,
   };
   return { exec, t };
 }
 
-function proxierFor(exec: IptablesExecutor, n: number): IptablesProxier {
+function proxierFor(exec: IptablesExecutor, n: number, extra: IptablesBackendOptions = {}): IptablesProxier {
   const proxier = new IptablesProxier({
     family: 'IPv4',
     nodeName: 'node-0',
     executor: exec,
-    backend: backendOptions,
+    backend: { ...backendOptions, ...extra },
     minSyncPeriodMs: 0,
     syncPeriodMs: 3_600_000,
   });
@@ -178,46 +188,104 @@ async function generation(results: Record<string, unknown>): Promise<void> {
   });
 }
 
+/**
+ * The first full sync's variants, each into its own empty namespace: `previous` keeps every
+ * comment and renders before restoring (the code before large cluster mode and streaming);
+ * `largeClusterMode` drops the per-endpoint comments as upstream does; `streamed` also writes
+ * the payload into iptables-restore while rendering (the default now).
+ */
+const FULL_SYNC_VARIANTS = [
+  { name: 'previous', extra: { largeClusterEndpointsThreshold: Number.POSITIVE_INFINITY }, stream: false },
+  { name: 'largeClusterMode', extra: {}, stream: false },
+  { name: 'streamed', extra: {}, stream: true },
+] as const;
+
+/** Full-sync repetitions per variant (interleaved; the median is reported): fewer for huge clusters. */
+const fullSyncReps = (n: number) => Number(process.env.KP_BENCH_FULL_REPS ?? (n <= 10_000 ? 3 : 1));
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** One first full sync of `n` Services into an empty namespace, the way `variant` does it. */
+async function oneFullSync(n: number, variant: (typeof FULL_SYNC_VARIANTS)[number]) {
+  return withNamespace('iptbench', async (prefix) => {
+    const { exec, t } = timedExecutor(
+      execIptables({ family: 'IPv4', commandPrefix: prefix }),
+      variant.stream,
+    );
+    const proxier = proxierFor(exec, n, variant.extra);
+    const c0 = cpuMs();
+    const t0 = performance.now();
+    const r = await proxier.syncProxyRules();
+    const total = performance.now() - t0;
+    const c1 = cpuMs();
+    if (!r?.ok) throw new Error(`full sync failed: ${String(r?.error)}`);
+    return {
+      payload: proxier.lastPayload,
+      row: {
+        totalMs: round(total),
+        // Streamed, rendering happens inside the restore; otherwise it overlaps the kernel read.
+        outsideRestoreMs: round(total - t.restoreMs),
+        restoreMs: round(t.restoreMs),
+        proxierCpuMs: round(c1.self - c0.self),
+        iptablesCpuMs: round(c1.children - c0.children),
+        payloadBytes: proxier.lastPayload.length,
+        natRules: proxier.lastSync?.ruleCounts.nat,
+        largeClusterMode: proxier.lastSync?.largeClusterMode,
+      },
+    };
+  });
+}
+
 async function fullSync(results: Record<string, unknown>): Promise<void> {
   const rows: Record<string, unknown>[] = [];
   for (const n of SIZES) {
-    const row: Record<string, unknown> = { services: n };
-    let payload = '';
-    await withNamespace('iptbench', async (prefix) => {
-      const { exec, t } = timedExecutor(execIptables({ family: 'IPv4', commandPrefix: prefix }));
-      const proxier = proxierFor(exec, n);
-      const c0 = cpuMs();
-      const t0 = performance.now();
-      const r = await proxier.syncProxyRules();
-      const total = performance.now() - t0;
-      const c1 = cpuMs();
-      if (!r?.ok) throw new Error(`full sync failed: ${String(r?.error)}`);
-      payload = proxier.lastPayload;
-      Object.assign(row, {
-        totalMs: round(total),
-        // The proxier renders every Service while iptables-save reads the kernel: one span.
-        buildAndKernelReadMs: round(total - t.restoreMs),
-        restoreMs: round(t.restoreMs),
-        restoreShare: round(t.restoreMs / total, 3),
-        proxierCpuMs: round(c1.self - c0.self),
-        iptablesCpuMs: round(c1.children - c0.children),
-        payloadBytes: payload.length,
-        natRules: proxier.lastSync?.ruleCounts.nat,
-      });
+    const row: Record<string, unknown> = { services: n, repetitions: fullSyncReps(n) };
+    const payloads: Record<string, string> = {};
+    const runs: Record<string, { totalMs: number }[]> = {};
+    for (let rep = 0; rep < fullSyncReps(n); rep++) {
+      for (const v of FULL_SYNC_VARIANTS) {
+        const { payload, row: r } = await oneFullSync(n, v);
+        payloads[v.name] = payload;
+        (runs[v.name] ??= []).push(r);
+      }
+    }
+    for (const v of FULL_SYNC_VARIANTS) {
+      const all = runs[v.name]!;
+      const mid = all.find((r) => r.totalMs === median(all.map((x) => x.totalMs)))!;
+      row[v.name] = { ...mid, allTotalMs: all.map((r) => r.totalMs) };
+    }
+    // The floors: plain iptables-restore (flushing the tables) of each payload into an empty
+    // namespace, as often as the syncs ran, median.
+    const plain = async (payload: string) => {
+      const ms: number[] = [];
+      const cpu: number[] = [];
+      for (let rep = 0; rep < fullSyncReps(n); rep++) {
+        ms.push(
+          await withNamespace('iptbench', async (p) => timedRun(p, ['iptables-restore', '-w'], payload)),
+        );
+        cpu.push(lastRunCpuMs);
+      }
+      return { ms: round(median(ms)), cpuMs: round(median(cpu)) };
+    };
+    const floorNew = await plain(payloads.streamed!);
+    const floorOld = await plain(payloads.previous!);
+    const total = (name: string) => (row[name] as { totalMs: number }).totalMs;
+    Object.assign(row, {
+      baselinePlainRestoreNewPayloadMs: floorNew.ms,
+      baselinePlainRestoreNewPayloadCpuMs: floorNew.cpuMs,
+      baselinePlainRestoreOldPayloadMs: floorOld.ms,
+      baselinePlainRestoreOldPayloadCpuMs: floorOld.cpuMs,
+      ratioStreamedToPlainNew: round(total('streamed') / floorNew.ms, 2),
+      ratioStreamedToPlainOld: round(total('streamed') / floorOld.ms, 2),
+      ratioStreamedToPrevious: round(total('streamed') / total('previous'), 2),
+      ratioLargeClusterModeToPrevious: round(total('largeClusterMode') / total('previous'), 2),
+      ratioStreamedToLargeClusterMode: round(total('streamed') / total('largeClusterMode'), 2),
     });
-    // The floor: the same payload, plain iptables-restore (flushing the tables) into an empty namespace.
-    const floor = await withNamespace('iptbench', async (p) =>
-      timedRun(p, ['iptables-restore', '-w'], payload),
-    );
-    row.baselinePlainRestoreMs = round(floor);
-    row.baselinePlainRestoreCpuMs = round(lastRunCpuMs);
-    row.ratioTotalToPlainRestore = round((row.totalMs as number) / floor, 2);
     if (n <= NOFLUSH_MAX) {
       const upstream = await withNamespace('iptbench', async (p) =>
-        timedRun(p, ['iptables-restore', '--noflush', '--counters', '-w'], payload),
+        timedRun(p, ['iptables-restore', '--noflush', '--counters', '-w'], payloads.streamed!),
       );
-      row.baselineNoflushRestoreMs = round(upstream);
-      row.ratioTotalToNoflushRestore = round((row.totalMs as number) / upstream, 3);
+      row.baselineNoflushRestoreNewPayloadMs = round(upstream);
     }
     rows.push(row);
     process.stderr.write(`full sync ${n}: ${JSON.stringify(row)}\n`);

@@ -53,7 +53,7 @@ export class FakeIptables implements IptablesExecutor {
    * Like iptables-restore fed by a pipe: reads every chunk, and applies only once the input
    * ends (its COMMITs); a producer that throws leaves everything as it was.
    */
-  async restoreStream(chunks: AsyncIterable<string>): Promise<void> {
+  async restoreStream(chunks: AsyncIterable<string>, _expected: unknown, tail?: () => string): Promise<void> {
     let payload = '';
     let n = 0;
     for await (const c of chunks) {
@@ -61,7 +61,7 @@ export class FakeIptables implements IptablesExecutor {
       n++;
     }
     this.streamedChunks.push(n);
-    await this.restore(payload);
+    await this.restore(payload + (tail?.() ?? ''));
   }
   async listChains(table: IptablesTableName): Promise<Set<string>> {
     return new Set(this.chains[table]);

@@ -42,20 +42,23 @@ describe('IptablesProxier', () => {
     expect(ipt.payloads).toHaveLength(0);
     proxier.onEndpointSlicesSynced();
     await tick(0);
-    // The ruleset, then (first sync only) the jumps from built-in chains into it.
-    expect(ipt.payloads).toHaveLength(2);
-    expect(ipt.payloads[1]).toMatch(/^-I PREROUTING /m);
+    // One streamed run: the ruleset, then (first sync only) the jumps from built-in chains into it.
+    expect(ipt.payloads).toHaveLength(1);
+    expect(ipt.streamedChunks).toHaveLength(1);
+    const jumpsAt = ipt.payloads[0]!.search(/^-I PREROUTING /m);
+    expect(jumpsAt).toBeGreaterThan(ipt.payloads[0]!.lastIndexOf(':KUBE-SERVICES - [0:0]'));
     expect(proxier.history[0]).toMatchObject({ kind: 'full', ok: true });
     expect(ipt.chains.mangle.has('KUBE-PROXY-CANARY')).toBe(true);
     expect(ipt.jumpRules).toContain(
       'nat PREROUTING -m comment --comment kubernetes service portals -j KUBE-SERVICES',
     );
-    // A later full sync finds the jumps in place (iptables-save): no second payload.
+    // A later full sync finds the jumps in place (iptables-save): none in its payload.
     const before = ipt.payloads.length;
     proxier.forceFullSync();
     await tick(1000);
     expect(proxier.history.at(-1)).toMatchObject({ kind: 'full', ok: true });
     expect(ipt.payloads).toHaveLength(before + 1);
+    expect(ipt.payloads.at(-1)).not.toMatch(/^-I /m);
     expect(ipt.jumpRules).toHaveLength(12);
     await proxier.stop();
   });

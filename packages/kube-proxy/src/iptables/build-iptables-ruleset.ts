@@ -38,6 +38,12 @@ export interface IptablesBackendOptions {
   conntrackTCPLiberal?: boolean;
   /** Use MASQUERADE --random-fully (when the iptables binary supports it). */
   randomFully?: boolean;
+  /**
+   * Not an upstream setting (upstream hard-codes 1000, LARGE_CLUSTER_ENDPOINTS_THRESHOLD):
+   * above this many endpoints per-endpoint rules carry no comments. For benchmarks and tests
+   * only; `Infinity` keeps every comment.
+   */
+  largeClusterEndpointsThreshold?: number;
 }
 
 export interface BuildIptablesInput {
@@ -124,7 +130,7 @@ export function buildIptablesRuleset(
   const { snapshot } = input;
   const detector = options.localDetector ?? NO_LOCAL_DETECTOR;
   const masqueradeAll = options.masqueradeAll ?? false;
-  const largeClusterMode = isLargeClusterMode(snapshot);
+  const largeClusterMode = isLargeClusterMode(snapshot, options.largeClusterEndpointsThreshold);
 
   const filter = new Lines(true);
   const nat = new Lines(true);

@@ -25,9 +25,15 @@ export interface IptablesExecutor {
    * produces it (full syncs: rendering overlaps parsing). If `chunks` throws, the tool is
    * killed before the rest of the payload reaches it and this rejects (the real one with
    * @nodeagent/netfilter's InputAbortedError). `expected` sizes the payload in advance for
-   * the restore strategy. Optional: without it the proxier renders first, then `restore`s.
+   * the restore strategy; `tail()`, called once the chunks are done, gives sections to send
+   * after them in the same run that must not be cache-widened (jumps from built-in chains).
+   * Optional: without it the proxier renders first, then `restore`s.
    */
-  restoreStream?(chunks: AsyncIterable<string>, expected: IptablesPayloadEstimate): Promise<void>;
+  restoreStream?(
+    chunks: AsyncIterable<string>,
+    expected: IptablesPayloadEstimate,
+    tail?: () => string,
+  ): Promise<void>;
   /** Names of the chains that exist in `table` now. */
   listChains(table: IptablesTableName): Promise<Set<string>>;
   /**
@@ -96,8 +102,12 @@ export function execIptables(opts: ExecIptablesOptions): IptablesExecutor {
       await client.restore(payload, { strategy: 'auto', counters: true, validate: false });
     },
     ...(streaming && {
-      async restoreStream(chunks: AsyncIterable<string>, expected: IptablesPayloadEstimate) {
-        await streaming(chunks, { strategy: 'auto', counters: true, expected });
+      async restoreStream(
+        chunks: AsyncIterable<string>,
+        expected: IptablesPayloadEstimate,
+        tail?: () => string,
+      ) {
+        await streaming(chunks, { strategy: 'auto', counters: true, expected, unwidenedTail: tail });
       },
     }),
     async listChains(table) {

@@ -208,7 +208,7 @@ export class IptablesRuleCache {
     this.renderedFor = undefined;
     if (!reuse) {
       this.fragments.clear();
-      this.largeClusterMode = isLargeClusterMode(snapshot);
+      this.largeClusterMode = isLargeClusterMode(snapshot, this.options.largeClusterEndpointsThreshold);
     }
     // Set once every fragment exists: a stream abandoned half-way must not leave it pointing
     // at missing fragments (the next sync renders what is missing).
@@ -296,7 +296,7 @@ export class IptablesRuleCache {
       }
     }
     // Crossing the threshold changes the endpoint rules of every service port: re-render all.
-    const large = isLargeClusterMode(snapshot);
+    const large = isLargeClusterMode(snapshot, this.options.largeClusterEndpointsThreshold);
     const modeFlipped = large !== this.largeClusterMode;
     this.largeClusterMode = large;
     const counts = { filter: this.staticCounts.filter, nat: this.staticCounts.nat };
@@ -377,7 +377,7 @@ export class IptablesRuleCache {
   renderAll(snapshot: ProxySnapshot): number {
     this.fragments.clear();
     this.sortedKeys = undefined;
-    this.largeClusterMode = isLargeClusterMode(snapshot);
+    this.largeClusterMode = isLargeClusterMode(snapshot, this.options.largeClusterEndpointsThreshold);
     for (const [key, sp] of snapshot.services)
       this.fragments.set(key, this.render(snapshot, key, sp, snapshot.endpoints.get(key)));
     this.renderedFor = snapshot;
@@ -459,10 +459,10 @@ function chainsNotIn(chains: readonly string[], keep: readonly string[]): string
 }
 
 /**
- * The jumps from built-in chains a full sync found missing. A payload of its own, run after
- * the main one has created the chains they jump to: a payload writing to built-in chains cannot
- * use iptables-nft's widened cache (see @nodeagent/netfilter's widenNftCache), which the big
- * main payload needs. `-I CHAIN` without a rule number inserts at the top even into a built-in
+ * The jumps from built-in chains a full sync found missing. Sections of their own, sent after
+ * the main payload has created the chains they jump to (a second run, or the unwidened tail of
+ * a streamed one): sections writing to built-in chains cannot use iptables-nft's widened cache
+ * (see @nodeagent/netfilter's widenNftCache), which the big main payload needs. `-I CHAIN` without a rule number inserts at the top even into a built-in
  * chain iptables-nft has not created yet (which has no rule 1), so they go in reverse to end
  * up in list order.
  */

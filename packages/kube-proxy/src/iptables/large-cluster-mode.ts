@@ -13,8 +13,11 @@ export const LARGE_CLUSTER_ENDPOINTS_THRESHOLD = 1000;
  * `-m comment`, which upstream says shrinks the payload by 40% and more. Counted every sync,
  * like upstream (a loop over service ports, not endpoints).
  */
-export function isLargeClusterMode(snapshot: Pick<ProxySnapshot, 'services' | 'endpoints'>): boolean {
+export function isLargeClusterMode(
+  snapshot: Pick<ProxySnapshot, 'services' | 'endpoints'>,
+  threshold = LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
+): boolean {
   let total = 0;
   for (const key of snapshot.services.keys()) total += snapshot.endpoints.get(key)?.length ?? 0;
-  return total > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
+  return total > threshold;
 }

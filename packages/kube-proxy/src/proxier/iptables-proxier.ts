@@ -136,8 +136,9 @@ export class IptablesProxier extends ProxierBase {
         if (exec.restoreStream) {
           // …and iptables-restore parses each chunk while the next is rendered. The stream
           // awaits the kernel read before its first COMMIT; a failure kills the restore first.
+          // Missing jumps from built-in chains follow in the same run (one process less).
           const stream = this.rules.streamFullSync(snapshot, kernel);
-          await exec.restoreStream(stream.chunks, stream.expected);
+          await exec.restoreStream(stream.chunks, stream.expected, () => stream.result().jumpPayload);
           prepared = stream.result();
           applied = true;
         } else {
@@ -153,7 +154,7 @@ export class IptablesProxier extends ProxierBase {
       // Nothing changed in any chain we own: skip the iptables-restore run entirely.
       if (payload !== '' && !applied) await exec.restore(payload);
       // Jumps into our chains only once they exist (see IptablesRuleCache's renderJumpPayload).
-      if (jumpPayload !== '') await exec.restore(jumpPayload);
+      if (jumpPayload !== '' && !applied) await exec.restore(jumpPayload);
       this.rules.commit(prepared);
       const end = this.clock.now();
       if (full) this.lastFullSync = start;
