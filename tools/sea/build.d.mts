@@ -1,3 +1,4 @@
+import type { SeaTarget } from './targets.mjs';
 export declare const SEA_SENTINEL_FUSE: string;
 export interface BuiltExecutable {
   name: string;
@@ -8,9 +9,25 @@ export interface BuiltExecutable {
 export interface SeaBuildOptions {
   minify: boolean;
   useCodeCache: boolean;
+  /** Drop the @kubernetes/client-node modules the app imports nothing from (its generated models). */
+  sideEffectFreeClientNode: boolean;
   execArgv: readonly string[];
 }
 export declare const DEFAULT_BUILD_OPTIONS: Readonly<SeaBuildOptions>;
+export interface SeaBundle {
+  outfile: string;
+  version: string;
+  warnings: { text: string }[];
+  assets: Record<string, string>;
+  /** Bytes each source file (relative to the repository root) contributed to the bundle. */
+  inputs: Record<string, number>;
+}
+/** Bundle one target into `workDir` (the executable's script, before injection). */
+export declare function bundleTarget(
+  target: SeaTarget,
+  workDir: string,
+  options?: SeaBuildOptions,
+): Promise<SeaBundle>;
 export declare function buildSea(options?: {
   outDir?: string;
   names?: string[];

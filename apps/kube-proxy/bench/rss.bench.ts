@@ -32,6 +32,8 @@ type ProcessMemory = processMemory.ProcessMemory;
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const NODE_NAME = 'bench-node';
+/** The Node's InternalIP (TEST-NET-1: nothing routes to it; the daemon only uses it in rules). */
+const NODE_IP = '192.0.2.10';
 const ENDPOINTS_PER_SERVICE = 10;
 
 type SeaBuild = {
@@ -315,6 +317,8 @@ async function main(): Promise<void> {
       apiVersion: 'v1',
       kind: 'Node',
       metadata: { name: NODE_NAME },
+      // kube-proxy reads its host IPs from the Node at start (and waits ~31 s for them).
+      status: { addresses: [{ type: 'InternalIP', address: NODE_IP }] },
     });
 
     const runs: Record<string, unknown>[] = [];

@@ -1,0 +1,60 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bundleTarget, DEFAULT_BUILD_OPTIONS } from './build.mjs';
+import { seaTargets } from './targets.mjs';
+
+// What the executables' scripts carry of @kubernetes/client-node: kube-proxy talks to the API
+// server through KubeConfig only, so its bundle must not hold the generated model layer (about
+// 2,500 classes) that the package's index would otherwise drag in.
+
+const workDir = mkdtempSync(join(tmpdir(), `na-sea-bundle-${process.pid}-`));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+const CLIENT_NODE = 'node_modules/@kubernetes/client-node/dist/';
+const target = (name: string) => {
+  const t = seaTargets().find((x) => x.name === name);
+  if (!t) throw new Error(`no target ${name}`);
+  return t;
+};
+
+/** Bytes the bundle holds from client-node files whose path (under dist/) matches. */
+function clientNodeBytes(inputs: Record<string, number>, under: RegExp): number {
+  return Object.entries(inputs)
+    .filter(
+      ([file]) =>
+        file.includes(CLIENT_NODE) && under.test(file.slice(file.indexOf(CLIENT_NODE) + CLIENT_NODE.length)),
+    )
+    .reduce((sum, [, bytes]) => sum + bytes, 0);
+}
+
+// Bundling takes a few seconds per app on a busy machine.
+const BUNDLE_TIMEOUT_MS = 60_000;
+
+describe('executable bundles', { timeout: BUNDLE_TIMEOUT_MS }, () => {
+  it('kube-proxy carries KubeConfig but none of the generated models or typed APIs', async () => {
+    const bundle = await bundleTarget(target('nodeagent-kube-proxy'), workDir);
+    expect(clientNodeBytes(bundle.inputs, /^config\.js$/)).toBeGreaterThan(5_000);
+    expect(clientNodeBytes(bundle.inputs, /^gen\/(models|apis|types)\//)).toBe(0);
+    // The script still starts with the preamble (--version, heap trim) ahead of the app.
+    const script = readFileSync(bundle.outfile, 'latin1');
+    const trim = script.indexOf('startHeapTrim()');
+    expect(trim).toBeGreaterThan(0);
+    expect(script.indexOf('nodeagent-kube-proxy v')).toBeLessThan(trim);
+  });
+
+  it('without the side-effect-free treatment the same bundle holds the model layer', async () => {
+    const bundle = await bundleTarget(target('nodeagent-kube-proxy'), join(workDir), {
+      ...DEFAULT_BUILD_OPTIONS,
+      sideEffectFreeClientNode: false,
+    });
+    expect(clientNodeBytes(bundle.inputs, /^gen\/models\//)).toBeGreaterThan(100_000);
+  });
+
+  it('kubelet keeps the typed APIs it calls', async () => {
+    const bundle = await bundleTarget(target('nodeagent-kubelet'), workDir);
+    expect(clientNodeBytes(bundle.inputs, /^gen\/apis\/CoreV1Api\.js$/)).toBeGreaterThan(100_000);
+    expect(clientNodeBytes(bundle.inputs, /^gen\/apis\/StorageV1Api\.js$/)).toBe(0);
+  });
+});
