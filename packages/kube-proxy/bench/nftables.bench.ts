@@ -38,9 +38,13 @@ const NODE = 'node-a';
 const backend = { localDetector: nftLocalDetector({ cidr: '10.128.0.0/9', ipv6: false }) };
 const out = join(import.meta.dirname, '..', '..', '..', 'bench-results');
 
-/** Each generation moves the last endpoint to a new address. */
+/**
+ * Generation 0 is the initial slice; each later one moves the last endpoint to one of five
+ * other addresses (never back to the initial one, which would be no change at all: the old
+ * `generation % 6` made every sixth "change" a no-op that never reached nft).
+ */
 const sliceFor = (i: number, generation: number) =>
-  benchSlice(i, ENDPOINTS, (e) => (e === ENDPOINTS - 1 ? generation % 6 : 0));
+  benchSlice(i, ENDPOINTS, (e) => (e === ENDPOINTS - 1 && generation > 0 ? 1 + ((generation - 1) % 5) : 0));
 const cluster = (n: number) => benchCluster(n, ENDPOINTS);
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
@@ -139,18 +143,34 @@ async function namespaceRun(n: number) {
   const exec = execNftables();
   // Diffs alternate between the long-lived `nft -i` session and one `nft -f -` process each
   // (the path before the session): same table, same process, same load.
-  const via = { session: true };
+  const via = { session: true, diffs: 0, committed: undefined as (() => void) | undefined };
   const timed: NftablesExecutor = {
     apply: async (script: string) => {
       const t = performance.now();
       await exec.apply(script);
       applyMs += performance.now() - t;
     },
-    applyDiff: (script: string) => (via.session ? exec.applyDiff!(script) : exec.apply(script)),
+    applyDiff: async (script: string) => {
+      try {
+        await (via.session ? exec.applyDiff!(script) : exec.apply(script));
+        via.diffs++;
+      } finally {
+        via.committed?.(); // the kernel holds the change from here on (or it failed)
+      }
+    },
     deleteTable: exec.deleteTable,
     close: exec.close,
   };
-  const proxier = new NftablesProxier({ family: 'IPv4', nodeName: NODE, executor: timed, backend });
+  // minSyncPeriod 0: every change syncs at once, as one arriving more than minSyncPeriod after
+  // the previous sync does; the latency path then includes the BoundedFrequencyRunner.
+  const proxier = new NftablesProxier({
+    family: 'IPv4',
+    nodeName: NODE,
+    executor: timed,
+    backend,
+    minSyncPeriodMs: 0,
+    syncPeriodMs: 3_600_000,
+  });
   try {
     const c = cluster(n);
     for (const s of c.services) proxier.onServiceAdd(s);
@@ -171,11 +191,19 @@ async function namespaceRun(n: number) {
     };
     console.error(fullSync);
 
-    // Programming latency: one slice update → proxier sync → nft has committed the change (the
-    // kernel holds it once nft answers: `nft -f` exits 0, or the session's marker comes back).
+    // Programming latency: one slice update event → change tracker → runner → proxier sync →
+    // nft has committed the change (the kernel holds it once nft answers: `nft -f` exits 0, or
+    // the session's marker comes back); the executor wrapper marks that moment, no polling.
     // Each change moves a different Service, so one read of the kernel's endpoint map
     // afterwards shows whether every change landed; that read dumps the whole map and is
     // timed apart.
+    // Start the sync loop; its first run finds nothing to change (no nft run). The runner's
+    // timers and the nft session do not keep a process alive (a daemon has its informers for
+    // that): this interval does, while the bench waits on them.
+    const keepAlive = setInterval(() => {}, 60_000);
+    proxier.start();
+    while (proxier.history.length < 2) await new Promise((r) => setTimeout(r, 5));
+    await proxier.whenIdle();
     const samples = { session: [] as number[], spawn: [] as number[] };
     const cpu: number[] = [];
     const diffBytes: number[] = [];
@@ -186,15 +214,25 @@ async function namespaceRun(n: number) {
       const next = sliceFor(i, k);
       const t = performance.now();
       const c0 = process.cpuUsage();
+      const committed = new Promise<void>((resolve) => {
+        via.committed = resolve;
+      });
+      // The informer's event: the proxier's runner schedules the sync.
       proxier.onEndpointSliceUpdate(sliceFor(i, 0), next);
-      const r = await proxier.syncProxyRules();
+      const timeout = setTimeout(() => via.committed?.(), 30_000);
+      await committed;
+      clearTimeout(timeout);
       (via.session ? samples.session : samples.spawn).push(performance.now() - t);
+      await proxier.whenIdle();
       const c1 = process.cpuUsage(c0);
       cpu.push((c1.user + c1.system) / 1000);
-      if (!r?.ok || r.kind !== 'partial') throw new Error(`sync ${k} failed: ${String(r?.error)}`);
+      const r = proxier.history.at(-1);
+      if (via.diffs !== k || !r?.ok || r.kind !== 'partial')
+        throw new Error(`sync ${k} failed: ${String(r?.error)}`);
       diffBytes.push(proxier.lastScriptBytes);
       expected.push([clusterIP(i), next.endpoints.at(-1)!.addresses[0]!]);
     }
+    clearInterval(keepAlive);
     const r0 = performance.now();
     const listing = nft(['list', 'map', 'ip', NFTABLES_TABLE, 'service-cluster-endpoints']);
     const readMs = performance.now() - r0;
