@@ -3,9 +3,11 @@
 //    ruleset for the same snapshot (baseline), and a memoized re-plan after one endpoint change;
 //  - in the micro-VM (real IPVS, ipset, iptables, kube-ipvs0): a full sync at 1k Services and
 //    the latency of one EndpointSlice change until the kernel holds it, against programming the
-//    same 1k virtual servers with bare @nodeagent/ipvs calls (baseline, same VM run).
+//    same 1k virtual servers with bare @nodeagent/ipvs calls (baseline, same VM run); one change
+//    is also compared with the two bare calls it comes down to (add a real server, drain one).
 // Run: npm run bench:ipvs -w @nodeagent/kube-proxy  (root; the VM part boots the micro-VM).
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
@@ -25,7 +27,8 @@ import {
 import { benchService, benchSlice } from './bench-cluster';
 
 const PLAN_SIZES = (process.env.KP_IPVS_PLAN_SIZES ?? '1000,10000').split(',').map(Number);
-const SYNC_SIZE = Number(process.env.KP_IPVS_SYNC_SIZE ?? 1000);
+// Comma-separated: one VM boot per size (each starts from an empty kernel).
+const SYNC_SIZES = (process.env.KP_IPVS_SYNC_SIZE ?? '1000').split(',').map(Number);
 const CHANGES = Number(process.env.KP_IPVS_CHANGES ?? 20);
 const ENDPOINTS = 3;
 const NODE = 'node-a';
@@ -88,6 +91,7 @@ async function planning() {
 
 /** Inside the micro-VM: the kernel part, printed as one `IPVS-BENCH <json>` line. */
 async function inVm() {
+  const SYNC_SIZE = SYNC_SIZES[0]!;
   const services = Array.from({ length: SYNC_SIZE }, (_, i) => benchService(i));
   const slices = Array.from({ length: SYNC_SIZE }, (_, i) => sliceFor(i, 0));
   const ipvs = await openIpvsTable();
@@ -113,6 +117,19 @@ async function inVm() {
       }),
     );
     const rawMs = performance.now() - t0;
+    // Baseline for one change: the two bare calls the applier's diff comes down to when an
+    // endpoint moves (add the new real server, drain the old one at weight 0).
+    const rawChange: number[] = [];
+    const vsList = [...planned.virtualServers.values()];
+    for (let c = 1; c <= CHANGES; c++) {
+      const vs = vsList[c % vsList.length]!;
+      const key = { protocol: vs.protocol, address: vs.address, port: vs.port };
+      const old = [...vs.realServers.values()][0]!;
+      const t = performance.now();
+      await ipvs.addDestination(key, { address: `10.255.${c >> 8}.${c & 255}`, port: old.port, weight: 1 });
+      await ipvs.updateDestination(key, { ...old, weight: 0 });
+      rawChange.push(performance.now() - t);
+    }
     for (const vs of planned.virtualServers.values())
       await ipvs.deleteService({ protocol: vs.protocol, address: vs.address, port: vs.port });
 
@@ -135,34 +152,36 @@ async function inVm() {
     }
     const changeMs = median(latencies);
     result.rawIpvsMs = round(rawMs);
+    result.rawOneChangeMedianMs = round(median(rawChange));
     result.fullSyncMs = round(fullMs);
     result.oneEndpointChangeMedianMs = round(changeMs);
     result.oneEndpointChangeMaxMs = round(Math.max(...latencies));
     result.ratioFullSyncToRawIpvs = round(fullMs / rawMs);
     result.ratioOneChangeToFullSync = round(changeMs / fullMs, 4);
+    result.ratioOneChangeToRawCalls = round(changeMs / median(rawChange));
   } finally {
     ipvs.close();
   }
   process.stdout.write(`IPVS-BENCH ${JSON.stringify(result)}\n`);
 }
 
-async function vmPart(): Promise<Record<string, unknown>> {
+async function vmPart(size: number): Promise<Record<string, unknown>> {
   const { runInVm } = await import('../../../tools/vm/vm');
   const { bundleForVm } = await import('../test/real/ipvs-bundle');
   const bundle = await bundleForVm(fileURLToPath(import.meta.url));
   try {
     const modules =
-      'ip_vs ip_vs_rr dummy ip_set ip_set_hash_ip ip_set_hash_ipport ip_set_hash_ipportip ip_set_hash_ipportnet ip_set_bitmap_port xt_set xt_comment xt_addrtype xt_mark xt_conntrack xt_MASQUERADE xt_physdev nft_compat';
+      'ip_vs ip_vs_rr xt_ipvs dummy ip_set ip_set_hash_ip ip_set_hash_ipport ip_set_hash_ipportip ip_set_hash_ipportnet ip_set_bitmap_port xt_set xt_comment xt_addrtype xt_mark xt_conntrack xt_MASQUERADE xt_physdev nft_compat';
     const r = await runInVm({
       command: 'sh',
       args: ['-c', `modprobe -a ${modules} && exec node ${bundle.file}`],
       cwd: repoRoot,
       env: {
         KP_IPVS_BENCH_IN_VM: '1',
-        KP_IPVS_SYNC_SIZE: String(SYNC_SIZE),
+        KP_IPVS_SYNC_SIZE: String(size),
         KP_IPVS_CHANGES: String(CHANGES),
       },
-      timeoutMs: 300_000,
+      timeoutMs: 540_000,
     });
     const line = r.stdout.split('\n').find((l) => l.startsWith('IPVS-BENCH '));
     if (!line) throw new Error(`no result from the VM (exit ${r.exitCode}):\n${r.stderr}\n${r.stdout}`);
@@ -174,9 +193,13 @@ async function vmPart(): Promise<Record<string, unknown>> {
 
 async function main() {
   if (process.env.KP_IPVS_BENCH_IN_VM === '1') return inVm();
+  const loadAtStart = loadavg();
   const plan = await planning();
-  const vm = await vmPart();
-  console.log('vm', JSON.stringify(vm));
+  const vm: Record<string, unknown> = {};
+  for (const size of SYNC_SIZES) {
+    vm[`${size}`] = await vmPart(size);
+    console.log(`vm n=${size}`, JSON.stringify(vm[`${size}`]));
+  }
   const dir = join(repoRoot, 'bench-results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'kube-proxy-ipvs.json');
@@ -187,6 +210,8 @@ async function main() {
         date: new Date().toISOString(),
         node: process.version,
         note: 'VM numbers are under TCG emulation (no KVM); compare ratios, not absolute times',
+        loadavgAtStart: loadAtStart.map((x) => round(x)),
+        loadavgAtEnd: loadavg().map((x) => round(x)),
         planning: plan,
         vmSync: vm,
       },
