@@ -11,6 +11,8 @@ export interface SeaBuildOptions {
   useCodeCache: boolean;
   /** Drop the @kubernetes/client-node modules the app imports nothing from (its generated models). */
   sideEffectFreeClientNode: boolean;
+  /** Hand node-fetch Node's URL instead of bundling the whatwg-url/tr46 polyfill it never uses. */
+  nodeUrlForNodeFetch: boolean;
   execArgv: readonly string[];
 }
 export declare const DEFAULT_BUILD_OPTIONS: Readonly<SeaBuildOptions>;

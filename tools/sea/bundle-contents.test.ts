@@ -19,6 +19,17 @@ const target = (name: string) => {
   return t;
 };
 
+/** Each app bundled once with the default options, shared by the tests below. */
+const bundles = new Map<string, ReturnType<typeof bundleTarget>>();
+const bundleOf = (name: string) => {
+  let b = bundles.get(name);
+  if (!b) {
+    b = bundleTarget(target(name), join(workDir, name));
+    bundles.set(name, b);
+  }
+  return b;
+};
+
 /** Bytes the bundle holds from client-node files whose path (under dist/) matches. */
 function clientNodeBytes(inputs: Record<string, number>, under: RegExp): number {
   return Object.entries(inputs)
@@ -34,7 +45,7 @@ const BUNDLE_TIMEOUT_MS = 60_000;
 
 describe('executable bundles', { timeout: BUNDLE_TIMEOUT_MS }, () => {
   it('kube-proxy carries KubeConfig but none of the generated models or typed APIs', async () => {
-    const bundle = await bundleTarget(target('nodeagent-kube-proxy'), workDir);
+    const bundle = await bundleOf('nodeagent-kube-proxy');
     expect(clientNodeBytes(bundle.inputs, /^config\.js$/)).toBeGreaterThan(5_000);
     expect(clientNodeBytes(bundle.inputs, /^gen\/(models|apis|types)\//)).toBe(0);
     // The script still starts with the preamble (--version, heap trim) ahead of the app.
@@ -45,15 +56,24 @@ describe('executable bundles', { timeout: BUNDLE_TIMEOUT_MS }, () => {
   });
 
   it('without the side-effect-free treatment the same bundle holds the model layer', async () => {
-    const bundle = await bundleTarget(target('nodeagent-kube-proxy'), join(workDir), {
+    const bundle = await bundleTarget(target('nodeagent-kube-proxy'), join(workDir, 'unshaken'), {
       ...DEFAULT_BUILD_OPTIONS,
       sideEffectFreeClientNode: false,
     });
     expect(clientNodeBytes(bundle.inputs, /^gen\/models\//)).toBeGreaterThan(100_000);
   });
 
+  it("node-fetch gets Node's URL: no whatwg-url or tr46 polyfill in either bundle", async () => {
+    for (const name of ['nodeagent-kube-proxy', 'nodeagent-kubelet']) {
+      const bundle = await bundleOf(name);
+      const polyfills = Object.keys(bundle.inputs).filter((f) => /node_modules\/(whatwg-url|tr46)\//.test(f));
+      expect(polyfills).toEqual([]);
+      expect(Object.keys(bundle.inputs)).toContain('nodeagent-node-url:whatwg-url');
+    }
+  });
+
   it('kubelet keeps the typed APIs it calls', async () => {
-    const bundle = await bundleTarget(target('nodeagent-kubelet'), workDir);
+    const bundle = await bundleOf('nodeagent-kubelet');
     expect(clientNodeBytes(bundle.inputs, /^gen\/apis\/CoreV1Api\.js$/)).toBeGreaterThan(100_000);
     expect(clientNodeBytes(bundle.inputs, /^gen\/apis\/StorageV1Api\.js$/)).toBe(0);
   });
