@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Protocol } from '../model/service-port';
 
 // Top-level chains kube-proxy owns (upstream names; other components and docs rely on them).
@@ -41,7 +41,8 @@ const HASH_CACHE_MAX = 1 << 20;
 function hash16(input: string): string {
   let h = hashCache.get(input);
   if (h === undefined) {
-    h = base32Std(createHash('sha256').update(input).digest()).slice(0, 16);
+    // The first 10 bytes encode to exactly the first 16 characters (5 bytes → 8 characters).
+    h = base32Std(hash('sha256', input, 'buffer').subarray(0, 10));
     if (hashCache.size >= HASH_CACHE_MAX) hashCache.clear();
     hashCache.set(input, h);
   }

@@ -96,14 +96,22 @@ class TopSink implements RuleSink {
 /** Collects a Service's own chains and their rendered rules. */
 class OwnSink implements RuleSink {
   readonly chains: string[] = [];
-  text = '';
-  count = 0;
+  private readonly lines: string[] = [];
   chain(name: string): void {
     this.chains.push(name);
   }
   rule(...args: string[]): void {
-    this.count++;
-    this.text += `${renderRule(args)}\n`;
+    this.lines.push(renderRule(args));
+  }
+  get count(): number {
+    return this.lines.length;
+  }
+  /**
+   * One flat string, joined once: appending line by line would keep a tree of pieces alive
+   * per Service until the payload is joined (a large share of a 10k-Service render's GC work).
+   */
+  get text(): string {
+    return this.lines.length === 0 ? '' : `${this.lines.join('\n')}\n`;
   }
 }
 
@@ -196,7 +204,7 @@ export class IptablesRuleCache {
       expected: estimateFullSync(snapshot),
       result: () => {
         if (!summary) throw new SyncStreamNotFinishedError();
-        return { ...summary, payload: produced.join('') };
+        return withLazyPayload(summary, produced);
       },
     };
   }
@@ -246,8 +254,13 @@ export class IptablesRuleCache {
     kernel: { existingNatChains: Iterable<string>; setup?: BaseSetup },
   ): { tail: string; summary: Omit<PreparedIptablesSync, 'payload'> } {
     const deleted: string[] = [];
-    for (const c of kernel.existingNatChains)
-      if (isServiceChainName(c) && !tally.active.has(c)) deleted.push(c);
+    // The set of active chains (100k names at 10k Services) only when the kernel has any of ours.
+    let active: Set<string> | undefined;
+    for (const c of kernel.existingNatChains) {
+      if (!isServiceChainName(c)) continue;
+      active ??= new Set([...this.fragments.values()].flatMap((f) => f.chains));
+      if (!active.has(c)) deleted.push(c);
+    }
     deleted.sort();
     const nextTop = new Map<TopChainId, string>();
     const rewritten = this.topChainIds();
@@ -277,7 +290,7 @@ export class IptablesRuleCache {
         noLocalEndpoints: { internal: tally.noLocalInternal, external: tally.noLocalExternal },
         renderedServices: this.fragments.size,
         rewrittenTopChains: rewritten,
-        writtenServiceChains: tally.active.size,
+        writtenServiceChains: tally.chains,
         deletedChains: deleted,
         largeClusterMode: this.largeClusterMode,
         next: { fragments: new Map(this.fragments), top: nextTop },
@@ -508,12 +521,13 @@ function renderPayload(
   return out.join('');
 }
 
-/** Counts, no-local-endpoint tallies and active chains of a full sync, service port by port. */
+/** Counts and no-local-endpoint tallies of a full sync, service port by port. */
 class FullSyncTally {
   readonly counts: { filter: number; nat: number };
   noLocalInternal = 0;
   noLocalExternal = 0;
-  readonly active = new Set<string>();
+  /** Per-service chains written. */
+  chains = 0;
   constructor(base: { filter: number; nat: number }) {
     this.counts = { ...base };
   }
@@ -522,7 +536,7 @@ class FullSyncTally {
     this.counts.nat += f.natRules;
     if (f.noLocalInternal) this.noLocalInternal++;
     if (f.noLocalExternal) this.noLocalExternal++;
-    for (const c of f.chains) this.active.add(c);
+    this.chains += f.chains.length;
   }
 }
 
@@ -540,4 +554,24 @@ function estimateFullSync(snapshot: ProxySnapshot): { chains: number; rules: num
     rules += 2 + 3 * n;
   }
   return { chains, rules, builtinRules: 0 };
+}
+
+/**
+ * `summary` plus a `payload` joined from `parts` only when read (then kept): a streamed 10k-
+ * Service payload is ~30 MB, already in iptables-restore by then; joining it costs ~40 ms that
+ * nobody needs unless they look at it. The property is not enumerable, so spreading or
+ * rest-destructuring the sync does not join it.
+ */
+function withLazyPayload(
+  summary: Omit<PreparedIptablesSync, 'payload'>,
+  parts: string[],
+): PreparedIptablesSync {
+  let joined: string | undefined;
+  return Object.defineProperty({ ...summary }, 'payload', {
+    get: () => {
+      joined ??= parts.join('');
+      return joined;
+    },
+    enumerable: false,
+  }) as PreparedIptablesSync;
 }

@@ -37,10 +37,15 @@ export class IptablesProxier extends ProxierBase {
   private canaryTimer: unknown;
   private stopped = true;
   private readonly rules: IptablesRuleCache;
-  /** The last payload given to iptables-restore ('' when a sync had nothing to write). */
-  lastPayload = '';
+  /** The last sync prepared (its payload is joined only if someone reads lastPayload). */
+  private lastPrepared: PreparedIptablesSync | undefined;
   /** What the last sync rendered and wrote (for tests, benchmarks and debugging). */
   lastSync: Omit<PreparedIptablesSync, 'next' | 'payload' | 'jumpPayload'> | undefined;
+
+  /** The last payload given to iptables-restore ('' when a sync had nothing to write). */
+  get lastPayload(): string {
+    return this.lastPrepared?.payload ?? '';
+  }
 
   constructor(private readonly opts: IptablesProxierOptions) {
     super(opts);
@@ -148,11 +153,13 @@ export class IptablesProxier extends ProxierBase {
       } else {
         prepared = this.rules.prepare(snapshot, { full: false });
       }
-      const { payload, jumpPayload, next: _next, ...summary } = prepared;
-      this.lastPayload = payload;
+      const { jumpPayload, next: _next, ...rest } = prepared;
+      // A streamed sync's payload is a lazy, non-enumerable property: not in `rest`.
+      const { payload: _payload, ...summary } = rest as typeof rest & { payload?: string };
+      this.lastPrepared = prepared;
       this.lastSync = summary;
       // Nothing changed in any chain we own: skip the iptables-restore run entirely.
-      if (payload !== '' && !applied) await exec.restore(payload);
+      if (!applied && prepared.payload !== '') await exec.restore(prepared.payload);
       // Jumps into our chains only once they exist (see IptablesRuleCache's renderJumpPayload).
       if (jumpPayload !== '' && !applied) await exec.restore(jumpPayload);
       this.rules.commit(prepared);
