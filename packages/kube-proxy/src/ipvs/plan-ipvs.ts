@@ -11,6 +11,7 @@ import { IPSET_DEFINITIONS, type IpsetDefinition, ipsetNameFor } from './ipset-d
 import { renderIpsetRestore } from './ipset-restore';
 import { buildIpvsIptablesRules, type LbNoNodeAccess } from './ipvs-iptables-rules';
 import * as n from './ipvs-names';
+import { PlanAggregate, type ServiceFragment } from './plan-aggregate';
 import { canonicalIP, hostPort, realServerKey, virtualServerKey } from './virtual-server-key';
 
 /** One real server of a virtual server. */
@@ -77,32 +78,27 @@ export interface IpvsPlanOptions {
   localDetector?: LocalDetector;
 }
 
-/** The part of the plan one Service port contributes; memoized by IpvsPlanner. */
-interface ServiceFragment {
-  readonly virtualServers: readonly PlannedVirtualServer[];
-  readonly bound: readonly string[];
-  /** [set (IPv4 name), entry] pairs. */
-  readonly entries: readonly (readonly [string, string])[];
-  readonly lbNoNodeAccess: readonly LbNoNodeAccess[];
-  readonly noLocalInternal: boolean;
-  readonly noLocalExternal: boolean;
-}
-
 interface MemoEntry {
   readonly sp: ServicePort;
   readonly eps: readonly EndpointInfo[] | undefined;
   readonly fragment: ServiceFragment;
+  /** The plan() call that last saw this Service port (stale entries are withdrawn). */
+  seen: number;
 }
 
 /**
  * Turns snapshots into IpvsPlans. Pure apart from a memo: a Service port whose ServicePort and
  * endpoint list are the same objects as last time (the snapshot keeps unchanged ones) reuses its
  * fragment, so a one-endpoint change re-plans one Service, and unchanged virtual servers keep
- * their identity (the applier skips them without comparing).
+ * their identity (the applier skips them without comparing). The union of the fragments is
+ * kept too (PlanAggregate) and only changed fragments are withdrawn and added, so a change costs
+ * a pass over the snapshot's keys and native copies of the result, not a merge of every Service.
  */
 export class IpvsPlanner {
   private memo = new Map<string, MemoEntry>();
   private memoContext = '';
+  private agg = new PlanAggregate();
+  private generation = 0;
 
   constructor(private readonly options: IpvsPlanOptions = {}) {}
 
@@ -116,41 +112,48 @@ export class IpvsPlanner {
     const nodeIPs = (opts.nodeIPs ?? []).filter((ip) => ipFamilyOf(ip) === family);
     // Anything besides the Service itself that changes a fragment invalidates the memo.
     const context = JSON.stringify([family, snapshot.nodeName, snapshot.nodeLabels, nodePortIPs, nodeIPs]);
+    const scheduler = (opts.scheduler || 'rr') as Scheduler;
     if (context !== this.memoContext) {
       this.memo = new Map();
+      this.agg = new PlanAggregate();
       this.memoContext = context;
     }
-    const scheduler = (opts.scheduler || 'rr') as Scheduler;
-
-    const virtualServers = new Map<string, PlannedVirtualServer>();
-    const bound = new Set<string>();
-    const entries = new Map<string, Set<string>>(IPSET_DEFINITIONS.map((d) => [d.name, new Set()]));
-    const noLocalInternal = new Set<string>();
-    const noLocalExternal = new Set<string>();
-    const lbNoNodeAccess: LbNoNodeAccess[] = [];
-    const nextMemo = new Map<string, MemoEntry>();
-
+    const gen = ++this.generation;
+    let conflict = false;
     for (const [key, sp] of snapshot.services) {
       const eps = snapshot.endpoints.get(key);
       const cached = this.memo.get(key);
-      const fragment =
-        cached && cached.sp === sp && cached.eps === eps
-          ? cached.fragment
-          : planServicePort(sp, eps ?? [], snapshot, scheduler, nodePortIPs, nodeIPs);
-      nextMemo.set(key, { sp, eps, fragment });
-      for (const vs of fragment.virtualServers) virtualServers.set(vs.key, vs);
-      for (const a of fragment.bound) bound.add(a);
-      for (const [set, entry] of fragment.entries) entries.get(set)!.add(entry);
-      lbNoNodeAccess.push(...fragment.lbNoNodeAccess);
-      if (fragment.noLocalInternal) noLocalInternal.add(sp.service);
-      if (fragment.noLocalExternal) noLocalExternal.add(sp.service);
+      if (cached && cached.sp === sp && cached.eps === eps) {
+        cached.seen = gen;
+        continue;
+      }
+      const fragment = planServicePort(sp, eps ?? [], snapshot, scheduler, nodePortIPs, nodeIPs);
+      if (cached && !this.agg.remove(cached.fragment)) conflict = true;
+      if (!this.agg.add(fragment)) conflict = true;
+      this.memo.set(key, { sp, eps, fragment, seen: gen });
     }
-    this.memo = nextMemo;
-    for (const a of bound) entries.get(n.KUBE_IPVS_IPS)!.add(a);
-    // Sorted, so the restore payload does not change with Service iteration order.
-    lbNoNodeAccess.sort((a, b) =>
-      `${a.ip} ${a.protocol} ${a.port}`.localeCompare(`${b.ip} ${b.protocol} ${b.port}`),
-    );
+    // Every current key is in the memo now: anything more is a Service port that went away.
+    if (this.memo.size > snapshot.services.size) {
+      for (const [key, m] of this.memo) {
+        if (m.seen === gen) continue;
+        if (!this.agg.remove(m.fragment)) conflict = true;
+        this.memo.delete(key);
+      }
+    }
+    // Duplicate virtual server keys: the last Service port in snapshot order wins, as in a
+    // fresh plan, which only a rebuild in that order reproduces.
+    if (conflict) {
+      this.agg = new PlanAggregate();
+      for (const key of snapshot.services.keys()) this.agg.add(this.memo.get(key)!.fragment);
+    }
+    const agg = this.agg;
+    // Copies: a plan must not change under its holder when the next one is made.
+    const virtualServers: ReadonlyMap<string, PlannedVirtualServer> = new Map(agg.virtualServers);
+    const bound: ReadonlySet<string> = new Set(agg.bound.members);
+    const entries = new Map<string, ReadonlySet<string>>();
+    for (const [set, counted] of agg.entries)
+      entries.set(set, set === n.KUBE_IPVS_IPS ? bound : new Set(counted.members));
+    const lbNoNodeAccess = agg.lbNoNodeAccess();
 
     const ipsets = new Map<string, PlannedIpset>();
     for (const d of IPSET_DEFINITIONS) {
@@ -171,7 +174,7 @@ export class IpvsPlanner {
       boundAddresses: bound,
       ipsets,
       iptables,
-      noLocalEndpoints: { internal: noLocalInternal.size, external: noLocalExternal.size },
+      noLocalEndpoints: { internal: agg.noLocalInternal.size, external: agg.noLocalExternal.size },
       lbNoNodeAccess,
     };
   }
@@ -277,11 +280,13 @@ function planServicePort(
     bound,
     entries,
     lbNoNodeAccess,
-    noLocalInternal: sp.internalPolicyLocal && cat.localEndpoints.length === 0,
+    noLocalInternal: sp.internalPolicyLocal && cat.localEndpoints.length === 0 ? sp.service : undefined,
     noLocalExternal:
       sp.externalPolicyLocal &&
       (sp.nodePort !== 0 || sp.externalIPs.length > 0 || sp.loadBalancerVIPs.length > 0) &&
-      cat.localEndpoints.length === 0,
+      cat.localEndpoints.length === 0
+        ? sp.service
+        : undefined,
   };
 }
 

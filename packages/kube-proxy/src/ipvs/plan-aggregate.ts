@@ -1,0 +1,82 @@
+import { CountedSet } from './counted-set';
+import { IPSET_DEFINITIONS } from './ipset-definitions';
+import type { LbNoNodeAccess } from './ipvs-iptables-rules';
+import type { PlannedVirtualServer } from './plan-ipvs';
+
+/** What one Service port contributes to a plan (see planServicePort). */
+export interface ServiceFragment {
+  readonly virtualServers: readonly PlannedVirtualServer[];
+  readonly bound: readonly string[];
+  /** [set (IPv4 name), entry] pairs. */
+  readonly entries: readonly (readonly [string, string])[];
+  readonly lbNoNodeAccess: readonly LbNoNodeAccess[];
+  /** The Service's namespace/name when its Local policy found no local endpoint. */
+  readonly noLocalInternal: string | undefined;
+  readonly noLocalExternal: string | undefined;
+}
+
+const lbKey = (e: LbNoNodeAccess) => `${e.ip} ${e.protocol} ${e.port}`;
+
+/**
+ * The union of every Service port's fragment, kept up to date by adding and withdrawing
+ * fragments, so a sync that re-planned one Service costs work for that Service only (plus
+ * native copies of the result) instead of a merge over every Service.
+ *
+ * Two fragments planning the same virtual server key (only invalid configurations do: two
+ * Services on one IP:port, or one NodePort) make the result depend on their order; `add` and
+ * `remove` report that as a conflict, and the planner then rebuilds in snapshot order.
+ */
+export class PlanAggregate {
+  readonly virtualServers = new Map<string, PlannedVirtualServer>();
+  private readonly vsKeys = new CountedSet();
+  readonly bound = new CountedSet();
+  /** By IPv4 set name. */
+  readonly entries = new Map<string, CountedSet>(IPSET_DEFINITIONS.map((d) => [d.name, new CountedSet()]));
+  readonly noLocalInternal = new CountedSet();
+  readonly noLocalExternal = new CountedSet();
+  private readonly lbKeys = new CountedSet();
+  private readonly lbEntries = new Map<string, LbNoNodeAccess>();
+
+  /** Adds a fragment; false when one of its virtual servers was already planned by another. */
+  add(f: ServiceFragment): boolean {
+    let clean = true;
+    for (const vs of f.virtualServers) {
+      if (this.vsKeys.members.has(vs.key)) clean = false;
+      this.vsKeys.add(vs.key);
+      this.virtualServers.set(vs.key, vs);
+    }
+    for (const a of f.bound) this.bound.add(a);
+    for (const [set, entry] of f.entries) this.entries.get(set)!.add(entry);
+    for (const e of f.lbNoNodeAccess) {
+      this.lbKeys.add(lbKey(e));
+      this.lbEntries.set(lbKey(e), e);
+    }
+    if (f.noLocalInternal !== undefined) this.noLocalInternal.add(f.noLocalInternal);
+    if (f.noLocalExternal !== undefined) this.noLocalExternal.add(f.noLocalExternal);
+    return clean;
+  }
+
+  /** Withdraws a fragment added before; false when one of its virtual servers is shared. */
+  remove(f: ServiceFragment): boolean {
+    let clean = true;
+    for (const vs of f.virtualServers) {
+      if (this.vsKeys.shared(vs.key)) clean = false;
+      this.vsKeys.delete(vs.key);
+      if (!this.vsKeys.members.has(vs.key)) this.virtualServers.delete(vs.key);
+    }
+    for (const a of f.bound) this.bound.delete(a);
+    for (const [set, entry] of f.entries) this.entries.get(set)!.delete(entry);
+    for (const e of f.lbNoNodeAccess) {
+      this.lbKeys.delete(lbKey(e));
+      if (!this.lbKeys.members.has(lbKey(e))) this.lbEntries.delete(lbKey(e));
+    }
+    if (f.noLocalInternal !== undefined) this.noLocalInternal.delete(f.noLocalInternal);
+    if (f.noLocalExternal !== undefined) this.noLocalExternal.delete(f.noLocalExternal);
+    return clean;
+  }
+
+  /** The LB IP:ports the node may not reach, sorted (a stable restore payload). */
+  lbNoNodeAccess(): LbNoNodeAccess[] {
+    return [...this.lbKeys.members].sort().map((k) => this.lbEntries.get(k)!);
+  }
+}
