@@ -212,7 +212,8 @@ export class IncrementalNftTable {
       this.owners.delete(owner);
       return;
     }
-    const chains = contribution.chains?.length ? contribution.chains : NONE;
+    // Owners sharing a chain usually give equal copies of it: keep the one already held.
+    const chains = contribution.chains?.length ? contribution.chains.map((c) => this.sharedChain(c)) : NONE;
     const sets = contribution.sets?.length ? contribution.sets : NONE;
     const elementIds: string[] = [];
     for (const c of chains) this.chains.add(c.chain.name, owner, c);
@@ -223,6 +224,13 @@ export class IncrementalNftTable {
       this.elements.add(id, owner, elementRest(e));
     }
     this.owners.set(owner, { chains, sets, elementIds });
+  }
+
+  /** The chain already in the table when it equals `c` (same definition and rules), else `c`. */
+  private sharedChain(c: NftChainContents): NftChainContents {
+    const held = this.chains.current(c.chain.name);
+    if (held === undefined || held === c) return c;
+    return sameRules(held.rules, c.rules) && sameJson(held.chain, c.chain) ? held : c;
   }
 
   /** What `owner` contributes (elements rebuilt from the table's compact form). */
