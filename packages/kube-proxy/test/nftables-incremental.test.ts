@@ -173,4 +173,36 @@ describe('nftables incremental ruleset', () => {
       { numRuns: 40 },
     );
   });
+
+  it('endpoint changes of a multi-port Service rewrite each of its ports, also after a port goes', () => {
+    const two = [
+      { name: 'http', port: 80, protocol: 'TCP' },
+      { name: 'dns', port: 53, protocol: 'UDP' },
+    ];
+    const slicePorts = [
+      { name: 'http', port: 8080, protocol: 'TCP' },
+      { name: 'dns', port: 5353, protocol: 'UDP' },
+    ];
+    const st = new ProxyState('IPv4', 'node-a');
+    const svc = service('multi', { clusterIP: '10.96.3.1', ports: two as never });
+    st.onService(undefined, svc);
+    st.onEndpointSlice(slice('multi', [{ ip: '10.244.3.1' }], { ports: slicePorts }), false);
+    const r = new NftablesRuleset('IPv4', options);
+    r.update(st.snapshot());
+    r.commit();
+    st.onEndpointSlice(slice('multi', [{ ip: '10.244.3.2' }], { ports: slicePorts }), false);
+    expect(r.update(st.snapshot())).toBe(2);
+    const both = renderScript('ip', 'kube-proxy', r.diffTransaction()!);
+    expect(both).toContain('10.96.3.1 . tcp . 80 . 0 : 10.244.3.2 . 8080');
+    expect(both).toContain('10.96.3.1 . udp . 53 . 0 : 10.244.3.2 . 5353');
+    r.commit();
+    st.onService(svc, service('multi', { clusterIP: '10.96.3.1', ports: [two[0]] as never }));
+    r.update(st.snapshot());
+    r.commit();
+    st.onEndpointSlice(slice('multi', [{ ip: '10.244.3.3' }], { ports: slicePorts }), false);
+    expect(r.update(st.snapshot())).toBe(1);
+    const one = renderScript('ip', 'kube-proxy', r.diffTransaction()!);
+    expect(one).toContain('10.96.3.1 . tcp . 80 . 0 : 10.244.3.3 . 8080');
+    expect(one).not.toContain('udp . 53');
+  });
 });

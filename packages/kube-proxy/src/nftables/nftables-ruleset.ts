@@ -33,8 +33,11 @@ export class NftablesRuleset {
   readonly table = new IncrementalNftTable({ kind: 'table', comment: 'rules for kube-proxy' });
   private readonly ctx: NftFamilyContext;
   private readonly written = new Map<string, Written>();
-  /** Port keys written per Service ("ns/name"). */
-  private readonly byService = new Map<string, Set<string>>();
+  /**
+   * Port keys written per Service ("ns/name"): the key itself for the usual one-port Service
+   * (a Set per Service is ~250 bytes, 2.5 MiB at 10k), a Set once it has several.
+   */
+  private readonly byService = new Map<string, string | Set<string>>();
   private lastServices: ProxySnapshot['services'] | undefined;
   private lastNodeLabels: ProxySnapshot['nodeLabels'] | undefined;
   private noLocalInternal = 0;
@@ -51,9 +54,11 @@ export class NftablesRuleset {
     // Services the snapshot names, whose port keys are the ones we wrote for them.
     if (snapshot.services === this.lastServices && snapshot.nodeLabels === this.lastNodeLabels) {
       let rewritten = 0;
-      for (const svc of snapshot.changedServices)
-        for (const key of this.byService.get(svc) ?? [])
+      for (const svc of snapshot.changedServices) {
+        const keys = this.byService.get(svc);
+        for (const key of typeof keys === 'string' ? [keys] : (keys ?? []))
           if (this.write(key, snapshot.services.get(key)!, snapshot)) rewritten++;
+      }
       return rewritten;
     }
     let rewritten = 0;
@@ -86,8 +91,9 @@ export class NftablesRuleset {
       slots: r.slots,
     });
     const keys = this.byService.get(sp.service);
-    if (keys) keys.add(key);
-    else this.byService.set(sp.service, new Set([key]));
+    if (keys === undefined) this.byService.set(sp.service, key);
+    else if (typeof keys !== 'string') keys.add(key);
+    else if (keys !== key) this.byService.set(sp.service, new Set([keys, key]));
     if (r.noLocalInternal) this.noLocalInternal++;
     if (r.noLocalExternal) this.noLocalExternal++;
     return true;
@@ -97,8 +103,11 @@ export class NftablesRuleset {
     this.table.set(key, undefined);
     this.written.delete(key);
     const keys = this.byService.get(w.sp.service);
-    keys?.delete(key);
-    if (keys?.size === 0) this.byService.delete(w.sp.service);
+    if (keys === key) this.byService.delete(w.sp.service);
+    else if (typeof keys !== 'string') {
+      keys?.delete(key);
+      if (keys?.size === 0) this.byService.delete(w.sp.service);
+    }
     if (w.noLocalInternal) this.noLocalInternal--;
     if (w.noLocalExternal) this.noLocalExternal--;
   }
