@@ -130,6 +130,38 @@ describe('IncrementalNftTable', () => {
     expect(renderScript('ip', 't', t.diffTransaction()!)).toBe('delete element ip t dispatch { 10.0.0.9 }\n');
   });
 
+  it('keeps element containers apart beyond the 128 short container codes', () => {
+    const t = new IncrementalNftTable({ kind: 'table' });
+    const names = Array.from({ length: 130 }, (_, i) => `set-${i}`);
+    t.set('o', {
+      sets: names.map((name) => ({ kind: 'set' as const, name, type: 'ipv4_addr' })),
+      elements: names.map((container, i) => ({ kind: 'element' as const, container, key: [`10.0.0.${i}`] })),
+    });
+    t.commit();
+    t.set('o', {
+      sets: names.map((name) => ({ kind: 'set' as const, name, type: 'ipv4_addr' })),
+      elements: names.map((container, i) => ({
+        kind: 'element' as const,
+        container,
+        key: [i === 0 || i === 129 ? `10.1.0.${i}` : `10.0.0.${i}`],
+      })),
+    });
+    expect(renderScript('ip', 't', t.diffTransaction()!)).toBe(
+      [
+        'delete element ip t set-0 { 10.0.0.0 }',
+        'delete element ip t set-129 { 10.0.0.129 }',
+        'add element ip t set-0 { 10.1.0.0 }',
+        'add element ip t set-129 { 10.1.0.129 }',
+        '',
+      ].join('\n'),
+    );
+    expect(t.get('o')!.elements!.at(-1)).toEqual({
+      kind: 'element',
+      container: 'set-129',
+      key: ['10.1.0.129'],
+    });
+  });
+
   it('asks for a full replacement when a set definition changes', () => {
     const t = new IncrementalNftTable({ kind: 'table' });
     t.set('base', base);

@@ -89,13 +89,38 @@ class Registry<T> {
 
 // Elements are most of a large table (22 per Service at 10k Services: 220k), so the table keeps
 // each as two flat strings rather than an object with key and value arrays: its id, container
-// and key text (`map\0k1 . k2`), and the rest, value text alone when there is neither comment
-// nor timeout, else value, comment and timeout joined by \0. Array.join builds flat strings;
-// template concatenation would leave V8 cons strings holding on to every part.
+// code and key text (`<code>\0k1 . k2`), and the rest, value text alone when there is neither
+// comment nor timeout, else value, comment and timeout joined by \0. The code is one character
+// (\u0080 + the container's index) instead of a name like `service-cluster-endpoints`, or
+// \u0001 + the name beyond 128 containers. Array.join builds flat strings; template
+// concatenation would leave V8 cons strings holding on to every part.
 const SEP = '\u0000';
 const NO_COMMENT = '\u0001';
+const LITERAL_NAME = '\u0001';
+const FIRST_CODE = 0x80;
+const CODES = 128;
 
-const elementId = (e: NftElement) => [e.container, e.key.join(' . ')].join(SEP);
+/** Container names and their one-character codes, for one table. */
+class ContainerCodes {
+  private readonly codes = new Map<string, string>();
+  private readonly names: string[] = [];
+
+  code(name: string): string {
+    let code = this.codes.get(name);
+    if (code === undefined) {
+      if (this.names.length < CODES) {
+        code = String.fromCharCode(FIRST_CODE + this.names.length);
+        this.names.push(name);
+      } else code = LITERAL_NAME + name;
+      this.codes.set(name, code);
+    }
+    return code;
+  }
+
+  name(code: string): string {
+    return code.startsWith(LITERAL_NAME) ? code.slice(1) : this.names[code.charCodeAt(0) - FIRST_CODE]!;
+  }
+}
 
 function elementRest(e: NftElement): string {
   const value = e.value ? e.value.join(' . ') : '';
@@ -103,11 +128,11 @@ function elementRest(e: NftElement): string {
   return [value, e.comment ?? NO_COMMENT, e.timeout ?? ''].join(SEP);
 }
 
-function decodeElement(id: string, rest: string): NftElement {
+function decodeElement(containers: ContainerCodes, id: string, rest: string): NftElement {
   const at = id.indexOf(SEP);
   const element: { -readonly [K in keyof NftElement]: NftElement[K] } = {
     kind: 'element',
-    container: id.slice(0, at),
+    container: containers.name(id.slice(0, at)),
     key: id.slice(at + 1).split(' . '),
   };
   const [value, comment, timeout] = rest.split(SEP);
@@ -197,6 +222,7 @@ export class IncrementalNftTable {
   private readonly chains = new Registry<NftChainContents>();
   private readonly sets = new Registry<NftSet | NftMap>();
   private readonly elements = new ElementRegistry();
+  private readonly containers = new ContainerCodes();
 
   constructor(private readonly table: NftTable = { kind: 'table' }) {}
 
@@ -219,7 +245,7 @@ export class IncrementalNftTable {
     for (const c of chains) this.chains.add(c.chain.name, owner, c);
     for (const s of sets) this.sets.add(s.name, owner, s);
     for (const e of contribution.elements ?? []) {
-      const id = elementId(e);
+      const id = [this.containers.code(e.container), e.key.join(' . ')].join(SEP);
       elementIds.push(id);
       this.elements.add(id, owner, elementRest(e));
     }
@@ -240,7 +266,7 @@ export class IncrementalNftTable {
     const elements = r.elementIds.map((id) => {
       const e = this.elements.entries.get(id);
       const rest = typeof e === 'string' ? e : (e?.find((x) => x.owner === owner) ?? e?.[0])?.rest;
-      return decodeElement(id, rest ?? '');
+      return decodeElement(this.containers, id, rest ?? '');
     });
     return { chains: r.chains, sets: r.sets, elements };
   }
@@ -268,7 +294,7 @@ export class IncrementalNftTable {
     // Grouped by container so the renderer can merge them into a few long commands.
     const byContainer = new Map<string, NftElement[]>();
     for (const [id, e] of this.elements.entries) {
-      const el = decodeElement(id, typeof e === 'string' ? e : e[0]!.rest);
+      const el = decodeElement(this.containers, id, typeof e === 'string' ? e : e[0]!.rest);
       const list = byContainer.get(el.container);
       if (list) list.push(el);
       else byContainer.set(el.container, [el]);
@@ -318,11 +344,11 @@ export class IncrementalNftTable {
       const now = this.elements.current(id);
       if (before === now) continue;
       if (before !== null) {
-        const b = decodeElement(id, before);
+        const b = decodeElement(this.containers, id, before);
         if (!staleSetNames.has(b.container))
           tx.delete({ kind: 'element', container: b.container, key: b.key });
       }
-      if (now !== undefined) adds.push(decodeElement(id, now));
+      if (now !== undefined) adds.push(decodeElement(this.containers, id, now));
     }
     adds.sort((a, b) => (a.container < b.container ? -1 : a.container > b.container ? 1 : 0));
     for (const e of adds) tx.add(e);
