@@ -228,6 +228,8 @@ export async function bundleTarget(target, workDir, options = DEFAULT_BUILD_OPTI
       preamblePlugin(target, version),
       ...(options.sideEffectFreeClientNode ? [sideEffectFreeClientNode] : []),
       ...(options.nodeUrlForNodeFetch ? [nodeUrlForNodeFetch] : []),
+      // Extra esbuild plugins a caller passes (to try a change to the bundle and measure it).
+      ...(options.plugins ?? []),
       addons.plugin,
       ...(existsSync(join(REPO_ROOT, 'node_modules', 'punycode', 'punycode.js')) ? [userlandPunycode] : []),
     ],
