@@ -482,6 +482,22 @@ describe('planIpvs', () => {
     );
   });
 
+  it('hands back unchanged sets as the same objects, so the applier can skip them', () => {
+    const planner = new IpvsPlanner();
+    const state = new ProxyState('IPv4', 'node-a');
+    state.onService(undefined, service('web'));
+    state.onEndpointSlice(slice('web', [{ ip: '10.244.1.1' }]), false);
+    const first = planner.plan(state.snapshot());
+    // The endpoint moves: real servers change, no ipset or kube-ipvs0 address does.
+    state.onEndpointSlice(slice('web', [{ ip: '10.244.1.2' }]), false);
+    const second = planner.plan(state.snapshot());
+    expect(rs(second, 'TCP/10.96.0.10:80')).toEqual(['10.244.1.2:8080']);
+    expect(second.ipsets.get('KUBE-CLUSTER-IP')!.entries).toBe(first.ipsets.get('KUBE-CLUSTER-IP')!.entries);
+    expect(second.boundAddresses).toBe(first.boundAddresses);
+    expect(second.virtualServers).not.toBe(first.virtualServers);
+    expect(rs(first, 'TCP/10.96.0.10:80')).toEqual(['10.244.1.1:8080']);
+  });
+
   it('leaves an earlier plan untouched when it makes the next one', () => {
     const planner = new IpvsPlanner();
     const state = new ProxyState('IPv4', 'node-a');

@@ -72,7 +72,8 @@ interface AppliedVirtualServer {
 interface AppliedState {
   virtualServers: Map<string, AppliedVirtualServer>;
   bound: Set<string>;
-  ipsets: Map<string, Set<string>>;
+  /** Entries per set: plan sets themselves once applied (plans never change their sets). */
+  ipsets: Map<string, ReadonlySet<string>>;
   iptablesPayload: string;
 }
 
@@ -248,7 +249,7 @@ export class IpvsApplier {
         .map(canonicalIP),
     );
     const kernelSets = await this.o.ipset.save();
-    const ipsets = new Map<string, Set<string>>();
+    const ipsets = new Map<string, ReadonlySet<string>>();
     for (const name of plan.ipsets.keys()) {
       const s = kernelSets.get(name);
       if (s) ipsets.set(name, new Set(s.entries));
@@ -257,11 +258,15 @@ export class IpvsApplier {
   }
 
   private async applyIpsets(plan: IpvsPlan, applied: AppliedState, r: IpvsApplyResult): Promise<void> {
-    const script = renderIpsetRestore(plan.ipsets.values(), applied.ipsets);
-    if (script === '') return;
-    r.ipsetLines = script.split('\n').length - 1;
-    await this.o.ipset.restore(script);
-    for (const set of plan.ipsets.values()) applied.ipsets.set(set.name, new Set(set.entries));
+    // A set the planner handed back unchanged (the very object applied last time) needs no diff.
+    const changed = [...plan.ipsets.values()].filter((s) => applied.ipsets.get(s.name) !== s.entries);
+    if (changed.length === 0) return;
+    const script = renderIpsetRestore(changed, applied.ipsets);
+    if (script !== '') {
+      r.ipsetLines = script.split('\n').length - 1;
+      await this.o.ipset.restore(script);
+    }
+    for (const set of changed) applied.ipsets.set(set.name, set.entries);
   }
 
   private async applyIptables(plan: IpvsPlan, applied: AppliedState, r: IpvsApplyResult): Promise<void> {

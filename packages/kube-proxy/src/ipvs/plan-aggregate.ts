@@ -28,6 +28,8 @@ const lbKey = (e: LbNoNodeAccess) => `${e.ip} ${e.protocol} ${e.port}`;
  */
 export class PlanAggregate {
   readonly virtualServers = new Map<string, PlannedVirtualServer>();
+  /** Bumped whenever `virtualServers` changes (see CountedSet.version). */
+  virtualServersVersion = 0;
   private readonly vsKeys = new CountedSet();
   readonly bound = new CountedSet();
   /** By IPv4 set name. */
@@ -43,16 +45,9 @@ export class PlanAggregate {
     for (const vs of f.virtualServers) {
       if (this.vsKeys.members.has(vs.key)) clean = false;
       this.vsKeys.add(vs.key);
-      this.virtualServers.set(vs.key, vs);
+      this.setVirtualServer(vs);
     }
-    for (const a of f.bound) this.bound.add(a);
-    for (const [set, entry] of f.entries) this.entries.get(set)!.add(entry);
-    for (const e of f.lbNoNodeAccess) {
-      this.lbKeys.add(lbKey(e));
-      this.lbEntries.set(lbKey(e), e);
-    }
-    if (f.noLocalInternal !== undefined) this.noLocalInternal.add(f.noLocalInternal);
-    if (f.noLocalExternal !== undefined) this.noLocalExternal.add(f.noLocalExternal);
+    this.addMembers(f);
     return clean;
   }
 
@@ -61,9 +56,61 @@ export class PlanAggregate {
     let clean = true;
     for (const vs of f.virtualServers) {
       if (this.vsKeys.shared(vs.key)) clean = false;
-      this.vsKeys.delete(vs.key);
-      if (!this.vsKeys.members.has(vs.key)) this.virtualServers.delete(vs.key);
+      this.dropVirtualServer(vs.key);
     }
+    this.removeMembers(f);
+    return clean;
+  }
+
+  /**
+   * Swaps a fragment for its successor (same Service port). Members both hold are added before
+   * they are withdrawn, so they never leave and unchanged sets keep their version: a moved
+   * endpoint changes real servers, not ipsets. False on a shared virtual server.
+   */
+  replace(prev: ServiceFragment, next: ServiceFragment): boolean {
+    let clean = true;
+    const nextKeys = new Set(next.virtualServers.map((vs) => vs.key));
+    const prevKeys = new Set(prev.virtualServers.map((vs) => vs.key));
+    for (const vs of prev.virtualServers) {
+      if (this.vsKeys.shared(vs.key)) clean = false;
+      if (!nextKeys.has(vs.key)) this.dropVirtualServer(vs.key);
+    }
+    for (const vs of next.virtualServers) {
+      if (!prevKeys.has(vs.key)) {
+        if (this.vsKeys.members.has(vs.key)) clean = false;
+        this.vsKeys.add(vs.key);
+      }
+      this.setVirtualServer(vs);
+    }
+    this.addMembers(next);
+    this.removeMembers(prev);
+    return clean;
+  }
+
+  private setVirtualServer(vs: PlannedVirtualServer): void {
+    if (this.virtualServers.get(vs.key) === vs) return;
+    this.virtualServers.set(vs.key, vs);
+    this.virtualServersVersion++;
+  }
+
+  /** Withdraws one contribution of a virtual server key; the entry goes with the last. */
+  private dropVirtualServer(key: string): void {
+    this.vsKeys.delete(key);
+    if (!this.vsKeys.members.has(key) && this.virtualServers.delete(key)) this.virtualServersVersion++;
+  }
+
+  private addMembers(f: ServiceFragment): void {
+    for (const a of f.bound) this.bound.add(a);
+    for (const [set, entry] of f.entries) this.entries.get(set)!.add(entry);
+    for (const e of f.lbNoNodeAccess) {
+      this.lbKeys.add(lbKey(e));
+      this.lbEntries.set(lbKey(e), e);
+    }
+    if (f.noLocalInternal !== undefined) this.noLocalInternal.add(f.noLocalInternal);
+    if (f.noLocalExternal !== undefined) this.noLocalExternal.add(f.noLocalExternal);
+  }
+
+  private removeMembers(f: ServiceFragment): void {
     for (const a of f.bound) this.bound.delete(a);
     for (const [set, entry] of f.entries) this.entries.get(set)!.delete(entry);
     for (const e of f.lbNoNodeAccess) {
@@ -72,7 +119,6 @@ export class PlanAggregate {
     }
     if (f.noLocalInternal !== undefined) this.noLocalInternal.delete(f.noLocalInternal);
     if (f.noLocalExternal !== undefined) this.noLocalExternal.delete(f.noLocalExternal);
-    return clean;
   }
 
   /** The LB IP:ports the node may not reach, sorted (a stable restore payload). */

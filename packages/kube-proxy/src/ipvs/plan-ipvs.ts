@@ -7,6 +7,7 @@ import type { EndpointInfo } from '../model/endpoint';
 import { type IPFamily, ipFamilyOf } from '../model/ip-family';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import type { ServicePort } from '../model/service-port';
+import type { CountedSet } from './counted-set';
 import { IPSET_DEFINITIONS, type IpsetDefinition, ipsetNameFor } from './ipset-definitions';
 import { renderIpsetRestore } from './ipset-restore';
 import { buildIpvsIptablesRules, type LbNoNodeAccess } from './ipvs-iptables-rules';
@@ -99,6 +100,9 @@ export class IpvsPlanner {
   private memoContext = '';
   private agg = new PlanAggregate();
   private generation = 0;
+  /** The copies handed out last, reused while their source is unchanged (see copyOf). */
+  private setCopies = new Map<CountedSet, { version: number; copy: ReadonlySet<string> }>();
+  private vsCopy: { version: number; copy: ReadonlyMap<string, PlannedVirtualServer> } | undefined;
 
   constructor(private readonly options: IpvsPlanOptions = {}) {}
 
@@ -115,7 +119,7 @@ export class IpvsPlanner {
     const scheduler = (opts.scheduler || 'rr') as Scheduler;
     if (context !== this.memoContext) {
       this.memo = new Map();
-      this.agg = new PlanAggregate();
+      this.resetAggregate();
       this.memoContext = context;
     }
     const gen = ++this.generation;
@@ -128,8 +132,7 @@ export class IpvsPlanner {
         continue;
       }
       const fragment = planServicePort(sp, eps ?? [], snapshot, scheduler, nodePortIPs, nodeIPs);
-      if (cached && !this.agg.remove(cached.fragment)) conflict = true;
-      if (!this.agg.add(fragment)) conflict = true;
+      if (!(cached ? this.agg.replace(cached.fragment, fragment) : this.agg.add(fragment))) conflict = true;
       this.memo.set(key, { sp, eps, fragment, seen: gen });
     }
     // Every current key is in the memo now: anything more is a Service port that went away.
@@ -143,16 +146,19 @@ export class IpvsPlanner {
     // Duplicate virtual server keys: the last Service port in snapshot order wins, as in a
     // fresh plan, which only a rebuild in that order reproduces.
     if (conflict) {
-      this.agg = new PlanAggregate();
+      this.resetAggregate();
       for (const key of snapshot.services.keys()) this.agg.add(this.memo.get(key)!.fragment);
     }
     const agg = this.agg;
-    // Copies: a plan must not change under its holder when the next one is made.
-    const virtualServers: ReadonlyMap<string, PlannedVirtualServer> = new Map(agg.virtualServers);
-    const bound: ReadonlySet<string> = new Set(agg.bound.members);
+    // Copies: a plan must not change under its holder when the next one is made. Unchanged
+    // parts are the very objects of the last plan, which lets the applier skip them.
+    if (this.vsCopy?.version !== agg.virtualServersVersion)
+      this.vsCopy = { version: agg.virtualServersVersion, copy: new Map(agg.virtualServers) };
+    const virtualServers = this.vsCopy.copy;
+    const bound = this.copyOf(agg.bound);
     const entries = new Map<string, ReadonlySet<string>>();
     for (const [set, counted] of agg.entries)
-      entries.set(set, set === n.KUBE_IPVS_IPS ? bound : new Set(counted.members));
+      entries.set(set, set === n.KUBE_IPVS_IPS ? bound : this.copyOf(counted));
     const lbNoNodeAccess = agg.lbNoNodeAccess();
 
     const ipsets = new Map<string, PlannedIpset>();
@@ -177,6 +183,20 @@ export class IpvsPlanner {
       noLocalEndpoints: { internal: agg.noLocalInternal.size, external: agg.noLocalExternal.size },
       lbNoNodeAccess,
     };
+  }
+
+  private resetAggregate(): void {
+    this.agg = new PlanAggregate();
+    this.setCopies = new Map();
+    this.vsCopy = undefined;
+  }
+
+  private copyOf(c: CountedSet): ReadonlySet<string> {
+    const hit = this.setCopies.get(c);
+    if (hit?.version === c.version) return hit.copy;
+    const copy: ReadonlySet<string> = new Set(c.members);
+    this.setCopies.set(c, { version: c.version, copy });
+    return copy;
   }
 }
 
