@@ -12,6 +12,7 @@ export {
 export {
   type CommandOutput,
   type CommandRunner,
+  isStreamedInput,
   localRunner,
   netnsRunner,
   type RunCommandOptions,

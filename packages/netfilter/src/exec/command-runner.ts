@@ -31,6 +31,7 @@ export interface CommandRunner {
   run(file: string, args: readonly string[], options?: RunCommandOptions): Promise<CommandOutput>;
 }
 
+/** Whether a runner's `input` is a StreamedInput (for CommandRunner implementations). */
 export function isStreamedInput(input: RunCommandOptions['input']): input is StreamedInput {
   return typeof input === 'object' && input !== null && Symbol.asyncIterator in input;
 }
