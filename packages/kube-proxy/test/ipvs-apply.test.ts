@@ -107,6 +107,39 @@ describe('IpvsApplier against the fake kernel', () => {
     expect(back.realServersAdded).toBe(1);
   });
 
+  it('checks only the virtual servers an apply just drained, every draining one when asked', async () => {
+    const k = setup();
+    const two = (a: string[], b: string[]) =>
+      plan(
+        [service('web'), service('db', { clusterIP: '10.96.0.11' })],
+        [
+          slice(
+            'web',
+            a.map((ip) => ({ ip })),
+          ),
+          slice(
+            'db',
+            b.map((ip) => ({ ip })),
+          ),
+        ],
+      );
+    await k.applier.apply(two(['10.244.1.1', '10.244.1.2'], ['10.244.2.1', '10.244.2.2']), 0);
+    k.ipvs.setConnections('TCP/10.96.0.10:80', '10.244.1.2:8080', 1, 0);
+    await k.applier.apply(two(['10.244.1.1'], ['10.244.2.1', '10.244.2.2']), 1);
+    // web's drained real server has no connections left, but db's change does not look at web.
+    k.ipvs.setConnections('TCP/10.96.0.10:80', '10.244.1.2:8080', 0, 0);
+    k.ipvs.setConnections('TCP/10.96.0.11:80', '10.244.2.2:8080', 1, 0);
+    const r = await k.applier.apply(two(['10.244.1.1'], ['10.244.2.1']), 2);
+    expect(r.realServersDeleted).toBe(0);
+    expect(k.graceful.size).toBe(2);
+    // The periodic check asks for all of them.
+    k.applier.requestFullDrain();
+    const all = await k.applier.apply(two(['10.244.1.1'], ['10.244.2.1']), 3);
+    expect(all.realServersDeleted).toBe(1);
+    expect(k.ipvs.table()['TCP/10.96.0.10:80']).toEqual(['10.244.1.1:8080 w1']);
+    expect(k.graceful.size).toBe(1);
+  });
+
   it('gives up draining after the timeout', async () => {
     const k = setup({ timeoutMs: 10_000 });
     await k.applier.apply(plan(...web([{ ip: '10.244.1.1' }, { ip: '10.244.1.2' }])), 0);

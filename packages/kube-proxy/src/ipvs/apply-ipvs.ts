@@ -121,12 +121,26 @@ const serviceSpec = (vs: PlannedVirtualServer): ServiceSpec => ({
  */
 export class IpvsApplier {
   private applied: AppliedState | undefined;
+  /** Whether the next apply checks every draining real server, not just this apply's. */
+  private fullDrainDue = true;
+  /** Virtual servers that got a draining real server in the current apply. */
+  private drainedNow = new Set<string>();
 
   constructor(private readonly o: IpvsApplierOptions) {}
 
   /** Forget what was applied: the next apply reads the kernel back (after a failure, hourly). */
   invalidate(): void {
     this.applied = undefined;
+  }
+
+  /**
+   * Makes the next apply check every draining real server (the proxier's periodic check). Other
+   * applies check only the virtual servers they just drained: each check reads a connection
+   * table, and re-reading every draining one on every endpoint change made a change's cost grow
+   * with the number of recent changes.
+   */
+  requestFullDrain(): void {
+    this.fullDrainDue = true;
   }
 
   /** Whether the next apply will be a full one. */
@@ -150,6 +164,7 @@ export class IpvsApplier {
       ipsetLines: 0,
       iptablesRestored: false,
     };
+    this.drainedNow = new Set();
     try {
       if (full) {
         await this.prepareNode();
@@ -162,7 +177,9 @@ export class IpvsApplier {
       await this.applyVirtualServers(plan, applied, r, now);
       await this.applyAddresses(plan, applied, r);
       await this.removeStale(plan, applied, r);
-      r.realServersDeleted += await this.drain(applied, now);
+      const all = full || this.fullDrainDue;
+      r.realServersDeleted += await this.drain(applied, now, all ? undefined : this.drainedNow);
+      if (all) this.fullDrainDue = false;
       return r;
     } catch (err) {
       // Some writes may have happened: only a fresh read of the kernel tells which.
@@ -182,10 +199,10 @@ export class IpvsApplier {
     }
   }
 
-  private async drain(applied: AppliedState, now: number): Promise<number> {
-    if (this.o.graceful.size === 0) return 0;
+  private async drain(applied: AppliedState, now: number, only?: ReadonlySet<string>): Promise<number> {
+    if (this.o.graceful.size === 0 || only?.size === 0) return 0;
     let n = 0;
-    for (const [vs, keys] of await this.o.graceful.process(this.o.ipvs, now)) {
+    for (const [vs, keys] of await this.o.graceful.process(this.o.ipvs, now, only)) {
       for (const k of keys) applied.virtualServers.get(vs)?.realServers.delete(k);
       n += keys.length;
     }
@@ -351,6 +368,7 @@ export class IpvsApplier {
       }
       if (have.weight !== 0) {
         have.weight = 0;
+        this.drainedNow.add(vs.key);
         writes.push(ipvs.updateDestination(key, { address: have.address, port: have.port, weight: 0 }));
         r.realServersDraining++;
       }

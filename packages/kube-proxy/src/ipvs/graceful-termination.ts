@@ -66,13 +66,15 @@ export class GracefulTermination {
   }
 
   /**
-   * Deletes every draining real server whose connections are gone or whose time is up;
-   * returns the realServerKeys deleted per virtual server.
+   * Deletes every draining real server whose connections are gone or whose time is up, of the
+   * virtual servers in `only` when given (one connection-table read each); returns the
+   * realServerKeys deleted per virtual server.
    */
-  async process(ipvs: IpvsTable, now: number): Promise<Map<string, string[]>> {
+  async process(ipvs: IpvsTable, now: number, only?: ReadonlySet<string>): Promise<Map<string, string[]>> {
     const deleted = new Map<string, string[]>();
     const byVs = new Map<string, TerminatingRealServer[]>();
     for (const rs of this.pending.values()) {
+      if (only && !only.has(rs.virtualServer)) continue;
       const list = byVs.get(rs.virtualServer) ?? [];
       list.push(rs);
       byVs.set(rs.virtualServer, list);

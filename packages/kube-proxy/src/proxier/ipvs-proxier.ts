@@ -84,7 +84,10 @@ export class IpvsProxier extends ProxierBase {
     const every = this.opts.backend?.gracefulCheckIntervalMs ?? DEFAULT_GRACEFUL_CHECK_MS;
     this.drainTimer = this.clock.setTimeout(() => {
       // Through the runner, so the check never overlaps a sync.
-      if (this.graceful.size > 0) this.runner.run();
+      if (this.graceful.size > 0) {
+        this.applier.requestFullDrain();
+        this.runner.run();
+      }
       this.scheduleDrainCheck();
     }, every);
   }
