@@ -222,6 +222,7 @@ export async function runProxy(
           family,
           nodeName,
           executor: execNftables(),
+          conntrack: execConntrack(family),
           backend: nftablesOptionsFromConfig(config, family, facts),
           minSyncPeriodMs,
           syncPeriodMs,

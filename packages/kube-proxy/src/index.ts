@@ -151,6 +151,7 @@ export {
   type NftablesExecutor,
 } from './nftables/nftables-executor';
 export { NftablesRuleset } from './nftables/nftables-ruleset';
+export { clearStaleConntrack } from './proxier/clear-stale-conntrack';
 export { type ConntrackCleaner, execConntrack } from './proxier/conntrack-cleaner';
 export { IptablesProxier, type IptablesProxierOptions, type SyncResult } from './proxier/iptables-proxier';
 export {

@@ -10,6 +10,10 @@ export interface ConntrackCleaner {
   clearByDestination(ip: string, protocol: 'udp' | 'sctp'): Promise<void>;
   /** Entries for service IP `origDst` NATed to backend `endpointIP`. */
   clearByNAT(origDst: string, endpointIP: string, protocol: 'udp' | 'sctp'): Promise<void>;
+  /** Entries whose original destination port is `port` (a NodePort), on any address. */
+  clearByPort(port: number, protocol: 'udp' | 'sctp'): Promise<void>;
+  /** Entries for destination port `port` (a NodePort) NATed to backend `endpointIP`. */
+  clearByPortNAT(port: number, endpointIP: string, protocol: 'udp' | 'sctp'): Promise<void>;
 }
 
 /** ConntrackCleaner over the `conntrack` tool; "no entries matched" (exit 1) is not an error. */
@@ -30,6 +34,34 @@ export function execConntrack(family: IPFamily, commandPrefix: readonly string[]
         protocol,
         '--orig-dst',
         origDst,
+        '--dst-nat',
+        endpointIP,
+      ]);
+    },
+    async clearByPort(port, protocol) {
+      await runCommand([
+        ...commandPrefix,
+        'conntrack',
+        '-D',
+        '-f',
+        fam,
+        '-p',
+        protocol,
+        '--orig-port-dst',
+        String(port),
+      ]);
+    },
+    async clearByPortNAT(port, endpointIP, protocol) {
+      await runCommand([
+        ...commandPrefix,
+        'conntrack',
+        '-D',
+        '-f',
+        fam,
+        '-p',
+        protocol,
+        '--orig-port-dst',
+        String(port),
         '--dst-nat',
         endpointIP,
       ]);

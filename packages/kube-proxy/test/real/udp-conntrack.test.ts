@@ -1,11 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execConntrack, execIptables, IptablesProxier } from '../../src/index';
+import {
+  execConntrack,
+  execIptables,
+  execNftables,
+  IptablesProxier,
+  NftablesProxier,
+  nftLocalDetector,
+} from '../../src/index';
 import { service, slice } from '../fixtures';
 import { type ProxyCluster, startProxyCluster, stopProxyCluster, until } from './cluster-fixtures';
 import { createPacketTopology, type PacketTopology } from './packet-topology';
 
 // UDP has no connection close: without conntrack cleanup, a client reusing its source port
-// keeps reaching a removed backend. The proxier must delete those entries.
+// keeps reaching a removed backend. The proxier must delete those entries, in every mode
+// (ipvs mode's flows are IPVS connections, checked in the micro-VM).
 
 const UDP_SERVER = `
 const dgram = require('node:dgram');
@@ -23,52 +31,64 @@ s.on('message', (m) => { clearTimeout(t); process.stdout.write(m.toString()); pr
 s.bind(40053, () => s.send('q', Number(process.argv[2]), process.argv[1]));
 `;
 
-let topo: PacketTopology;
-let cluster: ProxyCluster;
-let proxier: IptablesProxier;
+for (const mode of ['iptables', 'nftables'] as const) {
+  describe(`UDP conntrack cleanup, ${mode} mode (in namespaces)`, { timeout: 40_000 }, () => {
+    let topo: PacketTopology;
+    let cluster: ProxyCluster;
+    let proxier: IptablesProxier | NftablesProxier;
 
-async function ask(): Promise<string> {
-  return (await topo.client.exec(process.execPath, ['-e', UDP_CLIENT, '10.96.0.53', '53'])).stdout.trim();
-}
+    async function ask(): Promise<string> {
+      return (await topo.client.exec(process.execPath, ['-e', UDP_CLIENT, '10.96.0.53', '53'])).stdout.trim();
+    }
 
-beforeAll(async () => {
-  topo = await createPacketTopology(2);
-  for (const b of topo.backends) {
-    const child = b.netns.spawn(process.execPath, ['-e', UDP_SERVER, b.name], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    beforeAll(async () => {
+      topo = await createPacketTopology(2);
+      for (const b of topo.backends) {
+        const child = b.netns.spawn(process.execPath, ['-e', UDP_SERVER, b.name], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+      }
+      const prefix = ['ip', 'netns', 'exec', topo.node.name];
+      const common = {
+        family: 'IPv4' as const,
+        nodeName: 'node-a',
+        conntrack: execConntrack('IPv4', prefix),
+        minSyncPeriodMs: 50,
+        syncPeriodMs: 2000,
+      };
+      proxier =
+        mode === 'iptables'
+          ? new IptablesProxier({
+              ...common,
+              executor: execIptables({ family: 'IPv4', commandPrefix: prefix }),
+            })
+          : new NftablesProxier({
+              ...common,
+              executor: execNftables(prefix),
+              backend: { localDetector: nftLocalDetector(undefined), nodeIP: topo.nodeIP },
+            });
+      cluster = await startProxyCluster('node-a', [proxier]);
+    }, 60_000);
+
+    afterAll(async () => {
+      await stopProxyCluster({ cluster, proxiers: [proxier], topo });
     });
-    await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
-  }
-  const prefix = ['ip', 'netns', 'exec', topo.node.name];
-  proxier = new IptablesProxier({
-    family: 'IPv4',
-    nodeName: 'node-a',
-    executor: execIptables({ family: 'IPv4', commandPrefix: prefix }),
-    conntrack: execConntrack('IPv4', prefix),
-    minSyncPeriodMs: 50,
-    syncPeriodMs: 2000,
+
+    it('moves a UDP flow to the new backend when its backend is removed', async () => {
+      const ports = [{ name: 'dns', port: 5353, protocol: 'UDP' }];
+      cluster.putService(
+        service('dns', { clusterIP: '10.96.0.53', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }),
+      );
+      cluster.putSlice(slice('dns', [{ ip: topo.backends[0]!.ip }], { ports }));
+      expect(await until(async () => (await ask()) === 'backend-0', { timeoutMs: 15_000 })).toBe(true);
+      const before = (await topo.node.exec('conntrack', ['-L', '-p', 'udp'], { allowFailure: true })).stdout;
+      expect(before).toContain(`src=${topo.backends[0]!.ip}`);
+
+      cluster.putSlice(slice('dns', [{ ip: topo.backends[1]!.ip }], { ports }));
+      expect(await until(async () => (await ask()) === 'backend-1', { timeoutMs: 15_000 })).toBe(true);
+      const after = (await topo.node.exec('conntrack', ['-L', '-p', 'udp'], { allowFailure: true })).stdout;
+      expect(after).not.toContain(`src=${topo.backends[0]!.ip}`);
+    });
   });
-  cluster = await startProxyCluster('node-a', [proxier]);
-}, 60_000);
-
-afterAll(async () => {
-  await stopProxyCluster({ cluster, proxiers: [proxier], topo });
-});
-
-describe('UDP conntrack cleanup (in namespaces)', { timeout: 40_000 }, () => {
-  it('moves a UDP flow to the new backend when its backend is removed', async () => {
-    const ports = [{ name: 'dns', port: 5353, protocol: 'UDP' }];
-    cluster.putService(
-      service('dns', { clusterIP: '10.96.0.53', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }),
-    );
-    cluster.putSlice(slice('dns', [{ ip: topo.backends[0]!.ip }], { ports }));
-    expect(await until(async () => (await ask()) === 'backend-0', { timeoutMs: 15_000 })).toBe(true);
-    const before = (await topo.node.exec('conntrack', ['-L', '-p', 'udp'], { allowFailure: true })).stdout;
-    expect(before).toContain(`src=${topo.backends[0]!.ip}`);
-
-    cluster.putSlice(slice('dns', [{ ip: topo.backends[1]!.ip }], { ports }));
-    expect(await until(async () => (await ask()) === 'backend-1', { timeoutMs: 15_000 })).toBe(true);
-    const after = (await topo.node.exec('conntrack', ['-L', '-p', 'udp'], { allowFailure: true })).stdout;
-    expect(after).not.toContain(`src=${topo.backends[0]!.ip}`);
-  });
-});
+}
