@@ -57,8 +57,13 @@ describe('IptablesRuleCache.streamFullSync', () => {
     expect(chunks.length).toBeGreaterThan(10);
     for (const c of chunks.slice(0, -1)) expect(c).not.toContain('COMMIT');
     const result = stream.result();
-    expect(result.payload).toBe(chunks.join(''));
     expect(result.payload).toBe(prepared.payload);
+    // The stream is the nat section; filter, mangle and the jumps follow as the unwidened tail.
+    expect(chunks.join('').startsWith('*nat\n')).toBe(true);
+    expect(chunks.join('')).not.toContain('*filter');
+    expect(stream.tail().startsWith('*filter\n')).toBe(true);
+    expect(stream.tail()).toContain('*mangle\n');
+    expect(chunks.join('') + stream.tail()).toBe(result.payload + result.jumpPayload);
     expect(result.deletedChains).toEqual(['KUBE-SEP-GONE', 'KUBE-SVC-GONE']);
     expect(result.ruleCounts).toEqual(prepared.ruleCounts);
     expect(result.jumpPayload).toBe(prepared.jumpPayload);
@@ -177,12 +182,15 @@ describe('execIptables restoreStream', () => {
       snapshot,
       Promise.resolve({ existingNatChains: [] }),
     );
-    await exec.restoreStream!(stream.chunks, stream.expected);
+    await exec.restoreStream!(stream.chunks, stream.expected, stream.tail);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.file).toBe('iptables-nft-restore');
     expect(sent[0]!.args).toEqual(expect.arrayContaining(['--noflush', '--counters']));
+    // Only the big nat section is widened; the filter section after it is not.
     expect(sent[0]!.input.startsWith('*nat\n-S\n')).toBe(true);
-    expect(sent[0]!.input.replaceAll('\n-S\n', '\n')).toBe(stream.result().payload);
+    expect(sent[0]!.input.match(/^-S$/gm)).toHaveLength(1);
+    expect(sent[0]!.input).toContain('*filter\n:KUBE-SERVICES - [0:0]\n');
+    expect(sent[0]!.input.replace('\n-S\n', '\n')).toBe(stream.result().payload);
   });
 
   it('a producer failing mid-stream surfaces as InputAbortedError from a real process', async () => {

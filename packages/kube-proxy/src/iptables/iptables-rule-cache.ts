@@ -71,7 +71,15 @@ export interface IptablesSyncStream {
   readonly chunks: AsyncIterable<string>;
   /** What the payload will roughly hold, known before producing it (for the restore strategy). */
   readonly expected: { readonly chains: number; readonly rules: number; readonly builtinRules: number };
-  /** The sync, as `prepare` would have returned it; only once `chunks` is exhausted. */
+  /**
+   * What follows `chunks` in the same run, not cache-widened: the filter and mangle sections
+   * and any missing jumps from built-in chains (`jumpPayload`). Only once `chunks` is
+   * exhausted. Kept out of the widened stream because a `-S` in a section after the big nat
+   * COMMIT makes iptables-nft list the whole ruleset again (2 s at 10k Services), and built-in
+   * chains must not be written in widened sections at all.
+   */
+  tail(): string;
+  /** The sync, as `prepare` would have returned it (`payload` = chunks + the filter and mangle sections); only once `chunks` is exhausted. */
   result(): PreparedIptablesSync;
 }
 
@@ -168,8 +176,8 @@ export class IptablesRuleCache {
     if (!sync.full) return this.preparePartial(snapshot);
     const tally = new FullSyncTally(this.staticCounts);
     const parts = [...this.renderFullSync(snapshot, tally)];
-    const { tail, summary } = this.finishFullSync(tally, sync);
-    parts.push(tail);
+    const { tail, otherTables, summary } = this.finishFullSync(tally, sync);
+    parts.push(tail, otherTables);
     return { ...summary, payload: parts.join('') };
   }
 
@@ -188,6 +196,7 @@ export class IptablesRuleCache {
   ): IptablesSyncStream {
     const produced: string[] = [];
     let summary: Omit<PreparedIptablesSync, 'payload'> | undefined;
+    let otherTables = '';
     const chunks = async function* (this: IptablesRuleCache) {
       const tally = new FullSyncTally(this.staticCounts);
       for (const part of this.renderFullSync(snapshot, tally)) {
@@ -196,16 +205,22 @@ export class IptablesRuleCache {
       }
       const finished = this.finishFullSync(tally, await kernel);
       produced.push(finished.tail);
+      otherTables = finished.otherTables;
       summary = finished.summary;
       yield finished.tail;
     }.call(this);
+    const done = () => {
+      if (!summary) throw new SyncStreamNotFinishedError();
+      return summary;
+    };
     return {
       chunks,
       expected: estimateFullSync(snapshot),
-      result: () => {
-        if (!summary) throw new SyncStreamNotFinishedError();
-        return withLazyPayload(summary, produced);
+      tail: () => {
+        const { jumpPayload } = done();
+        return otherTables + jumpPayload;
       },
+      result: () => withLazyPayload(done(), [...produced, otherTables]),
     };
   }
 
@@ -252,7 +267,7 @@ export class IptablesRuleCache {
   private finishFullSync(
     tally: FullSyncTally,
     kernel: { existingNatChains: Iterable<string>; setup?: BaseSetup },
-  ): { tail: string; summary: Omit<PreparedIptablesSync, 'payload'> } {
+  ): { tail: string; otherTables: string; summary: Omit<PreparedIptablesSync, 'payload'> } {
     const deleted: string[] = [];
     // The set of active chains (100k names at 10k Services) only when the kernel has any of ours.
     let active: Set<string> | undefined;
@@ -275,14 +290,17 @@ export class IptablesRuleCache {
     for (const c of deleted) out.push(`:${c} - [0:0]\n`);
     for (const c of NAT_TOP_CHAINS) out.push(nextTop.get(topId('nat', c))!);
     for (const c of deleted) out.push(`-X ${c}\n`);
-    out.push('COMMIT\n*filter\n', declare('filter'));
-    for (const c of FILTER_TOP_CHAINS) out.push(`:${c} - [0:0]\n`);
-    for (const c of FILTER_TOP_CHAINS) out.push(nextTop.get(topId('filter', c))!);
     out.push('COMMIT\n');
+    // The small tables after the big one, in their own string (see IptablesSyncStream.tail).
+    const others = ['*filter\n', declare('filter')];
+    for (const c of FILTER_TOP_CHAINS) others.push(`:${c} - [0:0]\n`);
+    for (const c of FILTER_TOP_CHAINS) others.push(nextTop.get(topId('filter', c))!);
+    others.push('COMMIT\n');
     const mangle = declare('mangle');
-    if (mangle !== '') out.push(`*mangle\n${mangle}COMMIT\n`);
+    if (mangle !== '') others.push(`*mangle\n${mangle}COMMIT\n`);
     return {
       tail: out.join(''),
+      otherTables: others.join(''),
       summary: {
         kind: 'full',
         jumpPayload: kernel.setup ? renderJumpPayload(kernel.setup.insert) : '',

@@ -141,9 +141,10 @@ export class IptablesProxier extends ProxierBase {
         if (exec.restoreStream) {
           // …and iptables-restore parses each chunk while the next is rendered. The stream
           // awaits the kernel read before its first COMMIT; a failure kills the restore first.
-          // Missing jumps from built-in chains follow in the same run (one process less).
+          // The filter and mangle sections and missing jumps from built-in chains follow in the
+          // same run, not cache-widened (see IptablesSyncStream.tail).
           const stream = this.rules.streamFullSync(snapshot, kernel);
-          await exec.restoreStream(stream.chunks, stream.expected, () => stream.result().jumpPayload);
+          await exec.restoreStream(stream.chunks, stream.expected, stream.tail);
           prepared = stream.result();
           applied = true;
         } else {
