@@ -61,3 +61,21 @@ describe('IptablesClient.restoreStream', () => {
     expect((err as ApplyError).lineText).toBe('-I PREROUTING -j A');
   });
 });
+
+describe('widenNftCache minChains', () => {
+  it('widens only sections declaring that many chains, and maps lines around the insertion', async () => {
+    const { widenNftCache } = await import('../src/index');
+    const payload = '*nat\n:A - [0:0]\n:B - [0:0]\n-A A -j B\nCOMMIT\n*filter\n:C - [0:0]\nCOMMIT\n';
+    const w = widenNftCache(payload, { minChains: 2 });
+    expect(w.payload).toBe(
+      '*nat\n-S\n:A - [0:0]\n:B - [0:0]\n-A A -j B\nCOMMIT\n*filter\n:C - [0:0]\nCOMMIT\n',
+    );
+    const sentLines = w.payload.split('\n');
+    const lines = payload.split('\n');
+    for (const [i, text] of sentLines.entries()) {
+      if (text === '-S' || text === '') continue;
+      expect(lines[w.mapLine(i + 1) - 1]).toBe(text);
+    }
+    expect(widenNftCache(payload).payload.match(/^-S$/gm)).toHaveLength(2);
+  });
+});

@@ -127,7 +127,8 @@ export class IptablesClient {
     const strategy = this.chooseStrategy(options.strategy ?? 'auto', backend, stats);
     const { restore } = iptablesCommands(backend, this.family);
     const args = ['--noflush', ...(options.counters ? ['--counters'] : []), ...this.wait];
-    const sent = strategy === 'noflush-full-cache' ? widenNftCache(payload) : undefined;
+    const sent =
+      strategy === 'noflush-full-cache' ? widenNftCache(payload, { minChains: WIDEN_MIN_CHAINS }) : undefined;
     const result = await this.runner.run(restore, args, {
       input: sent?.payload ?? payload,
       discardStdout: true,

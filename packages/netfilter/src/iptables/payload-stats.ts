@@ -54,17 +54,27 @@ export function payloadStats(payload: string): PayloadStats {
  * iptables-nft 1.8 put placeholder built-in chains in its cache, so a following `-A INPUT …`
  * fails with "RULE_APPEND failed (No such file or directory)" instead of creating the chain.
  */
-export function widenNftCache(payload: string): { payload: string; mapLine: (line: number) => number } {
+export function widenNftCache(
+  payload: string,
+  /**
+   * Widen only table sections declaring at least this many chains. After a big section's
+   * COMMIT, a `-S` in a later small section makes iptables-nft list the whole ruleset again
+   * (2 s at 10k Services), while a small section is fast with the narrowed cache anyway.
+   */
+  options: { minChains?: number } = {},
+): { payload: string; mapLine: (line: number) => number } {
+  const wide = sectionsToWiden(payload, options.minChains ?? 0);
   const parts: string[] = [];
   const insertedAfter: number[] = [];
   let lineNumber = 0;
   let start = 0;
   let copied = 0;
+  let section = -1;
   while (start < payload.length) {
     lineNumber++;
     const end = payload.indexOf('\n', start);
     const lineEnd = end < 0 ? payload.length : end;
-    if (payload.charCodeAt(start) === 42 /* * */) {
+    if (payload.charCodeAt(start) === 42 /* * */ && wide[++section]) {
       parts.push(payload.slice(copied, lineEnd), '\n-S');
       copied = lineEnd;
       insertedAfter.push(lineNumber);
@@ -85,4 +95,19 @@ export function widenNftCache(payload: string): { payload: string; mapLine: (lin
       return sent - shift;
     },
   };
+}
+
+/** For each `*table` section in order: whether it declares at least `minChains` chains. */
+function sectionsToWiden(payload: string, minChains: number): boolean[] {
+  const counts: number[] = [];
+  let start = 0;
+  while (start < payload.length) {
+    const c = payload.charCodeAt(start);
+    if (c === 42 /* * */) counts.push(0);
+    else if (c === 58 /* : */ && counts.length > 0) counts[counts.length - 1]!++;
+    const next = payload.indexOf('\n', start);
+    if (next < 0) break;
+    start = next + 1;
+  }
+  return counts.map((n) => n >= minChains);
 }
