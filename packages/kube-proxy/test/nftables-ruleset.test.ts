@@ -44,9 +44,17 @@ describe('nftables ruleset (golden)', () => {
           { loadBalancer: { ingress: [{ ip: '203.0.113.10' }] } },
         ),
         service('none', { clusterIP: '10.96.0.40', externalIPs: ['198.51.100.7'] }),
+        service('dns', {
+          type: 'NodePort',
+          clusterIP: '10.96.0.53',
+          ports: [{ name: 'dns', port: 53, protocol: 'UDP', nodePort: 30053 }],
+        }),
       ],
       [
         slice('web', eps('10.244.1.5', '10.244.2.7')),
+        slice('dns', eps('10.244.1.9', '10.244.2.9'), {
+          ports: [{ name: 'dns', port: 5353, protocol: 'UDP' }],
+        }),
         slice(
           'lb',
           [
@@ -118,6 +126,65 @@ describe('nftables ruleset (behaviour)', () => {
     expect(slots).toBe(
       'add element ip kube-proxy service-cluster-endpoints { 10.96.0.10 . tcp . 80 . 0 : 10.244.1.1 . 8080, 10.96.0.10 . tcp . 80 . 1 : 10.244.1.2 . 8080, 10.96.0.10 . tcp . 80 . 2 : 10.244.1.3 . 8080 }',
     );
+  });
+
+  it("DNATs each protocol through its own endpoint map whose value port is that protocol's", () => {
+    const r = build(
+      [
+        service('web', { type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30080 }] }),
+        service('dns', {
+          clusterIP: '10.96.0.53',
+          type: 'NodePort',
+          ports: [{ name: 'dns', port: 53, protocol: 'UDP', nodePort: 30053 }],
+        }),
+        service('sig', {
+          clusterIP: '10.96.0.54',
+          ports: [{ name: 'sig', port: 3868, protocol: 'SCTP' }],
+        }),
+      ],
+      [
+        slice('web', eps('10.244.1.1', '10.244.1.2')),
+        slice('dns', eps('10.244.1.3', '10.244.1.4'), {
+          ports: [{ name: 'dns', port: 5353, protocol: 'UDP' }],
+        }),
+        slice('sig', eps('10.244.1.5', '10.244.1.6'), {
+          ports: [{ name: 'sig', port: 3868, protocol: 'SCTP' }],
+        }),
+      ],
+    );
+    const lines = r.script.split('\n');
+    // Every endpoint map's value port names the protocol whose traffic reaches the rules using it.
+    const maps = lines.filter((l) => /^add map ip kube-proxy \S*-endpoints /.test(l));
+    expect(maps).toHaveLength(12);
+    for (const m of maps) {
+      const name = /add map ip kube-proxy (\S+)/.exec(m)![1]!;
+      const proto = /^(udp|sctp)-/.exec(name)?.[1] ?? 'tcp';
+      expect(m).toContain(`: ip daddr . ${proto} dport ;`);
+    }
+    // Each select chain DNATs through the map of its own protocol, and only its protocol's
+    // dispatch elements send traffic to it.
+    const selects = lines.filter((l) => / dnat ip to .* map @/.test(l));
+    expect(selects.length).toBeGreaterThanOrEqual(5);
+    for (const rule of selects) {
+      const [, chain, map] = / kube-proxy (\S+) dnat .* map @(\S+)$/.exec(rule)!;
+      const chainProto = /^(udp|sctp)-/.exec(chain!)?.[1] ?? 'tcp';
+      const mapProto = /^(udp|sctp)-/.exec(map!)?.[1] ?? 'tcp';
+      expect(mapProto).toBe(chainProto);
+      for (const el of r.script.match(new RegExp(`[^,{]+ : goto ${chain}\\b`, 'g')) ?? [])
+        expect(el).toMatch(new RegExp(`(^|\\s)${chainProto} \\. `));
+    }
+    expect(r.script).toContain(
+      '10.96.0.53 . udp . 53 comment "default/dns:dns" : goto udp-cluster-endpoints-2',
+    );
+    expect(r.script).toContain('udp . 30053 comment "default/dns:dns" : goto udp-nodeport-external-2');
+    expect(r.script).toContain(
+      '10.96.0.54 . sctp . 3868 comment "default/sig:sig" : goto sctp-cluster-endpoints-2',
+    );
+    expect(r.script).toContain(
+      'add element ip kube-proxy udp-service-cluster-endpoints { 10.96.0.53 . udp . 53 . 0 : 10.244.1.3 . 5353',
+    );
+    expect(r.script).toContain('10.96.0.10 . tcp . 80 comment "default/web:http" : goto cluster-endpoints-2');
+    expectParses(r.script);
   });
 
   it('keeps upstream per-endpoint chains and affinity sets for ClientIP affinity', () => {

@@ -26,6 +26,7 @@ import {
   SERVICE_ENDPOINTS_CHECK,
   SERVICE_IPS,
   SERVICE_NODEPORTS,
+  SERVICE_PROTOCOLS,
   SERVICES,
 } from './nftables-names';
 import type { NftFamilyContext } from './nftables-options';
@@ -132,27 +133,32 @@ export function baseRuleset(ctx: NftFamilyContext): NftContribution {
   vmap(FIREWALL_IPS, vmapKey, 'destinations that are subject to LoadBalancerSourceRanges');
   vmap(SERVICE_IPS, vmapKey, 'ClusterIP, ExternalIP and LoadBalancer IP traffic');
   vmap(SERVICE_NODEPORTS, 'inet_proto . inet_service', 'NodePort traffic');
-  // typeof: the slot is a numgen result, which only has a datatype as an expression. The value
-  // is written `tcp dport` (inet_service, whatever the protocol): nft 1.0.6 cannot read back a
-  // typeof of `ip daddr . th dport` from the kernel ("conflicting protocols"), which would fail
-  // every later transaction that loads the map.
-  for (const kind of ['cluster', 'local'] as const) {
-    b.set({
-      kind: 'map',
-      name: endpointMapName(kind, false),
-      typeof: true,
-      type: `${ipX} daddr . meta l4proto . th dport . numgen random mod 1`,
-      valueType: `${ipX} daddr . tcp dport`,
-      comment: `destination . protocol . port . slot to ${kind} endpoint`,
-    });
-    b.set({
-      kind: 'map',
-      name: endpointMapName(kind, true),
-      typeof: true,
-      type: 'meta l4proto . th dport . numgen random mod 1',
-      valueType: `${ipX} daddr . tcp dport`,
-      comment: `protocol . node port . slot to ${kind} endpoint`,
-    });
+  // typeof: the slot is a numgen result, which only has a datatype as an expression. The value's
+  // port is typed with the protocol's own `dport`, one map per protocol, because:
+  // - nft adds a match on that protocol (`meta l4proto tcp`) to every rule DNATing through the
+  //   map, so a single map typed `tcp dport` silently sent no UDP/SCTP traffic anywhere;
+  // - the protocol-agnostic `ip daddr . th dport` loads fine once, but nft 1.0.6 cannot use the
+  //   map it reads back from the kernel in a new rule ("conflicting protocols specified: ip vs.
+  //   th"), so adding a select chain for a new endpoint count in a later sync would fail.
+  for (const protocol of SERVICE_PROTOCOLS) {
+    for (const kind of ['cluster', 'local'] as const) {
+      b.set({
+        kind: 'map',
+        name: endpointMapName(kind, false, protocol),
+        typeof: true,
+        type: `${ipX} daddr . meta l4proto . th dport . numgen random mod 1`,
+        valueType: `${ipX} daddr . ${protocol} dport`,
+        comment: `destination . protocol . port . slot to ${kind} endpoint`,
+      });
+      b.set({
+        kind: 'map',
+        name: endpointMapName(kind, true, protocol),
+        typeof: true,
+        type: 'meta l4proto . th dport . numgen random mod 1',
+        valueType: `${ipX} daddr . ${protocol} dport`,
+        comment: `protocol . node port . slot to ${kind} endpoint`,
+      });
+    }
   }
 
   b.rule(SERVICE_ENDPOINTS_CHECK, `${ipX} daddr . meta l4proto . th dport vmap @${NO_ENDPOINT_SERVICES}`);

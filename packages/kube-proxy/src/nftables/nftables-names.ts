@@ -37,25 +37,48 @@ export const ENDPOINT_HAIRPIN_SET = 'endpoint-hairpin';
 export type EndpointSetKind = 'cluster' | 'local';
 
 /**
- * The endpoint map: `destination IP . protocol . port . slot` → `endpoint IP . port` for traffic
- * to a ClusterIP, external IP or load-balancer IP; `protocol . node port . slot` → endpoint for
- * NodePort traffic (whose destination is any local address).
+ * Transport protocols a Service port can have. The endpoint maps and the chains DNATing through
+ * them exist once per protocol: the map value's port is typed with the protocol's own `dport`
+ * (see base-ruleset.ts), which makes nft match that protocol in every rule using the map.
  */
-export function endpointMapName(kind: EndpointSetKind, nodePort: boolean): string {
-  return `${nodePort ? 'nodeport' : 'service'}-${kind}-endpoints`;
+export const SERVICE_PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
+export type ServiceProtocol = (typeof SERVICE_PROTOCOLS)[number];
+
+/** TCP's objects keep the unprefixed names they had before the per-protocol split. */
+function protocolPrefix(protocol: ServiceProtocol): string {
+  return protocol === 'tcp' ? '' : `${protocol}-`;
 }
 
-/** Chain DNATing to one of `count` endpoints of the kind through the endpoint map. */
-export function endpointSelectChainName(kind: EndpointSetKind, nodePort: boolean, count: number): string {
-  return `${nodePort ? 'nodeport-' : ''}${kind}-endpoints-${count}`;
+/**
+ * The endpoint map: `destination IP . protocol . port . slot` → `endpoint IP . port` for traffic
+ * to a ClusterIP, external IP or load-balancer IP; `protocol . node port . slot` → endpoint for
+ * NodePort traffic (whose destination is any local address). One per protocol.
+ */
+export function endpointMapName(kind: EndpointSetKind, nodePort: boolean, protocol: ServiceProtocol): string {
+  return `${protocolPrefix(protocol)}${nodePort ? 'nodeport' : 'service'}-${kind}-endpoints`;
+}
+
+/** Chain DNATing to one of `count` endpoints of the kind through the protocol's endpoint map. */
+export function endpointSelectChainName(
+  kind: EndpointSetKind,
+  nodePort: boolean,
+  count: number,
+  protocol: ServiceProtocol,
+): string {
+  return `${protocolPrefix(protocol)}${nodePort ? 'nodeport-' : ''}${kind}-endpoints-${count}`;
 }
 
 /** External traffic with externalTrafficPolicy Cluster: masquerade, then one of `count` cluster endpoints. */
-export function externalChainName(nodePort: boolean, count: number): string {
-  return `${nodePort ? 'nodeport-' : ''}external-${count}`;
+export function externalChainName(nodePort: boolean, count: number, protocol: ServiceProtocol): string {
+  return `${protocolPrefix(protocol)}${nodePort ? 'nodeport-' : ''}external-${count}`;
 }
 
 /** External traffic with externalTrafficPolicy Local over `cluster` cluster and `local` local endpoints. */
-export function externalLocalChainName(nodePort: boolean, cluster: number, local: number): string {
-  return `${nodePort ? 'nodeport-' : ''}external-local-${cluster}-${local}`;
+export function externalLocalChainName(
+  nodePort: boolean,
+  cluster: number,
+  local: number,
+  protocol: ServiceProtocol,
+): string {
+  return `${protocolPrefix(protocol)}${nodePort ? 'nodeport-' : ''}external-local-${cluster}-${local}`;
 }

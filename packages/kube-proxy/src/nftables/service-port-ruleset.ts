@@ -35,6 +35,7 @@ import {
   REJECT_CHAIN,
   SERVICE_IPS,
   SERVICE_NODEPORTS,
+  type ServiceProtocol,
 } from './nftables-names';
 import type { NftFamilyContext } from './nftables-options';
 
@@ -134,6 +135,11 @@ export function servicePortRuleset(
   };
 }
 
+/** `TCP` → `tcp`: the nft spelling, which also picks the protocol's endpoint map and chains. */
+function serviceProtocol(sp: ServicePort): ServiceProtocol {
+  return sp.protocol.toLowerCase() as ServiceProtocol;
+}
+
 /** The shared chain DNATing to one of `count` endpoints through the endpoint map. */
 function selectChain(
   b: ContributionBuilder,
@@ -141,13 +147,14 @@ function selectChain(
   kind: EndpointSetKind,
   nodePort: boolean,
   count: number,
+  protocol: ServiceProtocol,
 ): string {
-  const name = endpointSelectChainName(kind, nodePort, count);
+  const name = endpointSelectChainName(kind, nodePort, count, protocol);
   if (b.hasChain(name)) return name;
   const key = nodePort ? 'meta l4proto . th dport' : `${ctx.ipX} daddr . meta l4proto . th dport`;
   b.rule(
     name,
-    `dnat ${ctx.ipX} to ${key} . numgen random mod ${count} map @${endpointMapName(kind, nodePort)}`,
+    `dnat ${ctx.ipX} to ${key} . numgen random mod ${count} map @${endpointMapName(kind, nodePort, protocol)}`,
   );
   return name;
 }
@@ -161,14 +168,15 @@ function externalChain(
   cluster: number,
   local: number,
 ): string | undefined {
-  const toCluster = cluster > 0 ? selectChain(b, ctx, 'cluster', nodePort, cluster) : undefined;
+  const protocol = serviceProtocol(sp);
+  const toCluster = cluster > 0 ? selectChain(b, ctx, 'cluster', nodePort, cluster, protocol) : undefined;
   if (!sp.externalPolicyLocal) {
     if (!toCluster) return undefined;
-    const name = externalChainName(nodePort, cluster);
+    const name = externalChainName(nodePort, cluster, protocol);
     if (!b.hasChain(name)) b.rule(name, `jump ${MARK_MASQ}`).rule(name, `goto ${toCluster}`);
     return name;
   }
-  const name = externalLocalChainName(nodePort, cluster, local);
+  const name = externalLocalChainName(nodePort, cluster, local, protocol);
   if (b.hasChain(name)) return name;
   // eTP=Local keeps the client address, except for traffic that would lose its reply path:
   // pods and the node itself go to any endpoint (masqueraded when from the node).
@@ -177,7 +185,7 @@ function externalChain(
     b.rule(name, `${ctx.detector.ifLocal} goto ${toCluster}`, 'short-circuit pod traffic');
   b.rule(name, `fib saddr type local jump ${MARK_MASQ}`, 'masquerade local traffic');
   if (toCluster) b.rule(name, `fib saddr type local goto ${toCluster}`, 'short-circuit local traffic');
-  if (local > 0) b.rule(name, `goto ${selectChain(b, ctx, 'local', nodePort, local)}`);
+  if (local > 0) b.rule(name, `goto ${selectChain(b, ctx, 'local', nodePort, local, protocol)}`);
   return name;
 }
 
@@ -185,10 +193,11 @@ function endpointElements(
   b: ContributionBuilder,
   kind: EndpointSetKind,
   nodePort: boolean,
+  protocol: ServiceProtocol,
   key: readonly string[],
   eps: readonly EndpointInfo[],
 ): void {
-  const map = endpointMapName(kind, nodePort);
+  const map = endpointMapName(kind, nodePort, protocol);
   eps.forEach((ep, slot) => {
     b.element(map, [...key, String(slot)], [ep.ip, String(ep.port)]);
   });
@@ -204,15 +213,15 @@ function writeEndpointElements(
   b: ContributionBuilder,
 ): Targets {
   if (!cat.hasAnyEndpoints) return {};
-  const proto = sp.protocol.toLowerCase();
+  const proto = serviceProtocol(sp);
   const port = String(sp.port);
   const targets: { internal?: string; external?: string; nodePort?: string } = {};
 
   const internalKind: EndpointSetKind = sp.internalPolicyLocal ? 'local' : 'cluster';
   const internalEps = sp.internalPolicyLocal ? local : cluster;
   if (internalEps.length > 0) {
-    targets.internal = `goto ${selectChain(b, ctx, internalKind, false, internalEps.length)}`;
-    endpointElements(b, internalKind, false, [sp.clusterIP, proto, port], internalEps);
+    targets.internal = `goto ${selectChain(b, ctx, internalKind, false, internalEps.length, proto)}`;
+    endpointElements(b, internalKind, false, proto, [sp.clusterIP, proto, port], internalEps);
   }
   if (externallyAccessible(sp)) {
     const vips = [...sp.externalIPs, ...sp.loadBalancerVIPs];
@@ -220,16 +229,16 @@ function writeEndpointElements(
       const chain = externalChain(b, ctx, sp, false, cluster.length, local.length);
       if (chain) targets.external = `goto ${chain}`;
       for (const ip of vips) {
-        endpointElements(b, 'cluster', false, [ip, proto, port], cluster);
-        if (sp.externalPolicyLocal) endpointElements(b, 'local', false, [ip, proto, port], local);
+        endpointElements(b, 'cluster', false, proto, [ip, proto, port], cluster);
+        if (sp.externalPolicyLocal) endpointElements(b, 'local', false, proto, [ip, proto, port], local);
       }
     }
     if (sp.nodePort !== 0) {
       const chain = externalChain(b, ctx, sp, true, cluster.length, local.length);
       if (chain) targets.nodePort = `goto ${chain}`;
       const key = [proto, String(sp.nodePort)];
-      endpointElements(b, 'cluster', true, key, cluster);
-      if (sp.externalPolicyLocal) endpointElements(b, 'local', true, key, local);
+      endpointElements(b, 'cluster', true, proto, key, cluster);
+      if (sp.externalPolicyLocal) endpointElements(b, 'local', true, proto, key, local);
     }
   }
   for (const ep of cat.allReachableEndpoints) b.element(ENDPOINT_HAIRPIN_SET, [ep.ip, ep.ip]);
