@@ -246,7 +246,7 @@ async function fullSync(results: Record<string, unknown>): Promise<void> {
       for (const v of FULL_SYNC_VARIANTS) {
         const { payload, row: r } = await oneFullSync(n, v);
         payloads[v.name] = payload;
-        (runs[v.name] ??= []).push(r);
+        runs[v.name] = [...(runs[v.name] ?? []), r];
       }
     }
     for (const v of FULL_SYNC_VARIANTS) {
