@@ -15,6 +15,41 @@ import { createPacketTopology, type PacketTopology } from './packet-topology';
 
 // nftables mode end to end: informers → nft -f in a "node" namespace → real connections.
 
+// Answers each datagram with its namespace's backend name.
+const UDP_SERVER = `
+const dgram = require('node:dgram');
+const s = dgram.createSocket('udp4');
+s.on('message', (m, r) => s.send(process.argv[1], r.port, r.address));
+s.bind(5353, '0.0.0.0', () => process.stdout.write('ready\\n'));
+`;
+
+// Sends one datagram from a fresh source port (a new conntrack entry each time) and prints the reply.
+const UDP_CLIENT = `
+const dgram = require('node:dgram');
+const s = dgram.createSocket('udp4');
+const t = setTimeout(() => { process.stdout.write('timeout'); process.exit(0); }, 1000);
+s.on('message', (m) => { clearTimeout(t); process.stdout.write(m.toString()); process.exit(0); });
+s.send('q', Number(process.argv[2]), process.argv[1]);
+`;
+
+/**
+ * `nft --debug=netlink` rule bytecode per chain: the implicit protocol matches nft adds (e.g.
+ * `[ cmp eq reg 1 0x00000006 ]` after `meta load l4proto`) only show up here, not in listings.
+ */
+function bytecodeByChain(debug: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of debug.split('\n')) {
+    const head = /^ip6? kube-proxy ([^@\s]\S*) \d+$/.exec(line);
+    if (head) {
+      current = out.get(head[1]!) ?? [];
+      out.set(head[1]!, current);
+    } else if (current && /^\s+\[ /.test(line)) current.push(line.trim());
+    else current = undefined;
+  }
+  return out;
+}
+
 let topo: PacketTopology;
 let cluster: ProxyCluster;
 let proxier: NftablesProxier;
@@ -30,8 +65,18 @@ beforeAll(async () => {
     minSyncPeriodMs: 50,
     syncPeriodMs: 2000,
   });
+  for (const b of topo.backends) {
+    const child = b.netns.spawn(process.execPath, ['-e', UDP_SERVER, b.name], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+  }
   cluster = await startProxyCluster(NODE, [proxier]);
 }, 60_000);
+
+async function askUdp(ip: string, port: number): Promise<string> {
+  return (await topo.client.exec(process.execPath, ['-e', UDP_CLIENT, ip, String(port)])).stdout.trim();
+}
 
 afterAll(async () => {
   await stopProxyCluster({ cluster, proxiers: [proxier], topo });
@@ -84,6 +129,71 @@ describe('nftables mode packets (in namespaces)', { timeout: 30_000 }, () => {
     ).toBe('backend-1');
   });
 
+  it('UDP ClusterIP spreads datagrams over all backends', async () => {
+    const ports = [{ name: 'dns', port: 5353, protocol: 'UDP' }];
+    cluster.putService(
+      service('dns', { clusterIP: '10.96.0.110', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }),
+    );
+    cluster.putSlice(
+      slice(
+        'dns',
+        topo.backends.map((b) => ({ ip: b.ip, node: 'node-b' })),
+        { ports },
+      ),
+    );
+    await eventually(
+      () => askUdp('10.96.0.110', 53),
+      (b) => b.startsWith('backend-'),
+    );
+    const seen = new Set<string>();
+    for (let i = 0; i < 16; i++) seen.add(await askUdp('10.96.0.110', 53));
+    expect([...seen].sort()).toEqual(['backend-0', 'backend-1']);
+  });
+
+  it('UDP NodePort reaches its backend through the node address', async () => {
+    cluster.putService(
+      service('dns-np', {
+        type: 'NodePort',
+        clusterIP: '10.96.0.111',
+        ports: [{ name: 'dns', port: 53, protocol: 'UDP', nodePort: 30053 }],
+      }),
+    );
+    cluster.putSlice(
+      slice('dns-np', [{ ip: topo.backends[1]!.ip, node: 'node-b' }], {
+        ports: [{ name: 'dns', port: 5353, protocol: 'UDP' }],
+      }),
+    );
+    expect(
+      await eventually(
+        () => askUdp(topo.nodeIP, 30053),
+        (b) => b.startsWith('backend-'),
+      ),
+    ).toBe('backend-1');
+  });
+
+  it('each endpoint-selecting chain matches only its own protocol in the kernel', async () => {
+    const debug = (await topo.node.exec('nft', ['--debug=netlink', 'list', 'table', 'ip', 'kube-proxy']))
+      .stdout;
+    const selects = [...bytecodeByChain(debug)].filter(([, code]) =>
+      code.some((c) => /lookup reg \d+ set \S*-endpoints /.test(c)),
+    );
+    const names = selects.map(([chain]) => chain);
+    // Written by the tests above, each in a later transaction than the map it uses.
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'cluster-endpoints-2',
+        'udp-cluster-endpoints-2',
+        'udp-nodeport-cluster-endpoints-1',
+      ]),
+    );
+    const protoNumber = { tcp: 6, udp: 17 } as const;
+    for (const [chain, code] of selects) {
+      const proto = chain.startsWith('udp-') ? 'udp' : 'tcp';
+      const cmp = code.filter((c) => /^\[ cmp eq reg 1 0x000000[0-9a-f]{2} \]$/.test(c));
+      expect(cmp, chain).toEqual([`[ cmp eq reg 1 0x${protoNumber[proto].toString(16).padStart(8, '0')} ]`]);
+    }
+  });
+
   it('sessionAffinity ClientIP sticks to one backend', async () => {
     cluster.putService(service('sticky', { clusterIP: '10.96.0.102', sessionAffinity: 'ClientIP' }));
     cluster.putSlice(
@@ -130,6 +240,14 @@ describe('nftables mode packets (in namespaces)', { timeout: 30_000 }, () => {
     const e = explainNftablesService(listing, 'default/web');
     const dests = e.chains.flatMap((c) => c.endpoints.map((x) => x.destination)).sort();
     expect(dests).toEqual(topo.backends.map((b) => `${b.ip}:8080`).sort());
+  });
+
+  it('explain follows a UDP Service to its endpoints', async () => {
+    const listing = (await topo.node.exec('nft', ['list', 'table', 'ip', 'kube-proxy'])).stdout;
+    const e = explainNftablesService(listing, 'default/dns');
+    expect(e.entryRules.map((r) => r.target)).toEqual(['goto udp-cluster-endpoints-2']);
+    const dests = e.chains.flatMap((c) => c.endpoints.map((x) => x.destination)).sort();
+    expect(dests).toEqual(topo.backends.map((b) => `${b.ip}:5353`).sort());
   });
 
   it('applies later changes as small diffs', () => {
