@@ -7,6 +7,23 @@ import { createPacketTopology, type PacketTopology } from './packet-topology';
 // Dual-stack nftables mode: one proxier per family, each owning the `kube-proxy` table of its
 // family (`ip` / `ip6`) in the node namespace; IPv6 traffic goes through the ip6 table's maps.
 
+// Answers each datagram (IPv6) with its namespace's backend name.
+const UDP6_SERVER = `
+const dgram = require('node:dgram');
+const s = dgram.createSocket('udp6');
+s.on('message', (m, r) => s.send(process.argv[1], r.port, r.address));
+s.bind(5353, '::', () => process.stdout.write('ready\\n'));
+`;
+
+// Sends one IPv6 datagram from a fresh source port and prints the reply (or "timeout").
+const UDP6_CLIENT = `
+const dgram = require('node:dgram');
+const s = dgram.createSocket('udp6');
+const t = setTimeout(() => { process.stdout.write('timeout'); process.exit(0); }, 1000);
+s.on('message', (m) => { clearTimeout(t); process.stdout.write(m.toString()); process.exit(0); });
+s.send('q', Number(process.argv[2]), process.argv[1]);
+`;
+
 let topo: PacketTopology;
 let cluster: ProxyCluster;
 let proxiers: NftablesProxier[];
@@ -24,6 +41,12 @@ beforeAll(async () => {
         syncPeriodMs: 2000,
       }),
   );
+  for (const b of topo.backends) {
+    const child = b.netns.spawn(process.execPath, ['-e', UDP6_SERVER, b.name], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+  }
   cluster = await startProxyCluster('node-a', proxiers);
 }, 60_000);
 
@@ -82,6 +105,30 @@ describe('dual-stack nftables packets (in namespaces)', { timeout: 40_000 }, () 
     // Periodic syncs may follow the move, so look at every sync since it, not only the last.
     expect(v6.history.slice(syncsBefore).map((h) => h.kind)).toContain('partial');
     expect(v6.history.slice(syncsBefore).map((h) => h.kind)).not.toContain('full');
+  });
+
+  it('serves an IPv6 UDP ClusterIP over both backends', async () => {
+    cluster.putService(
+      service('dns6', {
+        clusterIP: 'fd00:10:96::153',
+        clusterIPs: ['fd00:10:96::153'],
+        ipFamilies: ['IPv6'],
+        ports: [{ name: 'dns', port: 53, protocol: 'UDP' }],
+      }),
+    );
+    cluster.putSlice(
+      slice(
+        'dns6',
+        topo.backends.map((b) => ({ ip: b.ip6, node: 'node-b' })),
+        { addressType: 'IPv6', ports: [{ name: 'dns', port: 5353, protocol: 'UDP' }] },
+      ),
+    );
+    const ask = async () =>
+      (await topo.client.exec(process.execPath, ['-e', UDP6_CLIENT, 'fd00:10:96::153', '53'])).stdout.trim();
+    await eventually(ask, (b) => b.startsWith('backend-'), 15_000);
+    const seen = new Set<string>();
+    for (let i = 0; i < 16; i++) seen.add(await ask());
+    expect([...seen].sort()).toEqual(['backend-0', 'backend-1']);
   });
 
   it('refuses IPv6 connections to a Service without endpoints', async () => {
