@@ -44,12 +44,17 @@ const PREAMBLE_MODULE = 'nodeagent-sea:preamble';
 
 /**
  * The script that becomes the executable's main: the preamble, then the app's CLI entry
- * unchanged. Static imports, which run in order: a require() of the entry would make esbuild
- * wrap the app's whole module graph for lazy evaluation, and in a wrapped graph it keeps every
- * module's unused exports (the Kubernetes client's model layer came back with them).
+ * unchanged. With `target.importEntry`, static imports, which run in order and let esbuild
+ * drop every module whose exports go unused: a require() of the entry makes esbuild wrap the
+ * app's module graph for lazy evaluation, and then it keeps every module's unused exports (for
+ * kube-proxy, the Kubernetes client's whole model layer). Otherwise require(), see targets.mjs
+ * for which app gets which and why.
  */
 function entryWrapper(target) {
-  return `import ${JSON.stringify(PREAMBLE_MODULE)};\nimport ${JSON.stringify(target.entry)};\n`;
+  const load = target.importEntry
+    ? (m) => `import ${JSON.stringify(m)};`
+    : (m) => `require(${JSON.stringify(m)});`;
+  return `${load(PREAMBLE_MODULE)}\n${load(target.entry)}\n`;
 }
 
 /** Serves the preamble module to the bundle. */

@@ -13,6 +13,8 @@ export const KUBERNETES_VERSION = 'v1.34.0';
  * @property {string} name    executable name under dist/bin/
  * @property {string} appDir  workspace app whose package.json carries the version
  * @property {string} entry   CLI entry file bundled into the executable
+ * @property {boolean} importEntry  bundle the entry through a static import (tree-shaken) rather
+ *   than require() (see build.mjs, entryWrapper)
  */
 
 /** @returns {SeaTarget[]} */
@@ -22,11 +24,18 @@ export function seaTargets() {
       name: 'nodeagent-kube-proxy',
       appDir: join(REPO_ROOT, 'apps/kube-proxy'),
       entry: join(REPO_ROOT, 'apps/kube-proxy/src/cli.ts'),
+      // Imported: drops @kubernetes/client-node's generated models (it only uses KubeConfig);
+      // V8 heap at start 17.5 -> 13.7 MiB, settled at 1k Services 32 -> 26 MiB.
+      importEntry: true,
     },
     {
       name: 'nodeagent-kubelet',
       appDir: join(REPO_ROOT, 'apps/kubelet'),
       entry: join(REPO_ROOT, 'apps/kubelet/src/cli.ts'),
+      // Required: its typed client-node APIs need the models either way, and the imported
+      // (scope-hoisted) bundle left ~8 MiB more malloc memory live from the start (anon RSS at
+      // start 41 MiB required, 48 MiB imported).
+      importEntry: false,
     },
   ];
 }
