@@ -32,6 +32,58 @@ s.on('message', (m) => { clearTimeout(t); process.stdout.write(m.toString()); pr
 s.send('q', Number(process.argv[2]), process.argv[1]);
 `;
 
+// SCTP without the kernel's sctp module (this kernel has none): raw IPPROTO_SCTP sockets.
+// `send` writes an INIT chunk and waits for an INIT ACK; `serve` answers every INIT with an INIT
+// ACK. Conntrack checks the CRC32c and the verification tags, so both are real.
+const SCTP_RAW = `
+import select, socket, struct, sys
+
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for x in data:
+        c ^= x
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
+    return c ^ 0xFFFFFFFF
+
+def packet(sport, dport, vtag, chunk_type, itag):
+    chunk = struct.pack('!BBHIIHHI', chunk_type, 0, 20, itag, 65535, 1, 1, 1)
+    p = struct.pack('!HHII', sport, dport, vtag, 0) + chunk
+    return p[:8] + struct.pack('<I', crc32c(p)) + p[12:]
+
+def parse(data):
+    ihl = (data[0] & 15) * 4
+    src, dst = socket.inet_ntoa(data[12:16]), socket.inet_ntoa(data[16:20])
+    sport, dport, vtag = struct.unpack('!HHI', data[ihl:ihl + 8])
+    ctype = data[ihl + 12]
+    itag = struct.unpack('!I', data[ihl + 16:ihl + 20])[0]
+    return src, dst, sport, dport, vtag, ctype, itag
+
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_SCTP)
+if sys.argv[1] == 'serve':
+    tag = int(sys.argv[2])
+    print('ready', flush=True)
+    while True:
+        src, dst, sport, dport, vtag, ctype, itag = parse(s.recv(2048))
+        if ctype == 1:
+            # The reply's initiate tag tells the client which backend saw which port.
+            s.sendto(packet(dport, sport, itag, 2, tag * 100000 + dport), (src, 0))
+else:
+    # One INIT per source port (a new association, so a new conntrack entry each), in turn.
+    ip, port, first, count = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    for sport in range(first, first + count):
+        s.sendto(packet(sport, port, 0, 1, 0x1234), (ip, 0))
+        while True:
+            r, _, _ = select.select([s], [], [], 1.0)
+            if not r:
+                print('timeout', flush=True)
+                break
+            src, dst, rsport, rdport, vtag, ctype, itag = parse(s.recv(2048))
+            if ctype == 2 and rdport == sport:
+                print(f'{src}:{rsport} backend-{itag // 100000} port {itag % 100000}', flush=True)
+                break
+`;
+
 /**
  * `nft --debug=netlink` rule bytecode per chain: the implicit protocol matches nft adds (e.g.
  * `[ cmp eq reg 1 0x00000006 ]` after `meta load l4proto`) only show up here, not in listings.
@@ -71,8 +123,23 @@ beforeAll(async () => {
     });
     await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
   }
+  for (const [i, b] of topo.backends.entries()) {
+    const child = b.netns.spawn('python3', ['-c', SCTP_RAW, 'serve', String(i)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+  }
   cluster = await startProxyCluster(NODE, [proxier]);
 }, 60_000);
+
+/**
+ * `count` SCTP INITs from source ports `firstPort`...: per INIT "<reply source>:<port> backend-<i>
+ * port <port it saw>" or "timeout".
+ */
+async function askSctp(ip: string, port: number, firstPort: number, count = 1): Promise<string[]> {
+  const args = ['-c', SCTP_RAW, 'send', ip, String(port), String(firstPort), String(count)];
+  return (await topo.client.exec('python3', args)).stdout.trim().split('\n');
+}
 
 async function askUdp(ip: string, port: number): Promise<string> {
   return (await topo.client.exec(process.execPath, ['-e', UDP_CLIENT, ip, String(port)])).stdout.trim();
@@ -171,6 +238,55 @@ describe('nftables mode packets (in namespaces)', { timeout: 30_000 }, () => {
     ).toBe('backend-1');
   });
 
+  it('SCTP ClusterIP spreads associations over all backends, DNATed to the target port', async () => {
+    cluster.putService(
+      service('diameter', {
+        clusterIP: '10.96.0.120',
+        ports: [{ name: 'diameter', port: 3868, protocol: 'SCTP' }],
+      }),
+    );
+    cluster.putSlice(
+      slice(
+        'diameter',
+        topo.backends.map((b) => ({ ip: b.ip, node: 'node-b' })),
+        { ports: [{ name: 'diameter', port: 3869, protocol: 'SCTP' }] },
+      ),
+    );
+    let sourcePort = 41000;
+    await eventually(
+      async () => (await askSctp('10.96.0.120', 3868, sourcePort++))[0]!,
+      (r) => r.includes('backend-'),
+    );
+    const seen = new Set(await askSctp('10.96.0.120', 3868, sourcePort, 16));
+    // The reply comes back from the ClusterIP (reverse NAT); each backend saw the target port.
+    expect([...seen].sort()).toEqual([
+      '10.96.0.120:3868 backend-0 port 3869',
+      '10.96.0.120:3868 backend-1 port 3869',
+    ]);
+  });
+
+  it('SCTP NodePort reaches its backend through the node address', async () => {
+    cluster.putService(
+      service('diameter-np', {
+        type: 'NodePort',
+        clusterIP: '10.96.0.121',
+        ports: [{ name: 'diameter', port: 3868, protocol: 'SCTP', nodePort: 30868 }],
+      }),
+    );
+    cluster.putSlice(
+      slice('diameter-np', [{ ip: topo.backends[0]!.ip, node: 'node-b' }], {
+        ports: [{ name: 'diameter', port: 3869, protocol: 'SCTP' }],
+      }),
+    );
+    let sourcePort = 42000;
+    expect(
+      await eventually(
+        async () => (await askSctp(topo.nodeIP, 30868, sourcePort++))[0]!,
+        (r) => r.includes('backend-'),
+      ),
+    ).toBe(`${topo.nodeIP}:30868 backend-0 port 3869`);
+  });
+
   it('each endpoint-selecting chain matches only its own protocol in the kernel', async () => {
     const debug = (await topo.node.exec('nft', ['--debug=netlink', 'list', 'table', 'ip', 'kube-proxy']))
       .stdout;
@@ -186,9 +302,9 @@ describe('nftables mode packets (in namespaces)', { timeout: 30_000 }, () => {
         'udp-nodeport-cluster-endpoints-1',
       ]),
     );
-    const protoNumber = { tcp: 6, udp: 17 } as const;
+    const protoNumber = { tcp: 6, udp: 17, sctp: 132 } as const;
     for (const [chain, code] of selects) {
-      const proto = chain.startsWith('udp-') ? 'udp' : 'tcp';
+      const proto = (/^(udp|sctp)-/.exec(chain)?.[1] ?? 'tcp') as keyof typeof protoNumber;
       const cmp = code.filter((c) => /^\[ cmp eq reg 1 0x000000[0-9a-f]{2} \]$/.test(c));
       expect(cmp, chain).toEqual([`[ cmp eq reg 1 0x${protoNumber[proto].toString(16).padStart(8, '0')} ]`]);
     }
