@@ -74,3 +74,36 @@ describe('explainNftablesService (upstream-shaped table)', () => {
     );
   });
 });
+
+describe('explainNftablesService (per-protocol endpoint maps)', () => {
+  // `nft list table` after loading golden/mixed.nft: nft lists a select chain of a `udp dport`
+  // map with `udp dport` in the key expression too.
+  const perProtocol = readFileSync(join(import.meta.dirname, 'fixtures', 'nft-list-table-udp.txt'), 'utf8');
+
+  it('follows a UDP Service through the udp- chains to the udp- endpoint maps', () => {
+    const e = explainNftablesService(perProtocol, 'default/dns');
+    expect(e.entryRules.map((r) => r.target).sort()).toEqual([
+      'goto udp-cluster-endpoints-2',
+      'goto udp-nodeport-external-2',
+    ]);
+    expect(e.chains.map((c) => c.chain).sort()).toEqual([
+      'udp-cluster-endpoints-2 (10.96.0.53 . udp . 53)',
+      'udp-nodeport-cluster-endpoints-2 (udp . 30053)',
+      'udp-nodeport-external-2 (udp . 30053)',
+    ]);
+    const clusterIP = e.chains.find((c) => c.chain.startsWith('udp-cluster-endpoints-2'))!;
+    expect(clusterIP.endpoints.map((x) => x.chain)).toEqual([
+      'udp-service-cluster-endpoints[10.96.0.53 . udp . 53 . 0]',
+      'udp-service-cluster-endpoints[10.96.0.53 . udp . 53 . 1]',
+    ]);
+    const nodePort = e.chains.find((c) => c.chain.startsWith('udp-nodeport-cluster-endpoints-2'))!;
+    expect(nodePort.endpoints.map((x) => x.destination)).toEqual(['10.244.1.9:5353', '10.244.2.9:5353']);
+  });
+
+  it('keeps TCP Services on the unprefixed chains and maps', () => {
+    const e = explainNftablesService(perProtocol, 'default/lb');
+    const chains = e.chains.map((c) => c.chain);
+    expect(chains).toContain('cluster-endpoints-2 (10.96.0.30 . tcp . 443)');
+    expect(chains.some((c) => c.startsWith('udp-'))).toBe(false);
+  });
+});
