@@ -209,6 +209,7 @@ export async function runProxy(
           sysctl: execSysctlLayer(),
         },
         backend: ipvsOptionsFromConfig(config, family, facts),
+        conntrack: execConntrack(family),
         minSyncPeriodMs,
         syncPeriodMs,
         metrics,

@@ -4,6 +4,7 @@ import { GracefulTermination } from '../ipvs/graceful-termination';
 import { KUBE_IPVS_INTERFACE } from '../ipvs/ipvs-names';
 import { type IpvsPlan, IpvsPlanner, type IpvsPlanOptions } from '../ipvs/plan-ipvs';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
+import type { ConntrackCleaner } from './conntrack-cleaner';
 import { ProxierBase, type ProxierBaseOptions, type SyncResult } from './proxier-base';
 import { syncServiceHealth } from './sync-service-health';
 
@@ -27,6 +28,8 @@ export interface IpvsProxierOptions extends ProxierBaseOptions {
   kernel: IpvsKernelLayers;
   backend?: IpvsBackendOptions;
   serviceHealth?: ServiceHealthServer;
+  /** Removes stale UDP flows after each sync, as upstream's ipvs mode does (see clearStaleConntrack). */
+  conntrack?: ConntrackCleaner;
 }
 
 /** Even without failures, read the kernel back this often to repair drift. */
@@ -118,6 +121,7 @@ export class IpvsProxier extends ProxierBase {
       this.syncSucceeded(kind, start, end, snapshot);
       this.recordNoLocalEndpoints(plan.noLocalEndpoints);
       if (this.opts.serviceHealth) await syncServiceHealth(this.opts.serviceHealth, snapshot);
+      await this.clearConntrack(this.opts.conntrack, snapshot);
     } catch (err) {
       result = { kind, ok: false, durationMs: this.clock.now() - start, error: err };
       this.log.error({ err, kind, family: this.family }, 'failed to sync ipvs rules');

@@ -1,11 +1,9 @@
 import { renderScript } from '@nodeagent/netfilter';
-import type { ProxySnapshot } from '../model/proxy-snapshot';
 import type { NftablesBackendOptions } from '../nftables/build-nftables-ruleset';
 import type { NftablesExecutor } from '../nftables/nftables-executor';
 import { NFTABLES_TABLE } from '../nftables/nftables-names';
 import { NftablesRuleset } from '../nftables/nftables-ruleset';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
-import { clearStaleConntrack } from './clear-stale-conntrack';
 import type { ConntrackCleaner } from './conntrack-cleaner';
 import { ProxierBase, type ProxierBaseOptions, type SyncResult } from './proxier-base';
 import { syncServiceHealth } from './sync-service-health';
@@ -64,16 +62,6 @@ export class NftablesProxier extends ProxierBase {
     return ex.applyDiff ? ex.applyDiff(script) : ex.apply(script);
   }
 
-  /** Best effort: stale UDP flows only delay recovery; they must not fail the sync. */
-  private async clearConntrack(snapshot: ProxySnapshot): Promise<void> {
-    if (!this.opts.conntrack) return;
-    try {
-      await clearStaleConntrack(this.opts.conntrack, snapshot);
-    } catch (err) {
-      this.log.warn({ err }, 'conntrack cleanup failed');
-    }
-  }
-
   async syncProxyRules(): Promise<SyncResult | undefined> {
     if (!this.isInitialized()) return undefined;
     const start = this.clock.now();
@@ -108,7 +96,7 @@ export class NftablesProxier extends ProxierBase {
       this.syncSucceeded(kind, start, end, snapshot);
       this.recordNoLocalEndpoints(this.ruleset.noLocalEndpoints);
       if (this.opts.serviceHealth) await syncServiceHealth(this.opts.serviceHealth, snapshot);
-      await this.clearConntrack(snapshot);
+      await this.clearConntrack(this.opts.conntrack, snapshot);
     } catch (err) {
       this.inSync = false;
       result = { kind, ok: false, durationMs: this.clock.now() - start, error: err };

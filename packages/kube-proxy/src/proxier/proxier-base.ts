@@ -5,6 +5,8 @@ import { BoundedFrequencyRunner } from '../runtime/bounded-frequency-runner';
 import { type Clock, systemClock } from '../runtime/clock';
 import type { KubeProxyMetrics } from '../runtime/metrics';
 import type { ProxierHealth } from '../runtime/proxier-health';
+import { clearStaleConntrack } from './clear-stale-conntrack';
+import type { ConntrackCleaner } from './conntrack-cleaner';
 import { type ProxyLogger, silentLogger } from './logger';
 import type { ProxyHandler } from './proxy-handler';
 
@@ -162,6 +164,16 @@ export abstract class ProxierBase implements ProxyHandler {
       { traffic_policy: 'external', address_family: this.family },
       noLocal.external,
     );
+  }
+
+  /** After a successful sync: best-effort UDP conntrack cleanup (stale flows only delay recovery). */
+  protected async clearConntrack(ct: ConntrackCleaner | undefined, snapshot: ProxySnapshot): Promise<void> {
+    if (!ct) return;
+    try {
+      await clearStaleConntrack(ct, snapshot);
+    } catch (err) {
+      this.log.warn({ err }, 'conntrack cleanup failed');
+    }
   }
 
   /** After a failed sync: try again one syncPeriod from now rather than waiting for a change. */
