@@ -1,4 +1,5 @@
 import type { Destination, Service } from '@nodeagent/ipvs';
+import { compareStrings } from '../model/compare-strings';
 import type { IpvsTable } from './ipvs-kernel';
 import { hostPort } from './virtual-server-key';
 
@@ -26,8 +27,8 @@ export async function readIpvsTable(ipvs: IpvsTable, address?: string): Promise<
   }
   return out.sort(
     (a, b) =>
-      a.service.protocol!.localeCompare(b.service.protocol!) ||
-      a.service.address!.localeCompare(b.service.address!) ||
+      compareStrings(a.service.protocol!, b.service.protocol!) ||
+      compareStrings(a.service.address!, b.service.address!) ||
       a.service.port! - b.service.port!,
   );
 }

@@ -3,6 +3,7 @@ import type { IptablesRuleset } from '../iptables/iptables-ruleset';
 import { type LocalDetector, NO_LOCAL_DETECTOR } from '../iptables/local-detector';
 import { categorizeEndpoints } from '../model/categorize-endpoints';
 import { cidrContains } from '../model/cidr';
+import { compareStrings } from '../model/compare-strings';
 import type { EndpointInfo } from '../model/endpoint';
 import { type IPFamily, ipFamilyOf } from '../model/ip-family';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
@@ -323,7 +324,7 @@ function realServersOf(eps: readonly EndpointInfo[]): ReadonlyMap<string, Planne
 export function formatIpvsPlan(plan: IpvsPlan): string {
   const out: string[] = [];
   out.push(`# IPVS virtual servers (${plan.family})`);
-  for (const vs of [...plan.virtualServers.values()].sort((a, b) => a.key.localeCompare(b.key))) {
+  for (const vs of [...plan.virtualServers.values()].sort((a, b) => compareStrings(a.key, b.key))) {
     const persist = vs.persistent ? ` persistent ${vs.timeout}` : '';
     out.push(
       `${vs.protocol.toUpperCase()}  ${hostPort(vs.address, vs.port)} ${vs.scheduler}${persist}  # ${vs.servicePort}`,

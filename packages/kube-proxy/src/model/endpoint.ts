@@ -1,4 +1,5 @@
 import type { V1EndpointSlice } from '@kubernetes/client-node';
+import { compareStrings } from './compare-strings';
 import { type IPFamily, ipFamilyOf, joinHostPort } from './ip-family';
 import { servicePortKey } from './service-port';
 
@@ -91,7 +92,7 @@ export function endpointsFromSlices(
   family: IPFamily,
   nodeName: string,
 ): Map<string, readonly EndpointInfo[]> {
-  const sorted = [...slices].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  const sorted = [...slices].sort((a, b) => compareStrings(a.metadata?.name ?? '', b.metadata?.name ?? ''));
   const merged = new Map<string, Map<string, EndpointInfo>>();
   for (const slice of sorted) {
     for (const [key, eps] of endpointsFromSlice(slice, family, nodeName)) {
@@ -106,7 +107,7 @@ export function endpointsFromSlices(
   const out = new Map<string, readonly EndpointInfo[]>();
   for (const [key, byAddr] of merged) {
     if (byAddr.size === 0) continue;
-    out.set(key, Object.freeze([...byAddr.values()].sort((a, b) => a.endpoint.localeCompare(b.endpoint))));
+    out.set(key, Object.freeze([...byAddr.values()].sort((a, b) => compareStrings(a.endpoint, b.endpoint))));
   }
   return out;
 }

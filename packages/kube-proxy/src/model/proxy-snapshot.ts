@@ -1,4 +1,5 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import { compareStrings } from './compare-strings';
 import type { EndpointInfo } from './endpoint';
 import { applyEndpointsChanges, EndpointsChangeTracker } from './endpoints-change-tracker';
 import type { IPFamily } from './ip-family';
@@ -96,7 +97,7 @@ export class ProxyState {
 }
 
 function sortedEntries(r: Readonly<Record<string, string>>): [string, string][] {
-  return Object.entries(r).sort(([a], [b]) => a.localeCompare(b));
+  return Object.entries(r).sort(([a], [b]) => compareStrings(a, b));
 }
 
 /** A snapshot straight from object lists, with no history (for `render` and tests). */

@@ -74,7 +74,7 @@ export interface WaitForNodeIPsOptions {
  */
 export async function waitForNodeIPs(o: WaitForNodeIPsOptions): Promise<string[]> {
   const backoff = o.backoffMs ?? NODE_IPS_BACKOFF_MS;
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()));
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = o.random ?? Math.random;
   for (let attempt = 0; ; attempt++) {
     let reason: string;
@@ -112,7 +112,7 @@ export interface WaitForPodCIDRsOptions {
 export async function waitForPodCIDRs(o: WaitForPodCIDRsOptions): Promise<string[]> {
   const timeoutMs = o.timeoutMs ?? POD_CIDR_TIMEOUT_MS;
   const now = o.now ?? Date.now;
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()));
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = now() + timeoutMs;
   let last = 'the Node does not exist';
   for (;;) {

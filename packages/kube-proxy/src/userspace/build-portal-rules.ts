@@ -1,4 +1,5 @@
 import type { Chain, IpFamily, Match, PortProtocol, Rule, Ruleset } from '@nodeagent/netfilter';
+import { compareStrings } from '../model/compare-strings';
 import type { ServicePort } from '../model/service-port';
 import {
   KUBE_NODEPORT_CONTAINER,
@@ -30,7 +31,7 @@ export function buildPortalRuleset(family: IpFamily, targets: readonly PortalTar
   const hostBits = family === 'ipv6' ? 128 : 32;
   const portals: Rule[] = [];
   const nodePorts: Rule[] = [];
-  const sorted = [...targets].sort((a, b) => a.servicePort.key.localeCompare(b.servicePort.key));
+  const sorted = [...targets].sort((a, b) => compareStrings(a.servicePort.key, b.servicePort.key));
   for (const { servicePort: sp, proxyPort } of sorted) {
     if (sp.protocol === 'SCTP') continue;
     const protocol = sp.protocol === 'TCP' ? 'tcp' : 'udp';
