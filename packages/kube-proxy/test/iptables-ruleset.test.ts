@@ -48,6 +48,7 @@ function danglingJumps(rs: IptablesRuleset): string[] {
     for (const r of rs[table].rules) {
       if (!declared.has(r[1]!)) out.push(`${table}: rule in undeclared chain ${r[1]}`);
       const j = r.indexOf('-j');
+      if (j < 0) continue; // a comment-only rule (the end of a KUBE-FW chain) jumps nowhere
       const target = r[j + 1]!;
       if (/^(ACCEPT|DROP|REJECT|RETURN|DNAT|MARK|MASQUERADE)$/.test(target)) continue;
       if (!declared.has(target)) out.push(`${table}: jump to undeclared ${target}`);

@@ -294,6 +294,11 @@ export function writeServiceRules(
     // A VIP configured locally makes node→VIP traffic loop back with the VIP as source.
     if (allowFromNode)
       for (const ip of sp.loadBalancerVIPs) svcNat.rule(...args, '-s', ip, '-j', chains.external);
+    // A target-less rule, as upstream writes: what falls off the end was not DNATed, so the
+    // filter table's KUBE-PROXY-FIREWALL drops it; the comment says so in iptables-save.
+    svcNat.rule(
+      ...commentedRule(chains.firewall, `other traffic to ${name} will be dropped by ${KUBE_PROXY_FIREWALL}`),
+    );
   }
 
   if (usesClusterChain) {

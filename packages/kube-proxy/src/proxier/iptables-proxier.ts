@@ -204,26 +204,6 @@ export class IptablesProxier extends ProxierBase {
 
   private async afterSyncSideEffects(snapshot: ProxySnapshot): Promise<void> {
     if (this.opts.serviceHealth) await syncServiceHealth(this.opts.serviceHealth, snapshot);
-    const ct = this.opts.conntrack;
-    if (ct) {
-      // Best effort: stale UDP flows only delay recovery; they must not fail the sync.
-      try {
-        for (const ip of snapshot.deletedUDPClusterIPs) await ct.clearByDestination(ip, 'udp');
-        for (const key of snapshot.newlyActiveUDPServices) {
-          const sp = snapshot.services.get(key);
-          if (sp) await ct.clearByDestination(sp.clusterIP, 'udp');
-        }
-        for (const { servicePortKey, endpoint } of snapshot.deletedUDPEndpoints) {
-          const sp = snapshot.services.get(servicePortKey);
-          if (!sp) continue;
-          const ip = endpoint.startsWith('[')
-            ? endpoint.slice(1, endpoint.indexOf(']'))
-            : endpoint.split(':')[0]!;
-          await ct.clearByNAT(sp.clusterIP, ip, 'udp');
-        }
-      } catch (err) {
-        this.log.warn({ err }, 'conntrack cleanup failed');
-      }
-    }
+    await this.clearConntrack(this.opts.conntrack, snapshot);
   }
 }
