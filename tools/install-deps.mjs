@@ -21,6 +21,7 @@ export const systemPackages = {
   kmod: 'modprobe inside the micro-VM',
   cpio: 'packing the micro-VM initramfs',
   systemd: 'systemd-analyze, which checks the units in deploy/systemd',
+  python3: 'raw-socket SCTP packets in the kube-proxy nftables packet tests (Node has no raw sockets)',
 };
 
 function missingPackages() {
