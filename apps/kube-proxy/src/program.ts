@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
   type ClosableIpvsTable,
-  cleanupIptables,
+  cleanupAllProxyChains,
   cleanupIpvs,
   cleanupPortalRules,
   execIpsetLayer,
@@ -103,16 +103,17 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
         return;
       }
       if (opts.cleanup === true || opts.cleanup === 'true') {
-        // ipvs mode first: its INPUT/FORWARD jumps reference chains the iptables mode also owns
-        // (KUBE-PROXY-FIREWALL, KUBE-FORWARD), which iptables-mode cleanup could not delete while
-        // those jumps remain.
-        const ipvs = await cleanupIpvsMode(config.ipvs.excludeCIDRs ?? []);
-        io.stderr(
-          `cleanup: ipvs mode: removed ${ipvs.deletedServices} IPVS services, ${ipvs.deletedChains} chains, ${ipvs.destroyedIpsets} ipsets${ipvs.deletedInterface ? ', kube-ipvs0' : ''}\n`,
-        );
+        // The iptables and ipvs modes share chains, so their chains go together first; then
+        // ipvs mode's IPVS services, kube-ipvs0 and ipsets, and the userspace portals.
         let deleted = 0;
         for (const family of ['IPv4', 'IPv6'] as const) {
-          deleted += (await cleanupIptables(execIptables({ family }))).deletedChains;
+          deleted += (await cleanupAllProxyChains(execIptables({ family }))).deletedChains;
+        }
+        const ipvs = await cleanupIpvsMode(config.ipvs.excludeCIDRs ?? []);
+        io.stderr(
+          `cleanup: ipvs mode: removed ${ipvs.deletedServices} IPVS services, ${ipvs.destroyedIpsets} ipsets${ipvs.deletedInterface ? ', kube-ipvs0' : ''}\n`,
+        );
+        for (const family of ['IPv4', 'IPv6'] as const) {
           deleted += (await cleanupPortalRules(portalIptablesFor(family))).chains;
         }
         const nft = execNftables();

@@ -49,6 +49,7 @@ export {
   type ServiceChainNames,
   serviceChainNames,
 } from './iptables/chain-names';
+export { cleanupAllProxyChains } from './iptables/cleanup-all-chains';
 export { cleanupIptables, ownedChains } from './iptables/cleanup-iptables';
 export {
   type ExplainedEndpointChain,

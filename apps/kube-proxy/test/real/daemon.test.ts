@@ -15,11 +15,7 @@ let api: ApiServer;
 let ns: Netns;
 let dir: string;
 let bridge: Server;
-let daemon: ChildProcess;
-let daemonExit: Promise<number | null>;
-let userspaceDaemon: ChildProcess | undefined;
-let nftDaemon: ChildProcess | undefined;
-let stderr = '';
+let main: Daemon;
 const NODE_IP = '10.250.0.7';
 
 // Runs inside the namespace: 127.0.0.1:6443 → the unix socket the host side listens on.
@@ -28,6 +24,37 @@ const net = require('node:net');
 net.createServer((c) => { const u = net.connect(process.argv[1]); c.pipe(u); u.pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); })
   .listen(6443, '127.0.0.1', () => process.stdout.write('ready\\n'));
 `;
+
+interface Daemon {
+  child: ChildProcess;
+  /** Everything it logged so far. */
+  log(): string;
+  exited: Promise<number | null>;
+}
+
+const daemons: ChildProcess[] = [];
+
+/** The binary from source inside the namespace, as a daemon, with the test's kubeconfig and node name. */
+function startDaemon(args: string[]): Daemon {
+  let log = '';
+  const child = ns.spawn(
+    process.execPath,
+    [...nodeWithTsx, cli, '--kubeconfig', join(dir, 'kubeconfig'), '--hostname-override', 'node-a', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  daemons.push(child);
+  child.stderr?.on('data', (b: Buffer) => {
+    log += b.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, log: () => log, exited };
+}
+
+/** `nodeagent-kube-proxy --cleanup` in the namespace; it must succeed. */
+async function runCleanup(): Promise<void> {
+  const r = await ns.exec(tsx, ['--conditions=@nodeagent/source', cli, '--cleanup'], { allowFailure: true });
+  expect(r.exitCode, r.stderr).toBe(0);
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), `na-kp-daemon-${process.pid}-`));
@@ -58,36 +85,20 @@ beforeAll(async () => {
       ],
     },
   });
-  daemon = ns.spawn(
-    process.execPath,
-    [
-      ...nodeWithTsx,
-      cli,
-      '--kubeconfig',
-      kubeconfig,
-      '--hostname-override',
-      'node-a',
-      '--healthz-bind-address',
-      '127.0.0.1:10256',
-      '--metrics-bind-address',
-      '127.0.0.1:10249',
-      '--iptables-min-sync-period',
-      '100ms',
-      '--cluster-cidr',
-      '10.244.0.0/16',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  daemon.stderr?.on('data', (b: Buffer) => {
-    stderr += b.toString();
-  });
-  daemonExit = new Promise((resolve) => daemon.on('exit', (code) => resolve(code)));
+  main = startDaemon([
+    '--healthz-bind-address',
+    '127.0.0.1:10256',
+    '--metrics-bind-address',
+    '127.0.0.1:10249',
+    '--iptables-min-sync-period',
+    '100ms',
+    '--cluster-cidr',
+    '10.244.0.0/16',
+  ]);
 }, 60_000);
 
 afterAll(async () => {
-  if (daemon && daemon.exitCode === null) daemon.kill('SIGKILL');
-  if (userspaceDaemon && userspaceDaemon.exitCode === null) userspaceDaemon.kill('SIGKILL');
-  if (nftDaemon && nftDaemon.exitCode === null) nftDaemon.kill('SIGKILL');
+  for (const d of daemons) if (d.exitCode === null) d.kill('SIGKILL');
   await ns?.delete();
   await new Promise<void>((r) => (bridge ? bridge.close(() => r()) : r()));
   await api?.close();
@@ -114,9 +125,9 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 90_000 }, ()
       async () => (await ns.exec('iptables-save', ['-t', 'nat'])).stdout,
       (s) => s.includes('--to-destination 10.244.1.9:8080'),
     );
-    expect(save, stderr).toContain('"default/web:http cluster IP"');
-    expect(stderr).toContain('Successfully retrieved node IP(s)');
-    expect(stderr).toContain(NODE_IP);
+    expect(save, main.log()).toContain('"default/web:http cluster IP"');
+    expect(main.log()).toContain('Successfully retrieved node IP(s)');
+    expect(main.log()).toContain(NODE_IP);
     expect(save).toContain('! -s 10.244.0.0/16');
 
     const healthz = await ns.exec('curl', ['-sS', '-i', 'http://127.0.0.1:10256/healthz']);
@@ -128,49 +139,30 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 90_000 }, ()
   });
 
   it('exits 0 on SIGTERM, and --cleanup then removes its rules and userspace portal rules', async () => {
-    daemon.kill('SIGTERM');
-    expect(await daemonExit).toBe(0);
+    main.child.kill('SIGTERM');
+    expect(await main.exited).toBe(0);
     // What a userspace-mode (REDIRECT) run leaves behind: --cleanup must remove it too.
     await ns.exec('iptables', ['-t', 'nat', '-N', 'KUBE-PORTALS-HOST']);
     await ns.exec('iptables', ['-t', 'nat', '-I', 'OUTPUT', '-j', 'KUBE-PORTALS-HOST']);
     expect((await ns.exec('iptables-save', ['-t', 'nat'])).stdout).toContain(
       '-A OUTPUT -j KUBE-PORTALS-HOST',
     );
-    const r = await ns.exec(tsx, ['--conditions=@nodeagent/source', cli, '--cleanup'], {
-      allowFailure: true,
-    });
-    expect(r.exitCode, r.stderr).toBe(0);
+    await runCleanup();
     const save = (await ns.exec('iptables-save', [])).stdout;
     expect(save).not.toContain('KUBE-');
   });
 
   it('--proxy-mode userspace programs REDIRECT portals for the same Service, and --cleanup removes them', async () => {
-    let out = '';
-    const userspace = ns.spawn(
-      process.execPath,
-      [
-        ...nodeWithTsx,
-        cli,
-        '--kubeconfig',
-        join(dir, 'kubeconfig'),
-        '--hostname-override',
-        'node-a',
-        '--proxy-mode',
-        'userspace',
-        '--healthz-bind-address',
-        '',
-        '--metrics-bind-address',
-        '127.0.0.1:10249',
-        '--iptables-min-sync-period',
-        '100ms',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    userspaceDaemon = userspace;
-    userspace.stderr?.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => userspace.on('exit', (code) => resolve(code)));
+    const userspace = startDaemon([
+      '--proxy-mode',
+      'userspace',
+      '--healthz-bind-address',
+      '',
+      '--metrics-bind-address',
+      '127.0.0.1:10249',
+      '--iptables-min-sync-period',
+      '100ms',
+    ]);
     try {
       const save = await until(
         async () => (await ns.exec('iptables-save', ['-t', 'nat'])).stdout,
@@ -178,18 +170,15 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 90_000 }, ()
         (s) =>
           /-A KUBE-PORTALS-HOST .*-d 10\.96\.0\.77\/32/.test(s) && /-A OUTPUT .*-j KUBE-PORTALS-HOST/.test(s),
       );
-      expect(save, out).toMatch(/-A KUBE-PORTALS-HOST .*-d 10\.96\.0\.77\/32/);
+      expect(save, userspace.log()).toMatch(/-A KUBE-PORTALS-HOST .*-d 10\.96\.0\.77\/32/);
       expect(save).toMatch(/-A OUTPUT .*-j KUBE-PORTALS-HOST/);
       expect(save).not.toContain('KUBE-SERVICES');
       expect((await ns.exec('curl', ['-sS', 'http://127.0.0.1:10249/proxyMode'])).stdout).toBe('userspace');
     } finally {
-      if (userspace.exitCode === null) userspace.kill('SIGTERM');
+      if (userspace.child.exitCode === null) userspace.child.kill('SIGTERM');
     }
-    expect(await exited).toBe(0);
-    const r = await ns.exec(tsx, ['--conditions=@nodeagent/source', cli, '--cleanup'], {
-      allowFailure: true,
-    });
-    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await userspace.exited).toBe(0);
+    await runCleanup();
     expect((await ns.exec('iptables-save', [])).stdout).not.toContain('KUBE-');
   });
 
@@ -204,30 +193,14 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 90_000 }, ()
         ports: [{ name: 'http', port: 80, nodePort: 30081, protocol: 'TCP' }],
       },
     });
-    let out = '';
-    const nft = ns.spawn(
-      process.execPath,
-      [
-        ...nodeWithTsx,
-        cli,
-        '--kubeconfig',
-        join(dir, 'kubeconfig'),
-        '--hostname-override',
-        'node-a',
-        '--proxy-mode',
-        'nftables',
-        '--healthz-bind-address',
-        '',
-        '--metrics-bind-address',
-        '',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    nftDaemon = nft;
-    nft.stderr?.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => nft.on('exit', (code) => resolve(code)));
+    const nft = startDaemon([
+      '--proxy-mode',
+      'nftables',
+      '--healthz-bind-address',
+      '',
+      '--metrics-bind-address',
+      '',
+    ]);
     try {
       const set = await until(
         async () =>
@@ -235,15 +208,12 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 90_000 }, ()
             .stdout,
         (s) => s.includes(NODE_IP),
       );
-      expect(set, out).toContain(`elements = { ${NODE_IP} }`);
+      expect(set, nft.log()).toContain(`elements = { ${NODE_IP} }`);
     } finally {
-      if (nft.exitCode === null) nft.kill('SIGTERM');
+      if (nft.child.exitCode === null) nft.child.kill('SIGTERM');
     }
-    expect(await exited).toBe(0);
-    const r = await ns.exec(tsx, ['--conditions=@nodeagent/source', cli, '--cleanup'], {
-      allowFailure: true,
-    });
-    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await nft.exited).toBe(0);
+    await runCleanup();
     expect((await ns.exec('nft', ['list', 'tables'])).stdout).not.toContain('kube-proxy');
   });
 

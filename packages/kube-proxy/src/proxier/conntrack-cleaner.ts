@@ -19,52 +19,16 @@ export interface ConntrackCleaner {
 /** ConntrackCleaner over the `conntrack` tool; "no entries matched" (exit 1) is not an error. */
 export function execConntrack(family: IPFamily, commandPrefix: readonly string[] = []): ConntrackCleaner {
   const fam = family === 'IPv6' ? 'ipv6' : 'ipv4';
+  /** `conntrack -D` of one protocol's entries matching every filter given. */
+  const remove = async (protocol: string, ...filters: string[]) => {
+    await runCommand([...commandPrefix, 'conntrack', '-D', '-f', fam, '-p', protocol, ...filters]);
+  };
   return {
-    async clearByDestination(ip, protocol) {
-      await runCommand([...commandPrefix, 'conntrack', '-D', '-f', fam, '-p', protocol, '--orig-dst', ip]);
-    },
-    async clearByNAT(origDst, endpointIP, protocol) {
-      await runCommand([
-        ...commandPrefix,
-        'conntrack',
-        '-D',
-        '-f',
-        fam,
-        '-p',
-        protocol,
-        '--orig-dst',
-        origDst,
-        '--dst-nat',
-        endpointIP,
-      ]);
-    },
-    async clearByPort(port, protocol) {
-      await runCommand([
-        ...commandPrefix,
-        'conntrack',
-        '-D',
-        '-f',
-        fam,
-        '-p',
-        protocol,
-        '--orig-port-dst',
-        String(port),
-      ]);
-    },
-    async clearByPortNAT(port, endpointIP, protocol) {
-      await runCommand([
-        ...commandPrefix,
-        'conntrack',
-        '-D',
-        '-f',
-        fam,
-        '-p',
-        protocol,
-        '--orig-port-dst',
-        String(port),
-        '--dst-nat',
-        endpointIP,
-      ]);
-    },
+    clearByDestination: (ip, protocol) => remove(protocol, '--orig-dst', ip),
+    clearByNAT: (origDst, endpointIP, protocol) =>
+      remove(protocol, '--orig-dst', origDst, '--dst-nat', endpointIP),
+    clearByPort: (port, protocol) => remove(protocol, '--orig-port-dst', String(port)),
+    clearByPortNAT: (port, endpointIP, protocol) =>
+      remove(protocol, '--orig-port-dst', String(port), '--dst-nat', endpointIP),
   };
 }

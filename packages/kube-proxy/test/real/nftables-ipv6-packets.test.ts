@@ -3,26 +3,13 @@ import { execNftables, NftablesProxier, nftLocalDetector } from '../../src/index
 import { service, slice } from '../fixtures';
 import { eventually, type ProxyCluster, startProxyCluster, stopProxyCluster } from './cluster-fixtures';
 import { createPacketTopology, type PacketTopology } from './packet-topology';
+import { udpClient, udpServer } from './udp-scripts';
+
+const UDP6_SERVER = udpServer('udp6');
+const UDP6_CLIENT = udpClient('udp6', { timeoutMs: 1000 });
 
 // Dual-stack nftables mode: one proxier per family, each owning the `kube-proxy` table of its
 // family (`ip` / `ip6`) in the node namespace; IPv6 traffic goes through the ip6 table's maps.
-
-// Answers each datagram (IPv6) with its namespace's backend name.
-const UDP6_SERVER = `
-const dgram = require('node:dgram');
-const s = dgram.createSocket('udp6');
-s.on('message', (m, r) => s.send(process.argv[1], r.port, r.address));
-s.bind(5353, '::', () => process.stdout.write('ready\\n'));
-`;
-
-// Sends one IPv6 datagram from a fresh source port and prints the reply (or "timeout").
-const UDP6_CLIENT = `
-const dgram = require('node:dgram');
-const s = dgram.createSocket('udp6');
-const t = setTimeout(() => { process.stdout.write('timeout'); process.exit(0); }, 1000);
-s.on('message', (m) => { clearTimeout(t); process.stdout.write(m.toString()); process.exit(0); });
-s.send('q', Number(process.argv[2]), process.argv[1]);
-`;
 
 let topo: PacketTopology;
 let cluster: ProxyCluster;

@@ -12,25 +12,14 @@ import {
 import { service, slice } from '../fixtures';
 import { eventually, type ProxyCluster, startProxyCluster, stopProxyCluster } from './cluster-fixtures';
 import { createPacketTopology, type PacketTopology } from './packet-topology';
-
-// nftables mode end to end: informers → nft -f in a "node" namespace → real connections.
+import { udpClient, udpServer } from './udp-scripts';
 
 // Answers each datagram with its namespace's backend name.
-const UDP_SERVER = `
-const dgram = require('node:dgram');
-const s = dgram.createSocket('udp4');
-s.on('message', (m, r) => s.send(process.argv[1], r.port, r.address));
-s.bind(5353, '0.0.0.0', () => process.stdout.write('ready\\n'));
-`;
+const UDP_SERVER = udpServer('udp4');
+// Sends one datagram from a fresh source port and prints the reply.
+const UDP_CLIENT = udpClient('udp4', { timeoutMs: 1000 });
 
-// Sends one datagram from a fresh source port (a new conntrack entry each time) and prints the reply.
-const UDP_CLIENT = `
-const dgram = require('node:dgram');
-const s = dgram.createSocket('udp4');
-const t = setTimeout(() => { process.stdout.write('timeout'); process.exit(0); }, 1000);
-s.on('message', (m) => { clearTimeout(t); process.stdout.write(m.toString()); process.exit(0); });
-s.send('q', Number(process.argv[2]), process.argv[1]);
-`;
+// nftables mode end to end: informers → nft -f in a "node" namespace → real connections.
 
 // SCTP without the kernel's sctp module (this kernel has none): raw IPPROTO_SCTP sockets.
 // `send` writes an INIT chunk and waits for an INIT ACK; `serve` answers every INIT with an INIT

@@ -10,26 +10,15 @@ import {
 import { service, slice } from '../fixtures';
 import { type ProxyCluster, startProxyCluster, stopProxyCluster, until } from './cluster-fixtures';
 import { createPacketTopology, type PacketTopology } from './packet-topology';
+import { udpClient, udpServer } from './udp-scripts';
+
+const UDP_SERVER = udpServer('udp4');
+// One datagram from a fixed source port: the same conntrack entry each time.
+const UDP_CLIENT = udpClient('udp4', { sourcePort: 40053, timeoutMs: 1500 });
 
 // UDP has no connection close: without conntrack cleanup, a client reusing its source port
 // keeps reaching a removed backend. The proxier must delete those entries, in every mode
-// (ipvs mode's flows are IPVS connections, checked in the micro-VM).
-
-const UDP_SERVER = `
-const dgram = require('node:dgram');
-const s = dgram.createSocket('udp4');
-s.on('message', (m, r) => s.send(process.argv[1], r.port, r.address));
-s.bind(5353, '0.0.0.0', () => process.stdout.write('ready\\n'));
-`;
-
-// Sends one datagram from a fixed source port and prints the reply (or "timeout").
-const UDP_CLIENT = `
-const dgram = require('node:dgram');
-const s = dgram.createSocket('udp4');
-const t = setTimeout(() => { process.stdout.write('timeout'); process.exit(0); }, 1500);
-s.on('message', (m) => { clearTimeout(t); process.stdout.write(m.toString()); process.exit(0); });
-s.bind(40053, () => s.send('q', Number(process.argv[2]), process.argv[1]));
-`;
+// (ipvs mode runs the same cleanup; its packet tests run in the micro-VM).
 
 for (const mode of ['iptables', 'nftables'] as const) {
   describe(`UDP conntrack cleanup, ${mode} mode (in namespaces)`, { timeout: 40_000 }, () => {
