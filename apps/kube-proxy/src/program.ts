@@ -6,7 +6,6 @@ import {
   cleanupPortalRules,
   execIpsetLayer,
   execIptables,
-  execLinkLayer,
   execNftables,
   explainIptablesService,
   explainNftablesService,
@@ -22,6 +21,7 @@ import {
   openIpvsTable,
   portalIptablesFor,
   readIpvsTable,
+  rtnetlinkLinkLayer,
   runChecked,
 } from '@nodeagent/kube-proxy';
 import { Command } from 'commander';
@@ -257,16 +257,18 @@ async function cleanupIpvsMode(excludeCIDRs: readonly string[]) {
   } catch (err) {
     if (!isIpvsUnavailable(err)) throw err;
   }
+  const link = rtnetlinkLinkLayer();
   try {
     return await cleanupIpvs({
       ipvs,
-      link: execLinkLayer(),
+      link,
       ipset: execIpsetLayer(),
       iptables: [execIptables({ family: 'IPv4' }), execIptables({ family: 'IPv6' })],
       excludeCIDRs,
     });
   } finally {
     ipvs?.close();
+    link.close();
   }
 }
 

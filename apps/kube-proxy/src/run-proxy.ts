@@ -8,7 +8,6 @@ import {
   execConntrack,
   execIpsetLayer,
   execIptables,
-  execLinkLayer,
   execNftables,
   execSysctlLayer,
   HealthzServer,
@@ -33,6 +32,7 @@ import {
   type ProxyHandler,
   parseDuration,
   portalIptablesFor,
+  rtnetlinkLinkLayer,
   ServiceHealthServer,
   UserspaceProxier,
   userspaceOptionsFromConfig,
@@ -155,10 +155,15 @@ export async function runProxy(
   // ipvs mode: one IPVS netlink handle for both families opened before any server
   // starts, so a kernel without ip_vs fails fast (IpvsUnavailableError) with nothing to close.
   let ipvs: ClosableIpvsTable | undefined;
+  let link: ReturnType<typeof rtnetlinkLinkLayer> | undefined;
   if (mode === 'ipvs') {
     const handle = await openIpvsTable();
     ipvs = handle;
     closers.push(async () => handle.close());
+    // kube-ipvs0 and its service addresses over rtnetlink, one socket for both families.
+    const rt = rtnetlinkLinkLayer();
+    link = rt;
+    closers.push(async () => rt.close());
   }
 
   if (config.healthzBindAddress) {
@@ -203,7 +208,7 @@ export async function runProxy(
         nodeName,
         kernel: {
           ipvs,
-          link: execLinkLayer(),
+          link: link ?? rtnetlinkLinkLayer(),
           ipset: execIpsetLayer(),
           iptables: execIptables({ family }),
           sysctl: execSysctlLayer(),

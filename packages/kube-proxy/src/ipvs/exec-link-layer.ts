@@ -15,8 +15,8 @@ export function parseIpAddrShow(text: string): { link: string; address: string }
 }
 
 /**
- * LinkLayer over iproute2's `ip` (the `netlink` npm package has no rtnetlink link/address
- * support). Bulk address changes go through one `ip -batch` call.
+ * LinkLayer over iproute2's `ip`, for acting in a namespace through a command prefix (the daemon
+ * uses rtnetlinkLinkLayer). Bulk address changes go through one `ip -batch` call.
  */
 export function execLinkLayer(commandPrefix: readonly string[] = []): LinkLayer {
   const prefix = [...commandPrefix];

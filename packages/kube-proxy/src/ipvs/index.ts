@@ -45,4 +45,5 @@ export {
   type PlannedVirtualServer,
   planIpvs,
 } from './plan-ipvs';
+export { rtnetlinkLinkLayer } from './rtnetlink-link-layer';
 export { canonicalIP, realServerKey, virtualServerKey } from './virtual-server-key';
