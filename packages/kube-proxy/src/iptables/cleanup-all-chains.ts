@@ -1,7 +1,7 @@
 import { IPVS_JUMP_RULES } from '../ipvs/ipvs-iptables-rules';
 import { IPVS_FILTER_CHAINS, IPVS_NAT_CHAINS } from '../ipvs/ipvs-names';
 import { IPTABLES_JUMP_RULES } from './build-iptables-ruleset';
-import { ownedChains } from './cleanup-iptables';
+import { cleanupChains, ownedChains } from './cleanup-iptables';
 import type { IptablesExecutor } from './iptables-executor';
 
 const IPVS_OWNED = { filter: IPVS_FILTER_CHAINS, nat: IPVS_NAT_CHAINS, mangle: [] } as const;
@@ -13,26 +13,9 @@ const IPVS_OWNED = { filter: IPVS_FILTER_CHAINS, nat: IPVS_NAT_CHAINS, mangle: [
  * other's remain. This removes every jump of either mode from the built-in chains, then
  * flushes and deletes both modes' chains of a table in one restore. Other rules stay.
  */
-export async function cleanupAllProxyChains(exec: IptablesExecutor): Promise<{ deletedChains: number }> {
-  for (const j of [...IPTABLES_JUMP_RULES, ...IPVS_JUMP_RULES])
-    await exec.deleteRule(j.table, j.chain, j.args);
-  let deleted = 0;
-  for (const table of ['filter', 'nat', 'mangle'] as const) {
-    const existing = await exec.listChains(table);
+export function cleanupAllProxyChains(exec: IptablesExecutor): Promise<{ deletedChains: number }> {
+  return cleanupChains(exec, [...IPTABLES_JUMP_RULES, ...IPVS_JUMP_RULES], (table, existing) => {
     const ipvsChains = IPVS_OWNED[table].filter((c) => existing.has(c));
-    const chains = [...new Set([...ownedChains(table, existing), ...ipvsChains])].sort();
-    if (chains.length === 0) continue;
-    // Flush all first, then delete: the chains jump to each other.
-    await exec.restore(
-      [
-        `*${table}`,
-        ...chains.map((c) => `:${c} - [0:0]`),
-        ...chains.map((c) => `-X ${c}`),
-        'COMMIT',
-        '',
-      ].join('\n'),
-    );
-    deleted += chains.length;
-  }
-  return { deletedChains: deleted };
+    return [...new Set([...ownedChains(table, existing), ...ipvsChains])].sort();
+  });
 }

@@ -1,3 +1,4 @@
+import { flushAndDeleteChainsPayload } from '../iptables/cleanup-iptables';
 import { cidrContains } from '../model/cidr';
 import { ownedIpsetNames } from './ipset-definitions';
 import { IPVS_JUMP_RULES } from './ipvs-iptables-rules';
@@ -44,16 +45,7 @@ export async function cleanupIpvs(o: CleanupIpvsOptions): Promise<CleanupIpvsRes
     ] as ['filter' | 'nat', readonly string[]][]) {
       const chains = owned.filter((c) => existing[table].has(c));
       if (chains.length === 0) continue;
-      // Flush all first, then delete: our chains jump to each other.
-      await exec.restore(
-        [
-          `*${table}`,
-          ...chains.map((c) => `:${c} - [0:0]`),
-          ...chains.map((c) => `-X ${c}`),
-          'COMMIT',
-          '',
-        ].join('\n'),
-      );
+      await exec.restore(flushAndDeleteChainsPayload(table, chains));
       deletedChains += chains.length;
     }
   }
