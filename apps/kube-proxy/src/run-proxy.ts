@@ -202,13 +202,13 @@ export async function runProxy(
         logger: log.child({ ipFamily: family }),
       });
     }
-    if (ipvs) {
+    if (ipvs && link) {
       return new IpvsProxier({
         family,
         nodeName,
         kernel: {
           ipvs,
-          link: link ?? rtnetlinkLinkLayer(),
+          link,
           ipset: execIpsetLayer(),
           iptables: execIptables({ family }),
           sysctl: execSysctlLayer(),
