@@ -151,6 +151,12 @@ const configFlags: ConfigFlag[] = [
     field: 'authentication.x509.clientCAFile',
   },
   { flag: 'authorization-mode', description: 'AlwaysAllow or Webhook', field: 'authorization.mode' },
+  {
+    flag: 'allowed-unsafe-sysctls',
+    description: 'comma-separated unsafe sysctls or patterns (ending in *) pods may set',
+    field: 'allowedUnsafeSysctls',
+    parse: list,
+  },
   { flag: 'feature-gates', description: 'key=true|false pairs', field: 'featureGates', parse: featureGates },
 ];
 

@@ -164,6 +164,8 @@ export const kubeletConfigurationSchema = z.object({
   shutdownGracePeriodCriticalPods: nonNegativeDuration.default('0s'),
   localStorageCapacityIsolation: z.boolean().default(true),
   seccompDefault: z.boolean().default(false),
+  /** Unsafe sysctl names or prefixes ending in `*` that pods may set (besides the safe set). */
+  allowedUnsafeSysctls: z.array(z.string().min(1)).default([]),
   makeIPTablesUtilChains: z.boolean().default(true),
   featureGates: z.record(z.string(), z.boolean()).default({}),
 });
