@@ -114,6 +114,37 @@ export interface SecurityContext {
   readOnlyRootFilesystem?: boolean;
   allowPrivilegeEscalation?: boolean;
   capabilities?: { add?: string[]; drop?: string[] };
+  seLinuxOptions?: SELinuxOptions;
+  windowsOptions?: WindowsSecurityContextOptions;
+  procMount?: 'Default' | 'Unmasked';
+  seccompProfile?: SeccompProfile;
+  appArmorProfile?: AppArmorProfile;
+}
+
+export interface SELinuxOptions {
+  user?: string;
+  role?: string;
+  type?: string;
+  level?: string;
+}
+
+export interface WindowsSecurityContextOptions {
+  gmsaCredentialSpecName?: string;
+  gmsaCredentialSpec?: string;
+  runAsUserName?: string;
+  hostProcess?: boolean;
+}
+
+export interface SeccompProfile {
+  type: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
+  /** Path of the profile file relative to <root-dir>/seccomp (type Localhost only). */
+  localhostProfile?: string;
+}
+
+export interface AppArmorProfile {
+  type: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
+  /** Name of a profile loaded on the node (type Localhost only). */
+  localhostProfile?: string;
 }
 
 export interface PodSecurityContext {
@@ -121,8 +152,15 @@ export interface PodSecurityContext {
   runAsGroup?: number;
   runAsNonRoot?: boolean;
   fsGroup?: number;
+  fsGroupChangePolicy?: 'OnRootMismatch' | 'Always';
   supplementalGroups?: number[];
+  supplementalGroupsPolicy?: 'Merge' | 'Strict';
   sysctls?: { name: string; value: string }[];
+  seLinuxOptions?: SELinuxOptions;
+  seLinuxChangePolicy?: 'Recursive' | 'MountOption';
+  windowsOptions?: WindowsSecurityContextOptions;
+  seccompProfile?: SeccompProfile;
+  appArmorProfile?: AppArmorProfile;
 }
 
 export interface Container {
@@ -236,6 +274,10 @@ export interface PodSpec {
   hostNetwork?: boolean;
   hostPID?: boolean;
   hostIPC?: boolean;
+  /** One PID namespace for all containers of the pod (upstream PidNamespaceForPod: POD). */
+  shareProcessNamespace?: boolean;
+  /** false asks for a user namespace of the pod's own. */
+  hostUsers?: boolean;
   hostname?: string;
   subdomain?: string;
   setHostnameAsFQDN?: boolean;
