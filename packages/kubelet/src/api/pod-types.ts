@@ -278,6 +278,8 @@ export interface PodSpec {
   shareProcessNamespace?: boolean;
   /** false asks for a user namespace of the pod's own. */
   hostUsers?: boolean;
+  /** The OS the pod's containers need; admission refuses any other than the node's (linux). */
+  os?: { name: string };
   hostname?: string;
   subdomain?: string;
   setHostnameAsFQDN?: boolean;
