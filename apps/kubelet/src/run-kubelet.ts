@@ -4,6 +4,7 @@ import { AuthenticationV1Api, AuthorizationV1Api, CoreV1Api, KubeConfig } from '
 import { createCriClient } from '@nodeagent/cri-client';
 import {
   ApiPodSource,
+  ApiServiceLister,
   alwaysAllow,
   apiObjectSource,
   apiPodStatusWriter,
@@ -86,6 +87,11 @@ export async function runKubelet(
         cpuCFSQuotaPeriodUs: parseDuration(config.cpuCFSQuotaPeriod) * 1000,
       })
     : undefined;
+  // Service links: every Service of the cluster, stripped to what the variables read.
+  const services = kubeConfig
+    ? new ApiServiceLister(kubeConfig, (error) => logger.warn({ err: String(error) }, 'service watch'))
+    : undefined;
+  services?.start();
   const kubelet = new Kubelet({
     nodeName,
     runtime: criPodRuntime(client),
@@ -94,6 +100,7 @@ export async function runKubelet(
     hostIPs,
     memoryCapacity: totalmem(),
     objects: core ? apiObjectSource(core) : undefined,
+    services,
     tokens: core ? apiTokenSource(core) : undefined,
     statusWriter: core ? apiPodStatusWriter(core) : undefined,
     hostResolvConf,
@@ -105,6 +112,7 @@ export async function runKubelet(
   });
   await kubelet.start();
   const stops: (() => Promise<void> | void)[] = [];
+  if (services) stops.push(() => services.stop());
 
   let reporter: NodeStatusReporter | undefined;
   if (kubeConfig && config.registerNode) {

@@ -190,6 +190,8 @@ export {
   syncMirrorPods,
 } from './sources/api-clients';
 export { ApiPodSource, type ApiPodSourceHandlers, isMirrorPod } from './sources/api-pod-source';
+export { ApiServiceLister } from './sources/api-service-lister';
+export { type ServiceLink, type ServiceLister, serviceEnvVarMap } from './env/service-env';
 export {
   isStaticPod,
   readStaticPods,

@@ -1,3 +1,5 @@
+import { admitPod, type PodAdmitHandler, podRejectedPrefix } from './admission/admit-handler';
+import { kubeletAdmitHandlers } from './admission/kubelet-admit-handlers';
 import type { Container, Pod, PodStatus, ResourceList } from './api/pod-types';
 import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
 import { podCgroupRuntime } from './cgroups/pod-cgroup-runtime';
@@ -5,6 +7,7 @@ import { type Clock, rfc3339, systemClock } from './clock';
 import { parseDuration } from './config/duration';
 import type { KubeletConfiguration } from './config/kubelet-configuration';
 import type { ObjectSource } from './env/resolve-env';
+import type { ServiceLister } from './env/service-env';
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { ImageService } from './images/image-service';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics';
@@ -13,7 +16,7 @@ import { PodCache } from './pleg/pod-cache';
 import type { ProbeState } from './pod/compute-pod-actions';
 import { validatePod } from './pod/validate-pod';
 import { PodProber } from './probes/pod-prober';
-import type { PodRuntime } from './runtime/pod-runtime';
+import type { PodRuntime, RuntimeFeatures } from './runtime/pod-runtime';
 import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './runtime/runtime-state';
 import { defaultMaxParallelPodStarts, StartLimiter } from './runtime/start-limiter';
 import type { FsStats, Summary } from './stats/summary-types';
@@ -45,6 +48,8 @@ export interface KubeletOptions {
   nodeAllocatable?: ResourceList;
   /** configMaps and secrets for env and volumes; without an API server, nothing is found. */
   objects?: ObjectSource;
+  /** Services for the `<SVC>_SERVICE_HOST`… variables (e.g. ApiServiceLister); none without. */
+  services?: ServiceLister;
   tokens?: TokenSource;
   /** Pod status sink; omit in standalone mode. */
   statusWriter?: PodStatusWriter;
@@ -79,6 +84,10 @@ export interface KubeletOptions {
   cgroups?: PodCgroupManager;
   /** Eviction monitoring period (upstream 10 s). */
   evictionMonitoringPeriodMs?: number;
+  /** Pod events (upstream's recorder), e.g. a pod refused at admission; default: logged only. */
+  recordEvent?: (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void;
+  /** Kernel release for the safe sysctls' kernel-version conditions (default: this host's). */
+  kernelRelease?: string;
 }
 
 const noObjects: ObjectSource = { getConfigMap: async () => undefined, getSecret: async () => undefined };
@@ -111,6 +120,10 @@ export class Kubelet {
   private readonly evictions = new Map<string, { reason: string; message: string }>();
   /** Eviction manager, image GC and pod cgroups. */
   readonly housekeeping: KubeletHousekeeping;
+  /** Upstream admitHandlers: eviction, sysctls, OS, runtime features, pod count, user namespaces. */
+  private readonly admitHandlers: PodAdmitHandler[];
+  /** What the runtime reported it supports (read at start); undefined: nothing. */
+  private runtimeFeatures: RuntimeFeatures | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly eventsAbort = new AbortController();
   /** Whether CRI container events are being received (evented PLEG on top of the relist). */
@@ -144,6 +157,7 @@ export class Kubelet {
       runtime: options.runtime,
       volumes: this.volumes,
       objects: options.objects ?? noObjects,
+      services: options.services,
       tokens: options.tokens,
       clock: this.clock,
       dns: {
@@ -197,12 +211,24 @@ export class Kubelet {
       knownPodUids: () => this.pods.keys(),
       evictPod: (pod, grace, status) => this.evictPod(pod, grace, status),
     });
+    // Throws InvalidConfigError for an allowedUnsafeSysctls entry that is not namespaced.
+    this.admitHandlers = kubeletAdmitHandlers({
+      maxPods: options.config.maxPods,
+      allowedUnsafeSysctls: options.config.allowedUnsafeSysctls ?? [],
+      eviction: (pod) => this.housekeeping.admit(pod),
+      runtimeFeatures: () => this.runtimeFeatures,
+      kernelRelease: options.kernelRelease,
+    });
   }
 
   /** Adopts what the runtime already runs (after a restart), then starts PLEG and the resync loop. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.runtimeFeatures = await this.options.runtime.runtimeFeatures?.().catch((error) => {
+      this.logger.warn({ err: String(error) }, 'Cannot read the runtime features; treating all as missing');
+      return undefined;
+    });
     await this.housekeeping.start();
     await this.pleg
       .relist()
@@ -245,22 +271,14 @@ export class Kubelet {
     this.workers.updatePod({ pod, updateType: known ? 'update' : 'create' });
   }
 
-  /** Upstream admission's pod-count check: beyond maxPods a new pod is rejected with OutOfpods. */
+  /** Upstream canAdmitPod: the admit handlers in order; a refused pod never reaches the runtime. */
   private admit(pod: Pod): void {
     const uid = pod.metadata.uid ?? '';
-    const capacity = this.options.config.maxPods;
-    const used = [...this.pods.keys()].filter(
-      (other) => other !== uid && !this.rejections.has(other) && this.workers.phase(other) === 'syncing',
-    ).length;
-    if (used + 1 > capacity) {
-      this.rejections.set(uid, {
-        reason: 'OutOfpods',
-        message: `Node didn't have enough resource: pods, requested: 1, used: ${used}, capacity: ${capacity}`,
-      });
-      return;
-    }
-    // Upstream eviction admission: no best-effort pods under memory pressure, none at all under other pressure.
-    const verdict = this.housekeeping.admit(pod);
+    const otherPods = [...this.pods.values()].filter((other) => {
+      const otherUid = other.metadata.uid ?? '';
+      return otherUid !== uid && !this.rejections.has(otherUid) && this.workers.phase(otherUid) === 'syncing';
+    });
+    const verdict = admitPod(this.admitHandlers, { pod, otherPods });
     if (!verdict.admit) this.rejections.set(uid, { reason: verdict.reason, message: verdict.message });
   }
 
@@ -406,16 +424,21 @@ export class Kubelet {
     try {
       const rejection = this.rejections.get(pod.metadata.uid ?? '');
       if (rejection) {
+        // Upstream rejectPod: a Warning event with the handler's message, the status prefixed.
+        const alreadyFailed = this.statusManager.getPodStatus(pod.metadata.uid ?? '')?.phase === 'Failed';
         this.statusManager.setPodStatus(
           pod,
           rejectedPodStatus(
             this.podWithLastStatus(pod),
             rejection.reason,
-            rejection.message,
+            podRejectedPrefix + rejection.message,
             this.clock.now(),
           ),
         );
-        this.logger.warn({ pod: podName(pod), reason: rejection.reason }, rejection.message);
+        if (!alreadyFailed) {
+          this.logger.warn({ pod: podName(pod), reason: rejection.reason }, rejection.message);
+          this.options.recordEvent?.(pod, 'Warning', rejection.reason, rejection.message);
+        }
         return { terminal: true };
       }
       const errors = validatePod(pod);

@@ -74,6 +74,8 @@ export interface VolumeMount {
   mountPath: string;
   readOnly?: boolean;
   subPath?: string;
+  /** Like subPath, with $(VAR) expanded from the container's environment. */
+  subPathExpr?: string;
   mountPropagation?: 'None' | 'HostToContainer' | 'Bidirectional';
 }
 
@@ -290,6 +292,13 @@ export interface PodSpec {
   readinessGates?: { conditionType: string }[];
   enableServiceLinks?: boolean;
   overhead?: ResourceList;
+  /** Extra /etc/hosts entries (kubelet-managed hosts file). */
+  hostAliases?: HostAlias[];
+}
+
+export interface HostAlias {
+  ip: string;
+  hostnames?: string[];
 }
 
 export interface ContainerStateWaiting {

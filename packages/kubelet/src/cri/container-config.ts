@@ -4,7 +4,7 @@ import {
   type MessageInput,
   type Mount,
   MountPropagation,
-  NamespaceMode,
+  type UserNamespace,
 } from '@nodeagent/cri-client';
 import type { Container, Pod } from '../api/pod-types';
 import { type EnvVarValue, expandCommand } from '../env/resolve-env';
@@ -25,30 +25,15 @@ import {
 } from './labels';
 import { type LinuxResourceOptions, linuxContainerResources } from './linux-resources';
 import { containerLogPath } from './log-paths';
+import type { SeccompOptions } from './seccomp-profile';
+import { linuxContainerSecurityContext } from './security-context';
+import { type ImageUser, verifyRunAsNonRoot } from './verify-run-as-non-root';
 
-/** Upstream securitycontext default masked and read-only /proc and /sys paths for unprivileged containers. */
-export const defaultMaskedPaths = [
-  '/proc/asound',
-  '/proc/acpi',
-  '/proc/kcore',
-  '/proc/keys',
-  '/proc/latency_stats',
-  '/proc/timer_list',
-  '/proc/timer_stats',
-  '/proc/sched_debug',
-  '/proc/scsi',
-  '/sys/firmware',
-  '/sys/devices/virtual/powercap',
-];
-export const defaultReadonlyPaths = [
-  '/proc/bus',
-  '/proc/fs',
-  '/proc/irq',
-  '/proc/sys',
-  '/proc/sysrq-trigger',
-];
+export { defaultMaskedPaths, defaultReadonlyPaths } from './security-context';
 
 export const defaultTerminationMessagePath = '/dev/termination-log';
+/** Upstream's Localhost seccomp profile root under the default --root-dir. */
+export const defaultSeccompProfileRoot = '/var/lib/kubelet/seccomp';
 
 /** A pod volume as set up on the node: where it lives on the host. */
 export interface MountedVolume {
@@ -67,7 +52,17 @@ export interface ContainerConfigOptions extends LinuxResourceOptions {
   volumes: ReadonlyMap<string, MountedVolume>;
   /** Host file mounted at terminationMessagePath, if the kubelet created one. */
   terminationMessageHostPath?: string;
-  /** Host file mounted at /etc/hosts (kubelet-managed hosts file for non-host-network pods). */
+  /**
+   * The image's configured user (CRI ImageStatus uid/username; neither means root). Checked
+   * against runAsNonRoot and sent as runAsUser/runAsUsername when the spec sets no runAsUser.
+   * Without it the image is taken to run as root, as upstream does when the runtime names no user.
+   */
+  imageUser?: ImageUser;
+  /** Localhost seccomp profiles root (`<root-dir>/seccomp`) and KubeletConfiguration.seccompDefault. */
+  seccomp?: SeccompOptions;
+  /** ID mappings of the pod's user namespace, for hostUsers: false. */
+  userNamespace?: MessageInput<UserNamespace>;
+  /** Host file mounted at /etc/hosts (the kubelet-managed hosts file, see sync/etc-hosts.ts). */
   etcHostsPath?: string;
 }
 
@@ -139,11 +134,8 @@ export function containerAnnotations(
  */
 export function buildContainerConfig(pod: Pod, container: Container, options: ContainerConfigOptions) {
   const mounts = containerMounts(container, options.volumes);
-  if (
-    options.etcHostsPath &&
-    !pod.spec.hostNetwork &&
-    !mounts.some((m) => m.containerPath === '/etc/hosts')
-  ) {
+  // Host-network pods get it too: the node's file plus their hostAliases (upstream makeMounts).
+  if (options.etcHostsPath && !mounts.some((m) => m.containerPath === '/etc/hosts')) {
     mounts.push({
       containerPath: '/etc/hosts',
       hostPath: options.etcHostsPath,
@@ -159,11 +151,13 @@ export function buildContainerConfig(pod: Pod, container: Container, options: Co
       propagation: 0,
     });
   }
-  const podSecurity = pod.spec.securityContext ?? {};
-  const security = container.securityContext ?? {};
-  const runAsUser = security.runAsUser ?? podSecurity.runAsUser;
-  const runAsGroup = security.runAsGroup ?? podSecurity.runAsGroup;
-  const privileged = security.privileged === true;
+  const imageUser = options.imageUser ?? { uid: 0 };
+  verifyRunAsNonRoot(pod, container, imageUser);
+  const securityContext = linuxContainerSecurityContext(pod, container, {
+    ...(options.seccomp ?? { profileRoot: defaultSeccompProfileRoot, seccompDefault: false }),
+    imageUser,
+    userNamespace: options.userNamespace,
+  });
   return {
     metadata: { name: container.name, attempt: options.restartCount },
     image: { image: options.imageRef ?? container.image ?? '', userSpecifiedImage: container.image ?? '' },
@@ -180,30 +174,7 @@ export function buildContainerConfig(pod: Pod, container: Container, options: Co
     tty: container.tty ?? false,
     linux: {
       resources: linuxContainerResources(pod, container, options),
-      securityContext: {
-        capabilities: security.capabilities
-          ? {
-              addCapabilities: security.capabilities.add ?? [],
-              dropCapabilities: security.capabilities.drop ?? [],
-            }
-          : null,
-        privileged,
-        namespaceOptions: {
-          network: pod.spec.hostNetwork ? NamespaceMode.NODE : NamespaceMode.POD,
-          pid: pod.spec.hostPID ? NamespaceMode.NODE : NamespaceMode.CONTAINER,
-          ipc: pod.spec.hostIPC ? NamespaceMode.NODE : NamespaceMode.POD,
-        },
-        runAsUser: runAsUser !== undefined ? { value: runAsUser } : null,
-        runAsGroup: runAsGroup !== undefined ? { value: runAsGroup } : null,
-        readonlyRootfs: security.readOnlyRootFilesystem === true,
-        supplementalGroups: [
-          ...(podSecurity.fsGroup !== undefined ? [podSecurity.fsGroup] : []),
-          ...(podSecurity.supplementalGroups ?? []),
-        ],
-        noNewPrivs: security.allowPrivilegeEscalation === false,
-        maskedPaths: privileged ? [] : defaultMaskedPaths,
-        readonlyPaths: privileged ? [] : defaultReadonlyPaths,
-      },
+      securityContext,
     },
   } satisfies MessageInput<ContainerConfig>;
 }

@@ -9,6 +9,7 @@ import { buildContainerConfig } from '../cri/container-config';
 import type { ClusterDNSOptions } from '../cri/dns-config';
 import { buildSandboxConfig } from '../cri/sandbox-config';
 import { type ObjectSource, resolveEnv } from '../env/resolve-env';
+import { type ServiceLister, serviceEnvVarMap } from '../env/service-env';
 import { KubeletError } from '../errors';
 import type { KubeletMetrics } from '../metrics';
 import { computePodActions, type ProbeState } from '../pod/compute-pod-actions';
@@ -20,6 +21,7 @@ import type { StartLimiter, StartStep } from '../runtime/start-limiter';
 import type { ContainerWaitingReason } from '../status/generate-pod-status';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';
 import type { TokenSource } from '../volumes/volume-payloads';
+import { ensureEtcHostsFile } from './etc-hosts';
 import { ensureImage } from './image-puller';
 import { runLifecycleHook } from './lifecycle-hooks';
 import { pullCredentials } from './pull-secrets';
@@ -51,6 +53,10 @@ export interface PodSyncerOptions {
   /** Bounds concurrent sandbox and container starts across pods; unbounded without one. */
   startLimiter?: StartLimiter;
   onWarning?: (pod: Pod, reason: string, message: string) => void;
+  /** Services for the service-link variables; without one (standalone), pods get none. */
+  services?: ServiceLister;
+  /** The node's hosts file, the base of host-network pods' /etc/hosts (default /etc/hosts). */
+  nodeHostsFile?: string;
 }
 
 export interface SyncOutcome {
@@ -280,6 +286,7 @@ export class PodSyncer {
     let env: Awaited<ReturnType<typeof resolveEnv>>;
     try {
       env = await resolveEnv(pod, container, {
+        serviceEnv: this.serviceEnv(pod),
         objects: this.options.objects,
         nodeName: this.options.nodeName,
         hostIPs: this.options.hostIPs,
@@ -290,6 +297,12 @@ export class PodSyncer {
       throw new SyncStepError('CreateContainerConfigError', container.name, (error as Error).message);
     }
     const terminationMessageHostPath = await this.terminationMessageFile(pod, container);
+    const etcHostsPath = await ensureEtcHostsFile(pod, {
+      podDir: this.options.volumes.podDir(pod.metadata.uid ?? ''),
+      podIPs: pod.spec.hostNetwork ? this.options.hostIPs : ips,
+      clusterDomain: this.options.dns.clusterDomain,
+      nodeHostsFile: this.options.nodeHostsFile,
+    });
     const containerId = await this.limited('container', async () => {
       let id: string;
       try {
@@ -300,6 +313,7 @@ export class PodSyncer {
           volumes,
           memoryCapacity: this.options.memoryCapacity,
           terminationMessageHostPath,
+          etcHostsPath,
         });
         id = await runtime.createContainer(sandboxId, config, sandboxConfig);
       } catch (error) {
@@ -357,6 +371,19 @@ export class PodSyncer {
         decision.remainingMs,
       );
     }
+  }
+
+  /** Upstream getServiceEnvVarMap over the Service informer; refuses until it has listed once. */
+  private serviceEnv(pod: Pod): Record<string, string> {
+    const { services } = this.options;
+    if (!services) return {};
+    if (!services.hasSynced())
+      throw new Error('services have not yet been read at least once, cannot construct envvars');
+    return serviceEnvVarMap(
+      services.list(),
+      pod.metadata.namespace ?? 'default',
+      pod.spec.enableServiceLinks ?? true,
+    );
   }
 
   private async pullSecrets(pod: Pod): Promise<Secret[]> {

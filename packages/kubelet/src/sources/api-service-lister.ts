@@ -1,0 +1,60 @@
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { Informer } from '@nodeagent/informer';
+import type { ServiceLink, ServiceLister } from '../env/service-env';
+
+interface WireService extends KubernetesObject {
+  spec?: { clusterIP?: string; ports?: { name?: string; port: number; protocol?: string }[] };
+}
+
+/**
+ * Keeps only what service links read (name, namespace, resourceVersion, cluster IP, ports), as
+ * the informer's transform: a node agent watching every Service of a cluster should not hold
+ * their selectors, annotations and status.
+ */
+export function stripServiceForLinks(service: WireService): WireService {
+  const { name, namespace, resourceVersion, uid } = service.metadata ?? {};
+  return {
+    metadata: { name, namespace, resourceVersion, uid },
+    spec: {
+      clusterIP: service.spec?.clusterIP,
+      ports: (service.spec?.ports ?? []).map(({ name: portName, port, protocol }) => ({
+        name: portName,
+        port,
+        protocol,
+      })),
+    },
+  };
+}
+
+/**
+ * Upstream's kubelet Service informer: every Service of the cluster, the source of the
+ * `<SVC>_SERVICE_HOST`… variables (env/service-env.ts).
+ */
+export class ApiServiceLister implements ServiceLister {
+  readonly informer: Informer<WireService>;
+
+  constructor(kubeConfig: KubeConfig, onError?: (error: unknown) => void) {
+    this.informer = new Informer<WireService>({
+      kubeConfig,
+      resource: { apiVersion: 'v1', plural: 'services' },
+      transform: stripServiceForLinks,
+      onError,
+    });
+  }
+
+  list(): readonly ServiceLink[] {
+    return this.informer.list() as ServiceLink[];
+  }
+
+  hasSynced(): boolean {
+    return this.informer.hasSynced();
+  }
+
+  start(): void {
+    this.informer.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.informer.stop();
+  }
+}
