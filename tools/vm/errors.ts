@@ -30,14 +30,25 @@ export class VmBootError extends VmError {
   }
 }
 
-/** The command did not finish within `timeoutMs`; the VM was killed. Partial output is attached. */
+/**
+ * The boot did not finish within `bootTimeoutMs`, or the command within `timeoutMs` times the
+ * run's speed factor; the VM was killed. Partial output is attached.
+ */
 export class VmTimeoutError extends VmError {
   constructor(
+    readonly phase: 'boot' | 'command',
+    /** The limit that ran out (for the command: already scaled by speedFactor). */
     readonly timeoutMs: number,
+    readonly speedFactor: number,
     readonly stdout: string,
     readonly stderr: string,
     readonly consoleTail: string,
   ) {
-    super('VM_TIMEOUT', `command did not finish within ${timeoutMs} ms; VM killed`);
+    super(
+      'VM_TIMEOUT',
+      phase === 'boot'
+        ? `the VM did not boot within ${timeoutMs} ms; VM killed`
+        : `command did not finish within ${timeoutMs} ms (speed factor ${speedFactor}); VM killed`,
+    );
   }
 }

@@ -11,9 +11,11 @@ export interface RunScriptInput {
 }
 
 /**
- * The guest-side wrapper (runs as PID 1 after switch_root): brings up `lo`, runs the command with
- * its output in the I/O share (which the host tails while it runs), records the exit status, then
- * resets the VM so qemu (-no-reboot) exits.
+ * The guest-side wrapper (runs as PID 1 after switch_root): tells the host it has booted and waits
+ * for the speed factor the host derives from that (see speed.ts; exported to the command as
+ * NODEAGENT_VM_SPEED_FACTOR), brings up `lo`, runs the command with its output in the I/O share
+ * (which the host tails while it runs), records the exit status, then resets the VM so qemu
+ * (-no-reboot) exits.
  */
 export function runScript({ command, args, cwd, env }: RunScriptInput): string {
   const exports = Object.entries(env)
@@ -24,6 +26,12 @@ export function runScript({ command, args, cwd, env }: RunScriptInput): string {
     })
     .join('\n');
   return `io=/run/vmio
+: >"$io/booted"
+# The host answers within one poll (50 ms); 1 if it never does (then limits are unscaled).
+i=0
+while [ ! -s "$io/speed" ] && [ "$i" -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+NODEAGENT_VM_SPEED_FACTOR=$(cat "$io/speed" 2>/dev/null || echo 1)
+export NODEAGENT_VM_SPEED_FACTOR
 ip link set lo up 2>/dev/null
 ${exports}
 set -- ${[command, ...args].map(shellQuote).join(' ')}

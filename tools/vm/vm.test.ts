@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { hostTscKhz } from './kernel';
 import { shellQuote } from './run-script';
-import { runInVm, VmTimeoutError } from './vm';
+import { REFERENCE_BOOT_MS, runInVm, speedFactor, VM_TEST_TIMEOUT_MS, VmTimeoutError } from './vm';
 
 function leftovers(): { dirs: string[]; processes: string[] } {
   const dirs = readdirSync(tmpdir()).filter((d) => d.startsWith(`na-vm-${process.pid}-`));
@@ -22,6 +22,15 @@ describe('helpers', () => {
     expect(out).toBe(tricky);
   });
 
+  it('scales limits by how much slower than an idle machine the boot was, within bounds', () => {
+    expect(speedFactor(REFERENCE_BOOT_MS)).toBe(1);
+    expect(speedFactor(REFERENCE_BOOT_MS / 2)).toBe(1);
+    expect(speedFactor(REFERENCE_BOOT_MS * 2.5)).toBe(2.5);
+    expect(speedFactor(REFERENCE_BOOT_MS * 1000)).toBe(20);
+    expect(speedFactor(0)).toBe(1);
+    expect(speedFactor(Number.NaN)).toBe(1);
+  });
+
   it('reads the TSC frequency from cpuinfo', () => {
     expect(hostTscKhz('processor\t: 0\ncpu MHz\t\t: 2596.138\n')).toBe(2596138);
     expect(() => hostTscKhz('processor: 0\n')).toThrow(/cpu MHz/);
@@ -29,50 +38,78 @@ describe('helpers', () => {
 });
 
 describe('runInVm (boots the cloud kernel under qemu)', () => {
-  it('runs a command, streams its output, propagates the exit code and loads ip_vs', async () => {
-    const chunks: string[] = [];
-    const script = [
-      'echo first',
-      'sleep 1',
-      'echo "cwd=$(pwd) marker=$MARKER" ',
-      'echo to-stderr >&2',
-      'touch /tmp/w && echo tmp-writable',
-      'touch /var/w && echo var-writable',
-      'touch /usr/w 2>/dev/null || echo root-read-only',
-      'modprobe ip_vs && grep -c ^ip_vs /proc/modules >/dev/null && echo ip_vs-loaded',
-      'ipvsadm -Ln | head -1',
-      'exit 7',
-    ].join('\n');
-    const result = await runInVm({
-      command: 'sh',
-      args: ['-c', script],
-      cwd: '/usr',
-      env: { MARKER: "a b'c" },
-      timeoutMs: 90_000,
-      onStdout: (c) => chunks.push(c.toString()),
-    });
-    expect(result.exitCode).toBe(7);
-    expect(result.stdout).toContain("cwd=/usr marker=a b'c");
-    expect(result.stdout).toContain('tmp-writable\nvar-writable\nroot-read-only\nip_vs-loaded\n');
-    expect(result.stdout).toMatch(/IP Virtual Server version \d+\.\d+\.\d+/);
-    expect(result.stderr).toBe('to-stderr\n');
-    // Streamed: the line before the `sleep` arrived in a chunk of its own.
-    expect(chunks.length).toBeGreaterThan(1);
-    expect(chunks[0]).toBe('first\n');
-    expect(chunks.join('')).toBe(result.stdout);
-    expect(leftovers()).toEqual({ dirs: [], processes: [] });
-  }, 120_000);
+  it(
+    'runs a command, streams its output, propagates the exit code and loads ip_vs',
+    async () => {
+      const chunks: string[] = [];
+      const script = [
+        'echo first',
+        'sleep 1',
+        'echo "cwd=$(pwd) marker=$MARKER" ',
+        'echo "speed=$NODEAGENT_VM_SPEED_FACTOR"',
+        'echo to-stderr >&2',
+        'touch /tmp/w && echo tmp-writable',
+        'touch /var/w && echo var-writable',
+        'touch /usr/w 2>/dev/null || echo root-read-only',
+        'modprobe ip_vs && grep -c ^ip_vs /proc/modules >/dev/null && echo ip_vs-loaded',
+        'ipvsadm -Ln | head -1',
+        'exit 7',
+      ].join('\n');
+      const result = await runInVm({
+        command: 'sh',
+        args: ['-c', script],
+        cwd: '/usr',
+        env: { MARKER: "a b'c" },
+        timeoutMs: 90_000,
+        onStdout: (c) => chunks.push(c.toString()),
+      });
+      expect(result.exitCode).toBe(7);
+      expect(result.stdout).toContain("cwd=/usr marker=a b'c");
+      expect(result.stdout).toContain('tmp-writable\nvar-writable\nroot-read-only\nip_vs-loaded\n');
+      expect(result.stdout).toMatch(/IP Virtual Server version \d+\.\d+\.\d+/);
+      expect(result.stderr).toBe('to-stderr\n');
+      // The guest got the factor the host measured from this boot.
+      expect(result.speedFactor).toBe(speedFactor(result.bootMs));
+      expect(result.stdout).toContain(`speed=${result.speedFactor}\n`);
+      // Streamed: the line before the `sleep` arrived in a chunk of its own.
+      expect(chunks.length).toBeGreaterThan(1);
+      expect(chunks[0]).toBe('first\n');
+      expect(chunks.join('')).toBe(result.stdout);
+      expect(leftovers()).toEqual({ dirs: [], processes: [] });
+    },
+    VM_TEST_TIMEOUT_MS,
+  );
 
-  it('kills the VM on timeout and cleans up', async () => {
-    const err = await runInVm({
-      command: 'sh',
-      args: ['-c', 'echo started; sleep 600'],
-      cwd: '/',
-      timeoutMs: 10_000,
-    }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(VmTimeoutError);
-    expect((err as VmTimeoutError).code).toBe('VM_TIMEOUT');
-    expect((err as VmTimeoutError).stdout).toBe('started\n');
-    expect(leftovers()).toEqual({ dirs: [], processes: [] });
-  }, 60_000);
+  it(
+    'kills the VM on timeout and cleans up',
+    async () => {
+      const err = await runInVm({
+        command: 'sh',
+        args: ['-c', 'echo started; sleep 600'],
+        cwd: '/',
+        timeoutMs: 10_000,
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(VmTimeoutError);
+      expect((err as VmTimeoutError).code).toBe('VM_TIMEOUT');
+      expect((err as VmTimeoutError).phase).toBe('command');
+      // The limit that ran out is the given one scaled by this run's speed factor.
+      expect((err as VmTimeoutError).timeoutMs).toBe(
+        Math.round(10_000 * (err as VmTimeoutError).speedFactor),
+      );
+      expect((err as VmTimeoutError).stdout).toBe('started\n');
+      expect(leftovers()).toEqual({ dirs: [], processes: [] });
+    },
+    VM_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'fails a boot that does not finish within bootTimeoutMs',
+    async () => {
+      const err = await runInVm({ command: 'true', cwd: '/', bootTimeoutMs: 1 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(VmTimeoutError);
+      expect((err as VmTimeoutError).phase).toBe('boot');
+      expect(leftovers()).toEqual({ dirs: [], processes: [] });
+    },
+    VM_TEST_TIMEOUT_MS,
+  );
 });

@@ -18,8 +18,10 @@ import { FileTail } from './file-tail';
 import { ensureInitramfs } from './initramfs';
 import { findGuestKernel, hardwareKvmAvailable, hostTscKhz } from './kernel';
 import { runScript } from './run-script';
+import { speedFactor } from './speed';
 
 export { VmBootError, VmError, VmPrerequisiteError, VmTimeoutError } from './errors';
+export { guestSpeedFactor, REFERENCE_BOOT_MS, speedFactor, VM_TEST_TIMEOUT_MS } from './speed';
 
 export interface RunInVmOptions {
   /** Program to run inside the guest (looked up on PATH there; the guest sees the host's root). */
@@ -29,8 +31,14 @@ export interface RunInVmOptions {
   cwd?: string;
   /** Extra environment. PATH defaults to the host's PATH; HOME to /tmp. */
   env?: Readonly<Record<string, string>>;
-  /** Kill the VM after this long (boot included). Default 180 000 ms. */
+  /**
+   * How long the command may run on an idle machine (boot excluded). Default 180 000 ms. The
+   * limit applied is this times the run's speed factor (its boot time against an idle machine's,
+   * see speed.ts), so a busy machine gets proportionally longer instead of losing a race.
+   */
   timeoutMs?: number;
+  /** How long the boot (qemu start → the command starting) may take. Default 120 000 ms. */
+  bootTimeoutMs?: number;
   /** Guest memory in MiB. Default 1024. */
   memoryMb?: number;
   /** Guest vCPUs. Default 1 (the host's cores are shared). */
@@ -47,6 +55,10 @@ export interface VmResult {
   /** Kernel console (boot messages); useful when something goes wrong. */
   console: string;
   durationMs: number;
+  /** qemu start → the guest's run.sh running. */
+  bootMs: number;
+  /** bootMs against an idle machine's (≥ 1): what timeoutMs was multiplied by. */
+  speedFactor: number;
 }
 
 const qemuBinary = 'qemu-system-x86_64';
@@ -124,6 +136,7 @@ function spawnLogged(cmd: string, args: string[], logPath: string): ChildProcess
 export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 180_000;
+  const bootTimeoutMs = options.bootTimeoutMs ?? 120_000;
   const memoryMb = options.memoryMb ?? 1024;
   const cpus = options.cpus ?? 1;
   if (!existsSync(virtiofsdBinary))
@@ -213,18 +226,36 @@ export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
       '-serial', `file:${consoleLog}`,
       '-kernel', kernel.image, '-initrd', initramfs, '-append', append,
     ];
+    const qemuStarted = Date.now();
     const qemu = spawnLogged(qemuBinary, qemuArgs, join(work, 'qemu.log'));
     children.push(qemu);
 
+    // One timer at a time: first the boot's, then, once the guest says it has booted, the
+    // command's, scaled by how slow that boot was.
+    let timedOut: { phase: 'boot' | 'command'; limitMs: number } | undefined;
+    let limitMs = bootTimeoutMs;
+    let timer = setTimeout(() => {
+      timedOut = { phase: 'boot', limitMs: bootTimeoutMs };
+      qemu.kill('SIGKILL');
+    }, bootTimeoutMs);
+    let bootMs = 0;
+    let factor = 1;
+    const bootedFile = join(ioDir, 'booted');
     poller = setInterval(() => {
+      if (bootMs === 0 && existsSync(bootedFile)) {
+        bootMs = Date.now() - qemuStarted;
+        factor = speedFactor(bootMs);
+        writeFileSync(join(ioDir, 'speed'), `${factor}\n`);
+        clearTimeout(timer);
+        limitMs = Math.round(timeoutMs * factor);
+        timer = setTimeout(() => {
+          timedOut = { phase: 'command', limitMs };
+          qemu.kill('SIGKILL');
+        }, limitMs);
+      }
       stdout.poll();
       stderr.poll();
     }, 50);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      qemu.kill('SIGKILL');
-    }, timeoutMs);
     await exited(qemu);
     clearTimeout(timer);
     clearInterval(poller);
@@ -232,7 +263,15 @@ export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
     stderr.poll();
 
     const consoleText = readTail(consoleLog);
-    if (timedOut) throw new VmTimeoutError(timeoutMs, stdout.text(), stderr.text(), consoleText);
+    if (timedOut)
+      throw new VmTimeoutError(
+        timedOut.phase,
+        timedOut.limitMs,
+        factor,
+        stdout.text(),
+        stderr.text(),
+        consoleText,
+      );
     const exitFile = join(ioDir, 'exit');
     if (!existsSync(exitFile)) {
       const qemuLog = readTail(join(work, 'qemu.log'));
@@ -247,6 +286,8 @@ export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
       stderr: stderr.text(),
       console: consoleText,
       durationMs: Date.now() - started,
+      bootMs,
+      speedFactor: factor,
     };
   } finally {
     if (poller) clearInterval(poller);

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runInVm } from '../../../../tools/vm/vm';
+import { runInVm, VM_TEST_TIMEOUT_MS } from '../../../../tools/vm/vm';
 import type { Destination, Service } from '../../src/index';
 import { parseList, parseStats, parseTimeouts } from './ipvsadm-text';
 
@@ -27,7 +27,7 @@ beforeAll(async () => {
   r = JSON.parse(line.slice('SCENARIO-RESULT '.length), (_k, v) =>
     typeof v === 'string' && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,
   );
-}, 270_000);
+}, VM_TEST_TIMEOUT_MS);
 
 const svcKey = (s: Service) =>
   s.fwmark

@@ -19,6 +19,7 @@ import {
   NetnsScope,
   startApiServer,
 } from '@nodeagent/testing';
+import { guestSpeedFactor } from '../../../../tools/vm/speed';
 import { service, slice } from '../fixtures';
 
 const NODE = 'node-a';
@@ -40,7 +41,7 @@ net.createServer((c) => { const u = net.connect(process.argv[1]); c.pipe(u); u.p
 
 /** Polls `fn` every 300 ms until `ok` holds or `timeoutMs` passes; returns the last value. */
 async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
+  const end = Date.now() + timeoutMs * guestSpeedFactor();
   let v = await fn();
   while (!ok(v) && Date.now() < end) {
     await new Promise((r) => setTimeout(r, 300));

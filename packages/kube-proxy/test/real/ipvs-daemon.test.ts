@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runInVm } from '../../../../tools/vm/vm';
+import { runInVm, VM_TEST_TIMEOUT_MS } from '../../../../tools/vm/vm';
 import { bundleForVm } from './ipvs-bundle';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -58,7 +58,7 @@ beforeAll(async () => {
     throw new Error(
       `scenario failed: ${r.error}\ntimings: ${JSON.stringify(r.timings)}\n--- daemon log ---\n${r.daemonLog}\n${result.stderr}`,
     );
-}, 240_000);
+}, VM_TEST_TIMEOUT_MS);
 
 afterAll(() => {
   for (const d of disposers) d();

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runInVm } from '../../../../tools/vm/vm';
+import { runInVm, VM_TEST_TIMEOUT_MS } from '../../../../tools/vm/vm';
 import { bundleForVm } from './ipvs-bundle';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -47,7 +47,7 @@ beforeAll(async () => {
   if (!line) throw new Error(`no result line (exit ${result.exitCode}):\n${result.stderr}\n${result.stdout}`);
   r = JSON.parse(line.slice('IPVS-SCENARIO '.length));
   if (r.error) throw new Error(`scenario failed: ${r.error}\n${result.stderr}`);
-}, 180_000);
+}, VM_TEST_TIMEOUT_MS);
 
 afterAll(() => dispose?.());
 

@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { openIpvs } from '@nodeagent/ipvs';
 import { createVethPair, type Netns, NetnsScope } from '@nodeagent/testing';
+import { guestSpeedFactor } from '../../../../tools/vm/speed';
 import {
   type Clock,
   cleanupIpvs,
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
     // Waits in-process until a sync has applied the virtual server (and `check` of it holds):
     // polling with curl would spawn processes that compete with the sync for the VM's one CPU.
     const synced = async (key: string, check: (rs: string[]) => boolean = () => true) => {
-      const end = Date.now() + 30_000;
+      const end = Date.now() + 30_000 * guestSpeedFactor();
       for (;;) {
         await proxier!.whenIdle();
         const vs = proxier!.lastPlan?.virtualServers.get(key);
