@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { execNftables, fitsOneLine, NftSession, NftSessionError } from '../src/index';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { execNftables, FakeClock, fitsOneLine, NftSession, NftSessionError } from '../src/index';
 
 // NftSession's line protocol against a stand-in for `nft -i` (test/nftables-fake-nft-interactive.mjs):
 // the prefix runs `node fake.mjs` and the session appends `nft -i`, which the fake ignores.
@@ -67,9 +67,18 @@ describe('NftSession', () => {
   });
 
   it('gives up on an nft that does not answer in time and kills it', async () => {
-    const s = newSession({ timeoutMs: 300 });
+    // The limit runs on an injected clock: it passes only when the test says so, never because
+    // a busy machine made the fake nft slow to start.
+    const clock = new FakeClock();
+    const s = newSession({ timeoutMs: 300, clock });
     await s.apply('add element ip t s { 7.7.7.7 }');
-    const err = await s.apply('add element ip t s { hang }').catch((e: unknown) => e);
+    expect(clock.pendingTimers()).toBe(0);
+    const pending = s.apply('add element ip t s { hang }').catch((e: unknown) => e);
+    await vi.waitFor(() => expect(clock.pendingTimers()).toBe(1));
+    clock.advance(299);
+    expect(s.pid).toBeDefined();
+    clock.advance(1);
+    const err = await pending;
     expect((err as NftSessionError).code).toBe('NFT_SESSION_TIMEOUT');
     expect(s.pid).toBeUndefined();
     await s.apply('add element ip t s { 8.8.8.8 }');

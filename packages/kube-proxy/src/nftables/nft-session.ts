@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { KubeProxyError } from '../errors';
+import type { Clock } from '../runtime/clock';
 
 /** The long-lived `nft -i` failed, exited, or did not answer in time; the transaction's fate is unknown or failed. */
 export class NftSessionError extends KubeProxyError {
@@ -20,7 +21,15 @@ export interface NftSessionOptions {
    * bytes of input so that history stays small.
    */
   restartAfterBytes?: number;
+  /** Timers for the per-transaction limit (tests inject a FakeClock). Default: real timers. */
+  clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 }
+
+/** Real timers that keep the process alive while a transaction is outstanding. */
+const realTimers: Pick<Clock, 'setTimeout' | 'clearTimeout'> = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_RESTART_AFTER_BYTES = 4 << 20;
@@ -62,6 +71,7 @@ export class NftSession {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly timeoutMs: number;
   private readonly restartAfterBytes: number;
+  private readonly clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 
   constructor(
     /** e.g. `['ip', 'netns', 'exec', ns]`; empty to run nft directly. */
@@ -70,6 +80,7 @@ export class NftSession {
   ) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.restartAfterBytes = options.restartAfterBytes ?? DEFAULT_RESTART_AFTER_BYTES;
+    this.clock = options.clock ?? realTimers;
   }
 
   /** The nft process id while one runs (tests). */
@@ -103,7 +114,7 @@ export class NftSession {
     const answer = new Promise<string>((resolve, reject) => {
       this.waiting = { marker, resolve, reject };
     });
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       const err = new NftSessionError('timeout', this.stderr);
       this.stop();
       this.waiting?.reject(err);
@@ -114,7 +125,7 @@ export class NftSession {
       const before = await answer;
       if (before.includes('Error')) throw new NftSessionError('rejected', before);
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       this.waiting = undefined;
     }
   }
