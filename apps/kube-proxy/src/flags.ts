@@ -5,6 +5,8 @@ type Kind = 'string' | 'int' | 'float' | 'bool' | 'duration' | 'list' | 'map';
 /** One upstream kube-proxy flag and the KubeProxyConfiguration field(s) it sets. */
 export interface FlagSpec {
   flag: string;
+  /** One-letter alias (upstream's pflag shorthand), e.g. `-v` for `--v`. */
+  short?: string;
   paths: readonly string[];
   kind: Kind;
   help: string;
@@ -241,7 +243,19 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     help: 'previous version to show hidden metrics for',
   },
-  { flag: 'v', paths: ['logging.verbosity'], kind: 'int', help: 'log level verbosity' },
+  {
+    flag: 'v',
+    short: 'v',
+    paths: ['logging.verbosity'],
+    kind: 'int',
+    help: 'number for the log level verbosity',
+  },
+  {
+    flag: 'logging-format',
+    paths: ['logging.format'],
+    kind: 'string',
+    help: 'sets the log format: "text" (klog-style header, the default) or "json"',
+  },
 ];
 
 function camel(flag: string): string {
@@ -258,7 +272,8 @@ function parseBool(v: string | boolean): boolean | string {
 /** Registers every config flag on `cmd` (no defaults: defaults come from the configuration schema). */
 export function addConfigFlags(cmd: Command): Command {
   for (const f of CONFIG_FLAGS) {
-    const spec = f.kind === 'bool' ? `--${f.flag} [bool]` : `--${f.flag} <value>`;
+    const names = f.short ? `-${f.short}, --${f.flag}` : `--${f.flag}`;
+    const spec = f.kind === 'bool' ? `${names} [bool]` : `${names} <value>`;
     cmd.option(spec, f.help);
   }
   return cmd;

@@ -38,12 +38,14 @@ export function resolveConfiguration(o: ResolveOptions): KubeProxyConfiguration 
 }
 
 /**
- * Upstream's Linux platform defaults that depend on the mode: nftables mode serves NodePorts on
- * the node's primary IPs unless nodePortAddresses says otherwise (`--nodeport-addresses primary`).
+ * Upstream's Linux platform defaults (platformApplyDefaults), applied after the file's defaults:
+ * an empty `mode` is iptables, an empty `detectLocalMode` is ClusterCIDR, and nftables mode serves
+ * NodePorts on the node's primary IPs unless nodePortAddresses says otherwise.
  */
 export function applyPlatformDefaults(config: KubeProxyConfiguration): KubeProxyConfiguration {
-  if (effectiveProxyMode(config) === 'nftables' && (config.nodePortAddresses ?? []).length === 0) {
-    return { ...config, nodePortAddresses: ['primary'] };
-  }
-  return config;
+  const out = { ...config, mode: effectiveProxyMode(config) };
+  if (out.detectLocalMode === '') out.detectLocalMode = 'ClusterCIDR';
+  if (out.mode === 'nftables' && (out.nodePortAddresses ?? []).length === 0)
+    out.nodePortAddresses = ['primary'];
+  return out;
 }

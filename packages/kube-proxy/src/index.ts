@@ -1,4 +1,12 @@
 // Public surface of @nodeagent/kube-proxy.
+export {
+  appendPortIfNeeded,
+  KUBE_PROXY_OOM_SCORE_ADJ,
+  PROTOBUF_CONTENT_TYPE,
+  PROXY_HEALTHZ_PORT,
+  PROXY_METRICS_PORT,
+  setKubeProxyConfigurationDefaults,
+} from './config/defaults';
 export { formatDuration, parseDuration } from './config/duration';
 export {
   defaultKubeProxyConfiguration,
@@ -11,7 +19,9 @@ export {
   type KubeProxyConfigurationInput,
   kubeProxyConfigurationSchema,
   LOCAL_MODES,
+  LOG_FORMATS,
   type LocalMode,
+  type LogFormat,
   loadKubeProxyConfiguration,
   PROXY_MODES,
   type ProxyMode,

@@ -42,6 +42,46 @@ describe('KubeProxyConfiguration defaults', () => {
     expect(c.mode).toBe('');
   });
 
+  it('defaults zero, empty and null fields as upstream decoding does (kubeadm writes them all)', () => {
+    const c = parseKubeProxyConfiguration({
+      bindAddress: '',
+      healthzBindAddress: '',
+      metricsBindAddress: '10.0.0.1',
+      oomScoreAdj: null,
+      configSyncPeriod: '0s',
+      clientConnection: { qps: 0, burst: 0, contentType: '', acceptContentTypes: '', kubeconfig: '' },
+      conntrack: { maxPerCore: null, min: null, tcpEstablishedTimeout: null, tcpCloseWaitTimeout: null },
+      iptables: { syncPeriod: '0s', minSyncPeriod: '0s', masqueradeBit: null, localhostNodePorts: null },
+      nftables: { syncPeriod: '0s', minSyncPeriod: '0ms', masqueradeBit: null },
+      ipvs: { syncPeriod: '0s', minSyncPeriod: '0s' },
+      featureGates: null,
+      logging: { flushFrequency: 0, verbosity: 0 },
+    });
+    expect(c).toMatchObject({
+      bindAddress: '0.0.0.0',
+      healthzBindAddress: '0.0.0.0:10256',
+      metricsBindAddress: '10.0.0.1:10249',
+      oomScoreAdj: -999,
+      configSyncPeriod: '15m0s',
+      clientConnection: { qps: 5, burst: 10, contentType: 'application/vnd.kubernetes.protobuf' },
+      conntrack: {
+        maxPerCore: 32768,
+        min: 131072,
+        tcpEstablishedTimeout: '24h0m0s',
+        tcpCloseWaitTimeout: '1h0m0s',
+      },
+      iptables: { syncPeriod: '30s', minSyncPeriod: '1s', masqueradeBit: 14, localhostNodePorts: true },
+      nftables: { syncPeriod: '30s', minSyncPeriod: '1s', masqueradeBit: 14 },
+      ipvs: { syncPeriod: '30s', minSyncPeriod: '0s' },
+      featureGates: {},
+      logging: { flushFrequency: '5s', format: 'text', verbosity: 0 },
+    });
+    // Explicit values, including a zero conntrack limit (leave the kernel's), stay.
+    const kept = parseKubeProxyConfiguration({ conntrack: { maxPerCore: 0 }, oomScoreAdj: 0 });
+    expect(kept.conntrack.maxPerCore).toBe(0);
+    expect(kept.oomScoreAdj).toBe(0);
+  });
+
   it('fills nested defaults around fields given in a file', () => {
     const c = loadKubeProxyConfiguration(
       'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\niptables:\n  masqueradeAll: true\nclusterCIDR: 10.244.0.0/16,fd00::/48\n',
@@ -59,7 +99,7 @@ describe('KubeProxyConfiguration validation', () => {
       parseKubeProxyConfiguration({
         mode: 'kernelspace',
         bindAddress: 'not-an-ip',
-        iptables: { masqueradeBit: 32, syncPeriod: '0s' },
+        iptables: { masqueradeBit: 32, syncPeriod: '-1s' },
         healthzBindAddress: '0.0.0.0:99999',
       }),
     );
@@ -67,7 +107,8 @@ describe('KubeProxyConfiguration validation', () => {
     expect(byField.get('mode')?.value).toBe('kernelspace');
     expect(byField.get('bindAddress')?.value).toBe('not-an-ip');
     expect(byField.get('iptables.masqueradeBit')?.value).toBe(32);
-    expect(byField.get('iptables.syncPeriod')?.value).toBe('0s');
+    expect(byField.get('iptables.syncPeriod')?.value).toBe('-1s');
+    expect(byField.get('iptables.syncPeriod')?.reason).toBe('must be greater than 0');
     expect(byField.get('healthzBindAddress')?.value).toBe('0.0.0.0:99999');
     expect(errs.every((e) => e.code === 'INVALID_FIELD')).toBe(true);
   });

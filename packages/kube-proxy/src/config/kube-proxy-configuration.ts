@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InvalidConfigurationError, InvalidFieldError } from '../errors';
+import { setKubeProxyConfigurationDefaults } from './defaults';
 import { parseDuration } from './duration';
 
 export const KUBE_PROXY_CONFIG_API_VERSION = 'kubeproxy.config.k8s.io/v1alpha1';
@@ -16,6 +17,10 @@ export type ProxyMode = (typeof PROXY_MODES)[number];
 
 export const LOCAL_MODES = ['', 'ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix'] as const;
 export type LocalMode = (typeof LOCAL_MODES)[number];
+
+/** The log formats component-base registers (`--logging-format`). */
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export const IPVS_SCHEDULERS = ['', 'rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'sh', 'dh', 'sed', 'nq', 'mh'];
 
@@ -74,6 +79,35 @@ const conntrackSchema = z.strictObject({
   udpStreamTimeout: duration.default('0s'),
 });
 
+// component-base's LoggingConfiguration (logging.format, flushFrequency, verbosity, vmodule, options).
+const logFormatOptionsSchema = z.strictObject({
+  infoBufferSize: z.union([z.string(), z.number()]).default('0'),
+  splitStream: z.boolean().default(false),
+});
+
+const loggingSchema = z.strictObject({
+  format: z.string().default('text'),
+  /** TimeOrMetaDuration: a Go duration string, or an integer count of nanoseconds. */
+  flushFrequency: z.union([z.string(), z.number()]).default('5s'),
+  verbosity: z.number().int().min(0).default(0),
+  vmodule: z
+    .array(z.strictObject({ filePattern: z.string(), verbosity: z.number().int().min(0) }))
+    .nullable()
+    .default(null),
+  options: z
+    .strictObject({ text: logFormatOptionsSchema.prefault({}), json: logFormatOptionsSchema.prefault({}) })
+    .prefault({}),
+});
+
+// Windows-only settings (kube-proxy's winkernel mode); a Linux proxy reads none of them.
+const winkernelSchema = z.strictObject({
+  networkName: z.string().default(''),
+  sourceVip: z.string().default(''),
+  enableDSR: z.boolean().default(false),
+  rootHnsEndpointName: z.string().default(''),
+  forwardHealthCheckVip: z.boolean().default(false),
+});
+
 const detectLocalSchema = z.strictObject({
   bridgeInterface: z.string().default(''),
   interfaceNamePrefix: z.string().default(''),
@@ -84,9 +118,7 @@ export const kubeProxyConfigurationSchema = z.strictObject({
   kind: z.literal(KUBE_PROXY_CONFIG_KIND).default(KUBE_PROXY_CONFIG_KIND),
   featureGates: z.record(z.string(), z.boolean()).default({}),
   clientConnection: clientConnectionSchema.prefault({}),
-  logging: z
-    .looseObject({ verbosity: z.number().int().min(0).default(0), format: z.string().default('text') })
-    .prefault({}),
+  logging: loggingSchema.prefault({}),
   hostnameOverride: z.string().default(''),
   bindAddress: z.string().default('0.0.0.0'),
   healthzBindAddress: z.string().default('0.0.0.0:10256'),
@@ -98,7 +130,7 @@ export const kubeProxyConfigurationSchema = z.strictObject({
   iptables: iptablesSchema.prefault({}),
   ipvs: ipvsSchema.prefault({}),
   nftables: nftablesSchema.prefault({}),
-  winkernel: z.looseObject({}).default({}),
+  winkernel: winkernelSchema.prefault({}),
   detectLocalMode: z.string().default(''),
   detectLocal: detectLocalSchema.prefault({}),
   clusterCIDR: z.string().default(''),
@@ -119,14 +151,14 @@ export type KubeProxyConfiguration = z.output<typeof kubeProxyConfigurationSchem
 /** What a configuration file may contain: every field optional. */
 export type KubeProxyConfigurationInput = z.input<typeof kubeProxyConfigurationSchema>;
 
-/** The upstream defaults. */
 /** The proxy mode this configuration runs: upstream's empty `mode` means iptables on Linux. */
 export function effectiveProxyMode(config: Pick<KubeProxyConfiguration, 'mode'>): string {
   return config.mode === '' ? 'iptables' : config.mode;
 }
 
+/** The upstream defaults. */
 export function defaultKubeProxyConfiguration(): KubeProxyConfiguration {
-  return kubeProxyConfigurationSchema.parse({});
+  return parseKubeProxyConfiguration({});
 }
 
 /**
@@ -134,7 +166,7 @@ export function defaultKubeProxyConfiguration(): KubeProxyConfiguration {
  * Throws InvalidConfigurationError listing every bad field by path and value.
  */
 export function parseKubeProxyConfiguration(input: unknown): KubeProxyConfiguration {
-  const result = kubeProxyConfigurationSchema.safeParse(input ?? {});
+  const result = kubeProxyConfigurationSchema.safeParse(setKubeProxyConfigurationDefaults(input));
   if (!result.success) {
     throw new InvalidConfigurationError(
       result.error.issues.map((issue) => {
@@ -256,6 +288,18 @@ export function validateKubeProxyConfiguration(c: KubeProxyConfiguration): Inval
     const v = durationMs(`conntrack.${f}`, raw);
     if (v !== undefined) check(v >= 0, `conntrack.${f}`, raw, 'must be greater than or equal to 0');
   }
+
+  // component-base logsapi.ValidateAndApply: the registered formats are text and json.
+  check(
+    (LOG_FORMATS as readonly string[]).includes(c.logging.format),
+    'logging.format',
+    c.logging.format,
+    'Unsupported log format',
+  );
+  if (typeof c.logging.flushFrequency === 'string')
+    durationMs('logging.flushFrequency', c.logging.flushFrequency);
+  else
+    check(c.logging.flushFrequency >= 0, 'logging.flushFrequency', c.logging.flushFrequency, 'must be >= 0');
 
   const configSync = durationMs('configSyncPeriod', c.configSyncPeriod);
   if (configSync !== undefined) {
