@@ -20,6 +20,7 @@ export type {
   WatchOptions,
 } from './lister-watcher';
 export { objectKey } from './object-key';
+export { rateLimitedKubeConfig, type TokenBucketOptions, TokenBucketRateLimiter } from './rate-limiter';
 export { Reflector, type ReflectorOptions, type ReflectorStats } from './reflector';
 export {
   LAST_APPLIED_CONFIGURATION,
