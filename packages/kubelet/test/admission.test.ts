@@ -2,18 +2,46 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { admitPod, type PodAdmitHandler } from '../src/admission/admit-handler';
+import { podOSAdmitHandler } from '../src/admission/pod-os-admit';
+import {
+  supplementalGroupsPolicyAdmitHandler,
+  userNamespacesAdmitHandler,
+} from '../src/admission/runtime-feature-admit';
+import type { Pod } from '../src/api/pod-types';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
+import { InvalidConfigError } from '../src/errors';
+import { Kubelet } from '../src/kubelet';
 import { type EngineHarness, startEngine, testPod } from './helpers/engine';
 
+type Event = { uid: string; type: string; reason: string; message: string };
 let h: EngineHarness;
+let events: Event[];
 const logs = join(tmpdir(), `na-kubelet-admission-${process.pid}`);
 beforeEach(async () => {
-  h = await startEngine({ config: parseKubeletConfiguration({ maxPods: 2, podLogsDir: logs }).config });
+  events = [];
+  h = await startEngine({
+    config: parseKubeletConfiguration({
+      maxPods: 2,
+      podLogsDir: logs,
+      allowedUnsafeSysctls: ['kernel.msg*', 'net.core.somaxconn'],
+    }).config,
+    kernelRelease: '6.1.0',
+    recordEvent: (pod, type, reason, message) =>
+      events.push({ uid: pod.metadata.uid ?? '', type, reason, message }),
+  });
 });
 afterEach(async () => {
   await h.close();
   await rm(logs, { recursive: true, force: true });
 });
+
+/** Adds the pod, lets the kubelet settle and returns its status. */
+async function run(pod: Pod) {
+  h.kubelet.addPod(pod);
+  await h.kubelet.settle();
+  return h.kubelet.getPodStatus(pod.metadata.uid!)!;
+}
 
 describe('admission', () => {
   it('rejects pods beyond maxPods with OutOfpods and never runs them', async () => {
@@ -28,8 +56,16 @@ describe('admission', () => {
     const rejected = h.kubelet.getPodStatus(pods[2]!.metadata.uid!)!;
     expect(rejected.reason).toBe('OutOfpods');
     expect(rejected.message).toBe(
-      "Node didn't have enough resource: pods, requested: 1, used: 2, capacity: 2",
+      "Pod was rejected: Node didn't have enough resource: pods, requested: 1, used: 2, capacity: 2",
     );
+    expect(events).toEqual([
+      {
+        uid: pods[2]!.metadata.uid,
+        type: 'Warning',
+        reason: 'OutOfpods',
+        message: "Node didn't have enough resource: pods, requested: 1, used: 2, capacity: 2",
+      },
+    ]);
     expect((await h.client.listPodSandbox({})).items).toHaveLength(2);
     // Once a pod is gone, a new one fits again.
     h.kubelet.removePod(pods[0]!);
@@ -38,5 +74,197 @@ describe('admission', () => {
     h.kubelet.addPod(next);
     await h.kubelet.settle();
     expect(h.kubelet.getPodStatus(next.metadata.uid!)?.phase).toBe('Running');
+  });
+
+  it('refuses a pod with a sysctl outside the safe set and allowedUnsafeSysctls: Failed, SysctlForbidden, nothing created', async () => {
+    const status = await run(
+      testPod({
+        securityContext: {
+          sysctls: [
+            { name: 'net.ipv4.tcp_syncookies', value: '1' },
+            { name: 'kernel.shmmax', value: '1000000' },
+          ],
+        },
+      }),
+    );
+    expect(status).toMatchObject({
+      phase: 'Failed',
+      reason: 'SysctlForbidden',
+      message: 'Pod was rejected: forbidden sysctl: "kernel.shmmax" not allowlisted',
+    });
+    expect(events.map((e) => [e.type, e.reason, e.message])).toEqual([
+      ['Warning', 'SysctlForbidden', 'forbidden sysctl: "kernel.shmmax" not allowlisted'],
+    ]);
+    expect((await h.client.listPodSandbox({})).items).toHaveLength(0);
+  });
+
+  it('runs safe and allowlisted unsafe sysctls and hands them to the sandbox', async () => {
+    const pod = testPod({
+      securityContext: {
+        sysctls: [
+          { name: 'net.ipv4.tcp_syncookies', value: '0' },
+          { name: 'kernel.msgmax', value: '65536' },
+          { name: 'net/core/somaxconn', value: '1024' },
+        ],
+      },
+    });
+    expect((await run(pod)).phase).toBe('Running');
+    expect((await h.client.listPodSandbox({})).items).toHaveLength(1);
+    expect(h.kubelet.syncer.sandboxConfig(pod, 0).linux.sysctls).toMatchObject({
+      'net.ipv4.tcp_syncookies': '0',
+      'kernel.msgmax': '65536',
+    });
+    expect(events).toEqual([]);
+  });
+
+  it('refuses a net sysctl in a hostNetwork pod', async () => {
+    const status = await run(
+      testPod({
+        hostNetwork: true,
+        securityContext: { sysctls: [{ name: 'net.core.somaxconn', value: '1' }] },
+      }),
+    );
+    expect(status.reason).toBe('SysctlForbidden');
+    expect(status.message).toBe(
+      'Pod was rejected: forbidden sysctl: "net.core.somaxconn" not allowed with host net enabled',
+    );
+  });
+
+  it('refuses spec.os windows and Windows-only security options', async () => {
+    const windows = await run(testPod({ os: { name: 'windows' } }));
+    expect(windows).toMatchObject({
+      phase: 'Failed',
+      reason: 'PodOSNotSupported',
+      message: "Pod was rejected: Failed to admit pod as the OS field doesn't match node OS",
+    });
+    const gmsa = testPod();
+    gmsa.spec.containers[0]!.securityContext = { windowsOptions: { runAsUserName: 'ContainerUser' } };
+    const status = await run(gmsa);
+    expect(status.reason).toBe('PodOSNotSupported');
+    expect(status.message).toBe(
+      'Pod was rejected: Failed to admit pod as spec.containers[0].securityContext.windowsOptions is Windows-only and the node OS is linux',
+    );
+    expect((await h.client.listPodSandbox({})).items).toHaveLength(0);
+  });
+
+  it('refuses hostUsers: false on a runtime without user namespaces, with upstream message', async () => {
+    const status = await run(testPod({ hostUsers: false }));
+    expect(status).toMatchObject({
+      phase: 'Failed',
+      reason: 'FailedCreatePodSandBox',
+      message:
+        "Pod was rejected: can't set `spec.hostUsers: false`, runtime does not support user namespaces",
+    });
+    expect((await h.client.listPodSandbox({})).items).toHaveLength(0);
+    // hostUsers: true is the host's user namespace: nothing to refuse.
+    expect((await run(testPod({ hostUsers: true }))).phase).toBe('Running');
+  });
+
+  it('refuses supplementalGroupsPolicy Strict when the runtime does not report the feature', async () => {
+    const status = await run(testPod({ securityContext: { supplementalGroupsPolicy: 'Strict' } }));
+    expect(status.reason).toBe('SupplementalGroupsPolicyNotSupported');
+    expect(status.message).toBe(
+      'Pod was rejected: SupplementalGroupsPolicy=Strict is not supported in this node',
+    );
+    expect((await run(testPod({ securityContext: { supplementalGroupsPolicy: 'Merge' } }))).phase).toBe(
+      'Running',
+    );
+  });
+
+  it('admits privileged containers and host namespaces (upstream has no kubelet switch for them)', async () => {
+    const pod = testPod({ hostPID: true, hostIPC: true, hostNetwork: true, shareProcessNamespace: true });
+    pod.spec.containers[0]!.securityContext = { privileged: true };
+    expect((await run(pod)).phase).toBe('Running');
+  });
+
+  it('does not start with an allowedUnsafeSysctls entry that is not namespaced', () => {
+    expect(
+      () =>
+        new Kubelet({
+          nodeName: 'n',
+          runtime: {} as never,
+          config: parseKubeletConfiguration({ allowedUnsafeSysctls: ['vm.swappiness'] }).config,
+          rootDir: '/nonexistent',
+          hostIPs: [],
+          memoryCapacity: 1,
+        }),
+    ).toThrow(InvalidConfigError);
+  });
+});
+
+describe('admit handlers', () => {
+  const pod = (spec: Partial<Pod['spec']> = {}, labels?: Record<string, string>): Pod => ({
+    metadata: { name: 'p', namespace: 'default', uid: 'u', labels },
+    spec: { containers: [{ name: 'app' }], ...spec },
+  });
+
+  it('runs in order and answers with the first refusal', () => {
+    const calls: string[] = [];
+    const handler = (name: string, admit: boolean): PodAdmitHandler => ({
+      admit: () => {
+        calls.push(name);
+        return admit ? { admit: true } : { admit: false, reason: name, message: `${name} said no` };
+      },
+    });
+    expect(
+      admitPod([handler('a', true), handler('b', false), handler('c', false)], { pod: pod(), otherPods: [] }),
+    ).toEqual({ admit: false, reason: 'b', message: 'b said no' });
+    expect(calls).toEqual(['a', 'b']);
+  });
+
+  it('checks the kubernetes.io/os label and Windows options on every level', () => {
+    expect(
+      podOSAdmitHandler.admit({ pod: pod({}, { 'kubernetes.io/os': 'windows' }), otherPods: [] }),
+    ).toEqual({
+      admit: false,
+      reason: 'PodOSSelectorNodeLabelDoesNotMatch',
+      message: "Failed to admit pod as the `kubernetes.io/os` label doesn't match node label",
+    });
+    expect(
+      podOSAdmitHandler.admit({
+        pod: pod({ os: { name: 'linux' } }, { 'kubernetes.io/os': 'linux' }),
+        otherPods: [],
+      }),
+    ).toEqual({
+      admit: true,
+    });
+    const hostProcess = pod({ securityContext: { windowsOptions: { hostProcess: true } } });
+    expect(podOSAdmitHandler.admit({ pod: hostProcess, otherPods: [] })).toMatchObject({
+      admit: false,
+      message:
+        'Failed to admit pod as spec.securityContext.windowsOptions is Windows-only and the node OS is linux',
+    });
+    const init = pod({
+      initContainers: [{ name: 'i', securityContext: { windowsOptions: { gmsaCredentialSpecName: 'x' } } }],
+    });
+    expect(podOSAdmitHandler.admit({ pod: init, otherPods: [] })).toMatchObject({
+      reason: 'PodOSNotSupported',
+      message:
+        'Failed to admit pod as spec.initContainers[0].securityContext.windowsOptions is Windows-only and the node OS is linux',
+    });
+    // Options that ask for nothing have nothing to ignore.
+    const empty = pod({ securityContext: { windowsOptions: { hostProcess: false } } });
+    expect(podOSAdmitHandler.admit({ pod: empty, otherPods: [] })).toEqual({ admit: true });
+  });
+
+  it('follows the runtime features', () => {
+    const strict = pod({ securityContext: { supplementalGroupsPolicy: 'Strict' } });
+    const supported = { userNamespaces: true, supplementalGroupsPolicy: true };
+    expect(
+      supplementalGroupsPolicyAdmitHandler(() => supported).admit({ pod: strict, otherPods: [] }),
+    ).toEqual({
+      admit: true,
+    });
+    expect(
+      supplementalGroupsPolicyAdmitHandler(() => undefined).admit({ pod: strict, otherPods: [] }),
+    ).toMatchObject({
+      admit: false,
+    });
+    const userns = pod({ hostUsers: false });
+    expect(userNamespacesAdmitHandler(() => supported).admit({ pod: userns, otherPods: [] })).toEqual({
+      admit: false,
+      reason: 'FailedCreatePodSandBox',
+      message: "can't set `spec.hostUsers: false`, this kubelet does not create user namespace ID mappings",
+    });
   });
 });

@@ -123,7 +123,7 @@ describe('kubelet eviction', () => {
     expect(rejected).toMatchObject({
       phase: 'Failed',
       reason: 'Evicted',
-      message: 'The node had condition: [MemoryPressure]. ',
+      message: 'Pod was rejected: The node had condition: [MemoryPressure]. ',
     });
     expect(h.kubelet.getPodStatus(burstable.metadata.uid!)?.phase).toBe('Running');
     expect((await h.client.listPodSandbox({})).items).toHaveLength(1);

@@ -19,7 +19,7 @@ import {
   podIdentityFromLabels,
   podUidLabel,
 } from '../cri/labels';
-import type { ExecResult, ImagePullAuth, PodRuntime } from './pod-runtime';
+import type { ExecResult, ImagePullAuth, PodRuntime, RuntimeFeatures } from './pod-runtime';
 import type {
   ContainerRuntimeState,
   PodRuntimeStatus,
@@ -266,6 +266,12 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
       return call;
     },
 
+    async imageUser(image: string): Promise<{ uid?: number; username?: string } | undefined> {
+      const status = (await client.imageStatus({ image: { image } })).image;
+      if (!status?.id) return undefined;
+      return { uid: status.uid ? Number(status.uid.value) : undefined, username: status.username };
+    },
+
     async pullImage(
       image: string,
       auth: ImagePullAuth | undefined,
@@ -320,6 +326,16 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
     async *containerEvents(signal: AbortSignal): AsyncIterable<{ containerId: string }> {
       for await (const event of client.getContainerEvents({ signal }))
         yield { containerId: event.containerId };
+    },
+
+    async runtimeFeatures(): Promise<RuntimeFeatures> {
+      const response = await client.status({ verbose: false });
+      // Runtimes before CRI v1.30's handler list (containerd 1.6/1.7) report none: no feature.
+      const defaultHandler = response.runtimeHandlers.find((handler) => handler.name === '');
+      return {
+        userNamespaces: defaultHandler?.features?.userNamespaces === true,
+        supplementalGroupsPolicy: response.features?.supplementalGroupsPolicy === true,
+      };
     },
 
     async execSync(containerId: string, command: string[], timeoutSeconds: number): Promise<ExecResult> {

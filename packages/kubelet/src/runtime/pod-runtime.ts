@@ -11,6 +11,14 @@ export interface ImagePullAuth {
   registryToken?: string;
 }
 
+/** What the runtime reports it can do (CRI Status: `features`, default handler's `features`). */
+export interface RuntimeFeatures {
+  /** The default runtime handler creates user namespaces (hostUsers: false). */
+  userNamespaces: boolean;
+  /** supplementalGroupsPolicy: Strict is honoured. */
+  supplementalGroupsPolicy: boolean;
+}
+
 export interface ExecResult {
   exitCode: number;
   stdout: Buffer;
@@ -36,6 +44,11 @@ export interface PodRuntime {
   removePodSandbox(sandboxId: string): Promise<void>;
   /** The image id of a present image, or undefined. */
   imageRef(image: string): Promise<string | undefined>;
+  /**
+   * The user a present image's config runs as (CRI ImageStatus uid/username), or undefined
+   * when the image is not present. A runtime without it is taken to run every image as root.
+   */
+  imageUser?(image: string): Promise<{ uid?: number; username?: string } | undefined>;
   /** Pulls and returns the image id. */
   pullImage(
     image: string,
@@ -58,4 +71,6 @@ export interface PodRuntime {
    * runtime does not support them.
    */
   containerEvents?(signal: AbortSignal): AsyncIterable<{ containerId: string }>;
+  /** The runtime's features (CRI Status); without it, admission treats every feature as missing. */
+  runtimeFeatures?(): Promise<RuntimeFeatures>;
 }

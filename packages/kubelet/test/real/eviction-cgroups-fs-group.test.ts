@@ -218,7 +218,7 @@ describe('kubelet housekeeping on a real containerd', () => {
       return s?.phase === 'Failed' ? s : undefined;
     });
     expect(rejected.reason).toBe('Evicted');
-    expect(rejected.message).toBe('The node had condition: [MemoryPressure]. ');
+    expect(rejected.message).toBe('Pod was rejected: The node had condition: [MemoryPressure]. ');
     const evicted = await waitFor('burstable evicted', () => {
       const s = kubelet.getPodStatus(burstable.metadata.uid!);
       return s?.reason === 'Evicted' ? s : undefined;

@@ -1,0 +1,46 @@
+import type { Pod } from '../api/pod-types';
+import type { RuntimeFeatures } from '../runtime/pod-runtime';
+import type { PodAdmitHandler, PodAdmitResult } from './admit-handler';
+import { podCountAdmitHandler } from './pod-count-admit';
+import { podOSAdmitHandler } from './pod-os-admit';
+import { supplementalGroupsPolicyAdmitHandler, userNamespacesAdmitHandler } from './runtime-feature-admit';
+import { safeSysctlAllowlist } from './safe-sysctls';
+import { SysctlAllowlist } from './sysctl-allowlist';
+
+export interface KubeletAdmitHandlersOptions {
+  /** KubeletConfiguration.maxPods. */
+  maxPods: number;
+  /** KubeletConfiguration.allowedUnsafeSysctls: names or prefixes ending in '*'. */
+  allowedUnsafeSysctls: readonly string[];
+  /** Eviction admission (no best-effort pods under memory pressure, none under other pressure). */
+  eviction: (pod: Pod) => PodAdmitResult;
+  /** The runtime's features as last read; undefined until read (every feature counts as missing). */
+  runtimeFeatures: () => RuntimeFeatures | undefined;
+  /** Kernel release for the safe sysctls' version conditions (default: this host's). */
+  kernelRelease?: string;
+}
+
+/**
+ * The kubelet's admit handlers in upstream's order: eviction, the sysctl allowlist (safe set plus
+ * allowedUnsafeSysctls; upstream concatenates the two lists), the predicate checks (OS, runtime
+ * features, pod count), then what the runtime must support for the sandbox (user namespaces).
+ * Throws InvalidConfigError for an allowedUnsafeSysctls entry upstream's kubelet would not start with.
+ *
+ * Privileged containers and host namespaces are not refused here: upstream's kubelet has had no
+ * switch for them since --allow-privileged was removed (it always allows them; the API server's
+ * --allow-privileged and Pod Security Admission decide).
+ */
+export function kubeletAdmitHandlers(options: KubeletAdmitHandlersOptions): PodAdmitHandler[] {
+  const sysctls = new SysctlAllowlist([
+    ...safeSysctlAllowlist(options.kernelRelease),
+    ...options.allowedUnsafeSysctls,
+  ]);
+  return [
+    { admit: ({ pod }) => options.eviction(pod) },
+    sysctls,
+    podOSAdmitHandler,
+    supplementalGroupsPolicyAdmitHandler(options.runtimeFeatures),
+    podCountAdmitHandler(options.maxPods),
+    userNamespacesAdmitHandler(options.runtimeFeatures),
+  ];
+}

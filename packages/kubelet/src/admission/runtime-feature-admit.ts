@@ -1,0 +1,62 @@
+import type { RuntimeFeatures } from '../runtime/pod-runtime';
+import {
+  admitted,
+  type PodAdmitAttributes,
+  type PodAdmitHandler,
+  type PodAdmitResult,
+} from './admit-handler';
+
+export const supplementalGroupsPolicyNotSupported = 'SupplementalGroupsPolicyNotSupported';
+/** Upstream's event reason when a pod's sandbox cannot be created; the user-namespace refusal uses it. */
+export const failedCreatePodSandBox = 'FailedCreatePodSandBox';
+/** Upstream's error when hostUsers: false meets a runtime without user-namespace support. */
+export const userNamespacesUnsupportedMessage =
+  "can't set `spec.hostUsers: false`, runtime does not support user namespaces";
+/** This kubelet does not allocate user-namespace ID mappings (upstream's userns manager). */
+export const userNamespacesNotImplementedMessage =
+  "can't set `spec.hostUsers: false`, this kubelet does not create user namespace ID mappings";
+
+/**
+ * Upstream predicate: `supplementalGroupsPolicy: Strict` needs the runtime's
+ * supplemental_groups_policy feature (CRI Status `features`, read when the kubelet starts);
+ * unknown counts as missing, so the pod never runs with the image's groups merged in.
+ */
+export function supplementalGroupsPolicyAdmitHandler(
+  features: () => RuntimeFeatures | undefined,
+): PodAdmitHandler {
+  return {
+    admit({ pod }: PodAdmitAttributes): PodAdmitResult {
+      if (pod.spec.securityContext?.supplementalGroupsPolicy !== 'Strict') return admitted;
+      if (features()?.supplementalGroupsPolicy === true) return admitted;
+      return {
+        admit: false,
+        reason: supplementalGroupsPolicyNotSupported,
+        message: 'SupplementalGroupsPolicy=Strict is not supported in this node',
+      };
+    },
+  };
+}
+
+/**
+ * `hostUsers: false` needs user namespaces in the default runtime handler (CRI Status
+ * `runtime_handlers[].features.user_namespaces`). Upstream fails the sandbox creation with the
+ * message above (event FailedCreatePodSandBox) and retries; here the pod is refused at admission
+ * with that reason and message, so it ends Failed instead of waiting. Where the runtime does
+ * support them the pod is refused too: this kubelet does not allocate the ID mappings (upstream's
+ * userns manager) yet, and running the pod in the host's user namespace would ignore the field.
+ */
+export function userNamespacesAdmitHandler(features: () => RuntimeFeatures | undefined): PodAdmitHandler {
+  return {
+    admit({ pod }: PodAdmitAttributes): PodAdmitResult {
+      if (pod.spec.hostUsers !== false) return admitted;
+      return {
+        admit: false,
+        reason: failedCreatePodSandBox,
+        message:
+          features()?.userNamespaces === true
+            ? userNamespacesNotImplementedMessage
+            : userNamespacesUnsupportedMessage,
+      };
+    },
+  };
+}
