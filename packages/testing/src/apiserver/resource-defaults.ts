@@ -1,19 +1,37 @@
 import type { KubeObject } from './kube-object';
 
+import { admitPodCreate } from './pod-admission';
+import { defaultPod } from './pod-defaults';
+
 type Obj = Record<string, unknown>;
 
-/** Fill the defaults the real server's defaulting functions set for the fields agents read. */
-export function applyDefaults(obj: KubeObject): void {
+/**
+ * Fill the defaults the real server's defaulting functions set (pkg/apis/core/v1/defaults.go,
+ * discovery/v1 and the generated defaulters) for the kinds served here. On create, the pod
+ * admission plugins a default kube-apiserver runs add their part too (pod-admission.ts).
+ */
+export function applyDefaults(obj: KubeObject, operation: 'create' | 'update' = 'update'): void {
   switch (obj.kind) {
     case 'Pod':
       defaultPod(obj);
+      if (operation === 'create') admitPodCreate(obj);
       break;
     case 'Service':
       defaultService(obj);
       break;
     case 'Namespace':
+      // SetDefaults_Namespace labels every named namespace with its name.
+      if (obj.metadata.name)
+        obj.metadata.labels = { ...obj.metadata.labels, 'kubernetes.io/metadata.name': obj.metadata.name };
       obj.spec = { finalizers: ['kubernetes'], ...((obj.spec as Obj) ?? {}) };
       obj.status = { phase: 'Active', ...((obj.status as Obj) ?? {}) };
+      break;
+    case 'Node':
+      defaultNode(obj);
+      break;
+    case 'Endpoints':
+      for (const subset of (obj.subsets as Obj[] | undefined) ?? [])
+        for (const p of (subset.ports as Obj[] | undefined) ?? []) p.protocol ||= 'TCP';
       break;
     case 'Secret':
       if (!obj.type) obj.type = 'Opaque';
@@ -28,50 +46,55 @@ export function applyDefaults(obj: KubeObject): void {
       break;
     case 'EndpointSlice':
       for (const ep of (obj.endpoints as Obj[] | undefined) ?? []) {
+        // conditions is a struct, never omitted.
         const conditions = (ep.conditions as Obj | undefined) ?? {};
         ep.conditions = conditions;
       }
-      for (const p of (obj.ports as Obj[] | undefined) ?? []) if (!p.protocol) p.protocol = 'TCP';
+      // SetDefaults_EndpointPort: name and protocol are pointers defaulted to "" and TCP.
+      for (const p of (obj.ports as Obj[] | undefined) ?? []) {
+        p.name ??= '';
+        p.protocol ??= 'TCP';
+      }
       break;
   }
 }
 
-function defaultPod(pod: KubeObject): void {
-  const spec = (pod.spec ?? {}) as Obj;
-  pod.spec = spec;
-  spec.restartPolicy ??= 'Always';
-  spec.terminationGracePeriodSeconds ??= 30;
-  spec.dnsPolicy ??= 'ClusterFirst';
-  spec.schedulerName ??= 'default-scheduler';
-  spec.serviceAccountName ??= 'default';
-  spec.securityContext ??= {};
-  spec.enableServiceLinks ??= true;
-  for (const c of [...((spec.containers as Obj[]) ?? []), ...((spec.initContainers as Obj[]) ?? [])]) {
-    if (!c || typeof c !== 'object') continue;
-    c.terminationMessagePath ??= '/dev/termination-log';
-    c.terminationMessagePolicy ??= 'File';
-    const image = String(c.image ?? '');
-    c.imagePullPolicy ??= image.endsWith(':latest') || !image.includes(':') ? 'Always' : 'IfNotPresent';
-    c.resources ??= {};
-    for (const p of (c.ports as Obj[]) ?? []) p.protocol ??= 'TCP';
-  }
-  const status = (pod.status ?? {}) as Obj;
-  pod.status = status;
-  status.phase ??= 'Pending';
-  status.qosClass ??= 'BestEffort';
+/** SetDefaults_NodeStatus: allocatable defaults to capacity. */
+function defaultNode(node: KubeObject): void {
+  const status = node.status as Obj | undefined;
+  if (status?.capacity && status.allocatable === undefined)
+    status.allocatable = { ...(status.capacity as Obj) };
 }
 
+/** SetDefaults_Service. */
 function defaultService(svc: KubeObject): void {
   const spec = (svc.spec ?? {}) as Obj;
   svc.spec = spec;
-  spec.type ??= 'ClusterIP';
-  if (spec.type === 'ExternalName') return;
-  spec.sessionAffinity ??= 'None';
-  spec.internalTrafficPolicy ??= 'Cluster';
-  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') spec.externalTrafficPolicy ??= 'Cluster';
+  spec.sessionAffinity ||= 'None';
+  if (spec.sessionAffinity === 'None') delete spec.sessionAffinityConfig;
+  if (spec.sessionAffinity === 'ClientIP') {
+    const timeout = ((spec.sessionAffinityConfig as Obj | undefined)?.clientIP as Obj | undefined)
+      ?.timeoutSeconds;
+    // DefaultClientIPServiceAffinitySeconds: three hours.
+    if (timeout === undefined || timeout === null)
+      spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: 10800 } };
+  }
+  spec.type ||= 'ClusterIP';
   for (const p of (spec.ports as Obj[]) ?? []) {
-    p.protocol ??= 'TCP';
-    p.targetPort ??= p.port;
+    p.protocol ||= 'TCP';
+    if (p.targetPort === undefined || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port;
+  }
+  // service.ExternallyAccessible: NodePort, LoadBalancer, or ClusterIP with externalIPs.
+  const externallyAccessible =
+    spec.type === 'NodePort' ||
+    spec.type === 'LoadBalancer' ||
+    (spec.type === 'ClusterIP' && Array.isArray(spec.externalIPs) && spec.externalIPs.length > 0);
+  if (externallyAccessible) spec.externalTrafficPolicy ||= 'Cluster';
+  if (spec.type !== 'ExternalName') spec.internalTrafficPolicy ??= 'Cluster';
+  if (spec.type === 'LoadBalancer') {
+    spec.allocateLoadBalancerNodePorts ??= true;
+    const ingress = ((svc.status as Obj | undefined)?.loadBalancer as Obj | undefined)?.ingress;
+    for (const ing of (ingress as Obj[] | undefined) ?? []) if (ing.ip && !ing.ipMode) ing.ipMode = 'VIP';
   }
   svc.status ??= { loadBalancer: {} };
 }

@@ -124,7 +124,7 @@ export class ResourceRegistry {
       const suffix = [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join('');
       obj.metadata.name = `${obj.metadata.generateName}${suffix}`;
     }
-    applyDefaults(obj);
+    applyDefaults(obj, 'create');
     if (rt.kind === 'Service') this.allocateServiceAddresses(obj);
     validateObject(rt, obj);
     const name = obj.metadata.name as string;

@@ -1,0 +1,69 @@
+import { ApiError } from './api-error';
+
+/**
+ * What kube-apiserver's default admission plugins add to a Pod on create: ServiceAccount (the
+ * "default" service account when none is named; mirror pods are left alone), DefaultTolerationSeconds
+ * (NoExecute tolerations of the not-ready and unreachable taints for 300 s, unless the pod
+ * already tolerates them) and Priority (the priority of the pod's class; 0 and
+ * PreemptLowerPriority without one, as no class is marked globalDefault here).
+ */
+
+type Obj = Record<string, unknown>;
+
+/** DefaultTolerationSeconds' default for both taints (--default-not-ready-toleration-seconds). */
+export const DEFAULT_TOLERATION_SECONDS = 300;
+
+/** The built-in PriorityClasses every cluster has. */
+export const SYSTEM_PRIORITY_CLASSES: Record<string, number> = {
+  'system-node-critical': 2000001000,
+  'system-cluster-critical': 2000000000,
+};
+
+export function admitPodCreate(pod: Obj): void {
+  const spec = (pod.spec ?? {}) as Obj;
+  const annotations = ((pod.metadata as Obj | undefined)?.annotations ?? {}) as Obj;
+  if (!spec.serviceAccountName && annotations['kubernetes.io/config.mirror'] === undefined) {
+    spec.serviceAccountName = 'default';
+    spec.serviceAccount = 'default';
+  }
+  addDefaultTolerations(spec);
+  assignPriority(pod, spec);
+}
+
+function addDefaultTolerations(spec: Obj): void {
+  const tolerations = Array.isArray(spec.tolerations) ? (spec.tolerations as Obj[]) : [];
+  const tolerates = (key: string) =>
+    tolerations.some((t) => (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
+  const added: Obj[] = [];
+  for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
+    if (!tolerates(key))
+      added.push({
+        key,
+        operator: 'Exists',
+        effect: 'NoExecute',
+        tolerationSeconds: DEFAULT_TOLERATION_SECONDS,
+      });
+  }
+  if (added.length > 0) spec.tolerations = [...tolerations, ...added];
+}
+
+function assignPriority(pod: Obj, spec: Obj): void {
+  const className = typeof spec.priorityClassName === 'string' ? spec.priorityClassName : '';
+  const value = className ? SYSTEM_PRIORITY_CLASSES[className] : 0;
+  const name = String((pod.metadata as Obj | undefined)?.name ?? '');
+  if (value === undefined) {
+    throw forbidden(name, `no PriorityClass with name ${className} was found`);
+  }
+  if (spec.priority !== undefined && spec.priority !== null && spec.priority !== value) {
+    throw forbidden(
+      name,
+      `the integer value of priority (${String(spec.priority)}) must not be provided in pod spec; priority admission controller computed ${value} from the given PriorityClass name`,
+    );
+  }
+  spec.priority = value;
+  spec.preemptionPolicy ??= 'PreemptLowerPriority';
+}
+
+function forbidden(name: string, reason: string): ApiError {
+  return new ApiError(403, 'Forbidden', `pods "${name}" is forbidden: ${reason}`, { name, kind: 'pods' });
+}
