@@ -33,10 +33,12 @@ export {
 export { type RegistrationOutcome, registerNodeWithRetry, tryRegisterNode } from './node-registrar';
 export {
   buildNodeStatus,
+  type CriImageListing,
   formatTime,
   MAX_NAMES_PER_IMAGE,
   type NodeImage,
   type NodeStatusWire,
+  nodeImagesFromCri,
   type RuntimeVersion,
   type StatusBodyInputs,
   statusFingerprint,
@@ -57,4 +59,5 @@ export {
 } from './node-status-reporter';
 export { formatBinary, formatCount, formatMilliCpu, parseMilliCpu, parseQuantity } from './quantity';
 export { goDuration, networkReadyCheck, plegHealthCheck, runtimeReachableCheck } from './ready-checks';
+export { containerRuntimeVersion, formatRuntimeVersion } from './runtime-version';
 export { Backoff, type Clock, Sleeper, systemClock } from './scheduler';

@@ -2,6 +2,7 @@ import type { V1NodeCondition } from '@kubernetes/client-node';
 import type { ResourceList } from './capacity';
 import type { MachineInfo } from './machine-info';
 import type { NodeAddress } from './node-addresses';
+import { containerRuntimeVersion } from './runtime-version';
 
 /** Container runtime identity from CRI Version (injected so this package needs no CRI client). */
 export interface RuntimeVersion {
@@ -12,6 +13,25 @@ export interface RuntimeVersion {
 export interface NodeImage {
   names: string[];
   sizeBytes: number;
+  /** Runtime image ID: orders images of equal size (not sent in status). */
+  id?: string;
+}
+
+/** An image as CRI ListImages returns it (only the fields node status needs). */
+export interface CriImageListing {
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+  size: number | string | bigint;
+}
+
+/** Node status names of CRI images: repo digests first, then repo tags (upstream Images setter). */
+export function nodeImagesFromCri(images: readonly CriImageListing[]): NodeImage[] {
+  return images.map((i) => ({
+    id: i.id,
+    names: [...i.repoDigests, ...i.repoTags],
+    sizeBytes: Number(i.size),
+  }));
 }
 
 /** Upstream keeps at most five names per image in node status. */
@@ -80,9 +100,7 @@ export function buildNodeStatus(inp: StatusBodyInputs): NodeStatusWire {
       bootID: inp.machine.bootID,
       kernelVersion: inp.machine.kernelVersion,
       osImage: inp.machine.osImage,
-      containerRuntimeVersion: inp.runtime
-        ? `${inp.runtime.runtimeName}://${inp.runtime.runtimeVersion}`
-        : '',
+      containerRuntimeVersion: inp.runtime ? containerRuntimeVersion(inp.runtime) : '',
       kubeletVersion: inp.kubeletVersion,
       kubeProxyVersion: '',
       operatingSystem: inp.machine.operatingSystem,
@@ -92,9 +110,15 @@ export function buildNodeStatus(inp: StatusBodyInputs): NodeStatusWire {
   };
 }
 
-/** Largest images first, capped like nodeStatusMaxImages (-1 means no cap). */
+/**
+ * Largest images first (equal sizes by descending ID, like upstream's ByImageSize), capped like
+ * nodeStatusMaxImages (-1 means no cap).
+ */
 export function topImages(images: readonly NodeImage[], max: number): NodeImage[] {
-  const sorted = [...images].sort((a, b) => b.sizeBytes - a.sizeBytes);
+  const sorted = [...images].sort(
+    (a, b) =>
+      b.sizeBytes - a.sizeBytes || ((b.id ?? '') > (a.id ?? '') ? 1 : (b.id ?? '') < (a.id ?? '') ? -1 : 0),
+  );
   return (max < 0 ? sorted : sorted.slice(0, max)).map((i) => ({
     names: i.names.slice(0, MAX_NAMES_PER_IMAGE),
     sizeBytes: i.sizeBytes,

@@ -98,14 +98,25 @@ export function resolveResourceField(
   if (raw === undefined && kind === 'requests') raw = target.resources?.limits?.[resource];
   if (raw === undefined && kind === 'limits') raw = context.nodeAllocatable?.[resource];
   const value = raw === undefined ? 0 : parseQuantity(raw, `${field}.resource`);
-  const divisor = parseQuantity(selector.divisor ?? 1, `${field}.divisor`);
-  if (divisor === 0)
-    throw new CreateContainerConfigError(`${field}.divisor`, selector.divisor, 'must not be zero');
+  const divisor = resolveDivisor(selector.divisor, `${field}.divisor`);
   if (resource === 'cpu') {
-    // CPU rounds up in millicores first, like Quantity.MilliValue.
-    const milli = Math.ceil(Math.round(value * 1e9) / 1e6);
-    const divisorMilli = Math.ceil(Math.round(divisor * 1e9) / 1e6);
-    return String(Math.ceil(milli / divisorMilli));
+    // CPU divides millicores (Quantity.MilliValue, rounded up) and rounds the quotient up.
+    return String(Math.ceil(toMilli(value) / toMilli(divisor)));
   }
-  return String(Math.ceil(value / divisor));
+  // Everything else divides whole units (Quantity.Value, rounded up).
+  return String(Math.ceil(Math.ceil(value) / Math.ceil(divisor)));
+}
+
+/**
+ * A real API server stores an unset divisor as "0" (the zero Quantity); upstream
+ * ExtractContainerResourceValue treats a zero divisor as 1, and so do we.
+ */
+export function resolveDivisor(divisor: string | number | undefined, field: string): number {
+  const parsed = divisor === undefined || divisor === '' ? 1 : parseQuantity(divisor, field);
+  if (parsed < 0) throw new CreateContainerConfigError(field, divisor, 'must not be negative');
+  return parsed === 0 ? 1 : parsed;
+}
+
+function toMilli(value: number): number {
+  return Math.ceil(Math.round(value * 1e9) / 1e6);
 }
