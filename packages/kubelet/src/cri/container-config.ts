@@ -62,6 +62,8 @@ export interface ContainerConfigOptions extends LinuxResourceOptions {
   seccomp?: SeccompOptions;
   /** ID mappings of the pod's user namespace, for hostUsers: false. */
   userNamespace?: MessageInput<UserNamespace>;
+  /** Each volumeMount's subPath with subPathExpr expanded (sync/subpaths.ts); default: spec subPath. */
+  subPaths?: readonly (string | undefined)[];
   /** Host file mounted at /etc/hosts (the kubelet-managed hosts file, see sync/etc-hosts.ts). */
   etcHostsPath?: string;
 }
@@ -70,6 +72,7 @@ export interface ContainerConfigOptions extends LinuxResourceOptions {
 export function containerMounts(
   container: Container,
   volumes: ReadonlyMap<string, MountedVolume>,
+  subPaths?: readonly (string | undefined)[],
 ): MessageInput<Mount>[] {
   return (container.volumeMounts ?? []).map((mount, index) => {
     const volume = volumes.get(mount.name);
@@ -86,9 +89,10 @@ export function containerMounts(
         : mount.mountPropagation === 'HostToContainer'
           ? MountPropagation.PROPAGATION_HOST_TO_CONTAINER
           : MountPropagation.PROPAGATION_PRIVATE;
+    const subPath = subPaths ? subPaths[index] : mount.subPath;
     return {
       containerPath: mount.mountPath,
-      hostPath: mount.subPath ? join(volume.hostPath, mount.subPath) : volume.hostPath,
+      hostPath: subPath ? join(volume.hostPath, subPath) : volume.hostPath,
       readonly: mount.readOnly === true || volume.readOnly === true,
       propagation,
     };
@@ -133,7 +137,7 @@ export function containerAnnotations(
  * inferred (checked with `satisfies`) so the fields the kubelet always sets stay non-optional.
  */
 export function buildContainerConfig(pod: Pod, container: Container, options: ContainerConfigOptions) {
-  const mounts = containerMounts(container, options.volumes);
+  const mounts = containerMounts(container, options.volumes, options.subPaths);
   // Host-network pods get it too: the node's file plus their hostAliases (upstream makeMounts).
   if (options.etcHostsPath && !mounts.some((m) => m.containerPath === '/etc/hosts')) {
     mounts.push({

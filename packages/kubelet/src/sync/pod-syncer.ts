@@ -25,6 +25,7 @@ import { ensureEtcHostsFile } from './etc-hosts';
 import { ensureImage } from './image-puller';
 import { runLifecycleHook } from './lifecycle-hooks';
 import { pullCredentials } from './pull-secrets';
+import { prepareSubPaths } from './subpaths';
 import { SyncStepError } from './sync-errors';
 
 /** Upstream minimumGracePeriodInSeconds: StopContainer always gets at least this long. */
@@ -296,6 +297,14 @@ export class PodSyncer {
     } catch (error) {
       throw new SyncStepError('CreateContainerConfigError', container.name, (error as Error).message);
     }
+    let subPaths: (string | undefined)[];
+    try {
+      subPaths = await prepareSubPaths(container, env, volumes);
+    } catch (error) {
+      // Upstream's message is the bare reason ("error SubPath `/tmp` must not be an absolute path").
+      const message = error instanceof KubeletError ? error.reason : (error as Error).message;
+      throw new SyncStepError('CreateContainerConfigError', container.name, message);
+    }
     const terminationMessageHostPath = await this.terminationMessageFile(pod, container);
     const etcHostsPath = await ensureEtcHostsFile(pod, {
       podDir: this.options.volumes.podDir(pod.metadata.uid ?? ''),
@@ -314,6 +323,7 @@ export class PodSyncer {
           memoryCapacity: this.options.memoryCapacity,
           terminationMessageHostPath,
           etcHostsPath,
+          subPaths,
         });
         id = await runtime.createContainer(sandboxId, config, sandboxConfig);
       } catch (error) {

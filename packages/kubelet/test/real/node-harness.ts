@@ -42,6 +42,10 @@ export interface NodeHarness {
   kubeconfig: string;
   /** Creates a pod bound to this node in `namespace` (default "default"). */
   createPod(pod: { metadata: Pod['metadata']; spec: Omit<Pod['spec'], 'nodeName'> }): Pod;
+  /** A JSON merge patch of the stored pod (spec.activeDeadlineSeconds, annotations…). */
+  patchPod(name: string, patch: object, namespace?: string): Pod;
+  /** Deletes the pod through the API (graceful unless gracePeriodSeconds says otherwise). */
+  deletePod(name: string, gracePeriodSeconds?: number, namespace?: string): void;
   /** The pod as the API stores it. */
   getPod(name: string, namespace?: string): Pod | undefined;
   /** Polls the stored pod until `check` returns something (or throws after timeoutMs). */
@@ -166,6 +170,23 @@ export async function startNodeHarness(
       }) as unknown as Pod;
     },
     getPod,
+    patchPod(name, patch, namespace = 'default') {
+      return api.registry.patch(
+        pods,
+        namespace,
+        name,
+        'application/merge-patch+json',
+        JSON.stringify(patch),
+      ) as unknown as Pod;
+    },
+    deletePod(name, gracePeriodSeconds, namespace = 'default') {
+      api.registry.delete(
+        pods,
+        namespace,
+        name,
+        gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds },
+      );
+    },
     waitPod(name, what, check, timeoutMs = 60_000) {
       return waitFor(
         `${name}: ${what}`,
