@@ -8,6 +8,7 @@ import {
   supplementalGroupsPolicyAdmitHandler,
   userNamespacesAdmitHandler,
 } from '../src/admission/runtime-feature-admit';
+import { seLinuxAdmitHandler } from '../src/admission/selinux-admit';
 import type { Pod } from '../src/api/pod-types';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { InvalidConfigError } from '../src/errors';
@@ -245,6 +246,27 @@ describe('admit handlers', () => {
     // Options that ask for nothing have nothing to ignore.
     const empty = pod({ securityContext: { windowsOptions: { hostProcess: false } } });
     expect(podOSAdmitHandler.admit({ pod: empty, otherPods: [] })).toEqual({ admit: true });
+  });
+
+  it('refuses SELinux labels on a host without SELinux and passes them where it runs', () => {
+    const labelled = pod({
+      containers: [{ name: 'a', securityContext: { seLinuxOptions: { level: 's0:c1,c2' } } }],
+    });
+    expect(seLinuxAdmitHandler(false).admit({ pod: labelled, otherPods: [] })).toEqual({
+      admit: false,
+      reason: 'SELinux',
+      message:
+        'Cannot enforce SELinux: SELinux is not enabled on the host (spec.containers[0].securityContext.seLinuxOptions)',
+    });
+    expect(seLinuxAdmitHandler(true).admit({ pod: labelled, otherPods: [] })).toEqual({ admit: true });
+    const podLevel = pod({ securityContext: { seLinuxOptions: { type: 'spc_t' } } });
+    expect(seLinuxAdmitHandler(false).admit({ pod: podLevel, otherPods: [] })).toMatchObject({
+      message:
+        'Cannot enforce SELinux: SELinux is not enabled on the host (spec.securityContext.seLinuxOptions)',
+    });
+    // Empty options ask for no label.
+    const empty = pod({ securityContext: { seLinuxOptions: {} } });
+    expect(seLinuxAdmitHandler(false).admit({ pod: empty, otherPods: [] })).toEqual({ admit: true });
   });
 
   it('follows the runtime features', () => {

@@ -5,6 +5,7 @@ import { podCountAdmitHandler } from './pod-count-admit';
 import { podOSAdmitHandler } from './pod-os-admit';
 import { supplementalGroupsPolicyAdmitHandler, userNamespacesAdmitHandler } from './runtime-feature-admit';
 import { safeSysctlAllowlist } from './safe-sysctls';
+import { seLinuxAdmitHandler } from './selinux-admit';
 import { SysctlAllowlist } from './sysctl-allowlist';
 
 export interface KubeletAdmitHandlersOptions {
@@ -18,12 +19,15 @@ export interface KubeletAdmitHandlersOptions {
   runtimeFeatures: () => RuntimeFeatures | undefined;
   /** Kernel release for the safe sysctls' version conditions (default: this host's). */
   kernelRelease?: string;
+  /** Whether the host enforces SELinux (default: selinuxfs is mounted). */
+  seLinuxEnabled?: boolean;
 }
 
 /**
  * The kubelet's admit handlers in upstream's order: eviction, the sysctl allowlist (safe set plus
  * allowedUnsafeSysctls; upstream concatenates the two lists), the predicate checks (OS, runtime
- * features, pod count), then what the runtime must support for the sandbox (user namespaces).
+ * features, pod count), the host's security modules (SELinux), then what the runtime must support
+ * for the sandbox (user namespaces).
  * Throws InvalidConfigError for an allowedUnsafeSysctls entry upstream's kubelet would not start with.
  *
  * Privileged containers and host namespaces are not refused here: upstream's kubelet has had no
@@ -41,6 +45,7 @@ export function kubeletAdmitHandlers(options: KubeletAdmitHandlersOptions): PodA
     podOSAdmitHandler,
     supplementalGroupsPolicyAdmitHandler(options.runtimeFeatures),
     podCountAdmitHandler(options.maxPods),
+    seLinuxAdmitHandler(options.seLinuxEnabled),
     userNamespacesAdmitHandler(options.runtimeFeatures),
   ];
 }
