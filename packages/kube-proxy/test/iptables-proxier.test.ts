@@ -59,7 +59,9 @@ describe('IptablesProxier', () => {
     expect(proxier.history.at(-1)).toMatchObject({ kind: 'full', ok: true });
     expect(ipt.payloads).toHaveLength(before + 1);
     expect(ipt.payloads.at(-1)).not.toMatch(/^-I /m);
-    expect(ipt.jumpRules).toHaveLength(12);
+    // Upstream's twelve, then kubelet's two INPUT/OUTPUT jumps to KUBE-FIREWALL.
+    expect(ipt.jumpRules).toHaveLength(14);
+    expect(ipt.jumpRules).toContain('filter INPUT -j KUBE-FIREWALL');
     await proxier.stop();
   });
 

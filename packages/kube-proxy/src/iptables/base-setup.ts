@@ -1,5 +1,5 @@
-import { IPTABLES_JUMP_RULES } from './build-iptables-ruleset';
-import { KUBE_PROXY_CANARY } from './chain-names';
+import { IPTABLES_JUMP_RULES, KUBELET_JUMP_RULES } from './build-iptables-ruleset';
+import { KUBE_FIREWALL, KUBE_PROXY_CANARY } from './chain-names';
 import { chainsInSave, type IptablesExecutor, type IptablesTableName } from './iptables-executor';
 import { type JumpRule, renderRule } from './iptables-ruleset';
 
@@ -12,7 +12,7 @@ import { type JumpRule, renderRule } from './iptables-ruleset';
 export interface BaseSetup {
   /** User chains to declare (created if missing; our canaries are always empty). */
   readonly declare: readonly { readonly table: IptablesTableName; readonly chain: string }[];
-  /** Jump rules to insert at the top of their built-in chain, in IPTABLES_JUMP_RULES order. */
+  /** Jump rules to insert at the top of their built-in chain, in ENSURED_JUMP_RULES order. */
   readonly insert: readonly JumpRule[];
 }
 
@@ -23,6 +23,9 @@ export interface KernelStateForFullSync {
 }
 
 export const CANARY_TABLES: readonly IptablesTableName[] = ['mangle', 'nat', 'filter'];
+
+/** Every jump a full sync ensures, in upstream's order: ours, then kubelet's KUBE-FIREWALL ones. */
+export const ENSURED_JUMP_RULES: readonly JumpRule[] = [...IPTABLES_JUMP_RULES, ...KUBELET_JUMP_RULES];
 
 /** `-A CHAIN args` lines of the built-in chains in a save text. */
 function builtinRules(save: string, chains: ReadonlySet<string>): Set<string> {
@@ -60,14 +63,15 @@ export async function readKernelForFullSync(exec: IptablesExecutor): Promise<Ker
   const tables = splitSaveTables(await exec.saveTable());
   const nat = tables.get('nat') ?? '';
   const filter = tables.get('filter') ?? '';
-  const builtins = new Set(IPTABLES_JUMP_RULES.map((j) => j.chain));
+  const builtins = new Set(ENSURED_JUMP_RULES.map((j) => j.chain));
   const present = { nat: builtinRules(nat, builtins), filter: builtinRules(filter, builtins) };
   // iptables-save prints rules in the same canonical form renderRule writes ours in.
-  const insert = IPTABLES_JUMP_RULES.filter(
+  const insert = ENSURED_JUMP_RULES.filter(
     (j) => !present[j.table].has(renderRule(['-A', j.chain, ...j.args])),
   );
-  return {
-    natChains: chainsInSave(nat),
-    setup: { declare: CANARY_TABLES.map((table) => ({ table, chain: KUBE_PROXY_CANARY })), insert },
-  };
+  const declare = CANARY_TABLES.map((table) => ({ table, chain: KUBE_PROXY_CANARY }));
+  // KUBE-FIREWALL must exist for its jumps; declaring it flushes it, so only when missing
+  // (the sync declares and fills it itself while localhost NodePorts are active).
+  if (!chainsInSave(filter).has(KUBE_FIREWALL)) declare.push({ table: 'filter', chain: KUBE_FIREWALL });
+  return { natChains: chainsInSave(nat), setup: { declare, insert } };
 }

@@ -3,6 +3,7 @@ import type { ProxySnapshot } from '../model/proxy-snapshot';
 import {
   isServiceChainName,
   KUBE_EXTERNAL_SERVICES,
+  KUBE_FIREWALL,
   KUBE_FORWARD,
   KUBE_NODEPORTS,
   KUBE_POSTROUTING,
@@ -14,9 +15,11 @@ import type { IptablesRuleset, JumpRule } from './iptables-ruleset';
 import { isLargeClusterMode } from './large-cluster-mode';
 import { type LocalDetector, NO_LOCAL_DETECTOR } from './local-detector';
 import {
-  FILTER_TOP_CHAINS,
+  countsLocalhostNodePorts,
+  filterTopChains,
   NAT_TOP_CHAINS,
   writeForwardRules,
+  writeLocalnetFirewall,
   writeMasqueradeRules,
   writeNodePortsJumps,
 } from './top-level-rules';
@@ -36,6 +39,11 @@ export interface IptablesBackendOptions {
   nodeIP?: string;
   /** With nf_conntrack_tcp_be_liberal set, INVALID packets need not be dropped. */
   conntrackTCPLiberal?: boolean;
+  /**
+   * The nfacct counters that exist in the kernel (see runtime/nfacct): rules feed only these,
+   * as upstream, which checks them on each full sync. Absent: no `-m nfacct` rules at all.
+   */
+  nfacctCounters?: readonly string[];
   /** Use MASQUERADE --random-fully (when the iptables binary supports it). */
   randomFully?: boolean;
   /**
@@ -67,7 +75,10 @@ export interface IptablesBuildResult {
   readonly noLocalEndpoints: { readonly internal: number; readonly external: number };
 }
 
-/** Built-in chain jumps into our chains (upstream's iptablesJumpChains), in insertion order. */
+/**
+ * Built-in chain jumps into our chains (upstream's iptablesJumpChains), in the order upstream
+ * ensures them; each missing one is inserted at the top, so the kernel lists them reversed.
+ */
 export const IPTABLES_JUMP_RULES: readonly JumpRule[] = [
   jump('filter', 'INPUT', KUBE_EXTERNAL_SERVICES, 'kubernetes externally-visible service portals', true),
   jump('filter', 'FORWARD', KUBE_EXTERNAL_SERVICES, 'kubernetes externally-visible service portals', true),
@@ -83,6 +94,17 @@ export const IPTABLES_JUMP_RULES: readonly JumpRule[] = [
   jump('nat', 'POSTROUTING', KUBE_POSTROUTING, 'kubernetes postrouting rules', false),
 ];
 
+/**
+ * The jumps to kubelet's KUBE-FIREWALL (upstream's iptablesKubeletJumpChains): ensured after
+ * IPTABLES_JUMP_RULES on every full sync whatever the settings, and, as upstream, never removed
+ * by a cleanup: kubelet may own them, and the DROP rule must outlive us while route_localnet=1
+ * (which nothing resets) leaves 127.0.0.0/8 reachable from outside.
+ */
+export const KUBELET_JUMP_RULES: readonly JumpRule[] = [
+  { table: 'filter', chain: 'INPUT', args: ['-j', KUBE_FIREWALL] },
+  { table: 'filter', chain: 'OUTPUT', args: ['-j', KUBE_FIREWALL] },
+];
+
 function jump(
   table: 'filter' | 'nat',
   chain: string,
@@ -93,12 +115,13 @@ function jump(
   return {
     table,
     chain,
+    // Upstream's extra arguments come before the comment; the kernel keeps match order.
     args: [
+      ...(newOnly ? ['-m', 'conntrack', '--ctstate', 'NEW'] : []),
       '-m',
       'comment',
       '--comment',
       comment,
-      ...(newOnly ? ['-m', 'conntrack', '--ctstate', 'NEW'] : []),
       '-j',
       target,
     ],
@@ -140,9 +163,11 @@ export function buildIptablesRuleset(
   let noLocalInternal = 0;
   let noLocalExternal = 0;
 
-  for (const c of FILTER_TOP_CHAINS) filter.chain(c);
+  const isIPv6 = snapshot.family === 'IPv6';
+  for (const c of filterTopChains(options, isIPv6)) filter.chain(c);
   for (const c of NAT_TOP_CHAINS) nat.chain(c);
   writeMasqueradeRules(nat, options);
+  writeLocalnetFirewall(filter, options, isIPv6);
 
   const keys = [...snapshot.services.keys()].sort();
   for (const key of keys) {
@@ -161,12 +186,13 @@ export function buildIptablesRuleset(
       masqueradeAll,
       options,
       largeClusterMode,
+      localhostNodePortsCounted: countsLocalhostNodePorts(options, isIPv6),
     });
     if (r.noLocalInternal) noLocalInternal++;
     if (r.noLocalExternal) noLocalExternal++;
   }
 
-  writeNodePortsJumps(nat, options, snapshot.family === 'IPv6');
+  writeNodePortsJumps(nat, options, isIPv6);
   writeForwardRules(filter, options);
 
   const deleteChains: string[] = [];

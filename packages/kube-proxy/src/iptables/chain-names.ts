@@ -10,6 +10,8 @@ export const KUBE_MARK_MASQ = 'KUBE-MARK-MASQ';
 export const KUBE_FORWARD = 'KUBE-FORWARD';
 export const KUBE_PROXY_FIREWALL = 'KUBE-PROXY-FIREWALL';
 export const KUBE_PROXY_CANARY = 'KUBE-PROXY-CANARY';
+/** kubelet's chain for the CVE-2020-8558 localnet rule; upstream kube-proxy fills it too when it sets route_localnet. */
+export const KUBE_FIREWALL = 'KUBE-FIREWALL';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 

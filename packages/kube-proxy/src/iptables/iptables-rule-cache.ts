@@ -10,9 +10,12 @@ import { isLargeClusterMode } from './large-cluster-mode';
 import { NO_LOCAL_DETECTOR } from './local-detector';
 import { SyncStreamNotFinishedError } from './sync-stream-not-finished-error';
 import {
+  countsLocalhostNodePorts,
   FILTER_TOP_CHAINS,
+  filterTopChains,
   NAT_TOP_CHAINS,
   writeForwardRules,
+  writeLocalnetFirewall,
   writeMasqueradeRules,
   writeNodePortsJumps,
 } from './top-level-rules';
@@ -146,15 +149,23 @@ export class IptablesRuleCache {
   private readonly staticHead: ReadonlyMap<TopChainId, string>;
   private readonly staticTail: ReadonlyMap<TopChainId, string>;
   private readonly staticCounts: { filter: number; nat: number };
+  /** The filter chains every full sync declares (KUBE-FIREWALL only with localhost NodePorts). */
+  private readonly filterChains: readonly string[];
+  /** NodePort rules get their counted 127.0.0.0/8 twin. */
+  private readonly localhostNodePortsCounted: boolean;
 
   constructor(
     private readonly options: IptablesBackendOptions = {},
     family: ProxySnapshot['family'] = 'IPv4',
   ) {
+    const isIPv6 = family === 'IPv6';
+    this.filterChains = filterTopChains(options, isIPv6);
+    this.localhostNodePortsCounted = countsLocalhostNodePorts(options, isIPv6);
     const head = { filter: new TopSink('filter'), nat: new TopSink('nat') };
     writeMasqueradeRules(head.nat, options);
+    writeLocalnetFirewall(head.filter, options, isIPv6);
     const tail = { filter: new TopSink('filter'), nat: new TopSink('nat') };
-    writeNodePortsJumps(tail.nat, options, family === 'IPv6');
+    writeNodePortsJumps(tail.nat, options, isIPv6);
     writeForwardRules(tail.filter, options);
     this.staticHead = new Map([...head.filter.lines, ...head.nat.lines]);
     this.staticTail = new Map([...tail.filter.lines, ...tail.nat.lines]);
@@ -280,9 +291,10 @@ export class IptablesRuleCache {
     const nextTop = new Map<TopChainId, string>();
     const rewritten = this.topChainIds();
     for (const id of rewritten) nextTop.set(id, this.topText(id));
+    // Chains the setup needs to exist; those this payload declares anyway are left out.
     const declare = (table: string) =>
       (kernel.setup?.declare ?? [])
-        .filter((d) => d.table === table)
+        .filter((d) => d.table === table && !(table === 'filter' && this.filterChains.includes(d.chain)))
         .map((d) => `:${d.chain} - [0:0]\n`)
         .join('');
     const out: string[] = [declare('nat')];
@@ -293,8 +305,8 @@ export class IptablesRuleCache {
     out.push('COMMIT\n');
     // The small tables after the big one, in their own string (see IptablesSyncStream.tail).
     const others = ['*filter\n', declare('filter')];
-    for (const c of FILTER_TOP_CHAINS) others.push(`:${c} - [0:0]\n`);
-    for (const c of FILTER_TOP_CHAINS) others.push(nextTop.get(topId('filter', c))!);
+    for (const c of this.filterChains) others.push(`:${c} - [0:0]\n`);
+    for (const c of this.filterChains) others.push(nextTop.get(topId('filter', c))!);
     others.push('COMMIT\n');
     const mangle = declare('mangle');
     if (mangle !== '') others.push(`*mangle\n${mangle}COMMIT\n`);
@@ -426,7 +438,7 @@ export class IptablesRuleCache {
   /** Every top-level chain, filter first, in declaration order. */
   private topChainIds(): TopChainId[] {
     return [
-      ...FILTER_TOP_CHAINS.map((c) => topId('filter', c)),
+      ...this.filterChains.map((c) => topId('filter', c)),
       ...NAT_TOP_CHAINS.map((c) => topId('nat', c)),
     ];
   }
@@ -460,6 +472,7 @@ export class IptablesRuleCache {
       masqueradeAll: this.options.masqueradeAll ?? false,
       options: this.options,
       largeClusterMode: this.largeClusterMode,
+      localhostNodePortsCounted: this.localhostNodePortsCounted,
     });
     return {
       sp,
@@ -494,13 +507,14 @@ function chainsNotIn(chains: readonly string[], keep: readonly string[]): string
  * the main payload has created the chains they jump to (a second run, or the unwidened tail of
  * a streamed one): sections writing to built-in chains cannot use iptables-nft's widened cache
  * (see @nodeagent/netfilter's widenNftCache), which the big main payload needs. `-I CHAIN` without a rule number inserts at the top even into a built-in
- * chain iptables-nft has not created yet (which has no rule 1), so they go in reverse to end
- * up in list order.
+ * chain iptables-nft has not created yet (which has no rule 1). In list order, as upstream
+ * prepends each missing jump in turn: the kernel then lists a chain's jumps reversed (INPUT:
+ * KUBE-FIREWALL, KUBE-PROXY-FIREWALL, KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES).
  */
 function renderJumpPayload(insert: readonly JumpRule[]): string {
   const out: string[] = [];
   for (const table of ['filter', 'nat'] as const) {
-    const rules = insert.filter((j) => j.table === table).reverse();
+    const rules = insert.filter((j) => j.table === table);
     if (rules.length === 0) continue;
     out.push(`*${table}\n`);
     for (const j of rules) out.push(`${renderRule(['-I', j.chain, ...j.args])}\n`);

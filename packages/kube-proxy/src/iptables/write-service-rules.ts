@@ -7,6 +7,7 @@ import {
   usesClusterEndpoints,
   usesLocalEndpoints,
 } from '../model/service-port';
+import { LOCALHOST_NODEPORTS_ACCEPTED_COUNTER } from '../runtime/nfacct';
 import type { IptablesBackendOptions } from './build-iptables-ruleset';
 import {
   endpointChainName,
@@ -50,6 +51,8 @@ export interface WriteServiceContext {
   options: IptablesBackendOptions;
   /** Upstream's large cluster mode: no comments on per-endpoint rules (see isLargeClusterMode). */
   largeClusterMode?: boolean;
+  /** Localhost NodePorts are active and the localhost_nps_accepted_pkts nfacct counter exists. */
+  localhostNodePortsCounted?: boolean;
 }
 
 /** Writes one service port's rules, as upstream's syncProxyRules loop body does. */
@@ -186,6 +189,32 @@ export function writeServiceRules(
   // Node port.
   if (sp.nodePort !== 0) {
     const np = String(sp.nodePort);
+    if (hasEndpoints && ctx.localhostNodePortsCounted) {
+      // The same jump for 127.0.0.0/8 first, counted in localhost_nps_accepted_pkts (a metric
+      // telling operators whether anything uses localhost NodePorts), as upstream.
+      nat.rule(
+        '-A',
+        KUBE_NODEPORTS,
+        '-d',
+        '127.0.0.0/8',
+        '-p',
+        proto,
+        '-m',
+        'comment',
+        '--comment',
+        name,
+        '-m',
+        proto,
+        '--dport',
+        np,
+        '-m',
+        'nfacct',
+        '--nfacct-name',
+        LOCALHOST_NODEPORTS_ACCEPTED_COUNTER,
+        '-j',
+        chains.external,
+      );
+    }
     if (hasEndpoints) {
       nat.rule(
         ...commentedRule(KUBE_NODEPORTS, name),

@@ -6,6 +6,8 @@ import { KUBE_PROXY_CANARY } from '../iptables/chain-names';
 import type { IptablesExecutor } from '../iptables/iptables-executor';
 import { IptablesRuleCache, type PreparedIptablesSync } from '../iptables/iptables-rule-cache';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
+import { KUBE_PROXY_NFACCT_COUNTERS, type NfacctClient } from '../runtime/nfacct';
+import { registerNfacctMetrics } from '../runtime/nfacct-metrics';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
 import type { ConntrackCleaner } from './conntrack-cleaner';
 import { ProxierBase, type ProxierBaseOptions, type SyncResult } from './proxier-base';
@@ -22,6 +24,12 @@ export interface IptablesProxierOptions extends ProxierBaseOptions {
   backend?: IptablesBackendOptions;
   serviceHealth?: ServiceHealthServer;
   conntrack?: ConntrackCleaner;
+  /**
+   * Creates upstream's nfacct counters on each full sync (rules then count INVALID drops and
+   * localhost NodePort packets in them) and publishes them as metrics when `metrics` is given.
+   * Without it, or where the kernel refuses a counter, rules go without that `-m nfacct`.
+   */
+  nfacct?: NfacctClient;
 }
 
 /**
@@ -36,7 +44,9 @@ export class IptablesProxier extends ProxierBase {
   private lastFullSync = Number.NEGATIVE_INFINITY;
   private canaryTimer: unknown;
   private stopped = true;
-  private readonly rules: IptablesRuleCache;
+  private rules: IptablesRuleCache;
+  /** The nfacct counters the current rule cache renders rules for (sorted). */
+  private nfacctCounters: readonly string[] = [];
   /** The last sync prepared (its payload is joined only if someone reads lastPayload). */
   private lastPrepared: PreparedIptablesSync | undefined;
   /** What the last sync rendered and wrote (for tests, benchmarks and debugging). */
@@ -50,6 +60,32 @@ export class IptablesProxier extends ProxierBase {
   constructor(private readonly opts: IptablesProxierOptions) {
     super(opts);
     this.rules = new IptablesRuleCache(opts.backend, opts.family);
+    if (opts.nfacct && opts.metrics) registerNfacctMetrics(opts.metrics.registry, opts.nfacct, this.log);
+  }
+
+  /**
+   * Ensures the nfacct counters, as upstream on every full sync, and re-renders everything when
+   * the set that exists changed (a partial sync never needs to: the counters outlive us).
+   */
+  private async ensureNfacctCounters(): Promise<void> {
+    const nfacct = this.opts.nfacct;
+    if (!nfacct) return;
+    const present: string[] = [];
+    for (const name of KUBE_PROXY_NFACCT_COUNTERS) {
+      try {
+        await nfacct.ensure(name);
+        present.push(name);
+      } catch (err) {
+        this.log.error(
+          { err, counter: name },
+          'Failed to create nfacct counter; the corresponding metric will not be updated',
+        );
+      }
+    }
+    present.sort();
+    if (present.join() === this.nfacctCounters.join()) return;
+    this.nfacctCounters = present;
+    this.rules = new IptablesRuleCache({ ...this.opts.backend, nfacctCounters: present }, this.opts.family);
   }
 
   override start(): void {
@@ -133,6 +169,7 @@ export class IptablesProxier extends ProxierBase {
       let prepared: PreparedIptablesSync;
       let applied = false;
       if (full) {
+        await this.ensureNfacctCounters();
         // Only a full sync reads the kernel; partial syncs trust the cache's record of what it
         // wrote. iptables-save runs while this process renders every Service.
         const reading = readKernelForFullSync(exec);
