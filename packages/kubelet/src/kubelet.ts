@@ -176,6 +176,7 @@ export class Kubelet {
       sleep: options.sleep,
       startLimiter: new StartLimiter(options.maxParallelPodStarts ?? defaultMaxParallelPodStarts()),
       onWarning: (pod, reason, message) => this.logger.warn({ pod: podName(pod), reason }, message),
+      seccompDefault: options.config.seccompDefault,
     });
     this.pleg = new GenericPLEG({
       runtime: options.runtime,

@@ -49,14 +49,24 @@ describe('sandbox config', () => {
       'io.kubernetes.pod.uid': 'u-42',
     });
     expect(config.annotations).toEqual({ note: 'x' });
-    expect(config.linux.securityContext.namespaceOptions).toEqual({ network: 0, pid: 1, ipc: 0 });
+    expect(config.linux.securityContext.namespaceOptions).toEqual({
+      network: 0,
+      pid: 1,
+      ipc: 0,
+      usernsOptions: { mode: 2 },
+    });
   });
 
   it('uses node namespaces and no hostname for host-network pods', () => {
     const pod = makePod({ hostNetwork: true, hostPID: true });
     const config = buildSandboxConfig(pod, { ...dns, attempt: 0 });
     expect(config.hostname).toBe('');
-    expect(config.linux.securityContext.namespaceOptions).toEqual({ network: 2, pid: 2, ipc: 0 });
+    expect(config.linux.securityContext.namespaceOptions).toEqual({
+      network: 2,
+      pid: 2,
+      ipc: 0,
+      usernsOptions: { mode: 2 },
+    });
     // ClusterFirst on the host network means the node's resolver.
     expect(config.dnsConfig?.servers).toEqual(['192.168.0.1']);
   });

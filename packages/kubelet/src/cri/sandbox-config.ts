@@ -1,8 +1,14 @@
-import { type MessageInput, NamespaceMode, type PodSandboxConfig, Protocol } from '@nodeagent/cri-client';
+import {
+  type MessageInput,
+  type PodSandboxConfig,
+  Protocol,
+  type UserNamespace,
+} from '@nodeagent/cri-client';
 import type { Pod } from '../api/pod-types';
 import { type ClusterDNSOptions, podDNSConfig } from './dns-config';
 import { podNameLabel, podNamespaceLabel, podUidLabel } from './labels';
 import { defaultPodLogsDir, podLogDirectory } from './log-paths';
+import { linuxSandboxSecurityContext } from './security-context';
 
 export interface SandboxConfigOptions extends ClusterDNSOptions {
   /** Sandbox attempt: 0 first, incremented each time the sandbox is re-created. */
@@ -10,6 +16,8 @@ export interface SandboxConfigOptions extends ClusterDNSOptions {
   podLogsDir?: string;
   /** Cgroup parent for the pod (from the QoS cgroup hierarchy); empty lets the runtime choose. */
   cgroupParent?: string;
+  /** ID mappings of the pod's user namespace, for hostUsers: false. */
+  userNamespace?: MessageInput<UserNamespace>;
 }
 
 const maxHostnameLength = 63;
@@ -57,9 +65,6 @@ export function buildSandboxConfig(pod: Pod, options: SandboxConfigOptions) {
     })),
   );
   const security = pod.spec.securityContext ?? {};
-  const privileged = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].some(
-    (container) => container.securityContext?.privileged === true,
-  );
   const sysctls: Record<string, string> = {};
   for (const sysctl of security.sysctls ?? []) sysctls[sysctl.name] = sysctl.value;
   return {
@@ -73,20 +78,7 @@ export function buildSandboxConfig(pod: Pod, options: SandboxConfigOptions) {
     annotations: { ...(pod.metadata.annotations ?? {}) },
     linux: {
       cgroupParent: options.cgroupParent ?? '',
-      securityContext: {
-        namespaceOptions: {
-          network: hostNetwork ? NamespaceMode.NODE : NamespaceMode.POD,
-          pid: pod.spec.hostPID ? NamespaceMode.NODE : NamespaceMode.CONTAINER,
-          ipc: pod.spec.hostIPC ? NamespaceMode.NODE : NamespaceMode.POD,
-        },
-        runAsUser: security.runAsUser !== undefined ? { value: security.runAsUser } : null,
-        runAsGroup: security.runAsGroup !== undefined ? { value: security.runAsGroup } : null,
-        supplementalGroups: [
-          ...(security.fsGroup !== undefined ? [security.fsGroup] : []),
-          ...(security.supplementalGroups ?? []),
-        ],
-        privileged,
-      },
+      securityContext: linuxSandboxSecurityContext(pod, options.userNamespace),
       sysctls,
     },
   } satisfies MessageInput<PodSandboxConfig>;

@@ -26,6 +26,7 @@ import type {
   RuntimeContainerStatus,
   RuntimeSandboxStatus,
 } from './runtime-state';
+import { terminationMessage } from './termination-message';
 
 const nsToMs = (ns: bigint) => Number(ns / 1_000_000n);
 
@@ -93,7 +94,11 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
       return cached;
     try {
       const status = (await client.containerStatus({ containerId: id })).status ?? undefined;
-      if (status) containerStatusCache.set(id, status);
+      if (status) {
+        // Read once, when the container is first seen exited: the cache keeps it with the details.
+        status.message = await terminationMessage(status);
+        containerStatusCache.set(id, status);
+      }
       return status;
     } catch (error) {
       if (isNotFound(error)) return undefined;

@@ -1,6 +1,7 @@
 import type { MessageInput, PodSandboxConfig } from '@nodeagent/cri-client';
 import type { Container, Pod } from '../api/pod-types';
 import type { Clock } from '../clock';
+import type { ImageUser } from '../cri/verify-run-as-non-root';
 import type { CrashLoopBackOff } from '../pod/crash-loop-backoff';
 import type { ImagePullAuth, PodRuntime } from '../runtime/pod-runtime';
 import { SyncStepError } from './sync-errors';
@@ -60,4 +61,25 @@ export async function ensureImage(
     container.name,
     `Failed to pull image "${image}": ${(lastError as Error)?.message ?? String(lastError)}`,
   );
+}
+
+/**
+ * Upstream getImageUser: the uid the image's config names, else its user name, else root (uid 0)
+ * — also when the runtime cannot say. A failing ImageStatus fails the container's config
+ * (CreateContainerConfigError), as upstream.
+ */
+export async function imageUser(
+  runtime: PodRuntime,
+  container: Container,
+  imageRef: string,
+): Promise<ImageUser> {
+  let status: { uid?: number; username?: string } | undefined;
+  try {
+    status = await runtime.imageUser?.(imageRef);
+  } catch (error) {
+    throw new SyncStepError('CreateContainerConfigError', container.name, (error as Error).message);
+  }
+  if (status?.uid !== undefined) return { uid: status.uid };
+  if (status?.username) return { username: status.username };
+  return { uid: 0 };
 }

@@ -22,7 +22,7 @@ import type { ContainerWaitingReason } from '../status/generate-pod-status';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';
 import type { TokenSource } from '../volumes/volume-payloads';
 import { ensureEtcHostsFile } from './etc-hosts';
-import { ensureImage } from './image-puller';
+import { ensureImage, imageUser } from './image-puller';
 import { runLifecycleHook } from './lifecycle-hooks';
 import { pullCredentials } from './pull-secrets';
 import { prepareSubPaths } from './subpaths';
@@ -54,6 +54,8 @@ export interface PodSyncerOptions {
   /** Bounds concurrent sandbox and container starts across pods; unbounded without one. */
   startLimiter?: StartLimiter;
   onWarning?: (pod: Pod, reason: string, message: string) => void;
+  /** KubeletConfiguration.seccompDefault: RuntimeDefault seccomp for containers that set none. */
+  seccompDefault?: boolean;
   /** Services for the service-link variables; without one (standalone), pods get none. */
   services?: ServiceLister;
   /** The node's hosts file, the base of host-network pods' /etc/hosts (default /etc/hosts). */
@@ -124,7 +126,14 @@ export class PodSyncer {
     }
 
     let sandboxId = actions.sandboxId;
-    const sandboxConfig = this.sandboxConfig(pod, actions.attempt);
+    let sandboxConfig: ReturnType<typeof buildSandboxConfig>;
+    try {
+      sandboxConfig = this.sandboxConfig(pod, actions.attempt);
+    } catch (error) {
+      // A security setting the sandbox cannot be built with (e.g. hostUsers: false).
+      this.options.onWarning?.(pod, 'FailedCreatePodSandBox', (error as Error).message);
+      return { ...outcome, error: error as Error };
+    }
     let ips = podIPs(status);
     if (actions.createSandbox) {
       outcome.changedRuntime = true;
@@ -284,6 +293,7 @@ export class PodSyncer {
       this.imageBackOff,
       clock,
     );
+    const user = await imageUser(runtime, container, imageRef);
     let env: Awaited<ReturnType<typeof resolveEnv>>;
     try {
       env = await resolveEnv(pod, container, {
@@ -322,6 +332,11 @@ export class PodSyncer {
           volumes,
           memoryCapacity: this.options.memoryCapacity,
           terminationMessageHostPath,
+          imageUser: user,
+          seccomp: {
+            profileRoot: join(this.options.rootDir, 'seccomp'),
+            seccompDefault: this.options.seccompDefault ?? false,
+          },
           etcHostsPath,
           subPaths,
         });
