@@ -1,10 +1,10 @@
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { KubeConfig, type V1Node } from '@kubernetes/client-node';
 import {
-  applyOomScoreAdj,
   type ClosableIpvsTable,
   type ClusterWatch,
   detectNodeIPs,
+  effectiveProxyMode,
   execConntrack,
   execIpsetLayer,
   execIptables,
@@ -32,12 +32,10 @@ import {
   openIpvsTable,
   ProxierHealth,
   type ProxyHandler,
+  parseDuration,
   portalIptablesFor,
-  rateLimitedKubeConfig,
   rtnetlinkLinkLayer,
   ServiceHealthServer,
-  serveProfiling,
-  TokenBucketRateLimiter,
   UserspaceProxier,
   userspaceOptionsFromConfig,
   waitForNodeIPs,
@@ -45,7 +43,6 @@ import {
   watchCluster,
 } from '@nodeagent/kube-proxy';
 import type { Logger } from 'pino';
-import { type DaemonSettings, daemonSettings, nodeNameFor } from './daemon-settings';
 import { setupNode } from './node-setup';
 
 export interface RunningProxy {
@@ -65,15 +62,13 @@ export function familiesFor(config: KubeProxyConfiguration, primaryFamily: IPFam
   return fams.size === 0 ? [primaryFamily] : (['IPv4', 'IPv6'] as const).filter((f) => fams.has(f));
 }
 
-export { nodeNameFor };
+export function nodeNameFor(config: KubeProxyConfiguration): string {
+  return (config.hostnameOverride.trim() || hostname()).toLowerCase();
+}
 
-/**
- * The kubeconfig (clientConnection.kubeconfig, else in-cluster, else the default), --master on
- * top, and clientConnection.qps/burst's token bucket in front of every request.
- */
-function loadKubeConfig(s: DaemonSettings, master: string | undefined): KubeConfig {
+function loadKubeConfig(config: KubeProxyConfiguration, master: string | undefined): KubeConfig {
   const kc = new KubeConfig();
-  if (s.kubeconfigPath) kc.loadFromFile(s.kubeconfigPath);
+  if (config.clientConnection.kubeconfig) kc.loadFromFile(config.clientConnection.kubeconfig);
   else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
   else kc.loadFromDefault();
   if (master) {
@@ -82,8 +77,7 @@ function loadKubeConfig(s: DaemonSettings, master: string | undefined): KubeConf
       kc.clusters = kc.clusters.map((c) => (c.name === cluster.name ? { ...c, server: master } : c));
     }
   }
-  if (s.api.qps < 0) return kc;
-  return rateLimitedKubeConfig(kc, new TokenBucketRateLimiter({ qps: s.api.qps, burst: Math.max(1, s.api.burst) }));
+  return kc;
 }
 
 function localAddresses(): string[] {
@@ -99,7 +93,7 @@ function localAddresses(): string[] {
  * neither) and, for detectLocalMode NodeCIDR, the pod CIDRs (waiting up to 5 minutes).
  */
 async function discoverNode(
-  s: DaemonSettings,
+  config: KubeProxyConfiguration,
   getNode: () => Promise<V1Node | undefined>,
   log: Logger,
 ): Promise<{ primaryFamily: IPFamily; facts: NodeFacts }> {
@@ -108,7 +102,7 @@ async function discoverNode(
     onRetry: (reason) => log.error({ reason }, 'Failed to retrieve node IPs'),
   });
   if (raw.length > 0) log.info({ IPs: raw }, 'Successfully retrieved node IP(s)');
-  const detected = detectNodeIPs(raw, s.bindAddress);
+  const detected = detectNodeIPs(raw, config.bindAddress);
   if (detected.primaryIsLoopback) {
     log.info(
       "Can't determine this node's IP, assuming loopback; if this is incorrect, please set the --bind-address flag",
@@ -118,7 +112,7 @@ async function discoverNode(
   const facts: NodeFacts = {
     nodeIPs: [detected.byFamily[detected.primaryFamily], detected.byFamily[other]],
   };
-  if (s.waitForPodCIDRs) {
+  if (config.detectLocalMode === 'NodeCIDR') {
     facts.podCIDRs = await waitForPodCIDRs({ getNode });
     log.info({ podCIDRs: facts.podCIDRs }, 'NodeCIDR local-traffic detection');
   }
@@ -135,36 +129,27 @@ function nodeEligible(node: V1Node): boolean {
 }
 
 /** Starts the kube-proxy daemon (iptables, nftables, ipvs or userspace mode): servers, proxier(s), informers. */
-export interface RunProxyOptions {
-  /** --master: overrides the kubeconfig's server. */
-  master?: string;
-  /** Where oomScoreAdj is written (tests point it at a file of their own). */
-  oomScoreAdjPath?: string;
-}
-
 export async function runProxy(
   config: KubeProxyConfiguration,
   log: Logger,
-  opts: RunProxyOptions = {},
+  master?: string,
 ): Promise<RunningProxy> {
-  const s = daemonSettings(config);
-  const { mode, nodeName, syncPeriodMs, minSyncPeriodMs } = s;
+  const mode = effectiveProxyMode(config);
   if (mode !== 'iptables' && mode !== 'nftables' && mode !== 'ipvs' && mode !== 'userspace') {
     throw new KubeProxyError(
       'MODE_NOT_IMPLEMENTED',
       `proxy mode ${JSON.stringify(mode)} is not implemented yet`,
     );
   }
-  if (s.oomScoreAdj !== null) {
-    // As upstream: a proxy that may not lower its score (no CAP_SYS_RESOURCE) runs on.
-    await applyOomScoreAdj(s.oomScoreAdj, opts.oomScoreAdjPath).catch((err: Error) =>
-      log.warn({ field: 'oomScoreAdj', value: s.oomScoreAdj, err: err.message }, 'Failed to apply OOMScore'),
-    );
-  }
-  const kc = loadKubeConfig(s, opts.master);
-  const node = await discoverNode(s, nodeReader(kc, nodeName), log);
+  const nodeName = nodeNameFor(config);
+  const kc = loadKubeConfig(config, master);
+  const node = await discoverNode(config, nodeReader(kc, nodeName), log);
   const families = familiesFor(config, node.primaryFamily);
   await setupNode(config, log);
+  // Userspace mode uses the iptables periods, as upstream's did.
+  const periods = mode === 'nftables' ? config.nftables : mode === 'ipvs' ? config.ipvs : config.iptables;
+  const syncPeriodMs = parseDuration(`${mode}.syncPeriod`, periods.syncPeriod);
+  const minSyncPeriodMs = parseDuration(`${mode}.minSyncPeriod`, periods.minSyncPeriod);
   const metrics = new KubeProxyMetrics();
   const health = new ProxierHealth(2 * syncPeriodMs);
   const facts: NodeFacts = { ...node.facts, localAddresses: localAddresses() };
@@ -199,18 +184,18 @@ export async function runProxy(
     }
   }
 
-  if (s.healthzBindAddress) {
+  if (config.healthzBindAddress) {
     const hz = new HealthzServer({
-      bindAddress: s.healthzBindAddress,
+      bindAddress: config.healthzBindAddress,
       health,
       onResponse: (p, c) => metrics.healthzResponse(p, c),
     });
-    await startServer(() => hz.start(), s, log, 'healthz');
+    await startServer(() => hz.start(), config, log, 'healthz');
     closers.push(() => hz.close());
   }
-  if (s.metricsBindAddress) {
-    const ms = new MetricsServer(s.metricsBindAddress, metrics, mode, s.profiling ? serveProfiling : undefined);
-    await startServer(() => ms.start(), s, log, 'metrics');
+  if (config.metricsBindAddress) {
+    const ms = new MetricsServer(config.metricsBindAddress, metrics, mode);
+    await startServer(() => ms.start(), config, log, 'metrics');
     closers.push(() => ms.close());
   }
   const hcBind = families.flatMap((f) => nodePortIPsFromConfig(config, f, facts) ?? []);
@@ -227,8 +212,8 @@ export async function runProxy(
       return new UserspaceProxier({
         family,
         nodeName,
-        ...userspaceOptionsFromConfig(config, family, s.userspaceBindOnly, facts),
-        ...(s.userspaceBindOnly ? {} : { iptables: portalIptablesFor(family) }),
+        ...userspaceOptionsFromConfig(config, family, config.userspaceBindOnly, facts),
+        ...(config.userspaceBindOnly ? {} : { iptables: portalIptablesFor(family) }),
         metrics,
         health,
         serviceHealth,
@@ -314,7 +299,7 @@ export async function runProxy(
 
 async function startServer(
   start: () => Promise<unknown>,
-  s: DaemonSettings,
+  config: KubeProxyConfiguration,
   log: Logger,
   what: string,
 ): Promise<void> {
@@ -322,7 +307,7 @@ async function startServer(
     await start();
   } catch (err) {
     // Upstream only treats a bind failure as fatal with --bind-address-hard-fail.
-    if (s.bindAddressHardFail) throw err;
+    if (config.bindAddressHardFail) throw err;
     log.error({ err: (err as Error).message, server: what }, 'failed to start server');
   }
 }
