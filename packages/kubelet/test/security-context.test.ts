@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NamespaceMode } from '@nodeagent/cri-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Container, Pod } from '../src/api/pod-types';
 import { appArmorAdmission, appArmorHostError, containerAppArmor } from '../src/cri/apparmor-profile';
@@ -203,7 +204,7 @@ describe('LinuxContainerSecurityContext (upstream determineEffectiveSecurityCont
     const userns = withContainer({}, { hostUsers: false });
     expect(() => containerSc(userns)).toThrow(SecurityContextError);
     const mapping = {
-      mode: POD,
+      mode: NamespaceMode.POD,
       uids: [{ containerId: 0, hostId: 65536, length: 65536 }],
       gids: [{ containerId: 0, hostId: 65536, length: 65536 }],
     };
