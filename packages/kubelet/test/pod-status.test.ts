@@ -211,6 +211,7 @@ describe('generatePodStatus', () => {
     expect(condition(status.conditions, 'PodScheduled')).toEqual({
       type: 'PodScheduled',
       status: 'True',
+      lastProbeTime: null,
       lastTransitionTime: '2024-12-31T00:00:00Z',
     });
     expect(condition(status.conditions, 'Ready')).toMatchObject({
@@ -232,5 +233,89 @@ describe('generatePodStatus', () => {
     expect(generatePodStatus(pod, runtime, { now, hostIPs: ['1.2.3.4'] })).toEqual(
       generatePodStatus(pod, runtime, { now, hostIPs: ['1.2.3.4'] }),
     );
+  });
+
+  it('orders conditions as upstream: others first, then ReadyToStart, Initialized, Ready, ContainersReady, PodScheduled', () => {
+    const pod: Pod = {
+      ...makePod({ containers: [app] }),
+      status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI' }] },
+    };
+    const status = generatePodStatus(pod, runtimeStatus(pod, [readySandbox()], [runtimeContainer(app)]), {
+      now,
+      hostIPs: [],
+    });
+    expect(status.conditions!.map((c) => c.type)).toEqual([
+      'DisruptionTarget',
+      'PodReadyToStartContainers',
+      'Initialized',
+      'Ready',
+      'ContainersReady',
+      'PodScheduled',
+    ]);
+    // PodScheduled is added when absent, at the time the kubelet first reports.
+    expect(condition(status.conditions, 'PodScheduled')).toEqual({
+      type: 'PodScheduled',
+      status: 'True',
+      lastProbeTime: null,
+      lastTransitionTime: '2025-01-01T12:00:00Z',
+    });
+  });
+
+  it('reports completed init containers ready, mounts of every container, resources of running ones', () => {
+    const init: Container = {
+      name: 'init',
+      image: 'busybox:1',
+      volumeMounts: [{ name: 'data', mountPath: '/data' }],
+    };
+    const main: Container = {
+      name: 'main',
+      image: 'busybox:1',
+      resources: {
+        limits: { cpu: '200m', memory: '64Mi' },
+        requests: { cpu: '100m', memory: '32Mi', 'example.com/dongle': '1' },
+      },
+      volumeMounts: [
+        { name: 'data', mountPath: '/data' },
+        { name: 'token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+      ],
+    };
+    const waiting: Container = { name: 'waiting', image: 'busybox:1' };
+    const pod = makePod({ initContainers: [init], containers: [main, waiting] });
+    const runtime = runtimeStatus(
+      pod,
+      [readySandbox()],
+      [runtimeContainer(init, { state: 'exited', exitCode: 0 }), runtimeContainer(main)],
+    );
+    const status = generatePodStatus(pod, runtime, { now, hostIPs: [] });
+    expect(status.initContainerStatuses![0]).toMatchObject({
+      ready: true,
+      started: false,
+      volumeMounts: [{ name: 'data', mountPath: '/data' }],
+    });
+    expect(status.initContainerStatuses![0]!.resources).toBeUndefined();
+    const [running, notStarted] = status.containerStatuses!;
+    expect(running!.volumeMounts).toEqual([
+      { name: 'data', mountPath: '/data' },
+      {
+        name: 'token',
+        mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+        readOnly: true,
+        recursiveReadOnly: 'Disabled',
+      },
+    ]);
+    expect(running!.allocatedResources).toEqual({ cpu: '100m', memory: '32Mi', 'example.com/dongle': '1' });
+    expect(running!.resources).toEqual({
+      limits: { cpu: '200m', memory: '64Mi' },
+      requests: { cpu: '100m', memory: '32Mi' },
+    });
+    expect(notStarted!.volumeMounts).toBeUndefined();
+    expect(notStarted!.resources).toBeUndefined();
+    // A failed init container is not ready.
+    const failed = runtimeStatus(
+      pod,
+      [readySandbox()],
+      [runtimeContainer(init, { state: 'exited', exitCode: 1 })],
+    );
+    expect(generatePodStatus(pod, failed, { now, hostIPs: [] }).initContainerStatuses![0]!.ready).toBe(false);
   });
 });

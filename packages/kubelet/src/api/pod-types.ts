@@ -77,6 +77,7 @@ export interface VolumeMount {
   /** Like subPath, with $(VAR) expanded from the container's environment. */
   subPathExpr?: string;
   mountPropagation?: 'None' | 'HostToContainer' | 'Bidirectional';
+  recursiveReadOnly?: 'Disabled' | 'IfPossible' | 'Enabled';
 }
 
 export interface ExecAction {
@@ -336,6 +337,21 @@ export interface ContainerStatus {
   imageID: string;
   containerID?: string;
   started?: boolean;
+  /** The container's mounts (v1.34 reports them for every container; RecursiveReadOnlyMounts). */
+  volumeMounts?: VolumeMountStatus[];
+  /** Requests the kubelet admitted the running container with (InPlacePodVerticalScaling). */
+  allocatedResources?: ResourceList;
+  /** Requests and limits applied to the running container (InPlacePodVerticalScaling). */
+  resources?: ResourceRequirements;
+  /** The identity the runtime reports the container's process runs as (SupplementalGroupsPolicy). */
+  user?: { linux?: { uid: number; gid: number; supplementalGroups?: number[] } };
+}
+
+export interface VolumeMountStatus {
+  name: string;
+  mountPath: string;
+  readOnly?: boolean;
+  recursiveReadOnly?: 'Disabled' | 'Enabled';
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';

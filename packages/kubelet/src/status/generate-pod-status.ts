@@ -14,7 +14,17 @@ import {
   type PodRuntimeStatus,
   type RuntimeContainerStatus,
 } from '../runtime/runtime-state';
+import { runningResourceFields, volumeMountStatuses } from './container-status-fields';
 import { isTerminalPhase, podPhase } from './pod-phase';
+
+/** Conditions the kubelet owns (upstream kubetypes.PodConditionByKubelet). */
+const KUBELET_CONDITIONS = new Set([
+  'PodScheduled',
+  'Ready',
+  'Initialized',
+  'ContainersReady',
+  'PodReadyToStartContainers',
+]);
 
 /** Why a container is not running, as decided by the last sync (CrashLoopBackOff, ErrImagePull...). */
 export interface ContainerWaitingReason {
@@ -56,6 +66,7 @@ export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: P
       previous.initContainerStatuses,
       runtimeType,
       'PodInitializing',
+      true,
     ),
   );
   const initialized = initializationComplete(pod, initStatuses, mainCreated);
@@ -98,7 +109,11 @@ export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: P
   if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
   status.containerStatuses = statuses;
 
-  const conditions: PodCondition[] = [];
+  // Conditions owned by others (readiness gates, DisruptionTarget) come first, as upstream's
+  // status manager merges them; then the kubelet's in upstream's order.
+  const conditions: PodCondition[] = (previous.conditions ?? []).filter(
+    (c) => !KUBELET_CONDITIONS.has(c.type),
+  );
   const keep = (condition: PodCondition) =>
     conditions.push(withTransitionTime(condition, previous.conditions, inputs.now));
   keep({ type: 'PodReadyToStartContainers', status: sandbox?.ready ? 'True' : 'False' });
@@ -124,14 +139,13 @@ export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: P
     (type) => previous.conditions?.find((c) => c.type === type)?.status !== 'True',
   );
   if (phase === 'Succeeded' || phase === 'Failed') {
-    keep({ type: 'ContainersReady', status: 'False', reason: 'PodCompleted' });
     keep({ type: 'Ready', status: 'False', reason: 'PodCompleted' });
+    keep({ type: 'ContainersReady', status: 'False', reason: 'PodCompleted' });
   } else if (unready.length > 0) {
     const message = `containers with unready status: [${unready.join(' ')}]`;
-    keep({ type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message });
     keep({ type: 'Ready', status: 'False', reason: 'ContainersNotReady', message });
+    keep({ type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message });
   } else {
-    keep({ type: 'ContainersReady', status: 'True' });
     if (unmetGates.length > 0) {
       keep({
         type: 'Ready',
@@ -142,11 +156,10 @@ export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: P
     } else {
       keep({ type: 'Ready', status: 'True' });
     }
+    keep({ type: 'ContainersReady', status: 'True' });
   }
-  // Conditions owned by others (PodScheduled, readiness gates, DisruptionTarget) pass through.
-  const owned = new Set(conditions.map((c) => c.type));
-  for (const condition of previous.conditions ?? [])
-    if (!owned.has(condition.type)) conditions.push(condition);
+  // A pod the kubelet runs is scheduled: the scheduler's condition (and its time) is kept, or added.
+  keep({ type: 'PodScheduled', status: 'True' });
   status.conditions = conditions;
   return status;
 }
@@ -177,6 +190,7 @@ function containerStatus(
   previousStatuses: ContainerStatus[] | undefined,
   runtimeType: string,
   defaultWaitingReason: string,
+  isInit = false,
 ): ContainerStatus {
   const instances = containerInstances(runtime, container.name);
   const current = instances[0];
@@ -192,6 +206,8 @@ function containerStatus(
     imageID: '',
     started: false,
   };
+  const mounts = volumeMountStatuses(container);
+  if (mounts) status.volumeMounts = mounts;
   if (!current) {
     status.state = { waiting: waitingState(waiting ?? { reason: defaultWaitingReason }) };
     status.lastState = previous?.lastState ?? {};
@@ -211,6 +227,7 @@ function containerStatus(
       status.lastState = lastState;
       status.started = inputs.started ? inputs.started(current.id, container) : true;
       status.ready = status.started && (inputs.ready ? inputs.ready(current.id, container) : true);
+      Object.assign(status, runningResourceFields(container));
       break;
     }
     case 'exited': {
@@ -221,6 +238,8 @@ function containerStatus(
       } else {
         status.state = { terminated: terminatedState(current, runtimeType) };
         status.lastState = lastState;
+        // A regular init container that completed is ready (upstream prober UpdatePodStatus).
+        if (isInit && !isSidecar(container) && current.exitCode === 0) status.ready = true;
       }
       break;
     }
