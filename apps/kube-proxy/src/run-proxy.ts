@@ -1,10 +1,10 @@
-import { hostname, networkInterfaces } from 'node:os';
+import { networkInterfaces } from 'node:os';
 import { KubeConfig, type V1Node } from '@kubernetes/client-node';
 import {
+  applyOomScoreAdj,
   type ClosableIpvsTable,
   type ClusterWatch,
   detectNodeIPs,
-  effectiveProxyMode,
   execConntrack,
   execIpsetLayer,
   execIptables,
@@ -32,10 +32,12 @@ import {
   openIpvsTable,
   ProxierHealth,
   type ProxyHandler,
-  parseDuration,
   portalIptablesFor,
+  rateLimitedKubeConfig,
   rtnetlinkLinkLayer,
   ServiceHealthServer,
+  serveProfiling,
+  TokenBucketRateLimiter,
   UserspaceProxier,
   userspaceOptionsFromConfig,
   waitForNodeIPs,
@@ -43,6 +45,7 @@ import {
   watchCluster,
 } from '@nodeagent/kube-proxy';
 import type { Logger } from 'pino';
+import { type DaemonSettings, daemonSettings, nodeNameFor } from './daemon-settings';
 import { setupNode } from './node-setup';
 
 export interface RunningProxy {
@@ -62,13 +65,15 @@ export function familiesFor(config: KubeProxyConfiguration, primaryFamily: IPFam
   return fams.size === 0 ? [primaryFamily] : (['IPv4', 'IPv6'] as const).filter((f) => fams.has(f));
 }
 
-export function nodeNameFor(config: KubeProxyConfiguration): string {
-  return (config.hostnameOverride.trim() || hostname()).toLowerCase();
-}
+export { nodeNameFor };
 
-function loadKubeConfig(config: KubeProxyConfiguration, master: string | undefined): KubeConfig {
+/**
+ * The kubeconfig (clientConnection.kubeconfig, else in-cluster, else the default), --master on
+ * top, and clientConnection.qps/burst's token bucket in front of every request.
+ */
+function loadKubeConfig(s: DaemonSettings, master: string | undefined): KubeConfig {
   const kc = new KubeConfig();
-  if (config.clientConnection.kubeconfig) kc.loadFromFile(config.clientConnection.kubeconfig);
+  if (s.kubeconfigPath) kc.loadFromFile(s.kubeconfigPath);
   else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
   else kc.loadFromDefault();
   if (master) {
@@ -77,7 +82,8 @@ function loadKubeConfig(config: KubeProxyConfiguration, master: string | undefin
       kc.clusters = kc.clusters.map((c) => (c.name === cluster.name ? { ...c, server: master } : c));
     }
   }
-  return kc;
+  if (s.api.qps < 0) return kc;
+  return rateLimitedKubeConfig(kc, new TokenBucketRateLimiter({ qps: s.api.qps, burst: Math.max(1, s.api.burst) }));
 }
 
 function localAddresses(): string[] {
@@ -93,7 +99,7 @@ function localAddresses(): string[] {
  * neither) and, for detectLocalMode NodeCIDR, the pod CIDRs (waiting up to 5 minutes).
  */
 async function discoverNode(
-  config: KubeProxyConfiguration,
+  s: DaemonSettings,
   getNode: () => Promise<V1Node | undefined>,
   log: Logger,
 ): Promise<{ primaryFamily: IPFamily; facts: NodeFacts }> {
@@ -102,7 +108,7 @@ async function discoverNode(
     onRetry: (reason) => log.error({ reason }, 'Failed to retrieve node IPs'),
   });
   if (raw.length > 0) log.info({ IPs: raw }, 'Successfully retrieved node IP(s)');
-  const detected = detectNodeIPs(raw, config.bindAddress);
+  const detected = detectNodeIPs(raw, s.bindAddress);
   if (detected.primaryIsLoopback) {
     log.info(
       "Can't determine this node's IP, assuming loopback; if this is incorrect, please set the --bind-address flag",
@@ -112,7 +118,7 @@ async function discoverNode(
   const facts: NodeFacts = {
     nodeIPs: [detected.byFamily[detected.primaryFamily], detected.byFamily[other]],
   };
-  if (config.detectLocalMode === 'NodeCIDR') {
+  if (s.waitForPodCIDRs) {
     facts.podCIDRs = await waitForPodCIDRs({ getNode });
     log.info({ podCIDRs: facts.podCIDRs }, 'NodeCIDR local-traffic detection');
   }
@@ -129,27 +135,36 @@ function nodeEligible(node: V1Node): boolean {
 }
 
 /** Starts the kube-proxy daemon (iptables, nftables, ipvs or userspace mode): servers, proxier(s), informers. */
+export interface RunProxyOptions {
+  /** --master: overrides the kubeconfig's server. */
+  master?: string;
+  /** Where oomScoreAdj is written (tests point it at a file of their own). */
+  oomScoreAdjPath?: string;
+}
+
 export async function runProxy(
   config: KubeProxyConfiguration,
   log: Logger,
-  master?: string,
+  opts: RunProxyOptions = {},
 ): Promise<RunningProxy> {
-  const mode = effectiveProxyMode(config);
+  const s = daemonSettings(config);
+  const { mode, nodeName, syncPeriodMs, minSyncPeriodMs } = s;
   if (mode !== 'iptables' && mode !== 'nftables' && mode !== 'ipvs' && mode !== 'userspace') {
     throw new KubeProxyError(
       'MODE_NOT_IMPLEMENTED',
       `proxy mode ${JSON.stringify(mode)} is not implemented yet`,
     );
   }
-  const nodeName = nodeNameFor(config);
-  const kc = loadKubeConfig(config, master);
-  const node = await discoverNode(config, nodeReader(kc, nodeName), log);
+  if (s.oomScoreAdj !== null) {
+    // As upstream: a proxy that may not lower its score (no CAP_SYS_RESOURCE) runs on.
+    await applyOomScoreAdj(s.oomScoreAdj, opts.oomScoreAdjPath).catch((err: Error) =>
+      log.warn({ field: 'oomScoreAdj', value: s.oomScoreAdj, err: err.message }, 'Failed to apply OOMScore'),
+    );
+  }
+  const kc = loadKubeConfig(s, opts.master);
+  const node = await discoverNode(s, nodeReader(kc, nodeName), log);
   const families = familiesFor(config, node.primaryFamily);
   await setupNode(config, log);
-  // Userspace mode uses the iptables periods, as upstream's did.
-  const periods = mode === 'nftables' ? config.nftables : mode === 'ipvs' ? config.ipvs : config.iptables;
-  const syncPeriodMs = parseDuration(`${mode}.syncPeriod`, periods.syncPeriod);
-  const minSyncPeriodMs = parseDuration(`${mode}.minSyncPeriod`, periods.minSyncPeriod);
   const metrics = new KubeProxyMetrics();
   const health = new ProxierHealth(2 * syncPeriodMs);
   const facts: NodeFacts = { ...node.facts, localAddresses: localAddresses() };
@@ -184,18 +199,18 @@ export async function runProxy(
     }
   }
 
-  if (config.healthzBindAddress) {
+  if (s.healthzBindAddress) {
     const hz = new HealthzServer({
-      bindAddress: config.healthzBindAddress,
+      bindAddress: s.healthzBindAddress,
       health,
       onResponse: (p, c) => metrics.healthzResponse(p, c),
     });
-    await startServer(() => hz.start(), config, log, 'healthz');
+    await startServer(() => hz.start(), s, log, 'healthz');
     closers.push(() => hz.close());
   }
-  if (config.metricsBindAddress) {
-    const ms = new MetricsServer(config.metricsBindAddress, metrics, mode);
-    await startServer(() => ms.start(), config, log, 'metrics');
+  if (s.metricsBindAddress) {
+    const ms = new MetricsServer(s.metricsBindAddress, metrics, mode, s.profiling ? serveProfiling : undefined);
+    await startServer(() => ms.start(), s, log, 'metrics');
     closers.push(() => ms.close());
   }
   const hcBind = families.flatMap((f) => nodePortIPsFromConfig(config, f, facts) ?? []);
@@ -212,8 +227,8 @@ export async function runProxy(
       return new UserspaceProxier({
         family,
         nodeName,
-        ...userspaceOptionsFromConfig(config, family, config.userspaceBindOnly, facts),
-        ...(config.userspaceBindOnly ? {} : { iptables: portalIptablesFor(family) }),
+        ...userspaceOptionsFromConfig(config, family, s.userspaceBindOnly, facts),
+        ...(s.userspaceBindOnly ? {} : { iptables: portalIptablesFor(family) }),
         metrics,
         health,
         serviceHealth,
@@ -299,7 +314,7 @@ export async function runProxy(
 
 async function startServer(
   start: () => Promise<unknown>,
-  config: KubeProxyConfiguration,
+  s: DaemonSettings,
   log: Logger,
   what: string,
 ): Promise<void> {
@@ -307,7 +322,7 @@ async function startServer(
     await start();
   } catch (err) {
     // Upstream only treats a bind failure as fatal with --bind-address-hard-fail.
-    if (config.bindAddressHardFail) throw err;
+    if (s.bindAddressHardFail) throw err;
     log.error({ err: (err as Error).message, server: what }, 'failed to start server');
   }
 }

@@ -9,6 +9,16 @@ export {
 } from './config/defaults';
 export { formatDuration, parseDuration } from './config/duration';
 export {
+  checkSettingSupport,
+  formatSettingProblem,
+  previousMinorVersion,
+  SETTING_SUPPORT,
+  type SettingContext,
+  type SettingProblem,
+  type SettingSupport,
+  UnsupportedSettingsError,
+} from './config/settings-support';
+export {
   defaultKubeProxyConfiguration,
   effectiveProxyMode,
   IPVS_SCHEDULERS,
@@ -189,7 +199,15 @@ export { formatGoTime } from './runtime/go-time';
 export { HealthzServer, type HealthzServerOptions } from './runtime/healthz-server';
 export { splitHostPort } from './runtime/listen';
 export { KubeProxyMetrics } from './runtime/metrics';
+export {
+  createProxyLogger,
+  formatKlogLine,
+  levelForVerbosity,
+  type ProxyLoggerOptions,
+} from './runtime/logging';
 export { MetricsServer } from './runtime/metrics-server';
+export { applyOomScoreAdj, OOM_SCORE_ADJ_PATH, OomScoreAdjError } from './runtime/oom-score-adj';
+export { serveProfiling } from './runtime/profiling';
 export {
   CT_STATE_INVALID_DROPPED_COUNTER,
   KUBE_PROXY_NFACCT_COUNTERS,
@@ -225,5 +243,7 @@ export {
 } from './runtime/node-sysctls';
 export { type HealthStatus, ProxierHealth } from './runtime/proxier-health';
 export { nodeReader } from './runtime/read-node';
+/** clientConnection.qps/burst: the informer package's client-go token bucket, for the daemon's KubeConfig. */
+export { rateLimitedKubeConfig, TokenBucketRateLimiter } from '@nodeagent/informer';
 export { ServiceHealthServer, type ServiceHealthServerOptions } from './runtime/service-health-server';
 export * from './userspace/index';

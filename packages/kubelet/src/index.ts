@@ -1,5 +1,15 @@
 // Public surface of @nodeagent/kubelet: the pod-lifecycle engine and its pure building blocks.
 
+export {
+  admitPod,
+  type PodAdmitAttributes,
+  type PodAdmitHandler,
+  type PodAdmitResult,
+  podRejectedPrefix,
+} from './admission/admit-handler';
+export { type KubeletAdmitHandlersOptions, kubeletAdmitHandlers } from './admission/kubelet-admit-handlers';
+export { safeSysctlAllowlist, safeSysctls } from './admission/safe-sysctls';
+export { SysctlAllowlist, sysctlForbiddenReason } from './admission/sysctl-allowlist';
 export * from './api/pod-types';
 export { milliValue, parseQuantity } from './api/quantity';
 export * from './cgroups/cgroup-errors';
@@ -131,7 +141,7 @@ export { podQOSClass, type QOSClass } from './pod/qos-class';
 export { validatePod } from './pod/validate-pod';
 export { PodProber } from './probes/pod-prober';
 export { criPodRuntime } from './runtime/cri-pod-runtime';
-export type { ExecResult, ImagePullAuth, PodRuntime } from './runtime/pod-runtime';
+export type { ExecResult, ImagePullAuth, PodRuntime, RuntimeFeatures } from './runtime/pod-runtime';
 export * from './runtime/runtime-state';
 export { defaultMaxParallelPodStarts, StartLimiter, type StartStep } from './runtime/start-limiter';
 export {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { closeServer, listen, splitHostPort } from './listen';
 import type { KubeProxyMetrics } from './metrics';
 
@@ -10,6 +10,8 @@ export class MetricsServer {
     private readonly bindAddress: string,
     private readonly metrics: KubeProxyMetrics,
     private readonly proxyMode: string,
+    /** enableProfiling: serves /debug/pprof/ (runtime/profiling.ts) before the 404. */
+    private readonly extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean,
   ) {}
 
   async start(): Promise<{ host: string; port: number }> {
@@ -25,7 +27,7 @@ export class MetricsServer {
         res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
       } else if (path === '/proxyMode') {
         res.writeHead(200, { 'Content-Type': 'text/plain' }).end(this.proxyMode);
-      } else {
+      } else if (!this.extraRoutes?.(req, res)) {
         res.writeHead(404).end();
       }
     });
