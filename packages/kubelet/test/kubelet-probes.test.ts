@@ -56,6 +56,33 @@ describe('probes through @nodeagent/probes', () => {
     expect(h.kubelet.getPodStatus(uid)!.containerStatuses![0]!.ready).toBe(true);
   }, 20_000);
 
+  it('probes readiness as soon as the container runs and publishes Ready at once', async () => {
+    const execs: number[] = [];
+    h.fake.onExecSync(() => {
+      execs.push(Date.now());
+      return { stdout: '', stderr: '', exitCode: 0, blocks: false };
+    });
+    // A one-hour period: without the immediate first run, Ready would wait for the jittered tick.
+    const pod = testPod({
+      containers: [
+        {
+          name: 'app',
+          image: busybox,
+          command: ['sh', '-c', 'sleep 3600'],
+          readinessProbe: { exec: { command: ['true'] }, periodSeconds: 3600 },
+        },
+      ],
+    });
+    h.kubelet.addPod(pod);
+    const uid = pod.metadata.uid!;
+    await waitFor(
+      'Ready',
+      () => h.kubelet.getPodStatus(uid)?.conditions?.find((c) => c.type === 'Ready')?.status === 'True',
+    );
+    expect(execs).toHaveLength(1);
+    expect(h.kubelet.getPodStatus(uid)!.containerStatuses![0]!.ready).toBe(true);
+  }, 20_000);
+
   it('restarts a container whose liveness probe fails', async () => {
     h.fake.onExecSync(() => ({ stdout: '', stderr: 'dead', exitCode: 1, blocks: false }));
     const pod = testPod({

@@ -114,6 +114,18 @@ export class ProbeManager {
     for (const w of workers) w.start();
   }
 
+  /**
+   * Runs the container's probe of this type now (the kubelet's manual trigger); false when the
+   * container has no such probe.
+   */
+  trigger(podUID: string, containerName: string, probeType: ProbeType): boolean {
+    const worker = this.workers
+      .get(containerKey(podUID, containerName))
+      ?.find((w) => w.probeType === probeType);
+    worker?.trigger();
+    return worker !== undefined;
+  }
+
   /** Stops the container's workers (container stopped or pod deleted) and drops its results. */
   removeContainer(podUID: string, containerName: string): void {
     const key = containerKey(podUID, containerName);

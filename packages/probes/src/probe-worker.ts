@@ -84,6 +84,10 @@ export class ProbeWorker {
     this.periodMs = opts.probe.periodSeconds * 1000;
   }
 
+  get probeType(): ProbeType {
+    return this.opts.probeType;
+  }
+
   /** Starts probing after a random part of one period. */
   start(): void {
     const jitter = Math.floor((this.opts.random ?? Math.random)() * this.periodMs);
@@ -100,6 +104,20 @@ export class ProbeWorker {
     if (this.containerId) this.opts.results.remove(this.containerId);
   }
 
+  /**
+   * Probes now, off the period grid, like the kubelet's manual trigger (sent when a running
+   * container has no readiness result yet, so Ready need not wait for the next period). Does
+   * nothing while a run is in flight or after stop.
+   */
+  trigger(): void {
+    if (this.stopped || this.inFlight) return;
+    this.inFlight = this.doProbe()
+      .catch((err: unknown) => this.opts.onError?.(err))
+      .finally(() => {
+        this.inFlight = undefined;
+      });
+  }
+
   /** Resolves when the current run (if any) finished; for orderly shutdown and tests. */
   async idle(): Promise<void> {
     await this.inFlight;
@@ -112,6 +130,11 @@ export class ProbeWorker {
     const early = this.dueAt - this.clock.now();
     if (early > 0) {
       this.timer = this.clock.setTimeout(() => this.tick(), early);
+      return;
+    }
+    if (this.inFlight) {
+      // A triggered run is still going: this slot is taken by it.
+      void this.inFlight.then(() => this.scheduleNext());
       return;
     }
     this.inFlight = this.doProbe()

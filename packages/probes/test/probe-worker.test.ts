@@ -327,3 +327,61 @@ describe('ResultsManager', () => {
     expect(m.get('a')).toBeUndefined();
   });
 });
+
+describe('ProbeWorker manual trigger', () => {
+  it('probes at once when triggered, stores readiness then, and keeps the period grid', async () => {
+    const prober = scripted('Success');
+    const { worker, results } = makeWorker('Readiness', { periodSeconds: 2 }, prober, running(), 0.9);
+    worker.start();
+    worker.trigger();
+    await vi.advanceTimersByTimeAsync(0);
+    // Ready without waiting for the jittered first tick at 1.8 s.
+    expect(prober.calls).toEqual([0]);
+    expect(results.get('c1')).toBe('Success');
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(prober.calls).toEqual([0, 1_800, 3_800]);
+    worker.stop();
+  });
+
+  it('does nothing while a run is in flight, after stop, or inside initialDelaySeconds', async () => {
+    let release: () => void = () => {};
+    let calls = 0;
+    const slow = {
+      fn: async (): Promise<ProbeRunOutcome> => {
+        calls++;
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        return { result: 'Success', output: '' };
+      },
+      calls: [] as number[],
+      push: () => {},
+    };
+    const { worker } = makeWorker('Readiness', { periodSeconds: 10 }, slow, running(), 0.5);
+    worker.start();
+    worker.trigger();
+    worker.trigger();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toBe(1);
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    worker.stop();
+    worker.trigger();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toBe(1);
+
+    const prober = scripted('Success');
+    const delayed = makeWorker(
+      'Readiness',
+      { periodSeconds: 10, initialDelaySeconds: 5 },
+      prober,
+      running(),
+      0.9,
+    );
+    delayed.worker.start();
+    delayed.worker.trigger();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(prober.calls).toEqual([]);
+    delayed.worker.stop();
+  });
+});

@@ -79,6 +79,9 @@ export class PodProber {
     };
     manager.addContainer(uid, podIP, probed, () => ({ containerId, running: true, startedAt }));
     this.registrations.set(key, { manager, containerId, container });
+    // A running container without a readiness result is probed at once (upstream's manual trigger
+    // from UpdatePodStatus), so Ready follows Running instead of waiting up to a period.
+    if (container.readinessProbe) manager.trigger(uid, container.name, 'Readiness');
   }
 
   private find(containerId: string): Registration | undefined {
