@@ -5,6 +5,13 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, badRequest, gone, methodNotAllowed } from './api-error';
+import { createBootstrapTokenSecret } from './bootstrap-token';
+import {
+  type CertificateControllerOptions,
+  type CertificateControllers,
+  startCertificateControllers,
+} from './csr-controllers';
+import { CSR_KIND, prepareCsrForCreate } from './csr-strategy';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery';
 import {
   type EndpointSliceController,
@@ -28,6 +35,7 @@ import {
   writeRawStatus,
 } from './pod-proxy-subresources';
 import { decodeProtobufObject, PROTOBUF_CONTENT_TYPE } from './protobuf-body';
+import { authenticateRequest, type UserInfo } from './request-authentication';
 import { parseResourcePath, type ResourcePath } from './request-path';
 import { type DeleteOptions, ResourceRegistry, type WriteOptions } from './resource-registry';
 import { apiVersionOf, findResourceType, type ResourceType } from './resource-types';
@@ -61,6 +69,13 @@ export interface ApiServerOptions {
    * certificate, certificate not verified.
    */
   kubelet?: KubeletClientOptions;
+  /**
+   * The CSR approver and signer (kube-controller-manager's csrapproving and csrsigning); on by
+   * default with upstream's settings, `false` turns both off. See CertificateControllerOptions.
+   */
+  certificates?: boolean | CertificateControllerOptions;
+  /** Called with the authenticated user of every request (client certificate, bootstrap token, or the admin). */
+  audit?: (user: UserInfo, method: string, path: string) => void;
 }
 
 export interface ApiServer {
@@ -83,6 +98,18 @@ export interface ApiServer {
   startEndpointSliceController(options?: EndpointSliceControllerOptions): EndpointSliceController;
   /** The running EndpointSlice controller, if any. */
   readonly endpointSliceController: EndpointSliceController | undefined;
+  /** PEM of the cluster CA the CSR signer issues from; over HTTPS client certificates it signed authenticate. */
+  readonly clientCA: string | undefined;
+  /** The CSR approver and signer, unless started with `certificates: false`. */
+  readonly certificates: CertificateControllers | undefined;
+  /**
+   * A bootstrap token as `kubeadm token create` makes one (a kube-system Secret of type
+   * bootstrap.kubernetes.io/token for system:bootstrappers:kubeadm:default-node-token); it
+   * authenticates as system:bootstrap:<id>.
+   */
+  createBootstrapToken(options?: { ttlSeconds?: number }): string;
+  /** A kubeconfig for this server whose user is `token` (e.g. a bootstrap token): --bootstrap-kubeconfig. */
+  writeBootstrapKubeconfig(path: string, token: string): void;
   close(): Promise<void>;
 }
 
@@ -238,6 +265,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     res: ServerResponse,
     path: ResourcePath,
     q: URLSearchParams,
+    user: UserInfo,
   ): Promise<void> {
     const method = req.method ?? 'GET';
     const { rt, namespace, name, subresource } = path;
@@ -273,7 +301,10 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         return;
       }
       if (method === 'POST') {
-        const created = registry.create(rt, namespace, await readObject(req), writeOpts);
+        let body = await readObject(req);
+        if (rt.kind === CSR_KIND && body !== null && typeof body === 'object')
+          body = prepareCsrForCreate(body as KubeObject, user);
+        const created = registry.create(rt, namespace, body, writeOpts);
         sendJson(res, 201, created, warnings);
         return;
       }
@@ -438,6 +469,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       sendJson(res, failure.code, err.toStatus());
       return;
     }
+    const user = authenticateRequest(req, registry, now());
+    options.audit?.(user, method, p);
     if (method === 'GET') {
       const fixed = fixedEndpoint(p);
       if (fixed !== undefined) {
@@ -464,7 +497,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     if (path === undefined || path === 'unknown') {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
-    await handleResource(req, res, path, u.searchParams);
+    await handleResource(req, res, path, u.searchParams, user);
   }
 
   /** Discovery, version, health and OpenAPI: answers that do not depend on stored objects. */
@@ -544,8 +577,25 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     });
   };
   const servingCert = options.tls ? createServingCert() : undefined;
+  const certificates =
+    options.certificates === false
+      ? undefined
+      : await startCertificateControllers(registry, store, {
+          ...(options.certificates === true ? {} : options.certificates),
+          now,
+        });
+  // Client certificates are asked for, not required: verified ones authenticate (request-authentication.ts).
   const server: Server = servingCert
-    ? createHttpsServer({ cert: servingCert.cert, key: servingCert.key }, onRequest)
+    ? createHttpsServer(
+        {
+          cert: servingCert.cert,
+          key: servingCert.key,
+          ...(certificates
+            ? { ca: certificates.ca.certPem, requestCert: true, rejectUnauthorized: false }
+            : {}),
+        },
+        onRequest,
+      )
     : createServer(onRequest);
   server.keepAliveTimeout = 60_000;
   server.on('upgrade', onUpgrade);
@@ -587,9 +637,15 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     get endpointSliceController() {
       return sliceController;
     },
+    clientCA: certificates?.ca.certPem,
+    certificates,
+    createBootstrapToken: (o = {}) => createBootstrapTokenSecret(registry, now(), o.ttlSeconds),
+    writeBootstrapKubeconfig: (path: string, token: string) =>
+      writeKubeconfigFile(url, path, servingCert?.cert, token),
     close: () =>
       new Promise<void>((resolve) => {
         sliceController?.stop();
+        certificates?.stop();
         watches.endAll();
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,6 +1,9 @@
 // In-process Kubernetes API server and EndpointSlice controller: see README.md.
 export { ApiError, type StatusCause, type StatusObject } from './api-error';
 export { type ApiServer, type ApiServerOptions, startApiServer } from './api-server';
+export { KUBEADM_NODE_TOKEN_GROUP } from './bootstrap-token';
+export type { CertificateControllerOptions, CertificateControllers } from './csr-controllers';
+export type { SigningCA } from './csr-signing-ca';
 export {
   CONTROLLER_NAME,
   type EndpointSliceController,
@@ -16,6 +19,7 @@ export { type KubeletClientOptions, type KubeletLocation, kubeletLocationForPod 
 export { matchesLabels, matchesStructuredSelector, parseLabelSelector } from './label-selector';
 export type { ObjectStore, StoredEvent } from './object-store';
 export { kubeletPathFor, POD_PROXY_SUBRESOURCES, type PodProxySubresource } from './pod-proxy-subresources';
+export { ADMIN_USER, type UserInfo } from './request-authentication';
 export type { DeleteOptions, ResourceRegistry, WriteOptions } from './resource-registry';
 export { RESOURCE_TYPES, type ResourceType } from './resource-types';
 export { CertificateError } from './self-signed-cert';

@@ -39,7 +39,55 @@ const SERVICE_PORT: Schema = {
   6: { name: 'appProtocol', type: 'string' },
 };
 
+/** certificates.k8s.io/v1 CSR: what `kubectl certificate approve|deny` PUTs to /approval. */
+const CERTIFICATE_SIGNING_REQUEST: Schema = {
+  1: {
+    name: 'metadata',
+    type: 'message',
+    schema: {
+      ...OBJECT_META,
+      5: { name: 'uid', type: 'string' },
+      6: { name: 'resourceVersion', type: 'string' },
+    },
+  },
+  2: {
+    name: 'spec',
+    type: 'message',
+    schema: {
+      1: { name: 'request', type: 'bytes64' },
+      2: { name: 'username', type: 'string' },
+      3: { name: 'uid', type: 'string' },
+      4: { name: 'groups', type: 'string', repeated: true },
+      5: { name: 'usages', type: 'string', repeated: true },
+      7: { name: 'signerName', type: 'string' },
+      8: { name: 'expirationSeconds', type: 'int' },
+    },
+  },
+  3: {
+    name: 'status',
+    type: 'message',
+    schema: {
+      1: {
+        name: 'conditions',
+        type: 'message',
+        repeated: true,
+        schema: {
+          1: { name: 'type', type: 'string' },
+          2: { name: 'reason', type: 'string' },
+          3: { name: 'message', type: 'string' },
+          6: { name: 'status', type: 'string' },
+        },
+      },
+      2: { name: 'certificate', type: 'bytes64' },
+    },
+  },
+};
+
+/** The apiVersion each protobuf kind must come with (v1 unless listed). */
+const KIND_API_VERSIONS: Record<string, string> = { CertificateSigningRequest: 'certificates.k8s.io/v1' };
+
 const KINDS: Record<string, Schema> = {
+  CertificateSigningRequest: CERTIFICATE_SIGNING_REQUEST,
   ConfigMap: {
     1: { name: 'metadata', type: 'message', schema: OBJECT_META },
     2: { name: 'data', type: 'map' },
@@ -212,11 +260,15 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
     else envelope.skip(w);
   });
   const schema = KINDS[kind];
-  if (!schema || apiVersion !== 'v1' || !raw) {
+  if (!schema || apiVersion !== (KIND_API_VERSIONS[kind] ?? 'v1') || !raw) {
     throw new ApiError(
       415,
       'UnsupportedMediaType',
-      `protobuf bodies are only supported for v1 ${Object.keys(KINDS).join(', ')}; send ${kind || 'this object'} as application/json`,
+      `protobuf bodies are only supported for v1 ${Object.keys(KINDS)
+        .filter((k) => !KIND_API_VERSIONS[k])
+        .join(
+          ', ',
+        )} and certificates.k8s.io/v1 CertificateSigningRequest; send ${kind || 'this object'} as application/json`,
     );
   }
   return { apiVersion, kind, ...decodeMessage(raw, schema) };

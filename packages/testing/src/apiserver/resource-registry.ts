@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, alreadyExists, badRequest, conflict, notFound } from './api-error';
+import { CSR_KIND, csrStatusForUpdate } from './csr-strategy';
 import { type FieldSelector, matchesFields } from './field-selector';
 import { applyJsonPatch, applyMergePatch } from './json-patch';
 import type { KubeObject } from './kube-object';
@@ -200,7 +201,10 @@ export class ResourceRegistry {
     opts: WriteOptions,
   ): KubeObject {
     let next: KubeObject;
-    if (subresource === 'status') {
+    if (rt.kind === CSR_KIND && subresource !== undefined) {
+      // CSRs: /approval and /status each change their own part of status (csr-strategy.ts).
+      next = { ...old, status: csrStatusForUpdate(old, incoming, subresource) };
+    } else if (subresource === 'status') {
       // The status subresource changes status only; everything else comes from storage.
       next = { ...old, status: incoming.status };
     } else {
@@ -248,6 +252,8 @@ export class ResourceRegistry {
           );
         }
       }
+      // A CSR's spec is immutable: updates of the main resource change metadata only.
+      if (rt.kind === CSR_KIND) next.spec = old.spec;
       applyDefaults(next);
       if (rt.kind === 'Service') this.allocateServiceAddresses(next);
       if (specOf(next) !== specOf(old)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;

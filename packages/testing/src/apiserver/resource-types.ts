@@ -123,6 +123,19 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     hasStatus: false,
     nameIsLabel: false,
   },
+  {
+    group: 'certificates.k8s.io',
+    version: 'v1',
+    kind: 'CertificateSigningRequest',
+    plural: 'certificatesigningrequests',
+    singular: 'certificatesigningrequest',
+    namespaced: false,
+    shortNames: ['csr'],
+    subresources: ['status', 'approval'],
+    fieldLabels: ['spec.signerName'],
+    hasStatus: true,
+    nameIsLabel: false,
+  },
 ];
 
 export function apiVersionOf(rt: ResourceType): string {

@@ -1,3 +1,4 @@
+import { csrConditionText, csrRequestedDuration } from './csr-strategy';
 import type { KubeObject } from './kube-object';
 
 /** kubectl asks for server-side printing with `Accept: application/json;as=Table;...`. */
@@ -171,6 +172,14 @@ const COLUMNS: Record<string, Column[]> = {
   ],
   Namespace: [NAME, { name: 'Status', priority: 0, cell: (o) => String(status(o).phase ?? 'Active') }, AGE],
   Lease: [NAME, { name: 'Holder', priority: 0, cell: (o) => String(spec(o).holderIdentity ?? '') }, AGE],
+  CertificateSigningRequest: [
+    NAME,
+    AGE,
+    { name: 'SignerName', priority: 0, cell: (o) => String(spec(o).signerName ?? '') },
+    { name: 'Requestor', priority: 0, cell: (o) => String(spec(o).username ?? '') },
+    { name: 'RequestedDuration', priority: 0, cell: (o) => csrRequestedDuration(o) },
+    { name: 'Condition', priority: 0, cell: (o) => csrConditionText(o) },
+  ],
 };
 
 /** A meta.k8s.io/v1 Table, as the real server's table convertors produce for kubectl. */
