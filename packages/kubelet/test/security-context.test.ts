@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NamespaceMode } from '@nodeagent/cri-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { admitPod } from '../src/admission/admit-handler';
+import { kubeletAdmitHandlers } from '../src/admission/kubelet-admit-handlers';
 import type { Container, Pod } from '../src/api/pod-types';
 import { appArmorAdmission, appArmorHostError, containerAppArmor } from '../src/cri/apparmor-profile';
 import {
@@ -309,6 +311,28 @@ describe('AppArmor (upstream getAppArmorProfile, appArmorAdmitHandler)', () => {
       admit: false,
       message: expect.stringContaining('Cannot enforce AppArmor: invalid empty AppArmor profile name'),
     });
+  });
+
+  it('is one of the kubelet admit handlers, reading the host once', () => {
+    let reads = 0;
+    const handlers = kubeletAdmitHandlers({
+      maxPods: 110,
+      allowedUnsafeSysctls: [],
+      eviction: () => ({ admit: true }),
+      runtimeFeatures: () => ({ userNamespaces: true, supplementalGroupsPolicy: true }),
+      appArmorHostError: () => {
+        reads++;
+        return 'AppArmor is not enabled on the host';
+      },
+    });
+    const pod = withContainer({ securityContext: { appArmorProfile: { type: 'RuntimeDefault' } } });
+    expect(admitPod(handlers, { pod, otherPods: [] })).toEqual({
+      admit: false,
+      reason: 'AppArmor',
+      message: 'Cannot enforce AppArmor: AppArmor is not enabled on the host',
+    });
+    expect(admitPod(handlers, { pod: withContainer({}), otherPods: [] })).toEqual({ admit: true });
+    expect(reads).toBe(1);
   });
 
   describe('host detection', () => {

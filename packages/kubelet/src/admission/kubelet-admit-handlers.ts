@@ -1,4 +1,5 @@
 import type { Pod } from '../api/pod-types';
+import { appArmorAdmission, appArmorHostError } from '../cri/apparmor-profile';
 import type { RuntimeFeatures } from '../runtime/pod-runtime';
 import type { PodAdmitHandler, PodAdmitResult } from './admit-handler';
 import { podCountAdmitHandler } from './pod-count-admit';
@@ -21,6 +22,8 @@ export interface KubeletAdmitHandlersOptions {
   kernelRelease?: string;
   /** Whether the host enforces SELinux (default: selinuxfs is mounted). */
   seLinuxEnabled?: boolean;
+  /** Why the host cannot enforce AppArmor, undefined when it can (default: read from the kernel at start). */
+  appArmorHostError?: () => string | undefined;
 }
 
 /**
@@ -39,9 +42,12 @@ export function kubeletAdmitHandlers(options: KubeletAdmitHandlersOptions): PodA
     ...safeSysctlAllowlist(options.kernelRelease),
     ...options.allowedUnsafeSysctls,
   ]);
+  const appArmorUnavailable = (options.appArmorHostError ?? appArmorHostError)();
   return [
     { admit: ({ pod }) => options.eviction(pod) },
     sysctls,
+    // Upstream NewAppArmorAdmitHandler, next after the sysctls in NewMainKubelet.
+    { admit: ({ pod }) => appArmorAdmission(pod, appArmorUnavailable) },
     podOSAdmitHandler,
     supplementalGroupsPolicyAdmitHandler(options.runtimeFeatures),
     podCountAdmitHandler(options.maxPods),
