@@ -1,10 +1,12 @@
 import {
-  applyConfigurationOverrides,
-  defaultKubeletConfiguration,
+  applyV1beta1ZeroDefaults,
   InvalidConfigError,
   type KubeletConfiguration,
-  type KubeletConfigurationInput,
-  loadKubeletConfigurationFile,
+  kubeletConfigurationApiVersion,
+  kubeletConfigurationKind,
+  mergeConfigurationDropIns,
+  parseKubeletConfiguration,
+  readKubeletConfigurationFile,
 } from '@nodeagent/kubelet';
 import { Command, Option } from 'commander';
 import {
@@ -20,6 +22,12 @@ import { versionText } from './version';
 /** Settings that only exist as flags (upstream KubeletFlags), not in KubeletConfiguration. */
 export interface KubeletFlags {
   config?: string;
+  /** --config-dir: drop-in `*.conf` files merged over --config in lexical order. */
+  configDir?: string;
+  /** --cloud-provider: "" or "external" (upstream v1.34 has no in-tree providers). */
+  cloudProvider: '' | 'external';
+  /** --pod-infra-container-image: deprecated upstream; the runtime's sandbox image is used. */
+  podInfraContainerImage?: string;
   kubeconfig?: string;
   hostnameOverride?: string;
   nodeIP: string[];
@@ -158,6 +166,38 @@ const configFlags: ConfigFlag[] = [
     parse: list,
   },
   { flag: 'feature-gates', description: 'key=true|false pairs', field: 'featureGates', parse: featureGates },
+  {
+    flag: 'kube-reserved',
+    description: 'resources reserved for Kubernetes components, e.g. cpu=200m,memory=500Mi',
+    field: 'kubeReserved',
+    parse: parseMapFlag,
+  },
+  {
+    flag: 'system-reserved',
+    description: 'resources reserved for the OS, e.g. cpu=200m,memory=500Mi',
+    field: 'systemReserved',
+    parse: parseMapFlag,
+  },
+  { flag: 'logging-format', description: 'log format: text or json', field: 'logging.format' },
+  { flag: 'pods-per-core', description: 'max pods per core (0: no limit)', field: 'podsPerCore', parse: int },
+  {
+    flag: 'max-parallel-image-pulls',
+    description: 'max image pulls at once (needs --serialize-image-pulls=false)',
+    field: 'maxParallelImagePulls',
+    parse: int,
+  },
+  {
+    flag: 'enforce-node-allocatable',
+    description: 'comma-separated enforcement levels (pods, system-reserved, kube-reserved, none)',
+    field: 'enforceNodeAllocatable',
+    parse: list,
+  },
+  {
+    flag: 'oom-score-adj',
+    description: "the kubelet process's oom_score_adj",
+    field: 'oomScoreAdj',
+    parse: int,
+  },
 ];
 
 /** Boolean flags with an optional value, as pflag takes them (--register-node, --register-node=false). */
@@ -178,17 +218,16 @@ const boolFlags: Omit<ConfigFlag, 'parse'>[] = [
   },
 ];
 
-/** Sets a dotted field in the overrides, copying nested objects from the current config first. */
-function setField(overrides: Overrides, config: KubeletConfiguration, field: string, value: unknown): void {
+/** Sets a dotted field in the (decoded) configuration object, keeping its siblings. */
+function setField(target: Overrides, field: string, value: unknown): void {
   const path = field.split('.');
-  let target = overrides;
-  let source = config as unknown as Record<string, unknown>;
+  let at = target;
   for (const key of path.slice(0, -1)) {
-    if (target[key] === undefined) target[key] = structuredClone(source[key] ?? {});
-    target = target[key] as Overrides;
-    source = (source[key] ?? {}) as Record<string, unknown>;
+    const next = at[key];
+    at[key] = next !== null && typeof next === 'object' && !Array.isArray(next) ? { ...next } : {};
+    at = at[key] as Overrides;
   }
-  target[path[path.length - 1]!] = value;
+  at[path[path.length - 1]!] = value;
 }
 
 /** The commander program with every supported upstream flag. */
@@ -196,6 +235,15 @@ export function kubeletCommand(): Command {
   const command = new Command('nodeagent-kubelet')
     .description('The node agent that runs pods on a CRI runtime.')
     .option('--config <file>', 'KubeletConfiguration file (kubelet.config.k8s.io/v1beta1); flags override it')
+    .option(
+      '--config-dir <dir>',
+      'drop-in KubeletConfiguration *.conf files merged over --config, in lexical order',
+    )
+    .option(
+      '--cloud-provider <provider>',
+      'only "external" (or empty): the node waits for a cloud controller',
+    )
+    .option('--pod-infra-container-image <image>', 'deprecated: the runtime chooses the sandbox image')
     .option('--kubeconfig <file>', 'kubeconfig for the API server; without it the kubelet runs standalone')
     .option('--hostname-override <name>', 'node name to use instead of the hostname')
     .option('--node-ip <ips>', 'comma-separated node IPs (one per family)')
@@ -223,8 +271,19 @@ export async function resolveKubeletOptions(
   command.parse(argv, { from: 'user' });
   const values = command.opts<Record<string, string | boolean | undefined>>();
 
+  const cloudProvider = (values.cloudProvider as string | undefined) ?? '';
+  if (cloudProvider !== '' && cloudProvider !== 'external') {
+    throw new InvalidConfigError(
+      '--cloud-provider',
+      cloudProvider,
+      'only "external" is supported: in-tree cloud providers were removed upstream',
+    );
+  }
   const flags: KubeletFlags = {
     config: values.config as string | undefined,
+    configDir: values.configDir as string | undefined,
+    cloudProvider,
+    podInfraContainerImage: values.podInfraContainerImage as string | undefined,
     kubeconfig: values.kubeconfig as string | undefined,
     hostnameOverride: values.hostnameOverride as string | undefined,
     nodeIP: values.nodeIp ? parseListFlag(values.nodeIp as string) : [],
@@ -233,27 +292,25 @@ export async function resolveKubeletOptions(
     v: parseIntFlag('v', String(values.v ?? '0')),
   };
 
-  let config: KubeletConfiguration;
-  let unknownFields: string[] = [];
-  if (flags.config) {
-    const parsed = await loadKubeletConfigurationFile(flags.config);
-    config = parsed.config;
-    unknownFields = parsed.unknownFields;
-  } else {
-    config = defaultKubeletConfiguration();
-  }
-
-  const overrides: Overrides = {};
+  // Upstream's order: the file (and drop-ins) decoded and defaulted, flags on top, then
+  // validation once, so kubeadm's zero values and its flags make a valid configuration.
+  let raw: Record<string, unknown> = flags.config
+    ? await readKubeletConfigurationFile(flags.config)
+    : { apiVersion: kubeletConfigurationApiVersion, kind: kubeletConfigurationKind };
+  if (flags.configDir) raw = await mergeConfigurationDropIns(raw, flags.configDir);
+  const overrides = applyV1beta1ZeroDefaults(raw);
   for (const { flag, field, parse } of configFlags) {
     const value = values[camel(flag)];
-    if (typeof value === 'string') setField(overrides, config, field, parse ? parse(flag, value) : value);
+    if (typeof value === 'string') setField(overrides, field, parse ? parse(flag, value) : value);
   }
   for (const { flag, field } of boolFlags) {
     const value = values[camel(flag)];
-    if (value !== undefined) setField(overrides, config, field, parseBoolFlag(flag, value));
+    if (value !== undefined) setField(overrides, field, parseBoolFlag(flag, value));
   }
+  let config: KubeletConfiguration;
+  let unknownFields: string[];
   try {
-    config = applyConfigurationOverrides(config, overrides as KubeletConfigurationInput);
+    ({ config, unknownFields } = parseKubeletConfiguration(overrides, { zeroValueDefaults: false }));
   } catch (error) {
     if (error instanceof InvalidConfigError) {
       const flag = [...configFlags, ...boolFlags].find(

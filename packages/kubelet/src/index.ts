@@ -22,10 +22,16 @@ export {
 } from './cgroups/cgroup-filesystem';
 export * from './cgroups/cgroup-name';
 export * from './cgroups/cgroup-resources';
+export * from './certificates/index';
 export { PodCgroupManager, type PodCgroupManagerOptions } from './cgroups/pod-cgroup-manager';
 export { podCgroupRuntime } from './cgroups/pod-cgroup-runtime';
 export { type PodResourceConfigOptions, podResourceConfig } from './cgroups/pod-resource-config';
 export { type Clock, FakeClock, rfc3339, systemClock } from './clock';
+export {
+  listDropInFiles,
+  mergeConfigurationDropIns,
+  mergeConfigurationPatch,
+} from './config/config-drop-ins';
 export { formatDuration, parseDuration } from './config/duration';
 export {
   type EvictionSignal,
@@ -36,6 +42,12 @@ export {
   thresholdMet,
 } from './config/eviction-thresholds';
 export {
+  type FieldSupport,
+  kubeletConfigurationFieldSupport,
+  type UnsupportedFieldWarning,
+  unsupportedFieldWarnings,
+} from './config/field-support';
+export {
   defaultEvictionHard,
   defaultKubeletConfiguration,
   type KubeletConfiguration,
@@ -44,13 +56,17 @@ export {
   kubeletConfigurationKind,
   kubeletConfigurationSchema,
   type ParsedKubeletConfiguration,
+  type ParseKubeletConfigurationOptions,
   parseKubeletConfiguration,
 } from './config/kubelet-configuration';
 export {
   applyConfigurationOverrides,
+  decodeKubeletConfigurationText,
   loadKubeletConfigurationFile,
   parseKubeletConfigurationText,
+  readKubeletConfigurationFile,
 } from './config/load-config-file';
+export { applyV1beta1ZeroDefaults } from './config/v1beta1-defaults';
 export * from './cri/container-config';
 export * from './cri/dns-config';
 export * from './cri/labels';

@@ -125,13 +125,18 @@ describe('KubeletConfiguration validation', () => {
 
   it('collects every problem in causes', () => {
     try {
-      parseKubeletConfiguration({ maxPods: -1, port: 0 });
+      parseKubeletConfiguration({ maxPods: -1, port: 70000 });
       expect.unreachable();
     } catch (error) {
       expect((error as InvalidConfigError).causes.map((cause) => cause.field).sort()).toEqual([
         'maxPods',
         'port',
       ]);
+      // Each problem once, each with its own value: no trailing "(got …)" of the first one.
+      const message = (error as InvalidConfigError).message;
+      expect(message).toContain('maxPods: must not be a negative number (got -1)');
+      expect(message).toContain('port: must be between 1 and 65535, inclusive (got 70000)');
+      expect(message.match(/\(got /g)).toHaveLength(2);
     }
   });
 });

@@ -36,6 +36,7 @@ export function initialNode(config: ResolvedNodeStatusConfig, os: string, arch: 
       annotations: { [ANNOTATION_CONTROLLER_MANAGED_ATTACH_DETACH]: 'true' },
     },
     spec: {
+      providerID: config.providerID || undefined,
       taints: config.registerWithTaints.length > 0 ? config.registerWithTaints : undefined,
       unschedulable: config.registerSchedulable ? undefined : true,
     },

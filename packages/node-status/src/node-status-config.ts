@@ -29,6 +29,8 @@ export interface NodeStatusConfig {
   kubeletVersion?: string;
   /** Kubelet root dir; its filesystem is the ephemeral-storage capacity. */
   rootDir?: string;
+  /** KubeletConfiguration providerID: the Node's spec.providerID at registration. */
+  providerID?: string;
 }
 
 /** The config with every default filled in and durations in milliseconds. */
@@ -53,6 +55,8 @@ export interface ResolvedNodeStatusConfig {
   port: number;
   kubeletVersion: string;
   rootDir: string;
+  /** "" when not set. */
+  providerID: string;
 }
 
 /** Upstream's default hard eviction thresholds (pkg/kubelet/apis/config/v1beta1 defaults). */
@@ -100,5 +104,6 @@ export function resolveNodeStatusConfig(config: NodeStatusConfig): ResolvedNodeS
     port: config.port ?? 10250,
     kubeletVersion: config.kubeletVersion ?? 'v1.34.0',
     rootDir: config.rootDir ?? '/var/lib/kubelet',
+    providerID: config.providerID ?? '',
   };
 }

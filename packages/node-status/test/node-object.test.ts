@@ -62,6 +62,12 @@ describe('node config and objects', () => {
     expect(node.metadata?.annotations?.[ANNOTATION_CONTROLLER_MANAGED_ATTACH_DETACH]).toBe('true');
   });
 
+  it('registers the Node with spec.providerID when providerID is set, and without it otherwise', () => {
+    const withId = resolveNodeStatusConfig({ nodeName: 'node-b', providerID: 'external://node-b' });
+    expect(initialNode(withId, 'linux', 'amd64').spec?.providerID).toBe('external://node-b');
+    expect(initialNode(config, 'linux', 'amd64').spec).not.toHaveProperty('providerID', expect.anything());
+  });
+
   it('reconciles only the kubelet-owned labels and annotation of an existing Node', () => {
     const existing = {
       metadata: {

@@ -4,6 +4,7 @@ import { parseCgroupRoot } from '../cgroups/cgroup-name';
 import { InvalidConfigError } from '../errors';
 import { parseDuration } from './duration';
 import { parseEvictionThresholds, parseThresholdValue } from './eviction-thresholds';
+import { applyV1beta1ZeroDefaults, defaultEvictionHard } from './v1beta1-defaults';
 
 export const kubeletConfigurationApiVersion = 'kubelet.config.k8s.io/v1beta1';
 export const kubeletConfigurationKind = 'KubeletConfiguration';
@@ -27,7 +28,14 @@ const nonNegativeDuration = duration.refine((text) => safeDurationMs(text) >= 0,
 const positiveDuration = duration.refine((text) => safeDurationMs(text) > 0, {
   message: 'must be greater than 0',
 });
-const portNumber = z.number().int().min(0).max(65535);
+const portNumber = z
+  .number()
+  .int()
+  .refine((n) => n >= 0 && n <= 65535, { message: 'must be between 0 and 65535, inclusive' });
+const nonZeroPort = z
+  .number()
+  .int()
+  .refine((n) => n >= 1 && n <= 65535, { message: 'must be between 1 and 65535, inclusive' });
 const percent = z.number().int().min(0).max(100);
 const stringMap = z.record(z.string(), z.string());
 
@@ -37,14 +45,36 @@ const taint = z.object({
   effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
 });
 
-/** Upstream's defaults for evictionHard (SetDefaults_KubeletConfiguration). */
-export const defaultEvictionHard: Readonly<Record<string, string>> = Object.freeze({
-  'memory.available': '100Mi',
-  'nodefs.available': '10%',
-  'nodefs.inodesFree': '5%',
-  'imagefs.available': '15%',
-  'imagefs.inodesFree': '5%',
+export { defaultEvictionHard };
+
+/** component-base LoggingConfiguration as the kubelet file carries it (`logging:`). */
+const loggingConfiguration = z.object({
+  format: z.enum(['text', 'json']).default('text'),
+  /** Go duration string or integer nanoseconds (kubeadm writes 0); 0 means the default 5s. */
+  flushFrequency: z.union([duration, z.number().int().min(0)]).default('5s'),
+  verbosity: z.number().int().min(0).default(0),
+  vmodule: z.array(z.object({ filePattern: z.string(), verbosity: z.number().int().min(0) })).default([]),
+  options: z
+    .object({
+      text: z
+        .object({
+          splitStream: z.boolean().optional(),
+          infoBufferSize: z.union([z.string(), z.number()]).optional(),
+        })
+        .optional(),
+      json: z
+        .object({
+          splitStream: z.boolean().optional(),
+          infoBufferSize: z.union([z.string(), z.number()]).optional(),
+        })
+        .optional(),
+    })
+    .default({}),
 });
+
+function defaultLogging(): z.output<typeof loggingConfiguration> {
+  return { format: 'text', flushFrequency: '5s', verbosity: 0, vmodule: [], options: {} };
+}
 
 /**
  * kubelet.config.k8s.io/v1beta1 KubeletConfiguration: the fields this kubelet honours, with
@@ -65,7 +95,7 @@ export const kubeletConfigurationSchema = z.object({
     .string()
     .refine((text) => isIP(text) !== 0, { message: 'not an IP address' })
     .default('0.0.0.0'),
-  port: portNumber.min(1).default(10250),
+  port: nonZeroPort.default(10250),
   readOnlyPort: portNumber.default(0),
   tlsCertFile: z.string().default(''),
   tlsPrivateKeyFile: z.string().default(''),
@@ -121,7 +151,7 @@ export const kubeletConfigurationSchema = z.object({
   cgroupRoot: z.string().default(''),
   runtimeRequestTimeout: positiveDuration.default('2m0s'),
   hairpinMode: z.enum(['promiscuous-bridge', 'hairpin-veth', 'none']).default('promiscuous-bridge'),
-  maxPods: z.number().int().min(0).default(110),
+  maxPods: z.number().int().min(0, { message: 'must not be a negative number' }).default(110),
   podCIDR: z.string().default(''),
   podPidsLimit: z
     .number()
@@ -168,6 +198,67 @@ export const kubeletConfigurationSchema = z.object({
   allowedUnsafeSysctls: z.array(z.string().min(1)).default([]),
   makeIPTablesUtilChains: z.boolean().default(true),
   featureGates: z.record(z.string(), z.boolean()).default({}),
+  // The rest of v1beta1 (Kubernetes v1.34): accepted with upstream's defaults; what this kubelet
+  // does with each one is in config/field-support.ts (applied, or warned about at start).
+  staticPodURLHeader: z.record(z.string(), z.array(z.string())).default({}),
+  tlsCipherSuites: z.array(z.string()).default([]),
+  tlsMinVersion: z.enum(['', 'VersionTLS10', 'VersionTLS11', 'VersionTLS12', 'VersionTLS13']).default(''),
+  imagePullCredentialsVerificationPolicy: z
+    .enum(['', 'NeverVerify', 'NeverVerifyPreloadedImages', 'NeverVerifyAllowlistedImages', 'AlwaysVerify'])
+    .default(''),
+  preloadedImagesVerificationAllowlist: z.array(z.string()).default([]),
+  enableContentionProfiling: z.boolean().default(false),
+  kubeletCgroups: z.string().default(''),
+  systemCgroups: z.string().default(''),
+  cpuManagerPolicy: z.string().default('none'),
+  /** Absent: decided from the cgroup version (false on cgroup v2). */
+  singleProcessOOMKill: z.boolean().optional(),
+  cpuManagerPolicyOptions: stringMap.default({}),
+  cpuManagerReconcilePeriod: nonNegativeDuration.default('10s'),
+  memoryManagerPolicy: z.string().default('None'),
+  topologyManagerPolicy: z.enum(['none', 'best-effort', 'restricted', 'single-numa-node']).default('none'),
+  topologyManagerScope: z.enum(['container', 'pod']).default('container'),
+  topologyManagerPolicyOptions: stringMap.default({}),
+  qosReserved: stringMap.default({}),
+  runOnce: z
+    .boolean()
+    .refine((on) => !on, { message: 'Runonce mode has been deprecated and should not be set' })
+    .default(false),
+  contentType: z.string().default('application/vnd.kubernetes.protobuf'),
+  mergeDefaultEvictionSettings: z.boolean().default(false),
+  podsPerCore: z.number().int().min(0).default(0),
+  enableControllerAttachDetach: z.boolean().default(true),
+  protectKernelDefaults: z.boolean().default(false),
+  iptablesMasqueradeBit: z.number().int().min(0).max(31).default(14),
+  iptablesDropBit: z.number().int().min(0).max(31).default(15),
+  memorySwap: z
+    .object({ swapBehavior: z.enum(['', 'NoSwap', 'LimitedSwap']).default('') })
+    .default({ swapBehavior: '' }),
+  containerLogMaxWorkers: z.number().int().min(1).default(1),
+  containerLogMonitorInterval: positiveDuration.default('10s'),
+  configMapAndSecretChangeDetectionStrategy: z.enum(['Get', 'Cache', 'Watch']).default('Watch'),
+  reservedSystemCPUs: z.string().default(''),
+  showHiddenMetricsForVersion: z.string().default(''),
+  systemReservedCgroup: z.string().default(''),
+  kubeReservedCgroup: z.string().default(''),
+  volumePluginDir: z.string().default('/usr/libexec/kubernetes/kubelet-plugins/volume/exec/'),
+  kernelMemcgNotification: z.boolean().default(false),
+  logging: loggingConfiguration.default(defaultLogging()),
+  enableSystemLogHandler: z.boolean().default(true),
+  enableSystemLogQuery: z.boolean().default(false),
+  shutdownGracePeriodByPodPriority: z
+    .array(z.object({ priority: z.number().int(), shutdownGracePeriodSeconds: z.number().int().min(0) }))
+    .default([]),
+  crashLoopBackOff: z.object({ maxContainerRestartPeriod: positiveDuration.optional() }).default({}),
+  reservedMemory: z.array(z.object({ numaNode: z.number().int().min(0), limits: stringMap })).default([]),
+  enableProfilingHandler: z.boolean().default(true),
+  enableDebugFlagsHandler: z.boolean().default(true),
+  memoryThrottlingFactor: z.number().gt(0).max(1).default(0.9),
+  tracing: z
+    .object({ endpoint: z.string().optional(), samplingRatePerMillion: z.number().int().min(0).optional() })
+    .optional(),
+  failCgroupV1: z.boolean().default(false),
+  userNamespaces: z.object({ idsPerPod: z.number().int().positive().optional() }).optional(),
 });
 
 export type KubeletConfiguration = z.output<typeof kubeletConfigurationSchema>;
@@ -185,14 +276,27 @@ export function defaultKubeletConfiguration(): KubeletConfiguration {
   return parseKubeletConfiguration({}).config;
 }
 
+export interface ParseKubeletConfigurationOptions {
+  /**
+   * Apply upstream's v1beta1 zero-value defaulting first (`0s`, `""`, `0`, null mean "use the
+   * default"), as decoding a file does. Default true; false validates the values as given
+   * (flags applied on top of a defaulted configuration).
+   */
+  zeroValueDefaults?: boolean;
+}
+
 /**
- * Validates and defaults a decoded KubeletConfiguration object. Throws InvalidConfigError naming
+ * Defaults and validates a decoded KubeletConfiguration object. Throws InvalidConfigError naming
  * the first offending field and value; `error.causes` lists every problem found.
  */
-export function parseKubeletConfiguration(input: unknown): ParsedKubeletConfiguration {
+export function parseKubeletConfiguration(
+  input: unknown,
+  options: ParseKubeletConfigurationOptions = {},
+): ParsedKubeletConfiguration {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new InvalidConfigError('KubeletConfiguration', input, 'must be an object');
   }
+  if (options.zeroValueDefaults !== false) input = applyV1beta1ZeroDefaults(input as Record<string, unknown>);
   const result = kubeletConfigurationSchema.safeParse(input);
   if (!result.success) {
     const causes = result.error.issues.map((issue) => {
@@ -209,7 +313,7 @@ export function parseKubeletConfiguration(input: unknown): ParsedKubeletConfigur
   const causes = crossFieldErrors(config);
   if (causes.length > 0) throw withCauses(causes);
   const known = new Set(Object.keys(kubeletConfigurationSchema.shape));
-  const unknownFields = Object.keys(input).filter((key) => !known.has(key));
+  const unknownFields = Object.keys(input as object).filter((key) => !known.has(key));
   return { config, unknownFields };
 }
 
@@ -234,6 +338,19 @@ function crossFieldErrors(config: KubeletConfiguration): InvalidConfigError[] {
         'imageMaximumGCAge',
         config.imageMaximumGCAge,
         `must be greater than imageMinimumGCAge (${config.imageMinimumGCAge})`,
+      ),
+    );
+  }
+  if (
+    config.serializeImagePulls &&
+    config.maxParallelImagePulls !== undefined &&
+    config.maxParallelImagePulls > 1
+  ) {
+    errors.push(
+      new InvalidConfigError(
+        'maxParallelImagePulls',
+        config.maxParallelImagePulls,
+        'cannot be larger than 1 unless serializeImagePulls (--serialize-image-pulls) is set to false',
       ),
     );
   }
@@ -289,16 +406,15 @@ function crossFieldErrors(config: KubeletConfiguration): InvalidConfigError[] {
   return errors;
 }
 
+/**
+ * One error for several problems: field, value and reason are the first one's; the message
+ * lists every problem once, each with its own value, like upstream's aggregated errors.
+ */
 function withCauses(causes: InvalidConfigError[]): InvalidConfigError {
   const first = causes[0]!;
-  const more =
-    causes.length > 1
-      ? `; and ${causes.length - 1} more: ${causes
-          .slice(1)
-          .map((c) => c.message)
-          .join('; ')}`
-      : '';
-  return new InvalidConfigError(first.field, first.value, first.reason + more, causes);
+  const error = new InvalidConfigError(first.field, first.value, first.reason, causes);
+  if (causes.length > 1) error.message = causes.map((cause) => cause.message).join('; ');
+  return error;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

@@ -16,11 +16,24 @@ import {
  * are relative to the file's directory, and apiVersion/kind must be present and match.
  */
 export async function loadKubeletConfigurationFile(path: string): Promise<ParsedKubeletConfiguration> {
+  return parseKubeletConfiguration(await readKubeletConfigurationFile(path));
+}
+
+/**
+ * A configuration file decoded but not yet defaulted or validated (relative paths resolved), so
+ * drop-ins and flags can go on top before upstream's defaulting and validation.
+ */
+export async function readKubeletConfigurationFile(path: string): Promise<Record<string, unknown>> {
   const text = await readFile(path, 'utf8');
-  return parseKubeletConfigurationText(text, dirname(resolve(path)));
+  return decodeKubeletConfigurationText(text, dirname(resolve(path)));
 }
 
 export function parseKubeletConfigurationText(text: string, baseDir: string): ParsedKubeletConfiguration {
+  return parseKubeletConfiguration(decodeKubeletConfigurationText(text, baseDir));
+}
+
+/** YAML/JSON text to an object with apiVersion and kind checked and relative paths resolved. */
+export function decodeKubeletConfigurationText(text: string, baseDir: string): Record<string, unknown> {
   let decoded: unknown;
   try {
     decoded = parseYaml(text);
@@ -45,29 +58,29 @@ export function parseKubeletConfigurationText(text: string, baseDir: string): Pa
   if (object.kind !== kubeletConfigurationKind) {
     throw new InvalidConfigError('kind', object.kind, `must be ${kubeletConfigurationKind}`);
   }
-  const parsed = parseKubeletConfiguration(object);
-  return { ...parsed, config: resolveRelativePaths(parsed.config, baseDir) };
+  return resolveRelativePaths(object, baseDir);
 }
 
 /** The path-valued fields upstream resolves against the config file's directory. */
-function resolveRelativePaths(config: KubeletConfiguration, baseDir: string): KubeletConfiguration {
-  const fix = (path: string) => (path === '' || isAbsolute(path) ? path : resolve(baseDir, path));
-  return {
-    ...config,
-    staticPodPath: fix(config.staticPodPath),
-    tlsCertFile: fix(config.tlsCertFile),
-    tlsPrivateKeyFile: fix(config.tlsPrivateKeyFile),
-    resolvConf: fix(config.resolvConf),
-    authentication: {
-      ...config.authentication,
-      x509: { clientCAFile: fix(config.authentication.x509.clientCAFile) },
-    },
-  };
+function resolveRelativePaths(object: Record<string, unknown>, baseDir: string): Record<string, unknown> {
+  const fix = (path: unknown) =>
+    typeof path !== 'string' || path === '' || isAbsolute(path) ? path : resolve(baseDir, path);
+  const out: Record<string, unknown> = { ...object };
+  for (const key of ['staticPodPath', 'tlsCertFile', 'tlsPrivateKeyFile', 'resolvConf'])
+    if (key in out) out[key] = fix(out[key]);
+  const authentication = out.authentication as { x509?: { clientCAFile?: unknown } } | undefined;
+  if (authentication?.x509 && 'clientCAFile' in authentication.x509) {
+    out.authentication = {
+      ...authentication,
+      x509: { ...authentication.x509, clientCAFile: fix(authentication.x509.clientCAFile) },
+    };
+  }
+  return out;
 }
 
 /**
  * Applies command-line overrides on top of a configuration (flags win over the file, as
- * upstream), then validates the result again.
+ * upstream), then validates the result: the flags' values are taken as given, not defaulted.
  */
 export function applyConfigurationOverrides(
   config: KubeletConfiguration,
@@ -77,5 +90,5 @@ export function applyConfigurationOverrides(
   for (const [key, value] of Object.entries(overrides)) {
     if (value !== undefined) merged[key] = value;
   }
-  return parseKubeletConfiguration(merged).config;
+  return parseKubeletConfiguration(merged, { zeroValueDefaults: false }).config;
 }

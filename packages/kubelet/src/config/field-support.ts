@@ -1,0 +1,195 @@
+import { isDeepStrictEqual } from 'node:util';
+import { defaultKubeletConfiguration, type KubeletConfiguration } from './kubelet-configuration';
+
+/**
+ * What this kubelet does with each top-level KubeletConfiguration field, so none is silently
+ * ignored: a field is applied (read where upstream reads it), owned by the TLS bootstrap work,
+ * a no-op upstream too, or unsupported — and then named in one warning at start whenever its
+ * value asks for behaviour this kubelet does not have.
+ */
+export type FieldSupport =
+  | { status: 'applied'; where: string }
+  | { status: 'tls-bootstrap'; where: string }
+  | { status: 'no-effect-upstream'; where: string }
+  | {
+      status: 'unsupported';
+      /**
+       * Whether the value asks for nothing this kubelet lacks. Default: equal to upstream's
+       * default. `false` for fields whose default already means behaviour that is missing.
+       */
+      inert?: ((value: unknown) => boolean) | false;
+    };
+
+type Field = keyof KubeletConfiguration;
+
+const applied = (where: string): FieldSupport => ({ status: 'applied', where });
+const unsupported: FieldSupport = { status: 'unsupported' };
+/** Unsupported, and upstream's default itself asks for what is missing: always warned. */
+const unsupportedEvenByDefault: FieldSupport = { status: 'unsupported', inert: false };
+
+export const kubeletConfigurationFieldSupport: Readonly<Record<Field, FieldSupport>> = {
+  apiVersion: applied('config file decoding'),
+  kind: applied('config file decoding'),
+  enableServer: applied('kubelet server on port'),
+  staticPodPath: applied('static pod source'),
+  podLogsDir: applied('container log paths'),
+  syncFrequency: applied('pod resync'),
+  fileCheckFrequency: applied('static pod source'),
+  httpCheckFrequency: unsupported,
+  staticPodURL: unsupported,
+  staticPodURLHeader: unsupported,
+  address: applied('kubelet server'),
+  port: applied('kubelet server'),
+  readOnlyPort: applied('read-only kubelet server (plain HTTP, no auth)'),
+  tlsCertFile: applied('kubelet server TLS'),
+  tlsPrivateKeyFile: applied('kubelet server TLS'),
+  tlsCipherSuites: unsupported,
+  tlsMinVersion: unsupported,
+  rotateCertificates: { status: 'tls-bootstrap', where: 'client certificate rotation' },
+  serverTLSBootstrap: { status: 'tls-bootstrap', where: 'serving certificate CSR' },
+  authentication: applied('kubelet server authentication (x509, TokenReview webhook, anonymous)'),
+  authorization: applied('kubelet server authorization (AlwaysAllow, SubjectAccessReview webhook)'),
+  registryPullQPS: unsupported,
+  registryBurst: unsupported,
+  imagePullCredentialsVerificationPolicy: unsupported,
+  preloadedImagesVerificationAllowlist: unsupported,
+  eventRecordQPS: unsupported,
+  eventBurst: unsupported,
+  enableDebuggingHandlers: unsupported,
+  enableContentionProfiling: unsupported,
+  healthzPort: applied('healthz server'),
+  healthzBindAddress: applied('healthz server'),
+  oomScoreAdj: applied("the kubelet process's /proc/self/oom_score_adj"),
+  clusterDomain: applied('pod DNS'),
+  clusterDNS: applied('pod DNS'),
+  streamingConnectionIdleTimeout: { status: 'no-effect-upstream', where: 'deprecated upstream: no effect' },
+  nodeStatusUpdateFrequency: applied('node status'),
+  nodeStatusReportFrequency: applied('node status'),
+  nodeLeaseDurationSeconds: applied('node lease'),
+  imageMinimumGCAge: applied('image GC'),
+  imageMaximumGCAge: applied('image GC'),
+  imageGCHighThresholdPercent: applied('image GC'),
+  imageGCLowThresholdPercent: applied('image GC'),
+  volumeStatsAggPeriod: unsupported,
+  kubeletCgroups: unsupported,
+  systemCgroups: unsupported,
+  cgroupRoot: applied('pod cgroups'),
+  cgroupsPerQOS: applied('pod cgroups'),
+  cgroupDriver: applied('pod cgroups'),
+  cpuManagerPolicy: unsupported,
+  singleProcessOOMKill: unsupported,
+  cpuManagerPolicyOptions: unsupported,
+  cpuManagerReconcilePeriod: unsupported,
+  memoryManagerPolicy: unsupported,
+  topologyManagerPolicy: unsupported,
+  topologyManagerScope: unsupported,
+  topologyManagerPolicyOptions: unsupported,
+  qosReserved: unsupported,
+  runtimeRequestTimeout: applied('CRI call deadline'),
+  hairpinMode: unsupported,
+  maxPods: applied('pod admission and Node capacity'),
+  podCIDR: unsupported,
+  podPidsLimit: applied('pod cgroups'),
+  resolvConf: applied('pod DNS'),
+  runOnce: applied('refused by validation, as upstream'),
+  cpuCFSQuota: applied('container and pod CPU limits'),
+  cpuCFSQuotaPeriod: applied('container and pod CPU limits'),
+  nodeStatusMaxImages: applied('Node status images'),
+  maxOpenFiles: unsupported,
+  contentType: unsupported,
+  kubeAPIQPS: unsupported,
+  kubeAPIBurst: unsupported,
+  serializeImagePulls: applied('image pull concurrency'),
+  maxParallelImagePulls: applied('image pull concurrency'),
+  evictionHard: applied('eviction manager and Node allocatable'),
+  evictionSoft: applied('eviction manager'),
+  evictionSoftGracePeriod: applied('eviction manager'),
+  evictionPressureTransitionPeriod: applied('eviction manager'),
+  evictionMaxPodGracePeriod: applied('eviction manager'),
+  evictionMinimumReclaim: applied('eviction manager'),
+  mergeDefaultEvictionSettings: applied('configuration defaulting (evictionHard)'),
+  podsPerCore: applied('pod admission and Node capacity'),
+  enableControllerAttachDetach: unsupported,
+  protectKernelDefaults: unsupported,
+  makeIPTablesUtilChains: unsupported,
+  iptablesMasqueradeBit: { status: 'no-effect-upstream', where: 'deprecated upstream: no effect' },
+  iptablesDropBit: { status: 'no-effect-upstream', where: 'deprecated upstream: no effect' },
+  featureGates: applied('each gate set is named in a warning: no gate changes behaviour here'),
+  failSwapOn: applied('start refused while swap is on'),
+  memorySwap: unsupported,
+  containerLogMaxSize: unsupportedEvenByDefault,
+  containerLogMaxFiles: unsupportedEvenByDefault,
+  containerLogMaxWorkers: unsupportedEvenByDefault,
+  containerLogMonitorInterval: unsupportedEvenByDefault,
+  configMapAndSecretChangeDetectionStrategy: unsupported,
+  systemReserved: applied('Node allocatable'),
+  kubeReserved: applied('Node allocatable'),
+  reservedSystemCPUs: unsupported,
+  showHiddenMetricsForVersion: unsupported,
+  systemReservedCgroup: unsupported,
+  kubeReservedCgroup: unsupported,
+  // Upstream's default ["pods"] caps the kubepods cgroup at allocatable; not done here.
+  enforceNodeAllocatable: {
+    status: 'unsupported',
+    inert: (value) => isDeepStrictEqual(value, ['none']) || isDeepStrictEqual(value, []),
+  },
+  allowedUnsafeSysctls: applied('pod admission (unsafe sysctls)'),
+  volumePluginDir: unsupported,
+  providerID: applied('Node spec.providerID'),
+  kernelMemcgNotification: unsupported,
+  logging: applied('log format (text/json) and verbosity'),
+  enableSystemLogHandler: unsupported,
+  enableSystemLogQuery: unsupported,
+  shutdownGracePeriod: unsupported,
+  shutdownGracePeriodCriticalPods: unsupported,
+  shutdownGracePeriodByPodPriority: unsupported,
+  crashLoopBackOff: unsupported,
+  reservedMemory: unsupported,
+  enableProfilingHandler: unsupported,
+  enableDebugFlagsHandler: unsupported,
+  seccompDefault: applied('container seccomp profile'),
+  memoryThrottlingFactor: unsupported,
+  registerWithTaints: applied('node registration'),
+  registerNode: applied('node registration'),
+  tracing: unsupported,
+  localStorageCapacityIsolation: unsupported,
+  containerRuntimeEndpoint: applied('CRI runtime service'),
+  imageServiceEndpoint: applied('CRI image service'),
+  failCgroupV1: applied('start refused on cgroup v1'),
+  userNamespaces: unsupported,
+};
+
+export interface UnsupportedFieldWarning {
+  field: Field;
+  value: unknown;
+  message: string;
+}
+
+/**
+ * One warning per unsupported field whose value asks for something this kubelet does not do,
+ * for the binary to log at start.
+ */
+export function unsupportedFieldWarnings(config: KubeletConfiguration): UnsupportedFieldWarning[] {
+  const defaults = defaultKubeletConfiguration();
+  const warnings: UnsupportedFieldWarning[] = [];
+  for (const [field, support] of Object.entries(kubeletConfigurationFieldSupport) as [
+    Field,
+    FieldSupport,
+  ][]) {
+    if (support.status !== 'unsupported') continue;
+    const value = config[field];
+    const inert =
+      support.inert === false
+        ? false
+        : support.inert
+          ? support.inert(value)
+          : isDeepStrictEqual(value, defaults[field]);
+    if (inert) continue;
+    warnings.push({
+      field,
+      value,
+      message: `KubeletConfiguration field ${field} is not supported by this kubelet and has no effect`,
+    });
+  }
+  return warnings;
+}
