@@ -10,6 +10,7 @@ import {
   explainIptablesService,
   explainNftablesService,
   formatIpvsTable,
+  formatSettingProblem,
   formatServiceExplanation,
   InvalidConfigurationError,
   InvalidFieldError,
@@ -23,10 +24,11 @@ import {
   readIpvsTable,
   rtnetlinkLinkLayer,
   runChecked,
+  UnsupportedSettingsError,
 } from '@nodeagent/kube-proxy';
 import { Command } from 'commander';
-import pino from 'pino';
 import { stringify } from 'yaml';
+import { checkSettings, daemonLogger } from './daemon-settings';
 import { addConfigFlags } from './flags';
 import { setupNode } from './node-setup';
 import { readObjects } from './read-objects';
@@ -51,14 +53,13 @@ const defaultIO: ProgramIO = {
   readStdin: () => readFileSync(0, 'utf8'),
 };
 
-/** Upstream logs at info by default; --v 4+ adds debug detail, --v 6+ trace. */
-function logLevel(verbosity: number): string {
-  return verbosity >= 6 ? 'trace' : verbosity >= 4 ? 'debug' : 'info';
-}
-
 function reportError(io: ProgramIO, err: unknown): number {
   if (err instanceof InvalidConfigurationError) {
     for (const e of err.errors) io.stderr(`invalid configuration: ${e.message}\n`);
+    return 1;
+  }
+  if (err instanceof UnsupportedSettingsError) {
+    for (const p of err.problems) io.stderr(`unsupported setting: ${formatSettingProblem(p)}\n`);
     return 1;
   }
   if (err instanceof KubeProxyError) {
@@ -122,13 +123,14 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
         program.exitCode = 0;
         return;
       }
-      const log = pino({ level: logLevel(config.logging.verbosity) }, pino.destination(2));
+      const log = daemonLogger(config);
+      checkSettings(config, log);
       if (opts.initOnly === true || opts.initOnly === 'true') {
         await setupNode(config, log);
         program.exitCode = 0;
         return;
       }
-      const proxy = await runProxy(config, log, opts.master as string | undefined);
+      const proxy = await runProxy(config, log, { master: opts.master as string | undefined });
       io.onStarted?.(proxy);
       program.exitCode = 0;
     } catch (err) {

@@ -1,0 +1,81 @@
+import { hostname } from 'node:os';
+import {
+  checkSettingSupport,
+  createProxyLogger,
+  effectiveProxyMode,
+  formatSettingProblem,
+  type KubeProxyConfiguration,
+  parseDuration,
+  type SettingProblem,
+  UnsupportedSettingsError,
+} from '@nodeagent/kube-proxy';
+import type { Logger } from 'pino';
+import { KUBERNETES_VERSION } from './version';
+
+/** hostnameOverride, else the hostname, lower-cased, as upstream's node name. */
+export function nodeNameFor(config: KubeProxyConfiguration): string {
+  return (config.hostnameOverride.trim() || hostname()).toLowerCase();
+}
+
+/**
+ * Everything the daemon takes from the configuration besides what the proxiers' own
+ * `*OptionsFromConfig` and the node set-up read: one place, so the settings-coverage test can
+ * see that each field has an effect.
+ */
+export interface DaemonSettings {
+  mode: string;
+  nodeName: string;
+  kubeconfigPath: string;
+  /** clientConnection.qps/burst; qps < 0 turns rate limiting off, as in client-go. */
+  api: { qps: number; burst: number };
+  healthzBindAddress: string;
+  metricsBindAddress: string;
+  bindAddressHardFail: boolean;
+  syncPeriodMs: number;
+  minSyncPeriodMs: number;
+  oomScoreAdj: number | null;
+  profiling: boolean;
+  /** Node discovery: a bindAddress overrides the primary IP; NodeCIDR waits for pod CIDRs. */
+  bindAddress: string;
+  waitForPodCIDRs: boolean;
+  userspaceBindOnly: boolean;
+}
+
+export function daemonSettings(config: KubeProxyConfiguration): DaemonSettings {
+  const mode = effectiveProxyMode(config);
+  // Userspace mode uses the iptables periods, as upstream's did.
+  const periods = mode === 'nftables' ? config.nftables : mode === 'ipvs' ? config.ipvs : config.iptables;
+  return {
+    mode,
+    nodeName: nodeNameFor(config),
+    kubeconfigPath: config.clientConnection.kubeconfig,
+    api: { qps: config.clientConnection.qps, burst: config.clientConnection.burst },
+    healthzBindAddress: config.healthzBindAddress,
+    metricsBindAddress: config.metricsBindAddress,
+    bindAddressHardFail: config.bindAddressHardFail,
+    syncPeriodMs: parseDuration(`${mode}.syncPeriod`, periods.syncPeriod),
+    minSyncPeriodMs: parseDuration(`${mode}.minSyncPeriod`, periods.minSyncPeriod),
+    oomScoreAdj: config.oomScoreAdj,
+    profiling: config.enableProfiling,
+    bindAddress: config.bindAddress,
+    waitForPodCIDRs: config.detectLocalMode === 'NodeCIDR',
+    userspaceBindOnly: mode === 'userspace' && config.userspaceBindOnly,
+  };
+}
+
+/** The daemon's logger: logging.format (text or json) at logging.verbosity. */
+export function daemonLogger(config: KubeProxyConfiguration, write?: (line: string) => void): Logger {
+  return createProxyLogger({ format: config.logging.format, verbosity: config.logging.verbosity, write });
+}
+
+/**
+ * The start-up verdict on settings this proxy cannot honour: refused ones throw
+ * UnsupportedSettingsError (every one named), the others are logged once as warnings.
+ */
+export function checkSettings(config: KubeProxyConfiguration, log: Logger): SettingProblem[] {
+  const problems = checkSettingSupport(config, { kubernetesVersion: KUBERNETES_VERSION });
+  const refused = problems.filter((p) => p.severity === 'refuse');
+  if (refused.length > 0) throw new UnsupportedSettingsError(refused);
+  for (const p of problems) log.warn({ field: p.field, value: p.value }, formatSettingProblem(p));
+  return problems;
+}

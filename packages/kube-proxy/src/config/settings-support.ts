@@ -1,0 +1,214 @@
+import { KubeProxyError } from '../errors';
+import { PROTOBUF_CONTENT_TYPE } from './defaults';
+import type { KubeProxyConfiguration } from './kube-proxy-configuration';
+
+/**
+ * What this kube-proxy does with every KubeProxyConfiguration field: where it takes effect, or
+ * how a value it cannot honour is met at start — refused (the daemon exits naming the field)
+ * or warned about (logged once, naming the field, and the daemon runs without it). Nothing is
+ * accepted and silently ignored; apps/kube-proxy's settings-coverage test walks the schema and
+ * fails on a field missing here, on an `effect` field nothing reads, and on a check that does
+ * not name its field.
+ */
+
+export interface SettingProblem {
+  field: string;
+  value: unknown;
+  severity: 'refuse' | 'warn';
+  reason: string;
+}
+
+export interface SettingSupport {
+  /** Where the value takes effect; absent when no value but the default can. */
+  effect?: string;
+  /** Returns the problem with this configuration's value, if any. */
+  check?: (c: KubeProxyConfiguration, ctx: SettingContext) => Omit<SettingProblem, 'field'> | undefined;
+}
+
+export interface SettingContext {
+  /** The Kubernetes version this proxy reports ("1.34.0"), for showHiddenMetricsForVersion. */
+  kubernetesVersion: string;
+}
+
+/** Settings whose values the daemon refuses, each naming its field, value and why. */
+export class UnsupportedSettingsError extends KubeProxyError {
+  constructor(readonly problems: readonly SettingProblem[]) {
+    super('UNSUPPORTED_SETTING', problems.map(formatSettingProblem).join('; '));
+  }
+}
+
+export function formatSettingProblem(p: SettingProblem): string {
+  return `${p.field}: ${JSON.stringify(p.value)}: ${p.reason}`;
+}
+
+const refuse = (value: unknown, reason: string) => ({ severity: 'refuse' as const, value, reason });
+const warn = (value: unknown, reason: string) => ({ severity: 'warn' as const, value, reason });
+
+const JSON_CONTENT_TYPE = 'application/json';
+
+/** Previous minor of a "major.minor.patch" version: "1.34.0" → "1.33". */
+export function previousMinorVersion(version: string): string {
+  const [major, minor] = version.replace(/^v/, '').split('.').map(Number);
+  return `${major}.${(minor ?? 1) - 1}`;
+}
+
+const winkernel = (key: keyof KubeProxyConfiguration['winkernel']): SettingSupport => ({
+  check: (c) =>
+    c.winkernel[key] === '' || c.winkernel[key] === false
+      ? undefined
+      : warn(c.winkernel[key], 'Windows-only (winkernel mode); a Linux kube-proxy does not use it'),
+});
+
+const logBuffer = (format: 'text' | 'json'): SettingSupport => ({
+  check: (c) => {
+    const size = c.logging.options[format].infoBufferSize;
+    return size === '0' || size === 0
+      ? undefined
+      : warn(size, 'log lines are written unbuffered; there is no info buffer to size');
+  },
+});
+
+const splitStream = (format: 'text' | 'json'): SettingSupport => ({
+  check: (c) =>
+    c.logging.options[format].splitStream
+      ? refuse(true, 'not supported: every log line goes to stderr')
+      : undefined,
+});
+
+export const SETTING_SUPPORT: Readonly<Record<string, SettingSupport>> = {
+  apiVersion: { effect: 'schema: only kubeproxy.config.k8s.io/v1alpha1' },
+  kind: { effect: 'schema: only KubeProxyConfiguration' },
+  featureGates: {
+    check: (c) => {
+      const gates = Object.keys(c.featureGates);
+      return gates.length === 0
+        ? undefined
+        : warn(
+            c.featureGates,
+            `feature gates are not implemented (${gates.join(', ')}): this proxy always behaves as Kubernetes v1.34 does with its default gates`,
+          );
+    },
+  },
+  'clientConnection.kubeconfig': { effect: 'the kubeconfig every API request uses' },
+  'clientConnection.acceptContentTypes': {
+    // Honoured when empty or listing JSON: list and watch requests accept application/json.
+    check: (c) => {
+      const accept = c.clientConnection.acceptContentTypes;
+      if (accept === '' || accept.split(',').some((t) => t.trim() === JSON_CONTENT_TYPE)) return undefined;
+      return refuse(accept, `must include ${JSON_CONTENT_TYPE}: responses are decoded as JSON only`);
+    },
+  },
+  'clientConnection.contentType': {
+    // application/json is what list and watch requests use.
+    check: (c) => {
+      const type = c.clientConnection.contentType;
+      if (type === JSON_CONTENT_TYPE) return undefined;
+      if (type === PROTOBUF_CONTENT_TYPE) {
+        return warn(type, `protobuf is not implemented; list and watch requests use ${JSON_CONTENT_TYPE}`);
+      }
+      return refuse(type, `unsupported content type: use ${JSON_CONTENT_TYPE} or ${PROTOBUF_CONTENT_TYPE}`);
+    },
+  },
+  'clientConnection.qps': { effect: 'token bucket before every API request' },
+  'clientConnection.burst': { effect: 'token bucket before every API request' },
+  'logging.format': { effect: 'text (klog header) or json log lines' },
+  'logging.verbosity': { effect: 'log level: info, debug from 4, trace from 6' },
+  'logging.flushFrequency': {
+    check: (c) =>
+      c.logging.flushFrequency === '5s'
+        ? undefined
+        : warn(c.logging.flushFrequency, 'log lines are written unbuffered; there is nothing to flush'),
+  },
+  'logging.vmodule': {
+    check: (c) =>
+      (c.logging.vmodule ?? []).length === 0
+        ? undefined
+        : refuse(c.logging.vmodule, 'per-file verbosity is not supported (there are no Go source files)'),
+  },
+  'logging.options.text.infoBufferSize': logBuffer('text'),
+  'logging.options.text.splitStream': splitStream('text'),
+  'logging.options.json.infoBufferSize': logBuffer('json'),
+  'logging.options.json.splitStream': splitStream('json'),
+  hostnameOverride: { effect: 'the node name' },
+  bindAddress: { effect: "overrides the node's primary IP" },
+  healthzBindAddress: { effect: 'healthz server address' },
+  metricsBindAddress: { effect: 'metrics server address' },
+  bindAddressHardFail: { effect: 'a server that cannot bind is fatal' },
+  enableProfiling: { effect: '/debug/pprof/ on the metrics server' },
+  showHiddenMetricsForVersion: {
+    // Validated as upstream; no metric of this proxy is hidden, so every metric is always shown.
+    check: (c, ctx) => {
+      const v = c.showHiddenMetricsForVersion;
+      const allowed = previousMinorVersion(ctx.kubernetesVersion);
+      return v === '' || v === allowed
+        ? undefined
+        : refuse(
+            v,
+            `--show-hidden-metrics-for-version must be omitted or have the value '${allowed}'. Only the previous minor version is allowed`,
+          );
+    },
+  },
+  mode: { effect: 'the proxier' },
+  'iptables.masqueradeBit': { effect: 'iptables mode: KUBE-MARK-MASQ bit' },
+  'iptables.masqueradeAll': { effect: 'iptables and ipvs modes: masquerade all service traffic' },
+  'iptables.localhostNodePorts': { effect: 'iptables mode: NodePorts on 127.0.0.1 and route_localnet' },
+  'iptables.syncPeriod': { effect: 'iptables mode: full resync interval' },
+  'iptables.minSyncPeriod': { effect: 'iptables mode: minimum interval between syncs' },
+  'ipvs.syncPeriod': { effect: 'ipvs mode: full resync interval' },
+  'ipvs.minSyncPeriod': { effect: 'ipvs mode: minimum interval between syncs' },
+  'ipvs.scheduler': { effect: 'ipvs mode: virtual server scheduler' },
+  'ipvs.excludeCIDRs': { effect: 'ipvs mode: addresses cleanup leaves alone' },
+  'ipvs.strictARP': { effect: 'ipvs mode: arp_ignore/arp_announce' },
+  'ipvs.tcpTimeout': { effect: 'ipvs mode: IPVS TCP timeout' },
+  'ipvs.tcpFinTimeout': { effect: 'ipvs mode: IPVS TCP FIN timeout' },
+  'ipvs.udpTimeout': { effect: 'ipvs mode: IPVS UDP timeout' },
+  'nftables.masqueradeBit': { effect: 'nftables mode: masquerade mark bit' },
+  'nftables.masqueradeAll': { effect: 'nftables mode: masquerade all service traffic' },
+  'nftables.syncPeriod': { effect: 'nftables mode: full resync interval' },
+  'nftables.minSyncPeriod': { effect: 'nftables mode: minimum interval between syncs' },
+  'winkernel.networkName': winkernel('networkName'),
+  'winkernel.sourceVip': winkernel('sourceVip'),
+  'winkernel.enableDSR': winkernel('enableDSR'),
+  'winkernel.rootHnsEndpointName': winkernel('rootHnsEndpointName'),
+  'winkernel.forwardHealthCheckVip': winkernel('forwardHealthCheckVip'),
+  detectLocalMode: { effect: 'local-traffic detection' },
+  'detectLocal.bridgeInterface': { effect: 'detectLocalMode BridgeInterface' },
+  'detectLocal.interfaceNamePrefix': { effect: 'detectLocalMode InterfaceNamePrefix' },
+  clusterCIDR: { effect: 'ClusterCIDR local detection and the IP families' },
+  nodePortAddresses: { effect: 'addresses NodePorts are served on' },
+  oomScoreAdj: { effect: '/proc/self/oom_score_adj at start' },
+  'conntrack.maxPerCore': { effect: 'nf_conntrack_max' },
+  'conntrack.min': { effect: 'nf_conntrack_max floor' },
+  'conntrack.tcpEstablishedTimeout': { effect: 'nf_conntrack_tcp_timeout_established' },
+  'conntrack.tcpCloseWaitTimeout': { effect: 'nf_conntrack_tcp_timeout_close_wait' },
+  'conntrack.tcpBeLiberal': { effect: 'nf_conntrack_tcp_be_liberal' },
+  'conntrack.udpTimeout': { effect: 'nf_conntrack_udp_timeout' },
+  'conntrack.udpStreamTimeout': { effect: 'nf_conntrack_udp_timeout_stream' },
+  configSyncPeriod: {
+    check: (c) =>
+      c.configSyncPeriod === '15m0s'
+        ? undefined
+        : warn(
+            c.configSyncPeriod,
+            "the informers do not resync from their caches (a resync replays unchanged objects, which the proxy's change trackers drop)",
+          ),
+  },
+  portRange: {
+    effect: 'userspace mode: ports its proxies listen on',
+    check: (c) =>
+      c.portRange === '' || c.mode === 'userspace'
+        ? undefined
+        : warn(c.portRange, 'used only by userspace mode'),
+  },
+  userspaceBindOnly: { effect: "userspace mode: listen on the Services' own addresses" },
+};
+
+/** Every problem with this configuration's values, in field order. */
+export function checkSettingSupport(c: KubeProxyConfiguration, ctx: SettingContext): SettingProblem[] {
+  const out: SettingProblem[] = [];
+  for (const [field, support] of Object.entries(SETTING_SUPPORT)) {
+    const problem = support.check?.(c, ctx);
+    if (problem) out.push({ field, ...problem });
+  }
+  return out;
+}
