@@ -6,6 +6,7 @@ import {
   ApiPodSource,
   ApiServiceLister,
   alwaysAllow,
+  apiEventRecorder,
   apiObjectSource,
   apiPodStatusWriter,
   apiTokenSource,
@@ -103,6 +104,12 @@ export async function runKubelet(
     services,
     tokens: core ? apiTokenSource(core) : undefined,
     statusWriter: core ? apiPodStatusWriter(core) : undefined,
+    recordEvent: core
+      ? apiEventRecorder(core, {
+          nodeName,
+          onError: (error) => logger.warn({ err: String(error) }, 'Event not recorded'),
+        })
+      : undefined,
     hostResolvConf,
     logger,
     stats: summary,

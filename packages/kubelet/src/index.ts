@@ -215,6 +215,12 @@ export {
   mirrorPodFor,
   syncMirrorPods,
 } from './sources/api-clients';
+export {
+  type ApiEventRecorderOptions,
+  apiEventRecorder,
+  type PodEventRecorder,
+  type PodEventType,
+} from './sources/api-event-recorder';
 export { ApiPodSource, type ApiPodSourceHandlers, isMirrorPod } from './sources/api-pod-source';
 export { ApiServiceLister } from './sources/api-service-lister';
 export { type ServiceLink, type ServiceLister, serviceEnvVarMap } from './env/service-env';

@@ -175,7 +175,10 @@ export class Kubelet {
       metrics: this.metrics,
       sleep: options.sleep,
       startLimiter: new StartLimiter(options.maxParallelPodStarts ?? defaultMaxParallelPodStarts()),
-      onWarning: (pod, reason, message) => this.logger.warn({ pod: podName(pod), reason }, message),
+      onWarning: (pod, reason, message) => {
+        this.logger.warn({ pod: podName(pod), reason }, message);
+        this.options.recordEvent?.(pod, 'Warning', reason, message);
+      },
       seccompDefault: options.config.seccompDefault,
     });
     this.pleg = new GenericPLEG({
