@@ -96,9 +96,9 @@ export const IPTABLES_JUMP_RULES: readonly JumpRule[] = [
 
 /**
  * The jumps to kubelet's KUBE-FIREWALL (upstream's iptablesKubeletJumpChains): ensured after
- * IPTABLES_JUMP_RULES on every full sync whatever the settings, and, as upstream, never removed
- * by a cleanup: kubelet may own them, and the DROP rule must outlive us while route_localnet=1
- * (which nothing resets) leaves 127.0.0.0/8 reachable from outside.
+ * IPTABLES_JUMP_RULES on every full sync whatever the settings. Unlike upstream (which leaves them
+ * to kubelet), `--cleanup` removes them with the chain: nodeagent's kubelet never creates them,
+ * so they are only ours (route_localnet stays 1 afterwards, as upstream leaves it).
  */
 export const KUBELET_JUMP_RULES: readonly JumpRule[] = [
   { table: 'filter', chain: 'INPUT', args: ['-j', KUBE_FIREWALL] },

@@ -1,7 +1,8 @@
-import { IPTABLES_JUMP_RULES } from './build-iptables-ruleset';
+import { IPTABLES_JUMP_RULES, KUBELET_JUMP_RULES } from './build-iptables-ruleset';
 import {
   isServiceChainName,
   KUBE_EXTERNAL_SERVICES,
+  KUBE_FIREWALL,
   KUBE_FORWARD,
   KUBE_MARK_MASQ,
   KUBE_NODEPORTS,
@@ -20,6 +21,8 @@ const OWNED: Record<IptablesTableName, readonly string[]> = {
     KUBE_NODEPORTS,
     KUBE_PROXY_FIREWALL,
     KUBE_PROXY_CANARY,
+    // Upstream leaves it to kubelet; nodeagent's kubelet never creates it, so it is only ours.
+    KUBE_FIREWALL,
   ],
   nat: [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ, KUBE_PROXY_CANARY],
   mangle: [KUBE_PROXY_CANARY],
@@ -68,5 +71,5 @@ export async function cleanupChains(
  * and deletes every chain we own, leaving everyone else's rules alone.
  */
 export function cleanupIptables(exec: IptablesExecutor): Promise<{ deletedChains: number }> {
-  return cleanupChains(exec, IPTABLES_JUMP_RULES, ownedChains);
+  return cleanupChains(exec, [...IPTABLES_JUMP_RULES, ...KUBELET_JUMP_RULES], ownedChains);
 }
