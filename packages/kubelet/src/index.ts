@@ -12,6 +12,7 @@ export { safeSysctlAllowlist, safeSysctls } from './admission/safe-sysctls';
 export { SysctlAllowlist, sysctlForbiddenReason } from './admission/sysctl-allowlist';
 export * from './api/pod-types';
 export { milliValue, parseQuantity } from './api/quantity';
+export * from './certificates/index';
 export * from './cgroups/cgroup-errors';
 export {
   type CgroupFilesystem,

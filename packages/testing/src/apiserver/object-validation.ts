@@ -134,6 +134,12 @@ export function checkKind(body: unknown, rt: ResourceType): KubeObject {
 }
 
 function validName(rt: ResourceType, name: string): string | undefined {
+  // CSR names are free-form path segments (the kubelet's node-csr-<base64url digest> has capitals).
+  if (rt.kind === 'CertificateSigningRequest') {
+    if (name === '.' || name === '..') return `may not be '${name}'`;
+    if (name.includes('/') || name.includes('%')) return `may not contain '${name.includes('/') ? '/' : '%'}'`;
+    return undefined;
+  }
   if (rt.kind === 'Service') {
     if (name.length > 63 || !DNS1035_LABEL.test(name)) {
       return "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";

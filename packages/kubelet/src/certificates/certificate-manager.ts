@@ -1,0 +1,181 @@
+import type { CertificatesV1Api } from '@kubernetes/client-node';
+import type { KubeletLogger } from '../kubelet';
+import type { CertificatePair } from './certificate-pair';
+import { type CertificateTemplate, makeCertificateRequestPem } from './certificate-request';
+import type { CertificateFileStore } from './certificate-store';
+import { requestCertificate, waitForCertificate } from './csr-client';
+import { generatePrivateKeyPem } from './private-key';
+import { rotationDeadline } from './rotation-deadline';
+
+export interface CertificateManagerOptions {
+  /** "kubelet-client" or "kubelet-server", for logs. */
+  name: string;
+  store: CertificateFileStore;
+  /** What the certificate must say; undefined while it cannot be known yet (no node addresses). */
+  template: () => CertificateTemplate | undefined;
+  signerName: string;
+  usages: readonly string[];
+  /** The client CSRs are sent with (the node's own credentials once it has them). */
+  api: () => CertificatesV1Api;
+  /** spec.expirationSeconds to ask for; undefined lets the signer choose. */
+  requestedDurationSeconds?: number;
+  /** Called with each new pair after it is stored. */
+  onRotated?: (pair: CertificatePair) => void;
+  logger?: KubeletLogger;
+  now?: () => number;
+  random?: () => number;
+  /** How long one CSR may wait for its certificate. Default 15 min (upstream's rotation wait). */
+  certificateWaitMs?: number;
+  pollIntervalMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Upstream's rotation backoff: 2 s doubling, 5 steps; then the loop starts over. */
+const BACKOFF_MS = [2_000, 4_000, 8_000, 16_000, 32_000];
+/** Re-check at least this often, so a clock jump or template change is noticed. */
+const MAX_WAIT_MS = 60 * 60 * 1000;
+
+function sameMembers(a: readonly string[] = [], b: readonly string[] = []): boolean {
+  return [...a].sort().join(',') === [...b].sort().join(',');
+}
+
+/**
+ * k8s.io/client-go/util/certificate's manager: keeps a current certificate from the store and
+ * renews it at the rotation deadline (or at once when it no longer matches the template) with a new
+ * key and a new CSR. `rotateIfDue()` is one step, for tests with an injected clock; `start()` runs
+ * the loop on timers.
+ */
+export class CertificateManager {
+  private currentPair: CertificatePair | undefined;
+  private deadline: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private failures = 0;
+
+  constructor(private readonly options: CertificateManagerOptions) {}
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  /** Loads the stored pair (if any); call before current()/rotateIfDue(). */
+  async load(): Promise<CertificatePair | undefined> {
+    this.currentPair = await this.options.store.current().catch((error) => {
+      this.options.logger?.warn(
+        { err: String(error), name: this.options.name },
+        'could not load stored certificate',
+      );
+      return undefined;
+    });
+    this.deadline = undefined;
+    return this.currentPair;
+  }
+
+  current(): CertificatePair | undefined {
+    return this.currentPair;
+  }
+
+  /** Whether the current certificate still says what the template asks (upstream's certSatisfiesTemplate). */
+  private satisfiesTemplate(template: CertificateTemplate): boolean {
+    const pair = this.currentPair;
+    if (!pair) return false;
+    const subject = pair.leaf.subject.split('\n');
+    if (!subject.includes(`CN=${template.commonName}`)) return false;
+    const organizations = subject.filter((line) => line.startsWith('O=')).map((line) => line.slice(2));
+    if (!sameMembers(organizations, template.organization)) return false;
+    const sans = (pair.leaf.subjectAltName ?? '').split(', ').filter(Boolean);
+    const dns = sans.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
+    const ips = sans.filter((s) => s.startsWith('IP Address:')).map((s) => s.slice(11));
+    return sameMembers(dns, template.dnsNames) && sameMembers(ips, template.ipAddresses);
+  }
+
+  /** The moment the next rotation is due (now when there is no usable certificate). */
+  nextRotationDeadline(): number {
+    const template = this.options.template();
+    if (!this.currentPair || (template && !this.satisfiesTemplate(template))) return this.now();
+    if (this.deadline === undefined) {
+      const { notBeforeMs, notAfterMs } = this.currentPair;
+      this.deadline = rotationDeadline(notBeforeMs, notAfterMs, this.options.random);
+      this.options.logger?.info(
+        {
+          name: this.options.name,
+          expiration: new Date(notAfterMs).toISOString(),
+          deadline: new Date(this.deadline).toISOString(),
+        },
+        'Certificate expiration is known, rotation deadline computed',
+      );
+    }
+    return this.deadline;
+  }
+
+  /** Rotates when the deadline has passed; true when a new certificate was stored. */
+  async rotateIfDue(): Promise<boolean> {
+    if (this.options.template() === undefined) return false;
+    if (this.nextRotationDeadline() > this.now()) return false;
+    await this.rotate();
+    return true;
+  }
+
+  /** A new key, a CSR for the template, the signed certificate stored and made current. */
+  async rotate(): Promise<CertificatePair> {
+    const template = this.options.template();
+    if (!template) throw new Error(`${this.options.name}: no certificate template yet`);
+    this.options.logger?.info({ name: this.options.name }, 'Rotating certificates');
+    const keyPem = generatePrivateKeyPem();
+    const requestPem = await makeCertificateRequestPem(keyPem, template);
+    const api = this.options.api();
+    const csr = await requestCertificate(api, {
+      requestPem,
+      signerName: this.options.signerName,
+      usages: this.options.usages,
+      expirationSeconds: this.options.requestedDurationSeconds,
+    });
+    const certPem = await waitForCertificate(api, csr, {
+      timeoutMs: this.options.certificateWaitMs ?? 15 * 60 * 1000,
+      pollIntervalMs: this.options.pollIntervalMs,
+      now: () => this.now(),
+      sleep: this.options.sleep,
+    });
+    const pair = await this.options.store.update(certPem, keyPem);
+    this.currentPair = pair;
+    this.deadline = undefined;
+    this.options.onRotated?.(pair);
+    return pair;
+  }
+
+  /** Runs rotation on timers until stop(): waits for the deadline, rotates, backs off on errors. */
+  start(): void {
+    this.stopped = false;
+    this.options.logger?.info({ name: this.options.name }, 'Certificate rotation is enabled');
+    this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), Math.max(0, Math.min(delayMs, MAX_WAIT_MS)));
+    this.timer.unref?.();
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.rotateIfDue();
+      this.failures = 0;
+      const template = this.options.template();
+      // Without a template (no node addresses yet) look again soon.
+      this.schedule(template ? this.nextRotationDeadline() - this.now() : 1_000);
+    } catch (error) {
+      const wait = BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)] as number;
+      this.failures++;
+      this.options.logger?.warn(
+        { name: this.options.name, err: String((error as Error).message ?? error), retryInMs: wait },
+        'Failed while requesting a signed certificate from the control plane',
+      );
+      this.schedule(wait);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+}

@@ -1,0 +1,105 @@
+import { lstat, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CertificateError } from './certificate-error';
+import { type CertificatePair, parseCertificatePair, pemBlocks } from './certificate-pair';
+
+/** Go's "2006-01-02-15-04-05" layout in local time, the suffix of each stored pair's file. */
+function timestamp(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}-${two(d.getHours())}-${two(d.getMinutes())}-${two(d.getSeconds())}`;
+}
+
+async function isSymlink(path: string): Promise<boolean | undefined> {
+  try {
+    return (await lstat(path)).isSymbolicLink();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+export interface CertificateStoreOptions {
+  /** File prefix: "kubelet-client" or "kubelet-server". */
+  pairNamePrefix: string;
+  /** --cert-dir. */
+  certDirectory: string;
+  /** Explicit files (tlsCertFile/tlsPrivateKeyFile, or the kubeconfig's) read when no current pair exists. */
+  certFile?: string;
+  keyFile?: string;
+  now?: () => number;
+}
+
+/**
+ * Upstream's certificate file store: each new pair goes to `<prefix>-<timestamp>.pem` (certificates
+ * then key, 0600) and `<prefix>-current.pem` is a symlink to the newest, swapped atomically through
+ * `<prefix>-updated.pem` and a rename.
+ */
+export class CertificateFileStore {
+  constructor(private readonly options: CertificateStoreOptions) {}
+
+  private filename(qualifier: string): string {
+    return join(this.options.certDirectory, `${this.options.pairNamePrefix}-${qualifier}.pem`);
+  }
+
+  /** The `<prefix>-current.pem` path kubeconfigs point at. */
+  currentPath(): string {
+    return resolve(this.filename('current'));
+  }
+
+  /** The current pair, or undefined when none is stored (nor given as files). */
+  async current(): Promise<CertificatePair | undefined> {
+    const text = await readFile(this.currentPath(), 'utf8').catch(() => undefined);
+    if (text !== undefined) return parseCertificatePair(text, text, this.currentPath());
+    const { certFile, keyFile } = this.options;
+    if (certFile && keyFile) {
+      const cert = await readFile(certFile, 'utf8').catch(() => undefined);
+      const key = await readFile(keyFile, 'utf8').catch(() => undefined);
+      if (cert !== undefined && key !== undefined) return parseCertificatePair(cert, key, certFile);
+    }
+    return undefined;
+  }
+
+  /** Stores a new pair and points the current symlink at it; returns the parsed pair. */
+  async update(certPem: string, keyPem: string): Promise<CertificatePair> {
+    const dir = this.options.certDirectory;
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    const pemPath = resolve(this.filename(timestamp((this.options.now ?? Date.now)())));
+    const certs = pemBlocks(certPem, 'CERTIFICATE');
+    if (certs.length === 0)
+      throw new CertificateError('InvalidCertificate', 'certificate', pemPath, 'invalid certificate data');
+    const key = pemBlocks(keyPem)[0];
+    if (key === undefined)
+      throw new CertificateError('InvalidPrivateKey', 'privateKey', pemPath, 'invalid key data');
+    const text = `${certs.join('')}${key}`;
+    const pair = parseCertificatePair(text, text, pemPath);
+    await writeFile(pemPath, text, { mode: 0o600 });
+    await this.updateSymlink(pemPath);
+    return pair;
+  }
+
+  private async updateSymlink(target: string): Promise<void> {
+    const current = this.currentPath();
+    const currentIsLink = await isSymlink(current);
+    if (currentIsLink === false)
+      throw new CertificateError(
+        'NotASymlink',
+        'certificate',
+        current,
+        `expected "${current}" to be a symlink but it is a file`,
+      );
+    const updated = resolve(this.filename('updated'));
+    const updatedIsLink = await isSymlink(updated);
+    if (updatedIsLink === false)
+      throw new CertificateError(
+        'NotASymlink',
+        'certificate',
+        updated,
+        `expected "${updated}" to be a symlink but it is a file`,
+      );
+    if (updatedIsLink) await rm(updated);
+    await symlink(target, updated);
+    // rename(2) over the old link replaces it atomically: readers see the old or the new pair.
+    await rename(updated, current);
+  }
+}

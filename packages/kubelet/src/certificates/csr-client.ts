@@ -1,0 +1,139 @@
+import type { CertificatesV1Api, V1CertificateSigningRequest } from '@kubernetes/client-node';
+import { isAlreadyExists } from '@nodeagent/node-status';
+import { CertificateError } from './certificate-error';
+import { x509 } from './x509';
+
+export interface CertificateSigningRequestInput {
+  /** PEM "CERTIFICATE REQUEST". */
+  requestPem: string;
+  /** A fixed name (bootstrap's digested name) or undefined for generateName "csr-". */
+  name?: string;
+  signerName: string;
+  usages: readonly string[];
+  expirationSeconds?: number;
+}
+
+/**
+ * Creates the CertificateSigningRequest (upstream's csr.RequestCertificate). When one with the
+ * same name exists and asks for the same thing it is reused, so a restarted kubelet waits for the
+ * CSR it already sent instead of failing.
+ */
+export async function requestCertificate(
+  api: CertificatesV1Api,
+  input: CertificateSigningRequestInput,
+): Promise<{ name: string; uid: string }> {
+  const body: V1CertificateSigningRequest = {
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'CertificateSigningRequest',
+    metadata: input.name ? { name: input.name } : { generateName: 'csr-' },
+    spec: {
+      request: Buffer.from(input.requestPem).toString('base64'),
+      signerName: input.signerName,
+      usages: [...input.usages],
+      ...(input.expirationSeconds !== undefined ? { expirationSeconds: input.expirationSeconds } : {}),
+    },
+  };
+  try {
+    const created = await api.createCertificateSigningRequest({ body });
+    return { name: created.metadata?.name ?? '', uid: created.metadata?.uid ?? '' };
+  } catch (error) {
+    if (!input.name || !isAlreadyExists(error)) throw error;
+  }
+  const existing = await api.readCertificateSigningRequest({ name: input.name });
+  const problem = incompatibility(
+    input,
+    Buffer.from(existing.spec?.request ?? '', 'base64').toString(),
+    existing.spec?.signerName,
+  );
+  if (problem)
+    throw new CertificateError(
+      'IncompatibleCSR',
+      'certificateSigningRequest',
+      input.name,
+      `retrieved csr is not compatible: ${problem}`,
+    );
+  return { name: input.name, uid: existing.metadata?.uid ?? '' };
+}
+
+/**
+ * Why an existing CSR is not the one we would send (upstream's ensureCompatible): a different
+ * subject, signer or public key. Signatures differ on every ECDSA signing, so they are not compared.
+ */
+function incompatibility(
+  input: CertificateSigningRequestInput,
+  existingPem: string,
+  existingSigner?: string,
+): string | undefined {
+  let mine: x509.Pkcs10CertificateRequest;
+  let theirs: x509.Pkcs10CertificateRequest;
+  try {
+    mine = new x509.Pkcs10CertificateRequest(input.requestPem);
+    theirs = new x509.Pkcs10CertificateRequest(existingPem);
+  } catch (error) {
+    return `unable to parse csr: ${(error as Error).message}`;
+  }
+  if (mine.subject !== theirs.subject)
+    return `csr subjects differ: new: ${mine.subject}, orig: ${theirs.subject}`;
+  if (input.signerName && existingSigner && input.signerName !== existingSigner)
+    return `csr signerNames differ: new ${input.signerName}, orig: ${existingSigner}`;
+  if (Buffer.compare(Buffer.from(mine.publicKey.rawData), Buffer.from(theirs.publicKey.rawData)) !== 0)
+    return 'csr public keys differ';
+  return undefined;
+}
+
+export interface WaitOptions {
+  /** Give up after this long (upstream: 1 h for bootstrap, 15 min for rotation). */
+  timeoutMs: number;
+  /** How often to read the CSR again. Default 1 s. */
+  pollIntervalMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Waits until the CSR named `name` (with `uid`, so a recreated one is not mistaken for it) is
+ * approved and carries a certificate, and returns that PEM — upstream's csr.WaitForCertificate.
+ * A Denied or Failed condition ends the wait with upstream's message.
+ */
+export async function waitForCertificate(
+  api: CertificatesV1Api,
+  csr: { name: string; uid: string },
+  options: WaitOptions,
+): Promise<string> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const deadline = now() + options.timeoutMs;
+  for (;;) {
+    const current = await api.readCertificateSigningRequest({ name: csr.name }).catch(() => undefined);
+    if (current && (!csr.uid || current.metadata?.uid === csr.uid)) {
+      const conditions = current.status?.conditions ?? [];
+      const denied = conditions.find((c) => c.type === 'Denied');
+      if (denied)
+        throw new CertificateError(
+          'CSRDenied',
+          'certificateSigningRequest',
+          csr.name,
+          `certificate signing request is denied, reason: ${denied.reason ?? ''}, message: ${denied.message ?? ''}`,
+        );
+      const failed = conditions.find((c) => c.type === 'Failed');
+      if (failed)
+        throw new CertificateError(
+          'CSRFailed',
+          'certificateSigningRequest',
+          csr.name,
+          `certificate signing request failed, reason: ${failed.reason ?? ''}, message: ${failed.message ?? ''}`,
+        );
+      const certificate = current.status?.certificate;
+      if (conditions.some((c) => c.type === 'Approved') && certificate)
+        return Buffer.from(certificate, 'base64').toString();
+    }
+    if (now() >= deadline)
+      throw new CertificateError(
+        'CSRTimeout',
+        'certificateSigningRequest',
+        csr.name,
+        'timed out waiting for the condition: certificate request was not signed',
+      );
+    await sleep(options.pollIntervalMs ?? 1000);
+  }
+}
