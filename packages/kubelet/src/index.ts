@@ -23,7 +23,6 @@ export {
 } from './cgroups/cgroup-filesystem';
 export * from './cgroups/cgroup-name';
 export * from './cgroups/cgroup-resources';
-export * from './certificates/index';
 export { PodCgroupManager, type PodCgroupManagerOptions } from './cgroups/pod-cgroup-manager';
 export { podCgroupRuntime } from './cgroups/pod-cgroup-runtime';
 export { type PodResourceConfigOptions, podResourceConfig } from './cgroups/pod-resource-config';
