@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX_IMAGE, buildImages, type LocalImages, PAUSE_IMAGE } from './build-images';
+import { buildUserImages, USER_IMAGES } from './user-images';
 
 const run = promisify(execFile);
 
@@ -73,5 +74,27 @@ describe('tools/images', () => {
     expect(elsewhere.pause.id).toBe(images.pause.id);
     const [x, y] = [await readFile(elsewhere.busybox.archive), await readFile(images.busybox.archive)];
     expect(x.equals(y)).toBe(true);
+  });
+
+  it('re-wraps the busybox layer under configs that set User (runAsNonRoot tests)', {
+    timeout: 30_000,
+  }, async () => {
+    const users = await buildUserImages(images.busybox);
+    const manifestOf = async (archive: string, digest: string) =>
+      JSON.parse(await tarList(archive, `blobs/sha256/${digest.slice('sha256:'.length)}`));
+    const busyboxLayer = (await manifestOf(images.busybox.archive, images.busybox.manifestDigest)).layers[0]
+      .digest;
+    for (const key of ['uid1000', 'uid0', 'named'] as const) {
+      const image = users[key];
+      expect(image.name).toBe(USER_IMAGES[key].name);
+      const config = await manifestOf(image.archive, image.id);
+      expect(config.config.User).toBe(USER_IMAGES[key].user);
+      expect(config.config.Cmd).toEqual(['sh']);
+      expect((await manifestOf(image.archive, image.manifestDigest)).layers[0].digest).toBe(busyboxLayer);
+    }
+    // Cached: a second call returns the same archives without rewriting them.
+    const before = await stat(users.uid1000.archive);
+    expect(await buildUserImages(images.busybox)).toEqual(users);
+    expect((await stat(users.uid1000.archive)).mtimeMs).toBe(before.mtimeMs);
   });
 });

@@ -63,7 +63,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Reproducible tar of a directory: sorted names, zero mtimes and numeric root ownership. */
-async function tarDirectory(dir: string, out: string, entries: string[]): Promise<void> {
+export async function tarDirectory(dir: string, out: string, entries: string[]): Promise<void> {
   await run('tar', [
     '--create',
     `--file=${out}`,

@@ -47,6 +47,8 @@ export interface ImageConfigInput {
   cmd?: string[];
   env?: string[];
   workingDir?: string;
+  /** The config's User ("1000", "nobody", "1000:1000"); unset runs as root. */
+  user?: string;
 }
 
 /**
@@ -73,6 +75,7 @@ export async function writeImageLayout(
       ...(config.entrypoint ? { Entrypoint: config.entrypoint } : {}),
       ...(config.cmd ? { Cmd: config.cmd } : {}),
       WorkingDir: config.workingDir ?? '/',
+      ...(config.user !== undefined ? { User: config.user } : {}),
     },
     rootfs: { type: 'layers', diff_ids: [layer.digest] },
     history: [{ created, created_by: 'nodeagent tools/images (busybox-static)' }],
