@@ -161,5 +161,10 @@ describe('renderCriLog', () => {
     expect(renderCriLog(text)).toBe('hello\nlater\n');
     expect(renderCriLog(text, { sinceMs: Date.parse('2025-01-01T00:00:01Z') })).toBe('later\n');
     expect(renderCriLog('')).toBe('');
+    // Output that ended without a newline stays without one (echo -n), as upstream ReadLogs writes it.
+    expect(renderCriLog('2025-01-01T00:00:00.000000001Z stdout P DONE\n')).toBe('DONE');
+    // tailLines counts the file's lines.
+    expect(renderCriLog(text, { tailLines: 3 })).toBe('lo\nlater\n');
+    expect(renderCriLog(text, { tailLines: 10 })).toBe('hello\nlater\n');
   });
 });

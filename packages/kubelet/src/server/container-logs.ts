@@ -11,30 +11,31 @@ export interface LogOptions {
   timestamps?: boolean;
 }
 
-/** Turns CRI log file text into what `kubectl logs` shows: partial lines joined, optional timestamps. */
+/**
+ * Turns CRI log file text into what `kubectl logs` shows, as upstream ReadLogs does: `tailLines`
+ * counts the file's lines (entries), then each entry newer than `sinceMs` is written as it was
+ * logged — a full line (tag F) with its newline, a partial one (tag P: a long line cut by the
+ * runtime, or output that ended without a newline) without — optionally after its timestamp.
+ */
 export function renderCriLog(text: string, options: LogOptions = {}): string {
-  const lines: string[] = [];
-  let partial = '';
-  for (const raw of text.split('\n')) {
-    if (raw === '') continue;
+  const raw = text.split('\n').filter((line) => line !== '');
+  const lines =
+    options.tailLines !== undefined && options.tailLines >= 0
+      ? raw.slice(Math.max(0, raw.length - options.tailLines))
+      : raw;
+  let out = '';
+  for (const line of lines) {
     let entry: ReturnType<typeof parseCriLogLine>;
     try {
-      entry = parseCriLogLine(raw);
+      entry = parseCriLogLine(line);
     } catch {
       continue;
     }
     if (options.sinceMs !== undefined && Date.parse(entry.time) < options.sinceMs) continue;
-    partial += entry.content;
-    if (!entry.full) continue;
-    lines.push(options.timestamps ? `${entry.time} ${partial}` : partial);
-    partial = '';
+    if (options.timestamps) out += `${entry.time} `;
+    out += entry.full ? `${entry.content}\n` : entry.content;
   }
-  if (partial !== '') lines.push(partial);
-  const selected =
-    options.tailLines !== undefined && options.tailLines >= 0
-      ? lines.slice(lines.length - options.tailLines)
-      : lines;
-  return selected.length === 0 ? '' : `${selected.join('\n')}\n`;
+  return out;
 }
 
 /** The CRI log file of a container instance: <podLogsDir>/<ns>_<name>_<uid>/<container>/<restartCount>.log. */

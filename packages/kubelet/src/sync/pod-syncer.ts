@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MessageInput, PodSandboxConfig } from '@nodeagent/cri-client';
 import { type Container, isSidecar, type Pod, type ResourceList, type Secret } from '../api/pod-types';
@@ -427,6 +427,8 @@ export class PodSyncer {
     await mkdir(dir, { recursive: true });
     const path = join(dir, randomBytes(4).toString('hex'));
     await writeFile(path, '', { mode: 0o666 });
+    // The create mode went through the umask; any container user must be able to write it.
+    await chmod(path, 0o666);
     return path;
   }
 
