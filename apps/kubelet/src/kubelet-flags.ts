@@ -29,6 +29,10 @@ export interface KubeletFlags {
   /** --pod-infra-container-image: deprecated upstream; the runtime's sandbox image is used. */
   podInfraContainerImage?: string;
   kubeconfig?: string;
+  /** --bootstrap-kubeconfig: credentials for the client certificate CSR when --kubeconfig is missing or expired. */
+  bootstrapKubeconfig?: string;
+  /** --cert-dir: where bootstrapped and rotated certificates are stored. */
+  certDir: string;
   hostnameOverride?: string;
   nodeIP: string[];
   rootDir: string;
@@ -203,6 +207,11 @@ const configFlags: ConfigFlag[] = [
 /** Boolean flags with an optional value, as pflag takes them (--register-node, --register-node=false). */
 const boolFlags: Omit<ConfigFlag, 'parse'>[] = [
   { flag: 'register-node', description: 'register the node with the API server', field: 'registerNode' },
+  {
+    flag: 'rotate-certificates',
+    description: 'renew the client certificate with a new CSR as it nears expiry',
+    field: 'rotateCertificates',
+  },
   { flag: 'fail-swap-on', description: 'refuse to start with swap enabled', field: 'failSwapOn' },
   { flag: 'cgroups-per-qos', description: 'create QoS cgroups', field: 'cgroupsPerQOS' },
   { flag: 'serialize-image-pulls', description: 'pull one image at a time', field: 'serializeImagePulls' },
@@ -245,6 +254,11 @@ export function kubeletCommand(): Command {
     )
     .option('--pod-infra-container-image <image>', 'deprecated: the runtime chooses the sandbox image')
     .option('--kubeconfig <file>', 'kubeconfig for the API server; without it the kubelet runs standalone')
+    .option(
+      '--bootstrap-kubeconfig <file>',
+      'kubeconfig whose credentials request a client certificate (TLS bootstrapping); --kubeconfig is then written',
+    )
+    .option('--cert-dir <dir>', 'directory of the TLS certificates and keys', '/var/lib/kubelet/pki')
     .option('--hostname-override <name>', 'node name to use instead of the hostname')
     .option('--node-ip <ips>', 'comma-separated node IPs (one per family)')
     .option('--root-dir <dir>', 'kubelet state directory', '/var/lib/kubelet')
@@ -285,12 +299,20 @@ export async function resolveKubeletOptions(
     cloudProvider,
     podInfraContainerImage: values.podInfraContainerImage as string | undefined,
     kubeconfig: values.kubeconfig as string | undefined,
+    bootstrapKubeconfig: values.bootstrapKubeconfig as string | undefined,
+    certDir: values.certDir as string,
     hostnameOverride: values.hostnameOverride as string | undefined,
     nodeIP: values.nodeIp ? parseListFlag(values.nodeIp as string) : [],
     rootDir: values.rootDir as string,
     nodeLabels: values.nodeLabels ? parseMapFlag('node-labels', values.nodeLabels as string) : {},
     v: parseIntFlag('v', String(values.v ?? '0')),
   };
+  if (flags.bootstrapKubeconfig && !flags.kubeconfig)
+    throw new InvalidConfigError(
+      '--bootstrap-kubeconfig',
+      flags.bootstrapKubeconfig,
+      'needs --kubeconfig: the bootstrapped kubeconfig is written there',
+    );
 
   // Upstream's order: the file (and drop-ins) decoded and defaulted, flags on top, then
   // validation once, so kubeadm's zero values and its flags make a valid configuration.
