@@ -1,0 +1,200 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import {
+  buildIptablesRuleset,
+  CT_STATE_INVALID_DROPPED_COUNTER,
+  type IptablesBackendOptions,
+  IptablesProxier,
+  KUBE_PROXY_NFACCT_COUNTERS,
+  KubeProxyMetrics,
+  LOCALHOST_NODEPORTS_ACCEPTED_COUNTER,
+  type NfacctClient,
+  NfacctError,
+  registerNfacctMetrics,
+  renderRestorePayload,
+  snapshotFromObjects,
+} from '../src/index';
+import { decodeNfacctCounter, encodeNfacctRequest } from '../src/runtime/nfacct';
+import { FakeIptables } from './fake-iptables';
+import { service, slice } from './fixtures';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A NodePort Service with one endpoint, as a snapshot. */
+function nodePortSnapshot(family: 'IPv4' | 'IPv6' = 'IPv4') {
+  const v6 = family === 'IPv6';
+  return snapshotFromObjects({
+    family,
+    nodeName: 'n1',
+    services: [
+      service('np', {
+        type: 'NodePort',
+        clusterIP: v6 ? 'fd00::10' : '10.96.0.10',
+        ports: [{ name: 'http', port: 80, nodePort: 30080, protocol: 'TCP' }],
+      }),
+    ],
+    endpointSlices: [
+      slice('np', [{ ip: v6 ? 'fd00:1::5' : '10.244.1.5', node: 'n2' }], { addressType: family }),
+    ],
+  });
+}
+
+function payload(options: IptablesBackendOptions, family: 'IPv4' | 'IPv6' = 'IPv4'): string {
+  return renderRestorePayload(buildIptablesRuleset({ snapshot: nodePortSnapshot(family) }, options).ruleset);
+}
+
+describe('nfacct netlink messages', () => {
+  it('encodes nfgenmsg and a NUL-terminated, padded NFACCT_NAME', () => {
+    const b = encodeNfacctRequest('ct_state_invalid_dropped_pkts');
+    // 4 bytes nfgenmsg, 4 attribute header, 30 name bytes with NUL, padded to 32.
+    expect(b.length).toBe(4 + 4 + 32);
+    expect([...b.subarray(0, 4)]).toEqual([0, 0, 0, 0]);
+    expect(b.readUInt16LE(4)).toBe(4 + 30);
+    expect(b.readUInt16LE(6)).toBe(1);
+    expect(b.subarray(8, 8 + 30).toString()).toBe('ct_state_invalid_dropped_pkts\0');
+  });
+
+  it('decodes a counter reply: name, big-endian packets and bytes', () => {
+    const attr = (type: number, value: Buffer) => {
+      const len = 4 + value.length;
+      const a = Buffer.alloc((len + 3) & ~3);
+      a.writeUInt16LE(len, 0);
+      a.writeUInt16LE(type, 2);
+      value.copy(a, 4);
+      return a;
+    };
+    const u64 = (n: bigint) => {
+      const v = Buffer.alloc(8);
+      v.writeBigUInt64BE(n);
+      return v;
+    };
+    const reply = Buffer.concat([
+      Buffer.from([0, 0, 0, 0]),
+      attr(1, Buffer.from('localhost_nps_accepted_pkts\0')),
+      attr(2, u64(7n)),
+      attr(3, u64(420n)),
+    ]);
+    expect(decodeNfacctCounter(reply)).toEqual({
+      name: 'localhost_nps_accepted_pkts',
+      packets: 7n,
+      bytes: 420n,
+    });
+    expect(decodeNfacctCounter(Buffer.from([0, 0, 0, 0]))).toBeUndefined();
+  });
+});
+
+describe('iptables rules for KUBE-FIREWALL and the nfacct counters', () => {
+  const counters = { nfacctCounters: KUBE_PROXY_NFACCT_COUNTERS };
+
+  it('with localhost NodePorts and both counters: the localnet DROP, counted twins, counted INVALID drop', () => {
+    const p = payload(counters);
+    expect(p).toContain(':KUBE-FIREWALL - [0:0]');
+    expect(p).toContain(
+      '-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP',
+    );
+    const nodePorts = p.split('\n').filter((l) => l.startsWith('-A KUBE-NODEPORTS'));
+    expect(nodePorts[0]).toMatch(
+      /^-A KUBE-NODEPORTS -d 127\.0\.0\.0\/8 -p tcp -m comment --comment default\/np:http -m tcp --dport 30080 -m nfacct --nfacct-name localhost_nps_accepted_pkts -j KUBE-EXT-/,
+    );
+    expect(nodePorts).toHaveLength(2);
+    expect(p).toContain(
+      '-A KUBE-FORWARD -m conntrack --ctstate INVALID -m nfacct --nfacct-name ct_state_invalid_dropped_pkts -j DROP',
+    );
+  });
+
+  it('without counters (no nfacct in the kernel) the same rules go without -m nfacct', () => {
+    const p = payload({});
+    expect(p).toContain(':KUBE-FIREWALL - [0:0]');
+    expect(p).not.toContain('nfacct');
+    expect(p).toContain('-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP');
+    expect(p.split('\n').filter((l) => l.startsWith('-A KUBE-NODEPORTS'))).toHaveLength(1);
+  });
+
+  it('only the counter that exists is used', () => {
+    const p = payload({ nfacctCounters: [CT_STATE_INVALID_DROPPED_COUNTER] });
+    expect(p).toContain(`--nfacct-name ${CT_STATE_INVALID_DROPPED_COUNTER}`);
+    expect(p).not.toContain(LOCALHOST_NODEPORTS_ACCEPTED_COUNTER);
+  });
+
+  it('no KUBE-FIREWALL rule and no localhost twins without localhost NodePorts: off, nodePortAddresses without loopback, IPv6', () => {
+    for (const [options, family] of [
+      [{ ...counters, localhostNodePorts: false }, 'IPv4'],
+      [{ ...counters, nodePortIPs: ['10.77.0.1'] }, 'IPv4'],
+      [counters, 'IPv6'],
+    ] as const) {
+      const p = payload(options, family);
+      expect(p, JSON.stringify(options)).not.toContain('KUBE-FIREWALL');
+      expect(p).not.toContain(LOCALHOST_NODEPORTS_ACCEPTED_COUNTER);
+    }
+    // With loopback among the NodePort addresses they are on.
+    expect(payload({ ...counters, nodePortIPs: ['10.77.0.1', '127.0.0.1'] })).toContain('-A KUBE-FIREWALL');
+  });
+});
+
+/** An in-memory nfacct: counters by name; `refuse` makes ensure fail for those names. */
+function fakeNfacct(refuse: string[] = []): NfacctClient & { counters: Map<string, bigint> } {
+  const counters = new Map<string, bigint>();
+  return {
+    counters,
+    async ensure(name) {
+      if (refuse.includes(name)) throw new NfacctError('ensure', name, 'EPERM');
+      if (!counters.has(name)) counters.set(name, 0n);
+    },
+    async get(name) {
+      const packets = counters.get(name);
+      return packets === undefined ? undefined : { name, packets, bytes: packets * 60n };
+    },
+    close() {},
+  };
+}
+
+describe('IptablesProxier with an nfacct client', () => {
+  it('ensures the counters on a full sync, renders rules for those that exist, and publishes them at scrape time', async () => {
+    const ipt = new FakeIptables();
+    const nfacct = fakeNfacct([CT_STATE_INVALID_DROPPED_COUNTER]);
+    const metrics = new KubeProxyMetrics();
+    const proxier = new IptablesProxier({
+      family: 'IPv4',
+      nodeName: 'n1',
+      executor: ipt,
+      nfacct,
+      metrics,
+      logger: silent,
+      minSyncPeriodMs: 0,
+      syncPeriodMs: 60_000,
+    });
+    proxier.onServiceAdd(
+      service('np', {
+        type: 'NodePort',
+        ports: [{ name: 'http', port: 80, nodePort: 30080, protocol: 'TCP' }],
+      }),
+    );
+    proxier.onEndpointSliceAdd(slice('np', [{ ip: '10.244.1.5', node: 'n2' }]));
+    proxier.onServicesSynced();
+    proxier.onEndpointSlicesSynced();
+    await proxier.syncProxyRules();
+    expect([...nfacct.counters.keys()]).toEqual([LOCALHOST_NODEPORTS_ACCEPTED_COUNTER]);
+    expect(proxier.lastPayload).toContain(`--nfacct-name ${LOCALHOST_NODEPORTS_ACCEPTED_COUNTER}`);
+    expect(proxier.lastPayload).toContain('-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP');
+
+    nfacct.counters.set(LOCALHOST_NODEPORTS_ACCEPTED_COUNTER, 5n);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('# TYPE kubeproxy_iptables_localhost_nodeports_accepted_packets_total counter');
+    expect(text).toMatch(/^kubeproxy_iptables_localhost_nodeports_accepted_packets_total 5$/m);
+    // The refused counter: described, no sample.
+    expect(text).toContain('# HELP kubeproxy_iptables_ct_state_invalid_dropped_packets_total');
+    expect(text).not.toMatch(/^kubeproxy_iptables_ct_state_invalid_dropped_packets_total /m);
+    await proxier.stop();
+  });
+
+  it('registering the metrics twice on one registry (two families) keeps one of each', () => {
+    const registry = new Registry();
+    const nfacct = fakeNfacct();
+    registerNfacctMetrics(registry, nfacct, silent);
+    registerNfacctMetrics(registry, nfacct, silent);
+    expect(registry.getMetricsAsArray().map((m) => m.name)).toEqual([
+      'kubeproxy_iptables_ct_state_invalid_dropped_packets_total',
+      'kubeproxy_iptables_localhost_nodeports_accepted_packets_total',
+    ]);
+  });
+});
