@@ -3,6 +3,14 @@ import { defineProject, mergeConfig, type UserWorkspaceConfig } from 'vitest/con
 /** Resolve workspace packages to their TypeScript sources, so tests run without a build. */
 const sourceConditions = ['@nodeagent/source', 'import', 'module', 'node', 'default'];
 
+/**
+ * A test's time limit only guards against a hang; it is not a speed check (benchmarks measure
+ * speed). vitest's 5 s default is a race a busy machine loses whenever a test starts processes, so
+ * the defaults sit far from any normal run.
+ */
+export const DEFAULT_TEST_TIMEOUT_MS = 60_000;
+export const DEFAULT_HOOK_TIMEOUT_MS = 120_000;
+
 export function nodeagentProject(name: string, overrides: UserWorkspaceConfig = {}) {
   return mergeConfig(
     defineProject({
@@ -12,6 +20,8 @@ export function nodeagentProject(name: string, overrides: UserWorkspaceConfig = 
         name,
         environment: 'node',
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        testTimeout: DEFAULT_TEST_TIMEOUT_MS,
+        hookTimeout: DEFAULT_HOOK_TIMEOUT_MS,
       },
     }),
     overrides,

