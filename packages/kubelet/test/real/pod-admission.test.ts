@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CriClient, createCriClient } from '@nodeagent/cri-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pod, PodStatus } from '../../src/api/pod-types';
+import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
+import { Kubelet } from '../../src/kubelet';
+import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
+import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
+
+/** Polls until probe answers; generous limits, the machine is shared. */
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 60_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const run = `${process.pid}-${randomBytes(3).toString('hex')}`;
+let containerd: PrivateContainerd;
+let client: CriClient;
+let kubelet: Kubelet;
+let dir: string;
+let busybox: string;
+const events: { uid: string; reason: string; message: string }[] = [];
+
+let podCount = 0;
+function pod(spec: Partial<Pod['spec']> = {}): Pod {
+  podCount++;
+  return {
+    metadata: { name: `adm-${podCount}`, namespace: 'default', uid: `adm-${run}-${podCount}` },
+    spec: {
+      containers: [{ name: 'app', image: busybox, command: ['sleep', '3600'] }],
+      terminationGracePeriodSeconds: 1,
+      ...spec,
+    },
+  };
+}
+
+function sysctls(entries: Record<string, string>): Partial<Pod['spec']> {
+  return { securityContext: { sysctls: Object.entries(entries).map(([name, value]) => ({ name, value })) } };
+}
+
+/** Starts the pod and returns its running container's id. */
+async function running(p: Pod): Promise<string> {
+  kubelet.addPod(p);
+  const status = await waitFor('Running', () => {
+    const s = kubelet.getPodStatus(p.metadata.uid!);
+    if (s?.phase === 'Failed') throw new Error(`pod failed: ${s.reason}: ${s.message}`);
+    return s?.phase === 'Running' && s.containerStatuses?.[0]?.state.running ? s : undefined;
+  });
+  return status.containerStatuses![0]!.containerID!.replace('containerd://', '');
+}
+
+/** Adds the pod and waits for its terminal status. */
+async function refused(p: Pod): Promise<PodStatus> {
+  kubelet.addPod(p);
+  return waitFor('Failed', () => {
+    const s = kubelet.getPodStatus(p.metadata.uid!);
+    return s?.phase === 'Failed' ? s : undefined;
+  });
+}
+
+async function exec(id: string, script: string): Promise<string> {
+  const result = await criPodRuntime(client).execSync(id, ['sh', '-c', script], 20);
+  expect(result.exitCode, result.stderr.toString()).toBe(0);
+  return result.stdout.toString().trim();
+}
+
+/** The containerd sandboxes of one pod uid (none for a pod refused at admission). */
+async function sandboxesOf(p: Pod) {
+  const { items } = await client.listPodSandbox({
+    filter: { labelSelector: { 'io.kubernetes.pod.uid': p.metadata.uid! } },
+  });
+  return items;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), `na-kubelet-adm-${run}-`));
+  containerd = await startPrivateContainerd();
+  busybox = containerd.images!.busybox.name;
+  client = await createCriClient({ endpoint: containerd.endpoint });
+  kubelet = new Kubelet({
+    nodeName: 'node-adm',
+    runtime: criPodRuntime(client),
+    config: parseKubeletConfiguration({
+      podLogsDir: join(dir, 'logs'),
+      allowedUnsafeSysctls: ['kernel.msg*'],
+    }).config,
+    rootDir: join(dir, 'root'),
+    hostIPs: ['192.168.72.2'],
+    memoryCapacity: 2 * 1024 ** 3,
+    relistPeriodMs: 200,
+    retryMs: 500,
+    recordEvent: (p, _type, reason, message) => events.push({ uid: p.metadata.uid!, reason, message }),
+  });
+  await kubelet.start();
+}, 120_000);
+
+afterAll(async () => {
+  if (kubelet) {
+    for (const p of kubelet.getPods()) kubelet.removePod(p);
+    await kubelet.settle().catch(() => undefined);
+    await kubelet.stop();
+  }
+  client?.close();
+  await containerd?.stop();
+  await rm(dir, { recursive: true, force: true });
+}, 120_000);
+
+describe('pod admission and namespaces on a real containerd', () => {
+  it('applies safe sysctls (net and ipc namespace) and an allowlisted unsafe one inside the pod', {
+    timeout: 120_000,
+  }, async () => {
+    const host = {
+      port: (await readFile('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')).trim(),
+      msgmax: (await readFile('/proc/sys/kernel/msgmax', 'utf8')).trim(),
+    };
+    const id = await running(
+      pod(
+        sysctls({
+          'net.ipv4.ip_unprivileged_port_start': '123',
+          'kernel.shm_rmid_forced': '1',
+          'kernel.msgmax': '12345',
+        }),
+      ),
+    );
+    expect(
+      await exec(
+        id,
+        'cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shm_rmid_forced /proc/sys/kernel/msgmax',
+      ),
+    ).toBe('123\n1\n12345');
+    // The pod's namespaces only: the host keeps its values.
+    expect((await readFile('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')).trim()).toBe(host.port);
+    expect((await readFile('/proc/sys/kernel/msgmax', 'utf8')).trim()).toBe(host.msgmax);
+  });
+
+  it('refuses an unsafe sysctl that is not allowlisted: Failed, SysctlForbidden, exact message, no sandbox', {
+    timeout: 120_000,
+  }, async () => {
+    const p = pod(sysctls({ 'net.ipv4.tcp_syncookies': '1', 'kernel.shmmax': '1048576' }));
+    const status = await refused(p);
+    expect(status).toMatchObject({
+      phase: 'Failed',
+      reason: 'SysctlForbidden',
+      message: 'Pod was rejected: forbidden sysctl: "kernel.shmmax" not allowlisted',
+    });
+    expect(events).toContainEqual({
+      uid: p.metadata.uid,
+      reason: 'SysctlForbidden',
+      message: 'forbidden sysctl: "kernel.shmmax" not allowlisted',
+    });
+    // Give the kubelet a few relists: nothing is ever created for it.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await sandboxesOf(p)).toEqual([]);
+  });
+
+  it('refuses a net sysctl in a hostNetwork pod and hostUsers: false on this runtime', {
+    timeout: 120_000,
+  }, async () => {
+    const hostNet = pod({ hostNetwork: true, ...sysctls({ 'net.ipv4.ip_unprivileged_port_start': '1' }) });
+    expect(await refused(hostNet)).toMatchObject({
+      reason: 'SysctlForbidden',
+      message:
+        'Pod was rejected: forbidden sysctl: "net.ipv4.ip_unprivileged_port_start" not allowed with host net enabled',
+    });
+    // containerd 1.6 reports no runtime handlers, so no user-namespace support.
+    const userns = pod({ hostUsers: false });
+    expect(await refused(userns)).toMatchObject({
+      reason: 'FailedCreatePodSandBox',
+      message:
+        "Pod was rejected: can't set `spec.hostUsers: false`, runtime does not support user namespaces",
+    });
+    expect(await sandboxesOf(hostNet)).toEqual([]);
+    expect(await sandboxesOf(userns)).toEqual([]);
+  });
+
+  it('shares the sandbox PID namespace with shareProcessNamespace: PID 1 is the pause process', {
+    timeout: 120_000,
+  }, async () => {
+    const shared = await running(pod({ shareProcessNamespace: true }));
+    // The local pause image runs busybox sleep 2147483647 as PID 1.
+    expect(await exec(shared, "tr '\\0' ' ' < /proc/1/cmdline")).toBe('/bin/sleep 2147483647');
+    const own = await running(pod());
+    expect(await exec(own, "tr '\\0' ' ' < /proc/1/cmdline")).toBe('sleep 3600');
+  });
+
+  it('joins the host PID, IPC and network namespaces only when asked', { timeout: 120_000 }, async () => {
+    const nsOf = async (id: string) =>
+      (await exec(id, 'for ns in pid ipc net; do readlink /proc/self/ns/$ns; done')).split('\n');
+    const hostPid = await readlink('/proc/self/ns/pid');
+    const hostIpc = await readlink('/proc/self/ns/ipc');
+    // The "host" network of this containerd is the namespace it runs in.
+    const nodeNet = `net:[${(await stat(containerd.netnsPath)).ino}]`;
+    const host = await running(pod({ hostPID: true, hostIPC: true, hostNetwork: true }));
+    expect(await nsOf(host)).toEqual([hostPid, hostIpc, nodeNet]);
+    expect(await exec(host, "tr '\\0' ' ' < /proc/1/cmdline")).toBe(
+      (await readFile('/proc/1/cmdline', 'utf8')).replaceAll('\0', ' ').trim(),
+    );
+    const isolated = await nsOf(await running(pod()));
+    expect(isolated[0]).not.toBe(hostPid);
+    expect(isolated[1]).not.toBe(hostIpc);
+    expect(isolated[2]).not.toBe(nodeNet);
+  });
+});
