@@ -10,5 +10,8 @@ export interface NodeRuntime {
   postject: string;
   version: string;
 }
-export declare function ensureNode(version: string, options?: { log?: (message: string) => void }): NodeRuntime;
+export declare function ensureNode(
+  version: string,
+  options?: { log?: (message: string) => void },
+): NodeRuntime;
 export declare function ensureNode24(options?: { log?: (message: string) => void }): NodeRuntime;
