@@ -13,6 +13,7 @@ import type { ImageService } from './images/image-service';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics';
 import { GenericPLEG, type PodLifecycleEvent } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
+import { activeDeadlineRemainingMs, applyActiveDeadline } from './pod/active-deadline';
 import type { ProbeState } from './pod/compute-pod-actions';
 import { validatePod } from './pod/validate-pod';
 import { PodProber } from './probes/pod-prober';
@@ -24,7 +25,7 @@ import { generatePodStatus, rejectedPodStatus } from './status/generate-pod-stat
 import { isTerminalPhase } from './status/pod-phase';
 import { type PodStatusWriter, StatusManager } from './status/status-manager';
 import { garbageCollectPod } from './sync/container-gc';
-import { PodSyncer } from './sync/pod-syncer';
+import { PodSyncer, type SyncOutcome } from './sync/pod-syncer';
 import type { Mounter } from './volumes/mounter';
 import { PodVolumeManager } from './volumes/pod-volume-manager';
 import type { TokenSource } from './volumes/volume-payloads';
@@ -463,7 +464,12 @@ export class Kubelet {
       // After acting, only this pod is read again: its status goes out as soon as its containers
       // started instead of after the next relist of every pod.
       const before = this.cache.get(pod.metadata.uid ?? '')?.status ?? (await this.unseenPodStatus(pod));
-      const outcome = await this.syncer.syncPod(current, before);
+      // Upstream checks the active deadline before acting: a pod past it starts nothing more.
+      const pastDeadline =
+        (activeDeadlineRemainingMs(current, current.status?.startTime, this.clock.now()) ?? 1) <= 0;
+      const outcome: SyncOutcome = pastDeadline
+        ? { waitingReasons: new Map(), changedRuntime: false }
+        : await this.syncer.syncPod(current, before);
       let runtimeStatus = outcome.changedRuntime ? await this.refreshPod(pod) : before;
       // Container GC for this pod: dead instances beyond the newest one, dead old sandboxes.
       if ((await garbageCollectPod(this.options.runtime, runtimeStatus)) > 0)
@@ -485,8 +491,14 @@ export class Kubelet {
         runtimeType: this.options.runtimeType,
       });
       this.observePodStart(current, status);
+      // Past spec.activeDeadlineSeconds (as it is now: it may have been updated) the pod fails.
+      applyActiveDeadline(current, status, this.clock.now());
       this.statusManager.setPodStatus(pod, status);
-      const retryAfterMs = outcome.error ? (this.options.retryMs ?? 10_000) : outcome.retryAfterMs;
+      let retryAfterMs = outcome.error ? (this.options.retryMs ?? 10_000) : outcome.retryAfterMs;
+      // Sync again when the deadline comes (upstream's sync loop asks the deadline handler every second).
+      const deadlineMs = activeDeadlineRemainingMs(current, status.startTime, this.clock.now());
+      if (deadlineMs !== undefined && deadlineMs > 0)
+        retryAfterMs = Math.min(retryAfterMs ?? Number.POSITIVE_INFINITY, deadlineMs);
       return { terminal: isTerminalPhase(status.phase), retryAfterMs };
     } finally {
       timer();
@@ -522,6 +534,7 @@ export class Kubelet {
       const allSucceeded = (status.containerStatuses ?? []).every((c) => c.state.terminated?.exitCode === 0);
       status.phase = allSucceeded ? 'Succeeded' : 'Failed';
     }
+    applyActiveDeadline(current, status, this.clock.now());
     const eviction = this.evictions.get(pod.metadata.uid ?? '');
     if (eviction) {
       status.phase = 'Failed';
