@@ -32,6 +32,7 @@ import {
 } from '@nodeagent/kubelet';
 import { NodeStatusReporter } from '@nodeagent/node-status';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
+import { bootstrapClientCertificate, startCertificateManagers } from './tls-bootstrap';
 
 export interface RunningKubelet {
   kubelet: Kubelet;
@@ -65,8 +66,11 @@ export async function runKubelet(
     endpoint: config.containerRuntimeEndpoint,
     timeoutMs: parseDuration(config.runtimeRequestTimeout),
   });
+  // TLS bootstrapping (tls-bootstrap.ts): a client certificate before --kubeconfig is read.
+  await bootstrapClientCertificate(options, nodeName, logger);
   const kubeConfig = flags.kubeconfig ? new KubeConfig() : undefined;
   kubeConfig?.loadFromFile(flags.kubeconfig!);
+  const certificates = await startCertificateManagers(options, kubeConfig, nodeName, hostIPs, logger);
   const core = kubeConfig?.makeApiClient(CoreV1Api);
   const hostResolvConf = await readFile(config.resolvConf, 'utf8').catch(() => '');
 
@@ -198,9 +202,10 @@ export async function runKubelet(
   let serverPort: number | undefined;
   if (config.enableServer) {
     const tls =
-      config.tlsCertFile && config.tlsPrivateKeyFile
+      certificates.servingTls() ??
+      (config.tlsCertFile && config.tlsPrivateKeyFile
         ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsPrivateKeyFile) }
-        : await selfSignedCertificate(nodeName, hostIPs);
+        : await selfSignedCertificate(nodeName, hostIPs));
     const clientCA = config.authentication.x509.clientCAFile
       ? await readFile(config.authentication.x509.clientCAFile)
       : undefined;
@@ -228,6 +233,7 @@ export async function runKubelet(
       config.address,
     );
     servers.push(server);
+    certificates.attachServer(server.server);
     serverPort = server.port;
   }
 
@@ -240,6 +246,7 @@ export async function runKubelet(
     nodeName,
     serverPort,
     async stop() {
+      certificates.stop();
       for (const stop of stops.reverse()) await stop();
       for (const server of servers) await server.close();
       await kubelet.stop();

@@ -1,0 +1,157 @@
+import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { CertificatesV1Api, type KubeConfig } from '@kubernetes/client-node';
+import {
+  CertificateFileStore,
+  CertificateManager,
+  type CertificatePair,
+  KUBE_APISERVER_CLIENT_KUBELET_SIGNER,
+  KUBELET_CLIENT_USAGES,
+  KUBELET_SERVING_SIGNER,
+  KUBELET_SERVING_USAGES,
+  type KubeletLogger,
+  loadClientCert,
+  nodeSubject,
+  serveCurrentCertificate,
+} from '@nodeagent/kubelet';
+import type { ResolvedKubeletOptions } from './kubelet-flags';
+
+/**
+ * Before --kubeconfig is read: with --bootstrap-kubeconfig, a missing or expired --kubeconfig is
+ * replaced by one pointing at a client certificate obtained through a CSR (TLS bootstrapping).
+ */
+export async function bootstrapClientCertificate(
+  options: ResolvedKubeletOptions,
+  nodeName: string,
+  logger: KubeletLogger,
+): Promise<void> {
+  const { flags } = options;
+  if (!flags.bootstrapKubeconfig || !flags.kubeconfig) return;
+  await loadClientCert({
+    kubeconfigPath: flags.kubeconfig,
+    bootstrapKubeconfigPath: flags.bootstrapKubeconfig,
+    certDir: flags.certDir,
+    nodeName,
+    logger,
+  });
+}
+
+export interface KubeletCertificates {
+  /** The serving certificate manager when serverTLSBootstrap is on. */
+  serving?: CertificateManager;
+  /** The kubelet server's TLS material at start: the serving manager's pair, or none yet. */
+  servingTls(): { cert: string; key: string } | undefined;
+  /** Makes the kubelet server follow the serving manager's rotations. */
+  attachServer(server: Server): void;
+  stop(): void;
+}
+
+/** Points the in-memory kubeconfig's user at a pair file, for kubeconfigs that named another one. */
+function useClientCertificateFile(kubeConfig: KubeConfig, path: string): void {
+  const user = kubeConfig.getCurrentUser();
+  if (!user || (user.certFile === path && user.keyFile === path)) return;
+  kubeConfig.loadFromOptions({
+    clusters: kubeConfig.clusters,
+    contexts: kubeConfig.contexts,
+    currentContext: kubeConfig.currentContext,
+    users: kubeConfig.users.map((u) =>
+      u.name === user.name ? { name: u.name, certFile: path, keyFile: path } : u,
+    ),
+  });
+}
+
+/**
+ * The certificate managers upstream's kubelet runs: client certificate rotation
+ * (rotateCertificates) and the serving certificate from a kubernetes.io/kubelet-serving CSR
+ * (serverTLSBootstrap), both under --cert-dir. Without --kubeconfig neither can work, which is
+ * said once for each setting.
+ */
+export async function startCertificateManagers(
+  options: ResolvedKubeletOptions,
+  kubeConfig: KubeConfig | undefined,
+  nodeName: string,
+  hostIPs: string[],
+  logger: KubeletLogger,
+): Promise<KubeletCertificates> {
+  const { flags, config } = options;
+  const managers: CertificateManager[] = [];
+  for (const [setting, on] of [
+    ['rotateCertificates', config.rotateCertificates],
+    ['serverTLSBootstrap', config.serverTLSBootstrap],
+  ] as const)
+    if (on && !kubeConfig)
+      logger.warn({ setting }, `${setting} needs --kubeconfig; not applied in standalone mode`);
+  const api = () => (kubeConfig as KubeConfig).makeApiClient(CertificatesV1Api);
+
+  if (kubeConfig && config.rotateCertificates) {
+    const user = kubeConfig.getCurrentUser();
+    const store = new CertificateFileStore({
+      pairNamePrefix: 'kubelet-client',
+      certDirectory: flags.certDir,
+      certFile: user?.certFile,
+      keyFile: user?.keyFile,
+    });
+    const client = new CertificateManager({
+      name: 'kubelet-client',
+      store,
+      template: () => nodeSubject(nodeName),
+      signerName: KUBE_APISERVER_CLIENT_KUBELET_SIGNER,
+      usages: KUBELET_CLIENT_USAGES,
+      api,
+      logger,
+      // New requests read the kubeconfig's files each time: pointing them at the current symlink
+      // is the credential swap (a bootstrapped kubeconfig already names it).
+      onRotated: () => useClientCertificateFile(kubeConfig, store.currentPath()),
+    });
+    await client.load();
+    client.start();
+    managers.push(client);
+  }
+
+  let serving: CertificateManager | undefined;
+  let applyServing: ((pair: CertificatePair) => void) | undefined;
+  if (kubeConfig && config.serverTLSBootstrap) {
+    serving = new CertificateManager({
+      name: 'kubelet-server',
+      store: new CertificateFileStore({
+        pairNamePrefix: 'kubelet-server',
+        certDirectory: flags.certDir,
+        certFile: config.tlsCertFile || undefined,
+        keyFile: config.tlsPrivateKeyFile || undefined,
+      }),
+      // Hostname and IP addresses as the Node reports them, sorted and without duplicates.
+      template: () => ({
+        ...nodeSubject(nodeName),
+        dnsNames: [nodeName],
+        ipAddresses: [...new Set(hostIPs)].sort(),
+      }),
+      signerName: KUBELET_SERVING_SIGNER,
+      usages: KUBELET_SERVING_USAGES,
+      api,
+      logger,
+      onRotated: (pair) => applyServing?.(pair),
+    });
+    await serving.load();
+    serving.start();
+    managers.push(serving);
+  }
+
+  return {
+    serving,
+    servingTls() {
+      const pair = serving?.current();
+      if (!serving) return undefined;
+      // No certificate yet: the server starts and refuses handshakes until one is issued.
+      return pair ? { cert: pair.certPem, key: pair.keyPem } : { cert: '', key: '' };
+    },
+    attachServer(server) {
+      if (!serving || !('setSecureContext' in server)) return;
+      applyServing = serveCurrentCertificate(server as HttpsServer, serving, (error) =>
+        logger.warn({ err: error.message }, 'TLS handshake refused'),
+      );
+    },
+    stop() {
+      for (const manager of managers) manager.stop();
+    },
+  };
+}
