@@ -7,8 +7,10 @@
  *    CRI calls per pod, against the raw CRI floor (RunPodSandbox + CreateContainer +
  *    StartContainer for the same pods straight through @nodeagent/cri-client) in the same run.
  *    Each is run all at once (the kubelet's default) and bounded to four starts per CPU
- *    (maxParallelPodStarts), 3 rounds interleaved, median round reported. Needs root; skipped
- *    with a note otherwise.
+ *    (maxParallelPodStarts), 3 rounds interleaved, median round reported;
+ * 3. readiness: 10 pods with an exec readiness probe (periodSeconds 2) created at once, create →
+ *    all Running and create → all Ready as the watcher sees them, beside the CRI floor in the
+ *    same rounds. Needs root; skipped with a note otherwise.
  * (The binary's RSS is measured by apps/kubelet/bench/rss.bench.ts.)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -54,6 +56,14 @@ function summary(latencies: number[]) {
     p50Ms: Math.round(percentile(latencies, 50)),
     p99Ms: Math.round(percentile(latencies, 99)),
     allRunningMs: Math.round(Math.max(...latencies)),
+  };
+}
+
+function pickTimes(run: { allRunningMs: number; allReadyMs?: number; readyAfterRunningMaxMs?: number }) {
+  return {
+    allRunningMs: run.allRunningMs,
+    allReadyMs: run.allReadyMs,
+    readyAfterRunningMaxMs: run.readyAfterRunningMaxMs,
   };
 }
 
@@ -147,6 +157,10 @@ interface ContainerdHandle {
   stop(): Promise<void>;
 }
 
+function isReady(pod: Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+}
+
 function isRunning(pod: Pod): boolean {
   const statuses = pod.status?.containerStatuses ?? [];
   return (
@@ -171,6 +185,7 @@ async function podStartOnContainerd(): Promise<void> {
   const core = api.kubeConfig().makeApiClient(CoreV1Api);
   // The watcher: when each pod is first seen Running (every container running) in the API.
   const runningSeen = new Map<string, number>();
+  const readySeen = new Map<string, number>();
   const watcher = new Informer<KubernetesObject>({
     kubeConfig: api.kubeConfig(),
     resource: { apiVersion: 'v1', plural: 'pods' },
@@ -179,6 +194,7 @@ async function podStartOnContainerd(): Promise<void> {
     const pod = object as unknown as Pod;
     const name = pod.metadata.name ?? '';
     if (!runningSeen.has(name) && isRunning(pod)) runningSeen.set(name, performance.now());
+    if (!readySeen.has(name) && isReady(pod)) readySeen.set(name, performance.now());
   };
   watcher.onAdd(observe);
   watcher.onUpdate((_old, object) => observe(object));
@@ -186,13 +202,18 @@ async function podStartOnContainerd(): Promise<void> {
   const bounded = 4 * availableParallelism();
   const runs: unknown[] = [];
   let round = 0;
-  const podsFor = (count: number, prefix: string): Pod[] =>
+  const podsFor = (count: number, prefix: string, readiness = false): Pod[] =>
     Array.from({ length: count }, (_, i) => ({
       metadata: { name: `${prefix}-${i}`, namespace: 'default', uid: `${prefix}-${process.pid}-${i}` },
       spec: {
         nodeName: 'bench-node',
         containers: [
-          { name: 'app', image: containerd.images.busybox.name, command: ['sh', '-c', 'sleep 3600'] },
+          {
+            name: 'app',
+            image: containerd.images.busybox.name,
+            command: ['sh', '-c', 'sleep 3600'],
+            ...(readiness ? { readinessProbe: { exec: { command: ['/bin/true'] }, periodSeconds: 2 } } : {}),
+          },
         ],
         terminationGracePeriodSeconds: 1,
       },
@@ -207,9 +228,9 @@ async function podStartOnContainerd(): Promise<void> {
     return { parallel, ...summary(latencies) };
   };
 
-  const kubeletRun = async (count: number, maxParallelPodStarts: number) => {
+  const kubeletRun = async (count: number, maxParallelPodStarts: number, readiness = false) => {
     const prefix = `k${++round}`;
-    const pods = podsFor(count, prefix);
+    const pods = podsFor(count, prefix, readiness);
     const recorder = new PhaseRecorder();
     const kubelet = new Kubelet({
       nodeName: 'bench-node',
@@ -242,6 +263,16 @@ async function podStartOnContainerd(): Promise<void> {
       await waitFor(() => names.every((name) => runningSeen.has(name)), 180_000, `${count} pods Running`);
       const latencies = names.map((name) => runningSeen.get(name)! - start);
       for (const name of names) recorder.mark(name, 'watcherRunning', runningSeen.get(name));
+      let ready: { allReadyMs: number; readyAfterRunningMaxMs: number } | undefined;
+      if (readiness) {
+        await waitFor(() => names.every((name) => readySeen.has(name)), 180_000, `${count} pods Ready`);
+        ready = {
+          allReadyMs: Math.round(Math.max(...names.map((name) => readySeen.get(name)! - start))),
+          readyAfterRunningMaxMs: Math.round(
+            Math.max(...names.map((name) => readySeen.get(name)! - runningSeen.get(name)!)),
+          ),
+        };
+      }
       const calls = Object.fromEntries(
         [...recorder.calls]
           .sort(([a], [b]) => a.localeCompare(b))
@@ -250,6 +281,7 @@ async function podStartOnContainerd(): Promise<void> {
       return {
         maxParallelPodStarts: Number.isFinite(maxParallelPodStarts) ? maxParallelPodStarts : 'unbounded',
         ...summary(latencies),
+        ...ready,
         phaseMediansMs: recorder.medians(),
         criCallsPerPod: calls,
       };
@@ -314,6 +346,32 @@ async function podStartOnContainerd(): Promise<void> {
       });
     }
     results.podStart = { cpus: availableParallelism(), rounds: ROUNDS, runs };
+
+    // 3. Readiness: 10 pods with a readiness probe, all Running and all Ready, beside the floor.
+    const readinessRounds: { criFloor: { allRunningMs: number }; kubelet: { allRunningMs: number } }[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const floorFirst = r % 2 === 0;
+      const floor = floorFirst ? await criFloor(10, 10) : undefined;
+      const kubelet = await kubeletRun(10, defaultMaxParallelPodStarts(), true);
+      readinessRounds.push({ criFloor: floor ?? (await criFloor(10, 10)), kubelet });
+    }
+    const medianBy = <T>(values: T[], key: (v: T) => number): T =>
+      [...values].sort((a, b) => key(a) - key(b))[Math.floor((values.length - 1) / 2)]!;
+    const readinessMedian = medianBy(readinessRounds, (r) => r.kubelet.allRunningMs);
+    results.readiness = {
+      pods: 10,
+      probe: 'exec /bin/true, periodSeconds 2',
+      rounds: ROUNDS,
+      criFloor: medianBy(
+        readinessRounds.map((r) => r.criFloor),
+        (f) => f.allRunningMs,
+      ),
+      kubelet: readinessMedian.kubelet,
+      perRound: readinessRounds.map((r) => ({
+        criFloorAllRunningMs: r.criFloor.allRunningMs,
+        ...pickTimes(r.kubelet),
+      })),
+    };
   } finally {
     await watcher.stop();
     client.close();

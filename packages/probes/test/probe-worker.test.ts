@@ -355,7 +355,7 @@ describe('ProbeWorker manual trigger', () => {
         return { result: 'Success', output: '' };
       },
       calls: [] as number[],
-      push: () => {},
+      push: (): ProbeRunResult[] => [],
     };
     const { worker } = makeWorker('Readiness', { periodSeconds: 10 }, slow, running(), 0.5);
     worker.start();
