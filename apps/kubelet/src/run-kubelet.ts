@@ -30,7 +30,7 @@ import {
   subjectAccessReviewAuthorizer,
   syncMirrorPods,
 } from '@nodeagent/kubelet';
-import { NodeStatusReporter } from '@nodeagent/node-status';
+import { NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
 import { bootstrapClientCertificate, startCertificateManagers } from './tls-bootstrap';
 
@@ -136,12 +136,17 @@ export async function runKubelet(
         registerWithTaints: config.registerWithTaints,
         maxPods: config.maxPods,
         evictionHard: config.evictionHard,
+        nodeStatusMaxImages: config.nodeStatusMaxImages,
         nodeStatusUpdateFrequency: config.nodeStatusUpdateFrequency,
         nodeStatusReportFrequency: config.nodeStatusReportFrequency,
         nodeLeaseDurationSeconds: config.nodeLeaseDurationSeconds,
         port: config.port,
         rootDir: flags.rootDir,
       },
+      // status.images: CRI ListImages, largest first, up to nodeStatusMaxImages.
+      images: async () => nodeImagesFromCri((await client.listImages({})).images),
+      // Downward API limits.* of containers without limits resolve to the allocatable reported.
+      onStatusUpdate: (status) => kubelet.setNodeAllocatable(status.allocatable),
       runtimeVersion: async () => {
         const version = await client.version();
         return { runtimeName: version.runtimeName, runtimeVersion: version.runtimeVersion };

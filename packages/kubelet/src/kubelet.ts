@@ -110,6 +110,8 @@ export class Kubelet {
   /** Runs liveness/readiness/startup probes of running containers (@nodeagent/probes). */
   readonly prober: PodProber;
   private readonly options: KubeletOptions;
+  /** Node allocatable for downward API limits (the Node's status.allocatable once reported). */
+  private nodeAllocatable: ResourceList | undefined;
   private readonly clock: Clock;
   private readonly logger: KubeletLogger;
   private readonly pods = new Map<string, Pod>();
@@ -154,6 +156,8 @@ export class Kubelet {
       onError: (pod, error) =>
         this.logger.warn({ pod: podName(pod), err: String(error) }, 'Failed to update status for pod'),
     });
+    this.nodeAllocatable = options.nodeAllocatable;
+    const kubelet = this;
     this.syncer = new PodSyncer({
       runtime: options.runtime,
       volumes: this.volumes,
@@ -171,7 +175,10 @@ export class Kubelet {
       nodeName: options.nodeName,
       hostIPs: options.hostIPs,
       memoryCapacity: options.memoryCapacity,
-      nodeAllocatable: options.nodeAllocatable,
+      // Read at each use: setNodeAllocatable replaces it when the node status changes.
+      get nodeAllocatable() {
+        return kubelet.nodeAllocatable;
+      },
       probes: options.probes ?? this.prober.probeState(),
       metrics: this.metrics,
       sleep: options.sleep,
@@ -227,6 +234,14 @@ export class Kubelet {
   }
 
   /** Adopts what the runtime already runs (after a restart), then starts PLEG and the resync loop. */
+  /**
+   * The node's allocatable resources, which limits.* of a container without limits resolve to in
+   * the downward API (upstream reads the Node's status.allocatable the same way).
+   */
+  setNodeAllocatable(allocatable: ResourceList): void {
+    this.nodeAllocatable = allocatable;
+  }
+
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
