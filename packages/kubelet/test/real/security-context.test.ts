@@ -10,6 +10,7 @@ import { buildContainerConfig } from '../../src/cri/container-config';
 import { buildSandboxConfig } from '../../src/cri/sandbox-config';
 import { Kubelet } from '../../src/kubelet';
 import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
+import { waitFor } from './node-harness';
 import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
 
 // What the kernel enforces, read from inside containers the kubelet starts on a real containerd.
@@ -20,16 +21,6 @@ interface LocalImage {
 }
 // Loaded by path so this package's typecheck does not pull in the tools project.
 const toolsImages = fileURLToPath(new URL('../../../../tools/images/', import.meta.url));
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 let containerd: PrivateContainerd;
 let client: CriClient;
@@ -53,19 +44,27 @@ function pod(spec: Partial<Pod['spec']>, container: Partial<Container> = {}): Po
 
 async function running(p: Pod): Promise<string> {
   kubelet.addPod(p);
-  const status = await waitFor(`${p.metadata.name} Running`, () => {
-    const s = kubelet.getPodStatus(p.metadata.uid!);
-    return s?.phase === 'Running' ? s : undefined;
-  });
+  const status = await waitFor(
+    `${p.metadata.name} Running`,
+    () => {
+      const s = kubelet.getPodStatus(p.metadata.uid!);
+      return s?.phase === 'Running' ? s : undefined;
+    },
+    60_000,
+  );
   return status.containerStatuses![0]!.containerID!.replace('containerd://', '');
 }
 
 async function waiting(p: Pod, reason: string): Promise<{ reason?: string; message?: string }> {
   kubelet.addPod(p);
-  return waitFor(`${p.metadata.name} waiting with ${reason}`, () => {
-    const w = kubelet.getPodStatus(p.metadata.uid!)?.containerStatuses?.[0]?.state.waiting;
-    return w?.reason === reason ? w : undefined;
-  });
+  return waitFor(
+    `${p.metadata.name} waiting with ${reason}`,
+    () => {
+      const w = kubelet.getPodStatus(p.metadata.uid!)?.containerStatuses?.[0]?.state.waiting;
+      return w?.reason === reason ? w : undefined;
+    },
+    60_000,
+  );
 }
 
 async function exec(containerId: string, script: string): Promise<{ code: number; out: string }> {
