@@ -28,9 +28,9 @@ export interface KubeletAdmitHandlersOptions {
 
 /**
  * The kubelet's admit handlers in upstream's order: eviction, the sysctl allowlist (safe set plus
- * allowedUnsafeSysctls; upstream concatenates the two lists), the predicate checks (OS, runtime
- * features, pod count), the host's security modules (SELinux), then what the runtime must support
- * for the sandbox (user namespaces).
+ * allowedUnsafeSysctls; upstream concatenates the two lists), AppArmor, the predicate checks (OS,
+ * runtime features, pod count), then beyond upstream the host's SELinux and what the runtime must
+ * support for the sandbox (user namespaces).
  * Throws InvalidConfigError for an allowedUnsafeSysctls entry upstream's kubelet would not start with.
  *
  * Privileged containers and host namespaces are not refused here: upstream's kubelet has had no

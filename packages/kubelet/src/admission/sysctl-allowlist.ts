@@ -41,26 +41,16 @@ export class SysctlAllowlist implements PodAdmitHandler {
         );
       }
       const name = sysctlNameWithDots(pattern);
-      if (name.endsWith('*')) {
-        const prefix = name.slice(0, -1);
-        const namespace = sysctlNamespace(prefix);
-        if (!namespace)
-          throw new InvalidConfigError(
-            'allowedUnsafeSysctls',
-            pattern,
-            `the sysctls ${quoted(name)} are not known to be namespaced`,
-          );
-        this.prefixes.set(prefix, namespace);
-      } else {
-        const namespace = sysctlNamespace(name);
-        if (!namespace)
-          throw new InvalidConfigError(
-            'allowedUnsafeSysctls',
-            pattern,
-            `the sysctl ${quoted(name)} are not known to be namespaced`,
-          );
-        this.exact.set(name, namespace);
-      }
+      const glob = name.endsWith('*');
+      const key = glob ? name.slice(0, -1) : name;
+      const namespace = sysctlNamespace(key);
+      if (!namespace)
+        throw new InvalidConfigError(
+          'allowedUnsafeSysctls',
+          pattern,
+          `the ${glob ? 'sysctls' : 'sysctl'} ${quoted(name)} are not known to be namespaced`,
+        );
+      (glob ? this.prefixes : this.exact).set(key, namespace);
     }
   }
 

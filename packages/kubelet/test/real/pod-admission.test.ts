@@ -8,22 +8,8 @@ import type { Pod, PodStatus } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
 import { Kubelet } from '../../src/kubelet';
 import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
+import { waitFor } from './node-harness';
 import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
-
-/** Polls until probe answers; generous limits, the machine is shared. */
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 60_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const run = `${process.pid}-${randomBytes(3).toString('hex')}`;
 let containerd: PrivateContainerd;
@@ -53,21 +39,29 @@ function sysctls(entries: Record<string, string>): Partial<Pod['spec']> {
 /** Starts the pod and returns its running container's id. */
 async function running(p: Pod): Promise<string> {
   kubelet.addPod(p);
-  const status = await waitFor('Running', () => {
-    const s = kubelet.getPodStatus(p.metadata.uid!);
-    if (s?.phase === 'Failed') throw new Error(`pod failed: ${s.reason}: ${s.message}`);
-    return s?.phase === 'Running' && s.containerStatuses?.[0]?.state.running ? s : undefined;
-  });
+  const status = await waitFor(
+    'Running',
+    () => {
+      const s = kubelet.getPodStatus(p.metadata.uid!);
+      if (s?.phase === 'Failed') throw new Error(`pod failed: ${s.reason}: ${s.message}`);
+      return s?.phase === 'Running' && s.containerStatuses?.[0]?.state.running ? s : undefined;
+    },
+    60_000,
+  );
   return status.containerStatuses![0]!.containerID!.replace('containerd://', '');
 }
 
 /** Adds the pod and waits for its terminal status. */
 async function refused(p: Pod): Promise<PodStatus> {
   kubelet.addPod(p);
-  return waitFor('Failed', () => {
-    const s = kubelet.getPodStatus(p.metadata.uid!);
-    return s?.phase === 'Failed' ? s : undefined;
-  });
+  return waitFor(
+    'Failed',
+    () => {
+      const s = kubelet.getPodStatus(p.metadata.uid!);
+      return s?.phase === 'Failed' ? s : undefined;
+    },
+    60_000,
+  );
 }
 
 async function exec(id: string, script: string): Promise<string> {
