@@ -67,12 +67,28 @@ export {
   readKubeletConfigurationFile,
 } from './config/load-config-file';
 export { applyV1beta1ZeroDefaults } from './config/v1beta1-defaults';
+export {
+  appArmorAdmission,
+  appArmorHostError,
+  containerAppArmor,
+  effectiveAppArmorProfile,
+} from './cri/apparmor-profile';
 export * from './cri/container-config';
 export * from './cri/dns-config';
 export * from './cri/labels';
 export * from './cri/linux-resources';
 export * from './cri/log-paths';
 export * from './cri/sandbox-config';
+export { containerSeccompProfile, type SeccompOptions } from './cri/seccomp-profile';
+export {
+  type ContainerSecurityOptions,
+  effectiveSecurityContext,
+  linuxContainerSecurityContext,
+  linuxSandboxSecurityContext,
+  namespacesForPod,
+} from './cri/security-context';
+export { SecurityContextError } from './cri/security-context-error';
+export { formatPod, type ImageUser, verifyRunAsNonRoot } from './cri/verify-run-as-non-root';
 export { expandVars } from './env/expand-vars';
 export {
   decodeSecretData,
@@ -82,6 +98,7 @@ export {
   type ResolveEnvOptions,
   resolveEnv,
 } from './env/resolve-env';
+export { type ServiceLink, type ServiceLister, serviceEnvVarMap } from './env/service-env';
 export {
   CreateContainerConfigError,
   InvalidConfigError,
@@ -223,7 +240,6 @@ export {
 } from './sources/api-event-recorder';
 export { ApiPodSource, type ApiPodSourceHandlers, isMirrorPod } from './sources/api-pod-source';
 export { ApiServiceLister } from './sources/api-service-lister';
-export { type ServiceLink, type ServiceLister, serviceEnvVarMap } from './env/service-env';
 export {
   isStaticPod,
   readStaticPods,
@@ -247,7 +263,7 @@ export {
   garbageCollectPod,
   maxPerPodContainer,
 } from './sync/container-gc';
-export { effectivePullPolicy, ensureImage } from './sync/image-puller';
+export { effectivePullPolicy, ensureImage, imageUser } from './sync/image-puller';
 export { type HookContext, resolvePort, runLifecycleHook } from './sync/lifecycle-hooks';
 export {
   defaultTerminationGracePeriodSeconds,
