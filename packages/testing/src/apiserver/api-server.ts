@@ -47,7 +47,7 @@ export interface ApiServerOptions {
   /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
   /**
-   * Serve HTTPS with a throwaway self-signed certificate (needs the openssl CLI); kubeconfigs
+   * Serve HTTPS with a throwaway self-signed certificate (made in-process); kubeconfigs
    * then carry it as certificate-authority-data. Default false: plain HTTP.
    */
   tls?: boolean;

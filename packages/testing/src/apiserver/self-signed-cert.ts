@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { webcrypto } from 'node:crypto';
+import { randomSerial } from './csr-signing-ca';
+import { ecdsaP256, x509 } from './csr-x509';
 
 export interface ServingCert {
   /** PEM certificate (also the CA clients trust: it is self-signed). */
@@ -9,56 +8,45 @@ export interface ServingCert {
   key: string;
 }
 
-/** Raised when the `openssl` CLI is missing or fails. */
+/** Raised when the serving certificate cannot be made. */
 export class CertificateError extends Error {
   readonly code = 'CERT_GENERATION_FAILED';
   constructor(readonly detail: string) {
-    super(`could not create a self-signed serving certificate with openssl: ${detail}`);
+    super(`could not create a self-signed serving certificate: ${detail}`);
     this.name = 'CertificateError';
   }
 }
 
 /**
- * A throwaway self-signed P-256 certificate for 127.0.0.1 / localhost, made with the openssl
- * CLI (Node cannot create X.509 certificates itself). Files live in a unique temp dir that is
- * removed before returning.
+ * A throwaway self-signed P-256 certificate for 127.0.0.1 / localhost, valid two days, made with
+ * @peculiar/x509 on Node's WebCrypto (a few milliseconds, no openssl process).
  */
-export function createServingCert(): ServingCert {
-  const dir = mkdtempSync(join(tmpdir(), `na-apiserver-cert-${process.pid}-`));
+export async function createServingCert(): Promise<ServingCert> {
   try {
-    const key = join(dir, 'tls.key');
-    const cert = join(dir, 'tls.crt');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=nodeagent-test-apiserver',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        '-addext',
-        'basicConstraints=critical,CA:TRUE',
-        '-keyout',
-        key,
-        '-out',
-        cert,
+    const keys = (await webcrypto.subtle.generateKey(ecdsaP256, true, [
+      'sign',
+      'verify',
+    ])) as webcrypto.CryptoKeyPair;
+    const now = Date.now();
+    const cert = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: randomSerial(),
+      name: 'CN=nodeagent-test-apiserver',
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(now + 2 * 24 * 3600 * 1000),
+      keys,
+      signingAlgorithm: ecdsaP256,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+        new x509.SubjectAlternativeNameExtension([
+          { type: 'ip', value: '127.0.0.1' },
+          { type: 'dns', value: 'localhost' },
+        ]),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 },
-    );
-    return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
-  } catch (err) {
-    throw new CertificateError(
-      (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message,
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    });
+    const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
+    return { cert: cert.toString('pem'), key: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') };
+  } catch (error) {
+    throw new CertificateError((error as Error).message);
   }
 }
