@@ -172,6 +172,17 @@ describe('admission', () => {
     );
   });
 
+  it('refuses a RuntimeClass: every sandbox runs with the default handler here', async () => {
+    const status = await run(testPod({ runtimeClassName: 'gvisor' }));
+    expect(status).toMatchObject({
+      phase: 'Failed',
+      reason: 'FailedCreatePodSandBox',
+      message:
+        'Pod was rejected: RuntimeClass "gvisor" cannot be honoured: this kubelet runs every pod with the runtime\'s default handler',
+    });
+    expect((await h.client.listPodSandbox({})).items).toHaveLength(0);
+  });
+
   it('admits privileged containers and host namespaces (upstream has no kubelet switch for them)', async () => {
     const pod = testPod({ hostPID: true, hostIPC: true, hostNetwork: true, shareProcessNamespace: true });
     pod.spec.containers[0]!.securityContext = { privileged: true };

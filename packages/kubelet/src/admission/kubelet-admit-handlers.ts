@@ -4,6 +4,7 @@ import type { RuntimeFeatures } from '../runtime/pod-runtime';
 import type { PodAdmitHandler, PodAdmitResult } from './admit-handler';
 import { podCountAdmitHandler } from './pod-count-admit';
 import { podOSAdmitHandler } from './pod-os-admit';
+import { runtimeClassAdmitHandler } from './runtime-class-admit';
 import { supplementalGroupsPolicyAdmitHandler, userNamespacesAdmitHandler } from './runtime-feature-admit';
 import { safeSysctlAllowlist } from './safe-sysctls';
 import { seLinuxAdmitHandler } from './selinux-admit';
@@ -29,8 +30,8 @@ export interface KubeletAdmitHandlersOptions {
 /**
  * The kubelet's admit handlers in upstream's order: eviction, the sysctl allowlist (safe set plus
  * allowedUnsafeSysctls; upstream concatenates the two lists), AppArmor, the predicate checks (OS,
- * runtime features, pod count), then beyond upstream the host's SELinux and what the runtime must
- * support for the sandbox (user namespaces).
+ * runtime features, pod count), then beyond upstream the host's SELinux and what the sandbox would
+ * need that this kubelet cannot give it (a RuntimeClass handler, user namespaces).
  * Throws InvalidConfigError for an allowedUnsafeSysctls entry upstream's kubelet would not start with.
  *
  * Privileged containers and host namespaces are not refused here: upstream's kubelet has had no
@@ -52,6 +53,7 @@ export function kubeletAdmitHandlers(options: KubeletAdmitHandlersOptions): PodA
     supplementalGroupsPolicyAdmitHandler(options.runtimeFeatures),
     podCountAdmitHandler(options.maxPods),
     seLinuxAdmitHandler(options.seLinuxEnabled),
+    runtimeClassAdmitHandler,
     userNamespacesAdmitHandler(options.runtimeFeatures),
   ];
 }

@@ -283,6 +283,8 @@ export interface PodSpec {
   hostUsers?: boolean;
   /** The OS the pod's containers need; admission refuses any other than the node's (linux). */
   os?: { name: string };
+  /** A RuntimeClass (CRI runtime handler other than the default); admission refuses it here. */
+  runtimeClassName?: string;
   hostname?: string;
   subdomain?: string;
   setHostnameAsFQDN?: boolean;
@@ -293,8 +295,15 @@ export interface PodSpec {
   readinessGates?: { conditionType: string }[];
   enableServiceLinks?: boolean;
   overhead?: ResourceList;
+  /** Debug containers added through pods/ephemeralcontainers (`kubectl debug`); never restarted. */
+  ephemeralContainers?: EphemeralContainer[];
   /** Extra /etc/hosts entries (kubelet-managed hosts file). */
   hostAliases?: HostAlias[];
+}
+
+/** A container added to a running pod; with targetContainerName it joins that container's process namespace. */
+export interface EphemeralContainer extends Container {
+  targetContainerName?: string;
 }
 
 export interface HostAlias {
@@ -377,6 +386,7 @@ export interface PodStatus {
   startTime?: string;
   initContainerStatuses?: ContainerStatus[];
   containerStatuses?: ContainerStatus[];
+  ephemeralContainerStatuses?: ContainerStatus[];
   qosClass?: 'Guaranteed' | 'Burstable' | 'BestEffort';
 }
 
