@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { InvalidConfigError } from '@nodeagent/kubelet';
 import { pino } from 'pino';
+import { klogTextStream } from './klog-text';
 import { resolveKubeletOptions } from './kubelet-flags';
 import { runKubelet } from './run-kubelet';
+import { StartupRefusedError } from './startup-checks';
+import { startupWarnings } from './startup-warnings';
 
 /** nodeagent-kubelet: parse flags and config, run until SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -23,12 +26,24 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  // --v maps onto pino levels: 0-1 info, 2-3 debug, 4+ trace.
-  const level = options.flags.v >= 4 ? 'trace' : options.flags.v >= 2 ? 'debug' : 'info';
-  const logger = pino({ level, base: { component: 'kubelet' } });
-  for (const field of options.unknownFields)
-    logger.warn({ field }, 'unknown KubeletConfiguration field ignored');
-  const running = await runKubelet(options, logger);
+  // --v (else logging.verbosity) maps onto pino levels: 0-1 info, 2-3 debug, 4+ trace.
+  const verbosity = options.flags.v || options.config.logging.verbosity;
+  const level = verbosity >= 4 ? 'trace' : verbosity >= 2 ? 'debug' : 'info';
+  // logging.format (--logging-format): upstream's klog text lines, or JSON records.
+  const logger =
+    options.config.logging.format === 'json'
+      ? pino({ level, base: { component: 'kubelet' } })
+      : pino({ level, base: { component: 'kubelet' } }, klogTextStream());
+  for (const warning of startupWarnings(options))
+    logger.warn({ field: warning.field, value: warning.value }, warning.message);
+  let running: Awaited<ReturnType<typeof runKubelet>>;
+  try {
+    running = await runKubelet(options, logger);
+  } catch (error) {
+    if (!(error instanceof StartupRefusedError)) throw error;
+    process.stderr.write(`nodeagent-kubelet: failed to run Kubelet: ${error.message}\n`);
+    process.exit(1);
+  }
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await running.stop();

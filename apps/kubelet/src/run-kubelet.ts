@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { hostname, networkInterfaces, totalmem } from 'node:os';
+import { cpus, hostname, networkInterfaces, totalmem } from 'node:os';
 import { AuthenticationV1Api, AuthorizationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { createCriClient } from '@nodeagent/cri-client';
 import {
   ApiPodSource,
   ApiServiceLister,
@@ -31,7 +30,12 @@ import {
   syncMirrorPods,
 } from '@nodeagent/kubelet';
 import { NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
+import { imagePullConcurrency, limitImagePulls } from './image-pull-limit';
+import { connectCri } from './image-service-client';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
+import { nodeRegistrationSettings, podCapacity } from './node-registration-settings';
+import { createReadOnlyServer } from './read-only-server';
+import { runStartupChecks } from './startup-checks';
 import { bootstrapClientCertificate, startCertificateManagers } from './tls-bootstrap';
 
 export interface RunningKubelet {
@@ -62,10 +66,8 @@ export async function runKubelet(
   const { flags, config } = options;
   const nodeName = (flags.hostnameOverride ?? hostname()).toLowerCase();
   const hostIPs = flags.nodeIP.length > 0 ? flags.nodeIP : defaultNodeIP();
-  const client = await createCriClient({
-    endpoint: config.containerRuntimeEndpoint,
-    timeoutMs: parseDuration(config.runtimeRequestTimeout),
-  });
+  await runStartupChecks(config, logger);
+  const client = await connectCri(config);
   // TLS bootstrapping (tls-bootstrap.ts): a client certificate before --kubeconfig is read.
   await bootstrapClientCertificate(options, nodeName, logger);
   const kubeConfig = flags.kubeconfig ? new KubeConfig() : undefined;
@@ -99,8 +101,8 @@ export async function runKubelet(
   services?.start();
   const kubelet = new Kubelet({
     nodeName,
-    runtime: criPodRuntime(client),
-    config,
+    runtime: limitImagePulls(criPodRuntime(client), imagePullConcurrency(config)),
+    config: { ...config, maxPods: podCapacity(config, cpus().length) },
     rootDir: flags.rootDir,
     hostIPs,
     memoryCapacity: totalmem(),
@@ -133,9 +135,7 @@ export async function runKubelet(
         nodeName,
         nodeIPs: hostIPs,
         nodeLabels: flags.nodeLabels,
-        registerWithTaints: config.registerWithTaints,
-        maxPods: config.maxPods,
-        evictionHard: config.evictionHard,
+        ...nodeRegistrationSettings(config, flags),
         nodeStatusMaxImages: config.nodeStatusMaxImages,
         nodeStatusUpdateFrequency: config.nodeStatusUpdateFrequency,
         nodeStatusReportFrequency: config.nodeStatusReportFrequency,
@@ -204,6 +204,10 @@ export async function runKubelet(
   const servers: RunningServer[] = [];
   if (config.healthzPort > 0)
     servers.push(await listen(createHealthzServer(kubelet), config.healthzPort, config.healthzBindAddress));
+  if (config.readOnlyPort > 0) {
+    const readOnly = createReadOnlyServer({ kubelet, nodeName, podLogsDir: config.podLogsDir, summary });
+    servers.push(await listen(readOnly, config.readOnlyPort, config.address));
+  }
   let serverPort: number | undefined;
   if (config.enableServer) {
     const tls =

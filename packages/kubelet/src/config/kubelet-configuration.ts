@@ -69,11 +69,17 @@ const loggingConfiguration = z.object({
         })
         .optional(),
     })
-    .default({}),
+    .default({ text: { infoBufferSize: '0' }, json: { infoBufferSize: '0' } }),
 });
 
 function defaultLogging(): z.output<typeof loggingConfiguration> {
-  return { format: 'text', flushFrequency: '5s', verbosity: 0, vmodule: [], options: {} };
+  return {
+    format: 'text',
+    flushFrequency: '5s',
+    verbosity: 0,
+    vmodule: [],
+    options: { text: { infoBufferSize: '0' }, json: { infoBufferSize: '0' } },
+  };
 }
 
 /**

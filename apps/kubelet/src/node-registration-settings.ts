@@ -1,0 +1,41 @@
+import type { V1Taint } from '@kubernetes/client-node';
+import type { KubeletConfiguration } from '@nodeagent/kubelet';
+import type { KubeletFlags } from './kubelet-flags';
+
+/** The taint upstream registers a node with under --cloud-provider=external, until a cloud controller initializes it. */
+export const uninitializedTaint: V1Taint = {
+  key: 'node.cloudprovider.kubernetes.io/uninitialized',
+  value: 'true',
+  effect: 'NoSchedule',
+};
+
+/**
+ * The KubeletConfiguration fields and flags that shape the Node object and its allocatable, in
+ * node-status's terms: allocatable = capacity − kubeReserved − systemReserved − hard eviction
+ * thresholds; pods = min(maxPods, podsPerCore × cores); spec.providerID; the registration taints.
+ */
+export function nodeRegistrationSettings(
+  config: KubeletConfiguration,
+  flags: Pick<KubeletFlags, 'cloudProvider'>,
+) {
+  return {
+    registerWithTaints: [
+      ...config.registerWithTaints,
+      ...(flags.cloudProvider === 'external' ? [uninitializedTaint] : []),
+    ],
+    maxPods: config.maxPods,
+    podsPerCore: config.podsPerCore,
+    kubeReserved: config.kubeReserved,
+    systemReserved: config.systemReserved,
+    evictionHard: config.evictionHard,
+    providerID: config.providerID,
+  };
+}
+
+/** How many pods the node admits: maxPods, capped by podsPerCore × cores when that is set. */
+export function podCapacity(
+  config: Pick<KubeletConfiguration, 'maxPods' | 'podsPerCore'>,
+  cores: number,
+): number {
+  return config.podsPerCore > 0 ? Math.min(config.maxPods, config.podsPerCore * cores) : config.maxPods;
+}

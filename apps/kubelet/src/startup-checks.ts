@@ -1,0 +1,75 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import {
+  detectCgroupFilesystem,
+  type KubeletConfiguration,
+  KubeletError,
+  type KubeletLogger,
+} from '@nodeagent/kubelet';
+
+/** The kubelet refuses to start on this host as configured (swap on, cgroup v1…). */
+export class StartupRefusedError extends KubeletError {
+  constructor(field: string, value: unknown, reason: string) {
+    super('StartupRefused', field, value, reason);
+  }
+}
+
+/** The active swap devices listed in /proc/swaps (its header line dropped). */
+export function activeSwaps(procSwaps: string): string[] {
+  return procSwaps
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+}
+
+/** failSwapOn: upstream's container manager refuses to run while any swap is active. */
+export async function checkSwap(
+  failSwapOn: boolean,
+  readProcSwaps: () => Promise<string> = () => readFile('/proc/swaps', 'utf8'),
+): Promise<void> {
+  if (!failSwapOn) return;
+  // No /proc/swaps (no swap support in the kernel) means no swap.
+  const swaps = activeSwaps(await readProcSwaps().catch(() => ''));
+  if (swaps.length > 0) {
+    throw new StartupRefusedError(
+      'failSwapOn',
+      swaps,
+      'running with swap on is not supported, please disable swap or set --fail-swap-on flag to false',
+    );
+  }
+}
+
+/** failCgroupV1: upstream refuses to start on a cgroup v1 host when it is set. */
+export function checkCgroupVersion(failCgroupV1: boolean, cgroupVersion: 1 | 2): void {
+  if (failCgroupV1 && cgroupVersion === 1) {
+    throw new StartupRefusedError(
+      'failCgroupV1',
+      true,
+      'kubelet is configured to not run on a host using cgroup v1. cgroup v1 support is in maintenance mode',
+    );
+  }
+}
+
+/**
+ * oomScoreAdj: the kubelet's own OOM score (-999 by default, so the OOM killer takes pods
+ * first). Failing to set it is logged and not fatal, as upstream.
+ */
+export async function applyOomScoreAdj(
+  value: number,
+  logger: KubeletLogger,
+  write: (text: string) => Promise<void> = (text) => writeFile('/proc/self/oom_score_adj', text),
+): Promise<void> {
+  await write(String(value)).catch((error) =>
+    logger.warn({ oomScoreAdj: value, err: String(error) }, 'Failed to ApplyOOMScoreAdj'),
+  );
+}
+
+/** The host checks upstream makes before anything starts, then the kubelet's own OOM score. */
+export async function runStartupChecks(
+  config: Pick<KubeletConfiguration, 'failSwapOn' | 'failCgroupV1' | 'oomScoreAdj'>,
+  logger: KubeletLogger,
+): Promise<void> {
+  await checkSwap(config.failSwapOn);
+  checkCgroupVersion(config.failCgroupV1, (await detectCgroupFilesystem()).version);
+  await applyOomScoreAdj(config.oomScoreAdj, logger);
+}

@@ -1,0 +1,46 @@
+import { unsupportedFieldWarnings } from '@nodeagent/kubelet';
+import type { ResolvedKubeletOptions } from './kubelet-flags';
+
+export interface StartupWarning {
+  /** The field or flag the warning names. */
+  field: string;
+  value?: unknown;
+  message: string;
+}
+
+/**
+ * Everything in the configuration and flags that this kubelet accepts but does not act on, one
+ * warning each, for the binary to log before it starts: nothing is ignored silently.
+ */
+export function startupWarnings(options: ResolvedKubeletOptions): StartupWarning[] {
+  const { config, flags } = options;
+  const warnings: StartupWarning[] = options.unknownFields.map((field) => ({
+    field,
+    message: `unknown KubeletConfiguration field ${field} ignored`,
+  }));
+  warnings.push(...unsupportedFieldWarnings(config));
+  const gates = Object.entries(config.featureGates);
+  if (gates.length > 0) {
+    warnings.push({
+      field: 'featureGates',
+      value: config.featureGates,
+      message: `featureGates ${gates.map(([name, on]) => `${name}=${on}`).join(',')} have no effect: this kubelet runs its v1.34 default behaviour and implements no feature gates`,
+    });
+  }
+  if (config.logging.vmodule.length > 0) {
+    warnings.push({
+      field: 'logging.vmodule',
+      value: config.logging.vmodule,
+      message: 'logging.vmodule is not supported by this kubelet and has no effect',
+    });
+  }
+  if (flags.podInfraContainerImage !== undefined) {
+    warnings.push({
+      field: '--pod-infra-container-image',
+      value: flags.podInfraContainerImage,
+      message:
+        'Flag --pod-infra-container-image has been deprecated, will be removed in 1.35. Image garbage collector will get sandbox image information from CRI.',
+    });
+  }
+  return warnings;
+}
