@@ -143,32 +143,24 @@ export function netlinkNfacct(socket: NetlinkSocket = createNetlink(NETLINK_NETF
   socket.on('error', () => undefined);
   const exchange = (name: string, msg: number, flags: number) =>
     new Promise<{ errno: number; replies: NetlinkMessage[] }>((resolve, reject) => {
-      const seq = socket.generateSeq();
       const replies: NetlinkMessage[] = [];
-      const timer = setTimeout(() => finish(-1), REPLY_TIMEOUT_MS);
-      const finish = (errno: number) => {
+      /** An errno answers the request; an Error (send failed, no reply) fails it. */
+      const finish = (result: number | Error) => {
         clearTimeout(timer);
         pending = undefined;
         socket.ref(false);
-        if (errno < 0)
-          reject(new NfacctError(msg === NFNL_MSG_ACCT_GET ? 'get' : 'ensure', name, 'no reply'));
-        else resolve({ errno, replies });
+        if (result instanceof Error) reject(result);
+        else resolve({ errno: result, replies });
       };
+      const op = msg === NFNL_MSG_ACCT_GET ? 'get' : 'ensure';
+      const timer = setTimeout(() => finish(new NfacctError(op, name, 'no reply')), REPLY_TIMEOUT_MS);
+      const seq = socket.generateSeq();
       pending = { seq, replies, done: finish };
       socket.ref(true);
-      socket.send(
-        msgType(msg),
-        encodeNfacctRequest(name),
-        { flags: NLM_F_REQUEST | NLM_F_ACK | flags, seq },
-        (err) => {
-          if (err) {
-            clearTimeout(timer);
-            pending = undefined;
-            socket.ref(false);
-            reject(err);
-          }
-        },
-      );
+      const header = { flags: NLM_F_REQUEST | NLM_F_ACK | flags, seq };
+      socket.send(msgType(msg), encodeNfacctRequest(name), header, (err) => {
+        if (err) finish(err);
+      });
     });
   /** One request at a time: replies are matched to the single pending sequence number. */
   const request = (name: string, msg: number, flags: number) => {
