@@ -23,6 +23,8 @@ export interface PodActions {
   initContainersToStart: number[];
   /** Indices into spec.containers to start. */
   containersToStart: number[];
+  /** Indices into spec.ephemeralContainers to start (those never started: they are not restarted). */
+  ephemeralContainersToStart: number[];
   containersToKill: ContainerToKill[];
 }
 
@@ -52,6 +54,7 @@ export function computePodActions(pod: Pod, status: PodRuntimeStatus, probes: Pr
     attempt: sandbox.attempt,
     initContainersToStart: [],
     containersToStart: [],
+    ephemeralContainersToStart: [],
     containersToKill: [],
   };
 
@@ -85,6 +88,10 @@ export function computePodActions(pod: Pod, status: PodRuntimeStatus, probes: Pr
     return actions;
   }
 
+  // Ephemeral containers start even before initialization completes, once, never restarted.
+  for (const [index, container] of (pod.spec.ephemeralContainers ?? []).entries()) {
+    if (!findContainer(status, container.name)) actions.ephemeralContainersToStart.push(index);
+  }
   const initialized = computeInitContainerActions(pod, status, probes, actions);
   if (actions.killPod || !initialized) return actions;
 

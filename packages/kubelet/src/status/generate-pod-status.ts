@@ -108,6 +108,21 @@ export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: P
   }
   if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
   status.containerStatuses = statuses;
+  const ephemeral = pod.spec.ephemeralContainers ?? [];
+  if (ephemeral.length > 0) {
+    // Ephemeral containers have no probes and never count for readiness (upstream: ready false).
+    status.ephemeralContainerStatuses = ephemeral.map((container) => ({
+      ...containerStatus(
+        container,
+        runtime,
+        inputs,
+        previous.ephemeralContainerStatuses,
+        runtimeType,
+        'ContainerCreating',
+      ),
+      ready: false,
+    }));
+  }
 
   // Conditions owned by others (readiness gates, DisruptionTarget) come first, as upstream's
   // status manager merges them; then the kubelet's in upstream's order.

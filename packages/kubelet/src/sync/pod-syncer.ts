@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MessageInput, PodSandboxConfig } from '@nodeagent/cri-client';
-import { type Container, isSidecar, type Pod, type ResourceList, type Secret } from '../api/pod-types';
+import { type MessageInput, NamespaceMode, type PodSandboxConfig } from '@nodeagent/cri-client';
+import {
+  type Container,
+  type EphemeralContainer,
+  isSidecar,
+  type Pod,
+  type ResourceList,
+  type Secret,
+} from '../api/pod-types';
 import type { Clock } from '../clock';
 import { formatDuration } from '../config/duration';
 import { buildContainerConfig } from '../cri/container-config';
@@ -10,7 +17,7 @@ import type { ClusterDNSOptions } from '../cri/dns-config';
 import { buildSandboxConfig } from '../cri/sandbox-config';
 import { type ObjectSource, resolveEnv } from '../env/resolve-env';
 import { type ServiceLister, serviceEnvVarMap } from '../env/service-env';
-import { KubeletError } from '../errors';
+import { CreateContainerConfigError, KubeletError } from '../errors';
 import type { KubeletMetrics } from '../metrics';
 import { computePodActions, type ProbeState } from '../pod/compute-pod-actions';
 import { containerHash } from '../pod/container-hash';
@@ -154,7 +161,7 @@ export class PodSyncer {
     }
     if (!sandboxId) return outcome;
 
-    const start = async (container: Container, type: 'init_container' | 'container'): Promise<boolean> => {
+    const start = async (container: Container, type: ContainerType): Promise<boolean> => {
       outcome.changedRuntime = true;
       try {
         await this.startContainer(pod, container, status, sandboxId!, sandboxConfig, ips, volumes, type);
@@ -186,6 +193,11 @@ export class PodSyncer {
       }
     };
 
+    // Upstream starts ephemeral containers first, so a debug container runs even when an init
+    // container keeps failing.
+    for (const index of actions.ephemeralContainersToStart) {
+      await start(pod.spec.ephemeralContainers![index]!, 'ephemeral_container');
+    }
     const initContainers = pod.spec.initContainers ?? [];
     for (const index of actions.initContainersToStart) {
       const container = initContainers[index]!;
@@ -276,7 +288,7 @@ export class PodSyncer {
     sandboxConfig: MessageInput<PodSandboxConfig>,
     ips: string[],
     volumes: Awaited<ReturnType<PodVolumeManager['setUp']>>,
-    type: 'init_container' | 'container',
+    type: ContainerType,
   ): Promise<void> {
     const { runtime, clock } = this.options;
     const previous = findContainer(status, container.name);
@@ -340,6 +352,7 @@ export class PodSyncer {
           etcHostsPath,
           subPaths,
         });
+        targetProcessNamespace(config, container, status);
         id = await runtime.createContainer(sandboxId, config, sandboxConfig);
       } catch (error) {
         throw new SyncStepError(
@@ -444,8 +457,40 @@ export class PodSyncer {
   }
 
   private specContainer(pod: Pod, name: string): Container | undefined {
-    return [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name);
+    return [
+      ...(pod.spec.initContainers ?? []),
+      ...pod.spec.containers,
+      ...(pod.spec.ephemeralContainers ?? []),
+    ].find((c) => c.name === name);
   }
+}
+
+/** The metrics' container_type of a start (upstream's values). */
+type ContainerType = 'init_container' | 'container' | 'ephemeral_container';
+
+/**
+ * An ephemeral container with targetContainerName joins the process namespace of that running
+ * container (upstream's TARGET namespace mode), unless the pod already shares one; a target that
+ * is not running fails the start, as upstream's getTargetID.
+ */
+function targetProcessNamespace(
+  config: ReturnType<typeof buildContainerConfig>,
+  container: EphemeralContainer,
+  status: PodRuntimeStatus,
+): void {
+  if (!container.targetContainerName) return;
+  const namespaces = config.linux.securityContext.namespaceOptions;
+  if (namespaces.pid !== NamespaceMode.CONTAINER) return;
+  const target = findContainer(status, container.targetContainerName);
+  if (target?.state !== 'running') {
+    throw new CreateContainerConfigError(
+      'targetContainerName',
+      container.targetContainerName,
+      `unable to find target container ${container.targetContainerName}`,
+    );
+  }
+  namespaces.pid = NamespaceMode.TARGET;
+  namespaces.targetId = target.id;
 }
 
 function podIPs(status: PodRuntimeStatus): string[] {

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, alreadyExists, badRequest, conflict, notFound } from './api-error';
 import { CSR_KIND, csrStatusForUpdate } from './csr-strategy';
+import { ephemeralContainersUpdate } from './ephemeral-containers';
 import { type FieldSelector, matchesFields } from './field-selector';
 import { applyJsonPatch, applyMergePatch } from './json-patch';
 import type { KubeObject } from './kube-object';
@@ -204,6 +205,8 @@ export class ResourceRegistry {
     if (rt.kind === CSR_KIND && subresource !== undefined) {
       // CSRs: /approval and /status each change their own part of status (csr-strategy.ts).
       next = { ...old, status: csrStatusForUpdate(old, incoming, subresource) };
+    } else if (rt.kind === 'Pod' && subresource === 'ephemeralcontainers') {
+      next = ephemeralContainersUpdate(old, incoming);
     } else if (subresource === 'status') {
       // The status subresource changes status only; everything else comes from storage.
       next = { ...old, status: incoming.status };

@@ -57,7 +57,16 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   }),
   core('Pod', 'pods', true, {
     shortNames: ['po'],
-    subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward'],
+    subresources: [
+      'status',
+      'binding',
+      'eviction',
+      'log',
+      'exec',
+      'attach',
+      'portforward',
+      'ephemeralcontainers',
+    ],
     hasStatus: true,
     fieldLabels: [
       'spec.nodeName',
