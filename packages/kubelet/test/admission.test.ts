@@ -204,6 +204,29 @@ describe('admission', () => {
   });
 });
 
+describe('admission with the default configuration', () => {
+  it("refuses kernel.msgmax as the issue's upstream kubelet does", async () => {
+    const engine = await startEngine({ kernelRelease: '6.1.0' });
+    try {
+      const pod = testPod({ securityContext: { sysctls: [{ name: 'kernel.msgmax', value: '65536' }] } });
+      engine.kubelet.addPod(pod);
+      await engine.kubelet.settle();
+      expect(engine.kubelet.getPodStatus(pod.metadata.uid!)).toMatchObject({
+        phase: 'Failed',
+        reason: 'SysctlForbidden',
+        message: 'Pod was rejected: forbidden sysctl: "kernel.msgmax" not allowlisted',
+      });
+      // The status the API server receives is the same.
+      expect(engine.writer.last(pod.metadata.uid!)?.message).toBe(
+        'Pod was rejected: forbidden sysctl: "kernel.msgmax" not allowlisted',
+      );
+      expect((await engine.client.listPodSandbox({})).items).toHaveLength(0);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
 describe('admit handlers', () => {
   const pod = (spec: Partial<Pod['spec']> = {}, labels?: Record<string, string>): Pod => ({
     metadata: { name: 'p', namespace: 'default', uid: 'u', labels },
