@@ -1,0 +1,194 @@
+import { FakeRuntime } from '@nodeagent/cri-client/testing';
+import type { PodRuntime } from '@nodeagent/kubelet';
+import { afterAll, describe, expect, it } from 'vitest';
+import { imagePullConcurrency, limitImagePulls } from '../src/image-pull-limit';
+import { connectCri } from '../src/image-service-client';
+import { klogTextLine } from '../src/klog-text';
+import { nodeRegistrationSettings, podCapacity, uninitializedTaint } from '../src/node-registration-settings';
+import {
+  activeSwaps,
+  applyOomScoreAdj,
+  checkCgroupVersion,
+  checkSwap,
+  StartupRefusedError,
+} from '../src/startup-checks';
+import { upstreamKubeletDefaults } from './upstream-kubelet-defaults';
+
+const procSwapsHeader = 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n';
+
+describe('host checks at start', () => {
+  it('refuses to start while swap is on when failSwapOn, with upstream message', async () => {
+    const withSwap = `${procSwapsHeader}/dev/dm-1  partition\t16760828\t0\t-2\n`;
+    expect(activeSwaps(withSwap)).toEqual(['/dev/dm-1  partition\t16760828\t0\t-2']);
+    const error = await checkSwap(true, async () => withSwap).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StartupRefusedError);
+    expect((error as StartupRefusedError).code).toBe('StartupRefused');
+    expect((error as StartupRefusedError).field).toBe('failSwapOn');
+    expect((error as StartupRefusedError).message).toContain(
+      'running with swap on is not supported, please disable swap or set --fail-swap-on flag to false',
+    );
+    await expect(checkSwap(false, async () => withSwap)).resolves.toBeUndefined();
+    await expect(checkSwap(true, async () => procSwapsHeader)).resolves.toBeUndefined();
+    await expect(
+      checkSwap(true, async () => {
+        throw new Error('ENOENT');
+      }),
+    ).resolves.toBeUndefined();
+  });
+
+  it('refuses cgroup v1 only when failCgroupV1', () => {
+    expect(() => checkCgroupVersion(true, 1)).toThrow(StartupRefusedError);
+    expect(() => checkCgroupVersion(true, 1)).toThrow(/not run on a host using cgroup v1/);
+    expect(() => checkCgroupVersion(false, 1)).not.toThrow();
+    expect(() => checkCgroupVersion(true, 2)).not.toThrow();
+  });
+
+  it("writes oomScoreAdj to the process's score and only warns when it cannot", async () => {
+    const written: string[] = [];
+    const warnings: string[] = [];
+    const logger = { info() {}, error() {}, warn: (_: object, msg?: string) => warnings.push(msg ?? '') };
+    await applyOomScoreAdj(-999, logger, async (text) => {
+      written.push(text);
+    });
+    expect(written).toEqual(['-999']);
+    await applyOomScoreAdj(-999, logger, async () => {
+      throw new Error('EACCES');
+    });
+    expect(warnings).toEqual(['Failed to ApplyOOMScoreAdj']);
+  });
+});
+
+describe('image pulls', () => {
+  it('takes its concurrency from serializeImagePulls and maxParallelImagePulls', () => {
+    expect(imagePullConcurrency({ serializeImagePulls: true, maxParallelImagePulls: undefined })).toBe(1);
+    expect(imagePullConcurrency({ serializeImagePulls: false, maxParallelImagePulls: 3 })).toBe(3);
+    expect(imagePullConcurrency({ serializeImagePulls: false, maxParallelImagePulls: undefined })).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+  });
+
+  /** A runtime whose pulls finish only when released, counting how many run at once. */
+  function gatedRuntime() {
+    const gates: (() => void)[] = [];
+    let running = 0;
+    let most = 0;
+    const runtime = {
+      pullImage: async (image: string) => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise<void>((resolve) => gates.push(resolve));
+        running--;
+        return `sha256:${image}`;
+      },
+    } as unknown as PodRuntime;
+    return { runtime, gates, most: () => most };
+  }
+
+  async function pullFive(concurrency: number) {
+    const gated = gatedRuntime();
+    const limited = limitImagePulls(gated.runtime, concurrency);
+    const pulls = ['a', 'b', 'c', 'd', 'e'].map((image) => limited.pullImage(image, undefined, {}));
+    // Release pulls one at a time until all are done; each release lets a queued one start.
+    let done = false;
+    const all = Promise.all(pulls).finally(() => {
+      done = true;
+    });
+    while (!done) {
+      await new Promise((resolve) => setImmediate(resolve));
+      gated.gates.shift()?.();
+    }
+    return { refs: await all, most: gated.most() };
+  }
+
+  it('runs one pull at a time when serialized, at most maxParallelImagePulls otherwise', async () => {
+    const serialized = await pullFive(1);
+    expect(serialized.refs).toEqual(['sha256:a', 'sha256:b', 'sha256:c', 'sha256:d', 'sha256:e']);
+    expect(serialized.most).toBe(1);
+    expect((await pullFive(2)).most).toBe(2);
+    expect((await pullFive(Number.POSITIVE_INFINITY)).most).toBe(5);
+  });
+});
+
+describe('imageServiceEndpoint', () => {
+  const fakes: FakeRuntime[] = [];
+  afterAll(async () => {
+    for (const fake of fakes) await fake.stop();
+  });
+
+  it('sends image calls to the image service socket and runtime calls to the runtime socket', async () => {
+    const runtimeFake = await FakeRuntime.start({ images: [{ ref: 'example.test/runtime-side:1' }] });
+    fakes.push(runtimeFake);
+    const imageFake = await FakeRuntime.start({ images: [{ ref: 'example.test/image-side:1' }] });
+    fakes.push(imageFake);
+    const client = await connectCri({
+      containerRuntimeEndpoint: runtimeFake.endpoint,
+      imageServiceEndpoint: imageFake.endpoint,
+      runtimeRequestTimeout: '2m0s',
+    });
+    try {
+      const images = await client.listImages({});
+      expect(images.images.flatMap((image) => image.repoTags)).toEqual(['example.test/image-side:1']);
+      const status = (image: string) => client.imageStatus({ image: { image } });
+      expect((await status('example.test/image-side:1')).image).toBeDefined();
+      expect((await status('example.test/runtime-side:1')).image ?? undefined).toBeUndefined();
+      // The runtime socket holds the other image: a client of its own alone finds it.
+      const direct = await connectCri({
+        containerRuntimeEndpoint: runtimeFake.endpoint,
+        imageServiceEndpoint: '',
+        runtimeRequestTimeout: '2m0s',
+      });
+      expect(
+        (await direct.imageStatus({ image: { image: 'example.test/runtime-side:1' } })).image,
+      ).toBeDefined();
+      direct.close();
+      expect((await client.version({})).runtimeApiVersion).toBe('v1');
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('node registration settings', () => {
+  const defaults = upstreamKubeletDefaults as never;
+
+  it('caps pods at podsPerCore × cores when podsPerCore is set', () => {
+    expect(podCapacity({ maxPods: 110, podsPerCore: 0 }, 2)).toBe(110);
+    expect(podCapacity({ maxPods: 110, podsPerCore: 10 }, 2)).toBe(20);
+    expect(podCapacity({ maxPods: 15, podsPerCore: 10 }, 2)).toBe(15);
+  });
+
+  it('passes reserved resources and providerID, and adds the uninitialized taint for an external cloud provider', () => {
+    const config = {
+      ...(defaults as object),
+      kubeReserved: { cpu: '100m' },
+      systemReserved: { memory: '1Gi' },
+      providerID: 'external://n1',
+      registerWithTaints: [{ key: 'dedicated', value: 'x', effect: 'NoSchedule' as const }],
+    } as never;
+    const settings = nodeRegistrationSettings(config, { cloudProvider: 'external' });
+    expect(settings.kubeReserved).toEqual({ cpu: '100m' });
+    expect(settings.systemReserved).toEqual({ memory: '1Gi' });
+    expect(settings.providerID).toBe('external://n1');
+    expect(settings.registerWithTaints).toEqual([
+      { key: 'dedicated', value: 'x', effect: 'NoSchedule' },
+      uninitializedTaint,
+    ]);
+    expect(nodeRegistrationSettings(config, { cloudProvider: '' }).registerWithTaints).toHaveLength(1);
+  });
+});
+
+describe('text log format', () => {
+  it('prints a pino record as a klog line', () => {
+    const time = Date.UTC(2026, 10, 22, 19, 54, 0, 123);
+    expect(
+      klogTextLine(
+        { level: 40, time, msg: 'kubelet started', component: 'kubelet', nodeName: 'n1', ips: ['10.0.0.1'] },
+        4242,
+      ),
+    ).toBe('W1122 19:54:00.123000    4242 kubelet] "kubelet started" nodeName="n1" ips=["10.0.0.1"]');
+    expect(klogTextLine({ level: 30, time, msg: 'ok' }, 1)).toMatch(
+      /^I1122 19:54:00\.123000 {7}1 kubelet\] "ok"$/,
+    );
+    expect(klogTextLine({ level: 50, time, msg: 'bad' }, 1)).toMatch(/^E1122/);
+  });
+});

@@ -1,0 +1,89 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { kubeletConfigurationFieldSupport, unsupportedFieldWarnings } from '../src/config/field-support';
+import { defaultKubeletConfiguration, kubeletConfigurationSchema } from '../src/config/kubelet-configuration';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Every .ts source file under dir, tests and the config folder itself left out. */
+function sources(dir: string): string[] {
+  return readdirSync(join(repo, dir), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .filter((path) => !path.includes('/src/config/'));
+}
+
+/** Where the kubelet's configuration is consumed: the library, the binary, node status. */
+const consumerText = [
+  ...sources('packages/kubelet/src'),
+  ...sources('apps/kubelet/src'),
+  ...sources('packages/node-status/src'),
+]
+  .map((path) => readFileSync(path, 'utf8'))
+  .join('\n');
+
+/** Fields whose whole effect is in the configuration code itself (decoding, defaulting, validation). */
+const appliedInConfig = new Set(['apiVersion', 'kind', 'mergeDefaultEvictionSettings', 'runOnce']);
+
+describe('KubeletConfiguration field support', () => {
+  const fields = Object.keys(kubeletConfigurationSchema.shape);
+
+  it('covers every top-level v1beta1 field of the schema, and nothing else', () => {
+    expect(fields.length).toBeGreaterThanOrEqual(120);
+    expect(Object.keys(kubeletConfigurationFieldSupport).sort()).toEqual([...fields].sort());
+  });
+
+  it('has every field either read where the kubelet runs, or listed as unsupported', () => {
+    const neither: string[] = [];
+    for (const field of fields) {
+      const support =
+        kubeletConfigurationFieldSupport[field as keyof typeof kubeletConfigurationFieldSupport];
+      if (support.status === 'unsupported' || support.status === 'no-effect-upstream') continue;
+      if (support.status === 'applied' && appliedInConfig.has(field)) continue;
+      // Applied, or the TLS bootstrap work's: the field is read outside the config folder.
+      const read = new RegExp(`\\.${field}\\b|\\b${field}:`).test(consumerText);
+      if (!read) neither.push(field);
+    }
+    expect(neither).toEqual([]);
+  });
+
+  it('warns about no field at upstream defaults except the ones whose default asks for missing behaviour', () => {
+    expect(unsupportedFieldWarnings(defaultKubeletConfiguration()).map((w) => w.field)).toEqual([
+      'containerLogMaxSize',
+      'containerLogMaxFiles',
+      'containerLogMaxWorkers',
+      'containerLogMonitorInterval',
+      'enforceNodeAllocatable',
+    ]);
+  });
+
+  it('names each unsupported field set away from its default in exactly one warning', () => {
+    const config = {
+      ...defaultKubeletConfiguration(),
+      shutdownGracePeriod: '30s',
+      cpuManagerPolicy: 'static',
+      kubeAPIQPS: 20,
+      enforceNodeAllocatable: ['none'],
+      // Applied fields never warn, whatever their value.
+      providerID: 'external://n1',
+      readOnlyPort: 10255,
+    };
+    const warnings = unsupportedFieldWarnings(config);
+    expect(warnings.map((w) => w.field).sort()).toEqual([
+      'containerLogMaxFiles',
+      'containerLogMaxSize',
+      'containerLogMaxWorkers',
+      'containerLogMonitorInterval',
+      'cpuManagerPolicy',
+      'kubeAPIQPS',
+      'shutdownGracePeriod',
+    ]);
+    const shutdown = warnings.find((w) => w.field === 'shutdownGracePeriod')!;
+    expect(shutdown.value).toBe('30s');
+    expect(shutdown.message).toBe(
+      'KubeletConfiguration field shutdownGracePeriod is not supported by this kubelet and has no effect',
+    );
+  });
+});
