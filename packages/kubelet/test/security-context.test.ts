@@ -518,5 +518,23 @@ describe('through the kubelet (fake CRI runtime, whose images report no user)', 
       message: `container has runAsNonRoot and image will run as root (pod: "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})", container: app)`,
     });
     expect((await h.client.listContainers({})).containers).toHaveLength(0);
+    // Gone, so its retries do not add calls to the next test's count.
+    h.kubelet.removePod(pod);
+    await h.kubelet.settle();
+  });
+
+  it('learns the image user from the presence check: one ImageStatus per container start', async () => {
+    const before = h.fake.calls.length;
+    const pod = testPod({
+      containers: [{ name: 'app', image: busybox, command: ['sh', '-c', 'sleep 3600'] }],
+    });
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    expect(h.kubelet.getPodStatus(pod.metadata.uid!)!.phase).toBe('Running');
+    expect(h.fake.calls.slice(before).filter((rpc) => rpc === 'ImageStatus')).toHaveLength(1);
+    const created = (await h.client.listContainers({})).containers.find(
+      (c) => c.labels['io.kubernetes.pod.uid'] === pod.metadata.uid,
+    );
+    expect(created).toBeDefined();
   });
 });

@@ -4,6 +4,7 @@ import {
   type Container as CriContainer,
   ContainerState as CriContainerState,
   type ContainerStatus as CriContainerStatus,
+  type Image as CriImage,
   type PodSandboxStatus as CriPodSandboxStatus,
   isNotFound,
   type MessageInput,
@@ -56,6 +57,21 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
   const sandboxNetwork = new Map<string, { ips: string[]; hostNetwork: boolean }>();
   const containerStatusCache = new Map<string, CriContainerStatus>();
   const imageStatusInFlight = new Map<string, Promise<string | undefined>>();
+  /**
+   * The configured user of each image id seen in an ImageStatus answer. An id is the digest of the
+   * image config, which holds the user, so the answer never changes: the image-user check before
+   * CreateContainer costs no second ImageStatus after the presence check made one.
+   */
+  const imageUsers = new Map<string, { uid?: number; username?: string }>();
+
+  function rememberImage(image: CriImage | null): string | undefined {
+    if (!image?.id) return undefined;
+    imageUsers.set(image.id, {
+      uid: image.uid ? Number(image.uid.value) : undefined,
+      username: image.username,
+    });
+    return image.id;
+  }
 
   /** A sandbox's IPs and network mode from its status; remembered once it is ready with them. */
   function networkOf(status: CriPodSandboxStatus): { ips: string[]; hostNetwork: boolean } {
@@ -265,16 +281,17 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
       if (inFlight) return inFlight;
       const call = client
         .imageStatus({ image: { image } })
-        .then((response) => response.image?.id || undefined)
+        .then((response) => rememberImage(response.image))
         .finally(() => imageStatusInFlight.delete(image));
       imageStatusInFlight.set(image, call);
       return call;
     },
 
     async imageUser(image: string): Promise<{ uid?: number; username?: string } | undefined> {
-      const status = (await client.imageStatus({ image: { image } })).image;
-      if (!status?.id) return undefined;
-      return { uid: status.uid ? Number(status.uid.value) : undefined, username: status.username };
+      const known = imageUsers.get(image);
+      if (known) return known;
+      const id = rememberImage((await client.imageStatus({ image: { image } })).image);
+      return id === undefined ? undefined : imageUsers.get(id);
     },
 
     async pullImage(
