@@ -86,12 +86,13 @@ describe('TLS bootstrapping and rotation against the in-process API server', { t
     });
   });
 
-  /** Bootstraps node `nodeName` into `certDir`; the stored pair. */
+  /** Bootstraps node `nodeName` into `certDir` with a new token: the stored pair and the node's kubeconfig. */
   async function bootstrapInto(certDir: string, nodeName: string) {
     const bootstrapPath = join(certDir, '..', `${nodeName}-${Math.random().toString(36).slice(2)}.bootstrap`);
+    const kubeconfigPath = join(certDir, 'kubelet.conf');
     server.writeBootstrapKubeconfig(bootstrapPath, server.createBootstrapToken());
     await loadClientCert({
-      kubeconfigPath: join(certDir, 'kubelet.conf'),
+      kubeconfigPath,
       bootstrapKubeconfigPath: bootstrapPath,
       certDir,
       nodeName,
@@ -102,7 +103,9 @@ describe('TLS bootstrapping and rotation against the in-process API server', { t
       certDirectory: certDir,
     }).current();
     if (!pair) throw new Error('no pair stored');
-    return pair;
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigPath);
+    return { ...pair, kc };
   }
 
   it('bootstraps a client certificate with the bootstrap token, writes the kubeconfig, and the node authenticates with it', async () => {
@@ -179,18 +182,7 @@ describe('TLS bootstrapping and rotation against the in-process API server', { t
 
   it('rotates the client certificate at the jittered deadline with a new key, sent with the node’s own credentials', async () => {
     const certDir = join(dir, 'pki-rotate');
-    const kubeconfigPath = join(dir, 'rotate.conf');
-    const bootstrapPath = join(dir, 'rotate-bootstrap.conf');
-    server.writeBootstrapKubeconfig(bootstrapPath, server.createBootstrapToken());
-    await loadClientCert({
-      kubeconfigPath,
-      bootstrapKubeconfigPath: bootstrapPath,
-      certDir,
-      nodeName: 'node-r',
-      pollIntervalMs: 50,
-    });
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfigPath);
+    const { kc } = await bootstrapInto(certDir, 'node-r');
 
     const clock = new FakeClock(Date.now());
     const rotated: string[] = [];
@@ -248,23 +240,14 @@ describe('TLS bootstrapping and rotation against the in-process API server', { t
     expect(requests[0]?.user).toBe('system:node:node-r');
     // And the next deadline is computed from the new certificate.
     const next = second as NonNullable<typeof second>;
-    expect(manager.nextRotationDeadline()).toBe(next.notBeforeMs + 0.8 * (next.notAfterMs - next.notBeforeMs));
+    expect(manager.nextRotationDeadline()).toBe(
+      next.notBeforeMs + 0.8 * (next.notAfterMs - next.notBeforeMs),
+    );
   });
 
   it('asks for a serving certificate at once when there is none or its SANs no longer match', async () => {
     const certDir = join(dir, 'pki-serving');
-    const kubeconfigPath = join(dir, 'serving.conf');
-    const bootstrapPath = join(dir, 'serving-bootstrap.conf');
-    server.writeBootstrapKubeconfig(bootstrapPath, server.createBootstrapToken());
-    await loadClientCert({
-      kubeconfigPath,
-      bootstrapKubeconfigPath: bootstrapPath,
-      certDir,
-      nodeName: 'node-s',
-      pollIntervalMs: 50,
-    });
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfigPath);
+    const { kc } = await bootstrapInto(certDir, 'node-s');
     let ips = ['127.0.0.1'];
     const manager = new CertificateManager({
       name: 'kubelet-server',

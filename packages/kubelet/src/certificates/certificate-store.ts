@@ -10,13 +10,23 @@ function timestamp(ms: number): string {
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}-${two(d.getHours())}-${two(d.getMinutes())}-${two(d.getSeconds())}`;
 }
 
-async function isSymlink(path: string): Promise<boolean | undefined> {
+/**
+ * Whether `path` is a symlink (true) or absent (false); anything else there is upstream's
+ * unrecoverable "expected … to be a symlink but it is a file".
+ */
+async function symlinkOrAbsent(path: string): Promise<boolean> {
   try {
-    return (await lstat(path)).isSymbolicLink();
+    if ((await lstat(path)).isSymbolicLink()) return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
   }
+  throw new CertificateError(
+    'NotASymlink',
+    'certificate',
+    path,
+    `expected "${path}" to be a symlink but it is a file`,
+  );
 }
 
 export interface CertificateStoreOptions {
@@ -80,24 +90,9 @@ export class CertificateFileStore {
 
   private async updateSymlink(target: string): Promise<void> {
     const current = this.currentPath();
-    const currentIsLink = await isSymlink(current);
-    if (currentIsLink === false)
-      throw new CertificateError(
-        'NotASymlink',
-        'certificate',
-        current,
-        `expected "${current}" to be a symlink but it is a file`,
-      );
+    await symlinkOrAbsent(current);
     const updated = resolve(this.filename('updated'));
-    const updatedIsLink = await isSymlink(updated);
-    if (updatedIsLink === false)
-      throw new CertificateError(
-        'NotASymlink',
-        'certificate',
-        updated,
-        `expected "${updated}" to be a symlink but it is a file`,
-      );
-    if (updatedIsLink) await rm(updated);
+    if (await symlinkOrAbsent(updated)) await rm(updated);
     await symlink(target, updated);
     // rename(2) over the old link replaces it atomically: readers see the old or the new pair.
     await rename(updated, current);

@@ -107,22 +107,19 @@ export async function waitForCertificate(
     const current = await api.readCertificateSigningRequest({ name: csr.name }).catch(() => undefined);
     if (current && (!csr.uid || current.metadata?.uid === csr.uid)) {
       const conditions = current.status?.conditions ?? [];
-      const denied = conditions.find((c) => c.type === 'Denied');
-      if (denied)
-        throw new CertificateError(
-          'CSRDenied',
-          'certificateSigningRequest',
-          csr.name,
-          `certificate signing request is denied, reason: ${denied.reason ?? ''}, message: ${denied.message ?? ''}`,
-        );
-      const failed = conditions.find((c) => c.type === 'Failed');
-      if (failed)
-        throw new CertificateError(
-          'CSRFailed',
-          'certificateSigningRequest',
-          csr.name,
-          `certificate signing request failed, reason: ${failed.reason ?? ''}, message: ${failed.message ?? ''}`,
-        );
+      for (const [type, code, outcome] of [
+        ['Denied', 'CSRDenied', 'is denied'],
+        ['Failed', 'CSRFailed', 'failed'],
+      ] as const) {
+        const condition = conditions.find((c) => c.type === type);
+        if (condition)
+          throw new CertificateError(
+            code,
+            'certificateSigningRequest',
+            csr.name,
+            `certificate signing request ${outcome}, reason: ${condition.reason ?? ''}, message: ${condition.message ?? ''}`,
+          );
+      }
       const certificate = current.status?.certificate;
       if (conditions.some((c) => c.type === 'Approved') && certificate)
         return Buffer.from(certificate, 'base64').toString();

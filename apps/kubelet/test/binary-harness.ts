@@ -1,0 +1,33 @@
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** The binary's entry point, run from source. */
+export const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+/** node itself with tsx's loader, so that a SIGKILL hits the kubelet process and not a wrapper. */
+export const node = process.execPath;
+export const nodeArgs = ['--import', 'tsx', '--conditions=@nodeagent/source'];
+
+/** A loopback port free at the moment of asking. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Polls `probe` (errors count as "not yet") until it gives a value, or fails naming `what`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
