@@ -114,6 +114,7 @@ describe('admission', () => {
     expect(h.kubelet.syncer.sandboxConfig(pod, 0).linux.sysctls).toMatchObject({
       'net.ipv4.tcp_syncookies': '0',
       'kernel.msgmax': '65536',
+      'net.core.somaxconn': '1024',
     });
     expect(events).toEqual([]);
   });

@@ -4,6 +4,7 @@ import {
   Protocol,
   type UserNamespace,
 } from '@nodeagent/cri-client';
+import { sysctlNameWithDots } from '../admission/sysctl-namespace';
 import type { Pod } from '../api/pod-types';
 import { type ClusterDNSOptions, podDNSConfig } from './dns-config';
 import { podNameLabel, podNamespaceLabel, podUidLabel } from './labels';
@@ -66,7 +67,8 @@ export function buildSandboxConfig(pod: Pod, options: SandboxConfigOptions) {
   );
   const security = pod.spec.securityContext ?? {};
   const sysctls: Record<string, string> = {};
-  for (const sysctl of security.sysctls ?? []) sysctls[sysctl.name] = sysctl.value;
+  // Upstream SyncPod converts slash-separated names first: runc takes dotted names only.
+  for (const sysctl of security.sysctls ?? []) sysctls[sysctlNameWithDots(sysctl.name)] = sysctl.value;
   return {
     metadata: { name, namespace, uid, attempt: options.attempt },
     // Host-network pods keep the node's hostname.
