@@ -7,28 +7,12 @@ import { InvalidConfigError, kubeletConfigurationSchema } from '@nodeagent/kubel
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveKubeletOptions } from '../src/kubelet-flags';
 import { startupWarnings } from '../src/startup-warnings';
+import { kubeadmArgv } from './kubeadm-drop-in';
 import { upstreamKubeletDefaults } from './upstream-kubelet-defaults';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const kubeadmConfig = join(fixtures, 'kubeadm-v1.32', 'config.yaml');
 const everyFieldZero = join(fixtures, 'v1beta1-every-field-zero.yaml');
-
-/**
- * The kubelet's argv as systemd builds it from kubeadm's drop-in: Environment= lines and the
- * EnvironmentFile's KEY="…" lines, the last ExecStart's $VARs expanded and split on spaces.
- */
-export function kubeadmArgv(dropIn: string, envFile: string, extraArgs = ''): string[] {
-  const env: Record<string, string> = { KUBELET_EXTRA_ARGS: extraArgs };
-  for (const match of dropIn.matchAll(/^Environment="([A-Z_]+)=(.*)"$/gm)) env[match[1]!] = match[2]!;
-  for (const match of envFile.matchAll(/^([A-Z_]+)="(.*)"$/gm)) env[match[1]!] = match[2]!;
-  const execStart = [...dropIn.matchAll(/^ExecStart=(.+)$/gm)].at(-1)![1]!;
-  const [, ...words] = execStart.split(/\s+/);
-  return words
-    .map((word) => word.replace(/^\$([A-Z_]+)$/, (_, name: string) => env[name] ?? ''))
-    .join(' ')
-    .split(/\s+/)
-    .filter((word) => word !== '');
-}
 
 const dropIn = readFileSync(join(fixtures, 'kubeadm-v1.32', '10-kubeadm.conf'), 'utf8');
 const flagsEnv = readFileSync(join(fixtures, 'kubeadm-v1.32', 'kubeadm-flags.env'), 'utf8');

@@ -1,0 +1,141 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { FakeRuntime } from '@nodeagent/cri-client/testing';
+import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, freePort, node, nodeArgs, waitFor } from './binary-harness';
+import { kubeadmArgv } from './kubeadm-drop-in';
+
+const fixtures = fileURLToPath(new URL('./fixtures/kubeadm-v1.32/', import.meta.url));
+const NODE = 'kubeadm-worker';
+
+const binaryUnits: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 };
+/** Bytes of a memory quantity as the Node reports it ("24576Mi", "1024", "16Gi"). */
+function bytes(quantity: string): number {
+  const match = /^(\d+)(Ki|Mi|Gi)?$/.exec(quantity);
+  if (!match) throw new Error(`unexpected quantity ${quantity}`);
+  return Number(match[1]) * (match[2] ? binaryUnits[match[2]]! : 1);
+}
+/** Millicores of a CPU quantity ("2", "1900m"). */
+function milliCpu(quantity: string): number {
+  return quantity.endsWith('m') ? Number(quantity.slice(0, -1)) : Number(quantity) * 1000;
+}
+
+/**
+ * The binary run the way kubeadm runs it: kubeadm's config.yaml (host paths moved into a temp
+ * dir), the flags its systemd drop-in and kubeadm-flags.env give (the bootstrap kubeconfig
+ * holding a bootstrap token, the kubeconfig not there yet), and what an operator adds through
+ * KUBELET_EXTRA_ARGS (/etc/default/kubelet).
+ */
+describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
+  let dir: string;
+  let api: ApiServer;
+  let fake: FakeRuntime;
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), `na-kubeadm-bin-${process.pid}-`));
+    api = await startApiServer({ tls: true });
+    fake = await FakeRuntime.start({ images: [] });
+  });
+
+  afterAll(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child?.once('exit', resolve));
+    }
+    await fake?.stop();
+    await api?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('joins with the bootstrap token, registers a Node with reserved resources and providerID, serves the read-only port and names what it ignores', async () => {
+    await mkdir(join(dir, 'manifests'));
+    await writeFile(join(dir, 'ca.crt'), api.clientCA as string);
+    await writeFile(join(dir, 'resolv.conf'), 'nameserver 127.0.0.53\n');
+    const config = (await readFile(join(fixtures, 'config.yaml'), 'utf8'))
+      .replace('/etc/kubernetes/pki/ca.crt', join(dir, 'ca.crt'))
+      .replace('/etc/kubernetes/manifests', join(dir, 'manifests'))
+      .replace('/run/systemd/resolve/resolv.conf', join(dir, 'resolv.conf'));
+    await writeFile(join(dir, 'config.yaml'), config);
+    api.writeBootstrapKubeconfig(join(dir, 'bootstrap-kubelet.conf'), api.createBootstrapToken());
+
+    const port = await freePort();
+    const readOnlyPort = await freePort();
+    const extraArgs = [
+      `--root-dir=${join(dir, 'root')}`,
+      `--cert-dir=${join(dir, 'pki')}`,
+      `--port=${port}`,
+      `--read-only-port=${readOnlyPort}`,
+      '--healthz-port=0',
+      '--address=127.0.0.1',
+      '--cgroups-per-qos=false',
+      '--kube-reserved=cpu=100m,memory=128Mi',
+      '--system-reserved=memory=256Mi',
+      '--provider-id=external://kubeadm-worker',
+      '--cloud-provider=external',
+    ].join(' ');
+    const dropIn = (await readFile(join(fixtures, '10-kubeadm.conf'), 'utf8'))
+      .replace('/etc/kubernetes/bootstrap-kubelet.conf', join(dir, 'bootstrap-kubelet.conf'))
+      .replace('/etc/kubernetes/kubelet.conf', join(dir, 'kubelet.conf'))
+      .replace('/var/lib/kubelet/config.yaml', join(dir, 'config.yaml'));
+    const flagsEnv = (await readFile(join(fixtures, 'kubeadm-flags.env'), 'utf8'))
+      .replace('unix:///var/run/containerd/containerd.sock', fake.endpoint)
+      .replace('--node-ip=192.168.56.11', '--node-ip=127.0.0.1')
+      .replace('--hostname-override=worker-1', `--hostname-override=${NODE}`);
+
+    child = spawn(node, [...nodeArgs, cli, ...kubeadmArgv(dropIn, flagsEnv, extraArgs)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr?.on('data', (chunk) => {
+      output += chunk;
+    });
+    const core = api.kubeConfig().makeApiClient(CoreV1Api);
+    // A busy machine takes tens of seconds to load the binary from source.
+    const registered = await waitFor(
+      'node registered with status',
+      async () => {
+        const found = await core.readNode({ name: NODE });
+        return found.status?.allocatable?.memory ? found : undefined;
+      },
+      120_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; kubelet output:\n${output}`);
+    });
+
+    expect(registered.spec?.providerID).toBe('external://kubeadm-worker');
+    expect(registered.spec?.taints).toContainEqual({
+      key: 'node.cloudprovider.kubernetes.io/uninitialized',
+      value: 'true',
+      effect: 'NoSchedule',
+    });
+    const capacity = registered.status?.capacity ?? {};
+    const allocatable = registered.status?.allocatable ?? {};
+    // Allocatable = capacity − kubeReserved − systemReserved − evictionHard memory.available (100Mi).
+    expect(bytes(capacity.memory!) - bytes(allocatable.memory!)).toBe((128 + 256 + 100) * 2 ** 20);
+    expect(milliCpu(capacity.cpu!) - milliCpu(allocatable.cpu!)).toBe(100);
+
+    // The read-only server: reads without authentication, no debugging handlers.
+    const pods = await fetch(`http://127.0.0.1:${readOnlyPort}/pods`);
+    expect(pods.status).toBe(200);
+    expect(((await pods.json()) as { kind: string }).kind).toBe('PodList');
+    const logs = await fetch(`http://127.0.0.1:${readOnlyPort}/containerLogs/default/p/c`);
+    expect(logs.status).toBe(404);
+
+    // klog text lines (the default format), one warning per accepted setting without effect.
+    expect(output).toMatch(
+      /^W\d{4} [\d:.]+ +\d+ kubelet\] "KubeletConfiguration field containerLogMaxSize is not supported/m,
+    );
+    expect(output).toContain('Flag --pod-infra-container-image has been deprecated');
+    expect(output.match(/field containerLogMaxSize is not supported/g)).toHaveLength(1);
+    expect(output).not.toContain('invalid configuration');
+  }, 180_000);
+});
