@@ -133,9 +133,14 @@ describe('Kubelet with the in-process API server', () => {
     expect(pod.status!.podIP).toMatch(/^10\.88\./);
     expect(pod.status!.hostIP).toBe('192.168.60.2');
     expect(pod.status!.containerStatuses![0]).toMatchObject({ name: 'app', ready: true, restartCount: 0 });
-    expect(pod.status!.conditions!.map((c) => c.type).sort()).toEqual(
-      ['ContainersReady', 'Initialized', 'PodReadyToStartContainers', 'Ready'].sort(),
-    );
+    // Upstream's order, with PodScheduled added by the kubelet for a pod bound without a scheduler.
+    expect(pod.status!.conditions!.map((c) => c.type)).toEqual([
+      'PodReadyToStartContainers',
+      'Initialized',
+      'Ready',
+      'ContainersReady',
+      'PodScheduled',
+    ]);
   });
 
   it('ignores pods bound to other nodes', async () => {
