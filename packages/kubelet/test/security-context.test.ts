@@ -345,9 +345,12 @@ describe('AppArmor (upstream getAppArmorProfile, appArmorAdmitHandler)', () => {
     it('reads the module parameter as runc does', async () => {
       await writeFile(join(dir, 'yes'), 'Y\n');
       await writeFile(join(dir, 'no'), 'N\n');
-      expect(appArmorHostError(join(dir, 'yes'))).toBeUndefined();
-      expect(appArmorHostError(join(dir, 'no'))).toBe('AppArmor is not enabled on the host');
-      expect(appArmorHostError(join(dir, 'missing'))).toBe('AppArmor is not enabled on the host');
+      const off = 'AppArmor is not enabled on the host';
+      expect(appArmorHostError(join(dir, 'yes'), dir)).toBeUndefined();
+      expect(appArmorHostError(join(dir, 'no'), dir)).toBe(off);
+      expect(appArmorHostError(join(dir, 'missing'), dir)).toBe(off);
+      // Enabled but no AppArmor securityfs: runc (so upstream) counts it as disabled.
+      expect(appArmorHostError(join(dir, 'yes'), join(dir, 'no-securityfs'))).toBe(off);
     });
   });
 });

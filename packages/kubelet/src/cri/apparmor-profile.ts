@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { type MessageInput, type SecurityProfile, SecurityProfile_ProfileType } from '@nodeagent/cri-client';
 import type { AppArmorProfile, Container, Pod } from '../api/pod-types';
 import { SecurityContextError } from './security-context-error';
@@ -12,7 +12,8 @@ export const appArmorLocalhostPrefix = 'localhost/';
 /** Upstream AppArmorNotAdmittedReason. */
 export const appArmorNotAdmittedReason = 'AppArmor';
 
-/** The kernel's switch that runc (and so upstream) reads to tell whether AppArmor is enabled. */
+/** What runc's apparmor.IsEnabled (and so upstream) reads: AppArmor's securityfs and its switch. */
+export const appArmorSecurityfsPath = '/sys/kernel/security/apparmor';
 export const appArmorEnabledPath = '/sys/module/apparmor/parameters/enabled';
 
 function allContainers(pod: Pod): Container[] {
@@ -101,11 +102,15 @@ export function appArmorRequired(pod: Pod): boolean {
 
 /**
  * Upstream validateHost, read once at start as upstream does: undefined when the kernel enforces
- * AppArmor, else why not. Upstream (runc) reads the module parameter and wants "Y".
+ * AppArmor, else why not. Like runc: AppArmor's securityfs must exist and the module parameter
+ * must read "Y".
  */
-export function appArmorHostError(enabledPath = appArmorEnabledPath): string | undefined {
+export function appArmorHostError(
+  enabledPath = appArmorEnabledPath,
+  securityfsPath = appArmorSecurityfsPath,
+): string | undefined {
   try {
-    if (readFileSync(enabledPath, 'utf8').startsWith('Y')) return undefined;
+    if (existsSync(securityfsPath) && readFileSync(enabledPath, 'utf8').startsWith('Y')) return undefined;
   } catch {
     // No AppArmor module at all.
   }
