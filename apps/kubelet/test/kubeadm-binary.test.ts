@@ -7,7 +7,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, freePort, node, nodeArgs, waitFor } from './binary-harness';
+import { cli, freePort, killChild, node, nodeArgs, waitFor } from './binary-harness';
 import { kubeadmArgv } from './kubeadm-drop-in';
 
 const fixtures = fileURLToPath(new URL('./fixtures/kubeadm-v1.32/', import.meta.url));
@@ -45,10 +45,7 @@ describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child?.once('exit', resolve));
-    }
+    await killChild(child);
     await fake?.stop();
     await api?.close();
     await rm(dir, { recursive: true, force: true });
