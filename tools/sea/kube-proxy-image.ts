@@ -1,7 +1,8 @@
-// The kube-proxy OCI image: the nodeagent-kube-proxy single executable on a minimal root
-// filesystem holding only what the proxier execs (iptables/ip6tables in nft and legacy flavours,
-// nft, ipset, conntrack, ipvsadm, modprobe) with their shared libraries and xtables extensions,
-// copied from this host's Debian packages. tools/images builds busybox images only, so the layer
+// The kube-proxy OCI image: the nodeagent-kube-proxy single executable (also reachable as
+// upstream's /usr/local/bin/kube-proxy) on a minimal root filesystem holding only what the
+// proxier execs (iptables/ip6tables in nft and legacy flavours, nft, ipset, conntrack, ipvsadm,
+// modprobe, sysctl) with their shared libraries and xtables extensions, copied from this host's Debian
+// packages. tools/images builds busybox images only, so the layer
 // is assembled here and laid out with its OCI writer.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,6 +28,9 @@ import { writeImageLayout } from '../images/oci-layout';
 const run = promisify(execFile);
 
 export const KUBE_PROXY_IMAGE_REPOSITORY = 'localhost/nodeagent/kube-proxy';
+
+/** Where upstream's image (and so kubeadm's DaemonSet command) has the kube-proxy binary. */
+export const KUBE_PROXY_UPSTREAM_PATH = 'usr/local/bin/kube-proxy';
 
 /** Image build failures carry the offending path. */
 export class ImageBuildError extends Error {
@@ -77,6 +81,8 @@ export const HOST_TOOLS: Array<{ path: string; links: string[] }> = [
   { path: '/usr/sbin/conntrack', links: [] },
   { path: '/usr/sbin/ipvsadm', links: [] },
   { path: '/usr/bin/kmod', links: ['../sbin/modprobe', '../sbin/lsmod'] },
+  // The node set-up (conntrack limits and timeouts, route_localnet) reads and writes sysctls with it.
+  { path: '/usr/sbin/sysctl', links: [] },
 ];
 
 /** iptables loads its match/target extensions from here at run time (dlopen, so ldd misses them). */
@@ -180,6 +186,9 @@ export async function assembleRootfs(root: string, binary: string): Promise<void
   const elfFiles: string[] = [binary];
   await copyFile(binary, join(root, 'usr/local/bin/nodeagent-kube-proxy'));
   await chmod(join(root, 'usr/local/bin/nodeagent-kube-proxy'), 0o755);
+  // Upstream's path: kubeadm's DaemonSet runs `/usr/local/bin/kube-proxy --config=… --hostname-override=…`,
+  // so swapping the image alone is enough.
+  await symlink('nodeagent-kube-proxy', join(root, KUBE_PROXY_UPSTREAM_PATH));
   for (const tool of HOST_TOOLS) {
     if (!(await exists(tool.path)))
       throw new ImageBuildError('BINARY_MISSING', tool.path, 'install the Debian package');

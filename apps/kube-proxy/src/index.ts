@@ -1,8 +1,9 @@
 // Public surface of nodeagent-kube-proxy (the binary's pieces, for embedding and tests).
+export { checkSettings, type DaemonSettings, daemonLogger, daemonSettings } from './daemon-settings';
 export { addConfigFlags, CONFIG_FLAGS, type FlagSpec, flagValue, overlayFlags } from './flags';
 export { buildProgram, type ProgramIO } from './program';
 export { type ClusterObjects, readObjects } from './read-objects';
 export { type RenderOptions, renderRuleset } from './render';
 export { type ResolveOptions, resolveConfiguration } from './resolve-configuration';
-export { familiesFor, nodeNameFor, type RunningProxy, runProxy } from './run-proxy';
+export { familiesFor, nodeNameFor, type RunningProxy, type RunProxyOptions, runProxy } from './run-proxy';
 export { goArch, KUBERNETES_VERSION, packageVersion, versionText } from './version';

@@ -1,4 +1,5 @@
 // Network-namespace helpers for tests: see README.md, section "Network namespaces".
+export { bridgeIntoNetns, type NetnsTcpBridge } from './api-bridge';
 export { InvalidNetnsNameError, NetnsCommandError } from './errors';
 export {
   assertNoHostLeaks,
