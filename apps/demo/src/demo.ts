@@ -149,12 +149,16 @@ export async function runDemo(
     }
     // 1. API server with the EndpointSlice controller, reachable from the node namespace.
     const server: ApiServer = await steps.run(
-      'API server (in-process, EndpointSlice controller)',
-      async () => startApiServer({ endpointSliceController: true }),
+      'API server (in-process, HTTPS, EndpointSlice controller, CSR approver and signer)',
+      async () => startApiServer({ endpointSliceController: true, tls: true }),
       (s) => s.url,
     );
     teardown.push({ title: 'API server', run: () => server.close() });
     server.writeKubeconfig(kubeconfig);
+    // The kubelet joins as kubeadm's nodes do: with a bootstrap token it sends a CSR, which the
+    // API server's approver and signer turn into its client certificate (TLS bootstrapping).
+    const bootstrapKubeconfig = join(stateDir, 'bootstrap-kubelet.conf');
+    server.writeBootstrapKubeconfig(bootstrapKubeconfig, server.createBootstrapToken());
     checkAbort();
 
     // 2. The node: containerd in its own network namespace, or the fake CRI runtime.
@@ -202,8 +206,13 @@ export async function runDemo(
     // 3+4. The kubelet (registers this node) and kube-proxy (in the same namespace, never the
     // host's netfilter) start together: each takes a few seconds to load.
     const kubeletFlags = [
+      '--bootstrap-kubeconfig',
+      bootstrapKubeconfig,
       '--kubeconfig',
-      kubeconfig,
+      join(stateDir, 'kubelet.conf'),
+      '--cert-dir',
+      join(stateDir, 'kubelet', 'pki'),
+      '--rotate-certificates=true',
       '--hostname-override',
       NODE_NAME,
       '--container-runtime-endpoint',

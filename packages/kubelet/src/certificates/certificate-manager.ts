@@ -97,12 +97,8 @@ export class CertificateManager {
       const { notBeforeMs, notAfterMs } = this.currentPair;
       this.deadline = rotationDeadline(notBeforeMs, notAfterMs, this.options.random);
       this.options.logger?.info(
-        {
-          name: this.options.name,
-          expiration: new Date(notAfterMs).toISOString(),
-          deadline: new Date(this.deadline).toISOString(),
-        },
-        'Certificate expiration is known, rotation deadline computed',
+        {},
+        `${this.options.name}: Certificate expiration is ${new Date(notAfterMs).toISOString()}, rotation deadline is ${new Date(this.deadline).toISOString()}`,
       );
     }
     return this.deadline;
@@ -161,8 +157,17 @@ export class CertificateManager {
       await this.rotateIfDue();
       this.failures = 0;
       const template = this.options.template();
-      // Without a template (no node addresses yet) look again soon.
-      this.schedule(template ? this.nextRotationDeadline() - this.now() : 1_000);
+      if (!template) {
+        // Without a template (no node addresses yet) look again soon.
+        this.schedule(1_000);
+        return;
+      }
+      const waitMs = this.nextRotationDeadline() - this.now();
+      this.options.logger?.info(
+        {},
+        `${this.options.name}: Waiting ${Math.round(waitMs / 1000)}s for next certificate rotation`,
+      );
+      this.schedule(waitMs);
     } catch (error) {
       const wait = BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)] as number;
       this.failures++;
