@@ -281,7 +281,10 @@ export function addConfigFlags(cmd: Command): Command {
 
 /** Converts a flag's string to the value type of its config field. */
 export function flagValue(spec: FlagSpec, raw: unknown): unknown {
-  const s = raw as string | boolean;
+  // pflag takes `-v=4` for a shorthand; commander hands over "=4".
+  const s = (spec.short && typeof raw === 'string' && raw.startsWith('=') ? raw.slice(1) : raw) as
+    | string
+    | boolean;
   switch (spec.kind) {
     case 'bool':
       return parseBool(s);

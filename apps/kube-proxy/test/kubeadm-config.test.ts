@@ -125,8 +125,14 @@ describe("kubeadm's KubeProxyConfiguration", () => {
       iptables: { syncPeriod: '45s', minSyncPeriod: '1s' },
       clientConnection: { qps: 20, burst: 10 },
     });
-    const long = await resolve([`--config=${configPath}`, '--v=6']);
-    expect((long.config.logging as { verbosity: number }).verbosity).toBe(6);
+    for (const [flag, level] of [
+      ['--v=6', 6],
+      ['-v=5', 5],
+      ['-v3', 3],
+    ] as const) {
+      const r2 = await resolve([`--config=${configPath}`, flag]);
+      expect((r2.config.logging as { verbosity: number }).verbosity, flag).toBe(level);
+    }
   });
 
   it('defaults an IPv6 bindAddress to IPv6 healthz/metrics addresses and appends missing ports', async () => {
