@@ -18,11 +18,13 @@ export type BackOffDecision =
   | { inBackOff: true; backoffMs: number; remainingMs: number };
 
 /**
- * Per-key exponential backoff with upstream flowcontrol.Backoff semantics, used for
- * CrashLoopBackOff (key: pod uid + container name + spec hash) and image pull backoff.
- * A failure is recorded with the time it happened (the container's finishedAt); the first
- * restart is immediate, then 10 s, 20 s, 40 s ... up to 5 min. An entry untouched for twice the
- * maximum (10 min) is forgotten, so a container that ran for 10 minutes starts again at 10 s.
+ * Per-key exponential backoff with upstream flowcontrol.Backoff semantics (no jitter, as the
+ * kubelet's), used for CrashLoopBackOff (key: pod uid + container name + spec hash) and image
+ * pull backoff. A restart is checked against the time the last instance failed (its finishedAt):
+ * the first restart is immediate, then 10 s, 20 s, 40 s ... up to 5 min after the failure. Each
+ * allowed restart arms the next delay and is remembered as the entry's last update; a failure
+ * more than twice the maximum (10 min) after that update — a container that ran for 10 minutes —
+ * starts again at 10 s.
  */
 export class CrashLoopBackOff {
   private readonly initialMs: number;
@@ -43,7 +45,7 @@ export class CrashLoopBackOff {
   check(key: string, failedAt: number): BackOffDecision {
     const now = this.clock.now();
     const entry = this.entries.get(key);
-    if (entry && !this.expired(entry, now) && now - failedAt < entry.backoffMs) {
+    if (entry && !this.expired(entry, failedAt) && now - failedAt < entry.backoffMs) {
       return { inBackOff: true, backoffMs: entry.backoffMs, remainingMs: entry.backoffMs - (now - failedAt) };
     }
     this.next(key, failedAt);
@@ -54,7 +56,7 @@ export class CrashLoopBackOff {
   isInBackOffSince(key: string, failedAt: number): boolean {
     const now = this.clock.now();
     const entry = this.entries.get(key);
-    return entry !== undefined && !this.expired(entry, now) && now - failedAt < entry.backoffMs;
+    return entry !== undefined && !this.expired(entry, failedAt) && now - failedAt < entry.backoffMs;
   }
 
   /** Is `key` still waiting out the delay armed at its last failure? (image pulls; no state change) */
@@ -70,15 +72,19 @@ export class CrashLoopBackOff {
     return entry && !this.expired(entry, this.clock.now()) ? entry.backoffMs : 0;
   }
 
-  /** Records a failure at `at`: doubles the delay, or restarts at the initial one after a long quiet. */
+  /**
+   * Records a failure at `at` (upstream Backoff.Next): doubles the delay, or starts again at the
+   * initial one when `at` is long after the last update; the update time is now.
+   */
   next(key: string, at: number): void {
     const entry = this.entries.get(key);
-    if (!entry || at - entry.lastUpdate > 2 * this.maxMs) {
-      this.entries.set(key, { backoffMs: this.initialMs, lastUpdate: at });
+    const now = this.clock.now();
+    if (!entry || this.expired(entry, at)) {
+      this.entries.set(key, { backoffMs: this.initialMs, lastUpdate: now });
       return;
     }
     entry.backoffMs = Math.min(entry.backoffMs * 2, this.maxMs);
-    entry.lastUpdate = at;
+    entry.lastUpdate = now;
   }
 
   reset(key: string): void {
@@ -95,8 +101,9 @@ export class CrashLoopBackOff {
     return this.entries.size;
   }
 
-  private expired(entry: Entry, now: number): boolean {
-    return now - entry.lastUpdate > 2 * this.maxMs;
+  /** Upstream hasExpired: `at` (a failure, or now) more than twice the maximum after the last update. */
+  private expired(entry: Entry, at: number): boolean {
+    return at - entry.lastUpdate > 2 * this.maxMs;
   }
 }
 

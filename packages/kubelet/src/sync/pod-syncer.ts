@@ -23,7 +23,12 @@ import { computePodActions, type ProbeState } from '../pod/compute-pod-actions';
 import { containerHash } from '../pod/container-hash';
 import { CrashLoopBackOff, containerBackOffKey } from '../pod/crash-loop-backoff';
 import type { PodRuntime } from '../runtime/pod-runtime';
-import { findContainer, type PodRuntimeStatus, type RuntimeContainerStatus } from '../runtime/runtime-state';
+import {
+  containerInstances,
+  findContainer,
+  type PodRuntimeStatus,
+  type RuntimeContainerStatus,
+} from '../runtime/runtime-state';
 import type { StartLimiter, StartStep } from '../runtime/start-limiter';
 import type { ContainerWaitingReason } from '../status/generate-pod-status';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';
@@ -293,7 +298,11 @@ export class PodSyncer {
     const { runtime, clock } = this.options;
     const previous = findContainer(status, container.name);
     const restartCount = previous ? previous.restartCount + 1 : 0;
-    if (previous?.state === 'exited') this.checkCrashBackOff(pod, container, previous);
+    // Upstream doBackOff: the newest exited instance, whatever ended it (a crash, a liveness or
+    // startup probe kill): a container killed and restarted in this sync is held back by the
+    // failure before it.
+    const lastExited = containerInstances(status, container.name).find((c) => c.state === 'exited');
+    if (lastExited) this.checkCrashBackOff(pod, container, lastExited);
 
     const secrets = await this.pullSecrets(pod);
     const imageRef = await ensureImage(
