@@ -23,9 +23,9 @@ import {
   MetricsServer,
   multiFamilyHandler,
   type NfacctClient,
-  netlinkNfacct,
   NftablesProxier,
   type NodeFacts,
+  netlinkNfacct,
   nftablesOptionsFromConfig,
   nodePortIPsFromConfig,
   nodeReader,
@@ -83,7 +83,10 @@ function loadKubeConfig(s: DaemonSettings, master: string | undefined): KubeConf
     }
   }
   if (s.api.qps < 0) return kc;
-  return rateLimitedKubeConfig(kc, new TokenBucketRateLimiter({ qps: s.api.qps, burst: Math.max(1, s.api.burst) }));
+  return rateLimitedKubeConfig(
+    kc,
+    new TokenBucketRateLimiter({ qps: s.api.qps, burst: Math.max(1, s.api.burst) }),
+  );
 }
 
 function localAddresses(): string[] {
@@ -209,7 +212,12 @@ export async function runProxy(
     closers.push(() => hz.close());
   }
   if (s.metricsBindAddress) {
-    const ms = new MetricsServer(s.metricsBindAddress, metrics, mode, s.profiling ? serveProfiling : undefined);
+    const ms = new MetricsServer(
+      s.metricsBindAddress,
+      metrics,
+      mode,
+      s.profiling ? serveProfiling : undefined,
+    );
     await startServer(() => ms.start(), s, log, 'metrics');
     closers.push(() => ms.close());
   }
