@@ -79,7 +79,8 @@ describe('KubeletHousekeeping', () => {
     const evicted: Pod[] = [];
     const clock = new FakeClock();
     const housekeeping = new KubeletHousekeeping({
-      config: parseKubeletConfiguration({ imageMinimumGCAge: '0s' }).config,
+      // A zero minimum age as given: decoding a file would default 0s to 2m, as upstream.
+      config: parseKubeletConfiguration({ imageMinimumGCAge: '0s' }, { zeroValueDefaults: false }).config,
       runtime,
       clock,
       logger: silent,
