@@ -1,4 +1,4 @@
-import { IPTABLES_JUMP_RULES, KUBELET_JUMP_RULES } from './build-iptables-ruleset';
+import { IPTABLES_JUMP_RULES, KUBELET_JUMP_RULES, LEGACY_JUMP_RULES } from './build-iptables-ruleset';
 import { KUBE_FIREWALL, KUBE_PROXY_CANARY } from './chain-names';
 import { chainsInSave, type IptablesExecutor, type IptablesTableName } from './iptables-executor';
 import { type JumpRule, renderRule } from './iptables-ruleset';
@@ -14,6 +14,8 @@ export interface BaseSetup {
   readonly declare: readonly { readonly table: IptablesTableName; readonly chain: string }[];
   /** Jump rules to insert at the top of their built-in chain, in ENSURED_JUMP_RULES order. */
   readonly insert: readonly JumpRule[];
+  /** Jumps in an order earlier versions wrote (LEGACY_JUMP_RULES) found in the kernel: deleted. */
+  readonly remove?: readonly JumpRule[];
 }
 
 /** The kernel state a full sync needs: nat chains (for stale-chain deletion) and the base setup. */
@@ -63,15 +65,18 @@ export async function readKernelForFullSync(exec: IptablesExecutor): Promise<Ker
   const tables = splitSaveTables(await exec.saveTable());
   const nat = tables.get('nat') ?? '';
   const filter = tables.get('filter') ?? '';
-  const builtins = new Set(ENSURED_JUMP_RULES.map((j) => j.chain));
+  const builtins = new Set([...ENSURED_JUMP_RULES, ...LEGACY_JUMP_RULES].map((j) => j.chain));
   const present = { nat: builtinRules(nat, builtins), filter: builtinRules(filter, builtins) };
   // iptables-save prints rules in the same canonical form renderRule writes ours in.
   const insert = ENSURED_JUMP_RULES.filter(
     (j) => !present[j.table].has(renderRule(['-A', j.chain, ...j.args])),
   );
+  const remove = LEGACY_JUMP_RULES.filter((j) =>
+    present[j.table].has(renderRule(['-A', j.chain, ...j.args])),
+  );
   const declare = CANARY_TABLES.map((table) => ({ table, chain: KUBE_PROXY_CANARY }));
   // KUBE-FIREWALL must exist for its jumps; declaring it flushes it, so only when missing
   // (the sync declares and fills it itself while localhost NodePorts are active).
   if (!chainsInSave(filter).has(KUBE_FIREWALL)) declare.push({ table: 'filter', chain: KUBE_FIREWALL });
-  return { natChains: chainsInSave(nat), setup: { declare, insert } };
+  return { natChains: chainsInSave(nat), setup: { declare, insert, remove } };
 }

@@ -95,6 +95,15 @@ export const IPTABLES_JUMP_RULES: readonly JumpRule[] = [
 ];
 
 /**
+ * Our jumps as versions before upstream's match order wrote them (`-m comment` before
+ * `-m conntrack --ctstate NEW`): a full sync replaces them and a cleanup removes them, so an
+ * upgraded node neither keeps duplicate jumps nor fails to delete chains they still reference.
+ */
+export const LEGACY_JUMP_RULES: readonly JumpRule[] = IPTABLES_JUMP_RULES.filter(
+  (j) => j.args[0] === '-m' && j.args[1] === 'conntrack',
+).map((j) => ({ ...j, args: [...j.args.slice(4, 8), ...j.args.slice(0, 4), ...j.args.slice(8)] }));
+
+/**
  * The jumps to kubelet's KUBE-FIREWALL (upstream's iptablesKubeletJumpChains): ensured after
  * IPTABLES_JUMP_RULES on every full sync whatever the settings. Unlike upstream (which leaves them
  * to kubelet), `--cleanup` removes them with the chain: nodeagent's kubelet never creates them,

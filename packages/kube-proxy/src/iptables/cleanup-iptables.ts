@@ -1,4 +1,4 @@
-import { IPTABLES_JUMP_RULES, KUBELET_JUMP_RULES } from './build-iptables-ruleset';
+import { IPTABLES_JUMP_RULES, KUBELET_JUMP_RULES, LEGACY_JUMP_RULES } from './build-iptables-ruleset';
 import {
   isServiceChainName,
   KUBE_EXTERNAL_SERVICES,
@@ -71,5 +71,9 @@ export async function cleanupChains(
  * and deletes every chain we own, leaving everyone else's rules alone.
  */
 export function cleanupIptables(exec: IptablesExecutor): Promise<{ deletedChains: number }> {
-  return cleanupChains(exec, [...IPTABLES_JUMP_RULES, ...KUBELET_JUMP_RULES], ownedChains);
+  return cleanupChains(
+    exec,
+    [...IPTABLES_JUMP_RULES, ...KUBELET_JUMP_RULES, ...LEGACY_JUMP_RULES],
+    ownedChains,
+  );
 }

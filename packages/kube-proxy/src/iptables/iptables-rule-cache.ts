@@ -315,7 +315,7 @@ export class IptablesRuleCache {
       otherTables: others.join(''),
       summary: {
         kind: 'full',
-        jumpPayload: kernel.setup ? renderJumpPayload(kernel.setup.insert) : '',
+        jumpPayload: kernel.setup ? renderJumpPayload(kernel.setup.insert, kernel.setup.remove) : '',
         ruleCounts: tally.counts,
         noLocalEndpoints: { internal: tally.noLocalInternal, external: tally.noLocalExternal },
         renderedServices: this.fragments.size,
@@ -511,12 +511,14 @@ function chainsNotIn(chains: readonly string[], keep: readonly string[]): string
  * prepends each missing jump in turn: the kernel then lists a chain's jumps reversed (INPUT:
  * KUBE-FIREWALL, KUBE-PROXY-FIREWALL, KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES).
  */
-function renderJumpPayload(insert: readonly JumpRule[]): string {
+function renderJumpPayload(insert: readonly JumpRule[], remove: readonly JumpRule[] = []): string {
   const out: string[] = [];
   for (const table of ['filter', 'nat'] as const) {
     const rules = insert.filter((j) => j.table === table);
-    if (rules.length === 0) continue;
+    const stale = remove.filter((j) => j.table === table);
+    if (rules.length + stale.length === 0) continue;
     out.push(`*${table}\n`);
+    for (const j of stale) out.push(`${renderRule(['-D', j.chain, ...j.args])}\n`);
     for (const j of rules) out.push(`${renderRule(['-I', j.chain, ...j.args])}\n`);
     out.push('COMMIT\n');
   }
