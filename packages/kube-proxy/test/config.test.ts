@@ -101,9 +101,11 @@ describe('KubeProxyConfiguration validation', () => {
         bindAddress: 'not-an-ip',
         iptables: { masqueradeBit: 32, syncPeriod: '-1s' },
         healthzBindAddress: '0.0.0.0:99999',
+        clientConnection: { burst: -1 },
       }),
     );
     const byField = new Map(errs.map((e) => [e.field, e]));
+    expect(byField.get('clientConnection.burst')?.reason).toBe('must be greater than or equal to 0');
     expect(byField.get('mode')?.value).toBe('kernelspace');
     expect(byField.get('bindAddress')?.value).toBe('not-an-ip');
     expect(byField.get('iptables.masqueradeBit')?.value).toBe(32);

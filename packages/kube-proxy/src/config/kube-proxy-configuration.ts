@@ -289,6 +289,14 @@ export function validateKubeProxyConfiguration(c: KubeProxyConfiguration): Inval
     if (v !== undefined) check(v >= 0, `conntrack.${f}`, raw, 'must be greater than or equal to 0');
   }
 
+  // validateClientConnectionConfiguration (qps may be negative: no rate limit, as client-go).
+  check(
+    c.clientConnection.burst >= 0,
+    'clientConnection.burst',
+    c.clientConnection.burst,
+    'must be greater than or equal to 0',
+  );
+
   // component-base logsapi.ValidateAndApply: the registered formats are text and json.
   check(
     (LOG_FORMATS as readonly string[]).includes(c.logging.format),
