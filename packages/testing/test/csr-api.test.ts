@@ -128,6 +128,9 @@ describe('the CSR API with approver and signer', { timeout: 60_000 }, () => {
       reason: 'AutoApproved',
       message: 'Auto approving kubelet client certificate after SubjectAccessReview.',
     });
+    // The server stamps conditions the way upstream's strategy does.
+    expect(csr.status?.conditions?.[0]?.lastUpdateTime).toBeInstanceOf(Date);
+    expect(csr.status?.conditions?.[0]?.lastTransitionTime).toBeInstanceOf(Date);
     const cert = new X509Certificate(pem);
     expect(cert.subject.split('\n').sort()).toEqual(['CN=system:node:worker-1', 'O=system:nodes']);
     expect(cert.verify(new X509Certificate(server.clientCA as string).publicKey)).toBe(true);

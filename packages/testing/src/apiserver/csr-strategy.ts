@@ -128,6 +128,23 @@ export function prepareCsrForCreate(obj: KubeObject, user: UserInfo): KubeObject
   return out;
 }
 
+/**
+ * Upstream's populateConditionTimestamps: a condition without lastUpdateTime gets now; one without
+ * lastTransitionTime keeps the old one of the same type and status, or gets now.
+ */
+function withTimestamps(conditions: CsrCondition[], before: CsrCondition[], now: Date): CsrCondition[] {
+  const stamp = `${now.toISOString().slice(0, 19)}Z`;
+  return conditions.map((c) => ({
+    ...c,
+    lastUpdateTime: c.lastUpdateTime || stamp,
+    lastTransitionTime:
+      c.lastTransitionTime ||
+      before.find((o) => o.type === c.type && o.status === c.status && o.lastTransitionTime)
+        ?.lastTransitionTime ||
+      stamp,
+  }));
+}
+
 /** Approved and Denied: the conditions only the approval subresource may set. */
 const APPROVAL_TYPES = ['Approved', 'Denied'];
 
@@ -142,6 +159,7 @@ export function csrStatusForUpdate(
   old: KubeObject,
   incoming: KubeObject,
   subresource: string | undefined,
+  now: Date = new Date(),
 ): CsrStatus {
   const before = csrStatus(old);
   const sent = (incoming.status ?? {}) as CsrStatus;
@@ -187,7 +205,7 @@ export function csrStatusForUpdate(
     });
   if (causes.length > 0) throw invalid(CSR_KIND, GROUP, name, causes);
   const status: CsrStatus = {};
-  if (conditions.length > 0) status.conditions = conditions;
+  if (conditions.length > 0) status.conditions = withTimestamps(conditions, oldConditions, now);
   if (certificate) status.certificate = certificate;
   return status;
 }

@@ -204,7 +204,7 @@ export class ResourceRegistry {
     let next: KubeObject;
     if (rt.kind === CSR_KIND && subresource !== undefined) {
       // CSRs: /approval and /status each change their own part of status (csr-strategy.ts).
-      next = { ...old, status: csrStatusForUpdate(old, incoming, subresource) };
+      next = { ...old, status: csrStatusForUpdate(old, incoming, subresource, this.options.now()) };
     } else if (rt.kind === 'Pod' && subresource === 'ephemeralcontainers') {
       next = ephemeralContainersUpdate(old, incoming);
     } else if (subresource === 'status') {
