@@ -137,7 +137,8 @@ function validName(rt: ResourceType, name: string): string | undefined {
   // CSR names are free-form path segments (the kubelet's node-csr-<base64url digest> has capitals).
   if (rt.kind === 'CertificateSigningRequest') {
     if (name === '.' || name === '..') return `may not be '${name}'`;
-    if (name.includes('/') || name.includes('%')) return `may not contain '${name.includes('/') ? '/' : '%'}'`;
+    if (name.includes('/') || name.includes('%'))
+      return `may not contain '${name.includes('/') ? '/' : '%'}'`;
     return undefined;
   }
   if (rt.kind === 'Service') {
