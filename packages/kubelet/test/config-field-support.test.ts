@@ -65,7 +65,7 @@ describe('KubeletConfiguration field support', () => {
       shutdownGracePeriod: '30s',
       cpuManagerPolicy: 'static',
       kubeAPIQPS: 20,
-      enforceNodeAllocatable: ['none'],
+      enforceNodeAllocatable: ['none' as const],
       // Applied fields never warn, whatever their value.
       providerID: 'external://n1',
       readOnlyPort: 10255,

@@ -189,7 +189,16 @@ export const kubeletConfigurationSchema = z.object({
   systemReserved: stringMap.default({}),
   kubeReserved: stringMap.default({}),
   enforceNodeAllocatable: z
-    .array(z.enum(['pods', 'system-reserved', 'kube-reserved', 'none']))
+    .array(
+      z.enum([
+        'pods',
+        'system-reserved',
+        'system-reserved-compressible',
+        'kube-reserved',
+        'kube-reserved-compressible',
+        'none',
+      ]),
+    )
     .default(['pods']),
   containerRuntimeEndpoint: z.string().min(1).default('unix:///run/containerd/containerd.sock'),
   imageServiceEndpoint: z.string().default(''),
