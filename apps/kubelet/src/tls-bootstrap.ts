@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import { CertificatesV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CertificatesV1Api, KubeConfig } from '@kubernetes/client-node';
 import {
   CertificateFileStore,
   CertificateManager,
@@ -82,6 +82,15 @@ export async function startCertificateManagers(
     if (on && !kubeConfig)
       logger.warn({ setting }, `${setting} needs --kubeconfig; not applied in standalone mode`);
   const api = () => (kubeConfig as KubeConfig).makeApiClient(CertificatesV1Api);
+  // Once the client certificate expired (the kubelet was down too long, or renewals kept
+  // failing), renewal CSRs go out with the bootstrap credentials again, as upstream's.
+  const bootstrapApi = flags.bootstrapKubeconfig
+    ? () => {
+        const bootstrap = new KubeConfig();
+        bootstrap.loadFromFile(flags.bootstrapKubeconfig as string);
+        return bootstrap.makeApiClient(CertificatesV1Api);
+      }
+    : api;
 
   if (kubeConfig && config.rotateCertificates) {
     const user = kubeConfig.getCurrentUser();
@@ -97,7 +106,7 @@ export async function startCertificateManagers(
       template: () => nodeSubject(nodeName),
       signerName: KUBE_APISERVER_CLIENT_KUBELET_SIGNER,
       usages: KUBELET_CLIENT_USAGES,
-      api,
+      api: (current) => (current ? api() : bootstrapApi()),
       logger,
       // New requests read the kubeconfig's files each time: pointing them at the current symlink
       // is the credential swap (a bootstrapped kubeconfig already names it).

@@ -245,6 +245,36 @@ describe('TLS bootstrapping and rotation against the in-process API server', { t
     );
   });
 
+  it('sends the renewal with the bootstrap credentials once the current certificate has expired', async () => {
+    const certDir = join(dir, 'pki-expired');
+    const { kc, notAfterMs } = await bootstrapInto(certDir, 'node-x');
+    const token = server.createBootstrapToken();
+    const bootstrapPath = join(dir, 'expired-bootstrap.conf');
+    server.writeBootstrapKubeconfig(bootstrapPath, token);
+    const bootstrap = new KubeConfig();
+    bootstrap.loadFromFile(bootstrapPath);
+    const clock = new FakeClock(notAfterMs + 1000);
+    const used: string[] = [];
+    const manager = new CertificateManager({
+      name: 'kubelet-client',
+      store: new CertificateFileStore({ pairNamePrefix: 'kubelet-client', certDirectory: certDir }),
+      template: () => nodeSubject('node-x'),
+      signerName: KUBE_APISERVER_CLIENT_KUBELET_SIGNER,
+      usages: KUBELET_CLIENT_USAGES,
+      api: (current) => {
+        used.push(current ? 'node' : 'bootstrap');
+        return (current ? kc : bootstrap).makeApiClient(CertificatesV1Api);
+      },
+      now: () => clock.now(),
+      pollIntervalMs: 50,
+    });
+    await manager.load();
+    requests.length = 0;
+    expect(await manager.rotateIfDue()).toBe(true);
+    expect(used).toEqual(['bootstrap']);
+    expect(requests.find((r) => r.method === 'POST')?.user).toBe(`system:bootstrap:${token.slice(0, 6)}`);
+  });
+
   it('asks for a serving certificate at once when there is none or its SANs no longer match', async () => {
     const certDir = join(dir, 'pki-serving');
     const { kc } = await bootstrapInto(certDir, 'node-s');

@@ -15,8 +15,11 @@ export interface CertificateManagerOptions {
   template: () => CertificateTemplate | undefined;
   signerName: string;
   usages: readonly string[];
-  /** The client CSRs are sent with (the node's own credentials once it has them). */
-  api: () => CertificatesV1Api;
+  /**
+   * The client CSRs are sent with, given the current pair if it is still valid: the node's own
+   * credentials, or (upstream's newClientsetFn) the bootstrap credentials once it has none.
+   */
+  api: (current: CertificatePair | undefined) => CertificatesV1Api;
   /** spec.expirationSeconds to ask for; undefined lets the signer choose. */
   requestedDurationSeconds?: number;
   /** Called with each new pair after it is stored. */
@@ -119,7 +122,10 @@ export class CertificateManager {
     this.options.logger?.info({ name: this.options.name }, 'Rotating certificates');
     const keyPem = generatePrivateKeyPem();
     const requestPem = await makeCertificateRequestPem(keyPem, template);
-    const api = this.options.api();
+    const valid = this.currentPair && this.currentPair.notAfterMs > this.now() ? this.currentPair : undefined;
+    if (this.currentPair && !valid)
+      this.options.logger?.warn({ name: this.options.name }, 'Current certificate is expired');
+    const api = this.options.api(valid);
     const csr = await requestCertificate(api, {
       requestPem,
       signerName: this.options.signerName,
