@@ -9,6 +9,7 @@ import {
   apiObjectSource,
   apiPodStatusWriter,
   apiTokenSource,
+  ContainerLogManager,
   CriSummaryProvider,
   createHealthzServer,
   createKubeletServer,
@@ -21,6 +22,7 @@ import {
   type KubeletLogger,
   kubeletAuthenticator,
   listen,
+  logRotatePolicy,
   PodCgroupManager,
   parseDuration,
   type RunningServer,
@@ -123,8 +125,17 @@ export async function runKubelet(
     imageFs: () => summary.imageFs(),
     cgroups,
   });
+  // containerLog*: upstream's container log manager rotates logs through CRI ReopenContainerLog.
+  const logRotation = new ContainerLogManager({
+    runtime: client,
+    policy: logRotatePolicy(config.containerLogMaxSize, config.containerLogMaxFiles),
+    maxWorkers: config.containerLogMaxWorkers,
+    monitorIntervalMs: parseDuration(config.containerLogMonitorInterval),
+    logger,
+  });
   await kubelet.start();
-  const stops: (() => Promise<void> | void)[] = [];
+  logRotation.start();
+  const stops: (() => Promise<void> | void)[] = [() => logRotation.stop()];
   if (services) stops.push(() => services.stop());
 
   let reporter: NodeStatusReporter | undefined;

@@ -85,10 +85,6 @@ describe("kubeadm v1.32's kubelet configuration", () => {
     const warnings = startupWarnings(options);
     expect(warnings.map((warning) => warning.field).sort()).toEqual([
       '--pod-infra-container-image',
-      'containerLogMaxFiles',
-      'containerLogMaxSize',
-      'containerLogMaxWorkers',
-      'containerLogMonitorInterval',
       'enforceNodeAllocatable',
     ]);
     for (const warning of warnings) expect(warning.message).toContain(warning.field);

@@ -147,6 +147,13 @@ export { ImageGCManager, type ImageGCManagerOptions, type ImageGCResult } from '
 export { type ImageGCPolicy, imageGCPeriodMs, imageGCPolicyFromConfig } from './images/image-gc-policy';
 export { criImageService, type ImageService, type RuntimeImage } from './images/image-service';
 export { Kubelet, type KubeletLogger, type KubeletOptions } from './kubelet';
+export {
+  ContainerLogManager,
+  type ContainerLogManagerOptions,
+  type LogRotationRuntime,
+} from './logs/container-log-manager';
+export { type LogRotatePolicy, LogRotationConfigError, logRotatePolicy } from './logs/log-rotate-policy';
+export { allContainerLogs, rotationTimestamp } from './logs/rotated-log-files';
 export { createKubeletMetrics, type KubeletMetrics } from './metrics';
 export {
   GenericPLEG,

@@ -51,10 +51,6 @@ describe('KubeletConfiguration field support', () => {
 
   it('warns about no field at upstream defaults except the ones whose default asks for missing behaviour', () => {
     expect(unsupportedFieldWarnings(defaultKubeletConfiguration()).map((w) => w.field)).toEqual([
-      'containerLogMaxSize',
-      'containerLogMaxFiles',
-      'containerLogMaxWorkers',
-      'containerLogMonitorInterval',
       'enforceNodeAllocatable',
     ]);
   });
@@ -72,10 +68,6 @@ describe('KubeletConfiguration field support', () => {
     };
     const warnings = unsupportedFieldWarnings(config);
     expect(warnings.map((w) => w.field).sort()).toEqual([
-      'containerLogMaxFiles',
-      'containerLogMaxSize',
-      'containerLogMaxWorkers',
-      'containerLogMonitorInterval',
       'cpuManagerPolicy',
       'kubeAPIQPS',
       'shutdownGracePeriod',

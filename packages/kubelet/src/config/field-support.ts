@@ -24,8 +24,6 @@ type Field = keyof KubeletConfiguration;
 
 const applied = (where: string): FieldSupport => ({ status: 'applied', where });
 const unsupported: FieldSupport = { status: 'unsupported' };
-/** Unsupported, and upstream's default itself asks for what is missing: always warned. */
-const unsupportedEvenByDefault: FieldSupport = { status: 'unsupported', inert: false };
 
 export const kubeletConfigurationFieldSupport: Readonly<Record<Field, FieldSupport>> = {
   apiVersion: applied('config file decoding'),
@@ -117,10 +115,10 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<Field, FieldSuppo
   featureGates: applied('each gate set is named in a warning: no gate changes behaviour here'),
   failSwapOn: applied('start refused while swap is on'),
   memorySwap: unsupported,
-  containerLogMaxSize: unsupportedEvenByDefault,
-  containerLogMaxFiles: unsupportedEvenByDefault,
-  containerLogMaxWorkers: unsupportedEvenByDefault,
-  containerLogMonitorInterval: unsupportedEvenByDefault,
+  containerLogMaxSize: applied('container log rotation (CRI ReopenContainerLog)'),
+  containerLogMaxFiles: applied('container log rotation (CRI ReopenContainerLog)'),
+  containerLogMaxWorkers: applied('container log rotation (CRI ReopenContainerLog)'),
+  containerLogMonitorInterval: applied('container log rotation (CRI ReopenContainerLog)'),
   configMapAndSecretChangeDetectionStrategy: unsupported,
   systemReserved: applied('Node allocatable'),
   kubeReserved: applied('Node allocatable'),

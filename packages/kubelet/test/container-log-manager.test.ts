@@ -1,0 +1,267 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { ContainerState } from '@nodeagent/cri-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../src/clock';
+import type { KubeletLogger } from '../src/kubelet';
+import { ContainerLogManager, type LogRotationRuntime } from '../src/logs/container-log-manager';
+import { LogRotationConfigError, logRotatePolicy } from '../src/logs/log-rotate-policy';
+import { allContainerLogs, rotationTimestamp } from '../src/logs/rotated-log-files';
+
+/** CRI as containerd answers log rotation: ReopenContainerLog creates a fresh, empty log file. */
+class RotationRuntime implements LogRotationRuntime {
+  readonly containers = new Map<string, { state: ContainerState; logPath: string }>();
+  readonly reopened: string[] = [];
+  failReopen = false;
+  reopenDelayMs = 0;
+  inFlight = 0;
+  maxInFlight = 0;
+
+  async listContainers() {
+    return { containers: [...this.containers].map(([id, c]) => ({ id, state: c.state })) };
+  }
+
+  async containerStatus(request: { containerId: string }) {
+    const c = this.containers.get(request.containerId);
+    if (!c) throw new Error(`container "${request.containerId}" not found`);
+    return { status: { logPath: c.logPath } };
+  }
+
+  async reopenContainerLog(request: { containerId: string }) {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (this.reopenDelayMs) await new Promise((resolve) => setTimeout(resolve, this.reopenDelayMs));
+      if (this.failReopen) throw new Error('container is not running');
+      this.reopened.push(request.containerId);
+      await writeFile(this.containers.get(request.containerId)!.logPath, '', { flag: 'a' });
+      return {};
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
+
+class RecordingLogger implements KubeletLogger {
+  readonly lines: { level: string; msg?: string; obj: object }[] = [];
+  info(obj: object, msg?: string) {
+    this.lines.push({ level: 'info', obj, msg });
+  }
+  warn(obj: object, msg?: string) {
+    this.lines.push({ level: 'warn', obj, msg });
+  }
+  error(obj: object, msg?: string) {
+    this.lines.push({ level: 'error', obj, msg });
+  }
+}
+
+const line = (n: number) => `2025-01-01T00:00:00.000000000Z stdout F line ${n}\n`;
+const KiB = 1024;
+
+describe('ContainerLogManager (upstream container log rotation)', () => {
+  let dir: string;
+  let runtime: RotationRuntime;
+  let logger: RecordingLogger;
+  let clock: FakeClock;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), `na-log-rotation-${process.pid}-`));
+    runtime = new RotationRuntime();
+    logger = new RecordingLogger();
+    clock = new FakeClock(Date.UTC(2025, 0, 1, 12, 0, 0));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function addContainer(
+    id: string,
+    state: ContainerState = ContainerState.CONTAINER_RUNNING,
+  ): Promise<string> {
+    const logPath = join(dir, id, '0.log');
+    await mkdir(join(dir, id), { recursive: true });
+    await writeFile(logPath, '');
+    runtime.containers.set(id, { state, logPath });
+    return logPath;
+  }
+
+  const manager = (maxSize = '1Ki', maxFiles = 5, maxWorkers = 1) =>
+    new ContainerLogManager({
+      runtime,
+      policy: logRotatePolicy(maxSize, maxFiles),
+      maxWorkers,
+      monitorIntervalMs: 10_000,
+      logger,
+      clock,
+    });
+
+  it('keeps at most containerLogMaxFiles files: the current, one rotated, the older ones gzipped', async () => {
+    const log = await addContainer('c1');
+    const logs = manager('1Ki', 4);
+    const written: string[] = [];
+    for (let pass = 0; pass < 6; pass++) {
+      let text = '';
+      for (let n = 0; Buffer.byteLength(text) < 2 * KiB; n++) text += line(pass * 1000 + n);
+      written.push(text);
+      await writeFile(log, text, { flag: 'a' });
+      await logs.rotateLogs();
+      clock.advance(10_000);
+    }
+    const files = (await readdir(join(dir, 'c1'))).sort();
+    expect(files).toHaveLength(4);
+    expect(files[0]).toBe('0.log');
+    const stamp = (pass: number) => rotationTimestamp(Date.UTC(2025, 0, 1, 12, 0, 0) + pass * 10_000);
+    // maxFiles-2 = 2 compressed, then the newest rotated one uncompressed.
+    expect(files.slice(1)).toEqual([`0.log.${stamp(3)}.gz`, `0.log.${stamp(4)}.gz`, `0.log.${stamp(5)}`]);
+    expect(await readFile(log, 'utf8')).toBe('');
+    expect(await readFile(join(dir, 'c1', `0.log.${stamp(5)}`), 'utf8')).toBe(written[5]);
+    expect(gunzipSync(await readFile(join(dir, 'c1', `0.log.${stamp(3)}.gz`))).toString()).toBe(written[3]);
+    expect(runtime.reopened).toEqual(Array.from({ length: 6 }, () => 'c1'));
+    // Oldest first, the current file last (what a reader of every file walks).
+    expect(await allContainerLogs(log)).toEqual([...files.slice(1).map((f) => join(dir, 'c1', f)), log]);
+  });
+
+  it('names rotated files with the Go layout 20060102-150405', () => {
+    expect(rotationTimestamp(new Date(2025, 2, 4, 5, 6, 7).getTime())).toBe('20250304-050607');
+  });
+
+  it('leaves a log under containerLogMaxSize and containers that are not running alone', async () => {
+    const small = await addContainer('small');
+    await writeFile(small, 'x'.repeat(1023));
+    const exited = await addContainer('exited', ContainerState.CONTAINER_EXITED);
+    await writeFile(exited, 'x'.repeat(4096));
+    await manager('1Ki').rotateLogs();
+    expect(runtime.reopened).toEqual([]);
+    expect(await readdir(join(dir, 'small'))).toEqual(['0.log']);
+    expect(await readdir(join(dir, 'exited'))).toEqual(['0.log']);
+    // Exactly maxSize is due, as upstream (size < maxSize is left alone).
+    await writeFile(small, 'x', { flag: 'a' });
+    await manager('1Ki').rotateLogs();
+    expect(runtime.reopened).toEqual(['small']);
+  });
+
+  it('renames the log back when ReopenContainerLog fails, and rotates it on a later pass', async () => {
+    const log = await addContainer('c1');
+    await writeFile(log, 'x'.repeat(2048));
+    runtime.failReopen = true;
+    await manager().rotateLogs();
+    expect(await readdir(join(dir, 'c1'))).toEqual(['0.log']);
+    expect(await readFile(log, 'utf8')).toBe('x'.repeat(2048));
+    const failure = logger.lines.find((l) => l.msg === 'Failed to rotate log for container');
+    expect(failure?.level).toBe('error');
+    expect(failure?.obj).toMatchObject({ containerID: 'c1', path: log, currentSize: 2048, maxSize: 1024 });
+    expect(String((failure?.obj as { err?: string } | undefined)?.err)).toContain(
+      'failed to reopen container log "c1"',
+    );
+    runtime.failReopen = false;
+    await manager().rotateLogs();
+    expect((await readdir(join(dir, 'c1'))).sort()).toEqual([
+      '0.log',
+      `0.log.${rotationTimestamp(clock.now())}`,
+    ]);
+  });
+
+  it('asks the runtime to reopen a missing log, and removes leftovers of an interrupted rotation', async () => {
+    const log = await addContainer('c1');
+    await rm(log);
+    await manager().rotateLogs();
+    expect(runtime.reopened).toEqual(['c1']);
+    expect(await readFile(log, 'utf8')).toBe('');
+    // A compression that stopped after writing .gz (and a .tmp) before removing the original.
+    await writeFile(`${log}.20240101-000000`, 'old');
+    await writeFile(`${log}.20240101-000000.gz`, 'gz');
+    await writeFile(`${log}.20240101-000010.tmp`, 'tmp');
+    await writeFile(log, 'x'.repeat(2048));
+    await manager().rotateLogs();
+    expect((await readdir(join(dir, 'c1'))).sort()).toEqual([
+      '0.log',
+      '0.log.20240101-000000.gz',
+      `0.log.${rotationTimestamp(clock.now())}`,
+    ]);
+  });
+
+  it('rotates at most containerLogMaxWorkers containers at a time', async () => {
+    for (const id of ['a', 'b', 'c', 'd', 'e']) await writeFile(await addContainer(id), 'x'.repeat(2048));
+    runtime.reopenDelayMs = 20;
+    await manager('1Ki', 5, 2).rotateLogs();
+    expect(runtime.reopened.sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(runtime.maxInFlight).toBe(2);
+    runtime.maxInFlight = 0;
+    for (const id of ['a', 'b', 'c']) await writeFile(runtime.containers.get(id)!.logPath, 'x'.repeat(2048));
+    clock.advance(10_000);
+    await manager('1Ki', 5, 1).rotateLogs();
+    expect(runtime.maxInFlight).toBe(1);
+  });
+
+  it('runs a pass, then waits containerLogMonitorInterval through the injected sleep, until stopped', async () => {
+    const log = await addContainer('c1');
+    const sleeps: { ms: number; resolve: () => void }[] = [];
+    const logs = new ContainerLogManager({
+      runtime,
+      policy: logRotatePolicy('1Ki', 5),
+      maxWorkers: 1,
+      monitorIntervalMs: 10_000,
+      logger,
+      clock,
+      sleep: (ms) => new Promise<void>((resolve) => sleeps.push({ ms, resolve })),
+    });
+    const waitFor = async (check: () => boolean) => {
+      for (let i = 0; i < 500 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(check()).toBe(true);
+    };
+    await writeFile(log, 'x'.repeat(2048));
+    logs.start();
+    await waitFor(() => sleeps.length === 1);
+    expect(sleeps[0]?.ms).toBe(10_000);
+    expect(runtime.reopened).toEqual(['c1']);
+    expect(logger.lines[0]).toMatchObject({
+      msg: 'Initializing container log rotate workers',
+      obj: { workers: 1, monitorPeriod: '10s' },
+    });
+    // Nothing happens until the interval has passed.
+    await writeFile(log, 'x'.repeat(2048));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(runtime.reopened).toEqual(['c1']);
+    clock.advance(10_000);
+    sleeps[0]?.resolve();
+    await waitFor(() => sleeps.length === 2);
+    expect(runtime.reopened).toEqual(['c1', 'c1']);
+    await logs.stop();
+    expect(sleeps).toHaveLength(2);
+  });
+
+  it('refuses containerLogMaxFiles below 2 and an unparsable containerLogMaxSize; a negative size disables rotation', async () => {
+    expect(() => logRotatePolicy('10Mi', 1)).toThrow(LogRotationConfigError);
+    expect(() => logRotatePolicy('10Mi', 1)).toThrow('invalid MaxFiles 1, must be > 1');
+    try {
+      logRotatePolicy('ten megs', 5);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toMatchObject({
+        code: 'LogRotationConfig',
+        field: 'containerLogMaxSize',
+        value: 'ten megs',
+      });
+      expect((error as Error).message).toContain('failed to parse container log max size "ten megs"');
+    }
+    expect(logRotatePolicy('10Mi', 5)).toEqual({ maxSize: 10 * 1024 * 1024, maxFiles: 5 });
+    const log = await addContainer('c1');
+    await writeFile(log, 'x'.repeat(4096));
+    const disabled = manager('-1', 5);
+    disabled.start();
+    await disabled.stop();
+    expect(runtime.reopened).toEqual([]);
+    expect(logger.lines).toEqual([]);
+  });
+
+  it('removes every file of a container log on clean', async () => {
+    const log = await addContainer('c1');
+    await writeFile(`${log}.20240101-000000.gz`, 'gz');
+    await writeFile(`${log}.20240101-000010`, 'x');
+    await writeFile(join(dir, 'c1', '1.log'), 'next instance');
+    await manager().clean('c1');
+    expect(await readdir(join(dir, 'c1'))).toEqual(['1.log']);
+  });
+});
