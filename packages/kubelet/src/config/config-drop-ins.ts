@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InvalidConfigError } from '../errors';
 import { decodeKubeletConfigurationText } from './load-config-file';
 
@@ -41,7 +41,7 @@ export async function mergeConfigurationDropIns(base: ConfigObject, dir: string)
   for (const file of await listDropInFiles(dir)) {
     let dropIn: ConfigObject;
     try {
-      dropIn = decodeKubeletConfigurationText(await readFile(file, 'utf8'), dir);
+      dropIn = decodeKubeletConfigurationText(await readFile(file, 'utf8'), dirname(file));
     } catch (error) {
       if (!(error instanceof InvalidConfigError)) throw error;
       throw new InvalidConfigError(error.field, error.value, `${error.reason} (drop-in ${file})`);
