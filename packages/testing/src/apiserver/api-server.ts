@@ -27,6 +27,7 @@ import { kubeletLocationForNode } from './kubelet-connection';
 import { parseLabelSelector } from './label-selector';
 import { ObjectStore } from './object-store';
 import { openApiV2, openApiV3Document, openApiV3Root } from './openapi';
+import { servePodLogWebSocket } from './pod-log-websocket';
 import {
   isPodProxySubresource,
   serveKubeletGet,
@@ -523,10 +524,16 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
     const { rt, namespace, name, subresource } = path;
-    if (rt.kind !== 'Pod' || !isPodProxySubresource(subresource) || subresource === 'log') {
-      throw badRequest(`upgrade requests are only served for pods/exec, pods/attach and pods/portforward`);
+    if (rt.kind !== 'Pod' || !isPodProxySubresource(subresource)) {
+      throw badRequest(
+        `upgrade requests are only served for pods/exec, pods/attach, pods/portforward and pods/log`,
+      );
     }
     const pod = registry.get(rt, namespace, name);
+    if (subresource === 'log') {
+      await servePodLogWebSocket(registry, options.kubelet ?? {}, pod, u.searchParams, req, socket);
+      return;
+    }
     await servePodStream(
       registry,
       options.kubelet ?? {},

@@ -40,8 +40,9 @@ export class ServerWebSocket extends EventEmitter<{ message: [Buffer]; close: []
     socket.on('error', () => this.finish());
   }
 
-  send(payload: Buffer): void {
-    if (!this.closed) this.socket.write(frame(Op.binary, payload));
+  /** One message: binary, or text (base64 subprotocols). */
+  send(payload: Buffer, text = false): void {
+    if (!this.closed) this.socket.write(frame(text ? Op.text : Op.binary, payload));
   }
 
   close(code = 1000): void {
@@ -111,7 +112,7 @@ export class ServerWebSocket extends EventEmitter<{ message: [Buffer]; close: []
   }
 }
 
-/** Answers a WebSocket upgrade with 101 and the chosen subprotocol. */
+/** Answers a WebSocket upgrade with 101 and the chosen subprotocol (none when empty). */
 export function acceptWebSocket(req: IncomingMessage, socket: Duplex, protocol: string): ServerWebSocket {
   const accept = createHash('sha1')
     .update(`${req.headers['sec-websocket-key'] ?? ''}${acceptGuid}`)
@@ -121,7 +122,8 @@ export function acceptWebSocket(req: IncomingMessage, socket: Duplex, protocol: 
       'Upgrade: websocket\r\n' +
       'Connection: Upgrade\r\n' +
       `Sec-WebSocket-Accept: ${accept}\r\n` +
-      `Sec-WebSocket-Protocol: ${protocol}\r\n\r\n`,
+      (protocol ? `Sec-WebSocket-Protocol: ${protocol}\r\n` : '') +
+      '\r\n',
   );
   return new ServerWebSocket(socket);
 }
