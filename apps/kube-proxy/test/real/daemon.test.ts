@@ -1,9 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ApiServer, createNetns, kubeconfigYaml, type Netns, startApiServer } from '@nodeagent/testing';
+import {
+  type ApiServer,
+  bridgeIntoNetns,
+  createNetns,
+  kubeconfigYaml,
+  type Netns,
+  type NetnsTcpBridge,
+  startApiServer,
+} from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, nodeWithTsx, tsx, until } from '../daemon-process';
 
@@ -14,16 +21,9 @@ import { cli, nodeWithTsx, tsx, until } from '../daemon-process';
 let api: ApiServer;
 let ns: Netns;
 let dir: string;
-let bridge: Server;
+let bridge: NetnsTcpBridge | undefined;
 let main: Daemon;
 const NODE_IP = '10.250.0.7';
-
-// Runs inside the namespace: 127.0.0.1:6443 → the unix socket the host side listens on.
-const FORWARDER = `
-const net = require('node:net');
-net.createServer((c) => { const u = net.connect(process.argv[1]); c.pipe(u); u.pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); })
-  .listen(6443, '127.0.0.1', () => process.stdout.write('ready\\n'));
-`;
 
 interface Daemon {
   child: ChildProcess;
@@ -59,20 +59,10 @@ async function runCleanup(): Promise<void> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), `na-kp-daemon-${process.pid}-`));
   api = await startApiServer();
-  const sock = join(dir, 'api.sock');
-  bridge = createServer((c) => {
-    const up = connect(api.port, '127.0.0.1');
-    c.pipe(up);
-    up.pipe(c);
-    c.on('error', () => up.destroy());
-    up.on('error', () => c.destroy());
-  });
-  await new Promise<void>((r) => bridge.listen(sock, () => r()));
   ns = await createNetns({ purpose: 'kpdaemon' });
-  const fwd = ns.spawn(process.execPath, ['-e', FORWARDER, sock], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve) => fwd.stdout?.once('data', () => resolve()));
+  bridge = await bridgeIntoNetns(ns, api.port);
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, kubeconfigYaml('http://127.0.0.1:6443'));
+  writeFileSync(kubeconfig, kubeconfigYaml(`http://127.0.0.1:${bridge.port}`));
   // kube-proxy reads its Node's addresses at start (and would wait ~31 s for a missing one).
   api.registry.create(api.resource('v1', 'nodes'), undefined, {
     apiVersion: 'v1',
@@ -100,7 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const d of daemons) if (d.exitCode === null) d.kill('SIGKILL');
   await ns?.delete();
-  await new Promise<void>((r) => (bridge ? bridge.close(() => r()) : r()));
+  await bridge?.close();
   await api?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
