@@ -1,0 +1,121 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pod } from '../../src/api/pod-types';
+import { ContainerLogManager } from '../../src/logs/container-log-manager';
+import { logRotatePolicy } from '../../src/logs/log-rotate-policy';
+import { type NodeHarness, startNodeHarness } from './node-harness';
+
+/**
+ * Container log rotation through containerd's ReopenContainerLog: a container writing fast keeps
+ * at most containerLogMaxFiles files of about containerLogMaxSize, no line is lost between the
+ * kept files, and `kubectl logs` (pods/log → kubelet → current file) still shows the newest lines.
+ */
+let node: NodeHarness;
+
+beforeAll(async () => {
+  node = await startNodeHarness();
+}, 180_000);
+
+afterAll(async () => {
+  await node?.stop();
+}, 120_000);
+
+const maxSize = 32 * 1024;
+const maxFiles = 3;
+const pad = 'x'.repeat(100);
+
+/** The line numbers ("line <n> …") of CRI log text, in file order. */
+function lineNumbers(text: string): number[] {
+  return [...text.matchAll(/ stdout F line (\d+) /g)].map((m) => Number(m[1]));
+}
+
+describe('container log rotation on a real containerd', { timeout: 180_000 }, () => {
+  it('keeps at most containerLogMaxFiles files near containerLogMaxSize, and kubectl logs reads the current one', async () => {
+    node.createPod({
+      metadata: { name: 'chatty' },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'yes',
+            image: node.busybox,
+            command: ['/bin/sh', '-c'],
+            // ~20 lines of ~140 bytes (with containerd's prefix) every 50 ms: ~55 KB/s.
+            args: [
+              `i=0; while true; do i=$((i+1)); echo "line $i ${pad}"; if [ $((i % 20)) -eq 0 ]; then usleep 50000; fi; done`,
+            ],
+          },
+        ],
+      },
+    });
+    await node.waitPod('chatty', 'Running', (p: Pod) => (p.status?.phase === 'Running' ? p : undefined));
+    const uid = node.getPod('chatty')?.metadata.uid;
+    const logDir = join(node.dir, 'logs', `default_chatty_${uid}`, 'yes');
+
+    const errors: { obj: object; msg?: string }[] = [];
+    // Rotated names need distinct timestamps; passes come every 250 ms, so the clock steps 10 s per name.
+    let now = Date.UTC(2025, 0, 1);
+    const logs = new ContainerLogManager({
+      runtime: node.client,
+      policy: logRotatePolicy(`${maxSize / 1024}Ki`, maxFiles),
+      maxWorkers: 1,
+      monitorIntervalMs: 250,
+      logger: {
+        info: () => undefined,
+        warn: () => undefined,
+        error: (obj, msg) => errors.push({ obj, msg }),
+      },
+      clock: { now: () => (now += 10_000) },
+    });
+    logs.start();
+    // Sample the directory while rotation runs: never more than maxFiles (a .tmp while compressing aside).
+    let mostFiles = 0;
+    let rotations = 0;
+    const deadline = Date.now() + 8_000;
+    while (Date.now() < deadline) {
+      const files = (await readdir(logDir)).filter((f) => !f.endsWith('.tmp'));
+      mostFiles = Math.max(mostFiles, files.length);
+      rotations = Math.max(rotations, files.filter((f) => f !== '0.log').length);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await logs.stop();
+    expect(errors).toEqual([]);
+    expect(mostFiles).toBeLessThanOrEqual(maxFiles);
+
+    const files = (await readdir(logDir)).sort();
+    // 0.log, one gzipped and the newest rotated one uncompressed.
+    expect(files).toHaveLength(3);
+    expect(files[0]).toBe('0.log');
+    expect(files[1]).toMatch(/^0\.log\.\d{8}-\d{6}\.gz$/);
+    expect(files[2]).toMatch(/^0\.log\.\d{8}-\d{6}$/);
+    const older = gunzipSync(await readFile(join(logDir, files[1]!))).toString();
+    const newer = await readFile(join(logDir, files[2]!), 'utf8');
+    // Rotated only once due; one interval (plus a busy machine's delay) adds at most a little.
+    for (const text of [older, newer]) {
+      expect(Buffer.byteLength(text)).toBeGreaterThanOrEqual(maxSize);
+      expect(Buffer.byteLength(text)).toBeLessThan(8 * maxSize);
+    }
+    // containerd writes on into the reopened 0.log: the kept files hold consecutive lines.
+    const current = await readFile(join(logDir, '0.log'), 'utf8');
+    const numbers = [...lineNumbers(older), ...lineNumbers(newer), ...lineNumbers(current)];
+    expect(numbers.length).toBeGreaterThan(100);
+    numbers.forEach((n, i) => {
+      if (i > 0) expect(n).toBe(numbers[i - 1]! + 1);
+    });
+    // The oldest rotated files were removed: the first kept line is far past line 1.
+    expect(numbers[0]).toBeGreaterThan(1);
+    console.log(
+      `log rotation: ${files.join(', ')}; sizes ${Buffer.byteLength(older)} (gz ${(await stat(join(logDir, files[1]!))).size}), ${Buffer.byteLength(newer)}, current ${Buffer.byteLength(current)}; first kept line ${numbers[0]}; most files seen ${mostFiles}`,
+    );
+
+    // kubectl logs reads the current file: its newest lines, numbered after everything rotated.
+    const lastRotated = lineNumbers(newer).at(-1)!;
+    const tail = await node.kubectl(['logs', 'chatty', '-c', 'yes', '--tail=5']);
+    expect(tail.code).toBe(0);
+    const shown = [...tail.stdout.matchAll(/^line (\d+) x+$/gm)].map((m) => Number(m[1]));
+    expect(shown).toHaveLength(5);
+    expect(shown[0]).toBeGreaterThan(lastRotated);
+  });
+});
