@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admitPod } from '../src/admission/admit-handler';
 import { kubeletAdmitHandlers } from '../src/admission/kubelet-admit-handlers';
 import type { Container, Pod } from '../src/api/pod-types';
+import { FakeClock } from '../src/clock';
 import { appArmorAdmission, appArmorHostError, containerAppArmor } from '../src/cri/apparmor-profile';
 import {
   buildContainerConfig,
@@ -20,9 +21,11 @@ import { SecurityContextError } from '../src/cri/security-context-error';
 import { type ImageUser, verifyRunAsNonRoot } from '../src/cri/verify-run-as-non-root';
 import type { PodRuntime } from '../src/runtime/pod-runtime';
 import { imageUser } from '../src/sync/image-puller';
+import { PodSyncer } from '../src/sync/pod-syncer';
 import { SyncStepError } from '../src/sync/sync-errors';
+import type { PodVolumeManager } from '../src/volumes/pod-volume-manager';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
-import { makePod } from './helpers/fixtures';
+import { makePod, runtimeStatus } from './helpers/fixtures';
 
 // CRI enum values, spelled out so the expectations read like the upstream request.
 const POD = 0;
@@ -539,5 +542,35 @@ describe('through the kubelet (fake CRI runtime, whose images report no user)', 
       (c) => c.labels['io.kubernetes.pod.uid'] === pod.metadata.uid,
     );
     expect(created).toBeDefined();
+  });
+});
+
+describe('PodSyncer with a sandbox that cannot be built', () => {
+  it('reports FailedCreatePodSandBox and asks the runtime for nothing', async () => {
+    const called: string[] = [];
+    const runtime = new Proxy({} as PodRuntime, {
+      get: (_target, name) => async () => {
+        called.push(String(name));
+      },
+    });
+    const warnings: string[] = [];
+    const syncer = new PodSyncer({
+      runtime,
+      volumes: { setUp: async () => new Map() } as unknown as PodVolumeManager,
+      objects: { getConfigMap: async () => undefined, getSecret: async () => undefined },
+      clock: new FakeClock(),
+      dns: { clusterDNS: [], clusterDomain: '' },
+      podLogsDir: '/tmp/unused',
+      rootDir: '/tmp/unused',
+      nodeName: 'n',
+      hostIPs: [],
+      memoryCapacity: 1e9,
+      onWarning: (_pod, reason, message) => warnings.push(`${reason}: ${message}`),
+    });
+    const pod = makePod({ hostUsers: false });
+    const outcome = await syncer.syncPod(pod, runtimeStatus(pod, []));
+    expect(outcome.error).toBeInstanceOf(SecurityContextError);
+    expect(warnings).toEqual([`FailedCreatePodSandBox: ${outcome.error!.message}`]);
+    expect(called).toEqual([]);
   });
 });
