@@ -1,14 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type ApiServer,
+  bridgeIntoNetns,
   createNetns,
   createVethPair,
   kubeconfigYaml,
   type Netns,
+  type NetnsTcpBridge,
   startApiServer,
 } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,13 +34,6 @@ const PLURALS: Record<string, [string, string]> = {
   EndpointSlice: ['discovery.k8s.io/v1', 'endpointslices'],
 };
 
-// Runs inside the namespace: 127.0.0.1:6443 → the unix socket the host side listens on.
-const FORWARDER = `
-const net = require('node:net');
-net.createServer((c) => { const u = net.connect(process.argv[1]); c.pipe(u); u.pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); })
-  .listen(6443, '127.0.0.1', () => process.stdout.write('ready\\n'));
-`;
-
 /** iptables-save as the fixture holds it: counters zeroed, comment lines dropped. */
 function normalizeSave(text: string): string[] {
   return text
@@ -52,7 +46,7 @@ let api: ApiServer;
 let node: Netns;
 let peer: Netns;
 let dir: string;
-let bridge: Server;
+let bridge: NetnsTcpBridge;
 let daemon: ChildProcess;
 let log = '';
 
@@ -67,15 +61,6 @@ beforeAll(async () => {
     if (!apiVersion || !plural) throw new Error(`fixture kind ${obj.kind} not handled`);
     api.registry.create(api.resource(apiVersion, plural), obj.metadata.namespace, obj);
   }
-  const sock = join(dir, 'api.sock');
-  bridge = createServer((c) => {
-    const up = connect(api.port, '127.0.0.1');
-    c.pipe(up);
-    up.pipe(c);
-    c.on('error', () => up.destroy());
-    up.on('error', () => c.destroy());
-  });
-  await new Promise<void>((r) => bridge.listen(sock, () => r()));
   node = await createNetns({ purpose: 'kpfidelity' });
   peer = await createNetns({ purpose: 'kpfidelpeer' });
   // The node's address 10.77.0.1/24 on a veth, as when upstream's run was recorded.
@@ -106,8 +91,8 @@ beforeAll(async () => {
       target,
     ]);
   }
-  const fwd = node.spawn(process.execPath, ['-e', FORWARDER, sock], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve) => fwd.stdout?.once('data', () => resolve()));
+  // The API server on the namespace's 127.0.0.1:6443.
+  bridge = await bridgeIntoNetns(node, api.port);
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigYaml('http://127.0.0.1:6443'));
   // The fixture README's command line.
@@ -147,7 +132,7 @@ afterAll(async () => {
   if (daemon && daemon.exitCode === null) daemon.kill('SIGKILL');
   await node?.delete();
   await peer?.delete();
-  await new Promise<void>((r) => (bridge ? bridge.close(() => r()) : r()));
+  await bridge?.close();
   await api?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
