@@ -187,6 +187,36 @@ describe('IptablesProxier with an nfacct client', () => {
     await proxier.stop();
   });
 
+  it('where iptables refuses the nfacct match, the retry writes the rules without it', async () => {
+    /** Counters can be created, but every payload using `-m nfacct` fails, as without xt_nfacct. */
+    class NoNfacctMatch extends FakeIptables {
+      override async restore(payload: string): Promise<void> {
+        if (payload.includes('-m nfacct')) {
+          this.payloads.push(payload);
+          throw new Error("iptables-restore: Couldn't load match `nfacct':No such file or directory");
+        }
+        return super.restore(payload);
+      }
+    }
+    const ipt = new NoNfacctMatch();
+    const proxier = new IptablesProxier({
+      family: 'IPv4',
+      nodeName: 'n1',
+      executor: ipt,
+      nfacct: fakeNfacct(),
+      logger: silent,
+      minSyncPeriodMs: 0,
+      syncPeriodMs: 60_000,
+    });
+    proxier.onServicesSynced();
+    proxier.onEndpointSlicesSynced();
+    expect(await proxier.syncProxyRules()).toMatchObject({ kind: 'full', ok: false });
+    expect(await proxier.syncProxyRules()).toMatchObject({ kind: 'full', ok: true });
+    expect(proxier.lastPayload).not.toContain('nfacct');
+    expect(proxier.lastPayload).toContain('-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP');
+    await proxier.stop();
+  });
+
   it('registering the metrics twice on one registry (two families) keeps one of each', () => {
     const registry = new Registry();
     const nfacct = fakeNfacct();

@@ -47,6 +47,8 @@ export class IptablesProxier extends ProxierBase {
   private rules: IptablesRuleCache;
   /** The nfacct counters the current rule cache renders rules for (sorted). */
   private nfacctCounters: readonly string[] = [];
+  /** iptables refused a payload using `-m nfacct` (counters exist, no xt_nfacct match): render without. */
+  private nfacctMatchRefused = false;
   /** The last sync prepared (its payload is joined only if someone reads lastPayload). */
   private lastPrepared: PreparedIptablesSync | undefined;
   /** What the last sync rendered and wrote (for tests, benchmarks and debugging). */
@@ -69,7 +71,7 @@ export class IptablesProxier extends ProxierBase {
    */
   private async ensureNfacctCounters(): Promise<void> {
     const nfacct = this.opts.nfacct;
-    if (!nfacct) return;
+    if (!nfacct || this.nfacctMatchRefused) return;
     const present: string[] = [];
     for (const name of KUBE_PROXY_NFACCT_COUNTERS) {
       try {
@@ -83,9 +85,27 @@ export class IptablesProxier extends ProxierBase {
       }
     }
     present.sort();
-    if (present.join() === this.nfacctCounters.join()) return;
-    this.nfacctCounters = present;
-    this.rules = new IptablesRuleCache({ ...this.opts.backend, nfacctCounters: present }, this.opts.family);
+    this.useNfacctCounters(present);
+  }
+
+  /** Renders rules for these counters from now on (a new cache: the next sync is a full one). */
+  private useNfacctCounters(counters: readonly string[]): void {
+    if (counters.join() === this.nfacctCounters.join()) return;
+    this.nfacctCounters = counters;
+    this.rules = new IptablesRuleCache({ ...this.opts.backend, nfacctCounters: counters }, this.opts.family);
+  }
+
+  /**
+   * A kernel can have nfacct objects but not the iptables match using them; then every payload
+   * would fail. The first failure naming nfacct turns the counted rules off for good (the
+   * retry, a full sync, writes the rules without them), as where counters cannot be created.
+   */
+  private refuseNfacctRulesIf(err: unknown): void {
+    if (this.nfacctCounters.length === 0 || !/nfacct/i.test(err instanceof Error ? err.message : String(err)))
+      return;
+    this.nfacctMatchRefused = true;
+    this.useNfacctCounters([]);
+    this.log.error({ err }, 'iptables refused the nfacct match; writing rules without nfacct counters');
   }
 
   override start(): void {
@@ -215,6 +235,7 @@ export class IptablesProxier extends ProxierBase {
       // iptables-restore names the payload line it rejected; log it so the bad rule is visible.
       const where = err instanceof ApplyError ? { line: err.line, lineText: err.lineText } : {};
       this.log.error({ err, kind, family: this.family, ...where }, 'failed to sync iptables rules');
+      this.refuseNfacctRulesIf(err);
       this.retryAfterFailure();
     }
     this.recordResult(result);
