@@ -121,7 +121,12 @@ describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
     expect(milliCpu(capacity.cpu!) - milliCpu(allocatable.cpu!)).toBe(100);
 
     // The read-only server: reads without authentication, no debugging handlers.
-    const pods = await fetch(`http://127.0.0.1:${readOnlyPort}/pods`);
+    // The servers listen after the node registers: wait for the port to answer.
+    const pods = await waitFor(
+      'read-only server',
+      () => fetch(`http://127.0.0.1:${readOnlyPort}/pods`),
+      60_000,
+    );
     expect(pods.status).toBe(200);
     expect(((await pods.json()) as { kind: string }).kind).toBe('PodList');
     const logs = await fetch(`http://127.0.0.1:${readOnlyPort}/containerLogs/default/p/c`);
