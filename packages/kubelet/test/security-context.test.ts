@@ -220,6 +220,27 @@ describe('LinuxContainerSecurityContext (upstream determineEffectiveSecurityCont
     expect(sc.namespaceOptions.usernsOptions).toEqual(mapping);
   });
 
+  it("joins a target container's PID namespace (ephemeral containers), unless the pod shares one", () => {
+    const target = { ...seccomp, pidTargetContainerId: 'abc123' };
+    const own = withContainer({});
+    expect(linuxContainerSecurityContext(own, own.spec.containers[0]!, target).namespaceOptions).toEqual({
+      network: POD,
+      pid: NamespaceMode.TARGET,
+      ipc: POD,
+      targetId: 'abc123',
+      usernsOptions: { mode: NODE },
+    });
+    const shared = withContainer({}, { shareProcessNamespace: true });
+    expect(
+      linuxContainerSecurityContext(shared, shared.spec.containers[0]!, target).namespaceOptions,
+    ).toEqual({
+      network: POD,
+      pid: POD,
+      ipc: POD,
+      usernsOptions: { mode: NODE },
+    });
+  });
+
   it('refuses an unknown supplementalGroupsPolicy with upstream message', () => {
     const pod = withContainer({}, { securityContext: { supplementalGroupsPolicy: 'Loose' as never } });
     expect(() => containerSc(pod)).toThrow('unsupported supplementalGroupsPolicy: Loose');

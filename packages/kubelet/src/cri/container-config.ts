@@ -62,6 +62,8 @@ export interface ContainerConfigOptions extends LinuxResourceOptions {
   seccomp?: SeccompOptions;
   /** ID mappings of the pod's user namespace, for hostUsers: false. */
   userNamespace?: MessageInput<UserNamespace>;
+  /** Runtime id of the container whose PID namespace to join (ephemeral targetContainerName). */
+  pidTargetContainerId?: string;
   /** Each volumeMount's subPath with subPathExpr expanded (sync/subpaths.ts); default: spec subPath. */
   subPaths?: readonly (string | undefined)[];
   /** Host file mounted at /etc/hosts (the kubelet-managed hosts file, see sync/etc-hosts.ts). */
@@ -161,6 +163,7 @@ export function buildContainerConfig(pod: Pod, container: Container, options: Co
     ...(options.seccomp ?? { profileRoot: defaultSeccompProfileRoot, seccompDefault: false }),
     imageUser,
     userNamespace: options.userNamespace,
+    pidTargetContainerId: options.pidTargetContainerId,
   });
   return {
     metadata: { name: container.name, attempt: options.restartCount },

@@ -139,6 +139,11 @@ export interface ContainerSecurityOptions extends SeccompOptions {
   imageUser?: ImageUser;
   /** ID mappings of the pod's user namespace, for hostUsers: false. */
   userNamespace?: MessageInput<UserNamespace>;
+  /**
+   * The runtime id of the container whose PID namespace this one joins (an ephemeral container's
+   * targetContainerName): upstream generateLinuxContainerConfig's nsTarget.
+   */
+  pidTargetContainerId?: string;
 }
 
 /**
@@ -161,12 +166,18 @@ export function linuxContainerSecurityContext(
     if (options.imageUser?.uid !== undefined) runAsUser = { value: options.imageUser.uid };
     runAsUsername = options.imageUser?.username ?? '';
   }
+  const namespaceOptions = namespacesForPod(pod, options.userNamespace);
+  if (options.pidTargetContainerId && namespaceOptions.pid === NamespaceMode.CONTAINER) {
+    // Upstream: only a container with a PID namespace of its own can join the target's.
+    namespaceOptions.pid = NamespaceMode.TARGET;
+    namespaceOptions.targetId = options.pidTargetContainerId;
+  }
   return {
     capabilities: capabilities
       ? { addCapabilities: capabilities.add ?? [], dropCapabilities: capabilities.drop ?? [] }
       : null,
     privileged: effective.privileged === true,
-    namespaceOptions: namespacesForPod(pod, options.userNamespace),
+    namespaceOptions,
     selinuxOptions: seLinuxOption(effective.seLinuxOptions),
     runAsUser,
     runAsUsername,
