@@ -15,6 +15,16 @@ export interface KubeletMetrics {
   startedContainers: Counter<'container_type'>;
   startedContainersErrors: Counter<'code' | 'container_type'>;
   restartedPods: Counter<'static'>;
+  /** From first seeing a pod to it running (upstream kubelet_pod_start_duration_seconds). */
+  podStartDuration: Histogram<never>;
+  /** CRI calls by upstream's operation_type (instrumented_services.go). */
+  runtimeOperations: Counter<'operation_type'>;
+  runtimeOperationsDuration: Histogram<'operation_type'>;
+  runtimeOperationsErrors: Counter<'operation_type'>;
+  /** /metrics/probes: the prober's own registry, as upstream serves it apart from /metrics. */
+  probesRegistry: Registry;
+  proberProbeTotal: Counter<'probe_type' | 'result' | 'container' | 'pod' | 'namespace' | 'pod_uid'>;
+  proberProbeDuration: Histogram<'probe_type' | 'container' | 'pod' | 'namespace'>;
 }
 
 const defBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -23,10 +33,18 @@ const podStartSLIBuckets = [
   3600,
 ];
 
-export function createKubeletMetrics(registry: Registry = new Registry()): KubeletMetrics {
+/** prometheus.ExponentialBuckets(.005, 2.5, 14): upstream's runtime operation buckets. */
+const runtimeOperationBuckets = Array.from({ length: 14 }, (_, i) => 0.005 * 2.5 ** i);
+
+export function createKubeletMetrics(
+  registry: Registry = new Registry(),
+  probesRegistry: Registry = new Registry(),
+): KubeletMetrics {
   const registers = [registry];
+  const probeRegisters = [probesRegistry];
   return {
     registry,
+    probesRegistry,
     podStartSLIDuration: new Histogram({
       name: 'kubelet_pod_start_sli_duration_seconds',
       help: 'Duration in seconds to start a pod, excluding time to pull images and run init containers, measured from pod creation timestamp to when all its containers are reported as started and observed via watch',
@@ -95,6 +113,44 @@ export function createKubeletMetrics(registry: Registry = new Registry()): Kubel
       help: 'Number of pods that have been restarted because they were deleted and recreated with the same UID while the kubelet was watching them (common for static pods, extremely uncommon for API pods)',
       labelNames: ['static'],
       registers,
+    }),
+    podStartDuration: new Histogram({
+      name: 'kubelet_pod_start_duration_seconds',
+      help: 'Duration in seconds from kubelet seeing a pod for the first time to the pod starting to run',
+      buckets: podStartSLIBuckets,
+      registers,
+    }),
+    runtimeOperations: new Counter({
+      name: 'kubelet_runtime_operations_total',
+      help: 'Cumulative number of runtime operations by operation type.',
+      labelNames: ['operation_type'],
+      registers,
+    }),
+    runtimeOperationsDuration: new Histogram({
+      name: 'kubelet_runtime_operations_duration_seconds',
+      help: 'Duration in seconds of runtime operations. Broken down by operation type.',
+      labelNames: ['operation_type'],
+      buckets: runtimeOperationBuckets,
+      registers,
+    }),
+    runtimeOperationsErrors: new Counter({
+      name: 'kubelet_runtime_operations_errors_total',
+      help: 'Cumulative number of runtime operation errors by operation type.',
+      labelNames: ['operation_type'],
+      registers,
+    }),
+    proberProbeTotal: new Counter({
+      name: 'prober_probe_total',
+      help: 'Cumulative number of a liveness, readiness or startup probe for a container by result.',
+      labelNames: ['probe_type', 'result', 'container', 'pod', 'namespace', 'pod_uid'],
+      registers: probeRegisters,
+    }),
+    proberProbeDuration: new Histogram({
+      name: 'prober_probe_duration_seconds',
+      help: 'Duration in seconds for a probe response.',
+      labelNames: ['probe_type', 'container', 'pod', 'namespace'],
+      buckets: defBuckets,
+      registers: probeRegisters,
     }),
   };
 }

@@ -11,6 +11,7 @@ import type { Kubelet } from '../kubelet';
 import { findContainer } from '../runtime/runtime-state';
 import type { SummaryProvider } from '../stats/summary-provider';
 import { containerLogFile, followContainerLog, readContainerLog } from './container-logs';
+import { serveMetricsRoute } from './metrics-routes';
 import { type Authenticator, type Authorizer, subresourceForPath, verbForMethod } from './server-auth';
 import { serveStreaming } from './streaming-handler';
 import { parseStreamingPath } from './streaming-routes';
@@ -186,6 +187,7 @@ async function handle(
     const registry = kubelet.metrics.registry;
     return send(response, 200, await registry.metrics(), registry.contentType);
   }
+  if (await serveMetricsRoute(path, kubelet, options.summary, response)) return;
   if ((path === '/stats/summary' || path === '/stats/summary/') && options.summary) {
     const summary = await options.summary.summary();
     const body = url.searchParams.get('only_cpu_and_memory') === 'true' ? cpuAndMemoryOnly(summary) : summary;

@@ -1,0 +1,73 @@
+/**
+ * Prometheus text exposition (format 0.0.4) for metrics collected at scrape time, as the
+ * kubelet's custom collectors emit them through component-base: HELP carries the stability
+ * level, samples may carry a millisecond timestamp, families sort by name and samples by labels.
+ * (prom-client's registry has no per-sample timestamps, which /metrics/resource needs.)
+ */
+export const textContentType = 'text/plain; version=0.0.4; charset=utf-8';
+
+export type Stability = 'ALPHA' | 'BETA' | 'STABLE';
+
+export interface MetricDesc {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge';
+  stability: Stability;
+}
+
+export interface Sample {
+  labels?: Record<string, string>;
+  value: number;
+  /** Milliseconds since the epoch. */
+  timestampMs?: number;
+}
+
+export interface MetricFamily {
+  desc: MetricDesc;
+  samples: Sample[];
+}
+
+/** A float as client_golang writes it (strconv.AppendFloat(v, 'g', -1, 64)): 1.4065664e+07, 6197.005020909. */
+export function goFloat(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf';
+  if (value === 0) return Object.is(value, -0) ? '-0' : '0';
+  const [mantissa, exponentText] = value.toExponential().split('e') as [string, string];
+  const exponent = Number(exponentText);
+  if (exponent < -4 || exponent >= 6) {
+    const digits = String(Math.abs(exponent)).padStart(2, '0');
+    return `${mantissa}e${exponent < 0 ? '-' : '+'}${digits}`;
+  }
+  return String(value);
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function escapeHelp(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+function labelText(labels: Record<string, string> | undefined): string {
+  const names = Object.keys(labels ?? {}).sort();
+  if (names.length === 0) return '';
+  return `{${names.map((name) => `${name}="${escapeLabel(labels![name]!)}"`).join(',')}}`;
+}
+
+/** The exposition text; families without samples are left out, as Gather does. */
+export function renderExposition(families: readonly MetricFamily[]): string {
+  let out = '';
+  for (const family of [...families].sort((a, b) => (a.desc.name < b.desc.name ? -1 : 1))) {
+    if (family.samples.length === 0) continue;
+    const { name, help, type, stability } = family.desc;
+    out += `# HELP ${name} [${stability}] ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`;
+    const lines = family.samples.map((sample) => {
+      const stamp = sample.timestampMs !== undefined ? ` ${Math.floor(sample.timestampMs)}` : '';
+      return { key: labelText(sample.labels), text: `${goFloat(sample.value)}${stamp}` };
+    });
+    lines.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const line of lines) out += `${name}${line.key} ${line.text}\n`;
+  }
+  return out;
+}

@@ -1,0 +1,38 @@
+import type { ServerResponse } from 'node:http';
+import type { Kubelet } from '../kubelet';
+import { renderExposition, textContentType } from '../metrics-collectors/exposition-text';
+import { resourceMetricFamilies } from '../metrics-collectors/resource-metrics';
+import type { SummaryProvider } from '../stats/summary-provider';
+import type { Summary } from '../stats/summary-types';
+
+/**
+ * The kubelet's metrics endpoints besides /metrics: /metrics/resource (metrics-server's source)
+ * from the summary stats, and /metrics/probes from the prober's own registry. Returns false for
+ * any other path (or /metrics/resource without a stats provider).
+ */
+export async function serveMetricsRoute(
+  path: string,
+  kubelet: Kubelet,
+  summary: SummaryProvider | undefined,
+  response: ServerResponse,
+  onScrapeError: (error: unknown) => void = () => undefined,
+): Promise<boolean> {
+  if (path === '/metrics/resource' && summary) {
+    let stats: Summary | undefined;
+    try {
+      stats = await summary.summary();
+    } catch (error) {
+      onScrapeError(error);
+    }
+    response.writeHead(200, { 'Content-Type': textContentType });
+    response.end(renderExposition(resourceMetricFamilies(stats)));
+    return true;
+  }
+  if (path === '/metrics/probes') {
+    const registry = kubelet.metrics.probesRegistry;
+    response.writeHead(200, { 'Content-Type': registry.contentType });
+    response.end(await registry.metrics());
+    return true;
+  }
+  return false;
+}
