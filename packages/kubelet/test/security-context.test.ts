@@ -328,6 +328,13 @@ describe('AppArmor (upstream getAppArmorProfile, appArmorAdmitHandler)', () => {
     expect(appArmorAdmission(unconfined, hostError)).toEqual({ admit: true });
     expect(appArmorAdmission(withContainer({}), hostError)).toEqual({ admit: true });
     expect(appArmorAdmission(runtimeDefault, undefined)).toEqual({ admit: true });
+    const ephemeral = makePod({
+      containers: [{ name: 'app', image: 'busybox' }],
+      ephemeralContainers: [
+        { name: 'debug', image: 'busybox', securityContext: { appArmorProfile: { type: 'RuntimeDefault' } } },
+      ],
+    });
+    expect(appArmorAdmission(ephemeral, hostError)).toMatchObject({ admit: false, reason: 'AppArmor' });
     const empty = withContainer({
       securityContext: { appArmorProfile: { type: 'Localhost', localhostProfile: ' ' } },
     });
@@ -506,6 +513,14 @@ describe('LinuxSandboxSecurityContext (upstream generatePodSandboxLinuxConfig)',
       readonlyRootfs: false,
     });
     expect(config.linux.sysctls).toEqual({ 'net.ipv4.ip_unprivileged_port_start': '0' });
+  });
+
+  it('is privileged when only an ephemeral container is (upstream HasPrivilegedContainer)', () => {
+    const pod = makePod({
+      containers: [{ name: 'app', image: 'busybox' }],
+      ephemeralContainers: [{ name: 'debug', image: 'busybox', securityContext: { privileged: true } }],
+    });
+    expect(buildSandboxConfig(pod, { ...dns, attempt: 0 }).linux.securityContext.privileged).toBe(true);
   });
 
   it('leaves the optional parts empty for a pod without a security context', () => {

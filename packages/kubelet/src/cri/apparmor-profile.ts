@@ -16,8 +16,13 @@ export const appArmorNotAdmittedReason = 'AppArmor';
 export const appArmorSecurityfsPath = '/sys/kernel/security/apparmor';
 export const appArmorEnabledPath = '/sys/module/apparmor/parameters/enabled';
 
-function allContainers(pod: Pod): Container[] {
-  return [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+/** Upstream podutil.AllContainers: init, regular and ephemeral containers. */
+export function allContainers(pod: Pod): Container[] {
+  return [
+    ...(pod.spec.initContainers ?? []),
+    ...pod.spec.containers,
+    ...(pod.spec.ephemeralContainers ?? []),
+  ];
 }
 
 /** Upstream getProfileFromPodAnnotations: the deprecated annotation → a profile, or none. */

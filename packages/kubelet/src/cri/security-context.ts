@@ -9,7 +9,7 @@ import {
   type UserNamespace,
 } from '@nodeagent/cri-client';
 import type { Container, Pod, SELinuxOptions, SecurityContext } from '../api/pod-types';
-import { containerAppArmor } from './apparmor-profile';
+import { allContainers, containerAppArmor } from './apparmor-profile';
 import { containerSeccompProfile, type SeccompOptions, sandboxSeccompProfile } from './seccomp-profile';
 import { SecurityContextError } from './security-context-error';
 import type { ImageUser } from './verify-run-as-non-root';
@@ -196,11 +196,9 @@ export function linuxContainerSecurityContext(
   } satisfies MessageInput<LinuxContainerSecurityContext>;
 }
 
-/** Upstream HasPrivilegedContainer: any init or regular container asks for privileged. */
+/** Upstream HasPrivilegedContainer: any init, regular or ephemeral container asks for privileged. */
 function hasPrivilegedContainer(pod: Pod): boolean {
-  return [...(pod.spec.initContainers ?? []), ...pod.spec.containers].some(
-    (container) => container.securityContext?.privileged === true,
-  );
+  return allContainers(pod).some((container) => container.securityContext?.privileged === true);
 }
 
 /**
