@@ -45,13 +45,21 @@ export interface EngineHarness {
   close(): Promise<void>;
 }
 
-export async function startEngine(overrides: Partial<KubeletOptions> = {}): Promise<EngineHarness> {
+/**
+ * The engine on a fresh fake runtime. With `runtimeOnFakeClock`, the runtime's timestamps
+ * (startedAt, finishedAt) come from the kubelet's FakeClock too, so back-off times are exact.
+ */
+export async function startEngine(
+  overrides: Partial<KubeletOptions> = {},
+  options: { runtimeOnFakeClock?: boolean } = {},
+): Promise<EngineHarness> {
   const dir = await mkdtemp(join(tmpdir(), `na-kubelet-engine-${process.pid}-`));
+  const clock = new FakeClock(Date.now());
   const fake = await FakeRuntime.start({
     images: [{ ref: busybox }, { ref: 'localhost/nodeagent/pause:3.10' }],
+    ...(options.runtimeOnFakeClock ? { now: () => BigInt(clock.now()) * 1_000_000n } : {}),
   });
   const client = await createCriClient({ endpoint: fake.endpoint });
-  const clock = new FakeClock(Date.now());
   const writer = new RecordingWriter();
   const configMaps = new Map<string, ConfigMap>();
   const secrets = new Map<string, Secret>();

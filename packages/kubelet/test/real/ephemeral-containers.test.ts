@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
-import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
+import { type NodeHarness, useNodeHarness, waitFor } from './node-harness';
 
 /**
  * Conformance "Ephemeral Containers will start an ephemeral container in an existing pod"
@@ -9,14 +9,9 @@ import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
  * containerd through the in-process API server's pods/ephemeralcontainers subresource.
  */
 let node: NodeHarness;
-
-beforeAll(async () => {
-  node = await startNodeHarness();
-}, 180_000);
-
-afterAll(async () => {
-  await node?.stop();
-}, 120_000);
+useNodeHarness((started) => {
+  node = started;
+});
 
 const ephemeralRunning = (name: string) => (pod: Pod) => {
   const status = pod.status?.ephemeralContainerStatuses?.find((c) => c.name === name);

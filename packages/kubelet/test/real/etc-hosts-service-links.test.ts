@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
-import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
+import { type NodeHarness, useNodeHarness, waitFor } from './node-harness';
 
 /**
  * Conformance "KubeletManagedEtcHosts should test kubelet managed /etc/hosts file", "Kubelet
@@ -9,14 +9,9 @@ import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
  * variables for services", on a real containerd through the in-process API server.
  */
 let node: NodeHarness;
-
-beforeAll(async () => {
-  node = await startNodeHarness();
-}, 180_000);
-
-afterAll(async () => {
-  await node?.stop();
-}, 120_000);
+useNodeHarness((started) => {
+  node = started;
+});
 
 const sleeper = (name: string, extra: Partial<Pod['spec']['containers'][number]> = {}) => ({
   name,

@@ -4,7 +4,6 @@ import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Duplex } from 'node:stream';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { type CriClient, collectStream, createCriClient, openStream } from '@nodeagent/cri-client';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
@@ -17,26 +16,15 @@ import { createKubeletServer, listen, type RunningServer } from '../../src/serve
 import { alwaysAllow, kubeletAuthenticator } from '../../src/server/server-auth';
 import { criStreamingRuntime } from '../../src/server/streaming-runtime';
 import { selfSignedCertificate } from '../../src/server/tls-material';
-import type { StreamConnector } from '../../src/server/upgrade-proxy';
 import { apiPodStatusWriter } from '../../src/sources/api-clients';
 import { CriSummaryProvider } from '../../src/stats/summary-provider';
 import type { Summary } from '../../src/stats/summary-types';
+import { netnsConnector, runKubectl } from './node-harness';
 import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
 
-/**
- * The private containerd's streaming server listens on 127.0.0.1 inside its network namespace:
- * the kubelet proxies to it through `busybox nc` started there, never touching the host's stack.
- */
-function netnsConnector(netnsPath: string): StreamConnector {
-  return (host, port) => {
-    const child = spawn('nsenter', [`--net=${netnsPath}`, 'busybox', 'nc', host, String(port)], {
-      stdio: ['pipe', 'pipe', 'ignore'],
-    });
-    const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
-    duplex.on('close', () => child.kill());
-    return duplex;
-  };
-}
+// The private containerd's streaming server listens on 127.0.0.1 inside its network namespace:
+// the kubelet proxies to it through `busybox nc` started there (netnsConnector), never touching
+// the host's stack.
 
 async function waitFor<T>(
   what: string,
@@ -66,30 +54,7 @@ const children = new Set<ChildProcess>();
 
 /** kubectl against the in-process API server; stdin text is piped in when given. */
 function kubectl(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], {
-      env: { ...process.env, HOME: dir },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    if (stdin !== undefined) child.stdin.end(stdin);
-    else child.stdin.end();
-  });
+  return runKubectl(kubeconfig, dir, children, args, stdin);
 }
 
 function kubeletGet(path: string): Promise<{ status: number; body: string }> {

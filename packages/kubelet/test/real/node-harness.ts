@@ -6,6 +6,7 @@ import { Duplex } from 'node:stream';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { afterAll, beforeAll } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
 import type { Clock } from '../../src/clock';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
@@ -57,7 +58,7 @@ export interface NodeHarness {
 }
 
 /** The private containerd's streaming server listens inside its netns: reach it through `busybox nc` there. */
-function netnsConnector(netnsPath: string): StreamConnector {
+export function netnsConnector(netnsPath: string): StreamConnector {
   return (host, port) => {
     const child = spawn('nsenter', [`--net=${netnsPath}`, 'busybox', 'nc', host, String(port)], {
       stdio: ['pipe', 'pipe', 'ignore'],
@@ -80,6 +81,51 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
+}
+
+/** kubectl with a kubeconfig, HOME and cache in `dir`; killed after 30 s; tracked in `children` for cleanup. */
+export function runKubectl(
+  kubeconfig: string,
+  dir: string,
+  children: Set<ChildProcess>,
+  args: string[],
+  stdin?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], {
+      env: { ...process.env, HOME: dir },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => {
+      stdout += c;
+    });
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      children.delete(child);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+/** Starts a node before the file's tests and stops it after them; `use` receives it. */
+export function useNodeHarness(use: (node: NodeHarness) => void): void {
+  let started: NodeHarness | undefined;
+  beforeAll(async () => {
+    started = await startNodeHarness();
+    use(started);
+  }, 180_000);
+  afterAll(async () => {
+    await started?.stop();
+  }, 120_000);
 }
 
 export async function startNodeHarness(
@@ -210,35 +256,7 @@ export async function startNodeHarness(
       const result = await criPodRuntime(client).execSync(id, command, 20);
       return result.stdout.toString();
     },
-    kubectl(args, stdin) {
-      return new Promise((resolve, reject) => {
-        const child = spawn(
-          'kubectl',
-          ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args],
-          {
-            env: { ...process.env, HOME: dir },
-            stdio: ['pipe', 'pipe', 'pipe'],
-          },
-        );
-        children.add(child);
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c) => {
-          stdout += c;
-        });
-        child.stderr.on('data', (c) => {
-          stderr += c;
-        });
-        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-        child.on('error', reject);
-        child.on('close', (code) => {
-          clearTimeout(timer);
-          children.delete(child);
-          resolve({ code: code ?? -1, stdout, stderr });
-        });
-        child.stdin.end(stdin ?? '');
-      });
-    },
+    kubectl: (args, stdin) => runKubectl(kubeconfig, dir, children, args, stdin),
     async stop() {
       for (const child of children) child.kill('SIGKILL');
       await source.stop();

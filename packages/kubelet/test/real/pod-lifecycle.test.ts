@@ -1,20 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
-import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
+import { type NodeHarness, useNodeHarness, waitFor } from './node-harness';
 
 /**
  * Conformance pod lifecycle behaviours (test/e2e/common/node/pods.go, init_container.go) on a
  * real containerd through the in-process API server.
  */
 let node: NodeHarness;
-
-beforeAll(async () => {
-  node = await startNodeHarness();
-}, 180_000);
-
-afterAll(async () => {
-  await node?.stop();
-}, 120_000);
+useNodeHarness((started) => {
+  node = started;
+});
 
 const isRunning = (pod: Pod) =>
   pod.status?.phase === 'Running' && pod.status.containerStatuses?.every((c) => c.state.running)

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Container, Pod } from '../../src/api/pod-types';
-import { type NodeHarness, startNodeHarness } from './node-harness';
+import { type NodeHarness, useNodeHarness } from './node-harness';
 
 /**
  * Conformance "Container Runtime blackbox test on terminated container" (test/e2e/common/node/
@@ -8,14 +8,9 @@ import { type NodeHarness, startNodeHarness } from './node-harness';
  * tail with FallbackToLogsOnError, on a real containerd through the in-process API server.
  */
 let node: NodeHarness;
-
-beforeAll(async () => {
-  node = await startNodeHarness();
-}, 180_000);
-
-afterAll(async () => {
-  await node?.stop();
-}, 120_000);
+useNodeHarness((started) => {
+  node = started;
+});
 
 let count = 0;
 async function terminated(container: Omit<Container, 'name' | 'image'>, phase: 'Succeeded' | 'Failed') {

@@ -1,20 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EnvVar, Pod, VolumeMount } from '../../src/api/pod-types';
-import { type NodeHarness, startNodeHarness } from './node-harness';
+import { type NodeHarness, useNodeHarness } from './node-harness';
 
 /**
  * Conformance "Variable Expansion" subPathExpr tests (test/e2e/common/node/expansion.go), with
  * their pod specs, on a real containerd through the in-process API server.
  */
 let node: NodeHarness;
-
-beforeAll(async () => {
-  node = await startNodeHarness();
-}, 180_000);
-
-afterAll(async () => {
-  await node?.stop();
-}, 120_000);
+useNodeHarness((started) => {
+  node = started;
+});
 
 let count = 0;
 function expansionPod(
