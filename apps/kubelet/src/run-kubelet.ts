@@ -36,6 +36,7 @@ import { imagePullConcurrency, limitImagePulls } from './image-pull-limit';
 import { connectCri } from './image-service-client';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
 import { nodeRegistrationSettings, podCapacity } from './node-registration-settings';
+import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
 import { createReadOnlyServer } from './read-only-server';
 import { runStartupChecks } from './startup-checks';
 import { bootstrapClientCertificate, startCertificateManagers } from './tls-bootstrap';
@@ -134,6 +135,8 @@ export async function runKubelet(
     logger,
   });
   await kubelet.start();
+  // enforceNodeAllocatable "pods": the kubepods cgroup (made by start) capped at allocatable.
+  if (cgroups) await enforcePodsAllocatable(config);
   logRotation.start();
   const stops: (() => Promise<void> | void)[] = [() => logRotation.stop()];
   if (services) stops.push(() => services.stop());

@@ -27,6 +27,21 @@ export function startupWarnings(options: ResolvedKubeletOptions): StartupWarning
       message: `featureGates ${gates.map(([name, on]) => `${name}=${on}`).join(',')} have no effect: this kubelet runs its v1.34 default behaviour and implements no feature gates`,
     });
   }
+  // enforceNodeAllocatable: only "pods" is enforced, and only on the QoS cgroup hierarchy.
+  const levels = config.enforceNodeAllocatable.filter((level) => level !== 'pods' && level !== 'none');
+  if (levels.length > 0) {
+    warnings.push({
+      field: 'enforceNodeAllocatable',
+      value: config.enforceNodeAllocatable,
+      message: `enforceNodeAllocatable levels ${levels.join(',')} are not supported by this kubelet: only pods is enforced`,
+    });
+  } else if (config.enforceNodeAllocatable.includes('pods') && !config.cgroupsPerQOS) {
+    warnings.push({
+      field: 'enforceNodeAllocatable',
+      value: config.enforceNodeAllocatable,
+      message: 'enforceNodeAllocatable pods has no effect without cgroupsPerQOS (upstream refuses this pair)',
+    });
+  }
   if (config.logging.vmodule.length > 0) {
     warnings.push({
       field: 'logging.vmodule',

@@ -134,10 +134,10 @@ describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
 
     // klog text lines (the default format), one warning per accepted setting without effect.
     expect(output).toMatch(
-      /^W\d{4} [\d:.]+ +\d+ kubelet\] "KubeletConfiguration field enforceNodeAllocatable is not supported/m,
+      /^W\d{4} [\d:.]+ +\d+ kubelet\] "enforceNodeAllocatable pods has no effect without cgroupsPerQOS/m,
     );
     expect(output).toContain('Flag --pod-infra-container-image has been deprecated');
-    expect(output.match(/field enforceNodeAllocatable is not supported/g)).toHaveLength(1);
+    expect(output.match(/enforceNodeAllocatable pods has no effect/g)).toHaveLength(1);
     // containerLog* are applied: log rotation runs with kubeadm's (default) settings, no warning.
     expect(output).toContain('Initializing container log rotate workers');
     expect(output).not.toMatch(/field containerLog\w+ is not supported/);

@@ -83,11 +83,28 @@ describe("kubeadm v1.32's kubelet configuration", () => {
   it('warns once for each accepted setting it does not act on', async () => {
     const options = await resolveKubeletOptions(kubeadmFlags);
     const warnings = startupWarnings(options);
-    expect(warnings.map((warning) => warning.field).sort()).toEqual([
-      '--pod-infra-container-image',
-      'enforceNodeAllocatable',
-    ]);
+    expect(warnings.map((warning) => warning.field).sort()).toEqual(['--pod-infra-container-image']);
     for (const warning of warnings) expect(warning.message).toContain(warning.field);
+  });
+
+  it('names the enforceNodeAllocatable levels it cannot enforce, and pods without the QoS cgroups', async () => {
+    const levels = await resolveKubeletOptions([
+      ...kubeadmFlags,
+      '--enforce-node-allocatable=pods,kube-reserved',
+    ]);
+    expect(startupWarnings(levels).find((w) => w.field === 'enforceNodeAllocatable')?.message).toBe(
+      'enforceNodeAllocatable levels kube-reserved are not supported by this kubelet: only pods is enforced',
+    );
+    const noQos = await resolveKubeletOptions([...kubeadmFlags, '--cgroups-per-qos=false']);
+    expect(startupWarnings(noQos).find((w) => w.field === 'enforceNodeAllocatable')?.message).toBe(
+      'enforceNodeAllocatable pods has no effect without cgroupsPerQOS (upstream refuses this pair)',
+    );
+    const none = await resolveKubeletOptions([
+      ...kubeadmFlags,
+      '--cgroups-per-qos=false',
+      '--enforce-node-allocatable=none',
+    ]);
+    expect(startupWarnings(none).map((w) => w.field)).not.toContain('enforceNodeAllocatable');
   });
 });
 

@@ -5,6 +5,7 @@ import { imagePullConcurrency, limitImagePulls } from '../src/image-pull-limit';
 import { connectCri } from '../src/image-service-client';
 import { klogTextLine } from '../src/klog-text';
 import { nodeRegistrationSettings, podCapacity, uninitializedTaint } from '../src/node-registration-settings';
+import { enforcePodsAllocatable, podsCgroupResources } from '../src/pods-allocatable-cgroup';
 import {
   activeSwaps,
   applyOomScoreAdj,
@@ -190,5 +191,45 @@ describe('text log format', () => {
       /^I1122 19:54:00\.123000 {7}1 kubelet\] "ok"$/,
     );
     expect(klogTextLine({ level: 50, time, msg: 'bad' }, 1)).toMatch(/^E1122/);
+  });
+});
+
+describe('enforceNodeAllocatable pods', () => {
+  const machine = { numCores: 4, memoryCapacityBytes: 8 * 2 ** 30 };
+  const reserved = {
+    kubeReserved: { cpu: '500m', memory: '1Gi' },
+    systemReserved: { cpu: '500m', memory: '512Mi' },
+  };
+
+  it('limits kubepods to capacity minus kube and system reservations (shares for CPU)', () => {
+    expect(podsCgroupResources(machine, reserved)).toEqual({
+      cpuShares: 3072, // 3000m of 4 cores: 3000 * 1024 / 1000
+      memoryLimitBytes: 8 * 2 ** 30 - 1.5 * 2 ** 30,
+    });
+    expect(podsCgroupResources(machine, { kubeReserved: {}, systemReserved: {} })).toEqual({
+      cpuShares: 4096,
+      memoryLimitBytes: 8 * 2 ** 30,
+    });
+  });
+
+  it('writes the kubepods cgroup only with pods enforcement and the QoS hierarchy', async () => {
+    const ensured: [string, unknown][] = [];
+    const fs = {
+      ensure: async (path: string, resources: unknown) => void ensured.push([path, resources]),
+    } as never;
+    const config = {
+      ...reserved,
+      enforceNodeAllocatable: ['pods' as const],
+      cgroupsPerQOS: true,
+      cgroupRoot: '',
+      cgroupDriver: 'systemd' as const,
+    };
+    await enforcePodsAllocatable(config, { fs, machine });
+    expect(ensured).toEqual([['/kubepods.slice', podsCgroupResources(machine, reserved)]]);
+    await enforcePodsAllocatable({ ...config, cgroupDriver: 'cgroupfs' }, { fs, machine });
+    expect(ensured[1]?.[0]).toBe('/kubepods');
+    await enforcePodsAllocatable({ ...config, cgroupsPerQOS: false }, { fs, machine });
+    await enforcePodsAllocatable({ ...config, enforceNodeAllocatable: ['none' as const] }, { fs, machine });
+    expect(ensured).toHaveLength(2);
   });
 });

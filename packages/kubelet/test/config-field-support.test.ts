@@ -49,10 +49,8 @@ describe('KubeletConfiguration field support', () => {
     expect(neither).toEqual([]);
   });
 
-  it('warns about no field at upstream defaults except the ones whose default asks for missing behaviour', () => {
-    expect(unsupportedFieldWarnings(defaultKubeletConfiguration()).map((w) => w.field)).toEqual([
-      'enforceNodeAllocatable',
-    ]);
+  it('warns about no field at upstream defaults', () => {
+    expect(unsupportedFieldWarnings(defaultKubeletConfiguration())).toEqual([]);
   });
 
   it('names each unsupported field set away from its default in exactly one warning', () => {

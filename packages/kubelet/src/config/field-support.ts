@@ -126,11 +126,9 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<Field, FieldSuppo
   showHiddenMetricsForVersion: unsupported,
   systemReservedCgroup: unsupported,
   kubeReservedCgroup: unsupported,
-  // Upstream's default ["pods"] caps the kubepods cgroup at allocatable; not done here.
-  enforceNodeAllocatable: {
-    status: 'unsupported',
-    inert: (value) => isDeepStrictEqual(value, ['none']) || isDeepStrictEqual(value, []),
-  },
+  enforceNodeAllocatable: applied(
+    'the kubepods cgroup capped at capacity − reserved ("pods"); the reserved levels are warned about',
+  ),
   allowedUnsafeSysctls: applied('pod admission (unsafe sysctls)'),
   volumePluginDir: unsupported,
   providerID: applied('Node spec.providerID'),
