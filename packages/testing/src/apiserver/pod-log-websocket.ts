@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ApiError, badRequest } from './api-error';
+import { badRequest } from './api-error';
 import type { KubeObject } from './kube-object';
 import { type KubeletClientOptions, kubeletGet, kubeletLocationForPod } from './kubelet-connection';
-import { kubeletPathFor } from './pod-proxy-subresources';
+import { kubeletPathFor, throwUnlessOk } from './pod-proxy-subresources';
 import type { ResourceRegistry } from './resource-registry';
 import { acceptWebSocket } from './websocket-server';
 
@@ -53,16 +53,7 @@ export async function servePodLogWebSocket(
     kubelet,
     abort.signal,
   );
-  const code = answer.statusCode ?? 502;
-  if (code !== 200) {
-    let text = '';
-    for await (const chunk of answer) text += chunk;
-    throw new ApiError(
-      code,
-      code === 404 ? 'NotFound' : code === 400 ? 'BadRequest' : 'InternalError',
-      text.trim(),
-    );
-  }
+  await throwUnlessOk(answer);
   const binary = readerProtocols[protocol]?.binary ?? true;
   const ws = acceptWebSocket(req, socket, protocol);
   ws.on('close', () => abort.abort());

@@ -152,16 +152,7 @@ export async function serveKubeletGet(
     if (!res.writableFinished) abort.abort();
   });
   const answer = await kubeletGet(location, path, kubelet, abort.signal);
-  const code = answer.statusCode ?? 502;
-  if (code !== 200) {
-    let text = '';
-    for await (const chunk of answer) text += chunk;
-    throw new ApiError(
-      code,
-      code === 404 ? 'NotFound' : code === 400 ? 'BadRequest' : 'InternalError',
-      text.trim(),
-    );
-  }
+  await throwUnlessOk(answer);
   res.writeHead(200, {
     'Content-Type': String(answer.headers['content-type'] ?? 'text/plain'),
     'Transfer-Encoding': 'chunked',
@@ -173,6 +164,19 @@ export async function serveKubeletGet(
     answer.on('error', () => resolve());
     res.on('close', resolve);
   });
+}
+
+/** A kubelet answer other than 200 becomes a Status with the kubelet's code and text. */
+export async function throwUnlessOk(answer: IncomingMessage): Promise<void> {
+  const code = answer.statusCode ?? 502;
+  if (code === 200) return;
+  let text = '';
+  for await (const chunk of answer) text += chunk;
+  throw new ApiError(
+    code,
+    code === 404 ? 'NotFound' : code === 400 ? 'BadRequest' : 'InternalError',
+    text.trim(),
+  );
 }
 
 /** A Status failure written on a socket handed over for an upgrade. */
