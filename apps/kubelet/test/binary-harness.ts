@@ -39,3 +39,29 @@ export async function killChild(child: ChildProcess | undefined): Promise<void> 
   child.kill('SIGKILL');
   await new Promise((resolve) => child.once('exit', resolve));
 }
+
+/**
+ * The flags that make the binary one test node on the fake CRI runtime: its name and loopback
+ * IP, a private root dir, the server on `port` without authorization, no healthz port, and no
+ * kubepods cgroups (the fake runtime runs no containers; a killed test would leave them behind).
+ */
+export function fakeNodeFlags(options: {
+  nodeName: string;
+  rootDir: string;
+  endpoint: string;
+  port: number;
+}): string[] {
+  return [
+    '--hostname-override',
+    options.nodeName,
+    '--node-ip',
+    '127.0.0.1',
+    '--root-dir',
+    options.rootDir,
+    `--container-runtime-endpoint=${options.endpoint}`,
+    `--port=${options.port}`,
+    '--healthz-port=0',
+    '--authorization-mode=AlwaysAllow',
+    '--cgroups-per-qos=false',
+  ];
+}

@@ -7,7 +7,7 @@ import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, freePort, node, nodeArgs, waitFor } from './binary-harness';
+import { cli, fakeNodeFlags, freePort, node, nodeArgs, waitFor } from './binary-harness';
 
 const busybox = 'localhost/nodeagent/busybox:1.0';
 
@@ -60,20 +60,8 @@ async function startBinary(): Promise<{ child: ChildProcess; port: number }> {
       join(dir, 'config.yaml'),
       '--kubeconfig',
       join(dir, 'kubeconfig'),
-      '--hostname-override',
-      'bin-node',
-      '--node-ip',
-      '127.0.0.1',
-      '--root-dir',
-      join(dir, 'root'),
-      `--container-runtime-endpoint=${fake.endpoint}`,
-      `--port=${port}`,
-      '--healthz-port=0',
+      ...fakeNodeFlags({ nodeName: 'bin-node', rootDir: join(dir, 'root'), endpoint: fake.endpoint, port }),
       '--anonymous-auth=true',
-      '--authorization-mode=AlwaysAllow',
-      // The fake runtime runs no containers: creating kubepods cgroups on the host would only
-      // leave them behind when the test kills the process.
-      '--cgroups-per-qos=false',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -9,7 +9,7 @@ import { CertificatesV1Api, CoordinationV1Api, CoreV1Api } from '@kubernetes/cli
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, freePort, node, nodeArgs, waitFor } from './binary-harness';
+import { cli, fakeNodeFlags, freePort, node, nodeArgs, waitFor } from './binary-harness';
 
 const run = promisify(execFile);
 const NODE = 'tls-node';
@@ -91,17 +91,7 @@ describe('nodeagent-kubelet joins with only a bootstrap kubeconfig (TLS bootstra
         kubeconfig,
         '--cert-dir',
         certDir,
-        '--hostname-override',
-        NODE,
-        '--node-ip',
-        '127.0.0.1',
-        '--root-dir',
-        join(dir, 'root'),
-        `--container-runtime-endpoint=${fake.endpoint}`,
-        `--port=${port}`,
-        '--healthz-port=0',
-        '--authorization-mode=AlwaysAllow',
-        '--cgroups-per-qos=false',
+        ...fakeNodeFlags({ nodeName: NODE, rootDir: join(dir, 'root'), endpoint: fake.endpoint, port }),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

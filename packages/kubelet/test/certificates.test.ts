@@ -115,15 +115,16 @@ describe('TLS bootstrapping and rotation against the in-process API server', { t
     const token = server.createBootstrapToken();
     server.writeBootstrapKubeconfig(bootstrapPath, token);
 
-    expect(
-      await loadClientCert({
+    const bootstrap = (now?: () => number) =>
+      loadClientCert({
         kubeconfigPath,
         bootstrapKubeconfigPath: bootstrapPath,
         certDir,
         nodeName: 'node-a',
         pollIntervalMs: 50,
-      }),
-    ).toBe(true);
+        now,
+      });
+    expect(await bootstrap()).toBe(true);
     const current = join(certDir, 'kubelet-client-current.pem');
     expect((await lstat(current)).isSymbolicLink()).toBe(true);
     expect(await readlink(current)).toMatch(/\/kubelet-client-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.pem$/);
@@ -155,29 +156,13 @@ describe('TLS bootstrapping and rotation against the in-process API server', { t
     expect(requests).toContainEqual({ user: 'system:node:node-a', method: 'GET', path: '/api/v1/nodes' });
 
     // A valid kubeconfig skips bootstrapping; one whose certificate expired bootstraps again.
-    expect(
-      await loadClientCert({
-        kubeconfigPath,
-        bootstrapKubeconfigPath: bootstrapPath,
-        certDir,
-        nodeName: 'node-a',
-      }),
-    ).toBe(false);
+    expect(await bootstrap()).toBe(false);
     // kube-controller-manager's csrcleaner deletes a CSR once its certificate expired; this
     // server has no cleaner, so the test does it (the key is reused, so the CSR name is too).
     for (const csr of csrs)
       await admin.deleteCertificateSigningRequest({ name: csr.metadata?.name as string });
     const later = Date.now() + 2 * HOUR;
-    expect(
-      await loadClientCert({
-        kubeconfigPath,
-        bootstrapKubeconfigPath: bootstrapPath,
-        certDir,
-        nodeName: 'node-a',
-        now: () => later,
-        pollIntervalMs: 50,
-      }),
-    ).toBe(true);
+    expect(await bootstrap(() => later)).toBe(true);
   });
 
   it('rotates the client certificate at the jittered deadline with a new key, sent with the node’s own credentials', async () => {
