@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
@@ -73,6 +74,21 @@ describe('ephemeral containers on a real containerd', { timeout: 120_000 }, () =
       return out.stdout.includes('polo') ? out.stdout : undefined;
     });
     expect(logs).toContain('polo');
+    // kubectl attach reaches the ephemeral container's output too.
+    const attach = spawn(
+      'kubectl',
+      ['--kubeconfig', node.kubeconfig, 'attach', 'ephemeral-containers-target-pod', '-c', 'debugger'],
+      { env: { ...process.env, HOME: node.dir }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let attached = '';
+    attach.stdout.on('data', (c) => {
+      attached += c;
+    });
+    try {
+      await waitFor('polo through kubectl attach', () => (attached.includes('polo') ? true : undefined));
+    } finally {
+      attach.kill('SIGKILL');
+    }
     // The main container kept running: adding a debug container does not restart anything.
     const after = node.getPod('ephemeral-containers-target-pod')!;
     expect(after.status?.containerStatuses?.[0]?.restartCount).toBe(0);
