@@ -11,12 +11,15 @@ import {
   apiTokenSource,
   ContainerLogManager,
   CriSummaryProvider,
+  collectProcessMetrics,
   createHealthzServer,
+  createKubeletMetrics,
   createKubeletServer,
   criImageService,
   criPodRuntime,
   criStreamingRuntime,
   detectCgroupFilesystem,
+  instrumentCriClient,
   isStaticPod,
   Kubelet,
   type KubeletLogger,
@@ -70,7 +73,10 @@ export async function runKubelet(
   const nodeName = (flags.hostnameOverride ?? hostname()).toLowerCase();
   const hostIPs = flags.nodeIP.length > 0 ? flags.nodeIP : defaultNodeIP();
   await runStartupChecks(config, logger);
-  const client = await connectCri(config);
+  // Every CRI call counted and timed (kubelet_runtime_operations_*); process metrics on /metrics.
+  const metrics = createKubeletMetrics();
+  collectProcessMetrics(metrics.registry);
+  const client = instrumentCriClient(await connectCri(config), metrics);
   // TLS bootstrapping (tls-bootstrap.ts): a client certificate before --kubeconfig is read.
   await bootstrapClientCertificate(options, nodeName, logger);
   const kubeConfig = flags.kubeconfig ? new KubeConfig() : undefined;
@@ -121,6 +127,7 @@ export async function runKubelet(
       : undefined,
     hostResolvConf,
     logger,
+    metrics,
     stats: summary,
     images: criImageService(client),
     imageFs: () => summary.imageFs(),

@@ -154,7 +154,10 @@ export {
 } from './logs/container-log-manager';
 export { type LogRotatePolicy, LogRotationConfigError, logRotatePolicy } from './logs/log-rotate-policy';
 export { allContainerLogs, rotationTimestamp } from './logs/rotated-log-files';
-export { createKubeletMetrics, type KubeletMetrics } from './metrics';
+export { collectProcessMetrics, createKubeletMetrics, type KubeletMetrics } from './metrics';
+export { instrumentCriClient, runtimeOperationTypes } from './metrics-collectors/instrumented-cri';
+export { recordProbeRun } from './metrics-collectors/prober-metrics';
+export { resourceMetricFamilies } from './metrics-collectors/resource-metrics';
 export {
   GenericPLEG,
   type GenericPLEGOptions,

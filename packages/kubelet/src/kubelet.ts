@@ -11,6 +11,7 @@ import type { ServiceLister } from './env/service-env';
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { ImageService } from './images/image-service';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics';
+import { recordProbeRun } from './metrics-collectors/prober-metrics';
 import { GenericPLEG, type PodLifecycleEvent } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
 import { activeDeadlineRemainingMs, applyActiveDeadline } from './pod/active-deadline';
@@ -150,6 +151,7 @@ export class Kubelet {
         const pod = this.pods.get(uid);
         if (pod) this.workers.updatePod({ pod, updateType: 'sync' });
       },
+      onRun: (event) => recordProbeRun(this.metrics, this.pods.get(event.podUID), event),
     });
     this.statusManager = new StatusManager({
       writer: options.statusWriter,
@@ -281,6 +283,7 @@ export class Kubelet {
   addPod(pod: Pod): void {
     const uid = pod.metadata.uid ?? '';
     const known = this.pods.has(uid);
+    if (!known) this.firstSeen.set(uid, this.clock.now());
     if (!known && !pod.metadata.deletionTimestamp && !isTerminalPhase(pod.status?.phase)) this.admit(pod);
     this.pods.set(uid, pod);
     if (this.workers.isTerminated(uid)) {
@@ -522,8 +525,15 @@ export class Kubelet {
 
   /** Upstream pod start SLI: creation → every container running, for pods seen for the first time. */
   private readonly startObserved = new Set<string>();
+  /** When each pod was first seen, until it runs (upstream kubelet_pod_start_duration_seconds). */
+  private readonly firstSeen = new Map<string, number>();
   private observePodStart(pod: Pod, status: PodStatus): void {
     const uid = pod.metadata.uid ?? '';
+    const firstSeen = this.firstSeen.get(uid);
+    if (firstSeen !== undefined && status.phase === 'Running') {
+      this.firstSeen.delete(uid);
+      this.metrics.podStartDuration.observe(Math.max(0, this.clock.now() - firstSeen) / 1000);
+    }
     if (this.startObserved.has(uid) || status.phase !== 'Running') return;
     if (!(status.containerStatuses ?? []).every((c) => c.state.running)) return;
     this.startObserved.add(uid);
@@ -600,6 +610,7 @@ export class Kubelet {
           );
       }
       this.pods.delete(uid);
+      this.firstSeen.delete(uid);
       this.removed.delete(uid);
       this.rejections.delete(uid);
       this.evictions.delete(uid);

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Upstream kubelet metric names (pkg/kubelet/metrics), registered on one registry. */
 export interface KubeletMetrics {
@@ -153,4 +153,13 @@ export function createKubeletMetrics(
       registers: probeRegisters,
     }),
   };
+}
+
+/**
+ * The process metrics upstream's /metrics carries (process_cpu_seconds_total,
+ * process_resident_memory_bytes, process_start_time_seconds, process_open_fds…): prom-client's
+ * default metrics, which add Node.js runtime series (nodejs_*) beside them.
+ */
+export function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
 }

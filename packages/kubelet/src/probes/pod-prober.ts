@@ -1,4 +1,4 @@
-import { type ProbedContainer, ProbeManager, type ProbeSpec } from '@nodeagent/probes';
+import { type ProbedContainer, ProbeManager, type ProbeRunEvent, type ProbeSpec } from '@nodeagent/probes';
 import type { Container, Pod } from '../api/pod-types';
 import type { ProbeState } from '../pod/compute-pod-actions';
 import type { PodRuntime } from '../runtime/pod-runtime';
@@ -20,10 +20,17 @@ export class PodProber {
   private readonly registrations = new Map<string, Registration>();
   private readonly runtime: PodRuntime;
   private readonly onChange: (podUid: string) => void;
+  private readonly onRun: ((event: ProbeRunEvent) => void) | undefined;
 
-  constructor(options: { runtime: PodRuntime; onChange: (podUid: string) => void }) {
+  constructor(options: {
+    runtime: PodRuntime;
+    onChange: (podUid: string) => void;
+    /** Every probe run (prober metrics). */
+    onRun?: (event: ProbeRunEvent) => void;
+  }) {
     this.runtime = options.runtime;
     this.onChange = options.onChange;
+    this.onRun = options.onRun;
   }
 
   /** Starts probing new running container instances of the pod and stops probing gone ones. */
@@ -62,6 +69,7 @@ export class PodProber {
     const manager = new ProbeManager({
       executor: async (command, timeoutMs) =>
         this.runtime.execSync(containerId, command, Math.max(1, Math.ceil(timeoutMs / 1000))),
+      onRun: this.onRun,
     });
     const notify = () => this.onChange(uid);
     manager.readiness.subscribe(notify);

@@ -1,0 +1,138 @@
+import { createCriClient } from '@nodeagent/cri-client';
+import { FakeRuntime } from '@nodeagent/cri-client/testing';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { collectProcessMetrics, createKubeletMetrics } from '../src/metrics';
+import { instrumentCriClient } from '../src/metrics-collectors/instrumented-cri';
+import { createKubeletServer, listen, type RunningServer } from '../src/server/kubelet-server';
+import { alwaysAllow, kubeletAuthenticator } from '../src/server/server-auth';
+import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
+
+async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The value of one sample line of a text exposition, or undefined. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1).split(' ')[0]);
+}
+
+describe('kubelet_runtime_operations_* (instrumented CRI client)', () => {
+  let fake: FakeRuntime | undefined;
+  afterEach(async () => {
+    await fake?.stop();
+  });
+
+  it('counts and times every CRI call by operation_type, and counts the failed ones', async () => {
+    fake = await FakeRuntime.start();
+    const metrics = createKubeletMetrics();
+    const raw = await createCriClient({ endpoint: fake.endpoint });
+    const client = instrumentCriClient(raw, metrics);
+    await client.version({});
+    await client.listPodSandbox({});
+    await client.listPodSandbox({});
+    await expect(client.containerStatus({ containerId: 'missing', verbose: false })).rejects.toThrow();
+    await expect(client.reopenContainerLog({ containerId: 'missing' })).rejects.toThrow();
+    const text = await metrics.registry.metrics();
+    expect(sample(text, 'kubelet_runtime_operations_total{operation_type="version"}')).toBe(1);
+    expect(sample(text, 'kubelet_runtime_operations_total{operation_type="list_podsandbox"}')).toBe(2);
+    expect(sample(text, 'kubelet_runtime_operations_total{operation_type="container_status"}')).toBe(1);
+    expect(sample(text, 'kubelet_runtime_operations_errors_total{operation_type="container_status"}')).toBe(
+      1,
+    );
+    expect(
+      sample(text, 'kubelet_runtime_operations_errors_total{operation_type="reopen_container_log"}'),
+    ).toBe(1);
+    expect(
+      sample(text, 'kubelet_runtime_operations_errors_total{operation_type="list_podsandbox"}'),
+    ).toBeUndefined();
+    expect(
+      sample(text, 'kubelet_runtime_operations_duration_seconds_count{operation_type="list_podsandbox"}'),
+    ).toBe(2);
+    // Upstream's buckets: ExponentialBuckets(.005, 2.5, 14).
+    expect(text).toContain(
+      'kubelet_runtime_operations_duration_seconds_bucket{le="0.005",operation_type="version"} ',
+    );
+    client.close();
+  });
+
+  it('adds the process metrics to the registry', async () => {
+    const registry = new Registry();
+    collectProcessMetrics(registry);
+    const text = await registry.metrics();
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'process_start_time_seconds',
+    ])
+      expect(text).toContain(`# TYPE ${name} `);
+  });
+});
+
+describe('/metrics/probes and kubelet_pod_start_duration_seconds', () => {
+  let h: EngineHarness | undefined;
+  let server: RunningServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    await h?.close();
+  });
+
+  it('counts probe runs by type and result with upstream labels, and observes the pod start', async () => {
+    h = await startEngine({ relistPeriodMs: 100, retryMs: 200 });
+    let healthy = false;
+    h.fake.onExecSync(() => ({ stdout: '', stderr: '', exitCode: healthy ? 0 : 1, blocks: false }));
+    const pod = testPod(
+      {
+        containers: [
+          {
+            name: 'app',
+            image: busybox,
+            command: ['sh', '-c', 'sleep 3600'],
+            readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 },
+          },
+        ],
+      },
+      'probed',
+    );
+    const uid = pod.metadata.uid!;
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    server = await listen(
+      createKubeletServer({
+        kubelet: h.kubelet,
+        nodeName: 'node-a',
+        podLogsDir: `${h.dir}/logs`,
+        authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
+        authorize: alwaysAllow,
+      }),
+      0,
+      '127.0.0.1',
+    );
+    const scrape = async (path: string) => (await fetch(`http://127.0.0.1:${server!.port}${path}`)).text();
+    const labels = (result: string) =>
+      `prober_probe_total{container="app",namespace="default",pod="probed",pod_uid="${uid}",probe_type="Readiness",result="${result}"}`;
+    await waitFor(
+      'a failed readiness probe',
+      async () => (sample(await scrape('/metrics/probes'), labels('failed')) ?? 0) >= 1,
+    );
+    healthy = true;
+    await waitFor(
+      'a successful readiness probe',
+      async () => (sample(await scrape('/metrics/probes'), labels('successful')) ?? 0) >= 1,
+    );
+    const probes = await scrape('/metrics/probes');
+    expect(probes).toContain('# TYPE prober_probe_total counter');
+    expect(probes).toMatch(
+      /prober_probe_duration_seconds_count\{container="app",namespace="default",pod="probed",probe_type="Readiness"\} [1-9]/,
+    );
+    // Kept apart from /metrics, as upstream serves them.
+    const main = await scrape('/metrics');
+    expect(main).not.toContain('prober_probe_total');
+    expect(sample(main, 'kubelet_pod_start_duration_seconds_count')).toBe(1);
+  }, 30_000);
+});
