@@ -105,9 +105,9 @@ export const LEGACY_JUMP_RULES: readonly JumpRule[] = IPTABLES_JUMP_RULES.filter
 
 /**
  * The jumps to kubelet's KUBE-FIREWALL (upstream's iptablesKubeletJumpChains): ensured after
- * IPTABLES_JUMP_RULES on every full sync whatever the settings. Unlike upstream (which leaves them
- * to kubelet), `--cleanup` removes them with the chain: nodeagent's kubelet never creates them,
- * so they are only ours (route_localnet stays 1 afterwards, as upstream leaves it).
+ * IPTABLES_JUMP_RULES on every full sync whatever the settings. As upstream, `--cleanup` leaves
+ * them and the chain in place: route_localnet stays 1 after a cleanup, and KUBE-FIREWALL is what
+ * keeps other hosts from reaching the node's 127.0.0.1 listeners (CVE-2020-8558).
  */
 export const KUBELET_JUMP_RULES: readonly JumpRule[] = [
   { table: 'filter', chain: 'INPUT', args: ['-j', KUBE_FIREWALL] },

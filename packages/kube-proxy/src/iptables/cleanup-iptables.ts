@@ -1,8 +1,7 @@
-import { IPTABLES_JUMP_RULES, KUBELET_JUMP_RULES, LEGACY_JUMP_RULES } from './build-iptables-ruleset';
+import { IPTABLES_JUMP_RULES, LEGACY_JUMP_RULES } from './build-iptables-ruleset';
 import {
   isServiceChainName,
   KUBE_EXTERNAL_SERVICES,
-  KUBE_FIREWALL,
   KUBE_FORWARD,
   KUBE_MARK_MASQ,
   KUBE_NODEPORTS,
@@ -21,8 +20,7 @@ const OWNED: Record<IptablesTableName, readonly string[]> = {
     KUBE_NODEPORTS,
     KUBE_PROXY_FIREWALL,
     KUBE_PROXY_CANARY,
-    // Upstream leaves it to kubelet; nodeagent's kubelet never creates it, so it is only ours.
-    KUBE_FIREWALL,
+    // Not KUBE-FIREWALL: as upstream, it and its jumps outlive a cleanup (see KUBELET_JUMP_RULES).
   ],
   nat: [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ, KUBE_PROXY_CANARY],
   mangle: [KUBE_PROXY_CANARY],
@@ -68,12 +66,8 @@ export async function cleanupChains(
 
 /**
  * `--cleanup` for iptables mode: removes our jump rules from built-in chains, then flushes
- * and deletes every chain we own, leaving everyone else's rules alone.
+ * and deletes every chain we own, leaving everyone else's rules (and KUBE-FIREWALL) alone.
  */
 export function cleanupIptables(exec: IptablesExecutor): Promise<{ deletedChains: number }> {
-  return cleanupChains(
-    exec,
-    [...IPTABLES_JUMP_RULES, ...KUBELET_JUMP_RULES, ...LEGACY_JUMP_RULES],
-    ownedChains,
-  );
+  return cleanupChains(exec, [...IPTABLES_JUMP_RULES, ...LEGACY_JUMP_RULES], ownedChains);
 }
