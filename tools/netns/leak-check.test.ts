@@ -22,10 +22,12 @@ describe('leak-check globalSetup', () => {
     await expect(teardown()).resolves.toBeUndefined();
   });
 
-  it('throws naming a namespace (and its mount) that a run left behind', async () => {
+  it('fails the run and throws naming a namespace (and its mount) that a run left behind', async () => {
+    let failed = 0;
     const teardown = await createLeakCheck({
       include: (item) => item.includes('na-leak-left-'),
       settleMs: 400,
+      failRun: () => failed++,
     })();
     leftover = await createNetns({ purpose: 'leak-left' });
     const error = await teardown().catch((e: unknown) => e);
@@ -34,6 +36,7 @@ describe('leak-check globalSetup', () => {
     expect(leaks.netns).toEqual([leftover.name]);
     expect(leaks.mounts).toEqual([`nsfs /run/netns/${leftover.name}`]);
     expect((error as Error).message).toContain(leftover.name);
+    expect(failed).toBe(1);
   });
 
   it('only warns in warn mode', async () => {

@@ -23,7 +23,16 @@ export interface LeakCheckSetupOptions extends LeakCheckOptions {
   mode?: 'error' | 'warn' | 'off';
   /** Only consider matching items (namespace names, link names, "<fstype> <mountpoint>"). */
   include?: (item: string) => boolean;
+  /**
+   * Marks the run failed. vitest reports an error thrown by a globalSetup teardown but still
+   * exits 0, so the default sets the process's exit code as well.
+   */
+  failRun?: () => void;
 }
+
+const failProcess = () => {
+  process.exitCode = 1;
+};
 
 /** Build a globalSetup-shaped function: snapshot now, return a teardown that checks. */
 export function createLeakCheck(options: LeakCheckSetupOptions = {}): () => Promise<() => Promise<void>> {
@@ -51,6 +60,7 @@ export function createLeakCheck(options: LeakCheckSetupOptions = {}): () => Prom
           console.warn(`leak-check: ${error.message}`);
           return;
         }
+        (options.failRun ?? failProcess)();
         throw error;
       }
     };
