@@ -245,6 +245,7 @@ export async function runKubelet(
         nodeName,
         podLogsDir: config.podLogsDir,
         summary,
+        logger,
         streaming: criStreamingRuntime(client),
         tls: { ...tls, ca: clientCA },
         authenticate: kubeletAuthenticator({

@@ -131,6 +131,14 @@ describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
     expect(((await pods.json()) as { kind: string }).kind).toBe('PodList');
     const logs = await fetch(`http://127.0.0.1:${readOnlyPort}/containerLogs/default/p/c`);
     expect(logs.status).toBe(404);
+    // The binary's metrics wiring: CRI calls counted, process metrics, /metrics/resource.
+    const metrics = await (await fetch(`http://127.0.0.1:${readOnlyPort}/metrics`)).text();
+    expect(metrics).toMatch(/^kubelet_runtime_operations_total\{operation_type="version"\} [1-9]/m);
+    expect(metrics).toContain('# TYPE process_cpu_seconds_total counter');
+    const resource = await (await fetch(`http://127.0.0.1:${readOnlyPort}/metrics/resource`)).text();
+    // Nothing has created --root-dir here, so the summary's nodefs statfs fails and the endpoint
+    // says so (packages/kubelet test/real/metrics-resource.test.ts scrapes a working node).
+    expect(resource).toMatch(/^# TYPE resource_scrape_error gauge\nresource_scrape_error 1$/m);
 
     // klog text lines (the default format), one warning per accepted setting without effect.
     expect(output).toMatch(

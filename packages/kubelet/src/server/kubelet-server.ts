@@ -7,7 +7,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Kubelet } from '../kubelet';
+import type { Kubelet, KubeletLogger } from '../kubelet';
 import { findContainer } from '../runtime/runtime-state';
 import type { SummaryProvider } from '../stats/summary-provider';
 import { containerLogFile, followContainerLog, readContainerLog } from './container-logs';
@@ -29,6 +29,8 @@ export interface KubeletServerOptions {
   summary?: SummaryProvider;
   /** CRI Exec/Attach/PortForward; without it /exec, /attach and /portForward are not served. */
   streaming?: StreamingRuntime;
+  /** Where /metrics/resource reports a failed stats read (upstream logs it too). */
+  logger?: Pick<KubeletLogger, 'error'>;
   /** PEM material; without it the server speaks plain HTTP (tests, the healthz port). */
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
 }
@@ -187,7 +189,12 @@ async function handle(
     const registry = kubelet.metrics.registry;
     return send(response, 200, await registry.metrics(), registry.contentType);
   }
-  if (await serveMetricsRoute(path, kubelet, options.summary, response)) return;
+  const scrapeError = (error: unknown) =>
+    options.logger?.error(
+      { err: String(error) },
+      'Error getting summary for resourceMetric prometheus endpoint',
+    );
+  if (await serveMetricsRoute(path, kubelet, options.summary, response, scrapeError)) return;
   if ((path === '/stats/summary' || path === '/stats/summary/') && options.summary) {
     const summary = await options.summary.summary();
     const body = url.searchParams.get('only_cpu_and_memory') === 'true' ? cpuAndMemoryOnly(summary) : summary;
