@@ -183,11 +183,8 @@ export class PodSyncer {
           if (error.code !== 'CrashLoopBackOff') {
             this.options.metrics?.startedContainersErrors.inc({ code: error.code, container_type: type });
           }
-          this.options.onWarning?.(
-            pod,
-            error.code === 'CrashLoopBackOff' ? 'BackOff' : 'Failed',
-            error.message,
-          );
+          const event = containerStartEvent(error);
+          this.options.onWarning?.(pod, event.reason, event.message);
           return false;
         }
         waitingReasons.set(container.name, {
@@ -505,4 +502,15 @@ function targetProcessNamespace(
 function podIPs(status: PodRuntimeStatus): string[] {
   const sandbox = status.sandboxes[0];
   return sandbox?.ready ? sandbox.ips : [];
+}
+
+/**
+ * The Warning event upstream's startContainer records for a container that could not start:
+ * BackOff for a crash-looping one, FailedPostStartHook for a failed hook, otherwise reason
+ * Failed with the message behind "Error: " (events.FailedToCreateContainer, "Error: %v").
+ */
+export function containerStartEvent(error: SyncStepError): { reason: string; message: string } {
+  if (error.code === 'CrashLoopBackOff') return { reason: 'BackOff', message: error.message };
+  if (error.code === 'PostStartHookError') return { reason: 'FailedPostStartHook', message: error.message };
+  return { reason: 'Failed', message: `Error: ${error.message}` };
 }
