@@ -9,6 +9,7 @@ import { type ClusterView, clusterView, readyEndpointPods, renderClusterView } f
 import { type Answer, everyPodAnswered, fetchRepeatedly, netnsFetcher, tallyAnswers } from './data-path';
 import type { DemoOptions } from './demo-options';
 import { ChildExitedError, DemoError, PrerequisiteError, StepTimeoutError } from './errors';
+import { demoKubeletConfiguration, renderKubeletConfiguration } from './kubelet-config';
 import {
   type NodeRuntime,
   startContainerdRuntime,
@@ -222,18 +223,11 @@ export async function runDemo(
       '--node-ip',
       node.nodeIP,
     ];
-    // Pod logs under the state dir (not the host's /var/log/pods); without a namespace (fake
-    // runtime, no root) the kubelet shares the host's network and must not claim its ports.
-    const kubeletConfig = [
-      'apiVersion: kubelet.config.k8s.io/v1beta1',
-      'kind: KubeletConfiguration',
-      `podLogsDir: ${join(stateDir, 'pod-logs')}`,
-      ...(node.netnsPath ? [] : ['enableServer: false', 'healthzPort: 0']),
-      // No kubepods QoS hierarchy: the demo must leave the host's cgroups as it found them, and
-      // a SIGKILLed run could not remove it. Pods land in containerd's own cgroups instead.
-      'cgroupsPerQOS: false',
-    ];
-    await writeFile(join(stateDir, 'kubelet-config.yaml'), `${kubeletConfig.join('\n')}\n`);
+    const kubeletConfig = demoKubeletConfiguration({
+      podLogsDir: join(stateDir, 'pod-logs'),
+      ownNetns: Boolean(node.netnsPath),
+    });
+    await writeFile(join(stateDir, 'kubelet-config.yaml'), renderKubeletConfiguration(kubeletConfig));
     kubeletFlags.push('--config', join(stateDir, 'kubelet-config.yaml'));
     // nodeagent-kubelet, run from its sources (the workspace's source condition, no build).
     const kubeletEntry = tsEntry(join(repoRoot, 'apps/kubelet/src/cli.ts'), [...kubeletFlags, '--v', '2']);

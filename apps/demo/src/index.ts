@@ -19,6 +19,11 @@ export {
   PrerequisiteError,
   StepTimeoutError,
 } from './errors';
+export {
+  type DemoKubeletSettings,
+  demoKubeletConfiguration,
+  renderKubeletConfiguration,
+} from './kubelet-config';
 export { missingPrerequisites, type PrerequisiteInputs, systemPrerequisiteInputs } from './prerequisites';
 export { acquireRunLock, defaultLockPath, type RunLock } from './run-lock';
 export { applyWorkload, loadWorkload, readWorkload, type WorkloadSettings, workloadPath } from './workload';

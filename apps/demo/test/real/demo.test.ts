@@ -1,5 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { DemoResult } from '../../src/demo';
@@ -28,6 +30,10 @@ function start(args: string[], options: { uid?: number } = {}): Promise<Run> {
             ...args,
           ],
         ];
+  return runCommand(command, argv);
+}
+
+function runCommand(command: string, argv: string[]): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(command, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -173,6 +179,50 @@ describe('npm start -- --once (node in a box, end to end)', () => {
     expect(netnsList()).not.toContain(killed.netns);
     expect(existsSync(killed.stateDir)).toBe(false);
     expect(leftBehind(summary(next))).toEqual([]);
+  }, 150_000);
+
+  it('starts on a host with swap on (failSwapOn: false) and the kubelet accepts its configuration', async () => {
+    // The kubelet refuses to start while /proc/swaps lists a device unless failSwapOn is false.
+    // The run sees swap through a private mount namespace with its own /proc/swaps; the host's
+    // swap and mounts stay as they are.
+    const dir = mkdtempSync(join(tmpdir(), 'na-demo-swap-'));
+    const swaps = join(dir, 'swaps');
+    writeFileSync(
+      swaps,
+      'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/swapfile                               file\t\t2097148\t\t0\t\t-2\n',
+    );
+    let result: DemoResult | undefined;
+    try {
+      const run = await runCommand('unshare', [
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        'mount --bind "$1" /proc/swaps && grep -q /swapfile /proc/swaps && shift && exec "$@"',
+        'sh',
+        swaps,
+        process.execPath,
+        'tools/start.mjs',
+        '--once',
+        '--json',
+        '--fake-runtime',
+        '--keep-logs',
+      ]);
+      result = summary(run);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(result.ok).toBe(true);
+      expect(result.expectedPods).toEqual(['web-1', 'web-2']);
+      const kubeletLog = readFileSync(join(result.stateDir, 'logs', 'kubelet.log'), 'utf8');
+      expect(kubeletLog).toContain('kubelet started');
+      // Neither the swap refusal nor the cgroupsPerQOS/enforceNodeAllocatable pair upstream refuses.
+      expect(kubeletLog).not.toContain('failSwapOn');
+      expect(kubeletLog).not.toContain('enforceNodeAllocatable');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      if (result) rmSync(result.stateDir, { recursive: true, force: true });
+    }
+    expect(leftBehind(result)).toEqual([]);
   }, 150_000);
 
   it('without root says exactly what is missing and offers --fake-runtime', async () => {

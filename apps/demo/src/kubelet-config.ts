@@ -1,0 +1,39 @@
+import { stringify } from 'yaml';
+
+export interface DemoKubeletSettings {
+  /** Where the kubelet writes pod logs (under the state dir, not the host's /var/log/pods). */
+  podLogsDir: string;
+  /**
+   * Whether the kubelet runs in the node's own network namespace. Without one (fake runtime,
+   * no root) it shares the host's network and must not claim the host's ports.
+   */
+  ownNetns: boolean;
+}
+
+/**
+ * The KubeletConfiguration the demo gives nodeagent-kubelet (`--config`). Everything not set here
+ * takes upstream's defaults; each field set says why the demo departs from them.
+ */
+export function demoKubeletConfiguration(settings: DemoKubeletSettings): Record<string, unknown> {
+  return {
+    apiVersion: 'kubelet.config.k8s.io/v1beta1',
+    kind: 'KubeletConfiguration',
+    podLogsDir: settings.podLogsDir,
+    ...(settings.ownNetns ? {} : { enableServer: false, healthzPort: 0 }),
+    // failSwapOn defaults to true, as upstream: a kubelet refuses to start while any swap is
+    // active. A developer laptop usually has swap on, and the demo node runs two small busybox
+    // pods on it for a minute, so it runs alongside swap instead of refusing.
+    failSwapOn: false,
+    // No kubepods QoS hierarchy: the demo must leave the host's cgroups as it found them, and a
+    // SIGKILLed run could not remove it. Pods land in containerd's own cgroups instead.
+    cgroupsPerQOS: false,
+    // Upstream's validation refuses enforceNodeAllocatable (default ["pods"]) without
+    // cgroupsPerQOS: with no kubepods cgroup there is nothing to cap at allocatable.
+    enforceNodeAllocatable: [],
+  };
+}
+
+/** The configuration as the YAML file the kubelet reads. */
+export function renderKubeletConfiguration(config: Record<string, unknown>): string {
+  return stringify(config);
+}

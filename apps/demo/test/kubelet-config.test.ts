@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { demoKubeletConfiguration, renderKubeletConfiguration } from '../src/kubelet-config';
+
+describe('the KubeletConfiguration the demo writes', () => {
+  it('runs alongside swap and passes upstream validation without the QoS cgroups', () => {
+    const text = renderKubeletConfiguration(
+      demoKubeletConfiguration({ podLogsDir: '/tmp/state/pod-logs', ownNetns: true }),
+    );
+    const config = parse(text) as Record<string, unknown>;
+    expect(config).toMatchObject({
+      apiVersion: 'kubelet.config.k8s.io/v1beta1',
+      kind: 'KubeletConfiguration',
+      podLogsDir: '/tmp/state/pod-logs',
+      failSwapOn: false,
+      cgroupsPerQOS: false,
+    });
+    // Upstream refuses a non-empty enforceNodeAllocatable (default ["pods"]) without cgroupsPerQOS;
+    // the list must be present and empty, not left out to be defaulted.
+    expect(config.enforceNodeAllocatable).toEqual([]);
+    // In its own namespace the kubelet keeps its server and healthz port.
+    expect(config).not.toHaveProperty('enableServer');
+    expect(config).not.toHaveProperty('healthzPort');
+  });
+
+  it('on the host network leaves the host ports alone', () => {
+    const config = demoKubeletConfiguration({ podLogsDir: '/x', ownNetns: false });
+    expect(config).toMatchObject({ enableServer: false, healthzPort: 0, failSwapOn: false });
+  });
+});
