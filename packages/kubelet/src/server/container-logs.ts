@@ -57,6 +57,10 @@ export async function readContainerLog(file: string, options: LogOptions): Promi
 /**
  * Follows a log file: writes what is there, then appends new complete lines as they arrive
  * until `signal` aborts. Polls, since inotify on files rotated by the runtime is unreliable.
+ * Reads through one open file, so lines written just before log rotation renamed it are not
+ * lost; once that file is read to its end and the path names a new file (the runtime reopened
+ * the log), it goes on from the start of the new one, as upstream ReadLogs does when the log is
+ * recreated.
  */
 export async function followContainerLog(
   file: string,
@@ -65,17 +69,25 @@ export async function followContainerLog(
   signal: AbortSignal,
   pollMs = 200,
 ): Promise<void> {
-  let offset = 0;
-  let carry = '';
-  const first = await readFile(file, 'utf8');
-  write(renderCriLog(first, options));
-  offset = Buffer.byteLength(first);
-  while (!signal.aborted) {
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-    const size = (await stat(file).catch(() => undefined))?.size ?? 0;
-    if (size <= offset) continue;
-    const handle = await open(file, 'r');
-    try {
+  let handle = await open(file, 'r');
+  try {
+    const first = await handle.readFile('utf8');
+    write(renderCriLog(first, options));
+    let offset = Buffer.byteLength(first);
+    let carry = '';
+    while (!signal.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      const { size, ino } = await handle.stat();
+      if (size <= offset) {
+        const current = await stat(file).catch(() => undefined);
+        if (current && current.ino !== ino) {
+          await handle.close();
+          handle = await open(file, 'r');
+          offset = 0;
+          carry = '';
+        }
+        continue;
+      }
       const buffer = Buffer.alloc(size - offset);
       await handle.read(buffer, 0, buffer.length, offset);
       offset = size;
@@ -83,8 +95,8 @@ export async function followContainerLog(
       const cut = text.lastIndexOf('\n');
       carry = text.slice(cut + 1);
       if (cut >= 0) write(renderCriLog(text.slice(0, cut + 1), { timestamps: options.timestamps }));
-    } finally {
-      await handle.close();
     }
+  } finally {
+    await handle.close();
   }
 }
