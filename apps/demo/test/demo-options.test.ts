@@ -53,6 +53,8 @@ describe('parseDemoOptions', () => {
     expect(error?.code).toBe('INVALID_ARGUMENT');
     expect(error?.field).toBe('--proxy-mode');
     expect(error?.value).toBe('ipvs');
+    expect(error?.message).toContain('must be nftables or iptables (ipvs mode needs the kernel');
+    expect(() => parseDemoOptions(['--proxy-mode', 'userspace'])).toThrow(/must be nftables or iptables$/);
   });
 
   it('rejects non-positive request counts and unknown flags', () => {
