@@ -54,6 +54,7 @@ async function main(): Promise<number> {
           'The node in a box needs a real container runtime, and this machine is missing:',
           ...error.missing.map((m) => `  - ${m}`),
           '',
+          'As root, `node tools/install-deps.mjs` installs the Debian packages (npm test runs it too).',
           'Run `npm start -- --fake-runtime` for the same show on the fake CRI runtime (no root,',
           'no containerd; no packet test).',
           '',

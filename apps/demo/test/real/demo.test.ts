@@ -230,6 +230,7 @@ describe('npm start -- --once (node in a box, end to end)', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('root (network namespaces, containerd and netfilter need it; try sudo)');
     expect(run.stderr).toContain('npm start -- --fake-runtime');
+    expect(run.stderr).toContain('`node tools/install-deps.mjs` installs the Debian packages');
     expect(run.stdout).not.toContain('containerd in the node network namespace');
   }, 60_000);
 });
