@@ -583,7 +583,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       sendJson(res, apiErr.code, apiErr.toStatus());
     });
   };
-  const servingCert = options.tls ? createServingCert() : undefined;
+  const servingCert = options.tls ? await createServingCert() : undefined;
   const certificates =
     options.certificates === false
       ? undefined
