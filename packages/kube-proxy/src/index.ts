@@ -1,4 +1,7 @@
 // Public surface of @nodeagent/kube-proxy.
+
+/** clientConnection.qps/burst: the informer package's client-go token bucket, for the daemon's KubeConfig. */
+export { rateLimitedKubeConfig, TokenBucketRateLimiter } from '@nodeagent/informer';
 export {
   appendPortIfNeeded,
   KUBE_PROXY_OOM_SCORE_ADJ,
@@ -8,16 +11,6 @@ export {
   setKubeProxyConfigurationDefaults,
 } from './config/defaults';
 export { formatDuration, parseDuration } from './config/duration';
-export {
-  checkSettingSupport,
-  formatSettingProblem,
-  previousMinorVersion,
-  SETTING_SUPPORT,
-  type SettingContext,
-  type SettingProblem,
-  type SettingSupport,
-  UnsupportedSettingsError,
-} from './config/settings-support';
 export {
   defaultKubeProxyConfiguration,
   effectiveProxyMode,
@@ -38,6 +31,16 @@ export {
   parseKubeProxyConfiguration,
   validateKubeProxyConfiguration,
 } from './config/kube-proxy-configuration';
+export {
+  checkSettingSupport,
+  formatSettingProblem,
+  previousMinorVersion,
+  SETTING_SUPPORT,
+  type SettingContext,
+  type SettingProblem,
+  type SettingSupport,
+  UnsupportedSettingsError,
+} from './config/settings-support';
 export { InvalidConfigurationError, InvalidFieldError, KubeProxyError } from './errors';
 export { CommandFailedError, type CommandResult, runChecked, runCommand } from './exec/run-command';
 export {
@@ -198,16 +201,14 @@ export { type Clock, FakeClock, systemClock } from './runtime/clock';
 export { formatGoTime } from './runtime/go-time';
 export { HealthzServer, type HealthzServerOptions } from './runtime/healthz-server';
 export { splitHostPort } from './runtime/listen';
-export { KubeProxyMetrics } from './runtime/metrics';
 export {
   createProxyLogger,
   formatKlogLine,
   levelForVerbosity,
   type ProxyLoggerOptions,
 } from './runtime/logging';
+export { KubeProxyMetrics } from './runtime/metrics';
 export { MetricsServer } from './runtime/metrics-server';
-export { applyOomScoreAdj, OOM_SCORE_ADJ_PATH, OomScoreAdjError } from './runtime/oom-score-adj';
-export { serveProfiling } from './runtime/profiling';
 export {
   CT_STATE_INVALID_DROPPED_COUNTER,
   KUBE_PROXY_NFACCT_COUNTERS,
@@ -241,9 +242,9 @@ export {
   needsRouteLocalnet,
   planNodeSysctls,
 } from './runtime/node-sysctls';
+export { applyOomScoreAdj, OOM_SCORE_ADJ_PATH, OomScoreAdjError } from './runtime/oom-score-adj';
+export { serveProfiling } from './runtime/profiling';
 export { type HealthStatus, ProxierHealth } from './runtime/proxier-health';
 export { nodeReader } from './runtime/read-node';
-/** clientConnection.qps/burst: the informer package's client-go token bucket, for the daemon's KubeConfig. */
-export { rateLimitedKubeConfig, TokenBucketRateLimiter } from '@nodeagent/informer';
 export { ServiceHealthServer, type ServiceHealthServerOptions } from './runtime/service-health-server';
 export * from './userspace/index';
