@@ -110,6 +110,21 @@ describe('KubeletConfiguration validation', () => {
     expect(error.message).toContain('imageGCHighThresholdPercent');
   });
 
+  it('requires containerLogMonitorInterval of at least 3s, as upstream validation', () => {
+    for (const short of ['2s', '2999ms', '-1s']) {
+      const error = expectConfigError(
+        () => parseKubeletConfiguration({ containerLogMonitorInterval: short }),
+        'containerLogMonitorInterval',
+        short,
+      );
+      expect(error.reason).toBe('must be a positive time duration greater than or equal to 3s');
+    }
+    expect(
+      parseKubeletConfiguration({ containerLogMonitorInterval: '3s' }).config.containerLogMonitorInterval,
+    ).toBe('3s');
+    expect(defaultKubeletConfiguration().containerLogMonitorInterval).toBe('10s');
+  });
+
   it('validates eviction thresholds', () => {
     expectConfigError(
       () => parseKubeletConfiguration({ evictionHard: { 'memory.available': 'lots' } }),

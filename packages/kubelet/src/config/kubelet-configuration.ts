@@ -250,7 +250,12 @@ export const kubeletConfigurationSchema = z.object({
     .object({ swapBehavior: z.enum(['', 'NoSwap', 'LimitedSwap']).default('') })
     .default({ swapBehavior: '' }),
   containerLogMaxWorkers: z.number().int().min(1).default(1),
-  containerLogMonitorInterval: positiveDuration.default('10s'),
+  // Upstream validation: a shorter interval would make the rotation loop spin on the runtime.
+  containerLogMonitorInterval: duration
+    .refine((text) => safeDurationMs(text) >= 3000, {
+      message: 'must be a positive time duration greater than or equal to 3s',
+    })
+    .default('10s'),
   configMapAndSecretChangeDetectionStrategy: z.enum(['Get', 'Cache', 'Watch']).default('Watch'),
   reservedSystemCPUs: z.string().default(''),
   showHiddenMetricsForVersion: z.string().default(''),
