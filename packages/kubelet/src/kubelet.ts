@@ -25,7 +25,7 @@ import type { FsStats, Summary } from './stats/summary-types';
 import { generatePodStatus, rejectedPodStatus } from './status/generate-pod-status';
 import { isTerminalPhase } from './status/pod-phase';
 import { type PodStatusWriter, StatusManager } from './status/status-manager';
-import { garbageCollectPod } from './sync/container-gc';
+import { garbageCollectPod, removePodLogDirectory } from './sync/container-gc';
 import { PodSyncer, type SyncOutcome } from './sync/pod-syncer';
 import type { Mounter } from './volumes/mounter';
 import { PodVolumeManager } from './volumes/pod-volume-manager';
@@ -598,6 +598,8 @@ export class Kubelet {
       const status = await this.refreshPod(pod);
       for (const container of status.containers) await this.options.runtime.removeContainer(container.id);
       for (const sandbox of status.sandboxes) await this.options.runtime.removePodSandbox(sandbox.id);
+      // Upstream's container GC removes the log directory of a pod whose content is removed.
+      await removePodLogDirectory(this.options.config.podLogsDir, pod);
       // Again here: a cgroup that still held the sandbox when the pod stopped is empty now.
       await this.housekeeping.podStopped(uid);
       await this.volumes.tearDown(uid);

@@ -3,6 +3,7 @@ import { ContainerState } from '@nodeagent/cri-client';
 import { type Clock, systemClock } from '../clock';
 import type { KubeletLogger } from '../kubelet';
 import type { LogRotatePolicy } from './log-rotate-policy';
+import { removeContainerLogs } from './remove-container-logs';
 import {
   compressLog,
   compressSuffix,
@@ -102,12 +103,12 @@ export class ContainerLogManager {
     await Promise.all(Array.from({ length: workers }, (_, i) => worker(i + 1)));
   }
 
-  /** Removes every log file of a container (current, rotated, compressed), as upstream Clean. */
-  async clean(containerId: string): Promise<void> {
-    const { status } = await this.options.runtime.containerStatus({ containerId, verbose: false });
-    if (!status) throw new Error(`container status is nil for "${containerId}"`);
-    const log = status.logPath;
-    for (const file of [log, ...(await rotatedSiblings(log))]) await rm(file, { force: true });
+  /**
+   * Removes every log file of a container (current, rotated, compressed), as upstream Clean.
+   * criPodRuntime's removeContainer does this for every container it removes.
+   */
+  clean(containerId: string): Promise<void> {
+    return removeContainerLogs(this.options.runtime, containerId);
   }
 
   private async processContainer(containerId: string, worker: number): Promise<void> {

@@ -20,6 +20,7 @@ import {
   podIdentityFromLabels,
   podUidLabel,
 } from '../cri/labels';
+import { removeContainerLogs } from '../logs/remove-container-logs';
 import type { ExecResult, ImagePullAuth, PodRuntime, RuntimeFeatures } from './pod-runtime';
 import type {
   ContainerRuntimeState,
@@ -338,6 +339,9 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
 
     async removeContainer(containerId: string): Promise<void> {
       try {
+        // Upstream removeContainer: the log files go first, so a container whose logs cannot be
+        // removed stays and the next GC retries; the runtime itself leaves them behind.
+        await removeContainerLogs(client, containerId);
         await client.removeContainer({ containerId });
       } catch (error) {
         if (!isNotFound(error)) throw error;

@@ -1,3 +1,6 @@
+import { rm } from 'node:fs/promises';
+import type { Pod } from '../api/pod-types';
+import { podLogDirectory } from '../cri/log-paths';
 import type { PodRuntime } from '../runtime/pod-runtime';
 import type { PodRuntimeStatus } from '../runtime/runtime-state';
 
@@ -82,4 +85,13 @@ export async function garbageCollectAllPods(
     removed += await garbageCollectPod(runtime, status, isActive(status.uid) ? maxPerPodContainer : 0);
   }
   return removed;
+}
+
+/**
+ * Upstream evictPodLogsDirectories for a pod whose content is removed: its whole
+ * `<podLogsDir>/<namespace>_<name>_<uid>` directory (each container's logs went with it already).
+ */
+export async function removePodLogDirectory(podLogsDir: string, pod: Pod): Promise<void> {
+  const { namespace = 'default', name = '', uid = '' } = pod.metadata;
+  await rm(podLogDirectory(podLogsDir, namespace, name, uid), { recursive: true, force: true });
 }
