@@ -89,6 +89,7 @@ export {
 } from './cri/security-context';
 export { SecurityContextError } from './cri/security-context-error';
 export { formatPod, type ImageUser, verifyRunAsNonRoot } from './cri/verify-run-as-non-root';
+export { DataDirSetupError, dataDirMode, setupDataDirs } from './data-dirs';
 export { expandVars } from './env/expand-vars';
 export {
   decodeSecretData,

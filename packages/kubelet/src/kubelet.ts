@@ -6,6 +6,7 @@ import { podCgroupRuntime } from './cgroups/pod-cgroup-runtime';
 import { type Clock, rfc3339, systemClock } from './clock';
 import { parseDuration } from './config/duration';
 import type { KubeletConfiguration } from './config/kubelet-configuration';
+import { setupDataDirs } from './data-dirs';
 import type { ObjectSource } from './env/resolve-env';
 import type { ServiceLister } from './env/service-env';
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
@@ -246,6 +247,8 @@ export class Kubelet {
 
   async start(): Promise<void> {
     if (this.started) return;
+    // Upstream setupDataDirs: --root-dir, podLogsDir and pods/ exist before anything uses them.
+    await setupDataDirs(this.options.rootDir, this.options.config.podLogsDir);
     this.started = true;
     this.runtimeFeatures = await this.options.runtime.runtimeFeatures?.().catch((error) => {
       this.logger.warn({ err: String(error) }, 'Cannot read the runtime features; treating all as missing');
