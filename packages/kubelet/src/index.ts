@@ -7,6 +7,11 @@ export {
   type PodAdmitResult,
   podRejectedPrefix,
 } from './admission/admit-handler';
+export {
+  type EphemeralContainerCheck,
+  type EphemeralContainerChecksOptions,
+  ephemeralContainerChecks,
+} from './admission/ephemeral-container-checks';
 export { type KubeletAdmitHandlersOptions, kubeletAdmitHandlers } from './admission/kubelet-admit-handlers';
 export { safeSysctlAllowlist, safeSysctls } from './admission/safe-sysctls';
 export { SysctlAllowlist, sysctlForbiddenReason } from './admission/sysctl-allowlist';

@@ -1,4 +1,5 @@
 import { admitPod, type PodAdmitHandler, podRejectedPrefix } from './admission/admit-handler';
+import { ephemeralContainerChecks } from './admission/ephemeral-container-checks';
 import { kubeletAdmitHandlers } from './admission/kubelet-admit-handlers';
 import type { Container, Pod, PodStatus, ResourceList } from './api/pod-types';
 import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
@@ -91,6 +92,8 @@ export interface KubeletOptions {
   recordEvent?: (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void;
   /** Kernel release for the safe sysctls' kernel-version conditions (default: this host's). */
   kernelRelease?: string;
+  /** Whether the host enforces SELinux, for admission and ephemeral containers (default: selinuxfs is mounted). */
+  seLinuxEnabled?: boolean;
 }
 
 const noObjects: ObjectSource = { getConfigMap: async () => undefined, getSecret: async () => undefined };
@@ -191,6 +194,8 @@ export class Kubelet {
         this.options.recordEvent?.(pod, 'Warning', reason, message);
       },
       seccompDefault: options.config.seccompDefault,
+      // Ephemeral containers come after admission: the same security refusals, per container.
+      ephemeralContainerCheck: ephemeralContainerChecks({ seLinuxEnabled: options.seLinuxEnabled }),
     });
     this.pleg = new GenericPLEG({
       runtime: options.runtime,
@@ -233,6 +238,7 @@ export class Kubelet {
       eviction: (pod) => this.housekeeping.admit(pod),
       runtimeFeatures: () => this.runtimeFeatures,
       kernelRelease: options.kernelRelease,
+      seLinuxEnabled: options.seLinuxEnabled,
     });
   }
 

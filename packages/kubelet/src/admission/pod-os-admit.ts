@@ -13,7 +13,7 @@ export const podOSSelectorNodeLabelDoesNotMatch = 'PodOSSelectorNodeLabelDoesNot
 export const podOSNotSupported = 'PodOSNotSupported';
 
 /** Whether Windows options ask for anything (an empty object or hostProcess: false ask for nothing). */
-function asksForWindows(options: WindowsSecurityContextOptions | undefined): boolean {
+export function asksForWindows(options: WindowsSecurityContextOptions | undefined): boolean {
   if (!options) return false;
   return (
     options.hostProcess === true ||

@@ -11,7 +11,7 @@ import {
 export const seLinuxEnforcePath = '/sys/fs/selinux/enforce';
 export const seLinuxNotAdmittedReason = 'SELinux';
 
-function asksForLabel(options: SELinuxOptions | undefined): boolean {
+export function asksForLabel(options: SELinuxOptions | undefined): boolean {
   return Boolean(options?.user || options?.role || options?.type || options?.level);
 }
 

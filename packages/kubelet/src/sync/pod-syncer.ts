@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type MessageInput, NamespaceMode, type PodSandboxConfig } from '@nodeagent/cri-client';
+import type { EphemeralContainerCheck } from '../admission/ephemeral-container-checks';
 import {
   type Container,
   type EphemeralContainer,
@@ -72,6 +73,11 @@ export interface PodSyncerOptions {
   services?: ServiceLister;
   /** The node's hosts file, the base of host-network pods' /etc/hosts (default /etc/hosts). */
   nodeHostsFile?: string;
+  /**
+   * The admit handlers' security refusals for an ephemeral container (added after admission);
+   * a refused one waits with CreateContainerConfigError. None: every ephemeral container starts.
+   */
+  ephemeralContainerCheck?: EphemeralContainerCheck;
 }
 
 export interface SyncOutcome {
@@ -293,6 +299,10 @@ export class PodSyncer {
     type: ContainerType,
   ): Promise<void> {
     const { runtime, clock } = this.options;
+    if (type === 'ephemeral_container') {
+      const refusal = this.options.ephemeralContainerCheck?.(pod, container);
+      if (refusal) throw new SyncStepError('CreateContainerConfigError', container.name, refusal);
+    }
     const previous = findContainer(status, container.name);
     const restartCount = previous ? previous.restartCount + 1 : 0;
     // Upstream doBackOff: the newest exited instance, whatever ended it (a crash, a liveness or
