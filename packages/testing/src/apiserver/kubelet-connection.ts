@@ -25,6 +25,12 @@ export interface KubeletClientOptions {
    * not resolve.
    */
   preferredAddressTypes?: string[];
+  /**
+   * Opens the byte stream to a kubelet in place of a TCP connection to its node address and
+   * port, as kube-apiserver's egress selector sends kubelet traffic through a tunnel: for a
+   * kubelet this host cannot route to (one in a network namespace). TLS still runs over it.
+   */
+  dial?: (location: KubeletLocation) => Duplex;
 }
 
 export interface KubeletLocation {
@@ -96,6 +102,8 @@ export function kubeletGet(
       ...(location.scheme === 'https'
         ? { rejectUnauthorized: false, cert: options.cert, key: options.key }
         : {}),
+      // Through the dialer: the same stream (TLS included) an upgrade request gets.
+      ...(options.dial ? { createConnection: () => kubeletSocket(location, options) } : {}),
     });
     req.on('response', resolve);
     req.on('error', reject);
@@ -105,10 +113,10 @@ export function kubeletGet(
 
 /** A raw connection to the kubelet, for upgrade requests proxied byte for byte. */
 export function kubeletSocket(location: KubeletLocation, options: KubeletClientOptions): Duplex {
-  if (location.scheme === 'http') return netConnect({ host: location.host, port: location.port });
+  const dialed = options.dial?.(location);
+  if (location.scheme === 'http') return dialed ?? netConnect({ host: location.host, port: location.port });
   return tlsConnect({
-    host: location.host,
-    port: location.port,
+    ...(dialed ? { socket: dialed } : { host: location.host, port: location.port }),
     rejectUnauthorized: false,
     cert: options.cert,
     key: options.key,
