@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { type Duplex, PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { type ApiServer, deleteNetns, startApiServer } from '@nodeagent/testing';
 import { type RunningChild, startChild } from './child-process';
@@ -24,6 +26,8 @@ import { applyWorkload, readWorkload } from './workload';
 
 export const NODE_NAME = 'nodeagent-demo-node';
 export const SERVICE_NAME = 'web';
+/** The kubelet's server port (upstream's default, which the demo's KubeletConfiguration keeps). */
+const KUBELET_PORT = 10250;
 
 export interface DemoIO {
   write(text: string): void;
@@ -148,10 +152,25 @@ export async function runDemo(
         cleanUpStaleRun(previous),
       );
     }
+    // The API server reaches the kubelet's server (kubectl logs, exec, port-forward) through a
+    // relay in the node namespace, set up with the namespace below: the node IP exists only in
+    // there, and a connect() from the host would go out through the host's default route.
+    let kubeletSocket: string | undefined;
+    const dialKubelet = (): Duplex => {
+      if (kubeletSocket) return connect(kubeletSocket);
+      const refused = new PassThrough();
+      process.nextTick(() =>
+        refused.destroy(
+          new Error('the demo node runs without a network namespace and its kubelet without a server'),
+        ),
+      );
+      return refused;
+    };
     // 1. API server with the EndpointSlice controller, reachable from the node namespace.
     const server: ApiServer = await steps.run(
       'API server (in-process, HTTPS, EndpointSlice controller, CSR approver and signer)',
-      async () => startApiServer({ endpointSliceController: true, tls: true }),
+      async () =>
+        startApiServer({ endpointSliceController: true, tls: true, kubelet: { dial: dialKubelet } }),
       (s) => s.url,
     );
     teardown.push({ title: 'API server', run: () => server.close() });
@@ -202,6 +221,25 @@ export async function runDemo(
       });
       children.push(relay);
       teardown.push({ title: 'API relay in the node namespace', run: () => relay.stop() });
+      // And the other way: a unix socket the API server dials, relayed to the kubelet's port.
+      const kubeletRelaySocket = join(stateDir, 'kubelet.sock');
+      const kubeletRelay = startChild({
+        name: 'kubelet-relay',
+        ...tsEntry(join(demoSrc, 'netns-relay.ts'), [
+          '--port',
+          String(KUBELET_PORT),
+          '--unix',
+          kubeletRelaySocket,
+          '--to-host',
+          node.nodeIP,
+        ]),
+        cwd: repoRoot,
+        logFile: join(logsDir, 'kubelet-relay.log'),
+        netnsPath: node.netnsPath,
+      });
+      children.push(kubeletRelay);
+      teardown.push({ title: 'kubelet relay in the node namespace', run: () => kubeletRelay.stop() });
+      kubeletSocket = kubeletRelaySocket;
     }
 
     // 3+4. The kubelet (registers this node) and kube-proxy (in the same namespace, never the

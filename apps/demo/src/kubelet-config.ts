@@ -19,7 +19,16 @@ export function demoKubeletConfiguration(settings: DemoKubeletSettings): Record<
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
     podLogsDir: settings.podLogsDir,
-    ...(settings.ownNetns ? {} : { enableServer: false, healthzPort: 0 }),
+    ...(settings.ownNetns
+      ? {
+          // kubectl logs/exec reach this server from the in-process API server (through the
+          // demo's relay), which presents no client certificate and has no SubjectAccessReview
+          // API for the default Webhook mode. The port is reachable only inside the demo's own
+          // network namespace (and the relay's socket in the root-only state dir).
+          authentication: { anonymous: { enabled: true } },
+          authorization: { mode: 'AlwaysAllow' },
+        }
+      : { enableServer: false, healthzPort: 0 }),
     // failSwapOn defaults to true, as upstream: a kubelet refuses to start while any swap is
     // active. A developer laptop usually has swap on, and the demo node runs two small busybox
     // pods on it for a minute, so it runs alongside swap instead of refusing.

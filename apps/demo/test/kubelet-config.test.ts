@@ -18,13 +18,19 @@ describe('the KubeletConfiguration the demo writes', () => {
     // Upstream refuses a non-empty enforceNodeAllocatable (default ["pods"]) without cgroupsPerQOS;
     // the list must be present and empty, not left out to be defaulted.
     expect(config.enforceNodeAllocatable).toEqual([]);
-    // In its own namespace the kubelet keeps its server and healthz port.
+    // In its own namespace the kubelet keeps its server and healthz port, open to the API
+    // server's unauthenticated proxy requests (kubectl logs/exec).
     expect(config).not.toHaveProperty('enableServer');
     expect(config).not.toHaveProperty('healthzPort');
+    expect(config).toMatchObject({
+      authentication: { anonymous: { enabled: true } },
+      authorization: { mode: 'AlwaysAllow' },
+    });
   });
 
   it('on the host network leaves the host ports alone', () => {
     const config = demoKubeletConfiguration({ podLogsDir: '/x', ownNetns: false });
     expect(config).toMatchObject({ enableServer: false, healthzPort: 0, failSwapOn: false });
+    expect(config).not.toHaveProperty('authorization');
   });
 });

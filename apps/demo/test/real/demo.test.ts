@@ -142,6 +142,38 @@ describe('npm start -- --once (node in a box, end to end)', () => {
     expect(leftBehind(result)).toEqual([]);
   }, 150_000);
 
+  it('kubectl exec and logs reach the pods through the API server (the kubelet in the namespace)', async () => {
+    const child = spawn(process.execPath, ['tools/start.mjs'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 120_000;
+      while (!stdout.includes('Live status') && Date.now() < deadline && child.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const kubeconfig = /kubectl --kubeconfig (\S+) get/.exec(stdout)?.[1];
+      expect(kubeconfig, stdout).toBeDefined();
+      const kubectl = (...args: string[]) =>
+        runCommand('kubectl', ['--kubeconfig', kubeconfig as string, ...args]);
+      const exec = await kubectl('exec', 'web-1', '--', 'hostname');
+      expect(exec.stderr).toBe('');
+      expect(exec.stdout).toBe('web-1\n');
+      const logs = await kubectl('logs', 'web-2');
+      expect(logs.code, logs.stderr).toBe(0);
+      process.kill(-(child.pid as number), 'SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
+    }
+    expect(stdout).toContain('✔ stop kubelet relay in the node namespace');
+    expect(stdout).toContain('✔ nothing left behind');
+  }, 170_000);
+
   it('after a run killed with SIGKILL, the next run cleans up what it left and starts clean', async () => {
     const child = spawn(process.execPath, ['tools/start.mjs', '--fake-runtime'], {
       cwd: root,
