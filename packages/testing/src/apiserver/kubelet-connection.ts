@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { ApiError, badRequest, notFound } from './api-error';
 import type { KubeObject } from './kube-object';
+import { isOnThisMachine } from './local-address';
 import type { ResourceRegistry } from './resource-registry';
 import { findResourceType, type ResourceType } from './resource-types';
 
@@ -29,6 +30,7 @@ export interface KubeletClientOptions {
    * Opens the byte stream to a kubelet in place of a TCP connection to its node address and
    * port, as kube-apiserver's egress selector sends kubelet traffic through a tunnel: for a
    * kubelet this host cannot route to (one in a network namespace). TLS still runs over it.
+   * Without it, only kubelets at this machine's own addresses are reached (see isOnThisMachine).
    */
   dial?: (location: KubeletLocation) => Duplex;
 }
@@ -81,6 +83,12 @@ export function kubeletLocationForNode(
   if (!host)
     throw new ApiError(503, 'ServiceUnavailable', `no preferred addresses found; known addresses: []`);
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
+  if (!options.dial && !isOnThisMachine(host))
+    throw new ApiError(
+      503,
+      'ServiceUnavailable',
+      `node ${nodeName}'s kubelet address ${host} is not on this machine; the in-process API server only dials kubelets here (give kubelet.dial to reach one in a network namespace)`,
+    );
   return { scheme: options.scheme ?? 'https', host, port };
 }
 
