@@ -1,4 +1,4 @@
-import { runChecked, runCommand } from '../exec/run-command';
+import { CommandFailedError, runCommand } from '../exec/run-command';
 import type { SysctlLayer } from './ipvs-kernel';
 
 /** SysctlLayer over `sysctl`, optionally behind a prefix such as `ip netns exec ns`. */
@@ -16,7 +16,13 @@ export function execSysctlLayer(commandPrefix: readonly string[] = []): SysctlLa
     },
     async set(values) {
       if (values.length === 0) return;
-      await runChecked([...commandPrefix, 'sysctl', '-q', '-w', ...values.map(([k, v]) => `${k}=${v}`)]);
+      const argv = [...commandPrefix, 'sysctl', '-q', '-w', ...values.map(([k, v]) => `${k}=${v}`)];
+      const r = await runCommand(argv);
+      // procps' sysctl exits 0 when the kernel refuses a write (EINVAL for nf_conntrack_max outside
+      // the initial network namespace) and only says so on stderr: any complaint is a failure, so
+      // callers never act as if the value were set (and, say, resize the global conntrack table).
+      if (r.exitCode !== 0 || r.stderr.trim() !== '')
+        throw new CommandFailedError(argv, r.exitCode, r.stderr);
     },
   };
 }
