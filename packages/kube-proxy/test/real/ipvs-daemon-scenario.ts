@@ -130,7 +130,9 @@ async function main(): Promise<void> {
     mark('topology');
 
     const get = async (from: Netns, url: string): Promise<string> => {
-      const r = await from.exec('curl', ['-g', '-sS', '--max-time', '2', url], { allowFailure: true });
+      // 2 s on an idle machine, longer as the VM runs slower (a drop still ends as 'timeout').
+      const maxTime = String(2 * guestSpeedFactor());
+      const r = await from.exec('curl', ['-g', '-sS', '--max-time', maxTime, url], { allowFailure: true });
       if (r.exitCode === 0) return r.stdout.trim();
       if (r.exitCode === 7) return 'refused';
       if (r.exitCode === 28) return 'timeout';
@@ -241,6 +243,13 @@ async function main(): Promise<void> {
       90_000,
     );
     mark('firstSync');
+    // The real servers are written before kube-ipvs0 gets the VIP (the sync's last step): wait
+    // for the Service to answer before sampling the spread.
+    await until(
+      () => get(client, 'http://10.96.0.100/'),
+      (b) => b.startsWith('backend-'),
+      30_000,
+    );
     const spread: string[] = [];
     for (let i = 0; i < 6; i++) spread.push(await get(client, 'http://10.96.0.100/'));
     result.clusterIP = spread;
@@ -260,9 +269,18 @@ async function main(): Promise<void> {
 
     // LoadBalancer source ranges: the client (in range) gets through; the node itself is
     // dropped by KUBE-IPVS-OUT-FILTER; the same node reaches an LB IP without ranges.
-    result.lbFromClient = await get(client, 'http://10.97.0.10/');
+    // Both answer once their sync is in; only then does the node's timeout mean a drop.
+    result.lbFromClient = await until(
+      () => get(client, 'http://10.97.0.10/'),
+      (b) => b === 'backend-0',
+      30_000,
+    );
+    result.lbOpenFromNode = await until(
+      () => get(node, 'http://10.97.0.11/'),
+      (b) => b === 'backend-0',
+      30_000,
+    );
     result.lbFromNode = await get(node, 'http://10.97.0.10/');
-    result.lbOpenFromNode = await get(node, 'http://10.97.0.11/');
     result.outFilter = (await node.exec('iptables', ['-S', 'KUBE-IPVS-OUT-FILTER'])).stdout;
     result.outputJumps = (await node.exec('iptables', ['-S', 'OUTPUT'])).stdout;
     mark('services');
@@ -310,7 +328,10 @@ async function main(): Promise<void> {
     // SIGTERM, then the binary's --cleanup.
     daemon.kill('SIGTERM');
     result.daemonExit = await daemonExit;
-    const cleanup = await node.exec(process.execPath, [daemonBundle, '--cleanup'], { allowFailure: true });
+    const cleanup = await node.exec(process.execPath, [daemonBundle, '--cleanup'], {
+      allowFailure: true,
+      timeoutMs: 120_000 * guestSpeedFactor(),
+    });
     result.cleanupExit = cleanup.exitCode;
     result.cleanupStderr = cleanup.stderr.slice(-2000);
     result.afterCleanup = {

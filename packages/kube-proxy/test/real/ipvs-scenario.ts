@@ -76,7 +76,9 @@ async function main(): Promise<void> {
     mark('topology');
 
     const get = async (url: string): Promise<string> => {
-      const r = await client.exec('curl', ['-sS', '--max-time', '2', url], { allowFailure: true });
+      // 2 s on an idle machine, longer as the VM runs slower (a drop still ends as 'timeout').
+      const maxTime = String(2 * guestSpeedFactor());
+      const r = await client.exec('curl', ['-sS', '--max-time', maxTime, url], { allowFailure: true });
       if (r.exitCode === 0) return r.stdout.trim();
       if (r.exitCode === 7) return 'refused';
       if (r.exitCode === 28) return 'timeout';
