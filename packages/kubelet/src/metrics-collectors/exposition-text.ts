@@ -1,7 +1,7 @@
 /**
  * Prometheus text exposition (format 0.0.4) for metrics collected at scrape time, as the
  * kubelet's custom collectors emit them through component-base: HELP carries the stability
- * level, samples may carry a millisecond timestamp, families sort by name and samples by labels.
+ * level (raw collectors such as cAdvisor's have none), samples may carry a millisecond timestamp, families sort by name and samples by labels.
  * (prom-client's registry has no per-sample timestamps, which /metrics/resource needs.)
  */
 export const textContentType = 'text/plain; version=0.0.4; charset=utf-8';
@@ -12,7 +12,8 @@ export interface MetricDesc {
   name: string;
   help: string;
   type: 'counter' | 'gauge';
-  stability: Stability;
+  /** Left out for collectors registered raw (cAdvisor's), whose HELP has no `[LEVEL]` prefix. */
+  stability?: Stability;
 }
 
 export interface Sample {
@@ -61,7 +62,8 @@ export function renderExposition(families: readonly MetricFamily[]): string {
   for (const family of [...families].sort((a, b) => (a.desc.name < b.desc.name ? -1 : 1))) {
     if (family.samples.length === 0) continue;
     const { name, help, type, stability } = family.desc;
-    out += `# HELP ${name} [${stability}] ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`;
+    const level = stability ? `[${stability}] ` : '';
+    out += `# HELP ${name} ${level}${escapeHelp(help)}\n# TYPE ${name} ${type}\n`;
     const lines = family.samples.map((sample) => {
       const stamp = sample.timestampMs !== undefined ? ` ${Math.floor(sample.timestampMs)}` : '';
       return { key: labelText(sample.labels), text: `${goFloat(sample.value)}${stamp}` };

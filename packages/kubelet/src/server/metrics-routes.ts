@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Kubelet } from '../kubelet';
+import { cadvisorMetricFamilies } from '../metrics-collectors/cadvisor-metrics';
 import { renderExposition, textContentType } from '../metrics-collectors/exposition-text';
 import { resourceMetricFamilies } from '../metrics-collectors/resource-metrics';
 import type { SummaryProvider } from '../stats/summary-provider';
@@ -7,8 +8,9 @@ import type { Summary } from '../stats/summary-types';
 
 /**
  * The kubelet's metrics endpoints besides /metrics: /metrics/resource (metrics-server's source)
- * from the summary stats, and /metrics/probes from the prober's own registry. Returns false for
- * any other path (or /metrics/resource without a stats provider).
+ * and /metrics/cadvisor (cAdvisor's container series) from the summary stats, and /metrics/probes
+ * from the prober's own registry. Returns false for any other path (or the stats-based ones
+ * without a stats provider).
  */
 export async function serveMetricsRoute(
   path: string,
@@ -17,15 +19,19 @@ export async function serveMetricsRoute(
   response: ServerResponse,
   onScrapeError: (error: unknown) => void = () => undefined,
 ): Promise<boolean> {
-  if (path === '/metrics/resource' && summary) {
+  if ((path === '/metrics/resource' || path === '/metrics/cadvisor') && summary) {
     let stats: Summary | undefined;
     try {
       stats = await summary.summary();
     } catch (error) {
       onScrapeError(error);
     }
+    const families =
+      path === '/metrics/resource'
+        ? resourceMetricFamilies(stats)
+        : cadvisorMetricFamilies(stats, Date.now());
     response.writeHead(200, { 'Content-Type': textContentType });
-    response.end(renderExposition(resourceMetricFamilies(stats)));
+    response.end(renderExposition(families));
     return true;
   }
   if (path === '/metrics/probes') {

@@ -1,0 +1,120 @@
+import type { CPUStats, FsStats, MemoryStats, Summary } from '../stats/summary-types';
+import type { MetricDesc, MetricFamily, Sample } from './exposition-text';
+
+/**
+ * /metrics/cadvisor built from the summary stats, with the series, HELP text and labels of
+ * cAdvisor's Prometheus collector as the v1.34 kubelet registers it (pkg/kubelet/server/server.go,
+ * google/cadvisor metrics/prometheus.go). The collector is registered raw, so HELP lines carry
+ * no stability level. Every series has cAdvisor's base labels `container`, `id`, `image`, `name`,
+ * `namespace`, `pod`; a label the kubelet cannot fill is the empty string, as upstream's labels
+ * function supplies blanks for missing labels. Here `id` (the cgroup path), `name` (the runtime's
+ * container ID) and `image` are always blank: the summary does not carry them. Pod-level rows
+ * (upstream: the pod cgroup, associated with its pod) have `container=""`.
+ * Stats samples carry the stats' own timestamps; container_start_time_seconds (a spec metric)
+ * and container_scrape_error carry none; container_last_seen is the scrape time.
+ */
+export const cadvisorMetricDescs = {
+  cpuUsage: desc('container_cpu_usage_seconds_total', 'Cumulative cpu time consumed in seconds.', 'counter'),
+  memoryUsage: desc(
+    'container_memory_usage_bytes',
+    'Current memory usage in bytes, including all memory regardless of when it was accessed',
+    'gauge',
+  ),
+  memoryWorkingSet: desc('container_memory_working_set_bytes', 'Current working set in bytes.', 'gauge'),
+  memoryRss: desc('container_memory_rss', 'Size of RSS in bytes.', 'gauge'),
+  fsUsage: desc(
+    'container_fs_usage_bytes',
+    'Number of bytes that are consumed by the container on this filesystem.',
+    'gauge',
+  ),
+  fsLimit: desc(
+    'container_fs_limit_bytes',
+    'Number of bytes that can be consumed by the container on this filesystem.',
+    'gauge',
+  ),
+  startTime: desc(
+    'container_start_time_seconds',
+    'Start time of the container since unix epoch in seconds.',
+    'gauge',
+  ),
+  lastSeen: desc('container_last_seen', 'Last time a container was seen by the exporter', 'gauge'),
+  scrapeError: desc(
+    'container_scrape_error',
+    '1 if there was an error while getting container metrics, 0 otherwise',
+    'gauge',
+  ),
+} satisfies Record<string, MetricDesc>;
+
+function desc(name: string, help: string, type: MetricDesc['type']): MetricDesc {
+  return { name, help, type };
+}
+
+type Labels = Record<string, string>;
+type Families = Record<keyof typeof cadvisorMetricDescs, MetricFamily>;
+
+function baseLabels(namespace: string, pod: string, container: string): Labels {
+  return { container, id: '', image: '', name: '', namespace, pod };
+}
+
+function stamped(value: number | undefined, time: string, labels: Labels): Sample[] {
+  return value === undefined ? [] : [{ labels, value, timestampMs: Date.parse(time) }];
+}
+
+/** One cgroup's CPU and memory rows; cAdvisor labels the total (no per-CPU stats) cpu="total". */
+function addUsage(families: Families, labels: Labels, cpu?: CPUStats, memory?: MemoryStats): void {
+  // cAdvisor leaves out a zero total (a container that has not run yet).
+  if (cpu?.usageCoreNanoSeconds) {
+    families.cpuUsage.samples.push(
+      ...stamped(cpu.usageCoreNanoSeconds / 1e9, cpu.time, { ...labels, cpu: 'total' }),
+    );
+  }
+  if (memory) {
+    families.memoryUsage.samples.push(...stamped(memory.usageBytes, memory.time, labels));
+    families.memoryWorkingSet.samples.push(...stamped(memory.workingSetBytes, memory.time, labels));
+    families.memoryRss.samples.push(...stamped(memory.rssBytes, memory.time, labels));
+  }
+}
+
+/**
+ * The writable layer's filesystem. cAdvisor labels it by block device; the summary has no device,
+ * so `device` is blank. The limit is the filesystem's capacity, as cAdvisor reports it.
+ */
+function addFs(families: Families, labels: Labels, rootfs?: FsStats): void {
+  if (!rootfs) return;
+  const fsLabels = { ...labels, device: '' };
+  families.fsUsage.samples.push(...stamped(rootfs.usedBytes, rootfs.time, fsLabels));
+  families.fsLimit.samples.push(...stamped(rootfs.capacityBytes, rootfs.time, fsLabels));
+}
+
+/**
+ * The families for one scrape at `nowMs`; `summary` undefined means getting the stats failed
+ * (then container_scrape_error is 1 and the only series).
+ */
+export function cadvisorMetricFamilies(summary: Summary | undefined, nowMs: number): MetricFamily[] {
+  const families = Object.fromEntries(
+    Object.entries(cadvisorMetricDescs).map(([key, value]) => [
+      key,
+      { desc: value, samples: [] as Sample[] },
+    ]),
+  ) as Families;
+  families.scrapeError.samples.push({ value: summary ? 0 : 1 });
+  const seen = (labels: Labels) =>
+    families.lastSeen.samples.push({ labels, value: Math.floor(nowMs / 1000), timestampMs: nowMs });
+  for (const pod of summary?.pods ?? []) {
+    const { namespace, name } = pod.podRef;
+    for (const container of pod.containers) {
+      const labels = baseLabels(namespace, name, container.name);
+      const started = Date.parse(container.startTime);
+      if (started > 0) families.startTime.samples.push({ labels, value: started / 1000 });
+      addUsage(families, labels, container.cpu, container.memory);
+      addFs(families, labels, container.rootfs);
+      seen(labels);
+    }
+    const podLabels = baseLabels(namespace, name, '');
+    const podStarted = Date.parse(pod.startTime);
+    if (podStarted > 0) families.startTime.samples.push({ labels: podLabels, value: podStarted / 1000 });
+    addUsage(families, podLabels, pod.cpu, pod.memory);
+    seen(podLabels);
+  }
+  return Object.values(families);
+}
