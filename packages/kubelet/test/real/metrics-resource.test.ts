@@ -9,6 +9,7 @@ import { type NodeHarness, startNodeHarness } from './node-harness';
 /**
  * /metrics/resource on a real containerd, read the way metrics-server reads it for `kubectl top`:
  * two scrapes, CPU as the rate between the samples' timestamps, memory as the working set.
+ * /metrics/cadvisor is read the same way, as Prometheus' rate() over cAdvisor's series would.
  */
 let node: NodeHarness;
 let server: RunningServer;
@@ -42,8 +43,8 @@ afterAll(async () => {
 
 type Scrape = Map<string, { value: number; timestampMs?: number }>;
 
-async function scrape(): Promise<Scrape> {
-  const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics/resource`)).text();
+async function scrape(path = '/metrics/resource'): Promise<Scrape> {
+  const text = await (await fetch(`http://127.0.0.1:${server.port}${path}`)).text();
   const samples: Scrape = new Map();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
@@ -64,7 +65,7 @@ function milliCores(before: Scrape, after: Scrape, series: string): number {
 }
 
 describe('/metrics/resource on a real containerd', { timeout: 180_000 }, () => {
-  it('gives kubectl top non-zero CPU and memory for a busy container, near-zero CPU for an idle one', async () => {
+  it('gives kubectl top (and /metrics/cadvisor) non-zero CPU and memory for a busy container, near-zero CPU for an idle one', async () => {
     for (const [name, script] of [
       ['busy', 'while true; do :; done'],
       ['idle', 'sleep 3600'],
@@ -111,6 +112,32 @@ describe('/metrics/resource on a real containerd', { timeout: 180_000 }, () => {
       expect(after.get(series)?.value).toBeGreaterThan(0);
     const started = after.get(`container_start_time_seconds${container('busy')}`)?.value ?? 0;
     expect(Math.abs(started - Date.now() / 1000)).toBeLessThan(600);
+
+    // The same containers through /metrics/cadvisor, scraped twice as Prometheus would.
+    const cadvisor = (pod: string, container: string) =>
+      `{container="${container}",cpu="total",id="",image="",name="",namespace="default",pod="${pod}"}`;
+    const cadvisorBefore = await scrape('/metrics/cadvisor');
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const cadvisorAfter = await scrape('/metrics/cadvisor');
+    expect(cadvisorAfter.get('container_scrape_error')?.value).toBe(0);
+    const cpuSeries = `container_cpu_usage_seconds_total${cadvisor('busy', 'main')}`;
+    const cadvisorBusyCpu = milliCores(cadvisorBefore, cadvisorAfter, cpuSeries);
+    expect(cadvisorBusyCpu).toBeGreaterThan(50);
+    expect(
+      milliCores(cadvisorBefore, cadvisorAfter, `container_cpu_usage_seconds_total${cadvisor('busy', '')}`),
+    ).toBeGreaterThanOrEqual(cadvisorBusyCpu * 0.5);
+    const labels = (pod: string) => cadvisor(pod, 'main').replace('cpu="total",', '');
+    expect(cadvisorAfter.get(`container_memory_working_set_bytes${labels('busy')}`)?.value).toBeGreaterThan(
+      0,
+    );
+    expect(cadvisorAfter.get(`container_memory_usage_bytes${labels('busy')}`)?.value).toBeGreaterThan(0);
+    const cadvisorStart = cadvisorAfter.get(`container_start_time_seconds${labels('busy')}`)?.value ?? 0;
+    expect(Math.abs(cadvisorStart - started)).toBeLessThan(1);
+    const lastSeen = cadvisorAfter.get(`container_last_seen${labels('idle')}`);
+    expect(lastSeen?.timestampMs).toBeGreaterThan(
+      cadvisorBefore.get(`container_last_seen${labels('idle')}`)!.timestampMs!,
+    );
+    console.log(`/metrics/cadvisor: busy ${Math.round(cadvisorBusyCpu)}m`);
     console.log(
       `kubectl top: busy ${Math.round(busyCpu)}m ${after.get(`container_memory_working_set_bytes${container('busy')}`)?.value} bytes, idle ${Math.round(idleCpu)}m, node ${Math.round(nodeCpu)}m`,
     );
