@@ -161,7 +161,12 @@ export {
 export { type LogRotatePolicy, LogRotationConfigError, logRotatePolicy } from './logs/log-rotate-policy';
 export { allContainerLogs, rotationTimestamp } from './logs/rotated-log-files';
 export { collectProcessMetrics, createKubeletMetrics, type KubeletMetrics } from './metrics';
-export { cadvisorMetricDescs, cadvisorMetricFamilies } from './metrics-collectors/cadvisor-metrics';
+export {
+  type ContainerIdentity,
+  cadvisorMetricDescs,
+  cadvisorMetricFamilies,
+  type IdentifyContainer,
+} from './metrics-collectors/cadvisor-metrics';
 export { instrumentCriClient, runtimeOperationTypes } from './metrics-collectors/instrumented-cri';
 export { recordProbeRun } from './metrics-collectors/prober-metrics';
 export { resourceMetricFamilies } from './metrics-collectors/resource-metrics';

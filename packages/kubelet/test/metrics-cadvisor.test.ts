@@ -80,6 +80,27 @@ describe('cadvisorMetricFamilies', () => {
     );
   });
 
+  it("labels a container with the runtime's container ID and image when the runtime cache knows it", () => {
+    const families = cadvisorMetricFamilies(summary, 0, (pod, container) =>
+      pod.uid === 'u1' && container === 'app'
+        ? { id: 'c0ffee', image: 'docker.io/library/nginx:1.27' }
+        : undefined,
+    );
+    const workingSet = families.find((f) => f.desc.name === 'container_memory_working_set_bytes')!;
+    expect(workingSet.samples.map((s) => s.labels)).toEqual([
+      {
+        container: 'app',
+        id: '',
+        image: 'docker.io/library/nginx:1.27',
+        name: 'c0ffee',
+        namespace: 'default',
+        pod: 'web',
+      },
+      // The pod row keeps name and image blank: a cgroup, not a container.
+      { container: '', id: '', image: '', name: '', namespace: 'default', pod: 'web' },
+    ]);
+  });
+
   it('reports container_scrape_error 1 and nothing else when the stats cannot be had', () => {
     expect(renderExposition(cadvisorMetricFamilies(undefined, 0))).toBe(
       [

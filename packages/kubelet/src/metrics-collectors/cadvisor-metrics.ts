@@ -1,4 +1,4 @@
-import type { CPUStats, FsStats, MemoryStats, Summary } from '../stats/summary-types';
+import type { CPUStats, FsStats, MemoryStats, PodReference, Summary } from '../stats/summary-types';
 import type { MetricDesc, MetricFamily, Sample } from './exposition-text';
 
 /**
@@ -7,9 +7,10 @@ import type { MetricDesc, MetricFamily, Sample } from './exposition-text';
  * google/cadvisor metrics/prometheus.go). The collector is registered raw, so HELP lines carry
  * no stability level. Every series has cAdvisor's base labels `container`, `id`, `image`, `name`,
  * `namespace`, `pod`; a label the kubelet cannot fill is the empty string, as upstream's labels
- * function supplies blanks for missing labels. Here `id` (the cgroup path), `name` (the runtime's
- * container ID) and `image` are always blank: the summary does not carry them. Pod-level rows
- * (upstream: the pod cgroup, associated with its pod) have `container=""`.
+ * function supplies blanks for missing labels. `name` (the runtime's container ID) and `image`
+ * come from `identify` (the kubelet's runtime cache) and are blank when it does not know the
+ * container; `id` (the cgroup path) is always blank: neither source carries it. Pod-level rows
+ * (upstream: the pod cgroup, associated with its pod) have `container=""`, `name=""`, `image=""`.
  * Stats samples carry the stats' own timestamps; container_start_time_seconds (a spec metric)
  * and container_scrape_error carry none; container_last_seen is the scrape time.
  */
@@ -52,8 +53,17 @@ function desc(name: string, help: string, type: MetricDesc['type']): MetricDesc 
 type Labels = Record<string, string>;
 type Families = Record<keyof typeof cadvisorMetricDescs, MetricFamily>;
 
-function baseLabels(namespace: string, pod: string, container: string): Labels {
-  return { container, id: '', image: '', name: '', namespace, pod };
+/** What the runtime knows of a container beyond the stats: cAdvisor's `name` alias and image. */
+export interface ContainerIdentity {
+  /** The runtime's container ID (cAdvisor's first alias for a containerd container). */
+  id: string;
+  image: string;
+}
+
+export type IdentifyContainer = (pod: PodReference, container: string) => ContainerIdentity | undefined;
+
+function baseLabels(namespace: string, pod: string, container: string, identity?: ContainerIdentity): Labels {
+  return { container, id: '', image: identity?.image ?? '', name: identity?.id ?? '', namespace, pod };
 }
 
 function stamped(value: number | undefined, time: string, labels: Labels): Sample[] {
@@ -90,7 +100,11 @@ function addFs(families: Families, labels: Labels, rootfs?: FsStats): void {
  * The families for one scrape at `nowMs`; `summary` undefined means getting the stats failed
  * (then container_scrape_error is 1 and the only series).
  */
-export function cadvisorMetricFamilies(summary: Summary | undefined, nowMs: number): MetricFamily[] {
+export function cadvisorMetricFamilies(
+  summary: Summary | undefined,
+  nowMs: number,
+  identify: IdentifyContainer = () => undefined,
+): MetricFamily[] {
   const families = Object.fromEntries(
     Object.entries(cadvisorMetricDescs).map(([key, value]) => [
       key,
@@ -103,7 +117,7 @@ export function cadvisorMetricFamilies(summary: Summary | undefined, nowMs: numb
   for (const pod of summary?.pods ?? []) {
     const { namespace, name } = pod.podRef;
     for (const container of pod.containers) {
-      const labels = baseLabels(namespace, name, container.name);
+      const labels = baseLabels(namespace, name, container.name, identify(pod.podRef, container.name));
       const started = Date.parse(container.startTime);
       if (started > 0) families.startTime.samples.push({ labels, value: started / 1000 });
       addUsage(families, labels, container.cpu, container.memory);

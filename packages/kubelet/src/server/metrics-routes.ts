@@ -1,8 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { Kubelet } from '../kubelet';
-import { cadvisorMetricFamilies } from '../metrics-collectors/cadvisor-metrics';
+import { cadvisorMetricFamilies, type IdentifyContainer } from '../metrics-collectors/cadvisor-metrics';
 import { renderExposition, textContentType } from '../metrics-collectors/exposition-text';
 import { resourceMetricFamilies } from '../metrics-collectors/resource-metrics';
+import { findContainer } from '../runtime/runtime-state';
 import type { SummaryProvider } from '../stats/summary-provider';
 import type { Summary } from '../stats/summary-types';
 
@@ -29,7 +30,7 @@ export async function serveMetricsRoute(
     const families =
       path === '/metrics/resource'
         ? resourceMetricFamilies(stats)
-        : cadvisorMetricFamilies(stats, Date.now());
+        : cadvisorMetricFamilies(stats, Date.now(), runtimeIdentity(kubelet));
     response.writeHead(200, { 'Content-Type': textContentType });
     response.end(renderExposition(families));
     return true;
@@ -41,4 +42,13 @@ export async function serveMetricsRoute(
     return true;
   }
   return false;
+}
+
+/** The newest instance of a container in the kubelet's runtime cache, as the summary reports it. */
+function runtimeIdentity(kubelet: Kubelet): IdentifyContainer {
+  return (pod, name) => {
+    const status = kubelet.runtimeStatus(pod.uid);
+    const container = status && findContainer(status, name);
+    return container && { id: container.id, image: container.image };
+  };
 }
