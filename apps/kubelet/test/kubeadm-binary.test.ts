@@ -136,9 +136,10 @@ describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
     expect(metrics).toMatch(/^kubelet_runtime_operations_total\{operation_type="version"\} [1-9]/m);
     expect(metrics).toContain('# TYPE process_cpu_seconds_total counter');
     const resource = await (await fetch(`http://127.0.0.1:${readOnlyPort}/metrics/resource`)).text();
-    // Nothing has created --root-dir here, so the summary's nodefs statfs fails and the endpoint
-    // says so (packages/kubelet test/real/metrics-resource.test.ts scrapes a working node).
-    expect(resource).toMatch(/^# TYPE resource_scrape_error gauge\nresource_scrape_error 1$/m);
+    // The kubelet creates --root-dir at start (upstream's setupDataDirs), so the summary's nodefs
+    // statfs works and the node's own series are there.
+    expect(resource).toMatch(/^# TYPE resource_scrape_error gauge\nresource_scrape_error 0$/m);
+    expect(resource).toMatch(/^node_cpu_usage_seconds_total \S+ \d+$/m);
 
     // klog text lines (the default format), one warning per accepted setting without effect.
     expect(output).toMatch(
