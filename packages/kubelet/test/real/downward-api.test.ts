@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
@@ -8,7 +8,7 @@ import type { Container, Pod } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
 import { Kubelet } from '../../src/kubelet';
 import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
-import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
+import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
 
 /**
  * The downward API on containerd with pods as an API server stores them (divisor "0" when unset,
@@ -99,15 +99,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (kubelet) {
-    for (const p of kubelet.getPods()) kubelet.removePod(p);
-    await kubelet.settle().catch(() => undefined);
-    await kubelet.stop();
-  }
-  client?.close();
-  await api?.close();
-  await containerd?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await tearDownKubeletNode({ kubelets: [kubelet], client, api, containerd, dir });
 }, 120_000);
 
 describe('downward API on containerd, pods as the API server stores them', () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
@@ -8,7 +8,7 @@ import type { Clock } from '../../src/clock';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
 import { Kubelet } from '../../src/kubelet';
 import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
-import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
+import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
 
 /** Real time plus an offset the test can push forward (backoff timing without waiting). */
 class OffsetClock implements Clock {
@@ -71,14 +71,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const kubelet of kubelets) {
-    for (const p of kubelet.getPods()) kubelet.removePod(p);
-    await kubelet.settle().catch(() => undefined);
-    await kubelet.stop();
-  }
-  client?.close();
-  await containerd?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await tearDownKubeletNode({ kubelets, client, containerd, dir });
 }, 120_000);
 
 describe('Kubelet on a real containerd', () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readlink, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
@@ -9,7 +9,7 @@ import { parseKubeletConfiguration } from '../../src/config/kubelet-configuratio
 import { Kubelet } from '../../src/kubelet';
 import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
 import { waitFor } from './node-harness';
-import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
+import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
 
 const run = `${process.pid}-${randomBytes(3).toString('hex')}`;
 let containerd: PrivateContainerd;
@@ -101,14 +101,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (kubelet) {
-    for (const p of kubelet.getPods()) kubelet.removePod(p);
-    await kubelet.settle().catch(() => undefined);
-    await kubelet.stop();
-  }
-  client?.close();
-  await containerd?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await tearDownKubeletNode({ kubelets: [kubelet], client, containerd, dir });
 }, 120_000);
 
 describe('pod admission and namespaces on a real containerd', () => {

@@ -1,4 +1,6 @@
+import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import type { Kubelet } from '../../src/kubelet';
 
 /** The part of tools/containerd's RunningContainerd these tests and the benchmark use. */
 export interface PrivateContainerd {
@@ -16,4 +18,31 @@ const toolsContainerd = fileURLToPath(new URL('../../../../tools/containerd/cont
 export async function startPrivateContainerd(): Promise<PrivateContainerd> {
   const mod = (await import(toolsContainerd)) as { startContainerd: () => Promise<PrivateContainerd> };
   return mod.startContainerd();
+}
+
+/** What a real kubelet test started on a private containerd, taken down by tearDownKubeletNode. */
+export interface KubeletNodeParts {
+  kubelets: readonly (Kubelet | undefined)[];
+  client?: { close(): void };
+  api?: { close(): Promise<void> };
+  containerd?: PrivateContainerd;
+  dir?: string;
+}
+
+/**
+ * Removes every pod from each kubelet and lets it settle (so containerd's sandboxes and their
+ * network namespaces go), stops the kubelets, then closes the CRI client and the API server,
+ * stops containerd and deletes the test's directory. Parts a failed set-up never made are skipped.
+ */
+export async function tearDownKubeletNode(parts: KubeletNodeParts): Promise<void> {
+  for (const kubelet of parts.kubelets) {
+    if (!kubelet) continue;
+    for (const p of kubelet.getPods()) kubelet.removePod(p);
+    await kubelet.settle().catch(() => undefined);
+    await kubelet.stop();
+  }
+  parts.client?.close();
+  await parts.api?.close();
+  await parts.containerd?.stop();
+  if (parts.dir) await rm(parts.dir, { recursive: true, force: true });
 }

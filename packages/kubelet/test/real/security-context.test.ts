@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import { buildSandboxConfig } from '../../src/cri/sandbox-config';
 import { Kubelet } from '../../src/kubelet';
 import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
 import { waitFor } from './node-harness';
-import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
+import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
 
 // What the kernel enforces, read from inside containers the kubelet starts on a real containerd.
 
@@ -117,14 +117,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (kubelet) {
-    for (const p of kubelet.getPods()) kubelet.removePod(p);
-    await kubelet.settle().catch(() => undefined);
-    await kubelet.stop();
-  }
-  client?.close();
-  await containerd?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await tearDownKubeletNode({ kubelets: [kubelet], client, containerd, dir });
 }, 120_000);
 
 describe('security context on a real containerd', () => {
