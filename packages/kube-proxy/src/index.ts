@@ -2,6 +2,7 @@
 
 /** clientConnection.qps/burst: the informer package's client-go token bucket, for the daemon's KubeConfig. */
 export { rateLimitedKubeConfig, TokenBucketRateLimiter } from '@nodeagent/informer';
+export { cleanupAllProxyChains } from './cleanup/cleanup-all-chains';
 export {
   appendPortIfNeeded,
   KUBE_PROXY_OOM_SCORE_ADJ,
@@ -44,13 +45,6 @@ export {
 export { InvalidConfigurationError, InvalidFieldError, KubeProxyError } from './errors';
 export { CommandFailedError, type CommandResult, runChecked, runCommand } from './exec/run-command';
 export {
-  iptablesOptionsFromConfig,
-  localDetectorFromConfig,
-  type NodeFacts,
-  nftablesOptionsFromConfig,
-  nodePortIPsFromConfig,
-} from './iptables/backend-options-from-config';
-export {
   type BuildIptablesInput,
   buildIptablesRuleset,
   IPTABLES_JUMP_RULES,
@@ -73,7 +67,6 @@ export {
   type ServiceChainNames,
   serviceChainNames,
 } from './iptables/chain-names';
-export { cleanupAllProxyChains } from './iptables/cleanup-all-chains';
 export { cleanupIptables, ownedChains } from './iptables/cleanup-iptables';
 export {
   type ExplainedEndpointChain,
@@ -83,35 +76,20 @@ export {
   formatServiceExplanation,
   type ServiceExplanation,
 } from './iptables/explain-service';
-export {
-  type ExecIptablesOptions,
-  execIptables,
-  type IptablesExecutor,
-  type IptablesPayloadEstimate,
-  type IptablesTableName,
-} from './iptables/iptables-executor';
+export { IptablesProxier, type IptablesProxierOptions, type SyncResult } from './iptables/iptables-proxier';
 export {
   IptablesRuleCache,
   type IptablesSyncStream,
   type PreparedIptablesSync,
 } from './iptables/iptables-rule-cache';
-export {
-  type IptablesRuleset,
-  type IptablesTable,
-  type JumpRule,
-  renderRestorePayload,
-  renderRule,
-} from './iptables/iptables-ruleset';
 export { isLargeClusterMode, LARGE_CLUSTER_ENDPOINTS_THRESHOLD } from './iptables/large-cluster-mode';
-export {
-  bridgeLocalDetector,
-  cidrLocalDetector,
-  interfacePrefixLocalDetector,
-  type LocalDetector,
-  NO_LOCAL_DETECTOR,
-} from './iptables/local-detector';
 export { SyncStreamNotFinishedError } from './iptables/sync-stream-not-finished-error';
 export * from './ipvs/index';
+export {
+  type IpvsBackendOptions,
+  IpvsProxier,
+  type IpvsProxierOptions,
+} from './ipvs/ipvs-proxier';
 export {
   type CategorizedEndpoints,
   categorizeEndpoints,
@@ -175,24 +153,8 @@ export {
   execNftables,
   type NftablesExecutor,
 } from './nftables/nftables-executor';
+export { NftablesProxier, type NftablesProxierOptions } from './nftables/nftables-proxier';
 export { NftablesRuleset } from './nftables/nftables-ruleset';
-export { clearStaleConntrack } from './proxier/clear-stale-conntrack';
-export { type ConntrackCleaner, execConntrack } from './proxier/conntrack-cleaner';
-export { IptablesProxier, type IptablesProxierOptions, type SyncResult } from './proxier/iptables-proxier';
-export {
-  type IpvsBackendOptions,
-  IpvsProxier,
-  type IpvsProxierOptions,
-} from './proxier/ipvs-proxier';
-export { type ProxyLogger, silentLogger } from './proxier/logger';
-export { NftablesProxier, type NftablesProxierOptions } from './proxier/nftables-proxier';
-export { multiFamilyHandler, type ProxyHandler } from './proxier/proxy-handler';
-export {
-  type ClusterWatch,
-  PROXY_LABEL_SELECTOR,
-  type WatchClusterOptions,
-  watchCluster,
-} from './proxier/watch-cluster';
 export {
   BoundedFrequencyRunner,
   type BoundedFrequencyRunnerOptions,
@@ -245,6 +207,44 @@ export {
 export { applyOomScoreAdj, OOM_SCORE_ADJ_PATH, OomScoreAdjError } from './runtime/oom-score-adj';
 export { serveProfiling } from './runtime/profiling';
 export { type HealthStatus, ProxierHealth } from './runtime/proxier-health';
+export { type ProxyLogger, silentLogger } from './runtime/proxy-logger';
 export { nodeReader } from './runtime/read-node';
 export { ServiceHealthServer, type ServiceHealthServerOptions } from './runtime/service-health-server';
+export {
+  iptablesOptionsFromConfig,
+  localDetectorFromConfig,
+  type NodeFacts,
+  nftablesOptionsFromConfig,
+  nodePortIPsFromConfig,
+} from './shared/backend-options-from-config';
+export { clearStaleConntrack } from './shared/clear-stale-conntrack';
+export { type ConntrackCleaner, execConntrack } from './shared/conntrack-cleaner';
+export {
+  type ExecIptablesOptions,
+  execIptables,
+  type IptablesExecutor,
+  type IptablesPayloadEstimate,
+  type IptablesTableName,
+} from './shared/iptables-executor';
+export {
+  type IptablesRuleset,
+  type IptablesTable,
+  type JumpRule,
+  renderRestorePayload,
+  renderRule,
+} from './shared/iptables-ruleset';
+export {
+  bridgeLocalDetector,
+  cidrLocalDetector,
+  interfacePrefixLocalDetector,
+  type LocalDetector,
+  NO_LOCAL_DETECTOR,
+} from './shared/local-detector';
+export { multiFamilyHandler, type ProxyHandler } from './shared/proxy-handler';
+export {
+  type ClusterWatch,
+  PROXY_LABEL_SELECTOR,
+  type WatchClusterOptions,
+  watchCluster,
+} from './shared/watch-cluster';
 export * from './userspace/index';

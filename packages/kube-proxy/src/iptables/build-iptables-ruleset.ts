@@ -1,5 +1,7 @@
 import { categorizeEndpoints } from '../model/categorize-endpoints';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
+import type { IptablesRuleset, JumpRule } from '../shared/iptables-ruleset';
+import { type LocalDetector, NO_LOCAL_DETECTOR } from '../shared/local-detector';
 import {
   isServiceChainName,
   KUBE_EXTERNAL_SERVICES,
@@ -11,9 +13,7 @@ import {
   KUBE_SERVICES,
   serviceChainNames,
 } from './chain-names';
-import type { IptablesRuleset, JumpRule } from './iptables-ruleset';
 import { isLargeClusterMode } from './large-cluster-mode';
-import { type LocalDetector, NO_LOCAL_DETECTOR } from './local-detector';
 import {
   countsLocalhostNodePorts,
   filterTopChains,

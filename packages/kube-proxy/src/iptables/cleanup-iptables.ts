@@ -1,3 +1,4 @@
+import type { IptablesExecutor, IptablesTableName } from '../shared/iptables-executor';
 import { IPTABLES_JUMP_RULES, LEGACY_JUMP_RULES } from './build-iptables-ruleset';
 import {
   isServiceChainName,
@@ -10,7 +11,6 @@ import {
   KUBE_PROXY_FIREWALL,
   KUBE_SERVICES,
 } from './chain-names';
-import type { IptablesExecutor, IptablesTableName } from './iptables-executor';
 
 const OWNED: Record<IptablesTableName, readonly string[]> = {
   filter: [

@@ -2,12 +2,12 @@ import { categorizeEndpoints } from '../model/categorize-endpoints';
 import type { EndpointInfo } from '../model/endpoint';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import type { ServicePort } from '../model/service-port';
+import { type JumpRule, renderRule } from '../shared/iptables-ruleset';
+import { NO_LOCAL_DETECTOR } from '../shared/local-detector';
 import type { BaseSetup } from './base-setup';
 import type { IptablesBackendOptions } from './build-iptables-ruleset';
 import { isServiceChainName, serviceChainNames } from './chain-names';
-import { type JumpRule, renderRule } from './iptables-ruleset';
 import { isLargeClusterMode } from './large-cluster-mode';
-import { NO_LOCAL_DETECTOR } from './local-detector';
 import { SyncStreamNotFinishedError } from './sync-stream-not-finished-error';
 import {
   countsLocalhostNodePorts,

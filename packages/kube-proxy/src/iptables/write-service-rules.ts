@@ -8,6 +8,7 @@ import {
   usesLocalEndpoints,
 } from '../model/service-port';
 import { LOCALHOST_NODEPORTS_ACCEPTED_COUNTER } from '../runtime/nfacct';
+import type { LocalDetector } from '../shared/local-detector';
 import type { IptablesBackendOptions } from './build-iptables-ruleset';
 import {
   endpointChainName,
@@ -18,7 +19,6 @@ import {
   KUBE_SERVICES,
   type ServiceChainNames,
 } from './chain-names';
-import type { LocalDetector } from './local-detector';
 
 /** Upstream prints 1/n with ten decimals. */
 function probability(n: number): string {

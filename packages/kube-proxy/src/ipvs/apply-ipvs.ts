@@ -1,7 +1,7 @@
 import type { IpvsTimeouts, ServiceKey, ServiceSpec } from '@nodeagent/ipvs';
-import { renderRestorePayload } from '../iptables/iptables-ruleset';
 import { cidrContains } from '../model/cidr';
 import type { IPFamily } from '../model/ip-family';
+import { renderRestorePayload } from '../shared/iptables-ruleset';
 import type { GracefulTermination } from './graceful-termination';
 import { renderIpsetRestore } from './ipset-restore';
 import { IPVS_JUMP_RULES } from './ipvs-iptables-rules';

@@ -1,4 +1,6 @@
 // Public surface of the ipvs mode (re-exported from the package root).
+
+export { execSysctlLayer } from '../runtime/exec-sysctl-layer';
 export {
   IpvsApplier,
   type IpvsApplierOptions,
@@ -8,7 +10,6 @@ export {
 export { type CleanupIpvsOptions, type CleanupIpvsResult, cleanupIpvs } from './cleanup-ipvs';
 export { execIpsetLayer, parseIpsetSave } from './exec-ipset-layer';
 export { execLinkLayer, parseIpAddrShow } from './exec-link-layer';
-export { execSysctlLayer } from './exec-sysctl-layer';
 export { formatIpvsTable, type LiveVirtualServer, readIpvsTable } from './explain-ipvs';
 export {
   GracefulTermination,

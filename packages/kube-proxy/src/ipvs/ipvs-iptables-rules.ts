@@ -1,7 +1,7 @@
-import type { IptablesRuleset, JumpRule } from '../iptables/iptables-ruleset';
-import type { LocalDetector } from '../iptables/local-detector';
 import { forwardAcceptRules } from '../iptables/top-level-rules';
 import type { IPFamily } from '../model/ip-family';
+import type { IptablesRuleset, JumpRule } from '../shared/iptables-ruleset';
+import type { LocalDetector } from '../shared/local-detector';
 import { IPSET_DEFINITIONS, ipsetNameFor } from './ipset-definitions';
 import * as n from './ipvs-names';
 

@@ -7,8 +7,8 @@ import type {
   ServiceKey,
   ServiceSpec,
 } from '@nodeagent/ipvs';
-import type { IptablesExecutor } from '../iptables/iptables-executor';
 import type { IPFamily } from '../model/ip-family';
+import type { IptablesExecutor } from '../shared/iptables-executor';
 
 /**
  * The kernel layers the ipvs mode drives, as interfaces so unit tests run against fakes on a

@@ -1,12 +1,12 @@
 import { parseDuration } from '../config/duration';
 import type { KubeProxyConfiguration } from '../config/kube-proxy-configuration';
+import { type IPFamily, ipFamilyOf } from '../model/ip-family';
 import {
   localDetectorFromConfig,
   type NodeFacts,
   nodePortIPsFromConfig,
-} from '../iptables/backend-options-from-config';
-import { type IPFamily, ipFamilyOf } from '../model/ip-family';
-import type { IpvsBackendOptions } from '../proxier/ipvs-proxier';
+} from '../shared/backend-options-from-config';
+import type { IpvsBackendOptions } from './ipvs-proxier';
 
 /** Everything the ipvs backend takes from the configuration, for one family. */
 export function ipvsOptionsFromConfig(

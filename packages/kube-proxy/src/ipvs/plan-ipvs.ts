@@ -1,6 +1,4 @@
 import type { Scheduler } from '@nodeagent/ipvs';
-import type { IptablesRuleset } from '../iptables/iptables-ruleset';
-import { type LocalDetector, NO_LOCAL_DETECTOR } from '../iptables/local-detector';
 import { categorizeEndpoints } from '../model/categorize-endpoints';
 import { cidrContains } from '../model/cidr';
 import { compareStrings } from '../model/compare-strings';
@@ -8,6 +6,8 @@ import type { EndpointInfo } from '../model/endpoint';
 import { type IPFamily, ipFamilyOf } from '../model/ip-family';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import type { ServicePort } from '../model/service-port';
+import type { IptablesRuleset } from '../shared/iptables-ruleset';
+import { type LocalDetector, NO_LOCAL_DETECTOR } from '../shared/local-detector';
 import type { CountedSet } from './counted-set';
 import { IPSET_DEFINITIONS, type IpsetDefinition, ipsetNameFor } from './ipset-definitions';
 import { renderIpsetRestore } from './ipset-restore';

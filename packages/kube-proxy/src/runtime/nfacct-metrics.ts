@@ -1,10 +1,10 @@
 import type { Registry } from 'prom-client';
-import type { ProxyLogger } from '../proxier/logger';
 import {
   CT_STATE_INVALID_DROPPED_COUNTER,
   LOCALHOST_NODEPORTS_ACCEPTED_COUNTER,
   type NfacctClient,
 } from './nfacct';
+import type { ProxyLogger } from './proxy-logger';
 
 /** Upstream's nfacct-backed counters: metric name, help, and the nfacct object each reads. */
 export const NFACCT_METRICS: readonly { name: string; help: string; counter: string }[] = [

@@ -1,6 +1,6 @@
 import type { Protocol } from '../model/service-port';
-import type { ProxyLogger } from '../proxier/logger';
 import type { Clock } from '../runtime/clock';
+import type { ProxyLogger } from '../runtime/proxy-logger';
 import type { RoundRobinBalancer } from './round-robin-balancer';
 import type { UserspaceMetrics } from './userspace-metrics';
 

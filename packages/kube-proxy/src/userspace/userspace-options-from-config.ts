@@ -1,7 +1,7 @@
 import { parseDuration } from '../config/duration';
 import type { KubeProxyConfiguration } from '../config/kube-proxy-configuration';
-import { type NodeFacts, nodePortIPsFromConfig } from '../iptables/backend-options-from-config';
 import type { IPFamily } from '../model/ip-family';
+import { type NodeFacts, nodePortIPsFromConfig } from '../shared/backend-options-from-config';
 import { parseProxyPortRange } from './proxy-port-range';
 import type { UserspaceProxierOptions } from './userspace-proxier';
 

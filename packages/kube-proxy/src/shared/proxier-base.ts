@@ -5,9 +5,9 @@ import { BoundedFrequencyRunner } from '../runtime/bounded-frequency-runner';
 import { type Clock, systemClock } from '../runtime/clock';
 import type { KubeProxyMetrics } from '../runtime/metrics';
 import type { ProxierHealth } from '../runtime/proxier-health';
+import { type ProxyLogger, silentLogger } from '../runtime/proxy-logger';
 import { clearStaleConntrack } from './clear-stale-conntrack';
 import type { ConntrackCleaner } from './conntrack-cleaner';
-import { type ProxyLogger, silentLogger } from './logger';
 import type { ProxyHandler } from './proxy-handler';
 
 /** Outcome of one sync, kept in a proxier's `history`. */

@@ -1,8 +1,8 @@
+import { IPTABLES_JUMP_RULES, LEGACY_JUMP_RULES } from '../iptables/build-iptables-ruleset';
+import { cleanupChains, ownedChains } from '../iptables/cleanup-iptables';
 import { IPVS_JUMP_RULES } from '../ipvs/ipvs-iptables-rules';
 import { IPVS_FILTER_CHAINS, IPVS_NAT_CHAINS } from '../ipvs/ipvs-names';
-import { IPTABLES_JUMP_RULES, LEGACY_JUMP_RULES } from './build-iptables-ruleset';
-import { cleanupChains, ownedChains } from './cleanup-iptables';
-import type { IptablesExecutor } from './iptables-executor';
+import type { IptablesExecutor } from '../shared/iptables-executor';
 
 const IPVS_OWNED = { filter: IPVS_FILTER_CHAINS, nat: IPVS_NAT_CHAINS, mangle: [] } as const;
 

@@ -1,8 +1,8 @@
 import type { KubeProxyConfiguration } from '../config/kube-proxy-configuration';
+import type { IptablesBackendOptions } from '../iptables/build-iptables-ruleset';
 import { cidrContains } from '../model/cidr';
 import { type IPFamily, ipFamilyOf } from '../model/ip-family';
 import { type NftablesBackendOptions, nftLocalDetector } from '../nftables/build-nftables-ruleset';
-import type { IptablesBackendOptions } from './build-iptables-ruleset';
 import {
   bridgeLocalDetector,
   cidrLocalDetector,

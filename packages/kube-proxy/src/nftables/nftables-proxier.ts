@@ -1,12 +1,12 @@
 import { renderScript } from '@nodeagent/netfilter';
-import type { NftablesBackendOptions } from '../nftables/build-nftables-ruleset';
-import type { NftablesExecutor } from '../nftables/nftables-executor';
-import { NFTABLES_TABLE } from '../nftables/nftables-names';
-import { NftablesRuleset } from '../nftables/nftables-ruleset';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
-import type { ConntrackCleaner } from './conntrack-cleaner';
-import { ProxierBase, type ProxierBaseOptions, type SyncResult } from './proxier-base';
-import { syncServiceHealth } from './sync-service-health';
+import type { ConntrackCleaner } from '../shared/conntrack-cleaner';
+import { ProxierBase, type ProxierBaseOptions, type SyncResult } from '../shared/proxier-base';
+import { syncServiceHealth } from '../shared/sync-service-health';
+import type { NftablesBackendOptions } from './build-nftables-ruleset';
+import type { NftablesExecutor } from './nftables-executor';
+import { NFTABLES_TABLE } from './nftables-names';
+import { NftablesRuleset } from './nftables-ruleset';
 
 export interface NftablesProxierOptions extends ProxierBaseOptions {
   executor: NftablesExecutor;

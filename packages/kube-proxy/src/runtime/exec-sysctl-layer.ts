@@ -1,5 +1,5 @@
 import { CommandFailedError, runCommand } from '../exec/run-command';
-import type { SysctlLayer } from './ipvs-kernel';
+import type { SysctlLayer } from '../ipvs/ipvs-kernel';
 
 /** SysctlLayer over `sysctl`, optionally behind a prefix such as `ip netns exec ns`. */
 export function execSysctlLayer(commandPrefix: readonly string[] = []): SysctlLayer {

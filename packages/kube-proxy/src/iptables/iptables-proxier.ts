@@ -1,19 +1,19 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { ApplyError } from '@nodeagent/netfilter';
-import { CANARY_TABLES, readKernelForFullSync } from '../iptables/base-setup';
-import type { IptablesBackendOptions } from '../iptables/build-iptables-ruleset';
-import { KUBE_PROXY_CANARY } from '../iptables/chain-names';
-import type { IptablesExecutor } from '../iptables/iptables-executor';
-import { IptablesRuleCache, type PreparedIptablesSync } from '../iptables/iptables-rule-cache';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import { KUBE_PROXY_NFACCT_COUNTERS, type NfacctClient } from '../runtime/nfacct';
 import { registerNfacctMetrics } from '../runtime/nfacct-metrics';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
-import type { ConntrackCleaner } from './conntrack-cleaner';
-import { ProxierBase, type ProxierBaseOptions, type SyncResult } from './proxier-base';
-import { syncServiceHealth } from './sync-service-health';
+import type { ConntrackCleaner } from '../shared/conntrack-cleaner';
+import type { IptablesExecutor } from '../shared/iptables-executor';
+import { ProxierBase, type ProxierBaseOptions, type SyncResult } from '../shared/proxier-base';
+import { syncServiceHealth } from '../shared/sync-service-health';
+import { CANARY_TABLES, readKernelForFullSync } from './base-setup';
+import type { IptablesBackendOptions } from './build-iptables-ruleset';
+import { KUBE_PROXY_CANARY } from './chain-names';
+import { IptablesRuleCache, type PreparedIptablesSync } from './iptables-rule-cache';
 
-export type { SyncResult } from './proxier-base';
+export type { SyncResult } from '../shared/proxier-base';
 
 /** Even without failures, rewrite everything this often to repair any drift. */
 const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;

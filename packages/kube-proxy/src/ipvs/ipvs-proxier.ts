@@ -1,12 +1,12 @@
 import type { IpvsTimeouts } from '@nodeagent/ipvs';
-import { IpvsApplier, type IpvsApplyResult, type IpvsKernelLayers } from '../ipvs/apply-ipvs';
-import { GracefulTermination } from '../ipvs/graceful-termination';
-import { KUBE_IPVS_INTERFACE } from '../ipvs/ipvs-names';
-import { type IpvsPlan, IpvsPlanner, type IpvsPlanOptions } from '../ipvs/plan-ipvs';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
-import type { ConntrackCleaner } from './conntrack-cleaner';
-import { ProxierBase, type ProxierBaseOptions, type SyncResult } from './proxier-base';
-import { syncServiceHealth } from './sync-service-health';
+import type { ConntrackCleaner } from '../shared/conntrack-cleaner';
+import { ProxierBase, type ProxierBaseOptions, type SyncResult } from '../shared/proxier-base';
+import { syncServiceHealth } from '../shared/sync-service-health';
+import { IpvsApplier, type IpvsApplyResult, type IpvsKernelLayers } from './apply-ipvs';
+import { GracefulTermination } from './graceful-termination';
+import { KUBE_IPVS_INTERFACE } from './ipvs-names';
+import { type IpvsPlan, IpvsPlanner, type IpvsPlanOptions } from './plan-ipvs';
 
 /** Configuration of the ipvs backend (see ipvsOptionsFromConfig). */
 export interface IpvsBackendOptions extends IpvsPlanOptions {
