@@ -29,7 +29,11 @@ export function parseApiServerArgs(argv: string[]): ApiServerCliOptions {
   const program = new Command('nodeagent-test-apiserver')
     .description('In-process fake Kubernetes API server (with EndpointSlice controller) for demos and tests')
     .option('--port <port>', 'TCP port on 127.0.0.1 (0 picks a free one)', integer('--port', 0, 65535), 0)
-    .option('--tls', 'serve HTTPS with a throwaway self-signed certificate (needs openssl)', false)
+    .option(
+      '--tls',
+      'serve HTTPS with a throwaway self-signed certificate made in-process with @peculiar/x509',
+      false,
+    )
     .option('--kubeconfig <path>', 'write a kubeconfig pointing at the server to this path')
     .option(
       '--history-window <events>',
