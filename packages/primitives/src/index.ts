@@ -1,0 +1,26 @@
+export { Backoff, type BackoffOptions, InvalidBackoffOptionError } from './backoff';
+export { type Clock, FakeClock, systemClock } from './clock';
+export {
+  CommandFailedError,
+  type CommandOutput,
+  type CommandRunner,
+  InputAbortedError,
+  isStreamedInput,
+  localRunner,
+  netnsRunner,
+  type RunCommandOptions,
+  runChecked,
+  runCommand,
+  type StreamedInput,
+} from './command';
+export { formatDuration, parseDuration } from './duration';
+export {
+  CodedError,
+  describeValue,
+  FieldError,
+  InvalidDurationError,
+  InvalidQuantityError,
+  isCodedError,
+  isFieldError,
+} from './errors';
+export { formatBinary, formatCount, formatMilliCpu, milliValue, parseQuantity } from './quantity';

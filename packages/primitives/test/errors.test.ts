@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { CodedError, describeValue, FieldError, isCodedError, isFieldError } from '../src/index';
+
+class WidgetError extends FieldError {
+  constructor(field: string, value: unknown) {
+    super('InvalidWidget', field, value, 'must be a widget');
+  }
+}
+
+describe('error base', () => {
+  it('carries code, field, value, reason and the subclass name', () => {
+    const e = new WidgetError('spec.widget', { size: 3 });
+    expect(e).toBeInstanceOf(CodedError);
+    expect(e.name).toBe('WidgetError');
+    expect(e.code).toBe('InvalidWidget');
+    expect(e.field).toBe('spec.widget');
+    expect(e.value).toEqual({ size: 3 });
+    expect(e.reason).toBe('must be a widget');
+    expect(e.message).toBe('spec.widget: must be a widget (got {"size":3})');
+  });
+
+  it('keeps a package-specific message when given one', () => {
+    expect(new FieldError('X', 'f', 1, 'r', 'custom').message).toBe('custom');
+  });
+
+  it('predicates check the class and, optionally, the code', () => {
+    const e = new CodedError('BOOM', 'boom', { cause: 'root' });
+    expect(e.cause).toBe('root');
+    expect(isCodedError(e)).toBe(true);
+    expect(isCodedError(e, 'BOOM')).toBe(true);
+    expect(isCodedError(e, 'OTHER')).toBe(false);
+    expect(isCodedError(new Error('plain'))).toBe(false);
+    expect(isFieldError(e)).toBe(false);
+    expect(isFieldError(new WidgetError('f', 1))).toBe(true);
+  });
+
+  it('describes any value without throwing', () => {
+    expect(describeValue('a')).toBe('"a"');
+    expect(describeValue(undefined)).toBe('undefined');
+    expect(describeValue(10n)).toBe('"10"');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(describeValue(cyclic)).toBe('[object Object]');
+    expect(describeValue('x'.repeat(300)).length).toBe(302);
+    expect(describeValue(['x'.repeat(300)])).toHaveLength(201);
+  });
+});
