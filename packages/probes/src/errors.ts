@@ -1,15 +1,7 @@
+import { FieldError } from '@nodeagent/primitives';
+
 /** Base class of every error this package throws: a stable `code` plus the offending field and value. */
-export class ProbeError extends Error {
-  constructor(
-    readonly code: string,
-    readonly field: string,
-    readonly value: unknown,
-    detail: string,
-  ) {
-    super(`${field}: ${detail} (got ${JSON.stringify(value) ?? String(value)})`);
-    this.name = new.target.name;
-  }
-}
+export class ProbeError extends FieldError {}
 
 /** A probe spec that the API server would reject (wrong number of handlers, bad numbers, ...). */
 export class InvalidProbeError extends ProbeError {

@@ -1,5 +1,4 @@
 // Public surface of @nodeagent/probes.
-export { type Clock, systemClock } from './clock';
 export { ConcurrencyLimiter } from './concurrency-limiter';
 export { ExecTimeoutError, InvalidProbeError, PortNotFoundError, ProbeError } from './errors';
 export { type ExecProbeExecutor, type ExecResult, runExecProbe } from './exec-probe';

@@ -1,4 +1,4 @@
-import type { Clock } from './clock';
+import type { Clock } from '@nodeagent/primitives';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { InvalidProbeError } from './errors';
 import type { ExecProbeExecutor } from './exec-probe';

@@ -1,5 +1,4 @@
-import type { Clock } from './clock';
-import { systemClock } from './clock';
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { ConcurrencyLimiter } from './concurrency-limiter';
 import type { NormalizedProbe } from './normalize-probe';
 import type { ProbeResult, ProbeRunOutcome, ProbeType } from './probe-types';
