@@ -1,0 +1,35 @@
+import { DemoError } from '../errors';
+import type { ScenarioClock } from './scenario-box';
+
+/** An effect the scenario waits for did not show within its time limit (which only guards a hang). */
+export class ScenarioTimeoutError extends DemoError {
+  constructor(what: string, timeoutMs: number, lastSeen: unknown) {
+    super(
+      'SCENARIO_TIMEOUT',
+      what,
+      lastSeen,
+      `not observed within ${Math.round(timeoutMs / 1000)} s${lastSeen === undefined ? '' : ` (last seen: ${JSON.stringify(lastSeen)})`}`,
+    );
+  }
+}
+
+/**
+ * Polls `probe` until it returns a value (not undefined). Conditions, not sleeps: the time limit
+ * only stops a scenario that would otherwise hang.
+ */
+export async function waitFor<T>(
+  clock: ScenarioClock,
+  what: string,
+  timeoutMs: number,
+  pollMs: number,
+  probe: () => Promise<T | undefined> | T | undefined,
+  lastSeen: () => unknown = () => undefined,
+): Promise<T> {
+  const deadline = clock.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (clock.now() >= deadline) throw new ScenarioTimeoutError(what, timeoutMs, lastSeen());
+    await clock.sleep(pollMs);
+  }
+}
