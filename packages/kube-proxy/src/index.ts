@@ -48,7 +48,6 @@ export {
   type BuildIptablesInput,
   buildIptablesRuleset,
   IPTABLES_JUMP_RULES,
-  type IptablesBackendOptions,
   type IptablesBuildResult,
   KUBELET_JUMP_RULES,
 } from './iptables/build-iptables-ruleset';
@@ -68,14 +67,9 @@ export {
   serviceChainNames,
 } from './iptables/chain-names';
 export { cleanupIptables, ownedChains } from './iptables/cleanup-iptables';
-export {
-  type ExplainedEndpointChain,
-  type ExplainedRule,
-  type ExplainedServiceChain,
-  explainIptablesService,
-  formatServiceExplanation,
-  type ServiceExplanation,
-} from './iptables/explain-service';
+export { explainIptablesService } from './iptables/explain-service';
+export type { IptablesBackendOptions } from './iptables/iptables-backend-options';
+export { iptablesOptionsFromConfig } from './iptables/iptables-options-from-config';
 export { IptablesProxier, type IptablesProxierOptions, type SyncResult } from './iptables/iptables-proxier';
 export {
   IptablesRuleCache,
@@ -153,6 +147,7 @@ export {
   execNftables,
   type NftablesExecutor,
 } from './nftables/nftables-executor';
+export { nftablesOptionsFromConfig } from './nftables/nftables-options-from-config';
 export { NftablesProxier, type NftablesProxierOptions } from './nftables/nftables-proxier';
 export { NftablesRuleset } from './nftables/nftables-ruleset';
 export {
@@ -160,6 +155,7 @@ export {
   type BoundedFrequencyRunnerOptions,
 } from './runtime/bounded-frequency-runner';
 export { type Clock, FakeClock, systemClock } from './runtime/clock';
+export { execSysctlLayer, type SysctlLayer } from './runtime/exec-sysctl-layer';
 export { formatGoTime } from './runtime/go-time';
 export { HealthzServer, type HealthzServerOptions } from './runtime/healthz-server';
 export { splitHostPort } from './runtime/listen';
@@ -211,10 +207,8 @@ export { type ProxyLogger, silentLogger } from './runtime/proxy-logger';
 export { nodeReader } from './runtime/read-node';
 export { ServiceHealthServer, type ServiceHealthServerOptions } from './runtime/service-health-server';
 export {
-  iptablesOptionsFromConfig,
   localDetectorFromConfig,
   type NodeFacts,
-  nftablesOptionsFromConfig,
   nodePortIPsFromConfig,
 } from './shared/backend-options-from-config';
 export { clearStaleConntrack } from './shared/clear-stale-conntrack';
@@ -241,6 +235,13 @@ export {
   NO_LOCAL_DETECTOR,
 } from './shared/local-detector';
 export { multiFamilyHandler, type ProxyHandler } from './shared/proxy-handler';
+export {
+  type ExplainedEndpointChain,
+  type ExplainedRule,
+  type ExplainedServiceChain,
+  formatServiceExplanation,
+  type ServiceExplanation,
+} from './shared/service-explanation';
 export {
   type ClusterWatch,
   PROXY_LABEL_SELECTOR,

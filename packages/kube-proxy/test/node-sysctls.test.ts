@@ -8,7 +8,7 @@ import {
   needsRouteLocalnet,
   planNodeSysctls,
 } from '../src/index';
-import type { SysctlLayer } from '../src/ipvs/ipvs-kernel';
+import type { SysctlLayer } from '../src/runtime/exec-sysctl-layer';
 
 const config = (yaml = '') =>
   loadKubeProxyConfiguration(

@@ -1,7 +1,8 @@
 import { IPTABLES_JUMP_RULES, LEGACY_JUMP_RULES } from '../iptables/build-iptables-ruleset';
-import { cleanupChains, ownedChains } from '../iptables/cleanup-iptables';
+import { ownedChains } from '../iptables/cleanup-iptables';
 import { IPVS_JUMP_RULES } from '../ipvs/ipvs-iptables-rules';
 import { IPVS_FILTER_CHAINS, IPVS_NAT_CHAINS } from '../ipvs/ipvs-names';
+import { cleanupChains } from '../shared/cleanup-chains';
 import type { IptablesExecutor } from '../shared/iptables-executor';
 
 const IPVS_OWNED = { filter: IPVS_FILTER_CHAINS, nat: IPVS_NAT_CHAINS, mangle: [] } as const;

@@ -1,7 +1,7 @@
 import { categorizeEndpoints } from '../model/categorize-endpoints';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import type { IptablesRuleset, JumpRule } from '../shared/iptables-ruleset';
-import { type LocalDetector, NO_LOCAL_DETECTOR } from '../shared/local-detector';
+import { NO_LOCAL_DETECTOR } from '../shared/local-detector';
 import {
   isServiceChainName,
   KUBE_EXTERNAL_SERVICES,
@@ -13,6 +13,7 @@ import {
   KUBE_SERVICES,
   serviceChainNames,
 } from './chain-names';
+import type { IptablesBackendOptions } from './iptables-backend-options';
 import { isLargeClusterMode } from './large-cluster-mode';
 import {
   countsLocalhostNodePorts,
@@ -24,35 +25,6 @@ import {
   writeNodePortsJumps,
 } from './top-level-rules';
 import { writeServiceRules } from './write-service-rules';
-
-export interface IptablesBackendOptions {
-  /** Bit of the packet mark meaning "masquerade me" (iptables.masqueradeBit, default 14). */
-  masqueradeBit?: number;
-  /** SNAT all traffic to cluster IPs (iptables.masqueradeAll). */
-  masqueradeAll?: boolean;
-  localDetector?: LocalDetector;
-  /** Allow NodePorts on 127.0.0.0/8 (iptables.localhostNodePorts; IPv4 only). */
-  localhostNodePorts?: boolean;
-  /** Node IPs NodePorts are served on; empty/undefined means every local address. */
-  nodePortIPs?: readonly string[];
-  /** The node's own IP: lets the node reach LB VIPs whose source ranges include it. */
-  nodeIP?: string;
-  /** With nf_conntrack_tcp_be_liberal set, INVALID packets need not be dropped. */
-  conntrackTCPLiberal?: boolean;
-  /**
-   * The nfacct counters that exist in the kernel (see runtime/nfacct): rules feed only these,
-   * as upstream, which checks them on each full sync. Absent: no `-m nfacct` rules at all.
-   */
-  nfacctCounters?: readonly string[];
-  /** Use MASQUERADE --random-fully (when the iptables binary supports it). */
-  randomFully?: boolean;
-  /**
-   * Not an upstream setting (upstream hard-codes 1000, LARGE_CLUSTER_ENDPOINTS_THRESHOLD):
-   * above this many endpoints per-endpoint rules carry no comments. For benchmarks and tests
-   * only; `Infinity` keeps every comment.
-   */
-  largeClusterEndpointsThreshold?: number;
-}
 
 export interface BuildIptablesInput {
   snapshot: ProxySnapshot;

@@ -1,4 +1,10 @@
 import { splitTokens } from '@nodeagent/netfilter';
+import type {
+  ExplainedEndpointChain,
+  ExplainedRule,
+  ExplainedServiceChain,
+  ServiceExplanation,
+} from '../shared/service-explanation';
 import { isServiceChainName } from './chain-names';
 
 /** One rule as iptables-save prints it, split into tokens. */
@@ -7,36 +13,6 @@ interface SavedRule {
   chain: string;
   args: string[];
   text: string;
-}
-
-export interface ExplainedRule {
-  table: string;
-  chain: string;
-  /** The rule as iptables-save printed it. */
-  rule: string;
-  target: string;
-}
-
-export interface ExplainedEndpointChain {
-  chain: string;
-  /** DNAT destination ("ip:port"), if the chain has one. */
-  destination?: string;
-  /** Probability of the jump from the service chain ("1" for the last, unconditional rule). */
-  probability?: string;
-}
-
-export interface ExplainedServiceChain {
-  chain: string;
-  rules: string[];
-  endpoints: ExplainedEndpointChain[];
-}
-
-export interface ServiceExplanation {
-  service: string;
-  /** Rules in our top-level chains that mention the Service (entry points, REJECT/DROP). */
-  entryRules: ExplainedRule[];
-  /** KUBE-SVC/SVL/EXT/FW chains reached from those rules, with their endpoints. */
-  chains: ExplainedServiceChain[];
 }
 
 function parseSaveRules(text: string): SavedRule[] {
@@ -115,23 +91,4 @@ export function explainIptablesService(saveText: string, service: string): Servi
     chains.push({ chain, rules: own.map((r) => r.text), endpoints });
   }
   return { service, entryRules, chains };
-}
-
-/** Human-readable form of an explanation. */
-export function formatServiceExplanation(e: ServiceExplanation): string {
-  const lines = [`Service ${e.service}`];
-  if (e.entryRules.length === 0 && e.chains.length === 0) {
-    lines.push('  no rules found (unknown Service, headless/ExternalName, or another proxy owns it)');
-    return `${lines.join('\n')}\n`;
-  }
-  lines.push('  entry rules:');
-  for (const r of e.entryRules) lines.push(`    [${r.table}] ${r.rule}`);
-  for (const c of e.chains) {
-    lines.push(`  chain ${c.chain}:`);
-    for (const ep of c.endpoints) {
-      lines.push(`    -> ${ep.chain}  p=${ep.probability}  DNAT ${ep.destination ?? '(none)'}`);
-    }
-    if (c.endpoints.length === 0) for (const r of c.rules) lines.push(`    ${r}`);
-  }
-  return `${lines.join('\n')}\n`;
 }

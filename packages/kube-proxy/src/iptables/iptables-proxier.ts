@@ -9,8 +9,8 @@ import type { IptablesExecutor } from '../shared/iptables-executor';
 import { ProxierBase, type ProxierBaseOptions, type SyncResult } from '../shared/proxier-base';
 import { syncServiceHealth } from '../shared/sync-service-health';
 import { CANARY_TABLES, readKernelForFullSync } from './base-setup';
-import type { IptablesBackendOptions } from './build-iptables-ruleset';
 import { KUBE_PROXY_CANARY } from './chain-names';
+import type { IptablesBackendOptions } from './iptables-backend-options';
 import { IptablesRuleCache, type PreparedIptablesSync } from './iptables-rule-cache';
 
 export type { SyncResult } from '../shared/proxier-base';

@@ -5,8 +5,8 @@ import type { ServicePort } from '../model/service-port';
 import { type JumpRule, renderRule } from '../shared/iptables-ruleset';
 import { NO_LOCAL_DETECTOR } from '../shared/local-detector';
 import type { BaseSetup } from './base-setup';
-import type { IptablesBackendOptions } from './build-iptables-ruleset';
 import { isServiceChainName, serviceChainNames } from './chain-names';
+import type { IptablesBackendOptions } from './iptables-backend-options';
 import { isLargeClusterMode } from './large-cluster-mode';
 import { SyncStreamNotFinishedError } from './sync-stream-not-finished-error';
 import {

@@ -1,5 +1,5 @@
 import { CT_STATE_INVALID_DROPPED_COUNTER, LOCALHOST_NODEPORTS_ACCEPTED_COUNTER } from '../runtime/nfacct';
-import type { IptablesBackendOptions } from './build-iptables-ruleset';
+import { forwardAcceptRules } from '../shared/forward-accept-rules';
 import {
   KUBE_EXTERNAL_SERVICES,
   KUBE_FIREWALL,
@@ -10,6 +10,7 @@ import {
   KUBE_PROXY_FIREWALL,
   KUBE_SERVICES,
 } from './chain-names';
+import type { IptablesBackendOptions } from './iptables-backend-options';
 import type { RuleSink } from './write-service-rules';
 
 /** Our filter-table chains, in the order upstream declares them. */
@@ -154,41 +155,4 @@ export function writeForwardRules(filter: RuleSink, options: IptablesBackendOpti
     filter.rule('-A', KUBE_FORWARD, '-m', 'conntrack', '--ctstate', 'INVALID', ...count, '-j', 'DROP');
   }
   for (const rule of forwardAcceptRules(KUBE_FORWARD, mark)) filter.rule(...rule);
-}
-
-/**
- * The KUBE-FORWARD accepts every mode writes: marked (service) traffic, then the rest of its
- * connections, so forwarding works even when the FORWARD policy is not ACCEPT.
- */
-export function forwardAcceptRules(chain: string, mark: string): string[][] {
-  return [
-    [
-      '-A',
-      chain,
-      '-m',
-      'comment',
-      '--comment',
-      'kubernetes forwarding rules',
-      '-m',
-      'mark',
-      '--mark',
-      `${mark}/${mark}`,
-      '-j',
-      'ACCEPT',
-    ],
-    [
-      '-A',
-      chain,
-      '-m',
-      'comment',
-      '--comment',
-      'kubernetes forwarding conntrack rule',
-      '-m',
-      'conntrack',
-      '--ctstate',
-      'RELATED,ESTABLISHED',
-      '-j',
-      'ACCEPT',
-    ],
-  ];
 }

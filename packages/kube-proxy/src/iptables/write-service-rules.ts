@@ -9,7 +9,6 @@ import {
 } from '../model/service-port';
 import { LOCALHOST_NODEPORTS_ACCEPTED_COUNTER } from '../runtime/nfacct';
 import type { LocalDetector } from '../shared/local-detector';
-import type { IptablesBackendOptions } from './build-iptables-ruleset';
 import {
   endpointChainName,
   KUBE_EXTERNAL_SERVICES,
@@ -19,6 +18,7 @@ import {
   KUBE_SERVICES,
   type ServiceChainNames,
 } from './chain-names';
+import type { IptablesBackendOptions } from './iptables-backend-options';
 
 /** Upstream prints 1/n with ten decimals. */
 function probability(n: number): string {

@@ -1,13 +1,14 @@
 import type { IpvsTimeouts, ServiceKey, ServiceSpec } from '@nodeagent/ipvs';
 import { cidrContains } from '../model/cidr';
 import type { IPFamily } from '../model/ip-family';
+import type { SysctlLayer } from '../runtime/exec-sysctl-layer';
 import { renderRestorePayload } from '../shared/iptables-ruleset';
 import type { GracefulTermination } from './graceful-termination';
 import { renderIpsetRestore } from './ipset-restore';
 import { IPVS_JUMP_RULES } from './ipvs-iptables-rules';
-import type { IpsetLayer, IpvsIptables, IpvsTable, LinkLayer, SysctlLayer } from './ipvs-kernel';
+import type { IpsetLayer, IpvsIptables, IpvsTable, LinkLayer } from './ipvs-kernel';
 import { KUBE_IPVS_INTERFACE } from './ipvs-names';
-import type { IpvsPlan, PlannedVirtualServer } from './plan-ipvs';
+import type { IpvsPlan, PlannedVirtualServer } from './ipvs-plan';
 import { canonicalIP, realServerKey, virtualServerKey } from './virtual-server-key';
 
 /** The kernel layers an applier drives. */

@@ -1,5 +1,5 @@
-import { flushAndDeleteChainsPayload } from '../iptables/cleanup-iptables';
 import { cidrContains } from '../model/cidr';
+import { flushAndDeleteChainsPayload } from '../shared/cleanup-chains';
 import { ownedIpsetNames } from './ipset-definitions';
 import { IPVS_JUMP_RULES } from './ipvs-iptables-rules';
 import type { IpsetLayer, IpvsIptables, IpvsTable, LinkLayer } from './ipvs-kernel';

@@ -31,20 +31,18 @@ export {
   type IpvsIptablesInput,
   type LbNoNodeAccess,
 } from './ipvs-iptables-rules';
-export type { IpsetLayer, IpsetState, IpvsIptables, IpvsTable, LinkLayer, SysctlLayer } from './ipvs-kernel';
+export type { IpsetLayer, IpsetState, IpvsIptables, IpvsTable, LinkLayer } from './ipvs-kernel';
 export * as ipvsNames from './ipvs-names';
 export { KUBE_IPVS_INTERFACE } from './ipvs-names';
 export { ipvsOptionsFromConfig } from './ipvs-options-from-config';
+export type {
+  IpvsPlan,
+  IpvsPlanOptions,
+  PlannedIpset,
+  PlannedRealServer,
+  PlannedVirtualServer,
+} from './ipvs-plan';
 export { type ClosableIpvsTable, isIpvsUnavailable, openIpvsTable } from './open-ipvs-table';
-export {
-  formatIpvsPlan,
-  type IpvsPlan,
-  IpvsPlanner,
-  type IpvsPlanOptions,
-  type PlannedIpset,
-  type PlannedRealServer,
-  type PlannedVirtualServer,
-  planIpvs,
-} from './plan-ipvs';
+export { formatIpvsPlan, IpvsPlanner, planIpvs } from './plan-ipvs';
 export { rtnetlinkLinkLayer } from './rtnetlink-link-layer';
 export { canonicalIP, realServerKey, virtualServerKey } from './virtual-server-key';

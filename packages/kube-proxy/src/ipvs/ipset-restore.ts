@@ -1,5 +1,5 @@
 import { ipsetCreateArgs } from './ipset-definitions';
-import type { PlannedIpset } from './plan-ipvs';
+import type { PlannedIpset } from './ipvs-plan';
 
 /**
  * The `ipset restore -exist` script taking the kernel from `current` (entries per set name;

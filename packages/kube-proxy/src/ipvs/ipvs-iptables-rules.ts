@@ -1,5 +1,5 @@
-import { forwardAcceptRules } from '../iptables/top-level-rules';
 import type { IPFamily } from '../model/ip-family';
+import { forwardAcceptRules } from '../shared/forward-accept-rules';
 import type { IptablesRuleset, JumpRule } from '../shared/iptables-ruleset';
 import type { LocalDetector } from '../shared/local-detector';
 import { IPSET_DEFINITIONS, ipsetNameFor } from './ipset-definitions';

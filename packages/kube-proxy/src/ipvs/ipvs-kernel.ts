@@ -64,13 +64,5 @@ export interface IpsetLayer {
   destroy(names: readonly string[]): Promise<void>;
 }
 
-/** /proc/sys of the network namespace the proxier programs. */
-export interface SysctlLayer {
-  /** Current values of the keys that exist (one tool call for all: each costs a process). */
-  get(keys: readonly string[]): Promise<Map<string, string>>;
-  /** Writes the values in one call. */
-  set(values: readonly (readonly [string, string])[]): Promise<void>;
-}
-
 /** The part of an IptablesExecutor the ipvs mode uses (restore, chains, jump rules). */
 export type IpvsIptables = Pick<IptablesExecutor, 'restore' | 'listChains' | 'ensureRule' | 'deleteRule'>;

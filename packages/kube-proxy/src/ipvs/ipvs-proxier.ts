@@ -6,7 +6,8 @@ import { syncServiceHealth } from '../shared/sync-service-health';
 import { IpvsApplier, type IpvsApplyResult, type IpvsKernelLayers } from './apply-ipvs';
 import { GracefulTermination } from './graceful-termination';
 import { KUBE_IPVS_INTERFACE } from './ipvs-names';
-import { type IpvsPlan, IpvsPlanner, type IpvsPlanOptions } from './plan-ipvs';
+import type { IpvsPlan, IpvsPlanOptions } from './ipvs-plan';
+import { IpvsPlanner } from './plan-ipvs';
 
 /** Configuration of the ipvs backend (see ipvsOptionsFromConfig). */
 export interface IpvsBackendOptions extends IpvsPlanOptions {

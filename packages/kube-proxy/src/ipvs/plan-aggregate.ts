@@ -1,7 +1,7 @@
 import { CountedSet } from './counted-set';
 import { IPSET_DEFINITIONS } from './ipset-definitions';
 import type { LbNoNodeAccess } from './ipvs-iptables-rules';
-import type { PlannedVirtualServer } from './plan-ipvs';
+import type { PlannedVirtualServer } from './ipvs-plan';
 
 /** What one Service port contributes to a plan (see planServicePort). */
 export interface ServiceFragment {

@@ -3,82 +3,24 @@ import { categorizeEndpoints } from '../model/categorize-endpoints';
 import { cidrContains } from '../model/cidr';
 import { compareStrings } from '../model/compare-strings';
 import type { EndpointInfo } from '../model/endpoint';
-import { type IPFamily, ipFamilyOf } from '../model/ip-family';
+import { ipFamilyOf } from '../model/ip-family';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import type { ServicePort } from '../model/service-port';
-import type { IptablesRuleset } from '../shared/iptables-ruleset';
-import { type LocalDetector, NO_LOCAL_DETECTOR } from '../shared/local-detector';
+import { NO_LOCAL_DETECTOR } from '../shared/local-detector';
 import type { CountedSet } from './counted-set';
-import { IPSET_DEFINITIONS, type IpsetDefinition, ipsetNameFor } from './ipset-definitions';
+import { IPSET_DEFINITIONS, ipsetNameFor } from './ipset-definitions';
 import { renderIpsetRestore } from './ipset-restore';
 import { buildIpvsIptablesRules, type LbNoNodeAccess } from './ipvs-iptables-rules';
 import * as n from './ipvs-names';
+import type {
+  IpvsPlan,
+  IpvsPlanOptions,
+  PlannedIpset,
+  PlannedRealServer,
+  PlannedVirtualServer,
+} from './ipvs-plan';
 import { PlanAggregate, type ServiceFragment } from './plan-aggregate';
 import { canonicalIP, hostPort, realServerKey, virtualServerKey } from './virtual-server-key';
-
-/** One real server of a virtual server. */
-export interface PlannedRealServer {
-  readonly address: string;
-  readonly port: number;
-  readonly weight: number;
-}
-
-/** One IPVS virtual service we want in the kernel, with its real servers. */
-export interface PlannedVirtualServer {
-  /** virtualServerKey(protocol, address, port). */
-  readonly key: string;
-  readonly protocol: 'tcp' | 'udp' | 'sctp';
-  readonly address: string;
-  readonly port: number;
-  readonly scheduler: Scheduler;
-  /** sessionAffinity ClientIP: a persistent service. */
-  readonly persistent: boolean;
-  /** Persistence timeout in seconds (0 unless persistent). */
-  readonly timeout: number;
-  /** Real servers by realServerKey. */
-  readonly realServers: ReadonlyMap<string, PlannedRealServer>;
-  /** servicePortKey of the Service port this serves (for logs and explain). */
-  readonly servicePort: string;
-}
-
-/** One ipset with the entries it should hold (entries in `ipset save` form). */
-export interface PlannedIpset {
-  readonly definition: IpsetDefinition;
-  /** Kernel name (family-specific). */
-  readonly name: string;
-  readonly family: IPFamily;
-  readonly entries: ReadonlySet<string>;
-}
-
-/** Everything one ipvs-mode sync wants the kernel to hold, for one family. */
-export interface IpvsPlan {
-  readonly family: IPFamily;
-  readonly virtualServers: ReadonlyMap<string, PlannedVirtualServer>;
-  /** Addresses to bind to kube-ipvs0 (ClusterIPs, external IPs, LB ingress IPs). */
-  readonly boundAddresses: ReadonlySet<string>;
-  /** Every owned ipset (empty ones included: iptables rules may reference them). */
-  readonly ipsets: ReadonlyMap<string, PlannedIpset>;
-  /** The nat and filter chains for `iptables-restore --noflush`. */
-  readonly iptables: IptablesRuleset;
-  /** Services whose Local policy found no local endpoint (sync_proxy_rules_no_local_endpoints_total). */
-  readonly noLocalEndpoints: { readonly internal: number; readonly external: number };
-  /** LB IP:ports the node itself may not reach (KUBE-IPVS-OUT-FILTER), sorted. */
-  readonly lbNoNodeAccess: readonly LbNoNodeAccess[];
-}
-
-export interface IpvsPlanOptions {
-  /** ipvs.scheduler; '' or undefined means rr. */
-  scheduler?: string;
-  /** Addresses NodePort virtual servers listen on (this family's node addresses). */
-  nodePortIPs?: readonly string[];
-  /** The node's own IPs: a LoadBalancer source range containing one lets the node reach the LB IP. */
-  nodeIPs?: readonly string[];
-  /** iptables.masqueradeBit (default 14). */
-  masqueradeBit?: number;
-  /** iptables.masqueradeAll. */
-  masqueradeAll?: boolean;
-  localDetector?: LocalDetector;
-}
 
 interface MemoEntry {
   readonly sp: ServicePort;

@@ -1,27 +1,27 @@
-/** Whether `ip` lies inside `cidr` (same family only). */
-export function cidrContains(cidr: string, ip: string): boolean {
-  const [net, bitsText] = cidr.split('/');
-  if (!net || bitsText === undefined) return false;
-  const a = ipToBigInt(net);
-  const b = ipToBigInt(ip);
-  if (a === undefined || b === undefined || a.v6 !== b.v6) return false;
-  const width = a.v6 ? 128n : 32n;
-  const bits = BigInt(Number(bitsText));
-  if (bits > width) return false;
-  const shift = width - bits;
-  return a.n >> shift === b.n >> shift;
-}
+import type ipaddr from 'ipaddr.js';
+import { parseCIDRSloppy, parseIPSloppy, unmapIPv4 } from './parse-ip';
 
-function ipToBigInt(ip: string): { n: bigint; v6: boolean } | undefined {
-  if (ip.includes(':')) {
-    const [head, tail] = ip.split('::') as [string, string | undefined];
-    const h = head ? head.split(':') : [];
-    const t = tail ? tail.split(':') : [];
-    const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-    if (groups.length !== 8 || groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
-    return { n: groups.reduce((acc, g) => (acc << 16n) | BigInt(Number.parseInt(g, 16)), 0n), v6: true };
+/**
+ * Whether `ip` lies inside `cidr`, like Go's IPNet.Contains on netutils' sloppy parses: same
+ * family only, where an IPv4-mapped IPv6 address (`::ffff:10.1.2.3`) counts as the IPv4 address it
+ * maps and an IPv4-mapped IPv6 CIDR (`::ffff:10.0.0.0/104`) as its IPv4 part (prefix minus 96).
+ * Text that does not parse matches nothing.
+ */
+export function cidrContains(cidr: string, ip: string): boolean {
+  const net = parseCIDRSloppy(cidr);
+  const parsed = parseIPSloppy(ip);
+  if (!net || !parsed) return false;
+  const address = unmapIPv4(parsed);
+  let network = net.address;
+  let bits = net.bits;
+  const unmapped = unmapIPv4(network);
+  if (unmapped !== network) {
+    // Go keeps the last 4 bytes of the mask, so a prefix shorter than 96 leaves no IPv4 bits.
+    network = unmapped;
+    bits = Math.max(0, bits - 96);
   }
-  const parts = ip.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
-  return { n: parts.reduce((acc, p) => (acc << 8n) | BigInt(Number(p)), 0n), v6: false };
+  if (address.kind() === 'ipv4') {
+    return network.kind() === 'ipv4' && (address as ipaddr.IPv4).match(network as ipaddr.IPv4, bits);
+  }
+  return network.kind() === 'ipv6' && (address as ipaddr.IPv6).match(network as ipaddr.IPv6, bits);
 }

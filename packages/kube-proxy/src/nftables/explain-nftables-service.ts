@@ -2,7 +2,7 @@ import type {
   ExplainedEndpointChain,
   ExplainedServiceChain,
   ServiceExplanation,
-} from '../iptables/explain-service';
+} from '../shared/service-explanation';
 
 interface ParsedTable {
   chains: Map<string, string[]>;

@@ -1,5 +1,12 @@
 import { CommandFailedError, runCommand } from '../exec/run-command';
-import type { SysctlLayer } from '../ipvs/ipvs-kernel';
+
+/** /proc/sys of the network namespace the proxier programs. */
+export interface SysctlLayer {
+  /** Current values of the keys that exist (one tool call for all: each costs a process). */
+  get(keys: readonly string[]): Promise<Map<string, string>>;
+  /** Writes the values in one call. */
+  set(values: readonly (readonly [string, string])[]): Promise<void>;
+}
 
 /** SysctlLayer over `sysctl`, optionally behind a prefix such as `ip netns exec ns`. */
 export function execSysctlLayer(commandPrefix: readonly string[] = []): SysctlLayer {

@@ -2,8 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseDuration } from '../config/duration';
 import { effectiveProxyMode, type KubeProxyConfiguration } from '../config/kube-proxy-configuration';
 import { KubeProxyError } from '../errors';
-import type { SysctlLayer } from '../ipvs/ipvs-kernel';
 import { cidrContains } from '../model/cidr';
+import type { SysctlLayer } from './exec-sysctl-layer';
 
 // The kernel settings kube-proxy owns on a node, outside its rules: the conntrack table size and
 // timeouts (every mode) and route_localnet (iptables mode, for NodePorts on 127.0.0.1). Upstream

@@ -1,8 +1,6 @@
 import type { KubeProxyConfiguration } from '../config/kube-proxy-configuration';
-import type { IptablesBackendOptions } from '../iptables/build-iptables-ruleset';
 import { cidrContains } from '../model/cidr';
 import { type IPFamily, ipFamilyOf } from '../model/ip-family';
-import { type NftablesBackendOptions, nftLocalDetector } from '../nftables/build-nftables-ruleset';
 import {
   bridgeLocalDetector,
   cidrLocalDetector,
@@ -65,48 +63,4 @@ export function nodePortIPsFromConfig(
   const cidrs = npa.filter((x) => ipFamilyOf(x) === family);
   const candidates = (node.localAddresses ?? node.nodeIPs ?? []).filter((ip) => ipFamilyOf(ip) === family);
   return candidates.filter((ip) => cidrs.some((cidr) => cidrContains(cidr, ip)));
-}
-
-/** Everything the iptables backend takes from the configuration, for one family. */
-export function iptablesOptionsFromConfig(
-  c: KubeProxyConfiguration,
-  family: IPFamily,
-  node: NodeFacts = {},
-): IptablesBackendOptions {
-  return {
-    masqueradeBit: c.iptables.masqueradeBit ?? 14,
-    masqueradeAll: c.iptables.masqueradeAll,
-    localDetector: localDetectorFromConfig(c, family, node),
-    localhostNodePorts: c.iptables.localhostNodePorts ?? true,
-    nodePortIPs: nodePortIPsFromConfig(c, family, node),
-    nodeIP: (node.nodeIPs ?? []).find((ip) => ipFamilyOf(ip) === family),
-    conntrackTCPLiberal: c.conntrack.tcpBeLiberal,
-  };
-}
-
-/** Everything the nftables backend takes from the configuration, for one family. */
-export function nftablesOptionsFromConfig(
-  c: KubeProxyConfiguration,
-  family: IPFamily,
-  node: NodeFacts = {},
-): NftablesBackendOptions {
-  const ofFamily = (cidrs: readonly string[]) =>
-    cidrs.map((s) => s.trim()).find((s) => s && ipFamilyOf(s) === family);
-  let mode: Parameters<typeof nftLocalDetector>[0];
-  if (c.detectLocalMode === '' || c.detectLocalMode === 'ClusterCIDR') {
-    const cidr = ofFamily(c.clusterCIDR.split(','));
-    mode = cidr ? { cidr, ipv6: family === 'IPv6' } : undefined;
-  } else if (c.detectLocalMode === 'NodeCIDR') {
-    const cidr = ofFamily(node.podCIDRs ?? []);
-    mode = cidr ? { cidr, ipv6: family === 'IPv6' } : undefined;
-  } else if (c.detectLocalMode === 'BridgeInterface') mode = { bridge: c.detectLocal.bridgeInterface };
-  else if (c.detectLocalMode === 'InterfaceNamePrefix')
-    mode = { interfacePrefix: c.detectLocal.interfaceNamePrefix };
-  return {
-    masqueradeBit: c.nftables.masqueradeBit ?? 14,
-    masqueradeAll: c.nftables.masqueradeAll,
-    localDetector: nftLocalDetector(mode),
-    nodePortIPs: nodePortIPsFromConfig(c, family, node),
-    nodeIP: (node.nodeIPs ?? []).find((ip) => ipFamilyOf(ip) === family),
-  };
 }
