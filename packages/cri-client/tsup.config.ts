@@ -1,6 +1,12 @@
 import { libraryBuild } from '../../tools/build/tsup-preset';
 
-// Three entries: the client, the fake runtime (`@nodeagent/cri-client/testing`) and the CLI bin.
+// Four entries: the client, the generated messages (`@nodeagent/cri-client/types`), the fake runtime
+// (`@nodeagent/cri-client/testing`) and the CLI bin.
 export default libraryBuild({
-  entry: { index: 'src/index.ts', testing: 'src/testing/index.ts', cli: 'src/cli/main.ts' },
+  entry: {
+    index: 'src/index.ts',
+    types: 'src/types/index.ts',
+    testing: 'src/testing/index.ts',
+    cli: 'src/cli/main.ts',
+  },
 });

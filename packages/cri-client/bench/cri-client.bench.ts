@@ -10,8 +10,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { Bench } from 'tinybench';
-import { type CriClient, createCriClient, messageCodec } from '../src/index';
+import { type CriClient, createCriClient } from '../src/index';
 import { FakeRuntime } from '../src/testing/index';
+import { messageCodec } from '../src/types/index';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsFile = join(here, '..', '..', '..', 'bench-results', 'cri-client.json');

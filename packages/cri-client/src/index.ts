@@ -1,7 +1,7 @@
-// Public surface of @nodeagent/cri-client.
+// Public surface of @nodeagent/cri-client: the client, its errors and the streaming helpers. The
+// generated runtime.v1 messages are at `@nodeagent/cri-client/types`, the fake runtime at `/testing`.
 
 export { type CliIo, runCli } from './cli/run-cli';
-export { type MessageCodec, type MessageInput, messageCodec, runtimeV1Root } from './codec';
 export {
   type CallOptions,
   CriClient,
@@ -29,9 +29,6 @@ export {
 } from './cri-error';
 export { type CriLogLine, parseCriLogLine } from './cri-log';
 export { DEFAULT_CRI_ENDPOINT, grpcTarget } from './endpoint';
-export { enumName } from './enum-name';
-export { criMethods } from './generated/methods';
-export * from './generated/types';
 export { openPortForward } from './streaming/port-forward';
 export {
   collectStream,

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ContainerState,
   type CriClient,
   CriError,
   createCriClient,
@@ -16,6 +15,7 @@ import {
   UnsupportedRuntimeApiError,
 } from '../src/index';
 import { FakeRuntime } from '../src/testing/index';
+import { ContainerState } from '../src/types/index';
 
 const BUSYBOX = 'localhost/nodeagent/busybox:1.0';
 

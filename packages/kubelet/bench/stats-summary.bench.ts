@@ -13,7 +13,7 @@ import {
   type ContainerStats,
   type PodSandbox,
   PodSandboxState,
-} from '@nodeagent/cri-client';
+} from '@nodeagent/cri-client/types';
 import { Bench } from 'tinybench';
 import { assemblePodStats, CpuRateTracker, type CriStatsSource, CriSummaryProvider } from '../src/index';
 

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ContainerState } from '@nodeagent/cri-client';
+import { ContainerState } from '@nodeagent/cri-client/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../src/clock';
 import type { KubeletLogger } from '../src/kubelet';

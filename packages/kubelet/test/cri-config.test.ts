@@ -1,4 +1,4 @@
-import { Protocol } from '@nodeagent/cri-client';
+import { Protocol } from '@nodeagent/cri-client/types';
 import { describe, expect, it } from 'vitest';
 import type { Container } from '../src/api/pod-types';
 import { buildContainerConfig, defaultMaskedPaths } from '../src/cri/container-config';

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NamespaceMode } from '@nodeagent/cri-client';
+import { NamespaceMode } from '@nodeagent/cri-client/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admitPod } from '../src/admission/admit-handler';
 import { kubeletAdmitHandlers } from '../src/admission/kubelet-admit-handlers';

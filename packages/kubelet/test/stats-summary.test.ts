@@ -1,14 +1,14 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CriError } from '@nodeagent/cri-client';
 import {
   type Container,
   ContainerState,
   type ContainerStats as CriContainerStats,
-  CriError,
   type PodSandbox,
   PodSandboxState,
-} from '@nodeagent/cri-client';
+} from '@nodeagent/cri-client/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../src/clock';
 import { CpuRateTracker } from '../src/stats/cpu-rate';

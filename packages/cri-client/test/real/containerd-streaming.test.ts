@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerState, type CriClient, collectStream, createCriClient } from '../../src/index';
+import { type CriClient, collectStream, createCriClient } from '../../src/index';
+import { ContainerState } from '../../src/types/index';
 import { netnsConnector } from './netns-connector';
 import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
 

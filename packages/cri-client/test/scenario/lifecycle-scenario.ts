@@ -4,18 +4,16 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ContainerEventType,
-  ContainerState,
   type CriClient,
   CriError,
   collectStream,
   createCriClient,
   isNotFound,
   isUnimplemented,
-  PodSandboxState,
   parseCriLogLine,
   type StreamConnector,
 } from '../../src/index';
+import { ContainerEventType, ContainerState, PodSandboxState } from '../../src/types/index';
 
 export interface ScenarioTarget {
   endpoint: string;

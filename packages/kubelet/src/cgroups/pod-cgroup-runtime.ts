@@ -1,4 +1,4 @@
-import type { MessageInput, PodSandboxConfig } from '@nodeagent/cri-client';
+import type { MessageInput, PodSandboxConfig } from '@nodeagent/cri-client/types';
 import type { Pod } from '../api/pod-types';
 import type { PodRuntime } from '../runtime/pod-runtime';
 import type { PodCgroupManager } from './pod-cgroup-manager';

@@ -1,5 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { type MessageInput, type SecurityProfile, SecurityProfile_ProfileType } from '@nodeagent/cri-client';
+import {
+  type MessageInput,
+  type SecurityProfile,
+  SecurityProfile_ProfileType,
+} from '@nodeagent/cri-client/types';
 import type { AppArmorProfile, Container, Pod } from '../api/pod-types';
 import { SecurityContextError } from './security-context-error';
 

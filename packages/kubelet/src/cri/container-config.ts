@@ -5,7 +5,7 @@ import {
   type Mount,
   MountPropagation,
   type UserNamespace,
-} from '@nodeagent/cri-client';
+} from '@nodeagent/cri-client/types';
 import type { Container, Pod } from '../api/pod-types';
 import { type EnvVarValue, expandCommand } from '../env/resolve-env';
 import { CreateContainerConfigError } from '../errors';

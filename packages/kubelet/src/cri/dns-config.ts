@@ -1,4 +1,4 @@
-import type { DNSConfig } from '@nodeagent/cri-client';
+import type { DNSConfig } from '@nodeagent/cri-client/types';
 import type { Pod } from '../api/pod-types';
 
 /** Upstream limits for the resolv.conf a pod gets (validation.MaxDNSSearchPaths etc.). */

@@ -1,4 +1,4 @@
-import type { LinuxContainerResources, MessageInput } from '@nodeagent/cri-client';
+import type { LinuxContainerResources, MessageInput } from '@nodeagent/cri-client/types';
 import type { Container, Pod } from '../api/pod-types';
 import { milliValue, parseQuantity } from '../api/quantity';
 import { podQOSClass } from '../pod/qos-class';

@@ -3,7 +3,7 @@ import {
   type PodSandboxConfig,
   Protocol,
   type UserNamespace,
-} from '@nodeagent/cri-client';
+} from '@nodeagent/cri-client/types';
 import { sysctlNameWithDots } from '../admission/sysctl-namespace';
 import type { Pod } from '../api/pod-types';
 import { type ClusterDNSOptions, podDNSConfig } from './dns-config';

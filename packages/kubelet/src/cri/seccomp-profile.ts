@@ -1,5 +1,9 @@
 import { join } from 'node:path';
-import { type MessageInput, type SecurityProfile, SecurityProfile_ProfileType } from '@nodeagent/cri-client';
+import {
+  type MessageInput,
+  type SecurityProfile,
+  SecurityProfile_ProfileType,
+} from '@nodeagent/cri-client/types';
 import type { Container, Pod, SeccompProfile } from '../api/pod-types';
 import { SecurityContextError } from './security-context-error';
 

@@ -7,12 +7,12 @@ import {
   type SELinuxOption,
   SupplementalGroupsPolicy,
   type UserNamespace,
-} from '@nodeagent/cri-client';
+} from '@nodeagent/cri-client/types';
 import type { Container, Pod, SELinuxOptions, SecurityContext } from '../api/pod-types';
 import { allContainers, containerAppArmor } from './apparmor-profile';
+import type { ImageUser } from './image-user';
 import { containerSeccompProfile, type SeccompOptions, sandboxSeccompProfile } from './seccomp-profile';
 import { SecurityContextError } from './security-context-error';
-import type { ImageUser } from './verify-run-as-non-root';
 
 /** Upstream securitycontext default masked /proc and /sys paths (kept in sync with moby). */
 export const defaultMaskedPaths = [

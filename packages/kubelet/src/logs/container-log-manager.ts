@@ -1,5 +1,5 @@
 import { rename, rm, stat } from 'node:fs/promises';
-import { ContainerState } from '@nodeagent/cri-client';
+import { ContainerState } from '@nodeagent/cri-client/types';
 import { type Clock, systemClock } from '../clock';
 import type { KubeletLogger } from '../kubelet';
 import type { LogRotatePolicy } from './log-rotate-policy';

@@ -1,18 +1,17 @@
+import { type CriClient, isNotFound } from '@nodeagent/cri-client';
 import {
   type ContainerConfig,
-  type CriClient,
   type Container as CriContainer,
   ContainerState as CriContainerState,
   type ContainerStatus as CriContainerStatus,
   type Image as CriImage,
   type PodSandboxStatus as CriPodSandboxStatus,
-  isNotFound,
   type MessageInput,
   NamespaceMode,
   type PodSandbox,
   type PodSandboxConfig,
   PodSandboxState,
-} from '@nodeagent/cri-client';
+} from '@nodeagent/cri-client/types';
 import {
   containerHashAnnotation,
   containerNameLabel,

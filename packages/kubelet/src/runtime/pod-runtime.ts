@@ -1,4 +1,4 @@
-import type { ContainerConfig, MessageInput, PodSandboxConfig } from '@nodeagent/cri-client';
+import type { ContainerConfig, MessageInput, PodSandboxConfig } from '@nodeagent/cri-client/types';
 import type { PodRuntimeStatus, RuntimeSandboxStatus } from './runtime-state';
 
 /** Registry credentials for one pull (CRI AuthConfig). */

@@ -2,7 +2,7 @@ import { open, readFile } from 'node:fs/promises';
 import {
   ContainerState as CriContainerState,
   type ContainerStatus as CriContainerStatus,
-} from '@nodeagent/cri-client';
+} from '@nodeagent/cri-client/types';
 import {
   containerTerminationMessagePathAnnotation,
   containerTerminationMessagePolicyAnnotation,

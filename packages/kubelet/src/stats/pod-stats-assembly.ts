@@ -9,7 +9,7 @@ import {
   PodSandboxState,
   type PodSandboxStats,
   type UInt64Value,
-} from '@nodeagent/cri-client';
+} from '@nodeagent/cri-client/types';
 import { podIdentityFromLabels } from '../cri/labels';
 import type { CpuRateTracker } from './cpu-rate';
 import { sampleTime } from './node-stats-provider';

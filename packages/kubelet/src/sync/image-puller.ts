@@ -1,4 +1,4 @@
-import type { MessageInput, PodSandboxConfig } from '@nodeagent/cri-client';
+import type { MessageInput, PodSandboxConfig } from '@nodeagent/cri-client/types';
 import type { Container, Pod } from '../api/pod-types';
 import type { Clock } from '../clock';
 import type { ImageUser } from '../cri/verify-run-as-non-root';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type MessageInput, NamespaceMode, type PodSandboxConfig } from '@nodeagent/cri-client';
+import { type MessageInput, NamespaceMode, type PodSandboxConfig } from '@nodeagent/cri-client/types';
 import type { EphemeralContainerCheck } from '../admission/ephemeral-container-checks';
 import {
   type Container,
