@@ -1,15 +1,9 @@
 import type { Container, Pod } from '../api/pod-types';
+import type { ImageUser } from './image-user';
 import { effectiveSecurityContext } from './security-context';
 import { SecurityContextError } from './security-context-error';
 
-/**
- * The user an image's config runs as, as CRI ImageStatus reports it (upstream getImageUser): a
- * numeric uid, or else a user name; neither set means root (uid 0).
- */
-export interface ImageUser {
-  uid?: number;
-  username?: string;
-}
+export type { ImageUser } from './image-user';
 
 const maxUserID = 2147483647;
 

@@ -1,7 +1,7 @@
 import { invalid, type StatusCause } from './api-error';
 import { parseCertificateRequest } from './csr-x509';
 import type { KubeObject } from './kube-object';
-import type { UserInfo } from './request-authentication';
+import type { UserInfo } from './user-info';
 
 export const CSR_KIND = 'CertificateSigningRequest';
 const GROUP = 'certificates.k8s.io';

@@ -3,14 +3,9 @@ import type { TLSSocket } from 'node:tls';
 import { ApiError } from './api-error';
 import type { ResourceRegistry } from './resource-registry';
 import { findResourceType, type ResourceType } from './resource-types';
+import type { UserInfo } from './user-info';
 
-/** Who sent a request, as kube-apiserver's authenticators describe the user. */
-export interface UserInfo {
-  username: string;
-  uid: string;
-  groups: string[];
-  extra?: Record<string, string[]>;
-}
+export type { UserInfo } from './user-info';
 
 /**
  * The identity of requests whose credentials this server does not check (any other bearer token,
