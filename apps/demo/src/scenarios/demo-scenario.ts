@@ -1,0 +1,147 @@
+import type { ApiServer, KubeObject } from '@nodeagent/testing';
+import { netnsFetcher } from '../data-path';
+import { DemoError } from '../errors';
+import { criScenarioRuntime } from './cri-scenario-runtime';
+import { runScenario, type ScenarioName, type ScenarioRun } from './run-scenario';
+import { realClock, registryApi, type ScenarioBox, type ScenarioNode } from './scenario-box';
+import { SCENARIO_APP, scenarioReplicaSet } from './scenario-workload';
+import { waitFor } from './wait-for';
+
+/** What a scenario reads of the running multi-node box (demo.ts's DemoBox has these). */
+export interface BoxForScenario {
+  readonly server: ApiServer;
+  readonly nodes: readonly {
+    readonly name: string;
+    readonly runtime: { readonly kind: string; readonly endpoint: string; readonly netnsPath?: string };
+    readonly agents: {
+      readonly kubelet: { readonly pid: number } | undefined;
+      readonly kubeProxy: { readonly pid: number } | undefined;
+      startKubelet(): Promise<{ readonly pid: number }>;
+      stopKubelet(): Promise<void>;
+      startKubeProxy(): { readonly pid: number } | undefined;
+      stopKubeProxy(): Promise<void>;
+    };
+  }[];
+}
+
+export interface DemoScenarioSettings {
+  scenario: ScenarioName;
+  /** tolerationSeconds of the scenario ReplicaSet's pods for the unreachable/not-ready taints (upstream default 300). */
+  tolerationSeconds: number;
+  /** The kubelets' nodeLeaseDurationSeconds: they renew every quarter of it. */
+  nodeLeaseDurationSeconds: number;
+  /** The node lifecycle controller's grace period (for the wait limits). */
+  nodeMonitorGracePeriodSeconds: number;
+  /** The web pod of the demo's manifests: the scenario ReplicaSet's template. */
+  webPod: KubeObject;
+  /** The existing Service the kube-proxy scenario reaches. */
+  service: string;
+}
+
+export class ScenarioRefusedError extends DemoError {
+  constructor(field: string, value: unknown, message: string) {
+    super('SCENARIO_REFUSED', field, value, message);
+  }
+}
+
+/** The margin on top of grace period + toleration for every wait: pods start slowly on a busy machine. */
+const WAIT_MARGIN_MS = 180_000;
+
+/**
+ * Runs a scenario on the running box: its nodes as ScenarioNodes (CRI on each containerd, the
+ * agents' stop/start, HTTP from each node's namespace), narrating to `write`. Resolves with the
+ * events; the caller reports `problems`.
+ */
+export async function runDemoScenario(
+  box: BoxForScenario,
+  settings: DemoScenarioSettings,
+  write: (text: string) => void,
+): Promise<ScenarioRun> {
+  if (box.nodes.length < 2) {
+    throw new ScenarioRefusedError(
+      '--nodes',
+      box.nodes.length,
+      `the ${settings.scenario} scenario needs --nodes 2 or more`,
+    );
+  }
+  const runtimes: (ScenarioNode['runtime'] & { close(): void })[] = [];
+  try {
+    const nodes: ScenarioNode[] = [];
+    for (const node of box.nodes) {
+      const { netnsPath } = node.runtime;
+      if (node.runtime.kind !== 'containerd' || !netnsPath) {
+        throw new ScenarioRefusedError(
+          '--fake-runtime',
+          true,
+          'the scenarios need containerd (real processes and packets)',
+        );
+      }
+      const runtime = await criScenarioRuntime(node.runtime.endpoint);
+      runtimes.push(runtime);
+      const fetch = netnsFetcher(netnsPath);
+      const agents = node.agents;
+      nodes.push({
+        name: node.name,
+        runtime,
+        async stopKubelet() {
+          const pid = agents.kubelet?.pid ?? -1;
+          await agents.stopKubelet();
+          return { pid };
+        },
+        startKubelet: () => agents.startKubelet(),
+        async stopKubeProxy() {
+          const pid = agents.kubeProxy?.pid ?? -1;
+          await agents.stopKubeProxy();
+          return { pid };
+        },
+        async startKubeProxy() {
+          const child = agents.startKubeProxy();
+          if (!child)
+            throw new ScenarioRefusedError('node', node.name, 'has no network namespace for kube-proxy');
+          return child;
+        },
+        fetch,
+      });
+    }
+    const scenarioBox: ScenarioBox = { api: registryApi(box.server), nodes, namespace: 'default' };
+    const waitTimeoutMs =
+      (settings.nodeMonitorGracePeriodSeconds + settings.tolerationSeconds) * 1000 + WAIT_MARGIN_MS;
+    write(`\nScenario ${settings.scenario} (times since the stop):\n`);
+    if (settings.scenario === 'kube-proxy-missing') {
+      return await runScenario(
+        { scenario: 'kube-proxy-missing', box: scenarioBox, service: settings.service, waitTimeoutMs },
+        write,
+      );
+    }
+    // The workload the kubelet-missing scenario watches: a ReplicaSet, two pods per node.
+    const api = scenarioBox.api;
+    api.create(
+      'apps/v1',
+      'replicasets',
+      'default',
+      scenarioReplicaSet(settings.webPod, 2 * nodes.length, settings.tolerationSeconds),
+    );
+    write(
+      `  ReplicaSet ${SCENARIO_APP}: ${2 * nodes.length} pods, tolerating unreachable for ${settings.tolerationSeconds} s\n`,
+    );
+    await waitFor(realClock, `ReplicaSet ${SCENARIO_APP} Running`, WAIT_MARGIN_MS, 500, () => {
+      const pods = api.list('v1', 'pods', 'default').filter((p) => p.metadata.labels?.app === SCENARIO_APP);
+      return pods.length === 2 * nodes.length &&
+        pods.every((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running')
+        ? true
+        : undefined;
+    });
+    return await runScenario(
+      {
+        scenario: 'kubelet-missing',
+        box: scenarioBox,
+        workloadSelector: { key: 'app', value: SCENARIO_APP },
+        leaseRenewIntervalMs: settings.nodeLeaseDurationSeconds * 250,
+        waitTimeoutMs,
+      },
+      write,
+    );
+  } finally {
+    for (const r of runtimes) r.close();
+  }
+}
