@@ -38,6 +38,12 @@ export interface StartContainerdOptions {
    * belong to someone else's run.
    */
   sweepStale?: boolean;
+  /**
+   * Put root, state, sockets, CNI config and the log in this directory (created if missing)
+   * instead of a fresh `<tmpdir>/na-ctrd-*`: the demo keeps each node's containerd under its run's
+   * state dir. Like the temp dir, stop() removes it.
+   */
+  baseDir?: string;
 }
 
 /** What `stop()` needs; also written to `<baseDir>/instance.json` for the CLI's `stop`. */
@@ -122,7 +128,8 @@ export async function startContainerd(opts: StartContainerdOptions = {}): Promis
   if (opts.sweepStale ?? process.env.NODEAGENT_SWEEP_STALE_CONTAINERD === '1') await sweepStaleInstances();
   const token = randomToken(4);
   const netns = `na-ctrd-${process.pid}-${token}`;
-  const baseDir = await mkdtemp(join(tmpdir(), 'na-ctrd-'));
+  const baseDir = opts.baseDir ?? (await mkdtemp(join(tmpdir(), 'na-ctrd-')));
+  if (opts.baseDir) await mkdir(opts.baseDir, { recursive: true, mode: 0o700 });
   const paths = containerdPaths(baseDir);
   const podSubnet = opts.podSubnet ?? randomPodSubnet();
   const netnsPath = `/var/run/netns/${netns}`;

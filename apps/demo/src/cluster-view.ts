@@ -2,8 +2,16 @@ import type { ApiServer, KubeObject } from '@nodeagent/testing';
 
 /** What the status table shows, read straight from the API server's registry. */
 export interface ClusterView {
-  nodes: { name: string; ready: string; internalIP: string; runtime: string }[];
-  pods: { name: string; phase: string; ready: boolean; podIP: string; restarts: number }[];
+  nodes: {
+    name: string;
+    ready: string;
+    /** `key=value:Effect` (or `key:Effect`), as kubectl describe lists them. */
+    taints: string[];
+    internalIP: string;
+    podCIDR: string;
+    runtime: string;
+  }[];
+  pods: { name: string; phase: string; ready: boolean; podIP: string; node: string; restarts: number }[];
   services: { name: string; type: string; clusterIP: string; ports: string; nodePorts: number[] }[];
   endpoints: { service: string; slice: string; addresses: { ip: string; ready: boolean; pod: string }[] }[];
 }
@@ -15,6 +23,9 @@ interface Condition {
 }
 interface Obj extends KubeObject {
   spec?: {
+    nodeName?: string;
+    podCIDR?: string;
+    taints?: { key: string; value?: string; effect: string }[];
     type?: string;
     clusterIP?: string;
     ports?: { port: number; nodePort?: number; protocol?: string }[];
@@ -46,7 +57,9 @@ export function viewOf(objects: { nodes: Obj[]; pods: Obj[]; services: Obj[]; sl
     nodes: objects.nodes.map((n) => ({
       name: n.metadata.name ?? '',
       ready: n.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown',
+      taints: (n.spec?.taints ?? []).map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`),
       internalIP: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '',
+      podCIDR: n.spec?.podCIDR ?? '',
       runtime: n.status?.nodeInfo?.containerRuntimeVersion ?? '',
     })),
     pods: objects.pods.map((p) => ({
@@ -54,6 +67,7 @@ export function viewOf(objects: { nodes: Obj[]; pods: Obj[]; services: Obj[]; sl
       phase: p.status?.phase ?? 'Pending',
       ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
       podIP: p.status?.podIP ?? '',
+      node: p.spec?.nodeName ?? '',
       restarts: (p.status?.containerStatuses ?? []).reduce((sum, c) => sum + (c.restartCount ?? 0), 0),
     })),
     services: objects.services.map((s) => ({
@@ -102,19 +116,27 @@ export function renderClusterView(view: ClusterView): string {
   const out: string[] = [];
   out.push(
     ...table(
-      ['NODE', 'READY', 'INTERNAL-IP', 'RUNTIME'],
-      view.nodes.map((n) => [n.name, n.ready, n.internalIP, n.runtime]),
+      ['NODE', 'READY', 'TAINTS', 'INTERNAL-IP', 'POD-CIDR', 'RUNTIME'],
+      view.nodes.map((n) => [
+        n.name,
+        n.ready,
+        n.taints.join(',') || '<none>',
+        n.internalIP,
+        n.podCIDR || '<none>',
+        n.runtime,
+      ]),
     ),
     '',
   );
   out.push(
     ...table(
-      ['POD', 'PHASE', 'READY', 'IP', 'RESTARTS'],
+      ['POD', 'PHASE', 'READY', 'IP', 'NODE', 'RESTARTS'],
       view.pods.map((p) => [
         p.name,
         p.phase,
         p.ready ? 'yes' : 'no',
         p.podIP || '<none>',
+        p.node || '<none>',
         String(p.restarts),
       ]),
     ),

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from './errors';
+import { MAX_NODES } from './fabric';
 
 export type ProxyMode = 'nftables' | 'iptables';
 
@@ -8,7 +9,9 @@ export interface DemoOptions {
   once: boolean;
   /** Use the fake CRI runtime instead of containerd (no root needed, no packet test). */
   fakeRuntime: boolean;
-  /** kube-proxy's --proxy-mode (default nftables). */
+  /** How many nodes (1 by default: the single-node box; more join a fabric bridge). */
+  nodes: number;
+  /** kube-proxy's --proxy-mode on every node (default nftables). */
   proxyMode: ProxyMode;
   /** How many requests the data-path check sends through the ClusterIP. */
   requests: number;
@@ -29,7 +32,9 @@ network namespace, the nodeagent kubelet and kube-proxy, and a sample web worklo
 Options:
   --once                 start, check the data path, tear down and exit (exit 0 only if it all worked)
   --fake-runtime         use the fake CRI runtime (no root or containerd needed; no packet test)
-  --proxy-mode <mode>    kube-proxy mode: nftables (default) or iptables
+  --nodes <n>            nodes, each a network namespace with its own containerd, kubelet and
+                         kube-proxy, joined by a bridge (default 1, at most ${MAX_NODES})
+  --proxy-mode <mode>    kube-proxy mode on every node: nftables (default) or iptables
   --requests <n>         requests sent through the ClusterIP (default 8)
   --ready-timeout <s>    seconds to wait for the pods to become ready (default 90)
   --keep-logs            keep the state directory (logs, kubeconfig) after teardown
@@ -53,6 +58,7 @@ export function parseDemoOptions(argv: string[]): DemoOptions {
       options: {
         once: { type: 'boolean' },
         'fake-runtime': { type: 'boolean' },
+        nodes: { type: 'string' },
         'proxy-mode': { type: 'string' },
         requests: { type: 'string' },
         'ready-timeout': { type: 'string' },
@@ -74,8 +80,17 @@ export function parseDemoOptions(argv: string[]): DemoOptions {
       proxyMode === 'ipvs' ? " (ipvs mode needs the kernel's ip_vs modules; the demo does not offer it)" : '';
     throw new InvalidArgumentError('--proxy-mode', proxyMode, `must be nftables or iptables${why}`);
   }
+  const nodes = positiveInt('--nodes', values.nodes as string | undefined, 1);
+  if (nodes > MAX_NODES) {
+    throw new InvalidArgumentError(
+      '--nodes',
+      values.nodes,
+      `is more than ${MAX_NODES} (each node runs containerd, a kubelet and kube-proxy)`,
+    );
+  }
   return {
     once: values.once === true,
+    nodes,
     fakeRuntime: values['fake-runtime'] === true,
     proxyMode,
     requests: positiveInt('--requests', values.requests as string | undefined, 8),

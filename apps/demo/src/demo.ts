@@ -1,37 +1,62 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Duplex, PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { type ApiServer, deleteNetns, startApiServer } from '@nodeagent/testing';
-import { type RunningChild, startChild } from './child-process';
+import { type ApiServer, deleteNetns, type KubeObject, startApiServer } from '@nodeagent/testing';
+import type { RunningChild } from './child-process';
 import { type ClusterView, clusterView, readyEndpointPods, renderClusterView } from './cluster-view';
 import { type Answer, everyPodAnswered, fetchRepeatedly, netnsFetcher, tallyAnswers } from './data-path';
 import type { DemoOptions } from './demo-options';
 import { ChildExitedError, DemoError, PrerequisiteError, StepTimeoutError } from './errors';
-import { demoKubeletConfiguration, renderKubeletConfiguration } from './kubelet-config';
+import { CLUSTER_CIDR, createFabric, type Fabric, fabricAddressOf, podCidrOf } from './fabric';
+import { type NodeAgents, type NodeLayout, nodeLayout, prepareNodeAgents } from './node-agents';
 import {
   type NodeRuntime,
   startContainerdRuntime,
   startFakeRuntime,
   stopStaleContainerd,
 } from './node-runtime';
+import { containerNetnsPath } from './pod-netns';
 import { missingPrerequisites, type PrerequisiteInputs, systemPrerequisiteInputs } from './prerequisites';
 import { acquireRunLock, defaultLockPath, type RunRecord } from './run-lock';
 import { type SocketRelay, startSocketRelay } from './socket-relay';
-import { createStepReporter } from './step-reporter';
-import { applyWorkload, readWorkload } from './workload';
+import { createStepReporter, type StepReporter } from './step-reporter';
+import { applyWorkload, readWorkload, spreadPods } from './workload';
 
+/** The single-node box's node name (with --nodes N: nodeagent-demo-node-1 … -N). */
 export const NODE_NAME = 'nodeagent-demo-node';
 export const SERVICE_NAME = 'web';
-/** The kubelet's server port (upstream's default, which the demo's KubeletConfiguration keeps). */
-const KUBELET_PORT = 10250;
+/** The port the sample pods' httpd serves on (manifests/web.yaml). */
+const POD_PORT = 8080;
 
 export interface DemoIO {
   write(text: string): void;
   tty: boolean;
+}
+
+/** One node of the box as the summary reports it. */
+export interface DemoNodeSummary {
+  name: string;
+  /** Its InternalIP (the fabric address with several nodes). */
+  ip: string;
+  podCIDR: string;
+  netns?: string;
+  /** containerd's directory (under the state dir). */
+  runtimeDir?: string;
+}
+
+/** One request of the multi-node data-path check. */
+export interface CrossNodeAnswer extends Answer {
+  /** `pod` → a pod's IP directly; `service` → the ClusterIP; `nodeport` → another node's NodePort. */
+  kind: 'pod' | 'service' | 'nodeport';
+  /** The pod the request was sent from (its network namespace), or the node for `nodeport`. */
+  from: string;
+  fromNode: string;
+  url: string;
+  /** The node of the pod that answered. */
+  answeredFromNode?: string;
 }
 
 export interface DemoResult {
@@ -46,6 +71,10 @@ export interface DemoResult {
   tally: Record<string, number>;
   /** Whether the packet test ran (not with the fake runtime). */
   dataPathChecked: boolean;
+  /** The nodes, in order. */
+  nodes: DemoNodeSummary[];
+  /** Pod → pod, pod → ClusterIP and node → NodePort requests across nodes (--nodes > 1 with containerd). */
+  crossNode: CrossNodeAnswer[];
   problems: string[];
   /** Things the show did without (not failures), e.g. kube-proxy without root. */
   notes: string[];
@@ -53,21 +82,39 @@ export interface DemoResult {
   leftovers: string[];
   stateDir: string;
   kubeconfig: string;
-  /** The node's network namespace name (for leak checks). */
+  /** The first node's network namespace name (for leak checks). */
   netns?: string;
-  /** containerd's temp dir (for leak checks). */
+  /** The first node's containerd dir (for leak checks). */
   runtimeDir?: string;
+  /** The fabric namespace (--nodes > 1 with containerd). */
+  fabricNetns?: string;
 }
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const demoSrc = fileURLToPath(new URL('./', import.meta.url));
+/** One node of the running box: where its pods run and its agents. */
+export interface DemoNode {
+  readonly layout: NodeLayout;
+  readonly name: string;
+  readonly runtime: NodeRuntime;
+  readonly nodeIP: string;
+  readonly podCIDR: string;
+  readonly agents: NodeAgents;
+}
 
-/** A TypeScript entry point run by node with tsx and the workspace source condition. */
-function tsEntry(script: string, args: string[]): { command: string; args: string[] } {
-  return {
-    command: process.execPath,
-    args: ['--conditions=@nodeagent/source', '--import', 'tsx', script, ...args],
-  };
+/** The running box, for what runs on top of it (a scenario: see RunDemoDeps.scenario). */
+export interface DemoBox {
+  readonly server: ApiServer;
+  readonly nodes: readonly DemoNode[];
+  readonly fabric: Fabric | undefined;
+  readonly stateDir: string;
+  readonly kubeconfig: string;
+  readonly options: DemoOptions;
+  readonly steps: StepReporter;
+  /** Polls `probe` until it returns something, an agent dies unexpectedly, the timeout passes or Ctrl-C. */
+  waitFor<T>(
+    what: string,
+    probe: () => Promise<T | undefined> | T | undefined,
+    timeoutMs: number,
+  ): Promise<T>;
 }
 
 class AbortedError extends DemoError {
@@ -81,11 +128,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export interface RunDemoDeps {
   prerequisites?: PrerequisiteInputs;
   lockPath?: string;
+  /**
+   * Runs once the box is up, the workload ready and the data path checked, before the live
+   * status (or, with --once, the teardown). What it throws is reported as a problem.
+   */
+  scenario?: (box: DemoBox, io: DemoIO, signal: AbortSignal) => Promise<void>;
 }
 
 /**
- * The whole show: API server, node runtime, kubelet, kube-proxy, workload, status, data path;
- * then (unless --once) live status until `signal` aborts; always a full teardown.
+ * The whole show: API server, nodes (runtime, kubelet, kube-proxy; with several, a fabric
+ * between them), workload, status, data path; then (unless --once) live status until `signal`
+ * aborts; always a full teardown.
  */
 export async function runDemo(
   options: DemoOptions,
@@ -98,6 +151,7 @@ export async function runDemo(
     const missing = missingPrerequisites(prereq, options.proxyMode);
     if (missing.length > 0) throw new PrerequisiteError(missing);
   }
+  const count = options.nodes;
   const lock = acquireRunLock(deps.lockPath ?? defaultLockPath);
   const steps = createStepReporter({ write: io.write, tty: io.tty });
   const stateDir = await mkdtemp(join(tmpdir(), `nodeagent-demo-${process.pid}-`));
@@ -113,6 +167,8 @@ export async function runDemo(
     nodePortAnswers: [],
     tally: {},
     dataPathChecked: false,
+    nodes: [],
+    crossNode: [],
     problems: [],
     notes: [],
     leftovers: [],
@@ -120,8 +176,10 @@ export async function runDemo(
     kubeconfig,
   };
   const teardown: { title: string; run: () => Promise<void> }[] = [];
-  const children: RunningChild[] = [];
-  let runtime: NodeRuntime | undefined;
+  const nodes: DemoNode[] = [];
+  let fabric: Fabric | undefined;
+  let serverRef: ApiServer | undefined;
+  const children = (): RunningChild[] => nodes.flatMap((n) => n.agents.started);
   const checkAbort = () => {
     if (signal.aborted) throw new AbortedError();
   };
@@ -134,17 +192,33 @@ export async function runDemo(
     lastSeen: () => unknown = () => undefined,
   ) => {
     const deadline = Date.now() + timeoutMs;
-    const failures = Promise.race(children.map((c) => c.failure));
     for (;;) {
       checkAbort();
+      // Re-read each round: a scenario may stop an agent (no failure) and start a new one.
+      const failures = Promise.race(children().map((c) => c.failure));
       const value = await Promise.race([Promise.resolve(probe()), failures]);
       if (value !== undefined) return value as T;
       if (Date.now() > deadline) throw new StepTimeoutError(what, lastSeen());
       await Promise.race([sleep(250), failures]);
     }
   };
+  const recordRun = () =>
+    lock.record({
+      stateDir,
+      runtimeDir: result.runtimeDir,
+      netns: result.netns,
+      fabricNetns: fabric?.netns.name,
+      nodes: nodes.map((n) => ({
+        netns: n.runtime.netnsName,
+        runtimeDir: n.runtime.logFile ? dirname(n.runtime.logFile) : undefined,
+      })),
+    });
 
-  io.write(`\nnodeagent node in a box (${result.runtime} runtime, kube-proxy ${options.proxyMode} mode)\n\n`);
+  const title =
+    count === 1
+      ? `nodeagent node in a box (${result.runtime} runtime, kube-proxy ${options.proxyMode} mode)`
+      : `nodeagent ${count}-node box (${result.runtime} runtime, kube-proxy ${options.proxyMode} mode on every node)`;
+  io.write(`\n${title}\n\n`);
   try {
     const previous = lock.previous;
     if (previous?.stateDir) {
@@ -152,200 +226,218 @@ export async function runDemo(
         cleanUpStaleRun(previous),
       );
     }
-    // The API server reaches the kubelet's server (kubectl logs, exec, port-forward) through a
-    // relay in the node namespace, set up with the namespace below: the node IP exists only in
-    // there, and a connect() from the host would go out through the host's default route.
-    let kubeletSocket: string | undefined;
-    const dialKubelet = (): Duplex => {
-      if (kubeletSocket) return connect(kubeletSocket);
+    // The API server reaches each kubelet's server (kubectl logs, exec, port-forward) through a
+    // relay in that node's namespace, found by the node address it dials: the node IPs exist only
+    // in there, and a connect() from the host would go out through the host's default route.
+    const dialKubelet = (location: { host: string }): Duplex => {
+      const socket = nodes.find((n) => n.nodeIP === location.host)?.agents.kubeletSocket;
+      if (socket) return connect(socket);
       const refused = new PassThrough();
       process.nextTick(() =>
         refused.destroy(
-          new Error('the demo node runs without a network namespace and its kubelet without a server'),
+          new Error(
+            `no kubelet server reachable at ${location.host}: the demo node runs without a network namespace and its kubelet without a server`,
+          ),
         ),
       );
       return refused;
     };
-    // 1. API server with the EndpointSlice controller, reachable from the node namespace.
+    // 1. API server with the EndpointSlice controller, reachable from the node namespaces.
     const server: ApiServer = await steps.run(
       'API server (in-process, HTTPS, EndpointSlice controller, CSR approver and signer)',
       async () =>
         startApiServer({ endpointSliceController: true, tls: true, kubelet: { dial: dialKubelet } }),
       (s) => s.url,
     );
+    serverRef = server;
     teardown.push({ title: 'API server', run: () => server.close() });
     server.writeKubeconfig(kubeconfig);
-    // The kubelet joins as kubeadm's nodes do: with a bootstrap token it sends a CSR, which the
-    // API server's approver and signer turn into its client certificate (TLS bootstrapping).
     const bootstrapKubeconfig = join(stateDir, 'bootstrap-kubelet.conf');
     server.writeBootstrapKubeconfig(bootstrapKubeconfig, server.createBootstrapToken());
     checkAbort();
 
-    // 2. The node: containerd in its own network namespace, or the fake CRI runtime.
-    runtime = await steps.run(
-      options.fakeRuntime ? 'fake CRI runtime' : 'containerd in the node network namespace (local images)',
-      () => (options.fakeRuntime ? startFakeRuntime(prereq.uid === 0, stateDir) : startContainerdRuntime()),
-      (r) => (r.netnsName ? `netns ${r.netnsName}, pod subnet ${r.podSubnet}` : `pod subnet ${r.podSubnet}`),
-    );
-    const node = runtime;
-    result.netns = node.netnsName;
-    result.runtimeDir = node.logFile ? dirname(node.logFile) : undefined;
-    lock.record({ stateDir, runtimeDir: result.runtimeDir, netns: node.netnsName });
-    teardown.push({
-      title: node.kind === 'fake' ? 'fake runtime' : 'containerd (containers, namespace, mounts)',
-      run: () => node.stop(),
-    });
-    checkAbort();
+    // 2. With several nodes (and real pods), the fabric they join.
+    if (count > 1 && !options.fakeRuntime) {
+      const made = await steps.run(
+        'fabric network namespace with bridge fabric0 (the network between the nodes)',
+        () => createFabric(),
+        (f) => `netns ${f.netns.name}`,
+      );
+      fabric = made;
+      result.fabricNetns = made.netns.name;
+      recordRun();
+      teardown.push({ title: `fabric namespace ${made.netns.name}`, run: () => made.delete() });
+    }
 
-    // The API server listens on host loopback; inside the namespace, a relay on the same port
-    // forwards over a unix socket, so one kubeconfig serves kubectl and the agents.
-    if (node.netnsPath) {
-      const apiSocket = join(stateDir, 'api.sock');
+    // 3. The nodes' runtimes: containerd in each node's network namespace, or the fake CRI runtime.
+    for (let index = 1; index <= count; index++) {
+      const layout = nodeLayout(stateDir, index, count);
+      const podSubnet = count > 1 ? podCidrOf(index) : undefined;
+      const on = count > 1 ? ` for ${layout.name}` : '';
+      const runtime = await steps.run(
+        options.fakeRuntime
+          ? `fake CRI runtime${on}`
+          : `containerd in ${count > 1 ? `${layout.name}'s` : 'the node'} network namespace (local images)`,
+        () =>
+          options.fakeRuntime
+            ? startFakeRuntime(prereq.uid === 0, layout.dir, podSubnet)
+            : startContainerdRuntime({
+                baseDir: join(layout.dir, 'containerd'),
+                podSubnet,
+                uplink: count === 1,
+              }),
+        (r) =>
+          r.netnsName ? `netns ${r.netnsName}, pod subnet ${r.podSubnet}` : `pod subnet ${r.podSubnet}`,
+      );
+      teardown.push({
+        title:
+          runtime.kind === 'fake' ? `fake runtime${on}` : `containerd${on} (containers, namespace, mounts)`,
+        run: () => runtime.stop(),
+      });
+      if (index === 1) {
+        result.netns = runtime.netnsName;
+        result.runtimeDir = runtime.logFile ? dirname(runtime.logFile) : undefined;
+      }
+      // Recorded before anything else can fail, so a crash's next run finds it.
+      const placeholder = { layout, name: layout.name, runtime } as DemoNode;
+      nodes.push(placeholder);
+      recordRun();
+      let nodeIP = runtime.nodeIP;
+      if (fabric && runtime.netnsName) {
+        const f = fabric;
+        const name = runtime.netnsName;
+        nodeIP = fabricAddressOf(index);
+        await steps.run(
+          `${layout.name} joins the fabric`,
+          () => f.attach(name, index, count),
+          () => `eth0 ${nodeIP}, routes to the other nodes' pod CIDRs`,
+        );
+      }
+      nodes[index - 1] = { ...placeholder, nodeIP, podCIDR: runtime.podSubnet } as DemoNode;
+      checkAbort();
+    }
+
+    // The API server listens on host loopback; a relay in each node namespace forwards its port
+    // over this unix socket, so one kubeconfig serves kubectl and the agents.
+    const apiSocket = join(stateDir, 'api.sock');
+    if (nodes.some((n) => n.runtime.netnsPath)) {
       const hostRelay: SocketRelay = await startSocketRelay(
         { path: apiSocket },
         { host: '127.0.0.1', port: server.port },
       );
       teardown.push({ title: 'API relay', run: () => hostRelay.close() });
-      const entry = tsEntry(join(demoSrc, 'netns-relay.ts'), [
-        '--port',
-        String(server.port),
-        '--unix',
+    }
+
+    // 4. The agents: on every node the relays, then the kubelet (registers the node) and
+    // kube-proxy (in the same namespace, never the host's netfilter), all starting together:
+    // each takes a few seconds to load.
+    for (const [i, node] of nodes.entries()) {
+      const agents = await prepareNodeAgents({
+        layout: node.layout,
+        runtime: node.runtime,
+        nodeIP: node.nodeIP,
+        apiPort: server.port,
         apiSocket,
-      ]);
-      const relay = startChild({
-        name: 'api-relay',
-        ...entry,
-        cwd: repoRoot,
-        logFile: join(logsDir, 'api-relay.log'),
-        netnsPath: node.netnsPath,
-      });
-      children.push(relay);
-      teardown.push({ title: 'API relay in the node namespace', run: () => relay.stop() });
-      // And the other way: a unix socket the API server dials, relayed to the kubelet's port.
-      const kubeletRelaySocket = join(stateDir, 'kubelet.sock');
-      const kubeletRelay = startChild({
-        name: 'kubelet-relay',
-        ...tsEntry(join(demoSrc, 'netns-relay.ts'), [
-          '--port',
-          String(KUBELET_PORT),
-          '--unix',
-          kubeletRelaySocket,
-          '--to-host',
-          node.nodeIP,
-        ]),
-        cwd: repoRoot,
-        logFile: join(logsDir, 'kubelet-relay.log'),
-        netnsPath: node.netnsPath,
-      });
-      children.push(kubeletRelay);
-      teardown.push({ title: 'kubelet relay in the node namespace', run: () => kubeletRelay.stop() });
-      kubeletSocket = kubeletRelaySocket;
-    }
-
-    // 3+4. The kubelet (registers this node) and kube-proxy (in the same namespace, never the
-    // host's netfilter) start together: each takes a few seconds to load.
-    const kubeletFlags = [
-      '--bootstrap-kubeconfig',
-      bootstrapKubeconfig,
-      '--kubeconfig',
-      join(stateDir, 'kubelet.conf'),
-      '--cert-dir',
-      join(stateDir, 'kubelet', 'pki'),
-      '--rotate-certificates=true',
-      '--hostname-override',
-      NODE_NAME,
-      '--container-runtime-endpoint',
-      node.endpoint,
-      '--root-dir',
-      join(stateDir, 'kubelet'),
-      '--node-ip',
-      node.nodeIP,
-    ];
-    const kubeletConfig = demoKubeletConfiguration({
-      podLogsDir: join(stateDir, 'pod-logs'),
-      ownNetns: Boolean(node.netnsPath),
-    });
-    await writeFile(join(stateDir, 'kubelet-config.yaml'), renderKubeletConfiguration(kubeletConfig));
-    kubeletFlags.push('--config', join(stateDir, 'kubelet-config.yaml'));
-    // nodeagent-kubelet, run from its sources (the workspace's source condition, no build).
-    const kubeletEntry = tsEntry(join(repoRoot, 'apps/kubelet/src/cli.ts'), [...kubeletFlags, '--v', '2']);
-    const kubelet = startChild({
-      name: 'kubelet',
-      ...kubeletEntry,
-      cwd: repoRoot,
-      logFile: join(logsDir, 'kubelet.log'),
-      netnsPath: node.netnsPath,
-    });
-    children.push(kubelet);
-    teardown.push({ title: 'kubelet', run: () => kubelet.stop() });
-    let proxyChild: RunningChild | undefined;
-    if (node.netnsPath) {
-      const proxyEntry = tsEntry(join(repoRoot, 'apps/kube-proxy/src/cli.ts'), [
-        '--kubeconfig',
         kubeconfig,
-        '--hostname-override',
-        NODE_NAME,
-        '--proxy-mode',
-        options.proxyMode,
-        '--cluster-cidr',
-        node.podSubnet,
-        '--v',
-        '2',
-      ]);
-      const proxy = startChild({
-        name: 'kube-proxy',
-        ...proxyEntry,
-        cwd: repoRoot,
-        logFile: join(logsDir, 'kube-proxy.log'),
-        netnsPath: node.netnsPath,
+        bootstrapKubeconfig,
+        proxyMode: options.proxyMode,
+        clusterCIDR: count > 1 ? CLUSTER_CIDR : node.runtime.podSubnet,
       });
-      children.push(proxy);
-      proxyChild = proxy;
-      teardown.push({ title: 'kube-proxy', run: () => proxy.stop() });
+      nodes[i] = { ...node, agents };
+      const on = count > 1 ? ` on ${node.name}` : '';
+      if (node.runtime.netnsPath) {
+        teardown.push({
+          title: `API and kubelet relays in the node namespace${on}`,
+          run: () => agents.stop(),
+        });
+      }
+      teardown.push({ title: `kubelet${on}`, run: () => agents.stopKubelet() });
+      teardown.push({ title: `kube-proxy${on}`, run: () => agents.stopKubeProxy() });
+      await agents.startKubelet();
+      agents.startKubeProxy();
     }
-    await steps.run(
-      `nodeagent-kubelet (pid ${kubelet.pid}) registers node ${NODE_NAME}`,
-      () =>
-        waitFor(
-          'node Ready',
-          () =>
-            clusterView(server).nodes.find((n) => n.name === NODE_NAME)?.ready === 'True' ? true : undefined,
-          60_000,
-        ),
-      () => 'Ready',
-    );
-
-    if (proxyChild && node.netnsPath) {
-      const proxy = proxyChild;
-      const healthz = netnsFetcher(node.netnsPath, 1);
-      await steps.run(`kube-proxy (pid ${proxy.pid}, ${options.proxyMode} mode) healthy`, () =>
-        waitFor(
-          'kube-proxy /healthz',
-          () =>
-            healthz('http://127.0.0.1:10256/healthz').then(
-              () => true,
-              () => undefined,
-            ),
-          60_000,
-        ),
+    const nodeRT = server.resource('v1', 'nodes');
+    for (const node of nodes) {
+      const kubelet = node.agents.kubelet as RunningChild;
+      await steps.run(
+        `nodeagent-kubelet (pid ${kubelet.pid}) registers node ${node.name}`,
+        async () => {
+          await waitFor(
+            `node ${node.name} registered`,
+            () => server.registry.find(nodeRT, undefined, node.name),
+            90_000,
+          );
+          // The pod CIDR, as kube-controller-manager's node IPAM would allocate it.
+          server.registry.patch(
+            nodeRT,
+            undefined,
+            node.name,
+            'application/merge-patch+json',
+            JSON.stringify({ spec: { podCIDR: node.podCIDR, podCIDRs: [node.podCIDR] } }),
+          );
+          await waitFor(
+            `node ${node.name} Ready`,
+            () =>
+              clusterView(server).nodes.find((n) => n.name === node.name)?.ready === 'True'
+                ? true
+                : undefined,
+            90_000,
+          );
+        },
+        () => `Ready, pod CIDR ${node.podCIDR}`,
       );
-    } else {
-      result.notes.push('kube-proxy not started: it needs root for its network namespace');
-      steps.note('kube-proxy skipped: needs root (its rules go into a network namespace)');
+    }
+    result.nodes = nodes.map((n) => ({
+      name: n.name,
+      ip: n.nodeIP,
+      podCIDR: n.podCIDR,
+      netns: n.runtime.netnsName,
+      runtimeDir: n.runtime.logFile ? dirname(n.runtime.logFile) : undefined,
+    }));
+
+    for (const node of nodes) {
+      const proxy = node.agents.kubeProxy;
+      if (proxy && node.runtime.netnsPath) {
+        const healthz = netnsFetcher(node.runtime.netnsPath, 1);
+        await steps.run(
+          `kube-proxy (pid ${proxy.pid}, ${options.proxyMode} mode)${count > 1 ? ` on ${node.name}` : ''} healthy`,
+          () =>
+            waitFor(
+              'kube-proxy /healthz',
+              () =>
+                healthz('http://127.0.0.1:10256/healthz').then(
+                  () => true,
+                  () => undefined,
+                ),
+              90_000,
+            ),
+        );
+      } else if (!result.notes.some((n) => n.startsWith('kube-proxy not started'))) {
+        result.notes.push('kube-proxy not started: it needs root for its network namespace');
+        steps.note('kube-proxy skipped: needs root (its rules go into a network namespace)');
+      }
     }
 
-    // 5. The sample workload.
-    const objects = readWorkload({
-      nodeName: NODE_NAME,
-      image: node.image,
-      fakeRuntime: node.kind === 'fake',
+    // 5. The sample workload (with several nodes: two pods per node, placed by nodeName).
+    const first = nodes[0] as DemoNode;
+    const base = readWorkload({
+      nodeName: first.name,
+      image: first.runtime.image,
+      fakeRuntime: first.runtime.kind === 'fake',
     });
+    const objects: KubeObject[] =
+      count > 1
+        ? spreadPods(
+            base,
+            nodes.map((n) => n.name),
+          )
+        : base;
     const applied = await steps.run(
-      'apply the sample workload (manifests/web.yaml)',
+      `apply the sample workload (manifests/web.yaml${count > 1 ? ', two pods per node' : ''})`,
       async () => applyWorkload(server, objects),
       (names) => names.join(', '),
     );
-    if (node.kind === 'fake') {
+    if (first.runtime.kind === 'fake') {
       steps.note('fake runtime: containers run a sleep instead of httpd and have no readiness probes');
     }
     const podCount = applied.filter((n) => n.startsWith('pod/')).length;
@@ -367,78 +459,48 @@ export async function runDemo(
               .pods.map((p) => `${p.name} ${p.phase} ${p.ready ? 'ready' : 'not ready'}`)
               .join(', '),
         ),
-      (v: ClusterView) => v.pods.map((p) => `${p.name} ${p.podIP}`).join(', '),
+      (v: ClusterView) =>
+        v.pods.map((p) => `${p.name} ${p.podIP}${count > 1 ? ` on ${p.node}` : ''}`).join(', '),
     );
     result.expectedPods = readyEndpointPods(view, SERVICE_NAME);
     io.write(`\n${renderClusterView(view)}\n`);
 
-    // 6. The data path: ClusterIP → kube-proxy rules → a pod, from inside the node namespace.
+    // 6. The data path: ClusterIP → kube-proxy rules → a pod, from inside the (first) node's namespace.
     const service = view.services.find((s) => s.name === SERVICE_NAME);
-    if (node.kind === 'containerd' && node.netnsPath && service) {
-      const url = `http://${service.clusterIP}:80/`;
-      const fetch = netnsFetcher(node.netnsPath);
-      // kube-proxy programs endpoints asynchronously (min sync period): wait, visibly, until
-      // the rules reach every ready pod before the counted requests.
-      await steps.run(
-        `kube-proxy routes ${service.clusterIP}:80 to every ready pod`,
-        async () => {
-          const seen = new Set<string>();
-          let sent = 0;
-          await waitFor(
-            `answers from ${result.expectedPods.join(', ')} through the ClusterIP`,
-            async () => {
-              sent++;
-              const body = await fetch(url).catch(() => undefined);
-              if (body) seen.add(body.trim());
-              return result.expectedPods.every((p) => seen.has(p)) ? true : undefined;
-            },
-            30_000,
-          );
-          return sent;
-        },
-        (sent) => `${sent} warm-up request${sent === 1 ? '' : 's'}`,
-      );
-      result.answers = await fetchRepeatedly(fetch, url, options.requests, result.expectedPods);
-      result.dataPathChecked = true;
-      io.write(`\nFetching ${url} from the node namespace:\n`);
-      for (const a of result.answers) {
-        io.write(`  request ${String(a.attempt).padStart(2)} → ${a.answeredBy ?? `failed: ${a.error}`}\n`);
-      }
-      result.tally = tallyAnswers(result.answers);
-      const summary = Object.entries(result.tally)
-        .map(([pod, n]) => `${pod || 'failed'}: ${n}`)
-        .join(', ');
-      if (everyPodAnswered(result.answers, result.expectedPods)) {
-        io.write(`  ✔ every pod answered through the ClusterIP (${summary})\n`);
-      } else {
-        result.problems.push(`data path: not every pod answered (${summary})`);
-        io.write(`  ✘ not every pod answered through the ClusterIP (${summary})\n`);
-      }
-
-      // The NodePort Service on the node's own address (kube-proxy's nodeports rules).
-      const nodePort = view.services.find((s) => s.type === 'NodePort')?.nodePorts[0];
-      if (nodePort) {
-        const nodeUrl = `http://${node.nodeIP}:${nodePort}/`;
-        result.nodePortAnswers = await fetchRepeatedly(fetch, nodeUrl, 4, result.expectedPods, 12);
-        const line = result.nodePortAnswers.map((a) => a.answeredBy ?? 'failed').join(', ');
-        if (everyPodAnswered(result.nodePortAnswers, result.expectedPods)) {
-          io.write(`  ✔ NodePort ${nodeUrl} answered by: ${line}\n`);
-        } else {
-          result.problems.push(`NodePort ${nodeUrl}: not every pod answered (${line})`);
-          io.write(`  ✘ NodePort ${nodeUrl} answered by: ${line}\n`);
-        }
-      }
+    if (first.runtime.kind === 'containerd' && first.runtime.netnsPath && service) {
+      await checkNodeDataPath(first, view, service.clusterIP);
+      if (count > 1) await checkCrossNode(view, service.clusterIP);
     } else {
       io.write('\nNo packet test with the fake runtime: its pods have no network.\n');
     }
     result.ok = result.problems.length === 0;
 
+    if (deps.scenario) {
+      await deps.scenario(
+        {
+          server,
+          nodes,
+          fabric,
+          stateDir,
+          kubeconfig,
+          options,
+          steps,
+          waitFor: (w, p, t) => waitFor(w, p, t),
+        },
+        io,
+        signal,
+      );
+      result.ok = result.problems.length === 0;
+    }
+
+    const logFiles = children().map((c) => c.logFile);
+    const containerdLogs = nodes.flatMap((n) => (n.runtime.logFile ? [n.runtime.logFile] : []));
     io.write(
       [
         '',
         'Talk to it:',
-        `  kubectl --kubeconfig ${kubeconfig} get nodes,pods,svc,endpointslices`,
-        `Logs: ${children.map((c) => c.logFile).join(', ')}${node.logFile ? `, containerd: ${node.logFile}` : ''}${options.keepLogs ? '' : ' (removed at teardown unless the run failed; --keep-logs keeps them)'}`,
+        `  kubectl --kubeconfig ${kubeconfig} get nodes,pods,svc,endpointslices${count > 1 ? ' -o wide' : ''}`,
+        `Logs: ${[...new Set(logFiles)].join(', ')}${containerdLogs.length > 0 ? `, containerd: ${containerdLogs.join(', ')}` : ''}${options.keepLogs ? '' : ' (removed at teardown unless the run failed; --keep-logs keeps them)'}`,
         '',
       ].join('\n'),
     );
@@ -446,19 +508,19 @@ export async function runDemo(
     // 7. Live status until Ctrl-C.
     if (!options.once) {
       io.write('Live status (Ctrl-C tears everything down):\n\n');
-      let previous = '';
+      let previousText = '';
       let lines = 0;
       while (!signal.aborted) {
         const text = renderClusterView(clusterView(server));
-        if (text !== previous) {
+        if (text !== previousText) {
           if (io.tty && lines > 0) io.write(`\x1b[${lines}A\x1b[0J`);
           io.write(text);
           lines = text.split('\n').length - 1;
-          previous = text;
+          previousText = text;
         }
         const dead = await Promise.race([
           sleep(1000).then(() => undefined),
-          ...children.map((c) => c.failure),
+          ...children().map((c) => c.failure),
         ]).catch((error: Error) => error);
         if (dead) {
           result.problems.push(dead.message);
@@ -480,7 +542,11 @@ export async function runDemo(
     for (const step of teardown.reverse()) {
       await steps.run(`stop ${step.title}`, step.run).catch(() => undefined);
     }
-    result.leftovers = await leftovers(runtime, children, stateDir);
+    result.leftovers = await leftovers(
+      [...nodes.map((n) => n.runtime.netnsName), fabric?.netns.name],
+      children(),
+      stateDir,
+    );
     // A failed run keeps its logs: they are what explains the failure (not an interrupted one).
     const keep = options.keepLogs || (!result.ok && !signal.aborted);
     if (!keep) await rm(stateDir, { recursive: true, force: true });
@@ -493,11 +559,150 @@ export async function runDemo(
     }
   }
   return result;
+
+  /** The single-node check, also run on node 1 of several: ClusterIP and NodePort from the node. */
+  async function checkNodeDataPath(node: DemoNode, view: ClusterView, clusterIP: string): Promise<void> {
+    const url = `http://${clusterIP}:80/`;
+    const fetch = netnsFetcher(node.runtime.netnsPath as string);
+    // kube-proxy programs endpoints asynchronously (min sync period): wait, visibly, until
+    // the rules reach every ready pod before the counted requests.
+    await steps.run(
+      `kube-proxy routes ${clusterIP}:80 to every ready pod`,
+      async () => {
+        const seen = new Set<string>();
+        let sent = 0;
+        await waitFor(
+          `answers from ${result.expectedPods.join(', ')} through the ClusterIP`,
+          async () => {
+            sent++;
+            const body = await fetch(url).catch(() => undefined);
+            if (body) seen.add(body.trim());
+            return result.expectedPods.every((p) => seen.has(p)) ? true : undefined;
+          },
+          60_000,
+        );
+        return sent;
+      },
+      (sent) => `${sent} warm-up request${sent === 1 ? '' : 's'}`,
+    );
+    result.answers = await fetchRepeatedly(fetch, url, options.requests, result.expectedPods);
+    result.dataPathChecked = true;
+    io.write(`\nFetching ${url} from ${count > 1 ? `${node.name}'s` : 'the node'} namespace:\n`);
+    for (const a of result.answers) {
+      io.write(`  request ${String(a.attempt).padStart(2)} → ${a.answeredBy ?? `failed: ${a.error}`}\n`);
+    }
+    result.tally = tallyAnswers(result.answers);
+    const summary = Object.entries(result.tally)
+      .map(([pod, n]) => `${pod || 'failed'}: ${n}`)
+      .join(', ');
+    if (everyPodAnswered(result.answers, result.expectedPods)) {
+      io.write(`  ✔ every pod answered through the ClusterIP (${summary})\n`);
+    } else {
+      result.problems.push(`data path: not every pod answered (${summary})`);
+      io.write(`  ✘ not every pod answered through the ClusterIP (${summary})\n`);
+    }
+
+    // The NodePort Service on the node's own address (kube-proxy's nodeports rules).
+    const nodePort = view.services.find((s) => s.type === 'NodePort')?.nodePorts[0];
+    if (nodePort) {
+      const nodeUrl = `http://${node.nodeIP}:${nodePort}/`;
+      // Each connection picks an endpoint at random: with more pods, more requests before one
+      // that has not answered yet counts as unreachable.
+      const sends = Math.max(4, 2 * result.expectedPods.length);
+      result.nodePortAnswers = await fetchRepeatedly(fetch, nodeUrl, sends, result.expectedPods, 3 * sends);
+      const line = result.nodePortAnswers.map((a) => a.answeredBy ?? 'failed').join(', ');
+      if (everyPodAnswered(result.nodePortAnswers, result.expectedPods)) {
+        io.write(`  ✔ NodePort ${nodeUrl} answered by: ${line}\n`);
+      } else {
+        result.problems.push(`NodePort ${nodeUrl}: not every pod answered (${line})`);
+        io.write(`  ✘ NodePort ${nodeUrl} answered by: ${line}\n`);
+      }
+    }
+  }
+
+  /**
+   * Across nodes, from inside pods (their own network namespaces, their own addresses): each
+   * node's first pod fetches every pod on the other nodes by pod IP, then the ClusterIP until every
+   * pod (on every node) has answered; and each node's NodePort is fetched from the next node.
+   */
+  async function checkCrossNode(view: ClusterView, clusterIP: string): Promise<void> {
+    const nodeOf = new Map(view.pods.map((p) => [p.name, p.node]));
+    const podRT = api().resource('v1', 'pods');
+    io.write('\nAcross nodes, from inside pods:\n');
+    const record = (answer: CrossNodeAnswer, expect?: string) => {
+      answer.answeredFromNode = answer.answeredBy ? nodeOf.get(answer.answeredBy) : undefined;
+      result.crossNode.push(answer);
+      const ok = answer.error === undefined && (expect === undefined || answer.answeredBy === expect);
+      io.write(
+        `  ${ok ? '✔' : '✘'} ${answer.from} (${answer.fromNode}) → ${answer.url} → ${answer.answeredBy ? `${answer.answeredBy} (${answer.answeredFromNode})` : `failed: ${answer.error}`}\n`,
+      );
+      if (!ok)
+        result.problems.push(
+          `${answer.kind} ${answer.from} → ${answer.url}: ${answer.error ?? `answered by ${answer.answeredBy}, not ${expect}`}`,
+        );
+    };
+    for (const node of nodes) {
+      const client = view.pods.find((p) => p.node === node.name && p.ready);
+      if (!client) {
+        result.problems.push(`no ready pod on ${node.name} to send from`);
+        continue;
+      }
+      const pod = api().registry.get(podRT, 'default', client.name) as {
+        status?: { containerStatuses?: { containerID?: string }[] };
+      };
+      const containerID = pod.status?.containerStatuses?.[0]?.containerID ?? '';
+      const fetch = netnsFetcher(await containerNetnsPath(node.runtime.endpoint, containerID));
+      for (const target of view.pods.filter((p) => p.node !== node.name)) {
+        const url = `http://${target.podIP}:${POD_PORT}/`;
+        const [answer] = await fetchRepeatedly(fetch, url, 1);
+        record(
+          { ...(answer as Answer), kind: 'pod', from: client.name, fromNode: node.name, url },
+          target.name,
+        );
+      }
+      const url = `http://${clusterIP}:80/`;
+      const answers = await fetchRepeatedly(
+        fetch,
+        url,
+        Math.max(options.requests, 2 * view.pods.length),
+        result.expectedPods,
+      );
+      for (const a of answers) record({ ...a, kind: 'service', from: client.name, fromNode: node.name, url });
+      const heard = new Set(answers.map((a) => a.answeredBy));
+      const unheard = result.expectedPods.filter((p) => !heard.has(p));
+      if (unheard.length > 0)
+        result.problems.push(
+          `ClusterIP from ${client.name} on ${node.name}: no answer from ${unheard.join(', ')}`,
+        );
+    }
+    const nodePort = view.services.find((s) => s.type === 'NodePort')?.nodePorts[0];
+    if (nodePort) {
+      for (const [i, node] of nodes.entries()) {
+        const target = nodes[(i + 1) % nodes.length] as DemoNode;
+        const url = `http://${target.nodeIP}:${nodePort}/`;
+        const fetch = netnsFetcher(node.runtime.netnsPath as string);
+        const [answer] = await fetchRepeatedly(fetch, url, 1);
+        record({ ...(answer as Answer), kind: 'nodeport', from: node.name, fromNode: node.name, url });
+      }
+    }
+  }
+
+  function api(): ApiServer {
+    return serverRef as ApiServer;
+  }
 }
 
-/** Leftovers of a run killed without teardown: agents (if any survived), containerd, its files. */
+/** Leftovers of a run killed without teardown: containerds, agents (if any survived), namespaces, files. */
 async function cleanUpStaleRun(previous: RunRecord): Promise<void> {
-  for (const dir of [previous.stateDir, previous.runtimeDir]) {
+  const nodes = previous.nodes ?? [{ netns: previous.netns, runtimeDir: previous.runtimeDir }];
+  // containerd first (it outlives the demo: detached): it stops its tasks while it can.
+  for (const node of nodes) {
+    if (node.runtimeDir && existsSync(join(node.runtimeDir, 'instance.json'))) {
+      await stopStaleContainerd(node.runtimeDir);
+    }
+  }
+  const dirs = [previous.stateDir, ...nodes.map((n) => n.runtimeDir)];
+  for (const dir of dirs) {
     if (!dir) continue;
     for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
       try {
@@ -505,13 +710,11 @@ async function cleanUpStaleRun(previous: RunRecord): Promise<void> {
       } catch {}
     }
   }
-  if (previous.runtimeDir && existsSync(join(previous.runtimeDir, 'instance.json'))) {
-    await stopStaleContainerd(previous.runtimeDir);
-  }
-  // Only a namespace this demo names (the dead run's PID in it), never anyone else's.
-  const netns = previous.netns;
-  if (netns && /^na-(ctrd|demo)-\d+-/.test(netns) && netns.includes(`-${previous.pid}-`)) {
-    if (existsSync(`/run/netns/${netns}`)) await deleteNetns(netns);
+  // Only namespaces this demo names (the dead run's PID in it), never anyone else's.
+  for (const netns of [...nodes.map((n) => n.netns), previous.fabricNetns]) {
+    if (netns && /^na-(ctrd|demo|fabric)-\d+-/.test(netns) && netns.includes(`-${previous.pid}-`)) {
+      if (existsSync(`/run/netns/${netns}`)) await deleteNetns(netns);
+    }
   }
   if (previous.stateDir) await rm(previous.stateDir, { recursive: true, force: true });
 }
@@ -533,16 +736,17 @@ function alive(pid: number): boolean {
   }
 }
 
-/** What teardown should have removed: the namespace, child processes, mounts under the state dir. */
+/** What teardown should have removed: the namespaces, child processes, mounts under the state dir. */
 async function leftovers(
-  runtime: NodeRuntime | undefined,
+  namespaces: (string | undefined)[],
   children: RunningChild[],
   stateDir: string,
 ): Promise<string[]> {
   const found: string[] = [];
   for (const c of children) if (alive(c.pid)) found.push(`${c.name} process ${c.pid}`);
-  if (runtime?.netnsName && existsSync(`/run/netns/${runtime.netnsName}`))
-    found.push(`netns ${runtime.netnsName}`);
+  for (const netns of namespaces) {
+    if (netns && existsSync(`/run/netns/${netns}`)) found.push(`netns ${netns}`);
+  }
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')

@@ -28,7 +28,12 @@ const toolsContainerd = fileURLToPath(new URL('../../../tools/containerd/contain
 interface ToolsContainerd {
   readInstanceInfo(baseDir: string): Promise<unknown>;
   stopContainerdInstance(info: unknown): Promise<void>;
-  startContainerd(opts?: { images?: boolean; detached?: boolean }): Promise<{
+  startContainerd(opts?: {
+    images?: boolean;
+    detached?: boolean;
+    baseDir?: string;
+    podSubnet?: string;
+  }): Promise<{
     endpoint: string;
     netns: string;
     netnsPath: string;
@@ -53,13 +58,30 @@ export function gatewayOf(podSubnet: string): string {
   return parts.join('.');
 }
 
-export async function startContainerdRuntime(): Promise<NodeRuntime> {
+export interface ContainerdRuntimeOptions {
+  /** containerd's root, state, socket, CNI config and log go here (under the run's state dir). */
+  baseDir: string;
+  /** The CNI bridge's pod subnet; default a random /24 (the single-node box). */
+  podSubnet?: string;
+  /**
+   * Give the namespace the `uplink0` default route (the single-node box). The multi-node box
+   * joins the namespace to its fabric instead, which brings the default route.
+   */
+  uplink: boolean;
+}
+
+export async function startContainerdRuntime(options: ContainerdRuntimeOptions): Promise<NodeRuntime> {
   const { startContainerd } = (await import(toolsContainerd)) as ToolsContainerd;
   // detached: its own process group, so Ctrl-C does not stop containerd before the demo's
   // teardown has stopped the pods through it.
-  const c = await startContainerd({ images: true, detached: true });
+  const c = await startContainerd({
+    images: true,
+    detached: true,
+    baseDir: options.baseDir,
+    podSubnet: options.podSubnet,
+  });
   try {
-    await addUplink(c.netnsPath);
+    if (options.uplink) await addUplink(c.netnsPath);
   } catch (error) {
     await c.stop();
     throw error;
@@ -108,8 +130,11 @@ const fakeImage = 'localhost/nodeagent/busybox:1.0';
  * The fake CRI runtime (in this process, on a unix socket). With root, kube-proxy still gets a
  * network namespace of its own to program (but there are no real pods to send packets to).
  */
-export async function startFakeRuntime(withNetns: boolean, stateDir: string): Promise<NodeRuntime> {
-  const podSubnet = '10.88.0.0/16';
+export async function startFakeRuntime(
+  withNetns: boolean,
+  stateDir: string,
+  podSubnet = '10.88.0.0/16',
+): Promise<NodeRuntime> {
   const fake = await FakeRuntime.start({
     // In the run's state dir, so a run killed before its teardown leaves nothing the next
     // run's stale-run clean-up (which removes that dir) does not remove.
@@ -124,7 +149,7 @@ export async function startFakeRuntime(withNetns: boolean, stateDir: string): Pr
     netnsPath: netns?.path,
     netnsName: netns?.name,
     podSubnet,
-    nodeIP: '10.88.0.1',
+    nodeIP: gatewayOf(podSubnet),
     image: fakeImage,
     async stop() {
       await fake.stop();

@@ -12,8 +12,12 @@ export interface RunRecord {
   stateDir?: string;
   /** containerd's temp dir (holds instance.json). */
   runtimeDir?: string;
-  /** The node network namespace. */
+  /** The node network namespace (the first node's with several). */
   netns?: string;
+  /** Every node's namespace and containerd dir (--nodes N); older records have only the two above. */
+  nodes?: { netns?: string; runtimeDir?: string }[];
+  /** The multi-node box's fabric namespace. */
+  fabricNetns?: string;
 }
 
 function alive(pid: number): boolean {

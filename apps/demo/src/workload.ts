@@ -67,3 +67,23 @@ export function applyWorkload(server: ApiServer, objects: KubeObject[]): string[
     return `${object.kind?.toLowerCase()}/${object.metadata.name}`;
   });
 }
+
+/**
+ * The multi-node box's workload: the manifests' first Pod is the template for `perNode` pods on
+ * every node, named `web-<k>` and placed round-robin by spec.nodeName (node 1 gets web-1, node 2
+ * web-2, …), so every node serves and every node has a pod on another node to reach. The
+ * Services are kept as they are.
+ */
+export function spreadPods(objects: KubeObject[], nodeNames: string[], perNode = 2): KubeObject[] {
+  const template = objects.find((o) => o.kind === 'Pod');
+  if (!template) throw new DemoError('INVALID_MANIFEST', 'kind', 'Pod', 'the workload has no Pod to spread');
+  const prefix = (template.metadata.name ?? 'web').replace(/-\d+$/, '');
+  const pods: KubeObject[] = [];
+  for (let k = 1; k <= nodeNames.length * perNode; k++) {
+    const pod = structuredClone(template);
+    pod.metadata.name = `${prefix}-${k}`;
+    (pod.spec as { nodeName?: string }).nodeName = nodeNames[(k - 1) % nodeNames.length];
+    pods.push(pod);
+  }
+  return [...pods, ...objects.filter((o) => o.kind !== 'Pod')];
+}

@@ -7,6 +7,7 @@ describe('parseDemoOptions', () => {
     expect(parseDemoOptions([])).toEqual({
       once: false,
       fakeRuntime: false,
+      nodes: 1,
       proxyMode: 'nftables',
       requests: 8,
       readyTimeoutSeconds: 90,
@@ -20,6 +21,8 @@ describe('parseDemoOptions', () => {
     const o = parseDemoOptions([
       '--once',
       '--fake-runtime',
+      '--nodes',
+      '3',
       '--proxy-mode',
       'iptables',
       '--requests',
@@ -32,6 +35,7 @@ describe('parseDemoOptions', () => {
     expect(o).toMatchObject({
       once: true,
       fakeRuntime: true,
+      nodes: 3,
       proxyMode: 'iptables',
       requests: 3,
       readyTimeoutSeconds: 20,
@@ -61,5 +65,13 @@ describe('parseDemoOptions', () => {
     expect(() => parseDemoOptions(['--requests', '0'])).toThrow(/--requests/);
     expect(() => parseDemoOptions(['--requests', 'many'])).toThrow(InvalidArgumentError);
     expect(() => parseDemoOptions(['--frobnicate'])).toThrow(InvalidArgumentError);
+  });
+
+  it('takes 1 to 5 nodes and names the flag and value otherwise', () => {
+    expect(parseDemoOptions(['--nodes', '5']).nodes).toBe(5);
+    expect(() => parseDemoOptions(['--nodes', '0'])).toThrow(/--nodes: "0" is not a positive integer/);
+    expect(() => parseDemoOptions(['--nodes', '6'])).toThrow(
+      /--nodes: "6" is more than 5 \(each node runs containerd, a kubelet and kube-proxy\)/,
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { startApiServer } from '@nodeagent/testing';
 import { describe, expect, it } from 'vitest';
 import { DemoError } from '../src/errors';
-import { applyWorkload, loadWorkload, readWorkload } from '../src/workload';
+import { applyWorkload, loadWorkload, readWorkload, spreadPods } from '../src/workload';
 
 const settings = { nodeName: 'node-x', image: 'localhost/img:1', fakeRuntime: false };
 
@@ -60,5 +60,24 @@ describe('sample workload', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('spreads two pods per node round-robin for the multi-node box and keeps the Services', () => {
+    const objects = spreadPods(readWorkload(settings), ['n-1', 'n-2', 'n-3']);
+    const pods = objects.filter((o) => o.kind === 'Pod');
+    expect(pods.map((p) => `${p.metadata.name}@${(p.spec as { nodeName: string }).nodeName}`)).toEqual([
+      'web-1@n-1',
+      'web-2@n-2',
+      'web-3@n-3',
+      'web-4@n-1',
+      'web-5@n-2',
+      'web-6@n-3',
+    ]);
+    expect(pods.every((p) => p.metadata.labels?.app === 'web')).toBe(true);
+    expect(objects.filter((o) => o.kind === 'Service').map((s) => s.metadata.name)).toEqual([
+      'web',
+      'web-nodeport',
+    ]);
+    expect(() => spreadPods([], ['n-1'])).toThrow(DemoError);
   });
 });

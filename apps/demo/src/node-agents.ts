@@ -1,0 +1,232 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type RunningChild, startChild } from './child-process';
+import type { ProxyMode } from './demo-options';
+import { demoKubeletConfiguration, renderKubeletConfiguration } from './kubelet-config';
+import type { NodeRuntime } from './node-runtime';
+
+/** The kubelet's server port (upstream's default, which the demo's KubeletConfiguration keeps). */
+export const KUBELET_PORT = 10250;
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const demoSrc = fileURLToPath(new URL('./', import.meta.url));
+
+/** A TypeScript entry point run by node with tsx and the workspace source condition. */
+function tsEntry(script: string, args: string[]): { command: string; args: string[] } {
+  return {
+    command: process.execPath,
+    args: ['--conditions=@nodeagent/source', '--import', 'tsx', script, ...args],
+  };
+}
+
+/** Where one node's files go and what it is called; see nodeLayout. */
+export interface NodeLayout {
+  /** 1-based. */
+  index: number;
+  name: string;
+  /** kubelet.conf, kubelet-config.yaml, kubelet/ (root dir, pki), pod-logs/, containerd/. */
+  dir: string;
+  /** kubelet.log, kube-proxy.log, api-relay.log, kubelet-relay.log. */
+  logsDir: string;
+}
+
+/**
+ * The single-node box keeps the layout it always had (node `nodeagent-demo-node`, its files
+ * straight in the state dir); with --nodes N the nodes are `nodeagent-demo-node-<i>`, each with
+ * a directory of its own, so no two kubelets share a file.
+ */
+export function nodeLayout(stateDir: string, index: number, count: number): NodeLayout {
+  if (count === 1) {
+    return { index, name: 'nodeagent-demo-node', dir: stateDir, logsDir: join(stateDir, 'logs') };
+  }
+  const name = `nodeagent-demo-node-${index}`;
+  return { index, name, dir: join(stateDir, name), logsDir: join(stateDir, 'logs', name) };
+}
+
+export interface NodeAgentsSpec {
+  layout: NodeLayout;
+  runtime: NodeRuntime;
+  /** The node's InternalIP (--node-ip). */
+  nodeIP: string;
+  /** The API server's port on host loopback (the in-namespace relay listens on the same port). */
+  apiPort: number;
+  /** The unix socket the demo's host-side relay serves (to the API server). */
+  apiSocket: string;
+  /** The admin kubeconfig (kube-proxy uses it). */
+  kubeconfig: string;
+  /** The bootstrap-token kubeconfig the kubelet joins with. */
+  bootstrapKubeconfig: string;
+  proxyMode: ProxyMode;
+  /** kube-proxy's --cluster-cidr. */
+  clusterCIDR: string;
+}
+
+/**
+ * One node's agents: the two relays (API server ↔ namespace), the kubelet and kube-proxy, each a
+ * child process inside the node's network namespace. The kubelet and kube-proxy can be stopped
+ * and started again (what a scenario does to show a node without one of them).
+ */
+export interface NodeAgents {
+  readonly layout: NodeLayout;
+  /** The unix socket the API server dials to reach this kubelet's server (undefined without a namespace). */
+  readonly kubeletSocket: string | undefined;
+  /** The running kubelet, undefined while stopped. */
+  readonly kubelet: RunningChild | undefined;
+  /** The running kube-proxy, undefined while stopped or without a namespace. */
+  readonly kubeProxy: RunningChild | undefined;
+  /** Every child this node has started so far (for failure watching and leak checks). */
+  readonly started: RunningChild[];
+  startKubelet(): Promise<RunningChild>;
+  stopKubelet(): Promise<void>;
+  /** Undefined without a network namespace (the fake runtime without root). */
+  startKubeProxy(): RunningChild | undefined;
+  stopKubeProxy(): Promise<void>;
+  /** Stops everything this node's agents run (kube-proxy, kubelet, relays). */
+  stop(): Promise<void>;
+}
+
+/** Starts the relays (when the node has a namespace); the kubelet and kube-proxy start on request. */
+export async function prepareNodeAgents(spec: NodeAgentsSpec): Promise<NodeAgents> {
+  const { layout, runtime } = spec;
+  await mkdir(layout.logsDir, { recursive: true });
+  await mkdir(layout.dir, { recursive: true });
+  const started: RunningChild[] = [];
+  const relays: RunningChild[] = [];
+  let kubeletSocket: string | undefined;
+  if (runtime.netnsPath) {
+    // The API server listens on host loopback; inside the namespace a relay on the same port
+    // forwards over the host's unix socket, so one kubeconfig serves kubectl and the agents.
+    const api = startChild({
+      name: `api-relay${suffix(layout)}`,
+      ...tsEntry(join(demoSrc, 'netns-relay.ts'), ['--port', String(spec.apiPort), '--unix', spec.apiSocket]),
+      cwd: repoRoot,
+      logFile: join(layout.logsDir, 'api-relay.log'),
+      netnsPath: runtime.netnsPath,
+    });
+    // And the other way: a unix socket the API server dials, relayed to the kubelet's port.
+    kubeletSocket = join(layout.dir, 'kubelet.sock');
+    const toKubelet = startChild({
+      name: `kubelet-relay${suffix(layout)}`,
+      ...tsEntry(join(demoSrc, 'netns-relay.ts'), [
+        '--port',
+        String(KUBELET_PORT),
+        '--unix',
+        kubeletSocket,
+        '--to-host',
+        spec.nodeIP,
+      ]),
+      cwd: repoRoot,
+      logFile: join(layout.logsDir, 'kubelet-relay.log'),
+      netnsPath: runtime.netnsPath,
+    });
+    relays.push(api, toKubelet);
+    started.push(api, toKubelet);
+  }
+
+  const kubeletConfigPath = join(layout.dir, 'kubelet-config.yaml');
+  await writeFile(
+    kubeletConfigPath,
+    renderKubeletConfiguration(
+      demoKubeletConfiguration({
+        podLogsDir: join(layout.dir, 'pod-logs'),
+        ownNetns: Boolean(runtime.netnsPath),
+      }),
+    ),
+  );
+  const kubeletFlags = [
+    // The kubelet joins as kubeadm's nodes do: with a bootstrap token it sends a CSR, which the
+    // API server's approver and signer turn into its client certificate (TLS bootstrapping).
+    // A restarted kubelet finds kubelet.conf and its certificate and skips the bootstrap.
+    '--bootstrap-kubeconfig',
+    spec.bootstrapKubeconfig,
+    '--kubeconfig',
+    join(layout.dir, 'kubelet.conf'),
+    '--cert-dir',
+    join(layout.dir, 'kubelet', 'pki'),
+    '--rotate-certificates=true',
+    '--hostname-override',
+    layout.name,
+    '--container-runtime-endpoint',
+    runtime.endpoint,
+    '--root-dir',
+    join(layout.dir, 'kubelet'),
+    '--node-ip',
+    spec.nodeIP,
+    '--config',
+    kubeletConfigPath,
+    '--v',
+    '2',
+  ];
+
+  let kubelet: RunningChild | undefined;
+  let kubeProxy: RunningChild | undefined;
+  const agents: NodeAgents = {
+    layout,
+    kubeletSocket,
+    get kubelet() {
+      return kubelet;
+    },
+    get kubeProxy() {
+      return kubeProxy;
+    },
+    started,
+    async startKubelet() {
+      if (kubelet) return kubelet;
+      // nodeagent-kubelet, run from its sources (the workspace's source condition, no build).
+      kubelet = startChild({
+        name: `kubelet${suffix(layout)}`,
+        ...tsEntry(join(repoRoot, 'apps/kubelet/src/cli.ts'), kubeletFlags),
+        cwd: repoRoot,
+        logFile: join(layout.logsDir, 'kubelet.log'),
+        netnsPath: runtime.netnsPath,
+      });
+      started.push(kubelet);
+      return kubelet;
+    },
+    async stopKubelet() {
+      const running = kubelet;
+      kubelet = undefined;
+      await running?.stop();
+    },
+    startKubeProxy() {
+      if (kubeProxy || !runtime.netnsPath) return kubeProxy;
+      kubeProxy = startChild({
+        name: `kube-proxy${suffix(layout)}`,
+        ...tsEntry(join(repoRoot, 'apps/kube-proxy/src/cli.ts'), [
+          '--kubeconfig',
+          spec.kubeconfig,
+          '--hostname-override',
+          layout.name,
+          '--proxy-mode',
+          spec.proxyMode,
+          '--cluster-cidr',
+          spec.clusterCIDR,
+          '--v',
+          '2',
+        ]),
+        cwd: repoRoot,
+        logFile: join(layout.logsDir, 'kube-proxy.log'),
+        netnsPath: runtime.netnsPath,
+      });
+      started.push(kubeProxy);
+      return kubeProxy;
+    },
+    async stopKubeProxy() {
+      const running = kubeProxy;
+      kubeProxy = undefined;
+      await running?.stop();
+    },
+    async stop() {
+      await agents.stopKubeProxy();
+      await agents.stopKubelet();
+      for (const relay of relays) await relay.stop();
+    },
+  };
+  return agents;
+}
+
+/** Child names carry the node's name when there are several nodes ("kubelet on nodeagent-demo-node-2"). */
+function suffix(layout: NodeLayout): string {
+  return layout.name === 'nodeagent-demo-node' ? '' : ` on ${layout.name}`;
+}
