@@ -78,7 +78,7 @@ describe('scenario ReplicaSet', () => {
       },
       6,
       4,
-    ) as { spec: { replicas: number; template: { spec: Record<string, unknown> } } };
+    ) as unknown as { spec: { replicas: number; template: { spec: Record<string, unknown> } } };
     expect(rs.spec.replicas).toBe(6);
     expect(rs.spec.template.spec.nodeName).toBeUndefined();
     expect(rs.spec.template.spec.tolerations).toEqual([
