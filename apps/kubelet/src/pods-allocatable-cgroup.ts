@@ -1,14 +1,15 @@
+import type { KubeletConfiguration } from '@nodeagent/kubelet';
 import {
   type CgroupFilesystem,
   type CgroupResources,
   detectCgroupFilesystem,
   filesystemPath,
-  type KubeletConfiguration,
-  milliCPUToShares,
   parseCgroupRoot,
   podsCgroupComponent,
-} from '@nodeagent/kubelet';
-import { type MachineInfo, parseMilliCpu, parseQuantity, readMachineInfo } from '@nodeagent/node-status';
+} from '@nodeagent/kubelet/cgroups';
+import { milliCPUToShares } from '@nodeagent/kubelet/cri';
+import { type MachineInfo, readMachineInfo } from '@nodeagent/node-status';
+import { milliValue, parseQuantity } from '@nodeagent/primitives';
 
 type AllocatableConfig = Pick<
   KubeletConfiguration,
@@ -29,12 +30,12 @@ export function podsCgroupResources(
   machine: Pick<MachineInfo, 'numCores' | 'memoryCapacityBytes'>,
   config: Pick<AllocatableConfig, 'kubeReserved' | 'systemReserved'>,
 ): CgroupResources {
-  const reserved = (name: string, parse: (field: string, text: string) => number) =>
+  const reserved = (name: string, parse: (text: string, field: string) => number) =>
     [config.kubeReserved, config.systemReserved].reduce(
-      (sum, list) => (list[name] === undefined ? sum : sum + parse(`reserved.${name}`, list[name])),
+      (sum, list) => (list[name] === undefined ? sum : sum + parse(list[name], `reserved.${name}`)),
       0,
     );
-  const milliCpu = Math.max(0, machine.numCores * 1000 - reserved('cpu', parseMilliCpu));
+  const milliCpu = Math.max(0, machine.numCores * 1000 - reserved('cpu', milliValue));
   return {
     cpuShares: milliCPUToShares(milliCpu),
     memoryLimitBytes: Math.max(0, machine.memoryCapacityBytes - reserved('memory', parseQuantity)),

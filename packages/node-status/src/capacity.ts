@@ -1,5 +1,12 @@
+import {
+  formatBinary,
+  formatCount,
+  formatMilliCpu,
+  InvalidQuantityError,
+  milliValue,
+  parseQuantity,
+} from '@nodeagent/primitives';
 import type { MachineInfo } from './machine-info';
-import { formatBinary, formatCount, formatMilliCpu, parseMilliCpu, parseQuantity } from './quantity';
 
 export type ResourceList = Record<string, string>;
 
@@ -25,16 +32,16 @@ export function computeCapacity(inp: CapacityInputs): { capacity: ResourceList; 
   const pods =
     inp.podsPerCore > 0 ? Math.min(inp.maxPods, inp.podsPerCore * inp.machine.numCores) : inp.maxPods;
 
-  const reserved = (name: string, parse: (field: string, v: string) => number) =>
+  const reserved = (name: string, parse: (text: string, field: string) => number) =>
     [inp.kubeReserved, inp.systemReserved].reduce((sum, list) => {
       const v = list[name];
-      return v === undefined ? sum : sum + parse(`reserved.${name}`, v);
+      return v === undefined ? sum : sum + nonNegative(parse, v, `reserved.${name}`);
     }, 0);
   const threshold = (signal: string, total: number) => {
     const v = inp.evictionHard[signal];
     if (v === undefined) return 0;
     if (v.endsWith('%')) return (total * Number(v.slice(0, -1))) / 100;
-    return parseQuantity(`evictionHard.${signal}`, v);
+    return nonNegative(parseQuantity, v, `evictionHard.${signal}`);
   };
 
   // Huge pages are their own resources; memory allocatable excludes what they pin.
@@ -55,7 +62,7 @@ export function computeCapacity(inp: CapacityInputs): { capacity: ResourceList; 
       ...huge,
     },
     allocatable: {
-      cpu: formatMilliCpu(milliCpu - reserved('cpu', parseMilliCpu)),
+      cpu: formatMilliCpu(milliCpu - reserved('cpu', milliValue)),
       memory: formatBinary(
         memory - hugeBytes - reserved('memory', parseQuantity) - threshold('memory.available', memory),
       ),
@@ -66,4 +73,11 @@ export function computeCapacity(inp: CapacityInputs): { capacity: ResourceList; 
       ...huge,
     },
   };
+}
+
+/** Reservations and thresholds are amounts taken away from capacity: a negative one is a mistake. */
+function nonNegative(parse: (text: string, field: string) => number, text: string, field: string): number {
+  const value = parse(text, field);
+  if (value < 0) throw new InvalidQuantityError(field, text, 'must be a non-negative quantity');
+  return value;
 }

@@ -1,8 +1,10 @@
 // Public surface of @nodeagent/node-status.
+
+// Thrown by computeCapacity for bad or negative reservations; the class lives in primitives.
+export { InvalidQuantityError } from '@nodeagent/primitives';
 export { apiReason, apiStatusCode, isAlreadyExists, isConflict, isNotFound } from './api-errors';
 export { type CapacityInputs, computeCapacity, type ResourceList } from './capacity';
-export { parseDuration } from './duration';
-export { InvalidConfigError, InvalidQuantityError, MachineInfoError, NodeStatusError } from './errors';
+export { InvalidConfigError, MachineInfoError, NodeStatusError } from './errors';
 export { evaluateReadyChecks, type ReadyCheck, type ReadyVerdict } from './health-checks';
 export {
   countCpuList,
@@ -57,7 +59,6 @@ export {
   type NodeStatusReporterOptions,
   type PressureSignals,
 } from './node-status-reporter';
-export { formatBinary, formatCount, formatMilliCpu, parseMilliCpu, parseQuantity } from './quantity';
-export { goDuration, networkReadyCheck, plegHealthCheck, runtimeReachableCheck } from './ready-checks';
+export { networkReadyCheck, plegHealthCheck, runtimeReachableCheck } from './ready-checks';
 export { containerRuntimeVersion, formatRuntimeVersion } from './runtime-version';
-export { Backoff, type Clock, Sleeper, systemClock } from './scheduler';
+export { Sleeper } from './scheduler';

@@ -1,7 +1,9 @@
 import { type CoordinationV1Api, type CoreV1Api, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import { Backoff, type Clock, systemClock } from '@nodeagent/primitives';
 import { errorMessage, isConflict, isNotFound } from './api-errors';
+import { REGISTRATION_BACKOFF } from './node-registrar';
 import { NODE_LEASE_NAMESPACE } from './node-status-config';
-import { Backoff, type Clock, Sleeper, systemClock } from './scheduler';
+import { Sleeper } from './scheduler';
 
 export interface NodeLeaseControllerOptions {
   core: CoreV1Api;
@@ -96,7 +98,7 @@ export class NodeLeaseController {
 
   /** Gets the lease or creates it, retrying with backoff until it works or we stop. */
   private async backoffEnsureLease(): Promise<{ lease: V1Lease; created: boolean } | undefined> {
-    const backoff = new Backoff(100, 7_000);
+    const backoff = new Backoff(REGISTRATION_BACKOFF);
     while (!this.sleeper.isStopped) {
       try {
         const got = await this.opts.coordination.readNamespacedLease({
@@ -107,7 +109,7 @@ export class NodeLeaseController {
       } catch (err) {
         if (!isNotFound(err)) {
           this.opts.onError?.(err, `get lease: ${errorMessage(err)}`);
-          if (!(await this.sleeper.sleep(backoff.step()))) return undefined;
+          if (!(await this.sleeper.sleep(backoff.next()))) return undefined;
           continue;
         }
       }
@@ -121,7 +123,7 @@ export class NodeLeaseController {
         return { lease, created: true };
       } catch (err) {
         this.opts.onError?.(err, `create lease: ${errorMessage(err)}`);
-        if (!(await this.sleeper.sleep(backoff.step()))) return undefined;
+        if (!(await this.sleeper.sleep(backoff.next()))) return undefined;
       }
     }
     return undefined;

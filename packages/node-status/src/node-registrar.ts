@@ -1,8 +1,9 @@
 import { type CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
+import { Backoff, type BackoffOptions } from '@nodeagent/primitives';
 import { errorMessage, isAlreadyExists } from './api-errors';
 import { reconcileExistingNode } from './node-object';
 import type { ResolvedNodeStatusConfig } from './node-status-config';
-import { Backoff, type Sleeper } from './scheduler';
+import type { Sleeper } from './scheduler';
 
 export type RegistrationOutcome = 'Created' | 'Reconciled' | 'Unchanged';
 
@@ -32,6 +33,14 @@ export async function tryRegisterNode(
   return { outcome: 'Reconciled', node: updated };
 }
 
+/** The kubelet's registration (and lease) retry: 100 ms doubling up to 7 s, no jitter, no idle reset. */
+export const REGISTRATION_BACKOFF: BackoffOptions = {
+  initialMs: 100,
+  maxMs: 7_000,
+  jitter: 0,
+  resetAfterMs: Number.POSITIVE_INFINITY,
+};
+
 /** Registers with backoff (100 ms doubling to 7 s) until it works or the sleeper stops. */
 export async function registerNodeWithRetry(
   core: CoreV1Api,
@@ -42,13 +51,13 @@ export async function registerNodeWithRetry(
   sleeper: Sleeper,
   onError?: (err: unknown, during: string) => void,
 ): Promise<{ outcome: RegistrationOutcome; node: V1Node } | undefined> {
-  const backoff = new Backoff(100, 7_000);
+  const backoff = new Backoff(REGISTRATION_BACKOFF);
   while (!sleeper.isStopped) {
     try {
       return await tryRegisterNode(core, node, config, os, arch);
     } catch (err) {
       onError?.(err, `register node: ${errorMessage(err)}`);
-      if (!(await sleeper.sleep(backoff.step()))) return undefined;
+      if (!(await sleeper.sleep(backoff.next()))) return undefined;
     }
   }
   return undefined;

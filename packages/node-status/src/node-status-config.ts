@@ -1,5 +1,5 @@
 import type { V1Taint } from '@kubernetes/client-node';
-import { parseDuration } from './duration';
+import { parseDuration } from '@nodeagent/primitives';
 import { InvalidConfigError } from './errors';
 
 /** The KubeletConfiguration fields (and flags) node status reporting needs, with upstream names. */
@@ -81,8 +81,8 @@ export function resolveNodeStatusConfig(config: NodeStatusConfig): ResolvedNodeS
   if (!Number.isInteger(maxPods) || maxPods < 0) {
     throw new InvalidConfigError('maxPods', maxPods, 'must be a non-negative integer');
   }
-  const update = parseDuration('nodeStatusUpdateFrequency', config.nodeStatusUpdateFrequency ?? '10s');
-  const report = parseDuration('nodeStatusReportFrequency', config.nodeStatusReportFrequency ?? '5m');
+  const update = durationMs(config.nodeStatusUpdateFrequency ?? '10s', 'nodeStatusUpdateFrequency');
+  const report = durationMs(config.nodeStatusReportFrequency ?? '5m', 'nodeStatusReportFrequency');
   if (update <= 0) throw new InvalidConfigError('nodeStatusUpdateFrequency', update, 'must be > 0');
   return {
     nodeName: config.nodeName,
@@ -106,4 +106,11 @@ export function resolveNodeStatusConfig(config: NodeStatusConfig): ResolvedNodeS
     rootDir: config.rootDir ?? '/var/lib/kubelet',
     providerID: config.providerID ?? '',
   };
+}
+
+/** A frequency as Go duration text, or already in milliseconds; negative makes no sense for either. */
+function durationMs(value: string | number, field: string): number {
+  const ms = typeof value === 'string' ? parseDuration(value, field) : value;
+  if (!Number.isFinite(ms) || ms < 0) throw new InvalidConfigError(field, value, 'must be >= 0 ms');
+  return ms;
 }

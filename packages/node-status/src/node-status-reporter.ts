@@ -8,6 +8,7 @@ import {
   type V1Node,
   type V1NodeCondition,
 } from '@kubernetes/client-node';
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import { errorMessage, isNotFound } from './api-errors';
 import { computeCapacity } from './capacity';
 import { evaluateReadyChecks, type ReadyCheck } from './health-checks';
@@ -30,7 +31,7 @@ import {
   type ResolvedNodeStatusConfig,
   resolveNodeStatusConfig,
 } from './node-status-config';
-import { type Clock, Sleeper, systemClock } from './scheduler';
+import { Sleeper } from './scheduler';
 
 const MANAGED: ReadonlySet<string> = new Set(CONDITION_ORDER);
 

@@ -1,3 +1,4 @@
+import { formatDuration } from '@nodeagent/primitives';
 import type { ReadyCheck } from './health-checks';
 
 // Ready inputs the kubelet uses, with its own wording, so NotReady messages read like upstream's.
@@ -30,7 +31,7 @@ export function plegHealthCheck(
       if (last === undefined) return 'PLEG is not healthy: pleg has yet to be successful';
       const ago = now() - last;
       if (ago <= threshold) return undefined;
-      return `PLEG is not healthy: pleg was last seen active ${goDuration(ago)} ago; threshold is ${goDuration(threshold)}`;
+      return `PLEG is not healthy: pleg was last seen active ${formatDuration(ago)} ago; threshold is ${formatDuration(threshold)}`;
     },
   };
 }
@@ -47,18 +48,4 @@ export function networkReadyCheck(
       return `container runtime network not ready: NetworkReady=false reason:${s.reason ?? ''} message:${s.message ?? ''}`;
     },
   };
-}
-
-/** Go's time.Duration text for whole seconds and above ("3m0s", "1h2m3s", "4.5s"). */
-export function goDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  let s = ms / 1000;
-  const h = Math.floor(s / 3600);
-  s -= h * 3600;
-  const m = Math.floor(s / 60);
-  s -= m * 60;
-  const sec = `${Number.isInteger(s) ? s : Number(s.toFixed(3))}s`;
-  if (h > 0) return `${h}h${m}m${sec}`;
-  if (m > 0) return `${m}m${sec}`;
-  return sec;
 }

@@ -1,16 +1,4 @@
-/** Time source, injected so tests can drive cadence with fake timers or a fake clock. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** Reads the globals at call time, so vitest's fake timers apply. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+import type { Clock } from '@nodeagent/primitives';
 
 /** Sleeps that all end early (resolving false) when the owner stops. */
 export class Sleeper {
@@ -42,27 +30,5 @@ export class Sleeper {
       wake();
     }
     this.pending.clear();
-  }
-}
-
-/** Exponential backoff like the kubelet's registration loop: 100 ms doubling up to 7 s. */
-export class Backoff {
-  private next: number;
-
-  constructor(
-    private readonly initialMs = 100,
-    private readonly maxMs = 7_000,
-  ) {
-    this.next = initialMs;
-  }
-
-  step(): number {
-    const d = this.next;
-    this.next = Math.min(this.maxMs, this.next * 2);
-    return d;
-  }
-
-  reset(): void {
-    this.next = this.initialMs;
   }
 }

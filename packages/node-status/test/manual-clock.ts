@@ -1,4 +1,4 @@
-import type { Clock } from '../src/index';
+import type { Clock } from '@nodeagent/primitives';
 
 interface Timer {
   id: number;

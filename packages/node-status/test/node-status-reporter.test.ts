@@ -6,6 +6,7 @@ import {
   setHeaderOptions,
   type V1Lease,
 } from '@kubernetes/client-node';
+import { parseQuantity } from '@nodeagent/primitives';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -13,7 +14,6 @@ import {
   NODE_LEASE_NAMESPACE,
   type NodeStatusConfig,
   NodeStatusReporter,
-  parseQuantity,
   readMachineInfo,
 } from '../src/index';
 import { ManualClock } from './manual-clock';
@@ -345,15 +345,13 @@ describe('NodeStatusReporter against the in-process API server', () => {
     const cap = node.status!.capacity!;
     const info = await readMachineInfo({ rootDir: '/' });
     const nproc = Number(execFileSync('nproc', ['--all']).toString().trim());
-    expect(parseQuantity('cpu', cap.cpu!)).toBe(info.numCores);
+    expect(parseQuantity(cap.cpu!)).toBe(info.numCores);
     expect(info.numCores).toBeLessThanOrEqual(nproc);
     const freeTotal = Number(/^Mem:\s+(\d+)/m.exec(execFileSync('free', ['-b']).toString())![1]);
-    expect(parseQuantity('memory', cap.memory!)).toBe(info.memoryCapacityBytes);
+    expect(parseQuantity(cap.memory!)).toBe(info.memoryCapacityBytes);
     expect(info.memoryCapacityBytes).toBeLessThanOrEqual(freeTotal);
     const hugeBytes = info.hugePages.reduce((sum, h) => sum + h.pageSizeBytes * h.count, 0);
-    expect(parseQuantity('memory', node.status!.allocatable!.memory!)).toBe(
-      info.memoryCapacityBytes - hugeBytes,
-    );
+    expect(parseQuantity(node.status!.allocatable!.memory!)).toBe(info.memoryCapacityBytes - hugeBytes);
     expect(node.status!.nodeInfo!.bootID).toBe(
       execFileSync('cat', ['/proc/sys/kernel/random/boot_id']).toString().trim(),
     );

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  evaluateReadyChecks,
-  goDuration,
-  networkReadyCheck,
-  plegHealthCheck,
-  runtimeReachableCheck,
-} from '../src/index';
+import { evaluateReadyChecks, networkReadyCheck, plegHealthCheck, runtimeReachableCheck } from '../src/index';
 
 describe('kubelet Ready checks', () => {
   it('reports an unreachable runtime', async () => {
@@ -44,12 +38,5 @@ describe('kubelet Ready checks', () => {
       'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized',
     );
     expect(await networkReadyCheck(async () => ({ ready: true })).check()).toBeUndefined();
-  });
-
-  it('formats durations like Go', () => {
-    expect(goDuration(180_000)).toBe('3m0s');
-    expect(goDuration(3_723_000)).toBe('1h2m3s');
-    expect(goDuration(4_500)).toBe('4.5s');
-    expect(goDuration(250)).toBe('250ms');
   });
 });
