@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, badRequest, gone, methodNotAllowed } from './api-error';
 import { createBootstrapTokenSecret } from './bootstrap-token';
+import { type ControlPlane, type ControlPlaneOptions, startControlPlane } from './control-plane';
 import {
   type CertificateControllerOptions,
   type CertificateControllers,
@@ -75,6 +76,14 @@ export interface ApiServerOptions {
    * default with upstream's settings, `false` turns both off. See CertificateControllerOptions.
    */
   certificates?: boolean | CertificateControllerOptions;
+  /**
+   * The control plane's controllers (issue #19): node lifecycle (Lease monitoring, Ready=Unknown,
+   * unreachable/not-ready taints), taint-based eviction, a scheduler, the ReplicaSet controller
+   * and pod garbage collection. Default false (pods keep the nodeName they are given, nothing is
+   * scheduled); `true` runs them all with upstream's timings. Its `clock` (a ManualClock in
+   * tests) also stamps the server's timestamps unless `now` is given.
+   */
+  controlPlane?: boolean | ControlPlaneOptions;
   /** Called with the authenticated user of every request (client certificate, bootstrap token, or the admin). */
   audit?: (user: UserInfo, method: string, path: string) => void;
 }
@@ -103,6 +112,8 @@ export interface ApiServer {
   readonly clientCA: string | undefined;
   /** The CSR approver and signer, unless started with `certificates: false`. */
   readonly certificates: CertificateControllers | undefined;
+  /** The control-plane controllers, when started with `controlPlane`. */
+  readonly controlPlane: ControlPlane | undefined;
   /**
    * A bootstrap token as `kubeadm token create` makes one (a kube-system Secret of type
    * bootstrap.kubernetes.io/token for system:bootstrappers:kubeadm:default-node-token); it
@@ -181,7 +192,10 @@ interface ListSnapshot {
 
 /** Start an in-process Kubernetes API server on a loopback port. */
 export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
-  const now = options.now ?? (() => new Date());
+  const cpOptions: ControlPlaneOptions | undefined =
+    options.controlPlane === true ? {} : options.controlPlane === false ? undefined : options.controlPlane;
+  const cpClock = cpOptions?.clock;
+  const now = options.now ?? (cpClock ? () => cpClock.now() : () => new Date());
   const store = new ObjectStore(options.historyWindow ?? 10_000);
   const snapshots = new Map<string, ListSnapshot>();
   const registry = new ResourceRegistry(store, { now, serviceCIDR: options.serviceCIDR ?? '10.96.0.0/12' });
@@ -438,6 +452,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     for (const [g, r] of [
       ['discovery.k8s.io', 'endpointslices'],
       ['coordination.k8s.io', 'leases'],
+      ['apps', 'replicasets'],
     ] as const) {
       const rt = findResourceType(g, 'v1', r) as ResourceType;
       for (const o of registry.list(rt, ns)) store.remove(`${g}/${r}`, ns, o.metadata.name as string);
@@ -591,6 +606,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
           ...(options.certificates === true ? {} : options.certificates),
           now,
         });
+  // Before listening: a bad option throws without leaving a server behind.
+  let controlPlane: ControlPlane | undefined;
+  try {
+    controlPlane = cpOptions ? startControlPlane(registry, cpOptions) : undefined;
+  } catch (err) {
+    certificates?.stop();
+    throw err;
+  }
   // Client certificates are asked for, not required: verified ones authenticate (request-authentication.ts).
   const server: Server = servingCert
     ? createHttpsServer(
@@ -646,6 +669,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     },
     clientCA: certificates?.ca.certPem,
     certificates,
+    controlPlane,
     createBootstrapToken: (o = {}) => createBootstrapTokenSecret(registry, now(), o.ttlSeconds),
     writeBootstrapKubeconfig: (path: string, token: string) =>
       writeKubeconfigFile(url, path, servingCert?.cert, token),
@@ -653,6 +677,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       new Promise<void>((resolve) => {
         sliceController?.stop();
         certificates?.stop();
+        controlPlane?.stop();
         watches.endAll();
         server.close(() => resolve());
         server.closeAllConnections();

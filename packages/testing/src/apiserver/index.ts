@@ -2,6 +2,16 @@
 export { ApiError, type StatusCause, type StatusObject } from './api-error';
 export { type ApiServer, type ApiServerOptions, startApiServer } from './api-server';
 export { KUBEADM_NODE_TOKEN_GROUP } from './bootstrap-token';
+export {
+  type ControlPlane,
+  type ControlPlaneOptions,
+  type NodeLifecycleControllerOptions,
+  type ReplicaSetControllerOptions,
+  type SchedulerOptions,
+  startControlPlane,
+} from './control-plane';
+export { type ControllerClock, type ControllerTimer, ManualClock, systemClock } from './controller-clock';
+export type { RunningController } from './controller-queue';
 export type { CertificateControllerOptions, CertificateControllers } from './csr-controllers';
 export type { SigningCA } from './csr-signing-ca';
 export {
@@ -17,9 +27,21 @@ export type { KubeObject, ObjectMeta, WatchEventType } from './kube-object';
 export { kubeconfigYaml } from './kubeconfig';
 export { type KubeletClientOptions, type KubeletLocation, kubeletLocationForPod } from './kubelet-connection';
 export { matchesLabels, matchesStructuredSelector, parseLabelSelector } from './label-selector';
+export { NODE_LIFECYCLE_DEFAULTS, type NodeLifecycleController } from './node-lifecycle-controller';
 export type { ObjectStore, StoredEvent } from './object-store';
+export type { PodGarbageCollector } from './pod-garbage-collector';
 export { kubeletPathFor, POD_PROXY_SUBRESOURCES, type PodProxySubresource } from './pod-proxy-subresources';
+export type { ReplicaSetController } from './replicaset-controller';
 export { ADMIN_USER, type UserInfo } from './request-authentication';
 export type { DeleteOptions, ResourceRegistry, WriteOptions } from './resource-registry';
 export { RESOURCE_TYPES, type ResourceType } from './resource-types';
+export { DEFAULT_SCHEDULER_NAME, type Scheduler } from './scheduler';
 export { CertificateError } from './self-signed-cert';
+export type { TaintEvictionController } from './taint-eviction-controller';
+export {
+  TAINT_NOT_READY,
+  TAINT_UNREACHABLE,
+  TAINT_UNSCHEDULABLE,
+  type Taint,
+  type Toleration,
+} from './taints';

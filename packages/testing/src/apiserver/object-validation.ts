@@ -35,6 +35,7 @@ const TOP_FIELDS: Record<string, string[]> = {
   ],
   EndpointSlice: ['addressType', 'endpoints', 'ports'],
   Lease: ['spec'],
+  ReplicaSet: ['spec', 'status'],
 };
 
 const META_FIELDS = [
@@ -88,6 +89,7 @@ const SPEC_FIELDS: Record<string, string[]> = {
     'preferredHolder',
   ],
   Node: ['podCIDR', 'podCIDRs', 'providerID', 'unschedulable', 'taints', 'configSource', 'externalID'],
+  ReplicaSet: ['replicas', 'minReadySeconds', 'selector', 'template'],
 };
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -244,6 +246,7 @@ export function validateObject(rt: ResourceType, obj: KubeObject): void {
       });
     }
   }
+  if (rt.kind === 'ReplicaSet') causes.push(...replicaSetCauses(spec));
   if (rt.kind === 'EndpointSlice') {
     if (!['IPv4', 'IPv6', 'FQDN'].includes(obj.addressType as string)) {
       causes.push({
@@ -254,4 +257,34 @@ export function validateObject(rt: ResourceType, obj: KubeObject): void {
     }
   }
   if (causes.length > 0) throw invalid(rt.kind, rt.group, name, causes);
+}
+
+/** apps/v1 ReplicaSet validation: a non-empty selector the template's labels match, replicas >= 0. */
+function replicaSetCauses(spec: Record<string, unknown>): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const selector = (spec.selector ?? {}) as {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: unknown[];
+  };
+  const empty =
+    Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
+  if (empty) causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.selector' });
+  const labels = ((spec.template as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata
+    ?.labels ?? {}) as Record<string, string>;
+  if (!empty && !Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v)) {
+    causes.push({
+      reason: 'FieldValueInvalid',
+      message: 'Invalid value: map[string]string(nil): `selector` does not match template `labels`',
+      field: 'spec.template.metadata.labels',
+    });
+  }
+  const replicas = spec.replicas;
+  if (replicas !== undefined && (!Number.isInteger(replicas) || (replicas as number) < 0)) {
+    causes.push({
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+      field: 'spec.replicas',
+    });
+  }
+  return causes;
 }

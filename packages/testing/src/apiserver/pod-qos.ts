@@ -20,7 +20,7 @@ const SUFFIX: Record<string, number> = {
 };
 
 /** A resource quantity's value in base units (cores, bytes); NaN when it does not parse. */
-function quantityValue(q: unknown): number {
+export function quantityValue(q: unknown): number {
   if (typeof q === 'number') return q;
   const m = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$/.exec(
     String(q ?? '').trim(),

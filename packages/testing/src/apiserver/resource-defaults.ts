@@ -44,6 +44,14 @@ export function applyDefaults(obj: KubeObject, operation: 'create' | 'update' = 
         delete obj.stringData;
       }
       break;
+    case 'ReplicaSet': {
+      // apps/v1 SetDefaults_ReplicaSet: replicas 1; the template's pod spec gets pod defaults.
+      const spec = (obj.spec ?? {}) as Obj;
+      spec.replicas ??= 1;
+      spec.minReadySeconds ??= 0;
+      obj.spec = spec;
+      break;
+    }
     case 'EndpointSlice':
       for (const ep of (obj.endpoints as Obj[] | undefined) ?? []) {
         // conditions is a struct, never omitted.

@@ -170,6 +170,45 @@ const COLUMNS: Record<string, Column[]> = {
     },
     AGE,
   ],
+  ReplicaSet: [
+    NAME,
+    { name: 'Desired', priority: 0, cell: (o) => Number(spec(o).replicas ?? 0) },
+    { name: 'Current', priority: 0, cell: (o) => Number(status(o).replicas ?? 0) },
+    { name: 'Ready', priority: 0, cell: (o) => Number(status(o).readyReplicas ?? 0) },
+    AGE,
+    {
+      name: 'Containers',
+      priority: 1,
+      cell: (o) =>
+        (
+          (((spec(o).template as Obj | undefined)?.spec as Obj | undefined)?.containers as
+            | Obj[]
+            | undefined) ?? []
+        )
+          .map((c) => String(c.name))
+          .join(','),
+    },
+    {
+      name: 'Images',
+      priority: 1,
+      cell: (o) =>
+        (
+          (((spec(o).template as Obj | undefined)?.spec as Obj | undefined)?.containers as
+            | Obj[]
+            | undefined) ?? []
+        )
+          .map((c) => String(c.image))
+          .join(','),
+    },
+    {
+      name: 'Selector',
+      priority: 1,
+      cell: (o) =>
+        Object.entries(((spec(o).selector as Obj | undefined)?.matchLabels as Record<string, string>) ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+    },
+  ],
   Namespace: [NAME, { name: 'Status', priority: 0, cell: (o) => String(status(o).phase ?? 'Active') }, AGE],
   Lease: [NAME, { name: 'Holder', priority: 0, cell: (o) => String(spec(o).holderIdentity ?? '') }, AGE],
   CertificateSigningRequest: [
@@ -191,7 +230,10 @@ export function tableFor(kind: string, items: KubeObject[], metadata: Record<str
     metadata,
     columnDefinitions: columns.map((c) => ({
       name: c.name,
-      type: c.name === 'Restarts' ? 'integer' : 'string',
+      type:
+        ['Restarts', 'Desired', 'Current'].includes(c.name) || (kind === 'ReplicaSet' && c.name === 'Ready')
+          ? 'integer'
+          : 'string',
       format: c === NAME ? 'name' : '',
       description: c.name,
       priority: c.priority,

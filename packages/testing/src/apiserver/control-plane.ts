@@ -1,0 +1,120 @@
+import { type ControllerClock, systemClock } from './controller-clock';
+import type { RunningController } from './controller-queue';
+import { type NodeLifecycleController, startNodeLifecycleController } from './node-lifecycle-controller';
+import { type PodGarbageCollector, startPodGarbageCollector } from './pod-garbage-collector';
+import { type ReplicaSetController, startReplicaSetController } from './replicaset-controller';
+import type { ResourceRegistry } from './resource-registry';
+import { type Scheduler, startScheduler } from './scheduler';
+import { startTaintEvictionController, type TaintEvictionController } from './taint-eviction-controller';
+
+/** kube-controller-manager's node lifecycle controller; defaults are upstream v1.34's. */
+export interface NodeLifecycleControllerOptions {
+  /** --node-monitor-period: how often each node's health is checked. Default 5 s. */
+  nodeMonitorPeriodSeconds?: number;
+  /**
+   * --node-monitor-grace-period: how long a node may go without renewing its Lease (or posting
+   * status) before it is marked Ready=Unknown. Default 50 s (upstream since v1.32; 40 s before).
+   */
+  nodeMonitorGracePeriodSeconds?: number;
+  /** --node-startup-grace-period: the same for a node that never posted status. Default 60 s. */
+  nodeStartupGracePeriodSeconds?: number;
+}
+
+/** kube-scheduler (one profile, its filter plugins only). */
+export interface SchedulerOptions {
+  /** Pods whose spec.schedulerName is this are scheduled. Default `default-scheduler`. */
+  schedulerName?: string;
+}
+
+/** kube-controller-manager's replicaset controller. */
+export interface ReplicaSetControllerOptions {
+  /** --concurrent-replicaset-syncs has no meaning here; burstReplicas caps creates/deletes per sync. Default 500. */
+  burstReplicas?: number;
+}
+
+/**
+ * The control plane around the in-process API server (issue #19): what makes a node that stops
+ * renewing its Lease NotReady, evicts its pods after their tolerations and gets them recreated
+ * and placed elsewhere. Each part is on unless set to `false`.
+ */
+export interface ControlPlaneOptions {
+  /** Time source of every controller's timers and timestamps; a ManualClock in tests. Default wall clock. */
+  clock?: ControllerClock;
+  nodeLifecycle?: boolean | NodeLifecycleControllerOptions;
+  /** Taint-based eviction (taint-eviction-controller): NoExecute taints vs tolerationSeconds. */
+  taintEviction?: boolean;
+  scheduler?: boolean | SchedulerOptions;
+  replicaSet?: boolean | ReplicaSetControllerOptions;
+  /** Deletes pods whose owners are gone (the garbage collector's background propagation, for pods). */
+  garbageCollector?: boolean;
+}
+
+export interface ControlPlane {
+  readonly clock: ControllerClock;
+  readonly nodeLifecycle: NodeLifecycleController | undefined;
+  readonly taintEviction: TaintEvictionController | undefined;
+  readonly scheduler: Scheduler | undefined;
+  readonly replicaSet: ReplicaSetController | undefined;
+  readonly garbageCollector: PodGarbageCollector | undefined;
+  /** Resolves once every controller has handled the changes seen so far (repeats while they cause more). */
+  settled(): Promise<void>;
+  stop(): void;
+}
+
+function part<T extends object>(value: boolean | T | undefined): T | undefined {
+  if (value === false) return undefined;
+  return value === true || value === undefined ? ({} as T) : value;
+}
+
+export function startControlPlane(
+  registry: ResourceRegistry,
+  options: ControlPlaneOptions = {},
+): ControlPlane {
+  const clock = options.clock ?? systemClock;
+  const lifecycle = part(options.nodeLifecycle);
+  const sched = part(options.scheduler);
+  const rs = part(options.replicaSet);
+  const started: RunningController[] = [];
+  const start = <T extends RunningController>(make: () => T): T => {
+    try {
+      const c = make();
+      started.push(c);
+      return c;
+    } catch (err) {
+      // A bad option of a later part: stop what already runs before reporting it.
+      for (const c of started) c.stop();
+      throw err;
+    }
+  };
+  const nodeLifecycle = lifecycle
+    ? start(() => startNodeLifecycleController(registry, clock, lifecycle))
+    : undefined;
+  const taintEviction =
+    options.taintEviction === false ? undefined : start(() => startTaintEvictionController(registry, clock));
+  const scheduler = sched ? start(() => startScheduler(registry, clock, sched)) : undefined;
+  const replicaSet = rs ? start(() => startReplicaSetController(registry, clock, rs)) : undefined;
+  const garbageCollector =
+    options.garbageCollector === false ? undefined : start(() => startPodGarbageCollector(registry, clock));
+  const parts = [nodeLifecycle, taintEviction, scheduler, replicaSet, garbageCollector].filter(
+    (p): p is NonNullable<typeof p> => p !== undefined,
+  );
+  return {
+    clock,
+    nodeLifecycle,
+    taintEviction,
+    scheduler,
+    replicaSet,
+    garbageCollector,
+    async settled() {
+      // One controller's write is another's event: go round until a full pass finds nothing queued.
+      for (let i = 0; i < 50; i++) {
+        await new Promise((r) => setImmediate(r));
+        if (parts.every((p) => p.idle())) return;
+        for (const p of parts) await p.settled();
+      }
+    },
+    stop() {
+      for (const p of parts) p.stop();
+    },
+  };
+}

@@ -1,0 +1,350 @@
+import type { NodeLifecycleControllerOptions } from './control-plane';
+import type { ControllerClock, ControllerTimer } from './controller-clock';
+import { recordEvent } from './controller-events';
+import { ControllerQueue, type RunningController } from './controller-queue';
+import type { KubeObject } from './kube-object';
+import type { ResourceRegistry } from './resource-registry';
+import { findResourceType, type ResourceType } from './resource-types';
+import {
+  TAINT_DISK_PRESSURE,
+  TAINT_MEMORY_PRESSURE,
+  TAINT_NETWORK_UNAVAILABLE,
+  TAINT_NOT_READY,
+  TAINT_PID_PRESSURE,
+  TAINT_UNREACHABLE,
+  TAINT_UNSCHEDULABLE,
+  type Taint,
+  taintsOf,
+} from './taints';
+
+export const NODE_LIFECYCLE_DEFAULTS = {
+  nodeMonitorPeriodSeconds: 5,
+  nodeMonitorGracePeriodSeconds: 50,
+  nodeStartupGracePeriodSeconds: 60,
+} as const;
+
+const NODES = findResourceType('', 'v1', 'nodes') as ResourceType;
+const PODS = findResourceType('', 'v1', 'pods') as ResourceType;
+const LEASES = findResourceType('coordination.k8s.io', 'v1', 'leases') as ResourceType;
+const COMPONENT = 'node-controller';
+
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastHeartbeatTime?: string;
+  lastTransitionTime?: string;
+  [k: string]: unknown;
+}
+
+/** What the controller remembers of a node between passes (upstream's nodeHealthData). */
+interface NodeHealth {
+  /** When this controller last saw the node alive (its clock, not the node's). */
+  probeMs: number;
+  heartbeat: string | undefined;
+  hadReady: boolean;
+  leaseRenew: string | undefined;
+}
+
+export interface NodeLifecycleController extends RunningController {
+  /** Run one monitor pass now (what the nodeMonitorPeriod timer does). */
+  monitorNow(): void;
+}
+
+function rfc3339(d: Date): string {
+  return `${d.toISOString().slice(0, 19)}Z`;
+}
+
+function conditionsOf(node: KubeObject): Condition[] {
+  return ((node.status as { conditions?: Condition[] } | undefined)?.conditions ?? []) as Condition[];
+}
+
+function readyOf(node: KubeObject): Condition | undefined {
+  return conditionsOf(node).find((c) => c.type === 'Ready');
+}
+
+function checkPositive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`nodeLifecycle.${name}: must be a positive number of seconds, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Condition → the NoSchedule taint it implies (upstream nodeConditionToTaintKeyStatusMap). */
+const CONDITION_TAINTS: Record<string, Record<string, string>> = {
+  Ready: { False: TAINT_NOT_READY, Unknown: TAINT_UNREACHABLE },
+  MemoryPressure: { True: TAINT_MEMORY_PRESSURE },
+  DiskPressure: { True: TAINT_DISK_PRESSURE },
+  NetworkUnavailable: { True: TAINT_NETWORK_UNAVAILABLE },
+  PIDPressure: { True: TAINT_PID_PRESSURE },
+};
+const CONDITION_TAINT_KEYS = new Set(Object.values(CONDITION_TAINTS).flatMap((m) => Object.values(m)));
+
+/**
+ * kube-controller-manager's node lifecycle controller (pkg/controller/nodelifecycle) over the
+ * in-process store:
+ * - every nodeMonitorPeriod, a node whose Lease in kube-node-lease was not renewed (and whose
+ *   Ready heartbeat did not change) for nodeMonitorGracePeriod (nodeStartupGracePeriod if it
+ *   never posted Ready) gets Ready, MemoryPressure, DiskPressure and PIDPressure set to Unknown
+ *   (`NodeStatusUnknown`, "Kubelet stopped posting node status."; `NodeStatusNeverUpdated`,
+ *   "Kubelet never posted node status." for conditions it never posted); a Node event
+ *   `NodeNotReady` and the node's pods' Ready condition set False (MarkPodsNotReady);
+ * - NoExecute taints from the Ready status seen on the previous pass, as upstream's
+ *   processTaintBaseEviction: Unknown → node.kubernetes.io/unreachable, False →
+ *   node.kubernetes.io/not-ready (swapped for each other), True → removed, with timeAdded;
+ * - on every node change, NoSchedule taints from the conditions and spec.unschedulable
+ *   (doNoScheduleTaintingPass).
+ * Not done: zone disruption states and the eviction rate limiter (--node-eviction-rate): every
+ * node is tainted at once.
+ */
+export function startNodeLifecycleController(
+  registry: ResourceRegistry,
+  clock: ControllerClock,
+  options: NodeLifecycleControllerOptions = {},
+): NodeLifecycleController {
+  const periodMs =
+    checkPositive(
+      'nodeMonitorPeriodSeconds',
+      options.nodeMonitorPeriodSeconds ?? NODE_LIFECYCLE_DEFAULTS.nodeMonitorPeriodSeconds,
+    ) * 1000;
+  const graceMs =
+    checkPositive(
+      'nodeMonitorGracePeriodSeconds',
+      options.nodeMonitorGracePeriodSeconds ?? NODE_LIFECYCLE_DEFAULTS.nodeMonitorGracePeriodSeconds,
+    ) * 1000;
+  const startupGraceMs =
+    checkPositive(
+      'nodeStartupGracePeriodSeconds',
+      options.nodeStartupGracePeriodSeconds ?? NODE_LIFECYCLE_DEFAULTS.nodeStartupGracePeriodSeconds,
+    ) * 1000;
+  const health = new Map<string, NodeHealth>();
+  let stopped = false;
+  let timer: ControllerTimer | undefined;
+
+  /** AddOrUpdateTaintOnNode / RemoveTaintOffNode: one write of spec.taints on the latest node. */
+  function swapTaints(name: string, add: Taint[], remove: (t: Taint) => boolean): void {
+    const node = registry.find(NODES, undefined, name);
+    if (!node) return;
+    const current = taintsOf(node);
+    const kept = current.filter((t) => !remove(t));
+    const stamp = rfc3339(clock.now());
+    const added = add
+      .filter((a) => !kept.some((t) => t.key === a.key && t.effect === a.effect))
+      .map((a) => ({ ...a, timeAdded: stamp }));
+    if (added.length === 0 && kept.length === current.length) return;
+    const taints = [...kept, ...added];
+    const spec = { ...((node.spec as Record<string, unknown>) ?? {}) };
+    if (taints.length > 0) spec.taints = taints;
+    else delete spec.taints;
+    registry.update(NODES, undefined, name, { ...node, spec });
+  }
+
+  /** doNoScheduleTaintingPass for one node. */
+  function noScheduleTaints(name: string): void {
+    const node = registry.find(NODES, undefined, name);
+    if (!node) return;
+    const wanted: Taint[] = [];
+    for (const c of conditionsOf(node)) {
+      const key = CONDITION_TAINTS[c.type]?.[c.status];
+      if (key) wanted.push({ key, effect: 'NoSchedule' });
+    }
+    if ((node.spec as { unschedulable?: boolean } | undefined)?.unschedulable)
+      wanted.push({ key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' });
+    const managed = (t: Taint) =>
+      t.effect === 'NoSchedule' && (t.key === TAINT_UNSCHEDULABLE || CONDITION_TAINT_KEYS.has(t.key));
+    const have = taintsOf(node).filter(managed);
+    const same = have.length === wanted.length && wanted.every((w) => have.some((h) => h.key === w.key));
+    if (same) return;
+    swapTaints(name, wanted, (t) => managed(t) && !wanted.some((w) => w.key === t.key));
+  }
+  const noScheduleQueue = new ControllerQueue(noScheduleTaints);
+
+  /** MarkPodsNotReady: the Ready condition of each pod on the node to False, event NodeNotReady. */
+  function markPodsNotReady(nodeName: string, only?: KubeObject): void {
+    const pods = only
+      ? [only]
+      : registry
+          .list(PODS, undefined)
+          .filter((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === nodeName);
+    for (const pod of pods) {
+      const status = (pod.status ?? {}) as { conditions?: Condition[] };
+      const conditions = status.conditions ?? [];
+      const ready = conditions.find((c) => c.type === 'Ready');
+      if (!ready || ready.status === 'False') continue;
+      const next = conditions.map((c) =>
+        c.type === 'Ready' ? { ...c, status: 'False', lastTransitionTime: rfc3339(clock.now()) } : c,
+      );
+      try {
+        const updated = registry.update(
+          PODS,
+          pod.metadata.namespace,
+          pod.metadata.name as string,
+          { ...pod, status: { ...status, conditions: next } },
+          'status',
+        );
+        recordEvent(registry, clock.now(), {
+          object: updated,
+          type: 'Warning',
+          reason: 'NodeNotReady',
+          message: 'Node is not ready',
+          component: COMPONENT,
+        });
+      } catch {
+        // Gone meanwhile (NotFound): nothing left to mark, as upstream.
+      }
+    }
+  }
+
+  /** tryUpdateNodeHealth + the part of monitorNodeHealth that follows, for one node. */
+  function monitorNode(node: KubeObject): void {
+    const name = node.metadata.name as string;
+    const nowMs = clock.now().getTime();
+    const current = readyOf(node);
+    let h = health.get(name);
+    let graceForNode = graceMs;
+    const observed: Condition = current
+      ? { ...current }
+      : {
+          type: 'Ready',
+          status: 'Unknown',
+          lastHeartbeatTime: node.metadata.creationTimestamp,
+          lastTransitionTime: node.metadata.creationTimestamp,
+        };
+    if (!current) {
+      graceForNode = startupGraceMs;
+      if (!h) {
+        const created = Date.parse(node.metadata.creationTimestamp ?? '') || nowMs;
+        h = { probeMs: created, heartbeat: undefined, hadReady: false, leaseRenew: undefined };
+      }
+    } else if (!h?.hadReady || h.heartbeat !== current.lastHeartbeatTime) {
+      h = { probeMs: nowMs, heartbeat: current.lastHeartbeatTime, hadReady: true, leaseRenew: h?.leaseRenew };
+    }
+    // Always count a renewed Lease as a sign of life.
+    const lease = registry.find(LEASES, 'kube-node-lease', name);
+    const renew = (lease?.spec as { renewTime?: string } | undefined)?.renewTime;
+    if (renew && (h.leaseRenew === undefined || Date.parse(h.leaseRenew) < Date.parse(renew))) {
+      h = { ...h, probeMs: nowMs, leaseRenew: renew };
+    }
+    health.set(name, h);
+
+    let readyNow: Condition | undefined = current;
+    if (nowMs > h.probeMs + graceForNode) {
+      const stamp = rfc3339(clock.now());
+      const conditions = conditionsOf(node).map((c) => ({ ...c }));
+      for (const type of ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure']) {
+        const c = conditions.find((x) => x.type === type);
+        if (!c) {
+          conditions.push({
+            type,
+            status: 'Unknown',
+            reason: 'NodeStatusNeverUpdated',
+            message: 'Kubelet never posted node status.',
+            lastHeartbeatTime: node.metadata.creationTimestamp as string,
+            lastTransitionTime: stamp,
+          });
+        } else if (c.status !== 'Unknown') {
+          c.status = 'Unknown';
+          c.reason = 'NodeStatusUnknown';
+          c.message = 'Kubelet stopped posting node status.';
+          c.lastTransitionTime = stamp;
+        }
+      }
+      readyNow = conditions.find((c) => c.type === 'Ready');
+      if (JSON.stringify(readyNow) !== JSON.stringify(current)) {
+        registry.update(
+          NODES,
+          undefined,
+          name,
+          { ...node, status: { ...((node.status as object) ?? {}), conditions } },
+          'status',
+        );
+        // Upstream keeps the status it wrote, so the next pass does not see a "new heartbeat".
+        health.set(name, { ...h, heartbeat: readyNow?.lastHeartbeatTime, hadReady: true });
+        if (observed.status === 'True') {
+          recordEvent(registry, clock.now(), {
+            object: node,
+            type: 'Normal',
+            reason: 'NodeNotReady',
+            message: `Node ${name} status is now: NodeNotReady`,
+            component: COMPONENT,
+          });
+          markPodsNotReady(name);
+        }
+      }
+    }
+    if (!readyNow) return;
+    // processTaintBaseEviction, on the status seen at the start of this pass: a node that just
+    // went Unknown was observed True, so its NoExecute taint comes on the next pass, as upstream.
+    if (observed.status === 'False') {
+      swapTaints(name, [{ key: TAINT_NOT_READY, effect: 'NoExecute' }], (t) =>
+        isNoExecute(t, TAINT_UNREACHABLE),
+      );
+    } else if (observed.status === 'Unknown') {
+      swapTaints(name, [{ key: TAINT_UNREACHABLE, effect: 'NoExecute' }], (t) =>
+        isNoExecute(t, TAINT_NOT_READY),
+      );
+    } else if (observed.status === 'True') {
+      swapTaints(name, [], (t) => isNoExecute(t, TAINT_NOT_READY) || isNoExecute(t, TAINT_UNREACHABLE));
+    }
+  }
+
+  function monitorNow(): void {
+    if (stopped) return;
+    const nodes = registry.list(NODES, undefined);
+    for (const name of health.keys()) if (!nodes.some((n) => n.metadata.name === name)) health.delete(name);
+    for (const node of nodes) {
+      try {
+        monitorNode(node);
+      } catch {
+        // A racing write (409): the next pass looks again, as upstream's retry loop does.
+      }
+    }
+  }
+
+  function tick(): void {
+    if (stopped) return;
+    monitorNow();
+    timer = clock.setTimer(periodMs, tick);
+  }
+
+  const unsubscribe = registry.store.subscribe((e) => {
+    if (e.resource === '/nodes' && e.type !== 'DELETED')
+      noScheduleQueue.add(e.object.metadata.name as string);
+    // processPod: a pod (re)appearing on a node that is not Ready is marked not ready too.
+    if (e.resource === '/pods' && e.type !== 'DELETED') {
+      const nodeName = (e.object.spec as { nodeName?: string } | undefined)?.nodeName;
+      if (!nodeName || !health.has(nodeName)) return;
+      const node = registry.find(NODES, undefined, nodeName);
+      const ready = node && readyOf(node);
+      if (ready && ready.status !== 'True') {
+        const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
+        setImmediate(() => {
+          if (stopped) return;
+          const [ns, pod] = key.split('/') as [string, string];
+          const latest = registry.find(PODS, ns, pod);
+          if (latest) markPodsNotReady(nodeName, latest);
+        });
+      }
+    }
+  });
+  for (const n of registry.list(NODES, undefined)) noScheduleQueue.add(n.metadata.name as string);
+  // wait.Until runs the first pass at once, then every period.
+  tick();
+
+  return {
+    monitorNow,
+    settled: () => noScheduleQueue.settled(),
+    idle: () => noScheduleQueue.idle(),
+    stop() {
+      stopped = true;
+      timer?.cancel();
+      noScheduleQueue.stop();
+      unsubscribe();
+    },
+  };
+}
+
+function isNoExecute(t: Taint, key: string): boolean {
+  return t.key === key && t.effect === 'NoExecute';
+}

@@ -1,0 +1,192 @@
+import type { KubeObject } from './kube-object';
+import { quantityValue } from './pod-qos';
+import { findUntoleratedTaint, TAINT_UNSCHEDULABLE, taintsOf, tolerationsOf } from './taints';
+
+/**
+ * kube-scheduler's default filter plugins that matter on a node-agent test cluster, in the
+ * default profile's order (NodeUnschedulable, TaintToleration, NodeAffinity, NodeResourcesFit),
+ * each answering with upstream's reason texts. The first failing plugin decides, as in
+ * RunFilterPlugins; NodeResourcesFit reports every insufficient resource.
+ */
+
+type Obj = Record<string, unknown>;
+
+export interface FilterResult {
+  reasons: string[];
+  /** UnschedulableAndUnresolvable: preemption cannot help on this node. */
+  unresolvable: boolean;
+}
+
+export interface Requests {
+  cpu: number;
+  memory: number;
+}
+
+function sumRequests(containers: Obj[] | undefined): Requests {
+  const out = { cpu: 0, memory: 0 };
+  for (const c of containers ?? []) {
+    const req = ((c.resources as Obj | undefined)?.requests ?? {}) as Obj;
+    const cpu = quantityValue(req.cpu ?? 0);
+    const mem = quantityValue(req.memory ?? 0);
+    out.cpu += Number.isNaN(cpu) ? 0 : cpu;
+    out.memory += Number.isNaN(mem) ? 0 : mem;
+  }
+  return out;
+}
+
+/** A pod's requests: max(sum over containers, each init container) plus overhead (no sidecar rules). */
+export function podRequests(pod: KubeObject): Requests {
+  const spec = (pod.spec ?? {}) as Obj;
+  const main = sumRequests(spec.containers as Obj[] | undefined);
+  for (const init of (spec.initContainers as Obj[] | undefined) ?? []) {
+    const r = sumRequests([init]);
+    main.cpu = Math.max(main.cpu, r.cpu);
+    main.memory = Math.max(main.memory, r.memory);
+  }
+  const overhead = sumRequests([{ resources: { requests: spec.overhead ?? {} } }]);
+  return { cpu: main.cpu + overhead.cpu, memory: main.memory + overhead.memory };
+}
+
+function allocatable(node: KubeObject): { cpu: number; memory: number; pods: number } {
+  const a = ((node.status as Obj | undefined)?.allocatable ?? {}) as Obj;
+  const num = (v: unknown, dflt: number) => {
+    if (v === undefined) return dflt;
+    const n = quantityValue(v);
+    return Number.isNaN(n) ? 0 : n;
+  };
+  // A node that reports no allocatable (a bare test Node) is treated as unlimited.
+  return { cpu: num(a.cpu, Infinity), memory: num(a.memory, Infinity), pods: num(a.pods, Infinity) };
+}
+
+interface Requirement {
+  key: string;
+  operator: string;
+  values?: string[];
+}
+
+function matchesRequirement(labels: Record<string, string>, r: Requirement): boolean {
+  const has = Object.hasOwn(labels, r.key);
+  const v = labels[r.key];
+  switch (r.operator) {
+    case 'In':
+      return has && (r.values ?? []).includes(v as string);
+    case 'NotIn':
+      return !has || !(r.values ?? []).includes(v as string);
+    case 'Exists':
+      return has;
+    case 'DoesNotExist':
+      return !has;
+    case 'Gt':
+    case 'Lt': {
+      const n = Number(v);
+      const bound = Number((r.values ?? [])[0]);
+      if (!has || Number.isNaN(n) || Number.isNaN(bound)) return false;
+      return r.operator === 'Gt' ? n > bound : n < bound;
+    }
+    default:
+      return false;
+  }
+}
+
+/** nodeSelector and requiredDuringSchedulingIgnoredDuringExecution (matchExpressions, matchFields on metadata.name). */
+export function matchesNodeAffinity(pod: KubeObject, node: KubeObject): boolean {
+  const spec = (pod.spec ?? {}) as Obj;
+  const labels = node.metadata.labels ?? {};
+  for (const [k, v] of Object.entries((spec.nodeSelector as Record<string, string> | undefined) ?? {})) {
+    if (labels[k] !== v) return false;
+  }
+  const required = (
+    ((spec.affinity as Obj | undefined)?.nodeAffinity as Obj | undefined)
+      ?.requiredDuringSchedulingIgnoredDuringExecution as Obj | undefined
+  )?.nodeSelectorTerms as Obj[] | undefined;
+  if (!required || required.length === 0) return true;
+  // Terms are ORed; the requirements of one term are ANDed; an empty term matches nothing.
+  return required.some((term) => {
+    const exprs = (term.matchExpressions as Requirement[] | undefined) ?? [];
+    const fields = (term.matchFields as Requirement[] | undefined) ?? [];
+    if (exprs.length === 0 && fields.length === 0) return false;
+    return (
+      exprs.every((r) => matchesRequirement(labels, r)) &&
+      fields.every(
+        (r) =>
+          r.key === 'metadata.name' &&
+          matchesRequirement({ 'metadata.name': node.metadata.name as string }, r),
+      )
+    );
+  });
+}
+
+/** Run the filters for one pod on one node; `assigned` are the non-terminal pods bound to it. */
+export function filterNode(pod: KubeObject, node: KubeObject, assigned: KubeObject[]): FilterResult {
+  const tolerations = tolerationsOf(pod);
+  const taints = taintsOf(node);
+  if ((node.spec as Obj | undefined)?.unschedulable) {
+    const tolerated = tolerations.some(
+      (t) =>
+        (t.key === TAINT_UNSCHEDULABLE || (!t.key && t.operator === 'Exists')) &&
+        (!t.effect || t.effect === 'NoSchedule'),
+    );
+    if (!tolerated) return { reasons: ['node(s) were unschedulable'], unresolvable: true };
+  }
+  const untolerated = findUntoleratedTaint(
+    taints,
+    tolerations,
+    (t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute',
+  );
+  if (untolerated) {
+    return {
+      reasons: [`node(s) had untolerated taint {${untolerated.key}: ${untolerated.value ?? ''}}`],
+      unresolvable: true,
+    };
+  }
+  if (!matchesNodeAffinity(pod, node)) {
+    return { reasons: ["node(s) didn't match Pod's node affinity/selector"], unresolvable: true };
+  }
+  const cap = allocatable(node);
+  const want = podRequests(pod);
+  const used = assigned
+    .map(podRequests)
+    .reduce((a, b) => ({ cpu: a.cpu + b.cpu, memory: a.memory + b.memory }), {
+      cpu: 0,
+      memory: 0,
+    });
+  const reasons: string[] = [];
+  if (assigned.length + 1 > cap.pods) reasons.push('Too many pods');
+  if (want.cpu > 0 && want.cpu > cap.cpu - used.cpu + 1e-9) reasons.push('Insufficient cpu');
+  if (want.memory > 0 && want.memory > cap.memory - used.memory) reasons.push('Insufficient memory');
+  return { reasons, unresolvable: false };
+}
+
+/** Score for NodeResourcesFit's LeastAllocated: the higher, the emptier the node after placing the pod. */
+export function leastAllocatedScore(pod: KubeObject, node: KubeObject, assigned: KubeObject[]): number {
+  const cap = allocatable(node);
+  const want = podRequests(pod);
+  const used = assigned
+    .map(podRequests)
+    .reduce((a, b) => ({ cpu: a.cpu + b.cpu, memory: a.memory + b.memory }), want);
+  const free = (total: number, u: number) => (Number.isFinite(total) && total > 0 ? (total - u) / total : 1);
+  return (free(cap.cpu, used.cpu) + free(cap.memory, used.memory)) / 2;
+}
+
+/**
+ * upstream FitError.Error(): "0/N nodes are available: <count reason, ...sorted>. preemption:
+ * 0/N nodes are available: <count Preemption is not helpful for scheduling | No preemption
+ * victims found for incoming pod>." This scheduler never preempts, so nodes that failed only on
+ * resources count as having no victims.
+ */
+export function fitErrorMessage(total: number, results: FilterResult[]): string {
+  const histogram = new Map<string, number>();
+  for (const r of results)
+    for (const reason of r.reasons) histogram.set(reason, (histogram.get(reason) ?? 0) + 1);
+  const reasons = [...histogram].map(([k, v]) => `${v} ${k}`).sort();
+  let msg = `0/${total} nodes are available:`;
+  if (reasons.length > 0) msg += ` ${reasons.join(', ')}.`;
+  const notHelpful = results.filter((r) => r.unresolvable).length + (total - results.length);
+  const noVictims = results.filter((r) => !r.unresolvable).length;
+  const pre = [
+    ...(noVictims > 0 ? [`${noVictims} No preemption victims found for incoming pod`] : []),
+    ...(notHelpful > 0 ? [`${notHelpful} Preemption is not helpful for scheduling`] : []),
+  ].sort();
+  msg += ` preemption: 0/${total} nodes are available: ${pre.join(', ')}.`;
+  return msg;
+}

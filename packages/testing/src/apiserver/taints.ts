@@ -1,0 +1,76 @@
+import type { KubeObject } from './kube-object';
+
+/**
+ * Taints and tolerations as upstream's v1helper evaluates them (ToleratesTaint,
+ * FindMatchingUntoleratedTaint, GetMatchingTolerations), shared by the scheduler and the taint
+ * eviction controller.
+ */
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' | string;
+  timeAdded?: string;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal' | string;
+  value?: string;
+  effect?: string;
+  tolerationSeconds?: number;
+}
+
+export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
+export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
+export const TAINT_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
+export const TAINT_MEMORY_PRESSURE = 'node.kubernetes.io/memory-pressure';
+export const TAINT_DISK_PRESSURE = 'node.kubernetes.io/disk-pressure';
+export const TAINT_PID_PRESSURE = 'node.kubernetes.io/pid-pressure';
+export const TAINT_NETWORK_UNAVAILABLE = 'node.kubernetes.io/network-unavailable';
+
+/** One toleration tolerates one taint: effect (empty = all), key (empty with Exists = all), value. */
+export function toleratesTaint(t: Toleration, taint: Taint): boolean {
+  if (t.effect && t.effect !== taint.effect) return false;
+  if (t.key && t.key !== taint.key) return false;
+  const op = t.operator || 'Equal';
+  if (op === 'Exists') return true;
+  if (op === 'Equal') return (t.value ?? '') === (taint.value ?? '');
+  return false;
+}
+
+/** The first taint (of those `filter` keeps) no toleration tolerates. */
+export function findUntoleratedTaint(
+  taints: readonly Taint[],
+  tolerations: readonly Toleration[],
+  filter: (t: Taint) => boolean,
+): Taint | undefined {
+  return taints.filter(filter).find((taint) => !tolerations.some((t) => toleratesTaint(t, taint)));
+}
+
+/**
+ * For NoExecute taints: whether every taint is tolerated, and the least tolerationSeconds of the
+ * tolerations used (undefined = tolerated forever; <= 0 means evict now, as upstream).
+ */
+export function minTolerationSeconds(
+  taints: readonly Taint[],
+  tolerations: readonly Toleration[],
+): { allTolerated: boolean; seconds: number | undefined } {
+  let seconds: number | undefined;
+  for (const taint of taints) {
+    // Upstream's GetMatchingTolerations uses the first toleration that matches each taint.
+    const used = tolerations.find((t) => toleratesTaint(t, taint));
+    if (!used) return { allTolerated: false, seconds: 0 };
+    if (used.tolerationSeconds === undefined || used.tolerationSeconds === null) continue;
+    const s = Math.max(0, used.tolerationSeconds);
+    seconds = seconds === undefined ? s : Math.min(seconds, s);
+  }
+  return { allTolerated: true, seconds };
+}
+
+export function taintsOf(node: KubeObject | undefined): Taint[] {
+  return ((node?.spec as { taints?: Taint[] } | undefined)?.taints ?? []) as Taint[];
+}
+
+export function tolerationsOf(pod: KubeObject): Toleration[] {
+  return ((pod.spec as { tolerations?: Toleration[] } | undefined)?.tolerations ?? []) as Toleration[];
+}
