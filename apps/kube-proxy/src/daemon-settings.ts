@@ -5,10 +5,9 @@ import {
   effectiveProxyMode,
   formatSettingProblem,
   type KubeProxyConfiguration,
-  parseDuration,
-  type SettingProblem,
   UnsupportedSettingsError,
 } from '@nodeagent/kube-proxy';
+import { parseDuration, type SettingProblem } from '@nodeagent/kube-proxy/config';
 import type { Logger } from 'pino';
 import { KUBERNETES_VERSION } from './version';
 

@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
+import type { KubeProxyConfiguration } from '@nodeagent/kube-proxy';
 import {
   applyNodeSysctls,
   execSysctlLayer,
   hashsizeFile,
-  type KubeProxyConfiguration,
   planNodeSysctls,
-} from '@nodeagent/kube-proxy';
+} from '@nodeagent/kube-proxy/runtime';
 import type { Logger } from 'pino';
 
 /**

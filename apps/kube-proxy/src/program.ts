@@ -1,31 +1,32 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
-  type ClosableIpvsTable,
   cleanupAllProxyChains,
-  cleanupIpvs,
-  cleanupPortalRules,
-  execIpsetLayer,
-  execIptables,
-  execNftables,
-  explainIptablesService,
-  explainNftablesService,
-  formatIpvsTable,
-  formatServiceExplanation,
   formatSettingProblem,
   InvalidConfigurationError,
   InvalidFieldError,
   type IPFamily,
   ipFamilyOf,
-  isIpvsUnavailable,
   KubeProxyError,
-  NFTABLES_TABLE,
-  openIpvsTable,
-  portalIptablesFor,
-  readIpvsTable,
-  rtnetlinkLinkLayer,
-  runChecked,
   UnsupportedSettingsError,
 } from '@nodeagent/kube-proxy';
+import {
+  execIptables,
+  explainIptablesService,
+  formatServiceExplanation,
+} from '@nodeagent/kube-proxy/iptables';
+import {
+  type ClosableIpvsTable,
+  cleanupIpvs,
+  execIpsetLayer,
+  formatIpvsTable,
+  isIpvsUnavailable,
+  openIpvsTable,
+  readIpvsTable,
+  rtnetlinkLinkLayer,
+} from '@nodeagent/kube-proxy/ipvs';
+import { execNftables, explainNftablesService, NFTABLES_TABLE } from '@nodeagent/kube-proxy/nftables';
+import { runChecked } from '@nodeagent/kube-proxy/runtime';
+import { cleanupPortalRules, portalIptablesFor } from '@nodeagent/kube-proxy/userspace';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { checkSettings, daemonLogger } from './daemon-settings';

@@ -1,19 +1,18 @@
 import {
-  buildIptablesRuleset,
-  buildNftablesRuleset,
   effectiveProxyMode,
-  formatIpvsPlan,
   type IPFamily,
-  iptablesOptionsFromConfig,
-  ipvsOptionsFromConfig,
   type KubeProxyConfiguration,
   KubeProxyError,
-  nftablesOptionsFromConfig,
-  nodeHostIPs,
-  planIpvs,
-  renderRestorePayload,
   snapshotFromObjects,
 } from '@nodeagent/kube-proxy';
+import {
+  buildIptablesRuleset,
+  iptablesOptionsFromConfig,
+  renderRestorePayload,
+} from '@nodeagent/kube-proxy/iptables';
+import { formatIpvsPlan, ipvsOptionsFromConfig, planIpvs } from '@nodeagent/kube-proxy/ipvs';
+import { buildNftablesRuleset, nftablesOptionsFromConfig } from '@nodeagent/kube-proxy/nftables';
+import { nodeHostIPs } from '@nodeagent/kube-proxy/runtime';
 import type { ClusterObjects } from './read-objects';
 
 export interface RenderOptions {

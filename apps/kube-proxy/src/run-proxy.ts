@@ -2,48 +2,50 @@ import { networkInterfaces } from 'node:os';
 import { KubeConfig, type V1Node } from '@kubernetes/client-node';
 import {
   applyOomScoreAdj,
-  type ClosableIpvsTable,
   type ClusterWatch,
   detectNodeIPs,
   execConntrack,
-  execIpsetLayer,
-  execIptables,
-  execNftables,
-  execSysctlLayer,
   HealthzServer,
   type IPFamily,
-  IptablesProxier,
-  IpvsProxier,
   ipFamilyOf,
-  iptablesOptionsFromConfig,
-  ipvsOptionsFromConfig,
   type KubeProxyConfiguration,
   KubeProxyError,
   KubeProxyMetrics,
   MetricsServer,
   multiFamilyHandler,
-  type NfacctClient,
-  NftablesProxier,
   type NodeFacts,
-  netlinkNfacct,
-  nftablesOptionsFromConfig,
   nodePortIPsFromConfig,
   nodeReader,
-  openIpvsTable,
   ProxierHealth,
   type ProxyHandler,
-  portalIptablesFor,
-  rateLimitedKubeConfig,
-  rtnetlinkLinkLayer,
   ServiceHealthServer,
-  serveProfiling,
-  TokenBucketRateLimiter,
-  UserspaceProxier,
-  userspaceOptionsFromConfig,
   waitForNodeIPs,
   waitForPodCIDRs,
   watchCluster,
 } from '@nodeagent/kube-proxy';
+import { execIptables, IptablesProxier, iptablesOptionsFromConfig } from '@nodeagent/kube-proxy/iptables';
+import {
+  type ClosableIpvsTable,
+  execIpsetLayer,
+  IpvsProxier,
+  ipvsOptionsFromConfig,
+  openIpvsTable,
+  rtnetlinkLinkLayer,
+} from '@nodeagent/kube-proxy/ipvs';
+import { execNftables, NftablesProxier, nftablesOptionsFromConfig } from '@nodeagent/kube-proxy/nftables';
+import {
+  execSysctlLayer,
+  type NfacctClient,
+  netlinkNfacct,
+  rateLimitedKubeConfig,
+  serveProfiling,
+  TokenBucketRateLimiter,
+} from '@nodeagent/kube-proxy/runtime';
+import {
+  portalIptablesFor,
+  UserspaceProxier,
+  userspaceOptionsFromConfig,
+} from '@nodeagent/kube-proxy/userspace';
 import type { Logger } from 'pino';
 import { type DaemonSettings, daemonSettings, nodeNameFor } from './daemon-settings';
 import { setupNode } from './node-setup';

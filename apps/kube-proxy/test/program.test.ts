@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ipvsOptionsFromConfig, loadKubeProxyConfiguration } from '@nodeagent/kube-proxy';
+import { loadKubeProxyConfiguration } from '@nodeagent/kube-proxy';
+import { ipvsOptionsFromConfig } from '@nodeagent/kube-proxy/ipvs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildProgram } from '../src/index';

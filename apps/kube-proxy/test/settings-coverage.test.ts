@@ -1,17 +1,16 @@
 import {
   checkSettingSupport,
   type IPFamily,
-  iptablesOptionsFromConfig,
-  ipvsOptionsFromConfig,
   type KubeProxyConfiguration,
-  kubeProxyConfigurationSchema,
-  nftablesOptionsFromConfig,
   nodePortIPsFromConfig,
   parseKubeProxyConfiguration,
-  planNodeSysctls,
-  SETTING_SUPPORT,
-  userspaceOptionsFromConfig,
 } from '@nodeagent/kube-proxy';
+import { kubeProxyConfigurationSchema, SETTING_SUPPORT } from '@nodeagent/kube-proxy/config';
+import { iptablesOptionsFromConfig } from '@nodeagent/kube-proxy/iptables';
+import { ipvsOptionsFromConfig } from '@nodeagent/kube-proxy/ipvs';
+import { nftablesOptionsFromConfig } from '@nodeagent/kube-proxy/nftables';
+import { planNodeSysctls } from '@nodeagent/kube-proxy/runtime';
+import { userspaceOptionsFromConfig } from '@nodeagent/kube-proxy/userspace';
 import { describe, expect, it } from 'vitest';
 import { checkSettings, daemonLogger, daemonSettings } from '../src/daemon-settings';
 import { applyPlatformDefaults } from '../src/resolve-configuration';

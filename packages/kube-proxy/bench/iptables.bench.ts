@@ -18,6 +18,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { widenNftCache } from '@nodeagent/netfilter';
 import { Bench } from 'tinybench';
+import { ProxyState, snapshotFromObjects } from '../src/index';
 import {
   buildIptablesRuleset,
   cidrLocalDetector,
@@ -26,10 +27,8 @@ import {
   type IptablesExecutor,
   IptablesProxier,
   IptablesRuleCache,
-  ProxyState,
   renderRestorePayload,
-  snapshotFromObjects,
-} from '../src/index';
+} from '../src/iptables/index';
 import { benchCluster, benchSlice } from './bench-cluster';
 
 const SIZES = (process.env.KP_BENCH_SIZES ?? '1000,10000').split(',').map(Number);

@@ -11,19 +11,17 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
+import { ProxyState, snapshotFromObjects } from '../src/index';
+import { buildIptablesRuleset, execIptables } from '../src/iptables/index';
 import {
-  buildIptablesRuleset,
   execIpsetLayer,
-  execIptables,
   execLinkLayer,
-  execSysctlLayer,
   GracefulTermination,
   IpvsApplier,
   IpvsPlanner,
   openIpvsTable,
-  ProxyState,
-  snapshotFromObjects,
-} from '../src/index';
+} from '../src/ipvs/index';
+import { execSysctlLayer } from '../src/runtime/index';
 import { benchService, benchSlice } from './bench-cluster';
 
 const PLAN_SIZES = (process.env.KP_IPVS_PLAN_SIZES ?? '1000,10000').split(',').map(Number);

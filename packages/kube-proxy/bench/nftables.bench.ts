@@ -10,6 +10,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { renderScript } from '@nodeagent/netfilter';
 import { Bench } from 'tinybench';
+import { ProxyState, snapshotFromObjects } from '../src/index';
 import {
   execNftables,
   NFTABLES_TABLE,
@@ -17,9 +18,7 @@ import {
   NftablesProxier,
   NftablesRuleset,
   nftLocalDetector,
-  ProxyState,
-  snapshotFromObjects,
-} from '../src/index';
+} from '../src/nftables/index';
 import { benchCluster, benchSlice, clusterIP } from './bench-cluster';
 
 const BUILD_SIZES = (process.env.KP_NFT_BUILD_SIZES ?? '1000,10000,30000')

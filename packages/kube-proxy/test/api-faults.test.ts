@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpointChainName, IptablesProxier, serviceChainNames } from '../src/index';
-import { FakeIptables } from './fake-iptables';
+import { endpointChainName, IptablesProxier, serviceChainNames } from '../src/iptables/index';
+import { FakeIptables } from '../src/shared/fake-iptables';
 import { service, slice } from './fixtures';
 import { type ProxyCluster, startProxyCluster, stopProxyCluster, until } from './real/cluster-fixtures';
 

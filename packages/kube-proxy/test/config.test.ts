@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { formatDuration, PROXY_MODES, parseDuration } from '../src/config/index';
 import {
   defaultKubeProxyConfiguration,
-  formatDuration,
   InvalidConfigurationError,
   type InvalidFieldError,
   loadKubeProxyConfiguration,
-  PROXY_MODES,
-  parseDuration,
   parseKubeProxyConfiguration,
 } from '../src/index';
 

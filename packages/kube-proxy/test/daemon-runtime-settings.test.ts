@@ -2,15 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  applyOomScoreAdj,
-  createProxyLogger,
-  formatKlogLine,
-  KubeProxyMetrics,
-  MetricsServer,
-  OomScoreAdjError,
-  serveProfiling,
-} from '../src/index';
+import { applyOomScoreAdj, createProxyLogger, KubeProxyMetrics, MetricsServer } from '../src/index';
+import { formatKlogLine, OomScoreAdjError, serveProfiling } from '../src/runtime/index';
 
 const dir = mkdtempSync(join(tmpdir(), `na-kp-runtime-${process.pid}-`));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { endpointsFromSlices, lastChangeTriggerTime } from '../src/index';
+import { endpointsFromSlices } from '../src/index';
+import { lastChangeTriggerTime } from '../src/model/index';
 import { slice } from './fixtures';
 
 describe('endpointsFromSlices', () => {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { explainNftablesService, formatServiceExplanation } from '../src/index';
+import { formatServiceExplanation } from '../src/iptables/index';
+import { explainNftablesService } from '../src/nftables/index';
 
 // Input: `nft list table ip kube-proxy` as printed by nft 1.0.6 after applying a rendered script:
 // upstream's shape (per-service and per-endpoint chains) and our element-keyed one.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { snapshotFromObjects } from '../src/index';
 import {
   buildIptablesRuleset,
   endpointChainName,
@@ -6,8 +7,7 @@ import {
   formatServiceExplanation,
   renderRestorePayload,
   serviceChainNames,
-  snapshotFromObjects,
-} from '../src/index';
+} from '../src/iptables/index';
 import { service, slice } from './fixtures';
 
 function payload() {

@@ -1,12 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  FakeClock,
-  formatGoTime,
-  HealthzServer,
-  KubeProxyMetrics,
-  ProxierHealth,
-  ServiceHealthServer,
-} from '../src/index';
+import { HealthzServer, KubeProxyMetrics, ProxierHealth, ServiceHealthServer } from '../src/index';
+import { FakeClock, formatGoTime } from '../src/runtime/index';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {

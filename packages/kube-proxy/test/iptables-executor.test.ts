@@ -1,16 +1,15 @@
 import { ApplyError, type CommandOutput, type CommandRunner, IptablesClient } from '@nodeagent/netfilter';
 import { describe, expect, it } from 'vitest';
 import { prefixedRunner } from '../src/exec/prefixed-runner';
+import { KubeProxyMetrics, snapshotFromObjects } from '../src/index';
+import { splitSaveTables } from '../src/iptables/base-setup';
 import {
   buildIptablesRuleset,
   execIptables,
   IptablesProxier,
-  KubeProxyMetrics,
   renderRestorePayload,
-  snapshotFromObjects,
-} from '../src/index';
-import { splitSaveTables } from '../src/iptables/base-setup';
-import { FakeIptables } from './fake-iptables';
+} from '../src/iptables/index';
+import { FakeIptables } from '../src/shared/fake-iptables';
 import { service, slice } from './fixtures';
 
 interface Call {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ProxyState, snapshotFromObjects } from '../src/index';
 import {
   buildIptablesRuleset,
   cidrLocalDetector,
@@ -8,11 +9,9 @@ import {
   IptablesRuleCache,
   isLargeClusterMode,
   LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
-  ProxyState,
   renderRestorePayload,
   serviceChainNames,
-  snapshotFromObjects,
-} from '../src/index';
+} from '../src/iptables/index';
 import { service, slice } from './fixtures';
 import { expectedTables, RestoreSim } from './iptables-restore-sim';
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock, IptablesProxier, KubeProxyMetrics, ProxierHealth, serviceChainNames } from '../src/index';
-import { FakeIptables } from './fake-iptables';
+import { KubeProxyMetrics, ProxierHealth } from '../src/index';
+import { IptablesProxier, serviceChainNames } from '../src/iptables/index';
+import { FakeClock } from '../src/runtime/index';
+import { FakeIptables } from '../src/shared/fake-iptables';
 import { service, slice } from './fixtures';
 
 const flush = () => new Promise<void>((r) => setImmediate(r));

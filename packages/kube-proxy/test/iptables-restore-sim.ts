@@ -1,5 +1,5 @@
-import type { IptablesRuleset } from '../src/index';
-import { renderRule } from '../src/index';
+import type { IptablesRuleset } from '../src/iptables/index';
+import { renderRule } from '../src/iptables/index';
 
 /** Targets that are not chains. */
 const TARGETS = new Set(['ACCEPT', 'DROP', 'RETURN', 'REJECT', 'DNAT', 'SNAT', 'MASQUERADE', 'MARK']);

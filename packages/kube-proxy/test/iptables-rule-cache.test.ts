@@ -1,15 +1,14 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ProxyState, snapshotFromObjects } from '../src/index';
 import {
   buildIptablesRuleset,
   cidrLocalDetector,
   type IptablesBackendOptions,
   IptablesRuleCache,
-  ProxyState,
   serviceChainNames,
-  snapshotFromObjects,
-} from '../src/index';
+} from '../src/iptables/index';
 import { service, slice } from './fixtures';
 import { expectedTables, RestoreSim } from './iptables-restore-sim';
 

@@ -1,6 +1,7 @@
 import { parseSave, validateRuleset } from '@nodeagent/netfilter';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { snapshotFromObjects } from '../src/index';
 import {
   buildIptablesRuleset,
   cidrLocalDetector,
@@ -8,8 +9,7 @@ import {
   type IptablesRuleset,
   renderRestorePayload,
   serviceChainNames,
-  snapshotFromObjects,
-} from '../src/index';
+} from '../src/iptables/index';
 import { type EndpointSpec, service, slice } from './fixtures';
 
 const detectors = { IPv4: cidrLocalDetector('10.244.0.0/16'), IPv6: cidrLocalDetector('fd00:10:244::/48') };

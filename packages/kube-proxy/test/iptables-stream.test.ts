@@ -1,5 +1,7 @@
 import { type CommandRunner, InputAbortedError, IptablesClient } from '@nodeagent/netfilter';
 import { describe, expect, it } from 'vitest';
+import { KubeProxyMetrics, snapshotFromObjects } from '../src/index';
+import { readKernelForFullSync } from '../src/iptables/base-setup';
 import {
   buildIptablesRuleset,
   cidrLocalDetector,
@@ -7,12 +9,9 @@ import {
   type IptablesBackendOptions,
   IptablesProxier,
   IptablesRuleCache,
-  KubeProxyMetrics,
   SyncStreamNotFinishedError,
-  snapshotFromObjects,
-} from '../src/index';
-import { readKernelForFullSync } from '../src/iptables/base-setup';
-import { FakeIptables } from './fake-iptables';
+} from '../src/iptables/index';
+import { FakeIptables } from '../src/shared/fake-iptables';
 import { service, slice } from './fixtures';
 import { expectedTables, RestoreSim } from './iptables-restore-sim';
 

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { snapshotFromObjects } from '../src/index';
+import { fakeKernel } from '../src/ipvs/fake-ipvs-kernel';
 import {
   cleanupIpvs,
   GracefulTermination,
   IpvsApplier,
   type IpvsPlanOptions,
   planIpvs,
-  snapshotFromObjects,
-} from '../src/index';
+} from '../src/ipvs/index';
 import { type EndpointSpec, service, slice } from './fixtures';
-import { fakeKernel } from './ipvs-fakes';
 
 type Svc = ReturnType<typeof service>;
 type Slice = ReturnType<typeof slice>;

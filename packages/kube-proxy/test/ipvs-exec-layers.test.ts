@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  parseIpAddrShow,
-  parseIpsetSave,
-  planIpvs,
-  renderIpsetRestore,
-  snapshotFromObjects,
-} from '../src/index';
+import { snapshotFromObjects } from '../src/index';
+import { parseIpAddrShow, parseIpsetSave, planIpvs, renderIpsetRestore } from '../src/ipvs/index';
 import { service, slice } from './fixtures';
 
 describe('ipvs exec layers: parsing tool output', () => {

@@ -1,15 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  cidrLocalDetector,
-  formatIpvsPlan,
-  type IpvsPlan,
-  IpvsPlanner,
-  ProxyState,
-  planIpvs,
-  renderRestorePayload,
-  snapshotFromObjects,
-} from '../src/index';
+import { ProxyState, snapshotFromObjects } from '../src/index';
+import { cidrLocalDetector, renderRestorePayload } from '../src/iptables/index';
+import { formatIpvsPlan, type IpvsPlan, IpvsPlanner, planIpvs } from '../src/ipvs/index';
 import { type EndpointSpec, service, slice } from './fixtures';
 
 type Svc = ReturnType<typeof service>;

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock, IpvsProxier, KubeProxyMetrics, ProxierHealth } from '../src/index';
+import { KubeProxyMetrics, ProxierHealth } from '../src/index';
+import { fakeKernel } from '../src/ipvs/fake-ipvs-kernel';
+import { IpvsProxier } from '../src/ipvs/index';
+import { FakeClock } from '../src/runtime/index';
 import { service, slice } from './fixtures';
-import { fakeKernel } from './ipvs-fakes';
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
 

@@ -1,21 +1,22 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { KubeProxyMetrics, snapshotFromObjects } from '../src/index';
 import {
   buildIptablesRuleset,
-  CT_STATE_INVALID_DROPPED_COUNTER,
   type IptablesBackendOptions,
   IptablesProxier,
+  renderRestorePayload,
+} from '../src/iptables/index';
+import {
+  CT_STATE_INVALID_DROPPED_COUNTER,
   KUBE_PROXY_NFACCT_COUNTERS,
-  KubeProxyMetrics,
   LOCALHOST_NODEPORTS_ACCEPTED_COUNTER,
   type NfacctClient,
   NfacctError,
   registerNfacctMetrics,
-  renderRestorePayload,
-  snapshotFromObjects,
-} from '../src/index';
+} from '../src/runtime/index';
 import { decodeNfacctCounter, encodeNfacctRequest } from '../src/runtime/nfacct';
-import { FakeIptables } from './fake-iptables';
+import { FakeIptables } from '../src/shared/fake-iptables';
 import { service, slice } from './fixtures';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };

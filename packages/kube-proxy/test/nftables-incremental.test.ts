@@ -2,8 +2,9 @@ import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { FakeNftables, type NftRuleset, renderScript } from '@nodeagent/netfilter';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildNftablesRuleset, NftablesRuleset, nftLocalDetector, snapshotFromObjects } from '../src/index';
+import { snapshotFromObjects } from '../src/index';
 import { ProxyState } from '../src/model/proxy-snapshot';
+import { buildNftablesRuleset, NftablesRuleset, nftLocalDetector } from '../src/nftables/index';
 import { service, slice } from './fixtures';
 
 type Spec = { eps: number[]; affinity: boolean; nodePort: boolean; local: boolean; externalIP: boolean }[];

@@ -1,11 +1,7 @@
 import { FakeNftables, parseScript } from '@nodeagent/netfilter';
 import { describe, expect, it } from 'vitest';
-import {
-  buildNftablesRuleset,
-  type NftablesExecutor,
-  NftablesProxier,
-  snapshotFromObjects,
-} from '../src/index';
+import { snapshotFromObjects } from '../src/index';
+import { buildNftablesRuleset, type NftablesExecutor, NftablesProxier } from '../src/nftables/index';
 import { service, slice } from './fixtures';
 
 /** An executor applying scripts to an in-memory table; `failNext` makes the next apply fail. */

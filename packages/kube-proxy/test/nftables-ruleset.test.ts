@@ -1,6 +1,7 @@
 import { parseScript } from '@nodeagent/netfilter';
 import { describe, expect, it } from 'vitest';
-import { buildNftablesRuleset, nftLocalDetector, snapshotFromObjects } from '../src/index';
+import { snapshotFromObjects } from '../src/index';
+import { buildNftablesRuleset, nftLocalDetector } from '../src/nftables/index';
 import { type EndpointSpec, service, slice } from './fixtures';
 
 function build(

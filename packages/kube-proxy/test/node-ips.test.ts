@@ -1,12 +1,7 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import {
-  detectNodeIPs,
-  nodeHostIPs,
-  PodCIDRTimeoutError,
-  waitForNodeIPs,
-  waitForPodCIDRs,
-} from '../src/index';
+import { detectNodeIPs, waitForNodeIPs, waitForPodCIDRs } from '../src/index';
+import { nodeHostIPs, PodCIDRTimeoutError } from '../src/runtime/index';
 
 const node = (addresses: { type: string; address: string }[], spec: V1Node['spec'] = {}): V1Node => ({
   metadata: { name: 'n1' },

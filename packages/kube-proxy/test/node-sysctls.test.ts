@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { loadKubeProxyConfiguration } from '../src/index';
+import type { SysctlLayer } from '../src/runtime/exec-sysctl-layer';
 import {
   applyNodeSysctls,
   conntrackMax,
   type HashsizeFile,
-  loadKubeProxyConfiguration,
   NodeSysctlError,
   needsRouteLocalnet,
   planNodeSysctls,
-} from '../src/index';
-import type { SysctlLayer } from '../src/runtime/exec-sysctl-layer';
+} from '../src/runtime/index';
 
 const config = (yaml = '') =>
   loadKubeProxyConfiguration(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BoundedFrequencyRunner, FakeClock } from '../src/index';
+import { BoundedFrequencyRunner, FakeClock } from '../src/runtime/index';
 
 function make(minIntervalMs: number, maxIntervalMs: number, fn?: () => unknown) {
   const clock = new FakeClock(1_000_000);

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  externallyAccessible,
-  servicePortsFromService,
-  usesClusterEndpoints,
-  usesLocalEndpoints,
-} from '../src/index';
+import { servicePortsFromService } from '../src/index';
+import { externallyAccessible, usesClusterEndpoints, usesLocalEndpoints } from '../src/model/index';
 import { service } from './fixtures';
 
 describe('servicePortsFromService', () => {

@@ -1,4 +1,4 @@
-// Public surface of the ipvs mode (re-exported from the package root).
+// `@nodeagent/kube-proxy/ipvs`: the ipvs mode.
 
 export { execSysctlLayer } from '../runtime/exec-sysctl-layer';
 export {
@@ -42,6 +42,11 @@ export type {
   PlannedRealServer,
   PlannedVirtualServer,
 } from './ipvs-plan';
+export {
+  type IpvsBackendOptions,
+  IpvsProxier,
+  type IpvsProxierOptions,
+} from './ipvs-proxier';
 export { type ClosableIpvsTable, isIpvsUnavailable, openIpvsTable } from './open-ipvs-table';
 export { formatIpvsPlan, IpvsPlanner, planIpvs } from './plan-ipvs';
 export { rtnetlinkLinkLayer } from './rtnetlink-link-layer';

@@ -1,4 +1,4 @@
-// Public surface of kube-proxy's userspace mode (re-exported from the package root).
+// `@nodeagent/kube-proxy/userspace`: the userspace mode.
 export { buildPortalRuleset, type PortalTarget } from './build-portal-rules';
 export { cleanupPortalRules } from './cleanup-portal-rules';
 export { ListenError, UnsupportedProtocolError } from './errors';

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeProxyMetrics, ProxierHealth } from '../../src/index';
 import {
   cleanupIptables,
   endpointChainName,
@@ -6,10 +7,8 @@ import {
   explainIptablesService,
   IPTABLES_JUMP_RULES,
   IptablesProxier,
-  KubeProxyMetrics,
-  ProxierHealth,
   renderRule,
-} from '../../src/index';
+} from '../../src/iptables/index';
 import { service, slice } from '../fixtures';
 import { eventually, type ProxyCluster, startProxyCluster, stopProxyCluster } from './cluster-fixtures';
 import { createPacketTopology, type PacketTopology } from './packet-topology';

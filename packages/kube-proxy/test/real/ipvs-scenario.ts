@@ -9,18 +9,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { openIpvs } from '@nodeagent/ipvs';
 import { createVethPair, type Netns, NetnsScope } from '@nodeagent/testing';
 import { guestSpeedFactor } from '../../../../tools/vm/speed';
+import { execIptables } from '../../src/iptables/index';
 import {
-  type Clock,
   cleanupIpvs,
   execIpsetLayer,
-  execIptables,
   execLinkLayer,
-  execSysctlLayer,
   formatIpvsTable,
   IpvsProxier,
   readIpvsTable,
-  systemClock,
-} from '../../src/index';
+} from '../../src/ipvs/index';
+import { type Clock, execSysctlLayer, systemClock } from '../../src/runtime/index';
 import { service, slice } from '../fixtures';
 import { eventually, type ProxyCluster, startProxyCluster } from './cluster-fixtures';
 

@@ -8,7 +8,7 @@ import {
   NftSession,
   NftSessionError,
   nftLocalDetector,
-} from '../../src/index';
+} from '../../src/nftables/index';
 import { service, slice } from '../fixtures';
 import { eventually, type ProxyCluster, startProxyCluster, stopProxyCluster } from './cluster-fixtures';
 import { createPacketTopology, type PacketTopology } from './packet-topology';

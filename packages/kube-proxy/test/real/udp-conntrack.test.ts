@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  execConntrack,
-  execIptables,
-  execNftables,
-  IptablesProxier,
-  NftablesProxier,
-  nftLocalDetector,
-} from '../../src/index';
+import { execConntrack } from '../../src/index';
+import { execIptables, IptablesProxier } from '../../src/iptables/index';
+import { execNftables, NftablesProxier, nftLocalDetector } from '../../src/nftables/index';
 import { service, slice } from '../fixtures';
 import { type ProxyCluster, startProxyCluster, stopProxyCluster, until } from './cluster-fixtures';
 import { createPacketTopology, type PacketTopology } from './packet-topology';

@@ -1,6 +1,6 @@
 import { splitTokens } from '@nodeagent/netfilter';
-import type { IptablesExecutor, IptablesTableName } from '../src/index';
-import { renderRule } from '../src/index';
+import type { IptablesExecutor, IptablesTableName } from './iptables-executor';
+import { renderRule } from './iptables-ruleset';
 
 interface JumpEntry {
   table: IptablesTableName;

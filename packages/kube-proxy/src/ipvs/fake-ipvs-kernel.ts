@@ -13,9 +13,11 @@ import {
   type ServiceSpec,
   serviceFlagBits,
 } from '@nodeagent/ipvs';
-import type { IpsetLayer, IpsetState, IpvsTable, LinkLayer, SysctlLayer } from '../src/index';
-import { canonicalIP, type IpsetType, ipsetCreateArgs, realServerKey, virtualServerKey } from '../src/index';
-import { FakeIptables } from './fake-iptables';
+import type { SysctlLayer } from '../runtime/exec-sysctl-layer';
+import { FakeIptables } from '../shared/fake-iptables';
+import { type IpsetType, ipsetCreateArgs } from './ipset-definitions';
+import type { IpsetLayer, IpsetState, IpvsTable, LinkLayer } from './ipvs-kernel';
+import { canonicalIP, realServerKey, virtualServerKey } from './virtual-server-key';
 
 /**
  * Fakes of the kernel layers the ipvs mode drives, for unit tests on a kernel without IPVS.

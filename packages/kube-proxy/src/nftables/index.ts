@@ -1,0 +1,30 @@
+// `@nodeagent/kube-proxy/nftables`: the nftables mode.
+export {
+  type ExplainedEndpointChain,
+  type ExplainedServiceChain,
+  formatServiceExplanation,
+  type ServiceExplanation,
+} from '../shared/service-explanation';
+export {
+  buildNftablesRuleset,
+  NFTABLES_TABLE,
+  type NftablesBackendOptions,
+  type NftablesBuildResult,
+  type NftLocalDetector,
+  nftLocalDetector,
+} from './build-nftables-ruleset';
+export { explainNftablesService } from './explain-nftables-service';
+export {
+  fitsOneLine,
+  NftSession,
+  NftSessionError,
+  type NftSessionOptions,
+} from './nft-session';
+export {
+  type ExecNftablesOptions,
+  execNftables,
+  type NftablesExecutor,
+} from './nftables-executor';
+export { nftablesOptionsFromConfig } from './nftables-options-from-config';
+export { NftablesProxier, type NftablesProxierOptions } from './nftables-proxier';
+export { NftablesRuleset } from './nftables-ruleset';
