@@ -1,6 +1,12 @@
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from './errors';
 import { MAX_NODES } from './fabric';
+import {
+  parseScenarioOptions,
+  type ScenarioOptions,
+  scenarioArgs,
+  scenarioUsage,
+} from './scenarios/scenario-options';
 
 export type ProxyMode = 'nftables' | 'iptables';
 
@@ -22,6 +28,8 @@ export interface DemoOptions {
   /** Print a JSON summary as the last line (for tests). */
   json: boolean;
   help: boolean;
+  /** --scenario and the control-plane/kubelet timings it may shorten (src/scenarios/scenario-options.ts). */
+  scenario: ScenarioOptions;
 }
 
 export const demoUsage = `Usage: npm start -- [options]
@@ -39,7 +47,7 @@ Options:
   --ready-timeout <s>    seconds to wait for the pods to become ready (default 90)
   --keep-logs            keep the state directory (logs, kubeconfig) after teardown
   --json                 print a JSON summary as the last line
-  -h, --help             show this help
+${scenarioUsage}  -h, --help             show this help
 `;
 
 function positiveInt(flag: string, text: string | undefined, fallback: number): number {
@@ -65,6 +73,7 @@ export function parseDemoOptions(argv: string[]): DemoOptions {
         'keep-logs': { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        ...scenarioArgs,
       },
       strict: true,
       allowPositionals: false,
@@ -98,5 +107,6 @@ export function parseDemoOptions(argv: string[]): DemoOptions {
     keepLogs: values['keep-logs'] === true,
     json: values.json === true,
     help: values.help === true,
+    scenario: parseScenarioOptions(values, { nodes, fakeRuntime: values['fake-runtime'] === true }),
   };
 }

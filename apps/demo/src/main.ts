@@ -2,9 +2,11 @@
  * `npm start` → tools/start.mjs → here. Exit codes: 0 the show worked, 1 it did not (the output
  * says what), 2 it could not start (bad arguments, missing prerequisites, already running).
  */
-import { runDemo } from './demo';
+import { runDemo, SERVICE_NAME } from './demo';
 import { demoUsage, parseDemoOptions } from './demo-options';
 import { DemoError, PrerequisiteError } from './errors';
+import { scenarioHook } from './scenarios/demo-scenario';
+import type { ScenarioRun } from './scenarios/run-scenario';
 
 async function main(): Promise<number> {
   let options: ReturnType<typeof parseDemoOptions>;
@@ -33,11 +35,17 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  // --scenario: runs on the box once it is up; its events go into the --json summary.
+  let scenario: ScenarioRun | undefined;
+  const deps = options.scenario.scenario
+    ? { scenario: scenarioHook(options.scenario, SERVICE_NAME, (run) => (scenario = run)) }
+    : {};
   try {
     const result = await runDemo(
       options,
       { write: (text) => process.stdout.write(text), tty: process.stdout.isTTY === true },
       abort.signal,
+      deps,
     );
     if (result.notes.length > 0) {
       process.stdout.write(`\nNotes:\n${result.notes.map((n) => `  - ${n}`).join('\n')}\n`);
@@ -45,7 +53,8 @@ async function main(): Promise<number> {
     if (result.problems.length > 0) {
       process.stdout.write(`\nProblems:\n${result.problems.map((p) => `  - ${p}`).join('\n')}\n`);
     }
-    if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (options.json)
+      process.stdout.write(`${JSON.stringify(scenario ? { ...result, scenario } : result)}\n`);
     return result.ok ? 0 : 1;
   } catch (error) {
     if (error instanceof PrerequisiteError) {

@@ -14,6 +14,13 @@ describe('parseDemoOptions', () => {
       keepLogs: false,
       json: false,
       help: false,
+      scenario: {
+        scenario: undefined,
+        tolerationSeconds: 300,
+        nodeMonitorGracePeriodSeconds: 50,
+        nodeMonitorPeriodSeconds: 5,
+        nodeLeaseDurationSeconds: 40,
+      },
     });
   });
 

@@ -1,9 +1,17 @@
 import type { ApiServer, KubeObject } from '@nodeagent/testing';
 import { netnsFetcher } from '../data-path';
 import { DemoError } from '../errors';
+import { readWorkload } from '../workload';
 import { criScenarioRuntime } from './cri-scenario-runtime';
 import { runScenario, type ScenarioName, type ScenarioRun } from './run-scenario';
-import { realClock, registryApi, type ScenarioBox, type ScenarioNode } from './scenario-box';
+import {
+  realClock,
+  registryApi,
+  type ScenarioBox,
+  type ScenarioClock,
+  type ScenarioNode,
+} from './scenario-box';
+import type { ScenarioOptions } from './scenario-options';
 import { SCENARIO_APP, scenarioReplicaSet } from './scenario-workload';
 import { waitFor } from './wait-for';
 
@@ -12,7 +20,12 @@ export interface BoxForScenario {
   readonly server: ApiServer;
   readonly nodes: readonly {
     readonly name: string;
-    readonly runtime: { readonly kind: string; readonly endpoint: string; readonly netnsPath?: string };
+    readonly runtime: {
+      readonly kind: string;
+      readonly endpoint: string;
+      readonly netnsPath?: string;
+      readonly image: string;
+    };
     readonly agents: {
       readonly kubelet: { readonly pid: number } | undefined;
       readonly kubeProxy: { readonly pid: number } | undefined;
@@ -36,6 +49,8 @@ export interface DemoScenarioSettings {
   webPod: KubeObject;
   /** The existing Service the kube-proxy scenario reaches. */
   service: string;
+  /** Ctrl-C: the scenario stops at its next poll. */
+  signal?: AbortSignal;
 }
 
 export class ScenarioRefusedError extends DemoError {
@@ -103,13 +118,14 @@ export async function runDemoScenario(
         fetch,
       });
     }
+    const clock = abortableClock(settings.signal);
     const scenarioBox: ScenarioBox = { api: registryApi(box.server), nodes, namespace: 'default' };
     const waitTimeoutMs =
       (settings.nodeMonitorGracePeriodSeconds + settings.tolerationSeconds) * 1000 + WAIT_MARGIN_MS;
     write(`\nScenario ${settings.scenario} (times since the stop):\n`);
     if (settings.scenario === 'kube-proxy-missing') {
       return await runScenario(
-        { scenario: 'kube-proxy-missing', box: scenarioBox, service: settings.service, waitTimeoutMs },
+        { scenario: 'kube-proxy-missing', box: scenarioBox, service: settings.service, waitTimeoutMs, clock },
         write,
       );
     }
@@ -124,7 +140,7 @@ export async function runDemoScenario(
     write(
       `  ReplicaSet ${SCENARIO_APP}: ${2 * nodes.length} pods, tolerating unreachable for ${settings.tolerationSeconds} s\n`,
     );
-    await waitFor(realClock, `ReplicaSet ${SCENARIO_APP} Running`, WAIT_MARGIN_MS, 500, () => {
+    await waitFor(clock, `ReplicaSet ${SCENARIO_APP} Running`, WAIT_MARGIN_MS, 500, () => {
       const pods = api.list('v1', 'pods', 'default').filter((p) => p.metadata.labels?.app === SCENARIO_APP);
       return pods.length === 2 * nodes.length &&
         pods.every((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running')
@@ -138,10 +154,80 @@ export async function runDemoScenario(
         workloadSelector: { key: 'app', value: SCENARIO_APP },
         leaseRenewIntervalMs: settings.nodeLeaseDurationSeconds * 250,
         waitTimeoutMs,
+        clock,
       },
       write,
     );
   } finally {
     for (const r of runtimes) r.close();
   }
+}
+
+/** Wall-clock time whose waits end with ScenarioAbortedError once `signal` aborts (Ctrl-C). */
+function abortableClock(signal: AbortSignal | undefined): ScenarioClock {
+  return {
+    now: realClock.now,
+    async sleep(ms) {
+      if (signal?.aborted) throw new ScenarioAbortedError();
+      await realClock.sleep(ms);
+      if (signal?.aborted) throw new ScenarioAbortedError();
+    },
+  };
+}
+
+export class ScenarioAbortedError extends DemoError {
+  constructor() {
+    super('ABORTED', 'signal', 'SIGINT', 'scenario interrupted');
+  }
+}
+
+/** The scenario ended with effects that did not happen as upstream's behaviour says. */
+export class ScenarioFailedError extends DemoError {
+  constructor(scenario: string, problems: string[]) {
+    super(
+      'SCENARIO_FAILED',
+      '--scenario',
+      scenario,
+      `${problems.length} effect(s) not as expected: ${problems.join('; ')}`,
+    );
+  }
+}
+
+/** The box's web pod from the demo's manifests (local image), as the scenario ReplicaSet's template. */
+export function webPodFor(image: string, nodeName: string): KubeObject {
+  const pod = readWorkload({ nodeName, image, fakeRuntime: false }).find((o) => o.kind === 'Pod');
+  if (!pod) throw new DemoError('INVALID_MANIFEST', 'kind', 'Pod', 'the workload has no Pod');
+  return pod;
+}
+
+/**
+ * RunDemoDeps.scenario for `--scenario`: runs it on the box once the box is up, hands the run to
+ * `record` (main.ts prints it with --json) and throws ScenarioFailedError if an effect failed.
+ */
+export function scenarioHook(
+  options: ScenarioOptions,
+  service: string,
+  record: (run: ScenarioRun) => void,
+): (box: BoxForScenario, io: { write(text: string): void }, signal: AbortSignal) => Promise<void> {
+  return async (box, io, signal) => {
+    const scenario = options.scenario;
+    if (!scenario) return;
+    const first = box.nodes[0];
+    if (!first) throw new ScenarioRefusedError('--nodes', 0, 'the box has no node');
+    const run = await runDemoScenario(
+      box,
+      {
+        scenario,
+        tolerationSeconds: options.tolerationSeconds,
+        nodeLeaseDurationSeconds: options.nodeLeaseDurationSeconds,
+        nodeMonitorGracePeriodSeconds: options.nodeMonitorGracePeriodSeconds,
+        webPod: webPodFor(first.runtime.image, first.name),
+        service,
+        signal,
+      },
+      (text) => io.write(text),
+    );
+    record(run);
+    if (run.problems.length > 0) throw new ScenarioFailedError(scenario, run.problems);
+  };
 }
