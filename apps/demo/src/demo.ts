@@ -246,7 +246,19 @@ export async function runDemo(
     const server: ApiServer = await steps.run(
       'API server (in-process, HTTPS, EndpointSlice controller, CSR approver and signer)',
       async () =>
-        startApiServer({ endpointSliceController: true, tls: true, kubelet: { dial: dialKubelet } }),
+        startApiServer({
+          endpointSliceController: true,
+          tls: true,
+          kubelet: { dial: dialKubelet },
+          // Node lifecycle, taint eviction, scheduler, ReplicaSets (issue #19); the node lifecycle
+          // timings come from --node-monitor-grace-period / --node-monitor-period.
+          controlPlane: {
+            nodeLifecycle: {
+              nodeMonitorGracePeriodSeconds: options.scenario.nodeMonitorGracePeriodSeconds,
+              nodeMonitorPeriodSeconds: options.scenario.nodeMonitorPeriodSeconds,
+            },
+          },
+        }),
       (s) => s.url,
     );
     serverRef = server;
@@ -342,6 +354,7 @@ export async function runDemo(
         bootstrapKubeconfig,
         proxyMode: options.proxyMode,
         clusterCIDR: count > 1 ? CLUSTER_CIDR : node.runtime.podSubnet,
+        nodeLeaseDurationSeconds: options.scenario.nodeLeaseDurationSeconds,
       });
       nodes[i] = { ...node, agents };
       const on = count > 1 ? ` on ${node.name}` : '';

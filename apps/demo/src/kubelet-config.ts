@@ -8,6 +8,8 @@ export interface DemoKubeletSettings {
    * no root) it shares the host's network and must not claim the host's ports.
    */
   ownNetns: boolean;
+  /** nodeLeaseDurationSeconds; written only when it differs from upstream's default (40). */
+  nodeLeaseDurationSeconds?: number;
 }
 
 /**
@@ -39,6 +41,11 @@ export function demoKubeletConfiguration(settings: DemoKubeletSettings): Record<
     // Upstream's validation refuses enforceNodeAllocatable (default ["pods"]) without
     // cgroupsPerQOS: with no kubepods cgroup there is nothing to cap at allocatable.
     enforceNodeAllocatable: [],
+    // A shortened lease (--node-lease-duration, for the scenarios' short grace periods): the
+    // kubelet renews every quarter of it, so a live node keeps renewing within the grace period.
+    ...(settings.nodeLeaseDurationSeconds !== undefined && settings.nodeLeaseDurationSeconds !== 40
+      ? { nodeLeaseDurationSeconds: settings.nodeLeaseDurationSeconds }
+      : {}),
   };
 }
 

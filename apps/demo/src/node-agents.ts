@@ -60,6 +60,8 @@ export interface NodeAgentsSpec {
   proxyMode: ProxyMode;
   /** kube-proxy's --cluster-cidr. */
   clusterCIDR: string;
+  /** The kubelet's nodeLeaseDurationSeconds (--node-lease-duration; upstream's 40 when undefined). */
+  nodeLeaseDurationSeconds?: number;
 }
 
 /**
@@ -131,6 +133,7 @@ export async function prepareNodeAgents(spec: NodeAgentsSpec): Promise<NodeAgent
       demoKubeletConfiguration({
         podLogsDir: join(layout.dir, 'pod-logs'),
         ownNetns: Boolean(runtime.netnsPath),
+        nodeLeaseDurationSeconds: spec.nodeLeaseDurationSeconds,
       }),
     ),
   );

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../src/errors';
+import { demoKubeletConfiguration } from '../src/kubelet-config';
 import { parseScenarioOptions } from '../src/scenarios/scenario-options';
 import { scenarioReplicaSet } from '../src/scenarios/scenario-workload';
 
@@ -90,5 +91,18 @@ describe('scenario ReplicaSet', () => {
       },
       { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 4 },
     ]);
+  });
+});
+
+describe('kubelet lease for the scenarios', () => {
+  it('writes nodeLeaseDurationSeconds only when it departs from upstream 40 s', () => {
+    const base = { podLogsDir: '/tmp/x', ownNetns: true };
+    expect(demoKubeletConfiguration({ ...base, nodeLeaseDurationSeconds: 8 }).nodeLeaseDurationSeconds).toBe(
+      8,
+    );
+    expect(demoKubeletConfiguration({ ...base, nodeLeaseDurationSeconds: 40 })).not.toHaveProperty(
+      'nodeLeaseDurationSeconds',
+    );
+    expect(demoKubeletConfiguration(base)).not.toHaveProperty('nodeLeaseDurationSeconds');
   });
 });
