@@ -59,6 +59,13 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Server-side watch timeout when the client sends no timeoutSeconds. Default 1800 s. */
   defaultWatchTimeoutSeconds?: number;
+  /**
+   * tolerationSeconds of the node.kubernetes.io/not-ready and /unreachable NoExecute tolerations
+   * the DefaultTolerationSeconds admission adds to pods that have none (kube-apiserver's
+   * --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds). Default 300.
+   */
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
   /** ClusterIP range. Default 10.96.0.0/12 (kube-apiserver's default). */
   serviceCIDR?: string;
   /** Clock for timestamps. */
@@ -198,7 +205,23 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const now = options.now ?? (cpClock ? () => cpClock.now() : () => new Date());
   const store = new ObjectStore(options.historyWindow ?? 10_000);
   const snapshots = new Map<string, ListSnapshot>();
-  const registry = new ResourceRegistry(store, { now, serviceCIDR: options.serviceCIDR ?? '10.96.0.0/12' });
+  for (const name of ['defaultNotReadyTolerationSeconds', 'defaultUnreachableTolerationSeconds'] as const) {
+    const v = options[name];
+    if (v !== undefined && (!Number.isInteger(v) || v < 0))
+      throw new RangeError(`${name}: must be a non-negative integer number of seconds, got ${String(v)}`);
+  }
+  const registry = new ResourceRegistry(store, {
+    now,
+    serviceCIDR: options.serviceCIDR ?? '10.96.0.0/12',
+    admission: {
+      ...(options.defaultNotReadyTolerationSeconds !== undefined
+        ? { defaultNotReadyTolerationSeconds: options.defaultNotReadyTolerationSeconds }
+        : {}),
+      ...(options.defaultUnreachableTolerationSeconds !== undefined
+        ? { defaultUnreachableTolerationSeconds: options.defaultUnreachableTolerationSeconds }
+        : {}),
+    },
+  });
   const watches = new WatchHub(store, options.bookmarkIntervalMs ?? 1000);
   const faults = new FaultInjector({
     dropAll: () => watches.dropAll(),

@@ -19,30 +19,37 @@ export const SYSTEM_PRIORITY_CLASSES: Record<string, number> = {
   'system-cluster-critical': 2000000000,
 };
 
-export function admitPodCreate(pod: Obj): void {
+/** kube-apiserver's --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds. */
+export interface AdmissionOptions {
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
+}
+
+export function admitPodCreate(pod: Obj, options: AdmissionOptions = {}): void {
   const spec = (pod.spec ?? {}) as Obj;
   const annotations = ((pod.metadata as Obj | undefined)?.annotations ?? {}) as Obj;
   if (!spec.serviceAccountName && annotations['kubernetes.io/config.mirror'] === undefined) {
     spec.serviceAccountName = 'default';
     spec.serviceAccount = 'default';
   }
-  addDefaultTolerations(spec);
+  addDefaultTolerations(spec, options);
   assignPriority(pod, spec);
 }
 
-function addDefaultTolerations(spec: Obj): void {
+function addDefaultTolerations(spec: Obj, options: AdmissionOptions): void {
   const tolerations = Array.isArray(spec.tolerations) ? (spec.tolerations as Obj[]) : [];
   const tolerates = (key: string) =>
     tolerations.some((t) => (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
   const added: Obj[] = [];
-  for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
-    if (!tolerates(key))
-      added.push({
-        key,
-        operator: 'Exists',
-        effect: 'NoExecute',
-        tolerationSeconds: DEFAULT_TOLERATION_SECONDS,
-      });
+  const seconds: [string, number][] = [
+    ['node.kubernetes.io/not-ready', options.defaultNotReadyTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS],
+    [
+      'node.kubernetes.io/unreachable',
+      options.defaultUnreachableTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS,
+    ],
+  ];
+  for (const [key, tolerationSeconds] of seconds) {
+    if (!tolerates(key)) added.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds });
   }
   if (added.length > 0) spec.tolerations = [...tolerations, ...added];
 }

@@ -1,6 +1,6 @@
 import type { KubeObject } from './kube-object';
 
-import { admitPodCreate } from './pod-admission';
+import { type AdmissionOptions, admitPodCreate } from './pod-admission';
 import { defaultPod } from './pod-defaults';
 
 type Obj = Record<string, unknown>;
@@ -10,11 +10,15 @@ type Obj = Record<string, unknown>;
  * discovery/v1 and the generated defaulters) for the kinds served here. On create, the pod
  * admission plugins a default kube-apiserver runs add their part too (pod-admission.ts).
  */
-export function applyDefaults(obj: KubeObject, operation: 'create' | 'update' = 'update'): void {
+export function applyDefaults(
+  obj: KubeObject,
+  operation: 'create' | 'update' = 'update',
+  admission: AdmissionOptions = {},
+): void {
   switch (obj.kind) {
     case 'Pod':
       defaultPod(obj);
-      if (operation === 'create') admitPodCreate(obj);
+      if (operation === 'create') admitPodCreate(obj, admission);
       break;
     case 'Service':
       defaultService(obj);

@@ -9,6 +9,7 @@ import type { KubeObject } from './kube-object';
 import { type LabelSelector, matchesLabels } from './label-selector';
 import type { ObjectStore } from './object-store';
 import { checkKind, type FieldValidation, unknownFields, validateObject } from './object-validation';
+import type { AdmissionOptions } from './pod-admission';
 import { allocateClusterIP, allocateNodePort, applyDefaults } from './resource-defaults';
 import { findResourceType, type ResourceType, resourceKey } from './resource-types';
 import { applyStrategicMergePatch } from './strategic-merge-patch';
@@ -17,6 +18,8 @@ export interface RegistryOptions {
   /** Wall clock for creationTimestamp/deletionTimestamp. */
   now: () => Date;
   serviceCIDR: string;
+  /** Settings of the admission plugins run on create (DefaultTolerationSeconds). */
+  admission?: AdmissionOptions;
 }
 
 export interface WriteOptions {
@@ -126,7 +129,7 @@ export class ResourceRegistry {
       const suffix = [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join('');
       obj.metadata.name = `${obj.metadata.generateName}${suffix}`;
     }
-    applyDefaults(obj, 'create');
+    applyDefaults(obj, 'create', this.options.admission);
     if (rt.kind === 'Service') this.allocateServiceAddresses(obj);
     validateObject(rt, obj);
     const name = obj.metadata.name as string;
