@@ -1,10 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { encodeFrame, FrameParser, Opcode } from './websocket-frames';
-
-const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+import WebSocket from 'ws';
 
 /** Opens the byte stream a WebSocket runs over. Default: TCP to host:port. */
 export type StreamConnector = (host: string, port: number) => Duplex;
@@ -20,88 +18,77 @@ export class StreamingError extends Error {
 
 export const tcpConnector: StreamConnector = (host, port) => netConnect({ host, port });
 
+type Queued =
+  | { event: 'message'; data: Buffer }
+  | { event: 'close'; code: number }
+  | { event: 'error'; error: Error };
+
 /**
- * A minimal WebSocket client connection: events `message` (Buffer, whole message), `close`
- * (code), `error`, delivered once `start()` is called. Enough for the Kubernetes streaming protocols; not a general-purpose client.
+ * A WebSocket client connection (the `ws` library underneath): events `message` (Buffer, whole
+ * message), `close` (code), `error`, delivered once `start()` is called. Until then what arrives
+ * is queued, so callers attach their listeners first: a fast server's frames may come in with the
+ * handshake itself.
  */
 export class WebSocketConnection extends EventEmitter {
   private closed = false;
-  private readonly parser = new FrameParser();
-  private fragments: Buffer[] = [];
-
   private started = false;
+  private queued: Queued[] = [];
 
   constructor(
-    private readonly socket: Duplex,
+    private readonly ws: WebSocket,
     readonly protocol: string,
-    private readonly head: Buffer,
   ) {
     super();
+    ws.on('message', (data: Buffer) => this.deliver({ event: 'message', data }));
+    ws.on('close', (code: number) => this.deliver({ event: 'close', code }));
+    ws.on('error', (error: Error) => this.deliver({ event: 'error', error }));
   }
 
-  /**
-   * Begin delivering events. Separate from construction so callers attach their listeners first:
-   * a fast server's frames may already sit in the handshake's leftover bytes.
-   */
+  /** Begin delivering events, the queued ones first. */
   start(): void {
     if (this.started) return;
     this.started = true;
-    const socket = this.socket;
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.finish(1006));
-    socket.on('close', () => this.finish(1006));
-    socket.on('error', (e: Error) => this.emit('error', e));
-    if (this.head.length > 0) this.onData(this.head);
-    socket.resume();
+    for (const item of this.queued.splice(0)) this.emitNow(item);
   }
 
   send(payload: Buffer): void {
-    if (!this.closed) this.socket.write(encodeFrame(Opcode.Binary, payload, true));
+    if (!this.closed && this.ws.readyState === WebSocket.OPEN) this.ws.send(payload, { binary: true });
   }
 
+  /** Sends a close frame and reports `close` with `code` at once (the server's echo is not awaited). */
   close(code = 1000): void {
     if (this.closed) return;
-    const body = Buffer.alloc(2);
-    body.writeUInt16BE(code, 0);
-    this.socket.write(encodeFrame(Opcode.Close, body, true));
-    this.socket.end();
-    this.finish(code);
+    this.ws.close(code);
+    this.deliver({ event: 'close', code });
   }
 
-  private onData(chunk: Buffer): void {
-    for (const frame of this.parser.push(chunk)) {
-      switch (frame.opcode) {
-        case Opcode.Ping:
-          this.socket.write(encodeFrame(Opcode.Pong, frame.payload, true));
-          break;
-        case Opcode.Close: {
-          const code = frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : 1005;
-          if (!this.closed) this.socket.write(encodeFrame(Opcode.Close, frame.payload.subarray(0, 2), true));
-          this.socket.end();
-          this.finish(code);
-          break;
-        }
-        case Opcode.Text:
-        case Opcode.Binary:
-        case Opcode.Continuation:
-          this.fragments.push(frame.payload);
-          if (frame.fin) {
-            const message = Buffer.concat(this.fragments);
-            this.fragments = [];
-            this.emit('message', message);
-          }
-          break;
-        default:
-          break;
-      }
+  private deliver(item: Queued): void {
+    if (this.started) this.emitNow(item);
+    else this.queued.push(item);
+  }
+
+  private emitNow(item: Queued): void {
+    if (item.event === 'message') this.emit('message', item.data);
+    else if (item.event === 'error') this.emit('error', item.error);
+    else if (!this.closed) {
+      this.closed = true;
+      this.emit('close', item.code);
     }
   }
+}
 
-  private finish(code: number): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.emit('close', code);
-  }
+/** The first `limit` bytes of a refused upgrade's body, for the error message. */
+function readBody(response: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    response.on('data', (chunk: Buffer) => {
+      if (size < limit) chunks.push(chunk);
+      size += chunk.length;
+    });
+    response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8').slice(0, limit)));
+    response.on('error', () => resolve(Buffer.concat(chunks).toString('utf8').slice(0, limit)));
+  });
 }
 
 /**
@@ -119,65 +106,49 @@ export function openWebSocket(
       new StreamingError('UNSUPPORTED_URL', `unsupported streaming URL ${url} (only http/ws)`),
     );
   }
+  u.protocol = 'ws:';
   const port = Number(u.port || 80);
-  const key = randomBytes(16).toString('base64');
-  const expectAccept = createHash('sha1')
-    .update(key + WS_GUID)
-    .digest('base64');
-  const socket = connector(u.hostname, port);
   return new Promise((resolve, reject) => {
-    let response = Buffer.alloc(0);
-    const fail = (e: Error) => {
+    const ws = new WebSocket(u.toString(), protocols, {
+      // The connector decides how host:port is reached (TCP, or a pipe into a network namespace).
+      createConnection: () => connector(u.hostname, port) as ReturnType<typeof netConnect>,
+      // The kubelet's and runtimes' streaming endpoints do not negotiate compression.
+      perMessageDeflate: false,
+    });
+    const fail = (error: StreamingError) => {
+      ws.off('open', onOpen);
+      ws.off('error', onError);
       // Whatever the transport reports while being torn down is not news any more.
-      socket.on('error', () => undefined);
-      socket.destroy();
-      reject(e);
+      ws.on('error', () => undefined);
+      ws.terminate();
+      reject(error);
     };
-    const onData = (chunk: Buffer) => {
-      response = Buffer.concat([response, chunk]);
-      const end = response.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      socket.off('data', onData);
-      socket.off('error', fail);
-      const head = response.subarray(end + 4);
-      const [statusLine = '', ...headerLines] = response.subarray(0, end).toString('latin1').split('\r\n');
-      const headers = new Map(
-        headerLines.map((l) => {
-          const i = l.indexOf(':');
-          return [l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim()] as const;
-        }),
+    const onError = (error: Error) =>
+      fail(
+        /Sec-WebSocket|Invalid Upgrade|Connection header/i.test(error.message)
+          ? new StreamingError('BAD_HANDSHAKE', `streaming server sent a bad handshake: ${error.message}`)
+          : new StreamingError('TRANSPORT', error.message),
       );
-      if (!/^HTTP\/1\.1 101/.test(statusLine)) {
-        return fail(
+    const onRefused = (_request: unknown, response: IncomingMessage) => {
+      ws.off('error', onError);
+      ws.on('error', () => undefined);
+      void readBody(response, 200).then((body) =>
+        fail(
           new StreamingError(
             'UPGRADE_REFUSED',
-            `streaming server refused the upgrade: ${statusLine} ${head.toString('utf8').slice(0, 200)}`,
+            `streaming server refused the upgrade: HTTP/${response.httpVersion} ${response.statusCode} ${response.statusMessage ?? ''} ${body}`,
           ),
-        );
-      }
-      if (headers.get('sec-websocket-accept') !== expectAccept) {
-        return fail(
-          new StreamingError('BAD_HANDSHAKE', 'streaming server sent a wrong Sec-WebSocket-Accept'),
-        );
-      }
-      socket.pause();
-      resolve(new WebSocketConnection(socket, headers.get('sec-websocket-protocol') ?? '', head));
+        ),
+      );
     };
-    socket.on('data', onData);
-    socket.on('error', fail);
-    const path = `${u.pathname}${u.search}`;
-    socket.write(
-      [
-        `GET ${path} HTTP/1.1`,
-        `Host: ${u.host}`,
-        'Upgrade: websocket',
-        'Connection: Upgrade',
-        `Sec-WebSocket-Key: ${key}`,
-        'Sec-WebSocket-Version: 13',
-        `Sec-WebSocket-Protocol: ${protocols.join(', ')}`,
-        '',
-        '',
-      ].join('\r\n'),
-    );
+    // 'open' comes before ws reads any frame, so the connection's listeners miss nothing.
+    const onOpen = () => {
+      ws.off('error', onError);
+      ws.off('unexpected-response', onRefused);
+      resolve(new WebSocketConnection(ws, ws.protocol));
+    };
+    ws.once('open', onOpen);
+    ws.once('error', onError);
+    ws.once('unexpected-response', onRefused);
   });
 }

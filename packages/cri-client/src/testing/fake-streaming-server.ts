@@ -1,10 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { encodeFrame, Opcode } from '../streaming/websocket-frames';
+import { WebSocketServer } from 'ws';
 
-const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const SUPPORTED = ['v4.channel.k8s.io', 'channel.k8s.io'];
 
 /** Server half of one streaming session, as the fake's Exec handler sees it. */
@@ -25,6 +24,12 @@ export class FakeStreamingServer {
   private port = 0;
   private readonly sessions = new Map<string, SessionHandler>();
   private readonly sockets = new Set<Duplex>();
+  /** The WebSocket half (ws, without a server of its own): the first offered protocol it speaks. */
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    handleProtocols: (offered) => [...offered].find((p) => SUPPORTED.includes(p)) ?? false,
+  });
 
   async url(kind: 'exec' | 'attach' | 'portforward', handler: SessionHandler): Promise<string> {
     await this.ensureStarted();
@@ -45,55 +50,32 @@ export class FakeStreamingServer {
     const server = createServer((_req, res) => {
       res.writeHead(400).end('websocket upgrade required');
     });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => this.upgrade(req, socket));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.upgrade(req, socket, head),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
   }
 
-  private upgrade(req: IncomingMessage, socket: Duplex): void {
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const handler = this.sessions.get(path);
-    const key = req.headers['sec-websocket-key'];
-    if (!handler || typeof key !== 'string') {
+    if (!handler) {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     // Tokens are single-use, as in the kubelet's streaming server.
     this.sessions.delete(path);
-    const offered = String(req.headers['sec-websocket-protocol'] ?? '')
-      .split(',')
-      .map((p) => p.trim());
-    const protocol = offered.find((p) => SUPPORTED.includes(p)) ?? '';
-    const accept = createHash('sha1')
-      .update(key + WS_GUID)
-      .digest('base64');
-    socket.write(
-      [
-        'HTTP/1.1 101 Switching Protocols',
-        'Upgrade: websocket',
-        'Connection: Upgrade',
-        `Sec-WebSocket-Accept: ${accept}`,
-        ...(protocol ? [`Sec-WebSocket-Protocol: ${protocol}`] : []),
-        '',
-        '',
-      ].join('\r\n'),
-    );
-    handler({
-      protocol,
-      send: (channel, data) =>
-        socket.write(
-          encodeFrame(Opcode.Binary, Buffer.concat([Buffer.from([channel]), Buffer.from(data)]), false),
-        ),
-      close: () => {
-        const body = Buffer.alloc(2);
-        body.writeUInt16BE(1000, 0);
-        socket.write(encodeFrame(Opcode.Close, body, false));
-        socket.end();
-      },
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      handler({
+        protocol: ws.protocol,
+        send: (channel, data) => ws.send(Buffer.concat([Buffer.from([channel]), Buffer.from(data)])),
+        close: () => ws.close(1000),
+      });
     });
   }
 }

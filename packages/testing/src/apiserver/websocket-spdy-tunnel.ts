@@ -22,7 +22,7 @@ export async function tunnelSpdyOverWebSocket(
   path: string,
 ): Promise<void> {
   const { socket, rest } = await dialSpdy(location, kubelet, path, 'portforward.k8s.io');
-  const ws = acceptWebSocket(req, client, spdyTunnelProtocol);
+  const ws = acceptWebSocket(req, client, spdyTunnelProtocol, head);
   if (rest.length > 0) ws.send(rest);
   socket.on('data', (chunk: Buffer) => ws.send(chunk));
   socket.on('close', () => ws.close());
@@ -31,6 +31,5 @@ export async function tunnelSpdyOverWebSocket(
     if (!socket.destroyed) socket.write(message);
   });
   ws.on('close', () => socket.destroy());
-  ws.feed(head);
   socket.resume();
 }

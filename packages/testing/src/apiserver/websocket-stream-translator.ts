@@ -85,7 +85,7 @@ export async function translateWebSocketToSpdy(
   flags: StreamFlags,
 ): Promise<void> {
   const { socket, rest } = await dialSpdy(location, kubelet, path, 'v4.channel.k8s.io');
-  const ws = acceptWebSocket(req, client, webSocketV5Protocol);
+  const ws = acceptWebSocket(req, client, webSocketV5Protocol, head);
   const session = new SpdyClientSession(socket);
   const open = (type: string): SpdyStream => session.openStream({ streamType: type });
   const errorStream = open('error');
@@ -124,7 +124,6 @@ export async function translateWebSocketToSpdy(
     else if (channel === Channel.resize) resize?.write(data);
     else if (channel === Channel.close && data[0] === Channel.stdin) stdin?.end();
   });
-  ws.feed(head);
   session.feed(rest);
   socket.resume();
 }
