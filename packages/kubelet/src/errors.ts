@@ -1,23 +1,10 @@
+import { FieldError } from '@nodeagent/primitives';
+
 /**
  * Every error this package throws carries a stable `code` and the offending field and value, so
  * callers (and pod status messages) can say exactly what was wrong without parsing text.
  */
-export class KubeletError extends Error {
-  readonly code: string;
-  readonly field: string;
-  readonly value: unknown;
-  /** The rule that was broken, without field and value. */
-  readonly reason: string;
-
-  constructor(code: string, field: string, value: unknown, reason: string) {
-    super(`${field}: ${reason} (got ${formatValue(value)})`);
-    this.name = new.target.name;
-    this.code = code;
-    this.field = field;
-    this.value = value;
-    this.reason = reason;
-  }
-}
+export class KubeletError extends FieldError {}
 
 /** A configuration file or flag value that does not satisfy KubeletConfiguration's rules. */
 export class InvalidConfigError extends KubeletError {
@@ -37,13 +24,6 @@ export class InvalidPodSpecError extends KubeletError {
   }
 }
 
-/** A value (quantity, duration, field path) that cannot be parsed. */
-export class ParseError extends KubeletError {
-  constructor(field: string, value: unknown, reason: string) {
-    super('ParseError', field, value, reason);
-  }
-}
-
 /**
  * Building a container's config failed (missing configMap key, bad fieldRef...). Upstream reports
  * this as the container waiting with reason CreateContainerConfigError.
@@ -58,15 +38,5 @@ export class CreateContainerConfigError extends KubeletError {
 export class VolumeSetupError extends KubeletError {
   constructor(field: string, value: unknown, reason: string) {
     super('VolumeSetupError', field, value, reason);
-  }
-}
-
-function formatValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  try {
-    const text = JSON.stringify(value);
-    return text === undefined ? String(value) : text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  } catch {
-    return String(value);
   }
 }

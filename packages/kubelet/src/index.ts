@@ -1,5 +1,15 @@
 // Public surface of @nodeagent/kubelet: the pod-lifecycle engine and its pure building blocks.
 
+// Kept at the root for existing callers; defined once in @nodeagent/primitives.
+export {
+  type Clock,
+  FakeClock,
+  formatDuration,
+  milliValue,
+  parseDuration,
+  parseQuantity,
+  systemClock,
+} from '@nodeagent/primitives';
 export {
   admitPod,
   type PodAdmitAttributes,
@@ -16,7 +26,6 @@ export { type KubeletAdmitHandlersOptions, kubeletAdmitHandlers } from './admiss
 export { safeSysctlAllowlist, safeSysctls } from './admission/safe-sysctls';
 export { SysctlAllowlist, sysctlForbiddenReason } from './admission/sysctl-allowlist';
 export * from './api/pod-types';
-export { milliValue, parseQuantity } from './api/quantity';
 export * from './certificates/index';
 export * from './cgroups/cgroup-errors';
 export {
@@ -31,13 +40,11 @@ export * from './cgroups/cgroup-resources';
 export { PodCgroupManager, type PodCgroupManagerOptions } from './cgroups/pod-cgroup-manager';
 export { podCgroupRuntime } from './cgroups/pod-cgroup-runtime';
 export { type PodResourceConfigOptions, podResourceConfig } from './cgroups/pod-resource-config';
-export { type Clock, FakeClock, rfc3339, systemClock } from './clock';
 export {
   listDropInFiles,
   mergeConfigurationDropIns,
   mergeConfigurationPatch,
 } from './config/config-drop-ins';
-export { formatDuration, parseDuration } from './config/duration';
 export {
   type EvictionSignal,
   type EvictionThreshold,
@@ -110,7 +117,6 @@ export {
   InvalidConfigError,
   InvalidPodSpecError,
   KubeletError,
-  ParseError,
   VolumeSetupError,
 } from './errors';
 export { isCriticalPod, systemCriticalPriority } from './eviction/critical-pod';
@@ -195,6 +201,7 @@ export { type DownwardContext, formatMap, resolveFieldPath, resolveResourceField
 export { podQOSClass, type QOSClass } from './pod/qos-class';
 export { validatePod } from './pod/validate-pod';
 export { PodProber } from './probes/pod-prober';
+export { rfc3339 } from './rfc3339';
 export { criPodRuntime } from './runtime/cri-pod-runtime';
 export type { ExecResult, ImagePullAuth, PodRuntime, RuntimeFeatures } from './runtime/pod-runtime';
 export * from './runtime/runtime-state';

@@ -1,11 +1,10 @@
+import { type Clock, parseDuration, systemClock } from '@nodeagent/primitives';
 import { admitPod, type PodAdmitHandler, podRejectedPrefix } from './admission/admit-handler';
 import { ephemeralContainerChecks } from './admission/ephemeral-container-checks';
 import { kubeletAdmitHandlers } from './admission/kubelet-admit-handlers';
 import type { Container, Pod, PodStatus, ResourceList } from './api/pod-types';
 import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
 import { podCgroupRuntime } from './cgroups/pod-cgroup-runtime';
-import { type Clock, rfc3339, systemClock } from './clock';
-import { parseDuration } from './config/duration';
 import type { KubeletConfiguration } from './config/kubelet-configuration';
 import { setupDataDirs } from './data-dirs';
 import type { ObjectSource } from './env/resolve-env';
@@ -20,6 +19,7 @@ import { activeDeadlineRemainingMs, applyActiveDeadline } from './pod/active-dea
 import type { ProbeState } from './pod/compute-pod-actions';
 import { validatePod } from './pod/validate-pod';
 import { PodProber } from './probes/pod-prober';
+import { rfc3339 } from './rfc3339';
 import type { PodRuntime, RuntimeFeatures } from './runtime/pod-runtime';
 import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './runtime/runtime-state';
 import { defaultMaxParallelPodStarts, StartLimiter } from './runtime/start-limiter';

@@ -3,6 +3,7 @@ import { lstat, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CertificatesV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { FakeClock } from '@nodeagent/primitives';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateManager } from '../src/certificates/certificate-manager';
@@ -16,7 +17,6 @@ import {
 import { CertificateFileStore } from '../src/certificates/certificate-store';
 import { loadClientCert } from '../src/certificates/client-bootstrap';
 import { rotationDeadline } from '../src/certificates/rotation-deadline';
-import { FakeClock } from '../src/clock';
 
 const HOUR = 3600 * 1000;
 

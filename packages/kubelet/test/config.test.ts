@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatDuration, parseDuration } from '@nodeagent/primitives';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../src/config/duration';
 import { defaultKubeletConfiguration, parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { applyConfigurationOverrides, loadKubeletConfigurationFile } from '../src/config/load-config-file';
 import { InvalidConfigError } from '../src/errors';

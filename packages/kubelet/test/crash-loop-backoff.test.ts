@@ -1,6 +1,6 @@
+import { FakeClock } from '@nodeagent/primitives';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../src/clock';
 import { CrashLoopBackOff } from '../src/pod/crash-loop-backoff';
 
 describe('CrashLoopBackOff', () => {

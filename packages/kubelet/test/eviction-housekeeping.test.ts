@@ -1,11 +1,11 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
 import { CgroupV1Filesystem } from '../src/cgroups/cgroup-filesystem';
 import { PodCgroupManager } from '../src/cgroups/pod-cgroup-manager';
-import { FakeClock } from '../src/clock';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { KubeletHousekeeping } from '../src/eviction/kubelet-housekeeping';
 import type { ImageService, RuntimeImage } from '../src/images/image-service';

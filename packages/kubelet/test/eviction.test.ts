@@ -1,6 +1,6 @@
+import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
-import { FakeClock } from '../src/clock';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { InvalidConfigError } from '../src/errors';
 import { isCriticalPod } from '../src/eviction/critical-pod';

@@ -1,5 +1,5 @@
+import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../src/clock';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { InvalidConfigError } from '../src/errors';
 import { ImageGCError } from '../src/images/image-gc-errors';

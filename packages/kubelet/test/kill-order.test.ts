@@ -1,5 +1,5 @@
+import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../src/clock';
 import type { PodRuntime } from '../src/runtime/pod-runtime';
 import { PodSyncer } from '../src/sync/pod-syncer';
 import type { PodVolumeManager } from '../src/volumes/pod-volume-manager';

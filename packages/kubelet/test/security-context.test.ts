@@ -2,11 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NamespaceMode } from '@nodeagent/cri-client/types';
+import { FakeClock } from '@nodeagent/primitives';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admitPod } from '../src/admission/admit-handler';
 import { kubeletAdmitHandlers } from '../src/admission/kubelet-admit-handlers';
 import type { Container, Pod } from '../src/api/pod-types';
-import { FakeClock } from '../src/clock';
 import { appArmorAdmission, appArmorHostError, containerAppArmor } from '../src/cri/apparmor-profile';
 import {
   buildContainerConfig,

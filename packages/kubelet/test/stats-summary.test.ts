@@ -9,8 +9,8 @@ import {
   type PodSandbox,
   PodSandboxState,
 } from '@nodeagent/cri-client/types';
+import { FakeClock } from '@nodeagent/primitives';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../src/clock';
 import { CpuRateTracker } from '../src/stats/cpu-rate';
 import type { CriStatsSource } from '../src/stats/cri-stats-source';
 import type { HostSources, StatFsFigures } from '../src/stats/host-sources';

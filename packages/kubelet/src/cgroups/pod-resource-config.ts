@@ -1,5 +1,5 @@
+import { milliValue, parseQuantity } from '@nodeagent/primitives';
 import type { Container, Pod } from '../api/pod-types';
-import { milliValue, parseQuantity } from '../api/quantity';
 import { milliCPUToQuota, milliCPUToShares, minShares, quotaPeriodUs } from '../cri/linux-resources';
 import { podQOSClass } from '../pod/qos-class';
 import type { CgroupResources } from './cgroup-resources';

@@ -1,4 +1,4 @@
-import { parseQuantity } from '../api/quantity';
+import { parseQuantity } from '@nodeagent/primitives';
 import { InvalidConfigError } from '../errors';
 
 /** Eviction signals the kubelet understands (upstream pkg/kubelet/eviction/api). */

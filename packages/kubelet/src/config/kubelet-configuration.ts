@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
+import { parseDuration } from '@nodeagent/primitives';
 import { z } from 'zod';
 import { parseCgroupRoot } from '../cgroups/cgroup-name';
 import { InvalidConfigError } from '../errors';
-import { parseDuration } from './duration';
 import { parseEvictionThresholds, parseThresholdValue } from './eviction-thresholds';
 import { applyV1beta1ZeroDefaults, defaultEvictionHard } from './v1beta1-defaults';
 

@@ -1,4 +1,4 @@
-import { parseDuration } from './duration';
+import { parseDuration } from '@nodeagent/primitives';
 
 /**
  * Upstream's v1beta1 SetDefaults_KubeletConfiguration treats a Go zero value as "unset": kubeadm

@@ -1,6 +1,6 @@
 import type { LinuxContainerResources, MessageInput } from '@nodeagent/cri-client/types';
+import { milliValue, parseQuantity } from '@nodeagent/primitives';
 import type { Container, Pod } from '../api/pod-types';
-import { milliValue, parseQuantity } from '../api/quantity';
 import { podQOSClass } from '../pod/qos-class';
 
 /** Upstream cm constants: CFS shares and quota arithmetic. */

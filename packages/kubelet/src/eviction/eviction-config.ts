@@ -1,4 +1,4 @@
-import { parseDuration } from '../config/duration';
+import { parseDuration } from '@nodeagent/primitives';
 import {
   type EvictionThreshold,
   parseEvictionThresholds,

@@ -1,5 +1,5 @@
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { Pod } from '../api/pod-types';
-import { type Clock, systemClock } from '../clock';
 import { podQOSClass } from '../pod/qos-class';
 import type { Summary } from '../stats/summary-types';
 import { isCriticalPod, toleratesTaint } from './critical-pod';

@@ -1,5 +1,5 @@
+import { parseQuantity } from '@nodeagent/primitives';
 import type { Pod } from '../api/pod-types';
-import { parseQuantity } from '../api/quantity';
 import type { ConfiguredThreshold } from './eviction-config';
 import { type PodStatsLookup, podUsage } from './pod-usage';
 import { formatBinaryQuantity, formatDecimalQuantity } from './quantity-format';

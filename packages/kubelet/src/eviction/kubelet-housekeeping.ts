@@ -1,7 +1,7 @@
+import type { Clock } from '@nodeagent/primitives';
 import type { Registry } from 'prom-client';
 import type { Pod } from '../api/pod-types';
 import type { PodCgroupManager } from '../cgroups/pod-cgroup-manager';
-import type { Clock } from '../clock';
 import type { KubeletConfiguration } from '../config/kubelet-configuration';
 import { ImageGCManager } from '../images/image-gc-manager';
 import { imageGCPeriodMs, imageGCPolicyFromConfig } from '../images/image-gc-policy';

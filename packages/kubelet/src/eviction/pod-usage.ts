@@ -1,5 +1,5 @@
+import { parseQuantity } from '@nodeagent/primitives';
 import type { Container, Pod } from '../api/pod-types';
-import { parseQuantity } from '../api/quantity';
 import type { PodStats } from '../stats/summary-types';
 import type { StarvedResource } from './signal-resources';
 

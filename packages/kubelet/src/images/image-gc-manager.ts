@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../clock';
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { FsStats } from '../stats/summary-types';
 import { ImageGCError } from './image-gc-errors';
 import { type ImageGCPolicy, imageGCPeriodMs } from './image-gc-policy';

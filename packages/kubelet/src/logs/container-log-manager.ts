@@ -1,6 +1,6 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import { ContainerState } from '@nodeagent/cri-client/types';
-import { type Clock, systemClock } from '../clock';
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { KubeletLogger } from '../kubelet';
 import type { LogRotatePolicy } from './log-rotate-policy';
 import { removeContainerLogs } from './remove-container-logs';

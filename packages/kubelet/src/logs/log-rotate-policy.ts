@@ -1,4 +1,4 @@
-import { parseQuantity } from '../api/quantity';
+import { parseQuantity } from '@nodeagent/primitives';
 import { KubeletError } from '../errors';
 
 /** A container log rotation setting the log manager cannot run with. */

@@ -1,5 +1,4 @@
-import { type Clock, systemClock } from '../clock';
-import { formatDuration } from '../config/duration';
+import { type Clock, formatDuration, systemClock } from '@nodeagent/primitives';
 import type { KubeletMetrics } from '../metrics';
 import type { PodRuntime } from '../runtime/pod-runtime';
 import { emptyPodRuntimeStatus, type PodRuntimeStatus } from '../runtime/runtime-state';

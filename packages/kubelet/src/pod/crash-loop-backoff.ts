@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../clock';
+import { type Clock, systemClock } from '@nodeagent/primitives';
 
 export interface BackOffOptions {
   /** First delay; upstream 10 s. */

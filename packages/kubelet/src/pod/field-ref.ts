@@ -1,5 +1,5 @@
+import { parseQuantity } from '@nodeagent/primitives';
 import type { Container, Pod, ResourceFieldSelector, ResourceList } from '../api/pod-types';
-import { parseQuantity } from '../api/quantity';
 import { CreateContainerConfigError } from '../errors';
 
 /** Pod facts only known on the node, needed to resolve downward API references. */

@@ -1,6 +1,6 @@
 import type { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { Pod } from '../api/pod-types';
-import { type Clock, systemClock } from '../clock';
 
 export type PodEventType = 'Normal' | 'Warning';
 export type PodEventRecorder = (pod: Pod, type: PodEventType, reason: string, message: string) => void;

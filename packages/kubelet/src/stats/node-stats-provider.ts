@@ -1,4 +1,5 @@
-import { type Clock, rfc3339, systemClock } from '../clock';
+import { type Clock, systemClock } from '@nodeagent/primitives';
+import { rfc3339 } from '../rfc3339';
 import { CpuRateTracker } from './cpu-rate';
 import { fsStatsFromStatfs } from './fs-usage';
 import { type HostSources, systemHostSources } from './host-sources';

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isUnimplemented } from '@nodeagent/cri-client';
-import { type Clock, systemClock } from '../clock';
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import { podIdentityFromLabels } from '../cri/labels';
 import { CpuRateTracker } from './cpu-rate';
 import type { CriStatsSource } from './cri-stats-source';

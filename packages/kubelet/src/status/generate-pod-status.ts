@@ -7,8 +7,8 @@ import {
   type PodCondition,
   type PodStatus,
 } from '../api/pod-types';
-import { rfc3339 } from '../clock';
 import { podQOSClass } from '../pod/qos-class';
+import { rfc3339 } from '../rfc3339';
 import {
   containerInstances,
   type PodRuntimeStatus,

@@ -1,6 +1,6 @@
 import type { MessageInput, PodSandboxConfig } from '@nodeagent/cri-client/types';
+import type { Clock } from '@nodeagent/primitives';
 import type { Container, Pod } from '../api/pod-types';
-import type { Clock } from '../clock';
 import type { ImageUser } from '../cri/verify-run-as-non-root';
 import type { CrashLoopBackOff } from '../pod/crash-loop-backoff';
 import type { ImagePullAuth, PodRuntime } from '../runtime/pod-runtime';

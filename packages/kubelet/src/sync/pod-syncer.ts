@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type MessageInput, NamespaceMode, type PodSandboxConfig } from '@nodeagent/cri-client/types';
+import type { Clock } from '@nodeagent/primitives';
+import { formatDuration } from '@nodeagent/primitives';
 import type { EphemeralContainerCheck } from '../admission/ephemeral-container-checks';
 import {
   type Container,
@@ -11,8 +13,6 @@ import {
   type ResourceList,
   type Secret,
 } from '../api/pod-types';
-import type { Clock } from '../clock';
-import { formatDuration } from '../config/duration';
 import { buildContainerConfig } from '../cri/container-config';
 import type { ClusterDNSOptions } from '../cri/dns-config';
 import { buildSandboxConfig } from '../cri/sandbox-config';

@@ -1,7 +1,7 @@
 import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseQuantity } from '@nodeagent/primitives';
 import type { Pod, Volume } from '../api/pod-types';
-import { parseQuantity } from '../api/quantity';
 import type { MountedVolume } from '../cri/container-config';
 import { KubeletError, VolumeSetupError } from '../errors';
 import { writeAtomically } from './atomic-writer';

@@ -2,9 +2,9 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
-import type { Clock } from '../../src/clock';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
 import { Kubelet } from '../../src/kubelet';
 import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
@@ -16,6 +16,8 @@ class OffsetClock implements Clock {
   now(): number {
     return Date.now() + this.offset;
   }
+  setTimeout = systemClock.setTimeout;
+  clearTimeout = systemClock.clearTimeout;
 }
 
 async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {

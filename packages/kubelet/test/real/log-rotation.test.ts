@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { systemClock } from '@nodeagent/primitives';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
 import { ContainerLogManager } from '../../src/logs/container-log-manager';
@@ -79,7 +80,7 @@ describe('container log rotation on a real containerd', { timeout: 180_000 }, ()
         warn: () => undefined,
         error: (obj, msg) => errors.push({ obj, msg }),
       },
-      clock: { now: () => (now += 10_000) },
+      clock: { ...systemClock, now: () => (now += 10_000) },
     });
     logs.start();
     // Sample the directory while rotation runs: never more than maxFiles (a .tmp while compressing aside).
