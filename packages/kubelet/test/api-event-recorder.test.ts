@@ -1,7 +1,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
+import { FakeClock } from '@nodeagent/primitives';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../src/clock';
 import { apiEventRecorder } from '../src/sources/api-event-recorder';
 
 let server: ApiServer;
