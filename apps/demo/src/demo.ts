@@ -23,7 +23,7 @@ import { missingPrerequisites, type PrerequisiteInputs, systemPrerequisiteInputs
 import { acquireRunLock, defaultLockPath, type RunRecord } from './run-lock';
 import { type SocketRelay, startSocketRelay } from './socket-relay';
 import { createStepReporter, type StepReporter } from './step-reporter';
-import { applyWorkload, readWorkload, spreadPods } from './workload';
+import { applyWorkload, readWorkload, replicaSetWorkload } from './workload';
 
 /** The single-node box's node name (with --nodes N: nodeagent-demo-node-1 … -N). */
 export const NODE_NAME = 'nodeagent-demo-node';
@@ -438,22 +438,18 @@ export async function runDemo(
       image: first.runtime.image,
       fakeRuntime: first.runtime.kind === 'fake',
     });
-    const objects: KubeObject[] =
-      count > 1
-        ? spreadPods(
-            base,
-            nodes.map((n) => n.name),
-          )
-        : base;
+    // One node: the two pods as the manifests say, on it. Several: a ReplicaSet of two pods per
+    // node, placed by the scheduler.
+    const objects: KubeObject[] = count > 1 ? replicaSetWorkload(base, 2 * count) : base;
     const applied = await steps.run(
-      `apply the sample workload (manifests/web.yaml${count > 1 ? ', two pods per node' : ''})`,
+      `apply the sample workload (manifests/web.yaml${count > 1 ? `, as ReplicaSet web with ${2 * count} replicas` : ''})`,
       async () => applyWorkload(server, objects),
       (names) => names.join(', '),
     );
     if (first.runtime.kind === 'fake') {
       steps.note('fake runtime: containers run a sleep instead of httpd and have no readiness probes');
     }
-    const podCount = applied.filter((n) => n.startsWith('pod/')).length;
+    const podCount = count > 1 ? 2 * count : applied.filter((n) => n.startsWith('pod/')).length;
     const view = await steps.run(
       'pods Running and Ready, endpoints published',
       () =>

@@ -7,7 +7,7 @@ import { DemoError } from './errors';
 /** The sample workload shipped with the demo. */
 export const workloadPath = fileURLToPath(new URL('../manifests/web.yaml', import.meta.url));
 
-const plurals: Record<string, string> = { Pod: 'pods', Service: 'services' };
+const plurals: Record<string, string> = { Pod: 'pods', Service: 'services', ReplicaSet: 'replicasets' };
 
 export interface WorkloadSettings {
   nodeName: string;
@@ -28,7 +28,7 @@ export function loadWorkload(text: string, settings: WorkloadSettings): KubeObje
       throw new DemoError('INVALID_MANIFEST', 'manifest', doc.errors[0]?.message, 'is not valid YAML');
     const object = doc.toJS() as KubeObject | null;
     if (!object) continue;
-    if (!object.kind || !plurals[object.kind]) {
+    if (object.kind !== 'Pod' && object.kind !== 'Service') {
       throw new DemoError(
         'INVALID_MANIFEST',
         'kind',
@@ -69,21 +69,28 @@ export function applyWorkload(server: ApiServer, objects: KubeObject[]): string[
 }
 
 /**
- * The multi-node box's workload: the manifests' first Pod is the template for `perNode` pods on
- * every node, named `web-<k>` and placed round-robin by spec.nodeName (node 1 gets web-1, node 2
- * web-2, …), so every node serves and every node has a pod on another node to reach. The
- * Services are kept as they are.
+ * The multi-node box's workload: a ReplicaSet `web` with `replicas` pods made from the manifests'
+ * first Pod (its labels, its spec without nodeName), placed by the API server's scheduler. Each
+ * container asks for a little CPU and memory: the scheduler scores nodes by what is left
+ * unrequested, so the pods spread over the nodes instead of piling on the first. The Services
+ * stay as they are and select the ReplicaSet's pods by the same label.
  */
-export function spreadPods(objects: KubeObject[], nodeNames: string[], perNode = 2): KubeObject[] {
+export function replicaSetWorkload(objects: KubeObject[], replicas: number): KubeObject[] {
   const template = objects.find((o) => o.kind === 'Pod');
-  if (!template) throw new DemoError('INVALID_MANIFEST', 'kind', 'Pod', 'the workload has no Pod to spread');
-  const prefix = (template.metadata.name ?? 'web').replace(/-\d+$/, '');
-  const pods: KubeObject[] = [];
-  for (let k = 1; k <= nodeNames.length * perNode; k++) {
-    const pod = structuredClone(template);
-    pod.metadata.name = `${prefix}-${k}`;
-    (pod.spec as { nodeName?: string }).nodeName = nodeNames[(k - 1) % nodeNames.length];
-    pods.push(pod);
+  if (!template)
+    throw new DemoError('INVALID_MANIFEST', 'kind', 'Pod', 'the workload has no Pod to replicate');
+  const labels = template.metadata.labels ?? {};
+  const spec = structuredClone(template.spec) as { nodeName?: string; containers: Record<string, unknown>[] };
+  delete spec.nodeName;
+  for (const container of spec.containers) {
+    container.resources = { requests: { cpu: '50m', memory: '32Mi' } };
   }
-  return [...pods, ...objects.filter((o) => o.kind !== 'Pod')];
+  const name = (template.metadata.name ?? 'web').replace(/-\d+$/, '');
+  const replicaSet: KubeObject = {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name, namespace: template.metadata.namespace ?? 'default', labels },
+    spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec } },
+  };
+  return [replicaSet, ...objects.filter((o) => o.kind !== 'Pod')];
 }

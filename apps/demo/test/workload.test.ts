@@ -1,7 +1,7 @@
 import { startApiServer } from '@nodeagent/testing';
 import { describe, expect, it } from 'vitest';
 import { DemoError } from '../src/errors';
-import { applyWorkload, loadWorkload, readWorkload, spreadPods } from '../src/workload';
+import { applyWorkload, loadWorkload, readWorkload, replicaSetWorkload } from '../src/workload';
 
 const settings = { nodeName: 'node-x', image: 'localhost/img:1', fakeRuntime: false };
 
@@ -62,22 +62,50 @@ describe('sample workload', () => {
     }
   });
 
-  it('spreads two pods per node round-robin for the multi-node box and keeps the Services', () => {
-    const objects = spreadPods(readWorkload(settings), ['n-1', 'n-2', 'n-3']);
-    const pods = objects.filter((o) => o.kind === 'Pod');
-    expect(pods.map((p) => `${p.metadata.name}@${(p.spec as { nodeName: string }).nodeName}`)).toEqual([
-      'web-1@n-1',
-      'web-2@n-2',
-      'web-3@n-3',
-      'web-4@n-1',
-      'web-5@n-2',
-      'web-6@n-3',
+  it('makes the multi-node workload a ReplicaSet of the web pod, with requests so the scheduler spreads it', () => {
+    const objects = replicaSetWorkload(readWorkload(settings), 6);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'ReplicaSet/web',
+      'Service/web',
+      'Service/web-nodeport',
     ]);
-    expect(pods.every((p) => p.metadata.labels?.app === 'web')).toBe(true);
-    expect(objects.filter((o) => o.kind === 'Service').map((s) => s.metadata.name)).toEqual([
-      'web',
-      'web-nodeport',
-    ]);
-    expect(() => spreadPods([], ['n-1'])).toThrow(DemoError);
+    const rs = objects[0] as unknown as {
+      spec: {
+        replicas: number;
+        selector: { matchLabels: Record<string, string> };
+        template: {
+          metadata: { labels: Record<string, string> };
+          spec: { nodeName?: string; containers: Record<string, unknown>[] };
+        };
+      };
+    };
+    expect(rs.spec.replicas).toBe(6);
+    expect(rs.spec.selector.matchLabels).toEqual({ app: 'web' });
+    expect(rs.spec.template.metadata.labels).toEqual({ app: 'web' });
+    expect(rs.spec.template.spec.nodeName).toBeUndefined();
+    expect(rs.spec.template.spec.containers[0]?.image).toBe('localhost/img:1');
+    expect(rs.spec.template.spec.containers[0]?.resources).toEqual({
+      requests: { cpu: '50m', memory: '32Mi' },
+    });
+    expect(() => replicaSetWorkload([], 2)).toThrow(DemoError);
+  });
+
+  it('applies the ReplicaSet through the registry; its controller and the scheduler make the pods', async () => {
+    const server = await startApiServer({ controlPlane: true });
+    try {
+      const objects = replicaSetWorkload(readWorkload(settings), 2);
+      expect(applyWorkload(server, objects)).toEqual([
+        'replicaset/web',
+        'service/web',
+        'service/web-nodeport',
+      ]);
+      const podRT = server.resource('v1', 'pods');
+      await server.controlPlane?.settled();
+      const pods = server.registry.list(podRT, 'default');
+      expect(pods).toHaveLength(2);
+      expect(pods.every((p) => p.metadata.name?.startsWith('web-'))).toBe(true);
+    } finally {
+      await server.close();
+    }
   });
 });

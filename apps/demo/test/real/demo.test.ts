@@ -1,80 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { DemoResult } from '../../src/demo';
-
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `npm start -- <args>` without npm: the same tools/start.mjs, non-interactive. */
-function start(args: string[], options: { uid?: number } = {}): Promise<Run> {
-  const [command, argv] =
-    options.uid === undefined
-      ? [process.execPath, ['tools/start.mjs', ...args]]
-      : [
-          'setpriv',
-          [
-            `--reuid=${options.uid}`,
-            `--regid=${options.uid}`,
-            '--clear-groups',
-            process.execPath,
-            'tools/start.mjs',
-            ...args,
-          ],
-        ];
-  return runCommand(command, argv);
-}
-
-function runCommand(command: string, argv: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(command, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function summary(run: Run): DemoResult {
-  const last = run.stdout.trimEnd().split('\n').at(-1) ?? '';
-  return JSON.parse(last) as DemoResult;
-}
-
-/** Processes whose command line mentions `needle` (agents carry the state dir in their flags). */
-function processesMentioning(needle: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmdline.includes(needle)) found.push(`${pid}: ${cmdline}`);
-    } catch {}
-  }
-  return found;
-}
-
-function netnsList(): string {
-  return spawnSync('ip', ['netns', 'list']).stdout.toString();
-}
-
-function leftBehind(result: DemoResult): string[] {
-  const paths = [result.stateDir, result.runtimeDir].filter((p): p is string => p !== undefined);
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
-  return [
-    ...paths.filter((p) => existsSync(p)).map((p) => `dir ${p}`),
-    ...paths.flatMap(processesMentioning),
-    ...paths.filter((p) => mounts.includes(p)).map((p) => `mount under ${p}`),
-    ...(result.netns && netnsList().includes(result.netns) ? [`netns ${result.netns}`] : []),
-  ];
-}
+import { leftBehind, netnsList, processesMentioning, root, runCommand, start, summary } from './start-demo';
 
 describe('npm start -- --once (node in a box, end to end)', () => {
   it('runs containerd, kubelet and kube-proxy, serves both pods through the ClusterIP, and leaves nothing behind', async () => {
@@ -170,7 +100,7 @@ describe('npm start -- --once (node in a box, end to end)', () => {
     } finally {
       if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
     }
-    expect(stdout).toContain('✔ stop kubelet relay in the node namespace');
+    expect(stdout).toContain('✔ stop API and kubelet relays in the node namespace');
     expect(stdout).toContain('✔ nothing left behind');
   }, 170_000);
 

@@ -1,0 +1,83 @@
+// What the end-to-end tests share: `npm start -- <args>` run as a child, its JSON summary, and
+// what a run could leave behind on the host.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { DemoResult } from '../../src/demo';
+
+export const root = fileURLToPath(new URL('../../../../', import.meta.url));
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npm start -- <args>` without npm: the same tools/start.mjs, non-interactive. */
+export function start(args: string[], options: { uid?: number } = {}): Promise<Run> {
+  const [command, argv] =
+    options.uid === undefined
+      ? [process.execPath, ['tools/start.mjs', ...args]]
+      : [
+          'setpriv',
+          [
+            `--reuid=${options.uid}`,
+            `--regid=${options.uid}`,
+            '--clear-groups',
+            process.execPath,
+            'tools/start.mjs',
+            ...args,
+          ],
+        ];
+  return runCommand(command, argv);
+}
+
+export function runCommand(command: string, argv: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(command, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export function summary(run: Run): DemoResult {
+  const last = run.stdout.trimEnd().split('\n').at(-1) ?? '';
+  return JSON.parse(last) as DemoResult;
+}
+
+/** Processes whose command line mentions `needle` (agents carry the state dir in their flags). */
+export function processesMentioning(needle: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (cmdline.includes(needle)) found.push(`${pid}: ${cmdline}`);
+    } catch {}
+  }
+  return found;
+}
+
+export function netnsList(): string {
+  return spawnSync('ip', ['netns', 'list']).stdout.toString();
+}
+
+/** Directories, processes, mounts and namespaces (every node's, the fabric's) a run left behind. */
+export function leftBehind(result: DemoResult): string[] {
+  const paths = [
+    ...new Set([result.stateDir, result.runtimeDir, ...(result.nodes ?? []).map((n) => n.runtimeDir)]),
+  ].filter((p): p is string => p !== undefined);
+  const namespaces = [
+    ...new Set([result.netns, result.fabricNetns, ...(result.nodes ?? []).map((n) => n.netns)]),
+  ].filter((n): n is string => n !== undefined);
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  const listed = netnsList();
+  return [
+    ...paths.filter((p) => existsSync(p)).map((p) => `dir ${p}`),
+    ...paths.flatMap(processesMentioning),
+    ...paths.filter((p) => mounts.includes(p)).map((p) => `mount under ${p}`),
+    ...namespaces.filter((n) => listed.includes(n)).map((n) => `netns ${n}`),
+  ];
+}
