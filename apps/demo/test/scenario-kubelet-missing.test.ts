@@ -79,6 +79,8 @@ describe('kubelet-missing observer (scripted cluster)', () => {
     expect(byType['container-not-restarted'].exitedForMs).toBeGreaterThan(8000);
     expect(byType['deleted-pod-stopped'].pods).toEqual(['scenario-deleted-later', 'web-a', 'web-b']);
     expect(events.some((e) => e.type === 'problem')).toBe(false);
+    // The starting point prints "before"; every other event its time since the stop.
+    expect(narrate(byType['workload-placed'])).toBe('  before  workload Running; node-1 runs web-a, web-b');
     // Every event prints one line starting with its time since the stop.
     expect(narrate(byType['node-not-ready'])).toMatch(
       /^ +\+\d+\.\ds {2}node node-1 Ready=Unknown reason NodeStatusUnknown: "Kubelet stopped posting node status."$/,

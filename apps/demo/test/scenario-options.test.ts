@@ -81,6 +81,10 @@ describe('scenario ReplicaSet', () => {
       4,
     ) as unknown as { spec: { replicas: number; template: { spec: Record<string, unknown> } } };
     expect(rs.spec.replicas).toBe(6);
+    // A small request, so the scheduler's least-allocated score spreads the pods.
+    expect(rs.spec.template.spec.containers).toEqual([
+      { name: 'httpd', image: 'busybox', resources: { requests: { cpu: '10m', memory: '16Mi' } } },
+    ]);
     expect(rs.spec.template.spec.nodeName).toBeUndefined();
     expect(rs.spec.template.spec.tolerations).toEqual([
       {

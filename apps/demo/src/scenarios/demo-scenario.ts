@@ -129,20 +129,21 @@ export async function runDemoScenario(
         write,
       );
     }
-    // The workload the kubelet-missing scenario watches: a ReplicaSet, two pods per node.
+    // The workload the kubelet-missing scenario watches: a ReplicaSet, one pod per node (the box's
+    // own `web` pods run too; a busy machine starts containers slowly).
     const api = scenarioBox.api;
     api.create(
       'apps/v1',
       'replicasets',
       'default',
-      scenarioReplicaSet(settings.webPod, 2 * nodes.length, settings.tolerationSeconds),
+      scenarioReplicaSet(settings.webPod, nodes.length, settings.tolerationSeconds),
     );
     write(
-      `  ReplicaSet ${SCENARIO_APP}: ${2 * nodes.length} pods, tolerating unreachable for ${settings.tolerationSeconds} s\n`,
+      `  ReplicaSet ${SCENARIO_APP}: ${nodes.length} pods, tolerating unreachable for ${settings.tolerationSeconds} s\n`,
     );
     await waitFor(clock, `ReplicaSet ${SCENARIO_APP} Running`, WAIT_MARGIN_MS, 500, () => {
       const pods = api.list('v1', 'pods', 'default').filter((p) => p.metadata.labels?.app === SCENARIO_APP);
-      return pods.length === 2 * nodes.length &&
+      return pods.length === nodes.length &&
         pods.every((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running')
         ? true
         : undefined;

@@ -8,9 +8,13 @@ export function formatOffset(ms: number): string {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+/** Observed before the agent is stopped: the starting point, not a time since the stop. */
+const BEFORE_STOP = new Set<ScenarioEvent['type']>(['workload-placed', 'baseline']);
+
 /** One line per observed effect, for people; the README explains each. */
 export function narrate(event: ScenarioEvent): string {
-  return `${formatOffset(event.atMs)}  ${describe(event)}`;
+  const when = BEFORE_STOP.has(event.type) ? 'before'.padStart(8) : formatOffset(event.atMs);
+  return `${when}  ${describe(event)}`;
 }
 
 function describe(e: ScenarioEvent): string {

@@ -20,6 +20,11 @@ export function scenarioReplicaSet(
   const spec = structuredClone(webPod.spec) as Record<string, unknown> | undefined;
   if (!spec) throw new DemoError('INVALID_MANIFEST', 'spec', webPod.metadata.name, 'the web pod has no spec');
   delete spec.nodeName;
+  // A small request per container: the scheduler scores nodes by what is left unrequested, so
+  // pods that ask for nothing all score the same and may pile onto one node.
+  for (const c of (spec.containers ?? []) as { resources?: { requests?: Record<string, string> } }[]) {
+    c.resources = { ...c.resources, requests: c.resources?.requests ?? { cpu: '10m', memory: '16Mi' } };
+  }
   spec.tolerations = NODE_TAINTS.map((key) => ({
     key,
     operator: 'Exists',
