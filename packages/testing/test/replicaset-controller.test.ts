@@ -118,6 +118,27 @@ describe('ReplicaSet controller and pod garbage collection', () => {
     expect(await events('SuccessfulDelete')).toBe(2);
   });
 
+  it('counts a ready pod available only minReadySeconds after it turned ready', async () => {
+    const { clock, apps, settle, pods, markReady } = await setup();
+    const body = webRS(1);
+    await apps.createNamespacedReplicaSet({
+      namespace: 'default',
+      body: { ...body, spec: { ...body.spec, minReadySeconds: 10 } },
+    });
+    await settle();
+    await markReady((await pods())[0] as V1Pod);
+    await settle();
+    const status = async () =>
+      (await apps.readNamespacedReplicaSet({ name: 'web', namespace: 'default' })).status;
+    expect(await status()).toMatchObject({ readyReplicas: 1, availableReplicas: 0 });
+    await clock.advance(9_999);
+    await settle();
+    expect((await status())?.availableReplicas).toBe(0);
+    await clock.advance(1);
+    await settle();
+    expect((await status())?.availableReplicas).toBe(1);
+  });
+
   it('adopts a matching orphan, and its pods go with a deleted ReplicaSet', async () => {
     const { core, apps, settle, pods } = await setup();
     await core.createNamespacedPod({

@@ -196,6 +196,16 @@ export function startNodeLifecycleController(
     }
   }
 
+  /** processPod: a pod (re)appearing on a node that is not Ready is marked not ready too. */
+  const podQueue = new ControllerQueue((key) => {
+    const [ns, name] = key.split('/') as [string, string];
+    const pod = registry.find(PODS, ns, name);
+    const nodeName = (pod?.spec as { nodeName?: string } | undefined)?.nodeName;
+    const node = nodeName ? registry.find(NODES, undefined, nodeName) : undefined;
+    const ready = node && readyOf(node);
+    if (pod && nodeName && ready && ready.status !== 'True') markPodsNotReady(nodeName, pod);
+  });
+
   /** tryUpdateNodeHealth + the part of monitorNodeHealth that follows, for one node. */
   function monitorNode(node: KubeObject): void {
     const name = node.metadata.name as string;
@@ -311,21 +321,14 @@ export function startNodeLifecycleController(
   const unsubscribe = registry.store.subscribe((e) => {
     if (e.resource === '/nodes' && e.type !== 'DELETED')
       noScheduleQueue.add(e.object.metadata.name as string);
-    // processPod: a pod (re)appearing on a node that is not Ready is marked not ready too.
+    // A pod (re)appearing on a node that is not Ready (processPod).
     if (e.resource === '/pods' && e.type !== 'DELETED') {
       const nodeName = (e.object.spec as { nodeName?: string } | undefined)?.nodeName;
       if (!nodeName || !health.has(nodeName)) return;
       const node = registry.find(NODES, undefined, nodeName);
       const ready = node && readyOf(node);
-      if (ready && ready.status !== 'True') {
-        const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
-        setImmediate(() => {
-          if (stopped) return;
-          const [ns, pod] = key.split('/') as [string, string];
-          const latest = registry.find(PODS, ns, pod);
-          if (latest) markPodsNotReady(nodeName, latest);
-        });
-      }
+      if (ready && ready.status !== 'True')
+        podQueue.add(`${e.object.metadata.namespace}/${e.object.metadata.name}`);
     }
   });
   for (const n of registry.list(NODES, undefined)) noScheduleQueue.add(n.metadata.name as string);
@@ -334,12 +337,16 @@ export function startNodeLifecycleController(
 
   return {
     monitorNow,
-    settled: () => noScheduleQueue.settled(),
-    idle: () => noScheduleQueue.idle(),
+    settled: async () => {
+      await noScheduleQueue.settled();
+      await podQueue.settled();
+    },
+    idle: () => noScheduleQueue.idle() && podQueue.idle(),
     stop() {
       stopped = true;
       timer?.cancel();
       noScheduleQueue.stop();
+      podQueue.stop();
       unsubscribe();
     },
   };

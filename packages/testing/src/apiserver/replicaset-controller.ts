@@ -1,5 +1,5 @@
 import type { ReplicaSetControllerOptions } from './control-plane';
-import type { ControllerClock } from './controller-clock';
+import type { ControllerClock, ControllerTimer } from './controller-clock';
 import { recordEvent } from './controller-events';
 import { ControllerQueue, type RunningController } from './controller-queue';
 import type { KubeObject } from './kube-object';
@@ -69,6 +69,8 @@ export function startReplicaSetController(
   const burst = options.burstReplicas ?? 500;
   if (!Number.isInteger(burst) || burst < 1)
     throw new RangeError(`replicaSet.burstReplicas: must be a positive integer, got ${String(burst)}`);
+
+  const timers = new Map<string, ControllerTimer>();
 
   function event(rs: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
     recordEvent(registry, clock.now(), { object: rs, type, reason, message, component: COMPONENT });
@@ -142,6 +144,21 @@ export function startReplicaSetController(
     const nowMs = clock.now().getTime();
     const templateLabels = ((spec.template as { metadata?: { labels?: Record<string, string> } } | undefined)
       ?.metadata?.labels ?? {}) as Record<string, string>;
+    // A ready pod becomes available minReadySeconds after it turned ready: look again then.
+    const nextAvailable = active
+      .filter(isReady)
+      .map((p) => (readySince(p) ?? nowMs) + minReadyMs)
+      .filter((t) => t > nowMs)
+      .sort((a, b) => a - b)[0];
+    if (nextAvailable !== undefined && !timers.has(key)) {
+      timers.set(
+        key,
+        clock.setTimer(nextAvailable - nowMs, () => {
+          timers.delete(key);
+          queue.add(key);
+        }),
+      );
+    }
     const current = registry.find(REPLICASETS, ns, name);
     if (!current) return;
     const oldStatus = (current.status ?? {}) as Obj;
@@ -191,6 +208,8 @@ export function startReplicaSetController(
     stop() {
       queue.stop();
       unsubscribe();
+      for (const t of timers.values()) t.cancel();
+      timers.clear();
     },
   };
 }
