@@ -284,6 +284,7 @@ export async function runDemo(
     // 3. The nodes' runtimes: containerd in each node's network namespace, or the fake CRI runtime.
     for (let index = 1; index <= count; index++) {
       const layout = nodeLayout(stateDir, index, count);
+      await mkdir(layout.dir, { recursive: true });
       const podSubnet = count > 1 ? podCidrOf(index) : undefined;
       const on = count > 1 ? ` for ${layout.name}` : '';
       const runtime = await steps.run(
