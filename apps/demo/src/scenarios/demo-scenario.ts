@@ -93,7 +93,13 @@ export async function runDemoScenario(
       }
       const runtime = await criScenarioRuntime(node.runtime.endpoint);
       runtimes.push(runtime);
-      const fetch = netnsFetcher(netnsPath);
+      const wget = netnsFetcher(netnsPath);
+      // A failed wget's message is the whole command line: say what happened instead.
+      const fetch = (url: string) =>
+        wget(url).catch((error: Error) => {
+          const line = error.message.split('\n')[0] ?? '';
+          throw new Error(line.startsWith('Command failed') ? 'no answer' : line);
+        });
       const agents = node.agents;
       nodes.push({
         name: node.name,
