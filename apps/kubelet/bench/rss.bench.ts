@@ -1,15 +1,18 @@
 /**
- * Memory of the nodeagent-kubelet single executable as operators run it: idle (registered, no
- * pods), then with 30 and 100 pods Running on the fake CRI runtime of @nodeagent/cri-client
- * (pods created through the in-process API server of @nodeagent/testing), and idle against a
- * real containerd (tools/containerd). Compared with baselines measured in the same run on the
- * same node binary: a bare `node -e` and a process that only imports @kubernetes/client-node.
+ * Memory of the nodeagent-kubelet single executable as operators run it, read at the moments
+ * issue #20 compares with upstream: against a real containerd (tools/containerd, in its own
+ * network namespace) idle 10/30/60/90 s after start, then 5 and 30 s after 10 pods reached
+ * Running; on the fake CRI runtime of @nodeagent/cri-client idle 30 s after start, then 5 and
+ * 30 s after 100 pods reached Running (pods created through the in-process API server of
+ * @nodeagent/testing). Compared with baselines measured in the same run on the same node
+ * binary: a bare `node -e` and a process that only imports @kubernetes/client-node. Each
+ * reading splits RSS into anonymous and file-backed pages and gives the V8 heap.
  * Results: bench-results/kubelet-rss.json.
  *
- * Environment: NA_RSS_BINARY (measure this executable instead of building one),
- * NA_RSS_NODE_OPTIONS (extra node/V8 flags for the kubelet, to try settings),
- * NA_RSS_HEAPSNAPSHOT=1 (also write heap snapshots to bench-results/heap/),
- * NA_RSS_CONTAINERD=0 (skip the containerd run). The containerd run needs root.
+ * Environment: NA_RSS_KUBELET (which runs, default "containerd,fake"), NA_RSS_BINARY (measure
+ * this executable instead of building one), NA_RSS_NODE_OPTIONS (extra node/V8 flags for the
+ * kubelet, to try settings), NA_RSS_HEAPSNAPSHOT=1 (also write heap snapshots to
+ * bench-results/heap/). The containerd run needs root.
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
@@ -27,13 +30,15 @@ type ProcessMemory = processMemory.ProcessMemory;
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const IMAGE = 'localhost/nodeagent/busybox:1.0';
-/** How long a state is left alone before it is measured (housekeeping and GC settle). */
-const SETTLE_MS = 30_000;
 
 type SeaBuild = { buildSea(o: { outDir: string; names: string[] }): Promise<{ path: string }[]> };
 type NodeRuntime = { ensureNode24(): { node: string } };
 type Containerd = {
-  startContainerd(): Promise<{ endpoint: string; stop(): Promise<void> }>;
+  startContainerd(): Promise<{
+    endpoint: string;
+    images?: { busybox: { name: string } };
+    stop(): Promise<void>;
+  }>;
 };
 
 async function freePort(): Promise<number> {
@@ -111,45 +116,78 @@ async function stopKubelet(k: Kubelet | undefined): Promise<void> {
   await exited;
 }
 
-/** Idle, then 30 and 100 Running pods on the fake CRI runtime. */
-async function fakeRuntimeRuns(binary: string, dir: string): Promise<Record<string, ProcessMemory>> {
+/** Creates pods bench-<from>..bench-<to-1> on `nodeName` and waits until `to` of them are Running. */
+async function runPods(
+  api: ApiServer,
+  nodeName: string,
+  image: string,
+  from: number,
+  to: number,
+): Promise<void> {
+  const core = api.kubeConfig().makeApiClient(CoreV1Api);
+  for (let i = from; i < to; i++) {
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: `bench-${i}`, labels: { app: 'bench' } },
+        spec: {
+          nodeName,
+          containers: [{ name: 'app', image, command: ['sh', '-c', 'sleep 3600'] }],
+        },
+      },
+    });
+  }
+  await waitFor(
+    async () => {
+      const list = await core.listNamespacedPod({ namespace: 'default' });
+      return list.items.filter((p) => p.status?.phase === 'Running').length >= to ? true : undefined;
+    },
+    300_000,
+    `${to} Running pods`,
+  );
+}
+
+/** One reading: the state, when it was taken, and the process's memory. */
+interface Reading {
+  state: string;
+  /** What `atSeconds` counts from: the kubelet's start, or the moment the pods were all Running. */
+  after: 'start' | 'running';
+  atSeconds: number;
+  memory: ProcessMemory;
+}
+
+/** Reads the process `seconds` after `t0` (performance.now() milliseconds), in order. */
+async function readAt(
+  kubelet: Kubelet,
+  t0: number,
+  state: string,
+  after: Reading['after'],
+  seconds: readonly number[],
+  last = false,
+): Promise<Reading[]> {
+  const out: Reading[] = [];
+  for (const [i, s] of seconds.entries()) {
+    await sleep(Math.max(0, t0 + s * 1000 - performance.now()));
+    if (kubelet.child.exitCode !== null) throw new Error(`kubelet exited: ${kubelet.stderr()}`);
+    const memory = await measureProcess(kubelet.child.pid as number, kubelet.env, {
+      last: last && i === seconds.length - 1,
+    });
+    out.push({ state, after, atSeconds: s, memory });
+  }
+  return out;
+}
+
+/** Idle, then 100 Running pods on the fake CRI runtime (right after they run, and settled). */
+async function fakeRuntimeRuns(binary: string, dir: string): Promise<Reading[]> {
   const api = await startApiServer();
   const fake = await FakeRuntime.start({ images: [{ ref: IMAGE }] });
   let kubelet: Kubelet | undefined;
   try {
+    const started = performance.now();
     kubelet = await startKubelet(binary, dir, api, fake.endpoint, 'bench-fake');
-    const core = api.kubeConfig().makeApiClient(CoreV1Api);
-    await sleep(SETTLE_MS);
-    const out: Record<string, ProcessMemory> = {
-      '0': await measureProcess(kubelet.child.pid as number, kubelet.env),
-    };
-    let created = 0;
-    for (const target of [30, 100]) {
-      for (; created < target; created++) {
-        await core.createNamespacedPod({
-          namespace: 'default',
-          body: {
-            metadata: { name: `bench-${created}`, labels: { app: 'bench' } },
-            spec: {
-              nodeName: 'bench-fake',
-              containers: [{ name: 'app', image: IMAGE, command: ['sh', '-c', 'sleep 3600'] }],
-            },
-          },
-        });
-      }
-      await waitFor(
-        async () => {
-          const list = await core.listNamespacedPod({ namespace: 'default' });
-          return list.items.filter((p) => p.status?.phase === 'Running').length >= target ? true : undefined;
-        },
-        180_000,
-        `${target} Running pods`,
-      );
-      await sleep(SETTLE_MS);
-      out[String(target)] = await measureProcess(kubelet.child.pid as number, kubelet.env, {
-        last: target === 100,
-      });
-    }
+    const out = await readAt(kubelet, started, 'idle', 'start', [30]);
+    await runPods(api, 'bench-fake', IMAGE, 0, 100);
+    out.push(...(await readAt(kubelet, performance.now(), '100 pods', 'running', [5, 30], true)));
     return out;
   } finally {
     await stopKubelet(kubelet);
@@ -158,16 +196,25 @@ async function fakeRuntimeRuns(binary: string, dir: string): Promise<Record<stri
   }
 }
 
-/** Idle against a real containerd. */
-async function containerdIdle(binary: string, dir: string): Promise<ProcessMemory> {
+/**
+ * A real containerd (in its own network namespace; the pods' sandboxes get theirs from its CNI):
+ * idle 10/30/60/90 s after the kubelet started, then 10 busybox pods, 5 and 30 s after they all
+ * reached Running.
+ */
+async function containerdRuns(binary: string, dir: string): Promise<Reading[]> {
   const { startContainerd } = (await import(join(repoRoot, 'tools/containerd/containerd.ts'))) as Containerd;
   const containerd = await startContainerd();
   const api = await startApiServer();
   let kubelet: Kubelet | undefined;
   try {
+    const started = performance.now();
     kubelet = await startKubelet(binary, dir, api, containerd.endpoint, 'bench-containerd');
-    await sleep(SETTLE_MS);
-    return await measureProcess(kubelet.child.pid as number, kubelet.env, { last: true });
+    const out = await readAt(kubelet, started, 'idle', 'start', [10, 30, 60, 90]);
+    const busybox = containerd.images?.busybox.name;
+    if (!busybox) throw new Error('tools/containerd imported no busybox image');
+    await runPods(api, 'bench-containerd', busybox, 0, 10);
+    out.push(...(await readAt(kubelet, performance.now(), '10 pods', 'running', [5, 30], true)));
+    return out;
   } finally {
     await stopKubelet(kubelet);
     await api.close();
@@ -193,21 +240,20 @@ async function main(): Promise<void> {
         Math.round((m.rssBytes / (baselines.clientNodeImport as ProcessMemory).rssBytes) * 100) / 100,
     });
     const runs: Record<string, unknown>[] = [];
-    for (const [pods, m] of Object.entries(await fakeRuntimeRuns(binary, dir))) {
-      const run = { runtime: 'fake CRI', pods: Number(pods), ...summary(m), ...ratios(m) };
-      process.stderr.write(`${JSON.stringify(run)}\n`);
-      runs.push(run);
-    }
-    if (process.env.NA_RSS_CONTAINERD !== '0') {
-      if (process.getuid?.() !== 0) {
-        runs.push({ runtime: 'containerd', skipped: 'needs root for tools/containerd' });
-      } else {
-        const m = await containerdIdle(binary, dir);
-        const run = { runtime: 'containerd', pods: 0, ...summary(m), ...ratios(m) };
+    const record = (runtime: string, readings: Reading[]) => {
+      for (const { memory, ...r } of readings) {
+        const run = { runtime, ...r, ...summary(memory), ...ratios(memory) };
         process.stderr.write(`${JSON.stringify(run)}\n`);
         runs.push(run);
       }
+    };
+    const cases = (process.env.NA_RSS_KUBELET ?? 'containerd,fake').split(',');
+    if (cases.includes('containerd')) {
+      if (process.getuid?.() !== 0)
+        runs.push({ runtime: 'containerd', skipped: 'needs root for tools/containerd' });
+      else record('containerd', await containerdRuns(binary, dir));
     }
+    if (cases.includes('fake')) record('fake CRI', await fakeRuntimeRuns(binary, dir));
     const out = {
       generatedAt: new Date().toISOString(),
       binary: process.env.NA_RSS_BINARY ?? 'nodeagent-kubelet single executable, built by this run',

@@ -36,6 +36,8 @@ export interface ProcessMemory {
   anonRssBytes: number;
   /** RssFile: pages of the executable and libraries mapped in (shared with other processes running them). */
   fileRssBytes: number;
+  /** RssShmem: shared memory and tmpfs pages the process maps (VmRSS = anon + file + shmem). */
+  shmemRssBytes: number;
   heapUsedBytes: number;
   heapTotalBytes: number;
   externalBytes: number;
@@ -94,6 +96,7 @@ export async function measureProcess(
     peakRssBytes: statusField(status, 'VmHWM'),
     anonRssBytes: statusField(status, 'RssAnon'),
     fileRssBytes: statusField(status, 'RssFile'),
+    shmemRssBytes: statusField(status, 'RssShmem'),
     heapUsedBytes: heap.heapUsed,
     heapTotalBytes: heap.heapTotal,
     externalBytes: heap.external,
@@ -154,6 +157,7 @@ export interface MemorySummary {
   peakRssMiB: number;
   anonRssMiB: number;
   fileRssMiB: number;
+  shmemRssMiB: number;
   heapUsedMiB: number;
   heapTotalMiB: number;
   externalMiB: number;
@@ -168,6 +172,7 @@ export function summary(m: ProcessMemory): MemorySummary {
     peakRssMiB: mib(m.peakRssBytes),
     anonRssMiB: mib(m.anonRssBytes),
     fileRssMiB: mib(m.fileRssBytes),
+    shmemRssMiB: mib(m.shmemRssBytes),
     heapUsedMiB: mib(m.heapUsedBytes),
     heapTotalMiB: mib(m.heapTotalBytes),
     externalMiB: mib(m.externalBytes),
