@@ -1,9 +1,15 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ApiServer, type KubeObject, ManualClock, startApiServer } from '../src/index';
 
 type Obj = Record<string, unknown>;
 
+const run = promisify(execFile);
 const START = Date.UTC(2026, 0, 1, 12, 0, 0);
 const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
 
@@ -141,6 +147,17 @@ describe('node lifecycle controller', () => {
     });
     // lastHeartbeatTime stays the kubelet's last one.
     expect(new Date(ready.lastHeartbeatTime as string).getTime()).toBe(START);
+    // kubectl prints Ready=Unknown as NotReady, like the real node printer.
+    const dir = mkdtempSync(join(tmpdir(), 'node-lifecycle-'));
+    try {
+      server?.writeKubeconfig(join(dir, 'kubeconfig'));
+      const { stdout } = await run('kubectl', ['--kubeconfig', join(dir, 'kubeconfig'), 'get', 'nodes'], {
+        timeout: 30_000,
+      });
+      expect(stdout).toMatch(/\nn1\s+NotReady\s+<none>\s/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(condition(n, 'MemoryPressure')).toMatchObject({ status: 'Unknown', reason: 'NodeStatusUnknown' });
     expect(condition(n, 'DiskPressure')).toMatchObject({
       status: 'Unknown',

@@ -84,7 +84,9 @@ const COLUMNS: Record<string, Column[]> = {
       priority: 0,
       cell: (o) => {
         const ready = ((status(o).conditions as Obj[] | undefined) ?? []).find((c) => c.type === 'Ready');
-        const base = ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
+        // As kubectl's node printer: Ready=False and Ready=Unknown both print NotReady; only a
+        // node that has no Ready condition at all prints Unknown.
+        const base = ready?.status === 'True' ? 'Ready' : ready ? 'NotReady' : 'Unknown';
         return spec(o).unschedulable ? `${base},SchedulingDisabled` : base;
       },
     },
