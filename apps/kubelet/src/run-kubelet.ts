@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { cpus, hostname, networkInterfaces, totalmem } from 'node:os';
-import { AuthenticationV1Api, AuthorizationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
+import { authenticationV1Requests, authorizationV1Requests, coreV1Requests } from '@nodeagent/informer';
 import {
   ApiPodSource,
   ApiServiceLister,
@@ -82,7 +83,9 @@ export async function runKubelet(
   const kubeConfig = flags.kubeconfig ? new KubeConfig() : undefined;
   kubeConfig?.loadFromFile(flags.kubeconfig!);
   const certificates = await startCertificateManagers(options, kubeConfig, nodeName, hostIPs, logger);
-  const core = kubeConfig?.makeApiClient(CoreV1Api);
+  // Plain requests over the KubeConfig rather than client-node's typed API classes, whose
+  // serializer keeps every generated model in memory (see @nodeagent/informer, typed-requests).
+  const core = kubeConfig ? coreV1Requests(kubeConfig) : undefined;
   const hostResolvConf = await readFile(config.resolvConf, 'utf8').catch(() => '');
 
   // One stats source for the server's /stats/summary and the eviction manager.
@@ -252,13 +255,13 @@ export async function runKubelet(
           x509: clientCA !== undefined,
           anonymous: config.authentication.anonymous.enabled,
           tokenReview: config.authentication.webhook.enabled
-            ? kubeConfig?.makeApiClient(AuthenticationV1Api)
+            ? kubeConfig && authenticationV1Requests(kubeConfig)
             : undefined,
         }),
         authorize:
           config.authorization.mode === 'AlwaysAllow' || !kubeConfig
             ? alwaysAllow
-            : subjectAccessReviewAuthorizer(kubeConfig.makeApiClient(AuthorizationV1Api)),
+            : subjectAccessReviewAuthorizer(authorizationV1Requests(kubeConfig)),
       }),
       config.port,
       config.address,

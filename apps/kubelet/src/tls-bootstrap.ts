@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import { CertificatesV1Api, KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
+import { certificatesV1Requests } from '@nodeagent/informer';
 import {
   CertificateFileStore,
   CertificateManager,
@@ -81,14 +82,14 @@ export async function startCertificateManagers(
   ] as const)
     if (on && !kubeConfig)
       logger.warn({ setting }, `${setting} needs --kubeconfig; not applied in standalone mode`);
-  const api = () => (kubeConfig as KubeConfig).makeApiClient(CertificatesV1Api);
+  const api = () => certificatesV1Requests(kubeConfig as KubeConfig);
   // Once the client certificate expired (the kubelet was down too long, or renewals kept
   // failing), renewal CSRs go out with the bootstrap credentials again, as upstream's.
   const bootstrapApi = flags.bootstrapKubeconfig
     ? () => {
         const bootstrap = new KubeConfig();
         bootstrap.loadFromFile(flags.bootstrapKubeconfig as string);
-        return bootstrap.makeApiClient(CertificatesV1Api);
+        return certificatesV1Requests(bootstrap);
       }
     : api;
 

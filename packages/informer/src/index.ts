@@ -1,4 +1,5 @@
 // Public surface of @nodeagent/informer.
+export { type ApiRequest, ApiRequestError, apiRequest } from './api-request';
 export { Backoff, type BackoffOptions } from './backoff';
 export { type Delta, DeltaTracker } from './delta-tracker';
 export {
@@ -27,3 +28,15 @@ export {
   stripLastAppliedConfiguration,
   stripManagedFields,
 } from './strip-fields';
+export {
+  type AuthenticationV1Requests,
+  type AuthorizationV1Requests,
+  authenticationV1Requests,
+  authorizationV1Requests,
+  type CertificatesV1Requests,
+  type CoordinationV1Requests,
+  type CoreV1Requests,
+  certificatesV1Requests,
+  coordinationV1Requests,
+  coreV1Requests,
+} from './typed-requests';

@@ -1,4 +1,5 @@
-import { type CoordinationV1Api, type CoreV1Api, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import { type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import type { CoordinationV1Requests, CoreV1Requests } from '@nodeagent/informer';
 import { Backoff, type Clock, systemClock } from '@nodeagent/primitives';
 import { errorMessage, isConflict, isNotFound } from './api-errors';
 import { REGISTRATION_BACKOFF } from './node-registrar';
@@ -6,8 +7,8 @@ import { NODE_LEASE_NAMESPACE } from './node-status-config';
 import { Sleeper } from './scheduler';
 
 export interface NodeLeaseControllerOptions {
-  core: CoreV1Api;
-  coordination: CoordinationV1Api;
+  core: Pick<CoreV1Requests, 'readNode'>;
+  coordination: CoordinationV1Requests;
   nodeName: string;
   leaseDurationSeconds: number;
   renewIntervalMs: number;

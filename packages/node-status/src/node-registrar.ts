@@ -1,4 +1,5 @@
-import { type CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
+import type { CoreV1Requests } from '@nodeagent/informer';
 import { Backoff, type BackoffOptions } from '@nodeagent/primitives';
 import { errorMessage, isAlreadyExists } from './api-errors';
 import { reconcileExistingNode } from './node-object';
@@ -12,7 +13,7 @@ export type RegistrationOutcome = 'Created' | 'Reconciled' | 'Unchanged';
  * AlreadyExists read it and patch the labels/annotation the kubelet owns. Throws other errors.
  */
 export async function tryRegisterNode(
-  core: CoreV1Api,
+  core: Pick<CoreV1Requests, 'createNode' | 'readNode' | 'patchNode'>,
   node: V1Node,
   config: ResolvedNodeStatusConfig,
   os: string,
@@ -43,7 +44,7 @@ export const REGISTRATION_BACKOFF: BackoffOptions = {
 
 /** Registers with backoff (100 ms doubling to 7 s) until it works or the sleeper stops. */
 export async function registerNodeWithRetry(
-  core: CoreV1Api,
+  core: Pick<CoreV1Requests, 'createNode' | 'readNode' | 'patchNode'>,
   node: V1Node,
   config: ResolvedNodeStatusConfig,
   os: string,

@@ -1,6 +1,4 @@
 import {
-  CoordinationV1Api,
-  CoreV1Api,
   type KubeConfig,
   PatchStrategy,
   setHeaderOptions,
@@ -8,6 +6,7 @@ import {
   type V1Node,
   type V1NodeCondition,
 } from '@kubernetes/client-node';
+import { type CoreV1Requests, coordinationV1Requests, coreV1Requests } from '@nodeagent/informer';
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import { errorMessage, isNotFound } from './api-errors';
 import { computeCapacity } from './capacity';
@@ -69,7 +68,7 @@ export interface NodeStatusReporterOptions {
  */
 export class NodeStatusReporter {
   readonly config: ResolvedNodeStatusConfig;
-  private readonly core: CoreV1Api;
+  private readonly core: CoreV1Requests;
   private readonly lease: NodeLeaseController;
   private readonly clock: Clock;
   private readonly sleeper: Sleeper;
@@ -86,10 +85,11 @@ export class NodeStatusReporter {
     this.config = resolveNodeStatusConfig(opts.config);
     this.clock = opts.clock ?? systemClock;
     this.sleeper = new Sleeper(this.clock);
-    this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
+    // Plain requests over the KubeConfig, not client-node's typed API classes (see @nodeagent/informer).
+    this.core = coreV1Requests(opts.kubeConfig);
     this.lease = new NodeLeaseController({
       core: this.core,
-      coordination: opts.kubeConfig.makeApiClient(CoordinationV1Api),
+      coordination: coordinationV1Requests(opts.kubeConfig),
       nodeName: this.config.nodeName,
       leaseDurationSeconds: this.config.nodeLeaseDurationSeconds,
       renewIntervalMs: this.config.leaseRenewIntervalMs,

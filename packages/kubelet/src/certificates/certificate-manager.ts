@@ -1,4 +1,4 @@
-import type { CertificatesV1Api } from '@kubernetes/client-node';
+import type { CertificatesV1Requests } from '@nodeagent/informer';
 import type { KubeletLogger } from '../kubelet';
 import type { CertificatePair } from './certificate-pair';
 import { type CertificateTemplate, makeCertificateRequestPem } from './certificate-request';
@@ -19,7 +19,7 @@ export interface CertificateManagerOptions {
    * The client CSRs are sent with, given the current pair if it is still valid: the node's own
    * credentials, or (upstream's newClientsetFn) the bootstrap credentials once it has none.
    */
-  api: (current: CertificatePair | undefined) => CertificatesV1Api;
+  api: (current: CertificatePair | undefined) => CertificatesV1Requests;
   /** spec.expirationSeconds to ask for; undefined lets the signer choose. */
   requestedDurationSeconds?: number;
   /** Called with each new pair after it is stored. */

@@ -1,7 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CertificatesV1Api, KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
+import { certificatesV1Requests } from '@nodeagent/informer';
 import { stringify } from 'yaml';
 import type { KubeletLogger } from '../kubelet';
 import { pemBlocks } from './certificate-pair';
@@ -131,7 +132,7 @@ export async function loadClientCert(options: ClientBootstrapOptions): Promise<b
   logger?.info({}, 'Using bootstrap kubeconfig to generate TLS client cert, key and kubeconfig file');
   const bootstrap = new KubeConfig();
   bootstrap.loadFromFile(options.bootstrapKubeconfigPath);
-  const api = bootstrap.makeApiClient(CertificatesV1Api);
+  const api = certificatesV1Requests(bootstrap);
   const store = new CertificateFileStore({ pairNamePrefix: 'kubelet-client', certDirectory: certDir, now });
 
   // A stored pair's key is reused (a valid, unexpired one would have made the kubeconfig valid).

@@ -1,4 +1,5 @@
-import type { CertificatesV1Api, V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { CertificatesV1Requests } from '@nodeagent/informer';
 import { isAlreadyExists } from '@nodeagent/node-status';
 import { CertificateError } from './certificate-error';
 import { x509 } from './x509';
@@ -19,7 +20,7 @@ export interface CertificateSigningRequestInput {
  * CSR it already sent instead of failing.
  */
 export async function requestCertificate(
-  api: CertificatesV1Api,
+  api: Pick<CertificatesV1Requests, 'createCertificateSigningRequest' | 'readCertificateSigningRequest'>,
   input: CertificateSigningRequestInput,
 ): Promise<{ name: string; uid: string }> {
   const body: V1CertificateSigningRequest = {
@@ -96,7 +97,7 @@ export interface WaitOptions {
  * A Denied or Failed condition ends the wait with upstream's message.
  */
 export async function waitForCertificate(
-  api: CertificatesV1Api,
+  api: Pick<CertificatesV1Requests, 'readCertificateSigningRequest'>,
   csr: { name: string; uid: string },
   options: WaitOptions,
 ): Promise<string> {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { AuthenticationV1Api, AuthorizationV1Api } from '@kubernetes/client-node';
+import type { AuthenticationV1Requests, AuthorizationV1Requests } from '@nodeagent/informer';
 
 export interface UserInfo {
   name: string;
@@ -46,7 +46,7 @@ export interface AuthenticatorOptions {
   /** Accept verified TLS client certificates (authentication.x509.clientCAFile is set). */
   x509: boolean;
   /** authentication.webhook: bearer tokens checked with TokenReview. */
-  tokenReview?: AuthenticationV1Api;
+  tokenReview?: AuthenticationV1Requests;
   /** authentication.anonymous.enabled. */
   anonymous: boolean;
 }
@@ -84,7 +84,7 @@ export function kubeletAuthenticator(options: AuthenticatorOptions): Authenticat
 }
 
 /** authorization.mode Webhook: a SubjectAccessReview for nodes/<subresource> of this node. */
-export function subjectAccessReviewAuthorizer(api: AuthorizationV1Api): Authorizer {
+export function subjectAccessReviewAuthorizer(api: AuthorizationV1Requests): Authorizer {
   return async (user, attributes) => {
     const review = await api.createSubjectAccessReview({
       body: {

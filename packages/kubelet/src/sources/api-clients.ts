@@ -1,4 +1,5 @@
-import { type CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { CoreV1Requests } from '@nodeagent/informer';
 import type { ConfigMap, Pod, PodStatus, Secret } from '../api/pod-types';
 import { configHashAnnotation, configMirrorAnnotation } from '../cri/labels';
 import type { ObjectSource } from '../env/resolve-env';
@@ -16,7 +17,7 @@ function statusCode(error: unknown): number | undefined {
  * cache strategy), so a sync storm does not turn into a GET storm.
  */
 export function apiObjectSource(
-  core: CoreV1Api,
+  core: Pick<CoreV1Requests, 'readNamespacedConfigMap' | 'readNamespacedSecret'>,
   options: { ttlMs?: number; now?: () => number } = {},
 ): ObjectSource {
   const ttl = options.ttlMs ?? 10_000;
@@ -54,7 +55,10 @@ export function apiObjectSource(
  * Like upstream's token manager, a token is reused until 80 % of its lifetime has passed, so
  * re-syncing a projected volume does not mint a new token every time.
  */
-export function apiTokenSource(core: CoreV1Api, options: { now?: () => number } = {}): TokenSource {
+export function apiTokenSource(
+  core: Pick<CoreV1Requests, 'createNamespacedServiceAccountToken'>,
+  options: { now?: () => number } = {},
+): TokenSource {
   const now = options.now ?? Date.now;
   const cache = new Map<string, { token: string; refreshAt: number }>();
   return {
@@ -100,7 +104,9 @@ export function apiTokenSource(core: CoreV1Api, options: { now?: () => number } 
  * with the same name is left alone), and deletes finished pods with grace period 0. Static pods
  * report through their mirror pod.
  */
-export function apiPodStatusWriter(core: CoreV1Api): PodStatusWriter {
+export function apiPodStatusWriter(
+  core: Pick<CoreV1Requests, 'patchNamespacedPodStatus' | 'deleteNamespacedPod'>,
+): PodStatusWriter {
   return {
     async patchStatus(pod: Pod, status: PodStatus) {
       const name = pod.metadata.name ?? '';
@@ -153,7 +159,7 @@ export function mirrorPodFor(pod: Pod, node: { name: string; uid?: string }): Po
 
 /** Creates mirror pods for static pods that have none (or whose hash changed), deletes orphans. */
 export async function syncMirrorPods(
-  core: CoreV1Api,
+  core: Pick<CoreV1Requests, 'listPodForAllNamespaces' | 'deleteNamespacedPod' | 'createNamespacedPod'>,
   staticPods: Pod[],
   nodeName: string,
   nodeUid?: string,

@@ -1,4 +1,5 @@
-import type { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { CoreV1Requests } from '@nodeagent/informer';
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { Pod } from '../api/pod-types';
 
@@ -18,7 +19,10 @@ export interface ApiEventRecorderOptions {
  * and `kubectl get events` show why the kubelet refused or failed a pod. Each call posts one
  * event without waiting; upstream's aggregation of repeats is not done.
  */
-export function apiEventRecorder(core: CoreV1Api, options: ApiEventRecorderOptions): PodEventRecorder {
+export function apiEventRecorder(
+  core: Pick<CoreV1Requests, 'createNamespacedEvent'>,
+  options: ApiEventRecorderOptions,
+): PodEventRecorder {
   const clock = options.clock ?? systemClock;
   return (pod, type, reason, message) => {
     const now = clock.now();

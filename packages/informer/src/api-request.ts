@@ -1,0 +1,97 @@
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ApiStatusError, InvalidOptionError } from './errors';
+
+/** One API call: a path under the current cluster's server, a query, a JSON body. */
+export interface ApiRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** `/api/v1/nodes/node-1`, `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases`. */
+  path: string;
+  /** Query parameters; undefined values are left out. */
+  query?: Record<string, string | number | boolean | undefined>;
+  /** Sent as JSON (Dates as their toISOString(), as client-node's serializer writes them). */
+  body?: unknown;
+  /** Content-Type of the body; `application/json` unless a patch strategy says otherwise. */
+  contentType?: string;
+}
+
+/**
+ * An API call the server answered with a failure status. `code` is the HTTP status and `body`
+ * the response text, as on client-node's ApiException, so code written against the typed API
+ * classes (`err.code === 404`, the Status `reason` read from `err.body`) reads it the same way.
+ */
+export class ApiRequestError extends ApiStatusError {
+  constructor(
+    code: number,
+    reason: string,
+    message: string,
+    /** The response body (a metav1.Status as JSON, usually). */
+    readonly body: string,
+    retryAfterSeconds?: number,
+  ) {
+    super(code, reason, message, retryAfterSeconds);
+    this.name = 'ApiRequestError';
+  }
+}
+
+function failure(res: IncomingMessage, body: string): ApiRequestError {
+  let reason = res.statusMessage ?? 'Unknown';
+  let message = `HTTP ${res.statusCode}`;
+  let retryAfter: number | undefined;
+  try {
+    const s = JSON.parse(body) as {
+      reason?: string;
+      message?: string;
+      details?: { retryAfterSeconds?: number };
+    };
+    if (s.reason) reason = s.reason;
+    if (s.message) message = s.message;
+    retryAfter = s.details?.retryAfterSeconds;
+  } catch {
+    if (body) message = body.slice(0, 200);
+  }
+  const header = Number(res.headers['retry-after']);
+  if (Number.isFinite(header) && header >= 0) retryAfter = header;
+  return new ApiRequestError(res.statusCode ?? 0, reason, message, body, retryAfter);
+}
+
+/**
+ * Sends one request to the API server of `kubeConfig`'s current context and returns the decoded
+ * JSON answer. Server, TLS material, credentials and auth providers come from client-node's
+ * `applyToFetchOptions`, exactly as for its typed API classes; the answer is the plain JSON the
+ * server sent (timestamps stay strings), without client-node's generated model layer, whose
+ * type table alone keeps ~2,500 model classes in memory. A status >= 300 throws ApiRequestError.
+ */
+export async function apiRequest<T>(kubeConfig: KubeConfig, req: ApiRequest): Promise<T> {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) throw new InvalidOptionError('kubeConfig', 'current-context', 'has no cluster');
+  const url = new URL(cluster.server.replace(/\/+$/, '') + req.path);
+  for (const [k, v] of Object.entries(req.query ?? {}))
+    if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+  const init = await kubeConfig.applyToFetchOptions({});
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  (init.headers as Headers | undefined)?.forEach((value, key) => {
+    headers[key] = value;
+  });
+  const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+  if (payload) {
+    headers['Content-Type'] = req.contentType ?? 'application/json';
+    headers['Content-Length'] = String(payload.length);
+  }
+  const options: RequestOptions = { method: req.method, headers };
+  if (init.agent && typeof init.agent === 'object') options.agent = init.agent as RequestOptions['agent'];
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const { res, text } = await new Promise<{ res: IncomingMessage; text: string }>((resolve, reject) => {
+    const r = send(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ res, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    r.on('error', reject);
+    r.end(payload);
+  });
+  if ((res.statusCode ?? 0) >= 300) throw failure(res, text);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
