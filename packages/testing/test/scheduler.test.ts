@@ -91,8 +91,8 @@ describe('scheduler', () => {
     const next = await createPod('next', {}, '1500m');
     expect(next.spec?.nodeName).toBeUndefined();
     const message =
-      '0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 2 Insufficient cpu. ' +
-      'preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.';
+      '0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient cpu. ' +
+      'no new claims to deallocate, preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.';
     expect(scheduled(next)).toMatchObject({ status: 'False', reason: 'Unschedulable', message });
     expect(await events('FailedScheduling')).toEqual([`next: ${message}`]);
 
@@ -144,8 +144,8 @@ describe('scheduler', () => {
     const full = await createPod('full', { nodeSelector: { zone: 'c' } });
     expect(scheduled(full)?.message).toBe(
       // Node a fails on its taint first: filters run in the default profile's order.
-      '0/3 nodes are available: 1 Too many pods, 1 node(s) had untolerated taint {dedicated: db}, 1 node(s) were unschedulable. ' +
-        'preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.',
+      '0/3 nodes are available: 1 Too many pods, 1 node(s) had untolerated taint(s), 1 node(s) were unschedulable. ' +
+        'no new claims to deallocate, preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.',
     );
     const other = await createPod('other-scheduler', { schedulerName: 'my-scheduler' });
     expect(other.spec?.nodeName).toBeUndefined();

@@ -134,10 +134,9 @@ export function filterNode(pod: KubeObject, node: KubeObject, assigned: KubeObje
     (t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute',
   );
   if (untolerated) {
-    return {
-      reasons: [`node(s) had untolerated taint {${untolerated.key}: ${untolerated.value ?? ''}}`],
-      unresolvable: true,
-    };
+    // Since v1.34.2 (kubernetes#134740) the reason no longer names the taint (it may be
+    // sensitive); v1.34.0-1 said `node(s) had untolerated taint {key: value}`.
+    return { reasons: ['node(s) had untolerated taint(s)'], unresolvable: true };
   }
   if (!matchesNodeAffinity(pod, node)) {
     return { reasons: ["node(s) didn't match Pod's node affinity/selector"], unresolvable: true };
@@ -169,7 +168,8 @@ export function leastAllocatedScore(pod: KubeObject, node: KubeObject, assigned:
 }
 
 /**
- * upstream FitError.Error(): "0/N nodes are available: <count reason, ...sorted>. preemption:
+ * upstream FitError.Error(): "0/N nodes are available: <count reason, ...sorted>. no new claims
+ * to deallocate, preemption:
  * 0/N nodes are available: <count Preemption is not helpful for scheduling | No preemption
  * victims found for incoming pod>." This scheduler never preempts, so nodes that failed only on
  * resources count as having no victims.
@@ -187,6 +187,8 @@ export function fitErrorMessage(total: number, results: FilterResult[]): string 
     ...(noVictims > 0 ? [`${noVictims} No preemption victims found for incoming pod`] : []),
     ...(notHelpful > 0 ? [`${notHelpful} Preemption is not helpful for scheduling`] : []),
   ].sort();
-  msg += ` preemption: 0/${total} nodes are available: ${pre.join(', ')}.`;
+  // PostFilter plugins in profile order: DynamicResources (DRA is GA and on in v1.34; a pod with
+  // no claims has nothing to deallocate), then DefaultPreemption.
+  msg += ` no new claims to deallocate, preemption: 0/${total} nodes are available: ${pre.join(', ')}.`;
   return msg;
 }
