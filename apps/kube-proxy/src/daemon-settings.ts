@@ -7,7 +7,8 @@ import {
   type KubeProxyConfiguration,
   UnsupportedSettingsError,
 } from '@nodeagent/kube-proxy';
-import { parseDuration, type SettingProblem } from '@nodeagent/kube-proxy/config';
+import type { SettingProblem } from '@nodeagent/kube-proxy/config';
+import { parseDuration } from '@nodeagent/primitives';
 import type { Logger } from 'pino';
 import { KUBERNETES_VERSION } from './version';
 
@@ -52,8 +53,8 @@ export function daemonSettings(config: KubeProxyConfiguration): DaemonSettings {
     healthzBindAddress: config.healthzBindAddress,
     metricsBindAddress: config.metricsBindAddress,
     bindAddressHardFail: config.bindAddressHardFail,
-    syncPeriodMs: parseDuration(`${mode}.syncPeriod`, periods.syncPeriod),
-    minSyncPeriodMs: parseDuration(`${mode}.minSyncPeriod`, periods.minSyncPeriod),
+    syncPeriodMs: parseDuration(periods.syncPeriod, `${mode}.syncPeriod`),
+    minSyncPeriodMs: parseDuration(periods.minSyncPeriod, `${mode}.minSyncPeriod`),
     oomScoreAdj: config.oomScoreAdj,
     profiling: config.enableProfiling,
     bindAddress: config.bindAddress,

@@ -6,7 +6,6 @@ import {
   InvalidFieldError,
   type IPFamily,
   ipFamilyOf,
-  KubeProxyError,
   UnsupportedSettingsError,
 } from '@nodeagent/kube-proxy';
 import {
@@ -25,8 +24,8 @@ import {
   rtnetlinkLinkLayer,
 } from '@nodeagent/kube-proxy/ipvs';
 import { execNftables, explainNftablesService, NFTABLES_TABLE } from '@nodeagent/kube-proxy/nftables';
-import { runChecked } from '@nodeagent/kube-proxy/runtime';
 import { cleanupPortalRules, portalIptablesFor } from '@nodeagent/kube-proxy/userspace';
+import { isCodedError, runChecked } from '@nodeagent/primitives';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { checkSettings, daemonLogger } from './daemon-settings';
@@ -63,7 +62,8 @@ function reportError(io: ProgramIO, err: unknown): number {
     for (const p of err.problems) io.stderr(`unsupported setting: ${formatSettingProblem(p)}\n`);
     return 1;
   }
-  if (err instanceof KubeProxyError) {
+  // Every nodeagent error (kube-proxy's own, a failed command, netfilter, IPVS) has a code and a full message.
+  if (isCodedError(err)) {
     io.stderr(`error: ${err.message}\n`);
     return 1;
   }

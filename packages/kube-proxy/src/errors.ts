@@ -1,12 +1,7 @@
+import { CodedError, describeValue } from '@nodeagent/primitives';
+
 /** Base class: every error this package throws carries a stable machine-readable `code`. */
-export class KubeProxyError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class KubeProxyError extends CodedError {}
 
 /** A configuration or object field holds a value we cannot accept. */
 export class InvalidFieldError extends KubeProxyError {
@@ -14,7 +9,7 @@ export class InvalidFieldError extends KubeProxyError {
   readonly value: unknown;
   readonly reason: string;
   constructor(field: string, value: unknown, reason: string) {
-    super('INVALID_FIELD', `${field}: invalid value ${formatValue(value)}: ${reason}`);
+    super('INVALID_FIELD', `${field}: invalid value ${describeValue(value)}: ${reason}`);
     this.field = field;
     this.value = value;
     this.reason = reason;
@@ -27,14 +22,5 @@ export class InvalidConfigurationError extends KubeProxyError {
   constructor(errors: readonly InvalidFieldError[]) {
     super('INVALID_CONFIGURATION', errors.map((e) => e.message).join('; '));
     this.errors = errors;
-  }
-}
-
-function formatValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
   }
 }

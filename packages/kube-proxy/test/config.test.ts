@@ -1,5 +1,6 @@
+import { formatDuration, parseDuration } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, PROXY_MODES, parseDuration } from '../src/config/index';
+import { PROXY_MODES } from '../src/config/index';
 import {
   defaultKubeProxyConfiguration,
   InvalidConfigurationError,
@@ -170,17 +171,17 @@ describe('Go durations', () => {
     ['1.5h', 5400000],
     ['0', 0],
   ])('parses %s', (text, ms) => {
-    expect(parseDuration('f', text)).toBe(ms);
+    expect(parseDuration(text, 'f')).toBe(ms);
   });
 
   it('round-trips through formatDuration', () => {
     for (const ms of [0, 250, 1000, 61000, 3600000, 86400000 + 1000]) {
-      expect(parseDuration('f', formatDuration(ms))).toBe(ms);
+      expect(parseDuration(formatDuration(ms), 'f')).toBe(ms);
     }
     expect(formatDuration(900000)).toBe('15m0s');
   });
 
   it('rejects garbage with the field name', () => {
-    expect(() => parseDuration('iptables.syncPeriod', '5 minutes')).toThrowError(/iptables.syncPeriod/);
+    expect(() => parseDuration('5 minutes', 'iptables.syncPeriod')).toThrowError(/iptables.syncPeriod/);
   });
 });

@@ -1,6 +1,7 @@
+import { FakeClock } from '@nodeagent/primitives';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HealthzServer, KubeProxyMetrics, ProxierHealth, ServiceHealthServer } from '../src/index';
-import { FakeClock, formatGoTime } from '../src/runtime/index';
+import { formatGoTime } from '../src/runtime/index';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -1,7 +1,7 @@
+import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import { KubeProxyMetrics, ProxierHealth } from '../src/index';
 import { IptablesProxier, serviceChainNames } from '../src/iptables/index';
-import { FakeClock } from '../src/runtime/index';
 import { FakeIptables } from '../src/shared/fake-iptables';
 import { service, slice } from './fixtures';
 

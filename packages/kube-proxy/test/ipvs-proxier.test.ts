@@ -1,8 +1,8 @@
+import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import { KubeProxyMetrics, ProxierHealth } from '../src/index';
 import { fakeKernel } from '../src/ipvs/fake-ipvs-kernel';
 import { IpvsProxier } from '../src/ipvs/index';
-import { FakeClock } from '../src/runtime/index';
 import { service, slice } from './fixtures';
 
 const flush = () => new Promise<void>((r) => setImmediate(r));

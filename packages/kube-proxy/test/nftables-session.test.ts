@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FakeClock } from '@nodeagent/primitives';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { execNftables, fitsOneLine, NftSession, NftSessionError } from '../src/nftables/index';
-import { FakeClock } from '../src/runtime/index';
 
 // NftSession's line protocol against a stand-in for `nft -i` (test/nftables-fake-nft-interactive.mjs):
 // the prefix runs `node fake.mjs` and the session appends `nft -i`, which the fake ignores.

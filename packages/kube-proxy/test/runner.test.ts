@@ -1,5 +1,6 @@
+import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
-import { BoundedFrequencyRunner, FakeClock } from '../src/runtime/index';
+import { BoundedFrequencyRunner } from '../src/runtime/index';
 
 function make(minIntervalMs: number, maxIntervalMs: number, fn?: () => unknown) {
   const clock = new FakeClock(1_000_000);

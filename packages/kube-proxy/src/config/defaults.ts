@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { parseDuration } from './duration';
+import { parseDuration } from '@nodeagent/primitives';
 
 /**
  * Upstream's defaulting of a decoded kubeproxy.config.k8s.io/v1alpha1 object
@@ -27,7 +27,7 @@ function isZeroDuration(v: unknown): boolean {
   if (v === undefined || v === null || v === '' || v === 0) return true;
   if (typeof v !== 'string') return false;
   try {
-    return parseDuration('', v) === 0;
+    return parseDuration(v) === 0;
   } catch {
     return false;
   }

@@ -7,7 +7,6 @@ export {
   PROXY_METRICS_PORT,
   setKubeProxyConfigurationDefaults,
 } from './defaults';
-export { formatDuration, parseDuration } from './duration';
 export {
   defaultKubeProxyConfiguration,
   effectiveProxyMode,

@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
+import { parseDuration } from '@nodeagent/primitives';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InvalidConfigurationError, InvalidFieldError } from '../errors';
 import { setKubeProxyConfigurationDefaults } from './defaults';
-import { parseDuration } from './duration';
 
 export const KUBE_PROXY_CONFIG_API_VERSION = 'kubeproxy.config.k8s.io/v1alpha1';
 export const KUBE_PROXY_CONFIG_KIND = 'KubeProxyConfiguration';
@@ -206,9 +206,9 @@ export function validateKubeProxyConfiguration(c: KubeProxyConfiguration): Inval
   };
   const durationMs = (field: string, value: string): number | undefined => {
     try {
-      return parseDuration(field, value);
-    } catch (err) {
-      errs.push(err as InvalidFieldError);
+      return parseDuration(value, field);
+    } catch {
+      errs.push(new InvalidFieldError(field, value, 'not a duration (e.g. "1s", "1m30s")'));
       return undefined;
     }
   };

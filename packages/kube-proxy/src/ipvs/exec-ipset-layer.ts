@@ -1,4 +1,4 @@
-import { runChecked, runCommand } from '../exec/run-command';
+import { runChecked, runCommand } from '@nodeagent/primitives';
 import type { IpsetLayer, IpsetState } from './ipvs-kernel';
 
 /** Parses `ipset save` output (create and add lines) into sets. */
@@ -22,7 +22,7 @@ export function execIpsetLayer(commandPrefix: readonly string[] = []): IpsetLaye
     },
     async restore(script) {
       if (script.trim() === '') return;
-      await runChecked(ipset('restore', '-exist'), script);
+      await runChecked(ipset('restore', '-exist'), { input: script });
     },
     async destroy(names) {
       for (const name of names) {

@@ -1,5 +1,5 @@
+import { runChecked, runCommand } from '@nodeagent/primitives';
 import { KubeProxyError } from '../errors';
-import { runChecked, runCommand } from '../exec/run-command';
 import { type IPFamily, ipFamilyOf } from '../model/ip-family';
 import type { LinkLayer } from './ipvs-kernel';
 
@@ -25,7 +25,7 @@ export function execLinkLayer(commandPrefix: readonly string[] = []): LinkLayer 
   const batch = async (lines: string[], ignore: RegExp) => {
     if (lines.length === 0) return;
     const argv = ip('-force', '-batch', '-');
-    const r = await runCommand(argv, `${lines.join('\n')}\n`);
+    const r = await runCommand(argv, { input: `${lines.join('\n')}\n` });
     if (r.exitCode === 0) return;
     // -force keeps going after a failed line; only complain about unexpected failures.
     const bad = r.stderr

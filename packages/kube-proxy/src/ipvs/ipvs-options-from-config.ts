@@ -1,4 +1,4 @@
-import { parseDuration } from '../config/duration';
+import { parseDuration } from '@nodeagent/primitives';
 import type { KubeProxyConfiguration } from '../config/kube-proxy-configuration';
 import { type IPFamily, ipFamilyOf } from '../model/ip-family';
 import {
@@ -14,7 +14,7 @@ export function ipvsOptionsFromConfig(
   family: IPFamily,
   node: NodeFacts = {},
 ): IpvsBackendOptions {
-  const seconds = (field: string, v: string) => Math.floor(parseDuration(field, v) / 1000);
+  const seconds = (field: string, v: string) => Math.floor(parseDuration(v, field) / 1000);
   return {
     scheduler: c.ipvs.scheduler,
     // ipvs mode uses the iptables masquerade settings, as upstream.

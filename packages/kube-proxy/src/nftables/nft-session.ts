@@ -1,7 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type { Clock } from '@nodeagent/primitives';
 import { KubeProxyError } from '../errors';
-import type { Clock } from '../runtime/clock';
 
 /** The long-lived `nft -i` failed, exited, or did not answer in time; the transaction's fate is unknown or failed. */
 export class NftSessionError extends KubeProxyError {

@@ -1,4 +1,4 @@
-import { runChecked, runCommand } from '../exec/run-command';
+import { runChecked, runCommand } from '@nodeagent/primitives';
 import { fitsOneLine, NftSession, type NftSessionOptions } from './nft-session';
 
 /** What the nftables proxier needs from `nft`; injected so tests can fake or fail it. */
@@ -34,7 +34,7 @@ export function execNftables(
   options: ExecNftablesOptions = {},
 ): NftablesExecutor {
   const apply = async (script: string) => {
-    await runChecked([...commandPrefix, 'nft', '-f', '-'], script);
+    await runChecked([...commandPrefix, 'nft', '-f', '-'], { input: script });
   };
   const session = options.session === false ? undefined : new NftSession(commandPrefix, options);
   const maxBytes = options.sessionMaxScriptBytes ?? DEFAULT_SESSION_MAX_SCRIPT_BYTES;

@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from './clock';
+import { type Clock, systemClock } from '@nodeagent/primitives';
 
 export interface BoundedFrequencyRunnerOptions {
   /** Runs start at least this far apart (upstream minSyncPeriod). */

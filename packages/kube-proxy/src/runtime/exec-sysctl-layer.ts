@@ -1,4 +1,4 @@
-import { CommandFailedError, runCommand } from '../exec/run-command';
+import { CommandFailedError, runCommand } from '@nodeagent/primitives';
 
 /** /proc/sys of the network namespace the proxier programs. */
 export interface SysctlLayer {

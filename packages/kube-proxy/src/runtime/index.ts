@@ -3,12 +3,10 @@
 // command runner (the root exports the common part).
 /** clientConnection.qps/burst: the informer package's client-go token bucket, for the daemon's KubeConfig. */
 export { rateLimitedKubeConfig, TokenBucketRateLimiter } from '@nodeagent/informer';
-export { CommandFailedError, type CommandResult, runChecked, runCommand } from '../exec/run-command';
 export {
   BoundedFrequencyRunner,
   type BoundedFrequencyRunnerOptions,
 } from './bounded-frequency-runner';
-export { type Clock, FakeClock, systemClock } from './clock';
 export { execSysctlLayer, type SysctlLayer } from './exec-sysctl-layer';
 export { formatGoTime } from './go-time';
 export { HealthzServer, type HealthzServerOptions } from './healthz-server';

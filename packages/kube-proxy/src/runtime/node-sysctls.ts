@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseDuration } from '../config/duration';
+import { parseDuration } from '@nodeagent/primitives';
 import { effectiveProxyMode, type KubeProxyConfiguration } from '../config/kube-proxy-configuration';
 import { KubeProxyError } from '../errors';
 import { cidrContains } from '../model/cidr';
@@ -57,7 +57,7 @@ export function planNodeSysctls(config: KubeProxyConfiguration, cpus: number): [
   const max = conntrackMax(ct, cpus);
   if (max > 0) out.push([CONNTRACK_MAX, String(max)]);
   const seconds = (field: string, d: string | null | undefined): number =>
-    d ? Math.floor(parseDuration(field, d) / 1000) : 0;
+    d ? Math.floor(parseDuration(d, field) / 1000) : 0;
   const established = seconds('conntrack.tcpEstablishedTimeout', ct.tcpEstablishedTimeout);
   if (established > 0) out.push([CONNTRACK_TCP_ESTABLISHED, String(established)]);
   const closeWait = seconds('conntrack.tcpCloseWaitTimeout', ct.tcpCloseWaitTimeout);

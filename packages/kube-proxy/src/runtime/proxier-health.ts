@@ -1,5 +1,5 @@
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { IPFamily } from '../model/ip-family';
-import { type Clock, systemClock } from './clock';
 
 export interface HealthStatus {
   healthy: boolean;

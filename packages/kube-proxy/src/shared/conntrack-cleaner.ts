@@ -1,4 +1,4 @@
-import { runCommand } from '../exec/run-command';
+import { runCommand } from '@nodeagent/primitives';
 import type { IPFamily } from '../model/ip-family';
 
 /**

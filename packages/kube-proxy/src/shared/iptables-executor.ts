@@ -1,6 +1,6 @@
 import { type IptablesBackend, IptablesClient, iptablesCommands } from '@nodeagent/netfilter';
+import { runChecked, runCommand } from '@nodeagent/primitives';
 import { prefixedRunner } from '../exec/prefixed-runner';
-import { runChecked, runCommand } from '../exec/run-command';
 import type { IPFamily } from '../model/ip-family';
 
 export type IptablesTableName = 'filter' | 'nat' | 'mangle';

@@ -1,8 +1,8 @@
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { IPFamily } from '../model/ip-family';
 import { type ProxySnapshot, ProxyState } from '../model/proxy-snapshot';
 import { BoundedFrequencyRunner } from '../runtime/bounded-frequency-runner';
-import { type Clock, systemClock } from '../runtime/clock';
 import type { KubeProxyMetrics } from '../runtime/metrics';
 import type { ProxierHealth } from '../runtime/proxier-health';
 import { type ProxyLogger, silentLogger } from '../runtime/proxy-logger';

@@ -1,4 +1,4 @@
-import type { Clock } from '../runtime/clock';
+import type { Clock } from '@nodeagent/primitives';
 
 /** One backend address the balancer hands out. */
 export interface BalancerEndpoint {

@@ -1,5 +1,5 @@
+import type { Clock } from '@nodeagent/primitives';
 import type { Protocol } from '../model/service-port';
-import type { Clock } from '../runtime/clock';
 import type { ProxyLogger } from '../runtime/proxy-logger';
 import type { RoundRobinBalancer } from './round-robin-balancer';
 import type { UserspaceMetrics } from './userspace-metrics';

@@ -1,4 +1,4 @@
-import { parseDuration } from '../config/duration';
+import { parseDuration } from '@nodeagent/primitives';
 import type { KubeProxyConfiguration } from '../config/kube-proxy-configuration';
 import type { IPFamily } from '../model/ip-family';
 import { type NodeFacts, nodePortIPsFromConfig } from '../shared/backend-options-from-config';
@@ -31,7 +31,7 @@ export function userspaceOptionsFromConfig(
     bindAddress: isWildcard || !bindFamilyMatches ? wildcard : c.bindAddress,
     nodePortAddresses: bindOnly ? (nodePortIPsFromConfig(c, family, node) ?? []) : [],
     proxyPortRange: parseProxyPortRange('portRange', c.portRange),
-    minSyncPeriodMs: parseDuration('iptables.minSyncPeriod', c.iptables.minSyncPeriod),
-    syncPeriodMs: parseDuration('iptables.syncPeriod', c.iptables.syncPeriod),
+    minSyncPeriodMs: parseDuration(c.iptables.minSyncPeriod, 'iptables.minSyncPeriod'),
+    syncPeriodMs: parseDuration(c.iptables.syncPeriod, 'iptables.syncPeriod'),
   };
 }

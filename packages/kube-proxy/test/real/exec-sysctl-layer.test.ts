@@ -1,6 +1,7 @@
+import { CommandFailedError } from '@nodeagent/primitives';
 import { createNetns, type Netns } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandFailedError, execSysctlLayer } from '../../src/runtime/index';
+import { execSysctlLayer } from '../../src/runtime/index';
 
 // `sysctl -w` exits 0 when the kernel refuses a write; the layer must still report it, or node
 // set-up would believe nf_conntrack_max was raised (and go on to resize the machine-wide

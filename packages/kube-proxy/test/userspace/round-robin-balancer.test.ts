@@ -1,6 +1,6 @@
+import { FakeClock } from '@nodeagent/primitives';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/runtime/clock';
 import { RoundRobinBalancer } from '../../src/userspace/round-robin-balancer';
 
 const ep = (ip: string) => ({ ip, port: 8080, endpoint: `${ip}:8080` });
