@@ -178,5 +178,27 @@ describe('ReplicaSet controller and pod garbage collection', () => {
     });
     expect(stdout).toMatch(/^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR\n/);
     expect(stdout).toMatch(/\nweb\s+2\s+2\s+0\s+\S+\s+c\s+nginx:1\s+app=web\n/);
+    // kubectl scale goes through the scale subresource (autoscaling/v1 Scale).
+    const scaled = await run('kubectl', ['--kubeconfig', kubeconfig, 'scale', 'rs', 'web', '--replicas=3'], {
+      timeout: 30_000,
+    });
+    expect(scaled.stdout.trim()).toBe('replicaset.apps/web scaled');
+    await settle();
+    expect(
+      (await apps.readNamespacedReplicaSet({ name: 'web', namespace: 'default' })).status?.replicas,
+    ).toBe(3);
+    const scale = await apps.readNamespacedReplicaSetScale({ name: 'web', namespace: 'default' });
+    expect(scale).toMatchObject({
+      kind: 'Scale',
+      spec: { replicas: 3 },
+      status: { replicas: 3, selector: 'app=web' },
+    });
+    await expect(
+      apps.replaceNamespacedReplicaSetScale({
+        name: 'web',
+        namespace: 'default',
+        body: { metadata: { name: 'web' }, spec: { replicas: -1 } },
+      }),
+    ).rejects.toMatchObject({ code: 422 });
   });
 });

@@ -41,6 +41,7 @@ import { authenticateRequest, type UserInfo } from './request-authentication';
 import { parseResourcePath, type ResourcePath } from './request-path';
 import { type DeleteOptions, ResourceRegistry, type WriteOptions } from './resource-registry';
 import { apiVersionOf, findResourceType, type ResourceType } from './resource-types';
+import { serveScale } from './scale-subresource';
 import { createServingCert } from './self-signed-cert';
 import { tableFor, wantsTable } from './table-output';
 import { WatchHub } from './watch-hub';
@@ -374,6 +375,20 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         throw methodNotAllowed('the server does not allow this method on the requested resource');
       // exec, attach and portforward only run over an upgraded connection (see handleUpgrade).
       throw badRequest('Upgrade request required');
+    }
+
+    if (subresource === 'scale') {
+      const out = serveScale(
+        registry,
+        rt,
+        namespace,
+        name,
+        method,
+        String(req.headers['content-type'] ?? ''),
+        method === 'GET' ? '' : await readBody(req),
+      );
+      sendJson(res, 200, out);
+      return;
     }
 
     if (subresource === 'binding' || subresource === 'eviction' || subresource === 'token') {

@@ -59,10 +59,12 @@ const subresourceKinds: Record<string, string> = {
   attach: 'PodAttachOptions',
   portforward: 'PodPortForwardOptions',
   proxy: 'NodeProxyOptions',
+  scale: 'Scale',
 };
 
 const subresourceVerbs: Record<string, string[]> = {
   status: ['get', 'patch', 'update'],
+  scale: ['get', 'patch', 'update'],
   log: ['get'],
   exec: ['create', 'get'],
   attach: ['create', 'get'],
@@ -86,7 +88,9 @@ function resourceEntries(r: ResourceType) {
         ? { group: 'policy', version: 'v1' }
         : s === 'token'
           ? { group: 'authentication.k8s.io', version: 'v1' }
-          : {};
+          : s === 'scale'
+            ? { group: 'autoscaling', version: 'v1' }
+            : {};
     const verbs = subresourceVerbs[s] ?? ['create'];
     return { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, kind, verbs, ...group };
   });

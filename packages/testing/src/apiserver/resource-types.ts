@@ -140,7 +140,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     singular: 'replicaset',
     namespaced: true,
     shortNames: ['rs'],
-    subresources: ['status'],
+    subresources: ['status', 'scale'],
     fieldLabels: ['status.replicas'],
     hasStatus: true,
     nameIsLabel: false,
