@@ -1,3 +1,5 @@
+import { CodedError } from '@nodeagent/primitives';
+
 /** A failure status from the API server (HTTP status or a watch ERROR event). */
 export class ApiStatusError extends Error {
   constructor(
@@ -20,41 +22,22 @@ export class ApiStatusError extends Error {
 }
 
 /** No bytes arrived on a watch for longer than the inactivity timeout (half-open connection). */
-export class WatchInactivityError extends Error {
-  readonly code = 'WATCH_INACTIVE';
+export class WatchInactivityError extends CodedError {
   constructor(readonly timeoutMs: number) {
-    super(`watch received nothing for ${timeoutMs} ms`);
-    this.name = 'WatchInactivityError';
+    super('WATCH_INACTIVE', `watch received nothing for ${timeoutMs} ms`);
   }
 }
 
 /** The connection ended abnormally (reset, aborted mid-stream). */
-export class WatchDroppedError extends Error {
-  readonly code = 'WATCH_DROPPED';
+export class WatchDroppedError extends CodedError {
   constructor(cause: string) {
-    super(`watch connection dropped: ${cause}`);
-    this.name = 'WatchDroppedError';
-  }
-}
-
-/** A configuration value that cannot work, with the option name. */
-export class InvalidOptionError extends Error {
-  readonly code = 'INVALID_OPTION';
-  constructor(
-    readonly option: string,
-    readonly value: unknown,
-    reason: string,
-  ) {
-    super(`invalid ${option} ${JSON.stringify(value)}: ${reason}`);
-    this.name = 'InvalidOptionError';
+    super('WATCH_DROPPED', `watch connection dropped: ${cause}`);
   }
 }
 
 /** waitForSync() on a reflector that was stopped before its first list completed. */
-export class InformerStoppedError extends Error {
-  readonly code = 'INFORMER_STOPPED';
+export class InformerStoppedError extends CodedError {
   constructor() {
-    super('informer stopped before it synced');
-    this.name = 'InformerStoppedError';
+    super('INFORMER_STOPPED', 'informer stopped before it synced');
   }
 }

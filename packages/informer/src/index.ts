@@ -1,11 +1,11 @@
 // Public surface of @nodeagent/informer.
+// Thrown for options that cannot work; the class lives in primitives.
+export { InvalidOptionError } from '@nodeagent/primitives';
 export { type ApiRequest, ApiRequestError, apiRequest } from './api-request';
-export { Backoff, type BackoffOptions } from './backoff';
 export { type Delta, DeltaTracker } from './delta-tracker';
 export {
   ApiStatusError,
   InformerStoppedError,
-  InvalidOptionError,
   WatchDroppedError,
   WatchInactivityError,
 } from './errors';

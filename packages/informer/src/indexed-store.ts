@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { InvalidOptionError } from './errors';
+import { InvalidOptionError } from '@nodeagent/primitives';
 import { objectKey } from './object-key';
 
 /** Maps an object to the index values it is filed under (e.g. its node name). */

@@ -1,6 +1,6 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { InvalidOptionError } from '@nodeagent/primitives';
 import { type Delta, DeltaTracker } from './delta-tracker';
-import { InvalidOptionError } from './errors';
 import { IndexedStore, type IndexFunc, namespaceIndex, type StoreChange } from './indexed-store';
 import { KubeListerWatcher, type ResourceRef } from './kube-lister-watcher';
 import type { ListerWatcher } from './lister-watcher';

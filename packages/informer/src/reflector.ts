@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { Backoff, type BackoffOptions } from './backoff';
-import { ApiStatusError, InformerStoppedError, InvalidOptionError } from './errors';
+import { Backoff, type BackoffOptions, InvalidOptionError } from '@nodeagent/primitives';
+import { ApiStatusError, InformerStoppedError } from './errors';
 import type { IndexedStore, StoreChange } from './indexed-store';
 import type { ListerWatcher, WatchEvent } from './lister-watcher';
 import { stripManagedFields } from './strip-fields';
@@ -76,7 +76,7 @@ export class Reflector<T extends KubernetesObject> {
     if (!Number.isInteger(pageSize) || pageSize < 1)
       throw new InvalidOptionError('pageSize', pageSize, 'must be a positive integer');
     this.transform = options.transform ?? stripManagedFields;
-    this.backoff = new Backoff(options.backoff, options.now ?? Date.now, options.random ?? Math.random);
+    this.backoff = new Backoff({ now: options.now, random: options.random, ...options.backoff });
   }
 
   /** resourceVersion of the last list, event or bookmark applied. */

@@ -1,4 +1,4 @@
-import { FieldError } from './errors';
+import { InvalidOptionError } from './errors';
 
 export interface BackoffOptions {
   /** First delay. Default 800 ms (client-go's reflector default). */
@@ -15,13 +15,6 @@ export interface BackoffOptions {
   now?: () => number;
   /** Uniform [0, 1) source for the jitter. Default Math.random. */
   random?: () => number;
-}
-
-/** An option that cannot work (a non-positive initial delay, a cap below it...). */
-export class InvalidBackoffOptionError extends FieldError {
-  constructor(field: string, value: unknown, reason: string) {
-    super('INVALID_OPTION', field, value, reason, `invalid ${field} ${JSON.stringify(value)}: ${reason}`);
-  }
 }
 
 /** Exponential backoff with a cap, optional jitter and an idle reset; time and randomness injected. */
@@ -45,13 +38,11 @@ export class Backoff {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     if (!(this.initialMs > 0))
-      throw new InvalidBackoffOptionError('backoff.initialMs', this.initialMs, 'must be > 0');
+      throw new InvalidOptionError('backoff.initialMs', this.initialMs, 'must be > 0');
     if (!(this.maxMs >= this.initialMs))
-      throw new InvalidBackoffOptionError('backoff.maxMs', this.maxMs, 'must be >= initialMs');
-    if (!(this.factor >= 1))
-      throw new InvalidBackoffOptionError('backoff.factor', this.factor, 'must be >= 1');
-    if (!(this.jitter >= 0))
-      throw new InvalidBackoffOptionError('backoff.jitter', this.jitter, 'must be >= 0');
+      throw new InvalidOptionError('backoff.maxMs', this.maxMs, 'must be >= initialMs');
+    if (!(this.factor >= 1)) throw new InvalidOptionError('backoff.factor', this.factor, 'must be >= 1');
+    if (!(this.jitter >= 0)) throw new InvalidOptionError('backoff.jitter', this.jitter, 'must be >= 0');
   }
 
   /** Delay before the next attempt after a failure: initialMs, then grown by `factor`, capped. */

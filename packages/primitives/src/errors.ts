@@ -42,6 +42,18 @@ export class InvalidQuantityError extends FieldError {
   }
 }
 
+/** An option that cannot work (a non-positive delay, a cap below the start, an unknown index...). */
+export class InvalidOptionError extends FieldError {
+  constructor(option: string, value: unknown, reason: string) {
+    super('INVALID_OPTION', option, value, reason, `invalid ${option} ${describeValue(value)}: ${reason}`);
+  }
+
+  /** The option's name (the same as `field`). */
+  get option(): string {
+    return this.field;
+  }
+}
+
 /** A value as JSON (strings quoted, bigints as digits), cut at 200 characters; never throws. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);

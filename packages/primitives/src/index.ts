@@ -1,4 +1,4 @@
-export { Backoff, type BackoffOptions, InvalidBackoffOptionError } from './backoff';
+export { Backoff, type BackoffOptions } from './backoff';
 export { type Clock, FakeClock, systemClock } from './clock';
 export {
   CommandFailedError,
@@ -19,6 +19,7 @@ export {
   describeValue,
   FieldError,
   InvalidDurationError,
+  InvalidOptionError,
   InvalidQuantityError,
   isCodedError,
   isFieldError,
