@@ -1,4 +1,5 @@
-import { type KubeletConfiguration, type PodRuntime, StartLimiter } from '@nodeagent/kubelet';
+import type { KubeletConfiguration, PodRuntime } from '@nodeagent/kubelet';
+import { StartLimiter } from '@nodeagent/kubelet/runtime';
 
 /**
  * How many image pulls may run at once, as upstream's image puller decides: one at a time when

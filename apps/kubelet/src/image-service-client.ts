@@ -1,5 +1,6 @@
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
-import { type KubeletConfiguration, parseDuration } from '@nodeagent/kubelet';
+import type { KubeletConfiguration } from '@nodeagent/kubelet';
+import { parseDuration } from '@nodeagent/primitives';
 
 /** The CRI ImageService calls: what imageServiceEndpoint moves to another socket. */
 const imageServiceMethods = new Set<PropertyKey>([

@@ -1,13 +1,15 @@
 import {
-  applyV1beta1ZeroDefaults,
   InvalidConfigError,
   type KubeletConfiguration,
-  kubeletConfigurationApiVersion,
-  kubeletConfigurationKind,
-  mergeConfigurationDropIns,
   parseKubeletConfiguration,
   readKubeletConfigurationFile,
 } from '@nodeagent/kubelet';
+import {
+  applyV1beta1ZeroDefaults,
+  kubeletConfigurationApiVersion,
+  kubeletConfigurationKind,
+  mergeConfigurationDropIns,
+} from '@nodeagent/kubelet/config';
 import { Command, Option } from 'commander';
 import {
   parseBoolFlag,

@@ -10,7 +10,6 @@ import {
   apiObjectSource,
   apiPodStatusWriter,
   apiTokenSource,
-  ContainerLogManager,
   CriSummaryProvider,
   collectProcessMetrics,
   createHealthzServer,
@@ -19,23 +18,22 @@ import {
   criImageService,
   criPodRuntime,
   criStreamingRuntime,
-  detectCgroupFilesystem,
-  instrumentCriClient,
-  isStaticPod,
   Kubelet,
   type KubeletLogger,
   kubeletAuthenticator,
   listen,
-  logRotatePolicy,
-  PodCgroupManager,
-  parseDuration,
   type RunningServer,
   StaticPodSource,
-  selfSignedCertificate,
   subjectAccessReviewAuthorizer,
   syncMirrorPods,
 } from '@nodeagent/kubelet';
+import { detectCgroupFilesystem, PodCgroupManager } from '@nodeagent/kubelet/cgroups';
+import { ContainerLogManager, logRotatePolicy } from '@nodeagent/kubelet/logs';
+import { instrumentCriClient } from '@nodeagent/kubelet/metrics';
+import { selfSignedCertificate } from '@nodeagent/kubelet/server';
+import { isStaticPod } from '@nodeagent/kubelet/sources';
 import { NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
+import { parseDuration } from '@nodeagent/primitives';
 import { imagePullConcurrency, limitImagePulls } from './image-pull-limit';
 import { connectCri } from './image-service-client';
 import type { ResolvedKubeletOptions } from './kubelet-flags';

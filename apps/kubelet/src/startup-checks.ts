@@ -1,10 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import {
-  detectCgroupFilesystem,
-  type KubeletConfiguration,
-  KubeletError,
-  type KubeletLogger,
-} from '@nodeagent/kubelet';
+import { type KubeletConfiguration, KubeletError, type KubeletLogger } from '@nodeagent/kubelet';
+import { detectCgroupFilesystem } from '@nodeagent/kubelet/cgroups';
 
 /** The kubelet refuses to start on this host as configured (swap on, cgroup v1…). */
 export class StartupRefusedError extends KubeletError {

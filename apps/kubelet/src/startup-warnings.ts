@@ -1,4 +1,4 @@
-import { unsupportedFieldWarnings } from '@nodeagent/kubelet';
+import { unsupportedFieldWarnings } from '@nodeagent/kubelet/config';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
 
 export interface StartupWarning {

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { certificatesV1Requests } from '@nodeagent/informer';
+import type { KubeletLogger } from '@nodeagent/kubelet';
 import {
   CertificateFileStore,
   CertificateManager,
@@ -10,11 +11,10 @@ import {
   KUBELET_CLIENT_USAGES,
   KUBELET_SERVING_SIGNER,
   KUBELET_SERVING_USAGES,
-  type KubeletLogger,
   loadClientCert,
   nodeSubject,
   serveCurrentCertificate,
-} from '@nodeagent/kubelet';
+} from '@nodeagent/kubelet/certificates';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
 
 /**

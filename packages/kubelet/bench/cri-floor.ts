@@ -5,7 +5,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { CriClient } from '@nodeagent/cri-client';
-import { buildContainerConfig, buildSandboxConfig, type Pod } from '../src/index';
+import type { Pod } from '../src/api/index';
+import { buildContainerConfig, buildSandboxConfig } from '../src/cri/index';
 
 export async function startPodsThroughCri(
   client: CriClient,

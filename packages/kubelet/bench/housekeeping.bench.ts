@@ -8,16 +8,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
-import {
-  EvictionManager,
-  evictionSettingsFromConfig,
-  type Pod,
-  type PodStats,
-  parseKubeletConfiguration,
-  podResourceConfig,
-  rankPodsForEviction,
-  type Summary,
-} from '../src/index';
+import type { Pod } from '../src/api/index';
+import { podResourceConfig } from '../src/cgroups/index';
+import { EvictionManager, evictionSettingsFromConfig, rankPodsForEviction } from '../src/eviction/index';
+import { parseKubeletConfiguration } from '../src/index';
+import type { PodStats, Summary } from '../src/stats/index';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const Mi = 1024 ** 2;

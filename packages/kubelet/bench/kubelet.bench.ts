@@ -23,21 +23,18 @@ import { createCriClient } from '@nodeagent/cri-client';
 import { Informer } from '@nodeagent/informer';
 import { startApiServer } from '@nodeagent/testing';
 import { Bench } from 'tinybench';
+import type { Pod } from '../src/api/index';
+import { buildContainerConfig } from '../src/cri/index';
 import {
   ApiPodSource,
   apiObjectSource,
   apiPodStatusWriter,
-  buildContainerConfig,
-  computePodActions,
-  containerHash,
   criPodRuntime,
-  defaultMaxParallelPodStarts,
-  generatePodStatus,
   Kubelet,
-  type Pod,
-  type PodRuntimeStatus,
   parseKubeletConfiguration,
 } from '../src/index';
+import { computePodActions, containerHash, generatePodStatus } from '../src/pod/index';
+import { defaultMaxParallelPodStarts, type PodRuntimeStatus } from '../src/runtime/index';
 import { removeAllSandboxes, startPodsThroughCri } from './cri-floor';
 import { PhaseRecorder } from './pod-start-phases';
 

@@ -3,7 +3,10 @@
  * a PodStatusWriter wrapped so every call is attributed to its pod and timed against the start
  * of the burst.
  */
-import type { Pod, PodRuntime, PodStatus, PodStatusWriter } from '../src/index';
+
+import type { Pod, PodStatus } from '../src/api/index';
+import type { PodRuntime } from '../src/index';
+import type { PodStatusWriter } from '../src/pod/index';
 
 export type Phase =
   | 'delivered'

@@ -15,7 +15,8 @@ import {
   PodSandboxState,
 } from '@nodeagent/cri-client/types';
 import { Bench } from 'tinybench';
-import { assemblePodStats, CpuRateTracker, type CriStatsSource, CriSummaryProvider } from '../src/index';
+import { CriSummaryProvider } from '../src/index';
+import { assemblePodStats, CpuRateTracker, type CriStatsSource } from '../src/stats/index';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const pods = 110;

@@ -1,0 +1,43 @@
+// @nodeagent/kubelet/config: KubeletConfiguration: schema, defaults, drop-ins, file loading, eviction thresholds, field
+// support and the data directories laid out under --root-dir.
+
+export { DataDirSetupError, dataDirMode, setupDataDirs } from '../data-dirs';
+export {
+  listDropInFiles,
+  mergeConfigurationDropIns,
+  mergeConfigurationPatch,
+} from './config-drop-ins';
+export {
+  type EvictionSignal,
+  type EvictionThreshold,
+  evictionSignals,
+  parseEvictionThresholds,
+  type ThresholdValue,
+  thresholdMet,
+} from './eviction-thresholds';
+export {
+  type FieldSupport,
+  kubeletConfigurationFieldSupport,
+  type UnsupportedFieldWarning,
+  unsupportedFieldWarnings,
+} from './field-support';
+export {
+  defaultEvictionHard,
+  defaultKubeletConfiguration,
+  type KubeletConfiguration,
+  type KubeletConfigurationInput,
+  kubeletConfigurationApiVersion,
+  kubeletConfigurationKind,
+  kubeletConfigurationSchema,
+  type ParsedKubeletConfiguration,
+  type ParseKubeletConfigurationOptions,
+  parseKubeletConfiguration,
+} from './kubelet-configuration';
+export {
+  applyConfigurationOverrides,
+  decodeKubeletConfigurationText,
+  loadKubeletConfigurationFile,
+  parseKubeletConfigurationText,
+  readKubeletConfigurationFile,
+} from './load-config-file';
+export { applyV1beta1ZeroDefaults } from './v1beta1-defaults';

@@ -1,0 +1,70 @@
+// @nodeagent/kubelet/pod: The pod lifecycle: sync, workers, PLEG, status generation, probing, container GC, env and field
+// references.
+export { expandVars } from '../env/expand-vars';
+export {
+  decodeSecretData,
+  type EnvVarValue,
+  expandCommand,
+  type ObjectSource,
+  type ResolveEnvOptions,
+  resolveEnv,
+} from '../env/resolve-env';
+export { type ServiceLink, type ServiceLister, serviceEnvVarMap } from '../env/service-env';
+export {
+  GenericPLEG,
+  type GenericPLEGOptions,
+  type PodLifecycleEvent,
+  type PodLifecycleEventType,
+} from '../pleg/generic-pleg';
+export { type CachedPodStatus, PodCache } from '../pleg/pod-cache';
+export { PodProber } from '../probes/pod-prober';
+export {
+  type ContainerWaitingReason,
+  generatePodStatus,
+  type PodStatusInputs,
+  rejectedPodStatus,
+} from '../status/generate-pod-status';
+export { isTerminalPhase, podPhase } from '../status/pod-phase';
+export { type PodStatusWriter, StatusManager } from '../status/status-manager';
+export {
+  evictableRuntimeObjects,
+  garbageCollectAllPods,
+  garbageCollectPod,
+  maxPerPodContainer,
+} from '../sync/container-gc';
+export { effectivePullPolicy, ensureImage, imageUser } from '../sync/image-puller';
+export { type HookContext, resolvePort, runLifecycleHook } from '../sync/lifecycle-hooks';
+export {
+  defaultTerminationGracePeriodSeconds,
+  minimumGracePeriodSeconds,
+  PodSyncer,
+  type PodSyncerOptions,
+  type SyncOutcome,
+} from '../sync/pod-syncer';
+export { imageRegistry, pullCredentials } from '../sync/pull-secrets';
+export { SyncStepError } from '../sync/sync-errors';
+export {
+  type PodUpdate,
+  type PodUpdateType,
+  type PodWorkerCallbacks,
+  type PodWorkerPhase,
+  PodWorkers,
+  type SyncPodResult,
+} from '../workers/pod-workers';
+export {
+  type ContainerToKill,
+  computePodActions,
+  type PodActions,
+  type ProbeState,
+  shouldRestart,
+} from './compute-pod-actions';
+export { containerHash } from './container-hash';
+export {
+  type BackOffDecision,
+  type BackOffOptions,
+  CrashLoopBackOff,
+  containerBackOffKey,
+} from './crash-loop-backoff';
+export { type DownwardContext, formatMap, resolveFieldPath, resolveResourceField } from './field-ref';
+export { podQOSClass, type QOSClass } from './qos-class';
+export { validatePod } from './validate-pod';

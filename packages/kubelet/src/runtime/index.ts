@@ -1,0 +1,5 @@
+// @nodeagent/kubelet/runtime: The PodRuntime seam over the CRI, runtime state and the start limiter.
+export { criPodRuntime } from './cri-pod-runtime';
+export type { ExecResult, ImagePullAuth, PodRuntime, RuntimeFeatures } from './pod-runtime';
+export * from './runtime-state';
+export { defaultMaxParallelPodStarts, StartLimiter, type StartStep } from './start-limiter';
