@@ -3,8 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlreadyRunningError } from './errors';
 
-/** One demo per machine: it owns the node name, the lock and (with containerd) real resources. */
-export const defaultLockPath = join(tmpdir(), 'nodeagent-demo.lock');
+/**
+ * One demo at a time: a run takes most of a small machine, and the lock is where a run records
+ * what it made so the next run can clean up after a crash. NODEAGENT_DEMO_LOCK moves it: the
+ * end-to-end tests use their own, so a demo someone is running does not make them exit 2 (every
+ * name a run makes is unique to it, so two runs with different locks do not share anything).
+ */
+export const defaultLockPath = process.env.NODEAGENT_DEMO_LOCK || join(tmpdir(), 'nodeagent-demo.lock');
 
 /** What a run records in its lock so a later run can clean up if it died without teardown. */
 export interface RunRecord {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { CrossNodeAnswer, DemoResult } from '../../src/demo';
-import { leftBehind, netnsList, processesMentioning, root, start, summary } from './start-demo';
+import { leftBehind, netnsList, processesMentioning, root, runCommand, start, summary } from './start-demo';
 
 const NODE_1 = 'nodeagent-demo-node-1';
 const NODE_2 = 'nodeagent-demo-node-2';
@@ -62,8 +62,8 @@ describe.each(['nftables', 'iptables'] as const)('npm start -- --nodes 2 --proxy
   }, 400_000);
 });
 
-describe('npm start -- --nodes 2 killed with SIGKILL', () => {
-  it('the next run stops both containerds and deletes both node namespaces, the fabric and the state dir', async () => {
+describe('npm start -- --nodes 2 running, then killed with SIGKILL', () => {
+  it('kubectl exec reaches a pod on node 2; after a SIGKILL the next run stops both containerds and deletes both node namespaces, the fabric and the state dir', async () => {
     const child = spawn(process.execPath, ['tools/start.mjs', '--nodes', '2'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -89,6 +89,25 @@ describe('npm start -- --nodes 2 killed with SIGKILL', () => {
         namespaces: [...new Set(namespaces)],
       };
       expect(killed.namespaces).toHaveLength(3);
+      // The API server reaches node 2's kubelet through node 2's relay (picked by the node IP it
+      // dials), so kubectl exec and logs work for a pod there.
+      const onNode2 = /(web-[a-z0-9]{5}) +Running +yes +10\.244\.2\.\d+ +nodeagent-demo-node-2/.exec(
+        stdout,
+      )?.[1];
+      expect(onNode2, stdout).toBeDefined();
+      const kubeconfig = `${killed.stateDir}/kubeconfig`;
+      const exec = await runCommand('kubectl', [
+        '--kubeconfig',
+        kubeconfig,
+        'exec',
+        onNode2 as string,
+        '--',
+        'hostname',
+      ]);
+      expect(exec.stderr).toBe('');
+      expect(exec.stdout).toBe(`${onNode2}\n`);
+      const logs = await runCommand('kubectl', ['--kubeconfig', kubeconfig, 'logs', onNode2 as string]);
+      expect(logs.code, logs.stderr).toBe(0);
       process.kill(killed.pid, 'SIGKILL'); // the demo process itself: no teardown runs
     } finally {
       if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');

@@ -2,10 +2,17 @@
 // what a run could leave behind on the host.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DemoResult } from '../../src/demo';
 
 export const root = fileURLToPath(new URL('../../../../', import.meta.url));
+
+// The runs these tests start (and the runs they start in turn) take their own lock: a demo someone
+// else is running on this machine must not make them exit 2. One test file runs at a time
+// (vitest.config.ts), so the tests never race each other for it.
+process.env.NODEAGENT_DEMO_LOCK ??= join(tmpdir(), 'nodeagent-demo-test.lock');
 
 export interface Run {
   code: number | null;
