@@ -11,10 +11,20 @@ const sourceConditions = ['@nodeagent/source', 'import', 'module', 'node', 'defa
 export const DEFAULT_TEST_TIMEOUT_MS = 60_000;
 export const DEFAULT_HOOK_TIMEOUT_MS = 120_000;
 
+/**
+ * A compatibility leg's @kubernetes/client-node (tools/compat/client-node.mjs): when
+ * NODEAGENT_CLIENT_NODE_DIR names an installed copy, the package and its subpaths resolve there
+ * for tests and the workspace sources alike, instead of the workspace's devDependency.
+ */
+function clientNodeAlias() {
+  const dir = process.env.NODEAGENT_CLIENT_NODE_DIR;
+  return dir ? [{ find: /^@kubernetes\/client-node(\/.*)?$/, replacement: `${dir}$1` }] : [];
+}
+
 export function nodeagentProject(name: string, overrides: UserWorkspaceConfig = {}) {
   return mergeConfig(
     defineProject({
-      resolve: { conditions: sourceConditions },
+      resolve: { conditions: sourceConditions, alias: clientNodeAlias() },
       ssr: { resolve: { conditions: sourceConditions, externalConditions: ['@nodeagent/source'] } },
       test: {
         name,

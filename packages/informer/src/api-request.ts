@@ -1,8 +1,7 @@
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { InvalidOptionError } from '@nodeagent/primitives';
-import { ApiStatusError } from './errors';
+import { ApiStatusError, InvalidOptionError } from './errors';
 
 /** One API call: a path under the current cluster's server, a query, a JSON body. */
 export interface ApiRequest {
@@ -60,7 +59,7 @@ function failure(res: IncomingMessage, body: string): ApiRequestError {
 /**
  * Sends one request to the API server of `kubeConfig`'s current context and returns the decoded
  * JSON answer. Server, TLS material, credentials and auth providers come from client-node's
- * `applyToFetchOptions`, exactly as for its typed API classes; the answer is the plain JSON the
+ * `applyToHTTPSOptions` (in client-node 1.4 and 2.x alike); the answer is the plain JSON the
  * server sent (timestamps stay strings), without client-node's generated model layer, whose
  * type table alone keeps ~2,500 model classes in memory. A status >= 300 throws ApiRequestError.
  */
@@ -70,18 +69,16 @@ export async function apiRequest<T>(kubeConfig: KubeConfig, req: ApiRequest): Pr
   const url = new URL(cluster.server.replace(/\/+$/, '') + req.path);
   for (const [k, v] of Object.entries(req.query ?? {}))
     if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
-  const init = await kubeConfig.applyToFetchOptions({});
   const headers: Record<string, string> = { Accept: 'application/json' };
-  (init.headers as Headers | undefined)?.forEach((value, key) => {
-    headers[key] = value;
-  });
   const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
   if (payload) {
     headers['Content-Type'] = req.contentType ?? 'application/json';
     headers['Content-Length'] = String(payload.length);
   }
   const options: RequestOptions = { method: req.method, headers };
-  if (init.agent && typeof init.agent === 'object') options.agent = init.agent as RequestOptions['agent'];
+  // Credentials' headers, TLS material and the agent (TLS or proxy), the same call in client-node
+  // 1.4 and 2.x (2.x has no applyToFetchOptions).
+  await kubeConfig.applyToHTTPSOptions(options);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const { res, text } = await new Promise<{ res: IncomingMessage; text: string }>((resolve, reject) => {
     const r = send(url, options, (res) => {

@@ -1,8 +1,7 @@
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { InvalidOptionError } from '@nodeagent/primitives';
-import { ApiStatusError, WatchDroppedError, WatchInactivityError } from './errors';
+import { ApiStatusError, InvalidOptionError, WatchDroppedError, WatchInactivityError } from './errors';
 import type { ListerWatcher, ListOptions, ListPage, WatchEvent, WatchOptions } from './lister-watcher';
 
 export interface ResourceRef {
@@ -67,13 +66,10 @@ export class KubeListerWatcher<T extends KubernetesObject> implements ListerWatc
     if (!cluster) throw new InvalidOptionError('kubeConfig', 'current-context', 'has no cluster');
     const url = new URL(cluster.server.replace(/\/+$/, '') + this.path);
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, v);
-    const init = await this.kubeConfig.applyToFetchOptions({});
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    (init.headers as Headers | undefined)?.forEach((value, key) => {
-      headers[key] = value;
-    });
-    const options: RequestOptions = { method: 'GET', headers, signal };
-    if (init.agent && typeof init.agent === 'object') options.agent = init.agent as RequestOptions['agent'];
+    const options: RequestOptions = { method: 'GET', headers: { Accept: 'application/json' }, signal };
+    // Credentials' headers, TLS material and the agent (TLS or proxy), the same call in client-node
+    // 1.4 and 2.x (2.x has no applyToFetchOptions).
+    await this.kubeConfig.applyToHTTPSOptions(options);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, options, resolve);

@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { InvalidOptionError } from '@nodeagent/primitives';
+import { InvalidOptionError } from './errors';
 
 export interface TokenBucketOptions {
   /** Sustained requests per second. */
@@ -66,14 +66,14 @@ export class TokenBucketRateLimiter {
 
 /**
  * A view of `kubeConfig` whose every request waits for `limiter` first: KubeListerWatcher (and
- * anything else that authenticates through `applyToFetchOptions`) asks for it once per list or
+ * anything else that authenticates through `applyToHTTPSOptions`) asks for it once per list or
  * watch request, which is what client-go's rate limiter counts.
  */
 export function rateLimitedKubeConfig(kubeConfig: KubeConfig, limiter: TokenBucketRateLimiter): KubeConfig {
   const view = Object.create(kubeConfig) as KubeConfig;
-  view.applyToFetchOptions = async (options) => {
+  view.applyToHTTPSOptions = async (options) => {
     await limiter.wait();
-    return kubeConfig.applyToFetchOptions(options);
+    return kubeConfig.applyToHTTPSOptions(options);
   };
   return view;
 }
