@@ -1,32 +1,14 @@
-type Obj = Record<string, unknown>;
+import { parseQuantity } from '@nodeagent/primitives';
 
-const SUFFIX: Record<string, number> = {
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
+type Obj = Record<string, unknown>;
 
 /** A resource quantity's value in base units (cores, bytes); NaN when it does not parse. */
 export function quantityValue(q: unknown): number {
-  if (typeof q === 'number') return q;
-  const m = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$/.exec(
-    String(q ?? '').trim(),
-  );
-  if (!m) return Number.NaN;
-  return Number(m[1]) * (m[2] ? 10 ** Number(m[2].slice(1)) : (SUFFIX[m[3] ?? ''] as number));
+  try {
+    return parseQuantity(typeof q === 'number' ? q : String(q ?? ''));
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const QOS_RESOURCES = ['cpu', 'memory'];

@@ -1,6 +1,9 @@
 // Network-namespace helpers for tests: see README.md, section "Network namespaces".
+
+// A failed ip/nsenter command; the class lives in primitives, the old name keeps working.
+export { CommandFailedError as NetnsCommandError } from '@nodeagent/primitives';
 export { bridgeIntoNetns, type NetnsTcpBridge } from './api-bridge';
-export { InvalidNetnsNameError, NetnsCommandError } from './errors';
+export { InvalidNetnsNameError } from './errors';
 export {
   assertNoHostLeaks,
   describeLeaks,

@@ -1,5 +1,5 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
-import { NetnsCommandError } from './errors';
+import { CommandFailedError } from '@nodeagent/primitives';
 import { assertNetnsName, uniqueNetnsName } from './names';
 import { type CommandResult, type RunOptions, runCommand } from './run-command';
 
@@ -93,7 +93,7 @@ export async function deleteNetns(name: string): Promise<void> {
   assertNetnsName(name);
   const result = await runCommand('ip', ['netns', 'delete', name], { allowFailure: true });
   if (result.exitCode !== 0 && (await netnsExists(name))) {
-    throw new NetnsCommandError(['ip', 'netns', 'delete', name], result.exitCode, result.stderr);
+    throw new CommandFailedError(['ip', 'netns', 'delete', name], result.exitCode, result.stderr);
   }
 }
 

@@ -1,58 +1,40 @@
-import { spawn } from 'node:child_process';
-import { NetnsCommandError } from './errors';
+import {
+  CommandFailedError,
+  type CommandOutput,
+  type RunCommandOptions,
+  runCommand as runArgv,
+} from '@nodeagent/primitives';
 
-export interface CommandResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number | null;
-}
+/** What a command printed and how it ended. */
+export type CommandResult = CommandOutput;
 
-export interface RunOptions {
+export interface RunOptions extends Pick<RunCommandOptions, 'env'> {
   /** Written to the child's stdin, which is then closed. */
   input?: string | Buffer;
   /** Kill the child after this long (default 60 s) so a hung tool cannot hang a test run. */
   timeoutMs?: number;
   /** Resolve with the result instead of throwing on a non-zero exit. */
   allowFailure?: boolean;
-  env?: NodeJS.ProcessEnv;
 }
 
 /**
- * Run a program without a shell (arguments are never re-split), collecting its output.
- * Throws NetnsCommandError on a non-zero exit unless `allowFailure` is set.
+ * Runs a program without a shell (arguments are never re-split), collecting its output.
+ * Throws CommandFailedError (exported here as NetnsCommandError too) on a non-zero exit unless
+ * `allowFailure` is set: test setup should stop at the first tool that fails.
  */
-export function runCommand(
+export async function runCommand(
   file: string,
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<CommandResult> {
   const command = [file, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: options.env ?? process.env,
-      timeout: options.timeoutMs ?? 60_000,
-      killSignal: 'SIGKILL',
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', (error) => reject(new NetnsCommandError(command, null, error.message)));
-    // A child that exits before reading all its input raises EPIPE on stdin: the exit code says more.
-    child.stdin.on('error', () => {});
-    child.on('close', (exitCode) => {
-      const result = {
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        exitCode,
-      };
-      if (exitCode !== 0 && !options.allowFailure) {
-        reject(new NetnsCommandError(command, exitCode, result.stderr, result.stdout));
-      } else {
-        resolve(result);
-      }
-    });
-    child.stdin.end(options.input ?? '');
+  const result = await runArgv(command, {
+    input: options.input,
+    env: options.env,
+    timeoutMs: options.timeoutMs ?? 60_000,
   });
+  if (result.exitCode !== 0 && !options.allowFailure) {
+    throw new CommandFailedError(command, result.exitCode, result.stderr, result.stdout);
+  }
+  return result;
 }
