@@ -1,7 +1,8 @@
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ApiStatusError, InvalidOptionError } from './errors';
+import { InvalidOptionError } from '@nodeagent/primitives';
+import { ApiStatusError } from './errors';
 
 /** One API call: a path under the current cluster's server, a query, a JSON body. */
 export interface ApiRequest {

@@ -1,7 +1,8 @@
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { ApiStatusError, InvalidOptionError, WatchDroppedError, WatchInactivityError } from './errors';
+import { InvalidOptionError } from '@nodeagent/primitives';
+import { ApiStatusError, WatchDroppedError, WatchInactivityError } from './errors';
 import type { ListerWatcher, ListOptions, ListPage, WatchEvent, WatchOptions } from './lister-watcher';
 
 export interface ResourceRef {

@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { InvalidOptionError } from './errors';
+import { InvalidOptionError } from '@nodeagent/primitives';
 
 export interface TokenBucketOptions {
   /** Sustained requests per second. */
