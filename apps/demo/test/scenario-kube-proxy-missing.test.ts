@@ -76,4 +76,32 @@ describe('kube-proxy-missing observer (scripted cluster)', () => {
       expect.stringMatching(/answers from node-3 after the restart: not observed within 10 s$/),
     ]);
   });
+
+  it('a restarted kube-proxy that crashes ends the wait at once, naming the node and why', async () => {
+    const w = world();
+    const box = w.box();
+    const node3 = box.nodes[2];
+    let started = false;
+    if (node3) {
+      node3.startKubeProxy = async () => {
+        started = true;
+        return { pid: 505 };
+      };
+      node3.agentExited = (agent) => (started && agent === 'kube-proxy' ? 'exited with code 1' : undefined);
+    }
+    const startAt = w.now;
+    const run = await runScenario(
+      {
+        scenario: 'kube-proxy-missing',
+        box,
+        service: 'web',
+        waitTimeoutMs: 600_000,
+        pollMs: 500,
+        clock: w.clock,
+      },
+      () => undefined,
+    );
+    expect(run.problems).toEqual(['kube-proxy: on node-3 exited with code 1']);
+    expect(w.now - startAt).toBeLessThan(60_000);
+  });
 });

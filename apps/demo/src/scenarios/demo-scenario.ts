@@ -29,12 +29,19 @@ export interface BoxForScenario {
     readonly agents: {
       readonly kubelet: { readonly pid: number } | undefined;
       readonly kubeProxy: { readonly pid: number } | undefined;
-      startKubelet(): Promise<{ readonly pid: number }>;
+      startKubelet(): Promise<RestartedChild>;
       stopKubelet(): Promise<void>;
-      startKubeProxy(): { readonly pid: number } | undefined;
+      startKubeProxy(): RestartedChild | undefined;
       stopKubeProxy(): Promise<void>;
     };
   }[];
+}
+
+/** An agent process as node-agents.ts starts it (RunningChild). */
+interface RestartedChild {
+  readonly pid: number;
+  readonly exited?: Promise<number | null>;
+  readonly logFile?: string;
 }
 
 export interface DemoScenarioSettings {
@@ -101,6 +108,16 @@ export async function runDemoScenario(
           throw new Error(line.startsWith('Command failed') ? 'no answer' : line);
         });
       const agents = node.agents;
+      // What the scenario restarted, to tell a crashed restart from a slow one.
+      const restarted: Partial<Record<'kubelet' | 'kube-proxy', { exited?: string }>> = {};
+      const watch = (agent: 'kubelet' | 'kube-proxy', child: RestartedChild) => {
+        const state: { exited?: string } = {};
+        restarted[agent] = state;
+        child.exited?.then((code) => {
+          state.exited = `exited with code ${code}${child.logFile ? ` (log: ${child.logFile})` : ''}`;
+        });
+        return child;
+      };
       nodes.push({
         name: node.name,
         runtime,
@@ -109,7 +126,7 @@ export async function runDemoScenario(
           await agents.stopKubelet();
           return { pid };
         },
-        startKubelet: () => agents.startKubelet(),
+        startKubelet: async () => watch('kubelet', await agents.startKubelet()),
         async stopKubeProxy() {
           const pid = agents.kubeProxy?.pid ?? -1;
           await agents.stopKubeProxy();
@@ -119,8 +136,9 @@ export async function runDemoScenario(
           const child = agents.startKubeProxy();
           if (!child)
             throw new ScenarioRefusedError('node', node.name, 'has no network namespace for kube-proxy');
-          return child;
+          return watch('kube-proxy', child);
         },
+        agentExited: (agent) => restarted[agent]?.exited,
         fetch,
       });
     }

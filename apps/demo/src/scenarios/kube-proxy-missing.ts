@@ -2,7 +2,7 @@ import type { KubeObject } from '@nodeagent/testing';
 import { ScenarioSetupError } from './kubelet-missing';
 import { realClock, type ScenarioBox, type ScenarioClock } from './scenario-box';
 import type { KubeProxyMissingEvent, ScenarioProblem } from './scenario-events';
-import { waitFor } from './wait-for';
+import { checkAgent, waitFor } from './wait-for';
 
 export interface KubeProxyMissingOptions {
   box: ScenarioBox;
@@ -141,9 +141,10 @@ export async function* kubeProxyMissing(options: KubeProxyMissingOptions): Async
   const started = await victim.startKubeProxy();
   const startedAt = clock.now();
   yield at({ type: 'kube-proxy-started', node: victimName, pid: started.pid });
-  const repairedBy = await wait(`${newUrl} answers from ${victimName} after the restart`, () =>
-    answer(victim, newUrl),
-  );
+  const repairedBy = await wait(`${newUrl} answers from ${victimName} after the restart`, () => {
+    checkAgent(victim, 'kube-proxy');
+    return answer(victim, newUrl);
+  });
   yield at({
     type: 'repaired',
     node: victimName,

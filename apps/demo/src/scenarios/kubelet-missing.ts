@@ -9,7 +9,7 @@ import {
   type ScenarioNode,
 } from './scenario-box';
 import type { KubeletMissingEvent, ScenarioProblem } from './scenario-events';
-import { waitFor } from './wait-for';
+import { checkAgent, waitFor } from './wait-for';
 
 export interface KubeletMissingOptions {
   box: ScenarioBox;
@@ -269,7 +269,10 @@ export async function* kubeletMissing(options: KubeletMissingOptions): AsyncGene
   yield at({ type: 'kubelet-started', node: victimName, pid: started.pid });
   await wait(
     `node ${victimName} Ready=True`,
-    () => (nodeState(api, victimName)?.ready === 'True' ? true : undefined),
+    () => {
+      checkAgent(victim, 'kubelet');
+      return nodeState(api, victimName)?.ready === 'True' ? true : undefined;
+    },
     () => nodeState(api, victimName),
   );
   yield at({ type: 'node-ready', node: victimName });

@@ -53,6 +53,11 @@ export interface ScenarioNode {
   startKubelet(): Promise<{ pid: number }>;
   stopKubeProxy(): Promise<{ pid: number }>;
   startKubeProxy(): Promise<{ pid: number }>;
+  /**
+   * Why the agent started last by startKubelet/startKubeProxy is no longer running (e.g. "exited
+   * with code 1, log: …"), undefined while it runs: a wait for its effect then ends at once.
+   */
+  agentExited?(agent: 'kubelet' | 'kube-proxy'): string | undefined;
   /** HTTP GET from inside the node's network namespace: the body, or a rejection. */
   fetch(url: string): Promise<string>;
 }

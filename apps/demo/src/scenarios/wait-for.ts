@@ -13,6 +13,22 @@ export class ScenarioTimeoutError extends DemoError {
   }
 }
 
+/** An agent the scenario restarted died while the scenario waited for what it should do. */
+export class AgentExitedError extends DemoError {
+  constructor(agent: string, node: string, why: string) {
+    super('AGENT_EXITED', agent, node, `on ${node} ${why}`);
+  }
+}
+
+/** Throws AgentExitedError if the node's restarted agent is gone. */
+export function checkAgent(
+  node: { name: string; agentExited?(agent: 'kubelet' | 'kube-proxy'): string | undefined },
+  agent: 'kubelet' | 'kube-proxy',
+): void {
+  const why = node.agentExited?.(agent);
+  if (why) throw new AgentExitedError(agent, node.name, why);
+}
+
 /**
  * Polls `probe` until it returns a value (not undefined). Conditions, not sleeps: the time limit
  * only stops a scenario that would otherwise hang.
