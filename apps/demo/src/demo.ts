@@ -244,7 +244,7 @@ export async function runDemo(
     };
     // 1. API server with the EndpointSlice controller, reachable from the node namespaces.
     const server: ApiServer = await steps.run(
-      'API server (in-process, HTTPS, EndpointSlice controller, CSR approver and signer)',
+      'API server (in-process, HTTPS, EndpointSlice controller, CSR approver and signer, control plane)',
       async () =>
         startApiServer({
           endpointSliceController: true,
