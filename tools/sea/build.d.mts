@@ -13,6 +13,8 @@ export interface SeaBuildOptions {
   sideEffectFreeClientNode: boolean;
   /** Hand node-fetch Node's URL instead of bundling the whatwg-url/tr46 polyfill it never uses. */
   nodeUrlForNodeFetch: boolean;
+  /** Give client-node's hand-written modules a generated-layer index of only what they use (no models). */
+  narrowGenIndex: boolean;
   /** Extra esbuild plugins (to try a change to the bundle and measure it); none by default. */
   plugins?: readonly unknown[];
   execArgv: readonly string[];

@@ -18,9 +18,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { createCriClient } from '@nodeagent/cri-client';
-import { Informer } from '@nodeagent/informer';
+import { coreV1Requests, Informer } from '@nodeagent/informer';
 import { startApiServer } from '@nodeagent/testing';
 import { Bench } from 'tinybench';
 import type { Pod } from '../src/api/index';
@@ -179,7 +179,8 @@ async function podStartOnContainerd(): Promise<void> {
   const api = await startApiServer();
   const dir = await mkdtemp(join(tmpdir(), `na-kubelet-bench-${process.pid}-`));
   const client = await createCriClient({ endpoint: containerd.endpoint });
-  const core = api.kubeConfig().makeApiClient(CoreV1Api);
+  // The requests the kubelet executable makes (run-kubelet.ts), status writes included.
+  const core = coreV1Requests(api.kubeConfig());
   // The watcher: when each pod is first seen Running (every container running) in the API.
   const runningSeen = new Map<string, number>();
   const readySeen = new Map<string, number>();
