@@ -1,44 +1,41 @@
+import { CodedError } from '@nodeagent/primitives';
+
 /** Base class: every error this package throws has a stable `code`. */
-export abstract class NetfilterError extends Error {
-  abstract readonly code: string;
-}
+export abstract class NetfilterError extends CodedError {}
 
 /** A field of a rule, chain or object has a value the kernel or the tools would reject. */
 export class InvalidFieldError extends NetfilterError {
-  readonly code = 'NETFILTER_INVALID_FIELD';
   constructor(
     /** Where the value sits, e.g. `nat/KUBE-SVC-X rule 3 destination`. */
     readonly field: string,
     readonly value: unknown,
     readonly reason: string,
   ) {
-    super(`${field}: ${JSON.stringify(value)} ${reason}`);
-    this.name = 'InvalidFieldError';
+    super('NETFILTER_INVALID_FIELD', `${field}: ${JSON.stringify(value)} ${reason}`);
   }
 }
 
 /** A rule jumps to a chain that is neither built in nor declared, or names an unknown target. */
 export class UnknownTargetError extends NetfilterError {
-  readonly code = 'NETFILTER_UNKNOWN_TARGET';
   constructor(
     readonly field: string,
     readonly target: string,
   ) {
-    super(`${field}: target ${JSON.stringify(target)} is neither a built-in target nor a declared chain`);
-    this.name = 'UnknownTargetError';
+    super(
+      'NETFILTER_UNKNOWN_TARGET',
+      `${field}: target ${JSON.stringify(target)} is neither a built-in target nor a declared chain`,
+    );
   }
 }
 
 /** Text in iptables-save or nft format that this package cannot read. */
 export class ParseError extends NetfilterError {
-  readonly code = 'NETFILTER_PARSE_ERROR';
   constructor(
     readonly line: number,
     readonly text: string,
     readonly reason: string,
   ) {
-    super(`line ${line}: ${reason}: ${text}`);
-    this.name = 'ParseError';
+    super('NETFILTER_PARSE_ERROR', `line ${line}: ${reason}: ${text}`);
   }
 }
 
@@ -47,7 +44,6 @@ export class ParseError extends NetfilterError {
  * (iptables) or a whole script (nft) as one kernel transaction.
  */
 export class ApplyError extends NetfilterError {
-  readonly code = 'NETFILTER_APPLY_FAILED';
   constructor(
     readonly command: readonly string[],
     readonly exitCode: number | null,
@@ -58,20 +54,17 @@ export class ApplyError extends NetfilterError {
     readonly lineText: string | undefined,
   ) {
     const where = line === undefined ? '' : ` at line ${line} (${lineText ?? ''})`;
-    super(`${command[0]} failed${where}: ${stderr.trim()}`);
-    this.name = 'ApplyError';
+    super('NETFILTER_APPLY_FAILED', `${command[0]} failed${where}: ${stderr.trim()}`);
   }
 }
 
 /** An nftables transaction or fake operation refers to an object that does not exist, or re-creates one. */
 export class ObjectReferenceError extends NetfilterError {
-  readonly code = 'NETFILTER_OBJECT_REFERENCE';
   constructor(
     readonly field: string,
     readonly value: string,
     readonly reason: string,
   ) {
-    super(`${field}: ${JSON.stringify(value)} ${reason}`);
-    this.name = 'ObjectReferenceError';
+    super('NETFILTER_OBJECT_REFERENCE', `${field}: ${JSON.stringify(value)} ${reason}`);
   }
 }

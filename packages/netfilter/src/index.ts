@@ -1,6 +1,17 @@
 // @nodeagent/netfilter: iptables (restore format) and nftables rule models, renderers,
 // parsers, diffs, validation and atomic appliers, plus kube-proxy's chain-name helpers.
 
+// How this package starts iptables/nft (inject one to run them elsewhere); defined in primitives.
+export {
+  type CommandOutput,
+  type CommandRunner,
+  InputAbortedError,
+  isStreamedInput,
+  localRunner,
+  netnsRunner,
+  type RunCommandOptions,
+  type StreamedInput,
+} from '@nodeagent/primitives';
 export {
   ApplyError,
   InvalidFieldError,
@@ -9,16 +20,6 @@ export {
   ParseError,
   UnknownTargetError,
 } from './errors';
-export {
-  type CommandOutput,
-  type CommandRunner,
-  isStreamedInput,
-  localRunner,
-  netnsRunner,
-  type RunCommandOptions,
-  type StreamedInput,
-} from './exec/command-runner';
-export { InputAbortedError } from './exec/input-aborted-error';
 export { base32, sha256Base32 } from './hash-names';
 
 // iptables

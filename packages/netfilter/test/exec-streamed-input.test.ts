@@ -34,7 +34,7 @@ describe('localRunner with a streamed stdin', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputAbortedError);
     const aborted = err as InputAbortedError;
-    expect(aborted.code).toBe('NETFILTER_INPUT_ABORTED');
+    expect(aborted.code).toBe('INPUT_ABORTED');
     expect(aborted.command[0]).toBe('sh');
     expect(aborted.bytesWritten).toBe(4);
     expect((aborted.cause as Error).message).toBe('renderer broke');

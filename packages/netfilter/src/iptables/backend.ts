@@ -1,4 +1,4 @@
-import type { CommandRunner } from '../exec/command-runner';
+import type { CommandRunner } from '@nodeagent/primitives';
 import type { IpFamily } from './model';
 
 export type IptablesBackend = 'nft' | 'legacy';

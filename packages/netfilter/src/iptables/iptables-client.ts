@@ -1,4 +1,4 @@
-import { type CommandRunner, localRunner } from '../exec/command-runner';
+import { type CommandRunner, localRunner } from '@nodeagent/primitives';
 import { detectIptablesBackend, type IptablesBackend, iptablesCommands } from './backend';
 import type { IpFamily, Rule, Ruleset, Table, TableName } from './model';
 import { parseSave } from './parse-save';

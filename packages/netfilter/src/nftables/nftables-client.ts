@@ -1,5 +1,5 @@
+import { type CommandRunner, localRunner } from '@nodeagent/primitives';
 import { ApplyError } from '../errors';
-import { type CommandRunner, localRunner } from '../exec/command-runner';
 import { lineAt } from '../iptables/restore-error';
 import type { NftFamily, NftRuleset } from './model';
 import type { NftablesInterface } from './nftables-interface';
