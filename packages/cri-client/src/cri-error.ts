@@ -1,4 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { FieldError } from '@nodeagent/primitives';
 
 /** gRPC status code names, indexed by number (OK = 0 … UNAUTHENTICATED = 16). */
 const CODE_NAMES: Record<number, string> = Object.fromEntries(
@@ -44,28 +45,29 @@ export class RuntimeUnreachableError extends CriError {
 }
 
 /** The runtime answered Version with an API version this client does not speak. */
-export class UnsupportedRuntimeApiError extends Error {
-  readonly code = 'UNSUPPORTED_RUNTIME_API';
+export class UnsupportedRuntimeApiError extends FieldError {
+  declare readonly value: string;
+
   constructor(
-    readonly field: string,
-    readonly value: string,
+    field: string,
+    value: string,
     readonly endpoint: string,
   ) {
-    super(`runtime at ${endpoint} reports ${field}=${JSON.stringify(value)}; this client speaks runtime.v1`);
-    this.name = 'UnsupportedRuntimeApiError';
+    const reason = 'this client speaks runtime.v1';
+    super(
+      'UNSUPPORTED_RUNTIME_API',
+      field,
+      value,
+      reason,
+      `runtime at ${endpoint} reports ${field}=${JSON.stringify(value)}; ${reason}`,
+    );
   }
 }
 
 /** A request argument the client rejects before sending anything. */
-export class InvalidArgumentError extends Error {
-  readonly code = 'INVALID_ARGUMENT';
-  constructor(
-    readonly field: string,
-    readonly value: unknown,
-    reason: string,
-  ) {
-    super(`${field}=${JSON.stringify(value)}: ${reason}`);
-    this.name = 'InvalidArgumentError';
+export class InvalidArgumentError extends FieldError {
+  constructor(field: string, value: unknown, reason: string) {
+    super('INVALID_ARGUMENT', field, value, reason, `${field}=${JSON.stringify(value)}: ${reason}`);
   }
 }
 

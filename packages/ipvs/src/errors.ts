@@ -1,13 +1,7 @@
+import { CodedError, describeValue } from '@nodeagent/primitives';
+
 /** Base of every error this package throws; `code` is stable for callers to branch on. */
-export class IpvsError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+export class IpvsError extends CodedError {}
 
 /** Invalid input, caught before anything is sent to the kernel. */
 export class InvalidFieldError extends IpvsError {
@@ -16,10 +10,7 @@ export class InvalidFieldError extends IpvsError {
     readonly value: unknown,
     reason: string,
   ) {
-    super(
-      'IPVS_INVALID_FIELD',
-      `${field} ${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}: ${reason}`,
-    );
+    super('IPVS_INVALID_FIELD', `${field} ${describeValue(value)}: ${reason}`);
   }
 }
 
