@@ -1,6 +1,7 @@
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ApiServer, ManualClock, startApiServer } from '../src/index';
+import { ManualClock } from '../src/apiserver/index';
+import { type ApiServer, startApiServer } from '../src/apiserver/index';
 
 type Obj = Record<string, unknown>;
 

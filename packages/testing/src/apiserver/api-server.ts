@@ -491,6 +491,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       ['discovery.k8s.io', 'endpointslices'],
       ['coordination.k8s.io', 'leases'],
       ['apps', 'replicasets'],
+      ['apps', 'deployments'],
     ] as const) {
       const rt = findResourceType(g, 'v1', r) as ResourceType;
       for (const o of registry.list(rt, ns)) store.remove(`${g}/${r}`, ns, o.metadata.name as string);

@@ -1,5 +1,6 @@
 import { type ControllerClock, systemClock } from './controller-clock';
 import type { RunningController } from './controller-queue';
+import { type DeploymentController, startDeploymentController } from './deployment-controller';
 import { type NodeLifecycleController, startNodeLifecycleController } from './node-lifecycle-controller';
 import { type PodGarbageCollector, startPodGarbageCollector } from './pod-garbage-collector';
 import { type ReplicaSetController, startReplicaSetController } from './replicaset-controller';
@@ -45,7 +46,9 @@ export interface ControlPlaneOptions {
   taintEviction?: boolean;
   scheduler?: boolean | SchedulerOptions;
   replicaSet?: boolean | ReplicaSetControllerOptions;
-  /** Deletes pods whose owners are gone (the garbage collector's background propagation, for pods). */
+  /** apps/v1 Deployments: one ReplicaSet per template, RollingUpdate or Recreate. */
+  deployment?: boolean;
+  /** Deletes pods and ReplicaSets whose owners are gone (the garbage collector's background propagation). */
   garbageCollector?: boolean;
 }
 
@@ -55,6 +58,7 @@ export interface ControlPlane {
   readonly taintEviction: TaintEvictionController | undefined;
   readonly scheduler: Scheduler | undefined;
   readonly replicaSet: ReplicaSetController | undefined;
+  readonly deployment: DeploymentController | undefined;
   readonly garbageCollector: PodGarbageCollector | undefined;
   /** Resolves once every controller has handled the changes seen so far (repeats while they cause more). */
   settled(): Promise<void>;
@@ -93,9 +97,11 @@ export function startControlPlane(
     options.taintEviction === false ? undefined : start(() => startTaintEvictionController(registry, clock));
   const scheduler = sched ? start(() => startScheduler(registry, clock, sched)) : undefined;
   const replicaSet = rs ? start(() => startReplicaSetController(registry, clock, rs)) : undefined;
+  const deployment =
+    options.deployment === false ? undefined : start(() => startDeploymentController(registry, clock));
   const garbageCollector =
     options.garbageCollector === false ? undefined : start(() => startPodGarbageCollector(registry, clock));
-  const parts = [nodeLifecycle, taintEviction, scheduler, replicaSet, garbageCollector].filter(
+  const parts = [nodeLifecycle, taintEviction, scheduler, replicaSet, deployment, garbageCollector].filter(
     (p): p is NonNullable<typeof p> => p !== undefined,
   );
   return {
@@ -104,6 +110,7 @@ export function startControlPlane(
     taintEviction,
     scheduler,
     replicaSet,
+    deployment,
     garbageCollector,
     async settled() {
       // One controller's write is another's event: go round until a full pass finds nothing queued.

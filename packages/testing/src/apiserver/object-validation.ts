@@ -36,6 +36,7 @@ const TOP_FIELDS: Record<string, string[]> = {
   EndpointSlice: ['addressType', 'endpoints', 'ports'],
   Lease: ['spec'],
   ReplicaSet: ['spec', 'status'],
+  Deployment: ['spec', 'status'],
 };
 
 const META_FIELDS = [
@@ -90,6 +91,16 @@ const SPEC_FIELDS: Record<string, string[]> = {
   ],
   Node: ['podCIDR', 'podCIDRs', 'providerID', 'unschedulable', 'taints', 'configSource', 'externalID'],
   ReplicaSet: ['replicas', 'minReadySeconds', 'selector', 'template'],
+  Deployment: [
+    'replicas',
+    'selector',
+    'template',
+    'strategy',
+    'minReadySeconds',
+    'revisionHistoryLimit',
+    'paused',
+    'progressDeadlineSeconds',
+  ],
 };
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -246,7 +257,7 @@ export function validateObject(rt: ResourceType, obj: KubeObject): void {
       });
     }
   }
-  if (rt.kind === 'ReplicaSet') causes.push(...replicaSetCauses(spec));
+  if (rt.kind === 'ReplicaSet' || rt.kind === 'Deployment') causes.push(...replicaSetCauses(spec));
   if (rt.kind === 'EndpointSlice') {
     if (!['IPv4', 'IPv6', 'FQDN'].includes(obj.addressType as string)) {
       causes.push({
@@ -259,7 +270,7 @@ export function validateObject(rt: ResourceType, obj: KubeObject): void {
   if (causes.length > 0) throw invalid(rt.kind, rt.group, name, causes);
 }
 
-/** apps/v1 ReplicaSet validation: a non-empty selector the template's labels match, replicas >= 0. */
+/** apps/v1 ReplicaSet and Deployment validation: a non-empty selector the template's labels match, replicas >= 0. */
 function replicaSetCauses(spec: Record<string, unknown>): StatusCause[] {
   const causes: StatusCause[] = [];
   const selector = (spec.selector ?? {}) as {

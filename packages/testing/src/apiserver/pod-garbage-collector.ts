@@ -6,14 +6,18 @@ import { findResourceTypeByKind, type ResourceType, resourceKey } from './resour
 
 export type PodGarbageCollector = RunningController;
 
-const PODS_KEY = '/pods';
-const PODS = findResourceTypeByKind('v1', 'Pod') as ResourceType;
+/** The dependents collected: pods (of ReplicaSets) and ReplicaSets (of Deployments). */
+const DEPENDENTS = [
+  findResourceTypeByKind('v1', 'Pod') as ResourceType,
+  findResourceTypeByKind('apps/v1', 'ReplicaSet') as ResourceType,
+];
 
 /**
- * The garbage collector's background propagation, for pods: when an object is deleted, pods
- * whose ownerReferences name it (by uid) and no other owner that still exists are deleted
- * (e.g. the pods of a deleted ReplicaSet). Foreground deletion (the foregroundDeletion
- * finalizer) and orphaning are not done: owners go at once and their pods follow.
+ * The garbage collector's background propagation, for pods and ReplicaSets: when an object is
+ * deleted, those whose ownerReferences name it (by uid) and no other owner that still exists
+ * are deleted (the ReplicaSets of a deleted Deployment, then their pods). Foreground deletion
+ * (the foregroundDeletion finalizer) and orphaning are not done: owners go at once and their
+ * dependents follow.
  */
 export function startPodGarbageCollector(
   registry: ResourceRegistry,
@@ -32,28 +36,32 @@ export function startPodGarbageCollector(
   }
 
   function collect(key: string): void {
-    const [ns, name] = key.split('/') as [string, string];
-    const pod = registry.find(PODS, ns, name);
-    if (!pod || pod.metadata.deletionTimestamp) return;
-    const refs = pod.metadata.ownerReferences ?? [];
+    const [kind, ns, name] = key.split('/') as [string, string, string];
+    const rt = DEPENDENTS.find((d) => d.kind === kind) as ResourceType;
+    const o = registry.find(rt, ns, name);
+    if (!o || o.metadata.deletionTimestamp) return;
+    const refs = o.metadata.ownerReferences ?? [];
     if (refs.length === 0 || refs.some((r) => ownerExists(ns, r))) return;
-    registry.delete(PODS, ns, name);
+    registry.delete(rt, ns, name);
   }
   const queue = new ControllerQueue(collect);
 
+  const dependentsOf = (uid: string | undefined) => {
+    const out: string[] = [];
+    for (const rt of DEPENDENTS)
+      for (const o of registry.store.list(resourceKey(rt)) as KubeObject[])
+        if ((o.metadata.ownerReferences ?? []).some((r) => (uid ? r.uid === uid : true)))
+          out.push(`${rt.kind}/${o.metadata.namespace}/${o.metadata.name}`);
+    return out;
+  };
   const unsubscribe = registry.store.subscribe((e) => {
-    if (e.type !== 'DELETED' || e.resource === PODS_KEY) return;
+    if (e.type !== 'DELETED') return;
     const uid = e.object.metadata.uid;
     if (!uid) return;
-    for (const p of registry.store.list(PODS_KEY)) {
-      if ((p.metadata.ownerReferences ?? []).some((r) => r.uid === uid))
-        queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
-    }
+    for (const key of dependentsOf(uid)) queue.add(key);
   });
-  // Pods orphaned before the collector started (their owner already gone).
-  for (const p of registry.store.list(PODS_KEY) as KubeObject[])
-    if ((p.metadata.ownerReferences ?? []).length > 0)
-      queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
+  // Dependents orphaned before the collector started (their owner already gone).
+  for (const key of dependentsOf(undefined)) queue.add(key);
 
   return {
     settled: () => queue.settled(),

@@ -113,7 +113,8 @@ export function startReplicaSetController(
     const active = owned.filter(isActive);
     const diff = active.length - wanted;
     if (diff < 0) {
-      const template = (spec.template ?? {}) as { metadata?: Obj; spec?: Obj };
+      // A deep copy: creating the pod defaults its spec in place, and the stored template must not change.
+      const template = structuredClone(spec.template ?? {}) as { metadata?: Obj; spec?: Obj };
       for (let i = 0; i < Math.min(-diff, burst); i++) {
         try {
           const created = registry.create(PODS, ns, {

@@ -56,6 +56,25 @@ export function applyDefaults(
       obj.spec = spec;
       break;
     }
+    case 'Deployment': {
+      // apps/v1 SetDefaults_Deployment.
+      const spec = (obj.spec ?? {}) as Obj;
+      spec.replicas ??= 1;
+      spec.minReadySeconds ??= 0;
+      spec.revisionHistoryLimit ??= 10;
+      spec.progressDeadlineSeconds ??= 600;
+      const strategy = (spec.strategy ?? {}) as Obj;
+      strategy.type ??= 'RollingUpdate';
+      if (strategy.type === 'RollingUpdate') {
+        const ru = (strategy.rollingUpdate ?? {}) as Obj;
+        ru.maxUnavailable ??= '25%';
+        ru.maxSurge ??= '25%';
+        strategy.rollingUpdate = ru;
+      }
+      spec.strategy = strategy;
+      obj.spec = spec;
+      break;
+    }
     case 'EndpointSlice':
       for (const ep of (obj.endpoints as Obj[] | undefined) ?? []) {
         // conditions is a struct, never omitted.

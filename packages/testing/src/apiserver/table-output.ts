@@ -172,6 +172,17 @@ const COLUMNS: Record<string, Column[]> = {
     },
     AGE,
   ],
+  Deployment: [
+    NAME,
+    {
+      name: 'Ready',
+      priority: 0,
+      cell: (o) => `${Number(status(o).readyReplicas ?? 0)}/${Number(spec(o).replicas ?? 0)}`,
+    },
+    { name: 'Up-to-date', priority: 0, cell: (o) => Number(status(o).updatedReplicas ?? 0) },
+    { name: 'Available', priority: 0, cell: (o) => Number(status(o).availableReplicas ?? 0) },
+    AGE,
+  ],
   ReplicaSet: [
     NAME,
     { name: 'Desired', priority: 0, cell: (o) => Number(spec(o).replicas ?? 0) },
@@ -233,7 +244,8 @@ export function tableFor(kind: string, items: KubeObject[], metadata: Record<str
     columnDefinitions: columns.map((c) => ({
       name: c.name,
       type:
-        ['Restarts', 'Desired', 'Current'].includes(c.name) || (kind === 'ReplicaSet' && c.name === 'Ready')
+        ['Restarts', 'Desired', 'Current', 'Up-to-date', 'Available'].includes(c.name) ||
+        (kind === 'ReplicaSet' && c.name === 'Ready')
           ? 'integer'
           : 'string',
       format: c === NAME ? 'name' : '',
