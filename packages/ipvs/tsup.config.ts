@@ -1,4 +1,10 @@
 import { libraryBuild } from '../../tools/build/tsup-preset';
 
 // shims: the CJS build needs import.meta.url to find relay/netns-relay.mjs.
-export default libraryBuild({ shims: true });
+// Two entries: Ipvs at the root, the wire level at `./netlink`; shared chunks keep one copy of
+// each class across them, so `instanceof` holds between the two.
+export default libraryBuild({
+  entry: { index: 'src/index.ts', netlink: 'src/netlink/index.ts' },
+  splitting: true,
+  shims: true,
+});

@@ -1,9 +1,7 @@
-// Public surface of @nodeagent/ipvs.
-export { AttributeWriter, MalformedAttributeError, parseAttributes, parseAttributeTable } from './attributes';
-export * as constants from './constants';
-export { decodeDestination, writeDestinationKey, writeDestinationSpec } from './destination-codec';
+// Public surface of @nodeagent/ipvs: Ipvs (services, destinations, timeouts over generic netlink),
+// its errors, the netns relay and the model. The wire level (codecs, requests, replies, transports,
+// constants, InvalidFieldError) is at `@nodeagent/ipvs/netlink`.
 export {
-  InvalidFieldError,
   IpvsAlreadyExistsError,
   IpvsClosedError,
   IpvsError,
@@ -12,8 +10,6 @@ export {
   IpvsUnavailableError,
 } from './errors';
 export { Ipvs, kernelError, type OpenIpvsOptions, openIpvs } from './ipvs';
-export { encodeNetlinkMessage, NLMSG_HDRLEN } from './netlink-header';
-export { NetlinkTransport } from './netlink-transport';
 export {
   NetnsRelayError,
   NetnsRelayMissingError,
@@ -21,24 +17,6 @@ export {
   type NetnsTransportOptions,
   resolveRelayPath,
 } from './netns-transport';
-export {
-  decodeDestinationReply,
-  decodeFamilyReply,
-  decodeGenl,
-  decodeInfoReply,
-  decodeServiceReply,
-  decodeTimeoutsReply,
-} from './replies';
-export { type GenlRequest, genlPayload, getFamilyRequest, requests } from './requests';
-export {
-  decodeService,
-  serviceFlagBits,
-  serviceFlagsFromBits,
-  writeServiceKey,
-  writeServiceSpec,
-} from './service-codec';
-export { decodeStats, decodeStats32, decodeStats64 } from './stats-codec';
-export { type BatchMessage, type GenlTransport, NetlinkErrnoError } from './transport';
 export type {
   AddressFamily,
   Destination,

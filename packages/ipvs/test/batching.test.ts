@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { Ipvs, IpvsAlreadyExistsError } from '../src/index';
 import {
   type BatchMessage,
   constants,
   decodeGenl,
   type GenlTransport,
-  Ipvs,
-  IpvsAlreadyExistsError,
   NetlinkErrnoError,
-} from '../src/index';
+} from '../src/netlink/index';
 
 /** Records the order of everything sent; fails the batch entries whose service port is in `failPorts`. */
 class BatchingFake implements GenlTransport {

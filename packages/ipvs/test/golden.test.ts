@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { normalizeDestinationKey, normalizeServiceKey, normalizeServiceSpec } from '../src/index';
 import {
   AttributeWriter,
   constants,
@@ -7,12 +8,9 @@ import {
   decodeServiceReply,
   decodeTimeoutsReply,
   getFamilyRequest,
-  normalizeDestinationKey,
-  normalizeServiceKey,
-  normalizeServiceSpec,
   requests,
   serviceFlagBits,
-} from '../src/index';
+} from '../src/netlink/index';
 
 /** Hex with whitespace/comments stripped, so golden messages can be laid out field by field. */
 function hex(s: string): Buffer {

@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  constants,
-  decodeGenl,
-  type GenlTransport,
-  InvalidFieldError,
   Ipvs,
   IpvsAlreadyExistsError,
   IpvsKernelError,
   IpvsNotFoundError,
   IpvsUnavailableError,
-  NetlinkErrnoError,
 } from '../src/index';
+import {
+  constants,
+  decodeGenl,
+  type GenlTransport,
+  InvalidFieldError,
+  NetlinkErrnoError,
+} from '../src/netlink/index';
 import { RequestGate } from '../src/request-gate';
 
 const FAMILY_ID = 0x22;

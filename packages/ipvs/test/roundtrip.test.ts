@@ -2,20 +2,22 @@ import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import {
-  AttributeWriter,
-  constants,
-  decodeDestination,
-  decodeService,
-  decodeStats64,
   normalizeDestinationSpec,
   normalizeServiceSpec,
   type ServiceSpec,
   type Stats,
   schedulers,
+} from '../src/index';
+import {
+  AttributeWriter,
+  constants,
+  decodeDestination,
+  decodeService,
+  decodeStats64,
   serviceFlagBits,
   writeDestinationSpec,
   writeServiceSpec,
-} from '../src/index';
+} from '../src/netlink/index';
 
 const canonical = (a: string) => ipaddr.parse(a).toString();
 

@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidFieldError, resolveRelayPath } from '../../src/index';
+import { resolveRelayPath } from '../../src/index';
+import { InvalidFieldError } from '../../src/netlink/index';
 
 const pkgRoot = fileURLToPath(new URL('../../', import.meta.url));
 const relay = join(pkgRoot, 'relay', 'netns-relay.mjs');

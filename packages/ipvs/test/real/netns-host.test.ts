@@ -5,7 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidFieldError, IpvsUnavailableError, openIpvs } from '../../src/index';
+import { IpvsUnavailableError, openIpvs } from '../../src/index';
+import { InvalidFieldError } from '../../src/netlink/index';
 
 const ns = `na-ipvs-host-${process.pid}-${randomBytes(3).toString('hex')}`;
 

@@ -11,8 +11,8 @@ import {
   type Service,
   type ServiceKey,
   type ServiceSpec,
-  serviceFlagBits,
 } from '@nodeagent/ipvs';
+import { serviceFlagBits } from '@nodeagent/ipvs/netlink';
 import type { SysctlLayer } from '../runtime/exec-sysctl-layer';
 import { FakeIptables } from '../shared/fake-iptables';
 import { type IpsetType, ipsetCreateArgs } from './ipset-definitions';
