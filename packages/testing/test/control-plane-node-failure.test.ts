@@ -1,7 +1,6 @@
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../src/apiserver/index';
-import { type ApiServer, startApiServer } from '../src/apiserver/index';
+import { type ApiServer, ManualClock, startApiServer } from '../src/apiserver/index';
 
 const START = Date.UTC(2026, 0, 1, 12, 0, 0);
 const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;

@@ -1,6 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ManualClock, systemClock } from '../src/apiserver/index';
-import { startApiServer } from '../src/apiserver/index';
+import { ManualClock, startApiServer, systemClock } from '../src/apiserver/index';
 
 describe('controller clocks', () => {
   it('ManualClock fires due timers in time order, each at its own time, and skips cancelled ones', async () => {

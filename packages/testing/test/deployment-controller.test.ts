@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../src/apiserver/index';
-import { type ApiServer, startApiServer } from '../src/apiserver/index';
+import { type ApiServer, ManualClock, startApiServer } from '../src/apiserver/index';
 
 const run = promisify(execFile);
 

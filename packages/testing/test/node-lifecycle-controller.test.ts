@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../src/apiserver/index';
-import { type ApiServer, type KubeObject, startApiServer } from '../src/apiserver/index';
+import { type ApiServer, type KubeObject, ManualClock, startApiServer } from '../src/apiserver/index';
 
 type Obj = Record<string, unknown>;
 
