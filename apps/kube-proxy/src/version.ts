@@ -1,37 +1,19 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  goArch,
+  KUBERNETES_VERSION,
+  type VersionRuntime,
+  packageVersion as versionBeside,
+  versionText as versionLine,
+} from '@nodeagent/primitives';
 
-/** Set by bundlers that inline the package (tools/sea); undefined when run from source or dist/. */
-declare const __NODEAGENT_VERSION__: string | undefined;
+export { goArch, KUBERNETES_VERSION };
 
-/** The Kubernetes release whose behaviour, flags and API this binary follows. */
-export const KUBERNETES_VERSION = 'v1.34.0';
+/** This module's place (the app's package.json is one directory up), under CJS and ESM alike. */
+const here = typeof __dirname === 'string' ? __dirname : import.meta.url;
 
-/** Node's process.arch as Go's GOARCH spells it (what upstream binaries print). */
-export function goArch(arch: string = process.arch): string {
-  const names: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm' };
-  return names[arch] ?? arch;
-}
+/** This app's version, from its package.json (or stamped into a single executable). */
+export const packageVersion = (): string => versionBeside(here);
 
-/**
- * This package's version from its package.json, one directory above this file in src/ (run
- * from source) and in dist/ (built; ESM and CJS alike).
- */
-export function packageVersion(): string {
-  // Single-executable bundles have no package.json beside them; their build stamps the version in.
-  if (typeof __NODEAGENT_VERSION__ === 'string') return __NODEAGENT_VERSION__;
-  const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
-  return (JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')) as { version: string }).version;
-}
-
-/** What --version prints: `<name> v<version> (node <node version>, <os>/<arch>)`, then the Kubernetes version. */
-export function versionText(
-  name: string,
-  runtime: { version?: string; nodeVersion?: string; platform?: string; arch?: string } = {},
-): string {
-  const version = runtime.version ?? packageVersion();
-  const node = runtime.nodeVersion ?? process.version;
-  const platform = runtime.platform ?? process.platform;
-  return `${name} v${version} (node ${node}, ${platform}/${goArch(runtime.arch)})\nKubernetes ${KUBERNETES_VERSION}`;
-}
+/** What --version prints; see @nodeagent/primitives' versionText. */
+export const versionText = (name: string, runtime?: VersionRuntime): string =>
+  versionLine(name, here, runtime);

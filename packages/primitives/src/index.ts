@@ -25,3 +25,4 @@ export {
   isFieldError,
 } from './errors';
 export { formatBinary, formatCount, formatMilliCpu, milliValue, parseQuantity } from './quantity';
+export { goArch, KUBERNETES_VERSION, packageVersion, type VersionRuntime, versionText } from './version';

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Set by bundlers that inline the packages (tools/sea); undefined when run from source or dist/. */
+declare const __NODEAGENT_VERSION__: string | undefined;
+
+/** The Kubernetes release whose behaviour, flags and API the nodeagent binaries follow. */
+export const KUBERNETES_VERSION = 'v1.34.0';
+
+/** Node's process.arch as Go's GOARCH spells it (what upstream binaries print). */
+export function goArch(arch: string = process.arch): string {
+  const names: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm' };
+  return names[arch] ?? arch;
+}
+
+/**
+ * The version in the package.json one directory above `moduleLocation` (a module's
+ * import.meta.url, or its __dirname under CommonJS), which is the package root from src/ and
+ * dist/ alike. Single-executable bundles have no package.json beside them; their build stamps
+ * the version in instead.
+ */
+export function packageVersion(moduleLocation: string): string {
+  if (typeof __NODEAGENT_VERSION__ === 'string') return __NODEAGENT_VERSION__;
+  const dir = moduleLocation.startsWith('file:') ? dirname(fileURLToPath(moduleLocation)) : moduleLocation;
+  return (JSON.parse(readFileSync(join(dir, '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** What a test may pin in versionText; each defaults to this process's own. */
+export interface VersionRuntime {
+  version?: string;
+  nodeVersion?: string;
+  platform?: string;
+  arch?: string;
+}
+
+/**
+ * What --version prints: `<name> v<version> (node <node version>, <os>/<arch>)`, then the
+ * Kubernetes version; the version is read beside `moduleLocation` unless given.
+ */
+export function versionText(name: string, moduleLocation: string, runtime: VersionRuntime = {}): string {
+  const version = runtime.version ?? packageVersion(moduleLocation);
+  const node = runtime.nodeVersion ?? process.version;
+  const platform = runtime.platform ?? process.platform;
+  return `${name} v${version} (node ${node}, ${platform}/${goArch(runtime.arch)})\nKubernetes ${KUBERNETES_VERSION}`;
+}
