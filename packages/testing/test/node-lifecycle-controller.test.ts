@@ -155,6 +155,14 @@ describe('node lifecycle controller', () => {
         timeout: 30_000,
       });
       expect(stdout).toMatch(/\nn1\s+NotReady\s+<none>\s/);
+      const events = await run('kubectl', ['--kubeconfig', join(dir, 'kubeconfig'), 'get', 'events'], {
+        timeout: 30_000,
+      });
+      expect(events.stdout).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n/);
+      expect(events.stdout).toMatch(
+        /\n0s\s+Normal\s+NodeNotReady\s+node\/n1\s+Node n1 status is now: NodeNotReady\n/,
+      );
+      expect(events.stdout).toMatch(/\n0s\s+Warning\s+NodeNotReady\s+pod\/p1\s+Node is not ready\n/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

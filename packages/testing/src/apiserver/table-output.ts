@@ -222,6 +222,28 @@ const COLUMNS: Record<string, Column[]> = {
           .join(','),
     },
   ],
+  // kubectl get events: LAST SEEN, TYPE, REASON, OBJECT (kind/name, kind lowercased), MESSAGE.
+  Event: [
+    {
+      name: 'Last Seen',
+      priority: 0,
+      cell: (o, now) => {
+        const seen = (o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp) as string | undefined;
+        return seen ? age({ metadata: { creationTimestamp: seen } }, now) : '<unknown>';
+      },
+    },
+    { name: 'Type', priority: 0, cell: (o) => String(o.type ?? '') },
+    { name: 'Reason', priority: 0, cell: (o) => String(o.reason ?? '') },
+    {
+      name: 'Object',
+      priority: 0,
+      cell: (o) => {
+        const ref = (o.involvedObject ?? {}) as Obj;
+        return `${String(ref.kind ?? '').toLowerCase()}/${String(ref.name ?? '')}`;
+      },
+    },
+    { name: 'Message', priority: 0, cell: (o) => String(o.message ?? '') },
+  ],
   Namespace: [NAME, { name: 'Status', priority: 0, cell: (o) => String(status(o).phase ?? 'Active') }, AGE],
   Lease: [NAME, { name: 'Holder', priority: 0, cell: (o) => String(spec(o).holderIdentity ?? '') }, AGE],
   CertificateSigningRequest: [
