@@ -1,3 +1,6 @@
 import { libraryBuild } from '../../tools/build/tsup-preset';
 
-export default libraryBuild();
+// The root plus `@nodeagent/primitives/klog` (log formatting stays out of the tiny root).
+export default libraryBuild({
+  entry: { index: 'src/index.ts', klog: 'src/klog.ts' },
+});

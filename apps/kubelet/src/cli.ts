@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { InvalidConfigError } from '@nodeagent/kubelet';
+import { klogTextStream } from '@nodeagent/primitives/klog';
 import { pino } from 'pino';
-import { klogTextStream } from './klog-text';
 import { resolveKubeletOptions } from './kubelet-flags';
 import { runKubelet } from './run-kubelet';
 import { StartupRefusedError } from './startup-checks';

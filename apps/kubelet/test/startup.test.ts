@@ -1,9 +1,9 @@
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import type { PodRuntime } from '@nodeagent/kubelet';
+import { klogLine } from '@nodeagent/primitives/klog';
 import { afterAll, describe, expect, it } from 'vitest';
 import { imagePullConcurrency, limitImagePulls } from '../src/image-pull-limit';
 import { connectCri } from '../src/image-service-client';
-import { klogTextLine } from '../src/klog-text';
 import { nodeRegistrationSettings, podCapacity, uninitializedTaint } from '../src/node-registration-settings';
 import { enforcePodsAllocatable, podsCgroupResources } from '../src/pods-allocatable-cgroup';
 import {
@@ -180,17 +180,18 @@ describe('node registration settings', () => {
 
 describe('text log format', () => {
   it('prints a pino record as a klog line', () => {
-    const time = Date.UTC(2026, 10, 22, 19, 54, 0, 123);
+    // Local time, as klog prints.
+    const time = new Date(2026, 10, 22, 19, 54, 0, 123).getTime();
     expect(
-      klogTextLine(
+      klogLine(
         { level: 40, time, msg: 'kubelet started', component: 'kubelet', nodeName: 'n1', ips: ['10.0.0.1'] },
-        4242,
+        { pid: 4242 },
       ),
     ).toBe('W1122 19:54:00.123000    4242 kubelet] "kubelet started" nodeName="n1" ips=["10.0.0.1"]');
-    expect(klogTextLine({ level: 30, time, msg: 'ok' }, 1)).toMatch(
+    expect(klogLine({ level: 30, time, msg: 'ok' }, { pid: 1, source: 'kubelet' })).toMatch(
       /^I1122 19:54:00\.123000 {7}1 kubelet\] "ok"$/,
     );
-    expect(klogTextLine({ level: 50, time, msg: 'bad' }, 1)).toMatch(/^E1122/);
+    expect(klogLine({ level: 50, time, msg: 'bad' }, { pid: 1 })).toMatch(/^E1122/);
   });
 });
 

@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { klogLine } from '@nodeagent/primitives/klog';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyOomScoreAdj, createProxyLogger, KubeProxyMetrics, MetricsServer } from '../src/index';
-import { formatKlogLine, OomScoreAdjError, serveProfiling } from '../src/runtime/index';
+import { OomScoreAdjError, serveProfiling } from '../src/runtime/index';
 
 const dir = mkdtempSync(join(tmpdir(), `na-kp-runtime-${process.pid}-`));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,20 +15,20 @@ const T = new Date(2026, 10, 22, 19, 45, 0, 123).getTime();
 describe('logging.format text (klog header)', () => {
   it('formats a record as klog does: severity, date, time to µs, pid, source, quoted message, key=value', () => {
     expect(
-      formatKlogLine(
+      klogLine(
         { level: 30, time: T, msg: 'Using iptables proxy', ipFamily: 'IPv4', n: 3, ok: true },
-        4242,
+        { pid: 4242, source: 'kube-proxy' },
       ),
-    ).toBe('I1122 19:45:00.123000    4242 kube-proxy] "Using iptables proxy" ipFamily="IPv4" n=3 ok=true\n');
+    ).toBe('I1122 19:45:00.123000    4242 kube-proxy] "Using iptables proxy" ipFamily="IPv4" n=3 ok=true');
     expect(
-      formatKlogLine(
+      klogLine(
         { level: 50, time: T, msg: 'x', err: { type: 'Error', message: 'boom', stack: 's' } },
-        1,
+        { pid: 1, source: 'kube-proxy' },
       ),
-    ).toBe('E1122 19:45:00.123000       1 kube-proxy] "x" err="boom"\n');
-    expect(formatKlogLine({ level: 40, time: T, msg: 'w', IPs: ['10.0.0.1'] }, 1)).toContain(
-      'W1122 19:45:00.123000       1 kube-proxy] "w" IPs=["10.0.0.1"]',
-    );
+    ).toBe('E1122 19:45:00.123000       1 kube-proxy] "x" err="boom"');
+    expect(
+      klogLine({ level: 40, time: T, msg: 'w', IPs: ['10.0.0.1'] }, { pid: 1, source: 'kube-proxy' }),
+    ).toContain('W1122 19:45:00.123000       1 kube-proxy] "w" IPs=["10.0.0.1"]');
   });
 
   it('the text logger writes klog lines and honours the verbosity', () => {

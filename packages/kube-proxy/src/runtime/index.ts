@@ -13,7 +13,6 @@ export { HealthzServer, type HealthzServerOptions } from './healthz-server';
 export { splitHostPort } from './listen';
 export {
   createProxyLogger,
-  formatKlogLine,
   levelForVerbosity,
   type ProxyLoggerOptions,
 } from './logging';

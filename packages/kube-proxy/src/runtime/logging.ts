@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs';
+import { klogLine } from '@nodeagent/primitives/klog';
 import pino, { type Logger } from 'pino';
 import type { LogFormat } from '../config/kube-proxy-configuration';
 
@@ -38,36 +39,6 @@ function verbosityOf(level: number): number {
   return level <= PINO_LEVELS.trace ? 6 : level <= PINO_LEVELS.debug ? 4 : 0;
 }
 
-function severity(level: number): string {
-  if (level >= PINO_LEVELS.fatal) return 'F';
-  if (level >= PINO_LEVELS.error) return 'E';
-  if (level >= PINO_LEVELS.warn) return 'W';
-  return 'I';
-}
-
-function klogValue(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  if (v === null || v === undefined) return '<nil>';
-  // pino serializes Error objects as { type, message, stack }: klog prints the message.
-  const message = (v as { message?: unknown }).message;
-  if (typeof message === 'string' && 'stack' in (v as object)) return JSON.stringify(message);
-  return JSON.stringify(v);
-}
-
-/** One pino JSON record as a klog text line. */
-export function formatKlogLine(record: Record<string, unknown>, pid: number): string {
-  const { level, time, msg, ...fields } = record;
-  const d = new Date(typeof time === 'number' ? time : Date.now());
-  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-  const header =
-    `${severity(Number(level))}${pad(d.getMonth() + 1)}${pad(d.getDate())} ` +
-    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds() * 1000, 6)} ` +
-    `${String(pid).padStart(7)} kube-proxy]`;
-  const kv = Object.entries(fields).map(([k, v]) => ` ${k}=${klogValue(v)}`);
-  return `${header} ${JSON.stringify(String(msg ?? ''))}${kv.join('')}\n`;
-}
-
 /** Creates the daemon's logger (see the module comment). */
 export function createProxyLogger(o: ProxyLoggerOptions): Logger {
   const write = o.write ?? ((line: string) => writeSync(2, line));
@@ -92,6 +63,9 @@ export function createProxyLogger(o: ProxyLoggerOptions): Logger {
   }
   return pino(
     { level, base: undefined, timestamp: () => `,"time":${now()}` },
-    { write: (json: string) => write(formatKlogLine(JSON.parse(json) as Record<string, unknown>, pid)) },
+    {
+      write: (json: string) =>
+        write(`${klogLine(JSON.parse(json) as Record<string, unknown>, { pid, source: 'kube-proxy' })}\n`),
+    },
   );
 }
