@@ -27,7 +27,7 @@ export interface NodeLayout {
   name: string;
   /** kubelet.conf, kubelet-config.yaml, kubelet/ (root dir, pki), pod-logs/, containerd/. */
   dir: string;
-  /** kubelet.log, kube-proxy.log, api-relay.log, kubelet-relay.log. */
+  /** kubelet.log, kube-proxy.log, relays.log. */
   logsDir: string;
 }
 
@@ -65,7 +65,7 @@ export interface NodeAgentsSpec {
 }
 
 /**
- * One node's agents: the two relays (API server ↔ namespace), the kubelet and kube-proxy, each a
+ * One node's agents: the relay process (API server ↔ namespace), the kubelet and kube-proxy, each a
  * child process inside the node's network namespace. The kubelet and kube-proxy can be stopped
  * and started again (what a scenario does to show a node without one of them).
  */
@@ -97,33 +97,29 @@ export async function prepareNodeAgents(spec: NodeAgentsSpec): Promise<NodeAgent
   const relays: RunningChild[] = [];
   let kubeletSocket: string | undefined;
   if (runtime.netnsPath) {
-    // The API server listens on host loopback; inside the namespace a relay on the same port
-    // forwards over the host's unix socket, so one kubeconfig serves kubectl and the agents.
-    const api = startChild({
-      name: `api-relay${suffix(layout)}`,
-      ...tsEntry(join(demoSrc, 'netns-relay.ts'), ['--port', String(spec.apiPort), '--unix', spec.apiSocket]),
-      cwd: repoRoot,
-      logFile: join(layout.logsDir, 'api-relay.log'),
-      netnsPath: runtime.netnsPath,
-    });
-    // And the other way: a unix socket the API server dials, relayed to the kubelet's port.
+    // One relay process in the namespace carries both directions: the API server listens on host
+    // loopback, so a listener on the same port in there forwards over the host's unix socket (one
+    // kubeconfig serves kubectl and the agents); and a unix socket the API server dials is relayed
+    // to the kubelet's port on the node IP (kubectl logs, exec, port-forward).
     kubeletSocket = join(layout.dir, 'kubelet.sock');
-    const toKubelet = startChild({
-      name: `kubelet-relay${suffix(layout)}`,
+    const relay = startChild({
+      name: `relays${suffix(layout)}`,
       ...tsEntry(join(demoSrc, 'netns-relay.ts'), [
         '--port',
-        String(KUBELET_PORT),
+        String(spec.apiPort),
         '--unix',
+        spec.apiSocket,
+        '--kubelet-unix',
         kubeletSocket,
-        '--to-host',
-        spec.nodeIP,
+        '--kubelet',
+        `${spec.nodeIP}:${KUBELET_PORT}`,
       ]),
       cwd: repoRoot,
-      logFile: join(layout.logsDir, 'kubelet-relay.log'),
+      logFile: join(layout.logsDir, 'relays.log'),
       netnsPath: runtime.netnsPath,
     });
-    relays.push(api, toKubelet);
-    started.push(api, toKubelet);
+    relays.push(relay);
+    started.push(relay);
   }
 
   const kubeletConfigPath = join(layout.dir, 'kubelet-config.yaml');
