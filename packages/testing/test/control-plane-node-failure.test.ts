@@ -186,6 +186,104 @@ describe('control plane: a node stops renewing its Lease', () => {
     expect(await taints('node-2')).toEqual([]);
   });
 
+  it('with upstream-default timings: Unknown 60 s after the last renewal here, evicted 300 s after the NoExecute taint', async () => {
+    const clock = new ManualClock(START);
+    server = await startApiServer({ controlPlane: { clock } });
+    const s = server;
+    const nodes = s.resource('v1', 'nodes');
+    const pods = s.resource('v1', 'pods');
+    const leases = s.resource('coordination.k8s.io/v1', 'leases');
+    const rsType = s.resource('apps/v1', 'replicasets');
+    const names = ['node-1', 'node-2', 'node-3'];
+    const alive = new Set(names);
+    for (const name of names) {
+      s.registry.create(nodes, undefined, { metadata: { name } });
+      const stamp = iso(START);
+      s.registry.update(
+        nodes,
+        undefined,
+        name,
+        {
+          ...s.registry.get(nodes, undefined, name),
+          status: {
+            conditions: [
+              { type: 'Ready', status: 'True', lastHeartbeatTime: stamp, lastTransitionTime: stamp },
+            ],
+          },
+        },
+        'status',
+      );
+      s.registry.create(leases, 'kube-node-lease', {
+        metadata: { name },
+        spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: clock.now().toISOString() },
+      });
+    }
+    s.registry.create(rsType, 'default', {
+      metadata: { name: 'web' },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'c', image: 'nginx:1' }] },
+        },
+      },
+    });
+    await s.controlPlane?.settled();
+    const victim = s.registry
+      .list(pods, 'default')
+      .find((p) => (p.spec as { nodeName?: string }).nodeName === 'node-2')?.metadata.name as string;
+    expect(victim).toBeDefined();
+    // Stand-in kubelets renew every 10 s (upstream: a quarter of leaseDurationSeconds 40); node-2's stops at t=0.
+    alive.delete('node-2');
+    const events: string[] = [];
+    const seen = new Set<string>();
+    const note = (what: string) => {
+      if (seen.has(what)) return;
+      seen.add(what);
+      events.push(`${(clock.now().getTime() - START) / 1000}s ${what}`);
+    };
+    for (let t = 1; t <= 420; t++) {
+      await clock.advance(1000);
+      if (t % 10 === 0)
+        for (const name of alive) {
+          const lease = s.registry.get(leases, 'kube-node-lease', name);
+          s.registry.update(leases, 'kube-node-lease', name, {
+            ...lease,
+            spec: { ...(lease.spec as object), renewTime: clock.now().toISOString() },
+          });
+        }
+      await s.controlPlane?.settled();
+      const n2 = s.registry.get(nodes, undefined, 'node-2');
+      const ready = (n2.status as { conditions: { type: string; status: string }[] }).conditions.find(
+        (c) => c.type === 'Ready',
+      );
+      if (ready?.status === 'Unknown') note('node-2 Ready=Unknown');
+      for (const t2 of ((n2.spec ?? {}) as { taints?: { key: string; effect: string }[] }).taints ?? [])
+        note(`taint ${t2.key}:${t2.effect}`);
+      const pod = s.registry.find(pods, 'default', victim);
+      if (pod?.metadata.deletionTimestamp) note(`${victim.replace(/-.*/, '-…')} on node-2 Terminating`);
+      const active = s.registry.list(pods, 'default').filter((p) => !p.metadata.deletionTimestamp);
+      if (
+        seen.size > 0 &&
+        active.length === 3 &&
+        active.every((p) => (p.spec as { nodeName?: string }).nodeName !== 'node-2')
+      )
+        note('3 active replicas, none on node-2');
+    }
+    // The controller's passes run at t=0, 5, 10 s...; the one at t=0 came before the nodes
+    // existed, so node-2 (and its Lease renewed at t=0) was first seen alive at t=5 s. The first
+    // pass more than 50 s after that is at t=60 s; NoExecute one pass later (t=65 s); the 300 s
+    // default toleration then ends at t=365 s, when the ReplicaSet replaces the pod elsewhere.
+    expect(events).toEqual([
+      '60s node-2 Ready=Unknown',
+      '60s taint node.kubernetes.io/unreachable:NoSchedule',
+      '65s taint node.kubernetes.io/unreachable:NoExecute',
+      '365s web-… on node-2 Terminating',
+      '365s 3 active replicas, none on node-2',
+    ]);
+  });
+
   it('names a bad default toleration', async () => {
     await expect(startApiServer({ defaultUnreachableTolerationSeconds: -1 })).rejects.toThrow(
       'defaultUnreachableTolerationSeconds: must be a non-negative integer number of seconds, got -1',

@@ -184,14 +184,29 @@ export function filterNode(pod: KubeObject, node: KubeObject, assigned: KubeObje
   return { reasons, unresolvable: false };
 }
 
-/** Score for NodeResourcesFit's LeastAllocated: the higher, the emptier the node after placing the pod. */
+/** Scoring counts a container without requests as 100m cpu / 200Mi (upstream GetNonzeroRequests). */
+function scoringRequests(pod: KubeObject): Requests {
+  const containers = ((pod.spec as Obj | undefined)?.containers as Obj[] | undefined) ?? [];
+  const out = { cpu: 0, memory: 0 };
+  for (const c of containers) {
+    const r = sumRequests([c]);
+    out.cpu += r.cpu > 0 ? r.cpu : 0.1;
+    out.memory += r.memory > 0 ? r.memory : 200 * 2 ** 20;
+  }
+  return out;
+}
+
+/**
+ * Score for NodeResourcesFit's LeastAllocated: the higher, the emptier the node after placing
+ * the pod (nodes without allocatable count as empty).
+ */
 export function leastAllocatedScore(pod: KubeObject, node: KubeObject, assigned: KubeObject[]): number {
   const cap = allocatable(node);
-  const want = podRequests(pod);
   const used = assigned
-    .map(podRequests)
-    .reduce((a, b) => ({ cpu: a.cpu + b.cpu, memory: a.memory + b.memory }), want);
-  const free = (total: number, u: number) => (Number.isFinite(total) && total > 0 ? (total - u) / total : 1);
+    .map(scoringRequests)
+    .reduce((a, b) => ({ cpu: a.cpu + b.cpu, memory: a.memory + b.memory }), scoringRequests(pod));
+  const free = (total: number, u: number) =>
+    Number.isFinite(total) && total > 0 ? Math.max(0, (total - u) / total) : 1;
   return (free(cap.cpu, used.cpu) + free(cap.memory, used.memory)) / 2;
 }
 

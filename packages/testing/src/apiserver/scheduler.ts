@@ -41,7 +41,7 @@ function schedulingView(n: KubeObject | undefined): string {
 
 /**
  * A kube-scheduler with the default profile's filters (scheduler-filters.ts) and
- * LeastAllocated scoring (ties: node name order): pods with no spec.nodeName whose
+ * LeastAllocated scoring (ties: fewest pods, then node name): pods with no spec.nodeName whose
  * schedulerName is this scheduler's are bound through pods/binding semantics, get PodScheduled
  * True and a `Scheduled` event ("Successfully assigned ns/name to node"); a pod no node fits
  * gets PodScheduled False `Unschedulable` with upstream's FitError message and a
@@ -100,11 +100,12 @@ export function startScheduler(
     const nodes = registry.list(NODES, undefined);
     const pods = registry.list(PODS, undefined).filter((p) => nodeNameOf(p) && !terminal(p));
     const results: FilterResult[] = [];
-    const feasible: { node: KubeObject; score: number }[] = [];
+    const feasible: { node: KubeObject; score: number; pods: number }[] = [];
     for (const node of nodes) {
       const assigned = pods.filter((p) => nodeNameOf(p) === node.metadata.name);
       const r = filterNode(pod, node, assigned);
-      if (r.reasons.length === 0) feasible.push({ node, score: leastAllocatedScore(pod, node, assigned) });
+      if (r.reasons.length === 0)
+        feasible.push({ node, score: leastAllocatedScore(pod, node, assigned), pods: assigned.length });
       else results.push(r);
     }
     if (feasible.length === 0) {
@@ -120,8 +121,13 @@ export function startScheduler(
       });
       return;
     }
+    // Ties (nodes without allocatable): fewest pods first, as the default topology spread over
+    // hostnames would, then name.
     feasible.sort(
-      (a, b) => b.score - a.score || String(a.node.metadata.name).localeCompare(String(b.node.metadata.name)),
+      (a, b) =>
+        b.score - a.score ||
+        a.pods - b.pods ||
+        String(a.node.metadata.name).localeCompare(String(b.node.metadata.name)),
     );
     const target = (feasible[0] as { node: KubeObject }).node.metadata.name as string;
     registry.bind(PODS, ns, podName, { target: { kind: 'Node', name: target } });
