@@ -29,7 +29,7 @@ export interface SchedulerOptions {
 
 /** kube-controller-manager's replicaset controller. */
 export interface ReplicaSetControllerOptions {
-  /** --concurrent-replicaset-syncs has no meaning here; burstReplicas caps creates/deletes per sync. Default 500. */
+  /** Most pods created or deleted in one sync (upstream's BurstReplicas constant). Default 500. */
   burstReplicas?: number;
 }
 

@@ -38,7 +38,9 @@ function turn(): Promise<void> {
 /**
  * A clock that moves only when told. `advance(ms)` fires every timer due in that span in time
  * order, with the clock set to each timer's due time, and lets the controllers' queued work run
- * after each one, so a test sees the same sequence of writes the real timings would produce.
+ * a step after each one, so a test sees the same sequence of writes the real timings would
+ * produce. Chains of reactions (a ReplicaSet's pod, then its binding) finish with
+ * `controlPlane.settled()`.
  */
 export class ManualClock implements ControllerClock {
   private current: number;
