@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { widenNftCache } from '@nodeagent/netfilter';
+import { widenNftCache } from '@nodeagent/netfilter/iptables';
 import { Bench } from 'tinybench';
 import { ProxyState, snapshotFromObjects } from '../src/index';
 import {

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { renderScript } from '@nodeagent/netfilter';
+import { renderScript } from '@nodeagent/netfilter/nftables';
 import { Bench } from 'tinybench';
 import { ProxyState, snapshotFromObjects } from '../src/index';
 import {

@@ -1,4 +1,4 @@
-import { parseSave, validateRuleset } from '@nodeagent/netfilter';
+import { parseSave, validateRuleset } from '@nodeagent/netfilter/iptables';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { snapshotFromObjects } from '../src/index';

@@ -1,5 +1,7 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { FakeNftables, type NftRuleset, renderScript } from '@nodeagent/netfilter';
+import type { NftRuleset } from '@nodeagent/netfilter';
+import { renderScript } from '@nodeagent/netfilter/nftables';
+import { FakeNftables } from '@nodeagent/netfilter/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { snapshotFromObjects } from '../src/index';

@@ -1,4 +1,5 @@
-import { FakeNftables, parseScript } from '@nodeagent/netfilter';
+import { parseScript } from '@nodeagent/netfilter/nftables';
+import { FakeNftables } from '@nodeagent/netfilter/testing';
 import { describe, expect, it } from 'vitest';
 import { snapshotFromObjects } from '../src/index';
 import { buildNftablesRuleset, type NftablesExecutor, NftablesProxier } from '../src/nftables/index';

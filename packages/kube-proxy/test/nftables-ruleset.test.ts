@@ -1,4 +1,4 @@
-import { parseScript } from '@nodeagent/netfilter';
+import { parseScript } from '@nodeagent/netfilter/nftables';
 import { describe, expect, it } from 'vitest';
 import { snapshotFromObjects } from '../src/index';
 import { buildNftablesRuleset, nftLocalDetector } from '../src/nftables/index';

@@ -1,16 +1,15 @@
 // kube-proxy-shaped rulesets for the benchmark: N Services × M endpoints each.
+import { NftTransaction, type Ruleset } from '../src/index';
 import {
   endpointProbability,
   KUBE_MARK_MASQ_CHAIN,
   KUBE_POSTROUTING_CHAIN,
   KUBE_SERVICES_CHAIN,
-  NftTransaction,
   type Rule,
-  type Ruleset,
   servicePortChainName,
   servicePortEndpointChainName,
   servicePortName,
-} from '../src/index';
+} from '../src/iptables/index';
 
 export function serviceIp(i: number): string {
   return `172.30.${Math.floor(i / 250)}.${(i % 250) + 1}`;

@@ -13,19 +13,21 @@ import { fileURLToPath } from 'node:url';
 import { createNetns, type Netns } from '@nodeagent/testing';
 import { Bench } from 'tinybench';
 import {
-  checkPayloadReferences,
   IptablesClient,
   iptablesCommands,
   NftablesClient,
   NftTransaction,
   netnsRunner,
-  payloadStats,
   type Ruleset,
+} from '../src/index';
+import {
+  checkPayloadReferences,
+  payloadStats,
   renderRestore,
   renderRuleArgs,
   validateRuleset,
   widenNftCache,
-} from '../src/index';
+} from '../src/iptables/index';
 import { endpointIp, kubeIptablesRuleset, kubeNftTransaction, NFT_TABLE, serviceIp } from './kube-rulesets';
 
 const here = dirname(fileURLToPath(import.meta.url));

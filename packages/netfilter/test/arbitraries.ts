@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import type { Chain, Match, Rule, Ruleset, Table, Target } from '../src/index';
+import type { Ruleset, Table } from '../src/index';
+import type { Chain, Match, Rule, Target } from '../src/iptables/index';
 
 // Models the validator accepts: user chains jump only to chains declared later (no loops),
 // built-in chains hold no jumps (so no hook restrictions apply), NAT targets only in nat,

@@ -2,23 +2,25 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   base32,
-  endpointChainBase,
   endpointProbability,
   endpointString,
   formatProbability,
-  hashAndTruncate,
   masqueradeMark,
-  nftChainName,
-  nftServicePortChainName,
   portProtoHash,
   serviceExternalChainName,
   serviceFirewallChainName,
   serviceLocalChainName,
-  servicePortChainBase,
   servicePortChainName,
   servicePortEndpointChainName,
   servicePortName,
-} from '../src/index';
+} from '../src/iptables/index';
+import {
+  endpointChainBase,
+  hashAndTruncate,
+  nftChainName,
+  nftServicePortChainName,
+  servicePortChainBase,
+} from '../src/nftables/index';
 
 describe('iptables chain names (upstream kube-proxy)', () => {
   it('matches the upstream vector ns1/svc1:p80 + tcp', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InputAbortedError, localRunner, widenNftCache, widenNftCacheStream } from '../src/index';
+import { InputAbortedError, localRunner } from '../src/index';
+import { widenNftCache, widenNftCacheStream } from '../src/iptables/index';
 
 async function* chunksOf(parts: readonly string[], failAfter?: number) {
   for (const [i, p] of parts.entries()) {

@@ -64,7 +64,7 @@ describe('IptablesClient.restoreStream', () => {
 
 describe('widenNftCache minChains', () => {
   it('widens only sections declaring that many chains, and maps lines around the insertion', async () => {
-    const { widenNftCache } = await import('../src/index');
+    const { widenNftCache } = await import('../src/iptables/index');
     const payload = '*nat\n:A - [0:0]\n:B - [0:0]\n-A A -j B\nCOMMIT\n*filter\n:C - [0:0]\nCOMMIT\n';
     const w = widenNftCache(payload, { minChains: 2 });
     expect(w.payload).toBe(

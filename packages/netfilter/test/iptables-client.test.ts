@@ -2,16 +2,18 @@ import { describe, expect, it } from 'vitest';
 import {
   ApplyError,
   type CommandRunner,
-  checkPayloadReferences,
   detectIptablesBackend,
-  failedLineOf,
   InvalidFieldError,
   IptablesClient,
+  UnknownTargetError,
+} from '../src/index';
+import {
+  checkPayloadReferences,
+  failedLineOf,
   lineAt,
   payloadStats,
-  UnknownTargetError,
   widenNftCache,
-} from '../src/index';
+} from '../src/iptables/index';
 
 interface Call {
   file: string;

@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { ParseError, type Ruleset } from '../src/index';
 import {
   canonicalCidr,
   diffRulesets,
   isEmptyDiff,
-  ParseError,
   parseSave,
-  type Ruleset,
   renderRestore,
   restorePatch,
-} from '../src/index';
+} from '../src/iptables/index';
 
 // Shaped like iptables-save output of a node running kube-proxy (iptables-save's own spelling:
 // basic matches first, /32 hosts, --set-xmark, 11-decimal probabilities, default options).

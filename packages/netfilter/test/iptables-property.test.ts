@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { diffRulesets, parseSave, renderRestore, validateRuleset } from '../src/index';
+import { diffRulesets, parseSave, renderRestore, validateRuleset } from '../src/iptables/index';
 import { rulesetArb } from './arbitraries';
 
 describe('iptables model properties', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Table } from '../src/index';
 import {
   quoteToken,
   RestoreWriter,
@@ -6,8 +7,7 @@ import {
   renderRestore,
   renderRuleArgs,
   splitTokens,
-  type Table,
-} from '../src/index';
+} from '../src/iptables/index';
 
 describe('quoting', () => {
   it('leaves single tokens bare and double-quotes multi-word ones', () => {

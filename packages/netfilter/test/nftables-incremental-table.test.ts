@@ -1,12 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  FakeNftables,
-  IncrementalNftTable,
-  type NftContribution,
-  type NftRuleset,
-  renderScript,
-} from '../src/index';
+import type { NftRuleset } from '../src/index';
+import { IncrementalNftTable, type NftContribution, renderScript } from '../src/nftables/index';
+import { FakeNftables } from '../src/testing/index';
 
 const verdictMap = { kind: 'map', name: 'dispatch', type: 'ipv4_addr', valueType: 'verdict' } as const;
 const base: NftContribution = {

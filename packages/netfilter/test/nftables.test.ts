@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  FakeNftables,
-  InvalidFieldError,
-  NftTransaction,
-  nftErrorLine,
-  ObjectReferenceError,
-  parseNftJson,
-  parseScript,
-  renderScript,
-} from '../src/index';
+import { InvalidFieldError, NftTransaction, nftErrorLine, ObjectReferenceError } from '../src/index';
+import { parseNftJson, parseScript, renderScript } from '../src/nftables/index';
+import { FakeNftables } from '../src/testing/index';
 
 function kubeTransaction(): NftTransaction {
   return new NftTransaction()

@@ -1,4 +1,4 @@
-import { splitTokens } from '@nodeagent/netfilter';
+import { splitTokens } from '@nodeagent/netfilter/iptables';
 import type {
   ExplainedEndpointChain,
   ExplainedRule,

@@ -1,4 +1,4 @@
-import type { NftChain, NftContribution } from '@nodeagent/netfilter';
+import type { NftChain, NftContribution } from '@nodeagent/netfilter/nftables';
 import { ContributionBuilder } from './contribution-builder';
 import {
   CLUSTER_IPS_CHECK,

@@ -1,4 +1,5 @@
-import { type NftTransaction, renderScript } from '@nodeagent/netfilter';
+import type { NftTransaction } from '@nodeagent/netfilter';
+import { renderScript } from '@nodeagent/netfilter/nftables';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import { NFTABLES_TABLE } from './nftables-names';
 import type { NftablesBackendOptions } from './nftables-options';

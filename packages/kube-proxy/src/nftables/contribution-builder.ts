@@ -5,7 +5,7 @@ import type {
   NftMap,
   NftRuleBody,
   NftSet,
-} from '@nodeagent/netfilter';
+} from '@nodeagent/netfilter/nftables';
 
 /** Collects one owner's chains (with their rules in order), sets and elements. */
 export class ContributionBuilder {

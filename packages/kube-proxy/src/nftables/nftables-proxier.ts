@@ -1,4 +1,4 @@
-import { renderScript } from '@nodeagent/netfilter';
+import { renderScript } from '@nodeagent/netfilter/nftables';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
 import type { ConntrackCleaner } from '../shared/conntrack-cleaner';
 import { ProxierBase, type ProxierBaseOptions, type SyncResult } from '../shared/proxier-base';

@@ -1,4 +1,5 @@
-import { IncrementalNftTable, type NftTransaction } from '@nodeagent/netfilter';
+import type { NftTransaction } from '@nodeagent/netfilter';
+import { IncrementalNftTable } from '@nodeagent/netfilter/nftables';
 import { categorizeEndpoints } from '../model/categorize-endpoints';
 import type { EndpointInfo } from '../model/endpoint';
 import type { IPFamily } from '../model/ip-family';

@@ -8,7 +8,7 @@ import {
   nftServiceLocalChainName,
   nftServicePortChainName,
   servicePortChainBase,
-} from '@nodeagent/netfilter';
+} from '@nodeagent/netfilter/nftables';
 import type { CategorizedEndpoints } from '../model/categorize-endpoints';
 import { cidrContains } from '../model/cidr';
 import type { EndpointInfo } from '../model/endpoint';

@@ -1,4 +1,4 @@
-import { splitTokens } from '@nodeagent/netfilter';
+import { splitTokens } from '@nodeagent/netfilter/iptables';
 import type { IptablesExecutor, IptablesTableName } from './iptables-executor';
 import { renderRule } from './iptables-ruleset';
 

@@ -1,4 +1,5 @@
-import type { Chain, IpFamily, Match, PortProtocol, Rule, Ruleset } from '@nodeagent/netfilter';
+import type { IpFamily, Ruleset } from '@nodeagent/netfilter';
+import type { Chain, Match, PortProtocol, Rule } from '@nodeagent/netfilter/iptables';
 import { compareStrings } from '../model/compare-strings';
 import type { ServicePort } from '../model/service-port';
 import {

@@ -1,4 +1,5 @@
-import { type IptablesClient, renderRuleArgs } from '@nodeagent/netfilter';
+import type { IptablesClient } from '@nodeagent/netfilter';
+import { renderRuleArgs } from '@nodeagent/netfilter/iptables';
 import { USERSPACE_CHAINS } from './portal-chains';
 
 const OWNED = new Set<string>(USERSPACE_CHAINS);

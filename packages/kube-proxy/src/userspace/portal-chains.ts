@@ -1,4 +1,4 @@
-import type { Match, Rule } from '@nodeagent/netfilter';
+import type { Match, Rule } from '@nodeagent/netfilter/iptables';
 
 // Upstream userspace mode's chain names: PORTALS catch cluster/external IPs, NODEPORT catch
 // node ports; CONTAINER is hooked from PREROUTING (traffic arriving from pods and other

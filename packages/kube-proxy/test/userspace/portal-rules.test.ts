@@ -1,4 +1,4 @@
-import { renderRestore } from '@nodeagent/netfilter';
+import { renderRestore } from '@nodeagent/netfilter/iptables';
 import { describe, expect, it } from 'vitest';
 import { servicePortsFromService } from '../../src/model/service-port';
 import { buildPortalRuleset } from '../../src/userspace/build-portal-rules';

@@ -1,6 +1,7 @@
 import net from 'node:net';
-import type { Rule, Ruleset, TableName } from '@nodeagent/netfilter';
-import { renderRestore } from '@nodeagent/netfilter';
+import type { Ruleset, TableName } from '@nodeagent/netfilter';
+import type { Rule } from '@nodeagent/netfilter/iptables';
+import { renderRestore } from '@nodeagent/netfilter/iptables';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultKubeProxyConfiguration } from '../../src/config/kube-proxy-configuration';
 import { KubeProxyMetrics } from '../../src/runtime/metrics';

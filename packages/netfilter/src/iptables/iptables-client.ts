@@ -1,5 +1,6 @@
 import { type CommandRunner, localRunner } from '@nodeagent/primitives';
 import { detectIptablesBackend, type IptablesBackend, iptablesCommands } from './backend';
+import type { IptablesInterface } from './iptables-interface';
 import type { IpFamily, Rule, Ruleset, Table, TableName } from './model';
 import { parseSave } from './parse-save';
 import { checkPayloadReferences } from './payload-references';
@@ -78,7 +79,7 @@ const WIDEN_BREAK_EVEN = 750;
 const WIDEN_MIN_CHAINS = 512;
 
 /** iptables for one family and back end: restore payloads atomically, read the kernel's rules back. */
-export class IptablesClient {
+export class IptablesClient implements IptablesInterface {
   readonly family: IpFamily;
   private readonly runner: CommandRunner;
   private backendPromise: Promise<IptablesBackend> | undefined;

@@ -1,15 +1,12 @@
 import { addRoute, createVethPair, enableForwarding, type Netns, NetnsScope } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IptablesClient, NftablesClient, NftTransaction, netnsRunner } from '../../src/index';
 import {
   endpointProbability,
-  IptablesClient,
-  NftablesClient,
-  NftTransaction,
-  netnsRunner,
   type Rule,
   servicePortChainName,
   servicePortEndpointChainName,
-} from '../../src/index';
+} from '../../src/iptables/index';
 
 // Packets really follow the rules: a client namespace, a "node" namespace that routes and
 // holds the rules, and two backend namespaces, joined by veths. A virtual IP (assigned

@@ -1,19 +1,15 @@
 import { createNetns, type Netns, NetnsScope } from '@nodeagent/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplyError, type IptablesBackend, IptablesClient, netnsRunner, type Ruleset } from '../../src/index';
 import {
-  ApplyError,
   diffRulesets,
-  type IptablesBackend,
-  IptablesClient,
-  netnsRunner,
   parseSave,
-  type Ruleset,
   renderRestore,
   servicePortChainName,
   servicePortEndpointChainName,
   validateRuleset,
-} from '../../src/index';
+} from '../../src/iptables/index';
 import { rulesetArb } from '../arbitraries';
 
 // Real kernel, each case in its own throwaway network namespace (never the host's).

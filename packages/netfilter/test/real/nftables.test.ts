@@ -1,13 +1,7 @@
 import { NetnsScope } from '@nodeagent/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  ApplyError,
-  FakeNftables,
-  NftablesClient,
-  type NftRuleset,
-  NftTransaction,
-  netnsRunner,
-} from '../../src/index';
+import { ApplyError, NftablesClient, type NftRuleset, NftTransaction, netnsRunner } from '../../src/index';
+import { FakeNftables } from '../../src/testing/index';
 
 // Real kernel: each case gets its own throwaway network namespace.
 

@@ -1,0 +1,314 @@
+import { InputAbortedError } from '@nodeagent/primitives';
+import { ApplyError } from '../errors';
+import type { IptablesBackend } from './backend';
+import {
+  BUILTIN_CHAINS,
+  isBuiltinChain,
+  KNOWN_EXTENSION_TARGETS,
+  MODELLED_TARGETS,
+  TABLE_NAMES,
+} from './builtins';
+import type { RestoreOptions, RestoreResult, RestoreStreamOptions } from './iptables-client';
+import type { IptablesInterface } from './iptables-interface';
+import type { IpFamily, Rule, Ruleset, Table, TableName } from './model';
+import { parseSave } from './parse-save';
+import { checkPayloadReferences } from './payload-references';
+import { payloadStats } from './payload-stats';
+import { quoteToken, splitTokens } from './quoting';
+import { renderRestore } from './render-restore';
+import { renderRuleArgs } from './render-rule';
+import { validateRuleset } from './validate';
+
+interface ChainState {
+  /** Built-in chains only: `ACCEPT` or `DROP`. */
+  policy: string | undefined;
+  /** Each rule's arguments after `-A <chain>`, re-quoted so equal rules compare equal. */
+  rules: string[];
+}
+
+type TableState = Map<string, ChainState>;
+
+const RESTORE_COMMAND = ['iptables-restore', '--noflush'];
+
+/**
+ * An in-memory iptables with the same interface as IptablesClient. `restore` reads the payload
+ * the way `iptables-restore --noflush` does: `:CHAIN` creates a user chain or flushes an existing
+ * one (a built-in chain's declaration only sets its policy), `-A`/`-I`/`-D`/`-F`/`-X`/`-N` act on
+ * the table, and each `*table` … `COMMIT` section applies all-or-nothing; a line the real tool
+ * would refuse (unknown chain, jump to a missing chain, deleting a chain still referenced) fails
+ * with an ApplyError naming that line. `dump()` prints the state in iptables-save form so tests
+ * can assert on whole rulesets, and `load()` seeds one.
+ */
+export class FakeIptables implements IptablesInterface {
+  private tables = new Map<TableName, TableState>();
+  /** Every payload `restore`/`restoreStream` was given, in order. */
+  readonly restores: string[] = [];
+
+  constructor(
+    readonly family: IpFamily = 'ipv4',
+    private readonly backendName: IptablesBackend = 'nft',
+  ) {
+    for (const table of TABLE_NAMES) this.tables.set(table, emptyTable(table));
+  }
+
+  async backend(): Promise<IptablesBackend> {
+    return this.backendName;
+  }
+
+  async restore(
+    input: string | Ruleset | readonly Table[],
+    options: RestoreOptions = {},
+  ): Promise<RestoreResult> {
+    let payload: string;
+    if (typeof input === 'string') {
+      payload = input;
+    } else {
+      const ruleset: Ruleset = Array.isArray(input)
+        ? { family: this.family, tables: input as readonly Table[] }
+        : (input as Ruleset);
+      if (options.validate && options.validate.full === true) validateRuleset(ruleset, options.validate);
+      payload = renderRestore(ruleset, options.render);
+    }
+    if (options.validate !== false) checkPayloadReferences(payload, options.validate?.existingChains);
+    this.apply(payload);
+    const stats = payloadStats(payload);
+    return {
+      strategy: options.strategy === 'noflush-full-cache' ? 'noflush-full-cache' : 'noflush',
+      ...counts(stats),
+    };
+  }
+
+  async restoreStream(
+    chunks: AsyncIterable<string>,
+    options: RestoreStreamOptions = {},
+  ): Promise<RestoreResult> {
+    let produced = '';
+    try {
+      for await (const chunk of chunks) produced += chunk;
+    } catch (cause) {
+      // The real tool is killed mid-input: sections whose COMMIT it already read stay applied.
+      const lastCommit = produced.lastIndexOf('\nCOMMIT\n');
+      if (lastCommit >= 0) this.apply(produced.slice(0, lastCommit + '\nCOMMIT\n'.length));
+      throw new InputAbortedError(RESTORE_COMMAND, Buffer.byteLength(produced), cause);
+    }
+    const payload = produced + (options.unwidenedTail?.() ?? '');
+    this.apply(payload);
+    const strategy = options.strategy === 'noflush-full-cache' ? 'noflush-full-cache' : 'noflush';
+    return { strategy, ...counts(options.expected ?? payloadStats(payload)) };
+  }
+
+  async save(table?: TableName): Promise<Ruleset> {
+    return parseSave(this.dump(table), this.family);
+  }
+
+  async saveText(table?: TableName): Promise<string> {
+    return this.dump(table);
+  }
+
+  async ensureChain(table: TableName, chain: string): Promise<void> {
+    const state = this.table(table);
+    if (!state.has(chain)) state.set(chain, { policy: undefined, rules: [] });
+  }
+
+  async ensureRule(
+    position: 'prepend' | 'append',
+    table: TableName,
+    chain: string,
+    rule: Rule,
+  ): Promise<boolean> {
+    const state = this.table(table).get(chain);
+    if (!state)
+      throw new ApplyError(
+        ['iptables', '-t', table],
+        1,
+        `iptables: No chain/target/match by that name.`,
+        undefined,
+        undefined,
+      );
+    const args = canonicalArgs(splitTokens(renderRuleArgs(rule)) ?? []);
+    if (state.rules.includes(args)) return false;
+    if (position === 'prepend') state.rules.unshift(args);
+    else state.rules.push(args);
+    return true;
+  }
+
+  /**
+   * The state as iptables-save prints it: every table that has a user chain or a rule (or, when
+   * `table` is given, that table), built-in chains first, then user chains in creation order.
+   */
+  dump(table?: TableName): string {
+    const lines: string[] = [];
+    for (const name of table ? [table] : TABLE_NAMES) {
+      const state = this.table(name);
+      const used = [...state].some(([chain, c]) => c.rules.length > 0 || !isBuiltinChain(name, chain));
+      if (!used && table === undefined) continue;
+      lines.push(`*${name}`);
+      for (const [chain, c] of state) lines.push(`:${chain} ${c.policy ?? '-'} [0:0]`);
+      for (const [chain, c] of state) for (const rule of c.rules) lines.push(`-A ${chain} ${rule}`);
+      lines.push('COMMIT');
+    }
+    return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+  }
+
+  /** Replace the whole state with a payload in iptables-save form (no checks beyond parsing). */
+  load(text: string): void {
+    for (const table of TABLE_NAMES) this.tables.set(table, emptyTable(table));
+    this.apply(text);
+  }
+
+  private table(name: TableName): TableState {
+    const state = this.tables.get(name);
+    if (!state)
+      throw new ApplyError(
+        RESTORE_COMMAND,
+        1,
+        `can't initialize iptables table '${name}'`,
+        undefined,
+        undefined,
+      );
+    return state;
+  }
+
+  private apply(payload: string): void {
+    this.restores.push(payload);
+    const lines = payload.split('\n');
+    let tableName: TableName | undefined;
+    let working: TableState | undefined;
+    const failure = (index: number, reason: string) => {
+      const line = index + 1;
+      return new ApplyError(
+        RESTORE_COMMAND,
+        1,
+        `iptables-restore: line ${line} failed: ${reason}`,
+        line,
+        lines[index],
+      );
+    };
+    for (const [index, raw] of lines.entries()) {
+      const text = raw.trim();
+      if (text === '' || text.startsWith('#')) continue;
+      if (text.startsWith('*')) {
+        const name = text.slice(1) as TableName;
+        if (!TABLE_NAMES.includes(name)) throw failure(index, `unknown table ${name}`);
+        tableName = name;
+        working = cloneTable(this.table(name));
+        continue;
+      }
+      if (!tableName || !working) throw failure(index, 'no table specified');
+      if (text === 'COMMIT') {
+        this.tables.set(tableName, working);
+        tableName = undefined;
+        working = undefined;
+        continue;
+      }
+      const tokens = splitTokens(text);
+      if (!tokens || tokens.length === 0) throw failure(index, 'unparsable line');
+      if (text.startsWith(':')) {
+        const chain = (tokens[0] as string).slice(1);
+        const existing = working.get(chain);
+        if (isBuiltinChain(tableName, chain)) {
+          if (existing && tokens[1] && tokens[1] !== '-') existing.policy = tokens[1];
+        } else if (existing) {
+          existing.rules = [];
+        } else {
+          working.set(chain, { policy: undefined, rules: [] });
+        }
+        continue;
+      }
+      applyCommand(working, tokens, (reason) => failure(index, reason));
+    }
+    if (tableName) throw failure(lines.length - 1, 'COMMIT expected at the end of the payload');
+  }
+}
+
+function applyCommand(
+  table: TableState,
+  tokens: readonly string[],
+  failure: (reason: string) => ApplyError,
+): void {
+  const [op, chainArg, ...rest] = tokens;
+  const chain = chainArg ?? '';
+  const state = table.get(chain);
+  switch (op) {
+    case '-N':
+      if (state) throw failure(`chain ${chain} already exists`);
+      table.set(chain, { policy: undefined, rules: [] });
+      return;
+    case '-F':
+      if (chainArg === undefined) for (const c of table.values()) c.rules = [];
+      else if (!state) throw failure(`no chain ${chain}`);
+      else state.rules = [];
+      return;
+    case '-X': {
+      const doomed =
+        chainArg === undefined
+          ? [...table.keys()].filter((c) => table.get(c)?.policy === undefined)
+          : [chain];
+      for (const name of doomed) {
+        const target = table.get(name);
+        if (!target) throw failure(`no chain ${name}`);
+        if (target?.policy !== undefined) throw failure(`cannot delete built-in chain ${name}`);
+        if (target && target.rules.length > 0) throw failure(`chain ${name} is not empty`);
+        const referrer = [...table].find(([, c]) =>
+          c.rules.some((rule) => jumpTarget(splitTokens(rule) ?? []) === name),
+        );
+        if (referrer && !doomed.includes(referrer[0]))
+          throw failure(`chain ${name} is referenced by ${referrer[0]}`);
+      }
+      for (const name of doomed) table.delete(name);
+      return;
+    }
+    case '-A':
+    case '-I':
+    case '-D': {
+      if (!state) throw failure(`chain ${chain} does not exist`);
+      let args = rest;
+      let position = 0;
+      if (op === '-I' && /^\d+$/.test(args[0] ?? '')) {
+        position = Number(args[0]) - 1;
+        args = args.slice(1);
+      }
+      const target = jumpTarget(args);
+      if (target !== undefined && !table.has(target) && !isKnownTarget(target))
+        throw failure(`target ${target} does not exist`);
+      const rule = canonicalArgs(args);
+      if (op === '-A') state.rules.push(rule);
+      else if (op === '-I') state.rules.splice(Math.min(position, state.rules.length), 0, rule);
+      else {
+        const at = state.rules.indexOf(rule);
+        if (at < 0) throw failure(`no such rule in ${chain}`);
+        state.rules.splice(at, 1);
+      }
+      return;
+    }
+    default:
+      throw failure(`unsupported command ${op}`);
+  }
+}
+
+function jumpTarget(args: readonly string[]): string | undefined {
+  const at = args.findIndex(
+    (token) => token === '-j' || token === '--jump' || token === '-g' || token === '--goto',
+  );
+  return at < 0 ? undefined : args[at + 1];
+}
+
+function isKnownTarget(target: string): boolean {
+  return MODELLED_TARGETS.has(target) || KNOWN_EXTENSION_TARGETS.has(target);
+}
+
+function canonicalArgs(tokens: readonly string[]): string {
+  return tokens.map(quoteToken).join(' ');
+}
+
+function emptyTable(name: TableName): TableState {
+  return new Map(BUILTIN_CHAINS[name].map((chain) => [chain, { policy: 'ACCEPT', rules: [] }]));
+}
+
+function cloneTable(table: TableState): TableState {
+  return new Map([...table].map(([name, c]) => [name, { policy: c.policy, rules: [...c.rules] }]));
+}
+
+function counts(stats: { chains: number; rules: number }) {
+  return { chains: stats.chains, rules: stats.rules };
+}

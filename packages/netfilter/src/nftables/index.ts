@@ -1,0 +1,44 @@
+// @nodeagent/netfilter/nftables: the nftables model, `nft -f` scripts and JSON, transactions,
+// incremental tables, kube-proxy's nft chain and set names, the client.
+export { base32, sha256Base32 } from '../hash-names';
+export {
+  IncrementalNftTable,
+  type NftChainContents,
+  type NftContribution,
+  type NftRuleBody,
+} from './incremental-table';
+export type {
+  BaseChainHook,
+  BaseChainType,
+  NftChain,
+  NftElement,
+  NftFamily,
+  NftMap,
+  NftObject,
+  NftRule,
+  NftRuleset,
+  NftSet,
+  NftTable,
+} from './model';
+export { NFT_NAME_LENGTH_MAX } from './model';
+export {
+  CHAIN_NAME_BASE_LENGTH_MAX,
+  CHAIN_NAME_PREFIX_LENGTH_MAX,
+  endpointAffinitySetName,
+  endpointChainBase,
+  endpointChainName,
+  hashAndTruncate,
+  nftChainName,
+  serviceExternalChainName as nftServiceExternalChainName,
+  serviceFirewallChainName as nftServiceFirewallChainName,
+  serviceLocalChainName as nftServiceLocalChainName,
+  servicePortChainBase,
+  servicePortChainName as nftServicePortChainName,
+} from './names';
+export { NftablesClient, type NftablesClientOptions, nftErrorLine } from './nftables-client';
+export type { NftablesInterface } from './nftables-interface';
+export { parseNftJson, ruleTextsByHandle } from './parse-json';
+export { parseScript } from './parse-script';
+export { chainReferences, NFT_NAME_PATTERN, setReferences } from './references';
+export { type RenderScriptOptions, renderElement, renderScript } from './render-script';
+export { type NftOperation, NftTransaction, type NftVerb } from './transaction';
