@@ -1,4 +1,5 @@
 export { Backoff, type BackoffOptions } from './backoff';
+export { base32 } from './base32';
 export { type Clock, FakeClock, systemClock } from './clock';
 export {
   CommandFailedError,

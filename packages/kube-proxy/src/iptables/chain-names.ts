@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { base32 } from '@nodeagent/primitives';
 import type { Protocol } from '../model/service-port';
 
 // Top-level chains kube-proxy owns (upstream names; other components and docs rely on them).
@@ -13,27 +14,6 @@ export const KUBE_PROXY_CANARY = 'KUBE-PROXY-CANARY';
 /** kubelet's chain for the CVE-2020-8558 localnet rule; upstream kube-proxy fills it too when it sets route_localnet. */
 export const KUBE_FIREWALL = 'KUBE-FIREWALL';
 
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** RFC 4648 base32 with padding, as Go's base32.StdEncoding. */
-export function base32Std(bytes: Uint8Array): string {
-  let out = '';
-  let buffer = 0;
-  let bits = 0;
-  for (const b of bytes) {
-    buffer = (buffer << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(buffer >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-    buffer &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += BASE32[(buffer << (5 - bits)) & 31];
-  while (out.length % 8 !== 0) out += '=';
-  return out;
-}
-
 // Every sync names every chain again; hashing dominates rule generation without a cache.
 // Cleared wholesale when large so churn cannot grow it without bound.
 const hashCache = new Map<string, string>();
@@ -44,7 +24,7 @@ function hash16(input: string): string {
   let h = hashCache.get(input);
   if (h === undefined) {
     // The first 10 bytes encode to exactly the first 16 characters (5 bytes → 8 characters).
-    h = base32Std(hash('sha256', input, 'buffer').subarray(0, 10));
+    h = base32(hash('sha256', input, 'buffer').subarray(0, 10));
     if (hashCache.size >= HASH_CACHE_MAX) hashCache.clear();
     hashCache.set(input, h);
   }

@@ -38,7 +38,6 @@ export {
   KUBELET_JUMP_RULES,
 } from './build-iptables-ruleset';
 export {
-  base32Std,
   endpointChainName,
   isServiceChainName,
   KUBE_EXTERNAL_SERVICES,
