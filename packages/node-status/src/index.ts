@@ -1,52 +1,14 @@
-// Public surface of @nodeagent/node-status.
+// Public surface of @nodeagent/node-status: the node status reporter, the lease controller,
+// registration and the configuration they share. The Node object's building blocks are at
+// `@nodeagent/node-status/node-object`, machine reading at `/machine`, all errors at `/errors`.
 
-// Thrown by computeCapacity for bad or negative reservations; the class lives in primitives.
-export { InvalidQuantityError } from '@nodeagent/primitives';
-export { apiReason, apiStatusCode, isAlreadyExists, isConflict, isNotFound } from './api-errors';
 export { type CapacityInputs, computeCapacity, type ResourceList } from './capacity';
-export { InvalidConfigError, MachineInfoError, NodeStatusError } from './errors';
+export { MachineInfoError, NodeStatusError } from './errors';
 export { evaluateReadyChecks, type ReadyCheck, type ReadyVerdict } from './health-checks';
-export {
-  countCpuList,
-  goArch,
-  hostMachineSource,
-  type MachineInfo,
-  type MachineSource,
-  parseCpuMax,
-  parseMemTotal,
-  parseOsImage,
-  type ReadMachineInfoOptions,
-  readMachineInfo,
-} from './machine-info';
-export { type NodeAddress, nodeAddresses } from './node-addresses';
-export { CONDITION_ORDER, nextConditions, type ObservedConditions } from './node-conditions';
+export { hostMachineSource, type MachineInfo, type MachineSource, readMachineInfo } from './machine-info';
 export { NodeLeaseController, type NodeLeaseControllerOptions } from './node-lease-controller';
-export {
-  ANNOTATION_CONTROLLER_MANAGED_ATTACH_DETACH,
-  defaultLabels,
-  initialNode,
-  LABEL_ARCH,
-  LABEL_BETA_ARCH,
-  LABEL_BETA_OS,
-  LABEL_HOSTNAME,
-  LABEL_OS,
-  reconcileExistingNode,
-} from './node-object';
 export { type RegistrationOutcome, registerNodeWithRetry, tryRegisterNode } from './node-registrar';
-export {
-  buildNodeStatus,
-  type CriImageListing,
-  formatTime,
-  MAX_NAMES_PER_IMAGE,
-  type NodeImage,
-  type NodeStatusWire,
-  nodeImagesFromCri,
-  type RuntimeVersion,
-  type StatusBodyInputs,
-  statusFingerprint,
-  statusPatch,
-  topImages,
-} from './node-status-body';
+export { nodeImagesFromCri } from './node-status-body';
 export {
   DEFAULT_EVICTION_HARD,
   NODE_LEASE_NAMESPACE,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { computeCapacity, InvalidQuantityError } from '../src/index';
+import { InvalidQuantityError } from '../src/errors/index';
+import { computeCapacity } from '../src/index';
 
 const machine = { numCores: 4, memoryCapacityBytes: 16 * 2 ** 30, ephemeralStorageBytes: 100 * 2 ** 30 };
 

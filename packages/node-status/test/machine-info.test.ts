@@ -1,15 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  countCpuList,
-  goArch,
-  MachineInfoError,
-  type MachineSource,
-  parseCpuMax,
-  parseOsImage,
-  readMachineInfo,
-} from '../src/index';
+import { MachineInfoError, type MachineSource, readMachineInfo } from '../src/index';
+import { countCpuList, goArch, parseCpuMax, parseOsImage } from '../src/machine/index';
 
 function fixture(files: Record<string, string>, fs = { blocks: 1000, bsize: 4096 }): MachineSource {
   return {

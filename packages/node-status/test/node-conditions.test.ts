@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CONDITION_ORDER, evaluateReadyChecks, nextConditions } from '../src/index';
+import { evaluateReadyChecks } from '../src/index';
+import { CONDITION_ORDER, nextConditions } from '../src/node-object/index';
 
 const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
 

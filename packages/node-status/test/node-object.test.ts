@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidConfigError } from '../src/errors/index';
+import { resolveNodeStatusConfig } from '../src/index';
 import {
   ANNOTATION_CONTROLLER_MANAGED_ATTACH_DETACH,
   buildNodeStatus,
-  InvalidConfigError,
   initialNode,
   nodeAddresses,
   reconcileExistingNode,
-  resolveNodeStatusConfig,
   statusFingerprint,
   topImages,
-} from '../src/index';
+} from '../src/node-object/index';
 
 const config = resolveNodeStatusConfig({
   nodeName: 'node-a',

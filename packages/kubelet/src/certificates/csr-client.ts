@@ -1,6 +1,6 @@
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { CertificatesV1Requests } from '@nodeagent/informer';
-import { isAlreadyExists } from '@nodeagent/node-status';
+import { isAlreadyExists } from '@nodeagent/node-status/errors';
 import { CertificateError } from './certificate-error';
 import { x509 } from './x509';
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
-import { nextConditions } from '@nodeagent/node-status';
+import { nextConditions } from '@nodeagent/node-status/node-object';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
 import { type CgroupFilesystem, detectCgroupFilesystem } from '../../src/cgroups/cgroup-filesystem';
