@@ -1,6 +1,13 @@
 import { libraryBuild } from '../../tools/build/tsup-preset';
 
-// The library and the `nodeagent-test-apiserver` bin.
+// The library (root, `./apiserver`, `./netns`) and the `nodeagent-test-apiserver` bin. Shared
+// chunks keep one copy of each class across the entries, so `instanceof` holds between them.
 export default libraryBuild({
-  entry: { index: 'src/index.ts', 'apiserver-cli': 'src/cli/apiserver-main.ts' },
+  entry: {
+    index: 'src/index.ts',
+    apiserver: 'src/apiserver/index.ts',
+    netns: 'src/netns/index.ts',
+    'apiserver-cli': 'src/cli/apiserver-main.ts',
+  },
+  splitting: true,
 });

@@ -3,14 +3,8 @@
 //   delete <name>...   delete namespaces
 //   list               list all namespaces, marking ours whose creator has exited as stale
 //   cleanup-stale      delete our namespaces whose creating process has exited
-import {
-  cleanupStaleNetns,
-  createNetns,
-  creatorPidOf,
-  deleteNetns,
-  isProcessAlive,
-  listNetns,
-} from '@nodeagent/testing';
+import { cleanupStaleNetns, createNetns, deleteNetns, listNetns } from '@nodeagent/testing';
+import { creatorPidOf, isProcessAlive } from '@nodeagent/testing/netns';
 
 export const usage = `usage: netns <command>
   create [purpose] [--owner <pid>]

@@ -3,16 +3,16 @@
 // NODEAGENT_LEAK_CHECK=warn only prints the leaks (useful while others share the machine);
 // NODEAGENT_LEAK_CHECK=off disables the check.
 import { fileURLToPath } from 'node:url';
-import type { HostSnapshot, LeakCheckOptions } from '@nodeagent/testing';
+import type { HostSnapshot, LeakCheckOptions } from '@nodeagent/testing/netns';
 
-type Testing = typeof import('@nodeagent/testing');
+type Testing = typeof import('@nodeagent/testing/netns');
 
 // A root vitest config may not resolve workspace packages to their sources (the
 // `@nodeagent/source` condition) and CI does not build before testing: then load the helpers
 // from packages/testing's sources directly.
 async function loadTesting(): Promise<Testing> {
   try {
-    return await import('@nodeagent/testing');
+    return await import('@nodeagent/testing/netns');
   } catch {
     const sources = fileURLToPath(new URL('../../packages/testing/src/netns/index.ts', import.meta.url));
     return (await import(/* @vite-ignore */ sources)) as Testing;

@@ -1,5 +1,42 @@
-// Public surface of @nodeagent/testing: test doubles and helpers for node-agent tests.
-export * from './apiserver/index';
-export * from './netns/index';
+// Public surface of @nodeagent/testing: test doubles and helpers for node-agent tests. The root
+// holds what most tests use (start an API server or control plane, make network namespaces and
+// veth pairs); everything else is at `@nodeagent/testing/apiserver` and `@nodeagent/testing/netns`.
+export {
+  ApiError,
+  type ApiServer,
+  type ApiServerOptions,
+  type ControlPlane,
+  type ControlPlaneOptions,
+  type KubeObject,
+  kubeconfigYaml,
+  startApiServer,
+  startControlPlane,
+} from './apiserver/index';
+export {
+  addRoute,
+  assertNoHostLeaks,
+  bridgeIntoNetns,
+  type CreateNetnsOptions,
+  cleanupStaleNetns,
+  createNetns,
+  createVethPair,
+  deleteNetns,
+  enableForwarding,
+  HostLeakError,
+  InvalidNetnsNameError,
+  listNetns,
+  type Netns,
+  NetnsScope,
+  type NetnsTcpBridge,
+  netnsExists,
+  openNetns,
+  takeHostSnapshot,
+  uniqueIfName,
+  uniqueNetnsName,
+  type VethEnd,
+  type VethPair,
+  withNetns,
+  withNetnsScope,
+} from './netns/index';
 /** Memory and CPU of another process (RSS from /proc, V8 heap via a preload), for RSS benchmarks. */
 export * as processMemory from './process-memory';

@@ -2,8 +2,9 @@ import { createServer, type IncomingMessage, request, type Server } from 'node:h
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { createInflate, constants as zlibConstants } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubeletPathFor } from '../src/apiserver/index';
 import type { KubeObject } from '../src/apiserver/kube-object';
-import { type ApiServer, kubeletPathFor, startApiServer } from '../src/index';
+import { type ApiServer, startApiServer } from '../src/index';
 
 /** What the stand-in kubelet saw. */
 interface Seen {

@@ -1,11 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type ApiServer,
-  type KubeObject,
-  MANAGED_BY_LABEL,
-  SERVICE_NAME_LABEL,
-  startApiServer,
-} from '../src/index';
+import { MANAGED_BY_LABEL, SERVICE_NAME_LABEL } from '../src/apiserver/index';
+import { type ApiServer, type KubeObject, startApiServer } from '../src/index';
 
 type Obj = Record<string, unknown>;
 

@@ -1,4 +1,5 @@
-// In-process Kubernetes API server and EndpointSlice controller: see README.md.
+// @nodeagent/testing/apiserver: the in-process Kubernetes API server, its controllers and the
+// control plane built from them: see README.md.
 export { ApiError, type StatusCause, type StatusObject } from './api-error';
 export { type ApiServer, type ApiServerOptions, startApiServer } from './api-server';
 export { KUBEADM_NODE_TOKEN_GROUP } from './bootstrap-token';

@@ -1,4 +1,5 @@
-// Network-namespace helpers for tests: see README.md, section "Network namespaces".
+// @nodeagent/testing/netns: network-namespace helpers for tests (namespaces, veth pairs, host leak
+// checks, stale cleanup): see README.md, section "Network namespaces".
 
 // A failed ip/nsenter command; the class lives in primitives, the old name keeps working.
 export { CommandFailedError as NetnsCommandError } from '@nodeagent/primitives';
