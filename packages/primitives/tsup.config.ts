@@ -1,6 +1,6 @@
 import { libraryBuild } from '../../tools/build/tsup-preset';
 
-// The root plus `@nodeagent/primitives/klog` (log formatting stays out of the tiny root).
+// The root plus the subpaths /klog and /x509 (which alone needs @peculiar/x509), so the root stays tiny.
 export default libraryBuild({
-  entry: { index: 'src/index.ts', klog: 'src/klog.ts' },
+  entry: { index: 'src/index.ts', klog: 'src/klog.ts', x509: 'src/x509/index.ts' },
 });

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CertificatesV1Api, KubeConfig, type V1CertificateSigningRequest } from '@kubernetes/client-node';
+import { ecdsaP256, x509 } from '@nodeagent/primitives/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, startApiServer } from '../src';
-import { ecdsaP256, x509 } from '../src/apiserver/csr-x509';
 
 const run = promisify(execFile);
 

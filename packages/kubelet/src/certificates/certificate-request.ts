@@ -1,6 +1,6 @@
 import { createHash, createPublicKey } from 'node:crypto';
+import { ecdsaP256, x509 } from '@nodeagent/primitives/x509';
 import { cryptoKeyPair } from './private-key';
-import { ecdsaP256, x509 } from './x509';
 
 /** certificates.k8s.io/v1 signer names the kubelet asks for. */
 export const KUBE_APISERVER_CLIENT_KUBELET_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';

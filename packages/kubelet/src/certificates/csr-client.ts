@@ -1,8 +1,8 @@
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { CertificatesV1Requests } from '@nodeagent/informer';
 import { isAlreadyExists } from '@nodeagent/node-status/errors';
+import { x509 } from '@nodeagent/primitives/x509';
 import { CertificateError } from './certificate-error';
-import { x509 } from './x509';
 
 export interface CertificateSigningRequestInput {
   /** PEM "CERTIFICATE REQUEST". */

@@ -1,8 +1,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { ecdsaP256 } from '@nodeagent/primitives/x509';
 import { CertificateError } from './certificate-error';
-import { ecdsaP256 } from './x509';
 
 /**
  * A new ECDSA P-256 private key as an "EC PRIVATE KEY" (SEC 1) PEM block, the key and encoding

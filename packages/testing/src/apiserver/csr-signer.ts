@@ -1,5 +1,6 @@
-import { randomSerial, type SigningCA } from './csr-signing-ca';
-import { ecdsaP256, parseCertificateRequest, x509 } from './csr-x509';
+import { ecdsaP256, randomSerial, x509 } from '@nodeagent/primitives/x509';
+import type { SigningCA } from './csr-signing-ca';
+import { parseCertificateRequest } from './csr-x509';
 
 export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
 export const KUBE_APISERVER_CLIENT_KUBELET_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';

@@ -1,5 +1,5 @@
-import { randomBytes, webcrypto } from 'node:crypto';
-import { ecdsaP256, x509 } from './csr-x509';
+import { webcrypto } from 'node:crypto';
+import { ecdsaP256, randomSerial, x509 } from '@nodeagent/primitives/x509';
 
 /** The cluster CA the CSR signer issues from (kubeadm's /etc/kubernetes/pki/ca.crt and ca.key). */
 export interface SigningCA {
@@ -7,13 +7,6 @@ export interface SigningCA {
   certPem: string;
   cert: x509.X509Certificate;
   privateKey: webcrypto.CryptoKey;
-}
-
-/** A positive random 128-bit serial number, as hex. */
-export function randomSerial(): string {
-  const bytes = randomBytes(16);
-  bytes[0] = (bytes[0] as number) & 0x7f;
-  return bytes.toString('hex');
 }
 
 /** A new self-signed ECDSA P-256 CA named "kubernetes" (kubeadm's CA name), valid ten years. */

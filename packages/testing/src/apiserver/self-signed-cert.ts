@@ -1,6 +1,4 @@
-import { webcrypto } from 'node:crypto';
-import { randomSerial } from './csr-signing-ca';
-import { ecdsaP256, x509 } from './csr-x509';
+import { selfSignedCertificate } from '@nodeagent/primitives/x509';
 
 export interface ServingCert {
   /** PEM certificate (also the CA clients trust: it is self-signed). */
@@ -18,34 +16,18 @@ export class CertificateError extends Error {
 }
 
 /**
- * A throwaway self-signed P-256 certificate for 127.0.0.1 / localhost, valid two days, made with
- * @peculiar/x509 on Node's WebCrypto (a few milliseconds, no openssl process).
+ * A throwaway self-signed P-256 certificate for 127.0.0.1 / localhost, valid two days; a CA too,
+ * since clients trust it as their root.
  */
 export async function createServingCert(): Promise<ServingCert> {
   try {
-    const keys = (await webcrypto.subtle.generateKey(ecdsaP256, true, [
-      'sign',
-      'verify',
-    ])) as webcrypto.CryptoKeyPair;
-    const now = Date.now();
-    const cert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: randomSerial(),
-      name: 'CN=nodeagent-test-apiserver',
-      notBefore: new Date(now - 60_000),
-      notAfter: new Date(now + 2 * 24 * 3600 * 1000),
-      keys,
-      signingAlgorithm: ecdsaP256,
-      extensions: [
-        new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.SubjectAlternativeNameExtension([
-          { type: 'ip', value: '127.0.0.1' },
-          { type: 'dns', value: 'localhost' },
-        ]),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      ],
+    return await selfSignedCertificate({
+      commonName: 'nodeagent-test-apiserver',
+      dnsNames: ['localhost'],
+      ips: ['127.0.0.1'],
+      validForMs: 2 * 24 * 3600 * 1000,
+      isCA: true,
     });
-    const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-    return { cert: cert.toString('pem'), key: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') };
   } catch (error) {
     throw new CertificateError((error as Error).message);
   }
