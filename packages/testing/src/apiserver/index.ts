@@ -15,6 +15,7 @@ export { type ControllerClock, type ControllerTimer, ManualClock, systemClock } 
 export type { RunningController } from './controller-queue';
 export type { CertificateControllerOptions, CertificateControllers } from './csr-controllers';
 export type { SigningCA } from './csr-signing-ca';
+export { type DeploymentController, podTemplateHash } from './deployment-controller';
 export {
   CONTROLLER_NAME,
   type EndpointSliceController,
