@@ -13,9 +13,9 @@ export {
   type RunCommandOptions,
   type StreamedInput,
 } from '@nodeagent/primitives';
+// InvalidFieldError is at /iptables and /nftables: kube-proxy's root has its own class of that name.
 export {
   ApplyError,
-  InvalidFieldError,
   NetfilterError,
   ObjectReferenceError,
   ParseError,

@@ -3,13 +3,13 @@ import {
   ApplyError,
   type CommandRunner,
   detectIptablesBackend,
-  InvalidFieldError,
   IptablesClient,
   UnknownTargetError,
 } from '../src/index';
 import {
   checkPayloadReferences,
   failedLineOf,
+  InvalidFieldError,
   lineAt,
   payloadStats,
   widenNftCache,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidFieldError, type Ruleset, type Table, UnknownTargetError } from '../src/index';
-import { type Rule, validateRuleset } from '../src/iptables/index';
+import { type Ruleset, type Table, UnknownTargetError } from '../src/index';
+import { InvalidFieldError, type Rule, validateRuleset } from '../src/iptables/index';
 
 const nat = (chains: Table['chains'], deleteChains?: string[]): Ruleset => ({
   family: 'ipv4',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidFieldError, NftTransaction, nftErrorLine, ObjectReferenceError } from '../src/index';
+import { NftTransaction, nftErrorLine, ObjectReferenceError } from '../src/index';
+import { InvalidFieldError } from '../src/iptables/index';
 import { parseNftJson, parseScript, renderScript } from '../src/nftables/index';
 import { FakeNftables } from '../src/testing/index';
 

@@ -1,5 +1,7 @@
 // @nodeagent/netfilter/iptables: the iptables rule model and everything around it: restore-format
 // rendering and parsing, diffs, validation, canonical forms, kube-proxy's chain names, the client.
+
+export { InvalidFieldError } from '../errors';
 export { base32, sha256Base32 } from '../hash-names';
 export { detectIptablesBackend, type IptablesBackend, iptablesCommands } from './backend';
 export {

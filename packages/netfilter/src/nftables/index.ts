@@ -1,5 +1,7 @@
 // @nodeagent/netfilter/nftables: the nftables model, `nft -f` scripts and JSON, transactions,
 // incremental tables, kube-proxy's nft chain and set names, the client.
+
+export { InvalidFieldError } from '../errors';
 export { base32, sha256Base32 } from '../hash-names';
 export {
   IncrementalNftTable,
