@@ -161,6 +161,49 @@ describe('ReplicaSet controller and pod garbage collection', () => {
     expect(left.every((p) => p.metadata?.deletionTimestamp)).toBe(true);
   });
 
+  it('deletes in the foreground (the ReplicaSet waits for its pods) and orphans on request', async () => {
+    const { core, apps, settle, pods } = await setup();
+    await apps.createNamespacedReplicaSet({ namespace: 'default', body: webRS(2) });
+    await settle();
+    await apps.deleteNamespacedReplicaSet({
+      name: 'web',
+      namespace: 'default',
+      propagationPolicy: 'Foreground',
+    });
+    await settle();
+    // Its pods are Terminating (scheduled, no kubelet): the ReplicaSet stays, finalizer and all.
+    const rs = await apps.readNamespacedReplicaSet({ name: 'web', namespace: 'default' });
+    expect(rs.metadata?.deletionTimestamp).toBeDefined();
+    expect(rs.metadata?.finalizers).toEqual(['foregroundDeletion']);
+    const left = await pods();
+    expect(left).toHaveLength(2);
+    expect(left.every((p) => p.metadata?.deletionTimestamp)).toBe(true);
+    // A kubelet confirming the deletions lets the ReplicaSet go.
+    for (const p of left)
+      await core.deleteNamespacedPod({
+        name: p.metadata?.name as string,
+        namespace: 'default',
+        gracePeriodSeconds: 0,
+      });
+    await settle();
+    expect((await apps.listNamespacedReplicaSet({ namespace: 'default' })).items).toEqual([]);
+
+    await apps.createNamespacedReplicaSet({ namespace: 'default', body: webRS(2) });
+    await settle();
+    await apps.deleteNamespacedReplicaSet({ name: 'web', namespace: 'default', propagationPolicy: 'Orphan' });
+    await settle();
+    const orphans = await pods();
+    expect(orphans).toHaveLength(2);
+    expect(
+      orphans.every(
+        (p) => !p.metadata?.deletionTimestamp && (p.metadata?.ownerReferences ?? []).length === 0,
+      ),
+    ).toBe(true);
+    await expect(
+      apps.deleteNamespacedReplicaSet({ name: 'nope', namespace: 'default', propagationPolicy: 'Sideways' }),
+    ).rejects.toMatchObject({ code: 422 });
+  });
+
   it('rejects a selector the template does not match, and kubectl get rs prints DESIRED/CURRENT/READY', async () => {
     const { apps, settle } = await setup();
     const bad = webRS(1);

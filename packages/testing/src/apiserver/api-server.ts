@@ -13,6 +13,7 @@ import {
   startCertificateControllers,
 } from './csr-controllers';
 import { CSR_KIND, prepareCsrForCreate } from './csr-strategy';
+import { prepareDeletion, propagationPolicyOf } from './deletion-propagation';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery';
 import {
   type EndpointSliceController,
@@ -459,17 +460,26 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       case 'DELETE': {
         const text = await readBody(req);
         const opts: DeleteOptions = {};
+        let deleteBody: { propagationPolicy?: unknown; orphanDependents?: unknown } | undefined;
         if (text.trim()) {
           const body = parseJson(text) as {
             gracePeriodSeconds?: number;
             preconditions?: DeleteOptions['preconditions'];
+            propagationPolicy?: unknown;
+            orphanDependents?: unknown;
           };
           if (body?.gracePeriodSeconds !== undefined) opts.gracePeriodSeconds = body.gracePeriodSeconds;
           if (body?.preconditions) opts.preconditions = body.preconditions;
+          deleteBody = body ?? undefined;
         }
         const g = intParam(q, 'gracePeriodSeconds');
         if (g !== undefined) opts.gracePeriodSeconds = g;
         if (writeOpts.dryRun) opts.dryRun = true;
+        // Foreground and Orphan need the garbage collector (controlPlane); without it every
+        // delete is what it always was here: the object goes, dependents stay.
+        const policy = propagationPolicyOf(q.get('propagationPolicy'), deleteBody);
+        if (policy && controlPlane?.garbageCollector && !opts.dryRun)
+          prepareDeletion(registry, rt, namespace, name, policy);
         const out = registry.delete(rt, namespace, name, opts);
         if (rt.kind === 'Namespace' && !registry.find(rt, undefined, name)) cascadeNamespace(name);
         // Graceful deletion answers 202-less 200 with the object; immediate deletion too.

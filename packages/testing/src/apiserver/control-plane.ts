@@ -48,7 +48,7 @@ export interface ControlPlaneOptions {
   replicaSet?: boolean | ReplicaSetControllerOptions;
   /** apps/v1 Deployments: one ReplicaSet per template, RollingUpdate or Recreate. */
   deployment?: boolean;
-  /** Deletes pods and ReplicaSets whose owners are gone (the garbage collector's background propagation). */
+  /** The garbage collector for pods and ReplicaSets: background, foreground and orphan propagation. */
   garbageCollector?: boolean;
 }
 
