@@ -26,4 +26,11 @@ export {
   isFieldError,
 } from './errors';
 export { formatBinary, formatCount, formatMilliCpu, milliValue, parseQuantity } from './quantity';
-export { goArch, KUBERNETES_VERSION, packageVersion, type VersionRuntime, versionText } from './version';
+export {
+  appVersion,
+  goArch,
+  KUBERNETES_VERSION,
+  packageVersion,
+  type VersionRuntime,
+  versionText,
+} from './version';

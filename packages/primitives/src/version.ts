@@ -44,3 +44,14 @@ export function versionText(name: string, moduleLocation: string, runtime: Versi
   const platform = runtime.platform ?? process.platform;
   return `${name} v${version} (node ${node}, ${platform}/${goArch(runtime.arch)})\nKubernetes ${KUBERNETES_VERSION}`;
 }
+
+/** An app's version functions, bound to the module at `moduleLocation` (see packageVersion). */
+export function appVersion(moduleLocation: string): {
+  packageVersion: () => string;
+  versionText: (name: string, runtime?: VersionRuntime) => string;
+} {
+  return {
+    packageVersion: () => packageVersion(moduleLocation),
+    versionText: (name, runtime) => versionText(name, moduleLocation, runtime),
+  };
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { goArch, packageVersion, versionText } from '../src/index';
+import { appVersion, goArch, packageVersion, versionText } from '../src/index';
 
 describe('version', () => {
   const root = mkdtempSync(join(tmpdir(), 'primitives-version-'));
@@ -23,6 +23,16 @@ describe('version', () => {
         arch: 'x64',
       }),
     ).toBe('nodeagent-x v3.2.1 (node v22.0.0, darwin/amd64)\nKubernetes v1.34.0');
+    const app = appVersion(join(root, 'dist'));
+    expect(app.packageVersion()).toBe('3.2.1');
+    expect(
+      app.versionText('nodeagent-x', {
+        version: '1.0.0',
+        nodeVersion: 'v1',
+        platform: 'linux',
+        arch: 'arm64',
+      }),
+    ).toBe('nodeagent-x v1.0.0 (node v1, linux/arm64)\nKubernetes v1.34.0');
     expect(goArch('ia32')).toBe('386');
     expect(goArch('riscv64')).toBe('riscv64');
   });

@@ -1,4 +1,5 @@
 import type { KubeObject } from './kube-object';
+import { quantityValue } from './pod-qos';
 import { findUntoleratedTaint, TAINT_UNSCHEDULABLE, taintsOf, tolerationsOf } from './taints';
 
 /**
@@ -9,35 +10,6 @@ import { findUntoleratedTaint, TAINT_UNSCHEDULABLE, taintsOf, tolerationsOf } fr
  */
 
 type Obj = Record<string, unknown>;
-
-const SUFFIX: Record<string, number> = {
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-/** A resource.Quantity in base units (cores, bytes, count); NaN when it does not parse. */
-function quantityValue(q: unknown): number {
-  if (typeof q === 'number') return q;
-  const m = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$/.exec(
-    String(q ?? '').trim(),
-  );
-  if (!m) return Number.NaN;
-  return Number(m[1]) * (m[2] ? 10 ** Number(m[2].slice(1)) : (SUFFIX[m[3] ?? ''] as number));
-}
 
 export interface FilterResult {
   reasons: string[];
