@@ -1,37 +1,22 @@
 import { type ControllerClock, systemClock } from './controller-clock';
 import type { RunningController } from './controller-queue';
 import { type DeploymentController, startDeploymentController } from './deployment-controller';
-import { type NodeLifecycleController, startNodeLifecycleController } from './node-lifecycle-controller';
+import {
+  type NodeLifecycleController,
+  type NodeLifecycleControllerOptions,
+  startNodeLifecycleController,
+} from './node-lifecycle-controller';
 import { type PodGarbageCollector, startPodGarbageCollector } from './pod-garbage-collector';
-import { type ReplicaSetController, startReplicaSetController } from './replicaset-controller';
+import {
+  type ReplicaSetController,
+  type ReplicaSetControllerOptions,
+  startReplicaSetController,
+} from './replicaset-controller';
 import type { ResourceRegistry } from './resource-registry';
-import { type Scheduler, startScheduler } from './scheduler';
+import { type Scheduler, type SchedulerOptions, startScheduler } from './scheduler';
 import { startTaintEvictionController, type TaintEvictionController } from './taint-eviction-controller';
 
-/** kube-controller-manager's node lifecycle controller; defaults are upstream v1.34's. */
-export interface NodeLifecycleControllerOptions {
-  /** --node-monitor-period: how often each node's health is checked. Default 5 s. */
-  nodeMonitorPeriodSeconds?: number;
-  /**
-   * --node-monitor-grace-period: how long a node may go without renewing its Lease (or posting
-   * status) before it is marked Ready=Unknown. Default 50 s (upstream since v1.32; 40 s before).
-   */
-  nodeMonitorGracePeriodSeconds?: number;
-  /** --node-startup-grace-period: the same for a node that never posted status. Default 60 s. */
-  nodeStartupGracePeriodSeconds?: number;
-}
-
-/** kube-scheduler (one profile, its filter plugins only). */
-export interface SchedulerOptions {
-  /** Pods whose spec.schedulerName is this are scheduled. Default `default-scheduler`. */
-  schedulerName?: string;
-}
-
-/** kube-controller-manager's replicaset controller. */
-export interface ReplicaSetControllerOptions {
-  /** Most pods created or deleted in one sync (upstream's BurstReplicas constant). Default 500. */
-  burstReplicas?: number;
-}
+export type { NodeLifecycleControllerOptions, ReplicaSetControllerOptions, SchedulerOptions };
 
 /**
  * The control plane around the in-process API server (issue #19): what makes a node that stops

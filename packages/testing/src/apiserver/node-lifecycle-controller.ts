@@ -1,4 +1,3 @@
-import type { NodeLifecycleControllerOptions } from './control-plane';
 import type { ControllerClock, ControllerTimer } from './controller-clock';
 import { recordEvent } from './controller-events';
 import { ControllerQueue, type RunningController } from './controller-queue';
@@ -16,6 +15,19 @@ import {
   type Taint,
   taintsOf,
 } from './taints';
+
+/** kube-controller-manager's node lifecycle controller; defaults are upstream v1.34's. */
+export interface NodeLifecycleControllerOptions {
+  /** --node-monitor-period: how often each node's health is checked. Default 5 s. */
+  nodeMonitorPeriodSeconds?: number;
+  /**
+   * --node-monitor-grace-period: how long a node may go without renewing its Lease (or posting
+   * status) before it is marked Ready=Unknown. Default 50 s (upstream since v1.32; 40 s before).
+   */
+  nodeMonitorGracePeriodSeconds?: number;
+  /** --node-startup-grace-period: the same for a node that never posted status. Default 60 s. */
+  nodeStartupGracePeriodSeconds?: number;
+}
 
 export const NODE_LIFECYCLE_DEFAULTS = {
   nodeMonitorPeriodSeconds: 5,

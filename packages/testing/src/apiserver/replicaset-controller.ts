@@ -1,4 +1,3 @@
-import type { ReplicaSetControllerOptions } from './control-plane';
 import type { ControllerClock, ControllerTimer } from './controller-clock';
 import { recordEvent } from './controller-events';
 import { ControllerQueue, type RunningController } from './controller-queue';
@@ -6,6 +5,12 @@ import type { KubeObject } from './kube-object';
 import { matchesStructuredSelector } from './label-selector';
 import type { ResourceRegistry } from './resource-registry';
 import { findResourceType, type ResourceType } from './resource-types';
+
+/** kube-controller-manager's replicaset controller. */
+export interface ReplicaSetControllerOptions {
+  /** Most pods created or deleted in one sync (upstream's BurstReplicas constant). Default 500. */
+  burstReplicas?: number;
+}
 
 const PODS = findResourceType('', 'v1', 'pods') as ResourceType;
 export const REPLICASETS = findResourceType('apps', 'v1', 'replicasets') as ResourceType;

@@ -1,4 +1,3 @@
-import type { SchedulerOptions } from './control-plane';
 import type { ControllerClock } from './controller-clock';
 import { recordEvent } from './controller-events';
 import { ControllerQueue, type RunningController } from './controller-queue';
@@ -6,6 +5,12 @@ import type { KubeObject } from './kube-object';
 import type { ResourceRegistry } from './resource-registry';
 import { findResourceType, type ResourceType } from './resource-types';
 import { type FilterResult, filterNode, fitErrorMessage, leastAllocatedScore } from './scheduler-filters';
+
+/** kube-scheduler (one profile, its filter plugins only). */
+export interface SchedulerOptions {
+  /** Pods whose spec.schedulerName is this are scheduled. Default `default-scheduler`. */
+  schedulerName?: string;
+}
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
