@@ -1,4 +1,4 @@
-import { FieldError } from '@nodeagent/primitives';
+import { FieldError, withCode } from '@nodeagent/primitives';
 
 /**
  * Every error this package throws carries a stable `code` and the offending field and value, so
@@ -18,25 +18,13 @@ export class InvalidConfigError extends KubeletError {
 }
 
 /** A pod spec the kubelet refuses to run (reported as pod status, never thrown out of a sync). */
-export class InvalidPodSpecError extends KubeletError {
-  constructor(field: string, value: unknown, reason: string) {
-    super('InvalidPodSpec', field, value, reason);
-  }
-}
+export class InvalidPodSpecError extends withCode(KubeletError, 'InvalidPodSpec') {}
 
 /**
  * Building a container's config failed (missing configMap key, bad fieldRef...). Upstream reports
  * this as the container waiting with reason CreateContainerConfigError.
  */
-export class CreateContainerConfigError extends KubeletError {
-  constructor(field: string, value: unknown, reason: string) {
-    super('CreateContainerConfigError', field, value, reason);
-  }
-}
+export class CreateContainerConfigError extends withCode(KubeletError, 'CreateContainerConfigError') {}
 
 /** Setting up a volume failed (missing source, wrong hostPath type...). */
-export class VolumeSetupError extends KubeletError {
-  constructor(field: string, value: unknown, reason: string) {
-    super('VolumeSetupError', field, value, reason);
-  }
-}
+export class VolumeSetupError extends withCode(KubeletError, 'VolumeSetupError') {}

@@ -28,6 +28,40 @@ export class FieldError extends CodedError {
   }
 }
 
+/** The constructor every FieldError subclass shares: (code, field, value, reason, message?). */
+export type FieldErrorClass<T extends FieldError> = new (
+  code: string,
+  field: string,
+  value: unknown,
+  reason: string,
+  message?: string,
+) => T;
+
+/**
+ * A base for an error class with one fixed code: `class InvalidProbeError extends
+ * withCode(ProbeError, 'InvalidProbe') {}` takes (field, value, reason), stays an instance of
+ * ProbeError and is named after itself.
+ */
+export function withCode<T extends FieldError>(
+  Base: FieldErrorClass<T>,
+  code: string,
+): new (
+  field: string,
+  value: unknown,
+  reason: string,
+) => T {
+  const Coded = class extends (Base as FieldErrorClass<FieldError>) {
+    constructor(field: string, value: unknown, reason: string) {
+      super(code, field, value, reason);
+    }
+  };
+  return Coded as unknown as new (
+    field: string,
+    value: unknown,
+    reason: string,
+  ) => T;
+}
+
 /** A duration that is not Go's time.Duration syntax. */
 export class InvalidDurationError extends FieldError {
   constructor(field: string, value: unknown, reason = 'not a duration such as "10s" or "1m30s"') {

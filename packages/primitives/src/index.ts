@@ -19,11 +19,13 @@ export {
   CodedError,
   describeValue,
   FieldError,
+  type FieldErrorClass,
   InvalidDurationError,
   InvalidOptionError,
   InvalidQuantityError,
   isCodedError,
   isFieldError,
+  withCode,
 } from './errors';
 export { formatBinary, formatCount, formatMilliCpu, milliValue, parseQuantity } from './quantity';
 export {

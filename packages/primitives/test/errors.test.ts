@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CodedError, describeValue, FieldError, isCodedError, isFieldError } from '../src/index';
+import { CodedError, describeValue, FieldError, isCodedError, isFieldError, withCode } from '../src/index';
 
 class WidgetError extends FieldError {
   constructor(field: string, value: unknown) {
@@ -43,5 +43,19 @@ describe('error base', () => {
     expect(describeValue(cyclic)).toBe('[object Object]');
     expect(describeValue('x'.repeat(300)).length).toBe(302);
     expect(describeValue(['x'.repeat(300)])).toHaveLength(201);
+  });
+});
+
+describe('withCode', () => {
+  class PackageError extends FieldError {}
+  class InvalidThingError extends withCode(PackageError, 'InvalidThing') {}
+
+  it('fixes the code, keeps the base class and the subclass name', () => {
+    const e = new InvalidThingError('spec.thing', 3, 'must be a thing');
+    expect(e).toBeInstanceOf(PackageError);
+    expect(e).toBeInstanceOf(FieldError);
+    expect(e.name).toBe('InvalidThingError');
+    expect(e.code).toBe('InvalidThing');
+    expect(e.message).toBe('spec.thing: must be a thing (got 3)');
   });
 });

@@ -1,21 +1,13 @@
-import { FieldError } from '@nodeagent/primitives';
+import { FieldError, withCode } from '@nodeagent/primitives';
 
 /** Base class of every error this package throws: a stable `code` plus the offending field and value. */
 export class ProbeError extends FieldError {}
 
 /** A probe spec that the API server would reject (wrong number of handlers, bad numbers, ...). */
-export class InvalidProbeError extends ProbeError {
-  constructor(field: string, value: unknown, detail: string) {
-    super('InvalidProbe', field, value, detail);
-  }
-}
+export class InvalidProbeError extends withCode(ProbeError, 'InvalidProbe') {}
 
 /** A named port (`httpGet.port: "http"`) that the container does not declare. */
-export class PortNotFoundError extends ProbeError {
-  constructor(field: string, value: unknown, detail: string) {
-    super('PortNotFound', field, value, detail);
-  }
-}
+export class PortNotFoundError extends withCode(ProbeError, 'PortNotFound') {}
 
 /** Thrown by an exec executor when the command outlived its timeout; the probe reports Failure. */
 export class ExecTimeoutError extends ProbeError {
