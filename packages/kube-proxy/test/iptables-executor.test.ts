@@ -1,4 +1,5 @@
-import { ApplyError, type CommandOutput, type CommandRunner, IptablesClient } from '@nodeagent/netfilter';
+import { ApplyError, IptablesClient } from '@nodeagent/netfilter';
+import type { CommandOutput, CommandRunner } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import { prefixedRunner } from '../src/exec/prefixed-runner';
 import { KubeProxyMetrics, snapshotFromObjects } from '../src/index';

@@ -2,17 +2,9 @@
 // runners they use. The rule models, renderers, parsers and diffs are at
 // `@nodeagent/netfilter/iptables` and `/nftables`; the in-memory fakes at `/testing`.
 
-// How this package starts iptables/nft (inject one to run them elsewhere); defined in primitives.
-export {
-  type CommandOutput,
-  type CommandRunner,
-  InputAbortedError,
-  isStreamedInput,
-  localRunner,
-  netnsRunner,
-  type RunCommandOptions,
-  type StreamedInput,
-} from '@nodeagent/primitives';
+// How this package starts iptables/nft (inject one to run them elsewhere); defined in
+// primitives, where the rest of the runner's types are.
+export { type CommandRunner, InputAbortedError, localRunner, netnsRunner } from '@nodeagent/primitives';
 // InvalidFieldError is at /iptables and /nftables: kube-proxy's root has its own class of that name.
 export {
   ApplyError,

@@ -1,5 +1,6 @@
+import { type CommandRunner, isStreamedInput } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
-import { ApplyError, type CommandRunner, IptablesClient, isStreamedInput } from '../src/index';
+import { ApplyError, IptablesClient } from '../src/index';
 
 /** A runner that reads the streamed stdin and answers with `reply(sentText)`. */
 function readingRunner(reply: (sent: string) => { exitCode: number; stderr?: string }) {
