@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { openIpvs } from '@nodeagent/ipvs';
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import { createVethPair, type Netns, NetnsScope } from '@nodeagent/testing';
 import { guestSpeedFactor } from '../../../../tools/vm/speed';
 import { execIptables } from '../../src/iptables/index';
@@ -18,7 +19,7 @@ import {
   IpvsProxier,
   readIpvsTable,
 } from '../../src/ipvs/index';
-import { type Clock, execSysctlLayer, systemClock } from '../../src/runtime/index';
+import { execSysctlLayer } from '../../src/runtime/index';
 import { service, slice } from '../fixtures';
 import { eventually, type ProxyCluster, startProxyCluster } from './cluster-fixtures';
 
