@@ -1,7 +1,7 @@
 import { type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import type { CoordinationV1Requests, CoreV1Requests } from '@nodeagent/informer';
+import { errorMessage, isConflict, isNotFound } from '@nodeagent/informer/errors';
 import { Backoff, type Clock, systemClock } from '@nodeagent/primitives';
-import { errorMessage, isConflict, isNotFound } from './api-errors';
 import { REGISTRATION_BACKOFF } from './node-registrar';
 import { NODE_LEASE_NAMESPACE } from './node-status-config';
 import { Sleeper } from './scheduler';

@@ -1,7 +1,7 @@
 import { PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
 import type { CoreV1Requests } from '@nodeagent/informer';
+import { errorMessage, isAlreadyExists } from '@nodeagent/informer/errors';
 import { Backoff, type BackoffOptions } from '@nodeagent/primitives';
-import { errorMessage, isAlreadyExists } from './api-errors';
 import { reconcileExistingNode } from './node-object';
 import type { ResolvedNodeStatusConfig } from './node-status-config';
 import type { Sleeper } from './scheduler';

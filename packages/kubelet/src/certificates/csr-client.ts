@@ -1,6 +1,6 @@
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { CertificatesV1Requests } from '@nodeagent/informer';
-import { isAlreadyExists } from '@nodeagent/node-status/errors';
+import { isAlreadyExists } from '@nodeagent/informer/errors';
 import { x509 } from '@nodeagent/primitives/x509';
 import { CertificateError } from './certificate-error';
 

@@ -1,3 +1,7 @@
+// Predicates over a failed API call, in the spirit of apimachinery's errors.IsNotFound & co. They
+// read only `code` and `body`, the shape ApiRequestError shares with client-node's ApiException,
+// so they work on errors from either client.
+
 /** HTTP status of an API call's error (client-node's ApiException.code), or undefined for network errors. */
 export function apiStatusCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown })?.code;
@@ -23,6 +27,7 @@ export const isConflict = (err: unknown) => apiStatusCode(err) === 409 && apiRea
 export const isAlreadyExists = (err: unknown) =>
   apiStatusCode(err) === 409 && (apiReason(err) === 'AlreadyExists' || apiReason(err) === undefined);
 
+/** A short text for logs: `HTTP 409 Conflict` for an API failure, the message for any other error. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) {
     const code = apiStatusCode(err);
