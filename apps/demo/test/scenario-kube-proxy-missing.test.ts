@@ -1,5 +1,8 @@
+import type { KubeObject } from '@nodeagent/testing';
 import { describe, expect, it } from 'vitest';
+import { lastSyncMs } from '../src/scenarios/kube-proxy-missing';
 import { runScenario } from '../src/scenarios/run-scenario';
+import type { ScenarioEvent } from '../src/scenarios/scenario-events';
 import { World } from './scenario-world';
 
 function world(): World {
@@ -21,6 +24,30 @@ function world(): World {
   return w;
 }
 
+const movingWorkload: KubeObject = {
+  apiVersion: 'apps/v1',
+  kind: 'ReplicaSet',
+  metadata: { name: 'scenario-moved' },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: 'scenario-moved' } },
+    template: { metadata: { labels: { app: 'scenario-moved' } }, spec: {} },
+  },
+};
+
+describe('lastSyncMs', () => {
+  it('reads the last-sync gauge; 0 (never set) is no sync yet', () => {
+    const text = [
+      '# HELP kubeproxy_sync_proxy_rules_last_timestamp_seconds The last time proxy rules were successfully synced',
+      '# TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge',
+      'kubeproxy_sync_proxy_rules_last_timestamp_seconds 1700000000.25',
+    ].join('\n');
+    expect(lastSyncMs(text)).toBe(1_700_000_000_250);
+    expect(lastSyncMs('kubeproxy_sync_proxy_rules_last_timestamp_seconds 0\n')).toBeUndefined();
+    expect(lastSyncMs('kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds 5\n')).toBeUndefined();
+  });
+});
+
 describe('kube-proxy-missing observer (scripted cluster)', () => {
   it('existing rules keep working, a new Service fails only on that node, the restart repairs it', async () => {
     const w = world();
@@ -30,6 +57,7 @@ describe('kube-proxy-missing observer (scripted cluster)', () => {
         scenario: 'kube-proxy-missing',
         box: w.box(),
         service: 'web',
+        movingWorkload,
         waitTimeoutMs: 30_000,
         pollMs: 500,
         clock: w.clock,
@@ -39,21 +67,53 @@ describe('kube-proxy-missing observer (scripted cluster)', () => {
     expect(run.problems).toEqual([]);
     expect(run.events.map((e) => e.type)).toEqual([
       'baseline',
+      'moved-baseline',
       'kube-proxy-stopped',
       'existing-service-works',
       'service-created',
       'new-service-works-elsewhere',
       'new-service-fails-here',
+      'endpoint-moved',
+      'moved-service-works-elsewhere',
+      'moved-service-fails-here',
       'kube-proxy-started',
       'repaired',
     ]);
-    expect(run.events[2]).toMatchObject({ node: 'node-3', answeredBy: ['web-a', 'web-a', 'web-a', 'web-a'] });
-    expect(run.events[4]).toMatchObject({ nodes: ['node-1', 'node-2'] });
-    expect(run.events[5]).toMatchObject({ node: 'node-3', attempts: 3, error: 'wget: download timed out' });
+    const e = <T extends ScenarioEvent['type']>(type: T) =>
+      run.events.find((x) => x.type === type) as Extract<ScenarioEvent, { type: T }>;
+    const moved = e('endpoint-moved');
+    expect(e('moved-baseline')).toMatchObject({ service: 'scenario-moved', pod: moved.from.pod });
+    expect(moved.to.pod).not.toBe(moved.from.pod);
+    expect(moved.to.podIP).not.toBe(moved.from.podIP);
+    expect(e('moved-service-works-elsewhere')).toMatchObject({
+      pod: moved.to.pod,
+      nodes: ['node-1', 'node-2'],
+    });
+    expect(e('moved-service-fails-here')).toMatchObject({
+      node: 'node-3',
+      staleIP: moved.from.podIP,
+      attempts: 3,
+    });
+    expect(e('repaired')).toMatchObject({
+      node: 'node-3',
+      services: ['scenario-new', 'scenario-moved'],
+      answeredBy: ['web-a', moved.to.pod],
+      byFirstSync: true,
+    });
+    expect(e('repaired').firstSyncSinceRestartMs).toBeGreaterThanOrEqual(0);
+    expect(e('repaired').firstSyncSinceRestartMs).toBeLessThanOrEqual(e('repaired').sinceRestartMs);
+    expect(run.events[3]).toMatchObject({ node: 'node-3', answeredBy: ['web-a', 'web-a', 'web-a', 'web-a'] });
+    expect(run.events[5]).toMatchObject({ nodes: ['node-1', 'node-2'] });
+    expect(run.events[6]).toMatchObject({ node: 'node-3', attempts: 3, error: 'wget: download timed out' });
     expect(out).toContain(
       'Service scenario-new fails from node-3 (3 of 3 requests: wget: download timed out)',
     );
-    expect(out).toMatch(/Service scenario-new answers from node-3 \(web-a\) \d+\.\d s after the restart/);
+    expect(out).toContain(
+      `Service scenario-moved fails from node-3: stale rules send to ${moved.from.podIP}`,
+    );
+    expect(out).toMatch(
+      /Services scenario-new, scenario-moved answer from node-3 \(web-a, scenario-moved-\d+\) \d+\.\d s after the restart: repaired by the first sync after restart \(\+\d+\.\d s\)/,
+    );
   });
 
   it('a kube-proxy that never comes back is reported with what was awaited', async () => {
@@ -66,6 +126,7 @@ describe('kube-proxy-missing observer (scripted cluster)', () => {
         scenario: 'kube-proxy-missing',
         box,
         service: 'web',
+        movingWorkload,
         waitTimeoutMs: 10_000,
         pollMs: 500,
         clock: w.clock,
@@ -73,7 +134,9 @@ describe('kube-proxy-missing observer (scripted cluster)', () => {
       () => undefined,
     );
     expect(run.problems).toEqual([
-      expect.stringMatching(/answers from node-3 after the restart: not observed within 10 s$/),
+      expect.stringMatching(
+        /answer from node-3 after the restart: not observed within 10 s \(last seen: "kube-proxy's last sync not yet reported"\)$/,
+      ),
     ]);
   });
 
@@ -95,6 +158,7 @@ describe('kube-proxy-missing observer (scripted cluster)', () => {
         scenario: 'kube-proxy-missing',
         box,
         service: 'web',
+        movingWorkload,
         waitTimeoutMs: 600_000,
         pollMs: 500,
         clock: w.clock,

@@ -32,8 +32,10 @@ export class World {
   containers = new Map<string, (RuntimeContainer & { node: string })[]>();
   kubeletUp = new Map<string, boolean>();
   proxyUp = new Map<string, boolean>();
-  /** Service names each node's kube-proxy has programmed. */
-  programmed = new Map<string, Set<string>>();
+  /** Per node, the Services its kube-proxy has programmed and their endpoints (pod names). */
+  programmed = new Map<string, Map<string, string[]>>();
+  /** Per node, when its kube-proxy last changed its rules (its last-sync metric); absent: never since start. */
+  lastSync = new Map<string, number>();
   taintedAt = new Map<string, number>();
   seq = 0;
   readonly clock: ScenarioClock = {
@@ -52,7 +54,7 @@ export class World {
       this.kubeletUp.set(n, true);
       this.proxyUp.set(n, true);
       this.containers.set(n, []);
-      this.programmed.set(n, new Set());
+      this.programmed.set(n, new Map());
       this.put('v1', 'nodes', undefined, {
         metadata: { name: n },
         spec: {},
@@ -140,6 +142,7 @@ export class World {
           }
           if (!mine.some((c) => c.state === 'running')) this.run(name, p, mine.length);
           p.status.phase = 'Running';
+          p.status.podIP ??= `10.244.0.${++this.seq}`;
         }
         // Orphans (pods gone from the API) are stopped too.
         for (const c of runtime) if (!pods().some((p) => p.metadata.uid === c.podUid)) c.state = 'exited';
@@ -174,13 +177,40 @@ export class World {
           p.metadata.deletionTimestamp ??= new Date(this.now).toISOString();
         }
       }
-      // kube-proxy: programs every Service while it runs.
+      // kube-proxy: programs every Service and its Running endpoints while it runs; a sync is
+      // its first after a start or one that changes something.
       if (this.proxyUp.get(name)) {
-        this.programmed.set(
-          name,
-          new Set(this.list('v1', 'services', 'default').map((x) => x.metadata.name ?? '')),
-        );
+        const rules = new Map<string, string[]>();
+        for (const svc of this.list('v1', 'services', 'default')) {
+          const selector: Record<string, string> = svc.spec.selector ?? {};
+          const endpoints = pods()
+            .filter(
+              (p) =>
+                !p.metadata.deletionTimestamp &&
+                p.status.phase === 'Running' &&
+                Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v),
+            )
+            .map((p) => p.metadata.name ?? '')
+            .sort();
+          rules.set(svc.metadata.name ?? '', endpoints);
+        }
+        const before = JSON.stringify([...(this.programmed.get(name) ?? [])]);
+        if (!this.lastSync.has(name) || before !== JSON.stringify([...rules])) {
+          this.programmed.set(name, rules);
+          this.lastSync.set(name, this.now);
+        }
       }
+    }
+    // Stored ReplicaSets (the scenarios' own): keep spec.replicas active pods, new IPs each time.
+    for (const rs of this.list('apps/v1', 'replicasets', 'default')) {
+      const match: Record<string, string> = rs.spec.selector.matchLabels;
+      const mine = pods().filter(
+        (p) =>
+          !p.metadata.deletionTimestamp &&
+          Object.entries(match).every(([k, v]) => p.metadata.labels?.[k] === v),
+      );
+      for (let i = mine.length; i < rs.spec.replicas; i++)
+        this.pod(`${rs.metadata.name}-${++this.seq}`, '', rs.spec.template.metadata.labels, rs.metadata.name);
     }
     // ReplicaSet: 4 active web pods; scheduler: first untainted node.
     const untainted = this.nodeNames.find((n) => (this.node(n).spec.taints ?? []).length === 0) ?? '';
@@ -222,6 +252,7 @@ export class World {
       },
       stopKubeProxy: async () => {
         this.proxyUp.set(name, false);
+        this.lastSync.delete(name);
         return { pid: 303 };
       },
       startKubeProxy: async () => {
@@ -229,12 +260,21 @@ export class World {
         return { pid: 404 };
       },
       fetch: async (url) => {
+        if (url === 'http://127.0.0.1:10249/metrics') {
+          if (!this.proxyUp.get(name))
+            throw new Error("wget: can't connect to remote host: Connection refused");
+          const at = this.lastSync.get(name);
+          return `kubeproxy_sync_proxy_rules_last_timestamp_seconds ${at === undefined ? 0 : at / 1000}\n`;
+        }
         const svc = this.list('v1', 'services', 'default').find((x) =>
           url.includes(`//${x.spec.clusterIP}:`),
         );
-        if (!svc || !this.programmed.get(name)?.has(svc.metadata.name ?? ''))
-          throw new Error('wget: download timed out');
-        return 'web-a\n';
+        // Programmed endpoints whose pod is gone are stale rules: the packets go nowhere.
+        const alive = (this.programmed.get(name)?.get(svc?.metadata.name ?? '') ?? []).filter((pod) =>
+          this.objects.has(this.key('v1', 'pods', 'default', pod)),
+        );
+        if (!svc || alive.length === 0) throw new Error('wget: download timed out');
+        return `${alive[0]}\n`;
       },
     }));
     return { api: this.api, nodes, namespace: 'default' };

@@ -149,7 +149,14 @@ export async function runDemoScenario(
     write(`\nScenario ${settings.scenario} (times since the stop):\n`);
     if (settings.scenario === 'kube-proxy-missing') {
       return await runScenario(
-        { scenario: 'kube-proxy-missing', box: scenarioBox, service: settings.service, waitTimeoutMs, clock },
+        {
+          scenario: 'kube-proxy-missing',
+          box: scenarioBox,
+          service: settings.service,
+          movingWorkload: movingReplicaSet(settings.webPod),
+          waitTimeoutMs,
+          clock,
+        },
         write,
       );
     }
@@ -187,6 +194,27 @@ export async function runDemoScenario(
     for (const r of runtimes) r.close();
   }
 }
+
+/**
+ * The kube-proxy scenario's moving endpoint: one copy of the web pod under labels of its own, so
+ * the `scenario-moved` Service selects exactly this pod (not the box's `web` pods).
+ */
+function movingReplicaSet(webPod: KubeObject): KubeObject {
+  // 300 s: upstream's default toleration; no node loses its kubelet in this scenario.
+  const rs = scenarioReplicaSet(webPod, 1, 300) as KubeObject & {
+    spec: {
+      selector: { matchLabels: Record<string, string> };
+      template: { metadata: KubeObject['metadata'] };
+    };
+  };
+  const labels = { app: MOVING_APP };
+  rs.metadata = { ...rs.metadata, name: MOVING_APP, labels };
+  rs.spec.selector = { matchLabels: labels };
+  rs.spec.template.metadata = { labels };
+  return rs;
+}
+
+const MOVING_APP = 'scenario-moved';
 
 /** Wall-clock time whose waits end with ScenarioAbortedError once `signal` aborts (Ctrl-C). */
 function abortableClock(signal: AbortSignal | undefined): ScenarioClock {

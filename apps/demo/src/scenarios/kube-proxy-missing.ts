@@ -14,6 +14,14 @@ export interface KubeProxyMissingOptions {
   failedAttempts?: number;
   /** Requests to the existing Service that must all succeed while kube-proxy is away. */
   requests?: number;
+  /**
+   * A ReplicaSet of one pod, labels of its own, that the scenario creates with a Service
+   * `scenario-moved` selecting exactly its pod: while kube-proxy is away the pod is deleted, the
+   * ReplicaSet replaces it (a new pod IP) and the node's stale rules still point at the old IP.
+   */
+  movingWorkload: KubeObject;
+  /** kube-proxy's /metrics inside the node's namespace (upstream's metricsBindAddress default). */
+  metricsUrl?: string;
   /** Limit for each single wait (only guards a hang). */
   waitTimeoutMs: number;
   pollMs?: number;
@@ -32,6 +40,26 @@ interface ServiceObject extends KubeObject {
 }
 
 export const NEW_SERVICE_NAME = 'scenario-new';
+export const MOVED_SERVICE_NAME = 'scenario-moved';
+const DEFAULT_METRICS_URL = 'http://127.0.0.1:10249/metrics';
+const LAST_SYNC_METRIC = 'kubeproxy_sync_proxy_rules_last_timestamp_seconds';
+
+interface PodObject extends KubeObject {
+  spec?: { nodeName?: string };
+  status?: { phase?: string; podIP?: string };
+}
+
+/** The time (ms since the epoch) of kube-proxy's last completed sync; undefined before its first. */
+export function lastSyncMs(metrics: string): number | undefined {
+  for (const line of metrics.split('\n')) {
+    const [name, value] = line.trim().split(/\s+/);
+    if (name !== LAST_SYNC_METRIC || value === undefined) continue;
+    const seconds = Number(value);
+    // prom-client prints an unset gauge as 0: no sync yet.
+    return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+  }
+  return undefined;
+}
 
 /**
  * Stops kube-proxy on one node: what is already in its kernel keeps working, a Service created
@@ -72,6 +100,49 @@ export async function* kubeProxyMissing(options: KubeProxyMissingOptions): Async
   const url = `http://${existing.spec.clusterIP}:${port.port}/`;
   const first = await wait(`${url} answers from ${victimName}`, () => answer(victim, url));
   yield at({ type: 'baseline', node: victimName, service: options.service, url, answeredBy: [first] });
+
+  // The Service whose only endpoint will move: programmed on every node before the stop.
+  const rs = options.movingWorkload as KubeObject & {
+    spec?: { selector?: { matchLabels?: Record<string, string> } };
+  };
+  const movingLabels = rs.spec?.selector?.matchLabels;
+  if (!movingLabels || Object.keys(movingLabels).length === 0)
+    throw new ScenarioSetupError('movingWorkload', rs.metadata.name, 'has no spec.selector.matchLabels');
+  api.create('apps/v1', 'replicasets', ns, rs);
+  const moved = api.create('v1', 'services', ns, {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: MOVED_SERVICE_NAME, namespace: ns },
+    spec: {
+      selector: movingLabels,
+      ports: [{ name: port.name, port: port.port, targetPort: port.targetPort, protocol: port.protocol }],
+    },
+  }) as ServiceObject;
+  const movedUrl = `http://${moved.spec?.clusterIP}:${port.port}/`;
+  const isMoving = (p: KubeObject) =>
+    Object.entries(movingLabels).every(([k, v]) => p.metadata.labels?.[k] === v);
+  const runningMoving = () =>
+    (api.list('v1', 'pods', ns) as PodObject[]).filter(
+      (p) => isMoving(p) && !p.metadata.deletionTimestamp && p.status?.phase === 'Running' && p.status.podIP,
+    );
+  const oldPod = await wait(`one ${MOVED_SERVICE_NAME} pod Running`, () => {
+    const pods = runningMoving();
+    return pods.length === 1 ? pods[0] : undefined;
+  });
+  const oldName = oldPod.metadata.name ?? '';
+  for (const node of box.nodes) {
+    await wait(`${movedUrl} answers ${oldName} from ${node.name}`, async () =>
+      (await answer(node, movedUrl)) === oldName ? true : undefined,
+    );
+  }
+  yield at({
+    type: 'moved-baseline',
+    service: MOVED_SERVICE_NAME,
+    url: movedUrl,
+    pod: oldName,
+    podIP: oldPod.status?.podIP ?? '',
+    nodes: box.nodes.map((n) => n.name),
+  });
 
   stoppedAt = clock.now();
   const { pid } = await victim.stopKubeProxy();
@@ -137,19 +208,96 @@ export async function* kubeProxyMissing(options: KubeProxyMissingOptions): Async
     });
   }
 
-  // kube-proxy comes back: its first sync programs what it missed.
+  // The moved endpoint: the only pod behind scenario-moved goes away, its replacement has a new IP.
+  api.delete('v1', 'pods', ns, oldName);
+  const newPod = await wait(`a replacement for ${oldName} Running with a new IP`, () =>
+    runningMoving().find((p) => p.metadata.name !== oldName && p.status?.podIP !== oldPod.status?.podIP),
+  );
+  const newName = newPod.metadata.name ?? '';
+  yield at({
+    type: 'endpoint-moved',
+    service: MOVED_SERVICE_NAME,
+    from: { pod: oldName, podIP: oldPod.status?.podIP ?? '' },
+    to: { pod: newName, podIP: newPod.status?.podIP ?? '', node: newPod.spec?.nodeName ?? '' },
+  });
+  for (const node of others) {
+    await wait(`${movedUrl} answers ${newName} from ${node.name}`, async () =>
+      (await answer(node, movedUrl)) === newName ? true : undefined,
+    );
+  }
+  yield at({
+    type: 'moved-service-works-elsewhere',
+    service: MOVED_SERVICE_NAME,
+    pod: newName,
+    nodes: others.map((n) => n.name),
+  });
+  let movedFailed = 0;
+  let movedError = '';
+  for (let i = 0; i < attempts; i++) {
+    try {
+      const body = await victim.fetch(movedUrl);
+      yield at({
+        type: 'problem',
+        what: `${movedUrl} answered (${body.trim()}) from ${victimName} without kube-proxy`,
+      });
+    } catch (error) {
+      movedFailed++;
+      movedError = (error as Error).message;
+    }
+  }
+  if (movedFailed === attempts) {
+    yield at({
+      type: 'moved-service-fails-here',
+      node: victimName,
+      service: MOVED_SERVICE_NAME,
+      staleIP: oldPod.status?.podIP ?? '',
+      attempts,
+      error: movedError,
+    });
+  }
+
+  // kube-proxy comes back: its first sync programs what it missed. The repair counts as done by
+  // the first sync when both Services answer while kube-proxy's last-sync time is still the
+  // first one it reported (read before and after the requests).
+  const metricsUrl = options.metricsUrl ?? DEFAULT_METRICS_URL;
+  const readSync = () =>
+    victim.fetch(metricsUrl).then(
+      (text) => lastSyncMs(text),
+      () => undefined,
+    );
   const started = await victim.startKubeProxy();
   const startedAt = clock.now();
   yield at({ type: 'kube-proxy-started', node: victimName, pid: started.pid });
-  const repairedBy = await wait(`${newUrl} answers from ${victimName} after the restart`, () => {
-    checkAgent(victim, 'kube-proxy');
-    return answer(victim, newUrl);
-  });
+  let firstSyncMs: number | undefined;
+  const repair = await wait(
+    `${newUrl} and ${movedUrl} answer from ${victimName} after the restart`,
+    async () => {
+      checkAgent(victim, 'kube-proxy');
+      const before = await readSync();
+      if (before === undefined) return undefined;
+      firstSyncMs ??= before;
+      const a = await answer(victim, newUrl);
+      const b = await answer(victim, movedUrl);
+      if (a === undefined || b !== newName) return undefined;
+      const after = await readSync();
+      return { answeredBy: [a, b], byFirstSync: before === firstSyncMs && after === firstSyncMs };
+    },
+    () => `kube-proxy's last sync ${firstSyncMs === undefined ? 'not yet reported' : 'reported'}`,
+  );
+  const firstSyncSinceRestartMs = (firstSyncMs ?? 0) - startedAt;
   yield at({
     type: 'repaired',
     node: victimName,
-    service: NEW_SERVICE_NAME,
-    answeredBy: repairedBy,
+    services: [NEW_SERVICE_NAME, MOVED_SERVICE_NAME],
+    answeredBy: repair.answeredBy,
     sinceRestartMs: clock.now() - startedAt,
+    firstSyncSinceRestartMs,
+    byFirstSync: repair.byFirstSync,
   });
+  if (!repair.byFirstSync) {
+    yield at({
+      type: 'problem',
+      what: `${victimName} was repaired only after a later sync than kube-proxy's first (at ${(firstSyncSinceRestartMs / 1000).toFixed(1)} s after the restart)`,
+    });
+  }
 }

@@ -9,7 +9,7 @@ export function formatOffset(ms: number): string {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Observed before the agent is stopped: the starting point, not a time since the stop. */
-const BEFORE_STOP = new Set<ScenarioEvent['type']>(['workload-placed', 'baseline']);
+const BEFORE_STOP = new Set<ScenarioEvent['type']>(['workload-placed', 'baseline', 'moved-baseline']);
 
 /** One line per observed effect, for people; the README explains each. */
 export function narrate(event: ScenarioEvent): string {
@@ -71,8 +71,18 @@ function describe(e: ScenarioEvent): string {
       return `Service ${e.service} fails from ${e.node} (${e.attempts} of ${e.attempts} requests: ${e.error})`;
     case 'kube-proxy-started':
       return `kube-proxy on ${e.node} started again (pid ${e.pid})`;
+    case 'moved-baseline':
+      return `${e.url} (Service ${e.service}) answered by its only pod ${e.pod} (${e.podIP}) from ${e.nodes.join(', ')}`;
+    case 'endpoint-moved':
+      return `deleted pod ${e.from.pod} (${e.from.podIP}); ReplicaSet replaced it with ${e.to.pod} (${e.to.podIP}) on ${e.to.node}`;
+    case 'moved-service-works-elsewhere':
+      return `Service ${e.service} answers from ${e.nodes.join(', ')} by ${e.pod}`;
+    case 'moved-service-fails-here':
+      return `Service ${e.service} fails from ${e.node}: stale rules send to ${e.staleIP} (${e.attempts} of ${e.attempts} requests: ${e.error})`;
     case 'repaired':
-      return `Service ${e.service} answers from ${e.node} (${e.answeredBy}) ${seconds(e.sinceRestartMs)} after the restart`;
+      return `Services ${e.services.join(', ')} answer from ${e.node} (${e.answeredBy.join(', ')}) ${seconds(e.sinceRestartMs)} after the restart: ${
+        e.byFirstSync ? 'repaired by the first sync after restart' : 'first sync after restart'
+      } (${e.firstSyncSinceRestartMs < 0 ? '-' : '+'}${seconds(Math.abs(e.firstSyncSinceRestartMs))})`;
     case 'problem':
       return `✘ ${e.what}`;
   }

@@ -39,8 +39,35 @@ export type KubeProxyMissingEvent = Timed &
     | { type: 'service-created'; service: string; url: string }
     | { type: 'new-service-works-elsewhere'; service: string; nodes: string[] }
     | { type: 'new-service-fails-here'; node: string; service: string; attempts: number; error: string }
+    | { type: 'moved-baseline'; service: string; url: string; pod: string; podIP: string; nodes: string[] }
+    | {
+        type: 'endpoint-moved';
+        service: string;
+        from: { pod: string; podIP: string };
+        to: { pod: string; podIP: string; node: string };
+      }
+    | { type: 'moved-service-works-elsewhere'; service: string; pod: string; nodes: string[] }
+    | {
+        type: 'moved-service-fails-here';
+        node: string;
+        service: string;
+        staleIP: string;
+        attempts: number;
+        error: string;
+      }
     | { type: 'kube-proxy-started'; node: string; pid: number }
-    | { type: 'repaired'; node: string; service: string; answeredBy: string; sinceRestartMs: number }
+    | {
+        type: 'repaired';
+        node: string;
+        services: string[];
+        /** Per Service, the pod that answered. */
+        answeredBy: string[];
+        sinceRestartMs: number;
+        /** kube-proxy's first completed sync (its last-sync metric), since the restart. */
+        firstSyncSinceRestartMs: number;
+        /** The Services answered while that first sync was still kube-proxy's last. */
+        byFirstSync: boolean;
+      }
   );
 
 /** An effect that did not happen as expected (the scenario goes on; the run then fails). */

@@ -141,7 +141,7 @@ describe('scenarios on 3 real nodes (containerd, kubelet, kube-proxy)', () => {
   });
 
   it.each(['nftables', 'iptables'])(
-    'kube-proxy-missing (%s): old rules work, a new Service fails only there, the restart repairs it',
+    'kube-proxy-missing (%s): old rules work, a new Service and a moved endpoint fail only there, the first sync after the restart repairs it',
     { timeout: 15 * 60_000 },
     async (mode) => {
       const run = await start([
@@ -159,11 +159,15 @@ describe('scenarios on 3 real nodes (containerd, kubelet, kube-proxy)', () => {
       expect(result.scenario?.problems, run.stdout.slice(-4000)).toEqual([]);
       expect(events.map((e) => e.type)).toEqual([
         'baseline',
+        'moved-baseline',
         'kube-proxy-stopped',
         'existing-service-works',
         'service-created',
         'new-service-works-elsewhere',
         'new-service-fails-here',
+        'endpoint-moved',
+        'moved-service-works-elsewhere',
+        'moved-service-fails-here',
         'kube-proxy-started',
         'repaired',
       ]);
@@ -173,7 +177,23 @@ describe('scenarios on 3 real nodes (containerd, kubelet, kube-proxy)', () => {
       expect(e('new-service-works-elsewhere').nodes).not.toContain(node);
       expect(e('new-service-works-elsewhere').nodes).toHaveLength(2);
       expect(e('new-service-fails-here')).toMatchObject({ node, attempts: 3 });
-      expect(e('repaired')).toMatchObject({ node, service: 'scenario-new' });
+      const moved = e('endpoint-moved');
+      expect(e('moved-baseline')).toMatchObject({ service: 'scenario-moved', pod: moved.from.pod });
+      expect(moved.to.pod).not.toBe(moved.from.pod);
+      expect(moved.to.podIP).not.toBe(moved.from.podIP);
+      expect(e('moved-service-works-elsewhere')).toMatchObject({ pod: moved.to.pod });
+      expect(e('moved-service-works-elsewhere').nodes).not.toContain(node);
+      expect(e('moved-service-works-elsewhere').nodes).toHaveLength(2);
+      expect(e('moved-service-fails-here')).toMatchObject({ node, staleIP: moved.from.podIP, attempts: 3 });
+      // The restarted kube-proxy's first sync (its last-sync metric) repaired both Services.
+      expect(e('repaired')).toMatchObject({
+        node,
+        services: ['scenario-new', 'scenario-moved'],
+        answeredBy: [expect.any(String), moved.to.pod],
+        byFirstSync: true,
+      });
+      expect(e('repaired').firstSyncSinceRestartMs).toBeGreaterThan(0);
+      expect(e('repaired').firstSyncSinceRestartMs).toBeLessThanOrEqual(e('repaired').sinceRestartMs);
       expect(result.leftovers).toEqual([]);
       expect(run.code, run.stdout.slice(-3000)).toBe(0);
     },
