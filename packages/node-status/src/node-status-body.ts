@@ -132,7 +132,10 @@ export function formatTime(t: Date | string | undefined): string | undefined {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** The status with heartbeat times removed: what "changed" means for update decisions. */
+/**
+ * The status with heartbeat times removed, as one string: whether two computed statuses differ.
+ * (The reporter decides against the API server's copy instead: `nodeStatusHasChanged`.)
+ */
 export function statusFingerprint(status: NodeStatusWire): string {
   return JSON.stringify({
     ...status,

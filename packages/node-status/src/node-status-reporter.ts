@@ -22,9 +22,9 @@ import {
   type NodeImage,
   type NodeStatusWire,
   type RuntimeVersion,
-  statusFingerprint,
   statusPatch,
 } from './node-status-body';
+import { nodeStatusHasChanged } from './node-status-changed';
 import {
   type NodeStatusConfig,
   type ResolvedNodeStatusConfig,
@@ -62,8 +62,8 @@ export interface NodeStatusReporterOptions {
 
 /**
  * The kubelet's node-status half: registers the Node (reconciling an existing one), patches
- * its status every nodeStatusUpdateFrequency when something changed and at least every
- * nodeStatusReportFrequency, re-registers if the Node is deleted, and heartbeats through the
+ * its status every nodeStatusUpdateFrequency when the API server's copy differs from what it
+ * would send (heartbeat times aside) and at least every nodeStatusReportFrequency, re-registers if the Node is deleted, and heartbeats through the
  * node Lease. API failures are reported to onError and retried; nothing throws out of the loops.
  */
 export class NodeStatusReporter {
@@ -74,7 +74,6 @@ export class NodeStatusReporter {
   private readonly sleeper: Sleeper;
   private loop: Promise<void> | undefined;
   private registered = false;
-  private lastFingerprint: string | undefined;
   private lastReportAt = Number.NEGATIVE_INFINITY;
   private conditions: V1NodeCondition[] | undefined;
   private runtime: RuntimeVersion | undefined;
@@ -130,18 +129,27 @@ export class NodeStatusReporter {
   }
 
   /**
-   * One status round: compute, and patch when changed or when the report interval passed.
+   * One status round, like upstream's tryUpdateNodeStatus: read the Node, compute the status
+   * from its copy, and patch when the copy differs (heartbeat times aside) or when the report
+   * interval passed. Comparing with the server's copy rather than with the last post is what
+   * repairs a status someone else changed (the node lifecycle controller's Ready=Unknown
+   * after an outage) within one update period instead of one report period.
    * Returns whether a patch was accepted.
    */
   async syncStatus(): Promise<boolean> {
     try {
-      await this.checkStillRegistered();
-      if (!this.registered) await this.ensureRegistered();
+      let current = await this.readRegisteredNode();
+      if (!this.registered) current = await this.ensureRegistered();
+      if (!this.registered) return false;
+      // Start from the server's conditions, as upstream runs its setters on the server's
+      // copy: a condition someone else flipped gets a fresh lastTransitionTime when ours
+      // flips it back.
+      const serverConditions = current?.status?.conditions;
+      if (serverConditions && serverConditions.length > 0) this.conditions = serverConditions;
       const status = await this.computeStatus();
       const now = this.clock.now();
-      const fingerprint = statusFingerprint(status);
       if (
-        fingerprint === this.lastFingerprint &&
+        !nodeStatusHasChanged(current?.status, status) &&
         now - this.lastReportAt < this.config.nodeStatusReportFrequencyMs
       ) {
         return false;
@@ -156,7 +164,6 @@ export class NodeStatusReporter {
         await this.ensureRegistered();
         await this.patchStatus(await this.computeStatus());
       }
-      this.lastFingerprint = fingerprint;
       this.lastReportAt = now;
       this.opts.onStatusUpdate?.(status);
       return true;
@@ -166,15 +173,19 @@ export class NodeStatusReporter {
     }
   }
 
-  /** Like the kubelet's GET before each update: notices a deleted Node so it is registered again. */
-  private async checkStillRegistered(): Promise<void> {
-    if (!this.registered) return;
+  /**
+   * The kubelet's GET before each update: the server's copy to compare with, and a deleted
+   * Node noticed so it is registered again (undefined then).
+   */
+  private async readRegisteredNode(): Promise<V1Node | undefined> {
+    if (!this.registered) return undefined;
     try {
-      await this.core.readNode({ name: this.config.nodeName });
+      return await this.core.readNode({ name: this.config.nodeName });
     } catch (err) {
       if (!isNotFound(err)) throw err;
       this.registered = false;
       this.conditions = undefined;
+      return undefined;
     }
   }
 
@@ -186,7 +197,8 @@ export class NodeStatusReporter {
     return node;
   }
 
-  private async ensureRegistered(): Promise<void> {
+  /** Registers (retrying); returns the registered Node, undefined when stopped first. */
+  private async ensureRegistered(): Promise<V1Node | undefined> {
     const machine = await this.machineInfo();
     const result = await registerNodeWithRetry(
       this.core,
@@ -197,12 +209,12 @@ export class NodeStatusReporter {
       this.sleeper,
       this.opts.onError,
     );
-    if (!result) return;
+    if (!result) return undefined;
     this.registered = true;
     this.lastRegistration = result.outcome;
-    this.lastFingerprint = undefined;
     // Keep transition times of an existing Node's conditions.
     this.conditions = result.node.status?.conditions ?? this.conditions;
+    return result.node;
   }
 
   private async machineInfo(): Promise<MachineInfo> {

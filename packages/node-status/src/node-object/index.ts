@@ -1,5 +1,6 @@
 // @nodeagent/node-status/node-object: the pieces the reporter builds a Node from: the initial
-// object and its labels, reconciliation with an existing Node, the status body and its patch,
+// object and its labels, reconciliation with an existing Node, the status body, its patch and
+// whether the server's copy differs from it,
 // conditions, addresses and images.
 export { type NodeAddress, nodeAddresses } from '../node-addresses';
 export { CONDITION_ORDER, nextConditions, type ObservedConditions } from '../node-conditions';
@@ -28,3 +29,4 @@ export {
   statusPatch,
   topImages,
 } from '../node-status-body';
+export { nodeStatusHasChanged } from '../node-status-changed';

@@ -1,0 +1,95 @@
+import type { V1NodeStatus } from '@kubernetes/client-node';
+import { parseQuantity } from '@nodeagent/primitives';
+import { formatTime, type NodeStatusWire } from './node-status-body';
+
+/** A Node status as read back from the API server (plain JSON: times are strings). */
+type ServerStatus = V1NodeStatus | undefined;
+
+/**
+ * Whether the API server's copy of the status differs from what the kubelet would send, like
+ * upstream's nodeStatusHasChanged: conditions are compared without their heartbeat times,
+ * everything else as it is. Only the fields this kubelet sends are compared, so conditions and
+ * nodeInfo fields other components write (NetworkUnavailable, ...) never force a patch.
+ * Quantities compare by value because an API server may print them in another canonical form.
+ */
+export function nodeStatusHasChanged(server: ServerStatus, status: NodeStatusWire): boolean {
+  if (!server) return true;
+  return (
+    conditionsChanged(server.conditions, status.conditions) ||
+    resourcesChanged(server.capacity, status.capacity) ||
+    resourcesChanged(server.allocatable, status.allocatable) ||
+    addressesChanged(server.addresses, status.addresses) ||
+    wirePort(server) !== status.daemonEndpoints.kubeletEndpoint.Port ||
+    nodeInfoChanged(server.nodeInfo, status.nodeInfo) ||
+    imagesChanged(server.images, status.images)
+  );
+}
+
+function conditionsChanged(server: V1NodeStatus['conditions'], ours: NodeStatusWire['conditions']): boolean {
+  const byType = new Map((server ?? []).map((c) => [c.type, c]));
+  return ours.some((c) => {
+    const s = byType.get(c.type);
+    return (
+      !s ||
+      s.status !== c.status ||
+      (s.reason ?? '') !== (c.reason ?? '') ||
+      (s.message ?? '') !== (c.message ?? '') ||
+      formatTime(s.lastTransitionTime) !== formatTime(c.lastTransitionTime)
+    );
+  });
+}
+
+function resourcesChanged(
+  server: Record<string, string> | undefined,
+  ours: Record<string, string | number>,
+): boolean {
+  const have = server ?? {};
+  const keys = Object.keys(ours);
+  if (Object.keys(have).length !== keys.length) return true;
+  return keys.some((k) => {
+    const s = have[k];
+    if (s === undefined) return true;
+    try {
+      return parseQuantity(s, k) !== parseQuantity(ours[k]!, k);
+    } catch {
+      // A value the kubelet cannot read is not what it sent: overwrite it.
+      return true;
+    }
+  });
+}
+
+function addressesChanged(server: V1NodeStatus['addresses'], ours: NodeStatusWire['addresses']): boolean {
+  const have = server ?? [];
+  return (
+    have.length !== ours.length ||
+    ours.some((a, i) => have[i]?.type !== a.type || have[i]?.address !== a.address)
+  );
+}
+
+/** The kubelet port as the wire names it (`Port`), whichever way the status was decoded. */
+function wirePort(server: V1NodeStatus): number | undefined {
+  const endpoint = server.daemonEndpoints?.kubeletEndpoint as { Port?: number } | undefined;
+  return endpoint?.Port;
+}
+
+function nodeInfoChanged(server: V1NodeStatus['nodeInfo'], ours: NodeStatusWire['nodeInfo']): boolean {
+  const have = (server ?? {}) as unknown as Record<string, unknown>;
+  return Object.entries(ours).some(([k, v]) => (have[k] ?? '') !== v);
+}
+
+function imagesChanged(server: V1NodeStatus['images'], ours: NodeStatusWire['images']): boolean {
+  const have = server ?? [];
+  return (
+    have.length !== ours.length ||
+    ours.some((img, i) => {
+      const s = have[i];
+      const names = s?.names ?? [];
+      return (
+        !s ||
+        s.sizeBytes !== img.sizeBytes ||
+        names.length !== img.names.length ||
+        img.names.some((n, j) => names[j] !== n)
+      );
+    })
+  );
+}

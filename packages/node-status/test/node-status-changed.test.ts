@@ -1,0 +1,101 @@
+import type { V1NodeStatus } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { buildNodeStatus, type NodeStatusWire, nodeStatusHasChanged } from '../src/node-object/index';
+
+const ours = (heartbeat = 1_000): NodeStatusWire =>
+  buildNodeStatus({
+    capacity: { cpu: '4', memory: '8Gi' },
+    allocatable: { cpu: '3500m', memory: '7Gi' },
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'KubeletReady',
+        message: 'kubelet is posting ready status',
+        lastHeartbeatTime: new Date(heartbeat),
+        lastTransitionTime: new Date(0),
+      },
+    ],
+    addresses: [{ type: 'InternalIP', address: '10.0.0.5' }],
+    machine: {
+      numCores: 4,
+      memoryCapacityBytes: 8 * 2 ** 30,
+      ephemeralStorageBytes: 0,
+      machineID: 'm',
+      systemUUID: 'u',
+      bootID: 'b',
+      kernelVersion: 'k',
+      osImage: 'o',
+      operatingSystem: 'linux',
+      architecture: 'amd64',
+      hostname: 'node-a',
+      hugePages: [],
+    },
+    runtime: { runtimeName: 'containerd', runtimeVersion: '1.7.24' },
+    images: [{ names: ['pause:3.10'], sizeBytes: 320_000 }],
+    maxImages: 50,
+    kubeletPort: 10250,
+    kubeletVersion: 'v1.34.0',
+  });
+
+/** What an API server hands back after storing `status` (plain JSON). */
+const stored = (status: NodeStatusWire): V1NodeStatus => JSON.parse(JSON.stringify(status)) as V1NodeStatus;
+
+describe('nodeStatusHasChanged (server copy against what the kubelet would send)', () => {
+  it('ignores heartbeat times, equal quantities in another form and fields others own', () => {
+    const server = stored(ours(1_000));
+    expect(nodeStatusHasChanged(server, ours(50_000))).toBe(false);
+    server.capacity = { cpu: '4000m', memory: '8192Mi' };
+    server.conditions!.unshift({ type: 'NetworkUnavailable', status: 'False', reason: 'RouteController' });
+    delete (server.nodeInfo as unknown as Record<string, unknown>).kubeProxyVersion; // empty, omitted
+    (server.nodeInfo as unknown as Record<string, unknown>).swap = { capacity: 0 };
+    expect(nodeStatusHasChanged(server, ours(50_000))).toBe(false);
+  });
+
+  it('sees a missing status and every sent field that differs', () => {
+    expect(nodeStatusHasChanged(undefined, ours())).toBe(true);
+    const cases: Array<(s: V1NodeStatus) => void> = [
+      (s) => {
+        s.conditions![0]!.status = 'Unknown';
+      },
+      (s) => {
+        s.conditions![0]!.message = 'Kubelet stopped posting node status.';
+      },
+      (s) => {
+        s.conditions![0]!.lastTransitionTime = new Date(60_000).toISOString() as unknown as Date;
+      },
+      (s) => {
+        s.conditions = [];
+      },
+      (s) => {
+        s.allocatable!.cpu = '3';
+      },
+      (s) => {
+        s.capacity!.pods = '110';
+      },
+      (s) => {
+        s.capacity!.cpu = 'not-a-quantity';
+      },
+      (s) => {
+        s.addresses = [];
+      },
+      (s) => {
+        (s.daemonEndpoints!.kubeletEndpoint as unknown as { Port: number }).Port = 10251;
+      },
+      (s) => {
+        s.nodeInfo!.bootID = 'rebooted';
+      },
+      (s) => {
+        s.images![0]!.names = ['pause:3.9'];
+      },
+      (s) => {
+        s.images = [];
+      },
+    ];
+    for (const [i, mutate] of cases.entries()) {
+      const server = stored(ours());
+      mutate(server);
+      expect(nodeStatusHasChanged(server, ours()), `case ${i}`).toBe(true);
+    }
+  });
+});
