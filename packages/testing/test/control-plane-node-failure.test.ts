@@ -128,7 +128,8 @@ describe('control plane: a node stops renewing its Lease', () => {
 
     // node-2's kubelet renews for the last time at t=1 s (after the monitor pass of t=1 s). The
     // controller sees that renewal on its pass at t=2 s; Unknown comes on the first pass more
-    // than 4 s later (t=7 s), NoExecute one pass after that.
+    // than 4 s later (t=7 s). The next pass (t=8 s) is the first to observe Unknown and queues the
+    // node; the 100 ms tainting pass adds NoExecute at t=8.1 s, which this 1 s loop shows at t=9 s.
     alive.delete('node-2');
     const timeline: string[] = [];
     for (let t = 2; t <= 16; t++) {
@@ -141,9 +142,9 @@ describe('control plane: a node stops renewing its Lease', () => {
     expect(timeline).toEqual([
       '2: True  True',
       '7: Unknown node.kubernetes.io/unreachable:NoSchedule False',
-      '8: Unknown node.kubernetes.io/unreachable:NoExecute,node.kubernetes.io/unreachable:NoSchedule False',
-      // The 6 s toleration counts from when the eviction controller saw the NoExecute taint (t=8 s).
-      '14: Unknown node.kubernetes.io/unreachable:NoExecute,node.kubernetes.io/unreachable:NoSchedule Terminating',
+      '9: Unknown node.kubernetes.io/unreachable:NoExecute,node.kubernetes.io/unreachable:NoSchedule False',
+      // The 6 s toleration counts from when the eviction controller saw the NoExecute taint (t=8.1 s).
+      '15: Unknown node.kubernetes.io/unreachable:NoExecute,node.kubernetes.io/unreachable:NoSchedule Terminating',
     ]);
     expect((await readyOf('node-2'))?.reason).toBe('NodeStatusUnknown');
 
@@ -241,11 +242,12 @@ describe('control plane: a node stops renewing its Lease', () => {
     const note = (what: string) => {
       if (seen.has(what)) return;
       seen.add(what);
-      events.push(`${(clock.now().getTime() - START) / 1000}s ${what}`);
+      events.push(`${((clock.now().getTime() - START) / 1000).toFixed(1)}s ${what}`);
     };
-    for (let t = 1; t <= 420; t++) {
-      await clock.advance(1000);
-      if (t % 10 === 0)
+    // 100 ms steps, the NoExecute tainting pass's period, so each effect is seen when it happens.
+    for (let step = 1; step <= 4200; step++) {
+      await clock.advance(100);
+      if (step % 100 === 0)
         for (const name of alive) {
           const lease = s.registry.get(leases, 'kube-node-lease', name);
           s.registry.update(leases, 'kube-node-lease', name, {
@@ -273,14 +275,16 @@ describe('control plane: a node stops renewing its Lease', () => {
     }
     // The controller's passes run at t=0, 5, 10 s...; the one at t=0 came before the nodes
     // existed, so node-2 (and its Lease renewed at t=0) was first seen alive at t=5 s. The first
-    // pass more than 50 s after that is at t=60 s; NoExecute one pass later (t=65 s); the 300 s
-    // default toleration then ends at t=365 s, when the ReplicaSet replaces the pod elsewhere.
+    // pass more than 50 s after that is at t=60 s (NoSchedule at once, from the node update); the
+    // pass at t=65 s is the first to observe Unknown and queues the node, and the 100 ms tainting
+    // pass adds NoExecute at t=65.1 s, as upstream; the 300 s default toleration then ends at
+    // t=365.1 s, when the ReplicaSet replaces the pod elsewhere.
     expect(events).toEqual([
-      '60s node-2 Ready=Unknown',
-      '60s taint node.kubernetes.io/unreachable:NoSchedule',
-      '65s taint node.kubernetes.io/unreachable:NoExecute',
-      '365s web-… on node-2 Terminating',
-      '365s 3 active replicas, none on node-2',
+      '60.0s node-2 Ready=Unknown',
+      '60.0s taint node.kubernetes.io/unreachable:NoSchedule',
+      '65.1s taint node.kubernetes.io/unreachable:NoExecute',
+      '365.1s web-… on node-2 Terminating',
+      '365.1s 3 active replicas, none on node-2',
     ]);
   });
 

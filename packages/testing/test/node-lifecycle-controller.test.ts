@@ -172,7 +172,8 @@ describe('node lifecycle controller', () => {
       reason: 'NodeStatusNeverUpdated',
       message: 'Kubelet never posted node status.',
     });
-    // NoSchedule at once (from the condition); NoExecute on the next monitor pass, as upstream.
+    // NoSchedule at once (node update → doNoScheduleTaintingPass); NoExecute is queued by the next
+    // monitor pass, which is the first to observe Unknown (upstream's observedReadyCondition).
     expect(taints(n)).toEqual(['node.kubernetes.io/unreachable:NoSchedule']);
     const pod = await core.readNamespacedPod({ name: 'p1', namespace: 'default' });
     expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
@@ -183,7 +184,15 @@ describe('node lifecycle controller', () => {
         ['Pod', 'NodeNotReady', 'Node is not ready'],
       ]),
     );
+    // The next pass (+5 s) sees Ready=Unknown and queues the node; the NoExecute taint comes from
+    // the 100 ms doNoExecuteTaintingPass after it, not with the pass itself.
     await clock.advance(5_000);
+    await settle();
+    expect(taints(await node('n1'))).toEqual(['node.kubernetes.io/unreachable:NoSchedule']);
+    await clock.advance(99);
+    await settle();
+    expect(taints(await node('n1'))).toEqual(['node.kubernetes.io/unreachable:NoSchedule']);
+    await clock.advance(1);
     await settle();
     n = await node('n1');
     expect(taints(n)).toEqual([
@@ -193,6 +202,7 @@ describe('node lifecycle controller', () => {
     const noExecute = ((n.spec as Obj).taints as Obj[]).find((t) => t.effect === 'NoExecute');
     expect(noExecute?.timeAdded).toEqual(new Date(stoppedAt + 65_000));
 
+    // timeAdded is whole seconds (+65.1 s printed as +65 s).
     // The kubelet comes back: Ready=True again, both taints go.
     await setReady('n1', 'True', 'KubeletReady');
     await renewLease('n1');
@@ -219,6 +229,10 @@ describe('node lifecycle controller', () => {
     expect(condition(await node('fresh'), 'Ready')).toBeUndefined();
     await clock.advance(1_000);
     await settle();
+    expect(taints(await node('fresh'))).toEqual(['node.kubernetes.io/unreachable:NoSchedule']);
+    // Never posted Ready counts as observed Unknown, so this same pass queues the NoExecute taint.
+    await clock.advance(100);
+    await settle();
     const n = await node('fresh');
     expect(condition(n, 'Ready')).toMatchObject({
       status: 'Unknown',
@@ -238,6 +252,9 @@ describe('node lifecycle controller', () => {
     await settle();
     expect(taints(await node('n2'))).toEqual(['node.kubernetes.io/not-ready:NoSchedule']);
     await clock.advance(5_000);
+    await settle();
+    expect(taints(await node('n2'))).toEqual(['node.kubernetes.io/not-ready:NoSchedule']);
+    await clock.advance(100);
     await settle();
     expect(taints(await node('n2'))).toEqual([
       'node.kubernetes.io/not-ready:NoExecute',

@@ -35,6 +35,9 @@ export const NODE_LIFECYCLE_DEFAULTS = {
   nodeStartupGracePeriodSeconds: 60,
 } as const;
 
+/** scheduler.NodeEvictionPeriod: how often upstream's doNoExecuteTaintingPass runs. */
+export const NODE_EVICTION_PERIOD_MS = 100;
+
 const NODES = findResourceType('', 'v1', 'nodes') as ResourceType;
 const PODS = findResourceType('', 'v1', 'pods') as ResourceType;
 const LEASES = findResourceType('coordination.k8s.io', 'v1', 'leases') as ResourceType;
@@ -104,7 +107,9 @@ const CONDITION_TAINT_KEYS = new Set(Object.values(CONDITION_TAINTS).flatMap((m)
  *   `NodeNotReady` and the node's pods' Ready condition set False (MarkPodsNotReady);
  * - NoExecute taints from the Ready status seen on the previous pass, as upstream's
  *   processTaintBaseEviction: Unknown → node.kubernetes.io/unreachable, False →
- *   node.kubernetes.io/not-ready (swapped for each other), True → removed, with timeAdded;
+ *   node.kubernetes.io/not-ready, queued and added by the next 100 ms doNoExecuteTaintingPass
+ *   (so nodeMonitorPeriod + ≤100 ms after the status change); swapped for each other and removed
+ *   on True at once; with timeAdded;
  * - on every node change, NoSchedule taints from the conditions and spec.unschedulable
  *   (doNoScheduleTaintingPass).
  * Not done: zone disruption states and the eviction rate limiter (--node-eviction-rate): every
@@ -133,6 +138,10 @@ export function startNodeLifecycleController(
   const health = new Map<string, NodeHealth>();
   let stopped = false;
   let timer: ControllerTimer | undefined;
+  /** Nodes waiting for their NoExecute taint (upstream's zoneNoExecuteTainter queue, one zone). */
+  const taintQueue = new Set<string>();
+  let taintTimer: ControllerTimer | undefined;
+  const startedMs = clock.now().getTime();
 
   /** AddOrUpdateTaintOnNode / RemoveTaintOffNode: one write of spec.taints on the latest node. */
   function swapTaints(name: string, add: Taint[], remove: (t: Taint) => boolean): void {
@@ -296,19 +305,73 @@ export function startNodeLifecycleController(
       }
     }
     if (!readyNow) return;
-    // processTaintBaseEviction, on the status seen at the start of this pass: a node that just
-    // went Unknown was observed True, so its NoExecute taint comes on the next pass, as upstream.
-    if (observed.status === 'False') {
-      swapTaints(name, [{ key: TAINT_NOT_READY, effect: 'NoExecute' }], (t) =>
-        isNoExecute(t, TAINT_UNREACHABLE),
-      );
-    } else if (observed.status === 'Unknown') {
-      swapTaints(name, [{ key: TAINT_UNREACHABLE, effect: 'NoExecute' }], (t) =>
-        isNoExecute(t, TAINT_NOT_READY),
-      );
-    } else if (observed.status === 'True') {
+    processTaintBaseEviction(name, observed.status);
+  }
+
+  /**
+   * processTaintBaseEviction, on the Ready status seen at the start of this pass (upstream passes
+   * observedReadyCondition, not the one it just wrote): a node that just went Unknown was observed
+   * True, so it is queued for its NoExecute taint on the next pass and tainted by the next
+   * doNoExecuteTaintingPass, nodeMonitorPeriod + up to 100 ms after Ready=Unknown, as upstream.
+   * Swapping one NoExecute taint for the other, and removing both on True, is immediate.
+   */
+  function processTaintBaseEviction(name: string, observedStatus: string): void {
+    const node = registry.find(NODES, undefined, name);
+    if (!node) return;
+    const taints = taintsOf(node);
+    if (observedStatus === 'False' || observedStatus === 'Unknown') {
+      const [want, opposite] =
+        observedStatus === 'False'
+          ? [TAINT_NOT_READY, TAINT_UNREACHABLE]
+          : [TAINT_UNREACHABLE, TAINT_NOT_READY];
+      if (taints.some((t) => isNoExecute(t, opposite))) {
+        swapTaints(name, [{ key: want, effect: 'NoExecute' }], (t) => isNoExecute(t, opposite));
+      } else if (!taints.some((t) => isNoExecute(t, want))) {
+        markNodeForTainting(name);
+      }
+    } else if (observedStatus === 'True') {
+      // markNodeAsReachable: both taints off and the node out of the tainting queue.
+      taintQueue.delete(name);
       swapTaints(name, [], (t) => isNoExecute(t, TAINT_NOT_READY) || isNoExecute(t, TAINT_UNREACHABLE));
     }
+  }
+
+  function markNodeForTainting(name: string): void {
+    taintQueue.add(name);
+    if (taintTimer || stopped) return;
+    // wait.Until(doNoExecuteTaintingPass, 100ms) ticks on a fixed grid from the start; armed only
+    // while something is queued so an idle ManualClock does not fire ten timers a second.
+    const elapsed = clock.now().getTime() - startedMs;
+    const next = (Math.floor(elapsed / NODE_EVICTION_PERIOD_MS) + 1) * NODE_EVICTION_PERIOD_MS;
+    taintTimer = clock.setTimer(next - elapsed, doNoExecuteTaintingPass);
+  }
+
+  /** doNoExecuteTaintingPass: each queued node gets the taint its *current* Ready status implies. */
+  function doNoExecuteTaintingPass(): void {
+    taintTimer = undefined;
+    if (stopped) return;
+    const retry: string[] = [];
+    for (const name of [...taintQueue]) {
+      taintQueue.delete(name);
+      const node = registry.find(NODES, undefined, name);
+      if (!node) continue;
+      const ready = readyOf(node);
+      if (!ready) {
+        retry.push(name); // upstream retries in 50 ms; the next 100 ms pass is close enough here
+        continue;
+      }
+      if (ready.status !== 'False' && ready.status !== 'Unknown') continue; // Ready again: no taint
+      const [want, opposite] =
+        ready.status === 'False'
+          ? [TAINT_NOT_READY, TAINT_UNREACHABLE]
+          : [TAINT_UNREACHABLE, TAINT_NOT_READY];
+      try {
+        swapTaints(name, [{ key: want, effect: 'NoExecute' }], (t) => isNoExecute(t, opposite));
+      } catch {
+        retry.push(name); // a racing write (409): try again on the next pass
+      }
+    }
+    for (const name of retry) markNodeForTainting(name);
   }
 
   function monitorNow(): void {
@@ -357,6 +420,7 @@ export function startNodeLifecycleController(
     stop() {
       stopped = true;
       timer?.cancel();
+      taintTimer?.cancel();
       noScheduleQueue.stop();
       podQueue.stop();
       unsubscribe();
