@@ -266,6 +266,21 @@ describe('node lifecycle controller', () => {
     expect(taints(await node('n2'))).toContain('node.kubernetes.io/unschedulable:NoSchedule');
   });
 
+  it('does not taint a node that is Ready again before the 100 ms tainting pass', async () => {
+    const { clock, registerNode, setReady, node, taints, settle } = await setup();
+    await registerNode('n3');
+    await setReady('n3', 'False', 'KubeletNotReady');
+    await clock.advance(5_000); // this pass observes False and queues n3
+    await settle();
+    await setReady('n3', 'True', 'KubeletReady');
+    await clock.advance(100); // the tainting pass reads Ready=True now: nothing to add
+    await settle();
+    expect(taints(await node('n3'))).toEqual([]);
+    await clock.advance(10_000);
+    await settle();
+    expect(taints(await node('n3'))).toEqual([]);
+  });
+
   it('rejects a non-positive grace period naming the option', async () => {
     await expect(
       startApiServer({ controlPlane: { nodeLifecycle: { nodeMonitorGracePeriodSeconds: 0 } } }),
