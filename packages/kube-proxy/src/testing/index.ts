@@ -1,5 +1,6 @@
 // `@nodeagent/kube-proxy/testing`: in-memory kernels for tests without root or a kernel module —
-// an IptablesExecutor that records payloads and jump rules, and the IPVS mode's kernel layers.
+// an IptablesExecutor over @nodeagent/netfilter's FakeIptables (recording payloads, injecting
+// failures), and the IPVS mode's kernel layers.
 export {
   FakeIpsets,
   FakeIpvs,

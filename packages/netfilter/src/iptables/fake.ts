@@ -8,7 +8,6 @@ import {
   MODELLED_TARGETS,
   TABLE_NAMES,
 } from './builtins';
-import type { RestoreOptions, RestoreResult, RestoreStreamOptions } from './iptables-client';
 import type { IptablesInterface } from './iptables-interface';
 import type { IpFamily, Rule, Ruleset, Table, TableName } from './model';
 import { parseSave } from './parse-save';
@@ -17,6 +16,7 @@ import { payloadStats } from './payload-stats';
 import { quoteToken, splitTokens } from './quoting';
 import { renderRestore } from './render-restore';
 import { renderRuleArgs } from './render-rule';
+import type { RestoreOptions, RestoreResult, RestoreStreamOptions } from './restore-options';
 import { validateRuleset } from './validate';
 
 interface ChainState {

@@ -6,11 +6,14 @@ import { parseSave } from './parse-save';
 import { checkPayloadReferences } from './payload-references';
 import { type PayloadStats, payloadStats, widenNftCache } from './payload-stats';
 import { splitTokens } from './quoting';
-import { type RenderRestoreOptions, renderRestore } from './render-restore';
+import { renderRestore } from './render-restore';
 import { renderRuleArgs } from './render-rule';
 import { restoreError } from './restore-error';
-import { type ValidateOptions, validateRuleset } from './validate';
+import type { RestoreOptions, RestoreResult, RestoreStrategy, RestoreStreamOptions } from './restore-options';
+import { validateRuleset } from './validate';
 import { widenNftCacheStream } from './widen-nft-cache-stream';
+
+export type { RestoreOptions, RestoreResult, RestoreStrategy, RestoreStreamOptions } from './restore-options';
 
 export interface IptablesClientOptions {
   family?: IpFamily;
@@ -21,56 +24,6 @@ export interface IptablesClientOptions {
   waitSeconds?: number;
   /** `-W`: lock polling interval, microseconds. Upstream uses 100000. */
   waitIntervalMicros?: number;
-}
-
-/**
- * How to run iptables-restore:
- * - `noflush`: `--noflush` exactly as upstream kube-proxy does;
- * - `noflush-full-cache`: the same, plus a `-S` after each table header so iptables-nft fetches
- *   the whole table instead of building a per-chain cache list (see widenNftCache): the same
- *   single atomic transaction, much faster for payloads that declare thousands of chains;
- * - `auto`: `noflush-full-cache` on the nft back end when the payload is big enough to win
- *   and has no rules in built-in chains.
- */
-export type RestoreStrategy = 'auto' | 'noflush' | 'noflush-full-cache';
-
-export interface RestoreOptions {
-  strategy?: RestoreStrategy;
-  /** `--counters`: take packet/byte counters from the payload. */
-  counters?: boolean;
-  /**
-   * Checks before anything is written. By default every jump target of the payload must be a
-   * target, a chain declared in it or one of `existingChains` (a fast text scan, see
-   * checkPayloadReferences). `full: true` runs validateRuleset on a model as well (every field;
-   * about 10× the cost of rendering). `false` skips both.
-   */
-  validate?: (ValidateOptions & { full?: boolean }) | false;
-  render?: RenderRestoreOptions;
-}
-
-export interface RestoreStreamOptions {
-  strategy?: RestoreStrategy;
-  /** `--counters`: take packet/byte counters from the payload. */
-  counters?: boolean;
-  /**
-   * What the payload will hold, as far as the producer can tell before producing it: lets
-   * `auto` choose the widened nft cache for a big payload (without it `auto` means
-   * `noflush`) and is reported back as the result's counts.
-   */
-  expected?: Pick<PayloadStats, 'chains' | 'rules' | 'builtinRules'>;
-  /**
-   * Sections to send after the stream in the same run, called once the stream has ended:
-   * never cache-widened, so they may write built-in chains (which a widened section must
-   * not, see widenNftCache) — e.g. jumps into chains the streamed sections just created,
-   * without a second iptables-restore process. They commit after the streamed sections.
-   */
-  unwidenedTail?: () => string;
-}
-
-export interface RestoreResult {
-  strategy: Exclude<RestoreStrategy, 'auto'>;
-  chains: number;
-  rules: number;
 }
 
 // Per rule-times-declared-chain cost of the narrowed cache relative to the per-existing-rule

@@ -1,6 +1,6 @@
 import type { IptablesBackend } from './backend';
-import type { RestoreOptions, RestoreResult, RestoreStreamOptions } from './iptables-client';
 import type { IpFamily, Rule, Ruleset, Table, TableName } from './model';
+import type { RestoreOptions, RestoreResult, RestoreStreamOptions } from './restore-options';
 
 /**
  * What code built on this package needs from iptables: IptablesClient and FakeIptables
