@@ -6,7 +6,7 @@ import {
   setHeaderOptions,
   type V1Lease,
 } from '@kubernetes/client-node';
-import { parseQuantity } from '@nodeagent/primitives';
+import { FakeClock, parseQuantity } from '@nodeagent/primitives';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -16,7 +16,6 @@ import {
   NodeStatusReporter,
   readMachineInfo,
 } from '../src/index';
-import { ManualClock } from './manual-clock';
 
 const machine: MachineInfo = {
   numCores: 4,
@@ -36,14 +35,14 @@ const machine: MachineInfo = {
 let server: ApiServer;
 let core: CoreV1Api;
 let coordination: CoordinationV1Api;
-let clock: ManualClock;
+let clock: FakeClock;
 const reporters: NodeStatusReporter[] = [];
 
 beforeEach(async () => {
   server = await startApiServer();
   core = server.kubeConfig().makeApiClient(CoreV1Api);
   coordination = server.kubeConfig().makeApiClient(CoordinationV1Api);
-  clock = new ManualClock();
+  clock = new FakeClock(Date.UTC(2026, 0, 1));
 });
 
 afterEach(async () => {
@@ -83,7 +82,7 @@ describe('NodeStatusReporter against the in-process API server', () => {
       kubeReserved: { cpu: '500m', memory: '1Gi' },
     });
     await r.start();
-    await clock.settle(2);
+    await clock.whenPending(2);
     expect(r.registration).toBe('Created');
     const node = await core.readNode({ name: 'node-a' });
     expect(node.metadata?.labels).toMatchObject({
@@ -137,7 +136,7 @@ describe('NodeStatusReporter against the in-process API server', () => {
     let pressure = { memoryPressure: false, diskPressure: true, pidPressure: false };
     const { r, updates } = reporter({}, { pressure: () => pressure });
     await r.start();
-    await clock.settle(2);
+    await clock.whenPending(2);
     const conditions = async () =>
       Object.fromEntries(
         ((await core.readNode({ name: 'node-a' })).status?.conditions ?? []).map((c) => [
@@ -152,7 +151,7 @@ describe('NodeStatusReporter against the in-process API server', () => {
     });
     const before = updates.length;
     pressure = { memoryPressure: true, diskPressure: false, pidPressure: true };
-    await clock.advance(10_000, 2);
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
     expect(updates.length).toBe(before + 1);
     expect(await conditions()).toMatchObject({
       MemoryPressure: 'True/KubeletHasInsufficientMemory',
@@ -186,11 +185,11 @@ describe('NodeStatusReporter against the in-process API server', () => {
     const { r } = reporter({}, { readyChecks: [{ name: 'flip', check: () => (flip ? 'down' : undefined) }] });
     let flip = false;
     await r.start();
-    await clock.settle(2);
+    await clock.whenPending(2);
     const first = await core.readNode({ name: 'node-a' });
     await core.deleteNode({ name: 'node-a' });
     flip = true; // a change, so the next round patches and finds the Node gone
-    await clock.advance(10_000, 2);
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
     const again = await core.readNode({ name: 'node-a' });
     expect(again.metadata?.uid).not.toBe(first.metadata?.uid);
     expect(again.metadata?.labels?.['kubernetes.io/hostname']).toBe('node-a');
@@ -200,10 +199,10 @@ describe('NodeStatusReporter against the in-process API server', () => {
   it('renews the Lease every 10 s (within ±10 %)', async () => {
     const { r } = reporter();
     await r.start();
-    await clock.settle(2);
+    await clock.whenPending(2);
     const times = [renewMs(await readLease())];
     for (let i = 0; i < 6; i++) {
-      await clock.advance(10_000, 2);
+      await clock.advanceAsync(10_000, () => clock.whenPending(2));
       times.push(renewMs(await readLease()));
     }
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
@@ -226,18 +225,18 @@ describe('NodeStatusReporter against the in-process API server', () => {
       },
     );
     await r.start();
-    await clock.settle(2);
+    await clock.whenPending(2);
     expect(updates).toHaveLength(1);
     const t0 = clock.now();
     const readyCond = async () =>
       (await core.readNode({ name: 'node-a' })).status!.conditions!.find((c) => c.type === 'Ready')!;
     const before = await readyCond();
 
-    await clock.advance(60_000, 2);
+    await clock.advanceAsync(60_000, () => clock.whenPending(2));
     expect(updates).toHaveLength(1);
 
     runtimeUp = false;
-    await clock.advance(10_000, 2);
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
     expect(updates).toHaveLength(2);
     const down = await readyCond();
     expect(down).toMatchObject({
@@ -249,16 +248,16 @@ describe('NodeStatusReporter against the in-process API server', () => {
     expect(new Date(before.lastTransitionTime!).getTime()).toBe(t0);
 
     // Unchanged for a while: only the 5-minute report goes out.
-    await clock.advance(290_000, 2);
+    await clock.advanceAsync(290_000, () => clock.whenPending(2));
     expect(updates).toHaveLength(2);
-    await clock.advance(10_000, 2);
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
     expect(updates).toHaveLength(3);
     const still = await readyCond();
     expect(new Date(still.lastTransitionTime!).getTime()).toBe(t0 + 70_000);
     expect(new Date(still.lastHeartbeatTime!).getTime()).toBe(t0 + 370_000);
 
     runtimeUp = true;
-    await clock.advance(10_000, 2);
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
     const up = await readyCond();
     expect(up.status).toBe('True');
     expect(new Date(up.lastTransitionTime!).getTime()).toBe(t0 + 380_000);
@@ -277,7 +276,7 @@ describe('NodeStatusReporter against the in-process API server', () => {
     });
     const { r, updates } = reporter();
     await r.start();
-    await clock.settle(2);
+    await clock.whenPending(2);
     expect(seen.patches).toBe(1);
     const t0 = clock.now();
     const readyCond = async () =>
@@ -285,7 +284,7 @@ describe('NodeStatusReporter against the in-process API server', () => {
 
     // Nothing differs: six rounds read the Node (one GET each) and patch nothing.
     const getsBefore = seen.gets;
-    await clock.advance(60_000, 2);
+    await clock.advanceAsync(60_000, () => clock.whenPending(2));
     expect(seen.patches).toBe(1);
     expect(seen.gets - getsBefore).toBe(6);
 
@@ -311,7 +310,7 @@ describe('NodeStatusReporter against the in-process API server', () => {
     );
     expect((await readyCond()).status).toBe('Unknown');
     const afterControllerWrite = seen.patches; // the test's own patch above counts too
-    await clock.advance(10_000, 2);
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
     expect(seen.patches).toBe(afterControllerWrite + 1);
     expect(updates).toHaveLength(2);
     const ready = await readyCond();
@@ -320,7 +319,7 @@ describe('NodeStatusReporter against the in-process API server', () => {
     expect(new Date(ready.lastTransitionTime!).getTime()).toBe(t0 + 70_000);
 
     // Repaired and unchanged again: no further patch until the report frequency.
-    await clock.advance(60_000, 2);
+    await clock.advanceAsync(60_000, () => clock.whenPending(2));
     expect(seen.patches).toBe(afterControllerWrite + 1);
   });
 
@@ -334,7 +333,7 @@ describe('NodeStatusReporter against the in-process API server', () => {
     });
     const { r } = reporter();
     await r.start();
-    await clock.settle(2);
+    await clock.whenPending(2);
     const setCpu = (cpu: string) =>
       core.patchNodeStatus(
         { name: 'node-a', body: { status: { capacity: { cpu } } } },
@@ -343,11 +342,11 @@ describe('NodeStatusReporter against the in-process API server', () => {
     // The same amount printed differently (an API server's canonical form may differ): no patch.
     await setCpu('4000m');
     const afterOwnWrite = seen.patches;
-    await clock.advance(10_000, 2);
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
     expect(seen.patches).toBe(afterOwnWrite);
     // A different amount: put back within one round.
     await setCpu('2');
-    await clock.advance(10_000, 2);
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
     expect(seen.patches).toBe(afterOwnWrite + 2);
     expect((await core.readNode({ name: 'node-a' })).status?.capacity?.cpu).toBe('4');
   });
@@ -355,15 +354,15 @@ describe('NodeStatusReporter against the in-process API server', () => {
   it('survives an API outage and resumes heartbeats', async () => {
     const { r, errors } = reporter();
     await r.start();
-    await clock.settle(2);
+    await clock.whenPending(2);
     const before = renewMs(await readLease());
     // Every request fails for a while: lease updates, re-reads and status patches.
     server.faults.failNext(40, 503);
-    for (let i = 0; i < 6; i++) await clock.advance(10_000, 2);
+    for (let i = 0; i < 6; i++) await clock.advanceAsync(10_000, () => clock.whenPending(2));
     expect(errors.length).toBeGreaterThan(0);
     expect(errors.some((e) => e.includes('lease'))).toBe(true);
     server.faults.reset();
-    await clock.advance(20_000, 2);
+    await clock.advanceAsync(20_000, () => clock.whenPending(2));
     const after = await readLease();
     expect(renewMs(after)).toBeGreaterThan(before + 60_000);
     expect(r.latestLease?.spec?.renewTime).toBeDefined();
@@ -372,11 +371,11 @@ describe('NodeStatusReporter against the in-process API server', () => {
   it('re-creates Node and Lease after both were deleted', async () => {
     const { r } = reporter();
     await r.start();
-    await clock.settle(2);
+    await clock.whenPending(2);
     const oldUid = (await core.readNode({ name: 'node-a' })).metadata?.uid;
     await core.deleteNode({ name: 'node-a' });
     await coordination.deleteNamespacedLease({ name: 'node-a', namespace: NODE_LEASE_NAMESPACE });
-    await clock.advance(20_000, 2);
+    await clock.advanceAsync(20_000, () => clock.whenPending(2));
     const node = await core.readNode({ name: 'node-a' });
     expect(node.metadata?.uid).not.toBe(oldUid);
     expect(r.registration).toBe('Created');
@@ -392,8 +391,8 @@ describe('NodeStatusReporter against the in-process API server', () => {
     const started = r.start();
     const t0 = clock.now();
     for (let i = 0; i < 3; i++) {
-      await clock.settle(1);
-      await clock.advance(10_000, 0);
+      await clock.whenPending(1);
+      await clock.advanceAsync(10_000, () => clock.whenPending(0));
     }
     await started;
     expect(errors.filter((e) => e.startsWith('register node'))).toHaveLength(3);
@@ -405,7 +404,7 @@ describe('NodeStatusReporter against the in-process API server', () => {
   it('renews through a conflicting write to the Lease', async () => {
     const { r, errors } = reporter();
     await r.start();
-    await clock.settle(2);
+    await clock.whenPending(2);
     const lease = await readLease();
     // Another writer bumps the resourceVersion behind our back.
     await coordination.replaceNamespacedLease({
@@ -413,7 +412,7 @@ describe('NodeStatusReporter against the in-process API server', () => {
       namespace: NODE_LEASE_NAMESPACE,
       body: { ...lease, metadata: { ...lease.metadata, labels: { touched: 'yes' } } },
     });
-    await clock.advance(10_000, 2);
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
     expect(errors).toContain('update lease');
     const after = await readLease();
     expect(renewMs(after)).toBe(renewMs(lease) + 10_000);
@@ -428,7 +427,7 @@ describe('NodeStatusReporter against the in-process API server', () => {
     });
     reporters.push(r);
     await r.start();
-    await clock.settle(2);
+    await clock.whenPending(2);
     const node = await core.readNode({ name: 'real-host' });
     const cap = node.status!.capacity!;
     const info = await readMachineInfo({ rootDir: '/' });
@@ -453,7 +452,7 @@ describe('NodeStatusReporter against the in-process API server', () => {
       { readyChecks: [{ name: 'cni', check: () => (up ? undefined : 'network not ready') }] },
     );
     await r.start();
-    await clock.settle(2);
+    await clock.whenPending(2);
     const setNetwork = (status: string) =>
       core.patchNodeStatus(
         {
@@ -466,10 +465,10 @@ describe('NodeStatusReporter against the in-process API server', () => {
       );
     await setNetwork('True');
     up = false;
-    await clock.advance(10_000, 2);
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
     await setNetwork('False');
     up = true;
-    await clock.advance(10_000, 2);
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
     const conditions = (await core.readNode({ name: 'node-a' })).status!.conditions!;
     expect(conditions.find((c) => c.type === 'NetworkUnavailable')).toMatchObject({
       status: 'False',

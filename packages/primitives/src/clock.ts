@@ -48,18 +48,38 @@ export class FakeClock implements Clock {
 
   /** Moves time forward, firing due timers in deadline order (timers set while firing count too). */
   advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      let next: [number, FakeTimer] | undefined;
-      // Ties fire in the order they were set: Map iteration is insertion order and `<` keeps the first.
-      for (const entry of this.timers)
-        if (entry[1].at <= end && (!next || entry[1].at < next[1].at)) next = entry;
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.t = next[1].at;
-      next[1].fn();
+    const end = this.endOf(ms);
+    for (let next = this.takeDue(end); next; next = this.takeDue(end)) next();
+    this.t = end;
+  }
+
+  /**
+   * `advance` for code that reacts asynchronously (promise chains, I/O with an in-process server):
+   * awaits `settle` before the first timer, after each one and at the end, so each woken task
+   * runs (and sets its next timer) before time moves on, as it would with real timings.
+   */
+  async advanceAsync(ms: number, settle: () => Promise<void> = () => Promise.resolve()): Promise<void> {
+    const end = this.endOf(ms);
+    await settle();
+    for (let next = this.takeDue(end); next; next = this.takeDue(end)) {
+      next();
+      await settle();
     }
     this.t = end;
+    await settle();
+  }
+
+  /**
+   * Waits in real time until at least `count` timers are pending: the tasks under test have parked
+   * on this clock. Rejects after `timeoutMs` of real time so a task that never parks fails the test.
+   */
+  async whenPending(count: number, timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.timers.size < count) {
+      if (Date.now() > deadline)
+        throw new Error(`FakeClock: only ${this.timers.size}/${count} timers pending`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
   }
 
   /** Jumps to an absolute time without firing timers (for tests that only read `now`). */
@@ -67,7 +87,25 @@ export class FakeClock implements Clock {
     this.t = ms;
   }
 
+  /** Timers set and neither fired nor cleared. */
   pendingTimers(): number {
     return this.timers.size;
+  }
+
+  private endOf(ms: number): number {
+    if (!(ms >= 0)) throw new RangeError(`FakeClock.advance: ms must be >= 0, got ${ms}`);
+    return this.t + ms;
+  }
+
+  /** Removes and returns the earliest timer due by `end`, with the clock moved to its deadline. */
+  private takeDue(end: number): (() => void) | undefined {
+    let next: [number, FakeTimer] | undefined;
+    // Ties fire in the order they were set: Map iteration is insertion order and `<` keeps the first.
+    for (const entry of this.timers)
+      if (entry[1].at <= end && (!next || entry[1].at < next[1].at)) next = entry;
+    if (!next) return undefined;
+    this.timers.delete(next[0]);
+    this.t = Math.max(this.t, next[1].at);
+    return next[1].fn;
   }
 }

@@ -52,4 +52,40 @@ describe('systemClock', () => {
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(fired).toBe(false);
   });
+
+  it('rejects a negative advance, naming the value', async () => {
+    const clock = new FakeClock(0);
+    expect(() => clock.advance(-1)).toThrow('FakeClock.advance: ms must be >= 0, got -1');
+    await expect(clock.advanceAsync(Number.NaN)).rejects.toThrow('got NaN');
+  });
+
+  it('advanceAsync lets each woken task run before the next timer is considered', async () => {
+    const clock = new FakeClock(1_000);
+    const seen: string[] = [];
+    // An async loop: each wake-up does awaited work, then sleeps again; a sync advance would stop
+    // after the first timer because the next sleep is set only after the await.
+    const loop = async () => {
+      for (let i = 0; i < 3; i++) {
+        await new Promise<void>((resolve) => clock.setTimeout(resolve, 100));
+        await Promise.resolve();
+        seen.push(`tick@${clock.now()}`);
+      }
+    };
+    const done = loop();
+    const cancelled = clock.setTimeout(() => seen.push('cancelled'), 150);
+    clock.clearTimeout(cancelled);
+    await clock.advanceAsync(300, () => new Promise((resolve) => setImmediate(resolve)));
+    await done;
+    expect(seen).toEqual(['tick@1100', 'tick@1200', 'tick@1300']);
+    expect(clock.now()).toBe(1_300);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('whenPending resolves once enough timers are set and rejects when they never are', async () => {
+    const clock = new FakeClock(0);
+    setImmediate(() => clock.setTimeout(() => {}, 10));
+    await clock.whenPending(1);
+    expect(clock.pendingTimers()).toBe(1);
+    await expect(clock.whenPending(2, 20)).rejects.toThrow('FakeClock: only 1/2 timers pending');
+  });
 });

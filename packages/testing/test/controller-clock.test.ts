@@ -17,7 +17,7 @@ describe('controller clocks', () => {
     expect(fired).toEqual(['a@1100', 'c@1200', 'b@1300']);
     expect(clock.now().getTime()).toBe(1_300);
     expect(clock.pendingTimers).toBe(1);
-    await expect(clock.advance(-1)).rejects.toThrow('ManualClock.advance: ms must be >= 0, got -1');
+    await expect(clock.advance(-1)).rejects.toThrow('FakeClock.advance: ms must be >= 0, got -1');
   });
 
   it('the wall clock drives the controllers when no clock is given (the demo)', async () => {

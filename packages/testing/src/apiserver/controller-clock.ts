@@ -1,7 +1,9 @@
+import { type Clock, FakeClock, systemClock as primitivesSystemClock } from '@nodeagent/primitives';
+
 /**
- * The time source of the in-process control-plane controllers (node lifecycle, taint eviction,
- * scheduler, ReplicaSet): wall-clock by default, a ManualClock in tests so grace periods and
- * toleration seconds pass in microseconds and nothing races the real clock.
+ * The control-plane controllers' (node lifecycle, taint eviction, scheduler, ReplicaSet) view of a
+ * primitives `Clock`: times as `Date` (they stamp RFC 3339 fields) and timers as cancellable
+ * handles. Time and timers themselves are primitives' `Clock`/`FakeClock`; this file only adapts.
  */
 export interface ControllerTimer {
   cancel(): void;
@@ -13,22 +15,21 @@ export interface ControllerClock {
   setTimer(delayMs: number, fn: () => void): ControllerTimer;
 }
 
-export const systemClock: ControllerClock = {
-  now: () => new Date(),
-  setTimer(delayMs, fn) {
-    const t = setTimeout(fn, Math.max(0, delayMs));
-    // A controller's pending timer must not keep a test process (or the demo) alive after close().
-    t.unref?.();
-    return { cancel: () => clearTimeout(t) };
-  },
-};
-
-interface PendingTimer {
-  at: number;
-  seq: number;
-  fn: () => void;
-  cancelled: boolean;
+/** The controllers' view of any primitives `Clock`. */
+export function controllerClock(clock: Clock): ControllerClock {
+  return {
+    now: () => new Date(clock.now()),
+    setTimer(delayMs, fn) {
+      const handle = clock.setTimeout(fn, Math.max(0, delayMs));
+      // A controller's pending timer must not keep a test process (or the demo) alive after close().
+      (handle as { unref?: () => void } | undefined)?.unref?.();
+      return { cancel: () => clock.clearTimeout(handle) };
+    },
+  };
 }
+
+/** The wall clock, for the demo and the CLI. */
+export const systemClock: ControllerClock = controllerClock(primitivesSystemClock);
 
 /** Let queued setImmediate / microtask work (controllers' reactions to store events) run. */
 function turn(): Promise<void> {
@@ -36,62 +37,39 @@ function turn(): Promise<void> {
 }
 
 /**
- * A clock that moves only when told. `advance(ms)` fires every timer due in that span in time
- * order, with the clock set to each timer's due time, and lets the controllers' queued work run
- * a step after each one, so a test sees the same sequence of writes the real timings would
- * produce. Chains of reactions (a ReplicaSet's pod, then its binding) finish with
+ * A primitives `FakeClock` seen as a ControllerClock. `advance(ms)` fires every timer due in that
+ * span in time order, with the clock set to each timer's due time, and lets the controllers'
+ * queued work run a step after each one, so a test sees the same sequence of writes the real
+ * timings would produce. Chains of reactions (a ReplicaSet's pod, then its binding) finish with
  * `controlPlane.settled()`.
  */
 export class ManualClock implements ControllerClock {
-  private current: number;
-  private seq = 0;
-  private readonly timers: PendingTimer[] = [];
+  /** The clock underneath, for code that takes a primitives `Clock` in the same test. */
+  readonly fake: FakeClock;
+  private readonly view: ControllerClock;
 
   constructor(start: Date | number = Date.UTC(2026, 0, 1)) {
-    this.current = typeof start === 'number' ? start : start.getTime();
+    this.fake = new FakeClock(typeof start === 'number' ? start : start.getTime());
+    this.view = controllerClock(this.fake);
   }
 
   now(): Date {
-    return new Date(this.current);
+    return this.view.now();
   }
 
   setTimer(delayMs: number, fn: () => void): ControllerTimer {
-    const timer: PendingTimer = {
-      at: this.current + Math.max(0, delayMs),
-      seq: this.seq++,
-      fn,
-      cancelled: false,
-    };
-    this.timers.push(timer);
-    return {
-      cancel: () => {
-        timer.cancelled = true;
-      },
-    };
+    return this.view.setTimer(delayMs, fn);
   }
 
   /** Number of timers not yet fired or cancelled. */
   get pendingTimers(): number {
-    return this.timers.filter((t) => !t.cancelled).length;
+    return this.fake.pendingTimers();
   }
 
-  async advance(ms: number): Promise<void> {
-    if (!(ms >= 0)) throw new RangeError(`ManualClock.advance: ms must be >= 0, got ${ms}`);
-    const end = this.current + ms;
-    await turn();
-    for (;;) {
-      const due = this.timers
-        .filter((t) => !t.cancelled && t.at <= end)
-        .sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
-      if (!due) break;
-      this.timers.splice(this.timers.indexOf(due), 1);
-      this.current = Math.max(this.current, due.at);
-      due.fn();
+  advance(ms: number): Promise<void> {
+    return this.fake.advanceAsync(ms, async () => {
       await turn();
       await turn();
-    }
-    this.current = end;
-    for (let i = this.timers.length - 1; i >= 0; i--) if (this.timers[i]?.cancelled) this.timers.splice(i, 1);
-    await turn();
+    });
   }
 }

@@ -11,7 +11,13 @@ export {
   type SchedulerOptions,
   startControlPlane,
 } from './control-plane';
-export { type ControllerClock, type ControllerTimer, ManualClock, systemClock } from './controller-clock';
+export {
+  type ControllerClock,
+  type ControllerTimer,
+  controllerClock,
+  ManualClock,
+  systemClock,
+} from './controller-clock';
 export type { RunningController } from './controller-queue';
 export type { CertificateControllerOptions, CertificateControllers } from './csr-controllers';
 export type { SigningCA } from './csr-signing-ca';
