@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import {
   checkSettingSupport,
-  createProxyLogger,
   effectiveProxyMode,
   formatSettingProblem,
   type KubeProxyConfiguration,
@@ -10,6 +9,7 @@ import {
 import type { SettingProblem } from '@nodeagent/kube-proxy/config';
 import { parseDuration } from '@nodeagent/primitives';
 import type { Logger } from 'pino';
+import { createProxyLogger } from './logging';
 import { KUBERNETES_VERSION } from './version';
 
 /** hostnameOverride, else the hostname, lower-cased, as upstream's node name. */

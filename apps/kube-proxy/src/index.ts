@@ -1,6 +1,7 @@
 // Public surface of nodeagent-kube-proxy (the binary's pieces, for embedding and tests).
 export { checkSettings, type DaemonSettings, daemonLogger, daemonSettings } from './daemon-settings';
 export { addConfigFlags, CONFIG_FLAGS, type FlagSpec, flagValue, overlayFlags } from './flags';
+export { createProxyLogger, levelForVerbosity, type ProxyLoggerOptions } from './logging';
 export { buildProgram, type ProgramIO } from './program';
 export { type ClusterObjects, readObjects } from './read-objects';
 export { type RenderOptions, renderRuleset } from './render';

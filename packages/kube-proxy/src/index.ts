@@ -25,7 +25,6 @@ export { type ProxySnapshot, ProxyState, snapshotFromObjects } from './model/pro
 export { applyServiceChanges, ServiceChangeTracker } from './model/service-change-tracker';
 export { type ServicePort, type ServicePortName, servicePortsFromService } from './model/service-port';
 export { HealthzServer } from './runtime/healthz-server';
-export { createProxyLogger } from './runtime/logging';
 export { KubeProxyMetrics } from './runtime/metrics';
 export { MetricsServer } from './runtime/metrics-server';
 export { detectNodeIPs, waitForNodeIPs, waitForPodCIDRs } from './runtime/node-ips';

@@ -1,5 +1,5 @@
 // `@nodeagent/kube-proxy/runtime`: what the daemon runs beside a proxier — health and metrics
-// servers, logging, node IPs, sysctls, OOM score, nfacct, profiling, the sync runner and the
+// servers, node IPs, sysctls, OOM score, nfacct, profiling, the sync runner and the
 // command runner (the root exports the common part).
 /** clientConnection.qps/burst: the informer package's client-go token bucket, for the daemon's KubeConfig. */
 export { rateLimitedKubeConfig, TokenBucketRateLimiter } from '@nodeagent/informer';
@@ -11,11 +11,6 @@ export { execSysctlLayer, type SysctlLayer } from './exec-sysctl-layer';
 export { formatGoTime } from './go-time';
 export { HealthzServer, type HealthzServerOptions } from './healthz-server';
 export { splitHostPort } from './listen';
-export {
-  createProxyLogger,
-  levelForVerbosity,
-  type ProxyLoggerOptions,
-} from './logging';
 export { KubeProxyMetrics } from './metrics';
 export { MetricsServer } from './metrics-server';
 export {

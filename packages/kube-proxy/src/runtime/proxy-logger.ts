@@ -1,4 +1,7 @@
-/** The slice of pino's API the proxier uses; any pino logger fits. */
+/**
+ * The slice of pino's API the proxier uses; any pino logger fits. The library takes this interface
+ * and never makes a logger itself: the kube-proxy executable builds its pino one (klog text or JSON).
+ */
 export interface ProxyLogger {
   debug(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;

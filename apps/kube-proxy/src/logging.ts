@@ -1,10 +1,13 @@
 import { writeSync } from 'node:fs';
+import type { LogFormat } from '@nodeagent/kube-proxy/config';
 import { klogLine } from '@nodeagent/primitives/klog';
 import pino, { type Logger } from 'pino';
-import type { LogFormat } from '../config/kube-proxy-configuration';
 
 /**
- * The daemon's logger for `logging.format` / `--logging-format`, as component-base offers them:
+ * The daemon's logger for `logging.format` / `--logging-format`, as component-base offers them.
+ * It lives in the app, not in @nodeagent/kube-proxy: the library takes any `ProxyLogger`, so
+ * only the executable depends on pino.
+ *
  *
  * - `text` (the default): klog's header, `I1122 19:45:00.123456   12345 kube-proxy] "message" key="value"`
  *   (severity letter I/W/E/F, month and day, time to the microsecond, process id; a Node process
