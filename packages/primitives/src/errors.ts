@@ -39,7 +39,7 @@ export type FieldErrorClass<T extends FieldError> = new (
 
 /**
  * A base for an error class with one fixed code: `class InvalidProbeError extends
- * withCode(ProbeError, 'InvalidProbe') {}` takes (field, value, reason), stays an instance of
+ * withCode(ProbeError, 'INVALID_PROBE') {}` takes (field, value, reason), stays an instance of
  * ProbeError and is named after itself.
  */
 export function withCode<T extends FieldError>(
@@ -65,14 +65,14 @@ export function withCode<T extends FieldError>(
 /** A duration that is not Go's time.Duration syntax. */
 export class InvalidDurationError extends FieldError {
   constructor(field: string, value: unknown, reason = 'not a duration such as "10s" or "1m30s"') {
-    super('InvalidDuration', field, value, reason);
+    super('INVALID_DURATION', field, value, reason);
   }
 }
 
 /** A resource quantity that does not parse, or breaks a caller's rule (`"12Qi"`, `"-1"`). */
 export class InvalidQuantityError extends FieldError {
   constructor(field: string, value: unknown, reason = 'not a resource quantity such as "100m" or "1Gi"') {
-    super('InvalidQuantity', field, value, reason);
+    super('INVALID_QUANTITY', field, value, reason);
   }
 }
 
@@ -105,7 +105,24 @@ export function isCodedError(e: unknown, code?: string): e is CodedError {
   return e instanceof CodedError && (code === undefined || e.code === code);
 }
 
+/**
+ * The type guard behind every package's `isXxxError`, so each is one line instead of a
+ * hand-written body: `export const isInvalidProbeError = errorPredicate(InvalidProbeError)`.
+ * It tests the class, not the code: two packages may share a code (`INVALID_CONFIG` is both
+ * kubelet's and node-status's), and a subclass (kubelet's SecurityContextError is a
+ * CreateContainerConfigError) matches its parent's predicate.
+ */
+export function errorPredicate<T extends CodedError>(
+  Class: abstract new (...args: never[]) => T,
+): (e: unknown) => e is T {
+  return (e: unknown): e is T => e instanceof Class;
+}
+
 /** Whether `e` is a FieldError (it names the field and value it is about). */
 export function isFieldError(e: unknown): e is FieldError {
   return e instanceof FieldError;
 }
+
+export const isInvalidDurationError = errorPredicate(InvalidDurationError);
+export const isInvalidQuantityError = errorPredicate(InvalidQuantityError);
+export const isInvalidOptionError = errorPredicate(InvalidOptionError);

@@ -18,6 +18,7 @@ export { formatDuration, parseDuration } from './duration';
 export {
   CodedError,
   describeValue,
+  errorPredicate,
   FieldError,
   type FieldErrorClass,
   InvalidDurationError,
@@ -25,6 +26,9 @@ export {
   InvalidQuantityError,
   isCodedError,
   isFieldError,
+  isInvalidDurationError,
+  isInvalidOptionError,
+  isInvalidQuantityError,
   withCode,
 } from './errors';
 export { formatBinary, formatCount, formatMilliCpu, milliValue, parseQuantity } from './quantity';

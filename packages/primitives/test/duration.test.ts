@@ -28,7 +28,7 @@ describe('parseDuration', () => {
       expect.unreachable();
     } catch (e) {
       const err = e as InvalidDurationError;
-      expect(err.code).toBe('InvalidDuration');
+      expect(err.code).toBe('INVALID_DURATION');
       expect(err.field).toBe('iptables.syncPeriod');
       expect(err.value).toBe('10');
       expect(err.message).toMatch(/^iptables\.syncPeriod: .*\(got "10"\)$/);

@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { CodedError, describeValue, FieldError, isCodedError, isFieldError, withCode } from '../src/index';
+import {
+  CodedError,
+  describeValue,
+  errorPredicate,
+  FieldError,
+  InvalidDurationError,
+  isCodedError,
+  isFieldError,
+  isInvalidDurationError,
+  withCode,
+} from '../src/index';
 
 class WidgetError extends FieldError {
   constructor(field: string, value: unknown) {
-    super('InvalidWidget', field, value, 'must be a widget');
+    super('INVALID_WIDGET', field, value, 'must be a widget');
   }
 }
 
@@ -12,7 +22,7 @@ describe('error base', () => {
     const e = new WidgetError('spec.widget', { size: 3 });
     expect(e).toBeInstanceOf(CodedError);
     expect(e.name).toBe('WidgetError');
-    expect(e.code).toBe('InvalidWidget');
+    expect(e.code).toBe('INVALID_WIDGET');
     expect(e.field).toBe('spec.widget');
     expect(e.value).toEqual({ size: 3 });
     expect(e.reason).toBe('must be a widget');
@@ -48,14 +58,36 @@ describe('error base', () => {
 
 describe('withCode', () => {
   class PackageError extends FieldError {}
-  class InvalidThingError extends withCode(PackageError, 'InvalidThing') {}
+  class InvalidThingError extends withCode(PackageError, 'INVALID_THING') {}
 
   it('fixes the code, keeps the base class and the subclass name', () => {
     const e = new InvalidThingError('spec.thing', 3, 'must be a thing');
     expect(e).toBeInstanceOf(PackageError);
     expect(e).toBeInstanceOf(FieldError);
     expect(e.name).toBe('InvalidThingError');
-    expect(e.code).toBe('InvalidThing');
+    expect(e.code).toBe('INVALID_THING');
     expect(e.message).toBe('spec.thing: must be a thing (got 3)');
+  });
+});
+
+describe('errorPredicate', () => {
+  class PackageError extends FieldError {}
+  class InvalidThingError extends withCode(PackageError, 'INVALID_THING') {}
+  class OtherThingError extends withCode(PackageError, 'INVALID_THING') {}
+  class StricterThingError extends InvalidThingError {}
+  const isInvalidThingError = errorPredicate(InvalidThingError);
+
+  it('matches the class and its subclasses, not another class with the same code', () => {
+    expect(isInvalidThingError(new InvalidThingError('f', 1, 'r'))).toBe(true);
+    expect(isInvalidThingError(new StricterThingError('f', 1, 'r'))).toBe(true);
+    expect(isInvalidThingError(new OtherThingError('f', 1, 'r'))).toBe(false);
+    expect(isInvalidThingError(Object.assign(new Error('x'), { code: 'INVALID_THING' }))).toBe(false);
+    expect(isInvalidThingError(undefined)).toBe(false);
+  });
+
+  it('narrows to the class, so its fields read without a cast', () => {
+    const e: unknown = new InvalidDurationError('timeout', '5 parsecs');
+    if (!isInvalidDurationError(e)) throw new Error('expected an InvalidDurationError');
+    expect([e.code, e.field, e.value]).toEqual(['INVALID_DURATION', 'timeout', '5 parsecs']);
   });
 });

@@ -56,7 +56,7 @@ describe('parseQuantity', () => {
       expect.unreachable();
     } catch (e) {
       const err = e as InvalidQuantityError;
-      expect(err.code).toBe('InvalidQuantity');
+      expect(err.code).toBe('INVALID_QUANTITY');
       expect(err.field).toBe('kubeReserved.memory');
       expect(err.value).toBe('12Qi');
     }
