@@ -1,6 +1,13 @@
 // Public surface of @nodeagent/probes.
 export { ConcurrencyLimiter } from './concurrency-limiter';
-export { ExecTimeoutError, InvalidProbeError, PortNotFoundError, ProbeError } from './errors';
+export {
+  ExecTimeoutError,
+  InvalidProbeError,
+  isInvalidProbeError,
+  isPortNotFoundError,
+  PortNotFoundError,
+  ProbeError,
+} from './errors';
 export { type ExecProbeExecutor, type ExecResult, runExecProbe } from './exec-probe';
 export {
   decodeHealthCheckRequest,

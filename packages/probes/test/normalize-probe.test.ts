@@ -43,7 +43,7 @@ describe('normalizeProbe', () => {
       normalizeProbe({ exec: { command: ['true'] }, httpGet: { port: 80 } }, 'Liveness'),
     );
     expect(err).toBeInstanceOf(InvalidProbeError);
-    expect(err).toMatchObject({ code: 'InvalidProbe', field: 'livenessProbe', value: ['exec', 'httpGet'] });
+    expect(err).toMatchObject({ code: 'INVALID_PROBE', field: 'livenessProbe', value: ['exec', 'httpGet'] });
     expect(err.message).toContain('more than 1 handler');
   });
 
@@ -57,7 +57,7 @@ describe('normalizeProbe', () => {
     );
     expect(err).toBeInstanceOf(PortNotFoundError);
     expect(err).toMatchObject({
-      code: 'PortNotFound',
+      code: 'PORT_NOT_FOUND',
       field: 'readinessProbe.httpGet.port',
       value: 'metrics',
     });
