@@ -1,4 +1,4 @@
-import { CodedError } from '@nodeagent/primitives';
+import { CodedError, errorPredicate } from '@nodeagent/primitives';
 
 /** Base class: every error this package throws has a stable `code`. */
 export abstract class NetfilterError extends CodedError {}
@@ -11,7 +11,7 @@ export class InvalidFieldError extends NetfilterError {
     readonly value: unknown,
     readonly reason: string,
   ) {
-    super('NETFILTER_INVALID_FIELD', `${field}: ${JSON.stringify(value)} ${reason}`);
+    super('INVALID_FIELD', `${field}: ${JSON.stringify(value)} ${reason}`);
   }
 }
 
@@ -22,7 +22,7 @@ export class UnknownTargetError extends NetfilterError {
     readonly target: string,
   ) {
     super(
-      'NETFILTER_UNKNOWN_TARGET',
+      'UNKNOWN_TARGET',
       `${field}: target ${JSON.stringify(target)} is neither a built-in target nor a declared chain`,
     );
   }
@@ -35,7 +35,7 @@ export class ParseError extends NetfilterError {
     readonly text: string,
     readonly reason: string,
   ) {
-    super('NETFILTER_PARSE_ERROR', `line ${line}: ${reason}: ${text}`);
+    super('PARSE_ERROR', `line ${line}: ${reason}: ${text}`);
   }
 }
 
@@ -54,7 +54,7 @@ export class ApplyError extends NetfilterError {
     readonly lineText: string | undefined,
   ) {
     const where = line === undefined ? '' : ` at line ${line} (${lineText ?? ''})`;
-    super('NETFILTER_APPLY_FAILED', `${command[0]} failed${where}: ${stderr.trim()}`);
+    super('APPLY_FAILED', `${command[0]} failed${where}: ${stderr.trim()}`);
   }
 }
 
@@ -65,6 +65,9 @@ export class ObjectReferenceError extends NetfilterError {
     readonly value: string,
     readonly reason: string,
   ) {
-    super('NETFILTER_OBJECT_REFERENCE', `${field}: ${JSON.stringify(value)} ${reason}`);
+    super('OBJECT_REFERENCE', `${field}: ${JSON.stringify(value)} ${reason}`);
   }
 }
+
+export const isApplyError = errorPredicate(ApplyError);
+export const isParseError = errorPredicate(ParseError);

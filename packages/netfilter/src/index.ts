@@ -8,6 +8,8 @@ export { type CommandRunner, InputAbortedError, localRunner, netnsRunner } from 
 // InvalidFieldError is at /iptables and /nftables: kube-proxy's root has its own class of that name.
 export {
   ApplyError,
+  isApplyError,
+  isParseError,
   NetfilterError,
   ObjectReferenceError,
   ParseError,

@@ -62,7 +62,7 @@ describe('validateRuleset', () => {
       validateRuleset(one({ matches: [{ kind: 'destination', address: '300.1.1.1' }] })),
     );
     expect(error).toBeInstanceOf(InvalidFieldError);
-    expect(error.code).toBe('NETFILTER_INVALID_FIELD');
+    expect(error.code).toBe('INVALID_FIELD');
     expect(error.field).toBe('nat/KUBE-X rule 1 destination');
     expect(() => validateRuleset(one({ matches: [{ kind: 'source', address: 'fd00::1' }] }))).toThrow(
       /not an IPv4 address/,
