@@ -1,4 +1,4 @@
-import { CodedError, describeValue } from '@nodeagent/primitives';
+import { CodedError, describeValue, errorPredicate } from '@nodeagent/primitives';
 
 /** Base of every error this package throws; `code` is stable for callers to branch on. */
 export class IpvsError extends CodedError {}
@@ -57,3 +57,8 @@ export class IpvsClosedError extends IpvsError {
     super('IPVS_CLOSED', 'the IPVS handle is closed');
   }
 }
+
+export const isIpvsUnavailableError = errorPredicate(IpvsUnavailableError);
+export const isIpvsKernelError = errorPredicate(IpvsKernelError);
+export const isIpvsAlreadyExistsError = errorPredicate(IpvsAlreadyExistsError);
+export const isIpvsNotFoundError = errorPredicate(IpvsNotFoundError);

@@ -8,6 +8,10 @@ export {
   IpvsKernelError,
   IpvsNotFoundError,
   IpvsUnavailableError,
+  isIpvsAlreadyExistsError,
+  isIpvsKernelError,
+  isIpvsNotFoundError,
+  isIpvsUnavailableError,
 } from './errors';
 export { Ipvs, kernelError, type OpenIpvsOptions, openIpvs } from './ipvs';
 export {
