@@ -1,6 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isProcessAlive } from '@nodeagent/testing/netns';
 import { AlreadyRunningError } from './errors';
 
 /**
@@ -23,15 +24,6 @@ export interface RunRecord {
   nodes?: { netns?: string; runtimeDir?: string }[];
   /** The multi-node box's fabric namespace. */
   fabricNetns?: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export interface RunLock {
@@ -88,7 +80,7 @@ export function acquireRunLock(path = defaultLockPath, pid = process.pid): RunLo
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = readLock(path);
-      if (owner !== undefined && owner.pid !== pid && alive(owner.pid))
+      if (owner !== undefined && owner.pid !== pid && isProcessAlive(owner.pid))
         throw new AlreadyRunningError(path, owner.pid);
       previous = owner;
       rmSync(path, { force: true });

@@ -37,18 +37,17 @@ export function nodeImagesFromCri(images: readonly CriImageListing[]): NodeImage
 /** Upstream keeps at most five names per image in node status. */
 export const MAX_NAMES_PER_IMAGE = 5;
 
+/** core/v1 NodeCondition in its JSON wire form: client-node's fields, times as RFC 3339 strings. */
+export type NodeConditionWire = Omit<V1NodeCondition, 'lastHeartbeatTime' | 'lastTransitionTime'> & {
+  lastHeartbeatTime?: string;
+  lastTransitionTime?: string;
+};
+
 /** Node status in its JSON wire form (times as RFC 3339 strings, `Port` capitalised). */
 export interface NodeStatusWire {
   capacity: ResourceList;
   allocatable: ResourceList;
-  conditions: Array<{
-    type: string;
-    status: string;
-    reason?: string;
-    message?: string;
-    lastHeartbeatTime?: string;
-    lastTransitionTime?: string;
-  }>;
+  conditions: NodeConditionWire[];
   addresses: NodeAddress[];
   daemonEndpoints: { kubeletEndpoint: { Port: number } };
   nodeInfo: {

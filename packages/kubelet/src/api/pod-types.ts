@@ -1,22 +1,18 @@
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+
 /**
  * The subset of the core/v1 Pod object the kubelet reads and writes, in its JSON shape (times
  * are RFC 3339 strings, as they arrive from the API server or a manifest file).
  */
 
-export interface ObjectMeta {
-  name?: string;
-  namespace?: string;
-  uid?: string;
-  generateName?: string;
-  resourceVersion?: string;
-  generation?: number;
+/**
+ * core/v1 ObjectMeta as JSON: client-node's fields (one definition of the shape), with the times
+ * as the RFC 3339 strings the wire carries instead of the `Date`s client-node's serializer makes.
+ */
+export type ObjectMeta = Omit<V1ObjectMeta, 'creationTimestamp' | 'deletionTimestamp' | 'managedFields'> & {
   creationTimestamp?: string;
   deletionTimestamp?: string;
-  deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
-}
+};
 
 export type ResourceList = Record<string, string | number>;
 
