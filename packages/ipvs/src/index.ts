@@ -13,6 +13,7 @@ export {
   isIpvsNotFoundError,
   isIpvsUnavailableError,
 } from './errors';
+export type { IpvsHandle } from './handle';
 export { Ipvs, kernelError, type OpenIpvsOptions, openIpvs } from './ipvs';
 export {
   NetnsRelayError,

@@ -7,6 +7,7 @@ import {
   IpvsNotFoundError,
   IpvsUnavailableError,
 } from './errors';
+import type { IpvsHandle } from './handle';
 import { NetlinkTransport } from './netlink-transport';
 import { NetnsTransport } from './netns-transport';
 import {
@@ -74,7 +75,7 @@ export function kernelError(err: unknown, operation: string, target: string): un
  * A handle on the kernel's IPVS table in one network namespace. Requests may be issued
  * concurrently; they are pipelined on one socket, dumps run alone.
  */
-export class Ipvs {
+export class Ipvs implements IpvsHandle {
   private readonly gate: RequestGate;
   private readonly batcher: WriteBatcher | undefined;
 
