@@ -26,7 +26,7 @@ describe('computeCapacity reservations', () => {
       withReserved({ memory: '12Qi' })();
       expect.unreachable();
     } catch (err) {
-      expect(err).toMatchObject({ code: 'InvalidQuantity', field: 'reserved.memory', value: '12Qi' });
+      expect(err).toMatchObject({ code: 'INVALID_QUANTITY', field: 'reserved.memory', value: '12Qi' });
     }
   });
 

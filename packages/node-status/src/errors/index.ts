@@ -3,4 +3,10 @@
 // (`isNotFound`, `isAlreadyExists`, ...) are @nodeagent/informer/errors'.
 // Thrown by computeCapacity for bad or negative reservations; the class lives in primitives.
 export { InvalidQuantityError } from '@nodeagent/primitives';
-export { InvalidConfigError, MachineInfoError, NodeStatusError } from '../errors';
+export {
+  InvalidConfigError,
+  isInvalidConfigError,
+  isMachineInfoError,
+  MachineInfoError,
+  NodeStatusError,
+} from '../errors';
