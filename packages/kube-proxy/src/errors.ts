@@ -1,4 +1,4 @@
-import { CodedError, describeValue } from '@nodeagent/primitives';
+import { CodedError, describeValue, errorPredicate } from '@nodeagent/primitives';
 
 /** Base class: every error this package throws carries a stable machine-readable `code`. */
 export class KubeProxyError extends CodedError {}
@@ -24,3 +24,6 @@ export class InvalidConfigurationError extends KubeProxyError {
     this.errors = errors;
   }
 }
+
+export const isInvalidFieldError = errorPredicate(InvalidFieldError);
+export const isInvalidConfigurationError = errorPredicate(InvalidConfigurationError);

@@ -16,7 +16,13 @@ export {
   formatSettingProblem,
   UnsupportedSettingsError,
 } from './config/settings-support';
-export { InvalidConfigurationError, InvalidFieldError, KubeProxyError } from './errors';
+export {
+  InvalidConfigurationError,
+  InvalidFieldError,
+  isInvalidConfigurationError,
+  isInvalidFieldError,
+  KubeProxyError,
+} from './errors';
 export { type CategorizedEndpoints, categorizeEndpoints } from './model/categorize-endpoints';
 export { type EndpointInfo, endpointsFromSlices } from './model/endpoint';
 export { applyEndpointsChanges, EndpointsChangeTracker } from './model/endpoints-change-tracker';
