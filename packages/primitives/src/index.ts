@@ -32,6 +32,7 @@ export {
   withCode,
 } from './errors';
 export { formatBinary, formatCount, formatMilliCpu, milliValue, parseQuantity } from './quantity';
+export { valueAtPath } from './value-at-path';
 export {
   appVersion,
   goArch,

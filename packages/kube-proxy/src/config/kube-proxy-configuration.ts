@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { parseDuration } from '@nodeagent/primitives';
+import { parseDuration, valueAtPath } from '@nodeagent/primitives';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InvalidConfigurationError, InvalidFieldError } from '../errors';
@@ -176,7 +176,7 @@ export function parseKubeProxyConfiguration(input: unknown): KubeProxyConfigurat
           const prefix = field === '(root)' ? '' : `${field}.`;
           return new InvalidFieldError(`${prefix}${unknownKeys[0]}`, unknownKeys, 'unknown field');
         }
-        return new InvalidFieldError(field, valueAt(input, issue.path), issue.message);
+        return new InvalidFieldError(field, valueAtPath(input, issue.path), issue.message);
       }),
     );
   }
@@ -397,13 +397,4 @@ export function isCidr(value: string): boolean {
   const bitsText = value.slice(slash + 1);
   if (family === 0 || !/^\d{1,3}$/.test(bitsText)) return false;
   return Number(bitsText) <= (family === 4 ? 32 : 128);
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let cur: unknown = input;
-  for (const key of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[key];
-  }
-  return cur;
 }

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { parseDuration } from '@nodeagent/primitives';
+import { parseDuration, valueAtPath } from '@nodeagent/primitives';
 import { z } from 'zod';
 import { parseCgroupRoot } from '../cgroups/cgroup-name';
 import { InvalidConfigError } from '../errors';
@@ -323,7 +323,7 @@ export function parseKubeletConfiguration(
       const field = formatPath(issue.path);
       return new InvalidConfigError(
         field || 'KubeletConfiguration',
-        valueAt(input, issue.path),
+        valueAtPath(input, issue.path),
         issue.message,
       );
     });
@@ -444,13 +444,4 @@ function formatPath(path: readonly PropertyKey[]): string {
     else out += out === '' ? String(key) : `.${String(key)}`;
   }
   return out;
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let current: unknown = input;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
 }
