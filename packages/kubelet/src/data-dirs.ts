@@ -5,7 +5,7 @@ import { KubeletError } from './errors';
 /** A kubelet data directory that could not be created at start. */
 export class DataDirSetupError extends KubeletError {
   constructor(field: string, path: string, reason: string) {
-    super('DataDirSetup', field, path, reason);
+    super('DATA_DIR_SETUP', field, path, reason);
   }
 }
 

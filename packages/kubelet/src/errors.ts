@@ -1,4 +1,4 @@
-import { FieldError, withCode } from '@nodeagent/primitives';
+import { errorPredicate, FieldError, withCode } from '@nodeagent/primitives';
 
 /**
  * Every error this package throws carries a stable `code` and the offending field and value, so
@@ -12,19 +12,24 @@ export class InvalidConfigError extends KubeletError {
   readonly causes: InvalidConfigError[];
 
   constructor(field: string, value: unknown, reason: string, causes: InvalidConfigError[] = []) {
-    super('InvalidConfig', field, value, reason);
+    super('INVALID_CONFIG', field, value, reason);
     this.causes = causes;
   }
 }
 
 /** A pod spec the kubelet refuses to run (reported as pod status, never thrown out of a sync). */
-export class InvalidPodSpecError extends withCode(KubeletError, 'InvalidPodSpec') {}
+export class InvalidPodSpecError extends withCode(KubeletError, 'INVALID_POD_SPEC') {}
 
 /**
  * Building a container's config failed (missing configMap key, bad fieldRef...). Upstream reports
  * this as the container waiting with reason CreateContainerConfigError.
  */
-export class CreateContainerConfigError extends withCode(KubeletError, 'CreateContainerConfigError') {}
+export class CreateContainerConfigError extends withCode(KubeletError, 'CREATE_CONTAINER_CONFIG') {}
 
 /** Setting up a volume failed (missing source, wrong hostPath type...). */
-export class VolumeSetupError extends withCode(KubeletError, 'VolumeSetupError') {}
+export class VolumeSetupError extends withCode(KubeletError, 'VOLUME_SETUP') {}
+
+export const isInvalidConfigError = errorPredicate(InvalidConfigError);
+export const isInvalidPodSpecError = errorPredicate(InvalidPodSpecError);
+export const isCreateContainerConfigError = errorPredicate(CreateContainerConfigError);
+export const isVolumeSetupError = errorPredicate(VolumeSetupError);

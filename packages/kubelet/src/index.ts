@@ -19,6 +19,10 @@ export {
   CreateContainerConfigError,
   InvalidConfigError,
   InvalidPodSpecError,
+  isCreateContainerConfigError,
+  isInvalidConfigError,
+  isInvalidPodSpecError,
+  isVolumeSetupError,
   KubeletError,
   VolumeSetupError,
 } from './errors';

@@ -82,7 +82,7 @@ describe('TLS bootstrapping and rotation against the in-process API server', { t
     await rm(join(other, 'kubelet-client-current.pem'));
     await writeFile(join(other, 'kubelet-client-current.pem'), 'x');
     await expect(fileStore.update(first.certPem, first.keyPem)).rejects.toMatchObject({
-      code: 'NotASymlink',
+      code: 'NOT_A_SYMLINK',
     });
   });
 

@@ -13,7 +13,7 @@ function expectConfigError(fn: () => unknown, field: string, value: unknown): In
   } catch (error) {
     expect(error).toBeInstanceOf(InvalidConfigError);
     const configError = error as InvalidConfigError;
-    expect(configError.code).toBe('InvalidConfig');
+    expect(configError.code).toBe('INVALID_CONFIG');
     expect(configError.field).toBe(field);
     expect(configError.value).toEqual(value);
     return configError;

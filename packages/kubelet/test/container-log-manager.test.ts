@@ -240,7 +240,7 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toMatchObject({
-        code: 'LogRotationConfig',
+        code: 'LOG_ROTATION_CONFIG',
         field: 'containerLogMaxSize',
         value: 'ten megs',
       });

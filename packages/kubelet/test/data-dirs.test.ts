@@ -43,7 +43,7 @@ describe('setupDataDirs (upstream kubelet setupDataDirs)', () => {
     await writeFile(file, '');
     const error = await setupDataDirs(join(file, 'root'), join(base, 'logs')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DataDirSetupError);
-    expect(error).toMatchObject({ code: 'DataDirSetup', field: 'rootDir', value: join(file, 'root') });
+    expect(error).toMatchObject({ code: 'DATA_DIR_SETUP', field: 'rootDir', value: join(file, 'root') });
     expect((error as Error).message).toContain('error creating root directory: ');
   });
 

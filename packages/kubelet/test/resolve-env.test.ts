@@ -107,7 +107,7 @@ describe('resolveEnv', () => {
     await expect(
       resolveEnv(makePod({ containers: [missingMap] }), missingMap, { objects: objects() }),
     ).rejects.toMatchObject({
-      code: 'CreateContainerConfigError',
+      code: 'CREATE_CONTAINER_CONFIG',
       field: 'env[0].valueFrom.configMapKeyRef',
       value: 'nope',
       reason: 'configmap "nope" not found',

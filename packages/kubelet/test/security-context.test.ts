@@ -168,7 +168,7 @@ describe('LinuxContainerSecurityContext (upstream determineEffectiveSecurityCont
     const pod = withContainer({ securityContext: { seccompProfile: { type: 'Localhost' } } });
     expect(() => containerSc(pod)).toThrow(
       expect.objectContaining({
-        code: 'CreateContainerConfigError',
+        code: 'CREATE_CONTAINER_CONFIG',
         field: 'securityContext.seccompProfile.localhostProfile',
         message: 'localhostProfile must be set if seccompProfile type is Localhost.',
       }),
@@ -426,7 +426,7 @@ describe('verifyRunAsNonRoot (upstream security_context_others.go)', () => {
         memoryCapacity: 1024 ** 3,
         imageUser: user,
       });
-    expect(() => build()).toThrow(expect.objectContaining({ code: 'CreateContainerConfigError' }));
+    expect(() => build()).toThrow(expect.objectContaining({ code: 'CREATE_CONTAINER_CONFIG' }));
     expect(build({ uid: 1000 }).linux.securityContext.runAsUser).toEqual({ value: 1000 });
     expect(build({ uid: 1000 }).linux.securityContext.seccomp).toEqual({
       profileType: Unconfined,

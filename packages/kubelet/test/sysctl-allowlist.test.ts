@@ -130,7 +130,7 @@ describe('SysctlAllowlist', () => {
     };
     const notNamespaced = error(['vm.swappiness']);
     expect(notNamespaced).toBeInstanceOf(InvalidConfigError);
-    expect(notNamespaced.code).toBe('InvalidConfig');
+    expect(notNamespaced.code).toBe('INVALID_CONFIG');
     expect(notNamespaced.field).toBe('allowedUnsafeSysctls');
     expect(notNamespaced.value).toBe('vm.swappiness');
     expect(notNamespaced.reason).toBe('the sysctl "vm.swappiness" are not known to be namespaced');
@@ -138,7 +138,7 @@ describe('SysctlAllowlist', () => {
     expect(error(['Kernel.msgmax']).reason).toBe(
       `sysctl "Kernel.msgmax" must have at most 253 characters and match regex ${sysctlPatternFormat}`,
     );
-    expect(error(['net.*.foo']).code).toBe('InvalidConfig');
+    expect(error(['net.*.foo']).code).toBe('INVALID_CONFIG');
     expect(error([`net.${'a'.repeat(250)}`]).reason).toMatch(/at most 253 characters/);
     expect(() => new SysctlAllowlist(['net.*', 'kernel.sem', 'kernel.shm*'])).not.toThrow();
   });

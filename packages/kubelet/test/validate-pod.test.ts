@@ -35,7 +35,7 @@ describe('validatePod', () => {
     const errors = validatePod(makePod({ containers: [{ name: 'app' }] }));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(InvalidPodSpecError);
-    expect(errors[0]!.code).toBe('InvalidPodSpec');
+    expect(errors[0]!.code).toBe('INVALID_POD_SPEC');
     expect(errors[0]!.field).toBe('spec.containers[0].image');
     expect(errors[0]!.message).toContain('is required');
   });

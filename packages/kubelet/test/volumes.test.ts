@@ -73,7 +73,7 @@ describe('hostPath types', () => {
     await checkHostPath(file, 'File');
     await checkHostPath(dir, 'Directory');
     await expect(checkHostPath(file, 'Directory')).rejects.toMatchObject({
-      code: 'VolumeSetupError',
+      code: 'VOLUME_SETUP',
       value: file,
     });
     await expect(checkHostPath(join(dir, 'missing'), 'File')).rejects.toBeInstanceOf(VolumeSetupError);
@@ -212,7 +212,7 @@ describe('PodVolumeManager', () => {
     });
     const missing = makePod({ volumes: [{ name: 'cfg', configMap: { name: 'absent' } }] });
     await expect(manager.setUp(missing, { objects })).rejects.toMatchObject({
-      code: 'VolumeSetupError',
+      code: 'VOLUME_SETUP',
       field: 'spec.volumes[cfg]',
     });
     const optional = makePod({ volumes: [{ name: 'cfg', configMap: { name: 'absent', optional: true } }] });

@@ -30,7 +30,7 @@ export function parseCertificatePair(certText: string, keyText: string, source: 
   const keys = pemBlocks(keyText).filter((block) => block.includes('PRIVATE KEY-----'));
   if (certs.length === 0 || keys.length === 0)
     throw new CertificateError(
-      'InvalidCertificatePair',
+      'INVALID_CERTIFICATE_PAIR',
       'certificate',
       source,
       `could not convert data from "${source}" into cert/key pair: ${certs.length === 0 ? 'no certificate' : 'no private key'} found`,
@@ -42,7 +42,7 @@ export function parseCertificatePair(certText: string, keyText: string, source: 
       throw new Error('private key does not match public key');
   } catch (error) {
     throw new CertificateError(
-      'InvalidCertificatePair',
+      'INVALID_CERTIFICATE_PAIR',
       'certificate',
       source,
       `could not convert data from "${source}" into cert/key pair: ${(error as Error).message}`,

@@ -22,7 +22,7 @@ async function symlinkOrAbsent(path: string): Promise<boolean> {
     throw error;
   }
   throw new CertificateError(
-    'NotASymlink',
+    'NOT_A_SYMLINK',
     'certificate',
     path,
     `expected "${path}" to be a symlink but it is a file`,
@@ -77,10 +77,10 @@ export class CertificateFileStore {
     const pemPath = resolve(this.filename(timestamp((this.options.now ?? Date.now)())));
     const certs = pemBlocks(certPem, 'CERTIFICATE');
     if (certs.length === 0)
-      throw new CertificateError('InvalidCertificate', 'certificate', pemPath, 'invalid certificate data');
+      throw new CertificateError('INVALID_CERTIFICATE', 'certificate', pemPath, 'invalid certificate data');
     const key = pemBlocks(keyPem)[0];
     if (key === undefined)
-      throw new CertificateError('InvalidPrivateKey', 'privateKey', pemPath, 'invalid key data');
+      throw new CertificateError('INVALID_PRIVATE_KEY', 'privateKey', pemPath, 'invalid key data');
     const text = `${certs.join('')}${key}`;
     const pair = parseCertificatePair(text, text, pemPath);
     await writeFile(pemPath, text, { mode: 0o600 });

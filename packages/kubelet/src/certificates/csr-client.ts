@@ -48,7 +48,7 @@ export async function requestCertificate(
   );
   if (problem)
     throw new CertificateError(
-      'IncompatibleCSR',
+      'INCOMPATIBLE_CSR',
       'certificateSigningRequest',
       input.name,
       `retrieved csr is not compatible: ${problem}`,
@@ -109,8 +109,8 @@ export async function waitForCertificate(
     if (current && (!csr.uid || current.metadata?.uid === csr.uid)) {
       const conditions = current.status?.conditions ?? [];
       for (const [type, code, outcome] of [
-        ['Denied', 'CSRDenied', 'is denied'],
-        ['Failed', 'CSRFailed', 'failed'],
+        ['Denied', 'CSR_DENIED', 'is denied'],
+        ['Failed', 'CSR_FAILED', 'failed'],
       ] as const) {
         const condition = conditions.find((c) => c.type === type);
         if (condition)
@@ -127,7 +127,7 @@ export async function waitForCertificate(
     }
     if (now() >= deadline)
       throw new CertificateError(
-        'CSRTimeout',
+        'CSR_TIMEOUT',
         'certificateSigningRequest',
         csr.name,
         'timed out waiting for the condition: certificate request was not signed',

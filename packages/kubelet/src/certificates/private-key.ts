@@ -22,7 +22,7 @@ export async function cryptoKeyPair(pem: string): Promise<webcrypto.CryptoKeyPai
     pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
     spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
   } catch (error) {
-    throw new CertificateError('InvalidPrivateKey', 'privateKey', '<pem>', (error as Error).message);
+    throw new CertificateError('INVALID_PRIVATE_KEY', 'privateKey', '<pem>', (error as Error).message);
   }
   const subtle = webcrypto.subtle;
   return {
@@ -51,7 +51,7 @@ export async function loadOrGenerateKeyFile(path: string): Promise<string> {
   if (existing !== undefined) {
     if (!isValidPrivateKeyPem(existing))
       throw new CertificateError(
-        'InvalidPrivateKey',
+        'INVALID_PRIVATE_KEY',
         'keyFile',
         path,
         'data does not contain a valid private key',

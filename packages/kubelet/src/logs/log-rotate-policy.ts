@@ -4,7 +4,7 @@ import { KubeletError } from '../errors';
 /** A container log rotation setting the log manager cannot run with. */
 export class LogRotationConfigError extends KubeletError {
   constructor(field: string, value: unknown, reason: string) {
-    super('LogRotationConfig', field, value, reason);
+    super('LOG_ROTATION_CONFIG', field, value, reason);
   }
 }
 

@@ -7,7 +7,7 @@ import { KubeletError } from '../errors';
 /** A streaming URL the kubelet cannot proxy to (not plain http). */
 export class StreamingProxyError extends KubeletError {
   constructor(field: string, value: unknown, reason: string) {
-    super('StreamingProxyError', field, value, reason);
+    super('STREAMING_PROXY', field, value, reason);
   }
 }
 
