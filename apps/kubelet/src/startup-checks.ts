@@ -5,7 +5,7 @@ import { detectCgroupFilesystem } from '@nodeagent/kubelet/cgroups';
 /** The kubelet refuses to start on this host as configured (swap on, cgroup v1…). */
 export class StartupRefusedError extends KubeletError {
   constructor(field: string, value: unknown, reason: string) {
-    super('StartupRefused', field, value, reason);
+    super('STARTUP_REFUSED', field, value, reason);
   }
 }
 

@@ -23,7 +23,7 @@ describe('host checks at start', () => {
     expect(activeSwaps(withSwap)).toEqual(['/dev/dm-1  partition\t16760828\t0\t-2']);
     const error = await checkSwap(true, async () => withSwap).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StartupRefusedError);
-    expect((error as StartupRefusedError).code).toBe('StartupRefused');
+    expect((error as StartupRefusedError).code).toBe('STARTUP_REFUSED');
     expect((error as StartupRefusedError).field).toBe('failSwapOn');
     expect((error as StartupRefusedError).message).toContain(
       'running with swap on is not supported, please disable swap or set --fail-swap-on flag to false',
