@@ -63,8 +63,9 @@ export function lastSyncMs(metrics: string): number | undefined {
 
 /**
  * Stops kube-proxy on one node: what is already in its kernel keeps working, a Service created
- * afterwards is reachable from every other node but not from this one, and a restarted kube-proxy
- * repairs the node in its first sync.
+ * afterwards and a Service whose only endpoint moved (pod replaced, new IP) are reachable from
+ * every other node but not from this one, and a restarted kube-proxy repairs the node by its first
+ * sync (read from its last-sync metric).
  */
 export async function* kubeProxyMissing(options: KubeProxyMissingOptions): AsyncGenerator<Emit> {
   const { box } = options;
@@ -214,6 +215,11 @@ export async function* kubeProxyMissing(options: KubeProxyMissingOptions): Async
     runningMoving().find((p) => p.metadata.name !== oldName && p.status?.podIP !== oldPod.status?.podIP),
   );
   const newName = newPod.metadata.name ?? '';
+  // The old IP goes away only when the pod does: a graceful delete keeps it serving until its
+  // kubelet has stopped its containers and confirmed (the API then drops the pod).
+  await wait(`${oldName} gone from the API (its kubelet stopped it)`, () =>
+    api.get('v1', 'pods', ns, oldName) === undefined ? true : undefined,
+  );
   yield at({
     type: 'endpoint-moved',
     service: MOVED_SERVICE_NAME,
