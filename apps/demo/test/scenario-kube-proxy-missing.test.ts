@@ -116,6 +116,37 @@ describe('kube-proxy-missing observer (scripted cluster)', () => {
     );
   });
 
+  it('the moved endpoint counts only once the old pod is gone (a terminating pod still serves its IP)', async () => {
+    const w = new World(['node-1', 'node-2', 'node-3'], {
+      gracePeriodMs: 5000,
+      tolerationMs: 3000,
+      leaseRenewMs: 1000,
+      confirmDeleteAfterMs: 8000,
+    });
+    w.pod('web-a', 'node-1', undefined, 'web');
+    w.put('v1', 'services', 'default', {
+      metadata: { name: 'web' },
+      spec: { clusterIP: '10.96.0.5', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+    });
+    w.step();
+    const run = await runScenario(
+      {
+        scenario: 'kube-proxy-missing',
+        box: w.box(),
+        service: 'web',
+        movingWorkload,
+        waitTimeoutMs: 30_000,
+        pollMs: 500,
+        clock: w.clock,
+      },
+      () => undefined,
+    );
+    expect(run.problems).toEqual([]);
+    const at = (type: string) => run.events.find((e) => e.type === type)?.atMs ?? Number.NaN;
+    expect(at('endpoint-moved') - at('new-service-fails-here')).toBeGreaterThanOrEqual(8000);
+    expect(run.events.some((e) => e.type === 'moved-service-fails-here')).toBe(true);
+  });
+
   it('a kube-proxy that never comes back is reported with what was awaited', async () => {
     const w = world();
     const box = w.box();

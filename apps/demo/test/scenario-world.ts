@@ -24,6 +24,8 @@ export interface WorldSettings {
   restartWithoutKubelet?: boolean;
   /** A control-plane bug to simulate: the node lifecycle controller never marks nodes Unknown. */
   noLifecycle?: boolean;
+  /** How long a kubelet takes to stop a deleted pod's containers and confirm (its grace period); default 0. */
+  confirmDeleteAfterMs?: number;
 }
 
 export class World {
@@ -135,11 +137,15 @@ export class World {
         // The kubelet: start what is bound here, restart what exited, stop and confirm deleted pods.
         for (const p of pods().filter((x) => x.spec.nodeName === name)) {
           const mine = runtime.filter((c) => c.podUid === p.metadata.uid);
-          if (p.metadata.deletionTimestamp) {
+          if (
+            p.metadata.deletionTimestamp &&
+            this.now - Date.parse(p.metadata.deletionTimestamp) >= (s.confirmDeleteAfterMs ?? 0)
+          ) {
             for (const c of mine) c.state = 'exited';
             this.objects.delete(this.key('v1', 'pods', 'default', p.metadata.name ?? ''));
             continue;
           }
+          if (p.metadata.deletionTimestamp) continue;
           if (!mine.some((c) => c.state === 'running')) this.run(name, p, mine.length);
           p.status.phase = 'Running';
           p.status.podIP ??= `10.244.0.${++this.seq}`;
