@@ -1,5 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { FieldError } from '@nodeagent/primitives';
+import { CodedError, FieldError } from '@nodeagent/primitives';
 
 /** gRPC status code names, indexed by number (OK = 0 … UNAUTHENTICATED = 16). */
 const CODE_NAMES: Record<number, string> = Object.fromEntries(
@@ -12,11 +12,16 @@ export function grpcCodeName(code: number): string {
   return CODE_NAMES[code] ?? `CODE_${code}`;
 }
 
-/** A failed CRI call: the gRPC status code, the RPC that failed and the runtime's message. */
-export class CriError extends Error {
+/**
+ * A failed CRI call: the gRPC status, the RPC that failed and the runtime's message. `code` is
+ * the status's name (`NOT_FOUND`, `UNAVAILABLE`...), so it reads like every other package's code
+ * and callers branch on what the runtime meant rather than on which RPC failed; the number is
+ * `grpcCode`.
+ */
+export class CriError extends CodedError {
   /** gRPC status code (see `status` from @grpc/grpc-js), e.g. 5 for NOT_FOUND. */
-  readonly code: number;
-  /** e.g. "NOT_FOUND". */
+  readonly grpcCode: number;
+  /** The same as `code` (e.g. "NOT_FOUND"); kept for readers written before `code` was the name. */
   readonly codeName: string;
   /** RPC name as in the .proto, e.g. "ContainerStatus". */
   readonly rpc: string;
@@ -25,10 +30,9 @@ export class CriError extends Error {
   readonly endpoint: string;
 
   constructor(rpc: string, code: number, details: string, endpoint: string, options?: { cause?: unknown }) {
-    super(`${rpc}: ${grpcCodeName(code)}: ${details}`, options);
-    this.name = 'CriError';
+    super(grpcCodeName(code), `${rpc}: ${grpcCodeName(code)}: ${details}`, options);
     this.rpc = rpc;
-    this.code = code;
+    this.grpcCode = code;
     this.codeName = grpcCodeName(code);
     this.details = details;
     this.endpoint = endpoint;
@@ -39,7 +43,6 @@ export class CriError extends Error {
 export class RuntimeUnreachableError extends CriError {
   constructor(rpc: string, details: string, endpoint: string, options?: { cause?: unknown }) {
     super(rpc, GrpcStatus.UNAVAILABLE, details, endpoint, options);
-    this.name = 'RuntimeUnreachableError';
     this.message = `runtime unreachable at ${endpoint} (${rpc}): ${details}`;
   }
 }
@@ -72,7 +75,7 @@ export class InvalidArgumentError extends FieldError {
 }
 
 function hasCode(e: unknown, code: number): boolean {
-  return e instanceof CriError && e.code === code;
+  return e instanceof CriError && e.grpcCode === code;
 }
 
 export const isNotFound = (e: unknown): e is CriError => hasCode(e, GrpcStatus.NOT_FOUND);

@@ -1,3 +1,4 @@
+import { CodedError } from '@nodeagent/primitives';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CriClient,
