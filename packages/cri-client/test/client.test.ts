@@ -107,7 +107,15 @@ describe('CriClient against the fake runtime', () => {
     fake.injectError('ListContainers', { code: 5, details: 'scripted miss' });
     const e = await rejection(cri.listContainers());
     expect(isNotFound(e)).toBe(true);
-    expect(e).toMatchObject({ rpc: 'ListContainers', codeName: 'NOT_FOUND', details: 'scripted miss' });
+    expect(e).toMatchObject({
+      name: 'CriError',
+      code: 'NOT_FOUND',
+      grpcCode: 5,
+      rpc: 'ListContainers',
+      codeName: 'NOT_FOUND',
+      details: 'scripted miss',
+    });
+    expect(e).toBeInstanceOf(CodedError);
     // Only once: the next call succeeds.
     await expect(cri.listContainers()).resolves.toHaveProperty('containers');
   });
