@@ -65,7 +65,7 @@ export type KubeProxyMissingEvent = Timed &
         sinceRestartMs: number;
         /** kube-proxy's first completed sync (its last-sync metric), since the restart. */
         firstSyncSinceRestartMs: number;
-        /** The Services answered while that first sync was still kube-proxy's last. */
+        /** The Services answered requests sent while that first sync was still kube-proxy's last. */
         byFirstSync: boolean;
       }
   );
