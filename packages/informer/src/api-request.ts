@@ -3,6 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '@nodeagent/primitives';
 import { ApiStatusError } from './errors';
+import { readFailedResponse } from './failed-response';
 
 /** One API call: a path under the current cluster's server, a query, a JSON body. */
 export interface ApiRequest {
@@ -37,24 +38,8 @@ export class ApiRequestError extends ApiStatusError {
 }
 
 function failure(res: IncomingMessage, body: string): ApiRequestError {
-  let reason = res.statusMessage ?? 'Unknown';
-  let message = `HTTP ${res.statusCode}`;
-  let retryAfter: number | undefined;
-  try {
-    const s = JSON.parse(body) as {
-      reason?: string;
-      message?: string;
-      details?: { retryAfterSeconds?: number };
-    };
-    if (s.reason) reason = s.reason;
-    if (s.message) message = s.message;
-    retryAfter = s.details?.retryAfterSeconds;
-  } catch {
-    if (body) message = body.slice(0, 200);
-  }
-  const header = Number(res.headers['retry-after']);
-  if (Number.isFinite(header) && header >= 0) retryAfter = header;
-  return new ApiRequestError(res.statusCode ?? 0, reason, message, body, retryAfter);
+  const r = readFailedResponse(res, body);
+  return new ApiRequestError(r.code, r.reason, r.message, body, r.retryAfterSeconds);
 }
 
 /**

@@ -3,6 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { InvalidOptionError } from '@nodeagent/primitives';
 import { ApiStatusError, WatchDroppedError, WatchInactivityError } from './errors';
+import { readFailedResponse } from './failed-response';
 import type { ListerWatcher, ListOptions, ListPage, WatchEvent, WatchOptions } from './lister-watcher';
 
 export interface ResourceRef {
@@ -24,24 +25,8 @@ export function collectionPath(ref: ResourceRef): string {
 }
 
 function statusError(res: IncomingMessage, body: string): ApiStatusError {
-  let reason = res.statusMessage ?? 'Unknown';
-  let message = `HTTP ${res.statusCode}`;
-  let retryAfter: number | undefined;
-  try {
-    const s = JSON.parse(body) as {
-      reason?: string;
-      message?: string;
-      details?: { retryAfterSeconds?: number };
-    };
-    if (s.reason) reason = s.reason;
-    if (s.message) message = s.message;
-    retryAfter = s.details?.retryAfterSeconds;
-  } catch {
-    if (body) message = body.slice(0, 200);
-  }
-  const header = Number(res.headers['retry-after']);
-  if (Number.isFinite(header) && header >= 0) retryAfter = header;
-  return new ApiStatusError(res.statusCode ?? 0, reason, message, retryAfter);
+  const r = readFailedResponse(res, body);
+  return new ApiStatusError(r.code, r.reason, r.message, r.retryAfterSeconds);
 }
 
 /**
