@@ -11,13 +11,11 @@ import {
 import type { IptablesInterface } from './iptables-interface';
 import type { IpFamily, Rule, Ruleset, Table, TableName } from './model';
 import { parseSave } from './parse-save';
-import { checkPayloadReferences } from './payload-references';
 import { payloadStats } from './payload-stats';
 import { quoteToken, splitTokens } from './quoting';
-import { renderRestore } from './render-restore';
 import { renderRuleArgs } from './render-rule';
 import type { RestoreOptions, RestoreResult, RestoreStreamOptions } from './restore-options';
-import { validateRuleset } from './validate';
+import { restorePayload } from './restore-payload';
 
 interface ChainState {
   /** Built-in chains only: `ACCEPT` or `DROP`. */
@@ -59,17 +57,7 @@ export class FakeIptables implements IptablesInterface {
     input: string | Ruleset | readonly Table[],
     options: RestoreOptions = {},
   ): Promise<RestoreResult> {
-    let payload: string;
-    if (typeof input === 'string') {
-      payload = input;
-    } else {
-      const ruleset: Ruleset = Array.isArray(input)
-        ? { family: this.family, tables: input as readonly Table[] }
-        : (input as Ruleset);
-      if (options.validate && options.validate.full === true) validateRuleset(ruleset, options.validate);
-      payload = renderRestore(ruleset, options.render);
-    }
-    if (options.validate !== false) checkPayloadReferences(payload, options.validate?.existingChains);
+    const payload = restorePayload(input, this.family, options);
     this.apply(payload);
     const stats = payloadStats(payload);
     return {

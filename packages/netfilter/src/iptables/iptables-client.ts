@@ -3,14 +3,12 @@ import { detectIptablesBackend, type IptablesBackend, iptablesCommands } from '.
 import type { IptablesInterface } from './iptables-interface';
 import type { IpFamily, Rule, Ruleset, Table, TableName } from './model';
 import { parseSave } from './parse-save';
-import { checkPayloadReferences } from './payload-references';
 import { type PayloadStats, payloadStats, widenNftCache } from './payload-stats';
 import { splitTokens } from './quoting';
-import { renderRestore } from './render-restore';
 import { renderRuleArgs } from './render-rule';
 import { restoreError } from './restore-error';
 import type { RestoreOptions, RestoreResult, RestoreStrategy, RestoreStreamOptions } from './restore-options';
-import { validateRuleset } from './validate';
+import { restorePayload } from './restore-payload';
 import { widenNftCacheStream } from './widen-nft-cache-stream';
 
 export type { RestoreOptions, RestoreResult, RestoreStrategy, RestoreStreamOptions } from './restore-options';
@@ -65,17 +63,7 @@ export class IptablesClient implements IptablesInterface {
     input: string | Ruleset | readonly Table[],
     options: RestoreOptions = {},
   ): Promise<RestoreResult> {
-    let payload: string;
-    if (typeof input === 'string') {
-      payload = input;
-    } else {
-      const ruleset: Ruleset = Array.isArray(input)
-        ? { family: this.family, tables: input as readonly Table[] }
-        : (input as Ruleset);
-      if (options.validate && options.validate.full === true) validateRuleset(ruleset, options.validate);
-      payload = renderRestore(ruleset, options.render);
-    }
-    if (options.validate !== false) checkPayloadReferences(payload, options.validate?.existingChains);
+    const payload = restorePayload(input, this.family, options);
     const stats = payloadStats(payload);
     const backend = await this.backend();
     const strategy = this.chooseStrategy(options.strategy ?? 'auto', backend, stats);
