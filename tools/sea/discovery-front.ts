@@ -1,6 +1,7 @@
-// A thin HTTP front for the in-process API server that additionally advertises the API groups a
-// deployment manifest uses but the test server does not serve (apps/v1, rbac.authorization.k8s.io/v1),
-// so `kubectl apply --dry-run=client` can map every kind. Objects of those groups never exist
+// A thin HTTP front for the in-process API server that additionally advertises the resources a
+// deployment manifest uses but the test server does not serve (apps/v1 DaemonSets,
+// rbac.authorization.k8s.io/v1), merged into the server's own discovery where it serves the group,
+// so `kubectl apply --dry-run=client` can map every kind. Objects of those resources never exist
 // (GET answers 404, as for a fresh cluster); everything else is passed through unchanged.
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -59,7 +60,12 @@ export async function startDiscoveryFront(
   const groupVersions = [...new Set(extra.map((r) => r.groupVersion))];
   const extraRequests: string[] = [];
 
-  const forward = async (req: IncomingMessage, res: ServerResponse, rewrite?: (body: unknown) => unknown) => {
+  const forward = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    rewrite?: (body: unknown) => unknown,
+    status?: number,
+  ) => {
     const body = await readBody(req);
     const target = new URL(req.url ?? '/', upstream);
     const headers = { ...req.headers, host: target.host };
@@ -73,7 +79,7 @@ export async function startDiscoveryFront(
       }
       void readBody(upRes).then((data) => {
         try {
-          sendJson(res, upRes.statusCode ?? 502, rewrite(JSON.parse(data.toString('utf8'))));
+          sendJson(res, status ?? upRes.statusCode ?? 502, rewrite(JSON.parse(data.toString('utf8'))));
         } catch {
           res.writeHead(upRes.statusCode ?? 502, upRes.headers);
           res.end(data);
@@ -92,11 +98,16 @@ export async function startDiscoveryFront(
       void forward(req, res, (list) => {
         const l = list as { kind?: string; groups?: unknown[] };
         if (l.kind !== 'APIGroupList' || !Array.isArray(l.groups)) return list;
-        const groups = groupVersions.map((gv) => {
-          const [name, version] = gv.split('/') as [string, string];
-          const v = { groupVersion: gv, version };
-          return { name, versions: [v], preferredVersion: v };
-        });
+        // A group the server already serves (apps/v1 since the control plane's ReplicaSets) is
+        // listed once: kubectl refuses a kind that two listed groups both claim.
+        const served = new Set(l.groups.map((g) => (g as { name?: string }).name));
+        const groups = groupVersions
+          .map((gv) => gv.split('/') as [string, string])
+          .filter(([name]) => !served.has(name))
+          .map(([name, version]) => {
+            const v = { groupVersion: `${name}/${version}`, version };
+            return { name, versions: [v], preferredVersion: v };
+          });
         return { ...l, groups: [...l.groups, ...groups] };
       });
       return;
@@ -106,24 +117,43 @@ export async function startDiscoveryFront(
       void forward(req, res);
       return;
     }
-    extraRequests.push(`${req.method} ${path}`);
+    const resources = extra
+      .filter((r) => r.groupVersion === gv)
+      .map((r) => ({
+        name: r.name,
+        singularName: r.kind.toLowerCase(),
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: VERBS,
+      }));
     if (path === `/apis/${gv}`) {
-      sendJson(res, 200, {
-        kind: 'APIResourceList',
-        apiVersion: 'v1',
-        groupVersion: gv,
-        resources: extra
-          .filter((r) => r.groupVersion === gv)
-          .map((r) => ({
-            name: r.name,
-            singularName: r.kind.toLowerCase(),
-            namespaced: r.namespaced,
-            kind: r.kind,
-            verbs: VERBS,
-          })),
-      });
+      extraRequests.push(`${req.method} ${path}`);
+      // The server's own resources of this group-version (if it serves it) plus the extra ones.
+      void forward(
+        req,
+        res,
+        (list) => {
+          const l = list as { kind?: string; resources?: unknown[] };
+          const own = l.kind === 'APIResourceList' && Array.isArray(l.resources) ? l.resources : [];
+          return {
+            kind: 'APIResourceList',
+            apiVersion: 'v1',
+            groupVersion: gv,
+            resources: [...own, ...resources],
+          };
+        },
+        200,
+      );
       return;
     }
+    // Only the extra resources' paths are answered here; the server's own go through.
+    const rest = path.slice(`/apis/${gv}/`.length).split('/');
+    const plural = rest[0] === 'namespaces' ? rest[2] : rest[0];
+    if (!resources.some((r) => r.name === plural)) {
+      void forward(req, res);
+      return;
+    }
+    extraRequests.push(`${req.method} ${path}`);
     sendJson(res, 404, {
       kind: 'Status',
       apiVersion: 'v1',
