@@ -130,7 +130,8 @@ export function runCommand(
     const child = spawn(argv[0]!, argv.slice(1), {
       stdio: ['pipe', options.discardStdout ? 'ignore' : 'pipe', 'pipe'],
       env: options.env ?? process.env,
-      timeout: options.timeoutMs ?? 600_000,
+      // spawn() refuses a fractional timeout; limits scaled by a measured speed factor are fractional.
+      timeout: Math.ceil(options.timeoutMs ?? 600_000),
       killSignal: 'SIGKILL',
     });
     const { stdin, stderr } = child as unknown as { stdin: Writable; stderr: NodeJS.ReadableStream };

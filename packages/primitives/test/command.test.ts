@@ -37,6 +37,13 @@ describe('runCommand', () => {
     expect(err.message).toMatch(/producer broke/);
   });
 
+  it('takes a fractional timeout (a limit scaled by a measured speed factor)', async () => {
+    const r = await runCommand([node, '-e', 'process.stdout.write("ok")'], {
+      timeoutMs: 493_200.00000000006,
+    });
+    expect(r).toEqual({ stdout: 'ok', stderr: '', exitCode: 0 });
+  });
+
   it('rejects when the program cannot start', async () => {
     await expect(runCommand(['/nonexistent/program'])).rejects.toThrow(/ENOENT/);
   });
