@@ -47,6 +47,21 @@ function errnoOf(err: unknown): string | undefined {
 export function rtnetlinkLinkLayer(
   socket: RtNetlinkSocket = createRtNetlink(),
 ): LinkLayer & { close(): void } {
+  // One operation on the socket at a time. The IPv4 and IPv6 proxiers share this layer and sync
+  // concurrently, but the kernel runs one dump per netlink socket (a second gets EBUSY) and the
+  // netlink package cannot tell two interleaved multipart replies apart ("Multipart message not
+  // terminated properly"), so overlapping calls failed syncs until the two drifted apart.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serially = <A extends unknown[], T>(fn: (...args: A) => Promise<T>) => {
+    return (...args: A): Promise<T> => {
+      const run = tail.then(
+        () => fn(...args),
+        () => fn(...args),
+      );
+      tail = run.catch(() => undefined);
+      return run;
+    };
+  };
   const linkIndex = async (name: string): Promise<number | undefined> => {
     const links = await socket.getLinks();
     return links.find((l) => l.attrs.ifname === name)?.data.index;
@@ -84,7 +99,7 @@ export function rtnetlinkLinkLayer(
     }
   };
   return {
-    async ensureDummy(name) {
+    ensureDummy: serially(async (name: string) => {
       if ((await linkIndex(name)) !== undefined) return;
       try {
         await socket.newLink(
@@ -95,24 +110,22 @@ export function rtnetlinkLinkLayer(
       } catch (err) {
         if (errnoOf(err) !== 'EEXIST') throw err;
       }
-    },
-    async linkExists(name) {
-      return (await linkIndex(name)) !== undefined;
-    },
-    async deleteLink(name) {
+    }),
+    linkExists: serially(async (name: string) => (await linkIndex(name)) !== undefined),
+    deleteLink: serially(async (name: string) => {
       const index = await linkIndex(name);
       if (index !== undefined) await socket.delLink({ index });
-    },
-    async listAddresses(name) {
+    }),
+    listAddresses: serially(async (name: string) => {
       const index = await linkIndex(name);
       if (index === undefined) return [];
       return (await addressesOf(index)).flatMap((a) =>
         a.attrs.address ? [addressText(a.attrs.local ?? a.attrs.address)] : [],
       );
-    },
-    addAddresses: (name, addresses) => change(name, addresses, true),
-    deleteAddresses: (name, addresses) => change(name, addresses, false),
-    async localAddresses(family: IPFamily, exceptLink: string) {
+    }),
+    addAddresses: serially((name: string, addresses: readonly string[]) => change(name, addresses, true)),
+    deleteAddresses: serially((name: string, addresses: readonly string[]) => change(name, addresses, false)),
+    localAddresses: serially(async (family: IPFamily, exceptLink: string) => {
       const except = await linkIndex(exceptLink);
       const seen = new Set<string>();
       for (const a of await addressesOf(undefined)) {
@@ -123,7 +136,7 @@ export function rtnetlinkLinkLayer(
         seen.add(ip);
       }
       return [...seen];
-    },
+    }),
     close() {
       socket.socket.close();
     },

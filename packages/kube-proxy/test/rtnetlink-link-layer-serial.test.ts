@@ -1,0 +1,66 @@
+import type { RtNetlinkSocket } from 'netlink';
+import { describe, expect, it } from 'vitest';
+import { rtnetlinkLinkLayer } from '../src/ipvs/rtnetlink-link-layer';
+
+/**
+ * A socket that behaves as the kernel does with dumps: one at a time per socket, a second one
+ * while the first runs fails with EBUSY. Each call takes a few event-loop turns, so calls that
+ * are not serialized overlap.
+ */
+function oneDumpAtATimeSocket() {
+  let dumping = false;
+  let maxConcurrent = 0;
+  let active = 0;
+  const turns = () => new Promise((r) => setImmediate(r)).then(() => new Promise((r) => setImmediate(r)));
+  const op = async <T>(dump: boolean, result: T): Promise<T> => {
+    active++;
+    maxConcurrent = Math.max(maxConcurrent, active);
+    try {
+      if (dump) {
+        if (dumping) throw Object.assign(new Error('Request rejected: EBUSY'), { code: 'EBUSY' });
+        dumping = true;
+      }
+      await turns();
+      return result;
+    } finally {
+      if (dump) dumping = false;
+      active--;
+    }
+  };
+  const socket = {
+    getLinks: () => op(true, [{ data: { index: 7 }, attrs: { ifname: 'kube-ipvs0' } }]),
+    getAddresses: () => op(true, []),
+    newAddress: () => op(false, undefined),
+    delAddress: () => op(false, undefined),
+    newLink: () => op(false, undefined),
+    delLink: () => op(false, undefined),
+    socket: { close() {} },
+  };
+  return { socket: socket as unknown as RtNetlinkSocket, maxConcurrent: () => maxConcurrent };
+}
+
+describe('rtnetlinkLinkLayer', () => {
+  it('runs one operation at a time on its socket, so the IPv4 and IPv6 syncs never overlap dumps', async () => {
+    const fake = oneDumpAtATimeSocket();
+    const layer = rtnetlinkLinkLayer(fake.socket);
+    const calls = [
+      layer.addAddresses('kube-ipvs0', ['10.96.0.1']),
+      layer.addAddresses('kube-ipvs0', ['fd00::1']),
+      layer.listAddresses('kube-ipvs0'),
+      layer.localAddresses('IPv4', 'kube-ipvs0'),
+      layer.localAddresses('IPv6', 'kube-ipvs0'),
+      layer.deleteAddresses('kube-ipvs0', ['10.96.0.2']),
+    ];
+    await expect(Promise.all(calls)).resolves.toHaveLength(6);
+    expect(fake.maxConcurrent()).toBe(1);
+  });
+
+  it('goes on with the next operation after one fails', async () => {
+    const fake = oneDumpAtATimeSocket();
+    const layer = rtnetlinkLinkLayer(fake.socket);
+    const failing = layer.addAddresses('no-such-link', ['10.96.0.1']);
+    const next = layer.linkExists('kube-ipvs0');
+    await expect(failing).rejects.toMatchObject({ code: 'LINK_NOT_FOUND' });
+    await expect(next).resolves.toBe(true);
+  });
+});
