@@ -15,7 +15,8 @@ const fields: [keyof Stats, number][] = [
   ['bpsOut', StatsAttr.OUTBPS],
 ];
 
-const emptyStats = (): Stats => ({
+/** All counters and rates zero: what a new service or destination reports. */
+export const emptyStats = (): Stats => ({
   connections: 0n,
   packetsIn: 0n,
   packetsOut: 0n,

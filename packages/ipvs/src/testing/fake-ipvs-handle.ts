@@ -3,6 +3,7 @@ import { describeDestination, describeService } from '../describe';
 import { InvalidFieldError, IpvsAlreadyExistsError, IpvsClosedError, IpvsNotFoundError } from '../errors';
 import type { IpvsHandle } from '../handle';
 import { serviceFlagBits, serviceFlagsFromBits } from '../service-codec';
+import { emptyStats } from '../stats-codec';
 import type {
   Destination,
   DestinationKey,
@@ -12,7 +13,6 @@ import type {
   Service,
   ServiceKey,
   ServiceSpec,
-  Stats,
 } from '../types';
 import {
   type NormalizedDestinationSpec,
@@ -80,7 +80,7 @@ export class FakeIpvsHandle implements IpvsHandle {
       flagBits,
       timeout: s.timeout,
       netmask: s.netmask,
-      stats: zeroStats(),
+      stats: emptyStats(),
     };
     if (s.persistenceEngine !== undefined) service.persistenceEngine = s.persistenceEngine;
     this.services.set(id, { key, service, dests: new Map() });
@@ -286,7 +286,7 @@ function toDestination(d: NormalizedDestinationSpec): Destination {
     activeConnections: 0,
     inactiveConnections: 0,
     persistentConnections: 0,
-    stats: zeroStats(),
+    stats: emptyStats(),
   };
   if (d.tunnelType !== undefined) out.tunnelType = d.tunnelType;
   if (d.tunnelPort !== undefined) out.tunnelPort = d.tunnelPort;
@@ -307,19 +307,4 @@ function compareKeys(a: NormalizedServiceKey, b: NormalizedServiceKey): number {
   if (a.kind === 'fwmark' && b.kind === 'fwmark')
     return a.fwmark - b.fwmark || compareText(a.family, b.family);
   return compareText(serviceId(a), serviceId(b));
-}
-
-function zeroStats(): Stats {
-  return {
-    connections: 0n,
-    packetsIn: 0n,
-    packetsOut: 0n,
-    bytesIn: 0n,
-    bytesOut: 0n,
-    cps: 0n,
-    ppsIn: 0n,
-    ppsOut: 0n,
-    bpsIn: 0n,
-    bpsOut: 0n,
-  };
 }
