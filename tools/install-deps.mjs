@@ -22,6 +22,8 @@ export const systemPackages = {
   cpio: 'packing the micro-VM initramfs',
   systemd: 'systemd-analyze, which checks the units in deploy/systemd',
   python3: 'raw-socket SCTP packets in the kube-proxy nftables packet tests (Node has no raw sockets)',
+  gcc: "compiles the single executables' page-release addon (tools/sea/page-release)",
+  'libc6-dev': 'C library headers for that addon',
 };
 
 function missingPackages() {

@@ -18,6 +18,8 @@ export interface SeaBuildOptions {
   /** Extra esbuild plugins (to try a change to the bundle and measure it); none by default. */
   plugins?: readonly unknown[];
   execArgv: readonly string[];
+  /** Embed the page-release addon (tools/sea/page-release): needs a C compiler at build time. */
+  pageRelease: boolean;
 }
 export declare const DEFAULT_BUILD_OPTIONS: Readonly<SeaBuildOptions>;
 export interface SeaBundle {

@@ -1,9 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleTarget, DEFAULT_BUILD_OPTIONS } from './build.mjs';
+import type * as HeapTrim from './heap-trim.cjs';
 import { seaTargets } from './targets.mjs';
+
+const { BURST_ENDED_EVENT } = createRequire(import.meta.url)('./heap-trim.cjs') as typeof HeapTrim;
 
 // What the executables' scripts carry of @kubernetes/client-node: both agents talk to the API
 // server through KubeConfig only, so their bundles must not hold the generated model layer
@@ -50,9 +54,12 @@ describe('executable bundles', { timeout: BUNDLE_TIMEOUT_MS }, () => {
     expect(clientNodeBytes(bundle.inputs, /^gen\/(models|apis|types)\//)).toBe(0);
     // The script still starts with the preamble (--version, heap trim) ahead of the app.
     const script = readFileSync(bundle.outfile, 'latin1');
-    const trim = script.indexOf('startHeapTrim()');
+    const trim = script.indexOf('.startHeapTrim({');
     expect(trim).toBeGreaterThan(0);
     expect(script.indexOf('nodeagent-kube-proxy v')).toBeLessThan(trim);
+    // The app signals the end of its syncs with the event the heap trim listens for: the name
+    // is defined twice (heap-trim.cjs, apps/kube-proxy/src/sync-end-signal.ts), so both must be there.
+    expect(script.split(`"${BURST_ENDED_EVENT}"`).length - 1).toBeGreaterThanOrEqual(2);
   });
 
   it('without the side-effect-free treatment the same bundle holds the model layer', async () => {
@@ -86,7 +93,7 @@ describe('executable bundles', { timeout: BUNDLE_TIMEOUT_MS }, () => {
     expect(clientNodeBytes(bundle.inputs, /^config\.js$/)).toBeGreaterThan(5_000);
     expect(clientNodeBytes(bundle.inputs, /^gen\/(models|apis|types)\//)).toBe(0);
     const script = readFileSync(bundle.outfile, 'latin1');
-    const trim = script.indexOf('startHeapTrim()');
+    const trim = script.indexOf('.startHeapTrim({');
     expect(trim).toBeGreaterThan(0);
     expect(script.indexOf('nodeagent-kubelet v')).toBeLessThan(trim);
   });

@@ -1,24 +1,44 @@
-// A full GC when the heap has grown well above what the last collection left live, at most
-// every 10 s; part of the single executables' entry (build.mjs), active when `gc` is exposed
-// (`--expose-gc` is in the executables' execArgv).
+// Gives memory back after bursts of work: a memory-reducing full GC when the heap has grown well
+// above what the last collection left live (at most every 10 s), malloc_trim after it, and, with
+// the page-release addon, the executable's file pages dropped at every check. Part of the single
+// executables' entry (build.mjs); collections need `gc` (`--expose-gc` is in the executables'
+// execArgv), the rest needs the addon (page-release.cjs).
 //
-// Why: V8 sizes the old generation for throughput. A kube-proxy full sync at 10k Services
-// allocates hundreds of MB of short-lived rule text and decoded JSON; afterwards the daemon is
-// nearly idle, allocates too little to trigger a major GC, and the heap stays at its peak
-// (measured: 465 MB used, 134 MB of it live, still 30 s after the sync). Go's runtime, which
-// upstream's memory numbers come from, bounds the heap by the live size (GOGC) and returns
-// freed memory in the background. Here: every 5 s, if the used heap is at least 16 MB above the
-// live size after the last collection and the last collection is 10 s old, collect (and once
-// more 10 s later if that collection caught the burst mid-way), and in any case every 30 s. A check is
-// one getHeapStatistics() call; a collection costs what V8's own major GC would: about 0.1 s at
-// 10k Services (a 134 MB live heap), a few ms for an idle kubelet.
+// Why collect: V8 sizes the old generation for throughput. A kube-proxy full sync at 10k
+// Services allocates hundreds of MB of short-lived rule text and decoded JSON; afterwards the
+// daemon is nearly idle, allocates too little to trigger a major GC, and the heap stays at its
+// peak (measured: 465 MB used, 134 MB of it live, still 30 s after the sync). Go's runtime, which
+// upstream's memory numbers come from, bounds the heap by the live size (GOGC) and returns freed
+// memory in the background. Here: if the used heap is at least 16 MB above the live size after
+// the last collection and the last collection is 10 s old, collect (and once more 10 s later if
+// that collection caught the burst mid-way), and in any case every 30 s. Start-up is a burst
+// too (module evaluation, the first lists, the first sync): the first collection comes as soon
+// as it is over, at the first check that finds the heap quiet or when the app says a burst
+// ended. A collection costs what V8's own major GC would: about 0.1 s at 10k Services (a 134 MB
+// live heap), a few ms for an idle kubelet.
+//
+// Why malloc_trim: glibc keeps freed memory in its arenas (V8's compiler zones on the worker
+// threads, buffers, strings outside the heap); after a collection freed a burst's memory,
+// malloc_trim(0) returns it to the kernel.
+//
+// Why drop file pages: the Node runtime is ~130 MB of executable; start-up touches 35-65 MiB of
+// it (V8's compilers, ICU data, Node's built-in JS, the injected script, each with the kernel's
+// 64 KB fault-around), an idle daemon uses a fraction. Dropped pages stay in the page cache and
+// come back on a minor fault when touched, so RSS shows what the daemon used in the last second
+// instead of everything it ever touched. A check costs ~0.6 ms (one pass over /proc/self/maps and
+// the executable's pagemap) plus the minor faults of the pages used again.
+//
+// An app ends a burst with `process.emit('nodeagent:burst-ended')` (kube-proxy after each
+// sync); the check then runs at once, so the memory is given back before anyone reads it.
 'use strict';
 
 const v8 = require('node:v8');
 
-const CHECK_INTERVAL_MS = 5000;
+const CHECK_INTERVAL_MS = 1000;
 /** Growth over the last live size below which a collection is not worth its pause. */
 const SLACK_BYTES = 16 * 1024 * 1024;
+/** Heap growth between two checks below which start-up counts as over. */
+const QUIET_BYTES = 1024 * 1024;
 /** Minimum time between two collections. */
 const MIN_GAP_MS = 10_000;
 /**
@@ -27,24 +47,11 @@ const MIN_GAP_MS = 10_000;
  * only garbage once released, and nothing allocates afterwards to make V8 notice.
  */
 const MAX_GAP_MS = 30_000;
+/** What an app emits on `process` when a burst of work ended. */
+const BURST_ENDED_EVENT = 'nodeagent:burst-ended';
 
-/**
- * One check: returns the new state. Exported for tests; `heapUsed`, `gc` and `now` are injected.
- * A collection that lands in the middle of a burst (the heap grew by more than the slack since
- * the previous check) sees the burst's working set as live; `trailing` then asks for one more
- * collection at the next opportunity, whatever the growth, so the burst's end is collected too.
- * @param {{ live: number, last: number, collectedAt: number, trailing: boolean }} state
- */
-function check(state, heapUsed, gc, now) {
-  const used = heapUsed();
-  const live = Math.min(state.live, used); // V8 collected on its own: follow the heap down
-  const since = now - state.collectedAt;
-  const wanted = state.trailing || used >= live + SLACK_BYTES || since >= MAX_GAP_MS;
-  if (since < MIN_GAP_MS || !wanted) return { ...state, live, last: used };
-  gc(REDUCE_MEMORY);
-  const after = heapUsed();
-  return { live: after, last: after, collectedAt: now, trailing: used - state.last > SLACK_BYTES };
-}
+/** Without the addon (the apps run by `node`, tests), releasing pages is a no-op. */
+const NO_RELEASE = Object.freeze({ releaseExecutablePages: () => 0, releaseMallocFree: () => false });
 
 /**
  * V8's gc extension options: a 'last-resort' collection is the memory-reducing one
@@ -53,20 +60,84 @@ function check(state, heapUsed, gc, now) {
  */
 const REDUCE_MEMORY = { type: 'major', execution: 'sync', flavor: 'last-resort' };
 
-/** Starts the checks; returns a stop function, or undefined when `gc` is not exposed. */
-function startHeapTrim(
+/**
+ * @typedef {{ live: number, last: number, collectedAt: number | undefined, trailing: boolean }} HeapTrimState
+ *   collectedAt undefined: no collection yet (start-up).
+ */
+
+/** The state before the first check; `used` is the heap at start. */
+function initialState(used) {
+  return { live: used, last: used, collectedAt: undefined, trailing: false };
+}
+
+/** Whether this check collects. */
+function wantsCollection(state, used, live, now, burstEnded) {
+  if (state.collectedAt === undefined) return burstEnded || used - state.last < QUIET_BYTES;
+  const since = now - state.collectedAt;
+  if (since < MIN_GAP_MS) return false;
+  return state.trailing || used >= live + SLACK_BYTES || since >= MAX_GAP_MS;
+}
+
+/**
+ * One check: returns the new state. Exported for tests; `heapUsed`, `gc`, `now` and `release`
+ * are injected (`gc` undefined: no collections, only the page release). A collection that lands
+ * in the middle of a burst (the heap grew by more than the slack since the previous check) sees
+ * the burst's working set as live; `trailing` then asks for one more collection at the next
+ * opportunity, whatever the growth, so the burst's end is collected too.
+ * @param {HeapTrimState} state
+ */
+function check(state, heapUsed, gc, now, release = NO_RELEASE, burstEnded = false) {
+  const used = heapUsed();
+  const live = Math.min(state.live, used); // V8 collected on its own: follow the heap down
+  if (!gc || !wantsCollection(state, used, live, now, burstEnded)) {
+    if (burstEnded) release.releaseMallocFree();
+    release.releaseExecutablePages();
+    return { ...state, live, last: used };
+  }
+  gc(REDUCE_MEMORY);
+  release.releaseMallocFree();
+  release.releaseExecutablePages();
+  const after = heapUsed();
+  return { live: after, last: after, collectedAt: now, trailing: used - state.last > SLACK_BYTES };
+}
+
+/**
+ * Starts the checks (every `intervalMs`, and at once on the burst-ended event); returns a stop
+ * function, or undefined when there is neither an exposed `gc` nor a page release to run.
+ * Without `gc` (a plain `node` run) the checks only release pages.
+ */
+function startHeapTrim({
   gc = globalThis.gc,
   heapUsed = () => v8.getHeapStatistics().used_heap_size,
   intervalMs = CHECK_INTERVAL_MS,
-) {
-  if (typeof gc !== 'function') return undefined;
-  const used = heapUsed();
-  let state = { live: used, last: used, collectedAt: Date.now(), trailing: false };
-  const timer = setInterval(() => {
-    state = check(state, heapUsed, gc, Date.now());
-  }, intervalMs);
+  release,
+  now = Date.now,
+} = {}) {
+  const collect = typeof gc === 'function' ? gc : undefined;
+  if (!collect && !release) return undefined;
+  let state = initialState(heapUsed());
+  const run = (burstEnded) => {
+    state = check(state, heapUsed, collect, now(), release, burstEnded);
+  };
+  const timer = setInterval(() => run(false), intervalMs);
   timer.unref();
-  return () => clearInterval(timer);
+  const onBurstEnded = () => run(true);
+  process.on(BURST_ENDED_EVENT, onBurstEnded);
+  return () => {
+    clearInterval(timer);
+    process.off(BURST_ENDED_EVENT, onBurstEnded);
+  };
 }
 
-module.exports = { startHeapTrim, check, CHECK_INTERVAL_MS, SLACK_BYTES, MIN_GAP_MS, MAX_GAP_MS };
+module.exports = {
+  startHeapTrim,
+  check,
+  initialState,
+  NO_RELEASE,
+  BURST_ENDED_EVENT,
+  CHECK_INTERVAL_MS,
+  SLACK_BYTES,
+  QUIET_BYTES,
+  MIN_GAP_MS,
+  MAX_GAP_MS,
+};

@@ -1,21 +1,31 @@
+import type { PageRelease } from './page-release.cjs';
 export interface HeapTrimState {
   live: number;
   last: number;
-  collectedAt: number;
+  /** undefined until the first collection (start-up). */
+  collectedAt: number | undefined;
   trailing: boolean;
 }
 export declare const CHECK_INTERVAL_MS: number;
 export declare const SLACK_BYTES: number;
+export declare const QUIET_BYTES: number;
 export declare const MIN_GAP_MS: number;
 export declare const MAX_GAP_MS: number;
+export declare const BURST_ENDED_EVENT: string;
+export declare const NO_RELEASE: PageRelease;
+export declare function initialState(used: number): HeapTrimState;
 export declare function check(
   state: HeapTrimState,
   heapUsed: () => number,
-  gc: () => void,
+  gc: (() => void) | undefined,
   now: number,
+  release?: PageRelease,
+  burstEnded?: boolean,
 ): HeapTrimState;
-export declare function startHeapTrim(
-  gc?: unknown,
-  heapUsed?: () => number,
-  intervalMs?: number,
-): (() => void) | undefined;
+export declare function startHeapTrim(options?: {
+  gc?: unknown;
+  heapUsed?: () => number;
+  intervalMs?: number;
+  release?: PageRelease;
+  now?: () => number;
+}): (() => void) | undefined;

@@ -2,20 +2,29 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type * as HeapTrim from './heap-trim.cjs';
 
-const { check, startHeapTrim, SLACK_BYTES, MIN_GAP_MS, MAX_GAP_MS, CHECK_INTERVAL_MS } = createRequire(
-  import.meta.url,
-)('./heap-trim.cjs') as typeof HeapTrim;
+const {
+  check,
+  initialState,
+  startHeapTrim,
+  BURST_ENDED_EVENT,
+  SLACK_BYTES,
+  QUIET_BYTES,
+  MIN_GAP_MS,
+  MAX_GAP_MS,
+} = createRequire(import.meta.url)('./heap-trim.cjs') as typeof HeapTrim;
 
 const MB = 1024 * 1024;
+/** Time between two simulated checks (the policy does not depend on the timer's interval). */
+const STEP_MS = 5000;
 
-/** Runs one check per reading, CHECK_INTERVAL_MS apart; returns the checks at which gc ran and the last state. */
+/** Runs one check per reading, STEP_MS apart; returns the checks at which gc ran and the last state. */
 function simulate(readings: number[], liveAfterGc: number) {
   let heap = readings[0] as number;
-  let state = { live: heap, last: heap, collectedAt: 0, trailing: false };
+  let state: HeapTrim.HeapTrimState = { live: heap, last: heap, collectedAt: 0, trailing: false };
   const collections: number[] = [];
   for (const [i, reading] of readings.slice(1).entries()) {
     heap = reading;
-    const at = (i + 1) * CHECK_INTERVAL_MS;
+    const at = (i + 1) * STEP_MS;
     state = check(
       state,
       () => heap,
@@ -38,7 +47,7 @@ describe('heap trim', () => {
     expect(state.live).toBe(120 * MB);
     // Growth right after a collection waits for MIN_GAP_MS.
     const burst = simulate([30 * MB, 30 * MB, 200 * MB, 300 * MB, 400 * MB], 100 * MB);
-    expect(burst.collections).toEqual([2, 2 + MIN_GAP_MS / CHECK_INTERVAL_MS]);
+    expect(burst.collections).toEqual([2, 2 + MIN_GAP_MS / STEP_MS]);
   });
 
   it('collects once more after a collection that caught a burst mid-way', () => {
@@ -47,7 +56,7 @@ describe('heap trim', () => {
     // (check 4, MIN_GAP_MS later) brings the heap down to the 134 MB really live.
     let heap = 30 * MB;
     const readings = [30 * MB, 300 * MB, 455 * MB, 460 * MB, 460 * MB, 134 * MB, 134 * MB];
-    let state = { live: heap, last: heap, collectedAt: 0, trailing: false };
+    let state: HeapTrim.HeapTrimState = { live: heap, last: heap, collectedAt: 0, trailing: false };
     const gcs: number[] = [];
     const afterGc = [450 * MB, 134 * MB];
     for (let i = 1; i < readings.length; i++) {
@@ -59,7 +68,7 @@ describe('heap trim', () => {
           gcs.push(i);
           heap = afterGc[gcs.length - 1] as number;
         },
-        i * CHECK_INTERVAL_MS,
+        i * STEP_MS,
       );
       if (gcs.at(-1) === i) readings[i + 1] = Math.max(heap, readings[i + 1] as number);
     }
@@ -70,7 +79,7 @@ describe('heap trim', () => {
 
   it('leaves growth below the slack alone until MAX_GAP_MS has passed', () => {
     const small = 30 * MB + SLACK_BYTES - MB;
-    const checks = MAX_GAP_MS / CHECK_INTERVAL_MS;
+    const checks = MAX_GAP_MS / STEP_MS;
     const readings = Array.from({ length: checks + 2 }, (_, i) => (i === 0 ? 30 * MB : small));
     // Memory held after a burst and released later is only found by the periodic collection.
     expect(simulate(readings, 25 * MB).collections).toEqual([checks]);
@@ -82,22 +91,106 @@ describe('heap trim', () => {
     expect(state.live).toBe(100 * MB);
   });
 
-  it('does nothing without an exposed gc, and runs on its timer when there is one', async () => {
-    expect(startHeapTrim(undefined)).toBeUndefined();
-    let heap = 10 * MB;
-    let collected = 0;
-    const stop = startHeapTrim(
-      () => {
-        collected++;
-        heap = 10 * MB;
-      },
+  it('collects for the first time once start-up is over: a quiet check or the end of a burst', () => {
+    const gcs: string[] = [];
+    let heap = 5 * MB;
+    let state = initialState(heap);
+    // Start-up still growing: no collection.
+    heap = 14 * MB;
+    state = check(
+      state,
       () => heap,
-      5,
+      () => gcs.push('growing'),
+      1000,
     );
-    heap = 100 * MB;
-    await new Promise((r) => setTimeout(r, 60));
+    expect(gcs).toEqual([]);
+    // Grew by less than QUIET_BYTES since the last check: start-up is over.
+    heap = 14 * MB + QUIET_BYTES - 1;
+    state = check(
+      state,
+      () => heap,
+      () => gcs.push('quiet'),
+      2000,
+    );
+    expect(gcs).toEqual(['quiet']);
+    expect(state.collectedAt).toBe(2000);
+    // A burst that ends during start-up (kube-proxy's first sync) collects at once, growing or not.
+    let other = initialState(5 * MB);
+    other = check(
+      other,
+      () => 40 * MB,
+      () => gcs.push('burst'),
+      800,
+      undefined,
+      true,
+    );
+    expect(gcs).toEqual(['quiet', 'burst']);
+    // After the first collection the usual rules hold: a burst's end does not skip MIN_GAP_MS.
+    heap = 60 * MB;
+    other = check(
+      other,
+      () => heap,
+      () => gcs.push('too soon'),
+      800 + MIN_GAP_MS - 1,
+      undefined,
+      true,
+    );
+    expect(gcs).toEqual(['quiet', 'burst']);
+  });
+
+  it('releases file pages at every check, and malloc memory after a collection or a burst', () => {
+    const calls: string[] = [];
+    const release = {
+      releaseExecutablePages: () => {
+        calls.push('pages');
+        return 0;
+      },
+      releaseMallocFree: () => {
+        calls.push('malloc');
+        return true;
+      },
+    };
+    const gc = () => calls.push('gc');
+    let state: HeapTrim.HeapTrimState = { live: 10 * MB, last: 10 * MB, collectedAt: 0, trailing: false };
+    state = check(state, () => 10 * MB, gc, 1000, release);
+    expect(calls).toEqual(['pages']);
+    state = check(state, () => 10 * MB, gc, 2000, release, true);
+    expect(calls).toEqual(['pages', 'malloc', 'pages']);
+    calls.length = 0;
+    state = check(state, () => 10 * MB + SLACK_BYTES, gc, MIN_GAP_MS, release);
+    expect(calls).toEqual(['gc', 'malloc', 'pages']);
+    // No gc exposed: the pages are still released.
+    calls.length = 0;
+    check(state, () => 100 * MB, undefined, 10 * MIN_GAP_MS, release);
+    expect(calls).toEqual(['pages']);
+  });
+
+  it('does nothing with neither gc nor a page release, and answers the burst-ended event', () => {
+    expect(startHeapTrim({ gc: null })).toBeUndefined();
+    let collected = 0;
+    let released = 0;
+    const stop = startHeapTrim({
+      gc: () => {
+        collected++;
+      },
+      heapUsed: () => 50 * MB,
+      // Far beyond the test: only the event runs a check.
+      intervalMs: 3_600_000,
+      release: {
+        releaseExecutablePages: () => {
+          released++;
+          return 0;
+        },
+        releaseMallocFree: () => true,
+      },
+      now: () => 1000,
+    });
+    (process as NodeJS.EventEmitter).emit(BURST_ENDED_EVENT);
+    expect(collected).toBe(1);
+    expect(released).toBe(1);
     stop?.();
-    // collectedAt starts at the start time, so the first collection waits MIN_GAP_MS.
-    expect(collected).toBe(0);
+    (process as NodeJS.EventEmitter).emit(BURST_ENDED_EVENT);
+    expect(released).toBe(1);
+    expect(process.listenerCount(BURST_ENDED_EVENT)).toBe(0);
   });
 });

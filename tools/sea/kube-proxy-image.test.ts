@@ -237,6 +237,12 @@ describe('kube-proxy OCI image', { timeout: 180_000 }, () => {
       } else {
         expect(log).toMatch(/^W.*"Failed to apply OOMScore" field="oomScoreAdj" value=-999 /m);
       }
+      // The executable loaded its page-release addon (tools/sea/page-release) from the image's
+      // /tmp: without it the proxy's RSS would count every page of the runtime start-up touched.
+      expect(readFileSync(`/proc/${proxy.pid}/maps`, 'utf8')).toMatch(
+        /nodeagent-page-release-[^/]+\/page-release\.node \(deleted\)/,
+      );
+      expect(log).not.toContain('NODEAGENT_PAGE_RELEASE');
       // klog text lines (logging.format "" → text), the protobuf contentType warned about once.
       expect(log).toMatch(/^I\d{4} \d{2}:\d{2}:\d{2}\.\d{6}\s+\d+ kube-proxy\] /m);
       expect(log.match(/^W.*clientConnection\.contentType/gm)).toHaveLength(1);

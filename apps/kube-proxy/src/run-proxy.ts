@@ -16,7 +16,6 @@ import {
   type NodeFacts,
   nodePortIPsFromConfig,
   nodeReader,
-  ProxierHealth,
   type ProxyHandler,
   ServiceHealthServer,
   waitForNodeIPs,
@@ -49,6 +48,7 @@ import {
 import type { Logger } from 'pino';
 import { type DaemonSettings, daemonSettings, nodeNameFor } from './daemon-settings';
 import { setupNode } from './node-setup';
+import { SyncEndSignallingHealth } from './sync-end-signal';
 
 export interface RunningProxy {
   nodeName: string;
@@ -171,7 +171,7 @@ export async function runProxy(
   const families = familiesFor(config, node.primaryFamily);
   await setupNode(config, log);
   const metrics = new KubeProxyMetrics();
-  const health = new ProxierHealth(2 * syncPeriodMs);
+  const health = new SyncEndSignallingHealth(2 * syncPeriodMs);
   const facts: NodeFacts = { ...node.facts, localAddresses: localAddresses() };
   const closers: (() => Promise<void>)[] = [];
   // ipvs mode: one IPVS netlink handle for both families opened before any server
@@ -287,6 +287,7 @@ export async function runProxy(
           conntrack: execConntrack(family),
           ...(nfacct ? { nfacct } : {}),
           backend: iptablesOptionsFromConfig(config, family, facts),
+          keepLastPayload: false,
           minSyncPeriodMs,
           syncPeriodMs,
           metrics,

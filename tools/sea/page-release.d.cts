@@ -1,0 +1,8 @@
+export interface PageRelease {
+  /** Drops the executable's resident file pages from this process; returns the bytes released. */
+  releaseExecutablePages(): number;
+  /** glibc malloc_trim(0); true when memory was returned to the kernel. */
+  releaseMallocFree(): boolean;
+}
+export declare const ASSET_KEY: string;
+export declare function loadPageRelease(): PageRelease | undefined;

@@ -1,0 +1,100 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureNode24 } from './node-runtime.mjs';
+import { buildPageReleaseAddon, nodeIncludeDir } from './page-release-build.mjs';
+
+const MiB = 1024 * 1024;
+
+/** Runs `script` in the Node 24 runtime the executables embed, with the addon at ADDON; returns its JSON. */
+function runWithAddon(node: string, addon: string, dir: string, name: string, script: string) {
+  const file = join(dir, `${name}.cjs`);
+  writeFileSync(
+    file,
+    `const addon = require(${JSON.stringify(addon)});
+const status = (k) => Number(require('node:fs').readFileSync('/proc/self/status', 'utf8').match(new RegExp(k + ':\\\\s+(\\\\d+) kB'))[1]) * 1024;
+${script}`,
+  );
+  const r = spawnSync(node, ['--expose-gc', file], { encoding: 'utf8', timeout: 120_000 });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+// The addon the single executables embed (tools/sea/page-release), compiled and loaded into the
+// same Node 24 runtime; what it does is read from the process's own /proc/self/status.
+describe('page release addon', { timeout: 180_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), `na-page-release-${process.pid}-`));
+  let node = '';
+  let addon = '';
+
+  beforeAll(() => {
+    node = ensureNode24().node;
+    addon = buildPageReleaseAddon(join(dir, 'page-release.node'), nodeIncludeDir(node));
+  }, 180_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("drops the executable's resident file pages, and the process runs on as before", () => {
+    const out = runWithAddon(
+      node,
+      addon,
+      dir,
+      'pages',
+      `const before = status('RssFile');
+const released = addon.releaseExecutablePages();
+const after = status('RssFile');
+// Work that needs pages just released (V8's compilers, OpenSSL, ICU), releasing between rounds.
+const crypto = require('node:crypto');
+let digest = '';
+for (let i = 0; i < 200; i++) {
+  addon.releaseExecutablePages();
+  digest = crypto.createHash('sha256').update(digest + i).digest('hex');
+  JSON.parse(JSON.stringify({ i, s: 'x'.repeat(i) }));
+}
+const date = new Intl.DateTimeFormat('de-DE', { timeZone: 'UTC' }).format(new Date(0));
+let expected = '';
+for (let i = 0; i < 200; i++) expected = crypto.createHash('sha256').update(expected + i).digest('hex');
+console.log(JSON.stringify({ before, released, after, same: digest === expected, date }));`,
+    );
+    // A bare Node process has touched ~35 MiB of its executable by the time it runs a script.
+    expect(out.released).toBeGreaterThan(10 * MiB);
+    expect(out.after).toBeLessThan(out.before - 10 * MiB);
+    expect(out.same).toBe(true);
+    expect(out.date).toBe('1.1.1970');
+  });
+
+  it('gives freed malloc memory back to the kernel', () => {
+    const out = runWithAddon(
+      node,
+      addon,
+      dir,
+      'malloc',
+      `// Small native allocations with a few kept among them, so the freed ones sit below live
+// chunks where free() alone cannot return them.
+const kept = [];
+let dropped = [];
+for (let i = 0; i < 40000; i++) {
+  dropped.push(Buffer.allocUnsafeSlow(2000));
+  if (i % 64 === 0) kept.push(Buffer.allocUnsafeSlow(2000));
+}
+dropped = null;
+gc();
+gc();
+const before = status('RssAnon');
+const trimmed = addon.releaseMallocFree();
+const after = status('RssAnon');
+console.log(JSON.stringify({ before, after, trimmed, kept: kept.length }));`,
+    );
+    expect(out.trimmed).toBe(true);
+    // 40,000 x 2 KB freed: most of it returns.
+    expect(out.after).toBeLessThan(out.before - 40 * MiB);
+  });
+
+  it('names the compiler it could not run', () => {
+    expect(() => buildPageReleaseAddon(join(dir, 'x.node'), nodeIncludeDir(node), 'no-such-cc')).toThrow(
+      /PAGE_RELEASE_COMPILE: no C compiler "no-such-cc"/,
+    );
+  });
+});

@@ -1,0 +1,120 @@
+// Gives resident pages the single executables no longer use back to the kernel, so their RSS
+// is their working set rather than everything start-up ever touched. Built by
+// tools/sea/page-release-build.mjs into an N-API addon embedded in each executable; loaded by
+// tools/sea/page-release.cjs. Two calls:
+//
+// releaseExecutablePages(): drops this process's page-table entries for the pages of its own
+// executable (the Node runtime: V8, ICU data, OpenSSL, Node's built-in JS, the injected script)
+// that are present and still the file's own pages. Start-up touches ~35-65 MiB of them (with
+// the kernel's fault-around, 64 KB per touched page); an idle daemon uses far fewer. The pages
+// stay in the page cache; one the process touches again is mapped back by a minor fault. Only
+// read-only private mappings are considered, and in them only pages the pagemap reports as
+// file pages: a page the process wrote to (relocations before RELRO made it read-only) is an
+// anonymous copy whose contents exist nowhere else, and MADV_DONTNEED would discard it.
+//
+// releaseMallocFree(): glibc's malloc_trim(0), which returns the free pages inside every malloc
+// arena (not only the top of the main heap) to the kernel. Node never calls it; after a burst
+// (a full sync's rule text, a pod start's buffers) the freed memory otherwise stays resident.
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <malloc.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+// /proc/<pid>/pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst).
+#define PM_PRESENT (1ULL << 63)
+#define PM_FILE_OR_SHARED_ANON (1ULL << 61)
+#define PAGEMAP_BATCH 512
+
+// Releases one range of pages; returns the bytes released.
+static size_t release_range(uintptr_t start, uintptr_t end) {
+  if (end <= start) return 0;
+  return madvise((void *)start, end - start, MADV_DONTNEED) == 0 ? end - start : 0;
+}
+
+// Releases the present file pages of [start, end); returns the bytes released.
+static size_t release_file_pages(int pagemap, uintptr_t start, uintptr_t end, size_t page) {
+  uint64_t entries[PAGEMAP_BATCH];
+  size_t released = 0;
+  uintptr_t run = 0;  // start of the current run of releasable pages, 0 for none
+  for (uintptr_t at = start; at < end; at += page * PAGEMAP_BATCH) {
+    size_t count = (end - at) / page;
+    if (count > PAGEMAP_BATCH) count = PAGEMAP_BATCH;
+    ssize_t got = pread(pagemap, entries, count * sizeof entries[0], (off_t)(at / page * sizeof entries[0]));
+    if (got != (ssize_t)(count * sizeof entries[0])) {
+      // Unreadable: leave this batch alone.
+      released += run ? release_range(run, at) : 0;
+      run = 0;
+      continue;
+    }
+    for (size_t i = 0; i < count; i++) {
+      uintptr_t addr = at + i * page;
+      int releasable = (entries[i] & PM_PRESENT) && (entries[i] & PM_FILE_OR_SHARED_ANON);
+      if (releasable && !run) run = addr;
+      if (!releasable && run) {
+        released += release_range(run, addr);
+        run = 0;
+      }
+    }
+  }
+  return released + (run ? release_range(run, end) : 0);
+}
+
+// Walks /proc/self/maps for read-only private mappings of the running executable (matched by
+// device and inode, so a replaced or deleted file on disk does not matter).
+static size_t release_executable_pages(void) {
+  struct stat exe;
+  if (stat("/proc/self/exe", &exe) != 0) return 0;
+  FILE *maps = fopen("/proc/self/maps", "re");
+  if (!maps) return 0;
+  int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (pagemap < 0) {
+    fclose(maps);
+    return 0;
+  }
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t released = 0;
+  char line[4096];
+  while (fgets(line, sizeof line, maps)) {
+    unsigned long start, end, inode;
+    unsigned int major_dev, minor_dev;
+    char perms[5];
+    if (sscanf(line, "%lx-%lx %4s %*x %x:%x %lu", &start, &end, perms, &major_dev, &minor_dev, &inode) != 6)
+      continue;
+    if (perms[1] == 'w' || perms[3] != 'p') continue;
+    if (inode != exe.st_ino || makedev(major_dev, minor_dev) != exe.st_dev) continue;
+    released += release_file_pages(pagemap, start, end, page);
+  }
+  close(pagemap);
+  fclose(maps);
+  return released;
+}
+
+static napi_value ReleaseExecutablePages(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_create_double(env, (double)release_executable_pages(), &out);
+  return out;
+}
+
+static napi_value ReleaseMallocFree(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_get_boolean(env, malloc_trim(0) == 1, &out);
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  napi_create_function(env, "releaseExecutablePages", NAPI_AUTO_LENGTH, ReleaseExecutablePages, NULL, &fn);
+  napi_set_named_property(env, exports, "releaseExecutablePages", fn);
+  napi_create_function(env, "releaseMallocFree", NAPI_AUTO_LENGTH, ReleaseMallocFree, NULL, &fn);
+  napi_set_named_property(env, exports, "releaseMallocFree", fn);
+  return exports;
+}
