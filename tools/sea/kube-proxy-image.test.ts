@@ -240,7 +240,7 @@ describe('kube-proxy OCI image', { timeout: 180_000 }, () => {
       // The executable loaded its page-release addon (tools/sea/page-release) from the image's
       // /tmp: without it the proxy's RSS would count every page of the runtime start-up touched.
       expect(readFileSync(`/proc/${proxy.pid}/maps`, 'utf8')).toMatch(
-        /nodeagent-page-release-[^/]+\/page-release\.node \(deleted\)/,
+        /nodeagent-addon-[^/]+\/page-release\.node \(deleted\)/,
       );
       expect(log).not.toContain('NODEAGENT_PAGE_RELEASE');
       // klog text lines (logging.format "" → text), the protobuf contentType warned about once.

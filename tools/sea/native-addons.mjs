@@ -3,13 +3,15 @@
 // prebuilds/<platform>-<arch>/*.node beside the package: a bundle has no such directory, so the
 // executable died at startup in every proxy mode ("No native build was found"). The plugin
 // swaps node-gyp-build, per importing package, for a loader of that package's prebuilt N-API
-// addon embedded as a SEA asset; the addon is written to a private temp directory and
-// process.dlopen'ed the first time the binding is used (only the modes that need it pay for it).
+// addon embedded as a SEA asset; embedded-addon.cjs writes it to a private directory and
+// process.dlopen's it the first time the binding is used (only the modes that need it pay for it).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, parse } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SeaBuildError } from './sea-build-error.mjs';
 
 const NAMESPACE = 'sea-native-addon';
+const SEA_DIR = dirname(fileURLToPath(import.meta.url));
 
 /** The directory of the package.json that owns `file`. */
 function packageRoot(file) {
@@ -30,29 +32,11 @@ function linuxX64Prebuild(root) {
   return join(dir, napi);
 }
 
-/** The loader that replaces node-gyp-build for one package. */
+/** The loader that replaces node-gyp-build for one package (embedded-addon.cjs does the loading). */
 function loaderSource(assetKey) {
   return `
 let loaded;
-function load() {
-  if (loaded) return loaded;
-  const { getAsset } = require('node:sea');
-  const { mkdtempSync, rmSync, writeFileSync } = require('node:fs');
-  const { join } = require('node:path');
-  const { tmpdir } = require('node:os');
-  const dir = mkdtempSync(join(tmpdir(), 'nodeagent-addon-'));
-  const file = join(dir, 'addon.node');
-  try {
-    writeFileSync(file, new Uint8Array(getAsset(${JSON.stringify(assetKey)})), { mode: 0o500 });
-    const m = { exports: {} };
-    process.dlopen(m, file);
-    loaded = m.exports;
-  } finally {
-    // Linux keeps the mapped library after the file is gone.
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return loaded;
-}
+const load = () => (loaded ??= require(${JSON.stringify(join(SEA_DIR, 'embedded-addon.cjs'))}).loadEmbeddedAddon(${JSON.stringify(assetKey)}));
 module.exports = () => new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });
 `;
 }
@@ -74,6 +58,7 @@ export function nativeAddons() {
       });
       b.onLoad({ filter: /.*/, namespace: NAMESPACE }, (args) => ({
         contents: loaderSource(args.path),
+        resolveDir: SEA_DIR,
         loader: 'js',
       }));
     },

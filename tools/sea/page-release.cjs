@@ -3,6 +3,8 @@
 // Outside a single executable (the apps run by `node`), there is nothing to load.
 'use strict';
 
+const { loadEmbeddedAddon } = require('./embedded-addon.cjs');
+
 const ASSET_KEY = 'native/page-release.node';
 
 /**
@@ -19,32 +21,19 @@ function loadPageRelease() {
     return undefined;
   }
   if (!sea.isSea()) return undefined;
-  let bytes;
   try {
-    bytes = sea.getAsset(ASSET_KEY);
+    sea.getAsset(ASSET_KEY);
   } catch {
     return undefined;
   }
-  const { mkdtempSync, rmSync, writeFileSync } = require('node:fs');
-  const { join } = require('node:path');
-  const { tmpdir } = require('node:os');
-  let dir;
   try {
-    dir = mkdtempSync(join(tmpdir(), 'nodeagent-page-release-'));
-    const file = join(dir, 'page-release.node');
-    writeFileSync(file, new Uint8Array(bytes), { mode: 0o500 });
-    const m = { exports: {} };
-    process.dlopen(m, file);
-    return m.exports;
+    return loadEmbeddedAddon(ASSET_KEY);
   } catch (err) {
     process.emitWarning(
-      `page release unavailable (${err.message}): resident memory will include every page of the executable start-up touched`,
+      `page release unavailable: ${err.message}; resident memory will include every page of the executable start-up touched`,
       { code: 'NODEAGENT_PAGE_RELEASE' },
     );
     return undefined;
-  } finally {
-    // Linux keeps the mapped library after the file is gone.
-    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 

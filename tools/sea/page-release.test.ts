@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as EmbeddedAddon from './embedded-addon.cjs';
 import { ensureNode24 } from './node-runtime.mjs';
 import { buildPageReleaseAddon, nodeIncludeDir } from './page-release-build.mjs';
 
@@ -90,6 +92,19 @@ console.log(JSON.stringify({ before, after, trimmed, kept: kept.length }));`,
     expect(out.trimmed).toBe(true);
     // 40,000 x 2 KB freed: most of it returns.
     expect(out.after).toBeLessThan(out.before - 40 * MiB);
+  });
+
+  it('loads an addon from the first place that takes it, and names every place that did not', () => {
+    const { loadAddonBytes } = createRequire(import.meta.url)('./embedded-addon.cjs') as typeof EmbeddedAddon;
+    const bytes = new Uint8Array(readFileSync(addon));
+    // A missing directory stands for a noexec /tmp: the next place is used.
+    const loaded = loadAddonBytes(bytes, 'page-release.node', [join(dir, 'missing'), dir]) as {
+      releaseMallocFree(): boolean;
+    };
+    expect(typeof loaded.releaseMallocFree()).toBe('boolean');
+    expect(() => loadAddonBytes(bytes, 'page-release.node', [join(dir, 'a'), join(dir, 'b')])).toThrow(
+      /cannot load page-release\.node \(.*\/a: ENOENT.*; .*\/b: ENOENT/,
+    );
   });
 
   it('names the compiler it could not run', () => {
