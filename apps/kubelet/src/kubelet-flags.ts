@@ -1,15 +1,14 @@
-import {
-  InvalidConfigError,
-  type KubeletConfiguration,
-  parseKubeletConfiguration,
-  readKubeletConfigurationFile,
-} from '@nodeagent/kubelet';
+// From the root, not /config: see packages/kubelet/src/index.ts.
 import {
   applyV1beta1ZeroDefaults,
+  InvalidConfigError,
+  type KubeletConfiguration,
   kubeletConfigurationApiVersion,
   kubeletConfigurationKind,
   mergeConfigurationDropIns,
-} from '@nodeagent/kubelet/config';
+  parseKubeletConfiguration,
+  readKubeletConfigurationFile,
+} from '@nodeagent/kubelet';
 import { Command, Option } from 'commander';
 import {
   parseBoolFlag,

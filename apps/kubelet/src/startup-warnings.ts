@@ -1,4 +1,4 @@
-import { unsupportedFieldWarnings } from '@nodeagent/kubelet/config';
+import { unsupportedFieldWarnings } from '@nodeagent/kubelet';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
 
 export interface StartupWarning {

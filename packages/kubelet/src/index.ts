@@ -3,10 +3,16 @@
 // /admission /api /certificates /cgroups /config /cri /eviction /images /logs /metrics /pod
 // /runtime /server /sources /stats /volumes /testing.
 
+// The configuration's entry points the kubelet binary uses are here too, so it does not load
+// /config, whose kubeletConfigurationSchema keeps a zod schema (~1.5 MiB of heap) alive.
+export { mergeConfigurationDropIns } from './config/config-drop-ins';
+export { unsupportedFieldWarnings } from './config/field-support';
 export {
   defaultKubeletConfiguration,
   type KubeletConfiguration,
   type KubeletConfigurationInput,
+  kubeletConfigurationApiVersion,
+  kubeletConfigurationKind,
   type ParsedKubeletConfiguration,
   parseKubeletConfiguration,
 } from './config/kubelet-configuration';
@@ -15,6 +21,7 @@ export {
   loadKubeletConfigurationFile,
   readKubeletConfigurationFile,
 } from './config/load-config-file';
+export { applyV1beta1ZeroDefaults } from './config/v1beta1-defaults';
 export {
   CreateContainerConfigError,
   InvalidConfigError,

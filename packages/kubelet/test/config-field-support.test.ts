@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { kubeletConfigurationFieldSupport, unsupportedFieldWarnings } from '../src/config/field-support';
-import { defaultKubeletConfiguration, kubeletConfigurationSchema } from '../src/config/kubelet-configuration';
+import { defaultKubeletConfiguration } from '../src/config/kubelet-configuration';
+import { kubeletConfigurationSchema } from '../src/config/kubelet-configuration-schema';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 

@@ -22,17 +22,18 @@ export {
   unsupportedFieldWarnings,
 } from './field-support';
 export {
+  buildKubeletConfigurationSchema,
   defaultEvictionHard,
   defaultKubeletConfiguration,
   type KubeletConfiguration,
   type KubeletConfigurationInput,
   kubeletConfigurationApiVersion,
   kubeletConfigurationKind,
-  kubeletConfigurationSchema,
   type ParsedKubeletConfiguration,
   type ParseKubeletConfigurationOptions,
   parseKubeletConfiguration,
 } from './kubelet-configuration';
+export { kubeletConfigurationSchema } from './kubelet-configuration-schema';
 export {
   applyConfigurationOverrides,
   decodeKubeletConfigurationText,
