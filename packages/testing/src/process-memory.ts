@@ -45,6 +45,11 @@ export interface ProcessMemory {
   heapSpaces: Record<string, number>;
   /** Where fileRssBytes is: resident pages per file-backed mapping, largest first. */
   fileMappings: FileMapping[];
+  /**
+   * User + system CPU seconds the process had used when its RSS was read: the difference
+   * between two readings is what it spent in between (an idle daemon's own upkeep).
+   */
+  cpuSeconds: number;
 }
 
 /** Environment that makes a node process (or single executable) load the heap reporter. */
@@ -75,6 +80,7 @@ export async function measureProcess(
   { last = false }: { last?: boolean } = {},
 ): Promise<ProcessMemory> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const cpu = await cpuSeconds(pid);
   const mappings = await readFileMappings(pid);
   const report = env.NA_MEM_REPORT as string;
   await rm(report, { force: true });
@@ -102,6 +108,7 @@ export async function measureProcess(
     externalBytes: heap.external,
     heapSpaces: heap.spaces,
     fileMappings: mappings,
+    cpuSeconds: cpu,
   };
 }
 
@@ -163,6 +170,8 @@ export interface MemorySummary {
   externalMiB: number;
   /** File-backed mappings holding at least 1 MiB (see fileMappings). */
   fileMappingsMiB: Record<string, number>;
+  /** ProcessMemory.cpuSeconds. */
+  cpuSeconds: number;
 }
 
 /** The numbers a reader wants, in MiB. */
@@ -179,6 +188,7 @@ export function summary(m: ProcessMemory): MemorySummary {
     fileMappingsMiB: Object.fromEntries(
       m.fileMappings.filter((f) => f.rssBytes >= 1048576).map((f) => [f.mapping, mib(f.rssBytes)]),
     ),
+    cpuSeconds: m.cpuSeconds,
   };
 }
 
