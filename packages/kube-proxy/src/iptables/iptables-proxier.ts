@@ -30,6 +30,12 @@ export interface IptablesProxierOptions extends ProxierBaseOptions {
    * Without it, or where the kernel refuses a counter, rules go without that `-m nfacct`.
    */
   nfacct?: NfacctClient;
+  /**
+   * Keep the last payload readable as `lastPayload` (default true; tests and benchmarks read
+   * it). False: `lastPayload` is '' and a sync's payload is garbage once written; a streamed
+   * full sync's is the whole rule set (~5 MB at 1k Services), held until the next sync.
+   */
+  keepLastPayload?: boolean;
 }
 
 /**
@@ -200,7 +206,9 @@ export class IptablesProxier extends ProxierBase {
           // awaits the kernel read before its first COMMIT; a failure kills the restore first.
           // The filter and mangle sections and missing jumps from built-in chains follow in the
           // same run, not cache-widened (see IptablesSyncStream.tail).
-          const stream = this.rules.streamFullSync(snapshot, kernel);
+          const stream = this.rules.streamFullSync(snapshot, kernel, {
+            keepPayload: this.opts.keepLastPayload ?? true,
+          });
           await exec.restoreStream(stream.chunks, stream.expected, stream.tail);
           prepared = stream.result();
           applied = true;
@@ -214,7 +222,7 @@ export class IptablesProxier extends ProxierBase {
       const { jumpPayload, next: _next, ...rest } = prepared;
       // A streamed sync's payload is a lazy, non-enumerable property: not in `rest`.
       const { payload: _payload, ...summary } = rest as typeof rest & { payload?: string };
-      this.lastPrepared = prepared;
+      this.lastPrepared = (this.opts.keepLastPayload ?? true) ? prepared : undefined;
       this.lastSync = summary;
       // Nothing changed in any chain we own: skip the iptables-restore run entirely.
       if (!applied && prepared.payload !== '') await exec.restore(prepared.payload);

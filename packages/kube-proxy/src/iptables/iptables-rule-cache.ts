@@ -89,7 +89,7 @@ export interface IptablesSyncStream {
 /** Characters per streamed chunk: about what a pipe holds (64 KiB). */
 const STREAM_CHUNK_CHARS = 64 * 1024;
 
-const topId = (table: 'filter' | 'nat', chain: string): TopChainId => `${table} ${chain}`;
+const topId = (table: 'filter' | 'nat', chain: string): TopChainId => [table, chain].join(' ');
 
 /** Collects rendered lines of top-level chains per chain. */
 class TopSink implements RuleSink {
@@ -100,7 +100,8 @@ class TopSink implements RuleSink {
   rule(...args: string[]): void {
     this.count++;
     const id = topId(this.table, args[1]!);
-    this.lines.set(id, `${this.lines.get(id) ?? ''}${renderRule(args)}\n`);
+    // Flat (Array.join), not a cons string: the cache keeps these lines between syncs.
+    this.lines.set(id, [this.lines.get(id) ?? '', renderRule(args), '\n'].join(''));
   }
 }
 
@@ -199,23 +200,28 @@ export class IptablesRuleCache {
    * listing a full sync needs, typically still being read) is awaited only after the last
    * one, and every COMMIT follows it: if rendering or the kernel read fails, the stream throws
    * before any COMMIT and a restore fed by it applies nothing. The payload equals what
-   * `prepare` returns for the same inputs.
+   * `prepare` returns for the same inputs; with `keepPayload: false` the chunks are not kept
+   * and the result's `payload` is ''.
    */
   streamFullSync(
     snapshot: ProxySnapshot,
     kernel: Promise<{ existingNatChains: Iterable<string>; setup?: BaseSetup }>,
+    { keepPayload = true }: { keepPayload?: boolean } = {},
   ): IptablesSyncStream {
     const produced: string[] = [];
+    const keep = (part: string) => {
+      if (keepPayload) produced.push(part);
+    };
     let summary: Omit<PreparedIptablesSync, 'payload'> | undefined;
     let otherTables = '';
     const chunks = async function* (this: IptablesRuleCache) {
       const tally = new FullSyncTally(this.staticCounts);
       for (const part of this.renderFullSync(snapshot, tally)) {
-        produced.push(part);
+        keep(part);
         yield part;
       }
       const finished = this.finishFullSync(tally, await kernel);
-      produced.push(finished.tail);
+      keep(finished.tail);
       otherTables = finished.otherTables;
       summary = finished.summary;
       yield finished.tail;
@@ -231,7 +237,7 @@ export class IptablesRuleCache {
         const { jumpPayload } = done();
         return otherTables + jumpPayload;
       },
-      result: () => withLazyPayload(done(), [...produced, otherTables]),
+      result: () => withLazyPayload(done(), keepPayload ? [...produced, otherTables] : []),
     };
   }
 

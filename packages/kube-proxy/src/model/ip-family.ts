@@ -35,5 +35,7 @@ function familyOfParsed(address: ParsedIP): IPFamily {
 
 /** "ip:port", bracketing IPv6 as Go's net.JoinHostPort does (used in chain hashes and conntrack). */
 export function joinHostPort(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  // Array.join: a flat string (a template of 13+ characters is a V8 cons string holding its
+  // pieces; every endpoint keeps this one for its lifetime).
+  return ip.includes(':') ? ['[', ip, ']:', port].join('') : [ip, ':', port].join('');
 }

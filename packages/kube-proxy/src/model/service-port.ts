@@ -14,7 +14,8 @@ export interface ServicePortName {
 
 /** Upstream's String() form: "ns/name:port", or "ns/name" when the port is unnamed. */
 export function servicePortKey(namespace: string, name: string, port: string): string {
-  return port === '' ? `${namespace}/${name}` : `${namespace}/${name}:${port}`;
+  // Array.join: a flat string, not a cons string holding its pieces (kept for every port).
+  return port === '' ? [namespace, '/', name].join('') : [namespace, '/', name, ':', port].join('');
 }
 
 /** What the proxier needs to know about one Service port, for one IP family. Immutable. */

@@ -45,9 +45,11 @@ function quote(arg: string): string {
 
 /** One rule line as iptables-restore reads it. */
 export function renderRule(args: readonly string[]): string {
-  let line = '';
-  for (let i = 0; i < args.length; i++) line += i === 0 ? quote(args[i]!) : ` ${quote(args[i]!)}`;
-  return line;
+  // One flat string: `line += ' ' + arg` made a cons string per argument, which rule text
+  // kept between syncs (a Service's top-level chain lines) holds on to.
+  const quoted = new Array<string>(args.length);
+  for (let i = 0; i < args.length; i++) quoted[i] = quote(args[i]!);
+  return quoted.join(' ');
 }
 
 /** The iptables-restore input for `iptables-restore --noflush --counters`. */
