@@ -158,6 +158,35 @@ describe('IncrementalNftTable', () => {
     });
   });
 
+  it('fullScript renders exactly what renderScript makes of fullTransaction', () => {
+    const t = new IncrementalNftTable({ kind: 'table', comment: 'rules' });
+    t.set('base', base);
+    // Over 4096 elements in one container (split into several commands), comments with
+    // characters to quote, timeouts, elements without a value, several owners of one id.
+    t.set('many', {
+      sets: [{ kind: 'set', name: 'seen', type: 'ipv4_addr', flags: ['timeout'] }],
+      elements: [
+        ...Array.from({ length: 5000 }, (_, i) => ({
+          kind: 'element' as const,
+          container: 'dispatch',
+          key: [`10.${i >> 8}.${i & 255}.1`],
+          value: [`goto group-${i % 3}`],
+          ...(i % 7 === 0 ? { comment: `svc "${i}" \\ x` } : {}),
+        })),
+        { kind: 'element', container: 'seen', key: ['10.9.9.9'], timeout: '10s' },
+        { kind: 'element', container: 'seen', key: ['10.9.9.8'], comment: 'c', timeout: '5m' },
+        { kind: 'element', container: 'seen', key: ['10.9.9.7'] },
+      ],
+    });
+    t.set('other', owner(['10.0.0.1', '10.250.0.1'], 2));
+    const script = t.fullScript('ip6', 'kube-proxy');
+    expect(script).toBe(renderScript('ip6', 'kube-proxy', t.fullTransaction(), { emulateDestroy: false }));
+    expect(script.match(/^add element ip6 kube-proxy dispatch /gm)).toHaveLength(2);
+    expect(new IncrementalNftTable().fullScript('ip', 't')).toBe(
+      renderScript('ip', 't', new IncrementalNftTable().fullTransaction(), { emulateDestroy: false }),
+    );
+  });
+
   it('asks for a full replacement when a set definition changes', () => {
     const t = new IncrementalNftTable({ kind: 'table' });
     t.set('base', base);

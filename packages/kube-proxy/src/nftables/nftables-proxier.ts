@@ -81,8 +81,7 @@ export class NftablesProxier extends ProxierBase {
         this.keepScript(script);
         if (diff.size > 0) await this.applyDiff(script);
       } else {
-        const full = this.ruleset.fullTransaction();
-        const script = renderScript(family, NFTABLES_TABLE, full, { emulateDestroy: false });
+        const script = this.ruleset.fullScript();
         this.keepScript(script);
         // Until this succeeds the kernel's table is unknown: never diff against it.
         this.inSync = false;

@@ -7,6 +7,7 @@ import type { ProxySnapshot } from '../model/proxy-snapshot';
 import type { ServicePort } from '../model/service-port';
 import { baseRuleset } from './base-ruleset';
 import type { EndpointSlots } from './endpoint-slots';
+import { NFTABLES_TABLE } from './nftables-names';
 import { type NftablesBackendOptions, type NftFamilyContext, nftFamilyContext } from './nftables-options';
 import { servicePortRuleset } from './service-port-ruleset';
 
@@ -120,6 +121,14 @@ export class NftablesRuleset {
   /** Replaces the whole table (start-up, after a failure, periodically). */
   fullTransaction(): NftTransaction {
     return this.table.fullTransaction();
+  }
+
+  /**
+   * fullTransaction() as the `nft -f` script for `family`'s kube-proxy table, rendered without
+   * building an operation per element (see IncrementalNftTable.fullScript).
+   */
+  fullScript(): string {
+    return this.table.fullScript(this.ctx.ipX, NFTABLES_TABLE);
   }
 
   /** What changed since the last commit; undefined when only a full replacement will do. */

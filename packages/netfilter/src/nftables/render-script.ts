@@ -60,6 +60,41 @@ export function renderElement(element: NftElement, withValue: boolean): string {
   return text;
 }
 
+/**
+ * `renderElement({ key, value, comment, timeout }, true)` from the key and value already joined
+ * with ' . ' ('' value: none), as one flat string: for renderers that keep elements as text.
+ */
+export function renderElementText(
+  keyText: string,
+  valueText: string,
+  comment: string | undefined,
+  timeout: string | undefined,
+): string {
+  const parts = [keyText];
+  if (timeout !== undefined) parts.push(' timeout ', timeout);
+  if (comment !== undefined) parts.push(commentClause(comment));
+  if (valueText !== '') parts.push(' : ', valueText);
+  return parts.join('');
+}
+
+/**
+ * The `add element` commands renderScript writes for consecutive additions of these rendered
+ * elements (renderElementText) to `container`: MAX_ELEMENTS_PER_COMMAND per line, each
+ * "\n"-terminated.
+ */
+export function renderElementAdds(
+  family: NftFamily,
+  table: string,
+  container: string,
+  items: readonly string[],
+): string {
+  const head = ['add element ', family, ' ', nameOf(table), ' ', nameOf(container), ' { '].join('');
+  const lines: string[] = [];
+  for (let i = 0; i < items.length; i += MAX_ELEMENTS_PER_COMMAND)
+    lines.push(head, items.slice(i, i + MAX_ELEMENTS_PER_COMMAND).join(', '), ' }\n');
+  return lines.join('');
+}
+
 function objectWord(object: NftObject): string {
   return object.kind;
 }
