@@ -1,5 +1,10 @@
 import type { NftChain, NftElement, NftFamily, NftMap, NftSet, NftTable } from './model';
-import { renderElementAdds, renderElementText, renderScript } from './render-script';
+import {
+  MAX_ELEMENTS_PER_COMMAND,
+  renderElementAdds,
+  renderElementText,
+  renderScript,
+} from './render-script';
 import { NftTransaction } from './transaction';
 
 /** One rule of a chain, without the chain name (the chain owns its rule list). */
@@ -127,6 +132,17 @@ function elementRest(e: NftElement): string {
   const value = e.value ? e.value.join(' . ') : '';
   if (e.comment === undefined && e.timeout === undefined) return value;
   return [value, e.comment ?? NO_COMMENT, e.timeout ?? ''].join(SEP);
+}
+
+/** An element as `add element … { … }` lists it (renderElementText), from its id and rest text. */
+function elementText(id: string, rest: string): string {
+  const [value, comment, timeout] = rest.split(SEP);
+  return renderElementText(
+    id.slice(id.indexOf(SEP) + 1),
+    value ?? '',
+    comment !== undefined && comment !== NO_COMMENT ? comment : undefined,
+    timeout ? timeout : undefined,
+  );
 }
 
 function decodeElement(containers: ContainerCodes, id: string, rest: string): NftElement {
@@ -318,23 +334,26 @@ export class IncrementalNftTable {
    */
   fullScript(family: NftFamily, table: string): string {
     const parts = [renderScript(family, table, this.fullStructure(), { emulateDestroy: false })];
+    // Ids grouped by container (references to strings the table holds anyway), then rendered
+    // one command's worth at a time, so only one command's element texts exist at once.
+    // Each container's ids and rest texts, side by side.
     const byContainer = new Map<string, string[]>();
     for (const [id, e] of this.elements.entries) {
-      const at = id.indexOf(SEP);
-      const code = id.slice(0, at);
-      const [value, comment, timeout] = (typeof e === 'string' ? e : e[0]!.rest).split(SEP);
-      const text = renderElementText(
-        id.slice(at + 1),
-        value ?? '',
-        comment !== undefined && comment !== NO_COMMENT ? comment : undefined,
-        timeout ? timeout : undefined,
-      );
+      const code = id.slice(0, id.indexOf(SEP));
+      const rest = typeof e === 'string' ? e : e[0]!.rest;
       const list = byContainer.get(code);
-      if (list) list.push(text);
-      else byContainer.set(code, [text]);
+      if (list) list.push(id, rest);
+      else byContainer.set(code, [id, rest]);
     }
-    for (const [code, items] of byContainer)
-      parts.push(renderElementAdds(family, table, this.containers.name(code), items));
+    for (const [code, list] of byContainer) {
+      const container = this.containers.name(code);
+      for (let i = 0; i < list.length; i += 2 * MAX_ELEMENTS_PER_COMMAND) {
+        const end = Math.min(list.length, i + 2 * MAX_ELEMENTS_PER_COMMAND);
+        const items: string[] = [];
+        for (let j = i; j < end; j += 2) items.push(elementText(list[j]!, list[j + 1]!));
+        parts.push(renderElementAdds(family, table, container, items));
+      }
+    }
     return parts.join('');
   }
 

@@ -147,7 +147,7 @@ function renderOperation(op: NftOperation, family: NftFamily, table: string): st
 
 // Merged element lists are cut into commands of this many elements: one huge line makes nft's
 // parser hold the whole list at once for no gain.
-const MAX_ELEMENTS_PER_COMMAND = 4096;
+export const MAX_ELEMENTS_PER_COMMAND = 4096;
 
 export interface RenderScriptOptions {
   /**
