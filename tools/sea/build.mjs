@@ -8,11 +8,11 @@
 //   3. postject injects the blob into a copy of that binary as the NODE_SEA_BLOB note and flips
 //      the sentinel fuse.
 // Usage: node tools/sea/build.mjs [--out dist/bin] [name ...]
-import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { runBuildStep } from './build-step.mjs';
 import { nativeAddons } from './native-addons.mjs';
 import { ensureNode24, REPO_ROOT } from './node-runtime.mjs';
 import { ASSET_KEY as PAGE_RELEASE_ASSET } from './page-release.cjs';
@@ -302,22 +302,6 @@ export async function bundleTarget(target, workDir, options = DEFAULT_BUILD_OPTI
   return { outfile, version, warnings: result.warnings, assets: addons.assets, inputs };
 }
 
-/**
- * Run a build step with its chatter captured (postject warns about unnamed ELF note sections on
- * every run, harmlessly); the output is shown only when the step fails.
- */
-function quiet(file, args) {
-  try {
-    execFileSync(file, args, { stdio: 'pipe', encoding: 'utf8' });
-  } catch (err) {
-    throw new SeaBuildError(
-      'STEP_FAILED',
-      [file, ...args].join(' '),
-      `${err.stderr ?? ''}${err.stdout ?? ''}`.trim(),
-    );
-  }
-}
-
 /** Turn a bundled CJS script into an executable at `output` using the given node binary. */
 export function makeExecutable(
   { node, postject },
@@ -342,11 +326,18 @@ export function makeExecutable(
       assets,
     }),
   );
-  quiet(node, ['--experimental-sea-config', configPath]);
+  runBuildStep(node, ['--experimental-sea-config', configPath]);
   rmSync(output, { force: true });
   copyFileSync(node, output);
   chmodSync(output, 0o755);
-  quiet(process.execPath, [postject, output, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_SENTINEL_FUSE]);
+  runBuildStep(process.execPath, [
+    postject,
+    output,
+    'NODE_SEA_BLOB',
+    blob,
+    '--sentinel-fuse',
+    SEA_SENTINEL_FUSE,
+  ]);
   rmSync(blob, { force: true });
   return output;
 }

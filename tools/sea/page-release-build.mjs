@@ -2,10 +2,10 @@
 // (page-release.cjs loads it). Node-API is ABI-stable, so the headers of the Node 24 runtime the
 // executables are made from serve; the C compiler is the system's `cc` (Debian's gcc, which
 // tools/install-deps.mjs installs).
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBuildStep } from './build-step.mjs';
 import { SeaBuildError } from './sea-build-error.mjs';
 
 export const PAGE_RELEASE_SOURCE = join(
@@ -41,14 +41,6 @@ export function buildPageReleaseAddon(output, includeDir, cc = process.env.CC ||
     output,
     PAGE_RELEASE_SOURCE,
   ];
-  try {
-    execFileSync(cc, args, { stdio: 'pipe', encoding: 'utf8' });
-  } catch (err) {
-    throw new SeaBuildError(
-      'PAGE_RELEASE_COMPILE',
-      [cc, ...args].join(' '),
-      `${err.code === 'ENOENT' ? `no C compiler "${cc}" (apt-get install gcc libc6-dev)` : ''}${err.stderr ?? ''}`.trim(),
-    );
-  }
+  runBuildStep(cc, args, 'PAGE_RELEASE_COMPILE', 'apt-get install gcc libc6-dev');
   return output;
 }

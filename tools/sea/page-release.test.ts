@@ -109,7 +109,7 @@ console.log(JSON.stringify({ before, after, trimmed, kept: kept.length }));`,
 
   it('names the compiler it could not run', () => {
     expect(() => buildPageReleaseAddon(join(dir, 'x.node'), nodeIncludeDir(node), 'no-such-cc')).toThrow(
-      /PAGE_RELEASE_COMPILE: no C compiler "no-such-cc"/,
+      /PAGE_RELEASE_COMPILE: no "no-such-cc" \(apt-get install gcc libc6-dev\)/,
     );
   });
 });

@@ -1,0 +1,1 @@
+export declare function runBuildStep(file: string, args: string[], code?: string, hint?: string): void;
