@@ -24,10 +24,9 @@
 // Why drop file pages: the Node runtime is ~130 MB of executable; start-up touches 35-65 MiB of
 // it (V8's compilers, ICU data, Node's built-in JS, the injected script, each with the kernel's
 // 64 KB fault-around), an idle daemon uses a fraction. Dropped pages stay in the page cache and
-// come back on a minor fault when touched, so RSS shows what the daemon used in the last few
-// seconds instead of everything it ever touched. Pages are released every 5 s, after every
-// collection and at every burst's end; a release costs ~0.6 ms (one pass over /proc/self/maps
-// and the executable's pagemap) plus the minor faults of the pages used again.
+// come back on a minor fault when touched, so RSS shows what the daemon used in the last second
+// instead of everything it ever touched. A check costs ~0.6 ms (one pass over /proc/self/maps and
+// the executable's pagemap) plus the minor faults of the pages used again.
 //
 // An app ends a burst with `process.emit('nodeagent:burst-ended')` (kube-proxy after each
 // sync); the check then runs at once, so the memory is given back before anyone reads it.
@@ -48,12 +47,6 @@ const MIN_GAP_MS = 10_000;
  * only garbage once released, and nothing allocates afterwards to make V8 notice.
  */
 const MAX_GAP_MS = 30_000;
-/**
- * Time between two releases of the executable's pages when nothing else asks for one (a
- * collection and a burst's end do): every release makes the daemon fault back the pages it
- * keeps using, ~0.2% of a core for the idle kubelet at one release a second.
- */
-const PAGE_RELEASE_INTERVAL_MS = 5000;
 /** What an app emits on `process` when a burst of work ended. */
 const BURST_ENDED_EVENT = 'nodeagent:burst-ended';
 
@@ -68,13 +61,13 @@ const NO_RELEASE = Object.freeze({ releaseExecutablePages: () => 0, releaseMallo
 const REDUCE_MEMORY = { type: 'major', execution: 'sync', flavor: 'last-resort' };
 
 /**
- * @typedef {{ live: number, last: number, collectedAt: number | undefined, trailing: boolean, pagesReleasedAt?: number }} HeapTrimState
- *   collectedAt undefined: no collection yet (start-up); pagesReleasedAt: the last page release.
+ * @typedef {{ live: number, last: number, collectedAt: number | undefined, trailing: boolean }} HeapTrimState
+ *   collectedAt undefined: no collection yet (start-up).
  */
 
 /** The state before the first check; `used` is the heap at start. */
 function initialState(used) {
-  return { live: used, last: used, collectedAt: undefined, trailing: false, pagesReleasedAt: undefined };
+  return { live: used, last: used, collectedAt: undefined, trailing: false };
 }
 
 /** Whether this check collects. */
@@ -98,21 +91,14 @@ function check(state, heapUsed, gc, now, release = NO_RELEASE, burstEnded = fals
   const live = Math.min(state.live, used); // V8 collected on its own: follow the heap down
   if (!gc || !wantsCollection(state, used, live, now, burstEnded)) {
     if (burstEnded) release.releaseMallocFree();
-    const releasePages = burstEnded || now - (state.pagesReleasedAt ?? -Infinity) >= PAGE_RELEASE_INTERVAL_MS;
-    if (releasePages) release.releaseExecutablePages();
-    return { ...state, live, last: used, pagesReleasedAt: releasePages ? now : state.pagesReleasedAt };
+    release.releaseExecutablePages();
+    return { ...state, live, last: used };
   }
   gc(REDUCE_MEMORY);
   release.releaseMallocFree();
   release.releaseExecutablePages();
   const after = heapUsed();
-  return {
-    live: after,
-    last: after,
-    collectedAt: now,
-    trailing: used - state.last > SLACK_BYTES,
-    pagesReleasedAt: now,
-  };
+  return { live: after, last: after, collectedAt: now, trailing: used - state.last > SLACK_BYTES };
 }
 
 /**
@@ -150,7 +136,6 @@ module.exports = {
   NO_RELEASE,
   BURST_ENDED_EVENT,
   CHECK_INTERVAL_MS,
-  PAGE_RELEASE_INTERVAL_MS,
   SLACK_BYTES,
   QUIET_BYTES,
   MIN_GAP_MS,

@@ -5,11 +5,8 @@ export interface HeapTrimState {
   /** undefined until the first collection (start-up). */
   collectedAt: number | undefined;
   trailing: boolean;
-  /** When the executable's pages were last released; undefined before the first release. */
-  pagesReleasedAt?: number | undefined;
 }
 export declare const CHECK_INTERVAL_MS: number;
-export declare const PAGE_RELEASE_INTERVAL_MS: number;
 export declare const SLACK_BYTES: number;
 export declare const QUIET_BYTES: number;
 export declare const MIN_GAP_MS: number;

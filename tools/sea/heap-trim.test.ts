@@ -11,7 +11,6 @@ const {
   QUIET_BYTES,
   MIN_GAP_MS,
   MAX_GAP_MS,
-  PAGE_RELEASE_INTERVAL_MS,
 } = createRequire(import.meta.url)('./heap-trim.cjs') as typeof HeapTrim;
 
 const MB = 1024 * 1024;
@@ -139,7 +138,7 @@ describe('heap trim', () => {
     expect(gcs).toEqual(['quiet', 'burst']);
   });
 
-  it('releases file pages every PAGE_RELEASE_INTERVAL_MS and after a collection or a burst, malloc memory after either', () => {
+  it('releases file pages at every check, and malloc memory after a collection or a burst', () => {
     const calls: string[] = [];
     const release = {
       releaseExecutablePages: () => {
@@ -153,26 +152,13 @@ describe('heap trim', () => {
     };
     const gc = () => calls.push('gc');
     let state: HeapTrim.HeapTrimState = { live: 10 * MB, last: 10 * MB, collectedAt: 0, trailing: false };
-    // Never released yet: the first check does.
     state = check(state, () => 10 * MB, gc, 1000, release);
     expect(calls).toEqual(['pages']);
-    // One second later: nothing to do.
-    state = check(state, () => 10 * MB, gc, 2000, release);
-    expect(calls).toEqual(['pages']);
-    // A burst ended: malloc and pages at once.
-    state = check(state, () => 10 * MB, gc, 2500, release, true);
+    state = check(state, () => 10 * MB, gc, 2000, release, true);
     expect(calls).toEqual(['pages', 'malloc', 'pages']);
-    // PAGE_RELEASE_INTERVAL_MS after the last release.
     calls.length = 0;
-    state = check(state, () => 10 * MB, gc, 2500 + PAGE_RELEASE_INTERVAL_MS - 1, release);
-    expect(calls).toEqual([]);
-    state = check(state, () => 10 * MB, gc, 2500 + PAGE_RELEASE_INTERVAL_MS, release);
-    expect(calls).toEqual(['pages']);
-    // A collection: gc, then malloc and pages.
-    calls.length = 0;
-    state = check(state, () => 10 * MB + SLACK_BYTES, gc, MIN_GAP_MS + 1, release);
+    state = check(state, () => 10 * MB + SLACK_BYTES, gc, MIN_GAP_MS, release);
     expect(calls).toEqual(['gc', 'malloc', 'pages']);
-    expect(state.pagesReleasedAt).toBe(MIN_GAP_MS + 1);
     // No gc exposed: the pages are still released.
     calls.length = 0;
     check(state, () => 100 * MB, undefined, 10 * MIN_GAP_MS, release);
