@@ -76,7 +76,7 @@ describe('Kubelet on the fake CRI runtime', () => {
   it('backs a crashing container off: immediate restart, then 10 s, then 20 s', async () => {
     const pod = testPod({ containers: [{ name: 'crash', image: busybox, command: ['sh', '-c', 'exit 3'] }] });
     h.kubelet.addPod(pod);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     let status = h.kubelet.getPodStatus(pod.metadata.uid!)!.containerStatuses![0]!;
     expect(status.restartCount).toBe(1);
     expect(status.state.waiting).toMatchObject({ reason: 'CrashLoopBackOff' });
@@ -86,14 +86,14 @@ describe('Kubelet on the fake CRI runtime', () => {
     // 5 s later it is still backing off.
     h.clock.advance(5_000);
     h.kubelet.updatePod(pod);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     expect(h.kubelet.getPodStatus(pod.metadata.uid!)!.containerStatuses![0]!.restartCount).toBe(1);
 
     // Past the 10 s (the fake runtime stamps finishedAt with real time, a little after the fake
     // clock's start on a busy machine: leave room), well before the next 20 s.
     h.clock.advance(9_000);
     h.kubelet.updatePod(pod);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     status = h.kubelet.getPodStatus(pod.metadata.uid!)!.containerStatuses![0]!;
     expect(status.restartCount).toBe(2);
     expect(status.state.waiting?.message).toContain('back-off 20s');

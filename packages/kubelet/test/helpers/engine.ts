@@ -42,6 +42,14 @@ export interface EngineHarness {
   dir: string;
   /** A second kubelet on the same runtime and state (a restart after kill -9). */
   restart(): Promise<Kubelet>;
+  /**
+   * settle(), then relist until a relist changes nothing. A container's exit reaches the kubelet
+   * through the runtime's event stream or the periodic relist, and either may still be on its
+   * way when the workers go idle: on a busy machine a crash-loop test saw the restart only after
+   * settle() returned. Two relists a round, since the first may join one that listed before the
+   * exit. For tests that wait on exits; the pod-start tests count relists and use settle().
+   */
+  settleThroughRelists(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -107,6 +115,21 @@ export async function startEngine(
       const next = make();
       await next.start();
       return next;
+    },
+    async settleThroughRelists() {
+      const fingerprint = async () => {
+        const { containers } = await client.listContainers({});
+        return JSON.stringify([writer.patches.length, containers.map((c) => [c.id, c.state])]);
+      };
+      for (let round = 0; round < 10; round++) {
+        await kubelet.settle();
+        const before = await fingerprint();
+        await kubelet.pleg.relist();
+        await kubelet.pleg.relist();
+        await kubelet.settle();
+        if ((await fingerprint()) === before) return;
+      }
+      throw new Error('settleThroughRelists: the pods still change after 10 relists');
     },
     async close() {
       for (const k of kubelets) await k.stop();
