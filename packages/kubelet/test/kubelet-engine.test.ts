@@ -20,7 +20,7 @@ describe('Kubelet on the fake CRI runtime', () => {
   it('runs a pod to Running with an IP and labels its sandbox and container', async () => {
     const pod = testPod();
     h.kubelet.addPod(pod);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     const status = h.kubelet.getPodStatus(pod.metadata.uid!)!;
     expect(status.phase).toBe('Running');
     expect(status.podIP).toMatch(/^10\.88\./);
@@ -50,18 +50,18 @@ describe('Kubelet on the fake CRI runtime', () => {
   it('writes status only when it changes', async () => {
     const pod = testPod();
     h.kubelet.addPod(pod);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     const writes = h.writer.patches.length;
     expect(writes).toBeGreaterThan(0);
     for (let i = 0; i < 3; i++) h.kubelet.updatePod(pod);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     expect(h.writer.patches.length).toBe(writes);
   });
 
   it('adopts running containers after a restart instead of duplicating them', async () => {
     const pod = testPod();
     h.kubelet.addPod(pod);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     const before = (await runtimeContainers()).map((c) => c.id);
     // The old kubelet is gone (its loops stop); a new one starts on the same runtime and state.
     await h.kubelet.stop();
@@ -112,7 +112,7 @@ describe('Kubelet on the fake CRI runtime', () => {
       containers: [{ name: 'app', image: busybox, command: ['sh', '-c', 'sleep 3600'] }],
     });
     h.kubelet.addPod(pod);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     const status = h.kubelet.getPodStatus(pod.metadata.uid!)!;
     expect(status.phase).toBe('Running');
     expect(status.initContainerStatuses!.map((s) => [s.name, Object.keys(s.state)[0]])).toEqual([
@@ -143,7 +143,7 @@ describe('Kubelet on the fake CRI runtime', () => {
       ],
     });
     h.kubelet.addPod(pod);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     h.fake.calls.length = 0;
     const deleting: Pod = {
       ...pod,
@@ -154,7 +154,7 @@ describe('Kubelet on the fake CRI runtime', () => {
       },
     };
     h.kubelet.updatePod(deleting);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     expect(execs).toEqual([['sh', '-c', 'echo bye']]);
     const stopIndex = h.fake.calls.indexOf('StopContainer');
     expect(stopIndex).toBeGreaterThan(h.fake.calls.indexOf('ExecSync'));
@@ -175,7 +175,7 @@ describe('Kubelet on the fake CRI runtime', () => {
       ],
     });
     h.kubelet.addPod(pod);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     const status = h.kubelet.getPodStatus(pod.metadata.uid!)!;
     expect(status.phase).toBe('Failed');
     expect(status.reason).toBe('InvalidPodSpec');
@@ -197,7 +197,7 @@ describe('Kubelet on the fake CRI runtime', () => {
       ],
     });
     h.kubelet.addPod(pod);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     const waiting = h.kubelet.getPodStatus(pod.metadata.uid!)!;
     expect(waiting.phase).toBe('Pending');
     expect(waiting.containerStatuses![0]!.state.waiting).toMatchObject({
@@ -206,7 +206,7 @@ describe('Kubelet on the fake CRI runtime', () => {
     expect(waiting.containerStatuses![0]!.state.waiting?.message).toContain('configmap "settings" not found');
     h.configMaps.set('default/settings', { metadata: { name: 'settings' }, data: { mode: 'fast' } });
     h.kubelet.updatePod(pod);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     expect(h.kubelet.getPodStatus(pod.metadata.uid!)!.phase).toBe('Running');
   });
 
@@ -216,7 +216,7 @@ describe('Kubelet on the fake CRI runtime', () => {
       containers: [{ name: 'job', image: busybox, command: ['sh', '-c', 'echo done'] }],
     });
     h.kubelet.addPod(pod);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     const status = h.kubelet.getPodStatus(pod.metadata.uid!)!;
     expect(status.phase).toBe('Succeeded');
     expect(status.containerStatuses![0]!.state.terminated).toMatchObject({
@@ -227,19 +227,19 @@ describe('Kubelet on the fake CRI runtime', () => {
     expect(items.map((s) => s.state)).toEqual([1]);
     // A later resync changes nothing: no new containers for a finished pod.
     h.kubelet.updatePod(pod);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     expect(await runtimeContainers()).toHaveLength(1);
   });
 
   it('re-creates a sandbox that died, with the next attempt', async () => {
     const pod = testPod();
     h.kubelet.addPod(pod);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     const [first] = (await h.client.listPodSandbox({})).items;
     await h.client.stopPodSandbox({ podSandboxId: first!.id });
     // The relist notices the dead sandbox; the sync it triggers re-creates it.
     await h.kubelet.pleg.relist();
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     const sandboxes = (await h.client.listPodSandbox({})).items.sort((a, b) =>
       Number(b.createdAt - a.createdAt),
     );
@@ -282,16 +282,16 @@ describe('Kubelet on the fake CRI runtime', () => {
       ],
     });
     h.kubelet.addPod(pulled);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     expect(h.kubelet.getPodStatus(pulled.metadata.uid!)?.phase).toBe('Running');
 
     const missing = testPod({ containers: [{ name: 'app', image: 'registry.example.com/team/nope:1' }] });
     const pulls = () => h.fake.calls.filter((call) => call === 'PullImage').length;
     h.kubelet.addPod(missing);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     // The relist notices the new sandbox; the sync it triggers finds the pull backing off.
     await h.kubelet.pleg.relist();
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     // One failed pull, then the follow-up sync (sandbox events) waits: ImagePullBackOff.
     const afterFirst = pulls();
     expect(h.kubelet.getPodStatus(missing.metadata.uid!)!.containerStatuses![0]!.state.waiting).toEqual({
@@ -299,16 +299,16 @@ describe('Kubelet on the fake CRI runtime', () => {
       message: 'Back-off pulling image "registry.example.com/team/nope:1"',
     });
     h.kubelet.updatePod(missing);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     expect(pulls()).toBe(afterFirst);
     // After 10 s one more attempt fails with ErrImagePull; the next wait is 20 s.
     h.clock.advance(11_000);
     h.kubelet.updatePod(missing);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     expect(pulls()).toBe(afterFirst + 1);
     h.clock.advance(11_000);
     h.kubelet.updatePod(missing);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     expect(pulls()).toBe(afterFirst + 1);
     expect(h.kubelet.getPodStatus(missing.metadata.uid!)!.containerStatuses![0]!.state.waiting?.reason).toBe(
       'ImagePullBackOff',
@@ -318,7 +318,7 @@ describe('Kubelet on the fake CRI runtime', () => {
   it('reacts to CRI container events without waiting for a periodic relist', async () => {
     const pod = testPod();
     h.kubelet.addPod(pod);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     const [container] = await runtimeContainers();
     // The periodic relist is an hour away in this harness: only the event can notice the exit.
     h.fake.exitContainer(container!.id, 1);
@@ -328,7 +328,7 @@ describe('Kubelet on the fake CRI runtime', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(h.kubelet.containerEventsActive).toBe(true);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     expect(h.kubelet.getPodStatus(pod.metadata.uid!)?.containerStatuses?.[0]?.state.running).toBeDefined();
   });
 });
