@@ -619,7 +619,7 @@ export async function runDemo(
       // Each connection picks an endpoint at random: with more pods, more requests before one
       // that has not answered yet counts as unreachable.
       const sends = Math.max(4, 2 * result.expectedPods.length);
-      result.nodePortAnswers = await fetchRepeatedly(fetch, nodeUrl, sends, result.expectedPods, 3 * sends);
+      result.nodePortAnswers = await fetchRepeatedly(fetch, nodeUrl, sends, result.expectedPods);
       const line = result.nodePortAnswers.map((a) => a.answeredBy ?? 'failed').join(', ');
       if (everyPodAnswered(result.nodePortAnswers, result.expectedPods)) {
         io.write(`  ✔ NodePort ${nodeUrl} answered by: ${line}\n`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { everyPodAnswered, fetchRepeatedly, tallyAnswers } from '../src/data-path';
+import { ATTEMPTS_PER_EXPECTED_POD, everyPodAnswered, fetchRepeatedly, tallyAnswers } from '../src/data-path';
 
 /** A fetcher answering from a script: pod names, or Error to fail. */
 function scripted(replies: (string | Error)[]) {
@@ -38,6 +38,15 @@ describe('data path check', () => {
     const capped = await fetchRepeatedly(stuck.fetch, 'u', 2, ['web-1', 'web-2'], 4);
     expect(capped).toHaveLength(4);
     expect(everyPodAnswered(capped, ['web-1', 'web-2'])).toBe(false);
+  });
+
+  it('by default tries 20 requests per expected pod before one counts as unreachable', async () => {
+    const stuck = scripted(['web-1']);
+    const pods = ['web-1', 'web-2', 'web-3', 'web-4', 'web-5', 'web-6'];
+    const capped = await fetchRepeatedly(stuck.fetch, 'u', 8, pods);
+    expect(capped).toHaveLength(pods.length * ATTEMPTS_PER_EXPECTED_POD);
+    // Few pods and many requests: the count times three still rules.
+    expect(await fetchRepeatedly(stuck.fetch, 'u', 30, ['web-1', 'web-2'])).toHaveLength(90);
   });
 
   it('counts failures and never calls a run with failed requests a success', async () => {
