@@ -3,7 +3,7 @@
 // Outside a single executable (the apps run by `node`), there is nothing to load.
 'use strict';
 
-const { loadEmbeddedAddon } = require('./embedded-addon.cjs');
+const { loadAddonBytes } = require('./embedded-addon.cjs');
 
 const ASSET_KEY = 'native/page-release.node';
 
@@ -21,13 +21,14 @@ function loadPageRelease() {
     return undefined;
   }
   if (!sea.isSea()) return undefined;
+  let bytes;
   try {
-    sea.getAsset(ASSET_KEY);
+    bytes = sea.getAsset(ASSET_KEY);
   } catch {
-    return undefined;
+    return undefined; // built with pageRelease: false
   }
   try {
-    return loadEmbeddedAddon(ASSET_KEY);
+    return loadAddonBytes(new Uint8Array(bytes), 'page-release.node');
   } catch (err) {
     process.emitWarning(
       `page release unavailable: ${err.message}; resident memory will include every page of the executable start-up touched`,
