@@ -34,9 +34,16 @@ function preamble(target, version) {
   return `
 const argv = process.argv.slice(2);
 const end = argv.indexOf('--');
-if ((end === -1 ? argv : argv.slice(0, end)).includes('--version')) {
-  process.stdout.write(${JSON.stringify(banner)} + ' (node ' + process.version + ', ' + process.platform + '/' + (process.arch === 'x64' ? 'amd64' : process.arch) + ')\\n');
+const flags = end === -1 ? argv : argv.slice(0, end);
+// Upstream's --version: exactly one line (kubeadm parses it whole); --version=raw adds the build.
+if (flags.includes('--version') || flags.includes('--version=true')) {
   process.stdout.write(${JSON.stringify(`Kubernetes ${KUBERNETES_VERSION}`)} + '\\n');
+  process.exit(0);
+}
+if (flags.includes('--version=raw')) {
+  const platform = process.platform + '/' + (process.arch === 'x64' ? 'amd64' : process.arch);
+  process.stdout.write(${JSON.stringify(`version.Info{Major:"${KUBERNETES_VERSION.slice(1).split('.')[0]}", Minor:"${KUBERNETES_VERSION.split('.')[1]}", GitVersion:"${KUBERNETES_VERSION}", GitCommit:"", GitTreeState:"", BuildDate:"", GoVersion:"", Compiler:"node", Platform:"`)} + platform + '"}\\n');
+  process.stdout.write(${JSON.stringify(banner)} + ' (node ' + process.version + ', ' + platform + ')\\n');
   process.exit(0);
 }
 require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/heap-trim.cjs'))}).startHeapTrim({

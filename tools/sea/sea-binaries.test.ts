@@ -82,13 +82,19 @@ describe('single executable binaries', { timeout: 180_000 }, () => {
     ['nodeagent-kubelet', 'kubelet'],
     ['nodeagent-kube-proxy', 'kube-proxy'],
   ] as const) {
-    it(`${name} --version prints the nodeagent version, the Kubernetes version and the embedded Node 24`, () => {
+    it(`${name} --version prints the one line kubeadm parses; --version=raw adds the nodeagent version and the embedded Node 24`, () => {
       const r = run(name, ['--version']);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
-      const [first, second] = r.stdout.trimEnd().split('\n');
-      expect(first).toBe(`${name} v${appVersion(app)} (node v${NODE24_VERSION}, linux/amd64)`);
-      expect(second).toBe(`Kubernetes ${KUBERNETES_VERSION}`);
+      expect(r.stdout).toBe(`Kubernetes ${KUBERNETES_VERSION}\n`);
+      expect(r.stdout.trim()).toMatch(/^\s*Kubernetes v(\d+\.\d+\.\d+[-\w.+]*)\s*$/);
+      const raw = run(name, ['--version=raw']);
+      expect(raw.status).toBe(0);
+      const [info, ours] = raw.stdout.trimEnd().split('\n');
+      expect(info).toBe(
+        `version.Info{Major:"1", Minor:"36", GitVersion:"${KUBERNETES_VERSION}", GitCommit:"", GitTreeState:"", BuildDate:"", GoVersion:"", Compiler:"node", Platform:"linux/amd64"}`,
+      );
+      expect(ours).toBe(`${name} v${appVersion(app)} (node v${NODE24_VERSION}, linux/amd64)`);
     });
 
     it(`${name} --help lists the upstream flags operators pass`, () => {

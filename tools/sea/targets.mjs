@@ -6,7 +6,7 @@ import { REPO_ROOT } from './node-runtime.mjs';
  * The Kubernetes release whose API the agents speak. Kept equal to the kubeletVersion that
  * @nodeagent/node-status reports by default, so `--version` and Node.status agree.
  */
-export const KUBERNETES_VERSION = 'v1.34.0';
+export const KUBERNETES_VERSION = 'v1.36.3';
 
 /**
  * @typedef {object} SeaTarget

@@ -7,4 +7,4 @@ export { type ClusterObjects, readObjects } from './read-objects';
 export { type RenderOptions, renderRuleset } from './render';
 export { type ResolveOptions, resolveConfiguration } from './resolve-configuration';
 export { familiesFor, nodeNameFor, type RunningProxy, type RunProxyOptions, runProxy } from './run-proxy';
-export { goArch, KUBERNETES_VERSION, packageVersion, versionText } from './version';
+export { goArch, KUBERNETES_VERSION, packageVersion, rawVersionText, versionText } from './version';

@@ -86,7 +86,7 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
       'do the set-up that needs full root (conntrack sysctls, route_localnet), then exit',
     )
     .option('--write-config-to <path>', 'write the resolved configuration to this file, then exit')
-    .version(versionText('nodeagent-kube-proxy'), '--version', 'print version information and quit')
+    .version(versionText(), '--version', 'print version information and quit')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   addConfigFlags(program);

@@ -14,4 +14,4 @@ export {
   type ResolvedKubeletOptions,
   resolveKubeletOptions,
 } from './kubelet-flags';
-export { goArch, KUBERNETES_VERSION, packageVersion, versionText } from './version';
+export { goArch, KUBERNETES_VERSION, packageVersion, rawVersionText, versionText } from './version';

@@ -265,7 +265,7 @@ export function kubeletCommand(): Command {
     .option('--root-dir <dir>', 'kubelet state directory', '/var/lib/kubelet')
     .option('--node-labels <labels>', 'labels to register the node with (key=value,...)')
     .addOption(new Option('-v, --v <level>', 'log verbosity').default('0'))
-    .version(versionText('nodeagent-kubelet'), '--version', 'print version information and quit')
+    .version(versionText(), '--version', 'print version information and quit')
     .allowExcessArguments(false);
   for (const { flag, description } of configFlags) command.option(`--${flag} <value>`, description);
   for (const { flag, description } of boolFlags) command.option(`--${flag} [bool]`, description);

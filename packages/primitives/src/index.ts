@@ -38,6 +38,7 @@ export {
   goArch,
   KUBERNETES_VERSION,
   packageVersion,
+  rawVersionText,
   type VersionRuntime,
   versionText,
 } from './version';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 declare const __NODEAGENT_VERSION__: string | undefined;
 
 /** The Kubernetes release whose behaviour, flags and API the nodeagent binaries follow. */
-export const KUBERNETES_VERSION = 'v1.34.0';
+export const KUBERNETES_VERSION = 'v1.36.3';
 
 /** Node's process.arch as Go's GOARCH spells it (what upstream binaries print). */
 export function goArch(arch: string = process.arch): string {
@@ -35,23 +35,46 @@ export interface VersionRuntime {
 }
 
 /**
- * What --version prints: `<name> v<version> (node <node version>, <os>/<arch>)`, then the
- * Kubernetes version; the version is read beside `moduleLocation` unless given.
+ * What --version prints: exactly `Kubernetes v1.36.3`, one line, as upstream's binaries print it.
+ * kubeadm's KubeletVersion preflight parses the whole trimmed output with
+ * `^\s*Kubernetes v(\d+\.\d+\.\d+[-\w.+]*)\s*$`, so nothing else may be printed.
  */
-export function versionText(name: string, moduleLocation: string, runtime: VersionRuntime = {}): string {
+export function versionText(): string {
+  return `Kubernetes ${KUBERNETES_VERSION}`;
+}
+
+/**
+ * What --version=raw prints: upstream's `version.Info{…}` line (the fields a Go build stamps are
+ * empty here; Compiler names the runtime), then this binary's own name, package version and Node.js.
+ */
+export function rawVersionText(name: string, moduleLocation: string, runtime: VersionRuntime = {}): string {
   const version = runtime.version ?? packageVersion(moduleLocation);
   const node = runtime.nodeVersion ?? process.version;
-  const platform = runtime.platform ?? process.platform;
-  return `${name} v${version} (node ${node}, ${platform}/${goArch(runtime.arch)})\nKubernetes ${KUBERNETES_VERSION}`;
+  const platform = `${runtime.platform ?? process.platform}/${goArch(runtime.arch)}`;
+  const [major, minor] = KUBERNETES_VERSION.slice(1).split('.');
+  const info = [
+    `Major:"${major}"`,
+    `Minor:"${minor}"`,
+    `GitVersion:"${KUBERNETES_VERSION}"`,
+    'GitCommit:""',
+    'GitTreeState:""',
+    'BuildDate:""',
+    'GoVersion:""',
+    'Compiler:"node"',
+    `Platform:"${platform}"`,
+  ];
+  return `version.Info{${info.join(', ')}}\n${name} v${version} (node ${node}, ${platform})`;
 }
 
 /** An app's version functions, bound to the module at `moduleLocation` (see packageVersion). */
 export function appVersion(moduleLocation: string): {
   packageVersion: () => string;
-  versionText: (name: string, runtime?: VersionRuntime) => string;
+  versionText: () => string;
+  rawVersionText: (name: string, runtime?: VersionRuntime) => string;
 } {
   return {
     packageVersion: () => packageVersion(moduleLocation),
-    versionText: (name, runtime) => versionText(name, moduleLocation, runtime),
+    versionText,
+    rawVersionText: (name, runtime) => rawVersionText(name, moduleLocation, runtime),
   };
 }
