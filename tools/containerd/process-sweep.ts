@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { isProcessAlive } from '@nodeagent/testing/netns';
 
 const run = promisify(execFile);
 
@@ -46,14 +47,8 @@ export function killQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Running, not merely a zombie waiting to be reaped (one definition: @nodeagent/testing/netns). */
+export const isAlive = isProcessAlive;
 
 export async function waitForExit(pids: number[], timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

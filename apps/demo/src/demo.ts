@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Duplex, PassThrough } from 'node:stream';
 import { type ApiServer, deleteNetns, type KubeObject, startApiServer } from '@nodeagent/testing';
+import { isProcessAlive } from '@nodeagent/testing/netns';
 import type { RunningChild } from './child-process';
 import { type ClusterView, clusterView, readyEndpointPods, renderClusterView } from './cluster-view';
 import { type Answer, everyPodAnswered, fetchRepeatedly, netnsFetcher, tallyAnswers } from './data-path';
@@ -737,15 +738,6 @@ function tail(file: string, lines = 15): string {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** What teardown should have removed: the namespaces, child processes, mounts under the state dir. */
 async function leftovers(
   namespaces: (string | undefined)[],
@@ -753,7 +745,7 @@ async function leftovers(
   stateDir: string,
 ): Promise<string[]> {
   const found: string[] = [];
-  for (const c of children) if (alive(c.pid)) found.push(`${c.name} process ${c.pid}`);
+  for (const c of children) if (isProcessAlive(c.pid)) found.push(`${c.name} process ${c.pid}`);
   for (const netns of namespaces) {
     if (netns && existsSync(`/run/netns/${netns}`)) found.push(`netns ${netns}`);
   }

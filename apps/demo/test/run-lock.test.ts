@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +51,28 @@ describe('acquireRunLock', () => {
     const lock = acquireRunLock(path);
     expect(readFileSync(path, 'utf8').trim()).toBe(String(process.pid));
     lock.release();
+  });
+
+  it('takes over a lock held by a zombie: a killed run that init has not reaped yet', async () => {
+    const path = lockPath();
+    // A shell starts `true` in the background and execs into `sleep`, which never reaps it: the
+    // pid stays a zombie, as a SIGKILLed demo does for seconds on a machine whose init reaps late.
+    const holder = spawn('sh', ['-c', 'true & echo $!; exec sleep 60'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const zombie = await new Promise<number>((resolve) => {
+        holder.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+      });
+      while (!/\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')))
+        await new Promise((r) => setTimeout(r, 10));
+      writeFileSync(path, `${zombie}\n`);
+      const lock = acquireRunLock(path);
+      expect(readFileSync(path, 'utf8').trim()).toBe(String(process.pid));
+      lock.release();
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 
   it('does not remove a lock that another run took over', () => {

@@ -37,7 +37,8 @@ export {
   netnsExists,
   openNetns,
 } from './netns';
+export { isProcessAlive } from './process-alive';
 export { type CommandResult, type RunOptions, runCommand } from './run-command';
-export { cleanupStaleNetns, isProcessAlive, type StaleCleanupOptions } from './stale';
+export { cleanupStaleNetns, type StaleCleanupOptions } from './stale';
 export { addRoute, createVethPair, enableForwarding, type VethEnd, type VethPair } from './veth';
 export { NetnsScope, withNetns, withNetnsScope } from './with-netns';

@@ -1,16 +1,6 @@
 import { creatorPidOf } from './names';
 import { deleteNetns, listNetns } from './netns';
-
-/** Is a process with this pid still running? (signal 0 only checks existence). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM means it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { isProcessAlive } from './process-alive';
 
 export interface StaleCleanupOptions {
   isAlive?: (pid: number) => boolean;
