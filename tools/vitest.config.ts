@@ -1,4 +1,4 @@
-import { nodeagentProject } from './build/vitest-preset';
+import { nodeagentProject } from './build/vitest-preset.ts';
 
 // The real-component toolbox: each script's own tests (they need root and Debian packages).
 export default nodeagentProject('tools', {

@@ -1,3 +1,3 @@
-import { nodeagentProject } from '../../tools/build/vitest-preset';
+import { nodeagentProject } from '../../tools/build/vitest-preset.ts';
 
 export default nodeagentProject('kubelet');

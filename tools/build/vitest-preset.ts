@@ -1,7 +1,7 @@
 import { defineProject, mergeConfig, type UserWorkspaceConfig } from 'vitest/config';
 
 /** Resolve workspace packages to their TypeScript sources, so tests run without a build. */
-const sourceConditions = ['@nodeagent/source', 'import', 'module', 'node', 'default'];
+export const sourceConditions = ['@nodeagent/source', 'import', 'module', 'node', 'default'];
 
 /**
  * A test's time limit only guards against a hang; it is not a speed check (benchmarks measure
