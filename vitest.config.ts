@@ -2,10 +2,10 @@ import { defineConfig } from 'vitest/config';
 import { sourceConditions } from './tools/build/vitest-preset.ts';
 
 export default defineConfig({
-  // The global setup below runs in this root context: it resolves workspace packages to their
-  // sources like every project does, so `npm test` runs on a fresh clone before any build.
-  resolve: { conditions: sourceConditions },
-  ssr: { resolve: { conditions: sourceConditions, externalConditions: ['@nodeagent/source'] } },
+  // The global setup below runs in vitest's own environment (`__vitest__`), not in a project: it
+  // resolves workspace packages to their sources like every project does, so `npm test` runs on a
+  // fresh clone before any build.
+  environments: { __vitest__: { resolve: { conditions: sourceConditions } } },
   test: {
     projects: ['packages/*', 'apps/*', 'tools'],
     // Two cores: real-component suites (containerd, the IPVS VM) must not all start at once.

@@ -2,21 +2,14 @@
 // run and fail the run, naming each leftover, if tests left anything behind.
 // NODEAGENT_LEAK_CHECK=warn only prints the leaks (useful while others share the machine);
 // NODEAGENT_LEAK_CHECK=off disables the check.
-import { fileURLToPath } from 'node:url';
 import type { HostSnapshot, LeakCheckOptions } from '@nodeagent/testing/netns';
 
 type Testing = typeof import('@nodeagent/testing/netns');
 
-// A root vitest config may not resolve workspace packages to their sources (the
-// `@nodeagent/source` condition) and CI does not build before testing: then load the helpers
-// from packages/testing's sources directly.
-async function loadTesting(): Promise<Testing> {
-  try {
-    return await import('@nodeagent/testing/netns');
-  } catch {
-    const sources = fileURLToPath(new URL('../../packages/testing/src/netns/index.ts', import.meta.url));
-    return (await import(/* @vite-ignore */ sources)) as Testing;
-  }
+// Loaded when the setup runs (not at import), so the module's pure helpers stay importable alone.
+// The root vitest config resolves it to packages/testing's sources: no build is needed.
+function loadTesting(): Promise<Testing> {
+  return import('@nodeagent/testing/netns');
 }
 
 export interface LeakCheckSetupOptions extends LeakCheckOptions {
