@@ -1,0 +1,42 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), `na-fresh-clone-${process.pid}-`));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function sh(command: string, cwd: string, env: NodeJS.ProcessEnv = process.env) {
+  return spawnSync('bash', ['-c', command], { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+}
+
+// The README's Quick start on a clone of the committed tree, with no dist/ anywhere: what a
+// newcomer types must run tests, not fail on unbuilt workspace packages.
+describe('README commands on a fresh clone', { timeout: 900_000 }, () => {
+  it('npm install leaves the tree clean and npm test runs a project with no build', () => {
+    const clone = join(work, 'nodeagent');
+    const cloned = sh(`git clone --quiet --no-hardlinks "${repo}" "${clone}"`, work);
+    expect(cloned.status, cloned.stderr).toBe(0);
+    expect(existsSync(join(clone, 'packages', 'primitives', 'dist'))).toBe(false);
+
+    const installed = sh('npm install --no-audit --no-fund', clone);
+    expect(installed.status, installed.stderr).toBe(0);
+    expect(sh('git status --porcelain --untracked-files=no', clone).stdout).toBe('');
+
+    // The outer suite creates namespaces meanwhile; the inner leak check would count them as its own.
+    const { FORCE_COLOR: _color, ...inherited } = process.env;
+    const env = { ...inherited, NO_COLOR: '1', NODEAGENT_LEAK_CHECK: 'warn', CI: '' };
+    const tested = sh(
+      'npm test -- --project primitives --project testing test/process-alive.test.ts test/version.test.ts',
+      clone,
+      env,
+    );
+    const output = `${tested.stdout}\n${tested.stderr}`;
+    expect(tested.status, output.slice(-4000)).toBe(0);
+    expect(output, output.slice(-4000)).toMatch(/Test Files\s+\S*2 passed/);
+    expect(existsSync(join(clone, 'packages', 'primitives', 'dist'))).toBe(false);
+  });
+});
