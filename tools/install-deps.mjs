@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-// Installs the Debian packages that the real-component tests, benchmarks and the demo need.
-// Idempotent: it asks dpkg first and calls apt only for what is missing. Needs root for apt;
+// Installs the Debian packages that the real-component tests, benchmarks and the demo need, and
+// unpacks (does not install) Debian's cloud kernel for the IPVS micro-VM. Idempotent: it asks dpkg
+// first and calls apt only for what is missing. It upgrades nothing: where apt's plan for the
+// missing packages would upgrade an installed one, it names them and stops. Needs root for apt;
 // without root it names the missing packages and the command to install them, and exits 1.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** Debian package → why nodeagent needs it. */
 export const systemPackages = {
@@ -17,14 +22,36 @@ export const systemPackages = {
   conntrack: 'conntrack tool for UDP stale-entry cleanup',
   ipvsadm: 'cross-checks of the ipvs package inside the micro-VM',
   'qemu-system-x86': 'the micro-VM that runs IPVS tests on a kernel with ip_vs',
-  'linux-image-cloud-amd64': "Debian's cloud kernel, which ships the ip_vs modules",
-  kmod: 'modprobe inside the micro-VM',
+  kmod: "depmod for the micro-VM's unpacked kernel, modprobe inside the micro-VM",
   cpio: 'packing the micro-VM initramfs',
   systemd: 'systemd-analyze, which checks the units in deploy/systemd',
   python3: 'raw-socket SCTP packets in the kube-proxy nftables packet tests (Node has no raw sockets)',
   gcc: "compiles the single executables' page-release addon (tools/sea/page-release)",
   'libc6-dev': 'C library headers for that addon',
 };
+
+/** Where the micro-VM's kernel is unpacked (tools/vm/kernel.ts reads it from here). */
+export const GUEST_KERNEL_CACHE = '/var/cache/nodeagent/guest-kernel';
+/** The metapackage whose dependency names the current cloud kernel image package. */
+const GUEST_KERNEL_META = 'linux-image-cloud-amd64';
+
+/**
+ * Installed packages that apt's simulated install (`apt-get -s install …`) would upgrade: its
+ * `Inst name [installed version] (new version …)` lines; a new package has no bracketed version.
+ */
+export function plannedUpgrades(simulation) {
+  const upgrades = [];
+  for (const line of simulation.split('\n')) {
+    const m = /^Inst (\S+) \[([^\]]+)\] \((\S+)/.exec(line);
+    if (m) upgrades.push({ name: m[1], from: m[2], to: m[3] });
+  }
+  return upgrades;
+}
+
+/** The kernel image package the metapackage depends on, from `apt-cache depends` output. */
+export function kernelPackageOf(depends) {
+  return /Depends: (linux-image-\S+-cloud-amd64)\b/.exec(depends)?.[1];
+}
 
 function missingPackages() {
   return Object.keys(systemPackages).filter((name) => {
@@ -34,28 +61,101 @@ function missingPackages() {
   });
 }
 
-const missing = missingPackages();
-if (missing.length === 0) {
-  console.log('install-deps: all system packages present');
-  process.exit(0);
+function guestKernelPresent() {
+  const boot = join(GUEST_KERNEL_CACHE, 'boot');
+  return existsSync(boot) && readdirSync(boot).some((f) => /^vmlinuz-.*-cloud-amd64$/.test(f));
 }
-if (process.getuid?.() !== 0) {
-  console.error(`install-deps: missing Debian packages: ${missing.join(' ')}`);
-  console.error(
-    `install-deps: run as root, or: sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`,
+
+const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+let aptUpdated = false;
+function aptUpdate() {
+  if (aptUpdated) return;
+  execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit', env: aptEnv });
+  aptUpdated = true;
+}
+
+function installPackages(missing) {
+  console.log('install-deps: installing these missing Debian packages:');
+  for (const name of missing) console.log(`  ${name}: ${systemPackages[name]}`);
+  aptUpdate();
+  const args = ['install', '-y', '-q', '--no-install-recommends', ...missing];
+  const plan = execFileSync('apt-get', ['-s', ...args], { encoding: 'utf8', env: aptEnv });
+  const upgrades = plannedUpgrades(plan);
+  if (upgrades.length > 0) {
+    console.error(
+      'install-deps: installing them would upgrade packages this machine has; nothing was changed:',
+    );
+    for (const u of upgrades) console.error(`  ${u.name} ${u.from} -> ${u.to}`);
+    console.error(`install-deps: to accept that, run: apt-get ${args.join(' ')}`);
+    process.exit(1);
+  }
+  execFileSync('apt-get', args, { stdio: 'inherit', env: aptEnv });
+  const still = missingPackages();
+  if (still.length > 0) {
+    console.error(`install-deps: still missing after apt-get: ${still.join(' ')}`);
+    process.exit(1);
+  }
+}
+
+/**
+ * Debian's cloud kernel (it ships the ip_vs modules the host kernel lacks), downloaded with
+ * `apt-get download` and unpacked with `dpkg-deb -x`: a kernel installed the usual way would become
+ * a boot entry of this machine and pull initramfs-tools and udev (whose exact-version dependencies
+ * upgrade systemd). depmod indexes the unpacked modules for modprobe.
+ */
+function unpackGuestKernel() {
+  aptUpdate();
+  const pkg = kernelPackageOf(
+    execFileSync('apt-cache', ['depends', GUEST_KERNEL_META], { encoding: 'utf8' }),
   );
-  process.exit(1);
+  if (!pkg) {
+    console.error(`install-deps: apt knows no kernel package behind ${GUEST_KERNEL_META}`);
+    process.exit(1);
+  }
+  const version = pkg.slice('linux-image-'.length);
+  console.log(
+    `install-deps: unpacking ${pkg} into ${GUEST_KERNEL_CACHE} (the IPVS micro-VM's kernel; not installed)`,
+  );
+  // Beside the cache, so the finished tree moves into place with a rename (same filesystem).
+  mkdirSync(dirname(GUEST_KERNEL_CACHE), { recursive: true });
+  const work = mkdtempSync(join(dirname(GUEST_KERNEL_CACHE), 'unpack-'));
+  try {
+    execFileSync('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', pkg], { cwd: work, stdio: 'inherit', env: aptEnv });
+    const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
+    if (!deb) throw new Error(`apt-get download ${pkg} left no .deb`);
+    const tree = join(work, 'tree');
+    execFileSync('dpkg-deb', ['-x', join(work, deb), tree]);
+    execFileSync('depmod', ['-b', tree, version]);
+    // Published whole with one rename, so a run that is interrupted leaves no half-unpacked kernel.
+    rmSync(GUEST_KERNEL_CACHE, { recursive: true, force: true });
+    renameSync(tree, GUEST_KERNEL_CACHE);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
-console.log(`install-deps: installing ${missing.join(' ')}`);
-const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
-execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], {
-  stdio: 'inherit',
-  env,
-});
-const still = missingPackages();
-if (still.length > 0) {
-  console.error(`install-deps: still missing after apt-get: ${still.join(' ')}`);
-  process.exit(1);
+
+function main() {
+  const missing = missingPackages();
+  const kernel = guestKernelPresent();
+  if (missing.length === 0 && kernel) {
+    console.log('install-deps: all system packages present');
+    return;
+  }
+  if (process.getuid?.() !== 0) {
+    if (missing.length > 0) {
+      console.error(`install-deps: missing Debian packages: ${missing.join(' ')}`);
+      console.error(
+        `install-deps: run as root, or: sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`,
+      );
+    }
+    if (!kernel)
+      console.error(`install-deps: the micro-VM's kernel is not unpacked in ${GUEST_KERNEL_CACHE}`);
+    console.error('install-deps: run this script as root (sudo node tools/install-deps.mjs)');
+    process.exit(1);
+  }
+  if (missing.length > 0) installPackages(missing);
+  if (!kernel) unpackGuestKernel();
+  console.log('install-deps: done');
 }
-console.log('install-deps: done');
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main();

@@ -23,7 +23,7 @@ const bootModules = ['virtio_mmio', 'virtiofs', 'overlay'];
 export function moduleLoadOrder(kernel: GuestKernel, names: readonly string[]): string[] {
   const files: string[] = [];
   for (const name of names) {
-    const out = execFileSync('modprobe', ['-S', kernel.version, '--show-depends', name], {
+    const out = execFileSync('modprobe', ['-d', kernel.root, '-S', kernel.version, '--show-depends', name], {
       encoding: 'utf8',
     });
     for (const line of out.split('\n')) {
@@ -52,7 +52,8 @@ export function ensureInitramfs(
     throw new VmPrerequisiteError('busybox', busybox, 'missing (apt install busybox-static)');
   const files = moduleLoadOrder(kernel, bootModules);
   const names = files.map(moduleName);
-  const init = initScript(names);
+  // A kernel unpacked outside the host's /lib/modules: the guest looks for its modules there.
+  const init = initScript(names, kernel.root === '/' ? undefined : join(kernel.root, 'lib', 'modules'));
   const key = createHash('sha256').update(init).update(files.join('\n')).digest('hex').slice(0, 16);
   const target = join(cacheRoot, `initramfs-${kernel.version}-${key}.cpio.gz`);
   if (existsSync(target)) return target;

@@ -1,37 +1,49 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { VmPrerequisiteError } from './errors';
+
+/**
+ * Where tools/install-deps.mjs unpacks Debian's cloud kernel (`apt-get download` + `dpkg-deb -x`):
+ * `<dir>/boot/vmlinuz-<version>` and `<dir>/lib/modules/<version>`. Unpacked, not installed, so a
+ * test run never puts a bootable kernel (and the initramfs tooling that comes with one) on the host.
+ */
+export const GUEST_KERNEL_CACHE = '/var/cache/nodeagent/guest-kernel';
 
 export interface GuestKernel {
   /** e.g. `6.1.0-56-cloud-amd64` */
   version: string;
-  /** /boot/vmlinuz-<version> */
+  /** `<root>/boot/vmlinuz-<version>` */
   image: string;
-  /** /lib/modules/<version> */
+  /** The tree the kernel came from: GUEST_KERNEL_CACHE, or `/` for an installed kernel. */
+  root: string;
+  /** `<root>/lib/modules/<version>` */
   modulesDir: string;
 }
 
 /**
  * Debian's cloud kernel: unlike the host's kernel it ships the `ip_vs` modules, and it is small
- * enough to boot in ~2 s under TCG. The newest installed one wins.
+ * enough to boot in ~2 s under TCG. The newest one in the first root that has one wins: the
+ * unpacked copy in GUEST_KERNEL_CACHE, else one installed in /boot.
  */
-export function findGuestKernel(bootDir = '/boot'): GuestKernel {
-  const versions = readdirSync(bootDir)
-    .filter((f) => /^vmlinuz-.*-cloud-amd64$/.test(f))
-    .map((f) => f.slice('vmlinuz-'.length))
-    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  const version = versions.at(-1);
-  if (!version) {
-    throw new VmPrerequisiteError(
-      'kernel',
-      `${bootDir}/vmlinuz-*-cloud-amd64`,
-      'not found (apt install linux-image-cloud-amd64)',
-    );
+export function findGuestKernel(roots: readonly string[] = [GUEST_KERNEL_CACHE, '/']): GuestKernel {
+  for (const root of roots) {
+    const bootDir = join(root, 'boot');
+    if (!existsSync(bootDir)) continue;
+    const versions = readdirSync(bootDir)
+      .filter((f) => /^vmlinuz-.*-cloud-amd64$/.test(f))
+      .map((f) => f.slice('vmlinuz-'.length))
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    const version = versions.at(-1);
+    if (!version) continue;
+    const modulesDir = join(root, 'lib', 'modules', version);
+    if (!existsSync(modulesDir)) throw new VmPrerequisiteError('kernel modules', modulesDir, 'missing');
+    return { version, image: join(bootDir, `vmlinuz-${version}`), root, modulesDir };
   }
-  const modulesDir = `/lib/modules/${version}`;
-  if (!existsSync(modulesDir)) {
-    throw new VmPrerequisiteError('kernel modules', modulesDir, 'missing');
-  }
-  return { version, image: `${bootDir}/vmlinuz-${version}`, modulesDir };
+  throw new VmPrerequisiteError(
+    'kernel',
+    roots.map((r) => join(r, 'boot', 'vmlinuz-*-cloud-amd64')).join(' or '),
+    'not found (run: node tools/install-deps.mjs, which unpacks it there)',
+  );
 }
 
 /**

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hostTscKhz } from './kernel';
+import { findGuestKernel, hostTscKhz } from './kernel';
 import { shellQuote } from './run-script';
 import { REFERENCE_BOOT_MS, runInVm, speedFactor, VM_TEST_TIMEOUT_MS, VmTimeoutError } from './vm';
 
@@ -29,6 +30,32 @@ describe('helpers', () => {
     expect(speedFactor(REFERENCE_BOOT_MS * 1000)).toBe(20);
     expect(speedFactor(0)).toBe(1);
     expect(speedFactor(Number.NaN)).toBe(1);
+  });
+
+  it('finds the newest cloud kernel in the unpacked cache before an installed one, and names the fix when there is none', () => {
+    const base = mkdtempSync(join(tmpdir(), `na-vm-kernel-${process.pid}-`));
+    try {
+      const tree = (root: string, ...versions: string[]) => {
+        for (const v of versions) {
+          mkdirSync(join(base, root, 'boot'), { recursive: true });
+          mkdirSync(join(base, root, 'lib', 'modules', v), { recursive: true });
+          writeFileSync(join(base, root, 'boot', `vmlinuz-${v}`), '');
+        }
+        return join(base, root);
+      };
+      const cache = tree('cache', '6.1.0-9-cloud-amd64', '6.1.0-10-cloud-amd64');
+      const host = tree('host', '6.1.0-56-cloud-amd64');
+      expect(findGuestKernel([cache, host])).toEqual({
+        version: '6.1.0-10-cloud-amd64',
+        image: join(cache, 'boot', 'vmlinuz-6.1.0-10-cloud-amd64'),
+        root: cache,
+        modulesDir: join(cache, 'lib', 'modules', '6.1.0-10-cloud-amd64'),
+      });
+      expect(findGuestKernel([join(base, 'absent'), host]).root).toBe(host);
+      expect(() => findGuestKernel([join(base, 'absent')])).toThrow(/node tools\/install-deps\.mjs/);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 
   it('reads the TSC frequency from cpuinfo', () => {
