@@ -278,6 +278,9 @@ export async function bundleTarget(target, workDir, options = DEFAULT_BUILD_OPTI
     mainFields: ['module', 'main'],
     outfile,
     logLevel: 'silent',
+    // The modules that read import.meta.url (apps/*/src/version.ts, @nodeagent/ipvs's relay
+    // lookup) fall back to __dirname or the stamped version when it is empty, as it is here.
+    logOverride: { 'empty-import-meta': 'silent' },
     metafile: true,
     legalComments: 'none',
     keepNames: true,
