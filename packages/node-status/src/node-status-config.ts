@@ -1,5 +1,5 @@
 import type { V1Taint } from '@kubernetes/client-node';
-import { parseDuration } from '@nodeagent/primitives';
+import { KUBERNETES_VERSION, parseDuration } from '@nodeagent/primitives';
 import { InvalidConfigError } from './errors';
 
 /** The KubeletConfiguration fields (and flags) node status reporting needs, with upstream names. */
@@ -102,7 +102,7 @@ export function resolveNodeStatusConfig(config: NodeStatusConfig): ResolvedNodeS
     leaseRenewIntervalMs: Math.round(leaseSeconds * 250),
     nodeStatusMaxImages: config.nodeStatusMaxImages ?? 50,
     port: config.port ?? 10250,
-    kubeletVersion: config.kubeletVersion ?? 'v1.34.0',
+    kubeletVersion: config.kubeletVersion ?? KUBERNETES_VERSION,
     rootDir: config.rootDir ?? '/var/lib/kubelet',
     providerID: config.providerID ?? '',
   };

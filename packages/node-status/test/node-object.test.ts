@@ -146,7 +146,7 @@ describe('node config and objects', () => {
         images: [],
         maxImages: 50,
         kubeletPort: 10250,
-        kubeletVersion: 'v1.34.0',
+        kubeletVersion: 'v1.36.3',
       });
     const a = make(1_000, 'True');
     expect(a.nodeInfo.containerRuntimeVersion).toBe('containerd://1.7.24');

@@ -35,7 +35,7 @@ const ours = (heartbeat = 1_000): NodeStatusWire =>
     images: [{ names: ['pause:3.10'], sizeBytes: 320_000 }],
     maxImages: 50,
     kubeletPort: 10250,
-    kubeletVersion: 'v1.34.0',
+    kubeletVersion: 'v1.36.3',
   });
 
 /** What an API server hands back after storing `status` (plain JSON). */

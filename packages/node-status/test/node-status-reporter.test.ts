@@ -112,7 +112,7 @@ describe('NodeStatusReporter against the in-process API server', () => {
       kernelVersion: '6.1.0-test',
       osImage: 'Debian GNU/Linux 12 (bookworm)',
       containerRuntimeVersion: 'containerd://1.7.24',
-      kubeletVersion: 'v1.34.0',
+      kubeletVersion: 'v1.36.3',
       operatingSystem: 'linux',
       architecture: 'amd64',
     });

@@ -12,4 +12,4 @@ export const MAX_PROBE_OUTPUT_BYTES = 10 * 1024;
 export const MAX_HTTP_REDIRECTS = 10;
 
 /** Version reported in the `kube-probe/<major>.<minor>` User-Agent. */
-export const DEFAULT_PROBE_USER_AGENT = 'kube-probe/1.34';
+export const DEFAULT_PROBE_USER_AGENT = 'kube-probe/1.36';

@@ -3,12 +3,13 @@ import { RESOURCE_TYPES, type ResourceType, VERBS } from './resource-types';
 /** Version the fake server reports; kubectl only warns on skew. */
 export const SERVER_VERSION = {
   major: '1',
-  minor: '32',
-  gitVersion: 'v1.32.0-nodeagent',
+  minor: '36',
+  gitVersion: 'v1.36.3-nodeagent',
   gitCommit: '0000000000000000000000000000000000000000',
   gitTreeState: 'clean',
-  buildDate: '2024-12-11T00:00:00Z',
-  goVersion: 'go1.23.4',
+  // No Go build stands behind this server: the build fields say so rather than invent one.
+  buildDate: '1970-01-01T00:00:00Z',
+  goVersion: '',
   compiler: 'gc',
   platform: 'linux/amd64',
 };

@@ -71,7 +71,7 @@ export function openApiV3Document(path: string) {
   }
   return {
     openapi: '3.0.0',
-    info: { title: 'Kubernetes', version: 'v1.32.0' },
+    info: { title: 'Kubernetes', version: 'v1.36.3' },
     paths,
     components: { schemas },
   };
@@ -86,5 +86,5 @@ export function openApiV2() {
       'x-kubernetes-group-version-kind': [{ group: r.group, version: r.version, kind: r.kind }],
     };
   }
-  return { swagger: '2.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths: {}, definitions };
+  return { swagger: '2.0', info: { title: 'Kubernetes', version: 'v1.36.3' }, paths: {}, definitions };
 }
