@@ -1,316 +1,39 @@
-import type { Command } from 'commander';
+import { InvalidFieldError } from '@nodeagent/kube-proxy';
+import { appendPortIfNeeded, PROXY_HEALTHZ_PORT, PROXY_METRICS_PORT } from '@nodeagent/kube-proxy/config';
+import { type Command, Option } from 'commander';
+import { FLAGS, type FlagSpec } from './flag-table';
+import { parseFlagValue } from './flag-values';
 
-type Kind = 'string' | 'int' | 'float' | 'bool' | 'duration' | 'list' | 'map';
+export { FLAGS, type FlagSpec, flagSpec } from './flag-table';
 
-/** One upstream kube-proxy flag and the KubeProxyConfiguration field(s) it sets. */
-export interface FlagSpec {
-  flag: string;
-  /** One-letter alias (upstream's pflag shorthand), e.g. `-v` for `--v`. */
-  short?: string;
-  paths: readonly string[];
-  kind: Kind;
-  help: string;
-}
+/** The flags that set KubeProxyConfiguration fields (what `render` takes besides its own). */
+export const CONFIG_FLAGS: readonly FlagSpec[] = FLAGS.filter((f) => f.paths.length > 0);
 
-// Upstream flag names (cmd/kube-proxy/app/options.go). A flag given on the command line
-// overrides the same field from --config.
-export const CONFIG_FLAGS: readonly FlagSpec[] = [
-  {
-    flag: 'bind-address',
-    paths: ['bindAddress'],
-    kind: 'string',
-    help: 'IP address for the proxy server to serve on',
-  },
-  {
-    flag: 'healthz-bind-address',
-    paths: ['healthzBindAddress'],
-    kind: 'string',
-    help: 'IP:port for the health check server (default 0.0.0.0:10256)',
-  },
-  {
-    flag: 'metrics-bind-address',
-    paths: ['metricsBindAddress'],
-    kind: 'string',
-    help: 'IP:port for the metrics server (default 127.0.0.1:10249)',
-  },
-  {
-    flag: 'bind-address-hard-fail',
-    paths: ['bindAddressHardFail'],
-    kind: 'bool',
-    help: 'treat failure to bind to a port as fatal',
-  },
-  {
-    flag: 'cluster-cidr',
-    paths: ['clusterCIDR'],
-    kind: 'string',
-    help: 'CIDR range(s) of the pods in the cluster (comma-separated, one per family)',
-  },
-  {
-    flag: 'hostname-override',
-    paths: ['hostnameOverride'],
-    kind: 'string',
-    help: 'use this name as the node name instead of the hostname',
-  },
-  {
-    flag: 'proxy-mode',
-    paths: ['mode'],
-    kind: 'string',
-    help: "which proxy mode to use: 'iptables', 'nftables', 'ipvs' or 'userspace'",
-  },
-  {
-    flag: 'kubeconfig',
-    paths: ['clientConnection.kubeconfig'],
-    kind: 'string',
-    help: 'path to a kubeconfig file',
-  },
-  {
-    flag: 'kube-api-qps',
-    paths: ['clientConnection.qps'],
-    kind: 'float',
-    help: 'QPS to use while talking with the API server',
-  },
-  {
-    flag: 'kube-api-burst',
-    paths: ['clientConnection.burst'],
-    kind: 'int',
-    help: 'burst to use while talking with the API server',
-  },
-  {
-    flag: 'kube-api-content-type',
-    paths: ['clientConnection.contentType'],
-    kind: 'string',
-    help: 'content type of requests sent to the API server',
-  },
-  {
-    flag: 'iptables-masquerade-bit',
-    paths: ['iptables.masqueradeBit', 'nftables.masqueradeBit'],
-    kind: 'int',
-    help: 'bit of the fwmark space to mark packets requiring SNAT (0-31)',
-  },
-  {
-    flag: 'masquerade-all',
-    paths: ['iptables.masqueradeAll', 'nftables.masqueradeAll'],
-    kind: 'bool',
-    help: 'SNAT all traffic sent via Service cluster IPs',
-  },
-  {
-    flag: 'iptables-sync-period',
-    paths: ['iptables.syncPeriod'],
-    kind: 'duration',
-    help: 'maximum interval between rule syncs (e.g. 30s)',
-  },
-  {
-    flag: 'iptables-min-sync-period',
-    paths: ['iptables.minSyncPeriod'],
-    kind: 'duration',
-    help: 'minimum interval between rule syncs (e.g. 1s)',
-  },
-  {
-    flag: 'iptables-localhost-nodeports',
-    paths: ['iptables.localhostNodePorts'],
-    kind: 'bool',
-    help: 'accept NodePort connections on 127.0.0.1',
-  },
-  {
-    flag: 'ipvs-sync-period',
-    paths: ['ipvs.syncPeriod'],
-    kind: 'duration',
-    help: 'maximum interval between IPVS syncs',
-  },
-  {
-    flag: 'ipvs-min-sync-period',
-    paths: ['ipvs.minSyncPeriod'],
-    kind: 'duration',
-    help: 'minimum interval between IPVS syncs',
-  },
-  { flag: 'ipvs-scheduler', paths: ['ipvs.scheduler'], kind: 'string', help: 'IPVS scheduler' },
-  {
-    flag: 'ipvs-exclude-cidrs',
-    paths: ['ipvs.excludeCIDRs'],
-    kind: 'list',
-    help: 'CIDRs IPVS must not touch when cleaning up',
-  },
-  {
-    flag: 'ipvs-strict-arp',
-    paths: ['ipvs.strictARP'],
-    kind: 'bool',
-    help: 'set arp_ignore=1 and arp_announce=2',
-  },
-  { flag: 'ipvs-tcp-timeout', paths: ['ipvs.tcpTimeout'], kind: 'duration', help: 'IPVS idle TCP timeout' },
-  {
-    flag: 'ipvs-tcpfin-timeout',
-    paths: ['ipvs.tcpFinTimeout'],
-    kind: 'duration',
-    help: 'IPVS TCP FIN_WAIT timeout',
-  },
-  { flag: 'ipvs-udp-timeout', paths: ['ipvs.udpTimeout'], kind: 'duration', help: 'IPVS UDP timeout' },
-  {
-    flag: 'nodeport-addresses',
-    paths: ['nodePortAddresses'],
-    kind: 'list',
-    help: 'CIDRs (or "primary") NodePorts are served on',
-  },
-  {
-    flag: 'detect-local-mode',
-    paths: ['detectLocalMode'],
-    kind: 'string',
-    help: 'ClusterCIDR, NodeCIDR, BridgeInterface or InterfaceNamePrefix',
-  },
-  {
-    flag: 'pod-bridge-interface',
-    paths: ['detectLocal.bridgeInterface'],
-    kind: 'string',
-    help: 'bridge interface for detect-local-mode BridgeInterface',
-  },
-  {
-    flag: 'pod-interface-name-prefix',
-    paths: ['detectLocal.interfaceNamePrefix'],
-    kind: 'string',
-    help: 'interface prefix for detect-local-mode InterfaceNamePrefix',
-  },
-  {
-    flag: 'conntrack-max-per-core',
-    paths: ['conntrack.maxPerCore'],
-    kind: 'int',
-    help: 'NAT connections to track per CPU core (0 leaves the limit alone)',
-  },
-  {
-    flag: 'conntrack-min',
-    paths: ['conntrack.min'],
-    kind: 'int',
-    help: 'minimum conntrack entries regardless of conntrack-max-per-core',
-  },
-  {
-    flag: 'conntrack-tcp-timeout-established',
-    paths: ['conntrack.tcpEstablishedTimeout'],
-    kind: 'duration',
-    help: 'idle timeout for established TCP connections',
-  },
-  {
-    flag: 'conntrack-tcp-timeout-close-wait',
-    paths: ['conntrack.tcpCloseWaitTimeout'],
-    kind: 'duration',
-    help: 'conntrack timeout for CLOSE_WAIT',
-  },
-  {
-    flag: 'conntrack-tcp-be-liberal',
-    paths: ['conntrack.tcpBeLiberal'],
-    kind: 'bool',
-    help: 'set nf_conntrack_tcp_be_liberal',
-  },
-  {
-    flag: 'conntrack-udp-timeout',
-    paths: ['conntrack.udpTimeout'],
-    kind: 'duration',
-    help: 'idle timeout for UNREPLIED UDP',
-  },
-  {
-    flag: 'conntrack-udp-timeout-stream',
-    paths: ['conntrack.udpStreamTimeout'],
-    kind: 'duration',
-    help: 'idle timeout for ASSURED UDP',
-  },
-  {
-    flag: 'config-sync-period',
-    paths: ['configSyncPeriod'],
-    kind: 'duration',
-    help: 'how often configuration from the API server is refreshed',
-  },
-  { flag: 'oom-score-adj', paths: ['oomScoreAdj'], kind: 'int', help: 'oom_score_adj value for the process' },
-  {
-    flag: 'profiling',
-    paths: ['enableProfiling'],
-    kind: 'bool',
-    help: 'enable profiling on the metrics server',
-  },
-  {
-    flag: 'proxy-port-range',
-    paths: ['portRange'],
-    kind: 'string',
-    help: 'host port range the userspace proxies listen on (begin-end or begin+offset)',
-  },
-  {
-    // Our extension: upstream never had it.
-    flag: 'userspace-bind-only',
-    paths: ['userspaceBindOnly'],
-    kind: 'bool',
-    help: "userspace mode: listen on the Services' own IPs/ports instead of programming REDIRECT rules (no kernel rules; the IPs must be local)",
-  },
-  { flag: 'feature-gates', paths: ['featureGates'], kind: 'map', help: 'key=value pairs of feature gates' },
-  {
-    flag: 'show-hidden-metrics-for-version',
-    paths: ['showHiddenMetricsForVersion'],
-    kind: 'string',
-    help: 'previous version to show hidden metrics for',
-  },
-  {
-    flag: 'v',
-    short: 'v',
-    paths: ['logging.verbosity'],
-    kind: 'int',
-    help: 'number for the log level verbosity',
-  },
-  {
-    flag: 'logging-format',
-    paths: ['logging.format'],
-    kind: 'string',
-    help: 'sets the log format: "text" (klog-style header, the default) or "json"',
-  },
-];
-
-function camel(flag: string): string {
+/** commander's attribute name for `--<flag>`. */
+export function optionName(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-function parseBool(v: string | boolean): boolean | string {
-  if (typeof v === 'boolean') return v;
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  return v; // left for validation to reject with the field name
+/** `--help`'s line for a flag: its type (as pflag prints it) and upstream's default. */
+function optionFor(f: FlagSpec): Option {
+  const names = f.short ? `-${f.short}, --${f.flag}` : `--${f.flag}`;
+  const value = f.type === 'bool' ? '[bool]' : f.type === 'version[=true]' ? '[version]' : `<${f.type}>`;
+  const help = f.default === '' ? f.help : `${f.help} (default ${f.default})`;
+  const option = new Option(`${names} ${value}`, f.extension ? `${help} [nodeagent]` : help);
+  return f.deprecated ? option.hideHelp() : option;
 }
 
-/** Registers every config flag on `cmd` (no defaults: defaults come from the configuration schema). */
-export function addConfigFlags(cmd: Command): Command {
-  for (const f of CONFIG_FLAGS) {
-    const names = f.short ? `-${f.short}, --${f.flag}` : `--${f.flag}`;
-    const spec = f.kind === 'bool' ? `${names} [bool]` : `${names} <value>`;
-    cmd.option(spec, f.help);
-  }
+/** Registers `specs` (default: every upstream flag and ours) on `cmd`; defaults come from the configuration schema. */
+export function addConfigFlags(cmd: Command, specs: readonly FlagSpec[] = FLAGS): Command {
+  for (const f of specs) cmd.addOption(optionFor(f));
   return cmd;
 }
 
-/** Converts a flag's string to the value type of its config field. */
+/** Converts a flag's text to its configuration value (throws InvalidFieldError naming the flag). */
 export function flagValue(spec: FlagSpec, raw: unknown): unknown {
   // pflag takes `-v=4` for a shorthand; commander hands over "=4".
-  const s = (spec.short && typeof raw === 'string' && raw.startsWith('=') ? raw.slice(1) : raw) as
-    | string
-    | boolean;
-  switch (spec.kind) {
-    case 'bool':
-      return parseBool(s);
-    case 'int':
-    case 'float': {
-      const n = Number(s);
-      return Number.isFinite(n) && (spec.kind === 'float' || Number.isInteger(n)) ? n : s;
-    }
-    case 'list':
-      return String(s)
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean);
-    case 'map':
-      return Object.fromEntries(
-        String(s)
-          .split(',')
-          .filter(Boolean)
-          .map((kv) => {
-            const [k, v] = kv.split('=');
-            return [k!.trim(), parseBool((v ?? '').trim())];
-          }),
-      );
-    default:
-      return String(s);
-  }
+  const s = spec.short && typeof raw === 'string' && raw.startsWith('=') ? raw.slice(1) : raw;
+  return parseFlagValue(spec, s === true ? 'true' : (s as string | boolean));
 }
 
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
@@ -323,18 +46,111 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown): vo
   cur[keys.at(-1)!] = value;
 }
 
-/** Overlays flags given on the command line onto a (file) configuration object. */
+function getPath(obj: Record<string, unknown>, path: string): unknown {
+  let cur: unknown = obj;
+  for (const k of path.split('.')) cur = (cur as Record<string, unknown> | undefined)?.[k];
+  return cur;
+}
+
+export interface FlagOverlay {
+  /** The configuration object: the file's (or {}) with the flags that apply on top. */
+  config: Record<string, unknown>;
+  /** Fields a flag set, for "warn only about what the user set". */
+  setFields: string[];
+  /** One line each: deprecations (pflag's wording), flags without effect, flags --config overrides. */
+  warnings: string[];
+  /** Every bad flag value, each naming its flag. */
+  errors: InvalidFieldError[];
+  /** --healthz-port / --metrics-port as given. */
+  deprecatedPorts: Partial<Record<'healthz-port' | 'metrics-port', number>>;
+}
+
+/**
+ * Overlays the flags given on the command line onto the configuration, as upstream's Options
+ * do: without --config every flag sets its field; with --config the file replaces everything
+ * except the logging flags and --hostname-override (upstream ignores the rest silently; we warn).
+ */
 export function overlayFlags(
   base: Record<string, unknown>,
   opts: Record<string, unknown>,
   givenOnCommandLine: (optionName: string) => boolean,
-): Record<string, unknown> {
-  const out = structuredClone(base);
-  for (const f of CONFIG_FLAGS) {
-    const name = camel(f.flag);
+  withConfigFile = false,
+): FlagOverlay {
+  const out: FlagOverlay = {
+    config: structuredClone(base),
+    setFields: [],
+    warnings: [],
+    errors: [],
+    deprecatedPorts: {},
+  };
+  for (const f of FLAGS) {
+    const name = optionName(f.flag);
     if (!givenOnCommandLine(name) || opts[name] === undefined) continue;
-    const value = flagValue(f, opts[name]);
-    for (const p of f.paths) setPath(out, p, value);
+    let value: unknown;
+    try {
+      value = flagValue(f, opts[name]);
+    } catch (err) {
+      if (err instanceof InvalidFieldError) out.errors.push(err);
+      else throw err;
+      continue;
+    }
+    if (f.deprecated) out.warnings.push(`Flag --${f.flag} has been deprecated, ${f.deprecated}`);
+    if (f.noEffect) out.warnings.push(`--${f.flag} has no effect: ${f.noEffect}`);
+    if (f.paths.length === 0) continue;
+    if (withConfigFile && f.precedence === 'file-wins') {
+      out.warnings.push(
+        `--${f.flag} is ignored: a --config file is given, and as upstream its ${f.paths.join(', ')} wins over flags`,
+      );
+      continue;
+    }
+    applyFlag(out, f, value);
   }
+  if (!withConfigFile) applyServerPorts(out);
   return out;
+}
+
+/**
+ * addressFromDeprecatedFlags, which upstream applies whenever there is no config file: port 0
+ * (--healthz-port=0) disables the server, any other port fills in an address given without one.
+ */
+function applyServerPorts(out: FlagOverlay): void {
+  for (const [flag, path, port] of [
+    ['healthz-port', 'healthzBindAddress', PROXY_HEALTHZ_PORT],
+    ['metrics-port', 'metricsBindAddress', PROXY_METRICS_PORT],
+  ] as const) {
+    const address = getPath(out.config, path);
+    if (typeof address !== 'string') continue;
+    const p = out.deprecatedPorts[flag] ?? port;
+    const value = p === 0 ? '' : appendPortIfNeeded(address, p);
+    if (value === address) continue;
+    setPath(out.config, path, value);
+    out.setFields.push(path);
+  }
+}
+
+function applyFlag(out: FlagOverlay, f: FlagSpec, value: unknown): void {
+  const c = out.config;
+  if (f.flag === 'hostname-override') {
+    // processHostnameOverrideFlag: an empty value leaves the file's; only blanks is an error.
+    const name = String(value);
+    if (name === '') return;
+    if (name.trim() === '') {
+      out.errors.push(
+        new InvalidFieldError('--hostname-override', name, 'empty hostname-override is invalid'),
+      );
+      return;
+    }
+    value = name.trim().toLowerCase();
+  } else if (f.flag === 'healthz-port' || f.flag === 'metrics-port') {
+    out.deprecatedPorts[f.flag] = value as number;
+    return;
+  } else if (f.flag === 'vmodule') {
+    // copyLogsFromFlags: the flag's patterns first, then the file's.
+    const file = getPath(c, 'logging.vmodule');
+    value = [...(value as unknown[]), ...(Array.isArray(file) ? file : [])];
+  }
+  for (const p of f.paths) {
+    setPath(c, p, value);
+    out.setFields.push(p);
+  }
 }

@@ -1,10 +1,26 @@
 // Public surface of nodeagent-kube-proxy (the binary's pieces, for embedding and tests).
 export { checkSettings, type DaemonSettings, daemonLogger, daemonSettings } from './daemon-settings';
-export { addConfigFlags, CONFIG_FLAGS, type FlagSpec, flagValue, overlayFlags } from './flags';
+export { type ConfigPrecedence, FLAGS, type FlagType, flagSpec } from './flag-table';
+export { parseFlagValue, parseGoBool } from './flag-values';
+export {
+  addConfigFlags,
+  CONFIG_FLAGS,
+  type FlagOverlay,
+  type FlagSpec,
+  flagValue,
+  optionName,
+  overlayFlags,
+} from './flags';
 export { createProxyLogger, levelForVerbosity, type ProxyLoggerOptions } from './logging';
 export { buildProgram, type ProgramIO } from './program';
 export { type ClusterObjects, readObjects } from './read-objects';
+export { UnreadableFileError } from './readable-file';
 export { type RenderOptions, renderRuleset } from './render';
-export { type ResolveOptions, resolveConfiguration } from './resolve-configuration';
+export {
+  applyPlatformDefaults,
+  type ResolvedConfiguration,
+  type ResolveOptions,
+  resolveConfiguration,
+} from './resolve-configuration';
 export { familiesFor, nodeNameFor, type RunningProxy, type RunProxyOptions, runProxy } from './run-proxy';
 export { goArch, KUBERNETES_VERSION, packageVersion, rawVersionText, versionText } from './version';

@@ -29,13 +29,14 @@ import { isCodedError, runChecked } from '@nodeagent/primitives';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { checkSettings, daemonLogger } from './daemon-settings';
-import { addConfigFlags } from './flags';
+import { parseGoBool } from './flag-values';
+import { addConfigFlags, CONFIG_FLAGS } from './flags';
 import { setupNode } from './node-setup';
 import { readObjects } from './read-objects';
 import { renderRuleset } from './render';
 import { resolveConfiguration } from './resolve-configuration';
 import { familiesFor, nodeNameFor, type RunningProxy, runProxy } from './run-proxy';
-import { versionText } from './version';
+import { rawVersionText, versionText } from './version';
 
 export interface ProgramIO {
   stdout: (text: string) => void;
@@ -53,7 +54,11 @@ const defaultIO: ProgramIO = {
   readStdin: () => readFileSync(0, 'utf8'),
 };
 
-function reportError(io: ProgramIO, err: unknown): number {
+/**
+ * One line per problem, naming the flag or field; a stack trace only at -v=4 and above (an
+ * operator's mistake is not a bug in this program).
+ */
+function reportError(io: ProgramIO, err: unknown, verbosity = 0): number {
   if (err instanceof InvalidConfigurationError) {
     for (const e of err.errors) io.stderr(`invalid configuration: ${e.message}\n`);
     return 1;
@@ -63,12 +68,16 @@ function reportError(io: ProgramIO, err: unknown): number {
     return 1;
   }
   // Every nodeagent error (kube-proxy's own, a failed command, netfilter, IPVS) has a code and a full message.
-  if (isCodedError(err)) {
-    io.stderr(`error: ${err.message}\n`);
-    return 1;
-  }
-  io.stderr(`error: ${(err as Error)?.stack ?? String(err)}\n`);
+  const message = isCodedError(err) ? err.message : ((err as Error)?.message ?? String(err));
+  io.stderr(`error: ${message}\n`);
+  if (verbosity >= 4 && (err as Error)?.stack) io.stderr(`${(err as Error).stack}\n`);
   return 1;
+}
+
+/** -v as given on the command line (for how much an error report shows), 0 when absent or bad. */
+function verbosityOf(opts: Record<string, unknown>): number {
+  const raw = typeof opts.v === 'string' ? opts.v.replace(/^=/, '') : '';
+  return /^\d+$/.test(raw) ? Number(raw) : 0;
 }
 
 /** The nodeagent-kube-proxy command line. `exitCode` on the returned command holds the outcome. */
@@ -78,27 +87,30 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
   program
     .description('Kubernetes network proxy: programs Service rules from Services and EndpointSlices')
     .enablePositionalOptions()
-    .option('--config <path>', 'path to a KubeProxyConfiguration file')
-    .option('--master <url>', 'API server address (overrides the kubeconfig)')
-    .option('--cleanup [bool]', 'remove every rule this proxy owns, then exit')
-    .option(
-      '--init-only [bool]',
-      'do the set-up that needs full root (conntrack sysctls, route_localnet), then exit',
-    )
-    .option('--write-config-to <path>', 'write the resolved configuration to this file, then exit')
-    .version(versionText(), '--version', 'print version information and quit')
+    .helpOption('-h, --help', 'help for kube-proxy')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   addConfigFlags(program);
 
   program.action(async (opts: Record<string, unknown>) => {
+    const given = (name: string) => program.getOptionValueSource(name) === 'cli';
     try {
-      const config = resolveConfiguration({
+      const version = opts.version === undefined ? undefined : String(opts.version);
+      if (version !== undefined && version !== 'false') {
+        if (version === 'raw') io.stdout(`${rawVersionText('nodeagent-kube-proxy')}\n`);
+        else if (parseGoBool(version) === true) io.stdout(`${versionText()}\n`);
+        else throw new InvalidFieldError('--version', version, 'must be true, false or raw');
+        program.exitCode = 0;
+        return;
+      }
+      const resolved = resolveConfiguration({
         configPath: opts.config as string | undefined,
         opts,
-        givenOnCommandLine: (name) => program.getOptionValueSource(name) === 'cli',
+        givenOnCommandLine: given,
         readFile: io.readFile,
       });
+      for (const w of resolved.warnings) io.stderr(`warning: ${w}\n`);
+      const config = resolved.config;
       if (opts.writeConfigTo) {
         writeFileSync(opts.writeConfigTo as string, stringify(config));
         program.exitCode = 0;
@@ -125,7 +137,7 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
         return;
       }
       const log = daemonLogger(config);
-      checkSettings(config, log);
+      checkSettings(config, log, resolved.userSetFields);
       if (opts.initOnly === true || opts.initOnly === 'true') {
         await setupNode(config, log);
         program.exitCode = 0;
@@ -135,7 +147,7 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
       io.onStarted?.(proxy);
       program.exitCode = 0;
     } catch (err) {
-      program.exitCode = reportError(io, err);
+      program.exitCode = reportError(io, err, verbosityOf(opts));
     }
   });
 
@@ -152,15 +164,16 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
     .option('--ip-family <family>', 'IPv4, IPv6 or dual (default: from --cluster-cidr, else IPv4)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  addConfigFlags(render);
+  addConfigFlags(render, CONFIG_FLAGS);
   render.action((files: string[], opts: Record<string, unknown>) => {
     try {
-      const config = resolveConfiguration({
+      const { config, warnings } = resolveConfiguration({
         configPath: opts.config as string | undefined,
         opts,
         givenOnCommandLine: (name) => render.getOptionValueSource(name) === 'cli',
         readFile: io.readFile,
       });
+      for (const w of warnings) io.stderr(`warning: ${w}\n`);
       const inputs = files.length === 0 ? ['-'] : files;
       const objects = { services: [], endpointSlices: [], nodes: [] } as ReturnType<typeof readObjects>;
       for (const f of inputs) {

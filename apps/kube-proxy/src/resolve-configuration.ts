@@ -6,8 +6,10 @@ import {
   type KubeProxyConfiguration,
   parseKubeProxyConfiguration,
 } from '@nodeagent/kube-proxy';
+import { setKubeProxyConfigurationDefaults } from '@nodeagent/kube-proxy/config';
 import { parse as parseYaml } from 'yaml';
 import { overlayFlags } from './flags';
+import { readableFile } from './readable-file';
 
 export interface ResolveOptions {
   /** --config file path, if given. */
@@ -19,22 +21,71 @@ export interface ResolveOptions {
   readFile?: (path: string) => string;
 }
 
-/** File (if any), then command-line flags on top, then defaults and validation. */
-export function resolveConfiguration(o: ResolveOptions): KubeProxyConfiguration {
+export interface ResolvedConfiguration {
+  config: KubeProxyConfiguration;
+  /** Fields the user set (in the file, non-empty, or by a flag that applied): warnings are about these only. */
+  userSetFields: ReadonlySet<string>;
+  /** One line each, for stderr before anything else runs. */
+  warnings: string[];
+}
+
+/**
+ * Flags, then the --config file as upstream's Options.Complete takes them (see overlayFlags),
+ * then defaults and validation. Every bad flag value, or every problem of the file, is thrown
+ * at once in one InvalidConfigurationError.
+ */
+export function resolveConfiguration(o: ResolveOptions): ResolvedConfiguration {
   let base: Record<string, unknown> = {};
   if (o.configPath) {
-    const text = (o.readFile ?? ((p) => readFileSync(p, 'utf8')))(o.configPath);
+    const text = readableFile('--config', o.configPath, o.readFile ?? ((p) => readFileSync(p, 'utf8')));
     let decoded: unknown;
     try {
       decoded = parseYaml(text);
     } catch (err) {
+      // The parser's first line names the place; the file itself is not echoed back.
+      const reason = (err as Error).message.split('\n')[0] ?? 'not YAML';
+      throw new InvalidConfigurationError([new InvalidFieldError('--config', o.configPath, reason)]);
+    }
+    if (
+      decoded !== null &&
+      decoded !== undefined &&
+      (typeof decoded !== 'object' || Array.isArray(decoded))
+    ) {
       throw new InvalidConfigurationError([
-        new InvalidFieldError('--config', o.configPath, (err as Error).message),
+        new InvalidFieldError('--config', o.configPath, 'not a KubeProxyConfiguration object'),
       ]);
     }
-    base = decoded && typeof decoded === 'object' ? (decoded as Record<string, unknown>) : {};
+    base = (decoded as Record<string, unknown> | null) ?? {};
   }
-  return applyPlatformDefaults(parseKubeProxyConfiguration(overlayFlags(base, o.opts, o.givenOnCommandLine)));
+  // Without a file, upstream sets flags on an already defaulted configuration, so a flag's empty
+  // value stays empty (--metrics-bind-address="" disables the server); a file is defaulted as read.
+  const withFile = Boolean(o.configPath);
+  if (!withFile) base = setKubeProxyConfigurationDefaults({}) as Record<string, unknown>;
+  const overlay = overlayFlags(base, o.opts, o.givenOnCommandLine, withFile);
+  let parsed: KubeProxyConfiguration | undefined;
+  try {
+    parsed = parseKubeProxyConfiguration(overlay.config, { applyDefaults: withFile });
+  } catch (err) {
+    // Bad flag values and the configuration's own problems, reported together.
+    if (!(err instanceof InvalidConfigurationError)) throw err;
+    throw new InvalidConfigurationError([...overlay.errors, ...err.errors]);
+  }
+  if (overlay.errors.length > 0) throw new InvalidConfigurationError(overlay.errors);
+  const config = applyPlatformDefaults(parsed);
+  return {
+    config,
+    userSetFields: new Set([...(withFile ? setLeaves(base) : []), ...overlay.setFields]),
+    warnings: overlay.warnings,
+  };
+}
+
+/** Dotted paths of the leaves of a decoded file that hold a value (not null, not ""). */
+function setLeaves(obj: unknown, prefix = ''): string[] {
+  if (obj === null || obj === undefined || obj === '') return [];
+  if (typeof obj !== 'object' || Array.isArray(obj)) return [prefix];
+  return Object.entries(obj as Record<string, unknown>).flatMap(([k, v]) =>
+    setLeaves(v, prefix ? `${prefix}.${k}` : k),
+  );
 }
 
 /**

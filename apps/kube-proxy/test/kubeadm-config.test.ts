@@ -108,7 +108,7 @@ describe("kubeadm's KubeProxyConfiguration", () => {
     expect(r.config).toEqual(UPSTREAM_EFFECTIVE);
   });
 
-  it('command-line flags, -v and --logging-format override the file', async () => {
+  it('-v, --logging-format and --hostname-override override the file; other field flags are ignored with a warning, as upstream', async () => {
     const r = await resolve([
       `--config=${configPath}`,
       '--hostname-override=n2',
@@ -122,9 +122,13 @@ describe("kubeadm's KubeProxyConfiguration", () => {
     expect(r.config).toMatchObject({
       hostnameOverride: 'n2',
       logging: { verbosity: 4, format: 'json' },
-      iptables: { syncPeriod: '45s', minSyncPeriod: '1s' },
-      clientConnection: { qps: 20, burst: 10 },
+      // Upstream's Options.Complete replaces the flag-built configuration with the file's.
+      iptables: { syncPeriod: '30s', minSyncPeriod: '1s' },
+      clientConnection: { qps: 5, burst: 10 },
     });
+    expect(r.err).toMatch(/^warning: --iptables-sync-period is ignored: a --config file is given/m);
+    expect(r.err).toMatch(/^warning: --kube-api-qps is ignored: a --config file is given/m);
+    expect(r.err).not.toContain('--hostname-override is ignored');
     for (const [flag, level] of [
       ['--v=6', 6],
       ['-v=5', 5],

@@ -38,53 +38,75 @@ describe('flags and --config', () => {
     expect(c.iptables.minSyncPeriod).toBe('1s');
   });
 
-  it('command-line flags override the config file, other file fields stay', async () => {
+  it('without --config the flags set their fields; with --config the file wins except logging and --hostname-override', async () => {
+    const out = join(dir, 'flags-only.yaml');
+    const bad = await run(['--nodeport-addresses', '192.168.0.0/16,primary', '--write-config-to', out]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('nodePortAddresses');
+    const r = await run([
+      '--cluster-cidr',
+      '10.2.0.0/16',
+      '--masquerade-all',
+      '--iptables-min-sync-period',
+      '2s',
+      '--iptables-masquerade-bit',
+      '12',
+      '--v',
+      '4',
+      '--write-config-to',
+      out,
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const c = parse(readFileSync(out, 'utf8'));
+    expect(c.clusterCIDR).toBe('10.2.0.0/16');
+    expect(c.iptables.minSyncPeriod).toBe('2s');
+    // Upstream's --iptables-min-sync-period sets the running mode's period (all but ipvs).
+    expect(c.nftables.minSyncPeriod).toBe('2s');
+    expect(c.iptables.masqueradeAll).toBe(true);
+    expect(c.nftables.masqueradeAll).toBe(true);
+    // --iptables-masquerade-bit is the iptables (and ipvs) bit only; nftables keeps its own.
+    expect(c.iptables.masqueradeBit).toBe(12);
+    expect(c.nftables.masqueradeBit).toBe(14);
+    expect(c.logging.verbosity).toBe(4);
+
     const cfg = join(dir, 'in.yaml');
     writeFileSync(
       cfg,
       'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\nclusterCIDR: 10.1.0.0/16\niptables:\n  syncPeriod: 10s\n',
     );
-    const out = join(dir, 'out.yaml');
-    const r = await run([
-      '--config',
-      cfg,
-      '--cluster-cidr',
-      '10.2.0.0/16',
-      '--masquerade-all',
-      '--iptables-min-sync-period',
-      '2s',
-      '--v',
-      '4',
-      '--nodeport-addresses',
-      '192.168.0.0/16,primary',
-      '--write-config-to',
-      out,
-    ]);
-    // "primary" mixed with CIDRs is invalid: fix and retry to see precedence.
-    expect(r.code).toBe(1);
-    expect(r.err).toContain('nodePortAddresses');
     const r2 = await run([
       '--config',
       cfg,
       '--cluster-cidr',
       '10.2.0.0/16',
-      '--masquerade-all',
-      '--iptables-min-sync-period',
-      '2s',
+      '--hostname-override',
+      ' Node-A ',
       '--v',
       '4',
       '--write-config-to',
       out,
     ]);
-    expect(r2.code).toBe(0);
+    expect(r2.code, r2.err).toBe(0);
+    const c2 = parse(readFileSync(out, 'utf8'));
+    expect(c2.clusterCIDR).toBe('10.1.0.0/16');
+    expect(c2.iptables.syncPeriod).toBe('10s');
+    expect(c2.hostnameOverride).toBe('node-a');
+    expect(c2.logging.verbosity).toBe(4);
+    expect(r2.err.trim().split('\n')).toEqual([
+      'warning: --cluster-cidr is ignored: a --config file is given, and as upstream its clusterCIDR wins over flags',
+    ]);
+  });
+
+  it("accepts the deprecated --healthz-port/--metrics-port with pflag's warning; 0 disables the server", async () => {
+    const out = join(dir, 'ports.yaml');
+    const r = await run(['--healthz-port', '0', '--metrics-port', '10249', '--write-config-to', out]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain(
+      'warning: Flag --healthz-port has been deprecated, This flag is deprecated and will be removed in a future release. Please use --healthz-bind-address instead.',
+    );
     const c = parse(readFileSync(out, 'utf8'));
-    expect(c.clusterCIDR).toBe('10.2.0.0/16');
-    expect(c.mode).toBe('iptables');
-    expect(c.iptables.syncPeriod).toBe('10s');
-    expect(c.iptables.minSyncPeriod).toBe('2s');
-    expect(c.iptables.masqueradeAll).toBe(true);
-    expect(c.nftables.masqueradeAll).toBe(true);
-    expect(c.logging.verbosity).toBe(4);
+    expect(c.healthzBindAddress).toBe('');
+    expect(c.metricsBindAddress).toBe('127.0.0.1:10249');
   });
 
   it('reports every invalid field with its value', async () => {
@@ -97,9 +119,12 @@ describe('flags and --config', () => {
       'nope',
     ]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain('mode: invalid value "kernelspace"');
-    expect(r.err).toContain('iptables.masqueradeBit: invalid value 33');
-    expect(r.err).toContain('healthzBindAddress: invalid value "nope"');
+    // A bad flag value names the flag (pflag refuses it), the configuration's problems name the field.
+    expect(r.err.trim().split('\n')).toEqual([
+      'invalid configuration: --healthz-bind-address: invalid value "nope": not in a valid format (ip or ip:port)',
+      expect.stringContaining('mode: invalid value "kernelspace"'),
+      expect.stringContaining('iptables.masqueradeBit: invalid value 33'),
+    ]);
   });
 
   it('accepts --proxy-mode userspace and --userspace-bind-only (default false)', async () => {

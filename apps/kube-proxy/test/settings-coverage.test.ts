@@ -120,7 +120,7 @@ function withValue(path: string, value: unknown): Record<string, unknown> {
   return root;
 }
 
-const CTX = { kubernetesVersion: 'v1.34.0' };
+const CTX = { kubernetesVersion: 'v1.36.3', userSet: () => true };
 
 describe('every KubeProxyConfiguration field is read or refused', () => {
   it('the schema has the fields of kubeproxy.config.k8s.io/v1alpha1 (and ours)', () => {
@@ -157,6 +157,8 @@ describe('every KubeProxyConfiguration field is read or refused', () => {
 
   it('each field met by a check names itself for a value it cannot honour, and is quiet at the defaults', () => {
     const defaults = applyPlatformDefaults(parseKubeProxyConfiguration({}));
+    // Nothing the user did not set is warned about: protobuf is upstream's default content type.
+    expect(checkSettingSupport(defaults, { kubernetesVersion: 'v1.36.3' })).toEqual([]);
     expect(checkSettingSupport(defaults, CTX).map((p) => p.field)).toEqual(['clientConnection.contentType']);
     const checkOnly = Object.entries(SETTING_SUPPORT)
       .filter(([, s]) => s.check && !s.effect)
@@ -180,15 +182,18 @@ describe('every KubeProxyConfiguration field is read or refused', () => {
       }),
     );
     expect(() => checkSettings(refused, log)).toThrow(
-      /logging\.vmodule: .*per-file verbosity.*showHiddenMetricsForVersion: "1\.2": --show-hidden-metrics-for-version must be omitted or have the value '1\.33'/,
+      /logging\.vmodule: .*per-file verbosity.*showHiddenMetricsForVersion: "1\.2": --show-hidden-metrics-for-version must be omitted or have the value '1\.35'/,
     );
     const warned = applyPlatformDefaults(parseKubeProxyConfiguration({ featureGates: { Foo: true } }));
-    checkSettings(warned, log);
+    checkSettings(warned, log, new Set(['featureGates.Foo']));
     expect(lines.filter((l) => l.includes('featureGates'))).toHaveLength(1);
+    // The default content type was not the user's choice: no warning about it.
+    expect(lines.filter((l) => l.includes('clientConnection.contentType'))).toHaveLength(0);
+    checkSettings(warned, log, new Set(['clientConnection.contentType']));
     expect(lines.filter((l) => l.includes('clientConnection.contentType'))).toHaveLength(1);
     expect(lines.every((l) => l.startsWith('W'))).toBe(true);
     // The previous minor version is accepted.
-    const ok = applyPlatformDefaults(parseKubeProxyConfiguration({ showHiddenMetricsForVersion: '1.33' }));
+    const ok = applyPlatformDefaults(parseKubeProxyConfiguration({ showHiddenMetricsForVersion: '1.35' }));
     expect(checkSettingSupport(ok, CTX).map((p) => p.field)).toEqual(['clientConnection.contentType']);
   });
 });

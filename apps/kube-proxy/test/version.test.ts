@@ -21,14 +21,19 @@ describe('version text', () => {
     ).toMatch(/\nnodeagent-kube-proxy v1\.2\.3 \(node v20\.1\.0, linux\/arm64\)$/);
   });
 
-  it('buildProgram prints it for --version and exits 0 through commander', async () => {
-    let out = '';
-    const program = buildProgram({ stdout: (t) => (out += t), stderr: () => undefined });
-    const err = await program
-      .parseAsync(['node', 'nodeagent-kube-proxy', '--version'])
-      .catch((e: unknown) => e);
-    expect((err as { code?: string; exitCode?: number }).code).toBe('commander.version');
-    expect((err as { exitCode?: number }).exitCode).toBe(0);
-    expect(out).toBe('Kubernetes v1.36.3\n');
+  it('buildProgram prints it for --version, --version=true and --version=raw, and exits 0', async () => {
+    const run = async (args: string[]) => {
+      let out = '';
+      let err = '';
+      const program = buildProgram({ stdout: (t) => (out += t), stderr: (t) => (err += t) });
+      await program.parseAsync(['node', 'nodeagent-kube-proxy', ...args]);
+      return { out, err, code: program.exitCode ?? 0 };
+    };
+    expect(await run(['--version'])).toEqual({ out: 'Kubernetes v1.36.3\n', err: '', code: 0 });
+    expect(await run(['--version=true'])).toEqual({ out: 'Kubernetes v1.36.3\n', err: '', code: 0 });
+    expect((await run(['--version=raw'])).out).toBe(`${rawVersionText('nodeagent-kube-proxy')}\n`);
+    const bad = await run(['--version=sometimes']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toBe('error: --version: invalid value "sometimes": must be true, false or raw\n');
   });
 });

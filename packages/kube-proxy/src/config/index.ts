@@ -22,6 +22,7 @@ export {
   type LocalMode,
   type LogFormat,
   loadKubeProxyConfiguration,
+  type ParseOptions,
   PROXY_MODES,
   type ProxyMode,
   parseKubeProxyConfiguration,

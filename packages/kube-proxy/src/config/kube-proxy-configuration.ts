@@ -161,28 +161,71 @@ export function defaultKubeProxyConfiguration(): KubeProxyConfiguration {
   return parseKubeProxyConfiguration({});
 }
 
+export interface ParseOptions {
+  /**
+   * Apply upstream's defaulting first (default true). False for an object that was defaulted
+   * before flags were set on it, so a flag's empty value stays empty as upstream's does.
+   */
+  applyDefaults?: boolean;
+}
+
 /**
  * Applies defaults to a decoded configuration object and validates it.
- * Throws InvalidConfigurationError listing every bad field by path and value.
+ * Throws InvalidConfigurationError listing every problem at once, each once, by field and value:
+ * the type errors, and the semantic checks of every field that has the right type.
  */
-export function parseKubeProxyConfiguration(input: unknown): KubeProxyConfiguration {
-  const result = kubeProxyConfigurationSchema.safeParse(setKubeProxyConfigurationDefaults(input));
-  if (!result.success) {
-    throw new InvalidConfigurationError(
-      result.error.issues.map((issue) => {
-        const field = issue.path.map(String).join('.') || '(root)';
-        const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : undefined;
-        if (unknownKeys) {
-          const prefix = field === '(root)' ? '' : `${field}.`;
-          return new InvalidFieldError(`${prefix}${unknownKeys[0]}`, unknownKeys, 'unknown field');
-        }
-        return new InvalidFieldError(field, valueAtPath(input, issue.path), issue.message);
-      }),
-    );
+export function parseKubeProxyConfiguration(
+  input: unknown,
+  options: ParseOptions = {},
+): KubeProxyConfiguration {
+  const defaulted = options.applyDefaults === false ? input : setKubeProxyConfigurationDefaults(input);
+  const result = kubeProxyConfigurationSchema.safeParse(defaulted);
+  if (result.success) {
+    const errors = validateKubeProxyConfiguration(result.data);
+    if (errors.length > 0) throw new InvalidConfigurationError(errors);
+    return result.data;
   }
-  const errors = validateKubeProxyConfiguration(result.data);
-  if (errors.length > 0) throw new InvalidConfigurationError(errors);
-  return result.data;
+  const typeErrors: InvalidFieldError[] = [];
+  const badPaths: (string | number)[][] = [];
+  for (const issue of result.error.issues) {
+    const path = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+    const field = path.map(String).join('.') || '(root)';
+    if (issue.code === 'unrecognized_keys') {
+      const prefix = field === '(root)' ? '' : `${field}.`;
+      for (const key of issue.keys) {
+        typeErrors.push(new InvalidFieldError(`${prefix}${key}`, key, 'unknown field'));
+        badPaths.push([...path, key]);
+      }
+      continue;
+    }
+    typeErrors.push(new InvalidFieldError(field, valueAtPath(input, issue.path), issue.message));
+    badPaths.push(path);
+  }
+  // The semantic checks run on the object with each bad field put back to its default, so a bad
+  // `mode` is reported together with a mistyped `iptables.syncPeriod`, not after it is fixed.
+  const repaired = kubeProxyConfigurationSchema.safeParse(withoutPaths(defaulted, badPaths));
+  const reported = typeErrors.map((e) => e.field);
+  const semantic = repaired.success
+    ? validateKubeProxyConfiguration(repaired.data).filter(
+        (e) =>
+          !reported.some((f) => e.field === f || e.field.startsWith(`${f}.`) || e.field.startsWith(`${f}[`)),
+      )
+    : [];
+  throw new InvalidConfigurationError([...typeErrors, ...semantic]);
+}
+
+/** A copy of `obj` with each path's field removed (a path into a list removes the whole list). */
+function withoutPaths(obj: unknown, paths: readonly (string | number)[][]): unknown {
+  const copy = structuredClone(obj) as Record<string | number, unknown>;
+  for (const path of paths) {
+    const cut = path.findIndex((k) => typeof k === 'number');
+    const keys = cut < 0 ? path : path.slice(0, cut);
+    if (keys.length === 0) continue;
+    let cur: unknown = copy;
+    for (const k of keys.slice(0, -1)) cur = (cur as Record<string | number, unknown> | undefined)?.[k];
+    if (cur && typeof cur === 'object') delete (cur as Record<string | number, unknown>)[keys.at(-1)!];
+  }
+  return copy;
 }
 
 /** Parses a KubeProxyConfiguration YAML (or JSON) document. */
@@ -192,7 +235,7 @@ export function loadKubeProxyConfiguration(text: string): KubeProxyConfiguration
     decoded = parseYaml(text);
   } catch (err) {
     throw new InvalidConfigurationError([
-      new InvalidFieldError('(file)', text.slice(0, 80), `not YAML: ${(err as Error).message}`),
+      new InvalidFieldError('(file)', '(YAML)', `not YAML: ${(err as Error).message.split('\n')[0]}`),
     ]);
   }
   return parseKubeProxyConfiguration(decoded);

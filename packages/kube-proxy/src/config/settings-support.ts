@@ -26,8 +26,14 @@ export interface SettingSupport {
 }
 
 export interface SettingContext {
-  /** The Kubernetes version this proxy reports ("1.34.0"), for showHiddenMetricsForVersion. */
+  /** The Kubernetes version this proxy reports ("v1.36.3"), for showHiddenMetricsForVersion. */
   kubernetesVersion: string;
+  /**
+   * Whether the user set a field (in the file or by a flag). A value this proxy handles
+   * differently from upstream is warned about only when the user chose it, never for a default.
+   * Absent: nothing counts as set by the user.
+   */
+  userSet?: (field: string) => boolean;
 }
 
 /** Settings whose values the daemon refuses, each naming its field, value and why. */
@@ -46,7 +52,7 @@ const warn = (value: unknown, reason: string) => ({ severity: 'warn' as const, v
 
 const JSON_CONTENT_TYPE = 'application/json';
 
-/** Previous minor of a "major.minor.patch" version: "1.34.0" → "1.33". */
+/** Previous minor of a "major.minor.patch" version: "1.36.3" → "1.35". */
 export function previousMinorVersion(version: string): string {
   const [major, minor] = version.replace(/^v/, '').split('.').map(Number);
   return `${major}.${(minor ?? 1) - 1}`;
@@ -85,7 +91,7 @@ export const SETTING_SUPPORT: Readonly<Record<string, SettingSupport>> = {
         ? undefined
         : warn(
             c.featureGates,
-            `feature gates are not implemented (${gates.join(', ')}): this proxy always behaves as Kubernetes v1.34 does with its default gates`,
+            `feature gates are not implemented (${gates.join(', ')}): this proxy always behaves as Kubernetes v1.36 does with its default gates`,
           );
     },
   },
@@ -99,12 +105,15 @@ export const SETTING_SUPPORT: Readonly<Record<string, SettingSupport>> = {
     },
   },
   'clientConnection.contentType': {
-    // application/json is what list and watch requests use.
-    check: (c) => {
+    // application/json is what list and watch requests use; protobuf, upstream's default, is
+    // only worth a warning when the user asked for it.
+    check: (c, ctx) => {
       const type = c.clientConnection.contentType;
       if (type === JSON_CONTENT_TYPE) return undefined;
       if (type === PROTOBUF_CONTENT_TYPE) {
-        return warn(type, `protobuf is not implemented; list and watch requests use ${JSON_CONTENT_TYPE}`);
+        return ctx.userSet?.('clientConnection.contentType')
+          ? warn(type, `protobuf is not implemented; list and watch requests use ${JSON_CONTENT_TYPE}`)
+          : undefined;
       }
       return refuse(type, `unsupported content type: use ${JSON_CONTENT_TYPE} or ${PROTOBUF_CONTENT_TYPE}`);
     },
