@@ -16,25 +16,52 @@ import {
   serveCurrentCertificate,
 } from '@nodeagent/kubelet/certificates';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
+import { StartupRefusedError } from './startup-checks';
 
 /**
  * Before --kubeconfig is read: with --bootstrap-kubeconfig, a missing or expired --kubeconfig is
  * replaced by one pointing at a client certificate obtained through a CSR (TLS bootstrapping).
+ * Returns whether that happened: only then do later CSRs fall back to the bootstrap credentials.
  */
 export async function bootstrapClientCertificate(
   options: ResolvedKubeletOptions,
   nodeName: string,
   logger: KubeletLogger,
-): Promise<void> {
+): Promise<boolean> {
   const { flags } = options;
-  if (!flags.bootstrapKubeconfig || !flags.kubeconfig) return;
-  await loadClientCert({
+  if (!flags.bootstrapKubeconfig || !flags.kubeconfig) return false;
+  return loadClientCert({
     kubeconfigPath: flags.kubeconfig,
     bootstrapKubeconfigPath: flags.bootstrapKubeconfig,
     certDir: flags.certDir,
     nodeName,
     logger,
   });
+}
+
+/** --kubeconfig read, or the kubelet refuses to start naming the file (no stack trace). */
+export function loadKubeconfig(path: string): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  try {
+    kubeConfig.loadFromFile(path);
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `stat ${path}: no such file or directory`
+        : (error as Error).message;
+    throw new StartupRefusedError('kubeconfig', path, `invalid kubeconfig: ${reason}`);
+  }
+  return kubeConfig;
+}
+
+/** The client certificate and key a kubeconfig's user carries inline (kubeadm's kubelet.conf). */
+function embeddedClientCertificate(kubeConfig: KubeConfig): { certPem: string; keyPem: string } | undefined {
+  const user = kubeConfig.getCurrentUser();
+  if (!user?.certData || !user.keyData) return undefined;
+  return {
+    certPem: Buffer.from(user.certData, 'base64').toString(),
+    keyPem: Buffer.from(user.keyData, 'base64').toString(),
+  };
 }
 
 export interface KubeletCertificates {
@@ -73,6 +100,8 @@ export async function startCertificateManagers(
   nodeName: string,
   hostIPs: string[],
   logger: KubeletLogger,
+  /** Whether --kubeconfig was just written by TLS bootstrapping (bootstrapClientCertificate). */
+  { bootstrapped = false }: { bootstrapped?: boolean } = {},
 ): Promise<KubeletCertificates> {
   const { flags, config } = options;
   const managers: CertificateManager[] = [];
@@ -83,15 +112,17 @@ export async function startCertificateManagers(
     if (on && !kubeConfig)
       logger.warn({ setting }, `${setting} needs --kubeconfig; not applied in standalone mode`);
   const api = () => certificatesV1Requests(kubeConfig as KubeConfig);
-  // Once the client certificate expired (the kubelet was down too long, or renewals kept
-  // failing), renewal CSRs go out with the bootstrap credentials again, as upstream's.
-  const bootstrapApi = flags.bootstrapKubeconfig
-    ? () => {
-        const bootstrap = new KubeConfig();
-        bootstrap.loadFromFile(flags.bootstrapKubeconfig as string);
-        return certificatesV1Requests(bootstrap);
-      }
-    : api;
+  // Without a valid client certificate, CSRs go out with the bootstrap credentials, but only when
+  // --kubeconfig was not valid at start (upstream's LoadClientConfig: a valid kubeconfig, e.g.
+  // kubeadm's kubelet.conf, makes the bootstrap kubeconfig unused, and it may not exist).
+  const bootstrapApi =
+    bootstrapped && flags.bootstrapKubeconfig
+      ? () => {
+          const bootstrap = new KubeConfig();
+          bootstrap.loadFromFile(flags.bootstrapKubeconfig as string);
+          return certificatesV1Requests(bootstrap);
+        }
+      : api;
 
   if (kubeConfig && config.rotateCertificates) {
     const user = kubeConfig.getCurrentUser();
@@ -107,6 +138,9 @@ export async function startCertificateManagers(
       template: () => nodeSubject(nodeName),
       signerName: KUBE_APISERVER_CLIENT_KUBELET_SIGNER,
       usages: KUBELET_CLIENT_USAGES,
+      // kubeadm's kubelet.conf has the certificate inline: stored as the first pair and rotated
+      // at once with itself as the credentials (upstream passes clientConfig.CertData/KeyData).
+      bootstrap: embeddedClientCertificate(kubeConfig),
       api: (current) => (current ? api() : bootstrapApi()),
       logger,
       // New requests read the kubeconfig's files each time: pointing them at the current symlink

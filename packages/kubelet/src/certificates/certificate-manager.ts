@@ -1,6 +1,6 @@
 import type { CertificatesV1Requests } from '@nodeagent/informer';
 import type { KubeletLogger } from '../kubelet';
-import type { CertificatePair } from './certificate-pair';
+import { type CertificatePair, parseCertificatePair } from './certificate-pair';
 import { type CertificateTemplate, makeCertificateRequestPem } from './certificate-request';
 import type { CertificateFileStore } from './certificate-store';
 import { requestCertificate, waitForCertificate } from './csr-client';
@@ -22,6 +22,12 @@ export interface CertificateManagerOptions {
   api: (current: CertificatePair | undefined) => CertificatesV1Requests;
   /** spec.expirationSeconds to ask for; undefined lets the signer choose. */
   requestedDurationSeconds?: number;
+  /**
+   * The pair to start from when the store holds none (or only an expired one): kubeadm's
+   * kubelet.conf carries its client certificate inline. It is written to the store and rotated
+   * out at once, with the credentials it is itself (upstream's bootstrap certificate PEM).
+   */
+  bootstrap?: { certPem: string; keyPem: string };
   /** Called with each new pair after it is stored. */
   onRotated?: (pair: CertificatePair) => void;
   logger?: KubeletLogger;
@@ -54,6 +60,8 @@ export class CertificateManager {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private failures = 0;
+  /** The current pair came from `bootstrap`: rotate it now, whatever its deadline. */
+  private forceRotation = false;
 
   constructor(private readonly options: CertificateManagerOptions) {}
 
@@ -61,9 +69,12 @@ export class CertificateManager {
     return (this.options.now ?? Date.now)();
   }
 
-  /** Loads the stored pair (if any); call before current()/rotateIfDue(). */
+  /**
+   * Loads the stored pair, or else stores the bootstrap pair and makes it current (upstream's
+   * getCurrentCertificateOrBootstrap); call before current()/rotateIfDue().
+   */
   async load(): Promise<CertificatePair | undefined> {
-    this.currentPair = await this.options.store.current().catch((error) => {
+    const stored = await this.options.store.current().catch((error) => {
       this.options.logger?.warn(
         { err: String(error), name: this.options.name },
         'could not load stored certificate',
@@ -71,6 +82,21 @@ export class CertificateManager {
       return undefined;
     });
     this.deadline = undefined;
+    this.forceRotation = false;
+    this.currentPair = stored;
+    const { bootstrap } = this.options;
+    if (bootstrap && (!stored || stored.notAfterMs <= this.now())) {
+      this.currentPair = parseCertificatePair(bootstrap.certPem, bootstrap.keyPem, 'bootstrap certificate');
+      this.forceRotation = true;
+      await this.options.store
+        .update(bootstrap.certPem, bootstrap.keyPem)
+        .catch((error) =>
+          this.options.logger?.warn(
+            { err: String(error), name: this.options.name },
+            'unable to set the cert/key pair to the bootstrap certificate',
+          ),
+        );
+    }
     return this.currentPair;
   }
 
@@ -95,7 +121,8 @@ export class CertificateManager {
   /** The moment the next rotation is due (now when there is no usable certificate). */
   nextRotationDeadline(): number {
     const template = this.options.template();
-    if (!this.currentPair || (template && !this.satisfiesTemplate(template))) return this.now();
+    if (this.forceRotation || !this.currentPair || (template && !this.satisfiesTemplate(template)))
+      return this.now();
     if (this.deadline === undefined) {
       const { notBeforeMs, notAfterMs } = this.currentPair;
       this.deadline = rotationDeadline(notBeforeMs, notAfterMs, this.options.random);
@@ -141,6 +168,7 @@ export class CertificateManager {
     const pair = await this.options.store.update(certPem, keyPem);
     this.currentPair = pair;
     this.deadline = undefined;
+    this.forceRotation = false;
     this.options.onRotated?.(pair);
     return pair;
   }
