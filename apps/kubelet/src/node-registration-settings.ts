@@ -1,5 +1,6 @@
 import type { V1Taint } from '@kubernetes/client-node';
 import type { KubeletConfiguration } from '@nodeagent/kubelet';
+import { computeCapacity, type MachineInfo, readMachineInfo } from '@nodeagent/node-status';
 import type { KubeletFlags } from './kubelet-flags';
 
 /** The taint upstream registers a node with under --cloud-provider=external, until a cloud controller initializes it. */
@@ -38,4 +39,18 @@ export function podCapacity(
   cores: number,
 ): number {
   return config.podsPerCore > 0 ? Math.min(config.maxPods, config.podsPerCore * cores) : config.maxPods;
+}
+
+/**
+ * The node's allocatable as this kubelet computes it for the Node it registers, from the machine
+ * alone: the node's own view (upstream's initialNode, which getNodeAnyWay falls back to) that
+ * static pods start with while the API server is not reachable.
+ */
+export async function localNodeAllocatable(
+  config: KubeletConfiguration,
+  flags: Pick<KubeletFlags, 'cloudProvider' | 'rootDir'>,
+  machine: () => Promise<MachineInfo> = () => readMachineInfo({ rootDir: flags.rootDir }),
+): Promise<Record<string, string>> {
+  const settings = nodeRegistrationSettings(config, flags);
+  return computeCapacity({ machine: await machine(), ...settings }).allocatable;
 }

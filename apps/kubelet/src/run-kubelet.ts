@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { cpus, hostname, networkInterfaces, totalmem } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import { authenticationV1Requests, authorizationV1Requests, coreV1Requests } from '@nodeagent/informer';
 import {
   ApiPodSource,
@@ -25,23 +24,22 @@ import {
   type RunningServer,
   StaticPodSource,
   subjectAccessReviewAuthorizer,
-  syncMirrorPods,
 } from '@nodeagent/kubelet';
 import { detectCgroupFilesystem, PodCgroupManager } from '@nodeagent/kubelet/cgroups';
 import { ContainerLogManager, logRotatePolicy } from '@nodeagent/kubelet/logs';
 import { instrumentCriClient } from '@nodeagent/kubelet/metrics';
 import { selfSignedCertificate } from '@nodeagent/kubelet/server';
-import { isStaticPod } from '@nodeagent/kubelet/sources';
+import { isStaticPod, MirrorPodSync } from '@nodeagent/kubelet/sources';
 import { NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
 import { parseDuration } from '@nodeagent/primitives';
 import { imagePullConcurrency, limitImagePulls } from './image-pull-limit';
 import { connectCri } from './image-service-client';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
-import { nodeRegistrationSettings, podCapacity } from './node-registration-settings';
+import { localNodeAllocatable, nodeRegistrationSettings, podCapacity } from './node-registration-settings';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
 import { createReadOnlyServer } from './read-only-server';
 import { runStartupChecks } from './startup-checks';
-import { bootstrapClientCertificate, startCertificateManagers } from './tls-bootstrap';
+import { bootstrapClientCertificate, loadKubeconfig, startCertificateManagers } from './tls-bootstrap';
 
 export interface RunningKubelet {
   kubelet: Kubelet;
@@ -75,12 +73,15 @@ export async function runKubelet(
   // Every CRI call counted and timed (kubelet_runtime_operations_*); process metrics on /metrics.
   const metrics = createKubeletMetrics();
   collectProcessMetrics(metrics.registry);
+  // TLS bootstrapping (tls-bootstrap.ts): a client certificate before --kubeconfig is read. Both
+  // come before the runtime is contacted, as upstream builds its API clients first: a bad
+  // kubeconfig is named as such, not hidden behind an unreachable runtime.
+  const bootstrapped = await bootstrapClientCertificate(options, nodeName, logger);
+  const kubeConfig = flags.kubeconfig ? loadKubeconfig(flags.kubeconfig) : undefined;
+  const certificates = await startCertificateManagers(options, kubeConfig, nodeName, hostIPs, logger, {
+    bootstrapped,
+  });
   const client = instrumentCriClient(await connectCri(config), metrics);
-  // TLS bootstrapping (tls-bootstrap.ts): a client certificate before --kubeconfig is read.
-  await bootstrapClientCertificate(options, nodeName, logger);
-  const kubeConfig = flags.kubeconfig ? new KubeConfig() : undefined;
-  kubeConfig?.loadFromFile(flags.kubeconfig!);
-  const certificates = await startCertificateManagers(options, kubeConfig, nodeName, hostIPs, logger);
   // Plain requests over the KubeConfig rather than client-node's typed API classes, whose
   // serializer keeps every generated model in memory (see @nodeagent/informer, typed-requests).
   const core = kubeConfig ? coreV1Requests(kubeConfig) : undefined;
@@ -142,12 +143,47 @@ export async function runKubelet(
     monitorIntervalMs: parseDuration(config.containerLogMonitorInterval),
     logger,
   });
+  // The node's own view until the API server has the Node: downward API limits.* resolve to
+  // the allocatable computed here, as upstream's initialNode gives it.
+  const allocatable = await localNodeAllocatable(config, flags).catch((error) => {
+    logger.warn({ err: String(error) }, 'Cannot compute the node allocatable from the machine');
+    return undefined;
+  });
+  if (allocatable) kubelet.setNodeAllocatable(allocatable);
   await kubelet.start();
   // enforceNodeAllocatable "pods": the kubepods cgroup (made by start) capped at allocatable.
   if (cgroups) await enforcePodsAllocatable(config);
   logRotation.start();
   const stops: (() => Promise<void> | void)[] = [() => logRotation.stop()];
   if (services) stops.push(() => services.stop());
+
+  // Static pods first and independent of the API server (upstream runs them from the first
+  // moment: the control plane itself may be static pods). Their mirror pods follow once the
+  // API server answers and the Node exists; their status goes out then.
+  const mirrorPods = core
+    ? new MirrorPodSync({
+        core,
+        nodeName,
+        onCreated: (pods) => kubelet.resyncPods(pods),
+        onError: (error) => logger.warn({ err: String(error) }, 'mirror pods'),
+      })
+    : undefined;
+  if (mirrorPods) stops.push(() => mirrorPods.stop());
+  if (config.staticPodPath) {
+    const source = new StaticPodSource({
+      dir: config.staticPodPath,
+      nodeName,
+      checkFrequencyMs: parseDuration(config.fileCheckFrequency),
+      onPods: (pods) => {
+        kubelet.setPods(pods, isStaticPod);
+        mirrorPods?.setStaticPods(pods);
+      },
+      onError: ({ file, error }) =>
+        logger.warn({ file }, `Could not process manifest file: ${error.message}`),
+    });
+    await source.start();
+    stops.push(() => source.stop());
+  }
 
   let reporter: NodeStatusReporter | undefined;
   if (kubeConfig && config.registerNode) {
@@ -168,7 +204,11 @@ export async function runKubelet(
       // status.images: CRI ListImages, largest first, up to nodeStatusMaxImages.
       images: async () => nodeImagesFromCri((await client.listImages({})).images),
       // Downward API limits.* of containers without limits resolve to the allocatable reported.
-      onStatusUpdate: (status) => kubelet.setNodeAllocatable(status.allocatable),
+      // The first status follows registration: the Node exists, mirror pods can be created.
+      onStatusUpdate: (status) => {
+        kubelet.setNodeAllocatable(status.allocatable);
+        mirrorPods?.trigger();
+      },
       runtimeVersion: async () => {
         const version = await client.version();
         return { runtimeName: version.runtimeName, runtimeVersion: version.runtimeVersion };
@@ -185,7 +225,8 @@ export async function runKubelet(
       ],
       onError: (error, during) => logger.warn({ during, err: String(error) }, 'node status'),
     });
-    await reporter.start();
+    // Registration retries until the API server answers; nothing else waits for it.
+    void reporter.start();
     stops.push(() => reporter?.stop());
   }
 
@@ -200,26 +241,8 @@ export async function runKubelet(
       },
       (error) => logger.warn({ err: String(error) }, 'pod watch'),
     );
-    await source.start();
-    stops.push(() => source.stop());
-  }
-
-  if (config.staticPodPath) {
-    const source = new StaticPodSource({
-      dir: config.staticPodPath,
-      nodeName,
-      checkFrequencyMs: parseDuration(config.fileCheckFrequency),
-      onPods: (pods) => {
-        kubelet.setPods(pods, isStaticPod);
-        if (core)
-          void syncMirrorPods(core, pods, nodeName).catch((error) =>
-            logger.warn({ err: String(error) }, 'mirror pods'),
-          );
-      },
-      onError: ({ file, error }) =>
-        logger.warn({ file }, `Could not process manifest file: ${error.message}`),
-    });
-    await source.start();
+    // API pods arrive when the informer has listed; nothing waits for that here.
+    void source.start().catch((error) => logger.warn({ err: String(error) }, 'pod watch'));
     stops.push(() => source.stop());
   }
 

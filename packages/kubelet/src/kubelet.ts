@@ -23,6 +23,7 @@ import { rfc3339 } from './rfc3339';
 import type { PodRuntime, RuntimeFeatures } from './runtime/pod-runtime';
 import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './runtime/runtime-state';
 import { defaultMaxParallelPodStarts, StartLimiter } from './runtime/start-limiter';
+import { isMirrorPodMissingError } from './sources/mirror-pod-missing';
 import type { FsStats, Summary } from './stats/summary-types';
 import { generatePodStatus, rejectedPodStatus } from './status/generate-pod-status';
 import { isTerminalPhase } from './status/pod-phase';
@@ -159,8 +160,12 @@ export class Kubelet {
     });
     this.statusManager = new StatusManager({
       writer: options.statusWriter,
-      onError: (pod, error) =>
-        this.logger.warn({ pod: podName(pod), err: String(error) }, 'Failed to update status for pod'),
+      onError: (pod, error) => {
+        // Expected until the API server answers and the Node is registered: the status goes
+        // out at the sync after the mirror pod is created (see resyncPods).
+        if (isMirrorPodMissingError(error)) return;
+        this.logger.warn({ pod: podName(pod), err: String(error) }, 'Failed to update status for pod');
+      },
     });
     this.nodeAllocatable = options.nodeAllocatable;
     const kubelet = this;
@@ -365,6 +370,18 @@ export class Kubelet {
     for (const pod of pods) {
       const existing = this.pods.get(pod.metadata.uid ?? '');
       if (!existing || JSON.stringify(existing) !== JSON.stringify(pod)) this.addPod(pod);
+    }
+  }
+
+  /**
+   * Syncs these pods again now (e.g. static pods whose mirror pod was just created: their status,
+   * not written while the mirror pod was missing, goes out).
+   */
+  resyncPods(pods: Pod[]): void {
+    for (const { metadata } of pods) {
+      const pod = this.pods.get(metadata.uid ?? '');
+      if (pod && this.workers.phase(metadata.uid ?? '') === 'syncing')
+        this.workers.updatePod({ pod, updateType: 'sync' });
     }
   }
 

@@ -5,6 +5,7 @@ import { configHashAnnotation, configMirrorAnnotation } from '../cri/labels';
 import type { ObjectSource } from '../env/resolve-env';
 import type { PodStatusWriter } from '../status/status-manager';
 import type { TokenSource } from '../volumes/volume-payloads';
+import { MirrorPodMissingError } from './mirror-pod-missing';
 import { isStaticPod } from './static-pod-source';
 
 function statusCode(error: unknown): number | undefined {
@@ -118,8 +119,15 @@ export function apiPodStatusWriter(
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
         );
       } catch (error) {
-        // A static pod's mirror may not exist yet; the next status change retries.
-        if (!(isStaticPod(pod) && statusCode(error) === 404)) throw error;
+        // A static pod's mirror may not exist yet: the status stays unwritten and goes out at a
+        // sync after the mirror pod was created.
+        if (isStaticPod(pod) && statusCode(error) === 404)
+          throw new MirrorPodMissingError(
+            'pod',
+            `${namespace}/${name}`,
+            'static pod does not have a corresponding mirror pod; status not written',
+          );
+        throw error;
       }
     },
     async deletePod(pod: Pod) {
@@ -157,13 +165,17 @@ export function mirrorPodFor(pod: Pod, node: { name: string; uid?: string }): Po
   };
 }
 
-/** Creates mirror pods for static pods that have none (or whose hash changed), deletes orphans. */
+/**
+ * Creates mirror pods for static pods that have none (or whose hash changed), deletes orphans.
+ * Returns the static pods whose mirror pod was created.
+ */
 export async function syncMirrorPods(
   core: Pick<CoreV1Requests, 'listPodForAllNamespaces' | 'deleteNamespacedPod' | 'createNamespacedPod'>,
   staticPods: Pod[],
   nodeName: string,
   nodeUid?: string,
-): Promise<void> {
+): Promise<Pod[]> {
+  const created: Pod[] = [];
   const existing = await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}` });
   const mirrors = new Map(
     (existing.items as unknown as Pod[])
@@ -198,6 +210,7 @@ export async function syncMirrorPods(
       .catch((error) => {
         if (statusCode(error) !== 409) throw error;
       });
+    created.push(pod);
   }
   for (const orphan of mirrors.values()) {
     await core
@@ -208,4 +221,5 @@ export async function syncMirrorPods(
       })
       .catch(() => undefined);
   }
+  return created;
 }

@@ -14,6 +14,8 @@ export {
 } from './api-event-recorder';
 export { ApiPodSource, type ApiPodSourceHandlers, isMirrorPod } from './api-pod-source';
 export { ApiServiceLister } from './api-service-lister';
+export { isMirrorPodMissingError, MirrorPodMissingError } from './mirror-pod-missing';
+export { MirrorPodSync, type MirrorPodSyncOptions } from './mirror-pod-sync';
 export {
   isStaticPod,
   readStaticPods,

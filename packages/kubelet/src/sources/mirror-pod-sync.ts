@@ -1,0 +1,99 @@
+import type { CoreV1Requests } from '@nodeagent/informer';
+import type { Pod } from '../api/pod-types';
+import { syncMirrorPods } from './api-clients';
+
+export interface MirrorPodSyncOptions {
+  core: Pick<
+    CoreV1Requests,
+    'readNode' | 'listPodForAllNamespaces' | 'deleteNamespacedPod' | 'createNamespacedPod'
+  >;
+  nodeName: string;
+  /** How soon a failed attempt (API server down, Node not registered yet) is retried. Default 10 s. */
+  retryMs?: number;
+  /** After mirror pods were created or replaced: the static pods whose status should go out again. */
+  onCreated?: (pods: Pod[]) => void;
+  onError?: (error: unknown) => void;
+}
+
+function statusCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/**
+ * Keeps the API server's mirror pods in step with the static pods, independently of running
+ * them (upstream tryReconcileMirrorPods): a static pod runs whether or not the API server
+ * answers; its mirror pod is created once the Node exists (owned by it), and attempts are
+ * retried while the API server is down or the Node is not registered yet.
+ */
+export class MirrorPodSync {
+  private pods: Pod[] | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: MirrorPodSyncOptions) {}
+
+  /** The full set of static pods, as the static pod source last read them. */
+  setStaticPods(pods: Pod[]): void {
+    this.pods = pods;
+    this.trigger();
+  }
+
+  /** Tries now (e.g. right after the Node was registered). */
+  trigger(): void {
+    if (this.stopped || this.pods === undefined) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.running = this.attempt().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.trigger();
+      }
+    });
+  }
+
+  /** Resolves when no attempt is running (tests). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private retryLater(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.trigger(), this.options.retryMs ?? 10_000);
+    this.timer.unref?.();
+  }
+
+  private async attempt(): Promise<void> {
+    const pods = this.pods ?? [];
+    const { core, nodeName } = this.options;
+    try {
+      // Upstream: no mirror pod without the Node (its owner), nor for a Node being deleted.
+      const node = await core.readNode({ name: nodeName }).catch((error) => {
+        if (statusCode(error) === 404) return undefined;
+        throw error;
+      });
+      if (!node || node.metadata?.deletionTimestamp) {
+        this.retryLater();
+        return;
+      }
+      const created = await syncMirrorPods(core, pods, nodeName, node.metadata?.uid);
+      if (created.length > 0) this.options.onCreated?.(created);
+    } catch (error) {
+      this.options.onError?.(error);
+      this.retryLater();
+    }
+  }
+}
