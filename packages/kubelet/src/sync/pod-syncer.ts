@@ -31,6 +31,7 @@ import {
   type RuntimeContainerStatus,
 } from '../runtime/runtime-state';
 import type { StartLimiter, StartStep } from '../runtime/start-limiter';
+import { isStaticPod } from '../sources/static-pod-source';
 import type { ContainerWaitingReason } from '../status/generate-pod-status';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';
 import type { TokenSource } from '../volumes/volume-payloads';
@@ -427,11 +428,14 @@ export class PodSyncer {
     }
   }
 
-  /** Upstream getServiceEnvVarMap over the Service informer; refuses until it has listed once. */
+  /**
+   * Upstream getServiceEnvVarMap over the Service informer; refuses until it has listed once,
+   * except for static pods, which start with what is listed (none before the API server answers).
+   */
   private serviceEnv(pod: Pod): Record<string, string> {
     const { services } = this.options;
     if (!services) return {};
-    if (!services.hasSynced())
+    if (!isStaticPod(pod) && !services.hasSynced())
       throw new Error('services have not yet been read at least once, cannot construct envvars');
     return serviceEnvVarMap(
       services.list(),
