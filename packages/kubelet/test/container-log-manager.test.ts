@@ -7,8 +7,14 @@ import { FakeClock } from '@nodeagent/primitives';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KubeletLogger } from '../src/kubelet';
 import { ContainerLogManager, type LogRotationRuntime } from '../src/logs/container-log-manager';
+import { activeLookMs, minLookMs, nextLookDelay } from '../src/logs/log-growth-watch';
 import { LogRotationConfigError, logRotatePolicy } from '../src/logs/log-rotate-policy';
-import { allContainerLogs, rotationTimestamp } from '../src/logs/rotated-log-files';
+import {
+  allContainerLogs,
+  compareRotatedLogs,
+  rotatedLogName,
+  rotationTimestamp,
+} from '../src/logs/rotated-log-files';
 
 /** CRI as containerd answers log rotation: ReopenContainerLog creates a fresh, empty log file. */
 class RotationRuntime implements LogRotationRuntime {
@@ -26,7 +32,7 @@ class RotationRuntime implements LogRotationRuntime {
   async containerStatus(request: { containerId: string }) {
     const c = this.containers.get(request.containerId);
     if (!c) throw new Error(`container "${request.containerId}" not found`);
-    return { status: { logPath: c.logPath } };
+    return { status: { logPath: c.logPath, state: c.state } };
   }
 
   async reopenContainerLog(request: { containerId: string }) {
@@ -203,6 +209,7 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
       policy: logRotatePolicy('1Ki', 5),
       maxWorkers: 1,
       monitorIntervalMs: 10_000,
+      discoveryIntervalMs: 60_000,
       logger,
       clock,
       sleep: (ms) => new Promise<void>((resolve) => sleeps.push({ ms, resolve })),
@@ -263,5 +270,115 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
     await writeFile(join(dir, 'c1', '1.log'), 'next instance');
     await manager().clean('c1');
     expect(await readdir(join(dir, 'c1'))).toEqual(['1.log']);
+  });
+
+  describe('size-triggered rotation between monitor passes', () => {
+    /** A started manager whose monitor loop never comes round again: only the log watches act. */
+    const started = (maxFiles = 3) => {
+      const logs = new ContainerLogManager({
+        runtime,
+        policy: logRotatePolicy('1Ki', maxFiles),
+        maxWorkers: 1,
+        monitorIntervalMs: 10_000,
+        logger,
+        clock,
+        sleep: () => new Promise<void>(() => undefined),
+      });
+      logs.start();
+      return logs;
+    };
+    /** Lets the parked watch look once (its timer is due within activeLookMs) and park again. */
+    const look = async () => {
+      await clock.whenPending(1);
+      await clock.advanceAsync(activeLookMs, () => clock.whenPending(1).catch(() => undefined));
+      await clock.whenPending(1);
+    };
+
+    it('rotates as soon as a growing log reaches maxSize, several times a second, each file kept under its own name', async () => {
+      const log = await addContainer('c1');
+      const logs = started(3);
+      const start = clock.now();
+      let n = 0;
+      const written: string[] = [];
+      for (let rotation = 0; rotation < 5; rotation++) {
+        let text = '';
+        while (Buffer.byteLength(text) < 1100) text += line(n++);
+        written.push(text);
+        // Two writes, looked at in between: the watch measures the growth, then sees maxSize reached.
+        const half = text.length / 2;
+        await writeFile(log, text.slice(0, half), { flag: 'a' });
+        await look();
+        await writeFile(log, text.slice(half), { flag: 'a' });
+        await look();
+        expect(runtime.reopened).toHaveLength(rotation + 1);
+      }
+      // All within a few looks, far inside one 10 s monitor interval.
+      expect(clock.now() - start).toBeLessThan(10_000);
+      await logs.stop();
+      const rotated = (await readdir(join(dir, 'c1'))).filter((f) => f !== '0.log').sort(compareRotatedLogs);
+      // maxFiles 3: the current file and the two newest rotated ones, uncompressed (rotating much
+      // faster than the monitor interval, they are turned over before gzip would pay off), each
+      // under its own name although several rotations fell within one second.
+      expect(rotated).toHaveLength(2);
+      for (const name of rotated) expect(name).toMatch(/^0\.log\.\d{8}-\d{6}(-\d+)?$/);
+      expect(rotated.some((name) => /-\d+$/.test(name))).toBe(true);
+      expect(await readFile(join(dir, 'c1', rotated[0]!), 'utf8')).toBe(written[3]);
+      expect(await readFile(join(dir, 'c1', rotated[1]!), 'utf8')).toBe(written[4]);
+      expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);
+    });
+
+    it('does not ask a container that has exited to reopen its log, and logs no error for it', async () => {
+      const log = await addContainer('c1');
+      const logs = started();
+      await look();
+      runtime.containers.get('c1')!.state = ContainerState.CONTAINER_EXITED;
+      await writeFile(log, 'x'.repeat(4096), { flag: 'a' });
+      await clock.advanceAsync(10_000);
+      await logs.stop();
+      expect(runtime.reopened).toEqual([]);
+      expect(await readdir(join(dir, 'c1'))).toEqual(['0.log']);
+      expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);
+    });
+
+    it('asks again for a log that went missing while the container runs', async () => {
+      const log = await addContainer('c1');
+      const logs = started();
+      await look();
+      await rm(log);
+      await look();
+      await logs.stop();
+      expect(runtime.reopened).toEqual(['c1']);
+      expect(await readFile(log, 'utf8')).toBe('');
+    });
+  });
+
+  it('orders rotated names by time, then by the sequence a same-second rotation adds, compressed or not', async () => {
+    const names = ['0.log.20250101-120000-10.gz', '0.log.20250101-120000-2', '0.log.20250101-115959.gz'];
+    names.push('0.log.20250101-120000.gz', '0.log.20250101-120001');
+    expect(names.sort(compareRotatedLogs)).toEqual([
+      '0.log.20250101-115959.gz',
+      '0.log.20250101-120000.gz',
+      '0.log.20250101-120000-2',
+      '0.log.20250101-120000-10.gz',
+      '0.log.20250101-120001',
+    ]);
+    const at = new Date(2025, 0, 1, 12, 0, 0).getTime();
+    expect(rotatedLogName('/l/0.log', at, [])).toBe('/l/0.log.20250101-120000');
+    expect(rotatedLogName('/l/0.log', at, ['/l/0.log.20250101-120000.gz'])).toBe(
+      '/l/0.log.20250101-120000-1',
+    );
+    expect(
+      rotatedLogName('/l/0.log', at, ['/l/0.log.20250101-120000', '/l/0.log.20250101-120000-1.gz']),
+    ).toBe('/l/0.log.20250101-120000-2');
+  });
+
+  it('paces looks at a growing log by the time it needs to reach maxSize', () => {
+    // 1 MiB to go at 1 KiB/ms: 1024 ms to full, looked at after half of it, capped at activeLookMs.
+    expect(nextLookDelay(1024 * KiB, KiB, 10_000)).toBe(activeLookMs);
+    expect(nextLookDelay(100 * KiB, KiB, 10_000)).toBe(50);
+    expect(nextLookDelay(KiB, KiB, 10_000)).toBe(minLookMs);
+    // No growth measured yet; and never longer than containerLogMonitorInterval.
+    expect(nextLookDelay(KiB, 0, 10_000)).toBe(activeLookMs);
+    expect(nextLookDelay(1024 * KiB, KiB, 100)).toBe(100);
   });
 });

@@ -2,14 +2,16 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { ContainerState } from '@nodeagent/cri-client/types';
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { KubeletLogger } from '../kubelet';
+import { LogCompressor } from './log-compressor';
+import { LogGrowthWatch } from './log-growth-watch';
 import type { LogRotatePolicy } from './log-rotate-policy';
 import { removeContainerLogs } from './remove-container-logs';
 import {
-  compressLog,
+  compareRotatedLogs,
   compressSuffix,
   filterUnusedLogs,
+  rotatedLogName,
   rotatedSiblings,
-  rotationTimestamp,
 } from './rotated-log-files';
 
 /** The CRI calls log rotation makes (a CriClient satisfies it). */
@@ -18,7 +20,7 @@ export interface LogRotationRuntime {
   containerStatus(request: {
     containerId: string;
     verbose: boolean;
-  }): Promise<{ status?: { logPath: string } | null }>;
+  }): Promise<{ status?: { logPath: string; state?: ContainerState } | null }>;
   reopenContainerLog(request: { containerId: string }): Promise<unknown>;
 }
 
@@ -32,21 +34,35 @@ export interface ContainerLogManagerOptions {
   logger: KubeletLogger;
   /** Names rotated files (`<log>.<timestamp>`). */
   clock?: Clock;
+  /** How often new containers are looked for between full passes (default 1 s, never above the interval). */
+  discoveryIntervalMs?: number;
   /** Waits between passes; tests drive the loop through it. */
   sleep?: (ms: number) => Promise<void>;
 }
 
 /**
- * Upstream's container log manager (pkg/kubelet/logs): every monitor interval, each running
- * container whose log reached maxSize gets its log rotated through CRI ReopenContainerLog —
+ * Upstream's container log manager (pkg/kubelet/logs), rotating on size as it happens. Each
+ * running container's live log is watched (LogGrowthWatch: a stat poll paced by the log's growth
+ * rate, inotify while it is idle) and rotated as soon as it reaches maxSize, as often as needed:
  * leftovers of an interrupted rotation removed, rotated files beyond maxFiles-2 removed oldest
- * first, the remaining uncompressed ones gzipped, the current file renamed to
- * `<log>.<timestamp>` and the runtime asked to reopen a fresh one (renamed back if it cannot).
+ * first, the current file renamed to `<log>.<timestamp>` and the runtime asked to reopen a fresh
+ * one (renamed back if it cannot). Older rotated files are gzipped in the background
+ * (LogCompressor), never inside a rotation. containerLogMonitorInterval stays the longest any log
+ * goes unchecked (a full upstream pass runs at that period) and containerLogMaxWorkers the most
+ * rotations under way at once. A container that is not running is never asked to reopen its log.
  */
 export class ContainerLogManager {
   private readonly options: ContainerLogManagerOptions;
   private readonly clock: Clock;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly compressor: LogCompressor;
+  private readonly watches = new Map<string, { path: string; watch: LogGrowthWatch }>();
+  /** Containers with a rotation under way (a watch and a pass never rotate one twice at once). */
+  private readonly rotating = new Set<string>();
+  /** When each container's log was last rotated, to tell a writer faster than compression pays for. */
+  private readonly lastRotatedAt = new Map<string, number>();
+  private readonly slots: (() => void)[] = [];
+  private freeSlots: number;
   private loop: Promise<void> | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -55,6 +71,10 @@ export class ContainerLogManager {
     this.options = options;
     this.clock = options.clock ?? systemClock;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref?.()));
+    this.freeSlots = Math.max(1, options.maxWorkers);
+    this.compressor = new LogCompressor((file, error) =>
+      options.logger.error({ err: String(error), path: file }, 'Failed to compress log'),
+    );
   }
 
   /** Starts the monitor loop (nothing when maxSize is negative: rotation disabled, as upstream's stub). */
@@ -65,14 +85,19 @@ export class ContainerLogManager {
       { workers: maxWorkers, monitorPeriod: `${monitorIntervalMs / 1000}s` },
       'Initializing container log rotate workers',
     );
+    const discoveryMs = Math.min(monitorIntervalMs, this.options.discoveryIntervalMs ?? 1000);
     this.loop = (async () => {
+      let lastFullPass = Number.NEGATIVE_INFINITY;
       while (!this.stopped) {
-        await this.rotateLogs().catch((error) =>
+        // The upstream pass every monitor interval; in between, only new containers are looked for.
+        const full = this.clock.now() - lastFullPass >= monitorIntervalMs;
+        if (full) lastFullPass = this.clock.now();
+        await (full ? this.pass() : this.discover()).catch((error) =>
           logger.error({ err: String(error) }, 'Failed to rotate container logs'),
         );
         if (this.stopped) break;
         await Promise.race([
-          this.sleep(monitorIntervalMs),
+          this.sleep(discoveryMs),
           new Promise<void>((resolve) => {
             this.wake = resolve;
           }),
@@ -85,16 +110,50 @@ export class ContainerLogManager {
     this.stopped = true;
     this.wake?.();
     await this.loop;
+    for (const { watch } of this.watches.values()) watch.stop();
+    this.watches.clear();
+    await this.compressor.stop();
   }
 
   /**
-   * One pass: every running container's log checked and, if due, rotated, with at most
-   * maxWorkers containers at a time. One container's failure is logged and does not stop the others.
+   * One upstream pass, then the compression it started: every running container's log checked
+   * and, if due, rotated, with at most maxWorkers containers at a time. One container's failure
+   * is logged and does not stop the others.
    */
   async rotateLogs(): Promise<void> {
+    await this.pass();
+    await this.compressor.idle();
+  }
+
+  /**
+   * Removes every log file of a container (current, rotated, compressed), as upstream Clean.
+   * criPodRuntime's removeContainer does this for every container it removes.
+   */
+  clean(containerId: string): Promise<void> {
+    this.unwatch(containerId);
+    return removeContainerLogs(this.options.runtime, containerId);
+  }
+
+  /** Running containers; watches of the others stopped (a container that exited writes no more). */
+  private async running(): Promise<string[]> {
     const { containers } = await this.options.runtime.listContainers({});
-    // Only running containers write; a stopped one's log is never rotated.
-    const queue = containers.filter((c) => c.state === ContainerState.CONTAINER_RUNNING).map((c) => c.id);
+    const running = containers.filter((c) => c.state === ContainerState.CONTAINER_RUNNING).map((c) => c.id);
+    const live = new Set(running);
+    for (const id of this.watches.keys()) if (!live.has(id)) this.unwatch(id);
+    return running;
+  }
+
+  /** New running containers get a watch; nothing else is asked of the runtime. */
+  private async discover(): Promise<void> {
+    for (const id of await this.running()) {
+      if (this.watches.has(id) || this.stopped) continue;
+      const log = await this.logPath(id, 0);
+      if (log) this.watch(id, log);
+    }
+  }
+
+  private async pass(): Promise<void> {
+    const queue = await this.running();
     const worker = async (id: number) => {
       for (let next = queue.shift(); next !== undefined; next = queue.shift())
         await this.processContainer(next, id);
@@ -103,32 +162,77 @@ export class ContainerLogManager {
     await Promise.all(Array.from({ length: workers }, (_, i) => worker(i + 1)));
   }
 
-  /**
-   * Removes every log file of a container (current, rotated, compressed), as upstream Clean.
-   * criPodRuntime's removeContainer does this for every container it removes.
-   */
-  clean(containerId: string): Promise<void> {
-    return removeContainerLogs(this.options.runtime, containerId);
+  private watch(containerId: string, log: string): void {
+    if (this.stopped || this.options.policy.maxSize < 0 || !this.loop) return;
+    const existing = this.watches.get(containerId);
+    if (existing?.path === log) return;
+    existing?.watch.stop();
+    const watch = new LogGrowthWatch({
+      path: log,
+      maxSize: this.options.policy.maxSize,
+      monitorIntervalMs: this.options.monitorIntervalMs,
+      clock: this.clock,
+      onDue: (size) => this.onDue(containerId, log, size),
+    });
+    this.watches.set(containerId, { path: log, watch });
+    watch.start();
   }
 
-  private async processContainer(containerId: string, worker: number): Promise<void> {
-    const { runtime, logger, policy } = this.options;
-    let log: string;
+  private unwatch(containerId: string): void {
+    this.watches.get(containerId)?.watch.stop();
+    this.watches.delete(containerId);
+    this.lastRotatedAt.delete(containerId);
+  }
+
+  /** A watch saw the log reach maxSize, or go missing: rotate or reopen, if the container still runs. */
+  private async onDue(containerId: string, log: string, size: number | undefined): Promise<boolean> {
+    if (this.rotating.has(containerId)) return true;
+    return this.withSlot(async () => {
+      const { runtime, logger } = this.options;
+      // Exited (or removed) since the last pass: it writes no more and is not asked to reopen.
+      if (!(await this.stillRunning(containerId))) {
+        this.unwatch(containerId);
+        return false;
+      }
+      if (size === undefined) {
+        try {
+          await runtime.reopenContainerLog({ containerId });
+          return true;
+        } catch (error) {
+          logger.error(
+            { err: String(error), containerID: containerId, path: log },
+            "Container log doesn't exist, reopen container log failed",
+          );
+          return false;
+        }
+      }
+      return this.rotateReported(containerId, log, size, 0);
+    });
+  }
+
+  private async logPath(containerId: string, worker: number): Promise<string | undefined> {
+    const { runtime, logger } = this.options;
     try {
       const { status } = await runtime.containerStatus({ containerId, verbose: false });
       if (!status) {
         logger.error({ worker, containerID: containerId }, 'Container status is nil');
-        return;
+        return undefined;
       }
-      log = status.logPath;
+      return status.logPath || undefined;
     } catch (error) {
       logger.error(
         { err: String(error), worker, containerID: containerId },
         'Failed to get container status',
       );
-      return;
+      return undefined;
     }
+  }
+
+  private async processContainer(containerId: string, worker: number): Promise<void> {
+    const { runtime, logger, policy } = this.options;
+    const log = await this.logPath(containerId, worker);
     if (!log) return;
+    this.watch(containerId, log);
     let size = await fileSize(log);
     if (size === undefined) {
       // The log is gone (removed, or a rotation whose reopen never happened): ask for a new one.
@@ -150,40 +254,95 @@ export class ContainerLogManager {
         return;
       }
     }
-    if (size < policy.maxSize) return;
+    if (size < policy.maxSize || this.rotating.has(containerId)) return;
+    await this.withSlot(() => this.rotateReported(containerId, log, size, worker));
+  }
+
+  /** Rotates, logging a failure as upstream; true when the log was rotated. */
+  private async rotateReported(
+    containerId: string,
+    log: string,
+    size: number,
+    worker: number,
+  ): Promise<boolean> {
+    if (this.rotating.has(containerId)) return true;
+    this.rotating.add(containerId);
     try {
       await this.rotateLog(containerId, log);
+      return true;
     } catch (error) {
-      logger.error(
+      // It exited meanwhile: the reopen was refused for that, which is no error.
+      if (!(await this.stillRunning(containerId))) {
+        this.unwatch(containerId);
+        return false;
+      }
+      this.options.logger.error(
         {
           err: String(error),
           worker,
           containerID: containerId,
           path: log,
           currentSize: size,
-          maxSize: policy.maxSize,
+          maxSize: this.options.policy.maxSize,
         },
         'Failed to rotate log for container',
       );
+      return false;
+    } finally {
+      this.rotating.delete(containerId);
+    }
+  }
+
+  private async stillRunning(containerId: string): Promise<boolean> {
+    try {
+      const { status } = await this.options.runtime.containerStatus({ containerId, verbose: false });
+      return status?.state === undefined || status.state === ContainerState.CONTAINER_RUNNING;
+    } catch {
+      return false;
+    }
+  }
+
+  /** At most maxWorkers rotations at once (upstream's worker count). */
+  private async withSlot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.freeSlots > 0) this.freeSlots--;
+    else await new Promise<void>((resolve) => this.slots.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.slots.shift();
+      if (next) next();
+      else this.freeSlots++;
     }
   }
 
   private async rotateLog(containerId: string, log: string): Promise<void> {
-    const { inUse, unused } = filterUnusedLogs(await rotatedSiblings(log));
-    for (const file of unused) await rm(file, { force: true });
+    const siblings = await rotatedSiblings(log);
+    // Leftovers of an interrupted compression; not the files the compressor is working on now.
+    const { inUse, unused } = filterUnusedLogs(siblings);
+    for (const file of unused) if (!this.compressor.owns(file)) await rm(file, { force: true });
     // The runtime writes a new file and the current one becomes rotated: room for maxFiles-2
-    // older rotated files, removed oldest first so a reader of a newer one is not cut off.
-    const rotated = inUse.sort();
+    // older rotated files, removed oldest first so a reader of a newer one is not cut off —
+    // compressed or not: when compression falls behind, uncompressed files go.
+    const rotated = inUse.sort(compareRotatedLogs);
     const keep = Math.max(0, this.options.policy.maxFiles - 2);
     const excess = rotated.splice(0, Math.max(0, rotated.length - keep));
-    for (const file of excess) await rm(file, { force: true });
-    for (const file of rotated) if (!file.endsWith(compressSuffix)) await compressLog(file);
-    await this.rotateLatestLog(containerId, log);
+    for (const file of excess) {
+      this.compressor.cancel(file);
+      await rm(file, { force: true });
+    }
+    const now = this.clock.now();
+    await this.rotateLatestLog(containerId, log, rotatedLogName(log, now, siblings));
+    // Compression pays off for files that stay a while. A log rotating faster than the monitor
+    // interval turns its files over before upstream would even have looked: they are removed
+    // uncompressed when they fall beyond maxFiles, and the kubelet spends no CPU gzipping them.
+    const previous = this.lastRotatedAt.get(containerId);
+    this.lastRotatedAt.set(containerId, now);
+    if (previous === undefined || now - previous >= this.options.monitorIntervalMs)
+      this.compressor.enqueue(rotated.filter((file) => !file.endsWith(compressSuffix)));
   }
 
   /** Renames the current log without compressing it, so the runtime and readers can finish with it. */
-  private async rotateLatestLog(containerId: string, log: string): Promise<void> {
-    const rotated = `${log}.${rotationTimestamp(this.clock.now())}`;
+  private async rotateLatestLog(containerId: string, log: string, rotated: string): Promise<void> {
     await rename(log, rotated);
     try {
       await this.options.runtime.reopenContainerLog({ containerId });

@@ -21,6 +21,40 @@ export function rotationTimestamp(ms: number): string {
   );
 }
 
+/**
+ * The order of rotated files, oldest first: by the name without `.gz`, whose timestamp sorts by
+ * age, then by the `-<n>` a rotation adds when several happen within one second (`-10` after
+ * `-9`, and `<ts>` before `<ts>-1` before `<ts>.gz`'s neighbours regardless of compression).
+ */
+export function compareRotatedLogs(a: string, b: string): number {
+  const ka = rotationKey(a);
+  const kb = rotationKey(b);
+  if (ka.stamp !== kb.stamp) return ka.stamp < kb.stamp ? -1 : 1;
+  return ka.seq - kb.seq;
+}
+
+function rotationKey(file: string): { stamp: string; seq: number } {
+  const name = file.endsWith(compressSuffix) ? file.slice(0, -compressSuffix.length) : file;
+  const match = /^(.*\.\d{8}-\d{6})-(\d+)$/.exec(name);
+  return match ? { stamp: match[1]!, seq: Number(match[2]) } : { stamp: name, seq: 0 };
+}
+
+/**
+ * The name for the log rotated now: `<log>.<timestamp>` as upstream, or `<log>.<timestamp>-<n>`
+ * when a file of that second already exists (a fast writer rotates several times a second, and
+ * upstream's name would overwrite the previous file).
+ */
+export function rotatedLogName(log: string, ms: number, existing: readonly string[]): string {
+  const base = `${log}.${rotationTimestamp(ms)}`;
+  const taken = new Set(
+    existing.map((f) => (f.endsWith(compressSuffix) ? f.slice(0, -compressSuffix.length) : f)),
+  );
+  if (!taken.has(base)) return base;
+  let seq = 1;
+  while (taken.has(`${base}-${seq}`)) seq++;
+  return `${base}-${seq}`;
+}
+
 /** Every `<log>.*` file next to `log` (upstream's filepath.Glob("<log>.*")), as full paths. */
 export async function rotatedSiblings(log: string): Promise<string[]> {
   const prefix = `${basename(log)}.`;
@@ -53,15 +87,20 @@ export function filterUnusedLogs(logs: readonly string[]): { inUse: string[]; un
  */
 export async function allContainerLogs(log: string): Promise<string[]> {
   const { inUse } = filterUnusedLogs(await rotatedSiblings(log));
-  return [...inUse.sort(), log];
+  return [...inUse.sort(compareRotatedLogs), log];
 }
 
-/** Gzips `log` to `log.gz` through `log.tmp` (same mode), then removes `log`, as upstream compressLog. */
-export async function compressLog(log: string): Promise<void> {
+/**
+ * Gzips `log` to `log.gz` through `log.tmp` (same mode), then removes `log`, as upstream
+ * compressLog. `signal` abandons it (the file is being removed): the .tmp goes, `log` stays.
+ */
+export async function compressLog(log: string, signal?: AbortSignal): Promise<void> {
   const { mode } = await stat(log);
   const tmp = log + tmpSuffix;
   try {
-    await pipeline(createReadStream(log), createGzip(), createWriteStream(tmp, { mode: mode & 0o7777 }));
+    await pipeline(createReadStream(log), createGzip(), createWriteStream(tmp, { mode: mode & 0o7777 }), {
+      signal,
+    });
     await rename(tmp, log + compressSuffix);
   } finally {
     await rm(tmp, { force: true });
