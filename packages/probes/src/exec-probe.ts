@@ -12,8 +12,13 @@ export interface ExecResult {
 /**
  * Runs a command inside the container. The kubelet backs this with CRI ExecSync; it must never
  * run a shell on the host. Throw `ExecTimeoutError` (or resolve late) when the timeout passes.
+ * `containerId` is the probed container instance (when the worker knows it).
  */
-export type ExecProbeExecutor = (command: string[], timeoutMs: number) => Promise<ExecResult>;
+export type ExecProbeExecutor = (
+  command: string[],
+  timeoutMs: number,
+  containerId?: string,
+) => Promise<ExecResult>;
 
 /** Exit code 0 is Success, any other Failure; a timeout is a Failure; an executor error is Unknown. */
 export async function runExecProbe(
@@ -21,6 +26,7 @@ export async function runExecProbe(
   command: string[],
   timeoutMs: number,
   signal?: AbortSignal,
+  containerId?: string,
 ): Promise<ProbeRunOutcome> {
   if (signal?.aborted) return cancelledOutcome();
   let timer: NodeJS.Timeout | undefined;
@@ -33,7 +39,7 @@ export async function runExecProbe(
     const cancelled = new Promise<'cancelled'>((resolve) => {
       unsubscribe = onAbort(signal, () => resolve('cancelled'));
     });
-    const res = await Promise.race([executor(command, timeoutMs), timeout, cancelled]);
+    const res = await Promise.race([executor(command, timeoutMs, containerId), timeout, cancelled]);
     if (res === 'cancelled') return cancelledOutcome();
     const output = limitOutput(Buffer.concat([toBuffer(res.stdout), toBuffer(res.stderr)]));
     if (res.exitCode === 0) return { result: 'Success', output };

@@ -1,4 +1,4 @@
-import type { Clock } from '@nodeagent/primitives';
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { InvalidProbeError } from './errors';
 import type { ExecProbeExecutor } from './exec-probe';
@@ -52,9 +52,12 @@ export class ProbeManager {
   readonly startup = new ResultsManager('Startup');
   private readonly limiter: ConcurrencyLimiter;
   private readonly workers = new Map<string, ProbeWorker[]>();
+  /** When this manager (the kubelet's prober) started, on its clock. */
+  private readonly startedAt: number;
 
   constructor(private readonly opts: ProbeManagerOptions = {}) {
     this.limiter = new ConcurrencyLimiter(opts.maxConcurrentProbes ?? 100);
+    this.startedAt = (opts.clock ?? systemClock).now();
   }
 
   resultsFor(probeType: ProbeType): ResultsManager {
@@ -68,6 +71,9 @@ export class ProbeManager {
   /**
    * Validates the container's probes (throwing `InvalidProbeError`/`PortNotFoundError` before
    * anything starts) and starts a worker per probe. `getState` is polled once per period.
+   * Each worker probes at once; only within one period of the manager's start, for a container
+   * that was already running before it (a kubelet restart adopting its containers), is the first
+   * run spread over a random part of the period, so they do not all probe in the same instant.
    */
   addContainer(
     podUID: string,
@@ -92,6 +98,14 @@ export class ProbeManager {
       return { ...s, started };
     };
     const target: ProbeTarget = { podIP, exec: this.opts.executor, userAgent: this.opts.userAgent };
+    const now = (this.opts.clock ?? systemClock).now();
+    let initial: ContainerStateInput | undefined;
+    try {
+      initial = getState();
+    } catch {
+      // The worker's own first run reports it through onError.
+    }
+    const adopted = initial?.running === true && initial.startedAt < this.startedAt;
     const workers = probes.map(
       ([probeType, probe]) =>
         new ProbeWorker({
@@ -105,8 +119,16 @@ export class ProbeManager {
           limiter: this.limiter,
           clock: this.opts.clock,
           random: this.opts.random,
+          spreadFirstRun: adopted && now - this.startedAt < probe.periodSeconds * 1000,
           runProbe: this.opts.runProbe,
           onRun: this.opts.onRun,
+          // Readiness was gated until the startup probe passed: probe it now, not a period later.
+          onStored:
+            probeType === 'Startup'
+              ? (result) => {
+                  if (result === 'Success') workers.find((w) => w.probeType === 'Readiness')?.trigger();
+                }
+              : undefined,
           onError: this.opts.onError,
         }),
     );

@@ -42,10 +42,18 @@ export interface ProbeWorkerOptions {
   getState: () => ContainerState | undefined;
   limiter?: ConcurrencyLimiter;
   clock?: Clock;
-  /** In [0, 1): fraction of the period to wait before the first run. */
+  /** In [0, 1): fraction of the period to wait before the first run (when `spreadFirstRun`). */
   random?: () => number;
+  /**
+   * Wait a random part of one period before the first run (default true). The kubelet spreads
+   * only the workers it starts right after its own (re)start, for containers already running;
+   * a new container is probed as soon as it runs.
+   */
+  spreadFirstRun?: boolean;
   runProbe?: (probe: NormalizedProbe, target: ProbeTarget, signal?: AbortSignal) => Promise<ProbeRunOutcome>;
   onRun?: (event: ProbeRunEvent) => void;
+  /** A result this worker stored (after its threshold), changed or not. */
+  onStored?: (result: ProbeResult) => void;
   /** Errors thrown by getState, runProbe or listeners; the worker keeps its cadence. */
   onError?: (err: unknown) => void;
 }
@@ -56,10 +64,12 @@ export function initialResult(probeType: ProbeType): ProbeResult {
 }
 
 /**
- * Periodically probes one container for one probe type, following the kubelet's worker: a
- * jittered first run, then one run per period; initialDelaySeconds and the startup gate skip
- * runs; a result is stored only after successThreshold/failureThreshold identical runs; after a
- * liveness or startup failure the worker holds until the container is replaced.
+ * Periodically probes one container for one probe type, following the kubelet's worker: a first
+ * run at start (spread over a period only when asked), then one run per period; a run inside
+ * initialDelaySeconds is skipped and the next one comes when the delay ends, not a period later;
+ * the startup gate skips runs; a result is stored only after successThreshold/failureThreshold
+ * identical runs; after a liveness or startup failure the worker holds until the container is
+ * replaced.
  */
 export class ProbeWorker {
   private readonly clock: Clock;
@@ -76,6 +86,8 @@ export class ProbeWorker {
   private lastResult: ProbeResult | undefined;
   private resultRun = 0;
   private inFlight: Promise<void> | undefined;
+  /** Set by a run skipped for initialDelaySeconds: when the delay ends (clock ms). */
+  private delayEndsAt: number | undefined;
   private readonly cancel = new AbortController();
 
   constructor(private readonly opts: ProbeWorkerOptions) {
@@ -87,9 +99,10 @@ export class ProbeWorker {
     return this.opts.probeType;
   }
 
-  /** Starts probing after a random part of one period. */
+  /** Starts probing: at once, or after a random part of one period with `spreadFirstRun`. */
   start(): void {
-    const jitter = Math.floor((this.opts.random ?? Math.random)() * this.periodMs);
+    const spread = this.opts.spreadFirstRun ?? true;
+    const jitter = spread ? Math.floor((this.opts.random ?? Math.random)() * this.periodMs) : 0;
     this.anchor = this.clock.now() + jitter;
     this.dueAt = this.anchor;
     this.timer = this.clock.setTimeout(() => this.tick(), jitter);
@@ -114,6 +127,8 @@ export class ProbeWorker {
       .catch((err: unknown) => this.opts.onError?.(err))
       .finally(() => {
         this.inFlight = undefined;
+        // The period grid's own run sees the initial delay again and schedules by it.
+        this.delayEndsAt = undefined;
       });
   }
 
@@ -149,6 +164,16 @@ export class ProbeWorker {
   private scheduleNext(): void {
     if (this.stopped) return;
     const now = this.clock.now();
+    const delayEndsAt = this.delayEndsAt;
+    this.delayEndsAt = undefined;
+    if (delayEndsAt !== undefined && delayEndsAt < this.anchor + (this.slot + 1) * this.periodMs) {
+      // The initial delay ends before the next period: probe then, and count periods from there.
+      this.anchor = Math.max(delayEndsAt, now);
+      this.slot = 0;
+      this.dueAt = this.anchor;
+      this.timer = this.clock.setTimeout(() => this.tick(), this.anchor - now);
+      return;
+    }
     const elapsed = Math.max(0, now - this.anchor);
     // Never the same grid slot twice: a timer may fire a millisecond early by Date.now().
     this.slot = Math.max(this.slot + 1, Math.floor(elapsed / this.periodMs) + 1);
@@ -176,11 +201,17 @@ export class ProbeWorker {
       opts.results.set(this.containerId, opts.podUID, 'Failure', 'container is not running');
       return;
     }
-    if (this.clock.now() - state.startedAt < opts.probe.initialDelaySeconds * 1000) return;
+    const delayEndsAt = state.startedAt + opts.probe.initialDelaySeconds * 1000;
+    if (this.clock.now() < delayEndsAt) {
+      this.delayEndsAt = delayEndsAt;
+      return;
+    }
     if (state.started ? opts.probeType === 'Startup' : opts.probeType !== 'Startup') return;
 
     const probeFn = opts.runProbe ?? runProbe;
-    const run = () => probeFn(opts.probe, opts.target, this.cancel.signal);
+    // Exec probes run in this container instance (the executor gets its ID).
+    const target: ProbeTarget = { ...opts.target, containerId: state.containerId };
+    const run = () => probeFn(opts.probe, target, this.cancel.signal);
     const outcome = await (opts.limiter ? opts.limiter.run(run) : run());
     const timing = { tickAt, durationMs: this.clock.now() - tickAt };
     // Stopped or replaced while the probe ran: the result belongs to nobody.
@@ -204,6 +235,7 @@ export class ProbeWorker {
       return;
     }
     opts.results.set(this.containerId, opts.podUID, result, outcome.output);
+    opts.onStored?.(result);
     if (opts.probeType !== 'Readiness' && result === 'Failure') {
       // The container will be killed; hold until a new instance shows up.
       this.onHold = true;

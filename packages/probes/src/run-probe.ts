@@ -11,6 +11,8 @@ import { runTcpProbe } from './tcp-probe';
 export interface ProbeTarget {
   podIP: string;
   exec?: ExecProbeExecutor;
+  /** The container instance probed (passed to the exec executor, so one executor serves all). */
+  containerId?: string;
   userAgent?: string;
 }
 
@@ -29,7 +31,7 @@ export async function runProbe(
   switch (h.kind) {
     case 'exec':
       if (!target.exec) return { result: 'Unknown', output: 'no exec executor configured for exec probes' };
-      return runExecProbe(target.exec, h.command, timeoutMs, signal);
+      return runExecProbe(target.exec, h.command, timeoutMs, signal, target.containerId);
     case 'httpGet':
       return runHttpProbe({
         scheme: h.scheme,

@@ -136,7 +136,7 @@ describe('ProbeWorker cadence', () => {
     for (const g of gaps) expect(g).toBeGreaterThanOrEqual(998);
   });
 
-  it('does not probe during initialDelaySeconds after the container started', async () => {
+  it('does not probe during initialDelaySeconds, probes when it ends, then once per period', async () => {
     const prober = scripted('Success');
     const { worker } = makeWorker(
       'Readiness',
@@ -146,7 +146,8 @@ describe('ProbeWorker cadence', () => {
     );
     worker.start();
     await vi.advanceTimersByTimeAsync(20_000);
-    expect(prober.calls).toEqual([15_000, 20_000]);
+    // Not at the next period slot (15 s): the first run comes when the delay ends.
+    expect(prober.calls).toEqual([12_000, 17_000]);
     worker.stop();
   });
 });
