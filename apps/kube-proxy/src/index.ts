@@ -1,3 +1,10 @@
+export {
+  type ApiServerSource,
+  apiServerConfig,
+  InvalidKubeconfigError,
+  NoApiServerError,
+  SERVICE_ACCOUNT_TOKEN,
+} from './api-server-config';
 // Public surface of nodeagent-kube-proxy (the binary's pieces, for embedding and tests).
 export { checkSettings, type DaemonSettings, daemonLogger, daemonSettings } from './daemon-settings';
 export { type ConfigPrecedence, FLAGS, type FlagType, flagSpec } from './flag-table';

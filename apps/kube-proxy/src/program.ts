@@ -74,6 +74,16 @@ function reportError(io: ProgramIO, err: unknown, verbosity = 0): number {
   return 1;
 }
 
+/** commander's usage errors on one line: its "(Did you mean …?)" hint joins the error's line. */
+function oneLine(text: string, write: (text: string) => void): void {
+  write(
+    `${text
+      .trimEnd()
+      .replace(/\n\(Did you mean (.+)\?\)$/, ' (did you mean $1?)')
+      .replace(/\n/g, ' ')}\n`,
+  );
+}
+
 /** -v as given on the command line (for how much an error report shows), 0 when absent or bad. */
 function verbosityOf(opts: Record<string, unknown>): number {
   const raw = typeof opts.v === 'string' ? opts.v.replace(/^=/, '') : '';
@@ -89,7 +99,7 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
     .enablePositionalOptions()
     .helpOption('-h, --help', 'help for kube-proxy')
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: oneLine });
   addConfigFlags(program);
 
   program.action(async (opts: Record<string, unknown>) => {
@@ -163,7 +173,7 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
     .option('--node-ip <ips>', 'comma-separated node IPs')
     .option('--ip-family <family>', 'IPv4, IPv6 or dual (default: from --cluster-cidr, else IPv4)')
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: oneLine });
   addConfigFlags(render, CONFIG_FLAGS);
   render.action((files: string[], opts: Record<string, unknown>) => {
     try {
@@ -220,7 +230,7 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
     )
     .option('--json', 'print the explanation as JSON')
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: oneLine });
   explain.action(
     async (svc: string, opts: { ipFamily: string; proxyMode: string; fromFile?: string; json?: boolean }) => {
       try {

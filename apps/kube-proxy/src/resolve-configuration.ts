@@ -43,7 +43,7 @@ export function resolveConfiguration(o: ResolveOptions): ResolvedConfiguration {
       decoded = parseYaml(text);
     } catch (err) {
       // The parser's first line names the place; the file itself is not echoed back.
-      const reason = (err as Error).message.split('\n')[0] ?? 'not YAML';
+      const reason = ((err as Error).message.split('\n')[0] ?? 'not YAML').replace(/:$/, '');
       throw new InvalidConfigurationError([new InvalidFieldError('--config', o.configPath, reason)]);
     }
     if (

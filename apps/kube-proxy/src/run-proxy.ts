@@ -1,5 +1,5 @@
 import { networkInterfaces } from 'node:os';
-import { KubeConfig, type V1Node } from '@kubernetes/client-node';
+import type { KubeConfig, V1Node } from '@kubernetes/client-node';
 import {
   applyOomScoreAdj,
   type ClusterWatch,
@@ -46,6 +46,7 @@ import {
   userspaceOptionsFromConfig,
 } from '@nodeagent/kube-proxy/userspace';
 import type { Logger } from 'pino';
+import { apiServerConfig } from './api-server-config';
 import { type DaemonSettings, daemonSettings, nodeNameFor } from './daemon-settings';
 import { setupNode } from './node-setup';
 import { SyncEndSignallingHealth } from './sync-end-signal';
@@ -70,20 +71,13 @@ export function familiesFor(config: KubeProxyConfiguration, primaryFamily: IPFam
 export { nodeNameFor };
 
 /**
- * The kubeconfig (clientConnection.kubeconfig, else in-cluster, else the default), --master on
- * top, and clientConnection.qps/burst's token bucket in front of every request.
+ * The API server (see apiServerConfig) with clientConnection.qps/burst's token bucket in front
+ * of every request.
  */
-function loadKubeConfig(s: DaemonSettings, master: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (s.kubeconfigPath) kc.loadFromFile(s.kubeconfigPath);
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else kc.loadFromDefault();
-  if (master) {
-    const cluster = kc.getCurrentCluster();
-    if (cluster) {
-      kc.clusters = kc.clusters.map((c) => (c.name === cluster.name ? { ...c, server: master } : c));
-    }
-  }
+function loadKubeConfig(s: DaemonSettings, master: string | undefined, log: Logger): KubeConfig {
+  const { kubeConfig: kc, inCluster } = apiServerConfig({ kubeconfigPath: s.kubeconfigPath, master });
+  if (inCluster)
+    log.info('Neither kubeconfig file nor master URL was specified, falling back to in-cluster config');
   if (s.api.qps < 0) return kc;
   return rateLimitedKubeConfig(
     kc,
@@ -160,13 +154,14 @@ export async function runProxy(
       `proxy mode ${JSON.stringify(mode)} is not implemented yet`,
     );
   }
+  // The API server first, as upstream's createClient: no usable one is fatal before anything runs.
+  const kc = loadKubeConfig(s, opts.master, log);
   if (s.oomScoreAdj !== null) {
     // As upstream: a proxy that may not lower its score (no CAP_SYS_RESOURCE) runs on.
     await applyOomScoreAdj(s.oomScoreAdj, opts.oomScoreAdjPath).catch((err: Error) =>
       log.warn({ field: 'oomScoreAdj', value: s.oomScoreAdj, err: err.message }, 'Failed to apply OOMScore'),
     );
   }
-  const kc = loadKubeConfig(s, opts.master);
   const node = await discoverNode(s, nodeReader(kc, nodeName), log);
   const families = familiesFor(config, node.primaryFamily);
   await setupNode(config, log);

@@ -193,7 +193,9 @@ export function parseKubeProxyConfiguration(
     if (issue.code === 'unrecognized_keys') {
       const prefix = field === '(root)' ? '' : `${field}.`;
       for (const key of issue.keys) {
-        typeErrors.push(new InvalidFieldError(`${prefix}${key}`, key, 'unknown field'));
+        typeErrors.push(
+          new InvalidFieldError(`${prefix}${key}`, valueAtPath(input, [...path, key]), 'unknown field'),
+        );
         badPaths.push([...path, key]);
       }
       continue;
