@@ -20,6 +20,7 @@ export {
 } from './flags';
 export { createProxyLogger, levelForVerbosity, type ProxyLoggerOptions } from './logging';
 export { buildProgram, type ProgramIO } from './program';
+export { IPVS_DEPRECATION_MESSAGE, logProxierChoice } from './proxier-startup-log';
 export { type ClusterObjects, readObjects } from './read-objects';
 export { UnreadableFileError } from './readable-file';
 export { type RenderOptions, renderRuleset } from './render';

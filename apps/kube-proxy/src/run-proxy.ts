@@ -49,6 +49,7 @@ import type { Logger } from 'pino';
 import { apiServerConfig } from './api-server-config';
 import { type DaemonSettings, daemonSettings, nodeNameFor } from './daemon-settings';
 import { setupNode } from './node-setup';
+import { logProxierChoice } from './proxier-startup-log';
 import { SyncEndSignallingHealth } from './sync-end-signal';
 
 export interface RunningProxy {
@@ -165,6 +166,7 @@ export async function runProxy(
   const node = await discoverNode(s, nodeReader(kc, nodeName), log);
   const families = familiesFor(config, node.primaryFamily);
   await setupNode(config, log);
+  logProxierChoice(mode, log);
   const metrics = new KubeProxyMetrics();
   const health = new SyncEndSignallingHealth(2 * syncPeriodMs);
   const facts: NodeFacts = { ...node.facts, localAddresses: localAddresses() };
