@@ -23,6 +23,7 @@ export type CoreV1Requests = Pick<
   | 'createNode'
   | 'deleteNamespacedPod'
   | 'listPodForAllNamespaces'
+  | 'patchNamespacedEvent'
   | 'patchNamespacedPodStatus'
   | 'patchNode'
   | 'patchNodeStatus'
@@ -113,6 +114,8 @@ export function coreV1Requests(kubeConfig: KubeConfig): CoreV1Requests {
     deleteNamespacedPod: (p, o) =>
       call('DELETE', `${ns(p.namespace)}/pods/${seg(p.name)}`, p, NAMED_NAMESPACED, o),
     listPodForAllNamespaces: (p, o) => call('GET', '/api/v1/pods', p ?? {}, [], o),
+    patchNamespacedEvent: (p, o) =>
+      call('PATCH', `${ns(p.namespace)}/events/${seg(p.name)}`, p, NAMED_NAMESPACED, o),
     patchNamespacedPodStatus: (p, o) =>
       call('PATCH', `${ns(p.namespace)}/pods/${seg(p.name)}/status`, p, NAMED_NAMESPACED, o),
     patchNode: (p, o) => call('PATCH', `/api/v1/nodes/${seg(p.name)}`, p, NAMED, o),

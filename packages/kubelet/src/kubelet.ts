@@ -9,6 +9,12 @@ import type { KubeletConfiguration } from './config/kubelet-configuration';
 import { setupDataDirs } from './data-dirs';
 import type { ObjectSource } from './env/resolve-env';
 import type { ServiceLister } from './env/service-env';
+import {
+  type NodeEventRecorder,
+  nodeEventReasons,
+  type PodEventRecorder,
+  startingKubeletMessage,
+} from './events/event-reasons';
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { ImageService } from './images/image-service';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics';
@@ -90,7 +96,16 @@ export interface KubeletOptions {
   /** Eviction monitoring period (upstream 10 s). */
   evictionMonitoringPeriodMs?: number;
   /** Pod events (upstream's recorder), e.g. a pod refused at admission; default: logged only. */
-  recordEvent?: (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void;
+  recordEvent?: PodEventRecorder;
+  /** Node events (upstream's nodeRef events), e.g. Starting; default: none. */
+  recordNodeEvent?: NodeEventRecorder;
+  /**
+   * Refusals upstream does not make, opt-in (default off): SELinux labels on a host without
+   * SELinux, Windows-only security options, hostUsers: false at admission (see kubeletAdmitHandlers).
+   */
+  strictAdmission?: boolean;
+  /** A RuntimeClass's CRI handler (e.g. runtimeClassHandlerLookup over the API); default: '' for every pod. */
+  runtimeHandler?: (runtimeClassName: string | undefined) => Promise<string>;
   /** Kernel release for the safe sysctls' kernel-version conditions (default: this host's). */
   kernelRelease?: string;
   /** Whether the host enforces SELinux, for admission and ephemeral containers (default: selinuxfs is mounted). */
@@ -194,13 +209,18 @@ export class Kubelet {
       metrics: this.metrics,
       sleep: options.sleep,
       startLimiter: new StartLimiter(options.maxParallelPodStarts ?? defaultMaxParallelPodStarts()),
-      onWarning: (pod, reason, message) => {
-        this.logger.warn({ pod: podName(pod), reason }, message);
-        this.options.recordEvent?.(pod, 'Warning', reason, message);
+      onEvent: (pod, type, reason, message, fieldPath) => {
+        if (type === 'Warning') this.logger.warn({ pod: podName(pod), reason }, message);
+        this.options.recordEvent?.(pod, type, reason, message, fieldPath);
       },
+      runtimeHandler: options.runtimeHandler,
+      runtimeFeatures: () => this.runtimeFeatures,
       seccompDefault: options.config.seccompDefault,
       // Ephemeral containers come after admission: the same security refusals, per container.
-      ephemeralContainerCheck: ephemeralContainerChecks({ seLinuxEnabled: options.seLinuxEnabled }),
+      ephemeralContainerCheck: ephemeralContainerChecks({
+        seLinuxEnabled: options.seLinuxEnabled,
+        strictAdmission: options.strictAdmission,
+      }),
     });
     this.pleg = new GenericPLEG({
       runtime: options.runtime,
@@ -244,6 +264,7 @@ export class Kubelet {
       runtimeFeatures: () => this.runtimeFeatures,
       kernelRelease: options.kernelRelease,
       seLinuxEnabled: options.seLinuxEnabled,
+      strictAdmission: options.strictAdmission,
     });
   }
 
@@ -261,6 +282,8 @@ export class Kubelet {
     // Upstream setupDataDirs: --root-dir, podLogsDir and pods/ exist before anything uses them.
     await setupDataDirs(this.options.rootDir, this.options.config.podLogsDir);
     this.started = true;
+    // Upstream records this on the Node before the pod workers start.
+    this.options.recordNodeEvent?.('Normal', nodeEventReasons.starting, startingKubeletMessage);
     this.runtimeFeatures = await this.options.runtime.runtimeFeatures?.().catch((error) => {
       this.logger.warn({ err: String(error) }, 'Cannot read the runtime features; treating all as missing');
       return undefined;

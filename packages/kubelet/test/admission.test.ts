@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { admitPod, type PodAdmitHandler } from '../src/admission/admit-handler';
-import { podOSAdmitHandler } from '../src/admission/pod-os-admit';
+import { podOSAdmitHandler, windowsOptionsAdmitHandler } from '../src/admission/pod-os-admit';
 import {
   supplementalGroupsPolicyAdmitHandler,
   userNamespacesAdmitHandler,
@@ -13,9 +13,10 @@ import type { Pod } from '../src/api/pod-types';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { InvalidConfigError } from '../src/errors';
 import { Kubelet } from '../src/kubelet';
+import { runtimeClassHandlerLookup } from '../src/runtime/runtime-class';
 import { type EngineHarness, startEngine, testPod } from './helpers/engine';
 
-type Event = { uid: string; type: string; reason: string; message: string };
+type Event = { uid: string; type: string; reason: string; message: string; fieldPath?: string };
 let h: EngineHarness;
 let events: Event[];
 const logs = join(tmpdir(), `na-kubelet-admission-${process.pid}`);
@@ -28,8 +29,11 @@ beforeEach(async () => {
       allowedUnsafeSysctls: ['kernel.msg*', 'net.core.somaxconn'],
     }).config,
     kernelRelease: '6.1.0',
-    recordEvent: (pod, type, reason, message) =>
-      events.push({ uid: pod.metadata.uid ?? '', type, reason, message }),
+    recordEvent: (pod, type, reason, message, fieldPath) =>
+      events.push({ uid: pod.metadata.uid ?? '', type, reason, message, fieldPath }),
+    runtimeHandler: runtimeClassHandlerLookup(async (name) =>
+      name === 'runc' ? { handler: 'runc-handler' } : undefined,
+    ),
   });
 });
 afterEach(async () => {
@@ -59,7 +63,7 @@ describe('admission', () => {
     expect(rejected.message).toBe(
       "Pod was rejected: Node didn't have enough resource: pods, requested: 1, used: 2, capacity: 2",
     );
-    expect(events).toEqual([
+    expect(events.filter((e) => e.type === 'Warning')).toEqual([
       {
         uid: pods[2]!.metadata.uid,
         type: 'Warning',
@@ -93,7 +97,7 @@ describe('admission', () => {
       reason: 'SysctlForbidden',
       message: 'Pod was rejected: forbidden sysctl: "kernel.shmmax" not allowlisted',
     });
-    expect(events.map((e) => [e.type, e.reason, e.message])).toEqual([
+    expect(events.filter((e) => e.type === 'Warning').map((e) => [e.type, e.reason, e.message])).toEqual([
       ['Warning', 'SysctlForbidden', 'forbidden sysctl: "kernel.shmmax" not allowlisted'],
     ]);
     expect((await h.client.listPodSandbox({})).items).toHaveLength(0);
@@ -116,7 +120,7 @@ describe('admission', () => {
       'kernel.msgmax': '65536',
       'net.core.somaxconn': '1024',
     });
-    expect(events).toEqual([]);
+    expect(events.filter((e) => e.type === 'Warning')).toEqual([]);
   });
 
   it('refuses a net sysctl in a hostNetwork pod', async () => {
@@ -132,7 +136,7 @@ describe('admission', () => {
     );
   });
 
-  it('refuses spec.os windows and Windows-only security options', async () => {
+  it('refuses spec.os windows; runs Windows-only security options, as upstream ignores them on Linux', async () => {
     const windows = await run(testPod({ os: { name: 'windows' } }));
     expect(windows).toMatchObject({
       phase: 'Failed',
@@ -141,22 +145,31 @@ describe('admission', () => {
     });
     const gmsa = testPod();
     gmsa.spec.containers[0]!.securityContext = { windowsOptions: { runAsUserName: 'ContainerUser' } };
-    const status = await run(gmsa);
-    expect(status.reason).toBe('PodOSNotSupported');
-    expect(status.message).toBe(
-      'Pod was rejected: Failed to admit pod as spec.containers[0].securityContext.windowsOptions is Windows-only and the node OS is linux',
-    );
-    expect((await h.client.listPodSandbox({})).items).toHaveLength(0);
+    expect((await run(gmsa)).phase).toBe('Running');
   });
 
-  it('refuses hostUsers: false on a runtime without user namespaces, with upstream message', async () => {
-    const status = await run(testPod({ hostUsers: false }));
-    expect(status).toMatchObject({
-      phase: 'Failed',
-      reason: 'FailedCreatePodSandBox',
-      message:
-        "Pod was rejected: can't set `spec.hostUsers: false`, runtime does not support user namespaces",
-    });
+  it('runs a pod with seLinuxOptions on a host without SELinux (the e2e framework sets them)', async () => {
+    const pod = testPod({ securityContext: { seLinuxOptions: { level: 's0:c0,c1' } } });
+    pod.spec.containers[0]!.securityContext = { seLinuxOptions: { type: 'spc_t' } };
+    expect((await run(pod)).phase).toBe('Running');
+    expect(events.filter((e) => e.uid === pod.metadata.uid && e.type === 'Warning')).toEqual([]);
+  });
+
+  it('fails the sandbox of hostUsers: false and keeps the pod waiting, as upstream', async () => {
+    const pod = testPod({ hostUsers: false });
+    const status = await run(pod);
+    expect(status.phase).toBe('Pending');
+    expect(status.reason).toBeUndefined();
+    expect(events.filter((e) => e.uid === pod.metadata.uid)).toEqual([
+      {
+        uid: pod.metadata.uid,
+        type: 'Warning',
+        reason: 'FailedCreatePodSandBox',
+        message:
+          "Failed to create pod sandbox: can't set `spec.hostUsers: false`, runtime does not support user namespaces",
+        fieldPath: undefined,
+      },
+    ]);
     expect((await h.client.listPodSandbox({})).items).toHaveLength(0);
     // hostUsers: true is the host's user namespace: nothing to refuse.
     expect((await run(testPod({ hostUsers: true }))).phase).toBe('Running');
@@ -173,15 +186,19 @@ describe('admission', () => {
     );
   });
 
-  it('refuses a RuntimeClass: every sandbox runs with the default handler here', async () => {
-    const status = await run(testPod({ runtimeClassName: 'gvisor' }));
-    expect(status).toMatchObject({
-      phase: 'Failed',
+  it('runs a pod with a RuntimeClass, its handler going to RunPodSandbox; an unknown one fails the sandbox', async () => {
+    const pod = testPod({ runtimeClassName: 'runc' });
+    expect((await run(pod)).phase).toBe('Running');
+    const [sandbox] = (await h.client.listPodSandbox({})).items;
+    expect(sandbox?.runtimeHandler).toBe('runc-handler');
+    const unknown = testPod({ runtimeClassName: 'gvisor' });
+    expect((await run(unknown)).phase).toBe('Pending');
+    expect(events.find((e) => e.uid === unknown.metadata.uid)).toMatchObject({
+      type: 'Warning',
       reason: 'FailedCreatePodSandBox',
-      message:
-        'Pod was rejected: RuntimeClass "gvisor" cannot be honoured: this kubelet runs every pod with the runtime\'s default handler',
+      message: 'Failed to create pod sandbox: runtimeclasses.node.k8s.io "gvisor" not found',
     });
-    expect((await h.client.listPodSandbox({})).items).toHaveLength(0);
+    expect((await h.client.listPodSandbox({})).items).toHaveLength(1);
   });
 
   it('admits privileged containers and host namespaces (upstream has no kubelet switch for them)', async () => {
@@ -228,6 +245,43 @@ describe('admission with the default configuration', () => {
   });
 });
 
+describe('admission with strictAdmission (opt-in refusals beyond upstream)', () => {
+  it('refuses SELinux labels without SELinux, Windows-only options and hostUsers: false', async () => {
+    const engine = await startEngine({ strictAdmission: true, seLinuxEnabled: false });
+    try {
+      const admit = async (pod: Pod) => {
+        engine.kubelet.addPod(pod);
+        await engine.kubelet.settle();
+        return engine.kubelet.getPodStatus(pod.metadata.uid!)!;
+      };
+      expect(
+        await admit(testPod({ securityContext: { seLinuxOptions: { level: 's0:c0,c1' } } })),
+      ).toMatchObject({
+        phase: 'Failed',
+        reason: 'SELinux',
+        message:
+          'Pod was rejected: Cannot enforce SELinux: SELinux is not enabled on the host (spec.securityContext.seLinuxOptions)',
+      });
+      const gmsa = testPod();
+      gmsa.spec.containers[0]!.securityContext = { windowsOptions: { runAsUserName: 'ContainerUser' } };
+      expect(await admit(gmsa)).toMatchObject({
+        reason: 'PodOSNotSupported',
+        message:
+          'Pod was rejected: Failed to admit pod as spec.containers[0].securityContext.windowsOptions is Windows-only and the node OS is linux',
+      });
+      expect(await admit(testPod({ hostUsers: false }))).toMatchObject({
+        phase: 'Failed',
+        reason: 'FailedCreatePodSandBox',
+        message:
+          "Pod was rejected: can't set `spec.hostUsers: false`, runtime does not support user namespaces",
+      });
+      expect((await engine.client.listPodSandbox({})).items).toHaveLength(0);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
 describe('admit handlers', () => {
   const pod = (spec: Partial<Pod['spec']> = {}, labels?: Record<string, string>): Pod => ({
     metadata: { name: 'p', namespace: 'default', uid: 'u', labels },
@@ -248,7 +302,7 @@ describe('admit handlers', () => {
     expect(calls).toEqual(['a', 'b']);
   });
 
-  it('checks the kubernetes.io/os label and Windows options on every level', () => {
+  it('checks the kubernetes.io/os label; the opt-in handler checks Windows options on every level', () => {
     expect(
       podOSAdmitHandler.admit({ pod: pod({}, { 'kubernetes.io/os': 'windows' }), otherPods: [] }),
     ).toEqual({
@@ -265,7 +319,8 @@ describe('admit handlers', () => {
       admit: true,
     });
     const hostProcess = pod({ securityContext: { windowsOptions: { hostProcess: true } } });
-    expect(podOSAdmitHandler.admit({ pod: hostProcess, otherPods: [] })).toMatchObject({
+    expect(podOSAdmitHandler.admit({ pod: hostProcess, otherPods: [] })).toEqual({ admit: true });
+    expect(windowsOptionsAdmitHandler.admit({ pod: hostProcess, otherPods: [] })).toMatchObject({
       admit: false,
       message:
         'Failed to admit pod as spec.securityContext.windowsOptions is Windows-only and the node OS is linux',
@@ -273,14 +328,14 @@ describe('admit handlers', () => {
     const init = pod({
       initContainers: [{ name: 'i', securityContext: { windowsOptions: { gmsaCredentialSpecName: 'x' } } }],
     });
-    expect(podOSAdmitHandler.admit({ pod: init, otherPods: [] })).toMatchObject({
+    expect(windowsOptionsAdmitHandler.admit({ pod: init, otherPods: [] })).toMatchObject({
       reason: 'PodOSNotSupported',
       message:
         'Failed to admit pod as spec.initContainers[0].securityContext.windowsOptions is Windows-only and the node OS is linux',
     });
     // Options that ask for nothing have nothing to ignore.
     const empty = pod({ securityContext: { windowsOptions: { hostProcess: false } } });
-    expect(podOSAdmitHandler.admit({ pod: empty, otherPods: [] })).toEqual({ admit: true });
+    expect(windowsOptionsAdmitHandler.admit({ pod: empty, otherPods: [] })).toEqual({ admit: true });
   });
 
   it('refuses SELinux labels on a host without SELinux and passes them where it runs', () => {

@@ -2,7 +2,8 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { FakeClock } from '@nodeagent/primitives';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiEventRecorder } from '../src/sources/api-event-recorder';
+import { EventCorrelator } from '../src/events/event-correlator';
+import { apiEventRecorder, apiEventSink } from '../src/sources/api-event-recorder';
 
 let server: ApiServer;
 let core: CoreV1Api;
@@ -38,6 +39,96 @@ describe('apiEventRecorder', () => {
       message: 'forbidden sysctl: "kernel.msgmax" not allowlisted',
       source: { component: 'kubelet', host: 'node-e' },
       count: 1,
+    });
+  });
+});
+
+describe('apiEventSink (upstream correlation and node events)', () => {
+  it('bumps count and lastTimestamp of one Event for a repeat, keeps fieldPath, writes node events', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 10, 22, 21, 0, 0));
+    const errors: unknown[] = [];
+    const sink = apiEventSink(core, { nodeName: 'node-f', clock, onError: (e) => errors.push(e) });
+    const pod = { metadata: { name: 'loop', namespace: 'default', uid: 'uid-f1' }, spec: { containers: [] } };
+    const backOff = 'Back-off restarting failed container c in pod loop_default(uid-f1)';
+    sink.pod(pod, 'Warning', 'BackOff', backOff, 'spec.containers{c}');
+    clock.advance(10_000);
+    sink.pod(pod, 'Warning', 'BackOff', backOff, 'spec.containers{c}');
+    clock.advance(20_000);
+    sink.pod(pod, 'Warning', 'BackOff', backOff, 'spec.containers{c}');
+    sink.pod(pod, 'Normal', 'Started', 'Container started', 'spec.containers{c}');
+    sink.node('Normal', 'Starting', 'Starting kubelet.');
+    await sink.flush();
+    expect(errors).toEqual([]);
+    const items = (await core.listNamespacedEvent({ namespace: 'default' })).items.filter(
+      (e) => e.involvedObject.name === 'loop' || e.involvedObject.name === 'node-f',
+    );
+    const backOffs = items.filter((e) => e.reason === 'BackOff');
+    expect(backOffs).toHaveLength(1);
+    expect(backOffs[0]).toMatchObject({
+      involvedObject: { kind: 'Pod', name: 'loop', uid: 'uid-f1', fieldPath: 'spec.containers{c}' },
+      type: 'Warning',
+      message: backOff,
+      count: 3,
+      source: { component: 'kubelet', host: 'node-f' },
+      reportingComponent: 'kubelet',
+      reportingInstance: 'node-f',
+    });
+    expect(
+      new Date(backOffs[0]!.lastTimestamp!).getTime() - new Date(backOffs[0]!.firstTimestamp!).getTime(),
+    ).toBe(30_000);
+    expect(items.find((e) => e.reason === 'Started')?.count).toBe(1);
+    expect(items.find((e) => e.reason === 'Starting')).toMatchObject({
+      involvedObject: { kind: 'Node', name: 'node-f', uid: 'node-f' },
+      type: 'Normal',
+      message: 'Starting kubelet.',
+    });
+  });
+
+  it('throttles an identical event beyond the spam burst (25, then one every 5 minutes)', () => {
+    const clock = new FakeClock(0);
+    const correlator = new EventCorrelator(() => clock.now());
+    const event = (message: string) => ({
+      metadata: { name: `p.${message}` },
+      involvedObject: { kind: 'Pod', name: 'p', namespace: 'default', uid: 'u' },
+      type: 'Warning',
+      reason: 'Unhealthy',
+      message,
+      source: { component: 'kubelet', host: 'n' },
+    });
+    const actions = Array.from(
+      { length: 27 },
+      () => correlator.correlate(event('Liveness probe failed: ')).action,
+    );
+    expect(actions[0]).toBe('create');
+    expect(actions.slice(1, 25).every((a) => a === 'patch')).toBe(true);
+    expect(actions.slice(25)).toEqual(['skip', 'skip']);
+    clock.advance(300_000);
+    const next = correlator.correlate(event('Liveness probe failed: '));
+    // The skipped repeats were counted, as upstream's observe comes before the filter.
+    expect(next).toMatchObject({ action: 'patch', patch: { count: 28 } });
+  });
+
+  it('combines more than 10 different messages of one reason about one object', () => {
+    const correlator = new EventCorrelator(() => 0);
+    const results = Array.from({ length: 11 }, (_, i) =>
+      correlator.correlate({
+        metadata: { name: `p.${i}` },
+        involvedObject: { kind: 'Pod', name: 'p', namespace: 'default', uid: 'u' },
+        type: 'Warning',
+        reason: 'Failed',
+        message: `Error: ${i}`,
+        source: { component: 'kubelet', host: 'n' },
+      }),
+    );
+    expect(results.slice(0, 9).every((r) => r.action === 'create')).toBe(true);
+    expect(results[9]).toMatchObject({
+      action: 'create',
+      event: { message: '(combined from similar events): Error: 9' },
+    });
+    expect(results[10]).toMatchObject({
+      action: 'patch',
+      event: { message: '(combined from similar events): Error: 10', metadata: { name: 'p.9' } },
+      patch: { count: 2 },
     });
   });
 });

@@ -1,28 +1,57 @@
 import { describe, expect, it } from 'vitest';
-import { containerStartEvent } from '../src/sync/pod-syncer';
+import type { Pod } from '../src/api/pod-types';
+import { containerStartEvents } from '../src/sync/pod-syncer';
 import { SyncStepError } from '../src/sync/sync-errors';
 
-describe('containerStartEvent (upstream startContainer events)', () => {
+const pod: Pod = { metadata: { name: 'web', namespace: 'default', uid: 'u1' }, spec: { containers: [] } };
+
+describe('containerStartEvents (upstream startContainer events)', () => {
   it('prefixes the message with "Error: " under reason Failed, as events.FailedToCreateContainer', () => {
     const message =
       'container has runAsNonRoot and image will run as root (pod: "web_default(u1)", container: app)';
-    expect(containerStartEvent(new SyncStepError('CreateContainerConfigError', 'app', message))).toEqual({
-      reason: 'Failed',
-      message: `Error: ${message}`,
-    });
-    expect(containerStartEvent(new SyncStepError('ImagePullBackOff', 'app', 'ImagePullBackOff'))).toEqual({
-      reason: 'Failed',
-      message: 'Error: ImagePullBackOff',
-    });
+    expect(
+      containerStartEvents(new SyncStepError('CreateContainerConfigError', 'app', message), pod, 'app'),
+    ).toEqual([{ type: 'Warning', reason: 'Failed', message: `Error: ${message}` }]);
   });
 
-  it('reports crash loops as BackOff and post-start hook failures as FailedPostStartHook', () => {
-    expect(containerStartEvent(new SyncStepError('CrashLoopBackOff', 'app', 'back-off 10s'))).toEqual({
-      reason: 'BackOff',
-      message: 'back-off 10s',
-    });
+  it("records the image manager's event, then Failed naming only the reason", () => {
+    const never = 'Container image "x:1" is not present with pull policy of Never';
+    expect(containerStartEvents(new SyncStepError('ErrImageNeverPull', 'app', never), pod, 'app')).toEqual([
+      { type: 'Warning', reason: 'ErrImageNeverPull', message: never },
+      { type: 'Warning', reason: 'Failed', message: 'Error: ErrImageNeverPull' },
+    ]);
+    const pull = 'Failed to pull image "x:1": not found';
+    expect(containerStartEvents(new SyncStepError('ErrImagePull', 'app', pull), pod, 'app')).toEqual([
+      { type: 'Warning', reason: 'Failed', message: pull },
+      { type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull' },
+    ]);
+    const backOff = 'Back-off pulling image "x:1"';
+    expect(containerStartEvents(new SyncStepError('ImagePullBackOff', 'app', backOff), pod, 'app')).toEqual([
+      { type: 'Normal', reason: 'BackOff', message: backOff },
+      { type: 'Warning', reason: 'Failed', message: 'Error: ImagePullBackOff' },
+    ]);
+  });
+
+  it('reports crash loops as BackOff in upstream words and post-start hook failures as FailedPostStartHook', () => {
     expect(
-      containerStartEvent(new SyncStepError('PostStartHookError', 'app', 'PostStartHook failed')).reason,
+      containerStartEvents(
+        new SyncStepError('CrashLoopBackOff', 'app', 'back-off 10s restarting failed container=app pod=web'),
+        pod,
+        'app',
+      ),
+    ).toEqual([
+      {
+        type: 'Warning',
+        reason: 'BackOff',
+        message: 'Back-off restarting failed container app in pod web_default(u1)',
+      },
+    ]);
+    expect(
+      containerStartEvents(
+        new SyncStepError('PostStartHookError', 'app', 'PostStartHook failed'),
+        pod,
+        'app',
+      )[0]!.reason,
     ).toBe('FailedPostStartHook');
   });
 });

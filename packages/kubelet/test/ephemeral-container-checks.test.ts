@@ -10,25 +10,46 @@ describe('ephemeralContainerChecks (admission refusals for containers added afte
   const pod = (debug: EphemeralContainer) =>
     makePod({ containers: [{ name: 'app', image: 'busybox' }], ephemeralContainers: [debug] });
 
-  it('refuses SELinux labels on a host without SELinux, passes them where it runs', () => {
+  it('with strictAdmission refuses SELinux labels on a host without SELinux; passes them by default', () => {
     const debug = { name: 'debug', image: 'busybox', securityContext: { seLinuxOptions: { type: 'spc_t' } } };
     expect(
       ephemeralContainerChecks({ seLinuxEnabled: false, appArmorHostError: noAppArmor })(pod(debug), debug),
+    ).toBeUndefined();
+    expect(
+      ephemeralContainerChecks({
+        seLinuxEnabled: false,
+        appArmorHostError: noAppArmor,
+        strictAdmission: true,
+      })(pod(debug), debug),
     ).toBe(
       'Cannot enforce SELinux: SELinux is not enabled on the host (spec.ephemeralContainers[0].securityContext.seLinuxOptions)',
     );
     expect(
-      ephemeralContainerChecks({ seLinuxEnabled: true, appArmorHostError: noAppArmor })(pod(debug), debug),
+      ephemeralContainerChecks({
+        seLinuxEnabled: true,
+        appArmorHostError: noAppArmor,
+        strictAdmission: true,
+      })(pod(debug), debug),
     ).toBeUndefined();
   });
 
-  it('refuses Windows-only options, an AppArmor profile the host cannot enforce; passes a plain container', () => {
-    const check = ephemeralContainerChecks({ seLinuxEnabled: false, appArmorHostError: noAppArmor });
+  it('refuses an AppArmor profile the host cannot enforce, Windows-only options with strictAdmission; passes a plain container', () => {
+    const check = ephemeralContainerChecks({
+      seLinuxEnabled: false,
+      appArmorHostError: noAppArmor,
+      strictAdmission: true,
+    });
     const windows = {
       name: 'debug',
       image: 'busybox',
       securityContext: { windowsOptions: { hostProcess: true } },
     };
+    expect(
+      ephemeralContainerChecks({ seLinuxEnabled: false, appArmorHostError: noAppArmor })(
+        pod(windows),
+        windows,
+      ),
+    ).toBeUndefined();
     expect(check(pod(windows), windows)).toBe(
       'spec.ephemeralContainers[0].securityContext.windowsOptions is Windows-only and the node OS is linux',
     );
@@ -48,13 +69,14 @@ describe('ephemeralContainerChecks (admission refusals for containers added afte
   });
 });
 
-describe('through the kubelet (fake CRI runtime)', () => {
+describe('through the kubelet with strictAdmission (fake CRI runtime)', () => {
   let h: EngineHarness;
   const events: string[] = [];
   beforeEach(async () => {
     events.length = 0;
     h = await startEngine({
       seLinuxEnabled: false,
+      strictAdmission: true,
       recordEvent: (_pod, type, reason, message) => events.push(`${type} ${reason}: ${message}`),
     });
   });

@@ -12,13 +12,15 @@ export interface EphemeralContainerChecksOptions {
   seLinuxEnabled?: boolean;
   /** Why the host cannot enforce AppArmor, undefined when it can (default: read from the kernel now). */
   appArmorHostError?: () => string | undefined;
+  /** The Kubelet's strictAdmission: also refuse SELinux labels without SELinux and Windows-only options. */
+  strictAdmission?: boolean;
 }
 
 /**
  * The admit handlers' per-container security refusals, for ephemeral containers: they are added to
  * a pod that was admitted already, so admission never sees them. An ephemeral container asking for
- * an SELinux label on a host without SELinux, an AppArmor profile the host cannot enforce, or
- * Windows-only options is not started (the kubelet reports it waiting with
+ * an AppArmor profile the host cannot enforce (or, with strictAdmission, an SELinux label on a
+ * host without SELinux or Windows-only options) is not started (the kubelet reports it waiting with
  * CreateContainerConfigError) instead of running without the setting. Host state is read once,
  * here, as the admit handlers read it at start.
  */
@@ -27,13 +29,14 @@ export function ephemeralContainerChecks(
 ): EphemeralContainerCheck {
   const seLinuxEnabled = options.seLinuxEnabled ?? existsSync(seLinuxEnforcePath);
   const appArmorUnavailable = (options.appArmorHostError ?? appArmorHostError)();
+  const strict = options.strictAdmission ?? false;
   return (pod, container) => {
     const index = (pod.spec.ephemeralContainers ?? []).findIndex((c) => c.name === container.name);
     const field = `spec.ephemeralContainers[${index}].securityContext`;
     const security = container.securityContext;
-    if (!seLinuxEnabled && asksForLabel(security?.seLinuxOptions))
+    if (strict && !seLinuxEnabled && asksForLabel(security?.seLinuxOptions))
       return `Cannot enforce SELinux: SELinux is not enabled on the host (${field}.seLinuxOptions)`;
-    if (asksForWindows(security?.windowsOptions))
+    if (strict && asksForWindows(security?.windowsOptions))
       return `${field}.windowsOptions is Windows-only and the node OS is ${nodeOS}`;
     // The pod's own settings were admitted; judged with this container as its only one.
     const alone: Pod = {

@@ -3,8 +3,7 @@ import { appArmorAdmission, appArmorHostError } from '../cri/apparmor-profile';
 import type { RuntimeFeatures } from '../runtime/pod-runtime';
 import type { PodAdmitHandler, PodAdmitResult } from './admit-handler';
 import { podCountAdmitHandler } from './pod-count-admit';
-import { podOSAdmitHandler } from './pod-os-admit';
-import { runtimeClassAdmitHandler } from './runtime-class-admit';
+import { podOSAdmitHandler, windowsOptionsAdmitHandler } from './pod-os-admit';
 import { supplementalGroupsPolicyAdmitHandler, userNamespacesAdmitHandler } from './runtime-feature-admit';
 import { safeSysctlAllowlist } from './safe-sysctls';
 import { seLinuxAdmitHandler } from './selinux-admit';
@@ -25,18 +24,25 @@ export interface KubeletAdmitHandlersOptions {
   seLinuxEnabled?: boolean;
   /** Why the host cannot enforce AppArmor, undefined when it can (default: read from the kernel at start). */
   appArmorHostError?: () => string | undefined;
+  /**
+   * Refusals upstream does not make (default off, as upstream): SELinux labels on a host without
+   * SELinux, Windows-only security options, and `hostUsers: false` (refused at admission instead
+   * of failing the sandbox and retrying). The Kubelet's strictAdmission option.
+   */
+  strictAdmission?: boolean;
 }
 
 /**
  * The kubelet's admit handlers in upstream's order: eviction, the sysctl allowlist (safe set plus
  * allowedUnsafeSysctls; upstream concatenates the two lists), AppArmor, the predicate checks (OS,
- * runtime features, pod count), then beyond upstream the host's SELinux and what the sandbox would
- * need that this kubelet cannot give it (a RuntimeClass handler, user namespaces).
+ * runtime features, pod count). With strictAdmission, beyond upstream: the host's SELinux,
+ * Windows-only options and user namespaces this kubelet cannot give the sandbox.
  * Throws InvalidConfigError for an allowedUnsafeSysctls entry upstream's kubelet would not start with.
  *
  * Privileged containers and host namespaces are not refused here: upstream's kubelet has had no
  * switch for them since --allow-privileged was removed (it always allows them; the API server's
- * --allow-privileged and Pod Security Admission decide).
+ * --allow-privileged and Pod Security Admission decide). A RuntimeClass is not judged here either:
+ * its handler goes to RunPodSandbox, and an unknown one fails the sandbox, as upstream.
  */
 export function kubeletAdmitHandlers(options: KubeletAdmitHandlersOptions): PodAdmitHandler[] {
   const sysctls = new SysctlAllowlist([
@@ -44,7 +50,7 @@ export function kubeletAdmitHandlers(options: KubeletAdmitHandlersOptions): PodA
     ...options.allowedUnsafeSysctls,
   ]);
   const appArmorUnavailable = (options.appArmorHostError ?? appArmorHostError)();
-  return [
+  const handlers: PodAdmitHandler[] = [
     { admit: ({ pod }) => options.eviction(pod) },
     sysctls,
     // Upstream NewAppArmorAdmitHandler, next after the sysctls in NewMainKubelet.
@@ -52,8 +58,12 @@ export function kubeletAdmitHandlers(options: KubeletAdmitHandlersOptions): PodA
     podOSAdmitHandler,
     supplementalGroupsPolicyAdmitHandler(options.runtimeFeatures),
     podCountAdmitHandler(options.maxPods),
-    seLinuxAdmitHandler(options.seLinuxEnabled),
-    runtimeClassAdmitHandler,
-    userNamespacesAdmitHandler(options.runtimeFeatures),
   ];
+  if (options.strictAdmission)
+    handlers.push(
+      windowsOptionsAdmitHandler,
+      seLinuxAdmitHandler(options.seLinuxEnabled),
+      userNamespacesAdmitHandler(options.runtimeFeatures),
+    );
+  return handlers;
 }

@@ -39,10 +39,9 @@ function windowsOptionsField(pod: Pod): string | undefined {
 
 /**
  * Upstream's OS checks of the predicate admit handler: a pod labelled `kubernetes.io/os` for
- * another OS, or whose `spec.os.name` is not linux, is refused before anything runs. Beyond
- * upstream (whose Linux kubelet ignores them when `spec.os` is unset): Windows-only security
- * options (gMSA credential specs, runAsUserName, hostProcess) cannot be honoured on Linux, so a pod
- * asking for one is refused with PodOSNotSupported too instead of running without it.
+ * another OS, or whose `spec.os.name` is not linux, is refused before anything runs. Windows-only
+ * security options are not looked at: upstream's Linux kubelet ignores them (see
+ * windowsOptionsAdmitHandler for the opt-in refusal).
  */
 export const podOSAdmitHandler: PodAdmitHandler = {
   admit({ pod }: PodAdmitAttributes): PodAdmitResult {
@@ -59,13 +58,23 @@ export const podOSAdmitHandler: PodAdmitHandler = {
         reason: podOSNotSupported,
         message: "Failed to admit pod as the OS field doesn't match node OS",
       };
-    const field = windowsOptionsField(pod);
-    if (field)
-      return {
-        admit: false,
-        reason: podOSNotSupported,
-        message: `Failed to admit pod as ${field} is Windows-only and the node OS is ${nodeOS}`,
-      };
     return admitted;
+  },
+};
+
+/**
+ * Beyond upstream, only with the Kubelet's strictAdmission option: Windows-only security options
+ * (gMSA credential specs, runAsUserName, hostProcess) cannot be honoured on Linux, so a pod asking
+ * for one is refused with PodOSNotSupported instead of running without them.
+ */
+export const windowsOptionsAdmitHandler: PodAdmitHandler = {
+  admit({ pod }: PodAdmitAttributes): PodAdmitResult {
+    const field = windowsOptionsField(pod);
+    if (!field) return admitted;
+    return {
+      admit: false,
+      reason: podOSNotSupported,
+      message: `Failed to admit pod as ${field} is Windows-only and the node OS is ${nodeOS}`,
+    };
   },
 };

@@ -7,7 +7,7 @@ import {
 } from './admit-handler';
 
 export const supplementalGroupsPolicyNotSupported = 'SupplementalGroupsPolicyNotSupported';
-/** Upstream's event reason when a pod's sandbox cannot be created; the user-namespace refusal uses it. */
+/** Upstream's event reason when a pod's sandbox cannot be created; the strict user-namespace refusal uses it. */
 export const failedCreatePodSandBox = 'FailedCreatePodSandBox';
 /** Upstream's error when hostUsers: false meets a runtime without user-namespace support. */
 export const userNamespacesUnsupportedMessage =
@@ -37,13 +37,20 @@ export function supplementalGroupsPolicyAdmitHandler(
   };
 }
 
+/** Why a sandbox for `hostUsers: false` cannot be created here (the runtime's support decides the words). */
+export function userNamespacesUnavailableMessage(features: RuntimeFeatures | undefined): string {
+  return features?.userNamespaces === true
+    ? userNamespacesNotImplementedMessage
+    : userNamespacesUnsupportedMessage;
+}
+
 /**
- * `hostUsers: false` needs user namespaces in the default runtime handler (CRI Status
- * `runtime_handlers[].features.user_namespaces`). Upstream fails the sandbox creation with the
- * message above (event FailedCreatePodSandBox) and retries; here the pod is refused at admission
- * with that reason and message, so it ends Failed instead of waiting. Where the runtime does
- * support them the pod is refused too: this kubelet does not allocate the ID mappings (upstream's
- * userns manager) yet, and running the pod in the host's user namespace would ignore the field.
+ * Beyond upstream, only with the Kubelet's strictAdmission option. `hostUsers: false` needs user
+ * namespaces in the default runtime handler (CRI Status
+ * `runtime_handlers[].features.user_namespaces`) and ID mappings this kubelet does not allocate
+ * (upstream's userns manager). Upstream fails the sandbox creation (event FailedCreatePodSandBox)
+ * and retries, leaving the pod Pending, which is also the default here; the strict mode refuses
+ * the pod at admission with that reason and message, so it ends Failed instead of waiting.
  */
 export function userNamespacesAdmitHandler(features: () => RuntimeFeatures | undefined): PodAdmitHandler {
   return {
@@ -52,10 +59,7 @@ export function userNamespacesAdmitHandler(features: () => RuntimeFeatures | und
       return {
         admit: false,
         reason: failedCreatePodSandBox,
-        message:
-          features()?.userNamespaces === true
-            ? userNamespacesNotImplementedMessage
-            : userNamespacesUnsupportedMessage,
+        message: userNamespacesUnavailableMessage(features()),
       };
     },
   };

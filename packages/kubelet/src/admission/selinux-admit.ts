@@ -26,10 +26,11 @@ function seLinuxOptionsField(pod: Pod): string | undefined {
 }
 
 /**
- * Beyond upstream: its kubelet hands seLinuxOptions to the runtime, which labels nothing on a host
- * without SELinux, so the pod runs unconfined by SELinux while asking to be confined. Here such a
- * pod is refused, in the shape of upstream's AppArmor refusal (reason and "Cannot enforce ..."
- * message). `hostEnabled` is read once when the kubelet starts, as upstream reads AppArmor's.
+ * Beyond upstream, only with the Kubelet's strictAdmission option: upstream's kubelet hands
+ * seLinuxOptions to the runtime, which labels nothing on a host without SELinux, so the pod runs
+ * (unconfined by SELinux) and the e2e suite relies on that. The strict mode refuses such a pod
+ * instead, in the shape of upstream's AppArmor refusal (reason and "Cannot enforce ..." message).
+ * `hostEnabled` is read once when the kubelet starts, as upstream reads AppArmor's.
  */
 export function seLinuxAdmitHandler(hostEnabled: boolean = existsSync(seLinuxEnforcePath)): PodAdmitHandler {
   return {

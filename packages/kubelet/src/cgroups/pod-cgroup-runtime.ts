@@ -21,10 +21,10 @@ export function podCgroupRuntime(
   const lookUp = (config: MessageInput<PodSandboxConfig>) => podFor(config.metadata?.uid ?? '');
   // Inherit from the runtime so methods it has (optional ones included) stay reachable as they are.
   const wrapped = Object.create(runtime) as PodRuntime;
-  wrapped.runPodSandbox = async (config) => {
+  wrapped.runPodSandbox = async (config, runtimeHandler) => {
     const pod = lookUp(config);
-    if (!pod) return runtime.runPodSandbox(config);
-    return runtime.runPodSandbox(withParent(config, await cgroups.ensurePod(pod)));
+    if (!pod) return runtime.runPodSandbox(config, runtimeHandler);
+    return runtime.runPodSandbox(withParent(config, await cgroups.ensurePod(pod)), runtimeHandler);
   };
   wrapped.createContainer = (sandboxId, config, sandboxConfig) => {
     const pod = lookUp(sandboxConfig);

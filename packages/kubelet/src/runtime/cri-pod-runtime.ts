@@ -63,6 +63,8 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
    * CreateContainer costs no second ImageStatus after the presence check made one.
    */
   const imageUsers = new Map<string, { uid?: number; username?: string }>();
+  /** Each image id's size from ImageStatus, for the Pulled event (also immutable per id). */
+  const imageSizes = new Map<string, number>();
 
   function rememberImage(image: CriImage | null): string | undefined {
     if (!image?.id) return undefined;
@@ -70,6 +72,7 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
       uid: image.uid ? Number(image.uid.value) : undefined,
       username: image.username,
     });
+    imageSizes.set(image.id, Number(image.size));
     return image.id;
   }
 
@@ -249,11 +252,8 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
       }
     },
 
-    async runPodSandbox(config: MessageInput<PodSandboxConfig>): Promise<string> {
-      const response = await client.runPodSandbox({
-        config,
-        runtimeHandler: '',
-      });
+    async runPodSandbox(config: MessageInput<PodSandboxConfig>, runtimeHandler = ''): Promise<string> {
+      const response = await client.runPodSandbox({ config, runtimeHandler });
       return response.podSandboxId;
     },
 
@@ -285,6 +285,13 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
         .finally(() => imageStatusInFlight.delete(image));
       imageStatusInFlight.set(image, call);
       return call;
+    },
+
+    async imageSize(image: string): Promise<number | undefined> {
+      const known = imageSizes.get(image);
+      if (known !== undefined) return known;
+      const id = rememberImage((await client.imageStatus({ image: { image } })).image);
+      return id === undefined ? undefined : imageSizes.get(id);
     },
 
     async imageUser(image: string): Promise<{ uid?: number; username?: string } | undefined> {

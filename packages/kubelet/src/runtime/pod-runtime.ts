@@ -39,7 +39,8 @@ export interface PodRuntime {
    */
   podStatus?(uid: string): Promise<PodRuntimeStatus | undefined>;
   podSandboxStatus(sandboxId: string): Promise<RuntimeSandboxStatus | undefined>;
-  runPodSandbox(config: MessageInput<PodSandboxConfig>): Promise<string>;
+  /** runtimeHandler: the pod's RuntimeClass handler (CRI RunPodSandbox runtime_handler); '' the default. */
+  runPodSandbox(config: MessageInput<PodSandboxConfig>, runtimeHandler?: string): Promise<string>;
   stopPodSandbox(sandboxId: string): Promise<void>;
   removePodSandbox(sandboxId: string): Promise<void>;
   /** The image id of a present image, or undefined. */
@@ -49,6 +50,8 @@ export interface PodRuntime {
    * when the image is not present. A runtime without it is taken to run every image as root.
    */
   imageUser?(image: string): Promise<{ uid?: number; username?: string } | undefined>;
+  /** A present image's size in bytes (CRI ImageStatus size), for the Pulled event; undefined when unknown. */
+  imageSize?(image: string): Promise<number | undefined>;
   /** Pulls and returns the image id. */
   pullImage(
     image: string,

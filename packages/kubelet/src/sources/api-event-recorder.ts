@@ -1,37 +1,96 @@
-import type { CoreV1Event } from '@kubernetes/client-node';
-import type { CoreV1Requests } from '@nodeagent/informer';
+import {
+  type CoreV1Api,
+  type CoreV1Event,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1ObjectReference,
+} from '@kubernetes/client-node';
 import { type Clock, systemClock } from '@nodeagent/primitives';
-import type { Pod } from '../api/pod-types';
+import { type CorrelatedEvent, EventCorrelator } from '../events/event-correlator';
+import type { EventType, NodeEventRecorder, PodEventRecorder } from '../events/event-reasons';
+import { TokenBucket } from '../events/token-bucket';
 
-export type PodEventType = 'Normal' | 'Warning';
-export type PodEventRecorder = (pod: Pod, type: PodEventType, reason: string, message: string) => void;
+export type { EventType as PodEventType, NodeEventRecorder, PodEventRecorder } from '../events/event-reasons';
+
+/** KubeletConfiguration eventRecordQPS / eventBurst defaults. */
+export const defaultEventRecordQPS = 50;
+export const defaultEventBurst = 100;
+
+/** The API calls the recorder makes; without patchNamespacedEvent a repeat is created anew with its count. */
+export type EventApi = Pick<CoreV1Api, 'createNamespacedEvent'> &
+  Partial<Pick<CoreV1Api, 'patchNamespacedEvent'>>;
 
 export interface ApiEventRecorderOptions {
   nodeName: string;
   clock?: Clock;
   /** Called when the API server refuses an event; events are best effort, as upstream's. */
   onError?: (error: unknown) => void;
+  /** KubeletConfiguration.eventRecordQPS: event writes a second (0: unlimited). Default 50. */
+  eventRecordQPS?: number;
+  /** KubeletConfiguration.eventBurst: writes allowed at once above the QPS. Default 100. */
+  eventBurst?: number;
+  /** Waits between rate-limited writes (default: a timer). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Pod and node events through one correlator and one rate-limited write queue. */
+export interface ApiEventSink {
+  pod: PodEventRecorder;
+  node: NodeEventRecorder;
+  /** Resolves when every event recorded so far has been written (or failed). */
+  flush(): Promise<void>;
 }
 
 /**
- * Pod events as upstream's kubelet recorder writes them (core/v1 Event, source component
- * "kubelet" on this host, name "<pod>.<unix nanoseconds in hex>"), so `kubectl describe pod`
- * and `kubectl get events` show why the kubelet refused or failed a pod. Each call posts one
- * event without waiting; upstream's aggregation of repeats is not done.
+ * Events as upstream's kubelet recorder writes them: core/v1 Events with source component
+ * "kubelet" on this host, reportingComponent kubelet and reportingInstance the node, named
+ * "<object>.<unix nanoseconds in hex>", the container's fieldPath in involvedObject. Repeats go
+ * through upstream's EventCorrelator (an identical event bumps count and lastTimestamp of the
+ * Event written first, through a strategic merge patch) and writes are limited to
+ * eventRecordQPS/eventBurst as upstream's event client is. Never throws: failures go to onError.
  */
-export function apiEventRecorder(
-  core: Pick<CoreV1Requests, 'createNamespacedEvent'>,
-  options: ApiEventRecorderOptions,
-): PodEventRecorder {
+export function apiEventSink(core: EventApi, options: ApiEventRecorderOptions): ApiEventSink {
   const clock = options.clock ?? systemClock;
-  return (pod, type, reason, message) => {
+  const correlator = new EventCorrelator(() => clock.now());
+  const qps = options.eventRecordQPS ?? defaultEventRecordQPS;
+  const bucket =
+    qps > 0 ? new TokenBucket(qps, options.eventBurst ?? defaultEventBurst, clock.now()) : undefined;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  let queue: Promise<void> = Promise.resolve();
+
+  const write = async (correlated: CorrelatedEvent): Promise<void> => {
+    if (correlated.action === 'skip') return;
+    while (bucket && !bucket.tryTake(clock.now())) await sleep(bucket.delayMs(clock.now()));
+    const { event } = correlated;
+    const namespace = event.metadata.namespace ?? 'default';
+    if (correlated.action === 'patch' && core.patchNamespacedEvent) {
+      try {
+        await core.patchNamespacedEvent(
+          { name: event.metadata.name ?? '', namespace, body: correlated.patch },
+          setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+        );
+        return;
+      } catch (error) {
+        // Upstream recordToSink: an Event removed meanwhile (TTL) is created again.
+        if ((error as { code?: number }).code !== 404) throw error;
+      }
+    }
+    const body =
+      correlated.action === 'patch'
+        ? { ...event, metadata: { ...event.metadata, name: eventName(event.involvedObject, clock.now()) } }
+        : event;
+    await core.createNamespacedEvent({ namespace, body });
+  };
+
+  const record = (involvedObject: V1ObjectReference, type: EventType, reason: string, message: string) => {
     const now = clock.now();
     const timestamp = new Date(now);
-    const namespace = pod.metadata.namespace ?? 'default';
-    const name = pod.metadata.name ?? '';
-    const body: CoreV1Event = {
-      metadata: { name: `${name}.${(BigInt(now) * 1_000_000n).toString(16)}`, namespace },
-      involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace, name, uid: pod.metadata.uid },
+    const event: CoreV1Event = {
+      metadata: {
+        name: eventName(involvedObject, now),
+        namespace: involvedObject.namespace || 'default',
+      },
+      involvedObject,
       type,
       reason,
       message,
@@ -42,6 +101,41 @@ export function apiEventRecorder(
       reportingComponent: 'kubelet',
       reportingInstance: options.nodeName,
     };
-    core.createNamespacedEvent({ namespace, body }).catch((error) => options.onError?.(error));
+    const correlated = correlator.correlate(event);
+    queue = queue.then(() => write(correlated).catch((error) => options.onError?.(error)));
   };
+
+  return {
+    pod: (pod, type, reason, message, fieldPath) => {
+      const namespace = pod.metadata.namespace ?? 'default';
+      record(
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          namespace,
+          name: pod.metadata.name ?? '',
+          uid: pod.metadata.uid,
+          ...(pod.metadata.resourceVersion ? { resourceVersion: pod.metadata.resourceVersion } : {}),
+          ...(fieldPath ? { fieldPath } : {}),
+        },
+        type,
+        reason,
+        message,
+      );
+    },
+    // Upstream's nodeRef: kind Node, the node name as name and uid, no namespace (Events go to default).
+    node: (type, reason, message) =>
+      record({ kind: 'Node', name: options.nodeName, uid: options.nodeName }, type, reason, message),
+    flush: () => queue,
+  };
+}
+
+/** Upstream's Event name: the object's name and the time in Unix nanoseconds, hex. */
+function eventName(object: V1ObjectReference, nowMs: number): string {
+  return `${object.name ?? ''}.${(BigInt(nowMs) * 1_000_000n).toString(16)}`;
+}
+
+/** Pod events only (the Kubelet's recordEvent option); see apiEventSink for node events too. */
+export function apiEventRecorder(core: EventApi, options: ApiEventRecorderOptions): PodEventRecorder {
+  return apiEventSink(core, options).pod;
 }

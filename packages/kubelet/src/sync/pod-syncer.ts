@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CriError } from '@nodeagent/cri-client';
 import { type MessageInput, NamespaceMode, type PodSandboxConfig } from '@nodeagent/cri-client/types';
 import type { Clock } from '@nodeagent/primitives';
 import { formatDuration } from '@nodeagent/primitives';
 import type { EphemeralContainerCheck } from '../admission/ephemeral-container-checks';
+import { userNamespacesUnavailableMessage } from '../admission/runtime-feature-admit';
 import {
   type Container,
   type EphemeralContainer,
@@ -19,11 +21,17 @@ import { buildSandboxConfig } from '../cri/sandbox-config';
 import { type ObjectSource, resolveEnv } from '../env/resolve-env';
 import { type ServiceLister, serviceEnvVarMap } from '../env/service-env';
 import { CreateContainerConfigError, KubeletError } from '../errors';
+import {
+  containerFieldPath,
+  type EventType,
+  formatPod,
+  type PodEventRecorder,
+} from '../events/event-reasons';
 import type { KubeletMetrics } from '../metrics';
 import { computePodActions, type ProbeState } from '../pod/compute-pod-actions';
 import { containerHash } from '../pod/container-hash';
 import { CrashLoopBackOff, containerBackOffKey } from '../pod/crash-loop-backoff';
-import type { PodRuntime } from '../runtime/pod-runtime';
+import type { PodRuntime, RuntimeFeatures } from '../runtime/pod-runtime';
 import {
   containerInstances,
   findContainer,
@@ -67,7 +75,18 @@ export interface PodSyncerOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Bounds concurrent sandbox and container starts across pods; unbounded without one. */
   startLimiter?: StartLimiter;
+  /** Warning events only (kept for callers that log them); onEvent gets every event. */
   onWarning?: (pod: Pod, reason: string, message: string) => void;
+  /** Upstream's pod and container events (Pulled, Created, Started, Killing, BackOff, Failed, ...). */
+  onEvent?: PodEventRecorder;
+  /**
+   * The CRI handler of a pod's RuntimeClass (upstream runtimeClassManager.LookupRuntimeHandler);
+   * a rejection fails the sandbox (FailedCreatePodSandBox) and the pod waits. Without one every
+   * sandbox gets the default handler '', as upstream's kubelet without an API server.
+   */
+  runtimeHandler?: (runtimeClassName: string | undefined) => Promise<string>;
+  /** The runtime's features as last read (the words of a hostUsers: false sandbox failure). */
+  runtimeFeatures?: () => RuntimeFeatures | undefined;
   /** KubeletConfiguration.seccompDefault: RuntimeDefault seccomp for containers that set none. */
   seccompDefault?: boolean;
   /** Services for the service-link variables; without one (standalone), pods get none. */
@@ -114,6 +133,13 @@ export class PodSyncer {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
+  /** Records one event: to onEvent, and Warning ones to onWarning as well. */
+  private event(pod: Pod, type: EventType, reason: string, message: string, container?: string): void {
+    const fieldPath = container === undefined ? undefined : containerFieldPath(pod, container);
+    this.options.onEvent?.(pod, type, reason, message, fieldPath);
+    if (type === 'Warning') this.options.onWarning?.(pod, reason, message);
+  }
+
   sandboxConfig(pod: Pod, attempt: number): ReturnType<typeof buildSandboxConfig> {
     return buildSandboxConfig(pod, { ...this.options.dns, attempt, podLogsDir: this.options.podLogsDir });
   }
@@ -127,11 +153,14 @@ export class PodSyncer {
     try {
       volumes = await this.options.volumes.setUp(pod, context);
     } catch (error) {
-      this.options.onWarning?.(pod, 'FailedMount', (error as Error).message);
+      this.event(pod, 'Warning', 'FailedMount', (error as Error).message);
       return { ...outcome, error: error as Error };
     }
 
     const actions = computePodActions(pod, status, this.options.probes);
+    // Upstream SyncPod: a sandbox re-created over an existing one is announced.
+    if (actions.createSandbox && actions.sandboxId)
+      this.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
     if (actions.killPod) {
       outcome.changedRuntime = true;
       await this.killPod(pod, status);
@@ -140,17 +169,28 @@ export class PodSyncer {
       for (const kill of actions.containersToKill) {
         outcome.changedRuntime = true;
         const container = this.specContainer(pod, kill.name);
-        await this.killContainer(pod, container, kill.containerId, undefined, podIPs(status)[0]);
+        await this.killContainer(
+          pod,
+          container,
+          kill.containerId,
+          undefined,
+          podIPs(status)[0],
+          kill.message,
+        );
       }
     }
 
     let sandboxId = actions.sandboxId;
     let sandboxConfig: ReturnType<typeof buildSandboxConfig>;
     try {
+      // Upstream fails the sandbox of a hostUsers: false pod where the runtime has no user
+      // namespaces, and retries; this kubelet allocates no ID mappings, so it always does.
+      if (pod.spec.hostUsers === false)
+        throw new Error(userNamespacesUnavailableMessage(this.options.runtimeFeatures?.()));
       sandboxConfig = this.sandboxConfig(pod, actions.attempt);
     } catch (error) {
-      // A security setting the sandbox cannot be built with (e.g. hostUsers: false).
-      this.options.onWarning?.(pod, 'FailedCreatePodSandBox', (error as Error).message);
+      // A security setting the sandbox cannot be built with.
+      this.sandboxFailed(pod, error as Error);
       return { ...outcome, error: error as Error };
     }
     let ips = podIPs(status);
@@ -158,15 +198,16 @@ export class PodSyncer {
       outcome.changedRuntime = true;
       try {
         await mkdir(sandboxConfig.logDirectory, { recursive: true, mode: 0o755 });
+        const handler = (await this.options.runtimeHandler?.(pod.spec.runtimeClassName)) ?? '';
         const sandbox = await this.limited('sandbox', async () => {
-          const id = await runtime.runPodSandbox(sandboxConfig);
+          const id = await runtime.runPodSandbox(sandboxConfig, handler);
           return (await runtime.podSandboxStatus(id)) ?? { id, hostNetwork: false, ips: [] };
         });
         sandboxId = sandbox.id;
         ips = sandbox.hostNetwork ? this.options.hostIPs : sandbox.ips;
       } catch (error) {
         this.options.metrics?.startedPodsErrors.inc();
-        this.options.onWarning?.(pod, 'FailedCreatePodSandBox', (error as Error).message);
+        this.sandboxFailed(pod, error as Error);
         return { ...outcome, error: error as Error };
       }
       this.options.metrics?.startedPods.inc();
@@ -190,14 +231,15 @@ export class PodSyncer {
           if (error.code !== 'CrashLoopBackOff') {
             this.options.metrics?.startedContainersErrors.inc({ code: error.code, container_type: type });
           }
-          const event = containerStartEvent(error);
-          this.options.onWarning?.(pod, event.reason, event.message);
+          for (const event of containerStartEvents(error, pod, container.name))
+            this.event(pod, event.type, event.reason, event.message, container.name);
           return false;
         }
         waitingReasons.set(container.name, {
           reason: 'RunContainerError',
           message: (error as Error).message,
         });
+        this.event(pod, 'Warning', 'Failed', `Error: ${(error as Error).message}`, container.name);
         return false;
       }
     };
@@ -224,6 +266,12 @@ export class PodSyncer {
       await start(pod.spec.containers[index]!, 'container');
     }
     return outcome;
+  }
+
+  /** Upstream's FailedCreatePodSandBox event: "Failed to create pod sandbox: <error>". */
+  private sandboxFailed(pod: Pod, error: Error): void {
+    const message = error instanceof CriError ? error.details : error.message;
+    this.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
   }
 
   /** Stops every container of the pod (main containers, then sidecars in reverse) and its sandboxes. */
@@ -262,14 +310,20 @@ export class PodSyncer {
     }
   }
 
-  /** Upstream killContainer: preStop hook within the grace period, then StopContainer with what is left. */
+  /**
+   * Upstream killContainer: the Killing event ("Stopping container c" unless a reason is given),
+   * the preStop hook within the grace period, then StopContainer with what is left.
+   */
   async killContainer(
     pod: Pod | undefined,
     container: Container | undefined,
     containerId: string,
     gracePeriodOverride: number | undefined,
     podIP: string | undefined,
+    message?: string,
   ): Promise<void> {
+    if (pod && container)
+      this.event(pod, 'Normal', 'Killing', message ?? `Stopping container ${container.name}`, container.name);
     let grace =
       gracePeriodOverride ??
       pod?.metadata.deletionGracePeriodSeconds ??
@@ -283,7 +337,9 @@ export class PodSyncer {
         podIP,
         sleep: this.sleep,
         timeoutSeconds: grace,
-      }).catch((error: Error) => this.options.onWarning?.(pod, 'FailedPreStopHook', error.message));
+      }).catch((error: Error) =>
+        this.event(pod, 'Warning', 'FailedPreStopHook', error.message, container.name),
+      );
       grace -= Math.floor((this.options.clock.now() - started) / 1000);
     }
     await this.options.runtime.stopContainer(containerId, Math.max(grace, minimumGracePeriodSeconds));
@@ -299,7 +355,7 @@ export class PodSyncer {
     volumes: Awaited<ReturnType<PodVolumeManager['setUp']>>,
     type: ContainerType,
   ): Promise<void> {
-    const { runtime, clock } = this.options;
+    const { runtime } = this.options;
     if (type === 'ephemeral_container') {
       const refusal = this.options.ephemeralContainerCheck?.(pod, container);
       if (refusal) throw new SyncStepError('CreateContainerConfigError', container.name, refusal);
@@ -313,15 +369,7 @@ export class PodSyncer {
     if (lastExited) this.checkCrashBackOff(pod, container, lastExited);
 
     const secrets = await this.pullSecrets(pod);
-    const imageRef = await ensureImage(
-      runtime,
-      pod,
-      container,
-      pullCredentials(container.image ?? '', secrets),
-      sandboxConfig,
-      this.imageBackOff,
-      clock,
-    );
+    const imageRef = await this.ensureImageWithEvents(pod, container, secrets, sandboxConfig);
     const user = await imageUser(runtime, container, imageRef);
     let env: Awaited<ReturnType<typeof resolveEnv>>;
     try {
@@ -378,11 +426,13 @@ export class PodSyncer {
           (error as Error).message,
         );
       }
+      this.event(pod, 'Normal', 'Created', 'Container created', container.name);
       try {
         await runtime.startContainer(id);
       } catch (error) {
         throw new SyncStepError('RunContainerError', container.name, (error as Error).message);
       }
+      this.event(pod, 'Normal', 'Started', 'Container started', container.name);
       return id;
     });
     this.options.metrics?.startedContainers.inc({ container_type: type });
@@ -400,6 +450,58 @@ export class PodSyncer {
         throw new SyncStepError('PostStartHookError', container.name, (error as Error).message);
       }
     }
+  }
+
+  /**
+   * ensureImage with upstream image manager's events: "already present" when nothing was pulled,
+   * Pulling before and Pulled (time and size) after a pull. The failures' events come from
+   * containerStartEvents.
+   */
+  private async ensureImageWithEvents(
+    pod: Pod,
+    container: Container,
+    secrets: Secret[],
+    sandboxConfig: MessageInput<PodSandboxConfig>,
+  ): Promise<string> {
+    const { runtime, clock } = this.options;
+    const image = container.image ?? '';
+    let pulled = false;
+    const started = clock.now();
+    const announcing: PodRuntime = Object.create(runtime);
+    announcing.pullImage = async (...args) => {
+      if (!pulled)
+        this.event(pod, 'Normal', 'Pulling', `Pulling image ${JSON.stringify(image)}`, container.name);
+      pulled = true;
+      const pullStarted = clock.now();
+      const ref = await runtime.pullImage(...args);
+      const size = await runtime.imageSize?.(ref).catch(() => undefined);
+      this.event(
+        pod,
+        'Normal',
+        'Pulled',
+        `Successfully pulled image ${JSON.stringify(image)} in ${formatDuration(clock.now() - pullStarted)} (${formatDuration(clock.now() - started)} including waiting). Image size: ${size ?? 0} bytes.`,
+        container.name,
+      );
+      return ref;
+    };
+    const ref = await ensureImage(
+      announcing,
+      pod,
+      container,
+      pullCredentials(image, secrets),
+      sandboxConfig,
+      this.imageBackOff,
+      clock,
+    );
+    if (!pulled)
+      this.event(
+        pod,
+        'Normal',
+        'Pulled',
+        `Container image ${JSON.stringify(image)} already present on machine and can be accessed by the pod`,
+        container.name,
+      );
+    return ref;
   }
 
   /** Runs a pod-start step in one of the limiter's slots (directly without a limiter). */
@@ -518,13 +620,39 @@ function podIPs(status: PodRuntimeStatus): string[] {
   return sandbox?.ready ? sandbox.ips : [];
 }
 
+/** Waiting reasons the image manager sets; the container's Failed event names only the reason. */
+const imageErrors = new Set(['ErrImageNeverPull', 'ErrImagePull', 'ImagePullBackOff']);
+
 /**
- * The Warning event upstream's startContainer records for a container that could not start:
- * BackOff for a crash-looping one, FailedPostStartHook for a failed hook, otherwise reason
+ * The events upstream records for a container that could not start: BackOff ("Back-off
+ * restarting failed container c in pod p_ns(uid)") for a crash-looping one, FailedPostStartHook
+ * for a failed hook; an image failure's own event (ErrImageNeverPull, Failed "Failed to pull
+ * image ...", BackOff "Back-off pulling image ...") then Failed "Error: <reason>"; otherwise
  * Failed with the message behind "Error: " (events.FailedToCreateContainer, "Error: %v").
  */
-export function containerStartEvent(error: SyncStepError): { reason: string; message: string } {
-  if (error.code === 'CrashLoopBackOff') return { reason: 'BackOff', message: error.message };
-  if (error.code === 'PostStartHookError') return { reason: 'FailedPostStartHook', message: error.message };
-  return { reason: 'Failed', message: `Error: ${error.message}` };
+export function containerStartEvents(
+  error: SyncStepError,
+  pod: Pod,
+  container: string,
+): { type: EventType; reason: string; message: string }[] {
+  if (error.code === 'CrashLoopBackOff')
+    return [
+      {
+        type: 'Warning',
+        reason: 'BackOff',
+        message: `Back-off restarting failed container ${container} in pod ${formatPod(pod)}`,
+      },
+    ];
+  if (error.code === 'PostStartHookError')
+    return [{ type: 'Warning', reason: 'FailedPostStartHook', message: error.message }];
+  if (imageErrors.has(error.code)) {
+    const first =
+      error.code === 'ErrImageNeverPull'
+        ? { type: 'Warning' as const, reason: 'ErrImageNeverPull', message: error.message }
+        : error.code === 'ErrImagePull'
+          ? { type: 'Warning' as const, reason: 'Failed', message: error.message }
+          : { type: 'Normal' as const, reason: 'BackOff', message: error.message };
+    return [first, { type: 'Warning', reason: 'Failed', message: `Error: ${error.code}` }];
+  }
+  return [{ type: 'Warning', reason: 'Failed', message: `Error: ${error.message}` }];
 }

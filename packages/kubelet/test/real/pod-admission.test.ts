@@ -152,7 +152,7 @@ describe('pod admission and namespaces on a real containerd', () => {
     expect(await sandboxesOf(p)).toEqual([]);
   });
 
-  it('refuses a net sysctl in a hostNetwork pod and hostUsers: false on this runtime', {
+  it('refuses a net sysctl in a hostNetwork pod; fails the sandbox of hostUsers: false on this runtime', {
     timeout: 120_000,
   }, async () => {
     const hostNet = pod({ hostNetwork: true, ...sysctls({ 'net.ipv4.ip_unprivileged_port_start': '1' }) });
@@ -161,13 +161,22 @@ describe('pod admission and namespaces on a real containerd', () => {
       message:
         'Pod was rejected: forbidden sysctl: "net.ipv4.ip_unprivileged_port_start" not allowed with host net enabled',
     });
-    // containerd 1.6 reports no runtime handlers, so no user-namespace support.
+    // containerd 1.6 reports no runtime handlers, so no user-namespace support: as upstream, the
+    // pod is admitted, its sandbox fails (FailedCreatePodSandBox) and it stays Pending.
     const userns = pod({ hostUsers: false });
-    expect(await refused(userns)).toMatchObject({
+    kubelet.addPod(userns);
+    await waitFor(
+      'FailedCreatePodSandBox',
+      () => events.find((e) => e.uid === userns.metadata.uid && e.reason === 'FailedCreatePodSandBox'),
+      60_000,
+    );
+    expect(events).toContainEqual({
+      uid: userns.metadata.uid,
       reason: 'FailedCreatePodSandBox',
       message:
-        "Pod was rejected: can't set `spec.hostUsers: false`, runtime does not support user namespaces",
+        "Failed to create pod sandbox: can't set `spec.hostUsers: false`, runtime does not support user namespaces",
     });
+    expect(kubelet.getPodStatus(userns.metadata.uid!)?.phase).toBe('Pending');
     expect(await sandboxesOf(hostNet)).toEqual([]);
     expect(await sandboxesOf(userns)).toEqual([]);
   });

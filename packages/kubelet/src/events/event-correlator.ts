@@ -1,0 +1,143 @@
+import type { CoreV1Event } from '@kubernetes/client-node';
+import { TokenBucket } from './token-bucket';
+
+/** client-go's EventCorrelator defaults (tools/record/events_cache.go). */
+export const maxLruCacheEntries = 4096;
+export const defaultAggregateMaxEvents = 10;
+export const defaultAggregateIntervalMs = 600_000;
+export const defaultSpamBurst = 25;
+export const defaultSpamQps = 1 / 300;
+export const combinedMessagePrefix = '(combined from similar events): ';
+
+/** What to write for an event: a new Event (create), a patch of an earlier one, or nothing. */
+export type CorrelatedEvent =
+  | { action: 'create'; event: CoreV1Event }
+  | {
+      action: 'patch';
+      event: CoreV1Event;
+      patch: Pick<CoreV1Event, 'count' | 'lastTimestamp' | 'message'>;
+    }
+  | { action: 'skip' };
+
+/** A bounded map dropping the least recently used entry (client-go's lru.Cache). */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly size: number) {}
+  get(key: string): V | undefined {
+    const value = this.map.get(key);
+    if (value !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, value);
+    }
+    return value;
+  }
+  set(key: string, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.size) this.map.delete(this.map.keys().next().value as string);
+  }
+}
+
+const objectKey = (e: CoreV1Event) => {
+  const o = e.involvedObject;
+  return [e.source?.component, e.source?.host, o.kind, o.namespace, o.name, o.uid, o.apiVersion];
+};
+const join = (parts: unknown[]) => parts.map((p) => p ?? '').join('');
+
+/** client-go getEventKey: everything that makes two events the same one, message and fieldPath included. */
+export function eventKey(e: CoreV1Event): string {
+  const o = e.involvedObject;
+  return join([
+    e.source?.component,
+    e.source?.host,
+    o.kind,
+    o.namespace,
+    o.name,
+    o.fieldPath,
+    o.uid,
+    o.apiVersion,
+    e.type,
+    e.reason,
+    e.message,
+  ]);
+}
+
+/** client-go EventAggregatorByReasonFunc: similar events differ only in their message. */
+function aggregateKey(e: CoreV1Event): string {
+  return join([...objectKey(e), e.type, e.reason, e.reportingComponent, e.reportingInstance]);
+}
+
+/**
+ * The spam filter's key. client-go keys it by source and object; with that key the upstream
+ * v1.36 kubelet could not have posted the 34 events the fixture holds for one crash-looping pod
+ * within a minute (burst 25), so here each distinct event (object, reason, message) gets its own
+ * bucket: a repeated identical event is throttled, different ones are not.
+ */
+function spamKey(e: CoreV1Event): string {
+  return join([...objectKey(e), e.type, e.reason, e.message]);
+}
+
+/**
+ * Upstream's client-side EventCorrelator: aggregation (more than 10 different messages of one
+ * reason about one object within 10 minutes become one "(combined from similar events)" event),
+ * deduplication (an event seen before bumps count and lastTimestamp of the same Event object
+ * through a patch) and the spam filter (a token bucket per key, burst 25, one every 5 minutes).
+ */
+export class EventCorrelator {
+  private readonly aggregates = new Lru<{ messages: Set<string>; lastMs: number }>(maxLruCacheEntries);
+  private readonly observed = new Lru<{ count: number; firstTimestamp: Date; name: string }>(
+    maxLruCacheEntries,
+  );
+  private readonly spam = new Lru<TokenBucket>(maxLruCacheEntries);
+
+  constructor(private readonly now: () => number) {}
+
+  correlate(input: CoreV1Event): CorrelatedEvent {
+    const now = this.now();
+    let event = input;
+    let key = eventKey(event);
+    const aggregate = aggregateKey(event);
+    let record = this.aggregates.get(aggregate);
+    if (!record || now - record.lastMs > defaultAggregateIntervalMs)
+      record = { messages: new Set(), lastMs: now };
+    record.messages.add(event.message ?? '');
+    record.lastMs = now;
+    this.aggregates.set(aggregate, record);
+    if (record.messages.size >= defaultAggregateMaxEvents) {
+      // Too many variants: one combined event stands for all of them from now on.
+      record.messages.delete(record.messages.values().next().value as string);
+      event = { ...event, message: `${combinedMessagePrefix}${event.message ?? ''}` };
+      key = aggregate;
+    }
+
+    // Observed before the spam filter, as upstream: a throttled repeat still counts.
+    const last = this.observed.get(key);
+    const count = last ? last.count + 1 : (event.count ?? 1);
+    this.observed.set(
+      key,
+      last
+        ? { ...last, count }
+        : { count, firstTimestamp: event.firstTimestamp ?? new Date(now), name: event.metadata.name ?? '' },
+    );
+
+    let bucket = this.spam.get(spamKey(event));
+    if (!bucket) {
+      bucket = new TokenBucket(defaultSpamQps, defaultSpamBurst, now);
+      this.spam.set(spamKey(event), bucket);
+    }
+    if (!bucket.tryTake(now)) return { action: 'skip' };
+
+    if (!last) return { action: 'create', event };
+    const merged: CoreV1Event = {
+      ...event,
+      metadata: { ...event.metadata, name: last.name },
+      count,
+      firstTimestamp: last.firstTimestamp,
+    };
+    return {
+      action: 'patch',
+      event: merged,
+      patch: { count, lastTimestamp: event.lastTimestamp, message: event.message },
+    };
+  }
+}
