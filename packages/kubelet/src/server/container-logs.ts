@@ -1,6 +1,6 @@
-import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCriLogLine } from '@nodeagent/cri-client';
+import { streamContainerLog } from '../logs/log-reader';
 
 export interface LogOptions {
   /** Only the last N lines. */
@@ -50,53 +50,53 @@ export function containerLogFile(
   return join(podLogsDir, `${namespace}_${pod}_${uid}`, container, `${restartCount}.log`);
 }
 
-export async function readContainerLog(file: string, options: LogOptions): Promise<string> {
-  return renderCriLog(await readFile(file, 'utf8'), options);
+/** The CRI log lines in `lines` as `kubectl logs` shows them (range already applied). */
+function renderLines(lines: Buffer, options: LogOptions): string {
+  return renderCriLog(lines.toString('utf8'), { timestamps: options.timestamps });
 }
 
 /**
- * Follows a log file: writes what is there, then appends new complete lines as they arrive
- * until `signal` aborts. Polls, since inotify on files rotated by the runtime is unreliable.
- * Reads through one open file, so lines written just before log rotation renamed it are not
- * lost; once that file is read to its end and the path names a new file (the runtime reopened
- * the log), it goes on from the start of the new one, as upstream ReadLogs does when the log is
- * recreated.
+ * Reads a container log as upstream ReadLogs, without holding the file in memory: --tail and
+ * --since are found reading backwards from the end (across the rotation boundary when the
+ * current file holds too little), then the lines stream out in order. `write` may return a
+ * promise (backpressure); `signal` stops the read (e.g. limitBytes reached).
+ */
+export async function streamContainerLogText(
+  file: string,
+  options: LogOptions,
+  write: (chunk: string) => Promise<void> | void,
+  signal?: AbortSignal,
+  follow?: { pollMs?: number },
+): Promise<void> {
+  await streamContainerLog(file, {
+    tailLines: options.tailLines !== undefined && options.tailLines >= 0 ? options.tailLines : undefined,
+    sinceMs: options.sinceMs,
+    signal,
+    follow: follow !== undefined,
+    pollMs: follow?.pollMs,
+    write: (lines) => write(renderLines(lines, options)),
+  });
+}
+
+export async function readContainerLog(file: string, options: LogOptions): Promise<string> {
+  let out = '';
+  await streamContainerLogText(file, options, (chunk) => {
+    out += chunk;
+  });
+  return out;
+}
+
+/**
+ * Follows a log file: writes what is in range, then new complete lines as they arrive until
+ * `signal` aborts, across rotations (each file read to its end through the handle opened when
+ * it was found, then the next one, as upstream ReadLogs does when the log is recreated).
  */
 export async function followContainerLog(
   file: string,
   options: LogOptions,
-  write: (chunk: string) => void,
+  write: (chunk: string) => Promise<void> | void,
   signal: AbortSignal,
-  pollMs = 200,
+  pollMs = 100,
 ): Promise<void> {
-  let handle = await open(file, 'r');
-  try {
-    const first = await handle.readFile('utf8');
-    write(renderCriLog(first, options));
-    let offset = Buffer.byteLength(first);
-    let carry = '';
-    while (!signal.aborted) {
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
-      const { size, ino } = await handle.stat();
-      if (size <= offset) {
-        const current = await stat(file).catch(() => undefined);
-        if (current && current.ino !== ino) {
-          await handle.close();
-          handle = await open(file, 'r');
-          offset = 0;
-          carry = '';
-        }
-        continue;
-      }
-      const buffer = Buffer.alloc(size - offset);
-      await handle.read(buffer, 0, buffer.length, offset);
-      offset = size;
-      const text = carry + buffer.toString('utf8');
-      const cut = text.lastIndexOf('\n');
-      carry = text.slice(cut + 1);
-      if (cut >= 0) write(renderCriLog(text.slice(0, cut + 1), { timestamps: options.timestamps }));
-    }
-  } finally {
-    await handle.close();
-  }
+  await streamContainerLogText(file, options, write, signal, { pollMs });
 }

@@ -8,9 +8,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Kubelet, KubeletLogger } from '../kubelet';
-import { findContainer } from '../runtime/runtime-state';
 import type { SummaryProvider } from '../stats/summary-provider';
-import { containerLogFile, followContainerLog, readContainerLog } from './container-logs';
+import { serveContainerLogs } from './container-logs-route';
 import { serveMetricsRoute } from './metrics-routes';
 import { type Authenticator, type Authorizer, subresourceForPath, verbForMethod } from './server-auth';
 import { serveStreaming } from './streaming-handler';
@@ -206,79 +205,15 @@ async function handle(
   }
   const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
   if (logs) {
-    const [namespace, podName, containerName] = logs.slice(1).map(decodeURIComponent) as [
-      string,
-      string,
-      string,
-    ];
-    const pod = kubelet
-      .getPods()
-      .find((p) => p.metadata.namespace === namespace && p.metadata.name === podName);
-    if (!pod) return send(response, 404, `pod ${namespace}/${podName} not found\n`);
-    const runtime = kubelet.runtimeStatus(pod.metadata.uid ?? '');
-    const current = runtime ? findContainer(runtime, containerName) : undefined;
-    if (!current) return send(response, 404, `container ${containerName} in pod ${podName} not found\n`);
-    const previous = url.searchParams.get('previous') === 'true';
-    const restartCount = previous ? current.restartCount - 1 : current.restartCount;
-    if (restartCount < 0)
-      return send(
-        response,
-        400,
-        `previous terminated container "${containerName}" in pod "${podName}" not found\n`,
-      );
-    const file = containerLogFile(
+    const [namespace, pod, container] = logs.slice(1).map(decodeURIComponent) as [string, string, string];
+    return serveContainerLogs(
+      kubelet,
       options.podLogsDir,
-      namespace,
-      podName,
-      pod.metadata.uid ?? '',
-      containerName,
-      restartCount,
+      { namespace, pod, container },
+      url,
+      request,
+      response,
     );
-    const tail = url.searchParams.get('tailLines');
-    const since = url.searchParams.get('sinceSeconds');
-    const sinceTime = url.searchParams.get('sinceTime');
-    const limit = url.searchParams.get('limitBytes');
-    const logOptions = {
-      tailLines: tail !== null ? Number(tail) : undefined,
-      // sinceSeconds wins over sinceTime, as upstream's log options validation allows only one.
-      sinceMs:
-        since !== null
-          ? Date.now() - Number(since) * 1000
-          : sinceTime !== null
-            ? Date.parse(sinceTime)
-            : undefined,
-      timestamps: url.searchParams.get('timestamps') === 'true',
-    };
-    // limitBytes: stop after that many bytes of output (upstream's LimitWriter).
-    let budget = limit !== null && Number(limit) > 0 ? Number(limit) : Number.POSITIVE_INFINITY;
-    const limited = (text: string): string => {
-      if (budget === Number.POSITIVE_INFINITY) return text;
-      const bytes = Buffer.from(text);
-      const out = bytes.subarray(0, budget);
-      budget -= out.length;
-      return out.toString('utf8');
-    };
-    if (url.searchParams.get('follow') === 'true' && !previous) {
-      response.writeHead(200, {
-        'Content-Type': 'text/plain; charset=utf-8',
-        'Transfer-Encoding': 'chunked',
-      });
-      const abort = new AbortController();
-      request.on('close', () => abort.abort());
-      response.on('close', () => abort.abort());
-      await followContainerLog(
-        file,
-        logOptions,
-        (chunk) => {
-          response.write(limited(chunk));
-          if (budget <= 0) abort.abort();
-        },
-        abort.signal,
-      );
-      response.end();
-      return;
-    }
-    return send(response, 200, limited(await readContainerLog(file, logOptions)));
   }
   send(response, 404, '404 page not found\n');
 }

@@ -1,0 +1,338 @@
+import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { compareRotatedLogs, compressSuffix, filterUnusedLogs, rotatedSiblings } from './rotated-log-files';
+
+/** Bytes read per step, backwards when locating a tail, forwards when streaming. */
+export const blockSize = 64 * 1024;
+
+export interface LogRange {
+  /** Only the last N lines (entries). */
+  tailLines?: number;
+  /** Only lines logged at or after this (ms since epoch). */
+  sinceMs?: number;
+}
+
+/** Where a read or a follow counts what it read (tests check that --tail reads only the end). */
+export interface ReadCounter {
+  bytesRead: number;
+}
+
+/**
+ * One file of a container log, open: a handle kept from the moment it was found, so a rotation
+ * that renames or removes it meanwhile changes nothing for the reader. A compressed file is
+ * held decompressed (rotated files are about containerLogMaxSize).
+ */
+interface Segment {
+  handle?: FileHandle;
+  buffer?: Buffer;
+  ino: number;
+  /** The rotated name (its order among rotated files); undefined for the file opened as `log`. */
+  name?: string;
+  /** Where reading starts. */
+  offset: number;
+}
+
+const newline = 0x0a;
+
+/** The in-use rotated files of `log`, oldest first. */
+async function rotatedFiles(log: string): Promise<string[]> {
+  return filterUnusedLogs(await rotatedSiblings(log)).inUse.sort(compareRotatedLogs);
+}
+
+async function openSegment(file: string, counter?: ReadCounter): Promise<Segment | undefined> {
+  try {
+    if (file.endsWith(compressSuffix)) {
+      const compressed = await readFile(file);
+      if (counter) counter.bytesRead += compressed.length;
+      return { buffer: gunzipSync(compressed), ino: -1, name: file, offset: 0 };
+    }
+    const handle = await open(file, 'r');
+    return { handle, ino: (await handle.stat()).ino, name: file, offset: 0 };
+  } catch (error) {
+    // Removed or compressed between listing and opening.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+async function segmentSize(segment: Segment): Promise<number> {
+  return segment.buffer ? segment.buffer.length : (await segment.handle!.stat()).size;
+}
+
+async function readAt(
+  segment: Segment,
+  position: number,
+  length: number,
+  counter?: ReadCounter,
+): Promise<Buffer> {
+  if (segment.buffer) return segment.buffer.subarray(position, position + length);
+  const buffer = Buffer.allocUnsafe(length);
+  const { bytesRead } = await segment.handle!.read(buffer, 0, length, position);
+  if (counter) counter.bytesRead += bytesRead;
+  return buffer.subarray(0, bytesRead);
+}
+
+/** The time of a CRI log line starting at `line` (NaN if it has none). */
+function lineTime(line: Buffer): number {
+  const space = line.indexOf(0x20);
+  return Date.parse(line.subarray(0, space < 0 ? line.length : space).toString('latin1'));
+}
+
+/**
+ * Walks one file backwards from its last complete line, block by block, to where the range
+ * starts in it: after `remaining` lines, or after the last line (from the end) older than
+ * sinceMs. Returns that offset (complete), or 0 with the lines counted when the whole file is in
+ * range. A partial line at the very end (still being written) is not counted.
+ */
+async function scanBack(
+  segment: Segment,
+  remaining: number,
+  sinceMs: number | undefined,
+  counter?: ReadCounter,
+): Promise<{ offset: number; lines: number; complete: boolean }> {
+  let lines = 0;
+  // End of the line being looked at (after its newline); -1 until the last newline is found.
+  let lineEnd = -1;
+  // The first bytes after the block being scanned: the head of a line that starts in it.
+  let carry: Buffer = Buffer.alloc(0);
+  // A line from lineStart to lineEnd: counted, unless older than sinceMs (then the range starts after it).
+  const take = (lineStart: number, head: Buffer) => {
+    if (sinceMs !== undefined && lineTime(head) < sinceMs) return { offset: lineEnd, lines, complete: true };
+    lines++;
+    lineEnd = lineStart;
+    return lines >= remaining ? { offset: lineStart, lines, complete: true } : undefined;
+  };
+  for (let position = await segmentSize(segment); position > 0; ) {
+    const from = Math.max(0, position - blockSize);
+    const block = await readAt(segment, from, position - from, counter);
+    let earliest = -1;
+    for (let i = block.length - 1; i >= 0; i--) {
+      if (block[i] !== newline) continue;
+      const head =
+        earliest < 0 ? Buffer.concat([block.subarray(i + 1, i + 65), carry]) : block.subarray(i + 1);
+      earliest = i;
+      if (lineEnd < 0) {
+        lineEnd = from + i + 1;
+        continue;
+      }
+      const done = take(from + i + 1, head);
+      if (done) return done;
+    }
+    carry =
+      earliest >= 0
+        ? block.subarray(0, Math.min(64, earliest + 1))
+        : Buffer.concat([block.subarray(0, 64), carry]).subarray(0, 64);
+    position = from;
+  }
+  // The file's first line.
+  if (lineEnd > 0) {
+    const done = take(0, carry);
+    if (done) return done;
+  }
+  return { offset: 0, lines, complete: false };
+}
+
+/**
+ * Opens the files a read of `range` needs, oldest first, each with the offset reading starts at:
+ * without tail or since, the current file from its start (as upstream, which reads only the
+ * current file); with them, the current file read backwards from its end, then — when it holds
+ * fewer lines than asked, or none older than since — the rotated files before it, newest first,
+ * so a log that was just rotated still answers --tail and --since in full.
+ */
+export async function openLogRange(log: string, range: LogRange, counter?: ReadCounter): Promise<Segment[]> {
+  const live = await open(log, 'r');
+  const current: Segment = { handle: live, ino: (await live.stat()).ino, offset: 0 };
+  const bounded = range.tailLines !== undefined || range.sinceMs !== undefined;
+  const rotated = await rotatedFiles(log);
+  // Rotated between opening and listing: it is that rotated file, not the current one.
+  for (const file of rotated)
+    if (!file.endsWith(compressSuffix) && (await stat(file).catch(() => undefined))?.ino === current.ino)
+      current.name = file;
+  const older = rotated.filter(
+    (file) => file !== current.name && (!current.name || compareRotatedLogs(file, current.name) < 0),
+  );
+  const segments: Segment[] = [current];
+  if (!bounded) return segments;
+  let remaining = range.tailLines ?? Number.POSITIVE_INFINITY;
+  if (remaining <= 0) {
+    current.offset = await segmentSize(current);
+    return segments;
+  }
+  for (let segment: Segment | undefined = current; segment; ) {
+    const found = await scanBack(segment, remaining, range.sinceMs, counter);
+    segment.offset = found.offset;
+    if (found.complete) break;
+    remaining -= found.lines;
+    segment = undefined;
+    while (!segment && older.length > 0) segment = await openSegment(older.pop()!, counter);
+    if (segment) segments.unshift(segment);
+  }
+  return segments;
+}
+
+/** Closes what openLogRange opened. */
+export async function closeSegments(segments: readonly Segment[]): Promise<void> {
+  for (const segment of segments) await segment.handle?.close().catch(() => undefined);
+}
+
+export interface LogStreamOptions extends LogRange {
+  /** Called with complete CRI log lines (each ending in a newline), in order; awaited (backpressure). */
+  write(lines: Buffer): Promise<void> | void;
+  signal?: AbortSignal;
+  /** Keep following the log, across rotations, until `signal` aborts. */
+  follow?: boolean;
+  /** How long a follower at the end of the log waits before looking again. */
+  pollMs?: number;
+  counter?: ReadCounter;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Streams the lines of a container log in `range` to `write`, then, with `follow`, every line
+ * written after them, across rotations: each file is read through the handle opened when it was
+ * found, to its end, and a rotated file is left only once the runtime writes to a new one
+ * (`log` names another file) and a last read found nothing more. The next file is the oldest
+ * rotated one after it (or `log`), so a follower that falls a rotation or two behind reads the
+ * files in between, and no line is read twice.
+ */
+export async function streamContainerLog(log: string, options: LogStreamOptions): Promise<void> {
+  const { signal, counter } = options;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const segments = await openLogRange(log, options, counter);
+  let segment: Segment | undefined;
+  try {
+    // The newest rotated file when reading reached the current one: ours gets a name after it.
+    let liveBase = (await rotatedFiles(log)).filter((f) => f !== segments.at(-1)?.name).at(-1);
+    while (!signal?.aborted) {
+      segment = segments.shift();
+      if (!segment) break;
+      await drain(segment, options);
+      if (!options.follow) {
+        await segment.handle?.close();
+        continue;
+      }
+      // Follow: wait for the file to be finished (rotated away), reading what comes meanwhile.
+      await waitFinished(log, segment, options, sleep);
+      await segment.handle?.close();
+      if (signal?.aborted) break;
+      if (segments.length > 0) continue;
+      let last = segment.name;
+      if (last === undefined) {
+        // The live file was rotated: find its name (by inode, or the first one after liveBase).
+        const after = (await rotatedFiles(log)).filter(
+          (f) => liveBase === undefined || compareRotatedLogs(f, liveBase) > 0,
+        );
+        let own: string | undefined;
+        for (const file of after)
+          if (
+            !file.endsWith(compressSuffix) &&
+            (await stat(file).catch(() => undefined))?.ino === segment.ino
+          )
+            own = file;
+        last = own ?? after[0] ?? liveBase;
+      }
+      const next = await nextSegment(log, last, options, sleep);
+      if (!next) break;
+      if (next.name === undefined) liveBase = last;
+      segments.push(next);
+    }
+  } finally {
+    await closeSegments(segments);
+    await segment?.handle?.close().catch(() => undefined);
+  }
+}
+
+/** Writes what `segment` holds from its offset to its last complete line; the offset moves on. */
+async function drain(segment: Segment, options: LogStreamOptions): Promise<void> {
+  const { signal, sinceMs } = options;
+  for (;;) {
+    if (signal?.aborted) return;
+    const size = await segmentSize(segment);
+    if (segment.offset >= size) return;
+    const chunk = await readAt(
+      segment,
+      segment.offset,
+      Math.min(blockSize * 4, size - segment.offset),
+      options.counter,
+    );
+    const cut = chunk.lastIndexOf(newline);
+    if (cut < 0) {
+      // One line longer than a chunk (containerd splits lines at 16 KiB, so only a partial write).
+      if (chunk.length < blockSize * 4) return;
+      segment.offset += chunk.length;
+      continue;
+    }
+    const lines = chunk.subarray(0, cut + 1);
+    segment.offset += lines.length;
+    await options.write(sinceMs === undefined ? lines : keepSince(lines, sinceMs));
+  }
+}
+
+/** The lines of `lines` logged at or after sinceMs (upstream checks each line). */
+function keepSince(lines: Buffer, sinceMs: number): Buffer {
+  const kept: Buffer[] = [];
+  for (let start = 0; start < lines.length; ) {
+    const end = lines.indexOf(newline, start) + 1 || lines.length;
+    const line = lines.subarray(start, end);
+    if (!(lineTime(line) < sinceMs)) kept.push(line);
+    start = end;
+  }
+  return kept.length === 1 ? kept[0]! : Buffer.concat(kept);
+}
+
+/**
+ * Reads `segment` as it grows until the runtime writes elsewhere: `log` names another file
+ * (the reopen after a rotation happened) and one more read found the rest.
+ */
+async function waitFinished(
+  log: string,
+  segment: Segment,
+  options: LogStreamOptions,
+  sleep: (ms: number) => Promise<void>,
+): Promise<void> {
+  if (segment.buffer) return;
+  const pollMs = options.pollMs ?? 100;
+  while (!options.signal?.aborted) {
+    const current = await stat(log).catch(() => undefined);
+    const moved = current !== undefined && current.ino !== segment.ino;
+    await drain(segment, options);
+    if (moved) return;
+    if ((await segmentSize(segment)) <= segment.offset) await sleep(pollMs);
+  }
+}
+
+/**
+ * The file after the rotated file `last`: the oldest rotated one named after it, or else `log`
+ * itself (checked again after opening it, in case it was rotated in between).
+ */
+async function nextSegment(
+  log: string,
+  last: string | undefined,
+  options: LogStreamOptions,
+  sleep: (ms: number) => Promise<void>,
+): Promise<Segment | undefined> {
+  const after = async () =>
+    (await rotatedFiles(log)).filter((f) => last === undefined || compareRotatedLogs(f, last) > 0);
+  while (!options.signal?.aborted) {
+    const pending = await after();
+    if (pending.length > 0) {
+      const segment = await openSegment(pending[0]!, options.counter);
+      if (segment) return segment;
+      // Compressed or removed meanwhile: list again (a removed one's lines are gone).
+      if (!(await after()).some((f) => f.startsWith(pending[0]!))) last = pending[0];
+      continue;
+    }
+    const handle = await open(log, 'r').catch(() => undefined);
+    if (!handle) {
+      // Between the rename and the runtime's reopen.
+      await sleep(options.pollMs ?? 100);
+      continue;
+    }
+    if ((await after()).length > 0) {
+      await handle.close();
+      continue;
+    }
+    return { handle, ino: (await handle.stat()).ino, offset: 0 };
+  }
+  return undefined;
+}
