@@ -106,6 +106,7 @@ const UNSUPPORTED_SAMPLES: Record<string, unknown> = {
   'winkernel.forwardHealthCheckVip': true,
   configSyncPeriod: '1m0s',
   portRange: '30000-30100',
+  windowsRunAsService: true,
 };
 
 function withValue(path: string, value: unknown): Record<string, unknown> {
@@ -128,6 +129,8 @@ describe('every KubeProxyConfiguration field is read or refused', () => {
     expect(LEAVES).toContain('logging.options.json.infoBufferSize');
     expect(LEAVES).toContain('winkernel.enableDSR');
     expect(LEAVES).toContain('conntrack.udpStreamTimeout');
+    // v1.31+ (kubernetes#126072); a Linux proxy must still accept it.
+    expect(LEAVES).toContain('windowsRunAsService');
   });
 
   it('each field has an effect or a check, and nothing else is listed', () => {

@@ -139,6 +139,8 @@ export const kubeProxyConfigurationSchema = z.strictObject({
   conntrack: conntrackSchema.prefault({}),
   configSyncPeriod: duration.default('15m0s'),
   portRange: z.string().default(''),
+  /** Windows only (the service control manager integration); omitted when false, as upstream's omitempty. */
+  windowsRunAsService: z.boolean().optional(),
   /**
    * Our extension (not in upstream's v1alpha1): userspace mode listens on the Services' own
    * IPs and ports instead of programming REDIRECT rules, so it needs no kernel rules at all.

@@ -210,6 +210,12 @@ export const SETTING_SUPPORT: Readonly<Record<string, SettingSupport>> = {
         : warn(c.portRange, 'used only by userspace mode'),
   },
   userspaceBindOnly: { effect: "userspace mode: listen on the Services' own addresses" },
+  windowsRunAsService: {
+    check: (c) =>
+      c.windowsRunAsService
+        ? warn(true, 'Windows-only (service control manager integration); a Linux kube-proxy does not use it')
+        : undefined,
+  },
 };
 
 /** Every problem with this configuration's values, in field order. */
