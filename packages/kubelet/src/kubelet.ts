@@ -167,7 +167,9 @@ export class Kubelet {
     this.volumes = new PodVolumeManager({ rootDir: options.rootDir, mounter: options.mounter });
     this.prober = new PodProber({
       runtime: options.runtime,
-      onChange: (uid) => {
+      onChange: (uid, update) => {
+        // Upstream SetContainerReadiness/SetContainerStartup: the result is in the status at once.
+        this.statusManager.applyProbeResult(update, this.clock.now());
         const pod = this.pods.get(uid);
         if (pod) this.workers.updatePod({ pod, updateType: 'sync' });
       },

@@ -86,6 +86,8 @@ export class ProbeWorker {
   private lastResult: ProbeResult | undefined;
   private resultRun = 0;
   private inFlight: Promise<void> | undefined;
+  /** Whether the first run (on the grid or triggered) has come. */
+  private ticked = false;
   /** Set by a run skipped for initialDelaySeconds: when the delay ends (clock ms). */
   private delayEndsAt: number | undefined;
   private readonly cancel = new AbortController();
@@ -123,12 +125,21 @@ export class ProbeWorker {
    */
   trigger(): void {
     if (this.stopped || this.inFlight) return;
+    // Before the first run on the grid: this run is the first, and the periods count from it.
+    const first = !this.ticked;
+    if (first) {
+      this.clock.clearTimeout(this.timer);
+      this.ticked = true;
+      this.anchor = this.clock.now();
+      this.slot = 0;
+    }
     this.inFlight = this.doProbe()
       .catch((err: unknown) => this.opts.onError?.(err))
       .finally(() => {
         this.inFlight = undefined;
-        // The period grid's own run sees the initial delay again and schedules by it.
-        this.delayEndsAt = undefined;
+        if (first) this.scheduleNext();
+        // Otherwise the grid's own run sees the initial delay again and schedules by it.
+        else this.delayEndsAt = undefined;
       });
   }
 
@@ -146,6 +157,7 @@ export class ProbeWorker {
       this.timer = this.clock.setTimeout(() => this.tick(), early);
       return;
     }
+    this.ticked = true;
     if (this.inFlight) {
       // A triggered run is still going: this slot is taken by it.
       void this.inFlight.then(() => this.scheduleNext());

@@ -1,137 +1,158 @@
-import { type ProbedContainer, ProbeManager, type ProbeRunEvent, type ProbeSpec } from '@nodeagent/probes';
+import type { Clock } from '@nodeagent/primitives';
+import {
+  type ProbedContainer,
+  ProbeManager,
+  type ProbeResultUpdate,
+  type ProbeRunEvent,
+  type ProbeSpec,
+} from '@nodeagent/probes';
 import type { Container, Pod } from '../api/pod-types';
 import type { ProbeState } from '../pod/compute-pod-actions';
 import type { PodRuntime } from '../runtime/pod-runtime';
 import { findContainer, type PodRuntimeStatus } from '../runtime/runtime-state';
 
-interface Registration {
-  manager: ProbeManager;
+/** A probed container instance. */
+interface Probed {
   containerId: string;
   container: Container;
 }
 
 /**
- * Connects the pod engine to @nodeagent/probes: one probe manager per probed container instance
- * (so exec probes run through ExecSync in the right container), results read back as
- * readiness/startup for pod status and liveness/startup failures for computePodActions, and
- * every result change triggers a pod sync.
+ * Connects the pod engine to @nodeagent/probes, like upstream's prober manager: one probe
+ * manager for every pod (started with the kubelet, so only containers it adopts right after a
+ * restart have their first probe spread), a worker per running container instance and probe,
+ * exec probes through ExecSync in the probed instance; results read back as readiness/startup
+ * for pod status and liveness/startup failures for computePodActions. Every result change is
+ * reported with the update (the kubelet puts readiness/startup straight into the pod status and
+ * syncs the pod).
  */
 export class PodProber {
-  private readonly registrations = new Map<string, Registration>();
-  private readonly runtime: PodRuntime;
-  private readonly onChange: (podUid: string) => void;
-  private readonly onRun: ((event: ProbeRunEvent) => void) | undefined;
+  private readonly manager: ProbeManager;
+  /** Per pod UID, the probed instance of each container name. */
+  private readonly pods = new Map<string, Map<string, Probed>>();
+  /** Container spec by runtime container ID, for the lookups status generation makes. */
+  private readonly specs = new Map<string, Container>();
 
   constructor(options: {
     runtime: PodRuntime;
-    onChange: (podUid: string) => void;
+    onChange: (podUid: string, update: ProbeResultUpdate) => void;
     /** Every probe run (prober metrics). */
     onRun?: (event: ProbeRunEvent) => void;
+    clock?: Clock;
   }) {
-    this.runtime = options.runtime;
-    this.onChange = options.onChange;
-    this.onRun = options.onRun;
+    const { runtime, onChange } = options;
+    this.manager = new ProbeManager({
+      executor: (command, timeoutMs, containerId) =>
+        runtime.execSync(containerId ?? '', command, Math.max(1, Math.ceil(timeoutMs / 1000))),
+      onRun: options.onRun,
+      clock: options.clock,
+    });
+    const notify = (update: ProbeResultUpdate) => onChange(update.podUID, update);
+    this.manager.readiness.subscribe(notify);
+    this.manager.liveness.subscribe(notify);
+    this.manager.startup.subscribe(notify);
   }
 
   /** Starts probing new running container instances of the pod and stops probing gone ones. */
   update(pod: Pod, status: PodRuntimeStatus, podIP: string | undefined): void {
     const uid = pod.metadata.uid ?? '';
+    let probed = this.pods.get(uid);
     const containers = [
       ...(pod.spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always'),
       ...pod.spec.containers,
     ];
-    const wanted = new Set<string>();
+    const wanted = new Map<string, { container: Container; id: string; startedAt: number }>();
     for (const container of containers) {
       if (!container.livenessProbe && !container.readinessProbe && !container.startupProbe) continue;
       const current = findContainer(status, container.name);
       if (current?.state !== 'running' || !podIP) continue;
-      const key = `${uid}/${container.name}/${current.id}`;
-      wanted.add(key);
-      if (this.registrations.has(key)) continue;
-      this.register(key, uid, podIP, container, current.id, current.startedAt ?? current.createdAt);
+      wanted.set(container.name, {
+        container,
+        id: current.id,
+        startedAt: current.startedAt ?? current.createdAt,
+      });
     }
-    for (const [key, registration] of this.registrations) {
-      if (key.startsWith(`${uid}/`) && !wanted.has(key)) {
-        void registration.manager.close();
-        this.registrations.delete(key);
+    if (!probed && wanted.size === 0) return;
+    // Gone or replaced instances first: the manager holds one worker set per container name.
+    for (const [name, instance] of probed ?? []) {
+      if (wanted.get(name)?.id === instance.containerId) continue;
+      this.stop(uid, name, instance);
+      probed!.delete(name);
+    }
+    for (const [name, { container, id, startedAt }] of wanted) {
+      if (probed?.has(name)) continue;
+      if (!probed) {
+        probed = new Map();
+        this.pods.set(uid, probed);
       }
+      this.manager.addContainer(uid, podIP!, toProbed(container), () => ({
+        containerId: id,
+        running: true,
+        startedAt,
+      }));
+      probed.set(name, { containerId: id, container });
+      this.specs.set(id, container);
+      // A running container without a readiness result is probed at once (upstream's manual
+      // trigger from UpdatePodStatus); a no-op when its worker's first run is already going.
+      if (container.readinessProbe) this.manager.trigger(uid, name, 'Readiness');
     }
+    if (probed?.size === 0) this.pods.delete(uid);
   }
 
-  private register(
-    key: string,
-    uid: string,
-    podIP: string,
-    container: Container,
-    containerId: string,
-    startedAt: number,
-  ): void {
-    const manager = new ProbeManager({
-      executor: async (command, timeoutMs) =>
-        this.runtime.execSync(containerId, command, Math.max(1, Math.ceil(timeoutMs / 1000))),
-      onRun: this.onRun,
-    });
-    const notify = () => this.onChange(uid);
-    manager.readiness.subscribe(notify);
-    manager.liveness.subscribe(notify);
-    manager.startup.subscribe(notify);
-    const probed: ProbedContainer = {
-      name: container.name,
-      ports: (container.ports ?? []).map((p) => ({
-        name: p.name,
-        containerPort: p.containerPort,
-      })) as ProbedContainer['ports'],
-      livenessProbe: container.livenessProbe as ProbeSpec | undefined,
-      readinessProbe: container.readinessProbe as ProbeSpec | undefined,
-      startupProbe: container.startupProbe as ProbeSpec | undefined,
-    };
-    manager.addContainer(uid, podIP, probed, () => ({ containerId, running: true, startedAt }));
-    this.registrations.set(key, { manager, containerId, container });
-    // A running container without a readiness result is probed at once (upstream's manual trigger
-    // from UpdatePodStatus), so Ready follows Running instead of waiting up to a period.
-    if (container.readinessProbe) manager.trigger(uid, container.name, 'Readiness');
-  }
-
-  private find(containerId: string): Registration | undefined {
-    for (const registration of this.registrations.values())
-      if (registration.containerId === containerId) return registration;
-    return undefined;
+  private stop(uid: string, name: string, instance: Probed): void {
+    this.manager.removeContainer(uid, name);
+    this.specs.delete(instance.containerId);
   }
 
   /** Readiness for pod status: containers without a readiness probe are ready once started. */
   ready(containerId: string, container: Container): boolean {
     if (!container.readinessProbe) return this.started(containerId, container);
-    return this.find(containerId)?.manager.readiness.get(containerId) === 'Success';
+    return this.manager.readiness.get(containerId) === 'Success';
   }
 
   started(containerId: string, container: Container): boolean {
     if (!container.startupProbe) return true;
-    return this.find(containerId)?.manager.startup.get(containerId) === 'Success';
+    return this.manager.startup.get(containerId) === 'Success';
   }
 
   /** ProbeState for computePodActions. */
   probeState(): ProbeState {
     return {
-      livenessFailed: (id) => this.find(id)?.manager.liveness.get(id) === 'Failure',
-      startupFailed: (id) => this.find(id)?.manager.startup.get(id) === 'Failure',
+      livenessFailed: (id) => this.manager.liveness.get(id) === 'Failure',
+      startupFailed: (id) => this.manager.startup.get(id) === 'Failure',
       started: (id) => {
-        const registration = this.find(id);
-        return registration ? this.started(id, registration.container) : true;
+        const container = this.specs.get(id);
+        return container ? this.started(id, container) : true;
       },
     };
   }
 
+  /** Number of container instances probed (their per-pod state is freed on removePod). */
+  get probedContainers(): number {
+    return this.specs.size;
+  }
+
   removePod(uid: string): void {
-    for (const [key, registration] of this.registrations) {
-      if (key.startsWith(`${uid}/`)) {
-        void registration.manager.close();
-        this.registrations.delete(key);
-      }
-    }
+    for (const [name, instance] of this.pods.get(uid) ?? []) this.stop(uid, name, instance);
+    this.pods.delete(uid);
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.registrations.values()].map((r) => r.manager.close()));
-    this.registrations.clear();
+    this.pods.clear();
+    this.specs.clear();
+    await this.manager.close();
   }
+}
+
+function toProbed(container: Container): ProbedContainer {
+  return {
+    name: container.name,
+    ports: (container.ports ?? []).map((p) => ({
+      name: p.name,
+      containerPort: p.containerPort,
+    })) as ProbedContainer['ports'],
+    livenessProbe: container.livenessProbe as ProbeSpec | undefined,
+    readinessProbe: container.readinessProbe as ProbeSpec | undefined,
+    startupProbe: container.startupProbe as ProbeSpec | undefined,
+  };
 }

@@ -1,4 +1,5 @@
 import type { Pod, PodStatus } from '../api/pod-types';
+import { withContainerReadiness, withContainerStarted } from './container-probe-status';
 
 /** Where pod statuses go: the API server's pods/status subresource. */
 export interface PodStatusWriter {
@@ -11,6 +12,8 @@ export interface PodStatusWriter {
 interface Entry {
   pod: Pod;
   status: PodStatus;
+  /** JSON of `status`, serialised once per change (compared with `written`). */
+  json: string;
   /** JSON of the last status the API accepted. */
   written: string | undefined;
   writing: Promise<void> | undefined;
@@ -45,6 +48,7 @@ export class StatusManager {
       entry = {
         pod,
         status,
+        json: '',
         written: pod.status ? JSON.stringify(pod.status) : undefined,
         writing: undefined,
         dirty: false,
@@ -53,9 +57,38 @@ export class StatusManager {
     }
     entry.pod = pod;
     entry.status = status;
-    if (JSON.stringify(status) === entry.written) return;
+    entry.json = JSON.stringify(status);
+    if (entry.json === entry.written) return;
     entry.dirty = true;
     this.kick(entry);
+  }
+
+  /**
+   * A probe result changed (upstream syncLoopIteration: readinessManager updates go to
+   * SetContainerReadiness, startupManager updates to SetContainerStartup): the pod's last status
+   * gets the container's ready/started flag (and, for readiness, the Ready and ContainersReady
+   * conditions) and goes out now, without waiting for the pod's next sync. Liveness results
+   * change nothing in the status.
+   */
+  applyProbeResult(
+    update: { probeType: string; podUID: string; containerId: string; result: string },
+    now: number,
+  ): void {
+    const entry = this.entries.get(update.podUID);
+    if (!entry) return;
+    const status =
+      update.probeType === 'Readiness'
+        ? withContainerReadiness(
+            entry.pod,
+            entry.status,
+            update.containerId,
+            update.result === 'Success',
+            now,
+          )
+        : update.probeType === 'Startup'
+          ? withContainerStarted(entry.status, update.containerId, update.result === 'Success')
+          : undefined;
+    if (status) this.setPodStatus(entry.pod, status);
   }
 
   /** Starts the write loop unless it runs; a status that lands while it winds down restarts it. */
@@ -92,7 +125,7 @@ export class StatusManager {
     while (entry.dirty) {
       entry.dirty = false;
       const status = entry.status;
-      const json = JSON.stringify(status);
+      const json = entry.json;
       if (json === entry.written) continue;
       if (!this.writer) {
         entry.written = json;
