@@ -34,7 +34,8 @@ import type { FsStats, Summary } from './stats/summary-types';
 import { generatePodStatus, rejectedPodStatus } from './status/generate-pod-status';
 import { isTerminalPhase } from './status/pod-phase';
 import { type PodStatusWriter, StatusManager } from './status/status-manager';
-import { garbageCollectPod, removePodLogDirectory } from './sync/container-gc';
+import { ContainerGarbageCollector } from './sync/container-garbage-collector';
+import { garbageCollectPod, removePodLogDirectory, removePodRuntimeObjects } from './sync/container-gc';
 import { PodSyncer, type SyncOutcome } from './sync/pod-syncer';
 import type { Mounter } from './volumes/mounter';
 import { PodVolumeManager } from './volumes/pod-volume-manager';
@@ -150,6 +151,8 @@ export class Kubelet {
   private runtimeFeatures: RuntimeFeatures | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly eventsAbort = new AbortController();
+  /** Upstream's periodic container GC: dead containers, and what a failed cleanup left behind. */
+  readonly containerGC: ContainerGarbageCollector;
   /** Whether CRI container events are being received (evented PLEG on top of the relist). */
   containerEventsActive = false;
   private started = false;
@@ -258,6 +261,12 @@ export class Kubelet {
       knownPodUids: () => this.pods.keys(),
       evictPod: (pod, grace, status) => this.evictPod(pod, grace, status),
     });
+    this.containerGC = new ContainerGarbageCollector({
+      runtime: options.runtime,
+      isActive: (uid) => this.pods.has(uid) && !this.workers.isTerminated(uid),
+      isKnown: (uid) => this.pods.has(uid),
+      onError: (error) => this.logger.warn({ err: String(error) }, 'Container garbage collection failed'),
+    });
     // Throws InvalidConfigError for an allowedUnsafeSysctls entry that is not namespaced.
     this.admitHandlers = kubeletAdmitHandlers({
       maxPods: options.config.maxPods,
@@ -295,6 +304,7 @@ export class Kubelet {
       .relist()
       .catch((error) => this.logger.error({ err: String(error) }, 'initial relist failed'));
     this.pleg.start();
+    this.containerGC.start();
     void this.watchContainerEvents();
     const resync = parseDuration(this.options.config.syncFrequency);
     const tick = () => {
@@ -310,6 +320,7 @@ export class Kubelet {
     this.started = false;
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
     await this.housekeeping.stop();
+    await this.containerGC.stop();
     this.eventsAbort.abort();
     this.workers.stop();
     await this.prober.close();
@@ -327,7 +338,7 @@ export class Kubelet {
     this.pods.set(uid, pod);
     if (this.workers.isTerminated(uid)) {
       // A finished pod being deleted: its containers are already stopped, only cleanup is left.
-      if (pod.metadata.deletionTimestamp) void this.cleanUpTerminatedPod(pod);
+      if (pod.metadata.deletionTimestamp) this.cleanUpInBackground(pod);
       return;
     }
     this.workers.updatePod({ pod, updateType: known ? 'update' : 'create' });
@@ -380,7 +391,7 @@ export class Kubelet {
     const current = this.pods.get(uid) ?? pod;
     this.removed.add(uid);
     if (this.workers.isTerminated(uid)) {
-      void this.cleanUpTerminatedPod(current);
+      this.cleanUpInBackground(current);
       return;
     }
     this.workers.updatePod({ pod: current, updateType: 'kill' });
@@ -647,8 +658,13 @@ export class Kubelet {
     if (existing) return existing;
     const work = (async () => {
       const status = await this.refreshPod(pod);
-      for (const container of status.containers) await this.options.runtime.removeContainer(container.id);
-      for (const sandbox of status.sandboxes) await this.options.runtime.removePodSandbox(sandbox.id);
+      // What the runtime refuses to remove now is left to the container GC.
+      await removePodRuntimeObjects(this.options.runtime, status, (error, id) =>
+        this.logger.warn(
+          { pod: podName(pod), id, err: String(error) },
+          'Failed to remove container or sandbox',
+        ),
+      );
       // Upstream's container GC removes the log directory of a pod whose content is removed.
       await removePodLogDirectory(this.options.config.podLogsDir, pod);
       // Again here: a cgroup that still held the sandbox when the pod stopped is empty now.
@@ -675,6 +691,21 @@ export class Kubelet {
     })().finally(() => this.cleaning.delete(uid));
     this.cleaning.set(uid, work);
     return work;
+  }
+
+  /**
+   * A cleanup nothing awaits: a failure (e.g. the runtime unreachable) is logged and retried
+   * after the retry delay while the pod is still known, never left as an unhandled rejection.
+   */
+  private cleanUpInBackground(pod: Pod): void {
+    this.cleanUpTerminatedPod(pod).catch((error) => {
+      this.logger.warn({ pod: podName(pod), err: String(error) }, 'Failed to clean up pod; will retry');
+      const timer = setTimeout(() => {
+        const current = this.pods.get(pod.metadata.uid ?? '');
+        if (current && this.started) this.cleanUpInBackground(current);
+      }, this.options.retryMs ?? 10_000);
+      timer.unref?.();
+    });
   }
 
   /** Resolves when every in-flight cleanup finished (tests). */

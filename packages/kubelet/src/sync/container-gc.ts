@@ -10,11 +10,13 @@ export const maxPerPodContainer = 1;
 /**
  * The dead containers and sandboxes of a live pod that container GC may remove: all exited
  * instances of a container except the newest `keep`, and not-ready sandboxes other than the
- * newest that no longer hold a kept container.
+ * newest that no longer hold a kept container. For a pod the kubelet no longer knows (deleted),
+ * `keepNewestSandbox: false` lets the newest go too once it is not ready (upstream evictSandboxes).
  */
 export function evictableRuntimeObjects(
   status: PodRuntimeStatus,
   keep = maxPerPodContainer,
+  keepNewestSandbox = true,
 ): { containers: string[]; sandboxes: string[] } {
   const byName = new Map<string, PodRuntimeStatus['containers']>();
   for (const container of status.containers) {
@@ -42,7 +44,7 @@ export function evictableRuntimeObjects(
     status.containers.filter((c) => kept.has(c.id) && c.sandboxId).map((c) => c.sandboxId as string),
   );
   const sandboxes = status.sandboxes
-    .filter((s) => !s.ready && s.id !== newestSandbox?.id && !keptSandboxes.has(s.id))
+    .filter((s) => !s.ready && (!keepNewestSandbox || s.id !== newestSandbox?.id) && !keptSandboxes.has(s.id))
     .map((s) => s.id);
   return { containers, sandboxes };
 }
@@ -52,8 +54,9 @@ export async function garbageCollectPod(
   runtime: PodRuntime,
   status: PodRuntimeStatus,
   keep = maxPerPodContainer,
+  keepNewestSandbox = true,
 ): Promise<number> {
-  const { containers, sandboxes } = evictableRuntimeObjects(status, keep);
+  const { containers, sandboxes } = evictableRuntimeObjects(status, keep, keepNewestSandbox);
   let removed = 0;
   for (const id of containers) {
     await runtime.removeContainer(id).then(
@@ -79,12 +82,42 @@ export async function garbageCollectPod(
 export async function garbageCollectAllPods(
   runtime: PodRuntime,
   isActive: (uid: string) => boolean,
+  isKnown: (uid: string) => boolean = () => true,
 ): Promise<number> {
   let removed = 0;
   for (const status of await runtime.listPods()) {
-    removed += await garbageCollectPod(runtime, status, isActive(status.uid) ? maxPerPodContainer : 0);
+    const keep = isActive(status.uid) ? maxPerPodContainer : 0;
+    removed += await garbageCollectPod(runtime, status, keep, isKnown(status.uid));
   }
   return removed;
+}
+
+/**
+ * Removes every container, then every sandbox, of a stopped pod. Never throws: a runtime that
+ * refuses one (containerd: "container is in starting state, can't be removed" right after a
+ * restart) is reported through onError and the object is left to the periodic container GC, as
+ * upstream, whose pod deletion does not wait for dead containers to be removed. Answers whether
+ * everything went.
+ */
+export async function removePodRuntimeObjects(
+  runtime: PodRuntime,
+  status: PodRuntimeStatus,
+  onError: (error: unknown, id: string) => void,
+): Promise<boolean> {
+  let complete = true;
+  for (const { id } of status.containers) {
+    await runtime.removeContainer(id).catch((error) => {
+      complete = false;
+      onError(error, id);
+    });
+  }
+  for (const { id } of status.sandboxes) {
+    await runtime.removePodSandbox(id).catch((error) => {
+      complete = false;
+      onError(error, id);
+    });
+  }
+  return complete;
 }
 
 /**

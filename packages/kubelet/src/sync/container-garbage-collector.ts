@@ -1,0 +1,53 @@
+import type { PodRuntime } from '../runtime/pod-runtime';
+import { garbageCollectAllPods } from './container-gc';
+
+/** Upstream ContainerGCPeriod: the container GC runs once a minute. */
+export const containerGCPeriodMs = 60_000;
+
+export interface ContainerGarbageCollectorOptions {
+  runtime: PodRuntime;
+  /** Pods still running (keep the newest dead instance of each container, for lastState). */
+  isActive: (uid: string) => boolean;
+  /** Pods the kubelet knows at all; the rest were deleted and lose every dead object. */
+  isKnown: (uid: string) => boolean;
+  onError: (error: unknown) => void;
+  periodMs?: number;
+}
+
+/**
+ * Upstream's periodic container GC (kubeGenericRuntimeManager.GarbageCollect, policy
+ * MaxPerPodContainer 1): dead containers beyond the newest per container, dead sandboxes, and
+ * everything dead of pods the kubelet no longer knows, e.g. what a RemoveContainer refused while
+ * the pod was cleaned up. A failing round is reported and the next one retries; it never throws.
+ */
+export class ContainerGarbageCollector {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+
+  constructor(private readonly options: ContainerGarbageCollectorOptions) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.run(), this.options.periodMs ?? containerGCPeriodMs);
+    this.timer.unref?.();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One round (rounds do not overlap); resolves to how many objects were removed, 0 on failure. */
+  run(): Promise<number> {
+    this.running ??= garbageCollectAllPods(this.options.runtime, this.options.isActive, this.options.isKnown)
+      .catch((error) => {
+        this.options.onError(error);
+        return 0;
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+}
