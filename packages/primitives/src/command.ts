@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import { CommandNotFoundError } from './command-not-found';
 import { CodedError } from './errors';
 
 export interface CommandOutput {
@@ -24,6 +25,11 @@ export interface RunCommandOptions {
   timeoutMs?: number;
   /** The command's environment. Default: this process's. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The Debian package a CommandNotFoundError names when the program is missing. Default: the
+   * package of a tool this project knows (`nft` → nftables, `ipset` → ipset...), else none.
+   */
+  debianPackage?: string;
 }
 
 /**
@@ -116,10 +122,19 @@ async function pump(
   }
 }
 
+/** The error for a spawn failure: a missing program is a CommandNotFoundError, at once. */
+function spawnError(err: Error & { code?: string }, file: string, options: RunCommandOptions): Error {
+  if (err.code !== 'ENOENT') return err;
+  return options.debianPackage === undefined
+    ? new CommandNotFoundError(file)
+    : new CommandNotFoundError(file, options.debianPackage);
+}
+
 /**
  * Runs argv without a shell (arguments are never re-split) and resolves with its output
- * whatever the exit code; rejects only when it cannot start or its streamed input failed.
- * `reported` is the command as errors name it (the wrapped tool, not nsenter).
+ * whatever the exit code; rejects only when it cannot start (a missing program is a
+ * CommandNotFoundError) or its streamed input failed. `reported` is the command as errors name
+ * it (the wrapped tool, not nsenter).
  */
 export function runCommand(
   argv: readonly string[],
@@ -130,20 +145,29 @@ export function runCommand(
     const child = spawn(argv[0]!, argv.slice(1), {
       stdio: ['pipe', options.discardStdout ? 'ignore' : 'pipe', 'pipe'],
       env: options.env ?? process.env,
-      // spawn() refuses a fractional timeout; limits scaled by a measured speed factor are fractional.
-      timeout: Math.ceil(options.timeoutMs ?? 600_000),
-      killSignal: 'SIGKILL',
     });
+    // Our own timer, not spawn()'s `timeout`: Node clears that one only on 'exit', which a
+    // program that never started does not emit, so a missing binary kept the caller's process
+    // alive until it fired (10 minutes by default).
+    // setTimeout would fire at once for a delay past 2^31-1 ms (~24.8 days), so cap it there.
+    const timer = setTimeout(
+      () => child.kill('SIGKILL'),
+      Math.min(options.timeoutMs ?? 600_000, 2 ** 31 - 1),
+    );
     const { stdin, stderr } = child as unknown as { stdin: Writable; stderr: NodeJS.ReadableStream };
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let aborted: InputAbortedError | undefined;
     child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
     stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(spawnError(err, argv[0]!, options));
+    });
     // The tool may exit (on a parse error) before reading all input; its exit status explains.
     stdin.on('error', () => {});
     child.on('close', (exitCode) => {
+      clearTimeout(timer);
       if (aborted) {
         reject(aborted);
         return;
@@ -191,7 +215,20 @@ export const localRunner: CommandRunner = {
 export function netnsRunner(netnsPath: string): CommandRunner {
   const path = netnsPath.includes('/') ? netnsPath : `/run/netns/${netnsPath}`;
   return {
-    run: (file, args, options = {}) =>
-      runCommand(['nsenter', `--net=${path}`, '--', file, ...args], options, [file, ...args]),
+    run: async (file, args, options = {}) => {
+      const result = await runCommand(['nsenter', `--net=${path}`, '--', file, ...args], options, [
+        file,
+        ...args,
+      ]);
+      if (result.exitCode === NSENTER_EXEC_ENOENT && result.stderr.includes(`failed to execute ${file}`)) {
+        throw options.debianPackage === undefined
+          ? new CommandNotFoundError(file)
+          : new CommandNotFoundError(file, options.debianPackage);
+      }
+      return result;
+    },
   };
 }
+
+/** util-linux's exit status when nsenter cannot find the program it was to run (as a shell's). */
+const NSENTER_EXEC_ENOENT = 127;

@@ -1,4 +1,11 @@
 /**
+ * Marks every CodedError from any copy of this package. An app that mixes `import` and
+ * `require()` loads both the ESM and the CJS build, so two CodedError classes exist and
+ * `instanceof` fails across them; `Symbol.for` is one symbol process-wide.
+ */
+const CODED_ERROR_BRAND = Symbol.for('@nodeagent/primitives.CodedError');
+
+/**
  * The base of every error the nodeagent packages throw: a stable machine-readable `code`, so
  * callers branch on it instead of parsing messages. The subclass's name becomes `name`.
  */
@@ -10,6 +17,33 @@ export class CodedError extends Error {
     this.name = new.target.name;
     this.code = code;
   }
+}
+Object.defineProperty(CodedError.prototype, CODED_ERROR_BRAND, { value: true });
+
+/** Whether `e` is a CodedError of any build of this package (its prototype carries the brand). */
+function isBranded(e: unknown): e is CodedError {
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    (e as { [CODED_ERROR_BRAND]?: unknown })[CODED_ERROR_BRAND] === true
+  );
+}
+
+/**
+ * The class names from `proto`'s class up to CodedError (`['IpvsNotFoundError',
+ * 'IpvsKernelError', 'IpvsError', 'CodedError']`): the same in every build of a package.
+ */
+function lineage(proto: object | null): string[] {
+  const names: string[] = [];
+  for (
+    let p = proto;
+    p !== null && p !== Error.prototype && p !== Object.prototype;
+    p = Object.getPrototypeOf(p)
+  ) {
+    const ctor = (p as { constructor?: unknown }).constructor;
+    names.push(typeof ctor === 'function' ? ctor.name : '');
+  }
+  return names;
 }
 
 /** An error about one value: where it sits (`field`), what it was and which rule it broke. */
@@ -100,9 +134,12 @@ export function describeValue(value: unknown): string {
   }
 }
 
-/** Whether `e` is a CodedError, optionally with the given code. */
+/**
+ * Whether `e` is a CodedError, optionally with the given code; true for one thrown by the other
+ * build (ESM or CJS) of any nodeagent package too.
+ */
 export function isCodedError(e: unknown, code?: string): e is CodedError {
-  return e instanceof CodedError && (code === undefined || e.code === code);
+  return (e instanceof CodedError || isBranded(e)) && (code === undefined || e.code === code);
 }
 
 /**
@@ -110,18 +147,25 @@ export function isCodedError(e: unknown, code?: string): e is CodedError {
  * hand-written body: `export const isInvalidProbeError = errorPredicate(InvalidProbeError)`.
  * It tests the class, not the code: two packages may share a code (`INVALID_CONFIG` is both
  * kubelet's and node-status's), and a subclass (kubelet's SecurityContextError is a
- * CreateContainerConfigError) matches its parent's predicate.
+ * CreateContainerConfigError) matches its parent's predicate. An error from the other build of
+ * the package (another copy of the class) matches by its class names from `Class` up to
+ * CodedError, which tell kubelet's InvalidConfigError (a KubeletError) from node-status's.
  */
 export function errorPredicate<T extends CodedError>(
   Class: abstract new (...args: never[]) => T,
 ): (e: unknown) => e is T {
-  return (e: unknown): e is T => e instanceof Class;
+  const wanted = lineage(Class.prototype);
+  return (e: unknown): e is T => {
+    if (e instanceof Class) return true;
+    if (!isBranded(e)) return false;
+    const names = lineage(Object.getPrototypeOf(e));
+    const offset = names.length - wanted.length;
+    return offset >= 0 && wanted.every((name, i) => names[offset + i] === name);
+  };
 }
 
-/** Whether `e` is a FieldError (it names the field and value it is about). */
-export function isFieldError(e: unknown): e is FieldError {
-  return e instanceof FieldError;
-}
+/** Whether `e` is a FieldError (it names the field and value it is about), from either build. */
+export const isFieldError: (e: unknown) => e is FieldError = errorPredicate(FieldError);
 
 export const isInvalidDurationError = errorPredicate(InvalidDurationError);
 export const isInvalidQuantityError = errorPredicate(InvalidQuantityError);

@@ -14,6 +14,7 @@ export {
   runCommand,
   type StreamedInput,
 } from './command';
+export { CommandNotFoundError, debianPackageOf, isCommandNotFoundError } from './command-not-found';
 export { formatDuration, parseDuration } from './duration';
 export {
   CodedError,

@@ -1,7 +1,22 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CommandFailedError, InputAbortedError, localRunner, runChecked, runCommand } from '../src/index';
+import {
+  CommandFailedError,
+  CommandNotFoundError,
+  debianPackageOf,
+  InputAbortedError,
+  isCommandNotFoundError,
+  localRunner,
+  netnsRunner,
+  runChecked,
+  runCommand,
+} from '../src/index';
 
 const node = process.execPath;
+const tsxCli = join(import.meta.dirname, '..', '..', '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const nsenterPath = () => execFileSync('sh', ['-c', 'command -v nsenter'], { encoding: 'utf8' }).trim();
 
 describe('runCommand', () => {
   it('passes stdin and env, and resolves with output whatever the exit code', async () => {
@@ -44,8 +59,78 @@ describe('runCommand', () => {
     expect(r).toEqual({ stdout: 'ok', stderr: '', exitCode: 0 });
   });
 
-  it('rejects when the program cannot start', async () => {
-    await expect(runCommand(['/nonexistent/program'])).rejects.toThrow(/ENOENT/);
+  it('rejects with CommandNotFoundError, naming the Debian package, when the program is missing', async () => {
+    const err = await runCommand(['/nonexistent/program']).catch((e) => e);
+    expect(isCommandNotFoundError(err)).toBe(true);
+    expect(err).toMatchObject({ code: 'COMMAND_NOT_FOUND', command: '/nonexistent/program' });
+    expect(err.debianPackage).toBeUndefined();
+    expect(err.message).toBe('/nonexistent/program: executable file not found');
+
+    const empty = { PATH: '/nonexistent' };
+    const nft = await localRunner.run('nft', ['list', 'ruleset'], { env: empty }).catch((e) => e);
+    expect(nft).toBeInstanceOf(CommandNotFoundError);
+    expect(nft.message).toBe(
+      'nft: executable file not found in $PATH (install the Debian package "nftables")',
+    );
+    const hinted = await runCommand(['my-tool'], { env: empty, debianPackage: 'my-pkg' }).catch((e) => e);
+    expect(hinted).toMatchObject({ command: 'my-tool', debianPackage: 'my-pkg' });
+  });
+
+  it('names the Debian package of every external tool the packages run', () => {
+    expect(
+      Object.fromEntries(
+        [
+          'iptables',
+          'ip6tables',
+          'iptables-nft-restore',
+          'ip6tables-legacy-save',
+          'iptables-save',
+          'nft',
+          'ipset',
+          'conntrack',
+          '/usr/sbin/ipvsadm',
+          'nsenter',
+          'unknown-tool',
+        ].map((c) => [c, debianPackageOf(c)]),
+      ),
+    ).toEqual({
+      iptables: 'iptables',
+      ip6tables: 'iptables',
+      'iptables-nft-restore': 'iptables',
+      'ip6tables-legacy-save': 'iptables',
+      'iptables-save': 'iptables',
+      nft: 'nftables',
+      ipset: 'ipset',
+      conntrack: 'conntrack',
+      '/usr/sbin/ipvsadm': 'ipvsadm',
+      nsenter: 'util-linux',
+      'unknown-tool': undefined,
+    });
+  });
+
+  it('lets the process exit when a program is missing (its kill timer is cleared)', () => {
+    // Before, spawn()'s own timeout timer outlived a failed spawn and held the process for
+    // timeoutMs; the child below would then be killed by spawnSync's timeout instead.
+    const script = `
+      import { runCommand } from ${JSON.stringify(pathToFileURL(join(import.meta.dirname, '..', 'src', 'index.ts')).href)};
+      runCommand(['nft'], { timeoutMs: 600000, env: { PATH: '/nonexistent' } }).catch((e) => console.log(e.code, e.message));
+    `;
+    const child = spawnSync(process.execPath, [tsxCli, '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(child.signal).toBeNull();
+    expect(child.status).toBe(0);
+    expect(child.stdout).toContain('COMMAND_NOT_FOUND nft: executable file not found');
+  });
+
+  it('in a network namespace, reports a program nsenter cannot find as CommandNotFoundError', async () => {
+    // This process's own namespace: nsenter enters it, nothing about it changes.
+    const runner = netnsRunner(`/proc/${process.pid}/ns/net`);
+    const err = await runner
+      .run('ipset', ['list'], { env: { PATH: `/nonexistent:${dirname(nsenterPath())}` } })
+      .catch((e) => e);
+    expect(err).toMatchObject({ code: 'COMMAND_NOT_FOUND', command: 'ipset', debianPackage: 'ipset' });
   });
 });
 

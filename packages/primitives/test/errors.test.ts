@@ -91,3 +91,38 @@ describe('errorPredicate', () => {
     expect([e.code, e.field, e.value]).toEqual(['INVALID_DURATION', 'timeout', '5 parsecs']);
   });
 });
+
+/** A second copy of errors.ts (vite loads a module again under another query), as a CJS build beside the ESM one. */
+const OTHER_BUILD: string = '../src/errors.ts?other-build';
+
+describe('error guards across two builds (an app mixing import and require())', () => {
+  it('recognise an error from the other copy of the classes', async () => {
+    const other = (await import(OTHER_BUILD)) as typeof import('../src/errors');
+    expect(other.CodedError).not.toBe(CodedError);
+    const foreign = new other.InvalidDurationError('timeout', 'soon');
+    expect(foreign).not.toBeInstanceOf(InvalidDurationError);
+    expect(isInvalidDurationError(foreign)).toBe(true);
+    expect(isFieldError(foreign)).toBe(true);
+    expect(isCodedError(foreign, 'INVALID_DURATION')).toBe(true);
+    expect(other.isInvalidDurationError(new InvalidDurationError('timeout', 'soon'))).toBe(true);
+  });
+
+  it('still tell classes apart by their names up to CodedError', async () => {
+    const other = (await import(OTHER_BUILD)) as typeof import('../src/errors');
+    // Same class name, different parents: kubelet's and node-status's InvalidConfigError.
+    class KubeletError extends CodedError {}
+    class InvalidConfigError extends KubeletError {}
+    class NodeStatusError extends other.CodedError {}
+    const isKubeletConfigError = errorPredicate(
+      (() => {
+        class InvalidConfigError extends KubeletError {}
+        return InvalidConfigError;
+      })(),
+    );
+    expect(isKubeletConfigError(new InvalidConfigError('INVALID_CONFIG', 'x'))).toBe(true);
+    const nodeStatus = new (class InvalidConfigError extends NodeStatusError {})('INVALID_CONFIG', 'x');
+    expect(isKubeletConfigError(nodeStatus)).toBe(false);
+    expect(errorPredicate(InvalidDurationError)(new other.InvalidQuantityError('q', 'x'))).toBe(false);
+    expect(isCodedError({ code: 'INVALID_DURATION', message: 'look-alike' })).toBe(false);
+  });
+});
