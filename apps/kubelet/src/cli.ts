@@ -1,32 +1,38 @@
 #!/usr/bin/env node
-import { InvalidConfigError } from '@nodeagent/kubelet';
 import { klogTextStream } from '@nodeagent/primitives/klog';
 import { pino } from 'pino';
-import { resolveKubeletOptions } from './kubelet-flags';
+import { reportStartError } from './command-line-report';
+import { kubeletHelpText, parseKubeletCommandLine, resolveKubeletOptions } from './kubelet-flags';
 import { runKubelet } from './run-kubelet';
-import { StartupRefusedError } from './startup-checks';
 import { startupWarnings } from './startup-warnings';
+import { rawVersionText, versionText } from './version';
+
+/** -v as typed (for how much an error report shows), 0 when absent or unparsable. */
+function verbosityOf(argv: readonly string[]): number {
+  for (let i = argv.length - 1; i >= 0; i--) {
+    const match = /^(?:--v|-v)(?:=?(\d+))?$/.exec(argv[i]!);
+    if (match) return Number(match[1] ?? argv[i + 1] ?? 0) || 0;
+  }
+  return 0;
+}
 
 /** nodeagent-kubelet: parse flags and config, run until SIGTERM/SIGINT. */
-async function main(): Promise<void> {
-  let options: Awaited<ReturnType<typeof resolveKubeletOptions>>;
-  try {
-    options = await resolveKubeletOptions(process.argv.slice(2), { quiet: false });
-  } catch (error) {
-    if (error instanceof InvalidConfigError) {
-      process.stderr.write(`nodeagent-kubelet: invalid configuration: ${error.message}\n`);
-      process.exit(1);
-    }
-    const commanderError = error as { code?: string; exitCode?: number; message?: string };
-    if (commanderError.code?.startsWith('commander.')) {
-      if (commanderError.code === 'commander.helpDisplayed' || commanderError.code === 'commander.version')
-        process.exit(0);
-      process.stderr.write(`nodeagent-kubelet: ${commanderError.message}\n`);
-      process.exit(2);
-    }
-    throw error;
+async function main(argv: string[]): Promise<void> {
+  // As upstream: the whole command line parses first; then --help, then --version.
+  const { values } = parseKubeletCommandLine(argv);
+  if (values.get('help') === true) {
+    process.stdout.write(kubeletHelpText());
+    process.exit(0);
   }
-  // --v (else logging.verbosity) maps onto pino levels: 0-1 info, 2-3 debug, 4+ trace.
+  const version = values.get('version');
+  if (version === 'raw' || version === true) {
+    process.stdout.write(`${version === 'raw' ? rawVersionText('nodeagent-kubelet') : versionText()}\n`);
+    process.exit(0);
+  }
+  const options = await resolveKubeletOptions(argv);
+  // pflag prints these on stderr while it parses, before any log line.
+  for (const line of options.deprecations) process.stderr.write(`${line}\n`);
+  // -v (else logging.verbosity) maps onto pino levels: 0-1 info, 2-3 debug, 4+ trace.
   const verbosity = options.flags.v || options.config.logging.verbosity;
   const level = verbosity >= 4 ? 'trace' : verbosity >= 2 ? 'debug' : 'info';
   // logging.format (--logging-format): upstream's klog text lines, or JSON records.
@@ -36,14 +42,7 @@ async function main(): Promise<void> {
       : pino({ level, base: { component: 'kubelet' } }, klogTextStream());
   for (const warning of startupWarnings(options))
     logger.warn({ field: warning.field, value: warning.value }, warning.message);
-  let running: Awaited<ReturnType<typeof runKubelet>>;
-  try {
-    running = await runKubelet(options, logger);
-  } catch (error) {
-    if (!(error instanceof StartupRefusedError)) throw error;
-    process.stderr.write(`nodeagent-kubelet: failed to run Kubelet: ${error.message}\n`);
-    process.exit(1);
-  }
+  const running = await runKubelet(options, logger);
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await running.stop();
@@ -53,7 +52,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
-main().catch((error) => {
-  process.stderr.write(`nodeagent-kubelet: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
+const argv = process.argv.slice(2);
+main(argv).catch((error: unknown) => {
+  process.exit(reportStartError(error, verbosityOf(argv), (line) => process.stderr.write(line)));
 });

@@ -1,16 +1,33 @@
 // Public surface of nodeagent-kubelet: flag parsing, for tools that embed or wrap the binary.
 export {
+  CommandLineError,
+  MissingFlagValueError,
+  UnexpectedArgumentError,
+  UnknownFlagError,
+  UnreadableFileError,
+} from './command-line-errors';
+export {
   parseBoolFlag,
   parseEvictionFlag,
   parseIntFlag,
+  parseKubeletFlagValue,
   parseListFlag,
   parseMapFlag,
   parseTaintsFlag,
   type TaintFlag,
 } from './flag-values';
 export {
+  KUBELET_FLAGS,
+  type KubeletFlagSpec,
+  type KubeletFlagType,
+  kubeletFlagSpec,
+} from './kubelet-flag-table';
+export {
   type KubeletFlags,
-  kubeletCommand,
+  kubeletHelpText,
+  type NoEffectFlag,
+  type ParsedCommandLine,
+  parseKubeletCommandLine,
   type ResolvedKubeletOptions,
   resolveKubeletOptions,
 } from './kubelet-flags';

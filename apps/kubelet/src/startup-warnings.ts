@@ -13,7 +13,7 @@ export interface StartupWarning {
  * warning each, for the binary to log before it starts: nothing is ignored silently.
  */
 export function startupWarnings(options: ResolvedKubeletOptions): StartupWarning[] {
-  const { config, flags } = options;
+  const { config } = options;
   const warnings: StartupWarning[] = options.unknownFields.map((field) => ({
     field,
     message: `unknown KubeletConfiguration field ${field} ignored`,
@@ -49,13 +49,8 @@ export function startupWarnings(options: ResolvedKubeletOptions): StartupWarning
       message: 'logging.vmodule is not supported by this kubelet and has no effect',
     });
   }
-  if (flags.podInfraContainerImage !== undefined) {
-    warnings.push({
-      field: '--pod-infra-container-image',
-      value: flags.podInfraContainerImage,
-      message:
-        'Flag --pod-infra-container-image has been deprecated, will be removed in 1.35. Image garbage collector will get sandbox image information from CRI.',
-    });
-  }
+  // Flags accepted for compatibility that do nothing here (cAdvisor's, lock files…), by name.
+  for (const flag of options.noEffectFlags)
+    warnings.push({ field: flag.flag, value: flag.value, message: flag.message });
   return warnings;
 }
