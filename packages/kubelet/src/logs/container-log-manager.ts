@@ -112,7 +112,8 @@ export class ContainerLogManager {
     await this.loop;
     for (const { watch } of this.watches.values()) watch.stop();
     this.watches.clear();
-    await this.compressor.stop();
+    // No rotation comes any more: the compressions already queued finish (a few files at most).
+    await this.compressor.idle();
   }
 
   /**

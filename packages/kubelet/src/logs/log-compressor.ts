@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { access, rm } from 'node:fs/promises';
 import { compareRotatedLogs, compressLog, compressSuffix } from './rotated-log-files';
 
 /**
@@ -11,13 +11,11 @@ export class LogCompressor {
   private readonly queued = new Set<string>();
   private current: { file: string; abort: AbortController } | undefined;
   private running: Promise<void> | undefined;
-  private stopped = false;
 
   constructor(private readonly onError: (file: string, error: unknown) => void) {}
 
   /** Queues `files` (uncompressed rotated logs) not already queued or being compressed. */
   enqueue(files: readonly string[]): void {
-    if (this.stopped) return;
     for (const file of files)
       if (!file.endsWith(compressSuffix) && this.current?.file !== file) this.queued.add(file);
     if (this.queued.size > 0 && !this.running) this.running = this.drain();
@@ -40,16 +38,9 @@ export class LogCompressor {
     while (this.running) await this.running;
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.queued.clear();
-    this.current?.abort.abort();
-    await this.idle();
-  }
-
   private async drain(): Promise<void> {
     try {
-      while (!this.stopped && this.queued.size > 0) {
+      while (this.queued.size > 0) {
         const file = [...this.queued].sort(compareRotatedLogs).at(-1)!;
         this.queued.delete(file);
         const abort = new AbortController();
@@ -58,6 +49,8 @@ export class LogCompressor {
           // Removed meanwhile (beyond containerLogMaxFiles, or the container's logs cleaned).
           if (!(await exists(file))) continue;
           await compressLog(file, abort.signal);
+          // Cancelled as it finished: the file was removed, so is its compressed copy.
+          if (abort.signal.aborted) await rm(file + compressSuffix, { force: true });
         } catch (error) {
           if (!abort.signal.aborted && (await exists(file))) this.onError(file, error);
         } finally {

@@ -101,6 +101,8 @@ export async function compressLog(log: string, signal?: AbortSignal): Promise<vo
     await pipeline(createReadStream(log), createGzip(), createWriteStream(tmp, { mode: mode & 0o7777 }), {
       signal,
     });
+    // Removed while the last bytes were written: no .gz for a file that is gone.
+    signal?.throwIfAborted();
     await rename(tmp, log + compressSuffix);
   } finally {
     await rm(tmp, { force: true });
