@@ -4,6 +4,7 @@ import type { Container, Pod } from '../api/pod-types';
 import type { ImageUser } from '../cri/verify-run-as-non-root';
 import type { CrashLoopBackOff } from '../pod/crash-loop-backoff';
 import type { ImagePullAuth, PodRuntime } from '../runtime/pod-runtime';
+import type { PullCredentials } from './pull-secrets';
 import { SyncStepError } from './sync-errors';
 
 /** Upstream default: Always for ":latest" or untagged images, IfNotPresent otherwise. */
@@ -17,14 +18,15 @@ export function effectivePullPolicy(container: Container): 'Always' | 'IfNotPres
 }
 
 /**
- * Upstream imageManager.EnsureImageExists: honours imagePullPolicy, tries each pull secret's
- * credentials, and backs off per pod and image after failures (ImagePullBackOff).
+ * Upstream imageManager.EnsureImageExists: honours imagePullPolicy, tries each credential (pull
+ * secrets', then credential providers') until one pulls, and backs off per pod and image after
+ * failures (ImagePullBackOff). `credentials` may be a function: it is called only when pulling.
  */
 export async function ensureImage(
   runtime: PodRuntime,
   pod: Pod,
   container: Container,
-  credentials: ImagePullAuth[],
+  credentials: ImagePullAuth[] | PullCredentials,
   sandboxConfig: MessageInput<PodSandboxConfig>,
   backoff: CrashLoopBackOff,
   clock: Clock,
@@ -45,22 +47,22 @@ export async function ensureImage(
   if (backoff.isInBackOffSinceUpdate(key)) {
     throw new SyncStepError('ImagePullBackOff', container.name, `Back-off pulling image "${image}"`);
   }
-  let lastError: unknown;
-  for (const auth of credentials.length > 0 ? credentials : [undefined]) {
+  const auths = typeof credentials === 'function' ? await credentials() : credentials;
+  const errors: string[] = [];
+  for (const auth of auths.length > 0 ? auths : [undefined]) {
     try {
       const ref = await runtime.pullImage(image, auth, sandboxConfig);
       backoff.reset(key);
       return ref;
     } catch (error) {
-      lastError = error;
+      errors.push((error as Error)?.message ?? String(error));
     }
   }
   backoff.next(key, clock.now());
-  throw new SyncStepError(
-    'ErrImagePull',
-    container.name,
-    `Failed to pull image "${image}": ${(lastError as Error)?.message ?? String(lastError)}`,
-  );
+  // Upstream aggregates every attempt's error: one as is, several as "[first, second]".
+  const unique = [...new Set(errors)];
+  const reason = unique.length === 1 ? unique[0] : `[${unique.join(', ')}]`;
+  throw new SyncStepError('ErrImagePull', container.name, `Failed to pull image "${image}": ${reason}`);
 }
 
 /**

@@ -1,4 +1,6 @@
-import type { Secret } from '../api/pod-types';
+import type { Pod, Secret } from '../api/pod-types';
+import { repositoryToPull } from '../images/credential-provider/docker-keyring';
+import type { ImageCredentialProviders } from '../images/credential-provider/image-credential-providers';
 import type { ImagePullAuth } from '../runtime/pod-runtime';
 
 /** The registry host of an image reference, as the container tools resolve it ("docker.io" by default). */
@@ -49,4 +51,33 @@ export function pullCredentials(image: string, secrets: Secret[]): ImagePullAuth
     }
   }
   return out;
+}
+
+/** The credentials to try for one pull, computed only when a pull happens. */
+export type PullCredentials = () => Promise<ImagePullAuth[]>;
+
+/**
+ * Upstream MakeDockerKeyring(pullSecrets, UnionDockerKeyring{node keyring, credential providers}):
+ * the pod's pull secrets' credentials first, then those of the credential provider plugins that
+ * match the image (asked about its repository, without tag or digest, for this pod and its
+ * service account). The kubelet tries them in this order until a pull succeeds.
+ */
+export function pullCredentialsFor(
+  image: string,
+  pod: Pod,
+  secrets: Secret[],
+  providers?: ImageCredentialProviders,
+): PullCredentials {
+  return async () => {
+    const fromSecrets = pullCredentials(image, secrets);
+    if (!providers) return fromSecrets;
+    const fromProviders = await providers.lookup(repositoryToPull(image), {
+      namespace: pod.metadata.namespace ?? 'default',
+      name: pod.metadata.name ?? '',
+      uid: pod.metadata.uid ?? '',
+      serviceAccountName: pod.spec.serviceAccountName ?? '',
+    });
+    // Upstream passes a provider's username and password only (no server address).
+    return [...fromSecrets, ...fromProviders.map(({ username, password }) => ({ username, password }))];
+  };
 }
