@@ -2,9 +2,16 @@
 // runners they use. The rule models, renderers, parsers and diffs are at
 // `@nodeagent/netfilter/iptables` and `/nftables`; the in-memory fakes at `/testing`.
 
-// How this package starts iptables/nft (inject one to run them elsewhere); defined in
-// primitives, where the rest of the runner's types are.
-export { type CommandRunner, InputAbortedError, localRunner, netnsRunner } from '@nodeagent/primitives';
+// How this package starts iptables/nft (inject one to run them elsewhere) and the error for a
+// tool that is not installed; defined in primitives, where the rest of the runner's types are.
+export {
+  CommandNotFoundError,
+  type CommandRunner,
+  InputAbortedError,
+  isCommandNotFoundError,
+  localRunner,
+  netnsRunner,
+} from '@nodeagent/primitives';
 // InvalidFieldError is at /iptables and /nftables: kube-proxy's root has its own class of that name.
 export {
   ApplyError,
