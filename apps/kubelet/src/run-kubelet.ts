@@ -25,11 +25,12 @@ import {
   StaticPodSource,
   subjectAccessReviewAuthorizer,
 } from '@nodeagent/kubelet';
+import type { Pod } from '@nodeagent/kubelet/api';
 import { detectCgroupFilesystem, PodCgroupManager } from '@nodeagent/kubelet/cgroups';
 import { ContainerLogManager, logRotatePolicy } from '@nodeagent/kubelet/logs';
 import { instrumentCriClient } from '@nodeagent/kubelet/metrics';
 import { selfSignedCertificate } from '@nodeagent/kubelet/server';
-import { isStaticPod, MirrorPodSync } from '@nodeagent/kubelet/sources';
+import { HttpPodSource, isPodFromSource, MirrorPodSync } from '@nodeagent/kubelet/sources';
 import { NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
 import { parseDuration } from '@nodeagent/primitives';
 import { imagePullConcurrency, limitImagePulls } from './image-pull-limit';
@@ -169,18 +170,45 @@ export async function runKubelet(
       })
     : undefined;
   if (mirrorPods) stops.push(() => mirrorPods.stop());
+  // Each static source hands its full set; the mirror pods follow the union of both.
+  const staticPods = { file: [] as Pod[], http: [] as Pod[] };
+  const setStaticPods = (source: 'file' | 'http', pods: Pod[]) => {
+    staticPods[source] = pods;
+    kubelet.setPods(pods, isPodFromSource(source));
+    mirrorPods?.setStaticPods([...staticPods.file, ...staticPods.http]);
+  };
   if (config.staticPodPath) {
     const source = new StaticPodSource({
       dir: config.staticPodPath,
       nodeName,
       checkFrequencyMs: parseDuration(config.fileCheckFrequency),
-      onPods: (pods) => {
-        kubelet.setPods(pods, isStaticPod);
-        mirrorPods?.setStaticPods(pods);
-      },
+      onPods: (pods) => setStaticPods('file', pods),
       onError: ({ file, error }) =>
         logger.warn({ file }, `Could not process manifest file: ${error.message}`),
     });
+    await source.start();
+    stops.push(() => source.stop());
+  }
+  if (config.staticPodURL) {
+    const source = new HttpPodSource({
+      url: config.staticPodURL,
+      headers: config.staticPodURLHeader,
+      nodeName,
+      checkFrequencyMs: parseDuration(config.httpCheckFrequency),
+      onPods: (pods) => setStaticPods('http', pods),
+      // Upstream logs the first three failures, then only at verbosity 4.
+      onError: (error, failures) => {
+        if (failures <= 3)
+          logger.info(
+            { err: error.message },
+            failures === 3
+              ? 'Failed to read pods from URL. Dropping verbosity of this message to V(4)'
+              : 'Failed to read pods from URL',
+          );
+      },
+      onRecovered: () => logger.info({}, 'Successfully read pods from URL'),
+    });
+    logger.info({ URL: config.staticPodURL }, 'Watching URL');
     await source.start();
     stops.push(() => source.stop());
   }

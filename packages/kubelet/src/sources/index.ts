@@ -14,13 +14,17 @@ export {
 } from './api-event-recorder';
 export { ApiPodSource, type ApiPodSourceHandlers, isMirrorPod } from './api-pod-source';
 export { ApiServiceLister } from './api-service-lister';
+export { HttpPodSource, type HttpPodSourceOptions, podsFromManifest } from './http-pod-source';
 export { isMirrorPodMissingError, MirrorPodMissingError } from './mirror-pod-missing';
 export { MirrorPodSync, type MirrorPodSyncOptions } from './mirror-pod-sync';
 export {
+  isPodFromSource,
   isStaticPod,
   readStaticPods,
   type StaticPodFileError,
+  type StaticPodOrigin,
   StaticPodSource,
   type StaticPodSourceOptions,
   staticPodDefaults,
+  staticPodDefaultsFrom,
 } from './static-pod-source';

@@ -17,6 +17,11 @@ export function isStaticPod(pod: Pod): boolean {
   return source !== undefined && source !== 'api';
 }
 
+/** Pods of one static source ("file" or "http"): what that source's full set replaces. */
+export function isPodFromSource(source: 'file' | 'http'): (pod: Pod) => boolean {
+  return (pod) => pod.metadata.annotations?.[configSourceAnnotation] === source;
+}
+
 function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
@@ -28,18 +33,45 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+interface Toleration {
+  key?: string;
+  operator?: string;
+  value?: string;
+  effect?: string;
+  tolerationSeconds?: number;
+}
+
+/** Where a static pod came from: a manifest file, or the staticPodURL. */
+export type StaticPodOrigin = { file: string } | { url: string };
+
 /**
- * Upstream config.applyDefaults for file pods: namespace "default", the node name appended to
- * the pod name, a uid hashed from the manifest, node and file (so the same manifest keeps its
- * uid across restarts, and an edit makes a new pod), the config.* annotations, spec.nodeName.
+ * Upstream config.applyDefaults for static pods: namespace "default", the node name appended to
+ * the pod name, a uid hashed from the manifest and its origin (node and file, or the URL: the
+ * same manifest keeps its uid across restarts, an edit makes a new pod), the config.*
+ * annotations (source "file" or "http"), spec.nodeName, and for file pods the NoExecute
+ * toleration that keeps them on a node with problems.
  */
-export function staticPodDefaults(manifest: Pod, nodeName: string, file: string, seenAt: string): Pod {
+export function staticPodDefaultsFrom(
+  manifest: Pod,
+  nodeName: string,
+  origin: StaticPodOrigin,
+  seenAt: string,
+): Pod {
   const hash = createHash('md5');
   hash.update(stableJson(manifest));
-  hash.update(`host:${nodeName}`);
-  hash.update(`file:${file}`);
+  if ('file' in origin) {
+    hash.update(`host:${nodeName}`);
+    hash.update(`file:${origin.file}`);
+  } else hash.update(`url:${origin.url}`);
   const uid = hash.digest('hex');
   const name = manifest.metadata?.name ?? '';
+  // PodSpec does not type tolerations (the kubelet itself never reads them): they pass through.
+  const tolerations = (manifest.spec as { tolerations?: Toleration[] } | undefined)?.tolerations ?? [];
+  const noExecute: Toleration = { operator: 'Exists', effect: 'NoExecute' };
+  // Upstream AddOrUpdateTolerationInPod: an equal toleration (key, operator, value, effect) is kept.
+  const hasNoExecute = tolerations.some(
+    (t) => !t.key && t.operator === 'Exists' && !t.value && t.effect === 'NoExecute',
+  );
   return {
     ...manifest,
     apiVersion: 'v1',
@@ -52,12 +84,21 @@ export function staticPodDefaults(manifest: Pod, nodeName: string, file: string,
       annotations: {
         ...(manifest.metadata?.annotations ?? {}),
         [configHashAnnotation]: uid,
-        [configSourceAnnotation]: 'file',
+        [configSourceAnnotation]: 'file' in origin ? 'file' : 'http',
         [configSeenAnnotation]: seenAt,
       },
     },
-    spec: { ...manifest.spec, nodeName },
+    spec: {
+      ...manifest.spec,
+      nodeName,
+      ...('file' in origin && !hasNoExecute ? { tolerations: [...tolerations, noExecute] } : {}),
+    },
   };
+}
+
+/** staticPodDefaultsFrom for a manifest file. */
+export function staticPodDefaults(manifest: Pod, nodeName: string, file: string, seenAt: string): Pod {
+  return staticPodDefaultsFrom(manifest, nodeName, { file }, seenAt);
 }
 
 /**

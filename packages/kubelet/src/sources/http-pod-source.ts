@@ -1,0 +1,136 @@
+import { parse } from 'yaml';
+import type { Pod } from '../api/pod-types';
+import { configSeenAnnotation } from '../cri/labels';
+import { InvalidPodSpecError } from '../errors';
+import { staticPodDefaultsFrom } from './static-pod-source';
+
+/** Upstream maxConfigLength: a manifest URL's body is read up to 10 MB. */
+const MAX_CONFIG_LENGTH = 10 * 2 ** 20;
+/** Upstream's client timeout for the manifest URL. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export interface HttpPodSourceOptions {
+  /** KubeletConfiguration.staticPodURL (--manifest-url). */
+  url: string;
+  /** staticPodURLHeader (--manifest-url-header): sent with every request. */
+  headers?: Record<string, string[]>;
+  nodeName: string;
+  /** httpCheckFrequency in ms (upstream 20 s). */
+  checkFrequencyMs: number;
+  /** The full set of pods the URL gives (a Pod or a PodList), defaulted as static pods. */
+  onPods: (pods: Pod[]) => void;
+  /** A failed read: upstream logs the first three, then drops the message's verbosity. */
+  onError?: (error: Error, failures: number) => void;
+  /** Called once reading works again after failures (upstream "Successfully read pods from URL"). */
+  onRecovered?: () => void;
+  fetch?: typeof fetch;
+  now?: () => Date;
+}
+
+/** The pods a manifest URL's body holds: one Pod, or a PodList's items. */
+export function podsFromManifest(text: string, url: string): Pod[] {
+  let object: { kind?: string; items?: Pod[] } & Partial<Pod>;
+  try {
+    object = parse(text) as typeof object;
+  } catch (error) {
+    throw new InvalidPodSpecError(
+      'staticPodURL',
+      url,
+      `couldn't parse as pod or pod list: ${(error as Error).message}`,
+    );
+  }
+  const valid = (pod: Partial<Pod> | undefined): pod is Pod => !!pod?.metadata?.name && !!pod.spec;
+  if (object?.kind === 'Pod' && valid(object)) return [object];
+  if (object?.kind === 'PodList' && Array.isArray(object.items) && object.items.every(valid))
+    return object.items;
+  throw new InvalidPodSpecError(
+    'staticPodURL',
+    url,
+    `received '${text.slice(0, 200)}', but couldn't parse as single or multiple pods`,
+  );
+}
+
+/**
+ * Upstream's URL pod source (staticPodURL): reads the URL every httpCheckFrequency and hands the
+ * pods it lists to the kubelet as static pods (config.source "http"). An unchanged body is not
+ * handed again; an empty one is an empty set (and an error); a failed read changes nothing.
+ */
+export class HttpPodSource {
+  private timer: NodeJS.Timeout | undefined;
+  private lastBody: string | undefined;
+  private failures = 0;
+  private stopped = false;
+  private readonly seen = new Map<string, string>();
+
+  constructor(private readonly options: HttpPodSourceOptions) {}
+
+  /** One read of the URL; resolves whether it worked (errors go to onError). */
+  async check(): Promise<boolean> {
+    try {
+      await this.read();
+      if (this.failures > 0) this.options.onRecovered?.();
+      this.failures = 0;
+      return true;
+    } catch (error) {
+      this.failures++;
+      this.options.onError?.(error as Error, this.failures);
+      return false;
+    }
+  }
+
+  private async read(): Promise<void> {
+    const { url } = this.options;
+    const headers = new Headers();
+    for (const [name, values] of Object.entries(this.options.headers ?? {}))
+      for (const value of values) headers.append(name, value);
+    const response = await (this.options.fetch ?? fetch)(url, {
+      headers,
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const body = (await response.text()).slice(0, MAX_CONFIG_LENGTH);
+    if (response.status !== 200)
+      throw new InvalidPodSpecError('staticPodURL', url, `${response.status} ${response.statusText}`);
+    if (body.length === 0) {
+      this.lastBody = body;
+      this.options.onPods([]);
+      throw new InvalidPodSpecError('staticPodURL', url, `zero-length data received from ${url}`);
+    }
+    if (body === this.lastBody) return;
+    const manifests = podsFromManifest(body, url);
+    this.lastBody = body;
+    const now = (this.options.now ?? (() => new Date()))().toISOString();
+    this.options.onPods(
+      manifests.map((manifest) => {
+        const pod = staticPodDefaultsFrom(manifest, this.options.nodeName, { url }, now);
+        // The first time each pod was seen stays its config.seen, as for file pods.
+        const uid = pod.metadata.uid ?? '';
+        const seenAt = this.seen.get(uid) ?? now;
+        this.seen.set(uid, seenAt);
+        return {
+          ...pod,
+          metadata: {
+            ...pod.metadata,
+            annotations: { ...pod.metadata.annotations, [configSeenAnnotation]: seenAt },
+          },
+        };
+      }),
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.check();
+    const tick = () => {
+      if (this.stopped) return;
+      this.timer = setTimeout(() => {
+        void this.check().finally(tick);
+      }, this.options.checkFrequencyMs);
+      this.timer.unref?.();
+    };
+    tick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+}
