@@ -31,7 +31,7 @@ import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './runtime/runtime-
 import { defaultMaxParallelPodStarts, StartLimiter } from './runtime/start-limiter';
 import { isMirrorPodMissingError } from './sources/mirror-pod-missing';
 import type { FsStats, Summary } from './stats/summary-types';
-import { generatePodStatus, rejectedPodStatus } from './status/generate-pod-status';
+import { generatePodStatus, isRejectedPodStatus, rejectedPodStatus } from './status/generate-pod-status';
 import { isTerminalPhase } from './status/pod-phase';
 import { type PodStatusWriter, StatusManager } from './status/status-manager';
 import { ContainerGarbageCollector } from './sync/container-garbage-collector';
@@ -610,6 +610,12 @@ export class Kubelet {
     const stopped = await this.refreshPod(pod);
     this.updateRunningMetrics();
     const current = this.podWithLastStatus(pod);
+    // A refused pod never ran: its status stays the refusal (upstream rejectPod), without the
+    // waiting ContainerCreating statuses and conditions a regenerated one would add.
+    if (isRejectedPodStatus(current.status)) {
+      await this.housekeeping.podStopped(pod.metadata.uid ?? '');
+      return;
+    }
     const status = generatePodStatus(current, stopped, {
       now: this.clock.now(),
       hostIPs: this.options.hostIPs,

@@ -238,6 +238,12 @@ describe('admission with the default configuration', () => {
       expect(engine.writer.last(pod.metadata.uid!)?.message).toBe(
         'Pod was rejected: forbidden sysctl: "kernel.msgmax" not allowlisted',
       );
+      // As upstream's rejectPod leaves it: no container statuses (no waiting ContainerCreating
+      // after the pod stopped), no kubelet conditions.
+      const written = engine.writer.last(pod.metadata.uid!)!;
+      expect(written.containerStatuses).toBeUndefined();
+      expect(written.conditions).toBeUndefined();
+      expect(written.qosClass).toBe('BestEffort');
       expect((await engine.client.listPodSandbox({})).items).toHaveLength(0);
     } finally {
       await engine.close();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Container, Pod, PodCondition } from '../src/api/pod-types';
-import { generatePodStatus } from '../src/status/generate-pod-status';
+import { generatePodStatus, isRejectedPodStatus, rejectedPodStatus } from '../src/status/generate-pod-status';
 import { makePod, readySandbox, runtimeContainer, runtimeStatus } from './helpers/fixtures';
 
 const now = Date.UTC(2025, 0, 1, 12, 0, 0);
@@ -317,5 +317,78 @@ describe('generatePodStatus', () => {
       [runtimeContainer(init, { state: 'exited', exitCode: 1 })],
     );
     expect(generatePodStatus(pod, failed, { now, hostIPs: [] }).initContainerStatuses![0]!.ready).toBe(false);
+  });
+});
+
+describe('generatePodStatus: terminal conditions and generation (upstream v1.36)', () => {
+  const exited = (exitCode: number) =>
+    runtimeContainer(app, { state: 'exited', exitCode, finishedAt: 3_000 });
+
+  it('a Succeeded pod: Initialized True PodCompleted, Ready and ContainersReady False PodCompleted', () => {
+    const pod = makePod({ containers: [app], restartPolicy: 'Never' });
+    const status = generatePodStatus(pod, runtimeStatus(pod, [], [exited(0)]), { now, hostIPs: [] });
+    expect(status.phase).toBe('Succeeded');
+    expect(condition(status.conditions, 'Initialized')).toMatchObject({
+      status: 'True',
+      reason: 'PodCompleted',
+    });
+    expect(condition(status.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
+    expect(condition(status.conditions, 'ContainersReady')).toMatchObject({
+      status: 'False',
+      reason: 'PodCompleted',
+    });
+  });
+
+  it('a Failed pod: Ready and ContainersReady False PodFailed, Initialized without reason', () => {
+    const pod = makePod({ containers: [app], restartPolicy: 'Never' });
+    const status = generatePodStatus(pod, runtimeStatus(pod, [], [exited(3)]), { now, hostIPs: [] });
+    expect(status.phase).toBe('Failed');
+    expect(condition(status.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'PodFailed' });
+    expect(condition(status.conditions, 'ContainersReady')?.reason).toBe('PodFailed');
+    expect(condition(status.conditions, 'Initialized')?.reason).toBeUndefined();
+  });
+
+  it("carries metadata.generation as status.observedGeneration and on the kubelet's conditions only", () => {
+    const pod = makePod({ containers: [app], readinessGates: [{ conditionType: 'example.com/gate' }] });
+    pod.metadata.generation = 3;
+    pod.status = {
+      conditions: [{ type: 'example.com/gate', status: 'True', lastTransitionTime: '2025-01-01T11:00:00Z' }],
+    };
+    const status = generatePodStatus(pod, runtimeStatus(pod, []), { now, hostIPs: [] });
+    expect(status.observedGeneration).toBe(3);
+    for (const type of [
+      'PodReadyToStartContainers',
+      'Initialized',
+      'Ready',
+      'ContainersReady',
+      'PodScheduled',
+    ])
+      expect(condition(status.conditions, type)?.observedGeneration).toBe(3);
+    expect(condition(status.conditions, 'example.com/gate')?.observedGeneration).toBeUndefined();
+    // Without a generation (standalone pods) there is nothing to observe.
+    const standalone = generatePodStatus(makePod({ containers: [app] }), runtimeStatus(pod, []), {
+      now,
+      hostIPs: [],
+    });
+    expect(standalone.observedGeneration).toBeUndefined();
+  });
+
+  it('a rejected pod reports no container statuses and no kubelet conditions', () => {
+    const pod = makePod({ containers: [app] });
+    pod.metadata.generation = 1;
+    pod.status = generatePodStatus(pod, runtimeStatus(pod, []), { now, hostIPs: [] });
+    const rejected = rejectedPodStatus(pod, 'SysctlForbidden', 'Pod was rejected: forbidden sysctl', now);
+    expect(rejected).toEqual({
+      observedGeneration: 1,
+      phase: 'Failed',
+      reason: 'SysctlForbidden',
+      message: 'Pod was rejected: forbidden sysctl',
+      startTime: '2025-01-01T12:00:00Z',
+      qosClass: 'BestEffort',
+      hostIP: undefined,
+      hostIPs: [],
+    });
+    expect(isRejectedPodStatus(rejected)).toBe(true);
+    expect(isRejectedPodStatus(pod.status)).toBe(false);
   });
 });

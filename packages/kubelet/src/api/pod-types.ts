@@ -368,9 +368,13 @@ export interface PodCondition {
   lastTransitionTime?: string;
   reason?: string;
   message?: string;
+  /** The pod's metadata.generation this condition was computed for (Pod generation, GA 1.35). */
+  observedGeneration?: number;
 }
 
 export interface PodStatus {
+  /** The pod's metadata.generation this status was computed for (Pod generation, GA 1.35). */
+  observedGeneration?: number;
   phase?: PodPhase;
   conditions?: PodCondition[];
   message?: string;

@@ -1,3 +1,4 @@
+import { podRejectedPrefix } from '../admission/admit-handler';
 import {
   type Container,
   type ContainerState,
@@ -89,6 +90,7 @@ export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: P
   const ips = sandbox?.ready ? sandbox.ips : [];
   const podIPs = sandbox?.hostNetwork ? inputs.hostIPs : ips;
   const status: PodStatus = {
+    ...observedGeneration(pod),
     phase,
     conditions: [],
     hostIP: inputs.hostIPs[0],
@@ -130,12 +132,18 @@ export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: P
     (c) => !KUBELET_CONDITIONS.has(c.type),
   );
   const keep = (condition: PodCondition) =>
-    conditions.push(withTransitionTime(condition, previous.conditions, inputs.now));
+    conditions.push({
+      ...withTransitionTime(condition, previous.conditions, inputs.now),
+      ...observedGeneration(pod),
+    });
   keep({ type: 'PodReadyToStartContainers', status: sandbox?.ready ? 'True' : 'False' });
   const pendingInit = initStatuses
     .filter((s, i) => (isSidecar(initContainers[i]!) ? !s.started : s.state.terminated?.exitCode !== 0))
     .map((s) => s.name);
-  if (initialized || phase === 'Succeeded') {
+  if (phase === 'Succeeded') {
+    // Upstream GeneratePodInitializedCondition: a completed pod reports PodCompleted.
+    keep({ type: 'Initialized', status: 'True', reason: 'PodCompleted' });
+  } else if (initialized) {
     keep({ type: 'Initialized', status: 'True' });
   } else {
     keep({
@@ -154,8 +162,10 @@ export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: P
     (type) => previous.conditions?.find((c) => c.type === type)?.status !== 'True',
   );
   if (phase === 'Succeeded' || phase === 'Failed') {
-    keep({ type: 'Ready', status: 'False', reason: 'PodCompleted' });
-    keep({ type: 'ContainersReady', status: 'False', reason: 'PodCompleted' });
+    // Upstream generate*ConditionForTerminalPhase: PodCompleted or PodFailed.
+    const reason = phase === 'Succeeded' ? 'PodCompleted' : 'PodFailed';
+    keep({ type: 'Ready', status: 'False', reason });
+    keep({ type: 'ContainersReady', status: 'False', reason });
   } else if (unready.length > 0) {
     const message = `containers with unready status: [${unready.join(' ')}]`;
     keep({ type: 'Ready', status: 'False', reason: 'ContainersNotReady', message });
@@ -179,15 +189,47 @@ export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: P
   return status;
 }
 
-/** The status of a pod the kubelet refused to run (admission failure, invalid spec). */
+/**
+ * The status of a pod the kubelet refused to run (admission failure, invalid spec), as upstream
+ * rejectPod leaves it: phase, reason, message, startTime, QoS class and observed generation; no
+ * container statuses and no conditions (nothing was ever synced for it).
+ */
 export function rejectedPodStatus(pod: Pod, reason: string, message: string, now: number): PodStatus {
+  const {
+    containerStatuses: _containers,
+    initContainerStatuses: _init,
+    ephemeralContainerStatuses: _ephemeral,
+    conditions,
+    ...previous
+  } = pod.status ?? {};
+  // Conditions others own (readiness gates, DisruptionTarget) stay; the kubelet's never existed.
+  const foreign = (conditions ?? []).filter((c) => !KUBELET_CONDITIONS.has(c.type));
   return {
-    ...(pod.status ?? {}),
+    ...previous,
+    ...observedGeneration(pod),
     phase: 'Failed',
     reason,
     message,
     startTime: pod.status?.startTime ?? rfc3339(now),
+    qosClass: pod.status?.qosClass ?? podQOSClass(pod),
+    ...(foreign.length > 0 ? { conditions: foreign } : {}),
   };
+}
+
+/** Whether a status is a kubelet refusal (rejectedPodStatus): it stays as it is once the pod stops. */
+export function isRejectedPodStatus(status: PodStatus | undefined): boolean {
+  return (
+    status?.phase === 'Failed' &&
+    status.containerStatuses === undefined &&
+    status.initContainerStatuses === undefined &&
+    (status.reason === 'InvalidPodSpec' || status.message?.startsWith(podRejectedPrefix) === true)
+  );
+}
+
+/** Upstream CalculatePodStatusObservedGeneration: the pod's generation, when it has one. */
+function observedGeneration(pod: Pod): { observedGeneration?: number } {
+  const generation = pod.metadata.generation;
+  return generation === undefined ? {} : { observedGeneration: generation };
 }
 
 function initializationComplete(pod: Pod, initStatuses: ContainerStatus[], mainCreated: boolean): boolean {
