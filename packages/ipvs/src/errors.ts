@@ -14,13 +14,18 @@ export class InvalidFieldError extends IpvsError {
   }
 }
 
-/** The kernel has no IPVS (module not loaded / not built), so the `IPVS` genl family is missing. */
+/**
+ * IPVS cannot be used: the kernel has no IPVS (module not loaded / not built, so the `IPVS` genl
+ * family is missing), or this process cannot open a netlink socket because the native `netlink`
+ * addon did not load (no prebuild for this platform, or a bundle that left it out).
+ */
 export class IpvsUnavailableError extends IpvsError {
-  constructor(reason: string) {
-    super(
-      'IPVS_UNAVAILABLE',
-      `IPVS is not available in this kernel: ${reason} (is the ip_vs module loaded?)`,
-    );
+  constructor(
+    /** Why, without the advice: `generic netlink family "IPVS" not registered`. */
+    readonly reason: string,
+    message = `IPVS is not available in this kernel: ${reason} (is the ip_vs module loaded?)`,
+  ) {
+    super('IPVS_UNAVAILABLE', message);
   }
 }
 

@@ -111,7 +111,7 @@ export class Ipvs implements IpvsHandle {
         throw err;
       }
       transport = relay;
-    } else transport = new NetlinkTransport();
+    } else transport = await NetlinkTransport.open();
     try {
       const req = getFamilyRequest(IPVS_GENL_NAME);
       let replies: Buffer[];

@@ -1,7 +1,8 @@
 import { getSystemErrorName } from 'node:util';
-import { createNetlink, type NetlinkMessage, type NetlinkSocket } from 'netlink';
+import type { NetlinkMessage, NetlinkSocket } from 'netlink';
 import { NlmFlag, NlmType } from './constants';
 import { IpvsClosedError, IpvsKernelError } from './errors';
+import { loadNetlinkAddon } from './netlink-addon';
 import { encodeNetlinkMessage } from './netlink-header';
 import { type BatchMessage, type GenlTransport, NetlinkErrnoError } from './transport';
 
@@ -29,17 +30,24 @@ interface PendingBatch {
 
 /** A NETLINK_GENERIC socket from the `netlink` package's native addon, in this process's netns. */
 export class NetlinkTransport implements GenlTransport {
-  private readonly socket: NetlinkSocket;
   private closed = false;
   private lastError: Error | undefined;
   /** Batches by the sequence number of their closing NOOP; message seqs run from firstSeq. */
   private readonly batches = new Map<number, PendingBatch>();
 
-  constructor(bufferBytes = 8 << 20) {
-    this.socket = createNetlink(NETLINK_GENERIC, {
-      recvBufferSize: bufferBytes,
-      sendBufferSize: bufferBytes,
-    });
+  /**
+   * Opens a socket with `bufferBytes` of kernel buffer each way. The native addon is loaded
+   * here, on first use: IpvsUnavailableError (with the reason) when it cannot load.
+   */
+  static async open(bufferBytes = 8 << 20): Promise<NetlinkTransport> {
+    const { createNetlink } = await loadNetlinkAddon();
+    return new NetlinkTransport(
+      createNetlink(NETLINK_GENERIC, { recvBufferSize: bufferBytes, sendBufferSize: bufferBytes }),
+    );
+  }
+
+  /** Wraps a NETLINK_GENERIC socket made with the `netlink` package (see `open`). */
+  constructor(private readonly socket: NetlinkSocket) {
     // Without a listener an 'error' event would crash the process. ENOBUFS means replies were
     // dropped: the outcome of pending batches is unknown, so they fail rather than guess.
     this.socket.on('error', (err) => {
