@@ -16,6 +16,7 @@ import {
   startingKubeletMessage,
 } from './events/event-reasons';
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
+import type { ImageCredentialProviders } from './images/credential-provider/image-credential-providers';
 import type { ImageService } from './images/image-service';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics';
 import { recordProbeRun } from './metrics-collectors/prober-metrics';
@@ -63,6 +64,8 @@ export interface KubeletOptions {
   /** Services for the `<SVC>_SERVICE_HOST`… variables (e.g. ApiServiceLister); none without. */
   services?: ServiceLister;
   tokens?: TokenSource;
+  /** --image-credential-provider-config plugins; their credentials follow the pull secrets'. */
+  credentialProviders?: ImageCredentialProviders;
   /** Pod status sink; omit in standalone mode. */
   statusWriter?: PodStatusWriter;
   /** Readiness of a running container (from the probe manager); containers without a readiness probe are ready. */
@@ -195,6 +198,7 @@ export class Kubelet {
       objects: options.objects ?? noObjects,
       services: options.services,
       tokens: options.tokens,
+      credentialProviders: options.credentialProviders,
       clock: this.clock,
       dns: {
         clusterDNS: options.config.clusterDNS,

@@ -11,6 +11,7 @@ import { CrashLoopBackOff } from '../src/pod/crash-loop-backoff';
 import { criPodRuntime } from '../src/runtime/cri-pod-runtime';
 import { ensureImage } from '../src/sync/image-puller';
 import { pullCredentialsFor } from '../src/sync/pull-secrets';
+import { startEngine, testPod } from './helpers/engine';
 import { writeFakeProvider } from './helpers/fake-credential-provider';
 
 const image = 'registry.example.com/team/app:1';
@@ -134,5 +135,35 @@ describe('credential provider credentials in CRI PullImage', () => {
   it('pulls without auth when neither secrets nor providers have credentials for the image', async () => {
     await expect(pull(pod(), [])).rejects.toMatchObject({ code: 'ErrImagePull' });
     expect(pullAuths).toEqual([null]);
+  });
+});
+
+describe('the kubelet with credential providers', () => {
+  it('runs a pod whose private image only the provider can pull, and reports ErrImagePull without it', async () => {
+    const { set, plugin } = await providerSet('robot', 'from-provider');
+    const h = await startEngine({ credentialProviders: set });
+    try {
+      h.fake.addRegistryImage({ ref: image, auth: { username: 'robot', password: 'from-provider' } });
+      const withProvider = testPod({
+        containers: [{ name: 'app', image, command: ['sh', '-c', 'sleep 3600'] }],
+      });
+      h.kubelet.addPod(withProvider);
+      await h.settleThroughRelists();
+      expect(h.kubelet.getPodStatus(withProvider.metadata.uid!)?.phase).toBe('Running');
+      expect((await plugin.calls()).map((c) => c.request.image)).toEqual(['registry.example.com/team/app']);
+    } finally {
+      await h.close();
+    }
+    const without = await startEngine();
+    try {
+      without.fake.addRegistryImage({ ref: image, auth: { username: 'robot', password: 'from-provider' } });
+      const pod = testPod({ containers: [{ name: 'app', image, command: ['sh', '-c', 'sleep 3600'] }] });
+      without.kubelet.addPod(pod);
+      await without.settleThroughRelists();
+      const waiting = without.kubelet.getPodStatus(pod.metadata.uid!)?.containerStatuses?.[0]?.state.waiting;
+      expect(waiting?.reason).toMatch(/^(ErrImagePull|ImagePullBackOff)$/);
+    } finally {
+      await without.close();
+    }
   });
 });

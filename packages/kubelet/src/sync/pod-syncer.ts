@@ -27,6 +27,7 @@ import {
   formatPod,
   type PodEventRecorder,
 } from '../events/event-reasons';
+import type { ImageCredentialProviders } from '../images/credential-provider/image-credential-providers';
 import type { KubeletMetrics } from '../metrics';
 import { computePodActions, type ProbeState } from '../pod/compute-pod-actions';
 import { containerHash } from '../pod/container-hash';
@@ -46,7 +47,7 @@ import type { TokenSource } from '../volumes/volume-payloads';
 import { ensureEtcHostsFile } from './etc-hosts';
 import { ensureImage, imageUser } from './image-puller';
 import { runLifecycleHook } from './lifecycle-hooks';
-import { pullCredentials } from './pull-secrets';
+import { pullCredentialsFor } from './pull-secrets';
 import { prepareSubPaths } from './subpaths';
 import { SyncStepError } from './sync-errors';
 
@@ -59,6 +60,8 @@ export interface PodSyncerOptions {
   volumes: PodVolumeManager;
   objects: ObjectSource;
   tokens?: TokenSource;
+  /** Image credential provider plugins, asked after the pod's pull secrets. */
+  credentialProviders?: ImageCredentialProviders;
   clock: Clock;
   dns: ClusterDNSOptions;
   podLogsDir: string;
@@ -488,7 +491,7 @@ export class PodSyncer {
       announcing,
       pod,
       container,
-      pullCredentials(image, secrets),
+      pullCredentialsFor(image, pod, secrets, this.options.credentialProviders),
       sandboxConfig,
       this.imageBackOff,
       clock,
