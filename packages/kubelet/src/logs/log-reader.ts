@@ -292,12 +292,15 @@ async function waitFinished(
 ): Promise<void> {
   if (segment.buffer) return;
   const pollMs = options.pollMs ?? 100;
+  // The runtime creates the new file a moment before it switches its writes to it: a file is
+  // finished once the new one has been seen twice, a poll apart, and the last read after that.
+  let movedSeen = 0;
   while (!options.signal?.aborted) {
     const current = await stat(log).catch(() => undefined);
-    const moved = current !== undefined && current.ino !== segment.ino;
+    movedSeen = current !== undefined && current.ino !== segment.ino ? movedSeen + 1 : 0;
     await drain(segment, options);
-    if (moved) return;
-    if ((await segmentSize(segment)) <= segment.offset) await sleep(pollMs);
+    if (movedSeen >= 2) return;
+    if (movedSeen > 0 || (await segmentSize(segment)) <= segment.offset) await sleep(pollMs);
   }
 }
 
