@@ -33,12 +33,20 @@ export {
   KubeletError,
   VolumeSetupError,
 } from './errors';
+export {
+  containerFieldPath,
+  nodeAllocatableEnforcedMessage,
+  nodeStatusEventMessage,
+  probeFailedMessage,
+  startingKubeletMessage,
+} from './events/event-reasons';
 export { criImageService, type ImageService } from './images/image-service';
 export { Kubelet, type KubeletLogger, type KubeletOptions } from './kubelet';
 export { collectProcessMetrics, createKubeletMetrics, type KubeletMetrics } from './metrics';
 export { rfc3339 } from './rfc3339';
 export { criPodRuntime } from './runtime/cri-pod-runtime';
 export type { PodRuntime } from './runtime/pod-runtime';
+export { runtimeClassHandlerLookup } from './runtime/runtime-class';
 export {
   createHealthzServer,
   createKubeletServer,
@@ -55,7 +63,7 @@ export {
 } from './server/server-auth';
 export { criStreamingRuntime, type StreamingRuntime } from './server/streaming-runtime';
 export { apiObjectSource, apiPodStatusWriter, apiTokenSource, syncMirrorPods } from './sources/api-clients';
-export { apiEventRecorder } from './sources/api-event-recorder';
+export { apiEventRecorder, apiEventSink } from './sources/api-event-recorder';
 export { ApiPodSource } from './sources/api-pod-source';
 export { ApiServiceLister } from './sources/api-service-lister';
 export { StaticPodSource } from './sources/static-pod-source';

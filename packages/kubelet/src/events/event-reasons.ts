@@ -55,3 +55,15 @@ export const nodeAllocatableEnforcedMessage = 'Updated Node Allocatable limit ac
 export function nodeStatusEventMessage(nodeName: string, reason: string): string {
   return `Node ${nodeName} status is now: ${reason}`;
 }
+
+/** Upstream's reason of a failed probe's Warning event (events.ContainerUnhealthy). */
+export const containerUnhealthyReason = 'Unhealthy';
+
+/**
+ * Upstream prober's Unhealthy message: `Liveness probe failed: <output>` (probe type
+ * capitalised; the output as the probe returned it, possibly empty), for the container's
+ * fieldPath. For the prober to record through the Kubelet's recordEvent.
+ */
+export function probeFailedMessage(probeType: 'liveness' | 'readiness' | 'startup', output: string): string {
+  return `${probeType[0]!.toUpperCase()}${probeType.slice(1)} probe failed: ${output}`;
+}

@@ -8,7 +8,9 @@ export {
 } from './api-clients';
 export {
   type ApiEventRecorderOptions,
+  type ApiEventSink,
   apiEventRecorder,
+  apiEventSink,
   type PodEventRecorder,
   type PodEventType,
 } from './api-event-recorder';
