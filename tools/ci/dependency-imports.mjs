@@ -3,13 +3,14 @@
 // `node tools/ci/dependency-imports.mjs` (exit 1 and one line per problem when they disagree).
 //
 // - a `dependencies` / `peerDependencies` entry that no non-test file under src imports is unused
-//   (users would install it for nothing);
+//   (users would install it for nothing), unless it is an optional peer dependency of a package it
+//   imports (primitives' /x509 subpath needs @peculiar/x509, which only its users install);
 // - a package that a non-test file under src imports but that is neither a dependency nor a peer
 //   dependency is undeclared (it resolves here only because the workspace hoists it; a user's
 //   install would fail at run time).
 // Test files (`*.test.ts`) may import devDependencies, so they are left out of both checks.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -68,9 +69,10 @@ export function checkPackage(dir) {
     for (const name of importsOf(readFileSync(file, 'utf8'))) imported.add(name);
   }
   imported.delete(manifest.name);
+  const peersOfImports = optionalPeersOf(dir, imported);
   const problems = [];
   for (const name of [...declared].sort()) {
-    if (!name.startsWith('@types/') && !imported.has(name)) {
+    if (!name.startsWith('@types/') && !imported.has(name) && !peersOfImports.has(name)) {
       problems.push({ package: manifest.name, kind: 'unused', name });
     }
   }
@@ -78,6 +80,24 @@ export function checkPackage(dir) {
     if (!declared.has(name)) problems.push({ package: manifest.name, kind: 'undeclared', name });
   }
   return problems;
+}
+
+/** The optional peer dependencies of the packages `dir` imports, where their manifests can be read. */
+function optionalPeersOf(dir, imported) {
+  const require = createRequire(join(dir, 'package.json'));
+  const peers = new Set();
+  for (const name of imported) {
+    let manifest;
+    try {
+      manifest = JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8'));
+    } catch {
+      continue;
+    }
+    for (const [peer, meta] of Object.entries(manifest.peerDependenciesMeta ?? {})) {
+      if (meta?.optional) peers.add(peer);
+    }
+  }
+  return peers;
 }
 
 /** The problems of every workspace package under packages/ and apps/ of `root`. */
