@@ -5,6 +5,7 @@ import { FakeClock } from '@nodeagent/primitives';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CredentialProviderSpec } from '../src/images/credential-provider/credential-provider-config';
+import { imageCredentialProvidersFromFlags } from '../src/images/credential-provider/credential-providers-from-flags';
 import { ImageCredentialProviders } from '../src/images/credential-provider/image-credential-providers';
 import type { PullingPod, ServiceAccountInfo } from '../src/images/credential-provider/plugin-provider';
 import { writeFakeProvider } from './helpers/fake-credential-provider';
@@ -369,5 +370,21 @@ describe('loading --image-credential-provider-config with --image-credential-pro
     expect(set.providers.map((p) => p.name)).toEqual(['ecr-credential-provider']);
     expect(set.providers[0]!.isImageAllowed('123.dkr.ecr.us-east-1.amazonaws.com/app')).toBe(true);
     expect(set.providers[0]!.isImageAllowed('123.dkr.ecr.amazonaws.com/app')).toBe(false);
+  });
+
+  it('runs no plugins without either flag, and needs both when one is given', async () => {
+    expect(await imageCredentialProvidersFromFlags({})).toBeUndefined();
+    expect(await imageCredentialProvidersFromFlags({ configPath: '', binDir: '' })).toBeUndefined();
+    await expect(
+      imageCredentialProvidersFromFlags({ configPath: join(dir, 'c.yaml') }),
+    ).rejects.toMatchObject({
+      field: '--image-credential-provider-bin-dir',
+      message: 'plugin binary directory  did not exist',
+    });
+    await writeFakeProvider(binDir, 'p');
+    await expect(imageCredentialProvidersFromFlags({ binDir })).rejects.toMatchObject({
+      field: '--image-credential-provider-config',
+      message: 'credential provider config path is empty',
+    });
   });
 });

@@ -11,6 +11,10 @@ export {
 export { CredentialProviderConfigError, CredentialProviderExecError } from './credential-provider-errors';
 export { type CredentialProviderMetrics, credentialProviderMetrics } from './credential-provider-metrics';
 export {
+  apiServiceAccountGetter,
+  imageCredentialProvidersFromFlags,
+} from './credential-providers-from-flags';
+export {
   type DockerConfig,
   DockerKeyring,
   type RegistryCredential,
