@@ -54,3 +54,46 @@ export async function removeAllSandboxes(client: CriClient): Promise<void> {
     }),
   );
 }
+
+/** One pod of the probed floor: when its container ran and when its first exec probe passed. */
+export interface ProbedFloorPod {
+  containerId: string;
+  runningMs: number;
+  readyMs: number;
+}
+
+/**
+ * The max-pods floor: each pod's sandbox and container started straight through CRI (all pods
+ * at once, as the kubelet does), then one ExecSync of `probe` in it right away — what the
+ * kubelet's first readiness probe asks of containerd. Times are from `origin`.
+ */
+export async function startProbedPodsThroughCri(
+  client: CriClient,
+  pods: Pod[],
+  options: { podLogsDir: string; probe: string[]; origin: number },
+): Promise<ProbedFloorPod[]> {
+  return Promise.all(
+    pods.map(async (pod) => {
+      const sandboxConfig = buildSandboxConfig(pod, {
+        clusterDNS: [],
+        clusterDomain: 'cluster.local',
+        attempt: 0,
+        podLogsDir: options.podLogsDir,
+      });
+      await mkdir(sandboxConfig.logDirectory ?? options.podLogsDir, { recursive: true });
+      const { podSandboxId } = await client.runPodSandbox({ config: sandboxConfig, runtimeHandler: '' });
+      const container = pod.spec.containers[0]!;
+      const config = buildContainerConfig(pod, container, {
+        restartCount: 0,
+        env: [],
+        volumes: new Map(),
+        memoryCapacity: 4e9,
+      });
+      const { containerId } = await client.createContainer({ podSandboxId, config, sandboxConfig });
+      await client.startContainer({ containerId });
+      const runningMs = performance.now() - options.origin;
+      await client.execSync({ containerId, cmd: options.probe, timeout: 1 });
+      return { containerId, runningMs, readyMs: performance.now() - options.origin };
+    }),
+  );
+}

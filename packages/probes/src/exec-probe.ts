@@ -27,13 +27,20 @@ export async function runExecProbe(
   timeoutMs: number,
   signal?: AbortSignal,
   containerId?: string,
+  /**
+   * How long past `timeoutMs` to wait for the executor before calling the run a timeout
+   * (default 50 ms). An executor that enforces the timeout itself in the runtime (CRI ExecSync
+   * counts it from the exec's start, not from the call) gets a grace covering its own deadline, so
+   * a slow exec set-up on a loaded node is not a probe failure.
+   */
+  graceMs = 50,
 ): Promise<ProbeRunOutcome> {
   if (signal?.aborted) return cancelledOutcome();
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe = () => {};
   const timeout = new Promise<never>((_, reject) => {
     // A grace period so that an executor that enforces the timeout itself reports first.
-    timer = setTimeout(() => reject(new ExecTimeoutError(command, timeoutMs)), timeoutMs + 50);
+    timer = setTimeout(() => reject(new ExecTimeoutError(command, timeoutMs)), timeoutMs + graceMs);
   });
   try {
     const cancelled = new Promise<'cancelled'>((resolve) => {
@@ -45,7 +52,10 @@ export async function runExecProbe(
     if (res.exitCode === 0) return { result: 'Success', output };
     return { result: 'Failure', output: output || `command exited with code ${res.exitCode}` };
   } catch (err) {
-    if (err instanceof ExecTimeoutError || (err as { code?: string })?.code === 'ETIMEDOUT') {
+    // A CRI call past its deadline is a timed-out probe too (upstream's remote runtime turns
+    // DeadlineExceeded from ExecSync into a timeout error).
+    const code = (err as { code?: string })?.code;
+    if (err instanceof ExecTimeoutError || code === 'ETIMEDOUT' || code === 'DEADLINE_EXCEEDED') {
       return {
         result: 'Failure',
         output: `command ${JSON.stringify(command)} timed out after ${timeoutMs}ms`,

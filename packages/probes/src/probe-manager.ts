@@ -23,6 +23,11 @@ export type ContainerStateInput = Omit<ContainerState, 'started'> & { started?: 
 export interface ProbeManagerOptions {
   /** Backs exec probes (the kubelet passes CRI ExecSync). */
   executor?: ExecProbeExecutor;
+  /**
+   * How long past timeoutSeconds an exec run may take before it counts as timed out (default
+   * 50 ms). An executor that enforces the timeout in the runtime should be given its own deadline.
+   */
+  execTimeoutGraceMs?: number;
   /** At most this many probes run at once across all containers (default 100). */
   maxConcurrentProbes?: number;
   clock?: Clock;
@@ -97,7 +102,12 @@ export class ProbeManager {
         s.started ?? (s.running && (!hasStartup || this.startup.get(s.containerId) === 'Success'));
       return { ...s, started };
     };
-    const target: ProbeTarget = { podIP, exec: this.opts.executor, userAgent: this.opts.userAgent };
+    const target: ProbeTarget = {
+      podIP,
+      exec: this.opts.executor,
+      execGraceMs: this.opts.execTimeoutGraceMs,
+      userAgent: this.opts.userAgent,
+    };
     const now = (this.opts.clock ?? systemClock).now();
     let initial: ContainerStateInput | undefined;
     try {

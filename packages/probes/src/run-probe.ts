@@ -13,6 +13,8 @@ export interface ProbeTarget {
   exec?: ExecProbeExecutor;
   /** The container instance probed (passed to the exec executor, so one executor serves all). */
   containerId?: string;
+  /** How long past timeoutSeconds to wait for the exec executor (see runExecProbe; default 50 ms). */
+  execGraceMs?: number;
   userAgent?: string;
 }
 
@@ -31,7 +33,7 @@ export async function runProbe(
   switch (h.kind) {
     case 'exec':
       if (!target.exec) return { result: 'Unknown', output: 'no exec executor configured for exec probes' };
-      return runExecProbe(target.exec, h.command, timeoutMs, signal, target.containerId);
+      return runExecProbe(target.exec, h.command, timeoutMs, signal, target.containerId, target.execGraceMs);
     case 'httpGet':
       return runHttpProbe({
         scheme: h.scheme,

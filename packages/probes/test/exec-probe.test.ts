@@ -69,4 +69,26 @@ describe('runExecProbe with an injected executor', () => {
       await runExecProbe(async () => ({ exitCode: 0, stdout: '', stderr: '' }), ['x'], 1, controller.signal),
     ).toEqual({ result: 'Unknown', output: 'probe cancelled' });
   });
+
+  it('waits the given grace for an executor that enforces the timeout itself (a slow exec set-up is no failure)', async () => {
+    vi.useFakeTimers();
+    // Answers 3 s after the call: the runtime spent 2.5 s setting the exec up, 0.5 s running it.
+    const exec: ExecProbeExecutor = () =>
+      new Promise((resolve) => setTimeout(() => resolve({ exitCode: 0, stdout: '', stderr: '' }), 3000));
+    const pending = runExecProbe(exec, ['check'], 1000, undefined, 'c1', 15_000);
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(await pending).toEqual({ result: 'Success', output: '' });
+  });
+
+  it('reports a CRI call past its deadline (DEADLINE_EXCEEDED) as a timed-out Failure', async () => {
+    const exec: ExecProbeExecutor = async () => {
+      throw Object.assign(new Error('ExecSync: DEADLINE_EXCEEDED: context deadline exceeded'), {
+        code: 'DEADLINE_EXCEEDED',
+      });
+    };
+    expect(await runExecProbe(exec, ['x'], 1000)).toEqual({
+      result: 'Failure',
+      output: 'command ["x"] timed out after 1000ms',
+    });
+  });
 });

@@ -11,6 +11,13 @@ import type { ProbeState } from '../pod/compute-pod-actions';
 import type { PodRuntime } from '../runtime/pod-runtime';
 import { findContainer, type PodRuntimeStatus } from '../runtime/runtime-state';
 
+/**
+ * Past timeoutSeconds, how long an exec probe waits for ExecSync before it counts as timed out:
+ * beyond the CRI call's own deadline (timeoutSeconds + 10 s in criPodRuntime), which answers
+ * first with DEADLINE_EXCEEDED, itself a timed-out probe.
+ */
+const EXEC_DEADLINE_GRACE_MS = 15_000;
+
 /** A probed container instance. */
 interface Probed {
   containerId: string;
@@ -44,6 +51,9 @@ export class PodProber {
     this.manager = new ProbeManager({
       executor: (command, timeoutMs, containerId) =>
         runtime.execSync(containerId ?? '', command, Math.max(1, Math.ceil(timeoutMs / 1000))),
+      // The runtime enforces timeoutSeconds from the exec's start and the CRI call has its own
+      // deadline past it: a loaded node's slow exec set-up is not a failed probe (as upstream).
+      execTimeoutGraceMs: EXEC_DEADLINE_GRACE_MS,
       onRun: options.onRun,
       clock: options.clock,
     });

@@ -1,0 +1,333 @@
+/**
+ * Max-pods benchmark (`npm run bench -- kubelet`, script bench:max-pods), results in
+ * bench-results/kubelet-max-pods.json. On a real containerd (tools/containerd, warm local
+ * busybox) with an in-process API server: 110 pods (the default maxPods), each one busybox
+ * container running `sleep` with an exec readiness probe (`/bin/true`, periodSeconds 10) and
+ * terminationGracePeriodSeconds 1, created at once through the API. Reports create → all
+ * Running and all Ready as a watcher on the API server sees them (and the largest Ready − Running
+ * gap of a pod), process CPU seconds over a steady window with the 110 pods (the kubelet runs
+ * in this process, beside the API server and the watcher), containerd's own CPU over the same
+ * window, heap and RSS idle / at 110 pods / after the delete (after a full GC), CRI calls per pod
+ * during the window, and delete → all API objects gone.
+ *
+ * Beside it, in the same run, the runtime's floor: the same 110 sandboxes and containers started
+ * straight through CRI with one ExecSync each right after the start, the same exec probe load
+ * over a steady window of the same length (one ExecSync per container per 10 s), then every
+ * sandbox stopped and removed. Each kubelet figure is also given as a ratio to the floor's.
+ * Needs root; skipped with a note otherwise. NODEAGENT_BENCH_STEADY_MS sets the window (60 s),
+ * NODEAGENT_BENCH_PODS the pod count (110); NODEAGENT_BENCH_CPU_PROFILE=<file> writes a V8 CPU
+ * profile of the kubelet's steady window there (open it in Chrome DevTools).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { createCriClient } from '@nodeagent/cri-client';
+import { coreV1Requests, Informer } from '@nodeagent/informer';
+import { startApiServer } from '@nodeagent/testing';
+import type { Pod } from '../src/api/index';
+import {
+  ApiPodSource,
+  apiObjectSource,
+  apiPodStatusWriter,
+  criPodRuntime,
+  Kubelet,
+  parseKubeletConfiguration,
+} from '../src/index';
+import { removeAllSandboxes, startProbedPodsThroughCri } from './cri-floor';
+import { PhaseRecorder } from './pod-start-phases';
+
+const PODS = Number(process.env.NODEAGENT_BENCH_PODS ?? 110);
+const STEADY_MS = Number(process.env.NODEAGENT_BENCH_STEADY_MS ?? 60_000);
+const PERIOD_MS = 10_000;
+const PROBE = ['/bin/true'];
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+interface ContainerdHandle {
+  endpoint: string;
+  pid: number;
+  images: { busybox: { name: string } };
+  stop(): Promise<void>;
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+const round2 = (n: number) => Math.round(n * 100) / 100;
+const mb = (bytes: number) => round1(bytes / 2 ** 20);
+const ratio = (a: number, b: number) => (b > 0 ? +(a / b).toFixed(2) : null);
+
+async function waitFor(probe: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Heap and RSS after a full GC (MB). */
+async function memory(): Promise<{ heapMB: number; rssMB: number }> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await sleep(50);
+  }
+  const { heapUsed, rss } = process.memoryUsage();
+  return { heapMB: mb(heapUsed), rssMB: mb(rss) };
+}
+
+/** CPU seconds (user + system) of a process from /proc (containerd). */
+function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat, in clock ticks (USER_HZ = 100 on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds of this process and of containerd while `during` runs. */
+async function cpuOver(containerdPid: number, during: () => Promise<void>) {
+  const start = process.cpuUsage();
+  const ctrStart = processCpuSeconds(containerdPid);
+  await during();
+  const used = process.cpuUsage(start);
+  return {
+    processCpuSeconds: round2((used.user + used.system) / 1e6),
+    containerdCpuSeconds: round2(processCpuSeconds(containerdPid) - ctrStart),
+  };
+}
+
+/** Runs `during` under the V8 profiler when NODEAGENT_BENCH_CPU_PROFILE names a file. */
+async function profiled(during: () => Promise<void>): Promise<void> {
+  const file = process.env.NODEAGENT_BENCH_CPU_PROFILE;
+  if (!file) return during();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    await during();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+function isReady(pod: Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+}
+
+function isRunning(pod: Pod): boolean {
+  const statuses = pod.status?.containerStatuses ?? [];
+  return (
+    pod.status?.phase === 'Running' &&
+    statuses.length === pod.spec.containers.length &&
+    statuses.every((s) => s.state.running !== undefined)
+  );
+}
+
+async function maxPods(): Promise<Record<string, unknown>> {
+  if (process.getuid?.() !== 0) return { skipped: 'needs root for tools/containerd' };
+  const { startContainerd } = (await import(join(root, 'tools/containerd/containerd.ts'))) as {
+    startContainerd: () => Promise<ContainerdHandle>;
+  };
+  const containerd = await startContainerd();
+  const api = await startApiServer();
+  const dir = await mkdtemp(join(tmpdir(), `na-kubelet-maxpods-${process.pid}-`));
+  const client = await createCriClient({ endpoint: containerd.endpoint });
+  const core = coreV1Requests(api.kubeConfig());
+  const runningSeen = new Map<string, number>();
+  const readySeen = new Map<string, number>();
+  const present = new Set<string>();
+  const watcher = new Informer<KubernetesObject>({
+    kubeConfig: api.kubeConfig(),
+    resource: { apiVersion: 'v1', plural: 'pods' },
+  });
+  const observe = (object: KubernetesObject) => {
+    const pod = object as unknown as Pod;
+    const name = pod.metadata.name ?? '';
+    present.add(name);
+    if (!runningSeen.has(name) && isRunning(pod)) runningSeen.set(name, performance.now());
+    if (!readySeen.has(name) && isReady(pod)) readySeen.set(name, performance.now());
+  };
+  watcher.onAdd(observe);
+  watcher.onUpdate((_old, object) => observe(object));
+  watcher.onDelete((object) => present.delete(object.metadata?.name ?? ''));
+  const podsFor = (prefix: string): Pod[] =>
+    Array.from({ length: PODS }, (_, i) => ({
+      metadata: { name: `${prefix}-${i}`, namespace: 'default', uid: `${prefix}-${process.pid}-${i}` },
+      spec: {
+        nodeName: 'bench-node',
+        containers: [
+          {
+            name: 'app',
+            image: containerd.images.busybox.name,
+            command: ['sh', '-c', 'sleep 3600'],
+            readinessProbe: { exec: { command: PROBE }, periodSeconds: PERIOD_MS / 1000 },
+          },
+        ],
+        terminationGracePeriodSeconds: 1,
+      },
+    }));
+
+  try {
+    watcher.start();
+    await watcher.waitForSync();
+    // Warm-up: the first sandboxes of a fresh containerd pay for loading the image and CNI.
+    await startProbedPodsThroughCri(client, podsFor('warm').slice(0, 2), {
+      podLogsDir: join(dir, 'floor-logs'),
+      probe: PROBE,
+      origin: performance.now(),
+    });
+    await removeAllSandboxes(client);
+
+    // The floor: the same pods and probe load straight through CRI.
+    const floorIdle = await memory();
+    const origin = performance.now();
+    const floorPods = await startProbedPodsThroughCri(client, podsFor('floor'), {
+      podLogsDir: join(dir, 'floor-logs'),
+      probe: PROBE,
+      origin,
+    });
+    const floorSteady = await cpuOver(containerd.pid, async () => {
+      // One ExecSync per container per period, spread over the period as the pods started.
+      const stop = performance.now() + STEADY_MS;
+      await Promise.all(
+        floorPods.map(async ({ containerId }, i) => {
+          await sleep((i * PERIOD_MS) / floorPods.length);
+          while (performance.now() < stop) {
+            await client.execSync({ containerId, cmd: PROBE, timeout: 1 });
+            await sleep(Math.min(PERIOD_MS, Math.max(0, stop - performance.now())));
+          }
+        }),
+      );
+    });
+    const floorAt110 = await memory();
+    const deleteStart = performance.now();
+    await removeAllSandboxes(client);
+    const floor = {
+      allRunningMs: Math.round(Math.max(...floorPods.map((p) => p.runningMs))),
+      allReadyMs: Math.round(Math.max(...floorPods.map((p) => p.readyMs))),
+      readyAfterRunningMaxMs: Math.round(Math.max(...floorPods.map((p) => p.readyMs - p.runningMs))),
+      steady: floorSteady,
+      memory: { idle: floorIdle, at110: floorAt110 },
+      deleteMs: Math.round(performance.now() - deleteStart),
+    };
+
+    // The kubelet.
+    const recorder = new PhaseRecorder();
+    const kubelet = new Kubelet({
+      nodeName: 'bench-node',
+      runtime: recorder.wrapRuntime(criPodRuntime(client)),
+      config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
+      rootDir: join(dir, 'root'),
+      hostIPs: ['192.168.80.2'],
+      memoryCapacity: 4e9,
+      objects: apiObjectSource(core),
+      statusWriter: apiPodStatusWriter(core),
+    });
+    await kubelet.start();
+    const source = new ApiPodSource(api.kubeConfig(), 'bench-node', {
+      add: (pod) => kubelet.addPod(pod),
+      update: (pod) => kubelet.updatePod(pod),
+      remove: (pod) => kubelet.removePod(pod),
+    });
+    await source.start();
+    const pods = podsFor('kubelet');
+    const names = pods.map((pod) => pod.metadata.name!);
+    try {
+      await sleep(1_000);
+      const idle = await memory();
+      const start = performance.now();
+      await Promise.all(
+        pods.map((body) => core.createNamespacedPod({ namespace: 'default', body: body as never })),
+      );
+      await waitFor(() => names.every((name) => runningSeen.has(name)), 300_000, `${PODS} pods Running`);
+      await waitFor(() => names.every((name) => readySeen.has(name)), 300_000, `${PODS} pods Ready`);
+      const allRunningMs = Math.round(Math.max(...names.map((n) => runningSeen.get(n)! - start)));
+      const allReadyMs = Math.round(Math.max(...names.map((n) => readySeen.get(n)! - start)));
+      const readyAfterRunningMaxMs = Math.round(
+        Math.max(...names.map((n) => readySeen.get(n)! - runningSeen.get(n)!)),
+      );
+      // Let the start-up syncs settle, then the steady window.
+      await sleep(2_000);
+      recorder.calls.clear();
+      const writesBefore = kubelet.statusManager.writes;
+      const steady = await cpuOver(containerd.pid, () => profiled(() => sleep(STEADY_MS)));
+      // CRI calls the kubelet made in the window, per second (ExecSync: the probes).
+      const criCallsPerSecond = Object.fromEntries(
+        [...recorder.calls]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([method, n]) => [method, round2(n / (STEADY_MS / 1000))]),
+      );
+      const statusWritesInWindow = kubelet.statusManager.writes - writesBefore;
+      const at110 = await memory();
+      const deleteStart = performance.now();
+      await Promise.all(names.map((name) => core.deleteNamespacedPod({ name, namespace: 'default' })));
+      await waitFor(
+        () => names.every((name) => !present.has(name)) && kubelet.getPods().length === 0,
+        300_000,
+        'pods deleted',
+      );
+      const deleteMs = Math.round(performance.now() - deleteStart);
+      await kubelet.settle();
+      await sleep(2_000);
+      const afterDelete = await memory();
+      const kubeletResult = {
+        allRunningMs,
+        allReadyMs,
+        readyAfterRunningMaxMs,
+        steady: { ...steady, statusWritesInWindow, criCallsPerSecond },
+        memory: {
+          idle,
+          at110,
+          afterDelete,
+          afterDeleteToIdle: {
+            heap: ratio(afterDelete.heapMB, idle.heapMB),
+            rss: ratio(afterDelete.rssMB, idle.rssMB),
+          },
+          probedContainersAfterDelete: kubelet.prober.probedContainers,
+        },
+        deleteMs,
+      };
+      return {
+        pods: PODS,
+        probe: `exec ${PROBE.join(' ')}, periodSeconds ${PERIOD_MS / 1000}`,
+        steadyWindowMs: STEADY_MS,
+        runtime: 'containerd (tools/containerd), in-process API server',
+        criFloor: floor,
+        kubelet: kubeletResult,
+        ratioToFloor: {
+          allRunning: ratio(allRunningMs, floor.allRunningMs),
+          allReady: ratio(allReadyMs, floor.allReadyMs),
+          steadyProcessCpu: ratio(steady.processCpuSeconds, floor.steady.processCpuSeconds),
+          steadyContainerdCpu: ratio(steady.containerdCpuSeconds, floor.steady.containerdCpuSeconds),
+          heapAt110: ratio(at110.heapMB, floor.memory.at110.heapMB),
+          rssAt110: ratio(at110.rssMB, floor.memory.at110.rssMB),
+          delete: ratio(deleteMs, floor.deleteMs),
+        },
+      };
+    } finally {
+      await source.stop();
+      await kubelet.stop();
+      await removeAllSandboxes(client);
+    }
+  } finally {
+    await watcher.stop();
+    client.close();
+    await api.close();
+    await containerd.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const results = { generatedAt: new Date().toISOString(), node: process.version, maxPods: await maxPods() };
+mkdirSync(join(root, 'bench-results'), { recursive: true });
+writeFileSync(join(root, 'bench-results', 'kubelet-max-pods.json'), `${JSON.stringify(results, null, 2)}\n`);
+console.log(JSON.stringify(results, null, 2));
