@@ -12,6 +12,7 @@ import {
   KUBELET_SERVING_SIGNER,
   KUBELET_SERVING_USAGES,
   loadClientCert,
+  loadClientConfig,
   nodeSubject,
   serveCurrentCertificate,
 } from '@nodeagent/kubelet/certificates';
@@ -20,16 +21,28 @@ import { StartupRefusedError } from './startup-checks';
 
 /**
  * Before --kubeconfig is read: with --bootstrap-kubeconfig, a missing or expired --kubeconfig is
- * replaced by one pointing at a client certificate obtained through a CSR (TLS bootstrapping).
- * Returns whether that happened: only then do later CSRs fall back to the bootstrap credentials.
+ * replaced by one pointing at the client certificate in --cert-dir (TLS bootstrapping). As
+ * upstream's buildKubeletClientConfig: with rotateCertificates the certificate is requested in the
+ * background by the client certificate manager (LoadClientConfig), so the kubelet starts (static
+ * pods run) meanwhile; without it the CSR is sent and waited for here (LoadClientCert). Returns
+ * whether --kubeconfig was replaced: only then do CSRs fall back to the bootstrap credentials.
  */
 export async function bootstrapClientCertificate(
   options: ResolvedKubeletOptions,
   nodeName: string,
   logger: KubeletLogger,
 ): Promise<boolean> {
-  const { flags } = options;
+  const { flags, config } = options;
   if (!flags.bootstrapKubeconfig || !flags.kubeconfig) return false;
+  if (config.rotateCertificates) {
+    logger.info({}, 'Client rotation is on, will bootstrap in background');
+    return loadClientConfig({
+      kubeconfigPath: flags.kubeconfig,
+      bootstrapKubeconfigPath: flags.bootstrapKubeconfig,
+      certDir: flags.certDir,
+      logger,
+    });
+  }
   return loadClientCert({
     kubeconfigPath: flags.kubeconfig,
     bootstrapKubeconfigPath: flags.bootstrapKubeconfig,

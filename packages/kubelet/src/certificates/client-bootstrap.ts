@@ -1,10 +1,11 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { certificatesV1Requests } from '@nodeagent/informer';
 import { stringify } from 'yaml';
 import type { KubeletLogger } from '../kubelet';
+import { CertificateError } from './certificate-error';
 import { pemBlocks } from './certificate-pair';
 import {
   digestedCsrName,
@@ -113,6 +114,54 @@ export function bootstrappedKubeconfigYaml(bootstrap: KubeConfig, pemPath: strin
     'current-context': 'default-context',
     preferences: {},
   });
+}
+
+export interface ClientConfigBootstrapOptions {
+  kubeconfigPath: string;
+  bootstrapKubeconfigPath: string;
+  certDir: string;
+  logger?: KubeletLogger;
+  now?: () => number;
+}
+
+/**
+ * Upstream's bootstrap.LoadClientConfig, the path taken with client certificate rotation on:
+ * nothing is requested here. A valid --kubeconfig is used as it is (the bootstrap kubeconfig then
+ * goes unused); otherwise --kubeconfig is written pointing at `<cert-dir>/kubelet-client-current.pem`
+ * with the bootstrap kubeconfig's server and CA, and the certificate manager requests the pair in
+ * the background with the bootstrap credentials. Returns whether that happened.
+ */
+export async function loadClientConfig(options: ClientConfigBootstrapOptions): Promise<boolean> {
+  const now = options.now ?? Date.now;
+  const { logger, kubeconfigPath } = options;
+  if (await isClientConfigStillValid(kubeconfigPath, now(), logger)) {
+    logger?.info({}, 'Current kubeconfig file contents are still valid, no bootstrap necessary');
+    return false;
+  }
+  const bootstrap = new KubeConfig();
+  try {
+    bootstrap.loadFromFile(options.bootstrapKubeconfigPath);
+  } catch (error) {
+    throw new CertificateError(
+      'BOOTSTRAP_KUBECONFIG',
+      'bootstrapKubeconfig',
+      options.bootstrapKubeconfigPath,
+      `unable to load bootstrap kubeconfig: ${(error as Error).message}`,
+    );
+  }
+  const store = new CertificateFileStore({
+    pairNamePrefix: 'kubelet-client',
+    certDirectory: options.certDir,
+  });
+  await mkdir(dirname(kubeconfigPath), { recursive: true });
+  await writeFile(kubeconfigPath, bootstrappedKubeconfigYaml(bootstrap, store.currentPath()), {
+    mode: 0o600,
+  });
+  logger?.info(
+    {},
+    'Use the bootstrap credentials to request a cert, and set kubeconfig to point to the certificate dir',
+  );
+  return true;
 }
 
 /**

@@ -17,8 +17,10 @@ export { CertificateFileStore, type CertificateStoreOptions } from './certificat
 export {
   bootstrappedKubeconfigYaml,
   type ClientBootstrapOptions,
+  type ClientConfigBootstrapOptions,
   isClientConfigStillValid,
   loadClientCert,
+  loadClientConfig,
 } from './client-bootstrap';
 export { requestCertificate, waitForCertificate } from './csr-client';
 export { generatePrivateKeyPem } from './private-key';
