@@ -48,6 +48,7 @@ import {
 import type { Logger } from 'pino';
 import { apiServerConfig } from './api-server-config';
 import { type DaemonSettings, daemonSettings, nodeNameFor } from './daemon-settings';
+import { hostFamilies } from './host-families';
 import { setupNode } from './node-setup';
 import { logProxierChoice } from './proxier-startup-log';
 import { SyncEndSignallingHealth } from './sync-end-signal';
@@ -164,7 +165,13 @@ export async function runProxy(
     );
   }
   const node = await discoverNode(s, nodeReader(kc, nodeName), log);
-  const families = familiesFor(config, node.primaryFamily);
+  // Userspace mode (ours) serves clusterCIDR's families; the others the host's, as upstream.
+  const families =
+    mode === 'userspace' ? familiesFor(config, node.primaryFamily) : hostFamilies(mode, node.primaryFamily);
+  log.info(
+    families.length > 1 ? { 'primary ipFamily': families[0] } : { ipFamily: families[0] },
+    families.length > 1 ? 'kube-proxy running in dual-stack mode' : 'kube-proxy running in single-stack mode',
+  );
   await setupNode(config, log);
   logProxierChoice(mode, log);
   const metrics = new KubeProxyMetrics();
