@@ -254,7 +254,7 @@ export async function runKubelet(
       onError: (error, during) => logger.warn({ during, err: String(error) }, 'node status'),
     });
     // Registration retries until the API server answers; nothing else waits for it.
-    void reporter.start();
+    void reporter.start().catch((error) => logger.error({ err: String(error) }, 'node status'));
     stops.push(() => reporter?.stop());
   }
 
