@@ -10,6 +10,7 @@ const startingState =
 describe('CRI errors during pod cleanup never end the kubelet', () => {
   let h: EngineHarness;
   const warnings: string[] = [];
+  const events: string[] = [];
   const logger: KubeletLogger = {
     info() {},
     warn: (_obj, msg) => warnings.push(msg ?? ''),
@@ -17,7 +18,11 @@ describe('CRI errors during pod cleanup never end the kubelet', () => {
   };
   beforeEach(async () => {
     warnings.length = 0;
-    h = await startEngine({ logger }, { runtimeOnFakeClock: true });
+    events.length = 0;
+    h = await startEngine(
+      { logger, recordEvent: (_pod, type, reason, message) => events.push(`${type} ${reason}: ${message}`) },
+      { runtimeOnFakeClock: true },
+    );
   });
   afterEach(async () => h.close());
 
@@ -85,5 +90,24 @@ describe('CRI errors during pod cleanup never end the kubelet', () => {
     expect(h.writer.deleted).toEqual([pod.metadata.uid]);
     expect(warnings).toContain('Failed to remove container or sandbox');
     expect(warnings).not.toContain('Pod sync failed');
+  });
+
+  it('a failing RunPodSandbox is an event in upstream words and the pod waits for the retry', async () => {
+    const cni =
+      'failed to setup network for sandbox: plugin type="bridge" failed (add): no IP addresses available';
+    h.fake.injectError('RunPodSandbox', { code: unknown, details: cni });
+    const pod = testPod();
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    expect(events).toContain(
+      `Warning FailedCreatePodSandBox: Failed to create pod sandbox: rpc error: code = Unknown desc = ${cni}`,
+    );
+    expect(h.kubelet.getPodStatus(pod.metadata.uid!)?.containerStatuses?.[0]?.state.waiting?.reason).toBe(
+      'ContainerCreating',
+    );
+    // The retry (after retryMs) creates it.
+    h.kubelet.updatePod(pod);
+    await h.kubelet.settle();
+    expect(h.kubelet.getPodStatus(pod.metadata.uid!)?.phase).toBe('Running');
   });
 });

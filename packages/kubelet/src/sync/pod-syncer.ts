@@ -273,7 +273,8 @@ export class PodSyncer {
 
   /** Upstream's FailedCreatePodSandBox event: "Failed to create pod sandbox: <error>". */
   private sandboxFailed(pod: Pod, error: Error): void {
-    const message = error instanceof CriError ? error.details : error.message;
+    // Upstream prints the gRPC error itself here ("rpc error: code = Unknown desc = ...").
+    const message = error instanceof CriError ? goGrpcError(error) : error.message;
     this.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
   }
 
@@ -340,8 +341,9 @@ export class PodSyncer {
         podIP,
         sleep: this.sleep,
         timeoutSeconds: grace,
-      }).catch((error: Error) =>
-        this.event(pod, 'Warning', 'FailedPreStopHook', error.message, container.name),
+      }).catch(() =>
+        // Upstream leaves the hook's output out of the event: it may hold secrets.
+        this.event(pod, 'Warning', 'FailedPreStopHook', 'PreStopHook failed', container.name),
       );
       grace -= Math.floor((this.options.clock.now() - started) / 1000);
     }
@@ -426,14 +428,14 @@ export class PodSyncer {
         throw new SyncStepError(
           error instanceof KubeletError ? 'CreateContainerConfigError' : 'CreateContainerError',
           container.name,
-          (error as Error).message,
+          runtimeMessage(error),
         );
       }
       this.event(pod, 'Normal', 'Created', 'Container created', container.name);
       try {
         await runtime.startContainer(id);
       } catch (error) {
-        throw new SyncStepError('RunContainerError', container.name, (error as Error).message);
+        throw new SyncStepError('RunContainerError', container.name, runtimeMessage(error));
       }
       this.event(pod, 'Normal', 'Started', 'Container started', container.name);
       return id;
@@ -646,8 +648,9 @@ export function containerStartEvents(
         message: `Back-off restarting failed container ${container} in pod ${formatPod(pod)}`,
       },
     ];
+  // Upstream leaves the hook's output out of the event (it may hold secrets); the status has it.
   if (error.code === 'PostStartHookError')
-    return [{ type: 'Warning', reason: 'FailedPostStartHook', message: error.message }];
+    return [{ type: 'Warning', reason: 'FailedPostStartHook', message: 'PostStartHook failed' }];
   if (imageErrors.has(error.code)) {
     const first =
       error.code === 'ErrImageNeverPull'
@@ -658,4 +661,35 @@ export function containerStartEvents(
     return [first, { type: 'Warning', reason: 'Failed', message: `Error: ${error.code}` }];
   }
   return [{ type: 'Warning', reason: 'Failed', message: `Error: ${error.message}` }];
+}
+
+/** Go's gRPC status code names (codes.Code.String()), by number. */
+const goCodeNames = [
+  'OK',
+  'Canceled',
+  'Unknown',
+  'InvalidArgument',
+  'DeadlineExceeded',
+  'NotFound',
+  'AlreadyExists',
+  'PermissionDenied',
+  'ResourceExhausted',
+  'FailedPrecondition',
+  'Aborted',
+  'OutOfRange',
+  'Unimplemented',
+  'Internal',
+  'Unavailable',
+  'DataLoss',
+  'Unauthenticated',
+];
+
+/** A CRI error as Go's gRPC error prints: `rpc error: code = Unknown desc = <details>`. */
+function goGrpcError(error: CriError): string {
+  return `rpc error: code = ${goCodeNames[error.grpcCode] ?? `Code(${error.grpcCode})`} desc = ${error.details}`;
+}
+
+/** Upstream's container start failures carry the runtime's own message (grpc status Message()). */
+function runtimeMessage(error: unknown): string {
+  return error instanceof CriError ? error.details : (error as Error).message;
 }
