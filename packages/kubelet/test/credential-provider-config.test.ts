@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +55,7 @@ describe('CredentialProviderConfig validation (upstream validateCredentialProvid
       'providers.defaultCacheDuration: Required value',
     ]);
     expect(errorsOf({ defaultCacheDurationMs: -60_000 })).toEqual([
-      'providers.defaultCacheDuration: Invalid value: -1m0s: defaultCacheDuration must be greater than or equal to 0',
+      'providers.defaultCacheDuration: Invalid value: -1m0s: must be greater than or equal to 0',
     ]);
   });
 
@@ -199,10 +200,16 @@ describe('CredentialProviderConfig files', () => {
     await writeFile(join(dir, 'd', '20-b.yml'), doc('b'));
     await writeFile(join(dir, 'd', '10-a.yaml'), doc('a'));
     await writeFile(join(dir, 'd', 'notes.txt'), 'ignored');
-    expect((await readCredentialProviderConfig(join(dir, 'd'))).providers.map((p) => p.name)).toEqual([
-      'a',
-      'b',
-    ]);
+    const read = await readCredentialProviderConfig(join(dir, 'd'));
+    expect(read.config.providers.map((p) => p.name)).toEqual(['a', 'b']);
+    // Upstream's hash: every file's 8-byte big-endian length, then its bytes, in file order.
+    const hasher = createHash('sha256');
+    for (const text of [doc('a'), doc('b')]) {
+      const length = Buffer.alloc(8);
+      length.writeBigUInt64BE(BigInt(Buffer.byteLength(text)));
+      hasher.update(length).update(text);
+    }
+    expect(read.hash).toBe(`sha256:${hasher.digest('hex')}`);
     await writeFile(
       join(dir, 'd', '30-a.json'),
       JSON.stringify({

@@ -117,6 +117,15 @@ describe('credential provider plugins (exec, cache key types)', () => {
     expect(await uncached.calls()).toHaveLength(2);
   });
 
+  it('runs the plugin once for concurrent requests of the same image', async () => {
+    const plugin = await writeFakeProvider(binDir, 'once');
+    await plugin.respond({ cacheKeyType: 'Image', cacheDuration: '0s', auth: auth('o') });
+    const set = providers([spec('once')]);
+    const results = await Promise.all([1, 2, 3].map(() => set.lookup('a.example.com/x')));
+    expect(results).toEqual([1, 2, 3].map(() => [{ username: 'o', password: 'o-pw' }]));
+    expect(await plugin.calls()).toHaveLength(1);
+  });
+
   it('runs only for images matchImages covers (host globs per label, exact port, path prefix)', async () => {
     const plugin = await writeFakeProvider(binDir, 'p');
     await plugin.respond({
@@ -366,7 +375,11 @@ describe('loading --image-credential-provider-config with --image-credential-pro
       message: `plugin binary executable ${join(binDir, 'ecr-credential-provider')} did not exist`,
     });
     await writeFakeProvider(binDir, 'ecr-credential-provider');
-    const set = await ImageCredentialProviders.load({ configPath: config, binDir });
+    const registry = new Registry();
+    const set = await ImageCredentialProviders.load({ configPath: config, binDir, registry });
+    expect(await registry.metrics()).toMatch(
+      /kubelet_credential_provider_config_info\{hash="sha256:[0-9a-f]{64}"\} 1/,
+    );
     expect(set.providers.map((p) => p.name)).toEqual(['ecr-credential-provider']);
     expect(set.providers[0]!.isImageAllowed('123.dkr.ecr.us-east-1.amazonaws.com/app')).toBe(true);
     expect(set.providers[0]!.isImageAllowed('123.dkr.ecr.amazonaws.com/app')).toBe(false);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { formatDuration, parseDuration } from '@nodeagent/primitives';
@@ -167,9 +168,13 @@ export function decodeCredentialProviderConfig(text: string, file: string): Cred
 
 /**
  * Upstream readCredentialProviderConfig: a file, or a directory whose *.json, *.yaml and *.yml
- * files are read in lexical order and merged (a provider name may appear only once).
+ * files are read in lexical order and merged (a provider name may appear only once). `hash` is
+ * upstream's "sha256:<hex>" over every file's 8-byte big-endian length and bytes, the label of
+ * kubelet_credential_provider_config_info.
  */
-export async function readCredentialProviderConfig(path: string): Promise<CredentialProviderConfig> {
+export async function readCredentialProviderConfig(
+  path: string,
+): Promise<{ config: CredentialProviderConfig; hash: string }> {
   const fail = (reason: string) =>
     new CredentialProviderConfigError(credentialProviderConfigFlag, path, reason);
   if (path === '') throw fail('credential provider config path is empty');
@@ -190,21 +195,29 @@ export async function readCredentialProviderConfig(path: string): Promise<Creden
   }
   const merged: CredentialProviderConfig = { providers: [] };
   const seen = new Set<string>();
+  const hasher = createHash('sha256');
+  const decoded: { file: string; config: CredentialProviderConfig }[] = [];
   for (const file of files) {
-    let text: string;
+    let data: Buffer;
     try {
-      text = await readFile(file, 'utf8');
+      data = await readFile(file);
     } catch (error) {
       throw fail(`unable to read file ${JSON.stringify(file)}: ${(error as Error).message}`);
     }
-    for (const provider of decodeCredentialProviderConfig(text, file).providers) {
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64BE(BigInt(data.length));
+    hasher.update(length).update(data);
+    decoded.push({ file, config: decodeCredentialProviderConfig(data.toString('utf8'), file) });
+  }
+  for (const { config } of decoded) {
+    for (const provider of config.providers) {
       if (seen.has(provider.name))
         throw fail(`duplicate provider name ${JSON.stringify(provider.name)} found in configuration file(s)`);
       seen.add(provider.name);
       merged.providers.push(provider);
     }
   }
-  return merged;
+  return { config: merged, hash: `sha256:${hasher.digest('hex')}` };
 }
 
 // apimachinery field.Error wording.
@@ -261,7 +274,7 @@ export function credentialProviderConfigErrors(
         invalid(
           'providers.defaultCacheDuration',
           formatDuration(provider.defaultCacheDurationMs),
-          'defaultCacheDuration must be greater than or equal to 0',
+          'must be greater than or equal to 0',
         ),
       );
     const token = provider.tokenAttributes;

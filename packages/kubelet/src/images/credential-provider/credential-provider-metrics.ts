@@ -1,9 +1,24 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Upstream pkg/credentialprovider/plugin/metrics.go, on the kubelet's /metrics registry. */
 export interface CredentialProviderMetrics {
   duration: Histogram<'plugin_name'>;
   errors: Counter<'plugin_name'>;
+}
+
+/** kubelet_credential_provider_config_info{hash}: the configuration loaded, as its hash (value 1). */
+export function recordCredentialProviderConfigHash(registry: Registry, hash: string): void {
+  const name = 'kubelet_credential_provider_config_info';
+  const gauge =
+    (registry.getSingleMetric(name) as Gauge<'hash'> | undefined) ??
+    new Gauge({
+      name,
+      help: 'Information about the last applied credential provider configuration with hash as label',
+      labelNames: ['hash'],
+      registers: [registry],
+    });
+  gauge.reset();
+  gauge.set({ hash }, 1);
 }
 
 const defBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

@@ -9,7 +9,7 @@ import {
   validateCredentialProviderConfig,
 } from './credential-provider-config';
 import { CredentialProviderConfigError } from './credential-provider-errors';
-import { credentialProviderMetrics } from './credential-provider-metrics';
+import { credentialProviderMetrics, recordCredentialProviderConfigHash } from './credential-provider-metrics';
 import { DockerKeyring, type RegistryCredential } from './docker-keyring';
 import { ExecPlugin } from './exec-plugin';
 import {
@@ -67,12 +67,13 @@ export class ImageCredentialProviders {
           : `error inspecting binary directory ${binDir}: ${(error as Error).message}`,
       );
     }
-    const config = await readCredentialProviderConfig(options.configPath);
+    const { config, hash } = await readCredentialProviderConfig(options.configPath);
     validateCredentialProviderConfig(
       config,
       options.configPath,
       options.serviceAccountTokenForCredentialProviders ?? true,
     );
+    if (options.registry) recordCredentialProviderConfigHash(options.registry, hash);
     for (const provider of config.providers) {
       const path = join(binDir, provider.name);
       // exec.LookPath: a regular file with an execute bit.
