@@ -64,8 +64,21 @@ export function daemonSettings(config: KubeProxyConfiguration): DaemonSettings {
 }
 
 /** The daemon's logger: logging.format (text or json) at logging.verbosity. */
-export function daemonLogger(config: KubeProxyConfiguration, write?: (line: string) => void): Logger {
-  return createProxyLogger({ format: config.logging.format, verbosity: config.logging.verbosity, write });
+export function daemonLogger(
+  config: KubeProxyConfiguration,
+  write?: (line: string) => void,
+  writeInfo?: (line: string) => void,
+): Logger {
+  const { format, verbosity, options } = config.logging;
+  // Both formats' settings are read; the running format's applies.
+  const splitStream = { text: options.text.splitStream, json: options.json.splitStream };
+  return createProxyLogger({
+    format,
+    verbosity,
+    write,
+    splitStream: format === 'json' ? splitStream.json : splitStream.text,
+    writeInfo,
+  });
 }
 
 /**

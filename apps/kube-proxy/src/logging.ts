@@ -24,6 +24,12 @@ export interface ProxyLoggerOptions {
   verbosity: number;
   /** Where each formatted line goes (default: stderr, synchronously). */
   write?: (line: string) => void;
+  /**
+   * logging.options.<format>.splitStream: info lines go to `writeInfo` (default: stdout,
+   * synchronously) and only error lines to `write`, as component-base's split stream does.
+   */
+  splitStream?: boolean;
+  writeInfo?: (line: string) => void;
   /** Milliseconds since the epoch (tests inject a fixed clock). */
   now?: () => number;
   pid?: number;
@@ -44,7 +50,17 @@ function verbosityOf(level: number): number {
 
 /** Creates the daemon's logger (see the module comment). */
 export function createProxyLogger(o: ProxyLoggerOptions): Logger {
-  const write = o.write ?? ((line: string) => writeSync(2, line));
+  const errorStream = o.write ?? ((line: string) => writeSync(2, line));
+  const infoStream = o.splitStream ? (o.writeInfo ?? ((line: string) => writeSync(1, line))) : errorStream;
+  // pino formats and writes synchronously right after logMethod: the level seen there routes the line.
+  let lineLevel: number = PINO_LEVELS.info;
+  const write = (line: string) => (lineLevel >= PINO_LEVELS.error ? errorStream : infoStream)(line);
+  const hooks = {
+    logMethod(this: Logger, args: Parameters<Logger['info']>, method: Logger['info'], level: number) {
+      lineLevel = level;
+      return method.apply(this, args);
+    },
+  };
   const now = o.now ?? Date.now;
   const pid = o.pid ?? process.pid;
   const level = levelForVerbosity(o.verbosity);
@@ -54,6 +70,7 @@ export function createProxyLogger(o: ProxyLoggerOptions): Logger {
         level,
         base: undefined,
         messageKey: 'msg',
+        hooks,
         // ts leads, as in component-base; set here because pino puts the level object first.
         timestamp: false,
         formatters: {
@@ -65,7 +82,7 @@ export function createProxyLogger(o: ProxyLoggerOptions): Logger {
     );
   }
   return pino(
-    { level, base: undefined, timestamp: () => `,"time":${now()}` },
+    { level, base: undefined, hooks, timestamp: () => `,"time":${now()}` },
     {
       write: (json: string) =>
         write(`${klogLine(JSON.parse(json) as Record<string, unknown>, { pid, source: 'kube-proxy' })}\n`),

@@ -79,3 +79,42 @@ describe('logging.verbosity', () => {
     ]);
   });
 });
+
+describe('logging.options.<format>.splitStream', () => {
+  for (const format of ['text', 'json'] as const) {
+    it(`${format}: info lines to the info stream (stdout), error lines to stderr`, () => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const log = createProxyLogger({
+        format,
+        verbosity: 0,
+        splitStream: true,
+        write: (l) => err.push(l),
+        writeInfo: (l) => out.push(l),
+        now: () => T,
+      });
+      log.info('hello');
+      log.child({ ipFamily: 'IPv4' }).error('broken');
+      log.info('again');
+      expect(out).toHaveLength(2);
+      expect(err).toHaveLength(1);
+      expect(err[0]).toContain('broken');
+      expect(out.join('')).not.toContain('broken');
+    });
+  }
+
+  it('without it every line goes to stderr', () => {
+    const err: string[] = [];
+    const log = createProxyLogger({
+      format: 'text',
+      verbosity: 0,
+      write: (l) => err.push(l),
+      writeInfo: () => {
+        throw new Error('not split');
+      },
+    });
+    log.info('a');
+    log.error('b');
+    expect(err).toHaveLength(2);
+  });
+});

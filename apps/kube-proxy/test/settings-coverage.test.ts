@@ -95,9 +95,7 @@ const UNSUPPORTED_SAMPLES: Record<string, unknown> = {
   'logging.flushFrequency': '1s',
   'logging.vmodule': [{ filePattern: 'proxier*', verbosity: 5 }],
   'logging.options.text.infoBufferSize': '64Ki',
-  'logging.options.text.splitStream': true,
   'logging.options.json.infoBufferSize': '64Ki',
-  'logging.options.json.splitStream': true,
   showHiddenMetricsForVersion: '1.20',
   'winkernel.networkName': 'vxlan0',
   'winkernel.sourceVip': '10.0.0.9',
@@ -180,13 +178,21 @@ describe('every KubeProxyConfiguration field is read or refused', () => {
     const log = daemonLogger(parseKubeProxyConfiguration({}), (l) => lines.push(l));
     const refused = applyPlatformDefaults(
       parseKubeProxyConfiguration({
-        logging: { vmodule: [{ filePattern: 'x', verbosity: 2 }] },
+        clientConnection: { contentType: 'application/yaml' },
         showHiddenMetricsForVersion: '1.2',
       }),
     );
     expect(() => checkSettings(refused, log)).toThrow(
-      /logging\.vmodule: .*per-file verbosity.*showHiddenMetricsForVersion: "1\.2": --show-hidden-metrics-for-version must be omitted or have the value '1\.35'/,
+      /clientConnection\.contentType: "application\/yaml": unsupported content type.*showHiddenMetricsForVersion: "1\.2": --show-hidden-metrics-for-version must be omitted or have the value '1\.35'/,
     );
+    // --vmodule is upstream's; a drop-in starts with it and says it has no effect.
+    const vmodule = applyPlatformDefaults(
+      parseKubeProxyConfiguration({ logging: { vmodule: [{ filePattern: 'x', verbosity: 2 }] } }),
+    );
+    expect(checkSettings(vmodule, log).map((p) => [p.field, p.severity])).toEqual([
+      ['logging.vmodule', 'warn'],
+    ]);
+    lines.length = 0;
     const warned = applyPlatformDefaults(parseKubeProxyConfiguration({ featureGates: { Foo: true } }));
     checkSettings(warned, log, new Set(['featureGates.Foo']));
     expect(lines.filter((l) => l.includes('featureGates'))).toHaveLength(1);

@@ -74,13 +74,6 @@ const logBuffer = (format: 'text' | 'json'): SettingSupport => ({
   },
 });
 
-const splitStream = (format: 'text' | 'json'): SettingSupport => ({
-  check: (c) =>
-    c.logging.options[format].splitStream
-      ? refuse(true, 'not supported: every log line goes to stderr')
-      : undefined,
-});
-
 export const SETTING_SUPPORT: Readonly<Record<string, SettingSupport>> = {
   apiVersion: { effect: 'schema: only kubeproxy.config.k8s.io/v1alpha1' },
   kind: { effect: 'schema: only KubeProxyConfiguration' },
@@ -129,15 +122,19 @@ export const SETTING_SUPPORT: Readonly<Record<string, SettingSupport>> = {
         : warn(c.logging.flushFrequency, 'log lines are written unbuffered; there is nothing to flush'),
   },
   'logging.vmodule': {
+    // Warned, not refused: a drop-in must start with upstream's command lines (--vmodule=…).
     check: (c) =>
       (c.logging.vmodule ?? []).length === 0
         ? undefined
-        : refuse(c.logging.vmodule, 'per-file verbosity is not supported (there are no Go source files)'),
+        : warn(
+            c.logging.vmodule,
+            'per-file verbosity has no effect here (there are no Go source files); -v applies',
+          ),
   },
   'logging.options.text.infoBufferSize': logBuffer('text'),
-  'logging.options.text.splitStream': splitStream('text'),
+  'logging.options.text.splitStream': { effect: 'text format: info lines to stdout, errors to stderr' },
   'logging.options.json.infoBufferSize': logBuffer('json'),
-  'logging.options.json.splitStream': splitStream('json'),
+  'logging.options.json.splitStream': { effect: 'json format: info lines to stdout, errors to stderr' },
   hostnameOverride: { effect: 'the node name' },
   bindAddress: { effect: "overrides the node's primary IP" },
   healthzBindAddress: { effect: 'healthz server address' },
