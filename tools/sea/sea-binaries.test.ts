@@ -152,13 +152,13 @@ describe('single executable binaries', { timeout: 180_000 }, () => {
     expect(r.stdout).toContain('COMMIT');
   });
 
-  it('nodeagent-kube-proxy rejects an invalid flag value with exit 1 and the field', () => {
+  it('nodeagent-kube-proxy rejects an invalid flag value with exit 1 and the flag', () => {
     const r = run(
       'nodeagent-kube-proxy',
       ['render', '--iptables-min-sync-period', 'soon', '-'],
       SERVICE_YAML,
     );
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('iptables.minSyncPeriod');
+    expect(r.stderr).toContain('--iptables-min-sync-period: invalid value "soon"');
   });
 });
