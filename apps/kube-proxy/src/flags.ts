@@ -20,6 +20,12 @@ function optionFor(f: FlagSpec): Option {
   const value = f.type === 'bool' ? '[bool]' : f.type === 'version[=true]' ? '[version]' : `<${f.type}>`;
   const help = f.default === '' ? f.help : `${f.help} (default ${f.default})`;
   const option = new Option(`${names} ${value}`, f.extension ? `${help} [nodeagent]` : help);
+  // pflag's list and map values accumulate over repeated flags (--nodeport-addresses a --nodeport-addresses b).
+  if (f.type === 'strings' || f.type === 'mapStringBool' || f.type === 'pattern=N,...') {
+    option.argParser((v: string, previous: string | undefined) =>
+      previous === undefined ? v : `${previous},${v}`,
+    );
+  }
   return f.deprecated ? option.hideHelp() : option;
 }
 

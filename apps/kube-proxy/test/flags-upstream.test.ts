@@ -251,6 +251,22 @@ describe('every flag of upstream kube-proxy v1.36.3', () => {
     ]);
   });
 
+  it('list and map flags accumulate over repetitions, as pflag', async () => {
+    const out = join(dir, 'repeated.yaml');
+    const r = await run([
+      '--nodeport-addresses=10.0.0.0/8',
+      '--nodeport-addresses',
+      '192.168.0.0/16',
+      '--feature-gates=A=true',
+      '--feature-gates=B=false',
+      `--write-config-to=${out}`,
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const c = parse(readFileSync(out, 'utf8'));
+    expect(c.nodePortAddresses).toEqual(['10.0.0.0/8', '192.168.0.0/16']);
+    expect(c.featureGates).toEqual({ A: true, B: false });
+  });
+
   it('a value not of the flag type is refused in one line naming the flag and the value', async () => {
     for (const [flag, value] of [
       ['bind-address', 'banana'],
