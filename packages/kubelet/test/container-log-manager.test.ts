@@ -41,6 +41,8 @@ class RotationRuntime implements LogRotationRuntime {
     try {
       if (this.reopenDelayMs) await new Promise((resolve) => setTimeout(resolve, this.reopenDelayMs));
       if (this.failReopen) throw new Error('container is not running');
+      if (this.containers.get(request.containerId)?.state !== ContainerState.CONTAINER_RUNNING)
+        throw new Error('container is not running');
       this.reopened.push(request.containerId);
       await writeFile(this.containers.get(request.containerId)!.logPath, '', { flag: 'a' });
       return {};
@@ -332,11 +334,27 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
       const logs = started();
       await look();
       runtime.containers.get('c1')!.state = ContainerState.CONTAINER_EXITED;
+      // Last seen running (by the pass) more than a second ago: the rotation asks the runtime first.
+      await clock.advanceAsync(2000);
       await writeFile(log, 'x'.repeat(4096), { flag: 'a' });
       await clock.advanceAsync(10_000);
       await logs.stop();
       expect(runtime.reopened).toEqual([]);
       expect(await readdir(join(dir, 'c1'))).toEqual(['0.log']);
+      expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);
+    });
+
+    it('logs no error when a container exits just as its log is rotated (the runtime refuses the reopen)', async () => {
+      const log = await addContainer('c1');
+      const logs = started();
+      await look();
+      runtime.containers.get('c1')!.state = ContainerState.CONTAINER_EXITED;
+      await writeFile(log, 'x'.repeat(4096), { flag: 'a' });
+      await clock.advanceAsync(10_000);
+      await logs.stop();
+      // Renamed back, as after any refused reopen; the container is not looked at again.
+      expect(await readdir(join(dir, 'c1'))).toEqual(['0.log']);
+      expect(await readFile(log, 'utf8')).toBe('x'.repeat(4096));
       expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);
     });
 

@@ -76,6 +76,19 @@ describe('container log reader (tail, since, follow across rotation)', () => {
     expect(numbers(await read({}))).toEqual([21, 22, 23]);
   });
 
+  it('a read that does not follow stops at the size the file had when it was found', async () => {
+    // Over one 256 KiB read, so the file grows between two reads of it.
+    await writeFile(log, lines(1, 4000, ' '.repeat(50)));
+    let out = '';
+    await streamContainerLog(log, {
+      write: async (chunk) => {
+        if (out === '') await appendFile(log, lines(4001, 4010));
+        out += chunk.toString();
+      },
+    });
+    expect(numbers(out)).toEqual(Array.from({ length: 4000 }, (_, i) => i + 1));
+  });
+
   it('leaves a line still being written at the end for later', async () => {
     await writeFile(log, `${lines(1, 3)}2025-01-01T00:00:00.004000000Z stdout F li`);
     expect(numbers(await read({ tailLines: 2 }))).toEqual([2, 3]);

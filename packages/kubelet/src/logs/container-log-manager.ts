@@ -4,6 +4,7 @@ import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { KubeletLogger } from '../kubelet';
 import { LogCompressor } from './log-compressor';
 import { LogGrowthWatch } from './log-growth-watch';
+
 import type { LogRotatePolicy } from './log-rotate-policy';
 import { removeContainerLogs } from './remove-container-logs';
 import {
@@ -13,6 +14,9 @@ import {
   rotatedLogName,
   rotatedSiblings,
 } from './rotated-log-files';
+
+/** How recently a container must have been seen running for a rotation to skip asking again. */
+const runningFreshMs = 1000;
 
 /** The CRI calls log rotation makes (a CriClient satisfies it). */
 export interface LogRotationRuntime {
@@ -61,6 +65,8 @@ export class ContainerLogManager {
   private readonly rotating = new Set<string>();
   /** When each container's log was last rotated, to tell a writer faster than compression pays for. */
   private readonly lastRotatedAt = new Map<string, number>();
+  /** When each container was last seen running (ListContainers, ContainerStatus). */
+  private readonly seenRunningAt = new Map<string, number>();
   private readonly slots: (() => void)[] = [];
   private freeSlots: number;
   private loop: Promise<void> | undefined;
@@ -139,6 +145,8 @@ export class ContainerLogManager {
   private async running(): Promise<string[]> {
     const { containers } = await this.options.runtime.listContainers({});
     const running = containers.filter((c) => c.state === ContainerState.CONTAINER_RUNNING).map((c) => c.id);
+    const now = this.clock.now();
+    for (const id of running) this.seenRunningAt.set(id, now);
     const live = new Set(running);
     for (const id of this.watches.keys()) if (!live.has(id)) this.unwatch(id);
     return running;
@@ -183,6 +191,7 @@ export class ContainerLogManager {
     this.watches.get(containerId)?.watch.stop();
     this.watches.delete(containerId);
     this.lastRotatedAt.delete(containerId);
+    this.seenRunningAt.delete(containerId);
   }
 
   /** A watch saw the log reach maxSize, or go missing: rotate or reopen, if the container still runs. */
@@ -190,8 +199,11 @@ export class ContainerLogManager {
     if (this.rotating.has(containerId)) return true;
     return this.withSlot(async () => {
       const { runtime, logger } = this.options;
-      // Exited (or removed) since the last pass: it writes no more and is not asked to reopen.
-      if (!(await this.stillRunning(containerId))) {
+      // Exited (or removed) since it was last seen running: it writes no more and is not asked
+      // to reopen. Seen running within the last second (the discovery's ListContainers), no
+      // ContainerStatus round trip delays the rotation while the log keeps growing.
+      const confirmed = this.seenRunningAt.get(containerId) ?? Number.NEGATIVE_INFINITY;
+      if (this.clock.now() - confirmed > runningFreshMs && !(await this.stillRunning(containerId))) {
         this.unwatch(containerId);
         return false;
       }
@@ -297,7 +309,9 @@ export class ContainerLogManager {
   private async stillRunning(containerId: string): Promise<boolean> {
     try {
       const { status } = await this.options.runtime.containerStatus({ containerId, verbose: false });
-      return status?.state === undefined || status.state === ContainerState.CONTAINER_RUNNING;
+      const running = status?.state === undefined || status.state === ContainerState.CONTAINER_RUNNING;
+      if (running) this.seenRunningAt.set(containerId, this.clock.now());
+      return running;
     } catch {
       return false;
     }
@@ -318,12 +332,17 @@ export class ContainerLogManager {
 
   private async rotateLog(containerId: string, log: string): Promise<void> {
     const siblings = await rotatedSiblings(log);
+    const now = this.clock.now();
+    // First the rename and the reopen: until the runtime has reopened, it writes on into the
+    // renamed file, so anything done before the reopen makes rotated files outgrow maxSize.
+    const rotatedNow = rotatedLogName(log, now, siblings);
+    await this.rotateLatestLog(containerId, log, rotatedNow);
     // Leftovers of an interrupted compression; not the files the compressor is working on now.
     const { inUse, unused } = filterUnusedLogs(siblings);
     for (const file of unused) if (!this.compressor.owns(file)) await rm(file, { force: true });
-    // The runtime writes a new file and the current one becomes rotated: room for maxFiles-2
-    // older rotated files, removed oldest first so a reader of a newer one is not cut off —
-    // compressed or not: when compression falls behind, uncompressed files go.
+    // Room for maxFiles-2 older rotated files beside the current and the newest rotated one,
+    // removed oldest first so a reader of a newer one is not cut off — compressed or not: when
+    // compression falls behind, uncompressed files go.
     const rotated = inUse.sort(compareRotatedLogs);
     const keep = Math.max(0, this.options.policy.maxFiles - 2);
     const excess = rotated.splice(0, Math.max(0, rotated.length - keep));
@@ -331,8 +350,6 @@ export class ContainerLogManager {
       this.compressor.cancel(file);
       await rm(file, { force: true });
     }
-    const now = this.clock.now();
-    await this.rotateLatestLog(containerId, log, rotatedLogName(log, now, siblings));
     // Compression pays off for files that stay a while. A log rotating faster than the monitor
     // interval turns its files over before upstream would even have looked: they are removed
     // uncompressed when they fall beyond maxFiles, and the kubelet spends no CPU gzipping them.

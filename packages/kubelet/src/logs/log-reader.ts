@@ -30,6 +30,11 @@ interface Segment {
   name?: string;
   /** Where reading starts. */
   offset: number;
+  /**
+   * Where a read that does not follow stops: the size when the file was found. A writer at tens
+   * of MiB/s would otherwise keep a `--tail 1` reading until the file is rotated.
+   */
+  end?: number;
 }
 
 const newline = 0x0a;
@@ -102,7 +107,7 @@ async function scanBack(
     lineEnd = lineStart;
     return lines >= remaining ? { offset: lineStart, lines, complete: true } : undefined;
   };
-  for (let position = await segmentSize(segment); position > 0; ) {
+  for (let position = segment.end ?? (await segmentSize(segment)); position > 0; ) {
     const from = Math.max(0, position - blockSize);
     const block = await readAt(segment, from, position - from, counter);
     let earliest = -1;
@@ -141,7 +146,8 @@ async function scanBack(
  */
 export async function openLogRange(log: string, range: LogRange, counter?: ReadCounter): Promise<Segment[]> {
   const live = await open(log, 'r');
-  const current: Segment = { handle: live, ino: (await live.stat()).ino, offset: 0 };
+  const found = await live.stat();
+  const current: Segment = { handle: live, ino: found.ino, offset: 0, end: found.size };
   const bounded = range.tailLines !== undefined || range.sinceMs !== undefined;
   const rotated = await rotatedFiles(log);
   // Rotated between opening and listing: it is that rotated file, not the current one.
@@ -247,7 +253,7 @@ async function drain(segment: Segment, options: LogStreamOptions): Promise<void>
   const { signal, sinceMs } = options;
   for (;;) {
     if (signal?.aborted) return;
-    const size = await segmentSize(segment);
+    const size = options.follow || segment.end === undefined ? await segmentSize(segment) : segment.end;
     if (segment.offset >= size) return;
     const chunk = await readAt(
       segment,

@@ -120,8 +120,13 @@ export async function serveContainerLogs(
     budget -= bytes.length;
     if (!response.write(bytes))
       await new Promise<void>((resolve) => {
-        response.once('drain', resolve);
-        response.once('close', resolve);
+        const done = () => {
+          response.off('drain', done);
+          response.off('close', done);
+          resolve();
+        };
+        response.on('drain', done);
+        response.on('close', done);
       });
   };
   try {
