@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Secret } from '../src/api/pod-types';
 import {
   type CredentialProviderSpec,
   credentialProviderConfigErrors,
@@ -12,6 +13,7 @@ import {
 } from '../src/images/credential-provider/credential-provider-config';
 import { DockerKeyring, repositoryToPull } from '../src/images/credential-provider/docker-keyring';
 import { urlsMatchStr } from '../src/images/credential-provider/image-url-match';
+import { pullCredentials } from '../src/sync/pull-secrets';
 
 const valid: CredentialProviderSpec = {
   name: 'ecr',
@@ -257,6 +259,31 @@ describe('image matching and the keyring (upstream credentialprovider)', () => {
     expect(keyring.lookup('registry.io/other').map((c) => c.username)).toEqual(['host']);
     expect(keyring.lookup(repositoryToPull('busybox:1.36')).map((c) => c.username)).toEqual(['hub']);
     expect(keyring.lookup('quay.io/x')).toEqual([]);
+  });
+
+  it('reads pull secrets into one keyring: most specific entry first across secrets, typed secrets only', () => {
+    const secret = (type: string, key: string, auths: object): Secret => ({
+      metadata: { name: 's' },
+      type,
+      data: { [key]: Buffer.from(JSON.stringify(auths)).toString('base64') },
+    });
+    const secrets = [
+      secret('kubernetes.io/dockerconfigjson', '.dockerconfigjson', {
+        auths: { 'registry.example.com': { username: 'host', password: '1' } },
+      }),
+      secret('kubernetes.io/dockercfg', '.dockercfg', {
+        'registry.example.com/team': { auth: Buffer.from('team:2').toString('base64'), username: 'ignored' },
+        'registry.example.com/other': { username: 'other', password: '3' },
+      }),
+      secret('Opaque', '.dockerconfigjson', {
+        auths: { 'registry.example.com': { username: 'opaque', password: '4' } },
+      }),
+    ];
+    expect(pullCredentials('registry.example.com/team/app:1', secrets).map((c) => c.username)).toEqual([
+      'team',
+      'host',
+    ]);
+    expect(pullCredentials('sub.registry.example.com/team/app:1', secrets)).toEqual([]);
   });
 
   it('asks about the repository to pull, as upstream ParseImageName names it', () => {

@@ -1,5 +1,10 @@
 import type { Pod, Secret } from '../api/pod-types';
-import { repositoryToPull } from '../images/credential-provider/docker-keyring';
+import {
+  type DockerConfig,
+  DockerKeyring,
+  type RegistryCredential,
+  repositoryToPull,
+} from '../images/credential-provider/docker-keyring';
 import type { ImageCredentialProviders } from '../images/credential-provider/image-credential-providers';
 import type { ImagePullAuth } from '../runtime/pod-runtime';
 
@@ -11,46 +16,61 @@ export function imageRegistry(image: string): string {
   return 'docker.io';
 }
 
-function normaliseRegistryKey(key: string): string {
-  const host = key.replace(/^https?:\/\//, '').split('/')[0]!;
-  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
+type DockerConfigEntry = { username?: string; password?: string; auth?: string };
+
+/**
+ * A docker config entry's credentials as upstream DockerConfigEntry decodes them: a base64
+ * `auth` ("user:password") wins over `username`/`password` when present.
+ */
+function entryCredential(entry: DockerConfigEntry): RegistryCredential {
+  if (entry.auth) {
+    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon > 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  }
+  return { username: entry.username ?? '', password: entry.password ?? '' };
+}
+
+/** The docker config of one pull secret, as upstream MakeDockerKeyring reads it; undefined if none. */
+function secretDockerConfig(secret: Secret): DockerConfig | undefined {
+  let raw: string | undefined;
+  let jsonConfig: boolean;
+  if (secret.type === 'kubernetes.io/dockerconfigjson' && secret.data?.['.dockerconfigjson']) {
+    raw = secret.data['.dockerconfigjson'];
+    jsonConfig = true;
+  } else if (secret.type === 'kubernetes.io/dockercfg' && secret.data?.['.dockercfg']) {
+    raw = secret.data['.dockercfg'];
+    jsonConfig = false;
+  } else return undefined;
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    // Upstream fails the pull on a secret that does not decode; here it only contributes nothing.
+    return undefined;
+  }
+  const entries = ((jsonConfig ? parsed.auths : parsed) ?? {}) as Record<string, unknown>;
+  const config: DockerConfig = {};
+  for (const [key, entry] of Object.entries(entries))
+    if (typeof entry === 'object' && entry !== null)
+      config[key] = entryCredential(entry as DockerConfigEntry);
+  return config;
 }
 
 /**
  * Credentials for `image` from the pod's imagePullSecrets (kubernetes.io/dockerconfigjson or the
- * legacy kubernetes.io/dockercfg), in secret order; the kubelet tries each until a pull works.
+ * legacy kubernetes.io/dockercfg), as upstream's keyring of every secret finds them: the entries
+ * matching the image's repository (host globs, path prefix), most specific first, Docker Hub's
+ * "index.docker.io" entry for Hub images. The kubelet tries each until a pull works.
  */
 export function pullCredentials(image: string, secrets: Secret[]): ImagePullAuth[] {
-  const registry = imageRegistry(image);
-  const out: ImagePullAuth[] = [];
+  const keyring = new DockerKeyring();
   for (const secret of secrets) {
-    const raw = secret.data?.['.dockerconfigjson'] ?? secret.data?.['.dockercfg'];
-    if (!raw) continue;
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    const auths = (parsed.auths ?? parsed) as Record<
-      string,
-      { username?: string; password?: string; auth?: string }
-    >;
-    for (const [key, entry] of Object.entries(auths)) {
-      if (normaliseRegistryKey(key) !== registry || typeof entry !== 'object' || entry === null) continue;
-      let { username, password } = entry;
-      if ((!username || !password) && entry.auth) {
-        const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-        const colon = decoded.indexOf(':');
-        if (colon > 0) {
-          username = decoded.slice(0, colon);
-          password = decoded.slice(colon + 1);
-        }
-      }
-      out.push({ username: username ?? '', password: password ?? '', serverAddress: registry });
-    }
+    const config = secretDockerConfig(secret);
+    if (config) keyring.add(config);
   }
-  return out;
+  const serverAddress = imageRegistry(image);
+  return keyring.lookup(repositoryToPull(image)).map((c) => ({ ...c, serverAddress }));
 }
 
 /** The credentials to try for one pull, computed only when a pull happens. */
