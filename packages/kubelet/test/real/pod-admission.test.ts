@@ -8,6 +8,7 @@ import type { Pod, PodStatus } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
 import { Kubelet } from '../../src/kubelet';
 import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
+import { runtimeClassHandlerLookup } from '../../src/runtime/runtime-class';
 import { waitFor } from './node-harness';
 import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
 
@@ -96,6 +97,10 @@ beforeAll(async () => {
     relistPeriodMs: 200,
     retryMs: 500,
     recordEvent: (p, _type, reason, message) => events.push({ uid: p.metadata.uid!, reason, message }),
+    // RuntimeClass runc (handler runc, containerd's default runtime) as the fidelity fixture's.
+    runtimeHandler: runtimeClassHandlerLookup(async (name) =>
+      name === 'runc' ? { handler: 'runc' } : undefined,
+    ),
   });
   await kubelet.start();
 }, 120_000);
@@ -179,6 +184,22 @@ describe('pod admission and namespaces on a real containerd', () => {
     expect(kubelet.getPodStatus(userns.metadata.uid!)?.phase).toBe('Pending');
     expect(await sandboxesOf(hostNet)).toEqual([]);
     expect(await sandboxesOf(userns)).toEqual([]);
+  });
+
+  it('runs seLinuxOptions on a host without SELinux and runtimeClassName runc through its handler, as upstream', {
+    timeout: 120_000,
+  }, async () => {
+    const labelled = pod({ securityContext: { seLinuxOptions: { level: 's0:c0,c1' } } });
+    await running(labelled);
+    const classed = pod({ runtimeClassName: 'runc' });
+    await running(classed);
+    const [sandbox] = await sandboxesOf(classed);
+    expect(sandbox?.runtimeHandler).toBe('runc');
+    expect(
+      events
+        .filter((e) => e.uid === labelled.metadata.uid || e.uid === classed.metadata.uid)
+        .map((e) => e.reason),
+    ).not.toContain('FailedCreatePodSandBox');
   });
 
   it('shares the sandbox PID namespace with shareProcessNamespace: PID 1 is the pause process', {
