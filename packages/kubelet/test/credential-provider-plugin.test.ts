@@ -204,6 +204,14 @@ describe('credential provider plugins (exec, cache key types)', () => {
     ]);
   });
 
+  it('reports a plugin binary that disappeared after start as upstream (fork/exec)', async () => {
+    const set = providers([spec('gone')]);
+    expect(await set.lookup('a.example.com/x')).toEqual([]);
+    expect(errors).toEqual([
+      `Failed getting credential from external registry credential provider: error execing credential provider plugin gone for image a.example.com/x: fork/exec ${join(binDir, 'gone')}: no such file or directory: `,
+    ]);
+  });
+
   it('kills a plugin that does not answer within the exec timeout', async () => {
     await writeFakeProvider(binDir, 'slow', { hang: true });
     const set = providers([spec('slow')], { execTimeoutMs: 200 });
