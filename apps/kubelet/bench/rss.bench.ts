@@ -89,6 +89,8 @@ async function startKubelet(
       '--healthz-port=0',
       // No kubepods QoS cgroups: the bench kills the kubelet and must leave the host's cgroups alone.
       '--cgroups-per-qos=false',
+      // Upstream refuses enforceNodeAllocatable (default [pods]) without the QoS cgroups.
+      '--enforce-node-allocatable=',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
   );

@@ -35,12 +35,6 @@ export function startupWarnings(options: ResolvedKubeletOptions): StartupWarning
       value: config.enforceNodeAllocatable,
       message: `enforceNodeAllocatable levels ${levels.join(',')} are not supported by this kubelet: only pods is enforced`,
     });
-  } else if (config.enforceNodeAllocatable.includes('pods') && !config.cgroupsPerQOS) {
-    warnings.push({
-      field: 'enforceNodeAllocatable',
-      value: config.enforceNodeAllocatable,
-      message: 'enforceNodeAllocatable pods has no effect without cgroupsPerQOS (upstream refuses this pair)',
-    });
   }
   if (config.logging.vmodule.length > 0) {
     warnings.push({

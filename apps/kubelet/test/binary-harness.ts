@@ -63,5 +63,7 @@ export function fakeNodeFlags(options: {
     '--healthz-port=0',
     '--authorization-mode=AlwaysAllow',
     '--cgroups-per-qos=false',
+    // Upstream refuses enforceNodeAllocatable (default [pods]) without the QoS cgroups.
+    '--enforce-node-allocatable=',
   ];
 }

@@ -218,6 +218,10 @@ const SAMPLES: Record<string, [arg: string, expected: unknown, extra?: string[]]
   'reserved-memory': ['0:memory=1Gi', [{ numaNode: 0, limits: { memory: '1Gi' } }]],
   vmodule: ['foo=2', [{ filePattern: 'foo', verbosity: 2 }]],
   'seccomp-default': ['true', true],
+  // Upstream refuses node allocatable enforcement without the QoS cgroups, and systemCgroups
+  // without cgroupRoot.
+  'cgroups-per-qos': ['false', false, ['--enforce-node-allocatable=']],
+  'system-cgroups': ['/system', '/system', ['--cgroup-root=/custom']],
   // Upstream's validation refuses runOnce: true.
   runonce: ['false', false],
 };
@@ -371,7 +375,7 @@ describe('kubelet flags against the recorded upstream v1.36.3 --help', () => {
       '--kube-reserved=memory=1Gi',
       '-v=3',
       '--max_pods=42',
-      '--enforce-node-allocatable=none',
+      '--enforce-node-allocatable=',
     ]);
     expect(config.failSwapOn).toBe(true);
     expect(config.cgroupsPerQOS).toBe(false);

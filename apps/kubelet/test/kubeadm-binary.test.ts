@@ -72,6 +72,10 @@ describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
       '--healthz-port=0',
       '--address=127.0.0.1',
       '--cgroups-per-qos=false',
+      // Upstream refuses enforceNodeAllocatable (default [pods]) without the QoS cgroups.
+      '--enforce-node-allocatable=',
+      // A cAdvisor flag: accepted, warned about as having no effect here.
+      '--housekeeping-interval=15s',
       '--kube-reserved=cpu=100m,memory=128Mi',
       '--system-reserved=memory=256Mi',
       '--provider-id=external://kubeadm-worker',
@@ -142,11 +146,10 @@ describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
     expect(resource).toMatch(/^node_cpu_usage_seconds_total \S+ \d+$/m);
 
     // klog text lines (the default format), one warning per accepted setting without effect.
-    expect(output).toMatch(
-      /^W\d{4} [\d:.]+ +\d+ kubelet\] "enforceNodeAllocatable pods has no effect without cgroupsPerQOS/m,
-    );
-    expect(output).toContain('Flag --pod-infra-container-image has been deprecated');
-    expect(output.match(/enforceNodeAllocatable pods has no effect/g)).toHaveLength(1);
+    expect(output).toMatch(/^W\d{4} [\d:.]+ +\d+ kubelet\] "--housekeeping-interval has no effect: /m);
+    expect(output.match(/--housekeeping-interval has no effect/g)).toHaveLength(1);
+    // pflag's deprecation line, as upstream prints it.
+    expect(output).toMatch(/^Flag --pod-infra-container-image has been deprecated, /m);
     // containerLog* are applied: log rotation runs with kubeadm's (default) settings, no warning.
     expect(output).toContain('Initializing container log rotate workers');
     expect(output).not.toMatch(/field containerLog\w+ is not supported/);

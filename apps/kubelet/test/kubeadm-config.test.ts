@@ -91,23 +91,35 @@ describe("kubeadm v1.32's kubelet configuration", () => {
     ]);
   });
 
-  it('names the enforceNodeAllocatable levels it cannot enforce, and pods without the QoS cgroups', async () => {
+  it('names the enforceNodeAllocatable levels it cannot enforce, and refuses what upstream refuses', async () => {
     const levels = await resolveKubeletOptions([
       ...kubeadmFlags,
       '--enforce-node-allocatable=pods,kube-reserved',
+      '--kube-reserved-cgroup=/kube-reserved',
     ]);
     expect(startupWarnings(levels).find((w) => w.field === 'enforceNodeAllocatable')?.message).toBe(
       'enforceNodeAllocatable levels kube-reserved are not supported by this kubelet: only pods is enforced',
     );
-    const noQos = await resolveKubeletOptions([...kubeadmFlags, '--cgroups-per-qos=false']);
-    expect(startupWarnings(noQos).find((w) => w.field === 'enforceNodeAllocatable')?.message).toBe(
-      'enforceNodeAllocatable pods has no effect without cgroupsPerQOS (upstream refuses this pair)',
+    // Upstream's ValidateKubeletConfiguration: no enforcement without the QoS cgroups, and the
+    // reserved levels need their cgroup.
+    const noQos = await resolveKubeletOptions([...kubeadmFlags, '--cgroups-per-qos=false']).catch(
+      (e: unknown) => e,
     );
+    expect(noQos).toMatchObject({ field: 'enforceNodeAllocatable', value: ['pods'] });
+    expect((noQos as Error).message).toContain(
+      'is not supported unless cgroupsPerQOS (--cgroups-per-qos) is set to true',
+    );
+    const noCgroup = await resolveKubeletOptions([
+      ...kubeadmFlags,
+      '--enforce-node-allocatable=pods,kube-reserved',
+    ]).catch((e: unknown) => e);
+    expect(noCgroup).toMatchObject({ field: 'kubeReservedCgroup' });
     const none = await resolveKubeletOptions([
       ...kubeadmFlags,
       '--cgroups-per-qos=false',
-      '--enforce-node-allocatable=none',
+      '--enforce-node-allocatable=',
     ]);
+    expect(none.config.enforceNodeAllocatable).toEqual([]);
     expect(startupWarnings(none).map((w) => w.field)).not.toContain('enforceNodeAllocatable');
   });
 });

@@ -41,7 +41,7 @@ export async function mergeConfigurationDropIns(base: ConfigObject, dir: string)
   for (const file of await listDropInFiles(dir)) {
     let dropIn: ConfigObject;
     try {
-      dropIn = decodeKubeletConfigurationText(await readFile(file, 'utf8'), dirname(file));
+      dropIn = decodeKubeletConfigurationText(await readFile(file, 'utf8'), dirname(file), file);
     } catch (error) {
       if (!(error instanceof InvalidConfigError)) throw error;
       throw new InvalidConfigError(error.field, error.value, `${error.reason} (drop-in ${file})`);

@@ -1,9 +1,8 @@
 import { isIP } from 'node:net';
 import { parseDuration, valueAtPath } from '@nodeagent/primitives';
 import { z } from 'zod';
-import { parseCgroupRoot } from '../cgroups/cgroup-name';
 import { InvalidConfigError } from '../errors';
-import { parseEvictionThresholds, parseThresholdValue } from './eviction-thresholds';
+import { crossFieldErrors } from './configuration-rules';
 import { applyV1beta1ZeroDefaults, defaultEvictionHard } from './v1beta1-defaults';
 
 export const kubeletConfigurationApiVersion = 'kubelet.config.k8s.io/v1beta1';
@@ -347,103 +346,27 @@ export function parseKubeletConfiguration(
         issue.message,
       );
     });
+    // Every problem at once, as upstream's aggregate: the rules across fields are checked too,
+    // on the configuration with the fields already found wrong left at their defaults, and
+    // each field is blamed once.
+    const repaired = withoutPaths(
+      input,
+      result.error.issues.map((issue) => issue.path),
+    );
+    const rest = schema.safeParse(repaired);
+    if (rest.success) {
+      const blamed = new Set(causes.map((cause) => cause.field));
+      for (const problem of crossFieldErrors(rest.data))
+        if (!problem.fields.some((field) => blamed.has(field))) causes.push(problem.error);
+    }
     throw withCauses(causes);
   }
   const config = result.data;
-  const causes = crossFieldErrors(config);
+  const causes = crossFieldErrors(config).map((problem) => problem.error);
   if (causes.length > 0) throw withCauses(causes);
   const known = new Set(Object.keys(schema.shape));
   const unknownFields = Object.keys(input as object).filter((key) => !known.has(key));
   return { config, unknownFields };
-}
-
-/** Rules that involve more than one field (upstream pkg/kubelet/apis/config/validation). */
-function crossFieldErrors(config: KubeletConfiguration): InvalidConfigError[] {
-  const errors: InvalidConfigError[] = [];
-  if (config.imageGCLowThresholdPercent >= config.imageGCHighThresholdPercent) {
-    errors.push(
-      new InvalidConfigError(
-        'imageGCLowThresholdPercent',
-        config.imageGCLowThresholdPercent,
-        `must be less than imageGCHighThresholdPercent (${config.imageGCHighThresholdPercent})`,
-      ),
-    );
-  }
-  if (
-    parseDuration(config.imageMaximumGCAge) !== 0 &&
-    parseDuration(config.imageMaximumGCAge) <= parseDuration(config.imageMinimumGCAge)
-  ) {
-    errors.push(
-      new InvalidConfigError(
-        'imageMaximumGCAge',
-        config.imageMaximumGCAge,
-        `must be greater than imageMinimumGCAge (${config.imageMinimumGCAge})`,
-      ),
-    );
-  }
-  if (
-    config.serializeImagePulls &&
-    config.maxParallelImagePulls !== undefined &&
-    config.maxParallelImagePulls > 1
-  ) {
-    errors.push(
-      new InvalidConfigError(
-        'maxParallelImagePulls',
-        config.maxParallelImagePulls,
-        'cannot be larger than 1 unless serializeImagePulls (--serialize-image-pulls) is set to false',
-      ),
-    );
-  }
-  if (config.readOnlyPort !== 0 && config.readOnlyPort === config.port) {
-    errors.push(new InvalidConfigError('readOnlyPort', config.readOnlyPort, 'must differ from port'));
-  }
-  if (parseDuration(config.nodeStatusReportFrequency) < parseDuration(config.nodeStatusUpdateFrequency)) {
-    errors.push(
-      new InvalidConfigError(
-        'nodeStatusReportFrequency',
-        config.nodeStatusReportFrequency,
-        `must not be shorter than nodeStatusUpdateFrequency (${config.nodeStatusUpdateFrequency})`,
-      ),
-    );
-  }
-  for (const [field, map] of [
-    ['evictionHard', config.evictionHard],
-    ['evictionSoft', config.evictionSoft],
-  ] as const) {
-    try {
-      parseEvictionThresholds(map, field);
-    } catch (error) {
-      if (error instanceof InvalidConfigError) errors.push(error);
-      else throw error;
-    }
-  }
-  for (const [signal, raw] of Object.entries(config.evictionMinimumReclaim)) {
-    try {
-      parseEvictionThresholds({ [signal]: '0' }, 'evictionMinimumReclaim');
-      parseThresholdValue(raw, `evictionMinimumReclaim[${signal}]`);
-    } catch (error) {
-      if (error instanceof InvalidConfigError) errors.push(error);
-      else throw error;
-    }
-  }
-  try {
-    parseCgroupRoot(config.cgroupRoot, config.cgroupDriver);
-  } catch (error) {
-    if (error instanceof InvalidConfigError) errors.push(error);
-    else throw error;
-  }
-  for (const signal of Object.keys(config.evictionSoft)) {
-    if (!(signal in config.evictionSoftGracePeriod)) {
-      errors.push(
-        new InvalidConfigError(
-          `evictionSoftGracePeriod[${signal}]`,
-          undefined,
-          'a soft threshold needs a grace period',
-        ),
-      );
-    }
-  }
-  return errors;
 }
 
 /**
@@ -455,6 +378,22 @@ function withCauses(causes: InvalidConfigError[]): InvalidConfigError {
   const error = new InvalidConfigError(first.field, first.value, first.reason, causes);
   if (causes.length > 1) error.message = causes.map((cause) => cause.message).join('; ');
   return error;
+}
+
+/** A copy of `input` without the values at `paths` (so the schema's defaults stand in for them). */
+function withoutPaths(input: unknown, paths: readonly (readonly PropertyKey[])[]): unknown {
+  const out = structuredClone(input) as Record<PropertyKey, unknown>;
+  for (const path of paths) {
+    if (path.length === 0) continue;
+    let at: unknown = out;
+    for (const key of path.slice(0, -1)) at = (at as Record<PropertyKey, unknown> | undefined)?.[key];
+    if (at === null || typeof at !== 'object') continue;
+    const last = path[path.length - 1]!;
+    // A bad list element drops the list; anything else drops the key.
+    if (Array.isArray(at)) delete out[path[0]!];
+    else delete (at as Record<PropertyKey, unknown>)[last];
+  }
+  return out;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

@@ -25,7 +25,7 @@ export async function loadKubeletConfigurationFile(path: string): Promise<Parsed
  */
 export async function readKubeletConfigurationFile(path: string): Promise<Record<string, unknown>> {
   const text = await readFile(path, 'utf8');
-  return decodeKubeletConfigurationText(text, dirname(resolve(path)));
+  return decodeKubeletConfigurationText(text, dirname(resolve(path)), path);
 }
 
 export function parseKubeletConfigurationText(text: string, baseDir: string): ParsedKubeletConfiguration {
@@ -33,16 +33,16 @@ export function parseKubeletConfigurationText(text: string, baseDir: string): Pa
 }
 
 /** YAML/JSON text to an object with apiVersion and kind checked and relative paths resolved. */
-export function decodeKubeletConfigurationText(text: string, baseDir: string): Record<string, unknown> {
+export function decodeKubeletConfigurationText(
+  text: string,
+  baseDir: string,
+  source = 'KubeletConfiguration',
+): Record<string, unknown> {
   let decoded: unknown;
   try {
     decoded = parseYaml(text);
   } catch (error) {
-    throw new InvalidConfigError(
-      'KubeletConfiguration',
-      text.slice(0, 80),
-      `not valid YAML or JSON: ${(error as Error).message}`,
-    );
+    throw yamlError(error, source);
   }
   if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) {
     throw new InvalidConfigError('KubeletConfiguration', decoded, 'must be an object');
@@ -59,6 +59,20 @@ export function decodeKubeletConfigurationText(text: string, baseDir: string): R
     throw new InvalidConfigError('kind', object.kind, `must be ${kubeletConfigurationKind}`);
   }
   return resolveRelativePaths(object, baseDir);
+}
+
+/**
+ * A YAML syntax error as one line: where it is (line and column) and what the parser expected,
+ * never the file's text (which may hold secrets and buries the position).
+ */
+function yamlError(error: unknown, source: string): InvalidConfigError {
+  const yaml = error as { linePos?: { line: number; col: number }[]; code?: string; message?: string };
+  const at = yaml.linePos?.[0];
+  const what = (yaml.message ?? String(error)).split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const where = at ? ` at line ${at.line}, column ${at.col}` : '';
+  const invalid = new InvalidConfigError(source, undefined, `not valid YAML or JSON${where}: ${what}`);
+  invalid.message = `${source}: not valid YAML or JSON${where}: ${what}`;
+  return invalid;
 }
 
 /** The path-valued fields upstream resolves against the config file's directory. */

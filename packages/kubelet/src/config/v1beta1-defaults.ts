@@ -62,6 +62,16 @@ export const defaultEvictionHard: Readonly<Record<string, string>> = Object.free
   'imagefs.inodesFree': '5%',
 });
 
+/** A duration that parses and is above zero (one worth copying into another field). */
+function isPositiveDuration(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    return parseDuration(value) > 0;
+  } catch {
+    return false;
+  }
+}
+
 function isZeroDuration(value: unknown): boolean {
   if (value === 0) return true;
   if (typeof value !== 'string') return false;
@@ -93,13 +103,14 @@ export function applyV1beta1ZeroDefaults(decoded: ConfigObject): ConfigObject {
   const out = withoutNulls(structuredClone(decoded)) as ConfigObject;
 
   // nodeStatusReportFrequency follows an explicitly set nodeStatusUpdateFrequency (upstream's
-  // backward-compatibility rule); decided before the update frequency itself is defaulted.
+  // backward-compatibility rule); decided before the update frequency itself is defaulted. An
+  // invalid update frequency is not copied: its error is the update frequency's alone.
   if ('nodeStatusReportFrequency' in out && isZeroDuration(out.nodeStatusReportFrequency))
     delete out.nodeStatusReportFrequency;
   if (
     !('nodeStatusReportFrequency' in out) &&
     'nodeStatusUpdateFrequency' in out &&
-    !isZeroDuration(out.nodeStatusUpdateFrequency)
+    isPositiveDuration(out.nodeStatusUpdateFrequency)
   )
     out.nodeStatusReportFrequency = out.nodeStatusUpdateFrequency;
 

@@ -1,0 +1,148 @@
+import { isAbsolute, normalize } from 'node:path';
+import { parseDuration } from '@nodeagent/primitives';
+import { parseCgroupRoot } from '../cgroups/cgroup-name';
+import { InvalidConfigError } from '../errors';
+import { parseEvictionThresholds, parseThresholdValue } from './eviction-thresholds';
+import type { KubeletConfiguration } from './kubelet-configuration';
+
+/** A broken rule across fields: the error (naming one field) and every field the rule reads. */
+export interface CrossFieldProblem {
+  error: InvalidConfigError;
+  fields: readonly string[];
+}
+
+/**
+ * Rules that involve more than one field, or more than one value's shape (upstream
+ * pkg/kubelet/apis/config/validation ValidateKubeletConfiguration), each reported once.
+ */
+export function crossFieldErrors(config: KubeletConfiguration): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  const add = (fields: readonly string[], value: unknown, reason: string) =>
+    problems.push({ error: new InvalidConfigError(fields[0]!, value, reason), fields });
+  const collect = (fields: readonly string[], check: () => void) => {
+    try {
+      check();
+    } catch (error) {
+      if (!(error instanceof InvalidConfigError)) throw error;
+      problems.push({ error, fields });
+    }
+  };
+
+  if (config.imageGCLowThresholdPercent >= config.imageGCHighThresholdPercent)
+    add(
+      ['imageGCLowThresholdPercent', 'imageGCHighThresholdPercent'],
+      config.imageGCLowThresholdPercent,
+      `must be less than imageGCHighThresholdPercent (${config.imageGCHighThresholdPercent})`,
+    );
+  if (
+    parseDuration(config.imageMaximumGCAge) !== 0 &&
+    parseDuration(config.imageMaximumGCAge) <= parseDuration(config.imageMinimumGCAge)
+  )
+    add(
+      ['imageMaximumGCAge', 'imageMinimumGCAge'],
+      config.imageMaximumGCAge,
+      `must be greater than imageMinimumGCAge (${config.imageMinimumGCAge})`,
+    );
+  if (
+    config.serializeImagePulls &&
+    config.maxParallelImagePulls !== undefined &&
+    config.maxParallelImagePulls > 1
+  )
+    add(
+      ['maxParallelImagePulls', 'serializeImagePulls'],
+      config.maxParallelImagePulls,
+      'cannot be larger than 1 unless serializeImagePulls (--serialize-image-pulls) is set to false',
+    );
+  if (config.readOnlyPort !== 0 && config.readOnlyPort === config.port)
+    add(['readOnlyPort', 'port'], config.readOnlyPort, 'must differ from port');
+
+  // Node allocatable enforcement: upstream refuses what it could not enforce.
+  const levels = config.enforceNodeAllocatable;
+  if (!config.cgroupsPerQOS && levels.length > 0)
+    add(
+      ['enforceNodeAllocatable', 'cgroupsPerQOS'],
+      levels,
+      'is not supported unless cgroupsPerQOS (--cgroups-per-qos) is set to true (set enforceNodeAllocatable to [] without the QoS cgroups)',
+    );
+  if (levels.includes('system-reserved') && config.systemReservedCgroup === '')
+    add(
+      ['systemReservedCgroup', 'enforceNodeAllocatable'],
+      config.systemReservedCgroup,
+      'must be specified when "system-reserved" contained in enforceNodeAllocatable (--enforce-node-allocatable)',
+    );
+  if (levels.includes('kube-reserved') && config.kubeReservedCgroup === '')
+    add(
+      ['kubeReservedCgroup', 'enforceNodeAllocatable'],
+      config.kubeReservedCgroup,
+      'must be specified when "kube-reserved" contained in enforceNodeAllocatable (--enforce-node-allocatable)',
+    );
+  if (levels.includes('none') && levels.length > 1)
+    add(
+      ['enforceNodeAllocatable'],
+      levels,
+      'may not contain additional enforcements when "none" is specified',
+    );
+  if (config.systemCgroups !== '' && config.cgroupRoot === '')
+    add(
+      ['systemCgroups', 'cgroupRoot'],
+      config.systemCgroups,
+      'was specified and cgroupRoot (--cgroup-root) was not specified',
+    );
+  if (
+    config.reservedSystemCPUs !== '' &&
+    (config.systemReservedCgroup !== '' || config.kubeReservedCgroup !== '')
+  )
+    add(
+      ['reservedSystemCPUs', 'systemReservedCgroup', 'kubeReservedCgroup'],
+      config.reservedSystemCPUs,
+      "can't be used with systemReservedCgroup (--system-reserved-cgroup) or kubeReservedCgroup (--kube-reserved-cgroup)",
+    );
+
+  // Graceful node shutdown (GracefulNodeShutdown is on by default upstream).
+  const shutdown = parseDuration(config.shutdownGracePeriod);
+  const critical = parseDuration(config.shutdownGracePeriodCriticalPods);
+  if (critical > shutdown)
+    add(
+      ['shutdownGracePeriodCriticalPods', 'shutdownGracePeriod'],
+      config.shutdownGracePeriodCriticalPods,
+      `must be <= shutdownGracePeriod (${config.shutdownGracePeriod})`,
+    );
+  if (shutdown > 0 && shutdown < 1000)
+    add(['shutdownGracePeriod'], config.shutdownGracePeriod, 'must be either zero or otherwise >= 1 sec');
+  if (critical > 0 && critical < 1000)
+    add(
+      ['shutdownGracePeriodCriticalPods'],
+      config.shutdownGracePeriodCriticalPods,
+      'must be either zero or otherwise >= 1 sec',
+    );
+  if (config.shutdownGracePeriodByPodPriority.length > 0 && (shutdown > 0 || critical > 0))
+    add(
+      ['shutdownGracePeriodByPodPriority', 'shutdownGracePeriod'],
+      config.shutdownGracePeriodByPodPriority,
+      'cannot be specified together with shutdownGracePeriod',
+    );
+  if (config.enableSystemLogQuery && !config.enableSystemLogHandler)
+    add(['enableSystemLogQuery', 'enableSystemLogHandler'], true, 'needs enableSystemLogHandler');
+
+  if (config.podLogsDir === '' || !isAbsolute(config.podLogsDir))
+    add(['podLogsDir'], config.podLogsDir, 'pod logs path must be an absolute path');
+  else if (normalize(config.podLogsDir).replace(/(.)\/$/, '$1') !== config.podLogsDir)
+    add(['podLogsDir'], config.podLogsDir, 'pod logs path must be normalized');
+
+  for (const field of ['evictionHard', 'evictionSoft'] as const)
+    collect([field], () => parseEvictionThresholds(config[field], field));
+  for (const [signal, raw] of Object.entries(config.evictionMinimumReclaim))
+    collect(['evictionMinimumReclaim'], () => {
+      parseEvictionThresholds({ [signal]: '0' }, 'evictionMinimumReclaim');
+      parseThresholdValue(raw, `evictionMinimumReclaim[${signal}]`);
+    });
+  collect(['cgroupRoot', 'cgroupDriver'], () => parseCgroupRoot(config.cgroupRoot, config.cgroupDriver));
+  for (const signal of Object.keys(config.evictionSoft))
+    if (!(signal in config.evictionSoftGracePeriod))
+      add(
+        [`evictionSoftGracePeriod[${signal}]`, 'evictionSoft', 'evictionSoftGracePeriod'],
+        undefined,
+        'a soft threshold needs a grace period',
+      );
+  return problems;
+}
