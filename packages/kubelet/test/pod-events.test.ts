@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { VolumeSetupError } from '../src/errors';
+import { failedMountMessage } from '../src/sync/pod-syncer';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
 
 type Recorded = { pod: string; type: string; reason: string; message: string; fieldPath?: string };
@@ -95,5 +97,28 @@ describe('pod events on the fake runtime (upstream v1.36 reasons, messages, fiel
         fieldPath: undefined,
       },
     ]);
+  });
+
+  it('a missing ConfigMap: FailedMount "MountVolume.SetUp failed for volume ..." on the pod', async () => {
+    const pod = testPod({ volumes: [{ name: 'cfg', configMap: { name: 'missing' } }] });
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    expect(events.filter((e) => e.reason === 'FailedMount')).toEqual([
+      {
+        pod: pod.metadata.name,
+        type: 'Warning',
+        reason: 'FailedMount',
+        message: 'MountVolume.SetUp failed for volume "cfg" : configmap "missing" not found',
+        fieldPath: undefined,
+      },
+    ]);
+  });
+});
+
+describe('failedMountMessage', () => {
+  it('keeps errors that are not a volume setup failure as they are', () => {
+    expect(failedMountMessage(new Error('disk full'))).toBe('disk full');
+    const other = new VolumeSetupError('spec.volumes', 'x', 'something else');
+    expect(failedMountMessage(other)).toBe(other.message);
   });
 });

@@ -156,7 +156,7 @@ export class PodSyncer {
     try {
       volumes = await this.options.volumes.setUp(pod, context);
     } catch (error) {
-      this.event(pod, 'Warning', 'FailedMount', (error as Error).message);
+      this.event(pod, 'Warning', 'FailedMount', failedMountMessage(error));
       return { ...outcome, error: error as Error };
     }
 
@@ -692,4 +692,17 @@ function goGrpcError(error: CriError): string {
 /** Upstream's container start failures carry the runtime's own message (grpc status Message()). */
 function runtimeMessage(error: unknown): string {
   return error instanceof CriError ? error.details : (error as Error).message;
+}
+
+/**
+ * Upstream's per-volume FailedMount message, `MountVolume.SetUp failed for volume "cfg" :
+ * configmap "cfg" not found`, from the volume manager's error (field `spec.volumes[<name>]`,
+ * reason `MountVolume.SetUp failed: <field>: <why> (got <value>)`); anything else as it is.
+ */
+export function failedMountMessage(error: unknown): string {
+  if (!(error instanceof KubeletError)) return (error as Error).message;
+  const volume = /^spec\.volumes\[(.+)\]$/.exec(error.field)?.[1];
+  const why = /^MountVolume\.SetUp failed: (?:[\w.[\]]+: )?(.*?)(?: \(got .*\))?$/s.exec(error.reason)?.[1];
+  if (volume === undefined || why === undefined) return error.message;
+  return `MountVolume.SetUp failed for volume ${JSON.stringify(volume)} : ${why}`;
 }
