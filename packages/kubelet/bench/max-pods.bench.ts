@@ -255,6 +255,12 @@ async function maxPods(): Promise<Record<string, unknown>> {
       const readyAfterRunningMaxMs = Math.round(
         Math.max(...names.map((n) => readySeen.get(n)! - runningSeen.get(n)!)),
       );
+      // Probe runs until every pod was Ready, by result (a failed run costs a period of Ready).
+      const probeRuns: Record<string, number> = {};
+      for (const { labels, value } of (await kubelet.metrics.proberProbeTotal.get()).values) {
+        const result = String(labels.result);
+        probeRuns[result] = (probeRuns[result] ?? 0) + value;
+      }
       // Let the start-up syncs settle, then the steady window.
       await sleep(2_000);
       recorder.calls.clear();
@@ -283,6 +289,7 @@ async function maxPods(): Promise<Record<string, unknown>> {
         allRunningMs,
         allReadyMs,
         readyAfterRunningMaxMs,
+        probeRunsUntilReady: probeRuns,
         steady: { ...steady, statusWritesInWindow, criCallsPerSecond },
         memory: {
           idle,

@@ -19,7 +19,7 @@ import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { ImageCredentialProviders } from './images/credential-provider/image-credential-providers';
 import type { ImageService } from './images/image-service';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics';
-import { recordProbeRun } from './metrics-collectors/prober-metrics';
+import { forgetProbeRuns, recordProbeRun } from './metrics-collectors/prober-metrics';
 import { GenericPLEG, type PodLifecycleEvent } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
 import { activeDeadlineRemainingMs, applyActiveDeadline } from './pod/active-deadline';
@@ -180,6 +180,8 @@ export class Kubelet {
         if (pod) this.workers.updatePod({ pod, updateType: 'sync' });
       },
       onRun: (event) => recordProbeRun(this.metrics, this.pods.get(event.podUID), event),
+      onPodRemoved: (uid, container, types) =>
+        forgetProbeRuns(this.metrics, this.pods.get(uid), uid, container, types),
     });
     this.statusManager = new StatusManager({
       writer: options.statusWriter,

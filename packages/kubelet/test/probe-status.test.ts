@@ -1,6 +1,8 @@
 import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import type { Container, Pod, PodStatus } from '../src/api/pod-types';
+import { createKubeletMetrics } from '../src/metrics';
+import { forgetProbeRuns, recordProbeRun } from '../src/metrics-collectors/prober-metrics';
 import { PodProber } from '../src/probes/pod-prober';
 import type { PodRuntime } from '../src/runtime/pod-runtime';
 import type { PodRuntimeStatus } from '../src/runtime/runtime-state';
@@ -40,9 +42,11 @@ function setup(container: Partial<Container>, execExitCode: () => number = () =>
     },
   });
   const syncs: string[] = [];
+  const removed: Array<[string, string, string[]]> = [];
   const prober = new PodProber({
     runtime,
     clock,
+    onPodRemoved: (uid, name, types) => removed.push([uid, name, types]),
     onChange: (uid, update) => {
       statusManager.applyProbeResult(update, clock.now());
       syncs.push(uid);
@@ -86,7 +90,7 @@ function setup(container: Partial<Container>, execExitCode: () => number = () =>
     });
     statusManager.setPodStatus(pod, status);
   };
-  return { clock, execs, statusManager, written, prober, sync, syncs, startedAt };
+  return { clock, execs, statusManager, written, prober, sync, syncs, startedAt, removed };
 }
 
 describe('probe results reach the pod status at once (fake clock)', () => {
@@ -179,6 +183,8 @@ describe('probe results reach the pod status at once (fake clock)', () => {
     expect(t.prober.probedContainers).toBe(1);
     t.prober.removePod('uid-1');
     expect(t.prober.probedContainers).toBe(0);
+    // The kubelet drops the container's prober metric series on this.
+    expect(t.removed).toEqual([['uid-1', 'app', ['Readiness']]]);
     expect(t.prober.ready('c1', { name: 'app', image: 'busybox', readinessProbe: {} })).toBe(false);
     // No worker left: time passes without a probe.
     await t.clock.advanceAsync(60_000, settle);
@@ -230,5 +236,29 @@ describe('withContainerReadiness (upstream SetContainerReadiness)', () => {
     );
     expect(withContainerReadiness(pod, status, 'a1', false, now)).toBeUndefined();
     expect(withContainerReadiness(pod, status, 'unknown', true, now)).toBeUndefined();
+  });
+});
+
+describe('prober metrics of a removed pod', () => {
+  it("are deleted, as upstream deletes a stopped worker's series", async () => {
+    const metrics = createKubeletMetrics();
+    const pod: Pod = { metadata: { name: 'web', namespace: 'ns', uid: 'u1' }, spec: { containers: [] } };
+    const run = (result: 'Success' | 'Failure') =>
+      recordProbeRun(metrics, pod, {
+        probeType: 'Readiness',
+        podUID: 'u1',
+        containerName: 'app',
+        containerId: 'c1',
+        outcome: { result, output: '' },
+        resultRun: 1,
+        tickAt: 0,
+        durationMs: 5,
+      });
+    run('Success');
+    run('Failure');
+    expect((await metrics.proberProbeTotal.get()).values).toHaveLength(2);
+    forgetProbeRuns(metrics, pod, 'u1', 'app', ['Readiness']);
+    expect((await metrics.proberProbeTotal.get()).values).toHaveLength(0);
+    expect((await metrics.proberProbeDuration.get()).values).toHaveLength(0);
   });
 });

@@ -35,3 +35,31 @@ export function recordProbeRun(
       event.durationMs / 1000,
     );
 }
+
+/**
+ * A removed pod's container no longer has probe series (upstream's worker deletes its
+ * prober_probe_total and prober_probe_duration_seconds series when it exits), so the registry
+ * does not grow with every pod the node ever ran.
+ */
+export function forgetProbeRuns(
+  metrics: Pick<KubeletMetrics, 'proberProbeTotal' | 'proberProbeDuration'>,
+  pod: Pod | undefined,
+  podUID: string,
+  container: string,
+  probeTypes: readonly string[],
+): void {
+  const namespace = pod?.metadata.namespace ?? '';
+  const name = pod?.metadata.name ?? '';
+  for (const probe_type of probeTypes) {
+    for (const result of ['successful', 'failed'])
+      metrics.proberProbeTotal.remove({
+        container,
+        namespace,
+        pod: name,
+        pod_uid: podUID,
+        probe_type,
+        result,
+      });
+    metrics.proberProbeDuration.remove({ container, namespace, pod: name, probe_type });
+  }
+}

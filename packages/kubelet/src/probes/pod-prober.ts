@@ -5,6 +5,7 @@ import {
   type ProbeResultUpdate,
   type ProbeRunEvent,
   type ProbeSpec,
+  type ProbeType,
 } from '@nodeagent/probes';
 import type { Container, Pod } from '../api/pod-types';
 import type { ProbeState } from '../pod/compute-pod-actions';
@@ -39,15 +40,21 @@ export class PodProber {
   private readonly pods = new Map<string, Map<string, Probed>>();
   /** Container spec by runtime container ID, for the lookups status generation makes. */
   private readonly specs = new Map<string, Container>();
+  private readonly onPodRemoved:
+    | ((podUid: string, containerName: string, probeTypes: ProbeType[]) => void)
+    | undefined;
 
   constructor(options: {
     runtime: PodRuntime;
     onChange: (podUid: string, update: ProbeResultUpdate) => void;
     /** Every probe run (prober metrics). */
     onRun?: (event: ProbeRunEvent) => void;
+    /** A removed pod's probed container, with its probe types (its metric series go). */
+    onPodRemoved?: (podUid: string, containerName: string, probeTypes: ProbeType[]) => void;
     clock?: Clock;
   }) {
     const { runtime, onChange } = options;
+    this.onPodRemoved = options.onPodRemoved;
     this.manager = new ProbeManager({
       executor: (command, timeoutMs, containerId) =>
         runtime.execSync(containerId ?? '', command, Math.max(1, Math.ceil(timeoutMs / 1000))),
@@ -143,7 +150,15 @@ export class PodProber {
   }
 
   removePod(uid: string): void {
-    for (const [name, instance] of this.pods.get(uid) ?? []) this.stop(uid, name, instance);
+    for (const [name, instance] of this.pods.get(uid) ?? []) {
+      this.stop(uid, name, instance);
+      const { livenessProbe, readinessProbe, startupProbe } = instance.container;
+      const types: ProbeType[] = [];
+      if (livenessProbe) types.push('Liveness');
+      if (readinessProbe) types.push('Readiness');
+      if (startupProbe) types.push('Startup');
+      this.onPodRemoved?.(uid, name, types);
+    }
     this.pods.delete(uid);
   }
 
