@@ -131,6 +131,25 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
     expect(await allContainerLogs(log)).toEqual([...files.slice(1).map((f) => join(dir, 'c1', f)), log]);
   });
 
+  it("keeps a fast writer's oversized rotated files within maxSize × (maxFiles − 1) bytes", async () => {
+    const log = await addContainer('c1');
+    const logs = manager('1Ki', 4);
+    // Rotated late (the writer outran the looks): 3 KiB files for a 1 KiB limit.
+    await writeFile(log, 'c'.repeat(3072));
+    await logs.rotateLogs();
+    const first = `0.log.${rotationTimestamp(clock.now())}`;
+    // A second rotation a second later, within the monitor interval: a fast writer.
+    clock.advance(1000);
+    await writeFile(log, 'd'.repeat(3072));
+    await logs.rotateLogs();
+    const second = `0.log.${rotationTimestamp(clock.now())}`;
+    // By count (maxFiles − 2 older ones) the first would stay; 3 + 3 KiB exceed the 4 KiB
+    // limit of the directory, so it goes, uncompressed.
+    expect((await readdir(join(dir, 'c1'))).sort()).toEqual(['0.log', second]);
+    expect(first).not.toBe(second);
+    expect(await readFile(join(dir, 'c1', second), 'utf8')).toBe('d'.repeat(3072));
+  });
+
   it('names rotated files with the Go layout 20060102-150405', () => {
     expect(rotationTimestamp(new Date(2025, 2, 4, 5, 6, 7).getTime())).toBe('20250304-050607');
   });

@@ -346,17 +346,40 @@ export class ContainerLogManager {
     const rotated = inUse.sort(compareRotatedLogs);
     const keep = Math.max(0, this.options.policy.maxFiles - 2);
     const excess = rotated.splice(0, Math.max(0, rotated.length - keep));
+    // Compression pays off for files that stay a while. A log rotating faster than the monitor
+    // interval turns its files over before upstream would even have looked: they are removed
+    // uncompressed when they fall beyond maxFiles (or the byte budget), and the kubelet spends
+    // no CPU gzipping them.
+    const previous = this.lastRotatedAt.get(containerId);
+    this.lastRotatedAt.set(containerId, now);
+    const fast = previous !== undefined && now - previous < this.options.monitorIntervalMs;
+    if (fast) excess.push(...(await this.beyondByteBudget(rotatedNow, rotated)));
     for (const file of excess) {
       this.compressor.cancel(file);
       await rm(file, { force: true });
     }
-    // Compression pays off for files that stay a while. A log rotating faster than the monitor
-    // interval turns its files over before upstream would even have looked: they are removed
-    // uncompressed when they fall beyond maxFiles, and the kubelet spends no CPU gzipping them.
-    const previous = this.lastRotatedAt.get(containerId);
-    this.lastRotatedAt.set(containerId, now);
-    if (previous === undefined || now - previous >= this.options.monitorIntervalMs)
-      this.compressor.enqueue(rotated.filter((file) => !file.endsWith(compressSuffix)));
+    if (!fast) this.compressor.enqueue(rotated.filter((file) => !file.endsWith(compressSuffix)));
+  }
+
+  /**
+   * The older rotated files (oldest first in `older`, which loses them) that do not fit beside
+   * the newest one in maxSize × maxFiles bytes, the directory's limit, measured just after the
+   * rotation (the current file is empty then). For a fast writer's uncompressed files: rotated
+   * well past maxSize (the writer outran the looks), they would otherwise keep the directory
+   * far above the limit; upstream counts files only.
+   */
+  private async beyondByteBudget(newest: string, older: string[]): Promise<string[]> {
+    const { maxSize, maxFiles } = this.options.policy;
+    const budget = maxSize * maxFiles;
+    const sizeOf = async (file: string) => (await stat(file).catch(() => undefined))?.size ?? 0;
+    let used = await sizeOf(newest);
+    let kept = older.length;
+    for (let i = older.length - 1; i >= 0; i--) {
+      used += await sizeOf(older[i]!);
+      if (used > budget) break;
+      kept = i;
+    }
+    return older.splice(0, kept);
   }
 
   /** Renames the current log without compressing it, so the runtime and readers can finish with it. */
