@@ -8,12 +8,14 @@ import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { ContainerState } from '@nodeagent/cri-client/types';
 import { loadClientCert } from '@nodeagent/kubelet/certificates';
-import { type ApiServer, type SigningCA, startApiServer } from '@nodeagent/testing';
+import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, fakeNodeFlags, freePort, killChild, node, nodeArgs, waitFor } from './binary-harness';
 
 const NODE = 'cp-1';
 const IMAGE = 'registry.k8s.io/kube-apiserver:v1.36.3';
+/** The cluster CA an API server's CSR signer issues from. */
+type SigningCA = NonNullable<ApiServer['certificates']>['ca'];
 
 /**
  * `kubeadm init` as the kubelet sees it: kubelet.conf with the node's client certificate inline
