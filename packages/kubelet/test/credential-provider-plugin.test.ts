@@ -1,11 +1,17 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { FakeClock } from '@nodeagent/primitives';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CredentialProviderSpec } from '../src/images/credential-provider/credential-provider-config';
-import { imageCredentialProvidersFromFlags } from '../src/images/credential-provider/credential-providers-from-flags';
+import {
+  apiServiceAccountGetter,
+  imageCredentialProvidersFromFlags,
+} from '../src/images/credential-provider/credential-providers-from-flags';
 import { ImageCredentialProviders } from '../src/images/credential-provider/image-credential-providers';
 import type { PullingPod, ServiceAccountInfo } from '../src/images/credential-provider/plugin-provider';
 import { writeFakeProvider } from './helpers/fake-credential-provider';
@@ -407,5 +413,47 @@ describe('loading --image-credential-provider-config with --image-credential-pro
       field: '--image-credential-provider-config',
       message: 'credential provider config path is empty',
     });
+  });
+
+  it('reads a ServiceAccount for token mode from the API server', async () => {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          kind: 'ServiceAccount',
+          metadata: {
+            name: 'builder',
+            namespace: 'team',
+            uid: 'sa-uid',
+            annotations: { 'example.com/role': 'r' },
+          },
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromOptions({
+        clusters: [
+          {
+            name: 'c',
+            server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+            skipTLSVerify: true,
+          },
+        ],
+        users: [{ name: 'u' }],
+        contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+        currentContext: 'x',
+      });
+      expect(await apiServiceAccountGetter(kubeConfig)('team', 'builder')).toEqual({
+        uid: 'sa-uid',
+        annotations: { 'example.com/role': 'r' },
+      });
+      expect(requests).toEqual(['GET /api/v1/namespaces/team/serviceaccounts/builder']);
+    } finally {
+      server.close();
+    }
   });
 });
