@@ -35,6 +35,10 @@ export interface KubeletFlags {
   nodeLabels: Record<string, string>;
   /** Log verbosity (-v); also in config.logging.verbosity when given. */
   v: number;
+  /** --image-credential-provider-config (with the bin dir: upstream's exec credential plugins). */
+  imageCredentialProviderConfig?: string;
+  /** --image-credential-provider-bin-dir. */
+  imageCredentialProviderBinDir?: string;
 }
 
 /** A flag given on the command line that this kubelet accepts but does nothing with. */
@@ -211,6 +215,8 @@ export async function resolveKubeletOptions(
     rootDir: (values.get('root-dir') as string | undefined) ?? '/var/lib/kubelet',
     nodeLabels: (values.get('node-labels') as Record<string, string> | undefined) ?? {},
     v: (values.get('v') as number | undefined) ?? 0,
+    imageCredentialProviderConfig: values.get('image-credential-provider-config') as string | undefined,
+    imageCredentialProviderBinDir: values.get('image-credential-provider-bin-dir') as string | undefined,
   };
 
   const deprecations: string[] = [];
