@@ -47,6 +47,7 @@ import {
 } from '@nodeagent/kube-proxy/userspace';
 import type { Logger } from 'pino';
 import { apiServerConfig } from './api-server-config';
+import { aggregate, BAD_CONFIG_MESSAGE, badConfig, IncorrectConfigurationError } from './bad-config';
 import { type DaemonSettings, daemonSettings, nodeNameFor } from './daemon-settings';
 import { hostFamilies } from './host-families';
 import { setupNode } from './node-setup';
@@ -172,6 +173,9 @@ export async function runProxy(
     families.length > 1 ? { 'primary ipFamily': families[0] } : { ipFamily: families[0] },
     families.length > 1 ? 'kube-proxy running in dual-stack mode' : 'kube-proxy running in single-stack mode',
   );
+  const bad = badConfig(config, node.primaryFamily, families.length > 1, node.facts.podCIDRs);
+  if (bad.fatal.length > 0) throw new IncorrectConfigurationError(bad.fatal);
+  if (bad.warnings.length > 0) log.error({ err: aggregate(bad.warnings) }, BAD_CONFIG_MESSAGE);
   await setupNode(config, log);
   logProxierChoice(mode, log);
   const metrics = new KubeProxyMetrics();
