@@ -9,10 +9,21 @@
 // container runtime, a cluster) are only imported: every module they import must load and every
 // value they name must exist. IMPORT_ONLY says which and why.
 //
+// Then EXTRA_CHECKS: the error guards across the two builds, a missing binary, a missing native
+// addon, against the installed packages.
+//
 // Options: --node <path> runs the examples with another Node binary (default: this one);
 // --keep leaves the temp directory for a look.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +100,62 @@ export function importOnlyExample(code) {
   return { esm: `${esm.join('\n')}\n${tail}`, cjs: `${cjs.join('\n')}\n${tail}` };
 }
 
+/**
+ * What the examples do not show but an outside user hits (issue #31), checked against the
+ * installed tarballs: `[name, file, source, options]`. `hideNetlink` moves the native addon's
+ * package away for the run, as on a platform without a prebuild.
+ */
+export const EXTRA_CHECKS = [
+  [
+    'error guards across the ESM and CJS builds',
+    'errors-across-builds.mjs',
+    `import { createRequire } from 'node:module';
+import * as esm from '@nodeagent/primitives';
+import * as ipvsEsm from '@nodeagent/ipvs';
+const require = createRequire(import.meta.url);
+const cjs = require('@nodeagent/primitives');
+const ipvsCjs = require('@nodeagent/ipvs');
+if (esm.CodedError === cjs.CodedError) throw new Error('expected two copies of CodedError');
+const fromCjs = new cjs.InvalidDurationError('timeout', 'soon');
+if (!esm.isInvalidDurationError(fromCjs) || !esm.isFieldError(fromCjs) || !esm.isCodedError(fromCjs, 'INVALID_DURATION'))
+  throw new Error('the ESM guards miss an error of the CJS build');
+if (!cjs.isInvalidDurationError(new esm.InvalidDurationError('timeout', 'soon')))
+  throw new Error('the CJS guard misses an error of the ESM build');
+if (esm.isInvalidQuantityError(fromCjs)) throw new Error('a guard matched another class');
+if (!ipvsEsm.isIpvsUnavailableError(new ipvsCjs.IpvsUnavailableError('x')))
+  throw new Error('ipvs: the ESM guard misses an error of the CJS build');
+console.log('ok');
+`,
+    {},
+  ],
+  [
+    'a missing nft is a typed error and the process exits',
+    'missing-nft.cjs',
+    `const { NftablesClient, isCommandNotFoundError } = require('@nodeagent/netfilter');
+new NftablesClient({ family: 'inet', table: 'kube-proxy' }).list().then(
+  () => { throw new Error('nft ran without a PATH'); },
+  (err) => {
+    if (!isCommandNotFoundError(err) || err.debianPackage !== 'nftables') throw err;
+    console.log(err.message);
+  },
+);
+`,
+    { env: { PATH: '/nonexistent' } },
+  ],
+  [
+    'ipvs without the native netlink addon: imports, then IpvsUnavailableError',
+    'ipvs-without-addon.mjs',
+    `import { createRequire } from 'node:module';
+import { openIpvs, isIpvsUnavailableError } from '@nodeagent/ipvs';
+createRequire(import.meta.url)('@nodeagent/ipvs/testing');
+const err = await openIpvs().then(() => new Error('opened IPVS without the addon'), (e) => e);
+if (!isIpvsUnavailableError(err) || !/netlink/.test(err.reason)) throw err;
+console.log(err.message);
+`,
+    { hideNetlink: true },
+  ],
+];
+
 function main() {
   const { values } = parseArgs({
     options: {
@@ -164,6 +231,30 @@ function main() {
           console.log(`FAIL ${what}: ${why}\n${run.stdout}${run.stderr}`);
           failures.push(`${dir} ${kind}: ${why}`);
         }
+      }
+    }
+    for (const [name, file, text, options] of EXTRA_CHECKS) {
+      const path = join(app, 'examples', file);
+      writeFileSync(path, text);
+      const netlink = join(app, 'node_modules', 'netlink');
+      if (options.hideNetlink) renameSync(netlink, `${netlink}.hidden`);
+      let run;
+      try {
+        run = spawnSync(values.node, [path], {
+          cwd: app,
+          encoding: 'utf8',
+          timeout: EXAMPLE_TIMEOUT_MS,
+          env: { ...process.env, ...options.env },
+        });
+      } finally {
+        if (options.hideNetlink) renameSync(`${netlink}.hidden`, netlink);
+      }
+      if (run.status === 0) {
+        console.log(`ok   ${name}: ${run.stdout.trim()}`);
+      } else {
+        const why = run.signal ? `killed by ${run.signal}` : `exit ${run.status}`;
+        console.log(`FAIL ${name}: ${why}\n${run.stdout}${run.stderr}`);
+        failures.push(`${name}: ${why}`);
       }
     }
   } finally {
