@@ -61,6 +61,9 @@ export class PodProber {
       // The runtime enforces timeoutSeconds from the exec's start and the CRI call has its own
       // deadline past it: a loaded node's slow exec set-up is not a failed probe (as upstream).
       execTimeoutGraceMs: EXEC_DEADLINE_GRACE_MS,
+      // Upstream runs every worker's probe when it is due, with no node-wide bound: on a loaded
+      // node ExecSync can take seconds, and 110 pods' probes in flight must not queue for a slot.
+      maxConcurrentProbes: Number.MAX_SAFE_INTEGER,
       onRun: options.onRun,
       clock: options.clock,
     });
