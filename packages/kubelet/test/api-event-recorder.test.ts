@@ -4,6 +4,7 @@ import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCorrelator } from '../src/events/event-correlator';
 import { apiEventRecorder, apiEventSink } from '../src/sources/api-event-recorder';
+import { startEngine, testPod } from './helpers/engine';
 
 let server: ApiServer;
 let core: CoreV1Api;
@@ -130,5 +131,54 @@ describe('apiEventSink (upstream correlation and node events)', () => {
       event: { message: '(combined from similar events): Error: 10', metadata: { name: 'p.9' } },
       patch: { count: 2 },
     });
+  });
+});
+
+describe('the engine through apiEventSink (in-process API server)', () => {
+  it('a crash loop keeps one Event object per event, its count rising, with fieldPath', async () => {
+    const errors: unknown[] = [];
+    const recorded: string[] = [];
+    let sink: ReturnType<typeof apiEventSink> | undefined;
+    const h = await startEngine(
+      {
+        recordEvent: (...args) => {
+          recorded.push(args[2]);
+          sink?.pod(...args);
+        },
+      },
+      { runtimeOnFakeClock: true },
+    );
+    try {
+      sink = apiEventSink(core, { nodeName: 'node-g', clock: h.clock, onError: (e) => errors.push(e) });
+      const pod = testPod({ restartPolicy: 'Always' }, 'crashy-g');
+      pod.spec.containers[0]!.command = ['sh', '-c', 'exit 3'];
+      h.kubelet.addPod(pod);
+      await h.settleThroughRelists();
+      for (let round = 0; round < 3; round++) {
+        h.clock.advance(300_000);
+        h.kubelet.updatePod(pod);
+        await h.settleThroughRelists();
+      }
+      await sink.flush();
+      expect(errors).toEqual([]);
+      const items = (await core.listNamespacedEvent({ namespace: 'default' })).items.filter(
+        (e) => e.involvedObject.name === 'crashy-g',
+      );
+      const byReason = (reason: string) => items.filter((e) => e.reason === reason);
+      for (const reason of ['Pulled', 'Created', 'Started', 'BackOff']) {
+        expect(byReason(reason), reason).toHaveLength(1);
+        expect(byReason(reason)[0]!.involvedObject.fieldPath).toBe('spec.containers{app}');
+      }
+      // One Event object counting every time the kubelet recorded it.
+      expect(recorded.filter((r) => r === 'Started').length).toBeGreaterThanOrEqual(4);
+      for (const reason of ['Started', 'BackOff'])
+        expect(byReason(reason)[0]!.count).toBe(recorded.filter((r) => r === reason).length);
+      expect(byReason('BackOff')[0]).toMatchObject({
+        type: 'Warning',
+        message: `Back-off restarting failed container app in pod crashy-g_default(${pod.metadata.uid})`,
+      });
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -57,6 +57,15 @@ export function apiEventSink(core: EventApi, options: ApiEventRecorderOptions): 
     qps > 0 ? new TokenBucket(qps, options.eventBurst ?? defaultEventBurst, clock.now()) : undefined;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let queue: Promise<void> = Promise.resolve();
+  // Upstream names Events by Unix nanoseconds; the clock here counts milliseconds, so events of
+  // one millisecond (Created and Started often are) get the following nanoseconds instead of
+  // the same name (which the API server would refuse as AlreadyExists).
+  let lastNanos = 0n;
+  const nextNanos = (nowMs: number): bigint => {
+    const nanos = BigInt(nowMs) * 1_000_000n;
+    lastNanos = nanos > lastNanos ? nanos : lastNanos + 1n;
+    return lastNanos;
+  };
 
   const write = async (correlated: CorrelatedEvent): Promise<void> => {
     if (correlated.action === 'skip') return;
@@ -77,7 +86,10 @@ export function apiEventSink(core: EventApi, options: ApiEventRecorderOptions): 
     }
     const body =
       correlated.action === 'patch'
-        ? { ...event, metadata: { ...event.metadata, name: eventName(event.involvedObject, clock.now()) } }
+        ? {
+            ...event,
+            metadata: { ...event.metadata, name: eventName(event.involvedObject, nextNanos(clock.now())) },
+          }
         : event;
     await core.createNamespacedEvent({ namespace, body });
   };
@@ -87,7 +99,7 @@ export function apiEventSink(core: EventApi, options: ApiEventRecorderOptions): 
     const timestamp = new Date(now);
     const event: CoreV1Event = {
       metadata: {
-        name: eventName(involvedObject, now),
+        name: eventName(involvedObject, nextNanos(now)),
         namespace: involvedObject.namespace || 'default',
       },
       involvedObject,
@@ -131,8 +143,8 @@ export function apiEventSink(core: EventApi, options: ApiEventRecorderOptions): 
 }
 
 /** Upstream's Event name: the object's name and the time in Unix nanoseconds, hex. */
-function eventName(object: V1ObjectReference, nowMs: number): string {
-  return `${object.name ?? ''}.${(BigInt(nowMs) * 1_000_000n).toString(16)}`;
+function eventName(object: V1ObjectReference, nanos: bigint): string {
+  return `${object.name ?? ''}.${nanos.toString(16)}`;
 }
 
 /** Pod events only (the Kubelet's recordEvent option); see apiEventSink for node events too. */
