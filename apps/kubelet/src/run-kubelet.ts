@@ -27,6 +27,7 @@ import {
 } from '@nodeagent/kubelet';
 import type { Pod } from '@nodeagent/kubelet/api';
 import { detectCgroupFilesystem, PodCgroupManager } from '@nodeagent/kubelet/cgroups';
+import { apiServiceAccountGetter, imageCredentialProvidersFromFlags } from '@nodeagent/kubelet/images';
 import { ContainerLogManager, logRotatePolicy } from '@nodeagent/kubelet/logs';
 import { instrumentCriClient } from '@nodeagent/kubelet/metrics';
 import { selfSignedCertificate } from '@nodeagent/kubelet/server';
@@ -111,6 +112,19 @@ export async function runKubelet(
     ? new ApiServiceLister(kubeConfig, (error) => logger.warn({ err: String(error) }, 'service watch'))
     : undefined;
   services?.start();
+  // Image credential provider plugins (upstream RegisterCredentialProviderPlugins): none without
+  // either flag; a bad config or a missing plugin binary stops the kubelet, as upstream.
+  const credentialProviders = await imageCredentialProvidersFromFlags(
+    { configPath: flags.imageCredentialProviderConfig, binDir: flags.imageCredentialProviderBinDir },
+    {
+      registry: metrics.registry,
+      tokens: core ? apiTokenSource(core) : undefined,
+      serviceAccounts: kubeConfig ? apiServiceAccountGetter(kubeConfig) : undefined,
+      log: { error: (message) => logger.error({ component: 'credential-provider' }, message) },
+      serviceAccountTokenForCredentialProviders:
+        config.featureGates.KubeletServiceAccountTokenForCredentialProviders ?? true,
+    },
+  );
   const kubelet = new Kubelet({
     nodeName,
     runtime: limitImagePulls(criPodRuntime(client), imagePullConcurrency(config)),
@@ -121,6 +135,7 @@ export async function runKubelet(
     objects: core ? apiObjectSource(core) : undefined,
     services,
     tokens: core ? apiTokenSource(core) : undefined,
+    credentialProviders,
     statusWriter: core ? apiPodStatusWriter(core) : undefined,
     recordEvent: core
       ? apiEventRecorder(core, {
