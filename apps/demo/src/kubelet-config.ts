@@ -35,6 +35,9 @@ export function demoKubeletConfiguration(settings: DemoKubeletSettings): Record<
     // active. A developer laptop usually has swap on, and the demo node runs two small busybox
     // pods on it for a minute, so it runs alongside swap instead of refusing.
     failSwapOn: false,
+    // failCgroupV1 defaults to true (upstream v1.35+): a kubelet refuses to start on a cgroup v1
+    // host. The demo runs wherever it is started, cgroup v1 included.
+    failCgroupV1: false,
     // No kubepods QoS hierarchy: the demo must leave the host's cgroups as it found them, and a
     // SIGKILLed run could not remove it. Pods land in containerd's own cgroups instead.
     cgroupsPerQOS: false,

@@ -13,6 +13,8 @@ describe('the KubeletConfiguration the demo writes', () => {
       kind: 'KubeletConfiguration',
       podLogsDir: '/tmp/state/pod-logs',
       failSwapOn: false,
+      // Upstream v1.35+ refuses cgroup v1 hosts unless failCgroupV1 is false.
+      failCgroupV1: false,
       cgroupsPerQOS: false,
     });
     // Upstream refuses a non-empty enforceNodeAllocatable (default ["pods"]) without cgroupsPerQOS;
@@ -30,7 +32,12 @@ describe('the KubeletConfiguration the demo writes', () => {
 
   it('on the host network leaves the host ports alone', () => {
     const config = demoKubeletConfiguration({ podLogsDir: '/x', ownNetns: false });
-    expect(config).toMatchObject({ enableServer: false, healthzPort: 0, failSwapOn: false });
+    expect(config).toMatchObject({
+      enableServer: false,
+      healthzPort: 0,
+      failSwapOn: false,
+      failCgroupV1: false,
+    });
     expect(config).not.toHaveProperty('authorization');
   });
 });

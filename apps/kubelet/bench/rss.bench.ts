@@ -91,6 +91,8 @@ async function startKubelet(
       '--cgroups-per-qos=false',
       // Upstream refuses enforceNodeAllocatable (default [pods]) without the QoS cgroups.
       '--enforce-node-allocatable=',
+      // failCgroupV1 defaults to true (v1.35+): the bench hosts may be cgroup v1.
+      '--fail-cgroupv1=false',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
   );

@@ -65,5 +65,7 @@ export function fakeNodeFlags(options: {
     '--cgroups-per-qos=false',
     // Upstream refuses enforceNodeAllocatable (default [pods]) without the QoS cgroups.
     '--enforce-node-allocatable=',
+    // failCgroupV1 defaults to true (v1.35+): the test hosts may be cgroup v1.
+    '--fail-cgroupv1=false',
   ];
 }

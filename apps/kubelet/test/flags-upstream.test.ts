@@ -162,6 +162,12 @@ const UPSTREAM_FIELDS: Record<string, string> = {
 /** KubeletFlags (not configuration) that this kubelet keeps, and where. */
 const FLAG_SETTINGS: Record<string, [arg: string, key: string, value: unknown, extra?: string[]]> = {
   'bootstrap-kubeconfig': ['/b.conf', 'bootstrapKubeconfig', '/b.conf', ['--kubeconfig=/k.conf']],
+  'image-credential-provider-config': ['/etc/cp.yaml', 'imageCredentialProviderConfig', '/etc/cp.yaml'],
+  'image-credential-provider-bin-dir': [
+    '/usr/libexec/cp',
+    'imageCredentialProviderBinDir',
+    '/usr/libexec/cp',
+  ],
   config: ['', 'config', undefined],
   'config-dir': ['', 'configDir', undefined],
   kubeconfig: ['/etc/kubernetes/kubelet.conf', 'kubeconfig', '/etc/kubernetes/kubelet.conf'],
@@ -290,8 +296,6 @@ const DEFAULT_EXCEPTIONS: Record<string, string> = {
   // A nil quantity prints nothing; component-base defaults it to 0.
   'log-json-info-buffer-size': 'component-base default 0',
   'log-text-info-buffer-size': 'component-base default 0',
-  // Upstream v1.35+ defaults failCgroupV1 to true; this kubelet still defaults it to false (see README).
-  'fail-cgroupv1': 'not yet defaulted to true here',
 };
 
 const ourConfigFlags = KUBELET_FLAGS.filter((spec) => spec.field !== undefined && !spec.extension);

@@ -74,6 +74,8 @@ describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
       '--cgroups-per-qos=false',
       // Upstream refuses enforceNodeAllocatable (default [pods]) without the QoS cgroups.
       '--enforce-node-allocatable=',
+      // failCgroupV1 defaults to true (v1.35+): the test hosts may be cgroup v1.
+      '--fail-cgroupv1=false',
       // A cAdvisor flag: accepted, warned about as having no effect here.
       '--housekeeping-interval=15s',
       '--kube-reserved=cpu=100m,memory=128Mi',

@@ -22,7 +22,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'no-qos.yaml'), `${header}cgroupsPerQOS: false\n`);
   await writeFile(
     join(dir, 'ok.yaml'),
-    `${header}failSwapOn: false\ncgroupsPerQOS: false\nenforceNodeAllocatable: []\n`,
+    `${header}failSwapOn: false\nfailCgroupV1: false\ncgroupsPerQOS: false\nenforceNodeAllocatable: []\n`,
   );
 });
 afterAll(async () => {

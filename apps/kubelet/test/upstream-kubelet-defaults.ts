@@ -145,6 +145,6 @@ export const upstreamKubeletDefaults: Record<string, unknown> = {
   localStorageCapacityIsolation: true,
   containerRuntimeEndpoint: 'unix:///run/containerd/containerd.sock',
   imageServiceEndpoint: '',
-  failCgroupV1: false,
+  failCgroupV1: true,
   userNamespaces: undefined,
 };

@@ -81,6 +81,8 @@ describe('nodeagent-kubelet runs static pods before any API server exists', () =
         'cgroupsPerQOS: false',
         'enforceNodeAllocatable: []',
         'failSwapOn: false',
+        // Defaults to true (v1.35+): the test hosts may be cgroup v1.
+        'failCgroupV1: false',
         'nodeStatusUpdateFrequency: 1s',
       ].join('\n'),
     );

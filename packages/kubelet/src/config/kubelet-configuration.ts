@@ -279,7 +279,8 @@ export function buildKubeletConfigurationSchema() {
     tracing: z
       .object({ endpoint: z.string().optional(), samplingRatePerMillion: z.number().int().min(0).optional() })
       .optional(),
-    failCgroupV1: z.boolean().default(false),
+    // v1.35+: upstream refuses to start on a cgroup v1 host unless this is set to false.
+    failCgroupV1: z.boolean().default(true),
     userNamespaces: z.object({ idsPerPod: z.number().int().positive().optional() }).optional(),
   });
 }
