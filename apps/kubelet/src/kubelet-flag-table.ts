@@ -333,7 +333,6 @@ export const KUBELET_FLAGS: readonly KubeletFlagSpec[] = [
       '',
       'directory of the image credential provider plugin binaries',
     ),
-    noEffect: 'this kubelet runs no image credential provider plugins (pull secrets only)',
   },
   {
     ...flagOnly(
@@ -342,7 +341,6 @@ export const KUBELET_FLAGS: readonly KubeletFlagSpec[] = [
       '',
       'image credential provider configuration file',
     ),
-    noEffect: 'this kubelet runs no image credential provider plugins (pull secrets only)',
   },
   config(
     'image-gc-high-threshold',
