@@ -61,6 +61,38 @@ describe('PodWorkers', () => {
     expect(workers.phase(pod.metadata.uid!)).toBeUndefined();
   });
 
+  it("retries a terminated pod's failed cleanup on the next update, and only until it succeeds", async () => {
+    const calls: string[] = [];
+    const errors: string[] = [];
+    let failures = 1;
+    const workers = new PodWorkers(
+      {
+        syncPod: async () => ({ terminal: false }),
+        syncTerminatingPod: async () => {
+          calls.push('terminating');
+        },
+        syncTerminatedPod: async () => {
+          calls.push('terminated');
+          if (failures-- > 0) throw new Error('runtime unavailable');
+        },
+        onError: (_pod, stage, error) => errors.push(`${stage}: ${(error as Error).message}`),
+      },
+      { retryMs: 60_000 },
+    );
+    const pod = makePod();
+    workers.updatePod({ pod, updateType: 'kill' });
+    await workers.idle();
+    expect(errors).toEqual(['terminated: runtime unavailable']);
+    // The retry timer's update, or any other, runs the cleanup again (not the termination).
+    workers.updatePod({ pod, updateType: 'sync' });
+    await workers.idle();
+    workers.updatePod({ pod, updateType: 'sync' });
+    await workers.idle();
+    workers.stop();
+    expect(calls).toEqual(['terminating', 'terminated', 'terminated']);
+    expect(workers.isTerminated(pod.metadata.uid!)).toBe(true);
+  });
+
   it('moves a pod that reached a terminal phase to terminating by itself', async () => {
     const { workers, calls } = recorder(1);
     workers.updatePod({ pod: makePod(), updateType: 'create' });

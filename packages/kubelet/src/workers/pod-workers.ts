@@ -34,6 +34,8 @@ interface WorkerState {
   killRequested: boolean;
   gracePeriodSeconds: number | undefined;
   forgetWhenDone: boolean;
+  /** Terminated, but syncTerminatedPod has not succeeded yet: it is retried on the next update. */
+  cleanupPending: boolean;
 }
 
 /**
@@ -65,10 +67,12 @@ export class PodWorkers {
         killRequested: false,
         gracePeriodSeconds: undefined,
         forgetWhenDone: false,
+        cleanupPending: false,
       };
       this.workers.set(uid, state);
     }
-    if (state.phase === 'terminated') return;
+    // A terminated pod only comes back for a cleanup that failed.
+    if (state.phase === 'terminated' && !state.cleanupPending) return;
     if (update.updateType === 'kill' || update.pod.metadata.deletionTimestamp) {
       state.killRequested = true;
       // A shorter grace period may replace a longer one, never the reverse.
@@ -159,15 +163,22 @@ export class PodWorkers {
         try {
           await this.callbacks.syncTerminatingPod(state.pod, state.gracePeriodSeconds);
           state.phase = 'terminated';
+          state.cleanupPending = true;
         } catch (error) {
           this.callbacks.onError?.(state.pod, 'terminating', error);
           this.scheduleRetry(uid, state, this.defaultRetryMs);
           continue;
         }
+      }
+      if (state.phase === 'terminated' && state.cleanupPending) {
+        // Upstream retries a terminated pod's cleanup (volumes, runtime objects, API delete)
+        // until it succeeds; a failure here must not leave a deleted pod Terminating for good.
         try {
           await this.callbacks.syncTerminatedPod(state.pod);
+          state.cleanupPending = false;
         } catch (error) {
           this.callbacks.onError?.(state.pod, 'terminated', error);
+          this.scheduleRetry(uid, state, this.defaultRetryMs);
         }
       }
     }
