@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { isProcessAlive } from '@nodeagent/testing/netns';
+// By path, not through the package: tools/containerd is loaded by plain `node --import tsx` (benches,
+// orphaned starters) where the workspace-source condition is not set, and the module is dependency-free.
+import { isProcessAlive } from '../../packages/testing/src/netns/process-alive';
 
 const run = promisify(execFile);
 
@@ -47,7 +49,7 @@ export function killQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Running, not merely a zombie waiting to be reaped (one definition: @nodeagent/testing/netns). */
+/** Running, not merely a zombie waiting to be reaped. */
 export const isAlive = isProcessAlive;
 
 export async function waitForExit(pids: number[], timeoutMs: number): Promise<boolean> {

@@ -25,6 +25,7 @@ describe('leak-check globalSetup', () => {
   it('fails the run and throws naming a namespace (and its mount) that a run left behind', async () => {
     let failed = 0;
     const teardown = await createLeakCheck({
+      mode: 'error', // whatever NODEAGENT_LEAK_CHECK the surrounding run was given
       include: (item) => item.includes('na-leak-left-'),
       settleMs: 400,
       failRun: () => failed++,

@@ -116,7 +116,8 @@ describe('kube-proxy OCI image', { timeout: 180_000 }, () => {
   });
 
   it('its nodeagent-kube-proxy runs in the image and reports its version', () => {
-    expect(inImage(['nodeagent-kube-proxy', '--version'])).toContain(`nodeagent-kube-proxy v${version}`);
+    expect(inImage(['nodeagent-kube-proxy', '--version'])).toBe('Kubernetes v1.36.3\n');
+    expect(inImage(['nodeagent-kube-proxy', '--version=raw'])).toContain(`nodeagent-kube-proxy v${version}`);
   });
 
   it("rules rendered by the image's proxy load with the image's iptables-restore", () => {
