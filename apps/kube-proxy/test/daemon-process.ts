@@ -16,8 +16,11 @@ export const tsx = join(appRoot, '..', '..', 'node_modules', '.bin', 'tsx');
  */
 export const nodeWithTsx = ['--import', 'tsx', '--conditions=@nodeagent/source'];
 
-/** Polls `fn` every 200 ms until `ok` holds or `timeoutMs` passes; returns the last value. */
-export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+/**
+ * Polls `fn` every 200 ms until `ok` holds or `timeoutMs` passes; returns the last value. The
+ * default leaves room for a daemon started through tsx on a machine whose cores are all busy.
+ */
+export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 90_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   let v = await fn();
   while (!ok(v) && Date.now() < end) {

@@ -97,7 +97,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('nodeagent-kube-proxy --proxy-mode userspace --userspace-bind-only', { timeout: 90_000 }, () => {
+describe('nodeagent-kube-proxy --proxy-mode userspace --userspace-bind-only', { timeout: 180_000 }, () => {
   it('proxies a Service cluster IP to its endpoint and reports the mode', async () => {
     api.registry.create(api.resource('v1', 'services'), 'default', {
       apiVersion: 'v1',

@@ -100,7 +100,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 90_000 }, () => {
+describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 180_000 }, () => {
   it('programs Services from the API server and serves healthz and metrics', async () => {
     api.registry.create(api.resource('v1', 'services'), 'default', {
       apiVersion: 'v1',
