@@ -76,6 +76,25 @@ describe('runCommand', () => {
     expect(hinted).toMatchObject({ command: 'my-tool', debianPackage: 'my-pkg' });
   });
 
+  it.each([
+    ['iptables', 'iptables'],
+    ['ip6tables', 'iptables'],
+    ['nft', 'nftables'],
+    ['ipset', 'ipset'],
+    ['conntrack', 'conntrack'],
+    ['ipvsadm', 'ipvsadm'],
+  ])('a missing %s is CommandNotFoundError naming the Debian package %s', async (tool, pkg) => {
+    // The callers (netfilter's clients, kube-proxy's ipset and conntrack layers) all start their
+    // tools through runCommand or a runner over it.
+    const err = await localRunner.run(tool, ['--version'], { env: { PATH: '/nonexistent' } }).catch((e) => e);
+    expect(err).toMatchObject({
+      name: 'CommandNotFoundError',
+      code: 'COMMAND_NOT_FOUND',
+      command: tool,
+      debianPackage: pkg,
+    });
+  });
+
   it('names the Debian package of every external tool the packages run', () => {
     expect(
       Object.fromEntries(
