@@ -69,6 +69,7 @@ export class ContainerLogManager {
   private readonly seenRunningAt = new Map<string, number>();
   private readonly slots: (() => void)[] = [];
   private freeSlots: number;
+  private readonly inFlight = new Set<Promise<unknown>>();
   private loop: Promise<void> | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -118,8 +119,16 @@ export class ContainerLogManager {
     await this.loop;
     for (const { watch } of this.watches.values()) watch.stop();
     this.watches.clear();
-    // No rotation comes any more: the compressions already queued finish (a few files at most).
+    // A rotation a watch started finishes (it queues compressions); then no rotation comes any
+    // more, and the compressions already queued finish (a few files at most).
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await this.compressor.idle();
+  }
+
+  /** Keeps `work` (a watch's rotation) for stop() to wait for. */
+  private tracked<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    return work.finally(() => this.inFlight.delete(work));
   }
 
   /**
@@ -181,7 +190,7 @@ export class ContainerLogManager {
       maxSize: this.options.policy.maxSize,
       monitorIntervalMs: this.options.monitorIntervalMs,
       clock: this.clock,
-      onDue: (size) => this.onDue(containerId, log, size),
+      onDue: (size) => this.tracked(this.onDue(containerId, log, size)),
     });
     this.watches.set(containerId, { path: log, watch });
     watch.start();
@@ -196,6 +205,7 @@ export class ContainerLogManager {
 
   /** A watch saw the log reach maxSize, or go missing: rotate or reopen, if the container still runs. */
   private async onDue(containerId: string, log: string, size: number | undefined): Promise<boolean> {
+    if (this.stopped) return false;
     if (this.rotating.has(containerId)) return true;
     return this.withSlot(async () => {
       const { runtime, logger } = this.options;
@@ -333,19 +343,19 @@ export class ContainerLogManager {
   private async rotateLog(containerId: string, log: string): Promise<void> {
     const siblings = await rotatedSiblings(log);
     const now = this.clock.now();
-    // First the rename and the reopen: until the runtime has reopened, it writes on into the
-    // renamed file, so anything done before the reopen makes rotated files outgrow maxSize.
-    const rotatedNow = rotatedLogName(log, now, siblings);
-    await this.rotateLatestLog(containerId, log, rotatedNow);
     // Leftovers of an interrupted compression; not the files the compressor is working on now.
     const { inUse, unused } = filterUnusedLogs(siblings);
     for (const file of unused) if (!this.compressor.owns(file)) await rm(file, { force: true });
     // Room for maxFiles-2 older rotated files beside the current and the newest rotated one,
     // removed oldest first so a reader of a newer one is not cut off — compressed or not: when
-    // compression falls behind, uncompressed files go.
+    // compression falls behind, uncompressed files go. Removed before the rename, so the
+    // directory never holds more than maxFiles files (an unlink is quick; no CRI call comes
+    // before the reopen, during which the runtime writes on into the renamed file).
     const rotated = inUse.sort(compareRotatedLogs);
     const keep = Math.max(0, this.options.policy.maxFiles - 2);
-    const excess = rotated.splice(0, Math.max(0, rotated.length - keep));
+    await this.remove(rotated.splice(0, Math.max(0, rotated.length - keep)));
+    const rotatedNow = rotatedLogName(log, now, siblings);
+    await this.rotateLatestLog(containerId, log, rotatedNow);
     // Compression pays off for files that stay a while. A log rotating faster than the monitor
     // interval turns its files over before upstream would even have looked: they are removed
     // uncompressed when they fall beyond maxFiles (or the byte budget), and the kubelet spends
@@ -353,12 +363,15 @@ export class ContainerLogManager {
     const previous = this.lastRotatedAt.get(containerId);
     this.lastRotatedAt.set(containerId, now);
     const fast = previous !== undefined && now - previous < this.options.monitorIntervalMs;
-    if (fast) excess.push(...(await this.beyondByteBudget(rotatedNow, rotated)));
-    for (const file of excess) {
+    if (fast) await this.remove(await this.beyondByteBudget(rotatedNow, rotated));
+    else this.compressor.enqueue(rotated.filter((file) => !file.endsWith(compressSuffix)));
+  }
+
+  private async remove(files: readonly string[]): Promise<void> {
+    for (const file of files) {
       this.compressor.cancel(file);
       await rm(file, { force: true });
     }
-    if (!fast) this.compressor.enqueue(rotated.filter((file) => !file.endsWith(compressSuffix)));
   }
 
   /**
