@@ -301,6 +301,12 @@ async function waitFinished(
   // The runtime creates the new file a moment before it switches its writes to it: a file is
   // finished once the new one has been seen twice, a poll apart, and the last read after that.
   let movedSeen = 0;
+  // A rotated file with a newer rotated one after it is finished: the runtime writes only to the
+  // newest. A follower that fell behind reads it through without waiting.
+  if (segment.name !== undefined) {
+    const newest = (await rotatedFiles(log)).at(-1);
+    if (newest !== undefined && compareRotatedLogs(newest, segment.name) > 0) return drain(segment, options);
+  }
   while (!options.signal?.aborted) {
     const current = await stat(log).catch(() => undefined);
     movedSeen = current !== undefined && current.ino !== segment.ino ? movedSeen + 1 : 0;
