@@ -30,7 +30,7 @@ import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { checkSettings, daemonLogger } from './daemon-settings';
 import { parseGoBool } from './flag-values';
-import { addConfigFlags, CONFIG_FLAGS } from './flags';
+import { addConfigFlags, CONFIG_FLAGS, optionName } from './flags';
 import { setupNode } from './node-setup';
 import { readObjects } from './read-objects';
 import { renderRuleset } from './render';
@@ -84,6 +84,15 @@ function oneLine(text: string, write: (text: string) => void): void {
   );
 }
 
+/** A bool flag that is not a configuration field (--cleanup, --init-only), read as pflag reads it. */
+function boolFlag(opts: Record<string, unknown>, flag: string): boolean {
+  const raw = opts[optionName(flag)];
+  if (raw === undefined || raw === true) return raw === true;
+  const b = parseGoBool(String(raw));
+  if (b === undefined) throw new InvalidFieldError(`--${flag}`, raw, 'not a boolean (true or false)');
+  return b;
+}
+
 /** -v as given on the command line (for how much an error report shows), 0 when absent or bad. */
 function verbosityOf(opts: Record<string, unknown>): number {
   const raw = typeof opts.v === 'string' ? opts.v.replace(/^=/, '') : '';
@@ -126,7 +135,7 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
         program.exitCode = 0;
         return;
       }
-      if (opts.cleanup === true || opts.cleanup === 'true') {
+      if (boolFlag(opts, 'cleanup')) {
         // The iptables and ipvs modes share chains, so their chains go together first; then
         // ipvs mode's IPVS services, kube-ipvs0 and ipsets, and the userspace portals.
         let deleted = 0;
@@ -148,7 +157,7 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
       }
       const log = daemonLogger(config);
       checkSettings(config, log, resolved.userSetFields);
-      if (opts.initOnly === true || opts.initOnly === 'true') {
+      if (boolFlag(opts, 'init-only')) {
         await setupNode(config, log);
         program.exitCode = 0;
         return;

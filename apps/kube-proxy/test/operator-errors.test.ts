@@ -124,6 +124,11 @@ const CASES: { name: string; args: string[]; lines: (string | RegExp)[] }[] = [
     ],
   },
   {
+    name: 'a --cleanup that is not a boolean',
+    args: ['--cleanup=maybe'],
+    lines: ['invalid configuration: --cleanup: invalid value "maybe": not a boolean (true or false)'],
+  },
+  {
     name: 'an empty --hostname-override',
     args: ['--hostname-override', '  ', '--write-config-to', join(dir, 'out.yaml')],
     lines: [
