@@ -21,7 +21,9 @@ export async function freePort(): Promise<number> {
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
+  // A guard against a hang, not a speed check: a kubelet started through tsx on a loaded
+  // machine (CI runs the suite beside two busy processes) takes tens of seconds to register.
+  timeoutMs = 120_000,
   intervalMs = 100,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

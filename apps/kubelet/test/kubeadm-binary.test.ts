@@ -156,5 +156,5 @@ describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
     expect(output).toContain('Initializing container log rotate workers');
     expect(output).not.toMatch(/field containerLog\w+ is not supported/);
     expect(output).not.toContain('invalid configuration');
-  }, 180_000);
+  }, 400_000);
 });

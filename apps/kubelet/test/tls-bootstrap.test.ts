@@ -205,5 +205,5 @@ describe('nodeagent-kubelet joins with only a bootstrap kubeconfig (TLS bootstra
         `csr-\\w+\\s+\\S+\\s+kubernetes.io/kubelet-serving\\s+system:node:${NODE}\\s+<none>\\s+Approved,Issued`,
       ),
     );
-  }, 240_000);
+  }, 400_000);
 });
