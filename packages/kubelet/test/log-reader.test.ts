@@ -89,6 +89,13 @@ describe('container log reader (tail, since, follow across rotation)', () => {
     expect(numbers(out)).toEqual(Array.from({ length: 4000 }, (_, i) => i + 1));
   });
 
+  it('answers from the file just renamed while the runtime has not reopened the log yet', async () => {
+    await writeFile(`${log}.20250101-000000.gz`, gzipSync(lines(1, 10)));
+    await writeFile(`${log}.20250101-000001`, lines(11, 20));
+    expect(numbers(await read({ tailLines: 1 }))).toEqual([20]);
+    expect(numbers(await read({ tailLines: 12 }))).toEqual(Array.from({ length: 12 }, (_, i) => i + 9));
+  });
+
   it('leaves a line still being written at the end for later', async () => {
     await writeFile(log, `${lines(1, 3)}2025-01-01T00:00:00.004000000Z stdout F li`);
     expect(numbers(await read({ tailLines: 2 }))).toEqual([2, 3]);

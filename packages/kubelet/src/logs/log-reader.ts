@@ -145,9 +145,15 @@ async function scanBack(
  * so a log that was just rotated still answers --tail and --since in full.
  */
 export async function openLogRange(log: string, range: LogRange, counter?: ReadCounter): Promise<Segment[]> {
-  const live = await open(log, 'r');
-  const found = await live.stat();
-  const current: Segment = { handle: live, ino: found.ino, offset: 0, end: found.size };
+  const live = await openCurrent(log);
+  const found = await live.handle.stat();
+  const current: Segment = {
+    handle: live.handle,
+    ino: found.ino,
+    offset: 0,
+    end: found.size,
+    name: live.name,
+  };
   const bounded = range.tailLines !== undefined || range.sinceMs !== undefined;
   const rotated = await rotatedFiles(log);
   // Rotated between opening and listing: it is that rotated file, not the current one.
@@ -174,6 +180,21 @@ export async function openLogRange(log: string, range: LogRange, counter?: ReadC
     if (segment) segments.unshift(segment);
   }
   return segments;
+}
+
+/**
+ * The current file; between a rotation's rename and the runtime's reopen there is none, and the
+ * newest rotated file (the one just renamed, still written to) stands in for it.
+ */
+async function openCurrent(log: string): Promise<{ handle: FileHandle; name?: string }> {
+  try {
+    return { handle: await open(log, 'r') };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const newest = (await rotatedFiles(log)).at(-1);
+    if (!newest || newest.endsWith(compressSuffix)) throw error;
+    return { handle: await open(newest, 'r'), name: newest };
+  }
 }
 
 /** Closes what openLogRange opened. */
