@@ -84,6 +84,11 @@ function oneLine(text: string, write: (text: string) => void): void {
   );
 }
 
+/** pflag's deprecation notice verbatim ("Flag --x has been deprecated, …"); ours prefixed "warning: ". */
+function warningLine(w: string): string {
+  return w.startsWith('Flag --') ? `${w}\n` : `warning: ${w}\n`;
+}
+
 /** A bool flag that is not a configuration field (--cleanup, --init-only), read as pflag reads it. */
 function boolFlag(opts: Record<string, unknown>, flag: string): boolean {
   const raw = opts[optionName(flag)];
@@ -128,7 +133,7 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
         givenOnCommandLine: given,
         readFile: io.readFile,
       });
-      for (const w of resolved.warnings) io.stderr(`warning: ${w}\n`);
+      for (const w of resolved.warnings) io.stderr(warningLine(w));
       const config = resolved.config;
       if (opts.writeConfigTo) {
         writeFileSync(opts.writeConfigTo as string, stringify(config));
@@ -192,7 +197,7 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
         givenOnCommandLine: (name) => render.getOptionValueSource(name) === 'cli',
         readFile: io.readFile,
       });
-      for (const w of warnings) io.stderr(`warning: ${w}\n`);
+      for (const w of warnings) io.stderr(warningLine(w));
       const inputs = files.length === 0 ? ['-'] : files;
       const objects = { services: [], endpointSlices: [], nodes: [] } as ReturnType<typeof readObjects>;
       for (const f of inputs) {

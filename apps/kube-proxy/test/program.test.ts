@@ -101,8 +101,9 @@ describe('flags and --config', () => {
     const out = join(dir, 'ports.yaml');
     const r = await run(['--healthz-port', '0', '--metrics-port', '10249', '--write-config-to', out]);
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toContain(
-      'warning: Flag --healthz-port has been deprecated, This flag is deprecated and will be removed in a future release. Please use --healthz-bind-address instead.',
+    expect(r.err.split('\n').map((l) => `${l}\n`)).toContain(
+      // pflag's notice, word for word, on a line of its own.
+      'Flag --healthz-port has been deprecated, This flag is deprecated and will be removed in a future release. Please use --healthz-bind-address instead.\n',
     );
     const c = parse(readFileSync(out, 'utf8'));
     expect(c.healthzBindAddress).toBe('');
