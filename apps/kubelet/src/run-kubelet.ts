@@ -5,7 +5,7 @@ import {
   ApiPodSource,
   ApiServiceLister,
   alwaysAllow,
-  apiEventRecorder,
+  apiEventSink,
   apiObjectSource,
   apiPodStatusWriter,
   apiTokenSource,
@@ -21,7 +21,9 @@ import {
   type KubeletLogger,
   kubeletAuthenticator,
   listen,
+  nodeAllocatableEnforcedMessage,
   type RunningServer,
+  runtimeClassHandlerLookup,
   StaticPodSource,
   subjectAccessReviewAuthorizer,
 } from '@nodeagent/kubelet';
@@ -34,6 +36,7 @@ import { selfSignedCertificate } from '@nodeagent/kubelet/server';
 import { HttpPodSource, isPodFromSource, MirrorPodSync } from '@nodeagent/kubelet/sources';
 import { NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
 import { parseDuration } from '@nodeagent/primitives';
+import { apiRuntimeClassGetter } from './api-runtime-classes';
 import { imagePullConcurrency, limitImagePulls } from './image-pull-limit';
 import { connectCri } from './image-service-client';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
@@ -125,6 +128,16 @@ export async function runKubelet(
         config.featureGates.KubeletServiceAccountTokenForCredentialProviders ?? true,
     },
   );
+  // Pod and node events through one recorder, as upstream's: correlated (repeats bump count),
+  // written at most eventRecordQPS a second with eventBurst at once.
+  const events = core
+    ? apiEventSink(core, {
+        nodeName,
+        eventRecordQPS: config.eventRecordQPS,
+        eventBurst: config.eventBurst,
+        onError: (error) => logger.warn({ err: String(error) }, 'Event not recorded'),
+      })
+    : undefined;
   const kubelet = new Kubelet({
     nodeName,
     runtime: limitImagePulls(criPodRuntime(client), imagePullConcurrency(config)),
@@ -137,12 +150,10 @@ export async function runKubelet(
     tokens: core ? apiTokenSource(core) : undefined,
     credentialProviders,
     statusWriter: core ? apiPodStatusWriter(core) : undefined,
-    recordEvent: core
-      ? apiEventRecorder(core, {
-          nodeName,
-          onError: (error) => logger.warn({ err: String(error) }, 'Event not recorded'),
-        })
-      : undefined,
+    recordEvent: events?.pod,
+    recordNodeEvent: events?.node,
+    // runtimeClassName: the RuntimeClass's handler goes to CRI RunPodSandbox.
+    runtimeHandler: kubeConfig ? runtimeClassHandlerLookup(apiRuntimeClassGetter(kubeConfig)) : undefined,
     hostResolvConf,
     logger,
     metrics,
@@ -168,7 +179,11 @@ export async function runKubelet(
   if (allocatable) kubelet.setNodeAllocatable(allocatable);
   await kubelet.start();
   // enforceNodeAllocatable "pods": the kubepods cgroup (made by start) capped at allocatable.
-  if (cgroups) await enforcePodsAllocatable(config);
+  if (cgroups) {
+    await enforcePodsAllocatable(config);
+    // Upstream's container manager, once the kubepods cgroup's limits are set at start.
+    events?.node('Normal', 'NodeAllocatableEnforced', nodeAllocatableEnforcedMessage);
+  }
   logRotation.start();
   const stops: (() => Promise<void> | void)[] = [() => logRotation.stop()];
   if (services) stops.push(() => services.stop());
