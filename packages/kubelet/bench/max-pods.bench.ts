@@ -222,9 +222,27 @@ async function maxPods(): Promise<Record<string, unknown>> {
 
     // The kubelet.
     const recorder = new PhaseRecorder();
+    // ExecSync as the probes see it: the slowest call and what the failed ones said.
+    const execs = { slowestMs: 0, failures: [] as string[] };
+    const runtime = recorder.wrapRuntime(criPodRuntime(client));
+    const execSync = runtime.execSync.bind(runtime);
+    runtime.execSync = async (id, command, timeoutSeconds) => {
+      const began = performance.now();
+      try {
+        const result = await execSync(id, command, timeoutSeconds);
+        if (result.exitCode !== 0)
+          execs.failures.push(`exit ${result.exitCode}: ${String(result.stderr).slice(0, 200)}`);
+        return result;
+      } catch (error) {
+        execs.failures.push(String(error).slice(0, 200));
+        throw error;
+      } finally {
+        execs.slowestMs = Math.max(execs.slowestMs, performance.now() - began);
+      }
+    };
     const kubelet = new Kubelet({
       nodeName: 'bench-node',
-      runtime: recorder.wrapRuntime(criPodRuntime(client)),
+      runtime,
       config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
       rootDir: join(dir, 'root'),
       hostIPs: ['192.168.80.2'],
@@ -261,6 +279,11 @@ async function maxPods(): Promise<Record<string, unknown>> {
         const result = String(labels.result);
         probeRuns[result] = (probeRuns[result] ?? 0) + value;
       }
+      const execSyncUntilReady = {
+        slowestMs: Math.round(execs.slowestMs),
+        failed: execs.failures.length,
+        firstFailures: execs.failures.slice(0, 5),
+      };
       // Let the start-up syncs settle, then the steady window.
       await sleep(2_000);
       recorder.calls.clear();
@@ -290,6 +313,7 @@ async function maxPods(): Promise<Record<string, unknown>> {
         allReadyMs,
         readyAfterRunningMaxMs,
         probeRunsUntilReady: probeRuns,
+        execSyncUntilReady,
         steady: { ...steady, statusWritesInWindow, criCallsPerSecond },
         memory: {
           idle,
