@@ -183,6 +183,8 @@ async function run(): Promise<void> {
         containerLogMaxFiles: maxFiles,
         limitMiB: limit / MiB,
         writeMiBPerSecond: Number((written / MiB / elapsed).toFixed(1)),
+        // Every rotated file held at least maxSize: a floor where files live too briefly to sample.
+        writeMiBPerSecondFromRotations: Number(((rotations * maxSize) / MiB / elapsed).toFixed(1)),
         rotations,
         rotationsPerSecond: Number((rotations / elapsed).toFixed(1)),
         reopenContainerLogMs: {
