@@ -25,7 +25,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import ts from 'typescript';
@@ -163,6 +163,8 @@ function main() {
       keep: { type: 'boolean', default: false },
     },
   });
+  // The examples run in the app's directory: a relative --node is the caller's.
+  const node = resolve(values.node);
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const packages = readdirSync(join(root, 'packages'))
     .filter((dir) => {
@@ -206,7 +208,7 @@ function main() {
       cwd: app,
       stdio: 'inherit',
     });
-    const version = execFileSync(values.node, ['--version'], { encoding: 'utf8' }).trim();
+    const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
     for (const dir of packages) {
       const code = firstExample(readFileSync(join(root, 'packages', dir, 'README.md'), 'utf8'));
       if (code === undefined) {
@@ -218,7 +220,7 @@ function main() {
       for (const [kind, text] of Object.entries(files)) {
         const file = join(app, 'examples', `${dir}.${kind === 'esm' ? 'mjs' : 'cjs'}`);
         writeFileSync(file, text);
-        const run = spawnSync(values.node, [file], {
+        const run = spawnSync(node, [file], {
           cwd: app,
           encoding: 'utf8',
           timeout: EXAMPLE_TIMEOUT_MS,
@@ -227,7 +229,11 @@ function main() {
         if (run.status === 0) {
           console.log(`ok   ${what}`);
         } else {
-          const why = run.signal ? `killed by ${run.signal}` : `exit ${run.status}`;
+          const why = run.error
+            ? run.error.message
+            : run.signal
+              ? `killed by ${run.signal}`
+              : `exit ${run.status}`;
           console.log(`FAIL ${what}: ${why}\n${run.stdout}${run.stderr}`);
           failures.push(`${dir} ${kind}: ${why}`);
         }
@@ -240,7 +246,7 @@ function main() {
       if (options.hideNetlink) renameSync(netlink, `${netlink}.hidden`);
       let run;
       try {
-        run = spawnSync(values.node, [path], {
+        run = spawnSync(node, [path], {
           cwd: app,
           encoding: 'utf8',
           timeout: EXAMPLE_TIMEOUT_MS,
@@ -252,7 +258,11 @@ function main() {
       if (run.status === 0) {
         console.log(`ok   ${name}: ${run.stdout.trim()}`);
       } else {
-        const why = run.signal ? `killed by ${run.signal}` : `exit ${run.status}`;
+        const why = run.error
+          ? run.error.message
+          : run.signal
+            ? `killed by ${run.signal}`
+            : `exit ${run.status}`;
         console.log(`FAIL ${name}: ${why}\n${run.stdout}${run.stderr}`);
         failures.push(`${name}: ${why}`);
       }
