@@ -182,6 +182,8 @@ export class Kubelet {
       onRun: (event) => recordProbeRun(this.metrics, this.pods.get(event.podUID), event),
       onPodRemoved: (uid, container, types) =>
         forgetProbeRuns(this.metrics, this.pods.get(uid), uid, container, types),
+      recordEvent: options.recordEvent,
+      podOf: (uid) => this.pods.get(uid),
     });
     this.statusManager = new StatusManager({
       writer: options.statusWriter,

@@ -50,7 +50,8 @@ export async function runExecProbe(
     if (res === 'cancelled') return cancelledOutcome();
     const output = limitOutput(Buffer.concat([toBuffer(res.stdout), toBuffer(res.stderr)]));
     if (res.exitCode === 0) return { result: 'Success', output };
-    return { result: 'Failure', output: output || `command exited with code ${res.exitCode}` };
+    // The output as the command gave it, possibly empty (upstream's event: `Liveness probe failed: `).
+    return { result: 'Failure', output };
   } catch (err) {
     // A CRI call past its deadline is a timed-out probe too (upstream's remote runtime turns
     // DeadlineExceeded from ExecSync into a timeout error).

@@ -8,6 +8,12 @@ import {
   type ProbeType,
 } from '@nodeagent/probes';
 import type { Container, Pod } from '../api/pod-types';
+import {
+  containerFieldPath,
+  containerUnhealthyReason,
+  type PodEventRecorder,
+  probeFailedMessage,
+} from '../events/event-reasons';
 import type { ProbeState } from '../pod/compute-pod-actions';
 import type { PodRuntime } from '../runtime/pod-runtime';
 import { findContainer, type PodRuntimeStatus } from '../runtime/runtime-state';
@@ -52,8 +58,13 @@ export class PodProber {
     /** A removed pod's probed container, with its probe types (its metric series go). */
     onPodRemoved?: (podUid: string, containerName: string, probeTypes: ProbeType[]) => void;
     clock?: Clock;
+    /** The Kubelet's event recorder: a failed probe run is a Warning `Unhealthy` event, as upstream's prober records it. */
+    recordEvent?: PodEventRecorder;
+    /** The pod of a UID, for its events. */
+    podOf?: (podUid: string) => Pod | undefined;
   }) {
     const { runtime, onChange } = options;
+    const recordProbeEvent = probeEventRecorder(options.recordEvent, options.podOf);
     this.onPodRemoved = options.onPodRemoved;
     this.manager = new ProbeManager({
       executor: (command, timeoutMs, containerId) =>
@@ -64,7 +75,10 @@ export class PodProber {
       // Upstream runs every worker's probe when it is due, with no node-wide bound: on a loaded
       // node ExecSync can take seconds, and 110 pods' probes in flight must not queue for a slot.
       maxConcurrentProbes: Number.MAX_SAFE_INTEGER,
-      onRun: options.onRun,
+      onRun: (event) => {
+        options.onRun?.(event);
+        recordProbeEvent?.(event);
+      },
       clock: options.clock,
     });
     const notify = (update: ProbeResultUpdate) => onChange(update.podUID, update);
@@ -170,6 +184,38 @@ export class PodProber {
     this.specs.clear();
     await this.manager.close();
   }
+}
+
+/**
+ * Upstream prober.probe's events, one per run: a failure is Warning `Unhealthy` "<Type> probe
+ * failed: <output>", a warning (e.g. a redirect to another host) Warning `ProbeWarning` "<Type>
+ * probe warning: <output>", on the container's fieldPath. Repeats are aggregated by the recorder.
+ */
+function probeEventRecorder(
+  recordEvent: PodEventRecorder | undefined,
+  podOf: ((podUid: string) => Pod | undefined) | undefined,
+): ((event: ProbeRunEvent) => void) | undefined {
+  if (!recordEvent || !podOf) return undefined;
+  return ({ podUID, containerName, probeType, outcome }) => {
+    if (outcome.result !== 'Failure' && outcome.result !== 'Warning') return;
+    const pod = podOf(podUID);
+    if (!pod) return;
+    const fieldPath = containerFieldPath(pod, containerName);
+    if (outcome.result === 'Failure')
+      recordEvent(
+        pod,
+        'Warning',
+        containerUnhealthyReason,
+        probeFailedMessage(probeTypeName(probeType), outcome.output),
+        fieldPath,
+      );
+    else
+      recordEvent(pod, 'Warning', 'ProbeWarning', `${probeType} probe warning: ${outcome.output}`, fieldPath);
+  };
+}
+
+function probeTypeName(type: ProbeType): 'liveness' | 'readiness' | 'startup' {
+  return type.toLowerCase() as 'liveness' | 'readiness' | 'startup';
 }
 
 function toProbed(container: Container): ProbedContainer {

@@ -1,0 +1,71 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
+
+type Recorded = { pod: string; type: string; reason: string; message: string; fieldPath?: string };
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('probe events (upstream prober: Warning Unhealthy "<Type> probe failed: <output>")', () => {
+  let h: EngineHarness;
+  let events: Recorded[];
+  beforeEach(async () => {
+    events = [];
+    h = await startEngine({
+      // Real PLEG and retry cadence: probe runs come on their own timers.
+      relistPeriodMs: 100,
+      retryMs: 200,
+      recordEvent: (pod, type, reason, message, fieldPath) =>
+        events.push({ pod: pod.metadata.name ?? '', type, reason, message, fieldPath }),
+    });
+  });
+  afterEach(async () => h.close());
+
+  it('records Unhealthy on the container for each failed liveness and readiness run, none for a passing one', async () => {
+    h.fake.onExecSync((_id, cmd) =>
+      cmd[0] === 'live'
+        ? { stdout: 'dead\n', stderr: '', exitCode: 1, blocks: false }
+        : cmd[0] === 'ready'
+          ? { stdout: '', stderr: '', exitCode: 1, blocks: false }
+          : { stdout: '', stderr: '', exitCode: 0, blocks: false },
+    );
+    const pod = testPod({
+      containers: [
+        {
+          name: 'app',
+          image: busybox,
+          command: ['sh', '-c', 'sleep 3600'],
+          // A high threshold: failures are recorded, the container is not restarted meanwhile.
+          livenessProbe: { exec: { command: ['live'] }, periodSeconds: 1, failureThreshold: 100 },
+          readinessProbe: { exec: { command: ['ready'] }, periodSeconds: 1 },
+          startupProbe: { exec: { command: ['ok'] }, periodSeconds: 1 },
+        },
+      ],
+    });
+    h.kubelet.addPod(pod);
+    const unhealthy = () => events.filter((e) => e.reason === 'Unhealthy');
+    await waitFor('a liveness and a readiness failure event', () => {
+      const messages = unhealthy().map((e) => e.message);
+      return (
+        messages.some((m) => m.startsWith('Liveness')) && messages.some((m) => m.startsWith('Readiness'))
+      );
+    });
+    for (const event of unhealthy())
+      expect(event).toMatchObject({
+        pod: pod.metadata.name,
+        type: 'Warning',
+        fieldPath: 'spec.containers{app}',
+      });
+    expect(new Set(unhealthy().map((e) => e.message))).toEqual(
+      new Set(['Liveness probe failed: dead\n', 'Readiness probe failed: ']),
+    );
+    expect(events.some((e) => e.message.startsWith('Startup'))).toBe(false);
+  }, 20_000);
+});
