@@ -22,6 +22,7 @@ import {
   kubeletAuthenticator,
   listen,
   nodeAllocatableEnforcedMessage,
+  nodeStatusEventMessage,
   type RunningServer,
   runtimeClassHandlerLookup,
   StaticPodSource,
@@ -281,6 +282,8 @@ export async function runKubelet(
           },
         },
       ],
+      // Node conditions set or changed: upstream's Normal 'Node <name> status is now: <reason>'.
+      onConditionEvent: (reason) => events?.node('Normal', reason, nodeStatusEventMessage(nodeName, reason)),
       onError: (error, during) => logger.warn({ during, err: String(error) }, 'node status'),
     });
     // Registration retries until the API server answers; nothing else waits for it.

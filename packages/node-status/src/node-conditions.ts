@@ -98,3 +98,30 @@ function toDate(v: Date | string | undefined): Date | undefined {
   if (v === undefined) return undefined;
   return v instanceof Date ? v : new Date(v);
 }
+
+/** Upstream's node event reason of each condition status (pkg/kubelet/nodestatus/setters.go). */
+const CONDITION_EVENT_REASONS: Record<(typeof CONDITION_ORDER)[number], { True: string; False: string }> = {
+  MemoryPressure: { True: 'NodeHasInsufficientMemory', False: 'NodeHasSufficientMemory' },
+  DiskPressure: { True: 'NodeHasDiskPressure', False: 'NodeHasNoDiskPressure' },
+  PIDPressure: { True: 'NodeHasInsufficientPID', False: 'NodeHasSufficientPID' },
+  Ready: { True: 'NodeReady', False: 'NodeNotReady' },
+};
+
+/**
+ * The Normal node events upstream's condition setters record this round: one per managed
+ * condition that is new or whose status changed (e.g. `NodeHasSufficientMemory` when the
+ * condition first appears, `NodeNotReady` when Ready turns False), in the setters' order.
+ */
+export function conditionEventReasons(
+  previous: readonly V1NodeCondition[] | undefined,
+  next: readonly V1NodeCondition[],
+): string[] {
+  const before = new Map((previous ?? []).map((c) => [c.type, c.status]));
+  const reasons: string[] = [];
+  for (const type of CONDITION_ORDER) {
+    const status = next.find((c) => c.type === type)?.status;
+    if (status !== 'True' && status !== 'False') continue;
+    if (before.get(type) !== status) reasons.push(CONDITION_EVENT_REASONS[type][status]);
+  }
+  return reasons;
+}

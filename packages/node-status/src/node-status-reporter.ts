@@ -13,7 +13,7 @@ import { computeCapacity } from './capacity';
 import { evaluateReadyChecks, type ReadyCheck } from './health-checks';
 import { type MachineInfo, readMachineInfo } from './machine-info';
 import { nodeAddresses } from './node-addresses';
-import { CONDITION_ORDER, nextConditions } from './node-conditions';
+import { CONDITION_ORDER, conditionEventReasons, nextConditions } from './node-conditions';
 import { NodeLeaseController } from './node-lease-controller';
 import { initialNode } from './node-object';
 import { type RegistrationOutcome, registerNodeWithRetry } from './node-registrar';
@@ -58,6 +58,11 @@ export interface NodeStatusReporterOptions {
   /** After every status patch the API server accepted. */
   onStatusUpdate?: (status: NodeStatusWire) => void;
   onLeaseRenew?: (lease: V1Lease) => void;
+  /**
+   * A node condition set or changed (upstream's recordNodeStatusEvent, type Normal): the reason,
+   * e.g. `NodeHasSufficientMemory`, `NodeReady`, `NodeNotReady`.
+   */
+  onConditionEvent?: (reason: string) => void;
 }
 
 /**
@@ -246,11 +251,14 @@ export class NodeStatusReporter {
         return [];
       }) ?? Promise.resolve([]),
     ]);
+    const previous = this.conditions;
     this.conditions = nextConditions(
-      this.conditions,
+      previous,
       { ready: verdict.ready, notReadyErrors: verdict.errors, ...pressure },
       new Date(this.clock.now()),
     );
+    for (const reason of conditionEventReasons(previous, this.conditions))
+      this.opts.onConditionEvent?.(reason);
     const { capacity, allocatable } = computeCapacity({
       machine,
       maxPods: this.config.maxPods,
