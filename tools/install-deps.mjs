@@ -120,7 +120,11 @@ function unpackGuestKernel() {
   mkdirSync(dirname(GUEST_KERNEL_CACHE), { recursive: true });
   const work = mkdtempSync(join(dirname(GUEST_KERNEL_CACHE), 'unpack-'));
   try {
-    execFileSync('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', pkg], { cwd: work, stdio: 'inherit', env: aptEnv });
+    execFileSync('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', pkg], {
+      cwd: work,
+      stdio: 'inherit',
+      env: aptEnv,
+    });
     const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
     if (!deb) throw new Error(`apt-get download ${pkg} left no .deb`);
     const tree = join(work, 'tree');
