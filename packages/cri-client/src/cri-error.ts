@@ -43,8 +43,20 @@ export class CriError extends CodedError {
 export class RuntimeUnreachableError extends CriError {
   constructor(rpc: string, details: string, endpoint: string, options?: { cause?: unknown }) {
     super(rpc, GrpcStatus.UNAVAILABLE, details, endpoint, options);
-    this.message = `runtime unreachable at ${endpoint} (${rpc}): ${details}`;
+    this.message = `runtime unreachable at ${endpoint} (${rpc}): ${connectionFailure(details)}; is the container runtime running, and is this its socket? (kubelet: --container-runtime-endpoint / containerRuntimeEndpoint)`;
   }
+}
+
+/**
+ * The cause inside grpc-js's connection-failure text: `No connection established. Last error:
+ * Error: connect ENOENT /run/x.sock. Resolution note: ` becomes `connect ENOENT /run/x.sock`
+ * (the wrapper says nothing an operator can act on, and the resolution note is usually empty).
+ */
+export function connectionFailure(details: string): string {
+  const last = /Last error: (?:Error: )?(.*?)\.?(?: Resolution note: (.*))?$/s.exec(details);
+  if (!last?.[1]) return details;
+  const note = last[2]?.trim();
+  return note ? `${last[1]} (${note})` : last[1];
 }
 
 /** The runtime answered Version with an API version this client does not speak. */

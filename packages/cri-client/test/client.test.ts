@@ -1,5 +1,6 @@
 import { CodedError } from '@nodeagent/primitives';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectionFailure } from '../src/cri-error';
 import {
   type CriClient,
   CriError,
@@ -58,7 +59,24 @@ describe('a dead socket', () => {
     expect(e).toBeInstanceOf(RuntimeUnreachableError);
     expect(isUnavailable(e)).toBe(true);
     expect((e as Error).message).toContain(`runtime unreachable at ${endpoint}`);
+    // The cause an operator can act on, without grpc-js's wrapper and its empty resolution note.
+    expect((e as Error).message).toMatch(
+      /\(Version\): connect ENOENT \/tmp\/na-cri-no-such-socket-[^ ]+\.sock; is the container runtime running/,
+    );
+    expect((e as Error).message).not.toContain('Resolution note');
     expect((e as CriError).rpc).toBe('Version');
+  });
+
+  it('reads the cause out of grpc-js connection-failure texts', () => {
+    expect(
+      connectionFailure(
+        'No connection established. Last error: Error: connect ECONNREFUSED /run/c.sock. Resolution note: ',
+      ),
+    ).toBe('connect ECONNREFUSED /run/c.sock');
+    expect(
+      connectionFailure('No connection established. Last error: boom. Resolution note: dns said no'),
+    ).toBe('boom (dns said no)');
+    expect(connectionFailure('Connection dropped')).toBe('Connection dropped');
   });
 });
 
