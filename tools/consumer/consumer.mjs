@@ -7,7 +7,8 @@
 //
 // Examples that need what a CI box must not give them (the host's iptables or IPVS table, a
 // container runtime, a cluster) are only imported: every module they import must load and every
-// value they name must exist. IMPORT_ONLY says which and why.
+// value they name must exist. IMPORT_ONLY says which and why. As root, netfilter's example runs
+// for real, inside a network namespace made for the run (IN_NETNS).
 //
 // Then EXTRA_CHECKS: the error guards across the two builds, a missing binary, a missing native
 // addon, against the installed packages.
@@ -38,6 +39,12 @@ export const IMPORT_ONLY = {
   netfilter: "applies rules to the host network namespace's iptables",
   'node-status': 'registers a Node with the cluster of ~/.kube/config',
 };
+
+/**
+ * Packages whose example changes a network namespace's rules: as root it runs inside a network
+ * namespace made for that run and deleted after, never the host's; otherwise it is imported only.
+ */
+export const IN_NETNS = new Set(['netfilter']);
 
 /** Per example run; the installed examples finish in about a second. */
 const EXAMPLE_TIMEOUT_MS = 60_000;
@@ -215,17 +222,31 @@ function main() {
         failures.push(`${dir}: README has no TypeScript/JavaScript example`);
         continue;
       }
-      const reason = IMPORT_ONLY[dir];
+      const inNetns = IN_NETNS.has(dir) && process.getuid?.() === 0;
+      const reason = inNetns ? undefined : IMPORT_ONLY[dir];
       const files = reason ? importOnlyExample(code) : runnableExample(code);
       for (const [kind, text] of Object.entries(files)) {
         const file = join(app, 'examples', `${dir}.${kind === 'esm' ? 'mjs' : 'cjs'}`);
         writeFileSync(file, text);
-        const run = spawnSync(node, [file], {
-          cwd: app,
-          encoding: 'utf8',
-          timeout: EXAMPLE_TIMEOUT_MS,
-        });
-        const what = `${dir} ${kind.toUpperCase()} (${reason ? `imports only: ${reason}` : 'runs'}) on Node ${version}`;
+        const netns = inNetns ? `na-consumer-${process.pid}-${kind}` : undefined;
+        let run;
+        if (netns) execFileSync('ip', ['netns', 'add', netns]);
+        try {
+          const argv = netns ? ['ip', 'netns', 'exec', netns, node, file] : [node, file];
+          run = spawnSync(argv[0], argv.slice(1), {
+            cwd: app,
+            encoding: 'utf8',
+            timeout: EXAMPLE_TIMEOUT_MS,
+          });
+        } finally {
+          if (netns) execFileSync('ip', ['netns', 'del', netns]);
+        }
+        const how = reason
+          ? `imports only: ${reason}`
+          : netns
+            ? 'runs in a network namespace of its own'
+            : 'runs';
+        const what = `${dir} ${kind.toUpperCase()} (${how}) on Node ${version}`;
         if (run.status === 0) {
           console.log(`ok   ${what}`);
         } else {
