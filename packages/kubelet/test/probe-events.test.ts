@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import type { Pod } from '../src/api/pod-types';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
 
 type Recorded = { pod: string; type: string; reason: string; message: string; fieldPath?: string };
@@ -68,4 +71,35 @@ describe('probe events (upstream prober: Warning Unhealthy "<Type> probe failed:
     );
     expect(events.some((e) => e.message.startsWith('Startup'))).toBe(false);
   }, 20_000);
+
+  it("liveness-fail of pods-v1.36 gets upstream v1.36.3's distinct events (Unhealthy, Killing, BackOff …)", async () => {
+    // shared/fidelity, read in place; normalised as pod-events-golden.test.ts (image, token volume,
+    // a long-running command the fake's shell runs); counts are timing dependent and not compared.
+    const fidelity = new URL('../../../../shared/fidelity/', import.meta.url);
+    const load = (path: string) =>
+      parseAllDocuments(readFileSync(new URL(path, fidelity), 'utf8')).flatMap((d) => d.toJS() ?? []);
+    const fixtureImage = 'localhost/busybox:1';
+    const stored = (load('pods-v1.36/pods.yaml') as Pod[]).find((p) => p.metadata.name === 'liveness-fail')!;
+    const pod = structuredClone(stored);
+    pod.metadata.namespace = 'fid';
+    pod.spec.volumes = (pod.spec.volumes ?? []).filter((v) => !v.name.startsWith('kube-api-access-'));
+    const c = pod.spec.containers[0]!;
+    c.image = busybox;
+    c.command = ['sh', '-c', 'sleep 3600'];
+    c.volumeMounts = [];
+    // /bin/false: exit 1, no output.
+    h.fake.onExecSync(() => ({ stdout: '', stderr: '', exitCode: 1, blocks: false }));
+    const key = (e: { fieldPath?: string; type: string; reason: string; message: string }) =>
+      `${e.fieldPath ?? '-'} ${e.type} ${e.reason}: ${e.message.replaceAll(busybox, fixtureImage)}`;
+    const expected = new Set(
+      (load('pod-status-v1.36/events.upstream.yaml') as Recorded[])
+        .filter((e) => (e as unknown as { object: string }).object === 'Pod/liveness-fail')
+        .map(key),
+    );
+    h.kubelet.addPod(pod);
+    const ours = () => new Set(events.filter((e) => e.pod === 'liveness-fail').map(key));
+    // The restart is held back (BackOff) on the engine's standing clock: every distinct event is in.
+    await waitFor('the distinct events', () => ours().size >= expected.size, 30_000);
+    expect([...ours()].sort()).toEqual([...expected].sort());
+  }, 40_000);
 });
