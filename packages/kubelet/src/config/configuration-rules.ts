@@ -2,8 +2,8 @@ import { isAbsolute, normalize } from 'node:path';
 import { parseDuration } from '@nodeagent/primitives';
 import { parseCgroupRoot } from '../cgroups/cgroup-name';
 import { InvalidConfigError } from '../errors';
+import type { KubeletConfiguration } from './configuration-fields';
 import { parseEvictionThresholds, parseThresholdValue } from './eviction-thresholds';
-import type { KubeletConfiguration } from './kubelet-configuration';
 
 /** A broken rule across fields: the error (naming one field) and every field the rule reads. */
 export interface CrossFieldProblem {

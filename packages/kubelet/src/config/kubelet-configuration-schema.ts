@@ -1,4 +1,4 @@
-import { buildKubeletConfigurationSchema } from './kubelet-configuration';
+import { buildKubeletConfigurationSchema } from './configuration-fields';
 
 /**
  * kubelet.config.k8s.io/v1beta1 KubeletConfiguration as a zod schema (`.shape` lists the
