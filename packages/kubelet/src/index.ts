@@ -33,13 +33,7 @@ export {
   KubeletError,
   VolumeSetupError,
 } from './errors';
-export {
-  containerFieldPath,
-  nodeAllocatableEnforcedMessage,
-  nodeStatusEventMessage,
-  probeFailedMessage,
-  startingKubeletMessage,
-} from './events/event-reasons';
+export { nodeAllocatableEnforcedMessage, nodeStatusEventMessage } from './events/event-reasons';
 export { criImageService, type ImageService } from './images/image-service';
 export { Kubelet, type KubeletLogger, type KubeletOptions } from './kubelet';
 export { collectProcessMetrics, createKubeletMetrics, type KubeletMetrics } from './metrics';
