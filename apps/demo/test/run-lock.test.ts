@@ -1,7 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { holdZombie } from '@nodeagent/testing/netns';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlreadyRunningError } from '../src/errors';
 import { acquireRunLock } from '../src/run-lock';
@@ -55,23 +56,15 @@ describe('acquireRunLock', () => {
 
   it('takes over a lock held by a zombie: a killed run that init has not reaped yet', async () => {
     const path = lockPath();
-    // A shell starts `true` in the background and execs into `sleep`, which never reaps it: the
-    // pid stays a zombie, as a SIGKILLed demo does for seconds on a machine whose init reaps late.
-    const holder = spawn('sh', ['-c', 'true & echo $!; exec sleep 60'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    // As a SIGKILLed demo stays for seconds on a machine whose init reaps late.
+    const zombie = await holdZombie();
     try {
-      const zombie = await new Promise<number>((resolve) => {
-        holder.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
-      });
-      while (!/\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')))
-        await new Promise((r) => setTimeout(r, 10));
-      writeFileSync(path, `${zombie}\n`);
+      writeFileSync(path, `${zombie.pid}\n`);
       const lock = acquireRunLock(path);
       expect(readFileSync(path, 'utf8').trim()).toBe(String(process.pid));
       lock.release();
     } finally {
-      holder.kill('SIGKILL');
+      zombie.release();
     }
   });
 

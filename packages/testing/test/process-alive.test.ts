@@ -1,37 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { isProcessAlive } from '../src/netns/index';
-
-const holders: ChildProcess[] = [];
-afterEach(() => {
-  for (const h of holders.splice(0)) h.kill('SIGKILL');
-});
-
-function stateOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2];
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * A zombie that stays one while the test runs, as on a machine whose init reaps orphans late: a
- * shell starts `true` in the background, then execs into `sleep`, which never reaps it.
- */
-async function makeZombie(): Promise<number> {
-  const holder = spawn('sh', ['-c', 'true & echo $!; exec sleep 60'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  holders.push(holder);
-  const pid = await new Promise<number>((resolve) => {
-    holder.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
-  });
-  while (stateOf(pid) !== 'Z') await new Promise((r) => setTimeout(r, 10));
-  return pid;
-}
+import { describe, expect, it } from 'vitest';
+import { holdZombie, isProcessAlive } from '../src/netns/index';
 
 describe('isProcessAlive', () => {
   it('is true for a running process and for this one', () => {
@@ -48,10 +18,14 @@ describe('isProcessAlive', () => {
   });
 
   it('is false for a zombie: exited, not yet reaped by its parent', async () => {
-    const pid = await makeZombie();
-    expect(stateOf(pid)).toBe('Z');
-    // signal 0 still succeeds on a zombie; liveness must not.
-    expect(() => process.kill(pid, 0)).not.toThrow();
-    expect(isProcessAlive(pid)).toBe(false);
+    const zombie = await holdZombie();
+    try {
+      expect(readFileSync(`/proc/${zombie.pid}/stat`, 'utf8')).toMatch(/\) Z /);
+      // signal 0 still succeeds on a zombie; liveness must not.
+      expect(() => process.kill(zombie.pid, 0)).not.toThrow();
+      expect(isProcessAlive(zombie.pid)).toBe(false);
+    } finally {
+      zombie.release();
+    }
   });
 });

@@ -42,3 +42,4 @@ export { type CommandResult, type RunOptions, runCommand } from './run-command';
 export { cleanupStaleNetns, type StaleCleanupOptions } from './stale';
 export { addRoute, createVethPair, enableForwarding, type VethEnd, type VethPair } from './veth';
 export { NetnsScope, withNetns, withNetnsScope } from './with-netns';
+export { type HeldZombie, holdZombie } from './zombie';
