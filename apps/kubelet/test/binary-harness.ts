@@ -10,11 +10,25 @@ export const nodeArgs = ['--import', 'tsx', '--conditions=@nodeagent/source'];
 
 /** A loopback port free at the moment of asking. */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  const [port] = await freePorts(1);
+  return port as number;
+}
+
+/**
+ * `count` distinct free loopback ports: every listener stays open until all are chosen (closed one
+ * by one, the kernel may hand the same port out twice, and the kubelet refuses port = readOnlyPort).
+ */
+export function freePorts(count: 2): Promise<[number, number]>;
+export function freePorts(count: number): Promise<number[]>;
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  try {
+    for (const server of servers)
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return servers.map((server) => (server.address() as { port: number }).port);
+  } finally {
+    for (const server of servers) await new Promise((resolve) => server.close(resolve));
+  }
 }
 
 /** Polls `probe` (errors count as "not yet") until it gives a value, or fails naming `what`. */

@@ -7,7 +7,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, freePort, killChild, node, nodeArgs, waitFor } from './binary-harness';
+import { cli, freePorts, killChild, node, nodeArgs, waitFor } from './binary-harness';
 import { kubeadmArgv } from './kubeadm-drop-in';
 
 const fixtures = fileURLToPath(new URL('./fixtures/kubeadm-v1.32/', import.meta.url));
@@ -62,8 +62,7 @@ describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
     await writeFile(join(dir, 'config.yaml'), config);
     api.writeBootstrapKubeconfig(join(dir, 'bootstrap-kubelet.conf'), api.createBootstrapToken());
 
-    const port = await freePort();
-    const readOnlyPort = await freePort();
+    const [port, readOnlyPort] = await freePorts(2);
     const extraArgs = [
       `--root-dir=${join(dir, 'root')}`,
       `--cert-dir=${join(dir, 'pki')}`,

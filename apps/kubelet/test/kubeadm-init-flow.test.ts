@@ -10,7 +10,7 @@ import { ContainerState } from '@nodeagent/cri-client/types';
 import { loadClientCert } from '@nodeagent/kubelet/certificates';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePort, killChild, node, nodeArgs, waitFor } from './binary-harness';
+import { cli, fakeNodeFlags, freePorts, killChild, node, nodeArgs, waitFor } from './binary-harness';
 
 const NODE = 'cp-1';
 const IMAGE = 'registry.k8s.io/kube-apiserver:v1.36.3';
@@ -69,7 +69,8 @@ describe('nodeagent-kubelet under kubeadm init (control plane as static pods)', 
   it('runs the static pod with no API server, then registers, mirrors it and rotates the inline certificate', async () => {
     const seedCert = new X509Certificate(seedPem);
     const keyPem = seedPem.slice(seedPem.indexOf('-----BEGIN', seedPem.lastIndexOf('-----END CERTIFICATE')));
-    const apiPort = await freePort();
+    // Both chosen at once: the API server's port stays closed for a while, so a second pick could be it.
+    const [apiPort, kubeletPort] = await freePorts(2);
     const kubeletConf = join(dir, 'kubelet.conf');
     await writeFile(
       kubeletConf,
@@ -147,7 +148,7 @@ describe('nodeagent-kubelet under kubeadm init (control plane as static pods)', 
           nodeName: NODE,
           rootDir: join(dir, 'root'),
           endpoint: fake.endpoint,
-          port: await freePort(),
+          port: kubeletPort,
         }),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },

@@ -8,7 +8,7 @@ import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import { ContainerState } from '@nodeagent/cri-client/types';
 import { type ApiServer, kubeconfigYaml, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, freePort, killChild, node, nodeArgs, waitFor } from '../binary-harness';
+import { cli, freePorts, killChild, node, nodeArgs, waitFor } from '../binary-harness';
 
 /** The part of tools/containerd's RunningContainerd this test uses. */
 interface PrivateContainerd {
@@ -88,11 +88,11 @@ describe('nodeagent-kubelet runs static pods before any API server exists', () =
     );
     // The API server's port, chosen now and listened on only later: until then, connections
     // to it are refused.
-    const apiPort = await freePort();
+    // Both chosen at once: the API server's port stays closed for a while, so a second pick could be it.
+    const [apiPort, port] = await freePorts(2);
     await writeFile(join(dir, 'kubelet.conf'), kubeconfigYaml(`http://127.0.0.1:${apiPort}`), {
       mode: 0o600,
     });
-    const port = await freePort();
     child = spawn(
       node,
       [
