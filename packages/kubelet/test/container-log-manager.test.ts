@@ -254,7 +254,9 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
     expect(runtime.reopened).toEqual(['c1']);
     clock.advance(10_000);
     sleeps[0]?.resolve();
-    await waitFor(() => sleeps.length === 2);
+    // The pass hands rotations to the workers and goes back to sleep: the second sleep may begin
+    // before the worker's reopen is recorded, so wait for both.
+    await waitFor(() => sleeps.length === 2 && runtime.reopened.length === 2);
     expect(runtime.reopened).toEqual(['c1', 'c1']);
     await logs.stop();
     expect(sleeps).toHaveLength(2);
