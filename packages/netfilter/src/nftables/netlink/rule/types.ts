@@ -1,0 +1,80 @@
+// The interface between the netlink client (tables, chains, sets, batches) and the rule
+// compiler (nft rule text → nf_tables expressions). The client owns set ids and anonymous set
+// names; the compiler reads the named sets it may reference from `sets`.
+
+import type { NftFamily } from '../../model';
+
+/** What the compiler needs to know about a named set or map the rule may look up. */
+export interface NetlinkSetInfo {
+  name: string;
+  /** nft key type text, `.`-joined for concatenations: `ipv4_addr . inet_proto . inet_service`. */
+  keyType: string;
+  /** Key length in bytes as the kernel stores it (concatenation parts 4-byte aligned). */
+  keyLength: number;
+  /** NFT_SET_* flags (NFT_SET_MAP, NFT_SET_INTERVAL, NFT_SET_TIMEOUT, …). */
+  flags: number;
+  /** Maps: nft value type text (`verdict`, `ipv4_addr`, …). */
+  valueType?: string;
+  /** Maps: value length in bytes (verdicts: 16 as the kernel reports NFT_DATA_VERDICT). */
+  valueLength?: number;
+  /**
+   * Batch-local id (NFTA_SET_ID) when the set is created in the same batch as the rule;
+   * lookups may reference it by NFTA_LOOKUP_SET_ID as well as by name.
+   */
+  setId?: number;
+}
+
+/**
+ * An anonymous set (`{ tcp, udp }`, `{ 10.0.0.0/8, 192.168.0.0/16 }`) a rule needs. The client
+ * creates it in the same batch as NFT_SET_ANONYMOUS | NFT_SET_CONSTANT (| NFT_SET_INTERVAL),
+ * names it `__set%d` and gives it a batch-local NFTA_SET_ID.
+ */
+export interface AnonymousSet {
+  /** nft key type text, e.g. `inet_proto`, `ipv4_addr`. */
+  keyType: string;
+  /** Extra NFT_SET_* flags the compiler wants besides ANONYMOUS | CONSTANT. */
+  flags: number;
+  /** Key length in bytes. */
+  keyLength: number;
+  /**
+   * Encoded keys (data-types.ts `encodeKey`). For interval sets: the kernel's representation,
+   * i.e. alternating start and end-exclusive keys, the end marked by `intervalEnd`.
+   */
+  elements: Buffer[];
+  interval?: boolean;
+  /** Interval sets: the indexes in `elements` that are interval ends (NFT_SET_ELEM_INTERVAL_END). */
+  intervalEnd?: readonly number[];
+  /**
+   * Batch-local id the compiler put in its lookup expression as NFTA_LOOKUP_SET_ID (with
+   * `name` as NFTA_LOOKUP_SET); both come from the input's `allocateSet`.
+   */
+  setId: number;
+  /** The name `__set%d` the client allocated. */
+  name: string;
+}
+
+/** The client hands the compiler a callback that allocates the name and id of each anonymous set. */
+export type AllocateAnonymousSet = () => { name: string; setId: number };
+
+export interface CompileRuleInput {
+  family: NftFamily;
+  table: string;
+  chain: string;
+  /** nft rule text, e.g. `ip daddr 10.0.0.1 tcp dport 80 jump svc`. */
+  rule: string;
+  /** Named sets and maps of the table (existing and created earlier in the batch). */
+  sets: ReadonlyMap<string, NetlinkSetInfo>;
+  /** Allocates `__set%d` names and batch set ids for anonymous sets; the compiler calls it once per set. */
+  allocateSet: AllocateAnonymousSet;
+}
+
+export interface CompiledRule {
+  /** NFTA_RULE_EXPRESSIONS payload: a run of NFTA_LIST_ELEM nests, each one expression. */
+  expressions: Buffer;
+  /** Anonymous sets the expressions reference, to be created earlier in the same batch. */
+  anonymousSets: AnonymousSet[];
+  /** NFTA_RULE_USERDATA (the comment TLV nft writes), when the rule has a comment. */
+  userdata?: Buffer;
+}
+
+export type CompileRule = (input: CompileRuleInput) => CompiledRule;
