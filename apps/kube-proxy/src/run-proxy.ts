@@ -35,7 +35,7 @@ import { execNftables, NftablesProxier, nftablesOptionsFromConfig } from '@nodea
 import {
   execSysctlLayer,
   type NfacctClient,
-  netlinkNfacct,
+  openNetlinkNfacct,
   rateLimitedKubeConfig,
   serveProfiling,
   TokenBucketRateLimiter,
@@ -201,7 +201,7 @@ export async function runProxy(
   let nfacct: NfacctClient | undefined;
   if (mode === 'iptables') {
     try {
-      const client = netlinkNfacct();
+      const client = await openNetlinkNfacct();
       nfacct = client;
       closers.push(async () => client.close());
     } catch (err) {

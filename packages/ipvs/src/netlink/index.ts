@@ -10,6 +10,7 @@ export {
 export * as constants from '../constants';
 export { decodeDestination, writeDestinationKey, writeDestinationSpec } from '../destination-codec';
 export { InvalidFieldError } from '../errors';
+export { loadNetlinkAddon } from '../netlink-addon';
 export { encodeNetlinkMessage, NLMSG_HDRLEN } from '../netlink-header';
 export { NetlinkTransport } from '../netlink-transport';
 export {

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
+import { loadNetlinkAddon } from '@nodeagent/ipvs/netlink';
 import ipaddr from 'ipaddr.js';
-import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
+import type { RtNetlinkSocket } from 'netlink';
 import { KubeProxyError } from '../errors';
 import type { IPFamily } from '../model/ip-family';
 import type { LinkLayer } from './ipvs-kernel';
@@ -31,6 +32,11 @@ function addressText(b: Buffer): string {
   return ipaddr.fromByteArray([...b]).toString();
 }
 
+/** The `netlink` package's FlagsNew bits (linux/netlink.h), so rendering a request needs no addon. */
+const NLM_F_REPLACE = 0x100;
+const NLM_F_EXCL = 0x200;
+const NLM_F_CREATE = 0x400;
+
 /** The errno name of a rejected netlink request ("Request rejected: EEXIST"). */
 function errnoOf(err: unknown): string | undefined {
   const e = err as { code?: unknown; message?: unknown } | undefined;
@@ -43,10 +49,31 @@ function errnoOf(err: unknown): string | undefined {
  * LinkLayer over rtnetlink through the `netlink` package: the kube-ipvs0 dummy link and its
  * /32 and /128 service addresses, without an `ip` process per change. Works in the network
  * namespace of the calling process (tests run it inside one through `ip netns exec`).
+ *
+ * Without `socket` it opens one on first use, loading the native addon then (not when this
+ * package is imported): where no prebuilt addon fits, that first operation rejects with
+ * @nodeagent/ipvs's IpvsUnavailableError saying why.
  */
-export function rtnetlinkLinkLayer(
-  socket: RtNetlinkSocket = createRtNetlink(),
-): LinkLayer & { close(): void } {
+export function rtnetlinkLinkLayer(socket?: RtNetlinkSocket): LinkLayer & { close(): void } {
+  let current = socket;
+  let opened: Promise<RtNetlinkSocket> | undefined = socket ? Promise.resolve(socket) : undefined;
+  let closed = false;
+  const open = () => {
+    opened ??= loadNetlinkAddon().then(
+      (addon) => {
+        const s = addon.createRtNetlink();
+        // Closed while the addon loaded: the socket must not keep the process alive.
+        if (closed) s.socket.close();
+        else current = s;
+        return s;
+      },
+      (err: unknown) => {
+        opened = undefined;
+        throw err;
+      },
+    );
+    return opened;
+  };
   // One operation on the socket at a time. The IPv4 and IPv6 proxiers share this layer and sync
   // concurrently, but the kernel runs one dump per netlink socket (a second gets EBUSY) and the
   // netlink package cannot tell two interleaved multipart replies apart ("Multipart message not
@@ -63,11 +90,11 @@ export function rtnetlinkLinkLayer(
     };
   };
   const linkIndex = async (name: string): Promise<number | undefined> => {
-    const links = await socket.getLinks();
+    const links = await (await open()).getLinks();
     return links.find((l) => l.attrs.ifname === name)?.data.index;
   };
   const addressesOf = async (index: number | undefined) =>
-    (await socket.getAddresses()).filter((a) => index === undefined || a.data.index === index);
+    (await (await open()).getAddresses()).filter((a) => index === undefined || a.data.index === index);
   const change = async (name: string, addresses: readonly string[], add: boolean) => {
     const index = await linkIndex(name);
     if (index === undefined) {
@@ -85,8 +112,9 @@ export function rtnetlinkLinkLayer(
       };
       const attrs = { local: addressBytes(ip), address: addressBytes(ip) };
       try {
-        if (add) await socket.newAddress(data, attrs, { flags: FlagsNew.CREATE | FlagsNew.REPLACE });
-        else await socket.delAddress(data, attrs);
+        const s = await open();
+        if (add) await s.newAddress(data, attrs, { flags: NLM_F_CREATE | NLM_F_REPLACE });
+        else await s.delAddress(data, attrs);
       } catch (err) {
         const errno = errnoOf(err);
         if (add && errno === 'EEXIST') continue;
@@ -102,10 +130,10 @@ export function rtnetlinkLinkLayer(
     ensureDummy: serially(async (name: string) => {
       if ((await linkIndex(name)) !== undefined) return;
       try {
-        await socket.newLink(
+        await (await open()).newLink(
           {},
           { ifname: name, linkinfo: dummyLinkInfo() },
-          { flags: FlagsNew.CREATE | FlagsNew.EXCL },
+          { flags: NLM_F_CREATE | NLM_F_EXCL },
         );
       } catch (err) {
         if (errnoOf(err) !== 'EEXIST') throw err;
@@ -114,7 +142,7 @@ export function rtnetlinkLinkLayer(
     linkExists: serially(async (name: string) => (await linkIndex(name)) !== undefined),
     deleteLink: serially(async (name: string) => {
       const index = await linkIndex(name);
-      if (index !== undefined) await socket.delLink({ index });
+      if (index !== undefined) await (await open()).delLink({ index });
     }),
     listAddresses: serially(async (name: string) => {
       const index = await linkIndex(name);
@@ -138,7 +166,10 @@ export function rtnetlinkLinkLayer(
       return [...seen];
     }),
     close() {
-      socket.socket.close();
+      // A socket still opening is closed once it is made (see open).
+      closed = true;
+      current?.socket.close();
+      current = undefined;
     },
   };
 }

@@ -20,7 +20,9 @@ export {
   type NfacctClient,
   type NfacctCounter,
   NfacctError,
+  NfacctUnavailableError,
   netlinkNfacct,
+  openNetlinkNfacct,
 } from './nfacct';
 export { NFACCT_METRICS, registerNfacctMetrics } from './nfacct-metrics';
 export {

@@ -1,5 +1,6 @@
 import { getSystemErrorName } from 'node:util';
-import { createNetlink, type NetlinkMessage, type NetlinkSocket } from 'netlink';
+import { loadNetlinkAddon } from '@nodeagent/ipvs/netlink';
+import type { NetlinkMessage, NetlinkSocket } from 'netlink';
 import { InvalidFieldError, KubeProxyError } from '../errors';
 
 // Extended accounting objects (nfacct): named packet/byte counters in the kernel that iptables
@@ -64,6 +65,13 @@ export class NfacctError extends KubeProxyError {
   }
 }
 
+/** No NETLINK_NETFILTER socket could be opened: the native `netlink` addon did not load (see `reason`). */
+export class NfacctUnavailableError extends KubeProxyError {
+  constructor(readonly reason: string) {
+    super('NFACCT_UNAVAILABLE', `nfacct is not available to this process: ${reason}`);
+  }
+}
+
 function validName(name: string): void {
   if (name.length === 0 || Buffer.byteLength(name) >= NFACCT_NAME_MAX || name.includes('\0'))
     throw new InvalidFieldError('nfacct name', name, `must be 1 to ${NFACCT_NAME_MAX - 1} bytes without NUL`);
@@ -125,8 +133,9 @@ const msgType = (msg: number) => (NFNL_SUBSYS_ACCT << 8) | msg;
  * before it. The package's own request() cannot be used: the kernel flags a GET's single
  * reply NLM_F_MULTI without a closing NLMSG_DONE, which the package rejects as an unterminated
  * multipart message (it hands such messages to 'invalid' listeners instead).
+ * `openNetlinkNfacct` opens the socket.
  */
-export function netlinkNfacct(socket: NetlinkSocket = createNetlink(NETLINK_NETFILTER)): NfacctClient {
+export function netlinkNfacct(socket: NetlinkSocket): NfacctClient {
   let pending: { seq: number; replies: NetlinkMessage[]; done: (errno: number) => void } | undefined;
   let queue: Promise<unknown> = Promise.resolve();
   const onMessages = (msgs: NetlinkMessage[]) => {
@@ -192,4 +201,20 @@ export function netlinkNfacct(socket: NetlinkSocket = createNetlink(NETLINK_NETF
       socket.close();
     },
   };
+}
+
+/**
+ * nfacct over a new NETLINK_NETFILTER socket. The native `netlink` addon is loaded here, not
+ * when this package is imported; where it cannot be (no prebuilt addon for this platform) this
+ * rejects with NfacctUnavailableError naming the reason.
+ */
+export async function openNetlinkNfacct(): Promise<NfacctClient> {
+  let addon: Awaited<ReturnType<typeof loadNetlinkAddon>>;
+  try {
+    addon = await loadNetlinkAddon();
+  } catch (err) {
+    const reason = (err as { reason?: unknown }).reason;
+    throw new NfacctUnavailableError(typeof reason === 'string' ? reason : (err as Error).message);
+  }
+  return netlinkNfacct(addon.createNetlink(NETLINK_NETFILTER));
 }
