@@ -1,0 +1,85 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { ResourceRequirements } from '../src/api/pod-types';
+import { KubeletError } from '../src/errors';
+
+/** Upstream's file names under the kubelet root directory. */
+export const allocatedPodsStateFile = 'allocated_pods_state';
+export const actuatedPodsStateFile = 'actuated_pods_state';
+
+/** What is recorded per pod: each resizable container's requests and limits. */
+export interface PodResourceInfo {
+  containerResources: Record<string, ResourceRequirements>;
+}
+
+export type PodResourceInfoMap = Record<string, PodResourceInfo>;
+
+/** A checkpoint file that cannot be read back (bad JSON, wrong checksum). */
+export class AllocationCheckpointError extends KubeletError {
+  constructor(path: string, reason: string) {
+    super('ALLOCATION_CHECKPOINT', 'checkpoint', path, reason);
+  }
+}
+
+/** FNV-32a of the data's JSON: detects a truncated or hand-edited file. */
+function checksum(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+/**
+ * One checkpoint file (upstream state_checkpoint): the whole map is written on every change,
+ * through a temporary file and a rename, so a crash leaves the old or the new version.
+ */
+export class AllocationCheckpoint {
+  readonly path: string;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(rootDir: string, fileName: string) {
+    this.path = join(rootDir, fileName);
+  }
+
+  /** The stored map; empty when there is no file yet. Throws AllocationCheckpointError when unreadable. */
+  async load(): Promise<PodResourceInfoMap> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw new AllocationCheckpointError(this.path, (error as Error).message);
+    }
+    let parsed: { data?: { podResourceInfoMap?: PodResourceInfoMap }; checksum?: number };
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new AllocationCheckpointError(this.path, `not JSON: ${(error as Error).message}`);
+    }
+    const data = parsed.data ?? {};
+    if (parsed.checksum !== checksum(JSON.stringify(data)))
+      throw new AllocationCheckpointError(this.path, 'checksum mismatch: the file was changed or cut short');
+    return data.podResourceInfoMap ?? {};
+  }
+
+  /** Writes the map; writes are serialised so the last one wins on disk too. */
+  save(map: PodResourceInfoMap): Promise<void> {
+    const data = { podResourceInfoMap: map };
+    const text = JSON.stringify({ data, checksum: checksum(JSON.stringify(data)) });
+    const run = async () => {
+      await mkdir(dirname(this.path), { recursive: true });
+      const tmp = `${this.path}.tmp`;
+      await writeFile(tmp, text, { mode: 0o600 });
+      await rename(tmp, this.path);
+    };
+    this.writing = this.writing.then(run, run);
+    return this.writing;
+  }
+
+  async remove(): Promise<void> {
+    await this.writing.catch(() => undefined);
+    await rm(this.path, { force: true });
+  }
+}

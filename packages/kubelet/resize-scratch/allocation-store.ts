@@ -1,0 +1,142 @@
+import type { Container, Pod, ResourceRequirements } from '../src/api/pod-types';
+import {
+  AllocationCheckpoint,
+  actuatedPodsStateFile,
+  allocatedPodsStateFile,
+  type PodResourceInfoMap,
+} from './allocation-checkpoint';
+import { resizableContainers, resourceRequirementsEqual } from './resize-quantities';
+
+/** What a running container was last given: its id and the resources applied to it. */
+export interface ActuatedResources {
+  containerId: string;
+  resources: ResourceRequirements;
+}
+
+function copy(resources: ResourceRequirements | undefined): ResourceRequirements {
+  return structuredClone(resources ?? {});
+}
+
+/**
+ * Upstream's allocation manager state: the resources each pod's containers were admitted with
+ * (allocated: the spec as the kubelet accepted it, so a resize the node cannot take yet does not
+ * leak into what runs) and the resources last applied to each running container (actuated).
+ * Both survive a kubelet restart in checkpoint files under the root directory.
+ */
+export class AllocationStore {
+  private allocated: PodResourceInfoMap = {};
+  /** Per pod, per container: the applied resources with the container id they were applied to. */
+  private actuated: Record<string, Record<string, ActuatedResources>> = {};
+  private readonly allocatedFile: AllocationCheckpoint;
+  private readonly actuatedFile: AllocationCheckpoint;
+
+  constructor(rootDir: string) {
+    this.allocatedFile = new AllocationCheckpoint(rootDir, allocatedPodsStateFile);
+    this.actuatedFile = new AllocationCheckpoint(rootDir, actuatedPodsStateFile);
+  }
+
+  /** Reads both checkpoints; a file that cannot be read is reported and started over. */
+  async load(onError: (error: Error) => void = () => {}): Promise<void> {
+    this.allocated = await this.allocatedFile.load().catch((error: Error) => {
+      onError(error);
+      return {};
+    });
+    const actuated = await this.actuatedFile.load().catch((error: Error) => {
+      onError(error);
+      return {};
+    });
+    this.actuated = {};
+    for (const [uid, info] of Object.entries(actuated)) {
+      const entries: Record<string, ActuatedResources> = {};
+      for (const [key, resources] of Object.entries(info.containerResources)) {
+        const [name, containerId = ''] = key.split('/');
+        entries[name!] = { containerId, resources };
+      }
+      this.actuated[uid] = entries;
+    }
+  }
+
+  isAllocated(uid: string): boolean {
+    return this.allocated[uid] !== undefined;
+  }
+
+  allocatedResources(uid: string, container: string): ResourceRequirements | undefined {
+    return this.allocated[uid]?.containerResources[container];
+  }
+
+  /** Records the pod's resizable containers' current spec resources as its allocation. */
+  async setAllocated(pod: Pod): Promise<void> {
+    const containerResources: Record<string, ResourceRequirements> = {};
+    for (const container of resizableContainers(pod.spec))
+      containerResources[container.name] = copy(container.resources);
+    this.allocated[pod.metadata.uid ?? ''] = { containerResources };
+    await this.allocatedFile.save(this.allocated);
+  }
+
+  /**
+   * Upstream UpdatePodFromAllocation: the pod with each allocated container's resources in
+   * place of the spec's, and whether anything differed (a resize is asked for). A pod never
+   * allocated comes back as it is.
+   */
+  podFromAllocation(pod: Pod): { pod: Pod; differs: boolean } {
+    const info = this.allocated[pod.metadata.uid ?? ''];
+    if (!info) return { pod, differs: false };
+    let differs = false;
+    const swap = (container: Container): Container => {
+      const allocated = info.containerResources[container.name];
+      if (!allocated || resourceRequirementsEqual(allocated, container.resources)) return container;
+      differs = true;
+      return { ...container, resources: copy(allocated) };
+    };
+    const spec = {
+      ...pod.spec,
+      containers: pod.spec.containers.map(swap),
+      ...(pod.spec.initContainers ? { initContainers: pod.spec.initContainers.map(swap) } : {}),
+    };
+    return differs ? { pod: { ...pod, spec }, differs } : { pod, differs };
+  }
+
+  actuatedResources(uid: string, container: string): ActuatedResources | undefined {
+    return this.actuated[uid]?.[container];
+  }
+
+  async setActuated(uid: string, container: string, actuated: ActuatedResources): Promise<void> {
+    const current = this.actuated[uid]?.[container];
+    if (
+      current?.containerId === actuated.containerId &&
+      resourceRequirementsEqual(current.resources, actuated.resources)
+    )
+      return;
+    this.actuated[uid] = {
+      ...(this.actuated[uid] ?? {}),
+      [container]: { ...actuated, resources: copy(actuated.resources) },
+    };
+    await this.saveActuated();
+  }
+
+  /** Forgets a pod that is gone (upstream RemovePod). */
+  async removePod(uid: string): Promise<void> {
+    if (this.allocated[uid] === undefined && this.actuated[uid] === undefined) return;
+    delete this.allocated[uid];
+    delete this.actuated[uid];
+    await this.allocatedFile.save(this.allocated);
+    await this.saveActuated();
+  }
+
+  /** Uids with a recorded allocation (for removing orphans after a restart). */
+  podUids(): string[] {
+    return Object.keys(this.allocated);
+  }
+
+  private saveActuated(): Promise<void> {
+    // The container id rides in the key ("c/<id>"), so the file keeps upstream's shape.
+    const map: PodResourceInfoMap = {};
+    for (const [uid, containers] of Object.entries(this.actuated)) {
+      const containerResources: Record<string, ResourceRequirements> = {};
+      for (const [name, entry] of Object.entries(containers))
+        containerResources[`${name}/${entry.containerId}`] = entry.resources;
+      map[uid] = { containerResources };
+    }
+    return this.actuatedFile.save(map);
+  }
+}

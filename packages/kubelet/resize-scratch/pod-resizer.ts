@@ -1,0 +1,413 @@
+import type { LinuxContainerResources, MessageInput } from '@nodeagent/cri-client/types';
+import { type Clock, formatBinary, formatMilliCpu } from '@nodeagent/primitives';
+import type { Container, Pod, PodStatus, ResourceList, ResourceRequirements } from '../src/api/pod-types';
+import type { PodCgroupManager } from '../src/cgroups/pod-cgroup-manager';
+import { type PodResourceConfigOptions, podResourceConfig } from '../src/cgroups/pod-resource-config';
+import type { PodEventRecorder } from '../src/events/event-reasons';
+import type { PodRuntimeStatus } from '../src/runtime/runtime-state';
+import { findContainer } from '../src/runtime/runtime-state';
+import { AllocationStore } from './allocation-store';
+import {
+  type ContainerResizeUpdate,
+  computeContainerResizeAction,
+  orderUpdates,
+  type ResizeResource,
+} from './compute-resize-action';
+import { resizePodCgroup } from './pod-cgroup-resize';
+import { resizeRefusal } from './resize-admission';
+import { ResizeConditions } from './resize-conditions';
+import {
+  resizeCompletedMessage,
+  resizeErrorMessage,
+  resizeEventReasons,
+  resizePendingMessage,
+  resizeStartedMessage,
+} from './resize-events';
+import {
+  type ContainerResourceValues,
+  containerResourceValues,
+  resizableContainers,
+  resourceRequirementsEqual,
+} from './resize-quantities';
+
+export interface PodResizerOptions {
+  /** --root-dir: the allocation checkpoints live there. */
+  rootDir: string;
+  /** The pod cgroups (cgroupsPerQOS); without them every resize is refused (noPodCgroupResizeMessage). */
+  cgroups?: PodCgroupManager;
+  cgroupOptions?: PodResourceConfigOptions;
+  /** CRI UpdateContainerResources; a runtime without it cannot resize in place. */
+  updateContainerResources?: (
+    containerId: string,
+    resources: MessageInput<LinuxContainerResources>,
+  ) => Promise<void>;
+  /** A container's CRI resources as the container config would carry them (linuxContainerResources). */
+  linuxResources(pod: Pod, container: Container): MessageInput<LinuxContainerResources>;
+  clock: Clock;
+  recordEvent?: PodEventRecorder;
+  nodeAllocatable(): ResourceList | undefined;
+  /** The pods that hold resources on the node (not terminated), as their sources last gave them. */
+  activePods(): readonly Pod[];
+  isStaticPod(pod: Pod): boolean;
+  /** Asks for a sync of the pod (a deferred resize may fit now). */
+  resync(uid: string): void;
+  onError?(pod: Pod, error: unknown): void;
+}
+
+/** A container killed for its resize, to be started again by the sync with the new resources. */
+export type ResizeKill = (
+  pod: Pod,
+  container: Container,
+  containerId: string,
+  message: string,
+) => Promise<void>;
+
+/**
+ * In-place pod resize (upstream allocation manager + kuberuntime's resize steps + the status
+ * manager's resize conditions), hooked into each pod sync in three steps:
+ * 1. allocate: the first sync records the pod's resources as allocated; a later spec with other
+ *    resources is a resize, allocated if the node has room (ResizeStarted, PodResizeInProgress)
+ *    or left pending (PodResizePending Deferred/Infeasible, ResizeDeferred/ResizeInfeasible) —
+ *    the sync runs the pod with what is allocated;
+ * 2. actuate: running containers whose applied resources differ are updated in place (pod
+ *    cgroup and CRI UpdateContainerResources, in upstream's order) or, with resizePolicy
+ *    RestartContainer, killed for the sync to start again;
+ * 3. report: containers' allocatedResources and resources, the pod's status.resources and the
+ *    resize conditions; ResizeCompleted once everything applied.
+ * A deferred resize is tried again whenever an allocation shrinks or a pod goes away.
+ */
+export class PodResizer {
+  readonly store: AllocationStore;
+  readonly conditions = new ResizeConditions();
+  private readonly options: PodResizerOptions;
+  /** Pods whose resize waits for room, oldest first. */
+  private readonly deferred: string[] = [];
+  /** Per pod, containers killed for a resize and not yet running again. */
+  private readonly restarting = new Map<string, Set<string>>();
+  /** Per pod, the memory requests it was admitted with (the pod cgroup never holds them). */
+  private readonly admittedMemory = new Map<string, ResourceList>();
+
+  constructor(options: PodResizerOptions) {
+    this.options = options;
+    this.store = new AllocationStore(options.rootDir);
+  }
+
+  /** Reads the checkpoints (allocations survive a kubelet restart). */
+  start(onError?: (error: Error) => void): Promise<void> {
+    return this.store.load(onError);
+  }
+
+  /** Step 1: the pod to run, with its allocated resources. */
+  async allocate(pod: Pod): Promise<Pod> {
+    const uid = pod.metadata.uid ?? '';
+    if (!this.store.isAllocated(uid)) {
+      await this.store.setAllocated(pod);
+      this.admittedMemory.set(uid, memoryRequests(pod));
+      return pod;
+    }
+    if (!this.admittedMemory.has(uid))
+      this.admittedMemory.set(uid, memoryRequests(this.store.podFromAllocation(pod).pod));
+    const { pod: allocated, differs } = this.store.podFromAllocation(pod);
+    const now = this.options.clock.now();
+    const generation = pod.metadata.generation;
+    if (!differs) {
+      this.conditions.clearPending(uid);
+      this.forgetDeferred(uid);
+      return pod;
+    }
+    const refusal = resizeRefusal({
+      desired: pod,
+      others: this.options
+        .activePods()
+        .filter((other) => other.metadata.uid !== uid)
+        .map((other) => this.store.podFromAllocation(other).pod),
+      allocatable: this.options.nodeAllocatable(),
+      staticPod: this.options.isStaticPod(pod),
+      podCgroups: this.options.cgroups !== undefined && this.options.updateContainerResources !== undefined,
+    });
+    if (refusal) {
+      if (this.conditions.setPending(uid, refusal.conditionReason, refusal.message, generation, now)) {
+        const type =
+          refusal.conditionReason === 'Infeasible'
+            ? resizeEventReasons.infeasible
+            : resizeEventReasons.deferred;
+        this.options.recordEvent?.(
+          pod,
+          'Warning',
+          type,
+          resizePendingMessage(pod, generation ?? 0, refusal.reason, refusal.message),
+        );
+      }
+      if (refusal.conditionReason === 'Deferred') {
+        if (!this.deferred.includes(uid)) this.deferred.push(uid);
+      } else this.forgetDeferred(uid);
+      return allocated;
+    }
+    await this.store.setAllocated(pod);
+    this.conditions.clearPending(uid);
+    this.conditions.clearInProgress(uid);
+    this.conditions.setInProgress(uid, generation, now);
+    this.options.recordEvent?.(
+      pod,
+      'Normal',
+      resizeEventReasons.started,
+      resizeStartedMessage(pod, generation ?? 0),
+    );
+    this.forgetDeferred(uid);
+    // The allocation changed: what another pod waits for may fit now.
+    this.retryDeferred();
+    return pod;
+  }
+
+  /** Tries every deferred resize again (upstream RetryPendingResizes), oldest first. */
+  retryDeferred(): void {
+    for (const uid of this.deferred) this.options.resync(uid);
+  }
+
+  /**
+   * Step 2: brings running containers to their allocated resources. Returns whether a container
+   * was killed (the runtime must be read again before the sync starts it).
+   */
+  async actuate(pod: Pod, runtime: PodRuntimeStatus, kill: ResizeKill): Promise<boolean> {
+    const { cgroups, updateContainerResources } = this.options;
+    if (!cgroups || !updateContainerResources) return false;
+    const uid = pod.metadata.uid ?? '';
+    const kills: { container: Container; id: string; message: string }[] = [];
+    const updates: Record<ResizeResource, (ContainerResizeUpdate & { increase: boolean })[]> = {
+      cpu: [],
+      memory: [],
+    };
+    for (const container of resizableContainers(pod.spec)) {
+      const running = findContainer(runtime, container.name);
+      if (running?.state !== 'running') continue;
+      const applied = this.store.actuatedResources(uid, container.name);
+      const allocated = container.resources ?? {};
+      if (!applied || applied.containerId !== running.id) {
+        // Started from the allocation by an earlier sync (or before a restart lost the record).
+        await this.store.setActuated(uid, container.name, { containerId: running.id, resources: allocated });
+        continue;
+      }
+      const desired = containerResourceValues(allocated);
+      const current = containerResourceValues(applied.resources);
+      const action = computeContainerResizeAction(container, desired, current);
+      if (action.kind === 'keep') {
+        // Only what no cgroup holds (a memory request) changed: it is applied as it is.
+        await this.store.setActuated(uid, container.name, { containerId: running.id, resources: allocated });
+      } else if (action.kind === 'restart') {
+        kills.push({ container, id: running.id, message: action.message });
+      } else {
+        for (const { resource, increase } of action.resources)
+          updates[resource].push({
+            name: container.name,
+            containerId: running.id,
+            desired,
+            current,
+            increase,
+          });
+      }
+    }
+    if (kills.length === 0 && updates.cpu.length === 0 && updates.memory.length === 0) return false;
+    for (const { container, id, message } of kills) {
+      await kill(pod, container, id, message);
+      const set = this.restarting.get(uid) ?? new Set<string>();
+      set.add(container.name);
+      this.restarting.set(uid, set);
+    }
+    const resources = (['memory', 'cpu'] as const).filter((r) => updates[r].length > 0 || kills.length > 0);
+    try {
+      await resizePodCgroup({
+        fs: cgroups.fs,
+        path: cgroups.podCgroupPath(pod),
+        podName: pod.metadata.name ?? '',
+        target: podResourceConfig(pod, this.options.cgroupOptions),
+        resources,
+        updateContainers: async (resource) => {
+          for (const update of orderUpdates(updates[resource])) {
+            const container =
+              pod.spec.containers.find((c) => c.name === update.name) ??
+              (pod.spec.initContainers ?? []).find((c) => c.name === update.name)!;
+            const values = mix(update, resource);
+            await updateContainerResources(
+              update.containerId,
+              this.options.linuxResources(pod, withValues(container, values)),
+            );
+            update.current = values;
+          }
+        },
+      });
+    } catch (error) {
+      const message = (error as Error).message;
+      this.conditions.setInProgress(uid, pod.metadata.generation, this.options.clock.now(), 'Error', message);
+      this.options.recordEvent?.(
+        pod,
+        'Warning',
+        resizeEventReasons.error,
+        resizeErrorMessage(pod, pod.metadata.generation ?? 0, message),
+      );
+      this.options.onError?.(pod, error);
+      return kills.length > 0;
+    }
+    for (const update of [...updates.memory, ...updates.cpu]) {
+      const container = resizableContainers(pod.spec).find((c) => c.name === update.name);
+      await this.store.setActuated(uid, update.name, {
+        containerId: update.containerId,
+        resources: container?.resources ?? {},
+      });
+    }
+    return kills.length > 0;
+  }
+
+  /**
+   * Step 3: the status as the pod runs — allocated and applied resources per container, the
+   * pod's status.resources, and the resize conditions (ResizeCompleted once nothing is left).
+   */
+  async report(desired: Pod, allocated: Pod, runtime: PodRuntimeStatus, status: PodStatus): Promise<void> {
+    const uid = desired.metadata.uid ?? '';
+    const restarting = this.restarting.get(uid);
+    let inProgress = false;
+    const byName = new Map(resizableContainers(allocated.spec).map((c) => [c.name, c]));
+    for (const containerStatus of [
+      ...(status.initContainerStatuses ?? []),
+      ...(status.containerStatuses ?? []),
+    ]) {
+      const container = byName.get(containerStatus.name);
+      if (!container) continue;
+      const running = findContainer(runtime, container.name);
+      if (running?.state !== 'running') continue;
+      let applied = this.store.actuatedResources(uid, container.name);
+      if (!applied || applied.containerId !== running.id) {
+        // Started in this sync from the allocated spec.
+        applied = { containerId: running.id, resources: container.resources ?? {} };
+        await this.store.setActuated(uid, container.name, applied);
+        restarting?.delete(container.name);
+      }
+      const requests = statusList(container.resources?.requests);
+      if (Object.keys(requests).length > 0) containerStatus.allocatedResources = requests;
+      else delete containerStatus.allocatedResources;
+      containerStatus.resources = statusRequirements(applied.resources);
+      if (!resourceRequirementsEqual(applied.resources, container.resources)) inProgress = true;
+    }
+    if (restarting && restarting.size > 0) inProgress = true;
+    status.resources = podLevelResources(
+      allocated,
+      (name) => this.store.actuatedResources(uid, name)?.resources,
+      this.admittedMemory.get(uid),
+    );
+    const condition = this.conditions.inProgress(uid);
+    if (inProgress && !condition)
+      this.conditions.setInProgress(uid, desired.metadata.generation, this.options.clock.now());
+    if (!inProgress && condition) {
+      this.conditions.clearInProgress(uid);
+      this.options.recordEvent?.(
+        desired,
+        'Normal',
+        resizeEventReasons.completed,
+        resizeCompletedMessage(allocated, condition.observedGeneration ?? desired.metadata.generation ?? 0),
+      );
+    }
+    const resize = this.conditions.conditions(uid);
+    if (resize.length > 0) status.conditions = [...resize, ...(status.conditions ?? [])];
+  }
+
+  /** A pod that stopped frees its allocation: deferred resizes may fit now. */
+  async removePod(uid: string): Promise<void> {
+    await this.store.removePod(uid);
+    this.conditions.removePod(uid);
+    this.restarting.delete(uid);
+    this.admittedMemory.delete(uid);
+    this.forgetDeferred(uid);
+    this.retryDeferred();
+  }
+
+  private forgetDeferred(uid: string): void {
+    const index = this.deferred.indexOf(uid);
+    if (index >= 0) this.deferred.splice(index, 1);
+  }
+}
+
+/** The values the container gets for one resource's update: that resource desired, the other as applied. */
+function mix(update: ContainerResizeUpdate, resource: ResizeResource): ContainerResourceValues {
+  return resource === 'memory'
+    ? {
+        ...update.current,
+        memoryLimitBytes: update.desired.memoryLimitBytes,
+        memoryRequestBytes: update.desired.memoryRequestBytes,
+      }
+    : {
+        ...update.current,
+        cpuLimitMilli: update.desired.cpuLimitMilli,
+        cpuRequestMilli: update.desired.cpuRequestMilli,
+      };
+}
+
+function withValues(container: Container, values: ContainerResourceValues): Container {
+  const limits: ResourceList = {};
+  const requests: ResourceList = {};
+  if (values.cpuLimitMilli > 0) limits.cpu = formatMilliCpu(values.cpuLimitMilli);
+  if (values.memoryLimitBytes > 0) limits.memory = formatBinary(values.memoryLimitBytes);
+  if (values.cpuRequestMilli > 0) requests.cpu = formatMilliCpu(values.cpuRequestMilli);
+  if (values.memoryRequestBytes > 0) requests.memory = formatBinary(values.memoryRequestBytes);
+  return { ...container, resources: { limits, requests } };
+}
+
+const statusResourceNames = ['cpu', 'memory', 'ephemeral-storage'];
+
+function statusList(list: ResourceList | undefined): ResourceList {
+  const out: ResourceList = {};
+  for (const name of statusResourceNames) if (list?.[name] !== undefined) out[name] = list[name]!;
+  return out;
+}
+
+function statusRequirements(resources: ResourceRequirements): ResourceRequirements {
+  const out: ResourceRequirements = {};
+  if (resources.limits) out.limits = statusList(resources.limits);
+  if (resources.requests) out.requests = statusList(resources.requests);
+  return out;
+}
+
+function memoryRequests(pod: Pod): ResourceList {
+  let total = 0;
+  for (const c of resizableContainers(pod.spec)) {
+    const v = containerResourceValues(c.resources);
+    total += v.memoryRequestBytes;
+  }
+  return total > 0 ? { memory: formatBinary(total) } : {};
+}
+
+/**
+ * status.resources: the pod's applied CPU requests and CPU/memory limits summed over its
+ * containers (a limit only when every container has one), and the memory requests it was
+ * admitted with — upstream reports those, not a resized memory request (the pod cgroup has no
+ * memory request to apply), as resize-v1.36 records.
+ */
+function podLevelResources(
+  pod: Pod,
+  applied: (name: string) => ResourceRequirements | undefined,
+  admittedMemory: ResourceList | undefined,
+): ResourceRequirements {
+  const containers = resizableContainers(pod.spec);
+  let cpuRequest = 0;
+  let cpuLimit = 0;
+  let memoryLimit = 0;
+  let allCpuLimits = containers.length > 0;
+  let allMemoryLimits = containers.length > 0;
+  for (const container of containers) {
+    const resources = applied(container.name) ?? container.resources;
+    const v = containerResourceValues(resources);
+    cpuRequest += v.cpuRequestMilli;
+    cpuLimit += v.cpuLimitMilli;
+    memoryLimit += v.memoryLimitBytes;
+    if (resources?.limits?.cpu === undefined) allCpuLimits = false;
+    if (resources?.limits?.memory === undefined) allMemoryLimits = false;
+  }
+  const limits: ResourceList = {};
+  const requests: ResourceList = {};
+  if (allCpuLimits) limits.cpu = formatMilliCpu(cpuLimit);
+  if (allMemoryLimits) limits.memory = formatBinary(memoryLimit);
+  if (cpuRequest > 0) requests.cpu = formatMilliCpu(cpuRequest);
+  if (admittedMemory?.memory !== undefined) requests.memory = admittedMemory.memory;
+  const out: ResourceRequirements = {};
+  if (Object.keys(limits).length > 0) out.limits = limits;
+  if (Object.keys(requests).length > 0) out.requests = requests;
+  return out;
+}

@@ -1,0 +1,76 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AllocationCheckpoint, AllocationCheckpointError } from '../resize-scratch/allocation-checkpoint';
+import { AllocationStore } from '../resize-scratch/allocation-store';
+import type { Pod } from '../src/api/pod-types';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), `na-alloc-${process.pid}-`));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const pod = (cpu: string): Pod => ({
+  metadata: { uid: 'u1', name: 'p' },
+  spec: {
+    initContainers: [
+      { name: 'init', resources: { requests: { cpu: '1' } } },
+      { name: 'side', restartPolicy: 'Always', resources: { requests: { cpu: '10m' } } },
+    ],
+    containers: [{ name: 'c', resources: { requests: { cpu }, limits: { cpu } } }],
+  },
+});
+
+describe('AllocationStore', () => {
+  it('records app containers and sidecars, and gives the allocated pod back for a resized spec', async () => {
+    const store = new AllocationStore(dir);
+    await store.setAllocated(pod('200m'));
+    expect(store.allocatedResources('u1', 'init')).toBeUndefined();
+    expect(store.allocatedResources('u1', 'side')).toEqual({ requests: { cpu: '10m' } });
+    expect(store.podFromAllocation(pod('0.2')).differs).toBe(false);
+    const { pod: allocated, differs } = store.podFromAllocation(pod('300m'));
+    expect(differs).toBe(true);
+    expect(allocated.spec.containers[0]!.resources).toEqual({
+      requests: { cpu: '200m' },
+      limits: { cpu: '200m' },
+    });
+  });
+
+  it('survives a restart through allocated_pods_state and actuated_pods_state under the root dir', async () => {
+    const store = new AllocationStore(dir);
+    await store.setAllocated(pod('200m'));
+    await store.setActuated('u1', 'c', { containerId: 'abc', resources: { limits: { cpu: '200m' } } });
+    const again = new AllocationStore(dir);
+    await again.load();
+    expect(again.allocatedResources('u1', 'c')).toEqual({
+      requests: { cpu: '200m' },
+      limits: { cpu: '200m' },
+    });
+    expect(again.actuatedResources('u1', 'c')).toEqual({
+      containerId: 'abc',
+      resources: { limits: { cpu: '200m' } },
+    });
+    const text = JSON.parse(await readFile(join(dir, 'allocated_pods_state'), 'utf8'));
+    expect(text.data.podResourceInfoMap.u1.containerResources.c.requests.cpu).toBe('200m');
+    await again.removePod('u1');
+    const third = new AllocationStore(dir);
+    await third.load();
+    expect(third.isAllocated('u1')).toBe(false);
+  });
+
+  it('reports a damaged checkpoint and starts over', async () => {
+    await writeFile(join(dir, 'allocated_pods_state'), '{"data":{"podResourceInfoMap":{}},"checksum":1}');
+    await expect(new AllocationCheckpoint(dir, 'allocated_pods_state').load()).rejects.toBeInstanceOf(
+      AllocationCheckpointError,
+    );
+    const errors: Error[] = [];
+    const store = new AllocationStore(dir);
+    await store.load((error) => errors.push(error));
+    expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('checksum mismatch')]);
+    expect(store.podUids()).toEqual([]);
+  });
+});
