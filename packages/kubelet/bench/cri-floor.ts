@@ -5,8 +5,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { CriClient } from '@nodeagent/cri-client';
-import type { Pod } from '../src/api/index';
-import { buildContainerConfig, buildSandboxConfig } from '../src/cri/index';
+import type { Pod } from '../src/entries/api';
+import { buildContainerConfig, buildSandboxConfig } from '../src/entries/cri';
 
 export async function startPodsThroughCri(
   client: CriClient,

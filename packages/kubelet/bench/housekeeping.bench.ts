@@ -8,11 +8,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
-import type { Pod } from '../src/api/index';
-import { podResourceConfig } from '../src/cgroups/index';
-import { EvictionManager, evictionSettingsFromConfig, rankPodsForEviction } from '../src/eviction/index';
+import type { Pod } from '../src/entries/api';
+import { podResourceConfig } from '../src/entries/cgroups';
+import { EvictionManager, evictionSettingsFromConfig, rankPodsForEviction } from '../src/entries/eviction';
 import { parseKubeletConfiguration } from '../src/index';
-import type { PodStats, Summary } from '../src/stats/index';
+import type { PodStats, Summary } from '../src/entries/stats';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const Mi = 1024 ** 2;

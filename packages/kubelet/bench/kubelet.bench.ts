@@ -23,8 +23,8 @@ import { createCriClient } from '@nodeagent/cri-client';
 import { coreV1Requests, Informer } from '@nodeagent/informer';
 import { startApiServer } from '@nodeagent/testing';
 import { Bench } from 'tinybench';
-import type { Pod } from '../src/api/index';
-import { buildContainerConfig } from '../src/cri/index';
+import type { Pod } from '../src/entries/api';
+import { buildContainerConfig } from '../src/entries/cri';
 import {
   ApiPodSource,
   apiObjectSource,
@@ -33,8 +33,8 @@ import {
   Kubelet,
   parseKubeletConfiguration,
 } from '../src/index';
-import { computePodActions, containerHash, generatePodStatus } from '../src/pod/index';
-import { defaultMaxParallelPodStarts, type PodRuntimeStatus } from '../src/runtime/index';
+import { computePodActions, containerHash, generatePodStatus } from '../src/entries/pod';
+import { defaultMaxParallelPodStarts, type PodRuntimeStatus } from '../src/entries/runtime';
 import { removeAllSandboxes, startPodsThroughCri } from './cri-floor';
 import { PhaseRecorder } from './pod-start-phases';
 

@@ -18,10 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCriClient } from '@nodeagent/cri-client';
-import type { Pod } from '../src/api/index';
+import type { Pod } from '../src/entries/api';
 import { criPodRuntime, Kubelet, parseKubeletConfiguration } from '../src/index';
-import { ContainerLogManager, logRotatePolicy } from '../src/logs/index';
-import { alwaysAllow, createKubeletServer, kubeletAuthenticator, listen } from '../src/server/index';
+import { ContainerLogManager, logRotatePolicy } from '../src/entries/logs';
+import { alwaysAllow, createKubeletServer, kubeletAuthenticator, listen } from '../src/entries/server';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const seconds = Number(process.env.NODEAGENT_LOG_BENCH_SECONDS ?? 30);

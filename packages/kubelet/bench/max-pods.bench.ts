@@ -30,7 +30,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { createCriClient } from '@nodeagent/cri-client';
 import { coreV1Requests, Informer } from '@nodeagent/informer';
 import { startApiServer } from '@nodeagent/testing';
-import type { Pod } from '../src/api/index';
+import type { Pod } from '../src/entries/api';
 import {
   ApiPodSource,
   apiObjectSource,

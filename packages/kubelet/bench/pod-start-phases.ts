@@ -4,9 +4,9 @@
  * of the burst.
  */
 
-import type { Pod, PodStatus } from '../src/api/index';
+import type { Pod, PodStatus } from '../src/entries/api';
 import type { PodRuntime } from '../src/index';
-import type { PodStatusWriter } from '../src/pod/index';
+import type { PodStatusWriter } from '../src/entries/pod';
 
 export type Phase =
   | 'delivered'

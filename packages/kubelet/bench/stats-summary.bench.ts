@@ -16,7 +16,7 @@ import {
 } from '@nodeagent/cri-client/types';
 import { Bench } from 'tinybench';
 import { CriSummaryProvider } from '../src/index';
-import { assemblePodStats, CpuRateTracker, type CriStatsSource } from '../src/stats/index';
+import { assemblePodStats, CpuRateTracker, type CriStatsSource } from '../src/entries/stats';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const pods = 110;

@@ -38,9 +38,9 @@ export { criImageService, type ImageService } from './images/image-service';
 export { Kubelet, type KubeletLogger, type KubeletOptions } from './kubelet';
 export { collectProcessMetrics, createKubeletMetrics, type KubeletMetrics } from './metrics';
 export { rfc3339 } from './rfc3339';
-export { criPodRuntime } from './runtime/cri-pod-runtime';
-export type { PodRuntime } from './runtime/pod-runtime';
-export { runtimeClassHandlerLookup } from './runtime/runtime-class';
+export { criPodRuntime } from './cri/cri-pod-runtime';
+export type { PodRuntime } from './cri/pod-runtime';
+export { runtimeClassHandlerLookup } from './cri/runtime-class';
 export {
   createHealthzServer,
   createKubeletServer,

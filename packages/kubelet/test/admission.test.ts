@@ -13,7 +13,7 @@ import type { Pod } from '../src/api/pod-types';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { InvalidConfigError } from '../src/errors';
 import { Kubelet } from '../src/kubelet';
-import { runtimeClassHandlerLookup } from '../src/runtime/runtime-class';
+import { runtimeClassHandlerLookup } from '../src/cri/runtime-class';
 import { type EngineHarness, startEngine, testPod } from './helpers/engine';
 
 type Event = { uid: string; type: string; reason: string; message: string; fieldPath?: string };

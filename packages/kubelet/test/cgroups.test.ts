@@ -20,7 +20,7 @@ import { PodCgroupManager } from '../src/cgroups/pod-cgroup-manager';
 import { podCgroupRuntime } from '../src/cgroups/pod-cgroup-runtime';
 import { podResourceConfig } from '../src/cgroups/pod-resource-config';
 import { InvalidConfigError } from '../src/errors';
-import type { PodRuntime } from '../src/runtime/pod-runtime';
+import type { PodRuntime } from '../src/cri/pod-runtime';
 import { makePod } from './helpers/fixtures';
 
 const uid = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod, Secret } from '../src/api/pod-types';
 import { ImageCredentialProviders } from '../src/images/credential-provider/image-credential-providers';
 import { CrashLoopBackOff } from '../src/pod/crash-loop-backoff';
-import { criPodRuntime } from '../src/runtime/cri-pod-runtime';
+import { criPodRuntime } from '../src/cri/cri-pod-runtime';
 import { ensureImage } from '../src/sync/image-puller';
 import { pullCredentialsFor } from '../src/sync/pull-secrets';
 import { startEngine, testPod } from './helpers/engine';

@@ -10,8 +10,8 @@ import {
   milliCPUToShares,
 } from '../src/cri/linux-resources';
 import { buildSandboxConfig, podHostnameAndDomain } from '../src/cri/sandbox-config';
-import { containerHash } from '../src/pod/container-hash';
-import { podQOSClass } from '../src/pod/qos-class';
+import { containerHash } from '../src/cri/container-hash';
+import { podQOSClass } from '../src/api/qos-class';
 import { makePod } from './helpers/fixtures';
 
 const hostResolvConf = 'nameserver 192.168.0.1\nsearch corp.example\noptions timeout:2\n';

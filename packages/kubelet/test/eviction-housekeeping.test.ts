@@ -9,8 +9,8 @@ import { PodCgroupManager } from '../src/cgroups/pod-cgroup-manager';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { KubeletHousekeeping } from '../src/eviction/kubelet-housekeeping';
 import type { ImageService, RuntimeImage } from '../src/images/image-service';
-import type { PodRuntime } from '../src/runtime/pod-runtime';
-import type { PodRuntimeStatus } from '../src/runtime/runtime-state';
+import type { PodRuntime } from '../src/cri/pod-runtime';
+import type { PodRuntimeStatus } from '../src/cri/runtime-state';
 import type { Summary } from '../src/stats/summary-types';
 import { makePod, readySandbox, runtimeContainer, runtimeStatus } from './helpers/fixtures';
 

@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { followContainerLog } from '../src/server/container-logs';
+import { followContainerLog } from '../src/logs/container-log-text';
 
 const line = (text: string) => `2025-01-01T00:00:00.000000000Z stdout F ${text}\n`;
 

@@ -1,6 +1,6 @@
 import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
-import type { PodRuntime } from '../src/runtime/pod-runtime';
+import type { PodRuntime } from '../src/cri/pod-runtime';
 import { PodSyncer } from '../src/sync/pod-syncer';
 import type { PodVolumeManager } from '../src/volumes/pod-volume-manager';
 import { makePod, readySandbox, runtimeContainer, runtimeStatus } from './helpers/fixtures';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { Kubelet } from '../src/kubelet';
-import { criPodRuntime } from '../src/runtime/cri-pod-runtime';
+import { criPodRuntime } from '../src/cri/cri-pod-runtime';
 import {
   apiObjectSource,
   apiPodStatusWriter,

@@ -1,6 +1,6 @@
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderCriLog } from '../src/server/container-logs';
+import { renderCriLog } from '../src/logs/container-log-text';
 import { createKubeletServer, listen, type RunningServer } from '../src/server/kubelet-server';
 import { alwaysAllow, kubeletAuthenticator, subresourceForPath } from '../src/server/server-auth';
 import { selfSignedCertificate } from '../src/server/tls-material';

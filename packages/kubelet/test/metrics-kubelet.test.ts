@@ -3,7 +3,7 @@ import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectProcessMetrics, createKubeletMetrics } from '../src/metrics';
-import { instrumentCriClient } from '../src/metrics-collectors/instrumented-cri';
+import { instrumentCriClient } from '../src/cri/instrumented-cri';
 import { createKubeletServer, listen, type RunningServer } from '../src/server/kubelet-server';
 import { alwaysAllow, kubeletAuthenticator } from '../src/server/server-auth';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';

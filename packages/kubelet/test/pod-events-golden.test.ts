@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { Pod } from '../src/api/pod-types';
-import { runtimeClassHandlerLookup } from '../src/runtime/runtime-class';
+import { runtimeClassHandlerLookup } from '../src/cri/runtime-class';
 import { busybox, type EngineHarness, startEngine } from './helpers/engine';
 
 /**

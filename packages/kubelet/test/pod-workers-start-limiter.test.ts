@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../src/errors';
-import { StartLimiter, type StartStep } from '../src/runtime/start-limiter';
+import { StartLimiter, type StartStep } from '../src/cri/start-limiter';
 
 /** A step that runs until the test lets it finish. */
 function gate() {

@@ -19,7 +19,7 @@ import { containerSeccompProfile } from '../src/cri/seccomp-profile';
 import { effectiveSecurityContext, linuxContainerSecurityContext } from '../src/cri/security-context';
 import { SecurityContextError } from '../src/cri/security-context-error';
 import { type ImageUser, verifyRunAsNonRoot } from '../src/cri/verify-run-as-non-root';
-import type { PodRuntime } from '../src/runtime/pod-runtime';
+import type { PodRuntime } from '../src/cri/pod-runtime';
 import { imageUser } from '../src/sync/image-puller';
 import { PodSyncer } from '../src/sync/pod-syncer';
 import { SyncStepError } from '../src/sync/sync-errors';

@@ -11,8 +11,8 @@ import type { ConfigMap, Pod, Secret } from '../src/api/pod-types';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { resolveEnv } from '../src/env/resolve-env';
 import { Kubelet } from '../src/kubelet';
-import { criPodRuntime } from '../src/runtime/cri-pod-runtime';
-import type { PodRuntime } from '../src/runtime/pod-runtime';
+import { criPodRuntime } from '../src/cri/cri-pod-runtime';
+import type { PodRuntime } from '../src/cri/pod-runtime';
 import { RecordingMounter } from '../src/volumes/mounter';
 import { volumePluginDirs } from '../src/volumes/pod-volume-manager';
 

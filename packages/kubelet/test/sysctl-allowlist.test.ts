@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseKernelVersion, safeSysctlAllowlist } from '../src/admission/safe-sysctls';
 import { SysctlAllowlist, sysctlPatternFormat } from '../src/admission/sysctl-allowlist';
-import { sysctlNamespace, sysctlNameWithDots } from '../src/admission/sysctl-namespace';
+import { sysctlNamespace, sysctlNameWithDots } from '../src/cri/sysctl-namespace';
 import type { Pod } from '../src/api/pod-types';
 import { InvalidConfigError } from '../src/errors';
 

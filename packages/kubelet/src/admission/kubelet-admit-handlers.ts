@@ -1,6 +1,6 @@
 import type { Pod } from '../api/pod-types';
 import { appArmorAdmission, appArmorHostError } from '../cri/apparmor-profile';
-import type { RuntimeFeatures } from '../runtime/pod-runtime';
+import type { RuntimeFeatures } from '../cri/pod-runtime';
 import type { PodAdmitHandler, PodAdmitResult } from './admit-handler';
 import { podCountAdmitHandler } from './pod-count-admit';
 import { podOSAdmitHandler, windowsOptionsAdmitHandler } from './pod-os-admit';

@@ -1,4 +1,4 @@
-import type { RuntimeFeatures } from '../runtime/pod-runtime';
+import type { RuntimeFeatures } from '../cri/pod-runtime';
 import {
   admitted,
   type PodAdmitAttributes,

@@ -5,7 +5,7 @@ import {
   type PodAdmitHandler,
   type PodAdmitResult,
 } from './admit-handler';
-import { type SysctlNamespace, sysctlNamespace, sysctlNameWithDots } from './sysctl-namespace';
+import { type SysctlNamespace, sysctlNamespace, sysctlNameWithDots } from '../cri/sysctl-namespace';
 
 /** Upstream's admission reason for a pod with a sysctl it may not set. */
 export const sysctlForbiddenReason = 'SysctlForbidden';

@@ -1,6 +1,6 @@
 import type { MessageInput, PodSandboxConfig } from '@nodeagent/cri-client/types';
 import type { Pod } from '../api/pod-types';
-import type { PodRuntime } from '../runtime/pod-runtime';
+import type { PodRuntime } from '../cri/pod-runtime';
 import type { PodCgroupManager } from './pod-cgroup-manager';
 
 /**

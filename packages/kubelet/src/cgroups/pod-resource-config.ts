@@ -1,7 +1,7 @@
 import { milliValue, parseQuantity } from '@nodeagent/primitives';
 import type { Container, Pod } from '../api/pod-types';
 import { milliCPUToQuota, milliCPUToShares, minShares, quotaPeriodUs } from '../cri/linux-resources';
-import { podQOSClass } from '../pod/qos-class';
+import { podQOSClass } from '../api/qos-class';
 import type { CgroupResources } from './cgroup-resources';
 
 export interface PodResourceConfigOptions {

@@ -9,7 +9,7 @@ import {
 import type { Container, Pod } from '../api/pod-types';
 import { type EnvVarValue, expandCommand } from '../env/resolve-env';
 import { CreateContainerConfigError } from '../errors';
-import { containerHash } from '../pod/container-hash';
+import { containerHash } from './container-hash';
 import {
   containerHashAnnotation,
   containerNameLabel,

@@ -1,7 +1,7 @@
 import type { LinuxContainerResources, MessageInput } from '@nodeagent/cri-client/types';
 import { milliValue, parseQuantity } from '@nodeagent/primitives';
 import type { Container, Pod } from '../api/pod-types';
-import { podQOSClass } from '../pod/qos-class';
+import { podQOSClass } from '../api/qos-class';
 
 /** Upstream cm constants: CFS shares and quota arithmetic. */
 export const minShares = 2;

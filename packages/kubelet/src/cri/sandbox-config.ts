@@ -4,7 +4,7 @@ import {
   Protocol,
   type UserNamespace,
 } from '@nodeagent/cri-client/types';
-import { sysctlNameWithDots } from '../admission/sysctl-namespace';
+import { sysctlNameWithDots } from './sysctl-namespace';
 import type { Pod } from '../api/pod-types';
 import { type ClusterDNSOptions, podDNSConfig } from './dns-config';
 import { podNameLabel, podNamespaceLabel, podUidLabel } from './labels';

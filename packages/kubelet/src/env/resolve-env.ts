@@ -1,6 +1,6 @@
 import type { ConfigMap, Container, Pod, Secret } from '../api/pod-types';
 import { CreateContainerConfigError } from '../errors';
-import { type DownwardContext, resolveFieldPath, resolveResourceField } from '../pod/field-ref';
+import { type DownwardContext, resolveFieldPath, resolveResourceField } from './field-ref';
 import { expandVars } from './expand-vars';
 
 /** Where configMapKeyRef/secretKeyRef/envFrom look things up (an informer cache or the API). */

@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { Pod } from '../api/pod-types';
-import { podQOSClass } from '../pod/qos-class';
+import { podQOSClass } from '../api/qos-class';
 import type { Summary } from '../stats/summary-types';
 import { isCriticalPod, toleratesTaint } from './critical-pod';
 import { type ConfiguredThreshold, type EvictionSettings, isHardThreshold } from './eviction-config';

@@ -6,7 +6,7 @@ import type { KubeletConfiguration } from '../config/kubelet-configuration';
 import { ImageGCManager } from '../images/image-gc-manager';
 import { imageGCPeriodMs, imageGCPolicyFromConfig } from '../images/image-gc-policy';
 import type { ImageService } from '../images/image-service';
-import type { PodRuntime } from '../runtime/pod-runtime';
+import type { PodRuntime } from '../cri/pod-runtime';
 import type { FsStats, Summary } from '../stats/summary-types';
 import { garbageCollectAllPods } from '../sync/container-gc';
 import { evictionSettingsFromConfig } from './eviction-config';

@@ -1,4 +1,4 @@
-import type { PodRuntimeStatus } from '../runtime/runtime-state';
+import type { PodRuntimeStatus } from '../cri/runtime-state';
 
 export interface CachedPodStatus {
   status: PodRuntimeStatus;

@@ -1,6 +1,6 @@
 import { type Container, isSidecar, type Pod } from '../api/pod-types';
-import { findContainer, type PodRuntimeStatus, type RuntimeContainerStatus } from '../runtime/runtime-state';
-import { containerHash } from './container-hash';
+import { findContainer, type PodRuntimeStatus, type RuntimeContainerStatus } from '../cri/runtime-state';
+import { containerHash } from '../cri/container-hash';
 
 export interface ContainerToKill {
   containerId: string;

@@ -15,8 +15,8 @@ import {
   probeFailedMessage,
 } from '../events/event-reasons';
 import type { ProbeState } from '../pod/compute-pod-actions';
-import type { PodRuntime } from '../runtime/pod-runtime';
-import { findContainer, type PodRuntimeStatus } from '../runtime/runtime-state';
+import type { PodRuntime } from '../cri/pod-runtime';
+import { findContainer, type PodRuntimeStatus } from '../cri/runtime-state';
 
 /**
  * Past timeoutSeconds, how long an exec probe waits for ExecSync before it counts as timed out:

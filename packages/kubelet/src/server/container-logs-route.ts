@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ContainerStatus, Pod, PodStatus } from '../api/pod-types';
 import type { Kubelet } from '../kubelet';
-import { findContainer } from '../runtime/runtime-state';
-import { containerLogFile, type LogOptions, streamContainerLogText } from './container-logs';
+import { findContainer } from '../cri/runtime-state';
+import { containerLogFile, type LogOptions, streamContainerLogText } from '../logs/container-log-text';
 
 function send(response: ServerResponse, code: number, body: string): void {
   response.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' });

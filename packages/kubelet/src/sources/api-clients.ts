@@ -5,7 +5,7 @@ import { configHashAnnotation, configMirrorAnnotation } from '../cri/labels';
 import type { ObjectSource } from '../env/resolve-env';
 import type { PodStatusWriter } from '../status/status-manager';
 import type { TokenSource } from '../volumes/volume-payloads';
-import { MirrorPodMissingError } from './mirror-pod-missing';
+import { MirrorPodMissingError } from '../status/mirror-pod-missing';
 import { isStaticPod } from './static-pod-source';
 
 function statusCode(error: unknown): number | undefined {

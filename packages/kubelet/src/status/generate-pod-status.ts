@@ -8,13 +8,13 @@ import {
   type PodCondition,
   type PodStatus,
 } from '../api/pod-types';
-import { podQOSClass } from '../pod/qos-class';
+import { podQOSClass } from '../api/qos-class';
 import { rfc3339 } from '../rfc3339';
 import {
   containerInstances,
   type PodRuntimeStatus,
   type RuntimeContainerStatus,
-} from '../runtime/runtime-state';
+} from '../cri/runtime-state';
 import { runningResourceFields, volumeMountStatuses } from './container-status-fields';
 import { isTerminalPhase, podPhase } from './pod-phase';
 

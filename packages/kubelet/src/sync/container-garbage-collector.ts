@@ -1,4 +1,4 @@
-import type { PodRuntime } from '../runtime/pod-runtime';
+import type { PodRuntime } from '../cri/pod-runtime';
 import { garbageCollectAllPods } from './container-gc';
 
 /** Upstream ContainerGCPeriod: the container GC runs once a minute. */

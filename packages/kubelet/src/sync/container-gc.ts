@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import type { Pod } from '../api/pod-types';
 import { podLogDirectory } from '../cri/log-paths';
-import type { PodRuntime } from '../runtime/pod-runtime';
-import type { PodRuntimeStatus } from '../runtime/runtime-state';
+import type { PodRuntime } from '../cri/pod-runtime';
+import type { PodRuntimeStatus } from '../cri/runtime-state';
 
 /** Upstream default GC policy: keep one dead instance per container (for lastState and `logs --previous`). */
 export const maxPerPodContainer = 1;

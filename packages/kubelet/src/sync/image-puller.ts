@@ -3,7 +3,7 @@ import type { Clock } from '@nodeagent/primitives';
 import type { Container, Pod } from '../api/pod-types';
 import type { ImageUser } from '../cri/verify-run-as-non-root';
 import type { CrashLoopBackOff } from '../pod/crash-loop-backoff';
-import type { ImagePullAuth, PodRuntime } from '../runtime/pod-runtime';
+import type { ImagePullAuth, PodRuntime } from '../cri/pod-runtime';
 import type { PullCredentials } from './pull-secrets';
 import { SyncStepError } from './sync-errors';
 

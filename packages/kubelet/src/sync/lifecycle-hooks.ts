@@ -1,5 +1,5 @@
 import type { Container, LifecycleHandler, Pod } from '../api/pod-types';
-import type { PodRuntime } from '../runtime/pod-runtime';
+import type { PodRuntime } from '../cri/pod-runtime';
 
 export interface HookContext {
   runtime: PodRuntime;

@@ -30,16 +30,16 @@ import {
 import type { ImageCredentialProviders } from '../images/credential-provider/image-credential-providers';
 import type { KubeletMetrics } from '../metrics';
 import { computePodActions, type ProbeState } from '../pod/compute-pod-actions';
-import { containerHash } from '../pod/container-hash';
+import { containerHash } from '../cri/container-hash';
 import { CrashLoopBackOff, containerBackOffKey } from '../pod/crash-loop-backoff';
-import type { PodRuntime, RuntimeFeatures } from '../runtime/pod-runtime';
+import type { PodRuntime, RuntimeFeatures } from '../cri/pod-runtime';
 import {
   containerInstances,
   findContainer,
   type PodRuntimeStatus,
   type RuntimeContainerStatus,
-} from '../runtime/runtime-state';
-import type { StartLimiter, StartStep } from '../runtime/start-limiter';
+} from '../cri/runtime-state';
+import type { StartLimiter, StartStep } from '../cri/start-limiter';
 import { isStaticPod } from '../sources/static-pod-source';
 import type { ContainerWaitingReason } from '../status/generate-pod-status';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';

@@ -6,7 +6,7 @@ import {
   repositoryToPull,
 } from '../images/credential-provider/docker-keyring';
 import type { ImageCredentialProviders } from '../images/credential-provider/image-credential-providers';
-import type { ImagePullAuth } from '../runtime/pod-runtime';
+import type { ImagePullAuth } from '../cri/pod-runtime';
 
 /** The registry host of an image reference, as the container tools resolve it ("docker.io" by default). */
 export function imageRegistry(image: string): string {

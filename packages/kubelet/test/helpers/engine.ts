@@ -7,7 +7,7 @@ import { FakeClock } from '@nodeagent/primitives';
 import type { ConfigMap, Pod, PodStatus, Secret } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
 import { Kubelet, type KubeletOptions } from '../../src/kubelet';
-import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
+import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import type { PodStatusWriter } from '../../src/status/status-manager';
 import { RecordingMounter } from '../../src/volumes/mounter';
 

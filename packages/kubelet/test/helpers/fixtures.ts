@@ -1,10 +1,10 @@
 import type { Container, Pod } from '../../src/api/pod-types';
-import { containerHash } from '../../src/pod/container-hash';
+import { containerHash } from '../../src/cri/container-hash';
 import type {
   PodRuntimeStatus,
   RuntimeContainerStatus,
   RuntimeSandboxStatus,
-} from '../../src/runtime/runtime-state';
+} from '../../src/cri/runtime-state';
 
 export function makePod(overrides: Partial<Pod['spec']> = {}, meta: Partial<Pod['metadata']> = {}): Pod {
   return {

@@ -14,7 +14,7 @@ import {
 } from '../../src/config/kubelet-configuration';
 import { criImageService } from '../../src/images/image-service';
 import { Kubelet, type KubeletOptions } from '../../src/kubelet';
-import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
+import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { CriSummaryProvider } from '../../src/stats/summary-provider';
 import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
 import { Kubelet, type KubeletOptions } from '../../src/kubelet';
-import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
+import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { createKubeletServer, listen, type RunningServer } from '../../src/server/kubelet-server';
 import { alwaysAllow, kubeletAuthenticator } from '../../src/server/server-auth';
 import { criStreamingRuntime } from '../../src/server/streaming-runtime';

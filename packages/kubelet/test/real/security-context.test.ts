@@ -9,7 +9,7 @@ import { parseKubeletConfiguration } from '../../src/config/kubelet-configuratio
 import { buildContainerConfig } from '../../src/cri/container-config';
 import { buildSandboxConfig } from '../../src/cri/sandbox-config';
 import { Kubelet } from '../../src/kubelet';
-import { criPodRuntime } from '../../src/runtime/cri-pod-runtime';
+import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { waitFor } from './node-harness';
 import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
 

@@ -1,5 +1,5 @@
 import { parseQuantity } from '@nodeagent/primitives';
-import type { Container, Pod } from '../api/pod-types';
+import type { Container, Pod } from './pod-types';
 
 export type QOSClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
 

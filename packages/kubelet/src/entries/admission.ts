@@ -5,12 +5,12 @@ export {
   type PodAdmitHandler,
   type PodAdmitResult,
   podRejectedPrefix,
-} from './admit-handler';
+} from '../admission/admit-handler';
 export {
   type EphemeralContainerCheck,
   type EphemeralContainerChecksOptions,
   ephemeralContainerChecks,
-} from './ephemeral-container-checks';
-export { type KubeletAdmitHandlersOptions, kubeletAdmitHandlers } from './kubelet-admit-handlers';
-export { safeSysctlAllowlist, safeSysctls } from './safe-sysctls';
-export { SysctlAllowlist, sysctlForbiddenReason } from './sysctl-allowlist';
+} from '../admission/ephemeral-container-checks';
+export { type KubeletAdmitHandlersOptions, kubeletAdmitHandlers } from '../admission/kubelet-admit-handlers';
+export { safeSysctlAllowlist, safeSysctls } from '../admission/safe-sysctls';
+export { SysctlAllowlist, sysctlForbiddenReason } from '../admission/sysctl-allowlist';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { parseCriLogLine } from '@nodeagent/cri-client';
-import { streamContainerLog } from '../logs/log-reader';
+import { streamContainerLog } from './log-reader';
 
 export interface LogOptions {
   /** Only the last N lines. */

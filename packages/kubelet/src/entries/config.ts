@@ -6,7 +6,7 @@ export {
   listDropInFiles,
   mergeConfigurationDropIns,
   mergeConfigurationPatch,
-} from './config-drop-ins';
+} from '../config/config-drop-ins';
 export {
   type EvictionSignal,
   type EvictionThreshold,
@@ -14,13 +14,13 @@ export {
   parseEvictionThresholds,
   type ThresholdValue,
   thresholdMet,
-} from './eviction-thresholds';
+} from '../config/eviction-thresholds';
 export {
   type FieldSupport,
   kubeletConfigurationFieldSupport,
   type UnsupportedFieldWarning,
   unsupportedFieldWarnings,
-} from './field-support';
+} from '../config/field-support';
 export {
   buildKubeletConfigurationSchema,
   defaultEvictionHard,
@@ -32,13 +32,13 @@ export {
   type ParsedKubeletConfiguration,
   type ParseKubeletConfigurationOptions,
   parseKubeletConfiguration,
-} from './kubelet-configuration';
-export { kubeletConfigurationSchema } from './kubelet-configuration-schema';
+} from '../config/kubelet-configuration';
+export { kubeletConfigurationSchema } from '../config/kubelet-configuration-schema';
 export {
   applyConfigurationOverrides,
   decodeKubeletConfigurationText,
   loadKubeletConfigurationFile,
   parseKubeletConfigurationText,
   readKubeletConfigurationFile,
-} from './load-config-file';
-export { applyV1beta1ZeroDefaults } from './v1beta1-defaults';
+} from '../config/load-config-file';
+export { applyV1beta1ZeroDefaults } from '../config/v1beta1-defaults';

@@ -57,14 +57,14 @@ export {
   type PodActions,
   type ProbeState,
   shouldRestart,
-} from './compute-pod-actions';
-export { containerHash } from './container-hash';
+} from '../pod/compute-pod-actions';
+export { containerHash } from '../cri/container-hash';
 export {
   type BackOffDecision,
   type BackOffOptions,
   CrashLoopBackOff,
   containerBackOffKey,
-} from './crash-loop-backoff';
-export { type DownwardContext, formatMap, resolveFieldPath, resolveResourceField } from './field-ref';
-export { podQOSClass, type QOSClass } from './qos-class';
-export { validatePod } from './validate-pod';
+} from '../pod/crash-loop-backoff';
+export { type DownwardContext, formatMap, resolveFieldPath, resolveResourceField } from '../env/field-ref';
+export { podQOSClass, type QOSClass } from '../api/qos-class';
+export { validatePod } from '../pod/validate-pod';

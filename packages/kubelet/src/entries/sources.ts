@@ -5,7 +5,7 @@ export {
   apiTokenSource,
   mirrorPodFor,
   syncMirrorPods,
-} from './api-clients';
+} from '../sources/api-clients';
 export {
   type ApiEventRecorderOptions,
   type ApiEventSink,
@@ -13,12 +13,12 @@ export {
   apiEventSink,
   type PodEventRecorder,
   type PodEventType,
-} from './api-event-recorder';
-export { ApiPodSource, type ApiPodSourceHandlers, isMirrorPod } from './api-pod-source';
-export { ApiServiceLister } from './api-service-lister';
-export { HttpPodSource, type HttpPodSourceOptions, podsFromManifest } from './http-pod-source';
-export { isMirrorPodMissingError, MirrorPodMissingError } from './mirror-pod-missing';
-export { MirrorPodSync, type MirrorPodSyncOptions } from './mirror-pod-sync';
+} from '../sources/api-event-recorder';
+export { ApiPodSource, type ApiPodSourceHandlers, isMirrorPod } from '../sources/api-pod-source';
+export { ApiServiceLister } from '../sources/api-service-lister';
+export { HttpPodSource, type HttpPodSourceOptions, podsFromManifest } from '../sources/http-pod-source';
+export { isMirrorPodMissingError, MirrorPodMissingError } from '../status/mirror-pod-missing';
+export { MirrorPodSync, type MirrorPodSyncOptions } from '../sources/mirror-pod-sync';
 export {
   isPodFromSource,
   isStaticPod,
@@ -29,4 +29,4 @@ export {
   type StaticPodSourceOptions,
   staticPodDefaults,
   staticPodDefaultsFrom,
-} from './static-pod-source';
+} from '../sources/static-pod-source';

@@ -18,7 +18,7 @@ import {
   containerRestartCountAnnotation,
   podIdentityFromLabels,
   podUidLabel,
-} from '../cri/labels';
+} from './labels';
 import { removeContainerLogs } from '../logs/remove-container-logs';
 import type { ExecResult, ImagePullAuth, PodRuntime, RuntimeFeatures } from './pod-runtime';
 import type {

@@ -5,20 +5,20 @@ export {
   type Payload,
   validatePayloadPath,
   writeAtomically,
-} from './atomic-writer';
+} from '../volumes/atomic-writer';
 export {
   type FSGroupChangePolicy,
   fsGroupMode,
   podFSGroup,
   setVolumeOwnership,
-} from './fs-group';
-export { checkHostPath } from './host-path';
-export { type Mounter, systemMounter } from './mounter';
+} from '../volumes/fs-group';
+export { checkHostPath } from '../volumes/host-path';
+export { type Mounter, systemMounter } from '../volumes/mounter';
 export {
   PodVolumeManager,
   type PodVolumeManagerOptions,
   volumePluginDirs,
-} from './pod-volume-manager';
+} from '../volumes/pod-volume-manager';
 export {
   defaultConfigMapMode,
   defaultDownwardAPIMode,
@@ -27,4 +27,4 @@ export {
   type PayloadContext,
   type TokenSource,
   volumePayload,
-} from './volume-payloads';
+} from '../volumes/volume-payloads';

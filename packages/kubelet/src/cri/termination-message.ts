@@ -6,8 +6,8 @@ import {
 import {
   containerTerminationMessagePathAnnotation,
   containerTerminationMessagePolicyAnnotation,
-} from '../cri/labels';
-import { renderCriLog } from '../server/container-logs';
+} from './labels';
+import { renderCriLog } from '../logs/container-log-text';
 
 /** Upstream MaxContainerTerminationMessageLength: the tail of the message file that is kept. */
 export const maxTerminationMessageLength = 4 * 1024;

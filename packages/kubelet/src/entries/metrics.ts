@@ -6,7 +6,7 @@ export {
   cadvisorMetricDescs,
   cadvisorMetricFamilies,
   type IdentifyContainer,
-} from './cadvisor-metrics';
-export { instrumentCriClient, runtimeOperationTypes } from './instrumented-cri';
-export { recordProbeRun } from './prober-metrics';
-export { resourceMetricFamilies } from './resource-metrics';
+} from '../metrics-collectors/cadvisor-metrics';
+export { instrumentCriClient, runtimeOperationTypes } from '../cri/instrumented-cri';
+export { recordProbeRun } from '../metrics-collectors/prober-metrics';
+export { resourceMetricFamilies } from '../metrics-collectors/resource-metrics';

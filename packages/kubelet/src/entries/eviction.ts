@@ -1,11 +1,11 @@
 // @nodeagent/kubelet/eviction: The eviction manager, its signals, thresholds and ranking, and housekeeping.
-export { isCriticalPod, systemCriticalPriority } from './critical-pod';
+export { isCriticalPod, systemCriticalPriority } from '../eviction/critical-pod';
 export {
   type ConfiguredThreshold,
   type EvictionSettings,
   evictionSettingsFromConfig,
   isHardThreshold,
-} from './eviction-config';
+} from '../eviction/eviction-config';
 export {
   type AdmitResult,
   defaultEvictionMonitoringPeriodMs,
@@ -14,23 +14,23 @@ export {
   immediateEvictionGracePeriodSeconds,
   memoryPressureTaintKey,
   type PressureSignals,
-} from './eviction-manager';
+} from '../eviction/eviction-manager';
 export {
   evictedReason,
   evictionMessage,
   nodeConditionMessage,
   nodeLowMessage,
-} from './eviction-message';
-export { KubeletHousekeeping, type KubeletHousekeepingOptions } from './kubelet-housekeeping';
-export { rankPodsForEviction } from './rank-pods';
+} from '../eviction/eviction-message';
+export { KubeletHousekeeping, type KubeletHousekeepingOptions } from '../eviction/kubelet-housekeeping';
+export { rankPodsForEviction } from '../eviction/rank-pods';
 export {
   type SignalObservation,
   type SignalObservations,
   signalObservations,
-} from './signal-observations';
+} from '../eviction/signal-observations';
 export {
   type PressureCondition,
   type StarvedResource,
   signalToNodeCondition,
   signalToResource,
-} from './signal-resources';
+} from '../eviction/signal-resources';

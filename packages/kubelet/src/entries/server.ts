@@ -5,14 +5,14 @@ export {
   type LogOptions,
   readContainerLog,
   renderCriLog,
-} from './container-logs';
+} from '../logs/container-log-text';
 export {
   createHealthzServer,
   createKubeletServer,
   type KubeletServerOptions,
   listen,
   type RunningServer,
-} from './kubelet-server';
+} from '../server/kubelet-server';
 export {
   type Authenticator,
   type AuthenticatorOptions,
@@ -24,7 +24,7 @@ export {
   subresourceForPath,
   type UserInfo,
   verbForMethod,
-} from './server-auth';
+} from '../server/server-auth';
 export {
   parseStreamingPath,
   portForwardPorts,
@@ -32,18 +32,18 @@ export {
   type StreamingTarget,
   type StreamOptions,
   streamOptions,
-} from './streaming-routes';
+} from '../server/streaming-routes';
 export {
   type AttachStreamRequest,
   criStreamingRuntime,
   type ExecStreamRequest,
   type StreamingRuntime,
-} from './streaming-runtime';
-export { cpuAndMemoryOnly } from './summary-filter';
-export { selfSignedCertificate } from './tls-material';
+} from '../server/streaming-runtime';
+export { cpuAndMemoryOnly } from '../server/summary-filter';
+export { selfSignedCertificate } from '../server/tls-material';
 export {
   proxyUpgrade,
   type StreamConnector,
   StreamingProxyError,
   writeRawResponse,
-} from './upgrade-proxy';
+} from '../server/upgrade-proxy';

@@ -1,0 +1,14 @@
+// @nodeagent/kubelet/cgroups: Cgroup v1/v2 filesystems, cgroup names and the pod cgroup manager.
+export * from '../cgroups/cgroup-errors';
+export {
+  type CgroupFilesystem,
+  CgroupV1Filesystem,
+  CgroupV2Filesystem,
+  defaultCgroupMountRoot,
+  detectCgroupFilesystem,
+} from '../cgroups/cgroup-filesystem';
+export * from '../cgroups/cgroup-name';
+export * from '../cgroups/cgroup-resources';
+export { PodCgroupManager, type PodCgroupManagerOptions } from '../cgroups/pod-cgroup-manager';
+export { podCgroupRuntime } from '../cgroups/pod-cgroup-runtime';
+export { type PodResourceConfigOptions, podResourceConfig } from '../cgroups/pod-resource-config';

@@ -1,0 +1,12 @@
+// @nodeagent/kubelet/images: Image garbage collection and the image half of the CRI it uses.
+
+export {
+  apiServiceAccountGetter,
+  CredentialProviderConfigError,
+  ImageCredentialProviders,
+  imageCredentialProvidersFromFlags,
+} from '../images/credential-provider';
+export { ImageGCError } from '../images/image-gc-errors';
+export { ImageGCManager, type ImageGCManagerOptions, type ImageGCResult } from '../images/image-gc-manager';
+export { type ImageGCPolicy, imageGCPeriodMs, imageGCPolicyFromConfig } from '../images/image-gc-policy';
+export { criImageService, type ImageService, type RuntimeImage } from '../images/image-service';

@@ -1,0 +1,19 @@
+// Node and pod statistics for /stats/summary and the eviction manager.
+export { CpuRateTracker } from '../stats/cpu-rate';
+export type { CriStatsSource } from '../stats/cri-stats-source';
+export { directoryUsage, fsStatsFromStatfs } from '../stats/fs-usage';
+export { type HostSources, type StatFsFigures, systemHostSources } from '../stats/host-sources';
+export {
+  type HostNodeStatsOptions,
+  HostNodeStatsProvider,
+  type NodeStatsProvider,
+  sampleTime,
+} from '../stats/node-stats-provider';
+export { assemblePodStats, type DiskUsage, type PodStatsInputs } from '../stats/pod-stats-assembly';
+export { bootTimeMs, cpuUsageCoreNanoSeconds } from '../stats/proc-cpu';
+export { type NodeMemoryFigures, nodeMemoryFromMeminfo, parseMeminfo } from '../stats/proc-meminfo';
+export { nodeNetwork, parseNetDev } from '../stats/proc-net-dev';
+export { StatsSourceError } from '../stats/stats-errors';
+export { CriSummaryProvider, type CriSummaryProviderOptions, type SummaryProvider } from '../stats/summary-provider';
+export type * from '../stats/summary-types';
+export { maxTasks, runningTasks } from '../stats/task-limits';
