@@ -1,7 +1,8 @@
 /** A Kubernetes `Status` failure object as the API server sends it on the wire. */
 export interface StatusCause {
   reason: string;
-  message: string;
+  /** Omitted, as upstream omits it, on causes that carry only a type (admission's NodeCapacity). */
+  message?: string;
   field?: string;
 }
 
@@ -85,14 +86,37 @@ export function badRequest(message: string): ApiError {
   return new ApiError(400, 'BadRequest', message);
 }
 
-/** 422 Invalid, naming each offending field the way the real server's validation does. */
+/**
+ * 422 Invalid, naming each offending field the way the real server's validation does: one error
+ * is quoted as it is, several are listed in brackets (an aggregate's text).
+ */
 export function invalid(kind: string, group: string, name: string, causes: StatusCause[]): ApiError {
-  const summary = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
+  const texts = causes.map((c) => `${c.field}: ${c.message}`);
+  const summary = texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`;
   return new ApiError(422, 'Invalid', `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${summary}`, {
     name,
     group,
     kind,
     causes,
+  });
+}
+
+/**
+ * 403 Forbidden as admission answers it: `<resource> "<name>" is forbidden: <why>`, with the
+ * cause types a plugin attaches (PodResizeValidator's NodeCapacity, UnsupportedPlatform).
+ */
+export function forbidden(
+  plural: string,
+  group: string,
+  name: string,
+  why: string,
+  causeTypes: string[] = [],
+): ApiError {
+  return new ApiError(403, 'Forbidden', `${qualified(plural, group)} "${name}" is forbidden: ${why}`, {
+    name,
+    ...(group ? { group } : {}),
+    kind: plural,
+    ...(causeTypes.length > 0 ? { causes: causeTypes.map((reason) => ({ reason })) } : {}),
   });
 }
 

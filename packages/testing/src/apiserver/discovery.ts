@@ -66,6 +66,8 @@ const subresourceKinds: Record<string, string> = {
 const subresourceVerbs: Record<string, string[]> = {
   status: ['get', 'patch', 'update'],
   scale: ['get', 'patch', 'update'],
+  ephemeralcontainers: ['get', 'patch', 'update'],
+  resize: ['get', 'patch', 'update'],
   log: ['get'],
   exec: ['create', 'get'],
   attach: ['create', 'get'],

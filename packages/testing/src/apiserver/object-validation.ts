@@ -190,6 +190,12 @@ function portCauses(ports: unknown, field: string, key: string): StatusCause[] {
 
 /** Semantic validation (422 Invalid) of the fields the real server validates and agents rely on. */
 export function validateObject(rt: ResourceType, obj: KubeObject): void {
+  const causes = objectCauses(rt, obj);
+  if (causes.length > 0) throw invalid(rt.kind, rt.group, obj.metadata.name ?? '', causes);
+}
+
+/** What validateObject refuses, cause by cause (for strategies that add causes of their own). */
+export function objectCauses(rt: ResourceType, obj: KubeObject): StatusCause[] {
   const causes: StatusCause[] = [];
   const name = obj.metadata.name ?? '';
   if (!name) {
@@ -267,7 +273,7 @@ export function validateObject(rt: ResourceType, obj: KubeObject): void {
       });
     }
   }
-  if (causes.length > 0) throw invalid(rt.kind, rt.group, name, causes);
+  return causes;
 }
 
 /** apps/v1 ReplicaSet and Deployment validation: a non-empty selector the template's labels match, replicas >= 0. */

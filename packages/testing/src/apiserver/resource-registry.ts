@@ -8,8 +8,17 @@ import { applyJsonPatch, applyMergePatch } from './json-patch';
 import type { KubeObject } from './kube-object';
 import { type LabelSelector, matchesLabels } from './label-selector';
 import type { ObjectStore } from './object-store';
-import { checkKind, type FieldValidation, unknownFields, validateObject } from './object-validation';
+import {
+  checkKind,
+  type FieldValidation,
+  objectCauses,
+  unknownFields,
+  validateObject,
+} from './object-validation';
 import type { AdmissionOptions } from './pod-admission';
+import { podResizeUpdate } from './pod-resize';
+import { admitPodResize } from './pod-resize-admission';
+import { podStatusUpdate } from './pod-status-update';
 import { allocateClusterIP, allocateNodePort, applyDefaults } from './resource-defaults';
 import { findResourceType, type ResourceType, resourceKey } from './resource-types';
 import { applyStrategicMergePatch } from './strategic-merge-patch';
@@ -43,6 +52,7 @@ export const PATCH_TYPES = [
 ] as const;
 
 const NAMESPACES = resourceKey(findResourceType('', 'v1', 'namespaces') as ResourceType);
+const NODES_TYPE = findResourceType('', 'v1', 'nodes') as ResourceType;
 
 /** RFC 3339 with second precision, as metav1.Time serializes. */
 function rfc3339(d: Date): string {
@@ -210,6 +220,13 @@ export class ResourceRegistry {
       next = { ...old, status: csrStatusForUpdate(old, incoming, subresource, this.options.now()) };
     } else if (rt.kind === 'Pod' && subresource === 'ephemeralcontainers') {
       next = ephemeralContainersUpdate(old, incoming);
+    } else if (rt.kind === 'Pod' && subresource === 'resize') {
+      // The request body is decoded, so defaulted, before the resize strategy sees it.
+      applyDefaults(incoming);
+      next = podResizeUpdate(old, incoming, (pod) => objectCauses(rt, pod));
+      admitPodResize(next, old, (node) => this.find(NODES_TYPE, undefined, node));
+    } else if (rt.kind === 'Pod' && subresource === 'status') {
+      next = podStatusUpdate(old, incoming);
     } else if (subresource === 'status') {
       // The status subresource changes status only; everything else comes from storage.
       next = { ...old, status: incoming.status };
@@ -379,14 +396,29 @@ export class ResourceRegistry {
       if (grace > 0 || finalizers.length > 0) {
         if (current !== undefined && current <= grace) return old;
         const deletionTimestamp = rfc3339(new Date(this.options.now().getTime() + grace * 1000));
+        // The first graceful deletion changes what controllers may do with the object, so it
+        // bumps the generation (upstream rest.BeforeDelete); shortening the grace does not.
+        const generation =
+          current === undefined && old.metadata.generation
+            ? old.metadata.generation + 1
+            : old.metadata.generation;
         return this.store.put(
           key,
-          { ...old, metadata: { ...old.metadata, deletionTimestamp, deletionGracePeriodSeconds: grace } },
+          {
+            ...old,
+            metadata: {
+              ...old.metadata,
+              deletionTimestamp,
+              deletionGracePeriodSeconds: grace,
+              ...(generation !== undefined ? { generation } : {}),
+            },
+          },
           'MODIFIED',
         );
       }
     } else if (finalizers.length > 0) {
       if (old.metadata.deletionTimestamp) return old;
+      // Marking an object for deletion bumps its generation (upstream markAsDeleting).
       return this.store.put(
         key,
         {
@@ -395,6 +427,7 @@ export class ResourceRegistry {
             ...old.metadata,
             deletionTimestamp: rfc3339(this.options.now()),
             deletionGracePeriodSeconds: 0,
+            ...(old.metadata.generation ? { generation: old.metadata.generation + 1 } : {}),
           },
         },
         'MODIFIED',

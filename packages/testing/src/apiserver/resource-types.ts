@@ -66,6 +66,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
       'attach',
       'portforward',
       'ephemeralcontainers',
+      'resize',
     ],
     hasStatus: true,
     fieldLabels: [
