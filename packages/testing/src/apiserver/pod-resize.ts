@@ -1,4 +1,5 @@
 import { invalid, type StatusCause } from './api-error';
+import { sameJson } from './json-equality';
 import type { KubeObject } from './kube-object';
 import { hasPodLevelResources, podQOSClass, storedPodQOSClass } from './pod-qos';
 
@@ -27,22 +28,6 @@ const containersOf = (spec: Obj, key: 'containers' | 'initContainers'): Containe
 
 /** A sidecar: an init container with restartPolicy Always. */
 const isSidecar = (c: Container | undefined): boolean => c?.restartPolicy === 'Always';
-
-/** JSON equality with object keys in any order (what apiequality.Semantic amounts to on wire JSON). */
-function sameJson(a: unknown, b: unknown): boolean {
-  return stableJson(a) === stableJson(b);
-}
-
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const entries = Object.entries(v as Obj)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 
 /**
  * What the resize strategy keeps of the request (upstream dropNonResizeUpdates): each container's

@@ -4,6 +4,7 @@ import { ApiError, alreadyExists, badRequest, conflict, notFound } from './api-e
 import { CSR_KIND, csrStatusForUpdate } from './csr-strategy';
 import { ephemeralContainersUpdate } from './ephemeral-containers';
 import { type FieldSelector, matchesFields } from './field-selector';
+import { stableJson } from './json-equality';
 import { applyJsonPatch, applyMergePatch } from './json-patch';
 import type { KubeObject } from './kube-object';
 import { type LabelSelector, matchesLabels } from './label-selector';
@@ -59,9 +60,10 @@ function rfc3339(d: Date): string {
   return `${d.toISOString().slice(0, 19)}Z`;
 }
 
+/** Everything but metadata and status, key order aside: what a generation bump is decided on. */
 function specOf(o: KubeObject): string {
   const { metadata: _m, status: _s, ...rest } = o;
-  return JSON.stringify(rest);
+  return stableJson(rest);
 }
 
 /**
