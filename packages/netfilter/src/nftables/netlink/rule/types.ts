@@ -51,10 +51,20 @@ export interface AnonymousSet {
   setId: number;
   /** The name `__set%d` the client allocated. */
   name: string;
+  /** Anonymous maps (NFT_SET_MAP in `flags`): the value type text (`verdict`, `ipv4_addr . inet_service`). */
+  valueType?: string;
+  /**
+   * Anonymous maps: one value per element, each the payload of NFTA_SET_ELEM_DATA as
+   * data-types.ts `encodeValue` writes it (an NFTA_DATA_VALUE attribute or NFTA_DATA_VERDICT nest).
+   */
+  values?: Buffer[];
 }
 
-/** The client hands the compiler a callback that allocates the name and id of each anonymous set. */
-export type AllocateAnonymousSet = () => { name: string; setId: number };
+/**
+ * The client hands the compiler a callback that allocates the name and id of each anonymous set.
+ * `kind` says whether it is a map (nft names those `__map%d`, sets `__set%d`).
+ */
+export type AllocateAnonymousSet = (kind: 'set' | 'map') => { name: string; setId: number };
 
 export interface CompileRuleInput {
   family: NftFamily;
@@ -66,6 +76,8 @@ export interface CompileRuleInput {
   sets: ReadonlyMap<string, NetlinkSetInfo>;
   /** Allocates `__set%d` names and batch set ids for anonymous sets; the compiler calls it once per set. */
   allocateSet: AllocateAnonymousSet;
+  /** The rule's comment (NftRule.comment): written as NFTA_RULE_USERDATA the way nft does. */
+  comment?: string;
 }
 
 export interface CompiledRule {

@@ -1,0 +1,86 @@
+import type { RawNetlinkSocket } from 'netlink';
+import { NETLINK_NETFILTER } from './constants';
+import { NftNetlinkTransportError } from './errors';
+import { loadNetlinkAddon } from './netlink-addon';
+
+/**
+ * A NETLINK_NETFILTER socket reduced to datagrams: what the session needs, so the socket can be
+ * in this process (NetlinkChannel) or in a relay process inside another network namespace
+ * (NetnsChannel). Datagrams are sent in call order, each by its own sendmsg.
+ */
+export interface NfnetlinkChannel {
+  send(datagram: Buffer): Promise<void>;
+  /** Receives every datagram the kernel sends to the socket. */
+  onDatagram(listener: (datagram: Buffer) => void): void;
+  /** The socket failed (ENOBUFS: replies were dropped) or the relay died. */
+  onFailure(listener: (error: NftNetlinkTransportError) => void): void;
+  /**
+   * How many acknowledgements the socket's receive buffer can hold: the kernel queues a
+   * batch's replies all at once, before the reader can drain any.
+   */
+  readonly ackCapacity: number;
+  /** Keep the process alive while replies are awaited. */
+  setActive(active: boolean): void;
+  close(): void;
+}
+
+/** One acknowledgement skb takes about this much of the receive buffer (truesize, rounded up). */
+export const ACK_BUFFER_COST = 1024;
+export const DEFAULT_SOCKET_BUFFER = 8 << 20;
+
+/** A NETLINK_NETFILTER socket of the `netlink` package, in this process's network namespace. */
+export class NetlinkChannel implements NfnetlinkChannel {
+  private closed = false;
+  private failureListener: ((error: NftNetlinkTransportError) => void) | undefined;
+  readonly ackCapacity: number;
+
+  /** Opens the socket; the native addon is loaded here (NftNetlinkUnavailableError if it cannot). */
+  static async open(bufferBytes = DEFAULT_SOCKET_BUFFER): Promise<NetlinkChannel> {
+    const { RawNetlinkSocket } = await loadNetlinkAddon();
+    return new NetlinkChannel(
+      new RawNetlinkSocket(NETLINK_NETFILTER, { recvBufferSize: bufferBytes, sendBufferSize: bufferBytes }),
+    );
+  }
+
+  constructor(private readonly socket: RawNetlinkSocket) {
+    // SO_RCVBUF is capped by net.core.rmem_max; the kernel reports the doubled value it uses.
+    this.ackCapacity = Math.max(16, Math.floor(socket.getRecvBufferSize() / ACK_BUFFER_COST));
+    socket.unref();
+    socket.on('error', (err) => {
+      const errno = Math.abs((err as { errno?: number }).errno ?? 0);
+      this.failureListener?.(new NftNetlinkTransportError(err.message, errno === 0 ? undefined : errno));
+    });
+    socket.on('truncatedMessage', () => {
+      this.failureListener?.(new NftNetlinkTransportError('a reply was truncated'));
+    });
+  }
+
+  send(datagram: Buffer): Promise<void> {
+    if (this.closed) return Promise.reject(new NftNetlinkTransportError('the socket is closed'));
+    return new Promise((resolve, reject) => {
+      this.socket.send(datagram, {}, (err) => {
+        if (err) reject(new NftNetlinkTransportError(`send failed: ${err.message}`, Math.abs(err.errno)));
+        else resolve();
+      });
+    });
+  }
+
+  onDatagram(listener: (datagram: Buffer) => void): void {
+    this.socket.on('message', (msg) => listener(msg));
+  }
+
+  onFailure(listener: (error: NftNetlinkTransportError) => void): void {
+    this.failureListener = listener;
+  }
+
+  setActive(active: boolean): void {
+    if (active) this.socket.ref();
+    else this.socket.unref();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close();
+  }
+}

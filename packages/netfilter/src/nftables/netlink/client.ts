@@ -1,0 +1,246 @@
+import type { NftChain, NftElement, NftFamily, NftRuleset } from '../model';
+import type { NftablesInterface } from '../nftables-interface';
+import { NftTransaction } from '../transaction';
+import { AttributeWriter } from './attributes';
+import { NetlinkChannel, type NfnetlinkChannel } from './channel';
+import { NFPROTO, NftaRule, NftaSet, NftaSetElemList, NftMsg } from './constants';
+import { decodeChain, decodeElements, decodeRule, decodeSet, decodeTable, type NetlinkRule } from './decode';
+import { type EncodedItem, encodeOperations, type KnownSet } from './encode';
+import { errnoName, NftKernelError } from './errors';
+import { nftMessageType } from './message';
+import { NetnsChannel, type NetnsChannelOptions } from './netns-channel';
+import type { CompileRule } from './rule/types';
+import { DumpError, NfnetlinkSession } from './session';
+
+const ENOENT = 2;
+
+export interface NetlinkNftablesClientOptions {
+  family: NftFamily;
+  table: string;
+  /**
+   * The socket: default a NETLINK_NETFILTER socket in this process's network namespace, opened
+   * on first use. Pass a channel (or a function that opens one) to use another.
+   */
+  channel?: NfnetlinkChannel | (() => Promise<NfnetlinkChannel>);
+  /** Open the socket in this network namespace instead (a relay process owns it; see NetnsChannel). */
+  netns?: { path: string } & NetnsChannelOptions;
+  /** nft rule text → expressions; rules cannot be added or replaced without it. */
+  compileRule?: CompileRule;
+  /** Expressions → nft rule text for list(); without it, listed rules carry their handle, comment and raw expressions only. */
+  decompileRule?: (expressions: Buffer, context: { family: NftFamily; chain: string }) => string;
+}
+
+/**
+ * nftables over netlink: each transaction is one nf_tables batch (NFNL_MSG_BATCH_BEGIN … END),
+ * which the kernel commits atomically; no `nft` process runs. Errors name the operation and the
+ * kernel's errno. Implements the same NftablesInterface as the `nft`-binary NftablesClient.
+ *
+ * The client remembers the table's sets and maps (their key and value types encode elements);
+ * it reads them from the kernel the first time it needs them and after a failed batch.
+ */
+export class NetlinkNftablesClient implements NftablesInterface {
+  readonly family: NftFamily;
+  readonly table: string;
+  private readonly options: NetlinkNftablesClientOptions;
+  private session: Promise<NfnetlinkSession> | undefined;
+  private sets: Map<string, KnownSet> | undefined;
+
+  constructor(options: NetlinkNftablesClientOptions) {
+    this.family = options.family;
+    this.table = options.table;
+    this.options = options;
+  }
+
+  newTransaction(): NftTransaction {
+    return new NftTransaction();
+  }
+
+  private open(): Promise<NfnetlinkSession> {
+    this.session ??= (async () => {
+      const { channel, netns } = this.options;
+      const opened =
+        channel === undefined
+          ? netns !== undefined
+            ? await NetnsChannel.open(netns.path, netns)
+            : await NetlinkChannel.open()
+          : typeof channel === 'function'
+            ? await channel()
+            : channel;
+      return new NfnetlinkSession(opened);
+    })().catch((err: unknown) => {
+      this.session = undefined;
+      throw err;
+    });
+    return this.session;
+  }
+
+  async check(tx: NftTransaction): Promise<void> {
+    await this.apply(tx, false);
+  }
+
+  async run(tx: NftTransaction): Promise<void> {
+    if (tx.size === 0) return;
+    await this.apply(tx, true);
+  }
+
+  private async apply(tx: NftTransaction, commit: boolean): Promise<void> {
+    const session = await this.open();
+    const needsSets = tx.operations.some((op) => op.object.kind === 'element' || op.object.kind === 'rule');
+    if (needsSets && this.sets === undefined) this.sets = await this.loadSets(session);
+    const sets = new Map(this.sets ?? []);
+    const { items } = encodeOperations(tx.operations, {
+      family: this.family,
+      table: this.table,
+      sets,
+      ...(this.options.compileRule ? { compileRule: this.options.compileRule } : {}),
+    });
+    const outcome = await session.batch(items, { commit }).catch((err: unknown) => {
+      this.sets = undefined;
+      throw err;
+    });
+    const failures = failuresOf(items, outcome.errors);
+    if (outcome.batchErrno !== undefined || failures.length > 0) {
+      this.sets = undefined;
+      const [first, ...others] =
+        failures.length > 0
+          ? failures
+          : [
+              new NftKernelError(
+                'batch',
+                outcome.batchErrno as number,
+                errnoName(outcome.batchErrno as number),
+                -1,
+              ),
+            ];
+      throw new NftKernelError(first!.operation, first!.errno, first!.errnoName, first!.index, others);
+    }
+    if (commit) {
+      // Ids were batch-local; from now on the sets are the kernel's, found by name.
+      for (const [name, known] of sets) {
+        const { setId: _batchLocal, ...rest } = known;
+        sets.set(name, rest);
+      }
+      // Only a cache that started complete (read from the kernel) stays complete.
+      if (this.sets !== undefined) this.sets = sets;
+    }
+  }
+
+  private async loadSets(session: NfnetlinkSession): Promise<Map<string, KnownSet>> {
+    const sets = new Map<string, KnownSet>();
+    let replies: Buffer[];
+    try {
+      replies = await session.dump(
+        nftMessageType(NftMsg.GETSET),
+        NFPROTO[this.family],
+        new AttributeWriter().string(NftaSet.TABLE, this.table).toBuffer(),
+      );
+    } catch (err) {
+      if (err instanceof DumpError && err.errno === ENOENT) return sets;
+      throw this.dumpError(err, `list sets ${this.family} ${this.table}`);
+    }
+    for (const body of replies) {
+      const dumped = decodeSet(body);
+      if (dumped.table === this.table && !dumped.anonymous) sets.set(dumped.set.name, dumped.known);
+    }
+    return sets;
+  }
+
+  private dumpError(err: unknown, operation: string): unknown {
+    return err instanceof DumpError
+      ? new NftKernelError(operation, err.errno, errnoName(err.errno), -1)
+      : err;
+  }
+
+  /** Does the table exist? */
+  async exists(): Promise<boolean> {
+    const session = await this.open();
+    const tables = await session.dump(nftMessageType(NftMsg.GETTABLE), NFPROTO[this.family], Buffer.alloc(0));
+    return tables.some((body) => decodeTable(body).name === this.table);
+  }
+
+  /**
+   * Read the table back over netlink. Rules come back with handle, comment and their raw
+   * expressions (`NetlinkRule.expressions`); `rule` is the decompiler's text, or '' without one.
+   */
+  async list(): Promise<NftRuleset> {
+    const session = await this.open();
+    const family = NFPROTO[this.family];
+    const tables = await session.dump(nftMessageType(NftMsg.GETTABLE), family, Buffer.alloc(0));
+    const table = tables.map(decodeTable).find((t) => t.name === this.table);
+    if (!table)
+      throw new NftKernelError(`list table ${this.family} ${this.table}`, ENOENT, errnoName(ENOENT), -1);
+    const ruleset: NftRuleset = {
+      family: this.family,
+      table: this.table,
+      ...(table.comment !== undefined ? { comment: table.comment } : {}),
+      chains: [],
+      rules: {},
+      sets: [],
+      maps: [],
+      elements: {},
+    };
+    const chains = await session.dump(nftMessageType(NftMsg.GETCHAIN), family, Buffer.alloc(0));
+    for (const body of chains) {
+      const { table: owner, chain } = decodeChain(this.family, body);
+      if (owner === this.table) ruleset.chains.push(chain as NftChain);
+    }
+    const sets = await this.loadSets(session);
+    this.sets = new Map(sets);
+    for (const known of sets.values()) {
+      const declaration = known.declaration;
+      if (declaration?.kind === 'map') ruleset.maps.push(declaration);
+      else if (declaration?.kind === 'set') ruleset.sets.push(declaration);
+      const replies = await session
+        .dump(
+          nftMessageType(NftMsg.GETSETELEM),
+          family,
+          new AttributeWriter()
+            .string(NftaSetElemList.TABLE, this.table)
+            .string(NftaSetElemList.SET, known.name)
+            .toBuffer(),
+        )
+        .catch((err: unknown) => {
+          throw this.dumpError(err, `list ${known.kind} ${this.family} ${this.table} ${known.name}`);
+        });
+      const elements: NftElement[] = replies.flatMap((body) => decodeElements(known, body));
+      ruleset.elements[known.name] = elements;
+    }
+    const rules = await session.dump(
+      nftMessageType(NftMsg.GETRULE),
+      family,
+      new AttributeWriter().string(NftaRule.TABLE, this.table).toBuffer(),
+    );
+    for (const chain of ruleset.chains) ruleset.rules[chain.name] = [];
+    for (const body of rules) {
+      const { table: owner, rule } = decodeRule(body);
+      if (owner !== this.table) continue;
+      if (this.options.decompileRule)
+        rule.rule = this.options.decompileRule(rule.expressions, { family: this.family, chain: rule.chain });
+      const chainRules = ruleset.rules[rule.chain] ?? [];
+      ruleset.rules[rule.chain] = chainRules;
+      chainRules.push(rule as NetlinkRule);
+    }
+    return ruleset;
+  }
+
+  /** Close the socket (or stop the relay). The client opens a new one if used again. */
+  async close(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    this.sets = undefined;
+    if (session) (await session.catch(() => undefined))?.close();
+  }
+}
+
+function failuresOf(
+  items: readonly EncodedItem[],
+  errors: readonly (number | undefined)[],
+): NftKernelError[] {
+  const failures: NftKernelError[] = [];
+  errors.forEach((errno, i) => {
+    if (errno === undefined) return;
+    const item = items[i] as EncodedItem;
+    failures.push(new NftKernelError(item.operation, errno, errnoName(errno), item.index));
+  });
+  return failures;
+}

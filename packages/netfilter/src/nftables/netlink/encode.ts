@@ -1,0 +1,560 @@
+// A transaction's operations as nf_tables batch messages. Element operations in a row on one
+// set become one NEWSETELEM/DELSETELEM message (split where an attribute would overflow), as
+// nft sends them.
+
+import { InvalidFieldError, ObjectReferenceError } from '../../errors';
+import type { NftChain, NftElement, NftFamily, NftMap, NftRule, NftSet, NftTable } from '../model';
+import { NFT_NAME_LENGTH_MAX } from '../model';
+import { NFT_NAME_PATTERN } from '../references';
+import type { NftOperation, NftVerb } from '../transaction';
+import { AttributeWriter } from './attributes';
+import { hookNumber, priorityNumber } from './chain-hooks';
+import {
+  NFPROTO,
+  NFT_DATA_VERDICT,
+  NftaChain,
+  NftaHook,
+  NftaList,
+  NftaRule,
+  NftaSet,
+  NftaSetDesc,
+  NftaSetElem,
+  NftaSetElemList,
+  NftaSetField,
+  NftaTable,
+  NftMsg,
+  NftSetFlag,
+  NLM_F_APPEND,
+  NLM_F_CREATE,
+  NLM_F_EXCL,
+  NLM_F_REPLACE,
+  Verdict,
+} from './constants';
+import { encodeKey, encodeValue } from './data-types';
+import { nftMessageType } from './message';
+import type { AnonymousSet, CompileRule, NetlinkSetInfo } from './rule/types';
+import type { BatchItem } from './session';
+import { declareSetType } from './set-types';
+import { parseNftTime } from './time';
+import { ByteOrder, COMMENT_LENGTH_MAX, commentUdata, SetUdata, UdataWriter } from './userdata';
+
+/** nft's expression type number of a concatenation, recorded in a concatenated set's udata. */
+const EXPR_CONCAT = 13;
+/** Leave room under the u16 nla_len of NFTA_SET_ELEM_LIST_ELEMENTS. */
+const ELEMENTS_PER_MESSAGE_BYTES = 60_000;
+
+/** A set or map of the table as the encoder needs it: from the kernel or declared in the batch. */
+export interface KnownSet extends NetlinkSetInfo {
+  kind: 'set' | 'map';
+  /** The model's declaration (type text, flags…), when known. */
+  declaration?: NftSet | NftMap;
+}
+
+export interface EncodedItem extends BatchItem {
+  /** The operation as nft would spell it, for errors. */
+  operation: string;
+  /** Index of the operation in the transaction (the first one, for merged element messages). */
+  index: number;
+}
+
+export interface EncodeContext {
+  family: NftFamily;
+  table: string;
+  /** Named sets and maps: the table's, updated here as the transaction declares and deletes them. */
+  sets: Map<string, KnownSet>;
+  compileRule?: CompileRule;
+  /** Batch-local set ids; starts at 1. */
+  nextSetId?: number;
+}
+
+function checkName(field: string, name: string): string {
+  if (!NFT_NAME_PATTERN.test(name) || name.length >= NFT_NAME_LENGTH_MAX)
+    throw new InvalidFieldError(
+      field,
+      name,
+      'is not a valid nftables name ([A-Za-z_.][A-Za-z0-9_./-]*, < 256 chars)',
+    );
+  return name;
+}
+
+function newFlags(verb: NftVerb): number {
+  return verb === 'create' ? NLM_F_CREATE | NLM_F_EXCL : NLM_F_CREATE;
+}
+
+class Encoder {
+  private readonly items: EncodedItem[] = [];
+  private readonly family: number;
+  private nextSetId: number;
+
+  constructor(private readonly ctx: EncodeContext) {
+    this.family = NFPROTO[ctx.family];
+    this.nextSetId = ctx.nextSetId ?? 1;
+    checkName('table', ctx.table);
+  }
+
+  private push(
+    msg: number,
+    flags: number,
+    attributes: AttributeWriter,
+    operation: string,
+    index: number,
+  ): void {
+    this.items.push({
+      type: nftMessageType(msg),
+      flags,
+      family: this.family,
+      attributes: attributes.toBuffer(),
+      operation,
+      index,
+    });
+  }
+
+  private prefix(verb: NftVerb, kind: string, name?: string): string {
+    const base = `${verb} ${kind} ${this.ctx.family} ${this.ctx.table}`;
+    return name === undefined ? base : `${base} ${name}`;
+  }
+
+  encode(operations: readonly NftOperation[]): EncodedItem[] {
+    for (let i = 0; i < operations.length; i++) {
+      const op = operations[i] as NftOperation;
+      const { verb, object } = op;
+      switch (object.kind) {
+        case 'table':
+          this.table(verb, object, i);
+          break;
+        case 'chain':
+          this.chain(verb, object, i);
+          break;
+        case 'set':
+        case 'map':
+          this.set(verb, object, i);
+          break;
+        case 'rule':
+          this.rule(verb, object, i);
+          break;
+        case 'element': {
+          // Gather the run of element operations with the same verb on the same set.
+          const run: NftElement[] = [object];
+          while (i + 1 < operations.length) {
+            const next = operations[i + 1] as NftOperation;
+            if (
+              next.verb !== verb ||
+              next.object.kind !== 'element' ||
+              next.object.container !== object.container
+            )
+              break;
+            run.push(next.object);
+            i++;
+          }
+          this.elements(verb, run, i - run.length + 1);
+          break;
+        }
+        default:
+          throw new InvalidFieldError(
+            'object',
+            (object as { kind: unknown }).kind,
+            'is not an nftables object',
+          );
+      }
+    }
+    return this.items;
+  }
+
+  private table(verb: NftVerb, table: NftTable, index: number) {
+    const w = new AttributeWriter().string(NftaTable.NAME, this.ctx.table);
+    const operation = this.prefix(verb, 'table');
+    switch (verb) {
+      case 'add':
+      case 'create': {
+        const udata = commentUdata('table comment', table.comment);
+        if (udata) w.bytes(NftaTable.USERDATA, udata);
+        return this.push(NftMsg.NEWTABLE, newFlags(verb), w, operation, index);
+      }
+      case 'delete':
+        this.forgetAllSets();
+        return this.push(NftMsg.DELTABLE, 0, w, operation, index);
+      case 'destroy':
+        this.forgetAllSets();
+        return this.push(NftMsg.DESTROYTABLE, 0, w, operation, index);
+      case 'flush':
+        // nft's `flush table`: every rule of every chain; sets keep their elements.
+        return this.push(
+          NftMsg.DELRULE,
+          0,
+          new AttributeWriter().string(NftaRule.TABLE, this.ctx.table),
+          operation,
+          index,
+        );
+      default:
+        throw new InvalidFieldError(`table ${this.ctx.table}`, verb, 'is not a table operation');
+    }
+  }
+
+  private forgetAllSets(): void {
+    this.ctx.sets.clear();
+  }
+
+  private chain(verb: NftVerb, chain: NftChain, index: number) {
+    const name = checkName('chain name', chain.name);
+    const operation = this.prefix(verb, 'chain', name);
+    const w = new AttributeWriter().string(NftaChain.TABLE, this.ctx.table).string(NftaChain.NAME, name);
+    switch (verb) {
+      case 'add':
+      case 'create': {
+        if (chain.type || chain.hook) {
+          if (!chain.type || !chain.hook || chain.priority === undefined)
+            throw new InvalidFieldError(`chain ${name}`, chain, 'a base chain needs type, hook and priority');
+          const hook = hookNumber(this.ctx.family, name, chain.hook);
+          const priority = priorityNumber(this.ctx.family, name, chain.priority);
+          w.string(NftaChain.TYPE, chain.type);
+          if (chain.policy !== undefined)
+            w.u32(NftaChain.POLICY, chain.policy === 'accept' ? Verdict.ACCEPT : Verdict.DROP);
+          w.nested(NftaChain.HOOK, (h) => {
+            h.u32(NftaHook.HOOKNUM, hook).u32(NftaHook.PRIORITY, priority);
+            if (chain.device !== undefined) h.string(NftaHook.DEV, chain.device);
+          });
+        } else if (chain.policy !== undefined) {
+          throw new InvalidFieldError(
+            `chain ${name} policy`,
+            chain.policy,
+            'needs a base chain (type, hook, priority)',
+          );
+        }
+        const udata = commentUdata(`chain ${name} comment`, chain.comment);
+        if (udata) w.bytes(NftaChain.USERDATA, udata);
+        return this.push(NftMsg.NEWCHAIN, newFlags(verb), w, operation, index);
+      }
+      case 'delete':
+        return this.push(NftMsg.DELCHAIN, 0, w, operation, index);
+      case 'destroy':
+        return this.push(NftMsg.DESTROYCHAIN, 0, w, operation, index);
+      case 'flush':
+        return this.push(
+          NftMsg.DELRULE,
+          0,
+          new AttributeWriter().string(NftaRule.TABLE, this.ctx.table).string(NftaRule.CHAIN, name),
+          operation,
+          index,
+        );
+      default:
+        throw new InvalidFieldError(`chain ${name}`, verb, 'is not a chain operation');
+    }
+  }
+
+  private set(verb: NftVerb, set: NftSet | NftMap, index: number) {
+    const name = checkName(`${set.kind} name`, set.name);
+    const operation = this.prefix(verb, set.kind, name);
+    switch (verb) {
+      case 'add':
+      case 'create': {
+        const { attributes, known } = this.declareSet(set);
+        this.ctx.sets.set(name, known);
+        return this.push(NftMsg.NEWSET, newFlags(verb), attributes, operation, index);
+      }
+      case 'delete':
+      case 'destroy': {
+        this.ctx.sets.delete(name);
+        const w = new AttributeWriter().string(NftaSet.TABLE, this.ctx.table).string(NftaSet.NAME, name);
+        return this.push(verb === 'delete' ? NftMsg.DELSET : NftMsg.DESTROYSET, 0, w, operation, index);
+      }
+      case 'flush': {
+        const w = new AttributeWriter()
+          .string(NftaSetElemList.TABLE, this.ctx.table)
+          .string(NftaSetElemList.SET, name);
+        return this.push(NftMsg.DELSETELEM, 0, w, operation, index);
+      }
+      default:
+        throw new InvalidFieldError(`${set.kind} ${name}`, verb, `is not a ${set.kind} operation`);
+    }
+  }
+
+  private declareSet(set: NftSet | NftMap): { attributes: AttributeWriter; known: KnownSet } {
+    const field = `${set.kind} ${set.name}`;
+    if (set.typeof)
+      throw new InvalidFieldError(
+        `${field} typeof`,
+        set.type,
+        'is not supported by the netlink client yet (use `type`)',
+      );
+    const key = declareSetType(`${field} type`, set.type);
+    let flags = set.kind === 'map' ? NftSetFlag.MAP : 0;
+    for (const flag of set.flags ?? []) {
+      if (flag === 'constant') flags |= NftSetFlag.CONSTANT;
+      else if (flag === 'dynamic') flags |= NftSetFlag.EVAL;
+      else if (flag === 'interval') flags |= NftSetFlag.INTERVAL;
+      else if (flag === 'timeout') flags |= NftSetFlag.TIMEOUT;
+      else throw new InvalidFieldError(`${field} flags`, flag, 'is not a set flag');
+    }
+    if (set.timeout !== undefined) flags |= NftSetFlag.TIMEOUT;
+    if (key.concatenated && flags & NftSetFlag.INTERVAL) flags |= NftSetFlag.CONCAT;
+    const setId = this.nextSetId++;
+    const w = new AttributeWriter()
+      .string(NftaSet.TABLE, this.ctx.table)
+      .string(NftaSet.NAME, set.name)
+      .u32(NftaSet.FLAGS, flags)
+      .u32(NftaSet.KEY_TYPE, key.id)
+      .u32(NftaSet.KEY_LEN, key.length);
+    const udata = new UdataWriter().u32(
+      SetUdata.KEYBYTEORDER,
+      key.concatenated ? ByteOrder.INVALID : (key.parts[0]?.byteOrder ?? 0),
+    );
+    let valueLength: number | undefined;
+    let valueConcatenated = false;
+    if (set.kind === 'map') {
+      if (set.valueType.trim() === 'verdict') {
+        w.u32(NftaSet.DATA_TYPE, NFT_DATA_VERDICT).u32(NftaSet.DATA_LEN, 0);
+        udata.u32(SetUdata.DATABYTEORDER, ByteOrder.INVALID);
+        valueLength = 16;
+      } else {
+        const value = declareSetType(`${field} value type`, set.valueType);
+        w.u32(NftaSet.DATA_TYPE, value.id).u32(NftaSet.DATA_LEN, value.length);
+        udata.u32(
+          SetUdata.DATABYTEORDER,
+          value.concatenated ? ByteOrder.INVALID : (value.parts[0]?.byteOrder ?? 0),
+        );
+        valueLength = value.length;
+        valueConcatenated = value.concatenated;
+      }
+    }
+    if (set.size !== undefined || (key.concatenated && flags & NftSetFlag.INTERVAL)) {
+      w.nested(NftaSet.DESC, (d) => {
+        if (set.size !== undefined) {
+          if (!Number.isInteger(set.size) || set.size <= 0 || set.size > 0xffffffff)
+            throw new InvalidFieldError(`${field} size`, set.size, 'is not a positive 32-bit integer');
+          d.u32(NftaSetDesc.SIZE, set.size);
+        }
+        if (key.concatenated && flags & NftSetFlag.INTERVAL)
+          d.nested(NftaSetDesc.CONCAT, (c) => {
+            for (const part of key.parts) c.nested(1, (f) => f.u32(NftaSetField.LEN, (part.length + 3) & ~3));
+          });
+      });
+    }
+    w.u32(NftaSet.ID, setId);
+    if (set.timeout !== undefined) w.u64(NftaSet.TIMEOUT, parseNftTime(`${field} timeout`, set.timeout));
+    if (key.concatenated)
+      udata.nested(SetUdata.KEY_TYPEOF, (t) => t.u32(0, EXPR_CONCAT).put(1, Buffer.alloc(0)));
+    if (valueConcatenated)
+      udata.nested(SetUdata.DATA_TYPEOF, (t) => t.u32(0, EXPR_CONCAT).put(1, Buffer.alloc(0)));
+    if (set.kind === 'map') udata.u32(SetUdata.DATA_INTERVAL, 0);
+    if (set.comment !== undefined) {
+      if (Buffer.byteLength(set.comment) > COMMENT_LENGTH_MAX)
+        throw new InvalidFieldError(
+          `${field} comment`,
+          set.comment,
+          `is longer than ${COMMENT_LENGTH_MAX} bytes`,
+        );
+      udata.string(SetUdata.COMMENT, set.comment);
+    }
+    w.bytes(NftaSet.USERDATA, udata.toBuffer());
+    const known: KnownSet = {
+      kind: set.kind,
+      name: set.name,
+      keyType: set.type,
+      keyLength: key.length,
+      flags,
+      setId,
+      declaration: set,
+      ...(set.kind === 'map' ? { valueType: set.valueType, valueLength } : {}),
+    };
+    return { attributes: w, known };
+  }
+
+  private knownSet(verb: NftVerb, container: string): KnownSet {
+    const known = this.ctx.sets.get(container);
+    if (!known)
+      throw new ObjectReferenceError(
+        `${verb} element ${this.ctx.family} ${this.ctx.table}`,
+        container,
+        'is not a set or map of the table',
+      );
+    return known;
+  }
+
+  private elements(verb: NftVerb, elements: readonly NftElement[], firstIndex: number): void {
+    const container = checkName('element set', (elements[0] as NftElement).container);
+    const set = this.knownSet(verb, container);
+    if (set.flags & NftSetFlag.INTERVAL)
+      throw new InvalidFieldError(
+        `${set.kind} ${container}`,
+        'interval',
+        'elements of interval sets are not supported by the netlink client yet',
+      );
+    let msg: number;
+    let flags = 0;
+    if (verb === 'add' || verb === 'create') {
+      msg = NftMsg.NEWSETELEM;
+      flags = newFlags(verb);
+    } else if (verb === 'delete') msg = NftMsg.DELSETELEM;
+    else if (verb === 'destroy') msg = NftMsg.DESTROYSETELEM;
+    else throw new InvalidFieldError(`element of ${container}`, verb, 'is not an element operation');
+    const withValue = msg === NftMsg.NEWSETELEM;
+    let list = new AttributeWriter();
+    let first = firstIndex;
+    let keys: string[] = [];
+    const flush = (index: number) => {
+      if (list.length === 0) return;
+      const w = new AttributeWriter()
+        .string(NftaSetElemList.TABLE, this.ctx.table)
+        .string(NftaSetElemList.SET, container);
+      if (set.setId !== undefined) w.u32(NftaSetElemList.SET_ID, set.setId);
+      w.nestedBytes(NftaSetElemList.ELEMENTS, list.toBuffer());
+      const shown = keys.length > 3 ? `${keys.slice(0, 3).join(', ')}, … (${keys.length})` : keys.join(', ');
+      this.push(msg, flags, w, `${this.prefix(verb, 'element', container)} { ${shown} }`, first);
+      list = new AttributeWriter();
+      keys = [];
+      first = index;
+    };
+    elements.forEach((element, offset) => {
+      const encoded = this.element(set, element, withValue);
+      if (list.length + encoded.length > ELEMENTS_PER_MESSAGE_BYTES) flush(firstIndex + offset);
+      list.raw(encoded);
+      keys.push(element.key.join(' . '));
+    });
+    flush(firstIndex + elements.length);
+  }
+
+  private element(set: KnownSet, element: NftElement, withValue: boolean): Buffer {
+    const field = `element of ${set.kind} ${set.name}`;
+    const key = encodeKey(set.keyType, element.key);
+    const w = new AttributeWriter();
+    w.nested(NftaList.ELEM, (e) => {
+      e.nested(NftaSetElem.KEY, (k) => k.bytes(1, key));
+      if (withValue && set.kind === 'map') {
+        if (!element.value || element.value.length === 0)
+          throw new InvalidFieldError(
+            `${field} ${element.key.join(' . ')}`,
+            element.value,
+            'a map element needs a value',
+          );
+        e.nestedBytes(NftaSetElem.DATA, encodeValue(set.valueType ?? '', element.value));
+      } else if (withValue && element.value !== undefined && element.value.length > 0) {
+        throw new InvalidFieldError(
+          `${field} ${element.key.join(' . ')}`,
+          element.value,
+          'set elements take no value',
+        );
+      }
+      if (withValue && element.timeout !== undefined) {
+        if (!(set.flags & NftSetFlag.TIMEOUT))
+          throw new InvalidFieldError(
+            `${field} timeout`,
+            element.timeout,
+            'needs a set with the timeout flag',
+          );
+        e.u64(NftaSetElem.TIMEOUT, parseNftTime(`${field} timeout`, element.timeout));
+      }
+      const udata = withValue ? commentUdata(`${field} comment`, element.comment) : undefined;
+      if (udata) e.bytes(NftaSetElem.USERDATA, udata);
+    });
+    return w.toBuffer();
+  }
+
+  private rule(verb: NftVerb, rule: NftRule, index: number) {
+    const chain = checkName('rule chain', rule.chain);
+    const operation = `${verb} rule ${this.ctx.family} ${this.ctx.table} ${chain}${rule.handle !== undefined ? ` handle ${rule.handle}` : ''} ${rule.rule}`;
+    const head = () =>
+      new AttributeWriter().string(NftaRule.TABLE, this.ctx.table).string(NftaRule.CHAIN, chain);
+    const needHandle = () => {
+      if (rule.handle === undefined)
+        throw new InvalidFieldError(`rule in ${chain}`, rule.rule, `${verb} needs a handle`);
+      return rule.handle;
+    };
+    if (verb === 'delete' || verb === 'destroy') {
+      const w = head().u64(NftaRule.HANDLE, needHandle());
+      return this.push(verb === 'delete' ? NftMsg.DELRULE : NftMsg.DESTROYRULE, 0, w, operation, index);
+    }
+    if (verb !== 'add' && verb !== 'insert' && verb !== 'replace')
+      throw new InvalidFieldError(`rule in ${chain}`, verb, 'is not a rule operation');
+    if (!this.ctx.compileRule)
+      throw new InvalidFieldError(
+        `rule in ${chain}`,
+        rule.rule,
+        'cannot be compiled: the client has no rule compiler',
+      );
+    const compiled = this.ctx.compileRule({
+      family: this.ctx.family,
+      table: this.ctx.table,
+      chain,
+      rule: rule.rule,
+      sets: this.ctx.sets,
+      allocateSet: () => ({ name: '__set%d', setId: this.nextSetId++ }),
+    });
+    for (const anonymous of compiled.anonymousSets) this.anonymousSet(anonymous, operation, index);
+    const w = head();
+    let flags: number;
+    if (verb === 'replace') {
+      w.u64(NftaRule.HANDLE, needHandle());
+      flags = NLM_F_REPLACE;
+    } else {
+      flags = NLM_F_CREATE | (verb === 'add' ? NLM_F_APPEND : 0);
+      if (rule.position !== undefined) w.u64(NftaRule.POSITION, rule.position);
+    }
+    w.nestedBytes(NftaRule.EXPRESSIONS, compiled.expressions);
+    const udata = compiled.userdata ?? commentUdata(`rule in ${chain} comment`, rule.comment);
+    if (udata) w.bytes(NftaRule.USERDATA, udata);
+    this.push(NftMsg.NEWRULE, flags, w, operation, index);
+  }
+
+  /** `{ tcp, udp }` of a rule: an anonymous constant set, created just before the rule. */
+  private anonymousSet(set: AnonymousSet, operation: string, index: number): void {
+    const parts = set.keyType.split('.').map((p) => p.trim());
+    const concatenated = parts.length > 1;
+    let keyId = 0;
+    let byteOrder: number = ByteOrder.INVALID;
+    if (parts.every((p) => p !== '')) {
+      const declared = declareSetType(`anonymous set of ${operation}`, set.keyType);
+      keyId = declared.id;
+      byteOrder = concatenated ? ByteOrder.INVALID : (declared.parts[0]?.byteOrder ?? 0);
+    }
+    const flags =
+      NftSetFlag.ANONYMOUS |
+      NftSetFlag.CONSTANT |
+      set.flags |
+      (set.interval ? NftSetFlag.INTERVAL : 0) |
+      (concatenated && set.interval ? NftSetFlag.CONCAT : 0);
+    const w = new AttributeWriter()
+      .string(NftaSet.TABLE, this.ctx.table)
+      .string(NftaSet.NAME, set.name)
+      .u32(NftaSet.FLAGS, flags)
+      .u32(NftaSet.KEY_TYPE, keyId)
+      .u32(NftaSet.KEY_LEN, set.keyLength)
+      .nested(NftaSet.DESC, (d) => d.u32(NftaSetDesc.SIZE, set.elements.length))
+      .u32(NftaSet.ID, set.setId)
+      .bytes(NftaSet.USERDATA, new UdataWriter().u32(SetUdata.KEYBYTEORDER, byteOrder).toBuffer());
+    this.push(NftMsg.NEWSET, NLM_F_CREATE, w, `${operation} (its anonymous set)`, index);
+    const ends = new Set(set.intervalEnd ?? []);
+    const list = new AttributeWriter();
+    set.elements.forEach((key, i) => {
+      list.nested(NftaList.ELEM, (e) => {
+        e.nested(NftaSetElem.KEY, (k) => k.bytes(1, key));
+        if (ends.has(i)) e.u32(NftaSetElem.FLAGS, 1);
+      });
+    });
+    const elements = new AttributeWriter()
+      .string(NftaSetElemList.TABLE, this.ctx.table)
+      .string(NftaSetElemList.SET, set.name)
+      .u32(NftaSetElemList.SET_ID, set.setId)
+      .nestedBytes(NftaSetElemList.ELEMENTS, list.toBuffer());
+    this.push(
+      NftMsg.NEWSETELEM,
+      NLM_F_CREATE,
+      elements,
+      `${operation} (its anonymous set's elements)`,
+      index,
+    );
+  }
+
+  get setIdCursor(): number {
+    return this.nextSetId;
+  }
+}
+
+/** Encode a transaction's operations on `ctx.family ctx.table`; `ctx.sets` is updated. */
+export function encodeOperations(
+  operations: readonly NftOperation[],
+  ctx: EncodeContext,
+): { items: EncodedItem[]; nextSetId: number } {
+  const encoder = new Encoder(ctx);
+  const items = encoder.encode(operations);
+  return { items, nextSetId: encoder.setIdCursor };
+}

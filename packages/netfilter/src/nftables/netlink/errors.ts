@@ -1,0 +1,56 @@
+import { getSystemErrorName } from 'node:util';
+import { NetfilterError } from '../../errors';
+
+/** `ENOENT` for 2; `E<n>` when Node does not know the number. */
+export function errnoName(errno: number): string {
+  try {
+    return getSystemErrorName(-Math.abs(errno));
+  } catch {
+    return `E${Math.abs(errno)}`;
+  }
+}
+
+/**
+ * The kernel rejected an operation of a transaction. The whole batch was rolled back (nf_tables
+ * commits a batch atomically), so the kernel is as it was before the transaction.
+ */
+export class NftKernelError extends NetfilterError {
+  constructor(
+    /** The operation as nft would spell it, e.g. `add chain ip kube-proxy services`. */
+    readonly operation: string,
+    /** Positive errno, e.g. 2. */
+    readonly errno: number,
+    /** e.g. `ENOENT`. */
+    readonly errnoName: string,
+    /** Index of the operation in the transaction (-1: the batch as a whole). */
+    readonly index: number,
+    /** Further operations the kernel rejected in the same batch. */
+    readonly others: readonly NftKernelError[] = [],
+  ) {
+    const more = others.length > 0 ? ` (and ${others.length} more rejected operations)` : '';
+    super('NFT_KERNEL_ERROR', `${operation}: ${errnoName} (errno ${errno})${more}`);
+  }
+}
+
+/** The `netlink` package's native addon cannot be loaded in this process. */
+export class NftNetlinkUnavailableError extends NetfilterError {
+  constructor(readonly reason: string) {
+    super(
+      'NFT_NETLINK_UNAVAILABLE',
+      `nf_tables over netlink is not available to this process: ${reason} (the netlink package has prebuilt addons for glibc Linux x64, arm64, arm and ia32; elsewhere it must build from source at install, and a bundle must ship node_modules/netlink)`,
+    );
+  }
+}
+
+/**
+ * The socket failed or lost replies (ENOBUFS), was closed, or its relay process died. Whether a
+ * pending transaction was committed is unknown unless `committed` says so.
+ */
+export class NftNetlinkTransportError extends NetfilterError {
+  constructor(
+    readonly reason: string,
+    readonly errno?: number,
+  ) {
+    super('NFT_NETLINK_TRANSPORT', `nf_tables netlink socket: ${reason}`);
+  }
+}

@@ -1,0 +1,192 @@
+import type { NfnetlinkChannel } from './channel';
+import { NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP } from './constants';
+import { NftNetlinkTransportError } from './errors';
+import {
+  encodeBareMessage,
+  encodeBatchMarker,
+  encodeNfnlMessage,
+  type ReceivedMessage,
+  readErrorMessage,
+  splitMessages,
+} from './message';
+
+/** One message of a batch, without its header's seq (the session numbers them). */
+export interface BatchItem {
+  /** Full nlmsg type (`nftMessageType(NftMsg.X)`). */
+  type: number;
+  /** NLM_F_CREATE/EXCL/APPEND/REPLACE…; REQUEST (and ACK when affordable) are added here. */
+  flags: number;
+  /** NFPROTO_* family. */
+  family: number;
+  attributes: Buffer;
+}
+
+export interface BatchOutcome {
+  /** Per item: the kernel's errno (positive) or undefined when it accepted the message. */
+  errors: (number | undefined)[];
+  /** An error the kernel reported for the batch as a whole (its BEGIN/END message). */
+  batchErrno?: number;
+  /** Did every item get an ACK (NLM_F_ACK was affordable for this batch's size)? */
+  acknowledged: boolean;
+}
+
+interface Waiter {
+  /** Messages with these seqs belong to this waiter. */
+  matches(seq: number): boolean;
+  receive(message: ReceivedMessage): void;
+  fail(error: Error): void;
+}
+
+/**
+ * nf_tables conversations over one channel: batches (BEGIN, messages, END) and dumps. One at a
+ * time: operations queue behind each other, so replies never interleave.
+ *
+ * A batch datagram is followed by a separate NOOP with NLM_F_ACK. The kernel processes each
+ * sendmsg completely (the batch is committed or aborted, every reply queued) before it reads the
+ * next, so the NOOP's ACK arriving means every reply of the batch has arrived. Items carry
+ * NLM_F_ACK when the socket's buffer can hold one ACK per item; bigger batches rely on the kernel
+ * reporting every failing message whether or not it asked for an ACK.
+ */
+export class NfnetlinkSession {
+  private seq: number;
+  private readonly waiters = new Set<Waiter>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private closedWith: Error | undefined;
+
+  constructor(
+    private readonly channel: NfnetlinkChannel,
+    firstSeq = (Date.now() & 0x3fffffff) >>> 0,
+  ) {
+    this.seq = firstSeq;
+    channel.onDatagram((datagram) => {
+      for (const message of splitMessages(datagram))
+        for (const waiter of this.waiters) if (waiter.matches(message.seq)) waiter.receive(message);
+    });
+    channel.onFailure((error) => {
+      for (const waiter of [...this.waiters]) waiter.fail(error);
+    });
+  }
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) >>> 0;
+    if (this.seq === 0) this.seq = 1;
+    return this.seq;
+  }
+
+  /** Run `work` after everything queued before it. */
+  private serialize<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Send the datagrams one sendmsg each, in order, and wait for `done`. */
+  private async exchange(datagrams: readonly Buffer[], waiter: Waiter, done: Promise<void>): Promise<void> {
+    this.waiters.add(waiter);
+    this.channel.setActive(true);
+    // A failure before the first await would otherwise leave `done` rejected and unobserved.
+    done.catch(() => undefined);
+    try {
+      for (const datagram of datagrams) await this.channel.send(datagram);
+      await done;
+    } finally {
+      this.waiters.delete(waiter);
+      if (this.waiters.size === 0) this.channel.setActive(false);
+    }
+  }
+
+  /**
+   * Send the items as one batch. `commit: false` leaves out BATCH_END: the kernel then checks
+   * every message and aborts (nft --check does the same).
+   */
+  batch(items: readonly BatchItem[], options: { commit: boolean } = { commit: true }): Promise<BatchOutcome> {
+    return this.serialize(async () => {
+      const ack = items.length <= this.channel.ackCapacity;
+      const begin = this.nextSeq();
+      const parts: Buffer[] = [encodeBatchMarker('begin', begin)];
+      for (const item of items)
+        parts.push(
+          encodeNfnlMessage(
+            item.type,
+            item.flags | NLM_F_REQUEST | (ack ? NLM_F_ACK : 0),
+            this.nextSeq(),
+            item.family,
+            item.attributes,
+          ),
+        );
+      const end = this.nextSeq();
+      if (options.commit) parts.push(encodeBatchMarker('end', end));
+      const barrier = this.nextSeq();
+      const outcome: BatchOutcome = { errors: new Array(items.length).fill(undefined), acknowledged: ack };
+      let settle: (error?: Error) => void = () => {};
+      const done = new Promise<void>((resolve, reject) => {
+        settle = (error) => (error ? reject(error) : resolve());
+      });
+      const waiter: Waiter = {
+        matches: (seq) => seq >= begin && seq <= barrier,
+        receive: (message) => {
+          if (message.type !== NLMSG_ERROR) return;
+          if (message.seq === barrier) return settle();
+          const { errno } = readErrorMessage(message.body);
+          if (message.seq === begin || message.seq === end) {
+            if (errno !== 0) outcome.batchErrno ??= errno;
+          } else if (errno !== 0) outcome.errors[message.seq - begin - 1] ??= errno;
+        },
+        fail: (error) => settle(error),
+      };
+      // The barrier goes out in its own sendmsg, after the batch's.
+      await this.exchange(
+        [Buffer.concat(parts), encodeBareMessage(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, barrier)],
+        waiter,
+        done,
+      );
+      return outcome;
+    });
+  }
+
+  /** A GET with NLM_F_DUMP: the bodies of every reply up to NLMSG_DONE. */
+  dump(type: number, family: number, attributes: Buffer): Promise<Buffer[]> {
+    return this.serialize(async () => {
+      const seq = this.nextSeq();
+      const bodies: Buffer[] = [];
+      let settle: (error?: Error) => void = () => {};
+      const done = new Promise<void>((resolve, reject) => {
+        settle = (error) => (error ? reject(error) : resolve());
+      });
+      const waiter: Waiter = {
+        matches: (s) => s === seq,
+        receive: (message) => {
+          if (message.type === NLMSG_DONE) return settle();
+          if (message.type === NLMSG_ERROR) {
+            const { errno } = readErrorMessage(message.body);
+            if (errno !== 0) return settle(new DumpError(errno));
+            return;
+          }
+          if (message.type === NLMSG_NOOP) return;
+          bodies.push(Buffer.from(message.body));
+        },
+        fail: (error) => settle(error),
+      };
+      await this.exchange(
+        [encodeNfnlMessage(type, NLM_F_REQUEST | NLM_F_DUMP, seq, family, attributes)],
+        waiter,
+        done,
+      );
+      return bodies;
+    });
+  }
+
+  close(): void {
+    this.closedWith ??= new NftNetlinkTransportError('the session is closed');
+    for (const waiter of [...this.waiters]) waiter.fail(this.closedWith);
+    this.channel.close();
+  }
+}
+
+/** A dump the kernel refused (e.g. ENOENT for a missing table or set). */
+export class DumpError extends Error {
+  constructor(readonly errno: number) {
+    super(`dump failed: errno ${errno}`);
+  }
+}
