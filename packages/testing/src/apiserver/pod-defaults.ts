@@ -1,4 +1,5 @@
-import { podQOSClass } from './pod-qos';
+import { podQOSClass, quantityValue } from './pod-qos';
+import { quantityFromValue } from './quantity-text';
 
 /**
  * The real kube-apiserver's defaulting of a core/v1 Pod (pkg/apis/core/v1/defaults.go and the
@@ -26,6 +27,8 @@ export function defaultPod(pod: Obj): void {
       resources.requests = requests;
     }
   }
+  defaultPodRequests(spec);
+  dropDisabledFields(spec);
   spec.enableServiceLinks ??= true;
   if (spec.hostNetwork === true) {
     for (const c of [...objects(spec.containers), ...objects(spec.initContainers)])
@@ -41,6 +44,77 @@ export function defaultPod(pod: Obj): void {
   // The pod strategy's PrepareForCreate: Pending with the QoS class computed from the spec.
   status.phase ??= 'Pending';
   status.qosClass ??= podQOSClass(spec);
+}
+
+/** Resources pod-level `spec.resources` may set (PodLevelResources, beta and on in v1.36). */
+const POD_LEVEL_RESOURCES = (name: string) =>
+  name === 'cpu' || name === 'memory' || name.startsWith('hugepages-');
+
+/**
+ * defaultPodRequests (PodLevelResources): when the pod sets pod-level limits, each pod-level
+ * request left out becomes the containers' effective request of that resource (what the
+ * scheduler would count: regular containers and sidecars summed, the peak init container when
+ * larger; hugepages excepted), or, when no container requests it, the pod-level limit.
+ */
+function defaultPodRequests(spec: Obj): void {
+  const level = spec.resources;
+  if (!isObj(level) || !isObj(level.limits) || Object.keys(level.limits).length === 0) return;
+  const requests: Obj = isObj(level.requests) ? { ...level.requests } : {};
+  const containers = objects(spec.containers);
+  const initContainers = objects(spec.initContainers);
+  const names = new Set<string>();
+  for (const c of [...containers, ...initContainers]) {
+    const r = isObj(c.resources) && isObj(c.resources.requests) ? c.resources.requests : {};
+    for (const name of Object.keys(r)) names.add(name);
+  }
+  for (const name of names) {
+    if (requests[name] !== undefined || !POD_LEVEL_RESOURCES(name) || name.startsWith('hugepages-')) continue;
+    requests[name] = effectiveRequest(containers, initContainers, name);
+  }
+  for (const [name, limit] of Object.entries(level.limits))
+    if (requests[name] === undefined && POD_LEVEL_RESOURCES(name)) requests[name] = limit;
+  if (Object.keys(requests).length > 0) level.requests = requests;
+}
+
+/** The containers' effective request of one resource, as quantity text (upstream AggregateContainerRequests). */
+function effectiveRequest(containers: Obj[], initContainers: Obj[], name: string): string {
+  const texts: string[] = [];
+  const of = (c: Obj): number => {
+    const q = isObj(c.resources) && isObj(c.resources.requests) ? c.resources.requests[name] : undefined;
+    if (q === undefined) return 0;
+    texts.push(String(q));
+    return quantityValue(q) || 0;
+  };
+  let total = containers.reduce((sum, c) => sum + of(c), 0);
+  let sidecars = 0;
+  let initPeak = 0;
+  for (const c of initContainers) {
+    if (c.restartPolicy === 'Always') {
+      const value = of(c);
+      sidecars += value;
+      total += value;
+    } else initPeak = Math.max(initPeak, of(c) + sidecars);
+  }
+  total = Math.max(total, initPeak);
+  const binary = texts.length > 0 && /(Ki|Mi|Gi|Ti|Pi|Ei)$/.test(texts[0] as string);
+  return quantityFromValue(total, binary);
+}
+
+/**
+ * DropDisabledPodFields on create: what a disabled feature gate's field holds is dropped.
+ * ContainerStopSignals is alpha (off) in v1.36: `lifecycle.stopSignal` goes, and with it a
+ * lifecycle that holds nothing else (the v1.36 recording's stop-signal pod).
+ */
+function dropDisabledFields(spec: Obj): void {
+  for (const c of [
+    ...objects(spec.containers),
+    ...objects(spec.initContainers),
+    ...objects(spec.ephemeralContainers),
+  ]) {
+    if (!isObj(c.lifecycle) || c.lifecycle.stopSignal === undefined) continue;
+    delete c.lifecycle.stopSignal;
+    if (c.lifecycle.postStart === undefined && c.lifecycle.preStop === undefined) delete c.lifecycle;
+  }
 }
 
 /** SetDefaults_PodSpec and everything nested in the spec. */
@@ -68,6 +142,8 @@ function defaultContainer(c: Obj): void {
     if (!isObj(from)) continue;
     if (isObj(from.fieldRef)) defaultFieldRef(from.fieldRef);
     if (isObj(from.resourceFieldRef)) defaultResourceFieldRef(from.resourceFieldRef);
+    // FileKeySelector.optional is a *bool the generated defaulter sets to false (EnvFiles).
+    if (isObj(from.fileKeyRef)) from.fileKeyRef.optional ??= false;
   }
   for (const field of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
     const probe = c[field];

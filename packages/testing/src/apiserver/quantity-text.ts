@@ -16,7 +16,12 @@ const BINARY_SUFFIXES = ['Ei', 'Pi', 'Ti', 'Gi', 'Mi', 'Ki'];
 
 /** The value in nanounits as a BigInt (what a Quantity holds exactly, to 1n). */
 function nanos(text: string): bigint {
-  return BigInt(Math.round(parseQuantity(text) * 1e9));
+  return valueToNanos(parseQuantity(text));
+}
+
+/** Whole values exactly (bytes beyond 2^53 / 1e9 would lose digits multiplied as floats). */
+function valueToNanos(value: number): bigint {
+  return Number.isInteger(value) ? BigInt(value) * 1_000_000_000n : BigInt(Math.round(value * 1e9));
 }
 
 function decimalText(n: bigint): string {
@@ -45,7 +50,15 @@ export function canonicalQuantity(text: unknown): string {
   } catch {
     return raw;
   }
-  const binary = /(Ki|Mi|Gi|Ti|Pi|Ei)$/.test(raw);
+  return formatNanos(value, /(Ki|Mi|Gi|Ti|Pi|Ei)$/.test(raw));
+}
+
+/** A value in base units as Quantity text, BinarySI when `binary` and whole bytes, else DecimalSI. */
+export function quantityFromValue(value: number, binary: boolean): string {
+  return formatNanos(valueToNanos(value), binary);
+}
+
+function formatNanos(value: bigint, binary: boolean): string {
   const unit = 1_000_000_000n;
   if (binary && value % unit === 0n) {
     const bytes = value / unit;
