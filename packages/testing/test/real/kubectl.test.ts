@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { type ApiServer, startApiServer } from '../../src/index';
 
 const run = promisify(execFile);
@@ -101,6 +102,121 @@ describe('the real kubectl binary against the in-process API server', { timeout:
       'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p1\nspec:\n  nodeName: n1\n  containers:\n  - name: c\n    image: busybox:1\n',
     );
     expect(await kubectl('create', '-f', good)).toContain('pod/p1 created');
+  });
+
+  it('resizes a pod in place with patch --subresource resize, and shows it with get -o yaml', async () => {
+    // The resize-v1.36 recording's node and Guaranteed pod, running with its resources reported.
+    server.registry.create(server.resource('v1', 'nodes'), undefined, {
+      metadata: { name: 'n1', labels: { 'kubernetes.io/os': 'linux' } },
+      status: {
+        capacity: { cpu: '2', memory: '24683072Ki' },
+        allocatable: { cpu: '2', memory: '24683072Ki' },
+      },
+    });
+    const pods = server.resource('v1', 'pods');
+    const resources = { requests: { cpu: '200m', memory: '64Mi' }, limits: { cpu: '200m', memory: '64Mi' } };
+    server.registry.create(pods, 'default', {
+      metadata: { name: 'rs-guaranteed' },
+      spec: {
+        nodeName: 'n1',
+        containers: [
+          {
+            name: 'c',
+            image: 'localhost/busybox:1',
+            resizePolicy: [
+              { resourceName: 'cpu', restartPolicy: 'NotRequired' },
+              { resourceName: 'memory', restartPolicy: 'NotRequired' },
+            ],
+            resources,
+          },
+        ],
+      },
+    });
+    const created = server.registry.get(pods, 'default', 'rs-guaranteed');
+    server.registry.update(
+      pods,
+      'default',
+      'rs-guaranteed',
+      {
+        ...created,
+        status: {
+          phase: 'Running',
+          observedGeneration: 1,
+          containerStatuses: [
+            { name: 'c', state: { running: { startedAt: '2026-01-01T00:00:00Z' } }, resources, ready: true },
+          ],
+        },
+      },
+      'status',
+    );
+    const body = (cpu: string, memory = '64Mi') =>
+      JSON.stringify({
+        spec: {
+          containers: [{ name: 'c', resources: { requests: { cpu, memory }, limits: { cpu, memory } } }],
+        },
+      });
+    const failure = (...args: string[]) =>
+      kubectl(...args).then(
+        (out) => `unexpected success: ${out}`,
+        (e: { stderr: string }) => e.stderr,
+      );
+
+    expect(
+      await kubectl('patch', 'pod', 'rs-guaranteed', '--subresource', 'resize', '-p', body('300m')),
+    ).toContain('pod/rs-guaranteed patched');
+    const pod = parseYaml(await kubectl('get', 'pod', 'rs-guaranteed', '-o', 'yaml'));
+    expect(pod.metadata.generation).toBe(2);
+    expect(pod.status.observedGeneration).toBe(1);
+    expect(pod.spec.containers[0].resources).toEqual({
+      limits: { cpu: '300m', memory: '64Mi' },
+      requests: { cpu: '300m', memory: '64Mi' },
+    });
+    expect(pod.status.qosClass).toBe('Guaranteed');
+
+    // More CPU than the node has: the admission plugin's 403, as kubectl prints it.
+    expect(
+      await failure('patch', 'pod', 'rs-guaranteed', '--subresource', 'resize', '-p', body('3')),
+    ).toContain(
+      `Error from server (Forbidden): pods "rs-guaranteed" is forbidden: node didn't have enough allocatable resources: cpu, requested: 3000, allocatable: 2000`,
+    );
+    // A merge patch replaces the containers list: kubectl lists every cause of the 422.
+    const merge = await failure(
+      'patch',
+      'pod',
+      'rs-guaranteed',
+      '--subresource',
+      'resize',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ spec: { containers: [{ name: 'c', resources: { requests: { cpu: '400m' } } }] } }),
+    );
+    expect(merge).toContain('The Pod "rs-guaranteed" is invalid:');
+    expect(merge).toContain(
+      'spec: Invalid value: "Guaranteed": Pod QOS Class may not change as a result of resizing',
+    );
+    expect(merge).toContain(
+      'spec.containers[0].resources.requests: Forbidden: resource requests cannot be removed',
+    );
+    expect(merge).toContain(
+      'spec.containers[0].resources.limits: Forbidden: resource limits cannot be removed',
+    );
+    expect(merge).toContain('spec: Forbidden: only cpu and memory resources are mutable');
+    // The default (strategic) and JSON patches work.
+    await kubectl(
+      'patch',
+      'pod',
+      'rs-guaranteed',
+      '--subresource',
+      'resize',
+      '--type',
+      'json',
+      '-p',
+      '[{"op":"replace","path":"/spec/containers/0/resources/requests/cpu","value":"250m"},{"op":"replace","path":"/spec/containers/0/resources/limits/cpu","value":"250m"}]',
+    );
+    const after = parseYaml(await kubectl('get', 'pod', 'rs-guaranteed', '-o', 'yaml'));
+    expect(after.metadata.generation).toBe(3);
+    expect(after.spec.containers[0].resources.limits.cpu).toBe('250m');
   });
 
   it('runs the imperative generators, which send protobuf bodies', async () => {
