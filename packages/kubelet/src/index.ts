@@ -22,6 +22,9 @@ export {
   readKubeletConfigurationFile,
 } from './config/load-config-file';
 export { applyV1beta1ZeroDefaults } from './config/v1beta1-defaults';
+export { criPodRuntime } from './cri/cri-pod-runtime';
+export type { PodRuntime } from './cri/pod-runtime';
+export { runtimeClassHandlerLookup } from './cri/runtime-class';
 export {
   CreateContainerConfigError,
   InvalidConfigError,
@@ -35,12 +38,10 @@ export {
 } from './errors';
 export { nodeAllocatableEnforcedMessage, nodeStatusEventMessage } from './events/event-reasons';
 export { criImageService, type ImageService } from './images/image-service';
-export { Kubelet, type KubeletLogger, type KubeletOptions } from './kubelet';
+export { Kubelet, type KubeletOptions } from './kubelet';
+export type { KubeletLogger } from './kubelet-logger';
 export { collectProcessMetrics, createKubeletMetrics, type KubeletMetrics } from './metrics';
 export { rfc3339 } from './rfc3339';
-export { criPodRuntime } from './cri/cri-pod-runtime';
-export type { PodRuntime } from './cri/pod-runtime';
-export { runtimeClassHandlerLookup } from './cri/runtime-class';
 export {
   createHealthzServer,
   createKubeletServer,
@@ -56,9 +57,10 @@ export {
   subjectAccessReviewAuthorizer,
 } from './server/server-auth';
 export { criStreamingRuntime, type StreamingRuntime } from './server/streaming-runtime';
-export { apiObjectSource, apiPodStatusWriter, apiTokenSource, syncMirrorPods } from './sources/api-clients';
+export { apiObjectSource, apiTokenSource, syncMirrorPods } from './sources/api-clients';
 export { apiEventRecorder, apiEventSink } from './sources/api-event-recorder';
 export { ApiPodSource } from './sources/api-pod-source';
 export { ApiServiceLister } from './sources/api-service-lister';
 export { StaticPodSource } from './sources/static-pod-source';
 export { CriSummaryProvider, type SummaryProvider } from './stats/summary-provider';
+export { apiPodStatusWriter } from './status/api-pod-status-writer';

@@ -6,6 +6,9 @@ import type { Container, Pod, PodStatus, ResourceList } from './api/pod-types';
 import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
 import { podCgroupRuntime } from './cgroups/pod-cgroup-runtime';
 import type { KubeletConfiguration } from './config/kubelet-configuration';
+import type { PodRuntime, RuntimeFeatures } from './cri/pod-runtime';
+import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './cri/runtime-state';
+import { defaultMaxParallelPodStarts, StartLimiter } from './cri/start-limiter';
 import { setupDataDirs } from './data-dirs';
 import type { ObjectSource } from './env/resolve-env';
 import type { ServiceLister } from './env/service-env';
@@ -18,21 +21,19 @@ import {
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { ImageCredentialProviders } from './images/credential-provider/image-credential-providers';
 import type { ImageService } from './images/image-service';
+import type { KubeletLogger } from './kubelet-logger';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics';
 import { forgetProbeRuns, recordProbeRun } from './metrics-collectors/prober-metrics';
 import { GenericPLEG, type PodLifecycleEvent } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
 import { activeDeadlineRemainingMs, applyActiveDeadline } from './pod/active-deadline';
-import type { ProbeState } from './pod/compute-pod-actions';
 import { validatePod } from './pod/validate-pod';
 import { PodProber } from './probes/pod-prober';
+import type { ProbeState } from './probes/probe-state';
 import { rfc3339 } from './rfc3339';
-import type { PodRuntime, RuntimeFeatures } from './cri/pod-runtime';
-import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './cri/runtime-state';
-import { defaultMaxParallelPodStarts, StartLimiter } from './cri/start-limiter';
-import { isMirrorPodMissingError } from './status/mirror-pod-missing';
 import type { FsStats, Summary } from './stats/summary-types';
 import { generatePodStatus, isRejectedPodStatus, rejectedPodStatus } from './status/generate-pod-status';
+import { isMirrorPodMissingError } from './status/mirror-pod-missing';
 import { isTerminalPhase } from './status/pod-phase';
 import { type PodStatusWriter, StatusManager } from './status/status-manager';
 import { ContainerGarbageCollector } from './sync/container-garbage-collector';
@@ -42,12 +43,6 @@ import type { Mounter } from './volumes/mounter';
 import { PodVolumeManager } from './volumes/pod-volume-manager';
 import type { TokenSource } from './volumes/volume-payloads';
 import { PodWorkers, type SyncPodResult } from './workers/pod-workers';
-
-export interface KubeletLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 export interface KubeletOptions {
   nodeName: string;

@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { ContainerState } from '@nodeagent/cri-client/types';
 import { FakeClock } from '@nodeagent/primitives';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { KubeletLogger } from '../src/kubelet';
+import type { KubeletLogger } from '../src/kubelet-logger';
 import { ContainerLogManager, type LogRotationRuntime } from '../src/logs/container-log-manager';
 import { activeLookMs, minLookMs, nextLookDelay } from '../src/logs/log-growth-watch';
 import { LogRotationConfigError, logRotatePolicy } from '../src/logs/log-rotate-policy';

@@ -8,16 +8,13 @@ import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
-import { Kubelet } from '../src/kubelet';
 import { criPodRuntime } from '../src/cri/cri-pod-runtime';
-import {
-  apiObjectSource,
-  apiPodStatusWriter,
-  apiTokenSource,
-  syncMirrorPods,
-} from '../src/sources/api-clients';
+import { Kubelet } from '../src/kubelet';
+import { isStaticPod } from '../src/pod/pod-source';
+import { apiObjectSource, apiTokenSource, syncMirrorPods } from '../src/sources/api-clients';
 import { ApiPodSource } from '../src/sources/api-pod-source';
-import { isStaticPod, StaticPodSource } from '../src/sources/static-pod-source';
+import { StaticPodSource } from '../src/sources/static-pod-source';
+import { apiPodStatusWriter } from '../src/status/api-pod-status-writer';
 import { RecordingMounter } from '../src/volumes/mounter';
 import { busybox } from './helpers/engine';
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { KubeletLogger } from '../src/kubelet';
+import type { KubeletLogger } from '../src/kubelet-logger';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
 
 /** gRPC UNKNOWN, as containerd answers RemoveContainer for a container it is still starting. */

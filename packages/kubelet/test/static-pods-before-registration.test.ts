@@ -8,11 +8,11 @@ import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
-import { Kubelet } from '../src/kubelet';
 import { criPodRuntime } from '../src/cri/cri-pod-runtime';
-import { apiPodStatusWriter } from '../src/sources/api-clients';
+import { Kubelet } from '../src/kubelet';
 import { MirrorPodSync } from '../src/sources/mirror-pod-sync';
 import { staticPodDefaults } from '../src/sources/static-pod-source';
+import { apiPodStatusWriter } from '../src/status/api-pod-status-writer';
 import { RecordingMounter } from '../src/volumes/mounter';
 import { busybox, startEngine, testPod } from './helpers/engine';
 

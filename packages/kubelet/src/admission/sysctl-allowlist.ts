@@ -1,3 +1,4 @@
+import { type SysctlNamespace, sysctlNamespace, sysctlNameWithDots } from '../cri/sysctl-namespace';
 import { InvalidConfigError } from '../errors';
 import {
   admitted,
@@ -5,7 +6,6 @@ import {
   type PodAdmitHandler,
   type PodAdmitResult,
 } from './admit-handler';
-import { type SysctlNamespace, sysctlNamespace, sysctlNameWithDots } from '../cri/sysctl-namespace';
 
 /** Upstream's admission reason for a pod with a sysctl it may not set. */
 export const sysctlForbiddenReason = 'SysctlForbidden';

@@ -1,5 +1,5 @@
 import type { CertificatesV1Requests } from '@nodeagent/informer';
-import type { KubeletLogger } from '../kubelet';
+import type { KubeletLogger } from '../kubelet-logger';
 import { type CertificatePair, parseCertificatePair } from './certificate-pair';
 import { type CertificateTemplate, makeCertificateRequestPem } from './certificate-request';
 import type { CertificateFileStore } from './certificate-store';

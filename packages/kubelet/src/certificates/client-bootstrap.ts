@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { certificatesV1Requests } from '@nodeagent/informer';
 import { stringify } from 'yaml';
-import type { KubeletLogger } from '../kubelet';
+import type { KubeletLogger } from '../kubelet-logger';
 import { CertificateError } from './certificate-error';
 import { pemBlocks } from './certificate-pair';
 import {

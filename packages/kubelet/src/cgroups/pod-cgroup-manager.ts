@@ -1,6 +1,6 @@
 import type { Pod } from '../api/pod-types';
-import { milliCPUToShares, minShares } from '../cri/linux-resources';
 import { podQOSClass, type QOSClass } from '../api/qos-class';
+import { milliCPUToShares, minShares } from '../cri/linux-resources';
 import type { CgroupFilesystem } from './cgroup-filesystem';
 import {
   besteffortCgroupComponent,

@@ -1,7 +1,7 @@
 import { milliValue, parseQuantity } from '@nodeagent/primitives';
 import type { Container, Pod } from '../api/pod-types';
-import { milliCPUToQuota, milliCPUToShares, minShares, quotaPeriodUs } from '../cri/linux-resources';
 import { podQOSClass } from '../api/qos-class';
+import { milliCPUToQuota, milliCPUToShares, minShares, quotaPeriodUs } from '../cri/linux-resources';
 import type { CgroupResources } from './cgroup-resources';
 
 export interface PodResourceConfigOptions {

@@ -12,6 +12,7 @@ import {
   type PodSandboxConfig,
   PodSandboxState,
 } from '@nodeagent/cri-client/types';
+import { removeContainerLogs } from '../logs/remove-container-logs';
 import {
   containerHashAnnotation,
   containerNameLabel,
@@ -19,7 +20,6 @@ import {
   podIdentityFromLabels,
   podUidLabel,
 } from './labels';
-import { removeContainerLogs } from '../logs/remove-container-logs';
 import type { ExecResult, ImagePullAuth, PodRuntime, RuntimeFeatures } from './pod-runtime';
 import type {
   ContainerRuntimeState,

@@ -4,12 +4,12 @@ import {
   Protocol,
   type UserNamespace,
 } from '@nodeagent/cri-client/types';
-import { sysctlNameWithDots } from './sysctl-namespace';
 import type { Pod } from '../api/pod-types';
 import { type ClusterDNSOptions, podDNSConfig } from './dns-config';
 import { podNameLabel, podNamespaceLabel, podUidLabel } from './labels';
 import { defaultPodLogsDir, podLogDirectory } from './log-paths';
 import { linuxSandboxSecurityContext } from './security-context';
+import { sysctlNameWithDots } from './sysctl-namespace';
 
 export interface SandboxConfigOptions extends ClusterDNSOptions {
   /** Sandbox attempt: 0 first, incremented each time the sandbox is re-created. */

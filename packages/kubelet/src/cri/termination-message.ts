@@ -3,11 +3,11 @@ import {
   ContainerState as CriContainerState,
   type ContainerStatus as CriContainerStatus,
 } from '@nodeagent/cri-client/types';
+import { renderCriLog } from '../logs/container-log-text';
 import {
   containerTerminationMessagePathAnnotation,
   containerTerminationMessagePolicyAnnotation,
 } from './labels';
-import { renderCriLog } from '../logs/container-log-text';
 
 /** Upstream MaxContainerTerminationMessageLength: the tail of the message file that is kept. */
 export const maxTerminationMessageLength = 4 * 1024;

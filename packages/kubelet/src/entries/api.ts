@@ -1,4 +1,4 @@
 // @nodeagent/kubelet/api: The Kubernetes API shapes the kubelet reads (Pod, Container, volumes ...) and resource quantities.
 
-export { rfc3339 } from '../rfc3339';
 export * from '../api/pod-types';
+export { rfc3339 } from '../rfc3339';

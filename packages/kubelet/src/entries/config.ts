@@ -1,7 +1,6 @@
 // @nodeagent/kubelet/config: KubeletConfiguration: schema, defaults, drop-ins, file loading, eviction thresholds, field
 // support and the data directories laid out under --root-dir.
 
-export { DataDirSetupError, dataDirMode, setupDataDirs } from '../data-dirs';
 export {
   listDropInFiles,
   mergeConfigurationDropIns,
@@ -42,3 +41,4 @@ export {
   readKubeletConfigurationFile,
 } from '../config/load-config-file';
 export { applyV1beta1ZeroDefaults } from '../config/v1beta1-defaults';
+export { DataDirSetupError, dataDirMode, setupDataDirs } from '../data-dirs';

@@ -1,11 +1,11 @@
 // @nodeagent/kubelet/images: Image garbage collection and the image half of the CRI it uses.
 
+export { CredentialProviderConfigError } from '../images/credential-provider/credential-provider-errors';
 export {
   apiServiceAccountGetter,
-  CredentialProviderConfigError,
-  ImageCredentialProviders,
   imageCredentialProvidersFromFlags,
-} from '../images/credential-provider';
+} from '../images/credential-provider/credential-providers-from-flags';
+export { ImageCredentialProviders } from '../images/credential-provider/image-credential-providers';
 export { ImageGCError } from '../images/image-gc-errors';
 export { ImageGCManager, type ImageGCManagerOptions, type ImageGCResult } from '../images/image-gc-manager';
 export { type ImageGCPolicy, imageGCPeriodMs, imageGCPolicyFromConfig } from '../images/image-gc-policy';

@@ -1,5 +1,7 @@
 // @nodeagent/kubelet/metrics: Prometheus metrics: the kubelet registry, process metrics and the cadvisor/resource/prober
 // collectors.
+
+export { instrumentCriClient, runtimeOperationTypes } from '../cri/instrumented-cri';
 export { collectProcessMetrics, createKubeletMetrics, type KubeletMetrics } from '../metrics';
 export {
   type ContainerIdentity,
@@ -7,6 +9,5 @@ export {
   cadvisorMetricFamilies,
   type IdentifyContainer,
 } from '../metrics-collectors/cadvisor-metrics';
-export { instrumentCriClient, runtimeOperationTypes } from '../cri/instrumented-cri';
 export { recordProbeRun } from '../metrics-collectors/prober-metrics';
 export { resourceMetricFamilies } from '../metrics-collectors/resource-metrics';

@@ -1,6 +1,10 @@
 // @nodeagent/kubelet/pod: The pod lifecycle: sync, workers, PLEG, status generation, probing, container GC, env and field
 // references.
+
+export { podQOSClass, type QOSClass } from '../api/qos-class';
+export { containerHash } from '../cri/container-hash';
 export { expandVars } from '../env/expand-vars';
+export { type DownwardContext, formatMap, resolveFieldPath, resolveResourceField } from '../env/field-ref';
 export {
   decodeSecretData,
   type EnvVarValue,
@@ -17,7 +21,21 @@ export {
   type PodLifecycleEventType,
 } from '../pleg/generic-pleg';
 export { type CachedPodStatus, PodCache } from '../pleg/pod-cache';
+export {
+  type ContainerToKill,
+  computePodActions,
+  type PodActions,
+  shouldRestart,
+} from '../pod/compute-pod-actions';
+export {
+  type BackOffDecision,
+  type BackOffOptions,
+  CrashLoopBackOff,
+  containerBackOffKey,
+} from '../pod/crash-loop-backoff';
+export { validatePod } from '../pod/validate-pod';
 export { PodProber } from '../probes/pod-prober';
+export type { ProbeState } from '../probes/probe-state';
 export {
   type ContainerWaitingReason,
   generatePodStatus,
@@ -51,20 +69,3 @@ export {
   PodWorkers,
   type SyncPodResult,
 } from '../workers/pod-workers';
-export {
-  type ContainerToKill,
-  computePodActions,
-  type PodActions,
-  type ProbeState,
-  shouldRestart,
-} from '../pod/compute-pod-actions';
-export { containerHash } from '../cri/container-hash';
-export {
-  type BackOffDecision,
-  type BackOffOptions,
-  CrashLoopBackOff,
-  containerBackOffKey,
-} from '../pod/crash-loop-backoff';
-export { type DownwardContext, formatMap, resolveFieldPath, resolveResourceField } from '../env/field-ref';
-export { podQOSClass, type QOSClass } from '../api/qos-class';
-export { validatePod } from '../pod/validate-pod';

@@ -1,7 +1,8 @@
 // @nodeagent/kubelet/sources: Where pods come from (API server, static pod files) and the API clients the kubelet writes with.
+
+export { isPodFromSource, isStaticPod } from '../pod/pod-source';
 export {
   apiObjectSource,
-  apiPodStatusWriter,
   apiTokenSource,
   mirrorPodFor,
   syncMirrorPods,
@@ -17,11 +18,8 @@ export {
 export { ApiPodSource, type ApiPodSourceHandlers, isMirrorPod } from '../sources/api-pod-source';
 export { ApiServiceLister } from '../sources/api-service-lister';
 export { HttpPodSource, type HttpPodSourceOptions, podsFromManifest } from '../sources/http-pod-source';
-export { isMirrorPodMissingError, MirrorPodMissingError } from '../status/mirror-pod-missing';
 export { MirrorPodSync, type MirrorPodSyncOptions } from '../sources/mirror-pod-sync';
 export {
-  isPodFromSource,
-  isStaticPod,
   readStaticPods,
   type StaticPodFileError,
   type StaticPodOrigin,
@@ -30,3 +28,5 @@ export {
   staticPodDefaults,
   staticPodDefaultsFrom,
 } from '../sources/static-pod-source';
+export { apiPodStatusWriter } from '../status/api-pod-status-writer';
+export { isMirrorPodMissingError, MirrorPodMissingError } from '../status/mirror-pod-missing';

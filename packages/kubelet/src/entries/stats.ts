@@ -14,6 +14,10 @@ export { bootTimeMs, cpuUsageCoreNanoSeconds } from '../stats/proc-cpu';
 export { type NodeMemoryFigures, nodeMemoryFromMeminfo, parseMeminfo } from '../stats/proc-meminfo';
 export { nodeNetwork, parseNetDev } from '../stats/proc-net-dev';
 export { StatsSourceError } from '../stats/stats-errors';
-export { CriSummaryProvider, type CriSummaryProviderOptions, type SummaryProvider } from '../stats/summary-provider';
+export {
+  CriSummaryProvider,
+  type CriSummaryProviderOptions,
+  type SummaryProvider,
+} from '../stats/summary-provider';
 export type * from '../stats/summary-types';
 export { maxTasks, runningTasks } from '../stats/task-limits';

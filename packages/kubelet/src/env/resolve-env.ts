@@ -1,7 +1,7 @@
 import type { ConfigMap, Container, Pod, Secret } from '../api/pod-types';
 import { CreateContainerConfigError } from '../errors';
-import { type DownwardContext, resolveFieldPath, resolveResourceField } from './field-ref';
 import { expandVars } from './expand-vars';
+import { type DownwardContext, resolveFieldPath, resolveResourceField } from './field-ref';
 
 /** Where configMapKeyRef/secretKeyRef/envFrom look things up (an informer cache or the API). */
 export interface ObjectSource {

@@ -1,7 +1,7 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import { ContainerState } from '@nodeagent/cri-client/types';
 import { type Clock, systemClock } from '@nodeagent/primitives';
-import type { KubeletLogger } from '../kubelet';
+import type { KubeletLogger } from '../kubelet-logger';
 import { LogCompressor } from './log-compressor';
 import { LogGrowthWatch } from './log-growth-watch';
 

@@ -1,7 +1,7 @@
 import { type Clock, formatDuration, systemClock } from '@nodeagent/primitives';
-import type { KubeletMetrics } from '../metrics';
 import type { PodRuntime } from '../cri/pod-runtime';
 import { emptyPodRuntimeStatus, type PodRuntimeStatus } from '../cri/runtime-state';
+import type { KubeletMetrics } from '../metrics';
 import type { PodCache } from './pod-cache';
 
 export type PodLifecycleEventType =

@@ -1,6 +1,7 @@
 import { type Container, isSidecar, type Pod } from '../api/pod-types';
-import { findContainer, type PodRuntimeStatus, type RuntimeContainerStatus } from '../cri/runtime-state';
 import { containerHash } from '../cri/container-hash';
+import { findContainer, type PodRuntimeStatus, type RuntimeContainerStatus } from '../cri/runtime-state';
+import type { ProbeState } from '../probes/probe-state';
 
 export interface ContainerToKill {
   containerId: string;
@@ -26,16 +27,6 @@ export interface PodActions {
   /** Indices into spec.ephemeralContainers to start (those never started: they are not restarted). */
   ephemeralContainersToStart: number[];
   containersToKill: ContainerToKill[];
-}
-
-/** Per-container probe and start state, from the probe manager; all optional. */
-export interface ProbeState {
-  /** The liveness probe of this running container has failed past its threshold. */
-  livenessFailed?(containerId: string): boolean;
-  /** The startup probe of this running container has failed past its threshold. */
-  startupFailed?(containerId: string): boolean;
-  /** The container counts as started (no startup probe, or it succeeded). Defaults to running. */
-  started?(containerId: string): boolean;
 }
 
 /**

@@ -8,15 +8,15 @@ import {
   type ProbeType,
 } from '@nodeagent/probes';
 import type { Container, Pod } from '../api/pod-types';
+import type { PodRuntime } from '../cri/pod-runtime';
+import { findContainer, type PodRuntimeStatus } from '../cri/runtime-state';
 import {
   containerFieldPath,
   containerUnhealthyReason,
   type PodEventRecorder,
   probeFailedMessage,
 } from '../events/event-reasons';
-import type { ProbeState } from '../pod/compute-pod-actions';
-import type { PodRuntime } from '../cri/pod-runtime';
-import { findContainer, type PodRuntimeStatus } from '../cri/runtime-state';
+import type { ProbeState } from './probe-state';
 
 /**
  * Past timeoutSeconds, how long an exec probe waits for ExecSync before it counts as timed out:

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ContainerStatus, Pod, PodStatus } from '../api/pod-types';
-import type { Kubelet } from '../kubelet';
 import { findContainer } from '../cri/runtime-state';
+import type { Kubelet } from '../kubelet';
 import { containerLogFile, type LogOptions, streamContainerLogText } from '../logs/container-log-text';
 
 function send(response: ServerResponse, code: number, body: string): void {

@@ -7,7 +7,8 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Kubelet, KubeletLogger } from '../kubelet';
+import type { Kubelet } from '../kubelet';
+import type { KubeletLogger } from '../kubelet-logger';
 import type { SummaryProvider } from '../stats/summary-provider';
 import { serveContainerLogs } from './container-logs-route';
 import { serveMetricsRoute } from './metrics-routes';

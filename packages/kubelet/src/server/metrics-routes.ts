@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
+import { findContainer } from '../cri/runtime-state';
 import type { Kubelet } from '../kubelet';
 import { cadvisorMetricFamilies, type IdentifyContainer } from '../metrics-collectors/cadvisor-metrics';
 import { renderExposition, textContentType } from '../metrics-collectors/exposition-text';
 import { resourceMetricFamilies } from '../metrics-collectors/resource-metrics';
-import { findContainer } from '../cri/runtime-state';
 import type { SummaryProvider } from '../stats/summary-provider';
 import type { Summary } from '../stats/summary-types';
 

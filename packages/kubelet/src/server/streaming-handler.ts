@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Kubelet } from '../kubelet';
 import { findContainer } from '../cri/runtime-state';
+import type { Kubelet } from '../kubelet';
 import { portForwardPorts, type StreamingTarget, streamOptions } from './streaming-routes';
 import type { StreamingRuntime } from './streaming-runtime';
 import { proxyUpgrade, writeRawResponse } from './upgrade-proxy';

@@ -1,17 +1,9 @@
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { CoreV1Requests } from '@nodeagent/informer';
-import type { ConfigMap, Pod, PodStatus, Secret } from '../api/pod-types';
+import { httpStatusCode } from '../api/http-status-code';
+import type { ConfigMap, Pod, Secret } from '../api/pod-types';
 import { configHashAnnotation, configMirrorAnnotation } from '../cri/labels';
 import type { ObjectSource } from '../env/resolve-env';
-import type { PodStatusWriter } from '../status/status-manager';
 import type { TokenSource } from '../volumes/volume-payloads';
-import { MirrorPodMissingError } from '../status/mirror-pod-missing';
-import { isStaticPod } from './static-pod-source';
-
-function statusCode(error: unknown): number | undefined {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === 'number' ? code : undefined;
-}
 
 /**
  * configMaps and secrets straight from the API server, cached for `ttlMs` (upstream's TTL
@@ -31,7 +23,7 @@ export function apiObjectSource(
     try {
       value = await load();
     } catch (error) {
-      if (statusCode(error) !== 404) throw error;
+      if (httpStatusCode(error) !== 404) throw error;
       value = undefined;
     }
     cache.set(key, { at: now(), value });
@@ -100,51 +92,6 @@ export function apiTokenSource(
   };
 }
 
-/**
- * Writes pod status through pods/status merge patches with a uid precondition (a recreated pod
- * with the same name is left alone), and deletes finished pods with grace period 0. Static pods
- * report through their mirror pod.
- */
-export function apiPodStatusWriter(
-  core: Pick<CoreV1Requests, 'patchNamespacedPodStatus' | 'deleteNamespacedPod'>,
-): PodStatusWriter {
-  return {
-    async patchStatus(pod: Pod, status: PodStatus) {
-      const name = pod.metadata.name ?? '';
-      const namespace = pod.metadata.namespace ?? 'default';
-      const metadata = isStaticPod(pod) ? {} : { uid: pod.metadata.uid };
-      try {
-        await core.patchNamespacedPodStatus(
-          { name, namespace, body: { metadata, status } },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
-      } catch (error) {
-        // A static pod's mirror may not exist yet: the status stays unwritten and goes out at a
-        // sync after the mirror pod was created.
-        if (isStaticPod(pod) && statusCode(error) === 404)
-          throw new MirrorPodMissingError(
-            'pod',
-            `${namespace}/${name}`,
-            'static pod does not have a corresponding mirror pod; status not written',
-          );
-        throw error;
-      }
-    },
-    async deletePod(pod: Pod) {
-      try {
-        await core.deleteNamespacedPod({
-          name: pod.metadata.name ?? '',
-          namespace: pod.metadata.namespace ?? 'default',
-          gracePeriodSeconds: 0,
-          body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } },
-        });
-      } catch (error) {
-        if (statusCode(error) !== 404 && statusCode(error) !== 409) throw error;
-      }
-    },
-  };
-}
-
 /** The mirror pod the API server shows for a static pod (upstream mirror pod manager). */
 export function mirrorPodFor(pod: Pod, node: { name: string; uid?: string }): Pod {
   const { uid: _uid, resourceVersion: _rv, ...metadata } = pod.metadata;
@@ -208,7 +155,7 @@ export async function syncMirrorPods(
         body: mirrorPodFor(pod, { name: nodeName, uid: nodeUid }) as never,
       })
       .catch((error) => {
-        if (statusCode(error) !== 409) throw error;
+        if (httpStatusCode(error) !== 409) throw error;
       });
     created.push(pod);
   }

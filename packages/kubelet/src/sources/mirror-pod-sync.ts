@@ -1,4 +1,5 @@
 import type { CoreV1Requests } from '@nodeagent/informer';
+import { httpStatusCode } from '../api/http-status-code';
 import type { Pod } from '../api/pod-types';
 import { syncMirrorPods } from './api-clients';
 
@@ -13,11 +14,6 @@ export interface MirrorPodSyncOptions {
   /** After mirror pods were created or replaced: the static pods whose status should go out again. */
   onCreated?: (pods: Pod[]) => void;
   onError?: (error: unknown) => void;
-}
-
-function statusCode(error: unknown): number | undefined {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === 'number' ? code : undefined;
 }
 
 /**
@@ -82,7 +78,7 @@ export class MirrorPodSync {
     try {
       // Upstream: no mirror pod without the Node (its owner), nor for a Node being deleted.
       const node = await core.readNode({ name: nodeName }).catch((error) => {
-        if (statusCode(error) === 404) return undefined;
+        if (httpStatusCode(error) === 404) return undefined;
         throw error;
       });
       if (!node || node.metadata?.deletionTimestamp) {

@@ -9,12 +9,8 @@ import {
   type PodStatus,
 } from '../api/pod-types';
 import { podQOSClass } from '../api/qos-class';
+import { containerInstances, type PodRuntimeStatus, type RuntimeContainerStatus } from '../cri/runtime-state';
 import { rfc3339 } from '../rfc3339';
-import {
-  containerInstances,
-  type PodRuntimeStatus,
-  type RuntimeContainerStatus,
-} from '../cri/runtime-state';
 import { runningResourceFields, volumeMountStatuses } from './container-status-fields';
 import { isTerminalPhase, podPhase } from './pod-phase';
 

@@ -1,9 +1,9 @@
 import type { MessageInput, PodSandboxConfig } from '@nodeagent/cri-client/types';
 import type { Clock } from '@nodeagent/primitives';
 import type { Container, Pod } from '../api/pod-types';
+import type { ImagePullAuth, PodRuntime } from '../cri/pod-runtime';
 import type { ImageUser } from '../cri/verify-run-as-non-root';
 import type { CrashLoopBackOff } from '../pod/crash-loop-backoff';
-import type { ImagePullAuth, PodRuntime } from '../cri/pod-runtime';
 import type { PullCredentials } from './pull-secrets';
 import { SyncStepError } from './sync-errors';
 

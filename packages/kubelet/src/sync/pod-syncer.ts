@@ -16,8 +16,17 @@ import {
   type Secret,
 } from '../api/pod-types';
 import { buildContainerConfig } from '../cri/container-config';
+import { containerHash } from '../cri/container-hash';
 import type { ClusterDNSOptions } from '../cri/dns-config';
+import type { PodRuntime, RuntimeFeatures } from '../cri/pod-runtime';
+import {
+  containerInstances,
+  findContainer,
+  type PodRuntimeStatus,
+  type RuntimeContainerStatus,
+} from '../cri/runtime-state';
 import { buildSandboxConfig } from '../cri/sandbox-config';
+import type { StartLimiter, StartStep } from '../cri/start-limiter';
 import { type ObjectSource, resolveEnv } from '../env/resolve-env';
 import { type ServiceLister, serviceEnvVarMap } from '../env/service-env';
 import { CreateContainerConfigError, KubeletError } from '../errors';
@@ -29,18 +38,10 @@ import {
 } from '../events/event-reasons';
 import type { ImageCredentialProviders } from '../images/credential-provider/image-credential-providers';
 import type { KubeletMetrics } from '../metrics';
-import { computePodActions, type ProbeState } from '../pod/compute-pod-actions';
-import { containerHash } from '../cri/container-hash';
+import { computePodActions } from '../pod/compute-pod-actions';
 import { CrashLoopBackOff, containerBackOffKey } from '../pod/crash-loop-backoff';
-import type { PodRuntime, RuntimeFeatures } from '../cri/pod-runtime';
-import {
-  containerInstances,
-  findContainer,
-  type PodRuntimeStatus,
-  type RuntimeContainerStatus,
-} from '../cri/runtime-state';
-import type { StartLimiter, StartStep } from '../cri/start-limiter';
-import { isStaticPod } from '../sources/static-pod-source';
+import { isStaticPod } from '../pod/pod-source';
+import type { ProbeState } from '../probes/probe-state';
 import type { ContainerWaitingReason } from '../status/generate-pod-status';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';
 import type { TokenSource } from '../volumes/volume-payloads';

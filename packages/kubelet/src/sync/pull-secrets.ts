@@ -1,4 +1,5 @@
 import type { Pod, Secret } from '../api/pod-types';
+import type { ImagePullAuth } from '../cri/pod-runtime';
 import {
   type DockerConfig,
   DockerKeyring,
@@ -6,7 +7,6 @@ import {
   repositoryToPull,
 } from '../images/credential-provider/docker-keyring';
 import type { ImageCredentialProviders } from '../images/credential-provider/image-credential-providers';
-import type { ImagePullAuth } from '../cri/pod-runtime';
 
 /** The registry host of an image reference, as the container tools resolve it ("docker.io" by default). */
 export function imageRegistry(image: string): string {

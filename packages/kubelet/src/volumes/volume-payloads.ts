@@ -1,7 +1,7 @@
 import type { ConfigMap, KeyToPath, Pod, Secret, Volume, VolumeProjection } from '../api/pod-types';
+import { type DownwardContext, resolveFieldPath, resolveResourceField } from '../env/field-ref';
 import type { ObjectSource } from '../env/resolve-env';
 import { VolumeSetupError } from '../errors';
-import { type DownwardContext, resolveFieldPath, resolveResourceField } from '../env/field-ref';
 import type { FileProjection, Payload } from './atomic-writer';
 
 /** API defaults for volume file modes (0644 for configMap, secret, downwardAPI and projected). */

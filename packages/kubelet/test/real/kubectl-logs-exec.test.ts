@@ -10,15 +10,15 @@ import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
-import { Kubelet } from '../../src/kubelet';
 import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
+import { Kubelet } from '../../src/kubelet';
 import { createKubeletServer, listen, type RunningServer } from '../../src/server/kubelet-server';
 import { alwaysAllow, kubeletAuthenticator } from '../../src/server/server-auth';
 import { criStreamingRuntime } from '../../src/server/streaming-runtime';
 import { selfSignedCertificate } from '../../src/server/tls-material';
-import { apiPodStatusWriter } from '../../src/sources/api-clients';
 import { CriSummaryProvider } from '../../src/stats/summary-provider';
 import type { Summary } from '../../src/stats/summary-types';
+import { apiPodStatusWriter } from '../../src/status/api-pod-status-writer';
 import { netnsConnector, runKubectl } from './node-harness';
 import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
 

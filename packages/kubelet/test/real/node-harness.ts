@@ -10,16 +10,17 @@ import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
-import { Kubelet, type KubeletOptions } from '../../src/kubelet';
 import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
+import { Kubelet, type KubeletOptions } from '../../src/kubelet';
 import { createKubeletServer, listen, type RunningServer } from '../../src/server/kubelet-server';
 import { alwaysAllow, kubeletAuthenticator } from '../../src/server/server-auth';
 import { criStreamingRuntime } from '../../src/server/streaming-runtime';
 import { selfSignedCertificate } from '../../src/server/tls-material';
 import type { StreamConnector } from '../../src/server/upgrade-proxy';
-import { apiObjectSource, apiPodStatusWriter } from '../../src/sources/api-clients';
+import { apiObjectSource } from '../../src/sources/api-clients';
 import { ApiPodSource } from '../../src/sources/api-pod-source';
 import { ApiServiceLister } from '../../src/sources/api-service-lister';
+import { apiPodStatusWriter } from '../../src/status/api-pod-status-writer';
 import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
 
 /**
