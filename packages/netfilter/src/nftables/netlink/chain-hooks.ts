@@ -56,8 +56,20 @@ function prioritiesOf(family: NftFamily): Readonly<Record<string, number>> {
   return INET_PRIORITIES;
 }
 
+/** Names nft accepts only on one hook (its "invalid priority expression value in this context"). */
+const NAME_ONLY_ON_HOOK: Readonly<Record<string, string>> = {
+  dstnat: 'prerouting',
+  srcnat: 'postrouting',
+  out: 'output',
+};
+
 /** `dstnat`, `filter - 10`, `-100`, 5 → the number the kernel stores. */
-export function priorityNumber(family: NftFamily, chain: string, priority: number | string): number {
+export function priorityNumber(
+  family: NftFamily,
+  chain: string,
+  priority: number | string,
+  hook?: string,
+): number {
   if (typeof priority === 'number') {
     if (!Number.isInteger(priority) || priority < -2147483648 || priority > 2147483647)
       throw new InvalidFieldError(`chain ${chain} priority`, priority, 'is not a 32-bit integer');
@@ -66,8 +78,12 @@ export function priorityNumber(family: NftFamily, chain: string, priority: numbe
   const match = /^\s*(?:(-?\d+)|([a-z]+)(?:\s*([+-])\s*(\d+))?)\s*$/.exec(priority);
   if (!match)
     throw new InvalidFieldError(`chain ${chain} priority`, priority, 'is not a number or `name [+|- n]`');
-  if (match[1] !== undefined) return priorityNumber(family, chain, Number(match[1]));
-  const base = prioritiesOf(family)[match[2] as string];
+  if (match[1] !== undefined) return priorityNumber(family, chain, Number(match[1]), hook);
+  const name = match[2] as string;
+  const base = prioritiesOf(family)[name];
+  const onlyHook = NAME_ONLY_ON_HOOK[name];
+  if (base !== undefined && onlyHook !== undefined && hook !== undefined && hook !== onlyHook)
+    throw new InvalidFieldError(`chain ${chain} priority`, priority, `is only valid on the ${onlyHook} hook`);
   if (base === undefined)
     throw new InvalidFieldError(
       `chain ${chain} priority`,
@@ -76,4 +92,10 @@ export function priorityNumber(family: NftFamily, chain: string, priority: numbe
     );
   const offset = match[4] === undefined ? 0 : Number(match[4]) * (match[3] === '-' ? -1 : 1);
   return base + offset;
+}
+
+/** The standard name of a priority number in the family (as `nft -j` reports it), else the number. */
+export function priorityName(family: NftFamily, priority: number): number | string {
+  for (const [name, value] of Object.entries(prioritiesOf(family))) if (value === priority) return name;
+  return priority;
 }

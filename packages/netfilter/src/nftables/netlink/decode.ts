@@ -9,7 +9,7 @@ import {
   type NetlinkAttribute,
   readAttributes,
 } from './attributes';
-import { hookName } from './chain-hooks';
+import { hookName, priorityName } from './chain-hooks';
 import {
   NFT_DATA_VERDICT,
   NftaChain,
@@ -74,7 +74,7 @@ export function decodeChain(family: NftFamily, body: Buffer): { table: string; c
     chain.type = attributeString(type) as NftChain['type'];
     const hookText = number ? hookName(family, attributeU32(number)) : undefined;
     if (hookText) chain.hook = hookText;
-    if (priority) chain.priority = signed32(attributeU32(priority));
+    if (priority) chain.priority = priorityName(family, signed32(attributeU32(priority)));
     if (device) chain.device = attributeString(device);
     const policy = a.get(NftaChain.POLICY);
     if (policy) chain.policy = attributeU32(policy) === Verdict.ACCEPT ? 'accept' : 'drop';

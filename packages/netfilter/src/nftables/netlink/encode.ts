@@ -205,7 +205,7 @@ class Encoder {
           if (!chain.type || !chain.hook || chain.priority === undefined)
             throw new InvalidFieldError(`chain ${name}`, chain, 'a base chain needs type, hook and priority');
           const hook = hookNumber(this.ctx.family, name, chain.hook);
-          const priority = priorityNumber(this.ctx.family, name, chain.priority);
+          const priority = priorityNumber(this.ctx.family, name, chain.priority, chain.hook);
           w.string(NftaChain.TYPE, chain.type);
           if (chain.policy !== undefined)
             w.u32(NftaChain.POLICY, chain.policy === 'accept' ? Verdict.ACCEPT : Verdict.DROP);

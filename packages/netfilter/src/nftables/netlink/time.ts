@@ -19,9 +19,12 @@ export function parseNftTime(field: string, text: string): number {
   return total;
 }
 
-/** Milliseconds back to nft's spelling (`3h`, `1m30s`). */
+/**
+ * Milliseconds back to nft syntax, in whole seconds when exact (`10800s`, as the nft client's
+ * JSON reader spells it), else with units (`1s500ms`).
+ */
 export function formatNftTime(ms: number): string {
-  if (ms === 0) return '0s';
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
   let rest = ms;
   let text = '';
   for (const [unit, size] of Object.entries(UNIT_MS)) {

@@ -51,6 +51,16 @@ export interface AnonymousSet {
   setId: number;
   /** The name `__set%d` the client allocated. */
   name: string;
+  /**
+   * NFTA_SET_DESC_SIZE as nft writes it: the element count, plus one when the last interval runs
+   * to the top of the key space (nft counts its missing end).
+   */
+  size: number;
+  /**
+   * NFTA_SET_ELEM_USERDATA by element index: nft marks an interval start that has no end (it
+   * runs to the top of the key space) with NFTNL_UDATA_SET_ELEM_FLAGS = INTERVAL_OPEN.
+   */
+  elementUserdata?: ReadonlyMap<number, Buffer>;
   /** Anonymous maps (NFT_SET_MAP in `flags`): the value type text (`verdict`, `ipv4_addr . inet_service`). */
   valueType?: string;
   /**
@@ -78,6 +88,19 @@ export interface CompileRuleInput {
   allocateSet: AllocateAnonymousSet;
   /** The rule's comment (NftRule.comment): written as NFTA_RULE_USERDATA the way nft does. */
   comment?: string;
+  /**
+   * State shared by the rules of one batch (`newRuleBatch()`), to match nft: it puts the
+   * protocol match a typeof map value needs (`meta l4proto tcp` for `: ip daddr . tcp dport`)
+   * only before the batch's first rule that DNATs through that map. Without it every such rule
+   * gets the match, as in a batch of its own.
+   */
+  batch?: RuleBatchState;
+}
+
+/** Per-batch compiler state (see CompileRuleInput.batch). */
+export interface RuleBatchState {
+  /** Maps whose typeof value dependency nft has already evaluated in this batch. */
+  readonly mapValuesEvaluated: Set<string>;
 }
 
 export interface CompiledRule {

@@ -1,0 +1,338 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { NftFamily } from '../../src/nftables/model';
+import { NftKernelError } from '../../src/nftables/netlink/errors';
+import { NftTransaction } from '../../src/nftables/transaction';
+import { NetnsScope, oraclePair } from './nft-netlink-harness';
+
+// Oracle: every transaction applied over netlink in one namespace and with `nft -f` in another
+// must leave byte-identical `nft list ruleset` output (element expiry times aside).
+
+const HANG_GUARD = 120_000;
+
+function kubeLikeSetup(): NftTransaction {
+  return new NftTransaction()
+    .add({ kind: 'table', comment: 'rules for kube-proxy' })
+    .add({
+      kind: 'chain',
+      name: 'nat-prerouting',
+      type: 'nat',
+      hook: 'prerouting',
+      priority: 'dstnat',
+      policy: 'accept',
+    })
+    .add({ kind: 'chain', name: 'nat-output', type: 'nat', hook: 'output', priority: -100, policy: 'accept' })
+    .add({ kind: 'chain', name: 'nat-postrouting', type: 'nat', hook: 'postrouting', priority: 'srcnat' })
+    .add({
+      kind: 'chain',
+      name: 'filter-input',
+      type: 'filter',
+      hook: 'input',
+      priority: 'filter - 10',
+      policy: 'accept',
+    })
+    .add({
+      kind: 'chain',
+      name: 'filter-forward',
+      type: 'filter',
+      hook: 'forward',
+      priority: -110,
+      policy: 'drop',
+    })
+    .add({ kind: 'chain', name: 'services', comment: 'dispatch to services' })
+    .add({ kind: 'chain', name: 'service-ULMVA6XW-ns1/svc1/tcp/p80' })
+    .add({ kind: 'chain', name: 'endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80' })
+    .add({
+      kind: 'map',
+      name: 'service-ips',
+      type: 'ipv4_addr . inet_proto . inet_service',
+      valueType: 'verdict',
+      comment: 'ClusterIP, ExternalIP and LoadBalancer IP traffic',
+    })
+    .add({ kind: 'map', name: 'service-nodeports', type: 'inet_proto . inet_service', valueType: 'verdict' })
+    .add({ kind: 'set', name: 'cluster-ips', type: 'ipv4_addr', comment: 'Active ClusterIPs' })
+    .add({ kind: 'set', name: 'nodeport-ips', type: 'ipv4_addr', size: 65535 })
+    .add({ kind: 'set', name: 'affinity-x', type: 'ipv4_addr', flags: ['dynamic', 'timeout'], timeout: '3h' })
+    .add({ kind: 'map', name: 'mark-map', type: 'mark', valueType: 'ipv4_addr' })
+    .add({ kind: 'set', name: 'ifaces', type: 'ifname', flags: ['constant'] })
+    .add({
+      kind: 'map',
+      name: 'dnat-to',
+      type: 'ipv4_addr . inet_service',
+      valueType: 'ipv4_addr . inet_service',
+    })
+    .add({
+      kind: 'element',
+      container: 'service-ips',
+      key: ['172.30.0.41', 'tcp', '80'],
+      value: ['goto service-ULMVA6XW-ns1/svc1/tcp/p80'],
+      comment: 'ns1/svc1:p80',
+    })
+    .add({
+      kind: 'element',
+      container: 'service-ips',
+      key: ['172.30.0.42', 'udp', '53'],
+      value: ['jump services'],
+    })
+    .add({ kind: 'element', container: 'service-ips', key: ['172.30.0.43', 'sctp', '9'], value: ['drop'] })
+    .add({ kind: 'element', container: 'service-nodeports', key: ['tcp', '30080'], value: ['accept'] })
+    .add({ kind: 'element', container: 'cluster-ips', key: ['172.30.0.41'] })
+    .add({ kind: 'element', container: 'cluster-ips', key: ['172.30.0.42'], comment: 'second' })
+    .add({ kind: 'element', container: 'nodeport-ips', key: ['192.168.1.10'] })
+    .add({ kind: 'element', container: 'affinity-x', key: ['10.0.0.9'], timeout: '10m' })
+    .add({ kind: 'element', container: 'mark-map', key: ['0x4000'], value: ['10.1.2.3'] })
+    .add({ kind: 'element', container: 'ifaces', key: ['eth0'] })
+    .add({ kind: 'element', container: 'dnat-to', key: ['10.0.0.1', '80'], value: ['10.180.0.1', '8080'] });
+}
+
+describe('nf_tables over netlink vs nft -f (real kernel)', () => {
+  const scope = new NetnsScope('nft-nl');
+  afterAll(() => scope.cleanup());
+
+  it(
+    'a kube-proxy-like table (base chains, verdict maps, concatenations, timeouts, comments) lists identically',
+    async () => {
+      const pair = await oraclePair(scope, 'ip', 'kube-proxy');
+      try {
+        expect(await pair.apply(kubeLikeSetup())).toEqual({ netlink: undefined, nft: undefined });
+        const { netlink, nft } = await pair.listings();
+        expect(netlink).toContain('table ip kube-proxy');
+        expect(netlink).toBe(nft);
+      } finally {
+        await pair.close();
+      }
+    },
+    HANG_GUARD,
+  );
+
+  it(
+    'changes after the first sync (element deletes, set flushes, chain flushes and deletes, destroy) keep the listings identical',
+    async () => {
+      const pair = await oraclePair(scope, 'ip', 'kube-proxy');
+      try {
+        await pair.apply(kubeLikeSetup());
+        const steps = [
+          new NftTransaction()
+            .delete({ kind: 'element', container: 'service-ips', key: ['172.30.0.42', 'udp', '53'] })
+            .delete({ kind: 'element', container: 'cluster-ips', key: ['172.30.0.41'] })
+            .add({ kind: 'element', container: 'cluster-ips', key: ['172.30.0.44'] }),
+          new NftTransaction()
+            .flush({
+              kind: 'map',
+              name: 'service-nodeports',
+              type: 'inet_proto . inet_service',
+              valueType: 'verdict',
+            })
+            .flush({ kind: 'chain', name: 'services' })
+            .delete({ kind: 'chain', name: 'endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80' }),
+          new NftTransaction()
+            .destroy({ kind: 'chain', name: 'never-existed' })
+            .destroy({ kind: 'set', name: 'nodeport-ips', type: 'ipv4_addr', size: 65535 })
+            .destroy({ kind: 'element', container: 'cluster-ips', key: ['172.30.0.44'] })
+            .destroy({ kind: 'element', container: 'cluster-ips', key: ['172.30.0.99'] }),
+          new NftTransaction().flush({ kind: 'table' }),
+          new NftTransaction()
+            .delete({
+              kind: 'map',
+              name: 'dnat-to',
+              type: 'ipv4_addr . inet_service',
+              valueType: 'ipv4_addr . inet_service',
+            })
+            .add({
+              kind: 'set',
+              name: 'dnat-to',
+              type: 'ipv4_addr . inet_service',
+              comment: 'same name, now a set',
+            })
+            .add({ kind: 'element', container: 'dnat-to', key: ['10.9.9.9', '443'] }),
+        ];
+        for (const step of steps) {
+          expect(await pair.apply(step)).toEqual({ netlink: undefined, nft: undefined });
+          const { netlink, nft } = await pair.listings();
+          expect(netlink).toBe(nft);
+        }
+      } finally {
+        await pair.close();
+      }
+    },
+    HANG_GUARD,
+  );
+
+  it.each<[NftFamily, string]>([
+    ['ip6', 'ipv6_addr . inet_proto . inet_service'],
+    ['inet', 'ipv4_addr . inet_service'],
+    ['bridge', 'ether_addr'],
+  ])(
+    'the %s family: base chains and a %s set list identically',
+    async (family, type) => {
+      const pair = await oraclePair(scope, family, 'fam');
+      try {
+        const key =
+          type === 'ether_addr'
+            ? ['02:42:ac:11:00:02']
+            : type.startsWith('ipv6')
+              ? ['fd00::1', 'tcp', '443']
+              : ['10.0.0.1', '8080'];
+        const tx = new NftTransaction()
+          .add({ kind: 'table' })
+          .add({
+            kind: 'chain',
+            name: 'pre',
+            type: 'filter',
+            hook: 'prerouting',
+            priority: 'filter',
+            policy: 'accept',
+          })
+          .add({ kind: 'chain', name: 'forwarding', type: 'filter', hook: 'forward', priority: 5 })
+          .add({ kind: 'set', name: 'keys', type, comment: family })
+          .add({ kind: 'element', container: 'keys', key });
+        expect(await pair.apply(tx)).toEqual({ netlink: undefined, nft: undefined });
+        const { netlink, nft } = await pair.listings();
+        expect(netlink).toContain(`table ${family} fam`);
+        expect(netlink).toBe(nft);
+      } finally {
+        await pair.close();
+      }
+    },
+    HANG_GUARD,
+  );
+
+  it(
+    'a netdev ingress chain on lo lists identically',
+    async () => {
+      const pair = await oraclePair(scope, 'netdev', 'ingress');
+      try {
+        const tx = new NftTransaction()
+          .add({ kind: 'table' })
+          .add({
+            kind: 'chain',
+            name: 'in',
+            type: 'filter',
+            hook: 'ingress',
+            device: 'lo',
+            priority: -500,
+            policy: 'accept',
+          });
+        expect(await pair.apply(tx)).toEqual({ netlink: undefined, nft: undefined });
+        const { netlink, nft } = await pair.listings();
+        expect(netlink).toContain('device "lo"');
+        expect(netlink).toBe(nft);
+      } finally {
+        await pair.close();
+      }
+    },
+    HANG_GUARD,
+  );
+
+  it(
+    'a failing batch leaves the kernel unchanged and names the operation and errno (as nft -f also fails)',
+    async () => {
+      const pair = await oraclePair(scope, 'ip', 'kube-proxy');
+      try {
+        await pair.apply(kubeLikeSetup());
+        const before = await pair.listings();
+        const failing = new NftTransaction()
+          .add({ kind: 'chain', name: 'added-then-rolled-back' })
+          .add({ kind: 'element', container: 'cluster-ips', key: ['10.99.0.1'] })
+          .flush({ kind: 'chain', name: 'services' })
+          .delete({ kind: 'chain', name: 'no-such-chain' })
+          .add({ kind: 'element', container: 'cluster-ips', key: ['10.99.0.2'] });
+        const errors = await pair.apply(failing);
+        expect(errors.nft).toBeDefined();
+        expect(errors.netlink).toBeInstanceOf(NftKernelError);
+        const error = errors.netlink as NftKernelError;
+        expect(error.errnoName).toBe('ENOENT');
+        expect(error.index).toBe(3);
+        expect(error.operation).toBe('delete chain ip kube-proxy no-such-chain');
+        expect(error.message).toContain('delete chain ip kube-proxy no-such-chain: ENOENT');
+        const after = await pair.listings();
+        expect(after.netlink).toBe(before.netlink);
+        expect(after.nft).toBe(before.nft);
+        expect(after.netlink).not.toContain('added-then-rolled-back');
+      } finally {
+        await pair.close();
+      }
+    },
+    HANG_GUARD,
+  );
+
+  it(
+    'create of an existing object fails with EEXIST naming it; check() validates and changes nothing',
+    async () => {
+      const pair = await oraclePair(scope, 'ip', 'kube-proxy');
+      try {
+        await pair.apply(kubeLikeSetup());
+        const before = await pair.listings();
+        const clash = new NftTransaction().create({ kind: 'chain', name: 'services' });
+        const errors = await pair.apply(clash);
+        expect(errors.nft).toBeDefined();
+        expect(errors.netlink).toBeInstanceOf(NftKernelError);
+        expect((errors.netlink as NftKernelError).errnoName).toBe('EEXIST');
+        expect((errors.netlink as NftKernelError).operation).toBe('create chain ip kube-proxy services');
+        const elementClash = new NftTransaction().create({
+          kind: 'element',
+          container: 'cluster-ips',
+          key: ['172.30.0.41'],
+        });
+        const elementErrors = await pair.apply(elementClash);
+        expect(elementErrors.nft).toBeDefined();
+        expect((elementErrors.netlink as NftKernelError).errnoName).toBe('EEXIST');
+        expect((elementErrors.netlink as NftKernelError).operation).toContain('cluster-ips { 172.30.0.41 }');
+
+        const valid = new NftTransaction().add({ kind: 'chain', name: 'only-checked' });
+        await pair.netlink.check(valid);
+        await expect(pair.netlink.check(clash)).rejects.toMatchObject({ errnoName: 'EEXIST' });
+        const after = await pair.listings();
+        expect(after.netlink).toBe(before.netlink);
+        expect(after.nft).toBe(before.nft);
+      } finally {
+        await pair.close();
+      }
+    },
+    HANG_GUARD,
+  );
+
+  it(
+    'a table written by nft -f reads back over netlink into the model the nft client reads',
+    async () => {
+      const pair = await oraclePair(scope, 'ip', 'kube-proxy');
+      try {
+        // Written with nft only, then read with both clients from the same namespace.
+        await pair.nft.run(kubeLikeSetup());
+        const { NetlinkNftablesClient } = await import('../../src/nftables/netlink/client');
+        const reader = new NetlinkNftablesClient({
+          family: 'ip',
+          table: 'kube-proxy',
+          netns: { path: pair.nftNs.path },
+        });
+        try {
+          const viaNetlink = await reader.list();
+          const viaNft = await pair.nft.list();
+          const byName = <T extends { name: string }>(xs: T[]) =>
+            [...xs].sort((a, b) => a.name.localeCompare(b.name));
+          // parse-json (the nft client's reader) leaves the table comment out; nft's text shows it.
+          expect(viaNetlink.comment).toBe('rules for kube-proxy');
+          // …and chain comments, which netlink returns.
+          expect(viaNetlink.chains.find((c) => c.name === 'services')?.comment).toBe('dispatch to services');
+          const withoutComment = viaNetlink.chains.map(({ comment: _comment, ...chain }) => chain);
+          expect(byName(withoutComment)).toEqual(byName(viaNft.chains));
+          // nft 1.0.6's JSON drops the `dynamic` flag, which netlink reports.
+          expect(viaNetlink.sets.find((x) => x.name === 'affinity-x')?.flags).toEqual(['dynamic', 'timeout']);
+          const withoutDynamic = viaNetlink.sets.map((x) =>
+            x.flags ? { ...x, flags: x.flags.filter((f) => f !== 'dynamic') } : x,
+          );
+          expect(byName(withoutDynamic)).toEqual(byName(viaNft.sets));
+          expect(byName(viaNetlink.maps)).toEqual(byName(viaNft.maps));
+          const withoutTimeouts = (elements: Record<string, unknown[]>) =>
+            JSON.parse(JSON.stringify(elements));
+          expect(withoutTimeouts(viaNetlink.elements)).toEqual(withoutTimeouts(viaNft.elements));
+          expect(await reader.exists()).toBe(true);
+        } finally {
+          await reader.close();
+        }
+      } finally {
+        await pair.close();
+      }
+    },
+    HANG_GUARD,
+  );
+});
