@@ -1,8 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NftFamily } from '../../src/nftables/model';
+import { AttributeWriter, readAttributes } from '../../src/nftables/netlink/attributes';
+import { NFPROTO, NftaSetElem, NftaSetElemList, NftMsg } from '../../src/nftables/netlink/constants';
 import { NftKernelError } from '../../src/nftables/netlink/errors';
+import { nftMessageType } from '../../src/nftables/netlink/message';
+import { NetnsChannel } from '../../src/nftables/netlink/netns-channel';
+import { NfnetlinkSession } from '../../src/nftables/netlink/session';
 import { NftTransaction } from '../../src/nftables/transaction';
-import { NetnsScope, oraclePair } from './nft-netlink-harness';
+import { type Netns, NetnsScope, oraclePair } from './nft-netlink-harness';
 
 // Oracle: every transaction applied over netlink in one namespace and with `nft -f` in another
 // must leave byte-identical `nft list ruleset` output (element expiry times aside).
@@ -84,6 +89,60 @@ function kubeLikeSetup(): NftTransaction {
     .add({ kind: 'element', container: 'dnat-to', key: ['10.0.0.1', '80'], value: ['10.180.0.1', '8080'] });
 }
 
+/**
+ * Every object of the namespace's `ip kube-proxy` table as the kernel dumps it, attribute bytes
+ * in hex (element expiry times, which tick, left out).
+ */
+async function rawDump(ns: Netns): Promise<Record<string, string[]>> {
+  const session = new NfnetlinkSession(await NetnsChannel.open(ns.path));
+  const family = NFPROTO.ip;
+  const hex = (bodies: Buffer[]) => bodies.map((b) => b.toString('hex')).sort();
+  try {
+    const out: Record<string, string[]> = {
+      tables: hex(await session.dump(nftMessageType(NftMsg.GETTABLE), family, Buffer.alloc(0))),
+      chains: hex(await session.dump(nftMessageType(NftMsg.GETCHAIN), family, Buffer.alloc(0))),
+      sets: hex(await session.dump(nftMessageType(NftMsg.GETSET), family, Buffer.alloc(0))),
+    };
+    for (const set of [
+      'service-ips',
+      'service-nodeports',
+      'cluster-ips',
+      'nodeport-ips',
+      'affinity-x',
+      'mark-map',
+      'ifaces',
+      'dnat-to',
+    ]) {
+      const bodies = await session.dump(
+        nftMessageType(NftMsg.GETSETELEM),
+        family,
+        new AttributeWriter()
+          .string(NftaSetElemList.TABLE, 'kube-proxy')
+          .string(NftaSetElemList.SET, set)
+          .toBuffer(),
+      );
+      // Hash sets dump in hash order, which differs between namespaces.
+      out[set] = bodies
+        .flatMap((body) =>
+          readAttributes(body.subarray(4))
+            .filter((a) => a.type === NftaSetElemList.ELEMENTS)
+            .flatMap((list) =>
+              readAttributes(list.payload).map((element) =>
+                readAttributes(element.payload)
+                  .filter((a) => a.type !== NftaSetElem.EXPIRATION)
+                  .map((a) => `${a.type}:${a.payload.toString('hex')}`)
+                  .join(' '),
+              ),
+            ),
+        )
+        .sort();
+    }
+    return out;
+  } finally {
+    session.close();
+  }
+}
+
 describe('nf_tables over netlink vs nft -f (real kernel)', () => {
   const scope = new NetnsScope('nft-nl');
   afterAll(() => scope.cleanup());
@@ -97,6 +156,23 @@ describe('nf_tables over netlink vs nft -f (real kernel)', () => {
         const { netlink, nft } = await pair.listings();
         expect(netlink).toContain('table ip kube-proxy');
         expect(netlink).toBe(nft);
+      } finally {
+        await pair.close();
+      }
+    },
+    HANG_GUARD,
+  );
+
+  it(
+    'the kernel holds the same bytes either way: tables, chains, sets (key types, lengths, nft userdata) and elements',
+    async () => {
+      const pair = await oraclePair(scope, 'ip', 'kube-proxy');
+      try {
+        await pair.apply(kubeLikeSetup());
+        const [viaNetlink, viaNft] = await Promise.all([rawDump(pair.netlinkNs), rawDump(pair.nftNs)]);
+        expect(viaNetlink.sets).toHaveLength(8);
+        expect(viaNetlink['service-ips']).toHaveLength(3);
+        expect(viaNetlink).toEqual(viaNft);
       } finally {
         await pair.close();
       }
@@ -201,17 +277,15 @@ describe('nf_tables over netlink vs nft -f (real kernel)', () => {
     async () => {
       const pair = await oraclePair(scope, 'netdev', 'ingress');
       try {
-        const tx = new NftTransaction()
-          .add({ kind: 'table' })
-          .add({
-            kind: 'chain',
-            name: 'in',
-            type: 'filter',
-            hook: 'ingress',
-            device: 'lo',
-            priority: -500,
-            policy: 'accept',
-          });
+        const tx = new NftTransaction().add({ kind: 'table' }).add({
+          kind: 'chain',
+          name: 'in',
+          type: 'filter',
+          hook: 'ingress',
+          device: 'lo',
+          priority: -500,
+          policy: 'accept',
+        });
         expect(await pair.apply(tx)).toEqual({ netlink: undefined, nft: undefined });
         const { netlink, nft } = await pair.listings();
         expect(netlink).toContain('device "lo"');
