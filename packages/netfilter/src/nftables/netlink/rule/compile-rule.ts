@@ -5,10 +5,17 @@
 
 import { InvalidFieldError } from '../../../errors';
 import type { NftFamily } from '../../model';
-import { encodeDataValue, encodeKey, encodeValue, keyLength, typeParts } from '../data-types';
+import { encodeDataValue, encodeKey, encodeValue, hostU32, keyLength, typeParts } from '../data-types';
 import { NftRuleSetError, NftRuleSyntaxError } from './errors';
 import type { NftExpression } from './expressions';
-import { intervalElements, isIntervalText, parsePrefix, splitRange } from './intervals';
+import {
+  intervalElements,
+  isIntervalText,
+  isWildcardName,
+  parsePrefix,
+  splitRange,
+  wildcardPrefix,
+} from './intervals';
 import { parseRule } from './parse-rule';
 import { registerNumber, SlotAllocator, slotsFor } from './registers';
 import type { RelOp, RhsExpr, SelectorExpr, SetElementAst, Statement, ValueExpr } from './rule-ast';
@@ -21,7 +28,7 @@ import {
   selectorType,
   UnknownSelectorError,
 } from './selectors';
-import type { AllocateAnonymousSet, AnonymousSet, NetlinkSetInfo } from './types';
+import type { AllocateAnonymousSet, AnonymousSet, NetlinkSetInfo, RuleBatchState } from './types';
 
 const NFT_SET_INTERVAL = 0x4;
 const NFT_SET_MAP = 0x8;
@@ -33,6 +40,8 @@ const NAT_FLAG_BITS: Readonly<Record<string, number>> = {
   'fully-random': 0x10,
 };
 const BITMASK_TYPES = new Set(['ct_state', 'ct_status']);
+/** NFTNL_UDATA_SET_ELEM_FLAGS (1), 4 bytes, NFTNL_SET_ELEM_F_INTERVAL_OPEN (1) in host order. */
+const OPEN_INTERVAL_USERDATA = Buffer.concat([Buffer.from([1, 4]), hostU32(1)]);
 
 const ICMP_CODES: Readonly<Record<string, number>> = {
   'net-unreachable': 0,
@@ -88,6 +97,12 @@ export interface CompileExpressionsInput {
   rule: string;
   sets: ReadonlyMap<string, NetlinkSetInfo>;
   allocateSet: AllocateAnonymousSet;
+  batch?: RuleBatchState;
+}
+
+/** State for the rules of one batch (CompileRuleInput.batch). */
+export function newRuleBatch(): RuleBatchState {
+  return { mapValuesEvaluated: new Set() };
 }
 
 export interface CompiledExpressions {
@@ -303,9 +318,8 @@ class RuleCompiler {
       } else this.fail(right.offset, `a range takes == or !=, not ${op}`);
       return;
     }
-    if (t.type === 'ifname' && (text.endsWith('*') || text.endsWith('*"'))) {
-      const name = text.replace(/^"/, '').replace(/"$/, '').slice(0, -1);
-      this.out.push({ kind: 'cmp', op: cmpOp, sreg: reg, data: Buffer.from(name, 'utf8') });
+    if (t.type === 'ifname' && isWildcardName(text)) {
+      this.out.push({ kind: 'cmp', op: cmpOp, sreg: reg, data: Buffer.from(wildcardPrefix(text), 'utf8') });
       return;
     }
     const data = this.at(right.offset, () => encodeDataValue(t.type, text));
@@ -359,13 +373,13 @@ class RuleCompiler {
     if (interval) {
       if (valueType !== undefined)
         this.fail(offset, 'anonymous maps with prefixes or ranges are not supported');
-      const { keys, ends } = this.at(offset, () =>
+      const { keys, ends, openEnd } = this.at(offset, () =>
         intervalElements(
           keyType,
           elements.map((e) => e.key[0] as string),
         ),
       );
-      return {
+      const set: AnonymousSet = {
         name,
         setId,
         keyType,
@@ -374,7 +388,10 @@ class RuleCompiler {
         elements: keys,
         interval: true,
         intervalEnd: ends,
+        size: keys.length + (openEnd ? 1 : 0),
       };
+      if (openEnd) set.elementUserdata = new Map([[keys.length - 1, OPEN_INTERVAL_USERDATA]]);
+      return set;
     }
     const keys = elements.map((e) => this.at(e.offset, () => encodeKey(keyType, e.key)));
     const set: AnonymousSet = {
@@ -384,6 +401,7 @@ class RuleCompiler {
       keyLength: keyLength(keyType),
       flags: valueType === undefined ? 0 : NFT_SET_MAP,
       elements: keys,
+      size: keys.length,
     };
     if (valueType !== undefined) {
       set.valueType = valueType;
@@ -480,7 +498,14 @@ class RuleCompiler {
         valueTypeText = info.valueType;
       } else valueTypeText = this.inferNatValueType(addrType, s.map);
       const value = this.resolveTypeText(valueTypeText, s.offset);
-      this.dependencies(value.dependencies, s.offset);
+      // nft evaluates a named map's typeof value once per batch: only that first rule gets its
+      // protocol match.
+      const batch = this.input.batch;
+      const mapName = s.map.t === 'setref' ? s.map.name : undefined;
+      if (!batch || mapName === undefined || !batch.mapValuesEvaluated.has(mapName))
+        this.dependencies(value.dependencies, s.offset);
+      if (batch && mapName !== undefined && value.dependencies.length > 0)
+        batch.mapValuesEvaluated.add(mapName);
       this.selectorDeps(mapKey, s.offset);
       const addrSlot = allocator.allocate(4);
       this.at(s.offset, () => loadSelector(mapKey, this.family, addrSlot, this.out));

@@ -174,6 +174,14 @@ const NFT_SET_ANONYMOUS = 0x1;
 const NFT_SET_CONSTANT = 0x2;
 const NFT_SET_ELEM_INTERVAL_END = 0x1;
 
+/** Userdata bytes as libnftnl prints them: printable ASCII as is, the rest as \\xNN. */
+export function escapeBytes(bytes: Buffer): string {
+  let out = '';
+  for (const b of bytes)
+    out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  return out;
+}
+
 function elementValueText(payload: Buffer): string {
   const attrs = attributesByType(payload);
   const verdict = attrs.get(NFTA_DATA_VERDICT);
@@ -207,10 +215,12 @@ export function anonymousSetDebugLines(set: AnonymousSet, table: string): string
       .join('');
     const value = set.values?.[i];
     const valueText = value ? elementValueText(value) : '';
-    return `\telement ${keyText} : ${valueText}${ends.has(i) ? NFT_SET_ELEM_INTERVAL_END : 0} [end]`;
+    const userdata = set.elementUserdata?.get(i);
+    const userdataText = userdata ? `  userdata = { ${escapeBytes(userdata)} }` : '';
+    return `\telement ${keyText} : ${valueText}${ends.has(i) ? NFT_SET_ELEM_INTERVAL_END : 0} [end]${userdataText}`;
   });
   return [
-    `${set.name} ${table} ${flags.toString(16)} size ${set.elements.length}`,
+    `${set.name} ${table} ${flags.toString(16)} size ${set.size}`,
     `${set.name} ${table} 0`,
     elements.join(''),
   ];

@@ -6,7 +6,7 @@ import { encodeExpressions } from './encode-expressions';
 import type { CompiledRule, CompileRuleInput } from './types';
 import { ruleCommentUserdata } from './userdata';
 
-export { type CompiledExpressions, compileRuleExpressions, parseTimeout } from './compile-rule';
+export { type CompiledExpressions, compileRuleExpressions, newRuleBatch, parseTimeout } from './compile-rule';
 export { anonymousSetDebugLines, debugLine, debugLines } from './debug-text';
 export { decodeExpressions } from './decode-expressions';
 export { encodeExpressions } from './encode-expressions';

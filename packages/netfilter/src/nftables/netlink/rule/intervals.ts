@@ -7,7 +7,7 @@ import { InvalidFieldError } from '../../../errors';
 import { dataTypeLength, encodeDataValue } from '../data-types';
 
 /** Types whose values are big-endian numbers and can form prefixes and ranges. */
-const NETWORK_ORDER_TYPES = new Set(['ipv4_addr', 'ipv6_addr', 'inet_service', 'inet_proto']);
+const NETWORK_ORDER_TYPES = new Set(['ipv4_addr', 'ipv6_addr', 'inet_service', 'inet_proto', 'ifname']);
 
 export interface Interval {
   /** First value, inclusive. */
@@ -26,8 +26,19 @@ export function fromBigint(value: bigint, length: number): Buffer {
 
 /** Is this value text a prefix or range (not a single value)? */
 export function isIntervalText(type: string, text: string): boolean {
+  if (type === 'ifname') return isWildcardName(text);
   if (!NETWORK_ORDER_TYPES.has(type)) return false;
   return text.includes('/') || splitRange(text) !== undefined;
+}
+
+/** `veth*` (quoted or not): an interface name prefix. */
+export function isWildcardName(text: string): boolean {
+  return text.replace(/"$/, '').endsWith('*');
+}
+
+/** The name before the `*` of a wildcard interface name. */
+export function wildcardPrefix(text: string): string {
+  return text.replace(/^"/, '').replace(/"$/, '').slice(0, -1);
 }
 
 /** `a-b` → [a, b]; addresses and ports contain no `-` themselves. */
@@ -55,6 +66,16 @@ export function parsePrefix(
 
 /** One value text (single, prefix or range) as an interval. */
 export function intervalOf(type: string, text: string): Interval {
+  if (type === 'ifname') {
+    // Names are 16 NUL-padded bytes: `veth*` is the prefix of its 4 bytes, `eth0` one value.
+    if (!isWildcardName(text)) {
+      const v = toBigint(encodeDataValue(type, text));
+      return { start: v, end: v + 1n };
+    }
+    const prefix = wildcardPrefix(text);
+    const start = toBigint(encodeDataValue(type, prefix));
+    return { start, end: start + (1n << BigInt((16 - Buffer.byteLength(prefix)) * 8)) };
+  }
   if (text.includes('/')) {
     const p = parsePrefix(type, text);
     const start = toBigint(p.base);
@@ -84,8 +105,14 @@ export function mergeIntervals(intervals: readonly Interval[]): Interval[] {
   return merged;
 }
 
-/** Interval set elements as the kernel stores them: keys, and which of them are interval ends. */
-export function intervalElements(type: string, texts: readonly string[]): { keys: Buffer[]; ends: number[] } {
+/**
+ * Interval set elements as the kernel stores them: keys, which of them are interval ends, and
+ * whether the last interval runs to the top of the key space (it then has no end key).
+ */
+export function intervalElements(
+  type: string,
+  texts: readonly string[],
+): { keys: Buffer[]; ends: number[]; openEnd: boolean } {
   if (!NETWORK_ORDER_TYPES.has(type))
     throw new InvalidFieldError(
       `nft ${type} interval`,
@@ -101,12 +128,13 @@ export function intervalElements(type: string, texts: readonly string[]): { keys
     ends.push(keys.length);
     keys.push(Buffer.alloc(length));
   }
+  let openEnd = false;
   for (const i of merged) {
     keys.push(fromBigint(i.start, length));
     if (i.end < top) {
       ends.push(keys.length);
       keys.push(fromBigint(i.end, length));
-    }
+    } else openEnd = true;
   }
-  return { keys, ends };
+  return { keys, ends, openEnd };
 }
