@@ -6,8 +6,8 @@ import {
   snapshotFromObjects,
 } from '@nodeagent/kube-proxy';
 import {
-  buildIptablesRuleset,
   iptablesOptionsFromConfig,
+  renderIptablesRuleset,
   renderRestorePayload,
 } from '@nodeagent/kube-proxy/iptables';
 import { formatIpvsPlan, ipvsOptionsFromConfig, planIpvs } from '@nodeagent/kube-proxy/ipvs';
@@ -72,10 +72,10 @@ export function renderRuleset(objects: ClusterObjects, o: RenderOptions): string
       out.push(buildNftablesRuleset(snapshot, nftablesOptionsFromConfig(o.config, family, facts)).script);
       continue;
     }
-    const built = buildIptablesRuleset({ snapshot }, iptablesOptionsFromConfig(o.config, family, facts));
+    const rendered = renderIptablesRuleset(snapshot, iptablesOptionsFromConfig(o.config, family, facts));
     if (o.families.length > 1)
       out.push(`# ${family === 'IPv4' ? 'iptables-restore' : 'ip6tables-restore'} input`);
-    out.push(renderRestorePayload(built.ruleset));
+    out.push(rendered.payload);
   }
   return out.join('\n');
 }

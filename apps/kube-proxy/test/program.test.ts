@@ -181,7 +181,9 @@ describe('render', () => {
       '10.244.0.0/16',
     ]);
     expect(r.code).toBe(0);
-    expect(r.out.startsWith('*filter\n')).toBe(true);
+    // What the proxier's full sync writes: the big nat section first, then filter.
+    expect(r.out.startsWith('*nat\n')).toBe(true);
+    expect(r.out).toContain('\nCOMMIT\n*filter\n');
     expect(r.out).toContain('-A KUBE-SERVICES -m comment --comment "shop/web:http cluster IP"');
     expect(r.out).toContain('--dport 30080 -j KUBE-EXT-');
     expect(r.out).toContain('! -s 10.244.0.0/16 -j KUBE-MARK-MASQ');

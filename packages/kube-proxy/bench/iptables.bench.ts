@@ -1,13 +1,13 @@
 // kube-proxy iptables-mode benchmarks (each Service: ClusterIP, one TCP port, one EndpointSlice
 // with 10 ready endpoints), every number with a baseline measured in the same process:
-//  1. rule generation: full build+render, and a partial build with one changed Service through
-//     IptablesRuleCache, against the previous builder (buildIptablesRuleset + onlyServices);
+//  1. rule generation through IptablesRuleCache: a full render, and a partial one with one
+//     changed Service;
 //  2. first full sync through IptablesProxier into an empty network namespace, three ways (the
 //     previous code: every comment, render then restore; + upstream's large cluster mode; + the
 //     payload streamed into iptables-restore while rendering), against plain `iptables-restore`
 //     of the new payload (the floor) and of the previous payload (with comments);
-//  3. network programming latency: one EndpointSlice change → rules in the kernel, against the
-//     previous partial path (list the kernel, build with onlyServices, restore);
+//  3. network programming latency: one EndpointSlice change → rules in the kernel, against a
+//     full sync per change (list the kernel, render everything, restore);
 //  4. the apply options: back end (nft / legacy), --noflush or not, widened nft cache, and a
 //     small partial payload on top of the full table.
 // Writes bench-results/kube-proxy-iptables.json. Needs root for 2–4 (namespaces only).
@@ -20,14 +20,13 @@ import { widenNftCache } from '@nodeagent/netfilter/iptables';
 import { Bench } from 'tinybench';
 import { ProxyState, snapshotFromObjects } from '../src/index';
 import {
-  buildIptablesRuleset,
   cidrLocalDetector,
   execIptables,
   type IptablesBackendOptions,
   type IptablesExecutor,
   IptablesProxier,
   IptablesRuleCache,
-  renderRestorePayload,
+  renderIptablesRuleset,
 } from '../src/iptables/index';
 import { benchCluster, benchSlice } from './bench-cluster';
 
@@ -148,9 +147,6 @@ async function generation(results: Record<string, unknown>): Promise<void> {
     bench.add(`full ${n}`, () => {
       new IptablesRuleCache(backendOptions).prepare(snapshot, { full: true, existingNatChains: [] });
     });
-    bench.add(`full ${n} baseline buildIptablesRuleset`, () => {
-      renderRestorePayload(buildIptablesRuleset({ snapshot }, backendOptions).ruleset);
-    });
     // A live state: each iteration changes one Service's slice and prepares + commits a partial sync.
     const state = new ProxyState('IPv4', 'node-0');
     for (const s of services) state.onService(undefined, s);
@@ -163,26 +159,16 @@ async function generation(results: Record<string, unknown>): Promise<void> {
       state.onEndpointSlice(sliceFor((k * 7919) % n, k), false);
       cache.commit(cache.prepare(state.snapshot(), { full: false }));
     });
-    bench.add(`partial ${n} baseline buildIptablesRuleset onlyServices`, () => {
-      renderRestorePayload(
-        buildIptablesRuleset({ snapshot, onlyServices: new Set(['bench/svc-0']) }, backendOptions).ruleset,
-      );
-    });
   }
   await bench.run();
   results.generation = SIZES.map((n) => {
     const full = meanMs(bench, `full ${n}`);
-    const fullBase = meanMs(bench, `full ${n} baseline buildIptablesRuleset`);
     const partial = meanMs(bench, `partial ${n} (1 changed)`);
-    const partialBase = meanMs(bench, `partial ${n} baseline buildIptablesRuleset onlyServices`);
     return {
       services: n,
       fullBuildRenderMs: round(full),
-      baselineFullBuildRenderMs: round(fullBase),
-      ratioFullToBaseline: round(full / fullBase, 2),
       partialBuildRenderMs: round(partial, 3),
-      baselinePartialBuildRenderMs: round(partialBase),
-      ratioPartialToBaseline: round(partial / partialBase, 4),
+      ratioPartialToFull: round(partial / full, 4),
     };
   });
 }
@@ -314,8 +300,8 @@ async function latency(results: Record<string, unknown>): Promise<void> {
       }
       const c1 = cpuMs();
       lat.sort((a, b) => a - b);
-      // Baseline, same namespace and kernel state: the previous partial path (list the nat
-      // table, build with onlyServices, restore), for a few changes.
+      // Baseline, same namespace and kernel state: a full sync for each change (list the nat
+      // table, render everything, restore), for a few changes.
       const state = new ProxyState('IPv4', 'node-0');
       const { services, slices } = cluster(n);
       for (const s of services) state.onService(undefined, s);
@@ -330,11 +316,7 @@ async function latency(results: Record<string, unknown>): Promise<void> {
         state.onEndpointSlice(sliceFor(i, k + 1), false);
         const snapshot = state.snapshot();
         const existing = await exec.listChains('nat');
-        const built = buildIptablesRuleset(
-          { snapshot, onlyServices: snapshot.changedServices, existingNatChains: existing },
-          backendOptions,
-        );
-        await exec.restore(renderRestorePayload(built.ruleset));
+        await exec.restore(renderIptablesRuleset(snapshot, backendOptions, existing).payload);
         base.push(performance.now() - t0);
       }
       base.sort((a, b) => a - b);
@@ -347,7 +329,7 @@ async function latency(results: Record<string, unknown>): Promise<void> {
         meanProxierCpuMsPerSync: round((c1.self - c0.self) / changes),
         meanIptablesCpuMsPerSync: round((c1.children - c0.children) / changes),
         baselineChanges: base.length,
-        baselinePreviousPartialP50Ms: round(percentile(base, 50)),
+        baselineFullSyncP50Ms: round(percentile(base, 50)),
         ratioP50ToBaseline: round(percentile(lat, 50) / percentile(base, 50), 3),
       };
       rows.push(row);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { ProxyState, snapshotFromObjects } from '../src/index';
-import { buildIptablesRuleset, execIptables } from '../src/iptables/index';
+import { execIptables, renderIptablesRuleset } from '../src/iptables/index';
 import {
   execIpsetLayer,
   execLinkLayer,
@@ -60,7 +60,7 @@ async function planning() {
     const bench = new Bench({ time: 1500, warmupTime: 300 });
     bench
       .add('iptables build (baseline)', () => {
-        buildIptablesRuleset({ snapshot });
+        renderIptablesRuleset(snapshot);
       })
       .add('ipvs plan (full)', () => {
         new IpvsPlanner().plan(snapshot);

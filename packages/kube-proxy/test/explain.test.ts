@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { snapshotFromObjects } from '../src/index';
 import {
-  buildIptablesRuleset,
   endpointChainName,
   explainIptablesService,
   formatServiceExplanation,
-  renderRestorePayload,
+  renderIptablesRuleset,
   serviceChainNames,
 } from '../src/iptables/index';
 import { service, slice } from './fixtures';
@@ -24,7 +23,7 @@ function payload() {
       slice('other', [{ ip: '10.244.9.9' }]),
     ],
   });
-  return renderRestorePayload(buildIptablesRuleset({ snapshot }).ruleset);
+  return renderIptablesRuleset(snapshot).payload;
 }
 
 describe('explainIptablesService', () => {

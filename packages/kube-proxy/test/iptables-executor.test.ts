@@ -4,12 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { prefixedRunner } from '../src/exec/prefixed-runner';
 import { KubeProxyMetrics, snapshotFromObjects } from '../src/index';
 import { splitSaveTables } from '../src/iptables/base-setup';
-import {
-  buildIptablesRuleset,
-  execIptables,
-  IptablesProxier,
-  renderRestorePayload,
-} from '../src/iptables/index';
+import { execIptables, IptablesProxier, renderIptablesRuleset } from '../src/iptables/index';
 import { FakeIptables } from '../src/shared/fake-iptables';
 import { service, slice } from './fixtures';
 
@@ -49,7 +44,7 @@ function payloadFor(services: number): string {
     services: svcs,
     endpointSlices: slices,
   });
-  return renderRestorePayload(buildIptablesRuleset({ snapshot }, {}).ruleset);
+  return renderIptablesRuleset(snapshot, {}).payload;
 }
 
 describe('execIptables restore through IptablesClient', () => {
@@ -77,10 +72,10 @@ describe('execIptables restore through IptablesClient', () => {
     await exec.restore(payload);
     const sent = calls[0]!.input!.split('\n');
     const headers = sent.flatMap((l, i) => (l.startsWith('*') ? [i] : []));
-    expect(headers.map((i) => sent[i])).toEqual(['*filter', '*nat']);
-    // The small filter section keeps iptables-nft's narrowed cache; the nat one is widened.
-    expect(sent[headers[0]! + 1]).not.toBe('-S');
-    expect(sent[headers[1]! + 1]).toBe('-S');
+    expect(headers.map((i) => sent[i])).toEqual(['*nat', '*filter']);
+    // The nat section is widened; the small filter one keeps iptables-nft's narrowed cache.
+    expect(sent[headers[0]! + 1]).toBe('-S');
+    expect(sent[headers[1]! + 1]).not.toBe('-S');
     expect(sent.filter((l) => l !== '-S').join('\n')).toBe(payload);
   });
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProxyState, snapshotFromObjects } from '../src/index';
 import {
-  buildIptablesRuleset,
   cidrLocalDetector,
   endpointChainName,
   explainIptablesService,
@@ -9,7 +8,7 @@ import {
   IptablesRuleCache,
   isLargeClusterMode,
   LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
-  renderRestorePayload,
+  renderIptablesRuleset,
   serviceChainNames,
 } from '../src/iptables/index';
 import { service, slice } from './fixtures';
@@ -65,9 +64,7 @@ describe('large cluster mode', () => {
   });
 
   it('below the threshold every per-endpoint rule carries the Service comment', () => {
-    const payload = renderRestorePayload(
-      buildIptablesRuleset({ snapshot: snapshotOf(2, 3, true) }, OPTIONS).ruleset,
-    );
+    const payload = renderIptablesRuleset(snapshotOf(2, 3, true), OPTIONS).payload;
     const rules = endpointRules(payload);
     // Per Service: 3 SVC→SEP jumps and 2 rules in each of 3 SEP chains; svc-0 adds 3 affinity checks.
     expect(rules).toHaveLength(2 * 9 + 3);
@@ -76,7 +73,7 @@ describe('large cluster mode', () => {
 
   it('above it the per-endpoint rules have no comment, and every other rule keeps its own', () => {
     const snapshot = snapshotOf(101, 10, true);
-    const payload = renderRestorePayload(buildIptablesRuleset({ snapshot }, OPTIONS).ruleset);
+    const payload = renderIptablesRuleset(snapshot, OPTIONS).payload;
     const rules = endpointRules(payload);
     expect(rules).toHaveLength(101 * 30 + 10);
     for (const r of rules) expect(r).not.toContain('--comment');
@@ -97,16 +94,14 @@ describe('large cluster mode', () => {
     expect(endpointRules(prepared.payload).sort()).toEqual([...rules].sort());
     // The same Services with comments (one endpoint fewer each keeps them below the threshold)
     // cost well over a third more per endpoint rule.
-    const small = renderRestorePayload(
-      buildIptablesRuleset({ snapshot: snapshotOf(100, 10) }, OPTIONS).ruleset,
-    );
+    const small = renderIptablesRuleset(snapshotOf(100, 10), OPTIONS).payload;
     const perRule = (p: string) => endpointRules(p).join('\n').length / endpointRules(p).length;
     expect(perRule(small)).toBeGreaterThan(1.4 * perRule(payload));
   });
 
   it('explain still finds a Service’s endpoints through its SVC chain’s jumps', () => {
     const snapshot = snapshotOf(101, 10);
-    const payload = renderRestorePayload(buildIptablesRuleset({ snapshot }, OPTIONS).ruleset);
+    const payload = renderIptablesRuleset(snapshot, OPTIONS).payload;
     const e = explainIptablesService(payload, 'default/svc-7');
     const svc = e.chains.find((c) => c.chain === serviceChainNames('default/svc-7:http', 'TCP').cluster)!;
     expect(svc.endpoints.map((x) => x.destination).sort()).toEqual(
@@ -133,8 +128,7 @@ describe('IptablesRuleCache across the large cluster threshold', () => {
       );
       sim.apply(prepared.payload);
       cache.commit(prepared);
-      const built = buildIptablesRuleset({ snapshot }, OPTIONS);
-      const want = expectedTables(built.ruleset);
+      const want = expectedTables(renderIptablesRuleset(snapshot, OPTIONS).payload);
       expect(sim.dump('nat')).toEqual(want.nat);
       expect(sim.dump('filter')).toEqual(want.filter);
       return prepared;

@@ -1,6 +1,3 @@
-import type { IptablesRuleset } from '../src/iptables/index';
-import { renderRule } from '../src/iptables/index';
-
 /** Targets that are not chains. */
 const TARGETS = new Set(['ACCEPT', 'DROP', 'RETURN', 'REJECT', 'DNAT', 'SNAT', 'MASQUERADE', 'MARK']);
 
@@ -86,15 +83,9 @@ function targetOf(rule: string): string | undefined {
   return at < 0 ? undefined : rule.slice(at + 4).split(' ')[0];
 }
 
-/** The chains and rules of a built ruleset per table, in the shape RestoreSim.dump returns. */
-export function expectedTables(ruleset: IptablesRuleset): Record<'filter' | 'nat', Record<string, string[]>> {
-  const out = { filter: {}, nat: {} } as Record<'filter' | 'nat', Record<string, string[]>>;
-  for (const table of ['filter', 'nat'] as const) {
-    const t = ruleset[table];
-    const chains: Record<string, string[]> = {};
-    for (const c of [...t.chains].sort()) chains[c] = [];
-    for (const r of t.rules) chains[r[1]!]!.push(renderRule(r));
-    out[table] = chains;
-  }
-  return out;
+/** The chains and rules a payload leaves in empty tables, per table, as RestoreSim.dump returns them. */
+export function expectedTables(payload: string): Record<'filter' | 'nat', Record<string, string[]>> {
+  const fresh = new RestoreSim();
+  fresh.apply(payload);
+  return { filter: fresh.dump('filter'), nat: fresh.dump('nat') };
 }

@@ -3,10 +3,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProxyState, snapshotFromObjects } from '../src/index';
 import {
-  buildIptablesRuleset,
   cidrLocalDetector,
   type IptablesBackendOptions,
   IptablesRuleCache,
+  renderIptablesRuleset,
   serviceChainNames,
 } from '../src/iptables/index';
 import { service, slice } from './fixtures';
@@ -30,11 +30,11 @@ function harness(options = OPTIONS) {
     );
     sim.apply(prepared.payload);
     cache.commit(prepared);
-    const built = buildIptablesRuleset({ snapshot }, options);
+    const built = renderIptablesRuleset(snapshot, options);
     return { prepared, built, snapshot };
   };
-  const expectKernelMatchesBuild = (built: ReturnType<typeof buildIptablesRuleset>) => {
-    const want = expectedTables(built.ruleset);
+  const expectKernelMatchesBuild = (built: ReturnType<typeof renderIptablesRuleset>) => {
+    const want = expectedTables(built.payload);
     expect(sim.dump('nat', isOurs)).toEqual(want.nat);
     expect(sim.dump('filter', isOurs)).toEqual(want.filter);
     expect(sim.dump('nat', (c) => !isOurs(c))).toEqual({ DOCKER: ['-A DOCKER -j RETURN'] });
@@ -54,7 +54,7 @@ const dbSlice = slice('db', [{ ip: '10.244.2.1' }], { ports: [{ name: 'pg', port
 const webChains = serviceChainNames('default/web:http', 'TCP');
 
 describe('IptablesRuleCache', () => {
-  it('a full sync writes exactly the rules buildIptablesRuleset builds', () => {
+  it('a full sync writes exactly the rules a fresh render of the snapshot has', () => {
     const h = harness();
     h.state.onService(undefined, web);
     h.state.onService(undefined, db);
@@ -126,7 +126,7 @@ describe('IptablesRuleCache', () => {
     h.expectKernelMatchesBuild(built);
   });
 
-  it('IPv6: a full sync writes what buildIptablesRuleset builds (no ::1 NodePorts, masqueradeBit honoured)', () => {
+  it('IPv6: a full sync writes what a fresh render has (no ::1 NodePorts, masqueradeBit honoured)', () => {
     const options: IptablesBackendOptions = { masqueradeBit: 5, localhostNodePorts: false };
     const snapshot = snapshotFromObjects({
       family: 'IPv6',
@@ -145,14 +145,14 @@ describe('IptablesRuleCache', () => {
     const prepared = cache.prepare(snapshot, { full: true, existingNatChains: [] });
     const sim = new RestoreSim();
     sim.apply(prepared.payload);
-    const want = expectedTables(buildIptablesRuleset({ snapshot }, options).ruleset);
+    const want = expectedTables(renderIptablesRuleset(snapshot, options).payload);
     expect(sim.dump('nat')).toEqual(want.nat);
     expect(sim.dump('filter')).toEqual(want.filter);
     expect(prepared.payload).toContain('! -d ::1/128');
     expect(prepared.payload).toContain('0x00000020');
   });
 
-  it('property: after any sequence of changes and syncs the kernel holds what a full build says', () => {
+  it('property: after any sequence of changes and syncs the kernel holds what a fresh full render says', () => {
     const svcArb = fc.record({
       present: fc.boolean(),
       type: fc.constantFrom('ClusterIP', 'NodePort', 'LoadBalancer'),

@@ -3,21 +3,21 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { snapshotFromObjects } from '../src/index';
 import {
-  buildIptablesRuleset,
   cidrLocalDetector,
   endpointChainName,
   type IptablesRuleset,
-  renderRestorePayload,
+  isServiceChainName,
   serviceChainNames,
 } from '../src/iptables/index';
 import { type EndpointSpec, service, slice } from './fixtures';
+import { renderedRuleset } from './rendered-ruleset';
 
 const detectors = { IPv4: cidrLocalDetector('10.244.0.0/16'), IPv6: cidrLocalDetector('fd00:10:244::/48') };
 
 function build(
   services: Parameters<typeof snapshotFromObjects>[0]['services'],
   slices: Parameters<typeof snapshotFromObjects>[0]['endpointSlices'],
-  extra: { family?: 'IPv4' | 'IPv6'; onlyServices?: Set<string>; existingNatChains?: string[] } = {},
+  extra: { family?: 'IPv4' | 'IPv6'; existingNatChains?: string[] } = {},
 ) {
   const snapshot = snapshotFromObjects({
     family: extra.family ?? 'IPv4',
@@ -26,16 +26,20 @@ function build(
     services,
     endpointSlices: slices,
   });
-  return buildIptablesRuleset(
-    { snapshot, onlyServices: extra.onlyServices, existingNatChains: extra.existingNatChains },
+  return renderedRuleset(
+    snapshot,
     { localDetector: detectors[extra.family ?? 'IPv4'], nodeIP: '192.168.10.1' },
+    extra.existingNatChains,
   );
 }
 
 /** The payload parses as iptables-save text and passes @nodeagent/netfilter's validator. */
-function expectValid(rs: IptablesRuleset, family: 'ipv4' | 'ipv6' = 'ipv4'): void {
-  expect(() => validateRuleset(parseSave(renderRestorePayload(rs), family))).not.toThrow();
+function expectValid(payload: string, family: 'ipv4' | 'ipv6' = 'ipv4'): void {
+  expect(() => validateRuleset(parseSave(payload, family))).not.toThrow();
 }
+
+/** Per-service NAT chains (KUBE-SVC/SVL/EXT/FW/SEP) a ruleset declares. */
+const serviceChains = (rs: IptablesRuleset) => rs.nat.chains.filter((c) => isServiceChainName(c));
 
 const eps = (...ips: string[]): EndpointSpec[] => ips.map((ip) => ({ ip, node: 'node-b' }));
 const rules = (rs: IptablesRuleset, table: 'filter' | 'nat') => rs[table].rules.map((r) => r.join(' '));
@@ -68,9 +72,9 @@ describe('iptables ruleset (golden)', () => {
       ],
       [slice('web', eps('10.244.1.5', '10.244.2.7'))],
     );
-    await expect(renderRestorePayload(r.ruleset)).toMatchFileSnapshot('golden/clusterip-affinity.iptables');
+    await expect(r.payload).toMatchFileSnapshot('golden/clusterip-affinity.iptables');
     expect(danglingJumps(r.ruleset)).toEqual([]);
-    expectValid(r.ruleset);
+    expectValid(r.payload);
   });
 
   it('NodePort + LoadBalancer with source ranges, eTP=Local, health check port', async () => {
@@ -102,9 +106,9 @@ describe('iptables ruleset (golden)', () => {
         ),
       ],
     );
-    await expect(renderRestorePayload(r.ruleset)).toMatchFileSnapshot('golden/loadbalancer-local.iptables');
+    await expect(r.payload).toMatchFileSnapshot('golden/loadbalancer-local.iptables');
     expect(danglingJumps(r.ruleset)).toEqual([]);
-    expectValid(r.ruleset);
+    expectValid(r.payload);
   });
 
   it('services without endpoints, with no local endpoints, externalIPs and UDP', async () => {
@@ -123,10 +127,10 @@ describe('iptables ruleset (golden)', () => {
         slice('dns', eps('10.244.3.3'), { ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }),
       ],
     );
-    await expect(renderRestorePayload(r.ruleset)).toMatchFileSnapshot('golden/no-endpoints-udp.iptables');
+    await expect(r.payload).toMatchFileSnapshot('golden/no-endpoints-udp.iptables');
     expect(r.noLocalEndpoints).toEqual({ internal: 1, external: 0 });
     expect(danglingJumps(r.ruleset)).toEqual([]);
-    expectValid(r.ruleset);
+    expectValid(r.payload);
   });
 
   it('IPv6 ClusterIP', async () => {
@@ -142,8 +146,8 @@ describe('iptables ruleset (golden)', () => {
       [slice('v6', [{ ip: 'fd00:10:244::5', node: 'node-b' }], { addressType: 'IPv6' })],
       { family: 'IPv6' },
     );
-    await expect(renderRestorePayload(r.ruleset)).toMatchFileSnapshot('golden/ipv6-nodeport.iptables');
-    expectValid(r.ruleset, 'ipv6');
+    await expect(r.payload).toMatchFileSnapshot('golden/ipv6-nodeport.iptables');
+    expectValid(r.payload, 'ipv6');
   });
 });
 
@@ -160,10 +164,7 @@ describe('iptables ruleset (behaviour)', () => {
     expect(rules(r.ruleset, 'filter')).toContain(
       '-A KUBE-SERVICES -m comment --comment default/none:http has no endpoints -d 10.96.0.10 -p tcp -m tcp --dport 80 -j REJECT',
     );
-    expect(
-      r.ruleset.nat.chains.filter((c) => c.startsWith('KUBE-SVC-') || c.startsWith('KUBE-SEP-')),
-    ).toEqual([]);
-    expect(r.activeNatChains.size).toBe(0);
+    expect(serviceChains(r.ruleset)).toEqual([]);
   });
 
   it('drops external traffic for eTP=Local without local endpoints but keeps cluster IP working', () => {
@@ -198,21 +199,6 @@ describe('iptables ruleset (behaviour)', () => {
     expect(probs).toEqual(['0.2500000000', '0.3333333333', '0.5000000000', 'last']);
   });
 
-  it('partial sync writes only changed services chains but all top-level rules', () => {
-    const services = [service('a', { clusterIP: '10.96.0.1' }), service('b', { clusterIP: '10.96.0.2' })];
-    const slices = [slice('a', eps('10.244.1.1')), slice('b', eps('10.244.1.2'))];
-    const full = build(services, slices);
-    const partial = build(services, slices, { onlyServices: new Set(['default/b']) });
-    const aChain = serviceChainNames('default/a:http', 'TCP').cluster;
-    const bChain = serviceChainNames('default/b:http', 'TCP').cluster;
-    expect(partial.ruleset.nat.chains).not.toContain(aChain);
-    expect(partial.ruleset.nat.chains).toContain(bChain);
-    // KUBE-SERVICES still jumps to both.
-    expect(rules(partial.ruleset, 'nat').filter((l) => l.startsWith('-A KUBE-SERVICES')).length).toBe(3);
-    expect(partial.ruleCounts).toEqual(full.ruleCounts);
-    expect(partial.activeNatChains).toEqual(full.activeNatChains);
-  });
-
   it('deletes stale service chains it owns and nothing else', () => {
     const r = build([service('web')], [slice('web', eps('10.244.1.1'))], {
       existingNatChains: [
@@ -224,7 +210,7 @@ describe('iptables ruleset (behaviour)', () => {
       ],
     });
     expect(r.ruleset.nat.deleteChains).toEqual(['KUBE-SEP-STALESTALESTALE2', 'KUBE-SVC-STALESTALESTALE1']);
-    const payload = renderRestorePayload(r.ruleset);
+    const payload = r.payload;
     expect(payload).toContain(':KUBE-SVC-STALESTALESTALE1 - [0:0]\n');
     expect(payload).toContain('-X KUBE-SVC-STALESTALESTALE1\n');
   });
@@ -236,7 +222,7 @@ describe('iptables ruleset (behaviour)', () => {
       services: [service('web')],
       endpointSlices: [slice('web', eps('10.244.1.1'))],
     });
-    const r = buildIptablesRuleset({ snapshot }, { masqueradeAll: true });
+    const r = renderedRuleset(snapshot, { masqueradeAll: true });
     const svc = serviceChainNames('default/web:http', 'TCP').cluster;
     expect(
       r.ruleset.nat.rules.some((x) => x[1] === svc && x.at(-1) === 'KUBE-MARK-MASQ' && !x.includes('!')),
@@ -297,11 +283,12 @@ describe('iptables ruleset (behaviour)', () => {
         );
         const r = build(services, slices);
         expect(danglingJumps(r.ruleset)).toEqual([]);
-        expectValid(r.ruleset);
-        const declared = new Set(r.ruleset.nat.chains);
-        for (const c of r.activeNatChains) expect(declared.has(c)).toBe(true);
+        expectValid(r.payload);
         const dnats = r.ruleset.nat.rules.filter((x) => x.includes('DNAT')).length;
-        expect(dnats).toBe([...r.activeNatChains].filter((c) => c.startsWith('KUBE-SEP-')).length);
+        expect(dnats).toBe(serviceChains(r.ruleset).filter((c) => c.startsWith('KUBE-SEP-')).length);
+        // Every per-service chain the payload declares is reached from a rule.
+        const targets = new Set(r.ruleset.nat.rules.map((x) => x[x.indexOf('-j') + 1]));
+        for (const c of serviceChains(r.ruleset)) expect(targets.has(c)).toBe(true);
       }),
       { numRuns: 150 },
     );

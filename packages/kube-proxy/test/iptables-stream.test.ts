@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { KubeProxyMetrics, snapshotFromObjects } from '../src/index';
 import { readKernelForFullSync } from '../src/iptables/base-setup';
 import {
-  buildIptablesRuleset,
   cidrLocalDetector,
   execIptables,
   type IptablesBackendOptions,
   IptablesProxier,
   IptablesRuleCache,
+  renderIptablesRuleset,
   SyncStreamNotFinishedError,
 } from '../src/iptables/index';
 import { FakeIptables } from '../src/shared/fake-iptables';
@@ -75,7 +75,7 @@ describe('IptablesRuleCache.streamFullSync', () => {
     const sim = new RestoreSim();
     sim.apply('*nat\n:KUBE-SVC-GONE - [0:0]\n:KUBE-SEP-GONE - [0:0]\n:DOCKER - [0:0]\nCOMMIT\n');
     sim.apply(result.payload);
-    const want = expectedTables(buildIptablesRuleset({ snapshot }, OPTIONS).ruleset);
+    const want = expectedTables(renderIptablesRuleset(snapshot, OPTIONS).payload);
     expect(sim.dump('nat', (c) => c.startsWith('KUBE-') && c !== 'KUBE-PROXY-CANARY')).toEqual(want.nat);
     expect(sim.dump('filter', (c) => c.startsWith('KUBE-') && c !== 'KUBE-PROXY-CANARY')).toEqual(
       want.filter,
@@ -104,7 +104,7 @@ describe('IptablesRuleCache.streamFullSync', () => {
     // An abandoned stream leaves nothing half-done: a partial sync renders what it needs.
     const partial = cache.prepare(snapshot, { full: false });
     sim.apply(partial.payload);
-    const want = expectedTables(buildIptablesRuleset({ snapshot }, OPTIONS).ruleset);
+    const want = expectedTables(renderIptablesRuleset(snapshot, OPTIONS).payload);
     expect(sim.dump('nat')).toEqual(want.nat);
   });
 });

@@ -1,12 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { KubeProxyMetrics, snapshotFromObjects } from '../src/index';
-import {
-  buildIptablesRuleset,
-  type IptablesBackendOptions,
-  IptablesProxier,
-  renderRestorePayload,
-} from '../src/iptables/index';
+import { type IptablesBackendOptions, IptablesProxier, renderIptablesRuleset } from '../src/iptables/index';
 import {
   CT_STATE_INVALID_DROPPED_COUNTER,
   KUBE_PROXY_NFACCT_COUNTERS,
@@ -41,7 +36,7 @@ function nodePortSnapshot(family: 'IPv4' | 'IPv6' = 'IPv4') {
 }
 
 function payload(options: IptablesBackendOptions, family: 'IPv4' | 'IPv6' = 'IPv4'): string {
-  return renderRestorePayload(buildIptablesRuleset({ snapshot: nodePortSnapshot(family) }, options).ruleset);
+  return renderIptablesRuleset(nodePortSnapshot(family), options).payload;
 }
 
 describe('nfacct netlink messages', () => {

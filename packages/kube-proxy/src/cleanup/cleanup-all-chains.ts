@@ -1,5 +1,5 @@
-import { IPTABLES_JUMP_RULES, LEGACY_JUMP_RULES } from '../iptables/build-iptables-ruleset';
 import { ownedChains } from '../iptables/cleanup-iptables';
+import { IPTABLES_JUMP_RULES, LEGACY_JUMP_RULES } from '../iptables/jump-rules';
 import { IPVS_JUMP_RULES } from '../ipvs/ipvs-iptables-rules';
 import { IPVS_FILTER_CHAINS, IPVS_NAT_CHAINS } from '../ipvs/ipvs-names';
 import { cleanupChains } from '../shared/cleanup-chains';

@@ -1,7 +1,7 @@
 import { chainsInSave, type IptablesExecutor, type IptablesTableName } from '../shared/iptables-executor';
 import { type JumpRule, renderRule } from '../shared/iptables-ruleset';
-import { IPTABLES_JUMP_RULES, KUBELET_JUMP_RULES, LEGACY_JUMP_RULES } from './build-iptables-ruleset';
 import { KUBE_FIREWALL, KUBE_PROXY_CANARY } from './chain-names';
+import { IPTABLES_JUMP_RULES, KUBELET_JUMP_RULES, LEGACY_JUMP_RULES } from './jump-rules';
 
 /**
  * What a full sync writes besides the ruleset: our canary chains (declared in the main

@@ -1,6 +1,5 @@
 import { cleanupChains } from '../shared/cleanup-chains';
 import type { IptablesExecutor, IptablesTableName } from '../shared/iptables-executor';
-import { IPTABLES_JUMP_RULES, LEGACY_JUMP_RULES } from './build-iptables-ruleset';
 import {
   isServiceChainName,
   KUBE_EXTERNAL_SERVICES,
@@ -12,6 +11,7 @@ import {
   KUBE_PROXY_FIREWALL,
   KUBE_SERVICES,
 } from './chain-names';
+import { IPTABLES_JUMP_RULES, LEGACY_JUMP_RULES } from './jump-rules';
 
 const OWNED: Record<IptablesTableName, readonly string[]> = {
   filter: [

@@ -31,13 +31,6 @@ export {
   type ServiceExplanation,
 } from '../shared/service-explanation';
 export {
-  type BuildIptablesInput,
-  buildIptablesRuleset,
-  IPTABLES_JUMP_RULES,
-  type IptablesBuildResult,
-  KUBELET_JUMP_RULES,
-} from './build-iptables-ruleset';
-export {
   endpointChainName,
   isServiceChainName,
   KUBE_EXTERNAL_SERVICES,
@@ -61,5 +54,7 @@ export {
   type IptablesSyncStream,
   type PreparedIptablesSync,
 } from './iptables-rule-cache';
+export { IPTABLES_JUMP_RULES, KUBELET_JUMP_RULES } from './jump-rules';
 export { isLargeClusterMode, LARGE_CLUSTER_ENDPOINTS_THRESHOLD } from './large-cluster-mode';
+export { renderIptablesRuleset } from './render-iptables-ruleset';
 export { SyncStreamNotFinishedError } from './sync-stream-not-finished-error';

@@ -473,7 +473,6 @@ export class IptablesRuleCache {
       filter,
       nat,
       svcNat: own,
-      activeNatChains: { add: () => undefined },
       detector: this.options.localDetector ?? NO_LOCAL_DETECTOR,
       masqueradeAll: this.options.masqueradeAll ?? false,
       options: this.options,

@@ -25,11 +25,6 @@ function probability(n: number): string {
   return (1 / n).toFixed(10);
 }
 
-/**
- * Where a Service's rules go: `filter` and `nat` receive rules in our top-level chains
- * (KUBE-SERVICES, KUBE-NODEPORTS, ...), `svcNat` the Service's own chains. Each rule is an
- * argument vector starting with "-A", chain.
- */
 /** `-A <chain> -m comment --comment <text>`: how each rule naming a Service starts. */
 function commentedRule(chain: string, comment: string): string[] {
   return ['-A', chain, '-m', 'comment', '--comment', comment];
@@ -40,12 +35,15 @@ export interface RuleSink {
   rule(...args: string[]): void;
 }
 
+/**
+ * Where a Service's rules go: `filter` and `nat` receive rules in our top-level chains
+ * (KUBE-SERVICES, KUBE-NODEPORTS, ...), `svcNat` the Service's own chains. Each rule is an
+ * argument vector starting with "-A", chain.
+ */
 export interface WriteServiceContext {
   filter: RuleSink;
   nat: RuleSink;
   svcNat: RuleSink;
-  /** Receives every per-service NAT chain the Service uses (all of them are declared in svcNat). */
-  activeNatChains: { add(chain: string): unknown };
   detector: LocalDetector;
   masqueradeAll: boolean;
   options: IptablesBackendOptions;
@@ -62,7 +60,7 @@ export function writeServiceRules(
   chains: ServiceChainNames,
   ctx: WriteServiceContext,
 ): { noLocalInternal: boolean; noLocalExternal: boolean } {
-  const { filter, nat, svcNat, activeNatChains, detector } = ctx;
+  const { filter, nat, svcNat, detector } = ctx;
   const name = sp.key;
   const proto = sp.protocol.toLowerCase();
   const port = String(sp.port);
@@ -79,11 +77,8 @@ export function writeServiceRules(
     return c;
   };
 
-  for (const ep of cat.allReachableEndpoints) activeNatChains.add(epChain(ep));
   const usesClusterChain = cat.clusterEndpoints.length > 0 && usesClusterEndpoints(sp);
-  if (usesClusterChain) activeNatChains.add(chains.cluster);
   const usesLocalChain = cat.localEndpoints.length > 0 && usesLocalEndpoints(sp);
-  if (usesLocalChain) activeNatChains.add(chains.local);
 
   let internalChain = chains.cluster;
   let hasInternal = hasEndpoints;
@@ -100,10 +95,8 @@ export function writeServiceRules(
   // The EXT chain exists whenever there are endpoints at all: its short-circuit rules for
   // pod and host traffic are needed even when no endpoint is usable externally.
   const usesExternalChain = hasEndpoints && externallyAccessible(sp);
-  if (usesExternalChain) activeNatChains.add(chains.external);
   const usesFirewallChain =
     hasEndpoints && sp.loadBalancerVIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
-  if (usesFirewallChain) activeNatChains.add(chains.firewall);
   const lbChain = usesFirewallChain ? chains.firewall : chains.external;
 
   let internalTarget = '';
