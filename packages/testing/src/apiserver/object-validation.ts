@@ -1,5 +1,6 @@
 import { badRequest, invalid, type StatusCause } from './api-error';
 import type { KubeObject } from './kube-object';
+import { containerCauses } from './pod-container-validation';
 import { apiVersionOf, type ResourceType } from './resource-types';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -249,8 +250,15 @@ export function objectCauses(rt: ResourceType, obj: KubeObject): StatusCause[] {
             message: 'Required value',
             field: `spec.containers[${i}].image`,
           });
+        causes.push(...containerCauses(spec, cc, `spec.containers[${i}]`));
       });
     }
+    const initContainers = Array.isArray(spec.initContainers) ? spec.initContainers : [];
+    initContainers.forEach((c, i) => {
+      causes.push(
+        ...containerCauses(spec, (c ?? {}) as Record<string, unknown>, `spec.initContainers[${i}]`),
+      );
+    });
   }
   if (rt.kind === 'Service' && spec.type !== 'ExternalName') {
     causes.push(...portCauses(spec.ports, 'spec.ports', 'port'));

@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiServer, startApiServer } from '../src/index';
+
+// biome-ignore lint/suspicious/noExplicitAny: wire JSON
+type Any = any;
+
+describe('pod spec validation the v1.36 server does on create and resize', () => {
+  let server: ApiServer;
+  const create = async (spec: Any, name = 'p') => {
+    const res = await fetch(`${server.url}/api/v1/namespaces/default/pods`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ metadata: { name }, spec }),
+    });
+    return { status: res.status, body: (await res.json()) as Any };
+  };
+  beforeAll(async () => {
+    server = await startApiServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('refuses a request above its limit, quoting both as Quantity prints them', async () => {
+    const res = await create({
+      containers: [
+        { name: 'c', image: 'i:1', resources: { requests: { cpu: '0.5' }, limits: { cpu: '200m' } } },
+      ],
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.message).toBe(
+      'Pod "p" is invalid: spec.containers[0].resources.requests: Invalid value: "500m": must be less than or equal to cpu limit of 200m',
+    );
+    expect(res.body.details.causes).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.containers[0].resources.requests',
+        message: 'Invalid value: "500m": must be less than or equal to cpu limit of 200m',
+      },
+    ]);
+  });
+
+  it('refuses negative quantities, in init containers too', async () => {
+    const res = await create({
+      initContainers: [{ name: 'i', image: 'i:1', resources: { limits: { memory: '-1Mi' } } }],
+      containers: [{ name: 'c', image: 'i:1' }],
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.details.causes.map((c: Any) => `${c.field}: ${c.message}`)).toEqual([
+      'spec.initContainers[0].resources.limits[memory]: Invalid value: "-1Mi": must be greater than or equal to 0',
+      // requests default to limits, so the request is negative too
+      'spec.initContainers[0].resources.requests[memory]: Invalid value: "-1Mi": must be greater than or equal to 0',
+    ]);
+  });
+
+  it('accepts a sleep hook of 0 seconds and refuses one longer than the grace period', async () => {
+    const zero = await create(
+      { containers: [{ name: 'c', image: 'i:1', lifecycle: { preStop: { sleep: { seconds: 0 } } } }] },
+      'sleep-zero',
+    );
+    expect(zero.status).toBe(201);
+    expect(zero.body.spec.containers[0].lifecycle).toEqual({ preStop: { sleep: { seconds: 0 } } });
+    const long = await create(
+      {
+        terminationGracePeriodSeconds: 10,
+        containers: [{ name: 'c', image: 'i:1', lifecycle: { postStart: { sleep: { seconds: 11 } } } }],
+      },
+      'sleep-long',
+    );
+    expect(long.status).toBe(422);
+    expect(long.body.message).toBe(
+      'Pod "sleep-long" is invalid: spec.containers[0].lifecycle.postStart.sleep.seconds: Invalid value: 11: must be non-negative and less than terminationGracePeriodSeconds (10)',
+    );
+  });
+
+  it('refuses a resize that puts a request above its limit before asking about the node', async () => {
+    const created = await create(
+      {
+        containers: [
+          { name: 'c', image: 'i:1', resources: { requests: { cpu: '100m' }, limits: { cpu: '200m' } } },
+        ],
+      },
+      'resize-me',
+    );
+    expect(created.status).toBe(201);
+    const res = await fetch(`${server.url}/api/v1/namespaces/default/pods/resize-me/resize`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/strategic-merge-patch+json' },
+      body: JSON.stringify({
+        spec: { containers: [{ name: 'c', resources: { requests: { cpu: '300m' } } }] },
+      }),
+    });
+    const body = (await res.json()) as Any;
+    expect(res.status).toBe(422);
+    expect(body.message).toBe(
+      'Pod "resize-me" is invalid: spec.containers[0].resources.requests: Invalid value: "300m": must be less than or equal to cpu limit of 200m',
+    );
+  });
+
+  it('refuses what the resize subresource may not change, with upstream messages', async () => {
+    await create(
+      {
+        containers: [
+          { name: 'c', image: 'i:1', resources: { requests: { cpu: '100m', 'ephemeral-storage': '1Gi' } } },
+        ],
+        initContainers: [{ name: 'setup', image: 'i:1', resources: { requests: { cpu: '100m' } } }],
+      },
+      'fixed',
+    );
+    const resize = async (patch: Any) => {
+      const res = await fetch(`${server.url}/api/v1/namespaces/default/pods/fixed/resize`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/strategic-merge-patch+json' },
+        body: JSON.stringify(patch),
+      });
+      return { status: res.status, body: (await res.json()) as Any };
+    };
+    const storage = await resize({
+      spec: { containers: [{ name: 'c', resources: { requests: { 'ephemeral-storage': '2Gi' } } }] },
+    });
+    expect(storage.status).toBe(422);
+    expect(storage.body.message).toBe(
+      'Pod "fixed" is invalid: spec: Forbidden: only cpu and memory resources are mutable',
+    );
+    const init = await resize({
+      spec: { initContainers: [{ name: 'setup', resources: { requests: { cpu: '200m' } } }] },
+    });
+    expect(init.status).toBe(422);
+    expect(init.body.message).toBe(
+      'Pod "fixed" is invalid: spec: Forbidden: resources for non-sidecar init containers are immutable',
+    );
+    const image = await resize({ spec: { containers: [{ name: 'c', image: 'other:2' }] } });
+    // Only resources and resizePolicy are taken from the request: the image change is dropped.
+    expect(image.status).toBe(200);
+    expect(image.body.spec.containers[0].image).toBe('i:1');
+    expect(image.body.metadata.generation).toBe(1);
+  });
+});
