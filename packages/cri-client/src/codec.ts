@@ -22,7 +22,7 @@ export interface MessageCodec<T> {
 
 // Decode shape: 64-bit integers as bigint, enums as numbers, every scalar/list/map present with its
 // proto3 default, unset sub-messages as null.
-const DECODE_OPTIONS: protobuf.IConversionOptions = {
+export const DECODE_OPTIONS: protobuf.IConversionOptions = {
   longs: BigInt as unknown as typeof Number,
   enums: Number,
   bytes: Buffer as unknown as typeof String,

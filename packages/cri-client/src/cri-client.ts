@@ -17,6 +17,7 @@ import type {
   MessageTypeName,
   RuntimeServiceRpcs,
 } from './generated/types';
+import { reusingListCodec } from './reusing-list-codec';
 import { openPortForward } from './streaming/port-forward';
 import { type OpenStreamOptions, openStream, type StreamSession } from './streaming/stream-session';
 
@@ -64,11 +65,19 @@ interface MethodEntry {
   deserialize: (bytes: Buffer) => unknown;
 }
 
+/**
+ * The answers a kubelet asks for every second on a steady node: unchanged items are decoded once
+ * and shared (frozen) between answers (see reusingListCodec).
+ */
+const listAnswers = new Set(['ListContainersResponse', 'ListPodSandboxResponse']);
+
 function buildMethodTable(): Map<string, MethodEntry> {
   const table = new Map<string, MethodEntry>();
   for (const m of criMethods) {
     const request = messageCodec<unknown>(m.requestType as MessageTypeName);
-    const response = messageCodec<unknown>(m.responseType as MessageTypeName);
+    const response = listAnswers.has(m.responseType)
+      ? reusingListCodec<unknown>(m.responseType as MessageTypeName)
+      : messageCodec<unknown>(m.responseType as MessageTypeName);
     table.set(m.name, {
       path: `/runtime.v1.${m.service}/${m.name}`,
       request,
