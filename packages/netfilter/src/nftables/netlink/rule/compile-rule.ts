@@ -712,3 +712,16 @@ export function compileRuleExpressions(input: CompileExpressionsInput): Compiled
   compiler.compile(statements);
   return { expressions: compiler.out, anonymousSets: compiler.anonymousSets };
 }
+
+/**
+ * The type names of a set's `typeof` text (`ip daddr . meta l4proto . th dport . numgen random
+ * mod 1` → `ipv4_addr . inet_proto . inet_service . integer`), for its key type and lengths.
+ */
+export function typeofToType(text: string, family: NftFamily): string {
+  return typeParts(text)
+    .map((part) => {
+      if (!part.includes(' ') && !['mark', 'iifname', 'oifname', 'iif', 'oif'].includes(part)) return part;
+      return selectorType(parseSelectorText(part), family).type;
+    })
+    .join(' . ');
+}

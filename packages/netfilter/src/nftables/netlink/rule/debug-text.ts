@@ -202,6 +202,23 @@ function elementValueText(payload: Buffer): string {
     : '';
 }
 
+/** One set element as nft --debug=netlink prints it (tab first, no newline). */
+export function elementDebugText(element: {
+  key: Buffer;
+  /** NFTA_SET_ELEM_DATA payload (data-types.ts encodeValue). */
+  value?: Buffer;
+  intervalEnd?: boolean;
+  userdata?: Buffer;
+}): string {
+  const keyText = elementWords(element.key)
+    .map((w) => `${w} `)
+    .join('');
+  const valueText = element.value ? elementValueText(element.value) : '';
+  const flags = element.intervalEnd ? NFT_SET_ELEM_INTERVAL_END : 0;
+  const userdataText = element.userdata ? `  userdata = { ${escapeBytes(element.userdata)} }` : '';
+  return `\telement ${keyText} : ${valueText}${flags} [end]${userdataText}`;
+}
+
 /**
  * An anonymous set as nft --debug=netlink prints it before the rule that uses it: the set
  * (`__set%d <table> <flags> size <n>`), the element batch header, and the elements on one line.
@@ -210,14 +227,14 @@ export function anonymousSetDebugLines(set: AnonymousSet, table: string): string
   const flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | set.flags;
   const ends = new Set(set.intervalEnd ?? []);
   const elements = set.elements.map((key, i) => {
-    const keyText = elementWords(key)
-      .map((w) => `${w} `)
-      .join('');
     const value = set.values?.[i];
-    const valueText = value ? elementValueText(value) : '';
     const userdata = set.elementUserdata?.get(i);
-    const userdataText = userdata ? `  userdata = { ${escapeBytes(userdata)} }` : '';
-    return `\telement ${keyText} : ${valueText}${ends.has(i) ? NFT_SET_ELEM_INTERVAL_END : 0} [end]${userdataText}`;
+    return elementDebugText({
+      key,
+      ...(value ? { value } : {}),
+      intervalEnd: ends.has(i),
+      ...(userdata ? { userdata } : {}),
+    });
   });
   return [
     `${set.name} ${table} ${flags.toString(16)} size ${set.size}`,

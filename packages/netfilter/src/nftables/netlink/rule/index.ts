@@ -6,8 +6,14 @@ import { encodeExpressions } from './encode-expressions';
 import type { CompiledRule, CompileRuleInput } from './types';
 import { ruleCommentUserdata } from './userdata';
 
-export { type CompiledExpressions, compileRuleExpressions, newRuleBatch, parseTimeout } from './compile-rule';
-export { anonymousSetDebugLines, debugLine, debugLines } from './debug-text';
+export {
+  type CompiledExpressions,
+  compileRuleExpressions,
+  newRuleBatch,
+  parseTimeout,
+  typeofToType,
+} from './compile-rule';
+export { anonymousSetDebugLines, debugLine, debugLines, elementDebugText } from './debug-text';
 export { decodeExpressions } from './decode-expressions';
 export { encodeExpressions } from './encode-expressions';
 export { NftExpressionDecodeError, NftRuleSetError, NftRuleSyntaxError } from './errors';
