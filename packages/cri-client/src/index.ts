@@ -38,6 +38,7 @@ export {
   STREAM_PROTOCOLS,
   StreamChannel,
   type StreamExit,
+  type V4Status,
   type StreamSession,
 } from './streaming/stream-session';
 export { type StreamConnector, StreamingError, tcpConnector } from './streaming/websocket-client';

@@ -40,7 +40,8 @@ export interface OpenStreamOptions {
   connector?: StreamConnector;
 }
 
-interface V4Status {
+/** The Kubernetes Status the v4 streaming protocols send on the error channel when a command ends. */
+export interface V4Status {
   status?: string;
   message?: string;
   reason?: string;

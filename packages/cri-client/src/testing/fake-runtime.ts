@@ -36,7 +36,8 @@ import { isValidImageReference, withDefaultTag } from './image-reference';
 import { Ipv4Pool } from './ipv4-pool';
 import { CommandNotFoundError, runCommand, type ShellResult } from './mini-shell';
 
-type AnyRpc = keyof RuntimeServiceRpcs | keyof ImageServiceRpcs;
+/** Any CRI method name, runtime or image service, as fault injection takes it. */
+export type AnyRpc = keyof RuntimeServiceRpcs | keyof ImageServiceRpcs;
 
 /** A gRPC failure the fake should answer with. */
 export interface InjectedError {

@@ -1,5 +1,6 @@
 // @nodeagent/cri-client/testing: an in-memory CRI runtime for tests.
 export {
+  type AnyRpc,
   type ExecHandler,
   type FakeImageInput,
   FakeRuntime,
