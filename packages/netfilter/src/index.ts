@@ -31,7 +31,7 @@ export {
   type RestoreStrategy,
   type RestoreStreamOptions,
 } from './iptables/iptables-client';
-export type { IptablesInterface } from './iptables/iptables-interface';
+export type { IptablesInterface, RuleSpec } from './iptables/iptables-interface';
 export type { IpFamily, Ruleset, Table, TableName } from './iptables/model';
 export type { NftFamily, NftRuleset } from './nftables/model';
 export { NftablesClient, type NftablesClientOptions, nftErrorLine } from './nftables/nftables-client';

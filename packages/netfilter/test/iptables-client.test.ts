@@ -134,6 +134,49 @@ describe('IptablesClient', () => {
     expect(calls).toHaveLength(0);
   });
 
+  it('deleteRule repeats -D while -C finds the rule; deleteChain flushes then deletes; both report what they did', async () => {
+    const present = { rules: 2, chain: true };
+    const { runner, calls } = fakeRunner((call) => {
+      if (call.args.includes('-C')) return { exitCode: present.rules > 0 ? 0 : 1 };
+      if (call.args.includes('-D')) present.rules--;
+      if (call.args.includes('-S')) return { exitCode: present.chain ? 0 : 1 };
+      if (call.args.includes('-X')) present.chain = false;
+      return {};
+    });
+    const client = new IptablesClient({ runner, backend: 'legacy' });
+    const args = ['-m', 'comment', '--comment', 'kubernetes service portals', '-j', 'KUBE-SERVICES'];
+    expect(await client.deleteRule('nat', 'OUTPUT', args)).toBe(true);
+    expect(calls.filter((c) => c.args.includes('-D'))).toHaveLength(2);
+    expect(calls[1]).toEqual({
+      file: 'iptables-legacy',
+      args: ['-w', '5', '-W', '100000', '-t', 'nat', '-D', 'OUTPUT', ...args],
+    });
+    expect(await client.deleteRule('nat', 'OUTPUT', args)).toBe(false);
+    expect(await client.chainExists('nat', 'KUBE-SERVICES')).toBe(true);
+    calls.length = 0;
+    expect(await client.deleteChain('nat', 'KUBE-SERVICES')).toBe(true);
+    expect(calls.map((c) => c.args.slice(4))).toEqual([
+      ['-t', 'nat', '-S', 'KUBE-SERVICES', '1'],
+      ['-t', 'nat', '-F', 'KUBE-SERVICES'],
+      ['-t', 'nat', '-X', 'KUBE-SERVICES'],
+    ]);
+    expect(await client.deleteChain('nat', 'KUBE-SERVICES')).toBe(false);
+  });
+
+  it("a refused single-rule command is an ApplyError with iptables' message", async () => {
+    const { runner } = fakeRunner((call) =>
+      call.args.includes('-C')
+        ? { exitCode: 1 }
+        : { exitCode: 1, stderr: "iptables: Couldn't load target `KUBE-X'" },
+    );
+    const client = new IptablesClient({ runner, backend: 'nft' });
+    const err = await client
+      .ensureRule('append', 'filter', 'INPUT', ['-j', 'KUBE-X'])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplyError);
+    expect((err as Error).message).toContain("Couldn't load target");
+  });
+
   it('ensureRule checks first and only adds when missing', async () => {
     let present = false;
     const { runner, calls } = fakeRunner((call) => {

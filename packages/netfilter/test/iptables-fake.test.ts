@@ -76,6 +76,63 @@ describe('FakeIptables', () => {
     expect(await fake.saveText('filter')).toContain('-A INPUT -j KUBE-FIREWALL');
   });
 
+  it('takes a rule as an argument vector, deletes every copy and refuses what iptables would', async () => {
+    const fake = new FakeIptables();
+    const jump = ['-m', 'comment', '--comment', 'kubernetes service portals', '-j', 'KUBE-SERVICES'];
+    // No KUBE-SERVICES chain yet: iptables refuses a jump to it.
+    await expect(fake.ensureRule('prepend', 'nat', 'PREROUTING', jump)).rejects.toBeInstanceOf(ApplyError);
+    expect(await fake.chainExists('nat', 'KUBE-SERVICES')).toBe(false);
+    await fake.ensureChain('nat', 'KUBE-SERVICES');
+    expect(await fake.chainExists('nat', 'KUBE-SERVICES')).toBe(true);
+    expect(fake.userChains('nat')).toEqual(['KUBE-SERVICES']);
+    expect(await fake.ensureRule('prepend', 'nat', 'PREROUTING', jump)).toBe(true);
+    expect(await fake.ensureRule('append', 'nat', 'PREROUTING', jump)).toBe(false);
+    expect(fake.builtinChainRules()).toEqual([
+      'nat PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+    ]);
+    // Still jumped to: the chain cannot go.
+    await expect(fake.deleteChain('nat', 'KUBE-SERVICES')).rejects.toThrow(/referenced by PREROUTING/);
+    await fake.restore(
+      '*nat\n-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\nCOMMIT\n',
+      { validate: false },
+    );
+    expect(await fake.deleteRule('nat', 'PREROUTING', jump)).toBe(true);
+    expect(fake.builtinChainRules()).toEqual([]);
+    expect(await fake.deleteRule('nat', 'PREROUTING', jump)).toBe(false);
+    expect(await fake.deleteRule('nat', 'NO-SUCH-CHAIN', jump)).toBe(false);
+    expect(await fake.deleteChain('nat', 'KUBE-SERVICES')).toBe(true);
+    expect(await fake.deleteChain('nat', 'KUBE-SERVICES')).toBe(false);
+    expect(fake.userChains('nat')).toEqual([]);
+    // Single-rule commands are not restores.
+    expect(fake.restores).toHaveLength(1);
+  });
+
+  it('fails injected restores and saves without applying, and counts the chunks of each stream', async () => {
+    const fake = new FakeIptables();
+    fake.failNextRestore = 1;
+    await expect(fake.restore(svcPayload)).rejects.toBeInstanceOf(ApplyError);
+    expect(fake.dump()).toBe('');
+    expect(fake.restores).toEqual([svcPayload]);
+    fake.failNextRestore = 1;
+    async function* twoChunks() {
+      yield svcPayload.slice(0, 20);
+      yield svcPayload.slice(20);
+    }
+    await expect(fake.restoreStream(twoChunks())).rejects.toBeInstanceOf(ApplyError);
+    expect(fake.dump()).toBe('');
+    await fake.restoreStream(twoChunks(), { unwidenedTail: () => '*filter\n:KUBE-X - [0:0]\nCOMMIT\n' });
+    expect(fake.streams).toEqual([2, 2]);
+    expect(fake.userChains('filter')).toEqual(['KUBE-X']);
+    expect(fake.restores.at(-1)).toBe(`${svcPayload}*filter\n:KUBE-X - [0:0]\nCOMMIT\n`);
+    fake.failNextSave = 1;
+    await expect(fake.saveText('nat')).rejects.toBeInstanceOf(ApplyError);
+    expect(await fake.saveText('nat')).toContain('KUBE-SVC-A');
+    // load() seeds state; it is not a restore.
+    fake.load('');
+    expect(fake.restores).toHaveLength(3);
+    expect(fake.userChains('nat')).toEqual([]);
+  });
+
   it('keeps the sections committed before a streamed payload failed', async () => {
     const fake = new FakeIptables();
     async function* chunks() {

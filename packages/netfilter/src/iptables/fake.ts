@@ -8,8 +8,8 @@ import {
   MODELLED_TARGETS,
   TABLE_NAMES,
 } from './builtins';
-import type { IptablesInterface } from './iptables-interface';
-import type { IpFamily, Rule, Ruleset, Table, TableName } from './model';
+import type { IptablesInterface, RuleSpec } from './iptables-interface';
+import type { IpFamily, Ruleset, Table, TableName } from './model';
 import { parseSave } from './parse-save';
 import { payloadStats } from './payload-stats';
 import { quoteToken, splitTokens } from './quoting';
@@ -39,8 +39,17 @@ const RESTORE_COMMAND = ['iptables-restore', '--noflush'];
  */
 export class FakeIptables implements IptablesInterface {
   private tables = new Map<TableName, TableState>();
-  /** Every payload `restore`/`restoreStream` was given, in order. */
+  /** Every payload `restore`/`restoreStream` was given (a stream's with its tail), in order, failed ones too. */
   readonly restores: string[] = [];
+  /** The chunk count of each `restoreStream` that read its input to the end. */
+  readonly streams: number[] = [];
+  /**
+   * The next this-many restores (`restore` or `restoreStream`) fail with an ApplyError before
+   * anything is applied, as when iptables-restore exits non-zero: to test a caller's retry path.
+   */
+  failNextRestore = 0;
+  /** The next this-many `save`/`saveText` calls fail with an ApplyError (a failed iptables-save). */
+  failNextSave = 0;
 
   constructor(
     readonly family: IpFamily = 'ipv4',
@@ -58,6 +67,8 @@ export class FakeIptables implements IptablesInterface {
     options: RestoreOptions = {},
   ): Promise<RestoreResult> {
     const payload = restorePayload(input, this.family, options);
+    this.restores.push(payload);
+    this.injectedRestoreFailure();
     this.apply(payload);
     const stats = payloadStats(payload);
     return {
@@ -71,53 +82,125 @@ export class FakeIptables implements IptablesInterface {
     options: RestoreStreamOptions = {},
   ): Promise<RestoreResult> {
     let produced = '';
+    let read = 0;
     try {
-      for await (const chunk of chunks) produced += chunk;
+      for await (const chunk of chunks) {
+        produced += chunk;
+        read++;
+      }
     } catch (cause) {
       // The real tool is killed mid-input: sections whose COMMIT it already read stay applied.
+      this.restores.push(produced);
       const lastCommit = produced.lastIndexOf('\nCOMMIT\n');
       if (lastCommit >= 0) this.apply(produced.slice(0, lastCommit + '\nCOMMIT\n'.length));
       throw new InputAbortedError(RESTORE_COMMAND, Buffer.byteLength(produced), cause);
     }
+    this.streams.push(read);
     const payload = produced + (options.unwidenedTail?.() ?? '');
+    this.restores.push(payload);
+    this.injectedRestoreFailure();
     this.apply(payload);
     const strategy = options.strategy === 'noflush-full-cache' ? 'noflush-full-cache' : 'noflush';
     return { strategy, ...counts(options.expected ?? payloadStats(payload)) };
   }
 
   async save(table?: TableName): Promise<Ruleset> {
-    return parseSave(this.dump(table), this.family);
+    return parseSave(await this.saveText(table), this.family);
   }
 
   async saveText(table?: TableName): Promise<string> {
+    if (this.failNextSave > 0) {
+      this.failNextSave--;
+      throw new ApplyError(
+        ['iptables-save'],
+        1,
+        'iptables-save: injected failure (failNextSave)',
+        undefined,
+        undefined,
+      );
+    }
     return this.dump(table);
   }
 
-  async ensureChain(table: TableName, chain: string): Promise<void> {
-    const state = this.table(table);
-    if (!state.has(chain)) state.set(chain, { policy: undefined, rules: [] });
+  async chainExists(table: TableName, chain: string): Promise<boolean> {
+    return this.table(table).has(chain);
   }
 
+  async ensureChain(table: TableName, chain: string): Promise<void> {
+    if (!this.table(table).has(chain)) this.command(table, ['-N', chain]);
+  }
+
+  /** As `iptables -C`, then `-I`/`-A`: a missing chain or jump target fails as iptables would. */
   async ensureRule(
     position: 'prepend' | 'append',
     table: TableName,
     chain: string,
-    rule: Rule,
+    rule: RuleSpec,
   ): Promise<boolean> {
-    const state = this.table(table).get(chain);
-    if (!state)
-      throw new ApplyError(
-        ['iptables', '-t', table],
-        1,
-        `iptables: No chain/target/match by that name.`,
-        undefined,
-        undefined,
-      );
-    const args = canonicalArgs(splitTokens(renderRuleArgs(rule)) ?? []);
-    if (state.rules.includes(args)) return false;
-    if (position === 'prepend') state.rules.unshift(args);
-    else state.rules.push(args);
+    const args = fakeRuleTokens(rule);
+    if (this.hasRule(table, chain, args)) return false;
+    this.command(table, [position === 'prepend' ? '-I' : '-A', chain, ...args]);
     return true;
+  }
+
+  async deleteRule(table: TableName, chain: string, rule: RuleSpec): Promise<boolean> {
+    const args = fakeRuleTokens(rule);
+    let deleted = false;
+    while (this.hasRule(table, chain, args)) {
+      this.command(table, ['-D', chain, ...args]);
+      deleted = true;
+    }
+    return deleted;
+  }
+
+  async deleteChain(table: TableName, chain: string): Promise<boolean> {
+    if (!this.table(table).has(chain)) return false;
+    this.command(table, ['-F', chain]);
+    this.command(table, ['-X', chain]);
+    return true;
+  }
+
+  /** User chains of `table` (built-in chains left out), in creation order. */
+  userChains(table: TableName): string[] {
+    return [...this.table(table).keys()].filter((chain) => !isBuiltinChain(table, chain));
+  }
+
+  /** Rules in built-in chains, as "table CHAIN args…" (args as iptables-save quotes them). */
+  builtinChainRules(): string[] {
+    const out: string[] = [];
+    for (const name of TABLE_NAMES)
+      for (const [chain, c] of this.table(name))
+        if (isBuiltinChain(name, chain)) for (const rule of c.rules) out.push(`${name} ${chain} ${rule}`);
+    return out;
+  }
+
+  /** A failure injected with failNextRestore: the payload is recorded, nothing applied. */
+  private injectedRestoreFailure(): void {
+    if (this.failNextRestore <= 0) return;
+    this.failNextRestore--;
+    throw new ApplyError(
+      RESTORE_COMMAND,
+      1,
+      'iptables-restore: injected failure (failNextRestore)',
+      undefined,
+      undefined,
+    );
+  }
+
+  private hasRule(table: TableName, chain: string, args: readonly string[]): boolean {
+    return this.table(table).get(chain)?.rules.includes(canonicalArgs(args)) ?? false;
+  }
+
+  /** One `iptables -t TABLE …` command, applied as the one-line transaction it is. */
+  private command(table: TableName, tokens: readonly string[]): void {
+    const working = cloneTable(this.table(table));
+    const argv = ['iptables', '-t', table, ...tokens];
+    applyCommand(
+      working,
+      tokens,
+      (reason) => new ApplyError(argv, 1, `iptables: ${reason}`, undefined, undefined),
+    );
+    this.tables.set(table, working);
   }
 
   /**
@@ -158,7 +241,6 @@ export class FakeIptables implements IptablesInterface {
   }
 
   private apply(payload: string): void {
-    this.restores.push(payload);
     const lines = payload.split('\n');
     let tableName: TableName | undefined;
     let working: TableState | undefined;
@@ -283,6 +365,12 @@ function jumpTarget(args: readonly string[]): string | undefined {
 
 function isKnownTarget(target: string): boolean {
   return MODELLED_TARGETS.has(target) || KNOWN_EXTENSION_TARGETS.has(target);
+}
+
+function fakeRuleTokens(rule: RuleSpec): readonly string[] {
+  return Array.isArray(rule)
+    ? rule
+    : (splitTokens(renderRuleArgs(rule as Exclude<RuleSpec, readonly string[]>)) ?? []);
 }
 
 function canonicalArgs(tokens: readonly string[]): string {

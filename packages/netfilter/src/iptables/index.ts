@@ -51,7 +51,7 @@ export {
   type RestoreStrategy,
   type RestoreStreamOptions,
 } from './iptables-client';
-export type { IptablesInterface } from './iptables-interface';
+export type { IptablesInterface, RuleSpec } from './iptables-interface';
 export type {
   AddrType,
   Chain,

@@ -1,7 +1,7 @@
 import { type CommandRunner, localRunner } from '@nodeagent/primitives';
 import { detectIptablesBackend, type IptablesBackend, iptablesCommands } from './backend';
-import type { IptablesInterface } from './iptables-interface';
-import type { IpFamily, Rule, Ruleset, Table, TableName } from './model';
+import type { IptablesInterface, RuleSpec } from './iptables-interface';
+import type { IpFamily, Ruleset, Table, TableName } from './model';
 import { parseSave } from './parse-save';
 import { type PayloadStats, payloadStats, widenNftCache } from './payload-stats';
 import { splitTokens } from './quoting';
@@ -154,14 +154,16 @@ export class IptablesClient implements IptablesInterface {
     return result.stdout;
   }
 
+  /** True when `chain` exists in `table` (`-S CHAIN 1` succeeds). */
+  async chainExists(table: TableName, chain: string): Promise<boolean> {
+    const { iptables } = await this.commands();
+    return (await this.runner.run(iptables, [...this.wait, '-t', table, '-S', chain, '1'])).exitCode === 0;
+  }
+
   /** Create a user chain if it does not exist (`-N`, tolerating "already exists"). */
   async ensureChain(table: TableName, chain: string): Promise<void> {
-    const { iptables } = await this.commands();
-    const exists = await this.runner.run(iptables, [...this.wait, '-t', table, '-S', chain]);
-    if (exists.exitCode === 0) return;
-    const created = await this.runner.run(iptables, [...this.wait, '-t', table, '-N', chain]);
-    if (created.exitCode !== 0)
-      throw restoreError([iptables, '-N', chain], created.exitCode, created.stderr, '');
+    if (await this.chainExists(table, chain)) return;
+    await this.command(table, ['-N', chain]);
   }
 
   /**
@@ -173,17 +175,52 @@ export class IptablesClient implements IptablesInterface {
     position: 'prepend' | 'append',
     table: TableName,
     chain: string,
-    rule: Rule,
+    rule: RuleSpec,
   ): Promise<boolean> {
-    const { iptables } = await this.commands();
-    const ruleArgs = splitTokens(renderRuleArgs(rule)) ?? [];
-    const check = await this.runner.run(iptables, [...this.wait, '-t', table, '-C', chain, ...ruleArgs]);
-    if (check.exitCode === 0) return false;
-    const add = position === 'prepend' ? '-I' : '-A';
-    const added = await this.runner.run(iptables, [...this.wait, '-t', table, add, chain, ...ruleArgs]);
-    if (added.exitCode !== 0) {
-      throw restoreError([iptables, add, chain, ...ruleArgs], added.exitCode, added.stderr, '');
-    }
+    const args = ruleTokens(rule);
+    if (await this.hasRule(table, chain, args)) return false;
+    await this.command(table, [position === 'prepend' ? '-I' : '-A', chain, ...args]);
     return true;
   }
+
+  /** Delete every copy of `rule` from `chain` (`-C` then `-D`, until `-C` fails); whether there was one. */
+  async deleteRule(table: TableName, chain: string, rule: RuleSpec): Promise<boolean> {
+    const args = ruleTokens(rule);
+    let deleted = false;
+    while (await this.hasRule(table, chain, args)) {
+      await this.command(table, ['-D', chain, ...args]);
+      deleted = true;
+    }
+    return deleted;
+  }
+
+  /** Flush (`-F`) and delete (`-X`) the user chain if it exists; whether it did. */
+  async deleteChain(table: TableName, chain: string): Promise<boolean> {
+    if (!(await this.chainExists(table, chain))) return false;
+    await this.command(table, ['-F', chain]);
+    await this.command(table, ['-X', chain]);
+    return true;
+  }
+
+  private async hasRule(table: TableName, chain: string, args: readonly string[]): Promise<boolean> {
+    const { iptables } = await this.commands();
+    return (
+      (await this.runner.run(iptables, [...this.wait, '-t', table, '-C', chain, ...args])).exitCode === 0
+    );
+  }
+
+  /** One `iptables -t TABLE …` command; a failure is an ApplyError with iptables' message. */
+  private async command(table: TableName, args: readonly string[]): Promise<void> {
+    const { iptables } = await this.commands();
+    const argv = [...this.wait, '-t', table, ...args];
+    const result = await this.runner.run(iptables, argv);
+    if (result.exitCode !== 0) throw restoreError([iptables, ...argv], result.exitCode, result.stderr, '');
+  }
+}
+
+/** A rule's arguments after the chain name, as iptables takes them. */
+function ruleTokens(rule: RuleSpec): readonly string[] {
+  return Array.isArray(rule)
+    ? rule
+    : (splitTokens(renderRuleArgs(rule as Exclude<RuleSpec, readonly string[]>)) ?? []);
 }
