@@ -97,6 +97,40 @@ describe('pod spec validation the v1.36 server does on create and resize', () =>
     );
   });
 
+  it('resizes through the replace endpoint (PUT pods/<name>/resize with the whole pod)', async () => {
+    await create(
+      {
+        containers: [
+          { name: 'c', image: 'i:1', resources: { requests: { cpu: '100m' }, limits: { cpu: '200m' } } },
+        ],
+      },
+      'replaced',
+    );
+    const url = `${server.url}/api/v1/namespaces/default/pods/replaced/resize`;
+    const pod = (await (await fetch(url)).json()) as Any;
+    expect(pod.kind).toBe('Pod');
+    pod.spec.containers[0].resources = { requests: { cpu: '150m' }, limits: { cpu: '300m' } };
+    pod.metadata.labels = { ignored: 'yes' };
+    const res = await fetch(url, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(pod),
+    });
+    const body = (await res.json()) as Any;
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.spec.containers[0].resources).toEqual({ requests: { cpu: '150m' }, limits: { cpu: '300m' } });
+    expect(body.metadata.generation).toBe(2);
+    // Metadata is not the resize subresource's to change.
+    expect(body.metadata.labels).toBeUndefined();
+    // A stale resourceVersion conflicts as on any update.
+    const stale = await fetch(url, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(pod),
+    });
+    expect(stale.status).toBe(409);
+  });
+
   it('refuses what the resize subresource may not change, with upstream messages', async () => {
     await create(
       {
