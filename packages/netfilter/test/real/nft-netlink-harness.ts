@@ -59,4 +59,4 @@ export async function oraclePair(
   };
 }
 
-export { NetnsScope };
+export { type Netns, NetnsScope };

@@ -1,12 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NftFamily } from '../../src/nftables/model';
 import { AttributeWriter, readAttributes } from '../../src/nftables/netlink/attributes';
 import { NFPROTO, NftaSetElem, NftaSetElemList, NftMsg } from '../../src/nftables/netlink/constants';
+import { decodeSet } from '../../src/nftables/netlink/decode';
 import { NftKernelError } from '../../src/nftables/netlink/errors';
 import { nftMessageType } from '../../src/nftables/netlink/message';
 import { NetnsChannel } from '../../src/nftables/netlink/netns-channel';
 import { NfnetlinkSession } from '../../src/nftables/netlink/session';
 import { NftTransaction } from '../../src/nftables/transaction';
+import { parseListing } from './nft-listing';
 import { type Netns, NetnsScope, oraclePair } from './nft-netlink-harness';
 
 // Oracle: every transaction applied over netlink in one namespace and with `nft -f` in another
@@ -90,39 +93,33 @@ function kubeLikeSetup(): NftTransaction {
 }
 
 /**
- * Every object of the namespace's `ip kube-proxy` table as the kernel dumps it, attribute bytes
- * in hex (element expiry times, which tick, left out).
+ * Every object of the namespace's `family table` as the kernel dumps it, attribute bytes in hex:
+ * the table, chains, sets and maps (anonymous ones too), their elements (expiry times, which
+ * tick, left out) and rules.
  */
-async function rawDump(ns: Netns): Promise<Record<string, string[]>> {
+async function rawDump(ns: Netns, family: NftFamily, table: string): Promise<Record<string, string[]>> {
   const session = new NfnetlinkSession(await NetnsChannel.open(ns.path));
-  const family = NFPROTO.ip;
+  const nfproto = NFPROTO[family];
   const hex = (bodies: Buffer[]) => bodies.map((b) => b.toString('hex')).sort();
   try {
+    const setBodies = await session.dump(nftMessageType(NftMsg.GETSET), nfproto, Buffer.alloc(0));
     const out: Record<string, string[]> = {
-      tables: hex(await session.dump(nftMessageType(NftMsg.GETTABLE), family, Buffer.alloc(0))),
-      chains: hex(await session.dump(nftMessageType(NftMsg.GETCHAIN), family, Buffer.alloc(0))),
-      sets: hex(await session.dump(nftMessageType(NftMsg.GETSET), family, Buffer.alloc(0))),
+      tables: hex(await session.dump(nftMessageType(NftMsg.GETTABLE), nfproto, Buffer.alloc(0))),
+      chains: hex(await session.dump(nftMessageType(NftMsg.GETCHAIN), nfproto, Buffer.alloc(0))),
+      sets: hex(setBodies),
+      rules: hex(await session.dump(nftMessageType(NftMsg.GETRULE), nfproto, Buffer.alloc(0))),
     };
-    for (const set of [
-      'service-ips',
-      'service-nodeports',
-      'cluster-ips',
-      'nodeport-ips',
-      'affinity-x',
-      'mark-map',
-      'ifaces',
-      'dnat-to',
-    ]) {
+    for (const set of setBodies.map((body) => decodeSet(body).set.name)) {
       const bodies = await session.dump(
         nftMessageType(NftMsg.GETSETELEM),
-        family,
+        nfproto,
         new AttributeWriter()
-          .string(NftaSetElemList.TABLE, 'kube-proxy')
+          .string(NftaSetElemList.TABLE, table)
           .string(NftaSetElemList.SET, set)
           .toBuffer(),
       );
       // Hash sets dump in hash order, which differs between namespaces.
-      out[set] = bodies
+      out[`elements of ${set}`] = bodies
         .flatMap((body) =>
           readAttributes(body.subarray(4))
             .filter((a) => a.type === NftaSetElemList.ELEMENTS)
@@ -142,6 +139,13 @@ async function rawDump(ns: Netns): Promise<Record<string, string[]>> {
     session.close();
   }
 }
+
+const FIXTURE_TABLES = parseListing(
+  readFileSync(
+    new URL('../../../../../shared/fidelity/kube-proxy-v1.36/nft-ruleset.upstream.txt', import.meta.url),
+    'utf8',
+  ),
+);
 
 describe('nf_tables over netlink vs nft -f (real kernel)', () => {
   const scope = new NetnsScope('nft-nl');
@@ -163,15 +167,54 @@ describe('nf_tables over netlink vs nft -f (real kernel)', () => {
     HANG_GUARD,
   );
 
+  it.each(FIXTURE_TABLES)(
+    "upstream v1.36 kube-proxy's $family $table table (fidelity fixture: $ruleCount rules, $elementCount elements) lists identically",
+    async ({ family, table, transaction, ruleCount }) => {
+      expect(ruleCount).toBeGreaterThanOrEqual(20);
+      const pair = await oraclePair(scope, family, table);
+      try {
+        expect(await pair.apply(transaction)).toEqual({ netlink: undefined, nft: undefined });
+        const { netlink, nft } = await pair.listings();
+        expect(netlink).toContain(`table ${family} ${table}`);
+        expect(netlink).toBe(nft);
+      } finally {
+        await pair.close();
+      }
+    },
+    HANG_GUARD,
+  );
+
+  it.each(FIXTURE_TABLES)(
+    "the kernel holds the same bytes for the fixture's $family table: rules, anonymous sets and maps, userdata",
+    async ({ family, table, transaction }) => {
+      const pair = await oraclePair(scope, family, table);
+      try {
+        await pair.apply(transaction);
+        const [viaNetlink, viaNft] = await Promise.all([
+          rawDump(pair.netlinkNs, family, table),
+          rawDump(pair.nftNs, family, table),
+        ]);
+        expect(viaNetlink.rules?.length).toBeGreaterThanOrEqual(20);
+        expect(viaNetlink).toEqual(viaNft);
+      } finally {
+        await pair.close();
+      }
+    },
+    HANG_GUARD,
+  );
+
   it(
     'the kernel holds the same bytes either way: tables, chains, sets (key types, lengths, nft userdata) and elements',
     async () => {
       const pair = await oraclePair(scope, 'ip', 'kube-proxy');
       try {
         await pair.apply(kubeLikeSetup());
-        const [viaNetlink, viaNft] = await Promise.all([rawDump(pair.netlinkNs), rawDump(pair.nftNs)]);
+        const [viaNetlink, viaNft] = await Promise.all([
+          rawDump(pair.netlinkNs, 'ip', 'kube-proxy'),
+          rawDump(pair.nftNs, 'ip', 'kube-proxy'),
+        ]);
         expect(viaNetlink.sets).toHaveLength(8);
-        expect(viaNetlink['service-ips']).toHaveLength(3);
+        expect(viaNetlink['elements of service-ips']).toHaveLength(3);
         expect(viaNetlink).toEqual(viaNft);
       } finally {
         await pair.close();
@@ -396,9 +439,15 @@ describe('nf_tables over netlink vs nft -f (real kernel)', () => {
           );
           expect(byName(withoutDynamic)).toEqual(byName(viaNft.sets));
           expect(byName(viaNetlink.maps)).toEqual(byName(viaNft.maps));
-          const withoutTimeouts = (elements: Record<string, unknown[]>) =>
-            JSON.parse(JSON.stringify(elements));
-          expect(withoutTimeouts(viaNetlink.elements)).toEqual(withoutTimeouts(viaNft.elements));
+          // Hash sets have no element order: compare each set's elements sorted.
+          const sorted = (elements: Record<string, unknown[]>) =>
+            Object.fromEntries(
+              Object.entries(elements).map(([name, list]) => [
+                name,
+                list.map((e) => JSON.stringify(e)).sort(),
+              ]),
+            );
+          expect(sorted(viaNetlink.elements)).toEqual(sorted(viaNft.elements));
           expect(await reader.exists()).toBe(true);
         } finally {
           await reader.close();

@@ -9,6 +9,7 @@ import { type EncodedItem, encodeOperations, type KnownSet } from './encode';
 import { errnoName, NftKernelError } from './errors';
 import { nftMessageType } from './message';
 import { NetnsChannel, type NetnsChannelOptions } from './netns-channel';
+import { compileRule as defaultCompileRule } from './rule/index';
 import type { CompileRule } from './rule/types';
 import { DumpError, NfnetlinkSession } from './session';
 
@@ -24,7 +25,7 @@ export interface NetlinkNftablesClientOptions {
   channel?: NfnetlinkChannel | (() => Promise<NfnetlinkChannel>);
   /** Open the socket in this network namespace instead (a relay process owns it; see NetnsChannel). */
   netns?: { path: string } & NetnsChannelOptions;
-  /** nft rule text → expressions; rules cannot be added or replaced without it. */
+  /** nft rule text → expressions (default: this package's rule compiler). */
   compileRule?: CompileRule;
   /** Expressions → nft rule text for list(); without it, listed rules carry their handle, comment and raw expressions only. */
   decompileRule?: (expressions: Buffer, context: { family: NftFamily; chain: string }) => string;
@@ -92,7 +93,7 @@ export class NetlinkNftablesClient implements NftablesInterface {
       family: this.family,
       table: this.table,
       sets,
-      ...(this.options.compileRule ? { compileRule: this.options.compileRule } : {}),
+      compileRule: this.options.compileRule ?? defaultCompileRule,
     });
     const outcome = await session.batch(items, { commit }).catch((err: unknown) => {
       this.sets = undefined;

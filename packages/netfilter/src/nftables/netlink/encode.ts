@@ -12,6 +12,7 @@ import { hookNumber, priorityNumber } from './chain-hooks';
 import {
   NFPROTO,
   NFT_DATA_VERDICT,
+  NFT_SET_ELEM_INTERVAL_END,
   NftaChain,
   NftaHook,
   NftaList,
@@ -30,16 +31,19 @@ import {
   NLM_F_REPLACE,
   Verdict,
 } from './constants';
-import { encodeKey, encodeValue } from './data-types';
+import { dataTypeId, encodeKey, encodeValue, keyLength } from './data-types';
 import { nftMessageType } from './message';
+import { newRuleBatch } from './rule/compile-rule';
 import type { AnonymousSet, CompileRule, NetlinkSetInfo } from './rule/types';
 import type { BatchItem } from './session';
-import { declareSetType } from './set-types';
+import { dataTypeNamed, declareSetType } from './set-types';
 import { parseNftTime } from './time';
 import { ByteOrder, COMMENT_LENGTH_MAX, commentUdata, SetUdata, UdataWriter } from './userdata';
 
 /** nft's expression type number of a concatenation, recorded in a concatenated set's udata. */
 const EXPR_CONCAT = 13;
+/** …and of a verdict, recorded for the values of an anonymous verdict map (vmap). */
+const EXPR_VERDICT = 1;
 /** Leave room under the u16 nla_len of NFTA_SET_ELEM_LIST_ELEMENTS. */
 const ELEMENTS_PER_MESSAGE_BYTES = 60_000;
 
@@ -85,6 +89,7 @@ class Encoder {
   private readonly items: EncodedItem[] = [];
   private readonly family: number;
   private nextSetId: number;
+  private readonly ruleBatch = newRuleBatch();
 
   constructor(private readonly ctx: EncodeContext) {
     this.family = NFPROTO[ctx.family];
@@ -477,7 +482,9 @@ class Encoder {
       chain,
       rule: rule.rule,
       sets: this.ctx.sets,
-      allocateSet: () => ({ name: '__set%d', setId: this.nextSetId++ }),
+      allocateSet: (kind) => ({ name: kind === 'map' ? '__map%d' : '__set%d', setId: this.nextSetId++ }),
+      ...(rule.comment !== undefined ? { comment: rule.comment } : {}),
+      batch: this.ruleBatch,
     });
     for (const anonymous of compiled.anonymousSets) this.anonymousSet(anonymous, operation, index);
     const w = head();
@@ -495,39 +502,49 @@ class Encoder {
     this.push(NftMsg.NEWRULE, flags, w, operation, index);
   }
 
-  /** `{ tcp, udp }` of a rule: an anonymous constant set, created just before the rule. */
+  /** `{ tcp, udp }` of a rule: an anonymous constant set (or map), created just before the rule. */
   private anonymousSet(set: AnonymousSet, operation: string, index: number): void {
-    const parts = set.keyType.split('.').map((p) => p.trim());
-    const concatenated = parts.length > 1;
-    let keyId = 0;
-    let byteOrder: number = ByteOrder.INVALID;
-    if (parts.every((p) => p !== '')) {
-      const declared = declareSetType(`anonymous set of ${operation}`, set.keyType);
-      keyId = declared.id;
-      byteOrder = concatenated ? ByteOrder.INVALID : (declared.parts[0]?.byteOrder ?? 0);
-    }
+    const field = `anonymous set of ${operation}`;
+    const concatenated = set.keyType.split('.').length > 1;
+    const isMap = set.valueType !== undefined || (set.flags & NftSetFlag.MAP) !== 0;
     const flags =
       NftSetFlag.ANONYMOUS |
       NftSetFlag.CONSTANT |
       set.flags |
       (set.interval ? NftSetFlag.INTERVAL : 0) |
+      (isMap ? NftSetFlag.MAP : 0) |
       (concatenated && set.interval ? NftSetFlag.CONCAT : 0);
     const w = new AttributeWriter()
       .string(NftaSet.TABLE, this.ctx.table)
       .string(NftaSet.NAME, set.name)
       .u32(NftaSet.FLAGS, flags)
-      .u32(NftaSet.KEY_TYPE, keyId)
-      .u32(NftaSet.KEY_LEN, set.keyLength)
-      .nested(NftaSet.DESC, (d) => d.u32(NftaSetDesc.SIZE, set.elements.length))
-      .u32(NftaSet.ID, set.setId)
-      .bytes(NftaSet.USERDATA, new UdataWriter().u32(SetUdata.KEYBYTEORDER, byteOrder).toBuffer());
-    this.push(NftMsg.NEWSET, NLM_F_CREATE, w, `${operation} (its anonymous set)`, index);
+      .u32(NftaSet.KEY_TYPE, dataTypeId(set.keyType))
+      .u32(NftaSet.KEY_LEN, set.keyLength);
+    const udata = new UdataWriter().u32(SetUdata.KEYBYTEORDER, anonymousByteOrder(field, set.keyType));
+    if (isMap) {
+      const valueType = set.valueType ?? 'verdict';
+      if (valueType.trim() === 'verdict') w.u32(NftaSet.DATA_TYPE, NFT_DATA_VERDICT).u32(NftaSet.DATA_LEN, 0);
+      else w.u32(NftaSet.DATA_TYPE, dataTypeId(valueType)).u32(NftaSet.DATA_LEN, keyLength(valueType));
+      udata.u32(SetUdata.DATABYTEORDER, anonymousByteOrder(field, valueType));
+      // nft records a vmap's verdict value as a typeof expression, then DATA_INTERVAL as for named maps.
+      if (valueType.trim() === 'verdict')
+        udata.nested(SetUdata.DATA_TYPEOF, (t) => t.u32(0, EXPR_VERDICT).put(1, Buffer.alloc(0)));
+      udata.u32(SetUdata.DATA_INTERVAL, 0);
+    }
+    w.nested(NftaSet.DESC, (d) => d.u32(NftaSetDesc.SIZE, set.size));
+    w.u32(NftaSet.ID, set.setId);
+    w.bytes(NftaSet.USERDATA, udata.toBuffer());
+    this.push(NftMsg.NEWSET, NLM_F_CREATE, w, `${operation} (its anonymous ${isMap ? 'map' : 'set'})`, index);
     const ends = new Set(set.intervalEnd ?? []);
     const list = new AttributeWriter();
     set.elements.forEach((key, i) => {
       list.nested(NftaList.ELEM, (e) => {
         e.nested(NftaSetElem.KEY, (k) => k.bytes(1, key));
-        if (ends.has(i)) e.u32(NftaSetElem.FLAGS, 1);
+        const value = set.values?.[i];
+        if (value) e.nestedBytes(NftaSetElem.DATA, value);
+        if (ends.has(i)) e.u32(NftaSetElem.FLAGS, NFT_SET_ELEM_INTERVAL_END);
+        const userdata = set.elementUserdata?.get(i);
+        if (userdata) e.bytes(NftaSetElem.USERDATA, userdata);
       });
     });
     const elements = new AttributeWriter()
@@ -558,3 +575,15 @@ export function encodeOperations(
   const items = encoder.encode(operations);
   return { items, nextSetId: encoder.setIdCursor };
 }
+
+/** KEYBYTEORDER/DATABYTEORDER nft records: the type's byte order, none for concatenations and verdicts. */
+function anonymousByteOrder(field: string, type: string): number {
+  const parts = type.split('.').map((p) => p.trim());
+  if (parts.length !== 1 || parts[0] === 'verdict') return ByteOrder.INVALID;
+  const name = parts[0] as string;
+  // Types only rules produce (numgen results, ct/meta values) are host-order integers in nft.
+  if (HOST_ORDER_RULE_TYPES.has(name)) return ByteOrder.HOST;
+  return dataTypeNamed(field, name).byteOrder;
+}
+
+const HOST_ORDER_RULE_TYPES = new Set(['integer', 'ct_status', 'ct_dir', 'pkt_type', 'fib_addrtype']);
