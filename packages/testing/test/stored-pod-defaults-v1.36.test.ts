@@ -89,6 +89,74 @@ describe('in-process API server against the 31 pods a real v1.36.3 server stored
     expect(image.pullPolicy).toBeUndefined();
   });
 
+  it('adds the token volume a real server adds when asked to (serviceAccountTokenVolume)', async () => {
+    const real = await startApiServer({ serviceAccountTokenVolume: true });
+    try {
+      real.registry.create(real.resource('v1', 'namespaces'), undefined, { metadata: { name: 'stored' } });
+      for (const stored of v136) {
+        const input = v132Names.has(stored.metadata.name)
+          ? v132Input(v132.find((p) => p.metadata.name === stored.metadata.name))
+          : newPodInput(stored);
+        const res = await fetch(`${real.url}/api/v1/namespaces/stored/pods`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(input),
+        });
+        const pod = (await res.json()) as StoredPod;
+        expect(res.status, JSON.stringify(pod)).toBe(201);
+        // The recording's volume less the source its OpenShift build adds, with this pod's random name.
+        const expected = structuredClone(stored);
+        const ours = pod.spec.volumes.find((v: StoredPod) => v.name.startsWith('kube-api-access-'));
+        expect(ours.name).toMatch(/^kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+        const rename = (name: string) => (name.startsWith('kube-api-access-') ? ours.name : name);
+        for (const v of expected.spec.volumes) {
+          v.name = rename(v.name);
+          if (v.projected)
+            v.projected.sources = v.projected.sources.filter(
+              (s: StoredPod) => s.configMap?.name !== 'openshift-service-ca.crt',
+            );
+        }
+        for (const c of [...expected.spec.containers, ...(expected.spec.initContainers ?? [])])
+          for (const m of c.volumeMounts ?? []) m.name = rename(m.name);
+        expect(pod.spec).toEqual(expected.spec);
+      }
+      // What the volume reads exists: the root CA publisher's ConfigMap.
+      const ca = real.registry.get(real.resource('v1', 'configmaps'), 'stored', 'kube-root-ca.crt');
+      expect((ca.data as Record<string, string>)['ca.crt']).toContain('BEGIN CERTIFICATE');
+      // No token where the pod opts out, nor in a mirror pod, nor over a mount already there.
+      const pods = real.resource('v1', 'pods');
+      const volumesOf = (
+        name: string,
+        extra: Record<string, unknown>,
+        metadata: Record<string, unknown> = {},
+      ) =>
+        (
+          real.registry.create(pods, 'stored', {
+            metadata: { name, ...metadata },
+            spec: { nodeName: 'n', containers: [{ name: 'c', image: 'i:1' }], ...extra },
+          }).spec as { volumes?: unknown[] }
+        ).volumes;
+      expect(volumesOf('opted-out', { automountServiceAccountToken: false })).toBeUndefined();
+      expect(
+        volumesOf('mirror', {}, { annotations: { 'kubernetes.io/config.mirror': 'x' } }),
+      ).toBeUndefined();
+      expect(
+        volumesOf('own-mount', {
+          volumes: [{ name: 'mine', emptyDir: {} }],
+          containers: [
+            {
+              name: 'c',
+              image: 'i:1',
+              volumeMounts: [{ name: 'mine', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }],
+            },
+          ],
+        }),
+      ).toEqual([{ name: 'mine', emptyDir: {} }]);
+    } finally {
+      await real.close();
+    }
+  });
+
   it('computes the QoS class from pod-level resources when the pod sets them', async () => {
     const pod = server.registry.get(server.resource('v1', 'pods'), 'stored', 'pod-resources');
     expect((pod.status as { qosClass: string }).qosClass).toBe('Burstable');

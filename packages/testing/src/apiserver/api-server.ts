@@ -42,6 +42,7 @@ import { authenticateRequest, type UserInfo } from './request-authentication';
 import { parseResourcePath, type ResourcePath } from './request-path';
 import { type DeleteOptions, ResourceRegistry, type WriteOptions } from './resource-registry';
 import { apiVersionOf, findResourceType, type ResourceType } from './resource-types';
+import { startRootCAPublisher } from './root-ca-publisher';
 import { serveScale } from './scale-subresource';
 import { createServingCert } from './self-signed-cert';
 import { tableFor, wantsTable } from './table-output';
@@ -95,6 +96,13 @@ export interface ApiServerOptions {
   controlPlane?: boolean | ControlPlaneOptions;
   /** Called with the authenticated user of every request (client certificate, bootstrap token, or the admin). */
   audit?: (user: UserInfo, method: string, path: string) => void;
+  /**
+   * Add the ServiceAccount admission plugin's projected token volume (`kube-api-access-*`,
+   * mounted at /var/run/secrets/kubernetes.io/serviceaccount) to new pods, and keep a
+   * `kube-root-ca.crt` ConfigMap in every namespace as kube-controller-manager does, so pods look
+   * as a real cluster stores them. Default false: pods come back without that volume.
+   */
+  serviceAccountTokenVolume?: boolean;
 }
 
 export interface ApiServer {
@@ -215,6 +223,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const registry = new ResourceRegistry(store, {
     now,
     serviceCIDR: options.serviceCIDR ?? '10.96.0.0/12',
+    ...(options.serviceAccountTokenVolume ? { serviceAccountTokenVolume: true } : {}),
     admission: {
       ...(options.defaultNotReadyTolerationSeconds !== undefined
         ? { defaultNotReadyTolerationSeconds: options.defaultNotReadyTolerationSeconds }
@@ -655,12 +664,21 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
           ...(options.certificates === true ? {} : options.certificates),
           now,
         });
+  // The CA the token volumes carry: the serving CA over HTTPS, else the cluster CA.
+  const stopRootCAPublisher = options.serviceAccountTokenVolume
+    ? startRootCAPublisher(
+        registry,
+        store,
+        servingCert?.cert ?? certificates?.ca.certPem ?? (await createServingCert()).cert,
+      )
+    : undefined;
   // Before listening: a bad option throws without leaving a server behind.
   let controlPlane: ControlPlane | undefined;
   try {
     controlPlane = cpOptions ? startControlPlane(registry, cpOptions) : undefined;
   } catch (err) {
     certificates?.stop();
+    stopRootCAPublisher?.();
     throw err;
   }
   // Client certificates are asked for, not required: verified ones authenticate (request-authentication.ts).
@@ -725,6 +743,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     close: () =>
       new Promise<void>((resolve) => {
         sliceController?.stop();
+        stopRootCAPublisher?.();
         certificates?.stop();
         controlPlane?.stop();
         watches.endAll();

@@ -22,6 +22,7 @@ import { admitPodResize } from './pod-resize-admission';
 import { podStatusUpdate } from './pod-status-update';
 import { allocateClusterIP, allocateNodePort, applyDefaults } from './resource-defaults';
 import { findResourceType, type ResourceType, resourceKey } from './resource-types';
+import { mountServiceAccountToken } from './service-account-token-volume';
 import { applyStrategicMergePatch } from './strategic-merge-patch';
 
 export interface RegistryOptions {
@@ -30,6 +31,8 @@ export interface RegistryOptions {
   serviceCIDR: string;
   /** Settings of the admission plugins run on create (DefaultTolerationSeconds). */
   admission?: AdmissionOptions;
+  /** The ServiceAccount plugin's projected token volume on new pods (service-account-token-volume.ts). */
+  serviceAccountTokenVolume?: boolean;
 }
 
 export interface WriteOptions {
@@ -54,6 +57,7 @@ export const PATCH_TYPES = [
 
 const NAMESPACES = resourceKey(findResourceType('', 'v1', 'namespaces') as ResourceType);
 const NODES_TYPE = findResourceType('', 'v1', 'nodes') as ResourceType;
+const SERVICE_ACCOUNTS_TYPE = findResourceType('', 'v1', 'serviceaccounts') as ResourceType;
 
 /** RFC 3339 with second precision, as metav1.Time serializes. */
 function rfc3339(d: Date): string {
@@ -142,6 +146,13 @@ export class ResourceRegistry {
       obj.metadata.name = `${obj.metadata.generateName}${suffix}`;
     }
     applyDefaults(obj, 'create', this.options.admission);
+    if (rt.kind === 'Pod' && this.options.serviceAccountTokenVolume) {
+      const account = String(
+        (obj.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName ?? '',
+      );
+      const found = account ? this.find(SERVICE_ACCOUNTS_TYPE, obj.metadata.namespace, account) : undefined;
+      mountServiceAccountToken(obj, found);
+    }
     if (rt.kind === 'Service') this.allocateServiceAddresses(obj);
     validateObject(rt, obj);
     const name = obj.metadata.name as string;
