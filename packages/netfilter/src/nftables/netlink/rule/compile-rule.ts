@@ -16,6 +16,7 @@ import {
   splitRange,
   wildcardPrefix,
 } from './intervals';
+import { mergePayloadMatches } from './merge-payload';
 import { parseRule } from './parse-rule';
 import { registerNumber, SlotAllocator, slotsFor } from './registers';
 import type { RelOp, RhsExpr, SelectorExpr, SetElementAst, Statement, ValueExpr } from './rule-ast';
@@ -141,7 +142,7 @@ class RuleCompiler {
   }
 
   compile(statements: readonly Statement[]): void {
-    for (const s of statements) this.statement(s);
+    for (const s of mergePayloadMatches(statements, this.family)) this.statement(s);
   }
 
   private dependencies(deps: readonly SelectorDependency[], offset: number): void {
@@ -183,6 +184,16 @@ class RuleCompiler {
       case 'match':
         this.match(s);
         return;
+      case 'dependency-marker':
+        for (const sel of s.selectors) this.selectorDeps(sel, s.at);
+        return;
+      case 'payload-match': {
+        for (const sel of s.dependsOn) this.selectorDeps(sel, s.at);
+        const reg = registerNumber(1);
+        this.out.push({ kind: 'payload', base: s.base, offset: s.offset, len: s.len, dreg: reg });
+        this.out.push({ kind: 'cmp', op: s.op, sreg: reg, data: s.data });
+        return;
+      }
       case 'vmap':
         this.vmap(s.key, s.map, s.offset);
         return;
@@ -250,6 +261,7 @@ class RuleCompiler {
         ...(target.setId !== undefined ? { setId: target.setId } : {}),
         ...(s.op === 'neq' ? { flags: NFT_LOOKUP_F_INV } : {}),
       });
+      if (right.t === 'set' && s.op !== 'neq') this.establishFromSet(left, right.elements);
       return;
     }
     this.valueMatch(left, s.op, right);
@@ -264,6 +276,24 @@ class RuleCompiler {
       (left.t === 'payload' && (left.field === 'protocol' || left.field === 'nexthdr'));
     if (l4) this.context.set('l4proto', right.text);
     if (left.t === 'meta' && left.key === 'nfproto') this.context.set('nfproto', right.text);
+  }
+
+  /**
+   * nft 1.0 takes the protocol context of `meta l4proto { tcp, udp }` from the set's largest
+   * element (here udp), so a later `tcp dport` conflicts with it as it does in nft.
+   */
+  private establishFromSet(left: SelectorExpr, elements: readonly SetElementAst[]): void {
+    const l4 =
+      (left.t === 'meta' && left.key === 'l4proto') ||
+      (left.t === 'payload' && (left.field === 'protocol' || left.field === 'nexthdr'));
+    if (!l4) return;
+    let largest: { text: string; value: number } | undefined;
+    for (const e of elements) {
+      const text = e.key[0] as string;
+      const value = this.at(e.offset, () => encodeDataValue('inet_proto', text))[0] as number;
+      if (!largest || value > largest.value) largest = { text, value };
+    }
+    if (largest) this.context.set('l4proto', largest.text);
   }
 
   private valueMatch(left: SelectorExpr, op: RelOp, right: ValueExpr): void {

@@ -36,7 +36,24 @@ export type RhsExpr =
 
 export type RelOp = 'implicit' | 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte';
 
+/** A payload match the compiler derived (nft's merge of adjacent fields): load and compare raw bytes. */
+export interface PayloadMatch {
+  t: 'payload-match';
+  base: 'network' | 'transport';
+  offset: number;
+  len: number;
+  op: 'eq' | 'neq';
+  data: Buffer;
+  /** The selectors whose protocol dependencies it needs. */
+  dependsOn: SelectorExpr[];
+  /** Offset in the rule text, for errors. */
+  at: number;
+}
+
 export type Statement =
+  | PayloadMatch
+  /** Where a merged-away match stood: its protocol dependency is still emitted there. */
+  | { t: 'dependency-marker'; selectors: SelectorExpr[]; at: number }
   | { t: 'match'; left: SelectorExpr; op: RelOp; right: RhsExpr; offset: number }
   | { t: 'vmap'; key: SelectorExpr; map: RhsExpr; offset: number }
   | { t: 'verdict'; verdict: Verdict }

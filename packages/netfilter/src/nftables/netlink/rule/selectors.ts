@@ -99,7 +99,7 @@ const FIB_RESULTS: Readonly<
   oifname: { result: 2, type: 'ifname', length: 16, hostOrder: false },
 };
 
-function payloadField(proto: PayloadProto, field: string): PayloadField {
+export function payloadField(proto: PayloadProto, field: string): PayloadField {
   const table = proto === 'ip' || proto === 'ip6' ? PAYLOAD_FIELDS[proto] : PORT_FIELDS;
   const f = table?.[field];
   if (!f)
