@@ -37,6 +37,13 @@ export {
   servicePortChainBase,
   servicePortChainName as nftServicePortChainName,
 } from './names';
+// nf_tables over netlink (no `nft` process): the client, its sockets and its errors. The native
+// `netlink` addon is loaded only when a socket is opened.
+export { NetlinkChannel, type NfnetlinkChannel } from './netlink/channel';
+export { NetlinkNftablesClient, type NetlinkNftablesClientOptions } from './netlink/client';
+export type { NetlinkRule } from './netlink/decode';
+export { NftKernelError, NftNetlinkTransportError, NftNetlinkUnavailableError } from './netlink/errors';
+export { NetnsChannel, type NetnsChannelOptions } from './netlink/netns-channel';
 export { NftablesClient, type NftablesClientOptions, nftErrorLine } from './nftables-client';
 export type { NftablesInterface } from './nftables-interface';
 export { parseNftJson, ruleTextsByHandle } from './parse-json';

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidFieldError } from '../src/errors';
+import {
+  AttributeWriter,
+  attributeString,
+  attributesByType,
+  attributeU16,
+  attributeU32,
+  attributeU64,
+  NLA_F_NESTED,
+  readAttributes,
+} from '../src/nftables/netlink/attributes';
+
+describe('netlink attributes', () => {
+  it('writes the nla header in host order, payloads big-endian, and pads to 4 bytes', () => {
+    const bytes = new AttributeWriter().u32(1, 0x01020304).u16(2, 0x0506).string(3, 'ab').toBuffer();
+    expect(bytes.toString('hex')).toBe(
+      // len 8 type 1 | 01020304 | len 6 type 2 | 0506 pad | len 7 type 3 | 'ab\0' pad
+      ['08000100', '01020304', '06000200', '05060000', '07000300', '61620000'].join(''),
+    );
+  });
+
+  it('nests with NLA_F_NESTED and reads back what it wrote', () => {
+    const bytes = new AttributeWriter()
+      .nested(4, (inner) => inner.u64(1, 0x1_0000_0002n).string(2, 'kube-proxy'))
+      .flag(5)
+      .toBuffer();
+    const outer = readAttributes(bytes);
+    expect(outer.map((a) => [a.type, a.nested])).toEqual([
+      [4, true],
+      [5, false],
+    ]);
+    expect(bytes.readUInt16LE(2)).toBe(4 | NLA_F_NESTED);
+    const inner = attributesByType((outer[0] as { payload: Buffer }).payload);
+    expect(attributeU64(inner.get(1)!)).toBe(0x1_0000_0002n);
+    expect(attributeString(inner.get(2)!)).toBe('kube-proxy');
+  });
+
+  it('round-trips runs of mixed attributes of every payload length', () => {
+    for (let length = 0; length < 9; length++) {
+      const payload = Buffer.alloc(length, 0xab);
+      const bytes = new AttributeWriter().bytes(7, payload).u32(8, 42).toBuffer();
+      expect(bytes.length % 4).toBe(0);
+      const [first, second] = readAttributes(bytes);
+      expect(first?.payload.equals(payload)).toBe(true);
+      expect(attributeU32(second!)).toBe(42);
+    }
+  });
+
+  it('rejects truncated input and too-short payloads with typed errors', () => {
+    const bytes = new AttributeWriter().u32(1, 7).toBuffer();
+    expect(() => readAttributes(bytes.subarray(0, 6))).toThrow(InvalidFieldError);
+    const short = readAttributes(new AttributeWriter().u16(1, 1).toBuffer())[0]!;
+    expect(() => attributeU32(short)).toThrow(/too short for a u32/);
+    expect(attributeU16(short)).toBe(1);
+    expect(() => new AttributeWriter().bytes(1, Buffer.alloc(70_000))).toThrow(InvalidFieldError);
+    expect(() => new AttributeWriter().raw(Buffer.alloc(3))).toThrow(/not 4-byte aligned/);
+  });
+});
