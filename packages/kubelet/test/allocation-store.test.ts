@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AllocationCheckpoint, AllocationCheckpointError } from '../resize-scratch/allocation-checkpoint';
-import { AllocationStore } from '../resize-scratch/allocation-store';
 import type { Pod } from '../src/api/pod-types';
+import { AllocationCheckpoint, AllocationCheckpointError } from '../src/pod/allocation-checkpoint';
+import { AllocationStore } from '../src/pod/allocation-store';
 
 let dir: string;
 beforeEach(async () => {

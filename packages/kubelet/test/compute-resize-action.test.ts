@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { computeContainerResizeAction, orderUpdates } from '../resize-scratch/compute-resize-action';
-import { containerResourceValues } from '../resize-scratch/resize-quantities';
 import type { Container } from '../src/api/pod-types';
+import { containerResourceValues } from '../src/api/resize-quantities';
+import { computeContainerResizeAction, orderUpdates } from '../src/pod/compute-resize-action';
 
 const burstable: Container = {
   name: 'c',

@@ -2,12 +2,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CgroupV1Filesystem } from '../src/cgroups/cgroup-filesystem';
 import {
   PodResizeActuationError,
   readPodCgroupConfig,
   resizePodCgroup,
-} from '../resize-scratch/pod-cgroup-resize';
-import { CgroupV1Filesystem } from '../src/cgroups/cgroup-filesystem';
+} from '../src/cgroups/pod-cgroup-resize';
 
 let root: string;
 let fs: CgroupV1Filesystem;

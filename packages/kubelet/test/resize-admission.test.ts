@@ -4,7 +4,7 @@ import {
   podRequests,
   resizeRefusal,
   staticPodResizeMessage,
-} from '../resize-scratch/resize-admission';
+} from '../src/admission/resize-admission';
 import type { Pod } from '../src/api/pod-types';
 
 function pod(uid: string, requests: Record<string, string>, limits: Record<string, string> = requests): Pod {

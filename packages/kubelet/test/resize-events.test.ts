@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resizePendingMessage, resizeStartedMessage } from '../resize-scratch/resize-events';
 import type { Pod } from '../src/api/pod-types';
+import { resizePendingMessage, resizeStartedMessage } from '../src/events/resize-events';
 
 const burstable: Pod = {
   metadata: { uid: 'u', name: 'rs-burstable', namespace: 'rs', generation: 6 },

@@ -162,6 +162,12 @@ export interface PodSecurityContext {
   appArmorProfile?: AppArmorProfile;
 }
 
+/** A container's resizePolicy entry: whether resizing that resource restarts the container. */
+export interface ContainerResizePolicy {
+  resourceName: 'cpu' | 'memory' | (string & {});
+  restartPolicy: 'NotRequired' | 'RestartContainer';
+}
+
 export interface Container {
   name: string;
   image?: string;
@@ -182,6 +188,8 @@ export interface Container {
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   /** Only on init containers: "Always" makes it a sidecar. */
   restartPolicy?: 'Always';
+  /** How each resource is resized in place (InPlacePodVerticalScaling); absent: NotRequired. */
+  resizePolicy?: ContainerResizePolicy[];
   securityContext?: SecurityContext;
   stdin?: boolean;
   stdinOnce?: boolean;
@@ -388,6 +396,8 @@ export interface PodStatus {
   containerStatuses?: ContainerStatus[];
   ephemeralContainerStatuses?: ContainerStatus[];
   qosClass?: 'Guaranteed' | 'Burstable' | 'BestEffort';
+  /** The pod's applied requests and limits (v1.34+, reported for every pod). */
+  resources?: ResourceRequirements;
 }
 
 export interface Pod {

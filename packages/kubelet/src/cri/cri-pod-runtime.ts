@@ -343,6 +343,15 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
       }
     },
 
+    async updateContainerResources(containerId, resources): Promise<void> {
+      await client.updateContainerResources({
+        containerId,
+        linux: resources,
+        windows: null,
+        annotations: {},
+      });
+    },
+
     async removeContainer(containerId: string): Promise<void> {
       try {
         // Upstream removeContainer: the log files go first, so a container whose logs cannot be

@@ -1,4 +1,9 @@
-import type { ContainerConfig, MessageInput, PodSandboxConfig } from '@nodeagent/cri-client/types';
+import type {
+  ContainerConfig,
+  LinuxContainerResources,
+  MessageInput,
+  PodSandboxConfig,
+} from '@nodeagent/cri-client/types';
 import type { PodRuntimeStatus, RuntimeSandboxStatus } from './runtime-state';
 
 /** Registry credentials for one pull (CRI AuthConfig). */
@@ -67,6 +72,14 @@ export interface PodRuntime {
   /** SIGTERM, then SIGKILL after timeoutSeconds (CRI StopContainer). */
   stopContainer(containerId: string, timeoutSeconds: number): Promise<void>;
   removeContainer(containerId: string): Promise<void>;
+  /**
+   * New resources for a running container (CRI UpdateContainerResources), for an in-place
+   * resize; a runtime without it cannot resize pods in place.
+   */
+  updateContainerResources?(
+    containerId: string,
+    resources: MessageInput<LinuxContainerResources>,
+  ): Promise<void>;
   execSync(containerId: string, command: string[], timeoutSeconds: number): Promise<ExecResult>;
   /**
    * Container lifecycle events (CRI GetContainerEvents), when the runtime has them: each one

@@ -21,6 +21,9 @@ const KUBELET_CONDITIONS = new Set([
   'Initialized',
   'ContainersReady',
   'PodReadyToStartContainers',
+  // In-place resize (PodResizer adds them to each status it reports).
+  'PodResizePending',
+  'PodResizeInProgress',
 ]);
 
 /** Why a container is not running, as decided by the last sync (CrashLoopBackOff, ErrImagePull...). */

@@ -1,5 +1,5 @@
 import { milliValue, parseQuantity } from '@nodeagent/primitives';
-import type { Container, Pod, ResourceList } from '../src/api/pod-types';
+import type { Container, Pod, ResourceList } from '../api/pod-types';
 
 /** Why a resize cannot be allocated now: the condition's reason, the admit reason and the message. */
 export interface ResizeRefusal {

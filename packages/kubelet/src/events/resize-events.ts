@@ -1,5 +1,5 @@
-import type { Pod } from '../src/api/pod-types';
-import { canonicalResources } from './resize-quantities';
+import type { Pod } from '../api/pod-types';
+import { canonicalResources } from '../api/resize-quantities';
 
 /** Upstream pkg/kubelet/events reasons of an in-place resize. */
 export const resizeEventReasons = {

@@ -1,5 +1,5 @@
 import { formatBinary, formatMilliCpu, milliValue, parseQuantity } from '@nodeagent/primitives';
-import type { Container, ResourceList, ResourceRequirements } from '../src/api/pod-types';
+import type { Container, ResourceList, ResourceRequirements } from './pod-types';
 
 /** The four numbers a resize acts on, as upstream's kuberuntime compares them (milli-CPU, bytes). */
 export interface ContainerResourceValues {

@@ -1,11 +1,11 @@
-import type { Container, Pod, ResourceRequirements } from '../src/api/pod-types';
+import type { Container, Pod, ResourceRequirements } from '../api/pod-types';
+import { resizableContainers, resourceRequirementsEqual } from '../api/resize-quantities';
 import {
   AllocationCheckpoint,
   actuatedPodsStateFile,
   allocatedPodsStateFile,
   type PodResourceInfoMap,
 } from './allocation-checkpoint';
-import { resizableContainers, resourceRequirementsEqual } from './resize-quantities';
 
 /** What a running container was last given: its id and the resources applied to it. */
 export interface ActuatedResources {

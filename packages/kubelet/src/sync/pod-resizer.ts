@@ -1,34 +1,37 @@
 import type { LinuxContainerResources, MessageInput } from '@nodeagent/cri-client/types';
 import { type Clock, formatBinary, formatMilliCpu } from '@nodeagent/primitives';
-import type { Container, Pod, PodStatus, ResourceList, ResourceRequirements } from '../src/api/pod-types';
-import type { PodCgroupManager } from '../src/cgroups/pod-cgroup-manager';
-import { type PodResourceConfigOptions, podResourceConfig } from '../src/cgroups/pod-resource-config';
-import type { PodEventRecorder } from '../src/events/event-reasons';
-import type { PodRuntimeStatus } from '../src/runtime/runtime-state';
-import { findContainer } from '../src/runtime/runtime-state';
-import { AllocationStore } from './allocation-store';
+import { resizeRefusal } from '../admission/resize-admission';
+import type { Container, Pod, PodStatus, ResourceList, ResourceRequirements } from '../api/pod-types';
 import {
-  type ContainerResizeUpdate,
-  computeContainerResizeAction,
-  orderUpdates,
-  type ResizeResource,
-} from './compute-resize-action';
-import { resizePodCgroup } from './pod-cgroup-resize';
-import { resizeRefusal } from './resize-admission';
-import { ResizeConditions } from './resize-conditions';
+  type ContainerResourceValues,
+  containerResourceValues,
+  resizableContainers,
+  resourceRequirementsEqual,
+} from '../api/resize-quantities';
+import type { PodCgroupManager } from '../cgroups/pod-cgroup-manager';
+import { resizePodCgroup } from '../cgroups/pod-cgroup-resize';
+import { type PodResourceConfigOptions, podResourceConfig } from '../cgroups/pod-resource-config';
+import { containerHash } from '../cri/container-hash';
+import type { PodRuntimeStatus } from '../cri/runtime-state';
+import { findContainer } from '../cri/runtime-state';
+import type { PodEventRecorder } from '../events/event-reasons';
 import {
   resizeCompletedMessage,
   resizeErrorMessage,
   resizeEventReasons,
   resizePendingMessage,
   resizeStartedMessage,
-} from './resize-events';
+} from '../events/resize-events';
+import { AllocationStore } from '../pod/allocation-store';
 import {
-  type ContainerResourceValues,
-  containerResourceValues,
-  resizableContainers,
-  resourceRequirementsEqual,
-} from './resize-quantities';
+  type ContainerResizeUpdate,
+  computeContainerResizeAction,
+  orderUpdates,
+  type ResizeResource,
+} from '../pod/compute-resize-action';
+import { containerBackOffKey } from '../pod/crash-loop-backoff';
+import { ResizeConditions } from '../status/resize-conditions';
+import type { PodSyncer } from './pod-syncer';
 
 export interface PodResizerOptions {
   /** --root-dir: the allocation checkpoints live there. */
@@ -410,4 +413,20 @@ function podLevelResources(
   if (Object.keys(limits).length > 0) out.limits = limits;
   if (Object.keys(requests).length > 0) out.requests = requests;
   return out;
+}
+
+/**
+ * The kill of a container whose resize needs a restart, through the syncer (Killing "Container c
+ * resize requires restart", preStop, grace period). Its crash-loop back-off entry is dropped
+ * first: the sync that follows starts it again at once, as upstream does, however often it was
+ * resized before.
+ */
+export function killForResize(syncer: PodSyncer, podIP: (pod: Pod) => string | undefined): ResizeKill {
+  return async (pod, container, containerId, message) => {
+    const { uid = '', name = '', namespace = 'default' } = pod.metadata;
+    syncer.crashBackOff.reset(
+      containerBackOffKey(uid, name, namespace, container.name, containerHash(container)),
+    );
+    await syncer.killContainer(pod, container, containerId, undefined, podIP(pod), message);
+  };
 }

@@ -1,5 +1,5 @@
-import type { PodCondition } from '../src/api/pod-types';
-import { rfc3339 } from '../src/rfc3339';
+import type { PodCondition } from '../api/pod-types';
+import { rfc3339 } from '../rfc3339';
 
 export const podResizePending = 'PodResizePending';
 export const podResizeInProgress = 'PodResizeInProgress';

@@ -1,6 +1,8 @@
-import type { CgroupFilesystem } from '../src/cgroups/cgroup-filesystem';
-import type { CgroupResources } from '../src/cgroups/cgroup-resources';
-import type { ResizeResource } from './compute-resize-action';
+import type { CgroupFilesystem } from './cgroup-filesystem';
+import type { CgroupResources } from './cgroup-resources';
+
+/** The resources a pod cgroup resize acts on. */
+export type CgroupResizeResource = 'cpu' | 'memory';
 
 /** The pod cgroup's current CPU and memory settings, read back from the cgroup files. */
 export interface PodCgroupConfig {
@@ -64,9 +66,9 @@ export interface PodCgroupResizeInput {
   /** What the pod cgroup must hold for the allocated resources (podResourceConfig). */
   target: CgroupResources;
   /** Per resource: whether containers need updating, or the pod cgroup alone (a restarting container). */
-  resources: ResizeResource[];
+  resources: CgroupResizeResource[];
   /** Updates the containers for one resource, in order; throws to stop the resize here. */
-  updateContainers(resource: ResizeResource): Promise<void>;
+  updateContainers(resource: CgroupResizeResource): Promise<void>;
 }
 
 /**

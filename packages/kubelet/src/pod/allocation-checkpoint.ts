@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ResourceRequirements } from '../src/api/pod-types';
-import { KubeletError } from '../src/errors';
+import type { ResourceRequirements } from '../api/pod-types';
+import { KubeletError } from '../errors';
 
 /** Upstream's file names under the kubelet root directory. */
 export const allocatedPodsStateFile = 'allocated_pods_state';

@@ -1,5 +1,5 @@
-import type { Container } from '../src/api/pod-types';
-import { type ContainerResourceValues, minMilliCpuLimit, minSharesMilli } from './resize-quantities';
+import type { Container } from '../api/pod-types';
+import { type ContainerResourceValues, minMilliCpuLimit, minSharesMilli } from '../api/resize-quantities';
 
 export type ResizeResource = 'cpu' | 'memory';
 
