@@ -1,10 +1,12 @@
 import { type Clock, parseDuration, systemClock } from '@nodeagent/primitives';
-import { admitPod, type PodAdmitHandler, podRejectedPrefix } from './admission/admit-handler';
+import { admitPod, type PodAdmitHandler } from './admission/admit-handler';
 import { ephemeralContainerChecks } from './admission/ephemeral-container-checks';
 import { kubeletAdmitHandlers } from './admission/kubelet-admit-handlers';
+import { podName } from './api/pod-name';
 import type { Container, Pod, PodStatus, ResourceList } from './api/pod-types';
 import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
 import { podCgroupRuntime } from './cgroups/pod-cgroup-runtime';
+import { everyOn, unrefTimer } from './clock-timers';
 import type { KubeletConfiguration } from './config/kubelet-configuration';
 import type { PodRuntime, RuntimeFeatures } from './cri/pod-runtime';
 import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './cri/runtime-state';
@@ -26,23 +28,23 @@ import { createKubeletMetrics, type KubeletMetrics } from './metrics';
 import { forgetProbeRuns, recordProbeRun } from './metrics-collectors/prober-metrics';
 import { GenericPLEG, type PodLifecycleEvent } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
-import { activeDeadlineRemainingMs, applyActiveDeadline } from './pod/active-deadline';
-import { validatePod } from './pod/validate-pod';
+import { applyActiveDeadline } from './pod/active-deadline';
 import { PodProber } from './probes/pod-prober';
 import type { ProbeState } from './probes/probe-state';
 import { rfc3339 } from './rfc3339';
 import type { FsStats, Summary } from './stats/summary-types';
-import { generatePodStatus, isRejectedPodStatus, rejectedPodStatus } from './status/generate-pod-status';
+import { generatePodStatus, isRejectedPodStatus } from './status/generate-pod-status';
 import { isMirrorPodMissingError } from './status/mirror-pod-missing';
 import { isTerminalPhase } from './status/pod-phase';
 import { type PodStatusWriter, StatusManager } from './status/status-manager';
 import { ContainerGarbageCollector } from './sync/container-garbage-collector';
-import { garbageCollectPod, removePodLogDirectory, removePodRuntimeObjects } from './sync/container-gc';
-import { PodSyncer, type SyncOutcome } from './sync/pod-syncer';
+import { removePodLogDirectory, removePodRuntimeObjects } from './sync/container-gc';
+import { PodSyncer } from './sync/pod-syncer';
+import { type PodSyncContext, syncPod } from './sync/sync-pod';
 import type { Mounter } from './volumes/mounter';
 import { PodVolumeManager } from './volumes/pod-volume-manager';
 import type { TokenSource } from './volumes/volume-payloads';
-import { PodWorkers, type SyncPodResult } from './workers/pod-workers';
+import { PodWorkers } from './workers/pod-workers';
 
 export interface KubeletOptions {
   nodeName: string;
@@ -147,7 +149,7 @@ export class Kubelet {
   private readonly admitHandlers: PodAdmitHandler[];
   /** What the runtime reported it supports (read at start); undefined: nothing. */
   private runtimeFeatures: RuntimeFeatures | undefined;
-  private resyncTimer: NodeJS.Timeout | undefined;
+  private stopResync: (() => void) | undefined;
   private readonly eventsAbort = new AbortController();
   /** Upstream's periodic container GC: dead containers, and what a failed cleanup left behind. */
   readonly containerGC: ContainerGarbageCollector;
@@ -239,15 +241,37 @@ export class Kubelet {
       onEvent: (event) => this.handlePlegEvent(event),
       onError: (error) => this.logger.error({ err: String(error) }, 'PLEG relist failed'),
     });
+    // The one pod sync (sync/sync-pod.ts) reads and reports through this; the workers dispatch it.
+    const syncContext: PodSyncContext = {
+      syncer: this.syncer,
+      runtime: options.runtime,
+      statuses: this.statusManager,
+      prober: this.prober,
+      metrics: this.metrics,
+      clock: this.clock,
+      logger: this.logger,
+      hostIPs: options.hostIPs,
+      rejection: (uid) => this.rejections.get(uid),
+      runtimeStatus: async (pod) =>
+        this.cache.get(pod.metadata.uid ?? '')?.status ?? (await this.unseenPodStatus(pod)),
+      refreshRuntimeStatus: (pod) => this.refreshPod(pod),
+      recountRunning: () => this.updateRunningMetrics(),
+      onPodStatus: (pod, status) => this.observePodStart(pod, status),
+      readiness: options.readiness,
+      startup: options.startup,
+      runtimeType: options.runtimeType,
+      retryMs: options.retryMs,
+      recordEvent: options.recordEvent,
+    };
     this.workers = new PodWorkers(
       {
-        syncPod: (pod, updateType) => this.syncPod(pod, updateType),
+        syncPod: (pod, updateType) => syncPod(syncContext, pod, updateType),
         syncTerminatingPod: (pod, grace) => this.syncTerminatingPod(pod, grace),
         syncTerminatedPod: (pod) => this.syncTerminatedPod(pod),
         onError: (pod, stage, error) =>
           this.logger.error({ pod: podName(pod), stage, err: String(error) }, 'Pod sync failed'),
       },
-      { retryMs: options.retryMs },
+      { retryMs: options.retryMs, clock: this.clock },
     );
     this.housekeeping = new KubeletHousekeeping({
       config: options.config,
@@ -269,6 +293,7 @@ export class Kubelet {
       isActive: (uid) => this.pods.has(uid) && !this.workers.isTerminated(uid),
       isKnown: (uid) => this.pods.has(uid),
       onError: (error) => this.logger.warn({ err: String(error) }, 'Container garbage collection failed'),
+      clock: this.clock,
     });
     // Throws InvalidConfigError for an allowedUnsafeSysctls entry that is not namespaced.
     this.admitHandlers = kubeletAdmitHandlers({
@@ -310,18 +335,15 @@ export class Kubelet {
     this.containerGC.start();
     void this.watchContainerEvents();
     const resync = parseDuration(this.options.config.syncFrequency);
-    const tick = () => {
+    this.stopResync = everyOn(this.clock, resync, () => {
       for (const pod of this.pods.values()) this.workers.updatePod({ pod, updateType: 'sync' });
-      this.resyncTimer = setTimeout(tick, resync);
-      this.resyncTimer.unref?.();
-    };
-    this.resyncTimer = setTimeout(tick, resync);
-    this.resyncTimer.unref?.();
+    });
   }
 
   async stop(): Promise<void> {
     this.started = false;
-    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    this.stopResync?.();
+    this.stopResync = undefined;
     await this.housekeeping.stop();
     await this.containerGC.stop();
     this.eventsAbort.abort();
@@ -502,92 +524,6 @@ export class Kubelet {
     );
   }
 
-  private podWithLastStatus(pod: Pod): Pod {
-    const last = this.statusManager.getPodStatus(pod.metadata.uid ?? '');
-    return last ? { ...pod, status: { ...(pod.status ?? {}), ...last } } : pod;
-  }
-
-  private async syncPod(pod: Pod, updateType: string): Promise<SyncPodResult> {
-    const timer = this.metrics.podWorkerDuration.startTimer({ operation_type: updateType });
-    try {
-      const rejection = this.rejections.get(pod.metadata.uid ?? '');
-      if (rejection) {
-        // Upstream rejectPod: a Warning event with the handler's message, the status prefixed.
-        const alreadyFailed = this.statusManager.getPodStatus(pod.metadata.uid ?? '')?.phase === 'Failed';
-        this.statusManager.setPodStatus(
-          pod,
-          rejectedPodStatus(
-            this.podWithLastStatus(pod),
-            rejection.reason,
-            podRejectedPrefix + rejection.message,
-            this.clock.now(),
-          ),
-        );
-        if (!alreadyFailed) {
-          this.logger.warn({ pod: podName(pod), reason: rejection.reason }, rejection.message);
-          this.options.recordEvent?.(pod, 'Warning', rejection.reason, rejection.message);
-        }
-        return { terminal: true };
-      }
-      const errors = validatePod(pod);
-      if (errors.length > 0) {
-        const message = errors.map((error) => error.message).join('; ');
-        this.statusManager.setPodStatus(
-          pod,
-          rejectedPodStatus(this.podWithLastStatus(pod), 'InvalidPodSpec', message, this.clock.now()),
-        );
-        this.logger.warn({ pod: podName(pod) }, `Pod rejected: ${message}`);
-        return { terminal: true };
-      }
-      const current = this.podWithLastStatus(pod);
-      if (isTerminalPhase(current.status?.phase)) return { terminal: true };
-
-      // The cache holds this pod as its last sync left it (read back right after acting) or as a
-      // later relist saw it; a pod missing from it after a relist has nothing in the runtime yet.
-      // After acting, only this pod is read again: its status goes out as soon as its containers
-      // started instead of after the next relist of every pod.
-      const before = this.cache.get(pod.metadata.uid ?? '')?.status ?? (await this.unseenPodStatus(pod));
-      // Upstream checks the active deadline before acting: a pod past it starts nothing more.
-      const pastDeadline =
-        (activeDeadlineRemainingMs(current, current.status?.startTime, this.clock.now()) ?? 1) <= 0;
-      const outcome: SyncOutcome = pastDeadline
-        ? { waitingReasons: new Map(), changedRuntime: false }
-        : await this.syncer.syncPod(current, before);
-      let runtimeStatus = outcome.changedRuntime ? await this.refreshPod(pod) : before;
-      // Container GC for this pod: dead instances beyond the newest one, dead old sandboxes.
-      if ((await garbageCollectPod(this.options.runtime, runtimeStatus)) > 0)
-        runtimeStatus = await this.refreshPod(pod);
-      this.updateRunningMetrics();
-      const sandbox = runtimeStatus.sandboxes[0];
-      const podIP = sandbox?.ready
-        ? sandbox.hostNetwork
-          ? this.options.hostIPs[0]
-          : sandbox.ips[0]
-        : undefined;
-      this.prober.update(current, runtimeStatus, podIP);
-      const status = generatePodStatus(current, runtimeStatus, {
-        now: this.clock.now(),
-        hostIPs: this.options.hostIPs,
-        waitingReasons: outcome.waitingReasons,
-        ready: this.options.readiness ?? ((id, container) => this.prober.ready(id, container)),
-        started: this.options.startup ?? ((id, container) => this.prober.started(id, container)),
-        runtimeType: this.options.runtimeType,
-      });
-      this.observePodStart(current, status);
-      // Past spec.activeDeadlineSeconds (as it is now: it may have been updated) the pod fails.
-      applyActiveDeadline(current, status, this.clock.now());
-      this.statusManager.setPodStatus(pod, status);
-      let retryAfterMs = outcome.error ? (this.options.retryMs ?? 10_000) : outcome.retryAfterMs;
-      // Sync again when the deadline comes (upstream's sync loop asks the deadline handler every second).
-      const deadlineMs = activeDeadlineRemainingMs(current, status.startTime, this.clock.now());
-      if (deadlineMs !== undefined && deadlineMs > 0)
-        retryAfterMs = Math.min(retryAfterMs ?? Number.POSITIVE_INFINITY, deadlineMs);
-      return { terminal: isTerminalPhase(status.phase), retryAfterMs };
-    } finally {
-      timer();
-    }
-  }
-
   /** Upstream pod start SLI: creation → every container running, for pods seen for the first time. */
   private readonly startObserved = new Set<string>();
   /** When each pod was first seen, until it runs (upstream kubelet_pod_start_duration_seconds). */
@@ -612,7 +548,7 @@ export class Kubelet {
     await this.syncer.killPod(pod, await this.refreshPod(pod), gracePeriodSeconds);
     const stopped = await this.refreshPod(pod);
     this.updateRunningMetrics();
-    const current = this.podWithLastStatus(pod);
+    const current = this.statusManager.withLastStatus(pod);
     // A refused pod never ran: its status stays the refusal (upstream rejectPod), without the
     // waiting ContainerCreating statuses and conditions a regenerated one would add.
     if (isRejectedPodStatus(current.status)) {
@@ -709,11 +645,11 @@ export class Kubelet {
   private cleanUpInBackground(pod: Pod): void {
     this.cleanUpTerminatedPod(pod).catch((error) => {
       this.logger.warn({ pod: podName(pod), err: String(error) }, 'Failed to clean up pod; will retry');
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         const current = this.pods.get(pod.metadata.uid ?? '');
         if (current && this.started) this.cleanUpInBackground(current);
       }, this.options.retryMs ?? 10_000);
-      timer.unref?.();
+      unrefTimer(timer);
     });
   }
 
@@ -721,8 +657,4 @@ export class Kubelet {
   async cleanups(): Promise<void> {
     await Promise.all([...this.cleaning.values()]);
   }
-}
-
-function podName(pod: Pod): string {
-  return `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? ''}`;
 }

@@ -14,12 +14,12 @@ import {
   defaultReadonlyPaths,
   defaultSeccompProfileRoot,
 } from '../src/cri/container-config';
+import type { PodRuntime } from '../src/cri/pod-runtime';
 import { buildSandboxConfig } from '../src/cri/sandbox-config';
 import { containerSeccompProfile } from '../src/cri/seccomp-profile';
 import { effectiveSecurityContext, linuxContainerSecurityContext } from '../src/cri/security-context';
 import { SecurityContextError } from '../src/cri/security-context-error';
 import { type ImageUser, verifyRunAsNonRoot } from '../src/cri/verify-run-as-non-root';
-import type { PodRuntime } from '../src/cri/pod-runtime';
 import { imageUser } from '../src/sync/image-puller';
 import { PodSyncer } from '../src/sync/pod-syncer';
 import { SyncStepError } from '../src/sync/sync-errors';
@@ -604,7 +604,7 @@ describe('PodSyncer with a sandbox that cannot be built', () => {
       onWarning: (_pod, reason, message) => warnings.push(`${reason}: ${message}`),
     });
     const pod = makePod({ hostUsers: false });
-    const outcome = await syncer.syncPod(pod, runtimeStatus(pod, []));
+    const outcome = await syncer.applyPodActions(pod, runtimeStatus(pod, []));
     // Upstream's words where the runtime has no user namespaces (features unknown count as none).
     expect(outcome.error?.message).toBe(
       "can't set `spec.hostUsers: false`, runtime does not support user namespaces",

@@ -1,4 +1,6 @@
 import type { CertificatesV1Requests } from '@nodeagent/informer';
+import { type Clock, systemClock } from '@nodeagent/primitives';
+import { unrefTimer } from '../clock-timers';
 import type { KubeletLogger } from '../kubelet-logger';
 import { type CertificatePair, parseCertificatePair } from './certificate-pair';
 import { type CertificateTemplate, makeCertificateRequestPem } from './certificate-request';
@@ -32,6 +34,8 @@ export interface CertificateManagerOptions {
   onRotated?: (pair: CertificatePair) => void;
   logger?: KubeletLogger;
   now?: () => number;
+  /** The clock rotation waits on (default: the system clock). */
+  clock?: Clock;
   random?: () => number;
   /** How long one CSR may wait for its certificate. Default 15 min (upstream's rotation wait). */
   certificateWaitMs?: number;
@@ -57,13 +61,17 @@ function sameMembers(a: readonly string[] = [], b: readonly string[] = []): bool
 export class CertificateManager {
   private currentPair: CertificatePair | undefined;
   private deadline: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private stopped = false;
   private failures = 0;
   /** The current pair came from `bootstrap`: rotate it now, whatever its deadline. */
   private forceRotation = false;
 
   constructor(private readonly options: CertificateManagerOptions) {}
+
+  private clock(): Clock {
+    return this.options.clock ?? systemClock;
+  }
 
   private now(): number {
     return (this.options.now ?? Date.now)();
@@ -182,8 +190,8 @@ export class CertificateManager {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), Math.max(0, Math.min(delayMs, MAX_WAIT_MS)));
-    this.timer.unref?.();
+    this.timer = this.clock().setTimeout(() => void this.tick(), Math.max(0, Math.min(delayMs, MAX_WAIT_MS)));
+    unrefTimer(this.timer);
   }
 
   private async tick(): Promise<void> {
@@ -215,6 +223,6 @@ export class CertificateManager {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock().clearTimeout(this.timer);
   }
 }

@@ -1,7 +1,9 @@
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { CertificatesV1Requests } from '@nodeagent/informer';
 import { isAlreadyExists } from '@nodeagent/informer/errors';
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import { x509 } from '@nodeagent/primitives/x509';
+import { sleepOn } from '../clock-timers';
 import { CertificateError } from './certificate-error';
 
 export interface CertificateSigningRequestInput {
@@ -88,6 +90,8 @@ export interface WaitOptions {
   /** How often to read the CSR again. Default 1 s. */
   pollIntervalMs?: number;
   now?: () => number;
+  /** The clock the polls wait on (default: the system clock); `sleep` replaces it when given. */
+  clock?: Clock;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -102,7 +106,7 @@ export async function waitForCertificate(
   options: WaitOptions,
 ): Promise<string> {
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? ((ms: number) => sleepOn(options.clock ?? systemClock, ms));
   const deadline = now() + options.timeoutMs;
   for (;;) {
     const current = await api.readCertificateSigningRequest({ name: csr.name }).catch(() => undefined);

@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { Pod } from '../api/pod-types';
 import { podQOSClass } from '../api/qos-class';
+import { unrefTimer } from '../clock-timers';
 import type { Summary } from '../stats/summary-types';
 import { isCriticalPod, toleratesTaint } from './critical-pod';
 import { type ConfiguredThreshold, type EvictionSettings, isHardThreshold } from './eviction-config';
@@ -82,7 +83,7 @@ export class EvictionManager {
   private conditionsLastObservedAt = new Map<PressureCondition, number>();
   private conditions = new Set<PressureCondition>();
   private observations: SignalObservations = new Map();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private running: Promise<unknown> | undefined;
 
   constructor(options: EvictionManagerOptions) {
@@ -96,14 +97,14 @@ export class EvictionManager {
     const period = this.options.monitoringPeriodMs ?? defaultEvictionMonitoringPeriodMs;
     const tick = () => {
       this.running = this.synchronize().catch((error) => this.options.onError?.(error));
-      this.timer = setTimeout(tick, period);
-      this.timer.unref?.();
+      this.timer = this.clock.setTimeout(tick, period);
+      unrefTimer(this.timer);
     };
     tick();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
   }

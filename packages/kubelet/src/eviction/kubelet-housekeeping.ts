@@ -2,6 +2,7 @@ import type { Clock } from '@nodeagent/primitives';
 import type { Registry } from 'prom-client';
 import type { Pod } from '../api/pod-types';
 import type { PodCgroupManager } from '../cgroups/pod-cgroup-manager';
+import { everyOn } from '../clock-timers';
 import type { KubeletConfiguration } from '../config/kubelet-configuration';
 import type { PodRuntime } from '../cri/pod-runtime';
 import { ImageGCManager } from '../images/image-gc-manager';
@@ -57,7 +58,7 @@ export class KubeletHousekeeping {
   readonly cgroups: PodCgroupManager | undefined;
   readonly metrics: HousekeepingMetrics | undefined;
   private readonly options: KubeletHousekeepingOptions;
-  private orphanTimer: NodeJS.Timeout | undefined;
+  private stopOrphanTimer: (() => void) | undefined;
 
   constructor(options: KubeletHousekeepingOptions) {
     this.options = options;
@@ -118,18 +119,22 @@ export class KubeletHousekeeping {
       );
       // A pod cgroup still busy when its pod stopped is retried here; the burstable tier's
       // CPU shares follow the pods' requests.
-      this.orphanTimer = setInterval(() => {
-        void this.removeOrphanedPodCgroups().catch(() => undefined);
-        void this.cgroups?.updateQOSCgroups(this.options.activePods()).catch(() => undefined);
-      }, this.options.evictionMonitoringPeriodMs ?? 10_000);
-      this.orphanTimer.unref?.();
+      this.stopOrphanTimer = everyOn(
+        this.options.clock,
+        this.options.evictionMonitoringPeriodMs ?? 10_000,
+        () => {
+          void this.removeOrphanedPodCgroups().catch(() => undefined);
+          void this.cgroups?.updateQOSCgroups(this.options.activePods()).catch(() => undefined);
+        },
+      );
     }
     this.evictionManager?.start();
     this.imageGC?.start(this.options.imageGCPeriodMs ?? imageGCPeriodMs);
   }
 
   async stop(): Promise<void> {
-    if (this.orphanTimer) clearInterval(this.orphanTimer);
+    this.stopOrphanTimer?.();
+    this.stopOrphanTimer = undefined;
     await this.evictionManager?.stop();
     await this.imageGC?.stop();
   }

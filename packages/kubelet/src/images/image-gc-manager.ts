@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
+import { unrefTimer } from '../clock-timers';
 import type { FsStats } from '../stats/summary-types';
 import { ImageGCError } from './image-gc-errors';
 import { type ImageGCPolicy, imageGCPeriodMs } from './image-gc-policy';
@@ -42,7 +43,7 @@ export class ImageGCManager {
   private readonly clock: Clock;
   private readonly records = new Map<string, ImageRecord>();
   private readonly images = new Map<string, RuntimeImage>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private running: Promise<unknown> | undefined;
 
   constructor(options: ImageGCManagerOptions) {
@@ -54,16 +55,16 @@ export class ImageGCManager {
     if (this.timer) return;
     const tick = () => {
       this.running = this.garbageCollect().catch((error) => this.options.onError?.(error));
-      this.timer = setTimeout(tick, periodMs);
-      this.timer.unref?.();
+      this.timer = this.clock.setTimeout(tick, periodMs);
+      unrefTimer(this.timer);
     };
     // Upstream waits one period before the first run so freshly started pods can claim their images.
-    this.timer = setTimeout(tick, periodMs);
-    this.timer.unref?.();
+    this.timer = this.clock.setTimeout(tick, periodMs);
+    unrefTimer(this.timer);
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
   }

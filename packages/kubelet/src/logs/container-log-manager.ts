@@ -1,10 +1,10 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import { ContainerState } from '@nodeagent/cri-client/types';
 import { type Clock, systemClock } from '@nodeagent/primitives';
+import { unrefTimer } from '../clock-timers';
 import type { KubeletLogger } from '../kubelet-logger';
 import { LogCompressor } from './log-compressor';
 import { LogGrowthWatch } from './log-growth-watch';
-
 import type { LogRotatePolicy } from './log-rotate-policy';
 import { removeContainerLogs } from './remove-container-logs';
 import {
@@ -77,7 +77,9 @@ export class ContainerLogManager {
   constructor(options: ContainerLogManagerOptions) {
     this.options = options;
     this.clock = options.clock ?? systemClock;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref?.()));
+    this.sleep =
+      options.sleep ??
+      ((ms) => new Promise((resolve) => unrefTimer(this.clock.setTimeout(() => resolve(), ms))));
     this.freeSlots = Math.max(1, options.maxWorkers);
     this.compressor = new LogCompressor((file, error) =>
       options.logger.error({ err: String(error), path: file }, 'Failed to compress log'),

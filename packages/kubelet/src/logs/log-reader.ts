@@ -1,5 +1,7 @@
 import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
+import { type Clock, systemClock } from '@nodeagent/primitives';
+import { sleepOn } from '../clock-timers';
 import { compareRotatedLogs, compressSuffix, filterUnusedLogs, rotatedSiblings } from './rotated-log-files';
 
 /** Bytes read per step, backwards when locating a tail, forwards when streaming. */
@@ -211,6 +213,8 @@ export interface LogStreamOptions extends LogRange {
   /** How long a follower at the end of the log waits before looking again. */
   pollMs?: number;
   counter?: ReadCounter;
+  /** The clock a follower's polls wait on (default: the system clock); `sleep` replaces it. */
+  clock?: Clock;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -224,7 +228,7 @@ export interface LogStreamOptions extends LogRange {
  */
 export async function streamContainerLog(log: string, options: LogStreamOptions): Promise<void> {
   const { signal, counter } = options;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? ((ms: number) => sleepOn(options.clock ?? systemClock, ms));
   const segments = await openLogRange(log, options, counter);
   let segment: Segment | undefined;
   try {

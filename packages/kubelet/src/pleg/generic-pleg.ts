@@ -51,7 +51,7 @@ export class GenericPLEG {
   relisted = false;
   private lastRelist: number;
   private lastRelistStart: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private running: Promise<void> | undefined;
   private stopped = true;
 
@@ -67,14 +67,14 @@ export class GenericPLEG {
     const tick = async () => {
       if (this.stopped) return;
       await this.relist().catch((error) => this.options.onError?.(error));
-      if (!this.stopped) this.timer = setTimeout(tick, this.options.relistPeriodMs ?? 1000);
+      if (!this.stopped) this.timer = this.clock.setTimeout(tick, this.options.relistPeriodMs ?? 1000);
     };
     void tick();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
     // A relist failing as the PLEG stops was reported already; stopping must not throw for it.
     await this.running?.catch(() => undefined);
   }

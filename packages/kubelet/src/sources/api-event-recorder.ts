@@ -1,11 +1,12 @@
 import {
-  type CoreV1Api,
   type CoreV1Event,
   PatchStrategy,
   setHeaderOptions,
   type V1ObjectReference,
 } from '@kubernetes/client-node';
+import type { CoreV1Requests } from '@nodeagent/informer';
 import { type Clock, systemClock } from '@nodeagent/primitives';
+import { sleepOn } from '../clock-timers';
 import { type CorrelatedEvent, EventCorrelator } from '../events/event-correlator';
 import type { EventType, NodeEventRecorder, PodEventRecorder } from '../events/event-reasons';
 import { TokenBucket } from '../events/token-bucket';
@@ -17,8 +18,8 @@ export const defaultEventRecordQPS = 50;
 export const defaultEventBurst = 100;
 
 /** The API calls the recorder makes; without patchNamespacedEvent a repeat is created anew with its count. */
-export type EventApi = Pick<CoreV1Api, 'createNamespacedEvent'> &
-  Partial<Pick<CoreV1Api, 'patchNamespacedEvent'>>;
+export type EventApi = Pick<CoreV1Requests, 'createNamespacedEvent'> &
+  Partial<Pick<CoreV1Requests, 'patchNamespacedEvent'>>;
 
 export interface ApiEventRecorderOptions {
   nodeName: string;
@@ -29,7 +30,7 @@ export interface ApiEventRecorderOptions {
   eventRecordQPS?: number;
   /** KubeletConfiguration.eventBurst: writes allowed at once above the QPS. Default 100. */
   eventBurst?: number;
-  /** Waits between rate-limited writes (default: a timer). */
+  /** Waits between rate-limited writes (default: a timer on the clock). */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -55,7 +56,7 @@ export function apiEventSink(core: EventApi, options: ApiEventRecorderOptions): 
   const qps = options.eventRecordQPS ?? defaultEventRecordQPS;
   const bucket =
     qps > 0 ? new TokenBucket(qps, options.eventBurst ?? defaultEventBurst, clock.now()) : undefined;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? ((ms: number) => sleepOn(clock, ms));
   let queue: Promise<void> = Promise.resolve();
   // Upstream names Events by Unix nanoseconds; the clock here counts milliseconds, so events of
   // one millisecond (Created and Started often are) get the following nanoseconds instead of

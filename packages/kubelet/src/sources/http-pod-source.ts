@@ -1,5 +1,7 @@
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import { parse } from 'yaml';
 import type { Pod } from '../api/pod-types';
+import { unrefTimer } from '../clock-timers';
 import { configSeenAnnotation } from '../cri/labels';
 import { InvalidPodSpecError } from '../errors';
 import { staticPodDefaultsFrom } from './static-pod-source';
@@ -17,6 +19,8 @@ export interface HttpPodSourceOptions {
   nodeName: string;
   /** httpCheckFrequency in ms (upstream 20 s). */
   checkFrequencyMs: number;
+  /** The clock the polls wait on (default: the system clock). */
+  clock?: Clock;
   /** The full set of pods the URL gives (a Pod or a PodList), defaulted as static pods. */
   onPods: (pods: Pod[]) => void;
   /** A failed read: upstream logs the first three, then drops the message's verbosity. */
@@ -56,13 +60,17 @@ export function podsFromManifest(text: string, url: string): Pod[] {
  * handed again; an empty one is an empty set (and an error); a failed read changes nothing.
  */
 export class HttpPodSource {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private lastBody: string | undefined;
   private failures = 0;
   private stopped = false;
   private readonly seen = new Map<string, string>();
 
   constructor(private readonly options: HttpPodSourceOptions) {}
+
+  private get clock(): Clock {
+    return this.options.clock ?? systemClock;
+  }
 
   /** One read of the URL; resolves whether it worked (errors go to onError). */
   async check(): Promise<boolean> {
@@ -121,16 +129,16 @@ export class HttpPodSource {
     await this.check();
     const tick = () => {
       if (this.stopped) return;
-      this.timer = setTimeout(() => {
+      this.timer = this.clock.setTimeout(() => {
         void this.check().finally(tick);
       }, this.options.checkFrequencyMs);
-      this.timer.unref?.();
+      unrefTimer(this.timer);
     };
     tick();
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
   }
 }

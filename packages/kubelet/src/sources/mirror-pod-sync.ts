@@ -1,6 +1,8 @@
 import type { CoreV1Requests } from '@nodeagent/informer';
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import { httpStatusCode } from '../api/http-status-code';
 import type { Pod } from '../api/pod-types';
+import { unrefTimer } from '../clock-timers';
 import { syncMirrorPods } from './api-clients';
 
 export interface MirrorPodSyncOptions {
@@ -11,6 +13,8 @@ export interface MirrorPodSyncOptions {
   nodeName: string;
   /** How soon a failed attempt (API server down, Node not registered yet) is retried. Default 10 s. */
   retryMs?: number;
+  /** The clock retries wait on (default: the system clock). */
+  clock?: Clock;
   /** After mirror pods were created or replaced: the static pods whose status should go out again. */
   onCreated?: (pods: Pod[]) => void;
   onError?: (error: unknown) => void;
@@ -26,10 +30,14 @@ export class MirrorPodSync {
   private pods: Pod[] | undefined;
   private running: Promise<void> | undefined;
   private again = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private stopped = false;
 
   constructor(private readonly options: MirrorPodSyncOptions) {}
+
+  private get clock(): Clock {
+    return this.options.clock ?? systemClock;
+  }
 
   /** The full set of static pods, as the static pod source last read them. */
   setStaticPods(pods: Pod[]): void {
@@ -44,7 +52,7 @@ export class MirrorPodSync {
       this.again = true;
       return;
     }
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.running = this.attempt().finally(() => {
       this.running = undefined;
@@ -62,14 +70,14 @@ export class MirrorPodSync {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
   }
 
   private retryLater(): void {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.trigger(), this.options.retryMs ?? 10_000);
-    this.timer.unref?.();
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = this.clock.setTimeout(() => this.trigger(), this.options.retryMs ?? 10_000);
+    unrefTimer(this.timer);
   }
 
   private async attempt(): Promise<void> {

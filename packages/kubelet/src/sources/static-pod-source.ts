@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import { parseAllDocuments } from 'yaml';
 import type { Pod } from '../api/pod-types';
+import { unrefTimer } from '../clock-timers';
 import { configHashAnnotation, configSeenAnnotation, configSourceAnnotation } from '../cri/labels';
 import { InvalidPodSpecError } from '../errors';
 
@@ -140,6 +142,8 @@ export interface StaticPodSourceOptions {
   nodeName: string;
   /** KubeletConfiguration.fileCheckFrequency in ms (upstream 20 s). */
   checkFrequencyMs: number;
+  /** The clock the polls wait on (default: the system clock). */
+  clock?: Clock;
   onPods: (pods: Pod[]) => void;
   onError?: (error: StaticPodFileError) => void;
   now?: () => Date;
@@ -147,10 +151,14 @@ export interface StaticPodSourceOptions {
 
 /** Polls the static pod directory and hands the full set of file pods to the kubelet. */
 export class StaticPodSource {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private readonly seen = new Map<string, string>();
 
   constructor(private readonly options: StaticPodSourceOptions) {}
+
+  private get clock(): Clock {
+    return this.options.clock ?? systemClock;
+  }
 
   async check(): Promise<Pod[]> {
     const now = (this.options.now ?? (() => new Date()))().toISOString();
@@ -176,15 +184,15 @@ export class StaticPodSource {
   async start(): Promise<void> {
     await this.check();
     const tick = () => {
-      this.timer = setTimeout(() => {
+      this.timer = this.clock.setTimeout(() => {
         void this.check().finally(tick);
       }, this.options.checkFrequencyMs);
-      this.timer.unref?.();
+      unrefTimer(this.timer);
     };
     tick();
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
   }
 }

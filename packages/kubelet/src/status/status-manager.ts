@@ -41,6 +41,12 @@ export class StatusManager {
     return this.entries.get(uid)?.status;
   }
 
+  /** The pod as last reported: its spec with the status held here over the status it came with. */
+  withLastStatus(pod: Pod): Pod {
+    const last = this.getPodStatus(pod.metadata.uid ?? '');
+    return last ? { ...pod, status: { ...(pod.status ?? {}), ...last } } : pod;
+  }
+
   setPodStatus(pod: Pod, status: PodStatus): void {
     const uid = pod.metadata.uid ?? '';
     let entry = this.entries.get(uid);

@@ -1,3 +1,5 @@
+import { type Clock, systemClock } from '@nodeagent/primitives';
+import { everyOn } from '../clock-timers';
 import type { PodRuntime } from '../cri/pod-runtime';
 import { garbageCollectAllPods } from './container-gc';
 
@@ -12,6 +14,8 @@ export interface ContainerGarbageCollectorOptions {
   isKnown: (uid: string) => boolean;
   onError: (error: unknown) => void;
   periodMs?: number;
+  /** The clock the period runs on (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -21,20 +25,20 @@ export interface ContainerGarbageCollectorOptions {
  * the pod was cleaned up. A failing round is reported and the next one retries; it never throws.
  */
 export class ContainerGarbageCollector {
-  private timer: NodeJS.Timeout | undefined;
+  private stopTimer: (() => void) | undefined;
   private running: Promise<number> | undefined;
 
   constructor(private readonly options: ContainerGarbageCollectorOptions) {}
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.run(), this.options.periodMs ?? containerGCPeriodMs);
-    this.timer.unref?.();
+    if (this.stopTimer) return;
+    const period = this.options.periodMs ?? containerGCPeriodMs;
+    this.stopTimer = everyOn(this.options.clock ?? systemClock, period, () => void this.run());
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopTimer?.();
+    this.stopTimer = undefined;
     await this.running;
   }
 

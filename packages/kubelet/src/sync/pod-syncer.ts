@@ -15,6 +15,7 @@ import {
   type ResourceList,
   type Secret,
 } from '../api/pod-types';
+import { sleepOn } from '../clock-timers';
 import { buildContainerConfig } from '../cri/container-config';
 import { containerHash } from '../cri/container-hash';
 import type { ClusterDNSOptions } from '../cri/dns-config';
@@ -119,10 +120,11 @@ export interface SyncOutcome {
 }
 
 /**
- * Upstream kubeGenericRuntimeManager.SyncPod plus the kubelet's SyncPod preamble: sets up
- * volumes, computes the actions that bring the runtime in line with the spec and carries them
- * out — kill what must die, (re)create the sandbox, start the next init container or the
- * sidecars, then the main containers, honouring CrashLoopBackOff and image pull backoff.
+ * The runtime half of a pod sync (upstream kubeGenericRuntimeManager.SyncPod plus the kubelet's
+ * volume preamble): sets up volumes, computes the actions that bring the runtime in line with the
+ * spec and carries them out — kill what must die, (re)create the sandbox, start the next init
+ * container or the sidecars, then the main containers, honouring CrashLoopBackOff and image pull
+ * backoff. The one pod sync (sync-pod.ts) calls applyPodActions; the pod workers call that sync.
  */
 export class PodSyncer {
   readonly crashBackOff: CrashLoopBackOff;
@@ -134,7 +136,7 @@ export class PodSyncer {
     this.options = options;
     this.crashBackOff = options.crashBackOff ?? new CrashLoopBackOff({ clock: options.clock });
     this.imageBackOff = options.imageBackOff ?? new CrashLoopBackOff({ clock: options.clock });
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? ((ms) => sleepOn(options.clock, ms));
   }
 
   /** Records one event: to onEvent, and Warning ones to onWarning as well. */
@@ -148,7 +150,11 @@ export class PodSyncer {
     return buildSandboxConfig(pod, { ...this.options.dns, attempt, podLogsDir: this.options.podLogsDir });
   }
 
-  async syncPod(pod: Pod, status: PodRuntimeStatus): Promise<SyncOutcome> {
+  /**
+   * Upstream kuberuntime SyncPod's steps on this pod: volumes, computePodActions, then kill the
+   * pod or unwanted containers, create the sandbox, start ephemeral, init and main containers.
+   */
+  async applyPodActions(pod: Pod, status: PodRuntimeStatus): Promise<SyncOutcome> {
     const waitingReasons = new Map<string, ContainerWaitingReason>();
     const outcome: SyncOutcome = { waitingReasons, changedRuntime: false };
     const { runtime } = this.options;

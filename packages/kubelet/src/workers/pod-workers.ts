@@ -1,4 +1,6 @@
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { Pod } from '../api/pod-types';
+import { unrefTimer } from '../clock-timers';
 
 export type PodUpdateType = 'create' | 'update' | 'sync' | 'kill';
 export type PodWorkerPhase = 'syncing' | 'terminating' | 'terminated';
@@ -29,7 +31,7 @@ interface WorkerState {
   pod: Pod;
   pending: PodUpdate | undefined;
   running: Promise<void> | undefined;
-  retry: NodeJS.Timeout | undefined;
+  retry: unknown;
   /** Set once a kill (deletion, eviction, removal from the source) was requested. */
   killRequested: boolean;
   gracePeriodSeconds: number | undefined;
@@ -48,10 +50,13 @@ export class PodWorkers {
   private readonly workers = new Map<string, WorkerState>();
   private readonly callbacks: PodWorkerCallbacks;
   private readonly defaultRetryMs: number;
+  private readonly clock: Clock;
 
-  constructor(callbacks: PodWorkerCallbacks, options: { retryMs?: number } = {}) {
+  /** `clock`: the clock retries wait on (default: the system clock). */
+  constructor(callbacks: PodWorkerCallbacks, options: { retryMs?: number; clock?: Clock } = {}) {
     this.callbacks = callbacks;
     this.defaultRetryMs = options.retryMs ?? 10_000;
+    this.clock = options.clock ?? systemClock;
   }
 
   updatePod(update: PodUpdate): void {
@@ -117,7 +122,7 @@ export class PodWorkers {
   forget(uid: string): void {
     const state = this.workers.get(uid);
     if (state?.phase !== 'terminated') return;
-    if (state.retry) clearTimeout(state.retry);
+    if (state.retry) this.clock.clearTimeout(state.retry);
     if (state.running) state.forgetWhenDone = true;
     else this.workers.delete(uid);
   }
@@ -132,7 +137,7 @@ export class PodWorkers {
   }
 
   stop(): void {
-    for (const state of this.workers.values()) if (state.retry) clearTimeout(state.retry);
+    for (const state of this.workers.values()) if (state.retry) this.clock.clearTimeout(state.retry);
   }
 
   private async run(uid: string, state: WorkerState): Promise<void> {
@@ -140,7 +145,7 @@ export class PodWorkers {
       const update = state.pending;
       state.pending = undefined;
       if (state.retry) {
-        clearTimeout(state.retry);
+        this.clock.clearTimeout(state.retry);
         state.retry = undefined;
       }
       const pod = update.pod;
@@ -185,14 +190,14 @@ export class PodWorkers {
   }
 
   private scheduleRetry(uid: string, state: WorkerState, delayMs: number): void {
-    if (state.retry) clearTimeout(state.retry);
-    state.retry = setTimeout(
+    if (state.retry) this.clock.clearTimeout(state.retry);
+    state.retry = this.clock.setTimeout(
       () => {
         state.retry = undefined;
         if (this.workers.get(uid) === state) this.updatePod({ pod: state.pod, updateType: 'sync' });
       },
       Math.max(0, delayMs),
     );
-    state.retry.unref?.();
+    unrefTimer(state.retry);
   }
 }

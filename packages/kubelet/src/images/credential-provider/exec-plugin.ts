@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { parseDuration } from '@nodeagent/primitives';
+import { type Clock, parseDuration, systemClock } from '@nodeagent/primitives';
 import type { CredentialProviderSpec } from './credential-provider-config';
 import { CredentialProviderExecError } from './credential-provider-errors';
 import type { CredentialProviderMetrics } from './credential-provider-metrics';
@@ -39,6 +39,8 @@ export class ExecPlugin {
     private readonly binDir: string,
     private readonly metrics?: CredentialProviderMetrics,
     private readonly timeoutMs = pluginExecTimeoutMs,
+    /** The clock the exec timeout runs on. */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async run(request: PluginRequest): Promise<CredentialProviderResponse> {
@@ -72,7 +74,7 @@ export class ExecPlugin {
       const err: Buffer[] = [];
       let timedOut = false;
       let spawnError: string | undefined;
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         timedOut = true;
         child.kill('SIGKILL');
       }, this.timeoutMs);
@@ -85,7 +87,7 @@ export class ExecPlugin {
         spawnError = `fork/exec ${path}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'no such file or directory' : e.message}`;
       });
       child.on('close', (code, signal) => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         this.metrics?.duration.observe(label, (performance.now() - started) / 1000);
         let error: string | undefined;
         if (timedOut) error = 'context deadline exceeded';

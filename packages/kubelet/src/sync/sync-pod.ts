@@ -1,0 +1,140 @@
+import type { Clock } from '@nodeagent/primitives';
+import { podRejectedPrefix } from '../admission/admit-handler';
+import { podName } from '../api/pod-name';
+import type { Container, Pod, PodStatus } from '../api/pod-types';
+import type { PodRuntime } from '../cri/pod-runtime';
+import type { PodRuntimeStatus } from '../cri/runtime-state';
+import type { PodEventRecorder } from '../events/event-reasons';
+import type { KubeletLogger } from '../kubelet-logger';
+import type { KubeletMetrics } from '../metrics';
+import { activeDeadlineRemainingMs, applyActiveDeadline } from '../pod/active-deadline';
+import { validatePod } from '../pod/validate-pod';
+import type { PodProber } from '../probes/pod-prober';
+import { generatePodStatus, rejectedPodStatus } from '../status/generate-pod-status';
+import { isTerminalPhase } from '../status/pod-phase';
+import type { StatusManager } from '../status/status-manager';
+import type { SyncPodResult } from '../workers/pod-workers';
+import { garbageCollectPod } from './container-gc';
+import type { PodSyncer, SyncOutcome } from './pod-syncer';
+
+/** Why admission refused a pod: the reason and message its status and Warning event carry. */
+export interface PodRejection {
+  reason: string;
+  message: string;
+}
+
+/** What the one pod sync reads and reports to; the Kubelet that dispatches syncs provides it. */
+export interface PodSyncContext {
+  /** Acts on the runtime: computePodActions and its steps (kill, sandbox, init, containers). */
+  syncer: PodSyncer;
+  runtime: PodRuntime;
+  statuses: StatusManager;
+  prober: PodProber;
+  metrics: KubeletMetrics;
+  clock: Clock;
+  logger: KubeletLogger;
+  hostIPs: string[];
+  /** Admission's refusal of this pod, if it was refused (upstream rejectPod). */
+  rejection(uid: string): PodRejection | undefined;
+  /**
+   * The pod's runtime state as the PLEG cache holds it (its last sync read it back, or a later
+   * relist saw it); a pod the cache does not know is read from the runtime.
+   */
+  runtimeStatus(pod: Pod): Promise<PodRuntimeStatus>;
+  /** Reads this pod's runtime state again (after acting) into the cache. */
+  refreshRuntimeStatus(pod: Pod): Promise<PodRuntimeStatus>;
+  /** After each sync: the running pod and container gauges are counted again. */
+  recountRunning(): void;
+  /** The status this sync generated (the pod start SLIs are observed from it). */
+  onPodStatus(pod: Pod, status: PodStatus): void;
+  readiness?: (containerId: string, container: Container) => boolean;
+  startup?: (containerId: string, container: Container) => boolean;
+  runtimeType?: string;
+  /** Delay before a failed sync runs again (default 10 s). */
+  retryMs?: number;
+  recordEvent?: PodEventRecorder;
+}
+
+/**
+ * The one sync of a running pod (upstream Kubelet.SyncPod; the pod worker calls it for every
+ * create, update and resync): a refused or invalid pod gets its Failed status and stops here;
+ * otherwise the runtime is brought in line with the spec (PodSyncer.applyPodActions, upstream's
+ * kuberuntime SyncPod steps), this pod's dead containers are collected, the probes learn the
+ * new state, and the generated status goes to the status manager. The result tells the worker
+ * whether the pod is done and when to sync again (backoff end, error retry, active deadline).
+ */
+export async function syncPod(context: PodSyncContext, pod: Pod, updateType: string): Promise<SyncPodResult> {
+  const { clock, statuses } = context;
+  const timer = context.metrics.podWorkerDuration.startTimer({ operation_type: updateType });
+  try {
+    const rejection = context.rejection(pod.metadata.uid ?? '');
+    if (rejection) {
+      // Upstream rejectPod: a Warning event with the handler's message, the status prefixed.
+      const alreadyFailed = statuses.getPodStatus(pod.metadata.uid ?? '')?.phase === 'Failed';
+      statuses.setPodStatus(
+        pod,
+        rejectedPodStatus(
+          statuses.withLastStatus(pod),
+          rejection.reason,
+          podRejectedPrefix + rejection.message,
+          clock.now(),
+        ),
+      );
+      if (!alreadyFailed) {
+        context.logger.warn({ pod: podName(pod), reason: rejection.reason }, rejection.message);
+        context.recordEvent?.(pod, 'Warning', rejection.reason, rejection.message);
+      }
+      return { terminal: true };
+    }
+    const errors = validatePod(pod);
+    if (errors.length > 0) {
+      const message = errors.map((error) => error.message).join('; ');
+      statuses.setPodStatus(
+        pod,
+        rejectedPodStatus(statuses.withLastStatus(pod), 'InvalidPodSpec', message, clock.now()),
+      );
+      context.logger.warn({ pod: podName(pod) }, `Pod rejected: ${message}`);
+      return { terminal: true };
+    }
+    const current = statuses.withLastStatus(pod);
+    if (isTerminalPhase(current.status?.phase)) return { terminal: true };
+
+    // After acting, only this pod is read again: its status goes out as soon as its containers
+    // started instead of after the next relist of every pod.
+    const before = await context.runtimeStatus(pod);
+    // Upstream checks the active deadline before acting: a pod past it starts nothing more.
+    const pastDeadline =
+      (activeDeadlineRemainingMs(current, current.status?.startTime, clock.now()) ?? 1) <= 0;
+    const outcome: SyncOutcome = pastDeadline
+      ? { waitingReasons: new Map(), changedRuntime: false }
+      : await context.syncer.applyPodActions(current, before);
+    let runtimeStatus = outcome.changedRuntime ? await context.refreshRuntimeStatus(pod) : before;
+    // Container GC for this pod: dead instances beyond the newest one, dead old sandboxes.
+    if ((await garbageCollectPod(context.runtime, runtimeStatus)) > 0)
+      runtimeStatus = await context.refreshRuntimeStatus(pod);
+    context.recountRunning();
+    const sandbox = runtimeStatus.sandboxes[0];
+    const podIP = sandbox?.ready ? (sandbox.hostNetwork ? context.hostIPs[0] : sandbox.ips[0]) : undefined;
+    context.prober.update(current, runtimeStatus, podIP);
+    const status = generatePodStatus(current, runtimeStatus, {
+      now: clock.now(),
+      hostIPs: context.hostIPs,
+      waitingReasons: outcome.waitingReasons,
+      ready: context.readiness ?? ((id, container) => context.prober.ready(id, container)),
+      started: context.startup ?? ((id, container) => context.prober.started(id, container)),
+      runtimeType: context.runtimeType,
+    });
+    context.onPodStatus(current, status);
+    // Past spec.activeDeadlineSeconds (as it is now: it may have been updated) the pod fails.
+    applyActiveDeadline(current, status, clock.now());
+    statuses.setPodStatus(pod, status);
+    let retryAfterMs = outcome.error ? (context.retryMs ?? 10_000) : outcome.retryAfterMs;
+    // Sync again when the deadline comes (upstream's sync loop asks the deadline handler every second).
+    const deadlineMs = activeDeadlineRemainingMs(current, status.startTime, clock.now());
+    if (deadlineMs !== undefined && deadlineMs > 0)
+      retryAfterMs = Math.min(retryAfterMs ?? Number.POSITIVE_INFINITY, deadlineMs);
+    return { terminal: isTerminalPhase(status.phase), retryAfterMs };
+  } finally {
+    timer();
+  }
+}
