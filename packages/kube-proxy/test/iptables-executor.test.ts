@@ -1,11 +1,17 @@
 import { ApplyError, IptablesClient } from '@nodeagent/netfilter';
+import { FakeIptables } from '@nodeagent/netfilter/testing';
 import type { CommandOutput, CommandRunner } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import { prefixedRunner } from '../src/exec/prefixed-runner';
 import { KubeProxyMetrics, snapshotFromObjects } from '../src/index';
 import { splitSaveTables } from '../src/iptables/base-setup';
-import { execIptables, IptablesProxier, renderIptablesRuleset } from '../src/iptables/index';
-import { FakeIptables } from '../src/shared/fake-iptables';
+import {
+  execIptables,
+  type IptablesExecutor,
+  IptablesProxier,
+  iptablesExecutor,
+  renderIptablesRuleset,
+} from '../src/iptables/index';
 import { service, slice } from './fixtures';
 
 interface Call {
@@ -126,15 +132,19 @@ describe('IptablesProxier with an IptablesClient that fails', () => {
       family: 'IPv4',
       client: new IptablesClient({ family: 'ipv4', runner, backend: 'nft' }),
     });
-    // Chains tracked in memory, restores through the real executor and client.
+    // Chains tracked in memory, every restore through the real executor and client first
+    // (without restoreStream the proxier renders, then restores).
     const ipt = new FakeIptables();
-    const track = ipt.restore.bind(ipt);
-    ipt.restore = async (payload) => {
-      await real.restore(payload);
-      await track(payload);
+    const { restoreStream: _streamed, ...tracked } = iptablesExecutor(ipt);
+    const executor: IptablesExecutor = {
+      ...tracked,
+      async restore(payload) {
+        await real.restore(payload);
+        await tracked.restore(payload);
+      },
     };
     const metrics = new KubeProxyMetrics();
-    const proxier = new IptablesProxier({ family: 'IPv4', nodeName: 'node-a', executor: ipt, metrics });
+    const proxier = new IptablesProxier({ family: 'IPv4', nodeName: 'node-a', executor, metrics });
     proxier.onServicesSynced();
     proxier.onEndpointSlicesSynced();
     expect(await proxier.syncProxyRules()).toMatchObject({ kind: 'full', ok: true });
@@ -154,7 +164,7 @@ describe('IptablesProxier with an IptablesClient that fails', () => {
 
     const retried = await proxier.syncProxyRules();
     expect(retried).toMatchObject({ kind: 'full', ok: true });
-    expect(ipt.payloads.at(-1)).toContain('"default/web:http cluster IP"');
+    expect(ipt.restores.at(-1)).toContain('"default/web:http cluster IP"');
     await proxier.stop();
   });
 });

@@ -1,8 +1,8 @@
+import { FakeIptables } from '@nodeagent/netfilter/testing';
 import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import { KubeProxyMetrics, ProxierHealth } from '../src/index';
-import { IptablesProxier, serviceChainNames } from '../src/iptables/index';
-import { FakeIptables } from '../src/shared/fake-iptables';
+import { IptablesProxier, iptablesExecutor, serviceChainNames } from '../src/iptables/index';
 import { service, slice } from './fixtures';
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
@@ -15,7 +15,7 @@ function setup() {
   const proxier = new IptablesProxier({
     family: 'IPv4',
     nodeName: 'node-a',
-    executor: ipt,
+    executor: iptablesExecutor(ipt),
     clock,
     metrics,
     health,
@@ -41,29 +41,29 @@ describe('IptablesProxier', () => {
     proxier.onServiceAdd(service('web'));
     proxier.onServicesSynced();
     await tick(5000);
-    expect(ipt.payloads).toHaveLength(0);
+    expect(ipt.restores).toHaveLength(0);
     proxier.onEndpointSlicesSynced();
     await tick(0);
     // One streamed run: the ruleset, then (first sync only) the jumps from built-in chains into it.
-    expect(ipt.payloads).toHaveLength(1);
-    expect(ipt.streamedChunks).toHaveLength(1);
-    const jumpsAt = ipt.payloads[0]!.search(/^-I PREROUTING /m);
-    expect(jumpsAt).toBeGreaterThan(ipt.payloads[0]!.lastIndexOf(':KUBE-SERVICES - [0:0]'));
+    expect(ipt.restores).toHaveLength(1);
+    expect(ipt.streams).toHaveLength(1);
+    const jumpsAt = ipt.restores[0]!.search(/^-I PREROUTING /m);
+    expect(jumpsAt).toBeGreaterThan(ipt.restores[0]!.lastIndexOf(':KUBE-SERVICES - [0:0]'));
     expect(proxier.history[0]).toMatchObject({ kind: 'full', ok: true });
-    expect(ipt.chains.mangle.has('KUBE-PROXY-CANARY')).toBe(true);
-    expect(ipt.jumpRules).toContain(
-      'nat PREROUTING -m comment --comment kubernetes service portals -j KUBE-SERVICES',
+    expect(ipt.userChains('mangle').includes('KUBE-PROXY-CANARY')).toBe(true);
+    expect(ipt.builtinChainRules()).toContain(
+      'nat PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
     );
     // A later full sync finds the jumps in place (iptables-save): none in its payload.
-    const before = ipt.payloads.length;
+    const before = ipt.restores.length;
     proxier.forceFullSync();
     await tick(1000);
     expect(proxier.history.at(-1)).toMatchObject({ kind: 'full', ok: true });
-    expect(ipt.payloads).toHaveLength(before + 1);
-    expect(ipt.payloads.at(-1)).not.toMatch(/^-I /m);
+    expect(ipt.restores).toHaveLength(before + 1);
+    expect(ipt.restores.at(-1)).not.toMatch(/^-I /m);
     // Upstream's twelve, then kubelet's two INPUT/OUTPUT jumps to KUBE-FIREWALL.
-    expect(ipt.jumpRules).toHaveLength(14);
-    expect(ipt.jumpRules).toContain('filter INPUT -j KUBE-FIREWALL');
+    expect(ipt.builtinChainRules()).toHaveLength(14);
+    expect(ipt.builtinChainRules()).toContain('filter INPUT -j KUBE-FIREWALL');
     await proxier.stop();
   });
 
@@ -77,19 +77,19 @@ describe('IptablesProxier', () => {
     proxier.onEndpointSlicesSynced();
     proxier.start();
     await tick(0);
-    expect(ipt.payloads[0]).toContain(`:${webChain} `);
-    expect(ipt.payloads[0]).toContain(`:${dbChain} `);
+    expect(ipt.restores[0]).toContain(`:${webChain} `);
+    expect(ipt.restores[0]).toContain(`:${dbChain} `);
 
     proxier.onEndpointSliceUpdate(
       slice('web', [{ ip: '10.244.1.1' }]),
       slice('web', [{ ip: '10.244.1.1' }, { ip: '10.244.1.3' }]),
     );
-    const afterFull = ipt.payloads.length;
+    const afterFull = ipt.restores.length;
     await tick(500);
-    expect(ipt.payloads).toHaveLength(afterFull); // inside minSyncPeriod
+    expect(ipt.restores).toHaveLength(afterFull); // inside minSyncPeriod
     await tick(500);
-    expect(ipt.payloads).toHaveLength(afterFull + 1);
-    const partial = ipt.payloads.at(-1)!;
+    expect(ipt.restores).toHaveLength(afterFull + 1);
+    const partial = ipt.restores.at(-1)!;
     expect(proxier.history[1]?.kind).toBe('partial');
     expect(partial).toContain(`:${webChain} `);
     expect(partial).not.toContain(`:${dbChain} `);
@@ -101,8 +101,8 @@ describe('IptablesProxier', () => {
     proxier.onServiceAdd(service('api', { clusterIP: '10.96.0.12' }));
     proxier.onEndpointSliceAdd(slice('api', [{ ip: '10.244.1.4' }]));
     await tick(1000);
-    expect(ipt.payloads).toHaveLength(afterFull + 2);
-    const added = ipt.payloads.at(-1)!;
+    expect(ipt.restores).toHaveLength(afterFull + 2);
+    const added = ipt.restores.at(-1)!;
     expect(added).toContain(':KUBE-SERVICES ');
     expect(added).toContain(`-j ${dbChain}`);
     expect(added).toContain(`-j ${webChain}`);
@@ -131,8 +131,8 @@ describe('IptablesProxier', () => {
     ).toContain(' 1');
     await tick(30_000);
     expect(proxier.history.at(-1)).toMatchObject({ kind: 'full', ok: true });
-    expect(ipt.payloads.at(-1)).toContain(`:${webChain} `);
-    expect(ipt.chains.nat.has(webChain)).toBe(true);
+    expect(ipt.restores.at(-1)).toContain(`:${webChain} `);
+    expect(ipt.userChains('nat').includes(webChain)).toBe(true);
     await proxier.stop();
   });
 
@@ -144,12 +144,12 @@ describe('IptablesProxier', () => {
     proxier.onEndpointSlicesSynced();
     proxier.start();
     await tick(0);
-    ipt.wipe();
+    ipt.load('');
     await tick(30_000); // canary check interval = syncPeriod
     await tick(1000);
-    expect(ipt.chains.mangle.has('KUBE-PROXY-CANARY')).toBe(true);
-    expect(ipt.chains.nat.has(webChain)).toBe(true);
-    expect(ipt.jumpRules.length).toBeGreaterThan(0);
+    expect(ipt.userChains('mangle').includes('KUBE-PROXY-CANARY')).toBe(true);
+    expect(ipt.userChains('nat').includes(webChain)).toBe(true);
+    expect(ipt.builtinChainRules().length).toBeGreaterThan(0);
     expect(proxier.history.filter((h) => h.kind === 'full').length).toBeGreaterThanOrEqual(2);
     await proxier.stop();
   });
@@ -172,8 +172,8 @@ describe('IptablesProxier', () => {
     proxier.onEndpointSliceDelete(sl);
     await tick(1000);
     expect(proxier.history.at(-1)).toMatchObject({ kind: 'partial', ok: true });
-    expect(ipt.payloads.at(-1)).toContain(`-X ${webChain}`);
-    expect(ipt.chains.nat.has(webChain)).toBe(false);
+    expect(ipt.restores.at(-1)).toContain(`-X ${webChain}`);
+    expect(ipt.userChains('nat').includes(webChain)).toBe(false);
     await proxier.stop();
   });
 

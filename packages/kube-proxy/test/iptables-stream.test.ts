@@ -1,4 +1,5 @@
 import { type CommandRunner, InputAbortedError, IptablesClient } from '@nodeagent/netfilter';
+import { FakeIptables } from '@nodeagent/netfilter/testing';
 import { describe, expect, it } from 'vitest';
 import { KubeProxyMetrics, snapshotFromObjects } from '../src/index';
 import { readKernelForFullSync } from '../src/iptables/base-setup';
@@ -8,10 +9,10 @@ import {
   type IptablesBackendOptions,
   IptablesProxier,
   IptablesRuleCache,
+  iptablesExecutor,
   renderIptablesRuleset,
   SyncStreamNotFinishedError,
 } from '../src/iptables/index';
-import { FakeIptables } from '../src/shared/fake-iptables';
 import { service, slice } from './fixtures';
 import { expectedTables, RestoreSim } from './iptables-restore-sim';
 
@@ -46,7 +47,7 @@ describe('IptablesRuleCache.streamFullSync', () => {
     const fake = new FakeIptables();
     // Leftovers of a Service that no longer exists, and someone else's chain.
     await fake.restore('*nat\n:KUBE-SVC-GONE - [0:0]\n:KUBE-SEP-GONE - [0:0]\n:DOCKER - [0:0]\nCOMMIT\n');
-    const kernel = await readKernelForFullSync(fake);
+    const kernel = await readKernelForFullSync(iptablesExecutor(fake));
     const full = { full: true as const, existingNatChains: kernel.natChains, setup: kernel.setup };
     const prepared = new IptablesRuleCache(OPTIONS).prepare(snapshot, full);
 
@@ -111,7 +112,12 @@ describe('IptablesRuleCache.streamFullSync', () => {
 
 describe('IptablesProxier full syncs through restoreStream', () => {
   function proxierWith(ipt: FakeIptables, metrics = new KubeProxyMetrics()) {
-    const proxier = new IptablesProxier({ family: 'IPv4', nodeName: 'n1', executor: ipt, metrics });
+    const proxier = new IptablesProxier({
+      family: 'IPv4',
+      nodeName: 'n1',
+      executor: iptablesExecutor(ipt),
+      metrics,
+    });
     const { services, endpointSlices } = objects(120, 10);
     for (const s of services) proxier.onServiceAdd(s);
     for (const s of endpointSlices) proxier.onEndpointSliceAdd(s);
@@ -124,19 +130,19 @@ describe('IptablesProxier full syncs through restoreStream', () => {
     const ipt = new FakeIptables();
     const proxier = proxierWith(ipt);
     expect(await proxier.syncProxyRules()).toMatchObject({ kind: 'full', ok: true });
-    expect(ipt.streamedChunks).toHaveLength(1);
-    expect(ipt.streamedChunks[0]).toBeGreaterThan(1);
+    expect(ipt.streams).toHaveLength(1);
+    expect(ipt.streams[0]).toBeGreaterThan(1);
     expect(proxier.lastSync?.largeClusterMode).toBe(true);
     // Jumps from built-in chains: in the same run, after the streamed payload.
-    expect(ipt.payloads).toHaveLength(1);
-    expect(ipt.payloads[0]!.startsWith(proxier.lastPayload)).toBe(true);
+    expect(ipt.restores).toHaveLength(1);
+    expect(ipt.restores[0]!.startsWith(proxier.lastPayload)).toBe(true);
     expect(proxier.lastPayload).not.toContain('-I PREROUTING');
-    expect(ipt.payloads[0]!.slice(proxier.lastPayload.length)).toContain('-I PREROUTING');
-    expect(ipt.jumpRules.some((r) => r.startsWith('nat PREROUTING'))).toBe(true);
+    expect(ipt.restores[0]!.slice(proxier.lastPayload.length)).toContain('-I PREROUTING');
+    expect(ipt.builtinChainRules().some((r) => r.startsWith('nat PREROUTING'))).toBe(true);
 
     proxier.onEndpointSliceUpdate(slice('s1', [{ ip: '10.244.1.1' }]), slice('s1', [{ ip: '10.244.1.77' }]));
     expect(await proxier.syncProxyRules()).toMatchObject({ kind: 'partial', ok: true });
-    expect(ipt.streamedChunks).toHaveLength(1);
+    expect(ipt.streams).toHaveLength(1);
     await proxier.stop();
   });
 
@@ -147,15 +153,17 @@ describe('IptablesProxier full syncs through restoreStream', () => {
     ipt.failNextSave = 1;
     const failed = await proxier.syncProxyRules();
     expect(failed).toMatchObject({ kind: 'full', ok: false });
-    expect(ipt.payloads).toEqual([]);
-    expect(ipt.chains.nat.size).toBe(0);
+    // The restore was fed the nat section up to the failed read, and no COMMIT: nothing applied.
+    expect(ipt.restores).toHaveLength(1);
+    expect(ipt.restores[0]).not.toContain('COMMIT');
+    expect(ipt.userChains('nat').length).toBe(0);
     expect(
       await metrics.registry.getSingleMetricAsString(
         'kubeproxy_sync_proxy_rules_iptables_restore_failures_total',
       ),
     ).toMatch(/ 1$/m);
     expect(await proxier.syncProxyRules()).toMatchObject({ kind: 'full', ok: true });
-    expect(ipt.chains.nat.has('KUBE-SERVICES')).toBe(true);
+    expect(ipt.userChains('nat').includes('KUBE-SERVICES')).toBe(true);
     await proxier.stop();
   });
 });

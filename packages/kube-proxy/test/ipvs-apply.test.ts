@@ -54,13 +54,13 @@ describe('IpvsApplier against the fake kernel', () => {
     expect(k.link.links.get('kube-ipvs0')).toEqual(new Set(['10.96.0.10']));
     expect(k.ipset.sets.get('KUBE-CLUSTER-IP')?.entries).toEqual(new Set(['10.96.0.10,tcp:80']));
     expect(k.ipset.sets.get('KUBE-NODE-PORT-TCP')?.type).toBe('bitmap:port');
-    expect(k.iptables.jumpRules).toContain(
-      'nat PREROUTING -m comment --comment kubernetes service portals -j KUBE-SERVICES',
+    expect(k.iptablesKernel.builtinChainRules()).toContain(
+      'nat PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
     );
-    expect(k.iptables.chains.filter.has('KUBE-IPVS-FILTER')).toBe(true);
-    expect(k.iptables.chains.filter.has('KUBE-IPVS-OUT-FILTER')).toBe(true);
-    expect(k.iptables.jumpRules).toContain(
-      'filter OUTPUT -m comment --comment kubernetes ipvs access filter -j KUBE-IPVS-OUT-FILTER',
+    expect(k.iptablesKernel.userChains('filter').includes('KUBE-IPVS-FILTER')).toBe(true);
+    expect(k.iptablesKernel.userChains('filter').includes('KUBE-IPVS-OUT-FILTER')).toBe(true);
+    expect(k.iptablesKernel.builtinChainRules()).toContain(
+      'filter OUTPUT -m comment --comment "kubernetes ipvs access filter" -j KUBE-IPVS-OUT-FILTER',
     );
 
     const opsBefore = k.ipvs.ops.length;
@@ -262,8 +262,8 @@ describe('IpvsApplier against the fake kernel', () => {
     expect(Object.keys(k.ipvs.table()).sort()).toEqual(['FWM/9', 'TCP/10.200.0.1:80']);
     expect([...k.ipset.sets.keys()]).toEqual(['OTHER-SET']);
     expect(k.link.links.has('kube-ipvs0')).toBe(false);
-    expect(k.iptables.chains.nat.has('SOMEONE-ELSE')).toBe(true);
-    expect(k.iptables.chains.nat.has('KUBE-SERVICES')).toBe(false);
-    expect(k.iptables.jumpRules).toEqual([]);
+    expect(k.iptablesKernel.userChains('nat').includes('SOMEONE-ELSE')).toBe(true);
+    expect(k.iptablesKernel.userChains('nat').includes('KUBE-SERVICES')).toBe(false);
+    expect(k.iptablesKernel.builtinChainRules()).toEqual([]);
   });
 });

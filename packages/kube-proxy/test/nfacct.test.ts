@@ -1,7 +1,14 @@
+import type { RestoreStreamOptions } from '@nodeagent/netfilter';
+import { FakeIptables } from '@nodeagent/netfilter/testing';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { KubeProxyMetrics, snapshotFromObjects } from '../src/index';
-import { type IptablesBackendOptions, IptablesProxier, renderIptablesRuleset } from '../src/iptables/index';
+import {
+  type IptablesBackendOptions,
+  IptablesProxier,
+  iptablesExecutor,
+  renderIptablesRuleset,
+} from '../src/iptables/index';
 import {
   CT_STATE_INVALID_DROPPED_COUNTER,
   KUBE_PROXY_NFACCT_COUNTERS,
@@ -11,7 +18,6 @@ import {
   registerNfacctMetrics,
 } from '../src/runtime/index';
 import { decodeNfacctCounter, encodeNfacctRequest } from '../src/runtime/nfacct';
-import { FakeIptables } from '../src/shared/fake-iptables';
 import { service, slice } from './fixtures';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -152,7 +158,7 @@ describe('IptablesProxier with an nfacct client', () => {
     const proxier = new IptablesProxier({
       family: 'IPv4',
       nodeName: 'n1',
-      executor: ipt,
+      executor: iptablesExecutor(ipt),
       nfacct,
       metrics,
       logger: silent,
@@ -186,19 +192,27 @@ describe('IptablesProxier with an nfacct client', () => {
   it('where iptables refuses the nfacct match, the retry writes the rules without it', async () => {
     /** Counters can be created, but every payload using `-m nfacct` fails, as without xt_nfacct. */
     class NoNfacctMatch extends FakeIptables {
-      override async restore(payload: string): Promise<void> {
-        if (payload.includes('-m nfacct')) {
-          this.payloads.push(payload);
-          throw new Error("iptables-restore: Couldn't load match `nfacct':No such file or directory");
-        }
-        return super.restore(payload);
+      private refuse(payload: string): void {
+        if (!payload.includes('-m nfacct')) return;
+        this.restores.push(payload);
+        throw new Error("iptables-restore: Couldn't load match `nfacct':No such file or directory");
+      }
+      override async restore(...args: Parameters<FakeIptables['restore']>) {
+        if (typeof args[0] === 'string') this.refuse(args[0]);
+        return super.restore(...args);
+      }
+      override async restoreStream(chunks: AsyncIterable<string>, options: RestoreStreamOptions = {}) {
+        const read: string[] = [];
+        for await (const c of chunks) read.push(c);
+        this.refuse(read.join('') + (options.unwidenedTail?.() ?? ''));
+        return super.restoreStream(replay(read), options);
       }
     }
     const ipt = new NoNfacctMatch();
     const proxier = new IptablesProxier({
       family: 'IPv4',
       nodeName: 'n1',
-      executor: ipt,
+      executor: iptablesExecutor(ipt),
       nfacct: fakeNfacct(),
       logger: silent,
       minSyncPeriodMs: 0,
@@ -224,3 +238,7 @@ describe('IptablesProxier with an nfacct client', () => {
     ]);
   });
 });
+
+async function* replay(chunks: readonly string[]): AsyncGenerator<string> {
+  yield* chunks;
+}

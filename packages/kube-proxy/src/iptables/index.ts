@@ -8,6 +8,7 @@ export {
   type IptablesExecutor,
   type IptablesPayloadEstimate,
   type IptablesTableName,
+  iptablesExecutor,
 } from '../shared/iptables-executor';
 export {
   type IptablesRuleset,

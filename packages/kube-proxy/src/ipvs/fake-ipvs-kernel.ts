@@ -13,8 +13,9 @@ import {
   type ServiceSpec,
 } from '@nodeagent/ipvs';
 import { serviceFlagBits } from '@nodeagent/ipvs/netlink';
+import { FakeIptables } from '@nodeagent/netfilter/testing';
 import type { SysctlLayer } from '../runtime/exec-sysctl-layer';
-import { FakeIptables } from '../shared/fake-iptables';
+import { iptablesExecutor } from '../shared/iptables-executor';
 import { type IpsetType, ipsetCreateArgs } from './ipset-definitions';
 import type { IpsetLayer, IpsetState, IpvsTable, LinkLayer } from './ipvs-kernel';
 import { canonicalIP, realServerKey, virtualServerKey } from './virtual-server-key';
@@ -296,13 +297,18 @@ export class FakeSysctls implements SysctlLayer {
   }
 }
 
-/** All four fakes plus a FakeIptables, ready to hand to an IpvsApplier / IpvsProxier. */
+/**
+ * All four fakes plus iptables, ready to hand to an IpvsApplier / IpvsProxier: `iptables` is
+ * the executor over `iptablesKernel` (@nodeagent/netfilter's FakeIptables, for assertions).
+ */
 export function fakeKernel() {
+  const iptablesKernel = new FakeIptables();
   return {
     ipvs: new FakeIpvs(),
     link: new FakeLinks(),
     ipset: new FakeIpsets(),
-    iptables: new FakeIptables(),
+    iptables: iptablesExecutor(iptablesKernel),
+    iptablesKernel,
     sysctl: new FakeSysctls(),
   };
 }

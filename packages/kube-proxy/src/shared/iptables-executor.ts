@@ -1,5 +1,4 @@
-import { type IptablesBackend, IptablesClient, iptablesCommands } from '@nodeagent/netfilter';
-import { runChecked, runCommand } from '@nodeagent/primitives';
+import { type IptablesBackend, IptablesClient, type IptablesInterface } from '@nodeagent/netfilter';
 import { prefixedRunner } from '../exec/prefixed-runner';
 import type { IPFamily } from '../model/ip-family';
 
@@ -12,7 +11,11 @@ export interface IptablesPayloadEstimate {
   builtinRules: number;
 }
 
-/** What the proxier needs from the iptables binaries; injected so tests can fake or fail it. */
+/**
+ * What the proxiers need from iptables, in their terms (restores with kube-proxy's options,
+ * chain names, the jump rules as argument vectors). `iptablesExecutor` implements it over
+ * @nodeagent/netfilter's IptablesInterface: IptablesClient on a node, its FakeIptables in tests.
+ */
 export interface IptablesExecutor {
   /**
    * `iptables-restore --noflush --counters`: atomically applies the payload. The real one
@@ -58,11 +61,11 @@ export interface ExecIptablesOptions {
   /** Prefix for every command, e.g. ['ip', 'netns', 'exec', 'ns1'] to act inside a namespace. */
   commandPrefix?: readonly string[];
   /**
-   * Applies the restore payloads; by default an IptablesClient for `family` running its tools
-   * behind `commandPrefix`. Its `auto` strategy makes big payloads fast on the iptables-nft
-   * back end (see @nodeagent/netfilter's README, "Apply strategy").
+   * Every iptables operation goes through it; by default an IptablesClient for `family` running
+   * its tools behind `commandPrefix`. Its `auto` strategy makes big payloads fast on the
+   * iptables-nft back end (see @nodeagent/netfilter's README, "Apply strategy").
    */
-  client?: Pick<IptablesClient, 'restore'> & Partial<Pick<IptablesClient, 'restoreStream'>>;
+  client?: IptablesInterface;
   /**
    * Which iptables back end to drive. Default: whichever the system's `iptables` command is
    * (Debian's alternatives pick iptables-nft; `iptables --version` says "nf_tables" or
@@ -75,65 +78,45 @@ export interface ExecIptablesOptions {
   backend?: IptablesBackend;
 }
 
-/** IptablesExecutor over the iptables / ip6tables command-line tools (with -w to wait for the xtables lock). */
+/** IptablesExecutor over the iptables / ip6tables command-line tools (IptablesClient, which waits for the xtables lock). */
 export function execIptables(opts: ExecIptablesOptions): IptablesExecutor {
-  const v6 = opts.family === 'IPv6';
-  const prefix = opts.commandPrefix ?? [];
-  const cmds = opts.backend
-    ? iptablesCommands(opts.backend, v6 ? 'ipv6' : 'ipv4')
-    : { iptables: v6 ? 'ip6tables' : 'iptables', save: v6 ? 'ip6tables-save' : 'iptables-save' };
-  const ipt = (...args: string[]) => [...prefix, cmds.iptables, '-w', ...args];
-  const exists = async (argv: string[]) => (await runCommand(argv)).exitCode === 0;
   const client =
     opts.client ??
     new IptablesClient({
-      family: v6 ? 'ipv6' : 'ipv4',
-      runner: prefixedRunner(prefix),
+      family: opts.family === 'IPv6' ? 'ipv6' : 'ipv4',
+      runner: prefixedRunner(opts.commandPrefix ?? []),
       backend: opts.backend,
     });
-  const saveTable = (table?: IptablesTableName) =>
-    runChecked([...prefix, cmds.save, ...(table ? ['-t', table] : [])]);
-  const streaming = client.restoreStream?.bind(client);
+  return iptablesExecutor(client);
+}
+
+/** IptablesExecutor over any @nodeagent/netfilter IptablesInterface (IptablesClient, FakeIptables). */
+export function iptablesExecutor(ipt: IptablesInterface): IptablesExecutor {
   return {
     async restore(payload) {
       // validate: false — a partial sync's payload jumps to service chains it leaves
       // untouched (they exist in the kernel, not in the payload), and the builder already
       // produced it from a consistent model; iptables-restore itself rejects anything wrong.
-      await client.restore(payload, { strategy: 'auto', counters: true, validate: false });
+      await ipt.restore(payload, { strategy: 'auto', counters: true, validate: false });
     },
-    ...(streaming && {
-      async restoreStream(
-        chunks: AsyncIterable<string>,
-        expected: IptablesPayloadEstimate,
-        tail?: () => string,
-      ) {
-        await streaming(chunks, { strategy: 'auto', counters: true, expected, unwidenedTail: tail });
-      },
-    }),
+    async restoreStream(chunks, expected, tail) {
+      await ipt.restoreStream(chunks, { strategy: 'auto', counters: true, expected, unwidenedTail: tail });
+    },
     async listChains(table) {
-      return chainsInSave(await saveTable(table));
+      return chainsInSave(await ipt.saveText(table));
     },
-    saveTable,
-    async ensureChain(table, chain) {
-      if (await exists(ipt('-t', table, '-S', chain, '1'))) return;
-      await runChecked(ipt('-t', table, '-N', chain));
-    },
+    saveTable: (table) => ipt.saveText(table),
+    ensureChain: (table, chain) => ipt.ensureChain(table, chain),
     async ensureRule(table, chain, args) {
-      if (await exists(ipt('-t', table, '-C', chain, ...args))) return;
-      await runChecked(ipt('-t', table, '-I', chain, ...args));
+      await ipt.ensureRule('prepend', table, chain, args);
     },
     async deleteRule(table, chain, args) {
-      while (await exists(ipt('-t', table, '-C', chain, ...args)))
-        await runChecked(ipt('-t', table, '-D', chain, ...args));
+      await ipt.deleteRule(table, chain, args);
     },
     async deleteChain(table, chain) {
-      if (!(await exists(ipt('-t', table, '-S', chain, '1')))) return;
-      await runChecked(ipt('-t', table, '-F', chain));
-      await runChecked(ipt('-t', table, '-X', chain));
+      await ipt.deleteChain(table, chain);
     },
-    async chainExists(table, chain) {
-      return exists(ipt('-t', table, '-S', chain, '1'));
-    },
+    chainExists: (table, chain) => ipt.chainExists(table, chain),
   };
 }
 

@@ -1,6 +1,6 @@
-// `@nodeagent/kube-proxy/testing`: in-memory kernels for tests without root or a kernel module —
-// an IptablesExecutor over @nodeagent/netfilter's FakeIptables (recording payloads, injecting
-// failures), and the IPVS mode's kernel layers.
+// `@nodeagent/kube-proxy/testing`: in-memory kernels for tests without root or a kernel module:
+// the IPVS mode's kernel layers. For iptables, hand `iptablesExecutor(new FakeIptables())` to a
+// proxier (FakeIptables from `@nodeagent/netfilter/testing`: it records payloads and injects failures).
 export {
   FakeIpsets,
   FakeIpvs,
@@ -8,4 +8,3 @@ export {
   FakeSysctls,
   fakeKernel,
 } from '../ipvs/fake-ipvs-kernel';
-export { FakeIptables } from '../shared/fake-iptables';
