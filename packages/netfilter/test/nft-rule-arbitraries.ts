@@ -108,7 +108,14 @@ const action = fc.oneof(
     .map(([r, u]) => `limit rate ${r}/${u}`),
 );
 
-function terminal(v6: boolean, l4: string | undefined, l4Matched: boolean): fc.Arbitrary<string> {
+function terminal(
+  v6: boolean,
+  l4: string | undefined,
+  l4Matched: boolean,
+  inet: boolean,
+): fc.Arbitrary<string> {
+  // inet tables need the nat family spelled out.
+  const nat = (kind: string) => (inet ? `${kind} ${v6 ? 'ip6' : 'ip'} to` : `${kind} to`);
   const options: fc.Arbitrary<string>[] = [
     fc.constantFrom('accept', 'drop', 'return', 'continue', 'jump target', 'goto target'),
     fc.constantFrom('masquerade', 'masquerade fully-random', 'masquerade random,persistent'),
@@ -116,12 +123,14 @@ function terminal(v6: boolean, l4: string | undefined, l4Matched: boolean): fc.A
       'reject',
       v6 ? 'reject with icmpv6 type admin-prohibited' : 'reject with icmp type host-unreachable',
     ),
-    (v6 ? ipv6 : ipv4).map((a) => `dnat to ${a}`),
-    (v6 ? ipv6 : ipv4).map((a) => `snat to ${a}`),
+    (v6 ? ipv6 : ipv4).map((a) => `${nat('dnat')} ${a}`),
+    (v6 ? ipv6 : ipv4).map((a) => `${nat('snat')} ${a}`),
   ];
   if (l4 && l4Matched) {
     options.push(
-      fc.tuple(v6 ? ipv6 : ipv4, port).map(([a, p]) => (v6 ? `dnat to [${a}]:${p}` : `dnat to ${a}:${p}`)),
+      fc
+        .tuple(v6 ? ipv6 : ipv4, port)
+        .map(([a, p]) => (v6 ? `${nat('dnat')} [${a}]:${p}` : `${nat('dnat')} ${a}:${p}`)),
       portRange.map((r) => `masquerade to :${r}`),
     );
     if (l4 === 'tcp') options.push(fc.constant('reject with tcp reset'));
@@ -129,8 +138,8 @@ function terminal(v6: boolean, l4: string | undefined, l4Matched: boolean): fc.A
   return fc.oneof(...options);
 }
 
-/** One rule text for an `ip` or `ip6` table. */
-export function ruleText(family: 'ip' | 'ip6'): fc.Arbitrary<string> {
+/** One rule text matching `family` addresses, for a table of that family or (`inet`) an inet one. */
+export function ruleText(family: 'ip' | 'ip6', inet = false): fc.Arbitrary<string> {
   const v6 = family === 'ip6';
   return fc
     .record({
@@ -158,7 +167,7 @@ export function ruleText(family: 'ip' | 'ip6'): fc.Arbitrary<string> {
       (l4 ? fc.array(transportMatch(l4), { minLength: 1, maxLength: 2 }) : fc.constant([] as string[])).chain(
         (transport) =>
           fc
-            .option(terminal(v6, l4, explicitL4 || transport.some((t) => !t.startsWith('th '))), {
+            .option(terminal(v6, l4, explicitL4 || transport.some((t) => !t.startsWith('th ')), inet), {
               nil: undefined,
             })
             .map((end) => {

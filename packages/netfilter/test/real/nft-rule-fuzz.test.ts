@@ -13,18 +13,27 @@ describe('rule compiler fuzzed against nft --debug=netlink (real nft, throwaway 
   const scope = new NetnsScope('nf-rulefz');
   afterAll(() => scope.cleanup());
 
-  for (const family of ['ip', 'ip6'] as const) {
-    it(`${family}: generated rules compile to nft's bytecode`, async () => {
+  const cases = [
+    { family: 'ip', addresses: 'ip' },
+    { family: 'ip6', addresses: 'ip6' },
+    { family: 'inet', addresses: 'ip' },
+    { family: 'inet', addresses: 'ip6' },
+  ] as const;
+  for (const { family, addresses } of cases) {
+    it(`${family} table, ${addresses} rules: generated rules compile to nft's bytecode`, async () => {
       const netns = await scope.create();
       await fc.assert(
-        fc.asyncProperty(fc.array(ruleText(family), { minLength: 1, maxLength: 40 }), async (rules) => {
-          const operations = fuzzTable(family, rules);
-          const nft = await nftBytecode(netns, family, 'fuzz', operations);
-          const comparison = compareWithNft(compileOperations(family, 'fuzz', operations), nft.rules);
-          expect(comparison.mismatches).toEqual([]);
-          expect(comparison.rules).toBe(rules.length);
-        }),
-        { numRuns: 12 },
+        fc.asyncProperty(
+          fc.array(ruleText(addresses, family === 'inet'), { minLength: 1, maxLength: 40 }),
+          async (rules) => {
+            const operations = fuzzTable(addresses, rules);
+            const nft = await nftBytecode(netns, family, 'fuzz', operations);
+            const comparison = compareWithNft(compileOperations(family, 'fuzz', operations), nft.rules);
+            expect(comparison.mismatches).toEqual([]);
+            expect(comparison.rules).toBe(rules.length);
+          },
+        ),
+        { numRuns: 20 },
       );
     });
   }

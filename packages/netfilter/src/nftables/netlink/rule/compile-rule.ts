@@ -498,9 +498,8 @@ class RuleCompiler {
   ): 'ip' | 'ip6' {
     if (explicit) return explicit;
     if (this.family === 'ip' || this.family === 'ip6') return this.family;
-    if (address !== undefined)
-      return address.includes(':') && !/^[0-9.]+:[0-9-]+$/.test(address) ? 'ip6' : 'ip';
-    return this.fail(offset, `nat in an ${this.family} table needs ip or ip6`);
+    if (address === undefined || address.startsWith(':')) return 'ip';
+    return this.fail(offset, `ip or ip6 must be specified with address for ${this.family} tables`);
   }
 
   private flagBits(flags: readonly string[]): number {
@@ -674,8 +673,10 @@ class RuleCompiler {
   private reject(s: Statement & { t: 'reject' }): void {
     const family = this.family;
     if (!s.with) {
-      if (family === 'ip') this.out.push({ kind: 'reject', type: 0, code: 3 });
-      else if (family === 'ip6') this.out.push({ kind: 'reject', type: 0, code: 4 });
+      // An inet rule that already matched its network protocol rejects with that ICMP flavour.
+      const network = family === 'inet' ? this.context.get('nfproto') : family === 'ip' ? 'ipv4' : 'ipv6';
+      if (network === 'ipv4') this.out.push({ kind: 'reject', type: 0, code: 3 });
+      else if (network === 'ipv6') this.out.push({ kind: 'reject', type: 0, code: 4 });
       else this.out.push({ kind: 'reject', type: 2, code: 1 });
       return;
     }
@@ -683,6 +684,12 @@ class RuleCompiler {
       this.dependencies([{ key: 'l4proto', value: 'tcp' }], s.offset);
       this.out.push({ kind: 'reject', type: 1, code: 0 });
       return;
+    }
+    // In inet tables an ICMP flavour implies its network protocol; nft puts that match first in the rule.
+    if (family === 'inet' && s.with.kind !== 'icmpx') {
+      const before = this.out.length;
+      this.dependencies([{ key: 'nfproto', value: s.with.kind === 'icmp' ? 'ipv4' : 'ipv6' }], s.offset);
+      this.out.unshift(...this.out.splice(before));
     }
     const table = s.with.kind === 'icmp' ? ICMP_CODES : s.with.kind === 'icmpv6' ? ICMPV6_CODES : ICMPX_CODES;
     const code = table[s.with.code];
