@@ -6,7 +6,7 @@ import type { MessageTypeName } from './generated/types';
 const GENERATION_CALLS = 32;
 
 interface CachedItem {
-  /** The item's wire bytes (a copy), compared in full before the decoded value is reused. */
+  /** The item's canonical wire bytes (a copy), compared in full before the decoded value is reused. */
   bytes: Buffer;
   value: unknown;
 }
@@ -20,6 +20,12 @@ interface CachedItem {
  * 30 MB of RSS) and cost CPU in decode and GC. Items are frozen (deeply, except byte fields), so a
  * caller that tried to change a shared item fails loudly instead of changing another call's answer.
  * Items unseen for 32 to 64 decodes are dropped.
+ *
+ * Items are compared in a canonical form, their map entries (labels, annotations) sorted: containerd
+ * marshals Go maps in random order, so the same container comes with its labels shuffled from one
+ * answer to the next. (A map with a key twice, which no runtime sends, could compare equal to a
+ * reordering that decodes differently; maps nested deeper are compared as sent, which only costs a
+ * decode.)
  */
 export function reusingListCodec<T>(typeName: MessageTypeName): MessageCodec<T> {
   const plain = messageCodec<T>(typeName);
@@ -30,24 +36,61 @@ export function reusingListCodec<T>(typeName: MessageTypeName): MessageCodec<T> 
     throw new TypeError(`reusingListCodec: ${typeName} is not a message with one repeated message field`);
   const fieldName = field.name;
   const fieldNumber = field.id;
+  const mapFields = new Set(itemType.fieldsArray.filter((f) => f.map).map((f) => f.id));
+  let scratch = Buffer.alloc(4096);
+  /** Start and end offsets of the item's map entries, in pairs (reused: no garbage per item). */
+  const entries: number[] = [];
+  const reader = protobuf.Reader.create(Buffer.alloc(0));
+
+  /**
+   * Writes the item's fields to `scratch`, map entries last and sorted; returns the length. Bytes
+   * are copied by hand: Buffer#copy of a range allocates a view each call.
+   */
+  const canonical = (bytes: Buffer, start: number, end: number): number => {
+    if (scratch.length < end - start) scratch = Buffer.alloc(2 * (end - start));
+    reader.buf = bytes;
+    reader.pos = start;
+    reader.len = end;
+    let length = 0;
+    entries.length = 0;
+    while (reader.pos < end) {
+      const fieldStart = reader.pos;
+      const tag = reader.uint32();
+      reader.skipType(tag & 7);
+      if (mapFields.has(tag >>> 3)) entries.push(fieldStart, reader.pos);
+      else for (let i = fieldStart; i < reader.pos; i++) scratch[length++] = bytes[i]!;
+    }
+    // Insertion sort of the (few) entries by their bytes.
+    for (let i = 2; i < entries.length; i += 2) {
+      const entryStart = entries[i]!;
+      const entryEnd = entries[i + 1]!;
+      let j = i - 2;
+      while (j >= 0 && compareRanges(bytes, entries[j]!, entries[j + 1]!, entryStart, entryEnd) > 0) {
+        entries[j + 2] = entries[j]!;
+        entries[j + 3] = entries[j + 1]!;
+        j -= 2;
+      }
+      entries[j + 2] = entryStart;
+      entries[j + 3] = entryEnd;
+    }
+    for (let k = 0; k < entries.length; k += 2)
+      for (let i = entries[k]!; i < entries[k + 1]!; i++) scratch[length++] = bytes[i]!;
+    return length;
+  };
   let current = new Map<number, CachedItem>();
   let previous = new Map<number, CachedItem>();
   let calls = 0;
 
   const item = (bytes: Buffer, start: number, end: number): unknown => {
-    const hash = fnv1a(bytes, start, end);
+    const length = canonical(bytes, start, end);
+    const hash = fnv1a(scratch, 0, length);
     const cached = current.get(hash) ?? previous.get(hash);
-    if (
-      cached &&
-      cached.bytes.length === end - start &&
-      bytes.compare(cached.bytes, 0, cached.bytes.length, start, end) === 0
-    ) {
+    if (cached && cached.bytes.length === length && sameBytes(scratch, cached.bytes, length)) {
       current.set(hash, cached);
       return cached.value;
     }
-    const copy = Buffer.from(bytes.subarray(start, end));
-    const value = deepFreeze(itemType.toObject(itemType.decode(copy), DECODE_OPTIONS));
-    current.set(hash, { bytes: copy, value });
+    const value = deepFreeze(itemType.toObject(itemType.decode(bytes.subarray(start, end)), DECODE_OPTIONS));
+    current.set(hash, { bytes: Buffer.from(scratch.subarray(0, length)), value });
     return value;
   };
 
@@ -78,6 +121,22 @@ export function reusingListCodec<T>(typeName: MessageTypeName): MessageCodec<T> 
       return { [fieldName]: items } as T;
     },
   };
+}
+
+/** Byte order of bytes[aStart, aEnd) against bytes[bStart, bEnd). */
+function compareRanges(bytes: Buffer, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
+  const n = Math.min(aEnd - aStart, bEnd - bStart);
+  for (let i = 0; i < n; i++) {
+    const d = bytes[aStart + i]! - bytes[bStart + i]!;
+    if (d !== 0) return d;
+  }
+  return aEnd - aStart - (bEnd - bStart);
+}
+
+/** Whether the first `length` bytes of `a` are `b` (by hand, for the reason above). */
+function sameBytes(a: Buffer, b: Buffer, length: number): boolean {
+  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** 32-bit FNV-1a over bytes[start, end). */

@@ -49,6 +49,22 @@ describe('reusingListCodec', () => {
     expect(second[0]).toEqual(plain.decode(encode([container(2, 2)])).containers[0]);
   });
 
+  it('treats an item whose labels and annotations come in another order as unchanged (containerd shuffles Go maps)', () => {
+    const codec = reusingListCodec<ListContainersResponse>('ListContainersResponse');
+    const shuffled = {
+      ...container(1),
+      annotations: { 'io.kubernetes.container.restartCount': '0' },
+      labels: { 'io.kubernetes.container.name': 'app', 'io.kubernetes.pod.uid': 'uid-1' },
+    };
+    expect(encode([shuffled])).not.toEqual(encode([container(1)]));
+    const first = codec.decode(encode([container(1)])).containers[0];
+    expect(codec.decode(encode([shuffled])).containers[0]).toBe(first);
+    const relabelled = { ...shuffled, labels: { ...shuffled.labels, 'io.kubernetes.pod.uid': 'uid-2' } };
+    const changed = codec.decode(encode([relabelled])).containers[0];
+    expect(changed).not.toBe(first);
+    expect(changed?.labels['io.kubernetes.pod.uid']).toBe('uid-2');
+  });
+
   it('freezes shared items, so a caller cannot change another answer', () => {
     const codec = reusingListCodec<ListContainersResponse>('ListContainersResponse');
     const [item] = codec.decode(encode([container(1)])).containers as Container[];
