@@ -68,4 +68,46 @@ describe('StatusManager', () => {
     await manager.flush();
     expect(written).toEqual([{ phase: 'Running' }]);
   });
+
+  it("flushPod waits for that pod's writes only, including a status queued behind the one in flight", async () => {
+    const held = new Map<string, () => void>();
+    const written: string[] = [];
+    const manager = new StatusManager({
+      writer: {
+        patchStatus: (pod: Pod, status: PodStatus) =>
+          new Promise<void>((resolve) => {
+            const uid = pod.metadata.uid ?? '';
+            held.set(uid, () => {
+              written.push(`${uid}:${status.phase}`);
+              resolve();
+            });
+          }),
+      },
+    });
+    const slow = makePod({}, { uid: 'slow', name: 'slow' });
+    const fast = makePod({}, { uid: 'fast', name: 'fast' });
+    manager.setPodStatus(slow, { phase: 'Running' });
+    manager.setPodStatus(fast, { phase: 'Running' });
+    manager.setPodStatus(fast, { phase: 'Succeeded' });
+    let fastFlushed = false;
+    const flushed = manager.flushPod('fast').then(() => {
+      fastFlushed = true;
+    });
+    const release = async (uid: string) => {
+      await Promise.resolve();
+      held.get(uid)?.();
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+    };
+    await release('fast');
+    // The first write is done, the newer status is being written: not flushed yet.
+    expect(fastFlushed).toBe(false);
+    await release('fast');
+    await flushed;
+    expect(written).toEqual(['fast:Running', 'fast:Succeeded']);
+    // The other pod's write is still held, and flushPod of a pod without writes resolves at once.
+    await manager.flushPod('unknown');
+    held.get('slow')?.();
+    await manager.flush();
+    expect(written).toEqual(['fast:Running', 'fast:Succeeded', 'slow:Running']);
+  });
 });

@@ -118,6 +118,16 @@ export class StatusManager {
     this.entries.delete(uid);
   }
 
+  /**
+   * Resolves when this pod's status write, and any status queued behind it, went out: a pod's
+   * cleanup waits for its own final status, not for every other pod's (with 110 pods deleted at
+   * once, waiting on flush() held each pod's API delete until the last pod's status was written).
+   */
+  async flushPod(uid: string): Promise<void> {
+    for (let writing = this.entries.get(uid)?.writing; writing; writing = this.entries.get(uid)?.writing)
+      await writing;
+  }
+
   /** Resolves when every pending write finished (tests, shutdown). */
   async flush(): Promise<void> {
     for (;;) {
