@@ -109,7 +109,7 @@ async function rawDump(ns: Netns, family: NftFamily, table: string): Promise<Rec
       sets: hex(setBodies),
       rules: hex(await session.dump(nftMessageType(NftMsg.GETRULE), nfproto, Buffer.alloc(0))),
     };
-    for (const set of setBodies.map((body) => decodeSet(body).set.name)) {
+    for (const set of setBodies.map((body) => decodeSet(body, family).set.name)) {
       const bodies = await session.dump(
         nftMessageType(NftMsg.GETSETELEM),
         nfproto,
@@ -215,6 +215,106 @@ describe('nf_tables over netlink vs nft -f (real kernel)', () => {
         ]);
         expect(viaNetlink.sets).toHaveLength(8);
         expect(viaNetlink['elements of service-ips']).toHaveLength(3);
+        expect(viaNetlink).toEqual(viaNft);
+      } finally {
+        await pair.close();
+      }
+    },
+    HANG_GUARD,
+  );
+
+  it(
+    "typeof endpoint maps (kube-proxy's numgen slots) and the rules DNATing through them, also in a later sync that reads the maps back",
+    async () => {
+      const pair = await oraclePair(scope, 'ip', 'kube-proxy');
+      try {
+        const first = new NftTransaction()
+          .add({ kind: 'table' })
+          .add({
+            kind: 'map',
+            name: 'tcp-service-cluster-endpoints',
+            typeof: true,
+            type: 'ip daddr . meta l4proto . th dport . numgen random mod 1',
+            valueType: 'ip daddr . tcp dport',
+            comment: 'destination . protocol . port . slot to cluster endpoint',
+          })
+          .add({
+            kind: 'map',
+            name: 'udp-nodeport-local-endpoints',
+            typeof: true,
+            type: 'meta l4proto . th dport . numgen random mod 1',
+            valueType: 'ip daddr . udp dport',
+          })
+          .add({ kind: 'set', name: 'sources', typeof: true, type: 'ip saddr' })
+          .add({ kind: 'chain', name: 'select-2' })
+          .add({
+            kind: 'rule',
+            chain: 'select-2',
+            rule: 'dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 2 map @tcp-service-cluster-endpoints',
+          })
+          .add({
+            kind: 'element',
+            container: 'tcp-service-cluster-endpoints',
+            key: ['172.30.0.41', 'tcp', '80', '0'],
+            value: ['10.180.0.1', '8080'],
+          })
+          .add({
+            kind: 'element',
+            container: 'tcp-service-cluster-endpoints',
+            key: ['172.30.0.41', 'tcp', '80', '1'],
+            value: ['10.180.0.2', '8080'],
+          })
+          .add({
+            kind: 'element',
+            container: 'udp-nodeport-local-endpoints',
+            key: ['udp', '30053', '0'],
+            value: ['10.180.0.3', '53'],
+          })
+          .add({ kind: 'element', container: 'sources', key: ['10.1.2.3'] });
+        expect(await pair.apply(first)).toEqual({ netlink: undefined, nft: undefined });
+        let listings = await pair.listings();
+        expect(listings.netlink).toContain(
+          'typeof ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . tcp dport',
+        );
+        expect(listings.netlink).toBe(listings.nft);
+        // A later sync: both clients know the maps only from the kernel now.
+        const second = new NftTransaction()
+          .add({ kind: 'chain', name: 'select-3' })
+          .add({
+            kind: 'rule',
+            chain: 'select-3',
+            rule: 'dnat ip to meta l4proto . th dport . numgen random mod 3 map @udp-nodeport-local-endpoints',
+          })
+          .add({
+            kind: 'element',
+            container: 'udp-nodeport-local-endpoints',
+            key: ['udp', '30053', '1'],
+            value: ['10.180.0.4', '53'],
+          });
+        const fresh = new (await import('../../src/nftables/netlink/client')).NetlinkNftablesClient({
+          family: 'ip',
+          table: 'kube-proxy',
+          netns: { path: pair.netlinkNs.path },
+        });
+        try {
+          const [a, b] = await Promise.allSettled([fresh.run(second), pair.nft.run(second)]);
+          expect([a.status, b.status]).toEqual(['fulfilled', 'fulfilled']);
+          listings = await pair.listings();
+          expect(listings.netlink).toBe(listings.nft);
+          const listed = await fresh.list();
+          expect(listed.maps.find((m) => m.name === 'udp-nodeport-local-endpoints')).toMatchObject({
+            typeof: true,
+            type: 'meta l4proto . th dport . numgen random mod 1',
+            valueType: 'ip daddr . udp dport',
+          });
+          expect(listed.elements['udp-nodeport-local-endpoints']).toHaveLength(2);
+        } finally {
+          await fresh.close();
+        }
+        const [viaNetlink, viaNft] = await Promise.all([
+          rawDump(pair.netlinkNs, 'ip', 'kube-proxy'),
+          rawDump(pair.nftNs, 'ip', 'kube-proxy'),
+        ]);
         expect(viaNetlink).toEqual(viaNft);
       } finally {
         await pair.close();

@@ -140,7 +140,7 @@ export class NetlinkNftablesClient implements NftablesInterface {
       throw this.dumpError(err, `list sets ${this.family} ${this.table}`);
     }
     for (const body of replies) {
-      const dumped = decodeSet(body);
+      const dumped = decodeSet(body, this.family);
       if (dumped.table === this.table && !dumped.anonymous) sets.set(dumped.set.name, dumped.known);
     }
     return sets;

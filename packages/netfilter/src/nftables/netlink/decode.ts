@@ -31,6 +31,7 @@ import type { KnownSet } from './encode';
 import { nftMessageParts } from './message';
 import { setTypeText } from './set-types';
 import { formatNftTime } from './time';
+import { readTypeofRecord } from './typeof-udata';
 import { readUdata, SetUdata, UDATA_COMMENT, udataString } from './userdata';
 
 function commentOf(udata: NetlinkAttribute | undefined, type = UDATA_COMMENT): string | undefined {
@@ -92,7 +93,7 @@ export interface DumpedSet {
 }
 
 /** A set/map read back; `type` is undefined when the declaration uses types this client does not know. */
-export function decodeSet(body: Buffer): DumpedSet {
+export function decodeSet(body: Buffer, family: NftFamily): DumpedSet {
   const a = attributesByType(nftMessageParts(body).attributes);
   const table = a.get(NftaSet.TABLE);
   const name = a.get(NftaSet.NAME);
@@ -116,7 +117,9 @@ export function decodeSet(body: Buffer): DumpedSet {
     const size = attributesByType(desc.payload).get(NftaSetDesc.SIZE);
     if (size) base.size = attributeU32(size);
   }
-  const comment = commentOf(a.get(NftaSet.USERDATA), SetUdata.COMMENT);
+  const userdata = a.get(NftaSet.USERDATA);
+  const udata = userdata ? readUdata(userdata.payload) : new Map<number, Buffer>();
+  const comment = udataString(udata.get(SetUdata.COMMENT));
   if (comment !== undefined) base.comment = comment;
   let valueType: string | undefined;
   let valueLength: number | undefined;
@@ -127,7 +130,17 @@ export function decodeSet(body: Buffer): DumpedSet {
     valueLength = dataLen ? attributeU32(dataLen) : 0;
     valueType = id === NFT_DATA_VERDICT ? 'verdict' : (setTypeText(id, valueLength) ?? 'unknown');
   }
-  const set: NftSet | NftMap = isMap ? { ...base, kind: 'map', valueType: valueType as string } : base;
+  // A typeof declaration: its expressions replace the type names in the model.
+  const keyRecord = udata.get(SetUdata.KEY_TYPEOF);
+  const keyTypeof = keyRecord ? readTypeofRecord(keyRecord, family) : undefined;
+  const valueRecord = udata.get(SetUdata.DATA_TYPEOF);
+  const valueTypeof =
+    valueRecord && valueType !== 'verdict' ? readTypeofRecord(valueRecord, family) : undefined;
+  const modelBase: NftSet = keyTypeof ? { ...base, type: keyTypeof, typeof: true } : base;
+  const modelValue = keyTypeof && valueTypeof ? valueTypeof : valueType;
+  const set: NftSet | NftMap = isMap
+    ? { ...modelBase, kind: 'map', valueType: modelValue as string }
+    : modelBase;
   return {
     table: table ? attributeString(table) : '',
     set,
@@ -135,11 +148,12 @@ export function decodeSet(body: Buffer): DumpedSet {
     known: {
       kind: set.kind,
       name: set.name,
-      keyType: type,
+      keyType: modelBase.type,
+      keyTypeNames: type,
       keyLength,
       flags,
       declaration: set,
-      ...(isMap ? { valueType, valueLength } : {}),
+      ...(isMap ? { valueType: modelValue, valueTypeNames: valueType, valueLength } : {}),
     },
   };
 }
@@ -177,7 +191,7 @@ export function decodeElements(set: KnownSet, body: Buffer): NftElement[] {
     const element: NftElement = {
       kind: 'element',
       container: set.name,
-      key: keyValue ? decodeParts(set.keyType, keyValue.payload) : [],
+      key: keyValue ? decodeParts(set.keyTypeNames, keyValue.payload) : [],
     };
     const data = e.get(NftaSetElem.DATA);
     if (data) {
@@ -185,7 +199,7 @@ export function decodeElements(set: KnownSet, body: Buffer): NftElement[] {
       const verdict = d.get(NftaData.VERDICT);
       const value = d.get(NftaData.VALUE);
       if (verdict) element.value = [verdictText(verdict.payload)];
-      else if (value) element.value = decodeParts(set.valueType ?? '', value.payload);
+      else if (value) element.value = decodeParts(set.valueTypeNames ?? '', value.payload);
     }
     const timeout = e.get(NftaSetElem.TIMEOUT);
     if (timeout) element.timeout = formatNftTime(Number(attributeU64(timeout)));

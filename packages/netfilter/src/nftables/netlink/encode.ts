@@ -33,11 +33,12 @@ import {
 } from './constants';
 import { dataTypeId, encodeKey, encodeValue, keyLength } from './data-types';
 import { nftMessageType } from './message';
-import { newRuleBatch } from './rule/compile-rule';
+import { newRuleBatch, typeofToType } from './rule/compile-rule';
 import type { AnonymousSet, CompileRule, NetlinkSetInfo } from './rule/types';
 import type { BatchItem } from './session';
 import { dataTypeNamed, declareSetType } from './set-types';
 import { parseNftTime } from './time';
+import { typeofRecord } from './typeof-udata';
 import { ByteOrder, COMMENT_LENGTH_MAX, commentUdata, SetUdata, UdataWriter } from './userdata';
 
 /** nft's expression type number of a concatenation, recorded in a concatenated set's udata. */
@@ -50,6 +51,10 @@ const ELEMENTS_PER_MESSAGE_BYTES = 60_000;
 /** A set or map of the table as the encoder needs it: from the kernel or declared in the batch. */
 export interface KnownSet extends NetlinkSetInfo {
   kind: 'set' | 'map';
+  /** The key as type names (`ipv4_addr . inet_service`), also for typeof sets, whose keyType is the typeof text. */
+  keyTypeNames: string;
+  /** Maps: the value as type names (`verdict` for verdict maps). */
+  valueTypeNames?: string;
   /** The model's declaration (type text, flags…), when known. */
   declaration?: NftSet | NftMap;
 }
@@ -275,13 +280,16 @@ class Encoder {
 
   private declareSet(set: NftSet | NftMap): { attributes: AttributeWriter; known: KnownSet } {
     const field = `${set.kind} ${set.name}`;
-    if (set.typeof)
-      throw new InvalidFieldError(
-        `${field} typeof`,
-        set.type,
-        'is not supported by the netlink client yet (use `type`)',
-      );
-    const key = declareSetType(`${field} type`, set.type);
+    // typeof: the kernel gets the expressions' types; nft's userdata keeps the expressions.
+    const keyTypeNames = set.typeof ? typeofToType(set.type, this.ctx.family) : set.type;
+    const key = declareSetType(`${field} type`, keyTypeNames);
+    const isVerdictMap = set.kind === 'map' && set.valueType.trim() === 'verdict';
+    const valueTypeNames =
+      set.kind !== 'map'
+        ? undefined
+        : set.typeof && !isVerdictMap
+          ? typeofToType(set.valueType, this.ctx.family)
+          : set.valueType;
     let flags = set.kind === 'map' ? NftSetFlag.MAP : 0;
     for (const flag of set.flags ?? []) {
       if (flag === 'constant') flags |= NftSetFlag.CONSTANT;
@@ -311,7 +319,7 @@ class Encoder {
         udata.u32(SetUdata.DATABYTEORDER, ByteOrder.INVALID);
         valueLength = 16;
       } else {
-        const value = declareSetType(`${field} value type`, set.valueType);
+        const value = declareSetType(`${field} value type`, valueTypeNames as string);
         w.u32(NftaSet.DATA_TYPE, value.id).u32(NftaSet.DATA_LEN, value.length);
         udata.u32(
           SetUdata.DATABYTEORDER,
@@ -336,9 +344,12 @@ class Encoder {
     }
     w.u32(NftaSet.ID, setId);
     if (set.timeout !== undefined) w.u64(NftaSet.TIMEOUT, parseNftTime(`${field} timeout`, set.timeout));
-    if (key.concatenated)
+    if (set.typeof) udata.nested(SetUdata.KEY_TYPEOF, typeofRecord(set.type));
+    else if (key.concatenated)
       udata.nested(SetUdata.KEY_TYPEOF, (t) => t.u32(0, EXPR_CONCAT).put(1, Buffer.alloc(0)));
-    if (valueConcatenated)
+    if (set.kind === 'map' && set.typeof && !isVerdictMap)
+      udata.nested(SetUdata.DATA_TYPEOF, typeofRecord(set.valueType));
+    else if (valueConcatenated)
       udata.nested(SetUdata.DATA_TYPEOF, (t) => t.u32(0, EXPR_CONCAT).put(1, Buffer.alloc(0)));
     if (set.kind === 'map') udata.u32(SetUdata.DATA_INTERVAL, 0);
     if (set.comment !== undefined) {
@@ -355,11 +366,12 @@ class Encoder {
       kind: set.kind,
       name: set.name,
       keyType: set.type,
+      keyTypeNames,
       keyLength: key.length,
       flags,
       setId,
       declaration: set,
-      ...(set.kind === 'map' ? { valueType: set.valueType, valueLength } : {}),
+      ...(set.kind === 'map' ? { valueType: set.valueType, valueTypeNames, valueLength } : {}),
     };
     return { attributes: w, known };
   }
@@ -420,7 +432,7 @@ class Encoder {
 
   private element(set: KnownSet, element: NftElement, withValue: boolean): Buffer {
     const field = `element of ${set.kind} ${set.name}`;
-    const key = encodeKey(set.keyType, element.key);
+    const key = encodeKey(set.keyTypeNames, element.key);
     const w = new AttributeWriter();
     w.nested(NftaList.ELEM, (e) => {
       e.nested(NftaSetElem.KEY, (k) => k.bytes(1, key));
@@ -431,7 +443,7 @@ class Encoder {
             element.value,
             'a map element needs a value',
           );
-        e.nestedBytes(NftaSetElem.DATA, encodeValue(set.valueType ?? '', element.value));
+        e.nestedBytes(NftaSetElem.DATA, encodeValue(set.valueTypeNames ?? '', element.value));
       } else if (withValue && element.value !== undefined && element.value.length > 0) {
         throw new InvalidFieldError(
           `${field} ${element.key.join(' . ')}`,

@@ -24,6 +24,8 @@ const TYPES: readonly DataTypeInfo[] = [
   { name: 'inet_proto', id: 12, length: 1, byteOrder: ByteOrder.BIG },
   { name: 'inet_service', id: 13, length: 2, byteOrder: ByteOrder.BIG },
   { name: 'mark', id: 19, length: 4, byteOrder: ByteOrder.HOST },
+  // As typeof slots see it: numgen results and the like, 32-bit host-order integers.
+  { name: 'integer', id: 4, length: 4, byteOrder: ByteOrder.HOST },
   { name: 'iface_index', id: 20, length: 4, byteOrder: ByteOrder.HOST },
   { name: 'ct_state', id: 26, length: 4, byteOrder: ByteOrder.HOST },
   { name: 'ifname', id: 41, length: 16, byteOrder: ByteOrder.HOST },
