@@ -1,6 +1,6 @@
 // Public surface of @nodeagent/informer.
 // Thrown for options that cannot work; the class lives in primitives.
-export { InvalidOptionError } from '@nodeagent/primitives';
+export { InvalidOptionError, type Wire } from '@nodeagent/primitives';
 export { type ApiRequest, ApiRequestError, apiRequest } from './api-request';
 export { type Delta, DeltaTracker } from './delta-tracker';
 export {
@@ -10,8 +10,9 @@ export {
   WatchInactivityError,
 } from './errors';
 export { IndexedStore, type IndexFunc, namespaceIndex, type StoreChange } from './indexed-store';
-export { Informer, type InformerOptions } from './informer';
+export { Informer, type InformerOptions, type Unsubscribe } from './informer';
 export { collectionPath, KubeListerWatcher, type ResourceRef } from './kube-lister-watcher';
+export type { KubeObject } from './kube-object';
 export type {
   ListerWatcher,
   ListOptions,
@@ -30,13 +31,26 @@ export {
 } from './strip-fields';
 export {
   type AuthenticationV1Requests,
+  type AuthenticationV1WireRequests,
   type AuthorizationV1Requests,
+  type AuthorizationV1WireRequests,
   authenticationV1Requests,
   authorizationV1Requests,
+  type CertificatesV1Method,
   type CertificatesV1Requests,
+  type CertificatesV1WireRequests,
+  type CoordinationV1Method,
   type CoordinationV1Requests,
+  type CoordinationV1WireRequests,
+  type CoreV1Method,
   type CoreV1Requests,
+  type CoreV1WireRequests,
   certificatesV1Requests,
   coordinationV1Requests,
   coreV1Requests,
+  type EitherCall,
+  type EitherRequests,
+  type WireCall,
+  type WireParam,
+  type WireRequests,
 } from './typed-requests';

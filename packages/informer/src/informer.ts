@@ -1,12 +1,13 @@
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '@nodeagent/primitives';
 import { type Delta, DeltaTracker } from './delta-tracker';
 import { IndexedStore, type IndexFunc, namespaceIndex, type StoreChange } from './indexed-store';
 import { KubeListerWatcher, type ResourceRef } from './kube-lister-watcher';
+import type { KubeObject } from './kube-object';
 import type { ListerWatcher } from './lister-watcher';
 import { Reflector, type ReflectorOptions, type ReflectorStats } from './reflector';
 
-export interface InformerOptions<T extends KubernetesObject> extends ReflectorOptions<T> {
+export interface InformerOptions<T extends KubeObject> extends ReflectorOptions<T> {
   /** Where to list/watch: a kubeconfig plus resource, or a custom ListerWatcher. */
   kubeConfig?: KubeConfig;
   resource?: ResourceRef;
@@ -21,13 +22,14 @@ export interface InformerOptions<T extends KubernetesObject> extends ReflectorOp
   trackDeltas?: boolean;
 }
 
-type Unsubscribe = () => void;
+/** Removes the handler it was returned for; calling it twice is harmless. */
+export type Unsubscribe = () => void;
 
 /**
  * A reflector, an indexed store, event handlers and a delta view in one object: the
  * building block both node agents use for every resource they follow.
  */
-export class Informer<T extends KubernetesObject> {
+export class Informer<T extends KubeObject> {
   readonly store: IndexedStore<T>;
   private readonly reflector: Reflector<T>;
   private readonly deltas: DeltaTracker<T> | undefined;

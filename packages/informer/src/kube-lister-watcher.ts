@@ -1,9 +1,10 @@
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '@nodeagent/primitives';
 import { ApiStatusError, WatchDroppedError, WatchInactivityError } from './errors';
 import { readFailedResponse } from './failed-response';
+import type { KubeObject } from './kube-object';
 import type { ListerWatcher, ListOptions, ListPage, WatchEvent, WatchOptions } from './lister-watcher';
 
 export interface ResourceRef {
@@ -34,7 +35,7 @@ function statusError(res: IncomingMessage, body: string): ApiStatusError {
  * @kubernetes/client-node KubeConfig (kubeconfig file or in-cluster), so auth providers and
  * client certificates work as in every other client-node call.
  */
-export class KubeListerWatcher<T extends KubernetesObject> implements ListerWatcher<T> {
+export class KubeListerWatcher<T extends KubeObject> implements ListerWatcher<T> {
   private readonly path: string;
 
   constructor(

@@ -1,4 +1,4 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubeObject } from './kube-object';
 
 export interface ListOptions {
   labelSelector?: string;
@@ -35,7 +35,7 @@ export interface WatchEvent<T> {
  * The two calls a reflector needs. `watch` resolves when the server ends the stream cleanly
  * (its timeoutSeconds rotation) and rejects on HTTP errors, dropped connections and inactivity.
  */
-export interface ListerWatcher<T extends KubernetesObject> {
+export interface ListerWatcher<T extends KubeObject> {
   list(options: ListOptions, signal: AbortSignal): Promise<ListPage<T>>;
   watch(options: WatchOptions, onEvent: (event: WatchEvent<T>) => void, signal: AbortSignal): Promise<void>;
 }

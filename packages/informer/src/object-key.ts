@@ -1,7 +1,7 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubeObject } from './kube-object';
 
 /** `namespace/name` for namespaced objects, `name` for cluster-scoped ones (client-go's MetaNamespaceKeyFunc). */
-export function objectKey(obj: KubernetesObject): string {
+export function objectKey(obj: KubeObject): string {
   const m = obj.metadata ?? {};
   return m.namespace ? `${m.namespace}/${m.name ?? ''}` : (m.name ?? '');
 }

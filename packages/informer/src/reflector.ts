@@ -1,11 +1,11 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { Backoff, type BackoffOptions, InvalidOptionError } from '@nodeagent/primitives';
 import { ApiStatusError, InformerStoppedError } from './errors';
 import type { IndexedStore, StoreChange } from './indexed-store';
+import type { KubeObject } from './kube-object';
 import type { ListerWatcher, WatchEvent } from './lister-watcher';
 import { stripManagedFields } from './strip-fields';
 
-export interface ReflectorOptions<T extends KubernetesObject = KubernetesObject> {
+export interface ReflectorOptions<T extends KubeObject = KubeObject> {
   labelSelector?: string;
   /** E.g. `spec.nodeName=node-1` for the kubelet's pod watch. */
   fieldSelector?: string;
@@ -55,7 +55,7 @@ export interface ReflectorStats {
  * resourceVersion with bookmarks; relist on 410; jittered exponential backoff on other errors,
  * forever, until stopped.
  */
-export class Reflector<T extends KubernetesObject> {
+export class Reflector<T extends KubeObject> {
   private readonly backoff: Backoff;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;

@@ -6,17 +6,37 @@ import type {
   CoreV1Api,
   KubeConfig,
 } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 import { type ApiRequest, apiRequest } from './api-request';
 
-// The node agents' API calls, under the method names and with the parameter and result types of
-// client-node's typed API classes (type-only imports: nothing of the generated layer is
-// loaded), so code and tests written against those classes take either. Each is one request
-// through `apiRequest` (KubeConfig's server, TLS and credentials); results are the server's
-// plain JSON, where the classes would have turned timestamps into Date objects.
+// The node agents' API calls, under the method names and parameters of client-node's typed API
+// classes (type-only imports: nothing of the generated layer is loaded). Each is one request
+// through `apiRequest` (KubeConfig's server, TLS and credentials), and its result is the server's
+// JSON: typed as `Wire<…>` of the class's result (timestamps are strings, never the Date objects
+// the classes' deserializer would have made). A body may be either form: both serialize alike.
+//
+// Two views of each set: `…WireRequests` is what the factories below return (results exactly
+// the server's JSON); `…Requests` is what code taking the calls accepts, client-node's own class
+// or a factory's object, so a result may be either form (`Date | string` timestamps) and such
+// code must read both.
 
-/** The CoreV1Api calls the kubelet makes. */
-export type CoreV1Requests = Pick<
-  CoreV1Api,
+/** One client-node call as these requests make it: wire-form body accepted, wire-form result. */
+export type WireCall<F> = F extends (param: infer P, options?: infer O) => Promise<infer R>
+  ? (param: WireParam<P>, options?: O) => Promise<Wire<R>>
+  : never;
+/** One client-node call made by either client-node's class or these requests: either result form. */
+export type EitherCall<F> = F extends (param: infer P, options?: infer O) => Promise<infer R>
+  ? (param: P, options?: O) => Promise<R | Wire<R>>
+  : never;
+/** A call's parameter object whose `body` may also be in wire form. */
+export type WireParam<P> = P extends { body: infer B } ? Omit<P, 'body'> & { body: B | Wire<B> } : P;
+/** The named methods of a client-node API class, as wire calls. */
+export type WireRequests<Api, K extends keyof Api> = { [M in K]: WireCall<Api[M]> };
+/** The named methods of a client-node API class, made by the class itself or as wire calls. */
+export type EitherRequests<Api, K extends keyof Api> = { [M in K]: EitherCall<Api[M]> };
+
+/** The names of the CoreV1Api calls the node agents make. */
+export type CoreV1Method =
   | 'createNamespacedEvent'
   | 'createNamespacedPod'
   | 'createNamespacedServiceAccountToken'
@@ -29,22 +49,32 @@ export type CoreV1Requests = Pick<
   | 'patchNodeStatus'
   | 'readNamespacedConfigMap'
   | 'readNamespacedSecret'
-  | 'readNode'
->;
-/** The CoordinationV1Api calls of the node lease. */
-export type CoordinationV1Requests = Pick<
-  CoordinationV1Api,
-  'createNamespacedLease' | 'readNamespacedLease' | 'replaceNamespacedLease'
->;
-/** The CertificatesV1Api calls of certificate bootstrap and rotation. */
-export type CertificatesV1Requests = Pick<
-  CertificatesV1Api,
-  'createCertificateSigningRequest' | 'readCertificateSigningRequest'
->;
-/** TokenReview, for the kubelet server's webhook authentication. */
-export type AuthenticationV1Requests = Pick<AuthenticationV1Api, 'createTokenReview'>;
-/** SubjectAccessReview, for the kubelet server's webhook authorization. */
-export type AuthorizationV1Requests = Pick<AuthorizationV1Api, 'createSubjectAccessReview'>;
+  | 'readNode';
+/** The names of the CoordinationV1Api calls of the node lease. */
+export type CoordinationV1Method = 'createNamespacedLease' | 'readNamespacedLease' | 'replaceNamespacedLease';
+/** The names of the CertificatesV1Api calls of certificate bootstrap and rotation. */
+export type CertificatesV1Method = 'createCertificateSigningRequest' | 'readCertificateSigningRequest';
+
+/** The CoreV1Api calls the kubelet makes, from client-node's CoreV1Api or {@link coreV1Requests}. */
+export type CoreV1Requests = EitherRequests<CoreV1Api, CoreV1Method>;
+/** The CoreV1Api calls as {@link coreV1Requests} makes them: results are the server's JSON. */
+export type CoreV1WireRequests = WireRequests<CoreV1Api, CoreV1Method>;
+/** The node lease's CoordinationV1Api calls, from client-node's class or {@link coordinationV1Requests}. */
+export type CoordinationV1Requests = EitherRequests<CoordinationV1Api, CoordinationV1Method>;
+/** The node lease's calls as {@link coordinationV1Requests} makes them: results are the server's JSON. */
+export type CoordinationV1WireRequests = WireRequests<CoordinationV1Api, CoordinationV1Method>;
+/** The CSR calls of certificate bootstrap and rotation, from client-node's class or {@link certificatesV1Requests}. */
+export type CertificatesV1Requests = EitherRequests<CertificatesV1Api, CertificatesV1Method>;
+/** The CSR calls as {@link certificatesV1Requests} makes them: results are the server's JSON. */
+export type CertificatesV1WireRequests = WireRequests<CertificatesV1Api, CertificatesV1Method>;
+/** TokenReview, for the kubelet server's webhook authentication, from client-node's class or ours. */
+export type AuthenticationV1Requests = EitherRequests<AuthenticationV1Api, 'createTokenReview'>;
+/** TokenReview as {@link authenticationV1Requests} makes it: the result is the server's JSON. */
+export type AuthenticationV1WireRequests = WireRequests<AuthenticationV1Api, 'createTokenReview'>;
+/** SubjectAccessReview, for the kubelet server's webhook authorization, from client-node's class or ours. */
+export type AuthorizationV1Requests = EitherRequests<AuthorizationV1Api, 'createSubjectAccessReview'>;
+/** SubjectAccessReview as {@link authorizationV1Requests} makes it: the result is the server's JSON. */
+export type AuthorizationV1WireRequests = WireRequests<AuthorizationV1Api, 'createSubjectAccessReview'>;
 
 /** client-node's per-call options: only header middleware (`setHeaderOptions`) is meaningful here. */
 type CallOptions = { middleware?: { pre(context: unknown): unknown }[] } | undefined;
@@ -102,7 +132,8 @@ const NAMED = ['name'] as const;
 const NAMESPACED = ['namespace'] as const;
 const NAMED_NAMESPACED = ['name', 'namespace'] as const;
 
-export function coreV1Requests(kubeConfig: KubeConfig): CoreV1Requests {
+/** The CoreV1Api calls of {@link CoreV1Requests}, each one request with `kubeConfig`'s server and credentials. */
+export function coreV1Requests(kubeConfig: KubeConfig): CoreV1WireRequests {
   const call = caller(kubeConfig);
   const ns = (n: string) => `/api/v1/namespaces/${seg(n)}`;
   return {
@@ -128,7 +159,8 @@ export function coreV1Requests(kubeConfig: KubeConfig): CoreV1Requests {
   };
 }
 
-export function coordinationV1Requests(kubeConfig: KubeConfig): CoordinationV1Requests {
+/** The node lease's Lease calls ({@link CoordinationV1Requests}) through `kubeConfig`. */
+export function coordinationV1Requests(kubeConfig: KubeConfig): CoordinationV1WireRequests {
   const call = caller(kubeConfig);
   const leases = (n: string) => `/apis/coordination.k8s.io/v1/namespaces/${seg(n)}/leases`;
   return {
@@ -140,7 +172,8 @@ export function coordinationV1Requests(kubeConfig: KubeConfig): CoordinationV1Re
   };
 }
 
-export function certificatesV1Requests(kubeConfig: KubeConfig): CertificatesV1Requests {
+/** The CertificateSigningRequest calls ({@link CertificatesV1Requests}) through `kubeConfig`. */
+export function certificatesV1Requests(kubeConfig: KubeConfig): CertificatesV1WireRequests {
   const call = caller(kubeConfig);
   const csrs = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
   return {
@@ -149,14 +182,16 @@ export function certificatesV1Requests(kubeConfig: KubeConfig): CertificatesV1Re
   };
 }
 
-export function authenticationV1Requests(kubeConfig: KubeConfig): AuthenticationV1Requests {
+/** TokenReview creation ({@link AuthenticationV1Requests}) through `kubeConfig`. */
+export function authenticationV1Requests(kubeConfig: KubeConfig): AuthenticationV1WireRequests {
   const call = caller(kubeConfig);
   return {
     createTokenReview: (p, o) => call('POST', '/apis/authentication.k8s.io/v1/tokenreviews', p, [], o),
   };
 }
 
-export function authorizationV1Requests(kubeConfig: KubeConfig): AuthorizationV1Requests {
+/** SubjectAccessReview creation ({@link AuthorizationV1Requests}) through `kubeConfig`. */
+export function authorizationV1Requests(kubeConfig: KubeConfig): AuthorizationV1WireRequests {
   const call = caller(kubeConfig);
   return {
     createSubjectAccessReview: (p, o) =>

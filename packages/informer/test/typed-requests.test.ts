@@ -1,6 +1,6 @@
 import { PatchStrategy, setHeaderOptions, V1MicroTime } from '@kubernetes/client-node';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   ApiRequestError,
   ApiStatusError,
@@ -84,13 +84,16 @@ describe('typed requests against the in-process API server', { timeout: 30_000 }
       },
     });
     const read = await coordination.readNamespacedLease({ name: 'n1', namespace });
-    expect(String(read.spec?.renewTime)).toBe('2026-01-02T03:04:05.678000Z');
+    // The server's JSON: a string, typed as one (Wire<V1Lease>), not the Date client-node's class declares.
+    expect(read.spec?.renewTime).toBe('2026-01-02T03:04:05.678000Z');
+    expectTypeOf(read.spec?.renewTime).toEqualTypeOf<string | undefined>();
+    expectTypeOf(read.metadata?.creationTimestamp).toEqualTypeOf<string | undefined>();
     const replaced = await coordination.replaceNamespacedLease({
       name: 'n1',
       namespace,
-      body: { ...read, spec: { ...read.spec, renewTime: new V1MicroTime(at + 1000) } },
+      body: { ...read, spec: { ...read.spec, renewTime: new V1MicroTime(at + 1000).toISOString() } },
     });
-    expect(String(replaced.spec?.renewTime)).toBe('2026-01-02T03:04:06.678000Z');
+    expect(replaced.spec?.renewTime).toBe('2026-01-02T03:04:06.678000Z');
     // A stale resourceVersion is a conflict, as with the typed client.
     const stale = await coordination
       .replaceNamespacedLease({ name: 'n1', namespace, body: read })

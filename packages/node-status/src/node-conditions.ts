@@ -1,4 +1,11 @@
 import type { V1NodeCondition } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
+
+/**
+ * A node condition as this package makes it (Date times) or as read back from the API server
+ * (its JSON: RFC 3339 strings); both are sent the same way.
+ */
+export type NodeConditionLike = V1NodeCondition | Wire<V1NodeCondition>;
 
 /** What the kubelet observed this round, per condition. */
 export interface ObservedConditions {
@@ -66,10 +73,10 @@ export const CONDITION_ORDER = ['MemoryPressure', 'DiskPressure', 'PIDPressure',
  * Conditions this package does not manage (set by others) are kept as they were.
  */
 export function nextConditions(
-  previous: readonly V1NodeCondition[] | undefined,
+  previous: readonly NodeConditionLike[] | undefined,
   observed: ObservedConditions,
   now: Date,
-): V1NodeCondition[] {
+): NodeConditionLike[] {
   const texts: Record<(typeof CONDITION_ORDER)[number], ConditionText> = {
     MemoryPressure: pressure('Memory', observed.memoryPressure ?? false),
     DiskPressure: pressure('Disk', observed.diskPressure ?? false),
@@ -113,8 +120,8 @@ const CONDITION_EVENT_REASONS: Record<(typeof CONDITION_ORDER)[number], { True: 
  * condition first appears, `NodeNotReady` when Ready turns False), in the setters' order.
  */
 export function conditionEventReasons(
-  previous: readonly V1NodeCondition[] | undefined,
-  next: readonly V1NodeCondition[],
+  previous: readonly NodeConditionLike[] | undefined,
+  next: readonly NodeConditionLike[],
 ): string[] {
   const before = new Map((previous ?? []).map((c) => [c.type, c.status]));
   const reasons: string[] = [];

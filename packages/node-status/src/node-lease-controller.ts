@@ -1,21 +1,21 @@
 import { type V1Lease, V1MicroTime } from '@kubernetes/client-node';
-import type { CoordinationV1Requests, CoreV1Requests } from '@nodeagent/informer';
+import type { CoordinationV1WireRequests, CoreV1WireRequests } from '@nodeagent/informer';
 import { errorMessage, isConflict, isNotFound } from '@nodeagent/informer/errors';
-import { Backoff, type Clock, systemClock } from '@nodeagent/primitives';
+import { Backoff, type Clock, systemClock, type Wire } from '@nodeagent/primitives';
 import { REGISTRATION_BACKOFF } from './node-registrar';
 import { NODE_LEASE_NAMESPACE } from './node-status-config';
 import { Sleeper } from './scheduler';
 
 export interface NodeLeaseControllerOptions {
-  core: Pick<CoreV1Requests, 'readNode'>;
-  coordination: CoordinationV1Requests;
+  core: Pick<CoreV1WireRequests, 'readNode'>;
+  coordination: CoordinationV1WireRequests;
   nodeName: string;
   leaseDurationSeconds: number;
   renewIntervalMs: number;
   clock?: Clock;
   onError?: (err: unknown, during: string) => void;
-  /** Called after every successful renewal (create or update). */
-  onRenew?: (lease: V1Lease) => void;
+  /** Called after every successful renewal (create or update), with the server's copy. */
+  onRenew?: (lease: Wire<V1Lease>) => void;
 }
 
 /** The kubelet retries an update this often before re-reading the lease. */
@@ -30,7 +30,7 @@ const MAX_UPDATE_RETRIES = 5;
 export class NodeLeaseController {
   private readonly clock: Clock;
   private readonly sleeper: Sleeper;
-  private latest: V1Lease | undefined;
+  private latest: Wire<V1Lease> | undefined;
   private loop: Promise<void> | undefined;
 
   constructor(private readonly opts: NodeLeaseControllerOptions) {
@@ -38,7 +38,8 @@ export class NodeLeaseController {
     this.sleeper = new Sleeper(this.clock);
   }
 
-  get latestLease(): V1Lease | undefined {
+  /** The lease as last written or read (the server's copy), if any. */
+  get latestLease(): Wire<V1Lease> | undefined {
     return this.latest;
   }
 
@@ -69,7 +70,7 @@ export class NodeLeaseController {
     await this.retryUpdate(ensured.lease);
   }
 
-  private async retryUpdate(base: V1Lease): Promise<boolean> {
+  private async retryUpdate(base: Wire<V1Lease>): Promise<boolean> {
     let current = base;
     for (let i = 0; i < MAX_UPDATE_RETRIES && !this.sleeper.isStopped; i++) {
       try {
@@ -98,7 +99,7 @@ export class NodeLeaseController {
   }
 
   /** Gets the lease or creates it, retrying with backoff until it works or we stop. */
-  private async backoffEnsureLease(): Promise<{ lease: V1Lease; created: boolean } | undefined> {
+  private async backoffEnsureLease(): Promise<{ lease: Wire<V1Lease>; created: boolean } | undefined> {
     const backoff = new Backoff(REGISTRATION_BACKOFF);
     while (!this.sleeper.isStopped) {
       try {
@@ -131,8 +132,8 @@ export class NodeLeaseController {
   }
 
   /** A copy of base (or a fresh lease) with renewTime now and the Node as owner when known. */
-  private async renewed(base: V1Lease | undefined): Promise<V1Lease> {
-    const lease: V1Lease = base
+  private async renewed(base: Wire<V1Lease> | undefined): Promise<Wire<V1Lease>> {
+    const lease: Wire<V1Lease> = base
       ? { ...base, metadata: { ...base.metadata }, spec: { ...base.spec } }
       : {
           apiVersion: 'coordination.k8s.io/v1',
@@ -144,7 +145,8 @@ export class NodeLeaseController {
       ...lease.spec,
       holderIdentity: this.opts.nodeName,
       leaseDurationSeconds: this.opts.leaseDurationSeconds,
-      renewTime: new V1MicroTime(this.clock.now()),
+      // The API's MicroTime: RFC 3339 with microseconds.
+      renewTime: new V1MicroTime(this.clock.now()).toISOString(),
     };
     if (!lease.metadata?.ownerReferences?.length) {
       const uid = await this.nodeUID();

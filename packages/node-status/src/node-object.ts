@@ -1,4 +1,5 @@
 import type { V1Node } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 import type { ResolvedNodeStatusConfig } from './node-status-config';
 
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
@@ -49,7 +50,7 @@ export function initialNode(config: ResolvedNodeStatusConfig, os: string, arch: 
  * already matches. Taints and unschedulable are left alone once registered, like upstream.
  */
 export function reconcileExistingNode(
-  existing: V1Node,
+  existing: V1Node | Wire<V1Node>,
   config: ResolvedNodeStatusConfig,
   os: string,
   arch: string,

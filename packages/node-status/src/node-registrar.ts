@@ -1,11 +1,12 @@
 import { PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
-import type { CoreV1Requests } from '@nodeagent/informer';
+import type { CoreV1WireRequests } from '@nodeagent/informer';
 import { errorMessage, isAlreadyExists } from '@nodeagent/informer/errors';
-import { Backoff, type BackoffOptions } from '@nodeagent/primitives';
+import { Backoff, type BackoffOptions, type Wire } from '@nodeagent/primitives';
 import { reconcileExistingNode } from './node-object';
 import type { ResolvedNodeStatusConfig } from './node-status-config';
 import type { Sleeper } from './scheduler';
 
+/** What a registration did: created the Node, patched an existing one, or found it as wanted. */
 export type RegistrationOutcome = 'Created' | 'Reconciled' | 'Unchanged';
 
 /**
@@ -13,12 +14,12 @@ export type RegistrationOutcome = 'Created' | 'Reconciled' | 'Unchanged';
  * AlreadyExists read it and patch the labels/annotation the kubelet owns. Throws other errors.
  */
 export async function tryRegisterNode(
-  core: Pick<CoreV1Requests, 'createNode' | 'readNode' | 'patchNode'>,
+  core: Pick<CoreV1WireRequests, 'createNode' | 'readNode' | 'patchNode'>,
   node: V1Node,
   config: ResolvedNodeStatusConfig,
   os: string,
   arch: string,
-): Promise<{ outcome: RegistrationOutcome; node: V1Node }> {
+): Promise<{ outcome: RegistrationOutcome; node: Wire<V1Node> }> {
   try {
     return { outcome: 'Created', node: await core.createNode({ body: node }) };
   } catch (err) {
@@ -44,14 +45,14 @@ export const REGISTRATION_BACKOFF: BackoffOptions = {
 
 /** Registers with backoff (100 ms doubling to 7 s) until it works or the sleeper stops. */
 export async function registerNodeWithRetry(
-  core: Pick<CoreV1Requests, 'createNode' | 'readNode' | 'patchNode'>,
+  core: Pick<CoreV1WireRequests, 'createNode' | 'readNode' | 'patchNode'>,
   node: V1Node,
   config: ResolvedNodeStatusConfig,
   os: string,
   arch: string,
   sleeper: Sleeper,
   onError?: (err: unknown, during: string) => void,
-): Promise<{ outcome: RegistrationOutcome; node: V1Node } | undefined> {
+): Promise<{ outcome: RegistrationOutcome; node: Wire<V1Node> } | undefined> {
   const backoff = new Backoff(REGISTRATION_BACKOFF);
   while (!sleeper.isStopped) {
     try {

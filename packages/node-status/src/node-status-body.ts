@@ -2,6 +2,7 @@ import type { V1NodeCondition } from '@kubernetes/client-node';
 import type { ResourceList } from './capacity';
 import type { MachineInfo } from './machine-info';
 import type { NodeAddress } from './node-addresses';
+import type { NodeConditionLike } from './node-conditions';
 import { containerRuntimeVersion } from './runtime-version';
 
 /** Container runtime identity from CRI Version (injected so this package needs no CRI client). */
@@ -68,7 +69,7 @@ export interface NodeStatusWire {
 export interface StatusBodyInputs {
   capacity: ResourceList;
   allocatable: ResourceList;
-  conditions: V1NodeCondition[];
+  conditions: NodeConditionLike[];
   addresses: NodeAddress[];
   machine: MachineInfo;
   runtime: RuntimeVersion | undefined;

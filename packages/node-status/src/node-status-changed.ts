@@ -1,9 +1,9 @@
 import type { V1NodeStatus } from '@kubernetes/client-node';
-import { parseQuantity } from '@nodeagent/primitives';
+import { parseQuantity, type Wire } from '@nodeagent/primitives';
 import { formatTime, type NodeStatusWire } from './node-status-body';
 
-/** A Node status as read back from the API server (plain JSON: times are strings). */
-type ServerStatus = V1NodeStatus | undefined;
+/** A Node status as read back from the API server (plain JSON: times are strings), if any. */
+export type ServerStatus = Wire<V1NodeStatus> | undefined;
 
 /**
  * Whether the API server's copy of the status differs from what the kubelet would send, like
@@ -25,7 +25,10 @@ export function nodeStatusHasChanged(server: ServerStatus, status: NodeStatusWir
   );
 }
 
-function conditionsChanged(server: V1NodeStatus['conditions'], ours: NodeStatusWire['conditions']): boolean {
+function conditionsChanged(
+  server: NonNullable<ServerStatus>['conditions'],
+  ours: NodeStatusWire['conditions'],
+): boolean {
   const byType = new Map((server ?? []).map((c) => [c.type, c]));
   return ours.some((c) => {
     const s = byType.get(c.type);
@@ -58,7 +61,10 @@ function resourcesChanged(
   });
 }
 
-function addressesChanged(server: V1NodeStatus['addresses'], ours: NodeStatusWire['addresses']): boolean {
+function addressesChanged(
+  server: NonNullable<ServerStatus>['addresses'],
+  ours: NodeStatusWire['addresses'],
+): boolean {
   const have = server ?? [];
   return (
     have.length !== ours.length ||
@@ -67,17 +73,20 @@ function addressesChanged(server: V1NodeStatus['addresses'], ours: NodeStatusWir
 }
 
 /** The kubelet port as the wire names it (`Port`), whichever way the status was decoded. */
-function wirePort(server: V1NodeStatus): number | undefined {
+function wirePort(server: NonNullable<ServerStatus>): number | undefined {
   const endpoint = server.daemonEndpoints?.kubeletEndpoint as { Port?: number } | undefined;
   return endpoint?.Port;
 }
 
-function nodeInfoChanged(server: V1NodeStatus['nodeInfo'], ours: NodeStatusWire['nodeInfo']): boolean {
+function nodeInfoChanged(
+  server: NonNullable<ServerStatus>['nodeInfo'],
+  ours: NodeStatusWire['nodeInfo'],
+): boolean {
   const have = (server ?? {}) as unknown as Record<string, unknown>;
   return Object.entries(ours).some(([k, v]) => (have[k] ?? '') !== v);
 }
 
-function imagesChanged(server: V1NodeStatus['images'], ours: NodeStatusWire['images']): boolean {
+function imagesChanged(server: NonNullable<ServerStatus>['images'], ours: NodeStatusWire['images']): boolean {
   const have = server ?? [];
   return (
     have.length !== ours.length ||

@@ -4,16 +4,20 @@ import {
   setHeaderOptions,
   type V1Lease,
   type V1Node,
-  type V1NodeCondition,
 } from '@kubernetes/client-node';
-import { type CoreV1Requests, coordinationV1Requests, coreV1Requests } from '@nodeagent/informer';
+import { type CoreV1WireRequests, coordinationV1Requests, coreV1Requests } from '@nodeagent/informer';
 import { errorMessage, isNotFound } from '@nodeagent/informer/errors';
-import { type Clock, systemClock } from '@nodeagent/primitives';
+import { type Clock, systemClock, type Wire } from '@nodeagent/primitives';
 import { computeCapacity } from './capacity';
 import { evaluateReadyChecks, type ReadyCheck } from './health-checks';
 import { type MachineInfo, readMachineInfo } from './machine-info';
 import { nodeAddresses } from './node-addresses';
-import { CONDITION_ORDER, conditionEventReasons, nextConditions } from './node-conditions';
+import {
+  CONDITION_ORDER,
+  conditionEventReasons,
+  type NodeConditionLike,
+  nextConditions,
+} from './node-conditions';
 import { NodeLeaseController } from './node-lease-controller';
 import { initialNode } from './node-object';
 import { type RegistrationOutcome, registerNodeWithRetry } from './node-registrar';
@@ -57,7 +61,7 @@ export interface NodeStatusReporterOptions {
   onError?: (err: unknown, during: string) => void;
   /** After every status patch the API server accepted. */
   onStatusUpdate?: (status: NodeStatusWire) => void;
-  onLeaseRenew?: (lease: V1Lease) => void;
+  onLeaseRenew?: (lease: Wire<V1Lease>) => void;
   /**
    * A node condition set or changed (upstream's recordNodeStatusEvent, type Normal): the reason,
    * e.g. `NodeHasSufficientMemory`, `NodeReady`, `NodeNotReady`.
@@ -73,14 +77,14 @@ export interface NodeStatusReporterOptions {
  */
 export class NodeStatusReporter {
   readonly config: ResolvedNodeStatusConfig;
-  private readonly core: CoreV1Requests;
+  private readonly core: CoreV1WireRequests;
   private readonly lease: NodeLeaseController;
   private readonly clock: Clock;
   private readonly sleeper: Sleeper;
   private loop: Promise<void> | undefined;
   private registered = false;
   private lastReportAt = Number.NEGATIVE_INFINITY;
-  private conditions: V1NodeCondition[] | undefined;
+  private conditions: NodeConditionLike[] | undefined;
   private runtime: RuntimeVersion | undefined;
   private machine: MachineInfo | undefined;
   private lastRegistration: RegistrationOutcome | undefined;
@@ -108,7 +112,7 @@ export class NodeStatusReporter {
     return this.lastRegistration;
   }
 
-  get latestLease(): V1Lease | undefined {
+  get latestLease(): Wire<V1Lease> | undefined {
     return this.lease.latestLease;
   }
 
@@ -182,7 +186,7 @@ export class NodeStatusReporter {
    * The kubelet's GET before each update: the server's copy to compare with, and a deleted
    * Node noticed so it is registered again (undefined then).
    */
-  private async readRegisteredNode(): Promise<V1Node | undefined> {
+  private async readRegisteredNode(): Promise<Wire<V1Node> | undefined> {
     if (!this.registered) return undefined;
     try {
       return await this.core.readNode({ name: this.config.nodeName });
@@ -194,7 +198,7 @@ export class NodeStatusReporter {
     }
   }
 
-  private async patchStatus(status: NodeStatusWire): Promise<V1Node> {
+  private async patchStatus(status: NodeStatusWire): Promise<Wire<V1Node>> {
     const node = await this.core.patchNodeStatus(
       { name: this.config.nodeName, body: statusPatch(status) },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
@@ -203,7 +207,7 @@ export class NodeStatusReporter {
   }
 
   /** Registers (retrying); returns the registered Node, undefined when stopped first. */
-  private async ensureRegistered(): Promise<V1Node | undefined> {
+  private async ensureRegistered(): Promise<Wire<V1Node> | undefined> {
     const machine = await this.machineInfo();
     const result = await registerNodeWithRetry(
       this.core,

@@ -1,4 +1,5 @@
 import type { V1NodeStatus } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import { buildNodeStatus, type NodeStatusWire, nodeStatusHasChanged } from '../src/node-object/index';
 
@@ -39,7 +40,7 @@ const ours = (heartbeat = 1_000): NodeStatusWire =>
   });
 
 /** What an API server hands back after storing `status` (plain JSON). */
-const stored = (status: NodeStatusWire): V1NodeStatus => JSON.parse(JSON.stringify(status)) as V1NodeStatus;
+const stored = (status: NodeStatusWire): Wire<V1NodeStatus> => JSON.parse(JSON.stringify(status));
 
 describe('nodeStatusHasChanged (server copy against what the kubelet would send)', () => {
   it('ignores heartbeat times, equal quantities in another form and fields others own', () => {
@@ -54,7 +55,7 @@ describe('nodeStatusHasChanged (server copy against what the kubelet would send)
 
   it('sees a missing status and every sent field that differs', () => {
     expect(nodeStatusHasChanged(undefined, ours())).toBe(true);
-    const cases: Array<(s: V1NodeStatus) => void> = [
+    const cases: Array<(s: Wire<V1NodeStatus>) => void> = [
       (s) => {
         s.conditions![0]!.status = 'Unknown';
       },
@@ -62,7 +63,7 @@ describe('nodeStatusHasChanged (server copy against what the kubelet would send)
         s.conditions![0]!.message = 'Kubelet stopped posting node status.';
       },
       (s) => {
-        s.conditions![0]!.lastTransitionTime = new Date(60_000).toISOString() as unknown as Date;
+        s.conditions![0]!.lastTransitionTime = new Date(60_000).toISOString();
       },
       (s) => {
         s.conditions = [];

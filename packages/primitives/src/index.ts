@@ -43,3 +43,4 @@ export {
   type VersionRuntime,
   versionText,
 } from './version';
+export type { Wire } from './wire';

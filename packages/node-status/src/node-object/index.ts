@@ -3,7 +3,12 @@
 // whether the server's copy differs from it,
 // conditions, addresses and images.
 export { type NodeAddress, nodeAddresses } from '../node-addresses';
-export { CONDITION_ORDER, nextConditions, type ObservedConditions } from '../node-conditions';
+export {
+  CONDITION_ORDER,
+  type NodeConditionLike,
+  nextConditions,
+  type ObservedConditions,
+} from '../node-conditions';
 export {
   ANNOTATION_CONTROLLER_MANAGED_ATTACH_DETACH,
   defaultLabels,
@@ -20,6 +25,7 @@ export {
   type CriImageListing,
   formatTime,
   MAX_NAMES_PER_IMAGE,
+  type NodeConditionWire,
   type NodeImage,
   type NodeStatusWire,
   nodeImagesFromCri,
@@ -29,4 +35,4 @@ export {
   statusPatch,
   topImages,
 } from '../node-status-body';
-export { nodeStatusHasChanged } from '../node-status-changed';
+export { nodeStatusHasChanged, type ServerStatus } from '../node-status-changed';
