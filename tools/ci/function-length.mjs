@@ -6,7 +6,7 @@
 // A function, method, constructor, accessor or function expression counts from its first line to
 // its last. A long one passes when a comment right above it (or above the statement that holds it)
 // says why, in a line that starts with `function-length:` (`// function-length: one table …`).
-// `--all` prints the explained ones as well. Tests (`*.test.ts`) and generated files are left out.
+// `--all` prints the explained ones as well; `--warn` prints them and exits 0. Tests (`*.test.ts`) and generated files are left out.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -123,5 +123,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log(
     `function-length: ${found.length} function(s) over ${limit} lines, ${unexplained.length} without a function-length: comment`,
   );
-  process.exit(unexplained.length > 0 ? 1 : 0);
+  // --warn: report only (exit 0), for a CI leg that lists them until each is split or explained.
+  process.exit(unexplained.length > 0 && !args.includes('--warn') ? 1 : 0);
 }
