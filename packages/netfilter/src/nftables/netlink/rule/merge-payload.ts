@@ -30,15 +30,17 @@ interface Candidate {
 function candidate(s: Statement, family: NftFamily): PayloadMatch | undefined {
   if (s.t !== 'match' || s.left.t !== 'payload' || s.right.t !== 'value') return undefined;
   if (s.op !== 'implicit' && s.op !== 'eq' && s.op !== 'neq') return undefined;
-  const type = selectorType(s.left, family).type;
   const text = s.right.text;
-  if (text.includes('/') || isIntervalText(type, text) || text.includes(',')) return undefined;
-  const field = payloadField(s.left.proto, s.left.field);
+  let type: string;
+  let field: ReturnType<typeof payloadField>;
   let data: Buffer;
   try {
+    type = selectorType(s.left, family).type;
+    field = payloadField(s.left.proto, s.left.field);
+    if (text.includes('/') || isIntervalText(type, text) || text.includes(',')) return undefined;
     data = encodeDataValue(type, text);
   } catch {
-    return undefined; // the compiler reports the bad value itself
+    return undefined; // not mergeable; the compiler reports an unknown field or bad value itself
   }
   return {
     t: 'payload-match',
