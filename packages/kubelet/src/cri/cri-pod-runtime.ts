@@ -101,7 +101,8 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
     }
   }
 
-  async function containerDetails(id: string, listedState: number): Promise<CriContainerStatus | undefined> {
+  /** The cached details of a container in a settled state (running, exited) it is still listed in. */
+  function settledDetails(id: string, listedState: number): CriContainerStatus | undefined {
     const cached = containerStatusCache.get(id);
     // Running and exited are settled states: nothing in the details moves until the state does.
     if (
@@ -111,6 +112,12 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
         listedState === CriContainerState.CONTAINER_EXITED)
     )
       return cached;
+    return undefined;
+  }
+
+  async function containerDetails(id: string, listedState: number): Promise<CriContainerStatus | undefined> {
+    const cached = settledDetails(id, listedState);
+    if (cached) return cached;
     try {
       const status = (await client.containerStatus({ containerId: id })).status ?? undefined;
       if (status) {
@@ -126,7 +133,13 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
   }
 
   async function sandboxStatus(sandbox: PodSandbox): Promise<RuntimeSandboxStatus> {
-    const details = await sandboxDetails(sandbox.id);
+    return toSandboxStatus(sandbox, await sandboxDetails(sandbox.id));
+  }
+
+  function toSandboxStatus(
+    sandbox: PodSandbox,
+    details: { ips: string[]; hostNetwork: boolean } | undefined,
+  ): RuntimeSandboxStatus {
     return {
       id: sandbox.id,
       attempt: sandbox.metadata?.attempt ?? 0,
@@ -138,7 +151,45 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
   }
 
   async function containerStatus(container: CriContainer): Promise<RuntimeContainerStatus> {
-    const details = await containerDetails(container.id, container.state);
+    return toContainerStatus(container, await containerDetails(container.id, container.state));
+  }
+
+  /**
+   * Each listed item's converted status, with the details it was built from. The CRI client hands
+   * back the same (frozen) item while the runtime lists it unchanged, so a steady node's relist
+   * converts nothing again: no promise and no object per container and second (issue 35).
+   */
+  const convertedSandboxes = new WeakMap<PodSandbox, { details: object; status: RuntimeSandboxStatus }>();
+  const convertedContainers = new WeakMap<
+    CriContainer,
+    { details: object; status: RuntimeContainerStatus }
+  >();
+
+  /** The item's status without a runtime call, when its details are cached; else undefined. */
+  function knownSandboxStatus(sandbox: PodSandbox): RuntimeSandboxStatus | undefined {
+    const details = sandboxNetwork.get(sandbox.id);
+    if (!details) return undefined;
+    const converted = convertedSandboxes.get(sandbox);
+    if (converted?.details === details) return converted.status;
+    const status = toSandboxStatus(sandbox, details);
+    convertedSandboxes.set(sandbox, { details, status });
+    return status;
+  }
+
+  function knownContainerStatus(container: CriContainer): RuntimeContainerStatus | undefined {
+    const details = settledDetails(container.id, container.state);
+    if (!details) return undefined;
+    const converted = convertedContainers.get(container);
+    if (converted?.details === details) return converted.status;
+    const status = toContainerStatus(container, details);
+    convertedContainers.set(container, { details, status });
+    return status;
+  }
+
+  function toContainerStatus(
+    container: CriContainer,
+    details: CriContainerStatus | undefined,
+  ): RuntimeContainerStatus {
     const state = containerState(details?.state ?? container.state);
     const status: RuntimeContainerStatus = {
       id: container.id,
@@ -189,11 +240,17 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
     const work: Promise<void>[] = [];
     for (const sandbox of sandboxes) {
       const pod = podFor(sandbox.labels);
-      if (pod) work.push(sandboxStatus(sandbox).then((status) => void pod.sandboxes.push(status)));
+      if (!pod) continue;
+      const known = knownSandboxStatus(sandbox);
+      if (known) pod.sandboxes.push(known);
+      else work.push(sandboxStatus(sandbox).then((status) => void pod.sandboxes.push(status)));
     }
     for (const container of containers) {
       const pod = podFor(container.labels);
-      if (pod) work.push(containerStatus(container).then((status) => void pod.containers.push(status)));
+      if (!pod) continue;
+      const known = knownContainerStatus(container);
+      if (known) pod.containers.push(known);
+      else work.push(containerStatus(container).then((status) => void pod.containers.push(status)));
     }
     await Promise.all(work);
     for (const pod of pods.values()) {

@@ -35,7 +35,12 @@ export interface ExecResult {
  * so the engine runs unchanged on CRI (criPodRuntime) or an in-memory double in tests.
  */
 export interface PodRuntime {
-  /** Every sandbox and container the runtime holds, grouped by pod (the PLEG relist). */
+  /**
+   * Every sandbox and container the runtime holds, grouped by pod (the PLEG relist). A sandbox or
+   * container status object handed out is a snapshot: never change it afterwards (hand out a new
+   * one when something changed). The PLEG skips a pod listed with the very objects of its last
+   * relist, so criPodRuntime can hand back unchanged ones without building them again.
+   */
   listPods(): Promise<PodRuntimeStatus[]>;
   /**
    * One pod's sandboxes and containers (upstream GetPodStatus: list calls filtered by the pod uid

@@ -42,6 +42,13 @@ export class GenericPLEG {
   private readonly clock: Clock;
   /** Per pod: the state of each sandbox and container at the last relist. */
   private previous = new Map<string, Map<string, PlegState>>();
+  /**
+   * Per pod: what the last relist listed. The runtime hands back the same sandbox and container
+   * objects while nothing about them changed (criPodRuntime over the CRI client's shared list
+   * items), so a pod listed with exactly the objects of last time has no event to raise and is not
+   * compared state by state: a steady node's relist builds no per-pod maps (issue 35).
+   */
+  private listed = new Map<string, PodRuntimeStatus>();
   /** Numbers observations in the order they start (see PodCache.set). */
   private sequence = 0;
   /**
@@ -123,6 +130,7 @@ export class GenericPLEG {
   /** Drops a pod the kubelet is done with (its sandboxes and containers are removed). */
   forgetPod(uid: string): void {
     this.previous.delete(uid);
+    this.listed.delete(uid);
     this.options.cache.delete(uid);
   }
 
@@ -139,9 +147,18 @@ export class GenericPLEG {
     for (const pod of pods) byUid.set(pod.uid, pod);
     const events: PodLifecycleEvent[] = [];
     const next = new Map<string, Map<string, PlegState>>();
+    const nextListed = new Map<string, PodRuntimeStatus>();
     for (const uid of new Set([...this.previous.keys(), ...byUid.keys()])) {
+      const listed = byUid.get(uid);
+      const unchanged = this.previous.get(uid);
+      if (listed && unchanged && sameObjects(this.listed.get(uid), listed)) {
+        this.options.cache.set(uid, listed, now, sequence);
+        next.set(uid, unchanged);
+        nextListed.set(uid, listed);
+        continue;
+      }
       const old = this.options.cache.get(uid)?.status;
-      const pod = byUid.get(uid) ?? emptyPodRuntimeStatus(uid, old?.name ?? '', old?.namespace ?? '');
+      const pod = listed ?? emptyPodRuntimeStatus(uid, old?.name ?? '', old?.namespace ?? '');
       const before = this.previous.get(uid) ?? new Map<string, PlegState>();
       const after = plegStates(pod);
       for (const id of new Set([...before.keys(), ...after.keys()])) {
@@ -154,17 +171,26 @@ export class GenericPLEG {
       if (byUid.has(uid)) {
         this.options.cache.set(uid, pod, now, sequence);
         next.set(uid, after);
+        nextListed.set(uid, pod);
       } else {
         this.options.cache.delete(uid, sequence);
       }
     }
     this.previous = next;
+    this.listed = nextListed;
     this.lastRelist = now;
     this.relisted = true;
     metrics?.plegRelistDuration.observe((this.clock.now() - start) / 1000);
     metrics?.plegLastSeen.set(now / 1000);
     for (const event of events) this.options.onEvent(event);
   }
+}
+
+/** Whether both list the same sandbox and container objects (in any order). */
+function sameObjects(before: PodRuntimeStatus | undefined, now: PodRuntimeStatus): boolean {
+  if (!before) return false;
+  const same = <T>(a: T[], b: T[]) => a.length === b.length && a.every((item) => b.includes(item));
+  return same(before.sandboxes, now.sandboxes) && same(before.containers, now.containers);
 }
 
 function plegStates(pod: PodRuntimeStatus): Map<string, PlegState> {
