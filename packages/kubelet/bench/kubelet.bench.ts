@@ -11,6 +11,8 @@
  * 3. readiness: 10 pods with an exec readiness probe (periodSeconds 2) created at once, create →
  *    all Running and create → all Ready as the watcher sees them, beside the CRI floor in the
  *    same rounds. Needs root; skipped with a note otherwise.
+ * 4. in-place resize latency (bench/resize-latency.ts): a Guaranteed pod's CPU resized through
+ *    pods/resize, PATCH → status settled, beside the CRI floor (UpdateContainerResources alone).
  * (The binary's RSS is measured by apps/kubelet/bench/rss.bench.ts.)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +27,8 @@ import { startApiServer } from '@nodeagent/testing';
 import { Bench } from 'tinybench';
 import type { Pod } from '../src/entries/api';
 import { buildContainerConfig } from '../src/entries/cri';
+import { computePodActions, containerHash, generatePodStatus } from '../src/entries/pod';
+import { defaultMaxParallelPodStarts, type PodRuntimeStatus } from '../src/entries/runtime';
 import {
   ApiPodSource,
   apiObjectSource,
@@ -33,10 +37,9 @@ import {
   Kubelet,
   parseKubeletConfiguration,
 } from '../src/index';
-import { computePodActions, containerHash, generatePodStatus } from '../src/entries/pod';
-import { defaultMaxParallelPodStarts, type PodRuntimeStatus } from '../src/entries/runtime';
 import { removeAllSandboxes, startPodsThroughCri } from './cri-floor';
 import { PhaseRecorder } from './pod-start-phases';
+import { resizeLatencyOnContainerd } from './resize-latency';
 
 /** Rounds per variant (NODEAGENT_BENCH_ROUNDS); the median round is reported. */
 const ROUNDS = Number(process.env.NODEAGENT_BENCH_ROUNDS ?? 3);
@@ -381,6 +384,8 @@ async function podStartOnContainerd(): Promise<void> {
 
 await pureFunctions();
 await podStartOnContainerd();
+// 4. In-place resize: PATCH pods/resize → status settled, beside the raw UpdateContainerResources.
+results.resize = await resizeLatencyOnContainerd(root);
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(join(root, 'bench-results', 'kubelet.json'), `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));

@@ -8,6 +8,7 @@ import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
 import { podCgroupRuntime } from './cgroups/pod-cgroup-runtime';
 import { everyOn, unrefTimer } from './clock-timers';
 import type { KubeletConfiguration } from './config/kubelet-configuration';
+import { linuxContainerResources } from './cri/linux-resources';
 import type { PodRuntime, RuntimeFeatures } from './cri/pod-runtime';
 import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './cri/runtime-state';
 import { defaultMaxParallelPodStarts, StartLimiter } from './cri/start-limiter';
@@ -29,6 +30,7 @@ import { forgetProbeRuns, recordProbeRun } from './metrics-collectors/prober-met
 import { GenericPLEG, type PodLifecycleEvent } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
 import { applyActiveDeadline } from './pod/active-deadline';
+import { isStaticPod } from './pod/pod-source';
 import { PodProber } from './probes/pod-prober';
 import type { ProbeState } from './probes/probe-state';
 import { rfc3339 } from './rfc3339';
@@ -40,6 +42,7 @@ import { type PodStatusWriter, StatusManager } from './status/status-manager';
 import { ContainerGarbageCollector } from './sync/container-garbage-collector';
 import { removePodLogDirectory, removePodRuntimeObjects } from './sync/container-gc';
 import { PodSyncer } from './sync/pod-syncer';
+import { PodResizer } from './sync/pod-resizer';
 import { type PodSyncContext, syncPod } from './sync/sync-pod';
 import type { Mounter } from './volumes/mounter';
 import { PodVolumeManager } from './volumes/pod-volume-manager';
@@ -153,6 +156,8 @@ export class Kubelet {
   private readonly eventsAbort = new AbortController();
   /** Upstream's periodic container GC: dead containers, and what a failed cleanup left behind. */
   readonly containerGC: ContainerGarbageCollector;
+  /** In-place pod resize: allocations and their checkpoint, resize conditions and events. */
+  readonly resizer: PodResizer;
   /** Whether CRI container events are being received (evented PLEG on top of the relist). */
   containerEventsActive = false;
   private started = false;
@@ -241,6 +246,28 @@ export class Kubelet {
       onEvent: (event) => this.handlePlegEvent(event),
       onError: (error) => this.logger.error({ err: String(error) }, 'PLEG relist failed'),
     });
+    this.resizer = new PodResizer({
+      rootDir: options.rootDir,
+      cgroups: options.cgroups,
+      cgroupOptions: {
+        cpuCFSQuota: options.config.cpuCFSQuota,
+        cpuCFSQuotaPeriodUs: parseDuration(options.config.cpuCFSQuotaPeriod) * 1000,
+      },
+      updateContainerResources: options.runtime.updateContainerResources?.bind(options.runtime),
+      linuxResources: (pod, container) =>
+        linuxContainerResources(pod, container, { memoryCapacity: options.memoryCapacity }),
+      clock: this.clock,
+      recordEvent: options.recordEvent,
+      nodeAllocatable: () => this.nodeAllocatable,
+      activePods: () => this.activePods(),
+      isStaticPod,
+      resync: (uid) => {
+        const pod = this.pods.get(uid);
+        if (pod) this.workers.updatePod({ pod, updateType: 'sync' });
+      },
+      onError: (pod, error) =>
+        this.logger.warn({ pod: podName(pod), err: String(error) }, 'Pod resize failed'),
+    });
     // The one pod sync (sync/sync-pod.ts) reads and reports through this; the workers dispatch it.
     const syncContext: PodSyncContext = {
       syncer: this.syncer,
@@ -262,6 +289,7 @@ export class Kubelet {
       runtimeType: options.runtimeType,
       retryMs: options.retryMs,
       recordEvent: options.recordEvent,
+      resizer: this.resizer,
     };
     this.workers = new PodWorkers(
       {
@@ -320,6 +348,9 @@ export class Kubelet {
     if (this.started) return;
     // Upstream setupDataDirs: --root-dir, podLogsDir and pods/ exist before anything uses them.
     await setupDataDirs(this.options.rootDir, this.options.config.podLogsDir);
+    await this.resizer.start((error) =>
+      this.logger.warn({ err: String(error) }, 'Allocation checkpoint unreadable; starting over'),
+    );
     this.started = true;
     // Upstream records this on the Node before the pod workers start.
     this.options.recordNodeEvent?.('Normal', nodeEventReasons.starting, startingKubeletMessage);
@@ -585,6 +616,8 @@ export class Kubelet {
     }
     this.statusManager.setPodStatus(pod, status);
     await this.housekeeping.podStopped(pod.metadata.uid ?? '');
+    // A stopped pod holds no resources: a deferred resize may fit now.
+    this.resizer.retryDeferred();
   }
 
   private async syncTerminatedPod(pod: Pod): Promise<void> {
@@ -629,6 +662,7 @@ export class Kubelet {
       this.rejections.delete(uid);
       this.evictions.delete(uid);
       this.statusManager.removePod(uid);
+      await this.resizer.removePod(uid);
       this.startObserved.delete(uid);
       this.workers.forget(uid);
       this.pleg.forgetPod(uid);

@@ -15,6 +15,7 @@ import { isTerminalPhase } from '../status/pod-phase';
 import type { StatusManager } from '../status/status-manager';
 import type { SyncPodResult } from '../workers/pod-workers';
 import { garbageCollectPod } from './container-gc';
+import { killForResize, type PodResizer } from './pod-resizer';
 import type { PodSyncer, SyncOutcome } from './pod-syncer';
 
 /** Why admission refused a pod: the reason and message its status and Warning event carry. */
@@ -53,6 +54,11 @@ export interface PodSyncContext {
   /** Delay before a failed sync runs again (default 10 s). */
   retryMs?: number;
   recordEvent?: PodEventRecorder;
+  /**
+   * In-place resize (allocation, actuation, the resize parts of the status); without it the pod
+   * runs with its spec's resources as they are.
+   */
+  resizer?: PodResizer;
 }
 
 /**
@@ -99,24 +105,37 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     const current = statuses.withLastStatus(pod);
     if (isTerminalPhase(current.status?.phase)) return { terminal: true };
 
+    // In-place resize: the pod runs with the resources allocated to it (a resize the node has no
+    // room for yet stays pending); running containers get them before anything starts.
+    const allocated = context.resizer ? await context.resizer.allocate(current) : current;
     // After acting, only this pod is read again: its status goes out as soon as its containers
     // started instead of after the next relist of every pod.
-    const before = await context.runtimeStatus(pod);
+    let before = await context.runtimeStatus(pod);
     // Upstream checks the active deadline before acting: a pod past it starts nothing more.
     const pastDeadline =
       (activeDeadlineRemainingMs(current, current.status?.startTime, clock.now()) ?? 1) <= 0;
+    const killedForResize =
+      !pastDeadline &&
+      context.resizer !== undefined &&
+      (await context.resizer.actuate(
+        allocated,
+        before,
+        killForResize(context.syncer, () => sandboxIP(before)),
+      ));
+    if (killedForResize) before = await context.refreshRuntimeStatus(pod);
     const outcome: SyncOutcome = pastDeadline
       ? { waitingReasons: new Map(), changedRuntime: false }
-      : await context.syncer.applyPodActions(current, before);
-    let runtimeStatus = outcome.changedRuntime ? await context.refreshRuntimeStatus(pod) : before;
+      : await context.syncer.applyPodActions(allocated, before);
+    let runtimeStatus =
+      outcome.changedRuntime || killedForResize ? await context.refreshRuntimeStatus(pod) : before;
     // Container GC for this pod: dead instances beyond the newest one, dead old sandboxes.
     if ((await garbageCollectPod(context.runtime, runtimeStatus)) > 0)
       runtimeStatus = await context.refreshRuntimeStatus(pod);
     context.recountRunning();
     const sandbox = runtimeStatus.sandboxes[0];
     const podIP = sandbox?.ready ? (sandbox.hostNetwork ? context.hostIPs[0] : sandbox.ips[0]) : undefined;
-    context.prober.update(current, runtimeStatus, podIP);
-    const status = generatePodStatus(current, runtimeStatus, {
+    context.prober.update(allocated, runtimeStatus, podIP);
+    const status = generatePodStatus(allocated, runtimeStatus, {
       now: clock.now(),
       hostIPs: context.hostIPs,
       waitingReasons: outcome.waitingReasons,
@@ -124,6 +143,7 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
       started: context.startup ?? ((id, container) => context.prober.started(id, container)),
       runtimeType: context.runtimeType,
     });
+    await context.resizer?.report(current, allocated, runtimeStatus, status);
     context.onPodStatus(current, status);
     // Past spec.activeDeadlineSeconds (as it is now: it may have been updated) the pod fails.
     applyActiveDeadline(current, status, clock.now());
@@ -137,4 +157,10 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
   } finally {
     timer();
   }
+}
+
+/** The pod's IP on its ready sandbox (a preStop httpGet of a container killed for its resize). */
+function sandboxIP(status: PodRuntimeStatus): string | undefined {
+  const sandbox = status.sandboxes[0];
+  return sandbox?.ready ? sandbox.ips[0] : undefined;
 }
