@@ -131,6 +131,58 @@ describe('pod spec validation the v1.36 server does on create and resize', () =>
     expect(stale.status).toBe(409);
   });
 
+  it('lets an update of the pod itself change only images, activeDeadlineSeconds and tolerations', async () => {
+    await create(
+      {
+        nodeName: 'n1',
+        containers: [{ name: 'c', image: 'i:1', resources: { requests: { cpu: '100m' } } }],
+      },
+      'updated',
+    );
+    const url = `${server.url}/api/v1/namespaces/default/pods/updated`;
+    const patch = async (body: Any) => {
+      const res = await fetch(url, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/strategic-merge-patch+json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Any };
+    };
+    expect((await patch({ spec: { containers: [{ name: 'c', image: 'i:2' }] } })).status).toBe(200);
+    expect((await patch({ spec: { activeDeadlineSeconds: 100 } })).status).toBe(200);
+    const raised = await patch({ spec: { activeDeadlineSeconds: 200 } });
+    expect(raised.status).toBe(422);
+    expect(raised.body.message).toBe(
+      'Pod "updated" is invalid: spec.activeDeadlineSeconds: Invalid value: 200: must be less than or equal to previous value',
+    );
+    const added = await patch({
+      spec: { tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoSchedule' }] },
+    });
+    expect(added.status).toBe(200);
+    // The default NoExecute tolerations stay (DefaultTolerationSeconds acts on updates too).
+    expect(added.body.spec.tolerations).toHaveLength(3);
+    const resources = await patch({
+      spec: { containers: [{ name: 'c', resources: { requests: { cpu: '200m' } } }] },
+    });
+    expect(resources.status).toBe(422);
+    expect(resources.body.message).toContain(
+      'Pod "updated" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)\n',
+    );
+    expect(resources.body.message).toContain('spec.containers');
+    const moved = await patch({ spec: { nodeName: 'n2' } });
+    expect(moved.status).toBe(422);
+    const more = await fetch(url, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/json-patch+json' },
+      body: JSON.stringify([{ op: 'add', path: '/spec/containers/-', value: { name: 'd', image: 'i:1' } }]),
+    });
+    expect(((await more.json()) as Any).message).toBe(
+      'Pod "updated" is invalid: spec.containers: Forbidden: pod updates may not add or remove containers',
+    );
+    // Metadata-only changes are fine.
+    expect((await patch({ metadata: { labels: { a: 'b' } } })).status).toBe(200);
+  });
+
   it('refuses what the resize subresource may not change, with upstream messages', async () => {
     await create(
       {

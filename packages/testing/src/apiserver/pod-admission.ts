@@ -36,6 +36,17 @@ export function admitPodCreate(pod: Obj, options: AdmissionOptions = {}): void {
   assignPriority(pod, spec);
 }
 
+/**
+ * The admission plugins that also act on updates of the main pod resource: DefaultTolerationSeconds
+ * adds its two tolerations back when an update leaves them out (so replacing a pod's tolerations
+ * keeps them, and the only-additions rule of pod updates holds).
+ */
+export function admitPodUpdate(pod: Obj, options: AdmissionOptions = {}): void {
+  const spec = (pod.spec ?? {}) as Obj;
+  addDefaultTolerations(spec, options);
+  pod.spec = spec;
+}
+
 function addDefaultTolerations(spec: Obj, options: AdmissionOptions): void {
   const tolerations = Array.isArray(spec.tolerations) ? (spec.tolerations as Obj[]) : [];
   const tolerates = (key: string) =>

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import { ApiError, alreadyExists, badRequest, conflict, notFound } from './api-error';
+import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound } from './api-error';
 import { CSR_KIND, csrStatusForUpdate } from './csr-strategy';
 import { ephemeralContainersUpdate } from './ephemeral-containers';
 import { type FieldSelector, matchesFields } from './field-selector';
@@ -16,10 +16,11 @@ import {
   unknownFields,
   validateObject,
 } from './object-validation';
-import type { AdmissionOptions } from './pod-admission';
+import { type AdmissionOptions, admitPodUpdate } from './pod-admission';
 import { podResizeUpdate } from './pod-resize';
 import { admitPodResize } from './pod-resize-admission';
 import { podStatusUpdate } from './pod-status-update';
+import { podUpdateCauses } from './pod-update-validation';
 import { allocateClusterIP, allocateNodePort, applyDefaults } from './resource-defaults';
 import { findResourceType, type ResourceType, resourceKey } from './resource-types';
 import { mountServiceAccountToken } from './service-account-token-volume';
@@ -291,6 +292,14 @@ export class ResourceRegistry {
       // A CSR's spec is immutable: updates of the main resource change metadata only.
       if (rt.kind === CSR_KIND) next.spec = old.spec;
       applyDefaults(next);
+      if (rt.kind === 'Pod') {
+        admitPodUpdate(next, this.options.admission);
+        const causes = podUpdateCauses(
+          (next.spec ?? {}) as Record<string, unknown>,
+          (old.spec ?? {}) as Record<string, unknown>,
+        );
+        if (causes.length > 0) throw invalid('Pod', '', String(old.metadata.name), causes);
+      }
       if (rt.kind === 'Service') this.allocateServiceAddresses(next);
       if (specOf(next) !== specOf(old)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     }
