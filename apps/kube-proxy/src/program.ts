@@ -23,7 +23,12 @@ import {
   readIpvsTable,
   rtnetlinkLinkLayer,
 } from '@nodeagent/kube-proxy/ipvs';
-import { execNftables, explainNftablesService, NFTABLES_TABLE } from '@nodeagent/kube-proxy/nftables';
+import {
+  deleteNftablesTable,
+  execNftables,
+  explainNftablesService,
+  NFTABLES_TABLE,
+} from '@nodeagent/kube-proxy/nftables';
 import { cleanupPortalRules, portalIptablesFor } from '@nodeagent/kube-proxy/userspace';
 import { isCodedError, runChecked } from '@nodeagent/primitives';
 import { Command } from 'commander';
@@ -154,8 +159,8 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
         for (const family of ['IPv4', 'IPv6'] as const) {
           deleted += (await cleanupPortalRules(portalIptablesFor(family))).chains;
         }
-        const nft = execNftables();
-        for (const family of ['ip', 'ip6'] as const) await nft.deleteTable(family, NFTABLES_TABLE);
+        for (const family of ['ip', 'ip6'] as const)
+          await deleteNftablesTable(execNftables({ family, session: false }));
         io.stderr(`cleanup: removed ${deleted} iptables chains and the kube-proxy nftables tables\n`);
         program.exitCode = 0;
         return;

@@ -278,7 +278,7 @@ export async function runProxy(
       ? new NftablesProxier({
           family,
           nodeName,
-          executor: execNftables(),
+          nftables: execNftables({ family: family === 'IPv6' ? 'ip6' : 'ip' }),
           conntrack: execConntrack(family),
           backend: nftablesOptionsFromConfig(config, family, facts),
           minSyncPeriodMs,

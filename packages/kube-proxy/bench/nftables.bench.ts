@@ -14,10 +14,10 @@ import { ProxyState, snapshotFromObjects } from '../src/index';
 import {
   execNftables,
   NFTABLES_TABLE,
-  type NftablesExecutor,
   NftablesProxier,
   NftablesRuleset,
   nftLocalDetector,
+  type ProxierNftables,
 } from '../src/nftables/index';
 import { benchCluster, benchSlice, clusterIP } from './bench-cluster';
 
@@ -139,33 +139,34 @@ function nft(args: string[], input?: string): string {
 async function namespaceRun(n: number) {
   // Full sync through the proxier: build (snapshot → ruleset → script) and nft apply, timed apart.
   let applyMs = 0;
-  const exec = execNftables();
+  const exec = execNftables({ family: 'ip' });
   // Diffs alternate between the long-lived `nft -i` session and one `nft -f -` process each
   // (the path before the session): same table, same process, same load.
   const via = { session: true, diffs: 0, committed: undefined as (() => void) | undefined };
-  const timed: NftablesExecutor = {
-    apply: async (script: string) => {
+  const timed: ProxierNftables = {
+    ...exec,
+    runScript: async (script: string) => {
       const t = performance.now();
-      await exec.apply(script);
+      await exec.runScript(script);
       applyMs += performance.now() - t;
     },
-    applyDiff: async (script: string) => {
+    run: async (tx) => {
       try {
-        await (via.session ? exec.applyDiff!(script) : exec.apply(script));
+        await (via.session
+          ? exec.run(tx)
+          : exec.runScript(renderScript('ip', NFTABLES_TABLE, tx, { emulateDestroy: false })));
         via.diffs++;
       } finally {
         via.committed?.(); // the kernel holds the change from here on (or it failed)
       }
     },
-    deleteTable: exec.deleteTable,
-    close: exec.close,
   };
   // minSyncPeriod 0: every change syncs at once, as one arriving more than minSyncPeriod after
   // the previous sync does; the latency path then includes the BoundedFrequencyRunner.
   const proxier = new NftablesProxier({
     family: 'IPv4',
     nodeName: NODE,
-    executor: timed,
+    nftables: timed,
     backend,
     minSyncPeriodMs: 0,
     syncPeriodMs: 3_600_000,

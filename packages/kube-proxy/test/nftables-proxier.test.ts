@@ -1,27 +1,42 @@
-import { parseScript } from '@nodeagent/netfilter/nftables';
+import { parseScript, renderScript } from '@nodeagent/netfilter/nftables';
 import { FakeNftables } from '@nodeagent/netfilter/testing';
 import { describe, expect, it } from 'vitest';
 import { snapshotFromObjects } from '../src/index';
-import { buildNftablesRuleset, type NftablesExecutor, NftablesProxier } from '../src/nftables/index';
+import { buildNftablesRuleset, NftablesProxier, type ProxierNftables } from '../src/nftables/index';
 import { service, slice } from './fixtures';
 
-/** An executor applying scripts to an in-memory table; `failNext` makes the next apply fail. */
+/**
+ * The kube-proxy table in memory (@nodeagent/netfilter's FakeNftables) with a `runScript` that
+ * parses full-table scripts into it; `scripts` records what ran (transactions rendered as nft
+ * would read them), `failNext` makes the next run fail.
+ */
 function fakeExecutor() {
   const kernel = new FakeNftables('ip', 'kube-proxy');
   const scripts: string[] = [];
   const state = { failNext: false };
-  const executor: NftablesExecutor = {
-    async apply(script) {
+  const fail = () => {
+    if (!state.failNext) return;
+    state.failNext = false;
+    throw new Error('nft: injected failure');
+  };
+  const nftables: ProxierNftables = {
+    family: 'ip',
+    table: 'kube-proxy',
+    newTransaction: () => kernel.newTransaction(),
+    check: (tx) => kernel.check(tx),
+    list: () => kernel.list(),
+    async run(tx) {
+      scripts.push(renderScript('ip', 'kube-proxy', tx, { emulateDestroy: false }));
+      fail();
+      await kernel.run(tx);
+    },
+    async runScript(script) {
       scripts.push(script);
-      if (state.failNext) {
-        state.failNext = false;
-        throw new Error('nft: injected failure');
-      }
+      fail();
       await kernel.run(parseScript(script, 'ip', 'kube-proxy'));
     },
-    async deleteTable() {},
   };
-  return { kernel, scripts, state, executor };
+  return { kernel, scripts, state, executor: nftables };
 }
 
 const web = service('web', { clusterIP: '10.96.0.10' });
@@ -31,8 +46,8 @@ const webSlice = (...ips: string[]) =>
     ips.map((ip) => ({ ip, node: 'node-b' })),
   );
 
-function newProxier(executor: NftablesExecutor) {
-  const p = new NftablesProxier({ family: 'IPv4', nodeName: 'node-a', executor });
+function newProxier(nftables: ProxierNftables) {
+  const p = new NftablesProxier({ family: 'IPv4', nodeName: 'node-a', nftables });
   p.onServiceAdd(web);
   p.onEndpointSliceAdd(webSlice('10.244.1.1', '10.244.1.2'));
   p.onServicesSynced();
@@ -92,17 +107,9 @@ describe('NftablesProxier', () => {
     await p.stop();
   });
 
-  it('keeps large scripts only as their length, and sends diffs through applyDiff when offered', async () => {
+  it('keeps large scripts only as their length; a full sync runs the pre-rendered script, a diff the transaction', async () => {
     const f = fakeExecutor();
-    const diffs: string[] = [];
-    const executor: NftablesExecutor = {
-      ...f.executor,
-      async applyDiff(script) {
-        diffs.push(script);
-        await f.executor.apply(script);
-      },
-    };
-    const p = new NftablesProxier({ family: 'IPv4', nodeName: 'node-a', executor });
+    const p = new NftablesProxier({ family: 'IPv4', nodeName: 'node-a', nftables: f.executor });
     for (let i = 0; i < 400; i++) {
       p.onServiceAdd(service(`s${i}`, { clusterIP: `10.96.${i >> 8}.${i & 255}` }));
       p.onEndpointSliceAdd(slice(`s${i}`, [{ ip: `10.244.${i >> 8}.${i & 255}`, node: 'node-b' }]));
@@ -118,9 +125,38 @@ describe('NftablesProxier', () => {
       slice('s7', [{ ip: '10.244.9.9', node: 'node-b' }]),
     );
     expect(await p.syncProxyRules()).toMatchObject({ kind: 'partial', ok: true });
-    expect(diffs).toHaveLength(1);
-    expect(p.lastScript).toBe(diffs[0]);
+    expect(f.scripts).toHaveLength(2);
+    expect(p.lastScript).toBe(f.scripts[1]);
     expect(p.lastScript).toContain('10.244.9.9');
-    expect(p.lastScriptBytes).toBe(diffs[0]!.length);
+    expect(p.lastScriptBytes).toBe(f.scripts[1]!.length);
+  });
+
+  it('without runScript a full sync runs the full transaction, to the same table', async () => {
+    const f = fakeExecutor();
+    const { runScript: _script, ...plain } = f.executor;
+    const p = newProxier(plain);
+    expect(await p.syncProxyRules()).toMatchObject({ kind: 'full', ok: true });
+    // The run went through the transaction (rendered by run), not through runScript.
+    expect(f.scripts).toHaveLength(1);
+    const viaScript = fakeExecutor();
+    const q = newProxier(viaScript.executor);
+    await q.syncProxyRules();
+    expect(f.kernel.dump()).toBe(viaScript.kernel.dump());
+    expect(f.kernel.dump()).toContain('goto cluster-endpoints-2');
+  });
+
+  it('refuses an NftablesInterface of another family or table, naming the field', () => {
+    const f = fakeExecutor();
+    expect(() => new NftablesProxier({ family: 'IPv6', nodeName: 'n', nftables: f.executor })).toThrow(
+      /nftables\.family: invalid value .*ip.*: must be ip6/,
+    );
+    expect(
+      () =>
+        new NftablesProxier({
+          family: 'IPv4',
+          nodeName: 'n',
+          nftables: { ...f.executor, table: 'other' },
+        }),
+    ).toThrow(/nftables\.table: invalid value .*other.*: must be kube-proxy/);
   });
 });

@@ -104,21 +104,32 @@ describe('fitsOneLine', () => {
   });
 });
 
-describe('execNftables applyDiff', () => {
-  it('sends small diffs through the session and other scripts through nft -f', async () => {
+describe('execNftables run', () => {
+  it('sends small transactions through the session and other scripts through nft -f', async () => {
     rmSync(join(dir, 'applied.log'), { force: true });
     // With a prefix, `nft -f -` runs as `… fake.mjs nft -f -`: the fake reads stdin the same way.
-    const ex = execNftables(prefix, { sessionMaxScriptBytes: 64 });
+    const ex = execNftables({ family: 'ip', commandPrefix: prefix, sessionMaxScriptBytes: 100 });
+    const element = (set: string, ...key: string[]) => ({ kind: 'element', container: set, key }) as const;
     try {
-      await ex.applyDiff!('add element ip t s { 1.2.3.4 }\nadd element ip t s { 1.2.3.5 }');
-      await ex.applyDiff!(`add element ip t s { ${'1.2.3.6, '.repeat(10)}1.2.3.6 }\nflush chain ip t c`);
+      expect(ex.table).toBe('kube-proxy');
+      await ex.run(ex.newTransaction());
+      // Two sets: two script lines, which the session sends as one (joined with " ; ").
+      await ex.run(ex.newTransaction().add(element('s', '1.2.3.4')).add(element('t', '1.2.3.5')));
+      const big = ex.newTransaction();
+      for (let i = 0; i < 10; i++) big.add(element('s', `1.2.3.${10 + i}`));
+      await ex.run(big.add(element('t', '1.2.3.9')));
+      await ex.runScript('flush set ip kube-proxy s\nflush chain ip kube-proxy c');
+      const many = Array.from({ length: 10 }, (_, i) => `1.2.3.${10 + i}`).join(', ');
       expect(applied()).toEqual([
-        'add element ip t s { 1.2.3.4 } ; add element ip t s { 1.2.3.5 }',
-        `add element ip t s { ${'1.2.3.6, '.repeat(10)}1.2.3.6 }`,
-        'flush chain ip t c',
+        'add element ip kube-proxy s { 1.2.3.4 } ; add element ip kube-proxy t { 1.2.3.5 }',
+        // Over sessionMaxScriptBytes: one nft -f run, which the fake logs line by line.
+        `add element ip kube-proxy s { ${many} }`,
+        'add element ip kube-proxy t { 1.2.3.9 }',
+        'flush set ip kube-proxy s',
+        'flush chain ip kube-proxy c',
       ]);
     } finally {
-      await ex.close!();
+      await ex.close();
     }
   });
 });

@@ -13,6 +13,12 @@ export {
   type NftLocalDetector,
   nftLocalDetector,
 } from './build-nftables-ruleset';
+export {
+  deleteNftablesTable,
+  type ExecNftablesOptions,
+  execNftables,
+  type ProxierNftables,
+} from './exec-nftables';
 export { explainNftablesService } from './explain-nftables-service';
 export {
   fitsOneLine,
@@ -20,11 +26,6 @@ export {
   NftSessionError,
   type NftSessionOptions,
 } from './nft-session';
-export {
-  type ExecNftablesOptions,
-  execNftables,
-  type NftablesExecutor,
-} from './nftables-executor';
 export { nftablesOptionsFromConfig } from './nftables-options-from-config';
 export { NftablesProxier, type NftablesProxierOptions } from './nftables-proxier';
 export { NftablesRuleset } from './nftables-ruleset';

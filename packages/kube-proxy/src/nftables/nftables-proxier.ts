@@ -1,15 +1,21 @@
 import { renderScript } from '@nodeagent/netfilter/nftables';
+import { InvalidFieldError } from '../errors';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
 import type { ConntrackCleaner } from '../shared/conntrack-cleaner';
 import { ProxierBase, type ProxierBaseOptions, type SyncResult } from '../shared/proxier-base';
 import { syncServiceHealth } from '../shared/sync-service-health';
 import type { NftablesBackendOptions } from './build-nftables-ruleset';
-import type { NftablesExecutor } from './nftables-executor';
+import type { ProxierNftables } from './exec-nftables';
 import { NFTABLES_TABLE } from './nftables-names';
 import { NftablesRuleset } from './nftables-ruleset';
 
 export interface NftablesProxierOptions extends ProxierBaseOptions {
-  executor: NftablesExecutor;
+  /**
+   * The kube-proxy table of this proxier's family (`ip` for IPv4, `ip6` for IPv6), through
+   * @nodeagent/netfilter's NftablesInterface: `execNftables({ family })` on a node (nft, with a
+   * long-lived `nft -i` for diffs), FakeNftables in tests, or another implementation.
+   */
+  nftables: ProxierNftables;
   backend?: NftablesBackendOptions;
   serviceHealth?: ServiceHealthServer;
   /** Removes stale UDP flows after each sync (see clearStaleConntrack). */
@@ -24,9 +30,10 @@ const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
  * Service ports that changed; without session affinity a Service's rules are map elements, so
  * an endpoint change is a transaction of a few element deletes/adds, which `nft` applies without
  * loading more of the table than the maps involved. The first sync, any sync after a failure,
- * and an hourly one replace the whole table instead. Either way one atomic transaction per sync:
- * full ones through `nft -f -`, diffs through the executor's `applyDiff` (a long-lived `nft -i`
- * with execNftables, which spares a process start and socket teardown per change).
+ * and an hourly one replace the whole table instead. Either way one atomic transaction per sync
+ * through the NftablesInterface: full ones as a pre-rendered script when it offers `runScript`
+ * (execNftables: `nft -f -`), diffs with `run` (execNftables feeds them to a long-lived `nft -i`,
+ * which spares a process start and socket teardown per change).
  */
 /** Scripts up to this size stay readable as `lastScript`; a full table at 10k Services is ~9 MB. */
 const LAST_SCRIPT_KEPT_BYTES = 64 << 10;
@@ -43,23 +50,27 @@ export class NftablesProxier extends ProxierBase {
 
   constructor(private readonly opts: NftablesProxierOptions) {
     super(opts);
+    const family = opts.family === 'IPv6' ? 'ip6' : 'ip';
+    if (opts.nftables.family !== family)
+      throw new InvalidFieldError(
+        'nftables.family',
+        opts.nftables.family,
+        `must be ${family} for an ${opts.family} proxier`,
+      );
+    if (opts.nftables.table !== NFTABLES_TABLE)
+      throw new InvalidFieldError('nftables.table', opts.nftables.table, `must be ${NFTABLES_TABLE}`);
     this.ruleset = new NftablesRuleset(opts.family, opts.backend);
   }
 
-  /** Stops syncing and ends the executor's long-lived nft process, if any. */
+  /** Stops syncing and ends the interface's long-lived nft process, if any. */
   override async stop(): Promise<void> {
     await super.stop();
-    await this.opts.executor.close?.();
+    await this.opts.nftables.close?.();
   }
 
   private keepScript(script: string): void {
     this.lastScriptBytes = script.length;
     this.lastScript = script.length <= LAST_SCRIPT_KEPT_BYTES ? script : '';
-  }
-
-  private applyDiff(script: string): Promise<void> {
-    const ex = this.opts.executor;
-    return ex.applyDiff ? ex.applyDiff(script) : ex.apply(script);
   }
 
   async syncProxyRules(): Promise<SyncResult | undefined> {
@@ -77,15 +88,16 @@ export class NftablesProxier extends ProxierBase {
           : undefined;
       if (diff) {
         kind = 'partial';
-        const script = renderScript(family, NFTABLES_TABLE, diff, { emulateDestroy: false });
-        this.keepScript(script);
-        if (diff.size > 0) await this.applyDiff(script);
+        this.keepScript(renderScript(family, NFTABLES_TABLE, diff, { emulateDestroy: false }));
+        if (diff.size > 0) await this.opts.nftables.run(diff);
       } else {
         const script = this.ruleset.fullScript();
         this.keepScript(script);
         // Until this succeeds the kernel's table is unknown: never diff against it.
         this.inSync = false;
-        await this.opts.executor.apply(script);
+        const nft = this.opts.nftables;
+        if (nft.runScript) await nft.runScript(script);
+        else await nft.run(this.ruleset.fullTransaction());
         this.inSync = true;
         this.lastFullSync = start;
       }

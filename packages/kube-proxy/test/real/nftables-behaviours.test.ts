@@ -35,7 +35,7 @@ beforeAll(async () => {
   proxier = new NftablesProxier({
     family: 'IPv4',
     nodeName: NODE,
-    executor: execNftables(['ip', 'netns', 'exec', topo.node.name]),
+    nftables: execNftables({ family: 'ip', commandPrefix: ['ip', 'netns', 'exec', topo.node.name] }),
     // Pods are 10.244.0.0/16: the client (10.250.1.2) is off-cluster.
     backend: { localDetector: nftLocalDetector({ cidr: '10.244.0.0/16', ipv6: false }), nodeIP: topo.nodeIP },
     minSyncPeriodMs: 50,

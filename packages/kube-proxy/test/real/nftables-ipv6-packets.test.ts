@@ -22,7 +22,10 @@ beforeAll(async () => {
       new NftablesProxier({
         family,
         nodeName: 'node-a',
-        executor: execNftables(['ip', 'netns', 'exec', topo.node.name]),
+        nftables: execNftables({
+          family: family === 'IPv6' ? 'ip6' : 'ip',
+          commandPrefix: ['ip', 'netns', 'exec', topo.node.name],
+        }),
         backend: { localDetector: nftLocalDetector(undefined) },
         minSyncPeriodMs: 50,
         syncPeriodMs: 2000,

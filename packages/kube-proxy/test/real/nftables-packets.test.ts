@@ -101,7 +101,7 @@ beforeAll(async () => {
   proxier = new NftablesProxier({
     family: 'IPv4',
     nodeName: NODE,
-    executor: execNftables(['ip', 'netns', 'exec', topo.node.name]),
+    nftables: execNftables({ family: 'ip', commandPrefix: ['ip', 'netns', 'exec', topo.node.name] }),
     backend: { localDetector: nftLocalDetector(undefined), nodeIP: topo.nodeIP },
     minSyncPeriodMs: 50,
     syncPeriodMs: 2000,

@@ -49,7 +49,7 @@ for (const mode of ['iptables', 'nftables'] as const) {
             })
           : new NftablesProxier({
               ...common,
-              executor: execNftables(prefix),
+              nftables: execNftables({ family: 'ip', commandPrefix: prefix }),
               backend: { localDetector: nftLocalDetector(undefined), nodeIP: topo.nodeIP },
             });
       cluster = await startProxyCluster('node-a', [proxier]);

@@ -1,0 +1,84 @@
+import { NftablesClient, type NftablesInterface, type NftTransaction } from '@nodeagent/netfilter/nftables';
+import { prefixedRunner } from '../exec/prefixed-runner';
+import { fitsOneLine, NftSession, type NftSessionOptions } from './nft-session';
+import { NFTABLES_TABLE } from './nftables-names';
+
+/**
+ * What the nftables proxier applies through: @nodeagent/netfilter's NftablesInterface for
+ * `family`'s kube-proxy table (NftablesClient, its FakeNftables, or any other implementation),
+ * with two optional extras it uses when present: `runScript` applies a full-table `nft -f`
+ * script rendered without building an operation per element (the proxier's fast path for full
+ * syncs; without it a full sync runs `fullTransaction()`), and `close` ends a long-lived process.
+ */
+export type ProxierNftables = NftablesInterface & {
+  runScript?(script: string): Promise<void>;
+  close?(): Promise<void>;
+};
+
+export interface ExecNftablesOptions extends NftSessionOptions {
+  /** The table's family: `ip` for the IPv4 proxier, `ip6` for the IPv6 one. */
+  family: 'ip' | 'ip6';
+  /** Prefix for every nft command, e.g. ['ip', 'netns', 'exec', 'ns1'] to act inside a namespace. */
+  commandPrefix?: readonly string[];
+  /**
+   * Feed diff transactions to one long-lived `nft -i` (default true): a one-endpoint change
+   * then costs well under a millisecond of nft instead of a process start (see NftSession).
+   */
+  session?: boolean;
+  /** Diff scripts larger than this go through `nft -f -` (default 256 KiB). */
+  sessionMaxScriptBytes?: number;
+}
+
+const DEFAULT_SESSION_MAX_SCRIPT_BYTES = 256 << 10;
+
+/**
+ * The kube-proxy table over the nft tool: an NftablesClient (`nft -f -` per transaction, failures
+ * are its ApplyError) whose small transactions go to one long-lived `nft -i` instead, plus
+ * `runScript` for full-table scripts and `close` for that process.
+ */
+export function execNftables(
+  options: ExecNftablesOptions,
+): NftablesInterface & Required<Pick<ProxierNftables, 'runScript' | 'close'>> {
+  const prefix = options.commandPrefix ?? [];
+  const client = new NftablesClient({
+    family: options.family,
+    table: NFTABLES_TABLE,
+    runner: prefixedRunner(prefix),
+    // Diffs as the proxier always wrote them: `destroy` only where the kernel has it.
+    render: { emulateDestroy: false },
+  });
+  const session = options.session === false ? undefined : new NftSession(prefix, options);
+  const maxBytes = options.sessionMaxScriptBytes ?? DEFAULT_SESSION_MAX_SCRIPT_BYTES;
+  return {
+    family: client.family,
+    table: client.table,
+    newTransaction: () => client.newTransaction(),
+    check: (tx: NftTransaction) => client.check(tx),
+    list: () => client.list(),
+    async run(tx) {
+      if (tx.size === 0) return;
+      const script = client.render(tx);
+      // Full-table scripts and unusual text take the plain path: nft -i reads one line per transaction.
+      if (!session || script.length > maxBytes || !fitsOneLine(script)) return client.runScript(script);
+      await session.apply(script);
+    },
+    async runScript(script) {
+      await client.runScript(script);
+    },
+    async close() {
+      await session?.close();
+    },
+  };
+}
+
+/** Deletes the interface's table if it exists (for --cleanup): `nft --check` finds it first. */
+export async function deleteNftablesTable(nft: NftablesInterface): Promise<boolean> {
+  const tx = nft.newTransaction().delete({ kind: 'table' });
+  try {
+    await nft.check(tx);
+  } catch {
+    return false;
+  }
+  await nft.run(tx);
+  return true;
+}
