@@ -635,6 +635,27 @@ export class Kubelet {
     const existing = this.cleaning.get(uid);
     if (existing) return existing;
     const work = (async () => {
+      // After this pod's own final status went out (not every pod's: with 110 pods deleted at
+      // once, each API delete waited for the last pod's status write).
+      const deleteObject = async () => {
+        await this.statusManager.flushPod(uid);
+        if (pod.metadata.deletionTimestamp && !this.removed.has(uid)) {
+          await this.statusManager
+            .deletePod(pod)
+            .catch((error) =>
+              this.logger.warn({ pod: podName(pod), err: String(error) }, 'Failed to delete pod'),
+            );
+        }
+      };
+      // Upstream deletes the API object once the pod's resources are reclaimed (containers
+      // stopped, volumes and the pod cgroup gone) and removes its containers and sandboxes later
+      // (container GC). Without pod cgroups nothing left waits for RemoveContainer and
+      // RemovePodSandbox; with them, the cgroup may go only once the sandbox is removed.
+      const reclaimedBeforeRemoval = !this.options.cgroups;
+      if (reclaimedBeforeRemoval) {
+        await this.volumes.tearDown(uid);
+        await deleteObject();
+      }
       const status = await this.refreshPod(pod);
       // What the runtime refuses to remove now is left to the container GC.
       await removePodRuntimeObjects(this.options.runtime, status, (error, id) =>
@@ -648,14 +669,7 @@ export class Kubelet {
       // Again here: a cgroup that still held the sandbox when the pod stopped is empty now.
       await this.housekeeping.podStopped(uid);
       await this.volumes.tearDown(uid);
-      await this.statusManager.flush();
-      if (pod.metadata.deletionTimestamp && !this.removed.has(uid)) {
-        await this.statusManager
-          .deletePod(pod)
-          .catch((error) =>
-            this.logger.warn({ pod: podName(pod), err: String(error) }, 'Failed to delete pod'),
-          );
-      }
+      if (!reclaimedBeforeRemoval) await deleteObject();
       this.pods.delete(uid);
       this.firstSeen.delete(uid);
       this.removed.delete(uid);
