@@ -38,7 +38,6 @@ import { HttpPodSource, isPodFromSource, MirrorPodSync } from '@nodeagent/kubele
 import { NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
 import { parseDuration } from '@nodeagent/primitives';
 import { apiRuntimeClassGetter } from './api-runtime-classes';
-import { imagePullConcurrency, limitImagePulls } from './image-pull-limit';
 import { connectCri } from './image-service-client';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
 import { localNodeAllocatable, nodeRegistrationSettings, podCapacity } from './node-registration-settings';
@@ -141,7 +140,8 @@ export async function runKubelet(
     : undefined;
   const kubelet = new Kubelet({
     nodeName,
-    runtime: limitImagePulls(criPodRuntime(client), imagePullConcurrency(config)),
+    // The Kubelet wraps it once (image pull limit, pod cgroups); the client counts the CRI calls.
+    runtime: criPodRuntime(client),
     config: { ...config, maxPods: podCapacity(config, cpus().length) },
     rootDir: flags.rootDir,
     hostIPs,

@@ -1,8 +1,8 @@
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import type { PodRuntime } from '@nodeagent/kubelet';
+import { imagePullConcurrency, limitImagePulls } from '@nodeagent/kubelet/images';
 import { klogLine } from '@nodeagent/primitives/klog';
 import { afterAll, describe, expect, it } from 'vitest';
-import { imagePullConcurrency, limitImagePulls } from '../src/image-pull-limit';
 import { connectCri } from '../src/image-service-client';
 import { nodeRegistrationSettings, podCapacity, uninitializedTaint } from '../src/node-registration-settings';
 import { enforcePodsAllocatable, podsCgroupResources } from '../src/pods-allocatable-cgroup';

@@ -23,6 +23,7 @@ import {
 } from './events/event-reasons';
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { ImageCredentialProviders } from './images/credential-provider/image-credential-providers';
+import { imagePullConcurrency, limitImagePulls } from './images/image-pull-limit';
 import type { ImageService } from './images/image-service';
 import type { KubeletLogger } from './kubelet-logger';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics';
@@ -41,8 +42,8 @@ import { isTerminalPhase } from './status/pod-phase';
 import { type PodStatusWriter, StatusManager } from './status/status-manager';
 import { ContainerGarbageCollector } from './sync/container-garbage-collector';
 import { removePodLogDirectory, removePodRuntimeObjects } from './sync/container-gc';
-import { PodSyncer } from './sync/pod-syncer';
 import { PodResizer } from './sync/pod-resizer';
+import { PodSyncer } from './sync/pod-syncer';
 import { type PodSyncContext, syncPod } from './sync/sync-pod';
 import type { Mounter } from './volumes/mounter';
 import { PodVolumeManager } from './volumes/pod-volume-manager';
@@ -51,6 +52,7 @@ import { PodWorkers } from './workers/pod-workers';
 
 export interface KubeletOptions {
   nodeName: string;
+  /** The runtime as it talks CRI; the Kubelet adds the image pull limit and pod cgroups itself. */
   runtime: PodRuntime;
   config: KubeletConfiguration;
   /** --root-dir. */
@@ -163,11 +165,15 @@ export class Kubelet {
   private started = false;
 
   constructor(options: KubeletOptions) {
-    if (options.cgroups)
-      options = {
-        ...options,
-        runtime: podCgroupRuntime(options.runtime, options.cgroups, (uid) => this.pods.get(uid)),
-      };
+    // The runtime is wrapped here and nowhere else, outermost first: image pulls wait for a slot
+    // (serializeImagePulls, maxParallelImagePulls) → the pod's cgroup becomes its sandbox's parent
+    // (with cgroups) → the PodRuntime given (criPodRuntime over a CRI client that counts each CRI
+    // call where it leaves: runtime_operations_*, as upstream's instrumented runtime service).
+    const pullLimited = limitImagePulls(options.runtime, imagePullConcurrency(options.config));
+    const runtime = options.cgroups
+      ? podCgroupRuntime(pullLimited, options.cgroups, (uid) => this.pods.get(uid))
+      : pullLimited;
+    options = { ...options, runtime };
     this.options = options;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silent;

@@ -9,4 +9,5 @@ export { ImageCredentialProviders } from '../images/credential-provider/image-cr
 export { ImageGCError } from '../images/image-gc-errors';
 export { ImageGCManager, type ImageGCManagerOptions, type ImageGCResult } from '../images/image-gc-manager';
 export { type ImageGCPolicy, imageGCPeriodMs, imageGCPolicyFromConfig } from '../images/image-gc-policy';
+export { imagePullConcurrency, limitImagePulls } from '../images/image-pull-limit';
 export { criImageService, type ImageService, type RuntimeImage } from '../images/image-service';

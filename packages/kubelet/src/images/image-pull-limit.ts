@@ -1,5 +1,6 @@
-import type { KubeletConfiguration, PodRuntime } from '@nodeagent/kubelet';
-import { StartLimiter } from '@nodeagent/kubelet/runtime';
+import type { KubeletConfiguration } from '../config/kubelet-configuration';
+import type { PodRuntime } from '../cri/pod-runtime';
+import { StartLimiter } from '../cri/start-limiter';
 
 /**
  * How many image pulls may run at once, as upstream's image puller decides: one at a time when
