@@ -31,28 +31,98 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import ts from 'typescript';
 
-/** Packages whose first README example is imported, not run, and why. */
+/**
+ * README examples that are type-checked and imported but not run, and why, by `<package>#<n>`
+ * (the n-th TypeScript/JavaScript block of the package's README, from 1).
+ */
 export const IMPORT_ONLY = {
-  'cri-client': 'needs a running containerd and a locally built image',
-  ipvs: "programs the host network namespace's IPVS table (needs root and ip_vs)",
-  kubelet: 'a fragment: wires a Kubelet from a config and clients built elsewhere',
-  netfilter: "applies rules to the host network namespace's iptables",
-  'node-status': 'registers a Node with the cluster of ~/.kube/config',
+  'cri-client#1': 'needs a running containerd and a locally built image',
+  'cri-client#2': 'execs into a container of a running containerd',
+  'ipvs#1': "programs the host network namespace's IPVS table (needs root and ip_vs)",
+  'kube-proxy#2': "programs the host's iptables (root) from a cluster's Services",
+  'kube-proxy#4': 'programs IPVS, dummy links, ipsets and sysctls (root, ip_vs, ip_set)',
+  'kubelet#1': 'runs pods on containerd in cgroups (root, a container runtime)',
+  'kubelet#2': 'runs pods on containerd (root, a container runtime)',
+  'netfilter#1': "applies rules to the host network namespace's iptables and nftables",
+  'netfilter#2': "applies rules to the host network namespace's iptables",
+  'node-status#1': 'registers a Node with the cluster of ~/.kube/config',
+  'testing#6': 'makes network namespaces and veth pairs (root)',
 };
 
 /**
- * Packages whose example changes a network namespace's rules: as root it runs inside a network
- * namespace made for that run and deleted after, never the host's; otherwise it is imported only.
+ * Examples that change a network namespace's rules: as root they run inside a network namespace
+ * made for that run and deleted after, never the host's; otherwise they are imported only.
  */
-export const IN_NETNS = new Set(['netfilter']);
+export const IN_NETNS = new Set(['netfilter#1', 'netfilter#2']);
 
 /** Per example run; the installed examples finish in about a second. */
 const EXAMPLE_TIMEOUT_MS = 60_000;
 
+const EXAMPLE_BLOCK = /^```(?:ts|typescript|js|javascript|mjs)\n([\s\S]*?)^```/gm;
+
+/** Every ```ts / ```js block of a README, in order. */
+export function allExamples(readme) {
+  return [...readme.matchAll(EXAMPLE_BLOCK)].map((match) => match[1]);
+}
+
 /** The first ```ts / ```js block of a README, or undefined. */
 export function firstExample(readme) {
-  const match = /^```(?:ts|typescript|js|javascript|mjs)\n([\s\S]*?)^```/m.exec(readme);
-  return match?.[1];
+  return allExamples(readme)[0];
+}
+
+/**
+ * The two TypeScript set-ups a library user has (issue #31): Node's own resolution
+ * (`nodenext`, the app an ES module package) and a bundler's (`bundler` with `esnext`). Strict,
+ * and the packages' declaration files are checked too (no skipLibCheck).
+ */
+export const TYPESCRIPT_SETUPS = {
+  nodenext: { module: 'nodenext', moduleResolution: 'nodenext' },
+  bundler: { module: 'esnext', moduleResolution: 'bundler' },
+};
+
+/** The app's tsconfig for one set-up: the examples in `typecheck/`, type-checked only. */
+export function typescriptConfig(setup) {
+  return {
+    compilerOptions: {
+      ...TYPESCRIPT_SETUPS[setup],
+      target: 'es2022',
+      lib: ['es2023'],
+      types: ['node'],
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      // Each example is a module of its own, even one without imports.
+      moduleDetection: 'force',
+    },
+    include: ['typecheck/*.ts'],
+  };
+}
+
+/** Where tsc's diagnostics about other packages' declaration files are filed (not failures). */
+export const THIRD_PARTY = 'third-party';
+
+/**
+ * tsc's diagnostics grouped by the example file they are in (`typecheck/<name>.ts`). Lines about
+ * this workspace's packages' declaration files (or naming no file) are under `''`, a failure;
+ * lines about other packages' declaration files (`@peculiar/x509`'s need the DOM lib,
+ * client-node's `isomorphic-ws` needs `@types/ws`) under THIRD_PARTY: they are those packages'
+ * to fix, and a user's `skipLibCheck` hides them.
+ */
+export function diagnosticsByExample(output) {
+  const byFile = new Map();
+  let current = '';
+  for (const line of output.split('\n')) {
+    if (line.trim() === '') continue;
+    if (!line.startsWith(' ')) {
+      const example = /^typecheck\/([^(]+)\.ts\(/.exec(line)?.[1];
+      if (example !== undefined) current = example;
+      else if (/^node_modules\//.test(line) && !/^node_modules\/@nodeagent\//.test(line))
+        current = THIRD_PARTY;
+      else current = '';
+    }
+    byFile.set(current, [...(byFile.get(current) ?? []), line]);
+  }
+  return byFile;
 }
 
 function transpile(code, module) {
@@ -187,6 +257,7 @@ function main() {
   const app = join(work, 'app');
   mkdirSync(tarballs);
   mkdirSync(join(app, 'examples'), { recursive: true });
+  mkdirSync(join(app, 'typecheck'));
   const failures = [];
   try {
     const packed = JSON.parse(
@@ -207,26 +278,77 @@ function main() {
     );
     // The peer dependency the READMEs tell a Node 20 user to install (2.x needs Node 22.19+).
     dependencies['@kubernetes/client-node'] = '^1.4.0';
+    // The examples are type-checked with this workspace's TypeScript against Node 20's types;
+    // the app is an ES module package, as `nodenext` needs for top-level await in a .ts file.
+    const devDependencies = {
+      '@types/node': JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies[
+        '@types/node'
+      ],
+    };
     writeFileSync(
       join(app, 'package.json'),
-      `${JSON.stringify({ name: 'nodeagent-consumer', private: true, dependencies }, null, 2)}\n`,
+      `${JSON.stringify({ name: 'nodeagent-consumer', private: true, type: 'module', dependencies, devDependencies }, null, 2)}\n`,
     );
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
       cwd: app,
       stdio: 'inherit',
     });
     const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+    const examples = [];
     for (const dir of packages) {
-      const code = firstExample(readFileSync(join(root, 'packages', dir, 'README.md'), 'utf8'));
-      if (code === undefined) {
-        failures.push(`${dir}: README has no TypeScript/JavaScript example`);
-        continue;
+      const found = allExamples(readFileSync(join(root, 'packages', dir, 'README.md'), 'utf8'));
+      if (found.length === 0) failures.push(`${dir}: README has no TypeScript/JavaScript example`);
+      for (const [i, code] of found.entries())
+        examples.push({ name: `${dir}#${i + 1}`, file: `${dir}-${i + 1}`, code });
+    }
+    for (const { file, code } of examples) writeFileSync(join(app, 'typecheck', `${file}.ts`), code);
+    for (const setup of Object.keys(TYPESCRIPT_SETUPS)) {
+      writeFileSync(
+        join(app, `tsconfig.${setup}.json`),
+        `${JSON.stringify(typescriptConfig(setup), null, 2)}\n`,
+      );
+      const tsc = spawnSync(
+        process.execPath,
+        [
+          join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+          '-p',
+          `tsconfig.${setup}.json`,
+          '--pretty',
+          'false',
+        ],
+        { cwd: app, encoding: 'utf8' },
+      );
+      const byExample = diagnosticsByExample(`${tsc.stdout}${tsc.stderr}`);
+      for (const { name, file } of examples) {
+        const errors = byExample.get(file);
+        if (errors) {
+          console.log(`FAIL ${name} type-checks (${setup}):\n  ${errors.join('\n  ')}`);
+          failures.push(`${name} type-check (${setup})`);
+        } else if (tsc.status === 0 || byExample.size > 0) {
+          console.log(`ok   ${name} type-checks (${setup})`);
+        }
       }
-      const inNetns = IN_NETNS.has(dir) && process.getuid?.() === 0;
-      const reason = inNetns ? undefined : IMPORT_ONLY[dir];
+      const thirdParty = byExample.get(THIRD_PARTY)?.filter((line) => !line.startsWith(' '));
+      if (thirdParty) {
+        const files = [...new Set(thirdParty.map((line) => line.replace(/\(.*/, '')))];
+        console.log(
+          `note ${thirdParty.length} errors in other packages' declarations (${setup}; hidden by skipLibCheck): ${files.join(', ')}`,
+        );
+      }
+      const elsewhere = byExample.get('');
+      if (elsewhere || (tsc.status !== 0 && byExample.size === 0)) {
+        console.log(
+          `FAIL type-check (${setup}) outside the examples:\n  ${(elsewhere ?? [tsc.stdout, tsc.stderr]).join('\n  ')}`,
+        );
+        failures.push(`type-check (${setup}) outside the examples`);
+      }
+    }
+    for (const { name, file: base, code } of examples) {
+      const inNetns = IN_NETNS.has(name) && process.getuid?.() === 0;
+      const reason = inNetns ? undefined : IMPORT_ONLY[name];
       const files = reason ? importOnlyExample(code) : runnableExample(code);
       for (const [kind, text] of Object.entries(files)) {
-        const file = join(app, 'examples', `${dir}.${kind === 'esm' ? 'mjs' : 'cjs'}`);
+        const file = join(app, 'examples', `${base}.${kind === 'esm' ? 'mjs' : 'cjs'}`);
         writeFileSync(file, text);
         const netns = inNetns ? `na-consumer-${process.pid}-${kind}` : undefined;
         let run;
@@ -246,7 +368,7 @@ function main() {
           : netns
             ? 'runs in a network namespace of its own'
             : 'runs';
-        const what = `${dir} ${kind.toUpperCase()} (${how}) on Node ${version}`;
+        const what = `${name} ${kind.toUpperCase()} (${how}) on Node ${version}`;
         if (run.status === 0) {
           console.log(`ok   ${what}`);
         } else {
@@ -256,7 +378,7 @@ function main() {
               ? `killed by ${run.signal}`
               : `exit ${run.status}`;
           console.log(`FAIL ${what}: ${why}\n${run.stdout}${run.stderr}`);
-          failures.push(`${dir} ${kind}: ${why}`);
+          failures.push(`${name} ${kind}: ${why}`);
         }
       }
     }
