@@ -4,7 +4,7 @@
 //   stdin:  [u32le length][datagram]                  → sent to the kernel, in order
 //   stdout: [u8 kind][u32le length][payload]          kind 1: a datagram from the kernel
 //                                                      kind 2: a socket failure (JSON {message, errno})
-//                                                      kind 3: ready (payload: u32le receive buffer bytes)
+//                                                      kind 3: ready (payload: u32le receive and send buffer bytes)
 import netlink from 'netlink';
 
 const NETLINK_NETFILTER = 12;
@@ -47,6 +47,7 @@ process.stdin.on('end', () => {
   process.exit(0);
 });
 
-const ready = Buffer.allocUnsafe(4);
+const ready = Buffer.allocUnsafe(8);
 ready.writeUInt32LE(socket.getRecvBufferSize(), 0);
+ready.writeUInt32LE(socket.getSendBufferSize(), 4);
 frame(3, ready);

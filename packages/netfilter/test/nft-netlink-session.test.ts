@@ -42,6 +42,7 @@ class FakeKernel implements NfnetlinkChannel {
   listener: (d: Buffer) => void = () => {};
   failure: (e: NftNetlinkTransportError) => void = () => {};
   active: boolean[] = [];
+  maxDatagram = 1 << 20;
   constructor(
     readonly ackCapacity = 100,
     /** errno per batch message position (0-based, after BEGIN). */
@@ -112,6 +113,19 @@ describe('nfnetlink session', () => {
     expect(batch[0]?.body.readUInt16BE(2)).toBe(10);
     expect(barrier.map((m) => [m.type, m.seq])).toEqual([[NLMSG_NOOP, 105]]);
     expect(kernel.active).toEqual([true, false]);
+  });
+
+  it("refuses a batch over the socket's datagram limit before sending anything", async () => {
+    const kernel = new FakeKernel();
+    kernel.maxDatagram = 100;
+    const session = new NfnetlinkSession(kernel, 0);
+    const big = { ...item(NftMsg.NEWSETELEM), attributes: Buffer.alloc(200) };
+    await expect(session.batch([big])).rejects.toMatchObject({
+      code: 'NFT_BATCH_TOO_LARGE',
+      bytes: 260,
+      limit: 100,
+    });
+    expect(kernel.sent).toHaveLength(0);
   });
 
   it('maps each error to the message that caused it', async () => {

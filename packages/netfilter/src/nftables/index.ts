@@ -42,7 +42,12 @@ export {
 export { NetlinkChannel, type NfnetlinkChannel } from './netlink/channel';
 export { NetlinkNftablesClient, type NetlinkNftablesClientOptions } from './netlink/client';
 export type { NetlinkRule } from './netlink/decode';
-export { NftKernelError, NftNetlinkTransportError, NftNetlinkUnavailableError } from './netlink/errors';
+export {
+  NftBatchTooLargeError,
+  NftKernelError,
+  NftNetlinkTransportError,
+  NftNetlinkUnavailableError,
+} from './netlink/errors';
 export { NetnsChannel, type NetnsChannelOptions } from './netlink/netns-channel';
 export { NftablesClient, type NftablesClientOptions, nftErrorLine } from './nftables-client';
 export type { NftablesInterface } from './nftables-interface';

@@ -4,13 +4,13 @@ import type { NftFamily } from '../../src/nftables/model';
 import { AttributeWriter, readAttributes } from '../../src/nftables/netlink/attributes';
 import { NFPROTO, NftaSetElem, NftaSetElemList, NftMsg } from '../../src/nftables/netlink/constants';
 import { decodeSet } from '../../src/nftables/netlink/decode';
-import { NftKernelError } from '../../src/nftables/netlink/errors';
+import { NftBatchTooLargeError, NftKernelError } from '../../src/nftables/netlink/errors';
 import { nftMessageType } from '../../src/nftables/netlink/message';
 import { NetnsChannel } from '../../src/nftables/netlink/netns-channel';
 import { NfnetlinkSession } from '../../src/nftables/netlink/session';
 import { NftTransaction } from '../../src/nftables/transaction';
 import { parseListing } from './nft-listing';
-import { type Netns, NetnsScope, oraclePair } from './nft-netlink-harness';
+import { listRuleset, type Netns, NetnsScope, oraclePair } from './nft-netlink-harness';
 
 // Oracle: every transaction applied over netlink in one namespace and with `nft -f` in another
 // must leave byte-identical `nft list ruleset` output (element expiry times aside).
@@ -465,6 +465,52 @@ describe('nf_tables over netlink vs nft -f (real kernel)', () => {
         expect(after.netlink).toBe(before.netlink);
         expect(after.nft).toBe(before.nft);
         expect(after.netlink).not.toContain('added-then-rolled-back');
+      } finally {
+        await pair.close();
+      }
+    },
+    HANG_GUARD,
+  );
+
+  it(
+    'a batch over the size limit is refused whole (kernel unchanged); split, it applies as consecutive batches and lists as nft -f does',
+    async () => {
+      const pair = await oraclePair(scope, 'ip', 'kube-proxy', { maxBatchBytes: 16_384 });
+      try {
+        const big = kubeLikeSetup();
+        for (let i = 0; i < 400; i++)
+          big.add({ kind: 'element', container: 'cluster-ips', key: [`10.50.${i >> 8}.${i & 255}`] });
+        for (let i = 0; i < 40; i++) {
+          big.add({ kind: 'chain', name: `svc-${i}` });
+          big.add({
+            kind: 'rule',
+            chain: `svc-${i}`,
+            rule: `ip daddr 10.60.0.${i} tcp dport { 80, 443 } accept`,
+            comment: `svc ${i}`,
+          });
+        }
+        const refused = await pair.apply(big);
+        expect(refused.nft).toBeUndefined();
+        expect(refused.netlink).toBeInstanceOf(NftBatchTooLargeError);
+        expect((refused.netlink as NftBatchTooLargeError).limit).toBe(16_384);
+        expect(await listRuleset(pair.netlinkNs)).not.toContain('kube-proxy');
+
+        const { NetlinkNftablesClient } = await import('../../src/nftables/netlink/client');
+        const splitting = new NetlinkNftablesClient({
+          family: 'ip',
+          table: 'kube-proxy',
+          netns: { path: pair.netlinkNs.path },
+          maxBatchBytes: 16_384,
+          splitOversizedBatches: true,
+        });
+        try {
+          await splitting.run(big);
+        } finally {
+          await splitting.close();
+        }
+        const { netlink, nft } = await pair.listings();
+        expect(netlink).toContain('10.50.1.143');
+        expect(netlink).toBe(nft);
       } finally {
         await pair.close();
       }

@@ -19,6 +19,8 @@ export interface NfnetlinkChannel {
    * batch's replies all at once, before the reader can drain any.
    */
   readonly ackCapacity: number;
+  /** The largest datagram the socket may send (the kernel refuses bigger ones with EMSGSIZE). */
+  readonly maxDatagram: number;
   /** Keep the process alive while replies are awaited. */
   setActive(active: boolean): void;
   close(): void;
@@ -33,6 +35,7 @@ export class NetlinkChannel implements NfnetlinkChannel {
   private closed = false;
   private failureListener: ((error: NftNetlinkTransportError) => void) | undefined;
   readonly ackCapacity: number;
+  readonly maxDatagram: number;
 
   /** Opens the socket; the native addon is loaded here (NftNetlinkUnavailableError if it cannot). */
   static async open(bufferBytes = DEFAULT_SOCKET_BUFFER): Promise<NetlinkChannel> {
@@ -45,6 +48,8 @@ export class NetlinkChannel implements NfnetlinkChannel {
   constructor(private readonly socket: RawNetlinkSocket) {
     // SO_RCVBUF is capped by net.core.rmem_max; the kernel reports the doubled value it uses.
     this.ackCapacity = Math.max(16, Math.floor(socket.getRecvBufferSize() / ACK_BUFFER_COST));
+    // netlink_sendmsg refuses datagrams longer than sk_sndbuf - 32 (getsockopt reports sk_sndbuf).
+    this.maxDatagram = socket.getSendBufferSize() - 32;
     socket.unref();
     socket.on('error', (err) => {
       const errno = Math.abs((err as { errno?: number }).errno ?? 0);

@@ -6,7 +6,7 @@ import { NetlinkChannel, type NfnetlinkChannel } from './channel';
 import { NFPROTO, NftaRule, NftaSet, NftaSetElemList, NftMsg } from './constants';
 import { decodeChain, decodeElements, decodeRule, decodeSet, decodeTable, type NetlinkRule } from './decode';
 import { type EncodedItem, encodeOperations, type KnownSet } from './encode';
-import { errnoName, NftKernelError } from './errors';
+import { errnoName, NftBatchTooLargeError, NftKernelError } from './errors';
 import { nftMessageType } from './message';
 import { NetnsChannel, type NetnsChannelOptions } from './netns-channel';
 import { compileRule as defaultCompileRule } from './rule/index';
@@ -27,6 +27,14 @@ export interface NetlinkNftablesClientOptions {
   netns?: { path: string } & NetnsChannelOptions;
   /** nft rule text → expressions (default: this package's rule compiler). */
   compileRule?: CompileRule;
+  /**
+   * A transaction whose batch exceeds the socket's datagram limit (twice net.core.wmem_max) is
+   * refused with NftBatchTooLargeError unless this is set: then it is sent as consecutive
+   * batches, split between operations — each atomic, the whole no longer. Default false.
+   */
+  splitOversizedBatches?: boolean;
+  /** A lower batch size limit in bytes than the socket's (e.g. to leave the kernel headroom). */
+  maxBatchBytes?: number;
   /** Expressions → nft rule text for list(); without it, listed rules carry their handle, comment and raw expressions only. */
   decompileRule?: (expressions: Buffer, context: { family: NftFamily; chain: string }) => string;
 }
@@ -95,25 +103,43 @@ export class NetlinkNftablesClient implements NftablesInterface {
       sets,
       compileRule: this.options.compileRule ?? defaultCompileRule,
     });
-    const outcome = await session.batch(items, { commit }).catch((err: unknown) => {
-      this.sets = undefined;
-      throw err;
-    });
-    const failures = failuresOf(items, outcome.errors);
-    if (outcome.batchErrno !== undefined || failures.length > 0) {
-      this.sets = undefined;
-      const [first, ...others] =
-        failures.length > 0
-          ? failures
-          : [
-              new NftKernelError(
-                'batch',
-                outcome.batchErrno as number,
-                errnoName(outcome.batchErrno as number),
-                -1,
-              ),
-            ];
-      throw new NftKernelError(first!.operation, first!.errno, first!.errnoName, first!.index, others);
+    const limit = Math.min(
+      session.maxDatagram > 0 ? session.maxDatagram : Number.POSITIVE_INFINITY,
+      this.options.maxBatchBytes ?? Number.POSITIVE_INFINITY,
+    );
+    const groups = commit && this.options.splitOversizedBatches ? splitItems(items, limit) : [items];
+    for (const group of groups) {
+      const bytes = batchBytes(group);
+      if (bytes > limit) throw new NftBatchTooLargeError(bytes, limit);
+    }
+    for (const [n, group] of groups.entries()) {
+      const outcome = await session.batch(group, { commit }).catch((err: unknown) => {
+        this.sets = undefined;
+        throw err;
+      });
+      const failures = failuresOf(group, outcome.errors);
+      if (outcome.batchErrno !== undefined || failures.length > 0) {
+        this.sets = undefined;
+        const [first, ...others] =
+          failures.length > 0
+            ? failures
+            : [
+                new NftKernelError(
+                  'batch',
+                  outcome.batchErrno as number,
+                  errnoName(outcome.batchErrno as number),
+                  -1,
+                ),
+              ];
+        const committed = n > 0 ? ` after ${n} of ${groups.length} split batches were committed` : '';
+        throw new NftKernelError(
+          `${first!.operation}${committed}`,
+          first!.errno,
+          first!.errnoName,
+          first!.index,
+          others,
+        );
+      }
     }
     if (commit) {
       // Ids were batch-local; from now on the sets are the kernel's, found by name.
@@ -244,4 +270,43 @@ function failuresOf(
     failures.push(new NftKernelError(item.operation, errno, errnoName(errno), item.index));
   });
   return failures;
+}
+
+/**
+ * Cut the items into batches that each fit one datagram, only between operations (an
+ * operation's anonymous sets stay with its rule). One operation bigger than the limit is left
+ * whole, for the session to refuse.
+ */
+function splitItems(items: readonly EncodedItem[], maxDatagram: number): EncodedItem[][] {
+  if (!Number.isFinite(maxDatagram)) return [[...items]];
+  const budget = maxDatagram - NfnetlinkSession.BATCH_OVERHEAD;
+  const groups: EncodedItem[][] = [];
+  let current: EncodedItem[] = [];
+  let size = 0;
+  let i = 0;
+  while (i < items.length) {
+    // The items of one operation (same index) travel together.
+    let j = i;
+    let opSize = 0;
+    while (j < items.length && (items[j] as EncodedItem).index === (items[i] as EncodedItem).index) {
+      opSize += (items[j] as EncodedItem).attributes.length + NfnetlinkSession.MESSAGE_OVERHEAD;
+      j++;
+    }
+    if (current.length > 0 && size + opSize > budget) {
+      groups.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(...items.slice(i, j));
+    size += opSize;
+    i = j;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+function batchBytes(items: readonly EncodedItem[]): number {
+  let bytes = NfnetlinkSession.BATCH_OVERHEAD;
+  for (const item of items) bytes += item.attributes.length + NfnetlinkSession.MESSAGE_OVERHEAD;
+  return bytes;
 }

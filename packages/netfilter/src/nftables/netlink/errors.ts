@@ -54,3 +54,20 @@ export class NftNetlinkTransportError extends NetfilterError {
     super('NFT_NETLINK_TRANSPORT', `nf_tables netlink socket: ${reason}`);
   }
 }
+
+/**
+ * A transaction's batch is bigger than one datagram the socket may send: the kernel takes a
+ * batch only whole, in one sendmsg, limited by SO_SNDBUF (at most twice net.core.wmem_max;
+ * `nft` lifts the limit with SO_SNDBUFFORCE, which this socket cannot set). Nothing was sent.
+ */
+export class NftBatchTooLargeError extends NetfilterError {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(
+      'NFT_BATCH_TOO_LARGE',
+      `the nf_tables batch is ${bytes} bytes, over the socket's ${limit}-byte send limit: raise net.core.wmem_max (the limit is twice it), split the transaction, or let the client split it (splitOversizedBatches, not atomic)`,
+    );
+  }
+}

@@ -60,6 +60,7 @@ export class NetnsChannel implements NfnetlinkChannel {
   private exitReason: string | undefined;
   private stderr = '';
   ackCapacity = 16;
+  maxDatagram = 0;
 
   /** Starts the relay in the namespace at `netnsPath` (e.g. /run/netns/<name>) and waits until it is ready. */
   static async open(netnsPath: string, options: NetnsChannelOptions = {}): Promise<NetnsChannel> {
@@ -112,6 +113,7 @@ export class NetnsChannel implements NfnetlinkChannel {
           this.failureListener?.(new NftNetlinkTransportError(message, errno || undefined));
         } else if (kind === 3) {
           this.ackCapacity = Math.max(16, Math.floor(payload.readUInt32LE(0) / ACK_BUFFER_COST));
+          this.maxDatagram = payload.length >= 8 ? payload.readUInt32LE(4) - 32 : 0;
           this.setActive(false);
           markReady();
         }

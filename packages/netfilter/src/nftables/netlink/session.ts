@@ -1,6 +1,6 @@
 import type { NfnetlinkChannel } from './channel';
 import { NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP } from './constants';
-import { NftNetlinkTransportError } from './errors';
+import { NftBatchTooLargeError, NftNetlinkTransportError } from './errors';
 import {
   encodeBareMessage,
   encodeBatchMarker,
@@ -100,6 +100,15 @@ export class NfnetlinkSession {
    * Send the items as one batch. `commit: false` leaves out BATCH_END: the kernel then checks
    * every message and aborts (nft --check does the same).
    */
+  /** Bytes BEGIN, END and the message headers add to the items' attributes. */
+  static readonly BATCH_OVERHEAD = 2 * 20;
+  static readonly MESSAGE_OVERHEAD = 20;
+
+  /** The largest datagram the channel may send (0: unknown). */
+  get maxDatagram(): number {
+    return this.channel.maxDatagram;
+  }
+
   batch(items: readonly BatchItem[], options: { commit: boolean } = { commit: true }): Promise<BatchOutcome> {
     return this.serialize(async () => {
       const ack = items.length <= this.channel.ackCapacity;
@@ -118,6 +127,9 @@ export class NfnetlinkSession {
       const end = this.nextSeq();
       if (options.commit) parts.push(encodeBatchMarker('end', end));
       const barrier = this.nextSeq();
+      const datagram = Buffer.concat(parts);
+      if (this.channel.maxDatagram > 0 && datagram.length > this.channel.maxDatagram)
+        throw new NftBatchTooLargeError(datagram.length, this.channel.maxDatagram);
       const outcome: BatchOutcome = { errors: new Array(items.length).fill(undefined), acknowledged: ack };
       let settle: (error?: Error) => void = () => {};
       const done = new Promise<void>((resolve, reject) => {
@@ -137,7 +149,7 @@ export class NfnetlinkSession {
       };
       // The barrier goes out in its own sendmsg, after the batch's.
       await this.exchange(
-        [Buffer.concat(parts), encodeBareMessage(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, barrier)],
+        [datagram, encodeBareMessage(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, barrier)],
         waiter,
         done,
       );
