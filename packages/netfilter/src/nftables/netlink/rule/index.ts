@@ -29,3 +29,9 @@ export function compileRule(input: CompileRuleInput): CompiledRule {
   if (input.comment !== undefined) compiled.userdata = ruleCommentUserdata(input.comment);
   return compiled;
 }
+export {
+  type AnonymousSetContents,
+  type DecompileContext,
+  decompileRule,
+  formatValue,
+} from './decompile-rule';
