@@ -165,6 +165,49 @@ describe('in-place resize through the kubelet engine (fake CRI, FakeClock)', () 
     expect(events.filter((e) => e.includes('ResizeDeferred'))).toHaveLength(1);
   });
 
+  it('keeps allocations across a kubelet restart: a deferred resize stays unapplied, the applied one stays applied', async () => {
+    const { h, cgroups, root } = await engine();
+    const g = resizable('g', guaranteed('150m'));
+    const b = resizable('b', {
+      requests: { cpu: '50m', memory: '32Mi' },
+      limits: { cpu: '100m', memory: '48Mi' },
+    });
+    h.kubelet.addPod(g);
+    h.kubelet.addPod(b);
+    await h.settleThroughRelists();
+    for (const p of [g, b])
+      await writeFile(join(root, 'memory', cgroups!.podCgroupPath(p), 'memory.usage_in_bytes'), '4096');
+    const g2 = resizable('g', guaranteed('300m'), 2);
+    const b2 = resizable(
+      'b',
+      { requests: { cpu: '1900m', memory: '32Mi' }, limits: { cpu: '2', memory: '48Mi' } },
+      2,
+    );
+    h.kubelet.updatePod(g2);
+    await h.settleThroughRelists();
+    h.kubelet.updatePod(b2);
+    await h.settleThroughRelists();
+    await h.kubelet.stop();
+    // A new kubelet process on the same root dir and runtime, given the pods as the API has them.
+    const next = await h.restart();
+    next.addPod(g2);
+    next.addPod(b2);
+    await next.settle();
+    await next.pleg.relist();
+    await next.settle();
+    const statusG = next.getPodStatus(g.metadata.uid!)!;
+    const statusB = next.getPodStatus(b.metadata.uid!)!;
+    expect(statusG.containerStatuses![0]!.allocatedResources?.cpu).toBe('300m');
+    expect(statusG.containerStatuses![0]!.restartCount).toBe(0);
+    expect(statusB.containerStatuses![0]!.allocatedResources?.cpu).toBe('50m');
+    expect(statusB.conditions![0]).toMatchObject({
+      type: 'PodResizePending',
+      reason: 'Deferred',
+      message: "Node didn't have enough resource: cpu, requested: 1900, used: 300, capacity: 2000",
+    });
+    expect(await readFile(join(root, 'cpu', cgroups!.podCgroupPath(g), 'cpu.shares'), 'utf8')).toBe('307');
+  });
+
   it('without pod cgroups (cgroupsPerQOS: false) answers a resize with PodResizePending Infeasible and keeps running', async () => {
     const { h } = await engine(false);
     const pod = resizable('p', guaranteed('200m'));
