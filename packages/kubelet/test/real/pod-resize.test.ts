@@ -44,7 +44,9 @@ let steps: FixtureStep[];
 const events: { pod: string; type: string; reason: string; message: string }[] = [];
 const measured: { pod: string; step: string; status: number; settledMs?: number; upstreamS?: number }[] = [];
 
-const loop = "trap 'exit 0' TERM; while true; do sleep 1; done";
+// A shell loop that exits 0 on SIGTERM at once (`wait` is interrupted by the trap, a foreground
+// `sleep 1` would not be): the recording's restarted containers ended Completed, exit code 0.
+const loop = "trap 'exit 0' TERM; while true; do sleep 1 & wait; done";
 
 function podSpec(name: string, resources: Container['resources'], memoryPolicy: string): Pod {
   return {
