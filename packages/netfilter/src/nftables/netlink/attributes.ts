@@ -17,85 +17,112 @@ export function nlaAlign(length: number): number {
   return (length + 3) & ~3;
 }
 
-const ZERO_PADDING = Buffer.alloc(4);
-
 /**
- * Builds a run of attributes. Each call appends one attribute; `nested` appends one whose
- * payload is built by the callback. `toBuffer()` returns the run (already padded).
+ * Builds a run of attributes into one growing buffer. Each call appends one attribute; `nested`
+ * reserves the header, lets the callback append the payload to the same buffer (the callback's
+ * writer is this one), then writes the length: no intermediate buffers, which matters for
+ * batches of tens of thousands of messages. `toBuffer()` returns the run (already padded).
  */
 export class AttributeWriter {
-  private readonly chunks: Buffer[] = [];
-  private byteLength = 0;
+  private buffer: Buffer;
+  private position = 0;
+
+  constructor(initialBytes = 128) {
+    this.buffer = Buffer.allocUnsafe(initialBytes);
+  }
 
   get length(): number {
-    return this.byteLength;
+    return this.position;
+  }
+
+  private reserve(bytes: number): void {
+    const needed = this.position + bytes;
+    if (needed <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
+    this.buffer.copy(grown, 0, 0, this.position);
+    this.buffer = grown;
+  }
+
+  private checkLength(type: number, payloadLength: number): void {
+    if (NLA_HEADER_LENGTH + payloadLength > NLA_LENGTH_MAX)
+      throw new InvalidFieldError(
+        `netlink attribute ${type & NLA_TYPE_MASK}`,
+        payloadLength,
+        `bytes do not fit a netlink attribute (at most ${NLA_LENGTH_MAX - NLA_HEADER_LENGTH})`,
+      );
+  }
+
+  /** Header, then `payloadLength` bytes written by `fill` at the given offset, then zero padding. */
+  private attribute(
+    type: number,
+    payloadLength: number,
+    fill: (buffer: Buffer, offset: number) => void,
+  ): this {
+    this.checkLength(type, payloadLength);
+    const total = NLA_HEADER_LENGTH + payloadLength;
+    const aligned = nlaAlign(total);
+    this.reserve(aligned);
+    const at = this.position;
+    this.buffer.writeUInt16LE(total, at);
+    this.buffer.writeUInt16LE(type, at + 2);
+    fill(this.buffer, at + NLA_HEADER_LENGTH);
+    this.buffer.fill(0, at + total, at + aligned);
+    this.position = at + aligned;
+    return this;
   }
 
   /** Append an attribute whose payload is `payload` (padding is added here). */
   bytes(type: number, payload: Buffer): this {
-    const total = NLA_HEADER_LENGTH + payload.length;
-    if (total > NLA_LENGTH_MAX)
-      throw new InvalidFieldError(
-        `netlink attribute ${type & NLA_TYPE_MASK}`,
-        payload.length,
-        `bytes do not fit a netlink attribute (at most ${NLA_LENGTH_MAX - NLA_HEADER_LENGTH})`,
-      );
-    const header = Buffer.allocUnsafe(NLA_HEADER_LENGTH);
-    header.writeUInt16LE(total, 0);
-    header.writeUInt16LE(type, 2);
-    this.push(header);
-    this.push(payload);
-    const pad = nlaAlign(total) - total;
-    if (pad > 0) this.push(ZERO_PADDING.subarray(0, pad));
-    return this;
+    return this.attribute(type, payload.length, (b, at) => payload.copy(b, at));
   }
 
   /** Attribute without payload (a flag). */
   flag(type: number): this {
-    return this.bytes(type, Buffer.alloc(0));
+    return this.attribute(type, 0, () => {});
   }
 
   u8(type: number, value: number): this {
-    const b = Buffer.allocUnsafe(1);
-    b.writeUInt8(value, 0);
-    return this.bytes(type, b);
+    return this.attribute(type, 1, (b, at) => b.writeUInt8(value, at));
   }
 
   /** Big-endian u16 (nf_tables' network-order integers). */
   u16(type: number, value: number): this {
-    const b = Buffer.allocUnsafe(2);
-    b.writeUInt16BE(value, 0);
-    return this.bytes(type, b);
+    return this.attribute(type, 2, (b, at) => b.writeUInt16BE(value, at));
   }
 
   /** Big-endian u32 (nf_tables' network-order integers). */
   u32(type: number, value: number): this {
-    const b = Buffer.allocUnsafe(4);
-    b.writeUInt32BE(value >>> 0, 0);
-    return this.bytes(type, b);
+    return this.attribute(type, 4, (b, at) => b.writeUInt32BE(value >>> 0, at));
   }
 
   /** Big-endian u64 (handles, timeouts in ms, counters). */
   u64(type: number, value: bigint | number): this {
-    const b = Buffer.allocUnsafe(8);
-    b.writeBigUInt64BE(BigInt(value), 0);
-    return this.bytes(type, b);
+    return this.attribute(type, 8, (b, at) => b.writeBigUInt64BE(BigInt(value), at));
   }
 
   /** NUL-terminated string (NLA_STRING / NLA_NUL_STRING). */
   string(type: number, value: string): this {
-    const text = Buffer.from(value, 'utf8');
-    const b = Buffer.allocUnsafe(text.length + 1);
-    text.copy(b, 0);
-    b[text.length] = 0;
-    return this.bytes(type, b);
+    const length = Buffer.byteLength(value, 'utf8');
+    return this.attribute(type, length + 1, (b, at) => {
+      b.write(value, at, length, 'utf8');
+      b[at + length] = 0;
+    });
   }
 
-  /** Nested attribute: NLA_F_NESTED is set on the type, the callback writes the payload. */
+  /**
+   * Nested attribute: NLA_F_NESTED is set on the type, the callback appends the payload. The
+   * writer it gets is this one, so its `length` counts from the start of the whole run.
+   */
   nested(type: number, build: (inner: AttributeWriter) => void): this {
-    const inner = new AttributeWriter();
-    build(inner);
-    return this.bytes(type | NLA_F_NESTED, inner.toBuffer());
+    this.reserve(NLA_HEADER_LENGTH);
+    const at = this.position;
+    this.position += NLA_HEADER_LENGTH;
+    build(this);
+    const total = this.position - at;
+    this.checkLength(type, total - NLA_HEADER_LENGTH);
+    this.buffer.writeUInt16LE(total, at);
+    this.buffer.writeUInt16LE(type | NLA_F_NESTED, at + 2);
+    return this;
   }
 
   /** Nested attribute whose (already encoded, aligned) payload is given. */
@@ -107,20 +134,15 @@ export class AttributeWriter {
   raw(encoded: Buffer): this {
     if (encoded.length % 4 !== 0)
       throw new InvalidFieldError('netlink attributes', encoded.length, 'is not 4-byte aligned');
-    this.push(encoded);
+    this.reserve(encoded.length);
+    encoded.copy(this.buffer, this.position);
+    this.position += encoded.length;
     return this;
   }
 
+  /** The run so far (a view: later appends never change these bytes). */
   toBuffer(): Buffer {
-    return this.chunks.length === 1
-      ? (this.chunks[0] as Buffer)
-      : Buffer.concat(this.chunks, this.byteLength);
-  }
-
-  private push(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    this.chunks.push(chunk);
-    this.byteLength += chunk.length;
+    return this.buffer.subarray(0, this.position);
   }
 }
 
