@@ -22,8 +22,11 @@ export function apiReason(err: unknown): string | undefined {
   return typeof reason === 'string' ? reason : undefined;
 }
 
+/** Whether a failed call was answered 404 (from ApiRequestError or client-node's ApiException). */
 export const isNotFound = (err: unknown) => apiStatusCode(err) === 404;
+/** Whether a failed call was a 409 other than AlreadyExists: a stale resourceVersion. */
 export const isConflict = (err: unknown) => apiStatusCode(err) === 409 && apiReason(err) !== 'AlreadyExists';
+/** Whether a create failed because the object exists (409 AlreadyExists). */
 export const isAlreadyExists = (err: unknown) =>
   apiStatusCode(err) === 409 && (apiReason(err) === 'AlreadyExists' || apiReason(err) === undefined);
 

@@ -19,6 +19,7 @@ export interface Delta<T> {
 export class DeltaTracker<T extends KubeObject> {
   private readonly pending = new Map<string, { previous: T | undefined; current: T | undefined }>();
 
+  /** Folds one store change into the pending net change of its object. */
   record(change: StoreChange<T>): void {
     const existing = this.pending.get(change.key);
     const previous = existing ? existing.previous : change.type === 'add' ? undefined : change.previous;

@@ -38,18 +38,22 @@ export class IndexedStore<T extends KubeObject> {
     return this.items.size;
   }
 
+  /** The object stored under `namespace/name` (or `name`), if any. */
   get(key: string): T | undefined {
     return this.items.get(key);
   }
 
+  /** The stored copy of an object with the same key as `obj`, if any. */
   getByObject(obj: T): T | undefined {
     return this.items.get(objectKey(obj));
   }
 
+  /** Every stored key. */
   keys(): string[] {
     return [...this.items.keys()];
   }
 
+  /** Every stored object (a new array; the objects are the stored ones). */
   list(): T[] {
     return [...this.items.values()];
   }
@@ -61,6 +65,7 @@ export class IndexedStore<T extends KubeObject> {
     return [...(index.get(value) ?? [])].map((k) => this.items.get(k) as T);
   }
 
+  /** The values index `name` currently holds objects under. */
   indexValues(name: string): string[] {
     const index = this.indices.get(name);
     if (!index) throw new InvalidOptionError('index', name, 'no such indexer');
@@ -103,6 +108,7 @@ export class IndexedStore<T extends KubeObject> {
     return previous ? { type: 'update', key, previous, current: obj } : { type: 'add', key, current: obj };
   }
 
+  /** Removes the object with `obj`'s key; the change made, or undefined when it was not stored. */
   remove(obj: T): StoreChange<T> | undefined {
     const key = objectKey(obj);
     const previous = this.items.get(key);

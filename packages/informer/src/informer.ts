@@ -7,6 +7,7 @@ import type { KubeObject } from './kube-object';
 import type { ListerWatcher } from './lister-watcher';
 import { Reflector, type ReflectorOptions, type ReflectorStats } from './reflector';
 
+/** What to watch and how: the reflector's options plus the store's indexers and delta tracking. */
 export interface InformerOptions<T extends KubeObject> extends ReflectorOptions<T> {
   /** Where to list/watch: a kubeconfig plus resource, or a custom ListerWatcher. */
   kubeConfig?: KubeConfig;
@@ -82,11 +83,13 @@ export class Informer<T extends KubeObject> {
     }
   }
 
+  /** Called for each object new to the store (from a watch event or a relist). */
   onAdd(handler: (obj: T) => void): Unsubscribe {
     this.addHandlers.add(handler);
     return () => this.addHandlers.delete(handler);
   }
 
+  /** Called with the stored and the new state of each object that changed. */
   onUpdate(handler: (oldObj: T, newObj: T) => void): Unsubscribe {
     this.updateHandlers.add(handler);
     return () => this.updateHandlers.delete(handler);
@@ -107,19 +110,23 @@ export class Informer<T extends KubeObject> {
     return () => this.changeHandlers.delete(handler);
   }
 
+  /** Starts listing and watching (once); returns this for chaining. */
   start(): this {
     this.reflector.start();
     return this;
   }
 
+  /** Stops the watch; resolves when the reflector's loop has ended. */
   stop(): Promise<void> {
     return this.reflector.stop();
   }
 
+  /** Whether the first full list has been stored. */
   hasSynced(): boolean {
     return this.reflector.hasSynced();
   }
 
+  /** Resolves once the first full list has been stored; rejects if stopped first. */
   waitForSync(): Promise<void> {
     return this.reflector.waitForSync();
   }
@@ -138,10 +145,12 @@ export class Informer<T extends KubeObject> {
     return this.reflector.stats;
   }
 
+  /** Every object in the store. */
   list(): T[] {
     return this.store.list();
   }
 
+  /** The object stored under `namespace/name` (or `name` for cluster-scoped ones). */
   get(key: string): T | undefined {
     return this.store.get(key);
   }

@@ -7,6 +7,7 @@ import { readFailedResponse } from './failed-response';
 import type { KubeObject } from './kube-object';
 import type { ListerWatcher, ListOptions, ListPage, WatchEvent, WatchOptions } from './lister-watcher';
 
+/** Which collection to list and watch: group/version and plural, optionally one namespace. */
 export interface ResourceRef {
   /** `v1`, `discovery.k8s.io/v1`, ... */
   apiVersion: string;
@@ -81,6 +82,7 @@ export class KubeListerWatcher<T extends KubeObject> implements ListerWatcher<T>
     });
   }
 
+  /** One page of the collection (GET with limit/continue and the selectors). */
   async list(options: ListOptions, signal: AbortSignal): Promise<ListPage<T>> {
     const res = await this.open(
       {
@@ -106,6 +108,7 @@ export class KubeListerWatcher<T extends KubeObject> implements ListerWatcher<T>
     return page;
   }
 
+  /** A watch from `resourceVersion`, each event handed to `onEvent`, until the stream ends. */
   async watch(
     options: WatchOptions,
     onEvent: (event: WatchEvent<T>) => void,

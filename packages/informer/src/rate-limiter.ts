@@ -1,6 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '@nodeagent/primitives';
 
+/** A token bucket's rate and size, as client-go's QPS and burst. */
 export interface TokenBucketOptions {
   /** Sustained requests per second. */
   qps: number;
@@ -8,6 +9,7 @@ export interface TokenBucketOptions {
   burst: number;
   /** Milliseconds (tests inject a manual clock). */
   now?: () => number;
+  /** Waits `ms` (tests inject one that resolves at once or on a manual clock). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 

@@ -5,6 +5,7 @@ import type { KubeObject } from './kube-object';
 import type { ListerWatcher, WatchEvent } from './lister-watcher';
 import { stripManagedFields } from './strip-fields';
 
+/** Where a reflector lists and watches from, and how it retries, transforms and reports. */
 export interface ReflectorOptions<T extends KubeObject = KubeObject> {
   labelSelector?: string;
   /** E.g. `spec.nodeName=node-1` for the kubelet's pod watch. */
@@ -24,6 +25,7 @@ export interface ReflectorOptions<T extends KubeObject = KubeObject> {
   backoff?: BackoffOptions;
   /** Injected clock and randomness (tests). */
   now?: () => number;
+  /** A number in [0, 1) for backoff jitter (default Math.random). */
   random?: () => number;
   /** Called with every list/watch failure the reflector recovers from. */
   onError?: (err: unknown) => void;
@@ -36,6 +38,7 @@ export interface ReflectorOptions<T extends KubeObject = KubeObject> {
   transform?: (obj: T) => T;
 }
 
+/** Counters of what a reflector has done, for tests and metrics. */
 export interface ReflectorStats {
   /** Completed full LISTs (the initial one plus relists). */
   lists: number;
@@ -84,6 +87,7 @@ export class Reflector<T extends KubeObject> {
     return this.resourceVersion;
   }
 
+  /** Whether the first full list has been applied. */
   hasSynced(): boolean {
     return this.synced;
   }
@@ -95,10 +99,12 @@ export class Reflector<T extends KubeObject> {
     return new Promise((resolve, reject) => this.syncWaiters.push({ resolve, reject }));
   }
 
+  /** Starts the list/watch loop (once). */
   start(): void {
     if (!this.running) this.running = this.loop();
   }
 
+  /** Aborts the running request and ends the loop; resolves when it has ended. */
   async stop(): Promise<void> {
     this.abort.abort();
     this.wakeSleep?.();

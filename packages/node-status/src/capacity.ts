@@ -8,8 +8,10 @@ import {
 } from '@nodeagent/primitives';
 import type { MachineInfo } from './machine-info';
 
+/** Resource name → quantity text, as in a Node's capacity and allocatable. */
 export type ResourceList = Record<string, string>;
 
+/** What capacity and allocatable are computed from: the machine, max pods and the reservations. */
 export interface CapacityInputs {
   machine: Pick<MachineInfo, 'numCores' | 'memoryCapacityBytes' | 'ephemeralStorageBytes'> &
     Partial<Pick<MachineInfo, 'hugePages'>>;

@@ -9,5 +9,7 @@ export class InvalidConfigError extends withCode(NodeStatusError, 'INVALID_CONFI
 /** Reading machine facts (/proc, cgroups, statfs) failed. */
 export class MachineInfoError extends withCode(NodeStatusError, 'MACHINE_INFO') {}
 
+/** Whether an error is an InvalidConfigError, from either the ESM or the CJS build. */
 export const isInvalidConfigError = errorPredicate(InvalidConfigError);
+/** Whether an error is a MachineInfoError, from either the ESM or the CJS build. */
 export const isMachineInfoError = errorPredicate(MachineInfoError);

@@ -5,9 +5,11 @@
  */
 export interface ReadyCheck {
   name: string;
+  /** Resolves to why the node is not ready, or nothing when this part is fine. */
   check: () => Promise<string | undefined | null> | string | undefined | null;
 }
 
+/** The Ready condition's outcome: ready or not, and the reasons collected from the checks. */
 export interface ReadyVerdict {
   ready: boolean;
   /** Unhealthy checks' messages, in check order. */

@@ -24,13 +24,19 @@ export interface MachineInfo {
 
 /** File and filesystem access, injected so tests can feed fixtures. */
 export interface MachineSource {
+  /** A file's text (/proc, /sys, /etc/machine-id). */
   readFile(path: string): Promise<string>;
+  /** A filesystem's size, for ephemeral-storage capacity. */
   statfs(path: string): Promise<{ blocks: number; bsize: number }>;
+  /** The kernel release (`uname -r`). */
   kernelRelease(): string;
+  /** Node's architecture name (`x64`, `arm64`, …), mapped to GOARCH by the caller. */
   arch(): string;
+  /** The host's name. */
   hostname(): string;
 }
 
+/** The MachineSource of this host: its files, statfs and os module. */
 export const hostMachineSource: MachineSource = {
   readFile: (path) => readFile(path, 'utf8'),
   statfs: async (path) => {
@@ -42,6 +48,7 @@ export const hostMachineSource: MachineSource = {
   hostname: () => osHostname(),
 };
 
+/** Where machine facts come from (default this host) and which filesystem is the node's root. */
 export interface ReadMachineInfoOptions {
   /** Directory whose filesystem backs ephemeral storage (the kubelet's --root-dir). */
   rootDir?: string;
@@ -135,6 +142,7 @@ export function parseCpuMax(text: string): number | undefined {
   return p > 0 ? Number(quota) / p : undefined;
 }
 
+/** MemTotal of /proc/meminfo text, in bytes. */
 export function parseMemTotal(meminfo: string): number {
   const m = /^MemTotal:\s+([0-9]+)\s*kB/m.exec(meminfo);
   if (!m) throw new MachineInfoError('/proc/meminfo', meminfo.slice(0, 80), 'no MemTotal line');

@@ -1,5 +1,6 @@
 import { networkInterfaces } from 'node:os';
 
+/** One entry of a Node's status.addresses (InternalIP, Hostname, …). */
 export interface NodeAddress {
   type: 'InternalIP' | 'ExternalIP' | 'Hostname';
   address: string;

@@ -65,6 +65,7 @@ function readyText(obs: ObservedConditions): ConditionText {
   return { status: 'False', reason: 'KubeletNotReady', message };
 }
 
+/** The conditions this package manages, in upstream's order. */
 export const CONDITION_ORDER = ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'Ready'] as const;
 
 /**

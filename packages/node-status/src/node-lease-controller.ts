@@ -6,6 +6,7 @@ import { REGISTRATION_BACKOFF } from './node-registrar';
 import { NODE_LEASE_NAMESPACE } from './node-status-config';
 import { Sleeper } from './scheduler';
 
+/** The API calls, node and timings a NodeLeaseController renews with. */
 export interface NodeLeaseControllerOptions {
   core: Pick<CoreV1WireRequests, 'readNode'>;
   coordination: CoordinationV1WireRequests;
@@ -13,6 +14,7 @@ export interface NodeLeaseControllerOptions {
   leaseDurationSeconds: number;
   renewIntervalMs: number;
   clock?: Clock;
+  /** Called with every failure it recovers from, and what it was doing. */
   onError?: (err: unknown, during: string) => void;
   /** Called after every successful renewal (create or update), with the server's copy. */
   onRenew?: (lease: Wire<V1Lease>) => void;
@@ -43,10 +45,12 @@ export class NodeLeaseController {
     return this.latest;
   }
 
+  /** Starts renewing (once). */
   start(): void {
     this.loop ??= this.run();
   }
 
+  /** Stops renewing; resolves when the loop has ended. */
   async stop(): Promise<void> {
     this.sleeper.stop();
     await this.loop;

@@ -2,10 +2,15 @@ import type { V1Node } from '@kubernetes/client-node';
 import type { Wire } from '@nodeagent/primitives';
 import type { ResolvedNodeStatusConfig } from './node-status-config';
 
+/** The well-known label a Node carries its hostname in. */
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
+/** The well-known label a Node carries its OS (GOOS) in. */
 export const LABEL_OS = 'kubernetes.io/os';
+/** The well-known label a Node carries its architecture (GOARCH) in. */
 export const LABEL_ARCH = 'kubernetes.io/arch';
+/** The deprecated beta OS label the kubelet still sets. */
 export const LABEL_BETA_OS = 'beta.kubernetes.io/os';
+/** The deprecated beta architecture label the kubelet still sets. */
 export const LABEL_BETA_ARCH = 'beta.kubernetes.io/arch';
 /** The kubelet sets this so the attach/detach controller handles volumes. */
 export const ANNOTATION_CONTROLLER_MANAGED_ATTACH_DETACH =

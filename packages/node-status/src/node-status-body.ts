@@ -11,6 +11,7 @@ export interface RuntimeVersion {
   runtimeVersion: string;
 }
 
+/** One entry of a Node's status.images: its names and size. */
 export interface NodeImage {
   names: string[];
   sizeBytes: number;
@@ -66,6 +67,7 @@ export interface NodeStatusWire {
   images: NodeImage[];
 }
 
+/** Everything a Node status is assembled from. */
 export interface StatusBodyInputs {
   capacity: ResourceList;
   allocatable: ResourceList;

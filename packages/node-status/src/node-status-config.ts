@@ -67,8 +67,10 @@ export const DEFAULT_EVICTION_HARD: Readonly<Record<string, string>> = {
   'imagefs.available': '15%',
 };
 
+/** The namespace node leases live in. */
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
+/** The config with every default filled in, validated (InvalidConfigError names the field). */
 export function resolveNodeStatusConfig(config: NodeStatusConfig): ResolvedNodeStatusConfig {
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(config.nodeName ?? '') || config.nodeName.length > 253) {
     throw new InvalidConfigError('nodeName', config.nodeName, 'must be a lowercase RFC 1123 subdomain');

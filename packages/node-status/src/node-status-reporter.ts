@@ -38,12 +38,14 @@ import { Sleeper } from './scheduler';
 
 const MANAGED: ReadonlySet<string> = new Set(CONDITION_ORDER);
 
+/** The eviction manager's current pressure signals, for the pressure conditions. */
 export interface PressureSignals {
   memoryPressure?: boolean;
   diskPressure?: boolean;
   pidPressure?: boolean;
 }
 
+/** The cluster, node config and sources a NodeStatusReporter reports from. */
 export interface NodeStatusReporterOptions {
   kubeConfig: KubeConfig;
   config: NodeStatusConfig;
@@ -58,9 +60,11 @@ export interface NodeStatusReporterOptions {
   /** Machine facts; defaults to reading /proc, cgroups and statfs. */
   machineInfo?: () => Promise<MachineInfo>;
   clock?: Clock;
+  /** Called with every failure it recovers from, and what it was doing. */
   onError?: (err: unknown, during: string) => void;
   /** After every status patch the API server accepted. */
   onStatusUpdate?: (status: NodeStatusWire) => void;
+  /** Called after each lease renewal with the server's copy. */
   onLeaseRenew?: (lease: Wire<V1Lease>) => void;
   /**
    * A node condition set or changed (upstream's recordNodeStatusEvent, type Normal): the reason,
@@ -126,6 +130,7 @@ export class NodeStatusReporter {
     this.loop = this.run();
   }
 
+  /** Stops the status and lease loops; resolves when both have ended. */
   async stop(): Promise<void> {
     this.sleeper.stop();
     await Promise.all([this.loop, this.lease.stop()]);

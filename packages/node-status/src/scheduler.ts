@@ -23,6 +23,7 @@ export class Sleeper {
     return this.stopped;
   }
 
+  /** Wakes every sleeper with false and makes later sleeps return false at once. */
   stop(): void {
     this.stopped = true;
     for (const [handle, wake] of this.pending) {

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from './errors';
 
+/** An exponential backoff's first and largest delay, jitter and when it resets. */
 export interface BackoffOptions {
   /** First delay. Default 800 ms (client-go's reflector default). */
   initialMs?: number;

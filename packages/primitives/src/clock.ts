@@ -5,7 +5,9 @@
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
+  /** Calls `fn` after `ms` of this clock's time; the handle is for clearTimeout. */
   setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancels a timer of this clock (a handle of another clock is ignored). */
   clearTimeout(handle: unknown): void;
 }
 
@@ -36,12 +38,14 @@ export class FakeClock implements Clock {
     return this.t;
   }
 
+  /** Schedules `fn` at now + ms; it fires when advance() passes that time. */
   setTimeout(fn: () => void, ms: number): unknown {
     const id = ++this.seq;
     this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
     return id;
   }
 
+  /** Cancels a scheduled timer. */
   clearTimeout(handle: unknown): void {
     this.timers.delete(handle as number);
   }

@@ -48,4 +48,5 @@ export class CommandNotFoundError extends CodedError {
   }
 }
 
+/** Whether an error is a CommandNotFoundError, from either the ESM or the CJS build. */
 export const isCommandNotFoundError = errorPredicate(CommandNotFoundError);

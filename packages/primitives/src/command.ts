@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { CommandNotFoundError } from './command-not-found';
 import { CodedError } from './errors';
 
+/** A finished command's output and exit code. */
 export interface CommandOutput {
   stdout: string;
   stderr: string;
@@ -12,6 +13,7 @@ export interface CommandOutput {
 /** stdin produced while the command runs: chunks are written as they come, honouring backpressure. */
 export type StreamedInput = AsyncIterable<string | Buffer>;
 
+/** Per run: stdin, output handling, timeout, environment and the Debian package to name if missing. */
 export interface RunCommandOptions {
   /**
    * Written to stdin, which is then closed. A StreamedInput is pumped chunk by chunk while the
@@ -37,6 +39,7 @@ export interface RunCommandOptions {
  * namespace, behind a prefix, over a fake).
  */
 export interface CommandRunner {
+  /** Runs `file` with `args` (no shell); CommandNotFoundError when it is not installed. */
   run(file: string, args: readonly string[], options?: RunCommandOptions): Promise<CommandOutput>;
 }
 

@@ -167,6 +167,9 @@ export function errorPredicate<T extends CodedError>(
 /** Whether `e` is a FieldError (it names the field and value it is about), from either build. */
 export const isFieldError: (e: unknown) => e is FieldError = errorPredicate(FieldError);
 
+/** Whether an error is an InvalidDurationError, from either build. */
 export const isInvalidDurationError = errorPredicate(InvalidDurationError);
+/** Whether an error is an InvalidQuantityError, from either build. */
 export const isInvalidQuantityError = errorPredicate(InvalidQuantityError);
+/** Whether an error is an InvalidOptionError, from either build. */
 export const isInvalidOptionError = errorPredicate(InvalidOptionError);

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 // klog's text format (component-base's default `--logging-format=text`) for pino records:
 // `I1122 19:54:00.123456   12345 kubelet] "msg" key="value"`.
 
+/** The pid and source a klog header line prints (defaults: this process's pid, the component). */
 export interface KlogLineOptions {
   /** Printed after the time; default this process's. */
   pid?: number;

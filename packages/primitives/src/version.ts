@@ -68,8 +68,11 @@ export function rawVersionText(name: string, moduleLocation: string, runtime: Ve
 
 /** An app's version functions, bound to the module at `moduleLocation` (see packageVersion). */
 export function appVersion(moduleLocation: string): {
+  /** The app package's version. */
   packageVersion: () => string;
+  /** `--version` output. */
   versionText: () => string;
+  /** `--version=raw` output. */
   rawVersionText: (name: string, runtime?: VersionRuntime) => string;
 } {
   return {

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { randomSerial } from './random-serial';
 import { ecdsaP256, x509 } from './x509-setup';
 
+/** A self-signed certificate's common name, alternative names, lifetime and whether it is a CA. */
 export interface SelfSignedOptions {
   commonName: string;
   /** DNS subject alternative names. */
