@@ -73,6 +73,22 @@ describe('rule compiler errors', () => {
     expect(syntaxError('ip6 daddr ::1 accept').reason).toMatch(/cannot match in an ip table/);
   });
 
+  it('needs a resolver for interface names, and names a missing interface', () => {
+    expect(syntaxError('iif cbr0 accept').reason).toMatch(/needs CompileRuleInput.resolveInterface/);
+    expect(() =>
+      compileRule({
+        family: 'ip',
+        table: 't',
+        chain: 'c',
+        rule: 'iif cbr0 accept',
+        sets,
+        resolveInterface: () => undefined,
+        allocateSet: () => ({ name: '__set0', setId: 1 }),
+      }),
+    ).toThrow(/Interface does not exist/);
+    expect(() => compile('iif 3 accept')).not.toThrow();
+  });
+
   it('reports unterminated strings, missing values and empty rules', () => {
     expect(syntaxError('log prefix "open').reason).toMatch(/unterminated string/);
     expect(syntaxError('ip daddr').token).toBe('<end>');

@@ -77,6 +77,7 @@ export function compileOperations(
   family: NftFamily,
   table: string,
   operations: readonly NftOperation[],
+  resolveInterface?: (name: string) => number | undefined,
 ): CompiledRuleText[] {
   const sets = new Map<string, NetlinkSetInfo>();
   for (const op of operations)
@@ -94,6 +95,7 @@ export function compileOperations(
       rule: rule.rule,
       sets,
       batch,
+      ...(resolveInterface ? { resolveInterface } : {}),
       allocateSet: (kind) => ({ name: kind === 'map' ? '__map%d' : '__set%d', setId: nextId++ }),
     });
     out.push({

@@ -12,6 +12,9 @@ import {
   NftTransaction,
   parseScript,
 } from '../../src/nftables/index';
+import { hostU32 } from '../../src/nftables/netlink/data-types';
+import { compileRule, dataWords, decompileRule } from '../../src/nftables/netlink/rule/index';
+import { renderScript } from '../../src/nftables/render-script';
 import { compareWithNft, compileOperations, encodeElements, nftBytecode } from './nft-rule-oracle-harness';
 
 // nft is the oracle: every rule of the corpus, compiled by us, encoded to netlink bytes and
@@ -100,6 +103,52 @@ describe('rule compiler against nft --debug=netlink (real nft, throwaway namespa
       await expectSameAsNft(family as NftFamily, table as string, tx.operations);
     });
   }
+
+  it('interface names (iif/oif) resolve to the indexes nft resolves in the namespace, and print back as names', async () => {
+    const netns = await scope.create();
+    await netns.exec('ip', ['link', 'add', 'cbr0', 'type', 'veth', 'peer', 'name', 'cbr0p']);
+    const links = JSON.parse((await netns.exec('ip', ['-j', 'link', 'show'])).stdout) as {
+      ifindex: number;
+      ifname: string;
+    }[];
+    const indexOf = (name: string) => links.find((l) => l.ifname === name)?.ifindex;
+    const tx = new NftTransaction()
+      .add({ kind: 'table' })
+      .add({ kind: 'chain', name: 'to' })
+      .add({ kind: 'chain', name: 'c' })
+      .add({ kind: 'rule', chain: 'c', rule: 'iif cbr0 goto to' })
+      .add({ kind: 'rule', chain: 'c', rule: 'iif != cbr0 jump to' })
+      .add({ kind: 'rule', chain: 'c', rule: 'oif lo accept' });
+    const nft = await nftBytecode(netns, 'ip', 't', tx.operations);
+    const ours = compileOperations('ip', 't', tx.operations, indexOf);
+    expect(compareWithNft(ours, nft.rules).mismatches).toEqual([]);
+    expect(ours[0]?.lines[1]).toBe(`  [ cmp eq reg 1 ${dataWords(hostU32(indexOf('cbr0') as number))[0]} ]`);
+    await netns.exec('nft', ['-f', '-'], {
+      input: renderScript('ip', 't', tx.operations, { emulateDestroy: false }),
+    });
+    const listed = await new NftablesClient({
+      family: 'ip',
+      table: 't',
+      runner: netnsRunner(netns.path),
+    }).list();
+    const names = new Map(links.map((l) => [l.ifindex, l.ifname]));
+    const printed = (listed.rules.c ?? []).map((r) =>
+      decompileRule(
+        compileRule({
+          family: 'ip',
+          table: 't',
+          chain: 'c',
+          rule: r.rule,
+          sets: new Map(),
+          resolveInterface: indexOf,
+          allocateSet: () => ({ name: '__set0', setId: 1 }),
+        }).expressions,
+        { family: 'ip', interfaceName: (i) => names.get(i) },
+      ),
+    );
+    expect(printed).toEqual((listed.rules.c ?? []).map((r) => r.rule));
+    expect(printed[0]).toBe('iif "cbr0" goto to');
+  });
 
   it("upstream v1.36 kube-proxy's nftables ruleset (fidelity fixture), as the kernel lists it back", async () => {
     const netns = await scope.create();

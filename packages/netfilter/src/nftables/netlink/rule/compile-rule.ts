@@ -99,6 +99,7 @@ export interface CompileExpressionsInput {
   sets: ReadonlyMap<string, NetlinkSetInfo>;
   allocateSet: AllocateAnonymousSet;
   batch?: RuleBatchState;
+  resolveInterface?: (name: string) => number | undefined;
 }
 
 /** State for the rules of one batch (CompileRuleInput.batch). */
@@ -302,7 +303,7 @@ class RuleCompiler {
     const allocator = new SlotAllocator();
     const slot = allocator.allocate(selectorSlots(left, family));
     const reg = registerNumber(slot);
-    const text = right.text;
+    const text = t.type === 'iface_index' ? this.interfaceIndex(right) : right.text;
     const cmpOp = op === 'implicit' ? 'eq' : (op as 'eq');
     // Prefix: whole bytes shrink the load, other lengths mask it.
     if (left.t === 'payload' && text.includes('/') && (op === 'implicit' || op === 'eq' || op === 'neq')) {
@@ -371,6 +372,21 @@ class RuleCompiler {
       return;
     }
     this.out.push({ kind: 'cmp', op: cmpOp, sreg: reg, data });
+  }
+
+  /** `iif cbr0` → the interface's index, as nft resolves it when it compiles the rule. */
+  private interfaceIndex(value: ValueExpr): string {
+    const name = value.text.replace(/^"(.*)"$/, '$1');
+    if (/^[0-9]+$/.test(name)) return name;
+    const resolve = this.input.resolveInterface;
+    if (!resolve)
+      this.fail(
+        value.offset,
+        'an interface name needs CompileRuleInput.resolveInterface (nft resolves it in its network namespace)',
+      );
+    const index = resolve(name);
+    if (index === undefined) this.fail(value.offset, 'Interface does not exist');
+    return `${index}`;
   }
 
   /** The set a lookup reads: a named one (checked against `sets`), or a new anonymous one. */

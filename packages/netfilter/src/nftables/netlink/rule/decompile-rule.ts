@@ -36,6 +36,8 @@ export interface DecompileContext {
   chain?: string;
   /** `__set%d` contents by the name the lookup carries. */
   anonymousSets?: ReadonlyMap<string, AnonymousSetContents>;
+  /** Interface index → name for `iif` / `oif` (nft lists the name); without it the index is printed. */
+  interfaceName?: (index: number) => string | undefined;
 }
 
 type Source =
@@ -500,6 +502,12 @@ class Decompiler {
       return i;
     }
     const value = l.hton ? Buffer.from(e.data).reverse() : e.data;
+    if (source.t === 'meta' && (source.key === 'iif' || source.key === 'oif')) {
+      const index = hostWord(value);
+      const name = this.ctx.interfaceName?.(index);
+      this.words.push(`${d.text} ${CMP_TEXT[e.op]}${name === undefined ? `${index}` : `"${name}"`}`);
+      return i;
+    }
     const bitmask = d.type === 'ct_state' || d.type === 'ct_status';
     const op = e.op === 'eq' && bitmask ? '== ' : CMP_TEXT[e.op];
     const text = `${d.text} ${op}${formatValue(d.type, value)}`;

@@ -13,7 +13,7 @@ export {
   parseTimeout,
   typeofToType,
 } from './compile-rule';
-export { anonymousSetDebugLines, debugLine, debugLines, elementDebugText } from './debug-text';
+export { anonymousSetDebugLines, dataWords, debugLine, debugLines, elementDebugText } from './debug-text';
 export { decodeExpressions } from './decode-expressions';
 export { encodeExpressions } from './encode-expressions';
 export { NftExpressionDecodeError, NftRuleSetError, NftRuleSyntaxError } from './errors';

@@ -95,6 +95,12 @@ export interface CompileRuleInput {
    * gets the match, as in a batch of its own.
    */
   batch?: RuleBatchState;
+  /**
+   * Interface name → index for `iif` / `oif` (nft looks names up in its own network namespace
+   * when it compiles a rule; the client does it in the namespace it writes to). Without it a
+   * rule naming an interface is an NftRuleSyntaxError; an index given as a number needs none.
+   */
+  resolveInterface?: (name: string) => number | undefined;
 }
 
 /** Per-batch compiler state (see CompileRuleInput.batch). */
