@@ -63,12 +63,13 @@ walk(pkg);
 let out = `${header}\n`;
 for (const e of enums) {
   const name = tsName(e);
-  out += `export const ${name} = {\n`;
+  const protoName = e.fullName.replace(/^\.runtime\.v1\./, '');
+  out += `/** The values of runtime.v1's \`${protoName}\` enum, by name. */\nexport const ${name} = {\n`;
   for (const [k, v] of Object.entries(e.values)) out += `  ${k}: ${v},\n`;
-  out += `} as const;\nexport type ${name} = (typeof ${name})[keyof typeof ${name}];\n\n`;
+  out += `} as const;\n/** One value of runtime.v1's \`${protoName}\` enum. */\nexport type ${name} = (typeof ${name})[keyof typeof ${name}];\n\n`;
 }
 for (const t of types) {
-  out += `export interface ${tsName(t)} {\n`;
+  out += `/** runtime.v1's \`${t.fullName.replace(/^\.runtime\.v1\./, '')}\` message, every field present (proto3 defaults; unset messages null). */\nexport interface ${tsName(t)} {\n`;
   for (const f of t.fieldsArray) out += `  ${f.name}: ${fieldType(f)};\n`;
   out += '}\n\n';
 }
