@@ -30,6 +30,7 @@ export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Sent in VersionRequest.version, as the kubelet does. */
 export const KUBE_RUNTIME_API_VERSION = '0.1.0';
 
+/** Where the runtime listens and the client's timeouts and message size. */
 export interface CriClientOptions {
   /** `unix:///run/containerd/containerd.sock`, `unix:/…` or a bare socket path. */
   endpoint: string;
@@ -43,6 +44,7 @@ export interface CriClientOptions {
   skipVersionCheck?: boolean;
 }
 
+/** Per call: an abort signal and a timeout overriding the client's. */
 export interface CallOptions {
   /** Cancels the call; it then rejects with a CriError whose code is CANCELLED. */
   signal?: AbortSignal;
@@ -187,6 +189,7 @@ export class CriClient {
 
   // ------------------------------------------------------------------ runtime
 
+  /** The runtime's name, version and CRI API version (Version). */
   version(req: RtReq<'Version'> = { version: KUBE_RUNTIME_API_VERSION }, opts?: CallOptions) {
     return this.rt('Version', req, opts);
   }
@@ -194,48 +197,61 @@ export class CriClient {
   status(req: RtReq<'Status'> = {}, opts?: CallOptions) {
     return this.rt('Status', req, opts);
   }
+  /** The runtime's configuration the kubelet must match, e.g. its cgroup driver (RuntimeConfig). */
   runtimeConfig(req: RtReq<'RuntimeConfig'> = {}, opts?: CallOptions) {
     return this.rt('RuntimeConfig', req, opts);
   }
+  /** Hands the runtime the node's pod CIDR (UpdateRuntimeConfig). */
   updateRuntimeConfig(req: RtReq<'UpdateRuntimeConfig'>, opts?: CallOptions) {
     return this.rt('UpdateRuntimeConfig', req, opts);
   }
 
   // ------------------------------------------------------------------ pod sandboxes
 
+  /** Creates and starts a pod sandbox; resolves to its ID (RunPodSandbox). */
   runPodSandbox(req: RtReq<'RunPodSandbox'>, opts?: CallOptions) {
     return this.rt('RunPodSandbox', req, opts);
   }
+  /** Stops a sandbox's containers and releases its network (StopPodSandbox). */
   stopPodSandbox(req: RtReq<'StopPodSandbox'>, opts?: CallOptions) {
     return this.rt('StopPodSandbox', req, opts);
   }
+  /** Removes a stopped sandbox and its containers (RemovePodSandbox). */
   removePodSandbox(req: RtReq<'RemovePodSandbox'>, opts?: CallOptions) {
     return this.rt('RemovePodSandbox', req, opts);
   }
+  /** A sandbox's state, IPs and metadata (PodSandboxStatus). */
   podSandboxStatus(req: RtReq<'PodSandboxStatus'>, opts?: CallOptions) {
     return this.rt('PodSandboxStatus', req, opts);
   }
+  /** Sandboxes matching the filter (ListPodSandbox). */
   listPodSandbox(req: RtReq<'ListPodSandbox'> = {}, opts?: CallOptions) {
     return this.rt('ListPodSandbox', req, opts);
   }
+  /** One sandbox's cpu, memory, network and process usage (PodSandboxStats). */
   podSandboxStats(req: RtReq<'PodSandboxStats'>, opts?: CallOptions) {
     return this.rt('PodSandboxStats', req, opts);
   }
+  /** Usage of the sandboxes matching the filter (ListPodSandboxStats). */
   listPodSandboxStats(req: RtReq<'ListPodSandboxStats'> = {}, opts?: CallOptions) {
     return this.rt('ListPodSandboxStats', req, opts);
   }
+  /** The metrics the runtime can report per sandbox (ListMetricDescriptors). */
   listMetricDescriptors(req: RtReq<'ListMetricDescriptors'> = {}, opts?: CallOptions) {
     return this.rt('ListMetricDescriptors', req, opts);
   }
+  /** Every sandbox's metrics (ListPodSandboxMetrics). */
   listPodSandboxMetrics(req: RtReq<'ListPodSandboxMetrics'> = {}, opts?: CallOptions) {
     return this.rt('ListPodSandboxMetrics', req, opts);
   }
 
   // ------------------------------------------------------------------ containers
 
+  /** Creates a container in a sandbox; resolves to its ID (CreateContainer). */
   createContainer(req: RtReq<'CreateContainer'>, opts?: CallOptions) {
     return this.rt('CreateContainer', req, opts);
   }
+  /** Starts a created container (StartContainer). */
   startContainer(req: RtReq<'StartContainer'>, opts?: CallOptions) {
     return this.rt('StartContainer', req, opts);
   }
@@ -243,6 +259,7 @@ export class CriClient {
   stopContainer(req: RtReq<'StopContainer'>, opts?: CallOptions) {
     return this.rt('StopContainer', req, opts, this.timeoutMs + Number(req.timeout ?? 0) * 1000);
   }
+  /** Removes a container, stopping it first if needed (RemoveContainer). */
   removeContainer(req: RtReq<'RemoveContainer'>, opts?: CallOptions) {
     return this.rt('RemoveContainer', req, opts);
   }
@@ -250,12 +267,15 @@ export class CriClient {
   listContainers(req: RtReq<'ListContainers'> = {}, opts?: CallOptions) {
     return this.rt('ListContainers', req, opts);
   }
+  /** A container's state, exit code, times and mounts (ContainerStatus). */
   containerStatus(req: RtReq<'ContainerStatus'>, opts?: CallOptions) {
     return this.rt('ContainerStatus', req, opts);
   }
+  /** Changes a running container's cgroup limits (UpdateContainerResources). */
   updateContainerResources(req: RtReq<'UpdateContainerResources'>, opts?: CallOptions) {
     return this.rt('UpdateContainerResources', req, opts);
   }
+  /** Makes the runtime reopen a container's log file after rotation (ReopenContainerLog). */
   reopenContainerLog(req: RtReq<'ReopenContainerLog'>, opts?: CallOptions) {
     return this.rt('ReopenContainerLog', req, opts);
   }
@@ -297,12 +317,15 @@ export class CriClient {
     const { url } = await this.portForward({ podSandboxId, port: [port] }, opts);
     return openPortForward(url, port, opts);
   }
+  /** One container's cpu, memory and writable-layer usage (ContainerStats). */
   containerStats(req: RtReq<'ContainerStats'>, opts?: CallOptions) {
     return this.rt('ContainerStats', req, opts);
   }
+  /** Usage of the containers matching the filter (ListContainerStats). */
   listContainerStats(req: RtReq<'ListContainerStats'> = {}, opts?: CallOptions) {
     return this.rt('ListContainerStats', req, opts);
   }
+  /** Checkpoints a container to a file (CheckpointContainer). */
   checkpointContainer(req: RtReq<'CheckpointContainer'>, opts?: CallOptions) {
     return this.rt('CheckpointContainer', req, opts);
   }
@@ -340,6 +363,7 @@ export class CriClient {
 
   // ------------------------------------------------------------------ images
 
+  /** Images the runtime holds, optionally filtered (ListImages). */
   listImages(req: ImReq<'ListImages'> = {}, opts?: CallOptions) {
     return this.im('ListImages', req, opts);
   }
@@ -351,9 +375,11 @@ export class CriClient {
   pullImage(req: ImReq<'PullImage'>, opts?: CallOptions) {
     return this.im('PullImage', req, opts, this.pullTimeoutMs);
   }
+  /** Removes an image (RemoveImage). */
   removeImage(req: ImReq<'RemoveImage'>, opts?: CallOptions) {
     return this.im('RemoveImage', req, opts);
   }
+  /** Usage of the filesystems holding images and containers (ImageFsInfo). */
   imageFsInfo(req: ImReq<'ImageFsInfo'> = {}, opts?: CallOptions) {
     return this.im('ImageFsInfo', req, opts);
   }

@@ -8,6 +8,7 @@ const CODE_NAMES: Record<number, string> = Object.fromEntries(
     .map(([k, v]) => [v as number, k]),
 );
 
+/** The name of a gRPC status code (`NOT_FOUND` for 5), or the number as text. */
 export function grpcCodeName(code: number): string {
   return CODE_NAMES[code] ?? `CODE_${code}`;
 }
@@ -90,12 +91,19 @@ function hasCode(e: unknown, code: number): boolean {
   return e instanceof CriError && e.grpcCode === code;
 }
 
+/** Whether a CRI call failed with NOT_FOUND. */
 export const isNotFound = (e: unknown): e is CriError => hasCode(e, GrpcStatus.NOT_FOUND);
+/** Whether a CRI call failed with ALREADY_EXISTS. */
 export const isAlreadyExists = (e: unknown): e is CriError => hasCode(e, GrpcStatus.ALREADY_EXISTS);
+/** Whether a CRI call failed with UNAVAILABLE (runtime down or restarting). */
 export const isUnavailable = (e: unknown): e is CriError => hasCode(e, GrpcStatus.UNAVAILABLE);
+/** Whether a CRI call failed with UNIMPLEMENTED (the runtime lacks the RPC). */
 export const isUnimplemented = (e: unknown): e is CriError => hasCode(e, GrpcStatus.UNIMPLEMENTED);
+/** Whether a CRI call failed with DEADLINE_EXCEEDED. */
 export const isDeadlineExceeded = (e: unknown): e is CriError => hasCode(e, GrpcStatus.DEADLINE_EXCEEDED);
+/** Whether a CRI call failed with CANCELLED (e.g. its signal aborted). */
 export const isCancelled = (e: unknown): e is CriError => hasCode(e, GrpcStatus.CANCELLED);
+/** Whether a CRI call failed with INVALID_ARGUMENT. */
 export const isInvalidArgument = (e: unknown): e is CriError => hasCode(e, GrpcStatus.INVALID_ARGUMENT);
 
 /** Turn a grpc-js ServiceError (or anything thrown) into a CriError for `rpc`. */

@@ -9,6 +9,7 @@ export interface CriLogLine {
   content: string;
 }
 
+/** Parses one line of a CRI container log file (InvalidArgumentError when it is not one). */
 export function parseCriLogLine(line: string): CriLogLine {
   const m = /^(\S+) (stdout|stderr) ([FP])(?: (.*))?$/.exec(line);
   if (!m) throw new InvalidArgumentError('line', line, 'not a CRI log line');

@@ -38,7 +38,7 @@ export {
   STREAM_PROTOCOLS,
   StreamChannel,
   type StreamExit,
-  type V4Status,
   type StreamSession,
+  type V4Status,
 } from './streaming/stream-session';
 export { type StreamConnector, StreamingError, tcpConnector } from './streaming/websocket-client';

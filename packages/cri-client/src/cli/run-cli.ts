@@ -6,8 +6,11 @@ import { enumName } from '../enum-name';
 import { ContainerState, PodSandboxState } from '../generated/types';
 import { age, humanSize, parseLabels, shortId, splitRepoTag, table, toJson } from './format';
 
+/** Where the CLI writes (tests capture it). */
 export interface CliIo {
+  /** Writes normal output. */
   stdout(text: string): void;
+  /** Writes errors. */
   stderr(text: string): void;
   env: Record<string, string | undefined>;
   /** Milliseconds since the epoch, for "created … ago" columns. */

@@ -11,6 +11,7 @@ export const StreamChannel = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize:
 /** v4 sends a JSON metav1.Status on the error channel; channel.k8s.io sends plain text. */
 export const STREAM_PROTOCOLS = ['v4.channel.k8s.io', 'channel.k8s.io'];
 
+/** How a streamed exec or attach ended: its exit code and the status it came from. */
 export interface StreamExit {
   /** Exit code of the remote process (0 when the server reported Success). */
   exitCode: number;
@@ -18,6 +19,7 @@ export interface StreamExit {
   status?: unknown;
 }
 
+/** An open exec/attach/port-forward stream: its channels, exit and close. */
 export interface StreamSession {
   /** Sub-protocol the server chose. */
   readonly protocol: string;
@@ -29,9 +31,11 @@ export interface StreamSession {
   resize(width: number, height: number): void;
   /** Settles when the server ends the session: the exit code, or StreamingError on failure. */
   readonly exit: Promise<StreamExit>;
+  /** Closes the connection; the exit promise settles. */
   close(): void;
 }
 
+/** How to open a streaming URL: which channels and an optional connector. */
 export interface OpenStreamOptions {
   /**
    * How to reach the streaming server's host:port. Default TCP; tests use this to reach a server

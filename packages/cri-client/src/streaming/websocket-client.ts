@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 /** Opens the byte stream a WebSocket runs over. Default: TCP to host:port. */
 export type StreamConnector = (host: string, port: number) => Duplex;
 
+/** A streaming connection failed: the handshake, the protocol or the socket. */
 export class StreamingError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
@@ -16,6 +17,7 @@ export class StreamingError extends Error {
   }
 }
 
+/** Connects over TCP in this process's network namespace (the default connector). */
 export const tcpConnector: StreamConnector = (host, port) => netConnect({ host, port });
 
 type Queued =

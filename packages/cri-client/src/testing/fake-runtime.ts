@@ -47,6 +47,7 @@ export interface InjectedError {
   times?: number;
 }
 
+/** An image the fake runtime starts with: its reference, ID, size, command and pull credentials. */
 export interface FakeImageInput {
   /** Reference the image is known by, e.g. `localhost/nodeagent/busybox:1.0`. */
   ref: string;
@@ -59,8 +60,10 @@ export interface FakeImageInput {
   auth?: { username: string; password: string };
 }
 
+/** Answers an ExecSync in place of the mini shell; undefined lets the shell run it. */
 export type ExecHandler = (containerId: string, cmd: string[]) => ShellResult | undefined;
 
+/** The fake runtime's socket, images and behaviour. */
 export interface FakeRuntimeOptions {
   /** Where to listen. Default: a fresh temp dir's `cri.sock`. */
   socketPath?: string;
@@ -269,6 +272,7 @@ export class FakeRuntime {
     else this.delays.delete(rpc);
   }
 
+  /** Drops every injected error and delay. */
   clearInjections(): void {
     this.errors.clear();
     this.delays.clear();

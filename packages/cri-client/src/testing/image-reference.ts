@@ -6,6 +6,7 @@ const REFERENCE = new RegExp(
   `^(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
 );
 
+/** Whether `ref` is a valid Docker/OCI image reference, as containerd checks it. */
 export function isValidImageReference(ref: string): boolean {
   return ref.length > 0 && ref.length <= 255 && REFERENCE.test(ref);
 }
