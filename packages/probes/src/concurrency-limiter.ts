@@ -19,6 +19,7 @@ export class ConcurrencyLimiter {
     return this.waiting.length;
   }
 
+  /** Runs `fn` once a slot is free; the slot is released when it settles. */
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.active++;

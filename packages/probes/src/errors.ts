@@ -16,5 +16,7 @@ export class ExecTimeoutError extends ProbeError {
   }
 }
 
+/** Whether an error is an InvalidProbeError, from either the ESM or the CJS build. */
 export const isInvalidProbeError = errorPredicate(InvalidProbeError);
+/** Whether an error is a PortNotFoundError, from either the ESM or the CJS build. */
 export const isPortNotFoundError = errorPredicate(PortNotFoundError);

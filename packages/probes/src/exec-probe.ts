@@ -3,6 +3,7 @@ import { ExecTimeoutError } from './errors';
 import { limitOutput } from './limit-output';
 import type { ProbeRunOutcome } from './probe-types';
 
+/** What an exec probe's command returned: exit code and output. */
 export interface ExecResult {
   exitCode: number;
   stdout: string | Buffer;

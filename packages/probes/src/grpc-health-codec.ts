@@ -3,10 +3,12 @@
 //   message HealthCheckRequest  { string service = 1; }
 //   message HealthCheckResponse { ServingStatus status = 1; }
 
+/** The gRPC health service's Check method path. */
 export const HEALTH_CHECK_METHOD = '/grpc.health.v1.Health/Check';
 
 /** grpc.health.v1.HealthCheckResponse.ServingStatus, by wire number. */
 export const SERVING_STATUS_NAMES = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
+/** A grpc.health.v1 serving status name. */
 export type ServingStatus = (typeof SERVING_STATUS_NAMES)[number];
 
 function encodeVarint(n: number): number[] {
@@ -72,21 +74,25 @@ function decodeField1(buf: Buffer): { varint?: number; bytes?: Buffer } {
   return out;
 }
 
+/** Protobuf bytes of a HealthCheckRequest. */
 export function encodeHealthCheckRequest(req: { service: string }): Buffer {
   if (req.service === '') return Buffer.alloc(0);
   const bytes = Buffer.from(req.service, 'utf8');
   return Buffer.from([0x0a, ...encodeVarint(bytes.length), ...bytes]);
 }
 
+/** A HealthCheckRequest from its protobuf bytes. */
 export function decodeHealthCheckRequest(buf: Buffer): { service: string } {
   return { service: decodeField1(buf).bytes?.toString('utf8') ?? '' };
 }
 
+/** Protobuf bytes of a HealthCheckResponse. */
 export function encodeHealthCheckResponse(res: { status: ServingStatus }): Buffer {
   const n = SERVING_STATUS_NAMES.indexOf(res.status);
   return n === 0 ? Buffer.alloc(0) : Buffer.from([0x08, ...encodeVarint(n)]);
 }
 
+/** A HealthCheckResponse from its protobuf bytes. */
 export function decodeHealthCheckResponse(buf: Buffer): { status: ServingStatus } {
   const n = decodeField1(buf).varint ?? 0;
   return { status: SERVING_STATUS_NAMES[n] ?? 'UNKNOWN' };

@@ -11,6 +11,7 @@ import { DEFAULT_PROBE_USER_AGENT } from './probe-defaults';
 import type { ProbeRunOutcome } from './probe-types';
 import { hostPort } from './tcp-probe';
 
+/** One gRPC health probe: where, which service, and its timeout. */
 export interface GrpcProbeRequest {
   host: string;
   port: number;

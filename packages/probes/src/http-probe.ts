@@ -7,6 +7,7 @@ import { DEFAULT_PROBE_USER_AGENT, MAX_HTTP_REDIRECTS } from './probe-defaults';
 import type { HTTPHeaderSpec, ProbeRunOutcome } from './probe-types';
 import { hostPort } from './tcp-probe';
 
+/** One HTTP GET probe: URL parts, headers, timeout and user agent. */
 export interface HttpProbeRequest {
   scheme: 'http' | 'https';
   host: string;

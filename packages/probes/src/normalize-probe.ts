@@ -9,6 +9,7 @@ import {
 import type { ContainerPortSpec, HTTPHeaderSpec, ProbeSpec, ProbeType } from './probe-types';
 import { resolveContainerPort } from './resolve-port';
 
+/** A probe's one action, resolved: exec, httpGet, tcpSocket or grpc. */
 export type ProbeHandler =
   | { kind: 'exec'; command: string[] }
   | {

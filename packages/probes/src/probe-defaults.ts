@@ -1,8 +1,13 @@
 // Defaults and limits exactly as the core/v1 API defaults them (SetDefaults_Probe).
+/** A probe's periodSeconds when unset. */
 export const DEFAULT_PERIOD_SECONDS = 10;
+/** A probe's timeoutSeconds when unset. */
 export const DEFAULT_TIMEOUT_SECONDS = 1;
+/** A probe's successThreshold when unset. */
 export const DEFAULT_SUCCESS_THRESHOLD = 1;
+/** A probe's failureThreshold when unset. */
 export const DEFAULT_FAILURE_THRESHOLD = 3;
+/** A probe's initialDelaySeconds when unset. */
 export const DEFAULT_INITIAL_DELAY_SECONDS = 0;
 
 /** The kubelet keeps at most this much probe output (probe.maxRespBodyLength / exec LimitWriter). */

@@ -20,6 +20,7 @@ export interface ProbedContainer {
 /** Container state as the caller knows it; `started` is derived from the startup probe if omitted. */
 export type ContainerStateInput = Omit<ContainerState, 'started'> & { started?: boolean };
 
+/** How a ProbeManager runs probes: executor, concurrency, clock and hooks. */
 export interface ProbeManagerOptions {
   /** Backs exec probes (the kubelet passes CRI ExecSync). */
   executor?: ExecProbeExecutor;
@@ -31,6 +32,7 @@ export interface ProbeManagerOptions {
   /** At most this many probes run at once across all containers (default 100). */
   maxConcurrentProbes?: number;
   clock?: Clock;
+  /** In [0, 1), for spreading first runs (default Math.random). */
   random?: () => number;
   userAgent?: string;
   /** Replaces the network/exec probe (tests); defaults to the real probers. */
@@ -65,6 +67,7 @@ export class ProbeManager {
     this.startedAt = (opts.clock ?? systemClock).now();
   }
 
+  /** The results of one probe type (liveness, readiness or startup). */
   resultsFor(probeType: ProbeType): ResultsManager {
     return probeType === 'Liveness'
       ? this.liveness

@@ -1,15 +1,18 @@
 // Structural mirrors of the core/v1 probe types, so callers can pass `V1Probe` objects from
 // @kubernetes/client-node (or plain literals) without this package depending on it.
 
+/** core/v1 ExecAction: the command to run in the container. */
 export interface ExecActionSpec {
   command?: string[];
 }
 
+/** core/v1 HTTPHeader: one header an HTTP probe sends. */
 export interface HTTPHeaderSpec {
   name: string;
   value: string;
 }
 
+/** core/v1 HTTPGetAction: where an HTTP probe sends its GET. */
 export interface HTTPGetActionSpec {
   host?: string;
   path?: string;
@@ -19,11 +22,13 @@ export interface HTTPGetActionSpec {
   httpHeaders?: HTTPHeaderSpec[];
 }
 
+/** core/v1 TCPSocketAction: the port a TCP probe connects to. */
 export interface TCPSocketActionSpec {
   host?: string;
   port: number | string;
 }
 
+/** core/v1 GRPCAction: the port and service a gRPC health probe asks. */
 export interface GRPCActionSpec {
   port: number;
   service?: string;
@@ -56,6 +61,7 @@ export type ProbeType = 'Liveness' | 'Readiness' | 'Startup';
 /** What one probe run returns. `Warning` counts as success (e.g. a redirect to another host). */
 export type ProbeRunResult = 'Success' | 'Warning' | 'Failure' | 'Unknown';
 
+/** One probe run's result and the output that goes into its message. */
 export interface ProbeRunOutcome {
   result: ProbeRunResult;
   /** Probe output or error text, truncated to 10 KiB like the kubelet. */

@@ -31,6 +31,7 @@ export interface ProbeRunEvent {
   durationMs: number;
 }
 
+/** One container's probe: what to run, against what, and where results go. */
 export interface ProbeWorkerOptions {
   podUID: string;
   containerName: string;
@@ -50,7 +51,9 @@ export interface ProbeWorkerOptions {
    * a new container is probed as soon as it runs.
    */
   spreadFirstRun?: boolean;
+  /** Replaces the network/exec probe (tests); defaults to the real probers. */
   runProbe?: (probe: NormalizedProbe, target: ProbeTarget, signal?: AbortSignal) => Promise<ProbeRunOutcome>;
+  /** Every probe run, for events and metrics. */
   onRun?: (event: ProbeRunEvent) => void;
   /** A result this worker stored (after its threshold), changed or not. */
   onStored?: (result: ProbeResult) => void;

@@ -10,6 +10,7 @@ export interface ProbeResultUpdate {
   message: string;
 }
 
+/** Called with each changed probe result. */
 export type ProbeResultListener = (update: ProbeResultUpdate) => void;
 
 /**
@@ -22,10 +23,12 @@ export class ResultsManager {
 
   constructor(readonly probeType: ProbeType) {}
 
+  /** A container's current result, if it has one. */
   get(containerId: string): ProbeResult | undefined {
     return this.results.get(containerId);
   }
 
+  /** Stores a result; listeners hear of it only when it differs from the stored one. */
   set(containerId: string, podUID: string, result: ProbeResult, message = ''): void {
     if (this.results.get(containerId) === result) return;
     this.results.set(containerId, result);
@@ -33,6 +36,7 @@ export class ResultsManager {
     for (const listener of this.listeners) listener(update);
   }
 
+  /** Forgets a container's result (it stopped or went away). */
   remove(containerId: string): void {
     this.results.delete(containerId);
   }
