@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { IpvsAlreadyExistsError, IpvsClosedError, type IpvsHandle, IpvsNotFoundError } from '../src/index';
+import {
+  IpvsAlreadyExistsError,
+  IpvsClosedError,
+  type IpvsHandle,
+  IpvsKernelError,
+  IpvsNotFoundError,
+} from '../src/index';
 import { InvalidFieldError } from '../src/netlink/index';
 import { FakeIpvsHandle } from '../src/testing/index';
 
@@ -104,5 +110,46 @@ describe('FakeIpvsHandle', () => {
     expect(await ipvs.listServices()).toEqual([]);
     ipvs.close();
     await expect(ipvs.listServices()).rejects.toBeInstanceOf(IpvsClosedError);
+  });
+
+  it('logs applied writes, fails the write failAfter names without applying it, and then works again', async () => {
+    const ipvs = new FakeIpvsHandle();
+    await ipvs.addService({ ...web, scheduler: 'rr' });
+    await ipvs.addDestination(web, { address: '10.244.0.5', port: 8080 });
+    // Refused writes (EEXIST) are not logged: they changed nothing.
+    await expect(ipvs.addService({ ...web, scheduler: 'rr' })).rejects.toBeInstanceOf(IpvsAlreadyExistsError);
+    ipvs.failAfter(1);
+    await ipvs.setTimeouts({ tcp: 100 });
+    const err = await ipvs
+      .addDestination(web, { address: '10.244.0.6', port: 8080 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IpvsKernelError);
+    expect(err).toMatchObject({ errnoName: 'EIO', operation: 'add-destination' });
+    expect((await ipvs.listDestinations(web)).map((d) => d.address)).toEqual(['10.244.0.5']);
+    await ipvs.deleteDestination(web, { address: '10.244.0.5', port: 8080 });
+    expect(ipvs.writes).toEqual([
+      'add-service tcp/10.96.0.10:80',
+      'add-destination tcp/10.96.0.10:80 10.244.0.5:8080',
+      'set-timeouts tcp=100 tcpFin=120 udp=300',
+      'delete-destination tcp/10.96.0.10:80 10.244.0.5:8080',
+    ]);
+    expect(() => ipvs.failAfter(-1)).toThrow(InvalidFieldError);
+  });
+
+  it('reports the connection counts a test sets, and keeps them across a destination update', async () => {
+    const ipvs = new FakeIpvsHandle();
+    await ipvs.addService({ ...web, scheduler: 'rr' });
+    await ipvs.addDestination(web, { address: '10.244.0.5', port: 8080 });
+    ipvs.setConnections(web, { address: '10.244.0.5', port: 8080 }, 3, 7);
+    await ipvs.updateDestination(web, { address: '10.244.0.5', port: 8080, weight: 0 });
+    expect(await ipvs.listDestinations(web)).toMatchObject([
+      { address: '10.244.0.5', weight: 0, activeConnections: 3, inactiveConnections: 7 },
+    ]);
+    expect(() => ipvs.setConnections(web, { address: '10.244.0.9', port: 8080 }, 1, 1)).toThrow(
+      IpvsNotFoundError,
+    );
+    expect(() =>
+      ipvs.setConnections({ ...web, port: 81 }, { address: '10.244.0.5', port: 8080 }, 1, 1),
+    ).toThrow(IpvsNotFoundError);
   });
 });

@@ -4,6 +4,7 @@ import { KubeProxyMetrics, ProxierHealth } from '../src/index';
 import { fakeKernel } from '../src/ipvs/fake-ipvs-kernel';
 import { IpvsProxier } from '../src/ipvs/index';
 import { service, slice } from './fixtures';
+import { ipvsTable, rs, vs } from './ipvs-table-view';
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
@@ -48,7 +49,10 @@ describe('IpvsProxier', () => {
     proxier.onEndpointSlicesSynced();
     await tick(0);
     expect(proxier.history[0]).toMatchObject({ kind: 'full', ok: true });
-    expect(Object.keys(kernel.ipvs.table()).sort()).toEqual(['TCP/10.96.0.10:80', 'TCP/192.168.0.10:30080']);
+    expect(Object.keys(await ipvsTable(kernel.ipvs)).sort()).toEqual([
+      'TCP/10.96.0.10:80',
+      'TCP/192.168.0.10:30080',
+    ]);
     expect(health.status().healthy).toBe(true);
     await proxier.stop();
   });
@@ -62,15 +66,18 @@ describe('IpvsProxier', () => {
     proxier.onServicesSynced();
     proxier.onEndpointSlicesSynced();
     await tick(0);
-    kernel.ipvs.setConnections('TCP/10.96.0.10:80', '10.244.1.2:8080', 1, 0);
+    kernel.ipvs.setConnections(vs('TCP/10.96.0.10:80'), rs('10.244.1.2:8080'), 1, 0);
     proxier.onEndpointSliceUpdate(two, slice('web', [{ ip: '10.244.1.1' }]));
     await tick(1000);
     expect(proxier.history.at(-1)).toMatchObject({ kind: 'partial', ok: true });
-    expect(kernel.ipvs.table()['TCP/10.96.0.10:80']).toEqual(['10.244.1.1:8080 w1', '10.244.1.2:8080 w0']);
-    kernel.ipvs.setConnections('TCP/10.96.0.10:80', '10.244.1.2:8080', 0, 0);
+    expect((await ipvsTable(kernel.ipvs))['TCP/10.96.0.10:80']).toEqual([
+      '10.244.1.1:8080 w1',
+      '10.244.1.2:8080 w0',
+    ]);
+    kernel.ipvs.setConnections(vs('TCP/10.96.0.10:80'), rs('10.244.1.2:8080'), 0, 0);
     // The periodic drain check triggers a sync that deletes it.
     await tick(5000);
-    expect(kernel.ipvs.table()['TCP/10.96.0.10:80']).toEqual(['10.244.1.1:8080 w1']);
+    expect((await ipvsTable(kernel.ipvs))['TCP/10.96.0.10:80']).toEqual(['10.244.1.1:8080 w1']);
     await proxier.stop();
   });
 
@@ -87,7 +94,7 @@ describe('IpvsProxier', () => {
     expect(proxier.history.at(-1)).toMatchObject({ kind: 'partial', ok: false });
     await tick(30_000);
     expect(proxier.history.at(-1)).toMatchObject({ kind: 'full', ok: true });
-    expect(kernel.ipvs.table()['TCP/10.96.0.10:80']).toEqual(['10.244.1.1:8080 w1']);
+    expect((await ipvsTable(kernel.ipvs))['TCP/10.96.0.10:80']).toEqual(['10.244.1.1:8080 w1']);
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/kubeproxy_sync_proxy_rules_duration_seconds_count\{?[^\n]*\}? [1-9]/);
     await proxier.stop();

@@ -1,6 +1,12 @@
 import { decodeAddress, encodeAddress } from '../address';
 import { describeDestination, describeService } from '../describe';
-import { InvalidFieldError, IpvsAlreadyExistsError, IpvsClosedError, IpvsNotFoundError } from '../errors';
+import {
+  InvalidFieldError,
+  IpvsAlreadyExistsError,
+  IpvsClosedError,
+  IpvsKernelError,
+  IpvsNotFoundError,
+} from '../errors';
 import type { IpvsHandle } from '../handle';
 import { serviceFlagBits, serviceFlagsFromBits } from '../service-codec';
 import { emptyStats } from '../stats-codec';
@@ -26,6 +32,7 @@ import {
 // errno values the kernel answers with (asm-generic/errno-base.h).
 const ENOENT = 2;
 const ESRCH = 3;
+const EIO = 5;
 const EEXIST = 17;
 // IP_VS_SVC_F_HASHED: the kernel sets it on every service in its table.
 const HASHED = 0x0002;
@@ -53,14 +60,51 @@ const FORWARD_NAMES: Record<Destination['forwarding'], string> = {
  * service IpvsNotFoundError (ESRCH), a missing destination IpvsNotFoundError (ENOENT); deleting a
  * service deletes its destinations; addresses are kept in canonical form (the kernel stores
  * bytes); update merges flags through `flagsMask` and keeps HASHED; timeouts of 0 are left as
- * they are. Counters stay zero (there is no traffic). `dump()` prints the table like
- * `ipvsadm -Ln`. Not modelled: schedulers' behaviour, connection counts, the persistence netmask
- * in dump().
+ * they are. Counters stay zero (there is no traffic) unless a test sets connection counts with
+ * `setConnections` (standing in for traffic; updating a destination keeps them, as the kernel
+ * does). `dump()` prints the table like `ipvsadm -Ln`. For callers' tests: `writes` logs every
+ * change that was applied, and `failAfter(n)` makes the write after the next `n` fail with an
+ * IpvsKernelError (EIO), as a kernel refusing mid-sync would. Not modelled: schedulers'
+ * behaviour, the persistence netmask in dump().
  */
 export class FakeIpvsHandle implements IpvsHandle {
   private readonly services = new Map<string, ServiceState>();
   private timeouts: IpvsTimeouts = { ...DEFAULT_TIMEOUTS };
   private closed = false;
+  private writesLeft = Number.POSITIVE_INFINITY;
+  /** Every applied change, in order: `add-service tcp/10.96.0.10:80`, `update-destination tcp/10.96.0.10:80 10.244.1.1:8080`, … */
+  readonly writes: string[] = [];
+
+  /** The next `n` writes succeed and the one after fails with IpvsKernelError (EIO); then all work again. */
+  failAfter(n: number): void {
+    if (!Number.isInteger(n) || n < 0) throw new InvalidFieldError('failAfter', n, 'expected a count >= 0');
+    this.writesLeft = n;
+  }
+
+  /**
+   * Sets the connection counts the kernel would report for a destination (standing in for
+   * traffic, e.g. to test graceful termination). IpvsNotFoundError if there is no such one.
+   */
+  setConnections(service: ServiceKey, dest: DestinationKey, active: number, inactive: number): void {
+    const k = normalizeServiceKey(service);
+    const d = normalizeDestinationKey(dest);
+    const state = this.find(k, 'set connections of', d);
+    const current = state.dests.get(destinationId(d));
+    if (!current)
+      throw new IpvsNotFoundError(ENOENT, 'ENOENT', 'set connections of', describeDestination(state.key, d));
+    current.activeConnections = active;
+    current.inactiveConnections = inactive;
+  }
+
+  /** Records a write about to be applied, or fails it when failAfter says so (nothing changes). */
+  private write(operation: string, target: string): void {
+    if (this.writesLeft === 0) {
+      this.writesLeft = Number.POSITIVE_INFINITY;
+      throw new IpvsKernelError(EIO, 'EIO', operation, target);
+    }
+    this.writesLeft--;
+    this.writes.push(`${operation} ${target}`);
+  }
 
   async addService(spec: ServiceSpec): Promise<void> {
     this.open();
@@ -69,6 +113,7 @@ export class FakeIpvsHandle implements IpvsHandle {
     const id = serviceId(key);
     if (this.services.has(id))
       throw new IpvsAlreadyExistsError(EEXIST, 'EEXIST', 'add', describeService(key));
+    this.write('add-service', id);
     const flagBits = (s.flags & s.flagsMask) | HASHED;
     const service: Service = {
       family: key.family,
@@ -90,6 +135,7 @@ export class FakeIpvsHandle implements IpvsHandle {
     this.open();
     const s = normalizeServiceSpec(spec, serviceFlagBits);
     const state = this.find(s.key, 'update');
+    this.write('update-service', serviceId(state.key));
     const bits = ((state.service.flagBits & ~s.flagsMask) | (s.flags & s.flagsMask) | HASHED) >>> 0;
     Object.assign(state.service, {
       scheduler: s.scheduler,
@@ -106,6 +152,7 @@ export class FakeIpvsHandle implements IpvsHandle {
     this.open();
     const k = normalizeServiceKey(key);
     this.find(k, 'delete');
+    this.write('delete-service', serviceId(canonicalKey(k)));
     this.services.delete(serviceId(canonicalKey(k)));
   }
 
@@ -136,6 +183,7 @@ export class FakeIpvsHandle implements IpvsHandle {
     const id = destinationId(d);
     if (state.dests.has(id))
       throw new IpvsAlreadyExistsError(EEXIST, 'EEXIST', 'add', describeDestination(state.key, d));
+    this.write('add-destination', `${serviceId(state.key)} ${id}`);
     state.dests.set(id, toDestination(d));
   }
 
@@ -145,9 +193,17 @@ export class FakeIpvsHandle implements IpvsHandle {
     const d = normalizeDestinationSpec(dest, k);
     const state = this.find(k, 'update', d);
     const id = destinationId(d);
-    if (!state.dests.has(id))
-      throw new IpvsNotFoundError(ENOENT, 'ENOENT', 'update', describeDestination(state.key, d));
-    state.dests.set(id, toDestination(d));
+    const current = state.dests.get(id);
+    if (!current) throw new IpvsNotFoundError(ENOENT, 'ENOENT', 'update', describeDestination(state.key, d));
+    this.write('update-destination', `${serviceId(state.key)} ${id}`);
+    // The kernel keeps a destination's connections and counters across an update.
+    state.dests.set(id, {
+      ...toDestination(d),
+      activeConnections: current.activeConnections,
+      inactiveConnections: current.inactiveConnections,
+      persistentConnections: current.persistentConnections,
+      ...(current.stats ? { stats: current.stats } : {}),
+    });
   }
 
   async deleteDestination(service: ServiceKey, dest: DestinationKey): Promise<void> {
@@ -155,8 +211,10 @@ export class FakeIpvsHandle implements IpvsHandle {
     const k = normalizeServiceKey(service);
     const d = normalizeDestinationKey(dest);
     const state = this.find(k, 'delete', d);
-    if (!state.dests.delete(destinationId(d)))
+    if (!state.dests.has(destinationId(d)))
       throw new IpvsNotFoundError(ENOENT, 'ENOENT', 'delete', describeDestination(state.key, d));
+    this.write('delete-destination', `${serviceId(state.key)} ${destinationId(d)}`);
+    state.dests.delete(destinationId(d));
   }
 
   async listDestinations(service: ServiceKey): Promise<Destination[]> {
@@ -173,6 +231,7 @@ export class FakeIpvsHandle implements IpvsHandle {
 
   async flush(): Promise<void> {
     this.open();
+    this.write('flush', 'all');
     this.services.clear();
   }
 
@@ -195,6 +254,7 @@ export class FakeIpvsHandle implements IpvsHandle {
         throw new InvalidFieldError(`timeouts.${name}`, v, 'expected seconds in 0..2147483647');
       if (v !== 0) next[name] = v;
     }
+    this.write('set-timeouts', `tcp=${next.tcp} tcpFin=${next.tcpFin} udp=${next.udp}`);
     this.timeouts = next;
   }
 

@@ -1,34 +1,17 @@
-import {
-  type Destination,
-  type DestinationKey,
-  type DestinationSpec,
-  IpvsAlreadyExistsError,
-  IpvsNotFoundError,
-  type IpvsTimeouts,
-  normalizeDestinationSpec,
-  normalizeServiceKey,
-  normalizeServiceSpec,
-  type Service,
-  type ServiceKey,
-  type ServiceSpec,
-} from '@nodeagent/ipvs';
-import { serviceFlagBits } from '@nodeagent/ipvs/netlink';
+import { FakeIpvsHandle } from '@nodeagent/ipvs/testing';
 import { FakeIptables } from '@nodeagent/netfilter/testing';
 import type { SysctlLayer } from '../runtime/exec-sysctl-layer';
 import { iptablesExecutor } from '../shared/iptables-executor';
 import { type IpsetType, ipsetCreateArgs } from './ipset-definitions';
-import type { IpsetLayer, IpsetState, IpvsTable, LinkLayer } from './ipvs-kernel';
-import { canonicalIP, realServerKey, virtualServerKey } from './virtual-server-key';
+import type { IpsetLayer, IpsetState, LinkLayer } from './ipvs-kernel';
+import { canonicalIP } from './virtual-server-key';
 
 /**
  * Fakes of the kernel layers the ipvs mode drives, for unit tests on a kernel without IPVS.
  * "Faithful" means they fail where the kernel / tools fail, as far as the applier can observe:
  *
- * - FakeIpvs: inputs go through @nodeagent/ipvs's own validation (normalize*), adding an
- *   existing service or real server fails with IpvsAlreadyExistsError (EEXIST), touching a
- *   missing one with IpvsNotFoundError (ESRCH/ENOENT), deleting a service deletes its real
- *   servers, and listings report flags, timeout and per-real-server connection counts (which
- *   tests set, standing in for traffic). `failAfter(n)` makes the n+1-th write fail.
+ * - IPVS itself: @nodeagent/ipvs's FakeIpvsHandle (validation, EEXIST/ESRCH/ENOENT, connection
+ *   counts set with setConnections, `failAfter(n)`, a `writes` log); see its documentation.
  * - FakeLinks: addresses need an existing interface ("Cannot find device"); adding a bound
  *   address and deleting an unbound one are no-ops (as the real layer's replace / -force).
  * - FakeIpsets: `restore` runs lines in order and stops at the first bad one like
@@ -37,143 +20,6 @@ import { canonicalIP, realServerKey, virtualServerKey } from './virtual-server-k
  *   Destroying a set referenced by a rule is not modelled.
  * - FakeSysctls: a map; unknown keys read as undefined.
  */
-export class FakeIpvs implements IpvsTable {
-  readonly services = new Map<string, { service: Service; dests: Map<string, Destination> }>();
-  readonly ops: string[] = [];
-  timeouts: IpvsTimeouts = { tcp: 900, tcpFin: 120, udp: 300 };
-  private writesLeft = Number.POSITIVE_INFINITY;
-
-  /** The next `n` writes succeed, the one after fails (then everything works again). */
-  failAfter(n: number): void {
-    this.writesLeft = n;
-  }
-
-  private write(op: string): void {
-    if (this.writesLeft === 0) {
-      this.writesLeft = Number.POSITIVE_INFINITY;
-      throw new Error(`injected failure at ${op}`);
-    }
-    this.writesLeft--;
-    this.ops.push(op);
-  }
-
-  private keyOf(k: ServiceKey): string {
-    const n = normalizeServiceKey(k);
-    if (n.kind === 'fwmark') return `FWM/${n.fwmark}`;
-    return virtualServerKey(n.protocol, n.address, n.port);
-  }
-
-  private get(k: ServiceKey, op: string) {
-    const s = this.services.get(this.keyOf(k));
-    if (!s) throw new IpvsNotFoundError(3, 'ESRCH', op, this.keyOf(k));
-    return s;
-  }
-
-  async listServices(): Promise<Service[]> {
-    return [...this.services.values()].map((s) => structuredClone(s.service));
-  }
-  async listDestinations(k: ServiceKey): Promise<Destination[]> {
-    return [...this.get(k, 'list').dests.values()].map((d) => ({ ...d }));
-  }
-  async addService(spec: ServiceSpec): Promise<void> {
-    const n = normalizeServiceSpec(spec, serviceFlagBits);
-    const key = this.keyOf(spec);
-    if (this.services.has(key)) throw new IpvsAlreadyExistsError(17, 'EEXIST', 'add', key);
-    this.write(`add-service ${key}`);
-    const persistent = spec.flags?.persistent ?? false;
-    const family = n.key.family;
-    this.services.set(key, {
-      service: {
-        family,
-        ...(spec.fwmark
-          ? { fwmark: spec.fwmark }
-          : { protocol: spec.protocol, address: canonicalIP(spec.address!), port: spec.port }),
-        scheduler: spec.scheduler,
-        flags: { persistent, hashed: true, onePacket: false, shFallback: false, shPort: false },
-        flagBits: persistent ? 1 : 0,
-        timeout: persistent ? (spec.timeout ?? 300) : 0,
-        netmask: family === 'ipv6' ? 128 : 32,
-      },
-      dests: new Map(),
-    });
-  }
-  async updateService(spec: ServiceSpec): Promise<void> {
-    normalizeServiceSpec(spec, serviceFlagBits);
-    const s = this.get(spec, 'update');
-    this.write(`update-service ${this.keyOf(spec)}`);
-    const persistent = spec.flags?.persistent ?? false;
-    Object.assign(s.service, {
-      scheduler: spec.scheduler,
-      flags: { ...s.service.flags, persistent },
-      timeout: persistent ? (spec.timeout ?? 300) : 0,
-    });
-  }
-  async deleteService(k: ServiceKey): Promise<void> {
-    this.get(k, 'delete');
-    this.write(`delete-service ${this.keyOf(k)}`);
-    this.services.delete(this.keyOf(k));
-  }
-  async addDestination(k: ServiceKey, d: DestinationSpec): Promise<void> {
-    const s = this.get(k, 'add');
-    normalizeDestinationSpec(d, normalizeServiceKey(k));
-    const rk = realServerKey(d.address, d.port);
-    if (s.dests.has(rk)) throw new IpvsAlreadyExistsError(17, 'EEXIST', 'add', rk);
-    this.write(`add-dest ${this.keyOf(k)} ${rk} w${d.weight ?? 1}`);
-    s.dests.set(rk, {
-      address: canonicalIP(d.address),
-      port: d.port,
-      family: s.service.family,
-      forwarding: d.forwarding ?? 'masquerade',
-      weight: d.weight ?? 1,
-      upperThreshold: 0,
-      lowerThreshold: 0,
-      activeConnections: 0,
-      inactiveConnections: 0,
-      persistentConnections: 0,
-    });
-  }
-  async updateDestination(k: ServiceKey, d: DestinationSpec): Promise<void> {
-    const s = this.get(k, 'update');
-    const rk = realServerKey(d.address, d.port);
-    const cur = s.dests.get(rk);
-    if (!cur) throw new IpvsNotFoundError(2, 'ENOENT', 'update', rk);
-    this.write(`update-dest ${this.keyOf(k)} ${rk} w${d.weight ?? 1}`);
-    cur.weight = d.weight ?? 1;
-  }
-  async deleteDestination(k: ServiceKey, d: DestinationKey): Promise<void> {
-    const s = this.get(k, 'delete');
-    const rk = realServerKey(d.address, d.port);
-    if (!s.dests.has(rk)) throw new IpvsNotFoundError(2, 'ENOENT', 'delete', rk);
-    this.write(`delete-dest ${this.keyOf(k)} ${rk}`);
-    s.dests.delete(rk);
-  }
-  async setTimeouts(t: Partial<IpvsTimeouts>): Promise<void> {
-    this.write('set-timeouts');
-    this.timeouts = {
-      tcp: t.tcp || this.timeouts.tcp,
-      tcpFin: t.tcpFin || this.timeouts.tcpFin,
-      udp: t.udp || this.timeouts.udp,
-    };
-  }
-
-  /** Stands in for traffic: the connection counts the kernel would report for a real server. */
-  setConnections(vs: string, rs: string, active: number, inactive: number): void {
-    const d = this.services.get(vs)?.dests.get(rs);
-    if (!d) throw new Error(`no real server ${vs} ${rs}`);
-    d.activeConnections = active;
-    d.inactiveConnections = inactive;
-  }
-
-  /** "TCP/10.96.0.10:80" → ["10.244.1.1:8080 w1", ...]. */
-  table(): Record<string, string[]> {
-    const out: Record<string, string[]> = {};
-    for (const [k, s] of [...this.services].sort(([a], [b]) => a.localeCompare(b))) {
-      out[k] = [...s.dests.entries()].map(([rk, d]) => `${rk} w${d.weight}`).sort();
-    }
-    return out;
-  }
-}
-
 export class FakeLinks implements LinkLayer {
   readonly links = new Map<string, Set<string>>([
     ['lo', new Set(['127.0.0.1', '::1'])],
@@ -304,7 +150,7 @@ export class FakeSysctls implements SysctlLayer {
 export function fakeKernel() {
   const iptablesKernel = new FakeIptables();
   return {
-    ipvs: new FakeIpvs(),
+    ipvs: new FakeIpvsHandle(),
     link: new FakeLinks(),
     ipset: new FakeIpsets(),
     iptables: iptablesExecutor(iptablesKernel),

@@ -1,32 +1,28 @@
-import type {
-  Destination,
-  DestinationKey,
-  DestinationSpec,
-  IpvsTimeouts,
-  Service,
-  ServiceKey,
-  ServiceSpec,
-} from '@nodeagent/ipvs';
+import type { IpvsHandle } from '@nodeagent/ipvs';
 import type { IPFamily } from '../model/ip-family';
 import type { IptablesExecutor } from '../shared/iptables-executor';
 
 /**
  * The kernel layers the ipvs mode drives, as interfaces so unit tests run against fakes on a
- * kernel without IPVS (test/ipvs-fakes.ts) and real tests against the micro-VM.
+ * kernel without IPVS (fake-ipvs-kernel.ts, @nodeagent/ipvs/testing) and real tests against the micro-VM.
  */
 
-/** The IPVS table: @nodeagent/ipvs's Ipvs handle satisfies this as is. */
-export interface IpvsTable {
-  listServices(): Promise<Service[]>;
-  listDestinations(service: ServiceKey): Promise<Destination[]>;
-  addService(spec: ServiceSpec): Promise<void>;
-  updateService(spec: ServiceSpec): Promise<void>;
-  deleteService(key: ServiceKey): Promise<void>;
-  addDestination(service: ServiceKey, dest: DestinationSpec): Promise<void>;
-  updateDestination(service: ServiceKey, dest: DestinationSpec): Promise<void>;
-  deleteDestination(service: ServiceKey, dest: DestinationKey): Promise<void>;
-  setTimeouts(timeouts: Partial<IpvsTimeouts>): Promise<void>;
-}
+/**
+ * The part of @nodeagent/ipvs's IpvsHandle the ipvs mode uses: its Ipvs (the kernel) and its
+ * FakeIpvsHandle (`@nodeagent/ipvs/testing`) are what callers pass.
+ */
+export type IpvsTable = Pick<
+  IpvsHandle,
+  | 'listServices'
+  | 'listDestinations'
+  | 'addService'
+  | 'updateService'
+  | 'deleteService'
+  | 'addDestination'
+  | 'updateDestination'
+  | 'deleteDestination'
+  | 'setTimeouts'
+>;
 
 /** The kube-ipvs0 dummy interface and the node's addresses (rtnetlink). */
 export interface LinkLayer {
