@@ -1,8 +1,15 @@
 import type { MessageInput, PodSandboxConfig } from '@nodeagent/cri-client/types';
 import type { Clock } from '@nodeagent/primitives';
 import type { Container, Pod } from '../api/pod-types';
-import type { ImagePullAuth, PodRuntime } from '../cri/pod-runtime';
+import type { PodRuntime } from '../cri/pod-runtime';
 import type { ImageUser } from '../cri/verify-run-as-non-root';
+import type { ImagePullManager } from '../images/image-pull-manager';
+import {
+  credentialsUsed,
+  criAuth,
+  podImageCredentials,
+  type TrackedPullAuth,
+} from '../images/tracked-pull-credentials';
 import type { CrashLoopBackOff } from '../pod/crash-loop-backoff';
 import type { PullCredentials } from './pull-secrets';
 import { SyncStepError } from './sync-errors';
@@ -17,47 +24,73 @@ export function effectivePullPolicy(container: Container): 'Always' | 'IfNotPres
   return tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
+function neverPullError(container: Container, image: string): SyncStepError {
+  return new SyncStepError(
+    'ErrImageNeverPull',
+    container.name,
+    `Container image "${image}" is not present with pull policy of Never`,
+  );
+}
+
 /**
  * Upstream imageManager.EnsureImageExists: honours imagePullPolicy, tries each credential (pull
  * secrets', then credential providers') until one pulls, and backs off per pod and image after
- * failures (ImagePullBackOff). `credentials` may be a function: it is called only when pulling.
+ * failures (ImagePullBackOff). `credentials` may be a function: it is called only when needed.
+ *
+ * With `pullManager` (verified pulls, KEP-2535, on by default upstream since v1.35) a present
+ * image is used without pulling only if the verification policy lets the pod use it: the image
+ * was not pulled by the kubelet (NeverVerifyPreloadedImages), or a record shows one of the pod's
+ * pull secrets (same secret or same credential) or its service account pulled it, or it was
+ * pulled without pod-scoped credentials. Otherwise IfNotPresent pulls with the pod's own
+ * credentials and Never fails with ErrImageNeverPull, as for an absent image. Each pull writes an
+ * intent first and a record of the credential that pulled it after.
  */
 export async function ensureImage(
   runtime: PodRuntime,
   pod: Pod,
   container: Container,
-  credentials: ImagePullAuth[] | PullCredentials,
+  credentials: TrackedPullAuth[] | PullCredentials,
   sandboxConfig: MessageInput<PodSandboxConfig>,
   backoff: CrashLoopBackOff,
   clock: Clock,
+  pullManager?: ImagePullManager,
 ): Promise<string> {
   const image = container.image ?? '';
   const policy = effectivePullPolicy(container);
-  const present = await runtime.imageRef(image).catch(() => undefined);
-  if (policy === 'Never') {
-    if (present) return present;
-    throw new SyncStepError(
-      'ErrImageNeverPull',
-      container.name,
-      `Container image "${image}" is not present with pull policy of Never`,
+  let resolved: TrackedPullAuth[] | undefined;
+  const lookupCredentials = async () => {
+    resolved ??= typeof credentials === 'function' ? await credentials() : credentials;
+    return resolved;
+  };
+  const present = policy === 'Always' ? undefined : await runtime.imageRef(image).catch(() => undefined);
+  if (policy === 'Never' && !present) throw neverPullError(container, image);
+  if (present) {
+    if (!pullManager) return present;
+    const mustPull = await pullManager.mustAttemptImagePull(image, present, async () =>
+      podImageCredentials(await lookupCredentials()),
     );
+    if (!mustPull) return present;
+    // Present, but the pod has not shown it may use it.
+    if (policy === 'Never') throw neverPullError(container, image);
   }
-  if (policy === 'IfNotPresent' && present) return present;
   const key = `${pod.metadata.uid ?? ''}_${image}`;
   if (backoff.isInBackOffSinceUpdate(key)) {
     throw new SyncStepError('ImagePullBackOff', container.name, `Back-off pulling image "${image}"`);
   }
-  const auths = typeof credentials === 'function' ? await credentials() : credentials;
+  const auths = await lookupCredentials();
+  await pullManager?.recordPullIntent(image);
   const errors: string[] = [];
   for (const auth of auths.length > 0 ? auths : [undefined]) {
     try {
-      const ref = await runtime.pullImage(image, auth, sandboxConfig);
+      const ref = await runtime.pullImage(image, auth && criAuth(auth), sandboxConfig);
       backoff.reset(key);
+      await pullManager?.recordImagePulled(image, ref, credentialsUsed(auth));
       return ref;
     } catch (error) {
       errors.push((error as Error)?.message ?? String(error));
     }
   }
+  await pullManager?.recordImagePullFailed(image);
   backoff.next(key, clock.now());
   // Upstream aggregates every attempt's error: one as is, several as "[first, second]".
   const unique = [...new Set(errors)];

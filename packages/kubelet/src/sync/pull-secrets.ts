@@ -1,5 +1,4 @@
 import type { Pod, Secret } from '../api/pod-types';
-import type { ImagePullAuth } from '../cri/pod-runtime';
 import {
   type DockerConfig,
   DockerKeyring,
@@ -7,6 +6,7 @@ import {
   repositoryToPull,
 } from '../images/credential-provider/docker-keyring';
 import type { ImageCredentialProviders } from '../images/credential-provider/image-credential-providers';
+import type { TrackedPullAuth } from '../images/tracked-pull-credentials';
 
 /** The registry host of an image reference, as the container tools resolve it ("docker.io" by default). */
 export function imageRegistry(image: string): string {
@@ -51,9 +51,17 @@ function secretDockerConfig(secret: Secret): DockerConfig | undefined {
   }
   const entries = ((jsonConfig ? parsed.auths : parsed) ?? {}) as Record<string, unknown>;
   const config: DockerConfig = {};
+  // Each credential remembers its secret, so a verified pull (KEP-2535) records who pulled.
+  const source = {
+    secret: {
+      uid: secret.metadata?.uid ?? '',
+      namespace: secret.metadata?.namespace ?? '',
+      name: secret.metadata?.name ?? '',
+    },
+  };
   for (const [key, entry] of Object.entries(entries))
     if (typeof entry === 'object' && entry !== null)
-      config[key] = entryCredential(entry as DockerConfigEntry);
+      config[key] = { ...entryCredential(entry as DockerConfigEntry), source };
   return config;
 }
 
@@ -63,7 +71,7 @@ function secretDockerConfig(secret: Secret): DockerConfig | undefined {
  * matching the image's repository (host globs, path prefix), most specific first, Docker Hub's
  * "index.docker.io" entry for Hub images. The kubelet tries each until a pull works.
  */
-export function pullCredentials(image: string, secrets: Secret[]): ImagePullAuth[] {
+export function pullCredentials(image: string, secrets: Secret[]): TrackedPullAuth[] {
   const keyring = new DockerKeyring();
   for (const secret of secrets) {
     const config = secretDockerConfig(secret);
@@ -74,7 +82,7 @@ export function pullCredentials(image: string, secrets: Secret[]): ImagePullAuth
 }
 
 /** The credentials to try for one pull, computed only when a pull happens. */
-export type PullCredentials = () => Promise<ImagePullAuth[]>;
+export type PullCredentials = () => Promise<TrackedPullAuth[]>;
 
 /**
  * Upstream MakeDockerKeyring(pullSecrets, UnionDockerKeyring{node keyring, credential providers}):

@@ -1,9 +1,12 @@
+import type { CredentialSource } from '../credential-source';
 import { parseSchemelessURL, type SchemelessURL, urlsMatchStr } from './image-url-match';
 
 /** One registry credential as a docker config or a credential provider names it. */
 export interface RegistryCredential {
   username: string;
   password: string;
+  /** The pull secret or service account it came from, kept for verified pulls (KEP-2535). */
+  source?: CredentialSource;
 }
 
 /** Upstream DockerConfig: registry globs ("*.registry.io/team") to credentials. */
@@ -47,7 +50,9 @@ export class DockerKeyring {
       if (path.startsWith('/v2/') || path.startsWith('/v1/')) path = path.slice(3);
       const key = path.length > 0 && path !== '/' ? parsed.host + path : parsed.host;
       const list = this.creds.get(key) ?? [];
-      list.push({ username: credential.username, password: credential.password });
+      const entry: RegistryCredential = { username: credential.username, password: credential.password };
+      if (credential.source) entry.source = credential.source;
+      list.push(entry);
       this.creds.set(key, list);
     }
     this.index = [...this.creds.keys()].sort().reverse();
