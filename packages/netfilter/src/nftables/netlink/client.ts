@@ -4,12 +4,25 @@ import { NftTransaction } from '../transaction';
 import { AttributeWriter } from './attributes';
 import { NetlinkChannel, type NfnetlinkChannel } from './channel';
 import { NFPROTO, NftaRule, NftaSet, NftaSetElemList, NftMsg } from './constants';
-import { decodeChain, decodeElements, decodeRule, decodeSet, decodeTable, type NetlinkRule } from './decode';
+import {
+  decodeChain,
+  decodeElements,
+  decodeRule,
+  decodeSet,
+  decodeTable,
+  type NetlinkRule,
+  rawElements,
+} from './decode';
 import { type EncodedItem, encodeOperations, type KnownSet } from './encode';
 import { errnoName, NftBatchTooLargeError, NftKernelError } from './errors';
 import { nftMessageType } from './message';
 import { NetnsChannel, type NetnsChannelOptions } from './netns-channel';
-import { compileRule as defaultCompileRule } from './rule/index';
+import {
+  type AnonymousSetContents,
+  type DecompileContext,
+  compileRule as defaultCompileRule,
+  decompileRule as defaultDecompileRule,
+} from './rule/index';
 import type { CompileRule } from './rule/types';
 import { DumpError, NfnetlinkSession } from './session';
 
@@ -36,7 +49,7 @@ export interface NetlinkNftablesClientOptions {
   /** A lower batch size limit in bytes than the socket's (e.g. to leave the kernel headroom). */
   maxBatchBytes?: number;
   /** Expressions → nft rule text for list(); without it, listed rules carry their handle, comment and raw expressions only. */
-  decompileRule?: (expressions: Buffer, context: { family: NftFamily; chain: string }) => string;
+  decompileRule?: (expressions: Buffer, context: DecompileContext) => string;
 }
 
 /**
@@ -152,7 +165,10 @@ export class NetlinkNftablesClient implements NftablesInterface {
     }
   }
 
-  private async loadSets(session: NfnetlinkSession): Promise<Map<string, KnownSet>> {
+  private async loadSets(
+    session: NfnetlinkSession,
+    anonymous?: Map<string, KnownSet>,
+  ): Promise<Map<string, KnownSet>> {
     const sets = new Map<string, KnownSet>();
     let replies: Buffer[];
     try {
@@ -167,7 +183,9 @@ export class NetlinkNftablesClient implements NftablesInterface {
     }
     for (const body of replies) {
       const dumped = decodeSet(body, this.family);
-      if (dumped.table === this.table && !dumped.anonymous) sets.set(dumped.set.name, dumped.known);
+      if (dumped.table !== this.table) continue;
+      if (!dumped.anonymous) sets.set(dumped.set.name, dumped.known);
+      else anonymous?.set(dumped.set.name, dumped.known);
     }
     return sets;
   }
@@ -186,8 +204,9 @@ export class NetlinkNftablesClient implements NftablesInterface {
   }
 
   /**
-   * Read the table back over netlink. Rules come back with handle, comment and their raw
-   * expressions (`NetlinkRule.expressions`); `rule` is the decompiler's text, or '' without one.
+   * Read the table back over netlink, without `nft`. Rules come back with handle, comment, their
+   * raw expressions (`NetlinkRule.expressions`) and as text from the rule decompiler ('' for
+   * expressions it cannot print).
    */
   async list(): Promise<NftRuleset> {
     const session = await this.open();
@@ -211,13 +230,11 @@ export class NetlinkNftablesClient implements NftablesInterface {
       const { table: owner, chain } = decodeChain(this.family, body);
       if (owner === this.table) ruleset.chains.push(chain as NftChain);
     }
-    const sets = await this.loadSets(session);
+    const anonymous = new Map<string, KnownSet>();
+    const sets = await this.loadSets(session, anonymous);
     this.sets = new Map(sets);
-    for (const known of sets.values()) {
-      const declaration = known.declaration;
-      if (declaration?.kind === 'map') ruleset.maps.push(declaration);
-      else if (declaration?.kind === 'set') ruleset.sets.push(declaration);
-      const replies = await session
+    const elementBodies = (known: KnownSet) =>
+      session
         .dump(
           nftMessageType(NftMsg.GETSETELEM),
           family,
@@ -229,6 +246,11 @@ export class NetlinkNftablesClient implements NftablesInterface {
         .catch((err: unknown) => {
           throw this.dumpError(err, `list ${known.kind} ${this.family} ${this.table} ${known.name}`);
         });
+    for (const known of sets.values()) {
+      const declaration = known.declaration;
+      if (declaration?.kind === 'map') ruleset.maps.push(declaration);
+      else if (declaration?.kind === 'set') ruleset.sets.push(declaration);
+      const replies = await elementBodies(known);
       const elements: NftElement[] = replies.flatMap((body) => decodeElements(known, body));
       ruleset.elements[known.name] = elements;
     }
@@ -238,11 +260,19 @@ export class NetlinkNftablesClient implements NftablesInterface {
       new AttributeWriter().string(NftaRule.TABLE, this.table).toBuffer(),
     );
     for (const chain of ruleset.chains) ruleset.rules[chain.name] = [];
+    // The rules' anonymous sets and maps (`{ tcp, udp }`), for the decompiler to print inline.
+    const anonymousSets = new Map<string, AnonymousSetContents>();
+    for (const known of anonymous.values())
+      anonymousSets.set(known.name, rawElements(known, await elementBodies(known)));
+    const decompile = this.options.decompileRule ?? defaultDecompileRule;
     for (const body of rules) {
       const { table: owner, rule } = decodeRule(body);
       if (owner !== this.table) continue;
-      if (this.options.decompileRule)
-        rule.rule = this.options.decompileRule(rule.expressions, { family: this.family, chain: rule.chain });
+      try {
+        rule.rule = decompile(rule.expressions, { family: this.family, chain: rule.chain, anonymousSets });
+      } catch {
+        // Expressions the decompiler cannot print: the rule keeps its raw expressions and ''.
+      }
       const chainRules = ruleset.rules[rule.chain] ?? [];
       ruleset.rules[rule.chain] = chainRules;
       chainRules.push(rule as NetlinkRule);

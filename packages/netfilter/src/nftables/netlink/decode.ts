@@ -12,6 +12,7 @@ import {
 import { hookName, priorityName } from './chain-hooks';
 import {
   NFT_DATA_VERDICT,
+  NFT_SET_ELEM_INTERVAL_END,
   NftaChain,
   NftaData,
   NftaHook,
@@ -232,4 +233,35 @@ export function decodeRule(body: Buffer): { table: string; rule: NetlinkRule } {
   const comment = commentOf(a.get(NftaRule.USERDATA));
   if (comment !== undefined) rule.comment = comment;
   return { table: table ? attributeString(table) : '', rule };
+}
+
+/** An anonymous set's elements as the kernel holds them: keys, interval ends, map values (NFTA_SET_ELEM_DATA payloads). */
+export function rawElements(
+  set: KnownSet,
+  bodies: readonly Buffer[],
+): { keyType: string; elements: Buffer[]; intervalEnd: number[]; values?: Buffer[]; valueType?: string } {
+  const elements: Buffer[] = [];
+  const intervalEnd: number[] = [];
+  const values: Buffer[] = [];
+  for (const body of bodies) {
+    const list = attributesByType(nftMessageParts(body).attributes).get(NftaSetElemList.ELEMENTS);
+    if (!list) continue;
+    for (const item of readAttributes(list.payload)) {
+      if (item.type !== NftaList.ELEM) continue;
+      const e = attributesByType(item.payload);
+      const key = e.get(NftaSetElem.KEY);
+      const keyValue = key ? attributesByType(key.payload).get(NftaData.VALUE) : undefined;
+      const flags = e.get(NftaSetElem.FLAGS);
+      if (flags && attributeU32(flags) & NFT_SET_ELEM_INTERVAL_END) intervalEnd.push(elements.length);
+      const data = e.get(NftaSetElem.DATA);
+      if (data) values.push(Buffer.from(data.payload));
+      elements.push(keyValue ? Buffer.from(keyValue.payload) : Buffer.alloc(0));
+    }
+  }
+  return {
+    keyType: set.keyTypeNames,
+    elements,
+    intervalEnd,
+    ...(set.kind === 'map' ? { values, valueType: set.valueTypeNames ?? 'verdict' } : {}),
+  };
 }
