@@ -43,6 +43,16 @@ export interface EnvVarSource {
   resourceFieldRef?: ResourceFieldSelector;
   configMapKeyRef?: KeySelector;
   secretKeyRef?: KeySelector;
+  /** EnvFiles (beta, on in v1.36): a key of an env file in one of the pod's emptyDir volumes. */
+  fileKeyRef?: FileKeySelector;
+}
+
+export interface FileKeySelector {
+  volumeName: string;
+  /** Relative to the volume's root. */
+  path: string;
+  key: string;
+  optional?: boolean;
 }
 
 export interface EnvVar {
@@ -292,6 +302,8 @@ export interface PodSpec {
   hostname?: string;
   subdomain?: string;
   setHostnameAsFQDN?: boolean;
+  /** HostnameOverride (beta, on in v1.36): the pod's hostname as given, with no domain. */
+  hostnameOverride?: string;
   securityContext?: PodSecurityContext;
   imagePullSecrets?: { name: string }[];
   priority?: number;

@@ -25,9 +25,13 @@ const maxHostnameLength = 63;
 
 /**
  * Upstream GeneratePodHostNameAndDomain: spec.hostname or the pod name, cut to 63 characters
- * without a trailing dash or dot, and the subdomain's FQDN when spec.subdomain is set.
+ * without a trailing dash or dot, and the subdomain's FQDN when spec.subdomain is set. A
+ * spec.hostnameOverride (v1.36, beta on) is the hostname as it stands, never cut, with no domain:
+ * hostname, subdomain and setHostnameAsFQDN no longer count (the API server refuses it beside
+ * setHostnameAsFQDN or hostNetwork, so the kubelet has nothing more to check).
  */
 export function podHostnameAndDomain(pod: Pod, clusterDomain: string): { hostname: string; domain: string } {
+  if (pod.spec.hostnameOverride) return { hostname: pod.spec.hostnameOverride, domain: '' };
   let hostname = pod.spec.hostname || pod.metadata.name || '';
   if (hostname.length > maxHostnameLength)
     hostname = hostname.slice(0, maxHostnameLength).replace(/[-.]+$/, '');

@@ -2,6 +2,7 @@ import type { ConfigMap, Container, Pod, Secret } from '../api/pod-types';
 import { CreateContainerConfigError } from '../errors';
 import { expandVars } from './expand-vars';
 import { type DownwardContext, resolveFieldPath, resolveResourceField } from './field-ref';
+import { resolveFileKeyRef } from './file-key-ref';
 
 /** Where configMapKeyRef/secretKeyRef/envFrom look things up (an informer cache or the API). */
 export interface ObjectSource {
@@ -18,6 +19,8 @@ export interface ResolveEnvOptions extends DownwardContext {
   objects: ObjectSource;
   /** Service link variables (FOO_SERVICE_HOST...), applied first so the pod's own env wins. */
   serviceEnv?: Record<string, string>;
+  /** Host paths of the pod's mounted volumes by name, where fileKeyRef reads its env files. */
+  volumeHostPaths?: ReadonlyMap<string, string>;
 }
 
 const envVarName = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
@@ -132,6 +135,13 @@ export async function resolveEnv(
         );
       }
       env.set(variable.name, value);
+    } else if (from.fileKeyRef) {
+      const value = await resolveFileKeyRef(
+        from.fileKeyRef,
+        `${field}.valueFrom.fileKeyRef`,
+        options.volumeHostPaths ?? new Map(),
+      );
+      if (value !== undefined) env.set(variable.name, value);
     } else {
       throw new CreateContainerConfigError(`${field}.valueFrom`, from, 'no supported source');
     }

@@ -67,7 +67,10 @@ export async function runLifecycleHook(
     return;
   }
   if (handler.sleep) {
-    await context.sleep(Math.min(handler.sleep.seconds, context.timeoutSeconds) * 1000);
+    // Upstream returns at once for `seconds: 0` (allowed since v1.33, PodLifecycleSleepActionAllowZero):
+    // no timer at all, the hook simply succeeds.
+    const seconds = Math.min(handler.sleep.seconds, context.timeoutSeconds);
+    if (seconds > 0) await context.sleep(seconds * 1000);
     return;
   }
   if (handler.tcpSocket) throw new Error('tcpSocket is not a supported lifecycle handler');

@@ -392,6 +392,7 @@ export class PodSyncer {
         hostIPs: this.options.hostIPs,
         podIPs: ips,
         nodeAllocatable: this.options.nodeAllocatable,
+        volumeHostPaths: new Map([...volumes].map(([name, mounted]) => [name, mounted.hostPath])),
       });
     } catch (error) {
       throw new SyncStepError('CreateContainerConfigError', container.name, (error as Error).message);
