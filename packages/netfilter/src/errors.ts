@@ -69,5 +69,7 @@ export class ObjectReferenceError extends NetfilterError {
   }
 }
 
+/** Whether an error is an ApplyError, from either the ESM or the CJS build. */
 export const isApplyError = errorPredicate(ApplyError);
+/** Whether an error is a ParseError, from either the ESM or the CJS build. */
 export const isParseError = errorPredicate(ParseError);

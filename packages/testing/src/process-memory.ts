@@ -27,6 +27,7 @@ process.on('SIGUSR2', () => {
 });
 `;
 
+/** A process's memory from /proc/<pid>/status, in bytes. */
 export interface ProcessMemory {
   /** VmRSS: what `ps`/`top` and the kubelet's container stats call memory. */
   rssBytes: number;
@@ -157,8 +158,10 @@ export async function readFileMappings(pid: number): Promise<FileMapping[]> {
   return fileMappings(await readFile(`/proc/${pid}/smaps`, 'utf8'));
 }
 
+/** Bytes as MiB with one decimal. */
 export const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
 
+/** A process's memory in MiB, as the benchmarks report it. */
 export interface MemorySummary {
   rssMiB: number;
   peakRssMiB: number;
@@ -207,6 +210,7 @@ export async function waitFor<T>(
   }
 }
 
+/** Waits `ms` on a real timer. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**

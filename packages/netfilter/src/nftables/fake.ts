@@ -49,6 +49,7 @@ export class FakeNftables implements NftablesInterface {
     readonly table: string,
   ) {}
 
+  /** An empty transaction on this table. */
   newTransaction(): NftTransaction {
     return new NftTransaction();
   }

@@ -288,6 +288,7 @@ export class IncrementalNftTable {
     return { chains: r.chains, sets: r.sets, elements };
   }
 
+  /** The names of the owners that currently hold objects in the table. */
   ownerNames(): IterableIterator<string> {
     return this.owners.keys();
   }

@@ -1,15 +1,20 @@
 // The nftables object model, in the spirit of knftables: a table holds chains, rules, sets and
 // maps; rules are nft expressions as text (the syntax `nft -f` reads), the rest is structured.
 
+/** An nftables table family. */
 export type NftFamily = 'ip' | 'ip6' | 'inet' | 'arp' | 'bridge' | 'netdev';
+/** A base chain's type. */
 export type BaseChainType = 'filter' | 'nat' | 'route';
+/** The netfilter hook a base chain is attached to. */
 export type BaseChainHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting' | 'ingress';
 
+/** An nftables table (in a transaction: the client's own). */
 export interface NftTable {
   kind: 'table';
   comment?: string;
 }
 
+/** A chain: a regular one, or a base chain with type, hook and priority. */
 export interface NftChain {
   kind: 'chain';
   name: string;
@@ -23,6 +28,7 @@ export interface NftChain {
   comment?: string;
 }
 
+/** A rule in a chain, its text in nft syntax. */
 export interface NftRule {
   kind: 'rule';
   chain: string;
@@ -51,16 +57,19 @@ interface SetLike {
   comment?: string;
 }
 
+/** A named set: key type, flags and elements. */
 export interface NftSet extends SetLike {
   kind: 'set';
 }
 
+/** A named map: key and value types, flags and elements. */
 export interface NftMap extends SetLike {
   kind: 'map';
   /** Value type: `verdict`, `ipv4_addr`, … */
   valueType: string;
 }
 
+/** One element of a set or map: its key, and value for a map. */
 export interface NftElement {
   kind: 'element';
   /** The set or map the element belongs to. */
@@ -73,6 +82,7 @@ export interface NftElement {
   comment?: string;
 }
 
+/** Anything a transaction operation acts on. */
 export type NftObject = NftTable | NftChain | NftRule | NftSet | NftMap | NftElement;
 
 /** A table's full contents: the model `nft -j list table` is read back into. */

@@ -7,8 +7,10 @@ import { NFT_NAME_LENGTH_MAX } from './model';
 
 /** Longest prefix upstream allows, including the trailing "-". */
 export const CHAIN_NAME_PREFIX_LENGTH_MAX = 16;
+/** The longest chain name base that still fits after the longest prefix. */
 export const CHAIN_NAME_BASE_LENGTH_MAX = NFT_NAME_LENGTH_MAX - CHAIN_NAME_PREFIX_LENGTH_MAX;
 
+/** `name` if it fits a chain name base, else a truncation ending in a hash of the whole. */
 export function hashAndTruncate(name: string): string {
   const hashed = `${sha256Base32(name).slice(0, 8)}-${name}`;
   return hashed.length > CHAIN_NAME_BASE_LENGTH_MAX
@@ -43,9 +45,15 @@ export function endpointChainBase(
   return `${servicePortChainBase(namespace, name, protocol, portName)}__${endpointIp.replaceAll(':', '.')}/${endpointPort}`;
 }
 
+/** kube-proxy's nftables chain of a service port. */
 export const servicePortChainName = (base: string) => nftChainName('service', base);
+/** kube-proxy's nftables chain of a service port's local endpoints. */
 export const serviceLocalChainName = (base: string) => nftChainName('local', base);
+/** kube-proxy's nftables chain for a service port's external traffic. */
 export const serviceExternalChainName = (base: string) => nftChainName('external', base);
+/** kube-proxy's nftables chain of a load balancer's source ranges. */
 export const serviceFirewallChainName = (base: string) => nftChainName('firewall', base);
+/** kube-proxy's nftables chain of one endpoint. */
 export const endpointChainName = (base: string) => nftChainName('endpoint', base);
+/** kube-proxy's nftables set of client IPs with affinity to one endpoint. */
 export const endpointAffinitySetName = (base: string) => nftChainName('affinity', base);

@@ -7,6 +7,7 @@ import { parseNftJson } from './parse-json';
 import { type RenderScriptOptions, renderScript } from './render-script';
 import { NftTransaction } from './transaction';
 
+/** The table a client manages, and how it runs nft. */
 export interface NftablesClientOptions {
   family: NftFamily;
   table: string;
@@ -42,10 +43,12 @@ export class NftablesClient implements NftablesInterface {
     this.renderOptions = options.render ?? {};
   }
 
+  /** An empty transaction on this client's table. */
   newTransaction(): NftTransaction {
     return new NftTransaction();
   }
 
+  /** The `nft -f` script a transaction runs as. */
   render(tx: NftTransaction): string {
     return renderScript(this.family, this.table, tx, this.renderOptions);
   }

@@ -5,6 +5,7 @@ import type { NftTransaction } from './transaction';
 export interface NftablesInterface {
   readonly family: NftFamily;
   readonly table: string;
+  /** An empty transaction on the table. */
   newTransaction(): NftTransaction;
   /** Would the transaction apply? Changes nothing. */
   check(tx: NftTransaction): Promise<void>;

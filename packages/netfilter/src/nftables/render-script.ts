@@ -149,6 +149,7 @@ function renderOperation(op: NftOperation, family: NftFamily, table: string): st
 // parser hold the whole list at once for no gain.
 export const MAX_ELEMENTS_PER_COMMAND = 4096;
 
+/** How a transaction is rendered for the installed nft. */
 export interface RenderScriptOptions {
   /**
    * nft releases before 1.0.8 have no `destroy`: render it as `add` then `delete` (which is

@@ -3,6 +3,7 @@ import type { NftChain, NftElement, NftMap, NftObject, NftRule, NftSet, NftTable
 /** Verbs of an nftables transaction (knftables' set; `destroy` = delete if it exists). */
 export type NftVerb = 'add' | 'create' | 'insert' | 'replace' | 'flush' | 'delete' | 'destroy';
 
+/** One operation of a transaction: a verb on an object. */
 export interface NftOperation {
   verb: NftVerb;
   object: NftObject;

@@ -11,9 +11,11 @@ net.createServer((c) => { const u = net.connect(process.argv[1]); c.pipe(u); u.p
   .listen(Number(process.argv[2]), '127.0.0.1', () => process.stdout.write('ready\\n'));
 `;
 
+/** A TCP forwarder from inside a namespace to a host port (the in-process API server). */
 export interface NetnsTcpBridge {
   /** The port on the namespace's 127.0.0.1 that reaches the host's `hostPort`. */
   readonly port: number;
+  /** Stops forwarding and closes every forwarded connection. */
   close(): Promise<void>;
 }
 

@@ -45,6 +45,7 @@ function unescapeMountPath(path: string): string {
   return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 
+/** The host's network namespaces, links and netns mounts now, to compare after a test. */
 export async function takeHostSnapshot(): Promise<HostSnapshot> {
   const [netns, linkOutput, mountinfo] = await Promise.all([
     listNetns(),
@@ -67,10 +68,12 @@ export function diffHostSnapshots(before: HostSnapshot, after: HostSnapshot): Ho
   };
 }
 
+/** Whether a comparison found anything left behind. */
 export function hasLeaks(leaks: HostLeaks): boolean {
   return leaks.netns.length + leaks.links.length + leaks.mounts.length > 0;
 }
 
+/** What was left behind, as one line for a failure message. */
 export function describeLeaks(leaks: HostLeaks): string {
   const parts: string[] = [];
   if (leaks.netns.length > 0) parts.push(`network namespaces: ${leaks.netns.join(', ')}`);
@@ -88,10 +91,13 @@ export class HostLeakError extends Error {
   }
 }
 
+/** How a leak check waits for the kernel and takes its snapshots (tests inject both). */
 export interface LeakCheckOptions {
   /** How long to wait for asynchronous kernel cleanup (veth teardown) to settle (default 3 s). */
   settleMs?: number;
+  /** Takes a snapshot (default takeHostSnapshot). */
   snapshot?: () => Promise<HostSnapshot>;
+  /** Waits `ms` (default a timer). */
   sleep?: (ms: number) => Promise<void>;
 }
 

@@ -10,9 +10,11 @@ const netnsNamePattern = /^[A-Za-z0-9_.-]{1,64}$/;
 // IFNAMSIZ is 16 including the terminating NUL.
 const ifNamePattern = /^[A-Za-z0-9_.-]{1,15}$/;
 
+/** What goes into a generated namespace name besides its purpose. */
 export interface UniqueNameOptions {
   /** The process whose exit makes the namespace stale (default: this process). */
   ownerPid?: number;
+  /** The random suffix (default a few random characters). */
   random?: () => string;
 }
 
@@ -38,12 +40,14 @@ export function creatorPidOf(name: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** Throws InvalidNetnsNameError unless `name` is a usable `ip netns` name. */
 export function assertNetnsName(name: string): void {
   if (!netnsNamePattern.test(name) || name === '.' || name === '..') {
     throw new InvalidNetnsNameError('netns', name, 'is not a valid namespace name');
   }
 }
 
+/** Throws InvalidNetnsNameError naming `field` unless `name` is a valid interface name. */
 export function assertIfName(field: string, name: string): void {
   if (!ifNamePattern.test(name)) {
     throw new InvalidNetnsNameError(

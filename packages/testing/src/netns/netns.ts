@@ -19,6 +19,7 @@ export interface Netns {
   delete(): Promise<void>;
 }
 
+/** How a namespace is named, owned and set up. */
 export interface CreateNetnsOptions {
   /** Word(s) for the generated name `na-<purpose>-<pid>-<random>` (default "test"). */
   purpose?: string;
@@ -107,6 +108,7 @@ export async function listNetns(): Promise<string[]> {
     .filter((name) => name.length > 0);
 }
 
+/** Whether `ip netns` lists a namespace of this name. */
 export async function netnsExists(name: string): Promise<boolean> {
   return (await listNetns()).includes(name);
 }

@@ -8,6 +8,7 @@ import {
 /** What a command printed and how it ended. */
 export type CommandResult = CommandOutput;
 
+/** A command's stdin, timeout, environment and whether failure is allowed. */
 export interface RunOptions extends Pick<RunCommandOptions, 'env'> {
   /** Written to the child's stdin, which is then closed. */
   input?: string | Buffer;

@@ -2,9 +2,13 @@ import { creatorPidOf } from './names';
 import { deleteNetns, listNetns } from './netns';
 import { isProcessAlive } from './process-alive';
 
+/** The process check, listing and removal stale cleanup uses (tests inject them). */
 export interface StaleCleanupOptions {
+  /** Whether the owner process still runs (default: signal 0). */
   isAlive?: (pid: number) => boolean;
+  /** The namespaces there are (default `ip netns list`). */
   list?: () => Promise<string[]>;
+  /** Deletes one (default deleteNetns). */
   remove?: (name: string) => Promise<void>;
 }
 

@@ -2,6 +2,7 @@ import { assertIfName, uniqueIfName } from './names';
 import type { Netns } from './netns';
 import { runCommand } from './run-command';
 
+/** One end of a veth pair to create: its namespace, name and addresses. */
 export interface VethEnd {
   netns: Netns;
   /** Interface name inside that namespace (default: a unique short name). */
@@ -10,6 +11,7 @@ export interface VethEnd {
   addresses?: readonly string[];
 }
 
+/** A created veth pair: each end's namespace and interface name. */
 export interface VethPair {
   a: { netns: Netns; ifName: string };
   b: { netns: Netns; ifName: string };

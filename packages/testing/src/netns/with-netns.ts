@@ -22,6 +22,7 @@ export class NetnsScope {
 
   constructor(private readonly purpose = 'test') {}
 
+  /** A new namespace that cleanup() deletes with the others. */
   async create(options: CreateNetnsOptions = {}): Promise<Netns> {
     const netns = await createNetns({ purpose: this.purpose, ...options });
     this.members.push(netns);
