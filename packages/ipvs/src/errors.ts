@@ -63,7 +63,11 @@ export class IpvsClosedError extends IpvsError {
   }
 }
 
+/** Whether an error is an IpvsUnavailableError, from either the ESM or the CJS build. */
 export const isIpvsUnavailableError = errorPredicate(IpvsUnavailableError);
+/** Whether an error is an IpvsKernelError, from either build. */
 export const isIpvsKernelError = errorPredicate(IpvsKernelError);
+/** Whether an error is an IpvsAlreadyExistsError, from either build. */
 export const isIpvsAlreadyExistsError = errorPredicate(IpvsAlreadyExistsError);
+/** Whether an error is an IpvsNotFoundError, from either build. */
 export const isIpvsNotFoundError = errorPredicate(IpvsNotFoundError);

@@ -39,6 +39,7 @@ import {
 } from './validate';
 import { WriteBatcher } from './write-batcher';
 
+/** Where openIpvs programs IPVS: a transport, another network namespace, or this one. */
 export interface OpenIpvsOptions {
   /** Use this transport instead of a new netlink socket (tests, or a socket made elsewhere). */
   transport?: GenlTransport;

@@ -17,6 +17,7 @@ export class NetnsRelayError extends IpvsError {
   }
 }
 
+/** The binaries and relay script a NetnsTransport runs inside the other namespace. */
 export interface NetnsTransportOptions {
   /** The node binary that runs the relay. Default: this process's (not usable in a single executable). */
   nodePath?: string;

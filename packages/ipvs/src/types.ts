@@ -1,4 +1,6 @@
+/** A virtual service's transport protocol. */
 export type Protocol = 'tcp' | 'udp' | 'sctp';
+/** An address family. */
 export type AddressFamily = 'ipv4' | 'ipv6';
 
 /** Schedulers the Linux kernel ships (ip_vs_<name>.ko). */
@@ -17,10 +19,12 @@ export const schedulers = [
   'fo',
   'ovf',
 ] as const;
+/** An IPVS scheduler name. */
 export type Scheduler = (typeof schedulers)[number];
 
 /** How a real server is reached; names as Kubernetes/ipvsadm say them. */
 export type ForwardingMethod = 'masquerade' | 'local' | 'tunnel' | 'direct-route';
+/** The encapsulation of a tunnel-mode destination. */
 export type TunnelType = 'ipip' | 'gue' | 'gre';
 
 /**
@@ -31,6 +35,7 @@ export type ServiceKey =
   | { protocol: Protocol; address: string; port: number; fwmark?: undefined; family?: AddressFamily }
   | { fwmark: number; family?: AddressFamily; protocol?: undefined; address?: undefined; port?: undefined };
 
+/** A service's flags, by name. */
 export interface ServiceFlags {
   persistent?: boolean;
   /** Set by the kernel on every service in its table; read-only in practice. */
@@ -42,6 +47,7 @@ export interface ServiceFlags {
   shPort?: boolean;
 }
 
+/** A service to create or update: its key, scheduler and settings. */
 export type ServiceSpec = ServiceKey & {
   scheduler: Scheduler;
   flags?: ServiceFlags;
@@ -72,6 +78,7 @@ export interface Stats {
   bpsOut: bigint;
 }
 
+/** A service as the kernel reports it, with counters. */
 export interface Service {
   family: AddressFamily;
   protocol?: Protocol;
@@ -88,11 +95,13 @@ export interface Service {
   stats?: Stats;
 }
 
+/** What identifies a real server within a service: address and port. */
 export interface DestinationKey {
   address: string;
   port: number;
 }
 
+/** A real server to add or update: weight, forwarding method and thresholds. */
 export interface DestinationSpec extends DestinationKey {
   /** Default masquerade. */
   forwarding?: ForwardingMethod;
@@ -108,6 +117,7 @@ export interface DestinationSpec extends DestinationKey {
   tunnelFlags?: { checksum?: boolean; remoteChecksum?: boolean };
 }
 
+/** A real server as the kernel reports it, with counters. */
 export interface Destination {
   address: string;
   port: number;
@@ -125,6 +135,7 @@ export interface Destination {
   stats?: Stats;
 }
 
+/** The kernel's IPVS version and connection table size. */
 export interface IpvsInfo {
   /** e.g. "1.2.1" */
   version: string;

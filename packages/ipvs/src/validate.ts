@@ -32,6 +32,7 @@ function checkFamily(value: unknown, field: string): AddressFamily | undefined {
   throw new InvalidFieldError(field, value, "expected 'ipv4' or 'ipv6'");
 }
 
+/** A service key checked and canonical (typed errors name the field and value). */
 export function normalizeServiceKey(key: ServiceKey, field = 'service'): NormalizedServiceKey {
   if (key === null || typeof key !== 'object') throw new InvalidFieldError(field, key, 'expected an object');
   const family = checkFamily(key.family, `${field}.family`);
@@ -67,6 +68,7 @@ export function normalizeServiceKey(key: ServiceKey, field = 'service'): Normali
   };
 }
 
+/** A service spec checked and canonical, as the codec encodes it. */
 export interface NormalizedServiceSpec {
   key: NormalizedServiceKey;
   scheduler: Scheduler;
@@ -78,6 +80,7 @@ export interface NormalizedServiceSpec {
   persistenceEngine?: string;
 }
 
+/** A service spec checked and canonical, defaults filled in. */
 export function normalizeServiceSpec(
   spec: ServiceSpec,
   flagBits: (f: ServiceSpec['flags']) => number,
@@ -120,12 +123,14 @@ export function normalizeServiceSpec(
   return out;
 }
 
+/** A destination key checked and canonical. */
 export interface NormalizedDestinationKey {
   address: string;
   port: number;
   family: AddressFamily;
 }
 
+/** A destination key checked and canonical. */
 export function normalizeDestinationKey(dest: DestinationKey): NormalizedDestinationKey {
   if (dest === null || typeof dest !== 'object')
     throw new InvalidFieldError('destination', dest, 'expected an object');
@@ -135,6 +140,7 @@ export function normalizeDestinationKey(dest: DestinationKey): NormalizedDestina
   return { address: dest.address, port: dest.port, family };
 }
 
+/** A destination spec checked and canonical, defaults filled in. */
 export interface NormalizedDestinationSpec extends NormalizedDestinationKey {
   forwarding: ForwardingMethod;
   weight: number;
@@ -145,6 +151,7 @@ export interface NormalizedDestinationSpec extends NormalizedDestinationKey {
   tunnelFlags?: { checksum: boolean; remoteChecksum: boolean };
 }
 
+/** A destination spec checked and canonical, defaults filled in. */
 export function normalizeDestinationSpec(
   dest: DestinationSpec,
   service: NormalizedServiceKey,
