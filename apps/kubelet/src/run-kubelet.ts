@@ -30,13 +30,17 @@ import {
 } from '@nodeagent/kubelet';
 import type { Pod } from '@nodeagent/kubelet/api';
 import { detectCgroupFilesystem, PodCgroupManager } from '@nodeagent/kubelet/cgroups';
-import { apiServiceAccountGetter, imageCredentialProvidersFromFlags } from '@nodeagent/kubelet/images';
+import {
+  apiServiceAccountGetter,
+  imageCredentialProvidersFromFlags,
+  imagePullManagerFromConfig,
+} from '@nodeagent/kubelet/images';
 import { ContainerLogManager, logRotatePolicy } from '@nodeagent/kubelet/logs';
 import { instrumentCriClient } from '@nodeagent/kubelet/metrics';
 import { selfSignedCertificate } from '@nodeagent/kubelet/server';
 import { HttpPodSource, isPodFromSource, MirrorPodSync } from '@nodeagent/kubelet/sources';
 import { NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
-import { parseDuration } from '@nodeagent/primitives';
+import { parseDuration, systemClock } from '@nodeagent/primitives';
 import { apiRuntimeClassGetter } from './api-runtime-classes';
 import { connectCri } from './image-service-client';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
@@ -128,6 +132,19 @@ export async function runKubelet(
         config.featureGates.KubeletServiceAccountTokenForCredentialProviders ?? true,
     },
   );
+  // Verified image pulls (KEP-2535): records under <root-dir>/image_manager; intents a previous run
+  // left are matched against the runtime's images now.
+  const imagePullManager = await imagePullManagerFromConfig(config, {
+    rootDir: flags.rootDir,
+    listImages: async () =>
+      (await client.listImages({})).images.map((image) => ({
+        id: image.id,
+        repoTags: image.repoTags,
+        repoDigests: image.repoDigests,
+      })),
+    clock: systemClock,
+    logger,
+  });
   // Pod and node events through one recorder, as upstream's: correlated (repeats bump count),
   // written at most eventRecordQPS a second with eventBurst at once.
   const events = core
@@ -150,6 +167,7 @@ export async function runKubelet(
     services,
     tokens: core ? apiTokenSource(core) : undefined,
     credentialProviders,
+    imagePullManager,
     statusWriter: core ? apiPodStatusWriter(core) : undefined,
     recordEvent: events?.pod,
     recordNodeEvent: events?.node,

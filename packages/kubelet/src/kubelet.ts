@@ -24,6 +24,7 @@ import {
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { ImageCredentialProviders } from './images/credential-provider/image-credential-providers';
 import { imagePullConcurrency, limitImagePulls } from './images/image-pull-limit';
+import type { ImagePullManager } from './images/image-pull-manager';
 import type { ImageService } from './images/image-service';
 import type { KubeletLogger } from './kubelet-logger';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics';
@@ -68,6 +69,11 @@ export interface KubeletOptions {
   tokens?: TokenSource;
   /** --image-credential-provider-config plugins; their credentials follow the pull secrets'. */
   credentialProviders?: ImageCredentialProviders;
+  /**
+   * Verified image pulls (KEP-2535; imagePullManagerFromConfig builds it from the configuration):
+   * without it a present image is used by any pod, as before the feature.
+   */
+  imagePullManager?: ImagePullManager;
   /** Pod status sink; omit in standalone mode. */
   statusWriter?: PodStatusWriter;
   /** Readiness of a running container (from the probe manager); containers without a readiness probe are ready. */
@@ -211,6 +217,7 @@ export class Kubelet {
       services: options.services,
       tokens: options.tokens,
       credentialProviders: options.credentialProviders,
+      imagePullManager: options.imagePullManager,
       clock: this.clock,
       dns: {
         clusterDNS: options.config.clusterDNS,

@@ -7,14 +7,16 @@ import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { FakeClock } from '@nodeagent/primitives';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod, Secret } from '../src/api/pod-types';
+import { parseAllowlistPattern } from '../src/config/image-allowlist-pattern';
+import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { criPodRuntime } from '../src/cri/cri-pod-runtime';
 import { InvalidConfigError } from '../src/errors';
 import { ImagePullManager } from '../src/images/image-pull-manager';
+import { imagePullManagerFromConfig } from '../src/images/image-pull-manager-from-config';
 import { decodeImagePulledRecord } from '../src/images/image-pull-records';
 import {
   type ImagePullCredentialsVerificationPolicy,
   imagePullVerificationPolicy,
-  parseAllowlistPattern,
 } from '../src/images/image-pull-verification-policy';
 import { credentialHash } from '../src/images/tracked-pull-credentials';
 import { CrashLoopBackOff } from '../src/pod/crash-loop-backoff';
@@ -309,5 +311,40 @@ describe('records and policy', () => {
       exact: 'docker.io/library/busybox',
     });
     expect(parseAllowlistPattern('registry.io:5000/team/*')).toEqual({ prefix: 'registry.io:5000/team/' });
+  });
+});
+
+describe('configuration', () => {
+  it("refuses a bad preloadedImagesVerificationAllowlist pattern with upstream's reason, naming the field", () => {
+    expect(() =>
+      parseKubeletConfiguration({
+        imagePullCredentialsVerificationPolicy: 'NeverVerifyAllowlistedImages',
+        preloadedImagesVerificationAllowlist: ['registry.io/team/*', 'registry.io/*/app'],
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        field: 'preloadedImagesVerificationAllowlist',
+        value: 'registry.io/*/app',
+        message: expect.stringContaining("only patterns ending with '/*' are allowed"),
+      }),
+    );
+  });
+
+  it('builds no manager with KubeletEnsureSecretPulledImages off, and one enforcing the configured policy otherwise', async () => {
+    const deps = { rootDir, listImages: async () => [], clock };
+    const off = await imagePullManagerFromConfig(
+      { ...parseKubeletConfiguration({}).config, featureGates: { KubeletEnsureSecretPulledImages: false } },
+      deps,
+    );
+    expect(off).toBeUndefined();
+    fake.addImage({ ref: privateImage, id: 'sha256:private' });
+    const always = await imagePullManagerFromConfig(
+      parseKubeletConfiguration({ imagePullCredentialsVerificationPolicy: 'AlwaysVerify' }).config,
+      deps,
+    );
+    await expect(ensure(pod('b', 'Never'), [], always)).rejects.toMatchObject({ code: 'ErrImageNeverPull' });
+    // The v1beta1 default (NeverVerifyPreloadedImages): a preloaded image is free.
+    const byDefault = await imagePullManagerFromConfig(parseKubeletConfiguration({}).config, deps);
+    await expect(ensure(pod('b', 'Never'), [], byDefault)).resolves.toBe('sha256:private');
   });
 });

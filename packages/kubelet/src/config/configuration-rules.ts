@@ -4,6 +4,7 @@ import { parseCgroupRoot } from '../cgroups/cgroup-name';
 import { InvalidConfigError } from '../errors';
 import type { KubeletConfiguration } from './configuration-fields';
 import { parseEvictionThresholds, parseThresholdValue } from './eviction-thresholds';
+import { parseAllowlistPattern } from './image-allowlist-pattern';
 
 /** A broken rule across fields: the error (naming one field) and every field the rule reads. */
 export interface CrossFieldProblem {
@@ -53,6 +54,12 @@ export function crossFieldErrors(config: KubeletConfiguration): CrossFieldProble
       config.maxParallelImagePulls,
       'cannot be larger than 1 unless serializeImagePulls (--serialize-image-pulls) is set to false',
     );
+  // Upstream ValidateAllowlistImagesPatterns: the first bad pattern is reported.
+  for (const pattern of config.preloadedImagesVerificationAllowlist) {
+    const before = problems.length;
+    collect(['preloadedImagesVerificationAllowlist'], () => parseAllowlistPattern(pattern));
+    if (problems.length > before) break;
+  }
   if (config.readOnlyPort !== 0 && config.readOnlyPort === config.port)
     add(['readOnlyPort', 'port'], config.readOnlyPort, 'must differ from port');
 

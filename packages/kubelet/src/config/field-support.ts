@@ -49,8 +49,10 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<Field, FieldSuppo
   authorization: applied('kubelet server authorization (AlwaysAllow, SubjectAccessReview webhook)'),
   registryPullQPS: unsupported,
   registryBurst: unsupported,
-  imagePullCredentialsVerificationPolicy: unsupported,
-  preloadedImagesVerificationAllowlist: unsupported,
+  imagePullCredentialsVerificationPolicy: applied(
+    'verified image pulls (records under <root-dir>/image_manager)',
+  ),
+  preloadedImagesVerificationAllowlist: applied('verified image pulls (NeverVerifyAllowlistedImages)'),
   eventRecordQPS: applied('event recorder write rate'),
   eventBurst: applied('event recorder write burst'),
   enableDebuggingHandlers: unsupported,

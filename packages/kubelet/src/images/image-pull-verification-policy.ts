@@ -1,3 +1,4 @@
+import { parseAllowlistPattern } from '../config/image-allowlist-pattern';
 import { InvalidConfigError } from '../errors';
 import { repositoryToPull } from './credential-provider/docker-keyring';
 
@@ -16,33 +17,6 @@ export type ImagePullCredentialsVerificationPolicy =
 export type ImagePullVerificationPolicy = (image: string, pulledByKubelet: boolean) => boolean;
 
 const policyField = 'imagePullCredentialsVerificationPolicy';
-const allowlistField = 'preloadedImagesVerificationAllowlist';
-
-/**
- * One allowlist entry as upstream accepts it: an image name without tag or digest, fully
- * qualified ("docker.io/library/busybox"), or a prefix ending in "/*" that names at least a
- * registry host. Returns the exact name or the prefix (with its trailing "/").
- */
-export function parseAllowlistPattern(pattern: string): { exact?: string; prefix?: string } {
-  const fail = (reason: string) => new InvalidConfigError(allowlistField, pattern, reason);
-  if (pattern !== pattern.trim()) throw fail(`leading/trailing spaces are not allowed: ${pattern}`);
-  const wildcard = pattern.endsWith('/*');
-  const trimmed = wildcard ? pattern.slice(0, -1) : pattern;
-  if (trimmed.length === 0) throw fail(`the supplied pattern is too short: ${pattern}`);
-  if (trimmed.includes('*'))
-    throw fail(`not a valid wildcard pattern, only patterns ending with '/*' are allowed: ${pattern}`);
-  if (wildcard) {
-    if (trimmed.length === 1) throw fail('at least registry hostname is required');
-    return { prefix: trimmed };
-  }
-  // The characters of a reference (distribution/reference); its finer grammar is not checked here.
-  if (!/^[a-z0-9][a-z0-9._\-/:@]*$/.test(trimmed))
-    throw fail('failed to parse as an image name: invalid reference format');
-  if (repositoryToPull(trimmed) !== trimmed)
-    throw fail(`neither tag nor digest is accepted in an image reference: ${pattern}`);
-  return { exact: trimmed };
-}
-
 /**
  * The policy the kubelet enforces (upstream NewImagePullCredentialVerificationPolicy). An
  * allowlisted image (NeverVerifyAllowlistedImages) is matched by its normalized name, so

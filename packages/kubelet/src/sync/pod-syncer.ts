@@ -38,6 +38,7 @@ import {
   type PodEventRecorder,
 } from '../events/event-reasons';
 import type { ImageCredentialProviders } from '../images/credential-provider/image-credential-providers';
+import type { ImagePullManager } from '../images/image-pull-manager';
 import type { KubeletMetrics } from '../metrics';
 import { computePodActions } from '../pod/compute-pod-actions';
 import { CrashLoopBackOff, containerBackOffKey } from '../pod/crash-loop-backoff';
@@ -64,6 +65,8 @@ export interface PodSyncerOptions {
   tokens?: TokenSource;
   /** Image credential provider plugins, asked after the pod's pull secrets. */
   credentialProviders?: ImageCredentialProviders;
+  /** Verified image pulls (KEP-2535): whether a pod may use a present image without pulling. */
+  imagePullManager?: ImagePullManager;
   clock: Clock;
   dns: ClusterDNSOptions;
   podLogsDir: string;
@@ -505,6 +508,7 @@ export class PodSyncer {
       sandboxConfig,
       this.imageBackOff,
       clock,
+      this.options.imagePullManager,
     );
     if (!pulled)
       this.event(
