@@ -1,6 +1,7 @@
 import type { CommandRunner } from '@nodeagent/primitives';
 import type { IpFamily } from './model';
 
+/** Which iptables implementation a host uses: iptables-nft or iptables-legacy. */
 export type IptablesBackend = 'nft' | 'legacy';
 
 /**

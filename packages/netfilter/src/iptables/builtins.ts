@@ -8,6 +8,7 @@ export const BUILTIN_CHAINS: Readonly<Record<TableName, readonly string[]>> = {
   filter: ['INPUT', 'FORWARD', 'OUTPUT'],
 };
 
+/** The tables this model covers, in iptables-save order. */
 export const TABLE_NAMES: readonly TableName[] = ['filter', 'nat', 'mangle', 'raw'];
 
 /** The kernel's XT_EXTENSION_MAXNAMELEN (29) minus the terminating NUL. */
@@ -56,6 +57,7 @@ export const KNOWN_EXTENSION_TARGETS = new Set([
   'TTL',
 ]);
 
+/** Whether `chain` is one of `table`'s built-in chains. */
 export function isBuiltinChain(table: TableName, chain: string): boolean {
   return BUILTIN_CHAINS[table].includes(chain);
 }

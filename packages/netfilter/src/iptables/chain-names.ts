@@ -3,14 +3,23 @@ import { sha256Base32 } from '../hash-names';
 // Chain names exactly as upstream kube-proxy's iptables mode makes them, so rules written by
 // either can be recognised (and cleaned up, or taken over) by the other.
 
+/** kube-proxy's entry chain for ClusterIPs and external IPs. */
 export const KUBE_SERVICES_CHAIN = 'KUBE-SERVICES';
+/** kube-proxy's filter chain rejecting external traffic to services without endpoints. */
 export const KUBE_EXTERNAL_SERVICES_CHAIN = 'KUBE-EXTERNAL-SERVICES';
+/** kube-proxy's chain of NodePort rules. */
 export const KUBE_NODEPORTS_CHAIN = 'KUBE-NODEPORTS';
+/** kube-proxy's nat chain that masquerades marked packets. */
 export const KUBE_POSTROUTING_CHAIN = 'KUBE-POSTROUTING';
+/** kube-proxy's chain that marks packets for masquerading. */
 export const KUBE_MARK_MASQ_CHAIN = 'KUBE-MARK-MASQ';
+/** kube-proxy's filter chain for forwarded service traffic. */
 export const KUBE_FORWARD_CHAIN = 'KUBE-FORWARD';
+/** kube-proxy's filter chain of load balancer source ranges. */
 export const KUBE_PROXY_FIREWALL_CHAIN = 'KUBE-PROXY-FIREWALL';
+/** The chain kube-proxy watches to notice its rules were flushed. */
 export const KUBE_PROXY_CANARY_CHAIN = 'KUBE-PROXY-CANARY';
+/** The kubelet's filter chain that drops martian localhost traffic. */
 export const KUBELET_FIREWALL_CHAIN = 'KUBE-FIREWALL';
 
 /** kube-proxy's default `--iptables-masquerade-bit`. */

@@ -2,6 +2,7 @@ import { BUILTIN_CHAINS, isBuiltinChain } from './builtins';
 import { ruleKey } from './canonical';
 import type { Chain, ChainPolicy, IpFamily, Rule, Ruleset, Table, TableName } from './model';
 
+/** How one chain differs between two rulesets: policy and rules. */
 export interface ChainDiff {
   chain: string;
   policy?: { before: ChainPolicy | undefined; after: ChainPolicy | undefined };
@@ -13,6 +14,7 @@ export interface ChainDiff {
   reordered: boolean;
 }
 
+/** How one table differs: chains added, removed and changed. */
 export interface TableDiff {
   table: TableName;
   addedChains: string[];
@@ -20,10 +22,12 @@ export interface TableDiff {
   changedChains: ChainDiff[];
 }
 
+/** How two rulesets differ, table by table. */
 export interface RulesetDiff {
   tables: TableDiff[];
 }
 
+/** Whether two rulesets were the same. */
 export function isEmptyDiff(diff: RulesetDiff): boolean {
   return diff.tables.length === 0;
 }

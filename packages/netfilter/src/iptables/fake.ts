@@ -104,10 +104,12 @@ export class FakeIptables implements IptablesInterface {
     return { strategy, ...counts(options.expected ?? payloadStats(payload)) };
   }
 
+  /** The fake's rules, as the model. */
   async save(table?: TableName): Promise<Ruleset> {
     return parseSave(await this.saveText(table), this.family);
   }
 
+  /** The fake's rules as iptables-save text. */
   async saveText(table?: TableName): Promise<string> {
     if (this.failNextSave > 0) {
       this.failNextSave--;

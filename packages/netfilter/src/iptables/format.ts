@@ -18,6 +18,7 @@ export function endpointProbability(index: number, count: number): number {
   return 1 / (count - index);
 }
 
+/** A port or `from:to` range as iptables prints it. */
 export function formatPort(port: PortSpec): string {
   return typeof port === 'number' ? String(port) : `${port[0]}:${port[1]}`;
 }

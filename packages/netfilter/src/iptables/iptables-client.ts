@@ -13,6 +13,7 @@ import { widenNftCacheStream } from './widen-nft-cache-stream';
 
 export type { RestoreOptions, RestoreResult, RestoreStrategy, RestoreStreamOptions } from './restore-options';
 
+/** A client's family, command runner and back end (detected when unset). */
 export interface IptablesClientOptions {
   family?: IpFamily;
   runner?: CommandRunner;
@@ -45,6 +46,7 @@ export class IptablesClient implements IptablesInterface {
     this.wait = ['-w', String(options.waitSeconds ?? 5), '-W', String(options.waitIntervalMicros ?? 100_000)];
   }
 
+  /** The back end in use, detected once (nft or legacy). */
   backend(): Promise<IptablesBackend> {
     this.backendPromise ??= detectIptablesBackend(this.runner, this.family);
     return this.backendPromise;
@@ -143,10 +145,12 @@ export class IptablesClient implements IptablesInterface {
   }
 
   /** The kernel's rules (`iptables-save`), optionally of one table, as a model. */
+  /** iptables-save, parsed into the model. */
   async save(table?: TableName): Promise<Ruleset> {
     return parseSave(await this.saveText(table), this.family);
   }
 
+  /** iptables-save's text. */
   async saveText(table?: TableName): Promise<string> {
     const { save } = await this.commands();
     const result = await this.runner.run(save, table ? ['-t', table] : []);

@@ -14,12 +14,15 @@ export type RuleSpec = Rule | readonly string[];
  */
 export interface IptablesInterface {
   readonly family: IpFamily;
+  /** The back end in use (nft or legacy). */
   backend(): Promise<IptablesBackend>;
   /** Apply a restore payload (or a model) with `--noflush` semantics, each table atomically. */
   restore(input: string | Ruleset | readonly Table[], options?: RestoreOptions): Promise<RestoreResult>;
   /** Like `restore`, with the payload produced while it is sent. */
   restoreStream(chunks: AsyncIterable<string>, options?: RestoreStreamOptions): Promise<RestoreResult>;
+  /** The current rules, parsed into the model. */
   save(table?: TableName): Promise<Ruleset>;
+  /** The current rules as iptables-save prints them. */
   saveText(table?: TableName): Promise<string>;
   /** Creates the user chain unless it exists. */
   ensureChain(table: TableName, chain: string): Promise<void>;

@@ -1,16 +1,21 @@
 // The iptables rule model: what iptables-restore reads and iptables-save prints, as data.
 
+/** The address family a ruleset is for. */
 export type IpFamily = 'ipv4' | 'ipv6';
+/** A table this model covers. */
 export type TableName = 'filter' | 'nat' | 'mangle' | 'raw';
+/** A built-in chain's policy. */
 export type ChainPolicy = 'ACCEPT' | 'DROP';
 
 /** `-p` / `-m tcp|udp|sctp`: protocols whose port matches we model. */
 export type PortProtocol = 'tcp' | 'udp' | 'sctp';
+/** A rule's protocol match. */
 export type Protocol = PortProtocol | 'icmp' | 'ipv6-icmp' | 'icmpv6' | 'all';
 
 /** A port or an inclusive range `[low, high]` (rendered `low:high`). */
 export type PortSpec = number | readonly [number, number];
 
+/** One match of a rule (`-p`, `-d`, `-m comment`, …), by kind. */
 export type Match =
   | { kind: 'protocol'; protocol: Protocol; negate?: boolean }
   /** `-s` (CIDR or bare address; bare addresses are hosts). */
@@ -57,6 +62,7 @@ export type Match =
   /** Any other match module, kept as tokens so foreign rules survive a save → parse → render. */
   | { kind: 'module'; module: string; args: readonly string[] };
 
+/** An addrtype match's address type. */
 export type AddrType =
   | 'UNSPEC'
   | 'UNICAST'
@@ -71,8 +77,10 @@ export type AddrType =
   | 'NAT'
   | 'XRESOLVE';
 
+/** A conntrack match's state. */
 export type ConntrackState = 'INVALID' | 'NEW' | 'ESTABLISHED' | 'RELATED' | 'UNTRACKED' | 'SNAT' | 'DNAT';
 
+/** A rule's target (`-j`), by kind. */
 export type Target =
   | { kind: 'verdict'; verdict: 'ACCEPT' | 'DROP' | 'RETURN' }
   /** `-j CHAIN` (or `-g CHAIN` with goto). */
@@ -94,6 +102,7 @@ export interface Rule {
   target?: Target;
 }
 
+/** A chain: name, policy for built-ins, and rules in order. */
 export interface Chain {
   name: string;
   /** Built-in chains only. */
@@ -101,6 +110,7 @@ export interface Chain {
   rules: readonly Rule[];
 }
 
+/** A table's chains, and user chains to delete. */
 export interface Table {
   name: TableName;
   chains: readonly Chain[];
@@ -108,6 +118,7 @@ export interface Table {
   deleteChains?: readonly string[];
 }
 
+/** An iptables ruleset for one family: tables of chains of rules. */
 export interface Ruleset {
   family: IpFamily;
   tables: readonly Table[];

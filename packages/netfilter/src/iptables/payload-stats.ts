@@ -11,6 +11,7 @@ export interface PayloadStats {
   builtinRules: number;
 }
 
+/** Chains, rules and tables an iptables-restore payload declares, counted without parsing it fully. */
 export function payloadStats(payload: string): PayloadStats {
   const stats: PayloadStats = { chains: 0, rules: 0, tables: 0, builtinRules: 0 };
   let builtins: readonly string[] = [];

@@ -4,6 +4,7 @@
 
 const bareToken = /^[^\s"'\\]+$/;
 
+/** A token as iptables-save quotes it: bare when it can be, else in double quotes. */
 export function quoteToken(token: string): string {
   if (bareToken.test(token)) return token;
   return `"${token.replace(/[\\"]/g, (c) => `\\${c}`)}"`;

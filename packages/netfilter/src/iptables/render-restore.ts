@@ -2,6 +2,7 @@ import { isBuiltinChain } from './builtins';
 import type { Ruleset, Table } from './model';
 import { RestoreWriter } from './restore-writer';
 
+/** How a ruleset is rendered as iptables-restore input. */
 export interface RenderRestoreOptions {
   /**
    * Emit `-F CHAIN` for built-in chains in the model. Under `--noflush`, declaring a built-in

@@ -15,6 +15,7 @@ import type { ValidateOptions } from './validate';
  */
 export type RestoreStrategy = 'auto' | 'noflush' | 'noflush-full-cache';
 
+/** How a ruleset is applied: strategy, counters and the kernel's existing chains. */
 export interface RestoreOptions {
   strategy?: RestoreStrategy;
   /** `--counters`: take packet/byte counters from the payload. */
@@ -29,6 +30,7 @@ export interface RestoreOptions {
   render?: RenderRestoreOptions;
 }
 
+/** How a streamed payload is applied: strategy, counters and its expected size. */
 export interface RestoreStreamOptions {
   strategy?: RestoreStrategy;
   /** `--counters`: take packet/byte counters from the payload. */
@@ -48,6 +50,7 @@ export interface RestoreStreamOptions {
   unwidenedTail?: () => string;
 }
 
+/** What an apply did: the strategy used and the size of what was applied. */
 export interface RestoreResult {
   strategy: Exclude<RestoreStrategy, 'auto'>;
   chains: number;

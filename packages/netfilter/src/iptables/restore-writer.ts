@@ -8,6 +8,7 @@ import { renderRuleArgs } from './render-rule';
 export class RestoreWriter {
   private readonly lines: string[] = [];
 
+  /** Starts a table section (`*nat`). */
   table(name: TableName): this {
     this.lines.push(`*${name}`);
     return this;
@@ -19,6 +20,7 @@ export class RestoreWriter {
     return this;
   }
 
+  /** Appends a rule to a chain (`-A`). */
   rule(chain: string, rule: Rule): this {
     this.lines.push(`-A ${chain} ${renderRuleArgs(rule)}`);
     return this;
@@ -30,16 +32,19 @@ export class RestoreWriter {
     return this;
   }
 
+  /** Flushes a chain (`-F`). */
   flushChain(chain: string): this {
     this.lines.push(`-F ${chain}`);
     return this;
   }
 
+  /** Deletes a user chain (`-X`). */
   deleteChain(chain: string): this {
     this.lines.push(`-X ${chain}`);
     return this;
   }
 
+  /** Ends the table section (`COMMIT`). */
   commit(): this {
     this.lines.push('COMMIT');
     return this;
@@ -49,6 +54,7 @@ export class RestoreWriter {
     return this.lines.length;
   }
 
+  /** The payload so far, newline-terminated. */
   toString(): string {
     return this.lines.length === 0 ? '' : `${this.lines.join('\n')}\n`;
   }

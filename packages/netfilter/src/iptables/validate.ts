@@ -11,6 +11,7 @@ import {
 } from './builtins';
 import type { IpFamily, Match, PortSpec, Ruleset, Table, Target } from './model';
 
+/** What validation may assume exists outside the payload. */
 export interface ValidateOptions {
   /**
    * Chains that already exist in the kernel and are not in the payload (a `--noflush` partial
