@@ -7,6 +7,7 @@ import {
   attributeU16,
   attributeU32,
   attributeU64,
+  type NetlinkAttribute,
   NLA_F_NESTED,
   readAttributes,
 } from '../src/nftables/netlink/attributes';
@@ -55,5 +56,34 @@ describe('netlink attributes', () => {
     expect(attributeU16(short)).toBe(1);
     expect(() => new AttributeWriter().bytes(1, Buffer.alloc(70_000))).toThrow(InvalidFieldError);
     expect(() => new AttributeWriter().raw(Buffer.alloc(3))).toThrow(/not 4-byte aligned/);
+  });
+});
+
+describe('netlink attribute writer growth', () => {
+  it('keeps every value when the buffer grows in the middle of a run (u8/u16/u32/u64/string/bytes/nests)', () => {
+    const w = new AttributeWriter(8);
+    for (let i = 0; i < 50; i++)
+      w.u8(1, i)
+        .u16(2, i)
+        .u32(3, i)
+        .u64(4, BigInt(i))
+        .string(5, `s${i}`)
+        .bytes(6, Buffer.alloc(i % 7, i))
+        .nested(7, (n) => n.u64(1, BigInt(i)).u32(2, i));
+    const attributes = readAttributes(w.toBuffer());
+    expect(attributes).toHaveLength(350);
+    for (let i = 0; i < 50; i++) {
+      const [a, b, c, d, e, f, g] = attributes.slice(i * 7, i * 7 + 7) as NetlinkAttribute[];
+      expect([
+        a!.payload[0],
+        attributeU16(b!),
+        attributeU32(c!),
+        attributeU64(d!),
+        attributeString(e!),
+      ]).toEqual([i, i, i, BigInt(i), `s${i}`]);
+      expect(f!.payload.equals(Buffer.alloc(i % 7, i))).toBe(true);
+      const inner = attributesByType(g!.payload);
+      expect([attributeU64(inner.get(1)!), attributeU32(inner.get(2)!)]).toEqual([BigInt(i), i]);
+    }
   });
 });

@@ -189,7 +189,7 @@ describe('nf_tables over netlink vs nft -f (real kernel)', () => {
     async ({ family, table, transaction }) => {
       const pair = await oraclePair(scope, family, table);
       try {
-        await pair.apply(transaction);
+        expect(await pair.apply(transaction)).toEqual({ netlink: undefined, nft: undefined });
         const [viaNetlink, viaNft] = await Promise.all([
           rawDump(pair.netlinkNs, family, table),
           rawDump(pair.nftNs, family, table),
@@ -208,7 +208,7 @@ describe('nf_tables over netlink vs nft -f (real kernel)', () => {
     async () => {
       const pair = await oraclePair(scope, 'ip', 'kube-proxy');
       try {
-        await pair.apply(kubeLikeSetup());
+        expect(await pair.apply(kubeLikeSetup())).toEqual({ netlink: undefined, nft: undefined });
         const [viaNetlink, viaNft] = await Promise.all([
           rawDump(pair.netlinkNs, 'ip', 'kube-proxy'),
           rawDump(pair.nftNs, 'ip', 'kube-proxy'),
@@ -328,7 +328,7 @@ describe('nf_tables over netlink vs nft -f (real kernel)', () => {
     async () => {
       const pair = await oraclePair(scope, 'ip', 'kube-proxy');
       try {
-        await pair.apply(kubeLikeSetup());
+        expect(await pair.apply(kubeLikeSetup())).toEqual({ netlink: undefined, nft: undefined });
         const steps = [
           new NftTransaction()
             .delete({ kind: 'element', container: 'service-ips', key: ['172.30.0.42', 'udp', '53'] })
@@ -445,7 +445,7 @@ describe('nf_tables over netlink vs nft -f (real kernel)', () => {
     async () => {
       const pair = await oraclePair(scope, 'ip', 'kube-proxy');
       try {
-        await pair.apply(kubeLikeSetup());
+        expect(await pair.apply(kubeLikeSetup())).toEqual({ netlink: undefined, nft: undefined });
         const before = await pair.listings();
         const failing = new NftTransaction()
           .add({ kind: 'chain', name: 'added-then-rolled-back' })
@@ -523,7 +523,7 @@ describe('nf_tables over netlink vs nft -f (real kernel)', () => {
     async () => {
       const pair = await oraclePair(scope, 'ip', 'kube-proxy');
       try {
-        await pair.apply(kubeLikeSetup());
+        expect(await pair.apply(kubeLikeSetup())).toEqual({ netlink: undefined, nft: undefined });
         const before = await pair.listings();
         const clash = new NftTransaction().create({ kind: 'chain', name: 'services' });
         const errors = await pair.apply(clash);

@@ -52,61 +52,75 @@ export class AttributeWriter {
       );
   }
 
-  /** Header, then `payloadLength` bytes written by `fill` at the given offset, then zero padding. */
-  private attribute(
-    type: number,
-    payloadLength: number,
-    fill: (buffer: Buffer, offset: number) => void,
-  ): this {
+  /** Reserve and write the header of an attribute; returns where its payload goes. */
+  private begin(type: number, payloadLength: number): number {
     this.checkLength(type, payloadLength);
     const total = NLA_HEADER_LENGTH + payloadLength;
-    const aligned = nlaAlign(total);
+    const aligned = (total + 3) & ~3;
     this.reserve(aligned);
     const at = this.position;
-    this.buffer.writeUInt16LE(total, at);
-    this.buffer.writeUInt16LE(type, at + 2);
-    fill(this.buffer, at + NLA_HEADER_LENGTH);
-    this.buffer.fill(0, at + total, at + aligned);
+    const b = this.buffer;
+    b[at] = total & 0xff;
+    b[at + 1] = total >>> 8;
+    b[at + 2] = type & 0xff;
+    b[at + 3] = type >>> 8;
+    // Zero the padding now; the payload is written over the rest.
+    for (let i = at + total; i < at + aligned; i++) b[i] = 0;
     this.position = at + aligned;
-    return this;
+    return at + NLA_HEADER_LENGTH;
   }
 
   /** Append an attribute whose payload is `payload` (padding is added here). */
   bytes(type: number, payload: Buffer): this {
-    return this.attribute(type, payload.length, (b, at) => payload.copy(b, at));
+    const at = this.begin(type, payload.length);
+    payload.copy(this.buffer, at);
+    return this;
   }
 
   /** Attribute without payload (a flag). */
   flag(type: number): this {
-    return this.attribute(type, 0, () => {});
+    this.begin(type, 0);
+    return this;
   }
 
   u8(type: number, value: number): this {
-    return this.attribute(type, 1, (b, at) => b.writeUInt8(value, at));
+    // begin() first: it may replace the buffer.
+    const at = this.begin(type, 1);
+    this.buffer.writeUInt8(value, at);
+    return this;
   }
 
   /** Big-endian u16 (nf_tables' network-order integers). */
   u16(type: number, value: number): this {
-    return this.attribute(type, 2, (b, at) => b.writeUInt16BE(value, at));
+    // begin() first: it may replace the buffer.
+    const at = this.begin(type, 2);
+    this.buffer.writeUInt16BE(value, at);
+    return this;
   }
 
   /** Big-endian u32 (nf_tables' network-order integers). */
   u32(type: number, value: number): this {
-    return this.attribute(type, 4, (b, at) => b.writeUInt32BE(value >>> 0, at));
+    // begin() first: it may replace the buffer.
+    const at = this.begin(type, 4);
+    this.buffer.writeUInt32BE(value >>> 0, at);
+    return this;
   }
 
   /** Big-endian u64 (handles, timeouts in ms, counters). */
   u64(type: number, value: bigint | number): this {
-    return this.attribute(type, 8, (b, at) => b.writeBigUInt64BE(BigInt(value), at));
+    // begin() first: it may replace the buffer.
+    const at = this.begin(type, 8);
+    this.buffer.writeBigUInt64BE(BigInt(value), at);
+    return this;
   }
 
   /** NUL-terminated string (NLA_STRING / NLA_NUL_STRING). */
   string(type: number, value: string): this {
     const length = Buffer.byteLength(value, 'utf8');
-    return this.attribute(type, length + 1, (b, at) => {
-      b.write(value, at, length, 'utf8');
-      b[at + length] = 0;
-    });
+    const at = this.begin(type, length + 1);
+    this.buffer.write(value, at, length, 'utf8');
+    this.buffer[at + length] = 0;
+    return this;
   }
 
   /**
