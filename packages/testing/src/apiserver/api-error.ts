@@ -6,6 +6,7 @@ export interface StatusCause {
   field?: string;
 }
 
+/** A metav1 Status, as the API server answers a failed request. */
 export interface StatusObject {
   kind: 'Status';
   apiVersion: 'v1';
@@ -38,6 +39,7 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
+  /** This error as the Status object the server sends. */
   toStatus(): StatusObject {
     const status: StatusObject = {
       kind: 'Status',

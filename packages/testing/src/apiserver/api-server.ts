@@ -48,6 +48,7 @@ import { createServingCert } from './self-signed-cert';
 import { tableFor, wantsTable } from './table-output';
 import { WatchHub } from './watch-hub';
 
+/** What the in-process API server listens on and runs alongside. */
 export interface ApiServerOptions {
   /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
@@ -105,6 +106,7 @@ export interface ApiServerOptions {
   serviceAccountTokenVolume?: boolean;
 }
 
+/** A running in-process API server: its URL, registry, store, faults and controllers. */
 export interface ApiServer {
   readonly url: string;
   readonly port: number;
@@ -117,7 +119,9 @@ export interface ApiServer {
   readonly faults: FaultInjector;
   /** Number of open watch connections. */
   readonly openWatches: number;
+  /** A KubeConfig for this server (client-node). */
   kubeConfig(): KubeConfig;
+  /** Writes a kubeconfig file for this server (kubectl, the agents' binaries). */
   writeKubeconfig(path: string): void;
   /** Look up a resource type by `apiVersion` + plural, e.g. ('v1', 'pods'). */
   resource(apiVersion: string, plural: string): ResourceType;
@@ -139,6 +143,7 @@ export interface ApiServer {
   createBootstrapToken(options?: { ttlSeconds?: number }): string;
   /** A kubeconfig for this server whose user is `token` (e.g. a bootstrap token): --bootstrap-kubeconfig. */
   writeBootstrapKubeconfig(path: string, token: string): void;
+  /** Stops the controllers, closes every connection and the listener. */
   close(): Promise<void>;
 }
 

@@ -37,6 +37,7 @@ export interface ControlPlaneOptions {
   garbageCollector?: boolean;
 }
 
+/** The controllers running inside the server, by part, with their shared clock. */
 export interface ControlPlane {
   readonly clock: ControllerClock;
   readonly nodeLifecycle: NodeLifecycleController | undefined;
@@ -47,6 +48,7 @@ export interface ControlPlane {
   readonly garbageCollector: PodGarbageCollector | undefined;
   /** Resolves once every controller has handled the changes seen so far (repeats while they cause more). */
   settled(): Promise<void>;
+  /** Stops every controller. */
   stop(): void;
 }
 
@@ -55,6 +57,7 @@ function part<T extends object>(value: boolean | T | undefined): T | undefined {
   return value === true || value === undefined ? ({} as T) : value;
 }
 
+/** Starts the control-plane controllers the options ask for, on `registry`. */
 export function startControlPlane(
   registry: ResourceRegistry,
   options: ControlPlaneOptions = {},

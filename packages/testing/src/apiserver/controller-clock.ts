@@ -6,10 +6,13 @@ import { type Clock, FakeClock, systemClock as primitivesSystemClock } from '@no
  * handles. Time and timers themselves are primitives' `Clock`/`FakeClock`; this file only adapts.
  */
 export interface ControllerTimer {
+  /** Cancels the timer if it has not fired. */
   cancel(): void;
 }
 
+/** The clock the controllers read and schedule on. */
 export interface ControllerClock {
+  /** The current time. */
   now(): Date;
   /** Run `fn` once `delayMs` have passed on this clock. */
   setTimer(delayMs: number, fn: () => void): ControllerTimer;
@@ -53,6 +56,7 @@ export class ManualClock implements ControllerClock {
     this.view = controllerClock(this.fake);
   }
 
+  /** The manual time. */
   now(): Date {
     return this.view.now();
   }
@@ -66,6 +70,7 @@ export class ManualClock implements ControllerClock {
     return this.fake.pendingTimers();
   }
 
+  /** Moves time forward, firing due timers in order and letting the controllers react. */
   advance(ms: number): Promise<void> {
     return this.fake.advanceAsync(ms, async () => {
       await turn();

@@ -4,6 +4,7 @@ export interface RunningController {
   settled(): Promise<void>;
   /** True when nothing is queued. */
   idle(): boolean;
+  /** Stops handling changes. */
   stop(): void;
 }
 

@@ -8,6 +8,7 @@ import type { ObjectStore } from './object-store';
 import type { ResourceRegistry } from './resource-registry';
 import { findResourceType, type ResourceType, resourceKey } from './resource-types';
 
+/** How the CSR approver and signer decide and sign. */
 export interface CertificateControllerOptions extends ApproverOptions {
   /** Run the approver (csrapproving). Default true. */
   approver?: boolean;
@@ -24,6 +25,7 @@ export interface CertificateControllerOptions extends ApproverOptions {
   ca?: SigningCA;
 }
 
+/** The running CSR approver and signer. */
 export interface CertificateControllers {
   /** The CA certificates are issued from (PEM): what verifies them. */
   readonly ca: SigningCA;

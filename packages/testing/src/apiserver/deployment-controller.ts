@@ -12,6 +12,7 @@ const COMPONENT = 'deployment-controller';
 const HASH_LABEL = 'pod-template-hash';
 const REVISION = 'deployment.kubernetes.io/revision';
 
+/** The running Deployment controller. */
 export type DeploymentController = RunningController;
 
 type Obj = Record<string, unknown>;

@@ -4,15 +4,20 @@ import type { StoredEvent } from './object-store';
 import type { ResourceRegistry } from './resource-registry';
 import { findResourceType, type ResourceType } from './resource-types';
 
+/** The label an EndpointSlice names its Service with. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+/** The label naming the controller that manages an EndpointSlice. */
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
+/** This controller's managed-by value, as kube-controller-manager's. */
 export const CONTROLLER_NAME = 'endpointslice-controller.k8s.io';
 
+/** The EndpointSlice controller's limits. */
 export interface EndpointSliceControllerOptions {
   /** Upstream's --max-endpoints-per-slice default is 100. */
   maxEndpointsPerSlice?: number;
 }
 
+/** The running EndpointSlice controller. */
 export interface EndpointSliceController {
   /** Resolves when every queued Service has been reconciled. */
   settled(): Promise<void>;

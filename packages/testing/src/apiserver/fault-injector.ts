@@ -6,6 +6,7 @@ interface FailureRule {
   match: (method: string, path: string) => boolean;
 }
 
+/** Which requests a failNext fault hits and what it answers. */
 export interface FailNextOptions {
   /** Seconds for the `Retry-After` header (429/503 use it for client backoff). */
   retryAfterSeconds?: number;
@@ -37,18 +38,22 @@ export class FaultInjector {
     this.rules.push(rule);
   }
 
+  /** Delays every request by `ms` (0: none). */
   setLatency(ms: number): void {
     this.latencyMs = ms;
   }
 
+  /** Cuts every open watch connection. */
   dropWatches(): void {
     this.watches.dropAll();
   }
 
+  /** Keeps open watches open but silent, as a half-open peer. */
   stallWatches(): void {
     this.watches.stallAll();
   }
 
+  /** Forgets the event history: older resourceVersions then get 410 Gone. */
   compactHistory(): void {
     this.watches.compact();
   }

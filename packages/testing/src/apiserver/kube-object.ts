@@ -18,4 +18,5 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
+/** The event types this server's watches send. */
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';

@@ -35,6 +35,7 @@ export interface KubeletClientOptions {
   dial?: (location: KubeletLocation) => Duplex;
 }
 
+/** Where a node's kubelet serves (from its Node status), for logs, exec and proxy. */
 export interface KubeletLocation {
   scheme: 'https' | 'http';
   host: string;

@@ -32,6 +32,7 @@ const SET_RE = /^([A-Za-z0-9._/-]+)\s+(in|notin)\s+\(([^)]*)\)$/;
 const CMP_RE = /^([A-Za-z0-9._/-]+)\s*(==|=|!=)\s*([A-Za-z0-9._-]*)$/;
 const KEY_RE = /^(!)?\s*([A-Za-z0-9._/-]+)$/;
 
+/** A label selector parsed from its text form (a 400 ApiError when it does not parse). */
 export function parseLabelSelector(input: string | null | undefined): LabelSelector {
   if (!input) return [];
   return splitTopLevel(input).map((part) => {
@@ -53,6 +54,7 @@ export function parseLabelSelector(input: string | null | undefined): LabelSelec
   });
 }
 
+/** Whether labels satisfy a parsed selector. */
 export function matchesLabels(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
   const l = labels ?? {};
   return selector.every((req) => {

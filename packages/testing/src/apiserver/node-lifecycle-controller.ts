@@ -29,6 +29,7 @@ export interface NodeLifecycleControllerOptions {
   nodeStartupGracePeriodSeconds?: number;
 }
 
+/** kube-controller-manager's node lifecycle timings, used when options leave them out. */
 export const NODE_LIFECYCLE_DEFAULTS = {
   nodeMonitorPeriodSeconds: 5,
   nodeMonitorGracePeriodSeconds: 50,

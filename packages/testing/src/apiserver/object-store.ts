@@ -41,6 +41,7 @@ export class ObjectStore {
     return this.compactedRevision;
   }
 
+  /** How many events watches can resume from. */
   setHistoryWindow(n: number): void {
     this.historyWindow = n;
     this.trimHistory();
@@ -55,6 +56,7 @@ export class ObjectStore {
     return b;
   }
 
+  /** The stored object, if any. */
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
     return this.objects.get(resource)?.get(objectKey(namespace, name));
   }
@@ -72,6 +74,7 @@ export class ObjectStore {
     return out;
   }
 
+  /** How many objects of a resource are stored. */
   count(resource: string): number {
     return this.objects.get(resource)?.size ?? 0;
   }
@@ -90,6 +93,7 @@ export class ObjectStore {
     return stored;
   }
 
+  /** Removes an object; the removed one, if it was stored. */
   remove(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
     const b = this.objects.get(resource);
     const key = objectKey(namespace, name);
@@ -137,6 +141,7 @@ export class ObjectStore {
     this.compactedRevision = this.revision;
   }
 
+  /** Calls `listener` synchronously with every committed change; returns an unsubscribe. */
   subscribe(listener: StoreListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -9,6 +9,7 @@ import type { KubeObject } from './kube-object';
 import type { ResourceRegistry } from './resource-registry';
 import { findResourceTypeByKind, RESOURCE_TYPES, type ResourceType, resourceKey } from './resource-types';
 
+/** The running pod garbage collector. */
 export type PodGarbageCollector = RunningController;
 
 /**

@@ -16,6 +16,7 @@ import { translateWebSocketToSpdy, webSocketV5Protocol } from './websocket-strea
 
 /** Pod subresources the API server serves by proxying to the pod's kubelet. */
 export const POD_PROXY_SUBRESOURCES = ['log', 'exec', 'attach', 'portforward'] as const;
+/** A pod subresource the server proxies to the node's kubelet. */
 export type PodProxySubresource = (typeof POD_PROXY_SUBRESOURCES)[number];
 
 export function isPodProxySubresource(value: string | undefined): value is PodProxySubresource {

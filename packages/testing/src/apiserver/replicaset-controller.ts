@@ -16,6 +16,7 @@ const PODS = findResourceType('', 'v1', 'pods') as ResourceType;
 export const REPLICASETS = findResourceType('apps', 'v1', 'replicasets') as ResourceType;
 const COMPONENT = 'replicaset-controller';
 
+/** The running ReplicaSet controller. */
 export type ReplicaSetController = RunningController;
 
 type Obj = Record<string, unknown>;

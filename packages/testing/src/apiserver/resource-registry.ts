@@ -36,6 +36,7 @@ export interface RegistryOptions {
   serviceAccountTokenVolume?: boolean;
 }
 
+/** A write's field validation, dry run and where warnings go. */
 export interface WriteOptions {
   fieldValidation?: FieldValidation;
   dryRun?: boolean;
@@ -43,6 +44,7 @@ export interface WriteOptions {
   warnings?: string[];
 }
 
+/** A delete's grace period, preconditions and dry run. */
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
@@ -89,16 +91,19 @@ export class ResourceRegistry {
     if (!this.store.get(NAMESPACES, undefined, namespace)) throw notFound('namespaces', '', namespace);
   }
 
+  /** The object, or a NotFound ApiError. */
   get(rt: ResourceType, namespace: string | undefined, name: string): KubeObject {
     const o = this.store.get(resourceKey(rt), rt.namespaced ? namespace : undefined, name);
     if (!o) throw notFound(rt.plural, rt.group, name);
     return o;
   }
 
+  /** The object, or undefined. */
   find(rt: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
     return this.store.get(resourceKey(rt), rt.namespaced ? namespace : undefined, name);
   }
 
+  /** The objects of a resource, optionally in one namespace and filtered by selectors. */
   list(
     rt: ResourceType,
     namespace: string | undefined,
@@ -121,6 +126,7 @@ export class ResourceRegistry {
     for (const f of unknown) opts.warnings?.push(`unknown field "${f}"`);
   }
 
+  /** Creates an object with the server's defaulting, validation and admission. */
   create(
     rt: ResourceType,
     namespace: string | undefined,
@@ -316,6 +322,7 @@ export class ResourceRegistry {
     return this.store.put(resourceKey(rt), next, 'MODIFIED');
   }
 
+  /** Applies a JSON, merge or strategic merge patch. */
   patch(
     rt: ResourceType,
     namespace: string | undefined,

@@ -41,6 +41,7 @@ function core(
   };
 }
 
+/** Every resource this server serves. */
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   core('Namespace', 'namespaces', false, {
     shortNames: ['ns'],

@@ -12,6 +12,7 @@ export interface SchedulerOptions {
   schedulerName?: string;
 }
 
+/** The scheduler name pods get when they name none. */
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
 const NODES = findResourceType('', 'v1', 'nodes') as ResourceType;

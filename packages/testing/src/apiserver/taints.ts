@@ -12,6 +12,7 @@ export interface Taint {
   timeAdded?: string;
 }
 
+/** core/v1 Toleration. */
 export interface Toleration {
   key?: string;
   operator?: 'Exists' | 'Equal' | string;
@@ -20,8 +21,11 @@ export interface Toleration {
   tolerationSeconds?: number;
 }
 
+/** The taint of a node whose Ready condition is False. */
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
+/** The taint of a node whose Ready condition is Unknown. */
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
+/** The taint of a cordoned node. */
 export const TAINT_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
 export const TAINT_MEMORY_PRESSURE = 'node.kubernetes.io/memory-pressure';
 export const TAINT_DISK_PRESSURE = 'node.kubernetes.io/disk-pressure';
