@@ -275,8 +275,13 @@ describe('credential provider plugins in service account token mode', () => {
     const sources = tokenSources();
     const set = providers([tokenSpec('ServiceAccount')], sources);
 
+    // Token mode: the credential is the service account's (verified pulls record it).
     expect(await set.lookup('r.example.com/app', pod('web-1', 'builder'))).toEqual([
-      { username: 'sa-user', password: 'sa-user-pw' },
+      {
+        username: 'sa-user',
+        password: 'sa-user-pw',
+        source: { serviceAccount: { uid: 'sa-team-builder', namespace: 'team', name: 'builder' } },
+      },
     ]);
     expect(sources.requests).toEqual([
       {
@@ -311,7 +316,11 @@ describe('credential provider plugins in service account token mode', () => {
     });
     const set = providers([tokenSpec('Token')], tokenSources());
     expect(await set.lookup('r.example.com/app', pod('web-1', 'builder'))).toEqual([
-      { username: 'u', password: 'token-1' },
+      {
+        username: 'u',
+        password: 'token-1',
+        source: { serviceAccount: { uid: 'sa-team-builder', namespace: 'team', name: 'builder' } },
+      },
     ]);
     await set.lookup('r.example.com/app', pod('web-2', 'builder'));
     expect(await plugin.calls()).toHaveLength(2);

@@ -11,6 +11,7 @@ import { parseAllowlistPattern } from '../src/config/image-allowlist-pattern';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { criPodRuntime } from '../src/cri/cri-pod-runtime';
 import { InvalidConfigError } from '../src/errors';
+import { ImageCredentialProviders } from '../src/images/credential-provider/image-credential-providers';
 import { ImagePullManager } from '../src/images/image-pull-manager';
 import { imagePullManagerFromConfig } from '../src/images/image-pull-manager-from-config';
 import { decodeImagePulledRecord } from '../src/images/image-pull-records';
@@ -22,6 +23,7 @@ import { credentialHash } from '../src/images/tracked-pull-credentials';
 import { CrashLoopBackOff } from '../src/pod/crash-loop-backoff';
 import { ensureImage } from '../src/sync/image-puller';
 import { pullCredentialsFor } from '../src/sync/pull-secrets';
+import { writeFakeProvider } from './helpers/fake-credential-provider';
 
 const privateImage = 'registry.example.com/team/app:1';
 const sandboxConfig = { metadata: { name: 'web', namespace: 'team', uid: 'uid-web', attempt: 0 } };
@@ -101,13 +103,18 @@ async function manager(
   });
 }
 
-function ensure(target: Pod, secrets: Secret[], pullManager: ImagePullManager | undefined) {
+function ensure(
+  target: Pod,
+  secrets: Secret[],
+  pullManager: ImagePullManager | undefined,
+  providers?: ImageCredentialProviders,
+) {
   const container = target.spec.containers[0]!;
   return ensureImage(
     criPodRuntime(client),
     target,
     container,
-    pullCredentialsFor(container.image!, target, secrets, undefined),
+    pullCredentialsFor(container.image!, target, secrets, providers),
     sandboxConfig,
     new CrashLoopBackOff({ clock }),
     clock,
@@ -247,6 +254,80 @@ describe('verified image pulls (KEP-2535) through ensureImage on the fake CRI', 
     await expect(ensure(pod('b', 'Never'), [], pulls)).rejects.toMatchObject({ code: 'ErrImageNeverPull' });
     const byPrefix = await manager('NeverVerifyAllowlistedImages', ['registry.example.com/*']);
     await expect(ensure(pod('b', 'Never'), [], byPrefix)).resolves.toBe('sha256:private');
+  });
+});
+
+describe('verified pulls with a credential provider in service account token mode', () => {
+  async function tokenModeProviders() {
+    const binDir = join(rootDir, 'bin');
+    const plugin = await writeFakeProvider(binDir, 'sa-login');
+    await plugin.respond({
+      cacheKeyType: 'Registry',
+      cacheDuration: '1h',
+      auth: { 'registry.example.com': { username: 'robot', password: 's3cret' } },
+    });
+    return ImageCredentialProviders.fromConfig(
+      {
+        providers: [
+          {
+            name: 'sa-login',
+            matchImages: ['*.example.com'],
+            defaultCacheDurationMs: 0,
+            apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+            args: [],
+            env: [],
+            tokenAttributes: {
+              serviceAccountTokenAudience: 'registry.example.com',
+              requireServiceAccount: true,
+              requiredServiceAccountAnnotationKeys: [],
+              optionalServiceAccountAnnotationKeys: [],
+              cacheType: 'ServiceAccount',
+            },
+          },
+        ],
+      },
+      {
+        binDir,
+        clock,
+        tokens: { getToken: async () => 'token' },
+        serviceAccounts: async (namespace, name) => ({ uid: `sa-${namespace}-${name}`, annotations: {} }),
+      },
+    );
+  }
+  const withAccount = (target: Pod, serviceAccountName: string): Pod => ({
+    ...target,
+    spec: { ...target.spec, serviceAccountName },
+  });
+
+  it('records the service account that pulled; the same account reuses the image, another account must pull', async () => {
+    const providers = await tokenModeProviders();
+    const pulls = await manager();
+    await ensure(withAccount(pod('a', 'IfNotPresent'), 'builder'), [], pulls, providers);
+    const record = decodeImagePulledRecord('f', (await pulledRecordFile('sha256:private')).text);
+    expect(record.credentialMapping).toEqual({
+      'registry.example.com/team/app': {
+        kubernetesServiceAccounts: [{ uid: 'sa-team-builder', namespace: 'team', name: 'builder' }],
+      },
+    });
+    pullAuths = [];
+    await expect(ensure(withAccount(pod('b', 'Never'), 'builder'), [], pulls, providers)).resolves.toBe(
+      'sha256:private',
+    );
+    expect(pullAuths).toEqual([]);
+    await expect(
+      ensure(withAccount(pod('c', 'Never'), 'deployer'), [], pulls, providers),
+    ).rejects.toMatchObject({
+      code: 'ErrImageNeverPull',
+    });
+    // IfNotPresent: the other account pulls with its own token's credentials, and is recorded too.
+    await expect(
+      ensure(withAccount(pod('d', 'IfNotPresent'), 'deployer'), [], pulls, providers),
+    ).resolves.toBe('sha256:private');
+    expect(pullAuths).toEqual([{ username: 'robot', password: 's3cret' }]);
+    const after = decodeImagePulledRecord('f', (await pulledRecordFile('sha256:private')).text);
+    expect(
+      after.credentialMapping['registry.example.com/team/app']?.kubernetesServiceAccounts?.map((a) => a.name),
+    ).toEqual(['builder', 'deployer']);
   });
 });
 

@@ -105,7 +105,13 @@ export function pullCredentialsFor(
       uid: pod.metadata.uid ?? '',
       serviceAccountName: pod.spec.serviceAccountName ?? '',
     });
-    // Upstream passes a provider's username and password only (no server address).
-    return [...fromSecrets, ...fromProviders.map(({ username, password }) => ({ username, password }))];
+    // Upstream passes a provider's username and password only (no server address); a credential
+    // got with the pod's service account token keeps that account as its source.
+    return [
+      ...fromSecrets,
+      ...fromProviders.map(({ username, password, source }) =>
+        source ? { username, password, source } : { username, password },
+      ),
+    ];
   };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '@nodeagent/primitives';
 import type { TokenSource } from '../../volumes/volume-payloads';
+import type { CredentialSource } from '../credential-source';
 import type { CredentialProviderSpec, ServiceAccountTokenAttributes } from './credential-provider-config';
 import type { DockerConfig } from './docker-keyring';
 import type { CredentialProviderResponse, PluginRequest } from './exec-plugin';
@@ -91,6 +92,8 @@ export class PluginProvider {
     let request: PluginRequest = { image };
     let saCacheKey = '';
     let singleFlightKey = image;
+    // Token mode: the credentials are the service account's (verified pulls record it).
+    let source: CredentialSource | undefined;
     if (token) {
       const saName = pod?.serviceAccountName ?? '';
       if (saName === '' && token.requireServiceAccount) {
@@ -100,7 +103,7 @@ export class PluginProvider {
       if (saName !== '' && pod) {
         const prepared = await this.serviceAccountRequest(image, pod, token);
         if (!prepared) return {};
-        ({ request, saCacheKey, singleFlightKey } = prepared);
+        ({ request, saCacheKey, singleFlightKey, source } = prepared);
       }
     }
     const cached = this.cached(image, saCacheKey);
@@ -146,7 +149,9 @@ export class PluginProvider {
         );
         return {};
     }
-    const credentials = { ...response.auth };
+    const credentials: DockerConfig = {};
+    for (const [location, credential] of Object.entries(response.auth))
+      credentials[location] = source ? { ...credential, source } : { ...credential };
     const duration = response.cacheDurationMs ?? this.spec.defaultCacheDurationMs ?? 0;
     if (duration > 0) {
       this.cache.set(JSON.stringify([baseKey, saCacheKey]), {
@@ -162,7 +167,10 @@ export class PluginProvider {
     image: string,
     pod: PullingPod,
     token: ServiceAccountTokenAttributes,
-  ): Promise<{ request: PluginRequest; saCacheKey: string; singleFlightKey: string } | undefined> {
+  ): Promise<
+    | { request: PluginRequest; saCacheKey: string; singleFlightKey: string; source: CredentialSource }
+    | undefined
+  > {
     const { log, serviceAccounts, tokens } = this.options;
     const who = `${pod.namespace}/${pod.serviceAccountName}`;
     let account: ServiceAccountInfo;
@@ -206,6 +214,9 @@ export class PluginProvider {
       request: { image, serviceAccountToken: saToken, serviceAccountAnnotations: annotations },
       saCacheKey: JSON.stringify(saKey),
       singleFlightKey: JSON.stringify([image, tokenHash, sorted]),
+      source: {
+        serviceAccount: { uid: account.uid, namespace: pod.namespace, name: pod.serviceAccountName },
+      },
     };
   }
 
