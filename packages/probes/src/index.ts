@@ -25,6 +25,7 @@ export { type NormalizedProbe, normalizeProbe, type ProbeHandler } from './norma
 export * from './probe-defaults';
 export {
   type ContainerStateInput,
+  KUBELET_RESTART_GRACE_MS,
   type ProbedContainer,
   ProbeManager,
   type ProbeManagerOptions,

@@ -49,6 +49,9 @@ const PROBE_FIELDS: ReadonlyArray<[ProbeType, 'livenessProbe' | 'readinessProbe'
   ['Readiness', 'readinessProbe'],
 ];
 
+/** How long before the prober started a container must have started to count as running before a kubelet restart. */
+export const KUBELET_RESTART_GRACE_MS = 10_000;
+
 /**
  * Runs all probes of all containers: one worker per container and probe type, results kept per
  * probe type in `liveness`, `readiness` and `startup`, a shared bound on concurrent probes.
@@ -119,6 +122,12 @@ export class ProbeManager {
       // The worker's own first run reports it through onError.
     }
     const adopted = initial?.running === true && initial.startedAt < this.startedAt;
+    // Upstream's kubeletRestartGracePeriod: running since more than 10 s before the prober began
+    // means running before the kubelet restarted.
+    const adoptedContainerId =
+      adopted && initial && initial.startedAt < this.startedAt - KUBELET_RESTART_GRACE_MS
+        ? initial.containerId
+        : undefined;
     const workers = probes.map(
       ([probeType, probe]) =>
         new ProbeWorker({
@@ -133,6 +142,7 @@ export class ProbeManager {
           clock: this.opts.clock,
           random: this.opts.random,
           spreadFirstRun: adopted && now - this.startedAt < probe.periodSeconds * 1000,
+          adoptedContainerId,
           runProbe: this.opts.runProbe,
           onRun: this.opts.onRun,
           // Readiness was gated until the startup probe passed: probe it now, not a period later.

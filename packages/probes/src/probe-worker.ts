@@ -51,6 +51,13 @@ export interface ProbeWorkerOptions {
    * a new container is probed as soon as it runs.
    */
   spreadFirstRun?: boolean;
+  /**
+   * A container found running when the kubelet (re)started, started well before it: no initial
+   * result is stored for this instance, so its readiness and startup stay as the API last saw
+   * them until a real run decides (upstream v1.35+, KEP-4781; `ChangeContainerStatusOnKubeletRestart`
+   * off). A later instance gets the initial result as usual.
+   */
+  adoptedContainerId?: string;
   /** Replaces the network/exec probe (tests); defaults to the real probers. */
   runProbe?: (probe: NormalizedProbe, target: ProbeTarget, signal?: AbortSignal) => Promise<ProbeRunOutcome>;
   /** Every probe run, for events and metrics. */
@@ -206,7 +213,8 @@ export class ProbeWorker {
       // A new container instance: reset and resume probing.
       if (this.containerId) opts.results.remove(this.containerId);
       this.containerId = state.containerId;
-      opts.results.set(this.containerId, opts.podUID, initialResult(opts.probeType));
+      if (state.containerId !== opts.adoptedContainerId)
+        opts.results.set(this.containerId, opts.podUID, initialResult(opts.probeType));
       this.onHold = false;
       this.lastResult = undefined;
       this.resultRun = 0;

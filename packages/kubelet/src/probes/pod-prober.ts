@@ -1,4 +1,4 @@
-import type { Clock } from '@nodeagent/primitives';
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import {
   type ProbedContainer,
   ProbeManager,
@@ -17,6 +17,7 @@ import {
   probeFailedMessage,
 } from '../events/event-reasons';
 import type { ProbeState } from './probe-state';
+import { type LastKnownContainer, readyAcrossRestart, startedAcrossRestart } from './readiness-after-restart';
 
 /**
  * Past timeoutSeconds, how long an exec probe waits for ExecSync before it counts as timed out:
@@ -42,6 +43,8 @@ interface Probed {
  */
 export class PodProber {
   private readonly manager: ProbeManager;
+  /** When this prober (so the kubelet) started: containers running since well before kept their readiness. */
+  private readonly startedAtMs: number;
   /** Per pod UID, the probed instance of each container name. */
   private readonly pods = new Map<string, Map<string, Probed>>();
   /** Container spec by runtime container ID, for the lookups status generation makes. */
@@ -64,6 +67,7 @@ export class PodProber {
     podOf?: (podUid: string) => Pod | undefined;
   }) {
     const { runtime, onChange } = options;
+    this.startedAtMs = (options.clock ?? systemClock).now();
     const recordProbeEvent = probeEventRecorder(options.recordEvent, options.podOf);
     this.onPodRemoved = options.onPodRemoved;
     this.manager = new ProbeManager({
@@ -138,15 +142,19 @@ export class PodProber {
     this.specs.delete(instance.containerId);
   }
 
-  /** Readiness for pod status: containers without a readiness probe are ready once started. */
-  ready(containerId: string, container: Container): boolean {
-    if (!container.readinessProbe) return this.started(containerId, container);
-    return this.manager.readiness.get(containerId) === 'Success';
+  /**
+   * Readiness for pod status: containers without a readiness probe are ready once started. With
+   * `last` (the pod's last status of this instance), a container running since before the kubelet
+   * restarted keeps the pod's readiness until its first probe (readiness-after-restart.ts).
+   */
+  ready(containerId: string, container: Container, last?: LastKnownContainer): boolean {
+    if (!this.started(containerId, container, last)) return false;
+    const result = this.manager.readiness.get(containerId);
+    return readyAcrossRestart(result, container.readinessProbe != null, last, this.startedAtMs);
   }
 
-  started(containerId: string, container: Container): boolean {
-    if (!container.startupProbe) return true;
-    return this.manager.startup.get(containerId) === 'Success';
+  started(containerId: string, container: Container, last?: LastKnownContainer): boolean {
+    return startedAcrossRestart(this.manager.startup.get(containerId), container.startupProbe != null, last);
   }
 
   /** ProbeState for computePodActions. */

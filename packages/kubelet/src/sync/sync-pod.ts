@@ -10,6 +10,7 @@ import type { KubeletMetrics } from '../metrics';
 import { activeDeadlineRemainingMs, applyActiveDeadline } from '../pod/active-deadline';
 import { validatePod } from '../pod/validate-pod';
 import type { PodProber } from '../probes/pod-prober';
+import { lastKnownContainer } from '../probes/readiness-after-restart';
 import { generatePodStatus, rejectedPodStatus } from '../status/generate-pod-status';
 import { isTerminalPhase } from '../status/pod-phase';
 import type { StatusManager } from '../status/status-manager';
@@ -139,8 +140,14 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
       now: clock.now(),
       hostIPs: context.hostIPs,
       waitingReasons: outcome.waitingReasons,
-      ready: context.readiness ?? ((id, container) => context.prober.ready(id, container)),
-      started: context.startup ?? ((id, container) => context.prober.started(id, container)),
+      ready:
+        context.readiness ??
+        ((id, container) =>
+          context.prober.ready(id, container, lastKnownContainer(current, runtimeStatus, id))),
+      started:
+        context.startup ??
+        ((id, container) =>
+          context.prober.started(id, container, lastKnownContainer(current, runtimeStatus, id))),
       runtimeType: context.runtimeType,
     });
     await context.resizer?.report(current, allocated, runtimeStatus, status);
