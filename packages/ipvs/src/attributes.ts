@@ -43,6 +43,7 @@ export class AttributeWriter {
     return at;
   }
 
+  /** An attribute with these bytes, padded to 4. */
   raw(type: number, payload: Uint8Array): this {
     const at = this.header(type, payload.length);
     this.buf.set(payload, at);
@@ -56,36 +57,42 @@ export class AttributeWriter {
     return this;
   }
 
+  /** An 8-bit attribute. */
   u8(type: number, value: number): this {
     const at = this.header(type, 1);
     this.buf.writeUInt8(value & 0xff, at);
     return this;
   }
 
+  /** A 16-bit attribute in host byte order. */
   u16(type: number, value: number): this {
     const at = this.header(type, 2);
     this.buf.writeUInt16LE(value, at);
     return this;
   }
 
+  /** A 16-bit attribute in network byte order (ports). */
   be16(type: number, value: number): this {
     const at = this.header(type, 2);
     this.buf.writeUInt16BE(value, at);
     return this;
   }
 
+  /** A 32-bit attribute in host byte order. */
   u32(type: number, value: number): this {
     const at = this.header(type, 4);
     this.buf.writeUInt32LE(value >>> 0, at);
     return this;
   }
 
+  /** A 32-bit attribute in network byte order. */
   be32(type: number, value: number): this {
     const at = this.header(type, 4);
     this.buf.writeUInt32BE(value >>> 0, at);
     return this;
   }
 
+  /** A 64-bit attribute in host byte order. */
   u64(type: number, value: bigint): this {
     const at = this.header(type, 8);
     this.buf.writeBigUInt64LE(value, at);
@@ -100,6 +107,7 @@ export class AttributeWriter {
     return this;
   }
 
+  /** A nested attribute whose children `build` writes. */
   nested(type: number, build: (w: AttributeWriter) => void): this {
     const start = this.len;
     this.reserve(4);

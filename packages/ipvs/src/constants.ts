@@ -4,8 +4,10 @@
  */
 
 export const IPVS_GENL_NAME = 'IPVS';
+/** The IPVS generic netlink family's version. */
 export const IPVS_GENL_VERSION = 1;
 
+/** IPVS generic netlink commands (IPVS_CMD_*). */
 export const IpvsCommand = {
   NEW_SERVICE: 1,
   SET_SERVICE: 2,
@@ -110,6 +112,7 @@ export const FwdMethod = {
   DROUTE: 3,
   BYPASS: 4,
 } as const;
+/** The forwarding-method bits of a destination's flags. */
 export const FWD_MASK = 0x0007;
 
 /** Tunnel encapsulations (IP_VS_CONN_F_TUNNEL_TYPE_*). */
@@ -124,11 +127,14 @@ export const AddressFamilyNumber = { INET: 2, INET6: 10 } as const;
 
 /** IP_VS_SCHEDNAME_MAXLEN / IP_VS_PENAME_MAXLEN, NUL included. */
 export const SCHEDNAME_MAXLEN = 16;
+/** The longest persistence engine name, NUL included. */
 export const PENAME_MAXLEN = 16;
 
 /** Generic netlink controller (linux/genetlink.h). */
 export const GENL_ID_CTRL = 0x10;
+/** Generic netlink controller commands (CTRL_CMD_*). */
 export const CtrlCommand = { GETFAMILY: 3 } as const;
+/** Generic netlink controller attributes (CTRL_ATTR_*). */
 export const CtrlAttr = { FAMILY_ID: 1, FAMILY_NAME: 2, VERSION: 3 } as const;
 
 /** Netlink message header flags and types (linux/netlink.h). */
@@ -138,8 +144,10 @@ export const NlmFlag = {
   ACK: 0x4,
   DUMP: 0x300,
 } as const;
+/** Netlink control message types (NLMSG_*). */
 export const NlmType = { NOOP: 1, ERROR: 2, DONE: 3 } as const;
 
 /** nla_type bits that are flags, not the type (NLA_F_NESTED | NLA_F_NET_BYTEORDER). */
 export const NLA_F_NESTED = 0x8000;
+/** The type bits of nla_type. */
 export const NLA_TYPE_MASK = 0x3fff;

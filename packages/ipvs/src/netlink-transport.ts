@@ -150,6 +150,7 @@ export class NetlinkTransport implements GenlTransport {
     }
   }
 
+  /** Closes the socket; pending batches reject with IpvsClosedError. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -20,14 +20,17 @@ function required(attrs: Map<number, Buffer>, type: number, field: string): Buff
   return v;
 }
 
+/** A service from an IPVS_CMD_NEW_SERVICE reply's attributes. */
 export function decodeServiceReply(payload: Buffer): Service {
   return decodeService(required(decodeGenl(payload).attrs, CmdAttr.SERVICE, 'service'));
 }
 
+/** A destination from an IPVS_CMD_NEW_DEST reply's attributes. */
 export function decodeDestinationReply(payload: Buffer, serviceFamily: AddressFamily): Destination {
   return decodeDestination(required(decodeGenl(payload).attrs, CmdAttr.DEST, 'destination'), serviceFamily);
 }
 
+/** Version and table size from an IPVS_CMD_GET_INFO reply. */
 export function decodeInfoReply(payload: Buffer): IpvsInfo {
   const { attrs } = decodeGenl(payload);
   const code = readU32(attrs.get(InfoAttr.VERSION), 'info.version') ?? 0;
@@ -38,6 +41,7 @@ export function decodeInfoReply(payload: Buffer): IpvsInfo {
   };
 }
 
+/** The timeouts from an IPVS_CMD_GET_CONFIG reply. */
 export function decodeTimeoutsReply(payload: Buffer): IpvsTimeouts {
   const { attrs } = decodeGenl(payload);
   return {
@@ -47,6 +51,7 @@ export function decodeTimeoutsReply(payload: Buffer): IpvsTimeouts {
   };
 }
 
+/** The family ID and version from a CTRL_CMD_GETFAMILY reply. */
 export function decodeFamilyReply(payload: Buffer): { id: number; version: number } {
   const { attrs } = decodeGenl(payload);
   return {

@@ -21,6 +21,7 @@ export interface GenlRequest {
   payload: Buffer;
 }
 
+/** A generic netlink message body: the genl header, then the attributes. */
 export function genlPayload(cmd: number, version: number, attrs: Buffer): Buffer {
   const out = Buffer.alloc(4 + attrs.length);
   out.writeUInt8(cmd, 0);
@@ -43,6 +44,7 @@ const svc = (key: NormalizedServiceKey) => (w: AttributeWriter) => {
   w.nested(CmdAttr.SERVICE, (s) => writeServiceKey(s, key));
 };
 
+/** The body of each IPVS request, by command. */
 export const requests = {
   newService: (spec: NormalizedServiceSpec) =>
     ipvs(IpvsCommand.NEW_SERVICE, (w) => w.nested(CmdAttr.SERVICE, (s) => writeServiceSpec(s, spec))),

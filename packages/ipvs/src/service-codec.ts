@@ -32,6 +32,7 @@ export function protocolFromNumber(n: number): Protocol {
   return name;
 }
 
+/** ServiceFlags as the kernel's IP_VS_SVC_F_* bits. */
 export function serviceFlagBits(flags: ServiceFlags | undefined): number {
   if (flags === undefined) return 0;
   if (flags === null || typeof flags !== 'object')
@@ -45,6 +46,7 @@ export function serviceFlagBits(flags: ServiceFlags | undefined): number {
   return bits;
 }
 
+/** The kernel's IP_VS_SVC_F_* bits as ServiceFlags. */
 export function serviceFlagsFromBits(bits: number): Required<ServiceFlags> {
   return {
     persistent: (bits & SvcFlag.PERSISTENT) !== 0,

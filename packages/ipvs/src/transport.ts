@@ -16,9 +16,11 @@ export interface GenlTransport {
    * Resolves with one entry per message: undefined for success or the kernel's error.
    */
   requestBatch?(type: number, messages: readonly BatchMessage[]): Promise<(NetlinkErrnoError | undefined)[]>;
+  /** Closes the transport; later requests fail. */
   close(): void;
 }
 
+/** One message of a batch: its netlink flags and body. */
 export interface BatchMessage {
   flags: number;
   payload: Buffer;
