@@ -322,6 +322,7 @@ export class Kubelet {
       stats: options.stats,
       images: options.images,
       imageFs: options.imageFs,
+      imagePullManager: options.imagePullManager,
       cgroups: options.cgroups,
       evictionMonitoringPeriodMs: options.evictionMonitoringPeriodMs,
       registry: this.metrics.registry,

@@ -12,6 +12,7 @@ import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { criPodRuntime } from '../src/cri/cri-pod-runtime';
 import { InvalidConfigError } from '../src/errors';
 import { ImageCredentialProviders } from '../src/images/credential-provider/image-credential-providers';
+import { ImageGCManager } from '../src/images/image-gc-manager';
 import { ImagePullManager } from '../src/images/image-pull-manager';
 import { imagePullManagerFromConfig } from '../src/images/image-pull-manager-from-config';
 import { decodeImagePulledRecord } from '../src/images/image-pull-records';
@@ -328,6 +329,49 @@ describe('verified pulls with a credential provider in service account token mod
     expect(
       after.credentialMapping['registry.example.com/team/app']?.kubernetesServiceAccounts?.map((a) => a.name),
     ).toEqual(['builder', 'deployer']);
+  });
+});
+
+describe('image GC prunes pulled records', () => {
+  it('drops records of images gone before the pass began, keeps those still present or updated since', async () => {
+    const pulls = await manager();
+    await pulls.recordImagePulled('registry.example.com/a:1', 'sha256:gone', { nodePodsAccessible: true });
+    await pulls.recordImagePulled('registry.example.com/b:1', 'sha256:kept', { nodePodsAccessible: true });
+    const began = clock.now() + 1000;
+    clock.advance(5000);
+    await pulls.recordImagePulled('registry.example.com/c:1', 'sha256:fresh', { nodePodsAccessible: true });
+    await pulls.pruneUnknownRecords(['sha256:kept'], began);
+    const left = (await readdir(pulls.pulledDir)).sort();
+    expect(left).toEqual([`sha256-${sha('sha256:fresh')}`, `sha256-${sha('sha256:kept')}`].sort());
+  });
+
+  it('the GC calls its after-free-space hook with the images it left and the time the pass began', async () => {
+    const images = [
+      { id: 'sha256:old', repoTags: ['x:1'], sizeBytes: 10, pinned: false },
+      { id: 'sha256:used', repoTags: ['y:1'], sizeBytes: 10, pinned: false },
+    ];
+    const calls: [string[], number][] = [];
+    const gc = new ImageGCManager({
+      images: {
+        listImages: async () => images,
+        removeImage: async (id) => {
+          images.splice(
+            images.findIndex((i) => i.id === id),
+            1,
+          );
+        },
+      },
+      imagesInUse: async () => ['sha256:used'],
+      imageFs: async () => ({ capacityBytes: 100, availableBytes: 50 }) as never,
+      policy: { highThresholdPercent: 85, lowThresholdPercent: 80, minAgeMs: 0, maxAgeMs: 0 },
+      clock,
+      afterFreeSpace: async (remaining, began) => {
+        calls.push([remaining, began]);
+      },
+    });
+    const began = clock.now();
+    await gc.deleteUnusedImages();
+    expect(calls).toEqual([[['sha256:used'], began]]);
   });
 });
 

@@ -7,6 +7,7 @@ import type { KubeletConfiguration } from '../config/kubelet-configuration';
 import type { PodRuntime } from '../cri/pod-runtime';
 import { ImageGCManager } from '../images/image-gc-manager';
 import { imageGCPeriodMs, imageGCPolicyFromConfig } from '../images/image-gc-policy';
+import type { ImagePullManager } from '../images/image-pull-manager';
 import type { ImageService } from '../images/image-service';
 import type { FsStats, Summary } from '../stats/summary-types';
 import { garbageCollectAllPods } from '../sync/container-gc';
@@ -44,6 +45,8 @@ export interface KubeletHousekeepingOptions {
   imageGCPeriodMs?: number;
   /** Registry for kubelet_evictions and kubelet_image_garbage_collected_total. */
   registry?: Registry;
+  /** Verified image pulls: image GC prunes the records of images it no longer finds. */
+  imagePullManager?: ImagePullManager;
 }
 
 /**
@@ -67,6 +70,7 @@ export class KubeletHousekeeping {
     const metrics = this.metrics;
     const { runtime, logger } = options;
     if (options.images && options.imageFs) {
+      const pullRecords = options.imagePullManager;
       this.imageGC = new ImageGCManager({
         images: options.images,
         imagesInUse: async () =>
@@ -79,6 +83,9 @@ export class KubeletHousekeeping {
           logger.info({ image: image.id, reason }, 'Removed unused image');
         },
         onError: (error) => logger.warn({ err: String(error) }, 'Image garbage collection failed'),
+        afterFreeSpace: pullRecords
+          ? (remaining, began) => pullRecords.pruneUnknownRecords(remaining, began)
+          : undefined,
       });
     }
     if (options.stats) {

@@ -23,6 +23,12 @@ export interface ImageGCManagerOptions {
   clock?: Clock;
   onRemoved?: (image: RuntimeImage, reason: 'age' | 'space') => void;
   onError?: (error: unknown) => void;
+  /**
+   * Upstream postGCHooks, run after each freeing of space with the ids of the images the runtime
+   * still holds and the time the pass began (before the images were listed): the verified-pull
+   * manager forgets the records of images that are gone.
+   */
+  afterFreeSpace?: (remainingImageIds: string[], began: number) => Promise<void>;
 }
 
 /** What one GC pass did. */
@@ -132,6 +138,7 @@ export class ImageGCManager {
       result.freedBytes += await this.remove(id, 'space');
       result.removed.push(id);
     }
+    await this.options.afterFreeSpace?.([...this.records.keys()], now);
     return result;
   }
 
