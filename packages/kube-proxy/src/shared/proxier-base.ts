@@ -70,11 +70,13 @@ export abstract class ProxierBase implements ProxyHandler {
   /** One sync. Public for tests; normally called by the runner. */
   abstract syncProxyRules(): Promise<SyncResult | undefined>;
 
+  /** Starts the sync runner; the first sync runs once Services and EndpointSlices are synced. */
   start(): void {
     this.runner.start();
     this.runIfInitialized();
   }
 
+  /** Stops the runner; resolves when no sync is running. */
   async stop(): Promise<void> {
     this.runner.stop();
     await this.runner.whenIdle();
@@ -85,38 +87,48 @@ export abstract class ProxierBase implements ProxyHandler {
     return this.runner.whenIdle();
   }
 
+  /** Whether both Services and EndpointSlices have been synced. */
   isInitialized(): boolean {
     return this.servicesSynced && this.endpointSlicesSynced;
   }
 
   // --- event handlers (wire informers here) ---
 
+  /** Records the Service; a sync follows if that changed anything. */
   onServiceAdd(svc: V1Service): void {
     this.changed(this.state.onService(undefined, svc));
   }
+  /** Records the change; a sync follows if that changed anything. */
   onServiceUpdate(oldSvc: V1Service, svc: V1Service): void {
     this.changed(this.state.onService(oldSvc, svc));
   }
+  /** Records the deletion; a sync follows if that changed anything. */
   onServiceDelete(svc: V1Service): void {
     this.changed(this.state.onService(svc, undefined));
   }
+  /** Marks Services synced; syncs if EndpointSlices are too. */
   onServicesSynced(): void {
     this.servicesSynced = true;
     this.runIfInitialized();
   }
+  /** Records the EndpointSlice; a sync follows if that changed anything. */
   onEndpointSliceAdd(slice: V1EndpointSlice): void {
     this.changed(this.state.onEndpointSlice(slice, false));
   }
+  /** Records the change; a sync follows if that changed anything. */
   onEndpointSliceUpdate(_old: V1EndpointSlice, slice: V1EndpointSlice): void {
     this.changed(this.state.onEndpointSlice(slice, false));
   }
+  /** Records the deletion; a sync follows if that changed anything. */
   onEndpointSliceDelete(slice: V1EndpointSlice): void {
     this.changed(this.state.onEndpointSlice(slice, true));
   }
+  /** Marks EndpointSlices synced; syncs if Services are too. */
   onEndpointSlicesSynced(): void {
     this.endpointSlicesSynced = true;
     this.runIfInitialized();
   }
+  /** Takes the Node's labels (topology) into account; a sync follows if they changed. */
   onNode(node: V1Node): void {
     this.changed(this.state.setNodeLabels(node.metadata?.labels ?? {}));
   }

@@ -2,14 +2,23 @@ import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node
 
 /** What the informer wiring calls on a proxier; every mode (and a dual-stack pair) implements it. */
 export interface ProxyHandler {
+  /** A Service appeared. */
   onServiceAdd(svc: V1Service): void;
+  /** A Service changed. */
   onServiceUpdate(oldSvc: V1Service, svc: V1Service): void;
+  /** A Service went away. */
   onServiceDelete(svc: V1Service): void;
+  /** The first full list of Services has been delivered. */
   onServicesSynced(): void;
+  /** An EndpointSlice appeared. */
   onEndpointSliceAdd(slice: V1EndpointSlice): void;
+  /** An EndpointSlice changed. */
   onEndpointSliceUpdate(oldSlice: V1EndpointSlice, slice: V1EndpointSlice): void;
+  /** An EndpointSlice went away. */
   onEndpointSliceDelete(slice: V1EndpointSlice): void;
+  /** The first full list of EndpointSlices has been delivered. */
   onEndpointSlicesSynced(): void;
+  /** This proxier's own Node, as it is now (labels, podCIDRs, addresses). */
   onNode(node: V1Node): void;
 }
 
