@@ -14,9 +14,12 @@ export type MessageInput<T> = T extends bigint
         ? { [K in keyof T]?: MessageInput<NonNullable<T[K]>> | null }
         : T;
 
+/** Protobuf encoding and decoding of one runtime.v1 message type. */
 export interface MessageCodec<T> {
   readonly typeName: MessageTypeName;
+  /** The message's wire bytes (unset fields as proto3 defaults). */
   encode(value: MessageInput<T>): Buffer;
+  /** The message from its wire bytes, every field present. */
   decode(bytes: Uint8Array): T;
 }
 

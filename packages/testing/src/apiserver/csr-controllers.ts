@@ -31,6 +31,7 @@ export interface CertificateControllers {
   readonly ca: SigningCA;
   /** Resolves when every CSR change seen so far has been handled. */
   idle(): Promise<void>;
+  /** Stops approving and signing. */
   stop(): void;
 }
 

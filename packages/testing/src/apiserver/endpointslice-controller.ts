@@ -23,6 +23,7 @@ export interface EndpointSliceController {
   settled(): Promise<void>;
   /** Reconcile every Service now (e.g. after starting on a populated server). */
   resyncAll(): Promise<void>;
+  /** Stops reconciling. */
   stop(): void;
 }
 

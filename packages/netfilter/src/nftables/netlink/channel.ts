@@ -9,6 +9,7 @@ import { loadNetlinkAddon } from './netlink-addon';
  * (NetnsChannel). Datagrams are sent in call order, each by its own sendmsg.
  */
 export interface NfnetlinkChannel {
+  /** Sends one datagram; resolves once it is handed to the kernel. */
   send(datagram: Buffer): Promise<void>;
   /** Receives every datagram the kernel sends to the socket. */
   onDatagram(listener: (datagram: Buffer) => void): void;
@@ -23,6 +24,7 @@ export interface NfnetlinkChannel {
   readonly maxDatagram: number;
   /** Keep the process alive while replies are awaited. */
   setActive(active: boolean): void;
+  /** Closes the socket (or ends the relay). */
   close(): void;
 }
 

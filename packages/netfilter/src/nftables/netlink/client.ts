@@ -28,6 +28,7 @@ import { DumpError, NfnetlinkSession } from './session';
 
 const ENOENT = 2;
 
+/** The table a netlink nftables client manages, its channel (or namespace) and rule compiler. */
 export interface NetlinkNftablesClientOptions {
   family: NftFamily;
   table: string;

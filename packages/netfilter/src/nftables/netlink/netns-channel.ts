@@ -6,6 +6,7 @@ import { InvalidFieldError } from '../../errors';
 import { ACK_BUFFER_COST, DEFAULT_SOCKET_BUFFER, type NfnetlinkChannel } from './channel';
 import { NftNetlinkTransportError } from './errors';
 
+/** The binaries a NetnsChannel runs its relay with inside the other namespace. */
 export interface NetnsChannelOptions {
   /** The node binary that runs the relay (default: this process's). */
   nodePath?: string;
