@@ -6,8 +6,8 @@ import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { FakeClock } from '@nodeagent/primitives';
 import type { ConfigMap, Pod, PodStatus, Secret } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
-import { Kubelet, type KubeletOptions } from '../../src/kubelet';
 import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
+import { Kubelet, type KubeletOptions } from '../../src/kubelet';
 import type { PodStatusWriter } from '../../src/status/status-manager';
 import { RecordingMounter } from '../../src/volumes/mounter';
 
@@ -59,13 +59,23 @@ export interface EngineHarness {
  */
 export async function startEngine(
   overrides: Partial<KubeletOptions> = {},
-  options: { runtimeOnFakeClock?: boolean } = {},
+  options: {
+    runtimeOnFakeClock?: boolean;
+    /**
+     * The runtime's timestamps run this far behind real time (the clock the probes run on):
+     * containers look started that long before the kubelet, as after a kubelet restart.
+     */
+    runtimeBehindMs?: number;
+  } = {},
 ): Promise<EngineHarness> {
   const dir = await mkdtemp(join(tmpdir(), `na-kubelet-engine-${process.pid}-`));
   const clock = new FakeClock(Date.now());
   const fake = await FakeRuntime.start({
     images: [{ ref: busybox }, { ref: 'localhost/nodeagent/pause:3.10' }],
     ...(options.runtimeOnFakeClock ? { now: () => BigInt(clock.now()) * 1_000_000n } : {}),
+    ...(options.runtimeBehindMs
+      ? { now: () => BigInt(Date.now() - (options.runtimeBehindMs ?? 0)) * 1_000_000n }
+      : {}),
   });
   const client = await createCriClient({ endpoint: fake.endpoint });
   const writer = new RecordingWriter();
