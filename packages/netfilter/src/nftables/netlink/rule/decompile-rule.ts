@@ -219,6 +219,8 @@ class Decompiler {
   private l4dep: { index: number; proto: string } | undefined;
   private nfdep: { index: number; proto: string } | undefined;
   private l4proto: string | undefined;
+  /** The network protocol an inet rule matched (names its network header fields). */
+  private nfproto: string | undefined;
 
   constructor(private readonly ctx: DecompileContext) {}
 
@@ -228,6 +230,7 @@ class Decompiler {
   }
 
   private load(reg: number, source: Source): void {
+    this.immediates.delete(reg);
     if (reg === 1 || reg === 2 || reg === 3 || reg === 4) {
       // A new 16-byte register load starts a new expression unless it continues a concatenation.
       if (this.pending.length > 0 && !this.continuesConcat(reg)) this.pending = [];
@@ -279,7 +282,7 @@ class Decompiler {
     if (base === 'network') {
       if (this.ctx.family === 'ip') return IP_FIELDS;
       if (this.ctx.family === 'ip6') return IP6_FIELDS;
-      return this.nfdep?.proto === 'ipv6' ? IP6_FIELDS : IP_FIELDS;
+      return this.nfproto === 'ipv6' ? IP6_FIELDS : IP_FIELDS;
     }
     if (base === 'transport') return PORT_FIELDS(this.transportName());
     throw unsupported('payload', `base ${base} has no field names here`);
@@ -392,6 +395,7 @@ class Decompiler {
         if (!l) throw unsupported('bitwise', `reg ${e.sreg} is read before it is loaded`);
         const ones = e.mask.every((b) => b === 0xff);
         const zeroXor = e.xor.every((b) => b === 0);
+        if (ones && zeroXor) return i; // `& 0xffffffff` changes nothing; nft lists no mask
         if (zeroXor) l.mask = { op: 'and', value: e.mask };
         else if (ones) l.mask = { op: 'xor', value: e.xor };
         else l.mask = { op: 'or', value: e.xor };
@@ -417,7 +421,10 @@ class Decompiler {
         return this.lookup(es, i, e);
       case 'immediate':
         if (e.verdict) this.words.push(verdictText(e.verdict));
-        else this.immediates.set(e.dreg, e.data ?? Buffer.alloc(0));
+        else {
+          this.immediates.set(e.dreg, e.data ?? Buffer.alloc(0));
+          this.pending = this.pending.filter((l) => l.reg !== e.dreg);
+        }
         return i;
       case 'nat':
         this.nat(e);
@@ -502,6 +509,7 @@ class Decompiler {
       return i;
     }
     const value = l.hton ? Buffer.from(e.data).reverse() : e.data;
+    if (this.mergeRange(d.text, e.op, formatValue(d.type, value))) return i;
     if (source.t === 'meta' && (source.key === 'iif' || source.key === 'oif')) {
       const index = hostWord(value);
       const name = this.ctx.interfaceName?.(index);
@@ -516,9 +524,35 @@ class Decompiler {
       this.l4proto = formatValue('inet_proto', e.data);
       this.l4dep = { index, proto: this.l4proto };
     }
-    if (source.t === 'meta' && source.key === 'nfproto' && e.op === 'eq')
-      this.nfdep = { index, proto: formatValue('nf_proto', e.data) };
+    if (source.t === 'meta' && source.key === 'nfproto' && e.op === 'eq') {
+      this.nfproto = formatValue('nf_proto', e.data);
+      this.nfdep = { index, proto: this.nfproto };
+    }
     return i;
+  }
+
+  /** The last `x >= a` / `x < a` statement, which nft lists together with what follows as a range. */
+  private lastBound: { index: number; text: string; from: string; op: string } | undefined;
+
+  /**
+   * Record `x >= a` or `x < a`; turn a following `x <= b` into `x a-b` and a following `x > b`
+   * into `x != a-b`, as nft lists them. True when merged.
+   */
+  private mergeRange(text: string, op: string, value: string): boolean {
+    const last = this.lastBound;
+    this.lastBound = undefined;
+    if (last && last.index === this.words.length - 1 && last.text === text) {
+      if (op === 'lte' && last.op === 'gte') {
+        this.words[last.index] = `${text} ${last.from}-${value}`;
+        return true;
+      }
+      if (op === 'gt' && last.op === 'lt') {
+        this.words[last.index] = `${text} != ${last.from}-${value}`;
+        return true;
+      }
+    }
+    if (op === 'gte' || op === 'lt') this.lastBound = { index: this.words.length, text, from: value, op };
+    return false;
   }
 
   private payloadCompare(l: Loaded, e: NftExpression & { kind: 'cmp' }): void {
@@ -538,6 +572,12 @@ class Decompiler {
       const full = Buffer.alloc(field.len);
       e.data.copy(full);
       this.words.push(`${field.proto} ${field.name} ${op}${formatValue(field.type, full)}/${source.len * 8}`);
+      return;
+    }
+    if (source.len === field.len && (e.op === 'gte' || e.op === 'lte' || e.op === 'lt' || e.op === 'gt')) {
+      const text = `${field.proto} ${field.name}`;
+      const value = formatValue(field.type, e.data);
+      if (!this.mergeRange(text, e.op, value)) this.words.push(`${text} ${op}${value}`);
       return;
     }
     // One load over several fields (nft merged them): one match per field again, or nft's raw
@@ -661,7 +701,13 @@ class Decompiler {
     if (type === 0 && family === 'ip' && code === 3) return 'reject';
     if (type === 0 && family === 'ip6' && code === 4) return 'reject';
     if (type === 2 && code === 1) return 'reject';
-    const kind = type === 2 ? 'icmpx' : family === 'ip6' ? 'icmpv6' : 'icmp';
+    const v6 = family === 'ip6' || (family === 'inet' && this.nfproto === 'ipv6');
+    // In inet tables the ICMP flavour implies the network protocol: nft drops that match.
+    if (family === 'inet' && type === 0 && this.nfdep) {
+      this.words[this.nfdep.index] = '';
+      this.nfdep = undefined;
+    }
+    const kind = type === 2 ? 'icmpx' : v6 ? 'icmpv6' : 'icmp';
     const names = kind === 'icmpx' ? ICMPX_NAMES : kind === 'icmpv6' ? ICMPV6_NAMES : ICMP_NAMES;
     return `reject with ${kind} ${names[code] ?? code}`;
   }
@@ -697,14 +743,18 @@ function formatTimeout(ms: bigint): string {
   return `${ms / 1000n}s`;
 }
 
-/** Element order as nft lists an anonymous set: by key value. */
+/** Element order as nft lists an anonymous set: by key value (nft 1.0's notion of it). */
 function sortedIndexes(keys: readonly Buffer[], types: readonly string[]): number[] {
   const hostOrder = types.length === 1 && (types[0] === 'integer' || types[0] === 'mark');
   const order = keys.map((_, i) => i);
   return order.sort((a, b) => {
     const ka = keys[a] as Buffer;
     const kb = keys[b] as Buffer;
-    return hostOrder ? hostWord(ka) - hostWord(kb) : Buffer.compare(ka, kb);
+    if (hostOrder) return hostWord(ka) - hostWord(kb);
+    // A concatenated key sorts as one host-order (little-endian) number, a single one by value.
+    return types.length > 1
+      ? Buffer.compare(Buffer.from(ka).reverse(), Buffer.from(kb).reverse())
+      : Buffer.compare(ka, kb);
   });
 }
 
