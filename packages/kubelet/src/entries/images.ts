@@ -1,4 +1,4 @@
-// @nodeagent/kubelet/images: Image garbage collection and the image half of the CRI it uses.
+// @nodeagent/kubelet/images: Image garbage collection, verified image pulls (KEP-2535), credential providers and the image half of the CRI.
 
 export { CredentialProviderConfigError } from '../images/credential-provider/credential-provider-errors';
 export {
