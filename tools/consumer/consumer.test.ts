@@ -3,7 +3,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain .mjs script without declarations
 import {
   allExamples,
   diagnosticsByExample,
@@ -12,6 +11,7 @@ import {
   runnableExample,
   THIRD_PARTY,
   typescriptConfig,
+  // @ts-expect-error: a plain .mjs script without declarations
 } from './consumer.mjs';
 // @ts-expect-error: a plain .mjs script without declarations
 import { installedPackages, withInstallFieldsOf } from './footprint.mjs';
