@@ -47,6 +47,16 @@ export interface EnvVarSource {
   fileKeyRef?: FileKeySelector;
 }
 
+export type ContainerRestartPolicy = 'Always' | 'OnFailure' | 'Never';
+
+/** One container restart rule: on an exit code matching `exitCodes`, take `action`. */
+export interface ContainerRestartRule {
+  /** "Restart" restarts the container (v1.36 also knows "RestartAllContainers", see the pod's restart). */
+  action: string;
+  /** operator In or NotIn (another value never matches). */
+  exitCodes?: { operator: string; values?: number[] };
+}
+
 export interface FileKeySelector {
   volumeName: string;
   /** Relative to the volume's root. */
@@ -196,8 +206,13 @@ export interface Container {
   terminationMessagePath?: string;
   terminationMessagePolicy?: 'File' | 'FallbackToLogsOnError';
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
-  /** Only on init containers: "Always" makes it a sidecar. */
-  restartPolicy?: 'Always';
+  /**
+   * On an init container "Always" makes it a sidecar. On a regular container (ContainerRestartRules,
+   * beta on in v1.36) it replaces the pod's restartPolicy for this container.
+   */
+  restartPolicy?: ContainerRestartPolicy;
+  /** Evaluated in order on exit before restartPolicy (ContainerRestartRules); needs restartPolicy set. */
+  restartPolicyRules?: ContainerRestartRule[];
   /** How each resource is resized in place (InPlacePodVerticalScaling); absent: NotRequired. */
   resizePolicy?: ContainerResizePolicy[];
   securityContext?: SecurityContext;
