@@ -144,6 +144,7 @@ export async function runKubelet(
       })),
     clock: systemClock,
     logger,
+    registry: metrics.registry,
   });
   // Pod and node events through one recorder, as upstream's: correlated (repeats bump count),
   // written at most eventRecordQPS a second with eventBurst at once.

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { FakeClock } from '@nodeagent/primitives';
+import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod, Secret } from '../src/api/pod-types';
 import { parseAllowlistPattern } from '../src/config/image-allowlist-pattern';
@@ -372,6 +373,29 @@ describe('image GC prunes pulled records', () => {
     const began = clock.now();
     await gc.deleteUnusedImages();
     expect(calls).toEqual([[['sha256:used'], began]]);
+  });
+});
+
+describe('verified pull metrics', () => {
+  it("counts records on disk and each check by result, under upstream's names", async () => {
+    const registry = new Registry();
+    const pulls = await ImagePullManager.create({
+      rootDir,
+      policy: imagePullVerificationPolicy('NeverVerifyPreloadedImages', []),
+      listImages: async () => [],
+      clock,
+      registry,
+    });
+    await ensure(pod('a', 'IfNotPresent', ['regcred']), [dockerSecret('regcred', 'uid-1')], pulls);
+    await ensure(pod('a2', 'Never', ['regcred']), [dockerSecret('regcred', 'uid-1')], pulls);
+    await ensure(pod('b', 'Never'), [], pulls).catch(() => undefined);
+    const text = await registry.metrics();
+    expect(text).toContain('kubelet_imagemanager_ondisk_pullintents 0');
+    expect(text).toContain('kubelet_imagemanager_ondisk_pulledrecords 1');
+    expect(text).toContain(
+      'kubelet_imagemanager_image_mustpull_checks_total{result="credentialRecordFound"} 1',
+    );
+    expect(text).toContain('kubelet_imagemanager_image_mustpull_checks_total{result="mustAuthenticate"} 1');
   });
 });
 

@@ -91,6 +91,16 @@ export class FsImagePullRecords {
   listPulled(): Promise<{ items: ImagePulledRecord[]; errors: Error[] }> {
     return listDir(this.pulledDir, decodeImagePulledRecord);
   }
+
+  /** How many record files a directory holds (".tmp" files not counted), for the metrics. */
+  async count(which: 'pulling' | 'pulled'): Promise<number> {
+    const entries = await readdir(which === 'pulling' ? this.pullingDir : this.pulledDir, {
+      withFileTypes: true,
+    });
+    return entries.filter(
+      (e) => e.isFile() && e.name.startsWith(cacheFilePrefix) && !e.name.endsWith(temporarySuffix),
+    ).length;
+  }
 }
 
 async function writeAtomically(dir: string, name: string, content: string): Promise<void> {

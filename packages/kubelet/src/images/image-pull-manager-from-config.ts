@@ -1,4 +1,5 @@
 import type { Clock } from '@nodeagent/primitives';
+import type { Registry } from 'prom-client';
 import type { KubeletConfiguration } from '../config/kubelet-configuration';
 import type { KubeletLogger } from '../kubelet-logger';
 import { ImagePullManager, type PresentImage } from './image-pull-manager';
@@ -21,6 +22,7 @@ export async function imagePullManagerFromConfig(
     listImages: () => Promise<readonly PresentImage[]>;
     clock: Clock;
     logger?: KubeletLogger;
+    registry?: Registry;
   },
 ): Promise<ImagePullManager | undefined> {
   if (config.featureGates.KubeletEnsureSecretPulledImages === false) return undefined;
@@ -33,5 +35,6 @@ export async function imagePullManagerFromConfig(
     listImages: deps.listImages,
     clock: deps.clock,
     logger: deps.logger,
+    registry: deps.registry,
   });
 }

@@ -1,9 +1,15 @@
 import type { Clock } from '@nodeagent/primitives';
+import type { Registry } from 'prom-client';
 import type { KubeletLogger } from '../kubelet-logger';
 import { rfc3339 } from '../rfc3339';
 import { repositoryToPull } from './credential-provider/docker-keyring';
 import type { ObjectCoordinates } from './credential-source';
 import { FsImagePullRecords } from './fs-image-pull-records';
+import {
+  type ImagePullManagerMetrics,
+  imagePullManagerMetrics,
+  type MustPullCheckResult,
+} from './image-pull-manager-metrics';
 import type { ImagePullCredentials, ImagePulledRecord, ImagePullSecretRecord } from './image-pull-records';
 import type { ImagePullVerificationPolicy } from './image-pull-verification-policy';
 
@@ -28,6 +34,8 @@ export interface ImagePullManagerOptions {
   listImages: () => Promise<readonly PresentImage[]>;
   clock: Clock;
   logger?: KubeletLogger;
+  /** kubelet_imagemanager_ondisk_pullintents/_pulledrecords and _image_mustpull_checks_total. */
+  registry?: Registry;
 }
 
 /**
@@ -58,9 +66,11 @@ export class ImagePullManager {
   /** In-flight pulls per image (the intent file is removed when the last one finishes). */
   private readonly intentCounts = new Map<string, number>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly metrics: ImagePullManagerMetrics | undefined;
 
   private constructor(private readonly options: ImagePullManagerOptions) {
     this.records = new FsImagePullRecords(options.rootDir);
+    this.metrics = options.registry ? imagePullManagerMetrics(options.registry) : undefined;
   }
 
   /** Creates the record directories and turns intents left by a previous run into records. */
@@ -68,6 +78,7 @@ export class ImagePullManager {
     const manager = new ImagePullManager(options);
     await manager.records.init();
     await manager.initialize();
+    await manager.refreshSizes();
     return manager;
   }
 
@@ -84,6 +95,7 @@ export class ImagePullManager {
       await this.records.writeIntent(image);
       this.intentCounts.set(image, (this.intentCounts.get(image) ?? 0) + 1);
     });
+    await this.refreshSizes();
   }
 
   /**
@@ -103,10 +115,12 @@ export class ImagePullManager {
       return;
     }
     await this.decrementIntent(image);
+    await this.refreshSizes();
   }
 
   async recordImagePullFailed(image: string): Promise<void> {
     await this.decrementIntent(image);
+    await this.refreshSizes();
   }
 
   /**
@@ -118,7 +132,17 @@ export class ImagePullManager {
     imageRef: string,
     podCredentials: () => Promise<PodImageCredentials>,
   ): Promise<boolean> {
-    if (imageRef === '') return true;
+    const result = await this.check(image, imageRef, podCredentials);
+    this.metrics?.mustPullChecks.inc({ result });
+    return result === 'mustAuthenticate' || result === 'error';
+  }
+
+  private async check(
+    image: string,
+    imageRef: string,
+    podCredentials: () => Promise<PodImageCredentials>,
+  ): Promise<MustPullCheckResult> {
+    if (imageRef === '') return 'mustAuthenticate';
     let record: ImagePulledRecord | undefined;
     let pulledByKubelet: boolean;
     try {
@@ -132,16 +156,16 @@ export class ImagePullManager {
         { err: error, image, imageRef },
         'Unable to access cache records about image pulls',
       );
-      return true;
+      return 'error';
     }
-    if (!this.options.policy(image, pulledByKubelet)) return false;
-    if (!record) return true;
+    if (!this.options.policy(image, pulledByKubelet)) return 'credentialPolicyAllowed';
+    if (!record) return 'mustAuthenticate';
     const cached = record.credentialMapping[repositoryToPull(image)];
-    if (!cached) return true;
-    if (cached.nodePodsAccessible) return false;
+    if (!cached) return 'mustAuthenticate';
+    if (cached.nodePodsAccessible) return 'credentialRecordFound';
     const cachedSecrets = cached.kubernetesSecrets ?? [];
     const cachedAccounts = cached.kubernetesServiceAccounts ?? [];
-    if (cachedSecrets.length === 0 && cachedAccounts.length === 0) return true;
+    if (cachedSecrets.length === 0 && cachedAccounts.length === 0) return 'mustAuthenticate';
 
     const pod = await podCredentials();
     for (const secret of pod.secrets) {
@@ -160,12 +184,13 @@ export class ImagePullManager {
                 ),
             );
         }
-        if (hashesMatch || coordinatesMatch) return false;
+        if (hashesMatch || coordinatesMatch) return 'credentialRecordFound';
       }
     }
     const account = pod.serviceAccount;
-    if (account && cachedAccounts.some((known) => sameCoordinates(known, account))) return false;
-    return true;
+    if (account && cachedAccounts.some((known) => sameCoordinates(known, account)))
+      return 'credentialRecordFound';
+    return 'mustAuthenticate';
   }
 
   /**
@@ -181,6 +206,7 @@ export class ImagePullManager {
       if (Date.parse(record.lastUpdatedTime) >= until || inUse.has(record.imageRef)) continue;
       await this.locked(`pulled:${record.imageRef}`, () => this.records.deletePulled(record.imageRef));
     }
+    await this.refreshSizes();
   }
 
   /**
@@ -261,6 +287,18 @@ export class ImagePullManager {
         credentialMapping: { ...existing.credentialMapping, [repository]: merged },
       });
     });
+  }
+
+  /** The on-disk gauges, counted again after a write or a delete (as upstream's metering accessor). */
+  private async refreshSizes(): Promise<void> {
+    const metrics = this.metrics;
+    if (!metrics) return;
+    try {
+      metrics.ondiskPullIntents.set(await this.records.count('pulling'));
+      metrics.ondiskPulledRecords.set(await this.records.count('pulled'));
+    } catch {
+      // A directory that cannot be read leaves the gauges as they were.
+    }
   }
 
   /** Runs `fn` after every earlier call under the same key (records are read, then written). */
