@@ -11,8 +11,8 @@ import { Bench } from 'tinybench';
 import type { Pod } from '../src/entries/api';
 import { podResourceConfig } from '../src/entries/cgroups';
 import { EvictionManager, evictionSettingsFromConfig, rankPodsForEviction } from '../src/entries/eviction';
-import { parseKubeletConfiguration } from '../src/index';
 import type { PodStats, Summary } from '../src/entries/stats';
+import { parseKubeletConfiguration } from '../src/index';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const Mi = 1024 ** 2;

@@ -19,9 +19,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCriClient } from '@nodeagent/cri-client';
 import type { Pod } from '../src/entries/api';
-import { criPodRuntime, Kubelet, parseKubeletConfiguration } from '../src/index';
 import { ContainerLogManager, logRotatePolicy } from '../src/entries/logs';
 import { alwaysAllow, createKubeletServer, kubeletAuthenticator, listen } from '../src/entries/server';
+import { criPodRuntime, Kubelet, parseKubeletConfiguration } from '../src/index';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const seconds = Number(process.env.NODEAGENT_LOG_BENCH_SECONDS ?? 30);

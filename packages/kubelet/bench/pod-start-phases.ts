@@ -5,8 +5,8 @@
  */
 
 import type { Pod, PodStatus } from '../src/entries/api';
-import type { PodRuntime } from '../src/index';
 import type { PodStatusWriter } from '../src/entries/pod';
+import type { PodRuntime } from '../src/index';
 
 export type Phase =
   | 'delivered'

@@ -15,8 +15,8 @@ import {
   PodSandboxState,
 } from '@nodeagent/cri-client/types';
 import { Bench } from 'tinybench';
-import { CriSummaryProvider } from '../src/index';
 import { assemblePodStats, CpuRateTracker, type CriStatsSource } from '../src/entries/stats';
+import { CriSummaryProvider } from '../src/index';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const pods = 110;

@@ -11,9 +11,9 @@ import {
 import { seLinuxAdmitHandler } from '../src/admission/selinux-admit';
 import type { Pod } from '../src/api/pod-types';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
+import { runtimeClassHandlerLookup } from '../src/cri/runtime-class';
 import { InvalidConfigError } from '../src/errors';
 import { Kubelet } from '../src/kubelet';
-import { runtimeClassHandlerLookup } from '../src/cri/runtime-class';
 import { type EngineHarness, startEngine, testPod } from './helpers/engine';
 
 type Event = { uid: string; type: string; reason: string; message: string; fieldPath?: string };

@@ -19,8 +19,8 @@ import { cpuSharesToWeight } from '../src/cgroups/cgroup-resources';
 import { PodCgroupManager } from '../src/cgroups/pod-cgroup-manager';
 import { podCgroupRuntime } from '../src/cgroups/pod-cgroup-runtime';
 import { podResourceConfig } from '../src/cgroups/pod-resource-config';
-import { InvalidConfigError } from '../src/errors';
 import type { PodRuntime } from '../src/cri/pod-runtime';
+import { InvalidConfigError } from '../src/errors';
 import { makePod } from './helpers/fixtures';
 
 const uid = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';

@@ -1,7 +1,9 @@
 import { Protocol } from '@nodeagent/cri-client/types';
 import { describe, expect, it } from 'vitest';
 import type { Container } from '../src/api/pod-types';
+import { podQOSClass } from '../src/api/qos-class';
 import { buildContainerConfig, defaultMaskedPaths } from '../src/cri/container-config';
+import { containerHash } from '../src/cri/container-hash';
 import { parseResolvConf, podDNSConfig } from '../src/cri/dns-config';
 import {
   containerOOMScoreAdj,
@@ -10,8 +12,6 @@ import {
   milliCPUToShares,
 } from '../src/cri/linux-resources';
 import { buildSandboxConfig, podHostnameAndDomain } from '../src/cri/sandbox-config';
-import { containerHash } from '../src/cri/container-hash';
-import { podQOSClass } from '../src/api/qos-class';
 import { makePod } from './helpers/fixtures';
 
 const hostResolvConf = 'nameserver 192.168.0.1\nsearch corp.example\noptions timeout:2\n';

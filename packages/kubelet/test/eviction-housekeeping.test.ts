@@ -7,10 +7,10 @@ import type { Pod } from '../src/api/pod-types';
 import { CgroupV1Filesystem } from '../src/cgroups/cgroup-filesystem';
 import { PodCgroupManager } from '../src/cgroups/pod-cgroup-manager';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
-import { KubeletHousekeeping } from '../src/eviction/kubelet-housekeeping';
-import type { ImageService, RuntimeImage } from '../src/images/image-service';
 import type { PodRuntime } from '../src/cri/pod-runtime';
 import type { PodRuntimeStatus } from '../src/cri/runtime-state';
+import { KubeletHousekeeping } from '../src/eviction/kubelet-housekeeping';
+import type { ImageService, RuntimeImage } from '../src/images/image-service';
 import type { Summary } from '../src/stats/summary-types';
 import { makePod, readySandbox, runtimeContainer, runtimeStatus } from './helpers/fixtures';
 

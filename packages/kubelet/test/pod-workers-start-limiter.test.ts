@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidConfigError } from '../src/errors';
 import { StartLimiter, type StartStep } from '../src/cri/start-limiter';
+import { InvalidConfigError } from '../src/errors';
 
 /** A step that runs until the test lets it finish. */
 function gate() {

@@ -1,11 +1,11 @@
 import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import type { Container, Pod, PodStatus } from '../src/api/pod-types';
+import type { PodRuntime } from '../src/cri/pod-runtime';
+import type { PodRuntimeStatus } from '../src/cri/runtime-state';
 import { createKubeletMetrics } from '../src/metrics';
 import { forgetProbeRuns, recordProbeRun } from '../src/metrics-collectors/prober-metrics';
 import { PodProber } from '../src/probes/pod-prober';
-import type { PodRuntime } from '../src/cri/pod-runtime';
-import type { PodRuntimeStatus } from '../src/cri/runtime-state';
 import { withContainerReadiness } from '../src/status/container-probe-status';
 import { generatePodStatus } from '../src/status/generate-pod-status';
 import { StatusManager } from '../src/status/status-manager';

@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { ConfigMap, Pod, Secret } from '../src/api/pod-types';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
-import { resolveEnv } from '../src/env/resolve-env';
-import { Kubelet } from '../src/kubelet';
 import { criPodRuntime } from '../src/cri/cri-pod-runtime';
 import type { PodRuntime } from '../src/cri/pod-runtime';
+import { resolveEnv } from '../src/env/resolve-env';
+import { Kubelet } from '../src/kubelet';
 import { RecordingMounter } from '../src/volumes/mounter';
 import { volumePluginDirs } from '../src/volumes/pod-volume-manager';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseKernelVersion, safeSysctlAllowlist } from '../src/admission/safe-sysctls';
 import { SysctlAllowlist, sysctlPatternFormat } from '../src/admission/sysctl-allowlist';
-import { sysctlNamespace, sysctlNameWithDots } from '../src/cri/sysctl-namespace';
 import type { Pod } from '../src/api/pod-types';
+import { sysctlNamespace, sysctlNameWithDots } from '../src/cri/sysctl-namespace';
 import { InvalidConfigError } from '../src/errors';
 
 const pod = (sysctls: string[], spec: Partial<Pod['spec']> = {}): Pod => ({

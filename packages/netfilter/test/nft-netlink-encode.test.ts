@@ -169,7 +169,10 @@ describe('netlink encoding of transactions', () => {
         }),
         /not a hook/,
       ],
-      [new NftTransaction().add({ kind: 'set', name: 's', type: 'ct mark', typeof: true }), /cannot describe/],
+      [
+        new NftTransaction().add({ kind: 'set', name: 's', type: 'ct mark', typeof: true }),
+        /cannot describe/,
+      ],
       [new NftTransaction().add({ kind: 'set', name: 's', type: 'no_such_type' }), /is not a data type/],
       [
         new NftTransaction().add({ kind: 'element', container: 'missing', key: ['1.2.3.4'] }),

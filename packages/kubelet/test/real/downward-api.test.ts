@@ -6,8 +6,8 @@ import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Container, Pod } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
-import { Kubelet } from '../../src/kubelet';
 import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
+import { Kubelet } from '../../src/kubelet';
 import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
 
 /**

@@ -12,9 +12,9 @@ import {
   type KubeletConfigurationInput,
   parseKubeletConfiguration,
 } from '../../src/config/kubelet-configuration';
+import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { criImageService } from '../../src/images/image-service';
 import { Kubelet, type KubeletOptions } from '../../src/kubelet';
-import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { CriSummaryProvider } from '../../src/stats/summary-provider';
 import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
 

@@ -6,9 +6,9 @@ import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod, PodStatus } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
-import { Kubelet } from '../../src/kubelet';
 import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { runtimeClassHandlerLookup } from '../../src/cri/runtime-class';
+import { Kubelet } from '../../src/kubelet';
 import { waitFor } from './node-harness';
 import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
 

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Container, Pod, PodStatus } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
 import { buildContainerConfig } from '../../src/cri/container-config';
+import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { buildSandboxConfig } from '../../src/cri/sandbox-config';
 import { Kubelet } from '../../src/kubelet';
-import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { waitFor } from './node-harness';
 import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
 
