@@ -46,31 +46,43 @@ const svc = (key: NormalizedServiceKey) => (w: AttributeWriter) => {
 
 /** The body of each IPVS request, by command. */
 export const requests = {
+  /** Create a service. */
   newService: (spec: NormalizedServiceSpec) =>
     ipvs(IpvsCommand.NEW_SERVICE, (w) => w.nested(CmdAttr.SERVICE, (s) => writeServiceSpec(s, spec))),
+  /** Update a service. */
   setService: (spec: NormalizedServiceSpec) =>
     ipvs(IpvsCommand.SET_SERVICE, (w) => w.nested(CmdAttr.SERVICE, (s) => writeServiceSpec(s, spec))),
+  /** Delete a service. */
   delService: (key: NormalizedServiceKey) => ipvs(IpvsCommand.DEL_SERVICE, svc(key)),
+  /** Read one service. */
   getService: (key: NormalizedServiceKey) => ipvs(IpvsCommand.GET_SERVICE, svc(key)),
+  /** List every service. */
   dumpServices: () => ipvs(IpvsCommand.GET_SERVICE, undefined, NlmFlag.DUMP),
+  /** Add a destination. */
   newDest: (key: NormalizedServiceKey, dest: NormalizedDestinationSpec) =>
     ipvs(IpvsCommand.NEW_DEST, (w) => {
       svc(key)(w);
       w.nested(CmdAttr.DEST, (d) => writeDestinationSpec(d, dest));
     }),
+  /** Update a destination. */
   setDest: (key: NormalizedServiceKey, dest: NormalizedDestinationSpec) =>
     ipvs(IpvsCommand.SET_DEST, (w) => {
       svc(key)(w);
       w.nested(CmdAttr.DEST, (d) => writeDestinationSpec(d, dest));
     }),
+  /** Remove a destination. */
   delDest: (key: NormalizedServiceKey, dest: NormalizedDestinationKey) =>
     ipvs(IpvsCommand.DEL_DEST, (w) => {
       svc(key)(w);
       w.nested(CmdAttr.DEST, (d) => writeDestinationKey(d, dest));
     }),
+  /** List a service's destinations. */
   dumpDests: (key: NormalizedServiceKey) => ipvs(IpvsCommand.GET_DEST, svc(key), NlmFlag.DUMP),
+  /** Read the IPVS version and table size. */
   getInfo: () => ipvs(IpvsCommand.GET_INFO),
+  /** Read the timeouts. */
   getConfig: () => ipvs(IpvsCommand.GET_CONFIG),
+  /** Set the timeouts. */
   setConfig: (t: IpvsTimeouts) =>
     ipvs(IpvsCommand.SET_CONFIG, (w) => {
       w.u32(CmdAttr.TIMEOUT_TCP, t.tcp);
@@ -78,7 +90,9 @@ export const requests = {
       w.u32(CmdAttr.TIMEOUT_UDP, t.udp);
     }),
   /** Without a key: every service and destination. */
+  /** Zero one service's counters, or all. */
   zero: (key?: NormalizedServiceKey) => ipvs(IpvsCommand.ZERO, key ? svc(key) : undefined),
+  /** Delete every service. */
   flush: () => ipvs(IpvsCommand.FLUSH),
 };
 
