@@ -24,10 +24,10 @@ describe('the kubelet executable does not keep the configuration schema alive', 
     expect(importing).toEqual([]);
   });
 
-  it("only the /config entry point re-exports kubeletConfigurationSchema's module", () => {
+  it("only the /config entry point (src/entries/config.ts) re-exports kubeletConfigurationSchema's module", () => {
     const importing = sources('packages/kubelet/src').filter((file) =>
       /from '[^']*kubelet-configuration-schema'/.test(readFileSync(join(repo, file), 'utf8')),
     );
-    expect(importing).toEqual([join('packages/kubelet/src', 'config', 'index.ts')]);
+    expect(importing).toEqual([join('packages/kubelet/src', 'entries', 'config.ts')]);
   });
 });

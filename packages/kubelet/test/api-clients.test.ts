@@ -75,10 +75,21 @@ describe('image pulls', () => {
     expect(imageRegistry('registry.example.com/team/app:1')).toBe('registry.example.com');
     expect(imageRegistry('library/busybox')).toBe('docker.io');
     expect(pullCredentials('registry.example.com/team/app:1', secrets)).toEqual([
-      { username: 'u1', password: 'p1', serverAddress: 'registry.example.com' },
+      {
+        username: 'u1',
+        password: 'p1',
+        serverAddress: 'registry.example.com',
+        // Which secret the credential came from: verified pulls (KEP-2535) record it.
+        source: { secret: { name: 's', namespace: '', uid: '' } },
+      },
     ]);
     expect(pullCredentials('busybox:1', secrets)).toEqual([
-      { username: 'u2', password: 'p2', serverAddress: 'docker.io' },
+      {
+        username: 'u2',
+        password: 'p2',
+        serverAddress: 'docker.io',
+        source: { secret: { name: 's', namespace: '', uid: '' } },
+      },
     ]);
     expect(pullCredentials('quay.io/x/y', secrets)).toEqual([]);
   });
