@@ -187,6 +187,8 @@ export class Kubelet {
     this.volumes = new PodVolumeManager({ rootDir: options.rootDir, mounter: options.mounter });
     this.prober = new PodProber({
       runtime: options.runtime,
+      // Probe periods, initialDelaySeconds and the restart spread run on the Kubelet's clock too.
+      clock: this.clock,
       onChange: (uid, update) => {
         // Upstream SetContainerReadiness/SetContainerStartup: the result is in the status at once.
         this.statusManager.applyProbeResult(update, this.clock.now());

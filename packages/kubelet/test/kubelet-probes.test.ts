@@ -1,10 +1,11 @@
+import { systemClock } from '@nodeagent/primitives';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
 
 let h: EngineHarness;
 beforeEach(async () => {
-  // Real PLEG and retry cadence: probe results arrive on their own timers.
-  h = await startEngine({ relistPeriodMs: 100, retryMs: 200 });
+  // Real PLEG and retry cadence on the real clock: probe results arrive on their own timers.
+  h = await startEngine({ relistPeriodMs: 100, retryMs: 200, clock: systemClock });
 });
 afterEach(async () => {
   await h.close();

@@ -1,5 +1,6 @@
 import { createCriClient } from '@nodeagent/cri-client';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
+import { systemClock } from '@nodeagent/primitives';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentCriClient } from '../src/cri/instrumented-cri';
@@ -83,7 +84,8 @@ describe('/metrics/probes and kubelet_pod_start_duration_seconds', () => {
   });
 
   it('counts probe runs by type and result with upstream labels, and observes the pod start', async () => {
-    h = await startEngine({ relistPeriodMs: 100, retryMs: 200 });
+    // Probe periods on the real clock: the probe runs come on their own timers.
+    h = await startEngine({ relistPeriodMs: 100, retryMs: 200, clock: systemClock });
     let healthy = false;
     h.fake.onExecSync(() => ({ stdout: '', stderr: '', exitCode: healthy ? 0 : 1, blocks: false }));
     const pod = testPod(

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { systemClock } from '@nodeagent/primitives';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { Pod } from '../src/api/pod-types';
@@ -22,7 +23,8 @@ describe('probe events (upstream prober: Warning Unhealthy "<Type> probe failed:
   beforeEach(async () => {
     events = [];
     h = await startEngine({
-      // Real PLEG and retry cadence: probe runs come on their own timers.
+      // Real PLEG and retry cadence on the real clock: probe runs come on their own timers.
+      clock: systemClock,
       relistPeriodMs: 100,
       retryMs: 200,
       recordEvent: (pod, type, reason, message, fieldPath) =>
@@ -98,7 +100,7 @@ describe('probe events (upstream prober: Warning Unhealthy "<Type> probe failed:
     );
     h.kubelet.addPod(pod);
     const ours = () => new Set(events.filter((e) => e.pod === 'liveness-fail').map(key));
-    // The restart is held back (BackOff) on the engine's standing clock: every distinct event is in.
+    // The restart is held back (BackOff, 10 s): every distinct event is in before it ends.
     await waitFor('the distinct events', () => ours().size >= expected.size, 30_000);
     expect([...ours()].sort()).toEqual([...expected].sort());
   }, 40_000);
