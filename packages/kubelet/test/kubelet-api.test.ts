@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
+import { ContainerState } from '@nodeagent/cri-client/types';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
@@ -214,8 +215,13 @@ describe('Kubelet with the in-process API server', () => {
     await waitFor('web Running', async () => (await apiPod('web'))?.status?.phase === 'Running');
     await core.deleteNamespacedPod({ name: 'web', namespace: 'default' });
     await waitFor('web gone', async () => (await apiPod('web')) === undefined);
-    const { containers } = await client.listContainers({});
-    expect(containers.filter((c) => c.labels['io.kubernetes.pod.name'] === 'web')).toEqual([]);
+    // As upstream, the API object goes once the containers have stopped; removing them follows.
+    const web = async () =>
+      (await client.listContainers({})).containers.filter(
+        (c) => c.labels['io.kubernetes.pod.name'] === 'web',
+      );
+    expect((await web()).filter((c) => c.state === ContainerState.CONTAINER_RUNNING)).toEqual([]);
+    await waitFor('web containers removed', async () => (await web()).length === 0);
   });
 
   it('runs static pods from the manifest directory and mirrors them into the API', async () => {
