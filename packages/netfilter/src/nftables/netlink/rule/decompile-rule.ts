@@ -449,7 +449,8 @@ class Decompiler {
       case 'dynset': {
         const key = this.concatText(this.take(e.sregKey)).text;
         this.words.push(
-          `${e.op} @${e.set} { ${key}${e.timeout !== undefined ? ` timeout ${formatTimeout(e.timeout)}` : ''} }`,
+          // The kernel dumps a zero timeout for an element without one; nft lists none.
+          `${e.op} @${e.set} { ${key}${e.timeout ? ` timeout ${formatTimeout(e.timeout)}` : ''} }`,
         );
         return i;
       }
@@ -680,11 +681,13 @@ class Decompiler {
     }
     const type = e.family === 'ip6' ? 'ipv6_addr' : 'ipv4_addr';
     const addr = (reg: number | undefined) => (reg === undefined ? undefined : this.immediates.get(reg));
+    // The kernel dumps the max register of a single address or port as the min one; nft lists
+    // a range only where the two differ.
     const min = addr(e.regAddrMin);
-    const max = addr(e.regAddrMax);
+    const max = e.regAddrMax === e.regAddrMin ? undefined : addr(e.regAddrMax);
     let to = min ? formatValue(type, min) + (max ? `-${formatValue(type, max)}` : '') : '';
     const pmin = addr(e.regProtoMin);
-    const pmax = addr(e.regProtoMax);
+    const pmax = e.regProtoMax === e.regProtoMin ? undefined : addr(e.regProtoMax);
     if (pmin) {
       if (e.family === 'ip6' && to) to = `[${to}]`;
       to += `:${pmin.readUInt16BE(0)}${pmax ? `-${pmax.readUInt16BE(0)}` : ''}`;
