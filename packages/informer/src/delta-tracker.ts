@@ -1,5 +1,5 @@
 import type { StoreChange } from './indexed-store';
-import type { KubeObject } from './kube-object';
+import type { InformerObject } from './informer-object';
 
 /**
  * The net change of one object since the last `take()`: `previous` is its state at the last
@@ -16,7 +16,7 @@ export interface Delta<T> {
  * kube-proxy's service and endpoint change trackers consume. An object added and deleted
  * between two syncs disappears from the view entirely.
  */
-export class DeltaTracker<T extends KubeObject> {
+export class DeltaTracker<T extends InformerObject> {
   private readonly pending = new Map<string, { previous: T | undefined; current: T | undefined }>();
 
   /** Folds one store change into the pending net change of its object. */

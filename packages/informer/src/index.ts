@@ -11,8 +11,8 @@ export {
 } from './errors';
 export { IndexedStore, type IndexFunc, namespaceIndex, type StoreChange } from './indexed-store';
 export { Informer, type InformerOptions, type Unsubscribe } from './informer';
+export type { InformerObject } from './informer-object';
 export { collectionPath, KubeListerWatcher, type ResourceRef } from './kube-lister-watcher';
-export type { KubeObject } from './kube-object';
 export type {
   ListerWatcher,
   ListOptions,
@@ -51,6 +51,5 @@ export {
   type EitherCall,
   type EitherRequests,
   type WireCall,
-  type WireParam,
   type WireRequests,
 } from './typed-requests';

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '@nodeagent/primitives';
-import type { KubeObject } from './kube-object';
+import type { InformerObject } from './informer-object';
 import { objectKey } from './object-key';
 
 /** Maps an object to the index values it is filed under (e.g. its node name). */
@@ -13,14 +13,14 @@ export type StoreChange<T> =
   | { type: 'delete'; key: string; previous: T; final?: T };
 
 /** Index by namespace, the index client-go's informers always carry. */
-export const namespaceIndex = <T extends KubeObject>(obj: T): string[] =>
+export const namespaceIndex = <T extends InformerObject>(obj: T): string[] =>
   obj.metadata?.namespace ? [obj.metadata.namespace] : [];
 
 /**
  * Thread-safe-by-construction (single-threaded) object cache keyed by `namespace/name`, with
  * secondary indexes maintained on every write.
  */
-export class IndexedStore<T extends KubeObject> {
+export class IndexedStore<T extends InformerObject> {
   private readonly items = new Map<string, T>();
   private readonly indices = new Map<string, Map<string, Set<string>>>();
   /** Index functions with their value → keys maps, resolved once (writes are the hot path). */

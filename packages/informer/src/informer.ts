@@ -2,13 +2,13 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '@nodeagent/primitives';
 import { type Delta, DeltaTracker } from './delta-tracker';
 import { IndexedStore, type IndexFunc, namespaceIndex, type StoreChange } from './indexed-store';
+import type { InformerObject } from './informer-object';
 import { KubeListerWatcher, type ResourceRef } from './kube-lister-watcher';
-import type { KubeObject } from './kube-object';
 import type { ListerWatcher } from './lister-watcher';
 import { Reflector, type ReflectorOptions, type ReflectorStats } from './reflector';
 
 /** What to watch and how: the reflector's options plus the store's indexers and delta tracking. */
-export interface InformerOptions<T extends KubeObject> extends ReflectorOptions<T> {
+export interface InformerOptions<T extends InformerObject> extends ReflectorOptions<T> {
   /** Where to list/watch: a kubeconfig plus resource, or a custom ListerWatcher. */
   kubeConfig?: KubeConfig;
   resource?: ResourceRef;
@@ -30,7 +30,7 @@ export type Unsubscribe = () => void;
  * A reflector, an indexed store, event handlers and a delta view in one object: the
  * building block both node agents use for every resource they follow.
  */
-export class Informer<T extends KubeObject> {
+export class Informer<T extends InformerObject> {
   readonly store: IndexedStore<T>;
   private readonly reflector: Reflector<T>;
   private readonly deltas: DeltaTracker<T> | undefined;

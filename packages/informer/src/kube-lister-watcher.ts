@@ -4,7 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '@nodeagent/primitives';
 import { ApiStatusError, WatchDroppedError, WatchInactivityError } from './errors';
 import { readFailedResponse } from './failed-response';
-import type { KubeObject } from './kube-object';
+import type { InformerObject } from './informer-object';
 import type { ListerWatcher, ListOptions, ListPage, WatchEvent, WatchOptions } from './lister-watcher';
 
 /** Which collection to list and watch: group/version and plural, optionally one namespace. */
@@ -36,7 +36,7 @@ function statusError(res: IncomingMessage, body: string): ApiStatusError {
  * @kubernetes/client-node KubeConfig (kubeconfig file or in-cluster), so auth providers and
  * client certificates work as in every other client-node call.
  */
-export class KubeListerWatcher<T extends KubeObject> implements ListerWatcher<T> {
+export class KubeListerWatcher<T extends InformerObject> implements ListerWatcher<T> {
   private readonly path: string;
 
   constructor(

@@ -1,4 +1,4 @@
-import type { KubeObject } from './kube-object';
+import type { InformerObject } from './informer-object';
 
 /** A list request's query: selectors, paging and the resourceVersion to read at. */
 export interface ListOptions {
@@ -40,7 +40,7 @@ export interface WatchEvent<T> {
  * The two calls a reflector needs. `watch` resolves when the server ends the stream cleanly
  * (its timeoutSeconds rotation) and rejects on HTTP errors, dropped connections and inactivity.
  */
-export interface ListerWatcher<T extends KubeObject> {
+export interface ListerWatcher<T extends InformerObject> {
   /** One page of the collection. */
   list(options: ListOptions, signal: AbortSignal): Promise<ListPage<T>>;
   /** Streams events to `onEvent` until the server ends the watch or it fails. */

@@ -1,12 +1,12 @@
 import { Backoff, type BackoffOptions, InvalidOptionError } from '@nodeagent/primitives';
 import { ApiStatusError, InformerStoppedError } from './errors';
 import type { IndexedStore, StoreChange } from './indexed-store';
-import type { KubeObject } from './kube-object';
+import type { InformerObject } from './informer-object';
 import type { ListerWatcher, WatchEvent } from './lister-watcher';
 import { stripManagedFields } from './strip-fields';
 
 /** Where a reflector lists and watches from, and how it retries, transforms and reports. */
-export interface ReflectorOptions<T extends KubeObject = KubeObject> {
+export interface ReflectorOptions<T extends InformerObject = InformerObject> {
   labelSelector?: string;
   /** E.g. `spec.nodeName=node-1` for the kubelet's pod watch. */
   fieldSelector?: string;
@@ -58,7 +58,7 @@ export interface ReflectorStats {
  * resourceVersion with bookmarks; relist on 410; jittered exponential backoff on other errors,
  * forever, until stopped.
  */
-export class Reflector<T extends KubeObject> {
+export class Reflector<T extends InformerObject> {
   private readonly backoff: Backoff;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;

@@ -1,4 +1,4 @@
-import type { KubeObject } from './kube-object';
+import type { InformerObject } from './informer-object';
 
 // Fields are dropped by rebuilding the object that held them (object rest), never with
 // `delete`: deleting a property other than the last one added switches a V8 object to
@@ -10,7 +10,7 @@ import type { KubeObject } from './kube-object';
  * every Informer, as upstream's informers strip it before caching (cache.TransformStripManagedFields).
  * Returns the same object with a new `metadata`: it is freshly decoded and not yet shared.
  */
-export function stripManagedFields<T extends KubeObject>(obj: T): T {
+export function stripManagedFields<T extends InformerObject>(obj: T): T {
   if (obj.metadata && 'managedFields' in obj.metadata) {
     const { managedFields: _dropped, ...metadata } = obj.metadata;
     obj.metadata = metadata;
@@ -25,7 +25,7 @@ export const LAST_APPLIED_CONFIGURATION = 'kubectl.kubernetes.io/last-applied-co
  * Drops the last-applied-configuration annotation (a second, serialized copy of the object on
  * everything created with client-side `kubectl apply`), which controllers never read.
  */
-export function stripLastAppliedConfiguration<T extends KubeObject>(obj: T): T {
+export function stripLastAppliedConfiguration<T extends InformerObject>(obj: T): T {
   const annotations = obj.metadata?.annotations;
   if (annotations && LAST_APPLIED_CONFIGURATION in annotations)
     delete annotations[LAST_APPLIED_CONFIGURATION];

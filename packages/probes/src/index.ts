@@ -45,7 +45,6 @@ export type {
 } from './probe-types';
 export {
   type ContainerState,
-  initialResult,
   type ProbeRunEvent,
   ProbeWorker,
   type ProbeWorkerOptions,

@@ -7,4 +7,4 @@ import type { Wire } from '@nodeagent/primitives';
  * timestamps typed as the strings they are; a model type (`Informer<V1Pod>`) still type-checks,
  * for code written before, but its Date fields are strings at run time.
  */
-export type KubeObject = KubernetesObject | Wire<KubernetesObject>;
+export type InformerObject = KubernetesObject | Wire<KubernetesObject>;
