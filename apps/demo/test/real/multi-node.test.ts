@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { isProcessAlive } from '@nodeagent/testing/netns';
 import { describe, expect, it } from 'vitest';
 import type { CrossNodeAnswer, DemoResult } from '../../src/demo';
 import { leftBehind, netnsList, processesMentioning, root, runCommand, start, summary } from './start-demo';
@@ -10,6 +11,14 @@ const NODE_2 = 'nodeagent-demo-node-2';
 /** The requests of one kind sent from node `from`, each with the node of the pod that answered. */
 function sent(result: DemoResult, kind: CrossNodeAnswer['kind'], from: string): CrossNodeAnswer[] {
   return result.crossNode.filter((a) => a.kind === kind && a.fromNode === from);
+}
+
+/** Waits until `pid` has exited (a zombie counts as gone); 120 s is a hang guard, not a timing. */
+async function waitUntilGone(pid: number): Promise<void> {
+  for (let waited = 0; isProcessAlive(pid); waited += 200) {
+    if (waited > 120_000) throw new Error(`process ${pid} still alive 120 s after SIGKILL`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 // Every proxy mode that runs on this kernel. ipvs is not here: the demo refuses it (the kernel has
@@ -113,6 +122,9 @@ describe('npm start -- --nodes 2 running, then killed with SIGKILL', () => {
       if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
       await exited;
     }
+    // SIGKILL is delivered asynchronously: on a loaded machine the killed demo can still be
+    // finishing a system call when the next run reads the lock, which then rightly refuses.
+    await waitUntilGone(killed.pid);
     // containerd is detached (it outlives the demo); its namespaces and the state dir stay.
     expect(processesMentioning(killed.stateDir).some((p) => p.includes('containerd --config'))).toBe(true);
     for (const netns of killed.namespaces) expect(netnsList()).toContain(netns);
