@@ -74,3 +74,27 @@ describe('AllocationStore', () => {
     expect(store.podUids()).toEqual([]);
   });
 });
+
+describe('AllocationCheckpoint writes in a burst', () => {
+  it('saves that queue behind a write share the next one, and each resolves with its pod on disk', async () => {
+    const file = new AllocationCheckpoint(dir, 'allocated_pods_state');
+    const map: Record<string, { containerResources: Record<string, object> }> = {};
+    let renames = 0;
+    const write = (file as unknown as { write: (m: object) => Promise<void> }).write.bind(file);
+    (file as unknown as { write: (m: object) => Promise<void> }).write = async (m) => {
+      renames += 1;
+      await write(m);
+    };
+    const saved = Array.from({ length: 30 }, (_, i) => {
+      map[`uid-${i}`] = { containerResources: { c: { requests: { cpu: `${i + 1}m` } } } };
+      return file.save(map).then(async () => Object.keys(await file.load()));
+    });
+    const onDisk = await Promise.all(saved);
+    onDisk.forEach((uids, i) => {
+      expect(uids).toContain(`uid-${i}`);
+    });
+    expect(Object.keys(await file.load())).toHaveLength(30);
+    // The first save writes at once; the other 29 arrived while it was queued or running.
+    expect(renames).toBeLessThanOrEqual(2);
+  });
+});

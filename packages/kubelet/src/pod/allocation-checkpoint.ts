@@ -38,6 +38,9 @@ function checksum(text: string): number {
 export class AllocationCheckpoint {
   readonly path: string;
   private writing: Promise<void> = Promise.resolve();
+  /** The write waiting for its turn, which later saves join. */
+  private queued: Promise<void> | undefined;
+  private latest: PodResourceInfoMap = {};
 
   constructor(rootDir: string, fileName: string) {
     this.path = join(rootDir, fileName);
@@ -64,18 +67,32 @@ export class AllocationCheckpoint {
     return data.podResourceInfoMap ?? {};
   }
 
-  /** Writes the map; writes are serialised so the last one wins on disk too. */
+  /**
+   * Writes the map. Writes are serialised, and saves that arrive while one is waiting for its turn
+   * share it: it writes the map as it is when it starts. A burst of pod admissions (30 pods at
+   * once) then costs a few file writes, not one queued write per pod that every later pod waits on.
+   */
   save(map: PodResourceInfoMap): Promise<void> {
+    this.latest = map;
+    if (this.queued) return this.queued;
+    const queued = this.writing
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.write(this.latest);
+      });
+    this.queued = queued;
+    this.writing = queued;
+    return queued;
+  }
+
+  private async write(map: PodResourceInfoMap): Promise<void> {
     const data = { podResourceInfoMap: map };
     const text = JSON.stringify({ data, checksum: checksum(JSON.stringify(data)) });
-    const run = async () => {
-      await mkdir(dirname(this.path), { recursive: true });
-      const tmp = `${this.path}.tmp`;
-      await writeFile(tmp, text, { mode: 0o600 });
-      await rename(tmp, this.path);
-    };
-    this.writing = this.writing.then(run, run);
-    return this.writing;
+    await mkdir(dirname(this.path), { recursive: true });
+    const tmp = `${this.path}.tmp`;
+    await writeFile(tmp, text, { mode: 0o600 });
+    await rename(tmp, this.path);
   }
 
   async remove(): Promise<void> {
