@@ -62,7 +62,7 @@ export async function startEngine(
   options: {
     runtimeOnFakeClock?: boolean;
     /**
-     * The runtime's timestamps run this far behind real time (the clock the probes run on):
+     * The runtime's timestamps run this far behind real time (where the engine's clock starts):
      * containers look started that long before the kubelet, as after a kubelet restart.
      */
     runtimeBehindMs?: number;
