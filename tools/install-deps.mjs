@@ -28,6 +28,9 @@ export const systemPackages = {
   python3: 'raw-socket SCTP packets in the kube-proxy nftables packet tests (Node has no raw sockets)',
   gcc: "compiles the single executables' page-release addon (tools/sea/page-release)",
   'libc6-dev': 'C library headers for that addon',
+  'docker-registry':
+    'a private image registry on loopback for the credential-provider and verified-pull tests (tools/registry)',
+  'apache2-utils': "htpasswd (bcrypt) for that registry's basic auth",
 };
 
 /** Where the micro-VM's kernel is unpacked (tools/vm/kernel.ts reads it from here). */
@@ -90,11 +93,26 @@ function installPackages(missing) {
     process.exit(1);
   }
   execFileSync('apt-get', args, { stdio: 'inherit', env: aptEnv });
+  if (missing.includes('docker-registry')) disableRegistryService();
   const still = missingPackages();
   if (still.length > 0) {
     console.error(`install-deps: still missing after apt-get: ${still.join(' ')}`);
     process.exit(1);
   }
+}
+
+/**
+ * Debian's docker-registry package enables (and, where systemd runs, starts) a registry on :5000
+ * for the whole machine. The tests start their own on loopback in a network namespace, so the
+ * machine-wide service is switched off again: `--now` stops it where systemd is running, plain
+ * `disable` only removes the boot-time link elsewhere (a container without systemd).
+ */
+function disableRegistryService() {
+  const systemdRunning = existsSync('/run/systemd/system');
+  const args = ['disable', ...(systemdRunning ? ['--now'] : []), 'docker-registry.service'];
+  const r = spawnSync('systemctl', args, { stdio: 'inherit' });
+  if (r.status !== 0)
+    console.error(`install-deps: systemctl ${args.join(' ')} failed; the tests do not need it`);
 }
 
 /**
