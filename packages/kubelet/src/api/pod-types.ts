@@ -14,30 +14,54 @@ export type ObjectMeta = Omit<V1ObjectMeta, 'creationTimestamp' | 'deletionTimes
   deletionTimestamp?: string;
 };
 
+/**
+ * Resource name to quantity, e.g. `{ cpu: '500m', memory: '1Gi' }` (Kubernetes quantity strings; a number is a
+ * plain count of the base unit: cores, bytes).
+ */
 export type ResourceList = Record<string, string | number>;
 
+/**
+ * Requests and limits of a container or pod (core/v1 ResourceRequirements): requests decide the QoS class and
+ * admission, limits become cgroup limits.
+ */
 export interface ResourceRequirements {
   limits?: ResourceList;
   requests?: ResourceList;
 }
 
+/**
+ * Picks a field of the pod itself, e.g. `metadata.name` or `status.podIP`, for an env var or a downward API file
+ * (core/v1 ObjectFieldSelector).
+ */
 export interface ObjectFieldSelector {
   apiVersion?: string;
   fieldPath: string;
 }
 
+/**
+ * Picks a container's request or limit, e.g. `limits.memory`, divided by `divisor` (1 when unset), for an env var
+ * or a downward API file.
+ */
 export interface ResourceFieldSelector {
   containerName?: string;
   resource: string;
   divisor?: string | number;
 }
 
+/**
+ * One key of a ConfigMap or Secret in the pod's namespace (core/v1 ConfigMapKeySelector / SecretKeySelector); with
+ * `optional` a missing object or key leaves the variable unset instead of failing the start.
+ */
 export interface KeySelector {
   name?: string;
   key: string;
   optional?: boolean;
 }
 
+/**
+ * Where an env var's value comes from when it is not given literally; exactly one field is set (core/v1
+ * EnvVarSource).
+ */
 export interface EnvVarSource {
   fieldRef?: ObjectFieldSelector;
   resourceFieldRef?: ResourceFieldSelector;
@@ -47,6 +71,10 @@ export interface EnvVarSource {
   fileKeyRef?: FileKeySelector;
 }
 
+/**
+ * A container-level restartPolicy: on an init container `Always` makes it a sidecar; on a regular container it
+ * overrides the pod's restartPolicy (ContainerRestartRules).
+ */
 export type ContainerRestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
 /** One container restart rule: on an exit code matching `exitCodes`, take `action`. */
@@ -57,6 +85,10 @@ export interface ContainerRestartRule {
   exitCodes?: { operator: string; values?: number[] };
 }
 
+/**
+ * One key of an env file (`KEY=value` lines) that an init container wrote into one of the pod's emptyDir volumes
+ * (EnvFiles feature, core/v1 FileKeySelector).
+ */
 export interface FileKeySelector {
   volumeName: string;
   /** Relative to the volume's root. */
@@ -65,18 +97,30 @@ export interface FileKeySelector {
   optional?: boolean;
 }
 
+/**
+ * One environment variable of a container; `$(NAME)` references in `value` are expanded from the variables defined
+ * before it.
+ */
 export interface EnvVar {
   name: string;
   value?: string;
   valueFrom?: EnvVarSource;
 }
 
+/**
+ * Imports every key of a ConfigMap or Secret as environment variables, each name prefixed with `prefix` (core/v1
+ * EnvFromSource).
+ */
 export interface EnvFromSource {
   prefix?: string;
   configMapRef?: { name?: string; optional?: boolean };
   secretRef?: { name?: string; optional?: boolean };
 }
 
+/**
+ * A port the container listens on (core/v1 ContainerPort); `hostPort` asks the runtime to forward that port of the
+ * node to it, `protocol` defaults to TCP.
+ */
 export interface ContainerPort {
   name?: string;
   containerPort: number;
@@ -85,6 +129,10 @@ export interface ContainerPort {
   protocol?: 'TCP' | 'UDP' | 'SCTP';
 }
 
+/**
+ * Where one of the pod's volumes appears inside a container (core/v1 VolumeMount); `name` refers to an entry of the
+ * pod's `volumes`.
+ */
 export interface VolumeMount {
   name: string;
   mountPath: string;
@@ -96,10 +144,15 @@ export interface VolumeMount {
   recursiveReadOnly?: 'Disabled' | 'IfPossible' | 'Enabled';
 }
 
+/** Runs `command` inside the container, without a shell; exit code 0 counts as success (core/v1 ExecAction). */
 export interface ExecAction {
   command?: string[];
 }
 
+/**
+ * An HTTP GET to the pod's IP (or `host`) on `port`, a number or a named container port; status 200 to 399 counts
+ * as success (core/v1 HTTPGetAction).
+ */
 export interface HTTPGetAction {
   path?: string;
   port: number | string;
@@ -108,6 +161,10 @@ export interface HTTPGetAction {
   httpHeaders?: { name: string; value: string }[];
 }
 
+/**
+ * One action of a postStart or preStop hook: exactly one of exec, httpGet, tcpSocket or sleep (core/v1
+ * LifecycleHandler).
+ */
 export interface LifecycleHandler {
   exec?: ExecAction;
   httpGet?: HTTPGetAction;
@@ -115,6 +172,11 @@ export interface LifecycleHandler {
   sleep?: { seconds: number };
 }
 
+/**
+ * A liveness, readiness or startup probe: its action plus timings in seconds. The API server fills unset fields
+ * (periodSeconds 10, timeoutSeconds 1, successThreshold 1, failureThreshold 3); the prober uses the same values for
+ * a field left unset, e.g. in a static pod.
+ */
 export interface Probe extends LifecycleHandler {
   grpc?: { port: number; service?: string };
   initialDelaySeconds?: number;
@@ -125,6 +187,10 @@ export interface Probe extends LifecycleHandler {
   terminationGracePeriodSeconds?: number;
 }
 
+/**
+ * Container-level security settings (core/v1 SecurityContext); a field set here overrides the same field of the
+ * pod's PodSecurityContext.
+ */
 export interface SecurityContext {
   privileged?: boolean;
   runAsUser?: number;
@@ -140,6 +206,10 @@ export interface SecurityContext {
   appArmorProfile?: AppArmorProfile;
 }
 
+/**
+ * The SELinux label (user, role, type, level) for a container's processes and, with seLinuxChangePolicy
+ * MountOption, its volumes.
+ */
 export interface SELinuxOptions {
   user?: string;
   role?: string;
@@ -147,6 +217,10 @@ export interface SELinuxOptions {
   level?: string;
 }
 
+/**
+ * Windows-only security settings (core/v1 WindowsSecurityContextOptions), part of the pod shape; a Linux node does
+ * not use them.
+ */
 export interface WindowsSecurityContextOptions {
   gmsaCredentialSpecName?: string;
   gmsaCredentialSpec?: string;
@@ -154,18 +228,30 @@ export interface WindowsSecurityContextOptions {
   hostProcess?: boolean;
 }
 
+/**
+ * The seccomp filter for a container or every container of a pod: the runtime's default, none, or a profile file on
+ * the node.
+ */
 export interface SeccompProfile {
   type: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
   /** Path of the profile file relative to <root-dir>/seccomp (type Localhost only). */
   localhostProfile?: string;
 }
 
+/**
+ * The AppArmor profile for a container or every container of a pod: the runtime's default, none, or a profile
+ * already loaded on the node.
+ */
 export interface AppArmorProfile {
   type: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
   /** Name of a profile loaded on the node (type Localhost only). */
   localhostProfile?: string;
 }
 
+/**
+ * Pod-level security settings (core/v1 PodSecurityContext), applied to every container that does not set its own;
+ * fsGroup and supplementalGroups also decide volume file ownership and group membership.
+ */
 export interface PodSecurityContext {
   runAsUser?: number;
   runAsGroup?: number;
@@ -188,6 +274,10 @@ export interface ContainerResizePolicy {
   restartPolicy: 'NotRequired' | 'RestartContainer';
 }
 
+/**
+ * One container of a pod spec (core/v1 Container): image, command, environment, mounts, probes and resources, as
+ * far as the kubelet reads them.
+ */
 export interface Container {
   name: string;
   image?: string;
@@ -221,12 +311,17 @@ export interface Container {
   tty?: boolean;
 }
 
+/**
+ * Writes one key of a ConfigMap or Secret to `path` inside the volume; `mode` is the file's permission bits (e.g.
+ * 0o644), overriding the volume's defaultMode.
+ */
 export interface KeyToPath {
   key: string;
   path: string;
   mode?: number;
 }
 
+/** One file of a downwardAPI volume, holding a field of the pod or a resource value of one of its containers. */
 export interface DownwardAPIVolumeFile {
   path: string;
   fieldRef?: ObjectFieldSelector;
@@ -234,6 +329,10 @@ export interface DownwardAPIVolumeFile {
   mode?: number;
 }
 
+/**
+ * A volume holding a ConfigMap's keys as files (all keys, or only `items`); files get `defaultMode`, 0o644 when
+ * unset.
+ */
 export interface ConfigMapVolumeSource {
   name?: string;
   items?: KeyToPath[];
@@ -241,6 +340,10 @@ export interface ConfigMapVolumeSource {
   optional?: boolean;
 }
 
+/**
+ * A volume holding a Secret's keys, base64-decoded, as files (all keys, or only `items`); files get `defaultMode`,
+ * 0o644 when unset.
+ */
 export interface SecretVolumeSource {
   secretName?: string;
   items?: KeyToPath[];
@@ -248,12 +351,17 @@ export interface SecretVolumeSource {
   optional?: boolean;
 }
 
+/**
+ * A bound service account token written into a projected volume at `path`; the kubelet asks the TokenRequest API
+ * for it with `audience` and `expirationSeconds` (3600 when unset).
+ */
 export interface ServiceAccountTokenProjection {
   audience?: string;
   expirationSeconds?: number;
   path: string;
 }
 
+/** One source of a projected volume; exactly one field is set and all sources share the volume's directory. */
 export interface VolumeProjection {
   configMap?: { name?: string; items?: KeyToPath[]; optional?: boolean };
   secret?: { name?: string; items?: KeyToPath[]; optional?: boolean };
@@ -261,6 +369,10 @@ export interface VolumeProjection {
   serviceAccountToken?: ServiceAccountTokenProjection;
 }
 
+/**
+ * What must exist at a hostPath volume's path before it is mounted: '' checks nothing, the `...OrCreate` types
+ * create a missing directory or file, the others refuse a missing or different object.
+ */
 export type HostPathType =
   | ''
   | 'DirectoryOrCreate'
@@ -271,6 +383,7 @@ export type HostPathType =
   | 'CharDevice'
   | 'BlockDevice';
 
+/** A volume of the pod spec: a name plus exactly one source; only the sources this kubelet implements are listed. */
 export interface Volume {
   name: string;
   emptyDir?: { medium?: '' | 'Memory'; sizeLimit?: string | number };
@@ -282,15 +395,29 @@ export interface Volume {
   persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
 }
 
+/** The pod's restart policy for its containers (core/v1 RestartPolicy); `Always` when unset. */
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+/**
+ * How the pod's resolv.conf is built: ClusterFirst uses the cluster DNS (the node's resolver for a host-network
+ * pod), ClusterFirstWithHostNet uses it even with hostNetwork, Default copies the node's resolver, None takes only
+ * dnsConfig.
+ */
 export type DNSPolicy = 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
 
+/**
+ * Nameservers, search domains and resolver options merged into the pod's resolv.conf on top of what dnsPolicy gives
+ * (the only source with dnsPolicy None).
+ */
 export interface PodDNSConfig {
   nameservers?: string[];
   searches?: string[];
   options?: { name: string; value?: string }[];
 }
 
+/**
+ * A pod's desired state (core/v1 PodSpec): its containers, volumes and the settings the kubelet applies when it
+ * runs them.
+ */
 export interface PodSpec {
   containers: Container[];
   initContainers?: Container[];
@@ -337,20 +464,30 @@ export interface EphemeralContainer extends Container {
   targetContainerName?: string;
 }
 
+/** An extra line of the pod's kubelet-managed /etc/hosts: `ip` followed by its `hostnames`. */
 export interface HostAlias {
   ip: string;
   hostnames?: string[];
 }
 
+/**
+ * A container that is not running yet or is held back, with the reason, e.g. ContainerCreating, CrashLoopBackOff or
+ * ImagePullBackOff.
+ */
 export interface ContainerStateWaiting {
   reason?: string;
   message?: string;
 }
 
+/** A running container; `startedAt` is an RFC 3339 time. */
 export interface ContainerStateRunning {
   startedAt?: string;
 }
 
+/**
+ * A container that has exited, with its exit code and a reason such as Completed, Error or OOMKilled; times are RFC
+ * 3339 strings.
+ */
 export interface ContainerStateTerminated {
   exitCode: number;
   signal?: number;
@@ -361,12 +498,17 @@ export interface ContainerStateTerminated {
   containerID?: string;
 }
 
+/** A container's state in pod status; exactly one of waiting, running or terminated is set. */
 export interface ContainerState {
   waiting?: ContainerStateWaiting;
   running?: ContainerStateRunning;
   terminated?: ContainerStateTerminated;
 }
 
+/**
+ * What the kubelet reports for one container in pod status (core/v1 ContainerStatus); `lastState` holds the
+ * previous run's termination after a restart.
+ */
 export interface ContainerStatus {
   name: string;
   state: ContainerState;
@@ -387,6 +529,7 @@ export interface ContainerStatus {
   user?: { linux?: { uid: number; gid: number; supplementalGroups?: number[] } };
 }
 
+/** One mount as it was applied to the running container, including whether it was made recursively read-only. */
 export interface VolumeMountStatus {
   name: string;
   mountPath: string;
@@ -394,8 +537,13 @@ export interface VolumeMountStatus {
   recursiveReadOnly?: 'Disabled' | 'Enabled';
 }
 
+/** The pod's coarse lifecycle phase as the kubelet computes it; Succeeded and Failed are final. */
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
 
+/**
+ * One condition of pod status, e.g. Ready, ContainersReady, Initialized or PodReadyToStartContainers; times are RFC
+ * 3339 strings.
+ */
 export interface PodCondition {
   type: string;
   status: 'True' | 'False' | 'Unknown';
@@ -407,6 +555,10 @@ export interface PodCondition {
   observedGeneration?: number;
 }
 
+/**
+ * The pod status the kubelet computes and patches to the API server (core/v1 PodStatus); times are RFC 3339
+ * strings.
+ */
 export interface PodStatus {
   /** The pod's metadata.generation this status was computed for (Pod generation, GA 1.35). */
   observedGeneration?: number;
@@ -427,6 +579,7 @@ export interface PodStatus {
   resources?: ResourceRequirements;
 }
 
+/** A core/v1 Pod in its JSON shape, as the kubelet gets it from the API server or a static-pod manifest. */
 export interface Pod {
   apiVersion?: string;
   kind?: string;
@@ -435,12 +588,20 @@ export interface Pod {
   status?: PodStatus;
 }
 
+/**
+ * A core/v1 ConfigMap in its JSON shape, the source of configMap env vars and volumes; `binaryData` values are
+ * base64.
+ */
 export interface ConfigMap {
   metadata: ObjectMeta;
   data?: Record<string, string>;
   binaryData?: Record<string, string>;
 }
 
+/**
+ * A core/v1 Secret in its JSON shape, the source of secret env vars, volumes and image pull credentials;
+ * `stringData` holds plain-text values that take precedence over `data`.
+ */
 export interface Secret {
   metadata: ObjectMeta;
   /** base64-encoded values, as on the wire. */

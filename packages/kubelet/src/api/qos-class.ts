@@ -1,6 +1,10 @@
 import { parseQuantity } from '@nodeagent/primitives';
 import type { Container, Pod } from './pod-types';
 
+/**
+ * A pod's quality-of-service class (see podQOSClass); it decides the pod's cgroup parent, its OOM score adjustment
+ * and its eviction order.
+ */
 export type QOSClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
 
 const computeResources = ['cpu', 'memory'] as const;
