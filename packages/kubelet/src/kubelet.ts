@@ -51,7 +51,14 @@ import { PodVolumeManager } from './volumes/pod-volume-manager';
 import type { TokenSource } from './volumes/volume-payloads';
 import { PodWorkers } from './workers/pod-workers';
 
+/**
+ * What a {@link Kubelet} is built from: the node's identity and configuration, the CRI runtime,
+ * and optional seams (API clients, probes, stats, cgroups, clocks). Only `nodeName`, `runtime`,
+ * `config`, `rootDir`, `hostIPs` and `memoryCapacity` are required; every omitted seam turns its
+ * feature off as described on it (standalone mode needs none of them).
+ */
 export interface KubeletOptions {
+  /** The Node's name (upstream --hostname-override or the host name); pods are bound to it. */
   nodeName: string;
   /** The runtime as it talks CRI; the Kubelet adds the image pull limit and pod cgroups itself. */
   runtime: PodRuntime;
@@ -78,6 +85,7 @@ export interface KubeletOptions {
   statusWriter?: PodStatusWriter;
   /** Readiness of a running container (from the probe manager); containers without a readiness probe are ready. */
   readiness?: (containerId: string, container: Container) => boolean;
+  /** Whether a running container's startup probe has succeeded (the `started` field); containers without one have started. */
   startup?: (containerId: string, container: Container) => boolean;
   probes?: ProbeState;
   clock?: Clock;
@@ -90,6 +98,7 @@ export interface KubeletOptions {
   relistPeriodMs?: number;
   /** Retry delay after a failed sync (upstream ~10 s). */
   retryMs?: number;
+  /** Waits `ms` milliseconds for the `sleep` lifecycle hook action (default: a timer on `clock`); tests inject a fake. */
   sleep?: (ms: number) => Promise<void>;
   runtimeType?: string;
   /**
@@ -99,9 +108,13 @@ export interface KubeletOptions {
    */
   maxParallelPodStarts?: number;
   /** Stats summary (e.g. CriSummaryProvider): enables the eviction manager and pressure conditions. */
-  stats?: { summary(): Promise<Summary> };
+  stats?: {
+    /** A fresh /stats/summary sample of the node and its pods. */
+    summary(): Promise<Summary>;
+  };
   /** CRI image service and image filesystem figures: enable image GC. */
   images?: ImageService;
+  /** Reads the image filesystem's capacity and usage (bytes); with `images` it turns on image GC. */
   imageFs?: () => Promise<FsStats | undefined>;
   /** QoS/pod cgroups (cgroupsPerQOS): pods get pod<uid> cgroups as their sandbox cgroup parent. */
   cgroups?: PodCgroupManager;
@@ -164,7 +177,7 @@ export class Kubelet {
   private readonly eventsAbort = new AbortController();
   /** Upstream's periodic container GC: dead containers, and what a failed cleanup left behind. */
   readonly containerGC: ContainerGarbageCollector;
-  /** In-place pod resize: allocations and their checkpoint, resize conditions and events. */
+  /** @internal In-place pod resize: allocations and their checkpoint, resize conditions and events. */
   readonly resizer: PodResizer;
   /** Whether CRI container events are being received (evented PLEG on top of the relist). */
   containerEventsActive = false;
@@ -360,6 +373,11 @@ export class Kubelet {
     this.nodeAllocatable = allocatable;
   }
 
+  /**
+   * Sets up the data directories, reads the allocation checkpoint and the runtime's features,
+   * then starts housekeeping, the PLEG (after one initial relist), container GC and the periodic
+   * resync (`syncFrequency`). Calling it again while started does nothing.
+   */
   async start(): Promise<void> {
     if (this.started) return;
     // Upstream setupDataDirs: --root-dir, podLogsDir and pods/ exist before anything uses them.
@@ -387,6 +405,11 @@ export class Kubelet {
     });
   }
 
+  /**
+   * Stops the resync, housekeeping, container GC, pod workers, prober and PLEG, then waits for
+   * in-flight syncs and status writes. Running containers are left as they are (as when
+   * upstream's kubelet exits).
+   */
   async stop(): Promise<void> {
     this.started = false;
     this.stopResync?.();
@@ -493,10 +516,12 @@ export class Kubelet {
     }
   }
 
+  /** Every pod the kubelet holds: those from its sources, refused and terminated ones too until their cleanup is done. */
   getPods(): Pod[] {
     return [...this.pods.values()];
   }
 
+  /** The status the kubelet last generated for pod `uid`, or undefined before its first sync. */
   getPodStatus(uid: string): PodStatus | undefined {
     return this.statusManager.getPodStatus(uid);
   }
@@ -506,6 +531,7 @@ export class Kubelet {
     return this.cache.get(uid)?.status;
   }
 
+  /** The /healthz verdict: unhealthy once the PLEG has not relisted within its threshold (upstream 3 min). */
   healthz(): { ok: true } | { ok: false; message: string } {
     const pleg = this.pleg.healthy();
     return pleg.ok ? pleg : { ok: false, message: `PLEG is not healthy: ${pleg.message}` };

@@ -36,6 +36,11 @@ const podStartSLIBuckets = [
 /** prometheus.ExponentialBuckets(.005, 2.5, 14): upstream's runtime operation buckets. */
 const runtimeOperationBuckets = Array.from({ length: 14 }, (_, i) => 0.005 * 2.5 ** i);
 
+/**
+ * Registers the kubelet's metrics (upstream names, buckets and labels) on `registry`, and the
+ * prober's on `probesRegistry` (served apart at /metrics/probes), and returns them. Registering
+ * twice on one registry throws prom-client's duplicate-name error: pass fresh registries.
+ */
 export function createKubeletMetrics(
   registry: Registry = new Registry(),
   probesRegistry: Registry = new Registry(),

@@ -45,6 +45,11 @@ export {
 export { isTerminalPhase, podPhase } from '../status/pod-phase';
 export { type PodStatusWriter, StatusManager } from '../status/status-manager';
 export {
+  ContainerGarbageCollector,
+  type ContainerGarbageCollectorOptions,
+  containerGCPeriodMs,
+} from '../sync/container-garbage-collector';
+export {
   evictableRuntimeObjects,
   garbageCollectAllPods,
   garbageCollectPod,

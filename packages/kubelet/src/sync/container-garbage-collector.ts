@@ -6,13 +6,17 @@ import { garbageCollectAllPods } from './container-gc';
 /** Upstream ContainerGCPeriod: the container GC runs once a minute. */
 export const containerGCPeriodMs = 60_000;
 
+/** What a {@link ContainerGarbageCollector} removes through and how it tells live pods from gone ones. */
 export interface ContainerGarbageCollectorOptions {
+  /** The runtime whose dead containers and sandboxes are removed. */
   runtime: PodRuntime;
   /** Pods still running (keep the newest dead instance of each container, for lastState). */
   isActive: (uid: string) => boolean;
   /** Pods the kubelet knows at all; the rest were deleted and lose every dead object. */
   isKnown: (uid: string) => boolean;
+  /** Told of a failed round (the collector itself never throws). */
   onError: (error: unknown) => void;
+  /** Milliseconds between rounds (default {@link containerGCPeriodMs}, upstream's 1 min). */
   periodMs?: number;
   /** The clock the period runs on (default: the system clock). */
   clock?: Clock;
@@ -30,12 +34,14 @@ export class ContainerGarbageCollector {
 
   constructor(private readonly options: ContainerGarbageCollectorOptions) {}
 
+  /** Runs a round every period from now on; a second call while running does nothing. */
   start(): void {
     if (this.stopTimer) return;
     const period = this.options.periodMs ?? containerGCPeriodMs;
     this.stopTimer = everyOn(this.options.clock ?? systemClock, period, () => void this.run());
   }
 
+  /** Stops the periodic rounds and waits for a round in flight to finish. */
   async stop(): Promise<void> {
     this.stopTimer?.();
     this.stopTimer = undefined;
