@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { parseCriLogLine } from '@nodeagent/cri-client';
 import { streamContainerLog } from './log-reader';
 
+/** Which part of a container log to show, as `kubectl logs` --tail, --since and --timestamps ask for it. */
 export interface LogOptions {
   /** Only the last N lines. */
   tailLines?: number;
@@ -78,6 +79,11 @@ export async function streamContainerLogText(
   });
 }
 
+/**
+ * The selected range of a container log, rendered as `kubectl logs` shows it, as one string
+ * (read across the rotation boundary when needed). Rejects with the file system's ENOENT when
+ * neither the log nor an uncompressed rotated copy of it exists.
+ */
 export async function readContainerLog(file: string, options: LogOptions): Promise<string> {
   let out = '';
   await streamContainerLogText(file, options, (chunk) => {

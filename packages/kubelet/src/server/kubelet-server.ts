@@ -19,11 +19,17 @@ import type { StreamingRuntime } from './streaming-runtime';
 import { cpuAndMemoryOnly } from './summary-filter';
 import { writeRawResponse } from './upgrade-proxy';
 
+/** What {@link createKubeletServer} serves and how it checks callers. */
 export interface KubeletServerOptions {
+  /** The kubelet whose pods, health and metrics the routes report. */
   kubelet: Kubelet;
+  /** This node's name: the `nodes/<name>` object every request is authorized against. */
   nodeName: string;
+  /** KubeletConfiguration.podLogsDir (default /var/log/pods), where /containerLogs reads. */
   podLogsDir: string;
+  /** Who is calling (e.g. {@link kubeletAuthenticator}); undefined answers 401 Unauthorized. */
   authenticate: Authenticator;
+  /** Whether that caller may use the path's nodes subresource (e.g. {@link subjectAccessReviewAuthorizer}); false answers 403. */
   authorize: Authorizer;
   /** /stats/summary; without it that path is not served. */
   summary?: SummaryProvider;
@@ -38,9 +44,13 @@ export interface KubeletServerOptions {
 /** Connections handed over for streaming: the HTTP server no longer tracks them, close() must end them. */
 const upgradedSockets = new WeakMap<Server, Set<Duplex>>();
 
+/** A server {@link listen} bound, with the port it got (useful when asked for port 0). */
 export interface RunningServer {
+  /** The listening server. */
   server: Server;
+  /** The bound port. */
   port: number;
+  /** Stops listening and ends every open connection, streaming ones included; resolves once closed. */
   close(): Promise<void>;
 }
 
@@ -104,6 +114,10 @@ export function createHealthzServer(kubelet: Kubelet): Server {
   });
 }
 
+/**
+ * Binds `server` to `host:port` (port 0 picks a free one). Rejects with the server's 'error'
+ * (e.g. EADDRINUSE) if it cannot bind.
+ */
 export async function listen(server: Server, port: number, host: string): Promise<RunningServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

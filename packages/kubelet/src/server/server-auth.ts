@@ -2,20 +2,28 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { AuthenticationV1Requests, AuthorizationV1Requests } from '@nodeagent/informer';
 
+/** An authenticated caller, as the authorizer sees it (upstream user.Info). */
 export interface UserInfo {
+  /** User name, e.g. a client certificate's CN or `system:anonymous`. */
   name: string;
+  /** Group names, e.g. the certificate's O entries plus `system:authenticated`. */
   groups: string[];
 }
 
+/** Finds who made a request; resolves to undefined when no method identifies the caller (the server answers 401). */
 export type Authenticator = (request: IncomingMessage) => Promise<UserInfo | undefined>;
 
+/** What a request asks to do, in upstream's kubelet authorization terms: `verb` on nodes/`subresource` of `nodeName`. */
 export interface AuthorizationAttributes {
+  /** API verb from the HTTP method ({@link verbForMethod}): get, create, update, patch, delete. */
   verb: string;
   /** nodes/<subresource>: proxy, stats, metrics, log. */
   subresource: string;
+  /** The node the kubelet serves. */
   nodeName: string;
 }
 
+/** Decides whether `user` may do what `attributes` describe; false makes the server answer 403. */
 export type Authorizer = (user: UserInfo, attributes: AuthorizationAttributes) => Promise<boolean>;
 
 /** Upstream kubelet auth: the node subresource a path maps to. */
@@ -42,6 +50,7 @@ export function verbForMethod(method: string | undefined): string {
   }
 }
 
+/** Which of upstream's authentication methods {@link kubeletAuthenticator} accepts. */
 export interface AuthenticatorOptions {
   /** Accept verified TLS client certificates (authentication.x509.clientCAFile is set). */
   x509: boolean;
@@ -104,4 +113,5 @@ export function subjectAccessReviewAuthorizer(api: AuthorizationV1Requests): Aut
   };
 }
 
+/** authorization.mode AlwaysAllow: every authenticated caller may do everything (tests, standalone). */
 export const alwaysAllow: Authorizer = async () => true;

@@ -1,9 +1,13 @@
 /** The kubelet's streaming endpoints, as its server routes them. */
 export type StreamingKind = 'exec' | 'attach' | 'portForward';
 
+/** What a streaming path names: the endpoint, the pod and, for exec/attach, the container. */
 export interface StreamingTarget {
+  /** Which endpoint the path is under. */
   kind: StreamingKind;
+  /** The pod's namespace. */
   namespace: string;
+  /** The pod's name. */
   pod: string;
   /** Present in the /{kind}/{ns}/{pod}/{uid}/{container} form: the pod must have this uid. */
   uid?: string;
@@ -49,11 +53,17 @@ export function parseStreamingPath(path: string): StreamingTarget | undefined {
   return undefined;
 }
 
+/** The exec/attach session a request's query asks for ({@link streamOptions}). */
 export interface StreamOptions {
+  /** The `command` parameters in order (empty for attach). */
   command: string[];
+  /** input=1 (or stdin=true): the caller sends stdin. */
   stdin: boolean;
+  /** output=1 (or stdout=true): the caller reads stdout. */
   stdout: boolean;
+  /** error=1 (or stderr=true), and no TTY: the caller reads stderr apart. */
   stderr: boolean;
+  /** tty=1 (or tty=true): the process gets a terminal. */
   tty: boolean;
 }
 
