@@ -118,8 +118,8 @@ export interface EnvFromSource {
 }
 
 /**
- * A port the container listens on (core/v1 ContainerPort); `hostPort` asks the runtime to forward that port of the
- * node to it, `protocol` defaults to TCP.
+ * A port the container listens on (core/v1 ContainerPort); `hostPort` also exposes it on that port of the node,
+ * `protocol` defaults to TCP.
  */
 export interface ContainerPort {
   name?: string;

@@ -31,6 +31,7 @@ import { type ImageUser, verifyRunAsNonRoot } from './verify-run-as-non-root';
 
 export { defaultMaskedPaths, defaultReadonlyPaths } from './security-context';
 
+/** Where a container writes its termination message when terminationMessagePath is unset (upstream's API default). */
 export const defaultTerminationMessagePath = '/dev/termination-log';
 /** Upstream's Localhost seccomp profile root under the default --root-dir. */
 export const defaultSeccompProfileRoot = '/var/lib/kubelet/seccomp';
@@ -42,6 +43,10 @@ export interface MountedVolume {
   readOnly?: boolean;
 }
 
+/**
+ * What buildContainerConfig needs beyond the pod and container spec: runtime facts, resolved env, mounted volumes
+ * and node settings.
+ */
 export interface ContainerConfigOptions extends LinuxResourceOptions {
   /** Restart count: CRI metadata attempt and the log file number. */
   restartCount: number;

@@ -1,11 +1,15 @@
 import type { DNSConfig } from '@nodeagent/cri-client/types';
 import type { Pod } from '../api/pod-types';
 
-/** Upstream limits for the resolv.conf a pod gets (validation.MaxDNSSearchPaths etc.). */
+// Upstream's limits for the resolv.conf a pod gets (pkg/apis/core/validation MaxDNSSearchPaths etc.).
+/** At most this many search domains reach a pod's resolv.conf; later ones are dropped. */
 export const maxDNSSearchPaths = 32;
+/** Search domains are kept only while the search line (domains joined by spaces) fits in this many characters. */
 export const maxDNSSearchListChars = 2048;
+/** At most this many nameservers reach a pod's resolv.conf; later ones are dropped. */
 export const maxDNSNameservers = 3;
 
+/** The node-level DNS settings a pod's resolv.conf is built from (see podDNSConfig). */
 export interface ClusterDNSOptions {
   /** KubeletConfiguration.clusterDNS. */
   clusterDNS: string[];

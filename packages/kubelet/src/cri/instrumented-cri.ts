@@ -33,7 +33,8 @@ export const runtimeOperationTypes: Readonly<Record<string, string>> = {
   imageFsInfo: 'image_fs_info',
 };
 
-type RuntimeOperationMetrics = Pick<
+/** The three kubelet_runtime_operations_* metrics instrumentCriClient records into, e.g. from createKubeletMetrics. */
+export type RuntimeOperationMetrics = Pick<
   KubeletMetrics,
   'runtimeOperations' | 'runtimeOperationsDuration' | 'runtimeOperationsErrors'
 >;

@@ -3,23 +3,36 @@ import { milliValue, parseQuantity } from '@nodeagent/primitives';
 import type { Container, Pod } from '../api/pod-types';
 import { podQOSClass } from '../api/qos-class';
 
-/** Upstream cm constants: CFS shares and quota arithmetic. */
+// Upstream pkg/kubelet/cm constants for the CFS shares and quota arithmetic.
+/** The smallest cpu.shares value the kernel accepts; a container with no CPU request gets it. */
 export const minShares = 2;
+/** cpu.shares for one whole CPU. */
 export const sharesPerCPU = 1024;
+/** Millicores per CPU. */
 export const milliCPUToCPU = 1000;
+/** The default CFS quota period, in microseconds (100 ms). */
 export const quotaPeriodUs = 100_000;
+/** The smallest CFS quota the kernel accepts, in microseconds (1 ms). */
 export const minQuotaPeriodUs = 1000;
 
-/** OOM score adjustments (upstream pkg/kubelet/qos/policy.go). */
+// OOM score adjustments (upstream pkg/kubelet/qos/policy.go).
+/** oom_score_adj of a Guaranteed pod's containers: killed only after everything else. */
 export const guaranteedOOMScoreAdj = -997;
+/** oom_score_adj of a BestEffort pod's containers: the first the kernel kills. */
 export const besteffortOOMScoreAdj = 1000;
+/** oom_score_adj upstream gives the kubelet process itself. */
 export const kubeletOOMScoreAdj = -999;
 
+/** cpu.shares for a CPU request in millicores: 1024 per CPU, never below 2 (upstream MilliCPUToShares). */
 export function milliCPUToShares(milliCPU: number): number {
   if (milliCPU === 0) return minShares;
   return Math.max(minShares, Math.floor((milliCPU * sharesPerCPU) / milliCPUToCPU));
 }
 
+/**
+ * CFS quota in microseconds per `periodUs` for a CPU limit in millicores, never below 1000; 0 for no limit, which
+ * leaves the quota unset (upstream MilliCPUToQuota).
+ */
 export function milliCPUToQuota(milliCPU: number, periodUs: number): number {
   if (milliCPU === 0) return 0;
   return Math.max(minQuotaPeriodUs, Math.floor((milliCPU * periodUs) / milliCPUToCPU));
@@ -41,6 +54,7 @@ export function containerOOMScoreAdj(pod: Pod, container: Container, memoryCapac
   return adj;
 }
 
+/** The node facts and KubeletConfiguration fields that turn a container's resources into CRI Linux resources. */
 export interface LinuxResourceOptions {
   /** Node memory capacity in bytes, for the burstable OOM score. */
   memoryCapacity: number;

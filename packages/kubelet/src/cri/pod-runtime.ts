@@ -24,6 +24,7 @@ export interface RuntimeFeatures {
   supplementalGroupsPolicy: boolean;
 }
 
+/** The outcome of a command run in a container (CRI ExecSync): exit code and the captured output. */
 export interface ExecResult {
   exitCode: number;
   stdout: Buffer;
@@ -48,10 +49,13 @@ export interface PodRuntime {
    * listPods().
    */
   podStatus?(uid: string): Promise<PodRuntimeStatus | undefined>;
+  /** One sandbox's status (CRI PodSandboxStatus); undefined when the runtime no longer has it. */
   podSandboxStatus(sandboxId: string): Promise<RuntimeSandboxStatus | undefined>;
   /** runtimeHandler: the pod's RuntimeClass handler (CRI RunPodSandbox runtime_handler); '' the default. */
   runPodSandbox(config: MessageInput<PodSandboxConfig>, runtimeHandler?: string): Promise<string>;
+  /** Stops every container of the sandbox and tears down its network (CRI StopPodSandbox). */
   stopPodSandbox(sandboxId: string): Promise<void>;
+  /** Removes a stopped sandbox and whatever containers it still has (CRI RemovePodSandbox). */
   removePodSandbox(sandboxId: string): Promise<void>;
   /** The image id of a present image, or undefined. */
   imageRef(image: string): Promise<string | undefined>;
@@ -68,14 +72,17 @@ export interface PodRuntime {
     auth: ImagePullAuth | undefined,
     sandboxConfig: MessageInput<PodSandboxConfig>,
   ): Promise<string>;
+  /** Creates a container in the sandbox and returns its runtime id; it does not start it (CRI CreateContainer). */
   createContainer(
     sandboxId: string,
     config: MessageInput<ContainerConfig>,
     sandboxConfig: MessageInput<PodSandboxConfig>,
   ): Promise<string>;
+  /** Starts a created container (CRI StartContainer). */
   startContainer(containerId: string): Promise<void>;
   /** SIGTERM, then SIGKILL after timeoutSeconds (CRI StopContainer). */
   stopContainer(containerId: string, timeoutSeconds: number): Promise<void>;
+  /** Removes a container that is not running (CRI RemoveContainer). */
   removeContainer(containerId: string): Promise<void>;
   /**
    * New resources for a running container (CRI UpdateContainerResources), for an in-place
@@ -85,6 +92,7 @@ export interface PodRuntime {
     containerId: string,
     resources: MessageInput<LinuxContainerResources>,
   ): Promise<void>;
+  /** Runs `command` in the container and waits for it (CRI ExecSync), for exec probes and hooks; fails past `timeoutSeconds`. */
   execSync(containerId: string, command: string[], timeoutSeconds: number): Promise<ExecResult>;
   /**
    * Container lifecycle events (CRI GetContainerEvents), when the runtime has them: each one

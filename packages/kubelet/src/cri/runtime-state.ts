@@ -6,6 +6,10 @@
 
 export type ContainerRuntimeState = 'created' | 'running' | 'exited' | 'unknown';
 
+/**
+ * One container instance as the runtime reports it (CRI ContainerStatus), mapped to the kubelet's view; times are
+ * epoch milliseconds.
+ */
 export interface RuntimeContainerStatus {
   /** Runtime container id (without the "containerd://" prefix). */
   id: string;
@@ -28,6 +32,7 @@ export interface RuntimeContainerStatus {
   sandboxId?: string;
 }
 
+/** One pod sandbox as the runtime reports it (CRI PodSandboxStatus); `createdAt` is epoch milliseconds. */
 export interface RuntimeSandboxStatus {
   id: string;
   attempt: number;
@@ -38,6 +43,7 @@ export interface RuntimeSandboxStatus {
   hostNetwork: boolean;
 }
 
+/** Every sandbox and container instance the runtime holds for one pod (upstream kubecontainer.PodStatus). */
 export interface PodRuntimeStatus {
   uid: string;
   name: string;
@@ -63,6 +69,7 @@ export function containerInstances(status: PodRuntimeStatus, name: string): Runt
   return status.containers.filter((c) => c.name === name).sort((a, b) => b.createdAt - a.createdAt);
 }
 
+/** The status of a pod the runtime holds nothing for: no sandboxes and no containers. */
 export function emptyPodRuntimeStatus(uid: string, name: string, namespace: string): PodRuntimeStatus {
   return { uid, name, namespace, sandboxes: [], containers: [] };
 }

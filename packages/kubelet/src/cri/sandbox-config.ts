@@ -11,6 +11,10 @@ import { defaultPodLogsDir, podLogDirectory } from './log-paths';
 import { linuxSandboxSecurityContext } from './security-context';
 import { sysctlNameWithDots } from './sysctl-namespace';
 
+/**
+ * What buildSandboxConfig needs beyond the pod: cluster DNS settings, the sandbox attempt, the log directory and
+ * the cgroup parent.
+ */
 export interface SandboxConfigOptions extends ClusterDNSOptions {
   /** Sandbox attempt: 0 first, incremented each time the sandbox is re-created. */
   attempt: number;

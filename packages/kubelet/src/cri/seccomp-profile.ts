@@ -7,6 +7,10 @@ import {
 import type { Container, Pod, SeccompProfile } from '../api/pod-types';
 import { SecurityContextError } from './security-context-error';
 
+/**
+ * Node settings that decide a container's seccomp profile: where Localhost profiles live and whether RuntimeDefault
+ * is the default.
+ */
 export interface SeccompOptions {
   /** Where Localhost profiles live: upstream `<root-dir>/seccomp`. */
   profileRoot: string;

@@ -134,6 +134,10 @@ function podSupplementalGroups(pod: Pod): number[] {
   return [...(podSc?.fsGroup !== undefined ? [podSc.fsGroup] : []), ...(podSc?.supplementalGroups ?? [])];
 }
 
+/**
+ * What linuxContainerSecurityContext needs beyond the pod and container: seccomp settings, the image's user,
+ * user-namespace ID mappings and the PID namespace to join.
+ */
 export interface ContainerSecurityOptions extends SeccompOptions {
   /** The image's configured user (CRI ImageStatus); used when no runAsUser is set. */
   imageUser?: ImageUser;

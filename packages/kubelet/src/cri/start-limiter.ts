@@ -48,6 +48,7 @@ export class StartLimiter {
     return this.waiting.length;
   }
 
+  /** Runs `work` once a slot is free for `step` and frees the slot when it settles; resolves or rejects as `work` does. */
   async run<T>(step: StartStep, work: () => Promise<T>): Promise<T> {
     await this.acquire(step);
     try {

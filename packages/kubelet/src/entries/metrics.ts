@@ -1,7 +1,11 @@
 // @nodeagent/kubelet/metrics: Prometheus metrics: the kubelet registry, process metrics and the cadvisor/resource/prober
 // collectors.
 
-export { instrumentCriClient, runtimeOperationTypes } from '../cri/instrumented-cri';
+export {
+  instrumentCriClient,
+  type RuntimeOperationMetrics,
+  runtimeOperationTypes,
+} from '../cri/instrumented-cri';
 export { collectProcessMetrics, createKubeletMetrics, type KubeletMetrics } from '../metrics';
 export {
   type ContainerIdentity,
