@@ -7,6 +7,8 @@ export interface ContainerdPaths {
   cniConfDir: string;
   cniDataDir: string;
   logFile: string;
+  /** The CRI registry `config_path`: `<host:port>/hosts.toml` files, read by containerd on each pull. */
+  registryHostsDir: string;
 }
 
 export function containerdPaths(baseDir: string): ContainerdPaths {
@@ -18,6 +20,7 @@ export function containerdPaths(baseDir: string): ContainerdPaths {
     cniConfDir: `${baseDir}/cni/net.d`,
     cniDataDir: `${baseDir}/cni/ipam`,
     logFile: `${baseDir}/containerd.log`,
+    registryHostsDir: `${baseDir}/certs.d`,
   };
 }
 
@@ -36,6 +39,8 @@ export interface ContainerdConfigInput {
  *   instead of the host's /var/run/netns, so nothing leaks into `ip netns list`.
  * - the opt plugin path and the ttrpc socket are moved under baseDir, so two instances never share
  *   a file.
+ * - registry config_path: per-host settings (a test registry on plain HTTP, see
+ *   renderPlainHttpRegistryHost) come from files under baseDir; empty, every host keeps the defaults.
  */
 export function renderContainerdConfig(c: ContainerdConfigInput): string {
   const p = c.paths;
@@ -75,6 +80,9 @@ disabled_plugins = [
   enable_selinux = false
   max_container_log_line_size = 16384
 
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = ${q(p.registryHostsDir)}
+
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = ${q(c.cniBinDir)}
     conf_dir = ${q(p.cniConfDir)}
@@ -89,6 +97,19 @@ disabled_plugins = [
 
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
+`;
+}
+
+/**
+ * hosts.toml for `<registryHostsDir>/<host>/`: containerd talks to `host` (e.g. `127.0.0.1:41234`)
+ * over plain HTTP, for pulls and resolves. Credentials still come from the CRI PullImage request.
+ */
+export function renderPlainHttpRegistryHost(host: string): string {
+  const url = JSON.stringify(`http://${host}`);
+  return `server = ${url}
+
+[host.${url}]
+  capabilities = ["pull", "resolve"]
 `;
 }
 

@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildImages, importImages, type LocalImages, PAUSE_IMAGE } from '../images/build-images';
-import { containerdPaths, renderCniConflist, renderContainerdConfig } from './containerd-config';
+import {
+  containerdPaths,
+  renderCniConflist,
+  renderContainerdConfig,
+  renderPlainHttpRegistryHost,
+} from './containerd-config';
 import { register, staleEntries, unregister } from './instance-registry';
 import {
   isAlive,
@@ -279,6 +284,16 @@ export async function sweepStaleInstances(opts: { only?: string[] } = {}): Promi
     swept.push(entry.info.netns);
   }
   return swept;
+}
+
+/**
+ * Lets the private containerd in `baseDir` pull from `host` (`127.0.0.1:<port>`, e.g. a
+ * tools/registry instance in its network namespace) over plain HTTP. Takes effect on the next pull.
+ */
+export async function allowPlainHttpRegistry(baseDir: string, host: string): Promise<void> {
+  const dir = join(containerdPaths(baseDir).registryHostsDir, host);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'hosts.toml'), renderPlainHttpRegistryHost(host));
 }
 
 /** Read `<baseDir>/instance.json` written by startContainerd. */
