@@ -11,6 +11,7 @@ export type PodAdmitResult = { admit: true } | { admit: false; reason: string; m
 
 /** One check a new pod must pass before the kubelet runs anything for it (upstream PodAdmitHandler). */
 export interface PodAdmitHandler {
+  /** Decides synchronously whether `attrs.pod` may run beside `attrs.otherPods`; a refusal names reason and message. */
   admit(attrs: PodAdmitAttributes): PodAdmitResult;
 }
 

@@ -7,6 +7,7 @@ import { asksForLabel, seLinuxEnforcePath } from './selinux-admit';
 /** Why an ephemeral container may not start, or undefined when it may. */
 export type EphemeralContainerCheck = (pod: Pod, container: EphemeralContainer) => string | undefined;
 
+/** Host facts for ephemeralContainerChecks; each defaults to what this host reports. */
 export interface EphemeralContainerChecksOptions {
   /** Whether the host enforces SELinux (default: selinuxfs is mounted), as the SELinux admit handler. */
   seLinuxEnabled?: boolean;

@@ -9,6 +9,7 @@ import { safeSysctlAllowlist } from './safe-sysctls';
 import { seLinuxAdmitHandler } from './selinux-admit';
 import { SysctlAllowlist } from './sysctl-allowlist';
 
+/** The KubeletConfiguration fields, host facts and callbacks kubeletAdmitHandlers builds its handlers from. */
 export interface KubeletAdmitHandlersOptions {
   /** KubeletConfiguration.maxPods. */
   maxPods: number;

@@ -9,6 +9,7 @@ import { requestCertificate, waitForCertificate } from './csr-client';
 import { generatePrivateKeyPem } from './private-key';
 import { rotationDeadline } from './rotation-deadline';
 
+/** How a CertificateManager gets, checks, stores and renews one certificate (client or serving). */
 export interface CertificateManagerOptions {
   /** "kubelet-client" or "kubelet-server", for logs. */
   name: string;
@@ -33,13 +34,16 @@ export interface CertificateManagerOptions {
   /** Called with each new pair after it is stored. */
   onRotated?: (pair: CertificatePair) => void;
   logger?: KubeletLogger;
+  /** Current time in epoch milliseconds, for validity and deadline checks (default Date.now). */
   now?: () => number;
   /** The clock rotation waits on (default: the system clock). */
   clock?: Clock;
+  /** A number in [0, 1) that picks the rotation deadline within 70–90 % of the validity (default Math.random). */
   random?: () => number;
   /** How long one CSR may wait for its certificate. Default 15 min (upstream's rotation wait). */
   certificateWaitMs?: number;
   pollIntervalMs?: number;
+  /** Waits between CSR polls; replaces `clock` for those waits when given. */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -108,6 +112,7 @@ export class CertificateManager {
     return this.currentPair;
   }
 
+  /** The pair in use now; undefined before load() found or stored one. */
   current(): CertificatePair | undefined {
     return this.currentPair;
   }
@@ -221,6 +226,7 @@ export class CertificateManager {
     }
   }
 
+  /** Ends the rotation loop start() began: clears the pending timer; a rotation already under way still finishes. */
   stop(): void {
     this.stopped = true;
     if (this.timer) this.clock().clearTimeout(this.timer);

@@ -2,8 +2,9 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { ecdsaP256, x509 } from '@nodeagent/primitives/x509';
 import { cryptoKeyPair } from './private-key';
 
-/** certificates.k8s.io/v1 signer names the kubelet asks for. */
+/** certificates.k8s.io/v1 signer of the kubelet's client certificate (the one it talks to the API server with). */
 export const KUBE_APISERVER_CLIENT_KUBELET_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
+/** certificates.k8s.io/v1 signer of the kubelet's serving certificate (its HTTPS server on port 10250). */
 export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
 
 /** What a certificate should say about the node: upstream's x509.CertificateRequest template. */

@@ -29,6 +29,7 @@ async function symlinkOrAbsent(path: string): Promise<boolean> {
   );
 }
 
+/** Where a CertificateFileStore keeps its pairs, and the explicit files it falls back to. */
 export interface CertificateStoreOptions {
   /** File prefix: "kubelet-client" or "kubelet-server". */
   pairNamePrefix: string;
@@ -36,7 +37,9 @@ export interface CertificateStoreOptions {
   certDirectory: string;
   /** Explicit files (tlsCertFile/tlsPrivateKeyFile, or the kubeconfig's) read when no current pair exists. */
   certFile?: string;
+  /** The key file that goes with `certFile`. */
   keyFile?: string;
+  /** Current time in epoch milliseconds, for the timestamp in a new pair's file name (default Date.now). */
   now?: () => number;
 }
 

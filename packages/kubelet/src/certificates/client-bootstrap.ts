@@ -21,6 +21,7 @@ import { isValidPrivateKeyPem, loadOrGenerateKeyFile } from './private-key';
 /** Where the key of a bootstrap CSR waits until the certificate arrives (upstream's name). */
 export const TMP_PRIVATE_KEY_FILE = 'kubelet-client.key.tmp';
 
+/** Inputs of loadClientCert: the kubeconfigs, the certificate directory and the node name to request a certificate for. */
 export interface ClientBootstrapOptions {
   /** --kubeconfig: written here, pointing at the certificate, when bootstrapping happens. */
   kubeconfigPath: string;
@@ -28,8 +29,10 @@ export interface ClientBootstrapOptions {
   bootstrapKubeconfigPath: string;
   /** --cert-dir. */
   certDir: string;
+  /** The node the certificate is for (its subject is `system:node:<nodeName>`). */
   nodeName: string;
   logger?: KubeletLogger;
+  /** Current time in epoch milliseconds, to tell whether the present certificate is still valid (default Date.now). */
   now?: () => number;
   /** How long to wait for the signed certificate. Default 1 h, as upstream. */
   timeoutMs?: number;
@@ -116,11 +119,16 @@ export function bootstrappedKubeconfigYaml(bootstrap: KubeConfig, pemPath: strin
   });
 }
 
+/** Inputs of loadClientConfig, the bootstrap path taken with client certificate rotation on. */
 export interface ClientConfigBootstrapOptions {
+  /** --kubeconfig: used as it is while valid, otherwise written pointing at the rotated certificate. */
   kubeconfigPath: string;
+  /** --bootstrap-kubeconfig: its server and CA go into the written kubeconfig. */
   bootstrapKubeconfigPath: string;
+  /** --cert-dir, where `kubelet-client-current.pem` lives. */
   certDir: string;
   logger?: KubeletLogger;
+  /** Current time in epoch milliseconds, to tell whether --kubeconfig is still valid (default Date.now). */
   now?: () => number;
 }
 

@@ -6,13 +6,17 @@ import { x509 } from '@nodeagent/primitives/x509';
 import { sleepOn } from '../clock-timers';
 import { CertificateError } from './certificate-error';
 
+/** What to put in a CertificateSigningRequest (certificates.k8s.io/v1 CSR spec) sent by requestCertificate. */
 export interface CertificateSigningRequestInput {
   /** PEM "CERTIFICATE REQUEST". */
   requestPem: string;
   /** A fixed name (bootstrap's digested name) or undefined for generateName "csr-". */
   name?: string;
+  /** The signer to ask, e.g. `kubernetes.io/kube-apiserver-client-kubelet`. */
   signerName: string;
+  /** Key usages, e.g. `digital signature` and `client auth`. */
   usages: readonly string[];
+  /** spec.expirationSeconds to ask for; undefined lets the signer choose. */
   expirationSeconds?: number;
 }
 
@@ -84,14 +88,17 @@ function incompatibility(
   return undefined;
 }
 
-export interface WaitOptions {
+/** How long and how often waitForCertificate polls a CSR for its issued certificate. */
+export interface CertificateWaitOptions {
   /** Give up after this long (upstream: 1 h for bootstrap, 15 min for rotation). */
   timeoutMs: number;
   /** How often to read the CSR again. Default 1 s. */
   pollIntervalMs?: number;
+  /** Current time in epoch milliseconds, for the timeout (default Date.now). */
   now?: () => number;
   /** The clock the polls wait on (default: the system clock); `sleep` replaces it when given. */
   clock?: Clock;
+  /** Waits between polls, instead of a timer on `clock`. */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -103,7 +110,7 @@ export interface WaitOptions {
 export async function waitForCertificate(
   api: Pick<CertificatesV1Requests, 'readCertificateSigningRequest'>,
   csr: { name: string; uid: string },
-  options: WaitOptions,
+  options: CertificateWaitOptions,
 ): Promise<string> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => sleepOn(options.clock ?? systemClock, ms));

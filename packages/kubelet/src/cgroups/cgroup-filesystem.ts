@@ -13,6 +13,7 @@ export interface CgroupFilesystem {
   readonly version: 1 | 2;
   /** Creates the cgroup (and missing ancestors) and applies the resources. */
   ensure(path: string, resources?: CgroupResources): Promise<void>;
+  /** Whether the cgroup at `path` (relative to the mount root) exists. */
   exists(path: string): Promise<boolean>;
   /** Names of the child cgroups (directories) of path; empty when it does not exist. */
   children(path: string): Promise<string[]>;
@@ -22,6 +23,7 @@ export interface CgroupFilesystem {
   read(path: string, file: string): Promise<string>;
 }
 
+/** Where the cgroup filesystem is mounted on a Linux node. */
 export const defaultCgroupMountRoot = '/sys/fs/cgroup';
 
 /** Picks v2 when the mount root is a unified hierarchy (has cgroup.controllers), v1 otherwise. */

@@ -7,12 +7,19 @@ import { InvalidConfigError } from '../errors';
  */
 export type CgroupName = readonly string[];
 
+/**
+ * How cgroups are named and created (KubeletConfiguration.cgroupDriver): plain cgroupfs directories, or systemd
+ * slices. It must match the runtime's setting.
+ */
 export type CgroupDriverName = 'cgroupfs' | 'systemd';
 
-/** Upstream defaultNodeAllocatableCgroupName and the QoS and pod prefixes. */
+/** The cgroup every pod lives under (upstream defaultNodeAllocatableCgroupName), below cgroupRoot. */
 export const podsCgroupComponent = 'kubepods';
+/** The cgroup under `kubepods` that holds the Burstable pods. */
 export const burstableCgroupComponent = 'burstable';
+/** The cgroup under `kubepods` that holds the BestEffort pods. */
 export const besteffortCgroupComponent = 'besteffort';
+/** A pod's own cgroup is this prefix followed by the pod's UID: `pod<uid>`. */
 export const podCgroupPrefix = 'pod';
 
 const systemdSuffix = '.slice';

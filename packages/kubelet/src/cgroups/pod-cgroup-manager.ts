@@ -15,7 +15,9 @@ import {
 } from './cgroup-name';
 import { type PodResourceConfigOptions, podCPURequestMilli, podResourceConfig } from './pod-resource-config';
 
+/** The cgroup filesystem and KubeletConfiguration fields a PodCgroupManager works with. */
 export interface PodCgroupManagerOptions extends PodResourceConfigOptions {
+  /** The cgroup filesystem to create pod cgroups in, e.g. from detectCgroupFilesystem(). */
   fs: CgroupFilesystem;
   /** KubeletConfiguration.cgroupDriver; must match the runtime's (containerd's SystemdCgroup). */
   cgroupDriver: CgroupDriverName;
@@ -50,6 +52,7 @@ export class PodCgroupManager {
     return this.podsCgroup;
   }
 
+  /** The pod's cgroup name: `pod<uid>` under its QoS class's cgroup (directly under `kubepods` for Guaranteed). */
   podCgroup(pod: Pod): CgroupName {
     return [...this.qosCgroup(podQOSClass(pod)), `${podCgroupPrefix}${pod.metadata.uid ?? ''}`];
   }

@@ -4,6 +4,7 @@ import { podQOSClass } from '../api/qos-class';
 import { milliCPUToQuota, milliCPUToShares, minShares, quotaPeriodUs } from '../cri/linux-resources';
 import type { CgroupResources } from './cgroup-resources';
 
+/** KubeletConfiguration fields that shape a pod cgroup's CPU quota and pids limit. */
 export interface PodResourceConfigOptions {
   /** KubeletConfiguration.cpuCFSQuota: false leaves pod CPU unthrottled. */
   cpuCFSQuota?: boolean;

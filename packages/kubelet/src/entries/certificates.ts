@@ -22,7 +22,12 @@ export {
   loadClientCert,
   loadClientConfig,
 } from '../certificates/client-bootstrap';
-export { requestCertificate, waitForCertificate } from '../certificates/csr-client';
+export {
+  type CertificateSigningRequestInput,
+  type CertificateWaitOptions,
+  requestCertificate,
+  waitForCertificate,
+} from '../certificates/csr-client';
 export { generatePrivateKeyPem } from '../certificates/private-key';
 export { rotationDeadline } from '../certificates/rotation-deadline';
 export { serveCurrentCertificate } from '../certificates/serving-certificate';
