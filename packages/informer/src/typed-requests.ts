@@ -20,16 +20,21 @@ import { type ApiRequest, apiRequest } from './api-request';
 // or a factory's object, so a result may be either form (`Date | string` timestamps) and such
 // code must read both.
 
-/** One client-node call as these requests make it: wire-form body accepted, wire-form result. */
+/**
+ * One client-node call as these requests make it: wire-form result, and a parameter object whose
+ * `body` (when the call has one) may be in either form (the wire type is spelled out here rather
+ * than named, so the public type refers to nothing the package does not export).
+ */
 export type WireCall<F> = F extends (param: infer P, options?: infer O) => Promise<infer R>
-  ? (param: WireParam<P>, options?: O) => Promise<Wire<R>>
+  ? (
+      param: P extends { body: infer B } ? Omit<P, 'body'> & { body: B | Wire<B> } : P,
+      options?: O,
+    ) => Promise<Wire<R>>
   : never;
 /** One client-node call made by either client-node's class or these requests: either result form. */
 export type EitherCall<F> = F extends (param: infer P, options?: infer O) => Promise<infer R>
   ? (param: P, options?: O) => Promise<R | Wire<R>>
   : never;
-/** A call's parameter object whose `body` may also be in wire form. */
-export type WireParam<P> = P extends { body: infer B } ? Omit<P, 'body'> & { body: B | Wire<B> } : P;
 /** The named methods of a client-node API class, as wire calls. */
 export type WireRequests<Api, K extends keyof Api> = { [M in K]: WireCall<Api[M]> };
 /** The named methods of a client-node API class, made by the class itself or as wire calls. */

@@ -31,6 +31,7 @@ export {
   formatServiceExplanation,
   type ServiceExplanation,
 } from '../shared/service-explanation';
+export type { BaseSetup } from './base-setup';
 export {
   endpointChainName,
   isServiceChainName,

@@ -63,7 +63,15 @@ export function widenNftCache(
    * (2 s at 10k Services), while a small section is fast with the narrowed cache anyway.
    */
   options: { minChains?: number } = {},
-): { payload: string; mapLine: (line: number) => number } {
+): {
+  /** The payload with the `-S` lines inserted. */
+  payload: string;
+  /**
+   * A 1-based line number of the new payload (as iptables-restore names a failing line) → the
+   * original's line; an inserted `-S` maps to the `*table` line before it.
+   */
+  mapLine: (line: number) => number;
+} {
   const wide = sectionsToWiden(payload, options.minChains ?? 0);
   const parts: string[] = [];
   const insertedAfter: number[] = [];

@@ -49,6 +49,17 @@ export {
   NftNetlinkUnavailableError,
 } from './netlink/errors';
 export { NetnsChannel, type NetnsChannelOptions } from './netlink/netns-channel';
+// The rule compiler's interface, for a caller that supplies its own `compileRule` / `decompileRule`.
+export type { AnonymousSetContents, DecompileContext } from './netlink/rule/decompile-rule';
+export type {
+  AllocateAnonymousSet,
+  AnonymousSet,
+  CompiledRule,
+  CompileRule,
+  CompileRuleInput,
+  NetlinkSetInfo,
+  RuleBatchState,
+} from './netlink/rule/types';
 export { NftablesClient, type NftablesClientOptions, nftErrorLine } from './nftables-client';
 export type { NftablesInterface } from './nftables-interface';
 export { parseNftJson, ruleTextsByHandle } from './parse-json';

@@ -1,12 +1,17 @@
 import { badRequest } from './api-error';
 import type { ResourceType } from './resource-types';
 
+/** One parsed field-selector requirement (`field=value`, `field==value` or `field!=value`). */
 export interface FieldRequirement {
+  /** The field label, e.g. `spec.nodeName` or `metadata.name`. */
   field: string;
+  /** True for `!=`. */
   negate: boolean;
+  /** The value compared with the field's (an unset field reads as `''`, unset boolean labels as `false`). */
   value: string;
 }
 
+/** A parsed field selector: an object matches when it meets every requirement (an empty one matches all). */
 export type FieldSelector = FieldRequirement[];
 
 /** Parse `a=b,c!=d` and reject field labels the resource does not index, like the real server. */

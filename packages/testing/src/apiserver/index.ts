@@ -31,12 +31,20 @@ export {
   startEndpointSliceController,
 } from './endpointslice-controller';
 export type { FailNextOptions, FaultInjector } from './fault-injector';
+export { type FieldRequirement, type FieldSelector, parseFieldSelector } from './field-selector';
 export type { KubeObject, ObjectMeta, WatchEventType } from './kube-object';
 export { kubeconfigYaml } from './kubeconfig';
 export { type KubeletClientOptions, type KubeletLocation, kubeletLocationForPod } from './kubelet-connection';
-export { matchesLabels, matchesStructuredSelector, parseLabelSelector } from './label-selector';
+export {
+  type LabelRequirement,
+  type LabelSelector,
+  matchesLabels,
+  matchesStructuredSelector,
+  parseLabelSelector,
+} from './label-selector';
 export { NODE_LIFECYCLE_DEFAULTS, type NodeLifecycleController } from './node-lifecycle-controller';
-export type { ObjectStore, StoredEvent } from './object-store';
+export type { ObjectStore, StoredEvent, StoreListener } from './object-store';
+export type { FieldValidation } from './object-validation';
 export type { PodGarbageCollector } from './pod-garbage-collector';
 export { kubeletPathFor, POD_PROXY_SUBRESOURCES, type PodProxySubresource } from './pod-proxy-subresources';
 export type { ReplicaSetController } from './replicaset-controller';

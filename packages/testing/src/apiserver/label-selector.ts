@@ -2,11 +2,15 @@ import { badRequest } from './api-error';
 
 /** One parsed label-selector requirement (the string form's `=`, `!=`, `in`, `notin`, exists, `!key`). */
 export interface LabelRequirement {
+  /** The label key the requirement reads. */
   key: string;
+  /** How the label's value is compared with `values` (`exists`/`notexists` ignore them). */
   op: 'eq' | 'neq' | 'in' | 'notin' | 'exists' | 'notexists';
+  /** The values compared against: one for `eq`/`neq`, the set for `in`/`notin`, none otherwise. */
   values: string[];
 }
 
+/** A parsed label selector: an object matches when it meets every requirement (an empty one matches all). */
 export type LabelSelector = LabelRequirement[];
 
 /** Split on commas that are not inside a `(...)` value set. */

@@ -11,6 +11,7 @@ export interface StoredEvent {
   oldObject?: KubeObject;
 }
 
+/** Called synchronously, in commit order, with each change the store commits (see ObjectStore.subscribe). */
 export type StoreListener = (event: StoredEvent) => void;
 
 function objectKey(namespace: string | undefined, name: string): string {

@@ -104,6 +104,11 @@ const SPEC_FIELDS: Record<string, string[]> = {
   ],
 };
 
+/**
+ * The `fieldValidation` query parameter of a write: what the server does with fields its schema
+ * does not know (`Strict` refuses the write, `Warn` accepts it with a warning per field, `Ignore`
+ * drops them silently). The default, as upstream's, is `Warn`.
+ */
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
 /** Names of fields the schema does not know, as `strict decoding error` reports them. */

@@ -49,7 +49,10 @@ export interface NetlinkNftablesClientOptions {
   splitOversizedBatches?: boolean;
   /** A lower batch size limit in bytes than the socket's (e.g. to leave the kernel headroom). */
   maxBatchBytes?: number;
-  /** Expressions → nft rule text for list(); without it, listed rules carry their handle, comment and raw expressions only. */
+  /**
+   * Expressions → nft rule text for list() (default: this package's decompiler). A rule it throws
+   * on is listed with its handle, comment and raw expressions and an empty `rule`.
+   */
   decompileRule?: (expressions: Buffer, context: DecompileContext) => string;
 }
 

@@ -31,8 +31,11 @@ export interface AnonymousSetContents {
   valueType?: string;
 }
 
+/** What reading expressions back into nft rule text needs besides the bytes themselves. */
 export interface DecompileContext {
+  /** The table's family: `ip`/`ip6` payload matches are read against it. */
   family: NftFamily;
+  /** The chain the rule sits in (for a custom decompiler; this package's own does not read it). */
   chain?: string;
   /** `__set%d` contents by the name the lookup carries. */
   anonymousSets?: ReadonlyMap<string, AnonymousSetContents>;

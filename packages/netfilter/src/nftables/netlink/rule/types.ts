@@ -41,6 +41,7 @@ export interface AnonymousSet {
    * i.e. alternating start and end-exclusive keys, the end marked by `intervalEnd`.
    */
   elements: Buffer[];
+  /** An interval set (NFT_SET_INTERVAL): `elements` are start/end pairs rather than single keys. */
   interval?: boolean;
   /** Interval sets: the indexes in `elements` that are interval ends (NFT_SET_ELEM_INTERVAL_END). */
   intervalEnd?: readonly number[];
@@ -76,9 +77,13 @@ export interface AnonymousSet {
  */
 export type AllocateAnonymousSet = (kind: 'set' | 'map') => { name: string; setId: number };
 
+/** One rule for the compiler to turn into expressions, with the table context it may refer to. */
 export interface CompileRuleInput {
+  /** The table's family: decides which payload offsets `ip`/`ip6` matches compile to. */
   family: NftFamily;
+  /** The table the rule goes into (context for a custom compiler; this package's own does not read it). */
   table: string;
+  /** The chain the rule goes into (likewise context only). */
   chain: string;
   /** nft rule text, e.g. `ip daddr 10.0.0.1 tcp dport 80 jump svc`. */
   rule: string;
@@ -109,6 +114,7 @@ export interface RuleBatchState {
   readonly mapValuesEvaluated: Set<string>;
 }
 
+/** What the compiler produces for one rule: the NEWRULE message's payloads and the sets to create first. */
 export interface CompiledRule {
   /** NFTA_RULE_EXPRESSIONS payload: a run of NFTA_LIST_ELEM nests, each one expression. */
   expressions: Buffer;
@@ -118,4 +124,9 @@ export interface CompiledRule {
   userdata?: Buffer;
 }
 
+/**
+ * A rule compiler: nft rule text → nf_tables expressions, as `nft` would encode them. The
+ * package's own throws a NetfilterError with code `NFT_RULE_SYNTAX` for text it cannot read and
+ * `NFT_RULE_SET` for a set it was not told about (or uses with the wrong shape).
+ */
 export type CompileRule = (input: CompileRuleInput) => CompiledRule;
