@@ -12,11 +12,12 @@ export {
   type ApiEventSink,
   apiEventRecorder,
   apiEventSink,
+  type EventApi,
   type PodEventRecorder,
   type PodEventType,
 } from '../sources/api-event-recorder';
 export { ApiPodSource, type ApiPodSourceHandlers, isMirrorPod } from '../sources/api-pod-source';
-export { ApiServiceLister } from '../sources/api-service-lister';
+export { ApiServiceLister, type WireService } from '../sources/api-service-lister';
 export { HttpPodSource, type HttpPodSourceOptions, podsFromManifest } from '../sources/http-pod-source';
 export { MirrorPodSync, type MirrorPodSyncOptions } from '../sources/mirror-pod-sync';
 export {

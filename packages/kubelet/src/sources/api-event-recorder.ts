@@ -21,8 +21,11 @@ export const defaultEventBurst = 100;
 export type EventApi = Pick<CoreV1Requests, 'createNamespacedEvent'> &
   Partial<Pick<CoreV1Requests, 'patchNamespacedEvent'>>;
 
+/** How {@link apiEventSink} and {@link apiEventRecorder} write events. */
 export interface ApiEventRecorderOptions {
+  /** The node the kubelet runs on: source.host, reportingInstance and the node events' object. */
   nodeName: string;
+  /** Event timestamps, correlation windows and rate limiting run on it (default: the system clock). */
   clock?: Clock;
   /** Called when the API server refuses an event; events are best effort, as upstream's. */
   onError?: (error: unknown) => void;

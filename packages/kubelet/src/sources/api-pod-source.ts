@@ -3,9 +3,13 @@ import { Informer } from '@nodeagent/informer';
 import type { Pod } from '../api/pod-types';
 import { configMirrorAnnotation } from '../cri/labels';
 
+/** Where {@link ApiPodSource} delivers this node's pods (mirror pods are never delivered). */
 export interface ApiPodSourceHandlers {
+  /** A pod was bound to this node, or was there at the first list. */
   add(pod: Pod): void;
+  /** A pod changed; a graceful delete arrives here as a set deletionTimestamp. */
   update(pod: Pod): void;
+  /** A pod left the API server (deleted for good, or no longer bound to this node). */
   remove(pod: Pod): void;
 }
 
@@ -46,11 +50,16 @@ export class ApiPodSource {
     });
   }
 
+  /**
+   * Starts the watch and resolves once the first list was delivered to the handlers. Rejects with
+   * the informer's InformerStoppedError if {@link stop} is called before that.
+   */
   async start(): Promise<void> {
     this.informer.start();
     await this.informer.waitForSync();
   }
 
+  /** Stops the watch and the informer behind it. */
   async stop(): Promise<void> {
     await this.informer.stop();
   }

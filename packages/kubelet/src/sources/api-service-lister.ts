@@ -2,7 +2,9 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { Informer } from '@nodeagent/informer';
 import type { ServiceLink, ServiceLister } from '../env/service-env';
 
-interface WireService extends KubernetesObject {
+/** A Service as the lister's informer holds it: wire JSON keeping only what service links read. */
+export interface WireService extends KubernetesObject {
+  /** The cluster IP and ports, the only spec fields the `<SVC>_SERVICE_*` variables need. */
   spec?: { clusterIP?: string; ports?: { name?: string; port: number; protocol?: string }[] };
 }
 
@@ -42,6 +44,7 @@ export class ApiServiceLister implements ServiceLister {
     });
   }
 
+  /** Every Service the informer holds now (empty before the first list). */
   list(): readonly ServiceLink[] {
     return this.informer.list() as ServiceLink[];
   }
@@ -50,10 +53,12 @@ export class ApiServiceLister implements ServiceLister {
     return this.informer.hasSynced();
   }
 
+  /** Starts the list and watch of every Service in the cluster; errors go to the constructor's `onError`. */
   start(): void {
     this.informer.start();
   }
 
+  /** Stops the watch. */
   async stop(): Promise<void> {
     await this.informer.stop();
   }

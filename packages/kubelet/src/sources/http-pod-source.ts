@@ -11,6 +11,7 @@ const MAX_CONFIG_LENGTH = 10 * 2 ** 20;
 /** Upstream's client timeout for the manifest URL. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
+/** Where {@link HttpPodSource} reads pods from, how often, and where it hands them. */
 export interface HttpPodSourceOptions {
   /** KubeletConfiguration.staticPodURL (--manifest-url). */
   url: string;
@@ -27,7 +28,9 @@ export interface HttpPodSourceOptions {
   onError?: (error: Error, failures: number) => void;
   /** Called once reading works again after failures (upstream "Successfully read pods from URL"). */
   onRecovered?: () => void;
+  /** The HTTP client (default: the global fetch); tests inject a fake server. */
   fetch?: typeof fetch;
+  /** The time stamped as a new pod's config.seen annotation (default: the wall clock). */
   now?: () => Date;
 }
 
@@ -125,6 +128,7 @@ export class HttpPodSource {
     );
   }
 
+  /** Reads the URL once, then again every `checkFrequencyMs` until {@link stop}; never rejects (failures go to onError). */
   async start(): Promise<void> {
     await this.check();
     const tick = () => {
@@ -137,6 +141,7 @@ export class HttpPodSource {
     tick();
   }
 
+  /** Stops polling; a read in flight still hands its pods over. */
   stop(): void {
     this.stopped = true;
     if (this.timer) this.clock.clearTimeout(this.timer);

@@ -5,11 +5,14 @@ import type { Pod } from '../api/pod-types';
 import { unrefTimer } from '../clock-timers';
 import { syncMirrorPods } from './api-clients';
 
+/** The API calls {@link MirrorPodSync} makes and for which node. */
 export interface MirrorPodSyncOptions {
+  /** Reads the Node, lists and writes mirror pods. */
   core: Pick<
     CoreV1Requests,
     'readNode' | 'listPodForAllNamespaces' | 'deleteNamespacedPod' | 'createNamespacedPod'
   >;
+  /** The node whose static pods are mirrored (and which owns the mirror pods). */
   nodeName: string;
   /** How soon a failed attempt (API server down, Node not registered yet) is retried. Default 10 s. */
   retryMs?: number;
@@ -17,6 +20,7 @@ export interface MirrorPodSyncOptions {
   clock?: Clock;
   /** After mirror pods were created or replaced: the static pods whose status should go out again. */
   onCreated?: (pods: Pod[]) => void;
+  /** A failed attempt (it is retried after `retryMs`). */
   onError?: (error: unknown) => void;
 }
 
@@ -68,6 +72,7 @@ export class MirrorPodSync {
     while (this.running) await this.running;
   }
 
+  /** No further attempts or retries; one in flight finishes (see {@link idle}). */
   stop(): void {
     this.stopped = true;
     if (this.timer) this.clock.clearTimeout(this.timer);

@@ -8,8 +8,11 @@ import { unrefTimer } from '../clock-timers';
 import { configHashAnnotation, configSeenAnnotation, configSourceAnnotation } from '../cri/labels';
 import { InvalidPodSpecError } from '../errors';
 
+/** A manifest in the static pod directory that could not be read as a Pod; the other files still count. */
 export interface StaticPodFileError {
+  /** The manifest's path. */
   file: string;
+  /** Why: a read error, YAML error or InvalidPodSpecError. */
   error: Error;
 }
 
@@ -137,15 +140,21 @@ export async function readStaticPods(
   return { pods, errors };
 }
 
+/** Which directory {@link StaticPodSource} polls, how often, and where it hands the pods. */
 export interface StaticPodSourceOptions {
+  /** KubeletConfiguration.staticPodPath; a missing directory holds no pods. */
   dir: string;
+  /** The node name appended to each pod's name (`<name>-<node>`) and set as spec.nodeName. */
   nodeName: string;
   /** KubeletConfiguration.fileCheckFrequency in ms (upstream 20 s). */
   checkFrequencyMs: number;
   /** The clock the polls wait on (default: the system clock). */
   clock?: Clock;
+  /** The full set of file pods after each read (an unchanged manifest yields an unchanged pod). */
   onPods: (pods: Pod[]) => void;
+  /** One call per manifest that could not be read as a Pod. */
   onError?: (error: StaticPodFileError) => void;
+  /** The time stamped as a new pod's config.seen annotation (default: the wall clock). */
   now?: () => Date;
 }
 
@@ -160,6 +169,10 @@ export class StaticPodSource {
     return this.options.clock ?? systemClock;
   }
 
+  /**
+   * Reads the directory once, hands the pods to onPods and returns them. Rejects only when the
+   * directory itself cannot be read for a reason other than not existing.
+   */
   async check(): Promise<Pod[]> {
     const now = (this.options.now ?? (() => new Date()))().toISOString();
     const { pods, errors } = await readStaticPods(this.options.dir, this.options.nodeName, now);
@@ -181,6 +194,7 @@ export class StaticPodSource {
     return stable;
   }
 
+  /** Reads once (rejecting as {@link check} does), then again every `checkFrequencyMs` until {@link stop}. */
   async start(): Promise<void> {
     await this.check();
     const tick = () => {
@@ -192,6 +206,7 @@ export class StaticPodSource {
     tick();
   }
 
+  /** Stops polling. */
   stop(): void {
     if (this.timer) this.clock.clearTimeout(this.timer);
   }

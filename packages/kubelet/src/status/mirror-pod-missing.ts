@@ -8,4 +8,5 @@ import { KubeletError } from '../errors';
  */
 export class MirrorPodMissingError extends withCode(KubeletError, 'MIRROR_POD_MISSING') {}
 
+/** Whether an error is a {@link MirrorPodMissingError}, from either build (ESM or CJS) of this package. */
 export const isMirrorPodMissingError = errorPredicate(MirrorPodMissingError);
