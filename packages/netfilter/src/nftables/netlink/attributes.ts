@@ -77,6 +77,27 @@ export class AttributeWriter {
     return this;
   }
 
+  /**
+   * Append an attribute of `payloadLength` bytes that `fill` writes in place at `at` (no
+   * intermediate buffer: the element encoder writes keys straight into the batch).
+   */
+  fill(type: number, payloadLength: number, fill: (out: Buffer, at: number) => void): this {
+    const at = this.begin(type, payloadLength);
+    fill(this.buffer, at);
+    return this;
+  }
+
+  /** Forget everything appended after `position` (a `length` read earlier). */
+  truncate(position: number): void {
+    if (position < 0 || position > this.position)
+      throw new InvalidFieldError(
+        'netlink attribute position',
+        position,
+        `is not within 0..${this.position}`,
+      );
+    this.position = position;
+  }
+
   /** Attribute without payload (a flag). */
   flag(type: number): this {
     this.begin(type, 0);

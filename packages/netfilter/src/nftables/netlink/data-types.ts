@@ -292,6 +292,109 @@ export function encodeKey(type: string, parts: readonly string[]): Buffer {
   return Buffer.concat(chunks);
 }
 
+/** Writes one part's natural bytes at `at` (the buffer is already zeroed where padding goes). */
+type PartWriter = (text: string, out: Buffer, at: number) => void;
+
+/** A (possibly concatenated) key type, resolved once: per part its writer and padded offset. */
+export interface KeyCodec {
+  readonly type: string;
+  /** Bytes of the whole key (keyLength). */
+  readonly length: number;
+  readonly parts: readonly { readonly offset: number; readonly length: number; readonly write: PartWriter }[];
+}
+
+/** Strict dotted quad without leading zeros (what ipaddr's four-part decimal accepts): its u32, or -1. */
+function quickIpv4(text: string): number {
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && octet === 0) return -1;
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return -1;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + octet;
+}
+
+/** Plain decimal up to `max`, or -1 (anything else takes the full parser). */
+function quickDecimal(text: string, max: number): number {
+  if (text.length === 0 || text.length > 10) return -1;
+  let value = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    value = value * 10 + (c - 48);
+  }
+  return value <= max ? value : -1;
+}
+
+// The common types of large maps get allocation-free writers; the others (and any text the quick
+// parsers do not take, e.g. with spaces or an error to report) go through the full encoders.
+const QUICK_WRITERS: Readonly<Record<string, PartWriter>> = {
+  ipv4_addr: (text, out, at) => {
+    const value = quickIpv4(text);
+    if (value >= 0) out.writeUInt32BE(value, at);
+    else ipv4(text.trim()).copy(out, at);
+  },
+  inet_service: (text, out, at) => {
+    const value = quickDecimal(text, 0xffff);
+    if (value >= 0) out.writeUInt16BE(value, at);
+    else TYPES.inet_service!.encode(text.trim()).copy(out, at);
+  },
+  inet_proto: (text, out, at) => {
+    const value = PROTOCOLS[text] ?? quickDecimal(text, 0xff);
+    if (value >= 0) out[at] = value;
+    else TYPES.inet_proto!.encode(text.trim()).copy(out, at);
+  },
+};
+
+const keyCodecs = new Map<string, KeyCodec>();
+
+/** The codec of a key type text (cached: a table has a handful of types and 100k elements). */
+export function keyCodec(type: string): KeyCodec {
+  let codec = keyCodecs.get(type);
+  if (codec) return codec;
+  const names = typeParts(type);
+  let offset = 0;
+  const parts = names.map((name) => {
+    const natural = dataType(name).length;
+    const write: PartWriter =
+      QUICK_WRITERS[name] ?? ((text, out, at) => encodeDataValue(name, text).copy(out, at));
+    const part = { offset, length: natural, write };
+    offset += names.length === 1 ? natural : concatPartLength(natural);
+    return part;
+  });
+  codec = { type, length: offset, parts };
+  if (keyCodecs.size < 256) keyCodecs.set(type, codec);
+  return codec;
+}
+
+/** encodeKey's bytes written at `at` of `out` (codec.length bytes, padding zeroed). */
+export function writeKey(codec: KeyCodec, parts: readonly string[], out: Buffer, at: number): void {
+  if (codec.parts.length !== parts.length)
+    throw new InvalidFieldError(
+      `nft key of type ${codec.type}`,
+      parts,
+      `has ${parts.length} parts, the type ${codec.parts.length}`,
+    );
+  out.fill(0, at, at + codec.length);
+  for (let i = 0; i < parts.length; i++) {
+    const part = codec.parts[i]!;
+    part.write(parts[i] as string, out, at + part.offset);
+  }
+}
+
 /** `jump x`, `goto x`, `accept`, … */
 export function parseVerdict(text: string): Verdict {
   const [word, chain, extra] = text.trim().split(/\s+/);

@@ -31,7 +31,17 @@ import {
   NLM_F_REPLACE,
   Verdict,
 } from './constants';
-import { dataTypeId, encodeKey, encodeValue, keyLength } from './data-types';
+import {
+  dataTypeId,
+  encodeVerdict,
+  type KeyCodec,
+  keyCodec,
+  keyLength,
+  NFTA_DATA_VALUE,
+  NFTA_DATA_VERDICT,
+  parseVerdict,
+  writeKey,
+} from './data-types';
 import { nftMessageType } from './message';
 import { newRuleBatch, typeofToType } from './rule/compile-rule';
 import type { AnonymousSet, CompileRule, NetlinkSetInfo } from './rule/types';
@@ -95,6 +105,8 @@ class Encoder {
   private readonly family: number;
   private nextSetId: number;
   private readonly ruleBatch = newRuleBatch();
+  /** Verdict map values by text (kube-proxy's maps repeat a few hundred verdicts many times). */
+  private readonly verdicts = new Map<string, Buffer>();
 
   constructor(private readonly ctx: EncodeContext) {
     this.family = NFPROTO[ctx.family];
@@ -405,45 +417,99 @@ class Encoder {
     else if (verb === 'destroy') msg = NftMsg.DESTROYSETELEM;
     else throw new InvalidFieldError(`element of ${container}`, verb, 'is not an element operation');
     const withValue = msg === NftMsg.NEWSETELEM;
-    let list = new AttributeWriter();
+    let list = new AttributeWriter(ELEMENTS_PER_MESSAGE_BYTES + 1024);
     let first = firstIndex;
-    let keys: string[] = [];
+    let count = 0;
+    let shownKeys: string[] = [];
     const flush = (index: number) => {
       if (list.length === 0) return;
-      const w = new AttributeWriter()
+      const w = new AttributeWriter(list.length + 256)
         .string(NftaSetElemList.TABLE, this.ctx.table)
         .string(NftaSetElemList.SET, container);
       if (set.setId !== undefined) w.u32(NftaSetElemList.SET_ID, set.setId);
       w.nestedBytes(NftaSetElemList.ELEMENTS, list.toBuffer());
-      const shown = keys.length > 3 ? `${keys.slice(0, 3).join(', ')}, … (${keys.length})` : keys.join(', ');
+      const shown = count > 3 ? `${shownKeys.join(', ')}, … (${count})` : shownKeys.join(', ');
       this.push(msg, flags, w, `${this.prefix(verb, 'element', container)} { ${shown} }`, first);
-      list = new AttributeWriter();
-      keys = [];
+      list = new AttributeWriter(ELEMENTS_PER_MESSAGE_BYTES + 1024);
+      count = 0;
+      shownKeys = [];
       first = index;
     };
-    elements.forEach((element, offset) => {
-      const encoded = this.element(set, element, withValue);
-      if (list.length + encoded.length > ELEMENTS_PER_MESSAGE_BYTES) flush(firstIndex + offset);
-      list.raw(encoded);
-      keys.push(element.key.join(' . '));
-    });
+    const codecs = this.setCodecs(set, withValue);
+    for (let offset = 0; offset < elements.length; offset++) {
+      const element = elements[offset] as NftElement;
+      const before = list.length;
+      this.element(list, set, codecs, element, withValue);
+      if (list.length > ELEMENTS_PER_MESSAGE_BYTES && before > 0) {
+        // This element overflows the message: it starts the next one instead.
+        const moved = Buffer.from(list.toBuffer().subarray(before));
+        list.truncate(before);
+        flush(firstIndex + offset);
+        list.raw(moved);
+      }
+      if (count < 3) shownKeys.push(element.key.join(' . '));
+      count++;
+    }
     flush(firstIndex + elements.length);
   }
 
-  private element(set: KnownSet, element: NftElement, withValue: boolean): Buffer {
+  /** The set's key and value codecs, resolved once per run of elements. */
+  private setCodecs(
+    set: KnownSet,
+    withValue: boolean,
+  ): { key: KeyCodec; value: KeyCodec | 'verdict' | undefined } {
+    const valueType = set.kind === 'map' && withValue ? (set.valueTypeNames ?? '') : undefined;
+    return {
+      key: keyCodec(set.keyTypeNames),
+      value:
+        valueType === undefined
+          ? undefined
+          : valueType.trim() === 'verdict'
+            ? 'verdict'
+            : keyCodec(valueType),
+    };
+  }
+
+  /** A verdict map value's NFTA_DATA_VERDICT payload, parsed once per distinct text. */
+  private verdictPayload(parts: readonly string[]): Buffer {
+    if (parts.length !== 1) throw new InvalidFieldError('nft verdict value', parts, 'must be one verdict');
+    const text = parts[0] as string;
+    let payload = this.verdicts.get(text);
+    if (!payload) {
+      payload = encodeVerdict(parseVerdict(text));
+      this.verdicts.set(text, payload);
+    }
+    return payload;
+  }
+
+  /** One NFTA_LIST_ELEM appended to `list`, written in place. */
+  private element(
+    list: AttributeWriter,
+    set: KnownSet,
+    codecs: { key: KeyCodec; value: KeyCodec | 'verdict' | undefined },
+    element: NftElement,
+    withValue: boolean,
+  ): void {
     const field = `element of ${set.kind} ${set.name}`;
-    const key = encodeKey(set.keyTypeNames, element.key);
-    const w = new AttributeWriter();
-    w.nested(NftaList.ELEM, (e) => {
-      e.nested(NftaSetElem.KEY, (k) => k.bytes(1, key));
+    list.nested(NftaList.ELEM, (e) => {
+      e.nested(NftaSetElem.KEY, (k) =>
+        k.fill(NFTA_DATA_VALUE, codecs.key.length, (out, at) => writeKey(codecs.key, element.key, out, at)),
+      );
       if (withValue && set.kind === 'map') {
-        if (!element.value || element.value.length === 0)
+        const value = element.value;
+        if (!value || value.length === 0)
           throw new InvalidFieldError(
             `${field} ${element.key.join(' . ')}`,
             element.value,
             'a map element needs a value',
           );
-        e.nestedBytes(NftaSetElem.DATA, encodeValue(set.valueTypeNames ?? '', element.value));
+        const valueCodec = codecs.value;
+        if (valueCodec === 'verdict')
+          e.nested(NftaSetElem.DATA, (d) => d.nestedBytes(NFTA_DATA_VERDICT, this.verdictPayload(value)));
+        else if (valueCodec)
+          e.nested(NftaSetElem.DATA, (d) =>
+            d.fill(NFTA_DATA_VALUE, valueCodec.length, (out, at) => writeKey(valueCodec, value, out, at)),
+          );
       } else if (withValue && element.value !== undefined && element.value.length > 0) {
         throw new InvalidFieldError(
           `${field} ${element.key.join(' . ')}`,
@@ -463,7 +529,6 @@ class Encoder {
       const udata = withValue ? commentUdata(`${field} comment`, element.comment) : undefined;
       if (udata) e.bytes(NftaSetElem.USERDATA, udata);
     });
-    return w.toBuffer();
   }
 
   private rule(verb: NftVerb, rule: NftRule, index: number) {
