@@ -25,5 +25,7 @@ export class InvalidConfigurationError extends KubeProxyError {
   }
 }
 
+/** Whether `e` is an InvalidFieldError, also one from the package's other build (ESM/CJS), where `instanceof` fails. */
 export const isInvalidFieldError = errorPredicate(InvalidFieldError);
+/** Whether `e` is an InvalidConfigurationError, also one thrown by the package's other build (ESM/CJS). */
 export const isInvalidConfigurationError = errorPredicate(InvalidConfigurationError);

@@ -11,11 +11,13 @@ import { parseDuration } from '@nodeagent/primitives';
  * Works on the plain decoded object; fields of the wrong type are left for validation to report.
  */
 
-/** ports.ProxyHealthzPort and ports.ProxyStatusPort. */
+/** Port of `/healthz` and `/livez` when `healthzBindAddress` names none: upstream's ports.ProxyHealthzPort. */
 export const PROXY_HEALTHZ_PORT = 10256;
+/** Port of the metrics endpoint when `metricsBindAddress` names none: upstream's ports.ProxyStatusPort. */
 export const PROXY_METRICS_PORT = 10249;
 /** qos.KubeProxyOOMScoreAdj. */
 export const KUBE_PROXY_OOM_SCORE_ADJ = -999;
+/** `clientConnection.contentType`'s default, as upstream's (an empty value takes it). */
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
 
 type Obj = Record<string, unknown>;

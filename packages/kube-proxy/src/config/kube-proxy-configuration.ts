@@ -5,7 +5,9 @@ import { z } from 'zod';
 import { InvalidConfigurationError, InvalidFieldError } from '../errors';
 import { setKubeProxyConfigurationDefaults } from './defaults';
 
+/** The `apiVersion` a kube-proxy configuration file must carry (the only version upstream serves). */
 export const KUBE_PROXY_CONFIG_API_VERSION = 'kubeproxy.config.k8s.io/v1alpha1';
+/** The `kind` a kube-proxy configuration file must carry. */
 export const KUBE_PROXY_CONFIG_KIND = 'KubeProxyConfiguration';
 
 /**
@@ -13,15 +15,26 @@ export const KUBE_PROXY_CONFIG_KIND = 'KubeProxyConfiguration';
  * 'userspace' is upstream's pre-1.26 mode, kept here for rootless nodes and sandboxes.
  */
 export const PROXY_MODES = ['', 'iptables', 'ipvs', 'nftables', 'userspace'] as const;
+/** A `mode` value: one of PROXY_MODES (`''` = iptables on Linux). */
 export type ProxyMode = (typeof PROXY_MODES)[number];
 
+/**
+ * `detectLocalMode` values: how a proxier tells traffic from local pods apart (`''` = ClusterCIDR,
+ * upstream's default; BridgeInterface and InterfaceNamePrefix need the matching `detectLocal` field).
+ */
 export const LOCAL_MODES = ['', 'ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix'] as const;
+/** A `detectLocalMode` value: one of LOCAL_MODES. */
 export type LocalMode = (typeof LOCAL_MODES)[number];
 
 /** The log formats component-base registers (`--logging-format`). */
 export const LOG_FORMATS = ['text', 'json'] as const;
+/** A `logging.format` value: one of LOG_FORMATS. */
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
+/**
+ * `ipvs.scheduler` values validation accepts: the kernel's IPVS schedulers by their ipvsadm names
+ * (`''` = `rr`, round robin, as upstream).
+ */
 export const IPVS_SCHEDULERS = ['', 'rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'sh', 'dh', 'sed', 'nq', 'mh'];
 
 const duration = z.string();
@@ -113,6 +126,12 @@ const detectLocalSchema = z.strictObject({
   interfaceNamePrefix: z.string().default(''),
 });
 
+/**
+ * The zod schema of a defaulted kubeproxy.config.k8s.io/v1alpha1 object: field types, and each
+ * field's default for a key that is absent (run setKubeProxyConfigurationDefaults first for the
+ * zero-value defaulting upstream's decoder does). Unknown keys are rejected. Types only: the
+ * semantic checks are validateKubeProxyConfiguration's.
+ */
 export const kubeProxyConfigurationSchema = z.strictObject({
   apiVersion: z.literal(KUBE_PROXY_CONFIG_API_VERSION).default(KUBE_PROXY_CONFIG_API_VERSION),
   kind: z.literal(KUBE_PROXY_CONFIG_KIND).default(KUBE_PROXY_CONFIG_KIND),
@@ -163,6 +182,7 @@ export function defaultKubeProxyConfiguration(): KubeProxyConfiguration {
   return parseKubeProxyConfiguration({});
 }
 
+/** Options of parseKubeProxyConfiguration. */
 export interface ParseOptions {
   /**
    * Apply upstream's defaulting first (default true). False for an object that was defaulted

@@ -2,22 +2,26 @@ import { KubeProxyError } from '../errors';
 import { PROTOBUF_CONTENT_TYPE } from './defaults';
 import type { KubeProxyConfiguration } from './kube-proxy-configuration';
 
-/**
- * What this kube-proxy does with every KubeProxyConfiguration field: where it takes effect, or
- * how a value it cannot honour is met at start — refused (the daemon exits naming the field)
- * or warned about (logged once, naming the field, and the daemon runs without it). Nothing is
- * accepted and silently ignored; apps/kube-proxy's settings-coverage test walks the schema and
- * fails on a field missing here, on an `effect` field nothing reads, and on a check that does
- * not name its field.
- */
+// What this kube-proxy does with every KubeProxyConfiguration field: where it takes effect, or
+// how a value it cannot honour is met at start — refused (the daemon exits naming the field)
+// or warned about (logged once, naming the field, and the daemon runs without it). Nothing is
+// accepted and silently ignored; apps/kube-proxy's settings-coverage test walks the schema and
+// fails on a field missing here, on an `effect` field nothing reads, and on a check that does
+// not name its field.
 
+/** A configuration value this kube-proxy cannot honour, and whether the daemon refuses to start or warns. */
 export interface SettingProblem {
+  /** The field's dotted path (`ipvs.scheduler`). */
   field: string;
+  /** The value found there. */
   value: unknown;
+  /** `refuse`: the daemon exits with UnsupportedSettingsError; `warn`: it logs once and runs without the value. */
   severity: 'refuse' | 'warn';
+  /** Why the value cannot be honoured. */
   reason: string;
 }
 
+/** How this kube-proxy supports one configuration field (an entry of SETTING_SUPPORT). */
 export interface SettingSupport {
   /** Where the value takes effect; absent when no value but the default can. */
   effect?: string;
@@ -25,6 +29,7 @@ export interface SettingSupport {
   check?: (c: KubeProxyConfiguration, ctx: SettingContext) => Omit<SettingProblem, 'field'> | undefined;
 }
 
+/** What a setting check needs besides the configuration itself. */
 export interface SettingContext {
   /** The Kubernetes version this proxy reports ("v1.36.3"), for showHiddenMetricsForVersion. */
   kubernetesVersion: string;
@@ -43,6 +48,7 @@ export class UnsupportedSettingsError extends KubeProxyError {
   }
 }
 
+/** One problem as a log or error line: `field: <value as JSON>: reason`. */
 export function formatSettingProblem(p: SettingProblem): string {
   return `${p.field}: ${JSON.stringify(p.value)}: ${p.reason}`;
 }
@@ -74,6 +80,10 @@ const logBuffer = (format: 'text' | 'json'): SettingSupport => ({
   },
 });
 
+/**
+ * Every KubeProxyConfiguration field by dotted path: where its value takes effect, and the check
+ * that finds a value this proxy refuses or only warns about. checkSettingSupport runs them all.
+ */
 export const SETTING_SUPPORT: Readonly<Record<string, SettingSupport>> = {
   apiVersion: { effect: 'schema: only kubeproxy.config.k8s.io/v1alpha1' },
   kind: { effect: 'schema: only KubeProxyConfiguration' },
