@@ -17,9 +17,11 @@ export interface StatFsFigures {
 export interface HostSources {
   /** Reads a file under the proc root, e.g. readProc('meminfo'). */
   readProc(relativePath: string): Promise<string>;
+  /** statfs(2) of the filesystem holding `path`; rejects with the file system's error (e.g. ENOENT). */
   statfs(path: string): Promise<StatFsFigures>;
 }
 
+/** The real host: files under `procRoot` (default /proc) and Node's fs.statfs. */
 export function systemHostSources(procRoot = '/proc'): HostSources {
   return {
     readProc: (relativePath) => readFile(`${procRoot}/${relativePath}`, 'utf8'),

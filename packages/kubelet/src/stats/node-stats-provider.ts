@@ -18,13 +18,17 @@ export interface NodeStatsProvider {
   nodeStats(): Promise<NodeStats>;
 }
 
+/** What {@link HostNodeStatsProvider} measures and where it reads it. */
 export interface HostNodeStatsOptions {
+  /** Reported as the summary's node.nodeName. */
   nodeName: string;
   /** --root-dir: its filesystem is the node's fs (nodefs). */
   rootDir: string;
   /** The runtime's image filesystem (CRI ImageFsInfo), when there is a runtime to ask. */
   imageFs?: () => Promise<FsStats | undefined>;
+  /** /proc and statfs (default: this host's, {@link systemHostSources}). */
   sources?: HostSources;
+  /** Sample times and CPU rates run on it (default: the system clock). */
   clock?: Clock;
 }
 

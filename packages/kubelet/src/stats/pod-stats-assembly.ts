@@ -23,8 +23,11 @@ import type {
   VolumeStats,
 } from './summary-types';
 
+/** What a directory tree (a container's logs, a pod volume) holds, as {@link directoryUsage} measures it. */
 export interface DiskUsage {
+  /** The files' sizes added up (apparent size, not allocated blocks). */
   bytes: number;
+  /** Entries counted in the tree. */
   inodes: number;
 }
 

@@ -1,8 +1,12 @@
 import { StatsSourceError } from './stats-errors';
 
+/** Node memory in bytes as {@link nodeMemoryFromMeminfo} derives it from /proc/meminfo. */
 export interface NodeMemoryFigures {
+  /** MemTotal. */
   totalBytes: number;
+  /** MemTotal − MemFree: everything in use, page cache included. */
   usageBytes: number;
+  /** Usage minus inactive file pages (Inactive(file)). */
   workingSetBytes: number;
   /** totalBytes − workingSetBytes: the eviction manager's memory.available. */
   availableBytes: number;

@@ -16,14 +16,19 @@ export interface SummaryProvider extends NodeStatsProvider {
   summary(): Promise<Summary>;
 }
 
+/** What {@link CriSummaryProvider} asks (the CRI, /proc, statfs) and where pod files live. */
 export interface CriSummaryProviderOptions {
+  /** Reported as the summary's node.nodeName. */
   nodeName: string;
   /** --root-dir: nodefs, and where pod volumes live (<rootDir>/pods/<uid>/volumes). */
   rootDir: string;
   /** podLogsDir: <podLogsDir>/<ns>_<name>_<uid>/<container>/ holds each container's logs. */
   podLogsDir: string;
+  /** The runtime's list and stats calls (a CriClient, or canned answers in tests). */
   cri: CriStatsSource;
+  /** /proc and statfs (default: this host's, {@link systemHostSources}). */
   sources?: HostSources;
+  /** Sample times and CPU rates run on it (default: the system clock). */
   clock?: Clock;
   /** Node figures; default a HostNodeStatsProvider over the same sources. */
   node?: NodeStatsProvider;

@@ -4,6 +4,7 @@
  * (they fit a double's 53 bits for anything a node holds).
  */
 
+/** CPU use of a node, pod or container at `time` (upstream CPUStats). */
 export interface CPUStats {
   time: string;
   /** Average over the last sampling interval, in billionths of a core. */
@@ -12,6 +13,7 @@ export interface CPUStats {
   usageCoreNanoSeconds?: number;
 }
 
+/** Memory use of a node, pod or container at `time`, in bytes (upstream MemoryStats). */
 export interface MemoryStats {
   time: string;
   /** Capacity minus working set; what eviction's memory.available signal is. */
@@ -24,6 +26,7 @@ export interface MemoryStats {
   majorPageFaults?: number;
 }
 
+/** One network interface's cumulative byte and error counters (upstream InterfaceStats). */
 export interface InterfaceStats {
   name: string;
   rxBytes?: number;
@@ -38,6 +41,7 @@ export interface NetworkStats extends InterfaceStats {
   interfaces?: InterfaceStats[];
 }
 
+/** A filesystem's size and use at `time`, in bytes and inodes (upstream FsStats). */
 export interface FsStats {
   time: string;
   availableBytes?: number;
@@ -48,6 +52,7 @@ export interface FsStats {
   inodesUsed?: number;
 }
 
+/** The container runtime's filesystems (upstream RuntimeStats). */
 export interface RuntimeStats {
   /** The filesystem the runtime keeps images on (eviction's imagefs). */
   imageFs?: FsStats;
@@ -55,6 +60,7 @@ export interface RuntimeStats {
   containerFs?: FsStats;
 }
 
+/** Process-ID limits of the node, the input of eviction's pid.available signal (upstream RlimitStats). */
 export interface RlimitStats {
   time: string;
   /** min(kernel.pid_max, kernel.threads-max). */
@@ -63,6 +69,7 @@ export interface RlimitStats {
   curproc?: number;
 }
 
+/** The node as a whole: its CPU, memory, network, filesystems and pid limits (upstream NodeStats). */
 export interface NodeStats {
   nodeName: string;
   startTime: string;
@@ -75,12 +82,14 @@ export interface NodeStats {
   rlimit?: RlimitStats;
 }
 
+/** Which pod a {@link PodStats} entry is about. */
 export interface PodReference {
   name: string;
   namespace: string;
   uid: string;
 }
 
+/** One container of a pod (upstream ContainerStats); `name` is the container's name in the pod spec. */
 export interface ContainerStats {
   name: string;
   startTime: string;
@@ -92,14 +101,17 @@ export interface ContainerStats {
   logs?: FsStats;
 }
 
+/** Use of one pod volume, named as in the pod spec (upstream VolumeStats). */
 export interface VolumeStats extends FsStats {
   name: string;
 }
 
+/** How many processes a pod runs (upstream ProcessStats; the JSON name keeps its underscore). */
 export interface ProcessStats {
   process_count?: number;
 }
 
+/** One pod: its containers, volumes, ephemeral storage and totals (upstream PodStats). */
 export interface PodStats {
   podRef: PodReference;
   startTime: string;
@@ -113,6 +125,7 @@ export interface PodStats {
   process_stats?: ProcessStats;
 }
 
+/** The whole /stats/summary response: the node and every pod the kubelet runs (upstream Summary). */
 export interface Summary {
   node: NodeStats;
   pods: PodStats[];
