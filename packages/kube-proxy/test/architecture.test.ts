@@ -7,8 +7,8 @@ import {
   importCycles,
   importGraphOf,
   importSpecifiers,
-  modeViolations,
-} from './import-graph';
+} from '../../../tools/ci/import-graph.mjs';
+import { modeViolations } from './proxy-mode-rules';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const kubeProxySrc = fileURLToPath(new URL('../src', import.meta.url));

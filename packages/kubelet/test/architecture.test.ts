@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { type ImportGraph, importCycles, importGraphOf } from '../../../tools/ci/import-graph.mjs';
 
 /**
  * The kubelet's source reads in one direction, like upstream's pkg/kubelet sub-packages: every
@@ -53,39 +53,6 @@ const KUBELET_LAYERS: readonly (readonly string[])[] = [
 const src = fileURLToPath(new URL('../src', import.meta.url));
 const packageJson = fileURLToPath(new URL('../package.json', import.meta.url));
 
-/** A module graph: file (relative to src/) → the files it imports, type-only imports included. */
-type ImportGraph = Map<string, Set<string>>;
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts'))
-    .map((entry) => join(entry.parentPath, entry.name));
-}
-
-/** `./a` (or `./a.js`) → `a.ts` or `a/index.ts`; undefined for a file outside the tree. */
-function resolveImport(fromFile: string, specifier: string): string | undefined {
-  const base = resolve(dirname(fromFile), specifier.replace(/\.(js|ts)$/, ''));
-  return [`${base}.ts`, join(base, 'index.ts')].find((candidate) => existsSync(candidate));
-}
-
-/**
- * The relative imports among src/'s files, read by the compiler's pre-processor: static,
- * `import type`, `export … from`, side-effect and dynamic imports; none inside strings or comments.
- */
-function importGraph(root: string): ImportGraph {
-  const graph: ImportGraph = new Map();
-  for (const file of sourceFiles(root)) {
-    const imports = new Set<string>();
-    for (const { fileName } of ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles) {
-      if (!fileName.startsWith('.')) continue;
-      const target = resolveImport(file, fileName);
-      if (target) imports.add(relative(root, target));
-    }
-    graph.set(relative(root, file), imports);
-  }
-  return graph;
-}
-
 /** The top-level folder a file lies in, or the file's own name at src/'s root. */
 function topLevel(file: string): string {
   return file.split('/')[0] as string;
@@ -109,45 +76,12 @@ function layerViolations(graph: ImportGraph, layers: readonly (readonly string[]
   return out.sort();
 }
 
-/** Every strongly connected set of two files or more (and every file importing itself): the import cycles. */
-function importCycles(graph: ImportGraph): string[][] {
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const stack: string[] = [];
-  const onStack = new Set<string>();
-  const cycles: string[][] = [];
-  const visit = (node: string): void => {
-    index.set(node, index.size);
-    low.set(node, index.get(node) as number);
-    stack.push(node);
-    onStack.add(node);
-    for (const next of graph.get(node) ?? []) {
-      if (!index.has(next)) {
-        visit(next);
-        low.set(node, Math.min(low.get(node) as number, low.get(next) as number));
-      } else if (onStack.has(next))
-        low.set(node, Math.min(low.get(node) as number, index.get(next) as number));
-    }
-    if (low.get(node) !== index.get(node)) return;
-    const component: string[] = [];
-    for (;;) {
-      const member = stack.pop() as string;
-      onStack.delete(member);
-      component.push(member);
-      if (member === node) break;
-    }
-    if (component.length > 1 || graph.get(node)?.has(node)) cycles.push(component.sort());
-  };
-  for (const node of graph.keys()) if (!index.has(node)) visit(node);
-  return cycles;
-}
-
 function graphOf(edges: Record<string, string[]>): ImportGraph {
   return new Map(Object.entries(edges).map(([from, to]) => [from, new Set(to)]));
 }
 
 describe('kubelet layout: folders in layers', () => {
-  const graph = importGraph(src);
+  const graph = importGraphOf(src);
 
   it('reads the real source tree', () => {
     expect(graph.size).toBeGreaterThan(150);
