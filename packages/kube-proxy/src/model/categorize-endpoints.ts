@@ -1,9 +1,12 @@
 import type { EndpointInfo } from './endpoint';
 import { type ServicePort, usesClusterEndpoints, usesLocalEndpoints } from './service-port';
 
+/** The node label naming its zone: matched against endpoints' zone hints (topology-aware routing). */
 export const LABEL_TOPOLOGY_ZONE = 'topology.kubernetes.io/zone';
+/** The well-known node hostname label; here it names the node-hint topology mode. */
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
 
+/** One service port's endpoints, sorted by the traffic policy that may use them (upstream's CategorizeEndpoints). */
 export interface CategorizedEndpoints {
   /** Endpoints for traffic with Cluster policy (topology-filtered when hints allow). */
   readonly clusterEndpoints: readonly EndpointInfo[];

@@ -3,7 +3,12 @@ import { compareStrings } from './compare-strings';
 import { type IPFamily, ipFamilyOf, joinHostPort } from './ip-family';
 import { servicePortKey } from './service-port';
 
+/** The EndpointSlice label naming its Service; slices without it are ignored. */
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
+/**
+ * The EndpointSlice annotation with the time (RFC 3339) of the change that caused the slice's
+ * update: the start of the network-programming-latency metric.
+ */
 export const ANNOTATION_LAST_CHANGE_TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
 
 /** One backend of one Service port, from an EndpointSlice. Immutable. */

@@ -9,6 +9,7 @@ export interface EndpointsChange {
   readonly current: ReadonlyMap<string, readonly EndpointInfo[]>;
 }
 
+/** What EndpointsChangeTracker.checkout returns: the Services whose endpoints changed since the last one. */
 export interface EndpointsCheckout {
   /** Per "ns/name" Service whose endpoints really changed. */
   readonly changes: Map<string, EndpointsChange>;
@@ -16,8 +17,11 @@ export interface EndpointsCheckout {
   readonly lastChangeTriggerTimes: Map<string, number[]>;
 }
 
+/** The result of applyEndpointsChanges: the new endpoints map and what a sync must clean up. */
 export interface EndpointsMapUpdate {
+  /** Endpoints per service port key after the changes (a new map; the input is unchanged). */
   readonly endpoints: ReadonlyMap<string, readonly EndpointInfo[]>;
+  /** "ns/name" of every Service whose endpoints changed. */
   readonly updatedServices: ReadonlySet<string>;
   /** UDP endpoints that disappeared: their conntrack entries must go. */
   readonly deletedUDPEndpoints: readonly { servicePortKey: string; endpoint: string }[];
@@ -78,6 +82,7 @@ export class EndpointsChangeTracker {
     return true;
   }
 
+  /** Services with slice updates not yet checked out (some may turn out to change nothing). */
   pendingCount(): number {
     return this.pending.size;
   }

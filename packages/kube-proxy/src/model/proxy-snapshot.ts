@@ -47,10 +47,12 @@ export class ProxyState {
     this.endpointsChanges = new EndpointsChangeTracker(family, nodeName);
   }
 
+  /** Feeds one Service event (previous undefined = add, current undefined = delete); true if a change is pending. */
   onService(previous: V1Service | undefined, current: V1Service | undefined): boolean {
     return this.serviceChanges.update(previous, current);
   }
 
+  /** Feeds one EndpointSlice add/update (removed=false) or delete; true if a change is pending. */
   onEndpointSlice(slice: V1EndpointSlice, removed: boolean): boolean {
     return this.endpointsChanges.endpointSliceUpdate(slice, removed);
   }
@@ -62,10 +64,12 @@ export class ProxyState {
     return changed;
   }
 
+  /** How many Services have service and endpoint changes waiting for the next snapshot(). */
   pendingChanges(): { services: number; endpoints: number } {
     return { services: this.serviceChanges.pendingCount(), endpoints: this.endpointsChanges.pendingCount() };
   }
 
+  /** Folds every pending change into the maps and returns them frozen, with what changed since the last call. */
   snapshot(): ProxySnapshot {
     const svcChanges = this.serviceChanges.checkout();
     const svc = applyServiceChanges(this.services, svcChanges);

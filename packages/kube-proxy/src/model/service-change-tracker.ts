@@ -8,6 +8,7 @@ export interface ServiceChange {
   readonly current: ReadonlyMap<string, ServicePort>;
 }
 
+/** The result of applyServiceChanges: the new service port map and what a sync must clean up. */
 export interface ServiceMapUpdate {
   /** The new map; the input map is not modified. */
   readonly services: ReadonlyMap<string, ServicePort>;
@@ -57,6 +58,7 @@ export class ServiceChangeTracker {
     return this.pending.size > 0;
   }
 
+  /** Services whose ports differ between their previous and current state, not yet checked out. */
   pendingCount(): number {
     return this.pending.size;
   }

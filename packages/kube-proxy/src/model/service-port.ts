@@ -1,6 +1,7 @@
 import type { V1Service } from '@kubernetes/client-node';
 import { type IPFamily, ipFamilyOf } from './ip-family';
 
+/** A Service port's protocol, as in ServicePort.protocol. */
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
 /** Identifies one port of one Service, as upstream's proxy.ServicePortName. */
@@ -42,6 +43,7 @@ export interface ServicePort {
   readonly trafficDistribution: string;
 }
 
+/** ClientIP session affinity timeout when `sessionAffinityConfig.clientIP.timeoutSeconds` is unset: 3 h, as upstream. */
 export const DEFAULT_CLIENT_IP_TIMEOUT_SECONDS = 10800;
 
 /** Reachable from outside the cluster network: node port, LB VIPs or external IPs. */
@@ -54,6 +56,7 @@ export function usesClusterEndpoints(sp: ServicePort): boolean {
   return !sp.internalPolicyLocal || externallyAccessible(sp);
 }
 
+/** Local endpoints are needed for iTP=Local, and for eTP=Local on an externally reachable port. */
 export function usesLocalEndpoints(sp: ServicePort): boolean {
   return sp.internalPolicyLocal || (sp.externalPolicyLocal && externallyAccessible(sp));
 }
