@@ -13,5 +13,13 @@ export {
   cadvisorMetricFamilies,
   type IdentifyContainer,
 } from '../metrics-collectors/cadvisor-metrics';
+export {
+  type MetricDesc,
+  type MetricFamily,
+  renderExposition,
+  type Sample,
+  type Stability,
+  textContentType,
+} from '../metrics-collectors/exposition-text';
 export { recordProbeRun } from '../metrics-collectors/prober-metrics';
 export { resourceMetricFamilies } from '../metrics-collectors/resource-metrics';

@@ -20,21 +20,28 @@ const runningFreshMs = 1000;
 
 /** The CRI calls log rotation makes (a CriClient satisfies it). */
 export interface LogRotationRuntime {
+  /** CRI ListContainers: every container, to find the running ones whose logs are watched. */
   listContainers(request: object): Promise<{ containers: { id: string; state: ContainerState }[] }>;
+  /** CRI ContainerStatus: the container's log path and whether it still runs. */
   containerStatus(request: {
     containerId: string;
     verbose: boolean;
   }): Promise<{ status?: { logPath: string; state?: ContainerState } | null }>;
+  /** CRI ReopenContainerLog: the runtime starts a fresh log file after the old one was renamed. */
   reopenContainerLog(request: { containerId: string }): Promise<unknown>;
 }
 
+/** What {@link ContainerLogManager} rotates through and by which limits. */
 export interface ContainerLogManagerOptions {
+  /** The CRI calls rotation makes. */
   runtime: LogRotationRuntime;
+  /** When to rotate and how many files to keep ({@link logRotatePolicy} builds it from containerLogMaxSize and containerLogMaxFiles). */
   policy: LogRotatePolicy;
   /** containerLogMaxWorkers: containers rotated concurrently. */
   maxWorkers: number;
   /** containerLogMonitorInterval in ms. */
   monitorIntervalMs: number;
+  /** Where rotation and compression failures are reported (rotation goes on with the next container). */
   logger: KubeletLogger;
   /** Names rotated files (`<log>.<timestamp>`). */
   clock?: Clock;
@@ -67,6 +74,11 @@ export class ContainerLogManager {
   private readonly lastRotatedAt = new Map<string, number>();
   /** When each container was last seen running (ListContainers, ContainerStatus). */
   private readonly seenRunningAt = new Map<string, number>();
+  /**
+   * How long each container's recent rotations took from the watch's look to the rename (ms, a
+   * moving average): its watch rotates that much ahead of maxSize, so the rename lands near it.
+   */
+  private readonly renameLeadMs = new Map<string, number>();
   private readonly slots: (() => void)[] = [];
   private freeSlots: number;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -115,6 +127,7 @@ export class ContainerLogManager {
     })();
   }
 
+  /** Stops watching and rotating, then waits for rotations and compressions under way to finish. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
@@ -150,6 +163,18 @@ export class ContainerLogManager {
   clean(containerId: string): Promise<void> {
     this.unwatch(containerId);
     return removeContainerLogs(this.options.runtime, containerId);
+  }
+
+  /**
+   * The runtime started `containerId`: its log is watched now rather than at the next discovery
+   * (up to a second later, in which a fast writer logs 100 MiB). For whoever starts containers
+   * (the CRI client's StartContainer); a container that is not running is left alone.
+   */
+  async containerStarted(containerId: string): Promise<void> {
+    if (this.stopped || !this.loop || this.watches.has(containerId)) return;
+    if (!(await this.stillRunning(containerId))) return;
+    const log = await this.logPath(containerId, 0);
+    if (log) this.watch(containerId, log);
   }
 
   /** Running containers; watches of the others stopped (a container that exited writes no more). */
@@ -192,6 +217,7 @@ export class ContainerLogManager {
       maxSize: this.options.policy.maxSize,
       monitorIntervalMs: this.options.monitorIntervalMs,
       clock: this.clock,
+      leadMs: () => this.renameLeadMs.get(containerId) ?? 0,
       onDue: (size) => this.tracked(this.onDue(containerId, log, size)),
     });
     this.watches.set(containerId, { path: log, watch });
@@ -203,12 +229,14 @@ export class ContainerLogManager {
     this.watches.delete(containerId);
     this.lastRotatedAt.delete(containerId);
     this.seenRunningAt.delete(containerId);
+    this.renameLeadMs.delete(containerId);
   }
 
   /** A watch saw the log reach maxSize, or go missing: rotate or reopen, if the container still runs. */
   private async onDue(containerId: string, log: string, size: number | undefined): Promise<boolean> {
     if (this.stopped) return false;
     if (this.rotating.has(containerId)) return true;
+    const dueAt = this.clock.now();
     return this.withSlot(async () => {
       const { runtime, logger } = this.options;
       // Exited (or removed) since it was last seen running: it writes no more and is not asked
@@ -231,7 +259,7 @@ export class ContainerLogManager {
           return false;
         }
       }
-      return this.rotateReported(containerId, log, size, 0);
+      return this.rotateReported(containerId, log, size, 0, dueAt);
     });
   }
 
@@ -289,11 +317,12 @@ export class ContainerLogManager {
     log: string,
     size: number,
     worker: number,
+    dueAt?: number,
   ): Promise<boolean> {
     if (this.rotating.has(containerId)) return true;
     this.rotating.add(containerId);
     try {
-      await this.rotateLog(containerId, log);
+      await this.rotateLog(containerId, log, dueAt);
       return true;
     } catch (error) {
       // It exited meanwhile: the reopen was refused for that, which is no error.
@@ -342,31 +371,32 @@ export class ContainerLogManager {
     }
   }
 
-  private async rotateLog(containerId: string, log: string): Promise<void> {
+  private async rotateLog(containerId: string, log: string, dueAt?: number): Promise<void> {
     const siblings = await rotatedSiblings(log);
     const now = this.clock.now();
-    // Leftovers of an interrupted compression; not the files the compressor is working on now.
-    const { inUse, unused } = filterUnusedLogs(siblings);
-    for (const file of unused) if (!this.compressor.owns(file)) await rm(file, { force: true });
-    // Room for maxFiles-2 older rotated files beside the current and the newest rotated one,
-    // removed oldest first so a reader of a newer one is not cut off — compressed or not: when
-    // compression falls behind, uncompressed files go. Removed before the rename, so the
-    // directory never holds more than maxFiles files (an unlink is quick; no CRI call comes
-    // before the reopen, during which the runtime writes on into the renamed file).
-    const rotated = inUse.sort(compareRotatedLogs);
-    const keep = Math.max(0, this.options.policy.maxFiles - 2);
-    await this.remove(rotated.splice(0, Math.max(0, rotated.length - keep)));
-    const rotatedNow = rotatedLogName(log, now, siblings);
-    await this.rotateLatestLog(containerId, log, rotatedNow);
     // Compression pays off for files that stay a while. A log rotating faster than the monitor
     // interval turns its files over before upstream would even have looked: they are removed
     // uncompressed when they fall beyond maxFiles (or the byte budget), and the kubelet spends
     // no CPU gzipping them.
     const previous = this.lastRotatedAt.get(containerId);
-    this.lastRotatedAt.set(containerId, now);
     const fast = previous !== undefined && now - previous < this.options.monitorIntervalMs;
-    if (fast) await this.remove(await this.beyondByteBudget(rotatedNow, rotated));
-    else this.compressor.enqueue(rotated.filter((file) => !file.endsWith(compressSuffix)));
+    // Leftovers of an interrupted compression; not the files the compressor is working on now.
+    const { inUse, unused } = filterUnusedLogs(siblings);
+    for (const file of unused) if (!this.compressor.owns(file)) await rm(file, { force: true });
+    // Room for maxFiles-2 older rotated files beside the current and the newest rotated one,
+    // removed oldest first so a reader of a newer one is not cut off — compressed or not: when
+    // compression falls behind, uncompressed files go. For a fast writer also those beyond the
+    // byte budget. All removed before the rename, so the directory never holds more than
+    // maxFiles files, nor (fast) the files of the limit and more than the growing current one.
+    const rotated = inUse.sort(compareRotatedLogs);
+    const keep = Math.max(0, this.options.policy.maxFiles - 2);
+    const excess = rotated.splice(0, Math.max(0, rotated.length - keep));
+    if (fast) excess.push(...(await this.beyondByteBudget(log, rotated)));
+    await this.remove(excess);
+    const rotatedNow = rotatedLogName(log, now, siblings);
+    await this.rotateLatestLog(containerId, log, rotatedNow, dueAt);
+    this.lastRotatedAt.set(containerId, now);
+    if (!fast) this.compressor.enqueue(rotated.filter((file) => !file.endsWith(compressSuffix)));
   }
 
   private async remove(files: readonly string[]): Promise<void> {
@@ -378,16 +408,17 @@ export class ContainerLogManager {
 
   /**
    * The older rotated files (oldest first in `older`, which loses them) that do not fit beside
-   * the newest one in maxSize × maxFiles bytes, the directory's limit, measured just after the
-   * rotation (the current file is empty then). For a fast writer's uncompressed files: rotated
-   * well past maxSize (the writer outran the looks), they would otherwise keep the directory
-   * far above the limit; upstream counts files only.
+   * the current log, about to become the newest rotated one, in maxSize × maxFiles bytes, the
+   * directory's limit. For a fast writer's uncompressed files: rotated past maxSize (the writer
+   * outran the looks), they would otherwise keep the directory far above the limit; upstream
+   * counts files only. After the rotation the new current file grows on top: the directory stays
+   * under the limit plus one file.
    */
-  private async beyondByteBudget(newest: string, older: string[]): Promise<string[]> {
+  private async beyondByteBudget(current: string, older: string[]): Promise<string[]> {
     const { maxSize, maxFiles } = this.options.policy;
     const budget = maxSize * maxFiles;
     const sizeOf = async (file: string) => (await stat(file).catch(() => undefined))?.size ?? 0;
-    let used = await sizeOf(newest);
+    let used = await sizeOf(current);
     let kept = older.length;
     for (let i = older.length - 1; i >= 0; i--) {
       used += await sizeOf(older[i]!);
@@ -398,8 +429,18 @@ export class ContainerLogManager {
   }
 
   /** Renames the current log without compressing it, so the runtime and readers can finish with it. */
-  private async rotateLatestLog(containerId: string, log: string, rotated: string): Promise<void> {
+  private async rotateLatestLog(
+    containerId: string,
+    log: string,
+    rotated: string,
+    dueAt: number | undefined,
+  ): Promise<void> {
     await rename(log, rotated);
+    if (dueAt !== undefined) {
+      const lead = this.clock.now() - dueAt;
+      const previous = this.renameLeadMs.get(containerId);
+      this.renameLeadMs.set(containerId, previous === undefined ? lead : (previous + lead) / 2);
+    }
     try {
       await this.options.runtime.reopenContainerLog({ containerId });
     } catch (error) {

@@ -57,9 +57,11 @@ type Families = Record<keyof typeof cadvisorMetricDescs, MetricFamily>;
 export interface ContainerIdentity {
   /** The runtime's container ID (cAdvisor's first alias for a containerd container). */
   id: string;
+  /** The container's image, as the runtime reports it (cAdvisor's `image` label). */
   image: string;
 }
 
+/** Looks up the runtime's identity of a pod's container by name; undefined leaves the `name` and `image` labels blank. */
 export type IdentifyContainer = (pod: PodReference, container: string) => ContainerIdentity | undefined;
 
 function baseLabels(namespace: string, pod: string, container: string, identity?: ContainerIdentity): Labels {

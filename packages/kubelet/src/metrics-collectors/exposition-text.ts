@@ -4,27 +4,40 @@
  * level (raw collectors such as cAdvisor's have none), samples may carry a millisecond timestamp, families sort by name and samples by labels.
  * (prom-client's registry has no per-sample timestamps, which /metrics/resource needs.)
  */
+
+/** The Content-Type of {@link renderExposition}'s text (Prometheus text format 0.0.4). */
 export const textContentType = 'text/plain; version=0.0.4; charset=utf-8';
 
+/** A metric's stability level in component-base terms, shown as `[LEVEL]` at the start of its HELP. */
 export type Stability = 'ALPHA' | 'BETA' | 'STABLE';
 
+/** A metric's name, HELP text, type and stability: what the HELP and TYPE lines say. */
 export interface MetricDesc {
+  /** The metric name, e.g. container_cpu_usage_seconds_total. */
   name: string;
+  /** The HELP text, without the stability prefix. */
   help: string;
+  /** The TYPE line's value. */
   type: 'counter' | 'gauge';
   /** Left out for collectors registered raw (cAdvisor's), whose HELP has no `[LEVEL]` prefix. */
   stability?: Stability;
 }
 
+/** One series' value at scrape time. */
 export interface Sample {
+  /** Label names to values; none for a metric without labels. */
   labels?: Record<string, string>;
+  /** The value, written as client_golang writes floats. */
   value: number;
   /** Milliseconds since the epoch. */
   timestampMs?: number;
 }
 
+/** A metric and its samples for one scrape; a family without samples is not written. */
 export interface MetricFamily {
+  /** What the metric is. */
   desc: MetricDesc;
+  /** Its series, in any order (rendering sorts them by labels). */
   samples: Sample[];
 }
 
