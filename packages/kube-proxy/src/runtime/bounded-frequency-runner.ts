@@ -1,10 +1,12 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
 
+/** Options of BoundedFrequencyRunner (upstream's async.BoundedFrequencyRunner). */
 export interface BoundedFrequencyRunnerOptions {
   /** Runs start at least this far apart (upstream minSyncPeriod). */
   minIntervalMs: number;
   /** A run happens at least this often even without requests (upstream syncPeriod). */
   maxIntervalMs: number;
+  /** Time source for the intervals (default: the system clock); tests inject a manual one. */
   clock?: Clock;
   /** Called when fn throws or rejects; the runner keeps going. */
   onError?: (err: unknown) => void;
@@ -41,6 +43,7 @@ export class BoundedFrequencyRunner {
     this.scheduleAt(this.clock.now() + this.opts.maxIntervalMs);
   }
 
+  /** Cancels the pending run; later run() requests are ignored until start(). A run in progress finishes. */
   stop(): void {
     this.stopped = true;
     this.cancelTimer();

@@ -3,9 +3,11 @@ import { formatGoTime } from './go-time';
 import { closeServer, listen, splitHostPort } from './listen';
 import type { ProxierHealth } from './proxier-health';
 
+/** Options of HealthzServer. */
 export interface HealthzServerOptions {
   /** "ip:port", upstream healthzBindAddress (default 0.0.0.0:10256). Port 0 picks a free port. */
   bindAddress: string;
+  /** The proxier health and node eligibility the answers report. */
   health: ProxierHealth;
   /** Counts responses per path and status code (kubeproxy_proxy_healthz_total / _livez_total). */
   onResponse?: (path: '/healthz' | '/livez', code: number) => void;
@@ -21,6 +23,10 @@ export class HealthzServer {
 
   constructor(private readonly opts: HealthzServerOptions) {}
 
+  /**
+   * Listens on the bind address; resolves with the bound address (the real port when 0 was
+   * asked) and rejects on a listen error (EADDRINUSE).
+   */
   async start(): Promise<{ host: string; port: number }> {
     const { host, port } = splitHostPort(this.opts.bindAddress);
     this.server = createServer((req, res) => {
@@ -45,6 +51,7 @@ export class HealthzServer {
     return this.address;
   }
 
+  /** Stops listening and drops open connections; a no-op before start(). */
   async close(): Promise<void> {
     if (this.server) await closeServer(this.server);
     this.server = undefined;

@@ -14,6 +14,10 @@ export class MetricsServer {
     private readonly extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean,
   ) {}
 
+  /**
+   * Listens on the bind address and also serves /proxyMode (the mode's name, as upstream).
+   * Resolves with the bound address; rejects on a listen error (EADDRINUSE).
+   */
   async start(): Promise<{ host: string; port: number }> {
     const { host, port } = splitHostPort(this.bindAddress);
     this.server = createServer((req, res) => {
@@ -34,6 +38,7 @@ export class MetricsServer {
     return listen(this.server, host, port);
   }
 
+  /** Stops listening and drops open connections; a no-op before start(). */
   async close(): Promise<void> {
     if (this.server) await closeServer(this.server);
     this.server = undefined;

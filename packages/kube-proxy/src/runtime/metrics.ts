@@ -162,6 +162,10 @@ export class KubeProxyMetrics {
       if (nowMs >= t) this.networkProgrammingLatency.observe((nowMs - t) / 1000);
   }
 
+  /**
+   * Counts one health answer by status code in kubeproxy_proxy_healthz_total or
+   * kubeproxy_proxy_livez_total: pass it as HealthzServer's `onResponse`.
+   */
   healthzResponse(path: '/healthz' | '/livez', code: number): void {
     (path === '/healthz' ? this.proxyHealthzTotal : this.proxyLivezTotal).inc({ code: String(code) });
   }

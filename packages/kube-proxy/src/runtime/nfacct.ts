@@ -39,9 +39,13 @@ const NFACCT_NAME_MAX = 32;
 /** Netlink attribute type bits other than the type itself (nested, byte order). */
 const NLA_TYPE_MASK = 0x3fff;
 
+/** One nfacct counter as the kernel reports it (what `nfacct get <name>` prints). */
 export interface NfacctCounter {
+  /** The counter's name (an iptables `-m nfacct --nfacct-name` target). */
   readonly name: string;
+  /** Packets counted since the counter was created. */
   readonly packets: bigint;
+  /** Bytes counted since the counter was created. */
   readonly bytes: bigint;
 }
 
@@ -51,6 +55,7 @@ export interface NfacctClient {
   ensure(name: string): Promise<void>;
   /** The counter, or undefined when the kernel has none of that name. */
   get(name: string): Promise<NfacctCounter | undefined>;
+  /** Closes the netlink socket; the client is unusable afterwards. */
   close(): void;
 }
 

@@ -21,7 +21,9 @@ export function nodeHostIPs(node: V1Node): string[] {
   return other ? [primary, other] : [primary];
 }
 
+/** What detectNodeIPs decided: the primary IP family and one node IP per family. */
 export interface DetectedNodeIPs {
+  /** The family a single-stack proxy runs (the first node IP's, or the bind address's when set). */
   primaryFamily: IPFamily;
   /** One IP per family; a family the node has no address of gets the loopback address. */
   byFamily: Record<IPFamily, string>;
@@ -58,13 +60,17 @@ export function detectNodeIPs(rawNodeIPs: readonly string[], bindAddress: string
 /** Upstream's wait for its Node at start: 6 tries, 1 s apart doubling (±20 % jitter). */
 export const NODE_IPS_BACKOFF_MS: readonly number[] = [1000, 2000, 4000, 8000, 16000];
 
+/** Options of waitForNodeIPs. */
 export interface WaitForNodeIPsOptions {
   /** Reads the Node; undefined when it does not exist (yet). Errors count as a failed try. */
   getNode: () => Promise<V1Node | undefined>;
   /** Pauses between tries; the number of tries is one more than its length. */
   backoffMs?: readonly number[];
+  /** Waits `ms` milliseconds (default: a timer); tests inject one that resolves at once. */
   sleep?: (ms: number) => Promise<void>;
+  /** A number in [0, 1) for the ±20 % jitter of each pause (default Math.random). */
   random?: () => number;
+  /** Told why a try failed, before the pause that follows it (not after the last try). */
   onRetry?: (reason: string) => void;
 }
 
@@ -96,11 +102,17 @@ export async function waitForNodeIPs(o: WaitForNodeIPsOptions): Promise<string[]
 /** Upstream's timeoutForNodePodCIDR: how long detectLocalMode NodeCIDR waits for a pod CIDR. */
 export const POD_CIDR_TIMEOUT_MS = 5 * 60_000;
 
+/** Options of waitForPodCIDRs. */
 export interface WaitForPodCIDRsOptions {
+  /** Reads the Node; undefined when it does not exist (yet). Errors count as a failed poll. */
   getNode: () => Promise<V1Node | undefined>;
+  /** How long to wait before PodCIDRTimeoutError (default POD_CIDR_TIMEOUT_MS, 5 minutes). */
   timeoutMs?: number;
+  /** Pause between reads in ms (default 1000). */
   pollMs?: number;
+  /** Current time in ms since the epoch, for the deadline (default Date.now). */
   now?: () => number;
+  /** Waits `ms` milliseconds (default: a timer). */
   sleep?: (ms: number) => Promise<void>;
 }
 

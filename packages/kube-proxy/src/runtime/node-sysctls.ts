@@ -73,10 +73,13 @@ export function planNodeSysctls(config: KubeProxyConfiguration, cpus: number): [
 
 /** Reads and writes the conntrack hash table size (a file, not a sysctl). */
 export interface HashsizeFile {
+  /** The current number of hash buckets. */
   read(): Promise<number>;
+  /** Sets the number of hash buckets (needs write access to the module parameter). */
   write(value: number): Promise<void>;
 }
 
+/** What applyNodeSysctls did. */
 export interface ApplyNodeSysctlsResult {
   /** Keys written because their value differed. */
   changed: string[];

@@ -1,10 +1,13 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { IPFamily } from '../model/ip-family';
 
+/** The proxier's health at one moment, as /healthz and /livez report it. */
 export interface HealthStatus {
+  /** False once some family's queued update has waited healthTimeoutMs without a sync. */
   healthy: boolean;
   /** ms since epoch of the most recent successful sync (0 if never). */
   lastUpdated: number;
+  /** ms since epoch when the status was taken (the injected clock's now). */
   currentTime: number;
 }
 
@@ -41,10 +44,12 @@ export class ProxierHealth {
     this.nodeEligible = eligible;
   }
 
+  /** False while the node is being deleted or drained (see setNodeEligible); /healthz reports it. */
   isNodeEligible(): boolean {
     return this.nodeEligible;
   }
 
+  /** Healthy unless a family's oldest unapplied update (or, before its first sync, its first one) is overdue. */
   status(): HealthStatus {
     const now = this.clock.now();
     let lastUpdated = 0;

@@ -7,6 +7,7 @@ interface ServiceHealth {
   servers: Server[];
 }
 
+/** Options of ServiceHealthServer. */
 export interface ServiceHealthServerOptions {
   /** Addresses to listen on for every health-check node port (from nodePortAddresses); default all. */
   bindAddresses?: readonly string[];
@@ -58,6 +59,7 @@ export class ServiceHealthServer {
     return new Map([...this.services].map(([n, s]) => [n, s.port]));
   }
 
+  /** Closes every health-check listener and forgets the services; syncServices opens them again. */
   async close(): Promise<void> {
     const all = [...this.services.values()].flatMap((s) => s.servers);
     this.services.clear();
