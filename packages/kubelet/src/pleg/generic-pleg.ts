@@ -4,14 +4,21 @@ import { emptyPodRuntimeStatus, type PodRuntimeStatus } from '../cri/runtime-sta
 import type { KubeletMetrics } from '../metrics';
 import type { PodCache } from './pod-cache';
 
+/**
+ * What changed about a container between two relists (upstream's PodLifecycleEventType):
+ * started running, exited, disappeared, or moved to created/unknown.
+ */
 export type PodLifecycleEventType =
   | 'ContainerStarted'
   | 'ContainerDied'
   | 'ContainerRemoved'
   | 'ContainerChanged';
 
+/** One change the PLEG saw in the runtime, which makes the kubelet sync the pod. */
 export interface PodLifecycleEvent {
+  /** The pod the container belongs to. */
   podUid: string;
+  /** What happened to it. */
   type: PodLifecycleEventType;
   /** The container (or sandbox) id the event is about. */
   containerId: string;
@@ -19,16 +26,23 @@ export interface PodLifecycleEvent {
 
 type PlegState = 'running' | 'exited' | 'unknown' | 'created' | 'non-existent';
 
+/** What a {@link GenericPLEG} lists, where it stores what it saw and whom it tells. */
 export interface GenericPLEGOptions {
+  /** The runtime listed at each relist. */
   runtime: PodRuntime;
+  /** Refreshed with every pod's runtime status at each relist. */
   cache: PodCache;
+  /** Called for each change found, after the cache holds the new state. */
   onEvent: (event: PodLifecycleEvent) => void;
+  /** Relist timing and health run on it (default: the system clock). */
   clock?: Clock;
   /** Upstream: relist every second. */
   relistPeriodMs?: number;
   /** Upstream: not healthy when the last relist is older than 3 minutes. */
   relistThresholdMs?: number;
+  /** Where relist duration, interval and last-seen are recorded (kubelet_pleg_*). */
   metrics?: KubeletMetrics;
+  /** A failed periodic relist (the next one runs on schedule). */
   onError?: (error: unknown) => void;
 }
 
@@ -68,6 +82,7 @@ export class GenericPLEG {
     this.lastRelist = this.clock.now();
   }
 
+  /** Relists now and then every `relistPeriodMs` until {@link stop}; a second call does nothing. */
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
@@ -79,6 +94,7 @@ export class GenericPLEG {
     void tick();
   }
 
+  /** Stops relisting and waits for a relist in flight; never rejects. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) this.clock.clearTimeout(this.timer);

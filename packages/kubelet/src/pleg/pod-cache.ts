@@ -1,6 +1,8 @@
 import type { PodRuntimeStatus } from '../cri/runtime-state';
 
+/** One pod's runtime status in the {@link PodCache}, with when and in which order it was observed. */
 export interface CachedPodStatus {
+  /** The pod's sandboxes and containers as the runtime reported them. */
   status: PodRuntimeStatus;
   /** When this status was observed (ms). */
   observedAt: number;
@@ -15,6 +17,7 @@ export interface CachedPodStatus {
 export class PodCache {
   private readonly entries = new Map<string, CachedPodStatus>();
 
+  /** The newest observation of pod `uid`, or undefined if the runtime has shown nothing of it. */
   get(uid: string): CachedPodStatus | undefined {
     return this.entries.get(uid);
   }
@@ -37,10 +40,12 @@ export class PodCache {
     this.entries.delete(uid);
   }
 
+  /** The uids of every cached pod. */
   uids(): string[] {
     return [...this.entries.keys()];
   }
 
+  /** Every cached pod's runtime status. */
   all(): PodRuntimeStatus[] {
     return [...this.entries.values()].map((entry) => entry.status);
   }
