@@ -3,11 +3,15 @@ import { containerHash } from '../cri/container-hash';
 import { findContainer, type PodRuntimeStatus, type RuntimeContainerStatus } from '../cri/runtime-state';
 import type { ProbeState } from '../probes/probe-state';
 
+/** A running container the sync stops, and why (upstream containerToKillInfo). */
 export interface ContainerToKill {
+  /** The runtime's container ID. */
   containerId: string;
+  /** The container's name in the pod spec. */
   name: string;
   /** Why, for events and logs: "LivenessProbe", "StartupProbe", "SpecChanged", "Unknown", "InitFailed". */
   reason: string;
+  /** The Killing event's message, e.g. "Container app failed liveness probe, will be restarted". */
   message: string;
 }
 

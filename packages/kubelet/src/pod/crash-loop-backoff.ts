@@ -1,10 +1,12 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
 
+/** The delays a {@link CrashLoopBackOff} uses; omitted ones are upstream's. */
 export interface BackOffOptions {
   /** First delay; upstream 10 s. */
   initialMs?: number;
   /** Cap; upstream 300 s (MaxContainerBackOff). */
   maxMs?: number;
+  /** The clock delays are measured on (default: the system clock). */
   clock?: Clock;
 }
 
@@ -13,6 +15,10 @@ interface Entry {
   lastUpdate: number;
 }
 
+/**
+ * {@link CrashLoopBackOff.check}'s answer: restart now, or wait `remainingMs` more of the
+ * current `backoffMs` delay (both in milliseconds).
+ */
 export type BackOffDecision =
   | { inBackOff: false }
   | { inBackOff: true; backoffMs: number; remainingMs: number };
@@ -87,6 +93,7 @@ export class CrashLoopBackOff {
     entry.lastUpdate = now;
   }
 
+  /** Forgets `key`: its next failure starts again at the initial delay. */
   reset(key: string): void {
     this.entries.delete(key);
   }
