@@ -216,6 +216,9 @@ export class Kubelet {
     });
     this.statusManager = new StatusManager({
       writer: options.statusWriter,
+      // A container just started: its status goes out with its first readiness verdict.
+      holdWrite: (uid) => this.prober.firstReadinessRuns(uid),
+      clock: this.clock,
       onError: (pod, error) => {
         // Expected until the API server answers and the Node is registered: the status goes
         // out at the sync after the mirror pod is created (see resyncPods).

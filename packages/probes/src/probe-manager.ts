@@ -171,6 +171,17 @@ export class ProbeManager {
     return worker !== undefined;
   }
 
+  /**
+   * Resolves when the container's probe of this type has no run in flight (at once when it has
+   * none or no such probe); never rejects. The kubelet waits on a triggered first run with it.
+   */
+  idle(podUID: string, containerName: string, probeType: ProbeType): Promise<void> {
+    const worker = this.workers
+      .get(containerKey(podUID, containerName))
+      ?.find((w) => w.probeType === probeType);
+    return worker ? worker.idle() : Promise.resolve();
+  }
+
   /** Stops the container's workers (container stopped or pod deleted) and drops its results. */
   removeContainer(podUID: string, containerName: string): void {
     const key = containerKey(podUID, containerName);

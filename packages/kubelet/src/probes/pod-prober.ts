@@ -26,6 +26,12 @@ import { type LastKnownContainer, readyAcrossRestart, startedAcrossRestart } fro
  */
 const EXEC_DEADLINE_GRACE_MS = 15_000;
 
+/** First readiness runs of a pod's newly started containers, until they answered or the pod went. */
+interface FirstRuns {
+  done: Promise<void>;
+  release: () => void;
+}
+
 /** A probed container instance. */
 interface Probed {
   containerId: string;
@@ -49,6 +55,8 @@ export class PodProber {
   private readonly pods = new Map<string, Map<string, Probed>>();
   /** Container spec by runtime container ID, for the lookups status generation makes. */
   private readonly specs = new Map<string, Container>();
+  /** Per pod UID, the first readiness runs still in flight (see firstReadinessRuns). */
+  private readonly firstRuns = new Map<string, FirstRuns>();
   private readonly onPodRemoved:
     | ((podUid: string, containerName: string, probeTypes: ProbeType[]) => void)
     | undefined;
@@ -117,6 +125,7 @@ export class PodProber {
       this.stop(uid, name, instance);
       probed!.delete(name);
     }
+    const firstRuns: Promise<void>[] = [];
     for (const [name, { container, id, startedAt }] of wanted) {
       if (probed?.has(name)) continue;
       if (!probed) {
@@ -132,9 +141,44 @@ export class PodProber {
       this.specs.set(id, container);
       // A running container without a readiness result is probed at once (upstream's manual
       // trigger from UpdatePodStatus); a no-op when its worker's first run is already going.
-      if (container.readinessProbe) this.manager.trigger(uid, name, 'Readiness');
+      if (container.readinessProbe) {
+        this.manager.trigger(uid, name, 'Readiness');
+        firstRuns.push(this.manager.idle(uid, name, 'Readiness'));
+      }
     }
     if (probed?.size === 0) this.pods.delete(uid);
+    if (firstRuns.length > 0) this.awaitFirstRuns(uid, firstRuns);
+  }
+
+  /**
+   * Resolves when the first readiness runs of the pod's containers that started since its last
+   * sync have answered (or the pod stopped being probed); undefined when none is in flight. The
+   * status manager holds the pod's API write until then, so the status that first reports a
+   * container running already carries its first probe's verdict: one write instead of Running
+   * then Ready a moment later (upstream's status manager, writing at its own pace, most often
+   * coalesces the two as well).
+   */
+  firstReadinessRuns(uid: string): Promise<void> | undefined {
+    return this.firstRuns.get(uid)?.done;
+  }
+
+  private awaitFirstRuns(uid: string, runs: Promise<void>[]): void {
+    const prior = this.firstRuns.get(uid);
+    let release = () => {};
+    const done = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const entry: FirstRuns = { done, release };
+    this.firstRuns.set(uid, entry);
+    void Promise.all([prior?.done, ...runs]).then(() => {
+      if (this.firstRuns.get(uid) === entry) this.firstRuns.delete(uid);
+      release();
+    });
+  }
+
+  private releaseFirstRuns(uid: string): void {
+    this.firstRuns.get(uid)?.release();
+    this.firstRuns.delete(uid);
   }
 
   private stop(uid: string, name: string, instance: Probed): void {
@@ -175,6 +219,7 @@ export class PodProber {
   }
 
   removePod(uid: string): void {
+    this.releaseFirstRuns(uid);
     for (const [name, instance] of this.pods.get(uid) ?? []) {
       this.stop(uid, name, instance);
       const { livenessProbe, readinessProbe, startupProbe } = instance.container;
@@ -188,6 +233,7 @@ export class PodProber {
   }
 
   async close(): Promise<void> {
+    for (const uid of [...this.firstRuns.keys()]) this.releaseFirstRuns(uid);
     this.pods.clear();
     this.specs.clear();
     await this.manager.close();

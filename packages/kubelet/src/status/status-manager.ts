@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { Pod, PodStatus } from '../api/pod-types';
 import { withContainerReadiness, withContainerStarted } from './container-probe-status';
 
@@ -18,6 +19,30 @@ interface Entry {
   written: string | undefined;
   writing: Promise<void> | undefined;
   dirty: boolean;
+  /** The hold this pod's writes already waited out (each hold delays a pod's write once). */
+  heldFor: Promise<void> | undefined;
+}
+
+/**
+ * Longest a pod's API write waits for its hold (a newly started container's first readiness
+ * run): past it, Running goes out without the verdict. One default probe period; on a busy node
+ * containerd's first ExecSync into a container just started takes seconds.
+ */
+export const MAX_STATUS_HOLD_MS = 10_000;
+
+/** How a StatusManager writes: where to, what to log, and what may hold a pod's write back. */
+export interface StatusManagerOptions {
+  writer?: PodStatusWriter;
+  onError?: (pod: Pod, error: unknown) => void;
+  /**
+   * What a pod's next API write should wait for, if anything (the kubelet: the first readiness
+   * runs of its newly started containers), so one write carries both; at most `maxHoldMs`.
+   */
+  holdWrite?: (uid: string) => Promise<void> | undefined;
+  /** Default MAX_STATUS_HOLD_MS. */
+  maxHoldMs?: number;
+  /** The clock the hold's limit runs on. */
+  clock?: Clock;
 }
 
 /**
@@ -29,10 +54,12 @@ export class StatusManager {
   private readonly entries = new Map<string, Entry>();
   private readonly writer: PodStatusWriter | undefined;
   private readonly onError: (pod: Pod, error: unknown) => void;
+  private readonly options: StatusManagerOptions;
   /** Number of API writes done (for tests and metrics). */
   writes = 0;
 
-  constructor(options: { writer?: PodStatusWriter; onError?: (pod: Pod, error: unknown) => void } = {}) {
+  constructor(options: StatusManagerOptions = {}) {
+    this.options = options;
     this.writer = options.writer;
     this.onError = options.onError ?? (() => {});
   }
@@ -58,6 +85,7 @@ export class StatusManager {
         written: pod.status ? JSON.stringify(pod.status) : undefined,
         writing: undefined,
         dirty: false,
+        heldFor: undefined,
       };
       this.entries.set(uid, entry);
     }
@@ -137,8 +165,27 @@ export class StatusManager {
     }
   }
 
+  /**
+   * The pod's hold to wait out before its next write, once per hold and at most maxHoldMs
+   * (statuses set meanwhile replace the one waiting, so the write that follows carries the
+   * newest); undefined, and no tick lost, when there is none.
+   */
+  private holdOf(entry: Entry): Promise<void> | undefined {
+    const hold = this.options.holdWrite?.(entry.pod.metadata.uid ?? '');
+    if (!hold || hold === entry.heldFor) return undefined;
+    entry.heldFor = hold;
+    const clock = this.options.clock ?? systemClock;
+    let timer: unknown;
+    const limit = new Promise<void>((resolve) => {
+      timer = clock.setTimeout(resolve, this.options.maxHoldMs ?? MAX_STATUS_HOLD_MS);
+    });
+    return Promise.race([hold, limit]).then(() => clock.clearTimeout(timer));
+  }
+
   private async write(entry: Entry): Promise<void> {
     while (entry.dirty) {
+      const hold = this.writer ? this.holdOf(entry) : undefined;
+      if (hold) await hold;
       entry.dirty = false;
       const status = entry.status;
       const json = entry.json;
