@@ -9,6 +9,7 @@ import {
   NO_LOCAL_DETECTOR,
 } from './local-detector';
 
+/** What a backend learns about its node at start and cannot read from the configuration. */
 export interface NodeFacts {
   /** The node's IPs (all families); the first of a family is its primary. */
   nodeIPs?: readonly string[];

@@ -2,6 +2,7 @@ import { type IptablesBackend, IptablesClient, type IptablesInterface } from '@n
 import { prefixedRunner } from '../exec/prefixed-runner';
 import type { IPFamily } from '../model/ip-family';
 
+/** The iptables tables kube-proxy writes to. */
 export type IptablesTableName = 'filter' | 'nat' | 'mangle';
 
 /** A payload's size as its producer estimates it before producing it. */
@@ -56,7 +57,9 @@ export interface IptablesExecutor {
   chainExists(table: IptablesTableName, chain: string): Promise<boolean>;
 }
 
+/** Options of execIptables. */
 export interface ExecIptablesOptions {
+  /** Which tool runs: `iptables` for IPv4, `ip6tables` for IPv6 (and their -save / -restore). */
   family: IPFamily;
   /** Prefix for every command, e.g. ['ip', 'netns', 'exec', 'ns1'] to act inside a namespace. */
   commandPrefix?: readonly string[];

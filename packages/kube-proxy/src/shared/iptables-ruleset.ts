@@ -18,8 +18,11 @@ export interface JumpRule {
   readonly args: readonly string[];
 }
 
+/** A proxier's whole iptables ruleset for one family: what renderRestorePayload turns into one restore. */
 export interface IptablesRuleset {
+  /** KUBE-* chains of the filter table (firewall, forward, reject rules). */
   readonly filter: IptablesTable;
+  /** KUBE-* chains of the nat table (service, endpoint, masquerade rules). */
   readonly nat: IptablesTable;
 }
 

@@ -9,19 +9,29 @@ import type { ProxyHandler } from './proxy-handler';
 export const PROXY_LABEL_SELECTOR =
   '!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless';
 
+/** Options of watchCluster. */
 export interface WatchClusterOptions {
+  /** API server, TLS and credentials of the informers. */
   kubeConfig: KubeConfig;
+  /** This node's name: its Node object is the only one watched. */
   nodeName: string;
+  /** Receives every Service, EndpointSlice and Node event, and the initial-sync signals. */
   handler: ProxyHandler;
+  /** Told of every list/watch failure the informers recover from (they retry with backoff). */
   onError?: (err: unknown) => void;
   /** Passed to every reflector (tests shorten watch timeouts). */
   watchTimeoutSeconds?: number;
 }
 
+/** The running informers watchCluster started (their caches hold the slimmed objects). */
 export interface ClusterWatch {
+  /** Services with the proxy's label selector (no service-proxy-name, not headless). */
   readonly services: Informer<V1Service>;
+  /** EndpointSlices with the same label selector. */
   readonly endpointSlices: Informer<V1EndpointSlice>;
+  /** This node's Node object only. */
   readonly node: Informer<V1Node>;
+  /** Stops the three informers; resolves once their watches have ended. */
   stop(): Promise<void>;
 }
 
