@@ -36,6 +36,7 @@ export {
 export { validatePod } from '../pod/validate-pod';
 export { PodProber } from '../probes/pod-prober';
 export type { ProbeState } from '../probes/probe-state';
+export { type LastKnownContainer, lastKnownContainer } from '../probes/readiness-after-restart';
 export {
   type ContainerWaitingReason,
   generatePodStatus,

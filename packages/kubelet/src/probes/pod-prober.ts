@@ -197,6 +197,10 @@ export class PodProber {
     return readyAcrossRestart(result, container.readinessProbe != null, last, this.startedAtMs);
   }
 
+  /**
+   * The container's `started` field: its startup probe has succeeded (true without a startup
+   * probe). With `last`, a container running since before the kubelet restarted stays started.
+   */
   started(containerId: string, container: Container, last?: LastKnownContainer): boolean {
     return startedAcrossRestart(this.manager.startup.get(containerId), container.startupProbe != null, last);
   }
@@ -218,6 +222,7 @@ export class PodProber {
     return this.specs.size;
   }
 
+  /** Stops probing every container of pod `uid` and drops their results (the pod is gone or stopped). */
   removePod(uid: string): void {
     this.releaseFirstRuns(uid);
     for (const [name, instance] of this.pods.get(uid) ?? []) {
@@ -232,6 +237,7 @@ export class PodProber {
     this.pods.delete(uid);
   }
 
+  /** Stops every probe worker and waits for probes in flight; the prober is not used afterwards. */
   async close(): Promise<void> {
     for (const uid of [...this.firstRuns.keys()]) this.releaseFirstRuns(uid);
     this.pods.clear();
