@@ -32,9 +32,11 @@ export interface ContainerWaitingReason {
   message?: string;
 }
 
+/** What {@link generatePodStatus} needs beyond the pod and its runtime state. */
 export interface PodStatusInputs {
   /** Now, in ms since the epoch (for startTime and condition transitions). */
   now: number;
+  /** The node's IPs, reported as status.hostIP and hostIPs. */
   hostIPs: string[];
   /** Readiness probe result of a running container; containers without a readiness probe are ready once running. */
   ready?(containerId: string, container: Container): boolean;

@@ -68,6 +68,7 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
   return 'Pending';
 }
 
+/** Whether a pod in `phase` is finished for good (Succeeded or Failed): it never runs again. */
 export function isTerminalPhase(phase: PodPhase | undefined): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
 }

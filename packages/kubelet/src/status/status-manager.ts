@@ -64,6 +64,7 @@ export class StatusManager {
     this.onError = options.onError ?? (() => {});
   }
 
+  /** The latest status set for pod `uid` (written to the API or not yet), undefined if none. */
   getPodStatus(uid: string): PodStatus | undefined {
     return this.entries.get(uid)?.status;
   }
@@ -74,6 +75,10 @@ export class StatusManager {
     return last ? { ...pod, status: { ...(pod.status ?? {}), ...last } } : pod;
   }
 
+  /**
+   * Records `status` as pod's newest and, when it differs from what the API last accepted, queues
+   * a write (one at a time per pod; a failed write goes to onError and is retried when a status is next set).
+   */
   setPodStatus(pod: Pod, status: PodStatus): void {
     const uid = pod.metadata.uid ?? '';
     let entry = this.entries.get(uid);
@@ -142,6 +147,7 @@ export class StatusManager {
     if (this.writer?.deletePod) await this.writer.deletePod(pod);
   }
 
+  /** Forgets pod `uid` (the kubelet is done with it); a write in flight still finishes. */
   removePod(uid: string): void {
     this.entries.delete(uid);
   }
