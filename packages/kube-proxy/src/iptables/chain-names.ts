@@ -2,13 +2,30 @@ import { hash } from 'node:crypto';
 import type { Protocol } from '../model/service-port';
 
 // Top-level chains kube-proxy owns (upstream names; other components and docs rely on them).
+/**
+ * nat and filter: the entry for Service traffic (cluster, external and load-balancer IPs),
+ * jumped to from PREROUTING/OUTPUT (nat) and FORWARD/OUTPUT (filter).
+ */
 export const KUBE_SERVICES = 'KUBE-SERVICES';
+/** filter: rejects or drops new connections to external Services without endpoints (from INPUT and FORWARD). */
 export const KUBE_EXTERNAL_SERVICES = 'KUBE-EXTERNAL-SERVICES';
+/**
+ * nat: NodePort traffic (KUBE-SERVICES' last rule, for the node's own addresses); filter: accepts
+ * the health-check node ports.
+ */
 export const KUBE_NODEPORTS = 'KUBE-NODEPORTS';
+/** nat: masquerades packets that KUBE-MARK-MASQ marked (from POSTROUTING). */
 export const KUBE_POSTROUTING = 'KUBE-POSTROUTING';
+/** nat: sets the masquerade bit (`iptables.masqueradeBit`, default 14) in the packet mark. */
 export const KUBE_MARK_MASQ = 'KUBE-MARK-MASQ';
+/**
+ * filter: accepts forwarded Service traffic (marked or conntrack-established) and drops INVALID
+ * packets (unless `conntrack.tcpBeLiberal`).
+ */
 export const KUBE_FORWARD = 'KUBE-FORWARD';
+/** filter: drops load-balancer traffic from outside `loadBalancerSourceRanges` (from INPUT, OUTPUT and FORWARD). */
 export const KUBE_PROXY_FIREWALL = 'KUBE-PROXY-FIREWALL';
+/** mangle, nat and filter: an empty chain; when it is gone, something flushed the tables and a full sync follows. */
 export const KUBE_PROXY_CANARY = 'KUBE-PROXY-CANARY';
 /** kubelet's chain for the CVE-2020-8558 localnet rule; upstream kube-proxy fills it too when it sets route_localnet. */
 export const KUBE_FIREWALL = 'KUBE-FIREWALL';
@@ -73,6 +90,7 @@ export interface ServiceChainNames {
   readonly firewall: string;
 }
 
+/** The four per-service-port chain names upstream derives for this port (cached: every sync asks again). */
 export function serviceChainNames(servicePortKey: string, protocol: Protocol): ServiceChainNames {
   const h = hash16([servicePortKey, protocol.toLowerCase()].join(''));
   return {
