@@ -12,11 +12,16 @@ export {
   nftLocalDetector,
 } from './nftables-options';
 
+/** What buildNftablesRuleset returns: the table for one snapshot, as a transaction and as `nft -f` text. */
 export interface NftablesBuildResult {
   /** A full-replacement transaction: the table is deleted and rebuilt atomically. */
   readonly transaction: NftTransaction;
   /** `nft -f -` input for the transaction. */
   readonly script: string;
+  /**
+   * Service ports with a Local traffic policy but no local endpoints, per policy (what the
+   * kubeproxy_sync_proxy_rules_no_local_endpoints_total gauge reports).
+   */
   readonly noLocalEndpoints: { readonly internal: number; readonly external: number };
 }
 

@@ -11,10 +11,13 @@ import { NFTABLES_TABLE } from './nftables-names';
  * syncs; without it a full sync runs `fullTransaction()`), and `close` ends a long-lived process.
  */
 export type ProxierNftables = NftablesInterface & {
+  /** Applies a whole `nft -f` script (a full-table replacement) in one go. */
   runScript?(script: string): Promise<void>;
+  /** Ends any long-lived process the interface keeps; the proxier calls it on stop(). */
   close?(): Promise<void>;
 };
 
+/** Options of execNftables. */
 export interface ExecNftablesOptions extends NftSessionOptions {
   /** The table's family: `ip` for the IPv4 proxier, `ip6` for the IPv6 one. */
   family: 'ip' | 'ip6';

@@ -13,6 +13,7 @@ export class NftSessionError extends KubeProxyError {
   }
 }
 
+/** Limits of the long-lived `nft -i` process that applies small diffs (NftSession, execNftables). */
 export interface NftSessionOptions {
   /** How long one transaction may take before the session is killed (ms). */
   timeoutMs?: number;

@@ -6,13 +6,20 @@ export interface NftLocalDetector {
   readonly ifNotLocal?: string;
 }
 
+/** What the nftables ruleset writer needs from the configuration and the node (nftablesOptionsFromConfig builds it). */
 export interface NftablesBackendOptions {
+  /** Bit of the packet mark that asks for masquerade (`nftables.masqueradeBit`, default 14). */
   masqueradeBit?: number;
+  /** Masquerade all Service traffic, not only traffic from outside the cluster (`nftables.masqueradeAll`). */
   masqueradeAll?: boolean;
   /** e.g. cidr 10.244.0.0/16 → { ifLocal: 'ip saddr 10.244.0.0/16', ifNotLocal: 'ip saddr != 10.244.0.0/16' } */
   localDetector?: NftLocalDetector;
   /** NodePort addresses; undefined = every local address. */
   nodePortIPs?: readonly string[];
+  /**
+   * This node's IP of the family: a load balancer whose source ranges include it may also be
+   * reached from its own VIPs (hairpin), as upstream allows.
+   */
   nodeIP?: string;
 }
 

@@ -9,6 +9,7 @@ import type { ProxierNftables } from './exec-nftables';
 import { NFTABLES_TABLE } from './nftables-names';
 import { NftablesRuleset } from './nftables-ruleset';
 
+/** Options of NftablesProxier: the common proxier options plus the nftables table and its writer's settings. */
 export interface NftablesProxierOptions extends ProxierBaseOptions {
   /**
    * The kube-proxy table of this proxier's family (`ip` for IPv4, `ip6` for IPv6), through
@@ -16,7 +17,9 @@ export interface NftablesProxierOptions extends ProxierBaseOptions {
    * long-lived `nft -i` for diffs), FakeNftables in tests, or another implementation.
    */
   nftables: ProxierNftables;
+  /** Masquerade, local-traffic and NodePort settings of the ruleset (nftablesOptionsFromConfig). */
   backend?: NftablesBackendOptions;
+  /** The health-check node port servers for externalTrafficPolicy=Local Services, kept in step with each sync. */
   serviceHealth?: ServiceHealthServer;
   /** Removes stale UDP flows after each sync (see clearStaleConntrack). */
   conntrack?: ConntrackCleaner;
@@ -24,6 +27,9 @@ export interface NftablesProxierOptions extends ProxierBaseOptions {
 
 /** Even without failures, replace the whole table this often to repair any drift. */
 const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
+
+/** Scripts up to this size stay readable as `lastScript`; a full table at 10k Services is ~9 MB. */
+const LAST_SCRIPT_KEPT_BYTES = 64 << 10;
 
 /**
  * The nftables-mode proxier. It keeps the table's contents between syncs and rewrites only the
@@ -35,9 +41,6 @@ const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
  * (execNftables: `nft -f -`), diffs with `run` (execNftables feeds them to a long-lived `nft -i`,
  * which spares a process start and socket teardown per change).
  */
-/** Scripts up to this size stay readable as `lastScript`; a full table at 10k Services is ~9 MB. */
-const LAST_SCRIPT_KEPT_BYTES = 64 << 10;
-
 export class NftablesProxier extends ProxierBase {
   /** The last script applied, or '' when it was larger than 64 KiB (see lastScriptBytes). */
   lastScript = '';
