@@ -65,7 +65,12 @@ export {
   type PodSyncerOptions,
   type SyncOutcome,
 } from '../sync/pod-syncer';
-export { imageRegistry, pullCredentials } from '../sync/pull-secrets';
+export {
+  imageRegistry,
+  type PullCredentials,
+  pullCredentials,
+  pullCredentialsFor,
+} from '../sync/pull-secrets';
 export { SyncStepError } from '../sync/sync-errors';
 export {
   type PodUpdate,

@@ -1,9 +1,13 @@
 import type { Container, LifecycleHandler, Pod } from '../api/pod-types';
 import type { PodRuntime } from '../cri/pod-runtime';
 
+/** What {@link runLifecycleHook} runs a handler with. */
 export interface HookContext {
+  /** Runs exec handlers (CRI ExecSync). */
   runtime: PodRuntime;
+  /** The host of an httpGet handler that names none; without it such a handler fails. */
   podIP: string | undefined;
+  /** Waits out a sleep handler, in milliseconds (capped at `timeoutSeconds`). */
   sleep: (ms: number) => Promise<void>;
   /** Upper bound for the hook, seconds. */
   timeoutSeconds: number;

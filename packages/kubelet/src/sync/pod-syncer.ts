@@ -56,12 +56,18 @@ import { SyncStepError } from './sync-errors';
 
 /** Upstream minimumGracePeriodInSeconds: StopContainer always gets at least this long. */
 export const minimumGracePeriodSeconds = 2;
+/** The grace period of a pod that sets no terminationGracePeriodSeconds (the API's default, 30 s). */
 export const defaultTerminationGracePeriodSeconds = 30;
 
+/** What a {@link PodSyncer} acts through and the node facts a pod's containers see. */
 export interface PodSyncerOptions {
+  /** The CRI runtime the sync creates, starts and stops sandboxes and containers on. */
   runtime: PodRuntime;
+  /** Sets up the pod's volumes before its containers start. */
   volumes: PodVolumeManager;
+  /** configMaps and secrets for env, envFrom and image pull secrets. */
   objects: ObjectSource;
+  /** Service account tokens for env and projected volumes. */
   tokens?: TokenSource;
   /** Image credential provider plugins, asked after the pod's pull secrets. */
   credentialProviders?: ImageCredentialProviders;
@@ -80,6 +86,7 @@ export interface PodSyncerOptions {
   crashBackOff?: CrashLoopBackOff;
   imageBackOff?: CrashLoopBackOff;
   metrics?: KubeletMetrics;
+  /** Waits `ms` milliseconds for lifecycle sleep handlers (default: a timer on `clock`). */
   sleep?: (ms: number) => Promise<void>;
   /** Bounds concurrent sandbox and container starts across pods; unbounded without one. */
   startLimiter?: StartLimiter;
@@ -108,6 +115,7 @@ export interface PodSyncerOptions {
   ephemeralContainerCheck?: EphemeralContainerCheck;
 }
 
+/** What one {@link PodSyncer.applyPodActions} round did and what the pod worker does next. */
 export interface SyncOutcome {
   /** Waiting reasons for containers that could not be started this round. */
   waitingReasons: Map<string, ContainerWaitingReason>;
@@ -149,6 +157,11 @@ export class PodSyncer {
     if (type === 'Warning') this.options.onWarning?.(pod, reason, message);
   }
 
+  /**
+   * The CRI sandbox config of `pod` for its `attempt`-th sandbox (DNS, hostname, log directory,
+   * security context). Throws a SecurityContextError when the pod's security context cannot be
+   * turned into one (e.g. an unknown supplementalGroupsPolicy).
+   */
   sandboxConfig(pod: Pod, attempt: number): ReturnType<typeof buildSandboxConfig> {
     return buildSandboxConfig(pod, { ...this.options.dns, attempt, podLogsDir: this.options.podLogsDir });
   }
