@@ -2,16 +2,25 @@ import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { Pod } from '../api/pod-types';
 import { unrefTimer } from '../clock-timers';
 
+/**
+ * Why a pod is handed to its worker (upstream SyncPodType): first seen, changed in its source, a
+ * periodic or event-driven resync, or stop it.
+ */
 export type PodUpdateType = 'create' | 'update' | 'sync' | 'kill';
+/** Where a pod's worker is: running it, stopping its containers, or stopped (only cleanup left). */
 export type PodWorkerPhase = 'syncing' | 'terminating' | 'terminated';
 
+/** One piece of work for a pod's worker; updates that arrive while a sync runs are coalesced. */
 export interface PodUpdate {
+  /** The pod as its source now has it (the newest update's pod wins). */
   pod: Pod;
+  /** Why; a kill, or a set deletionTimestamp, moves the pod to terminating. */
   updateType: PodUpdateType;
   /** For kills: the grace period to use instead of the pod's. */
   gracePeriodSeconds?: number;
 }
 
+/** What {@link PodWorkerCallbacks.syncPod} reports back to the worker. */
 export interface SyncPodResult {
   /** The pod reached Succeeded/Failed (or was rejected): stop its containers, keep the object. */
   terminal: boolean;
@@ -19,10 +28,19 @@ export interface SyncPodResult {
   retryAfterMs?: number;
 }
 
+/**
+ * The kubelet's three sync functions (upstream syncPod, syncTerminatingPod, syncTerminatedPod)
+ * that {@link PodWorkers} calls, one at a time per pod. A rejection is reported to onError and
+ * the same step is retried after the worker's retry delay.
+ */
 export interface PodWorkerCallbacks {
+  /** Moves the runtime towards the pod's spec and reports its status. */
   syncPod(pod: Pod, updateType: Exclude<PodUpdateType, 'kill'>): Promise<SyncPodResult>;
+  /** Stops the pod's containers, within `gracePeriodSeconds` when given (else the pod's own); runs once on success. */
   syncTerminatingPod(pod: Pod, gracePeriodSeconds: number | undefined): Promise<void>;
+  /** Releases what the stopped pod held (volumes, runtime objects, the API object); retried until it succeeds. */
   syncTerminatedPod(pod: Pod): Promise<void>;
+  /** A sync step failed in `stage`; it is retried after the retry delay. */
   onError?(pod: Pod, stage: PodWorkerPhase, error: unknown): void;
 }
 
@@ -59,6 +77,10 @@ export class PodWorkers {
     this.clock = options.clock ?? systemClock;
   }
 
+  /**
+   * Queues `update` for its pod's worker, starting one for a new uid. A terminated pod ignores
+   * updates unless its cleanup is still to succeed.
+   */
   updatePod(update: PodUpdate): void {
     const uid = update.pod.metadata.uid ?? '';
     let state = this.workers.get(uid);
@@ -106,14 +128,17 @@ export class PodWorkers {
     state.running = running;
   }
 
+  /** Pod `uid`'s worker phase, undefined for a pod without a worker (never seen, or forgotten). */
   phase(uid: string): PodWorkerPhase | undefined {
     return this.workers.get(uid)?.phase;
   }
 
+  /** Whether pod `uid`'s containers are stopped for good (cleanup may still be running). */
   isTerminated(uid: string): boolean {
     return this.workers.get(uid)?.phase === 'terminated';
   }
 
+  /** The newest pod object of every worker, terminated ones included until forgotten. */
   knownPods(): Pod[] {
     return [...this.workers.values()].map((state) => state.pod);
   }
@@ -136,6 +161,7 @@ export class PodWorkers {
     }
   }
 
+  /** Cancels every scheduled retry; work in flight goes on (see {@link idle}). */
   stop(): void {
     for (const state of this.workers.values()) if (state.retry) this.clock.clearTimeout(state.retry);
   }
