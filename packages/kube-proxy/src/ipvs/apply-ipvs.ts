@@ -149,6 +149,11 @@ export class IpvsApplier {
     return this.applied === undefined;
   }
 
+  /**
+   * Makes the kernel match `plan` (`now`: clock ms, stamped on real servers that start draining)
+   * and counts what it changed. On any failure the applied state is forgotten, so the next apply
+   * reads the kernel back, and the error is rethrown.
+   */
   async apply(plan: IpvsPlan, now: number): Promise<IpvsApplyResult> {
     const full = this.applied === undefined;
     const r: IpvsApplyResult = {

@@ -5,10 +5,13 @@ import { IPVS_JUMP_RULES } from './ipvs-iptables-rules';
 import type { IpsetLayer, IpvsIptables, IpvsTable, LinkLayer } from './ipvs-kernel';
 import { IPVS_FILTER_CHAINS, IPVS_NAT_CHAINS, KUBE_IPVS_INTERFACE } from './ipvs-names';
 
+/** The kernel interfaces cleanupIpvs works through. */
 export interface CleanupIpvsOptions {
   /** Left out when the kernel has no IPVS (nothing to delete there then). */
   ipvs?: IpvsTable;
+  /** Deletes kube-ipvs0. */
   link: LinkLayer;
+  /** Destroys the KUBE-* ipsets. */
   ipset: IpsetLayer;
   /** One executor per family whose chains to remove (iptables and ip6tables). */
   iptables: readonly IpvsIptables[];
@@ -16,10 +19,15 @@ export interface CleanupIpvsOptions {
   excludeCIDRs?: readonly string[];
 }
 
+/** What cleanupIpvs removed. */
 export interface CleanupIpvsResult {
+  /** IPVS virtual servers deleted. */
   deletedServices: number;
+  /** iptables chains deleted, over all families. */
   deletedChains: number;
+  /** ipsets destroyed. */
   destroyedIpsets: number;
+  /** Whether kube-ipvs0 existed and was deleted. */
   deletedInterface: boolean;
 }
 

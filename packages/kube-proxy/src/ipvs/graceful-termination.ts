@@ -12,6 +12,7 @@ export interface TerminatingRealServer {
   readonly since: number;
 }
 
+/** Options of GracefulTermination. */
 export interface GracefulTerminationOptions {
   /** Delete a draining real server after this long even if connections remain. Default 10 min. */
   timeoutMs?: number;
@@ -34,18 +35,22 @@ export class GracefulTermination {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
+  /** How many real servers are draining. */
   get size(): number {
     return this.pending.size;
   }
 
+  /** The draining real servers, in the order they started draining. */
   list(): TerminatingRealServer[] {
     return [...this.pending.values()];
   }
 
+  /** Whether this real server (a realServerKey) of this virtual server is draining. */
   has(virtualServer: string, realServer: string): boolean {
     return this.pending.has(id(virtualServer, realServer));
   }
 
+  /** Starts tracking a real server set to weight 0; one already tracked keeps its first `since`. */
   add(rs: TerminatingRealServer): void {
     const key = id(rs.virtualServer, realServerKey(rs.address, rs.port));
     if (!this.pending.has(key)) this.pending.set(key, rs);
@@ -61,6 +66,7 @@ export class GracefulTermination {
     for (const [k, rs] of this.pending) if (rs.virtualServer === virtualServer) this.pending.delete(k);
   }
 
+  /** Stops tracking everything (the kernel state is to be read back; nothing is deleted). */
   forgetAll(): void {
     this.pending.clear();
   }

@@ -1,6 +1,7 @@
 import type { IPFamily } from '../model/ip-family';
 import * as n from './ipvs-names';
 
+/** The ipset kernel types the ipvs mode's sets use (`ipset create <name> <type>`). */
 export type IpsetType = 'hash:ip' | 'hash:ip,port' | 'hash:ip,port,ip' | 'hash:ip,port,net' | 'bitmap:port';
 
 /** One set the ipvs mode maintains: its (IPv4) name, kernel type and the comment its iptables rule carries. */

@@ -5,12 +5,17 @@ import type { LocalDetector } from '../shared/local-detector';
 import { IPSET_DEFINITIONS, ipsetNameFor } from './ipset-definitions';
 import * as n from './ipvs-names';
 
+/** What buildIpvsIptablesRules needs: the family, which sets have entries, and the masquerade settings. */
 export interface IpvsIptablesInput {
+  /** Which family's rules (IPv6 rules match the sets' IPv6 names). */
   family: IPFamily;
   /** Whether the set (by IPv4 name) has entries: rules matching an empty set are left out. */
   nonEmpty: (set: string) => boolean;
+  /** Bit of the packet mark that asks for masquerade (`iptables.masqueradeBit`, default 14). */
   masqueradeBit: number;
+  /** Masquerade all Service traffic (`iptables.masqueradeAll`). */
   masqueradeAll: boolean;
+  /** Tells traffic from local pods apart (detectLocalMode); not implemented = its rules are left out. */
   localDetector: LocalDetector;
   /**
    * LoadBalancer IP:ports with source ranges that do not hold the node's IP: the node itself

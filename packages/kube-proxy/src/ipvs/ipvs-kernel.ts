@@ -28,6 +28,7 @@ export type IpvsTable = Pick<
 export interface LinkLayer {
   /** Creates the dummy interface unless it exists. */
   ensureDummy(name: string): Promise<void>;
+  /** Whether an interface of this name exists. */
   linkExists(name: string): Promise<boolean>;
   /** Deletes the interface if it exists. */
   deleteLink(name: string): Promise<void>;

@@ -57,6 +57,7 @@ export interface IpvsPlan {
   readonly lbNoNodeAccess: readonly LbNoNodeAccess[];
 }
 
+/** Settings of the IPVS planner (IpvsPlanner) from the configuration and the node. */
 export interface IpvsPlanOptions {
   /** ipvs.scheduler; '' or undefined means rr. */
   scheduler?: string;
@@ -68,5 +69,6 @@ export interface IpvsPlanOptions {
   masqueradeBit?: number;
   /** iptables.masqueradeAll. */
   masqueradeAll?: boolean;
+  /** Tells traffic from local pods apart (detectLocalMode); default none. */
   localDetector?: LocalDetector;
 }

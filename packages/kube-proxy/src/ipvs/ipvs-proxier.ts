@@ -16,8 +16,11 @@ export interface IpvsBackendOptions extends IpvsPlanOptions {
    * except those on kube-ipvs0, looked up at each sync (upstream's default).
    */
   nodePortIPs?: readonly string[] | undefined;
+  /** ipvs.excludeCIDRs: virtual servers on these addresses are never deleted (another component owns them). */
   excludeCIDRs?: readonly string[];
+  /** ipvs.strictARP: arp_ignore=1 / arp_announce=2, so the node does not answer ARP for kube-ipvs0's VIPs. */
   strictARP?: boolean;
+  /** ipvs.tcpTimeout / tcpFinTimeout / udpTimeout in seconds (0 or absent = leave the kernel's). */
   timeouts?: Partial<IpvsTimeouts>;
   /** A draining real server is deleted after this long even with connections left. Default 10 min. */
   gracefulTerminationTimeoutMs?: number;
@@ -25,9 +28,13 @@ export interface IpvsBackendOptions extends IpvsPlanOptions {
   gracefulCheckIntervalMs?: number;
 }
 
+/** Options of IpvsProxier: the common proxier options plus the kernel interfaces and the ipvs settings. */
 export interface IpvsProxierOptions extends ProxierBaseOptions {
+  /** IPVS, interface, ipset, iptables and sysctl access (real ones on a node, the fakes in tests). */
   kernel: IpvsKernelLayers;
+  /** Scheduler, NodePort, masquerade and draining settings (ipvsOptionsFromConfig). */
   backend?: IpvsBackendOptions;
+  /** The health-check node port servers for externalTrafficPolicy=Local Services, kept in step with each sync. */
   serviceHealth?: ServiceHealthServer;
   /** Removes stale UDP flows after each sync, as upstream's ipvs mode does (see clearStaleConntrack). */
   conntrack?: ConntrackCleaner;

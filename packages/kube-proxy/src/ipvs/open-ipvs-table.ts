@@ -2,7 +2,10 @@ import { IpvsUnavailableError, openIpvs } from '@nodeagent/ipvs';
 import type { IpvsTable } from './ipvs-kernel';
 
 /** An IPVS table handle that holds a netlink socket until closed. */
-export type ClosableIpvsTable = IpvsTable & { close(): void };
+export type ClosableIpvsTable = IpvsTable & {
+  /** Closes the netlink socket; the table is unusable afterwards. */
+  close(): void;
+};
 
 /**
  * Opens the kernel's IPVS table (of another network namespace with `netnsPath`, e.g.

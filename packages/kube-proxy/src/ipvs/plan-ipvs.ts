@@ -49,6 +49,11 @@ export class IpvsPlanner {
 
   constructor(private readonly options: IpvsPlanOptions = {}) {}
 
+  /**
+   * The kernel state the snapshot calls for: virtual servers, kube-ipvs0 addresses, ipset
+   * entries and iptables rules. Service ports unchanged since the last call reuse their earlier
+   * fragment; `overrides.nodePortIPs` replaces the configured NodePort addresses for this call.
+   */
   plan(snapshot: ProxySnapshot, overrides: Pick<IpvsPlanOptions, 'nodePortIPs'> = {}): IpvsPlan {
     const family = snapshot.family;
     const opts: IpvsPlanOptions = { ...this.options, ...overrides };

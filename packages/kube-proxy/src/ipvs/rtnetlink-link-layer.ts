@@ -54,7 +54,10 @@ function errnoOf(err: unknown): string | undefined {
  * package is imported): where no prebuilt addon fits, that first operation rejects with
  * @nodeagent/ipvs's IpvsUnavailableError saying why.
  */
-export function rtnetlinkLinkLayer(socket?: RtNetlinkSocket): LinkLayer & { close(): void } {
+export function rtnetlinkLinkLayer(socket?: RtNetlinkSocket): LinkLayer & {
+  /** Closes the rtnetlink socket (one still opening is closed once made); the layer is unusable afterwards. */
+  close(): void;
+} {
   let current = socket;
   let opened: Promise<RtNetlinkSocket> | undefined = socket ? Promise.resolve(socket) : undefined;
   let closed = false;
