@@ -6,8 +6,11 @@ const run = promisify(execFile);
 
 /** Mount operations the volume manager needs; injected so unit tests need no root. */
 export interface Mounter {
+  /** Mounts a tmpfs on the existing directory `target`, limited to `sizeBytes` when given and > 0. */
   mountTmpfs(target: string, sizeBytes?: number): Promise<void>;
+  /** Unmounts `target`; rejects when it is not a mount point. */
   unmount(target: string): Promise<void>;
+  /** Whether something is mounted exactly at `target`. */
   isMountPoint(target: string): Promise<boolean>;
 }
 
@@ -30,14 +33,17 @@ export const systemMounter: Mounter = {
 export class RecordingMounter implements Mounter {
   readonly mounted = new Map<string, number | undefined>();
 
+  /** Records `target` as mounted with `sizeBytes`. */
   async mountTmpfs(target: string, sizeBytes?: number): Promise<void> {
     this.mounted.set(target, sizeBytes);
   }
 
+  /** Forgets `target`; never rejects. */
   async unmount(target: string): Promise<void> {
     this.mounted.delete(target);
   }
 
+  /** Whether `target` was recorded as mounted and not unmounted since. */
   async isMountPoint(target: string): Promise<boolean> {
     return this.mounted.has(target);
   }

@@ -19,10 +19,13 @@ export const volumePluginDirs = {
   projected: 'kubernetes.io~projected',
 } as const;
 
+/** Where a {@link PodVolumeManager} keeps pod volumes and how it mounts them. */
 export interface PodVolumeManagerOptions {
   /** --root-dir (default /var/lib/kubelet). */
   rootDir: string;
+  /** Mounts the tmpfs of secret, downwardAPI and projected volumes (default {@link systemMounter}, needs root). */
   mounter?: Mounter;
+  /** Names the timestamped payload directories of atomic updates (default: the wall clock). */
   now?: () => Date;
 }
 
@@ -42,10 +45,12 @@ export class PodVolumeManager {
     this.now = options.now ?? (() => new Date());
   }
 
+  /** `<rootDir>/pods/<uid>`, the pod's directory. */
   podDir(uid: string): string {
     return join(this.rootDir, 'pods', uid);
   }
 
+  /** Where volume `name` of pod `uid` lives: `<rootDir>/pods/<uid>/volumes/<plugin dir>/<name>` ({@link volumePluginDirs}). */
   volumeDir(uid: string, plugin: keyof typeof volumePluginDirs, name: string): string {
     return join(this.podDir(uid), 'volumes', volumePluginDirs[plugin], name);
   }

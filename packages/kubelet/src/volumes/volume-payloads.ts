@@ -4,14 +4,21 @@ import type { ObjectSource } from '../env/resolve-env';
 import { VolumeSetupError } from '../errors';
 import type { FileProjection, Payload } from './atomic-writer';
 
-/** API defaults for volume file modes (0644 for configMap, secret, downwardAPI and projected). */
+/** The API's defaultMode of a configMap volume's files (0644) when the volume sets none. */
 export const defaultConfigMapMode = 0o644;
+/** The API's defaultMode of a secret volume's files (0644) when the volume sets none. */
 export const defaultSecretMode = 0o644;
+/** The API's defaultMode of a downwardAPI volume's files (0644) when the volume sets none. */
 export const defaultDownwardAPIMode = 0o644;
+/** The API's defaultMode of a projected volume's files (0644) when the volume sets none. */
 export const defaultProjectedMode = 0o644;
 
 /** Issues service account tokens (TokenRequest API) for projected serviceAccountToken sources. */
 export interface TokenSource {
+  /**
+   * A token for the pod's service account with these audiences, valid `expirationSeconds` and
+   * bound to the pod (a TokenRequest); rejects with the API error when the request is refused.
+   */
   getToken(request: {
     namespace: string;
     serviceAccountName: string;
