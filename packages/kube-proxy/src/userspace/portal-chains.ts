@@ -3,11 +3,16 @@ import type { Match, Rule } from '@nodeagent/netfilter/iptables';
 // Upstream userspace mode's chain names: PORTALS catch cluster/external IPs, NODEPORT catch
 // node ports; CONTAINER is hooked from PREROUTING (traffic arriving from pods and other
 // hosts), HOST from OUTPUT (traffic this host originates).
+/** nat, from PREROUTING: redirects traffic from pods and other hosts to cluster and external IPs to the proxies. */
 export const KUBE_PORTALS_CONTAINER = 'KUBE-PORTALS-CONTAINER';
+/** nat, from OUTPUT: redirects this host's own traffic to cluster and external IPs to the proxies. */
 export const KUBE_PORTALS_HOST = 'KUBE-PORTALS-HOST';
+/** nat, from PREROUTING (local destinations only): redirects node port traffic from pods and other hosts. */
 export const KUBE_NODEPORT_CONTAINER = 'KUBE-NODEPORT-CONTAINER';
+/** nat, from OUTPUT (local destinations only): redirects this host's own node port traffic. */
 export const KUBE_NODEPORT_HOST = 'KUBE-NODEPORT-HOST';
 
+/** Every nat chain the userspace mode owns: rewritten whole on each sync, deleted by `--cleanup`. */
 export const USERSPACE_CHAINS = [
   KUBE_PORTALS_CONTAINER,
   KUBE_PORTALS_HOST,

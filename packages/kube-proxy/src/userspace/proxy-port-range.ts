@@ -47,11 +47,13 @@ export class ProxyPortAllocator {
     return out;
   }
 
+  /** Marks `port` as used by one of our proxies; the next candidates start after it. */
   hold(port: number): void {
     this.held.add(port);
     this.cursor = (port - this.range.base + 1) % this.range.size;
   }
 
+  /** Frees `port` (its proxy closed); it comes round again only after the rest of the range. */
   release(port: number): void {
     this.held.delete(port);
   }

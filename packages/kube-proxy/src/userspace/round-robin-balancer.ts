@@ -47,10 +47,12 @@ export class RoundRobinBalancer {
     for (const [client, a] of this.affinity) if (!present.has(a.endpoint)) this.affinity.delete(client);
   }
 
+  /** How many endpoints the balancer picks from. */
   size(): number {
     return this.endpoints.length;
   }
 
+  /** Whether `endpoint` ("ip:port") is one of them. */
   has(endpoint: string): boolean {
     return this.endpoints.some((e) => e.endpoint === endpoint);
   }

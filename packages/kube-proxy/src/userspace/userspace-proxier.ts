@@ -18,6 +18,7 @@ import { UserspaceMetrics } from './userspace-metrics';
 /** The parts of IptablesClient the userspace proxier needs (tests may pass a fake). */
 export type PortalIptables = Pick<IptablesClient, 'restore' | 'ensureChain' | 'ensureRule'>;
 
+/** Options of UserspaceProxier: the common proxier options plus how the proxies are reached and limited. */
 export interface UserspaceProxierOptions extends ProxierBaseOptions {
   /**
    * Where REDIRECTed traffic reaches the proxies: programs KUBE-PORTALS-* / KUBE-NODEPORT-*
@@ -53,7 +54,12 @@ export interface UserspaceProxierOptions extends ProxierBaseOptions {
 
 /** Upstream userspace proxier's dial back-off: four attempts, 250ms doubling to 2s. */
 export const DEFAULT_DIAL_TIMEOUTS_MS: readonly number[] = [250, 500, 1000, 2000];
+/** Idle time after which a UDP session's upstream socket closes: upstream's `--udp-timeout` default. */
 export const DEFAULT_UDP_IDLE_TIMEOUT_MS = 250;
+/**
+ * Concurrent connections (TCP) or sessions (UDP) per service port when maxConnectionsPerService
+ * is unset; more are refused, so one busy Service cannot exhaust the process's file descriptors.
+ */
 export const DEFAULT_MAX_CONNECTIONS_PER_SERVICE = 10_000;
 
 interface RunningProxy {
