@@ -89,6 +89,8 @@ export class PodResizer {
   private readonly restarting = new Map<string, Set<string>>();
   /** Per pod, the memory requests it was admitted with (the pod cgroup never holds them). */
   private readonly admittedMemory = new Map<string, ResourceList>();
+  /** Per new pod, the checkpoint write of its first allocation while it is under way. */
+  private readonly allocationWrites = new Map<string, Promise<void>>();
 
   constructor(options: PodResizerOptions) {
     this.options = options;
@@ -100,11 +102,27 @@ export class PodResizer {
     return this.store.load(onError);
   }
 
+  /**
+   * The checkpoint write of a new pod's first allocation, while it is under way (rejects if the
+   * write fails); undefined once written. No container of the pod may start before it is done.
+   */
+  allocationWritten(uid: string): Promise<void> | undefined {
+    return this.allocationWrites.get(uid);
+  }
+
   /** Step 1: the pod to run, with its allocated resources. */
   async allocate(pod: Pod): Promise<Pod> {
     const uid = pod.metadata.uid ?? '';
     if (!this.store.isAllocated(uid)) {
-      await this.store.setAllocated(pod);
+      // The allocation holds in memory at once; its checkpoint write goes on while the sync
+      // creates the sandbox, and containers wait for it (allocationWritten). Awaited here, every
+      // pod of a burst waited for a file write before its sandbox (~100 ms of a 10-pod start).
+      const written: Promise<void> = this.store.setAllocated(pod).finally(() => {
+        if (this.allocationWrites.get(uid) === written) this.allocationWrites.delete(uid);
+      });
+      // Its failure is the sync's to report: the sync awaits allocationWritten.
+      written.catch(() => undefined);
+      this.allocationWrites.set(uid, written);
       this.admittedMemory.set(uid, memoryRequests(pod));
       return pod;
     }
@@ -314,6 +332,7 @@ export class PodResizer {
 
   /** A pod that stopped frees its allocation: deferred resizes may fit now. */
   async removePod(uid: string): Promise<void> {
+    this.allocationWrites.delete(uid);
     await this.store.removePod(uid);
     this.conditions.removePod(uid);
     this.restarting.delete(uid);

@@ -169,8 +169,15 @@ export class PodSyncer {
   /**
    * Upstream kuberuntime SyncPod's steps on this pod: volumes, computePodActions, then kill the
    * pod or unwanted containers, create the sandbox, start ephemeral, init and main containers.
+   * `beforeContainers`: what must be done before any container starts (a new pod's allocation
+   * written to its checkpoint); it runs alongside the sandbox's creation, and its failure fails
+   * the sync before a container is created.
    */
-  async applyPodActions(pod: Pod, status: PodRuntimeStatus): Promise<SyncOutcome> {
+  async applyPodActions(
+    pod: Pod,
+    status: PodRuntimeStatus,
+    beforeContainers?: Promise<void>,
+  ): Promise<SyncOutcome> {
     const waitingReasons = new Map<string, ContainerWaitingReason>();
     const outcome: SyncOutcome = { waitingReasons, changedRuntime: false };
     const { runtime } = this.options;
@@ -239,6 +246,7 @@ export class PodSyncer {
       this.options.metrics?.startedPods.inc();
     }
     if (!sandboxId) return outcome;
+    await beforeContainers;
 
     const start = async (container: Container, type: ContainerType): Promise<boolean> => {
       outcome.changedRuntime = true;

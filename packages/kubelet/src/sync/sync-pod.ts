@@ -109,6 +109,8 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     // In-place resize: the pod runs with the resources allocated to it (a resize the node has no
     // room for yet stays pending); running containers get them before anything starts.
     const allocated = context.resizer ? await context.resizer.allocate(current) : current;
+    // A new pod's allocation is still being written: the sandbox need not wait, its containers do.
+    const allocationWritten = context.resizer?.allocationWritten(pod.metadata.uid ?? '');
     // After acting, only this pod is read again: its status goes out as soon as its containers
     // started instead of after the next relist of every pod.
     let before = await context.runtimeStatus(pod);
@@ -126,7 +128,9 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     if (killedForResize) before = await context.refreshRuntimeStatus(pod);
     const outcome: SyncOutcome = pastDeadline
       ? { waitingReasons: new Map(), changedRuntime: false }
-      : await context.syncer.applyPodActions(allocated, before);
+      : await context.syncer.applyPodActions(allocated, before, allocationWritten);
+    // A failed write fails this sync, also one that stopped before its containers.
+    await allocationWritten;
     let runtimeStatus =
       outcome.changedRuntime || killedForResize ? await context.refreshRuntimeStatus(pod) : before;
     // Container GC for this pod: dead instances beyond the newest one, dead old sandboxes.
