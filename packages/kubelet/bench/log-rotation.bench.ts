@@ -103,9 +103,23 @@ async function run(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), `na-log-bench-${process.pid}-`));
   const podLogsDir = join(dir, 'logs');
   const client = await createCriClient({ endpoint: containerd.endpoint });
+  // Ours hears of each container the kubelet starts (ContainerLogManager.containerStarted), so
+  // its log is watched from the start; upstream's manager has no such hook.
+  let containerStarted: ((containerId: string) => Promise<void>) | undefined;
+  const startingClient = new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== 'startContainer') return Reflect.get(target, property, receiver);
+      return async (...args: Parameters<typeof client.startContainer>) => {
+        const answer = await target.startContainer(...args);
+        const id = args[0].containerId;
+        if (id) void containerStarted?.(id);
+        return answer;
+      };
+    },
+  });
   const kubelet = new Kubelet({
     nodeName: 'bench-node',
-    runtime: criPodRuntime(client),
+    runtime: criPodRuntime(startingClient),
     config: parseKubeletConfiguration({ podLogsDir }).config,
     rootDir: join(dir, 'root'),
     hostIPs: ['192.168.80.2'],
@@ -171,6 +185,7 @@ async function run(): Promise<void> {
     const logDir = join(podLogsDir, `default_chatty-${mode}_${uid}`, 'yes');
     let passes: NodeJS.Timeout | undefined;
     try {
+      containerStarted = mode === 'size-triggered' ? (id) => logs.containerStarted(id) : undefined;
       if (mode === 'size-triggered') logs.start();
       else passes = setInterval(() => void logs.rotateLogs(), 10_000);
       kubelet.addPod(pod);

@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ContainerState } from '@nodeagent/cri-client/types';
 import { FakeClock } from '@nodeagent/primitives';
@@ -20,6 +20,8 @@ import {
 class RotationRuntime implements LogRotationRuntime {
   readonly containers = new Map<string, { state: ContainerState; logPath: string }>();
   readonly reopened: string[] = [];
+  /** The log directory's files as each reopen began (the rename done, the runtime not yet told). */
+  readonly filesAtReopen: string[][] = [];
   failReopen = false;
   reopenDelayMs = 0;
   inFlight = 0;
@@ -39,6 +41,8 @@ class RotationRuntime implements LogRotationRuntime {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
+      const logPath = this.containers.get(request.containerId)?.logPath;
+      if (logPath) this.filesAtReopen.push((await readdir(dirname(logPath))).sort());
       if (this.reopenDelayMs) await new Promise((resolve) => setTimeout(resolve, this.reopenDelayMs));
       if (this.failReopen) throw new Error('container is not running');
       if (this.containers.get(request.containerId)?.state !== ContainerState.CONTAINER_RUNNING)
@@ -144,8 +148,10 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
     await logs.rotateLogs();
     const second = `0.log.${rotationTimestamp(clock.now())}`;
     // By count (maxFiles − 2 older ones) the first would stay; 3 + 3 KiB exceed the 4 KiB
-    // limit of the directory, so it goes, uncompressed.
+    // limit of the directory, so it goes, uncompressed — before the rename: the directory never
+    // holds both.
     expect((await readdir(join(dir, 'c1'))).sort()).toEqual(['0.log', second]);
+    expect(runtime.filesAtReopen.at(-1)).toEqual([second]);
     expect(first).not.toBe(second);
     expect(await readFile(join(dir, 'c1', second), 'utf8')).toBe('d'.repeat(3072));
   });
@@ -377,6 +383,21 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
       expect(await readdir(join(dir, 'c1'))).toEqual(['0.log']);
       expect(await readFile(log, 'utf8')).toBe('x'.repeat(4096));
       expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);
+    });
+
+    it('watches a container the runtime reports started at once, not at the next discovery', async () => {
+      const logs = started();
+      // The first pass found no container; the loop now waits for a discovery that never comes.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const log = await addContainer('c1');
+      await writeFile(log, 'x'.repeat(4096));
+      await clock.advanceAsync(5000);
+      expect(runtime.reopened).toEqual([]);
+      await logs.containerStarted('c1');
+      await look();
+      await logs.stop();
+      expect(runtime.reopened).toEqual(['c1']);
+      expect(await readFile(log, 'utf8')).toBe('');
     });
 
     it('asks again for a log that went missing while the container runs', async () => {

@@ -8,6 +8,13 @@ export const minLookMs = 5;
 export const activeLookMs = 250;
 /** A log that has not grown for this long is left to inotify until it grows again. */
 export const idleAfterMs = 1000;
+/**
+ * The second look at a log whose growth rate is not known yet (just found, or rotated before a
+ * rate was measured): soon, so a fast writer's rate is known before it fills the file.
+ */
+export const probeLookMs = 20;
+/** The most a predicted rotation runs ahead of maxSize: a rotated file keeps at least 90% of it. */
+export const maxLeadFraction = 0.1;
 
 /**
  * When to look at a growing log again: half the time it needs, at its measured rate, to reach
@@ -20,12 +27,24 @@ export function nextLookDelay(remainingBytes: number, bytesPerMs: number, monito
   return Math.min(cap, Math.max(minLookMs, remainingBytes / bytesPerMs / 2));
 }
 
+/**
+ * The size at which a log growing at `bytesPerMs` is due: maxSize less what it grows during
+ * `leadMs`, the time a rotation takes from the look to the rename (measured), so the file is
+ * renamed at about maxSize rather than that much past it; never below 90% of maxSize.
+ */
+export function dueSize(maxSize: number, bytesPerMs: number, leadMs: number): number {
+  const ahead = bytesPerMs > 0 && leadMs > 0 ? bytesPerMs * leadMs : 0;
+  return Math.max(maxSize * (1 - maxLeadFraction), maxSize - ahead);
+}
+
 export interface LogGrowthWatchOptions {
   path: string;
   maxSize: number;
   /** containerLogMonitorInterval: the longest the watch ever goes without a look. */
   monitorIntervalMs: number;
   clock: Clock;
+  /** How long a rotation takes from the look to the rename, recently (ms; 0 when not known). */
+  leadMs?: () => number;
   /**
    * The log reached maxSize (size) or is missing (undefined). Resolves true when it was handled
    * (rotated, reopened), false to look again only after monitorIntervalMs (a failure, logged).
@@ -73,7 +92,8 @@ export class LogGrowthWatch {
     try {
       const now = clock.now();
       const size = await fileSize(this.options.path);
-      if (size === undefined || size >= maxSize) {
+      const due = dueSize(maxSize, this.bytesPerMs, this.options.leadMs?.() ?? 0);
+      if (size === undefined || size >= due) {
         const handled = await this.options.onDue(size);
         // The new file starts empty: the next look measures from there, at the last known rate.
         this.lastSize = undefined;
@@ -92,7 +112,10 @@ export class LogGrowthWatch {
         this.bytesPerMs = 0;
         return this.arm(size);
       }
-      this.schedule(nextLookDelay(maxSize - size, this.bytesPerMs, monitorIntervalMs));
+      // A log with bytes but no rate yet: at 100 MiB/s, activeLookMs would let it pass maxSize
+      // by 25 MiB before the second look.
+      if (previous === undefined && !(this.bytesPerMs > 0) && size > 0) return this.schedule(probeLookMs);
+      this.schedule(nextLookDelay(due - size, this.bytesPerMs, monitorIntervalMs));
     } catch {
       this.schedule(monitorIntervalMs);
     } finally {
