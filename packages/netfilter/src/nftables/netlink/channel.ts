@@ -1,6 +1,7 @@
 import type { RawNetlinkSocket } from 'netlink';
 import { NETLINK_NETFILTER } from './constants';
 import { NftNetlinkTransportError } from './errors';
+import { forceSendBuffer } from './force-send-buffer';
 import { loadNetlinkAddon } from './netlink-addon';
 
 /**
@@ -20,8 +21,13 @@ export interface NfnetlinkChannel {
    * batch's replies all at once, before the reader can drain any.
    */
   readonly ackCapacity: number;
-  /** The largest datagram the socket may send (the kernel refuses bigger ones with EMSGSIZE). */
+  /** The largest datagram the socket may send now (the kernel refuses bigger ones with EMSGSIZE; 0: no fixed limit). */
   readonly maxDatagram: number;
+  /**
+   * Make room for one datagram of `bytes` (a batch must be one sendmsg to be atomic): raise the
+   * send buffer past its usual cap. Resolves whether the datagram now fits.
+   */
+  fitDatagram?(bytes: number): Promise<boolean>;
   /** Keep the process alive while replies are awaited. */
   setActive(active: boolean): void;
   /** Closes the socket (or ends the relay). */
@@ -37,7 +43,6 @@ export class NetlinkChannel implements NfnetlinkChannel {
   private closed = false;
   private failureListener: ((error: NftNetlinkTransportError) => void) | undefined;
   readonly ackCapacity: number;
-  readonly maxDatagram: number;
 
   /** Opens the socket; the native addon is loaded here (NftNetlinkUnavailableError if it cannot). */
   static async open(bufferBytes = DEFAULT_SOCKET_BUFFER): Promise<NetlinkChannel> {
@@ -50,8 +55,6 @@ export class NetlinkChannel implements NfnetlinkChannel {
   constructor(private readonly socket: RawNetlinkSocket) {
     // SO_RCVBUF is capped by net.core.rmem_max; the kernel reports the doubled value it uses.
     this.ackCapacity = Math.max(16, Math.floor(socket.getRecvBufferSize() / ACK_BUFFER_COST));
-    // netlink_sendmsg refuses datagrams longer than sk_sndbuf - 32 (getsockopt reports sk_sndbuf).
-    this.maxDatagram = socket.getSendBufferSize() - 32;
     socket.unref();
     socket.on('error', (err) => {
       const errno = Math.abs((err as { errno?: number }).errno ?? 0);
@@ -60,6 +63,16 @@ export class NetlinkChannel implements NfnetlinkChannel {
     socket.on('truncatedMessage', () => {
       this.failureListener?.(new NftNetlinkTransportError('a reply was truncated'));
     });
+  }
+
+  /** netlink_sendmsg refuses datagrams longer than sk_sndbuf - 32 (getsockopt reports sk_sndbuf). */
+  get maxDatagram(): number {
+    return this.closed ? 0 : this.socket.getSendBufferSize() - 32;
+  }
+
+  async fitDatagram(bytes: number): Promise<boolean> {
+    if (this.closed) return false;
+    return bytes <= this.maxDatagram || forceSendBuffer(this.socket, bytes);
   }
 
   send(datagram: Buffer): Promise<void> {

@@ -42,9 +42,11 @@ export interface NetlinkNftablesClientOptions {
   /** nft rule text → expressions (default: this package's rule compiler). */
   compileRule?: CompileRule;
   /**
-   * A transaction whose batch exceeds the socket's datagram limit (twice net.core.wmem_max) is
-   * refused with NftBatchTooLargeError unless this is set: then it is sent as consecutive
-   * batches, split between operations — each atomic, the whole no longer. Default false.
+   * A batch must be one datagram to be atomic. One bigger than the socket's send buffer (twice
+   * net.core.wmem_max) gets a bigger buffer through SO_SNDBUFFORCE (CAP_NET_ADMIN and the
+   * optional `koffi` package needed). When that is not possible it is refused with
+   * NftBatchTooLargeError unless this is set: then it is sent as consecutive batches, split
+   * between operations — each atomic, the whole no longer. Default false.
    */
   splitOversizedBatches?: boolean;
   /** A lower batch size limit in bytes than the socket's (e.g. to leave the kernel headroom). */
@@ -120,9 +122,14 @@ export class NetlinkNftablesClient implements NftablesInterface {
       sets,
       compileRule: this.options.compileRule ?? defaultCompileRule,
     });
+    const ownLimit = this.options.maxBatchBytes ?? Number.POSITIVE_INFINITY;
+    // One sendmsg per batch keeps it atomic: raise the socket's limit to the batch when the
+    // channel can (SO_SNDBUFFORCE); split (opt-in) or refuse only when it cannot.
+    const total = batchBytes(items);
+    if (total <= ownLimit) await session.fitDatagram(total);
     const limit = Math.min(
       session.maxDatagram > 0 ? session.maxDatagram : Number.POSITIVE_INFINITY,
-      this.options.maxBatchBytes ?? Number.POSITIVE_INFINITY,
+      ownLimit,
     );
     const groups = commit && this.options.splitOversizedBatches ? splitItems(items, limit) : [items];
     for (const group of groups) {

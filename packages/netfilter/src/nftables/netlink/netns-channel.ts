@@ -62,6 +62,8 @@ export class NetnsChannel implements NfnetlinkChannel {
   private stderr = '';
   ackCapacity = 16;
   maxDatagram = 0;
+  /** The relay raises its send buffer for an oversized datagram (it has koffi). */
+  private forcesBuffer = false;
 
   /** Starts the relay in the namespace at `netnsPath` (e.g. /run/netns/<name>) and waits until it is ready. */
   static async open(netnsPath: string, options: NetnsChannelOptions = {}): Promise<NetnsChannel> {
@@ -115,6 +117,7 @@ export class NetnsChannel implements NfnetlinkChannel {
         } else if (kind === 3) {
           this.ackCapacity = Math.max(16, Math.floor(payload.readUInt32LE(0) / ACK_BUFFER_COST));
           this.maxDatagram = payload.length >= 8 ? payload.readUInt32LE(4) - 32 : 0;
+          this.forcesBuffer = payload.length >= 12 && payload.readUInt32LE(8) === 1;
           this.setActive(false);
           markReady();
         }
@@ -128,6 +131,13 @@ export class NetnsChannel implements NfnetlinkChannel {
     };
     this.child.on('error', (err) => fail(`cannot start: ${err.message}`));
     this.child.on('exit', (code, signal) => fail(`exited (${signal ?? code}): ${this.stderr.trim()}`));
+  }
+
+  async fitDatagram(bytes: number): Promise<boolean> {
+    if (!this.forcesBuffer) return this.maxDatagram <= 0 || bytes <= this.maxDatagram;
+    // The relay forces its buffer before sending; a refusal comes back as a send failure.
+    this.maxDatagram = Math.max(this.maxDatagram, bytes);
+    return true;
   }
 
   send(datagram: Buffer): Promise<void> {

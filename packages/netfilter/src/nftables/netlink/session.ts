@@ -141,6 +141,13 @@ export class NfnetlinkSession {
     return { datagram: out.subarray(0, at), end };
   }
 
+  /** Let the channel take one datagram of `bytes` (see NfnetlinkChannel.fitDatagram). */
+  async fitDatagram(bytes: number): Promise<boolean> {
+    const max = this.channel.maxDatagram;
+    if (max <= 0 || bytes <= max) return true;
+    return (await this.channel.fitDatagram?.(bytes)) ?? false;
+  }
+
   batch(items: readonly BatchItem[], options: { commit: boolean } = { commit: true }): Promise<BatchOutcome> {
     return this.serialize(async () => {
       const ack = items.length <= this.channel.ackCapacity;
