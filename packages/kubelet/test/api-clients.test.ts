@@ -78,7 +78,6 @@ describe('image pulls', () => {
       {
         username: 'u1',
         password: 'p1',
-        serverAddress: 'registry.example.com',
         // Which secret the credential came from: verified pulls (KEP-2535) record it.
         source: { secret: { name: 's', namespace: '', uid: '' } },
       },
@@ -87,7 +86,6 @@ describe('image pulls', () => {
       {
         username: 'u2',
         password: 'p2',
-        serverAddress: 'docker.io',
         source: { secret: { name: 's', namespace: '', uid: '' } },
       },
     ]);

@@ -77,8 +77,9 @@ export function pullCredentials(image: string, secrets: Secret[]): TrackedPullAu
     const config = secretDockerConfig(secret);
     if (config) keyring.add(config);
   }
-  const serverAddress = imageRegistry(image);
-  return keyring.lookup(repositoryToPull(image)).map((c) => ({ ...c, serverAddress }));
+  // No serverAddress, as upstream: containerd 1.6 URL-parses a non-empty one and refuses a
+  // `host:port` without a scheme ("first path segment in URL cannot contain colon").
+  return keyring.lookup(repositoryToPull(image));
 }
 
 /** The credentials to try for one pull, computed only when a pull happens. */
