@@ -20,13 +20,24 @@ describe('containerStartEvents (upstream startContainer events)', () => {
       { type: 'Warning', reason: 'ErrImageNeverPull', message: never },
       { type: 'Warning', reason: 'Failed', message: 'Error: ErrImageNeverPull' },
     ]);
-    const pull = 'Failed to pull image "x:1": not found';
-    expect(containerStartEvents(new SyncStepError('ErrImagePull', 'app', pull), pod, 'app')).toEqual([
-      { type: 'Warning', reason: 'Failed', message: pull },
+    // A pull failure: the status shows the error, the event names the image before it.
+    const pull = 'rpc error: code = NotFound desc = not found';
+    const pullEvent = `Failed to pull image "x:1": ${pull}`;
+    expect(
+      containerStartEvents(new SyncStepError('ErrImagePull', 'app', pull, undefined, pullEvent), pod, 'app'),
+    ).toEqual([
+      { type: 'Warning', reason: 'Failed', message: pullEvent },
       { type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull' },
     ]);
+    // The back-off status adds the last pull error; the event does not.
     const backOff = 'Back-off pulling image "x:1"';
-    expect(containerStartEvents(new SyncStepError('ImagePullBackOff', 'app', backOff), pod, 'app')).toEqual([
+    expect(
+      containerStartEvents(
+        new SyncStepError('ImagePullBackOff', 'app', `${backOff}: ErrImagePull: ${pull}`, undefined, backOff),
+        pod,
+        'app',
+      ),
+    ).toEqual([
       { type: 'Normal', reason: 'BackOff', message: backOff },
       { type: 'Warning', reason: 'Failed', message: 'Error: ImagePullBackOff' },
     ]);

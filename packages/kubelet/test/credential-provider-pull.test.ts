@@ -126,7 +126,7 @@ describe('credential provider credentials in CRI PullImage', () => {
     await expect(pull(pod(['regcred']), [dockerSecret('robot', 'also-wrong')], set)).rejects.toMatchObject({
       code: 'ErrImagePull',
       message: expect.stringMatching(
-        /^Failed to pull image "registry\.example\.com\/team\/app:1": [^[].*401 Unauthorized$/,
+        /^rpc error: code = \w+ desc = [^[].*401 Unauthorized$/,
       ),
     });
     expect(pullAuths).toHaveLength(2);

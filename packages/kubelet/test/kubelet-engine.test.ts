@@ -296,7 +296,9 @@ describe('Kubelet on the fake CRI runtime', () => {
     const afterFirst = pulls();
     expect(h.kubelet.getPodStatus(missing.metadata.uid!)!.containerStatuses![0]!.state.waiting).toEqual({
       reason: 'ImagePullBackOff',
-      message: 'Back-off pulling image "registry.example.com/team/nope:1"',
+      // Upstream v1.36 adds the last pull's error to the back-off message.
+      message:
+        'Back-off pulling image "registry.example.com/team/nope:1": ErrImagePull: rpc error: code = NotFound desc = failed to pull and unpack image "registry.example.com/team/nope:1": failed to resolve reference "registry.example.com/team/nope:1": not found',
     });
     h.kubelet.updatePod(missing);
     await h.settleThroughRelists();

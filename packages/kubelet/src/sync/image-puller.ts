@@ -11,8 +11,24 @@ import {
   type TrackedPullAuth,
 } from '../images/tracked-pull-credentials';
 import type { CrashLoopBackOff } from '../pod/crash-loop-backoff';
+import { goErrorText } from './go-grpc-error';
 import type { PullCredentials } from './pull-secrets';
 import { SyncStepError } from './sync-errors';
+
+/**
+ * Upstream prevPullErrMsg: per back-off key, `ErrImagePull: <error>` of the last failed pull, shown
+ * after "Back-off pulling image" in the status while the pull backs off. Kept per back-off (one
+ * per kubelet); an entry goes when its next pull starts.
+ */
+const lastPullErrors = new WeakMap<CrashLoopBackOff, Map<string, string>>();
+
+function lastPullErrorsOf(backoff: CrashLoopBackOff): Map<string, string> {
+  const known = lastPullErrors.get(backoff);
+  if (known) return known;
+  const errors = new Map<string, string>();
+  lastPullErrors.set(backoff, errors);
+  return errors;
+}
 
 /** Upstream default: Always for ":latest" or untagged images, IfNotPresent otherwise. */
 export function effectivePullPolicy(container: Container): 'Always' | 'IfNotPresent' | 'Never' {
@@ -74,9 +90,14 @@ export async function ensureImage(
     if (policy === 'Never') throw neverPullError(container, image);
   }
   const key = `${pod.metadata.uid ?? ''}_${image}`;
+  const previousErrors = lastPullErrorsOf(backoff);
   if (backoff.isInBackOffSinceUpdate(key)) {
-    throw new SyncStepError('ImagePullBackOff', container.name, `Back-off pulling image "${image}"`);
+    const event = `Back-off pulling image "${image}"`;
+    const previous = previousErrors.get(key);
+    const message = previous === undefined ? event : `${event}: ${previous}`;
+    throw new SyncStepError('ImagePullBackOff', container.name, message, undefined, event);
   }
+  previousErrors.delete(key);
   const auths = await lookupCredentials();
   await pullManager?.recordPullIntent(image);
   const errors: string[] = [];
@@ -87,15 +108,23 @@ export async function ensureImage(
       await pullManager?.recordImagePulled(image, ref, credentialsUsed(auth));
       return ref;
     } catch (error) {
-      errors.push((error as Error)?.message ?? String(error));
+      errors.push(goErrorText(error));
     }
   }
   await pullManager?.recordImagePullFailed(image);
   backoff.next(key, clock.now());
-  // Upstream aggregates every attempt's error: one as is, several as "[first, second]".
+  // Upstream aggregates every attempt's error: one as is, several as "[first, second]". The status
+  // shows the error itself, the event `Failed to pull image "x": <error>`.
   const unique = [...new Set(errors)];
-  const reason = unique.length === 1 ? unique[0] : `[${unique.join(', ')}]`;
-  throw new SyncStepError('ErrImagePull', container.name, `Failed to pull image "${image}": ${reason}`);
+  const reason = unique.length === 1 ? (unique[0] ?? '') : `[${unique.join(', ')}]`;
+  previousErrors.set(key, `ErrImagePull: ${reason}`);
+  throw new SyncStepError(
+    'ErrImagePull',
+    container.name,
+    reason,
+    undefined,
+    `Failed to pull image "${image}": ${reason}`,
+  );
 }
 
 /**

@@ -48,6 +48,7 @@ import type { ContainerWaitingReason } from '../status/generate-pod-status';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';
 import type { TokenSource } from '../volumes/volume-payloads';
 import { ensureEtcHostsFile } from './etc-hosts';
+import { goGrpcError } from './go-grpc-error';
 import { ensureImage, imageUser } from './image-puller';
 import { runLifecycleHook } from './lifecycle-hooks';
 import { pullCredentialsFor } from './pull-secrets';
@@ -685,41 +686,16 @@ export function containerStartEvents(
   if (error.code === 'PostStartHookError')
     return [{ type: 'Warning', reason: 'FailedPostStartHook', message: 'PostStartHook failed' }];
   if (imageErrors.has(error.code)) {
+    const message = error.eventMessage ?? error.message;
     const first =
       error.code === 'ErrImageNeverPull'
-        ? { type: 'Warning' as const, reason: 'ErrImageNeverPull', message: error.message }
+        ? { type: 'Warning' as const, reason: 'ErrImageNeverPull', message }
         : error.code === 'ErrImagePull'
-          ? { type: 'Warning' as const, reason: 'Failed', message: error.message }
-          : { type: 'Normal' as const, reason: 'BackOff', message: error.message };
+          ? { type: 'Warning' as const, reason: 'Failed', message }
+          : { type: 'Normal' as const, reason: 'BackOff', message };
     return [first, { type: 'Warning', reason: 'Failed', message: `Error: ${error.code}` }];
   }
   return [{ type: 'Warning', reason: 'Failed', message: `Error: ${error.message}` }];
-}
-
-/** Go's gRPC status code names (codes.Code.String()), by number. */
-const goCodeNames = [
-  'OK',
-  'Canceled',
-  'Unknown',
-  'InvalidArgument',
-  'DeadlineExceeded',
-  'NotFound',
-  'AlreadyExists',
-  'PermissionDenied',
-  'ResourceExhausted',
-  'FailedPrecondition',
-  'Aborted',
-  'OutOfRange',
-  'Unimplemented',
-  'Internal',
-  'Unavailable',
-  'DataLoss',
-  'Unauthenticated',
-];
-
-/** A CRI error as Go's gRPC error prints: `rpc error: code = Unknown desc = <details>`. */
-function goGrpcError(error: CriError): string {
-  return `rpc error: code = ${goCodeNames[error.grpcCode] ?? `Code(${error.grpcCode})`} desc = ${error.details}`;
 }
 
 /** Upstream's container start failures carry the runtime's own message (grpc status Message()). */
