@@ -156,6 +156,22 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
     expect(await readFile(join(dir, 'c1', second), 'utf8')).toBe('d'.repeat(3072));
   });
 
+  it("keeps all of a fast writer's files of about maxSize, as by count", async () => {
+    const log = await addContainer('c1');
+    const logs = manager('1Ki', 4);
+    // Rotated a little past maxSize (the bytes written during the reopen), once a second.
+    for (let rotation = 0; rotation < 4; rotation++) {
+      await writeFile(log, 'e'.repeat(1100));
+      await logs.rotateLogs();
+      clock.advance(1000);
+    }
+    const files = await readdir(join(dir, 'c1'));
+    // The current file, the newest rotated and maxFiles − 2 older ones (3.2 KiB of rotated files,
+    // within the 3 × 1 KiB share of the limit and its 10% slack).
+    expect(files).toHaveLength(4);
+    expect(files.filter((f) => f.endsWith('.gz'))).toEqual([]);
+  });
+
   it('names rotated files with the Go layout 20060102-150405', () => {
     expect(rotationTimestamp(new Date(2025, 2, 4, 5, 6, 7).getTime())).toBe('20250304-050607');
   });

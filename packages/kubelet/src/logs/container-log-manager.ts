@@ -17,6 +17,8 @@ import {
 
 /** How recently a container must have been seen running for a rotation to skip asking again. */
 const runningFreshMs = 1000;
+/** How far past maxSize a fast writer's rotated files may be and all still count as in budget. */
+const rotatedSlack = 0.1;
 
 /** The CRI calls log rotation makes (a CriClient satisfies it). */
 export interface LogRotationRuntime {
@@ -387,7 +389,7 @@ export class ContainerLogManager {
     // removed oldest first so a reader of a newer one is not cut off — compressed or not: when
     // compression falls behind, uncompressed files go. For a fast writer also those beyond the
     // byte budget. All removed before the rename, so the directory never holds more than
-    // maxFiles files, nor (fast) the files of the limit and more than the growing current one.
+    // maxFiles files, nor (fast) rotated files beyond the budget beside the growing current one.
     const rotated = inUse.sort(compareRotatedLogs);
     const keep = Math.max(0, this.options.policy.maxFiles - 2);
     const excess = rotated.splice(0, Math.max(0, rotated.length - keep));
@@ -408,15 +410,16 @@ export class ContainerLogManager {
 
   /**
    * The older rotated files (oldest first in `older`, which loses them) that do not fit beside
-   * the current log, about to become the newest rotated one, in maxSize × maxFiles bytes, the
-   * directory's limit. For a fast writer's uncompressed files: rotated past maxSize (the writer
-   * outran the looks), they would otherwise keep the directory far above the limit; upstream
-   * counts files only. After the rotation the new current file grows on top: the directory stays
-   * under the limit plus one file.
+   * the current log, about to become the newest rotated one, in the rotated files' share of the
+   * directory's limit (maxSize × maxFiles): all of it but the current file's maxSize, plus
+   * `rotatedSlack` for what a file grows between its look and the reopen. For a fast writer's
+   * uncompressed files: rotated past maxSize (the writer outran the looks, on a loaded node),
+   * they would otherwise keep the directory far above the limit; upstream counts files only.
+   * Files of about maxSize all stay, as by count.
    */
   private async beyondByteBudget(current: string, older: string[]): Promise<string[]> {
     const { maxSize, maxFiles } = this.options.policy;
-    const budget = maxSize * maxFiles;
+    const budget = maxSize * (maxFiles - 1) * (1 + rotatedSlack);
     const sizeOf = async (file: string) => (await stat(file).catch(() => undefined))?.size ?? 0;
     let used = await sizeOf(current);
     let kept = older.length;
