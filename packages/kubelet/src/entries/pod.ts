@@ -44,7 +44,12 @@ export {
   rejectedPodStatus,
 } from '../status/generate-pod-status';
 export { isTerminalPhase, podPhase } from '../status/pod-phase';
-export { type PodStatusWriter, StatusManager } from '../status/status-manager';
+export {
+  MAX_STATUS_HOLD_MS,
+  type PodStatusWriter,
+  StatusManager,
+  type StatusManagerOptions,
+} from '../status/status-manager';
 export {
   ContainerGarbageCollector,
   type ContainerGarbageCollectorOptions,

@@ -32,14 +32,16 @@ export const MAX_STATUS_HOLD_MS = 10_000;
 
 /** How a StatusManager writes: where to, what to log, and what may hold a pod's write back. */
 export interface StatusManagerOptions {
+  /** Where statuses go (the API server); without one (standalone) they are only kept here. */
   writer?: PodStatusWriter;
+  /** A write the writer rejected; the status is written again when the next one is set. */
   onError?: (pod: Pod, error: unknown) => void;
   /**
    * What a pod's next API write should wait for, if anything (the kubelet: the first readiness
    * runs of its newly started containers), so one write carries both; at most `maxHoldMs`.
    */
   holdWrite?: (uid: string) => Promise<void> | undefined;
-  /** Default MAX_STATUS_HOLD_MS. */
+  /** The longest a hold delays a write, in ms; default {@link MAX_STATUS_HOLD_MS}. */
   maxHoldMs?: number;
   /** The clock the hold's limit runs on. */
   clock?: Clock;
