@@ -17,7 +17,8 @@
  * sandbox stopped and removed. Each kubelet figure is also given as a ratio to the floor's.
  * Needs root; skipped with a note otherwise. NODEAGENT_BENCH_STEADY_MS sets the window (60 s),
  * NODEAGENT_BENCH_PODS the pod count (110); NODEAGENT_BENCH_CPU_PROFILE=<file> writes a V8 CPU
- * profile of the kubelet's steady window there (open it in Chrome DevTools).
+ * profile of the kubelet's steady window there (open it in Chrome DevTools), and
+ * NODEAGENT_BENCH_START_PROFILE=<file> one of the start burst (create → every pod Ready).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -110,9 +111,8 @@ async function cpuOver(containerdPid: number, during: () => Promise<void>) {
   };
 }
 
-/** Runs `during` under the V8 profiler when NODEAGENT_BENCH_CPU_PROFILE names a file. */
-async function profiled(during: () => Promise<void>): Promise<void> {
-  const file = process.env.NODEAGENT_BENCH_CPU_PROFILE;
+/** Runs `during` under the V8 profiler when `file` (from the environment) names a file. */
+async function profiled(file: string | undefined, during: () => Promise<void>): Promise<void> {
   if (!file) return during();
   const session = new Session();
   session.connect();
@@ -242,8 +242,18 @@ async function maxPods(): Promise<Record<string, unknown>> {
     const execs = { slowestMs: 0, failures: [] as string[] };
     const runtime = recorder.wrapRuntime(criPodRuntime(client));
     const execSync = runtime.execSync.bind(runtime);
+    // Per container: when StartContainer returned, and when its first ExecSync began and ended.
+    const containerTimes = new Map<string, { started: number; execBegan?: number; execEnded?: number }>();
+    const startContainer = runtime.startContainer.bind(runtime);
+    runtime.startContainer = async (id) => {
+      await startContainer(id);
+      containerTimes.set(id, { started: performance.now() });
+    };
     runtime.execSync = async (id, command, timeoutSeconds) => {
       const began = performance.now();
+      const times = containerTimes.get(id);
+      const first = times !== undefined && times.execBegan === undefined;
+      if (first) times.execBegan = began;
       try {
         const result = await execSync(id, command, timeoutSeconds);
         if (result.exitCode !== 0)
@@ -254,6 +264,7 @@ async function maxPods(): Promise<Record<string, unknown>> {
         throw error;
       } finally {
         execs.slowestMs = Math.max(execs.slowestMs, performance.now() - began);
+        if (first) times.execEnded = performance.now();
       }
     };
     const kubelet = new Kubelet({
@@ -278,12 +289,16 @@ async function maxPods(): Promise<Record<string, unknown>> {
     try {
       await sleep(1_000);
       const idle = await memory();
+      recorder.calls.clear();
+      const writesAtCreate = kubelet.statusManager.writes;
       const start = performance.now();
-      await Promise.all(
-        pods.map((body) => core.createNamespacedPod({ namespace: 'default', body: body as never })),
-      );
-      await waitFor(() => names.every((name) => runningSeen.has(name)), 300_000, `${PODS} pods Running`);
-      await waitFor(() => names.every((name) => readySeen.has(name)), 300_000, `${PODS} pods Ready`);
+      await profiled(process.env.NODEAGENT_BENCH_START_PROFILE, async () => {
+        await Promise.all(
+          pods.map((body) => core.createNamespacedPod({ namespace: 'default', body: body as never })),
+        );
+        await waitFor(() => names.every((name) => runningSeen.has(name)), 300_000, `${PODS} pods Running`);
+        await waitFor(() => names.every((name) => readySeen.has(name)), 300_000, `${PODS} pods Ready`);
+      });
       const allRunningMs = Math.round(Math.max(...names.map((n) => runningSeen.get(n)! - start)));
       const allReadyMs = Math.round(Math.max(...names.map((n) => readySeen.get(n)! - start)));
       const readyAfterRunningMaxMs = Math.round(
@@ -295,16 +310,39 @@ async function maxPods(): Promise<Record<string, unknown>> {
         const result = String(labels.result);
         probeRuns[result] = (probeRuns[result] ?? 0) + value;
       }
+      // Ours: StartContainer's return → the first probe's ExecSync; containerd's: that ExecSync.
+      const firstExecs = [...containerTimes.values()].filter((t) => t.execEnded !== undefined);
+      const spread = (values: number[]) => {
+        const sorted = values.sort((a, b) => a - b);
+        return {
+          medianMs: Math.round(sorted[Math.floor((sorted.length - 1) / 2)] ?? 0),
+          maxMs: Math.round(sorted.at(-1) ?? 0),
+        };
+      };
+      const firstProbe = {
+        startToExec: spread(firstExecs.map((t) => t.execBegan! - t.started)),
+        exec: spread(firstExecs.map((t) => t.execEnded! - t.execBegan!)),
+      };
       const execSyncUntilReady = {
         slowestMs: Math.round(execs.slowestMs),
         failed: execs.failures.length,
         firstFailures: execs.failures.slice(0, 5),
       };
+      // What the start cost per pod: runtime calls (a PodRuntime method, one or more CRI calls)
+      // and API status writes, from create until every pod was Ready.
+      const startCallsPerPod = Object.fromEntries(
+        [...recorder.calls]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([method, n]) => [method, round2(n / PODS)]),
+      );
+      const startStatusWritesPerPod = round2((kubelet.statusManager.writes - writesAtCreate) / PODS);
       // Let the start-up syncs settle, then the steady window.
       await sleep(2_000);
       recorder.calls.clear();
       const writesBefore = kubelet.statusManager.writes;
-      const steady = await cpuOver(containerd.pid, () => profiled(() => sleep(STEADY_MS)));
+      const steady = await cpuOver(containerd.pid, () =>
+        profiled(process.env.NODEAGENT_BENCH_CPU_PROFILE, () => sleep(STEADY_MS)),
+      );
       // CRI calls the kubelet made in the window, per second (ExecSync: the probes).
       const criCallsPerSecond = Object.fromEntries(
         [...recorder.calls]
@@ -331,6 +369,9 @@ async function maxPods(): Promise<Record<string, unknown>> {
         allReadyMs,
         readyAfterRunningMaxMs,
         probeRunsUntilReady: probeRuns,
+        firstProbe,
+        startCallsPerPod,
+        startStatusWritesPerPod,
         execSyncUntilReady,
         steady: { ...steady, statusWritesInWindow, criCallsPerSecond },
         memory: {
