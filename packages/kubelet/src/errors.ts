@@ -29,7 +29,13 @@ export class CreateContainerConfigError extends withCode(KubeletError, 'CREATE_C
 /** Setting up a volume failed (missing source, wrong hostPath type...). */
 export class VolumeSetupError extends withCode(KubeletError, 'VOLUME_SETUP') {}
 
+// The guards below also recognise an error thrown by the other build (ESM or CJS) of this package, where
+// `instanceof` fails: errorPredicate matches the error's brand and class lineage as well.
+/** Whether `e` is an InvalidConfigError (or a subclass), from either build of this package. */
 export const isInvalidConfigError = errorPredicate(InvalidConfigError);
+/** Whether `e` is an InvalidPodSpecError (or a subclass), from either build of this package. */
 export const isInvalidPodSpecError = errorPredicate(InvalidPodSpecError);
+/** Whether `e` is a CreateContainerConfigError (or a subclass), from either build of this package. */
 export const isCreateContainerConfigError = errorPredicate(CreateContainerConfigError);
+/** Whether `e` is a VolumeSetupError (or a subclass), from either build of this package. */
 export const isVolumeSetupError = errorPredicate(VolumeSetupError);

@@ -13,7 +13,10 @@ function isObject(value: unknown): value is ConfigObject {
  * JSON merge patch (RFC 7386), how upstream lays a drop-in over the configuration: objects merge
  * key by key, lists and scalars replace, null removes the key.
  */
-export function mergeConfigurationPatch(base: ConfigObject, patch: ConfigObject): ConfigObject {
+export function mergeConfigurationPatch(
+  base: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
   const out: ConfigObject = { ...base };
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key];
@@ -36,7 +39,10 @@ export async function listDropInFiles(dir: string): Promise<string[]> {
  * --config-dir: every `*.conf` file (a KubeletConfiguration with apiVersion and kind, as upstream
  * requires) merged in lexical order over the base object from --config.
  */
-export async function mergeConfigurationDropIns(base: ConfigObject, dir: string): Promise<ConfigObject> {
+export async function mergeConfigurationDropIns(
+  base: Record<string, unknown>,
+  dir: string,
+): Promise<Record<string, unknown>> {
   let merged = base;
   for (const file of await listDropInFiles(dir)) {
     let dropIn: ConfigObject;

@@ -7,7 +7,9 @@ import { defaultEvictionHard } from './v1beta1-defaults';
 // from the parser (kubelet-configuration.ts) so that the rules across fields (configuration-rules.ts)
 // can name the type without an import cycle.
 
+/** The apiVersion a KubeletConfiguration file must carry. */
 export const kubeletConfigurationApiVersion = 'kubelet.config.k8s.io/v1beta1';
+/** The kind a KubeletConfiguration file must carry. */
 export const kubeletConfigurationKind = 'KubeletConfiguration';
 
 /** A Go duration's milliseconds, or NaN when it does not parse (so range checks simply fail). */
@@ -285,7 +287,12 @@ export function buildKubeletConfigurationSchema() {
   });
 }
 
+/** The zod schema buildKubeletConfigurationSchema returns: it defaults and validates a decoded configuration. */
 export type KubeletConfigurationSchema = ReturnType<typeof buildKubeletConfigurationSchema>;
+/**
+ * A defaulted, validated kubelet.config.k8s.io/v1beta1 KubeletConfiguration with upstream's field names; durations
+ * stay Go duration strings such as "10s" (parseDuration turns them into milliseconds).
+ */
 export type KubeletConfiguration = z.output<KubeletConfigurationSchema>;
 /** What a configuration file may contain: every field optional. */
 export type KubeletConfigurationInput = z.input<KubeletConfigurationSchema>;

@@ -13,11 +13,13 @@ export const evictionSignals = [
   'allocatableMemory.available',
   'pid.available',
 ] as const;
+/** An eviction signal upstream's kubelet knows, e.g. `memory.available`: the key of an evictionHard/evictionSoft entry. */
 export type EvictionSignal = (typeof evictionSignals)[number];
 
 /** A threshold is either an absolute quantity (bytes, inodes, pids) or a fraction of capacity. */
 export type ThresholdValue = { quantity: number } | { percentage: number };
 
+/** One eviction threshold: the node is under pressure when `signal` falls below `value`. */
 export interface EvictionThreshold {
   signal: EvictionSignal;
   /** Upstream only supports "<" for eviction signals. */

@@ -20,12 +20,14 @@ export type FieldSupport =
       inert?: ((value: unknown) => boolean) | false;
     };
 
-type Field = keyof KubeletConfiguration;
-
 const applied = (where: string): FieldSupport => ({ status: 'applied', where });
 const unsupported: FieldSupport = { status: 'unsupported' };
 
-export const kubeletConfigurationFieldSupport: Readonly<Record<Field, FieldSupport>> = {
+/**
+ * For every KubeletConfiguration field, whether and where this kubelet applies it; a field left `unsupported` is
+ * named by unsupportedFieldWarnings when its value asks for missing behaviour.
+ */
+export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConfiguration, FieldSupport>> = {
   apiVersion: applied('config file decoding'),
   kind: applied('config file decoding'),
   enableServer: applied('kubelet server on port'),
@@ -157,9 +159,13 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<Field, FieldSuppo
   userNamespaces: unsupported,
 };
 
+/** One unsupported field whose configured value this kubelet cannot honour, with the message to log. */
 export interface UnsupportedFieldWarning {
-  field: Field;
+  /** The KubeletConfiguration field, e.g. `cpuManagerPolicy`. */
+  field: keyof KubeletConfiguration;
+  /** The configured value. */
   value: unknown;
+  /** A sentence naming the field and what is missing. */
   message: string;
 }
 
@@ -171,7 +177,7 @@ export function unsupportedFieldWarnings(config: KubeletConfiguration): Unsuppor
   const defaults = defaultKubeletConfiguration();
   const warnings: UnsupportedFieldWarning[] = [];
   for (const [field, support] of Object.entries(kubeletConfigurationFieldSupport) as [
-    Field,
+    keyof KubeletConfiguration,
     FieldSupport,
   ][]) {
     if (support.status !== 'unsupported') continue;

@@ -16,6 +16,7 @@ export {
   defaultEvictionHard,
   type KubeletConfiguration,
   type KubeletConfigurationInput,
+  type KubeletConfigurationSchema,
   kubeletConfigurationApiVersion,
   kubeletConfigurationKind,
 };
@@ -34,7 +35,9 @@ function configurationSchema(): KubeletConfigurationSchema {
   return schema;
 }
 
+/** The result of parseKubeletConfiguration: the defaulted, validated configuration and what it ignored. */
 export interface ParsedKubeletConfiguration {
+  /** The configuration with upstream's defaults filled in. */
   config: KubeletConfiguration;
   /** Fields present in the input that this kubelet does not know (upstream only warns on these). */
   unknownFields: string[];
@@ -45,6 +48,7 @@ export function defaultKubeletConfiguration(): KubeletConfiguration {
   return parseKubeletConfiguration({}).config;
 }
 
+/** How parseKubeletConfiguration treats its input. */
 export interface ParseKubeletConfigurationOptions {
   /**
    * Apply upstream's v1beta1 zero-value defaulting first (`0s`, `""`, `0`, null mean "use the

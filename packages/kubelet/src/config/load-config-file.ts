@@ -28,6 +28,10 @@ export async function readKubeletConfigurationFile(path: string): Promise<Record
   return decodeKubeletConfigurationText(text, dirname(resolve(path)), path);
 }
 
+/**
+ * Decodes, defaults and validates a configuration file's YAML or JSON text; relative paths in it are resolved
+ * against `baseDir`. Throws InvalidConfigError naming the first bad field.
+ */
 export function parseKubeletConfigurationText(text: string, baseDir: string): ParsedKubeletConfiguration {
   return parseKubeletConfiguration(decodeKubeletConfigurationText(text, baseDir));
 }

@@ -99,7 +99,7 @@ function nested(object: ConfigObject, key: string): ConfigObject | undefined {
 }
 
 /** Returns a copy of a decoded v1beta1 object with upstream's zero-value defaulting applied. */
-export function applyV1beta1ZeroDefaults(decoded: ConfigObject): ConfigObject {
+export function applyV1beta1ZeroDefaults(decoded: Record<string, unknown>): Record<string, unknown> {
   const out = withoutNulls(structuredClone(decoded)) as ConfigObject;
 
   // nodeStatusReportFrequency follows an explicitly set nodeStatusUpdateFrequency (upstream's

@@ -26,6 +26,7 @@ export {
   defaultKubeletConfiguration,
   type KubeletConfiguration,
   type KubeletConfigurationInput,
+  type KubeletConfigurationSchema,
   kubeletConfigurationApiVersion,
   kubeletConfigurationKind,
   type ParsedKubeletConfiguration,

@@ -13,6 +13,7 @@ export {
   apiEventRecorder,
   apiEventSink,
   type EventApi,
+  type NodeEventRecorder,
   type PodEventRecorder,
   type PodEventType,
 } from '../sources/api-event-recorder';

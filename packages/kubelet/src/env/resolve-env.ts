@@ -6,10 +6,13 @@ import { resolveFileKeyRef } from './file-key-ref';
 
 /** Where configMapKeyRef/secretKeyRef/envFrom look things up (an informer cache or the API). */
 export interface ObjectSource {
+  /** The named ConfigMap, or undefined when it does not exist. */
   getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
+  /** The named Secret, or undefined when it does not exist. */
   getSecret(namespace: string, name: string): Promise<Secret | undefined>;
 }
 
+/** One resolved environment variable of a container, in the order the runtime gets them (CRI KeyValue). */
 export interface EnvVarValue {
   key: string;
   value: string;

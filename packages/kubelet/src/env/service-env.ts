@@ -12,6 +12,7 @@ export interface ServiceLink {
 
 /** Where the kubelet reads Services from (an informer's store); absent in standalone mode. */
 export interface ServiceLister {
+  /** Every Service currently known, in all namespaces; the caller picks the pod's namespace and `default`. */
   list(): readonly ServiceLink[];
   /** False until the first list arrived: upstream refuses to build env vars before that. */
   hasSynced(): boolean;
