@@ -21,7 +21,9 @@ export {
   nodeConditionMessage,
   nodeLowMessage,
 } from '../eviction/eviction-message';
+export type { HousekeepingMetrics } from '../eviction/housekeeping-metrics';
 export { KubeletHousekeeping, type KubeletHousekeepingOptions } from '../eviction/kubelet-housekeeping';
+export type { PodStatsLookup } from '../eviction/pod-usage';
 export { rankPodsForEviction } from '../eviction/rank-pods';
 export {
   type SignalObservation,

@@ -16,7 +16,9 @@ export interface ConfiguredThreshold extends EvictionThreshold {
   minReclaim?: ThresholdValue;
 }
 
+/** The eviction manager's thresholds and periods, parsed from KubeletConfiguration by evictionSettingsFromConfig. */
 export interface EvictionSettings {
+  /** Hard and soft thresholds, each with its grace period and minimum reclaim. */
   thresholds: ConfiguredThreshold[];
   /** evictionPressureTransitionPeriod: how long a pressure condition outlives its last observation. */
   pressureTransitionPeriodMs: number;
@@ -24,6 +26,7 @@ export interface EvictionSettings {
   maxPodGracePeriodSeconds: number;
 }
 
+/** Whether the threshold is hard (evictionHard: no grace period, the pod is killed at once) rather than soft. */
 export function isHardThreshold(threshold: ConfiguredThreshold): boolean {
   return threshold.gracePeriodMs === 0;
 }

@@ -41,9 +41,12 @@ export interface PressureSignals {
   pidPressure: boolean;
 }
 
+/** The eviction manager's admission answer; a refusal carries reason `Evicted` and a message naming the pressure. */
 export type AdmitResult = { admit: true } | { admit: false; reason: string; message: string };
 
+/** The thresholds, stats source, pods and actions an EvictionManager works with. */
 export interface EvictionManagerOptions {
+  /** Thresholds and periods, e.g. from evictionSettingsFromConfig(). */
   settings: EvictionSettings;
   /** The stats summary (memory, nodefs, imagefs, rlimit and per-pod usage). */
   summary: () => Promise<Summary>;
@@ -60,10 +63,13 @@ export interface EvictionManagerOptions {
   ) => Promise<boolean> | boolean;
   /** Frees disk without evicting: container GC then deleting unused images (disk signals only). */
   reclaimDisk?: () => Promise<void>;
+  /** The clock for grace periods and the monitoring timer (default: the system clock). */
   clock?: Clock;
   /** How often synchronize() runs once started (upstream 10 s). */
   monitoringPeriodMs?: number;
+  /** Called after a pod was evicted, with the signal that caused it and the eviction message. */
   onEviction?: (pod: Pod, signal: string, message: string) => void;
+  /** Called when a periodic synchronize() fails; the next period runs anyway. */
   onError?: (error: unknown) => void;
 }
 
@@ -103,6 +109,7 @@ export class EvictionManager {
     tick();
   }
 
+  /** Stops the monitoring timer and resolves once a synchronize() under way has finished. */
   async stop(): Promise<void> {
     if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
@@ -114,6 +121,7 @@ export class EvictionManager {
     return conditionOrder.filter((condition) => this.conditions.has(condition));
   }
 
+  /** Which of memory, disk and PID pressure are on now (held for evictionPressureTransitionPeriod after the last observation). */
   pressure(): PressureSignals {
     return {
       memoryPressure: this.conditions.has('MemoryPressure'),

@@ -8,6 +8,7 @@ export interface HousekeepingMetrics {
   imageGarbageCollected: Counter<'reason'>;
 }
 
+/** Registers kubelet_evictions and kubelet_image_garbage_collected_total in `registry`; call once per registry. */
 export function createHousekeepingMetrics(registry: Registry): HousekeepingMetrics {
   const registers = [registry];
   return {

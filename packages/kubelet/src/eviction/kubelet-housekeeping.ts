@@ -9,6 +9,7 @@ import { ImageGCManager } from '../images/image-gc-manager';
 import { imageGCPeriodMs, imageGCPolicyFromConfig } from '../images/image-gc-policy';
 import type { ImagePullManager } from '../images/image-pull-manager';
 import type { ImageService } from '../images/image-service';
+import type { KubeletLogger } from '../kubelet-logger';
 import type { FsStats, Summary } from '../stats/summary-types';
 import { garbageCollectAllPods } from '../sync/container-gc';
 import { evictionSettingsFromConfig } from './eviction-config';
@@ -20,26 +21,32 @@ import {
 } from './eviction-manager';
 import { createHousekeepingMetrics, type HousekeepingMetrics } from './housekeeping-metrics';
 
-interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
-
+/** What KubeletHousekeeping needs: the configuration, the runtime and, per part, the sources that part works from. */
 export interface KubeletHousekeepingOptions {
+  /** The eviction thresholds and image GC settings are read from here. */
   config: KubeletConfiguration;
+  /** Lists the containers: which images are in use, which pod cgroups are orphans, what container GC removes. */
   runtime: PodRuntime;
+  /** The clock every timer runs on. */
   clock: Clock;
-  logger: Logger;
+  /** Where removed images, evictions and failed passes are logged. */
+  logger: Pick<KubeletLogger, 'info' | 'warn'>;
   /** Stats summary source; without it there is no eviction manager. */
-  stats?: { summary(): Promise<Summary> };
+  stats?: {
+    /** The current stats summary (the /stats/summary shape). */
+    summary(): Promise<Summary>;
+  };
   /** CRI image service; with imageFs it enables image GC. */
   images?: ImageService;
+  /** The image filesystem's capacity and free bytes; with images it enables image GC. */
   imageFs?: () => Promise<FsStats | undefined>;
   /** QoS/pod cgroup manager (cgroupsPerQOS). */
   cgroups?: PodCgroupManager;
+  /** Pods that are running or about to run: the eviction candidates, and the pods whose cgroups stay. */
   activePods: () => Pod[];
   /** Uids of every pod the kubelet knows: their cgroups are never orphans. */
   knownPodUids: () => Iterable<string>;
+  /** Stops an evicted pod and marks it Failed; see EvictionManagerOptions.evictPod. */
   evictPod: EvictionManagerOptions['evictPod'];
   evictionMonitoringPeriodMs?: number;
   imageGCPeriodMs?: number;
@@ -139,6 +146,7 @@ export class KubeletHousekeeping {
     this.imageGC?.start(this.options.imageGCPeriodMs ?? imageGCPeriodMs);
   }
 
+  /** Stops the timers and resolves once an eviction or image GC pass under way has finished. */
   async stop(): Promise<void> {
     this.stopOrphanTimer?.();
     this.stopOrphanTimer = undefined;

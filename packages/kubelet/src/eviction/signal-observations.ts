@@ -7,6 +7,7 @@ export interface SignalObservation {
   capacity: number;
 }
 
+/** Every signal the stats summary could measure, by signal; a signal without data is absent. */
 export type SignalObservations = Map<EvictionSignal, SignalObservation>;
 
 function observeFs(

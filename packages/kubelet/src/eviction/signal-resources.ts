@@ -19,6 +19,7 @@ export const signalToNodeCondition: Readonly<Record<EvictionSignal, PressureCond
 /** The resource a signal starves (upstream signalToResource): what eviction messages name. */
 export type StarvedResource = 'memory' | 'ephemeral-storage' | 'inodes' | 'pids';
 
+/** The resource each eviction signal starves (upstream signalToResource), named in eviction messages. */
 export const signalToResource: Readonly<Record<EvictionSignal, StarvedResource>> = {
   'memory.available': 'memory',
   'allocatableMemory.available': 'memory',

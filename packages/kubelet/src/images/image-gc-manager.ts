@@ -13,15 +13,21 @@ interface ImageRecord {
   pinned: boolean;
 }
 
+/** The runtime's images, what uses them, the image filesystem and the thresholds an ImageGCManager works with. */
 export interface ImageGCManagerOptions {
+  /** Lists and removes the runtime's images, e.g. criImageService(). */
   images: ImageService;
   /** Image refs (image ids) of every container the runtime holds, running or not. */
   imagesInUse: () => Promise<Iterable<string>>;
   /** The image filesystem: capacityBytes and availableBytes (CRI ImageFsInfo + statfs). */
   imageFs: () => Promise<FsStats | undefined>;
+  /** Thresholds and ages, e.g. from imageGCPolicyFromConfig(). */
   policy: ImageGCPolicy;
+  /** The clock for image ages and the GC timer (default: the system clock). */
   clock?: Clock;
+  /** Called for each removed image: unused past imageMaximumGCAge (`age`) or freed for disk usage (`space`). */
   onRemoved?: (image: RuntimeImage, reason: 'age' | 'space') => void;
+  /** Called when a periodic pass fails; the next period runs anyway. */
   onError?: (error: unknown) => void;
   /**
    * Upstream postGCHooks, run after each freeing of space with the ids of the images the runtime
@@ -57,6 +63,7 @@ export class ImageGCManager {
     this.clock = options.clock ?? systemClock;
   }
 
+  /** Runs a GC pass every `periodMs` (upstream: 5 min), the first one a period from now; a second call does nothing. */
   start(periodMs = imageGCPeriodMs): void {
     if (this.timer) return;
     const tick = () => {
@@ -69,6 +76,7 @@ export class ImageGCManager {
     unrefTimer(this.timer);
   }
 
+  /** Stops the periodic passes and resolves once a pass under way has finished. */
   async stop(): Promise<void> {
     if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = undefined;

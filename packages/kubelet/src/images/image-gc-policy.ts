@@ -16,6 +16,7 @@ export interface ImageGCPolicy {
 /** Upstream ImageGCPeriod: how often image GC runs. */
 export const imageGCPeriodMs = 5 * 60_000;
 
+/** The image GC thresholds of a KubeletConfiguration, with its Go durations turned into milliseconds. */
 export function imageGCPolicyFromConfig(
   config: Pick<
     KubeletConfiguration,

@@ -26,9 +26,11 @@ export interface PresentImage {
   repoDigests?: readonly string[];
 }
 
+/** Where an ImagePullManager keeps its records, which policy it enforces and how it reads the runtime's images. */
 export interface ImagePullManagerOptions {
   /** --root-dir: records live under <root-dir>/image_manager. */
   rootDir: string;
+  /** Decides which present images need their credentials verified, e.g. from imagePullVerificationPolicy(). */
   policy: ImagePullVerificationPolicy;
   /** The runtime's images, read once at start to turn a restart's leftover intents into records. */
   listImages: () => Promise<readonly PresentImage[]>;
@@ -90,6 +92,10 @@ export class ImagePullManager {
     return this.records.pulledDir;
   }
 
+  /**
+   * Before a pull: writes a pull intent for `image` to disk, so a kubelet that stops mid-pull still knows afterwards
+   * that it pulled the image. Call recordImagePulled or recordImagePullFailed when the pull ends.
+   */
   async recordPullIntent(image: string): Promise<void> {
     await this.locked(`intent:${image}`, async () => {
       await this.records.writeIntent(image);
@@ -118,6 +124,7 @@ export class ImagePullManager {
     await this.refreshSizes();
   }
 
+  /** After a failed pull: drops the intent recordPullIntent wrote (once no other pull of `image` is under way). */
   async recordImagePullFailed(image: string): Promise<void> {
     await this.decrementIntent(image);
     await this.refreshSizes();

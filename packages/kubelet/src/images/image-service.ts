@@ -11,6 +11,7 @@ export interface RuntimeImage {
 
 /** The image half of the CRI that image GC uses; injected so tests run on a fake. */
 export interface ImageService {
+  /** Every image the runtime holds (CRI ListImages). */
   listImages(): Promise<RuntimeImage[]>;
   /** Removes the image; an image already gone is not an error. */
   removeImage(id: string): Promise<void>;

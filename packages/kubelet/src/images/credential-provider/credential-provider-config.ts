@@ -22,6 +22,10 @@ const configVersions = ['v1', 'v1beta1', 'v1alpha1'];
 /** tokenAttributes.cacheType values (upstream validCacheTypes, sorted). */
 export const serviceAccountTokenCacheTypes = ['ServiceAccount', 'Token'];
 
+/**
+ * A provider's tokenAttributes (token mode): the kubelet passes it a service account token for the pulling pod,
+ * with this audience and the listed ServiceAccount annotations.
+ */
 export interface ServiceAccountTokenAttributes {
   serviceAccountTokenAudience: string;
   requireServiceAccount?: boolean;
@@ -42,6 +46,7 @@ export interface CredentialProviderSpec {
   tokenAttributes?: ServiceAccountTokenAttributes;
 }
 
+/** A decoded CredentialProviderConfig file (--image-credential-provider-config): its providers in file order. */
 export interface CredentialProviderConfig {
   providers: CredentialProviderSpec[];
 }

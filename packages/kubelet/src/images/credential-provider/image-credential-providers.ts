@@ -19,13 +19,16 @@ import {
   type ServiceAccountGetter,
 } from './plugin-provider';
 
+/** The flag naming the directory of provider executables (the field of bin-dir errors). */
 export const credentialProviderBinDirFlag = '--image-credential-provider-bin-dir';
 
+/** The flags, clock, metrics registry and token-mode sources ImageCredentialProviders.load works with. */
 export interface ImageCredentialProvidersOptions {
   /** --image-credential-provider-config: a file or a directory of them. */
   configPath: string;
   /** --image-credential-provider-bin-dir: where each provider's executable (its name) lives. */
   binDir: string;
+  /** The clock the provider caches expire on (default: the system clock). */
   clock?: Clock;
   /** The kubelet's /metrics registry (plugin duration and errors). */
   registry?: Registry;
@@ -33,6 +36,7 @@ export interface ImageCredentialProvidersOptions {
   tokens?: TokenSource;
   /** Token mode: the pod's ServiceAccount (UID, annotations). */
   serviceAccounts?: ServiceAccountGetter;
+  /** Where provider errors go (none: they are dropped and the pull goes on without those credentials). */
   log?: ProviderLog;
   /** Limit on one plugin run (upstream: one minute). */
   execTimeoutMs?: number;
@@ -47,7 +51,12 @@ export interface ImageCredentialProvidersOptions {
  * specific first. An entry given by several providers keeps each one's credentials, in order.
  */
 export class ImageCredentialProviders {
-  private constructor(readonly providers: PluginProvider[]) {}
+  /** @internal The providers in config file order (tests inspect them). */
+  readonly providers: PluginProvider[];
+
+  private constructor(providers: PluginProvider[]) {
+    this.providers = providers;
+  }
 
   /**
    * Upstream RegisterCredentialProviderPlugins: the bin dir must exist, the config must decode

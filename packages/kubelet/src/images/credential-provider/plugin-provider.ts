@@ -27,8 +27,10 @@ export interface ServiceAccountInfo {
   annotations: Record<string, string>;
 }
 
+/** Reads a ServiceAccount for token mode, e.g. apiServiceAccountGetter; rejects when it cannot be read. */
 export type ServiceAccountGetter = (namespace: string, name: string) => Promise<ServiceAccountInfo>;
 
+/** Where credential providers report problems and progress. */
 export interface ProviderLog {
   /** Upstream klog.Errorf lines: the provider gives no credentials and the pull goes on. */
   error(message: string): void;
