@@ -31,7 +31,11 @@ class RotationRuntime implements LogRotationRuntime {
     return { containers: [...this.containers].map(([id, c]) => ({ id, state: c.state })) };
   }
 
+  /** A slow ContainerStatus round trip: moves this clock on as it answers. */
+  statusTakes: { clock: FakeClock; ms: number } | undefined;
+
   async containerStatus(request: { containerId: string }) {
+    if (this.statusTakes) this.statusTakes.clock.advance(this.statusTakes.ms);
     const c = this.containers.get(request.containerId);
     if (!c) throw new Error(`container "${request.containerId}" not found`);
     return { status: { logPath: c.logPath, state: c.state } };
@@ -414,6 +418,34 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
       await logs.stop();
       expect(runtime.reopened).toEqual(['c1']);
       expect(await readFile(log, 'utf8')).toBe('');
+    });
+
+    it('looks ahead of maxSize by the steps before the rename, and still renames only a full file', async () => {
+      const log = await addContainer('c1');
+      const logs = started();
+      await look();
+      // Seen running long ago: the rotation asks ContainerStatus first, which takes 100 ms.
+      runtime.statusTakes = { clock, ms: 100 };
+      await clock.advanceAsync(2000);
+      await writeFile(log, 'a'.repeat(600), { flag: 'a' });
+      await look();
+      await writeFile(log, 'a'.repeat(600), { flag: 'a' });
+      await look();
+      expect(runtime.reopened).toHaveLength(1);
+      runtime.statusTakes = undefined;
+      // With that lead and the measured rate, 1000 bytes are due (the 1 KiB maxSize less 10%)...
+      for (const bytes of [500, 500]) {
+        await writeFile(log, 'b'.repeat(bytes), { flag: 'a' });
+        await look();
+      }
+      // ...but the rename waits for maxSize: a rotated file is never short of it.
+      expect(runtime.reopened).toHaveLength(1);
+      await writeFile(log, 'b'.repeat(100), { flag: 'a' });
+      await look();
+      await logs.stop();
+      expect(runtime.reopened).toHaveLength(2);
+      const rotated = (await readdir(join(dir, 'c1'))).filter((f) => f !== '0.log').sort(compareRotatedLogs);
+      expect(await readFile(join(dir, 'c1', rotated.at(-1)!), 'utf8')).toBe('b'.repeat(1100));
     });
 
     it('asks again for a log that went missing while the container runs', async () => {

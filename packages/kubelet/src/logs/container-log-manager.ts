@@ -395,10 +395,35 @@ export class ContainerLogManager {
     const excess = rotated.splice(0, Math.max(0, rotated.length - keep));
     if (fast) excess.push(...(await this.beyondByteBudget(log, rotated)));
     await this.remove(excess);
+    if (dueAt !== undefined) {
+      // Ready to rename: how long the look-to-rename steps took, the watch's lead next time.
+      const lead = this.clock.now() - dueAt;
+      const previous = this.renameLeadMs.get(containerId);
+      this.renameLeadMs.set(containerId, previous === undefined ? lead : (previous + lead) / 2);
+      if (!(await this.reachesMaxSize(log, lead))) return;
+    }
     const rotatedNow = rotatedLogName(log, now, siblings);
-    await this.rotateLatestLog(containerId, log, rotatedNow, dueAt);
+    await this.rotateLatestLog(containerId, log, rotatedNow);
     this.lastRotatedAt.set(containerId, now);
     if (!fast) this.compressor.enqueue(rotated.filter((file) => !file.endsWith(compressSuffix)));
+  }
+
+  /**
+   * A watch looks ahead of maxSize by the lead (the steps before the rename done meanwhile): the
+   * rename still waits for the log to reach maxSize, as upstream rotates only a full file, looking
+   * every millisecond for a few leads. False when it does not get there by then (the writer
+   * slowed down): no rotation, the watch looks again.
+   */
+  private async reachesMaxSize(log: string, leadMs: number): Promise<boolean> {
+    const { maxSize } = this.options.policy;
+    const deadline = this.clock.now() + Math.min(this.options.monitorIntervalMs, 4 * leadMs + 10);
+    for (;;) {
+      const size = await fileSize(log);
+      if (size !== undefined && size >= maxSize) return true;
+      // Gone (the watch asks for a reopen instead), or not full in time.
+      if (size === undefined || this.clock.now() >= deadline || this.stopped) return false;
+      await new Promise<void>((resolve) => unrefTimer(this.clock.setTimeout(() => resolve(), 1)));
+    }
   }
 
   private async remove(files: readonly string[]): Promise<void> {
@@ -432,18 +457,8 @@ export class ContainerLogManager {
   }
 
   /** Renames the current log without compressing it, so the runtime and readers can finish with it. */
-  private async rotateLatestLog(
-    containerId: string,
-    log: string,
-    rotated: string,
-    dueAt: number | undefined,
-  ): Promise<void> {
+  private async rotateLatestLog(containerId: string, log: string, rotated: string): Promise<void> {
     await rename(log, rotated);
-    if (dueAt !== undefined) {
-      const lead = this.clock.now() - dueAt;
-      const previous = this.renameLeadMs.get(containerId);
-      this.renameLeadMs.set(containerId, previous === undefined ? lead : (previous + lead) / 2);
-    }
     try {
       await this.options.runtime.reopenContainerLog({ containerId });
     } catch (error) {

@@ -29,8 +29,9 @@ export function nextLookDelay(remainingBytes: number, bytesPerMs: number, monito
 
 /**
  * The size at which a log growing at `bytesPerMs` is due: maxSize less what it grows during
- * `leadMs`, the time a rotation takes from the look to the rename (measured), so the file is
- * renamed at about maxSize rather than that much past it; never below 90% of maxSize.
+ * `leadMs`, the time a rotation's steps before the rename take (measured), so they run while
+ * the file fills its last bytes and the rename (which still waits for maxSize) comes as it is
+ * full rather than that much past it; never below 90% of maxSize.
  */
 export function dueSize(maxSize: number, bytesPerMs: number, leadMs: number): number {
   const ahead = bytesPerMs > 0 && leadMs > 0 ? bytesPerMs * leadMs : 0;
@@ -43,7 +44,7 @@ export interface LogGrowthWatchOptions {
   /** containerLogMonitorInterval: the longest the watch ever goes without a look. */
   monitorIntervalMs: number;
   clock: Clock;
-  /** How long a rotation takes from the look to the rename, recently (ms; 0 when not known). */
+  /** How long a rotation's steps from the look to the rename took recently (ms; 0 when not known). */
   leadMs?: () => number;
   /**
    * The log reached maxSize (size) or is missing (undefined). Resolves true when it was handled
