@@ -13,6 +13,7 @@ export {
   type NftLocalDetector,
   nftLocalDetector,
 } from './build-nftables-ruleset';
+export { type DefaultNftablesOptions, defaultNftables } from './default-nftables';
 export {
   deleteNftablesTable,
   type ExecNftablesOptions,

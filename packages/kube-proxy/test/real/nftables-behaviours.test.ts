@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execNftables, NftablesProxier, nftLocalDetector } from '../../src/nftables/index';
+import { NftablesProxier, nftLocalDetector } from '../../src/nftables/index';
 import { service, slice } from '../fixtures';
 import { eventually, type ProxyCluster, startProxyCluster, stopProxyCluster } from './cluster-fixtures';
+import { nodeNftables } from './node-nftables';
 import { createPacketTopology, type PacketTopology } from './packet-topology';
 
 // The nftables mode's behaviours upstream's nftables proxier has that nftables-packets.test.ts
@@ -35,7 +36,7 @@ beforeAll(async () => {
   proxier = new NftablesProxier({
     family: 'IPv4',
     nodeName: NODE,
-    nftables: execNftables({ family: 'ip', commandPrefix: ['ip', 'netns', 'exec', topo.node.name] }),
+    nftables: nodeNftables('ip', topo.node),
     // Pods are 10.244.0.0/16: the client (10.250.1.2) is off-cluster.
     backend: { localDetector: nftLocalDetector({ cidr: '10.244.0.0/16', ipv6: false }), nodeIP: topo.nodeIP },
     minSyncPeriodMs: 50,

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execNftables, NftablesProxier, nftLocalDetector } from '../../src/nftables/index';
+import { NftablesProxier, nftLocalDetector } from '../../src/nftables/index';
 import { service, slice } from '../fixtures';
 import { eventually, type ProxyCluster, startProxyCluster, stopProxyCluster } from './cluster-fixtures';
+import { nodeNftables } from './node-nftables';
 import { createPacketTopology, type PacketTopology } from './packet-topology';
 import { udpClient, udpServer } from './udp-scripts';
 
@@ -22,10 +23,7 @@ beforeAll(async () => {
       new NftablesProxier({
         family,
         nodeName: 'node-a',
-        nftables: execNftables({
-          family: family === 'IPv6' ? 'ip6' : 'ip',
-          commandPrefix: ['ip', 'netns', 'exec', topo.node.name],
-        }),
+        nftables: nodeNftables(family === 'IPv6' ? 'ip6' : 'ip', topo.node),
         backend: { localDetector: nftLocalDetector(undefined) },
         minSyncPeriodMs: 50,
         syncPeriodMs: 2000,

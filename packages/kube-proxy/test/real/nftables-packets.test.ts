@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  execNftables,
   explainNftablesService,
   NftablesProxier,
   NftSession,
@@ -11,6 +10,7 @@ import {
 } from '../../src/nftables/index';
 import { service, slice } from '../fixtures';
 import { eventually, type ProxyCluster, startProxyCluster, stopProxyCluster } from './cluster-fixtures';
+import { nodeNftables } from './node-nftables';
 import { createPacketTopology, type PacketTopology } from './packet-topology';
 import { udpClient, udpServer } from './udp-scripts';
 
@@ -101,7 +101,7 @@ beforeAll(async () => {
   proxier = new NftablesProxier({
     family: 'IPv4',
     nodeName: NODE,
-    nftables: execNftables({ family: 'ip', commandPrefix: ['ip', 'netns', 'exec', topo.node.name] }),
+    nftables: nodeNftables('ip', topo.node),
     backend: { localDetector: nftLocalDetector(undefined), nodeIP: topo.nodeIP },
     minSyncPeriodMs: 50,
     syncPeriodMs: 2000,
