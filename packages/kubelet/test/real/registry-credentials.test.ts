@@ -1,0 +1,314 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CriClient, createCriClient } from '@nodeagent/cri-client';
+import { systemClock } from '@nodeagent/primitives';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pod, Secret } from '../../src/api/pod-types';
+import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
+import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
+import { ImageCredentialProviders } from '../../src/images/credential-provider/image-credential-providers';
+import { imagePullManagerFromConfig } from '../../src/images/image-pull-manager-from-config';
+import { Kubelet } from '../../src/kubelet';
+import { writeFakeProvider } from '../helpers/fake-credential-provider';
+import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
+import { type PrivateRegistry, startPrivateRegistry } from './private-registry';
+
+// A real registry (Debian's docker-registry, htpasswd basic auth) on loopback in the private
+// containerd's network namespace; containerd pulls from it over plain HTTP with the credentials
+// the kubelet puts in CRI PullImage.
+
+const robot = { username: 'robot', password: 's3cret' };
+let containerd: PrivateContainerd;
+let registry: PrivateRegistry;
+let client: CriClient;
+let dir: string;
+/** Two private images (own repositories, own image IDs) in the registry. */
+const images: Record<'one' | 'two', { ref: string; id: string; digest: string }> = {} as never;
+const kubelets: Kubelet[] = [];
+const events: { uid: string; type: string; reason: string; message: string }[] = [];
+
+function dockerConfigSecret(name: string, username: string, password: string): Secret {
+  const auths = { [registry.host]: { username, password } };
+  return {
+    metadata: { name, namespace: 'default', uid: `uid-${name}` },
+    type: 'kubernetes.io/dockerconfigjson',
+    data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths })).toString('base64') },
+  };
+}
+
+const secrets = new Map<string, Secret>();
+
+async function newKubelet(credentialProviders?: ImageCredentialProviders): Promise<Kubelet> {
+  const config = parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config;
+  const rootDir = join(dir, 'root');
+  const imagePullManager = await imagePullManagerFromConfig(config, {
+    rootDir,
+    listImages: async () => (await client.listImages({})).images,
+    clock: systemClock,
+  });
+  const kubelet = new Kubelet({
+    nodeName: 'node-registry',
+    runtime: criPodRuntime(client),
+    config,
+    rootDir,
+    hostIPs: ['192.168.71.3'],
+    memoryCapacity: 2 * 1024 ** 3,
+    objects: {
+      getConfigMap: async () => undefined,
+      getSecret: async (ns, name) => (ns === 'default' ? secrets.get(name) : undefined),
+    },
+    imagePullManager,
+    credentialProviders,
+    recordEvent: (p, type, reason, message) => events.push({ uid: p.metadata.uid!, type, reason, message }),
+    relistPeriodMs: 200,
+    retryMs: 500,
+  });
+  kubelets.push(kubelet);
+  await kubelet.start();
+  return kubelet;
+}
+
+async function stopKubelet(kubelet: Kubelet): Promise<void> {
+  for (const p of kubelet.getPods()) kubelet.removePod(p);
+  await kubelet.settle();
+  await kubelet.stop();
+  kubelets.splice(kubelets.indexOf(kubelet), 1);
+}
+
+let podCount = 0;
+function pod(
+  image: string,
+  imagePullPolicy: 'Never' | 'IfNotPresent' | 'Always',
+  pullSecrets: string[] = [],
+): Pod {
+  podCount++;
+  return {
+    metadata: {
+      name: `private-${podCount}`,
+      namespace: 'default',
+      uid: `registry-${process.pid}-${podCount}`,
+    },
+    spec: {
+      imagePullSecrets: pullSecrets.map((name) => ({ name })),
+      containers: [{ name: 'app', image, imagePullPolicy, command: ['sh', '-c', 'sleep 3600'] }],
+      terminationGracePeriodSeconds: 2,
+    },
+  };
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 180_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const waiting = (kubelet: Kubelet, p: Pod) =>
+  kubelet.getPodStatus(p.metadata.uid!)?.containerStatuses?.[0]?.state.waiting;
+const waitingWith = (kubelet: Kubelet, p: Pod, reason: string) =>
+  waitFor(`${p.metadata.name} waiting with ${reason}`, () => {
+    const w = waiting(kubelet, p);
+    return w?.reason === reason ? w : undefined;
+  });
+const running = (kubelet: Kubelet, p: Pod) =>
+  waitFor(`${p.metadata.name} Running`, () => kubelet.getPodStatus(p.metadata.uid!)?.phase === 'Running');
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), `na-registry-real-${process.pid}-`));
+  containerd = await startPrivateContainerd();
+  registry = await startPrivateRegistry(containerd, [robot]);
+  const archive = (containerd.images!.busybox as unknown as { archive: string }).archive;
+  const run = randomBytes(4).toString('hex');
+  // Two repositories: credential providers are asked per repository (the image without its tag).
+  for (const [key, repository] of [
+    ['one', 'private/busybox'],
+    ['two', 'private/busybox-two'],
+  ] as const) {
+    const pushed = await registry.push(
+      archive,
+      { repository, tag: '1.0', labels: { run, repository } },
+      robot,
+    );
+    images[key] = { ref: `${registry.host}/${repository}:1.0`, id: pushed.id, digest: pushed.manifestDigest };
+  }
+  secrets.set('regcred', dockerConfigSecret('regcred', robot.username, robot.password));
+  secrets.set('wrongcred', dockerConfigSecret('wrongcred', robot.username, 'not-the-password'));
+  client = await createCriClient({ endpoint: containerd.endpoint });
+}, 180_000);
+
+afterAll(async () => {
+  await registry?.stop();
+  await tearDownKubeletNode({ kubelets, client, containerd, dir });
+}, 180_000);
+
+/** containerd 1.6's error for a manifest request the registry refused (no or wrong credentials). */
+const unauthorized = (ref: string, tag: string) =>
+  `rpc error: code = Unknown desc = failed to pull and unpack image "${ref}": failed to resolve reference "${ref}": pulling from host ${registry.host} failed with status code [manifests ${tag}]: 401 Unauthorized`;
+
+const eventsOf = (p: Pod) => events.filter((e) => e.uid === p.metadata.uid).map(({ uid: _uid, ...e }) => e);
+
+describe('private registry with basic auth on a real containerd', () => {
+  it('missing and wrong pull secrets fail the pull as upstream reports it (ErrImagePull, then ImagePullBackOff); the right one pulls', async () => {
+    const kubelet = await newKubelet();
+    const { ref } = images.one;
+    const none = pod(ref, 'IfNotPresent');
+    kubelet.addPod(none);
+    expect(await waitingWith(kubelet, none, 'ErrImagePull')).toEqual({
+      reason: 'ErrImagePull',
+      message: unauthorized(ref, '1.0'),
+    });
+    expect(await waitingWith(kubelet, none, 'ImagePullBackOff')).toEqual({
+      reason: 'ImagePullBackOff',
+      message: `Back-off pulling image "${ref}": ErrImagePull: ${unauthorized(ref, '1.0')}`,
+    });
+    expect(eventsOf(none)).toEqual(
+      expect.arrayContaining([
+        {
+          type: 'Warning',
+          reason: 'Failed',
+          message: `Failed to pull image "${ref}": ${unauthorized(ref, '1.0')}`,
+        },
+        { type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull' },
+        { type: 'Normal', reason: 'BackOff', message: `Back-off pulling image "${ref}"` },
+        { type: 'Warning', reason: 'Failed', message: 'Error: ImagePullBackOff' },
+      ]),
+    );
+
+    const wrong = pod(ref, 'IfNotPresent', ['wrongcred']);
+    kubelet.addPod(wrong);
+    expect(await waitingWith(kubelet, wrong, 'ErrImagePull')).toEqual({
+      reason: 'ErrImagePull',
+      message: unauthorized(ref, '1.0'),
+    });
+
+    const right = pod(ref, 'IfNotPresent', ['regcred']);
+    kubelet.addPod(right);
+    await running(kubelet, right);
+    const pulled = await client.imageStatus({ image: { image: ref } });
+    expect(pulled.image?.id).toBe(images.one.id);
+    // The pod without credentials still cannot pull, though the image is now on the node.
+    expect(waiting(kubelet, none)?.reason).toMatch(/^(ErrImagePull|ImagePullBackOff)$/);
+    await stopKubelet(kubelet);
+  }, 300_000);
+
+  it('verified pulls: a pod without the secret cannot use the private image on the node (Never: ErrImageNeverPull, IfNotPresent: pulls and is refused), also after a kubelet restart', async () => {
+    const { ref } = images.one;
+    const record = JSON.parse(
+      await readFile(
+        join(
+          dir,
+          'root',
+          'image_manager',
+          'pulled',
+          (await readdir(join(dir, 'root', 'image_manager', 'pulled')))[0]!,
+        ),
+        'utf8',
+      ),
+    ) as { imageRef: string; credentialMapping: Record<string, { kubernetesSecrets?: { name: string }[] }> };
+    // The record of the first test's pull names the secret that pulled it.
+    expect(record.imageRef).toBe(images.one.id);
+    expect(
+      record.credentialMapping[`${registry.host}/private/busybox`]?.kubernetesSecrets?.map((s) => s.name),
+    ).toEqual(['regcred']);
+    for (const round of ['restarted kubelet', 'restarted again']) {
+      const kubelet = await newKubelet();
+      const never = pod(ref, 'Never');
+      kubelet.addPod(never);
+      expect(await waitingWith(kubelet, never, 'ErrImageNeverPull'), round).toEqual({
+        reason: 'ErrImageNeverPull',
+        message: `Container image "${ref}" is not present with pull policy of Never`,
+      });
+      const ifNotPresent = pod(ref, 'IfNotPresent');
+      kubelet.addPod(ifNotPresent);
+      expect(await waitingWith(kubelet, ifNotPresent, 'ErrImagePull'), round).toEqual({
+        reason: 'ErrImagePull',
+        message: unauthorized(ref, '1.0'),
+      });
+      const withSecret = pod(ref, 'Never', ['regcred']);
+      kubelet.addPod(withSecret);
+      await running(kubelet, withSecret);
+      await stopKubelet(kubelet);
+    }
+  }, 600_000);
+
+  it('a credential provider (exec plugin) supplies the credentials, cached per image, per registry or globally as its cacheKeyType says', async () => {
+    const expectedRuns = { Image: 2, Registry: 1, Global: 1 } as const;
+    for (const cacheKeyType of ['Image', 'Registry', 'Global'] as const) {
+      const binDir = join(dir, `bin-${cacheKeyType}`);
+      const plugin = await writeFakeProvider(binDir, 'registry-login');
+      await plugin.respond({ cacheKeyType, cacheDuration: '1h', auth: { [registry.host]: robot } });
+      const configPath = join(dir, `credential-providers-${cacheKeyType}.json`);
+      await writeFile(
+        configPath,
+        JSON.stringify({
+          apiVersion: 'kubelet.config.k8s.io/v1',
+          kind: 'CredentialProviderConfig',
+          providers: [
+            {
+              name: 'registry-login',
+              matchImages: [registry.host],
+              defaultCacheDuration: '10m',
+              apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+            },
+          ],
+        }),
+      );
+      const providers = await ImageCredentialProviders.load({ configPath, binDir });
+      const kubelet = await newKubelet(providers);
+      // Always: each pod pulls, so each asks for credentials (from the plugin or its cache).
+      for (const image of [images.one, images.two, images.one]) {
+        const p = pod(image.ref, 'Always');
+        kubelet.addPod(p);
+        await running(kubelet, p);
+      }
+      const calls = await plugin.calls();
+      expect(calls.length, cacheKeyType).toBe(expectedRuns[cacheKeyType]);
+      expect(calls[0]?.request).toMatchObject({
+        apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+        kind: 'CredentialProviderRequest',
+        image: `${registry.host}/private/busybox`,
+      });
+      await stopKubelet(kubelet);
+    }
+  }, 600_000);
+
+  it('a credential provider with a wrong password: the pull is refused as with a wrong secret', async () => {
+    const binDir = join(dir, 'bin-wrong');
+    const plugin = await writeFakeProvider(binDir, 'registry-login');
+    await plugin.respond({
+      cacheKeyType: 'Registry',
+      cacheDuration: '1h',
+      auth: { [registry.host]: { username: robot.username, password: 'stale' } },
+    });
+    const configPath = join(dir, 'credential-providers-wrong.json');
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        apiVersion: 'kubelet.config.k8s.io/v1',
+        kind: 'CredentialProviderConfig',
+        providers: [
+          {
+            name: 'registry-login',
+            matchImages: [registry.host],
+            defaultCacheDuration: '10m',
+            apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+          },
+        ],
+      }),
+    );
+    const kubelet = await newKubelet(await ImageCredentialProviders.load({ configPath, binDir }));
+    const p = pod(images.two.ref, 'Always');
+    kubelet.addPod(p);
+    expect(await waitingWith(kubelet, p, 'ErrImagePull')).toEqual({
+      reason: 'ErrImagePull',
+      message: unauthorized(images.two.ref, '1.0'),
+    });
+    expect((await plugin.calls()).length).toBe(1);
+    await stopKubelet(kubelet);
+  }, 300_000);
+});
