@@ -16,6 +16,10 @@ export interface StaticPodFileError {
   error: Error;
 }
 
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
 function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
@@ -152,7 +156,10 @@ export interface StaticPodSourceOptions {
   clock?: Clock;
   /** The full set of file pods after each read (an unchanged manifest yields an unchanged pod). */
   onPods: (pods: Pod[]) => void;
-  /** One call per manifest that could not be read as a Pod. */
+  /**
+   * One call per manifest that could not be read as a Pod, and one per poll whose directory could
+   * not be read (then `file` is the directory and the pods from the last good read stand).
+   */
   onError?: (error: StaticPodFileError) => void;
   /** The time stamped as a new pod's config.seen annotation (default: the wall clock). */
   now?: () => Date;
@@ -199,7 +206,13 @@ export class StaticPodSource {
     await this.check();
     const tick = () => {
       this.timer = this.clock.setTimeout(() => {
-        void this.check().finally(tick);
+        // A directory that became unreadable is reported and polled again, as upstream's file
+        // source logs "Unable to read config path" and keeps the pods it had.
+        void this.check()
+          .catch((error: unknown) =>
+            this.options.onError?.({ file: this.options.dir, error: asError(error) }),
+          )
+          .finally(tick);
       }, this.options.checkFrequencyMs);
       unrefTimer(this.timer);
     };
