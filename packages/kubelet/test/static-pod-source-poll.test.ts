@@ -27,14 +27,16 @@ describe('StaticPodSource polling', () => {
     const clock = new FakeClock();
     const errors: StaticPodFileError[] = [];
     const updates: string[][] = [];
-    const source = new StaticPodSource({
-      dir: manifests,
-      nodeName: 'n1',
-      checkFrequencyMs: 20_000,
-      clock,
-      onPods: (pods) => updates.push(pods.map((pod) => pod.metadata.name ?? '')),
-      onError: (error) => errors.push(error),
-    });
+    const newSource = () =>
+      new StaticPodSource({
+        dir: manifests,
+        nodeName: 'n1',
+        checkFrequencyMs: 20_000,
+        clock,
+        onPods: (pods) => updates.push(pods.map((pod) => pod.metadata.name ?? '')),
+        onError: (error) => errors.push(error),
+      });
+    const source = newSource();
     await expect(source.start()).rejects.toThrow(/ENOTDIR/);
 
     await rm(manifests);
@@ -48,14 +50,7 @@ describe('StaticPodSource polling', () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const polling = new StaticPodSource({
-        dir: manifests,
-        nodeName: 'n1',
-        checkFrequencyMs: 20_000,
-        clock,
-        onPods: (pods) => updates.push(pods.map((pod) => pod.metadata.name ?? '')),
-        onError: (error) => errors.push(error),
-      });
+      const polling = newSource();
       await polling.start();
       await rm(manifests, { recursive: true });
       await writeFile(manifests, '');
