@@ -31,7 +31,7 @@ import {
   openIpvsTable,
   rtnetlinkLinkLayer,
 } from '@nodeagent/kube-proxy/ipvs';
-import { execNftables, NftablesProxier, nftablesOptionsFromConfig } from '@nodeagent/kube-proxy/nftables';
+import { defaultNftables, NftablesProxier, nftablesOptionsFromConfig } from '@nodeagent/kube-proxy/nftables';
 import {
   execSysctlLayer,
   type NfacctClient,
@@ -278,7 +278,12 @@ export async function runProxy(
       ? new NftablesProxier({
           family,
           nodeName,
-          nftables: execNftables({ family: family === 'IPv6' ? 'ip6' : 'ip' }),
+          // nf_tables over netlink (no nft process); the nft binary when the socket cannot be opened.
+          nftables: defaultNftables({
+            family: family === 'IPv6' ? 'ip6' : 'ip',
+            onFallback: (err) =>
+              log.warn({ err, ipFamily: family }, 'nftables over netlink unavailable, using the nft binary'),
+          }),
           conntrack: execConntrack(family),
           backend: nftablesOptionsFromConfig(config, family, facts),
           minSyncPeriodMs,

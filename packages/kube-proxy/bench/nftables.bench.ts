@@ -2,13 +2,16 @@
 // full build at 1k/10k/30k, a full sync in a throwaway network namespace (build vs nft share),
 // and network programming latency (one EndpointSlice change until the kernel holds it) at 1k
 // and 10k. Baselines run in the same process: a full rebuild of the ruleset for the build, and
-// a full-table `nft -f` per change for the latency.
+// a full-table `nft -f` per change for the latency. The namespace part runs once per back end
+// (KP_NFT_BACKENDS, default `nft,netlink`): the `nft` binary (full syncs piped to `nft -f -`, whose
+// apply time is the plain `nft -f` floor; diffs through `nft -i`) and @nodeagent/netlink's
+// NetlinkNftablesClient (no nft process: every sync is one nf_tables batch over netlink).
 // Run: npm run bench:nftables -w @nodeagent/kube-proxy  (root needed for the namespace parts).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { renderScript } from '@nodeagent/netfilter/nftables';
+import { NetlinkNftablesClient, renderScript } from '@nodeagent/netfilter/nftables';
 import { Bench } from 'tinybench';
 import { ProxyState, snapshotFromObjects } from '../src/index';
 import {
@@ -30,6 +33,9 @@ const SYNC_SIZES = (process.env.KP_NFT_SYNC_SIZES ?? '1000,10000')
   .map(Number)
   .filter((x) => x > 0);
 const CHANGES = Number(process.env.KP_NFT_CHANGES ?? 100);
+const BACKENDS = (process.env.KP_NFT_BACKENDS ?? 'nft,netlink')
+  .split(',')
+  .filter((b) => b === 'nft' || b === 'netlink');
 /** Full-table applies per size for the latency baseline (each costs seconds at 10k). */
 const BASELINE_CHANGES = Number(process.env.KP_NFT_BASELINE_CHANGES ?? 5);
 const ENDPOINTS = 10;
@@ -125,6 +131,20 @@ function snapshotState(c: ReturnType<typeof cluster>) {
 // The namespace part runs in a child process started inside the namespace (`ip netns exec`),
 // as kube-proxy runs in the node's namespace: every nft it starts is a plain `nft`, with no
 // per-change `ip netns exec` (a few ms of its own) inflating either path.
+/**
+ * CPU milliseconds of this process and its reaped children (the nft processes): a measure the
+ * shared machine's load inflates far less than wall-clock time. Kernel work of a netlink batch
+ * runs in this process's sendmsg and counts as its system time; nft's in nft's.
+ */
+function cpuMs(): number {
+  const own = process.cpuUsage();
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 16 and 17 of proc(5) (cutime, cstime), in clock ticks of 10 ms.
+  const childTicks = Number(fields[13]) + Number(fields[14]);
+  return (own.user + own.system) / 1000 + childTicks * 10;
+}
+
 function nsName(purpose: string) {
   return `na-${purpose}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
@@ -136,28 +156,43 @@ function nft(args: string[], input?: string): string {
 }
 
 /** Runs in the namespace: full sync, then CHANGES one-slice changes per apply path, interleaved. */
-async function namespaceRun(n: number) {
+async function namespaceRun(n: number, backendKind: string) {
   // Full sync through the proxier: build (snapshot → ruleset → script) and nft apply, timed apart.
   let applyMs = 0;
-  const exec = execNftables({ family: 'ip' });
+  const netlink = backendKind === 'netlink';
+  const exec: ProxierNftables = netlink
+    ? new NetlinkNftablesClient({ family: 'ip', table: NFTABLES_TABLE })
+    : execNftables({ family: 'ip' });
   // Diffs alternate between the long-lived `nft -i` session and one `nft -f -` process each
   // (the path before the session): same table, same process, same load.
-  const via = { session: true, diffs: 0, committed: undefined as (() => void) | undefined };
+  const via = { session: true, full: true, diffs: 0, committed: undefined as (() => void) | undefined };
   const timed: ProxierNftables = {
-    ...exec,
-    runScript: async (script: string) => {
-      const t = performance.now();
-      await exec.runScript(script);
-      applyMs += performance.now() - t;
-    },
+    family: exec.family,
+    table: exec.table,
+    newTransaction: () => exec.newTransaction(),
+    check: (tx) => exec.check(tx),
+    list: () => exec.list(),
+    close: () => exec.close?.() ?? Promise.resolve(),
+    // Netlink has no script path: its full syncs are run(fullTransaction()), timed in run().
+    ...(exec.runScript
+      ? {
+          runScript: async (script: string) => {
+            const t = performance.now();
+            await exec.runScript?.(script);
+            applyMs += performance.now() - t;
+          },
+        }
+      : {}),
     run: async (tx) => {
+      const t = performance.now();
       try {
-        await (via.session
+        await (via.session || netlink
           ? exec.run(tx)
-          : exec.runScript(renderScript('ip', NFTABLES_TABLE, tx, { emulateDestroy: false })));
-        via.diffs++;
+          : exec.runScript!(renderScript('ip', NFTABLES_TABLE, tx, { emulateDestroy: false })));
+        if (via.full) applyMs += performance.now() - t;
+        else via.diffs++;
       } finally {
-        via.committed?.(); // the kernel holds the change from here on (or it failed)
+        if (!via.full) via.committed?.(); // the kernel holds the change from here on (or it failed)
       }
     },
   };
@@ -178,12 +213,18 @@ async function namespaceRun(n: number) {
     proxier.onServicesSynced();
     proxier.onEndpointSlicesSynced();
     const t0 = performance.now();
+    const cpu0 = cpuMs();
     const first = await proxier.syncProxyRules();
     const totalMs = performance.now() - t0;
+    const totalCpuMs = cpuMs() - cpu0;
     if (!first?.ok || first.kind !== 'full') throw new Error(`full sync failed: ${String(first?.error)}`);
+    via.full = false;
     const fullSync = {
+      backend: backendKind,
       services: n,
       totalMs: round(totalMs),
+      // CPU of the whole sync, this process and nft together (see cpuMs).
+      totalCpuMs: round(totalCpuMs),
       buildMs: round(totalMs - applyMs),
       nftMs: round(applyMs),
       nftShare: round(applyMs / totalMs, 3),
@@ -208,8 +249,10 @@ async function namespaceRun(n: number) {
     const cpu: number[] = [];
     const diffBytes: number[] = [];
     const expected: [string, string][] = [];
-    for (let k = 1; k <= 2 * CHANGES; k++) {
-      via.session = k % 2 === 0;
+    // nft: changes alternate between the `nft -i` session and one `nft -f -` each; netlink: all one path.
+    const rounds = netlink ? CHANGES : 2 * CHANGES;
+    for (let k = 1; k <= rounds; k++) {
+      via.session = netlink || k % 2 === 0;
       const i = (k * 7919) % n; // 7919 is prime: distinct Services for k < n
       const next = sliceFor(i, k);
       const t = performance.now();
@@ -244,15 +287,29 @@ async function namespaceRun(n: number) {
     // proxier pays per change), measured on the same table in the same process.
     const base: number[] = [];
     const { script } = fullScript(n);
-    for (let k = 0; k < BASELINE_CHANGES; k++) {
+    for (let k = 0; k < (netlink ? 0 : BASELINE_CHANGES); k++) {
       const t = performance.now();
       nft(['-f', '-'], script);
       base.push(performance.now() - t);
     }
     const s = stats(samples.session);
+    if (netlink) {
+      const latency = {
+        backend: backendKind,
+        services: n,
+        changes: CHANGES,
+        ...s,
+        proxierCpu: stats(cpu),
+        verifiedInKernel: expected.length,
+        kernelReadMs: round(readMs),
+      };
+      console.error(latency);
+      return { fullSync, latency };
+    }
     const sp = stats(samples.spawn);
     const b = stats(base);
     const latency = {
+      backend: backendKind,
       services: n,
       changes: CHANGES,
       ...s,
@@ -277,32 +334,38 @@ async function namespaceRun(n: number) {
 async function namespaceBench() {
   const fullSync: Record<string, unknown>[] = [];
   const latency: Record<string, unknown>[] = [];
-  for (const n of SYNC_SIZES) {
-    const ns = nsName('nftbench');
-    execFileSync('ip', ['netns', 'add', ns]);
-    try {
-      const r = spawnSync(
-        'ip',
-        ['netns', 'exec', ns, process.execPath, ...process.execArgv, process.argv[1]!],
-        {
-          env: { ...process.env, KP_NFT_IN_NAMESPACE: String(n) },
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      if (r.status !== 0) throw new Error(`namespace run for ${n} Services failed (${r.status})`);
-      const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-      fullSync.push(out.fullSync);
-      latency.push(out.latency);
-    } finally {
-      execFileSync('ip', ['netns', 'del', ns]);
+  for (const n of SYNC_SIZES)
+    for (const backendKind of BACKENDS) {
+      const ns = nsName('nftbench');
+      execFileSync('ip', ['netns', 'add', ns]);
+      try {
+        const r = spawnSync(
+          'ip',
+          ['netns', 'exec', ns, process.execPath, ...process.execArgv, process.argv[1]!],
+          {
+            env: { ...process.env, KP_NFT_IN_NAMESPACE: String(n), KP_NFT_BACKEND: backendKind },
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
+        if (r.status !== 0)
+          throw new Error(`namespace run (${backendKind}) for ${n} Services failed (${r.status})`);
+        const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+        fullSync.push(out.fullSync);
+        latency.push(out.latency);
+      } finally {
+        execFileSync('ip', ['netns', 'del', ns]);
+      }
     }
-  }
   return { fullSync, latency };
 }
 
 if (process.env.KP_NFT_IN_NAMESPACE) {
-  console.log(JSON.stringify(await namespaceRun(Number(process.env.KP_NFT_IN_NAMESPACE))));
+  console.log(
+    JSON.stringify(
+      await namespaceRun(Number(process.env.KP_NFT_IN_NAMESPACE), process.env.KP_NFT_BACKEND ?? 'nft'),
+    ),
+  );
   process.exit(0);
 }
 
