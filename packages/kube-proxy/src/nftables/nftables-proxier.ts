@@ -42,7 +42,10 @@ const LAST_SCRIPT_KEPT_BYTES = 64 << 10;
  * which spares a process start and socket teardown per change).
  */
 export class NftablesProxier extends ProxierBase {
-  /** The last script applied, or '' when it was larger than 64 KiB (see lastScriptBytes). */
+  /**
+   * The last script applied, or '' when it was larger than 64 KiB (see lastScriptBytes) or the
+   * last sync was a full one through `run(fullTransaction())` (an interface without runScript).
+   */
   lastScript = '';
   /** Length of the last script applied. */
   lastScriptBytes = 0;
@@ -94,13 +97,19 @@ export class NftablesProxier extends ProxierBase {
         this.keepScript(renderScript(family, NFTABLES_TABLE, diff, { emulateDestroy: false }));
         if (diff.size > 0) await this.opts.nftables.run(diff);
       } else {
-        const script = this.ruleset.fullScript();
-        this.keepScript(script);
         // Until this succeeds the kernel's table is unknown: never diff against it.
         this.inSync = false;
         const nft = this.opts.nftables;
-        if (nft.runScript) await nft.runScript(script);
-        else await nft.run(this.ruleset.fullTransaction());
+        if (nft.runScript) {
+          const script = this.ruleset.fullScript();
+          this.keepScript(script);
+          await nft.runScript(script);
+        } else {
+          // No script is applied (e.g. netlink): rendering ~9 MB at 10k Services only to keep
+          // its length would cost a large part of the sync.
+          this.keepScript('');
+          await nft.run(this.ruleset.fullTransaction());
+        }
         this.inSync = true;
         this.lastFullSync = start;
       }
