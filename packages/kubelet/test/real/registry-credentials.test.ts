@@ -24,8 +24,8 @@ let containerd: PrivateContainerd;
 let registry: PrivateRegistry;
 let client: CriClient;
 let dir: string;
-/** Two private images (own repositories, own image IDs) in the registry. */
-const images: Record<'one' | 'two', { ref: string; id: string; digest: string }> = {} as never;
+/** Private images (own repositories, own image IDs) in the registry. */
+const images: Record<'one' | 'two' | 'three', { ref: string; id: string; digest: string }> = {} as never;
 const kubelets: Kubelet[] = [];
 const events: { uid: string; type: string; reason: string; message: string }[] = [];
 
@@ -82,6 +82,7 @@ function pod(
   image: string,
   imagePullPolicy: 'Never' | 'IfNotPresent' | 'Always',
   pullSecrets: string[] = [],
+  serviceAccountName?: string,
 ): Pod {
   podCount++;
   return {
@@ -91,6 +92,7 @@ function pod(
       uid: `registry-${process.pid}-${podCount}`,
     },
     spec: {
+      ...(serviceAccountName ? { serviceAccountName } : {}),
       imagePullSecrets: pullSecrets.map((name) => ({ name })),
       containers: [{ name: 'app', image, imagePullPolicy, command: ['sh', '-c', 'sleep 3600'] }],
       terminationGracePeriodSeconds: 2,
@@ -128,6 +130,7 @@ beforeAll(async () => {
   for (const [key, repository] of [
     ['one', 'private/busybox'],
     ['two', 'private/busybox-two'],
+    ['three', 'private/busybox-sa'],
   ] as const) {
     const pushed = await registry.push(
       archive,
@@ -194,7 +197,7 @@ describe('private registry with basic auth on a real containerd', () => {
     // The pod without credentials still cannot pull, though the image is now on the node.
     expect(waiting(kubelet, none)?.reason).toMatch(/^(ErrImagePull|ImagePullBackOff)$/);
     await stopKubelet(kubelet);
-  }, 300_000);
+  }, 600_000);
 
   it('verified pulls: a pod without the secret cannot use the private image on the node (Never: ErrImageNeverPull, IfNotPresent: pulls and is refused), also after a kubelet restart', async () => {
     const { ref } = images.one;
@@ -310,5 +313,58 @@ describe('private registry with basic auth on a real containerd', () => {
     });
     expect((await plugin.calls()).length).toBe(1);
     await stopKubelet(kubelet);
-  }, 300_000);
+  }, 600_000);
+
+  it('a provider in service account token mode: the pod token goes to the plugin, and only pods of the account that pulled reuse the image', async () => {
+    const binDir = join(dir, 'bin-token');
+    const plugin = await writeFakeProvider(binDir, 'sa-login');
+    await plugin.respond({ cacheKeyType: 'Registry', cacheDuration: '1h', auth: { [registry.host]: robot } });
+    const configPath = join(dir, 'credential-providers-token.json');
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        apiVersion: 'kubelet.config.k8s.io/v1',
+        kind: 'CredentialProviderConfig',
+        providers: [
+          {
+            name: 'sa-login',
+            matchImages: [registry.host],
+            defaultCacheDuration: '10m',
+            apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+            tokenAttributes: {
+              serviceAccountTokenAudience: 'registry.test',
+              requireServiceAccount: true,
+              cacheType: 'ServiceAccount',
+            },
+          },
+        ],
+      }),
+    );
+    const providers = await ImageCredentialProviders.load({
+      configPath,
+      binDir,
+      tokens: { getToken: async (r) => `token-for-${r.serviceAccountName}-${r.audiences.join(',')}` },
+      serviceAccounts: async (namespace, name) => ({ uid: `sa-${namespace}-${name}`, annotations: {} }),
+    });
+    const kubelet = await newKubelet(providers);
+    const { ref } = images.three;
+    const builder = pod(ref, 'IfNotPresent', [], 'builder');
+    kubelet.addPod(builder);
+    await running(kubelet, builder);
+    const [call] = await plugin.calls();
+    expect(call?.request).toMatchObject({
+      image: `${registry.host}/private/busybox-sa`,
+      serviceAccountToken: 'token-for-builder-registry.test',
+    });
+    const sameAccount = pod(ref, 'Never', [], 'builder');
+    kubelet.addPod(sameAccount);
+    await running(kubelet, sameAccount);
+    const otherAccount = pod(ref, 'Never', [], 'deployer');
+    kubelet.addPod(otherAccount);
+    expect(await waitingWith(kubelet, otherAccount, 'ErrImageNeverPull')).toEqual({
+      reason: 'ErrImageNeverPull',
+      message: `Container image "${ref}" is not present with pull policy of Never`,
+    });
+    await stopKubelet(kubelet);
+  }, 600_000);
 });
