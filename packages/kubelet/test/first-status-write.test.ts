@@ -4,6 +4,7 @@ import type { Pod, PodStatus } from '../src/api/pod-types';
 import type { PodRuntime } from '../src/cri/pod-runtime';
 import type { PodRuntimeStatus } from '../src/cri/runtime-state';
 import { PodProber } from '../src/probes/pod-prober';
+import { withReadinessAsNow } from '../src/status/container-probe-status';
 import { generatePodStatus } from '../src/status/generate-pod-status';
 import { MAX_STATUS_HOLD_MS, StatusManager } from '../src/status/status-manager';
 
@@ -97,7 +98,7 @@ function setup(execMs: number, withReadinessProbe = true) {
     });
     statusManager.setPodStatus(pod, status);
   };
-  return { clock, execs, written, statusManager, prober, sync, startedAt };
+  return { clock, execs, written, statusManager, prober, sync, startedAt, pod, runtimeStatus };
 }
 
 describe("a started container's first status write carries its first readiness verdict", () => {
@@ -157,6 +158,28 @@ describe("a started container's first status write carries its first readiness v
     expect(t.written.map((w) => [w.at - t.startedAt, running(w.status), ready(w.status)])).toEqual([
       [0, true, 'True'],
     ]);
+    await t.prober.close();
+  });
+
+  it('a verdict that came in after the status was generated (while the sync awaited) is in the status it sets', async () => {
+    const t = setup(3_000);
+    t.prober.update(t.pod, t.runtimeStatus, '10.0.0.5');
+    const generated = generatePodStatus(t.pod, t.runtimeStatus, {
+      now: t.clock.now(),
+      hostIPs: ['192.168.0.1'],
+      ready: (id, c) => t.prober.ready(id, c),
+      started: (id, c) => t.prober.started(id, c),
+    });
+    expect(ready(generated)).toBe('False');
+    await t.clock.advanceAsync(3_000, settle);
+    const readyNow = (id: string, name: string) =>
+      name === 'app' ? t.prober.ready(id, t.pod.spec.containers[0]!) : undefined;
+    const status = withReadinessAsNow(t.pod, generated, readyNow, t.clock.now());
+    expect([ready(status), status.containerStatuses?.[0]?.ready]).toEqual(['True', true]);
+    expect(status.conditions?.find((c) => c.type === 'ContainersReady')?.status).toBe('True');
+    // Nothing to change: the same status back; a container it does not know is left as it is.
+    expect(withReadinessAsNow(t.pod, status, readyNow, t.clock.now())).toBe(status);
+    expect(withReadinessAsNow(t.pod, generated, () => undefined, t.clock.now())).toBe(generated);
     await t.prober.close();
   });
 });

@@ -80,6 +80,35 @@ export function withContainerReadiness(
 }
 
 /**
+ * The status with every running container's `ready` as `readyNow` says at this moment (undefined:
+ * left as it is; each change
+ * through withContainerReadiness): a probe result that came in after the status was generated,
+ * while its sync still awaited something, goes out with it instead of a stale `ready: false`.
+ */
+export function withReadinessAsNow(
+  pod: Pod,
+  status: PodStatus,
+  readyNow: (containerId: string, containerName: string) => boolean | undefined,
+  now: number,
+): PodStatus {
+  // Regular init containers are never ready while they run; sidecars are, like main containers.
+  const sidecars = new Set((pod.spec.initContainers ?? []).filter(isSidecar).map((c) => c.name));
+  let result = status;
+  for (const container of [
+    ...(status.initContainerStatuses ?? []).filter((c) => sidecars.has(c.name)),
+    ...(status.containerStatuses ?? []),
+  ]) {
+    const apiId = container.containerID ?? '';
+    if (!container.state.running || !apiId) continue;
+    const scheme = apiId.indexOf('://');
+    const id = scheme < 0 ? apiId : apiId.slice(scheme + 3);
+    const ready = readyNow(id, container.name);
+    if (ready !== undefined) result = withContainerReadiness(pod, result, id, ready, now) ?? result;
+  }
+  return result;
+}
+
+/**
  * Upstream statusManager.SetContainerStartup: the pod's last status with one container's
  * `started` changed; undefined when nothing changes.
  */

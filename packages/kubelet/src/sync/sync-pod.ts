@@ -11,6 +11,7 @@ import { activeDeadlineRemainingMs, applyActiveDeadline } from '../pod/active-de
 import { validatePod } from '../pod/validate-pod';
 import type { PodProber } from '../probes/pod-prober';
 import { lastKnownContainer } from '../probes/readiness-after-restart';
+import { withReadinessAsNow } from '../status/container-probe-status';
 import { generatePodStatus, rejectedPodStatus } from '../status/generate-pod-status';
 import { isTerminalPhase } from '../status/pod-phase';
 import type { StatusManager } from '../status/status-manager';
@@ -140,21 +141,36 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     const sandbox = runtimeStatus.sandboxes[0];
     const podIP = sandbox?.ready ? (sandbox.hostNetwork ? context.hostIPs[0] : sandbox.ips[0]) : undefined;
     context.prober.update(allocated, runtimeStatus, podIP);
-    const status = generatePodStatus(allocated, runtimeStatus, {
+    const ready =
+      context.readiness ??
+      ((id: string, container: Container) =>
+        context.prober.ready(id, container, lastKnownContainer(current, runtimeStatus, id)));
+    const generated = generatePodStatus(allocated, runtimeStatus, {
       now: clock.now(),
       hostIPs: context.hostIPs,
       waitingReasons: outcome.waitingReasons,
-      ready:
-        context.readiness ??
-        ((id, container) =>
-          context.prober.ready(id, container, lastKnownContainer(current, runtimeStatus, id))),
+      ready,
       started:
         context.startup ??
         ((id, container) =>
           context.prober.started(id, container, lastKnownContainer(current, runtimeStatus, id))),
       runtimeType: context.runtimeType,
     });
-    await context.resizer?.report(current, allocated, runtimeStatus, status);
+    await context.resizer?.report(current, allocated, runtimeStatus, generated);
+    // A first readiness probe that answered while the resize state was saved: its verdict goes
+    // out in this status (the write the status manager holds for it), not after another sync.
+    const specs = new Map(
+      [...(allocated.spec.initContainers ?? []), ...allocated.spec.containers].map((c) => [c.name, c]),
+    );
+    const status = withReadinessAsNow(
+      allocated,
+      generated,
+      (id, name) => {
+        const container = specs.get(name);
+        return container ? ready(id, container) : undefined;
+      },
+      clock.now(),
+    );
     context.onPodStatus(current, status);
     // Past spec.activeDeadlineSeconds (as it is now: it may have been updated) the pod fails.
     applyActiveDeadline(current, status, clock.now());
