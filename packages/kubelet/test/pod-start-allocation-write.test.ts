@@ -16,7 +16,11 @@ function holdCheckpointSaves() {
 
 describe("a new pod's start and the write of its allocation checkpoint", () => {
   let engine: EngineHarness | undefined;
+  let hold: ReturnType<typeof holdCheckpointSaves> | undefined;
   afterEach(async () => {
+    // A held write would keep the workers (and so the Kubelet's stop) waiting.
+    hold?.finish();
+    hold = undefined;
     vi.restoreAllMocks();
     await engine?.close();
     engine = undefined;
@@ -25,19 +29,20 @@ describe("a new pod's start and the write of its allocation checkpoint", () => {
   it('creates the sandbox while the allocation is written, and no container before it is written', async () => {
     engine = await startEngine();
     const { fake, kubelet, writer } = engine;
-    const hold = holdCheckpointSaves();
+    const held = holdCheckpointSaves();
+    hold = held;
     const pod = testPod();
     kubelet.addPod(pod);
 
     // The first sync makes the sandbox (and reads it back) with the write still under way.
     await vi.waitFor(() => expect(fake.calls).toContain('PodSandboxStatus'), { timeout: 60_000 });
-    expect(hold.save).toHaveBeenCalled();
+    expect(held.save).toHaveBeenCalled();
     expect(kubelet.resizer.allocationWritten(pod.metadata.uid ?? '')).toBeDefined();
     // Time for a sync that did not wait to go on to CreateContainer on the fake runtime.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(fake.calls).not.toContain('CreateContainer');
 
-    hold.finish();
+    held.finish();
     await kubelet.settle();
     expect(fake.calls).toContain('CreateContainer');
     expect(fake.calls).toContain('StartContainer');
@@ -48,12 +53,13 @@ describe("a new pod's start and the write of its allocation checkpoint", () => {
   it('fails the sync without creating a container when the write fails', async () => {
     engine = await startEngine();
     const { fake, kubelet } = engine;
-    const hold = holdCheckpointSaves();
+    const held = holdCheckpointSaves();
+    hold = held;
     const pod = testPod();
     kubelet.addPod(pod);
     await vi.waitFor(() => expect(fake.calls).toContain('RunPodSandbox'), { timeout: 60_000 });
 
-    hold.fail(new Error('no space left on device'));
+    held.fail(new Error('no space left on device'));
     await kubelet.settle();
     expect(fake.calls).not.toContain('CreateContainer');
     expect(kubelet.resizer.allocationWritten(pod.metadata.uid ?? '')).toBeUndefined();
