@@ -34,4 +34,14 @@ describe('TypeDoc: one module per package', () => {
     const npmName = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name as string;
     expect(readme).toContain(`docs/api/modules/${npmName.replace(/[@/]/g, '_')}.html`);
   });
+
+  it('fails the docs build on any warning: every export documented, every referenced type exported, no dead link', () => {
+    const config = JSON.parse(
+      readFileSync(fileURLToPath(new URL('../../typedoc.json', import.meta.url)), 'utf8'),
+    );
+    expect(config.treatWarningsAsErrors).toBe(true);
+    for (const options of [config, config.packageOptions]) {
+      expect(options.validation).toEqual({ notExported: true, invalidLink: true, notDocumented: true });
+    }
+  });
 });
