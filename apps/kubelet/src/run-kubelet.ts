@@ -35,7 +35,7 @@ import {
   imageCredentialProvidersFromFlags,
   imagePullManagerFromConfig,
 } from '@nodeagent/kubelet/images';
-import { ContainerLogManager, logRotatePolicy } from '@nodeagent/kubelet/logs';
+import { ContainerLogManager, logRotatePolicy, reportingContainerStarts } from '@nodeagent/kubelet/logs';
 import { instrumentCriClient } from '@nodeagent/kubelet/metrics';
 import { selfSignedCertificate } from '@nodeagent/kubelet/server';
 import { HttpPodSource, isPodFromSource, MirrorPodSync } from '@nodeagent/kubelet/sources';
@@ -156,10 +156,25 @@ export async function runKubelet(
         onError: (error) => logger.warn({ err: String(error) }, 'Event not recorded'),
       })
     : undefined;
+  // containerLog*: upstream's container log manager rotates logs through CRI ReopenContainerLog.
+  const logRotation = new ContainerLogManager({
+    runtime: client,
+    policy: logRotatePolicy(config.containerLogMaxSize, config.containerLogMaxFiles),
+    maxWorkers: config.containerLogMaxWorkers,
+    monitorIntervalMs: parseDuration(config.containerLogMonitorInterval),
+    logger,
+  });
   const kubelet = new Kubelet({
     nodeName,
     // The Kubelet wraps it once (image pull limit, pod cgroups); the client counts the CRI calls.
-    runtime: criPodRuntime(client),
+    // Each container it starts is watched for log growth at once (a fast writer outruns a pass).
+    runtime: criPodRuntime(
+      reportingContainerStarts(client, (id) => {
+        logRotation.containerStarted(id).catch((error: unknown) => {
+          logger.warn({ containerId: id, err: String(error) }, 'Cannot watch the container log');
+        });
+      }),
+    ),
     config: { ...config, maxPods: podCapacity(config, cpus().length) },
     rootDir: flags.rootDir,
     hostIPs,
@@ -181,14 +196,6 @@ export async function runKubelet(
     images: criImageService(client),
     imageFs: () => summary.imageFs(),
     cgroups,
-  });
-  // containerLog*: upstream's container log manager rotates logs through CRI ReopenContainerLog.
-  const logRotation = new ContainerLogManager({
-    runtime: client,
-    policy: logRotatePolicy(config.containerLogMaxSize, config.containerLogMaxFiles),
-    maxWorkers: config.containerLogMaxWorkers,
-    monitorIntervalMs: parseDuration(config.containerLogMonitorInterval),
-    logger,
   });
   // The node's own view until the API server has the Node: downward API limits.* resolve to
   // the allocatable computed here, as upstream's initialNode gives it.

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCriClient } from '@nodeagent/cri-client';
 import type { Pod } from '../src/entries/api';
-import { ContainerLogManager, logRotatePolicy } from '../src/entries/logs';
+import { ContainerLogManager, logRotatePolicy, reportingContainerStarts } from '../src/entries/logs';
 import { alwaysAllow, createKubeletServer, kubeletAuthenticator, listen } from '../src/entries/server';
 import { criPodRuntime, Kubelet, parseKubeletConfiguration } from '../src/index';
 
@@ -106,17 +106,7 @@ async function run(): Promise<void> {
   // Ours hears of each container the kubelet starts (ContainerLogManager.containerStarted), so
   // its log is watched from the start; upstream's manager has no such hook.
   let containerStarted: ((containerId: string) => Promise<void>) | undefined;
-  const startingClient = new Proxy(client, {
-    get(target, property, receiver) {
-      if (property !== 'startContainer') return Reflect.get(target, property, receiver);
-      return async (...args: Parameters<typeof client.startContainer>) => {
-        const answer = await target.startContainer(...args);
-        const id = args[0].containerId;
-        if (id) void containerStarted?.(id);
-        return answer;
-      };
-    },
-  });
+  const startingClient = reportingContainerStarts(client, (id) => void containerStarted?.(id));
   const kubelet = new Kubelet({
     nodeName: 'bench-node',
     runtime: criPodRuntime(startingClient),
