@@ -23,8 +23,9 @@ function loadSetSockOpt(): SetSockOpt | null {
     const url: unknown = (import.meta as { url?: unknown }).url;
     const here = typeof url === 'string' ? url : typeof __filename === 'string' ? __filename : undefined;
     if (here === undefined) throw new Error('no module location');
-    const requireHere = createRequire(here);
-    const koffi = requireHere('koffi') as {
+    // Named `require` so the dependency check (tools/ci/dependency-imports.mjs) sees the import.
+    const require = createRequire(here);
+    const koffi = require('koffi') as {
       load(path: string): { func(signature: string): SetSockOpt };
     };
     setsockopt = koffi.load('libc.so.6').func('int setsockopt(int, int, int, const void *, uint32_t)');
