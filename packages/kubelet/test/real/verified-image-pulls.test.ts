@@ -13,8 +13,9 @@ import { credentialHash } from '../../src/images/tracked-pull-credentials';
 import { Kubelet } from '../../src/kubelet';
 import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
 
-// No registry is reachable here: the "private" image is containerd's locally imported busybox,
-// with the pulled record the kubelet writes after a pull with a secret put in place by the test.
+// The "private" image here is containerd's locally imported busybox, with the pulled record the
+// kubelet writes after a pull with a secret put in place by the test: the records' logic without
+// a registry. registry-credentials.test.ts runs the same checks against a real private registry.
 
 let containerd: PrivateContainerd;
 let client: CriClient;
