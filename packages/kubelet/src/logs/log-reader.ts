@@ -140,22 +140,36 @@ async function scanBack(
 }
 
 /**
+ * How many times a read of a range starts over when a file it needed vanished meanwhile (a
+ * writer at tens of MiB/s rotates several times a second, and a loaded node can pause a read
+ * for longer than that): each try starts from the files there are then.
+ */
+const rangeAttempts = 5;
+
+/**
  * Opens the files a read of `range` needs, oldest first, each with the offset reading starts at:
  * without tail or since, the current file from its start (as upstream, which reads only the
  * current file); with them, the current file read backwards from its end, then — when it holds
  * fewer lines than asked, or none older than since — the rotated files before it, newest first,
- * so a log that was just rotated still answers --tail and --since in full.
+ * so a log that was just rotated still answers --tail and --since in full. Upstream answers a
+ * --tail of a log reopened a moment ago (still empty) with nothing; this answers its last lines.
  */
 export async function openLogRange(log: string, range: LogRange, counter?: ReadCounter): Promise<Segment[]> {
-  const live = await openCurrent(log);
-  const found = await live.handle.stat();
-  const current: Segment = {
-    handle: live.handle,
-    ino: found.ino,
-    offset: 0,
-    end: found.size,
-    name: live.name,
-  };
+  for (let attempt = 1; ; attempt++) {
+    const { segments, vanished } = await tryLogRange(log, range, counter);
+    // A file that held lines in range was removed between listing and opening it: the files
+    // listed then are stale (the current one may be a rotated file by now), so list again.
+    if (!vanished || attempt >= rangeAttempts) return segments;
+    await closeSegments(segments);
+  }
+}
+
+async function tryLogRange(
+  log: string,
+  range: LogRange,
+  counter?: ReadCounter,
+): Promise<{ segments: Segment[]; vanished: boolean }> {
+  const current = await openCurrent(log, counter);
   const bounded = range.tailLines !== undefined || range.sinceMs !== undefined;
   const rotated = await rotatedFiles(log);
   // Rotated between opening and listing: it is that rotated file, not the current one.
@@ -166,36 +180,51 @@ export async function openLogRange(log: string, range: LogRange, counter?: ReadC
     (file) => file !== current.name && (!current.name || compareRotatedLogs(file, current.name) < 0),
   );
   const segments: Segment[] = [current];
-  if (!bounded) return segments;
+  if (!bounded) return { segments, vanished: false };
   let remaining = range.tailLines ?? Number.POSITIVE_INFINITY;
   if (remaining <= 0) {
     current.offset = await segmentSize(current);
-    return segments;
+    return { segments, vanished: false };
   }
+  let vanished = false;
   for (let segment: Segment | undefined = current; segment; ) {
     const found = await scanBack(segment, remaining, range.sinceMs, counter);
     segment.offset = found.offset;
-    if (found.complete) break;
+    if (found.complete) return { segments, vanished: false };
     remaining -= found.lines;
     segment = undefined;
-    while (!segment && older.length > 0) segment = await openSegment(older.pop()!, counter);
+    while (!segment && older.length > 0) {
+      segment = await openSegment(older.pop()!, counter);
+      if (!segment) vanished = true;
+    }
     if (segment) segments.unshift(segment);
   }
-  return segments;
+  return { segments, vanished };
 }
 
 /**
- * The current file; between a rotation's rename and the runtime's reopen there is none, and the
- * newest rotated file (the one just renamed, still written to) stands in for it.
+ * The current file, its end the size it has now. Between a rotation's rename and the runtime's
+ * reopen there is none, and the newest rotated file (the one just renamed, still written to)
+ * stands in for it — compressed, if the runtime never reopened (the container stopped). That
+ * one may go too before it is opened (a later rotation removed it): then look again.
  */
-async function openCurrent(log: string): Promise<{ handle: FileHandle; name?: string }> {
-  try {
-    return { handle: await open(log, 'r') };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    const newest = (await rotatedFiles(log)).at(-1);
-    if (!newest || newest.endsWith(compressSuffix)) throw error;
-    return { handle: await open(newest, 'r'), name: newest };
+async function openCurrent(log: string, counter?: ReadCounter): Promise<Segment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const handle = await open(log, 'r');
+      const { ino, size } = await handle.stat();
+      return { handle, ino, offset: 0, end: size };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      const newest = (await rotatedFiles(log)).at(-1);
+      if (!newest) throw error;
+      const segment = await openSegment(newest, counter);
+      if (segment) {
+        segment.end = await segmentSize(segment);
+        return segment;
+      }
+      if (attempt >= rangeAttempts) throw error;
+    }
   }
 }
 
