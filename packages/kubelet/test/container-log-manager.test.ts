@@ -478,6 +478,12 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
     expect(
       rotatedLogName('/l/0.log', at, ['/l/0.log.20250101-120000', '/l/0.log.20250101-120000-1.gz']),
     ).toBe('/l/0.log.20250101-120000-2');
+    // The second's first file already removed (beyond maxFiles): the next name still sorts last,
+    // not in the freed `<timestamp>` slot before the files still there.
+    const left = ['/l/0.log.20250101-120000-1', '/l/0.log.20250101-120000-2'];
+    const next = rotatedLogName('/l/0.log', at, left);
+    expect(next).toBe('/l/0.log.20250101-120000-3');
+    expect([next, ...left].sort(compareRotatedLogs).at(-1)).toBe(next);
   });
 
   it('paces looks at a growing log by the time it needs to reach maxSize', () => {

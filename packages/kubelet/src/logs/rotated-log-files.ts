@@ -42,17 +42,18 @@ function rotationKey(file: string): { stamp: string; seq: number } {
 /**
  * The name for the log rotated now: `<log>.<timestamp>` as upstream, or `<log>.<timestamp>-<n>`
  * when a file of that second already exists (a fast writer rotates several times a second, and
- * upstream's name would overwrite the previous file).
+ * upstream's name would overwrite the previous file). `n` is past every one of that second still
+ * there, not the first free one: once the oldest of them (`<log>.<timestamp>`) is removed, reusing
+ * its name would sort the newest file first, and readers and removal go by that order.
  */
 export function rotatedLogName(log: string, ms: number, existing: readonly string[]): string {
   const base = `${log}.${rotationTimestamp(ms)}`;
-  const taken = new Set(
-    existing.map((f) => (f.endsWith(compressSuffix) ? f.slice(0, -compressSuffix.length) : f)),
-  );
-  if (!taken.has(base)) return base;
-  let seq = 1;
-  while (taken.has(`${base}-${seq}`)) seq++;
-  return `${base}-${seq}`;
+  let last = -1;
+  for (const file of existing) {
+    const { stamp, seq } = rotationKey(file);
+    if (stamp === base) last = Math.max(last, seq);
+  }
+  return last < 0 ? base : `${base}-${last + 1}`;
 }
 
 /** Every `<log>.*` file next to `log` (upstream's filepath.Glob("<log>.*")), as full paths. */
