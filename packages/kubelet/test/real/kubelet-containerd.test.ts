@@ -8,6 +8,7 @@ import type { Pod } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
 import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { Kubelet } from '../../src/kubelet';
+import { waitFor } from '../helpers/wait-for';
 import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
 
 /** Real time plus an offset the test can push forward (backoff timing without waiting). */
@@ -20,15 +21,8 @@ class OffsetClock implements Clock {
   clearTimeout = systemClock.clearTimeout;
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** A hang guard for each wait. */
+const WAIT_MS = 20_000;
 
 let containerd: PrivateContainerd;
 let client: CriClient;
@@ -84,24 +78,32 @@ describe('Kubelet on a real containerd', () => {
       containers: [{ name: 'app', image: busybox, command: ['sh', '-c', 'echo hello-from-pod; sleep 3600'] }],
     });
     kubelet.addPod(p);
-    const status = await waitFor('Running', () => {
-      const s = kubelet.getPodStatus(p.metadata.uid!);
-      return s?.phase === 'Running' && s.podIP ? s : undefined;
-    });
+    const status = await waitFor(
+      'Running',
+      () => {
+        const s = kubelet.getPodStatus(p.metadata.uid!);
+        return s?.phase === 'Running' && s.podIP ? s : undefined;
+      },
+      WAIT_MS,
+    );
     const prefix = containerd.podSubnet.split('.').slice(0, 3).join('.');
     expect(status.podIP!.startsWith(`${prefix}.`)).toBe(true);
     expect(status.containerStatuses![0]!.containerID).toMatch(/^containerd:\/\/[0-9a-f]{64}$/);
     const logFile = join(dir, 'logs', `default_${p.metadata.name}_${p.metadata.uid}`, 'app', '0.log');
     let text = '';
-    await waitFor('the log line', () => {
-      void readFile(logFile, 'utf8').then(
-        (content) => {
-          text = content;
-        },
-        () => undefined,
-      );
-      return text.includes('hello-from-pod');
-    });
+    await waitFor(
+      'the log line',
+      () => {
+        void readFile(logFile, 'utf8').then(
+          (content) => {
+            text = content;
+          },
+          () => undefined,
+        );
+        return text.includes('hello-from-pod');
+      },
+      WAIT_MS,
+    );
     expect(text).toMatch(/^\S+ stdout F hello-from-pod$/m);
     const id = status.containerStatuses![0]!.containerID!.replace('containerd://', '');
     const exec = await criPodRuntime(client).execSync(id, ['sh', '-c', 'echo $((6*7))'], 10);
@@ -129,10 +131,14 @@ describe('Kubelet on a real containerd', () => {
       ],
     });
     kubelet.addPod(p);
-    const status = await waitFor('Running', () => {
-      const s = kubelet.getPodStatus(p.metadata.uid!);
-      return s?.phase === 'Running' && s.containerStatuses?.[0]?.state.running ? s : undefined;
-    });
+    const status = await waitFor(
+      'Running',
+      () => {
+        const s = kubelet.getPodStatus(p.metadata.uid!);
+        return s?.phase === 'Running' && s.containerStatuses?.[0]?.state.running ? s : undefined;
+      },
+      WAIT_MS,
+    );
     expect(status.initContainerStatuses!.map((s) => Object.keys(s.state)[0])).toEqual([
       'terminated',
       'running',
@@ -156,19 +162,27 @@ describe('Kubelet on a real containerd', () => {
     await kubelet.start();
     const p = pod({ containers: [{ name: 'crash', image: busybox, command: ['sh', '-c', 'exit 2'] }] });
     kubelet.addPod(p);
-    const first = await waitFor('CrashLoopBackOff', () => {
-      const c = kubelet.getPodStatus(p.metadata.uid!)?.containerStatuses?.[0];
-      return c?.state.waiting?.reason === 'CrashLoopBackOff' ? c : undefined;
-    });
+    const first = await waitFor(
+      'CrashLoopBackOff',
+      () => {
+        const c = kubelet.getPodStatus(p.metadata.uid!)?.containerStatuses?.[0];
+        return c?.state.waiting?.reason === 'CrashLoopBackOff' ? c : undefined;
+      },
+      WAIT_MS,
+    );
     expect(first.restartCount).toBe(1);
     expect(first.lastState.terminated?.exitCode).toBe(2);
     expect(first.state.waiting?.message).toContain('back-off 10s');
     clock.offset += 11_000;
     kubelet.updatePod(p);
-    const second = await waitFor('second back-off', () => {
-      const c = kubelet.getPodStatus(p.metadata.uid!)?.containerStatuses?.[0];
-      return c?.restartCount === 2 && c.state.waiting?.reason === 'CrashLoopBackOff' ? c : undefined;
-    });
+    const second = await waitFor(
+      'second back-off',
+      () => {
+        const c = kubelet.getPodStatus(p.metadata.uid!)?.containerStatuses?.[0];
+        return c?.restartCount === 2 && c.state.waiting?.reason === 'CrashLoopBackOff' ? c : undefined;
+      },
+      WAIT_MS,
+    );
     expect(second.state.waiting?.message).toContain('back-off 20s');
     kubelet.removePod(p);
     await kubelet.settle();
@@ -191,7 +205,7 @@ describe('Kubelet on a real containerd', () => {
       ],
     });
     kubelet.addPod(p);
-    await waitFor('Running', () => kubelet.getPodStatus(p.metadata.uid!)?.phase === 'Running');
+    await waitFor('Running', () => kubelet.getPodStatus(p.metadata.uid!)?.phase === 'Running', WAIT_MS);
     kubelet.updatePod({
       ...p,
       metadata: { ...p.metadata, deletionTimestamp: new Date().toISOString(), deletionGracePeriodSeconds: 2 },

@@ -3,17 +3,15 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
-import { systemClock } from '@nodeagent/primitives';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod, Secret } from '../../src/api/pod-types';
-import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
-import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { ImageCredentialProviders } from '../../src/images/credential-provider/image-credential-providers';
-import { imagePullManagerFromConfig } from '../../src/images/image-pull-manager-from-config';
-import { Kubelet } from '../../src/kubelet';
+import type { Kubelet } from '../../src/kubelet';
 import { writeFakeProvider } from '../helpers/fake-credential-provider';
+import { waitFor } from '../helpers/wait-for';
 import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
 import { type PrivateRegistry, startPrivateRegistry } from './private-registry';
+import { firstContainerWaiting, sleepingPod, startPullCheckingKubelet } from './pull-checking-kubelet';
 
 // A real registry (Debian's docker-registry, htpasswd basic auth) on loopback in the private
 // containerd's network namespace; containerd pulls from it over plain HTTP with the credentials
@@ -40,35 +38,17 @@ function dockerConfigSecret(name: string, username: string, password: string): S
 
 const secrets = new Map<string, Secret>();
 
-async function newKubelet(credentialProviders?: ImageCredentialProviders): Promise<Kubelet> {
-  const config = parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config;
-  const rootDir = join(dir, 'root');
-  const imagePullManager = await imagePullManagerFromConfig(config, {
-    rootDir,
-    listImages: async () => (await client.listImages({})).images,
-    clock: systemClock,
-  });
-  const kubelet = new Kubelet({
+const newKubelet = (credentialProviders?: ImageCredentialProviders) =>
+  startPullCheckingKubelet({
+    client,
+    dir,
     nodeName: 'node-registry',
-    runtime: criPodRuntime(client),
-    config,
-    rootDir,
-    hostIPs: ['192.168.71.3'],
-    memoryCapacity: 2 * 1024 ** 3,
-    objects: {
-      getConfigMap: async () => undefined,
-      getSecret: async (ns, name) => (ns === 'default' ? secrets.get(name) : undefined),
-    },
-    imagePullManager,
+    hostIP: '192.168.71.3',
+    getSecret: (ns, name) => (ns === 'default' ? secrets.get(name) : undefined),
     credentialProviders,
     recordEvent: (p, type, reason, message) => events.push({ uid: p.metadata.uid!, type, reason, message }),
-    relistPeriodMs: 200,
-    retryMs: 500,
+    started: kubelets,
   });
-  kubelets.push(kubelet);
-  await kubelet.start();
-  return kubelet;
-}
 
 async function stopKubelet(kubelet: Kubelet): Promise<void> {
   for (const p of kubelet.getPods()) kubelet.removePod(p);
@@ -81,44 +61,37 @@ let podCount = 0;
 function pod(
   image: string,
   imagePullPolicy: 'Never' | 'IfNotPresent' | 'Always',
-  pullSecrets: string[] = [],
+  imagePullSecrets: string[] = [],
   serviceAccountName?: string,
 ): Pod {
   podCount++;
-  return {
-    metadata: {
-      name: `private-${podCount}`,
-      namespace: 'default',
-      uid: `registry-${process.pid}-${podCount}`,
-    },
-    spec: {
-      ...(serviceAccountName ? { serviceAccountName } : {}),
-      imagePullSecrets: pullSecrets.map((name) => ({ name })),
-      containers: [{ name: 'app', image, imagePullPolicy, command: ['sh', '-c', 'sleep 3600'] }],
-      terminationGracePeriodSeconds: 2,
-    },
-  };
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 180_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-const waiting = (kubelet: Kubelet, p: Pod) =>
-  kubelet.getPodStatus(p.metadata.uid!)?.containerStatuses?.[0]?.state.waiting;
-const waitingWith = (kubelet: Kubelet, p: Pod, reason: string) =>
-  waitFor(`${p.metadata.name} waiting with ${reason}`, () => {
-    const w = waiting(kubelet, p);
-    return w?.reason === reason ? w : undefined;
+  return sleepingPod({
+    name: `private-${podCount}`,
+    uid: `registry-${process.pid}-${podCount}`,
+    image,
+    imagePullPolicy,
+    imagePullSecrets,
+    serviceAccountName,
   });
+}
+
+/** A hang guard for each wait: a pull at load average 80+ takes minutes. */
+const WAIT_MS = 180_000;
+const waitingWith = (kubelet: Kubelet, p: Pod, reason: string) =>
+  waitFor(
+    `${p.metadata.name} waiting with ${reason}`,
+    () => {
+      const w = firstContainerWaiting(kubelet, p);
+      return w?.reason === reason ? w : undefined;
+    },
+    WAIT_MS,
+  );
 const running = (kubelet: Kubelet, p: Pod) =>
-  waitFor(`${p.metadata.name} Running`, () => kubelet.getPodStatus(p.metadata.uid!)?.phase === 'Running');
+  waitFor(
+    `${p.metadata.name} Running`,
+    () => kubelet.getPodStatus(p.metadata.uid!)?.phase === 'Running',
+    WAIT_MS,
+  );
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), `na-registry-real-${process.pid}-`));
@@ -154,6 +127,31 @@ const unauthorized = (ref: string, tag: string) =>
   `rpc error: code = Unknown desc = failed to pull and unpack image "${ref}": failed to resolve reference "${ref}": pulling from host ${registry.host} failed with status code [manifests ${tag}]: 401 Unauthorized`;
 
 const eventsOf = (p: Pod) => events.filter((e) => e.uid === p.metadata.uid).map(({ uid: _uid, ...e }) => e);
+
+/**
+ * A CredentialProviderConfig (in `dir`) with one plugin, `name`, for the registry's images, and
+ * the plugin folder `dir/bin-<label>` it names.
+ */
+async function writeProviderConfig(label: string, name: string, tokenAttributes?: Record<string, unknown>) {
+  const binDir = join(dir, `bin-${label}`);
+  const configPath = join(dir, `credential-providers-${label}.json`);
+  const provider = {
+    name,
+    matchImages: [registry.host],
+    defaultCacheDuration: '10m',
+    apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+    ...(tokenAttributes ? { tokenAttributes } : {}),
+  };
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      apiVersion: 'kubelet.config.k8s.io/v1',
+      kind: 'CredentialProviderConfig',
+      providers: [provider],
+    }),
+  );
+  return { binDir, configPath };
+}
 
 describe('private registry with basic auth on a real containerd', () => {
   it('missing and wrong pull secrets fail the pull as upstream reports it (ErrImagePull, then ImagePullBackOff); the right one pulls', async () => {
@@ -195,7 +193,7 @@ describe('private registry with basic auth on a real containerd', () => {
     const pulled = await client.imageStatus({ image: { image: ref } });
     expect(pulled.image?.id).toBe(images.one.id);
     // The pod without credentials still cannot pull, though the image is now on the node.
-    expect(waiting(kubelet, none)?.reason).toMatch(/^(ErrImagePull|ImagePullBackOff)$/);
+    expect(firstContainerWaiting(kubelet, none)?.reason).toMatch(/^(ErrImagePull|ImagePullBackOff)$/);
     await stopKubelet(kubelet);
   }, 600_000);
 
@@ -242,25 +240,9 @@ describe('private registry with basic auth on a real containerd', () => {
   it('a credential provider (exec plugin) supplies the credentials, cached per image, per registry or globally as its cacheKeyType says', async () => {
     const expectedRuns = { Image: 2, Registry: 1, Global: 1 } as const;
     for (const cacheKeyType of ['Image', 'Registry', 'Global'] as const) {
-      const binDir = join(dir, `bin-${cacheKeyType}`);
+      const { binDir, configPath } = await writeProviderConfig(cacheKeyType, 'registry-login');
       const plugin = await writeFakeProvider(binDir, 'registry-login');
       await plugin.respond({ cacheKeyType, cacheDuration: '1h', auth: { [registry.host]: robot } });
-      const configPath = join(dir, `credential-providers-${cacheKeyType}.json`);
-      await writeFile(
-        configPath,
-        JSON.stringify({
-          apiVersion: 'kubelet.config.k8s.io/v1',
-          kind: 'CredentialProviderConfig',
-          providers: [
-            {
-              name: 'registry-login',
-              matchImages: [registry.host],
-              defaultCacheDuration: '10m',
-              apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
-            },
-          ],
-        }),
-      );
       const providers = await ImageCredentialProviders.load({ configPath, binDir });
       const kubelet = await newKubelet(providers);
       // Always: each pod pulls, so each asks for credentials (from the plugin or its cache).
@@ -281,29 +263,13 @@ describe('private registry with basic auth on a real containerd', () => {
   }, 600_000);
 
   it('a credential provider with a wrong password: the pull is refused as with a wrong secret', async () => {
-    const binDir = join(dir, 'bin-wrong');
+    const { binDir, configPath } = await writeProviderConfig('wrong', 'registry-login');
     const plugin = await writeFakeProvider(binDir, 'registry-login');
     await plugin.respond({
       cacheKeyType: 'Registry',
       cacheDuration: '1h',
       auth: { [registry.host]: { username: robot.username, password: 'stale' } },
     });
-    const configPath = join(dir, 'credential-providers-wrong.json');
-    await writeFile(
-      configPath,
-      JSON.stringify({
-        apiVersion: 'kubelet.config.k8s.io/v1',
-        kind: 'CredentialProviderConfig',
-        providers: [
-          {
-            name: 'registry-login',
-            matchImages: [registry.host],
-            defaultCacheDuration: '10m',
-            apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
-          },
-        ],
-      }),
-    );
     const kubelet = await newKubelet(await ImageCredentialProviders.load({ configPath, binDir }));
     const p = pod(images.two.ref, 'Always');
     kubelet.addPod(p);
@@ -316,30 +282,13 @@ describe('private registry with basic auth on a real containerd', () => {
   }, 600_000);
 
   it('a provider in service account token mode: the pod token goes to the plugin, and only pods of the account that pulled reuse the image', async () => {
-    const binDir = join(dir, 'bin-token');
+    const { binDir, configPath } = await writeProviderConfig('token', 'sa-login', {
+      serviceAccountTokenAudience: 'registry.test',
+      requireServiceAccount: true,
+      cacheType: 'ServiceAccount',
+    });
     const plugin = await writeFakeProvider(binDir, 'sa-login');
     await plugin.respond({ cacheKeyType: 'Registry', cacheDuration: '1h', auth: { [registry.host]: robot } });
-    const configPath = join(dir, 'credential-providers-token.json');
-    await writeFile(
-      configPath,
-      JSON.stringify({
-        apiVersion: 'kubelet.config.k8s.io/v1',
-        kind: 'CredentialProviderConfig',
-        providers: [
-          {
-            name: 'sa-login',
-            matchImages: [registry.host],
-            defaultCacheDuration: '10m',
-            apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
-            tokenAttributes: {
-              serviceAccountTokenAudience: 'registry.test',
-              requireServiceAccount: true,
-              cacheType: 'ServiceAccount',
-            },
-          },
-        ],
-      }),
-    );
     const providers = await ImageCredentialProviders.load({
       configPath,
       binDir,

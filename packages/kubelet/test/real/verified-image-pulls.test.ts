@@ -2,16 +2,14 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
-import { systemClock } from '@nodeagent/primitives';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod, Secret } from '../../src/api/pod-types';
-import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
-import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { FsImagePullRecords } from '../../src/images/fs-image-pull-records';
-import { imagePullManagerFromConfig } from '../../src/images/image-pull-manager-from-config';
 import { credentialHash } from '../../src/images/tracked-pull-credentials';
-import { Kubelet } from '../../src/kubelet';
+import type { Kubelet } from '../../src/kubelet';
+import { waitFor } from '../helpers/wait-for';
 import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
+import { firstContainerWaiting, sleepingPod, startPullCheckingKubelet } from './pull-checking-kubelet';
 
 // The "private" image here is containerd's locally imported busybox, with the pulled record the
 // kubelet writes after a pull with a secret put in place by the test: the records' logic without
@@ -31,63 +29,30 @@ const secret: Secret = {
   },
 };
 
-async function newKubelet(): Promise<Kubelet> {
-  const config = parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config;
-  const rootDir = join(dir, 'root');
-  const imagePullManager = await imagePullManagerFromConfig(config, {
-    rootDir,
-    listImages: async () => (await client.listImages({})).images,
-    clock: systemClock,
-  });
-  const kubelet = new Kubelet({
+const newKubelet = () =>
+  startPullCheckingKubelet({
+    client,
+    dir,
     nodeName: 'node-real',
-    runtime: criPodRuntime(client),
-    config,
-    rootDir,
-    hostIPs: ['192.168.71.2'],
-    memoryCapacity: 2 * 1024 ** 3,
-    objects: {
-      getConfigMap: async () => undefined,
-      getSecret: async (ns, name) => (ns === 'default' && name === 'regcred' ? secret : undefined),
-    },
-    imagePullManager,
-    relistPeriodMs: 200,
-    retryMs: 500,
+    hostIP: '192.168.71.2',
+    getSecret: (ns, name) => (ns === 'default' && name === 'regcred' ? secret : undefined),
+    started: kubelets,
   });
-  kubelets.push(kubelet);
-  await kubelet.start();
-  return kubelet;
-}
 
 let podCount = 0;
 function pod(imagePullPolicy: 'Never' | 'IfNotPresent', withSecret: boolean): Pod {
   podCount++;
-  return {
-    metadata: {
-      name: `verified-${podCount}`,
-      namespace: 'default',
-      uid: `verified-${process.pid}-${podCount}`,
-    },
-    spec: {
-      imagePullSecrets: withSecret ? [{ name: 'regcred' }] : [],
-      containers: [{ name: 'app', image: busybox, imagePullPolicy, command: ['sh', '-c', 'sleep 3600'] }],
-      terminationGracePeriodSeconds: 2,
-    },
-  };
+  return sleepingPod({
+    name: `verified-${podCount}`,
+    uid: `verified-${process.pid}-${podCount}`,
+    image: busybox,
+    imagePullPolicy,
+    imagePullSecrets: withSecret ? ['regcred'] : [],
+  });
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-const waitingReason = (kubelet: Kubelet, p: Pod) =>
-  kubelet.getPodStatus(p.metadata.uid!)?.containerStatuses?.[0]?.state.waiting;
+/** A hang guard for each wait. */
+const WAIT_MS = 60_000;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), `na-verified-real-${process.pid}-`));
@@ -125,23 +90,32 @@ describe('verified image pulls on a real containerd', () => {
       const kubelet = await newKubelet();
       const never = pod('Never', false);
       kubelet.addPod(never);
-      const waiting = await waitFor(`${round}: ErrImageNeverPull`, () => waitingReason(kubelet, never));
+      const waiting = await waitFor(
+        `${round}: ErrImageNeverPull`,
+        () => firstContainerWaiting(kubelet, never),
+        WAIT_MS,
+      );
       expect(waiting).toEqual({
         reason: 'ErrImageNeverPull',
         message: `Container image "${busybox}" is not present with pull policy of Never`,
       });
       const ifNotPresent = pod('IfNotPresent', false);
       kubelet.addPod(ifNotPresent);
-      const pullFailure = await waitFor(`${round}: a failed pull`, () => {
-        const w = waitingReason(kubelet, ifNotPresent);
-        return w && /^(ErrImagePull|ImagePullBackOff)$/.test(w.reason ?? '') ? w : undefined;
-      });
+      const pullFailure = await waitFor(
+        `${round}: a failed pull`,
+        () => {
+          const w = firstContainerWaiting(kubelet, ifNotPresent);
+          return w && /^(ErrImagePull|ImagePullBackOff)$/.test(w.reason ?? '') ? w : undefined;
+        },
+        WAIT_MS,
+      );
       expect(pullFailure.reason).toMatch(/^(ErrImagePull|ImagePullBackOff)$/);
       const allowed = pod('Never', true);
       kubelet.addPod(allowed);
       await waitFor(
         `${round}: Running`,
         () => kubelet.getPodStatus(allowed.metadata.uid!)?.phase === 'Running',
+        WAIT_MS,
       );
       for (const p of [never, ifNotPresent, allowed]) kubelet.removePod(p);
       await kubelet.settle();
