@@ -2,11 +2,11 @@ import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import type { Pod, PodStatus } from '../src/api/pod-types';
 import type { PodRuntime } from '../src/cri/pod-runtime';
-import type { PodRuntimeStatus } from '../src/cri/runtime-state';
 import { PodProber } from '../src/probes/pod-prober';
 import { withReadinessAsNow } from '../src/status/container-probe-status';
 import { generatePodStatus } from '../src/status/generate-pod-status';
 import { MAX_STATUS_HOLD_MS, StatusManager } from '../src/status/status-manager';
+import { runningPodRuntimeStatus } from './helpers/running-pod-runtime-status';
 
 /** Lets the promise chains woken by a timer run before time moves on. */
 const settle = async () => {
@@ -65,28 +65,7 @@ function setup(execMs: number, withReadinessProbe = true) {
     },
   };
   const startedAt = clock.now();
-  const runtimeStatus: PodRuntimeStatus = {
-    uid: 'uid-1',
-    name: 'web',
-    namespace: 'default',
-    sandboxes: [
-      { id: 'sb', attempt: 0, ready: true, createdAt: startedAt, ips: ['10.0.0.5'], hostNetwork: false },
-    ],
-    containers: [
-      {
-        id: 'c1',
-        name: 'app',
-        state: 'running',
-        exitCode: 0,
-        restartCount: 0,
-        hash: 'h',
-        createdAt: startedAt,
-        startedAt,
-        image: 'busybox',
-        imageRef: 'sha256:x',
-      },
-    ],
-  };
+  const runtimeStatus = runningPodRuntimeStatus(startedAt);
   /** The pod sync's part: probes learn the running container, the generated status is handed over. */
   const sync = () => {
     prober!.update(pod, runtimeStatus, '10.0.0.5');

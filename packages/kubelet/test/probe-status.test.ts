@@ -2,13 +2,13 @@ import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import type { Container, Pod, PodStatus } from '../src/api/pod-types';
 import type { PodRuntime } from '../src/cri/pod-runtime';
-import type { PodRuntimeStatus } from '../src/cri/runtime-state';
 import { createKubeletMetrics } from '../src/metrics';
 import { forgetProbeRuns, recordProbeRun } from '../src/metrics-collectors/prober-metrics';
 import { PodProber } from '../src/probes/pod-prober';
 import { withContainerReadiness } from '../src/status/container-probe-status';
 import { generatePodStatus } from '../src/status/generate-pod-status';
 import { StatusManager } from '../src/status/status-manager';
+import { runningPodRuntimeStatus } from './helpers/running-pod-runtime-status';
 
 /** Lets the promise chains woken by a timer run before time moves on. */
 const settle = async () => {
@@ -57,28 +57,7 @@ function setup(container: Partial<Container>, execExitCode: () => number = () =>
     spec: { containers: [{ name: 'app', image: 'busybox', ...container }] },
   };
   const startedAt = clock.now();
-  const runtimeStatus: PodRuntimeStatus = {
-    uid: 'uid-1',
-    name: 'web',
-    namespace: 'default',
-    sandboxes: [
-      { id: 'sb', attempt: 0, ready: true, createdAt: startedAt, ips: ['10.0.0.5'], hostNetwork: false },
-    ],
-    containers: [
-      {
-        id: 'c1',
-        name: 'app',
-        state: 'running',
-        exitCode: 0,
-        restartCount: 0,
-        hash: 'h',
-        createdAt: startedAt,
-        startedAt,
-        image: 'busybox',
-        imageRef: 'sha256:x',
-      },
-    ],
-  };
+  const runtimeStatus = runningPodRuntimeStatus(startedAt);
   /** What the kubelet's pod sync does: start probing, generate the status, hand it over. */
   const sync = () => {
     prober.update(pod, runtimeStatus, '10.0.0.5');
