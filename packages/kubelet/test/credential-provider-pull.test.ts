@@ -125,9 +125,7 @@ describe('credential provider credentials in CRI PullImage', () => {
     const { set } = await providerSet('robot', 'wrong');
     await expect(pull(pod(['regcred']), [dockerSecret('robot', 'also-wrong')], set)).rejects.toMatchObject({
       code: 'ErrImagePull',
-      message: expect.stringMatching(
-        /^rpc error: code = \w+ desc = [^[].*401 Unauthorized$/,
-      ),
+      message: expect.stringMatching(/^rpc error: code = \w+ desc = [^[].*401 Unauthorized$/),
     });
     expect(pullAuths).toHaveLength(2);
   });
