@@ -16,21 +16,15 @@ import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { criImageService } from '../../src/images/image-service';
 import { Kubelet, type KubeletOptions } from '../../src/kubelet';
 import { CriSummaryProvider } from '../../src/stats/summary-provider';
+import { waitFor as waitForWithin } from '../helpers/wait-for';
 import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
 
-async function waitFor<T>(
+/** waitFor with this file's 20 s hang guard. */
+const waitFor = <T>(
   what: string,
   probe: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+) => waitForWithin(what, probe, timeoutMs);
 
 const run = `${process.pid}-${randomBytes(3).toString('hex')}`;
 // A cgroup root of its own, so this run's QoS hierarchy never meets anyone else's.
