@@ -206,6 +206,54 @@ console.log('ok');
     {},
   ],
   [
+    "every package's isXxxError guards across the ESM and CJS builds",
+    'all-guards-across-builds.mjs',
+    `import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const root = new URL('../node_modules/@nodeagent/', import.meta.url);
+const failures = [];
+let checked = 0;
+for (const dir of readdirSync(root)) {
+  const manifest = JSON.parse(readFileSync(new URL(\`\${dir}/package.json\`, root), 'utf8'));
+  for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
+    if (!target.import || !target.require) continue;
+    const specifier = manifest.name + subpath.slice(1);
+    const esm = await import(specifier);
+    const cjs = require(specifier);
+    // Each isXxxError next to its class XxxError: an instance of one build's class (made without
+    // its constructor: the guards read only the prototype chain) must satisfy the other's guard.
+    for (const [name, guard] of Object.entries(esm)) {
+      const className = /^is([A-Z]\\w*Error)$/.exec(name)?.[1];
+      if (typeof guard !== 'function' || !className) continue;
+      if (typeof esm[className] !== 'function' || typeof cjs[className] !== 'function') {
+        failures.push(\`\${specifier}: \${name} has no class \${className} in both builds\`);
+        continue;
+      }
+      if (esm[className] === cjs[className]) continue; // one copy for both (a shared dependency's)
+      checked++;
+      if (!guard(Object.create(cjs[className].prototype)))
+        failures.push(\`\${specifier}: ESM \${name} misses a CJS \${className}\`);
+      if (!cjs[name](Object.create(esm[className].prototype)))
+        failures.push(\`\${specifier}: CJS \${name} misses an ESM \${className}\`);
+      if (guard(new Error('x'))) failures.push(\`\${specifier}: \${name} matches a plain Error\`);
+    }
+  }
+}
+// cri-client's status guards also read the gRPC code of the other build's CriError.
+const criEsm = await import('@nodeagent/cri-client');
+const criCjs = require('@nodeagent/cri-client');
+if (!criEsm.isNotFound(new criCjs.CriError('ContainerStatus', 5, 'gone', 'unix:///x.sock')))
+  failures.push('cri-client: ESM isNotFound misses a CJS CriError');
+if (!criCjs.isUnavailable(new criEsm.RuntimeUnreachableError('Version', 'down', 'unix:///x.sock')))
+  failures.push('cri-client: CJS isUnavailable misses an ESM RuntimeUnreachableError');
+if (checked < 20) failures.push(\`only \${checked} guards found\`);
+if (failures.length > 0) throw new Error(failures.join('\\n'));
+console.log(\`\${checked} guards recognise the other build's errors\`);
+`,
+    {},
+  ],
+  [
     'a missing nft is a typed error and the process exits',
     'missing-nft.cjs',
     `const { NftablesClient, isCommandNotFoundError } = require('@nodeagent/netfilter');
