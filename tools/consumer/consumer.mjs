@@ -17,6 +17,7 @@
 // --keep leaves the temp directory for a look.
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -268,18 +269,84 @@ new NftablesClient({ family: 'inet', table: 'kube-proxy' }).list().then(
     { env: { PATH: '/nonexistent' } },
   ],
   [
+    'the netlink addon loads where it is installed, from both builds',
+    'netlink-loads.mjs',
+    `import { createRequire } from 'node:module';
+import { loadNetlinkAddon } from '@nodeagent/ipvs/netlink';
+const cjs = createRequire(import.meta.url)('@nodeagent/ipvs/netlink');
+for (const load of [loadNetlinkAddon, cjs.loadNetlinkAddon]) {
+  const netlink = await load();
+  if (typeof netlink.createNetlink !== 'function') throw new Error('not the netlink package');
+}
+console.log('ok');
+`,
+    {},
+  ],
+  [
     'ipvs without the native netlink addon: imports, then IpvsUnavailableError',
     'ipvs-without-addon.mjs',
     `import { createRequire } from 'node:module';
 import { openIpvs, isIpvsUnavailableError } from '@nodeagent/ipvs';
 createRequire(import.meta.url)('@nodeagent/ipvs/testing');
 const err = await openIpvs().then(() => new Error('opened IPVS without the addon'), (e) => e);
-if (!isIpvsUnavailableError(err) || !/netlink/.test(err.reason)) throw err;
+// The reason must be the missing package itself: a bundled copy of netlink's JavaScript failed
+// here with "Dynamic require of events is not supported" instead.
+if (!isIpvsUnavailableError(err) || !/Cannot find (package|module) 'netlink'/.test(err.reason)) throw err;
 console.log(err.message);
 `,
     { hideNetlink: true },
   ],
 ];
+
+/** The packages that carry the native `netlink` addon as an optional dependency, and what they need. */
+export const NETLINK_USERS = ['primitives', 'informer', 'ipvs', 'netfilter', 'kube-proxy'];
+
+/**
+ * Installs the packages that use `netlink` into an app of their own as on a platform where no
+ * prebuilt addon fits and building it fails (musl or macOS without a toolchain): npm is told to
+ * build from source with a compiler that always fails. The install must still succeed (netlink is
+ * an optional dependency), and the packages must import and report IPVS as unavailable. Returns
+ * a failure text, or undefined.
+ */
+function installWithoutAddon(work, tarballOf, node) {
+  const app = join(work, 'app-without-addon');
+  mkdirSync(app);
+  const dependencies = Object.fromEntries(
+    NETLINK_USERS.map((dir) => [`@nodeagent/${dir}`, `file:${tarballOf(dir)}`]),
+  );
+  dependencies['@kubernetes/client-node'] = '^1.4.0';
+  writeFileSync(
+    join(app, 'package.json'),
+    `${JSON.stringify({ name: 'nodeagent-no-addon', private: true, type: 'module', dependencies }, null, 2)}\n`,
+  );
+  const install = spawnSync(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'],
+    {
+      cwd: app,
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_build_from_source: 'true', CC: 'false', CXX: 'false' },
+    },
+  );
+  if (install.status !== 0) return `npm install failed when netlink cannot be built:\n${install.stderr}`;
+  if (existsSync(join(app, 'node_modules', 'netlink')))
+    return 'netlink was installed although its build was made to fail';
+  writeFileSync(
+    join(app, 'check.mjs'),
+    `import { openIpvs, isIpvsUnavailableError } from '@nodeagent/ipvs';
+import '@nodeagent/netfilter';
+import '@nodeagent/kube-proxy';
+const err = await openIpvs().then(() => new Error('opened IPVS without the addon'), (e) => e);
+if (!isIpvsUnavailableError(err) || !/Cannot find (package|module) 'netlink'/.test(err.reason)) throw err;
+console.log(err.reason);
+`,
+  );
+  const run = spawnSync(node, ['check.mjs'], { cwd: app, encoding: 'utf8', timeout: EXAMPLE_TIMEOUT_MS });
+  if (run.status !== 0)
+    return `${run.error?.message ?? run.signal ?? `exit ${run.status}`}\n${run.stdout}${run.stderr}`;
+  console.log(`ok   install where netlink cannot be built: installs without it; ${run.stdout.trim()}`);
+  return undefined;
+}
 
 function main() {
   const { values } = parseArgs({
@@ -457,6 +524,12 @@ function main() {
         console.log(`FAIL ${name}: ${why}\n${run.stdout}${run.stderr}`);
         failures.push(`${name}: ${why}`);
       }
+    }
+    const byDir = new Map(packed.map((p) => [p.name.replace('@nodeagent/', ''), join(tarballs, p.filename)]));
+    const withoutAddon = installWithoutAddon(work, (dir) => byDir.get(dir), node);
+    if (withoutAddon) {
+      console.log(`FAIL install where netlink cannot be built: ${withoutAddon}`);
+      failures.push('install where netlink cannot be built');
     }
   } finally {
     if (values.keep) console.log(`left in ${work}`);
