@@ -232,6 +232,10 @@ for (const dir of readdirSync(root)) {
         continue;
       }
       if (esm[className] === cjs[className]) continue; // one copy for both (a shared dependency's)
+      // The guards compare class names: a bundler's rename (InvalidConfigError2 on a clash)
+      // would break them and the errors' name.
+      if (esm[className].name !== className || cjs[className].name !== className)
+        failures.push(\`\${specifier}: \${className} is named \${esm[className].name} / \${cjs[className].name}\`);
       checked++;
       if (!guard(Object.create(cjs[className].prototype)))
         failures.push(\`\${specifier}: ESM \${name} misses a CJS \${className}\`);
