@@ -16,12 +16,19 @@ export function sourceEntryPoints(manifest) {
     .filter((source) => typeof source === 'string');
 }
 
-/** TypeDoc options for the package whose typedoc.config.mjs is at `configUrl`. */
+/**
+ * TypeDoc options for the package whose typedoc.config.mjs is at `configUrl`. The program is the
+ * build's (tsconfig.build.json: src only, no project references, other @nodeagent packages from
+ * their built `dist` declarations), so `npm run docs` after `npm run build` is enough. With
+ * tsconfig.json, whose references send another package's sources to its `out-tsc` declarations,
+ * a re-exported class (informer's InvalidOptionError from primitives) was unresolved and
+ * undocumented until `tsc -b` had written them (4 warnings on a fresh clone).
+ */
 export function packageDocs(configUrl) {
   const manifest = JSON.parse(readFileSync(fileURLToPath(new URL('package.json', configUrl)), 'utf8'));
   return {
     entryPoints: sourceEntryPoints(manifest),
-    tsconfig: fileURLToPath(new URL('tsconfig.json', configUrl)),
+    tsconfig: fileURLToPath(new URL('tsconfig.build.json', configUrl)),
     readme: fileURLToPath(new URL('README.md', configUrl)),
   };
 }

@@ -28,6 +28,7 @@ describe('TypeDoc: one module per package', () => {
     expect(config).toContain('packageDocs(import.meta.url)');
     const options = packageDocs(new URL(`file://${dir}/typedoc.config.mjs`).href);
     expect(options.entryPoints).toContain('./src/index.ts');
+    expect(options.tsconfig).toBe(join(dir, 'tsconfig.build.json'));
     for (const entry of options.entryPoints)
       expect(existsSync(join(dir, entry)), `${name}: ${entry}`).toBe(true);
     const readme = readFileSync(join(dir, 'README.md'), 'utf8');

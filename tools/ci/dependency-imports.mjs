@@ -2,7 +2,7 @@
 // Checks that every workspace package's package.json matches what its src imports:
 // `node tools/ci/dependency-imports.mjs` (exit 1 and one line per problem when they disagree).
 //
-// - a `dependencies` / `peerDependencies` entry that no non-test file under src imports is unused
+// - a `dependencies` / `peerDependencies` / `optionalDependencies` entry that no non-test file under src imports is unused
 //   (users would install it for nothing), unless it is an optional peer dependency of a package it
 //   imports (primitives' /x509 subpath needs @peculiar/x509, which only its users install);
 // - a package that a non-test file under src imports but that is neither a dependency nor a peer
@@ -63,6 +63,9 @@ export function checkPackage(dir) {
   const declared = new Set([
     ...Object.keys(manifest.dependencies ?? {}),
     ...Object.keys(manifest.peerDependencies ?? {}),
+    // A native addon the package loads lazily and can run without (netlink): npm carries on when
+    // it cannot be built on the user's platform.
+    ...Object.keys(manifest.optionalDependencies ?? {}),
   ]);
   const imported = new Set();
   for (const file of sourceFiles(join(dir, 'src'))) {

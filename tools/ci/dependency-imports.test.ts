@@ -73,4 +73,12 @@ describe('dependency-imports', () => {
       { package: '@example/pkg', kind: 'undeclared', name: 'yaml' },
     ]);
   });
+
+  it('counts an optional dependency (a native addon loaded lazily) as declared, and as used only if imported', () => {
+    const dir = fixture(
+      { name: '@example/pkg', optionalDependencies: { netlink: '0.3.0', koffi: '2.0.0' } },
+      { 'addon.ts': "export const load = () => import('netlink');" },
+    );
+    expect(checkPackage(dir)).toEqual([{ package: '@example/pkg', kind: 'unused', name: 'koffi' }]);
+  });
 });

@@ -17,6 +17,7 @@
 // --keep leaves the temp directory for a look.
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -206,6 +207,58 @@ console.log('ok');
     {},
   ],
   [
+    "every package's isXxxError guards across the ESM and CJS builds",
+    'all-guards-across-builds.mjs',
+    `import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const root = new URL('../node_modules/@nodeagent/', import.meta.url);
+const failures = [];
+let checked = 0;
+for (const dir of readdirSync(root)) {
+  const manifest = JSON.parse(readFileSync(new URL(\`\${dir}/package.json\`, root), 'utf8'));
+  for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
+    if (!target.import || !target.require) continue;
+    const specifier = manifest.name + subpath.slice(1);
+    const esm = await import(specifier);
+    const cjs = require(specifier);
+    // Each isXxxError next to its class XxxError: an instance of one build's class (made without
+    // its constructor: the guards read only the prototype chain) must satisfy the other's guard.
+    for (const [name, guard] of Object.entries(esm)) {
+      const className = /^is([A-Z]\\w*Error)$/.exec(name)?.[1];
+      if (typeof guard !== 'function' || !className) continue;
+      if (typeof esm[className] !== 'function' || typeof cjs[className] !== 'function') {
+        failures.push(\`\${specifier}: \${name} has no class \${className} in both builds\`);
+        continue;
+      }
+      if (esm[className] === cjs[className]) continue; // one copy for both (a shared dependency's)
+      // The guards compare class names: a bundler's rename (InvalidConfigError2 on a clash)
+      // would break them and the errors' name.
+      if (esm[className].name !== className || cjs[className].name !== className)
+        failures.push(\`\${specifier}: \${className} is named \${esm[className].name} / \${cjs[className].name}\`);
+      checked++;
+      if (!guard(Object.create(cjs[className].prototype)))
+        failures.push(\`\${specifier}: ESM \${name} misses a CJS \${className}\`);
+      if (!cjs[name](Object.create(esm[className].prototype)))
+        failures.push(\`\${specifier}: CJS \${name} misses an ESM \${className}\`);
+      if (guard(new Error('x'))) failures.push(\`\${specifier}: \${name} matches a plain Error\`);
+    }
+  }
+}
+// cri-client's status guards also read the gRPC code of the other build's CriError.
+const criEsm = await import('@nodeagent/cri-client');
+const criCjs = require('@nodeagent/cri-client');
+if (!criEsm.isNotFound(new criCjs.CriError('ContainerStatus', 5, 'gone', 'unix:///x.sock')))
+  failures.push('cri-client: ESM isNotFound misses a CJS CriError');
+if (!criCjs.isUnavailable(new criEsm.RuntimeUnreachableError('Version', 'down', 'unix:///x.sock')))
+  failures.push('cri-client: CJS isUnavailable misses an ESM RuntimeUnreachableError');
+if (checked < 20) failures.push(\`only \${checked} guards found\`);
+if (failures.length > 0) throw new Error(failures.join('\\n'));
+console.log(\`\${checked} guards recognise the other build's errors\`);
+`,
+    {},
+  ],
+  [
     'a missing nft is a typed error and the process exits',
     'missing-nft.cjs',
     `const { NftablesClient, isCommandNotFoundError } = require('@nodeagent/netfilter');
@@ -220,18 +273,84 @@ new NftablesClient({ family: 'inet', table: 'kube-proxy' }).list().then(
     { env: { PATH: '/nonexistent' } },
   ],
   [
+    'the netlink addon loads where it is installed, from both builds',
+    'netlink-loads.mjs',
+    `import { createRequire } from 'node:module';
+import { loadNetlinkAddon } from '@nodeagent/ipvs/netlink';
+const cjs = createRequire(import.meta.url)('@nodeagent/ipvs/netlink');
+for (const load of [loadNetlinkAddon, cjs.loadNetlinkAddon]) {
+  const netlink = await load();
+  if (typeof netlink.createNetlink !== 'function') throw new Error('not the netlink package');
+}
+console.log('ok');
+`,
+    {},
+  ],
+  [
     'ipvs without the native netlink addon: imports, then IpvsUnavailableError',
     'ipvs-without-addon.mjs',
     `import { createRequire } from 'node:module';
 import { openIpvs, isIpvsUnavailableError } from '@nodeagent/ipvs';
 createRequire(import.meta.url)('@nodeagent/ipvs/testing');
 const err = await openIpvs().then(() => new Error('opened IPVS without the addon'), (e) => e);
-if (!isIpvsUnavailableError(err) || !/netlink/.test(err.reason)) throw err;
+// The reason must be the missing package itself: a bundled copy of netlink's JavaScript failed
+// here with "Dynamic require of events is not supported" instead.
+if (!isIpvsUnavailableError(err) || !/Cannot find (package|module) 'netlink'/.test(err.reason)) throw err;
 console.log(err.message);
 `,
     { hideNetlink: true },
   ],
 ];
+
+/** The packages that carry the native `netlink` addon as an optional dependency, and what they need. */
+export const NETLINK_USERS = ['primitives', 'informer', 'ipvs', 'netfilter', 'kube-proxy'];
+
+/**
+ * Installs the packages that use `netlink` into an app of their own as on a platform where no
+ * prebuilt addon fits and building it fails (musl or macOS without a toolchain): npm is told to
+ * build from source with a compiler that always fails. The install must still succeed (netlink is
+ * an optional dependency), and the packages must import and report IPVS as unavailable. Returns
+ * a failure text, or undefined.
+ */
+function installWithoutAddon(work, tarballOf, node) {
+  const app = join(work, 'app-without-addon');
+  mkdirSync(app);
+  const dependencies = Object.fromEntries(
+    NETLINK_USERS.map((dir) => [`@nodeagent/${dir}`, `file:${tarballOf(dir)}`]),
+  );
+  dependencies['@kubernetes/client-node'] = '^1.4.0';
+  writeFileSync(
+    join(app, 'package.json'),
+    `${JSON.stringify({ name: 'nodeagent-no-addon', private: true, type: 'module', dependencies }, null, 2)}\n`,
+  );
+  const install = spawnSync(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'],
+    {
+      cwd: app,
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_build_from_source: 'true', CC: 'false', CXX: 'false' },
+    },
+  );
+  if (install.status !== 0) return `npm install failed when netlink cannot be built:\n${install.stderr}`;
+  if (existsSync(join(app, 'node_modules', 'netlink')))
+    return 'netlink was installed although its build was made to fail';
+  writeFileSync(
+    join(app, 'check.mjs'),
+    `import { openIpvs, isIpvsUnavailableError } from '@nodeagent/ipvs';
+import '@nodeagent/netfilter';
+import '@nodeagent/kube-proxy';
+const err = await openIpvs().then(() => new Error('opened IPVS without the addon'), (e) => e);
+if (!isIpvsUnavailableError(err) || !/Cannot find (package|module) 'netlink'/.test(err.reason)) throw err;
+console.log(err.reason);
+`,
+  );
+  const run = spawnSync(node, ['check.mjs'], { cwd: app, encoding: 'utf8', timeout: EXAMPLE_TIMEOUT_MS });
+  if (run.status !== 0)
+    return `${run.error?.message ?? run.signal ?? `exit ${run.status}`}\n${run.stdout}${run.stderr}`;
+  console.log(`ok   install where netlink cannot be built: installs without it; ${run.stdout.trim()}`);
+  return undefined;
+}
 
 function main() {
   const { values } = parseArgs({
@@ -409,6 +528,12 @@ function main() {
         console.log(`FAIL ${name}: ${why}\n${run.stdout}${run.stderr}`);
         failures.push(`${name}: ${why}`);
       }
+    }
+    const byDir = new Map(packed.map((p) => [p.name.replace('@nodeagent/', ''), join(tarballs, p.filename)]));
+    const withoutAddon = installWithoutAddon(work, (dir) => byDir.get(dir), node);
+    if (withoutAddon) {
+      console.log(`FAIL install where netlink cannot be built: ${withoutAddon}`);
+      failures.push('install where netlink cannot be built');
     }
   } finally {
     if (values.keep) console.log(`left in ${work}`);

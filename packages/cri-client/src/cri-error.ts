@@ -1,5 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { CodedError, FieldError } from '@nodeagent/primitives';
+import { CodedError, errorPredicate, FieldError } from '@nodeagent/primitives';
 
 /** gRPC status code names, indexed by number (OK = 0 … UNAUTHENTICATED = 16). */
 const CODE_NAMES: Record<number, string> = Object.fromEntries(
@@ -87,8 +87,14 @@ export class InvalidArgumentError extends FieldError {
   }
 }
 
+/**
+ * Whether an error is a CriError (a RuntimeUnreachableError too), from either the ESM or the CJS
+ * build: an app that both imports and requires this package has two CriError classes.
+ */
+export const isCriError = errorPredicate(CriError);
+
 function hasCode(e: unknown, code: number): boolean {
-  return e instanceof CriError && e.grpcCode === code;
+  return isCriError(e) && e.grpcCode === code;
 }
 
 /** Whether a CRI call failed with NOT_FOUND. */
@@ -108,7 +114,7 @@ export const isInvalidArgument = (e: unknown): e is CriError => hasCode(e, GrpcS
 
 /** Turn a grpc-js ServiceError (or anything thrown) into a CriError for `rpc`. */
 export function toCriError(rpc: string, endpoint: string, e: unknown): CriError {
-  if (e instanceof CriError) return e;
+  if (isCriError(e)) return e;
   const err = e as { code?: number; details?: string; message?: string };
   const code = typeof err.code === 'number' ? err.code : GrpcStatus.UNKNOWN;
   const details = err.details ?? err.message ?? String(e);

@@ -18,6 +18,7 @@ export {
   InvalidArgumentError,
   isAlreadyExists,
   isCancelled,
+  isCriError,
   isDeadlineExceeded,
   isInvalidArgument,
   isNotFound,

@@ -20,7 +20,7 @@ export function loadNetlinkAddon(): Promise<typeof Netlink> {
       const reason = `the native "netlink" addon could not be loaded: ${why}`;
       throw new IpvsUnavailableError(
         reason,
-        `IPVS is not available to this process: ${reason} (the netlink package has prebuilt addons for glibc Linux x64, arm64, arm and ia32; elsewhere it must build from source at install, and a bundle must ship node_modules/netlink)`,
+        `IPVS is not available to this process: ${reason} (the netlink package has prebuilt addons for glibc Linux x64, arm64, arm and ia32; elsewhere npm builds it from source at install and, as it is an optional dependency, leaves it out when that fails; a bundle must ship node_modules/netlink)`,
       );
     },
   );

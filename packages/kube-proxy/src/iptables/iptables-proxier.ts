@@ -1,5 +1,5 @@
 import type { V1Node } from '@kubernetes/client-node';
-import { ApplyError } from '@nodeagent/netfilter';
+import { isApplyError } from '@nodeagent/netfilter';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import { KUBE_PROXY_NFACCT_COUNTERS, type NfacctClient } from '../runtime/nfacct';
 import { registerNfacctMetrics } from '../runtime/nfacct-metrics';
@@ -241,7 +241,7 @@ export class IptablesProxier extends ProxierBase {
       if (full) this.opts.metrics?.iptablesRestoreFailuresTotal.inc();
       else this.opts.metrics?.iptablesPartialRestoreFailuresTotal.inc();
       // iptables-restore names the payload line it rejected; log it so the bad rule is visible.
-      const where = err instanceof ApplyError ? { line: err.line, lineText: err.lineText } : {};
+      const where = isApplyError(err) ? { line: err.line, lineText: err.lineText } : {};
       this.log.error({ err, kind, family: this.family, ...where }, 'failed to sync iptables rules');
       this.refuseNfacctRulesIf(err);
       this.retryAfterFailure();

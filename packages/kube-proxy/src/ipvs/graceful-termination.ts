@@ -1,4 +1,4 @@
-import { IpvsNotFoundError, type ServiceKey } from '@nodeagent/ipvs';
+import { isIpvsNotFoundError, type ServiceKey } from '@nodeagent/ipvs';
 import type { IpvsTable } from './ipvs-kernel';
 import { realServerKey } from './virtual-server-key';
 
@@ -90,7 +90,7 @@ export class GracefulTermination {
       try {
         dests = await ipvs.listDestinations(list[0]!.service);
       } catch (err) {
-        if (!(err instanceof IpvsNotFoundError)) throw err;
+        if (!isIpvsNotFoundError(err)) throw err;
         // The virtual server is gone: nothing left to drain.
         this.removeVirtualServer(vs);
         continue;

@@ -1,4 +1,4 @@
-import { IpvsUnavailableError, openIpvs } from '@nodeagent/ipvs';
+import { isIpvsUnavailableError, openIpvs } from '@nodeagent/ipvs';
 import type { IpvsTable } from './ipvs-kernel';
 
 /** An IPVS table handle that holds a netlink socket until closed. */
@@ -16,7 +16,10 @@ export function openIpvsTable(options: { netnsPath?: string } = {}): Promise<Clo
   return openIpvs(options);
 }
 
-/** True when `err` says the kernel has no IPVS (the ip_vs module is not loaded or not built). */
+/**
+ * True when `err` says IPVS cannot be used here (no ip_vs in the kernel, or no native netlink
+ * addon), from either build of @nodeagent/ipvs (an app may load its ESM and its CJS copy).
+ */
 export function isIpvsUnavailable(err: unknown): boolean {
-  return err instanceof IpvsUnavailableError;
+  return isIpvsUnavailableError(err);
 }
