@@ -49,8 +49,11 @@ interface Entry<T> {
  * the last commit together with what they were then (null: absent).
  */
 class Registry<T> {
-  // Most ids have a single owner: keep that entry unwrapped to spare an array per object.
-  readonly entries = new Map<string, Entry<T> | Entry<T>[]>();
+  // Most ids have a single owner: keep that entry unwrapped to spare a map per object. Shared
+  // ones (kube-proxy's endpoint-count chains: one owner per Service using it, 10k at 10k
+  // Services) map owner → value, so an owner's removal is not a search of every owner.
+  // Maps keep insertion order: the first remaining contributor's value is the table's.
+  readonly entries = new Map<string, Entry<T> | Map<string, T>>();
   readonly dirty = new Map<string, T | null>();
   /** Off until the first commit: before it there is nothing to diff against. */
   tracking = false;
@@ -58,7 +61,11 @@ class Registry<T> {
   current(id: string): T | undefined {
     const e = this.entries.get(id);
     if (e === undefined) return undefined;
-    return Array.isArray(e) ? e[0]?.value : e.value;
+    if (e instanceof Map) {
+      for (const value of e.values()) return value;
+      return undefined;
+    }
+    return e.value;
   }
 
   private touch(id: string): void {
@@ -69,26 +76,33 @@ class Registry<T> {
     this.touch(id);
     const e = this.entries.get(id);
     if (e === undefined) this.entries.set(id, { owner, value });
-    else if (Array.isArray(e)) e.push({ owner, value });
-    else this.entries.set(id, [e, { owner, value }]);
+    else if (e instanceof Map) {
+      if (!e.has(owner)) e.set(owner, value);
+    } else if (e.owner !== owner)
+      this.entries.set(
+        id,
+        new Map([
+          [e.owner, e.value],
+          [owner, value],
+        ]),
+      );
   }
 
   remove(id: string, owner: string): void {
     const e = this.entries.get(id);
     if (e === undefined) return;
     this.touch(id);
-    if (!Array.isArray(e)) {
+    if (!(e instanceof Map)) {
       if (e.owner === owner) this.entries.delete(id);
       return;
     }
-    const i = e.findIndex((x) => x.owner === owner);
-    if (i >= 0) e.splice(i, 1);
-    if (e.length === 0) this.entries.delete(id);
+    e.delete(owner);
+    if (e.size === 0) this.entries.delete(id);
   }
 
   values(): T[] {
     const out: T[] = [];
-    for (const e of this.entries.values()) out.push(Array.isArray(e) ? e[0]!.value : e.value);
+    for (const id of this.entries.keys()) out.push(this.current(id) as T);
     return out;
   }
 }
@@ -316,8 +330,12 @@ export class IncrementalNftTable {
     return tx;
   }
 
-  /** fullTransaction() up to the elements: the table, sets, chains and rules. */
-  private fullStructure(): NftTransaction {
+  /**
+   * fullTransaction() without its elements: the table, sets, chains and rules. With
+   * forEachElementText after it, the same contents for a client that takes elements as text
+   * (NetlinkNftablesClient.runTable) instead of one object and two arrays per element.
+   */
+  fullStructure(): NftTransaction {
     const tx = new NftTransaction();
     tx.add(this.table).delete({ kind: 'table' }).add(this.table);
     for (const s of this.sets.values()) tx.add(s);
@@ -325,6 +343,54 @@ export class IncrementalNftTable {
     for (const c of chains) tx.add(c.chain);
     for (const c of chains) ruleOps(tx, c);
     return tx;
+  }
+
+  /**
+   * Every element of the table as text, container by container, in fullTransaction()'s order:
+   * `visit(container, key, value, comment, timeout)` with key and value the parts joined by
+   * ` . ` (value '' for set elements). Nothing is allocated per element but the key's slice.
+   */
+  forEachElementText(
+    visit: (
+      container: string,
+      key: string,
+      value: string,
+      comment: string | undefined,
+      timeout: string | undefined,
+    ) => void,
+  ): void {
+    for (const [code, list] of this.idsByContainer()) {
+      const container = this.containers.name(code);
+      const keyStart = code.length + 1;
+      for (let i = 0; i < list.length; i += 2) {
+        const key = list[i]!.slice(keyStart);
+        const rest = list[i + 1]!;
+        if (!rest.includes(SEP)) visit(container, key, rest, undefined, undefined);
+        else {
+          const [value, comment, timeout] = rest.split(SEP);
+          visit(
+            container,
+            key,
+            value ?? '',
+            comment !== undefined && comment !== NO_COMMENT ? comment : undefined,
+            timeout ? timeout : undefined,
+          );
+        }
+      }
+    }
+  }
+
+  /** Each container code's element ids and rest texts, side by side (references to the table's strings). */
+  private idsByContainer(): Map<string, string[]> {
+    const byContainer = new Map<string, string[]>();
+    for (const [id, e] of this.elements.entries) {
+      const code = id.slice(0, id.indexOf(SEP));
+      const rest = typeof e === 'string' ? e : e[0]!.rest;
+      const list = byContainer.get(code);
+      if (list) list.push(id, rest);
+      else byContainer.set(code, [id, rest]);
+    }
+    return byContainer;
   }
 
   /**
@@ -337,16 +403,7 @@ export class IncrementalNftTable {
     const parts = [renderScript(family, table, this.fullStructure(), { emulateDestroy: false })];
     // Ids grouped by container (references to strings the table holds anyway), then rendered
     // one command's worth at a time, so only one command's element texts exist at once.
-    // Each container's ids and rest texts, side by side.
-    const byContainer = new Map<string, string[]>();
-    for (const [id, e] of this.elements.entries) {
-      const code = id.slice(0, id.indexOf(SEP));
-      const rest = typeof e === 'string' ? e : e[0]!.rest;
-      const list = byContainer.get(code);
-      if (list) list.push(id, rest);
-      else byContainer.set(code, [id, rest]);
-    }
-    for (const [code, list] of byContainer) {
+    for (const [code, list] of this.idsByContainer()) {
       const container = this.containers.name(code);
       for (let i = 0; i < list.length; i += 2 * MAX_ELEMENTS_PER_COMMAND) {
         const end = Math.min(list.length, i + 2 * MAX_ELEMENTS_PER_COMMAND);
