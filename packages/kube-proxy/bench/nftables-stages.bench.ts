@@ -5,7 +5,7 @@
 // transaction), encode (rules compiled, nf_tables messages written) and send (batch datagram,
 // sendmsg, the kernel's check and commit, the replies). Each size runs in its own child process
 // inside a throwaway network namespace, so every first sync starts as cold as kube-proxy's.
-// KP_NFT_STAGE_SIZES (default 1000,10000), KP_NFT_STAGE_CHANGES (default 200);
+// KP_NFT_STAGE_SIZES (default 1000,10000,50000), KP_NFT_STAGE_CHANGES (default 200);
 // KP_NFT_STAGE_PROFILE=<dir> writes .cpuprofiles of each first sync and of the changes there;
 // KP_NFT_STAGE_FULL_PATH=transaction sends the first sync as run(fullTransaction()) instead.
 // Run: npm run bench:nftables-stages -w @nodeagent/kube-proxy  (root needed).
@@ -19,7 +19,7 @@ import { ProxyState } from '../src/index';
 import { NFTABLES_TABLE, NftablesRuleset, nftLocalDetector } from '../src/nftables/index';
 import { benchCluster, benchSlice } from './bench-cluster';
 
-const SIZES = (process.env.KP_NFT_STAGE_SIZES ?? '1000,10000')
+const SIZES = (process.env.KP_NFT_STAGE_SIZES ?? '1000,10000,50000')
   .split(',')
   .map(Number)
   .filter((x) => x > 0);

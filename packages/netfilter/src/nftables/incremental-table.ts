@@ -228,6 +228,17 @@ const sameRules = (a: readonly NftRuleBody[], b: readonly NftRuleBody[]) =>
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/** Field by field: every Service sharing a chain hands in its own copy (JSON.stringify of both cost more than the rest of set()). */
+const sameChain = (a: NftChain, b: NftChain) =>
+  a === b ||
+  (a.name === b.name &&
+    a.type === b.type &&
+    a.hook === b.hook &&
+    a.priority === b.priority &&
+    a.policy === b.policy &&
+    a.device === b.device &&
+    a.comment === b.comment);
+
 function ruleOps(tx: NftTransaction, c: NftChainContents): void {
   for (const r of c.rules)
     tx.add({
@@ -287,7 +298,7 @@ export class IncrementalNftTable {
   private sharedChain(c: NftChainContents): NftChainContents {
     const held = this.chains.current(c.chain.name);
     if (held === undefined || held === c) return c;
-    return sameRules(held.rules, c.rules) && sameJson(held.chain, c.chain) ? held : c;
+    return sameChain(held.chain, c.chain) && sameRules(held.rules, c.rules) ? held : c;
   }
 
   /** What `owner` contributes (elements rebuilt from the table's compact form). */
@@ -443,7 +454,7 @@ export class IncrementalNftTable {
         continue;
       }
       if (!before) tx.add(now.chain);
-      else if (!sameJson(before.chain, now.chain)) return undefined;
+      else if (!sameChain(before.chain, now.chain)) return undefined;
       if (before && sameRules(before.rules, now.rules)) continue;
       rewritten.push(now);
       if (before && before.rules.length > 0) tx.flush({ kind: 'chain', name });
