@@ -173,7 +173,16 @@ async function namespaceRun(n: number, backendKind: string) {
     check: (tx) => exec.check(tx),
     list: () => exec.list(),
     close: () => exec.close?.() ?? Promise.resolve(),
-    // Netlink has no script path: its full syncs are run(fullTransaction()), timed in run().
+    // Netlink has no script path: its full syncs are runTable (the table's elements as text).
+    ...(exec.runTable
+      ? {
+          runTable: async (table) => {
+            const t = performance.now();
+            await exec.runTable?.(table);
+            applyMs += performance.now() - t;
+          },
+        }
+      : {}),
     ...(exec.runScript
       ? {
           runScript: async (script: string) => {
@@ -286,7 +295,7 @@ async function namespaceRun(n: number, backendKind: string) {
     // Baseline: the same change applied as a full-table `nft -f` (what a rebuild-everything
     // proxier pays per change), measured on the same table in the same process.
     const base: number[] = [];
-    const { script } = fullScript(n);
+    const script = netlink ? '' : fullScript(n).script;
     for (let k = 0; k < (netlink ? 0 : BASELINE_CHANGES); k++) {
       const t = performance.now();
       nft(['-f', '-'], script);

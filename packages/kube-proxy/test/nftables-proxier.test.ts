@@ -145,6 +145,42 @@ describe('NftablesProxier', () => {
     expect(f.kernel.dump()).toContain('goto cluster-endpoints-2');
   });
 
+  it('with runTable a full sync hands over the table (no script rendered), to the same table; diffs still run', async () => {
+    const f = fakeExecutor();
+    const tables: number[] = [];
+    const p = newProxier({
+      ...f.executor,
+      // As NetlinkNftablesClient: the table's structure plus its elements from their text.
+      async runTable(table) {
+        const tx = table.fullStructure();
+        table.forEachElementText((container, key, value, comment) =>
+          tx.add({
+            kind: 'element',
+            container,
+            key: key.split(' . '),
+            ...(value ? { value: value.split(' . ') } : {}),
+            ...(comment !== undefined ? { comment } : {}),
+          }),
+        );
+        tables.push(tx.size);
+        await f.kernel.run(tx);
+      },
+    });
+    expect(await p.syncProxyRules()).toMatchObject({ kind: 'full', ok: true });
+    expect(tables).toHaveLength(1);
+    expect(f.scripts).toHaveLength(0);
+    expect(p.lastScriptBytes).toBe(0);
+    const viaScript = fakeExecutor();
+    await newProxier(viaScript.executor).syncProxyRules();
+    expect(f.kernel.dump()).toBe(viaScript.kernel.dump());
+    p.onEndpointSliceUpdate(webSlice('10.244.1.1', '10.244.1.2'), webSlice('10.244.1.1', '10.244.9.9'));
+    expect(await p.syncProxyRules()).toMatchObject({ kind: 'partial', ok: true });
+    expect(tables).toHaveLength(1);
+    // The diff's script is rendered only when asked for, and is the one that ran.
+    expect(p.lastScript).toBe(f.scripts[0]);
+    expect(p.lastScript).toContain('10.244.9.9');
+  });
+
   it('refuses an NftablesInterface of another family or table, naming the field', () => {
     const f = fakeExecutor();
     expect(() => new NftablesProxier({ family: 'IPv6', nodeName: 'n', nftables: f.executor })).toThrow(

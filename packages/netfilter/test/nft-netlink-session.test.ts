@@ -95,11 +95,11 @@ const item = (msg: number) => ({
 });
 
 describe('nfnetlink session', () => {
-  it('frames a batch BEGIN … END with consecutive seqs, ACK on each message, then a separate NOOP barrier', async () => {
+  it('frames a batch BEGIN … END with consecutive seqs, no ACK asked per message, then a separate NOOP barrier', async () => {
     const kernel = new FakeKernel();
     const session = new NfnetlinkSession(kernel, 100);
     const outcome = await session.batch([item(NftMsg.NEWTABLE), item(NftMsg.NEWCHAIN)]);
-    expect(outcome).toEqual({ errors: [undefined, undefined], acknowledged: true });
+    expect(outcome).toEqual({ errors: [undefined, undefined], acknowledged: false });
     expect(kernel.sent).toHaveLength(2);
     const [batch, barrier] = kernel.sent as [ReceivedMessage[], ReceivedMessage[]];
     expect(batch.map((m) => [m.type, m.seq])).toEqual([
@@ -108,7 +108,7 @@ describe('nfnetlink session', () => {
       [nftMessageType(NftMsg.NEWCHAIN), 103],
       [NFNL_MSG_BATCH_END, 104],
     ]);
-    expect(batch.slice(1, 3).every((m) => m.flags & NLM_F_ACK)).toBe(true);
+    expect(batch.slice(1, 3).some((m) => m.flags & NLM_F_ACK)).toBe(false);
     // res_id of BEGIN/END is NFNL_SUBSYS_NFTABLES, big-endian.
     expect(batch[0]?.body.readUInt16BE(2)).toBe(10);
     expect(barrier.map((m) => [m.type, m.seq])).toEqual([[NLMSG_NOOP, 105]]);
@@ -141,10 +141,18 @@ describe('nfnetlink session', () => {
     expect(outcome.errors).toEqual([undefined, 2, 17]);
   });
 
-  it('asks for no ACKs when the socket buffer could not hold them, and still gets the errors', async () => {
+  it('ackEach asks for an ACK on each message, the barrier still ends the exchange', async () => {
+    const kernel = new FakeKernel(100, new Map([[1, 17]]));
+    const session = new NfnetlinkSession(kernel, 0);
+    const outcome = await session.batch([item(0), item(3), item(3)], { commit: true, ackEach: true });
+    expect(outcome).toEqual({ errors: [undefined, 17, undefined], acknowledged: true });
+    expect(kernel.sent[0]?.slice(1, 4).every((m) => m.flags & NLM_F_ACK)).toBe(true);
+  });
+
+  it('ackEach asks for no ACKs when the socket buffer could not hold them, and still gets the errors', async () => {
     const kernel = new FakeKernel(2, new Map([[2, 22]]));
     const session = new NfnetlinkSession(kernel, 0);
-    const outcome = await session.batch([item(0), item(3), item(3)]);
+    const outcome = await session.batch([item(0), item(3), item(3)], { commit: true, ackEach: true });
     expect(outcome.acknowledged).toBe(false);
     expect(kernel.sent[0]?.slice(1, 4).some((m) => m.flags & NLM_F_ACK)).toBe(false);
     expect(outcome.errors).toEqual([undefined, undefined, 22]);

@@ -46,17 +46,17 @@ describe('OverlayMap', () => {
     );
   });
 
-  it('copies only the edits per version, and folds them into a new base once they reach 1/8', () => {
-    const big = OverlayMap.from(Array.from({ length: 1000 }, (_, i) => [i, i] as const));
+  it('copies only the edits per version, and folds them into a new base once they reach 2·√n', () => {
+    const big = OverlayMap.from(Array.from({ length: 10_000 }, (_, i) => [i, i] as const));
     let v = big;
-    for (let i = 0; i < 124; i++) v = v.withChanges((d) => d.set(i, -i));
-    // 124 overrides of a 1000-entry base: still an overlay.
-    expect((v as unknown as { over: Map<number, number> }).over.size).toBe(124);
-    v = v.withChanges((d) => d.set(124, -124));
+    for (let i = 0; i < 199; i++) v = v.withChanges((d) => d.set(i, -i));
+    // 199 overrides of a 10k-entry base: still an overlay.
+    expect((v as unknown as { over: Map<number, number> }).over.size).toBe(199);
+    v = v.withChanges((d) => d.set(199, -199));
     expect((v as unknown as { over: Map<number, number> }).over.size).toBe(0);
-    expect(v.get(124)).toBe(-124);
-    expect(big.get(124)).toBe(124);
-    expect([...v.keys()]).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(v.get(199)).toBe(-199);
+    expect(big.get(199)).toBe(199);
+    expect([...v.keys()]).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
   });
 
   it('offers the ReadonlyMap surface (keys, values, forEach)', () => {

@@ -36,13 +36,12 @@ export class ContributionBuilder {
   }
 
   element(container: string, key: readonly string[], value?: readonly string[], comment?: string): this {
-    this.elements.push({
-      kind: 'element',
-      container,
-      key,
-      ...(value ? { value } : {}),
-      ...(comment !== undefined ? { comment } : {}),
-    });
+    // Fields set one by one, not spread: a full build makes 220k of these at 10k Services, and
+    // each spread allocated two throwaway objects.
+    const element: NftElement = { kind: 'element', container, key };
+    if (value) element.value = value;
+    if (comment !== undefined) element.comment = comment;
+    this.elements.push(element);
     return this;
   }
 

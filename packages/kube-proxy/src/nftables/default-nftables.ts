@@ -46,6 +46,15 @@ export function defaultNftables(options: DefaultNftablesOptions): ProxierNftable
     newTransaction: () => new NftTransaction(),
     check: (tx) => use((nft) => nft.check(tx)),
     run: (tx) => use((nft) => nft.run(tx)),
+    // Full syncs: netlink encodes the table's elements from their text; nft takes a script.
+    runTable: (table) =>
+      use((nft: ProxierNftables) =>
+        nft.runTable
+          ? nft.runTable(table)
+          : nft.runScript
+            ? nft.runScript(table.fullScript(options.family, NFTABLES_TABLE))
+            : nft.run(table.fullTransaction()),
+      ),
     list: () => use((nft) => nft.list()),
     async close() {
       const nft = await chosen?.catch(() => undefined);

@@ -1,4 +1,9 @@
-import { NftablesClient, type NftablesInterface, type NftTransaction } from '@nodeagent/netfilter/nftables';
+import {
+  type IncrementalNftTable,
+  NftablesClient,
+  type NftablesInterface,
+  type NftTransaction,
+} from '@nodeagent/netfilter/nftables';
 import { prefixedRunner } from '../exec/prefixed-runner';
 import { fitsOneLine, NftSession, type NftSessionOptions } from './nft-session';
 import { NFTABLES_TABLE } from './nftables-names';
@@ -6,11 +11,14 @@ import { NFTABLES_TABLE } from './nftables-names';
 /**
  * What the nftables proxier applies through: @nodeagent/netfilter's NftablesInterface for
  * `family`'s kube-proxy table (NftablesClient, its FakeNftables, or any other implementation),
- * with two optional extras it uses when present: `runScript` applies a full-table `nft -f`
- * script rendered without building an operation per element (the proxier's fast path for full
- * syncs; without it a full sync runs `fullTransaction()`), and `close` ends a long-lived process.
+ * with optional extras it uses when present for full syncs, which otherwise run
+ * `fullTransaction()`: `runTable` takes the table itself (NetlinkNftablesClient: elements
+ * encoded from the table's text), `runScript` a full-table `nft -f` script rendered without
+ * building an operation per element; and `close` ends a long-lived process.
  */
 export type ProxierNftables = NftablesInterface & {
+  /** Replaces the whole table with the contents of `table` (what `run(table.fullTransaction())` does). */
+  runTable?(table: IncrementalNftTable): Promise<void>;
   /** Applies a whole `nft -f` script (a full-table replacement) in one go. */
   runScript?(script: string): Promise<void>;
   /** Ends any long-lived process the interface keeps; the proxier calls it on stop(). */

@@ -1,4 +1,4 @@
-import { renderScript } from '@nodeagent/netfilter/nftables';
+import { type NftTransaction, renderScript } from '@nodeagent/netfilter/nftables';
 import { InvalidFieldError } from '../errors';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
 import type { ConntrackCleaner } from '../shared/conntrack-cleaner';
@@ -43,12 +43,21 @@ const LAST_SCRIPT_KEPT_BYTES = 64 << 10;
  */
 export class NftablesProxier extends ProxierBase {
   /**
-   * The last script applied, or '' when it was larger than 64 KiB (see lastScriptBytes) or the
-   * last sync was a full one through `run(fullTransaction())` (an interface without runScript).
+   * The last sync's script for `nft -f` (diffs rendered on first read: a netlink back end never
+   * needs the text), or '' when it is larger than 64 KiB (see lastScriptBytes) or the last sync
+   * was a full one through `runTable` or `run(fullTransaction())`.
    */
-  lastScript = '';
-  /** Length of the last script applied. */
-  lastScriptBytes = 0;
+  get lastScript(): string {
+    const script = this.renderedLast();
+    return script.length <= LAST_SCRIPT_KEPT_BYTES ? script : '';
+  }
+  /** Length of the last sync's script (0 for a full one through `runTable` or `run`). */
+  get lastScriptBytes(): number {
+    return this.lastScriptLength ?? this.renderedLast().length;
+  }
+  /** The last script when kept, or the last diff to render on demand. */
+  private last: string | NftTransaction = '';
+  private lastScriptLength: number | undefined = 0;
   private ruleset: NftablesRuleset;
   /** False until a full replacement succeeded, and again after any failure. */
   private inSync = false;
@@ -75,8 +84,16 @@ export class NftablesProxier extends ProxierBase {
   }
 
   private keepScript(script: string): void {
-    this.lastScriptBytes = script.length;
-    this.lastScript = script.length <= LAST_SCRIPT_KEPT_BYTES ? script : '';
+    this.lastScriptLength = script.length;
+    this.last = script.length <= LAST_SCRIPT_KEPT_BYTES ? script : '';
+  }
+
+  private renderedLast(): string {
+    if (typeof this.last !== 'string') {
+      const family = this.family === 'IPv6' ? 'ip6' : 'ip';
+      this.keepScript(renderScript(family, NFTABLES_TABLE, this.last, { emulateDestroy: false }));
+    }
+    return this.last as string;
   }
 
   async syncProxyRules(): Promise<SyncResult | undefined> {
@@ -85,7 +102,6 @@ export class NftablesProxier extends ProxierBase {
     const snapshot = this.state.snapshot();
     let result: SyncResult;
     let kind: 'full' | 'partial' = 'full';
-    const family = this.family === 'IPv6' ? 'ip6' : 'ip';
     try {
       this.ruleset.update(snapshot);
       const diff =
@@ -94,19 +110,22 @@ export class NftablesProxier extends ProxierBase {
           : undefined;
       if (diff) {
         kind = 'partial';
-        this.keepScript(renderScript(family, NFTABLES_TABLE, diff, { emulateDestroy: false }));
+        this.last = diff;
+        this.lastScriptLength = undefined;
         if (diff.size > 0) await this.opts.nftables.run(diff);
       } else {
         // Until this succeeds the kernel's table is unknown: never diff against it.
         this.inSync = false;
         const nft = this.opts.nftables;
-        if (nft.runScript) {
+        if (nft.runTable) {
+          // The table itself (netlink: elements encoded from its text, no script rendered).
+          this.keepScript('');
+          await nft.runTable(this.ruleset.table);
+        } else if (nft.runScript) {
           const script = this.ruleset.fullScript();
           this.keepScript(script);
           await nft.runScript(script);
         } else {
-          // No script is applied (e.g. netlink): rendering ~9 MB at 10k Services only to keep
-          // its length would cost a large part of the sync.
           this.keepScript('');
           await nft.run(this.ruleset.fullTransaction());
         }

@@ -49,8 +49,11 @@ interface Entry<T> {
  * the last commit together with what they were then (null: absent).
  */
 class Registry<T> {
-  // Most ids have a single owner: keep that entry unwrapped to spare an array per object.
-  readonly entries = new Map<string, Entry<T> | Entry<T>[]>();
+  // Most ids have a single owner: keep that entry unwrapped to spare a map per object. Shared
+  // ones (kube-proxy's endpoint-count chains: one owner per Service using it, 10k at 10k
+  // Services) map owner → value, so an owner's removal is not a search of every owner.
+  // Maps keep insertion order: the first remaining contributor's value is the table's.
+  readonly entries = new Map<string, Entry<T> | Map<string, T>>();
   readonly dirty = new Map<string, T | null>();
   /** Off until the first commit: before it there is nothing to diff against. */
   tracking = false;
@@ -58,7 +61,11 @@ class Registry<T> {
   current(id: string): T | undefined {
     const e = this.entries.get(id);
     if (e === undefined) return undefined;
-    return Array.isArray(e) ? e[0]?.value : e.value;
+    if (e instanceof Map) {
+      for (const value of e.values()) return value;
+      return undefined;
+    }
+    return e.value;
   }
 
   private touch(id: string): void {
@@ -69,26 +76,33 @@ class Registry<T> {
     this.touch(id);
     const e = this.entries.get(id);
     if (e === undefined) this.entries.set(id, { owner, value });
-    else if (Array.isArray(e)) e.push({ owner, value });
-    else this.entries.set(id, [e, { owner, value }]);
+    else if (e instanceof Map) {
+      if (!e.has(owner)) e.set(owner, value);
+    } else if (e.owner !== owner)
+      this.entries.set(
+        id,
+        new Map([
+          [e.owner, e.value],
+          [owner, value],
+        ]),
+      );
   }
 
   remove(id: string, owner: string): void {
     const e = this.entries.get(id);
     if (e === undefined) return;
     this.touch(id);
-    if (!Array.isArray(e)) {
+    if (!(e instanceof Map)) {
       if (e.owner === owner) this.entries.delete(id);
       return;
     }
-    const i = e.findIndex((x) => x.owner === owner);
-    if (i >= 0) e.splice(i, 1);
-    if (e.length === 0) this.entries.delete(id);
+    e.delete(owner);
+    if (e.size === 0) this.entries.delete(id);
   }
 
   values(): T[] {
     const out: T[] = [];
-    for (const e of this.entries.values()) out.push(Array.isArray(e) ? e[0]!.value : e.value);
+    for (const id of this.entries.keys()) out.push(this.current(id) as T);
     return out;
   }
 }
@@ -128,8 +142,12 @@ class ContainerCodes {
   }
 }
 
+/** Key or value parts as text (`a . b`); a single part is its own text. */
+const joinParts = (parts: readonly string[]): string =>
+  parts.length === 1 ? (parts[0] as string) : parts.join(' . ');
+
 function elementRest(e: NftElement): string {
-  const value = e.value ? e.value.join(' . ') : '';
+  const value = e.value ? joinParts(e.value) : '';
   if (e.comment === undefined && e.timeout === undefined) return value;
   return [value, e.comment ?? NO_COMMENT, e.timeout ?? ''].join(SEP);
 }
@@ -214,6 +232,17 @@ const sameRules = (a: readonly NftRuleBody[], b: readonly NftRuleBody[]) =>
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/** Field by field: every Service sharing a chain hands in its own copy (JSON.stringify of both cost more than the rest of set()). */
+const sameChain = (a: NftChain, b: NftChain) =>
+  a === b ||
+  (a.name === b.name &&
+    a.type === b.type &&
+    a.hook === b.hook &&
+    a.priority === b.priority &&
+    a.policy === b.policy &&
+    a.device === b.device &&
+    a.comment === b.comment);
+
 function ruleOps(tx: NftTransaction, c: NftChainContents): void {
   for (const r of c.rules)
     tx.add({
@@ -261,8 +290,16 @@ export class IncrementalNftTable {
     const elementIds: string[] = [];
     for (const c of chains) this.chains.add(c.chain.name, owner, c);
     for (const s of sets) this.sets.add(s.name, owner, s);
+    // Hot at a full build (220k elements at 10k Services): the container's code looked up once
+    // per run of elements of the same container, one-part keys and values taken as they are.
+    let container: string | undefined;
+    let code = '';
     for (const e of contribution.elements ?? []) {
-      const id = [this.containers.code(e.container), e.key.join(' . ')].join(SEP);
+      if (e.container !== container) {
+        container = e.container;
+        code = this.containers.code(container);
+      }
+      const id = [code, joinParts(e.key)].join(SEP);
       elementIds.push(id);
       this.elements.add(id, owner, elementRest(e));
     }
@@ -273,7 +310,7 @@ export class IncrementalNftTable {
   private sharedChain(c: NftChainContents): NftChainContents {
     const held = this.chains.current(c.chain.name);
     if (held === undefined || held === c) return c;
-    return sameRules(held.rules, c.rules) && sameJson(held.chain, c.chain) ? held : c;
+    return sameChain(held.chain, c.chain) && sameRules(held.rules, c.rules) ? held : c;
   }
 
   /** What `owner` contributes (elements rebuilt from the table's compact form). */
@@ -316,8 +353,12 @@ export class IncrementalNftTable {
     return tx;
   }
 
-  /** fullTransaction() up to the elements: the table, sets, chains and rules. */
-  private fullStructure(): NftTransaction {
+  /**
+   * fullTransaction() without its elements: the table, sets, chains and rules. With
+   * forEachElementText after it, the same contents for a client that takes elements as text
+   * (NetlinkNftablesClient.runTable) instead of one object and two arrays per element.
+   */
+  fullStructure(): NftTransaction {
     const tx = new NftTransaction();
     tx.add(this.table).delete({ kind: 'table' }).add(this.table);
     for (const s of this.sets.values()) tx.add(s);
@@ -325,6 +366,54 @@ export class IncrementalNftTable {
     for (const c of chains) tx.add(c.chain);
     for (const c of chains) ruleOps(tx, c);
     return tx;
+  }
+
+  /**
+   * Every element of the table as text, container by container, in fullTransaction()'s order:
+   * `visit(container, key, value, comment, timeout)` with key and value the parts joined by
+   * ` . ` (value '' for set elements). Nothing is allocated per element but the key's slice.
+   */
+  forEachElementText(
+    visit: (
+      container: string,
+      key: string,
+      value: string,
+      comment: string | undefined,
+      timeout: string | undefined,
+    ) => void,
+  ): void {
+    for (const [code, list] of this.idsByContainer()) {
+      const container = this.containers.name(code);
+      const keyStart = code.length + 1;
+      for (let i = 0; i < list.length; i += 2) {
+        const key = list[i]!.slice(keyStart);
+        const rest = list[i + 1]!;
+        if (!rest.includes(SEP)) visit(container, key, rest, undefined, undefined);
+        else {
+          const [value, comment, timeout] = rest.split(SEP);
+          visit(
+            container,
+            key,
+            value ?? '',
+            comment !== undefined && comment !== NO_COMMENT ? comment : undefined,
+            timeout ? timeout : undefined,
+          );
+        }
+      }
+    }
+  }
+
+  /** Each container code's element ids and rest texts, side by side (references to the table's strings). */
+  private idsByContainer(): Map<string, string[]> {
+    const byContainer = new Map<string, string[]>();
+    for (const [id, e] of this.elements.entries) {
+      const code = id.slice(0, id.indexOf(SEP));
+      const rest = typeof e === 'string' ? e : e[0]!.rest;
+      const list = byContainer.get(code);
+      if (list) list.push(id, rest);
+      else byContainer.set(code, [id, rest]);
+    }
+    return byContainer;
   }
 
   /**
@@ -337,16 +426,7 @@ export class IncrementalNftTable {
     const parts = [renderScript(family, table, this.fullStructure(), { emulateDestroy: false })];
     // Ids grouped by container (references to strings the table holds anyway), then rendered
     // one command's worth at a time, so only one command's element texts exist at once.
-    // Each container's ids and rest texts, side by side.
-    const byContainer = new Map<string, string[]>();
-    for (const [id, e] of this.elements.entries) {
-      const code = id.slice(0, id.indexOf(SEP));
-      const rest = typeof e === 'string' ? e : e[0]!.rest;
-      const list = byContainer.get(code);
-      if (list) list.push(id, rest);
-      else byContainer.set(code, [id, rest]);
-    }
-    for (const [code, list] of byContainer) {
+    for (const [code, list] of this.idsByContainer()) {
       const container = this.containers.name(code);
       for (let i = 0; i < list.length; i += 2 * MAX_ELEMENTS_PER_COMMAND) {
         const end = Math.min(list.length, i + 2 * MAX_ELEMENTS_PER_COMMAND);
@@ -386,7 +466,7 @@ export class IncrementalNftTable {
         continue;
       }
       if (!before) tx.add(now.chain);
-      else if (!sameJson(before.chain, now.chain)) return undefined;
+      else if (!sameChain(before.chain, now.chain)) return undefined;
       if (before && sameRules(before.rules, now.rules)) continue;
       rewritten.push(now);
       if (before && before.rules.length > 0) tx.flush({ kind: 'chain', name });

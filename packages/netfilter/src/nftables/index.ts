@@ -40,7 +40,11 @@ export {
 // nf_tables over netlink (no `nft` process): the client, its sockets and its errors. The native
 // `netlink` addon is loaded only when a socket is opened.
 export { NetlinkChannel, type NfnetlinkChannel } from './netlink/channel';
-export { NetlinkNftablesClient, type NetlinkNftablesClientOptions } from './netlink/client';
+export {
+  NetlinkNftablesClient,
+  type NetlinkNftablesClientOptions,
+  type NftBatchStats,
+} from './netlink/client';
 export type { NetlinkRule } from './netlink/decode';
 export {
   NftBatchTooLargeError,

@@ -160,6 +160,40 @@ export class AttributeWriter {
     return this;
   }
 
+  /**
+   * Start a nested attribute by hand (`nested` without a callback, for hot loops): returns where
+   * its header is, for `close`.
+   */
+  open(type: number): number {
+    this.reserve(NLA_HEADER_LENGTH);
+    const at = this.position;
+    this.buffer[at + 2] = type & 0xff;
+    this.position += NLA_HEADER_LENGTH;
+    return at;
+  }
+
+  /** End the nested attribute `open(type)` started at `at`: its length and type are written now. */
+  close(at: number, type: number): this {
+    const total = this.position - at;
+    this.checkLength(type, total - NLA_HEADER_LENGTH);
+    this.buffer.writeUInt16LE(total, at);
+    this.buffer.writeUInt16LE(type | NLA_F_NESTED, at + 2);
+    return this;
+  }
+
+  /**
+   * Append an attribute of `payloadLength` bytes and return where its payload goes in
+   * `bytesView`, for the caller to write in place (padding already zeroed).
+   */
+  reserveAttribute(type: number, payloadLength: number): number {
+    return this.begin(type, payloadLength);
+  }
+
+  /** The buffer being written (valid until the next append, which may replace it). */
+  get bytesView(): Buffer {
+    return this.buffer;
+  }
+
   /** Nested attribute whose (already encoded, aligned) payload is given. */
   nestedBytes(type: number, payload: Buffer): this {
     return this.bytes(type | NLA_F_NESTED, payload);

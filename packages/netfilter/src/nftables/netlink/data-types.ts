@@ -294,22 +294,32 @@ export function encodeKey(type: string, parts: readonly string[]): Buffer {
 
 /** Writes one part's natural bytes at `at` (the buffer is already zeroed where padding goes). */
 type PartWriter = (text: string, out: Buffer, at: number) => void;
+/**
+ * The same for the part that is `text.slice(start, end)`, without taking the slice: the key
+ * texts of a large table's elements are parsed where they are (`10.96.0.1 . tcp . 80 . 3`).
+ */
+type RangeWriter = (text: string, start: number, end: number, out: Buffer, at: number) => void;
 
 /** A (possibly concatenated) key type, resolved once: per part its writer and padded offset. */
 export interface KeyCodec {
   readonly type: string;
   /** Bytes of the whole key (keyLength). */
   readonly length: number;
-  readonly parts: readonly { readonly offset: number; readonly length: number; readonly write: PartWriter }[];
+  readonly parts: readonly {
+    readonly offset: number;
+    readonly length: number;
+    readonly write: PartWriter;
+    readonly writeRange: RangeWriter;
+  }[];
 }
 
-/** Strict dotted quad without leading zeros (what ipaddr's four-part decimal accepts): its u32, or -1. */
-function quickIpv4(text: string): number {
+/** Strict dotted quad without leading zeros (what ipaddr's four-part decimal accepts) in text[start, end): its u32, or -1. */
+function quickIpv4(text: string, start = 0, end = text.length): number {
   let value = 0;
   let octet = 0;
   let digits = 0;
   let dots = 0;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c === 46) {
       if (digits === 0 || dots === 3) return -1;
@@ -327,11 +337,11 @@ function quickIpv4(text: string): number {
   return value * 256 + octet;
 }
 
-/** Plain decimal up to `max`, or -1 (anything else takes the full parser). */
-function quickDecimal(text: string, max: number): number {
-  if (text.length === 0 || text.length > 10) return -1;
+/** Plain decimal up to `max` in text[start, end), or -1 (anything else takes the full parser). */
+function quickDecimal(text: string, max: number, start = 0, end = text.length): number {
+  if (end <= start || end - start > 10) return -1;
   let value = 0;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c < 48 || c > 57) return -1;
     value = value * 10 + (c - 48);
@@ -339,24 +349,50 @@ function quickDecimal(text: string, max: number): number {
   return value <= max ? value : -1;
 }
 
+/** `tcp`, `udp`, `sctp` in text[start, end) without slicing it, or a decimal, or -1. */
+function quickProtocol(text: string, start: number, end: number): number {
+  const length = end - start;
+  if (length === 3 && text.startsWith('tcp', start)) return 6;
+  if (length === 3 && text.startsWith('udp', start)) return 17;
+  if (length === 4 && text.startsWith('sctp', start)) return 132;
+  return quickDecimal(text, 0xff, start, end);
+}
+
+function writeHostU32(value: number, out: Buffer, at: number): void {
+  if (hostIsLittleEndian) out.writeUInt32LE(value, at);
+  else out.writeUInt32BE(value, at);
+}
+
+/** Host-order u32 types (nft's integer, mark, iface_index): decimal text quickly, the rest fully. */
+function hostU32Writer(name: string): RangeWriter {
+  return (text, start, end, out, at) => {
+    const value = quickDecimal(text, 0xffffffff, start, end);
+    if (value >= 0) writeHostU32(value, out, at);
+    else encodeDataValue(name, text.slice(start, end)).copy(out, at);
+  };
+}
+
 // The common types of large maps get allocation-free writers; the others (and any text the quick
 // parsers do not take, e.g. with spaces or an error to report) go through the full encoders.
-const QUICK_WRITERS: Readonly<Record<string, PartWriter>> = {
-  ipv4_addr: (text, out, at) => {
-    const value = quickIpv4(text);
+const QUICK_WRITERS: Readonly<Record<string, RangeWriter>> = {
+  ipv4_addr: (text, start, end, out, at) => {
+    const value = quickIpv4(text, start, end);
     if (value >= 0) out.writeUInt32BE(value, at);
-    else ipv4(text.trim()).copy(out, at);
+    else ipv4(text.slice(start, end).trim()).copy(out, at);
   },
-  inet_service: (text, out, at) => {
-    const value = quickDecimal(text, 0xffff);
+  inet_service: (text, start, end, out, at) => {
+    const value = quickDecimal(text, 0xffff, start, end);
     if (value >= 0) out.writeUInt16BE(value, at);
-    else TYPES.inet_service!.encode(text.trim()).copy(out, at);
+    else TYPES.inet_service!.encode(text.slice(start, end).trim()).copy(out, at);
   },
-  inet_proto: (text, out, at) => {
-    const value = PROTOCOLS[text] ?? quickDecimal(text, 0xff);
+  inet_proto: (text, start, end, out, at) => {
+    const value = quickProtocol(text, start, end);
     if (value >= 0) out[at] = value;
-    else TYPES.inet_proto!.encode(text.trim()).copy(out, at);
+    else TYPES.inet_proto!.encode(text.slice(start, end).trim()).copy(out, at);
   },
+  integer: hostU32Writer('integer'),
+  mark: hostU32Writer('mark'),
+  iface_index: hostU32Writer('iface_index'),
 };
 
 const keyCodecs = new Map<string, KeyCodec>();
@@ -369,15 +405,22 @@ export function keyCodec(type: string): KeyCodec {
   let offset = 0;
   const parts = names.map((name) => {
     const natural = dataType(name).length;
-    const write: PartWriter =
-      QUICK_WRITERS[name] ?? ((text, out, at) => encodeDataValue(name, text).copy(out, at));
-    const part = { offset, length: natural, write };
+    const writeRange: RangeWriter =
+      QUICK_WRITERS[name] ??
+      ((text, start, end, out, at) => encodeDataValue(name, text.slice(start, end)).copy(out, at));
+    const write: PartWriter = (text, out, at) => writeRange(text, 0, text.length, out, at);
+    const part = { offset, length: natural, write, writeRange };
     offset += names.length === 1 ? natural : concatPartLength(natural);
     return part;
   });
   codec = { type, length: offset, parts };
   if (keyCodecs.size < 256) keyCodecs.set(type, codec);
   return codec;
+}
+
+function zero(out: Buffer, at: number, length: number): void {
+  // A loop: Buffer.fill's argument checks cost more than the few bytes of a key.
+  for (let i = at; i < at + length; i++) out[i] = 0;
 }
 
 /** encodeKey's bytes written at `at` of `out` (codec.length bytes, padding zeroed). */
@@ -388,10 +431,38 @@ export function writeKey(codec: KeyCodec, parts: readonly string[], out: Buffer,
       parts,
       `has ${parts.length} parts, the type ${codec.parts.length}`,
     );
-  out.fill(0, at, at + codec.length);
+  zero(out, at, codec.length);
   for (let i = 0; i < parts.length; i++) {
     const part = codec.parts[i]!;
     part.write(parts[i] as string, out, at + part.offset);
+  }
+}
+
+/** Separator of a key text's parts (`parts.join(' . ')`). */
+const PART_SEPARATOR = ' . ';
+
+/**
+ * writeKey of `text.split(' . ')`, parsing the parts where they are in the text: a table's
+ * elements reach the encoder as text, and a key array per element was most of their garbage.
+ */
+export function writeKeyText(codec: KeyCodec, text: string, out: Buffer, at: number): void {
+  zero(out, at, codec.length);
+  const parts = codec.parts;
+  let start = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const last = i === parts.length - 1;
+    const end = last ? text.length : text.indexOf(PART_SEPARATOR, start);
+    if (end < 0 || (last && text.includes(PART_SEPARATOR, start))) {
+      const found = text.split(PART_SEPARATOR);
+      throw new InvalidFieldError(
+        `nft key of type ${codec.type}`,
+        found,
+        `has ${found.length} parts, the type ${parts.length}`,
+      );
+    }
+    const part = parts[i]!;
+    part.writeRange(text, start, end, out, at + part.offset);
+    start = end + PART_SEPARATOR.length;
   }
 }
 

@@ -41,6 +41,7 @@ import {
   NFTA_DATA_VERDICT,
   parseVerdict,
   writeKey,
+  writeKeyText,
 } from './data-types';
 import { nftMessageType } from './message';
 import { newRuleBatch, typeofToType } from './rule/compile-rule';
@@ -49,7 +50,14 @@ import type { BatchItem } from './session';
 import { dataTypeNamed, declareSetType } from './set-types';
 import { parseNftTime } from './time';
 import { typeofRecord } from './typeof-udata';
-import { ByteOrder, COMMENT_LENGTH_MAX, commentUdata, SetUdata, UdataWriter } from './userdata';
+import {
+  ByteOrder,
+  COMMENT_LENGTH_MAX,
+  commentUdata,
+  SetUdata,
+  UDATA_COMMENT,
+  UdataWriter,
+} from './userdata';
 
 /** nft's expression type number of a concatenation, recorded in a concatenated set's udata. */
 const EXPR_CONCAT = 13;
@@ -105,6 +113,7 @@ class Encoder {
   private readonly family: number;
   private nextSetId: number;
   private readonly ruleBatch = newRuleBatch();
+  private list: AttributeWriter | undefined;
   /** Verdict map values by text (kube-proxy's maps repeat a few hundred verdicts many times). */
   private readonly verdicts = new Map<string, Buffer>();
 
@@ -400,7 +409,44 @@ class Encoder {
   }
 
   private elements(verb: NftVerb, elements: readonly NftElement[], firstIndex: number): void {
-    const container = checkName('element set', (elements[0] as NftElement).container);
+    const run = this.startRun(verb, (elements[0] as NftElement).container, firstIndex);
+    for (let offset = 0; offset < elements.length; offset++) {
+      const element = elements[offset] as NftElement;
+      this.runElement(run, element.key, element.value, element.comment, element.timeout, firstIndex + offset);
+    }
+    this.flushRun(run, firstIndex + elements.length);
+  }
+
+  /**
+   * Elements given as text (IncrementalNftTable.forEachElementText), added after the operations:
+   * one run of NEWSETELEM messages per container, each element written straight from its key
+   * and value text. Their operation index is `index` (one past the last operation).
+   */
+  elementTexts(source: NftElementTextSource, index: number): void {
+    let run: ElementRun | undefined;
+    source((container, key, value, comment, timeout) => {
+      if (run?.container !== container) {
+        if (run) this.flushRun(run, index);
+        run = this.startRun('add', container, index);
+      }
+      this.runElement(run, key, value === '' ? undefined : value, comment, timeout, index);
+    });
+    if (run) this.flushRun(run, index);
+  }
+
+  /**
+   * The one buffer element lists are written into, emptied for each run: it grows to a
+   * message's size once per batch instead of a 60 KiB buffer per run (a diff's few elements
+   * took two, and so much external memory per sync brought on garbage collections).
+   */
+  private elementList(): AttributeWriter {
+    this.list ??= new AttributeWriter(1024);
+    this.list.truncate(0);
+    return this.list;
+  }
+
+  private startRun(verb: NftVerb, name: string, firstIndex: number): ElementRun {
+    const container = checkName('element set', name);
     const set = this.knownSet(verb, container);
     if (set.flags & NftSetFlag.INTERVAL)
       throw new InvalidFieldError(
@@ -417,47 +463,68 @@ class Encoder {
     else if (verb === 'destroy') msg = NftMsg.DESTROYSETELEM;
     else throw new InvalidFieldError(`element of ${container}`, verb, 'is not an element operation');
     const withValue = msg === NftMsg.NEWSETELEM;
-    let list = new AttributeWriter(ELEMENTS_PER_MESSAGE_BYTES + 1024);
-    let first = firstIndex;
-    let count = 0;
-    let shownKeys: string[] = [];
-    const flush = (index: number) => {
-      if (list.length === 0) return;
-      const w = new AttributeWriter(list.length + 256)
-        .string(NftaSetElemList.TABLE, this.ctx.table)
-        .string(NftaSetElemList.SET, container);
-      if (set.setId !== undefined) w.u32(NftaSetElemList.SET_ID, set.setId);
-      w.nestedBytes(NftaSetElemList.ELEMENTS, list.toBuffer());
-      const shown = count > 3 ? `${shownKeys.join(', ')}, … (${count})` : shownKeys.join(', ');
-      this.push(msg, flags, w, `${this.prefix(verb, 'element', container)} { ${shown} }`, first);
-      list = new AttributeWriter(ELEMENTS_PER_MESSAGE_BYTES + 1024);
-      count = 0;
-      shownKeys = [];
-      first = index;
+    return {
+      verb,
+      container,
+      set,
+      msg,
+      flags,
+      withValue,
+      codecs: this.setCodecs(set, withValue),
+      list: this.elementList(),
+      first: firstIndex,
+      count: 0,
+      shownKeys: [],
     };
-    const codecs = this.setCodecs(set, withValue);
-    for (let offset = 0; offset < elements.length; offset++) {
-      const element = elements[offset] as NftElement;
-      const before = list.length;
-      this.element(list, set, codecs, element, withValue);
-      if (list.length > ELEMENTS_PER_MESSAGE_BYTES && before > 0) {
-        // This element overflows the message: it starts the next one instead.
-        const moved = Buffer.from(list.toBuffer().subarray(before));
-        list.truncate(before);
-        flush(firstIndex + offset);
-        list.raw(moved);
-      }
-      if (count < 3) shownKeys.push(element.key.join(' . '));
-      count++;
+  }
+
+  /** One element appended to the run's message; a message that would overflow is sent first. */
+  private runElement(
+    run: ElementRun,
+    key: readonly string[] | string,
+    value: readonly string[] | string | undefined,
+    comment: string | undefined,
+    timeout: string | undefined,
+    index: number,
+  ): void {
+    const before = run.list.length;
+    this.element(run, key, value, comment, timeout);
+    if (run.list.length > ELEMENTS_PER_MESSAGE_BYTES && before > 0) {
+      // This element overflows the message: it starts the next one instead.
+      const moved = Buffer.from(run.list.toBuffer().subarray(before));
+      run.list.truncate(before);
+      this.flushRun(run, index);
+      run.list.raw(moved);
     }
-    flush(firstIndex + elements.length);
+    if (run.count < 3) run.shownKeys.push(typeof key === 'string' ? key : key.join(' . '));
+    run.count++;
+  }
+
+  /** The run's elements so far as one message; the next message's operations start at `index`. */
+  private flushRun(run: ElementRun, index: number): void {
+    if (run.list.length === 0) return;
+    const w = new AttributeWriter(run.list.length + 256)
+      .string(NftaSetElemList.TABLE, this.ctx.table)
+      .string(NftaSetElemList.SET, run.container);
+    if (run.set.setId !== undefined) w.u32(NftaSetElemList.SET_ID, run.set.setId);
+    w.nestedBytes(NftaSetElemList.ELEMENTS, run.list.toBuffer());
+    const shown = run.count > 3 ? `${run.shownKeys.join(', ')}, … (${run.count})` : run.shownKeys.join(', ');
+    this.push(
+      run.msg,
+      run.flags,
+      w,
+      `${this.prefix(run.verb, 'element', run.container)} { ${shown} }`,
+      run.first,
+    );
+    // The message holds a copy: the list's buffer is written over by the next elements.
+    run.list.truncate(0);
+    run.count = 0;
+    run.shownKeys = [];
+    run.first = index;
   }
 
   /** The set's key and value codecs, resolved once per run of elements. */
-  private setCodecs(
-    set: KnownSet,
-    withValue: boolean,
-  ): { key: KeyCodec; value: KeyCodec | 'verdict' | undefined } {
+  private setCodecs(set: KnownSet, withValue: boolean): ElementCodecs {
     const valueType = set.kind === 'map' && withValue ? (set.valueTypeNames ?? '') : undefined;
     return {
       key: keyCodec(set.keyTypeNames),
@@ -471,9 +538,10 @@ class Encoder {
   }
 
   /** A verdict map value's NFTA_DATA_VERDICT payload, parsed once per distinct text. */
-  private verdictPayload(parts: readonly string[]): Buffer {
-    if (parts.length !== 1) throw new InvalidFieldError('nft verdict value', parts, 'must be one verdict');
-    const text = parts[0] as string;
+  private verdictPayload(parts: readonly string[] | string): Buffer {
+    if (typeof parts !== 'string' && parts.length !== 1)
+      throw new InvalidFieldError('nft verdict value', parts, 'must be one verdict');
+    const text = typeof parts === 'string' ? parts : (parts[0] as string);
     let payload = this.verdicts.get(text);
     if (!payload) {
       payload = encodeVerdict(parseVerdict(text));
@@ -482,53 +550,59 @@ class Encoder {
     return payload;
   }
 
-  /** One NFTA_LIST_ELEM appended to `list`, written in place. */
+  /** One NFTA_LIST_ELEM appended to the run's list, written in place (key and value as parts or text). */
   private element(
-    list: AttributeWriter,
-    set: KnownSet,
-    codecs: { key: KeyCodec; value: KeyCodec | 'verdict' | undefined },
-    element: NftElement,
-    withValue: boolean,
+    run: ElementRun,
+    key: readonly string[] | string,
+    value: readonly string[] | string | undefined,
+    comment: string | undefined,
+    timeout: string | undefined,
   ): void {
-    const field = `element of ${set.kind} ${set.name}`;
-    list.nested(NftaList.ELEM, (e) => {
-      e.nested(NftaSetElem.KEY, (k) =>
-        k.fill(NFTA_DATA_VALUE, codecs.key.length, (out, at) => writeKey(codecs.key, element.key, out, at)),
-      );
-      if (withValue && set.kind === 'map') {
-        const value = element.value;
-        if (!value || value.length === 0)
-          throw new InvalidFieldError(
-            `${field} ${element.key.join(' . ')}`,
-            element.value,
-            'a map element needs a value',
-          );
-        const valueCodec = codecs.value;
-        if (valueCodec === 'verdict')
-          e.nested(NftaSetElem.DATA, (d) => d.nestedBytes(NFTA_DATA_VERDICT, this.verdictPayload(value)));
-        else if (valueCodec)
-          e.nested(NftaSetElem.DATA, (d) =>
-            d.fill(NFTA_DATA_VALUE, valueCodec.length, (out, at) => writeKey(valueCodec, value, out, at)),
-          );
-      } else if (withValue && element.value !== undefined && element.value.length > 0) {
+    const { list, set, codecs, withValue } = run;
+    const keyCodec = codecs.key;
+    const elem = list.open(NftaList.ELEM);
+    const keyNest = list.open(NftaSetElem.KEY);
+    const keyAt = list.reserveAttribute(NFTA_DATA_VALUE, keyCodec.length);
+    if (typeof key === 'string') writeKeyText(keyCodec, key, list.bytesView, keyAt);
+    else writeKey(keyCodec, key, list.bytesView, keyAt);
+    list.close(keyNest, NftaSetElem.KEY);
+    if (withValue && set.kind === 'map') {
+      if (value === undefined || value.length === 0)
         throw new InvalidFieldError(
-          `${field} ${element.key.join(' . ')}`,
-          element.value,
-          'set elements take no value',
+          `${elementField(set)} ${keyText(key)}`,
+          value,
+          'a map element needs a value',
         );
+      const valueCodec = codecs.value;
+      if (valueCodec === 'verdict') {
+        const data = list.open(NftaSetElem.DATA);
+        list.nestedBytes(NFTA_DATA_VERDICT, this.verdictPayload(value));
+        list.close(data, NftaSetElem.DATA);
+      } else if (valueCodec) {
+        const data = list.open(NftaSetElem.DATA);
+        const valueAt = list.reserveAttribute(NFTA_DATA_VALUE, valueCodec.length);
+        if (typeof value === 'string') writeKeyText(valueCodec, value, list.bytesView, valueAt);
+        else writeKey(valueCodec, value, list.bytesView, valueAt);
+        list.close(data, NftaSetElem.DATA);
       }
-      if (withValue && element.timeout !== undefined) {
-        if (!(set.flags & NftSetFlag.TIMEOUT))
-          throw new InvalidFieldError(
-            `${field} timeout`,
-            element.timeout,
-            'needs a set with the timeout flag',
-          );
-        e.u64(NftaSetElem.TIMEOUT, parseNftTime(`${field} timeout`, element.timeout));
-      }
-      const udata = withValue ? commentUdata(`${field} comment`, element.comment) : undefined;
-      if (udata) e.bytes(NftaSetElem.USERDATA, udata);
-    });
+    } else if (withValue && value !== undefined && value.length > 0) {
+      throw new InvalidFieldError(
+        `${elementField(set)} ${keyText(key)}`,
+        value,
+        'set elements take no value',
+      );
+    }
+    if (withValue && timeout !== undefined) {
+      if (!(set.flags & NftSetFlag.TIMEOUT))
+        throw new InvalidFieldError(
+          `${elementField(set)} timeout`,
+          timeout,
+          'needs a set with the timeout flag',
+        );
+      list.u64(NftaSetElem.TIMEOUT, parseNftTime(`${elementField(set)} timeout`, timeout));
+    }
+    if (withValue && comment !== undefined) writeCommentUdata(list, NftaSetElem.USERDATA, set, comment);
+    list.close(elem, NftaList.ELEM);
   }
 
   private rule(verb: NftVerb, rule: NftRule, index: number) {
@@ -643,14 +717,75 @@ class Encoder {
   }
 }
 
-/** Encode a transaction's operations on `ctx.family ctx.table`; `ctx.sets` is updated. */
+/**
+ * Encode a transaction's operations on `ctx.family ctx.table`; `ctx.sets` is updated. Elements
+ * given as text (`elementTexts`, a table's full contents) are added after the operations.
+ */
 export function encodeOperations(
   operations: readonly NftOperation[],
   ctx: EncodeContext,
+  elementTexts?: NftElementTextSource,
 ): { items: EncodedItem[]; nextSetId: number } {
   const encoder = new Encoder(ctx);
   const items = encoder.encode(operations);
+  if (elementTexts) encoder.elementTexts(elementTexts, operations.length);
   return { items, nextSetId: encoder.setIdCursor };
+}
+
+/**
+ * Elements as text: calls `visit` once per element, container by container (all of one
+ * container's elements in a row). `key` and `value` are the parts joined by ` . ` (value '' for
+ * set elements). IncrementalNftTable.forEachElementText is one.
+ */
+export type NftElementTextSource = (
+  visit: (
+    container: string,
+    key: string,
+    value: string,
+    comment: string | undefined,
+    timeout: string | undefined,
+  ) => void,
+) => void;
+
+interface ElementCodecs {
+  key: KeyCodec;
+  value: KeyCodec | 'verdict' | undefined;
+}
+
+/** The element messages being written for one run of element operations on one set. */
+interface ElementRun {
+  readonly verb: NftVerb;
+  readonly container: string;
+  readonly set: KnownSet;
+  readonly msg: number;
+  readonly flags: number;
+  readonly withValue: boolean;
+  readonly codecs: ElementCodecs;
+  readonly list: AttributeWriter;
+  first: number;
+  count: number;
+  shownKeys: string[];
+}
+
+/** How errors name an element's field: `element of map service-ips`. */
+const elementField = (set: KnownSet) => `element of ${set.kind} ${set.name}`;
+const keyText = (key: readonly string[] | string) => (typeof key === 'string' ? key : key.join(' . '));
+
+/** An element comment's udata blob (commentUdata's bytes) written as attribute `type` in place. */
+function writeCommentUdata(w: AttributeWriter, type: number, set: KnownSet, comment: string): void {
+  const length = Buffer.byteLength(comment);
+  if (length > COMMENT_LENGTH_MAX)
+    throw new InvalidFieldError(
+      `${elementField(set)} comment`,
+      comment,
+      `is longer than ${COMMENT_LENGTH_MAX} bytes`,
+    );
+  const at = w.reserveAttribute(type, length + 3);
+  const out = w.bytesView;
+  out[at] = UDATA_COMMENT;
+  out[at + 1] = length + 1;
+  out.write(comment, at + 2, length, 'utf8');
+  out[at + 2 + length] = 0;
 }
 
 /** KEYBYTEORDER/DATABYTEORDER nft records: the type's byte order, none for concatenations and verdicts. */

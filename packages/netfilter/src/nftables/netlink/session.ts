@@ -26,7 +26,7 @@ export interface BatchOutcome {
   errors: (number | undefined)[];
   /** An error the kernel reported for the batch as a whole (its BEGIN/END message). */
   batchErrno?: number;
-  /** Did every item get an ACK (NLM_F_ACK was affordable for this batch's size)? */
+  /** Did every item ask for an ACK (`ackEach`, and affordable for this batch's size)? */
   acknowledged: boolean;
 }
 
@@ -43,9 +43,11 @@ interface Waiter {
  *
  * A batch datagram is followed by a separate NOOP with NLM_F_ACK. The kernel processes each
  * sendmsg completely (the batch is committed or aborted, every reply queued) before it reads the
- * next, so the NOOP's ACK arriving means every reply of the batch has arrived. Items carry
- * NLM_F_ACK when the socket's buffer can hold one ACK per item; bigger batches rely on the kernel
- * reporting every failing message whether or not it asked for an ACK.
+ * next, so the NOOP's ACK arriving means every reply of the batch has arrived. Items ask for no
+ * ACK: nfnetlink reports every failing message of a batch whether or not it asked for one (and
+ * a failed commit on the batch's BEGIN), so per-item ACKs only added a reply to read per message
+ * (a one-endpoint change: 5 replies instead of 1). `ackEach` asks for them where the socket's
+ * buffer can hold one per item.
  */
 export class NfnetlinkSession {
   private seq: number;
@@ -148,9 +150,12 @@ export class NfnetlinkSession {
     return (await this.channel.fitDatagram?.(bytes)) ?? false;
   }
 
-  batch(items: readonly BatchItem[], options: { commit: boolean } = { commit: true }): Promise<BatchOutcome> {
+  batch(
+    items: readonly BatchItem[],
+    options: { commit: boolean; ackEach?: boolean } = { commit: true },
+  ): Promise<BatchOutcome> {
     return this.serialize(async () => {
-      const ack = items.length <= this.channel.ackCapacity;
+      const ack = options.ackEach === true && items.length <= this.channel.ackCapacity;
       const begin = this.nextSeq();
       const { datagram, end } = this.encodeBatch(items, begin, ack, options.commit);
       const barrier = this.nextSeq();
