@@ -1,4 +1,13 @@
 // Node and pod statistics for /stats/summary and the eviction manager.
+export {
+  type CgroupFileReader,
+  type CgroupIODevice,
+  type CgroupV2Sample,
+  parseFlatKeyed,
+  parseIoStat,
+  parsePressure,
+  readCgroupV2Stats,
+} from '../stats/cgroup-v2-stats';
 export { CpuRateTracker } from '../stats/cpu-rate';
 export type { CriStatsSource } from '../stats/cri-stats-source';
 export { directoryUsage, fsStatsFromStatfs } from '../stats/fs-usage';
