@@ -13,7 +13,10 @@ import type { Pod } from '../../../src/api/pod-types';
 import { detectCgroupFilesystem } from '../../../src/cgroups/cgroup-filesystem';
 import { PodCgroupManager } from '../../../src/cgroups/pod-cgroup-manager';
 import { readPodCgroupConfig, resizePodCgroup } from '../../../src/cgroups/pod-cgroup-resize';
+import { signalObservations } from '../../../src/eviction/signal-observations';
 import { readCgroupV2Stats } from '../../../src/stats/cgroup-v2-stats';
+import { type HostSources, systemHostSources } from '../../../src/stats/host-sources';
+import { HostNodeStatsProvider } from '../../../src/stats/node-stats-provider';
 
 const mountRoot = '/sys/fs/cgroup';
 const speed = Number(process.env.NODEAGENT_VM_SPEED_FACTOR ?? '1') || 1;
@@ -212,6 +215,35 @@ async function main() {
       cpuQuotaUs: 50_000,
       cpuPeriodUs: 100_000,
     }),
+  };
+
+  // The node's memory as the summary and eviction's memory.available see it on v2, from the very
+  // /proc/meminfo and root memory.stat texts the provider read (kept by a recording source).
+  const real = systemHostSources();
+  const seenFiles: Record<string, string> = {};
+  const recording: HostSources = {
+    ...real,
+    readProc: async (path) => {
+      const text = await real.readProc(path);
+      seenFiles[path] = text;
+      return text;
+    },
+    readCgroupRoot: async (file) => {
+      const text = await (real.readCgroupRoot?.(file) ?? Promise.reject(new Error('no cgroup root')));
+      seenFiles[`cgroup:${file}`] = text;
+      return text;
+    },
+  };
+  const node = await new HostNodeStatsProvider({
+    nodeName: 'vm',
+    rootDir: '/tmp',
+    sources: recording,
+  }).nodeStats();
+  r.node = {
+    memory: node.memory,
+    memoryAvailableSignal: signalObservations({ node, pods: [] }).get('memory.available'),
+    meminfo: seenFiles.meminfo,
+    rootMemoryStat: seenFiles['cgroup:memory.stat'],
   };
 
   // Removal on the real cgroupfs: a pod cgroup (rmdir, children first), then the whole root once

@@ -241,6 +241,27 @@ describe('the kubelet on a cgroup v2 kernel (micro-VM)', () => {
     expect(down.app).toEqual({ 'memory.max': String(192 * MiB), 'cpu.max': '50000 100000' });
   });
 
+  it("derives the node's memory and eviction's memory.available from the root cgroup, as upstream on v2", () => {
+    const { memory, memoryAvailableSignal, meminfo, rootMemoryStat } = r.node;
+    const kB = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(meminfo)![1]) * 1024;
+    const root = keyed(rootMemoryStat);
+    // The root cgroup has no memory.current: usage is its memory.stat anon + file.
+    const usage = root.anon! + root.file!;
+    const workingSet = usage - root.inactive_file!;
+    expect(memory).toMatchObject({
+      usageBytes: usage,
+      workingSetBytes: workingSet,
+      availableBytes: kB('MemTotal') - workingSet,
+    });
+    expect(memoryAvailableSignal).toEqual({
+      available: kB('MemTotal') - workingSet,
+      capacity: kB('MemTotal'),
+    });
+    // Kernel memory (slab, page tables…) is outside anon + file: /proc/meminfo's MemTotal − MemFree is more.
+    expect(kB('MemTotal') - kB('MemFree')).toBeGreaterThan(usage);
+  });
+
   it('removes a pod cgroup and then the whole private root from the real cgroupfs', () => {
     expect(r.bestEffortGone).toBe(true);
     expect(r.rootGone).toBe(true);
