@@ -135,6 +135,28 @@ async function main() {
   );
   r.podUids = (await manager.podUids()).sort();
 
+  // The systemd driver's naming on the same kernel (slices written as directories, not over D-Bus),
+  // under its own root slice: a guaranteed pod, then its removal and the root's.
+  const sliceRoot = `nacg${process.pid}.slice`;
+  const systemd = new PodCgroupManager({
+    fs,
+    cgroupDriver: 'systemd',
+    cgroupRoot: sliceRoot,
+    podPidsLimit: 100,
+  });
+  await systemd.start();
+  const slicePath = systemd.podCgroupPath(pods.guaranteed);
+  r.systemd = {
+    sliceRoot,
+    parent: await systemd.ensurePod(pods.guaranteed),
+    path: slicePath,
+    kernel: rawFiles(slicePath, limitFiles),
+  };
+  await systemd.removePod(pods.guaranteed.metadata.uid ?? '');
+  (r.systemd as Record<string, unknown>).podGone = !existsSync(join(mountRoot, slicePath));
+  await fs.remove(`/${sliceRoot}`);
+  (r.systemd as Record<string, unknown>).rootGone = !existsSync(join(mountRoot, sliceRoot));
+
   // Processes in the work pod: `app` holds 24 MiB of anonymous memory and stops itself; `io`
   // (memory.max 8 MiB, so its page cache is reclaimed: memory pressure) writes 4 MiB straight to
   // a RAM disk, reads a loop device with O_DIRECT (waits on I/O: io pressure), and runs two busy

@@ -147,6 +147,22 @@ describe('the kubelet on a cgroup v2 kernel (micro-VM)', () => {
     ]);
   });
 
+  it('names the same pod as nested slices with the systemd driver, with the same limits', () => {
+    const { sliceRoot, parent, path, kernel, podGone, rootGone } = r.systemd;
+    const prefix = sliceRoot.replace(/\.slice$/, '');
+    const pod = `${prefix}-kubepods-podguaranteed_0000_4000_8000_cg2.slice`;
+    expect(parent).toBe(pod);
+    expect(path).toBe(`/${sliceRoot}/${prefix}-kubepods.slice/${pod}`);
+    expect(kernel).toMatchObject({
+      'cpu.weight': '20',
+      'cpu.max': '50000 100000',
+      'memory.max': String(64 * MiB),
+      'pids.max': '100',
+    });
+    expect(podGone).toBe(true);
+    expect(rootGone).toBe(true);
+  });
+
   it('reads the pod limits back from the kernel files (shares from cpu.weight as upstream)', () => {
     const shares = { guaranteed: 500, work: 237, requestsOnly: 80, bestEffort: 2 };
     for (const [key, want] of Object.entries(shares)) {
