@@ -94,8 +94,9 @@ export class CgroupV2Filesystem implements CgroupFilesystem {
   /**
    * Delegates every controller the root offers to dir's children, as upstream's libcontainer
    * does for each ancestor it creates: all at once, else one at a time, since a single
-   * controller the parent lacks (a hybrid host's v1 hierarchy holding it) fails the whole write
-   * and would leave cpu and memory off too. Failures are left for the limit writes to report.
+   * controller the kernel refuses there (one the parent lacks, cpu beside realtime tasks…) fails
+   * the whole write and would leave cpu and memory off too. Failures are left for the limit
+   * writes to report.
    */
   private async delegate(dir: string): Promise<void> {
     const controllers = await this.controllers();
