@@ -1,7 +1,6 @@
 import { InvalidConfigError } from '@nodeagent/kubelet';
 import { isCodedError } from '@nodeagent/primitives';
 import { CommandLineError } from './command-line-errors';
-import { StartupRefusedError } from './startup-checks';
 
 /**
  * Reports why the kubelet did not start, as upstream's cli.Run does (`Error: …`, exit 1): one line
@@ -17,8 +16,6 @@ export function reportStartError(error: unknown, verbosity: number, write: (line
     // A flag's bad value is a command-line error; a field's, the configuration's.
     for (const cause of causes)
       write(`Error: ${cause.field.startsWith('-') ? '' : 'invalid configuration: '}${cause.message}\n`);
-  } else if (error instanceof StartupRefusedError) {
-    write(`Error: failed to run Kubelet: ${error.message}\n`);
   } else if (isCodedError(error)) {
     write(`Error: ${error.message}\n`);
   } else {

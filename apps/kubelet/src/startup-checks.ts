@@ -2,12 +2,20 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { type KubeletConfiguration, KubeletError, type KubeletLogger } from '@nodeagent/kubelet';
 import { detectCgroupFilesystem } from '@nodeagent/kubelet/cgroups';
 
-/** The kubelet refuses to start on this host as configured (swap on, cgroup v1…). */
+/**
+ * The kubelet refuses to start on this host as configured (swap on, cgroup v1…). Its message is
+ * the line upstream prints, which names the stage that refused (`failed to run Kubelet`, or
+ * `failed to validate kubelet configuration` for checks upstream makes while validating).
+ */
 export class StartupRefusedError extends KubeletError {
-  constructor(field: string, value: unknown, reason: string) {
-    super('STARTUP_REFUSED', field, value, reason);
+  constructor(field: string, value: unknown, reason: string, stage = 'failed to run Kubelet') {
+    super('STARTUP_REFUSED', field, value, reason, `${stage}: ${reason}`);
   }
 }
+
+/** Upstream v1.35+'s refusal of a cgroup v1 host (validateKubeletOSConfiguration). */
+export const cgroupV1RefusedReason =
+  'kubelet is configured to not run on a host using cgroup v1. cgroup v1 support is unsupported and will be removed in a future release';
 
 /** The active swap devices listed in /proc/swaps (its header line dropped). */
 export function activeSwaps(procSwaps: string): string[] {
@@ -35,13 +43,18 @@ export async function checkSwap(
   }
 }
 
-/** failCgroupV1: upstream refuses to start on a cgroup v1 host when it is set. */
+/**
+ * failCgroupV1: upstream refuses to start on a cgroup v1 host when it is set. The check is part of
+ * upstream's configuration validation, whose error wraps it with the (empty) TypeMeta of the
+ * internal configuration as `path`; the line here is the one upstream prints.
+ */
 export function checkCgroupVersion(failCgroupV1: boolean, cgroupVersion: 1 | 2): void {
   if (failCgroupV1 && cgroupVersion === 1) {
     throw new StartupRefusedError(
       'failCgroupV1',
       true,
-      'kubelet is configured to not run on a host using cgroup v1. cgroup v1 support is in maintenance mode',
+      `${cgroupV1RefusedReason}, path: &TypeMeta{Kind:,APIVersion:,}`,
+      'failed to validate kubelet configuration, error',
     );
   }
 }

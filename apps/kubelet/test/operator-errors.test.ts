@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { detectCgroupFilesystem } from '@nodeagent/kubelet/cgroups';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareKubelet } from '../src/kubelet-command';
 import { cli, node, nodeArgs } from './binary-harness';
@@ -23,6 +24,11 @@ beforeAll(async () => {
   await writeFile(
     join(dir, 'ok.yaml'),
     `${header}failSwapOn: false\nfailCgroupV1: false\ncgroupsPerQOS: false\nenforceNodeAllocatable: []\n`,
+  );
+  // failCgroupV1 left at its default (true since upstream v1.35).
+  await writeFile(
+    join(dir, 'cgroup-default.yaml'),
+    `${header}failSwapOn: false\ncgroupsPerQOS: false\nenforceNodeAllocatable: []\n`,
   );
 });
 afterAll(async () => {
@@ -242,5 +248,24 @@ describe('operator errors, from the binary', { timeout: 120_000 }, () => {
     const last = kubeconfig.stderr.trimEnd().split('\n').at(-1)!;
     expect(last).toMatch(/^Error: .*kubeconfig.*nope\.kubeconfig: no such file or directory/);
     expect(kubeconfig.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('refuses a cgroup v1 host with failCgroupV1 at its default, as upstream v1.35+; runs past it on v2', async () => {
+    const hostVersion = (await detectCgroupFilesystem()).version;
+    const started = await run([
+      '--config',
+      join(dir, 'cgroup-default.yaml'),
+      '--kubeconfig',
+      join(dir, 'nope.kubeconfig'),
+      `--root-dir=${join(dir, 'root')}`,
+      `--container-runtime-endpoint=unix://${join(dir, 'none.sock')}`,
+    ]);
+    expect(started.code).toBe(1);
+    const refusal =
+      'Error: failed to validate kubelet configuration, error: kubelet is configured to not run on a host using cgroup v1. cgroup v1 support is unsupported and will be removed in a future release, path: &TypeMeta{Kind:,APIVersion:,}';
+    const last = started.stderr.trimEnd().split('\n').at(-1);
+    // On a v2 host the check passes and the missing kubeconfig is what stops it.
+    if (hostVersion === 1) expect(last).toBe(refusal);
+    else expect(last).toMatch(/^Error: .*kubeconfig.*nope\.kubeconfig: no such file or directory/);
   });
 });

@@ -17,7 +17,7 @@ import type { HostSources, StatFsFigures } from '../src/stats/host-sources';
 import { HostNodeStatsProvider } from '../src/stats/node-stats-provider';
 import { assemblePodStats } from '../src/stats/pod-stats-assembly';
 import { cpuUsageCoreNanoSeconds } from '../src/stats/proc-cpu';
-import { nodeMemoryFromMeminfo } from '../src/stats/proc-meminfo';
+import { nodeMemoryFromCgroupV2Root, nodeMemoryFromMeminfo } from '../src/stats/proc-meminfo';
 import { parseNetDev } from '../src/stats/proc-net-dev';
 import { StatsSourceError } from '../src/stats/stats-errors';
 import { CriSummaryProvider } from '../src/stats/summary-provider';
@@ -130,6 +130,31 @@ describe('node figures from /proc', () => {
       availableBytes: 4000000 * 1024,
     });
     expect(() => nodeMemoryFromMeminfo('garbage')).toThrow(StatsSourceError);
+  });
+
+  it('on cgroup v2 takes usage from the root memory.stat (anon + file), as libcontainer for cAdvisor', async () => {
+    const rootStat = 'anon 1000000000\nfile 2000000000\ninactive_file 500000000\nslab 99\n';
+    const v2 = {
+      totalBytes: 8000000 * 1024,
+      usageBytes: 3e9,
+      workingSetBytes: 2.5e9,
+      availableBytes: 8000000 * 1024 - 2.5e9,
+    };
+    expect(nodeMemoryFromCgroupV2Root(meminfo, rootStat)).toEqual(v2);
+    expect(() => nodeMemoryFromCgroupV2Root(meminfo, 'slab 1\n')).toThrow(/anon\/file/);
+    const provider = (readCgroupRoot: (file: string) => Promise<string>) =>
+      new HostNodeStatsProvider({
+        nodeName: 'n',
+        rootDir: '/',
+        sources: { ...fakeProc(procFiles(1)), readCgroupRoot },
+      });
+    const onV2 = await provider(async (file) => (file === 'memory.stat' ? rootStat : '')).nodeStats();
+    expect(onV2.memory).toMatchObject({ usageBytes: v2.usageBytes, availableBytes: v2.availableBytes });
+    // A v1 host has no memory.stat at the mount root: /proc/meminfo as before.
+    const onV1 = await provider(async () => {
+      throw new Error('ENOENT');
+    }).nodeStats();
+    expect(onV1.memory?.availableBytes).toBe(4000000 * 1024);
   });
 
   it('counts busy cpu ticks only, and reads network, task limits and counts', () => {

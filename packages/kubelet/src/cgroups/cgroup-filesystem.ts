@@ -79,14 +79,42 @@ async function removeTree(dir: string): Promise<void> {
 /** cgroup v2: one tree; controllers must be enabled in every ancestor's cgroup.subtree_control. */
 export class CgroupV2Filesystem implements CgroupFilesystem {
   readonly version = 2 as const;
+  private rootControllers: Promise<string[]> | undefined;
   constructor(readonly mountRoot: string) {}
+
+  /** The controllers the hierarchy offers (the root's cgroup.controllers), read once. */
+  private controllers(): Promise<string[]> {
+    this.rootControllers ??= readFile(join(this.mountRoot, 'cgroup.controllers'), 'utf8').then(
+      (text) => text.split(/\s+/).filter((name) => name !== ''),
+      () => [],
+    );
+    return this.rootControllers;
+  }
+
+  /**
+   * Delegates every controller the root offers to dir's children, as upstream's libcontainer
+   * does for each ancestor it creates: all at once, else one at a time, since a single
+   * controller the kernel refuses there (one the parent lacks, cpu beside realtime tasks…) fails
+   * the whole write and would leave cpu and memory off too. Failures are left for the limit
+   * writes to report.
+   */
+  private async delegate(dir: string): Promise<void> {
+    const controllers = await this.controllers();
+    if (controllers.length === 0) return;
+    const all = controllers.map((name) => `+${name}`);
+    const wrote = await writeValue(dir, 'cgroup.subtree_control', all.join(' ')).then(
+      () => true,
+      () => false,
+    );
+    if (wrote) return;
+    for (const one of all) await writeValue(dir, 'cgroup.subtree_control', one).catch(() => undefined);
+  }
 
   async ensure(path: string, resources: CgroupResources = {}): Promise<void> {
     const parts = path.split('/').filter((part) => part !== '');
     let dir = this.mountRoot;
     for (const part of parts) {
-      // Delegate cpu, memory and pids to the children before descending.
-      await writeValue(dir, 'cgroup.subtree_control', '+cpu +memory +pids').catch(() => undefined);
+      await this.delegate(dir);
       dir = join(dir, part);
       await mkdir(dir, { recursive: true });
     }

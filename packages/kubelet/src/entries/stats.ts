@@ -1,4 +1,13 @@
 // Node and pod statistics for /stats/summary and the eviction manager.
+export {
+  type CgroupFileReader,
+  type CgroupIODevice,
+  type CgroupV2Sample,
+  parseFlatKeyed,
+  parseIoStat,
+  parsePressure,
+  readCgroupV2Stats,
+} from '../stats/cgroup-v2-stats';
 export { CpuRateTracker } from '../stats/cpu-rate';
 export type { CriStatsSource } from '../stats/cri-stats-source';
 export { directoryUsage, fsStatsFromStatfs } from '../stats/fs-usage';
@@ -11,7 +20,12 @@ export {
 } from '../stats/node-stats-provider';
 export { assemblePodStats, type DiskUsage, type PodStatsInputs } from '../stats/pod-stats-assembly';
 export { bootTimeMs, cpuUsageCoreNanoSeconds } from '../stats/proc-cpu';
-export { type NodeMemoryFigures, nodeMemoryFromMeminfo, parseMeminfo } from '../stats/proc-meminfo';
+export {
+  type NodeMemoryFigures,
+  nodeMemoryFromCgroupV2Root,
+  nodeMemoryFromMeminfo,
+  parseMeminfo,
+} from '../stats/proc-meminfo';
 export { nodeNetwork, parseNetDev } from '../stats/proc-net-dev';
 export { StatsSourceError } from '../stats/stats-errors';
 export {

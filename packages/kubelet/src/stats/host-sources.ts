@@ -19,12 +19,18 @@ export interface HostSources {
   readProc(relativePath: string): Promise<string>;
   /** statfs(2) of the filesystem holding `path`; rejects with the file system's error (e.g. ENOENT). */
   statfs(path: string): Promise<StatFsFigures>;
+  /**
+   * Reads a file of the root cgroup, e.g. readCgroupRoot('memory.stat'); it rejects where the file
+   * is not there (a cgroup v1 host has no memory.stat at the mount root). Absent: never read.
+   */
+  readCgroupRoot?(file: string): Promise<string>;
 }
 
-/** The real host: files under `procRoot` (default /proc) and Node's fs.statfs. */
-export function systemHostSources(procRoot = '/proc'): HostSources {
+/** The real host: files under `procRoot` (default /proc) and `cgroupRoot`, and Node's fs.statfs. */
+export function systemHostSources(procRoot = '/proc', cgroupRoot = '/sys/fs/cgroup'): HostSources {
   return {
     readProc: (relativePath) => readFile(`${procRoot}/${relativePath}`, 'utf8'),
+    readCgroupRoot: (file) => readFile(`${cgroupRoot}/${file}`, 'utf8'),
     statfs: async (path) => {
       const s = await statfs(path);
       return {

@@ -4,7 +4,7 @@ import { CpuRateTracker } from './cpu-rate';
 import { fsStatsFromStatfs } from './fs-usage';
 import { type HostSources, systemHostSources } from './host-sources';
 import { bootTimeMs, cpuUsageCoreNanoSeconds } from './proc-cpu';
-import { nodeMemoryFromMeminfo } from './proc-meminfo';
+import { nodeMemoryFromCgroupV2Root, nodeMemoryFromMeminfo } from './proc-meminfo';
 import { nodeNetwork, parseNetDev } from './proc-net-dev';
 import type { FsStats, NodeStats } from './summary-types';
 import { maxTasks, runningTasks } from './task-limits';
@@ -54,18 +54,24 @@ export class HostNodeStatsProvider implements NodeStatsProvider {
     const nowMs = this.clock.now();
     const time = sampleTime(nowMs);
     const read = (path: string) => this.sources.readProc(path);
-    const [meminfo, stat, uptime, netDev, pidMax, threadsMax, loadavg, rootFs, imageFs] = await Promise.all([
-      read('meminfo'),
-      read('stat'),
-      read('uptime'),
-      read('net/dev').catch(() => ''),
-      read('sys/kernel/pid_max'),
-      read('sys/kernel/threads-max'),
-      read('loadavg'),
-      this.sources.statfs(this.options.rootDir),
-      this.options.imageFs?.(),
-    ]);
-    const memory = nodeMemoryFromMeminfo(meminfo);
+    const [meminfo, rootMemoryStat, stat, uptime, netDev, pidMax, threadsMax, loadavg, rootFs, imageFs] =
+      await Promise.all([
+        read('meminfo'),
+        // Only a cgroup v2 root has memory.stat (v1 keeps it in the memory hierarchy's directory).
+        this.sources.readCgroupRoot?.('memory.stat').catch(() => undefined),
+        read('stat'),
+        read('uptime'),
+        read('net/dev').catch(() => ''),
+        read('sys/kernel/pid_max'),
+        read('sys/kernel/threads-max'),
+        read('loadavg'),
+        this.sources.statfs(this.options.rootDir),
+        this.options.imageFs?.(),
+      ]);
+    const memory =
+      rootMemoryStat === undefined
+        ? nodeMemoryFromMeminfo(meminfo)
+        : nodeMemoryFromCgroupV2Root(meminfo, rootMemoryStat);
     const usageCoreNanoSeconds = cpuUsageCoreNanoSeconds(stat);
     const network = nodeNetwork(parseNetDev(netDev));
     const node: NodeStats = {

@@ -1,10 +1,10 @@
 import { StatsSourceError } from './stats-errors';
 
-/** Node memory in bytes as {@link nodeMemoryFromMeminfo} derives it from /proc/meminfo. */
+/** Node memory in bytes, from /proc/meminfo ({@link nodeMemoryFromMeminfo}) or the v2 root cgroup ({@link nodeMemoryFromCgroupV2Root}). */
 export interface NodeMemoryFigures {
   /** MemTotal. */
   totalBytes: number;
-  /** MemTotal − MemFree: everything in use, page cache included. */
+  /** In use, page cache included: MemTotal − MemFree, or the v2 root cgroup's anon + file. */
   usageBytes: number;
   /** Usage minus inactive file pages (Inactive(file)). */
   workingSetBytes: number;
@@ -36,6 +36,35 @@ export function nodeMemoryFromMeminfo(text: string): NodeMemoryFigures {
   const usage = total - free;
   const inactiveFile = fields.get('Inactive(file)') ?? 0;
   const workingSet = Math.max(0, usage - inactiveFile);
+  return {
+    totalBytes: total,
+    usageBytes: usage,
+    workingSetBytes: workingSet,
+    availableBytes: total - workingSet,
+  };
+}
+
+/**
+ * Node memory on a cgroup v2 host, as upstream gets it from cAdvisor's root cgroup: the root has
+ * no memory.current, so usage is its memory.stat anon + file (libcontainer's root stats); the
+ * working set leaves out memory.stat inactive_file; available is MemTotal minus the working set.
+ * Kernel memory (slab, page tables) is in neither, unlike MemTotal − MemFree.
+ */
+export function nodeMemoryFromCgroupV2Root(meminfo: string, rootMemoryStat: string): NodeMemoryFigures {
+  const total = parseMeminfo(meminfo).get('MemTotal');
+  if (total === undefined)
+    throw new StatsSourceError('/proc/meminfo', meminfo.slice(0, 80), 'no MemTotal line');
+  const stat = new Map<string, number>();
+  for (const line of rootMemoryStat.split('\n')) {
+    const match = /^(\w+) (\d+)$/.exec(line.trim());
+    if (match) stat.set(match[1] as string, Number(match[2]));
+  }
+  const anon = stat.get('anon');
+  const file = stat.get('file');
+  if (anon === undefined || file === undefined)
+    throw new StatsSourceError('memory.stat', rootMemoryStat.slice(0, 80), 'no anon/file lines');
+  const usage = anon + file;
+  const workingSet = Math.max(0, usage - (stat.get('inactive_file') ?? 0));
   return {
     totalBytes: total,
     usageBytes: usage,

@@ -11,6 +11,28 @@ export interface CPUStats {
   usageNanoCores?: number;
   /** Cumulative CPU time since the object was created. */
   usageCoreNanoSeconds?: number;
+  /** CPU pressure stall information (cgroup v2 cpu.pressure). */
+  psi?: PSIStats;
+}
+
+/** One line of a cgroup v2 *.pressure file (upstream PSIData): averages in percent, total in microseconds. */
+export interface PSIData {
+  total: number;
+  avg10: number;
+  avg60: number;
+  avg300: number;
+}
+
+/** A resource's pressure stall information (upstream PSIStats): all tasks stalled, some stalled. */
+export interface PSIStats {
+  full: PSIData;
+  some: PSIData;
+}
+
+/** I/O of a node, pod or container at `time` (upstream IOStats): its pressure stall information. */
+export interface IOStats {
+  time: string;
+  psi?: PSIStats;
 }
 
 /** Memory use of a node, pod or container at `time`, in bytes (upstream MemoryStats). */
@@ -24,6 +46,8 @@ export interface MemoryStats {
   rssBytes?: number;
   pageFaults?: number;
   majorPageFaults?: number;
+  /** Memory pressure stall information (cgroup v2 memory.pressure). */
+  psi?: PSIStats;
 }
 
 /** One network interface's cumulative byte and error counters (upstream InterfaceStats). */
