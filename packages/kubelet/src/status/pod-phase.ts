@@ -1,8 +1,14 @@
 import { type ContainerStatus, isSidecar, type Pod, type PodPhase } from '../api/pod-types';
+import { containerShouldRestart } from '../pod/container-restart-rules';
+
+/** The waiting reason of a container removed to restart all containers in place (KEP-5532). */
+export const restartingAllContainersReason = 'RestartingAllContainers';
 
 /**
  * Upstream getPhase: the pod phase from its container statuses. Sidecars count as pending until
- * started; a failed regular init container fails a pod that never restarts.
+ * started; a failed regular init container fails a pod that never restarts. A stopped container
+ * its own restartPolicy or restart rules restart (ContainerRestartRules), or one removed to
+ * restart all containers, keeps a pod whose restartPolicy is not Always running.
  */
 export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: ContainerStatus[]): PodPhase {
   const restartPolicy = pod.spec.restartPolicy ?? 'Always';
@@ -38,6 +44,7 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
   let waiting = 0;
   let stopped = 0;
   let succeeded = 0;
+  let restarting = 0;
   for (const container of pod.spec.containers) {
     const status = byName(statuses, container.name);
     if (!status) {
@@ -47,9 +54,17 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
     } else if (status.state.terminated) {
       stopped++;
       if (status.state.terminated.exitCode === 0) succeeded++;
+      if (containerShouldRestart(container, pod, status.state.terminated.exitCode)) restarting++;
     } else if (status.state.waiting) {
-      if (status.lastState.terminated) stopped++;
-      else waiting++;
+      const last = status.lastState.terminated;
+      if (last) {
+        stopped++;
+        if (
+          status.state.waiting.reason === restartingAllContainersReason ||
+          containerShouldRestart(container, pod, last.exitCode)
+        )
+          restarting++;
+      } else waiting++;
     } else {
       unknown++;
     }
@@ -60,7 +75,7 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
   if (waiting > 0) return 'Pending';
   if (running > 0 && unknown === 0) return 'Running';
   if (running === 0 && stopped > 0 && unknown === 0) {
-    if (restartPolicy === 'Always') return 'Running';
+    if (restartPolicy === 'Always' || restarting > 0) return 'Running';
     if (stopped === succeeded) return 'Succeeded';
     if (restartPolicy === 'Never') return 'Failed';
     return 'Running';

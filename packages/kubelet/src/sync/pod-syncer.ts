@@ -129,6 +129,11 @@ export interface SyncOutcome {
    * did not, the runtime state it started from is still current and need not be read again.
    */
   changedRuntime: boolean;
+  /**
+   * This sync removed every container for a RestartAllContainers rule (KEP-5532): the status
+   * reports the restart (condition AllContainersRestarting True, containers waiting).
+   */
+  restartingAllContainers?: boolean;
 }
 
 /**
@@ -193,6 +198,7 @@ export class PodSyncer {
 
     const actions = computePodActions(pod, status, this.options.probes);
     // Upstream SyncPod: a sandbox re-created over an existing one is announced.
+    if (actions.containersToRemove.length > 0) return this.resetContainers(pod, status, actions, outcome);
     if (actions.createSandbox && actions.sandboxId)
       this.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
     if (actions.killPod) {
@@ -303,6 +309,46 @@ export class PodSyncer {
     return outcome;
   }
 
+  /**
+   * RestartAllContainers (upstream SyncPod's containersToReset): stops the running containers
+   * (Killing "killing", no preStop hook) and removes every instance, logs included; nothing
+   * starts. The next sync, right away, finds the runtime empty and starts the pod again.
+   */
+  private async resetContainers(
+    pod: Pod,
+    status: PodRuntimeStatus,
+    actions: ReturnType<typeof computePodActions>,
+    outcome: SyncOutcome,
+  ): Promise<SyncOutcome> {
+    const reset: SyncOutcome = {
+      ...outcome,
+      changedRuntime: true,
+      restartingAllContainers: true,
+      retryAfterMs: 0,
+    };
+    try {
+      for (const remove of actions.containersToRemove) {
+        if (remove.kill) {
+          const container = this.specContainer(pod, remove.name);
+          await this.killContainer(
+            pod,
+            container,
+            remove.containerId,
+            undefined,
+            podIPs(status)[0],
+            'killing',
+            false,
+          );
+        }
+      }
+      for (const remove of actions.containersToRemove)
+        await this.options.runtime.removeContainer(remove.containerId);
+    } catch (error) {
+      return { ...reset, error: error as Error };
+    }
+    return reset;
+  }
+
   /** Upstream's FailedCreatePodSandBox event: "Failed to create pod sandbox: <error>". */
   private sandboxFailed(pod: Pod, error: Error): void {
     // Upstream prints the gRPC error itself here ("rpc error: code = Unknown desc = ...").
@@ -357,6 +403,7 @@ export class PodSyncer {
     gracePeriodOverride: number | undefined,
     podIP: string | undefined,
     message?: string,
+    runPreStop = true,
   ): Promise<void> {
     if (pod && container)
       this.event(pod, 'Normal', 'Killing', message ?? `Stopping container ${container.name}`, container.name);
@@ -365,7 +412,7 @@ export class PodSyncer {
       pod?.metadata.deletionGracePeriodSeconds ??
       pod?.spec.terminationGracePeriodSeconds ??
       defaultTerminationGracePeriodSeconds;
-    const preStop = container?.lifecycle?.preStop;
+    const preStop = runPreStop ? container?.lifecycle?.preStop : undefined;
     if (preStop && pod && container && grace > 0) {
       const started = this.options.clock.now();
       await runLifecycleHook(preStop, pod, container, containerId, {
