@@ -299,9 +299,12 @@ function containerStatus(
   status.imageID = current.imageRef;
   status.containerID = `${runtimeType}://${current.id}`;
   const older = instances[1];
+  // Without an older instance in the runtime (removed), the last one the API saw end is it.
   const lastState: ContainerState = older
     ? { terminated: terminatedState(older, runtimeType) }
-    : (previous?.lastState ?? {});
+    : previous?.state.terminated && previous.containerID !== status.containerID
+      ? { terminated: previous.state.terminated }
+      : (previous?.lastState ?? {});
   switch (current.state) {
     case 'running': {
       status.state = { running: { startedAt: rfc3339(current.startedAt ?? current.createdAt) } };
