@@ -120,6 +120,21 @@ describe('container restart rules in computePodActions (upstream ContainerShould
     expect(actions.killPod).toBe(true);
   });
 
+  it('a failed init container with its own restartPolicy OnFailure runs again in a pod that never restarts', () => {
+    const setup: Container = { name: 'setup', image: 'busybox', restartPolicy: 'OnFailure' };
+    const pod = makePod({ restartPolicy: 'Never', initContainers: [setup], containers: [other] });
+    const failed = runtimeContainer(setup, { state: 'exited', exitCode: 1 });
+    const actions = computePodActions(pod, runtimeStatus(pod, [readySandbox()], [failed]));
+    expect(actions.killPod).toBe(false);
+    expect(actions.initContainersToStart).toEqual([0]);
+    const initStatus = statusOf('setup', { terminated: { exitCode: 1 } });
+    expect(podPhase(pod, [initStatus], [])).toBe('Pending');
+    const plain = makePod({ restartPolicy: 'Never', initContainers: [init], containers: [other] });
+    const initFailed = runtimeContainer(init, { state: 'exited', exitCode: 1 });
+    expect(computePodActions(plain, runtimeStatus(plain, [readySandbox()], [initFailed])).killPod).toBe(true);
+    expect(podPhase(plain, [statusOf('init', { terminated: { exitCode: 1 } })], [])).toBe('Failed');
+  });
+
   it('a container restartPolicy Never in an Always pod is not restarted after a liveness kill', () => {
     const once: Container = { name: 'c', image: 'busybox', restartPolicy: 'Never' };
     const pod = makePod({ containers: [once, other] });

@@ -92,6 +92,7 @@ describe('validatePod', () => {
   it('accepts the v1.36 container restartPolicy and rules (ContainerRestartRules, RestartAllContainers)', () => {
     const pod = makePod({
       restartPolicy: 'Never',
+      initContainers: [{ name: 'setup', image: 'busybox', restartPolicy: 'OnFailure' }],
       containers: [
         {
           name: 'c',

@@ -1,4 +1,4 @@
-import { type Container, isSidecar, type Pod } from '../api/pod-types';
+import type { Container, Pod } from '../api/pod-types';
 import { InvalidPodSpecError } from '../errors';
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -93,11 +93,10 @@ export function validatePod(pod: Pod): InvalidPodSpecError[] {
         fail(`${field}.image`, container.image, 'is required');
       }
       if (container.restartPolicy !== undefined) {
-        // ContainerRestartRules (beta, on in v1.36): regular containers may set their own.
+        // ContainerRestartRules (beta, on in v1.36): init containers other than sidecars (Always)
+        // and regular containers may set their own too.
         if (group === 'spec.ephemeralContainers') {
           fail(`${field}.restartPolicy`, container.restartPolicy, 'may not be set on ephemeral containers');
-        } else if (group === 'spec.initContainers' && !isSidecar(container)) {
-          fail(`${field}.restartPolicy`, container.restartPolicy, 'must be Always when set');
         } else if (!['Always', 'OnFailure', 'Never'].includes(container.restartPolicy)) {
           fail(`${field}.restartPolicy`, container.restartPolicy, 'must be Always, OnFailure or Never');
         }

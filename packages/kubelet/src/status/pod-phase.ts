@@ -1,4 +1,4 @@
-import { type ContainerStatus, isSidecar, type Pod, type PodPhase } from '../api/pod-types';
+import { type Container, type ContainerStatus, isSidecar, type Pod, type PodPhase } from '../api/pod-types';
 import { containerShouldRestart } from '../pod/container-restart-rules';
 
 /** The waiting reason of a container removed to restart all containers in place (KEP-5532). */
@@ -13,6 +13,10 @@ export const restartingAllContainersReason = 'RestartingAllContainers';
 export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: ContainerStatus[]): PodPhase {
   const restartPolicy = pod.spec.restartPolicy ?? 'Always';
   const byName = (list: ContainerStatus[], name: string) => list.find((s) => s.name === name);
+  // A regular init container that failed and that neither its own restartPolicy and rules nor
+  // the pod's restart policy runs again.
+  const failedForGood = (container: Container, exitCode: number) =>
+    exitCode !== 0 && !containerShouldRestart(container, pod, exitCode);
   let pendingSidecars = 0;
   let pendingInit = 0;
   let failedInit = 0;
@@ -27,10 +31,10 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
     } else if (status.state.running) {
       pendingInit++;
     } else if (status.state.terminated) {
-      if (status.state.terminated.exitCode !== 0) failedInit++;
+      if (failedForGood(container, status.state.terminated.exitCode)) failedInit++;
     } else if (status.state.waiting) {
       if (status.lastState.terminated) {
-        if (status.lastState.terminated.exitCode !== 0) failedInit++;
+        if (failedForGood(container, status.lastState.terminated.exitCode)) failedInit++;
       } else {
         pendingInit++;
       }
@@ -70,7 +74,7 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
     }
   }
 
-  if (failedInit > 0 && restartPolicy === 'Never') return 'Failed';
+  if (failedInit > 0) return 'Failed';
   if (pendingInit > 0 || (pendingSidecars > 0 && running + stopped === 0)) return 'Pending';
   if (waiting > 0) return 'Pending';
   if (running > 0 && unknown === 0) return 'Running';
