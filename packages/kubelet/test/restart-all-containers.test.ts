@@ -187,6 +187,10 @@ describe('pod phase and the AllContainersRestarting condition (upstream getPhase
       { terminated: { exitCode: 137 } },
     );
     expect(podPhase(pod, [], [removed])).toBe('Running');
+    // Its init containers too wait to run again: the pod is pending, not failed.
+    const withInit = { ...pod, spec: { ...pod.spec, initContainers: [init] } };
+    const initRemoved = { ...removed, name: 'init' };
+    expect(podPhase(withInit, [initRemoved], [removed])).toBe('Pending');
   });
 
   it('a finished pod reports the condition False with PodCompleted or PodFailed, others never get it', () => {

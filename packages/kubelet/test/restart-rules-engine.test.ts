@@ -197,6 +197,43 @@ describe('container restart rules on the fake CRI (upstream v1.36)', () => {
       ).toHaveLength(2);
   });
 
+  it('restart-all with an init container: it runs again, the pod stays Initialized throughout', async () => {
+    const trigger: Container = {
+      name: 'trigger',
+      image: busybox,
+      command: sleepForever,
+      restartPolicy: 'Always',
+      restartPolicyRules: [{ action: 'RestartAllContainers', exitCodes: { operator: 'In', values: [88] } }],
+    };
+    const setup: Container = { name: 'setup', image: busybox, command: ['sh', '-c', 'echo ready'] };
+    const pod = testPod({ initContainers: [setup], containers: [trigger] }, 'restart-all-init');
+    h.kubelet.addPod(pod);
+    await h.settleThroughRelists();
+    expect(status(pod).phase).toBe('Running');
+    const writes = h.writer.patches.length;
+    await exitAndSync('trigger', 88);
+    await h.settleThroughRelists();
+
+    const written = h.writer.patches.slice(writes).map((p) => p.status);
+    expect(written.length).toBeGreaterThan(0);
+    for (const s of written) {
+      expect(s.conditions!.find((c) => c.type === 'Initialized')?.status).toBe('True');
+      expect(s.phase).not.toMatch(/Succeeded|Failed/);
+    }
+    const init = status(pod).initContainerStatuses![0]!;
+    expect(init.state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(init.restartCount).toBe(1);
+    expect(status(pod).containerStatuses![0]).toMatchObject({ restartCount: 1, ready: true });
+    expect(
+      events.filter(
+        (e) =>
+          e.pod === 'restart-all-init' &&
+          e.reason === 'Started' &&
+          e.fieldPath === 'spec.initContainers{setup}',
+      ),
+    ).toHaveLength(2);
+  });
+
   it('restart-all: an exit code no rule matches restarts only that container', async () => {
     const trigger: Container = {
       name: 'trigger',

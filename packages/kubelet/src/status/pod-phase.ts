@@ -33,7 +33,9 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
     } else if (status.state.terminated) {
       if (failedForGood(container, status.state.terminated.exitCode)) failedInit++;
     } else if (status.state.waiting) {
-      if (status.lastState.terminated) {
+      // Removed by a RestartAllContainers restart: it runs again.
+      if (status.state.waiting.reason === restartingAllContainersReason) pendingInit++;
+      else if (status.lastState.terminated) {
         if (failedForGood(container, status.lastState.terminated.exitCode)) failedInit++;
       } else {
         pendingInit++;
