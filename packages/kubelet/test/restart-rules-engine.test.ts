@@ -110,7 +110,13 @@ describe('container restart rules on the fake CRI (upstream v1.36)', () => {
       restartPolicy: 'Always',
       restartPolicyRules: [{ action: 'RestartAllContainers', exitCodes: { operator: 'In', values: [88] } }],
     };
-    const other: Container = { name: 'other', image: busybox, command: sleepForever };
+    // KEP-5532: the grace period is not honoured for an in-place restart, so no preStop hook.
+    const other: Container = {
+      name: 'other',
+      image: busybox,
+      command: sleepForever,
+      lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo bye'] } } },
+    };
     const pod = testPod({ containers: [trigger, other] }, 'restart-all');
     h.kubelet.addPod(pod);
     await h.kubelet.settle();
@@ -180,6 +186,7 @@ describe('container restart rules on the fake CRI (upstream v1.36)', () => {
     expect(finalCondition).not.toHaveProperty('observedGeneration');
     expect(finalCondition).not.toHaveProperty('reason');
 
+    expect(h.fake.calls).not.toContain('ExecSync');
     // One Killing event, on the container still running, with upstream's message.
     const ofPod = events.filter((e) => e.pod === 'restart-all');
     expect(ofPod.filter((e) => e.reason === 'Killing')).toEqual([

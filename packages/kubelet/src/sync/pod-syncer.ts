@@ -197,8 +197,8 @@ export class PodSyncer {
     }
 
     const actions = computePodActions(pod, status, this.options.probes);
-    // Upstream SyncPod: a sandbox re-created over an existing one is announced.
     if (actions.containersToRemove.length > 0) return this.resetContainers(pod, status, actions, outcome);
+    // Upstream SyncPod: a sandbox re-created over an existing one is announced.
     if (actions.createSandbox && actions.sandboxId)
       this.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
     if (actions.killPod) {
@@ -311,8 +311,10 @@ export class PodSyncer {
 
   /**
    * RestartAllContainers (upstream SyncPod's containersToReset): stops the running containers
-   * (Killing "killing", no preStop hook) and removes every instance, logs included; nothing
-   * starts. The next sync, right away, finds the runtime empty and starts the pod again.
+   * together (Killing "killing"; KEP-5532 does not honour the grace period for an in-place
+   * restart: a 0 s override, so no preStop hook and StopContainer's 2 s minimum) and removes
+   * every instance, logs included; nothing starts. The next sync, right away, finds the runtime
+   * empty and starts the pod again.
    */
   private async resetContainers(
     pod: Pod,
@@ -327,20 +329,19 @@ export class PodSyncer {
       retryAfterMs: 0,
     };
     try {
-      for (const remove of actions.containersToRemove) {
-        if (remove.kill) {
-          const container = this.specContainer(pod, remove.name);
-          await this.killContainer(
+      const running = actions.containersToRemove.filter((remove) => remove.kill);
+      await Promise.all(
+        running.map((remove) =>
+          this.killContainer(
             pod,
-            container,
+            this.specContainer(pod, remove.name),
             remove.containerId,
-            undefined,
+            0,
             podIPs(status)[0],
             'killing',
-            false,
-          );
-        }
-      }
+          ),
+        ),
+      );
       for (const remove of actions.containersToRemove)
         await this.options.runtime.removeContainer(remove.containerId);
     } catch (error) {
@@ -403,7 +404,6 @@ export class PodSyncer {
     gracePeriodOverride: number | undefined,
     podIP: string | undefined,
     message?: string,
-    runPreStop = true,
   ): Promise<void> {
     if (pod && container)
       this.event(pod, 'Normal', 'Killing', message ?? `Stopping container ${container.name}`, container.name);
@@ -412,7 +412,7 @@ export class PodSyncer {
       pod?.metadata.deletionGracePeriodSeconds ??
       pod?.spec.terminationGracePeriodSeconds ??
       defaultTerminationGracePeriodSeconds;
-    const preStop = runPreStop ? container?.lifecycle?.preStop : undefined;
+    const preStop = container?.lifecycle?.preStop;
     if (preStop && pod && container && grace > 0) {
       const started = this.options.clock.now();
       await runLifecycleHook(preStop, pod, container, containerId, {
