@@ -68,15 +68,49 @@ describe('validatePod', () => {
     const pod = makePod({
       restartPolicy: 'Sometimes' as never,
       volumes: [{ name: 'a' }, { name: 'b', emptyDir: {}, hostPath: { path: '/tmp' } }],
-      containers: [{ name: 'app', image: 'busybox', ports: [{ containerPort: 0 }], restartPolicy: 'Always' }],
+      containers: [
+        {
+          name: 'app',
+          image: 'busybox',
+          ports: [{ containerPort: 0 }],
+          restartPolicy: 'Sometimes' as never,
+          restartPolicyRules: [{ action: 'Reboot', exitCodes: { operator: 'Between', values: [1] } }],
+        },
+      ],
     });
     expect(fields(pod)).toEqual([
       'spec.restartPolicy',
       'spec.volumes[0]',
       'spec.volumes[1]',
       'spec.containers[0].restartPolicy',
+      'spec.containers[0].restartPolicyRules[0].action',
+      'spec.containers[0].restartPolicyRules[0].exitCodes.operator',
       'spec.containers[0].ports[0].containerPort',
     ]);
+  });
+
+  it('accepts the v1.36 container restartPolicy and rules (ContainerRestartRules, RestartAllContainers)', () => {
+    const pod = makePod({
+      restartPolicy: 'Never',
+      initContainers: [{ name: 'setup', image: 'busybox', restartPolicy: 'OnFailure' }],
+      containers: [
+        {
+          name: 'c',
+          image: 'busybox',
+          restartPolicy: 'Never',
+          restartPolicyRules: [{ action: 'Restart', exitCodes: { operator: 'In', values: [42] } }],
+        },
+        {
+          name: 'trigger',
+          image: 'busybox',
+          restartPolicy: 'Always',
+          restartPolicyRules: [
+            { action: 'RestartAllContainers', exitCodes: { operator: 'NotIn', values: [0] } },
+          ],
+        },
+      ],
+    });
+    expect(validatePod(pod)).toEqual([]);
   });
 
   it('never throws on garbage input', () => {

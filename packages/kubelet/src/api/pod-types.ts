@@ -79,7 +79,7 @@ export type ContainerRestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
 /** One container restart rule: on an exit code matching `exitCodes`, take `action`. */
 export interface ContainerRestartRule {
-  /** "Restart" restarts the container (v1.36 also knows "RestartAllContainers", see the pod's restart). */
+  /** "Restart" restarts the container; "RestartAllContainers" restarts every init and regular container in place. */
   action: string;
   /** operator In or NotIn (another value never matches). */
   exitCodes?: { operator: string; values?: number[] };
@@ -486,15 +486,15 @@ export interface ContainerStateRunning {
 
 /**
  * A container that has exited, with its exit code and a reason such as Completed, Error or OOMKilled; times are RFC
- * 3339 strings.
+ * 3339 strings, null where the kubelet wrote the state without any (RestartingAllContainers, as upstream's zero time).
  */
 export interface ContainerStateTerminated {
   exitCode: number;
   signal?: number;
   reason?: string;
   message?: string;
-  startedAt?: string;
-  finishedAt?: string;
+  startedAt?: string | null;
+  finishedAt?: string | null;
   containerID?: string;
 }
 

@@ -28,11 +28,26 @@ export {
   shouldRestart,
 } from '../pod/compute-pod-actions';
 export {
+  containerShouldRestart,
+  isContainerRestartable,
+  matchingRestartRule,
+} from '../pod/container-restart-rules';
+export {
   type BackOffDecision,
   type BackOffOptions,
   CrashLoopBackOff,
   containerBackOffKey,
 } from '../pod/crash-loop-backoff';
+export {
+  allContainersCouldRestart,
+  allContainersRestartCleanedUp,
+  allContainersRestartingType,
+  type ContainerToRemove,
+  containersToReset,
+  isRestartingAllContainers,
+  restartAllContainersAction,
+  shouldAllContainersRestart,
+} from '../pod/restart-all-containers';
 export { validatePod } from '../pod/validate-pod';
 export { PodProber } from '../probes/pod-prober';
 export type { ProbeState } from '../probes/probe-state';

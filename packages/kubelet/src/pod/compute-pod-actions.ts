@@ -2,6 +2,12 @@ import { type Container, isSidecar, type Pod } from '../api/pod-types';
 import { containerHash } from '../cri/container-hash';
 import { findContainer, type PodRuntimeStatus, type RuntimeContainerStatus } from '../cri/runtime-state';
 import type { ProbeState } from '../probes/probe-state';
+import { containerShouldRestart } from './container-restart-rules';
+import {
+  type ContainerToRemove,
+  containersToReset,
+  isRestartingAllContainers,
+} from './restart-all-containers';
 
 /** A running container the sync stops, and why (upstream containerToKillInfo). */
 export interface ContainerToKill {
@@ -31,6 +37,11 @@ export interface PodActions {
   /** Indices into spec.ephemeralContainers to start (those never started: they are not restarted). */
   ephemeralContainersToStart: number[];
   containersToKill: ContainerToKill[];
+  /**
+   * RestartAllContainers (KEP-5532): every init and regular container instance to stop and
+   * remove, nothing started; the next sync starts the pod again from its first init container.
+   */
+  containersToRemove: ContainerToRemove[];
 }
 
 /**
@@ -51,7 +62,14 @@ export function computePodActions(pod: Pod, status: PodRuntimeStatus, probes: Pr
     containersToStart: [],
     ephemeralContainersToStart: [],
     containersToKill: [],
+    containersToRemove: [],
   };
+
+  // Upstream decides this before anything else: the restart of all containers comes first.
+  if (isRestartingAllContainers(pod, status)) {
+    actions.containersToRemove = containersToReset(pod, status);
+    return actions;
+  }
 
   if (sandbox.create) {
     // A pod that must not restart on failure and already ran is done: never re-create its sandbox.
@@ -64,7 +82,8 @@ export function computePodActions(pod: Pod, status: PodRuntimeStatus, probes: Pr
       .filter(
         (index) =>
           !(
-            restartPolicy === 'OnFailure' &&
+            // A run-once container (its own restartPolicy, or the pod's) that succeeded stays done.
+            (pod.spec.containers[index]!.restartPolicy ?? restartPolicy) === 'OnFailure' &&
             succeeded(findContainer(status, pod.spec.containers[index]!.name))
           ),
       );
@@ -112,7 +131,9 @@ export function computePodActions(pod: Pod, status: PodRuntimeStatus, probes: Pr
       keepCount++;
       continue;
     }
-    let restart = restartPolicy !== 'Never';
+    // A probe kill happens while the container runs: only its restartPolicy counts, not its
+    // exit-code rules (upstream ContainerRestartRules).
+    let restart = (container.restartPolicy ?? restartPolicy) !== 'Never';
     let message = kill.message;
     if (kill.reason === 'SpecChanged') restart = true;
     if (restart) {
@@ -146,7 +167,6 @@ function computeInitContainerActions(
   probes: ProbeState,
   actions: PodActions,
 ): boolean {
-  const restartPolicy = pod.spec.restartPolicy ?? 'Always';
   const initContainers = pod.spec.initContainers ?? [];
   // Once a main container exists, initialization is over: only sidecars still need care.
   const mainCreated = hasRegularContainerCreated(pod, status);
@@ -201,8 +221,8 @@ function computeInitContainerActions(
       return false;
     }
     if (current.exitCode === 0) continue;
-    // Failed regular init container.
-    if (restartPolicy === 'Never') {
+    // Failed regular init container: its own restartPolicy and rules decide, or the pod's.
+    if (!containerShouldRestart(container, pod, current.exitCode ?? 0)) {
       actions.killPod = true;
       return false;
     }
@@ -244,10 +264,7 @@ export function shouldRestart(
   if (current.state === 'running') return false;
   if (current.state === 'unknown' || current.state === 'created') return true;
   if (isSidecar(container)) return true;
-  const restartPolicy = pod.spec.restartPolicy ?? 'Always';
-  if (restartPolicy === 'Never') return false;
-  if (restartPolicy === 'OnFailure' && current.exitCode === 0) return false;
-  return true;
+  return containerShouldRestart(container, pod, current.exitCode ?? 0);
 }
 
 function succeeded(current: RuntimeContainerStatus | undefined): boolean {

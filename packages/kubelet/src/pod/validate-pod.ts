@@ -1,4 +1,4 @@
-import { type Container, isSidecar, type Pod } from '../api/pod-types';
+import type { Container, Pod } from '../api/pod-types';
 import { InvalidPodSpecError } from '../errors';
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -93,11 +93,20 @@ export function validatePod(pod: Pod): InvalidPodSpecError[] {
         fail(`${field}.image`, container.image, 'is required');
       }
       if (container.restartPolicy !== undefined) {
-        if (group !== 'spec.initContainers') {
-          fail(`${field}.restartPolicy`, container.restartPolicy, 'may only be set on init containers');
-        } else if (!isSidecar(container)) {
-          fail(`${field}.restartPolicy`, container.restartPolicy, 'must be Always when set');
+        // ContainerRestartRules (beta, on in v1.36): init containers other than sidecars (Always)
+        // and regular containers may set their own too.
+        if (group === 'spec.ephemeralContainers') {
+          fail(`${field}.restartPolicy`, container.restartPolicy, 'may not be set on ephemeral containers');
+        } else if (!['Always', 'OnFailure', 'Never'].includes(container.restartPolicy)) {
+          fail(`${field}.restartPolicy`, container.restartPolicy, 'must be Always, OnFailure or Never');
         }
+      }
+      for (const [ruleIndex, rule] of (container.restartPolicyRules ?? []).entries()) {
+        const ruleField = `${field}.restartPolicyRules[${ruleIndex}]`;
+        if (!['Restart', 'RestartAllContainers'].includes(rule.action))
+          fail(`${ruleField}.action`, rule.action, 'must be Restart or RestartAllContainers');
+        if (!rule.exitCodes || !['In', 'NotIn'].includes(rule.exitCodes.operator))
+          fail(`${ruleField}.exitCodes.operator`, rule.exitCodes?.operator, 'must be In or NotIn');
       }
       validateContainerDetails(container, field, volumeNames, fail);
     }

@@ -10,9 +10,11 @@ import {
 } from '../api/pod-types';
 import { podQOSClass } from '../api/qos-class';
 import { containerInstances, type PodRuntimeStatus, type RuntimeContainerStatus } from '../cri/runtime-state';
+import { allContainersCouldRestart } from '../pod/restart-all-containers';
 import { rfc3339 } from '../rfc3339';
 import { runningResourceFields, volumeMountStatuses } from './container-status-fields';
 import { isTerminalPhase, podPhase } from './pod-phase';
+import { allContainersRestartingCondition, restartedContainerStatus } from './restart-all-status';
 
 /** Conditions the kubelet owns (upstream kubetypes.PodConditionByKubelet). */
 const KUBELET_CONDITIONS = new Set([
@@ -24,6 +26,8 @@ const KUBELET_CONDITIONS = new Set([
   // In-place resize (PodResizer adds them to each status it reports).
   'PodResizePending',
   'PodResizeInProgress',
+  // RestartAllContainers (KEP-5532).
+  'AllContainersRestarting',
 ]);
 
 /** Why a container is not running, as decided by the last sync (CrashLoopBackOff, ErrImagePull...). */
@@ -46,6 +50,8 @@ export interface PodStatusInputs {
   waitingReasons?: ReadonlyMap<string, ContainerWaitingReason>;
   /** Prefix of containerID in the API ("containerd"). */
   runtimeType?: string;
+  /** This sync removed every container for a RestartAllContainers rule (KEP-5532). */
+  restartingAllContainers?: boolean;
 }
 
 /**
@@ -144,7 +150,12 @@ export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: P
   if (phase === 'Succeeded') {
     // Upstream GeneratePodInitializedCondition: a completed pod reports PodCompleted.
     keep({ type: 'Initialized', status: 'True', reason: 'PodCompleted' });
-  } else if (initialized) {
+  } else if (
+    initialized ||
+    previous.conditions?.some((c) => c.type === 'Initialized' && c.status === 'True')
+  ) {
+    // Once initialized, a pod stays so while its init containers run again (upstream, with
+    // RestartAllContainersOnContainerExits on).
     keep({ type: 'Initialized', status: 'True' });
   } else {
     keep({
@@ -186,6 +197,15 @@ export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: P
   }
   // A pod the kubelet runs is scheduled: the scheduler's condition (and its time) is kept, or added.
   keep({ type: 'PodScheduled', status: 'True' });
+  // Upstream writes it without observedGeneration.
+  if (allContainersCouldRestart(pod))
+    conditions.push(
+      withTransitionTime(
+        allContainersRestartingCondition(phase, inputs.restartingAllContainers === true),
+        previous.conditions,
+        inputs.now,
+      ),
+    );
   status.conditions = conditions;
   return status;
 }
@@ -267,18 +287,24 @@ function containerStatus(
   const mounts = volumeMountStatuses(container);
   if (mounts) status.volumeMounts = mounts;
   if (!current) {
+    if (inputs.restartingAllContainers && previous && !previous.state.waiting)
+      return restartedContainerStatus(status, previous);
     status.state = { waiting: waitingState(waiting ?? { reason: defaultWaitingReason }) };
     status.lastState = previous?.lastState ?? {};
     status.restartCount = previous?.restartCount ?? 0;
     return status;
   }
-  status.restartCount = current.restartCount;
+  // The runtime's count starts again at 0 after a RestartAllContainers removal; the API's stays.
+  status.restartCount = Math.max(current.restartCount, previous?.restartCount ?? 0);
   status.imageID = current.imageRef;
   status.containerID = `${runtimeType}://${current.id}`;
   const older = instances[1];
+  // Without an older instance in the runtime (removed), the last one the API saw end is it.
   const lastState: ContainerState = older
     ? { terminated: terminatedState(older, runtimeType) }
-    : (previous?.lastState ?? {});
+    : previous?.state.terminated && previous.containerID !== status.containerID
+      ? { terminated: previous.state.terminated }
+      : (previous?.lastState ?? {});
   switch (current.state) {
     case 'running': {
       status.state = { running: { startedAt: rfc3339(current.startedAt ?? current.createdAt) } };

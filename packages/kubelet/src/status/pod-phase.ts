@@ -1,12 +1,22 @@
-import { type ContainerStatus, isSidecar, type Pod, type PodPhase } from '../api/pod-types';
+import { type Container, type ContainerStatus, isSidecar, type Pod, type PodPhase } from '../api/pod-types';
+import { containerShouldRestart } from '../pod/container-restart-rules';
+
+/** The waiting reason of a container removed to restart all containers in place (KEP-5532). */
+export const restartingAllContainersReason = 'RestartingAllContainers';
 
 /**
  * Upstream getPhase: the pod phase from its container statuses. Sidecars count as pending until
- * started; a failed regular init container fails a pod that never restarts.
+ * started; a failed regular init container fails a pod that never restarts. A stopped container
+ * its own restartPolicy or restart rules restart (ContainerRestartRules), or one removed to
+ * restart all containers, keeps a pod whose restartPolicy is not Always running.
  */
 export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: ContainerStatus[]): PodPhase {
   const restartPolicy = pod.spec.restartPolicy ?? 'Always';
   const byName = (list: ContainerStatus[], name: string) => list.find((s) => s.name === name);
+  // A regular init container that failed and that neither its own restartPolicy and rules nor
+  // the pod's restart policy runs again.
+  const failedForGood = (container: Container, exitCode: number) =>
+    exitCode !== 0 && !containerShouldRestart(container, pod, exitCode);
   let pendingSidecars = 0;
   let pendingInit = 0;
   let failedInit = 0;
@@ -21,10 +31,12 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
     } else if (status.state.running) {
       pendingInit++;
     } else if (status.state.terminated) {
-      if (status.state.terminated.exitCode !== 0) failedInit++;
+      if (failedForGood(container, status.state.terminated.exitCode)) failedInit++;
     } else if (status.state.waiting) {
-      if (status.lastState.terminated) {
-        if (status.lastState.terminated.exitCode !== 0) failedInit++;
+      // Removed by a RestartAllContainers restart: it runs again.
+      if (status.state.waiting.reason === restartingAllContainersReason) pendingInit++;
+      else if (status.lastState.terminated) {
+        if (failedForGood(container, status.lastState.terminated.exitCode)) failedInit++;
       } else {
         pendingInit++;
       }
@@ -38,6 +50,7 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
   let waiting = 0;
   let stopped = 0;
   let succeeded = 0;
+  let restarting = 0;
   for (const container of pod.spec.containers) {
     const status = byName(statuses, container.name);
     if (!status) {
@@ -47,20 +60,28 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
     } else if (status.state.terminated) {
       stopped++;
       if (status.state.terminated.exitCode === 0) succeeded++;
+      if (containerShouldRestart(container, pod, status.state.terminated.exitCode)) restarting++;
     } else if (status.state.waiting) {
-      if (status.lastState.terminated) stopped++;
-      else waiting++;
+      const last = status.lastState.terminated;
+      if (last) {
+        stopped++;
+        if (
+          status.state.waiting.reason === restartingAllContainersReason ||
+          containerShouldRestart(container, pod, last.exitCode)
+        )
+          restarting++;
+      } else waiting++;
     } else {
       unknown++;
     }
   }
 
-  if (failedInit > 0 && restartPolicy === 'Never') return 'Failed';
+  if (failedInit > 0) return 'Failed';
   if (pendingInit > 0 || (pendingSidecars > 0 && running + stopped === 0)) return 'Pending';
   if (waiting > 0) return 'Pending';
   if (running > 0 && unknown === 0) return 'Running';
   if (running === 0 && stopped > 0 && unknown === 0) {
-    if (restartPolicy === 'Always') return 'Running';
+    if (restartPolicy === 'Always' || restarting > 0) return 'Running';
     if (stopped === succeeded) return 'Succeeded';
     if (restartPolicy === 'Never') return 'Failed';
     return 'Running';

@@ -129,6 +129,11 @@ export interface SyncOutcome {
    * did not, the runtime state it started from is still current and need not be read again.
    */
   changedRuntime: boolean;
+  /**
+   * This sync removed every container for a RestartAllContainers rule (KEP-5532): the status
+   * reports the restart (condition AllContainersRestarting True, containers waiting).
+   */
+  restartingAllContainers?: boolean;
 }
 
 /**
@@ -192,6 +197,7 @@ export class PodSyncer {
     }
 
     const actions = computePodActions(pod, status, this.options.probes);
+    if (actions.containersToRemove.length > 0) return this.resetContainers(pod, status, actions, outcome);
     // Upstream SyncPod: a sandbox re-created over an existing one is announced.
     if (actions.createSandbox && actions.sandboxId)
       this.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
@@ -301,6 +307,47 @@ export class PodSyncer {
       await start(pod.spec.containers[index]!, 'container');
     }
     return outcome;
+  }
+
+  /**
+   * RestartAllContainers (upstream SyncPod's containersToReset): stops the running containers
+   * together (Killing "killing"; KEP-5532 does not honour the grace period for an in-place
+   * restart: a 0 s override, so no preStop hook and StopContainer's 2 s minimum) and removes
+   * every instance, logs included; nothing starts. The next sync, right away, finds the runtime
+   * empty and starts the pod again.
+   */
+  private async resetContainers(
+    pod: Pod,
+    status: PodRuntimeStatus,
+    actions: ReturnType<typeof computePodActions>,
+    outcome: SyncOutcome,
+  ): Promise<SyncOutcome> {
+    const reset: SyncOutcome = {
+      ...outcome,
+      changedRuntime: true,
+      restartingAllContainers: true,
+      retryAfterMs: 0,
+    };
+    try {
+      const running = actions.containersToRemove.filter((remove) => remove.kill);
+      await Promise.all(
+        running.map((remove) =>
+          this.killContainer(
+            pod,
+            this.specContainer(pod, remove.name),
+            remove.containerId,
+            0,
+            podIPs(status)[0],
+            'killing',
+          ),
+        ),
+      );
+      for (const remove of actions.containersToRemove)
+        await this.options.runtime.removeContainer(remove.containerId);
+    } catch (error) {
+      return { ...reset, error: error as Error };
+    }
+    return reset;
   }
 
   /** Upstream's FailedCreatePodSandBox event: "Failed to create pod sandbox: <error>". */

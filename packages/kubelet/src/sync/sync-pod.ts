@@ -155,6 +155,7 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
         ((id, container) =>
           context.prober.started(id, container, lastKnownContainer(current, runtimeStatus, id))),
       runtimeType: context.runtimeType,
+      restartingAllContainers: outcome.restartingAllContainers,
     });
     await context.resizer?.report(current, allocated, runtimeStatus, generated);
     // A first readiness probe that answered while the resize state was saved: its verdict goes
