@@ -364,6 +364,8 @@ export class Kubelet {
       kernelRelease: options.kernelRelease,
       seLinuxEnabled: options.seLinuxEnabled,
       strictAdmission: options.strictAdmission,
+      podCgroups: options.cgroups !== undefined,
+      nodeAllocatable: () => this.nodeAllocatable,
     });
   }
 
@@ -449,7 +451,13 @@ export class Kubelet {
       const otherUid = other.metadata.uid ?? '';
       return otherUid !== uid && !this.rejections.has(otherUid) && this.workers.phase(otherUid) === 'syncing';
     });
-    const verdict = admitPod(this.admitHandlers, { pod, otherPods });
+    // Upstream admits pods with their allocated resources (the checkpoint survives a restart): a
+    // resize still pending must not count for more than the pod holds.
+    const allocated = (p: Pod) => this.resizer.store.podFromAllocation(p).pod;
+    const verdict = admitPod(this.admitHandlers, {
+      pod: allocated(pod),
+      otherPods: otherPods.map(allocated),
+    });
     if (!verdict.admit) this.rejections.set(uid, { reason: verdict.reason, message: verdict.message });
   }
 

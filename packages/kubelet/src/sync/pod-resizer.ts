@@ -1,9 +1,11 @@
 import type { LinuxContainerResources, MessageInput } from '@nodeagent/cri-client/types';
 import { type Clock, formatBinary, formatMilliCpu } from '@nodeagent/primitives';
-import { resizeRefusal } from '../admission/resize-admission';
+import { podRequests, resizeRefusal } from '../admission/resize-admission';
+import { hasPodLevelResources, isSupportedPodLevelResource } from '../api/pod-level-resources';
 import type { Container, Pod, PodStatus, ResourceList, ResourceRequirements } from '../api/pod-types';
 import {
   type ContainerResourceValues,
+  canonicalResources,
   containerResourceValues,
   resizableContainers,
   resourceRequirementsEqual,
@@ -309,11 +311,16 @@ export class PodResizer {
       if (!resourceRequirementsEqual(applied.resources, container.resources)) inProgress = true;
     }
     if (restarting && restarting.size > 0) inProgress = true;
-    status.resources = podLevelResources(
-      allocated,
-      (name) => this.store.actuatedResources(uid, name)?.resources,
-      this.admittedMemory.get(uid),
-    );
+    status.resources = hasPodLevelResources(allocated)
+      ? podLevelSpecResources(allocated)
+      : podLevelResources(
+          allocated,
+          (name) => this.store.actuatedResources(uid, name)?.resources,
+          this.admittedMemory.get(uid),
+        );
+    const allocatedRequests = podAllocatedResources(allocated);
+    if (allocatedRequests) status.allocatedResources = allocatedRequests;
+    else delete status.allocatedResources;
     const condition = this.conditions.inProgress(uid);
     if (inProgress && !condition)
       this.conditions.setInProgress(uid, desired.metadata.generation, this.options.clock.now());
@@ -432,6 +439,31 @@ function podLevelResources(
   if (Object.keys(limits).length > 0) out.limits = limits;
   if (Object.keys(requests).length > 0) out.requests = requests;
   return out;
+}
+
+/**
+ * status.resources of a pod with pod-level resources: its pod-level requests and limits as
+ * allocated (what sizes its cgroup), cpu, memory and huge pages, as Go prints them.
+ */
+function podLevelSpecResources(pod: Pod): ResourceRequirements {
+  const supported = (list: ResourceList | undefined) =>
+    list && Object.fromEntries(Object.entries(list).filter(([name]) => isSupportedPodLevelResource(name)));
+  return canonicalResources({
+    limits: supported(pod.spec.resources?.limits),
+    requests: supported(pod.spec.resources?.requests),
+  });
+}
+
+/**
+ * The pod's status.allocatedResources: its allocated cpu and memory requests as a whole (upstream
+ * PodRequests, pod-level ones when set), each only when non-zero; undefined when it asks for none.
+ */
+function podAllocatedResources(pod: Pod): ResourceList | undefined {
+  const { cpuMilli, memoryBytes } = podRequests(pod);
+  const out: ResourceList = {};
+  if (cpuMilli > 0) out.cpu = formatMilliCpu(cpuMilli);
+  if (memoryBytes > 0) out.memory = formatBinary(memoryBytes);
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /**
