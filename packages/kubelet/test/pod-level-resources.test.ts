@@ -5,7 +5,7 @@
  * (../shared/fidelity/pod-status-v1.36/pod-resources.cgroupsPerQOS.upstream.yaml).
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -316,6 +316,50 @@ describe('the fixture pod through the kubelet engine (fake CRI)', { timeout: 60_
         allocatedResources,
       }));
     expect(containers(status)).toEqual(containers(upstream));
+  });
+
+  it('a pod-level resize (InPlacePodLevelResourcesVerticalScaling): pod cgroup, status.resources and resize events follow', async () => {
+    const { h, cgroups } = await engine(true);
+    const p = runnable();
+    p.metadata.generation = 1;
+    h.kubelet.addPod(p);
+    await h.settleThroughRelists();
+    const podPath = cgroups!.podCgroupPath(p);
+    await writeFile(join(tree!, 'memory', podPath, 'memory.usage_in_bytes'), '4096');
+    const resized = structuredClone(p);
+    resized.metadata.generation = 2;
+    resized.spec.resources = {
+      requests: { cpu: '300m', memory: '64Mi' },
+      limits: { cpu: '800m', memory: '256Mi' },
+    };
+    h.kubelet.updatePod(resized);
+    await h.settleThroughRelists();
+    const read = async (controller: string, file: string) =>
+      readFile(join(tree!, controller, podPath, file), 'utf8');
+    expect(await read('cpu', 'cpu.shares')).toBe('307');
+    expect(await read('cpu', 'cpu.cfs_quota_us')).toBe('80000');
+    expect(await read('memory', 'memory.limit_in_bytes')).toBe(String(256 * 1024 ** 2));
+    const status = h.writer.last(p.metadata.uid!)!;
+    expect(status.resources).toEqual(resized.spec.resources);
+    expect(status.allocatedResources).toEqual({ cpu: '300m', memory: '64Mi' });
+    expect(status.observedGeneration).toBe(2);
+    expect(status.conditions!.filter((c) => c.type.startsWith('PodResize'))).toEqual([]);
+    expect(events.filter((e) => e.includes('Resize')).map((e) => e.split(' ').slice(0, 2).join(' '))).toEqual(
+      ['Normal ResizeStarted', 'Normal ResizeCompleted'],
+    );
+    // A pod-level resize beyond the node's allocatable is Infeasible and changes nothing.
+    const tooBig = structuredClone(resized);
+    tooBig.metadata.generation = 3;
+    tooBig.spec.resources = { requests: { cpu: '3', memory: '64Mi' }, limits: { cpu: '3', memory: '256Mi' } };
+    h.kubelet.updatePod(tooBig);
+    await h.settleThroughRelists();
+    const refused = h.writer.last(p.metadata.uid!)!;
+    expect(refused.conditions!.find((c) => c.type === 'PodResizePending')).toMatchObject({
+      reason: 'Infeasible',
+      message: "Node didn't have enough capacity: cpu, requested: 3000, capacity: 2000",
+    });
+    expect(refused.resources).toEqual(resized.spec.resources);
+    expect(await read('cpu', 'cpu.cfs_quota_us')).toBe('80000');
   });
 
   it('cgroupsPerQOS: false: the pod fails at admission naming the setting, the kubelet keeps running others', async () => {

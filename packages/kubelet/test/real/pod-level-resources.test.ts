@@ -135,4 +135,57 @@ describe('pod-level resources on a real containerd (cgroupsPerQOS, cgroup v1)', 
       })),
     );
   });
+
+  it('a pod-level resize through pods/resize: pod cgroup and the containers without limits follow', async () => {
+    const allocatable = { cpu: '2', memory: '4Gi', pods: '110' };
+    node.api.registry.patch(
+      node.api.resource('v1', 'nodes'),
+      undefined,
+      node.nodeName,
+      'application/merge-patch+json',
+      JSON.stringify({ status: { capacity: allocatable, allocatable } }),
+      'status',
+    );
+    const wanted = { limits: { cpu: '800m', memory: '256Mi' }, requests: { cpu: '300m', memory: '64Mi' } };
+    node.api.registry.patch(
+      node.api.resource('v1', 'pods'),
+      'default',
+      'pod-resources',
+      'application/strategic-merge-patch+json',
+      JSON.stringify({ spec: { resources: wanted } }),
+      'resize',
+    );
+    const pod = await node.waitPod('pod-resources', 'pod-level resize applied', (p) =>
+      p.metadata.generation === 2 &&
+      p.status?.observedGeneration === 2 &&
+      JSON.stringify(p.status.resources) === JSON.stringify(wanted) &&
+      !(p.status.conditions ?? []).some((c) => c.type.startsWith('PodResize'))
+        ? p
+        : undefined,
+    );
+    expect(pod.status!.allocatedResources).toEqual(wanted.requests);
+    expect(pod.status!.containerStatuses!.map((c) => c.restartCount)).toEqual([0, 0]);
+    const podPath = cgroups.podCgroupPath(pod);
+    const containerId = (name: string) =>
+      pod.status!.containerStatuses!.find((c) => c.name === name)!.containerID!.replace('containerd://', '');
+    const limited = {
+      'cpu.cfs_quota_us': 80_000,
+      'cpu.cfs_period_us': 100_000,
+      'memory.limit_in_bytes': 256 * 1024 ** 2,
+    };
+    expect({
+      pod: await cgroupFiles(podPath),
+      a: await cgroupFiles(`${podPath}/${containerId('a')}`),
+      b: await cgroupFiles(`${podPath}/${containerId('b')}`),
+    }).toEqual({
+      // 300m requested → 307 shares; a asks for nothing, so its shares follow its (the pod's) cpu limit.
+      pod: { 'cpu.shares': 307, ...limited },
+      a: { 'cpu.shares': 819, ...limited },
+      b: { 'cpu.shares': 51, ...limited },
+    });
+    expect(events.filter((e) => e.reason.startsWith('Resize')).map((e) => `${e.type} ${e.reason}`)).toEqual([
+      'Normal ResizeStarted',
+      'Normal ResizeCompleted',
+    ]);
+  });
 });
