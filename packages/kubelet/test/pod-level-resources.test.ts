@@ -25,6 +25,9 @@ import { CgroupV1Filesystem } from '../src/cgroups/cgroup-filesystem';
 import { PodCgroupManager } from '../src/cgroups/pod-cgroup-manager';
 import { podCPURequestMilli, podResourceConfig } from '../src/cgroups/pod-resource-config';
 import { containerOOMScoreAdj, linuxContainerResources } from '../src/cri/linux-resources';
+import { podRequest, podStatsLookup } from '../src/eviction/pod-usage';
+import { rankPodsForEviction } from '../src/eviction/rank-pods';
+import type { PodStats } from '../src/stats/summary-types';
 import { busybox, type EngineHarness, startEngine } from './helpers/engine';
 
 const fidelity = new URL('../../../../shared/fidelity/', import.meta.url);
@@ -248,6 +251,34 @@ describe('admission with pod-level requests', () => {
     expect(refusal?.message).toBe(
       "Node didn't have enough resource: cpu, requested: 200, used: 850, capacity: 1000",
     );
+  });
+});
+
+describe('eviction ranking with pod-level requests (upstream GetResourceRequestQuantity)', () => {
+  it('memory counts the pod-level request, ephemeral-storage nothing; the containers’ own are skipped', () => {
+    const p = fixturePod();
+    expect(podRequest(p, 'memory')).toBe(64 * 1024 ** 2);
+    const withStorage = pod({ resources: { requests: { cpu: '1' } } }, [
+      { requests: { memory: '1Gi', 'ephemeral-storage': '1Gi' } },
+    ]);
+    expect(podRequest(withStorage, 'memory')).toBe(0);
+    expect(podRequest(withStorage, 'ephemeral-storage')).toBe(0);
+  });
+
+  it('a pod within its pod-level memory request ranks after one over its container requests', () => {
+    const level = fixturePod();
+    const containerLevel = pod({}, [{ requests: { memory: '64Mi' } }]);
+    containerLevel.metadata = { name: 'c', namespace: 'default', uid: 'uid-c' };
+    const usage = (p: Pod, bytes: number) =>
+      ({
+        podRef: { name: p.metadata.name, namespace: 'default', uid: p.metadata.uid },
+        containers: [{ name: 'x', memory: { workingSetBytes: bytes } }],
+      }) as unknown as PodStats;
+    // 40Mi: within the pod-level 64Mi (the containers alone ask for 16Mi); 70Mi is over 64Mi.
+    const lookup = podStatsLookup([usage(level, 40 * 1024 ** 2), usage(containerLevel, 70 * 1024 ** 2)]);
+    expect(
+      rankPodsForEviction([level, containerLevel], 'memory', lookup).map((p) => p.metadata.name),
+    ).toEqual(['c', 'pod-resources']);
   });
 });
 
