@@ -124,6 +124,10 @@ describe('pod-level resources on a real containerd (cgroupsPerQOS, cgroup v1)', 
       }));
     expect(conditions(pod.status!)).toEqual(conditions(upstream));
     expect(pod.status!.observedGeneration).toBe(upstream.observedGeneration);
+    expect(pod.status!.phase).toBe(upstream.phase);
+    const states = (s: NonNullable<Pod['status']>) =>
+      s.containerStatuses!.map((c) => ({ state: Object.keys(c.state), lastState: c.lastState }));
+    expect(states(pod.status!)).toEqual(states(upstream));
 
     // The six events, in order, with this node's image name in the Pulled message.
     expect(events).toEqual(
