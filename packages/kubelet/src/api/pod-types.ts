@@ -454,8 +454,9 @@ export interface PodSpec {
   enableServiceLinks?: boolean;
   overhead?: ResourceList;
   /**
-   * Pod-level requests and limits (PodLevelResources, beta and on in v1.36): cpu, memory and hugepages-* size the pod
-   * cgroup, decide the QoS class and bound containers without limits of their own (api/pod-level-resources.ts).
+   * Pod-level requests and limits (PodLevelResources, beta and on in v1.36): cpu and memory size the pod cgroup,
+   * decide the QoS class and bound containers without limits of their own (api/pod-level-resources.ts); hugepages-*
+   * may be set too, but this kubelet writes no hugetlb limits (nor does it for containers).
    */
   resources?: ResourceRequirements;
   /** Debug containers added through pods/ephemeralcontainers (`kubectl debug`); never restarted. */
