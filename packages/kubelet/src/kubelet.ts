@@ -1,5 +1,10 @@
 import { type Clock, parseDuration, systemClock } from '@nodeagent/primitives';
-import { admitPod, type PodAdmitHandler } from './admission/admit-handler';
+import {
+  admitPod,
+  type PodAdmitHandler,
+  type PodAdmitResult,
+  unexpectedAdmissionErrorReason,
+} from './admission/admit-handler';
 import { ephemeralContainerChecks } from './admission/ephemeral-container-checks';
 import { kubeletAdmitHandlers } from './admission/kubelet-admit-handlers';
 import { podName } from './api/pod-name';
@@ -454,10 +459,13 @@ export class Kubelet {
     // Upstream admits pods with their allocated resources (the checkpoint survives a restart): a
     // resize still pending must not count for more than the pod holds.
     const allocated = (p: Pod) => this.resizer.store.podFromAllocation(p).pod;
-    const verdict = admitPod(this.admitHandlers, {
-      pod: allocated(pod),
-      otherPods: otherPods.map(allocated),
-    });
+    let verdict: PodAdmitResult;
+    try {
+      verdict = admitPod(this.admitHandlers, { pod: allocated(pod), otherPods: otherPods.map(allocated) });
+    } catch (error) {
+      // A quantity that does not parse (a static pod nothing validated): refused, never a crash.
+      verdict = { admit: false, reason: unexpectedAdmissionErrorReason, message: (error as Error).message };
+    }
     if (!verdict.admit) this.rejections.set(uid, { reason: verdict.reason, message: verdict.message });
   }
 

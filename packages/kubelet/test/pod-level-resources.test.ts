@@ -393,6 +393,19 @@ describe('the fixture pod through the kubelet engine (fake CRI)', { timeout: 60_
     expect(await read('cpu', 'cpu.cfs_quota_us')).toBe('80000');
   });
 
+  it('a pod-level quantity that does not parse (an unvalidated static pod) is refused at admission, never a crash', async () => {
+    const { h } = await engine(true);
+    const bad = runnable();
+    bad.spec.resources = { requests: { cpu: 'lots' } };
+    h.kubelet.addPod(bad);
+    await h.settleThroughRelists();
+    const status = h.writer.last(bad.metadata.uid!)!;
+    expect(status.phase).toBe('Failed');
+    expect(status.reason).toBe('UnexpectedAdmissionError');
+    expect(status.message).toContain('spec.resources.requests.cpu');
+    expect(status.message).toContain('lots');
+  });
+
   it('cgroupsPerQOS: false: the pod fails at admission naming the setting, the kubelet keeps running others', async () => {
     const { h } = await engine(false);
     const p = runnable();

@@ -26,7 +26,13 @@ export function resourceFitAdmitHandler(allocatable: () => ResourceList | undefi
       const wanted = podRequests(pod);
       const used = { cpuMilli: 0, memoryBytes: 0 };
       for (const other of otherPods) {
-        const r = podRequests(other);
+        let r: ReturnType<typeof podRequests>;
+        try {
+          r = podRequests(other);
+        } catch {
+          // An admitted pod whose quantities do not parse holds nothing this check can count.
+          continue;
+        }
         used.cpuMilli += r.cpuMilli;
         used.memoryBytes += r.memoryBytes;
       }

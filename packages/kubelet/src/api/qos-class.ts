@@ -11,6 +11,19 @@ export type QOSClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
 const computeResources = ['cpu', 'memory'] as const;
 
 /**
+ * A quantity's value, 0 when absent or unparsable: the class is reported even for a pod refused
+ * for such a value (an unvalidated static pod), whose status must still be written.
+ */
+function quantityOrZero(value: string | number | undefined): number {
+  if (value === undefined) return 0;
+  try {
+    return parseQuantity(value);
+  } catch {
+    return 0;
+  }
+}
+
+/**
  * Upstream ComputePodQOS with pod-level resources: only `spec.resources` counts (cpu and memory, positive values).
  * BestEffort when it asks for neither, Guaranteed when it limits both and every request equals its limit, Burstable
  * otherwise; the containers' own resources do not matter then.
@@ -19,9 +32,8 @@ function podLevelQOSClass(resources: ResourceRequirements): QOSClass {
   const positive = (list: ResourceRequirements['limits']) => {
     const out = new Map<string, number>();
     for (const resource of computeResources) {
-      const value = list?.[resource];
-      if (value !== undefined && parseQuantity(value, `spec.resources.${resource}`) > 0)
-        out.set(resource, parseQuantity(value));
+      const value = quantityOrZero(list?.[resource]);
+      if (value > 0) out.set(resource, value);
     }
     return out;
   };
