@@ -26,6 +26,7 @@ import {
   type PodEventRecorder,
   startingKubeletMessage,
 } from './events/event-reasons';
+import { isCriticalPod } from './eviction/critical-pod';
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { ImageCredentialProviders } from './images/credential-provider/image-credential-providers';
 import { imagePullConcurrency, limitImagePulls } from './images/image-pull-limit';
@@ -371,6 +372,7 @@ export class Kubelet {
       strictAdmission: options.strictAdmission,
       podCgroups: options.cgroups !== undefined,
       nodeAllocatable: () => this.nodeAllocatable,
+      isCriticalPod,
     });
   }
 

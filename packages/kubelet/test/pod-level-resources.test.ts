@@ -212,6 +212,12 @@ describe('admission with pod-level requests', () => {
       message: `Node didn't have enough resource: memory, requested: ${64 * 1024 ** 2}, used: ${990 * 1024 ** 2}, capacity: ${1024 ** 3}`,
     });
     expect(fit.admit({ pod: fixturePod(), otherPods: [] })).toEqual({ admit: true });
+    // A critical pod (static, mirror, system priority) is let in: upstream would preempt for it.
+    const critical = resourceFitAdmitHandler(
+      () => allocatable,
+      (p) => p.metadata.name === 'pod-resources',
+    );
+    expect(critical.admit({ pod: fixturePod(), otherPods: [other] })).toEqual({ admit: true });
     expect(resourceFitAdmitHandler(() => undefined).admit({ pod: fixturePod(), otherPods: [other] })).toEqual(
       {
         admit: true,

@@ -25,6 +25,8 @@ export interface KubeletAdmitHandlersOptions {
   podCgroups?: boolean;
   /** The node's allocatable as last known; new pods' cpu/memory requests must fit in it (default: unknown, no check). */
   nodeAllocatable?: () => ResourceList | undefined;
+  /** Upstream IsCriticalPod; such pods are never refused for cpu/memory (upstream preempts for them instead). */
+  isCriticalPod?: (pod: Pod) => boolean;
   /** Kernel release for the safe sysctls' version conditions (default: this host's). */
   kernelRelease?: string;
   /** Whether the host enforces SELinux (default: selinuxfs is mounted). */
@@ -66,7 +68,7 @@ export function kubeletAdmitHandlers(options: KubeletAdmitHandlersOptions): PodA
     supplementalGroupsPolicyAdmitHandler(options.runtimeFeatures),
     podLevelResourcesAdmitHandler(options.podCgroups ?? true),
     podCountAdmitHandler(options.maxPods),
-    resourceFitAdmitHandler(options.nodeAllocatable ?? (() => undefined)),
+    resourceFitAdmitHandler(options.nodeAllocatable ?? (() => undefined), options.isCriticalPod),
   ];
   if (options.strictAdmission)
     handlers.push(

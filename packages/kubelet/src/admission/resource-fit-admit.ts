@@ -1,5 +1,5 @@
 import { milliValue, parseQuantity } from '@nodeagent/primitives';
-import type { ResourceList } from '../api/pod-types';
+import type { Pod, ResourceList } from '../api/pod-types';
 import { admitted, type PodAdmitHandler, type PodAdmitResult } from './admit-handler';
 import { podRequests } from './resize-admission';
 
@@ -16,13 +16,18 @@ function refuse(resource: string, requested: number, used: number, capacity: num
  * kubelet's predicate admit handler runs it): a new pod whose requests (pod-level ones when set,
  * upstream PodRequests) do not fit beside the admitted pods in the node's allocatable is refused
  * with OutOfcpu / OutOfmemory, cpu first. A resource the pod does not request is never checked;
- * without a known allocatable nothing is.
+ * without a known allocatable nothing is, nor for a pod `isCritical` names.
  */
-export function resourceFitAdmitHandler(allocatable: () => ResourceList | undefined): PodAdmitHandler {
+export function resourceFitAdmitHandler(
+  allocatable: () => ResourceList | undefined,
+  isCritical: (pod: Pod) => boolean = () => false,
+): PodAdmitHandler {
   return {
     admit({ pod, otherPods }) {
       const node = allocatable();
-      if (!node) return admitted;
+      // Upstream preempts other pods to make room for a critical pod (static, mirror, system
+      // priority); this kubelet does not preempt, and lets a critical pod in rather than refuse it.
+      if (!node || isCritical(pod)) return admitted;
       const wanted = podRequests(pod);
       const used = { cpuMilli: 0, memoryBytes: 0 };
       for (const other of otherPods) {
