@@ -412,6 +412,17 @@ describe('the fixture pod through the kubelet engine (fake CRI)', { timeout: 60_
     expect(status.message).toContain('lots');
   });
 
+  it('status.allocatedResources prints a decimal pod-level memory request as given (Go keeps the format)', async () => {
+    const { h } = await engine(true);
+    const p = runnable();
+    p.spec.resources = { requests: { cpu: '0.2', memory: '100M' }, limits: { cpu: '400m', memory: '128Mi' } };
+    h.kubelet.addPod(p);
+    await h.settleThroughRelists();
+    const status = h.writer.last(p.metadata.uid!)!;
+    expect(status.allocatedResources).toEqual({ cpu: '200m', memory: '100M' });
+    expect(status.resources?.requests).toEqual({ cpu: '200m', memory: '100M' });
+  });
+
   it('cgroupsPerQOS: false: the pod fails at admission naming the setting, the kubelet keeps running others', async () => {
     const { h } = await engine(false);
     const p = runnable();

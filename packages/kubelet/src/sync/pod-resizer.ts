@@ -1,10 +1,15 @@
 import type { LinuxContainerResources, MessageInput } from '@nodeagent/cri-client/types';
 import { type Clock, formatBinary, formatMilliCpu } from '@nodeagent/primitives';
 import { podRequests, resizeRefusal } from '../admission/resize-admission';
-import { hasPodLevelResources, isSupportedPodLevelResource } from '../api/pod-level-resources';
+import {
+  hasPodLevelResources,
+  isSupportedPodLevelResource,
+  podLevelRequest,
+} from '../api/pod-level-resources';
 import type { Container, Pod, PodStatus, ResourceList, ResourceRequirements } from '../api/pod-types';
 import {
   type ContainerResourceValues,
+  canonicalQuantity,
   canonicalResources,
   containerResourceValues,
   resizableContainers,
@@ -555,6 +560,12 @@ function podAllocatedResources(pod: Pod): ResourceList | undefined {
   const out: ResourceList = {};
   if (cpuMilli > 0) out.cpu = formatMilliCpu(cpuMilli);
   if (memoryBytes > 0) out.memory = formatBinary(memoryBytes);
+  // A pod-level request is the quantity itself, printed as Go prints it ("100M" stays decimal).
+  for (const name of ['cpu', 'memory'] as const) {
+    const level = podLevelRequest(pod, name);
+    if (out[name] !== undefined && level !== undefined && pod.spec.overhead?.[name] === undefined)
+      out[name] = canonicalQuantity(name, level);
+  }
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
