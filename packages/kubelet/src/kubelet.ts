@@ -1,5 +1,10 @@
 import { type Clock, parseDuration, systemClock } from '@nodeagent/primitives';
-import { admitPod, type PodAdmitHandler } from './admission/admit-handler';
+import {
+  admitPod,
+  type PodAdmitHandler,
+  type PodAdmitResult,
+  unexpectedAdmissionErrorReason,
+} from './admission/admit-handler';
 import { ephemeralContainerChecks } from './admission/ephemeral-container-checks';
 import { kubeletAdmitHandlers } from './admission/kubelet-admit-handlers';
 import { podName } from './api/pod-name';
@@ -21,6 +26,7 @@ import {
   type PodEventRecorder,
   startingKubeletMessage,
 } from './events/event-reasons';
+import { isCriticalPod } from './eviction/critical-pod';
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { ImageCredentialProviders } from './images/credential-provider/image-credential-providers';
 import { imagePullConcurrency, limitImagePulls } from './images/image-pull-limit';
@@ -364,6 +370,9 @@ export class Kubelet {
       kernelRelease: options.kernelRelease,
       seLinuxEnabled: options.seLinuxEnabled,
       strictAdmission: options.strictAdmission,
+      podCgroups: options.cgroups !== undefined,
+      nodeAllocatable: () => this.nodeAllocatable,
+      isCriticalPod,
     });
   }
 
@@ -449,7 +458,16 @@ export class Kubelet {
       const otherUid = other.metadata.uid ?? '';
       return otherUid !== uid && !this.rejections.has(otherUid) && this.workers.phase(otherUid) === 'syncing';
     });
-    const verdict = admitPod(this.admitHandlers, { pod, otherPods });
+    // Upstream admits pods with their allocated resources (the checkpoint survives a restart): a
+    // resize still pending must not count for more than the pod holds.
+    const allocated = (p: Pod) => this.resizer.store.podFromAllocation(p).pod;
+    let verdict: PodAdmitResult;
+    try {
+      verdict = admitPod(this.admitHandlers, { pod: allocated(pod), otherPods: otherPods.map(allocated) });
+    } catch (error) {
+      // A quantity that does not parse (a static pod nothing validated): refused, never a crash.
+      verdict = { admit: false, reason: unexpectedAdmissionErrorReason, message: (error as Error).message };
+    }
     if (!verdict.admit) this.rejections.set(uid, { reason: verdict.reason, message: verdict.message });
   }
 

@@ -40,6 +40,32 @@ describe('AllocationStore', () => {
     });
   });
 
+  it('records pod-level resources: a changed spec.resources is a resize, and both survive a restart', async () => {
+    const withLevel = (cpu: string): Pod => {
+      const p = pod('200m');
+      p.spec.resources = { requests: { cpu }, limits: { cpu: '1' } };
+      return p;
+    };
+    const store = new AllocationStore(dir);
+    await store.setAllocated(withLevel('500m'));
+    await store.setActuatedPodLevel('u1', { requests: { cpu: '500m' }, limits: { cpu: '1' } });
+    expect(store.podFromAllocation(withLevel('0.5')).differs).toBe(false);
+    const resized = store.podFromAllocation(withLevel('700m'));
+    expect(resized.differs).toBe(true);
+    expect(resized.pod.spec.resources).toEqual({ requests: { cpu: '500m' }, limits: { cpu: '1' } });
+    // Containers unchanged: only the pod-level part is swapped back.
+    expect(resized.pod.spec.containers[0]!.resources).toEqual(pod('200m').spec.containers[0]!.resources);
+    const again = new AllocationStore(dir);
+    await again.load();
+    expect(again.podFromAllocation(withLevel('700m')).pod.spec.resources?.requests).toEqual({ cpu: '500m' });
+    expect(again.actuatedPodLevelResources('u1')).toEqual({
+      requests: { cpu: '500m' },
+      limits: { cpu: '1' },
+    });
+    await again.removePod('u1');
+    expect(again.actuatedPodLevelResources('u1')).toBeUndefined();
+  });
+
   it('survives a restart through allocated_pods_state and actuated_pods_state under the root dir', async () => {
     const store = new AllocationStore(dir);
     await store.setAllocated(pod('200m'));

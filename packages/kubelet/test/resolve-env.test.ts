@@ -77,6 +77,31 @@ describe('resolveEnv', () => {
     expect(env).toEqual([{ key: 'MEM', value: String(2 * 1024 ** 3) }]);
   });
 
+  it('uses the pod-level limit (spec.resources) before node allocatable for a limit the container does not set', async () => {
+    const container: Container = {
+      name: 'app',
+      image: 'busybox',
+      resources: { limits: { cpu: '250m' } },
+      env: [
+        { name: 'MEM', valueFrom: { resourceFieldRef: { resource: 'limits.memory' } } },
+        { name: 'CPU_M', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '1m' } } },
+        { name: 'DISK', valueFrom: { resourceFieldRef: { resource: 'limits.ephemeral-storage' } } },
+      ],
+    };
+    const pod = makePod({ containers: [container] });
+    pod.spec.resources = { limits: { cpu: '1', memory: '128Mi' } };
+    const env = await resolveEnv(pod, container, {
+      objects: objects(),
+      nodeAllocatable: { cpu: '2', memory: '2Gi', 'ephemeral-storage': '10Gi' },
+    });
+    expect(env).toEqual([
+      { key: 'MEM', value: String(128 * 1024 ** 2) },
+      // The container's own limit still wins; ephemeral-storage is no pod-level resource.
+      { key: 'CPU_M', value: '250' },
+      { key: 'DISK', value: String(10 * 1024 ** 3) },
+    ]);
+  });
+
   it('applies envFrom with prefixes, skips invalid names, and lets env override', async () => {
     const container: Container = {
       name: 'app',

@@ -221,4 +221,74 @@ describe('pod spec validation the v1.36 server does on create and resize', () =>
     expect(image.body.spec.containers[0].image).toBe('i:1');
     expect(image.body.metadata.generation).toBe(1);
   });
+  it('pod-level spec.resources: the fixture pod is accepted, a request below the containers’ aggregate is not', async () => {
+    const ok = await create(
+      {
+        resources: { requests: { cpu: '200m', memory: '64Mi' }, limits: { cpu: '400m', memory: '128Mi' } },
+        containers: [
+          { name: 'a', image: 'i:1' },
+          { name: 'b', image: 'i:1', resources: { requests: { cpu: '50m', memory: '16Mi' } } },
+        ],
+      },
+      'pod-resources',
+    );
+    expect(ok.status).toBe(201);
+    expect(ok.body.status.qosClass).toBe('Burstable');
+    const below = await create(
+      {
+        resources: { requests: { cpu: '1' } },
+        containers: [
+          { name: 'a', image: 'i:1', resources: { requests: { cpu: '1' } } },
+          { name: 'b', image: 'i:1', resources: { requests: { cpu: '500m' } } },
+        ],
+      },
+      'below',
+    );
+    expect(below.status).toBe(422);
+    expect(below.body.details.causes).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.resources.requests[cpu]',
+        message: 'Invalid value: "1": must be greater than or equal to aggregate container requests of 1500m',
+      },
+    ]);
+  });
+
+  it('pod-level spec.resources: unsupported names, requests above limits, container limits above the pod’s', async () => {
+    const res = await create(
+      {
+        resources: {
+          requests: { cpu: '500m', 'ephemeral-storage': '1Gi' },
+          limits: { cpu: '400m', memory: '128Mi' },
+        },
+        containers: [{ name: 'a', image: 'i:1', resources: { limits: { memory: '256Mi' } } }],
+      },
+      'bad-level',
+    );
+    expect(res.status).toBe(422);
+    expect(res.body.details.causes).toEqual([
+      {
+        reason: 'FieldValueNotSupported',
+        field: 'spec.resources.requests[ephemeral-storage]',
+        message: 'Unsupported value: "ephemeral-storage": supported values: "cpu", "hugepages-", "memory"',
+      },
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.resources.requests',
+        message: 'Invalid value: "500m": must be less than or equal to cpu limit of 400m',
+      },
+      // Defaulting came first: the container's memory request is its limit, and the pod-level
+      // memory request left out is the containers' aggregate, 256Mi, above the pod's limit too.
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.resources.requests',
+        message: 'Invalid value: "256Mi": must be less than or equal to memory limit of 128Mi',
+      },
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.resources.containers[0][memory].limits',
+        message: 'Invalid value: "256Mi": must be less than or equal to pod limits of 128Mi',
+      },
+    ]);
+  });
 });

@@ -15,7 +15,11 @@ export interface PodAdmitHandler {
   admit(attrs: PodAdmitAttributes): PodAdmitResult;
 }
 
+/** The answer of a handler that lets the pod through. */
 export const admitted: PodAdmitResult = { admit: true };
+
+/** Upstream lifecycle.UnexpectedAdmissionError: the reason a pod is refused with when a check itself failed. */
+export const unexpectedAdmissionErrorReason = 'UnexpectedAdmissionError';
 
 /** The prefix upstream's rejectPod puts before the handler's message in the pod status. */
 export const podRejectedPrefix = 'Pod was rejected: ';

@@ -1,9 +1,11 @@
-import type { Pod } from '../api/pod-types';
+import type { Pod, ResourceList } from '../api/pod-types';
 import { appArmorAdmission, appArmorHostError } from '../cri/apparmor-profile';
 import type { RuntimeFeatures } from '../cri/pod-runtime';
 import type { PodAdmitHandler, PodAdmitResult } from './admit-handler';
 import { podCountAdmitHandler } from './pod-count-admit';
+import { podLevelResourcesAdmitHandler } from './pod-level-resources-admit';
 import { podOSAdmitHandler, windowsOptionsAdmitHandler } from './pod-os-admit';
+import { resourceFitAdmitHandler } from './resource-fit-admit';
 import { supplementalGroupsPolicyAdmitHandler, userNamespacesAdmitHandler } from './runtime-feature-admit';
 import { safeSysctlAllowlist } from './safe-sysctls';
 import { seLinuxAdmitHandler } from './selinux-admit';
@@ -19,6 +21,12 @@ export interface KubeletAdmitHandlersOptions {
   eviction: (pod: Pod) => PodAdmitResult;
   /** The runtime's features as last read; undefined until read (every feature counts as missing). */
   runtimeFeatures: () => RuntimeFeatures | undefined;
+  /** Whether the kubelet keeps pod cgroups (cgroupsPerQOS); pods with pod-level resources need them (default true). */
+  podCgroups?: boolean;
+  /** The node's allocatable as last known; new pods' cpu/memory requests must fit in it (default: unknown, no check). */
+  nodeAllocatable?: () => ResourceList | undefined;
+  /** Upstream IsCriticalPod; such pods are never refused for cpu/memory (upstream preempts for them instead). */
+  isCriticalPod?: (pod: Pod) => boolean;
   /** Kernel release for the safe sysctls' version conditions (default: this host's). */
   kernelRelease?: string;
   /** Whether the host enforces SELinux (default: selinuxfs is mounted). */
@@ -36,7 +44,7 @@ export interface KubeletAdmitHandlersOptions {
 /**
  * The kubelet's admit handlers in upstream's order: eviction, the sysctl allowlist (safe set plus
  * allowedUnsafeSysctls; upstream concatenates the two lists), AppArmor, the predicate checks (OS,
- * runtime features, pod count). With strictAdmission, beyond upstream: the host's SELinux,
+ * runtime features, pod-level resources without pod cgroups, pod count, cpu/memory fit). With strictAdmission, beyond upstream: the host's SELinux,
  * Windows-only options and user namespaces this kubelet cannot give the sandbox.
  * Throws InvalidConfigError for an allowedUnsafeSysctls entry upstream's kubelet would not start with.
  *
@@ -58,7 +66,9 @@ export function kubeletAdmitHandlers(options: KubeletAdmitHandlersOptions): PodA
     { admit: ({ pod }) => appArmorAdmission(pod, appArmorUnavailable) },
     podOSAdmitHandler,
     supplementalGroupsPolicyAdmitHandler(options.runtimeFeatures),
+    podLevelResourcesAdmitHandler(options.podCgroups ?? true),
     podCountAdmitHandler(options.maxPods),
+    resourceFitAdmitHandler(options.nodeAllocatable ?? (() => undefined), options.isCriticalPod),
   ];
   if (options.strictAdmission)
     handlers.push(

@@ -1,4 +1,5 @@
 import { milliValue, parseQuantity } from '@nodeagent/primitives';
+import { podLevelRequest } from '../api/pod-level-resources';
 import type { Container, Pod, ResourceList } from '../api/pod-types';
 
 /** Why a resize cannot be allocated now: the condition's reason, the admit reason and the message. */
@@ -48,9 +49,28 @@ function containerRequests(container: Container): PodRequests {
 
 /**
  * Upstream PodRequests: app containers and sidecars add up; a regular init container runs alone
- * (beside the sidecars started before it), so the pod needs at least that much; plus overhead.
+ * (beside the sidecars started before it), so the pod needs at least that much; a pod-level
+ * request (spec.resources) replaces that sum for its resource; plus overhead.
  */
 export function podRequests(pod: Pod): PodRequests {
+  const sum = containerRequestsSum(pod);
+  const cpu = podLevelRequest(pod, 'cpu');
+  const memory = podLevelRequest(pod, 'memory');
+  const overhead = pod.spec.overhead ?? {};
+  return {
+    cpuMilli:
+      (cpu === undefined ? sum.cpuMilli : milliValue(cpu, 'spec.resources.requests.cpu')) +
+      (overhead.cpu ? milliValue(overhead.cpu) : 0),
+    memoryBytes:
+      (memory === undefined
+        ? sum.memoryBytes
+        : Math.ceil(parseQuantity(memory, 'spec.resources.requests.memory'))) +
+      (overhead.memory ? parseQuantity(overhead.memory) : 0),
+  };
+}
+
+/** Upstream AggregateContainerRequests (cpu and memory): what the containers ask for together, overhead left out. */
+function containerRequestsSum(pod: Pod): PodRequests {
   const sum = { cpuMilli: 0, memoryBytes: 0 };
   const sidecarsSoFar = { cpuMilli: 0, memoryBytes: 0 };
   let initPeak = { cpuMilli: 0, memoryBytes: 0 };
@@ -73,12 +93,9 @@ export function podRequests(pod: Pod): PodRequests {
     sum.cpuMilli += r.cpuMilli;
     sum.memoryBytes += r.memoryBytes;
   }
-  const overhead = pod.spec.overhead ?? {};
   return {
-    cpuMilli: Math.max(sum.cpuMilli, initPeak.cpuMilli) + (overhead.cpu ? milliValue(overhead.cpu) : 0),
-    memoryBytes:
-      Math.max(sum.memoryBytes, initPeak.memoryBytes) +
-      (overhead.memory ? parseQuantity(overhead.memory) : 0),
+    cpuMilli: Math.max(sum.cpuMilli, initPeak.cpuMilli),
+    memoryBytes: Math.max(sum.memoryBytes, initPeak.memoryBytes),
   };
 }
 

@@ -453,6 +453,12 @@ export interface PodSpec {
   readinessGates?: { conditionType: string }[];
   enableServiceLinks?: boolean;
   overhead?: ResourceList;
+  /**
+   * Pod-level requests and limits (PodLevelResources, beta and on in v1.36): cpu and memory size the pod cgroup,
+   * decide the QoS class and bound containers without limits of their own (api/pod-level-resources.ts); hugepages-*
+   * may be set too, but this kubelet writes no hugetlb limits (nor does it for containers).
+   */
+  resources?: ResourceRequirements;
   /** Debug containers added through pods/ephemeralcontainers (`kubectl debug`); never restarted. */
   ephemeralContainers?: EphemeralContainer[];
   /** Extra /etc/hosts entries (kubelet-managed hosts file). */
@@ -575,6 +581,8 @@ export interface PodStatus {
   containerStatuses?: ContainerStatus[];
   ephemeralContainerStatuses?: ContainerStatus[];
   qosClass?: 'Guaranteed' | 'Burstable' | 'BestEffort';
+  /** The pod's allocated requests (cpu, memory) as a whole, pod-level ones when set (v1.36, InPlacePodLevelResourcesVerticalScaling). */
+  allocatedResources?: ResourceList;
   /** The pod's applied requests and limits (v1.34+, reported for every pod). */
   resources?: ResourceRequirements;
 }

@@ -1,4 +1,5 @@
 import { milliValue, parseQuantity } from '@nodeagent/primitives';
+import { podLevelLimit, podLevelRequest } from '../api/pod-level-resources';
 import type { Container, Pod } from '../api/pod-types';
 import { podQOSClass } from '../api/qos-class';
 import { milliCPUToQuota, milliCPUToShares, minShares, quotaPeriodUs } from '../cri/linux-resources';
@@ -59,13 +60,34 @@ function podTotals(pod: Pod): PodTotals {
     sum.cpuLimit = Math.max(sum.cpuLimit, v.cpuLimit);
     sum.memoryLimit = Math.max(sum.memoryLimit, v.memoryLimit);
   }
-  return {
+  return withPodLevelResources(pod, {
     cpuRequestMilli: sum.cpuRequest,
     cpuLimitMilli: sum.cpuLimit,
     memoryLimitBytes: sum.memoryLimit,
     cpuLimitsDeclared,
     memoryLimitsDeclared,
-  };
+  });
+}
+
+/**
+ * Upstream PodRequests/PodLimits with pod-level resources: a pod-level value replaces the containers' sum for that
+ * resource (and a pod-level limit is a declared limit); the resources it leaves out keep the sum.
+ */
+function withPodLevelResources(pod: Pod, totals: PodTotals): PodTotals {
+  const out = { ...totals };
+  const cpuRequest = podLevelRequest(pod, 'cpu');
+  const cpuLimit = podLevelLimit(pod, 'cpu');
+  const memoryLimit = podLevelLimit(pod, 'memory');
+  if (cpuRequest !== undefined) out.cpuRequestMilli = milliValue(cpuRequest, 'spec.resources.requests.cpu');
+  if (cpuLimit !== undefined) {
+    out.cpuLimitMilli = milliValue(cpuLimit, 'spec.resources.limits.cpu');
+    out.cpuLimitsDeclared = true;
+  }
+  if (memoryLimit !== undefined) {
+    out.memoryLimitBytes = Math.ceil(parseQuantity(memoryLimit, 'spec.resources.limits.memory'));
+    out.memoryLimitsDeclared = true;
+  }
+  return out;
 }
 
 /** The pod's CPU request in millicores (upstream PodRequests[cpu]), e.g. for the burstable QoS shares. */

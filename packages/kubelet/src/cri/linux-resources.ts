@@ -1,5 +1,6 @@
 import type { LinuxContainerResources, MessageInput } from '@nodeagent/cri-client/types';
 import { milliValue, parseQuantity } from '@nodeagent/primitives';
+import { hasPodLevelRequests, podLevelLimit } from '../api/pod-level-resources';
 import type { Container, Pod } from '../api/pod-types';
 import { podQOSClass } from '../api/qos-class';
 
@@ -46,12 +47,39 @@ export function containerOOMScoreAdj(pod: Pod, container: Container, memoryCapac
   const qos = podQOSClass(pod);
   if (qos === 'Guaranteed') return guaranteedOOMScoreAdj;
   if (qos === 'BestEffort') return besteffortOOMScoreAdj;
-  const request = parseQuantity(container.resources?.requests?.memory ?? 0);
+  const request =
+    parseQuantity(container.resources?.requests?.memory ?? 0) + podMemoryRequestSharePerContainer(pod);
   if (memoryCapacity <= 0) return besteffortOOMScoreAdj - 1;
-  const adj = Math.trunc(1000 - (1000 * request) / memoryCapacity);
+  // Go's int64 arithmetic: the share of capacity is truncated before it is taken from 1000.
+  const adj = 1000 - Math.trunc((1000 * request) / memoryCapacity);
   if (adj < 1000 + guaranteedOOMScoreAdj) return 1000 + guaranteedOOMScoreAdj;
   if (adj === besteffortOOMScoreAdj) return adj - 1;
   return adj;
+}
+
+/**
+ * Upstream remainingPodMemReqPerContainer: with a pod-level memory request, what it holds beyond the containers' own
+ * requests counts evenly for every (init and app) container's OOM score; 0 without one.
+ */
+function podMemoryRequestSharePerContainer(pod: Pod): number {
+  const podRequest = pod.spec.resources?.requests?.memory;
+  if (!hasPodLevelRequests(pod) || podRequest === undefined) return 0;
+  const init = pod.spec.initContainers ?? [];
+  const memory = (c: Container) => parseQuantity(c.resources?.requests?.memory ?? 0);
+  // The containers' aggregate (upstream AggregateContainerRequests): app containers and sidecars add up, a regular
+  // init container runs beside the sidecars started before it.
+  let sum = 0;
+  let sidecars = 0;
+  let initPeak = 0;
+  for (const c of init) {
+    if (c.restartPolicy === 'Always') {
+      sum += memory(c);
+      sidecars += memory(c);
+    } else initPeak = Math.max(initPeak, sidecars + memory(c));
+  }
+  for (const c of pod.spec.containers) sum += memory(c);
+  const remaining = parseQuantity(podRequest, 'spec.resources.requests.memory') - Math.max(sum, initPeak);
+  return Math.trunc(remaining / (pod.spec.containers.length + init.length));
 }
 
 /** The node facts and KubeletConfiguration fields that turn a container's resources into CRI Linux resources. */
@@ -70,7 +98,7 @@ export function linuxContainerResources(
   container: Container,
   options: LinuxResourceOptions,
 ): MessageInput<LinuxContainerResources> {
-  const limits = container.resources?.limits ?? {};
+  const limits = containerLimits(pod, container);
   const requests = container.resources?.requests ?? {};
   const cpuLimit = limits.cpu !== undefined ? milliValue(limits.cpu, 'resources.limits.cpu') : 0;
   // The API server defaults requests to limits; do the same for manifests that skipped it.
@@ -86,5 +114,20 @@ export function linuxContainerResources(
     cpuShares: milliCPUToShares(cpuRequest),
     memoryLimitInBytes: memoryLimit,
     oomScoreAdj: containerOOMScoreAdj(pod, container, options.memoryCapacity),
+  };
+}
+
+/**
+ * A container's limits as its cgroup gets them: with pod-level resources (upstream getCPULimit/getMemoryLimit), a
+ * container without its own cpu or memory limit is bounded by the pod's, so no container may use more than the pod.
+ */
+function containerLimits(
+  pod: Pod,
+  container: Container,
+): { cpu?: string | number; memory?: string | number } {
+  const own = container.resources?.limits ?? {};
+  return {
+    cpu: own.cpu ?? podLevelLimit(pod, 'cpu'),
+    memory: own.memory ?? podLevelLimit(pod, 'memory'),
   };
 }

@@ -12,5 +12,11 @@ export {
   ephemeralContainerChecks,
 } from '../admission/ephemeral-container-checks';
 export { type KubeletAdmitHandlersOptions, kubeletAdmitHandlers } from '../admission/kubelet-admit-handlers';
+export {
+  noPodCgroupPodLevelResourcesMessage,
+  podLevelResourcesAdmitHandler,
+  podLevelResourcesNotSupportedReason,
+} from '../admission/pod-level-resources-admit';
+export { resourceFitAdmitHandler } from '../admission/resource-fit-admit';
 export { safeSysctlAllowlist, safeSysctls } from '../admission/safe-sysctls';
 export { SysctlAllowlist, sysctlForbiddenReason } from '../admission/sysctl-allowlist';

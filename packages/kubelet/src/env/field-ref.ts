@@ -1,4 +1,5 @@
 import { parseQuantity } from '@nodeagent/primitives';
+import { podLevelLimit } from '../api/pod-level-resources';
 import type { Container, Pod, ResourceFieldSelector, ResourceList } from '../api/pod-types';
 import { CreateContainerConfigError } from '../errors';
 
@@ -69,7 +70,8 @@ const resourcePattern = /^(limits|requests)\.(cpu|memory|ephemeral-storage|hugep
 
 /**
  * Resolves a resourceFieldRef (upstream ExtractContainerResourceValue): the container's request or
- * limit divided by the divisor and rounded up; limits default to node allocatable.
+ * limit divided by the divisor and rounded up; limits default to the pod-level limit, else node
+ * allocatable (defaultLimit).
  */
 export function resolveResourceField(
   pod: Pod,
@@ -96,7 +98,7 @@ export function resolveResourceField(
   const [, kind, resource] = match as unknown as [string, 'limits' | 'requests', string];
   let raw = target.resources?.[kind]?.[resource];
   if (raw === undefined && kind === 'requests') raw = target.resources?.limits?.[resource];
-  if (raw === undefined && kind === 'limits') raw = context.nodeAllocatable?.[resource];
+  if (raw === undefined && kind === 'limits') raw = defaultLimit(pod, resource, context.nodeAllocatable);
   const value = raw === undefined ? 0 : parseQuantity(raw, `${field}.resource`);
   const divisor = resolveDivisor(selector.divisor, `${field}.divisor`);
   if (resource === 'cpu') {
@@ -105,6 +107,26 @@ export function resolveResourceField(
   }
   // Everything else divides whole units (Quantity.Value, rounded up).
   return String(Math.ceil(Math.ceil(value) / Math.ceil(divisor)));
+}
+
+/**
+ * Upstream defaultPodLimitsForDownwardAPI: a container without a limit reads the pod-level limit
+ * (PodLevelResources; a non-zero cpu or memory limit, for a resource the node reports), else the
+ * node's allocatable.
+ */
+function defaultLimit(
+  pod: Pod,
+  resource: string,
+  allocatable: ResourceList | undefined,
+): string | number | undefined {
+  const level = resource === 'cpu' || resource === 'memory' ? podLevelLimit(pod, resource) : undefined;
+  if (
+    level !== undefined &&
+    allocatable?.[resource] !== undefined &&
+    parseQuantity(level, `spec.resources.limits.${resource}`) !== 0
+  )
+    return level;
+  return allocatable?.[resource];
 }
 
 /**

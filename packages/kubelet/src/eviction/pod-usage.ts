@@ -1,4 +1,5 @@
 import { parseQuantity } from '@nodeagent/primitives';
+import { hasPodLevelResources, podLevelRequest } from '../api/pod-level-resources';
 import type { Container, Pod } from '../api/pod-types';
 import type { PodStats } from '../stats/summary-types';
 import type { StarvedResource } from './signal-resources';
@@ -20,11 +21,18 @@ function containerRequest(container: Container, resource: string): number {
 
 /**
  * Upstream GetResourceRequestQuantity: the sum over long-running containers, at least the
- * largest regular init container's request. Only memory and ephemeral-storage have requests;
+ * largest regular init container's request; the pod-level request instead when the pod has
+ * pod-level resources. Only memory and ephemeral-storage have requests;
  * inodes and pids never do.
  */
 export function podRequest(pod: Pod, resource: StarvedResource): number {
   if (resource !== 'memory' && resource !== 'ephemeral-storage') return 0;
+  // With pod-level resources only those count (upstream skips the containers' then): memory is
+  // the pod-level request, ephemeral-storage (no pod-level resource) nothing.
+  if (hasPodLevelResources(pod)) {
+    const level = podLevelRequest(pod, resource);
+    return level === undefined ? 0 : parseQuantity(level, `spec.resources.requests.${resource}`);
+  }
   const init = pod.spec.initContainers ?? [];
   let sum = 0;
   for (const container of [...init.filter((c) => c.restartPolicy === 'Always'), ...pod.spec.containers])

@@ -7,9 +7,11 @@ import { KubeletError } from '../errors';
 export const allocatedPodsStateFile = 'allocated_pods_state';
 export const actuatedPodsStateFile = 'actuated_pods_state';
 
-/** What is recorded per pod: each resizable container's requests and limits. */
+/** What is recorded per pod: each resizable container's requests and limits, and the pod-level ones when set. */
 export interface PodResourceInfo {
   containerResources: Record<string, ResourceRequirements>;
+  /** The pod's `spec.resources` (PodLevelResources), absent for a pod without them. */
+  podLevelResources?: ResourceRequirements;
 }
 
 export type PodResourceInfoMap = Record<string, PodResourceInfo>;

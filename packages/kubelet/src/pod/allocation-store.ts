@@ -27,6 +27,8 @@ export class AllocationStore {
   private allocated: PodResourceInfoMap = {};
   /** Per pod, per container: the applied resources with the container id they were applied to. */
   private actuated: Record<string, Record<string, ActuatedResources>> = {};
+  /** Per pod with pod-level resources: the pod-level resources its pod cgroup was last given. */
+  private actuatedPodLevel: Record<string, ResourceRequirements> = {};
   private readonly allocatedFile: AllocationCheckpoint;
   private readonly actuatedFile: AllocationCheckpoint;
 
@@ -46,7 +48,9 @@ export class AllocationStore {
       return {};
     });
     this.actuated = {};
+    this.actuatedPodLevel = {};
     for (const [uid, info] of Object.entries(actuated)) {
+      if (info.podLevelResources) this.actuatedPodLevel[uid] = info.podLevelResources;
       const entries: Record<string, ActuatedResources> = {};
       for (const [key, resources] of Object.entries(info.containerResources)) {
         const [name, containerId = ''] = key.split('/');
@@ -69,7 +73,10 @@ export class AllocationStore {
     const containerResources: Record<string, ResourceRequirements> = {};
     for (const container of resizableContainers(pod.spec))
       containerResources[container.name] = copy(container.resources);
-    this.allocated[pod.metadata.uid ?? ''] = { containerResources };
+    this.allocated[pod.metadata.uid ?? ''] = {
+      containerResources,
+      ...(pod.spec.resources ? { podLevelResources: copy(pod.spec.resources) } : {}),
+    };
     await this.allocatedFile.save(this.allocated);
   }
 
@@ -88,11 +95,17 @@ export class AllocationStore {
       differs = true;
       return { ...container, resources: copy(allocated) };
     };
-    const spec = {
+    const spec: Pod['spec'] = {
       ...pod.spec,
       containers: pod.spec.containers.map(swap),
       ...(pod.spec.initContainers ? { initContainers: pod.spec.initContainers.map(swap) } : {}),
     };
+    // Pod-level resources (InPlacePodLevelResourcesVerticalScaling): allocated as a whole too.
+    if (!resourceRequirementsEqual(info.podLevelResources, pod.spec.resources)) {
+      differs = true;
+      if (info.podLevelResources) spec.resources = copy(info.podLevelResources);
+      else delete spec.resources;
+    }
     return differs ? { pod: { ...pod, spec }, differs } : { pod, differs };
   }
 
@@ -114,11 +127,30 @@ export class AllocationStore {
     await this.saveActuated();
   }
 
+  /** The pod-level resources last applied to the pod's cgroup; undefined when never recorded. */
+  actuatedPodLevelResources(uid: string): ResourceRequirements | undefined {
+    return this.actuatedPodLevel[uid];
+  }
+
+  /** Records the pod-level resources now applied to the pod's cgroup. */
+  async setActuatedPodLevel(uid: string, resources: ResourceRequirements): Promise<void> {
+    const current = this.actuatedPodLevel[uid];
+    if (current && resourceRequirementsEqual(current, resources)) return;
+    this.actuatedPodLevel[uid] = copy(resources);
+    await this.saveActuated();
+  }
+
   /** Forgets a pod that is gone (upstream RemovePod). */
   async removePod(uid: string): Promise<void> {
-    if (this.allocated[uid] === undefined && this.actuated[uid] === undefined) return;
+    if (
+      this.allocated[uid] === undefined &&
+      this.actuated[uid] === undefined &&
+      this.actuatedPodLevel[uid] === undefined
+    )
+      return;
     delete this.allocated[uid];
     delete this.actuated[uid];
+    delete this.actuatedPodLevel[uid];
     await this.allocatedFile.save(this.allocated);
     await this.saveActuated();
   }
@@ -137,6 +169,8 @@ export class AllocationStore {
         containerResources[`${name}/${entry.containerId}`] = entry.resources;
       map[uid] = { containerResources };
     }
+    for (const [uid, podLevelResources] of Object.entries(this.actuatedPodLevel))
+      map[uid] = { containerResources: map[uid]?.containerResources ?? {}, podLevelResources };
     return this.actuatedFile.save(map);
   }
 }

@@ -1,9 +1,16 @@
 import type { LinuxContainerResources, MessageInput } from '@nodeagent/cri-client/types';
 import { type Clock, formatBinary, formatMilliCpu } from '@nodeagent/primitives';
-import { resizeRefusal } from '../admission/resize-admission';
+import { podRequests, resizeRefusal } from '../admission/resize-admission';
+import {
+  hasPodLevelResources,
+  isSupportedPodLevelResource,
+  podLevelRequest,
+} from '../api/pod-level-resources';
 import type { Container, Pod, PodStatus, ResourceList, ResourceRequirements } from '../api/pod-types';
 import {
   type ContainerResourceValues,
+  canonicalQuantity,
+  canonicalResources,
   containerResourceValues,
   resizableContainers,
   resourceRequirementsEqual,
@@ -227,14 +234,25 @@ export class PodResizer {
           });
       }
     }
-    if (kills.length === 0 && updates.cpu.length === 0 && updates.memory.length === 0) return false;
+    const podLevel = await this.podLevelUpdates(pod, runtime, updates);
+    if (
+      kills.length === 0 &&
+      updates.cpu.length === 0 &&
+      updates.memory.length === 0 &&
+      podLevel.length === 0
+    )
+      return false;
     for (const { container, id, message } of kills) {
       await kill(pod, container, id, message);
       const set = this.restarting.get(uid) ?? new Set<string>();
       set.add(container.name);
       this.restarting.set(uid, set);
     }
-    const resources = (['memory', 'cpu'] as const).filter((r) => updates[r].length > 0 || kills.length > 0);
+    const resources = (['memory', 'cpu'] as const).filter(
+      (r) => updates[r].length > 0 || kills.length > 0 || podLevel.includes(r),
+    );
+    // What each container holds as the resize goes: its cpu and memory updates build on each other.
+    const appliedNow = new Map<string, ContainerResourceValues>();
     try {
       await resizePodCgroup({
         fs: cgroups.fs,
@@ -247,12 +265,16 @@ export class PodResizer {
             const container =
               pod.spec.containers.find((c) => c.name === update.name) ??
               (pod.spec.initContainers ?? []).find((c) => c.name === update.name)!;
-            const values = mix(update, resource);
+            const values = mix(
+              { ...update, current: appliedNow.get(update.name) ?? update.current },
+              resource,
+            );
             await updateContainerResources(
               update.containerId,
               this.options.linuxResources(pod, withValues(container, values)),
             );
             update.current = values;
+            appliedNow.set(update.name, values);
           }
         },
       });
@@ -268,6 +290,7 @@ export class PodResizer {
       this.options.onError?.(pod, error);
       return kills.length > 0;
     }
+    if (pod.spec.resources) await this.store.setActuatedPodLevel(uid, pod.spec.resources);
     for (const update of [...updates.memory, ...updates.cpu]) {
       const container = resizableContainers(pod.spec).find((c) => c.name === update.name);
       await this.store.setActuated(uid, update.name, {
@@ -276,6 +299,75 @@ export class PodResizer {
       });
     }
     return kills.length > 0;
+  }
+
+  /**
+   * Pod-level resources (InPlacePodLevelResourcesVerticalScaling): the resources whose pod-level
+   * values changed since the pod cgroup was last sized, with updates for the running containers
+   * that have no limit of their own for them (their limit is the pod's). A pod never recorded
+   * started with its allocation: recorded as applied, nothing to do.
+   */
+  private async podLevelUpdates(
+    pod: Pod,
+    runtime: PodRuntimeStatus,
+    updates: Record<ResizeResource, (ContainerResizeUpdate & { increase: boolean })[]>,
+  ): Promise<ResizeResource[]> {
+    const uid = pod.metadata.uid ?? '';
+    const allocated = pod.spec.resources;
+    const applied = this.store.actuatedPodLevelResources(uid);
+    if (!allocated) return [];
+    if (!applied) {
+      await this.store.setActuatedPodLevel(uid, allocated);
+      return [];
+    }
+    const was = containerResourceValues(applied);
+    const now = containerResourceValues(allocated);
+    const changed: ResizeResource[] = [];
+    if (was.memoryLimitBytes !== now.memoryLimitBytes) changed.push('memory');
+    if (was.cpuLimitMilli !== now.cpuLimitMilli || was.cpuRequestMilli !== now.cpuRequestMilli)
+      changed.push('cpu');
+    if (changed.length === 0) {
+      // Only what no cgroup holds (the pod-level memory request) changed.
+      await this.store.setActuatedPodLevel(uid, allocated);
+      return [];
+    }
+    for (const container of resizableContainers(pod.spec)) {
+      const running = findContainer(runtime, container.name);
+      if (running?.state !== 'running') continue;
+      const own = container.resources ?? {};
+      const effective = (level: ResourceRequirements) =>
+        containerResourceValues({
+          requests: own.requests,
+          limits: {
+            ...own.limits,
+            ...(own.limits?.cpu === undefined && level.limits?.cpu !== undefined
+              ? { cpu: level.limits.cpu }
+              : {}),
+            ...(own.limits?.memory === undefined && level.limits?.memory !== undefined
+              ? { memory: level.limits.memory }
+              : {}),
+          },
+        });
+      const current = effective(applied);
+      const desired = effective(allocated);
+      if (changed.includes('memory') && current.memoryLimitBytes !== desired.memoryLimitBytes)
+        updates.memory.push({
+          name: container.name,
+          containerId: running.id,
+          desired,
+          current,
+          increase: desired.memoryLimitBytes > current.memoryLimitBytes,
+        });
+      if (changed.includes('cpu') && current.cpuLimitMilli !== desired.cpuLimitMilli)
+        updates.cpu.push({
+          name: container.name,
+          containerId: running.id,
+          desired,
+          current,
+          increase: desired.cpuLimitMilli > current.cpuLimitMilli,
+        });
+    }
+    return changed;
   }
 
   /**
@@ -309,11 +401,23 @@ export class PodResizer {
       if (!resourceRequirementsEqual(applied.resources, container.resources)) inProgress = true;
     }
     if (restarting && restarting.size > 0) inProgress = true;
-    status.resources = podLevelResources(
-      allocated,
-      (name) => this.store.actuatedResources(uid, name)?.resources,
-      this.admittedMemory.get(uid),
-    );
+    const appliedPodLevel = this.store.actuatedPodLevelResources(uid);
+    if (
+      allocated.spec.resources &&
+      appliedPodLevel &&
+      !resourceRequirementsEqual(appliedPodLevel, allocated.spec.resources)
+    )
+      inProgress = true;
+    status.resources = hasPodLevelResources(allocated)
+      ? podLevelSpecResources(appliedPodLevel ?? allocated.spec.resources ?? {})
+      : podLevelResources(
+          allocated,
+          (name) => this.store.actuatedResources(uid, name)?.resources,
+          this.admittedMemory.get(uid),
+        );
+    const allocatedRequests = podAllocatedResources(allocated);
+    if (allocatedRequests) status.allocatedResources = allocatedRequests;
+    else delete status.allocatedResources;
     const condition = this.conditions.inProgress(uid);
     if (inProgress && !condition)
       this.conditions.setInProgress(uid, desired.metadata.generation, this.options.clock.now());
@@ -432,6 +536,37 @@ function podLevelResources(
   if (Object.keys(limits).length > 0) out.limits = limits;
   if (Object.keys(requests).length > 0) out.requests = requests;
   return out;
+}
+
+/**
+ * status.resources of a pod with pod-level resources: the pod-level requests and limits its
+ * cgroup was last sized with, cpu, memory and huge pages, as Go prints them.
+ */
+function podLevelSpecResources(resources: ResourceRequirements): ResourceRequirements {
+  const supported = (list: ResourceList | undefined) =>
+    list && Object.fromEntries(Object.entries(list).filter(([name]) => isSupportedPodLevelResource(name)));
+  return canonicalResources({
+    limits: supported(resources.limits),
+    requests: supported(resources.requests),
+  });
+}
+
+/**
+ * The pod's status.allocatedResources: its allocated cpu and memory requests as a whole (upstream
+ * PodRequests, pod-level ones when set), each only when non-zero; undefined when it asks for none.
+ */
+function podAllocatedResources(pod: Pod): ResourceList | undefined {
+  const { cpuMilli, memoryBytes } = podRequests(pod);
+  const out: ResourceList = {};
+  if (cpuMilli > 0) out.cpu = formatMilliCpu(cpuMilli);
+  if (memoryBytes > 0) out.memory = formatBinary(memoryBytes);
+  // A pod-level request is the quantity itself, printed as Go prints it ("100M" stays decimal).
+  for (const name of ['cpu', 'memory'] as const) {
+    const level = podLevelRequest(pod, name);
+    if (out[name] !== undefined && level !== undefined && pod.spec.overhead?.[name] === undefined)
+      out[name] = canonicalQuantity(name, level);
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /**

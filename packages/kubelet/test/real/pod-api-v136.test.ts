@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { noPodCgroupPodLevelResourcesMessage } from '../../src/admission/pod-level-resources-admit';
 import type { Container, Pod } from '../../src/api/pod-types';
 import { type NodeHarness, useNodeHarness } from './node-harness';
 
 /**
- * The v1.36 pod fields of fixture pods `hostname-override` and `env-file`
+ * The v1.36 pod fields of fixture pods `hostname-override`, `env-file` and `pod-resources` (no pod cgroups here)
  * (../shared/fidelity/pods-v1.36) on a real containerd through the in-process API server, with
  * what upstream v1.36.3 made of them (../shared/fidelity/pod-status-v1.36).
  */
@@ -75,6 +76,32 @@ describe('v1.36 pod API on a real containerd', { timeout: 180_000 }, () => {
     expect(await node.exec('hostname-override', 'c', ['cat', '/etc/hosts'])).toContain(
       `${pod.status?.podIP}\tcustom-host\n`,
     );
+  });
+
+  it('pod-level spec.resources without pod cgroups (cgroupsPerQOS: false): refused naming the setting, the kubelet keeps going', async () => {
+    // Upstream v1.36.3 panics on this pod with cgroupsPerQOS: false (shared/fidelity/pod-status-v1.36/README.md).
+    node.createPod({
+      metadata: { name: 'pod-resources' },
+      spec: {
+        terminationGracePeriodSeconds: 3,
+        resources: { requests: { cpu: '200m', memory: '64Mi' }, limits: { cpu: '400m', memory: '128Mi' } },
+        containers: [{ name: 'a', image: node.busybox, command: ['sh', '-c', sleepForever] }],
+      },
+    });
+    const status = await node.waitPod('pod-resources', 'Failed', (p) =>
+      p.status?.phase === 'Failed' ? p.status : undefined,
+    );
+    expect(status.reason).toBe('PodLevelResourcesNotSupported');
+    expect(status.message).toBe(`Pod was rejected: ${noPodCgroupPodLevelResourcesMessage}`);
+    expect(status.containerStatuses ?? []).toEqual([]);
+    node.createPod({
+      metadata: { name: 'after-pod-resources' },
+      spec: {
+        terminationGracePeriodSeconds: 3,
+        containers: [{ name: 'c', image: node.busybox, command: ['sh', '-c', sleepForever] }],
+      },
+    });
+    await node.waitPod('after-pod-resources', 'Running', running);
   });
 
   it('env fileKeyRef: the fixture\'s unquoted line is CreateContainerConfigError "couldn\'t parse env file"', async () => {

@@ -1,6 +1,7 @@
 import { badRequest, invalid, type StatusCause } from './api-error';
 import type { KubeObject } from './kube-object';
 import { containerCauses } from './pod-container-validation';
+import { podLevelResourceCauses } from './pod-level-validation';
 import { apiVersionOf, type ResourceType } from './resource-types';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -264,6 +265,7 @@ export function objectCauses(rt: ResourceType, obj: KubeObject): StatusCause[] {
         ...containerCauses(spec, (c ?? {}) as Record<string, unknown>, `spec.initContainers[${i}]`),
       );
     });
+    causes.push(...podLevelResourceCauses(spec));
   }
   if (rt.kind === 'Service' && spec.type !== 'ExternalName') {
     causes.push(...portCauses(spec.ports, 'spec.ports', 'port'));

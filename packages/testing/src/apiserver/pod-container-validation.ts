@@ -15,7 +15,7 @@ function gracePeriodOf(spec: Obj): number {
  * request no larger than the limit of the same resource. Values are quoted as Quantity.String()
  * prints them.
  */
-function resourceCauses(resources: unknown, field: string): StatusCause[] {
+export function resourceCauses(resources: unknown, field: string): StatusCause[] {
   if (!isObj(resources)) return [];
   const causes: StatusCause[] = [];
   const limits = isObj(resources.limits) ? resources.limits : {};

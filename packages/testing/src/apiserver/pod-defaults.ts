@@ -77,7 +77,7 @@ function defaultPodRequests(spec: Obj): void {
 }
 
 /** The containers' effective request of one resource, as quantity text (upstream AggregateContainerRequests). */
-function effectiveRequest(containers: Obj[], initContainers: Obj[], name: string): string {
+export function effectiveRequest(containers: Obj[], initContainers: Obj[], name: string): string {
   const texts: string[] = [];
   const of = (c: Obj): number => {
     const q = isObj(c.resources) && isObj(c.resources.requests) ? c.resources.requests[name] : undefined;
