@@ -29,7 +29,7 @@ import {
   subjectAccessReviewAuthorizer,
 } from '@nodeagent/kubelet';
 import type { Pod } from '@nodeagent/kubelet/api';
-import { detectCgroupFilesystem, PodCgroupManager } from '@nodeagent/kubelet/cgroups';
+import { detectCgroupFilesystem, detectNodeSwap, PodCgroupManager } from '@nodeagent/kubelet/cgroups';
 import {
   apiServiceAccountGetter,
   imageCredentialProvidersFromFlags,
@@ -47,7 +47,7 @@ import type { ResolvedKubeletOptions } from './kubelet-flags';
 import { localNodeAllocatable, nodeRegistrationSettings, podCapacity } from './node-registration-settings';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
 import { createReadOnlyServer } from './read-only-server';
-import { runStartupChecks } from './startup-checks';
+import { possibleMemoryBackedVolumesOnDisk, runStartupChecks } from './startup-checks';
 import { bootstrapClientCertificate, loadKubeconfig, startCertificateManagers } from './tls-bootstrap';
 
 export interface RunningKubelet {
@@ -78,7 +78,7 @@ export async function runKubelet(
   const { flags, config } = options;
   const nodeName = (flags.hostnameOverride ?? hostname()).toLowerCase();
   const hostIPs = flags.nodeIP.length > 0 ? flags.nodeIP : defaultNodeIP();
-  await runStartupChecks(config, logger);
+  const startupFindings = await runStartupChecks(config, logger);
   // Every CRI call counted and timed (kubelet_runtime_operations_*); process metrics on /metrics.
   const metrics = createKubeletMetrics();
   collectProcessMetrics(metrics.registry);
@@ -179,6 +179,8 @@ export async function runKubelet(
     rootDir: flags.rootDir,
     hostIPs,
     memoryCapacity: totalmem(),
+    // memorySwap: each container's swap limit follows the cgroup version and swap controller.
+    nodeSwap: await detectNodeSwap((await detectCgroupFilesystem()).version),
     objects: core ? apiObjectSource(core) : undefined,
     services,
     tokens: core ? apiTokenSource(core) : undefined,
@@ -204,6 +206,13 @@ export async function runKubelet(
     return undefined;
   });
   if (allocatable) kubelet.setNodeAllocatable(allocatable);
+  // Upstream's container manager warns on the Node when swap could hold memory-backed volumes.
+  if (startupFindings.memoryBackedVolumesMaySwap)
+    events?.node(
+      'Warning',
+      possibleMemoryBackedVolumesOnDisk.reason,
+      possibleMemoryBackedVolumesOnDisk.message,
+    );
   await kubelet.start();
   // enforceNodeAllocatable "pods": the kubepods cgroup (made by start) capped at allocatable.
   if (cgroups) {

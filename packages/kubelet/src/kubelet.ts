@@ -8,6 +8,7 @@ import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
 import { podCgroupRuntime } from './cgroups/pod-cgroup-runtime';
 import { everyOn, unrefTimer } from './clock-timers';
 import type { KubeletConfiguration } from './config/kubelet-configuration';
+import type { NodeSwapFacts } from './cri/container-swap';
 import { linuxContainerResources } from './cri/linux-resources';
 import type { PodRuntime, RuntimeFeatures } from './cri/pod-runtime';
 import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './cri/runtime-state';
@@ -68,6 +69,11 @@ export interface KubeletOptions {
   hostIPs: string[];
   /** Node memory capacity in bytes (OOM score of burstable pods). */
   memoryCapacity: number;
+  /**
+   * The host's swap facts for memorySwap.swapBehavior (cgroup version, swap controller, swap
+   * bytes; see withContainerSwap). None: containers get no swap setting.
+   */
+  nodeSwap?: Omit<NodeSwapFacts, 'behavior' | 'memoryCapacity'>;
   nodeAllocatable?: ResourceList;
   /** configMaps and secrets for env and volumes; without an API server, nothing is found. */
   objects?: ObjectSource;
@@ -228,6 +234,11 @@ export class Kubelet {
     });
     this.nodeAllocatable = options.nodeAllocatable;
     const kubelet = this;
+    const swapFacts: NodeSwapFacts | undefined = options.nodeSwap && {
+      ...options.nodeSwap,
+      behavior: options.config.memorySwap.swapBehavior,
+      memoryCapacity: options.memoryCapacity,
+    };
     this.syncer = new PodSyncer({
       runtime: options.runtime,
       volumes: this.volumes,
@@ -247,6 +258,7 @@ export class Kubelet {
       nodeName: options.nodeName,
       hostIPs: options.hostIPs,
       memoryCapacity: options.memoryCapacity,
+      swap: swapFacts,
       // Read at each use: setNodeAllocatable replaces it when the node status changes.
       get nodeAllocatable() {
         return kubelet.nodeAllocatable;
@@ -286,7 +298,7 @@ export class Kubelet {
       },
       updateContainerResources: options.runtime.updateContainerResources?.bind(options.runtime),
       linuxResources: (pod, container) =>
-        linuxContainerResources(pod, container, { memoryCapacity: options.memoryCapacity }),
+        linuxContainerResources(pod, container, { memoryCapacity: options.memoryCapacity, swap: swapFacts }),
       clock: this.clock,
       recordEvent: options.recordEvent,
       nodeAllocatable: () => this.nodeAllocatable,

@@ -118,7 +118,7 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   iptablesDropBit: { status: 'no-effect-upstream', where: 'deprecated upstream: no effect' },
   featureGates: applied('each gate set is named in a warning: no gate changes behaviour here'),
   failSwapOn: applied('start refused while swap is on'),
-  memorySwap: unsupported,
+  memorySwap: applied('container swap limits (NoSwap / LimitedSwap by cgroup version and swap controller)'),
   containerLogMaxSize: applied('container log rotation (CRI ReopenContainerLog)'),
   containerLogMaxFiles: applied('container log rotation (CRI ReopenContainerLog)'),
   containerLogMaxWorkers: applied('container log rotation (CRI ReopenContainerLog)'),

@@ -7,6 +7,8 @@ export {
   effectiveAppArmorProfile,
 } from '../cri/apparmor-profile';
 export * from '../cri/container-config';
+export * from '../cri/container-swap';
+export * from '../cri/critical-pod';
 export * from '../cri/dns-config';
 export * from '../cri/labels';
 export * from '../cri/linux-resources';

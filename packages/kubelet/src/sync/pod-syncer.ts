@@ -18,6 +18,7 @@ import {
 import { sleepOn } from '../clock-timers';
 import { buildContainerConfig } from '../cri/container-config';
 import { containerHash } from '../cri/container-hash';
+import type { NodeSwapFacts } from '../cri/container-swap';
 import type { ClusterDNSOptions } from '../cri/dns-config';
 import type { PodRuntime, RuntimeFeatures } from '../cri/pod-runtime';
 import {
@@ -82,6 +83,8 @@ export interface PodSyncerOptions {
   nodeName: string;
   hostIPs: string[];
   memoryCapacity: number;
+  /** memorySwap and the node's swap facts for each container's CRI resources; none: no swap setting. */
+  swap?: NodeSwapFacts;
   nodeAllocatable?: ResourceList;
   probes?: ProbeState;
   crashBackOff?: CrashLoopBackOff;
@@ -446,6 +449,7 @@ export class PodSyncer {
           env,
           volumes,
           memoryCapacity: this.options.memoryCapacity,
+          swap: this.options.swap,
           terminationMessageHostPath,
           imageUser: user,
           seccomp: {
