@@ -30,6 +30,7 @@ import {
 } from '@nodeagent/kubelet';
 import type { Pod } from '@nodeagent/kubelet/api';
 import { detectCgroupFilesystem, detectNodeSwap, PodCgroupManager } from '@nodeagent/kubelet/cgroups';
+import { cgroupDriverFromRuntime } from '@nodeagent/kubelet/cri';
 import {
   apiServiceAccountGetter,
   imageCredentialProvidersFromFlags,
@@ -75,7 +76,8 @@ export async function runKubelet(
   options: ResolvedKubeletOptions,
   logger: KubeletLogger,
 ): Promise<RunningKubelet> {
-  const { flags, config } = options;
+  const { flags } = options;
+  let { config } = options;
   const nodeName = (flags.hostnameOverride ?? hostname()).toLowerCase();
   const hostIPs = flags.nodeIP.length > 0 ? flags.nodeIP : defaultNodeIP();
   const startupFindings = await runStartupChecks(config, logger);
@@ -91,6 +93,12 @@ export async function runKubelet(
     bootstrapped,
   });
   const client = instrumentCriClient(await connectCri(config), metrics);
+  // KubeletCgroupDriverFromCRI (GA): the runtime's cgroup driver wins; a runtime without
+  // RuntimeConfig (containerd 1.6) leaves the configured one.
+  config = {
+    ...config,
+    cgroupDriver: await cgroupDriverFromRuntime(client, config.cgroupDriver, { logger }),
+  };
   // Plain requests over the KubeConfig rather than client-node's typed API classes, whose
   // serializer keeps every generated model in memory (see @nodeagent/informer, typed-requests).
   const core = kubeConfig ? coreV1Requests(kubeConfig) : undefined;

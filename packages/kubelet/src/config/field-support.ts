@@ -77,7 +77,7 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   systemCgroups: unsupported,
   cgroupRoot: applied('pod cgroups'),
   cgroupsPerQOS: applied('pod cgroups'),
-  cgroupDriver: applied('pod cgroups'),
+  cgroupDriver: applied("pod cgroups, unless the runtime's RuntimeConfig names its own"),
   cpuManagerPolicy: unsupported,
   singleProcessOOMKill: unsupported,
   cpuManagerPolicyOptions: unsupported,

@@ -13,6 +13,7 @@ export * from '../cri/dns-config';
 export * from '../cri/labels';
 export * from '../cri/linux-resources';
 export * from '../cri/log-paths';
+export * from '../cri/runtime-cgroup-driver';
 export * from '../cri/sandbox-config';
 export { containerSeccompProfile, type SeccompOptions } from '../cri/seccomp-profile';
 export {
