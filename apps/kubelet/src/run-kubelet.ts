@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { cpus, hostname, networkInterfaces, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { authenticationV1Requests, authorizationV1Requests, coreV1Requests } from '@nodeagent/informer';
 import {
   ApiPodSource,
@@ -30,7 +31,11 @@ import {
 } from '@nodeagent/kubelet';
 import type { Pod } from '@nodeagent/kubelet/api';
 import { detectCgroupFilesystem, detectNodeSwap, PodCgroupManager } from '@nodeagent/kubelet/cgroups';
-import { cgroupDriverFromRuntime } from '@nodeagent/kubelet/cri';
+import {
+  cgroupDriverFromRuntime,
+  readKubeletIdMapping,
+  UserNamespaceAllocator,
+} from '@nodeagent/kubelet/cri';
 import {
   apiServiceAccountGetter,
   imageCredentialProvidersFromFlags,
@@ -187,6 +192,14 @@ export async function runKubelet(
     rootDir: flags.rootDir,
     hostIPs,
     memoryCapacity: totalmem(),
+    // hostUsers: false pods get ID ranges cut from the kubelet's (/etc/subuid) by idsPerPod; a
+    // setting that cannot work stops the kubelet, as upstream's user namespace manager does.
+    userNamespaces: await UserNamespaceAllocator.create({
+      idsPerPod: config.userNamespaces?.idsPerPod,
+      kubeletMapping: await readKubeletIdMapping(),
+      maxPods: podCapacity(config, cpus().length),
+      podsDir: join(flags.rootDir, 'pods'),
+    }),
     // memorySwap: each container's swap limit follows the cgroup version and swap controller.
     nodeSwap: await detectNodeSwap((await detectCgroupFilesystem()).version),
     objects: core ? apiObjectSource(core) : undefined,

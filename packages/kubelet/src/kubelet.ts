@@ -13,6 +13,7 @@ import { linuxContainerResources } from './cri/linux-resources';
 import type { PodRuntime, RuntimeFeatures } from './cri/pod-runtime';
 import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './cri/runtime-state';
 import { defaultMaxParallelPodStarts, StartLimiter } from './cri/start-limiter';
+import type { UserNamespaceAllocator } from './cri/user-namespaces';
 import { setupDataDirs } from './data-dirs';
 import type { ObjectSource } from './env/resolve-env';
 import type { ServiceLister } from './env/service-env';
@@ -74,6 +75,11 @@ export interface KubeletOptions {
    * bytes; see withContainerSwap). None: containers get no swap setting.
    */
   nodeSwap?: Omit<NodeSwapFacts, 'behavior' | 'memoryCapacity'>;
+  /**
+   * Per-pod user namespace ID ranges for hostUsers: false (userNamespaces.idsPerPod); a pod's
+   * range is freed when the pod is removed. None: such pods' sandboxes fail.
+   */
+  userNamespaces?: UserNamespaceAllocator;
   nodeAllocatable?: ResourceList;
   /** configMaps and secrets for env and volumes; without an API server, nothing is found. */
   objects?: ObjectSource;
@@ -273,6 +279,7 @@ export class Kubelet {
       },
       runtimeHandler: options.runtimeHandler,
       runtimeFeatures: () => this.runtimeFeatures,
+      userNamespaces: options.userNamespaces,
       seccompDefault: options.config.seccompDefault,
       // Ephemeral containers come after admission: the same security refusals, per container.
       ephemeralContainerCheck: ephemeralContainerChecks({
@@ -376,6 +383,7 @@ export class Kubelet {
       kernelRelease: options.kernelRelease,
       seLinuxEnabled: options.seLinuxEnabled,
       strictAdmission: options.strictAdmission,
+      allocatesUserNamespaces: options.userNamespaces !== undefined,
     });
   }
 
@@ -734,6 +742,7 @@ export class Kubelet {
       this.evictions.delete(uid);
       this.statusManager.removePod(uid);
       await this.resizer.removePod(uid);
+      await this.options.userNamespaces?.releasePod(uid);
       this.startObserved.delete(uid);
       this.workers.forget(uid);
       this.pleg.forgetPod(uid);

@@ -156,7 +156,7 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   containerRuntimeEndpoint: applied('CRI runtime service'),
   imageServiceEndpoint: applied('CRI image service'),
   failCgroupV1: applied('start refused on cgroup v1'),
-  userNamespaces: unsupported,
+  userNamespaces: applied('hostUsers: false ID ranges (idsPerPod blocks of the kubelet range)'),
 };
 
 /** One unsupported field whose configured value this kubelet cannot honour, with the message to log. */

@@ -24,4 +24,5 @@ export {
   namespacesForPod,
 } from '../cri/security-context';
 export { SecurityContextError } from '../cri/security-context-error';
+export * from '../cri/user-namespaces';
 export { formatPod, type ImageUser, verifyRunAsNonRoot } from '../cri/verify-run-as-non-root';
