@@ -265,6 +265,11 @@ export class Kubelet {
       hostIPs: options.hostIPs,
       memoryCapacity: options.memoryCapacity,
       swap: swapFacts,
+      onSwapShareError: (pod, container, error) =>
+        this.logger.error(
+          { pod: podName(pod), container: container.name, err: error.message },
+          'cannot calculate swap allocation amount; disallowing swap',
+        ),
       // Read at each use: setNodeAllocatable replaces it when the node status changes.
       get nodeAllocatable() {
         return kubelet.nodeAllocatable;

@@ -23,7 +23,7 @@ import {
 import { sleepOn } from '../clock-timers';
 import { buildContainerConfig } from '../cri/container-config';
 import { containerHash } from '../cri/container-hash';
-import type { NodeSwapFacts } from '../cri/container-swap';
+import type { NodeSwapFacts, SwapShareError } from '../cri/container-swap';
 import type { ClusterDNSOptions } from '../cri/dns-config';
 import type { PodRuntime, RuntimeFeatures } from '../cri/pod-runtime';
 import {
@@ -91,6 +91,8 @@ export interface PodSyncerOptions {
   memoryCapacity: number;
   /** memorySwap and the node's swap facts for each container's CRI resources; none: no swap setting. */
   swap?: NodeSwapFacts;
+  /** Hears why a container's LimitedSwap share could not be computed (it then gets no swap). */
+  onSwapShareError?: (pod: Pod, container: Container, error: SwapShareError) => void;
   nodeAllocatable?: ResourceList;
   probes?: ProbeState;
   crashBackOff?: CrashLoopBackOff;
@@ -472,6 +474,7 @@ export class PodSyncer {
           volumes,
           memoryCapacity: this.options.memoryCapacity,
           swap: this.options.swap,
+          onSwapShareError: (error) => this.options.onSwapShareError?.(pod, container, error),
           // The sandbox's user namespace (hostUsers: false), for the containers and their mounts.
           userNamespace:
             pod.spec.hostUsers === false
