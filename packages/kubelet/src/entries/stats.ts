@@ -11,7 +11,12 @@ export {
 } from '../stats/node-stats-provider';
 export { assemblePodStats, type DiskUsage, type PodStatsInputs } from '../stats/pod-stats-assembly';
 export { bootTimeMs, cpuUsageCoreNanoSeconds } from '../stats/proc-cpu';
-export { type NodeMemoryFigures, nodeMemoryFromMeminfo, parseMeminfo } from '../stats/proc-meminfo';
+export {
+  type NodeMemoryFigures,
+  nodeMemoryFromMeminfo,
+  nodeSwapFromMeminfo,
+  parseMeminfo,
+} from '../stats/proc-meminfo';
 export { nodeNetwork, parseNetDev } from '../stats/proc-net-dev';
 export { StatsSourceError } from '../stats/stats-errors';
 export {

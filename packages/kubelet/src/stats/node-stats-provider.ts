@@ -4,7 +4,7 @@ import { CpuRateTracker } from './cpu-rate';
 import { fsStatsFromStatfs } from './fs-usage';
 import { type HostSources, systemHostSources } from './host-sources';
 import { bootTimeMs, cpuUsageCoreNanoSeconds } from './proc-cpu';
-import { nodeMemoryFromMeminfo } from './proc-meminfo';
+import { nodeMemoryFromMeminfo, nodeSwapFromMeminfo } from './proc-meminfo';
 import { nodeNetwork, parseNetDev } from './proc-net-dev';
 import type { FsStats, NodeStats } from './summary-types';
 import { maxTasks, runningTasks } from './task-limits';
@@ -66,6 +66,7 @@ export class HostNodeStatsProvider implements NodeStatsProvider {
       this.options.imageFs?.(),
     ]);
     const memory = nodeMemoryFromMeminfo(meminfo);
+    const swap = nodeSwapFromMeminfo(meminfo);
     const usageCoreNanoSeconds = cpuUsageCoreNanoSeconds(stat);
     const network = nodeNetwork(parseNetDev(netDev));
     const node: NodeStats = {
@@ -82,6 +83,8 @@ export class HostNodeStatsProvider implements NodeStatsProvider {
         usageBytes: memory.usageBytes,
         workingSetBytes: memory.workingSetBytes,
       },
+      // Upstream's root container figures: usage, and the capacity left (0 and 0 without swap).
+      swap: { time, swapAvailableBytes: swap.availableBytes, swapUsageBytes: swap.usageBytes },
       fs: fsStatsFromStatfs(rootFs, time),
       runtime: imageFs ? { imageFs } : {},
       rlimit: { time, maxpid: maxTasks(pidMax, threadsMax), curproc: runningTasks(loadavg) },
