@@ -430,6 +430,10 @@ export class Kubelet {
     const resync = parseDuration(this.options.config.syncFrequency);
     this.stopResync = everyOn(this.clock, resync, () => {
       for (const pod of this.pods.values()) this.workers.updatePod({ pod, updateType: 'sync' });
+      // User namespace blocks of pods neither known nor in the runtime go back to the pool.
+      void this.options.userNamespaces
+        ?.releaseOrphans([...this.pods.keys(), ...this.cache.all().map((status) => status.uid)])
+        .catch((error) => this.logger.warn({ err: String(error) }, 'Cannot release user namespaces'));
     });
   }
 

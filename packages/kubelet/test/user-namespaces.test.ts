@@ -149,6 +149,19 @@ describe('UserNamespaceAllocator', () => {
     expect(allocator.allocated).toBe(2);
   });
 
+  it('releases the blocks of pods neither known nor running (a pod deleted while the kubelet was down)', async () => {
+    const dir = await podsDir();
+    const options = { kubeletMapping: defaultKubeletMapping, maxPods: 110, podsDir: dir };
+    const first = await UserNamespaceAllocator.create(options);
+    await first.mappingsFor(pod('gone'));
+    await first.mappingsFor(pod('kept'));
+    const second = await UserNamespaceAllocator.create(options);
+    expect(await second.releaseOrphans(['kept', 'other'])).toEqual(['gone']);
+    expect(second.allocated).toBe(1);
+    await expect(stat(join(dir, 'gone', 'userns'))).rejects.toThrow();
+    expect(await second.mappingsFor(pod('new'))).toEqual(block(65536));
+  });
+
   it('cuts idsPerPod blocks from the kubelet range', async () => {
     const allocator = await UserNamespaceAllocator.create({
       idsPerPod: 131072,

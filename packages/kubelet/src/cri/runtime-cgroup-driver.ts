@@ -8,6 +8,7 @@ export type CgroupDriverSetting = 'cgroupfs' | 'systemd';
 
 /** The runtime's RuntimeConfig RPC (CriClient.runtimeConfig). */
 export interface RuntimeConfigSource {
+  /** The runtime's configuration; rejects with Unimplemented where the runtime lacks the RPC. */
   runtimeConfig(): Promise<RuntimeConfigResponse>;
 }
 

@@ -210,6 +210,18 @@ export class UserNamespaceAllocator {
     await rm(join(this.options.podsDir, uid, userNamespaceMappingsFile), { force: true });
   }
 
+  /**
+   * Frees the blocks of pods that are neither known nor running (upstream
+   * CleanupOrphanedPodUsernsAllocations): e.g. a block recorded from disk at start for a pod
+   * deleted while the kubelet was down. Returns the uids released.
+   */
+  async releaseOrphans(keep: Iterable<string>): Promise<string[]> {
+    const wanted = new Set(keep);
+    const orphans = [...this.byPod.keys()].filter((uid) => !wanted.has(uid));
+    for (const uid of orphans) await this.releasePod(uid);
+    return orphans;
+  }
+
   private allocate(uid: string): number {
     for (let block = 0; block < this.blocks; block++) {
       if (this.used.has(block)) continue;
