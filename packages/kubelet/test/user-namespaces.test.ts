@@ -14,6 +14,7 @@ import {
   UserNamespaceAllocator,
   UserNamespaceError,
 } from '../src/cri/user-namespaces';
+import { createKubeletMetrics } from '../src/metrics';
 import { PodSyncer } from '../src/sync/pod-syncer';
 import type { PodVolumeManager } from '../src/volumes/pod-volume-manager';
 import { makePod, runtimeStatus } from './helpers/fixtures';
@@ -256,6 +257,7 @@ describe('hostUsers: false in the pod sync', () => {
   /** A syncer whose runtime records the sandbox config and stops there. */
   async function syncOnce(features: RuntimeFeatures | undefined, allocator?: UserNamespaceAllocator) {
     const sandboxes: unknown[] = [];
+    const metrics = createKubeletMetrics();
     const runtime = new Proxy({} as PodRuntime, {
       get: (_target, name) => async (config: unknown) => {
         if (name === 'runPodSandbox') {
@@ -280,10 +282,18 @@ describe('hostUsers: false in the pod sync', () => {
       onWarning: (_pod, reason, message) => warnings.push(`${reason}: ${message}`),
       runtimeFeatures: () => features,
       userNamespaces: allocator,
+      metrics,
     });
     const p = pod('uid-1');
     await syncer.applyPodActions(p, runtimeStatus(p, []));
-    return { sandboxes, warnings };
+    const count = async (name: string) =>
+      (await metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value;
+    return {
+      sandboxes,
+      warnings,
+      started: await count('kubelet_started_user_namespaced_pods_total'),
+      errors: await count('kubelet_started_user_namespaced_pods_errors_total'),
+    };
   }
 
   it('containerd 1.6 (no userNamespaces feature): the sandbox fails with upstream words, allocator or not', async () => {
@@ -293,8 +303,10 @@ describe('hostUsers: false in the pod sync', () => {
       podsDir: await podsDir(),
     });
     for (const features of [undefined, { userNamespaces: false, supplementalGroupsPolicy: false }]) {
-      const { sandboxes, warnings } = await syncOnce(features, allocator);
+      const { sandboxes, warnings, started, errors } = await syncOnce(features, allocator);
       expect(sandboxes).toEqual([]);
+      // Counted as upstream counts it: one user-namespaced sandbox attempted, one failed.
+      expect([started, errors]).toEqual([1, 1]);
       expect(warnings).toEqual([
         "FailedCreatePodSandBox: Failed to create pod sandbox: can't set `spec.hostUsers: false`, runtime does not support user namespaces",
       ]);
@@ -308,8 +320,13 @@ describe('hostUsers: false in the pod sync', () => {
       maxPods: 110,
       podsDir: await podsDir(),
     });
-    const { sandboxes } = await syncOnce({ userNamespaces: true, supplementalGroupsPolicy: true }, allocator);
+    const { sandboxes, started, errors } = await syncOnce(
+      { userNamespaces: true, supplementalGroupsPolicy: true },
+      allocator,
+    );
     expect(sandboxes).toHaveLength(1);
+    // The recording runtime refuses RunPodSandbox after taking the config: attempted and failed.
+    expect([started, errors]).toEqual([1, 1]);
     expect(
       (sandboxes[0] as { linux: { securityContext: { namespaceOptions: { usernsOptions: unknown } } } }).linux
         .securityContext.namespaceOptions.usernsOptions,

@@ -238,6 +238,10 @@ export class PodSyncer {
 
     let sandboxId = actions.sandboxId;
     let sandboxConfig: ReturnType<typeof buildSandboxConfig>;
+    // Upstream counts each sandbox creation of a user-namespaced pod, and each failed one
+    // (including a user namespace it could not have).
+    const userNamespaced = actions.createSandbox && pod.spec.hostUsers === false;
+    if (userNamespaced) this.options.metrics?.startedUserNamespacedPods.inc();
     try {
       // Upstream fails the sandbox of a hostUsers: false pod where the runtime has no user
       // namespaces, and retries; otherwise the pod gets its ID range (upstream's userns manager).
@@ -251,6 +255,7 @@ export class PodSyncer {
       sandboxConfig = this.sandboxConfig(pod, actions.attempt, userNamespace);
     } catch (error) {
       // A security setting the sandbox cannot be built with.
+      if (userNamespaced) this.options.metrics?.startedUserNamespacedPodsErrors.inc();
       this.sandboxFailed(pod, error as Error);
       return { ...outcome, error: error as Error };
     }
@@ -268,6 +273,7 @@ export class PodSyncer {
         ips = sandbox.hostNetwork ? this.options.hostIPs : sandbox.ips;
       } catch (error) {
         this.options.metrics?.startedPodsErrors.inc();
+        if (userNamespaced) this.options.metrics?.startedUserNamespacedPodsErrors.inc();
         this.sandboxFailed(pod, error as Error);
         return { ...outcome, error: error as Error };
       }
