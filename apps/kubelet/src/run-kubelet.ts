@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { cpus, hostname, networkInterfaces, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { authenticationV1Requests, authorizationV1Requests, coreV1Requests } from '@nodeagent/informer';
 import {
   ApiPodSource,
@@ -29,7 +30,12 @@ import {
   subjectAccessReviewAuthorizer,
 } from '@nodeagent/kubelet';
 import type { Pod } from '@nodeagent/kubelet/api';
-import { detectCgroupFilesystem, PodCgroupManager } from '@nodeagent/kubelet/cgroups';
+import { detectCgroupFilesystem, detectNodeSwap, PodCgroupManager } from '@nodeagent/kubelet/cgroups';
+import {
+  cgroupDriverFromRuntime,
+  readKubeletIdMapping,
+  UserNamespaceAllocator,
+} from '@nodeagent/kubelet/cri';
 import {
   apiServiceAccountGetter,
   imageCredentialProvidersFromFlags,
@@ -47,7 +53,7 @@ import type { ResolvedKubeletOptions } from './kubelet-flags';
 import { localNodeAllocatable, nodeRegistrationSettings, podCapacity } from './node-registration-settings';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
 import { createReadOnlyServer } from './read-only-server';
-import { runStartupChecks } from './startup-checks';
+import { possibleMemoryBackedVolumesOnDisk, runStartupChecks } from './startup-checks';
 import { bootstrapClientCertificate, loadKubeconfig, startCertificateManagers } from './tls-bootstrap';
 
 export interface RunningKubelet {
@@ -75,10 +81,11 @@ export async function runKubelet(
   options: ResolvedKubeletOptions,
   logger: KubeletLogger,
 ): Promise<RunningKubelet> {
-  const { flags, config } = options;
+  const { flags } = options;
+  let { config } = options;
   const nodeName = (flags.hostnameOverride ?? hostname()).toLowerCase();
   const hostIPs = flags.nodeIP.length > 0 ? flags.nodeIP : defaultNodeIP();
-  await runStartupChecks(config, logger);
+  const startupFindings = await runStartupChecks(config, logger);
   // Every CRI call counted and timed (kubelet_runtime_operations_*); process metrics on /metrics.
   const metrics = createKubeletMetrics();
   collectProcessMetrics(metrics.registry);
@@ -91,6 +98,12 @@ export async function runKubelet(
     bootstrapped,
   });
   const client = instrumentCriClient(await connectCri(config), metrics);
+  // KubeletCgroupDriverFromCRI (GA): the runtime's cgroup driver wins; a runtime without
+  // RuntimeConfig (containerd 1.6) leaves the configured one.
+  config = {
+    ...config,
+    cgroupDriver: await cgroupDriverFromRuntime(client, config.cgroupDriver, { logger }),
+  };
   // Plain requests over the KubeConfig rather than client-node's typed API classes, whose
   // serializer keeps every generated model in memory (see @nodeagent/informer, typed-requests).
   const core = kubeConfig ? coreV1Requests(kubeConfig) : undefined;
@@ -179,6 +192,16 @@ export async function runKubelet(
     rootDir: flags.rootDir,
     hostIPs,
     memoryCapacity: totalmem(),
+    // hostUsers: false pods get ID ranges cut from the kubelet's (/etc/subuid) by idsPerPod; a
+    // setting that cannot work stops the kubelet, as upstream's user namespace manager does.
+    userNamespaces: await UserNamespaceAllocator.create({
+      idsPerPod: config.userNamespaces?.idsPerPod,
+      kubeletMapping: await readKubeletIdMapping(),
+      maxPods: podCapacity(config, cpus().length),
+      podsDir: join(flags.rootDir, 'pods'),
+    }),
+    // memorySwap: each container's swap limit follows the cgroup version and swap controller.
+    nodeSwap: await detectNodeSwap((await detectCgroupFilesystem()).version),
     objects: core ? apiObjectSource(core) : undefined,
     services,
     tokens: core ? apiTokenSource(core) : undefined,
@@ -204,6 +227,13 @@ export async function runKubelet(
     return undefined;
   });
   if (allocatable) kubelet.setNodeAllocatable(allocatable);
+  // Upstream's container manager warns on the Node when swap could hold memory-backed volumes.
+  if (startupFindings.memoryBackedVolumesMaySwap)
+    events?.node(
+      'Warning',
+      possibleMemoryBackedVolumesOnDisk.reason,
+      possibleMemoryBackedVolumesOnDisk.message,
+    );
   await kubelet.start();
   // enforceNodeAllocatable "pods": the kubepods cgroup (made by start) capped at allocatable.
   if (cgroups) {

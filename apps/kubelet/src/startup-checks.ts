@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { release } from 'node:os';
 import { type KubeletConfiguration, KubeletError, type KubeletLogger } from '@nodeagent/kubelet';
 import { detectCgroupFilesystem } from '@nodeagent/kubelet/cgroups';
 
@@ -26,21 +27,44 @@ export function activeSwaps(procSwaps: string): string[] {
     .filter((line) => line !== '');
 }
 
-/** failSwapOn: upstream's container manager refuses to run while any swap is active. */
+/**
+ * failSwapOn: upstream's container manager refuses to run while any swap is active. Returns
+ * whether swap is on (so the caller can warn about memory-backed volumes).
+ */
 export async function checkSwap(
   failSwapOn: boolean,
   readProcSwaps: () => Promise<string> = () => readFile('/proc/swaps', 'utf8'),
-): Promise<void> {
-  if (!failSwapOn) return;
+): Promise<boolean> {
   // No /proc/swaps (no swap support in the kernel) means no swap.
   const swaps = activeSwaps(await readProcSwaps().catch(() => ''));
-  if (swaps.length > 0) {
+  if (failSwapOn && swaps.length > 0) {
     throw new StartupRefusedError(
       'failSwapOn',
       swaps,
       'running with swap on is not supported, please disable swap or set --fail-swap-on flag to false',
     );
   }
+  return swaps.length > 0;
+}
+
+/** Upstream's node event when swap is on and tmpfs cannot be mounted with noswap. */
+export const possibleMemoryBackedVolumesOnDisk = {
+  reason: 'PossibleMemoryBackedVolumesOnDisk',
+  message:
+    'The tmpfs noswap option is not supported. Memory-backed volumes (e.g. secrets, emptyDirs, etc.) ' +
+    'might be swapped to disk and should no longer be considered secure.',
+} as const;
+
+/**
+ * Whether tmpfs takes the noswap option: kernels from 6.4 on (upstream
+ * TmpfsNoswapSupportKernelVersion). Upstream also tries a test mount on older kernels (for
+ * backports); this kubelet does not mount at start and takes the version's word.
+ */
+export function tmpfsNoswapSupported(kernelRelease: string): boolean {
+  const match = /^(\d+)\.(\d+)/.exec(kernelRelease);
+  if (!match) return false;
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  return major > 6 || (major === 6 && minor >= 4);
 }
 
 /**
@@ -73,12 +97,19 @@ export async function applyOomScoreAdj(
   );
 }
 
+/** What the host checks found that the kubelet reports once it can (events need the API). */
+export interface StartupFindings {
+  /** Swap is on and tmpfs cannot keep memory-backed volumes out of it: warn on the Node. */
+  memoryBackedVolumesMaySwap: boolean;
+}
+
 /** The host checks upstream makes before anything starts, then the kubelet's own OOM score. */
 export async function runStartupChecks(
   config: Pick<KubeletConfiguration, 'failSwapOn' | 'failCgroupV1' | 'oomScoreAdj'>,
   logger: KubeletLogger,
-): Promise<void> {
-  await checkSwap(config.failSwapOn);
+): Promise<StartupFindings> {
+  const swapOn = await checkSwap(config.failSwapOn);
   checkCgroupVersion(config.failCgroupV1, (await detectCgroupFilesystem()).version);
   await applyOomScoreAdj(config.oomScoreAdj, logger);
+  return { memoryBackedVolumesMaySwap: swapOn && !tmpfsNoswapSupported(release()) };
 }

@@ -11,7 +11,9 @@ import {
   applyOomScoreAdj,
   checkCgroupVersion,
   checkSwap,
+  possibleMemoryBackedVolumesOnDisk,
   StartupRefusedError,
+  tmpfsNoswapSupported,
 } from '../src/startup-checks';
 import { upstreamKubeletDefaults } from './upstream-kubelet-defaults';
 
@@ -28,13 +30,25 @@ describe('host checks at start', () => {
     expect((error as StartupRefusedError).message).toContain(
       'running with swap on is not supported, please disable swap or set --fail-swap-on flag to false',
     );
-    await expect(checkSwap(false, async () => withSwap)).resolves.toBeUndefined();
-    await expect(checkSwap(true, async () => procSwapsHeader)).resolves.toBeUndefined();
+    await expect(checkSwap(false, async () => withSwap)).resolves.toBe(true);
+    await expect(checkSwap(true, async () => procSwapsHeader)).resolves.toBe(false);
     await expect(
       checkSwap(true, async () => {
         throw new Error('ENOENT');
       }),
-    ).resolves.toBeUndefined();
+    ).resolves.toBe(false);
+  });
+
+  it('takes tmpfs noswap as supported from kernel 6.4 on (swap on with older kernels warns on the Node)', () => {
+    expect(tmpfsNoswapSupported('6.4.0')).toBe(true);
+    expect(tmpfsNoswapSupported('6.18.44-fc-v669')).toBe(true);
+    expect(tmpfsNoswapSupported('7.0.1')).toBe(true);
+    expect(tmpfsNoswapSupported('6.3.13-generic')).toBe(false);
+    expect(tmpfsNoswapSupported('5.15.0-91-generic')).toBe(false);
+    expect(tmpfsNoswapSupported('garbage')).toBe(false);
+    expect(possibleMemoryBackedVolumesOnDisk.message).toBe(
+      'The tmpfs noswap option is not supported. Memory-backed volumes (e.g. secrets, emptyDirs, etc.) might be swapped to disk and should no longer be considered secure.',
+    );
   });
 
   it('refuses cgroup v1 only when failCgroupV1', () => {

@@ -13,10 +13,12 @@ import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
 import { podCgroupRuntime } from './cgroups/pod-cgroup-runtime';
 import { everyOn, unrefTimer } from './clock-timers';
 import type { KubeletConfiguration } from './config/kubelet-configuration';
+import type { NodeSwapFacts } from './cri/container-swap';
 import { linuxContainerResources } from './cri/linux-resources';
 import type { PodRuntime, RuntimeFeatures } from './cri/pod-runtime';
 import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './cri/runtime-state';
 import { defaultMaxParallelPodStarts, StartLimiter } from './cri/start-limiter';
+import type { UserNamespaceAllocator } from './cri/user-namespaces';
 import { setupDataDirs } from './data-dirs';
 import type { ObjectSource } from './env/resolve-env';
 import type { ServiceLister } from './env/service-env';
@@ -74,6 +76,16 @@ export interface KubeletOptions {
   hostIPs: string[];
   /** Node memory capacity in bytes (OOM score of burstable pods). */
   memoryCapacity: number;
+  /**
+   * The host's swap facts for memorySwap.swapBehavior (cgroup version, swap controller, swap
+   * bytes; see withContainerSwap). None: containers get no swap setting.
+   */
+  nodeSwap?: Omit<NodeSwapFacts, 'behavior' | 'memoryCapacity'>;
+  /**
+   * Per-pod user namespace ID ranges for hostUsers: false (userNamespaces.idsPerPod); a pod's
+   * range is freed when the pod is removed. None: such pods' sandboxes fail.
+   */
+  userNamespaces?: UserNamespaceAllocator;
   nodeAllocatable?: ResourceList;
   /** configMaps and secrets for env and volumes; without an API server, nothing is found. */
   objects?: ObjectSource;
@@ -234,6 +246,11 @@ export class Kubelet {
     });
     this.nodeAllocatable = options.nodeAllocatable;
     const kubelet = this;
+    const swapFacts: NodeSwapFacts | undefined = options.nodeSwap && {
+      ...options.nodeSwap,
+      behavior: options.config.memorySwap.swapBehavior,
+      memoryCapacity: options.memoryCapacity,
+    };
     this.syncer = new PodSyncer({
       runtime: options.runtime,
       volumes: this.volumes,
@@ -253,6 +270,12 @@ export class Kubelet {
       nodeName: options.nodeName,
       hostIPs: options.hostIPs,
       memoryCapacity: options.memoryCapacity,
+      swap: swapFacts,
+      onSwapShareError: (pod, container, error) =>
+        this.logger.error(
+          { pod: podName(pod), container: container.name, err: error.message },
+          'cannot calculate swap allocation amount; disallowing swap',
+        ),
       // Read at each use: setNodeAllocatable replaces it when the node status changes.
       get nodeAllocatable() {
         return kubelet.nodeAllocatable;
@@ -267,6 +290,7 @@ export class Kubelet {
       },
       runtimeHandler: options.runtimeHandler,
       runtimeFeatures: () => this.runtimeFeatures,
+      userNamespaces: options.userNamespaces,
       seccompDefault: options.config.seccompDefault,
       // Ephemeral containers come after admission: the same security refusals, per container.
       ephemeralContainerCheck: ephemeralContainerChecks({
@@ -292,7 +316,7 @@ export class Kubelet {
       },
       updateContainerResources: options.runtime.updateContainerResources?.bind(options.runtime),
       linuxResources: (pod, container) =>
-        linuxContainerResources(pod, container, { memoryCapacity: options.memoryCapacity }),
+        linuxContainerResources(pod, container, { memoryCapacity: options.memoryCapacity, swap: swapFacts }),
       clock: this.clock,
       recordEvent: options.recordEvent,
       nodeAllocatable: () => this.nodeAllocatable,
@@ -373,6 +397,7 @@ export class Kubelet {
       podCgroups: options.cgroups !== undefined,
       nodeAllocatable: () => this.nodeAllocatable,
       isCriticalPod,
+      allocatesUserNamespaces: options.userNamespaces !== undefined,
     });
   }
 
@@ -414,6 +439,10 @@ export class Kubelet {
     const resync = parseDuration(this.options.config.syncFrequency);
     this.stopResync = everyOn(this.clock, resync, () => {
       for (const pod of this.pods.values()) this.workers.updatePod({ pod, updateType: 'sync' });
+      // User namespace blocks of pods neither known nor in the runtime go back to the pool.
+      void this.options.userNamespaces
+        ?.releaseOrphans([...this.pods.keys(), ...this.cache.all().map((status) => status.uid)])
+        .catch((error) => this.logger.warn({ err: String(error) }, 'Cannot release user namespaces'));
     });
   }
 
@@ -740,6 +769,7 @@ export class Kubelet {
       this.evictions.delete(uid);
       this.statusManager.removePod(uid);
       await this.resizer.removePod(uid);
+      await this.options.userNamespaces?.releasePod(uid);
       this.startObserved.delete(uid);
       this.workers.forget(uid);
       this.pleg.forgetPod(uid);

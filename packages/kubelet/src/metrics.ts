@@ -12,6 +12,9 @@ export interface KubeletMetrics {
   runningContainers: Gauge<'container_state'>;
   startedPods: Counter<never>;
   startedPodsErrors: Counter<never>;
+  /** Sandbox creations attempted for hostUsers: false pods, and those that failed. */
+  startedUserNamespacedPods: Counter<never>;
+  startedUserNamespacedPodsErrors: Counter<never>;
   startedContainers: Counter<'container_type'>;
   startedContainersErrors: Counter<'code' | 'container_type'>;
   restartedPods: Counter<'static'>;
@@ -99,6 +102,16 @@ export function createKubeletMetrics(
     startedPodsErrors: new Counter({
       name: 'kubelet_started_pods_errors_total',
       help: 'Cumulative number of errors when starting pods',
+      registers,
+    }),
+    startedUserNamespacedPods: new Counter({
+      name: 'kubelet_started_user_namespaced_pods_total',
+      help: 'Cumulative number of pods with user namespaces started. This metric will only be collected on Linux.',
+      registers,
+    }),
+    startedUserNamespacedPodsErrors: new Counter({
+      name: 'kubelet_started_user_namespaced_pods_errors_total',
+      help: 'Cumulative number of errors when starting pods with user namespaces. This metric will only be collected on Linux.',
       registers,
     }),
     startedContainers: new Counter({

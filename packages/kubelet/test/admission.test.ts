@@ -384,5 +384,14 @@ describe('admit handlers', () => {
       reason: 'FailedCreatePodSandBox',
       message: "can't set `spec.hostUsers: false`, this kubelet does not create user namespace ID mappings",
     });
+    // With an allocator: admitted where the runtime has user namespaces, upstream's words where not.
+    expect(userNamespacesAdmitHandler(() => supported, true).admit({ pod: userns, otherPods: [] })).toEqual({
+      admit: true,
+    });
+    expect(userNamespacesAdmitHandler(() => undefined, true).admit({ pod: userns, otherPods: [] })).toEqual({
+      admit: false,
+      reason: 'FailedCreatePodSandBox',
+      message: "can't set `spec.hostUsers: false`, runtime does not support user namespaces",
+    });
   });
 });

@@ -188,6 +188,8 @@ describe('node figures from /proc', () => {
     // 3600.5 s of uptime: booted at 22:59:59.5, shown at second precision.
     expect(first.startTime).toBe('2025-12-31T22:59:59Z');
     expect(first.memory?.availableBytes).toBe(4000000 * 1024);
+    // No Swap lines (a kernel without swap): nothing used, nothing available, stamped like memory.
+    expect(first.swap).toEqual({ time: first.memory?.time, swapAvailableBytes: 0, swapUsageBytes: 0 });
     expect(first.fs).toMatchObject({ capacityBytes: 4096000, availableBytes: 1228800, inodesFree: 200 });
     expect(first.runtime?.imageFs?.availableBytes).toBe(123);
     expect(first.rlimit).toMatchObject({ maxpid: 63000, curproc: 345 });

@@ -20,6 +20,8 @@ export interface MachineInfo {
   hostname: string;
   /** Pre-allocated huge pages per page size in bytes (2 MiB, 1 GiB), from /sys/kernel/mm/hugepages. */
   hugePages: Array<{ pageSizeBytes: number; count: number }>;
+  /** SwapTotal from /proc/meminfo (cAdvisor's SwapCapacity); 0 or absent: no swap. */
+  swapCapacityBytes?: number;
 }
 
 /** File and filesystem access, injected so tests can feed fixtures. */
@@ -113,6 +115,7 @@ export async function readMachineInfo(opts: ReadMachineInfoOptions = {}): Promis
     architecture: goArch(src.arch()),
     hostname: src.hostname(),
     hugePages,
+    swapCapacityBytes: parseSwapTotal(meminfo),
   };
 }
 
@@ -147,6 +150,12 @@ export function parseMemTotal(meminfo: string): number {
   const m = /^MemTotal:\s+([0-9]+)\s*kB/m.exec(meminfo);
   if (!m) throw new MachineInfoError('/proc/meminfo', meminfo.slice(0, 80), 'no MemTotal line');
   return Number(m[1]) * 1024;
+}
+
+/** SwapTotal in bytes; 0 when the line is missing (a kernel without swap support). */
+export function parseSwapTotal(meminfo: string): number {
+  const m = /^SwapTotal:\s+([0-9]+)\s*kB/m.exec(meminfo);
+  return m ? Number(m[1]) * 1024 : 0;
 }
 
 /** PRETTY_NAME from os-release, as the kubelet reports osImage. */

@@ -63,6 +63,8 @@ export interface NodeStatusWire {
     kubeProxyVersion: string;
     operatingSystem: string;
     architecture: string;
+    /** The node's swap (upstream NodeSwapStatus), only when it has some. */
+    swap?: { capacity: number };
   };
   images: NodeImage[];
 }
@@ -107,6 +109,8 @@ export function buildNodeStatus(inp: StatusBodyInputs): NodeStatusWire {
       kubeProxyVersion: '',
       operatingSystem: inp.machine.operatingSystem,
       architecture: inp.machine.architecture,
+      // NodeSwap (GA): the capacity in bytes; a node without swap leaves the field out.
+      ...(inp.machine.swapCapacityBytes ? { swap: { capacity: inp.machine.swapCapacityBytes } } : {}),
     },
     images: topImages(inp.images, inp.maxImages),
   };

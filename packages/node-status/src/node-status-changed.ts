@@ -83,7 +83,12 @@ function nodeInfoChanged(
   ours: NodeStatusWire['nodeInfo'],
 ): boolean {
   const have = (server ?? {}) as unknown as Record<string, unknown>;
-  return Object.entries(ours).some(([k, v]) => (have[k] ?? '') !== v);
+  const { swap, ...strings } = ours;
+  const haveSwap = (have.swap as { capacity?: number } | undefined)?.capacity;
+  return (
+    Object.entries(strings).some(([k, v]) => (have[k] ?? '') !== v) ||
+    (swap !== undefined && haveSwap !== swap.capacity)
+  );
 }
 
 function imagesChanged(server: NonNullable<ServerStatus>['images'], ours: NodeStatusWire['images']): boolean {

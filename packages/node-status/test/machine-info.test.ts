@@ -43,7 +43,13 @@ describe('readMachineInfo from fixtures', () => {
       architecture: 'amd64',
       hostname: 'fixture-host',
       hugePages: [{ pageSizeBytes: 2 * 2 ** 20, count: 16 }],
+      swapCapacityBytes: 0,
     });
+  });
+
+  it('reads the swap capacity from SwapTotal (cAdvisor SwapCapacity)', async () => {
+    const withSwap = { ...base, '/proc/meminfo': 'MemTotal: 8000000 kB\nSwapTotal:       2097148 kB\n' };
+    expect((await readMachineInfo({ source: fixture(withSwap) })).swapCapacityBytes).toBe(2_097_148 * 1024);
   });
 
   it('caps capacity by cgroup v2 cpu.max and memory.max', async () => {

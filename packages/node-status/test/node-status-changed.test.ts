@@ -42,6 +42,52 @@ const ours = (heartbeat = 1_000): NodeStatusWire =>
 /** What an API server hands back after storing `status` (plain JSON). */
 const stored = (status: NodeStatusWire): Wire<V1NodeStatus> => JSON.parse(JSON.stringify(status));
 
+describe('nodeInfo.swap (NodeSwap)', () => {
+  const withSwap = (capacity: number | undefined): NodeStatusWire => {
+    const status = ours();
+    const machine = { ...status.nodeInfo };
+    return buildNodeStatus({
+      capacity: status.capacity,
+      allocatable: status.allocatable,
+      conditions: [],
+      addresses: [],
+      machine: {
+        numCores: 4,
+        memoryCapacityBytes: 8 * 2 ** 30,
+        ephemeralStorageBytes: 0,
+        machineID: machine.machineID,
+        systemUUID: machine.systemUUID,
+        bootID: machine.bootID,
+        kernelVersion: machine.kernelVersion,
+        osImage: machine.osImage,
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+        hostname: 'node-a',
+        hugePages: [],
+        swapCapacityBytes: capacity,
+      },
+      runtime: undefined,
+      images: [],
+      maxImages: 50,
+      kubeletPort: 10250,
+      kubeletVersion: 'v1.36.3',
+    });
+  };
+
+  it('reports the capacity in bytes only when the node has swap', () => {
+    expect(withSwap(2 ** 30).nodeInfo.swap).toEqual({ capacity: 2 ** 30 });
+    expect(withSwap(0).nodeInfo).not.toHaveProperty('swap');
+    expect(withSwap(undefined).nodeInfo).not.toHaveProperty('swap');
+  });
+
+  it('a different capacity is a change; the same one is not', () => {
+    const server = stored(withSwap(2 ** 30));
+    expect(nodeStatusHasChanged(server, withSwap(2 ** 30))).toBe(false);
+    expect(nodeStatusHasChanged(server, withSwap(2 ** 31))).toBe(true);
+    expect(nodeStatusHasChanged(stored(withSwap(0)), withSwap(2 ** 30))).toBe(true);
+  });
+});
+
 describe('nodeStatusHasChanged (server copy against what the kubelet would send)', () => {
   it('ignores heartbeat times, equal quantities in another form and fields others own', () => {
     const server = stored(ours(1_000));

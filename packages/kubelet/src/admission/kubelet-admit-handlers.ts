@@ -39,6 +39,8 @@ export interface KubeletAdmitHandlersOptions {
    * of failing the sandbox and retrying). The Kubelet's strictAdmission option.
    */
   strictAdmission?: boolean;
+  /** Whether the kubelet allocates user namespace ID ranges (a UserNamespaceAllocator). */
+  allocatesUserNamespaces?: boolean;
 }
 
 /**
@@ -74,7 +76,7 @@ export function kubeletAdmitHandlers(options: KubeletAdmitHandlersOptions): PodA
     handlers.push(
       windowsOptionsAdmitHandler,
       seLinuxAdmitHandler(options.seLinuxEnabled),
-      userNamespacesAdmitHandler(options.runtimeFeatures),
+      userNamespacesAdmitHandler(options.runtimeFeatures, options.allocatesUserNamespaces ?? false),
     );
   return handlers;
 }

@@ -12,7 +12,7 @@ export const failedCreatePodSandBox = 'FailedCreatePodSandBox';
 /** Upstream's error when hostUsers: false meets a runtime without user-namespace support. */
 export const userNamespacesUnsupportedMessage =
   "can't set `spec.hostUsers: false`, runtime does not support user namespaces";
-/** This kubelet does not allocate user-namespace ID mappings (upstream's userns manager). */
+/** A kubelet built without a UserNamespaceAllocator (upstream's userns manager) cannot map IDs. */
 export const userNamespacesNotImplementedMessage =
   "can't set `spec.hostUsers: false`, this kubelet does not create user namespace ID mappings";
 
@@ -47,15 +47,20 @@ export function userNamespacesUnavailableMessage(features: RuntimeFeatures | und
 /**
  * Beyond upstream, only with the Kubelet's strictAdmission option. `hostUsers: false` needs user
  * namespaces in the default runtime handler (CRI Status
- * `runtime_handlers[].features.user_namespaces`) and ID mappings this kubelet does not allocate
- * (upstream's userns manager). Upstream fails the sandbox creation (event FailedCreatePodSandBox)
- * and retries, leaving the pod Pending, which is also the default here; the strict mode refuses
- * the pod at admission with that reason and message, so it ends Failed instead of waiting.
+ * `runtime_handlers[].features.user_namespaces`) and a kubelet that allocates ID ranges
+ * (`allocatesMappings`, upstream's userns manager). Upstream fails the sandbox creation (event
+ * FailedCreatePodSandBox) and retries, leaving the pod Pending, which is also the default here;
+ * the strict mode refuses the pod at admission with that reason and message, so it ends Failed
+ * instead of waiting.
  */
-export function userNamespacesAdmitHandler(features: () => RuntimeFeatures | undefined): PodAdmitHandler {
+export function userNamespacesAdmitHandler(
+  features: () => RuntimeFeatures | undefined,
+  allocatesMappings = false,
+): PodAdmitHandler {
   return {
     admit({ pod }: PodAdmitAttributes): PodAdmitResult {
       if (pod.spec.hostUsers !== false) return admitted;
+      if (allocatesMappings && features()?.userNamespaces === true) return admitted;
       return {
         admit: false,
         reason: failedCreatePodSandBox,

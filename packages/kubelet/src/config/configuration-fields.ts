@@ -251,7 +251,13 @@ export function buildKubeletConfigurationSchema() {
     iptablesMasqueradeBit: z.number().int().min(0).max(31).default(14),
     iptablesDropBit: z.number().int().min(0).max(31).default(15),
     memorySwap: z
-      .object({ swapBehavior: z.enum(['', 'NoSwap', 'LimitedSwap']).default('') })
+      .object({
+        swapBehavior: z
+          .enum(['', 'NoSwap', 'LimitedSwap'], {
+            message: 'must be one of: "", "LimitedSwap" or "NoSwap"',
+          })
+          .default(''),
+      })
       .default({ swapBehavior: '' }),
     containerLogMaxWorkers: z.number().int().min(1).default(1),
     // Upstream validation: a shorter interval would make the rotation loop spin on the runtime.

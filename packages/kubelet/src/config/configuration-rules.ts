@@ -54,12 +54,24 @@ export function crossFieldErrors(config: KubeletConfiguration): CrossFieldProble
       config.maxParallelImagePulls,
       'cannot be larger than 1 unless serializeImagePulls (--serialize-image-pulls) is set to false',
     );
-  // Upstream ValidateAllowlistImagesPatterns: the first bad pattern is reported.
-  for (const pattern of config.preloadedImagesVerificationAllowlist) {
-    const before = problems.length;
-    collect(['preloadedImagesVerificationAllowlist'], () => parseAllowlistPattern(pattern));
-    if (problems.length > before) break;
-  }
+  // Upstream: an allowlist only means something under NeverVerifyAllowlistedImages (its message
+  // misspells the policy field, kept as written); otherwise the first bad pattern is reported.
+  const allowlist = config.preloadedImagesVerificationAllowlist;
+  if (
+    allowlist.length > 0 &&
+    config.imagePullCredentialsVerificationPolicy !== 'NeverVerifyAllowlistedImages'
+  )
+    add(
+      ['preloadedImagesVerificationAllowlist', 'imagePullCredentialsVerificationPolicy'],
+      allowlist,
+      'can\'t set `preloadedImagesVerificationAllowlist` if `imagePullCredentialsVertificationPolicy` is not "NeverVerifyAllowlistedImages"',
+    );
+  else
+    for (const pattern of allowlist) {
+      const before = problems.length;
+      collect(['preloadedImagesVerificationAllowlist'], () => parseAllowlistPattern(pattern));
+      if (problems.length > before) break;
+    }
   if (config.readOnlyPort !== 0 && config.readOnlyPort === config.port)
     add(['readOnlyPort', 'port'], config.readOnlyPort, 'must differ from port');
 

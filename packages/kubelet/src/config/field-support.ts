@@ -77,7 +77,7 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   systemCgroups: unsupported,
   cgroupRoot: applied('pod cgroups'),
   cgroupsPerQOS: applied('pod cgroups'),
-  cgroupDriver: applied('pod cgroups'),
+  cgroupDriver: applied("pod cgroups, unless the runtime's RuntimeConfig names its own"),
   cpuManagerPolicy: unsupported,
   singleProcessOOMKill: unsupported,
   cpuManagerPolicyOptions: unsupported,
@@ -118,7 +118,7 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   iptablesDropBit: { status: 'no-effect-upstream', where: 'deprecated upstream: no effect' },
   featureGates: applied('each gate set is named in a warning: no gate changes behaviour here'),
   failSwapOn: applied('start refused while swap is on'),
-  memorySwap: unsupported,
+  memorySwap: applied('container swap limits (NoSwap / LimitedSwap by cgroup version and swap controller)'),
   containerLogMaxSize: applied('container log rotation (CRI ReopenContainerLog)'),
   containerLogMaxFiles: applied('container log rotation (CRI ReopenContainerLog)'),
   containerLogMaxWorkers: applied('container log rotation (CRI ReopenContainerLog)'),
@@ -156,7 +156,7 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   containerRuntimeEndpoint: applied('CRI runtime service'),
   imageServiceEndpoint: applied('CRI image service'),
   failCgroupV1: applied('start refused on cgroup v1'),
-  userNamespaces: unsupported,
+  userNamespaces: applied('hostUsers: false ID ranges (idsPerPod blocks of the kubelet range)'),
 };
 
 /** One unsupported field whose configured value this kubelet cannot honour, with the message to log. */

@@ -177,13 +177,21 @@ export function buildContainerConfig(pod: Pod, container: Container, options: Co
     args: expandCommand(container.args, options.env),
     workingDir: container.workingDir ?? '',
     envs: options.env,
-    mounts,
     labels: containerLabels(pod, container),
     annotations: containerAnnotations(pod, container, options.restartCount),
     logPath: containerLogPath(container.name, options.restartCount),
     stdin: container.stdin ?? false,
     stdinOnce: container.stdinOnce ?? false,
     tty: container.tty ?? false,
+    // In a pod user namespace every mount is ID-mapped like the pod (upstream
+    // applyPlatformSpecificContainerConfig).
+    mounts: options.userNamespace?.uids?.length
+      ? mounts.map((mount) => ({
+          ...mount,
+          uidMappings: options.userNamespace?.uids ?? [],
+          gidMappings: options.userNamespace?.gids ?? [],
+        }))
+      : mounts,
     linux: {
       resources: linuxContainerResources(pod, container, options),
       securityContext,

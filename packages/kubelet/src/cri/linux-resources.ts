@@ -3,6 +3,7 @@ import { milliValue, parseQuantity } from '@nodeagent/primitives';
 import { hasPodLevelRequests, podLevelLimit } from '../api/pod-level-resources';
 import type { Container, Pod } from '../api/pod-types';
 import { podQOSClass } from '../api/qos-class';
+import { type NodeSwapFacts, type SwapShareError, withContainerSwap } from './container-swap';
 
 // Upstream pkg/kubelet/cm constants for the CFS shares and quota arithmetic.
 /** The smallest cpu.shares value the kernel accepts; a container with no CPU request gets it. */
@@ -90,6 +91,10 @@ export interface LinuxResourceOptions {
   cpuCFSQuota?: boolean;
   /** KubeletConfiguration.cpuCFSQuotaPeriod in microseconds. */
   cpuCFSQuotaPeriodUs?: number;
+  /** memorySwap and the node's swap facts; absent: no swap setting at all (see withContainerSwap). */
+  swap?: NodeSwapFacts;
+  /** Hears why a LimitedSwap share could not be computed. */
+  onSwapShareError?: (error: SwapShareError) => void;
 }
 
 /** resources → CRI LinuxContainerResources (upstream generateLinuxContainerResources). */
@@ -108,13 +113,16 @@ export function linuxContainerResources(
     limits.memory !== undefined ? Math.ceil(parseQuantity(limits.memory, 'resources.limits.memory')) : 0;
   const period = options.cpuCFSQuotaPeriodUs ?? quotaPeriodUs;
   const useQuota = options.cpuCFSQuota ?? true;
-  return {
+  const resources = {
     cpuPeriod: useQuota && cpuLimit > 0 ? period : 0,
     cpuQuota: useQuota ? milliCPUToQuota(cpuLimit, period) : 0,
     cpuShares: milliCPUToShares(cpuRequest),
     memoryLimitInBytes: memoryLimit,
     oomScoreAdj: containerOOMScoreAdj(pod, container, options.memoryCapacity),
   };
+  return options.swap
+    ? withContainerSwap(resources, pod, container, options.swap, options.onSwapShareError)
+    : resources;
 }
 
 /**

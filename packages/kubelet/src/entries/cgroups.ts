@@ -9,6 +9,7 @@ export {
 } from '../cgroups/cgroup-filesystem';
 export * from '../cgroups/cgroup-name';
 export * from '../cgroups/cgroup-resources';
+export { detectNodeSwap, type NodeSwapSources, swapTotalBytes } from '../cgroups/node-swap';
 export { PodCgroupManager, type PodCgroupManagerOptions } from '../cgroups/pod-cgroup-manager';
 export { podCgroupRuntime } from '../cgroups/pod-cgroup-runtime';
 export { type PodResourceConfigOptions, podResourceConfig } from '../cgroups/pod-resource-config';

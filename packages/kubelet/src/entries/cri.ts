@@ -7,10 +7,13 @@ export {
   effectiveAppArmorProfile,
 } from '../cri/apparmor-profile';
 export * from '../cri/container-config';
+export * from '../cri/container-swap';
+export * from '../cri/critical-pod';
 export * from '../cri/dns-config';
 export * from '../cri/labels';
 export * from '../cri/linux-resources';
 export * from '../cri/log-paths';
+export * from '../cri/runtime-cgroup-driver';
 export * from '../cri/sandbox-config';
 export { containerSeccompProfile, type SeccompOptions } from '../cri/seccomp-profile';
 export {
@@ -21,4 +24,5 @@ export {
   namespacesForPod,
 } from '../cri/security-context';
 export { SecurityContextError } from '../cri/security-context-error';
+export * from '../cri/user-namespaces';
 export { formatPod, type ImageUser, verifyRunAsNonRoot } from '../cri/verify-run-as-non-root';

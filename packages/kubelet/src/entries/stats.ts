@@ -24,6 +24,7 @@ export {
   type NodeMemoryFigures,
   nodeMemoryFromCgroupV2Root,
   nodeMemoryFromMeminfo,
+  nodeSwapFromMeminfo,
   parseMeminfo,
 } from '../stats/proc-meminfo';
 export { nodeNetwork, parseNetDev } from '../stats/proc-net-dev';

@@ -1,4 +1,4 @@
-import type { CPUStats, MemoryStats, Summary } from '../stats/summary-types';
+import type { CPUStats, MemoryStats, Summary, SwapStats } from '../stats/summary-types';
 import type { MetricDesc, MetricFamily, Sample } from './exposition-text';
 
 /**
@@ -28,6 +28,12 @@ export const resourceMetricDescs = {
     'gauge',
     'STABLE',
   ),
+  nodeSwap: desc(
+    'node_swap_usage_bytes',
+    'Current swap usage of the node in bytes. Reported only on non-windows systems',
+    'gauge',
+    'ALPHA',
+  ),
   containerStart: desc(
     'container_start_time_seconds',
     'Start time of the container since unix epoch in seconds',
@@ -46,6 +52,12 @@ export const resourceMetricDescs = {
     'gauge',
     'STABLE',
   ),
+  containerSwap: desc(
+    'container_swap_usage_bytes',
+    'Current amount of the container swap usage in bytes. Reported only on non-windows systems',
+    'gauge',
+    'ALPHA',
+  ),
   podCpu: desc(
     'pod_cpu_usage_seconds_total',
     'Cumulative cpu time consumed by the pod in core-seconds',
@@ -57,6 +69,12 @@ export const resourceMetricDescs = {
     'Current working set of the pod in bytes',
     'gauge',
     'STABLE',
+  ),
+  podSwap: desc(
+    'pod_swap_usage_bytes',
+    'Current amount of the pod swap usage in bytes. Reported only on non-windows systems',
+    'gauge',
+    'ALPHA',
   ),
   scrapeError: desc(
     'resource_scrape_error',
@@ -76,6 +94,16 @@ function memorySample(memory: MemoryStats | undefined, labels?: Record<string, s
   return [{ labels, value: memory.workingSetBytes, timestampMs: Date.parse(memory.time) }];
 }
 
+/** Swap usage at `time` (node: the memory stats' time, as upstream stamps it). */
+function swapSample(
+  swap: SwapStats | undefined,
+  time: string | undefined,
+  labels?: Record<string, string>,
+): Sample[] {
+  if (swap?.swapUsageBytes === undefined || time === undefined) return [];
+  return [{ labels, value: swap.swapUsageBytes, timestampMs: Date.parse(time) }];
+}
+
 /** The families for one scrape; `summary` undefined means getting the stats failed. */
 export function resourceMetricFamilies(summary: Summary | undefined): MetricFamily[] {
   const d = resourceMetricDescs;
@@ -86,6 +114,7 @@ export function resourceMetricFamilies(summary: Summary | undefined): MetricFami
   if (summary) {
     families.nodeCpu.samples.push(...cpuSample(summary.node.cpu));
     families.nodeMemory.samples.push(...memorySample(summary.node.memory));
+    families.nodeSwap.samples.push(...swapSample(summary.node.swap, summary.node.memory?.time));
     for (const pod of summary.pods) {
       const podLabels = { pod: pod.podRef.name, namespace: pod.podRef.namespace };
       for (const container of pod.containers) {
@@ -94,9 +123,11 @@ export function resourceMetricFamilies(summary: Summary | undefined): MetricFami
         if (started > 0) families.containerStart.samples.push({ labels, value: started / 1000 });
         families.containerCpu.samples.push(...cpuSample(container.cpu, labels));
         families.containerMemory.samples.push(...memorySample(container.memory, labels));
+        families.containerSwap.samples.push(...swapSample(container.swap, container.swap?.time, labels));
       }
       families.podCpu.samples.push(...cpuSample(pod.cpu, podLabels));
       families.podMemory.samples.push(...memorySample(pod.memory, podLabels));
+      families.podSwap.samples.push(...swapSample(pod.swap, pod.swap?.time, podLabels));
     }
   }
   return Object.values(families);

@@ -4,7 +4,7 @@ import { CpuRateTracker } from './cpu-rate';
 import { fsStatsFromStatfs } from './fs-usage';
 import { type HostSources, systemHostSources } from './host-sources';
 import { bootTimeMs, cpuUsageCoreNanoSeconds } from './proc-cpu';
-import { nodeMemoryFromCgroupV2Root, nodeMemoryFromMeminfo } from './proc-meminfo';
+import { nodeMemoryFromCgroupV2Root, nodeMemoryFromMeminfo, nodeSwapFromMeminfo } from './proc-meminfo';
 import { nodeNetwork, parseNetDev } from './proc-net-dev';
 import type { FsStats, NodeStats } from './summary-types';
 import { maxTasks, runningTasks } from './task-limits';
@@ -72,6 +72,7 @@ export class HostNodeStatsProvider implements NodeStatsProvider {
       rootMemoryStat === undefined
         ? nodeMemoryFromMeminfo(meminfo)
         : nodeMemoryFromCgroupV2Root(meminfo, rootMemoryStat);
+    const swap = nodeSwapFromMeminfo(meminfo);
     const usageCoreNanoSeconds = cpuUsageCoreNanoSeconds(stat);
     const network = nodeNetwork(parseNetDev(netDev));
     const node: NodeStats = {
@@ -88,6 +89,8 @@ export class HostNodeStatsProvider implements NodeStatsProvider {
         usageBytes: memory.usageBytes,
         workingSetBytes: memory.workingSetBytes,
       },
+      // Upstream's root container figures: usage, and the capacity left (0 and 0 without swap).
+      swap: { time, swapAvailableBytes: swap.availableBytes, swapUsageBytes: swap.usageBytes },
       fs: fsStatsFromStatfs(rootFs, time),
       runtime: imageFs ? { imageFs } : {},
       rlimit: { time, maxpid: maxTasks(pidMax, threadsMax), curproc: runningTasks(loadavg) },

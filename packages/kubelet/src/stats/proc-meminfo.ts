@@ -72,3 +72,11 @@ export function nodeMemoryFromCgroupV2Root(meminfo: string, rootMemoryStat: stri
     availableBytes: total - workingSet,
   };
 }
+
+/** Node swap in bytes from /proc/meminfo: used is SwapTotal − SwapFree, available SwapFree (0 and 0 without swap). */
+export function nodeSwapFromMeminfo(text: string): { usageBytes: number; availableBytes: number } {
+  const fields = parseMeminfo(text);
+  const total = fields.get('SwapTotal') ?? 0;
+  const free = fields.get('SwapFree') ?? 0;
+  return { usageBytes: Math.max(0, total - free), availableBytes: free };
+}

@@ -50,6 +50,14 @@ export interface MemoryStats {
   psi?: PSIStats;
 }
 
+/** Swap use of a node, pod or container at `time`, in bytes (upstream SwapStats). */
+export interface SwapStats {
+  time: string;
+  /** What is left: the swap limit (node: swap capacity) minus usage; absent when unlimited. */
+  swapAvailableBytes?: number;
+  swapUsageBytes?: number;
+}
+
 /** One network interface's cumulative byte and error counters (upstream InterfaceStats). */
 export interface InterfaceStats {
   name: string;
@@ -99,6 +107,8 @@ export interface NodeStats {
   startTime: string;
   cpu?: CPUStats;
   memory?: MemoryStats;
+  /** The node's swap (/proc/meminfo SwapTotal − SwapFree used, SwapFree available). */
+  swap?: SwapStats;
   network?: NetworkStats;
   /** The filesystem of the kubelet's root dir (eviction's nodefs). */
   fs?: FsStats;
@@ -119,6 +129,8 @@ export interface ContainerStats {
   startTime: string;
   cpu?: CPUStats;
   memory?: MemoryStats;
+  /** The container's swap, when the runtime reports it. */
+  swap?: SwapStats;
   /** The container's writable layer. */
   rootfs?: FsStats;
   /** The container's log files. */
@@ -142,6 +154,8 @@ export interface PodStats {
   containers: ContainerStats[];
   cpu?: CPUStats;
   memory?: MemoryStats;
+  /** The pod's swap, when known. */
+  swap?: SwapStats;
   network?: NetworkStats;
   volume?: VolumeStats[];
   /** Writable layers, logs and local volumes of the pod together. */

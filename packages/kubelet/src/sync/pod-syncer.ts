@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CriError } from '@nodeagent/cri-client';
-import { type MessageInput, NamespaceMode, type PodSandboxConfig } from '@nodeagent/cri-client/types';
+import {
+  type MessageInput,
+  NamespaceMode,
+  type PodSandboxConfig,
+  type UserNamespace,
+} from '@nodeagent/cri-client/types';
 import type { Clock } from '@nodeagent/primitives';
 import { formatDuration } from '@nodeagent/primitives';
 import type { EphemeralContainerCheck } from '../admission/ephemeral-container-checks';
@@ -18,6 +23,7 @@ import {
 import { sleepOn } from '../clock-timers';
 import { buildContainerConfig } from '../cri/container-config';
 import { containerHash } from '../cri/container-hash';
+import type { NodeSwapFacts, SwapShareError } from '../cri/container-swap';
 import type { ClusterDNSOptions } from '../cri/dns-config';
 import type { PodRuntime, RuntimeFeatures } from '../cri/pod-runtime';
 import {
@@ -28,6 +34,7 @@ import {
 } from '../cri/runtime-state';
 import { buildSandboxConfig } from '../cri/sandbox-config';
 import type { StartLimiter, StartStep } from '../cri/start-limiter';
+import type { UserNamespaceAllocator } from '../cri/user-namespaces';
 import { type ObjectSource, resolveEnv } from '../env/resolve-env';
 import { type ServiceLister, serviceEnvVarMap } from '../env/service-env';
 import { CreateContainerConfigError, KubeletError } from '../errors';
@@ -82,6 +89,10 @@ export interface PodSyncerOptions {
   nodeName: string;
   hostIPs: string[];
   memoryCapacity: number;
+  /** memorySwap and the node's swap facts for each container's CRI resources; none: no swap setting. */
+  swap?: NodeSwapFacts;
+  /** Hears why a container's LimitedSwap share could not be computed (it then gets no swap). */
+  onSwapShareError?: (pod: Pod, container: Container, error: SwapShareError) => void;
   nodeAllocatable?: ResourceList;
   probes?: ProbeState;
   crashBackOff?: CrashLoopBackOff;
@@ -103,6 +114,8 @@ export interface PodSyncerOptions {
   runtimeHandler?: (runtimeClassName: string | undefined) => Promise<string>;
   /** The runtime's features as last read (the words of a hostUsers: false sandbox failure). */
   runtimeFeatures?: () => RuntimeFeatures | undefined;
+  /** Per-pod ID ranges for hostUsers: false; none: such pods' sandboxes fail. */
+  userNamespaces?: Pick<UserNamespaceAllocator, 'mappingsFor'>;
   /** KubeletConfiguration.seccompDefault: RuntimeDefault seccomp for containers that set none. */
   seccompDefault?: boolean;
   /** Services for the service-link variables; without one (standalone), pods get none. */
@@ -168,8 +181,17 @@ export class PodSyncer {
    * security context). Throws a SecurityContextError when the pod's security context cannot be
    * turned into one (e.g. an unknown supplementalGroupsPolicy).
    */
-  sandboxConfig(pod: Pod, attempt: number): ReturnType<typeof buildSandboxConfig> {
-    return buildSandboxConfig(pod, { ...this.options.dns, attempt, podLogsDir: this.options.podLogsDir });
+  sandboxConfig(
+    pod: Pod,
+    attempt: number,
+    userNamespace?: MessageInput<UserNamespace>,
+  ): ReturnType<typeof buildSandboxConfig> {
+    return buildSandboxConfig(pod, {
+      ...this.options.dns,
+      attempt,
+      podLogsDir: this.options.podLogsDir,
+      userNamespace,
+    });
   }
 
   /**
@@ -222,14 +244,24 @@ export class PodSyncer {
 
     let sandboxId = actions.sandboxId;
     let sandboxConfig: ReturnType<typeof buildSandboxConfig>;
+    // Upstream counts each sandbox creation of a user-namespaced pod, and each failed one
+    // (including a user namespace it could not have).
+    const userNamespaced = actions.createSandbox && pod.spec.hostUsers === false;
+    if (userNamespaced) this.options.metrics?.startedUserNamespacedPods.inc();
     try {
       // Upstream fails the sandbox of a hostUsers: false pod where the runtime has no user
-      // namespaces, and retries; this kubelet allocates no ID mappings, so it always does.
-      if (pod.spec.hostUsers === false)
-        throw new Error(userNamespacesUnavailableMessage(this.options.runtimeFeatures?.()));
-      sandboxConfig = this.sandboxConfig(pod, actions.attempt);
+      // namespaces, and retries; otherwise the pod gets its ID range (upstream's userns manager).
+      let userNamespace: MessageInput<UserNamespace> | undefined;
+      if (pod.spec.hostUsers === false) {
+        const features = this.options.runtimeFeatures?.();
+        if (features?.userNamespaces !== true || !this.options.userNamespaces)
+          throw new Error(userNamespacesUnavailableMessage(features));
+        userNamespace = await this.options.userNamespaces.mappingsFor(pod);
+      }
+      sandboxConfig = this.sandboxConfig(pod, actions.attempt, userNamespace);
     } catch (error) {
       // A security setting the sandbox cannot be built with.
+      if (userNamespaced) this.options.metrics?.startedUserNamespacedPodsErrors.inc();
       this.sandboxFailed(pod, error as Error);
       return { ...outcome, error: error as Error };
     }
@@ -247,6 +279,7 @@ export class PodSyncer {
         ips = sandbox.hostNetwork ? this.options.hostIPs : sandbox.ips;
       } catch (error) {
         this.options.metrics?.startedPodsErrors.inc();
+        if (userNamespaced) this.options.metrics?.startedUserNamespacedPodsErrors.inc();
         this.sandboxFailed(pod, error as Error);
         return { ...outcome, error: error as Error };
       }
@@ -493,6 +526,13 @@ export class PodSyncer {
           env,
           volumes,
           memoryCapacity: this.options.memoryCapacity,
+          swap: this.options.swap,
+          onSwapShareError: (error) => this.options.onSwapShareError?.(pod, container, error),
+          // The sandbox's user namespace (hostUsers: false), for the containers and their mounts.
+          userNamespace:
+            pod.spec.hostUsers === false
+              ? (sandboxConfig.linux?.securityContext?.namespaceOptions?.usernsOptions ?? undefined)
+              : undefined,
           terminationMessageHostPath,
           imageUser: user,
           seccomp: {

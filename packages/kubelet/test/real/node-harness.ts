@@ -130,7 +130,12 @@ export function useNodeHarness(use: (node: NodeHarness) => void): void {
 }
 
 export async function startNodeHarness(
-  options: { clock?: Clock; kubelet?: Partial<KubeletOptions> } = {},
+  options: {
+    clock?: Clock;
+    kubelet?: Partial<KubeletOptions>;
+    /** Stands between the kubelet and its CRI client (e.g. to record requests). */
+    criClient?: (client: CriClient) => CriClient;
+  } = {},
 ): Promise<NodeHarness> {
   const nodeName = `node-c-${process.pid}`;
   const dir = await mkdtemp(join(tmpdir(), `na-node-conformance-${process.pid}-`));
@@ -151,7 +156,7 @@ export async function startNodeHarness(
     objects: apiObjectSource(core, { ttlMs: 0 }),
     services,
     nodeName,
-    runtime: criPodRuntime(client),
+    runtime: criPodRuntime(options.criClient?.(client) ?? client),
     config: parseKubeletConfiguration({ podLogsDir, clusterDomain: 'cluster.local' }).config,
     rootDir,
     hostIPs: ['127.0.0.1'],

@@ -9,6 +9,7 @@ export {
   parseCpuMax,
   parseMemTotal,
   parseOsImage,
+  parseSwapTotal,
   type ReadMachineInfoOptions,
   readMachineInfo,
 } from '../machine-info';

@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeRuntime } from '@nodeagent/cri-client/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, fakeNodeFlags, freePort, node, nodeArgs } from './binary-harness';
+
+// The binary against the fake CRI runtime, whose RuntimeConfig answers CGROUPFS: the runtime's
+// driver replaces the configured systemd, and a userNamespaces.idsPerPod upstream's user
+// namespace manager refuses stops the start with its words.
+let dir: string;
+let fake: FakeRuntime;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), `na-kubelet-runtime-config-${process.pid}-`));
+  fake = await FakeRuntime.start({});
+});
+afterAll(async () => {
+  await fake?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * Runs the binary standalone until it exits, writes `stopOn` (then killed: only its output matters) or `ms` pass (then
+ * killed, a hang guard); its exit code and stderr.
+ */
+function run(argv: string[], ms: number, stopOn?: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(node, [...nodeArgs, cli, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (stopOn !== undefined && stderr.includes(stopOn)) child.kill('SIGKILL');
+    });
+    const guard = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('exit', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+async function config(name: string, lines: string[]): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(
+    path,
+    [
+      'apiVersion: kubelet.config.k8s.io/v1beta1',
+      'kind: KubeletConfiguration',
+      `podLogsDir: ${join(dir, 'logs')}`,
+      'failSwapOn: false',
+      ...lines,
+    ].join('\n'),
+  );
+  return path;
+}
+
+describe('the binary at start', { timeout: 120_000 }, () => {
+  it("takes the runtime's cgroup driver (RuntimeConfig) over the configured one", async () => {
+    const flags = fakeNodeFlags({
+      nodeName: 'rc-node',
+      rootDir: join(dir, 'root-a'),
+      endpoint: fake.endpoint,
+      port: await freePort(),
+    });
+    // Far enough once the driver is decided (before the kubelet is built).
+    const { stderr } = await run(
+      ['--config', await config('systemd.yaml', ['cgroupDriver: systemd']), ...flags],
+      90_000,
+      'Using cgroup driver setting received from the CRI runtime',
+    );
+    expect(stderr).toContain('Using cgroup driver setting received from the CRI runtime');
+    expect(stderr).toMatch(/cgroupDriver[=":]+cgroupfs/);
+  });
+
+  it('refuses a userNamespaces.idsPerPod that is not a multiple of 65536, naming the field', async () => {
+    const flags = fakeNodeFlags({
+      nodeName: 'userns-node',
+      rootDir: join(dir, 'root-b'),
+      endpoint: fake.endpoint,
+      port: await freePort(),
+    });
+    const bad = await config('userns.yaml', ['userNamespaces:', '  idsPerPod: 1000']);
+    const { code, stderr } = await run(['--config', bad, ...flags], 90_000);
+    expect(code).toBe(1);
+    expect(stderr.trimEnd().split('\n').at(-1)).toBe(
+      'Error: userNamespaces.idsPerPod: kubelet user namespace length 1000 is not a multiple of 65536 (got 1000)',
+    );
+  });
+});
