@@ -1,4 +1,4 @@
-import { CriError } from '@nodeagent/cri-client';
+import { type CriError, isCriError } from '@nodeagent/cri-client';
 
 /** Go's gRPC status code names (codes.Code.String()), by number. */
 const goCodeNames = [
@@ -28,6 +28,6 @@ export function goGrpcError(error: CriError): string {
 
 /** An error as upstream's kubelet prints it: a CRI error in Go's gRPC form, anything else as is. */
 export function goErrorText(error: unknown): string {
-  if (error instanceof CriError) return goGrpcError(error);
+  if (isCriError(error)) return goGrpcError(error);
   return (error as Error)?.message ?? String(error);
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CriError } from '@nodeagent/cri-client';
+import { isCriError } from '@nodeagent/cri-client';
 import {
   type MessageInput,
   NamespaceMode,
@@ -386,7 +386,7 @@ export class PodSyncer {
   /** Upstream's FailedCreatePodSandBox event: "Failed to create pod sandbox: <error>". */
   private sandboxFailed(pod: Pod, error: Error): void {
     // Upstream prints the gRPC error itself here ("rpc error: code = Unknown desc = ...").
-    const message = error instanceof CriError ? goGrpcError(error) : error.message;
+    const message = isCriError(error) ? goGrpcError(error) : error.message;
     this.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
   }
 
@@ -787,7 +787,7 @@ export function containerStartEvents(
 
 /** Upstream's container start failures carry the runtime's own message (grpc status Message()). */
 function runtimeMessage(error: unknown): string {
-  return error instanceof CriError ? error.details : (error as Error).message;
+  return isCriError(error) ? error.details : (error as Error).message;
 }
 
 /**

@@ -37,7 +37,7 @@ export class NftNetlinkUnavailableError extends NetfilterError {
   constructor(readonly reason: string) {
     super(
       'NFT_NETLINK_UNAVAILABLE',
-      `nf_tables over netlink is not available to this process: ${reason} (the netlink package has prebuilt addons for glibc Linux x64, arm64, arm and ia32; elsewhere it must build from source at install, and a bundle must ship node_modules/netlink)`,
+      `nf_tables over netlink is not available to this process: ${reason} (the netlink package has prebuilt addons for glibc Linux x64, arm64, arm and ia32; elsewhere npm builds it from source at install and, as it is an optional dependency, leaves it out when that fails; a bundle must ship node_modules/netlink)`,
     );
   }
 }
