@@ -314,6 +314,7 @@ export async function runKubelet(
         nodeStatusReportFrequency: config.nodeStatusReportFrequency,
         nodeLeaseDurationSeconds: config.nodeLeaseDurationSeconds,
         port: config.port,
+        featureGates: config.featureGates,
         rootDir: flags.rootDir,
       },
       // status.images: CRI ListImages, largest first, up to nodeStatusMaxImages.

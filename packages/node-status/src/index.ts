@@ -3,6 +3,11 @@
 // `@nodeagent/node-status/node-object`, machine reading at `/machine`, all errors at `/errors`.
 
 export { type CapacityInputs, computeCapacity, type ResourceList } from './capacity';
+export {
+  DECLARED_FEATURES_V136,
+  declaredFeatures,
+  NODE_DECLARED_FEATURES_GATE,
+} from './declared-features';
 export { MachineInfoError, NodeStatusError } from './errors';
 export { evaluateReadyChecks, type ReadyCheck, type ReadyVerdict } from './health-checks';
 export { hostMachineSource, type MachineInfo, type MachineSource, readMachineInfo } from './machine-info';

@@ -67,6 +67,8 @@ export interface NodeStatusWire {
     swap?: { capacity: number };
   };
   images: NodeImage[];
+  /** KEP-5328 declared features, sorted; left out when there are none (omitempty). */
+  declaredFeatures?: string[];
 }
 
 /** Everything a Node status is assembled from. */
@@ -81,6 +83,8 @@ export interface StatusBodyInputs {
   maxImages: number;
   kubeletPort: number;
   kubeletVersion: string;
+  /** The node's declared features (see `declaredFeatures`); none when omitted. */
+  declaredFeatures?: readonly string[];
 }
 
 /** Assembles the status sent to the API server. */
@@ -113,6 +117,7 @@ export function buildNodeStatus(inp: StatusBodyInputs): NodeStatusWire {
       ...(inp.machine.swapCapacityBytes ? { swap: { capacity: inp.machine.swapCapacityBytes } } : {}),
     },
     images: topImages(inp.images, inp.maxImages),
+    ...(inp.declaredFeatures?.length ? { declaredFeatures: [...inp.declaredFeatures].sort() } : {}),
   };
 }
 

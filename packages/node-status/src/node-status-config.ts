@@ -1,5 +1,6 @@
 import type { V1Taint } from '@kubernetes/client-node';
 import { KUBERNETES_VERSION, parseDuration } from '@nodeagent/primitives';
+import { declaredFeatures } from './declared-features';
 import { InvalidConfigError } from './errors';
 
 /** The KubeletConfiguration fields (and flags) node status reporting needs, with upstream names. */
@@ -27,6 +28,8 @@ export interface NodeStatusConfig {
   /** Kubelet's serving port, reported as daemonEndpoints.kubeletEndpoint.Port. */
   port?: number;
   kubeletVersion?: string;
+  /** KubeletConfiguration featureGates: which KEP-5328 declared features the status lists. */
+  featureGates?: Record<string, boolean>;
   /** Kubelet root dir; its filesystem is the ephemeral-storage capacity. */
   rootDir?: string;
   /** KubeletConfiguration providerID: the Node's spec.providerID at registration. */
@@ -54,6 +57,8 @@ export interface ResolvedNodeStatusConfig {
   nodeStatusMaxImages: number;
   port: number;
   kubeletVersion: string;
+  /** status.declaredFeatures, sorted (empty: the field is left out). */
+  declaredFeatures: string[];
   rootDir: string;
   /** "" when not set. */
   providerID: string;
@@ -105,6 +110,7 @@ export function resolveNodeStatusConfig(config: NodeStatusConfig): ResolvedNodeS
     nodeStatusMaxImages: config.nodeStatusMaxImages ?? 50,
     port: config.port ?? 10250,
     kubeletVersion: config.kubeletVersion ?? KUBERNETES_VERSION,
+    declaredFeatures: declaredFeatures(config.featureGates),
     rootDir: config.rootDir ?? '/var/lib/kubelet',
     providerID: config.providerID ?? '',
   };

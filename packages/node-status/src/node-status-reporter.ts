@@ -289,6 +289,7 @@ export class NodeStatusReporter {
       maxImages: this.config.nodeStatusMaxImages,
       kubeletPort: this.config.port,
       kubeletVersion: this.config.kubeletVersion,
+      declaredFeatures: this.config.declaredFeatures,
     });
   }
 }

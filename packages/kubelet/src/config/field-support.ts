@@ -116,7 +116,9 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   makeIPTablesUtilChains: unsupported,
   iptablesMasqueradeBit: { status: 'no-effect-upstream', where: 'deprecated upstream: no effect' },
   iptablesDropBit: { status: 'no-effect-upstream', where: 'deprecated upstream: no effect' },
-  featureGates: applied('each gate set is named in a warning: no gate changes behaviour here'),
+  featureGates: applied(
+    'each gate set is named in a warning; NodeDeclaredFeatures and the declared-feature gates shape status.declaredFeatures',
+  ),
   failSwapOn: applied('start refused while swap is on'),
   memorySwap: applied('container swap limits (NoSwap / LimitedSwap by cgroup version and swap controller)'),
   containerLogMaxSize: applied('container log rotation (CRI ReopenContainerLog)'),
