@@ -1,7 +1,18 @@
 import { badRequest, invalid, type StatusCause } from './api-error';
+import {
+  containerRestartCauses,
+  initContainerForbiddenCauses,
+  isSidecar,
+} from './container-restart-validation';
 import type { KubeObject } from './kube-object';
 import { containerCauses } from './pod-container-validation';
 import { podLevelResourceCauses } from './pod-level-validation';
+import {
+  containerFileKeyRefCauses,
+  fileKeyRefVolumeCauses,
+  hostnameOverrideCauses,
+  seLinuxChangePolicyCauses,
+} from './pod-v136-field-validation';
 import { apiVersionOf, type ResourceType } from './resource-types';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -256,16 +267,25 @@ export function objectCauses(rt: ResourceType, obj: KubeObject): StatusCause[] {
             message: 'Required value',
             field: `spec.containers[${i}].image`,
           });
+        causes.push(...containerFileKeyRefCauses(cc, `spec.containers[${i}]`));
         causes.push(...containerCauses(spec, cc, `spec.containers[${i}]`));
+        causes.push(...containerRestartCauses(cc, `spec.containers[${i}]`));
       });
     }
     const initContainers = Array.isArray(spec.initContainers) ? spec.initContainers : [];
     initContainers.forEach((c, i) => {
-      causes.push(
-        ...containerCauses(spec, (c ?? {}) as Record<string, unknown>, `spec.initContainers[${i}]`),
-      );
+      const ic = (c ?? {}) as Record<string, unknown>;
+      const field = `spec.initContainers[${i}]`;
+      causes.push(...containerFileKeyRefCauses(ic, field));
+      // Only a sidecar's hooks are validated; any other init container may not have them at all.
+      causes.push(...containerCauses(spec, isSidecar(ic) ? ic : { ...ic, lifecycle: undefined }, field));
+      causes.push(...containerRestartCauses(ic, field));
+      causes.push(...initContainerForbiddenCauses(ic, field));
     });
     causes.push(...podLevelResourceCauses(spec));
+    causes.push(...hostnameOverrideCauses(spec));
+    causes.push(...fileKeyRefVolumeCauses(spec));
+    causes.push(...seLinuxChangePolicyCauses(spec));
   }
   if (rt.kind === 'Service' && spec.type !== 'ExternalName') {
     causes.push(...portCauses(spec.ports, 'spec.ports', 'port'));
