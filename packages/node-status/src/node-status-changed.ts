@@ -21,8 +21,20 @@ export function nodeStatusHasChanged(server: ServerStatus, status: NodeStatusWir
     addressesChanged(server.addresses, status.addresses) ||
     wirePort(server) !== status.daemonEndpoints.kubeletEndpoint.Port ||
     nodeInfoChanged(server.nodeInfo, status.nodeInfo) ||
-    imagesChanged(server.images, status.images)
+    imagesChanged(server.images, status.images) ||
+    declaredFeaturesChanged(server, status.declaredFeatures)
   );
+}
+
+/**
+ * Whether the server lacks the declared features this kubelet sends (in order: both sides are
+ * sorted). Only compared when there are some to send: a patch without the field could not
+ * remove the server's list anyway.
+ */
+function declaredFeaturesChanged(server: NonNullable<ServerStatus>, ours: string[] | undefined): boolean {
+  if (!ours?.length) return false;
+  const have = (server as { declaredFeatures?: string[] }).declaredFeatures ?? [];
+  return have.length !== ours.length || have.some((name, i) => name !== ours[i]);
 }
 
 function conditionsChanged(

@@ -3,7 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DECLARED_FEATURES_V136, declaredFeatures, resolveNodeStatusConfig } from '../src/index';
-import { buildNodeStatus, nextConditions, nodeAddresses } from '../src/node-object/index';
+import {
+  buildNodeStatus,
+  nextConditions,
+  nodeAddresses,
+  nodeStatusHasChanged,
+} from '../src/node-object/index';
 
 /** The Node the upstream v1.36.3 kubelet wrote (read in place, never copied). */
 const UPSTREAM_NODE = fileURLToPath(
@@ -90,5 +95,15 @@ describe('declaredFeatures (KEP-5328)', () => {
   it('sends no declaredFeatures field when NodeDeclaredFeatures is off', () => {
     expect(declaredFeatures({ NodeDeclaredFeatures: false })).toEqual([]);
     expect(oursFor({ NodeDeclaredFeatures: false })).not.toHaveProperty('declaredFeatures');
+  });
+
+  it('makes the reporter patch again when the server lacks or differs in them', () => {
+    const ours = oursFor();
+    const stored = JSON.parse(JSON.stringify(ours));
+    expect(nodeStatusHasChanged(stored, ours)).toBe(false);
+    delete stored.declaredFeatures;
+    expect(nodeStatusHasChanged(stored, ours)).toBe(true);
+    stored.declaredFeatures = ours.declaredFeatures?.slice(1);
+    expect(nodeStatusHasChanged(stored, ours)).toBe(true);
   });
 });
