@@ -223,6 +223,13 @@ describe('container restart rules on the fake CRI (upstream v1.36)', () => {
 
     const written = h.writer.patches.slice(writes).map((p) => p.status);
     expect(written.length).toBeGreaterThan(0);
+    // Upstream getPhase: the removed init container waits with a last termination (never
+    // pending), so the pod stays Running while the restart removes its containers.
+    const resetting = written.find((s) =>
+      s.conditions?.some((c) => c.type === 'AllContainersRestarting' && c.status === 'True'),
+    );
+    expect(resetting?.initContainerStatuses?.[0]?.state.waiting?.reason).toBe('RestartingAllContainers');
+    expect(resetting?.phase).toBe('Running');
     for (const s of written) {
       expect(s.conditions!.find((c) => c.type === 'Initialized')?.status).toBe('True');
       expect(s.phase).not.toMatch(/Succeeded|Failed/);
