@@ -393,5 +393,13 @@ describe('admit handlers', () => {
       reason: 'FailedCreatePodSandBox',
       message: "can't set `spec.hostUsers: false`, runtime does not support user namespaces",
     });
+    // A RuntimeClass's handler is only known at sandbox creation, which checks it: admitted here
+    // even where the default handler has no user namespaces.
+    const withClass = pod({ hostUsers: false, runtimeClassName: 'kata' });
+    expect(
+      userNamespacesAdmitHandler(() => undefined, true).admit({ pod: withClass, otherPods: [] }),
+    ).toEqual({
+      admit: true,
+    });
   });
 });

@@ -187,10 +187,31 @@ describe('pod phase and the AllContainersRestarting condition (upstream getPhase
       { terminated: { exitCode: 137 } },
     );
     expect(podPhase(pod, [], [removed])).toBe('Running');
-    // Its init containers too wait to run again: the pod is pending, not failed.
+    // Upstream getPhase: a removed init container waits with a last termination, which is never
+    // pending; its RestartingAllContainers reason keeps it from failing the Never pod. So the pod
+    // stays Running while the restart removes everything...
     const withInit = { ...pod, spec: { ...pod.spec, initContainers: [init] } };
     const initRemoved = { ...removed, name: 'init' };
-    expect(podPhase(withInit, [initRemoved], [removed])).toBe('Pending');
+    expect(podPhase(withInit, [initRemoved], [removed])).toBe('Running');
+    // ...(the same when the status reads it from the termination alone, as upstream does)...
+    const terminatedOnly = statusOf(
+      'init',
+      { waiting: { reason: 'PodInitializing' } },
+      { terminated: { exitCode: 137, reason: 'RestartingAllContainers' } },
+    );
+    expect(podPhase(withInit, [terminatedOnly], [removed])).toBe('Running');
+    // ...and is Pending again once the init container runs anew, Running when it is done.
+    const initRunning = statusOf('init', { running: {} }, { terminated: { exitCode: 137 } });
+    expect(podPhase(withInit, [initRunning], [removed])).toBe('Pending');
+    const initDone = statusOf('init', { terminated: { exitCode: 0 } });
+    expect(podPhase(withInit, [initDone], [removed])).toBe('Running');
+    // A plain failed init container still fails the Never pod.
+    const initFailed = statusOf(
+      'init',
+      { waiting: { reason: 'CrashLoopBackOff' } },
+      { terminated: { exitCode: 1 } },
+    );
+    expect(podPhase(withInit, [initFailed], [removed])).toBe('Failed');
   });
 
   it('a finished pod reports the condition False with PodCompleted or PodFailed, others never get it', () => {

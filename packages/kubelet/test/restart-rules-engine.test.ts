@@ -223,6 +223,13 @@ describe('container restart rules on the fake CRI (upstream v1.36)', () => {
 
     const written = h.writer.patches.slice(writes).map((p) => p.status);
     expect(written.length).toBeGreaterThan(0);
+    // Upstream getPhase: the removed init container waits with a last termination (never
+    // pending), so the pod stays Running while the restart removes its containers.
+    const resetting = written.find((s) =>
+      s.conditions?.some((c) => c.type === 'AllContainersRestarting' && c.status === 'True'),
+    );
+    expect(resetting?.initContainerStatuses?.[0]?.state.waiting?.reason).toBe('RestartingAllContainers');
+    expect(resetting?.phase).toBe('Running');
     for (const s of written) {
       expect(s.conditions!.find((c) => c.type === 'Initialized')?.status).toBe('True');
       expect(s.phase).not.toMatch(/Succeeded|Failed/);
@@ -239,6 +246,49 @@ describe('container restart rules on the fake CRI (upstream v1.36)', () => {
           e.fieldPath === 'spec.initContainers{setup}',
       ),
     ).toHaveLength(2);
+  });
+
+  it('restart-all: a trigger that keeps exiting restarts the pod every time, with no back-off (as upstream)', async () => {
+    // Upstream v1.36 resets on the sync after the exit and checks no back-off on that path; the
+    // fresh start finds no exited instance in the runtime (all removed), so doBackOff lets it
+    // through. The engine's clock never moves here: any back-off would hold the restart.
+    const trigger: Container = {
+      name: 'trigger',
+      image: busybox,
+      command: sleepForever,
+      restartPolicy: 'Always',
+      restartPolicyRules: [{ action: 'RestartAllContainers', exitCodes: { operator: 'In', values: [88] } }],
+    };
+    const other: Container = { name: 'other', image: busybox, command: sleepForever };
+    const pod = testPod({ containers: [trigger, other] }, 'restart-all-loop');
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    const frozenAt = h.clock.now();
+    for (let round = 1; round <= 3; round++) {
+      await exitAndSync('trigger', 88);
+      await h.settleThroughRelists();
+      for (const name of ['trigger', 'other']) {
+        const cs = status(pod).containerStatuses!.find((s) => s.name === name)!;
+        expect(cs.state.running).toBeDefined();
+        expect(cs.restartCount).toBe(round);
+      }
+    }
+    expect(h.clock.now()).toBe(frozenAt);
+    const ofPod = events.filter((e) => e.pod === 'restart-all-loop');
+    expect(ofPod.filter((e) => e.reason === 'BackOff')).toEqual([]);
+    expect(
+      ofPod.filter((e) => e.reason === 'Started' && e.fieldPath === 'spec.containers{other}'),
+    ).toHaveLength(4);
+
+    // The crash-loop back-off still guards the container's own restarts: a plain failure
+    // (no rule matches) restarts once at once, the next one within the back-off waits.
+    await exitAndSync('trigger', 1);
+    await h.settleThroughRelists();
+    expect(status(pod).containerStatuses!.find((s) => s.name === 'trigger')!.state.running).toBeDefined();
+    await exitAndSync('trigger', 1);
+    await h.settleThroughRelists();
+    const held = status(pod).containerStatuses!.find((s) => s.name === 'trigger')!;
+    expect(held.state.waiting?.reason).toBe('CrashLoopBackOff');
   });
 
   it('restart-all: an exit code no rule matches restarts only that container', async () => {

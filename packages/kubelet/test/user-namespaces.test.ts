@@ -255,13 +255,19 @@ describe('UserNamespaceAllocator', () => {
 
 describe('hostUsers: false in the pod sync', () => {
   /** A syncer whose runtime records the sandbox config and stops there. */
-  async function syncOnce(features: RuntimeFeatures | undefined, allocator?: UserNamespaceAllocator) {
+  async function syncOnce(
+    features: RuntimeFeatures | undefined,
+    allocator?: UserNamespaceAllocator,
+    runtimeClassName?: string,
+  ) {
     const sandboxes: unknown[] = [];
+    const handlers: string[] = [];
     const metrics = createKubeletMetrics();
     const runtime = new Proxy({} as PodRuntime, {
-      get: (_target, name) => async (config: unknown) => {
+      get: (_target, name) => async (config: unknown, handler?: string) => {
         if (name === 'runPodSandbox') {
           sandboxes.push(config);
+          handlers.push(handler ?? '');
           throw new Error('stop here');
         }
       },
@@ -283,13 +289,16 @@ describe('hostUsers: false in the pod sync', () => {
       runtimeFeatures: () => features,
       userNamespaces: allocator,
       metrics,
+      // A RuntimeClass named X has the CRI handler X-handler.
+      runtimeHandler: async (name) => (name ? `${name}-handler` : ''),
     });
-    const p = pod('uid-1');
+    const p = pod('uid-1', { hostUsers: false, runtimeClassName });
     await syncer.applyPodActions(p, runtimeStatus(p, []));
     const count = async (name: string) =>
       (await metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value;
     return {
       sandboxes,
+      handlers,
       warnings,
       started: await count('kubelet_started_user_namespaced_pods_total'),
       errors: await count('kubelet_started_user_namespaced_pods_errors_total'),
@@ -331,6 +340,63 @@ describe('hostUsers: false in the pod sync', () => {
       (sandboxes[0] as { linux: { securityContext: { namespaceOptions: { usernsOptions: unknown } } } }).linux
         .securityContext.namespaceOptions.usernsOptions,
     ).toEqual(block(65536));
+  });
+
+  it("a RuntimeClass: its handler's userNamespaces feature decides, with upstream's words", async () => {
+    const allocator = await UserNamespaceAllocator.create({
+      kubeletMapping: defaultKubeletMapping,
+      maxPods: 110,
+      podsDir: await podsDir(),
+    });
+    // The default handler has user namespaces, kata's handler has not, gvisor's has.
+    const features: RuntimeFeatures = {
+      userNamespaces: true,
+      supplementalGroupsPolicy: true,
+      runtimeHandlers: [
+        { name: '', userNamespaces: true },
+        { name: 'kata-handler', userNamespaces: false },
+        { name: 'gvisor-handler', userNamespaces: true },
+      ],
+    };
+    const refused = await syncOnce(features, allocator, 'kata');
+    expect(refused.sandboxes).toEqual([]);
+    expect([refused.started, refused.errors]).toEqual([1, 1]);
+    expect(refused.warnings).toEqual([
+      'FailedCreatePodSandBox: Failed to create pod sandbox: can\'t set `spec.hostUsers: false`, RuntimeClass handler "kata-handler" does not support user namespaces',
+    ]);
+
+    const unknown = await syncOnce(features, allocator, 'runsc');
+    expect(unknown.warnings).toEqual([
+      'FailedCreatePodSandBox: Failed to create pod sandbox: can\'t set `spec.hostUsers: false`, RuntimeClass handler "runsc-handler" does not support user namespaces: the handler "runsc-handler" is not known',
+    ]);
+
+    const ran = await syncOnce(features, allocator, 'gvisor');
+    expect(ran.warnings.filter((w) => w.includes('user namespaces'))).toEqual([]);
+    expect(ran.handlers).toEqual(['gvisor-handler']);
+    expect(
+      (ran.sandboxes[0] as { linux: { securityContext: { namespaceOptions: { usernsOptions: unknown } } } })
+        .linux.securityContext.namespaceOptions.usernsOptions,
+    ).toEqual(block(65536));
+
+    // The reverse: a default handler without user namespaces does not stop gvisor's pods.
+    const defaultWithout: RuntimeFeatures = {
+      ...features,
+      userNamespaces: false,
+      runtimeHandlers: [{ name: '', userNamespaces: false }, ...features.runtimeHandlers!.slice(1)],
+    };
+    expect((await syncOnce(defaultWithout, allocator, 'gvisor')).sandboxes).toHaveLength(1);
+    expect((await syncOnce(defaultWithout, allocator)).warnings).toEqual([
+      "FailedCreatePodSandBox: Failed to create pod sandbox: can't set `spec.hostUsers: false`, runtime does not support user namespaces",
+    ]);
+    // A runtime that lists no handlers (containerd 1.6, as recorded from upstream v1.36.3): the
+    // default handler gets the bare words, a RuntimeClass's handler its own.
+    const noList = { userNamespaces: false, supplementalGroupsPolicy: false, runtimeHandlers: [] };
+    expect((await syncOnce(noList, allocator)).warnings).toEqual([
+      "FailedCreatePodSandBox: Failed to create pod sandbox: can't set `spec.hostUsers: false`, runtime does not support user namespaces",
+    ]);
+    expect((await syncOnce(noList, allocator, 'kata')).warnings).toEqual([
+      'FailedCreatePodSandBox: Failed to create pod sandbox: can\'t set `spec.hostUsers: false`, RuntimeClass handler "kata-handler" does not support user namespaces',
+    ]);
   });
 
   it("container mounts are ID-mapped like the pod's user namespace", () => {

@@ -37,16 +37,51 @@ export function supplementalGroupsPolicyAdmitHandler(
   };
 }
 
-/** Why a sandbox for `hostUsers: false` cannot be created here (the runtime's support decides the words). */
-export function userNamespacesUnavailableMessage(features: RuntimeFeatures | undefined): string {
-  return features?.userNamespaces === true
-    ? userNamespacesNotImplementedMessage
-    : userNamespacesUnsupportedMessage;
+/**
+ * Upstream HandlerSupportsUserNamespaces for the pod's runtime handler: whether it creates user
+ * namespaces, and the error it adds when the runtime lists handlers but not this one.
+ */
+function handlerSupport(
+  handler: string,
+  features: RuntimeFeatures | undefined,
+): { supported: boolean; error?: string } {
+  const handlers = features?.runtimeHandlers;
+  // Not read, or a runtime before CRI v1.30 that lists none (containerd 1.6/1.7): the default
+  // handler's flag is all there is. Upstream v1.36.3 on containerd 1.6.20 gave the bare message
+  // (../shared/fidelity/pod-status-v1.36, hostusers-false).
+  if (handlers === undefined || handlers.length === 0)
+    return { supported: handler === '' && features?.userNamespaces === true };
+  const found = handlers.find((h) => h.name === handler);
+  if (!found) return { supported: false, error: `the handler ${JSON.stringify(handler)} is not known` };
+  return { supported: found.userNamespaces };
 }
 
 /**
- * Beyond upstream, only with the Kubelet's strictAdmission option. `hostUsers: false` needs user
- * namespaces in the default runtime handler (CRI Status
+ * Why a sandbox for `hostUsers: false` cannot be created with runtime handler `handler` ('' the
+ * default; a RuntimeClass's otherwise), or undefined when it can. Upstream's userns manager
+ * words (GetOrCreateUserNamespaceMappings): the default handler "runtime does not support user
+ * namespaces", another `RuntimeClass handler "<name>" does not support user namespaces`, either
+ * followed by ": <why>" when the handler list does not name it. Beyond upstream: a kubelet without
+ * an ID allocator names that instead.
+ */
+export function userNamespacesRefusal(
+  handler: string,
+  features: RuntimeFeatures | undefined,
+  allocatesMappings: boolean,
+): string | undefined {
+  const { supported, error } = handlerSupport(handler, features);
+  if (supported) return allocatesMappings ? undefined : userNamespacesNotImplementedMessage;
+  const message =
+    handler === ''
+      ? userNamespacesUnsupportedMessage
+      : `can't set \`spec.hostUsers: false\`, RuntimeClass handler ${JSON.stringify(handler)} does not support user namespaces`;
+  return error ? `${message}: ${error}` : message;
+}
+
+/**
+ * Beyond upstream, only with the Kubelet's strictAdmission option. `hostUsers: false` (without a
+ * runtimeClassName, whose handler only the sandbox creation checks) needs user namespaces in the
+ * default runtime handler (CRI Status
  * `runtime_handlers[].features.user_namespaces`) and a kubelet that allocates ID ranges
  * (`allocatesMappings`, upstream's userns manager). Upstream fails the sandbox creation (event
  * FailedCreatePodSandBox) and retries, leaving the pod Pending, which is also the default here;
@@ -59,13 +94,11 @@ export function userNamespacesAdmitHandler(
 ): PodAdmitHandler {
   return {
     admit({ pod }: PodAdmitAttributes): PodAdmitResult {
-      if (pod.spec.hostUsers !== false) return admitted;
-      if (allocatesMappings && features()?.userNamespaces === true) return admitted;
-      return {
-        admit: false,
-        reason: failedCreatePodSandBox,
-        message: userNamespacesUnavailableMessage(features()),
-      };
+      // A RuntimeClass's handler is looked up at sandbox creation, which refuses it then.
+      if (pod.spec.hostUsers !== false || pod.spec.runtimeClassName) return admitted;
+      const message = userNamespacesRefusal('', features(), allocatesMappings);
+      if (message === undefined) return admitted;
+      return { admit: false, reason: failedCreatePodSandBox, message };
     },
   };
 }

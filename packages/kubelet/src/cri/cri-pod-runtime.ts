@@ -433,6 +433,10 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
       return {
         userNamespaces: defaultHandler?.features?.userNamespaces === true,
         supplementalGroupsPolicy: response.features?.supplementalGroupsPolicy === true,
+        runtimeHandlers: response.runtimeHandlers.map((handler) => ({
+          name: handler.name,
+          userNamespaces: handler.features?.userNamespaces === true,
+        })),
       };
     },
 

@@ -16,12 +16,25 @@ export interface ImagePullAuth {
   registryToken?: string;
 }
 
+/** One runtime handler (a RuntimeClass's CRI handler) and what it can do (CRI Status `runtime_handlers[]`). */
+export interface RuntimeHandlerFeatures {
+  /** The handler's name; '' is the default handler. */
+  name: string;
+  /** The handler creates user namespaces (hostUsers: false). */
+  userNamespaces: boolean;
+}
+
 /** What the runtime reports it can do (CRI Status: `features`, default handler's `features`). */
 export interface RuntimeFeatures {
   /** The default runtime handler creates user namespaces (hostUsers: false). */
   userNamespaces: boolean;
   /** supplementalGroupsPolicy: Strict is honoured. */
   supplementalGroupsPolicy: boolean;
+  /**
+   * Every handler the runtime listed. Absent or empty (not read, or a runtime before CRI v1.30):
+   * `userNamespaces` speaks for the default handler alone.
+   */
+  runtimeHandlers?: RuntimeHandlerFeatures[];
 }
 
 /** The outcome of a command run in a container (CRI ExecSync): exit code and the captured output. */

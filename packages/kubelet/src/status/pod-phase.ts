@@ -5,18 +5,34 @@ import { containerShouldRestart } from '../pod/container-restart-rules';
 export const restartingAllContainersReason = 'RestartingAllContainers';
 
 /**
+ * Whether a stopped status is one a RestartAllContainers restart removed (upstream getPhase reads
+ * the reason of the termination: 137 RestartingAllContainers): it runs again, whatever the
+ * restart policies say.
+ */
+function removedByRestartAll(status: ContainerStatus): boolean {
+  return (
+    status.state.terminated?.reason === restartingAllContainersReason ||
+    status.lastState.terminated?.reason === restartingAllContainersReason ||
+    status.state.waiting?.reason === restartingAllContainersReason
+  );
+}
+
+/**
  * Upstream getPhase: the pod phase from its container statuses. Sidecars count as pending until
  * started; a failed regular init container fails a pod that never restarts. A stopped container
  * its own restartPolicy or restart rules restart (ContainerRestartRules), or one removed to
- * restart all containers, keeps a pod whose restartPolicy is not Always running.
+ * restart all containers, keeps a pod whose restartPolicy is not Always running. While such a
+ * restart removes the containers, a removed regular init container counts as stopped and
+ * restartable, not pending (upstream: a waiting init container with a last termination is never
+ * pending), so the pod stays Running; it is Pending again once that init container runs.
  */
 export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: ContainerStatus[]): PodPhase {
   const restartPolicy = pod.spec.restartPolicy ?? 'Always';
   const byName = (list: ContainerStatus[], name: string) => list.find((s) => s.name === name);
   // A regular init container that failed and that neither its own restartPolicy and rules nor
-  // the pod's restart policy runs again.
-  const failedForGood = (container: Container, exitCode: number) =>
-    exitCode !== 0 && !containerShouldRestart(container, pod, exitCode);
+  // the pod's restart policy (nor a RestartAllContainers restart) runs again.
+  const failedForGood = (container: Container, status: ContainerStatus, exitCode: number) =>
+    exitCode !== 0 && !containerShouldRestart(container, pod, exitCode) && !removedByRestartAll(status);
   let pendingSidecars = 0;
   let pendingInit = 0;
   let failedInit = 0;
@@ -31,12 +47,10 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
     } else if (status.state.running) {
       pendingInit++;
     } else if (status.state.terminated) {
-      if (failedForGood(container, status.state.terminated.exitCode)) failedInit++;
+      if (failedForGood(container, status, status.state.terminated.exitCode)) failedInit++;
     } else if (status.state.waiting) {
-      // Removed by a RestartAllContainers restart: it runs again.
-      if (status.state.waiting.reason === restartingAllContainersReason) pendingInit++;
-      else if (status.lastState.terminated) {
-        if (failedForGood(container, status.lastState.terminated.exitCode)) failedInit++;
+      if (status.lastState.terminated) {
+        if (failedForGood(container, status, status.lastState.terminated.exitCode)) failedInit++;
       } else {
         pendingInit++;
       }
@@ -60,15 +74,16 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
     } else if (status.state.terminated) {
       stopped++;
       if (status.state.terminated.exitCode === 0) succeeded++;
-      if (containerShouldRestart(container, pod, status.state.terminated.exitCode)) restarting++;
+      if (
+        removedByRestartAll(status) ||
+        containerShouldRestart(container, pod, status.state.terminated.exitCode)
+      )
+        restarting++;
     } else if (status.state.waiting) {
       const last = status.lastState.terminated;
       if (last) {
         stopped++;
-        if (
-          status.state.waiting.reason === restartingAllContainersReason ||
-          containerShouldRestart(container, pod, last.exitCode)
-        )
+        if (removedByRestartAll(status) || containerShouldRestart(container, pod, last.exitCode))
           restarting++;
       } else waiting++;
     } else {

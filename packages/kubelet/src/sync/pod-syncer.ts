@@ -11,7 +11,7 @@ import {
 import type { Clock } from '@nodeagent/primitives';
 import { formatDuration } from '@nodeagent/primitives';
 import type { EphemeralContainerCheck } from '../admission/ephemeral-container-checks';
-import { userNamespacesUnavailableMessage } from '../admission/runtime-feature-admit';
+import { userNamespacesRefusal } from '../admission/runtime-feature-admit';
 import {
   type Container,
   type EphemeralContainer,
@@ -248,15 +248,23 @@ export class PodSyncer {
     // (including a user namespace it could not have).
     const userNamespaced = actions.createSandbox && pod.spec.hostUsers === false;
     if (userNamespaced) this.options.metrics?.startedUserNamespacedPods.inc();
+    // The pod's RuntimeClass handler, looked up once: a hostUsers: false pod needs it first.
+    let handler: string | undefined;
+    const lookupHandler = async () =>
+      (handler ??= (await this.options.runtimeHandler?.(pod.spec.runtimeClassName)) ?? '');
     try {
-      // Upstream fails the sandbox of a hostUsers: false pod where the runtime has no user
+      // Upstream fails the sandbox of a hostUsers: false pod whose runtime handler has no user
       // namespaces, and retries; otherwise the pod gets its ID range (upstream's userns manager).
       let userNamespace: MessageInput<UserNamespace> | undefined;
       if (pod.spec.hostUsers === false) {
-        const features = this.options.runtimeFeatures?.();
-        if (features?.userNamespaces !== true || !this.options.userNamespaces)
-          throw new Error(userNamespacesUnavailableMessage(features));
-        userNamespace = await this.options.userNamespaces.mappingsFor(pod);
+        const allocator = this.options.userNamespaces;
+        const refusal = userNamespacesRefusal(
+          await lookupHandler(),
+          this.options.runtimeFeatures?.(),
+          allocator !== undefined,
+        );
+        if (refusal !== undefined || !allocator) throw new Error(refusal);
+        userNamespace = await allocator.mappingsFor(pod);
       }
       sandboxConfig = this.sandboxConfig(pod, actions.attempt, userNamespace);
     } catch (error) {
@@ -270,9 +278,9 @@ export class PodSyncer {
       outcome.changedRuntime = true;
       try {
         await mkdir(sandboxConfig.logDirectory, { recursive: true, mode: 0o755 });
-        const handler = (await this.options.runtimeHandler?.(pod.spec.runtimeClassName)) ?? '';
+        const runtimeHandler = await lookupHandler();
         const sandbox = await this.limited('sandbox', async () => {
-          const id = await runtime.runPodSandbox(sandboxConfig, handler);
+          const id = await runtime.runPodSandbox(sandboxConfig, runtimeHandler);
           return (await runtime.podSandboxStatus(id)) ?? { id, hostNetwork: false, ips: [] };
         });
         sandboxId = sandbox.id;
