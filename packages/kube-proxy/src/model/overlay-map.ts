@@ -169,7 +169,7 @@ export class OverlayMap<K, V> implements ReadonlyMap<K, V> {
       const o = over.get(k);
       base.set(k, o !== undefined || over.has(k) ? (o as V) : v);
     });
-    this.tail.forEach((v, k) => base.set(k, v));
+    for (const [k, v] of this.tail) base.set(k, v);
     return new OverlayMap(base, new Map(), new Set(), new Map(), undefined, base.size);
   }
 
