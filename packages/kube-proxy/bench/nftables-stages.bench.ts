@@ -7,6 +7,7 @@
 // inside a throwaway network namespace, so every first sync starts as cold as kube-proxy's.
 // KP_NFT_STAGE_SIZES (default 1000,10000,50000), KP_NFT_STAGE_CHANGES (default 200);
 // KP_NFT_STAGE_PROFILE=<dir> writes .cpuprofiles of each first sync and of the changes there;
+// KP_NFT_STAGE_HEAP_PROFILE=<dir> a sampled .heapprofile of the changes' allocations (garbage included);
 // KP_NFT_STAGE_FULL_PATH=transaction sends the first sync as run(fullTransaction()) instead.
 // Run: npm run bench:nftables-stages -w @nodeagent/kube-proxy  (root needed).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -25,6 +26,7 @@ const SIZES = (process.env.KP_NFT_STAGE_SIZES ?? '1000,10000,50000')
   .filter((x) => x > 0);
 const CHANGES = Number(process.env.KP_NFT_STAGE_CHANGES ?? 200);
 const PROFILE_DIR = process.env.KP_NFT_STAGE_PROFILE;
+const HEAP_PROFILE_DIR = process.env.KP_NFT_STAGE_HEAP_PROFILE;
 /** `table` (runTable, the proxier's path) or `transaction` (run(fullTransaction()), an object per element). */
 const FULL_PATH = process.env.KP_NFT_STAGE_FULL_PATH === 'transaction' ? 'transaction' : 'table';
 const ENDPOINTS = 10;
@@ -125,6 +127,16 @@ async function namespaceRun(n: number) {
     await profiler.post('Profiler.enable');
     await profiler.post('Profiler.start');
   }
+  // Allocation of the changes, garbage included (what drives the young-generation collections).
+  const heapProfiler = HEAP_PROFILE_DIR ? new Session() : undefined;
+  if (heapProfiler) {
+    heapProfiler.connect();
+    await heapProfiler.post('HeapProfiler.startSampling', {
+      samplingInterval: 512,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
   const changes: StageTimes[] = [];
   const batches: { messages: number; bytes: number }[] = [];
   for (let k = 1; k <= CHANGES; k++) {
@@ -141,6 +153,12 @@ async function namespaceRun(n: number) {
     const { profile } = await profiler.post('Profiler.stop');
     writeFileSync(join(PROFILE_DIR!, `changes-${n}.cpuprofile`), JSON.stringify(profile));
     profiler.disconnect();
+  }
+  if (heapProfiler) {
+    const { profile } = await heapProfiler.post('HeapProfiler.stopSampling');
+    mkdirSync(HEAP_PROFILE_DIR!, { recursive: true });
+    writeFileSync(join(HEAP_PROFILE_DIR!, `changes-${n}.heapprofile`), JSON.stringify(profile));
+    heapProfiler.disconnect();
   }
   await client.close();
   const perStage = (pick: (t: StageTimes) => number) => {

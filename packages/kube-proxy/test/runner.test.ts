@@ -1,4 +1,4 @@
-import { FakeClock } from '@nodeagent/primitives';
+import { type Clock, FakeClock, systemClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import { BoundedFrequencyRunner } from '../src/runtime/index';
 
@@ -122,5 +122,81 @@ describe('BoundedFrequencyRunner', () => {
     await flush();
     expect(starts).toEqual([]);
     expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('runs an allowed request through clock.soon, a request inside minInterval through a timer', async () => {
+    const fake = new FakeClock(0);
+    const calls: string[] = [];
+    const clock: Clock = {
+      now: () => fake.now(),
+      setTimeout: (fn, ms) => {
+        calls.push(`setTimeout ${ms}`);
+        return fake.setTimeout(fn, ms);
+      },
+      clearTimeout: (h) => fake.clearTimeout(h),
+      soon: (fn) => {
+        calls.push('soon');
+        return fake.soon(fn);
+      },
+    };
+    const runner = new BoundedFrequencyRunner('soon', () => {}, {
+      minIntervalMs: 1000,
+      maxIntervalMs: 30000,
+      clock,
+    });
+    runner.start();
+    runner.run();
+    expect(calls).toEqual(['setTimeout 30000', 'soon']);
+    fake.advance(0);
+    await flush();
+    expect(runner.runs).toBe(1);
+    fake.advance(400);
+    calls.length = 0;
+    runner.run();
+    expect(calls).toEqual(['setTimeout 600']);
+    runner.stop();
+  });
+
+  it('falls back to a zero-delay timer on a clock without soon', () => {
+    const fake = new FakeClock(0);
+    const delays: number[] = [];
+    const clock: Clock = {
+      now: () => fake.now(),
+      setTimeout: (fn, ms) => {
+        delays.push(ms);
+        return fake.setTimeout(fn, ms);
+      },
+      clearTimeout: (h) => fake.clearTimeout(h),
+    };
+    const runner = new BoundedFrequencyRunner('no-soon', () => {}, {
+      minIntervalMs: 0,
+      maxIntervalMs: 30000,
+      clock,
+    });
+    runner.start();
+    runner.run();
+    expect(delays).toEqual([30000, 0]);
+    runner.stop();
+  });
+
+  it('with minInterval 0 on the system clock, requests of one task run once, with no timer hop', async () => {
+    let runs = 0;
+    const runner = new BoundedFrequencyRunner('system', () => void runs++, {
+      minIntervalMs: 0,
+      maxIntervalMs: 60_000,
+      clock: systemClock,
+    });
+    runner.start();
+    runner.run();
+    runner.run();
+    runner.run();
+    expect(runs).toBe(0);
+    // setImmediate callbacks run in queue order, before the next timers phase: a zero-delay
+    // timer (>= 1 ms in Node) would not have fired by then.
+    await flush();
+    expect(runs).toBe(1);
+    await flush();
+    expect(runs).toBe(1);
+    runner.stop();
   });
 });

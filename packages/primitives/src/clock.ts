@@ -7,15 +7,31 @@ export interface Clock {
   now(): number;
   /** Calls `fn` after `ms` of this clock's time; the handle is for clearTimeout. */
   setTimeout(fn: () => void, ms: number): unknown;
-  /** Cancels a timer of this clock (a handle of another clock is ignored). */
+  /** Cancels a timer of this clock, `soon` ones included (a handle of another clock is ignored). */
   clearTimeout(handle: unknown): void;
+  /**
+   * Calls `fn` once the current task and its microtasks are done, without the 1 ms floor of a
+   * zero-delay timer (Node's `setImmediate`); the handle is for clearTimeout. Optional so a
+   * clock written before it still type-checks: callers fall back to `setTimeout(fn, 0)`.
+   */
+  soon?(fn: () => void): unknown;
+}
+
+/** A pending `systemClock.soon` call: wrapped so clearTimeout can tell it from a Timeout. */
+class SoonHandle {
+  constructor(readonly immediate: NodeJS.Immediate) {}
 }
 
 /** The real clock. It reads the globals at call time, so fake timers installed later still apply. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  clearTimeout: (handle) => {
+    // clearImmediate on a Timeout (or the reverse) would corrupt Node's bookkeeping: dispatch on the type.
+    if (handle instanceof SoonHandle) clearImmediate(handle.immediate);
+    else clearTimeout(handle as NodeJS.Timeout);
+  },
+  soon: (fn) => new SoonHandle(setImmediate(fn)),
 };
 
 interface FakeTimer {
@@ -48,6 +64,14 @@ export class FakeClock implements Clock {
   /** Cancels a scheduled timer. */
   clearTimeout(handle: unknown): void {
     this.timers.delete(handle as number);
+  }
+
+  /**
+   * A timer due now: it fires on the next `advance` (`advance(0)` included), before any timer
+   * due later and after those set earlier for now, so tests drive it like any other timer.
+   */
+  soon(fn: () => void): unknown {
+    return this.setTimeout(fn, 0);
   }
 
   /** Moves time forward, firing due timers in deadline order (timers set while firing count too). */

@@ -25,6 +25,22 @@ describe('FakeClock', () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 
+  it('soon fires on the next advance, even advance(0), before later timers, and can be cleared', () => {
+    const clock = new FakeClock(0);
+    const fired: string[] = [];
+    clock.setTimeout(() => fired.push('timer-1ms'), 1);
+    clock.soon(() => fired.push('soon-a'));
+    clock.clearTimeout(clock.soon(() => fired.push('soon-cleared')));
+    clock.soon(() => fired.push('soon-b'));
+    expect(fired).toEqual([]);
+    expect(clock.pendingTimers()).toBe(3);
+    clock.advance(0);
+    expect(fired).toEqual(['soon-a', 'soon-b']);
+    expect(clock.now()).toBe(0);
+    clock.advance(1);
+    expect(fired).toEqual(['soon-a', 'soon-b', 'timer-1ms']);
+  });
+
   it('set jumps without firing timers', () => {
     const clock = new FakeClock(0);
     let fired = false;
@@ -51,6 +67,21 @@ describe('systemClock', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(fired).toBe(false);
+  });
+
+  it('soon runs after the current task, and clearTimeout tells its handle from a timer', async () => {
+    const order: string[] = [];
+    systemClock.soon?.(() => order.push('soon'));
+    order.push('sync');
+    const cleared = systemClock.soon?.(() => order.push('cleared soon'));
+    // A soon handle given to clearTimeout cancels only that call; a timer's handle only the timer.
+    const timer = systemClock.setTimeout(() => order.push('cleared timer'), 1);
+    systemClock.clearTimeout(cleared);
+    systemClock.clearTimeout(timer);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['sync', 'soon']);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(order).toEqual(['sync', 'soon']);
   });
 
   it('rejects a negative advance, naming the value', async () => {

@@ -29,8 +29,34 @@ export interface EndpointsMapUpdate {
   readonly newlyActiveUDPServices: ReadonlySet<string>;
 }
 
+function stringListsEqual(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Field by field: two JSON.stringify texts per list were most of a change's checkout garbage. */
+function endpointInfoEqual(a: EndpointInfo, b: EndpointInfo): boolean {
+  return (
+    a.ip === b.ip &&
+    a.port === b.port &&
+    a.endpoint === b.endpoint &&
+    a.isLocal === b.isLocal &&
+    a.ready === b.ready &&
+    a.serving === b.serving &&
+    a.terminating === b.terminating &&
+    a.nodeName === b.nodeName &&
+    a.zone === b.zone &&
+    stringListsEqual(a.zoneHints, b.zoneHints) &&
+    stringListsEqual(a.nodeHints, b.nodeHints)
+  );
+}
+
 function endpointListsEqual(a: readonly EndpointInfo[], b: readonly EndpointInfo[]): boolean {
-  return a.length === b.length && JSON.stringify(a) === JSON.stringify(b);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!endpointInfoEqual(a[i]!, b[i]!)) return false;
+  return true;
 }
 
 function endpointMapsEqual(

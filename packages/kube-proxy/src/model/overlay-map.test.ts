@@ -2,60 +2,115 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OverlayMap } from './overlay-map';
 
-const op = fc.oneof(
-  fc.record({ kind: fc.constant('set' as const), key: fc.integer({ min: 0, max: 40 }), value: fc.integer() }),
-  fc.record({ kind: fc.constant('delete' as const), key: fc.integer({ min: 0, max: 40 }) }),
-);
+const opOn = (maxKey: number) =>
+  fc.oneof(
+    fc.record({
+      kind: fc.constant('set' as const),
+      key: fc.integer({ min: 0, max: maxKey }),
+      value: fc.integer(),
+    }),
+    fc.record({ kind: fc.constant('delete' as const), key: fc.integer({ min: 0, max: maxKey }) }),
+  );
+
+/** Small key spaces exercise the journal and its settling; large ones (64+ edits) the folds too. */
+const shapes = [
+  { maxKey: 40, minInitial: 0, initial: 30, minBatch: 0, batch: 12, minBatches: 0, batches: 40, runs: 200 },
+  {
+    maxKey: 300,
+    minInitial: 100,
+    initial: 200,
+    minBatch: 5,
+    batch: 30,
+    minBatches: 20,
+    batches: 40,
+    runs: 40,
+  },
+];
 
 describe('OverlayMap', () => {
-  it('behaves like a Map copied per version: same entries, same order, old versions unchanged', () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer()), { maxLength: 30 }),
-        fc.array(fc.array(op, { maxLength: 12 }), { maxLength: 40 }),
-        (initial, batches) => {
-          let model = new Map(initial);
-          let overlay = OverlayMap.from(initial);
-          const versions: [Map<number, number>, OverlayMap<number, number>][] = [[model, overlay]];
-          for (const batch of batches) {
-            const next = new Map(model);
-            for (const o of batch) {
-              if (o.kind === 'set') next.set(o.key, o.value);
-              else next.delete(o.key);
-            }
-            overlay = overlay.withChanges((d) => {
+  it.each(shapes)(
+    'behaves like a Map copied per version: same entries, same order, old versions unchanged (keys 0..$maxKey)',
+    ({
+      maxKey,
+      minInitial,
+      initial: initialLength,
+      minBatch,
+      batch,
+      minBatches,
+      batches: batchCount,
+      runs,
+    }) => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(fc.integer({ min: 0, max: maxKey }), fc.integer()), {
+            minLength: minInitial,
+            maxLength: initialLength,
+          }),
+          fc.array(fc.array(opOn(maxKey), { minLength: minBatch, maxLength: batch }), {
+            minLength: minBatches,
+            maxLength: batchCount,
+          }),
+          (initial, batches) => {
+            let model = new Map(initial);
+            let overlay = OverlayMap.from(initial);
+            const versions: [Map<number, number>, OverlayMap<number, number>][] = [[model, overlay]];
+            for (const batch of batches) {
+              const next = new Map(model);
               for (const o of batch) {
-                if (o.kind === 'set') d.set(o.key, o.value);
-                else d.delete(o.key);
+                if (o.kind === 'set') next.set(o.key, o.value);
+                else next.delete(o.key);
               }
-            });
-            model = next;
-            versions.push([model, overlay]);
-          }
-          for (const [m, o] of versions) {
-            expect([...o]).toEqual([...m]);
-            expect(o.size).toBe(m.size);
-            for (let k = 0; k <= 40; k++) {
-              expect(o.has(k)).toBe(m.has(k));
-              expect(o.get(k)).toBe(m.get(k));
+              overlay = overlay.withChanges((d) => {
+                for (const o of batch) {
+                  if (o.kind === 'set') d.set(o.key, o.value);
+                  else d.delete(o.key);
+                }
+              });
+              model = next;
+              versions.push([model, overlay]);
             }
-          }
-        },
-      ),
-      { numRuns: 200 },
-    );
-  });
+            for (const [m, o] of versions) {
+              expect([...o]).toEqual([...m]);
+              expect(o.size).toBe(m.size);
+              for (let k = 0; k <= maxKey; k++) {
+                expect(o.has(k)).toBe(m.has(k));
+                expect(o.get(k)).toBe(m.get(k));
+              }
+            }
+          },
+        ),
+        { numRuns: runs },
+      );
+    },
+  );
 
-  it('copies only the edits per version, and folds them into a new base once they reach 2·√n', () => {
+  it('chains each version onto shared layers, settles every 16, folds at 2·√n edits', () => {
+    type Inside = {
+      base: Map<number, number>;
+      over: Map<number, number>;
+      journal?: { depth: number };
+    };
+    const inside = (m: OverlayMap<number, number>) => m as unknown as Inside;
     const big = OverlayMap.from(Array.from({ length: 10_000 }, (_, i) => [i, i] as const));
     let v = big;
-    for (let i = 0; i < 199; i++) v = v.withChanges((d) => d.set(i, -i));
-    // 199 overrides of a 10k-entry base: still an overlay.
-    expect((v as unknown as { over: Map<number, number> }).over.size).toBe(199);
+    for (let i = 0; i < 15; i++) v = v.withChanges((d) => d.set(i, -i));
+    // 15 one-key versions: nothing copied yet, every edit in the journal.
+    expect(inside(v).over).toBe(inside(big).over);
+    expect(inside(v).journal?.depth).toBe(15);
+    v = v.withChanges((d) => d.set(15, -15));
+    // The 16th copies the journal into new layers.
+    expect(inside(v).over.size).toBe(16);
+    expect(inside(v).journal).toBeUndefined();
+    for (let i = 16; i < 199; i++) v = v.withChanges((d) => d.set(i, -i));
+    // 199 overrides of a 10k-entry base: still an overlay on the same base.
+    expect(inside(v).base).toBe(inside(big).base);
+    expect(v.get(198)).toBe(-198);
     v = v.withChanges((d) => d.set(199, -199));
-    expect((v as unknown as { over: Map<number, number> }).over.size).toBe(0);
+    expect(inside(v).base).not.toBe(inside(big).base);
+    expect(inside(v).over.size).toBe(0);
     expect(v.get(199)).toBe(-199);
     expect(big.get(199)).toBe(199);
+    expect(v.size).toBe(10_000);
     expect([...v.keys()]).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
   });
 

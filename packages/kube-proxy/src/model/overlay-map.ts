@@ -14,13 +14,36 @@ export interface MapDraft<K, V> {
 const MIN_COMPACT = 64;
 const shouldFold = (edits: number, baseSize: number) => edits >= MIN_COMPACT && edits * edits >= 4 * baseSize;
 
+/** A journal entry's value for a deleted key. */
+const DELETED: unique symbol = Symbol('deleted');
+
+/**
+ * Versions chained onto the last settled layers before their edits are copied into new ones:
+ * copying the layers (e/2 entries on average, ~100 at 10k Services) for every one-slice version
+ * was the largest part of a change's garbage. A lookup walks at most this many journal entries.
+ */
+const MAX_JOURNAL = 16;
+
+/** One version's edits, newest first through `parent`. */
+interface Journal<K, V> {
+  readonly parent: Journal<K, V> | undefined;
+  readonly depth: number;
+  /** Edits in the order made (a delete then a set moves a key to the end: order matters). */
+  readonly ops: readonly (readonly [K, V | typeof DELETED])[];
+  /** Each key's state after this version's edits. */
+  readonly last: ReadonlyMap<K, V | typeof DELETED>;
+  /** Edits in this entry and its parents (an upper bound of the distinct keys edited). */
+  readonly opCount: number;
+}
+
 /**
  * An immutable map whose next version costs in proportion to what changed, not to its size.
  * A snapshot at 10k Services used to copy the whole endpoints map (`new Map(old)`) for one
  * changed slice: ~1.3 ms and 10k entries of garbage per sync. Here every version shares one
- * base Map that is never modified, and carries its own small record of how it differs from
- * the base; `withChanges` copies only that record. Once the record reaches 2·√n entries the
- * new version gets a fresh base (one full copy per 2·√n changes).
+ * base Map that is never modified, and carries a record of how it differs from the base: a few
+ * settled layers shared with earlier versions plus a short journal of its own edits; every
+ * MAX_JOURNAL versions the journal is copied into new layers. Once the edits reach 2·√n entries
+ * the new version gets a fresh base (one full copy per 2·√n changes).
  *
  * Iteration order is a Map's: keys in insertion order, a re-set key keeps its place, a key
  * deleted and set again goes to the end.
@@ -31,51 +54,72 @@ export class OverlayMap<K, V> implements ReadonlyMap<K, V> {
     private readonly base: ReadonlyMap<K, V>,
     /** New values of base keys, at their base position. */
     private readonly over: ReadonlyMap<K, V>,
-    /** Base keys absent from this version (deleted, or moved into `tail`). */
+    /** Base keys absent from the settled layers (deleted, or moved into `tail`). */
     private readonly removed: ReadonlySet<K>,
     /** Keys after the base ones, in insertion order. */
     private readonly tail: ReadonlyMap<K, V>,
+    /** Edits after the settled layers, newest first; undefined when there are none. */
+    private readonly journal: Journal<K, V> | undefined,
+    /** Entries of this version (the journal makes it costly to derive). */
+    readonly size: number,
   ) {}
 
   static empty<K, V>(): OverlayMap<K, V> {
-    return new OverlayMap(new Map(), new Map(), new Set(), new Map());
+    return new OverlayMap(new Map(), new Map(), new Set(), new Map(), undefined, 0);
   }
 
   /** A version holding the entries of `entries` (copied). */
   static from<K, V>(entries: Iterable<readonly [K, V]>): OverlayMap<K, V> {
-    return new OverlayMap(new Map(entries), new Map(), new Set(), new Map());
+    const base = new Map(entries);
+    return new OverlayMap(base, new Map(), new Set(), new Map(), undefined, base.size);
   }
 
   /** A new version with `edit`'s changes; this one stays as it is. */
   withChanges(edit: (draft: MapDraft<K, V>) => void): OverlayMap<K, V> {
-    const base = this.base;
-    const over = new Map(this.over);
-    const removed = new Set(this.removed);
-    const tail = new Map(this.tail);
+    const ops: (readonly [K, V | typeof DELETED])[] = [];
+    const last = new Map<K, V | typeof DELETED>();
+    let size = this.size;
+    const has = (key: K) => {
+      const v = last.get(key);
+      if (v !== undefined || last.has(key)) return v !== DELETED;
+      return this.has(key);
+    };
     edit({
       set(key, value) {
-        if (tail.has(key) || !base.has(key) || removed.has(key)) tail.set(key, value);
-        else over.set(key, value);
+        if (!has(key)) size++;
+        ops.push([key, value]);
+        last.set(key, value);
       },
       delete(key) {
-        if (tail.delete(key)) return;
-        if (base.has(key) && !removed.has(key)) {
-          removed.add(key);
-          over.delete(key);
-        }
+        if (!has(key)) return;
+        size--;
+        ops.push([key, DELETED]);
+        last.set(key, DELETED);
       },
     });
-    const next = new OverlayMap(base, over, removed, tail);
-    const edits = over.size + removed.size + tail.size;
-    if (shouldFold(edits, base.size)) return OverlayMap.from(next);
+    if (ops.length === 0) return this;
+    const parent = this.journal;
+    const journal: Journal<K, V> = {
+      parent,
+      depth: (parent?.depth ?? 0) + 1,
+      ops,
+      last,
+      opCount: (parent?.opCount ?? 0) + ops.length,
+    };
+    const settledEdits = this.over.size + this.removed.size + this.tail.size;
+    if (journal.depth < MAX_JOURNAL && !shouldFold(settledEdits + journal.opCount, this.base.size))
+      return new OverlayMap(this.base, this.over, this.removed, this.tail, journal, size);
+    const next = this.settle(journal, size);
+    const edits = next.over.size + next.removed.size + next.tail.size;
+    if (shouldFold(edits, next.base.size)) return next.fold();
     return next;
   }
 
-  get size(): number {
-    return this.base.size - this.removed.size + this.tail.size;
-  }
-
   get(key: K): V | undefined {
+    for (let j = this.journal; j; j = j.parent) {
+      const v = j.last.get(key);
+      if (v !== undefined || j.last.has(key)) return v === DELETED ? undefined : v;
+    }
     const t = this.tail.get(key);
     if (t !== undefined || this.tail.has(key)) return t;
     if (this.removed.has(key)) return undefined;
@@ -83,16 +127,21 @@ export class OverlayMap<K, V> implements ReadonlyMap<K, V> {
   }
 
   has(key: K): boolean {
+    for (let j = this.journal; j; j = j.parent) {
+      const v = j.last.get(key);
+      if (v !== undefined || j.last.has(key)) return v !== DELETED;
+    }
     return this.tail.has(key) || (!this.removed.has(key) && this.base.has(key));
   }
 
   *entries(): MapIterator<[K, V]> {
-    const { over, removed } = this;
-    for (const [k, v] of this.base) {
+    const settled = this.journal ? this.settled() : this;
+    const { over, removed } = settled;
+    for (const [k, v] of settled.base) {
       if (removed.size > 0 && removed.has(k)) continue;
       yield [k, over.size > 0 && over.has(k) ? (over.get(k) as V) : v];
     }
-    yield* this.tail;
+    yield* settled.tail;
   }
 
   *keys(): MapIterator<K> {
@@ -109,5 +158,49 @@ export class OverlayMap<K, V> implements ReadonlyMap<K, V> {
 
   forEach(fn: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
     for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
+  }
+
+  /** A settled version's entries as a fresh base, without the iterator's [key, value] pair per entry. */
+  private fold(): OverlayMap<K, V> {
+    const { over, removed } = this;
+    const base = new Map<K, V>();
+    this.base.forEach((v, k) => {
+      if (removed.has(k)) return;
+      const o = over.get(k);
+      base.set(k, o !== undefined || over.has(k) ? (o as V) : v);
+    });
+    for (const [k, v] of this.tail) base.set(k, v);
+    return new OverlayMap(base, new Map(), new Set(), new Map(), undefined, base.size);
+  }
+
+  /** This version with its journal copied into layers (computed once, for iteration). */
+  private settledCache: OverlayMap<K, V> | undefined;
+  private settled(): OverlayMap<K, V> {
+    if (!this.journal) return this;
+    this.settledCache ??= this.settle(this.journal, this.size);
+    return this.settledCache;
+  }
+
+  /** New layers: this version's settled ones with `journal`'s edits replayed oldest first. */
+  private settle(journal: Journal<K, V>, size: number): OverlayMap<K, V> {
+    const base = this.base;
+    const over = new Map(this.over);
+    const removed = new Set(this.removed);
+    const tail = new Map(this.tail);
+    const chain: Journal<K, V>[] = [];
+    for (let j: Journal<K, V> | undefined = journal; j; j = j.parent) chain.push(j);
+    for (let i = chain.length - 1; i >= 0; i--) {
+      for (const [key, value] of chain[i]!.ops) {
+        if (value === DELETED) {
+          if (tail.delete(key)) continue;
+          if (base.has(key) && !removed.has(key)) {
+            removed.add(key);
+            over.delete(key);
+          }
+        } else if (tail.has(key) || !base.has(key) || removed.has(key)) tail.set(key, value);
+        else over.set(key, value);
+      }
+    }
+    return new OverlayMap(base, over, removed, tail, undefined, size);
   }
 }

@@ -84,11 +84,16 @@ export class BoundedFrequencyRunner {
     if (at >= this.timerAt) return;
     this.cancelTimer();
     this.timerAt = at;
-    this.timer = this.clock.setTimeout(() => {
+    const fire = () => {
       this.timer = undefined;
       this.timerAt = Number.POSITIVE_INFINITY;
       void this.execute();
-    }, at - this.clock.now());
+    };
+    const delay = at - this.clock.now();
+    // Due now (upstream's Run when the limiter allows, e.g. minSyncPeriod 0): run once the
+    // caller's task is done, not through a zero-delay timer, which Node holds for >= 1 ms.
+    // Requests in the same task still collapse into this one run.
+    this.timer = delay <= 0 && this.clock.soon ? this.clock.soon(fire) : this.clock.setTimeout(fire, delay);
   }
 
   private cancelTimer(): void {
