@@ -219,6 +219,22 @@ function runnable(
   return { metadata: { name, namespace, labels, annotations }, spec: rest };
 }
 
+/** Deep equality regardless of object key order (as the final toEqual compares). */
+function sameValue(a: unknown, b: unknown): boolean {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([, x]) => x !== undefined)
+              .sort(([x], [y]) => (x < y ? -1 : 1))
+              .map(([k, x]) => [k, canonical(x)]),
+          )
+        : v;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
 let node: NodeHarness;
 const ourEvents = new Map<string, Set<string>>();
 const ours = new Map<string, Comparable>();
@@ -288,9 +304,9 @@ beforeAll(async () => {
         }
         const done = ours.get(name);
         const want = expected(name);
-        if (done && JSON.stringify(done) === JSON.stringify(want)) continue;
+        if (done && sameValue(done, want)) continue;
         ours.set(name, now);
-        if (JSON.stringify(now) !== JSON.stringify(want)) all = false;
+        if (!sameValue(now, want)) all = false;
       }
       return all || undefined;
     },
