@@ -227,6 +227,22 @@ describe('generatePodStatus', () => {
     ).toBe('True');
   });
 
+  it('orders regular container statuses by name as upstream does, init ones in spec order', () => {
+    const pod = makePod({
+      initContainers: [
+        { name: 'z-init', image: 'busybox:1' },
+        { name: 'a-init', image: 'busybox:1' },
+      ],
+      containers: [
+        { name: 'trigger', image: 'busybox:1' },
+        { name: 'other', image: 'busybox:1' },
+      ],
+    });
+    const status = generatePodStatus(pod, runtimeStatus(pod, []), { now, hostIPs: [] });
+    expect(status.containerStatuses?.map((c) => c.name)).toEqual(['other', 'trigger']);
+    expect(status.initContainerStatuses?.map((c) => c.name)).toEqual(['z-init', 'a-init']);
+  });
+
   it('is deterministic for equal inputs', () => {
     const pod = makePod({ containers: [app] });
     const runtime = runtimeStatus(pod, [readySandbox()], [runtimeContainer(app)]);
@@ -261,7 +277,7 @@ describe('generatePodStatus', () => {
     });
   });
 
-  it('reports completed init containers ready, mounts of every container, resources of running ones', () => {
+  it('reports completed init containers ready, mounts of every container, resources of started ones', () => {
     const init: Container = {
       name: 'init',
       image: 'busybox:1',
@@ -292,7 +308,8 @@ describe('generatePodStatus', () => {
       started: false,
       volumeMounts: [{ name: 'data', mountPath: '/data' }],
     });
-    expect(status.initContainerStatuses![0]!.resources).toBeUndefined();
+    // Upstream v1.36.3 reports resources ({} without any) for an exited container too (fixture `full`).
+    expect(status.initContainerStatuses![0]!.resources).toEqual({});
     const [running, notStarted] = status.containerStatuses!;
     expect(running!.volumeMounts).toEqual([
       { name: 'data', mountPath: '/data' },

@@ -34,7 +34,7 @@ function pick(list: ResourceList | undefined): ResourceList {
 }
 
 /**
- * allocatedResources and resources of a running container (InPlacePodVerticalScaling, on by
+ * allocatedResources and resources of a running or exited container (InPlacePodVerticalScaling, on by
  * default in v1.34): the requests the container was admitted with, and the cpu, memory and
  * ephemeral-storage limits and requests applied to it. Without in-place resize the applied
  * values are the spec's.

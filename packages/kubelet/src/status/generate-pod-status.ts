@@ -116,21 +116,24 @@ export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: P
     if (previous.message) status.message = previous.message;
   }
   if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
-  status.containerStatuses = statuses;
+  // Upstream sorts regular (and ephemeral) container statuses by name, init ones stay in spec order.
+  status.containerStatuses = byName(statuses);
   const ephemeral = pod.spec.ephemeralContainers ?? [];
   if (ephemeral.length > 0) {
     // Ephemeral containers have no probes and never count for readiness (upstream: ready false).
-    status.ephemeralContainerStatuses = ephemeral.map((container) => ({
-      ...containerStatus(
-        container,
-        runtime,
-        inputs,
-        previous.ephemeralContainerStatuses,
-        runtimeType,
-        'ContainerCreating',
-      ),
-      ready: false,
-    }));
+    status.ephemeralContainerStatuses = byName(
+      ephemeral.map((container) => ({
+        ...containerStatus(
+          container,
+          runtime,
+          inputs,
+          previous.ephemeralContainerStatuses,
+          runtimeType,
+          'ContainerCreating',
+        ),
+        ready: false,
+      })),
+    );
   }
 
   // Conditions owned by others (readiness gates, DisruptionTarget) come first, as upstream's
@@ -325,6 +328,8 @@ function containerStatus(
         // A regular init container that completed is ready (upstream prober UpdatePodStatus).
         if (isInit && !isSidecar(container) && current.exitCode === 0) status.ready = true;
       }
+      // Upstream reports resources of an exited container too (v1.36.3: crashy, done in shared/fidelity).
+      Object.assign(status, runningResourceFields(container));
       break;
     }
     default: {
@@ -377,4 +382,9 @@ function pick(condition: PodCondition): Partial<PodCondition> {
   if (condition.reason) out.reason = condition.reason;
   if (condition.message) out.message = condition.message;
   return out;
+}
+
+/** Container statuses ordered by name (code-unit order, as Go compares strings). */
+function byName(statuses: ContainerStatus[]): ContainerStatus[] {
+  return [...statuses].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -135,6 +135,8 @@ export async function startNodeHarness(
     kubelet?: Partial<KubeletOptions>;
     /** Stands between the kubelet and its CRI client (e.g. to record requests). */
     criClient?: (client: CriClient) => CriClient;
+    /** KubeletConfiguration fields on top of the harness's (podLogsDir, clusterDomain). */
+    config?: Record<string, unknown>;
   } = {},
 ): Promise<NodeHarness> {
   const nodeName = `node-c-${process.pid}`;
@@ -157,7 +159,8 @@ export async function startNodeHarness(
     services,
     nodeName,
     runtime: criPodRuntime(options.criClient?.(client) ?? client),
-    config: parseKubeletConfiguration({ podLogsDir, clusterDomain: 'cluster.local' }).config,
+    config: parseKubeletConfiguration({ podLogsDir, clusterDomain: 'cluster.local', ...options.config })
+      .config,
     rootDir,
     hostIPs: ['127.0.0.1'],
     memoryCapacity: 2 * 1024 ** 3,
