@@ -393,6 +393,14 @@ export interface Volume {
   downwardAPI?: { items?: DownwardAPIVolumeFile[]; defaultMode?: number };
   projected?: { sources?: VolumeProjection[]; defaultMode?: number };
   persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+  /** An OCI image (or artifact) mounted read-only (ImageVolume, on by default since v1.35). */
+  image?: ImageVolumeSource;
+}
+
+/** core/v1 ImageVolumeSource: which image to mount, and when to pull it (like a container's imagePullPolicy). */
+export interface ImageVolumeSource {
+  reference?: string;
+  pullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
 }
 
 /** The pod's restart policy for its containers (core/v1 RestartPolicy); `Always` when unset. */

@@ -38,9 +38,16 @@ export const defaultSeccompProfileRoot = '/var/lib/kubelet/seccomp';
 
 /** A pod volume as set up on the node: where it lives on the host. */
 export interface MountedVolume {
+  /** Empty for an image volume: the runtime mounts the image itself. */
   hostPath: string;
-  /** The volume itself is read-only (configMap, secret, downwardAPI, projected). */
+  /** The volume itself is read-only (configMap, secret, downwardAPI, projected, image). */
   readOnly?: boolean;
+  /**
+   * An image volume's image (CRI Mount.image), the resolved reference once the sync has pulled
+   * it. A runtime without image mounts (containerd 1.6) ignores the field and sees an empty host
+   * path, and fails the container as it does under upstream's kubelet.
+   */
+  image?: { image: string; userSpecifiedImage: string };
 }
 
 /**
@@ -102,6 +109,7 @@ export function containerMounts(
       hostPath: subPath ? join(volume.hostPath, subPath) : volume.hostPath,
       readonly: mount.readOnly === true || volume.readOnly === true,
       propagation,
+      ...(volume.image !== undefined ? { image: volume.image } : {}),
     };
   });
 }

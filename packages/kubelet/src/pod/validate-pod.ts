@@ -11,6 +11,7 @@ const volumeSourceKeys = [
   'downwardAPI',
   'projected',
   'persistentVolumeClaim',
+  'image',
 ];
 
 /**

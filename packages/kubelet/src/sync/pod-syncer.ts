@@ -21,7 +21,7 @@ import {
   type Secret,
 } from '../api/pod-types';
 import { sleepOn } from '../clock-timers';
-import { buildContainerConfig } from '../cri/container-config';
+import { buildContainerConfig, type MountedVolume } from '../cri/container-config';
 import { containerHash } from '../cri/container-hash';
 import type { NodeSwapFacts, SwapShareError } from '../cri/container-swap';
 import type { ClusterDNSOptions } from '../cri/dns-config';
@@ -295,6 +295,16 @@ export class PodSyncer {
     }
     if (!sandboxId) return outcome;
     await beforeContainers;
+    // Upstream SyncPod pulls the pod's image volumes once the sandbox exists and before any of
+    // its containers (getImageVolumes); a failed pull keeps every container from starting.
+    try {
+      volumes = await this.pullImageVolumes(pod, volumes, sandboxConfig);
+    } catch (error) {
+      if (error instanceof SyncStepError)
+        for (const event of containerStartEvents(error, pod, error.value as string))
+          this.event(pod, event.type, event.reason, event.message);
+      return { ...outcome, error: error as Error };
+    }
 
     const start = async (container: Container, type: ContainerType): Promise<boolean> => {
       outcome.changedRuntime = true;
@@ -586,6 +596,37 @@ export class PodSyncer {
   }
 
   /**
+   * The pod's image volumes pulled as its containers' images are (pull policy, secrets,
+   * credential providers, verified pulls), with the image manager's events on the pod itself (no
+   * fieldPath, as upstream); each mount then names the resolved image.
+   */
+  private async pullImageVolumes(
+    pod: Pod,
+    volumes: ReadonlyMap<string, MountedVolume>,
+    sandboxConfig: MessageInput<PodSandboxConfig>,
+  ): Promise<Map<string, MountedVolume>> {
+    const out = new Map(volumes);
+    const imageVolumes = (pod.spec.volumes ?? []).filter((volume) => volume.image);
+    if (imageVolumes.length === 0) return out;
+    const secrets = await this.pullSecrets(pod);
+    for (const volume of imageVolumes) {
+      const reference = volume.image?.reference ?? '';
+      const asContainer: Container = {
+        name: volume.name,
+        image: reference,
+        ...(volume.image?.pullPolicy ? { imagePullPolicy: volume.image.pullPolicy } : {}),
+      };
+      const ref = await this.ensureImageWithEvents(pod, asContainer, secrets, sandboxConfig, false);
+      out.set(volume.name, {
+        hostPath: '',
+        readOnly: true,
+        image: { image: ref, userSpecifiedImage: reference },
+      });
+    }
+    return out;
+  }
+
+  /**
    * ensureImage with upstream image manager's events: "already present" when nothing was pulled,
    * Pulling before and Pulled (time and size) after a pull. The failures' events come from
    * containerStartEvents.
@@ -595,15 +636,18 @@ export class PodSyncer {
     container: Container,
     secrets: Secret[],
     sandboxConfig: MessageInput<PodSandboxConfig>,
+    onContainer = true,
   ): Promise<string> {
     const { runtime, clock } = this.options;
     const image = container.image ?? '';
+    // An image volume's events are the pod's: no container fieldPath.
+    const fieldContainer = onContainer ? container.name : undefined;
     let pulled = false;
     const started = clock.now();
     const announcing: PodRuntime = Object.create(runtime);
     announcing.pullImage = async (...args) => {
       if (!pulled)
-        this.event(pod, 'Normal', 'Pulling', `Pulling image ${JSON.stringify(image)}`, container.name);
+        this.event(pod, 'Normal', 'Pulling', `Pulling image ${JSON.stringify(image)}`, fieldContainer);
       pulled = true;
       const pullStarted = clock.now();
       const ref = await runtime.pullImage(...args);
@@ -613,7 +657,7 @@ export class PodSyncer {
         'Normal',
         'Pulled',
         `Successfully pulled image ${JSON.stringify(image)} in ${formatDuration(clock.now() - pullStarted)} (${formatDuration(clock.now() - started)} including waiting). Image size: ${size ?? 0} bytes.`,
-        container.name,
+        fieldContainer,
       );
       return ref;
     };
@@ -633,7 +677,7 @@ export class PodSyncer {
         'Normal',
         'Pulled',
         `Container image ${JSON.stringify(image)} already present on machine and can be accessed by the pod`,
-        container.name,
+        fieldContainer,
       );
     return ref;
   }

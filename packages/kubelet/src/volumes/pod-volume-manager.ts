@@ -82,6 +82,12 @@ export class PodVolumeManager {
     volume: Volume,
     context: PayloadContext,
   ): Promise<MountedVolume> {
+    // Nothing on the node: the runtime mounts the image, pulled by the sync (upstream's image
+    // volumes have no volume plugin directory either).
+    if (volume.image) {
+      const reference = volume.image.reference ?? '';
+      return { hostPath: '', readOnly: true, image: { image: reference, userSpecifiedImage: reference } };
+    }
     if (volume.hostPath) {
       await checkHostPath(volume.hostPath.path, volume.hostPath.type ?? '');
       return { hostPath: volume.hostPath.path };
