@@ -66,16 +66,19 @@ function mergeRun(run: Candidate[], out: (Statement | undefined)[]): void {
       last = next;
       continue;
     }
-    const merged: PayloadMatch = {
-      ...a,
-      len: a.len + b.len,
-      data: Buffer.concat([a.data, b.data]),
-      dependsOn: [...a.dependsOn, ...b.dependsOn],
-    };
     // The later statement of the two in the rule keeps only its dependency in place.
     const [first, second] = last.index < next.index ? [last, next] : [next, last];
     const keep = a === last.match ? last : next;
     const drop = keep === first ? second : first;
+    // Only the kept statement's own dependencies go before the joined load: the dropped one's
+    // stay where nft inserted them, so `th sport 1 tcp dport 1` loads both ports first and then
+    // checks `meta l4proto tcp`, as nft 1.0.6 emits it.
+    const merged: PayloadMatch = {
+      ...a,
+      len: a.len + b.len,
+      data: Buffer.concat([a.data, b.data]),
+      dependsOn: keep.match.dependsOn,
+    };
     out[keep.index] = merged;
     out[drop.index] = { t: 'dependency-marker', selectors: drop.match.dependsOn, at: drop.match.at };
     keep.match = merged;
