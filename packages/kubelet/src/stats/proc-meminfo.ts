@@ -1,3 +1,4 @@
+import { parseFlatKeyed } from './cgroup-v2-stats';
 import { StatsSourceError } from './stats-errors';
 
 /** Node memory in bytes, from /proc/meminfo ({@link nodeMemoryFromMeminfo}) or the v2 root cgroup ({@link nodeMemoryFromCgroupV2Root}). */
@@ -54,11 +55,7 @@ export function nodeMemoryFromCgroupV2Root(meminfo: string, rootMemoryStat: stri
   const total = parseMeminfo(meminfo).get('MemTotal');
   if (total === undefined)
     throw new StatsSourceError('/proc/meminfo', meminfo.slice(0, 80), 'no MemTotal line');
-  const stat = new Map<string, number>();
-  for (const line of rootMemoryStat.split('\n')) {
-    const match = /^(\w+) (\d+)$/.exec(line.trim());
-    if (match) stat.set(match[1] as string, Number(match[2]));
-  }
+  const stat = parseFlatKeyed(rootMemoryStat, 'memory.stat');
   const anon = stat.get('anon');
   const file = stat.get('file');
   if (anon === undefined || file === undefined)
