@@ -617,11 +617,9 @@ export class PodSyncer {
         ...(volume.image?.pullPolicy ? { imagePullPolicy: volume.image.pullPolicy } : {}),
       };
       const ref = await this.ensureImageWithEvents(pod, asContainer, secrets, sandboxConfig, false);
-      out.set(volume.name, {
-        hostPath: '',
-        readOnly: true,
-        image: { image: ref, userSpecifiedImage: reference },
-      });
+      // The volume manager's mount (no host path, read-only), now naming the resolved image.
+      const mounted = volumes.get(volume.name);
+      if (mounted) out.set(volume.name, { ...mounted, image: { image: ref, userSpecifiedImage: reference } });
     }
     return out;
   }
