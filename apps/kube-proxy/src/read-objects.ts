@@ -1,11 +1,12 @@
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { InvalidFieldError } from '@nodeagent/kube-proxy';
+import type { Wire } from '@nodeagent/primitives';
 import { parseAllDocuments } from 'yaml';
 
 export interface ClusterObjects {
-  services: V1Service[];
-  endpointSlices: V1EndpointSlice[];
-  nodes: V1Node[];
+  services: Wire<V1Service>[];
+  endpointSlices: Wire<V1EndpointSlice>[];
+  nodes: Wire<V1Node>[];
 }
 
 /**
@@ -35,7 +36,7 @@ function add(out: ClusterObjects, obj: unknown): void {
       );
     return;
   }
-  if (o.kind === 'Service') out.services.push(obj as V1Service);
-  else if (o.kind === 'EndpointSlice') out.endpointSlices.push(obj as V1EndpointSlice);
-  else if (o.kind === 'Node') out.nodes.push(obj as V1Node);
+  if (o.kind === 'Service') out.services.push(obj as Wire<V1Service>);
+  else if (o.kind === 'EndpointSlice') out.endpointSlices.push(obj as Wire<V1EndpointSlice>);
+  else if (o.kind === 'Node') out.nodes.push(obj as Wire<V1Node>);
 }

@@ -45,6 +45,7 @@ import {
   UserspaceProxier,
   userspaceOptionsFromConfig,
 } from '@nodeagent/kube-proxy/userspace';
+import type { Wire } from '@nodeagent/primitives';
 import type { Logger } from 'pino';
 import { apiServerConfig } from './api-server-config';
 import { aggregate, BAD_CONFIG_MESSAGE, badConfig, IncorrectConfigurationError } from './bad-config';
@@ -102,7 +103,7 @@ function localAddresses(): string[] {
  */
 async function discoverNode(
   s: DaemonSettings,
-  getNode: () => Promise<V1Node | undefined>,
+  getNode: () => Promise<Wire<V1Node> | undefined>,
   log: Logger,
 ): Promise<{ primaryFamily: IPFamily; facts: NodeFacts }> {
   const raw = await waitForNodeIPs({
@@ -131,7 +132,7 @@ async function discoverNode(
 type RunnableProxier = ProxyHandler & { start(): void; stop(): Promise<void> | void };
 
 /** A Node being deleted or drained by the cluster autoscaler should fail /healthz so LBs drain it. */
-function nodeEligible(node: V1Node): boolean {
+function nodeEligible(node: Wire<V1Node>): boolean {
   if (node.metadata?.deletionTimestamp) return false;
   return !(node.spec?.taints ?? []).some((t) => t.key === 'ToBeDeletedByClusterAutoscaler');
 }

@@ -11,16 +11,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import {
-  type KubernetesObject,
-  type V1EndpointSlice,
-  type V1Pod,
-  type V1Service,
-  Watch,
-} from '@kubernetes/client-node';
+import { type V1EndpointSlice, type V1Pod, type V1Service, Watch } from '@kubernetes/client-node';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { Bench } from 'tinybench';
-import { IndexedStore, Informer, KubeListerWatcher, type ListerWatcher, objectKey } from '../src/index';
+import {
+  IndexedStore,
+  Informer,
+  type InformerObject,
+  KubeListerWatcher,
+  type ListerWatcher,
+  objectKey,
+  type Wire,
+} from '../src/index';
 
 const EVENTS = Number(process.env.INFORMER_BENCH_EVENTS ?? 100_000);
 const PODS = 1_000;
@@ -57,13 +59,13 @@ async function prepareServer(): Promise<{ server: ApiServer; fromRv: string }> {
 
 /** Watch the prepared history from `fromRv` through the full informer; resolves at EVENTS events. */
 async function informerRun(server: ApiServer, fromRv: string): Promise<void> {
-  const inner = new KubeListerWatcher<V1Pod>(server.kubeConfig(), { apiVersion: 'v1', plural: 'pods' });
+  const inner = new KubeListerWatcher<Wire<V1Pod>>(server.kubeConfig(), { apiVersion: 'v1', plural: 'pods' });
   // An empty first page at `fromRv` makes the watch replay the whole prepared history.
-  const lw: ListerWatcher<V1Pod> = {
+  const lw: ListerWatcher<Wire<V1Pod>> = {
     list: async () => ({ items: [], resourceVersion: fromRv }),
     watch: (o, on, s) => inner.watch(o, on, s),
   };
-  const inf = new Informer<V1Pod>({
+  const inf = new Informer<Wire<V1Pod>>({
     listerWatcher: lw,
     indexers: { byNode: (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []) },
     watchTimeoutSeconds: 600,
@@ -109,7 +111,7 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
-function services(n: number): V1Service[] {
+function services(n: number): Wire<V1Service>[] {
   return Array.from({ length: n }, (_, i) => ({
     apiVersion: 'v1',
     kind: 'Service',
@@ -129,7 +131,7 @@ function services(n: number): V1Service[] {
   }));
 }
 
-function slices(n: number, perSlice: number): V1EndpointSlice[] {
+function slices(n: number, perSlice: number): Wire<V1EndpointSlice>[] {
   return Array.from({ length: n }, (_, s) => ({
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
@@ -160,22 +162,22 @@ function fixtures(): Fixtures {
   return { svcJson: JSON.stringify(services(10_000)), sliceJson: JSON.stringify(slices(1_000, 100)) };
 }
 
-function fillPlain(f: Fixtures): Map<string, KubernetesObject>[] {
-  const svc = new Map<string, KubernetesObject>();
-  for (const s of JSON.parse(f.svcJson) as V1Service[]) svc.set(objectKey(s), s);
-  const sl = new Map<string, KubernetesObject>();
-  for (const s of JSON.parse(f.sliceJson) as V1EndpointSlice[]) sl.set(objectKey(s), s);
+function fillPlain(f: Fixtures): Map<string, InformerObject>[] {
+  const svc = new Map<string, InformerObject>();
+  for (const s of JSON.parse(f.svcJson) as Wire<V1Service>[]) svc.set(objectKey(s), s);
+  const sl = new Map<string, InformerObject>();
+  for (const s of JSON.parse(f.sliceJson) as Wire<V1EndpointSlice>[]) sl.set(objectKey(s), s);
   return [svc, sl];
 }
 
-function fillStores(f: Fixtures): [IndexedStore<V1Service>, IndexedStore<V1EndpointSlice>] {
-  const svc = new IndexedStore<V1Service>({ namespace: (o) => [o.metadata?.namespace ?? ''] });
-  svc.replace(JSON.parse(f.svcJson) as V1Service[]);
-  const sl = new IndexedStore<V1EndpointSlice>({
+function fillStores(f: Fixtures): [IndexedStore<Wire<V1Service>>, IndexedStore<Wire<V1EndpointSlice>>] {
+  const svc = new IndexedStore<Wire<V1Service>>({ namespace: (o) => [o.metadata?.namespace ?? ''] });
+  svc.replace(JSON.parse(f.svcJson) as Wire<V1Service>[]);
+  const sl = new IndexedStore<Wire<V1EndpointSlice>>({
     namespace: (o) => [o.metadata?.namespace ?? ''],
     serviceName: (o) => [o.metadata?.labels?.['kubernetes.io/service-name'] ?? ''],
   });
-  sl.replace(JSON.parse(f.sliceJson) as V1EndpointSlice[]);
+  sl.replace(JSON.parse(f.sliceJson) as Wire<V1EndpointSlice>[]);
   return [svc, sl];
 }
 
@@ -217,11 +219,11 @@ async function main(): Promise<void> {
   const svcs = services(10_000);
   const upserts = new Bench({ time: 500 });
   upserts.add('Map.set 10k services (baseline)', () => {
-    const m = new Map<string, V1Service>();
+    const m = new Map<string, Wire<V1Service>>();
     for (const s of svcs) m.set(objectKey(s), s);
   });
   upserts.add('IndexedStore.upsert 10k services (2 indexes)', () => {
-    const st = new IndexedStore<V1Service>({ app: (o) => [o.metadata?.labels?.app ?? ''] });
+    const st = new IndexedStore<Wire<V1Service>>({ app: (o) => [o.metadata?.labels?.app ?? ''] });
     for (const s of svcs) st.upsert(s);
   });
   await upserts.run();

@@ -1,14 +1,14 @@
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Informer } from '../src/index';
+import { Informer, type Wire } from '../src/index';
 import { eventually, podBody } from './helpers';
 
 describe('pod status → EndpointSlice controller → slice informer (the kube-proxy loop)', {
   timeout: 30_000,
 }, () => {
   let server: ApiServer;
-  let informer: Informer<V1EndpointSlice> | undefined;
+  let informer: Informer<Wire<V1EndpointSlice>> | undefined;
   afterEach(async () => {
     await informer?.stop();
     await server.close();
@@ -22,7 +22,7 @@ describe('pod status → EndpointSlice controller → slice informer (the kube-p
       metadata: { name: 'web' },
       spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
     });
-    informer = new Informer<V1EndpointSlice>({
+    informer = new Informer<Wire<V1EndpointSlice>>({
       kubeConfig: server.kubeConfig(),
       resource: { apiVersion: 'discovery.k8s.io/v1', plural: 'endpointslices' },
       labelSelector: 'kubernetes.io/service-name=web',

@@ -6,6 +6,7 @@ import {
   KubeListerWatcher,
   rateLimitedKubeConfig,
   TokenBucketRateLimiter,
+  type Wire,
 } from '../src/index';
 
 /** A manual clock: sleeping advances it, so waits are measured, not raced. */
@@ -55,7 +56,7 @@ describe('TokenBucketRateLimiter (client-go qps/burst)', () => {
     try {
       const clock = manualClock();
       const limiter = new TokenBucketRateLimiter({ qps: 1, burst: 2, ...clock });
-      const lw = new KubeListerWatcher<V1Pod>(rateLimitedKubeConfig(server.kubeConfig(), limiter), {
+      const lw = new KubeListerWatcher<Wire<V1Pod>>(rateLimitedKubeConfig(server.kubeConfig(), limiter), {
         apiVersion: 'v1',
         plural: 'pods',
       });

@@ -2,7 +2,7 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import { startApiServer } from '@nodeagent/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Informer } from '../src/index';
+import { Informer, type Wire } from '../src/index';
 import { eventually } from './helpers';
 
 type Op =
@@ -67,7 +67,7 @@ describe('reflector under random operations and faults (property)', () => {
             const key = `${ns}/${e.object.metadata.name}`;
             serverRvs.set(key, [...(serverRvs.get(key) ?? []), String(e.object.metadata.resourceVersion)]);
           });
-          const inf = new Informer<V1ConfigMap>({
+          const inf = new Informer<Wire<V1ConfigMap>>({
             kubeConfig: server.kubeConfig(),
             resource: { apiVersion: 'v1', plural: 'configmaps', namespace: ns },
             ...(selective ? { labelSelector: 'keep=yes' } : {}),
@@ -80,8 +80,8 @@ describe('reflector under random operations and faults (property)', () => {
           const seen = new Map<string, string[]>();
           const violations: string[] = [];
           const note = (key: string, rv: string) => seen.set(key, [...(seen.get(key) ?? []), rv]);
-          const rvOf = (o: V1ConfigMap) => String(o.metadata?.resourceVersion);
-          const keyOf = (o: V1ConfigMap) => `${o.metadata?.namespace}/${o.metadata?.name}`;
+          const rvOf = (o: Wire<V1ConfigMap>) => String(o.metadata?.resourceVersion);
+          const keyOf = (o: Wire<V1ConfigMap>) => `${o.metadata?.namespace}/${o.metadata?.name}`;
           inf.onAdd((o) => {
             if (shadow.has(keyOf(o))) violations.push(`add of present ${keyOf(o)}`);
             shadow.set(keyOf(o), rvOf(o));

@@ -8,23 +8,24 @@ import {
   type ListPage,
   type WatchEvent,
   type WatchOptions,
+  type Wire,
 } from '../src/index';
 import { eventually } from './helpers';
 
-const cm = (name: string, rv: string): V1ConfigMap => ({
+const cm = (name: string, rv: string): Wire<V1ConfigMap> => ({
   metadata: { name, namespace: 'ns', resourceVersion: rv },
 });
 
 /** A ListerWatcher driven by a script of answers, recording every call. */
-class ScriptedListerWatcher implements ListerWatcher<V1ConfigMap> {
+class ScriptedListerWatcher implements ListerWatcher<Wire<V1ConfigMap>> {
   readonly lists: ListOptions[] = [];
   readonly watches: WatchOptions[] = [];
   constructor(
-    private readonly listAnswers: (ListPage<V1ConfigMap> | Error)[],
-    private readonly watchAnswers: ((emit: (e: WatchEvent<V1ConfigMap>) => void) => Promise<void>)[],
+    private readonly listAnswers: (ListPage<Wire<V1ConfigMap>> | Error)[],
+    private readonly watchAnswers: ((emit: (e: WatchEvent<Wire<V1ConfigMap>>) => void) => Promise<void>)[],
   ) {}
 
-  async list(options: ListOptions): Promise<ListPage<V1ConfigMap>> {
+  async list(options: ListOptions): Promise<ListPage<Wire<V1ConfigMap>>> {
     this.lists.push(options);
     const a = this.listAnswers.shift();
     if (!a) return new Promise(() => undefined);
@@ -34,7 +35,7 @@ class ScriptedListerWatcher implements ListerWatcher<V1ConfigMap> {
 
   async watch(
     options: WatchOptions,
-    onEvent: (e: WatchEvent<V1ConfigMap>) => void,
+    onEvent: (e: WatchEvent<Wire<V1ConfigMap>>) => void,
     signal: AbortSignal,
   ): Promise<void> {
     this.watches.push(options);
@@ -62,7 +63,7 @@ describe('Reflector with a scripted ListerWatcher', { timeout: 30_000 }, () => {
       ],
       [],
     );
-    const inf = new Informer<V1ConfigMap>({ listerWatcher: lw, pageSize: 1 });
+    const inf = new Informer<Wire<V1ConfigMap>>({ listerWatcher: lw, pageSize: 1 });
     inf.start();
     await inf.waitForSync();
     expect(lw.lists.map((l) => l.continue)).toEqual([undefined, 'c1', undefined, 'c2']);
@@ -93,7 +94,7 @@ describe('Reflector with a scripted ListerWatcher', { timeout: 30_000 }, () => {
     );
     const deleted: string[] = [];
     const updated: string[] = [];
-    const inf = new Informer<V1ConfigMap>({ listerWatcher: lw, backoff: { initialMs: 1, maxMs: 2 } });
+    const inf = new Informer<Wire<V1ConfigMap>>({ listerWatcher: lw, backoff: { initialMs: 1, maxMs: 2 } });
     inf.onDelete((o) => deleted.push(o.metadata?.name ?? ''));
     inf.onUpdate((_o, n) => updated.push(`${n.metadata?.name}@${n.metadata?.resourceVersion}`));
     inf.start();
@@ -109,7 +110,7 @@ describe('Reflector with a scripted ListerWatcher', { timeout: 30_000 }, () => {
 
   it('waits at least Retry-After on 429 and backs off exponentially on errors', async () => {
     const started: number[] = [];
-    const lw: ListerWatcher<V1ConfigMap> = {
+    const lw: ListerWatcher<Wire<V1ConfigMap>> = {
       async list() {
         started.push(Date.now());
         if (started.length === 1) throw new ApiStatusError(429, 'TooManyRequests', 'slow down', 0.2);
@@ -122,7 +123,7 @@ describe('Reflector with a scripted ListerWatcher', { timeout: 30_000 }, () => {
           signal.addEventListener('abort', () => resolve());
         }),
     };
-    const inf = new Informer<V1ConfigMap>({
+    const inf = new Informer<Wire<V1ConfigMap>>({
       listerWatcher: lw,
       backoff: { initialMs: 20, maxMs: 1000, jitter: 0 },
     });

@@ -1,7 +1,7 @@
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Informer, InformerStoppedError, WatchInactivityError } from '../src/index';
+import { Informer, InformerStoppedError, WatchInactivityError, type Wire } from '../src/index';
 import { eventually, podBody, serverState } from './helpers';
 
 const fastBackoff = { initialMs: 5, maxMs: 50 };
@@ -10,9 +10,9 @@ describe('Informer against the in-process API server', { timeout: 30_000 }, () =
   let server: ApiServer;
   const informers: Informer<never>[] = [];
   async function start(
-    opts: Partial<ConstructorParameters<typeof Informer<V1Pod>>[0]> = {},
-  ): Promise<Informer<V1Pod>> {
-    const inf = new Informer<V1Pod>({
+    opts: Partial<ConstructorParameters<typeof Informer<Wire<V1Pod>>>[0]> = {},
+  ): Promise<Informer<Wire<V1Pod>>> {
+    const inf = new Informer<Wire<V1Pod>>({
       kubeConfig: server.kubeConfig(),
       resource: { apiVersion: 'v1', plural: 'pods' },
       backoff: fastBackoff,
@@ -139,7 +139,7 @@ describe('Informer against the in-process API server', { timeout: 30_000 }, () =
     const kubeConfig = server.kubeConfig();
     await server.close();
     const errors: unknown[] = [];
-    const inf = new Informer<V1Pod>({
+    const inf = new Informer<Wire<V1Pod>>({
       kubeConfig,
       resource: { apiVersion: 'v1', plural: 'pods' },
       backoff: fastBackoff,
@@ -156,7 +156,7 @@ describe('Informer against the in-process API server', { timeout: 30_000 }, () =
   it('delivers typed updates and a delta view for services', async () => {
     server = await startApiServer();
     const svcs = server.resource('v1', 'services');
-    const inf = new Informer<V1Service>({
+    const inf = new Informer<Wire<V1Service>>({
       kubeConfig: server.kubeConfig(),
       resource: { apiVersion: 'v1', plural: 'services' },
       backoff: fastBackoff,

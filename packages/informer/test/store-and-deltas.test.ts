@@ -1,8 +1,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { DeltaTracker, IndexedStore, InvalidOptionError } from '../src/index';
+import { DeltaTracker, IndexedStore, InvalidOptionError, type Wire } from '../src/index';
 
-function pod(name: string, rv: string, node: string): V1Pod {
+function pod(name: string, rv: string, node: string): Wire<V1Pod> {
   return {
     metadata: { name, namespace: 'ns', resourceVersion: rv },
     spec: { nodeName: node, containers: [] },
@@ -10,10 +10,10 @@ function pod(name: string, rv: string, node: string): V1Pod {
 }
 
 describe('IndexedStore', () => {
-  const byNode = (p: V1Pod) => (p.spec?.nodeName ? [p.spec.nodeName] : []);
+  const byNode = (p: Wire<V1Pod>) => (p.spec?.nodeName ? [p.spec.nodeName] : []);
 
   it('keeps indexes in step with updates and deletes', () => {
-    const s = new IndexedStore<V1Pod>({ byNode });
+    const s = new IndexedStore<Wire<V1Pod>>({ byNode });
     s.upsert(pod('a', '1', 'n1'));
     s.upsert(pod('b', '2', 'n1'));
     expect(
@@ -31,14 +31,14 @@ describe('IndexedStore', () => {
   });
 
   it('ignores a write with the resourceVersion it already holds', () => {
-    const s = new IndexedStore<V1Pod>();
+    const s = new IndexedStore<Wire<V1Pod>>();
     expect(s.upsert(pod('a', '1', 'n1'))?.type).toBe('add');
     expect(s.upsert(pod('a', '1', 'n1'))).toBeUndefined();
     expect(s.upsert(pod('a', '2', 'n1'))?.type).toBe('update');
   });
 
   it('replace() reports deletes for objects missing from a relist', () => {
-    const s = new IndexedStore<V1Pod>();
+    const s = new IndexedStore<Wire<V1Pod>>();
     s.upsert(pod('a', '1', 'n1'));
     s.upsert(pod('b', '2', 'n1'));
     const changes = s.replace([pod('b', '2', 'n1'), pod('c', '5', 'n1')]);
@@ -49,7 +49,7 @@ describe('IndexedStore', () => {
 
 describe('DeltaTracker', () => {
   it('collapses changes into one net delta per object', () => {
-    const d = new DeltaTracker<V1Pod>();
+    const d = new DeltaTracker<Wire<V1Pod>>();
     const a1 = pod('a', '1', 'n');
     const a2 = pod('a', '2', 'n');
     const a3 = pod('a', '3', 'n');
@@ -63,7 +63,7 @@ describe('DeltaTracker', () => {
   });
 
   it('drops objects that were added and deleted between syncs', () => {
-    const d = new DeltaTracker<V1Pod>();
+    const d = new DeltaTracker<Wire<V1Pod>>();
     const b = pod('b', '1', 'n');
     d.record({ type: 'add', key: 'ns/b', current: b });
     d.record({ type: 'delete', key: 'ns/b', previous: b });

@@ -9,10 +9,11 @@ import {
   stripLastAppliedConfiguration,
   stripManagedFields,
   type WatchEvent,
+  type Wire,
 } from '../src/index';
 import { eventually } from './helpers';
 
-const managed: V1ManagedFieldsEntry[] = [
+const managed: Wire<V1ManagedFieldsEntry>[] = [
   {
     manager: 'kubectl',
     operation: 'Update',
@@ -22,16 +23,16 @@ const managed: V1ManagedFieldsEntry[] = [
   },
 ];
 
-const cm = (name: string, rv: string, data: Record<string, string> = {}): V1ConfigMap => ({
+const cm = (name: string, rv: string, data: Record<string, string> = {}): Wire<V1ConfigMap> => ({
   metadata: { name, namespace: 'ns', resourceVersion: rv, managedFields: structuredClone(managed) },
   data,
 });
 
 /** One LIST answer, then the given watch events, then an idle watch until stopped. */
 function scripted(
-  list: ListPage<V1ConfigMap>,
-  events: WatchEvent<V1ConfigMap>[],
-): ListerWatcher<V1ConfigMap> {
+  list: ListPage<Wire<V1ConfigMap>>,
+  events: WatchEvent<Wire<V1ConfigMap>>[],
+): ListerWatcher<Wire<V1ConfigMap>> {
   let watched = false;
   return {
     list: async () => structuredClone(list),
@@ -50,14 +51,14 @@ function scripted(
 
 describe('Informer transform', () => {
   it('strips managedFields by default from listed and watched objects and from handler arguments', async () => {
-    const inf = new Informer<V1ConfigMap>({
+    const inf = new Informer<Wire<V1ConfigMap>>({
       listerWatcher: scripted({ items: [cm('a', '1')], resourceVersion: '1' }, [
         { type: 'ADDED', object: cm('b', '2') },
         { type: 'MODIFIED', object: cm('a', '3', { k: 'v' }) },
         { type: 'DELETED', object: cm('b', '4') },
       ]),
     });
-    const seen: V1ConfigMap[] = [];
+    const seen: Wire<V1ConfigMap>[] = [];
     inf.onAdd((o) => seen.push(o));
     inf.onUpdate((_old, o) => seen.push(o));
     inf.onDelete((o) => seen.push(o));
@@ -70,14 +71,14 @@ describe('Informer transform', () => {
   });
 
   it('applies a custom transform instead, and `(o) => o` keeps objects whole', async () => {
-    const slim = new Informer<V1ConfigMap>({
+    const slim = new Informer<Wire<V1ConfigMap>>({
       listerWatcher: scripted(
         { items: [cm('a', '1', { big: 'x'.repeat(1000), small: 'y' })], resourceVersion: '1' },
         [],
       ),
       transform: (o) => ({ metadata: o.metadata, data: { small: o.data?.small ?? '' } }),
     });
-    const whole = new Informer<V1ConfigMap>({
+    const whole = new Informer<Wire<V1ConfigMap>>({
       listerWatcher: scripted({ items: [cm('a', '1')], resourceVersion: '1' }, []),
       transform: (o) => o,
     });
@@ -115,10 +116,10 @@ describe('stripLastAppliedConfiguration', () => {
 describe('Informer deltas are opt-in', () => {
   it('takeDeltas throws without trackDeltas, and reports net changes with it', async () => {
     const list = { items: [cm('a', '1')], resourceVersion: '1' };
-    const plain = new Informer<V1ConfigMap>({ listerWatcher: scripted(list, []) });
+    const plain = new Informer<Wire<V1ConfigMap>>({ listerWatcher: scripted(list, []) });
     expect(() => plain.takeDeltas()).toThrow(InvalidOptionError);
 
-    const tracked = new Informer<V1ConfigMap>({
+    const tracked = new Informer<Wire<V1ConfigMap>>({
       listerWatcher: scripted(list, [
         { type: 'MODIFIED', object: cm('a', '2') },
         { type: 'ADDED', object: cm('b', '3') },
@@ -128,7 +129,7 @@ describe('Informer deltas are opt-in', () => {
     tracked.start();
     await eventually(() => expect(tracked.stats.events).toBe(2));
     await tracked.stop();
-    const net = (i: Informer<V1ConfigMap>) =>
+    const net = (i: Informer<Wire<V1ConfigMap>>) =>
       i
         .takeDeltas()
         .map((d) => [d.key, d.previous?.metadata?.resourceVersion, d.current?.metadata?.resourceVersion]);

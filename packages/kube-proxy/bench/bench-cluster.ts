@@ -1,4 +1,5 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 
 // The cluster every kube-proxy benchmark syncs, in the perf notes' shape: Service i is a
 // ClusterIP (10.96.x.y) with one TCP port and one EndpointSlice of `endpoints` ready endpoints
@@ -8,7 +9,7 @@ export const dotted = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>>
 
 export const clusterIP = (i: number): string => dotted((10 << 24) + (96 << 16) + i);
 
-export function benchService(i: number): V1Service {
+export function benchService(i: number): Wire<V1Service> {
   return {
     metadata: { name: `svc-${i}`, namespace: 'bench' },
     spec: {
@@ -24,7 +25,7 @@ export function benchSlice(
   i: number,
   endpoints: number,
   offset: (endpoint: number) => number = () => 0,
-): V1EndpointSlice {
+): Wire<V1EndpointSlice> {
   const base = (10 << 24) + (128 << 16) + i * 16;
   return {
     metadata: {
@@ -46,7 +47,7 @@ export function benchSlice(
 export function benchCluster(
   n: number,
   endpoints: number,
-): { services: V1Service[]; slices: V1EndpointSlice[] } {
+): { services: Wire<V1Service>[]; slices: Wire<V1EndpointSlice>[] } {
   return {
     services: Array.from({ length: n }, (_, i) => benchService(i)),
     slices: Array.from({ length: n }, (_, i) => benchSlice(i, endpoints)),

@@ -3,12 +3,13 @@
 // { bindOnly, service, slice }. Prints "ready" once synced; exits when stdin closes.
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { IptablesClient } from '@nodeagent/netfilter';
+import type { Wire } from '@nodeagent/primitives';
 import { UserspaceProxier } from '../src/userspace/index';
 
 const { bindOnly, service, slice } = JSON.parse(process.argv[2] ?? '{}') as {
   bindOnly: boolean;
-  service: V1Service;
-  slice: V1EndpointSlice;
+  service: Wire<V1Service>;
+  slice: Wire<V1EndpointSlice>;
 };
 const proxier = new UserspaceProxier({
   family: 'IPv4',

@@ -11,6 +11,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 import { Bench } from 'tinybench';
 
 const REQUEST_BYTES = 1024;
@@ -165,7 +166,7 @@ function ratios(direct: PathResult, other: PathResult) {
   };
 }
 
-function benchService(clusterIP: string, port: number): V1Service {
+function benchService(clusterIP: string, port: number): Wire<V1Service> {
   return {
     metadata: { name: 'echo', namespace: 'bench' },
     spec: {
@@ -177,7 +178,7 @@ function benchService(clusterIP: string, port: number): V1Service {
   };
 }
 
-function benchSlice(ip: string, port: number): V1EndpointSlice {
+function benchSlice(ip: string, port: number): Wire<V1EndpointSlice> {
   return {
     metadata: { name: 'echo-1', namespace: 'bench', labels: { 'kubernetes.io/service-name': 'echo' } },
     addressType: 'IPv4',
@@ -192,8 +193,8 @@ const PROXY_PROCESS = fileURLToPath(new URL('./userspace-proxy-process.ts', impo
 /** Starts the proxier in a child process (in this process's namespace); resolves once it synced. */
 async function startProxyProcess(
   bindOnly: boolean,
-  svc: V1Service,
-  slice: V1EndpointSlice,
+  svc: Wire<V1Service>,
+  slice: Wire<V1EndpointSlice>,
 ): Promise<() => Promise<void>> {
   const child = spawn(
     process.execPath,

@@ -1,12 +1,13 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 
 /** Builders for the objects tests feed the proxier; defaults are a plain TCP ClusterIP Service. */
 export function service(
   name: string,
-  spec: Partial<NonNullable<V1Service['spec']>> = {},
-  status: V1Service['status'] = undefined,
+  spec: Partial<NonNullable<Wire<V1Service>['spec']>> = {},
+  status: Wire<V1Service>['status'] = undefined,
   namespace = 'default',
-): V1Service {
+): Wire<V1Service> {
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -42,7 +43,7 @@ export function slice(
     addressType?: string;
     annotations?: Record<string, string>;
   } = {},
-): V1EndpointSlice {
+): Wire<V1EndpointSlice> {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',

@@ -1,4 +1,5 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProxyState, snapshotFromObjects } from '../src/index';
@@ -170,7 +171,7 @@ describe('IptablesRuleCache', () => {
     fc.assert(
       fc.property(fc.array(stepArb, { minLength: 1, maxLength: 6 }), (steps) => {
         const h = harness();
-        const current = new Map<number, { svc: V1Service; slice: V1EndpointSlice }>();
+        const current = new Map<number, { svc: Wire<V1Service>; slice: Wire<V1EndpointSlice> }>();
         steps.forEach((step, k) => {
           step.specs.forEach((s, i) => {
             const prev = current.get(i);

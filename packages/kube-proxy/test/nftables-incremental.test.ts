@@ -2,6 +2,7 @@ import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { NftRuleset } from '@nodeagent/netfilter';
 import { renderScript } from '@nodeagent/netfilter/nftables';
 import { FakeNftables } from '@nodeagent/netfilter/testing';
+import type { Wire } from '@nodeagent/primitives';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { snapshotFromObjects } from '../src/index';
@@ -13,7 +14,7 @@ type Spec = { eps: number[]; affinity: boolean; nodePort: boolean; local: boolea
 
 const options = { localDetector: nftLocalDetector({ cidr: '10.244.0.0/16', ipv6: false }) };
 
-function objects(spec: Spec): { services: V1Service[]; slices: V1EndpointSlice[] } {
+function objects(spec: Spec): { services: Wire<V1Service>[]; slices: Wire<V1EndpointSlice>[] } {
   const services = spec.map((s, i) =>
     service(`s${i}`, {
       type: s.nodePort ? 'NodePort' : 'ClusterIP',

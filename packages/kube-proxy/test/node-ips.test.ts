@@ -1,9 +1,13 @@
 import type { V1Node } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import { detectNodeIPs, waitForNodeIPs, waitForPodCIDRs } from '../src/index';
 import { nodeHostIPs, PodCIDRTimeoutError } from '../src/runtime/index';
 
-const node = (addresses: { type: string; address: string }[], spec: V1Node['spec'] = {}): V1Node => ({
+const node = (
+  addresses: { type: string; address: string }[],
+  spec: Wire<V1Node>['spec'] = {},
+): Wire<V1Node> => ({
   metadata: { name: 'n1' },
   spec,
   status: { addresses },
@@ -55,7 +59,7 @@ describe('detectNodeIPs', () => {
 
 describe('waitForNodeIPs', () => {
   it('retries with the backoff until the Node has addresses', async () => {
-    const answers: (V1Node | undefined | Error)[] = [
+    const answers: (Wire<V1Node> | undefined | Error)[] = [
       undefined,
       new Error('connection refused'),
       node([]),

@@ -20,7 +20,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { createCriClient } from '@nodeagent/cri-client';
 import { coreV1Requests, Informer } from '@nodeagent/informer';
 import { startApiServer } from '@nodeagent/testing';
@@ -187,12 +186,11 @@ async function podStartOnContainerd(): Promise<void> {
   // The watcher: when each pod is first seen Running (every container running) in the API.
   const runningSeen = new Map<string, number>();
   const readySeen = new Map<string, number>();
-  const watcher = new Informer<KubernetesObject>({
+  const watcher = new Informer<Pod>({
     kubeConfig: api.kubeConfig(),
     resource: { apiVersion: 'v1', plural: 'pods' },
   });
-  const observe = (object: KubernetesObject) => {
-    const pod = object as unknown as Pod;
+  const observe = (pod: Pod) => {
     const name = pod.metadata.name ?? '';
     if (!runningSeen.has(name) && isRunning(pod)) runningSeen.set(name, performance.now());
     if (!readySeen.has(name) && isReady(pod)) readySeen.set(name, performance.now());

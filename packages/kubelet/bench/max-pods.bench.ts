@@ -28,7 +28,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { createCriClient } from '@nodeagent/cri-client';
 import { coreV1Requests, Informer } from '@nodeagent/informer';
 import { startApiServer } from '@nodeagent/testing';
@@ -153,12 +152,11 @@ async function maxPods(): Promise<Record<string, unknown>> {
   const runningSeen = new Map<string, number>();
   const readySeen = new Map<string, number>();
   const present = new Set<string>();
-  const watcher = new Informer<KubernetesObject>({
+  const watcher = new Informer<Pod>({
     kubeConfig: api.kubeConfig(),
     resource: { apiVersion: 'v1', plural: 'pods' },
   });
-  const observe = (object: KubernetesObject) => {
-    const pod = object as unknown as Pod;
+  const observe = (pod: Pod) => {
     const name = pod.metadata.name ?? '';
     present.add(name);
     if (!runningSeen.has(name) && isRunning(pod)) runningSeen.set(name, performance.now());

@@ -1,5 +1,6 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { isApplyError } from '@nodeagent/netfilter';
+import type { Wire } from '@nodeagent/primitives';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import { KUBE_PROXY_NFACCT_COUNTERS, type NfacctClient } from '../runtime/nfacct';
 import { registerNfacctMetrics } from '../runtime/nfacct-metrics';
@@ -129,7 +130,7 @@ export class IptablesProxier extends ProxierBase {
   }
 
   /** Our own Node: a label change can change topology decisions for every Service. */
-  override onNode(node: V1Node): void {
+  override onNode(node: Wire<V1Node>): void {
     if (this.state.setNodeLabels(node.metadata?.labels ?? {})) {
       this.needFullSync = true;
       this.changed(true);

@@ -1,4 +1,5 @@
 import type { V1EndpointSlice } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 import { compareStrings } from './compare-strings';
 import { type IPFamily, ipFamilyOf, joinHostPort } from './ip-family';
 import { servicePortKey } from './service-port';
@@ -32,7 +33,7 @@ export interface EndpointInfo {
 const NO_HINTS: readonly string[] = Object.freeze([]);
 
 /** Owning "ns/name" of a slice, or undefined for slices not managed for a Service. */
-export function serviceOfSlice(slice: V1EndpointSlice): string | undefined {
+export function serviceOfSlice(slice: Wire<V1EndpointSlice>): string | undefined {
   const svc = slice.metadata?.labels?.[LABEL_SERVICE_NAME];
   if (!svc) return undefined;
   return `${slice.metadata?.namespace ?? 'default'}/${svc}`;
@@ -44,7 +45,7 @@ export function serviceOfSlice(slice: V1EndpointSlice): string | undefined {
  * terminating nil → false.
  */
 export function endpointsFromSlice(
-  slice: V1EndpointSlice,
+  slice: Wire<V1EndpointSlice>,
   family: IPFamily,
   nodeName: string,
 ): Map<string, EndpointInfo[]> {
@@ -93,7 +94,7 @@ export function endpointsFromSlice(
  * slices (during slice churn) appears once; slices are visited in name order for determinism.
  */
 export function endpointsFromSlices(
-  slices: Iterable<V1EndpointSlice>,
+  slices: Iterable<Wire<V1EndpointSlice>>,
   family: IPFamily,
   nodeName: string,
 ): Map<string, readonly EndpointInfo[]> {
@@ -118,7 +119,7 @@ export function endpointsFromSlices(
 }
 
 /** Milliseconds since epoch of the slice's last-change-trigger-time annotation, if present and valid. */
-export function lastChangeTriggerTime(slice: V1EndpointSlice): number | undefined {
+export function lastChangeTriggerTime(slice: Wire<V1EndpointSlice>): number | undefined {
   const raw = slice.metadata?.annotations?.[ANNOTATION_LAST_CHANGE_TRIGGER_TIME];
   if (!raw) return undefined;
   const t = Date.parse(raw);

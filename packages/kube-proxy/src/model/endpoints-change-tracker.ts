@@ -1,4 +1,5 @@
 import type { V1EndpointSlice } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 import { type EndpointInfo, endpointsFromSlices, lastChangeTriggerTime, serviceOfSlice } from './endpoint';
 import type { IPFamily } from './ip-family';
 import { OverlayMap } from './overlay-map';
@@ -77,9 +78,9 @@ function endpointMapsEqual(
  */
 export class EndpointsChangeTracker {
   /** Slices as of the last checkout, per Service then slice name. */
-  private readonly applied = new Map<string, Map<string, V1EndpointSlice>>();
+  private readonly applied = new Map<string, Map<string, Wire<V1EndpointSlice>>>();
   /** Slice updates since the last checkout (null = deleted). */
-  private pending = new Map<string, Map<string, V1EndpointSlice | null>>();
+  private pending = new Map<string, Map<string, Wire<V1EndpointSlice> | null>>();
   private triggerTimes = new Map<string, number[]>();
 
   constructor(
@@ -89,7 +90,7 @@ export class EndpointsChangeTracker {
   ) {}
 
   /** Records a slice add/update (removed=false) or delete (removed=true). Returns true if changes are pending. */
-  endpointSliceUpdate(slice: V1EndpointSlice, removed: boolean): boolean {
+  endpointSliceUpdate(slice: Wire<V1EndpointSlice>, removed: boolean): boolean {
     const svc = serviceOfSlice(slice);
     if (!svc || slice.addressType !== this.family) return this.pending.size > 0;
     const name = slice.metadata?.name ?? '';
@@ -118,7 +119,7 @@ export class EndpointsChangeTracker {
     const changes = new Map<string, EndpointsChange>();
     const lastChangeTriggerTimes = new Map<string, number[]>();
     for (const [svc, updates] of this.pending) {
-      const before = this.applied.get(svc) ?? new Map<string, V1EndpointSlice>();
+      const before = this.applied.get(svc) ?? new Map<string, Wire<V1EndpointSlice>>();
       const after = new Map(before);
       for (const [name, slice] of updates) {
         if (slice === null) after.delete(name);

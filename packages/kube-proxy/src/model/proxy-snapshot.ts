@@ -1,4 +1,5 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 import { compareStrings } from './compare-strings';
 import type { EndpointInfo } from './endpoint';
 import { applyEndpointsChanges, EndpointsChangeTracker } from './endpoints-change-tracker';
@@ -48,12 +49,12 @@ export class ProxyState {
   }
 
   /** Feeds one Service event (previous undefined = add, current undefined = delete); true if a change is pending. */
-  onService(previous: V1Service | undefined, current: V1Service | undefined): boolean {
+  onService(previous: Wire<V1Service> | undefined, current: Wire<V1Service> | undefined): boolean {
     return this.serviceChanges.update(previous, current);
   }
 
   /** Feeds one EndpointSlice add/update (removed=false) or delete; true if a change is pending. */
-  onEndpointSlice(slice: V1EndpointSlice, removed: boolean): boolean {
+  onEndpointSlice(slice: Wire<V1EndpointSlice>, removed: boolean): boolean {
     return this.endpointsChanges.endpointSliceUpdate(slice, removed);
   }
 
@@ -109,8 +110,8 @@ export function snapshotFromObjects(opts: {
   family: IPFamily;
   nodeName: string;
   nodeLabels?: Readonly<Record<string, string>>;
-  services: Iterable<V1Service>;
-  endpointSlices: Iterable<V1EndpointSlice>;
+  services: Iterable<Wire<V1Service>>;
+  endpointSlices: Iterable<Wire<V1EndpointSlice>>;
 }): ProxySnapshot {
   const state = new ProxyState(opts.family, opts.nodeName);
   for (const s of opts.services) state.onService(undefined, s);

@@ -1,4 +1,5 @@
 import type { V1Service } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 import type { IPFamily } from './ip-family';
 import { type ServicePort, servicePortsEqual, servicePortsFromService } from './service-port';
 
@@ -18,7 +19,7 @@ export interface ServiceMapUpdate {
   readonly deletedUDPClusterIPs: ReadonlySet<string>;
 }
 
-function serviceKey(svc: V1Service): string {
+function serviceKey(svc: Wire<V1Service>): string {
   return `${svc.metadata?.namespace ?? 'default'}/${svc.metadata?.name ?? ''}`;
 }
 
@@ -44,7 +45,7 @@ export class ServiceChangeTracker {
   constructor(readonly family: IPFamily) {}
 
   /** Records an event (previous undefined = add, current undefined = delete). Returns true if changes are pending. */
-  update(previous: V1Service | undefined, current: V1Service | undefined): boolean {
+  update(previous: Wire<V1Service> | undefined, current: Wire<V1Service> | undefined): boolean {
     const svc = current ?? previous;
     if (!svc) return this.pending.size > 0;
     const key = serviceKey(svc);

@@ -1,4 +1,5 @@
 import type { V1Service } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 import { type IPFamily, ipFamilyOf } from './ip-family';
 
 /** A Service port's protocol, as in ServicePort.protocol. */
@@ -62,12 +63,12 @@ export function usesLocalEndpoints(sp: ServicePort): boolean {
 }
 
 /** ExternalName and headless Services get no rules. */
-export function shouldSkipService(svc: V1Service): boolean {
+export function shouldSkipService(svc: Wire<V1Service>): boolean {
   const ip = svc.spec?.clusterIP ?? '';
   return svc.spec?.type === 'ExternalName' || ip === '' || ip === 'None';
 }
 
-function serviceExternallyAccessible(svc: V1Service): boolean {
+function serviceExternallyAccessible(svc: Wire<V1Service>): boolean {
   const t = svc.spec?.type ?? 'ClusterIP';
   return (
     t === 'LoadBalancer' ||
@@ -76,7 +77,7 @@ function serviceExternallyAccessible(svc: V1Service): boolean {
   );
 }
 
-function clusterIPForFamily(svc: V1Service, family: IPFamily): string {
+function clusterIPForFamily(svc: Wire<V1Service>, family: IPFamily): string {
   const ips = svc.spec?.clusterIPs?.length ? svc.spec.clusterIPs : [svc.spec?.clusterIP ?? ''];
   return ips.find((ip) => ipFamilyOf(ip) === family) ?? '';
 }
@@ -86,7 +87,7 @@ function clusterIPForFamily(svc: V1Service, family: IPFamily): string {
  * Empty when the Service is skipped or has no cluster IP of this family.
  */
 export function servicePortsFromService(
-  svc: V1Service | undefined,
+  svc: Wire<V1Service> | undefined,
   family: IPFamily,
 ): Map<string, ServicePort> {
   const out = new Map<string, ServicePort>();

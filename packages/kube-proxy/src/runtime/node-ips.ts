@@ -1,4 +1,5 @@
 import type { V1Node } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 import { KubeProxyError } from '../errors';
 import { type IPFamily, ipFamilyOf } from '../model/ip-family';
 
@@ -7,7 +8,7 @@ import { type IPFamily, ipFamilyOf } from '../model/ip-family';
  * ExternalIP; the first is the primary, followed by the first address of the other family, if any.
  * Empty when the Node reports no usable address.
  */
-export function nodeHostIPs(node: V1Node): string[] {
+export function nodeHostIPs(node: Wire<V1Node>): string[] {
   const addresses = node.status?.addresses ?? [];
   const ordered = [
     ...addresses.filter((a) => a.type === 'InternalIP'),
@@ -63,7 +64,7 @@ export const NODE_IPS_BACKOFF_MS: readonly number[] = [1000, 2000, 4000, 8000, 1
 /** Options of waitForNodeIPs. */
 export interface WaitForNodeIPsOptions {
   /** Reads the Node; undefined when it does not exist (yet). Errors count as a failed try. */
-  getNode: () => Promise<V1Node | undefined>;
+  getNode: () => Promise<Wire<V1Node> | undefined>;
   /** Pauses between tries; the number of tries is one more than its length. */
   backoffMs?: readonly number[];
   /** Waits `ms` milliseconds (default: a timer); tests inject one that resolves at once. */
@@ -105,7 +106,7 @@ export const POD_CIDR_TIMEOUT_MS = 5 * 60_000;
 /** Options of waitForPodCIDRs. */
 export interface WaitForPodCIDRsOptions {
   /** Reads the Node; undefined when it does not exist (yet). Errors count as a failed poll. */
-  getNode: () => Promise<V1Node | undefined>;
+  getNode: () => Promise<Wire<V1Node> | undefined>;
   /** How long to wait before PodCIDRTimeoutError (default POD_CIDR_TIMEOUT_MS, 5 minutes). */
   timeoutMs?: number;
   /** Pause between reads in ms (default 1000). */

@@ -1,5 +1,5 @@
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
-import { type Clock, systemClock } from '@nodeagent/primitives';
+import { type Clock, systemClock, type Wire } from '@nodeagent/primitives';
 import type { IPFamily } from '../model/ip-family';
 import { type ProxySnapshot, ProxyState } from '../model/proxy-snapshot';
 import { BoundedFrequencyRunner } from '../runtime/bounded-frequency-runner';
@@ -95,15 +95,15 @@ export abstract class ProxierBase implements ProxyHandler {
   // --- event handlers (wire informers here) ---
 
   /** Records the Service; a sync follows if that changed anything. */
-  onServiceAdd(svc: V1Service): void {
+  onServiceAdd(svc: Wire<V1Service>): void {
     this.changed(this.state.onService(undefined, svc));
   }
   /** Records the change; a sync follows if that changed anything. */
-  onServiceUpdate(oldSvc: V1Service, svc: V1Service): void {
+  onServiceUpdate(oldSvc: Wire<V1Service>, svc: Wire<V1Service>): void {
     this.changed(this.state.onService(oldSvc, svc));
   }
   /** Records the deletion; a sync follows if that changed anything. */
-  onServiceDelete(svc: V1Service): void {
+  onServiceDelete(svc: Wire<V1Service>): void {
     this.changed(this.state.onService(svc, undefined));
   }
   /** Marks Services synced; syncs if EndpointSlices are too. */
@@ -112,15 +112,15 @@ export abstract class ProxierBase implements ProxyHandler {
     this.runIfInitialized();
   }
   /** Records the EndpointSlice; a sync follows if that changed anything. */
-  onEndpointSliceAdd(slice: V1EndpointSlice): void {
+  onEndpointSliceAdd(slice: Wire<V1EndpointSlice>): void {
     this.changed(this.state.onEndpointSlice(slice, false));
   }
   /** Records the change; a sync follows if that changed anything. */
-  onEndpointSliceUpdate(_old: V1EndpointSlice, slice: V1EndpointSlice): void {
+  onEndpointSliceUpdate(_old: Wire<V1EndpointSlice>, slice: Wire<V1EndpointSlice>): void {
     this.changed(this.state.onEndpointSlice(slice, false));
   }
   /** Records the deletion; a sync follows if that changed anything. */
-  onEndpointSliceDelete(slice: V1EndpointSlice): void {
+  onEndpointSliceDelete(slice: Wire<V1EndpointSlice>): void {
     this.changed(this.state.onEndpointSlice(slice, true));
   }
   /** Marks EndpointSlices synced; syncs if Services are too. */
@@ -129,7 +129,7 @@ export abstract class ProxierBase implements ProxyHandler {
     this.runIfInitialized();
   }
   /** Takes the Node's labels (topology) into account; a sync follows if they changed. */
-  onNode(node: V1Node): void {
+  onNode(node: Wire<V1Node>): void {
     this.changed(this.state.setNodeLabels(node.metadata?.labels ?? {}));
   }
 

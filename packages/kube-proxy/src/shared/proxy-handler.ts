@@ -1,25 +1,26 @@
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 
 /** What the informer wiring calls on a proxier; every mode (and a dual-stack pair) implements it. */
 export interface ProxyHandler {
   /** A Service appeared. */
-  onServiceAdd(svc: V1Service): void;
+  onServiceAdd(svc: Wire<V1Service>): void;
   /** A Service changed. */
-  onServiceUpdate(oldSvc: V1Service, svc: V1Service): void;
+  onServiceUpdate(oldSvc: Wire<V1Service>, svc: Wire<V1Service>): void;
   /** A Service went away. */
-  onServiceDelete(svc: V1Service): void;
+  onServiceDelete(svc: Wire<V1Service>): void;
   /** The first full list of Services has been delivered. */
   onServicesSynced(): void;
   /** An EndpointSlice appeared. */
-  onEndpointSliceAdd(slice: V1EndpointSlice): void;
+  onEndpointSliceAdd(slice: Wire<V1EndpointSlice>): void;
   /** An EndpointSlice changed. */
-  onEndpointSliceUpdate(oldSlice: V1EndpointSlice, slice: V1EndpointSlice): void;
+  onEndpointSliceUpdate(oldSlice: Wire<V1EndpointSlice>, slice: Wire<V1EndpointSlice>): void;
   /** An EndpointSlice went away. */
-  onEndpointSliceDelete(slice: V1EndpointSlice): void;
+  onEndpointSliceDelete(slice: Wire<V1EndpointSlice>): void;
   /** The first full list of EndpointSlices has been delivered. */
   onEndpointSlicesSynced(): void;
   /** This proxier's own Node, as it is now (labels, podCIDRs, addresses). */
-  onNode(node: V1Node): void;
+  onNode(node: Wire<V1Node>): void;
 }
 
 /** Fans events out to one proxier per IP family (dual-stack). */

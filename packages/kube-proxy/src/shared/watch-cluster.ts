@@ -1,5 +1,6 @@
 import type { KubeConfig, V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { Informer, stripLastAppliedConfiguration, stripManagedFields } from '@nodeagent/informer';
+import type { Wire } from '@nodeagent/primitives';
 import type { ProxyHandler } from './proxy-handler';
 
 /**
@@ -26,11 +27,11 @@ export interface WatchClusterOptions {
 /** The running informers watchCluster started (their caches hold the slimmed objects). */
 export interface ClusterWatch {
   /** Services with the proxy's label selector (no service-proxy-name, not headless). */
-  readonly services: Informer<V1Service>;
+  readonly services: Informer<Wire<V1Service>>;
   /** EndpointSlices with the same label selector. */
-  readonly endpointSlices: Informer<V1EndpointSlice>;
+  readonly endpointSlices: Informer<Wire<V1EndpointSlice>>;
   /** This node's Node object only. */
-  readonly node: Informer<V1Node>;
+  readonly node: Informer<Wire<V1Node>>;
   /** Stops the three informers; resolves once their watches have ended. */
   stop(): Promise<void>;
 }
@@ -41,9 +42,10 @@ export interface ClusterWatch {
  * Objects are rebuilt without the fields rather than `delete`d from, which would switch them
  * to V8's larger dictionary mode.
  */
-const slimService = (svc: V1Service): V1Service => stripLastAppliedConfiguration(stripManagedFields(svc));
+const slimService = (svc: Wire<V1Service>): Wire<V1Service> =>
+  stripLastAppliedConfiguration(stripManagedFields(svc));
 
-function slimEndpointSlice(slice: V1EndpointSlice): V1EndpointSlice {
+function slimEndpointSlice(slice: Wire<V1EndpointSlice>): Wire<V1EndpointSlice> {
   stripLastAppliedConfiguration(stripManagedFields(slice));
   if (slice.metadata?.ownerReferences) {
     const { ownerReferences: _owners, ...metadata } = slice.metadata;
@@ -54,7 +56,7 @@ function slimEndpointSlice(slice: V1EndpointSlice): V1EndpointSlice {
   return slice;
 }
 
-function slimNode(node: V1Node): V1Node {
+function slimNode(node: Wire<V1Node>): Wire<V1Node> {
   stripLastAppliedConfiguration(stripManagedFields(node));
   // The image list can run to tens of kB per node.
   if (node.status?.images) {
@@ -72,7 +74,7 @@ export function watchCluster(opts: WatchClusterOptions): ClusterWatch {
     ...(opts.watchTimeoutSeconds ? { watchTimeoutSeconds: opts.watchTimeoutSeconds } : {}),
   };
   const h = opts.handler;
-  const services = new Informer<V1Service>({
+  const services = new Informer<Wire<V1Service>>({
     ...common,
     resource: { apiVersion: 'v1', plural: 'services' },
     labelSelector: PROXY_LABEL_SELECTOR,
@@ -82,7 +84,7 @@ export function watchCluster(opts: WatchClusterOptions): ClusterWatch {
   services.onUpdate((o, s) => h.onServiceUpdate(o, s));
   services.onDelete((s) => h.onServiceDelete(s));
 
-  const endpointSlices = new Informer<V1EndpointSlice>({
+  const endpointSlices = new Informer<Wire<V1EndpointSlice>>({
     ...common,
     resource: { apiVersion: 'discovery.k8s.io/v1', plural: 'endpointslices' },
     labelSelector: PROXY_LABEL_SELECTOR,
@@ -92,7 +94,7 @@ export function watchCluster(opts: WatchClusterOptions): ClusterWatch {
   endpointSlices.onUpdate((o, s) => h.onEndpointSliceUpdate(o, s));
   endpointSlices.onDelete((s) => h.onEndpointSliceDelete(s));
 
-  const node = new Informer<V1Node>({
+  const node = new Informer<Wire<V1Node>>({
     ...common,
     resource: { apiVersion: 'v1', plural: 'nodes' },
     fieldSelector: `metadata.name=${opts.nodeName}`,

@@ -1,4 +1,5 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { guestSpeedFactor } from '../../../../tools/vm/speed';
 import { type ClusterWatch, multiFamilyHandler, type ProxyHandler, watchCluster } from '../../src/index';
@@ -20,9 +21,9 @@ export interface ProxyCluster {
   api: ApiServer;
   watch: ClusterWatch;
   /** Creates or replaces a Service in namespace `default`. */
-  putService(svc: V1Service): void;
+  putService(svc: Wire<V1Service>): void;
   /** Creates or replaces an EndpointSlice in namespace `default`. */
-  putSlice(slice: V1EndpointSlice): void;
+  putSlice(slice: Wire<V1EndpointSlice>): void;
 }
 
 /**
@@ -66,7 +67,12 @@ export async function stopProxyCluster(parts: {
 }
 
 /** Creates the object in namespace `default`, or replaces it at its current resourceVersion. */
-function put(api: ApiServer, apiVersion: string, plural: string, obj: V1Service | V1EndpointSlice): void {
+function put(
+  api: ApiServer,
+  apiVersion: string,
+  plural: string,
+  obj: Wire<V1Service> | Wire<V1EndpointSlice>,
+): void {
   const rt = api.resource(apiVersion, plural);
   const name = obj.metadata!.name!;
   const existing = api.registry.find(rt, 'default', name);

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 
 /**
  * A /24 inside 127.0.0.0/8 picked per run (every 127.x address is local on Linux), so
@@ -210,8 +211,8 @@ export function service(
   name: string,
   clusterIP: string,
   ports: { name: string; port: number; protocol?: string }[],
-  spec: Partial<NonNullable<V1Service['spec']>> = {},
-): V1Service {
+  spec: Partial<NonNullable<Wire<V1Service>['spec']>> = {},
+): Wire<V1Service> {
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -231,7 +232,7 @@ export function endpointSlice(
   ips: string[],
   ports: { name: string; port: number; protocol?: string }[],
   name = `${svc}-1`,
-): V1EndpointSlice {
+): Wire<V1EndpointSlice> {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',

@@ -1,4 +1,4 @@
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Informer } from '@nodeagent/informer';
 import type { Pod } from '../api/pod-types';
 import { configMirrorAnnotation } from '../cri/labels';
@@ -23,7 +23,8 @@ export function isMirrorPod(pod: Pod): boolean {
  * additions, updates (including deletionTimestamp) and removals to the kubelet.
  */
 export class ApiPodSource {
-  readonly informer: Informer<KubernetesObject>;
+  /** Holds the pods as the watch delivers them: JSON, whose times are strings, as Pod declares them. */
+  readonly informer: Informer<Pod>;
 
   constructor(
     kubeConfig: KubeConfig,
@@ -31,22 +32,20 @@ export class ApiPodSource {
     handlers: ApiPodSourceHandlers,
     onError?: (error: unknown) => void,
   ) {
-    this.informer = new Informer({
+    this.informer = new Informer<Pod>({
       kubeConfig,
       resource: { apiVersion: 'v1', plural: 'pods' },
       fieldSelector: `spec.nodeName=${nodeName}`,
       onError,
     });
-    // The wire objects are plain JSON: times are strings, as Pod declares them.
-    const asPod = (object: KubernetesObject) => object as unknown as Pod;
-    this.informer.onAdd((object) => {
-      if (!isMirrorPod(asPod(object))) handlers.add(asPod(object));
+    this.informer.onAdd((pod) => {
+      if (!isMirrorPod(pod)) handlers.add(pod);
     });
-    this.informer.onUpdate((_old, object) => {
-      if (!isMirrorPod(asPod(object))) handlers.update(asPod(object));
+    this.informer.onUpdate((_old, pod) => {
+      if (!isMirrorPod(pod)) handlers.update(pod);
     });
-    this.informer.onDelete((object) => {
-      if (!isMirrorPod(asPod(object))) handlers.remove(asPod(object));
+    this.informer.onDelete((pod) => {
+      if (!isMirrorPod(pod)) handlers.remove(pod);
     });
   }
 

@@ -1,9 +1,9 @@
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { Informer } from '@nodeagent/informer';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Informer, type InformerObject } from '@nodeagent/informer';
 import type { ServiceLink, ServiceLister } from '../env/service-env';
 
 /** A Service as the lister's informer holds it: wire JSON keeping only what service links read. */
-export interface WireService extends KubernetesObject {
+export interface WireService extends InformerObject {
   /** The cluster IP and ports, the only spec fields the `<SVC>_SERVICE_*` variables need. */
   spec?: { clusterIP?: string; ports?: { name?: string; port: number; protocol?: string }[] };
 }

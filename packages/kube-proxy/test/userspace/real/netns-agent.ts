@@ -8,14 +8,15 @@
 
 import { createInterface } from 'node:readline';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import type { Wire } from '@nodeagent/primitives';
 import { portalIptablesFor } from '../../../src/userspace/portal-iptables';
 import { UserspaceProxier } from '../../../src/userspace/userspace-proxier';
 import { TcpClient, tcpBackend, udpBackend, udpRequest, whoAnswers } from '../loopback-helpers';
 
 type Command =
   | { op: 'tcp-backend' | 'udp-backend'; name: string; host: string; port: number }
-  | { op: 'proxier-start'; services: V1Service[]; slices: V1EndpointSlice[] }
-  | { op: 'slice-update'; old: V1EndpointSlice; slice: V1EndpointSlice }
+  | { op: 'proxier-start'; services: Wire<V1Service>[]; slices: Wire<V1EndpointSlice>[] }
+  | { op: 'slice-update'; old: Wire<V1EndpointSlice>; slice: Wire<V1EndpointSlice> }
   | { op: 'who'; host: string; port: number; localAddress?: string }
   | { op: 'tcp-open'; host: string; port: number }
   | { op: 'tcp-request'; conn: number; text: string }
