@@ -463,6 +463,8 @@ export class Kubelet {
     await this.pleg.stop();
     await this.workers.idle();
     await this.statusManager.flush();
+    // Actuated-resource records are written behind the status (PodResizer.report).
+    await this.resizer.store.settled();
   }
 
   /** A pod appeared in a source (upstream HandlePodAdditions). */

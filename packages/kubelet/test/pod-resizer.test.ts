@@ -71,8 +71,9 @@ const status = (): PodStatus => ({
   ],
 });
 
-function resizer(withCgroups = true): PodResizer {
-  return new PodResizer({
+function resizer(withCgroups = true, onError?: (pod: Pod, error: unknown) => void): PodResizer {
+  const made1 = new PodResizer({
+    onError,
     rootDir: join(dir, 'root'),
     cgroups: withCgroups ? cgroups : undefined,
     updateContainerResources: async (id, resources) => {
@@ -96,6 +97,8 @@ function resizer(withCgroups = true): PodResizer {
     isStaticPod: () => false,
     resync: (uid) => resyncs.push(uid),
   });
+  made.push(made1);
+  return made1;
 }
 
 beforeEach(async () => {
@@ -112,7 +115,12 @@ beforeEach(async () => {
   resyncs = [];
   active = [];
 });
+let made: PodResizer[] = [];
+
 afterEach(async () => {
+  // Records are written behind the status: let them land before the directory goes.
+  for (const r of made) await r.store.settled();
+  made = [];
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -287,6 +295,36 @@ describe('PodResizer on a fake runtime and a cgroup tree in a temporary director
     const now = await r.allocate(bigger);
     expect(now.spec.containers[0]!.resources?.requests?.cpu).toBe('1900m');
     expect(r.conditions.pending('b')).toBeUndefined();
+  });
+
+  it("a started container's actuated record does not hold the status back: report resolves before the checkpoint is written, which lands after", async () => {
+    const r = resizer();
+    await r.start();
+    const p = pod('rs-new', 'n', { requests: { cpu: '50m' }, limits: { cpu: '100m' } });
+    const file = join(dir, 'root', 'actuated_pods_state');
+    await r.report(p, p, running('n', 'c1'), status());
+    // Recorded at once, in memory; the file write is still under way (fs work needs the event loop).
+    expect(r.store.actuatedResources('n', 'c')?.containerId).toBe('c1');
+    await expect(readFile(file, 'utf8')).rejects.toThrow(/ENOENT/);
+    await r.store.settled();
+    expect(await readFile(file, 'utf8')).toContain('c/c1');
+  });
+
+  it('a failed actuated-record write is reported through onError, and the status is still reported', async () => {
+    const errors: string[] = [];
+    // The root directory is a file: every checkpoint write fails.
+    await writeFile(join(dir, 'root'), 'not a directory');
+    const r = resizer(true, (_pod, error) => errors.push(String(error)));
+    const p = pod('rs-ro', 'w', { requests: { cpu: '50m' }, limits: { cpu: '100m' } });
+    const s = status();
+    await r.report(p, p, running('w', 'c1'), s);
+    expect(s.containerStatuses?.[0]?.resources).toEqual({
+      requests: { cpu: '50m' },
+      limits: { cpu: '100m' },
+    });
+    await r.store.settled();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/recording the actuated resources: .*(ENOTDIR|EEXIST)/);
   });
 
   it('with cgroupsPerQOS false a resize is refused with a clear condition, never applied', async () => {

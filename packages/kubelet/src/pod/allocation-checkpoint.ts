@@ -97,6 +97,11 @@ export class AllocationCheckpoint {
     await rename(tmp, this.path);
   }
 
+  /** Resolves once every write asked for so far is done (whether it succeeded or not). */
+  settled(): Promise<void> {
+    return this.writing.catch(() => undefined);
+  }
+
   async remove(): Promise<void> {
     await this.writing.catch(() => undefined);
     await rm(this.path, { force: true });

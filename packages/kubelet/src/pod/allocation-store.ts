@@ -155,6 +155,11 @@ export class AllocationStore {
     await this.saveActuated();
   }
 
+  /** Resolves once both checkpoint files hold every record made so far (a kubelet stop waits). */
+  async settled(): Promise<void> {
+    await Promise.all([this.allocatedFile.settled(), this.actuatedFile.settled()]);
+  }
+
   /** Uids with a recorded allocation (for removing orphans after a restart). */
   podUids(): string[] {
     return Object.keys(this.allocated);
