@@ -103,24 +103,14 @@ export class PodVolumeManager {
       } else if (handling === 'attach') {
         unattached.push(volume.name);
       } else {
-        const key = mountKey(uid, volume.name);
-        const now = this.now().getTime();
-        const wait = this.backOff.remainingMs(key, now);
-        if (wait === 0) {
-          try {
-            out.set(volume.name, await this.mountExternal(uid, volume));
-            this.backOff.succeeded(key);
-            unmounted.pop();
-            continue;
-          } catch (error) {
-            this.backOff.failed(key, now);
-            mountFailures.push(
-              `MountVolume.SetUp failed for volume ${JSON.stringify(volume.name)} : ${(error as Error).message}`,
-            );
-          }
+        const attempt = await this.mountWithBackOff(uid, volume);
+        if (attempt.mounted) {
+          out.set(volume.name, attempt.mounted);
+          unmounted.pop();
+          continue;
         }
-        const next = this.backOff.remainingMs(key, now);
-        retryAfterMs = Math.min(retryAfterMs ?? next, next);
+        if (attempt.failure) mountFailures.push(attempt.failure);
+        retryAfterMs = Math.min(retryAfterMs ?? attempt.retryAfterMs, attempt.retryAfterMs);
       }
     }
     if (unmounted.length === 0) return out;
@@ -153,13 +143,38 @@ export class PodVolumeManager {
     }
   }
 
+  /**
+   * Tries a csi or nfs volume unless its mount back-off holds it: the mount, or this try's
+   * FailedMount message (none inside the back-off) and how long until the next try.
+   */
+  private async mountWithBackOff(
+    uid: string,
+    volume: Volume,
+  ): Promise<{ mounted?: MountedVolume; failure?: string; retryAfterMs: number }> {
+    const key = mountKey(uid, volume.name);
+    const now = this.now().getTime();
+    if (this.backOff.remainingMs(key, now) > 0) return { retryAfterMs: this.backOff.remainingMs(key, now) };
+    try {
+      const mounted = await this.mountExternal(uid, volume);
+      this.backOff.succeeded(key);
+      return { mounted, retryAfterMs: 0 };
+    } catch (error) {
+      this.backOff.failed(key, now);
+      return {
+        failure: `MountVolume.SetUp failed for volume ${JSON.stringify(volume.name)} : ${(error as Error).message}`,
+        retryAfterMs: this.backOff.remainingMs(key, now),
+      };
+    }
+  }
+
   /** A csi or nfs volume: what upstream's plugin does on a host without the driver or NFS helper. */
   private async mountExternal(uid: string, volume: Volume): Promise<MountedVolume> {
     if (volume.csi) throw new Error(csiDriverMissingMessage(volume.csi.driver));
     const nfs = volume.nfs!;
     const dir = this.volumeDir(uid, 'nfs', volume.name);
     await mkdir(dir, { recursive: true, mode: 0o750 });
-    await mountNfs(this.nfs, nfs, dir);
+    // Mounted by an earlier sync: upstream's SetUp skips a mount point too.
+    if (!(await this.mounter.isMountPoint(dir))) await mountNfs(this.nfs, nfs, dir);
     return { hostPath: dir, readOnly: nfs.readOnly === true };
   }
 
