@@ -188,9 +188,11 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     // Past spec.activeDeadlineSeconds (as it is now: it may have been updated) the pod fails.
     applyActiveDeadline(current, status, clock.now());
     statuses.setPodStatus(pod, status);
-    // A failed sync is retried after the retry delay, or sooner when a back-off ends first.
+    // A failed sync is retried after the retry delay, or sooner when a back-off (a volume's
+    // mount) ends first; never at once, so a failure that repeats cannot spin.
+    const failedRetryMs = context.retryMs ?? 10_000;
     let retryAfterMs = outcome.error
-      ? Math.min(context.retryMs ?? 10_000, outcome.retryAfterMs ?? Number.POSITIVE_INFINITY)
+      ? Math.min(failedRetryMs, (outcome.retryAfterMs ?? 0) > 0 ? outcome.retryAfterMs! : failedRetryMs)
       : outcome.retryAfterMs;
     // Sync again when the deadline comes (upstream's sync loop asks the deadline handler every second).
     const deadlineMs = activeDeadlineRemainingMs(current, status.startTime, clock.now());
