@@ -73,7 +73,7 @@ describe('Kubelet on the fake CRI runtime', () => {
     expect(next.getPodStatus(pod.metadata.uid!)?.phase).toBe('Running');
   });
 
-  it('backs a crashing container off: immediate restart, then 10 s, then 20 s, the exit reported until a later sync', async () => {
+  it('backs a crashing container off (at once, 10 s, 20 s): its exit is the state, waiting CrashLoopBackOff only in a later sync and just before the restart', async () => {
     const pod = testPod({ containers: [{ name: 'crash', image: busybox, command: ['sh', '-c', 'exit 3'] }] });
     const uid = pod.metadata.uid!;
     const crash = () => h.kubelet.getPodStatus(uid)!.containerStatuses![0]!;
@@ -106,13 +106,29 @@ describe('Kubelet on the fake CRI runtime', () => {
     status = crash();
     expect(status.restartCount).toBe(2);
     expect(status.state.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+
+    // Left alone through the 20 s, the status keeps that exit. What the API sees around the
+    // restart: the restart sync's status before acting (waiting, the back-off it waited out), then
+    // the restarted container's exit.
+    const writesBefore = h.writer.patches.length;
+    h.clock.advance(21_000);
+    await h.settleThroughRelists();
+    const seen = h.writer.patches
+      .slice(writesBefore)
+      .filter((p) => p.uid === uid)
+      .map((p) => p.status.containerStatuses![0]!)
+      .map((c) => [c.restartCount, Object.keys(c.state)[0], c.state.waiting?.message?.slice(0, 12)]);
+    expect(seen).toEqual([
+      [2, 'waiting', 'back-off 20s'],
+      [3, 'terminated', undefined],
+    ]);
     touch();
     await h.settleThroughRelists();
-    expect(crash().state.waiting?.message).toContain('back-off 20s');
+    expect(crash().state.waiting?.message).toContain('back-off 40s');
     // Container GC keeps only the newest dead instance (upstream MaxPerPodContainer = 1).
     const left = await runtimeContainers();
     expect(left).toHaveLength(1);
-    expect(left[0]!.annotations['io.kubernetes.container.restartCount']).toBe('2');
+    expect(left[0]!.annotations['io.kubernetes.container.restartCount']).toBe('3');
   });
 
   it('runs init containers in order, then sidecars, then main containers', async () => {

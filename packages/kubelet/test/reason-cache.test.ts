@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ReasonCache, reportedWaitingReasons } from '../src/sync/reason-cache';
+import type { ContainerStatus, PodStatus } from '../src/api/pod-types';
+import { ReasonCache, reportedWaitingReasons, withRecordedBackOffs } from '../src/sync/reason-cache';
 
 const backOff = (d: string) => ({
   reason: 'CrashLoopBackOff',
@@ -57,5 +58,37 @@ describe('ReasonCache: CrashLoopBackOff as upstream v1.36 reports it (one sync l
     cache.forget('u');
     expect(cache.get('u', 'a')).toBeUndefined();
     expect(cache.get('v', 'a')).toEqual(backOff('40s'));
+  });
+});
+
+describe('withRecordedBackOffs: the status upstream writes before acting', () => {
+  const exited: ContainerStatus = {
+    name: 'c',
+    state: { terminated: { exitCode: 3, reason: 'Error', containerID: 'containerd://new' } },
+    lastState: { terminated: { exitCode: 3, reason: 'Error', containerID: 'containerd://old' } },
+    ready: false,
+    restartCount: 2,
+    image: 'busybox',
+    imageID: '',
+  };
+  const running: ContainerStatus = { ...exited, name: 'side', state: { running: { startedAt: 't' } } };
+  const status: PodStatus = { phase: 'Running', containerStatuses: [exited, running] };
+
+  it('turns a terminated container with a recorded back-off into waiting, its exit the last state', () => {
+    const cache = new ReasonCache();
+    cache.update('u', new Map([['c', backOff('20s')]]), []);
+    const next = withRecordedBackOffs(status, (n) => cache.get('u', n))!;
+    expect(next.containerStatuses![0]).toEqual({
+      ...exited,
+      state: { waiting: backOff('20s') },
+      lastState: { terminated: exited.state.terminated },
+    });
+    expect(next.containerStatuses![1]).toBe(running);
+    expect(next.phase).toBe('Running');
+  });
+
+  it('changes nothing without a recorded back-off, or for a container not terminated', () => {
+    expect(withRecordedBackOffs(status, () => undefined)).toBeUndefined();
+    expect(withRecordedBackOffs(status, (n) => (n === 'side' ? backOff('10s') : undefined))).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import type { ContainerStatus, PodStatus } from '../api/pod-types';
 import type { ContainerWaitingReason } from '../status/generate-pod-status';
 
 /** The waiting reason upstream's back-off of a dead container produces. */
@@ -65,4 +66,32 @@ export function reportedWaitingReasons(
     if (earlier) reported.set(name, earlier);
   }
   return reported;
+}
+
+/**
+ * The status upstream reports at the start of a sync, before acting, for the containers whose
+ * back-off an earlier sync recorded: a terminated container becomes `waiting` with the recorded
+ * reason and its exit as `lastState` (convertToAPIContainerStatuses). In the sync that restarts
+ * it, that is the `waiting: CrashLoopBackOff` upstream writes just before the start. Undefined
+ * when no container changes.
+ */
+export function withRecordedBackOffs(
+  status: PodStatus,
+  recorded: (container: string) => ContainerWaitingReason | undefined,
+): PodStatus | undefined {
+  let changed = false;
+  const convert = (statuses: ContainerStatus[] | undefined) =>
+    statuses?.map((container) => {
+      const reason = recorded(container.name);
+      if (!reason || !container.state.terminated) return container;
+      changed = true;
+      const waiting = reason.message
+        ? { reason: reason.reason, message: reason.message }
+        : { reason: reason.reason };
+      return { ...container, state: { waiting }, lastState: { terminated: container.state.terminated } };
+    });
+  const next: PodStatus = { ...status };
+  if (status.initContainerStatuses) next.initContainerStatuses = convert(status.initContainerStatuses);
+  if (status.containerStatuses) next.containerStatuses = convert(status.containerStatuses);
+  return changed ? next : undefined;
 }

@@ -19,7 +19,7 @@ import type { SyncPodResult } from '../workers/pod-workers';
 import { garbageCollectPod } from './container-gc';
 import { killForResize, type PodResizer } from './pod-resizer';
 import type { PodSyncer, SyncOutcome } from './pod-syncer';
-import { reportedWaitingReasons } from './reason-cache';
+import { reportedWaitingReasons, withRecordedBackOffs } from './reason-cache';
 
 /** Why admission refused a pod: the reason and message its status and Warning event carry. */
 export interface PodRejection {
@@ -107,6 +107,11 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     }
     const current = statuses.withLastStatus(pod);
     if (isTerminalPhase(current.status?.phase)) return { terminal: true };
+    // Upstream writes the status before acting: a container whose back-off an earlier sync met
+    // reads waiting CrashLoopBackOff while this sync (at the back-off's end) restarts it.
+    const recorded = (name: string) => context.syncer.reasons.get(pod.metadata.uid ?? '', name);
+    const beforeActing = current.status && withRecordedBackOffs(current.status, recorded);
+    if (beforeActing) statuses.setPodStatus(pod, beforeActing);
 
     // In-place resize: the pod runs with the resources allocated to it (a resize the node has no
     // room for yet stays pending); running containers get them before anything starts.
