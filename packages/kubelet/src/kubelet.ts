@@ -41,6 +41,7 @@ import { GenericPLEG, type PodLifecycleEvent } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
 import { applyActiveDeadline } from './pod/active-deadline';
 import { isStaticPod } from './pod/pod-source';
+import { needsReadinessReconcile, podsDifferSemantically } from './pod/pod-update-kind';
 import { PodProber } from './probes/pod-prober';
 import type { ProbeState } from './probes/probe-state';
 import { rfc3339 } from './rfc3339';
@@ -215,7 +216,12 @@ export class Kubelet {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silent;
     this.metrics = options.metrics ?? createKubeletMetrics();
-    this.volumes = new PodVolumeManager({ rootDir: options.rootDir, mounter: options.mounter });
+    this.volumes = new PodVolumeManager({
+      rootDir: options.rootDir,
+      mounter: options.mounter,
+      // Mount back-offs run on the kubelet's clock.
+      now: () => new Date(this.clock.now()),
+    });
     this.prober = new PodProber({
       runtime: options.runtime,
       // Probe periods, initialDelaySeconds and the restart spread run on the Kubelet's clock too.
@@ -360,7 +366,11 @@ export class Kubelet {
         onError: (pod, stage, error) =>
           this.logger.error({ pod: podName(pod), stage, err: String(error) }, 'Pod sync failed'),
       },
-      { retryMs: options.retryMs, clock: this.clock },
+      {
+        retryMs: options.retryMs,
+        clock: this.clock,
+        maxRetryMs: parseDuration(options.config.syncFrequency),
+      },
     );
     this.housekeeping = new KubeletHousekeeping({
       config: options.config,
@@ -438,7 +448,9 @@ export class Kubelet {
     void this.watchContainerEvents();
     const resync = parseDuration(this.options.config.syncFrequency);
     this.stopResync = everyOn(this.clock, resync, () => {
-      for (const pod of this.pods.values()) this.workers.updatePod({ pod, updateType: 'sync' });
+      for (const [uid, pod] of this.pods) {
+        if (!this.workers.hasScheduledRetry(uid)) this.workers.updatePod({ pod, updateType: 'sync' });
+      }
       // User namespace blocks of pods neither known nor in the runtime go back to the pool.
       void this.options.userNamespaces
         ?.releaseOrphans([...this.pods.keys(), ...this.cache.all().map((status) => status.uid)])
@@ -473,7 +485,11 @@ export class Kubelet {
     const known = this.pods.has(uid);
     if (!known) this.firstSeen.set(uid, this.clock.now());
     if (!known && !pod.metadata.deletionTimestamp && !isTerminalPhase(pod.status?.phase)) this.admit(pod);
+    const stored = this.pods.get(uid);
     this.pods.set(uid, pod);
+    // Upstream's pod config turns a change of the status alone (the kubelet's own writes, mostly)
+    // into a reconcile, not a sync: a pod waiting out a back-off is not synced by its status write.
+    if (stored && !podsDifferSemantically(stored, pod) && !needsReadinessReconcile(stored, pod)) return;
     if (this.workers.isTerminated(uid)) {
       // A finished pod being deleted: its containers are already stopped, only cleanup is left.
       if (pod.metadata.deletionTimestamp) this.cleanUpInBackground(pod);
@@ -619,7 +635,8 @@ export class Kubelet {
 
   private handlePlegEvent(event: PodLifecycleEvent): void {
     const pod = this.pods.get(event.podUid);
-    if (pod) this.workers.updatePod({ pod, updateType: 'sync' });
+    // Upstream isSyncPodWorthy: a removed container (collected by the GC) changes nothing to act on.
+    if (pod && event.type !== 'ContainerRemoved') this.workers.updatePod({ pod, updateType: 'sync' });
     this.updateRunningMetrics();
   }
 
@@ -775,6 +792,7 @@ export class Kubelet {
       this.startObserved.delete(uid);
       this.workers.forget(uid);
       this.pleg.forgetPod(uid);
+      this.syncer.reasons.forget(uid);
       this.updateRunningMetrics();
     })().finally(() => this.cleaning.delete(uid));
     this.cleaning.set(uid, work);

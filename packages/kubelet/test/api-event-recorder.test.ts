@@ -156,7 +156,7 @@ describe('the engine through apiEventSink (in-process API server)', () => {
       await h.settleThroughRelists();
       for (let round = 0; round < 3; round++) {
         h.clock.advance(300_000);
-        h.kubelet.updatePod(pod);
+        h.kubelet.resyncPods([pod]);
         await h.settleThroughRelists();
       }
       await sink.flush();

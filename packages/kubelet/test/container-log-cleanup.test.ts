@@ -36,7 +36,7 @@ describe('container log files follow their container (upstream removeContainerLo
 
     // Past the 10 s back-off (generous: the fake runtime stamps finishedAt with real time).
     h.clock.advance(14_000);
-    h.kubelet.updatePod(pod);
+    h.kubelet.resyncPods([pod]);
     await h.kubelet.settle();
     // Instance 2 ran; GC removed instance 1 with its current and rotated log files.
     expect((await h.client.listContainers({})).containers.map((c) => c.metadata?.attempt)).toEqual([2]);

@@ -73,34 +73,62 @@ describe('Kubelet on the fake CRI runtime', () => {
     expect(next.getPodStatus(pod.metadata.uid!)?.phase).toBe('Running');
   });
 
-  it('backs a crashing container off: immediate restart, then 10 s, then 20 s', async () => {
+  it('backs a crashing container off (at once, 10 s, 20 s): its exit is the state, waiting CrashLoopBackOff only in a later sync and just before the restart', async () => {
     const pod = testPod({ containers: [{ name: 'crash', image: busybox, command: ['sh', '-c', 'exit 3'] }] });
+    const uid = pod.metadata.uid!;
+    const crash = () => h.kubelet.getPodStatus(uid)!.containerStatuses![0]!;
+    // A change of the pod's labels: a sync of its own while the back-off runs.
+    let touches = 0;
+    const touch = () =>
+      h.kubelet.updatePod({ ...pod, metadata: { ...pod.metadata, labels: { touched: String(++touches) } } });
     h.kubelet.addPod(pod);
     await h.settleThroughRelists();
-    let status = h.kubelet.getPodStatus(pod.metadata.uid!)!.containerStatuses![0]!;
+    // Upstream v1.36: the sync that meets the back-off reports the exit as the current state.
+    let status = crash();
+    expect(status.restartCount).toBe(1);
+    expect(status.state.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(status.lastState.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(status.state.terminated?.containerID).not.toBe(status.lastState.terminated?.containerID);
+    // Only a later sync, finding the back-off recorded, reports waiting CrashLoopBackOff.
+    h.clock.advance(5_000);
+    touch();
+    await h.settleThroughRelists();
+    status = crash();
     expect(status.restartCount).toBe(1);
     expect(status.state.waiting).toMatchObject({ reason: 'CrashLoopBackOff' });
     expect(status.state.waiting?.message).toContain('back-off 10s restarting failed container=crash');
     expect(status.lastState.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
 
-    // 5 s later it is still backing off.
-    h.clock.advance(5_000);
-    h.kubelet.updatePod(pod);
-    await h.settleThroughRelists();
-    expect(h.kubelet.getPodStatus(pod.metadata.uid!)!.containerStatuses![0]!.restartCount).toBe(1);
-
     // Past the 10 s (the fake runtime stamps finishedAt with real time, a little after the fake
-    // clock's start on a busy machine: leave room), well before the next 20 s.
+    // clock's start on a busy machine: leave room) the worker's own retry restarts it, no update needed.
     h.clock.advance(9_000);
-    h.kubelet.updatePod(pod);
     await h.settleThroughRelists();
-    status = h.kubelet.getPodStatus(pod.metadata.uid!)!.containerStatuses![0]!;
+    status = crash();
     expect(status.restartCount).toBe(2);
-    expect(status.state.waiting?.message).toContain('back-off 20s');
+    expect(status.state.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+
+    // Left alone through the 20 s, the status keeps that exit. What the API sees around the
+    // restart: the restart sync's status before acting (waiting, the back-off it waited out), then
+    // the restarted container's exit.
+    const writesBefore = h.writer.patches.length;
+    h.clock.advance(21_000);
+    await h.settleThroughRelists();
+    const seen = h.writer.patches
+      .slice(writesBefore)
+      .filter((p) => p.uid === uid)
+      .map((p) => p.status.containerStatuses![0]!)
+      .map((c) => [c.restartCount, Object.keys(c.state)[0], c.state.waiting?.message?.slice(0, 12)]);
+    expect(seen).toEqual([
+      [2, 'waiting', 'back-off 20s'],
+      [3, 'terminated', undefined],
+    ]);
+    touch();
+    await h.settleThroughRelists();
+    expect(crash().state.waiting?.message).toContain('back-off 40s');
     // Container GC keeps only the newest dead instance (upstream MaxPerPodContainer = 1).
     const left = await runtimeContainers();
     expect(left).toHaveLength(1);
-    expect(left[0]!.annotations['io.kubernetes.container.restartCount']).toBe('2');
+    expect(left[0]!.annotations['io.kubernetes.container.restartCount']).toBe('3');
   });
 
   it('runs init containers in order, then sidecars, then main containers', async () => {
@@ -205,7 +233,7 @@ describe('Kubelet on the fake CRI runtime', () => {
     });
     expect(waiting.containerStatuses![0]!.state.waiting?.message).toContain('configmap "settings" not found');
     h.configMaps.set('default/settings', { metadata: { name: 'settings' }, data: { mode: 'fast' } });
-    h.kubelet.updatePod(pod);
+    h.kubelet.resyncPods([pod]);
     await h.settleThroughRelists();
     expect(h.kubelet.getPodStatus(pod.metadata.uid!)!.phase).toBe('Running');
   });
@@ -226,7 +254,7 @@ describe('Kubelet on the fake CRI runtime', () => {
     const { items } = await h.client.listPodSandbox({});
     expect(items.map((s) => s.state)).toEqual([1]);
     // A later resync changes nothing: no new containers for a finished pod.
-    h.kubelet.updatePod(pod);
+    h.kubelet.resyncPods([pod]);
     await h.settleThroughRelists();
     expect(await runtimeContainers()).toHaveLength(1);
   });
@@ -300,16 +328,16 @@ describe('Kubelet on the fake CRI runtime', () => {
       message:
         'Back-off pulling image "registry.example.com/team/nope:1": ErrImagePull: rpc error: code = NotFound desc = failed to pull and unpack image "registry.example.com/team/nope:1": failed to resolve reference "registry.example.com/team/nope:1": not found',
     });
-    h.kubelet.updatePod(missing);
+    h.kubelet.resyncPods([missing]);
     await h.settleThroughRelists();
     expect(pulls()).toBe(afterFirst);
     // After 10 s one more attempt fails with ErrImagePull; the next wait is 20 s.
     h.clock.advance(11_000);
-    h.kubelet.updatePod(missing);
+    h.kubelet.resyncPods([missing]);
     await h.settleThroughRelists();
     expect(pulls()).toBe(afterFirst + 1);
     h.clock.advance(11_000);
-    h.kubelet.updatePod(missing);
+    h.kubelet.resyncPods([missing]);
     await h.settleThroughRelists();
     expect(pulls()).toBe(afterFirst + 1);
     expect(h.kubelet.getPodStatus(missing.metadata.uid!)!.containerStatuses![0]!.state.waiting?.reason).toBe(

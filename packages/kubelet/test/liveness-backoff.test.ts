@@ -27,8 +27,10 @@ function runningId(uid: string): string | undefined {
   return status?.state.running ? status.containerID?.replace(/^containerd:\/\//, '') : undefined;
 }
 
+/** Adds the pod, or syncs it again (an unchanged update is no sync, as upstream's pod config). */
 async function sync(pod: ReturnType<typeof testPod>): Promise<void> {
-  h.kubelet.updatePod(pod);
+  if (h.kubelet.getPods().some((p) => p.metadata.uid === pod.metadata.uid)) h.kubelet.resyncPods([pod]);
+  else h.kubelet.addPod(pod);
   await h.kubelet.settle();
 }
 

@@ -87,7 +87,7 @@ beforeAll(async () => {
   await h.settleThroughRelists();
   // crashy crashed and is held back (BackOff); past its back-off it runs (and crashes) again.
   h.clock.advance(300_000);
-  for (const pod of h.kubelet.getPods()) h.kubelet.updatePod(pod);
+  h.kubelet.resyncPods(h.kubelet.getPods());
   await h.settleThroughRelists();
 }, 120_000);
 

@@ -113,6 +113,64 @@ describe('pod events on the fake runtime (upstream v1.36 reasons, messages, fiel
       },
     ]);
   });
+
+  it('a csi volume whose driver never registered: Pending, ContainerCreating, FailedMount on the mount back-off, deleted cleanly', async () => {
+    const pod = testPod({
+      volumes: [{ name: 'secrets', csi: { driver: 'secrets-store.csi.k8s.io' } }],
+      containers: [
+        {
+          name: 'app',
+          image: busybox,
+          command: ['sh', '-c', 'sleep 3600'],
+          volumeMounts: [{ name: 'secrets', mountPath: '/secrets' }],
+        },
+      ],
+    });
+    const uid = pod.metadata.uid!;
+    const failedMounts = () => events.filter((e) => e.reason === 'FailedMount').length;
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    expect(events.filter((e) => e.reason === 'FailedMount')).toEqual([
+      {
+        pod: pod.metadata.name,
+        type: 'Warning',
+        reason: 'FailedMount',
+        message:
+          'MountVolume.SetUp failed for volume "secrets" : kubernetes.io/csi: mounter.SetUpAt failed to get CSI client: driver name secrets-store.csi.k8s.io not found in the list of registered CSI drivers',
+        fieldPath: undefined,
+      },
+    ]);
+    // The worker's own retries follow the mount back-off: 0.5 s, 1 s, 2 s, 4 s after each try.
+    const counts: number[] = [];
+    for (const ms of [499, 1, 1_000, 2_000, 3_999, 1]) {
+      h.clock.advance(ms);
+      await h.kubelet.settle();
+      counts.push(failedMounts());
+    }
+    expect(counts).toEqual([1, 2, 3, 4, 4, 5]);
+    const status = h.kubelet.getPodStatus(uid)!;
+    expect(status.phase).toBe('Pending');
+    expect(status.containerStatuses![0]!.state.waiting).toEqual({ reason: 'ContainerCreating' });
+    expect(status.conditions!.find((c) => c.type === 'PodReadyToStartContainers')?.status).toBe('False');
+    // Upstream waits for the volume before the sandbox: nothing was created in the runtime.
+    expect(h.fake.calls).not.toContain('RunPodSandbox');
+
+    h.kubelet.updatePod({
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        deletionTimestamp: new Date().toISOString(),
+        deletionGracePeriodSeconds: 0,
+      },
+    });
+    await h.kubelet.settle();
+    expect(h.writer.deleted).toEqual([uid]);
+    expect((await h.client.listPodSandbox({})).items).toEqual([]);
+    const after = failedMounts();
+    h.clock.advance(300_000);
+    await h.kubelet.settle();
+    expect(failedMounts()).toBe(after);
+  });
 });
 
 describe('failedMountMessage', () => {

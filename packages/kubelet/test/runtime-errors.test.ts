@@ -106,7 +106,7 @@ describe('CRI errors during pod cleanup never end the kubelet', () => {
       'ContainerCreating',
     );
     // The retry (after retryMs) creates it.
-    h.kubelet.updatePod(pod);
+    h.kubelet.resyncPods([pod]);
     await h.kubelet.settle();
     expect(h.kubelet.getPodStatus(pod.metadata.uid!)?.phase).toBe('Running');
   });

@@ -383,7 +383,29 @@ export type HostPathType =
   | 'CharDevice'
   | 'BlockDevice';
 
-/** A volume of the pod spec: a name plus exactly one source; only the sources this kubelet implements are listed. */
+/** core/v1 NFSVolumeSource: an export of an NFS server. */
+export interface NFSVolumeSource {
+  server: string;
+  path: string;
+  readOnly?: boolean;
+}
+
+/** core/v1 CSIVolumeSource: an inline (ephemeral) volume of a CSI driver. */
+export interface CSIVolumeSource {
+  driver: string;
+  readOnly?: boolean;
+  fsType?: string;
+  volumeAttributes?: Record<string, string>;
+  nodePublishSecretRef?: { name?: string };
+}
+
+/**
+ * A source this kubelet has no plugin for (volumes/volume-sources.ts says what happens to it);
+ * its fields are not read.
+ */
+export type OpaqueVolumeSource = Record<string, unknown>;
+
+/** A volume of the pod spec: a name plus exactly one source of core/v1's. */
 export interface Volume {
   name: string;
   emptyDir?: { medium?: '' | 'Memory'; sizeLimit?: string | number };
@@ -395,6 +417,28 @@ export interface Volume {
   persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
   /** An OCI image (or artifact) mounted read-only (ImageVolume, on by default since v1.35). */
   image?: ImageVolumeSource;
+  nfs?: NFSVolumeSource;
+  csi?: CSIVolumeSource;
+  gcePersistentDisk?: OpaqueVolumeSource;
+  awsElasticBlockStore?: OpaqueVolumeSource;
+  gitRepo?: OpaqueVolumeSource;
+  iscsi?: OpaqueVolumeSource;
+  glusterfs?: OpaqueVolumeSource;
+  rbd?: OpaqueVolumeSource;
+  flexVolume?: OpaqueVolumeSource;
+  cinder?: OpaqueVolumeSource;
+  cephfs?: OpaqueVolumeSource;
+  flocker?: OpaqueVolumeSource;
+  fc?: OpaqueVolumeSource;
+  azureFile?: OpaqueVolumeSource;
+  vsphereVolume?: OpaqueVolumeSource;
+  quobyte?: OpaqueVolumeSource;
+  azureDisk?: OpaqueVolumeSource;
+  photonPersistentDisk?: OpaqueVolumeSource;
+  portworxVolume?: OpaqueVolumeSource;
+  scaleIO?: OpaqueVolumeSource;
+  storageos?: OpaqueVolumeSource;
+  ephemeral?: OpaqueVolumeSource;
 }
 
 /** core/v1 ImageVolumeSource: which image to mount, and when to pull it (like a container's imagePullPolicy). */

@@ -91,6 +91,11 @@ export {
   pullCredentials,
   pullCredentialsFor,
 } from '../sync/pull-secrets';
+export {
+  crashLoopBackOffReason,
+  ReasonCache,
+  reportedWaitingReasons,
+} from '../sync/reason-cache';
 export { SyncStepError } from '../sync/sync-errors';
 export {
   type PodUpdate,

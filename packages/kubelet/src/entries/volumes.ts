@@ -13,7 +13,14 @@ export {
   setVolumeOwnership,
 } from '../volumes/fs-group';
 export { checkHostPath } from '../volumes/host-path';
+export {
+  initialMountRetryMs,
+  MountBackOff,
+  maxMountRetryMs,
+  mountKey,
+} from '../volumes/mount-backoff';
 export { type Mounter, systemMounter } from '../volumes/mounter';
+export { mountNfs, type NfsMounter, systemNfsMounter } from '../volumes/nfs-mount';
 export {
   PodVolumeManager,
   type PodVolumeManagerOptions,
@@ -28,3 +35,13 @@ export {
   type TokenSource,
   volumePayload,
 } from '../volumes/volume-payloads';
+export {
+  csiDriverMissingMessage,
+  noPluginMessage,
+  type VolumeSourceHandling,
+  type VolumeSourceKey,
+  volumeSourceHandling,
+  volumeSourceKeys,
+  volumeSources,
+} from '../volumes/volume-sources';
+export { PodVolumesNotReadyError, unableToMountMessage } from '../volumes/volumes-not-ready';

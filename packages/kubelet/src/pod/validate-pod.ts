@@ -1,19 +1,9 @@
 import type { Container, Pod } from '../api/pod-types';
 import { InvalidPodSpecError } from '../errors';
+import { volumeSourceHandling, volumeSources } from '../volumes/volume-sources';
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const envVarName = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
-const volumeSourceKeys = [
-  'emptyDir',
-  'hostPath',
-  'configMap',
-  'secret',
-  'downwardAPI',
-  'projected',
-  'persistentVolumeClaim',
-  'image',
-];
-
 /**
  * Checks what the kubelet needs to run a pod. The API server validates far more; these are the
  * things that would otherwise crash or wedge a sync (and static pods never passed the API
@@ -53,17 +43,23 @@ export function validatePod(pod: Pod): InvalidPodSpecError[] {
     }
     if (volumeNames.has(volume.name)) fail(`${field}.name`, volume.name, 'duplicate volume name');
     volumeNames.add(volume.name);
-    const sources = volumeSourceKeys.filter(
-      (key) => (volume as unknown as Record<string, unknown>)[key] !== undefined,
-    );
+    // Sources without a plugin here are admitted and wait for their mount as upstream's do
+    // (volumes/volume-sources.ts); only the few this kubelet cannot stand in for are refused.
+    const sources = volumeSources(volume);
     if (sources.length !== 1) {
       fail(
         field,
         volume.name,
         sources.length === 0
-          ? 'must specify a supported volume source'
+          ? 'must specify a volume source'
           : `must specify exactly one volume source, got ${sources.join(', ')}`,
       );
+    } else if (volumeSourceHandling(sources[0]!) === 'refused') {
+      fail(`${field}.${sources[0]}`, volume.name, 'is not supported by this kubelet');
+    } else if (volume.csi && !volume.csi.driver) {
+      fail(`${field}.csi.driver`, volume.csi.driver, 'is required');
+    } else if (volume.nfs && (!volume.nfs.server || !volume.nfs.path?.startsWith('/'))) {
+      fail(`${field}.nfs`, volume.nfs, 'needs a server and an absolute path');
     }
     if (volume.hostPath && !volume.hostPath.path?.startsWith('/')) {
       fail(`${field}.hostPath.path`, volume.hostPath.path, 'must be an absolute path');

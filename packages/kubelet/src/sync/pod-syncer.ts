@@ -54,11 +54,13 @@ import type { ProbeState } from '../probes/probe-state';
 import type { ContainerWaitingReason } from '../status/generate-pod-status';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';
 import type { TokenSource } from '../volumes/volume-payloads';
+import { PodVolumesNotReadyError } from '../volumes/volumes-not-ready';
 import { ensureEtcHostsFile } from './etc-hosts';
 import { goGrpcError } from './go-grpc-error';
 import { ensureImage, imageUser } from './image-puller';
 import { runLifecycleHook } from './lifecycle-hooks';
 import { pullCredentialsFor } from './pull-secrets';
+import { ReasonCache } from './reason-cache';
 import { prepareSubPaths } from './subpaths';
 import { SyncStepError } from './sync-errors';
 
@@ -133,6 +135,8 @@ export interface PodSyncerOptions {
 export interface SyncOutcome {
   /** Waiting reasons for containers that could not be started this round. */
   waitingReasons: Map<string, ContainerWaitingReason>;
+  /** Containers this round started (their recorded back-off, if any, is over). */
+  started?: Set<string>;
   /** The earliest time a retry can make progress (end of a CrashLoopBackOff), if any. */
   retryAfterMs?: number;
   /** A pod-level failure (volumes, sandbox): the sync should be retried. */
@@ -159,6 +163,8 @@ export interface SyncOutcome {
 export class PodSyncer {
   readonly crashBackOff: CrashLoopBackOff;
   readonly imageBackOff: CrashLoopBackOff;
+  /** The CrashLoopBackOff each container's earlier syncs met (see {@link ReasonCache}). */
+  readonly reasons = new ReasonCache();
   private readonly options: PodSyncerOptions;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -207,13 +213,18 @@ export class PodSyncer {
     beforeContainers?: Promise<void>,
   ): Promise<SyncOutcome> {
     const waitingReasons = new Map<string, ContainerWaitingReason>();
-    const outcome: SyncOutcome = { waitingReasons, changedRuntime: false };
+    const outcome: SyncOutcome = { waitingReasons, changedRuntime: false, started: new Set() };
     const { runtime } = this.options;
     const context = this.payloadContext(pod, status);
     let volumes: Awaited<ReturnType<PodVolumeManager['setUp']>>;
     try {
       volumes = await this.options.volumes.setUp(pod, context);
     } catch (error) {
+      if (error instanceof PodVolumesNotReadyError) {
+        // The pod waits for its mounts (Pending, ContainerCreating); the next try is the mount back-off's.
+        for (const message of error.events) this.event(pod, 'Warning', 'FailedMount', message);
+        return { ...outcome, error, retryAfterMs: error.retryAfterMs };
+      }
       this.event(pod, 'Warning', 'FailedMount', failedMountMessage(error));
       return { ...outcome, error: error as Error };
     }
@@ -310,6 +321,7 @@ export class PodSyncer {
       outcome.changedRuntime = true;
       try {
         await this.startContainer(pod, container, status, sandboxId!, sandboxConfig, ips, volumes, type);
+        outcome.started?.add(container.name);
         return true;
       } catch (error) {
         if (error instanceof SyncStepError) {

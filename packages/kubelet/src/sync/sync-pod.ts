@@ -19,6 +19,7 @@ import type { SyncPodResult } from '../workers/pod-workers';
 import { garbageCollectPod } from './container-gc';
 import { killForResize, type PodResizer } from './pod-resizer';
 import type { PodSyncer, SyncOutcome } from './pod-syncer';
+import { reportedWaitingReasons, withRecordedBackOffs } from './reason-cache';
 
 /** Why admission refused a pod: the reason and message its status and Warning event carry. */
 export interface PodRejection {
@@ -106,6 +107,11 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     }
     const current = statuses.withLastStatus(pod);
     if (isTerminalPhase(current.status?.phase)) return { terminal: true };
+    // Upstream writes the status before acting: a container whose back-off an earlier sync met
+    // reads waiting CrashLoopBackOff while this sync (at the back-off's end) restarts it.
+    const recorded = (name: string) => context.syncer.reasons.get(pod.metadata.uid ?? '', name);
+    const beforeActing = current.status && withRecordedBackOffs(current.status, recorded);
+    if (beforeActing) statuses.setPodStatus(pod, beforeActing);
 
     // In-place resize: the pod runs with the resources allocated to it (a resize the node has no
     // room for yet stays pending); running containers get them before anything starts.
@@ -145,10 +151,21 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
       context.readiness ??
       ((id: string, container: Container) =>
         context.prober.ready(id, container, lastKnownContainer(current, runtimeStatus, id)));
+    // CrashLoopBackOff as upstream reports it: only once an earlier sync met the back-off too.
+    const uid = pod.metadata.uid ?? '';
+    const reasons = context.syncer.reasons;
+    const started = outcome.started ?? new Set<string>();
+    const waitingReasons = reportedWaitingReasons(
+      outcome.waitingReasons,
+      (name) => reasons.get(uid, name),
+      started,
+      [...(allocated.spec.initContainers ?? []), ...allocated.spec.containers].map((c) => c.name),
+    );
+    reasons.update(uid, outcome.waitingReasons, started);
     const generated = generatePodStatus(allocated, runtimeStatus, {
       now: clock.now(),
       hostIPs: context.hostIPs,
-      waitingReasons: outcome.waitingReasons,
+      waitingReasons,
       ready,
       started:
         context.startup ??
@@ -176,7 +193,12 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     // Past spec.activeDeadlineSeconds (as it is now: it may have been updated) the pod fails.
     applyActiveDeadline(current, status, clock.now());
     statuses.setPodStatus(pod, status);
-    let retryAfterMs = outcome.error ? (context.retryMs ?? 10_000) : outcome.retryAfterMs;
+    // A failed sync is retried after the retry delay, or sooner when a back-off (a volume's
+    // mount) ends first; never at once, so a failure that repeats cannot spin.
+    const failedRetryMs = context.retryMs ?? 10_000;
+    let retryAfterMs = outcome.error
+      ? Math.min(failedRetryMs, (outcome.retryAfterMs ?? 0) > 0 ? outcome.retryAfterMs! : failedRetryMs)
+      : outcome.retryAfterMs;
     // Sync again when the deadline comes (upstream's sync loop asks the deadline handler every second).
     const deadlineMs = activeDeadlineRemainingMs(current, status.startTime, clock.now());
     if (deadlineMs !== undefined && deadlineMs > 0)

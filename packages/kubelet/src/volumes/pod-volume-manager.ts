@@ -7,8 +7,17 @@ import { KubeletError, VolumeSetupError } from '../errors';
 import { writeAtomically } from './atomic-writer';
 import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
+import { MountBackOff, mountKey } from './mount-backoff';
 import { type Mounter, systemMounter } from './mounter';
+import { mountNfs, type NfsMounter, systemNfsMounter } from './nfs-mount';
 import { type PayloadContext, volumePayload } from './volume-payloads';
+import {
+  csiDriverMissingMessage,
+  noPluginMessage,
+  volumeSourceHandling,
+  volumeSources,
+} from './volume-sources';
+import { PodVolumesNotReadyError, unableToMountMessage } from './volumes-not-ready';
 
 /** Upstream plugin directory names under pods/<uid>/volumes/. */
 export const volumePluginDirs = {
@@ -17,6 +26,7 @@ export const volumePluginDirs = {
   secret: 'kubernetes.io~secret',
   downwardAPI: 'kubernetes.io~downward-api',
   projected: 'kubernetes.io~projected',
+  nfs: 'kubernetes.io~nfs',
 } as const;
 
 /** Where a {@link PodVolumeManager} keeps pod volumes and how it mounts them. */
@@ -25,8 +35,10 @@ export interface PodVolumeManagerOptions {
   rootDir: string;
   /** Mounts the tmpfs of secret, downwardAPI and projected volumes (default {@link systemMounter}, needs root). */
   mounter?: Mounter;
-  /** Names the timestamped payload directories of atomic updates (default: the wall clock). */
+  /** Names the timestamped payload directories of atomic updates and times mount back-offs (default: the wall clock). */
   now?: () => Date;
+  /** Runs the mount(8) of nfs volumes where that is safe (default {@link systemNfsMounter}). */
+  nfs?: NfsMounter;
 }
 
 /**
@@ -38,11 +50,14 @@ export class PodVolumeManager {
   private readonly rootDir: string;
   private readonly mounter: Mounter;
   private readonly now: () => Date;
+  private readonly nfs: NfsMounter;
+  private readonly backOff = new MountBackOff();
 
   constructor(options: PodVolumeManagerOptions) {
     this.rootDir = options.rootDir;
     this.mounter = options.mounter ?? systemMounter;
     this.now = options.now ?? (() => new Date());
+    this.nfs = options.nfs ?? systemNfsMounter;
   }
 
   /** `<rootDir>/pods/<uid>`, the pod's directory. */
@@ -55,25 +70,112 @@ export class PodVolumeManager {
     return join(this.podDir(uid), 'volumes', volumePluginDirs[plugin], name);
   }
 
-  /** Sets up every volume of the pod; the first failure is thrown as VolumeSetupError naming the volume. */
+  /**
+   * Sets up every volume of the pod. A volume of a source this kubelet has a plugin for that
+   * fails is thrown at once as a VolumeSetupError naming it. Volumes of the other sources that a
+   * container mounts are handled as upstream's volume manager does when the host cannot provide
+   * them (see volume-sources.ts), and leave the pod waiting: a PodVolumesNotReadyError with the
+   * FailedMount messages of this try and when to try again.
+   */
   async setUp(pod: Pod, context: PayloadContext): Promise<Map<string, MountedVolume>> {
     const uid = pod.metadata.uid ?? '';
     const out = new Map<string, MountedVolume>();
+    const used = mountedVolumeNames(pod);
+    const unmounted: string[] = [];
+    const unattached: string[] = [];
+    const notProcessed: string[] = [];
+    const processErrors: string[] = [];
+    const mountFailures: string[] = [];
+    let retryAfterMs: number | undefined;
     for (const volume of pod.spec.volumes ?? []) {
-      try {
-        out.set(volume.name, await this.setUpVolume(pod, uid, volume, context));
-      } catch (error) {
-        if (error instanceof KubeletError) {
-          throw new VolumeSetupError(
-            `spec.volumes[${volume.name}]`,
-            error.value,
-            `MountVolume.SetUp failed: ${error.message}`,
-          );
+      const [source] = volumeSources(volume);
+      const handling = source ? volumeSourceHandling(source) : 'plugin';
+      if (handling === 'plugin' || handling === 'refused') {
+        out.set(volume.name, await this.setUpPluginVolume(pod, uid, volume, context));
+        continue;
+      }
+      // Upstream's populator and reconciler only take volumes a container uses.
+      if (!used.has(volume.name)) continue;
+      unmounted.push(volume.name);
+      if (handling === 'noPlugin') {
+        notProcessed.push(volume.name);
+        processErrors.push(noPluginMessage(volume.name));
+      } else if (handling === 'attach') {
+        unattached.push(volume.name);
+      } else {
+        const attempt = await this.mountWithBackOff(uid, volume);
+        if (attempt.mounted) {
+          out.set(volume.name, attempt.mounted);
+          unmounted.pop();
+          continue;
         }
-        throw error;
+        if (attempt.failure) mountFailures.push(attempt.failure);
+        retryAfterMs = Math.min(retryAfterMs ?? attempt.retryAfterMs, attempt.retryAfterMs);
       }
     }
-    return out;
+    if (unmounted.length === 0) return out;
+    // Upstream posts each failed mount as the reconciler tries it, then the pod sync's own event
+    // when its wait ends with volumes it could not process (a wait that timed out posts nothing).
+    const events = [...mountFailures];
+    if (processErrors.length > 0)
+      events.push(unableToMountMessage(unmounted, unattached, notProcessed, processErrors));
+    throw new PodVolumesNotReadyError(unmounted, events, retryAfterMs);
+  }
+
+  /** A volume of a source with a plugin here; a failure is a VolumeSetupError naming the volume. */
+  private async setUpPluginVolume(
+    pod: Pod,
+    uid: string,
+    volume: Volume,
+    context: PayloadContext,
+  ): Promise<MountedVolume> {
+    try {
+      return await this.setUpVolume(pod, uid, volume, context);
+    } catch (error) {
+      if (error instanceof KubeletError) {
+        throw new VolumeSetupError(
+          `spec.volumes[${volume.name}]`,
+          error.value,
+          `MountVolume.SetUp failed: ${error.message}`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Tries a csi or nfs volume unless its mount back-off holds it: the mount, or this try's
+   * FailedMount message (none inside the back-off) and how long until the next try.
+   */
+  private async mountWithBackOff(
+    uid: string,
+    volume: Volume,
+  ): Promise<{ mounted?: MountedVolume; failure?: string; retryAfterMs: number }> {
+    const key = mountKey(uid, volume.name);
+    const now = this.now().getTime();
+    if (this.backOff.remainingMs(key, now) > 0) return { retryAfterMs: this.backOff.remainingMs(key, now) };
+    try {
+      const mounted = await this.mountExternal(uid, volume);
+      this.backOff.succeeded(key);
+      return { mounted, retryAfterMs: 0 };
+    } catch (error) {
+      this.backOff.failed(key, now);
+      return {
+        failure: `MountVolume.SetUp failed for volume ${JSON.stringify(volume.name)} : ${(error as Error).message}`,
+        retryAfterMs: this.backOff.remainingMs(key, now),
+      };
+    }
+  }
+
+  /** A csi or nfs volume: what upstream's plugin does on a host without the driver or NFS helper. */
+  private async mountExternal(uid: string, volume: Volume): Promise<MountedVolume> {
+    if (volume.csi) throw new Error(csiDriverMissingMessage(volume.csi.driver));
+    const nfs = volume.nfs!;
+    const dir = this.volumeDir(uid, 'nfs', volume.name);
+    await mkdir(dir, { recursive: true, mode: 0o750 });
+    // Mounted by an earlier sync: upstream's SetUp skips a mount point too.
+    if (!(await this.mounter.isMountPoint(dir))) await mountNfs(this.nfs, nfs, dir);
+    return { hostPath: dir, readOnly: nfs.readOnly === true };
   }
 
   private async setUpVolume(
@@ -135,8 +237,9 @@ export class PodVolumeManager {
     if (!(await this.mounter.isMountPoint(dir))) await this.mounter.mountTmpfs(dir, sizeBytes);
   }
 
-  /** Unmounts tmpfs volumes and removes the pod's directory. */
+  /** Unmounts the pod's mounted volumes, removes the pod's directory and forgets its mount back-offs. */
   async tearDown(uid: string): Promise<void> {
+    this.backOff.forgetPod(uid);
     const volumesDir = join(this.podDir(uid), 'volumes');
     const plugins = await readdir(volumesDir).catch(() => [] as string[]);
     for (const plugin of plugins) {
@@ -147,4 +250,16 @@ export class PodVolumeManager {
     }
     await rm(this.podDir(uid), { recursive: true, force: true });
   }
+}
+
+/** The volumes a container of the pod mounts or maps (upstream GetPodVolumeNames). */
+function mountedVolumeNames(pod: Pod): Set<string> {
+  const names = new Set<string>();
+  const containers = [
+    ...(pod.spec.initContainers ?? []),
+    ...pod.spec.containers,
+    ...(pod.spec.ephemeralContainers ?? []),
+  ];
+  for (const container of containers) for (const mount of container.volumeMounts ?? []) names.add(mount.name);
+  return names;
 }

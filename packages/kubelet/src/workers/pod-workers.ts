@@ -70,11 +70,28 @@ export class PodWorkers {
   private readonly defaultRetryMs: number;
   private readonly clock: Clock;
 
-  /** `clock`: the clock retries wait on (default: the system clock). */
-  constructor(callbacks: PodWorkerCallbacks, options: { retryMs?: number; clock?: Clock } = {}) {
+  private readonly maxRetryMs: number;
+
+  /**
+   * `clock`: the clock retries wait on (default: the system clock). `maxRetryMs`: the longest a
+   * requested retry waits (upstream caps a back-off's requeue at the resync interval).
+   */
+  constructor(
+    callbacks: PodWorkerCallbacks,
+    options: { retryMs?: number; clock?: Clock; maxRetryMs?: number } = {},
+  ) {
     this.callbacks = callbacks;
     this.defaultRetryMs = options.retryMs ?? 10_000;
     this.clock = options.clock ?? systemClock;
+    this.maxRetryMs = options.maxRetryMs ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Whether pod `uid` has a sync scheduled (a back-off's end, an error retry): upstream's work
+   * queue holds one due time per pod, so the periodic resync leaves such a pod to that sync.
+   */
+  hasScheduledRetry(uid: string): boolean {
+    return this.workers.get(uid)?.retry !== undefined;
   }
 
   /**
@@ -182,6 +199,9 @@ export class PodWorkers {
             update.updateType === 'kill' ? 'sync' : update.updateType,
           );
           if (result.terminal) state.phase = 'terminating';
+          // Nothing to wait for (a RestartAllContainers reset): the next sync follows at once.
+          else if (result.retryAfterMs !== undefined && result.retryAfterMs <= 0)
+            state.pending ??= { pod: state.pod, updateType: 'sync' };
           else if (result.retryAfterMs !== undefined) this.scheduleRetry(uid, state, result.retryAfterMs);
         } catch (error) {
           this.callbacks.onError?.(pod, 'syncing', error);
@@ -222,7 +242,7 @@ export class PodWorkers {
         state.retry = undefined;
         if (this.workers.get(uid) === state) this.updatePod({ pod: state.pod, updateType: 'sync' });
       },
-      Math.max(0, delayMs),
+      Math.min(Math.max(0, delayMs), this.maxRetryMs),
     );
     unrefTimer(state.retry);
   }

@@ -1,0 +1,110 @@
+import type { Volume } from '../api/pod-types';
+
+/** Every source a core/v1 Volume can name (exactly one per volume, as the API server validates). */
+export const volumeSourceKeys = [
+  'hostPath',
+  'emptyDir',
+  'gcePersistentDisk',
+  'awsElasticBlockStore',
+  'gitRepo',
+  'secret',
+  'nfs',
+  'iscsi',
+  'glusterfs',
+  'persistentVolumeClaim',
+  'rbd',
+  'flexVolume',
+  'cinder',
+  'cephfs',
+  'flocker',
+  'downwardAPI',
+  'fc',
+  'azureFile',
+  'configMap',
+  'vsphereVolume',
+  'quobyte',
+  'azureDisk',
+  'photonPersistentDisk',
+  'projected',
+  'portworxVolume',
+  'scaleIO',
+  'storageos',
+  'csi',
+  'ephemeral',
+  'image',
+] as const;
+
+/** The name of one core/v1 volume source. */
+export type VolumeSourceKey = (typeof volumeSourceKeys)[number];
+
+/**
+ * What this kubelet's volume manager does with a source, after upstream v1.36's:
+ * - `plugin`: set up here (emptyDir, hostPath, configMap, secret, downwardAPI, projected, image,
+ *   and persistentVolumeClaim, which fails its set-up: no claims are read here).
+ * - `csi`: upstream's CSI plugin; no CSI driver ever registers with this kubelet, so every mount
+ *   fails as upstream's does for an unregistered driver.
+ * - `nfs`: upstream's nfs plugin runs mount(8) (see nfs-mount.ts).
+ * - `noPlugin`: no v1.36 plugin matches (glusterfs, rbd and cephfs were removed in v1.26 and v1.31,
+ *   the others earlier; flexVolume matches only a driver installed under the plugin directory,
+ *   and none is here): upstream's populator refuses the volume.
+ * - `attach`: sources upstream has attached by the attach/detach controller before mounting (the
+ *   cloud disks migrated to CSI, iscsi, fc): no attachment is ever reported to this kubelet, so
+ *   the pod waits, as upstream's does for an attachment that never comes, without an event
+ *   (upstream's kubelet records none when its wait for the mount times out, since v1.28).
+ * - `refused`: not admitted here (gitRepo, ephemeral): the pod fails validation.
+ */
+export type VolumeSourceHandling = 'plugin' | 'csi' | 'nfs' | 'noPlugin' | 'attach' | 'refused';
+
+const handling: Record<VolumeSourceKey, VolumeSourceHandling> = {
+  hostPath: 'plugin',
+  emptyDir: 'plugin',
+  secret: 'plugin',
+  configMap: 'plugin',
+  downwardAPI: 'plugin',
+  projected: 'plugin',
+  image: 'plugin',
+  persistentVolumeClaim: 'plugin',
+  csi: 'csi',
+  nfs: 'nfs',
+  glusterfs: 'noPlugin',
+  rbd: 'noPlugin',
+  cephfs: 'noPlugin',
+  flocker: 'noPlugin',
+  quobyte: 'noPlugin',
+  storageos: 'noPlugin',
+  scaleIO: 'noPlugin',
+  photonPersistentDisk: 'noPlugin',
+  flexVolume: 'noPlugin',
+  gcePersistentDisk: 'attach',
+  awsElasticBlockStore: 'attach',
+  azureDisk: 'attach',
+  azureFile: 'attach',
+  cinder: 'attach',
+  vsphereVolume: 'attach',
+  portworxVolume: 'attach',
+  iscsi: 'attach',
+  fc: 'attach',
+  gitRepo: 'refused',
+  ephemeral: 'refused',
+};
+
+/** The sources `volume` names (one for a valid volume). */
+export function volumeSources(volume: Volume): VolumeSourceKey[] {
+  const fields = volume as unknown as Record<string, unknown>;
+  return volumeSourceKeys.filter((key) => fields[key] !== undefined && fields[key] !== null);
+}
+
+/** How this kubelet handles `source` (see {@link VolumeSourceHandling}). */
+export function volumeSourceHandling(source: VolumeSourceKey): VolumeSourceHandling {
+  return handling[source];
+}
+
+/** Upstream's populator error for a volume no plugin matches (desired_state_of_world AddPodToVolume). */
+export function noPluginMessage(volumeName: string): string {
+  return `failed to get Plugin from volumeSpec for volume ${JSON.stringify(volumeName)} err=no volume plugin matched`;
+}
+
+/** Upstream's CSI mounter error when the volume's driver never registered with the kubelet. */
+export function csiDriverMissingMessage(driver: string): string {
+  return `kubernetes.io/csi: mounter.SetUpAt failed to get CSI client: driver name ${driver} not found in the list of registered CSI drivers`;
+}

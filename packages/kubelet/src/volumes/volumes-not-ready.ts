@@ -1,0 +1,31 @@
+import { VolumeSetupError } from '../errors';
+
+/**
+ * Some of a pod's volumes are not mounted yet (upstream's WaitForAttachAndMount failing): the pod
+ * waits, Pending with its containers in ContainerCreating. `events` are the FailedMount messages
+ * this try produced (a mount that failed now, a volume no plugin takes); `retryAfterMs`, when set,
+ * is when the next mount may be tried (the mount back-off).
+ */
+export class PodVolumesNotReadyError extends VolumeSetupError {
+  /** The FailedMount event messages of this try, in the order upstream posts them. */
+  readonly events: string[];
+  /** When a mount may be tried again, if a back-off holds one. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(unmounted: string[], events: string[], retryAfterMs: number | undefined) {
+    super('spec.volumes', unmounted, `volumes not mounted: [${unmounted.join(' ')}]`);
+    this.events = events;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** Upstream kubelet SyncPod's event for a failed volume wait that did not time out (volume_manager.go). */
+export function unableToMountMessage(
+  unmounted: string[],
+  unattached: string[],
+  notProcessed: string[],
+  errors: string[],
+): string {
+  const list = (names: string[]) => `[${[...names].sort().join(' ')}]`;
+  return `Unable to attach or mount volumes: unmounted volumes=${list(unmounted)}, unattached volumes=${list(unattached)}, failed to process volumes=${list(notProcessed)}: ${[...errors].sort().join('; ')}`;
+}
