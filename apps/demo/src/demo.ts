@@ -152,105 +152,194 @@ export async function runDemo(
     const missing = missingPrerequisites(prereq, options.proxyMode);
     if (missing.length > 0) throw new PrerequisiteError(missing);
   }
-  const count = options.nodes;
   const lock = acquireRunLock(deps.lockPath ?? defaultLockPath);
-  const steps = createStepReporter({ write: io.write, tty: io.tty });
   const stateDir = await mkdtemp(join(tmpdir(), `nodeagent-demo-${process.pid}-`));
-  const logsDir = join(stateDir, 'logs');
-  await mkdir(logsDir, { recursive: true });
-  const kubeconfig = join(stateDir, 'kubeconfig');
-  const result: DemoResult = {
-    ok: false,
-    runtime: options.fakeRuntime ? 'fake' : 'containerd',
-    proxyMode: options.proxyMode,
-    expectedPods: [],
-    answers: [],
-    nodePortAnswers: [],
-    tally: {},
-    dataPathChecked: false,
-    nodes: [],
-    crossNode: [],
-    problems: [],
-    notes: [],
-    leftovers: [],
-    stateDir,
-    kubeconfig,
-  };
-  const teardown: { title: string; run: () => Promise<void> }[] = [];
-  const nodes: DemoNode[] = [];
-  let fabric: Fabric | undefined;
-  let serverRef: ApiServer | undefined;
-  const children = (): RunningChild[] => nodes.flatMap((n) => n.agents.started);
-  const checkAbort = () => {
-    if (signal.aborted) throw new AbortedError();
-  };
+  await mkdir(join(stateDir, 'logs'), { recursive: true });
+  const run = new DemoRun(options, io, signal, prereq, lock, stateDir);
+  const count = options.nodes;
+  const title =
+    count === 1
+      ? `nodeagent node in a box (${run.result.runtime} runtime, kube-proxy ${options.proxyMode} mode)`
+      : `nodeagent ${count}-node box (${run.result.runtime} runtime, kube-proxy ${options.proxyMode} mode on every node)`;
+  io.write(`\n${title}\n\n`);
+  try {
+    await run.bringUp(deps.scenario);
+  } catch (error) {
+    run.fail(error);
+  } finally {
+    await run.tearDown();
+  }
+  return run.result;
+}
+
+/** One teardown step: what it stops, and how. */
+interface TeardownStep {
+  title: string;
+  run: () => Promise<void>;
+}
+
+/**
+ * One run of the demo: what it has started so far (for the teardown), the result it fills in,
+ * and each stage of bringing the box up as a method, in the order bringUp calls them.
+ */
+class DemoRun {
+  readonly result: DemoResult;
+  readonly steps: StepReporter;
+  readonly kubeconfig: string;
+  private readonly teardown: TeardownStep[] = [];
+  private readonly nodes: DemoNode[] = [];
+  private fabric: Fabric | undefined;
+  private server: ApiServer | undefined;
+
+  constructor(
+    private readonly options: DemoOptions,
+    private readonly io: DemoIO,
+    private readonly signal: AbortSignal,
+    private readonly prereq: PrerequisiteInputs,
+    private readonly lock: ReturnType<typeof acquireRunLock>,
+    private readonly stateDir: string,
+  ) {
+    this.steps = createStepReporter({ write: io.write, tty: io.tty });
+    this.kubeconfig = join(stateDir, 'kubeconfig');
+    this.result = {
+      ok: false,
+      runtime: options.fakeRuntime ? 'fake' : 'containerd',
+      proxyMode: options.proxyMode,
+      expectedPods: [],
+      answers: [],
+      nodePortAnswers: [],
+      tally: {},
+      dataPathChecked: false,
+      nodes: [],
+      crossNode: [],
+      problems: [],
+      notes: [],
+      leftovers: [],
+      stateDir,
+      kubeconfig: this.kubeconfig,
+    };
+  }
+
+  /** The node count (--nodes). */
+  private get count(): number {
+    return this.options.nodes;
+  }
+
+  /** The API server, once started. */
+  private get api(): ApiServer {
+    return this.server as ApiServer;
+  }
+
+  /** Every agent process started so far. */
+  private children(): RunningChild[] {
+    return this.nodes.flatMap((n) => n.agents.started);
+  }
+
+  private checkAbort(): void {
+    if (this.signal.aborted) throw new AbortedError();
+  }
+
   /** Polls `probe` until it returns something, a child dies, the timeout passes or Ctrl-C. */
-  const waitFor = async <T>(
+  async waitFor<T>(
     what: string,
     probe: () => Promise<T | undefined> | T | undefined,
     timeoutMs: number,
     /** What to report on timeout: the state last seen. */
     lastSeen: () => unknown = () => undefined,
-  ) => {
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      checkAbort();
+      this.checkAbort();
       // Re-read each round: a scenario may stop an agent (no failure) and start a new one.
-      const failures = Promise.race(children().map((c) => c.failure));
+      const failures = Promise.race(this.children().map((c) => c.failure));
       const value = await Promise.race([Promise.resolve(probe()), failures]);
       if (value !== undefined) return value as T;
       if (Date.now() > deadline) throw new StepTimeoutError(what, lastSeen());
       await Promise.race([sleep(250), failures]);
     }
-  };
-  const recordRun = () =>
-    lock.record({
-      stateDir,
-      runtimeDir: result.runtimeDir,
-      netns: result.netns,
-      fabricNetns: fabric?.netns.name,
-      nodes: nodes.map((n) => ({
+  }
+
+  /** Records what a crash would leave behind, so the next run can clean it up. */
+  private recordRun(): void {
+    this.lock.record({
+      stateDir: this.stateDir,
+      runtimeDir: this.result.runtimeDir,
+      netns: this.result.netns,
+      fabricNetns: this.fabric?.netns.name,
+      nodes: this.nodes.map((n) => ({
         netns: n.runtime.netnsName,
         runtimeDir: n.runtime.logFile ? dirname(n.runtime.logFile) : undefined,
       })),
     });
+  }
 
-  const title =
-    count === 1
-      ? `nodeagent node in a box (${result.runtime} runtime, kube-proxy ${options.proxyMode} mode)`
-      : `nodeagent ${count}-node box (${result.runtime} runtime, kube-proxy ${options.proxyMode} mode on every node)`;
-  io.write(`\n${title}\n\n`);
-  try {
-    const previous = lock.previous;
+  /** Every stage, in order, up to the live status; what fails throws. */
+  async bringUp(scenario: RunDemoDeps['scenario']): Promise<void> {
+    const previous = this.lock.previous;
     if (previous?.stateDir) {
-      await steps.run(`clean up after an earlier run that did not finish (pid ${previous.pid})`, () =>
+      await this.steps.run(`clean up after an earlier run that did not finish (pid ${previous.pid})`, () =>
         cleanUpStaleRun(previous),
       );
     }
-    // The API server reaches each kubelet's server (kubectl logs, exec, port-forward) through a
-    // relay in that node's namespace, found by the node address it dials: the node IPs exist only
-    // in there, and a connect() from the host would go out through the host's default route.
-    const dialKubelet = (location: { host: string }): Duplex => {
-      const socket = nodes.find((n) => n.nodeIP === location.host)?.agents.kubeletSocket;
-      if (socket) return connect(socket);
-      const refused = new PassThrough();
-      process.nextTick(() =>
-        refused.destroy(
-          new Error(
-            `no kubelet server reachable at ${location.host}: the demo node runs without a network namespace and its kubelet without a server`,
-          ),
-        ),
-      );
-      return refused;
+    const bootstrapKubeconfig = await this.startApiServer();
+    this.checkAbort();
+    if (this.count > 1 && !this.options.fakeRuntime) await this.createFabric();
+    for (let index = 1; index <= this.count; index++) {
+      await this.startNodeRuntime(index);
+      this.checkAbort();
+    }
+    const apiSocket = await this.startApiRelay();
+    await this.startAgents(apiSocket, bootstrapKubeconfig);
+    await this.waitForNodes();
+    await this.waitForKubeProxies();
+    const view = await this.applyWorkload();
+
+    // 6. The data path: ClusterIP → kube-proxy rules → a pod, from inside the (first) node's namespace.
+    const first = this.nodes[0] as DemoNode;
+    const service = view.services.find((s) => s.name === SERVICE_NAME);
+    if (first.runtime.kind === 'containerd' && first.runtime.netnsPath && service) {
+      await this.checkNodeDataPath(first, view, service.clusterIP);
+      if (this.count > 1) await this.checkCrossNode(view, service.clusterIP);
+    } else {
+      this.io.write('\nNo packet test with the fake runtime: its pods have no network.\n');
+    }
+    this.result.ok = this.result.problems.length === 0;
+
+    if (scenario) {
+      await scenario(this.box(), this.io, this.signal);
+      this.result.ok = this.result.problems.length === 0;
+    }
+    this.printHowToTalk();
+    if (!this.options.once) await this.liveStatus();
+  }
+
+  /** The running box as a scenario sees it. */
+  private box(): DemoBox {
+    return {
+      server: this.api,
+      nodes: this.nodes,
+      fabric: this.fabric,
+      stateDir: this.stateDir,
+      kubeconfig: this.kubeconfig,
+      options: this.options,
+      steps: this.steps,
+      waitFor: (w, p, t) => this.waitFor(w, p, t),
     };
-    // 1. API server with the EndpointSlice controller, reachable from the node namespaces.
-    const server: ApiServer = await steps.run(
+  }
+
+  /**
+   * 1. API server with the EndpointSlice controller, reachable from the node namespaces; its
+   * kubeconfig written. Returns the bootstrap kubeconfig's path.
+   */
+  private async startApiServer(): Promise<string> {
+    const { options } = this;
+    const server: ApiServer = await this.steps.run(
       'API server (in-process, HTTPS, EndpointSlice controller, CSR approver and signer, control plane)',
       async () =>
         startApiServer({
           endpointSliceController: true,
           tls: true,
-          kubelet: { dial: dialKubelet },
+          kubelet: { dial: (location) => this.dialKubelet(location) },
           // Node lifecycle, taint eviction, scheduler, ReplicaSets (issue #19); the node lifecycle
           // timings come from --node-monitor-grace-period / --node-monitor-period.
           controlPlane: {
@@ -262,122 +351,155 @@ export async function runDemo(
         }),
       (s) => s.url,
     );
-    serverRef = server;
-    teardown.push({ title: 'API server', run: () => server.close() });
-    server.writeKubeconfig(kubeconfig);
-    const bootstrapKubeconfig = join(stateDir, 'bootstrap-kubelet.conf');
+    this.server = server;
+    this.teardown.push({ title: 'API server', run: () => server.close() });
+    server.writeKubeconfig(this.kubeconfig);
+    const bootstrapKubeconfig = join(this.stateDir, 'bootstrap-kubelet.conf');
     server.writeBootstrapKubeconfig(bootstrapKubeconfig, server.createBootstrapToken());
-    checkAbort();
+    return bootstrapKubeconfig;
+  }
 
-    // 2. With several nodes (and real pods), the fabric they join.
-    if (count > 1 && !options.fakeRuntime) {
-      const made = await steps.run(
-        'fabric network namespace with bridge fabric0 (the network between the nodes)',
-        () => createFabric(),
-        (f) => `netns ${f.netns.name}`,
-      );
-      fabric = made;
-      result.fabricNetns = made.netns.name;
-      recordRun();
-      teardown.push({ title: `fabric namespace ${made.netns.name}`, run: () => made.delete() });
-    }
+  /**
+   * The API server reaches each kubelet's server (kubectl logs, exec, port-forward) through a
+   * relay in that node's namespace, found by the node address it dials: the node IPs exist only
+   * in there, and a connect() from the host would go out through the host's default route.
+   */
+  private dialKubelet(location: { host: string }): Duplex {
+    const socket = this.nodes.find((n) => n.nodeIP === location.host)?.agents.kubeletSocket;
+    if (socket) return connect(socket);
+    const refused = new PassThrough();
+    process.nextTick(() =>
+      refused.destroy(
+        new Error(
+          `no kubelet server reachable at ${location.host}: the demo node runs without a network namespace and its kubelet without a server`,
+        ),
+      ),
+    );
+    return refused;
+  }
 
-    // 3. The nodes' runtimes: containerd in each node's network namespace, or the fake CRI runtime.
-    for (let index = 1; index <= count; index++) {
-      const layout = nodeLayout(stateDir, index, count);
-      await mkdir(layout.dir, { recursive: true });
-      const podSubnet = count > 1 ? podCidrOf(index) : undefined;
-      const on = count > 1 ? ` for ${layout.name}` : '';
-      const runtime = await steps.run(
+  /** 2. With several nodes (and real pods), the fabric they join. */
+  private async createFabric(): Promise<void> {
+    const made = await this.steps.run(
+      'fabric network namespace with bridge fabric0 (the network between the nodes)',
+      () => createFabric(),
+      (f) => `netns ${f.netns.name}`,
+    );
+    this.fabric = made;
+    this.result.fabricNetns = made.netns.name;
+    this.recordRun();
+    this.teardown.push({ title: `fabric namespace ${made.netns.name}`, run: () => made.delete() });
+  }
+
+  /** 3. Node `index`'s runtime: containerd in its network namespace, or the fake CRI runtime; then the fabric. */
+  private async startNodeRuntime(index: number): Promise<void> {
+    const { options, count, result } = this;
+    const layout = nodeLayout(this.stateDir, index, count);
+    await mkdir(layout.dir, { recursive: true });
+    const podSubnet = count > 1 ? podCidrOf(index) : undefined;
+    const on = count > 1 ? ` for ${layout.name}` : '';
+    const runtime = await this.steps.run(
+      options.fakeRuntime
+        ? `fake CRI runtime${on}`
+        : `containerd in ${count > 1 ? `${layout.name}'s` : 'the node'} network namespace (local images)`,
+      () =>
         options.fakeRuntime
-          ? `fake CRI runtime${on}`
-          : `containerd in ${count > 1 ? `${layout.name}'s` : 'the node'} network namespace (local images)`,
-        () =>
-          options.fakeRuntime
-            ? startFakeRuntime(prereq.uid === 0, layout.dir, podSubnet)
-            : startContainerdRuntime({
-                baseDir: join(layout.dir, 'containerd'),
-                podSubnet,
-                uplink: count === 1,
-              }),
-        (r) =>
-          r.netnsName ? `netns ${r.netnsName}, pod subnet ${r.podSubnet}` : `pod subnet ${r.podSubnet}`,
-      );
-      teardown.push({
-        title:
-          runtime.kind === 'fake' ? `fake runtime${on}` : `containerd${on} (containers, namespace, mounts)`,
-        run: () => runtime.stop(),
-      });
-      if (index === 1) {
-        result.netns = runtime.netnsName;
-        result.runtimeDir = runtime.logFile ? dirname(runtime.logFile) : undefined;
-      }
-      // Recorded before anything else can fail, so a crash's next run finds it.
-      const placeholder = { layout, name: layout.name, runtime } as DemoNode;
-      nodes.push(placeholder);
-      recordRun();
-      let nodeIP = runtime.nodeIP;
-      if (fabric && runtime.netnsName) {
-        const f = fabric;
-        const name = runtime.netnsName;
-        nodeIP = fabricAddressOf(index);
-        await steps.run(
-          `${layout.name} joins the fabric`,
-          () => f.attach(name, index, count),
-          () => `eth0 ${nodeIP}, routes to the other nodes' pod CIDRs`,
-        );
-      }
-      nodes[index - 1] = { ...placeholder, nodeIP, podCIDR: runtime.podSubnet } as DemoNode;
-      checkAbort();
+          ? startFakeRuntime(this.prereq.uid === 0, layout.dir, podSubnet)
+          : startContainerdRuntime({
+              baseDir: join(layout.dir, 'containerd'),
+              podSubnet,
+              uplink: count === 1,
+            }),
+      (r) => (r.netnsName ? `netns ${r.netnsName}, pod subnet ${r.podSubnet}` : `pod subnet ${r.podSubnet}`),
+    );
+    this.teardown.push({
+      title:
+        runtime.kind === 'fake' ? `fake runtime${on}` : `containerd${on} (containers, namespace, mounts)`,
+      run: () => runtime.stop(),
+    });
+    if (index === 1) {
+      result.netns = runtime.netnsName;
+      result.runtimeDir = runtime.logFile ? dirname(runtime.logFile) : undefined;
     }
+    // Recorded before anything else can fail, so a crash's next run finds it.
+    const placeholder = { layout, name: layout.name, runtime } as DemoNode;
+    this.nodes.push(placeholder);
+    this.recordRun();
+    let nodeIP = runtime.nodeIP;
+    if (this.fabric && runtime.netnsName) {
+      const f = this.fabric;
+      const name = runtime.netnsName;
+      nodeIP = fabricAddressOf(index);
+      await this.steps.run(
+        `${layout.name} joins the fabric`,
+        () => f.attach(name, index, count),
+        () => `eth0 ${nodeIP}, routes to the other nodes' pod CIDRs`,
+      );
+    }
+    this.nodes[index - 1] = { ...placeholder, nodeIP, podCIDR: runtime.podSubnet } as DemoNode;
+  }
 
-    // The API server listens on host loopback; a relay in each node namespace forwards its port
-    // over this unix socket, so one kubeconfig serves kubectl and the agents.
-    const apiSocket = join(stateDir, 'api.sock');
-    if (nodes.some((n) => n.runtime.netnsPath)) {
+  /**
+   * The API server listens on host loopback; a relay in each node namespace forwards its port
+   * over this unix socket, so one kubeconfig serves kubectl and the agents. Returns its path.
+   */
+  private async startApiRelay(): Promise<string> {
+    const apiSocket = join(this.stateDir, 'api.sock');
+    if (this.nodes.some((n) => n.runtime.netnsPath)) {
       const hostRelay: SocketRelay = await startSocketRelay(
         { path: apiSocket },
-        { host: '127.0.0.1', port: server.port },
+        { host: '127.0.0.1', port: this.api.port },
       );
-      teardown.push({ title: 'API relay', run: () => hostRelay.close() });
+      this.teardown.push({ title: 'API relay', run: () => hostRelay.close() });
     }
+    return apiSocket;
+  }
 
-    // 4. The agents: on every node the relays, then the kubelet (registers the node) and
-    // kube-proxy (in the same namespace, never the host's netfilter), all starting together:
-    // each takes a few seconds to load.
-    for (const [i, node] of nodes.entries()) {
+  /**
+   * 4. The agents: on every node the relays, then the kubelet (registers the node) and
+   * kube-proxy (in the same namespace, never the host's netfilter), all starting together:
+   * each takes a few seconds to load.
+   */
+  private async startAgents(apiSocket: string, bootstrapKubeconfig: string): Promise<void> {
+    const { count } = this;
+    for (const [i, node] of this.nodes.entries()) {
       const agents = await prepareNodeAgents({
         layout: node.layout,
         runtime: node.runtime,
         nodeIP: node.nodeIP,
-        apiPort: server.port,
+        apiPort: this.api.port,
         apiSocket,
-        kubeconfig,
+        kubeconfig: this.kubeconfig,
         bootstrapKubeconfig,
-        proxyMode: options.proxyMode,
+        proxyMode: this.options.proxyMode,
         clusterCIDR: count > 1 ? CLUSTER_CIDR : node.runtime.podSubnet,
-        nodeLeaseDurationSeconds: options.scenario.nodeLeaseDurationSeconds,
+        nodeLeaseDurationSeconds: this.options.scenario.nodeLeaseDurationSeconds,
       });
-      nodes[i] = { ...node, agents };
+      this.nodes[i] = { ...node, agents };
       const on = count > 1 ? ` on ${node.name}` : '';
       if (node.runtime.netnsPath) {
-        teardown.push({
+        this.teardown.push({
           title: `API and kubelet relays in the node namespace${on}`,
           run: () => agents.stop(),
         });
       }
-      teardown.push({ title: `kubelet${on}`, run: () => agents.stopKubelet() });
-      teardown.push({ title: `kube-proxy${on}`, run: () => agents.stopKubeProxy() });
+      this.teardown.push({ title: `kubelet${on}`, run: () => agents.stopKubelet() });
+      this.teardown.push({ title: `kube-proxy${on}`, run: () => agents.stopKubeProxy() });
       await agents.startKubelet();
       agents.startKubeProxy();
     }
+  }
+
+  /** Each kubelet registers its node, which gets its pod CIDR and turns Ready. */
+  private async waitForNodes(): Promise<void> {
+    const server = this.api;
     const nodeRT = server.resource('v1', 'nodes');
-    for (const node of nodes) {
+    for (const node of this.nodes) {
       const kubelet = node.agents.kubelet as RunningChild;
-      await steps.run(
+      await this.steps.run(
         `nodeagent-kubelet (pid ${kubelet.pid}) registers node ${node.name}`,
         async () => {
-          await waitFor(
+          await this.waitFor(
             `node ${node.name} registered`,
             () => server.registry.find(nodeRT, undefined, node.name),
             90_000,
@@ -390,7 +512,7 @@ export async function runDemo(
             'application/merge-patch+json',
             JSON.stringify({ spec: { podCIDR: node.podCIDR, podCIDRs: [node.podCIDR] } }),
           );
-          await waitFor(
+          await this.waitFor(
             `node ${node.name} Ready`,
             () =>
               clusterView(server).nodes.find((n) => n.name === node.name)?.ready === 'True'
@@ -402,22 +524,26 @@ export async function runDemo(
         () => `Ready, pod CIDR ${node.podCIDR}`,
       );
     }
-    result.nodes = nodes.map((n) => ({
+    this.result.nodes = this.nodes.map((n) => ({
       name: n.name,
       ip: n.nodeIP,
       podCIDR: n.podCIDR,
       netns: n.runtime.netnsName,
       runtimeDir: n.runtime.logFile ? dirname(n.runtime.logFile) : undefined,
     }));
+  }
 
-    for (const node of nodes) {
+  /** Each kube-proxy answers /healthz (one that could not start without root is noted instead). */
+  private async waitForKubeProxies(): Promise<void> {
+    const { result, steps } = this;
+    for (const node of this.nodes) {
       const proxy = node.agents.kubeProxy;
       if (proxy && node.runtime.netnsPath) {
         const healthz = netnsFetcher(node.runtime.netnsPath, 1);
         await steps.run(
-          `kube-proxy (pid ${proxy.pid}, ${options.proxyMode} mode)${count > 1 ? ` on ${node.name}` : ''} healthy`,
+          `kube-proxy (pid ${proxy.pid}, ${this.options.proxyMode} mode)${this.count > 1 ? ` on ${node.name}` : ''} healthy`,
           () =>
-            waitFor(
+            this.waitFor(
               'kube-proxy /healthz',
               () =>
                 healthz('http://127.0.0.1:10256/healthz').then(
@@ -432,9 +558,16 @@ export async function runDemo(
         steps.note('kube-proxy skipped: needs root (its rules go into a network namespace)');
       }
     }
+  }
 
-    // 5. The sample workload (with several nodes: two pods per node, placed by nodeName).
-    const first = nodes[0] as DemoNode;
+  /**
+   * 5. The sample workload (with several nodes: two pods per node, placed by nodeName), until
+   * its pods are Ready and published as endpoints; the cluster view then is printed and returned.
+   */
+  private async applyWorkload(): Promise<ClusterView> {
+    const { count, steps } = this;
+    const server = this.api;
+    const first = this.nodes[0] as DemoNode;
     const base = readWorkload({
       nodeName: first.name,
       image: first.runtime.image,
@@ -455,7 +588,7 @@ export async function runDemo(
     const view = await steps.run(
       'pods Running and Ready, endpoints published',
       () =>
-        waitFor(
+        this.waitFor(
           'pods ready',
           () => {
             const v = clusterView(server);
@@ -464,7 +597,7 @@ export async function runDemo(
               ? v
               : undefined;
           },
-          options.readyTimeoutSeconds * 1000,
+          this.options.readyTimeoutSeconds * 1000,
           () =>
             clusterView(server)
               .pods.map((p) => `${p.name} ${p.phase} ${p.ready ? 'ready' : 'not ready'}`)
@@ -473,95 +606,80 @@ export async function runDemo(
       (v: ClusterView) =>
         v.pods.map((p) => `${p.name} ${p.podIP}${count > 1 ? ` on ${p.node}` : ''}`).join(', '),
     );
-    result.expectedPods = readyEndpointPods(view, SERVICE_NAME);
-    io.write(`\n${renderClusterView(view)}\n`);
+    this.result.expectedPods = readyEndpointPods(view, SERVICE_NAME);
+    this.io.write(`\n${renderClusterView(view)}\n`);
+    return view;
+  }
 
-    // 6. The data path: ClusterIP → kube-proxy rules → a pod, from inside the (first) node's namespace.
-    const service = view.services.find((s) => s.name === SERVICE_NAME);
-    if (first.runtime.kind === 'containerd' && first.runtime.netnsPath && service) {
-      await checkNodeDataPath(first, view, service.clusterIP);
-      if (count > 1) await checkCrossNode(view, service.clusterIP);
-    } else {
-      io.write('\nNo packet test with the fake runtime: its pods have no network.\n');
-    }
-    result.ok = result.problems.length === 0;
-
-    if (deps.scenario) {
-      await deps.scenario(
-        {
-          server,
-          nodes,
-          fabric,
-          stateDir,
-          kubeconfig,
-          options,
-          steps,
-          waitFor: (w, p, t) => waitFor(w, p, t),
-        },
-        io,
-        signal,
-      );
-      result.ok = result.problems.length === 0;
-    }
-
-    const logFiles = children().map((c) => c.logFile);
-    const containerdLogs = nodes.flatMap((n) => (n.runtime.logFile ? [n.runtime.logFile] : []));
-    io.write(
+  /** How to reach the box with kubectl, and where the logs are. */
+  private printHowToTalk(): void {
+    const { options } = this;
+    const logFiles = this.children().map((c) => c.logFile);
+    const containerdLogs = this.nodes.flatMap((n) => (n.runtime.logFile ? [n.runtime.logFile] : []));
+    this.io.write(
       [
         '',
         'Talk to it:',
-        `  kubectl --kubeconfig ${kubeconfig} get nodes,pods,svc,endpointslices${count > 1 ? ' -o wide' : ''}`,
+        `  kubectl --kubeconfig ${this.kubeconfig} get nodes,pods,svc,endpointslices${this.count > 1 ? ' -o wide' : ''}`,
         `Logs: ${[...new Set(logFiles)].join(', ')}${containerdLogs.length > 0 ? `, containerd: ${containerdLogs.join(', ')}` : ''}${options.keepLogs ? '' : ' (removed at teardown unless the run failed; --keep-logs keeps them)'}`,
         '',
       ].join('\n'),
     );
+  }
 
-    // 7. Live status until Ctrl-C.
-    if (!options.once) {
-      io.write('Live status (Ctrl-C tears everything down):\n\n');
-      let previousText = '';
-      let lines = 0;
-      while (!signal.aborted) {
-        const text = renderClusterView(clusterView(server));
-        if (text !== previousText) {
-          if (io.tty && lines > 0) io.write(`\x1b[${lines}A\x1b[0J`);
-          io.write(text);
-          lines = text.split('\n').length - 1;
-          previousText = text;
-        }
-        const dead = await Promise.race([
-          sleep(1000).then(() => undefined),
-          ...children().map((c) => c.failure),
-        ]).catch((error: Error) => error);
-        if (dead) {
-          result.problems.push(dead.message);
-          result.ok = false;
-          io.write(`\n✘ ${dead.message}\n`);
-          break;
-        }
+  /** 7. Live status until Ctrl-C, or until an agent dies (a problem). */
+  private async liveStatus(): Promise<void> {
+    const { io, result } = this;
+    io.write('Live status (Ctrl-C tears everything down):\n\n');
+    let previousText = '';
+    let lines = 0;
+    while (!this.signal.aborted) {
+      const text = renderClusterView(clusterView(this.api));
+      if (text !== previousText) {
+        if (io.tty && lines > 0) io.write(`\x1b[${lines}A\x1b[0J`);
+        io.write(text);
+        lines = text.split('\n').length - 1;
+        previousText = text;
+      }
+      const dead = await Promise.race([
+        sleep(1000).then(() => undefined),
+        ...this.children().map((c) => c.failure),
+      ]).catch((error: Error) => error);
+      if (dead) {
+        result.problems.push(dead.message);
+        result.ok = false;
+        io.write(`\n✘ ${dead.message}\n`);
+        break;
       }
     }
-  } catch (error) {
-    result.ok = false;
-    if (!(error instanceof AbortedError)) result.problems.push((error as Error).message);
+  }
+
+  /** What bringUp threw, as a problem (an interruption is none); a dead agent's log tail shown. */
+  fail(error: unknown): void {
+    this.result.ok = false;
+    if (!(error instanceof AbortedError)) this.result.problems.push((error as Error).message);
     if (error instanceof ChildExitedError) {
-      io.write(`\nLast lines of ${error.field}'s log (${error.logFile}):\n${tail(error.logFile)}\n`);
+      this.io.write(`\nLast lines of ${error.field}'s log (${error.logFile}):\n${tail(error.logFile)}\n`);
     }
-  } finally {
-    steps.close();
+  }
+
+  /** Stops everything started, newest first, then looks for what is left behind. */
+  async tearDown(): Promise<void> {
+    const { io, result, stateDir } = this;
+    this.steps.close();
     io.write('\nTearing down:\n');
-    for (const step of teardown.reverse()) {
-      await steps.run(`stop ${step.title}`, step.run).catch(() => undefined);
+    for (const step of this.teardown.reverse()) {
+      await this.steps.run(`stop ${step.title}`, step.run).catch(() => undefined);
     }
     result.leftovers = await leftovers(
-      [...nodes.map((n) => n.runtime.netnsName), fabric?.netns.name],
-      children(),
+      [...this.nodes.map((n) => n.runtime.netnsName), this.fabric?.netns.name],
+      this.children(),
       stateDir,
     );
     // A failed run keeps its logs: they are what explains the failure (not an interrupted one).
-    const keep = options.keepLogs || (!result.ok && !signal.aborted);
+    const keep = this.options.keepLogs || (!result.ok && !this.signal.aborted);
     if (!keep) await rm(stateDir, { recursive: true, force: true });
-    lock.release();
+    this.lock.release();
     if (result.leftovers.length > 0) {
       result.ok = false;
       io.write(`  ✘ left behind: ${result.leftovers.join('; ')}\n`);
@@ -569,10 +687,10 @@ export async function runDemo(
       io.write(`  ✔ nothing left behind${keep ? ` (logs kept in ${stateDir})` : ''}\n`);
     }
   }
-  return result;
 
   /** The single-node check, also run on node 1 of several: ClusterIP and NodePort from the node. */
-  async function checkNodeDataPath(node: DemoNode, view: ClusterView, clusterIP: string): Promise<void> {
+  private async checkNodeDataPath(node: DemoNode, view: ClusterView, clusterIP: string): Promise<void> {
+    const { io, options, result, steps, count } = this;
     const url = `http://${clusterIP}:80/`;
     const fetch = netnsFetcher(node.runtime.netnsPath as string);
     // kube-proxy programs endpoints asynchronously (min sync period): wait, visibly, until
@@ -582,7 +700,7 @@ export async function runDemo(
       async () => {
         const seen = new Set<string>();
         let sent = 0;
-        await waitFor(
+        await this.waitFor(
           `answers from ${result.expectedPods.join(', ')} through the ClusterIP`,
           async () => {
             sent++;
@@ -636,9 +754,10 @@ export async function runDemo(
    * node's first pod fetches every pod on the other nodes by pod IP, then the ClusterIP until every
    * pod (on every node) has answered; and each node's NodePort is fetched from the next node.
    */
-  async function checkCrossNode(view: ClusterView, clusterIP: string): Promise<void> {
+  private async checkCrossNode(view: ClusterView, clusterIP: string): Promise<void> {
+    const { io, options, result, nodes } = this;
     const nodeOf = new Map(view.pods.map((p) => [p.name, p.node]));
-    const podRT = api().resource('v1', 'pods');
+    const podRT = this.api.resource('v1', 'pods');
     io.write('\nAcross nodes, from inside pods:\n');
     const record = (answer: CrossNodeAnswer, expect?: string) => {
       answer.answeredFromNode = answer.answeredBy ? nodeOf.get(answer.answeredBy) : undefined;
@@ -658,7 +777,7 @@ export async function runDemo(
         result.problems.push(`no ready pod on ${node.name} to send from`);
         continue;
       }
-      const pod = api().registry.get(podRT, 'default', client.name) as {
+      const pod = this.api.registry.get(podRT, 'default', client.name) as {
         status?: { containerStatuses?: { containerID?: string }[] };
       };
       const containerID = pod.status?.containerStatuses?.[0]?.containerID ?? '';
@@ -696,10 +815,6 @@ export async function runDemo(
         record({ ...(answer as Answer), kind: 'nodeport', from: node.name, fromNode: node.name, url });
       }
     }
-  }
-
-  function api(): ApiServer {
-    return serverRef as ApiServer;
   }
 }
 

@@ -120,66 +120,84 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: oneLine });
   addConfigFlags(program);
+  program.action((opts: Record<string, unknown>) => runRootCommand(program, io, opts));
+  program.addCommand(renderCommand(program, io));
+  program.addCommand(explainCommand(program, io));
+  return program;
+}
 
-  program.action(async (opts: Record<string, unknown>) => {
-    const given = (name: string) => program.getOptionValueSource(name) === 'cli';
-    try {
-      const version = opts.version === undefined ? undefined : String(opts.version);
-      if (version !== undefined && version !== 'false') {
-        if (version === 'raw') io.stdout(`${rawVersionText('nodeagent-kube-proxy')}\n`);
-        else if (parseGoBool(version) === true) io.stdout(`${versionText()}\n`);
-        else throw new InvalidFieldError('--version', version, 'must be true, false or raw');
-        program.exitCode = 0;
-        return;
-      }
-      const resolved = resolveConfiguration({
-        configPath: opts.config as string | undefined,
-        opts,
-        givenOnCommandLine: given,
-        readFile: io.readFile,
-      });
-      for (const w of resolved.warnings) io.stderr(warningLine(w));
-      const config = resolved.config;
-      if (opts.writeConfigTo) {
-        writeFileSync(opts.writeConfigTo as string, stringify(config));
-        program.exitCode = 0;
-        return;
-      }
-      if (boolFlag(opts, 'cleanup')) {
-        // The iptables and ipvs modes share chains, so their chains go together first; then
-        // ipvs mode's IPVS services, kube-ipvs0 and ipsets, and the userspace portals.
-        let deleted = 0;
-        for (const family of ['IPv4', 'IPv6'] as const) {
-          deleted += (await cleanupAllProxyChains(execIptables({ family }))).deletedChains;
-        }
-        const ipvs = await cleanupIpvsMode(config.ipvs.excludeCIDRs ?? []);
-        io.stderr(
-          `cleanup: ipvs mode: removed ${ipvs.deletedServices} IPVS services, ${ipvs.destroyedIpsets} ipsets${ipvs.deletedInterface ? ', kube-ipvs0' : ''}\n`,
-        );
-        for (const family of ['IPv4', 'IPv6'] as const) {
-          deleted += (await cleanupPortalRules(portalIptablesFor(family))).chains;
-        }
-        for (const family of ['ip', 'ip6'] as const)
-          await deleteNftablesTable(execNftables({ family, session: false }));
-        io.stderr(`cleanup: removed ${deleted} iptables chains and the kube-proxy nftables tables\n`);
-        program.exitCode = 0;
-        return;
-      }
-      const log = daemonLogger(config);
-      checkSettings(config, log, resolved.userSetFields);
-      if (boolFlag(opts, 'init-only')) {
-        await setupNode(config, log);
-        program.exitCode = 0;
-        return;
-      }
-      const proxy = await runProxy(config, log, { master: opts.master as string | undefined });
-      io.onStarted?.(proxy);
+/** The root command: --version, --write-config-to, --cleanup, --init-only, or the daemon. */
+async function runRootCommand(
+  program: Command & { exitCode?: number },
+  io: ProgramIO,
+  opts: Record<string, unknown>,
+): Promise<void> {
+  const given = (name: string) => program.getOptionValueSource(name) === 'cli';
+  try {
+    const version = opts.version === undefined ? undefined : String(opts.version);
+    if (version !== undefined && version !== 'false') {
+      if (version === 'raw') io.stdout(`${rawVersionText('nodeagent-kube-proxy')}\n`);
+      else if (parseGoBool(version) === true) io.stdout(`${versionText()}\n`);
+      else throw new InvalidFieldError('--version', version, 'must be true, false or raw');
       program.exitCode = 0;
-    } catch (err) {
-      program.exitCode = reportError(io, err, verbosityOf(opts));
+      return;
     }
-  });
+    const resolved = resolveConfiguration({
+      configPath: opts.config as string | undefined,
+      opts,
+      givenOnCommandLine: given,
+      readFile: io.readFile,
+    });
+    for (const w of resolved.warnings) io.stderr(warningLine(w));
+    const config = resolved.config;
+    if (opts.writeConfigTo) {
+      writeFileSync(opts.writeConfigTo as string, stringify(config));
+      program.exitCode = 0;
+      return;
+    }
+    if (boolFlag(opts, 'cleanup')) {
+      await cleanupAll(io, config.ipvs.excludeCIDRs ?? []);
+      program.exitCode = 0;
+      return;
+    }
+    const log = daemonLogger(config);
+    checkSettings(config, log, resolved.userSetFields);
+    if (boolFlag(opts, 'init-only')) {
+      await setupNode(config, log);
+      program.exitCode = 0;
+      return;
+    }
+    const proxy = await runProxy(config, log, { master: opts.master as string | undefined });
+    io.onStarted?.(proxy);
+    program.exitCode = 0;
+  } catch (err) {
+    program.exitCode = reportError(io, err, verbosityOf(opts));
+  }
+}
 
+/**
+ * --cleanup: the iptables and ipvs modes share chains, so their chains go together first; then
+ * ipvs mode's IPVS services, kube-ipvs0 and ipsets, the userspace portals, and the nftables tables.
+ */
+async function cleanupAll(io: ProgramIO, excludeCIDRs: readonly string[]): Promise<void> {
+  let deleted = 0;
+  for (const family of ['IPv4', 'IPv6'] as const) {
+    deleted += (await cleanupAllProxyChains(execIptables({ family }))).deletedChains;
+  }
+  const ipvs = await cleanupIpvsMode(excludeCIDRs);
+  io.stderr(
+    `cleanup: ipvs mode: removed ${ipvs.deletedServices} IPVS services, ${ipvs.destroyedIpsets} ipsets${ipvs.deletedInterface ? ', kube-ipvs0' : ''}\n`,
+  );
+  for (const family of ['IPv4', 'IPv6'] as const) {
+    deleted += (await cleanupPortalRules(portalIptablesFor(family))).chains;
+  }
+  for (const family of ['ip', 'ip6'] as const)
+    await deleteNftablesTable(execNftables({ family, session: false }));
+  io.stderr(`cleanup: removed ${deleted} iptables chains and the kube-proxy nftables tables\n`);
+}
+
+/** `render`: the rules for Services/EndpointSlices given as YAML, touching no kernel. */
+function renderCommand(program: Command & { exitCode?: number }, io: ProgramIO): Command {
   const render = new Command('render')
     .description(
       'print the rules for Services/EndpointSlices given as YAML (files or stdin), touching no kernel',
@@ -234,8 +252,11 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
       program.exitCode = reportError(io, err);
     }
   });
-  program.addCommand(render);
+  return render;
+}
 
+/** `explain`: one Service's rules in the live kernel (or a saved dump); ipvs mode: the IPVS table. */
+function explainCommand(program: Command & { exitCode?: number }, io: ProgramIO): Command {
   const explain = new Command('explain')
     .description(
       "show one Service's rules in the live kernel (chains, entry rules, endpoints they DNAT to); ipvs mode: the live IPVS table",
@@ -290,8 +311,7 @@ export function buildProgram(overrides: Partial<ProgramIO> = {}): Command & { ex
       }
     },
   );
-  program.addCommand(explain);
-  return program;
+  return explain;
 }
 
 /** --cleanup for ipvs mode; on a kernel without IPVS there are no virtual servers to delete. */

@@ -137,7 +137,7 @@ function nodeEligible(node: Wire<V1Node>): boolean {
   return !(node.spec?.taints ?? []).some((t) => t.key === 'ToBeDeletedByClusterAutoscaler');
 }
 
-/** Starts the kube-proxy daemon (iptables, nftables, ipvs or userspace mode): servers, proxier(s), informers. */
+/** What runProxy takes besides the configuration. */
 export interface RunProxyOptions {
   /** --master: overrides the kubeconfig's server. */
   master?: string;
@@ -145,13 +145,14 @@ export interface RunProxyOptions {
   oomScoreAdjPath?: string;
 }
 
+/** Starts the kube-proxy daemon (iptables, nftables, ipvs or userspace mode): servers, proxier(s), informers. */
 export async function runProxy(
   config: KubeProxyConfiguration,
   log: Logger,
   opts: RunProxyOptions = {},
 ): Promise<RunningProxy> {
   const s = daemonSettings(config);
-  const { mode, nodeName, syncPeriodMs, minSyncPeriodMs } = s;
+  const { mode, nodeName, syncPeriodMs } = s;
   if (mode !== 'iptables' && mode !== 'nftables' && mode !== 'ipvs' && mode !== 'userspace') {
     throw new KubeProxyError(
       'MODE_NOT_IMPLEMENTED',
@@ -183,6 +184,63 @@ export async function runProxy(
   const health = new SyncEndSignallingHealth(2 * syncPeriodMs);
   const facts: NodeFacts = { ...node.facts, localAddresses: localAddresses() };
   const closers: (() => Promise<void>)[] = [];
+  const kernel = await openKernelHandles(mode, closers, log);
+
+  await startServers(s, metrics, health, closers, log);
+  const hcBind = families.flatMap((f) => nodePortIPsFromConfig(config, f, facts) ?? []);
+  const serviceHealth = new ServiceHealthServer({
+    bindAddresses: hcBind.length > 0 ? hcBind : [''],
+    proxierHealthy: () => health.status().healthy,
+    onListenError: (service, port, err) =>
+      log.error({ service, port, err: err.message }, 'health check port failed'),
+  });
+  closers.push(() => serviceHealth.close());
+
+  const shared: ProxierParts = { config, settings: s, facts, kernel, metrics, health, serviceHealth, log };
+  const proxiers: RunnableProxier[] = families.map((family) => createProxier(family, shared));
+  for (const p of proxiers) p.start();
+  const fanOut = multiFamilyHandler(proxiers);
+  const handler: ProxyHandler = {
+    ...fanOut,
+    onNode: (node) => {
+      health.setNodeEligible(nodeEligible(node));
+      fanOut.onNode(node);
+    },
+  };
+  const watch: ClusterWatch = watchCluster({
+    kubeConfig: kc,
+    nodeName,
+    handler,
+    onError: (err) => log.warn({ err: (err as Error)?.message ?? String(err) }, 'watch error'),
+  });
+  log.info({ nodeName, families, mode }, 'kube-proxy started');
+  return {
+    nodeName,
+    families,
+    async stop() {
+      await watch.stop();
+      await Promise.all(proxiers.map((p) => p.stop()));
+      for (const c of closers.reverse()) await c();
+    },
+  };
+}
+
+/** The kernel handles a mode keeps open for its life, each with its closer in `closers`. */
+interface KernelHandles {
+  /** ipvs mode: the IPVS table (both families). */
+  ipvs: ClosableIpvsTable | undefined;
+  /** ipvs mode: kube-ipvs0 and its addresses over rtnetlink. */
+  link: ReturnType<typeof rtnetlinkLinkLayer> | undefined;
+  /** iptables mode: the nfacct counters, when the socket opened. */
+  nfacct: NfacctClient | undefined;
+}
+
+/** Opens the kernel handles `mode` needs (none for nftables and userspace). */
+async function openKernelHandles(
+  mode: string,
+  closers: (() => Promise<void>)[],
+  log: Logger,
+): Promise<KernelHandles> {
   // ipvs mode: one IPVS netlink handle for both families opened before any server
   // starts, so a kernel without ip_vs fails fast (IpvsUnavailableError) with nothing to close.
   let ipvs: ClosableIpvsTable | undefined;
@@ -212,7 +270,18 @@ export async function runProxy(
       );
     }
   }
+  return { ipvs, link, nfacct };
+}
 
+/** The healthz and metrics servers, when their bind addresses are set. */
+async function startServers(
+  s: DaemonSettings,
+  metrics: KubeProxyMetrics,
+  health: SyncEndSignallingHealth,
+  closers: (() => Promise<void>)[],
+  log: Logger,
+): Promise<void> {
+  const { mode } = s;
   if (s.healthzBindAddress) {
     const hz = new HealthzServer({
       bindAddress: s.healthzBindAddress,
@@ -232,41 +301,86 @@ export async function runProxy(
     await startServer(() => ms.start(), s, log, 'metrics');
     closers.push(() => ms.close());
   }
-  const hcBind = families.flatMap((f) => nodePortIPsFromConfig(config, f, facts) ?? []);
-  const serviceHealth = new ServiceHealthServer({
-    bindAddresses: hcBind.length > 0 ? hcBind : [''],
-    proxierHealthy: () => health.status().healthy,
-    onListenError: (service, port, err) =>
-      log.error({ service, port, err: err.message }, 'health check port failed'),
-  });
-  closers.push(() => serviceHealth.close());
+}
 
-  const proxiers: RunnableProxier[] = families.map((family) => {
-    if (mode === 'userspace') {
-      return new UserspaceProxier({
+/** What every family's proxier is built from. */
+interface ProxierParts {
+  config: KubeProxyConfiguration;
+  settings: DaemonSettings;
+  facts: NodeFacts;
+  kernel: KernelHandles;
+  metrics: KubeProxyMetrics;
+  health: SyncEndSignallingHealth;
+  serviceHealth: ServiceHealthServer;
+  log: Logger;
+}
+
+/** The proxier of one family for the configured mode. */
+function createProxier(family: IPFamily, parts: ProxierParts): RunnableProxier {
+  const { config, facts, metrics, health, serviceHealth, log } = parts;
+  const s = parts.settings;
+  const { mode, nodeName, syncPeriodMs, minSyncPeriodMs } = s;
+  const { ipvs, link, nfacct } = parts.kernel;
+  if (mode === 'userspace') {
+    return new UserspaceProxier({
+      family,
+      nodeName,
+      ...userspaceOptionsFromConfig(config, family, s.userspaceBindOnly, facts),
+      ...(s.userspaceBindOnly ? {} : { iptables: portalIptablesFor(family) }),
+      metrics,
+      health,
+      serviceHealth,
+      logger: log.child({ ipFamily: family }),
+    });
+  }
+  if (ipvs && link) {
+    return new IpvsProxier({
+      family,
+      nodeName,
+      kernel: {
+        ipvs,
+        link,
+        ipset: execIpsetLayer(),
+        iptables: execIptables({ family }),
+        sysctl: execSysctlLayer(),
+      },
+      backend: ipvsOptionsFromConfig(config, family, facts),
+      conntrack: execConntrack(family),
+      minSyncPeriodMs,
+      syncPeriodMs,
+      metrics,
+      health,
+      serviceHealth,
+      logger: log.child({ ipFamily: family }),
+    });
+  }
+  return mode === 'nftables'
+    ? new NftablesProxier({
         family,
         nodeName,
-        ...userspaceOptionsFromConfig(config, family, s.userspaceBindOnly, facts),
-        ...(s.userspaceBindOnly ? {} : { iptables: portalIptablesFor(family) }),
+        // nf_tables over netlink (no nft process); the nft binary when the socket cannot be opened.
+        nftables: defaultNftables({
+          family: family === 'IPv6' ? 'ip6' : 'ip',
+          onFallback: (err) =>
+            log.warn({ err, ipFamily: family }, 'nftables over netlink unavailable, using the nft binary'),
+        }),
+        conntrack: execConntrack(family),
+        backend: nftablesOptionsFromConfig(config, family, facts),
+        minSyncPeriodMs,
+        syncPeriodMs,
         metrics,
         health,
         serviceHealth,
         logger: log.child({ ipFamily: family }),
-      });
-    }
-    if (ipvs && link) {
-      return new IpvsProxier({
+      })
+    : new IptablesProxier({
         family,
         nodeName,
-        kernel: {
-          ipvs,
-          link,
-          ipset: execIpsetLayer(),
-          iptables: execIptables({ family }),
-          sysctl: execSysctlLayer(),
-        },
-        backend: ipvsOptionsFromConfig(config, family, facts),
+        executor: execIptables({ family }),
         conntrack: execConntrack(family),
+        ...(nfacct ? { nfacct } : {}),
+        backend: iptablesOptionsFromConfig(config, family, facts),
+        keepLastPayload: false,
         minSyncPeriodMs,
         syncPeriodMs,
         metrics,
@@ -274,67 +388,6 @@ export async function runProxy(
         serviceHealth,
         logger: log.child({ ipFamily: family }),
       });
-    }
-    return mode === 'nftables'
-      ? new NftablesProxier({
-          family,
-          nodeName,
-          // nf_tables over netlink (no nft process); the nft binary when the socket cannot be opened.
-          nftables: defaultNftables({
-            family: family === 'IPv6' ? 'ip6' : 'ip',
-            onFallback: (err) =>
-              log.warn({ err, ipFamily: family }, 'nftables over netlink unavailable, using the nft binary'),
-          }),
-          conntrack: execConntrack(family),
-          backend: nftablesOptionsFromConfig(config, family, facts),
-          minSyncPeriodMs,
-          syncPeriodMs,
-          metrics,
-          health,
-          serviceHealth,
-          logger: log.child({ ipFamily: family }),
-        })
-      : new IptablesProxier({
-          family,
-          nodeName,
-          executor: execIptables({ family }),
-          conntrack: execConntrack(family),
-          ...(nfacct ? { nfacct } : {}),
-          backend: iptablesOptionsFromConfig(config, family, facts),
-          keepLastPayload: false,
-          minSyncPeriodMs,
-          syncPeriodMs,
-          metrics,
-          health,
-          serviceHealth,
-          logger: log.child({ ipFamily: family }),
-        });
-  });
-  for (const p of proxiers) p.start();
-  const fanOut = multiFamilyHandler(proxiers);
-  const handler: ProxyHandler = {
-    ...fanOut,
-    onNode: (node) => {
-      health.setNodeEligible(nodeEligible(node));
-      fanOut.onNode(node);
-    },
-  };
-  const watch: ClusterWatch = watchCluster({
-    kubeConfig: kc,
-    nodeName,
-    handler,
-    onError: (err) => log.warn({ err: (err as Error)?.message ?? String(err) }, 'watch error'),
-  });
-  log.info({ nodeName, families, mode }, 'kube-proxy started');
-  return {
-    nodeName,
-    families,
-    async stop() {
-      await watch.stop();
-      await Promise.all(proxiers.map((p) => p.stop()));
-      for (const c of closers.reverse()) await c();
-    },
-  };
 }
 
 async function startServer(

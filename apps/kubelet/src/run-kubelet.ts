@@ -1,35 +1,26 @@
 import { readFile } from 'node:fs/promises';
 import { cpus, hostname, networkInterfaces, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { authenticationV1Requests, authorizationV1Requests, coreV1Requests } from '@nodeagent/informer';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { CriClient } from '@nodeagent/cri-client';
+import { coreV1Requests } from '@nodeagent/informer';
 import {
   ApiPodSource,
   ApiServiceLister,
-  alwaysAllow,
   apiEventSink,
   apiObjectSource,
   apiPodStatusWriter,
   apiTokenSource,
   CriSummaryProvider,
   collectProcessMetrics,
-  createHealthzServer,
   createKubeletMetrics,
-  createKubeletServer,
   criImageService,
   criPodRuntime,
-  criStreamingRuntime,
   Kubelet,
   type KubeletLogger,
-  kubeletAuthenticator,
-  listen,
   nodeAllocatableEnforcedMessage,
-  nodeStatusEventMessage,
-  type RunningServer,
   runtimeClassHandlerLookup,
-  StaticPodSource,
-  subjectAccessReviewAuthorizer,
 } from '@nodeagent/kubelet';
-import type { Pod } from '@nodeagent/kubelet/api';
 import { detectCgroupFilesystem, detectNodeSwap, PodCgroupManager } from '@nodeagent/kubelet/cgroups';
 import {
   cgroupDriverFromRuntime,
@@ -43,17 +34,17 @@ import {
 } from '@nodeagent/kubelet/images';
 import { ContainerLogManager, logRotatePolicy, reportingContainerStarts } from '@nodeagent/kubelet/logs';
 import { instrumentCriClient } from '@nodeagent/kubelet/metrics';
-import { selfSignedCertificate } from '@nodeagent/kubelet/server';
-import { HttpPodSource, isPodFromSource, MirrorPodSync } from '@nodeagent/kubelet/sources';
-import { NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
+import { type ApiEventSink, MirrorPodSync } from '@nodeagent/kubelet/sources';
 import { parseDuration, systemClock } from '@nodeagent/primitives';
 import { apiRuntimeClassGetter } from './api-runtime-classes';
 import { connectCri } from './image-service-client';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
-import { localNodeAllocatable, nodeRegistrationSettings, podCapacity } from './node-registration-settings';
+import { startKubeletServers } from './kubelet-servers';
+import { localNodeAllocatable, podCapacity } from './node-registration-settings';
+import { startNodeStatusReporter } from './node-status-wiring';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
-import { createReadOnlyServer } from './read-only-server';
 import { possibleMemoryBackedVolumesOnDisk, runStartupChecks } from './startup-checks';
+import { startStaticPodSources } from './static-pod-sources';
 import { bootstrapClientCertificate, loadKubeconfig, startCertificateManagers } from './tls-bootstrap';
 
 export interface RunningKubelet {
@@ -116,22 +107,122 @@ export async function runKubelet(
     podLogsDir: config.podLogsDir,
     cri: client,
   });
-  // cgroupsPerQOS: the driver must match the runtime's (containerd's SystemdCgroup).
-  const cgroups = config.cgroupsPerQOS
-    ? new PodCgroupManager({
-        fs: await detectCgroupFilesystem(),
-        cgroupDriver: config.cgroupDriver,
-        cgroupRoot: config.cgroupRoot,
-        podPidsLimit: config.podPidsLimit,
-        cpuCFSQuota: config.cpuCFSQuota,
-        cpuCFSQuotaPeriodUs: parseDuration(config.cpuCFSQuotaPeriod) * 1000,
-      })
-    : undefined;
+  const cgroups = config.cgroupsPerQOS ? await podCgroupManager(config) : undefined;
   // Service links: every Service of the cluster, stripped to what the variables read.
   const services = kubeConfig
     ? new ApiServiceLister(kubeConfig, (error) => logger.warn({ err: String(error) }, 'service watch'))
     : undefined;
   services?.start();
+  const { credentialProviders, imagePullManager } = await imageDependencies(
+    options,
+    { config, client, core, kubeConfig, metrics },
+    logger,
+  );
+  const events = core ? eventSink(core, nodeName, config, logger) : undefined;
+  const logRotation = containerLogManager(client, config, logger);
+  const kubelet = await createKubelet({
+    flags,
+    config,
+    nodeName,
+    hostIPs,
+    client,
+    logRotation,
+    core,
+    kubeConfig,
+    services,
+    credentialProviders,
+    imagePullManager,
+    events,
+    hostResolvConf,
+    logger,
+    metrics,
+    summary,
+    cgroups,
+  });
+  await startKubelet(kubelet, { config, flags, events, cgroups, startupFindings, logger });
+  logRotation.start();
+  const stops: (() => Promise<void> | void)[] = [() => logRotation.stop()];
+  if (services) stops.push(() => services.stop());
+
+  // Static pods first and independent of the API server (upstream runs them from the first
+  // moment: the control plane itself may be static pods). Their mirror pods follow once the
+  // API server answers and the Node exists; their status goes out then.
+  const mirrorPods = core
+    ? new MirrorPodSync({
+        core,
+        nodeName,
+        onCreated: (pods) => kubelet.resyncPods(pods),
+        onError: (error) => logger.warn({ err: String(error) }, 'mirror pods'),
+      })
+    : undefined;
+  if (mirrorPods) stops.push(() => mirrorPods.stop());
+  stops.push(...(await startStaticPodSources(config, nodeName, kubelet, mirrorPods, logger)));
+
+  if (kubeConfig && config.registerNode) {
+    const reporter = startNodeStatusReporter({
+      kubeConfig,
+      options: { config, flags },
+      nodeName,
+      hostIPs,
+      kubelet,
+      client,
+      mirrorPods,
+      recordNodeEvent: events?.node,
+      logger,
+    });
+    stops.push(() => reporter.stop());
+  }
+
+  if (kubeConfig) {
+    const source = startApiPodSource(kubeConfig, nodeName, kubelet, logger);
+    stops.push(() => source.stop());
+  }
+
+  const { servers, serverPort } = await startKubeletServers({
+    config,
+    nodeName,
+    hostIPs,
+    kubelet,
+    client,
+    summary,
+    kubeConfig,
+    certificates,
+    logger,
+  });
+
+  logger.info(
+    { nodeName, hostIPs, endpoint: config.containerRuntimeEndpoint, standalone: !kubeConfig },
+    'kubelet started',
+  );
+  return {
+    kubelet,
+    nodeName,
+    serverPort,
+    async stop() {
+      certificates.stop();
+      for (const stop of stops.reverse()) await stop();
+      for (const server of servers) await server.close();
+      await kubelet.stop();
+      client.close();
+    },
+  };
+}
+
+/** What the image dependencies are built from besides the options. */
+interface ImageDependencySources {
+  config: ResolvedKubeletOptions['config'];
+  client: CriClient;
+  core: ReturnType<typeof coreV1Requests> | undefined;
+  kubeConfig: KubeConfig | undefined;
+  metrics: ReturnType<typeof createKubeletMetrics>;
+}
+
+/** The image credential provider plugins and the verified image pull manager. */
+async function imageDependencies(
+  { flags }: ResolvedKubeletOptions,
+  { config, client, core, kubeConfig, metrics }: ImageDependencySources,
+  logger: KubeletLogger,
+) {
   // Image credential provider plugins (upstream RegisterCredentialProviderPlugins): none without
   // either flag; a bad config or a missing plugin binary stops the kubelet, as upstream.
   const credentialProviders = await imageCredentialProvidersFromFlags(
@@ -159,25 +250,35 @@ export async function runKubelet(
     logger,
     registry: metrics.registry,
   });
-  // Pod and node events through one recorder, as upstream's: correlated (repeats bump count),
-  // written at most eventRecordQPS a second with eventBurst at once.
-  const events = core
-    ? apiEventSink(core, {
-        nodeName,
-        eventRecordQPS: config.eventRecordQPS,
-        eventBurst: config.eventBurst,
-        onError: (error) => logger.warn({ err: String(error) }, 'Event not recorded'),
-      })
-    : undefined;
-  // containerLog*: upstream's container log manager rotates logs through CRI ReopenContainerLog.
-  const logRotation = new ContainerLogManager({
-    runtime: client,
-    policy: logRotatePolicy(config.containerLogMaxSize, config.containerLogMaxFiles),
-    maxWorkers: config.containerLogMaxWorkers,
-    monitorIntervalMs: parseDuration(config.containerLogMonitorInterval),
-    logger,
-  });
-  const kubelet = new Kubelet({
+  return { credentialProviders, imagePullManager };
+}
+
+/** What the Kubelet is built from: the settings and the clients, sources and managers wired for it. */
+interface KubeletParts {
+  flags: ResolvedKubeletOptions['flags'];
+  config: ResolvedKubeletOptions['config'];
+  nodeName: string;
+  hostIPs: string[];
+  client: CriClient;
+  logRotation: ContainerLogManager;
+  core: ReturnType<typeof coreV1Requests> | undefined;
+  kubeConfig: KubeConfig | undefined;
+  services: ApiServiceLister | undefined;
+  credentialProviders: Awaited<ReturnType<typeof imageCredentialProvidersFromFlags>>;
+  imagePullManager: Awaited<ReturnType<typeof imagePullManagerFromConfig>>;
+  events: ApiEventSink | undefined;
+  hostResolvConf: string;
+  logger: KubeletLogger;
+  metrics: ReturnType<typeof createKubeletMetrics>;
+  summary: CriSummaryProvider;
+  cgroups: PodCgroupManager | undefined;
+}
+
+/** The pod-lifecycle engine over the CRI runtime, with the node's user namespaces and swap detected. */
+async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
+  const { flags, config, nodeName, hostIPs, client, logRotation, core, kubeConfig, services, events } = parts;
+  const { credentialProviders, imagePullManager, hostResolvConf, logger, metrics, summary, cgroups } = parts;
+  return new Kubelet({
     nodeName,
     // The Kubelet wraps it once (image pull limit, pod cgroups); the client counts the CRI calls.
     // Each container it starts is watched for log growth at once (a fast writer outruns a pass).
@@ -220,6 +321,36 @@ export async function runKubelet(
     imageFs: () => summary.imageFs(),
     cgroups,
   });
+}
+
+/** cgroupsPerQOS: the driver must match the runtime's (containerd's SystemdCgroup). */
+async function podCgroupManager(config: ResolvedKubeletOptions['config']): Promise<PodCgroupManager> {
+  return new PodCgroupManager({
+    fs: await detectCgroupFilesystem(),
+    cgroupDriver: config.cgroupDriver,
+    cgroupRoot: config.cgroupRoot,
+    podPidsLimit: config.podPidsLimit,
+    cpuCFSQuota: config.cpuCFSQuota,
+    cpuCFSQuotaPeriodUs: parseDuration(config.cpuCFSQuotaPeriod) * 1000,
+  });
+}
+
+/**
+ * Starts the kubelet with the node's own allocatable (until the API server has the Node), the
+ * startup warnings as Node events, and the kubepods cgroup capped at allocatable.
+ */
+async function startKubelet(
+  kubelet: Kubelet,
+  w: {
+    config: ResolvedKubeletOptions['config'];
+    flags: ResolvedKubeletOptions['flags'];
+    events: ApiEventSink | undefined;
+    cgroups: PodCgroupManager | undefined;
+    startupFindings: Awaited<ReturnType<typeof runStartupChecks>>;
+    logger: KubeletLogger;
+  },
+): Promise<void> {
+  const { config, flags, events, cgroups, startupFindings, logger } = w;
   // The node's own view until the API server has the Node: downward API limits.* resolve to
   // the allocatable computed here, as upstream's initialNode gives it.
   const allocatable = await localNodeAllocatable(config, flags).catch((error) => {
@@ -241,189 +372,59 @@ export async function runKubelet(
     // Upstream's container manager, once the kubepods cgroup's limits are set at start.
     events?.node('Normal', 'NodeAllocatableEnforced', nodeAllocatableEnforcedMessage);
   }
-  logRotation.start();
-  const stops: (() => Promise<void> | void)[] = [() => logRotation.stop()];
-  if (services) stops.push(() => services.stop());
+}
 
-  // Static pods first and independent of the API server (upstream runs them from the first
-  // moment: the control plane itself may be static pods). Their mirror pods follow once the
-  // API server answers and the Node exists; their status goes out then.
-  const mirrorPods = core
-    ? new MirrorPodSync({
-        core,
-        nodeName,
-        onCreated: (pods) => kubelet.resyncPods(pods),
-        onError: (error) => logger.warn({ err: String(error) }, 'mirror pods'),
-      })
-    : undefined;
-  if (mirrorPods) stops.push(() => mirrorPods.stop());
-  // Each static source hands its full set; the mirror pods follow the union of both.
-  const staticPods = { file: [] as Pod[], http: [] as Pod[] };
-  const setStaticPods = (source: 'file' | 'http', pods: Pod[]) => {
-    staticPods[source] = pods;
-    kubelet.setPods(pods, isPodFromSource(source));
-    mirrorPods?.setStaticPods([...staticPods.file, ...staticPods.http]);
-  };
-  if (config.staticPodPath) {
-    const source = new StaticPodSource({
-      dir: config.staticPodPath,
-      nodeName,
-      checkFrequencyMs: parseDuration(config.fileCheckFrequency),
-      onPods: (pods) => setStaticPods('file', pods),
-      onError: ({ file, error }) =>
-        logger.warn({ file }, `Could not process manifest file: ${error.message}`),
-    });
-    await source.start();
-    stops.push(() => source.stop());
-  }
-  if (config.staticPodURL) {
-    const source = new HttpPodSource({
-      url: config.staticPodURL,
-      headers: config.staticPodURLHeader,
-      nodeName,
-      checkFrequencyMs: parseDuration(config.httpCheckFrequency),
-      onPods: (pods) => setStaticPods('http', pods),
-      // Upstream logs the first three failures, then only at verbosity 4.
-      onError: (error, failures) => {
-        if (failures <= 3)
-          logger.info(
-            { err: error.message },
-            failures === 3
-              ? 'Failed to read pods from URL. Dropping verbosity of this message to V(4)'
-              : 'Failed to read pods from URL',
-          );
-      },
-      onRecovered: () => logger.info({}, 'Successfully read pods from URL'),
-    });
-    logger.info({ URL: config.staticPodURL }, 'Watching URL');
-    await source.start();
-    stops.push(() => source.stop());
-  }
-
-  let reporter: NodeStatusReporter | undefined;
-  if (kubeConfig && config.registerNode) {
-    reporter = new NodeStatusReporter({
-      kubeConfig,
-      config: {
-        nodeName,
-        nodeIPs: hostIPs,
-        nodeLabels: flags.nodeLabels,
-        ...nodeRegistrationSettings(config, flags),
-        nodeStatusMaxImages: config.nodeStatusMaxImages,
-        nodeStatusUpdateFrequency: config.nodeStatusUpdateFrequency,
-        nodeStatusReportFrequency: config.nodeStatusReportFrequency,
-        nodeLeaseDurationSeconds: config.nodeLeaseDurationSeconds,
-        port: config.port,
-        featureGates: config.featureGates,
-        rootDir: flags.rootDir,
-      },
-      // status.images: CRI ListImages, largest first, up to nodeStatusMaxImages.
-      images: async () => nodeImagesFromCri((await client.listImages({})).images),
-      // Downward API limits.* of containers without limits resolve to the allocatable reported.
-      // The first status follows registration: the Node exists, mirror pods can be created.
-      onStatusUpdate: (status) => {
-        kubelet.setNodeAllocatable(status.allocatable);
-        mirrorPods?.trigger();
-      },
-      runtimeVersion: async () => {
-        const version = await client.version();
-        return { runtimeName: version.runtimeName, runtimeVersion: version.runtimeVersion };
-      },
-      pressure: () => kubelet.housekeeping.pressure(),
-      readyChecks: [
-        {
-          name: 'pleg',
-          check: () => {
-            const health = kubelet.healthz();
-            return health.ok ? undefined : health.message;
-          },
-        },
-      ],
-      // Node conditions set or changed: upstream's Normal 'Node <name> status is now: <reason>'.
-      onConditionEvent: (reason) => events?.node('Normal', reason, nodeStatusEventMessage(nodeName, reason)),
-      onError: (error, during) => logger.warn({ during, err: String(error) }, 'node status'),
-    });
-    // Registration retries until the API server answers; nothing else waits for it.
-    void reporter.start().catch((error) => logger.error({ err: String(error) }, 'node status'));
-    stops.push(() => reporter?.stop());
-  }
-
-  if (kubeConfig) {
-    const source = new ApiPodSource(
-      kubeConfig,
-      nodeName,
-      {
-        add: (pod) => kubelet.addPod(pod),
-        update: (pod) => kubelet.updatePod(pod),
-        remove: (pod) => kubelet.removePod(pod),
-      },
-      (error) => logger.warn({ err: String(error) }, 'pod watch'),
-    );
-    // API pods arrive when the informer has listed; nothing waits for that here.
-    void source.start().catch((error) => logger.warn({ err: String(error) }, 'pod watch'));
-    stops.push(() => source.stop());
-  }
-
-  const servers: RunningServer[] = [];
-  if (config.healthzPort > 0)
-    servers.push(await listen(createHealthzServer(kubelet), config.healthzPort, config.healthzBindAddress));
-  if (config.readOnlyPort > 0) {
-    const readOnly = createReadOnlyServer({ kubelet, nodeName, podLogsDir: config.podLogsDir, summary });
-    servers.push(await listen(readOnly, config.readOnlyPort, config.address));
-  }
-  let serverPort: number | undefined;
-  if (config.enableServer) {
-    const tls =
-      certificates.servingTls() ??
-      (config.tlsCertFile && config.tlsPrivateKeyFile
-        ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsPrivateKeyFile) }
-        : await selfSignedCertificate(nodeName, hostIPs));
-    const clientCA = config.authentication.x509.clientCAFile
-      ? await readFile(config.authentication.x509.clientCAFile)
-      : undefined;
-    const server = await listen(
-      createKubeletServer({
-        kubelet,
-        nodeName,
-        podLogsDir: config.podLogsDir,
-        summary,
-        logger,
-        streaming: criStreamingRuntime(client),
-        tls: { ...tls, ca: clientCA },
-        authenticate: kubeletAuthenticator({
-          x509: clientCA !== undefined,
-          anonymous: config.authentication.anonymous.enabled,
-          tokenReview: config.authentication.webhook.enabled
-            ? kubeConfig && authenticationV1Requests(kubeConfig)
-            : undefined,
-        }),
-        authorize:
-          config.authorization.mode === 'AlwaysAllow' || !kubeConfig
-            ? alwaysAllow
-            : subjectAccessReviewAuthorizer(authorizationV1Requests(kubeConfig)),
-      }),
-      config.port,
-      config.address,
-    );
-    servers.push(server);
-    certificates.attachServer(server.server);
-    serverPort = server.port;
-  }
-
-  logger.info(
-    { nodeName, hostIPs, endpoint: config.containerRuntimeEndpoint, standalone: !kubeConfig },
-    'kubelet started',
-  );
-  return {
-    kubelet,
+/** The API server's pods for this node, handed to the kubelet as they come and go. */
+function startApiPodSource(
+  kubeConfig: KubeConfig,
+  nodeName: string,
+  kubelet: Kubelet,
+  logger: KubeletLogger,
+): ApiPodSource {
+  const source = new ApiPodSource(
+    kubeConfig,
     nodeName,
-    serverPort,
-    async stop() {
-      certificates.stop();
-      for (const stop of stops.reverse()) await stop();
-      for (const server of servers) await server.close();
-      await kubelet.stop();
-      client.close();
+    {
+      add: (pod) => kubelet.addPod(pod),
+      update: (pod) => kubelet.updatePod(pod),
+      remove: (pod) => kubelet.removePod(pod),
     },
-  };
+    (error) => logger.warn({ err: String(error) }, 'pod watch'),
+  );
+  // API pods arrive when the informer has listed; nothing waits for that here.
+  void source.start().catch((error) => logger.warn({ err: String(error) }, 'pod watch'));
+  return source;
+}
+
+/** containerLog*: upstream's container log manager rotates logs through CRI ReopenContainerLog. */
+function containerLogManager(
+  client: CriClient,
+  config: ResolvedKubeletOptions['config'],
+  logger: KubeletLogger,
+): ContainerLogManager {
+  return new ContainerLogManager({
+    runtime: client,
+    policy: logRotatePolicy(config.containerLogMaxSize, config.containerLogMaxFiles),
+    maxWorkers: config.containerLogMaxWorkers,
+    monitorIntervalMs: parseDuration(config.containerLogMonitorInterval),
+    logger,
+  });
+}
+
+/**
+ * Pod and node events through one recorder, as upstream's: correlated (repeats bump count),
+ * written at most eventRecordQPS a second with eventBurst at once.
+ */
+function eventSink(
+  core: ReturnType<typeof coreV1Requests>,
+  nodeName: string,
+  config: ResolvedKubeletOptions['config'],
+  logger: KubeletLogger,
+): ApiEventSink {
+  return apiEventSink(core, {
+    nodeName,
+    eventRecordQPS: config.eventRecordQPS,
+    eventBurst: config.eventBurst,
+    onError: (error) => logger.warn({ err: String(error) }, 'Event not recorded'),
+  });
 }

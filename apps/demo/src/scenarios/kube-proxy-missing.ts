@@ -1,6 +1,6 @@
 import type { KubeObject } from '@nodeagent/testing';
 import { ScenarioSetupError } from './kubelet-missing';
-import { realClock, type ScenarioBox, type ScenarioClock } from './scenario-box';
+import { realClock, type ScenarioBox, type ScenarioClock, type ScenarioNode } from './scenario-box';
 import type { KubeProxyMissingEvent, ScenarioProblem } from './scenario-events';
 import { checkAgent, waitFor } from './wait-for';
 
@@ -71,38 +71,100 @@ export async function* kubeProxyMissing(options: KubeProxyMissingOptions): Async
   const { box } = options;
   const clock = options.clock ?? realClock;
   const pollMs = options.pollMs ?? 500;
-  const api = box.api;
-  const ns = box.namespace;
   if (box.nodes.length < 2)
     throw new ScenarioSetupError('nodes', box.nodes.length, 'the scenario needs 2 nodes or more');
   const victimName = options.node ?? box.nodes.at(-1)?.name ?? '';
   const victim = box.nodes.find((n) => n.name === victimName);
   if (!victim) throw new ScenarioSetupError('node', victimName, 'is not a node of the box');
-  const others = box.nodes.filter((n) => n !== victim);
-  let stoppedAt = clock.now();
-  const at = (event: Untimed<Emit>): Emit => ({ ...event, atMs: clock.now() - stoppedAt }) as Emit;
-  const wait = <T>(
+  const run: ScenarioRun = {
+    options,
+    api: box.api,
+    ns: box.namespace,
+    clock,
+    victim,
+    victimName,
+    others: box.nodes.filter((n) => n !== victim),
+    stoppedAt: clock.now(),
+    at: (event) => ({ ...event, atMs: clock.now() - run.stoppedAt }) as Emit,
+    wait: (what, probe, lastSeen) => waitFor(clock, what, options.waitTimeoutMs, pollMs, probe, lastSeen),
+    answer: (node, url) =>
+      node.fetch(url).then(
+        (body) => body.trim(),
+        () => undefined,
+      ),
+  };
+  const existing = yield* existingServiceBaseline(run);
+  const moving = yield* movingServiceBaseline(run, existing.port);
+
+  run.stoppedAt = clock.now();
+  const { pid } = await victim.stopKubeProxy();
+  yield run.at({ type: 'kube-proxy-stopped', node: victimName, pid });
+
+  yield* existingServiceKeepsWorking(run, existing.url);
+  const newUrl = yield* newServiceMissingHere(run, existing);
+  const newName = yield* endpointMovesElsewhere(run, moving);
+  yield* repairedByFirstSync(run, newUrl, moving.url, newName);
+}
+
+/** What every phase of the scenario shares. */
+interface ScenarioRun {
+  readonly options: KubeProxyMissingOptions;
+  readonly api: ScenarioBox['api'];
+  readonly ns: string;
+  readonly clock: ScenarioClock;
+  /** The node whose kube-proxy stops. */
+  readonly victim: ScenarioNode;
+  readonly victimName: string;
+  /** Every other node (their kube-proxies keep running). */
+  readonly others: ScenarioNode[];
+  /** When kube-proxy stopped (the scenario's start until then): event times count from it. */
+  stoppedAt: number;
+  /** Stamps an event with its time since the stop. */
+  at(event: Untimed<Emit>): Emit;
+  /** Polls `probe` until it returns something, within the scenario's hang guard. */
+  wait<T>(
     what: string,
     probe: () => Promise<T | undefined> | T | undefined,
     lastSeen?: () => unknown,
-  ) => waitFor(clock, what, options.waitTimeoutMs, pollMs, probe, lastSeen);
-  const answer = (node: typeof victim, url: string) =>
-    node.fetch(url).then(
-      (body) => body.trim(),
-      () => undefined,
-    );
-  const requests = options.requests ?? 4;
+  ): Promise<T>;
+  /** The body `url` answers from inside `node` (trimmed: the pod's name), or undefined when it fails. */
+  answer(node: ScenarioNode, url: string): Promise<string | undefined>;
+}
 
+type ServicePort = NonNullable<NonNullable<ServiceObject['spec']>['ports']>[number];
+
+/** The Service that exists before the stop: its ClusterIP URL, answering from the victim. */
+async function* existingServiceBaseline(
+  run: ScenarioRun,
+): AsyncGenerator<Emit, { service: ServiceObject; port: ServicePort; url: string }> {
+  const { api, ns, options, victimName } = run;
   const existing = api.get('v1', 'services', ns, options.service) as ServiceObject | undefined;
   const port = existing?.spec?.ports?.[0];
   if (!existing?.spec?.clusterIP || !port) {
     throw new ScenarioSetupError('service', options.service, `has no ClusterIP and port in namespace ${ns}`);
   }
   const url = `http://${existing.spec.clusterIP}:${port.port}/`;
-  const first = await wait(`${url} answers from ${victimName}`, () => answer(victim, url));
-  yield at({ type: 'baseline', node: victimName, service: options.service, url, answeredBy: [first] });
+  const first = await run.wait(`${url} answers from ${victimName}`, () => run.answer(run.victim, url));
+  yield run.at({ type: 'baseline', node: victimName, service: options.service, url, answeredBy: [first] });
+  return { service: existing, port, url };
+}
 
-  // The Service whose only endpoint will move: programmed on every node before the stop.
+/** The Service whose only endpoint will move, and the pod behind it. */
+interface MovingService {
+  url: string;
+  oldPod: PodObject;
+  oldName: string;
+  /** The moving workload's Running pods (with an IP, not being deleted). */
+  runningPods(): PodObject[];
+}
+
+/** The Service whose only endpoint will move: programmed on every node before the stop. */
+async function* movingServiceBaseline(
+  run: ScenarioRun,
+  port: ServicePort,
+): AsyncGenerator<Emit, MovingService> {
+  const { api, ns, options } = run;
+  const { box } = options;
   const rs = options.movingWorkload as KubeObject & {
     spec?: { selector?: { matchLabels?: Record<string, string> } };
   };
@@ -122,21 +184,21 @@ export async function* kubeProxyMissing(options: KubeProxyMissingOptions): Async
   const movedUrl = `http://${moved.spec?.clusterIP}:${port.port}/`;
   const isMoving = (p: KubeObject) =>
     Object.entries(movingLabels).every(([k, v]) => p.metadata.labels?.[k] === v);
-  const runningMoving = () =>
+  const runningPods = () =>
     (api.list('v1', 'pods', ns) as PodObject[]).filter(
       (p) => isMoving(p) && !p.metadata.deletionTimestamp && p.status?.phase === 'Running' && p.status.podIP,
     );
-  const oldPod = await wait(`one ${MOVED_SERVICE_NAME} pod Running`, () => {
-    const pods = runningMoving();
+  const oldPod = await run.wait(`one ${MOVED_SERVICE_NAME} pod Running`, () => {
+    const pods = runningPods();
     return pods.length === 1 ? pods[0] : undefined;
   });
   const oldName = oldPod.metadata.name ?? '';
   for (const node of box.nodes) {
-    await wait(`${movedUrl} answers ${oldName} from ${node.name}`, async () =>
-      (await answer(node, movedUrl)) === oldName ? true : undefined,
+    await run.wait(`${movedUrl} answers ${oldName} from ${node.name}`, async () =>
+      (await run.answer(node, movedUrl)) === oldName ? true : undefined,
     );
   }
-  yield at({
+  yield run.at({
     type: 'moved-baseline',
     service: MOVED_SERVICE_NAME,
     url: movedUrl,
@@ -144,130 +206,158 @@ export async function* kubeProxyMissing(options: KubeProxyMissingOptions): Async
     podIP: oldPod.status?.podIP ?? '',
     nodes: box.nodes.map((n) => n.name),
   });
+  return { url: movedUrl, oldPod, oldName, runningPods };
+}
 
-  stoppedAt = clock.now();
-  const { pid } = await victim.stopKubeProxy();
-  yield at({ type: 'kube-proxy-stopped', node: victimName, pid });
-
-  // The rules already in the kernel keep working.
+/** The rules already in the kernel keep working. */
+async function* existingServiceKeepsWorking(run: ScenarioRun, url: string): AsyncGenerator<Emit> {
+  const { victimName } = run;
   const answers: string[] = [];
-  for (let i = 0; i < requests; i++) {
-    const body = await answer(victim, url);
+  for (let i = 0; i < (run.options.requests ?? 4); i++) {
+    const body = await run.answer(run.victim, url);
     if (body === undefined)
-      yield at({ type: 'problem', what: `${url} failed from ${victimName} without kube-proxy` });
+      yield run.at({ type: 'problem', what: `${url} failed from ${victimName} without kube-proxy` });
     else answers.push(body);
   }
-  yield at({
+  yield run.at({
     type: 'existing-service-works',
     node: victimName,
-    service: options.service,
+    service: run.options.service,
     answeredBy: answers,
   });
+}
 
-  // A new Service: every other node's kube-proxy programs it, this node's cannot.
-  const created = api.create('v1', 'services', ns, {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: NEW_SERVICE_NAME, namespace: ns },
-    spec: {
-      selector: existing.spec.selector,
-      ports: [{ name: port.name, port: port.port, targetPort: port.targetPort, protocol: port.protocol }],
-    },
-  }) as ServiceObject;
-  const newUrl = `http://${created.spec?.clusterIP}:${port.port}/`;
-  yield at({ type: 'service-created', service: NEW_SERVICE_NAME, url: newUrl });
-  for (const node of others) {
-    await wait(`${newUrl} answers from ${node.name}`, () => answer(node, newUrl));
-  }
-  yield at({
-    type: 'new-service-works-elsewhere',
-    service: NEW_SERVICE_NAME,
-    nodes: others.map((n) => n.name),
-  });
-  const attempts = options.failedAttempts ?? 3;
+/**
+ * Fetches `url` from the victim failedAttempts times, each of which must fail (an answer is a
+ * problem). Returns how many failed and the last error.
+ */
+async function* fetchesThatMustFail(
+  run: ScenarioRun,
+  url: string,
+): AsyncGenerator<Emit, { attempts: number; failed: number; lastError: string }> {
+  const attempts = run.options.failedAttempts ?? 3;
   let lastError = '';
   let failed = 0;
   for (let i = 0; i < attempts; i++) {
     try {
-      const body = await victim.fetch(newUrl);
-      yield at({
+      const body = await run.victim.fetch(url);
+      yield run.at({
         type: 'problem',
-        what: `${newUrl} answered (${body.trim()}) from ${victimName} without kube-proxy`,
+        what: `${url} answered (${body.trim()}) from ${run.victimName} without kube-proxy`,
       });
     } catch (error) {
       failed++;
       lastError = (error as Error).message;
     }
   }
+  return { attempts, failed, lastError };
+}
+
+/** A new Service: every other node's kube-proxy programs it, this node's cannot. Returns its URL. */
+async function* newServiceMissingHere(
+  run: ScenarioRun,
+  existing: { service: ServiceObject; port: ServicePort },
+): AsyncGenerator<Emit, string> {
+  const { api, ns, others } = run;
+  const { port } = existing;
+  const created = api.create('v1', 'services', ns, {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: NEW_SERVICE_NAME, namespace: ns },
+    spec: {
+      selector: existing.service.spec?.selector,
+      ports: [{ name: port.name, port: port.port, targetPort: port.targetPort, protocol: port.protocol }],
+    },
+  }) as ServiceObject;
+  const newUrl = `http://${created.spec?.clusterIP}:${port.port}/`;
+  yield run.at({ type: 'service-created', service: NEW_SERVICE_NAME, url: newUrl });
+  for (const node of others) {
+    await run.wait(`${newUrl} answers from ${node.name}`, () => run.answer(node, newUrl));
+  }
+  yield run.at({
+    type: 'new-service-works-elsewhere',
+    service: NEW_SERVICE_NAME,
+    nodes: others.map((n) => n.name),
+  });
+  const { attempts, failed, lastError } = yield* fetchesThatMustFail(run, newUrl);
   if (failed === attempts) {
-    yield at({
+    yield run.at({
       type: 'new-service-fails-here',
-      node: victimName,
+      node: run.victimName,
       service: NEW_SERVICE_NAME,
       attempts,
       error: lastError,
     });
   }
+  return newUrl;
+}
 
-  // The moved endpoint: the only pod behind scenario-moved goes away, its replacement has a new IP.
+/**
+ * The moved endpoint: the only pod behind scenario-moved goes away, its replacement has a new
+ * IP; the other nodes follow, this one keeps the stale IP. Returns the replacement's name.
+ */
+async function* endpointMovesElsewhere(
+  run: ScenarioRun,
+  moving: MovingService,
+): AsyncGenerator<Emit, string> {
+  const { api, ns, others } = run;
+  const { oldName, oldPod, url: movedUrl } = moving;
   api.delete('v1', 'pods', ns, oldName);
-  const newPod = await wait(`a replacement for ${oldName} Running with a new IP`, () =>
-    runningMoving().find((p) => p.metadata.name !== oldName && p.status?.podIP !== oldPod.status?.podIP),
+  const newPod = await run.wait(`a replacement for ${oldName} Running with a new IP`, () =>
+    moving.runningPods().find((p) => p.metadata.name !== oldName && p.status?.podIP !== oldPod.status?.podIP),
   );
   const newName = newPod.metadata.name ?? '';
   // The old IP goes away only when the pod does: a graceful delete keeps it serving until its
   // kubelet has stopped its containers and confirmed (the API then drops the pod).
-  await wait(`${oldName} gone from the API (its kubelet stopped it)`, () =>
+  await run.wait(`${oldName} gone from the API (its kubelet stopped it)`, () =>
     api.get('v1', 'pods', ns, oldName) === undefined ? true : undefined,
   );
-  yield at({
+  yield run.at({
     type: 'endpoint-moved',
     service: MOVED_SERVICE_NAME,
     from: { pod: oldName, podIP: oldPod.status?.podIP ?? '' },
     to: { pod: newName, podIP: newPod.status?.podIP ?? '', node: newPod.spec?.nodeName ?? '' },
   });
   for (const node of others) {
-    await wait(`${movedUrl} answers ${newName} from ${node.name}`, async () =>
-      (await answer(node, movedUrl)) === newName ? true : undefined,
+    await run.wait(`${movedUrl} answers ${newName} from ${node.name}`, async () =>
+      (await run.answer(node, movedUrl)) === newName ? true : undefined,
     );
   }
-  yield at({
+  yield run.at({
     type: 'moved-service-works-elsewhere',
     service: MOVED_SERVICE_NAME,
     pod: newName,
     nodes: others.map((n) => n.name),
   });
-  let movedFailed = 0;
-  let movedError = '';
-  for (let i = 0; i < attempts; i++) {
-    try {
-      const body = await victim.fetch(movedUrl);
-      yield at({
-        type: 'problem',
-        what: `${movedUrl} answered (${body.trim()}) from ${victimName} without kube-proxy`,
-      });
-    } catch (error) {
-      movedFailed++;
-      movedError = (error as Error).message;
-    }
-  }
-  if (movedFailed === attempts) {
-    yield at({
+  const { attempts, failed, lastError } = yield* fetchesThatMustFail(run, movedUrl);
+  if (failed === attempts) {
+    yield run.at({
       type: 'moved-service-fails-here',
-      node: victimName,
+      node: run.victimName,
       service: MOVED_SERVICE_NAME,
       staleIP: oldPod.status?.podIP ?? '',
       attempts,
-      error: movedError,
+      error: lastError,
     });
   }
+  return newName;
+}
 
-  // kube-proxy comes back: its first sync programs what it missed. The repair counts as done by
-  // the first sync when both Services answer to requests sent while kube-proxy's last-sync time
-  // was still the first one it reported (read right before them). A later sync finishing during
-  // the requests does not count against it: kube-proxy syncs again within its minSyncPeriod
-  // (1 s) as EndpointSlice updates arrive, and the first sync already holds every Service.
-  const metricsUrl = options.metricsUrl ?? DEFAULT_METRICS_URL;
+/**
+ * kube-proxy comes back: its first sync programs what it missed. The repair counts as done by
+ * the first sync when both Services answer to requests sent while kube-proxy's last-sync time
+ * was still the first one it reported (read right before them). A later sync finishing during
+ * the requests does not count against it: kube-proxy syncs again within its minSyncPeriod
+ * (1 s) as EndpointSlice updates arrive, and the first sync already holds every Service.
+ */
+async function* repairedByFirstSync(
+  run: ScenarioRun,
+  newUrl: string,
+  movedUrl: string,
+  newName: string,
+): AsyncGenerator<Emit> {
+  const { victim, victimName, clock } = run;
+  const metricsUrl = run.options.metricsUrl ?? DEFAULT_METRICS_URL;
   const readSync = () =>
     victim.fetch(metricsUrl).then(
       (text) => lastSyncMs(text),
@@ -275,24 +365,24 @@ export async function* kubeProxyMissing(options: KubeProxyMissingOptions): Async
     );
   const started = await victim.startKubeProxy();
   const startedAt = clock.now();
-  yield at({ type: 'kube-proxy-started', node: victimName, pid: started.pid });
+  yield run.at({ type: 'kube-proxy-started', node: victimName, pid: started.pid });
   let firstSyncMs: number | undefined;
-  const repair = await wait(
+  const repair = await run.wait(
     `${newUrl} and ${movedUrl} answer from ${victimName} after the restart`,
     async () => {
       checkAgent(victim, 'kube-proxy');
       const before = await readSync();
       if (before === undefined) return undefined;
       firstSyncMs ??= before;
-      const a = await answer(victim, newUrl);
-      const b = await answer(victim, movedUrl);
+      const a = await run.answer(victim, newUrl);
+      const b = await run.answer(victim, movedUrl);
       if (a === undefined || b !== newName) return undefined;
       return { answeredBy: [a, b], byFirstSync: before === firstSyncMs };
     },
     () => `kube-proxy's last sync ${firstSyncMs === undefined ? 'not yet reported' : 'reported'}`,
   );
   const firstSyncSinceRestartMs = (firstSyncMs ?? 0) - startedAt;
-  yield at({
+  yield run.at({
     type: 'repaired',
     node: victimName,
     services: [NEW_SERVICE_NAME, MOVED_SERVICE_NAME],
@@ -302,7 +392,7 @@ export async function* kubeProxyMissing(options: KubeProxyMissingOptions): Async
     byFirstSync: repair.byFirstSync,
   });
   if (!repair.byFirstSync) {
-    yield at({
+    yield run.at({
       type: 'problem',
       what: `${victimName} was repaired only after a later sync than kube-proxy's first (at ${(firstSyncSinceRestartMs / 1000).toFixed(1)} s after the restart)`,
     });

@@ -50,27 +50,82 @@ export async function* kubeletMissing(options: KubeletMissingOptions): AsyncGene
   const { box, workloadSelector: sel } = options;
   const clock = options.clock ?? realClock;
   const pollMs = options.pollMs ?? 500;
-  const api = box.api;
-  const ns = box.namespace;
-  let stoppedAt = clock.now();
-  const at = (event: Untimed<Emit>): Emit => ({ ...event, atMs: clock.now() - stoppedAt }) as Emit;
-  const wait = <T>(
+  const run: ScenarioRun = {
+    options,
+    api: box.api,
+    ns: box.namespace,
+    clock,
+    pollMs,
+    stoppedAt: clock.now(),
+    at: (event) => ({ ...event, atMs: clock.now() - run.stoppedAt }) as Emit,
+    wait: (what, probe, lastSeen) => waitFor(clock, what, options.waitTimeoutMs, pollMs, probe, lastSeen),
+    isWorkload: (p) => p.labels[sel.key] === sel.value,
+  };
+  const victim = yield* setUpVictim(run);
+  const exitedAt = yield* stopKubeletAndKillContainer(run, victim);
+  yield* nodeGoesUnreachable(run, victim);
+  yield* podsStayWithoutKubelet(run, victim);
+  yield* evictionAndReplacement(run, victim, exitedAt);
+  yield* recovery(run, victim);
+  yield* noDuplicates(box.nodes, victim.node, run.at);
+}
+
+/** What every phase of the scenario shares. */
+interface ScenarioRun {
+  readonly options: KubeletMissingOptions;
+  readonly api: ScenarioBox['api'];
+  readonly ns: string;
+  readonly clock: ScenarioClock;
+  readonly pollMs: number;
+  /** When the kubelet stopped (the scenario's start until then): event times count from it. */
+  stoppedAt: number;
+  /** Stamps an event with its time since the stop. */
+  at(event: Untimed<Emit>): Emit;
+  /** Polls `probe` until it returns something, within the scenario's hang guard. */
+  wait<T>(
     what: string,
     probe: () => Promise<T | undefined> | T | undefined,
     lastSeen?: () => unknown,
-  ) => waitFor(clock, what, options.waitTimeoutMs, pollMs, probe, lastSeen);
-  const isWorkload = (p: PodState) => p.labels[sel.key] === sel.value;
+  ): Promise<T>;
+  /** A pod of the workload's ReplicaSet. */
+  isWorkload(p: PodState): boolean;
+}
 
-  // The workload runs: every ReplicaSet pod Running; pick the node (the one with the most pods).
+/** The node whose kubelet stops, and what the scenario placed and picked on it beforehand. */
+interface Victim {
+  readonly node: ScenarioNode;
+  readonly name: string;
+  /** Every workload pod, as placed before the stop. */
+  readonly placed: PodState[];
+  /** The workload pods on the victim. */
+  readonly pods: PodState[];
+  /** The pod whose container is killed while the kubelet is away. */
+  readonly killPod: PodState;
+  readonly killTarget: RuntimeContainer;
+  /** The pod spec the scenario's own pods copy. */
+  readonly template: KubeObject & { spec: Record<string, unknown> };
+  /** The scenario's own pod on the victim, deleted while the kubelet is away. */
+  readonly lonelyName: string;
+}
+
+const running = (cs: RuntimeContainer[]) => cs.filter((c) => c.state === 'running');
+
+/**
+ * The workload runs (every ReplicaSet pod Running); the node is picked (the one with the most
+ * pods), a pod of our own placed on it and a container to kill found.
+ */
+async function* setUpVictim(run: ScenarioRun): AsyncGenerator<Emit, Victim> {
+  const { api, ns, options, wait, at } = run;
+  const { box } = options;
   const placed = await wait(
     'workload pods Running',
     () => {
-      const pods = podStates(api, ns).filter(isWorkload);
+      const pods = podStates(api, ns).filter(run.isWorkload);
       return pods.length > 0 && pods.every((p) => p.phase === 'Running' && !p.deleting) ? pods : undefined;
     },
     () =>
       podStates(api, ns)
-        .filter(isWorkload)
+        .filter(run.isWorkload)
         .map((p) => `${p.name} ${p.phase} ${p.nodeName}`),
   );
   const victimName = options.node ?? busiestNode(placed);
@@ -81,7 +136,6 @@ export async function* kubeletMissing(options: KubeletMissingOptions): AsyncGene
   const victimPods = placed.filter((p) => p.nodeName === victimName);
   const killPod = victimPods[0];
   if (!killPod) throw new ScenarioSetupError('node', victimName, 'runs no workload pod');
-  const replicas = placed.length;
   yield at({ type: 'workload-placed', node: victimName, pods: victimPods.map((p) => p.name) });
 
   // A pod of our own on that node, to delete while the kubelet is away (its spec copied from the
@@ -97,49 +151,70 @@ export async function* kubeletMissing(options: KubeletMissingOptions): AsyncGene
   await wait('pod scenario-deleted-later Running', () =>
     podStates(api, ns).find((p) => p.name === lonelyName && p.phase === 'Running'),
   );
-  const running = (cs: RuntimeContainer[]) => cs.filter((c) => c.state === 'running');
   const killTarget = await wait(`a running container of ${killPod.name}`, async () =>
     running(await victim.runtime.listContainers()).find((c) => c.podName === killPod.name),
   );
+  return {
+    node: victim,
+    name: victimName,
+    placed,
+    pods: victimPods,
+    killPod,
+    killTarget,
+    template,
+    lonelyName,
+  };
+}
 
-  // The stop: the process is gone, nothing else on the node changes.
-  stoppedAt = clock.now();
-  const { pid } = await victim.stopKubelet();
-  yield at({ type: 'kubelet-stopped', node: victimName, pid });
-
-  // A container that exits is not restarted: kill one now, it must stay exited until the kubelet returns.
-  await victim.runtime.killContainer(killTarget.id);
+/**
+ * The stop: the process is gone, nothing else on the node changes. A container that exits then
+ * is not restarted: one is killed, and must stay exited until the kubelet returns. Returns when
+ * it exited.
+ */
+async function* stopKubeletAndKillContainer(run: ScenarioRun, v: Victim): AsyncGenerator<Emit, number> {
+  const { wait, at, clock } = run;
+  const { killTarget, killPod } = v;
+  run.stoppedAt = clock.now();
+  const { pid } = await v.node.stopKubelet();
+  yield at({ type: 'kubelet-stopped', node: v.name, pid });
+  await v.node.runtime.killContainer(killTarget.id);
   yield at({
     type: 'container-killed',
-    node: victimName,
+    node: v.name,
     pod: killPod.name,
     container: killTarget.name,
     containerId: killTarget.id,
   });
   await wait(`container ${killTarget.id} exited`, async () =>
-    (await victim.runtime.listContainers()).find((c) => c.id === killTarget.id && c.state === 'exited'),
+    (await v.node.runtime.listContainers()).find((c) => c.id === killTarget.id && c.state === 'exited'),
   );
   const exitedAt = clock.now();
   yield at({
     type: 'container-exited',
-    node: victimName,
+    node: v.name,
     pod: killPod.name,
     container: killTarget.name,
     containerId: killTarget.id,
   });
+  return exitedAt;
+}
 
-  // The Lease stops renewing: its renewTime falls behind by more than one renew interval.
+/** The Lease stops renewing, the node goes Ready=Unknown and gets the unreachable taints. */
+async function* nodeGoesUnreachable(run: ScenarioRun, v: Victim): AsyncGenerator<Emit> {
+  const { api, wait, at, clock } = run;
+  const victimName = v.name;
+  // Its renewTime falls behind by more than one renew interval.
   const lastRenew = await wait(
     'the Lease to miss a renewal',
     () => {
       const renew = leaseRenewTime(api, victimName);
-      return renew !== undefined && clock.now() - renew > options.leaseRenewIntervalMs + pollMs
+      return renew !== undefined && clock.now() - renew > run.options.leaseRenewIntervalMs + run.pollMs
         ? renew
         : undefined;
     },
     () => leaseRenewTime(api, victimName),
   );
-  yield at({ type: 'lease-not-renewed', node: victimName, lastRenewAtMs: lastRenew - stoppedAt });
+  yield at({ type: 'lease-not-renewed', node: victimName, lastRenewAtMs: lastRenew - run.stoppedAt });
 
   const unknown = await wait(
     `node ${victimName} Ready=Unknown`,
@@ -167,11 +242,19 @@ export async function* kubeletMissing(options: KubeletMissingOptions): AsyncGene
     () => nodeState(api, victimName)?.taints,
   );
   yield at({ type: 'taints-added', node: victimName, taints: taints.map((t) => `${t.key}:${t.effect}`) });
+}
 
+/**
+ * Without its kubelet the node's pods keep running, no new pod lands there, and a deleted pod's
+ * containers keep running (no kubelet stops them).
+ */
+async function* podsStayWithoutKubelet(run: ScenarioRun, v: Victim): AsyncGenerator<Emit> {
+  const { api, ns, wait, at } = run;
+  const { name: victimName, killPod, lonelyName, template } = v;
   // Its pods keep running: the runtime still runs their containers, nobody stopped them.
-  const stillRunning = [...new Set(running(await victim.runtime.listContainers()).map(podLabel))].sort();
+  const stillRunning = [...new Set(running(await v.node.runtime.listContainers()).map(podLabel))].sort();
   yield at({ type: 'pods-still-running', node: victimName, pods: stillRunning });
-  for (const p of [...victimPods.filter((p) => p.name !== killPod.name).map((p) => p.name), lonelyName]) {
+  for (const p of [...v.pods.filter((p) => p.name !== killPod.name).map((p) => p.name), lonelyName]) {
     if (!stillRunning.includes(`${ns}/${p}`))
       yield at({ type: 'problem', what: `pod ${p} stopped running on ${victimName} without its kubelet` });
   }
@@ -195,10 +278,9 @@ export async function* kubeletMissing(options: KubeletMissingOptions): AsyncGene
       what: `${probeName} was scheduled onto ${victimName}, which is unreachable`,
     });
 
-  // A deleted pod's containers keep running: no kubelet stops them.
   api.delete('v1', 'pods', ns, lonelyName);
   yield at({ type: 'pod-deleted', node: victimName, pod: lonelyName });
-  const lonelyContainers = running(await victim.runtime.listContainers()).filter(
+  const lonelyContainers = running(await v.node.runtime.listContainers()).filter(
     (c) => c.podName === lonelyName,
   );
   yield at({
@@ -209,9 +291,16 @@ export async function* kubeletMissing(options: KubeletMissingOptions): AsyncGene
   });
   if (lonelyContainers.length === 0)
     yield at({ type: 'problem', what: `the deleted pod ${lonelyName} has no running container left` });
+}
 
-  // After the toleration, taint-based eviction deletes its workload pods...
-  const victimPodNames = victimPods.map((p) => p.name);
+/**
+ * After the toleration, taint-based eviction deletes the node's workload pods and the ReplicaSet
+ * recreates them elsewhere; the killed container meanwhile stays exited (nothing restarted it).
+ */
+async function* evictionAndReplacement(run: ScenarioRun, v: Victim, exitedAt: number): AsyncGenerator<Emit> {
+  const { api, ns, wait, at, clock } = run;
+  const { name: victimName, killPod, killTarget } = v;
+  const victimPodNames = v.pods.map((p) => p.name);
   await wait(
     `eviction of ${victimPodNames.join(', ')}`,
     () => {
@@ -226,26 +315,27 @@ export async function* kubeletMissing(options: KubeletMissingOptions): AsyncGene
   yield at({ type: 'pods-evicted', node: victimName, pods: victimPodNames });
 
   // ...and the ReplicaSet recreates them elsewhere (its active pods back to the count, all Running off the node).
+  const replicas = v.placed.length;
   const recreated = await wait(
     'replacements Running on other nodes',
     () => {
-      const active = podStates(api, ns).filter((p) => isWorkload(p) && !p.deleting);
-      const fresh = active.filter((p) => !placed.some((q) => q.uid === p.uid));
+      const active = podStates(api, ns).filter((p) => run.isWorkload(p) && !p.deleting);
+      const fresh = active.filter((p) => !v.placed.some((q) => q.uid === p.uid));
       return active.length >= replicas &&
-        fresh.length >= victimPods.length &&
+        fresh.length >= v.pods.length &&
         fresh.every((p) => p.phase === 'Running' && p.nodeName !== victimName)
         ? fresh
         : undefined;
     },
     () =>
       podStates(api, ns)
-        .filter(isWorkload)
+        .filter(run.isWorkload)
         .map((p) => `${p.name} ${p.phase} ${p.nodeName} deleting=${p.deleting}`),
   );
   yield at({ type: 'pods-recreated', pods: recreated.map((p) => ({ pod: p.name, node: p.nodeName })) });
 
   // The killed container is still exited, and no newer attempt of it exists: nothing restarted it.
-  const now = await victim.runtime.listContainers();
+  const now = await v.node.runtime.listContainers();
   const restarted = now.filter(
     (c) => c.podName === killPod.name && c.name === killTarget.name && c.attempt > killTarget.attempt,
   );
@@ -263,14 +353,18 @@ export async function* kubeletMissing(options: KubeletMissingOptions): AsyncGene
       exitedForMs: clock.now() - exitedAt,
     });
   }
+}
 
-  // Recovery: the kubelet comes back and reconciles.
-  const started = await victim.startKubelet();
+/** Recovery: the kubelet comes back and reconciles (Ready, taints off, deleted pods' containers stopped). */
+async function* recovery(run: ScenarioRun, v: Victim): AsyncGenerator<Emit> {
+  const { api, wait, at } = run;
+  const victimName = v.name;
+  const started = await v.node.startKubelet();
   yield at({ type: 'kubelet-started', node: victimName, pid: started.pid });
   await wait(
     `node ${victimName} Ready=True`,
     () => {
-      checkAgent(victim, 'kubelet');
+      checkAgent(v.node, 'kubelet');
       return nodeState(api, victimName)?.ready === 'True' ? true : undefined;
     },
     () => nodeState(api, victimName),
@@ -282,17 +376,16 @@ export async function* kubeletMissing(options: KubeletMissingOptions): AsyncGene
     () => nodeState(api, victimName)?.taints,
   );
   yield at({ type: 'taints-removed', node: victimName });
-  const gone = [lonelyName, ...victimPodNames];
+  const gone = [v.lonelyName, ...v.pods.map((p) => p.name)];
   await wait(
     `containers of ${gone.join(', ')} stopped`,
     async () => {
-      const left = running(await victim.runtime.listContainers()).filter((c) => gone.includes(c.podName));
+      const left = running(await v.node.runtime.listContainers()).filter((c) => gone.includes(c.podName));
       return left.length === 0 ? true : undefined;
     },
     () => gone,
   );
   yield at({ type: 'deleted-pod-stopped', node: victimName, pods: gone });
-  yield* noDuplicates(box.nodes, victim, at);
 }
 
 /** One running container per (pod, container name) on each node, and each pod on one node only. */

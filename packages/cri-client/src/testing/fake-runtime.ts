@@ -304,29 +304,43 @@ export class FakeRuntime {
 
   private register(): void {
     const defs = criServiceDefinitions();
-    const unary = <Req, Res>(rpc: AnyRpc, fn: (req: Req) => Res | Promise<Res>) => {
-      return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-        this.calls.push(rpc);
-        void this.intercept(rpc)
-          .then(() => fn(call.request))
-          .then(
-            (res) => callback(null, res),
-            (e: unknown) => {
-              if (e instanceof RpcFailure) callback({ code: e.code, details: e.details });
-              else callback({ code: status.UNKNOWN, details: e instanceof Error ? e.message : String(e) });
-            },
-          );
-      };
+    this.server.addService(defs.RuntimeService, {
+      ...this.runtimeHandlers(),
+      GetContainerEvents: this.containerEventsHandler(),
+    });
+    this.server.addService(defs.ImageService, this.imageHandlers());
+  }
+
+  /**
+   * A unary handler for `rpc`: recorded in `calls`, delayed or failed as injected, then `fn`'s
+   * answer; an RpcFailure keeps its code, anything else thrown is UNKNOWN.
+   */
+  private unary<Req, Res>(rpc: AnyRpc, fn: (req: Req) => Res | Promise<Res>) {
+    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      this.calls.push(rpc);
+      void this.intercept(rpc)
+        .then(() => fn(call.request))
+        .then(
+          (res) => callback(null, res),
+          (e: unknown) => {
+            if (e instanceof RpcFailure) callback({ code: e.code, details: e.details });
+            else callback({ code: status.UNKNOWN, details: e instanceof Error ? e.message : String(e) });
+          },
+        );
     };
-    // biome-ignore lint/suspicious/noExplicitAny: handler maps are heterogeneous by design
-    const rt: Record<string, any> = {
-      Version: unary('Version', () => ({
+  }
+
+  /** The RuntimeService's unary methods, by gRPC method name. */
+  // biome-ignore lint/suspicious/noExplicitAny: handler maps are heterogeneous by design
+  private runtimeHandlers(): Record<string, any> {
+    return {
+      Version: this.unary('Version', () => ({
         version: '0.1.0',
         runtimeName: this.opts.runtimeName ?? 'fake',
         runtimeVersion: this.opts.runtimeVersion ?? '0.1.0',
         runtimeApiVersion: this.opts.runtimeApiVersion ?? 'v1',
       })),
-      Status: unary('Status', (req: { verbose: boolean }) => ({
+      Status: this.unary('Status', (req: { verbose: boolean }) => ({
         status: {
           conditions: [
             { type: 'RuntimeReady', status: true, reason: '', message: '' },
@@ -337,25 +351,25 @@ export class FakeRuntime {
         runtimeHandlers: [],
         features: null,
       })),
-      RuntimeConfig: unary('RuntimeConfig', () => ({ linux: { cgroupDriver: 1 } })),
-      UpdateRuntimeConfig: unary(
+      RuntimeConfig: this.unary('RuntimeConfig', () => ({ linux: { cgroupDriver: 1 } })),
+      UpdateRuntimeConfig: this.unary(
         'UpdateRuntimeConfig',
         (req: { runtimeConfig: { networkConfig: { podCidr: string } | null } | null }) => {
           this.podCidr = req.runtimeConfig?.networkConfig?.podCidr ?? '';
           return {};
         },
       ),
-      RunPodSandbox: unary(
+      RunPodSandbox: this.unary(
         'RunPodSandbox',
         (req: { config: PodSandboxConfig | null; runtimeHandler: string }) => this.runPodSandbox(req),
       ),
-      StopPodSandbox: unary('StopPodSandbox', (req: { podSandboxId: string }) =>
+      StopPodSandbox: this.unary('StopPodSandbox', (req: { podSandboxId: string }) =>
         this.stopPodSandbox(req.podSandboxId),
       ),
-      RemovePodSandbox: unary('RemovePodSandbox', (req: { podSandboxId: string }) =>
+      RemovePodSandbox: this.unary('RemovePodSandbox', (req: { podSandboxId: string }) =>
         this.removePodSandbox(req.podSandboxId),
       ),
-      PodSandboxStatus: unary('PodSandboxStatus', (req: { podSandboxId: string; verbose: boolean }) => {
+      PodSandboxStatus: this.unary('PodSandboxStatus', (req: { podSandboxId: string; verbose: boolean }) => {
         const s = this.mustSandbox(req.podSandboxId, `an error occurred when try to find sandbox: not found`);
         return {
           status: this.sandboxStatus(s),
@@ -364,103 +378,115 @@ export class FakeRuntime {
           timestamp: 0n,
         };
       }),
-      ListPodSandbox: unary(
+      ListPodSandbox: this.unary(
         'ListPodSandbox',
         (req: MessageInput<RuntimeServiceRpcs['ListPodSandbox']['request']>) => ({
           items: this.listSandboxes(req),
         }),
       ),
-      CreateContainer: unary('CreateContainer', (req: RuntimeServiceRpcs['CreateContainer']['request']) =>
-        this.createContainer(req),
+      CreateContainer: this.unary(
+        'CreateContainer',
+        (req: RuntimeServiceRpcs['CreateContainer']['request']) => this.createContainer(req),
       ),
-      StartContainer: unary('StartContainer', (req: { containerId: string }) =>
+      StartContainer: this.unary('StartContainer', (req: { containerId: string }) =>
         this.startContainer(req.containerId),
       ),
-      StopContainer: unary('StopContainer', (req: { containerId: string; timeout: bigint }) =>
+      StopContainer: this.unary('StopContainer', (req: { containerId: string; timeout: bigint }) =>
         this.stopContainer(req.containerId, req.timeout),
       ),
-      RemoveContainer: unary('RemoveContainer', (req: { containerId: string }) =>
+      RemoveContainer: this.unary('RemoveContainer', (req: { containerId: string }) =>
         this.removeContainer(req.containerId),
       ),
-      ListContainers: unary('ListContainers', (req: RuntimeServiceRpcs['ListContainers']['request']) => ({
-        containers: this.listContainers(req),
-      })),
-      ContainerStatus: unary('ContainerStatus', (req: { containerId: string; verbose: boolean }) => {
+      ListContainers: this.unary(
+        'ListContainers',
+        (req: RuntimeServiceRpcs['ListContainers']['request']) => ({
+          containers: this.listContainers(req),
+        }),
+      ),
+      ContainerStatus: this.unary('ContainerStatus', (req: { containerId: string; verbose: boolean }) => {
         const c = this.mustContainer(req.containerId);
         return {
           status: this.containerStatus(c),
           info: req.verbose ? { info: JSON.stringify({ fake: true }) } : {},
         };
       }),
-      UpdateContainerResources: unary('UpdateContainerResources', (req: { containerId: string }) => {
+      UpdateContainerResources: this.unary('UpdateContainerResources', (req: { containerId: string }) => {
         this.mustContainer(req.containerId);
         return {};
       }),
-      ReopenContainerLog: unary('ReopenContainerLog', (req: { containerId: string }) => {
+      ReopenContainerLog: this.unary('ReopenContainerLog', (req: { containerId: string }) => {
         const c = this.mustContainer(req.containerId);
         if (c.state !== ContainerState.CONTAINER_RUNNING) throw unknown('container is not running');
         return {};
       }),
-      ExecSync: unary('ExecSync', (req: { containerId: string; cmd: string[] }) =>
+      ExecSync: this.unary('ExecSync', (req: { containerId: string; cmd: string[] }) =>
         this.execSync(req.containerId, req.cmd),
       ),
-      Exec: unary('Exec', (req: { containerId: string; cmd: string[]; stdout: boolean; stderr: boolean }) =>
-        this.exec(req),
+      Exec: this.unary(
+        'Exec',
+        (req: { containerId: string; cmd: string[]; stdout: boolean; stderr: boolean }) => this.exec(req),
       ),
-      ContainerStats: unary('ContainerStats', (req: { containerId: string }) => {
+      ContainerStats: this.unary('ContainerStats', (req: { containerId: string }) => {
         const c = this.mustContainer(req.containerId);
         if (c.state !== ContainerState.CONTAINER_RUNNING) throw unknown('unexpected metrics response: []');
         return { stats: this.containerStats(c) };
       }),
-      ListContainerStats: unary('ListContainerStats', () => ({
+      ListContainerStats: this.unary('ListContainerStats', () => ({
         stats: [...this.containers.values()]
           .filter((c) => c.state === ContainerState.CONTAINER_RUNNING)
           .map((c) => this.containerStats(c)),
       })),
-      CheckpointContainer: unary('CheckpointContainer', (req: { containerId: string }) => {
+      CheckpointContainer: this.unary('CheckpointContainer', (req: { containerId: string }) => {
         this.mustContainer(req.containerId);
         throw new RpcFailure(status.UNIMPLEMENTED, 'method CheckpointContainer not implemented');
       }),
     };
+  }
+
+  /** GetContainerEvents: a subscription to container events, or UNIMPLEMENTED when the options turn them off. */
+  private containerEventsHandler(): (stream: ServerWritableStream<unknown, ContainerEventResponse>) => void {
     if (this.opts.containerEvents ?? true) {
-      rt.GetContainerEvents = (stream: ServerWritableStream<unknown, ContainerEventResponse>) => {
+      return (stream) => {
         this.calls.push('GetContainerEvents');
         this.subscribers.add(stream);
         stream.on('cancelled', () => this.subscribers.delete(stream));
         stream.on('close', () => this.subscribers.delete(stream));
       };
-    } else {
-      rt.GetContainerEvents = (stream: ServerWritableStream<unknown, ContainerEventResponse>) => {
-        this.calls.push('GetContainerEvents');
-        stream.emit('error', {
-          code: status.UNIMPLEMENTED,
-          details: 'method GetContainerEvents not implemented',
-        });
-      };
     }
-    // biome-ignore lint/suspicious/noExplicitAny: handler maps are heterogeneous by design
-    const im: Record<string, any> = {
-      ListImages: unary('ListImages', (req: { filter: { image: ImageSpec | null } | null }) => {
+    return (stream) => {
+      this.calls.push('GetContainerEvents');
+      stream.emit('error', {
+        code: status.UNIMPLEMENTED,
+        details: 'method GetContainerEvents not implemented',
+      });
+    };
+  }
+
+  /** The ImageService's methods, by gRPC method name. */
+  // biome-ignore lint/suspicious/noExplicitAny: handler maps are heterogeneous by design
+  private imageHandlers(): Record<string, any> {
+    return {
+      ListImages: this.unary('ListImages', (req: { filter: { image: ImageSpec | null } | null }) => {
         const want = req.filter?.image?.image;
         const all = [...this.images.values()].map((r) => r.image);
         return { images: want ? all.filter((i) => i === this.findImage(want)?.image) : all };
       }),
-      ImageStatus: unary('ImageStatus', (req: { image: ImageSpec | null; verbose: boolean }) => {
+      ImageStatus: this.unary('ImageStatus', (req: { image: ImageSpec | null; verbose: boolean }) => {
         const rec = this.findImage(req.image?.image ?? '');
         return {
           image: rec?.image ?? null,
           info: rec && req.verbose ? { info: JSON.stringify({ fake: true }) } : {},
         };
       }),
-      PullImage: unary('PullImage', (req: { image: ImageSpec | null; auth: AuthConfig | null }) =>
+      PullImage: this.unary('PullImage', (req: { image: ImageSpec | null; auth: AuthConfig | null }) =>
         this.pullImage(req.image?.image ?? '', req.auth),
       ),
-      RemoveImage: unary('RemoveImage', (req: { image: ImageSpec | null }) => {
+      RemoveImage: this.unary('RemoveImage', (req: { image: ImageSpec | null }) => {
         const rec = this.findImage(req.image?.image ?? '');
         if (rec) this.images.delete(rec.image.id);
         return {};
       }),
-      ImageFsInfo: unary('ImageFsInfo', () => ({
+      ImageFsInfo: this.unary('ImageFsInfo', () => ({
         imageFilesystems: [
           {
             timestamp: this.now(),
@@ -472,8 +498,6 @@ export class FakeRuntime {
         containerFilesystems: [],
       })),
     };
-    this.server.addService(defs.RuntimeService, rt);
-    this.server.addService(defs.ImageService, im);
   }
 
   private async intercept(rpc: string): Promise<void> {

@@ -268,18 +268,42 @@ export function loadKubeProxyConfiguration(text: string): KubeProxyConfiguration
 /** The semantic checks upstream's validation.go makes, returned rather than thrown. */
 export function validateKubeProxyConfiguration(c: KubeProxyConfiguration): InvalidFieldError[] {
   const errs: InvalidFieldError[] = [];
-  const check = (ok: boolean, field: string, value: unknown, reason: string) => {
-    if (!ok) errs.push(new InvalidFieldError(field, value, reason));
+  const checks: FieldChecks = {
+    errs,
+    check: (ok, field, value, reason) => {
+      if (!ok) errs.push(new InvalidFieldError(field, value, reason));
+    },
+    durationMs: (field, value) => {
+      try {
+        return parseDuration(value, field);
+      } catch {
+        errs.push(new InvalidFieldError(field, value, 'not a duration (e.g. "1s", "1m30s")'));
+        return undefined;
+      }
+    },
   };
-  const durationMs = (field: string, value: string): number | undefined => {
-    try {
-      return parseDuration(value, field);
-    } catch {
-      errs.push(new InvalidFieldError(field, value, 'not a duration (e.g. "1s", "1m30s")'));
-      return undefined;
-    }
-  };
+  // In upstream's order, so the errors come out in the same order.
+  validateAddressesAndMode(c, checks);
+  validateSyncPeriods(c, checks);
+  validateIpvs(c, checks);
+  validateConntrack(c, checks);
+  validateClientAndLogging(c, checks);
+  validateNetworkRanges(c, checks);
+  validateDetectLocal(c, checks);
+  return errs;
+}
 
+/** Where the validation steps put their errors, and the two ways they make one. */
+interface FieldChecks {
+  readonly errs: InvalidFieldError[];
+  /** Records an error for `field` unless `ok`. */
+  check(ok: boolean, field: string, value: unknown, reason: string): void;
+  /** The duration's milliseconds, or undefined (and an error recorded) when it does not parse. */
+  durationMs(field: string, value: string): number | undefined;
+}
+
+/** bindAddress, the healthz and metrics host:ports, and mode. */
+function validateAddressesAndMode(c: KubeProxyConfiguration, { errs, check }: FieldChecks): void {
   check(isIP(c.bindAddress) !== 0, 'bindAddress', c.bindAddress, 'must be a valid IP address');
   checkHostPort(errs, 'healthzBindAddress', c.healthzBindAddress);
   checkHostPort(errs, 'metricsBindAddress', c.metricsBindAddress);
@@ -289,7 +313,10 @@ export function validateKubeProxyConfiguration(c: KubeProxyConfiguration): Inval
     c.mode,
     `must be one of ${PROXY_MODES.filter(Boolean).join(', ')}`,
   );
+}
 
+/** The iptables and nftables sections: masqueradeBit and the sync periods. */
+function validateSyncPeriods(c: KubeProxyConfiguration, { check, durationMs }: FieldChecks): void {
   for (const section of ['iptables', 'nftables'] as const) {
     const s = c[section];
     if (s.masqueradeBit !== null) {
@@ -307,7 +334,10 @@ export function validateKubeProxyConfiguration(c: KubeProxyConfiguration): Inval
       check(minSync >= 0, `${section}.minSyncPeriod`, s.minSyncPeriod, 'must be greater than or equal to 0');
     }
   }
+}
 
+/** The ipvs section: its sync periods (in ipvs mode), scheduler, excludeCIDRs and timeouts. */
+function validateIpvs(c: KubeProxyConfiguration, { check, durationMs }: FieldChecks): void {
   const ipvsSync = durationMs('ipvs.syncPeriod', c.ipvs.syncPeriod);
   const ipvsMin = durationMs('ipvs.minSyncPeriod', c.ipvs.minSyncPeriod);
   if (c.mode === 'ipvs') {
@@ -338,7 +368,10 @@ export function validateKubeProxyConfiguration(c: KubeProxyConfiguration): Inval
     const v = durationMs(`ipvs.${f}`, c.ipvs[f]);
     if (v !== undefined) check(v >= 0, `ipvs.${f}`, c.ipvs[f], 'must be greater than or equal to 0');
   }
+}
 
+/** The conntrack section: limits and timeouts, none negative. */
+function validateConntrack(c: KubeProxyConfiguration, { check, durationMs }: FieldChecks): void {
   const ct = c.conntrack;
   if (ct.maxPerCore !== null) {
     check(ct.maxPerCore >= 0, 'conntrack.maxPerCore', ct.maxPerCore, 'must be greater than or equal to 0');
@@ -355,7 +388,10 @@ export function validateKubeProxyConfiguration(c: KubeProxyConfiguration): Inval
     const v = durationMs(`conntrack.${f}`, raw);
     if (v !== undefined) check(v >= 0, `conntrack.${f}`, raw, 'must be greater than or equal to 0');
   }
+}
 
+/** clientConnection, logging, configSyncPeriod and oomScoreAdj. */
+function validateClientAndLogging(c: KubeProxyConfiguration, { check, durationMs }: FieldChecks): void {
   // validateClientConnectionConfiguration (qps may be negative: no rate limit, as client-go).
   check(
     c.clientConnection.burst >= 0,
@@ -388,7 +424,10 @@ export function validateKubeProxyConfiguration(c: KubeProxyConfiguration): Inval
       'must be within the range [-1000, 1000]',
     );
   }
+}
 
+/** clusterCIDR (at most one per family) and nodePortAddresses (CIDRs, or "primary" alone). */
+function validateNetworkRanges(c: KubeProxyConfiguration, { check }: FieldChecks): void {
   if (c.clusterCIDR !== '') {
     const cidrs = c.clusterCIDR.split(',').map((s) => s.trim());
     for (const cidr of cidrs)
@@ -409,7 +448,10 @@ export function validateKubeProxyConfiguration(c: KubeProxyConfiguration): Inval
       '"primary" cannot be combined with CIDRs',
     );
   }
+}
 
+/** detectLocalMode with the field its mode needs, and portRange. */
+function validateDetectLocal(c: KubeProxyConfiguration, { check }: FieldChecks): void {
   check(
     (LOCAL_MODES as readonly string[]).includes(c.detectLocalMode),
     'detectLocalMode',
@@ -440,7 +482,6 @@ export function validateKubeProxyConfiguration(c: KubeProxyConfiguration): Inval
       'must be "begin-end" or "begin+offset"',
     );
   }
-  return errs;
 }
 
 function checkHostPort(errs: InvalidFieldError[], field: string, value: string): void {

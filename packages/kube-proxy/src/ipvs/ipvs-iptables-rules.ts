@@ -160,16 +160,55 @@ const COMMENTS = new Map(IPSET_DEFINITIONS.map((d) => [d.name, d.comment]));
  * all keyed on ipsets so the rule count stays constant as Services grow.
  */
 export function buildIpvsIptablesRules(input: IpvsIptablesInput): IptablesRuleset {
-  const { family, nonEmpty } = input;
-  const set = (name: string) => ipsetNameFor(name, family);
-  const comment = (name: string) => ['-m', 'comment', '--comment', COMMENTS.get(name)!];
-  const mark = `0x${(2 ** input.masqueradeBit).toString(16).padStart(6, '0')}`;
-  const nat: string[][] = [];
-  const filter: string[][] = [];
-
+  const { family } = input;
+  const w: IpvsRuleWriter = {
+    input,
+    nonEmpty: input.nonEmpty,
+    set: (name) => ipsetNameFor(name, family),
+    comment: (name) => ['-m', 'comment', '--comment', COMMENTS.get(name)!],
+    mark: `0x${(2 ** input.masqueradeBit).toString(16).padStart(6, '0')}`,
+    nat: [],
+    filter: [],
+  };
   // Connections from localhost never reach a Service through these rules.
-  nat.push(['-A', n.IPVS_KUBE_SERVICES, '-s', family === 'IPv6' ? '::1/128' : '127.0.0.0/8', '-j', 'RETURN']);
+  w.nat.push([
+    '-A',
+    n.IPVS_KUBE_SERVICES,
+    '-s',
+    family === 'IPv6' ? '::1/128' : '127.0.0.0/8',
+    '-j',
+    'RETURN',
+  ]);
+  // In upstream's order: each table's rules come out in the order they are written here.
+  writeSetRules(w);
+  writeClusterIPRules(w);
+  writeExternalIPRules(w);
+  writeNodePortAndFirewallRules(w);
+  writeAcceptRules(w);
+  writeFilterRules(w);
+  writePostroutingRules(w);
+  return {
+    nat: { chains: [...n.IPVS_NAT_CHAINS], rules: w.nat, deleteChains: [] },
+    filter: { chains: [...n.IPVS_FILTER_CHAINS], rules: w.filter, deleteChains: [] },
+  };
+}
 
+/** What each step of buildIpvsIptablesRules reads and appends its rules to. */
+interface IpvsRuleWriter {
+  readonly input: IpvsIptablesInput;
+  readonly nonEmpty: (set: string) => boolean;
+  /** The set's name in this family. */
+  readonly set: (name: string) => string;
+  /** `-m comment --comment <the set's comment>`. */
+  readonly comment: (name: string) => string[];
+  /** The masquerade mark, as `0x004000`. */
+  readonly mark: string;
+  readonly nat: string[][];
+  readonly filter: string[][];
+}
+
+/** One rule per non-empty set of SET_RULES. */
+function writeSetRules({ nonEmpty, set, comment, nat, filter }: IpvsRuleWriter): void {
   for (const r of SET_RULES) {
     if (!nonEmpty(r.set)) continue;
     const rule = [
@@ -187,7 +226,10 @@ export function buildIpvsIptablesRules(input: IpvsIptablesInput): IptablesRulese
     ];
     (r.table === 'nat' ? nat : filter).push(rule);
   }
+}
 
+/** Masquerade for cluster IP traffic: all of it, off-cluster sources, or VIP sources. */
+function writeClusterIPRules({ input, nonEmpty, set, comment, nat }: IpvsRuleWriter): void {
   if (nonEmpty(n.KUBE_CLUSTER_IP)) {
     const base = [
       '-A',
@@ -206,7 +248,10 @@ export function buildIpvsIptablesRules(input: IpvsIptablesInput): IptablesRulese
     // (kube-ipvs0 makes the kernel pick a VIP as the source address).
     else nat.push([...base, 'src,dst', '-j', n.IPVS_KUBE_MARK_MASQ]);
   }
+}
 
+/** External IPs: masquerade (unless Local policy) and accept from off the machine or to the node's own IPs. */
+function writeExternalIPRules({ nonEmpty, set, comment, nat }: IpvsRuleWriter): void {
   const externalIPRules = (base: string[]) => {
     // Traffic from off the machine (not from a bridge, not from a local process)...
     nat.push([
@@ -252,7 +297,10 @@ export function buildIpvsIptablesRules(input: IpvsIptablesInput): IptablesRulese
       'dst,dst',
     ]);
   }
+}
 
+/** The jump to node ports, LB masquerade, the source-range drop and the node's own blocked LB connections. */
+function writeNodePortAndFirewallRules({ input, nat, filter }: IpvsRuleWriter): void {
   nat.push([
     '-A',
     n.IPVS_KUBE_SERVICES,
@@ -287,13 +335,18 @@ export function buildIpvsIptablesRules(input: IpvsIptablesInput): IptablesRulese
       'DROP',
     ]);
   }
+}
 
-  // Accept traffic to virtual services last, so other rules cannot make IPVS rules useless.
+/** Accept traffic to virtual services last, so other rules cannot make IPVS rules useless. */
+function writeAcceptRules({ nonEmpty, set, nat }: IpvsRuleWriter): void {
   for (const s of [n.KUBE_CLUSTER_IP, n.KUBE_LOAD_BALANCER]) {
     if (nonEmpty(s))
       nat.push(['-A', n.IPVS_KUBE_SERVICES, '-m', 'set', '--match-set', set(s), 'dst,dst', '-j', 'ACCEPT']);
   }
+}
 
+/** Forwarding of marked traffic, health check node ports, and the filter of kube-ipvs0's VIPs. */
+function writeFilterRules({ set, comment, mark, filter }: IpvsRuleWriter): void {
   // Marked traffic is forwarded even when the FORWARD policy is not ACCEPT (NodePorts).
   filter.push(...forwardAcceptRules(n.IPVS_KUBE_FORWARD, mark));
   filter.push([
@@ -334,7 +387,10 @@ export function buildIpvsIptablesRules(input: IpvsIptablesInput): IptablesRulese
     '-j',
     'REJECT',
   ]);
+}
 
+/** KUBE-POSTROUTING's masquerade of marked packets, and KUBE-MARK-MASQ. */
+function writePostroutingRules({ mark, nat }: IpvsRuleWriter): void {
   nat.push(['-A', n.IPVS_KUBE_POSTROUTING, '-m', 'mark', '!', '--mark', `${mark}/${mark}`, '-j', 'RETURN']);
   // Clear the mark so a packet re-traversing the stack is not masqueraded twice.
   nat.push(['-A', n.IPVS_KUBE_POSTROUTING, '-j', 'MARK', '--xor-mark', mark]);
@@ -350,9 +406,4 @@ export function buildIpvsIptablesRules(input: IpvsIptablesInput): IptablesRulese
     '--random-fully',
   ]);
   nat.push(['-A', n.IPVS_KUBE_MARK_MASQ, '-j', 'MARK', '--or-mark', mark]);
-
-  return {
-    nat: { chains: [...n.IPVS_NAT_CHAINS], rules: nat, deleteChains: [] },
-    filter: { chains: [...n.IPVS_FILTER_CHAINS], rules: filter, deleteChains: [] },
-  };
 }

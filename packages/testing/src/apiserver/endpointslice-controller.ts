@@ -73,6 +73,10 @@ function sameContent(a: KubeObject, b: Obj): boolean {
   );
 }
 
+const services = findResourceType('', 'v1', 'services') as ResourceType;
+const pods = findResourceType('', 'v1', 'pods') as ResourceType;
+const slices = findResourceType('discovery.k8s.io', 'v1', 'endpointslices') as ResourceType;
+
 /**
  * What kube-controller-manager's EndpointSlice controller does, in process: for every Service
  * with a selector, slices listing the matching pods that have an IP, with ready / serving /
@@ -84,9 +88,6 @@ export function startEndpointSliceController(
   options: EndpointSliceControllerOptions = {},
 ): EndpointSliceController {
   const max = options.maxEndpointsPerSlice ?? 100;
-  const services = findResourceType('', 'v1', 'services') as ResourceType;
-  const pods = findResourceType('', 'v1', 'pods') as ResourceType;
-  const slices = findResourceType('discovery.k8s.io', 'v1', 'endpointslices') as ResourceType;
   const dirty = new Set<string>();
   let scheduled: Promise<void> | undefined;
   let stopped = false;
@@ -117,7 +118,7 @@ export function startEndpointSliceController(
           dirty.clear();
           for (const key of batch) {
             try {
-              reconcile(key);
+              reconcileService(registry, key, max);
             } catch {
               // A racing write (conflict, namespace gone): try again on the next change.
               dirty.add(key);
@@ -143,114 +144,6 @@ export function startEndpointSliceController(
     }
   }
 
-  function reconcile(key: string): void {
-    const [ns, name] = key.split('/') as [string, string];
-    const existing = registry
-      .list(slices, ns)
-      .filter(
-        (s) =>
-          s.metadata.labels?.[SERVICE_NAME_LABEL] === name &&
-          s.metadata.labels?.[MANAGED_BY_LABEL] === CONTROLLER_NAME,
-      );
-    const svc = registry.find(services, ns, name);
-    const spec = (svc?.spec ?? {}) as Obj;
-    const selector = spec.selector as Record<string, string> | undefined;
-    if (!svc || !selector || Object.keys(selector).length === 0 || spec.type === 'ExternalName') {
-      for (const s of existing) registry.delete(slices, ns, s.metadata.name as string);
-      return;
-    }
-    const addressType = ((spec.ipFamilies as string[] | undefined)?.[0] ?? 'IPv4') as string;
-    const publishNotReady = spec.publishNotReadyAddresses === true;
-    const groups = new Map<string, { ports: SlicePort[]; endpoints: Obj[] }>();
-    const candidates = registry
-      .list(pods, ns)
-      .filter((p) => matchesStructuredSelector({ matchLabels: selector }, p.metadata.labels));
-    for (const pod of candidates) {
-      const status = (pod.status ?? {}) as Obj;
-      const ip = status.podIP as string | undefined;
-      if (!ip) continue;
-      if ((ip.includes(':') ? 'IPv6' : 'IPv4') !== addressType) continue;
-      if (status.phase === 'Succeeded' || status.phase === 'Failed') continue;
-      const ports: SlicePort[] = [];
-      for (const sp of (spec.ports as ServicePort[] | undefined) ?? []) {
-        const port = resolvePort(pod, sp);
-        if (port === undefined) continue;
-        const p: SlicePort = { name: sp.name ?? '', port, protocol: sp.protocol ?? 'TCP' };
-        if (sp.appProtocol) p.appProtocol = sp.appProtocol;
-        ports.push(p);
-      }
-      const terminating = pod.metadata.deletionTimestamp !== undefined;
-      const ready = podReady(pod);
-      const endpoint: Obj = {
-        addresses: [ip],
-        conditions: { ready: publishNotReady || (ready && !terminating), serving: ready, terminating },
-        targetRef: { kind: 'Pod', namespace: ns, name: pod.metadata.name, uid: pod.metadata.uid },
-      };
-      const nodeName = (pod.spec as Obj | undefined)?.nodeName;
-      if (nodeName) endpoint.nodeName = nodeName;
-      const gk = JSON.stringify(ports);
-      const group = groups.get(gk) ?? { ports, endpoints: [] };
-      group.endpoints.push(endpoint);
-      groups.set(gk, group);
-    }
-    const desired: { ports: SlicePort[]; endpoints: Obj[] }[] = [];
-    for (const g of groups.values()) {
-      g.endpoints.sort((a, b) =>
-        String((a.targetRef as Obj).name).localeCompare(String((b.targetRef as Obj).name)),
-      );
-      for (let i = 0; i < g.endpoints.length; i += max)
-        desired.push({ ports: g.ports, endpoints: g.endpoints.slice(i, i + max) });
-    }
-    // A Service that selects nothing still gets one empty placeholder slice, like upstream.
-    if (desired.length === 0) desired.push({ ports: [], endpoints: [] });
-
-    const labels: Record<string, string> = {
-      ...(svc.metadata.labels ?? {}),
-      [SERVICE_NAME_LABEL]: name,
-      [MANAGED_BY_LABEL]: CONTROLLER_NAME,
-    };
-    const unused = [...existing].sort((a, b) =>
-      String(a.metadata.name).localeCompare(String(b.metadata.name)),
-    );
-    for (const d of desired) {
-      const body: Obj = {
-        apiVersion: 'discovery.k8s.io/v1',
-        kind: 'EndpointSlice',
-        metadata: {
-          labels,
-          ownerReferences: [
-            {
-              apiVersion: 'v1',
-              kind: 'Service',
-              name,
-              uid: svc.metadata.uid as string,
-              controller: true,
-              blockOwnerDeletion: true,
-            },
-          ],
-        },
-        addressType,
-        endpoints: d.endpoints,
-        ports: d.ports,
-      };
-      const idx = unused.findIndex((s) => JSON.stringify(s.ports ?? []) === JSON.stringify(d.ports));
-      const reuse = idx >= 0 ? unused.splice(idx, 1)[0] : unused.shift();
-      if (reuse) {
-        if (sameContent(reuse, body)) continue;
-        registry.update(slices, ns, reuse.metadata.name as string, {
-          ...body,
-          metadata: { ...reuse.metadata, ...(body.metadata as Obj), name: reuse.metadata.name },
-        });
-      } else {
-        registry.create(slices, ns, {
-          ...body,
-          metadata: { ...(body.metadata as Obj), generateName: `${name}-` },
-        });
-      }
-    }
-    for (const s of unused) registry.delete(slices, ns, s.metadata.name as string);
-  }
-
   const unsubscribe = registry.store.subscribe(onEvent);
   const resyncAll = (): Promise<void> => {
     enqueue(registry.list(services, undefined).map((s) => `${s.metadata.namespace}/${s.metadata.name}`));
@@ -267,4 +160,157 @@ export function startEndpointSliceController(
       unsubscribe();
     },
   };
+}
+
+/** One slice's worth of endpoints that share a resolved port list. */
+interface SliceContent {
+  ports: SlicePort[];
+  endpoints: Obj[];
+}
+
+/** Brings the Service `namespace/name`'s managed slices to what its selected pods say (none when it selects nothing). */
+function reconcileService(registry: ResourceRegistry, key: string, max: number): void {
+  const [ns, name] = key.split('/') as [string, string];
+  const existing = registry
+    .list(slices, ns)
+    .filter(
+      (s) =>
+        s.metadata.labels?.[SERVICE_NAME_LABEL] === name &&
+        s.metadata.labels?.[MANAGED_BY_LABEL] === CONTROLLER_NAME,
+    );
+  const svc = registry.find(services, ns, name);
+  const spec = (svc?.spec ?? {}) as Obj;
+  const selector = spec.selector as Record<string, string> | undefined;
+  if (!svc || !selector || Object.keys(selector).length === 0 || spec.type === 'ExternalName') {
+    for (const s of existing) registry.delete(slices, ns, s.metadata.name as string);
+    return;
+  }
+  const addressType = ((spec.ipFamilies as string[] | undefined)?.[0] ?? 'IPv4') as string;
+  const candidates = registry
+    .list(pods, ns)
+    .filter((p) => matchesStructuredSelector({ matchLabels: selector }, p.metadata.labels));
+  const desired = desiredSlices(candidates, spec, addressType, ns, max);
+  writeSlices(registry, ns, name, svc, existing, desired, addressType);
+}
+
+/**
+ * The slices the selected pods make: their endpoints grouped by resolved port list, sorted by
+ * pod name, cut at `max` per slice; one empty placeholder slice when there are none, like upstream.
+ */
+function desiredSlices(
+  candidates: KubeObject[],
+  spec: Obj,
+  addressType: string,
+  ns: string,
+  max: number,
+): SliceContent[] {
+  const groups = new Map<string, SliceContent>();
+  for (const pod of candidates) {
+    const status = (pod.status ?? {}) as Obj;
+    const ip = status.podIP as string | undefined;
+    if (!ip) continue;
+    if ((ip.includes(':') ? 'IPv6' : 'IPv4') !== addressType) continue;
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') continue;
+    const ports = slicePorts(pod, (spec.ports as ServicePort[] | undefined) ?? []);
+    const endpoint = endpointOf(pod, ip, ns, spec.publishNotReadyAddresses === true);
+    const gk = JSON.stringify(ports);
+    const group = groups.get(gk) ?? { ports, endpoints: [] };
+    group.endpoints.push(endpoint);
+    groups.set(gk, group);
+  }
+  const desired: SliceContent[] = [];
+  for (const g of groups.values()) {
+    g.endpoints.sort((a, b) =>
+      String((a.targetRef as Obj).name).localeCompare(String((b.targetRef as Obj).name)),
+    );
+    for (let i = 0; i < g.endpoints.length; i += max)
+      desired.push({ ports: g.ports, endpoints: g.endpoints.slice(i, i + max) });
+  }
+  if (desired.length === 0) desired.push({ ports: [], endpoints: [] });
+  return desired;
+}
+
+/** The Service's ports as they resolve against one pod (a named targetPort the pod lacks is left out). */
+function slicePorts(pod: KubeObject, servicePorts: ServicePort[]): SlicePort[] {
+  const ports: SlicePort[] = [];
+  for (const sp of servicePorts) {
+    const port = resolvePort(pod, sp);
+    if (port === undefined) continue;
+    const p: SlicePort = { name: sp.name ?? '', port, protocol: sp.protocol ?? 'TCP' };
+    if (sp.appProtocol) p.appProtocol = sp.appProtocol;
+    ports.push(p);
+  }
+  return ports;
+}
+
+/** One pod's endpoint: its IP, ready / serving / terminating, targetRef and nodeName. */
+function endpointOf(pod: KubeObject, ip: string, ns: string, publishNotReady: boolean): Obj {
+  const terminating = pod.metadata.deletionTimestamp !== undefined;
+  const ready = podReady(pod);
+  const endpoint: Obj = {
+    addresses: [ip],
+    conditions: { ready: publishNotReady || (ready && !terminating), serving: ready, terminating },
+    targetRef: { kind: 'Pod', namespace: ns, name: pod.metadata.name, uid: pod.metadata.uid },
+  };
+  const nodeName = (pod.spec as Obj | undefined)?.nodeName;
+  if (nodeName) endpoint.nodeName = nodeName;
+  return endpoint;
+}
+
+/**
+ * Writes the desired slices over the existing ones: a slice with the same ports is reused first,
+ * then any other; unchanged ones are left alone, the ones left over deleted.
+ */
+function writeSlices(
+  registry: ResourceRegistry,
+  ns: string,
+  name: string,
+  svc: KubeObject,
+  existing: KubeObject[],
+  desired: SliceContent[],
+  addressType: string,
+): void {
+  const labels: Record<string, string> = {
+    ...(svc.metadata.labels ?? {}),
+    [SERVICE_NAME_LABEL]: name,
+    [MANAGED_BY_LABEL]: CONTROLLER_NAME,
+  };
+  const unused = [...existing].sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)));
+  for (const d of desired) {
+    const body: Obj = {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: {
+        labels,
+        ownerReferences: [
+          {
+            apiVersion: 'v1',
+            kind: 'Service',
+            name,
+            uid: svc.metadata.uid as string,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+      addressType,
+      endpoints: d.endpoints,
+      ports: d.ports,
+    };
+    const idx = unused.findIndex((s) => JSON.stringify(s.ports ?? []) === JSON.stringify(d.ports));
+    const reuse = idx >= 0 ? unused.splice(idx, 1)[0] : unused.shift();
+    if (reuse) {
+      if (sameContent(reuse, body)) continue;
+      registry.update(slices, ns, reuse.metadata.name as string, {
+        ...body,
+        metadata: { ...reuse.metadata, ...(body.metadata as Obj), name: reuse.metadata.name },
+      });
+    } else {
+      registry.create(slices, ns, {
+        ...body,
+        metadata: { ...(body.metadata as Obj), generateName: `${name}-` },
+      });
+    }
+  }
+  for (const s of unused) registry.delete(slices, ns, s.metadata.name as string);
 }

@@ -57,6 +57,46 @@ function deletionRank(a: KubeObject, b: KubeObject): number {
   );
 }
 
+/** The controller ownerReference the ReplicaSet puts on its pods. */
+interface OwnerRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller: true;
+  blockOwnerDeletion: true;
+}
+
+/**
+ * The pods of `ns` the ReplicaSet controls and its selector matches, adopting matching orphans
+ * on the way (upstream's ClaimPods), unless they are being deleted.
+ */
+function claimPods(
+  registry: ResourceRegistry,
+  ns: string,
+  selector: Selector,
+  ownerRef: OwnerRef,
+): KubeObject[] {
+  const owned: KubeObject[] = [];
+  for (const p of registry.list(PODS, ns)) {
+    const ref = controllerRef(p);
+    const matches = matchesStructuredSelector(selector, p.metadata.labels);
+    if (ref?.uid === ownerRef.uid) {
+      if (matches) owned.push(p);
+      continue;
+    }
+    if (!ref && matches && !p.metadata.deletionTimestamp) {
+      owned.push(
+        registry.update(PODS, ns, p.metadata.name as string, {
+          ...p,
+          metadata: { ...p.metadata, ownerReferences: [...(p.metadata.ownerReferences ?? []), ownerRef] },
+        }),
+      );
+    }
+  }
+  return owned;
+}
+
 /**
  * kube-controller-manager's replicaset controller: keeps spec.replicas active pods (not
  * terminating, not finished) that match spec.selector and are controlled by the ReplicaSet,
@@ -90,7 +130,7 @@ export function startReplicaSetController(
     const selector = (spec.selector ?? {}) as Selector;
     const wanted = Number(spec.replicas ?? 1);
     const uid = rs.metadata.uid as string;
-    const ownerRef = {
+    const ownerRef: OwnerRef = {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
       name,
@@ -98,25 +138,7 @@ export function startReplicaSetController(
       controller: true,
       blockOwnerDeletion: true,
     };
-    const owned: KubeObject[] = [];
-    for (const p of registry.list(PODS, ns)) {
-      const ref = controllerRef(p);
-      const matches = matchesStructuredSelector(selector, p.metadata.labels);
-      if (ref?.uid === uid) {
-        if (matches) owned.push(p);
-        continue;
-      }
-      // Adopt an orphan that matches (ClaimPods), unless it is being deleted.
-      if (!ref && matches && !p.metadata.deletionTimestamp) {
-        owned.push(
-          registry.update(PODS, ns, p.metadata.name as string, {
-            ...p,
-            metadata: { ...p.metadata, ownerReferences: [...(p.metadata.ownerReferences ?? []), ownerRef] },
-          }),
-        );
-      }
-    }
-    const active = owned.filter(isActive);
+    const active = claimPods(registry, ns, selector, ownerRef).filter(isActive);
     const diff = active.length - wanted;
     if (diff < 0) {
       // A deep copy: creating the pod defaults its spec in place, and the stored template must not change.

@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { CriClient } from '@nodeagent/cri-client';
+import { authenticationV1Requests, authorizationV1Requests } from '@nodeagent/informer';
+import {
+  alwaysAllow,
+  type CriSummaryProvider,
+  createHealthzServer,
+  createKubeletServer,
+  criStreamingRuntime,
+  type Kubelet,
+  type KubeletLogger,
+  kubeletAuthenticator,
+  listen,
+  type RunningServer,
+  subjectAccessReviewAuthorizer,
+} from '@nodeagent/kubelet';
+import { selfSignedCertificate } from '@nodeagent/kubelet/server';
+import type { ResolvedKubeletOptions } from './kubelet-flags';
+import { createReadOnlyServer } from './read-only-server';
+import type { KubeletCertificates } from './tls-bootstrap';
+
+/** What the kubelet's listeners serve from. */
+export interface KubeletServerWiring {
+  config: ResolvedKubeletOptions['config'];
+  nodeName: string;
+  hostIPs: string[];
+  kubelet: Kubelet;
+  client: CriClient;
+  summary: CriSummaryProvider;
+  kubeConfig: KubeConfig | undefined;
+  certificates: KubeletCertificates;
+  logger: KubeletLogger;
+}
+
+/**
+ * The healthz, read-only and kubelet (HTTPS) servers the configuration enables; `serverPort` is
+ * the kubelet server's port when it runs.
+ */
+export async function startKubeletServers(
+  w: KubeletServerWiring,
+): Promise<{ servers: RunningServer[]; serverPort: number | undefined }> {
+  const { config, kubelet, nodeName, summary } = w;
+  const servers: RunningServer[] = [];
+  if (config.healthzPort > 0)
+    servers.push(await listen(createHealthzServer(kubelet), config.healthzPort, config.healthzBindAddress));
+  if (config.readOnlyPort > 0) {
+    const readOnly = createReadOnlyServer({ kubelet, nodeName, podLogsDir: config.podLogsDir, summary });
+    servers.push(await listen(readOnly, config.readOnlyPort, config.address));
+  }
+  let serverPort: number | undefined;
+  if (config.enableServer) {
+    const server = await startKubeletServer(w);
+    servers.push(server);
+    w.certificates.attachServer(server.server);
+    serverPort = server.port;
+  }
+  return { servers, serverPort };
+}
+
+/**
+ * The kubelet server: the serving certificate (bootstrapped, configured, or self-signed), client
+ * certificates and tokens authenticated, requests authorized by SubjectAccessReview.
+ */
+async function startKubeletServer(w: KubeletServerWiring): Promise<RunningServer> {
+  const { config, kubeConfig } = w;
+  const tls =
+    w.certificates.servingTls() ??
+    (config.tlsCertFile && config.tlsPrivateKeyFile
+      ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsPrivateKeyFile) }
+      : await selfSignedCertificate(w.nodeName, w.hostIPs));
+  const clientCA = config.authentication.x509.clientCAFile
+    ? await readFile(config.authentication.x509.clientCAFile)
+    : undefined;
+  return listen(
+    createKubeletServer({
+      kubelet: w.kubelet,
+      nodeName: w.nodeName,
+      podLogsDir: config.podLogsDir,
+      summary: w.summary,
+      logger: w.logger,
+      streaming: criStreamingRuntime(w.client),
+      tls: { ...tls, ca: clientCA },
+      authenticate: kubeletAuthenticator({
+        x509: clientCA !== undefined,
+        anonymous: config.authentication.anonymous.enabled,
+        tokenReview: config.authentication.webhook.enabled
+          ? kubeConfig && authenticationV1Requests(kubeConfig)
+          : undefined,
+      }),
+      authorize:
+        config.authorization.mode === 'AlwaysAllow' || !kubeConfig
+          ? alwaysAllow
+          : subjectAccessReviewAuthorizer(authorizationV1Requests(kubeConfig)),
+    }),
+    config.port,
+    config.address,
+  );
+}

@@ -1,0 +1,73 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { CriClient } from '@nodeagent/cri-client';
+import { type Kubelet, type KubeletLogger, nodeStatusEventMessage } from '@nodeagent/kubelet';
+import type { MirrorPodSync, NodeEventRecorder } from '@nodeagent/kubelet/sources';
+import { NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
+import type { ResolvedKubeletOptions } from './kubelet-flags';
+import { nodeRegistrationSettings } from './node-registration-settings';
+
+/** What the node status reporter is wired to: the kubelet, the runtime, mirror pods and events. */
+export interface NodeStatusWiring {
+  kubeConfig: KubeConfig;
+  options: Pick<ResolvedKubeletOptions, 'config' | 'flags'>;
+  nodeName: string;
+  hostIPs: string[];
+  kubelet: Kubelet;
+  client: CriClient;
+  mirrorPods: MirrorPodSync | undefined;
+  recordNodeEvent: NodeEventRecorder | undefined;
+  logger: KubeletLogger;
+}
+
+/**
+ * Registers the Node and keeps its status and Lease up to date (NodeStatusReporter). Registration
+ * retries until the API server answers; nothing else waits for it.
+ */
+export function startNodeStatusReporter(w: NodeStatusWiring): NodeStatusReporter {
+  const { config, flags } = w.options;
+  const { nodeName, kubelet, client, logger } = w;
+  const reporter = new NodeStatusReporter({
+    kubeConfig: w.kubeConfig,
+    config: {
+      nodeName,
+      nodeIPs: w.hostIPs,
+      nodeLabels: flags.nodeLabels,
+      ...nodeRegistrationSettings(config, flags),
+      nodeStatusMaxImages: config.nodeStatusMaxImages,
+      nodeStatusUpdateFrequency: config.nodeStatusUpdateFrequency,
+      nodeStatusReportFrequency: config.nodeStatusReportFrequency,
+      nodeLeaseDurationSeconds: config.nodeLeaseDurationSeconds,
+      port: config.port,
+      featureGates: config.featureGates,
+      rootDir: flags.rootDir,
+    },
+    // status.images: CRI ListImages, largest first, up to nodeStatusMaxImages.
+    images: async () => nodeImagesFromCri((await client.listImages({})).images),
+    // Downward API limits.* of containers without limits resolve to the allocatable reported.
+    // The first status follows registration: the Node exists, mirror pods can be created.
+    onStatusUpdate: (status) => {
+      kubelet.setNodeAllocatable(status.allocatable);
+      w.mirrorPods?.trigger();
+    },
+    runtimeVersion: async () => {
+      const version = await client.version();
+      return { runtimeName: version.runtimeName, runtimeVersion: version.runtimeVersion };
+    },
+    pressure: () => kubelet.housekeeping.pressure(),
+    readyChecks: [
+      {
+        name: 'pleg',
+        check: () => {
+          const health = kubelet.healthz();
+          return health.ok ? undefined : health.message;
+        },
+      },
+    ],
+    // Node conditions set or changed: upstream's Normal 'Node <name> status is now: <reason>'.
+    onConditionEvent: (reason) =>
+      w.recordNodeEvent?.('Normal', reason, nodeStatusEventMessage(nodeName, reason)),
+    onError: (error, during) => logger.warn({ during, err: String(error) }, 'node status'),
+  });
+  void reporter.start().catch((error) => logger.error({ err: String(error) }, 'node status'));
+  return reporter;
+}
