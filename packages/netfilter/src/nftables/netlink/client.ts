@@ -1,7 +1,8 @@
+import type { NftElementTextSource } from '../element-text';
 import type { IncrementalNftTable } from '../incremental-table';
 import type { NftChain, NftElement, NftFamily, NftRuleset } from '../model';
 import type { NftablesInterface } from '../nftables-interface';
-import { NftTransaction } from '../transaction';
+import { type NftOperation, NftTransaction } from '../transaction';
 import { AttributeWriter } from './attributes';
 import { NetlinkChannel, type NfnetlinkChannel } from './channel';
 import { NFPROTO, NftaRule, NftaSet, NftaSetElemList, NftMsg } from './constants';
@@ -14,7 +15,7 @@ import {
   type NetlinkRule,
   rawElements,
 } from './decode';
-import { type EncodedItem, encodeOperations, type KnownSet, type NftElementTextSource } from './encode';
+import { type EncodedItem, encodeOperations, type KnownSet } from './encode';
 import { errnoName, NftBatchTooLargeError, NftKernelError } from './errors';
 import { nftMessageType } from './message';
 import { NetnsChannel, type NetnsChannelOptions } from './netns-channel';
@@ -129,11 +130,13 @@ export class NetlinkNftablesClient implements NftablesInterface {
     elementTexts?: NftElementTextSource,
   ): Promise<void> {
     const session = await this.open();
-    const needsSets =
-      elementTexts !== undefined ||
-      tx.operations.some((op) => op.object.kind === 'element' || op.object.kind === 'rule');
+    const needsSets = elementTexts !== undefined || tx.operations.some(usesSets);
     if (needsSets && this.sets === undefined) this.sets = await this.loadSets(session);
-    const sets = new Map(this.sets ?? []);
+    // The encoder records the sets a batch declares or deletes in this map: then it works on a
+    // copy, adopted once the kernel committed the batch. A batch of element and rule operations
+    // (every endpoint change) leaves the map as it is and needs no copy.
+    const declaresSets = tx.operations.some(changesSets);
+    const sets = declaresSets ? new Map(this.sets ?? []) : (this.sets ?? new Map<string, KnownSet>());
     const encodeStart = performance.now();
     const encodeCpu = process.cpuUsage();
     const { items } = encodeOperations(
@@ -202,9 +205,10 @@ export class NetlinkNftablesClient implements NftablesInterface {
       }
     }
     this.lastBatch.sendMs = performance.now() - sendStart;
-    if (commit) {
+    if (commit && declaresSets) {
       // Ids were batch-local; from now on the sets are the kernel's, found by name.
       for (const [name, known] of sets) {
+        if (known.setId === undefined) continue;
         const { setId: _batchLocal, ...rest } = known;
         sets.set(name, rest);
       }
@@ -336,6 +340,13 @@ export class NetlinkNftablesClient implements NftablesInterface {
     if (session) (await session.catch(() => undefined))?.close();
   }
 }
+
+/** Operations whose encoding looks up the table's sets (element keys, rules naming @sets). */
+const usesSets = (op: NftOperation) => op.object.kind === 'element' || op.object.kind === 'rule';
+
+/** Operations that declare or delete sets (a table's delete forgets them all). */
+const changesSets = (op: NftOperation) =>
+  op.object.kind === 'set' || op.object.kind === 'map' || op.object.kind === 'table';
 
 /** NetlinkNftablesClient.lastBatch: the size of a transaction's batch and where its time went. */
 export interface NftBatchStats {

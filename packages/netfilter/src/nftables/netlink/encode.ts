@@ -3,6 +3,7 @@
 // nft sends them.
 
 import { InvalidFieldError, ObjectReferenceError } from '../../errors';
+import type { NftElementTextSource } from '../element-text';
 import type { NftChain, NftElement, NftFamily, NftMap, NftRule, NftSet, NftTable } from '../model';
 import { NFT_NAME_LENGTH_MAX } from '../model';
 import { NFT_NAME_PATTERN } from '../references';
@@ -731,21 +732,6 @@ export function encodeOperations(
   if (elementTexts) encoder.elementTexts(elementTexts, operations.length);
   return { items, nextSetId: encoder.setIdCursor };
 }
-
-/**
- * Elements as text: calls `visit` once per element, container by container (all of one
- * container's elements in a row). `key` and `value` are the parts joined by ` . ` (value '' for
- * set elements). IncrementalNftTable.forEachElementText is one.
- */
-export type NftElementTextSource = (
-  visit: (
-    container: string,
-    key: string,
-    value: string,
-    comment: string | undefined,
-    timeout: string | undefined,
-  ) => void,
-) => void;
 
 interface ElementCodecs {
   key: KeyCodec;

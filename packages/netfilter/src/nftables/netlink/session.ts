@@ -3,11 +3,13 @@ import { NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NO
 import { NftBatchTooLargeError, NftNetlinkTransportError } from './errors';
 import {
   encodeBareMessage,
-  encodeBatchMarker,
   encodeNfnlMessage,
+  NFNL_HEADER_LENGTH,
   type ReceivedMessage,
   readErrorMessage,
   splitMessages,
+  writeBatchMarker,
+  writeNfnlHeader,
 } from './message';
 
 /** One message of a batch, without its header's seq (the session numbers them). */
@@ -125,21 +127,21 @@ export class NfnetlinkSession {
     let length = 2 * NfnetlinkSession.MESSAGE_OVERHEAD;
     for (const item of items) length += NfnetlinkSession.MESSAGE_OVERHEAD + item.attributes.length;
     const out = Buffer.allocUnsafe(length);
-    let at = encodeBatchMarker('begin', begin).copy(out, 0);
+    // Headers are written in place: no header Buffer per message.
+    writeBatchMarker(out, 0, 'begin', begin);
+    let at = NFNL_HEADER_LENGTH;
+    const flags = NLM_F_REQUEST | (ack ? NLM_F_ACK : 0);
     for (const item of items) {
-      const header = encodeNfnlMessage(
-        item.type,
-        item.flags | NLM_F_REQUEST | (ack ? NLM_F_ACK : 0),
-        this.nextSeq(),
-        item.family,
-        Buffer.alloc(0),
-      );
-      header.writeUInt32LE(header.length + item.attributes.length, 0);
-      at += header.copy(out, at);
-      at += item.attributes.copy(out, at);
+      const messageLength = NFNL_HEADER_LENGTH + item.attributes.length;
+      writeNfnlHeader(out, at, messageLength, item.type, item.flags | flags, this.nextSeq(), item.family);
+      item.attributes.copy(out, at + NFNL_HEADER_LENGTH);
+      at += messageLength;
     }
     const end = this.nextSeq();
-    if (commit) at += encodeBatchMarker('end', end).copy(out, at);
+    if (commit) {
+      writeBatchMarker(out, at, 'end', end);
+      at += NFNL_HEADER_LENGTH;
+    }
     return { datagram: out.subarray(0, at), end };
   }
 
