@@ -73,6 +73,13 @@ class Registry<T> {
     if (this.tracking && !this.dirty.has(id)) this.dirty.set(id, this.current(id) ?? null);
   }
 
+  /** What is current now is what the kernel holds: record changes from here. */
+  commit(): void {
+    // clear() allocates a fresh table, even for an empty Map.
+    if (this.dirty.size > 0) this.dirty.clear();
+    this.tracking = true;
+  }
+
   add(id: string, owner: string, value: T): void {
     this.touch(id);
     const e = this.entries.get(id);
@@ -269,6 +276,13 @@ class ElementRegistry {
     if (this.tracking && !this.dirty.has(id)) this.dirty.set(id, this.current(id) ?? null);
   }
 
+  /** What is current now is what the kernel holds: record changes from here. */
+  commit(): void {
+    // clear() allocates a fresh table, even for an empty Map.
+    if (this.dirty.size > 0) this.dirty.clear();
+    this.tracking = true;
+  }
+
   add(id: string, owner: string, rest: string): void {
     this.touch(id);
     const e = this.entries.get(id);
@@ -299,6 +313,26 @@ class ElementRegistry {
     if (i < 0) i = e.findIndex((x) => x.owner === undefined);
     if (i >= 0) e.splice(i, 1);
     if (e.length === 0) this.entries.delete(id);
+  }
+}
+
+/**
+ * Elements grouped by container name, in place and stable (equal containers keep their
+ * order). A diff's few adds go through an insertion sort; Array#sort copies the array first.
+ */
+function sortByContainer(elements: NftElement[]): void {
+  if (elements.length > 16) {
+    elements.sort((a, b) => (a.container < b.container ? -1 : a.container > b.container ? 1 : 0));
+    return;
+  }
+  for (let i = 1; i < elements.length; i++) {
+    const e = elements[i]!;
+    let j = i - 1;
+    while (j >= 0 && elements[j]!.container > e.container) {
+      elements[j + 1] = elements[j]!;
+      j--;
+    }
+    elements[j + 1] = e;
   }
 }
 
@@ -596,20 +630,22 @@ export class IncrementalNftTable {
       if (before && before.rules.length > 0) tx.flush({ kind: 'chain', name });
     }
     for (const c of rewritten) ruleOps(tx, c);
-    const staleSetNames = new Set(staleSets.map((s) => s.name));
+    const staleSetNames = staleSets.length > 0 ? new Set(staleSets.map((s) => s.name)) : undefined;
     const adds: NftElement[] = [];
-    for (const [id, before] of this.elements.dirty) {
+    // forEach: no [id, before] pair per changed element.
+    this.elements.dirty.forEach((before, id) => {
       // Rest texts are equal exactly when value, comment and timeout are.
       const now = this.elements.current(id);
-      if (before === now) continue;
+      if (before === now) return;
       if (before !== null) {
-        const b = decodeElement(this.containers, id, before);
-        if (!staleSetNames.has(b.container))
-          tx.delete({ kind: 'element', container: b.container, key: b.key });
+        const at = id.indexOf(SEP);
+        const container = this.containers.name(id.slice(0, at));
+        if (!staleSetNames?.has(container))
+          tx.delete({ kind: 'element', container, key: id.slice(at + 1).split(' . ') });
       }
       if (now !== undefined) adds.push(decodeElement(this.containers, id, now));
-    }
-    adds.sort((a, b) => (a.container < b.container ? -1 : a.container > b.container ? 1 : 0));
+    });
+    sortByContainer(adds);
     for (const e of adds) tx.add(e);
     for (const c of staleChains) if (c.rules.length > 0) tx.flush({ kind: 'chain', name: c.chain.name });
     for (const c of staleChains) tx.delete({ kind: 'chain', name: c.chain.name });
@@ -619,9 +655,8 @@ export class IncrementalNftTable {
 
   /** The kernel now holds the current contents: later diffs start from here. */
   commit(): void {
-    for (const r of [this.chains, this.sets, this.elements]) {
-      r.dirty.clear();
-      r.tracking = true;
-    }
+    this.chains.commit();
+    this.sets.commit();
+    this.elements.commit();
   }
 }
