@@ -26,7 +26,7 @@ import {
   decompileRule as defaultDecompileRule,
 } from './rule/index';
 import type { CompileRule } from './rule/types';
-import { DumpError, NfnetlinkSession } from './session';
+import { type BatchOutcome, DumpError, NfnetlinkSession } from './session';
 
 const ENOENT = 2;
 
@@ -175,11 +175,15 @@ export class NetlinkNftablesClient implements NftablesInterface {
       encodeCpuMs,
       sendMs: 0,
     };
-    for (const [n, group] of groups.entries()) {
-      const outcome = await session.batch(group, { commit }).catch((err: unknown) => {
+    for (let n = 0; n < groups.length; n++) {
+      const group = groups[n]!;
+      let outcome: BatchOutcome;
+      try {
+        outcome = await session.batch(group, { commit });
+      } catch (err) {
         this.sets = undefined;
         throw err;
-      });
+      }
       const failures = failuresOf(group, outcome.errors);
       if (outcome.batchErrno !== undefined || failures.length > 0) {
         this.sets = undefined;
@@ -369,11 +373,12 @@ function failuresOf(
   errors: readonly (number | undefined)[],
 ): NftKernelError[] {
   const failures: NftKernelError[] = [];
-  errors.forEach((errno, i) => {
-    if (errno === undefined) return;
+  for (let i = 0; i < errors.length; i++) {
+    const errno = errors[i];
+    if (errno === undefined) continue;
     const item = items[i] as EncodedItem;
     failures.push(new NftKernelError(item.operation, errno, errnoName(errno), item.index));
-  });
+  }
   return failures;
 }
 

@@ -46,7 +46,7 @@ import {
 } from './data-types';
 import { nftMessageType } from './message';
 import { newRuleBatch, typeofToType } from './rule/compile-rule';
-import type { AnonymousSet, CompileRule, NetlinkSetInfo } from './rule/types';
+import type { AnonymousSet, CompileRule, NetlinkSetInfo, RuleBatchState } from './rule/types';
 import type { BatchItem } from './session';
 import { dataTypeNamed, declareSetType } from './set-types';
 import { parseNftTime } from './time';
@@ -113,10 +113,11 @@ class Encoder {
   private readonly items: EncodedItem[] = [];
   private readonly family: number;
   private nextSetId: number;
-  private readonly ruleBatch = newRuleBatch();
+  /** Made on the first rule (a batch of element changes has none). */
+  private ruleBatch: RuleBatchState | undefined;
   private list: AttributeWriter | undefined;
-  /** Verdict map values by text (kube-proxy's maps repeat a few hundred verdicts many times). */
-  private readonly verdicts = new Map<string, Buffer>();
+  /** Verdict map values by text (kube-proxy's maps repeat a few hundred verdicts many times); made on first use. */
+  private verdicts: Map<string, Buffer> | undefined;
 
   constructor(private readonly ctx: EncodeContext) {
     this.family = NFPROTO[ctx.family];
@@ -543,6 +544,7 @@ class Encoder {
     if (typeof parts !== 'string' && parts.length !== 1)
       throw new InvalidFieldError('nft verdict value', parts, 'must be one verdict');
     const text = typeof parts === 'string' ? parts : (parts[0] as string);
+    this.verdicts ??= new Map();
     let payload = this.verdicts.get(text);
     if (!payload) {
       payload = encodeVerdict(parseVerdict(text));
@@ -628,6 +630,7 @@ class Encoder {
         rule.rule,
         'cannot be compiled: the client has no rule compiler',
       );
+    this.ruleBatch ??= newRuleBatch();
     const compiled = this.ctx.compileRule({
       family: this.ctx.family,
       table: this.ctx.table,

@@ -163,30 +163,14 @@ export class NfnetlinkSession {
       const barrier = this.nextSeq();
       if (this.channel.maxDatagram > 0 && datagram.length > this.channel.maxDatagram)
         throw new NftBatchTooLargeError(datagram.length, this.channel.maxDatagram);
-      const outcome: BatchOutcome = { errors: new Array(items.length).fill(undefined), acknowledged: ack };
-      let settle: (error?: Error) => void = () => {};
-      const done = new Promise<void>((resolve, reject) => {
-        settle = (error) => (error ? reject(error) : resolve());
-      });
-      const waiter: Waiter = {
-        matches: (seq) => seq >= begin && seq <= barrier,
-        receive: (message) => {
-          if (message.type !== NLMSG_ERROR) return;
-          if (message.seq === barrier) return settle();
-          const { errno } = readErrorMessage(message.body);
-          if (message.seq === begin || message.seq === end) {
-            if (errno !== 0) outcome.batchErrno ??= errno;
-          } else if (errno !== 0) outcome.errors[message.seq - begin - 1] ??= errno;
-        },
-        fail: (error) => settle(error),
-      };
+      const replies = new BatchReplies(begin, end, barrier, items.length, ack);
       // The barrier goes out in its own sendmsg, after the batch's.
       await this.exchange(
         [datagram, encodeBareMessage(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, barrier)],
-        waiter,
-        done,
+        replies,
+        replies.done,
       );
-      return outcome;
+      return replies.outcome;
     });
   }
 
@@ -226,6 +210,52 @@ export class NfnetlinkSession {
     this.closedWith ??= new NftNetlinkTransportError('the session is closed');
     for (const waiter of [...this.waiters]) waiter.fail(this.closedWith);
     this.channel.close();
+  }
+}
+
+/**
+ * The replies of one batch (seqs `begin` … `barrier`): each failing item's errno, a failed
+ * BEGIN/END as the batch's, and the barrier's ACK, which settles `done`. One object per batch
+ * rather than a closure per callback.
+ */
+class BatchReplies implements Waiter {
+  readonly outcome: BatchOutcome;
+  readonly done: Promise<void>;
+  private resolve!: () => void;
+  private reject!: (error: Error) => void;
+
+  constructor(
+    private readonly begin: number,
+    private readonly end: number,
+    private readonly barrier: number,
+    items: number,
+    acknowledged: boolean,
+  ) {
+    this.outcome = { errors: new Array(items).fill(undefined), acknowledged };
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  matches(seq: number): boolean {
+    return seq >= this.begin && seq <= this.barrier;
+  }
+
+  receive(message: ReceivedMessage): void {
+    if (message.type !== NLMSG_ERROR) return;
+    if (message.seq === this.barrier) {
+      this.resolve();
+      return;
+    }
+    const { errno } = readErrorMessage(message.body);
+    if (message.seq === this.begin || message.seq === this.end) {
+      if (errno !== 0) this.outcome.batchErrno ??= errno;
+    } else if (errno !== 0) this.outcome.errors[message.seq - this.begin - 1] ??= errno;
+  }
+
+  fail(error: Error): void {
+    this.reject(error);
   }
 }
 
