@@ -5,14 +5,17 @@ export interface MapDraft<K, V> {
 }
 
 /**
- * Fold the edits into a fresh base once they reach 2·√(base size) (and at least MIN_COMPACT):
- * each version copies its edits (e/2 on average) and a fold copies the base once per e
- * versions (n/e each), which is least near e = √(2n). At 10k Services a version now copies
- * ~150 entries where folding at n/8 copied ~630: garbage that brought on a young-generation
- * collection every ~100 one-slice syncs. A fold (1-2 ms at 10k) comes every 200 changes.
+ * Fold the edits into a fresh base once they reach √(2·MAX_JOURNAL·n) (and at least
+ * MIN_COMPACT): the settled layers (e entries) are copied once per MAX_JOURNAL versions, on
+ * average e/(2·MAX_JOURNAL) entries per version while e grows, and a fold copies the base once
+ * per e versions (n/e each), which is least at e = √(2·MAX_JOURNAL·n): 566 at 10k Services.
+ * A fold is one copy of the whole map (~3 ms of CPU at 10k on a loaded machine, one of the
+ * largest single changes): folding at 2·√n, right when every version copied its edits, put
+ * one in every 200 one-slice changes.
  */
 const MIN_COMPACT = 64;
-const shouldFold = (edits: number, baseSize: number) => edits >= MIN_COMPACT && edits * edits >= 4 * baseSize;
+const shouldFold = (edits: number, baseSize: number) =>
+  edits >= MIN_COMPACT && edits * edits >= 2 * MAX_JOURNAL * baseSize;
 
 /** A journal entry's value for a deleted key. */
 const DELETED: unique symbol = Symbol('deleted');

@@ -76,6 +76,8 @@ export class NetlinkNftablesClient implements NftablesInterface {
   private readonly options: NetlinkNftablesClientOptions;
   private session: Promise<NfnetlinkSession> | undefined;
   private sets: Map<string, KnownSet> | undefined;
+  /** Element lists are written here, batch after batch (each message copies its list out). */
+  private readonly elementList = new AttributeWriter(1024);
 
   constructor(options: NetlinkNftablesClientOptions) {
     this.family = options.family;
@@ -146,6 +148,7 @@ export class NetlinkNftablesClient implements NftablesInterface {
         table: this.table,
         sets,
         compileRule: this.options.compileRule ?? defaultCompileRule,
+        elementList: this.elementList,
       },
       elementTexts,
     );

@@ -93,6 +93,11 @@ export interface EncodeContext {
   compileRule?: CompileRule;
   /** Batch-local set ids; starts at 1. */
   nextSetId?: number;
+  /**
+   * The writer element lists are built in before each message copies them: a client passes
+   * the same one to every batch, so a change's few elements take no new buffer.
+   */
+  elementList?: AttributeWriter;
 }
 
 function checkName(field: string, name: string): string {
@@ -439,10 +444,11 @@ class Encoder {
   /**
    * The one buffer element lists are written into, emptied for each run: it grows to a
    * message's size once per batch instead of a 60 KiB buffer per run (a diff's few elements
-   * took two, and so much external memory per sync brought on garbage collections).
+   * took two, and so much external memory per sync brought on garbage collections). With
+   * `ctx.elementList` it is the client's, kept from batch to batch.
    */
   private elementList(): AttributeWriter {
-    this.list ??= new AttributeWriter(1024);
+    this.list ??= this.ctx.elementList ?? new AttributeWriter(1024);
     this.list.truncate(0);
     return this.list;
   }
