@@ -1,5 +1,13 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EndpointsChangeTracker, ProxyState, ServiceChangeTracker, snapshotFromObjects } from '../src/index';
+import {
+  applyEndpointsChanges,
+  type EndpointInfo,
+  EndpointsChangeTracker,
+  ProxyState,
+  ServiceChangeTracker,
+  snapshotFromObjects,
+} from '../src/index';
 import { service, slice } from './fixtures';
 
 describe('ServiceChangeTracker', () => {
@@ -68,6 +76,40 @@ describe('EndpointsChangeTracker', () => {
       false,
     );
     expect(t.checkout().lastChangeTriggerTimes.get('default/web')).toEqual([Date.UTC(2026, 0, 1)]);
+  });
+  it('property: previous endpoints read from the held map are the ones built from the old slices', () => {
+    // Slices of two Services, several per Service, with ports and endpoints (some IPv6, which
+    // an IPv4 tracker drops) changing, deleted and re-added.
+    const update = fc.record({
+      svc: fc.constantFrom('web', 'db'),
+      name: fc.constantFrom('a', 'b'),
+      removed: fc.boolean(),
+      ports: fc.subarray(['http', 'metrics', ''], { minLength: 1 }),
+      ips: fc.uniqueArray(fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.0.3', 'fd00::1'), { maxLength: 3 }),
+    });
+    fc.assert(
+      fc.property(fc.array(fc.array(update, { maxLength: 4 }), { maxLength: 6 }), (rounds) => {
+        const rebuilt = new EndpointsChangeTracker('IPv4', 'n1');
+        const lookedUp = new EndpointsChangeTracker('IPv4', 'n1');
+        let held: ReadonlyMap<string, readonly EndpointInfo[]> = new Map();
+        for (const round of rounds) {
+          for (const u of round) {
+            const s = slice(
+              u.svc,
+              u.ips.map((ip) => ({ ip, node: ip.endsWith('1') ? 'n1' : 'n2' })),
+              { name: `${u.svc}-${u.name}`, ports: u.ports.map((name, i) => ({ name, port: 8080 + i })) },
+            );
+            rebuilt.endpointSliceUpdate(s, u.removed);
+            lookedUp.endpointSliceUpdate(s, u.removed);
+          }
+          const expected = rebuilt.checkout();
+          const actual = lookedUp.checkout(held);
+          expect(actual.changes).toEqual(expected.changes);
+          held = applyEndpointsChanges(held, actual.changes, () => 'TCP').endpoints;
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

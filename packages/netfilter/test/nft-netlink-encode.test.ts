@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type InvalidFieldError, ObjectReferenceError } from '../src/errors';
 import {
+  AttributeWriter,
   attributeString,
   attributesByType,
   attributeU32,
@@ -34,6 +35,31 @@ function encode(tx: NftTransaction, ctx = context()) {
 const attrs = (attributes: Buffer) => attributesByType(attributes);
 
 describe('netlink encoding of transactions', () => {
+  it('an element-list writer kept across batches gives the same bytes and leaves earlier messages as they were', () => {
+    const map = { kind: 'map', name: 'm', type: 'ipv4_addr . inet_service', valueType: 'ipv4_addr' } as const;
+    const batch = (n: number) => {
+      const tx = new NftTransaction().add(map);
+      for (let i = 0; i < n; i++)
+        tx.add({
+          kind: 'element',
+          container: 'm',
+          key: [`10.0.${i >> 8}.${i & 255}`, '80'],
+          value: ['10.1.0.1'],
+        });
+      return tx;
+    };
+    const hex = (items: { attributes: Buffer }[]) => items.map((i) => i.attributes.toString('hex'));
+    const shared = new AttributeWriter(16);
+    // A large batch (several messages, the writer grows), then a small one into the same writer.
+    const large = encodeOperations(batch(5000).operations, { ...context(), elementList: shared }).items;
+    const largeBytes = hex(large);
+    const small = encodeOperations(batch(2).operations, { ...context(), elementList: shared }).items;
+    expect(large.length).toBeGreaterThan(3);
+    expect(hex(large)).toEqual(largeBytes);
+    expect(largeBytes).toEqual(hex(encode(batch(5000))));
+    expect(hex(small)).toEqual(hex(encode(batch(2))));
+  });
+
   it('add asks for CREATE, create for CREATE|EXCL; delete/destroy/flush pick their messages', () => {
     const items = encode(
       new NftTransaction()

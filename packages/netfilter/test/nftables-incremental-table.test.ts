@@ -126,6 +126,55 @@ describe('IncrementalNftTable', () => {
     expect(renderScript('ip', 't', t.diffTransaction()!)).toBe('delete element ip t dispatch { 10.0.0.9 }\n');
   });
 
+  it('records nothing for what an owner gives again unchanged, only the elements that changed', () => {
+    const t = new IncrementalNftTable({ kind: 'table' });
+    const seen = { kind: 'set', name: 'seen', type: 'ipv4_addr', flags: ['timeout'] } as const;
+    // Fresh objects every time, as a Service's rewrite hands in: equal, never the same.
+    const contribution = (value2: string, comment3: string, timeout4: string): NftContribution => ({
+      chains: [{ chain: { kind: 'chain', name: 'group-1' }, rules: [{ rule: 'mark set 1' }] }],
+      sets: [seen],
+      elements: [
+        { kind: 'element', container: 'dispatch', key: ['10.0.0.1'], value: ['goto group-1'] },
+        { kind: 'element', container: 'dispatch', key: ['10.0.0.2'], value: [value2] },
+        { kind: 'element', container: 'seen', key: ['10.0.0.3'], comment: comment3 },
+        { kind: 'element', container: 'seen', key: ['10.0.0.4'], comment: 'c', timeout: timeout4 },
+        { kind: 'element', container: 'seen', key: ['10.0.0.5'] },
+      ],
+    });
+    t.set('base', base);
+    t.set('a', contribution('goto group-1', 'x', '5s'));
+    t.commit();
+    t.set('a', contribution('goto group-1', 'x', '5s'));
+    expect(t.dirtyCount).toBe(0);
+    expect(t.diffTransaction()!.size).toBe(0);
+    t.set('a', contribution('drop', 'x . y', '5s'));
+    t.set('a', contribution('drop', 'x . y', '6s'));
+    expect(t.dirtyCount).toBe(3);
+    expect(renderScript('ip', 't', t.diffTransaction()!)).toBe(
+      [
+        'delete element ip t dispatch { 10.0.0.2 }',
+        'delete element ip t seen { 10.0.0.3, 10.0.0.4 }',
+        'add element ip t dispatch { 10.0.0.2 : drop }',
+        'add element ip t seen { 10.0.0.3 comment "x . y", 10.0.0.4 timeout 6s comment "c" }',
+        '',
+      ].join('\n'),
+    );
+    t.commit();
+    // Elements that only moved to other positions are removed and added again: recorded, but
+    // the table ends as it was, so the diff is empty.
+    const moved = contribution('drop', 'x . y', '6s');
+    t.set('a', { ...moved, elements: [...moved.elements!].reverse() });
+    expect(t.dirtyCount).toBe(4);
+    expect(t.diffTransaction()!.size).toBe(0);
+    expect(t.get('a')!.elements!.map((e) => e.key[0])).toEqual([
+      '10.0.0.5',
+      '10.0.0.4',
+      '10.0.0.3',
+      '10.0.0.2',
+      '10.0.0.1',
+    ]);
+  });
+
   it('keeps element containers apart beyond the 128 short container codes', () => {
     const t = new IncrementalNftTable({ kind: 'table' });
     const names = Array.from({ length: 130 }, (_, i) => `set-${i}`);

@@ -1,8 +1,15 @@
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { Wire } from '@nodeagent/primitives';
-import { type EndpointInfo, endpointsFromSlices, lastChangeTriggerTime, serviceOfSlice } from './endpoint';
+import {
+  type EndpointInfo,
+  endpointsFromSlices,
+  LABEL_SERVICE_NAME,
+  lastChangeTriggerTime,
+  serviceOfSlice,
+} from './endpoint';
 import type { IPFamily } from './ip-family';
 import { OverlayMap } from './overlay-map';
+import { servicePortKey } from './service-port';
 
 /** Endpoints of one Service (per port key) before and after the pending slice changes. */
 export interface EndpointsChange {
@@ -114,8 +121,13 @@ export class EndpointsChangeTracker {
     return this.pending.size;
   }
 
-  /** Folds pending slice updates into the cache and returns the Services whose endpoints changed. */
-  checkout(): EndpointsCheckout {
+  /**
+   * Folds pending slice updates into the cache and returns the Services whose endpoints changed.
+   * `held`: the endpoints per port key as every earlier checkout's changes left them (ProxyState's
+   * map); a changed Service's previous endpoints are then looked up there instead of being built
+   * again from its old slices (ten endpoint objects, their maps and a sort per one-slice change).
+   */
+  checkout(held?: ReadonlyMap<string, readonly EndpointInfo[]>): EndpointsCheckout {
     const changes = new Map<string, EndpointsChange>();
     const lastChangeTriggerTimes = new Map<string, number[]>();
     for (const [svc, updates] of this.pending) {
@@ -127,7 +139,9 @@ export class EndpointsChangeTracker {
       }
       if (after.size === 0) this.applied.delete(svc);
       else this.applied.set(svc, after);
-      const previous = endpointsFromSlices(before.values(), this.family, this.nodeName);
+      const previous = held
+        ? heldEndpoints(before.values(), held)
+        : endpointsFromSlices(before.values(), this.family, this.nodeName);
       const current = endpointsFromSlices(after.values(), this.family, this.nodeName);
       if (endpointMapsEqual(previous, current)) continue;
       changes.set(svc, { previous, current });
@@ -138,6 +152,30 @@ export class EndpointsChangeTracker {
     this.triggerTimes = new Map();
     return { changes, lastChangeTriggerTimes };
   }
+}
+
+/**
+ * What endpointsFromSlices made of `slices` at their checkout, read back from `held`: their port
+ * keys that hold endpoints (a port whose endpoints were all of the other family or absent was
+ * never set). Slices reach the cache only with a service-name label and this family.
+ */
+function heldEndpoints(
+  slices: Iterable<Wire<V1EndpointSlice>>,
+  held: ReadonlyMap<string, readonly EndpointInfo[]>,
+): Map<string, readonly EndpointInfo[]> {
+  const out = new Map<string, readonly EndpointInfo[]>();
+  for (const slice of slices) {
+    const name = slice.metadata?.labels?.[LABEL_SERVICE_NAME];
+    if (!name) continue;
+    const namespace = slice.metadata?.namespace ?? 'default';
+    for (const p of slice.ports ?? []) {
+      if (p.port === undefined || p.port === null) continue;
+      const key = servicePortKey(namespace, name, p.name ?? '');
+      const eps = held.get(key);
+      if (eps !== undefined) out.set(key, eps);
+    }
+  }
+  return out;
 }
 
 function hasUsable(eps: readonly EndpointInfo[] | undefined): boolean {

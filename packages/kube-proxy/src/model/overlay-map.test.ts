@@ -84,7 +84,7 @@ describe('OverlayMap', () => {
     },
   );
 
-  it('chains each version onto shared layers, settles every 16, folds at 2·√n edits', () => {
+  it('chains each version onto shared layers, settles every 16, folds at √(32n) edits', () => {
     type Inside = {
       base: Map<number, number>;
       over: Map<number, number>;
@@ -101,15 +101,15 @@ describe('OverlayMap', () => {
     // The 16th copies the journal into new layers.
     expect(inside(v).over.size).toBe(16);
     expect(inside(v).journal).toBeUndefined();
-    for (let i = 16; i < 199; i++) v = v.withChanges((d) => d.set(i, -i));
-    // 199 overrides of a 10k-entry base: still an overlay on the same base.
+    for (let i = 16; i < 565; i++) v = v.withChanges((d) => d.set(i, -i));
+    // 565 overrides of a 10k-entry base: still an overlay on the same base (√(32·10k) = 565.7).
     expect(inside(v).base).toBe(inside(big).base);
-    expect(v.get(198)).toBe(-198);
-    v = v.withChanges((d) => d.set(199, -199));
+    expect(v.get(564)).toBe(-564);
+    v = v.withChanges((d) => d.set(565, -565));
     expect(inside(v).base).not.toBe(inside(big).base);
     expect(inside(v).over.size).toBe(0);
-    expect(v.get(199)).toBe(-199);
-    expect(big.get(199)).toBe(199);
+    expect(v.get(565)).toBe(-565);
+    expect(big.get(565)).toBe(565);
     expect(v.size).toBe(10_000);
     expect([...v.keys()]).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
   });

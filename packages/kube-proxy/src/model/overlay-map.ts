@@ -5,14 +5,17 @@ export interface MapDraft<K, V> {
 }
 
 /**
- * Fold the edits into a fresh base once they reach 2·√(base size) (and at least MIN_COMPACT):
- * each version copies its edits (e/2 on average) and a fold copies the base once per e
- * versions (n/e each), which is least near e = √(2n). At 10k Services a version now copies
- * ~150 entries where folding at n/8 copied ~630: garbage that brought on a young-generation
- * collection every ~100 one-slice syncs. A fold (1-2 ms at 10k) comes every 200 changes.
+ * Fold the edits into a fresh base once they reach √(2·MAX_JOURNAL·n) (and at least
+ * MIN_COMPACT): the settled layers (e entries) are copied once per MAX_JOURNAL versions, on
+ * average e/(2·MAX_JOURNAL) entries per version while e grows, and a fold copies the base once
+ * per e versions (n/e each), which is least at e = √(2·MAX_JOURNAL·n): 566 at 10k Services.
+ * A fold is one copy of the whole map (~3 ms of CPU at 10k on a loaded machine, one of the
+ * largest single changes): folding at 2·√n, right when every version copied its edits, put
+ * one in every 200 one-slice changes.
  */
 const MIN_COMPACT = 64;
-const shouldFold = (edits: number, baseSize: number) => edits >= MIN_COMPACT && edits * edits >= 4 * baseSize;
+const shouldFold = (edits: number, baseSize: number) =>
+  edits >= MIN_COMPACT && edits * edits >= 2 * MAX_JOURNAL * baseSize;
 
 /** A journal entry's value for a deleted key. */
 const DELETED: unique symbol = Symbol('deleted');
@@ -24,14 +27,76 @@ const DELETED: unique symbol = Symbol('deleted');
  */
 const MAX_JOURNAL = 16;
 
+/** What stateAfter returns for a key the edits did not touch. */
+const UNTOUCHED: unique symbol = Symbol('untouched');
+
+/**
+ * Up to this many edits a version keeps no Map of its keys' states: a lookup scans them (a
+ * one-slice change edits one or two keys, and a Map per version was most of its garbage).
+ */
+const SCAN_LIMIT = 8;
+
+/** Map's key equality (SameValueZero). */
+const sameKey = (a: unknown, b: unknown) => a === b || (Number.isNaN(a) && Number.isNaN(b));
+
+/** `key`'s state after a version's edits (`ops`, or `last` when kept): its value, DELETED or UNTOUCHED. */
+function stateAfter<K, V>(
+  edits: {
+    readonly ops: readonly (readonly [K, V | typeof DELETED])[];
+    readonly last?: ReadonlyMap<K, V | typeof DELETED> | undefined;
+  },
+  key: K,
+): V | typeof DELETED | typeof UNTOUCHED {
+  const { last, ops } = edits;
+  if (last) {
+    const v = last.get(key);
+    return v !== undefined || last.has(key) ? (v as V | typeof DELETED) : UNTOUCHED;
+  }
+  for (let i = ops.length - 1; i >= 0; i--) if (sameKey(ops[i]![0], key)) return ops[i]![1];
+  return UNTOUCHED;
+}
+
+/** The edits of one new version, as withChanges' callback makes them. */
+class Draft<K, V> implements MapDraft<K, V> {
+  readonly ops: (readonly [K, V | typeof DELETED])[] = [];
+  last: Map<K, V | typeof DELETED> | undefined;
+
+  constructor(
+    private readonly version: OverlayMap<K, V>,
+    public size: number,
+  ) {}
+
+  private has(key: K): boolean {
+    const v = stateAfter(this, key);
+    return v === UNTOUCHED ? this.version.has(key) : v !== DELETED;
+  }
+
+  private record(key: K, value: V | typeof DELETED): void {
+    this.ops.push([key, value]);
+    if (this.last) this.last.set(key, value);
+    else if (this.ops.length > SCAN_LIMIT) this.last = new Map(this.ops);
+  }
+
+  set(key: K, value: V): void {
+    if (!this.has(key)) this.size++;
+    this.record(key, value);
+  }
+
+  delete(key: K): void {
+    if (!this.has(key)) return;
+    this.size--;
+    this.record(key, DELETED);
+  }
+}
+
 /** One version's edits, newest first through `parent`. */
 interface Journal<K, V> {
   readonly parent: Journal<K, V> | undefined;
   readonly depth: number;
   /** Edits in the order made (a delete then a set moves a key to the end: order matters). */
   readonly ops: readonly (readonly [K, V | typeof DELETED])[];
-  /** Each key's state after this version's edits. */
-  readonly last: ReadonlyMap<K, V | typeof DELETED>;
+  /** Each key's state after this version's edits, once there are more than SCAN_LIMIT of them. */
+  readonly last: ReadonlyMap<K, V | typeof DELETED> | undefined;
   /** Edits in this entry and its parents (an upper bound of the distinct keys edited). */
   readonly opCount: number;
 }
@@ -76,27 +141,9 @@ export class OverlayMap<K, V> implements ReadonlyMap<K, V> {
 
   /** A new version with `edit`'s changes; this one stays as it is. */
   withChanges(edit: (draft: MapDraft<K, V>) => void): OverlayMap<K, V> {
-    const ops: (readonly [K, V | typeof DELETED])[] = [];
-    const last = new Map<K, V | typeof DELETED>();
-    let size = this.size;
-    const has = (key: K) => {
-      const v = last.get(key);
-      if (v !== undefined || last.has(key)) return v !== DELETED;
-      return this.has(key);
-    };
-    edit({
-      set(key, value) {
-        if (!has(key)) size++;
-        ops.push([key, value]);
-        last.set(key, value);
-      },
-      delete(key) {
-        if (!has(key)) return;
-        size--;
-        ops.push([key, DELETED]);
-        last.set(key, DELETED);
-      },
-    });
+    const draft = new Draft(this, this.size);
+    edit(draft);
+    const { ops, last, size } = draft;
     if (ops.length === 0) return this;
     const parent = this.journal;
     const journal: Journal<K, V> = {
@@ -117,8 +164,8 @@ export class OverlayMap<K, V> implements ReadonlyMap<K, V> {
 
   get(key: K): V | undefined {
     for (let j = this.journal; j; j = j.parent) {
-      const v = j.last.get(key);
-      if (v !== undefined || j.last.has(key)) return v === DELETED ? undefined : v;
+      const v = stateAfter(j, key);
+      if (v !== UNTOUCHED) return v === DELETED ? undefined : v;
     }
     const t = this.tail.get(key);
     if (t !== undefined || this.tail.has(key)) return t;
@@ -128,8 +175,8 @@ export class OverlayMap<K, V> implements ReadonlyMap<K, V> {
 
   has(key: K): boolean {
     for (let j = this.journal; j; j = j.parent) {
-      const v = j.last.get(key);
-      if (v !== undefined || j.last.has(key)) return v !== DELETED;
+      const v = stateAfter(j, key);
+      if (v !== UNTOUCHED) return v !== DELETED;
     }
     return this.tail.has(key) || (!this.removed.has(key) && this.base.has(key));
   }

@@ -75,7 +75,8 @@ export class ProxyState {
     const svcChanges = this.serviceChanges.checkout();
     const svc = applyServiceChanges(this.services, svcChanges);
     this.services = svc.services;
-    const epCheckout = this.endpointsChanges.checkout();
+    // The endpoints map holds what every earlier checkout changed: the previous endpoints.
+    const epCheckout = this.endpointsChanges.checkout(this.endpoints);
     const services = this.services;
     const ep = applyEndpointsChanges(
       this.endpoints,

@@ -8,6 +8,9 @@ export interface EndpointSlots {
 
 export const NO_SLOTS: EndpointSlots = { cluster: [], local: [] };
 
+/** Up to this many previous slots are searched in place rather than through a Map. */
+const SCAN_LIMIT = 32;
+
 /**
  * Puts endpoints into slots 0…n-1 keeping each one in the slot it had before when that slot
  * still exists, and filling the other slots with the rest in their given order. A replaced
@@ -20,12 +23,14 @@ export function assignSlots(
 ): readonly EndpointInfo[] {
   if (previous.length === 0) return endpoints;
   const n = endpoints.length;
-  const before = new Map(previous.map((e, i) => [e, i]));
+  // A Service's usual handful of endpoints: a scan of the previous slots instead of a Map
+  // (and a pair per endpoint) built on every rewrite.
+  const before = previous.length > SCAN_LIMIT ? new Map(previous.map((e, i) => [e, i])) : undefined;
   const slots: (EndpointInfo | undefined)[] = new Array(n).fill(undefined);
   const rest: EndpointInfo[] = [];
   for (const ep of endpoints) {
-    const i = before.get(ep.endpoint);
-    if (i !== undefined && i < n && slots[i] === undefined) slots[i] = ep;
+    const i = before ? (before.get(ep.endpoint) ?? -1) : previous.indexOf(ep.endpoint);
+    if (i >= 0 && i < n && slots[i] === undefined) slots[i] = ep;
     else rest.push(ep);
   }
   let next = 0;

@@ -80,9 +80,11 @@ export class NftablesRuleset {
     const endpoints = snapshot.endpoints.get(key);
     const w = this.written.get(key);
     if (w && w.sp === sp && w.endpoints === endpoints && w.nodeLabels === snapshot.nodeLabels) return false;
-    if (w) this.forget(key, w);
     const cat = categorizeEndpoints(endpoints ?? [], sp, snapshot.nodeName, snapshot.nodeLabels);
     const r = servicePortRuleset(sp, cat, this.ctx, w?.slots);
+    // The table replaces the old contribution itself: what the port gives again unchanged
+    // (most of its elements when one endpoint moved) is then left alone instead of deleted and added.
+    if (w) this.forget(key, w, false);
     this.table.set(key, r.contribution);
     this.written.set(key, {
       sp,
@@ -101,8 +103,9 @@ export class NftablesRuleset {
     return true;
   }
 
-  private forget(key: string, w: Written): void {
-    this.table.set(key, undefined);
+  /** Drops what was written for `key`; from the table too unless a new contribution follows. */
+  private forget(key: string, w: Written, fromTable = true): void {
+    if (fromTable) this.table.set(key, undefined);
     this.written.delete(key);
     const keys = this.byService.get(w.sp.service);
     if (keys === key) this.byService.delete(w.sp.service);

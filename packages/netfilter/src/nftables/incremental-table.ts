@@ -1,3 +1,4 @@
+import type { NftElementTextVisitor } from './element-text';
 import type { NftChain, NftElement, NftFamily, NftMap, NftSet, NftTable } from './model';
 import {
   MAX_ELEMENTS_PER_COMMAND,
@@ -70,6 +71,13 @@ class Registry<T> {
 
   private touch(id: string): void {
     if (this.tracking && !this.dirty.has(id)) this.dirty.set(id, this.current(id) ?? null);
+  }
+
+  /** What is current now is what the kernel holds: record changes from here. */
+  commit(): void {
+    // clear() allocates a fresh table, even for an empty Map.
+    if (this.dirty.size > 0) this.dirty.clear();
+    this.tracking = true;
   }
 
   add(id: string, owner: string, value: T): void {
@@ -146,6 +154,74 @@ class ContainerCodes {
 const joinParts = (parts: readonly string[]): string =>
   parts.length === 1 ? (parts[0] as string) : parts.join(' . ');
 
+/**
+ * Where `parts` joined by ` . ` (joinParts) end when they are the text of `text` at `at`, else
+ * -1: the comparison without building the joined text.
+ */
+function matchParts(text: string, at: number, parts: readonly string[]): number {
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) {
+      if (!text.startsWith(' . ', at)) return -1;
+      at += 3;
+    }
+    const part = parts[i]!;
+    if (!text.startsWith(part, at)) return -1;
+    at += part.length;
+  }
+  return at;
+}
+
+/** Whether `id` is the element id of `key` in the container with `code`. */
+function idMatches(id: string, code: string, key: readonly string[]): boolean {
+  return (
+    id.startsWith(code) &&
+    id.charCodeAt(code.length) === 0 &&
+    matchParts(id, code.length + 1, key) === id.length
+  );
+}
+
+/** Whether `rest` is elementRest(e), compared part by part. */
+function restMatches(rest: string, e: NftElement): boolean {
+  const valueEnd = matchParts(rest, 0, e.value ?? NONE);
+  if (valueEnd < 0) return false;
+  if (e.comment === undefined && e.timeout === undefined) return valueEnd === rest.length;
+  const comment = e.comment ?? NO_COMMENT;
+  const timeout = e.timeout ?? '';
+  return (
+    rest.length === valueEnd + 2 + comment.length + timeout.length &&
+    rest.charCodeAt(valueEnd) === 0 &&
+    rest.startsWith(comment, valueEnd + 1) &&
+    rest.charCodeAt(valueEnd + 1 + comment.length) === 0 &&
+    rest.endsWith(timeout)
+  );
+}
+
+/** What replaceElements does with an old element id at the same position as a new element. */
+const REPLACE = 0;
+const KEEP = 1;
+const NEW_TEXT = 2;
+
+const chainName = (c: NftChainContents) => c.chain.name;
+const setName = (s: NftSet | NftMap) => s.name;
+
+/**
+ * Replace an owner's chains or sets `before` with `after` in `registry`: an object at the same
+ * position that is the very same object stays untouched (no change recorded, its place among
+ * a shared object's owners kept); the others are removed, then the new ones added.
+ */
+function replaceObjects<T>(
+  registry: Registry<T>,
+  owner: string,
+  before: readonly T[],
+  after: readonly T[],
+  name: (object: T) => string,
+): void {
+  for (let i = 0; i < before.length; i++)
+    if (before[i] !== after[i]) registry.remove(name(before[i]!), owner);
+  for (let i = 0; i < after.length; i++)
+    if (after[i] !== before[i]) registry.add(name(after[i]!), owner, after[i]!);
+}
+
 function elementRest(e: NftElement): string {
   const value = e.value ? joinParts(e.value) : '';
   if (e.comment === undefined && e.timeout === undefined) return value;
@@ -200,6 +276,13 @@ class ElementRegistry {
     if (this.tracking && !this.dirty.has(id)) this.dirty.set(id, this.current(id) ?? null);
   }
 
+  /** What is current now is what the kernel holds: record changes from here. */
+  commit(): void {
+    // clear() allocates a fresh table, even for an empty Map.
+    if (this.dirty.size > 0) this.dirty.clear();
+    this.tracking = true;
+  }
+
   add(id: string, owner: string, rest: string): void {
     this.touch(id);
     const e = this.entries.get(id);
@@ -210,6 +293,12 @@ class ElementRegistry {
         { owner, rest },
       ]);
     else e.push({ owner, rest });
+  }
+
+  /** New texts for an id whose only contributor keeps it: the entry stays in its place. */
+  replaceSole(id: string, rest: string): void {
+    this.touch(id);
+    this.entries.set(id, rest);
   }
 
   remove(id: string, owner: string): void {
@@ -224,6 +313,26 @@ class ElementRegistry {
     if (i < 0) i = e.findIndex((x) => x.owner === undefined);
     if (i >= 0) e.splice(i, 1);
     if (e.length === 0) this.entries.delete(id);
+  }
+}
+
+/**
+ * Elements grouped by container name, in place and stable (equal containers keep their
+ * order). A diff's few adds go through an insertion sort; Array#sort copies the array first.
+ */
+function sortByContainer(elements: NftElement[]): void {
+  if (elements.length > 16) {
+    elements.sort((a, b) => (a.container < b.container ? -1 : a.container > b.container ? 1 : 0));
+    return;
+  }
+  for (let i = 1; i < elements.length; i++) {
+    const e = elements[i]!;
+    let j = i - 1;
+    while (j >= 0 && elements[j]!.container > e.container) {
+      elements[j + 1] = elements[j]!;
+      j--;
+    }
+    elements[j + 1] = e;
   }
 }
 
@@ -272,38 +381,95 @@ export class IncrementalNftTable {
 
   constructor(private readonly table: NftTable = { kind: 'table' }) {}
 
-  /** Replace what `owner` contributes; undefined removes the owner. */
+  /**
+   * Replace what `owner` contributes; undefined removes the owner. What the owner gives again
+   * unchanged (the same chain or set object, an element with the same key and texts at the
+   * same position) is left as it is: no change is recorded for it and no text is built, so
+   * rewriting a Service whose one endpoint moved costs that endpoint's elements, not all 22.
+   */
   set(owner: string, contribution: NftContribution | undefined): void {
     const old = this.owners.get(owner);
-    if (old) {
+    if (!contribution) {
+      if (!old) return;
       for (const c of old.chains) this.chains.remove(c.chain.name, owner);
       for (const s of old.sets) this.sets.remove(s.name, owner);
       for (const id of old.elementIds) this.elements.remove(id, owner);
-    }
-    if (!contribution) {
       this.owners.delete(owner);
       return;
     }
     // Owners sharing a chain usually give equal copies of it: keep the one already held.
     const chains = contribution.chains?.length ? contribution.chains.map((c) => this.sharedChain(c)) : NONE;
     const sets = contribution.sets?.length ? contribution.sets : NONE;
-    const elementIds: string[] = [];
-    for (const c of chains) this.chains.add(c.chain.name, owner, c);
-    for (const s of sets) this.sets.add(s.name, owner, s);
-    // Hot at a full build (220k elements at 10k Services): the container's code looked up once
-    // per run of elements of the same container, one-part keys and values taken as they are.
+    replaceObjects(this.chains, owner, old?.chains ?? NONE, chains, chainName);
+    replaceObjects(this.sets, owner, old?.sets ?? NONE, sets, setName);
+    const elementIds = this.replaceElements(owner, old?.elementIds ?? NONE, contribution.elements ?? NONE);
+    this.owners.set(owner, { chains, sets, elementIds });
+  }
+
+  /**
+   * `owner`'s element ids after replacing its elements `before` (ids) with `elements`: first
+   * each position is compared without building text (KEEP: same key and texts; NEW_TEXT: same
+   * key, the id's only contributor, other texts), then the other old ids are removed and the
+   * new elements added. Returns `before` itself when every element stayed.
+   */
+  private replaceElements(
+    owner: string,
+    before: readonly string[],
+    elements: readonly NftElement[],
+  ): readonly string[] {
+    const registry = this.elements;
+    const common = Math.min(before.length, elements.length);
+    const fate = this.fateScratch(common);
+    let kept = 0;
     let container: string | undefined;
     let code = '';
-    for (const e of contribution.elements ?? []) {
+    for (let i = 0; i < common; i++) {
+      const e = elements[i]!;
+      if (e.container !== container) {
+        container = e.container;
+        code = this.containers.code(container);
+      }
+      const id = before[i]!;
+      const held = registry.entries.get(id);
+      // A shared id (a list of contributors) is always removed and added again.
+      fate[i] =
+        typeof held !== 'string' || !idMatches(id, code, e.key)
+          ? REPLACE
+          : restMatches(held, e)
+            ? KEEP
+            : NEW_TEXT;
+      if (fate[i] === KEEP) kept++;
+    }
+    if (kept === before.length && kept === elements.length) return before;
+    // Old ids in their order (the diff's deletes come in the order changes were recorded).
+    for (let i = 0; i < before.length; i++) {
+      if (i >= common || fate[i] === REPLACE) registry.remove(before[i]!, owner);
+      else if (fate[i] === NEW_TEXT) registry.replaceSole(before[i]!, elementRest(elements[i]!));
+    }
+    const ids: string[] = [];
+    container = undefined;
+    for (let i = 0; i < elements.length; i++) {
+      const e = elements[i]!;
+      if (i < common && fate[i] !== REPLACE) {
+        ids.push(before[i]!);
+        continue;
+      }
       if (e.container !== container) {
         container = e.container;
         code = this.containers.code(container);
       }
       const id = [code, joinParts(e.key)].join(SEP);
-      elementIds.push(id);
-      this.elements.add(id, owner, elementRest(e));
+      ids.push(id);
+      registry.add(id, owner, elementRest(e));
     }
-    this.owners.set(owner, { chains, sets, elementIds });
+    return ids;
+  }
+
+  /** A reused array of at least `n` element fates (no allocation per set()). */
+  private fates = new Uint8Array(64);
+  private fateScratch(n: number): Uint8Array {
+    if (this.fates.length < n) this.fates = new Uint8Array(Math.max(n, 2 * this.fates.length));
+    return this.fates;
   }
 
   /** The chain already in the table when it equals `c` (same definition and rules), else `c`. */
@@ -373,15 +539,7 @@ export class IncrementalNftTable {
    * `visit(container, key, value, comment, timeout)` with key and value the parts joined by
    * ` . ` (value '' for set elements). Nothing is allocated per element but the key's slice.
    */
-  forEachElementText(
-    visit: (
-      container: string,
-      key: string,
-      value: string,
-      comment: string | undefined,
-      timeout: string | undefined,
-    ) => void,
-  ): void {
+  forEachElementText(visit: NftElementTextVisitor): void {
     for (const [code, list] of this.idsByContainer()) {
       const container = this.containers.name(code);
       const keyStart = code.length + 1;
@@ -472,20 +630,22 @@ export class IncrementalNftTable {
       if (before && before.rules.length > 0) tx.flush({ kind: 'chain', name });
     }
     for (const c of rewritten) ruleOps(tx, c);
-    const staleSetNames = new Set(staleSets.map((s) => s.name));
+    const staleSetNames = staleSets.length > 0 ? new Set(staleSets.map((s) => s.name)) : undefined;
     const adds: NftElement[] = [];
-    for (const [id, before] of this.elements.dirty) {
+    // forEach: no [id, before] pair per changed element.
+    this.elements.dirty.forEach((before, id) => {
       // Rest texts are equal exactly when value, comment and timeout are.
       const now = this.elements.current(id);
-      if (before === now) continue;
+      if (before === now) return;
       if (before !== null) {
-        const b = decodeElement(this.containers, id, before);
-        if (!staleSetNames.has(b.container))
-          tx.delete({ kind: 'element', container: b.container, key: b.key });
+        const at = id.indexOf(SEP);
+        const container = this.containers.name(id.slice(0, at));
+        if (!staleSetNames?.has(container))
+          tx.delete({ kind: 'element', container, key: id.slice(at + 1).split(' . ') });
       }
       if (now !== undefined) adds.push(decodeElement(this.containers, id, now));
-    }
-    adds.sort((a, b) => (a.container < b.container ? -1 : a.container > b.container ? 1 : 0));
+    });
+    sortByContainer(adds);
     for (const e of adds) tx.add(e);
     for (const c of staleChains) if (c.rules.length > 0) tx.flush({ kind: 'chain', name: c.chain.name });
     for (const c of staleChains) tx.delete({ kind: 'chain', name: c.chain.name });
@@ -495,9 +655,8 @@ export class IncrementalNftTable {
 
   /** The kernel now holds the current contents: later diffs start from here. */
   commit(): void {
-    for (const r of [this.chains, this.sets, this.elements]) {
-      r.dirty.clear();
-      r.tracking = true;
-    }
+    this.chains.commit();
+    this.sets.commit();
+    this.elements.commit();
   }
 }

@@ -3,6 +3,7 @@
 
 export { InvalidFieldError } from '../errors';
 export { base32, sha256Base32 } from '../hash-names';
+export type { NftElementTextSource, NftElementTextVisitor } from './element-text';
 export {
   IncrementalNftTable,
   type NftChainContents,

@@ -1,7 +1,8 @@
+import type { NftElementTextSource } from '../element-text';
 import type { IncrementalNftTable } from '../incremental-table';
 import type { NftChain, NftElement, NftFamily, NftRuleset } from '../model';
 import type { NftablesInterface } from '../nftables-interface';
-import { NftTransaction } from '../transaction';
+import { type NftOperation, NftTransaction } from '../transaction';
 import { AttributeWriter } from './attributes';
 import { NetlinkChannel, type NfnetlinkChannel } from './channel';
 import { NFPROTO, NftaRule, NftaSet, NftaSetElemList, NftMsg } from './constants';
@@ -14,7 +15,7 @@ import {
   type NetlinkRule,
   rawElements,
 } from './decode';
-import { type EncodedItem, encodeOperations, type KnownSet, type NftElementTextSource } from './encode';
+import { type EncodedItem, encodeOperations, type KnownSet } from './encode';
 import { errnoName, NftBatchTooLargeError, NftKernelError } from './errors';
 import { nftMessageType } from './message';
 import { NetnsChannel, type NetnsChannelOptions } from './netns-channel';
@@ -25,7 +26,7 @@ import {
   decompileRule as defaultDecompileRule,
 } from './rule/index';
 import type { CompileRule } from './rule/types';
-import { DumpError, NfnetlinkSession } from './session';
+import { type BatchOutcome, DumpError, NfnetlinkSession } from './session';
 
 const ENOENT = 2;
 
@@ -75,6 +76,8 @@ export class NetlinkNftablesClient implements NftablesInterface {
   private readonly options: NetlinkNftablesClientOptions;
   private session: Promise<NfnetlinkSession> | undefined;
   private sets: Map<string, KnownSet> | undefined;
+  /** Element lists are written here, batch after batch (each message copies its list out). */
+  private readonly elementList = new AttributeWriter(1024);
 
   constructor(options: NetlinkNftablesClientOptions) {
     this.family = options.family;
@@ -129,11 +132,13 @@ export class NetlinkNftablesClient implements NftablesInterface {
     elementTexts?: NftElementTextSource,
   ): Promise<void> {
     const session = await this.open();
-    const needsSets =
-      elementTexts !== undefined ||
-      tx.operations.some((op) => op.object.kind === 'element' || op.object.kind === 'rule');
+    const needsSets = elementTexts !== undefined || tx.operations.some(usesSets);
     if (needsSets && this.sets === undefined) this.sets = await this.loadSets(session);
-    const sets = new Map(this.sets ?? []);
+    // The encoder records the sets a batch declares or deletes in this map: then it works on a
+    // copy, adopted once the kernel committed the batch. A batch of element and rule operations
+    // (every endpoint change) leaves the map as it is and needs no copy.
+    const declaresSets = tx.operations.some(changesSets);
+    const sets = declaresSets ? new Map(this.sets ?? []) : (this.sets ?? new Map<string, KnownSet>());
     const encodeStart = performance.now();
     const encodeCpu = process.cpuUsage();
     const { items } = encodeOperations(
@@ -143,6 +148,7 @@ export class NetlinkNftablesClient implements NftablesInterface {
         table: this.table,
         sets,
         compileRule: this.options.compileRule ?? defaultCompileRule,
+        elementList: this.elementList,
       },
       elementTexts,
     );
@@ -172,11 +178,15 @@ export class NetlinkNftablesClient implements NftablesInterface {
       encodeCpuMs,
       sendMs: 0,
     };
-    for (const [n, group] of groups.entries()) {
-      const outcome = await session.batch(group, { commit }).catch((err: unknown) => {
+    for (let n = 0; n < groups.length; n++) {
+      const group = groups[n]!;
+      let outcome: BatchOutcome;
+      try {
+        outcome = await session.batch(group, { commit });
+      } catch (err) {
         this.sets = undefined;
         throw err;
-      });
+      }
       const failures = failuresOf(group, outcome.errors);
       if (outcome.batchErrno !== undefined || failures.length > 0) {
         this.sets = undefined;
@@ -202,9 +212,10 @@ export class NetlinkNftablesClient implements NftablesInterface {
       }
     }
     this.lastBatch.sendMs = performance.now() - sendStart;
-    if (commit) {
+    if (commit && declaresSets) {
       // Ids were batch-local; from now on the sets are the kernel's, found by name.
       for (const [name, known] of sets) {
+        if (known.setId === undefined) continue;
         const { setId: _batchLocal, ...rest } = known;
         sets.set(name, rest);
       }
@@ -337,6 +348,13 @@ export class NetlinkNftablesClient implements NftablesInterface {
   }
 }
 
+/** Operations whose encoding looks up the table's sets (element keys, rules naming @sets). */
+const usesSets = (op: NftOperation) => op.object.kind === 'element' || op.object.kind === 'rule';
+
+/** Operations that declare or delete sets (a table's delete forgets them all). */
+const changesSets = (op: NftOperation) =>
+  op.object.kind === 'set' || op.object.kind === 'map' || op.object.kind === 'table';
+
 /** NetlinkNftablesClient.lastBatch: the size of a transaction's batch and where its time went. */
 export interface NftBatchStats {
   /** Operations of the transaction (for runTable: its structure; the elements are in messages and bytes). */
@@ -358,11 +376,12 @@ function failuresOf(
   errors: readonly (number | undefined)[],
 ): NftKernelError[] {
   const failures: NftKernelError[] = [];
-  errors.forEach((errno, i) => {
-    if (errno === undefined) return;
+  for (let i = 0; i < errors.length; i++) {
+    const errno = errors[i];
+    if (errno === undefined) continue;
     const item = items[i] as EncodedItem;
     failures.push(new NftKernelError(item.operation, errno, errnoName(errno), item.index));
-  });
+  }
   return failures;
 }
 

@@ -3,6 +3,7 @@
 // nft sends them.
 
 import { InvalidFieldError, ObjectReferenceError } from '../../errors';
+import type { NftElementTextSource } from '../element-text';
 import type { NftChain, NftElement, NftFamily, NftMap, NftRule, NftSet, NftTable } from '../model';
 import { NFT_NAME_LENGTH_MAX } from '../model';
 import { NFT_NAME_PATTERN } from '../references';
@@ -45,7 +46,7 @@ import {
 } from './data-types';
 import { nftMessageType } from './message';
 import { newRuleBatch, typeofToType } from './rule/compile-rule';
-import type { AnonymousSet, CompileRule, NetlinkSetInfo } from './rule/types';
+import type { AnonymousSet, CompileRule, NetlinkSetInfo, RuleBatchState } from './rule/types';
 import type { BatchItem } from './session';
 import { dataTypeNamed, declareSetType } from './set-types';
 import { parseNftTime } from './time';
@@ -92,6 +93,11 @@ export interface EncodeContext {
   compileRule?: CompileRule;
   /** Batch-local set ids; starts at 1. */
   nextSetId?: number;
+  /**
+   * The writer element lists are built in before each message copies them: a client passes
+   * the same one to every batch, so a change's few elements take no new buffer.
+   */
+  elementList?: AttributeWriter;
 }
 
 function checkName(field: string, name: string): string {
@@ -112,10 +118,11 @@ class Encoder {
   private readonly items: EncodedItem[] = [];
   private readonly family: number;
   private nextSetId: number;
-  private readonly ruleBatch = newRuleBatch();
+  /** Made on the first rule (a batch of element changes has none). */
+  private ruleBatch: RuleBatchState | undefined;
   private list: AttributeWriter | undefined;
-  /** Verdict map values by text (kube-proxy's maps repeat a few hundred verdicts many times). */
-  private readonly verdicts = new Map<string, Buffer>();
+  /** Verdict map values by text (kube-proxy's maps repeat a few hundred verdicts many times); made on first use. */
+  private verdicts: Map<string, Buffer> | undefined;
 
   constructor(private readonly ctx: EncodeContext) {
     this.family = NFPROTO[ctx.family];
@@ -437,10 +444,11 @@ class Encoder {
   /**
    * The one buffer element lists are written into, emptied for each run: it grows to a
    * message's size once per batch instead of a 60 KiB buffer per run (a diff's few elements
-   * took two, and so much external memory per sync brought on garbage collections).
+   * took two, and so much external memory per sync brought on garbage collections). With
+   * `ctx.elementList` it is the client's, kept from batch to batch.
    */
   private elementList(): AttributeWriter {
-    this.list ??= new AttributeWriter(1024);
+    this.list ??= this.ctx.elementList ?? new AttributeWriter(1024);
     this.list.truncate(0);
     return this.list;
   }
@@ -542,6 +550,7 @@ class Encoder {
     if (typeof parts !== 'string' && parts.length !== 1)
       throw new InvalidFieldError('nft verdict value', parts, 'must be one verdict');
     const text = typeof parts === 'string' ? parts : (parts[0] as string);
+    this.verdicts ??= new Map();
     let payload = this.verdicts.get(text);
     if (!payload) {
       payload = encodeVerdict(parseVerdict(text));
@@ -627,6 +636,7 @@ class Encoder {
         rule.rule,
         'cannot be compiled: the client has no rule compiler',
       );
+    this.ruleBatch ??= newRuleBatch();
     const compiled = this.ctx.compileRule({
       family: this.ctx.family,
       table: this.ctx.table,
@@ -731,21 +741,6 @@ export function encodeOperations(
   if (elementTexts) encoder.elementTexts(elementTexts, operations.length);
   return { items, nextSetId: encoder.setIdCursor };
 }
-
-/**
- * Elements as text: calls `visit` once per element, container by container (all of one
- * container's elements in a row). `key` and `value` are the parts joined by ` . ` (value '' for
- * set elements). IncrementalNftTable.forEachElementText is one.
- */
-export type NftElementTextSource = (
-  visit: (
-    container: string,
-    key: string,
-    value: string,
-    comment: string | undefined,
-    timeout: string | undefined,
-  ) => void,
-) => void;
 
 interface ElementCodecs {
   key: KeyCodec;

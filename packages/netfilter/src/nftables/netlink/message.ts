@@ -30,6 +30,33 @@ export function nftMessageType(msg: number): number {
   return (NFNL_SUBSYS_NFTABLES << 8) | msg;
 }
 
+/** nlmsghdr + nfgenmsg bytes, before and after the attributes. */
+export const NFNL_HEADER_LENGTH = NLMSG_HDRLEN + NFGENMSG_LENGTH;
+
+/**
+ * One message's nlmsghdr + nfgenmsg(family, version 0, resId) written at `at` of `out`, for a
+ * message of `length` bytes in all: a batch writes its messages' headers in place.
+ */
+export function writeNfnlHeader(
+  out: Buffer,
+  at: number,
+  length: number,
+  type: number,
+  flags: number,
+  seq: number,
+  family: number,
+  resId = 0,
+): void {
+  out.writeUInt32LE(length, at);
+  out.writeUInt16LE(type, at + 4);
+  out.writeUInt16LE(flags, at + 6);
+  out.writeUInt32LE(seq >>> 0, at + 8);
+  out.writeUInt32LE(0, at + 12);
+  out.writeUInt8(family, at + 16);
+  out.writeUInt8(0, at + 17);
+  out.writeUInt16BE(resId, at + 18);
+}
+
 /** One message: nlmsghdr + nfgenmsg(family, version 0, resId) + `attributes` (already aligned). */
 export function encodeNfnlMessage(
   type: number,
@@ -39,27 +66,23 @@ export function encodeNfnlMessage(
   attributes: Buffer,
   resId = 0,
 ): Buffer {
-  const length = NLMSG_HDRLEN + NFGENMSG_LENGTH + attributes.length;
-  const header = Buffer.allocUnsafe(NLMSG_HDRLEN + NFGENMSG_LENGTH);
-  header.writeUInt32LE(length, 0);
-  header.writeUInt16LE(type, 4);
-  header.writeUInt16LE(flags, 6);
-  header.writeUInt32LE(seq >>> 0, 8);
-  header.writeUInt32LE(0, 12);
-  header.writeUInt8(family, 16);
-  header.writeUInt8(0, 17);
-  header.writeUInt16BE(resId, 18);
-  return attributes.length === 0 ? header : Buffer.concat([header, attributes], length);
+  const length = NFNL_HEADER_LENGTH + attributes.length;
+  const out = Buffer.allocUnsafe(length);
+  writeNfnlHeader(out, 0, length, type, flags, seq, family, resId);
+  attributes.copy(out, NFNL_HEADER_LENGTH);
+  return out;
 }
 
-/** NFNL_MSG_BATCH_BEGIN / END for the nf_tables subsystem. */
-export function encodeBatchMarker(kind: 'begin' | 'end', seq: number): Buffer {
-  return encodeNfnlMessage(
+/** NFNL_MSG_BATCH_BEGIN / END for the nf_tables subsystem, written at `at` of `out` (NFNL_HEADER_LENGTH bytes). */
+export function writeBatchMarker(out: Buffer, at: number, kind: 'begin' | 'end', seq: number): void {
+  writeNfnlHeader(
+    out,
+    at,
+    NFNL_HEADER_LENGTH,
     kind === 'begin' ? NFNL_MSG_BATCH_BEGIN : NFNL_MSG_BATCH_END,
     NLM_F_REQUEST,
     seq,
     0,
-    Buffer.alloc(0),
     NFNL_SUBSYS_NFTABLES,
   );
 }

@@ -3,11 +3,13 @@ import { NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NO
 import { NftBatchTooLargeError, NftNetlinkTransportError } from './errors';
 import {
   encodeBareMessage,
-  encodeBatchMarker,
   encodeNfnlMessage,
+  NFNL_HEADER_LENGTH,
   type ReceivedMessage,
   readErrorMessage,
   splitMessages,
+  writeBatchMarker,
+  writeNfnlHeader,
 } from './message';
 
 /** One message of a batch, without its header's seq (the session numbers them). */
@@ -125,21 +127,21 @@ export class NfnetlinkSession {
     let length = 2 * NfnetlinkSession.MESSAGE_OVERHEAD;
     for (const item of items) length += NfnetlinkSession.MESSAGE_OVERHEAD + item.attributes.length;
     const out = Buffer.allocUnsafe(length);
-    let at = encodeBatchMarker('begin', begin).copy(out, 0);
+    // Headers are written in place: no header Buffer per message.
+    writeBatchMarker(out, 0, 'begin', begin);
+    let at = NFNL_HEADER_LENGTH;
+    const flags = NLM_F_REQUEST | (ack ? NLM_F_ACK : 0);
     for (const item of items) {
-      const header = encodeNfnlMessage(
-        item.type,
-        item.flags | NLM_F_REQUEST | (ack ? NLM_F_ACK : 0),
-        this.nextSeq(),
-        item.family,
-        Buffer.alloc(0),
-      );
-      header.writeUInt32LE(header.length + item.attributes.length, 0);
-      at += header.copy(out, at);
-      at += item.attributes.copy(out, at);
+      const messageLength = NFNL_HEADER_LENGTH + item.attributes.length;
+      writeNfnlHeader(out, at, messageLength, item.type, item.flags | flags, this.nextSeq(), item.family);
+      item.attributes.copy(out, at + NFNL_HEADER_LENGTH);
+      at += messageLength;
     }
     const end = this.nextSeq();
-    if (commit) at += encodeBatchMarker('end', end).copy(out, at);
+    if (commit) {
+      writeBatchMarker(out, at, 'end', end);
+      at += NFNL_HEADER_LENGTH;
+    }
     return { datagram: out.subarray(0, at), end };
   }
 
@@ -161,30 +163,14 @@ export class NfnetlinkSession {
       const barrier = this.nextSeq();
       if (this.channel.maxDatagram > 0 && datagram.length > this.channel.maxDatagram)
         throw new NftBatchTooLargeError(datagram.length, this.channel.maxDatagram);
-      const outcome: BatchOutcome = { errors: new Array(items.length).fill(undefined), acknowledged: ack };
-      let settle: (error?: Error) => void = () => {};
-      const done = new Promise<void>((resolve, reject) => {
-        settle = (error) => (error ? reject(error) : resolve());
-      });
-      const waiter: Waiter = {
-        matches: (seq) => seq >= begin && seq <= barrier,
-        receive: (message) => {
-          if (message.type !== NLMSG_ERROR) return;
-          if (message.seq === barrier) return settle();
-          const { errno } = readErrorMessage(message.body);
-          if (message.seq === begin || message.seq === end) {
-            if (errno !== 0) outcome.batchErrno ??= errno;
-          } else if (errno !== 0) outcome.errors[message.seq - begin - 1] ??= errno;
-        },
-        fail: (error) => settle(error),
-      };
+      const replies = new BatchReplies(begin, end, barrier, items.length, ack);
       // The barrier goes out in its own sendmsg, after the batch's.
       await this.exchange(
         [datagram, encodeBareMessage(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, barrier)],
-        waiter,
-        done,
+        replies,
+        replies.done,
       );
-      return outcome;
+      return replies.outcome;
     });
   }
 
@@ -224,6 +210,52 @@ export class NfnetlinkSession {
     this.closedWith ??= new NftNetlinkTransportError('the session is closed');
     for (const waiter of [...this.waiters]) waiter.fail(this.closedWith);
     this.channel.close();
+  }
+}
+
+/**
+ * The replies of one batch (seqs `begin` … `barrier`): each failing item's errno, a failed
+ * BEGIN/END as the batch's, and the barrier's ACK, which settles `done`. One object per batch
+ * rather than a closure per callback.
+ */
+class BatchReplies implements Waiter {
+  readonly outcome: BatchOutcome;
+  readonly done: Promise<void>;
+  private resolve!: () => void;
+  private reject!: (error: Error) => void;
+
+  constructor(
+    private readonly begin: number,
+    private readonly end: number,
+    private readonly barrier: number,
+    items: number,
+    acknowledged: boolean,
+  ) {
+    this.outcome = { errors: new Array(items).fill(undefined), acknowledged };
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  matches(seq: number): boolean {
+    return seq >= this.begin && seq <= this.barrier;
+  }
+
+  receive(message: ReceivedMessage): void {
+    if (message.type !== NLMSG_ERROR) return;
+    if (message.seq === this.barrier) {
+      this.resolve();
+      return;
+    }
+    const { errno } = readErrorMessage(message.body);
+    if (message.seq === this.begin || message.seq === this.end) {
+      if (errno !== 0) this.outcome.batchErrno ??= errno;
+    } else if (errno !== 0) this.outcome.errors[message.seq - this.begin - 1] ??= errno;
+  }
+
+  fail(error: Error): void {
+    this.reject(error);
   }
 }
 
