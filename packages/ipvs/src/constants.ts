@@ -147,7 +147,6 @@ export const NlmFlag = {
 /** Netlink control message types (NLMSG_*). */
 export const NlmType = { NOOP: 1, ERROR: 2, DONE: 3 } as const;
 
-/** nla_type bits that are flags, not the type (NLA_F_NESTED | NLA_F_NET_BYTEORDER). */
-export const NLA_F_NESTED = 0x8000;
-/** The type bits of nla_type. */
-export const NLA_TYPE_MASK = 0x3fff;
+// The attribute type bits are netlink's own, defined once in primitives; re-exported so
+// `constants` keeps listing every number an IPVS message carries.
+export { NLA_F_NESTED, NLA_TYPE_MASK } from '@nodeagent/primitives/netlink';

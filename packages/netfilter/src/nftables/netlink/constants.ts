@@ -16,10 +16,8 @@ export const NLM_F_EXCL = 0x200;
 export const NLM_F_CREATE = 0x400;
 export const NLM_F_APPEND = 0x800;
 
-export const NLMSG_NOOP = 1;
-export const NLMSG_ERROR = 2;
-export const NLMSG_DONE = 3;
-export const NLMSG_HDRLEN = 16;
+// Netlink's own message types and header length, defined once in primitives.
+export { NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_NOOP } from '@nodeagent/primitives/netlink';
 /** struct nfgenmsg after the nlmsghdr. */
 export const NFGENMSG_LENGTH = 4;
 
