@@ -9,7 +9,7 @@ export const NETLINK_ADDON_HINT =
  * A loader of the optional `netlink` package that loads it on first call, not at import: it
  * loads a native addon, and where none fits (musl, macOS, another arch, a bundle without it)
  * importing it throws, while everything that needs no socket (codecs, fakes, errors) must work
- * there too. `load` is the caller's own `() => import('netlink')`, so the package that declares
+ * there too. `load` is the caller's own dynamic import of `netlink`, so the package that declares
  * the optional dependency is the one that imports it (and bundlers see it there). A failed load
  * rejects with `unavailable(reason)`, the caller's typed error, where `reason` is
  * `the native "netlink" addon could not be loaded: <first line of the import error>`; the next

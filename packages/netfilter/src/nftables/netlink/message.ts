@@ -4,7 +4,6 @@
 import {
   encodeNetlinkMessage,
   type NetlinkErrorReply,
-  type NetlinkMessageHeader,
   type ReceivedNetlinkMessage,
   readNetlinkError,
   splitNetlinkMessages,
@@ -20,8 +19,8 @@ import {
   NLMSG_HDRLEN,
 } from './constants';
 
-/** struct nlmsghdr's fields; `type` is `(NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_*`, or NLMSG_ERROR/DONE/NOOP. */
-export type NfnlMessageHeader = NetlinkMessageHeader;
+// struct nlmsghdr's fields; `type` is `(NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_*`, or NLMSG_ERROR/DONE/NOOP.
+export type { NetlinkMessageHeader as NfnlMessageHeader } from '@nodeagent/primitives/netlink';
 
 /** A received message: its header and everything after the nlmsghdr (for nf_tables: nfgenmsg, then attributes). */
 export type ReceivedMessage = ReceivedNetlinkMessage;
