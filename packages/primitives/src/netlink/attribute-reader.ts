@@ -12,10 +12,30 @@ export interface NetlinkAttribute {
 }
 
 /**
+ * The error for an attribute at `offset` whose `length` is below its header or past the end of
+ * the buffer (field: `<field> at offset <n>`, value: the length). Each reader checks inline and
+ * keeps its own loop: one loop calling a callback shared by every reader measured several times
+ * slower on the hot path of decoding dumps (a call V8 cannot inline).
+ */
+function badLength(
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  field: string,
+  Invalid: NetlinkErrorClass,
+): Error {
+  return new Invalid(
+    `${field} at offset ${offset}`,
+    length,
+    `is not a valid length: it overruns the ${buffer.length - offset} bytes left`,
+  );
+}
+
+/**
  * Calls `visit` with each attribute of a run, in order (`rawType` still has its flag bits, the
- * payload is `buffer[start, end)`). An attribute whose length is below its header or overruns
- * the buffer throws `Invalid` (field: `<field> at offset <n>`, value: the length); trailing bytes
- * too few for a header are ignored, as the kernel's nla_for_each_attr does.
+ * payload is `buffer[start, end)`): for a decoder that reads in place. A bad length throws
+ * `Invalid` naming the offset; trailing bytes too few for a header are ignored, as the kernel's
+ * nla_for_each_attr does.
  */
 export function forEachAttribute(
   buffer: Buffer,
@@ -27,35 +47,32 @@ export function forEachAttribute(
   while (offset + NLA_HEADER_LENGTH <= buffer.length) {
     const length = buffer.readUInt16LE(offset);
     if (length < NLA_HEADER_LENGTH || offset + length > buffer.length)
-      throw new Invalid(
-        `${field} at offset ${offset}`,
-        length,
-        `is not a valid length: it overruns the ${buffer.length - offset} bytes left`,
-      );
+      throw badLength(buffer, offset, length, field, Invalid);
     visit(buffer.readUInt16LE(offset + 2), offset + NLA_HEADER_LENGTH, offset + length);
     offset += nlaAlign(length);
   }
 }
 
-/** Every attribute of a run, in order (see forEachAttribute for the errors). */
+/** Every attribute of a run, in order (errors as forEachAttribute's). */
 export function readAttributes(
   buffer: Buffer,
-  field?: string,
-  Invalid?: NetlinkErrorClass,
+  field = 'netlink attribute',
+  Invalid: NetlinkErrorClass = NetlinkFormatError,
 ): NetlinkAttribute[] {
   const attributes: NetlinkAttribute[] = [];
-  forEachAttribute(
-    buffer,
-    (rawType, start, end) => {
-      attributes.push({
-        type: rawType & NLA_TYPE_MASK,
-        nested: (rawType & NLA_F_NESTED) !== 0,
-        payload: buffer.subarray(start, end),
-      });
-    },
-    field,
-    Invalid,
-  );
+  let offset = 0;
+  while (offset + NLA_HEADER_LENGTH <= buffer.length) {
+    const length = buffer.readUInt16LE(offset);
+    if (length < NLA_HEADER_LENGTH || offset + length > buffer.length)
+      throw badLength(buffer, offset, length, field, Invalid);
+    const rawType = buffer.readUInt16LE(offset + 2);
+    attributes.push({
+      type: rawType & NLA_TYPE_MASK,
+      nested: (rawType & NLA_F_NESTED) !== 0,
+      payload: buffer.subarray(offset + NLA_HEADER_LENGTH, offset + length),
+    });
+    offset += nlaAlign(length);
+  }
   return attributes;
 }
 
@@ -77,18 +94,18 @@ export function attributesByType(
 export function attributeTable(
   buffer: Buffer,
   maxType: number,
-  field?: string,
-  Invalid?: NetlinkErrorClass,
+  field = 'netlink attribute',
+  Invalid: NetlinkErrorClass = NetlinkFormatError,
 ): (Buffer | undefined)[] {
   const table: (Buffer | undefined)[] = new Array(maxType + 1);
-  forEachAttribute(
-    buffer,
-    (rawType, start, end) => {
-      const type = rawType & NLA_TYPE_MASK;
-      if (type <= maxType) table[type] = buffer.subarray(start, end);
-    },
-    field,
-    Invalid,
-  );
+  let offset = 0;
+  while (offset + NLA_HEADER_LENGTH <= buffer.length) {
+    const length = buffer.readUInt16LE(offset);
+    if (length < NLA_HEADER_LENGTH || offset + length > buffer.length)
+      throw badLength(buffer, offset, length, field, Invalid);
+    const type = buffer.readUInt16LE(offset + 2) & NLA_TYPE_MASK;
+    if (type <= maxType) table[type] = buffer.subarray(offset + NLA_HEADER_LENGTH, offset + length);
+    offset += nlaAlign(length);
+  }
   return table;
 }
