@@ -2,6 +2,15 @@
  * Numbers from the kernel UAPI header `linux/ip_vs.h` (and the generic netlink controller,
  * `linux/genetlink.h`). Values are ABI: never renumber.
  */
+import {
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_MULTI,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_NOOP,
+} from '@nodeagent/primitives/netlink';
 
 export const IPVS_GENL_NAME = 'IPVS';
 /** The IPVS generic netlink family's version. */
@@ -137,17 +146,16 @@ export const CtrlCommand = { GETFAMILY: 3 } as const;
 /** Generic netlink controller attributes (CTRL_ATTR_*). */
 export const CtrlAttr = { FAMILY_ID: 1, FAMILY_NAME: 2, VERSION: 3 } as const;
 
-/** Netlink message header flags and types (linux/netlink.h). */
+/** Netlink message header flags (linux/netlink.h; the numbers are primitives'). */
 export const NlmFlag = {
-  REQUEST: 0x1,
-  MULTI: 0x2,
-  ACK: 0x4,
-  DUMP: 0x300,
+  REQUEST: NLM_F_REQUEST,
+  MULTI: NLM_F_MULTI,
+  ACK: NLM_F_ACK,
+  DUMP: NLM_F_DUMP,
 } as const;
-/** Netlink control message types (NLMSG_*). */
-export const NlmType = { NOOP: 1, ERROR: 2, DONE: 3 } as const;
+/** Netlink control message types (NLMSG_*; the numbers are primitives'). */
+export const NlmType = { NOOP: NLMSG_NOOP, ERROR: NLMSG_ERROR, DONE: NLMSG_DONE } as const;
 
-/** nla_type bits that are flags, not the type (NLA_F_NESTED | NLA_F_NET_BYTEORDER). */
-export const NLA_F_NESTED = 0x8000;
-/** The type bits of nla_type. */
-export const NLA_TYPE_MASK = 0x3fff;
+// The attribute type bits are netlink's own, defined once in primitives; re-exported so
+// `constants` keeps listing every number an IPVS message carries.
+export { NLA_F_NESTED, NLA_TYPE_MASK } from '@nodeagent/primitives/netlink';

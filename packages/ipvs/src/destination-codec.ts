@@ -1,5 +1,12 @@
+import {
+  attributeTable,
+  type NetlinkAttributeWriter,
+  readBe16,
+  readU8,
+  readU16,
+  readU32,
+} from '@nodeagent/primitives/netlink';
 import { decodeAddress, familyFromNumber, familyNumber, writeAddress } from './address';
-import { type AttributeWriter, parseAttributeTable, readBe16, readU8, readU16, readU32 } from './attributes';
 import { DestAttr, FWD_MASK, FwdMethod, TunnelFlag, TunnelType as TunnelTypeNumber } from './constants';
 import { InvalidFieldError } from './errors';
 import { decodeStats } from './stats-codec';
@@ -34,14 +41,14 @@ function lookup<K extends string>(names: K[], n: number, field: string): K {
 }
 
 /** Address + port (+ family): what DEL_DEST needs. */
-export function writeDestinationKey(w: AttributeWriter, dest: NormalizedDestinationKey): void {
-  w.inPlace(DestAttr.ADDR, 16, (buf, at) => writeAddress(buf, at, dest.address, 'destination.address'));
+export function writeDestinationKey(w: NetlinkAttributeWriter, dest: NormalizedDestinationKey): void {
+  w.fill(DestAttr.ADDR, 16, (buf, at) => writeAddress(buf, at, dest.address, 'destination.address'));
   w.u16(DestAttr.ADDR_FAMILY, familyNumber(dest.family));
   w.be16(DestAttr.PORT, dest.port);
 }
 
 /** A full destination entry (NEW_DEST / SET_DEST). */
-export function writeDestinationSpec(w: AttributeWriter, dest: NormalizedDestinationSpec): void {
+export function writeDestinationSpec(w: NetlinkAttributeWriter, dest: NormalizedDestinationSpec): void {
   writeDestinationKey(w, dest);
   w.u32(DestAttr.FWD_METHOD, fwdNumbers[dest.forwarding]);
   w.u32(DestAttr.WEIGHT, dest.weight);
@@ -59,7 +66,7 @@ export function writeDestinationSpec(w: AttributeWriter, dest: NormalizedDestina
 
 /** Decodes a CmdAttr.DEST payload. `serviceFamily` is used when the kernel omits ADDR_FAMILY. */
 export function decodeDestination(buf: Buffer, serviceFamily: AddressFamily): Destination {
-  const t = parseAttributeTable(buf, DestAttr.TUN_FLAGS, 'destination');
+  const t = attributeTable(buf, DestAttr.TUN_FLAGS, 'destination');
   const af = readU16(t[DestAttr.ADDR_FAMILY], 'destination.family');
   const family = af === undefined ? serviceFamily : familyFromNumber(af, 'destination.family');
   const addr = t[DestAttr.ADDR];

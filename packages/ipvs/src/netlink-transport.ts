@@ -1,20 +1,11 @@
-import { getSystemErrorName } from 'node:util';
+import { encodeNetlinkMessage, errnoName } from '@nodeagent/primitives/netlink';
 import type { NetlinkMessage, NetlinkSocket } from 'netlink';
 import { NlmFlag, NlmType } from './constants';
 import { IpvsClosedError, IpvsKernelError } from './errors';
 import { loadNetlinkAddon } from './netlink-addon';
-import { encodeNetlinkMessage } from './netlink-header';
 import { type BatchMessage, type GenlTransport, NetlinkErrnoError } from './transport';
 
 const NETLINK_GENERIC = 16;
-
-function errnoName(errno: number): string {
-  try {
-    return getSystemErrorName(-errno);
-  } catch {
-    return `E${errno}`;
-  }
-}
 
 function errorOf(m: NetlinkMessage): NetlinkErrnoError | undefined {
   const code = m.data.length >= 4 ? m.data.readInt32LE(0) : 0;
@@ -140,12 +131,7 @@ export class NetlinkTransport implements GenlTransport {
     for (const barrier of [...this.batches.keys()]) {
       this.settle(
         barrier,
-        new IpvsKernelError(
-          Math.abs(errno),
-          errnoName(-Math.abs(errno)),
-          'batch',
-          'replies lost; outcome unknown',
-        ),
+        new IpvsKernelError(Math.abs(errno), errnoName(errno), 'batch', 'replies lost; outcome unknown'),
       );
     }
   }

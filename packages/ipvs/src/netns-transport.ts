@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { getSystemErrorName } from 'node:util';
+import { errnoName } from '@nodeagent/primitives/netlink';
 import { InvalidFieldError, IpvsClosedError, IpvsError } from './errors';
 import { type GenlTransport, NetlinkErrnoError } from './transport';
 
@@ -129,11 +129,7 @@ export class NetnsTransport implements GenlTransport {
       this.pending.delete(msg.id);
       this.updateRef();
       if (msg.errno !== undefined) {
-        let name = `E${msg.errno}`;
-        try {
-          name = getSystemErrorName(-msg.errno);
-        } catch {}
-        p.reject(new NetlinkErrnoError(msg.errno, name));
+        p.reject(new NetlinkErrnoError(msg.errno, errnoName(msg.errno)));
       } else if (msg.failure !== undefined) p.reject(new NetnsRelayError(netnsPath, msg.failure));
       else p.resolve((msg.replies ?? []).map((r) => Buffer.from(r, 'base64')));
     });

@@ -1,4 +1,10 @@
-import { MalformedAttributeError, parseAttributes, readU16, readU32 } from './attributes';
+import {
+  forEachAttribute,
+  NetlinkFormatError,
+  NLA_TYPE_MASK,
+  readU16,
+  readU32,
+} from '@nodeagent/primitives/netlink';
 import { CmdAttr, CtrlAttr, InfoAttr } from './constants';
 import { decodeDestination } from './destination-codec';
 import { decodeService } from './service-codec';
@@ -6,17 +12,26 @@ import type { AddressFamily, Destination, IpvsInfo, IpvsTimeouts, Service } from
 
 /** Splits a genl message payload (after the nlmsghdr) into its header and attributes. */
 export function decodeGenl(payload: Buffer): { cmd: number; version: number; attrs: Map<number, Buffer> } {
-  if (payload.length < 4) throw new MalformedAttributeError('genl header', 0, `only ${payload.length} bytes`);
-  return {
-    cmd: payload.readUInt8(0),
-    version: payload.readUInt8(1),
-    attrs: parseAttributes(payload.subarray(4), 'genl'),
-  };
+  if (payload.length < 4)
+    throw new NetlinkFormatError(
+      'genl header',
+      payload.length,
+      'bytes is too short for struct genlmsghdr (4 bytes)',
+    );
+  const body = payload.subarray(4);
+  // The last of a repeated type wins, as the kernel's nla_parse does.
+  const attrs = new Map<number, Buffer>();
+  forEachAttribute(
+    body,
+    (rawType, start, end) => attrs.set(rawType & NLA_TYPE_MASK, body.subarray(start, end)),
+    'genl',
+  );
+  return { cmd: payload.readUInt8(0), version: payload.readUInt8(1), attrs };
 }
 
 function required(attrs: Map<number, Buffer>, type: number, field: string): Buffer {
   const v = attrs.get(type);
-  if (!v) throw new MalformedAttributeError(field, 0, 'missing from kernel reply');
+  if (!v) throw new NetlinkFormatError(field, undefined, 'missing from kernel reply');
   return v;
 }
 

@@ -1,4 +1,4 @@
-import { AttributeWriter } from './attributes';
+import { NetlinkAttributeWriter } from '@nodeagent/primitives/netlink';
 import { CmdAttr, CtrlAttr, CtrlCommand, IPVS_GENL_VERSION, IpvsCommand, NlmFlag } from './constants';
 import { writeDestinationKey, writeDestinationSpec } from './destination-codec';
 import { writeServiceKey, writeServiceSpec } from './service-codec';
@@ -30,17 +30,17 @@ export function genlPayload(cmd: number, version: number, attrs: Buffer): Buffer
   return out;
 }
 
-function ipvs(cmd: number, build?: (w: AttributeWriter) => void, flags = 0): GenlRequest {
+function ipvs(cmd: number, build?: (w: NetlinkAttributeWriter) => void, flags = 0): GenlRequest {
   // Header and attributes in one buffer: this runs once per request in bulk updates.
-  const w = new AttributeWriter(4).prefix((b) => {
-    b.writeUInt8(cmd, 0);
-    b.writeUInt8(IPVS_GENL_VERSION, 1);
+  const w = new NetlinkAttributeWriter(256).fixedHeader(4, (b, at) => {
+    b.writeUInt8(cmd, at);
+    b.writeUInt8(IPVS_GENL_VERSION, at + 1);
   });
   build?.(w);
   return { cmd, flags, payload: w.toBuffer() };
 }
 
-const svc = (key: NormalizedServiceKey) => (w: AttributeWriter) => {
+const svc = (key: NormalizedServiceKey) => (w: NetlinkAttributeWriter) => {
   w.nested(CmdAttr.SERVICE, (s) => writeServiceKey(s, key));
 };
 
@@ -98,7 +98,7 @@ export const requests = {
 
 /** CTRL_CMD_GETFAMILY by name, sent to the generic netlink controller. */
 export function getFamilyRequest(name: string): GenlRequest {
-  const w = new AttributeWriter().string(CtrlAttr.FAMILY_NAME, name);
+  const w = new NetlinkAttributeWriter().string(CtrlAttr.FAMILY_NAME, name);
   return {
     cmd: CtrlCommand.GETFAMILY,
     flags: 0,

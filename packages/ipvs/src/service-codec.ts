@@ -1,4 +1,13 @@
 import {
+  attributeTable,
+  type NetlinkAttributeWriter,
+  readBe16,
+  readBe32,
+  readString,
+  readU16,
+  readU32,
+} from '@nodeagent/primitives/netlink';
+import {
   decodeAddress,
   familyFromNumber,
   familyNumber,
@@ -6,15 +15,6 @@ import {
   prefixToMask,
   writeAddress,
 } from './address';
-import {
-  type AttributeWriter,
-  parseAttributeTable,
-  readBe16,
-  readBe32,
-  readString,
-  readU16,
-  readU32,
-} from './attributes';
 import { IpProto, SvcAttr, SvcFlag } from './constants';
 import { InvalidFieldError } from './errors';
 import { decodeStats } from './stats-codec';
@@ -58,26 +58,26 @@ export function serviceFlagsFromBits(bits: number): Required<ServiceFlags> {
 }
 
 /** The identity of a service: what DEL_SERVICE, GET_SERVICE and the *_DEST commands need. */
-export function writeServiceKey(w: AttributeWriter, key: NormalizedServiceKey): void {
+export function writeServiceKey(w: NetlinkAttributeWriter, key: NormalizedServiceKey): void {
   w.u16(SvcAttr.AF, familyNumber(key.family));
   if (key.kind === 'fwmark') {
     w.u32(SvcAttr.FWMARK, key.fwmark);
   } else {
     w.u16(SvcAttr.PROTOCOL, protoNumbers[key.protocol]);
-    w.inPlace(SvcAttr.ADDR, 16, (buf, at) => writeAddress(buf, at, key.address, 'service.address'));
+    w.fill(SvcAttr.ADDR, 16, (buf, at) => writeAddress(buf, at, key.address, 'service.address'));
     w.be16(SvcAttr.PORT, key.port);
   }
 }
 
 /** A full service entry (NEW_SERVICE / SET_SERVICE): the kernel insists on every field. */
-export function writeServiceSpec(w: AttributeWriter, spec: NormalizedServiceSpec): void {
+export function writeServiceSpec(w: NetlinkAttributeWriter, spec: NormalizedServiceSpec): void {
   writeServiceKey(w, spec.key);
   w.string(SvcAttr.SCHED_NAME, spec.scheduler);
   if (spec.persistenceEngine !== undefined) w.string(SvcAttr.PE_NAME, spec.persistenceEngine);
   const flags = Buffer.alloc(8);
   flags.writeUInt32LE(spec.flags >>> 0, 0);
   flags.writeUInt32LE(spec.flagsMask >>> 0, 4);
-  w.raw(SvcAttr.FLAGS, flags);
+  w.bytes(SvcAttr.FLAGS, flags);
   w.u32(SvcAttr.TIMEOUT, spec.timeout);
   // IPv4: the mask itself, network byte order; IPv6: the prefix length as a plain u32.
   if (spec.key.family === 'ipv4') w.be32(SvcAttr.NETMASK, prefixToMask(spec.netmask));
@@ -86,7 +86,7 @@ export function writeServiceSpec(w: AttributeWriter, spec: NormalizedServiceSpec
 
 /** Decodes the payload of a CmdAttr.SERVICE attribute as the kernel sends it. */
 export function decodeService(buf: Buffer): Service {
-  const t = parseAttributeTable(buf, SvcAttr.STATS64, 'service');
+  const t = attributeTable(buf, SvcAttr.STATS64, 'service');
   const af = readU16(t[SvcAttr.AF], 'service.af');
   if (af === undefined) throw new InvalidFieldError('service.af', undefined, 'missing from kernel reply');
   const family = familyFromNumber(af, 'service.af');

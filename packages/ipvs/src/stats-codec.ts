@@ -1,5 +1,12 @@
-import { MalformedAttributeError, parseAttributes, readU32, readU64 } from './attributes';
-import { NLA_TYPE_MASK, StatsAttr } from './constants';
+import {
+  attributeTable,
+  forEachAttribute,
+  NetlinkFormatError,
+  NLA_TYPE_MASK,
+  readU32,
+  readU64,
+} from '@nodeagent/primitives/netlink';
+import { StatsAttr } from './constants';
 import type { Stats } from './types';
 
 const fields: [keyof Stats, number][] = [
@@ -30,6 +37,7 @@ export const emptyStats = (): Stats => ({
 });
 const namesByType: (keyof Stats | undefined)[] = [];
 for (const [name, type] of fields) namesByType[type] = name;
+const maxStatsType = namesByType.length - 1;
 
 /**
  * IPVS_*_ATTR_STATS64: every counter and rate is a u64. Read in place (no per-attribute views):
@@ -37,34 +45,31 @@ for (const [name, type] of fields) namesByType[type] = name;
  */
 export function decodeStats64(buf: Buffer): Stats {
   const out = emptyStats();
-  let off = 0;
-  while (off + 4 <= buf.length) {
-    const len = buf.readUInt16LE(off);
-    if (len < 4 || off + len > buf.length) {
-      throw new MalformedAttributeError(
-        'stats64',
-        off,
-        `attribute length ${len} overruns ${buf.length - off} bytes`,
-      );
-    }
-    const name = namesByType[buf.readUInt16LE(off + 2) & NLA_TYPE_MASK];
-    if (name !== undefined) {
-      if (len < 12)
-        throw new MalformedAttributeError(`stats64.${name}`, off, `expected 8 bytes, got ${len - 4}`);
-      out[name] = buf.readBigUInt64LE(off + 4);
-    }
-    off += (len + 3) & ~3;
-  }
+  forEachAttribute(
+    buf,
+    (rawType, start, end) => {
+      const name = namesByType[rawType & NLA_TYPE_MASK];
+      if (name === undefined) return;
+      if (end - start < 8)
+        throw new NetlinkFormatError(
+          `stats64.${name}`,
+          end - start,
+          'bytes is too short for a u64 (8 bytes)',
+        );
+      out[name] = buf.readBigUInt64LE(start);
+    },
+    'stats64',
+  );
   return out;
 }
 
 /** IPVS_*_ATTR_STATS (older kernels): byte counters u64, everything else u32. */
 export function decodeStats32(buf: Buffer): Stats {
-  const attrs = parseAttributes(buf, 'stats');
+  const attrs = attributeTable(buf, maxStatsType, 'stats');
   const out = {} as Stats;
   for (const [name, type] of fields) {
     const wide = type === StatsAttr.INBYTES || type === StatsAttr.OUTBYTES;
-    const v = wide ? readU64(attrs.get(type), `stats.${name}`) : readU32(attrs.get(type), `stats.${name}`);
+    const v = wide ? readU64(attrs[type], `stats.${name}`) : readU32(attrs[type], `stats.${name}`);
     out[name] = BigInt(v ?? 0);
   }
   return out;

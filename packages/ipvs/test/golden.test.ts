@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeDestinationKey, normalizeServiceKey, normalizeServiceSpec } from '../src/index';
 import {
-  AttributeWriter,
   constants,
   decodeFamilyReply,
   decodeInfoReply,
   decodeServiceReply,
   decodeTimeoutsReply,
   getFamilyRequest,
+  NetlinkAttributeWriter,
   requests,
   serviceFlagBits,
 } from '../src/netlink/index';
@@ -176,7 +176,7 @@ describe('reply golden bytes', () => {
   });
 
   it('rejects an attribute whose length overruns the buffer', () => {
-    const bad = new AttributeWriter().u32(1, 5).toBuffer();
+    const bad = new NetlinkAttributeWriter().u32(1, 5).toBuffer();
     bad.writeUInt16LE(40, 0);
     expect(() => decodeInfoReply(Buffer.concat([hex('0e010000'), bad]))).toThrow(/overruns/);
   });

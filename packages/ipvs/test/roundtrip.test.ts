@@ -9,11 +9,11 @@ import {
   schedulers,
 } from '../src/index';
 import {
-  AttributeWriter,
   constants,
   decodeDestination,
   decodeService,
   decodeStats64,
+  NetlinkAttributeWriter,
   serviceFlagBits,
   writeDestinationSpec,
   writeServiceSpec,
@@ -63,7 +63,7 @@ describe('codec round trips (fast-check)', () => {
     fc.assert(
       fc.property(fc.oneof(addrServiceArb, fwmarkServiceArb), (spec) => {
         const n = normalizeServiceSpec(spec, serviceFlagBits);
-        const w = new AttributeWriter();
+        const w = new NetlinkAttributeWriter();
         writeServiceSpec(w, n);
         const svc = decodeService(w.toBuffer());
         expect(svc.family).toBe(n.key.family);
@@ -111,7 +111,7 @@ describe('codec round trips (fast-check)', () => {
       fc.property(destArb, ({ tunnel, ...d }) => {
         const spec = d.forwarding === 'tunnel' && tunnel ? { ...d, ...tunnel } : d;
         const n = normalizeDestinationSpec(spec, key);
-        const w = new AttributeWriter();
+        const w = new NetlinkAttributeWriter();
         writeDestinationSpec(w, n);
         const dest = decodeDestination(w.toBuffer(), 'ipv4');
         expect(dest).toMatchObject({
@@ -145,11 +145,11 @@ describe('codec round trips (fast-check)', () => {
     ];
     fc.assert(
       fc.property(fc.array(u64, { minLength: 10, maxLength: 10 }), (values) => {
-        const w = new AttributeWriter();
+        const w = new NetlinkAttributeWriter();
         values.forEach((v, i) => {
           w.u64(i + 1, v);
         });
-        w.raw(constants.StatsAttr.PAD, Buffer.alloc(0));
+        w.bytes(constants.StatsAttr.PAD, Buffer.alloc(0));
         const stats = decodeStats64(w.toBuffer());
         expect(names.map((n) => stats[n])).toEqual(values);
       }),

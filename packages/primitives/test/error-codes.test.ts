@@ -9,6 +9,7 @@ import { CodedError } from '../src/errors';
  */
 const ENTRY_POINTS = [
   '@nodeagent/primitives',
+  '@nodeagent/primitives/netlink',
   '@nodeagent/cri-client',
   '@nodeagent/cri-client/testing',
   '@nodeagent/informer',

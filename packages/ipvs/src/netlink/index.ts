@@ -1,17 +1,13 @@
-// @nodeagent/ipvs/netlink: the wire level under Ipvs: generic netlink headers and attributes, the
-// IPVS request builders and reply decoders, the service/destination/stats codecs, the transports
-// and the kernel's constants. For tools and tests that speak IPVS netlink directly.
-export {
-  AttributeWriter,
-  MalformedAttributeError,
-  parseAttributes,
-  parseAttributeTable,
-} from '../attributes';
+// @nodeagent/ipvs/netlink: the wire level under Ipvs: the IPVS request builders and reply
+// decoders, the service/destination/stats codecs, the transports and the kernel's constants. For
+// tools and tests that speak IPVS netlink directly. The generic netlink attributes and headers
+// are @nodeagent/primitives/netlink's; the writer and error the codecs' signatures use are
+// re-exported here.
+export { NetlinkAttributeWriter, NetlinkFormatError } from '@nodeagent/primitives/netlink';
 export * as constants from '../constants';
 export { decodeDestination, writeDestinationKey, writeDestinationSpec } from '../destination-codec';
 export { InvalidFieldError } from '../errors';
 export { loadNetlinkAddon } from '../netlink-addon';
-export { encodeNetlinkMessage, NLMSG_HDRLEN } from '../netlink-header';
 export { NetlinkTransport } from '../netlink-transport';
 export {
   decodeDestinationReply,

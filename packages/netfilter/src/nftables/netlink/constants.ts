@@ -5,21 +5,21 @@ import type { NftFamily } from '../model';
 
 export const NETLINK_NETFILTER = 12;
 
-/** nlmsghdr flags. */
-export const NLM_F_REQUEST = 0x1;
-export const NLM_F_MULTI = 0x2;
-export const NLM_F_ACK = 0x4;
-export const NLM_F_DUMP = 0x300;
-/** NEW* flags. */
-export const NLM_F_REPLACE = 0x100;
-export const NLM_F_EXCL = 0x200;
-export const NLM_F_CREATE = 0x400;
-export const NLM_F_APPEND = 0x800;
-
-export const NLMSG_NOOP = 1;
-export const NLMSG_ERROR = 2;
-export const NLMSG_DONE = 3;
-export const NLMSG_HDRLEN = 16;
+// Netlink's own header flags, message types and header length, defined once in primitives.
+export {
+  NLM_F_ACK,
+  NLM_F_APPEND,
+  NLM_F_CREATE,
+  NLM_F_DUMP,
+  NLM_F_EXCL,
+  NLM_F_MULTI,
+  NLM_F_REPLACE,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_HDRLEN,
+  NLMSG_NOOP,
+} from '@nodeagent/primitives/netlink';
 /** struct nfgenmsg after the nlmsghdr. */
 export const NFGENMSG_LENGTH = 4;
 

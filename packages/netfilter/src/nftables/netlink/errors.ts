@@ -1,14 +1,8 @@
-import { getSystemErrorName } from 'node:util';
+import { NETLINK_ADDON_HINT } from '@nodeagent/primitives/netlink';
 import { NetfilterError } from '../../errors';
 
-/** `ENOENT` for 2; `E<n>` when Node does not know the number. */
-export function errnoName(errno: number): string {
-  try {
-    return getSystemErrorName(-Math.abs(errno));
-  } catch {
-    return `E${Math.abs(errno)}`;
-  }
-}
+// The errno names of every netlink user are primitives'; client.ts imports them from here.
+export { errnoName } from '@nodeagent/primitives/netlink';
 
 /**
  * The kernel rejected an operation of a transaction. The whole batch was rolled back (nf_tables
@@ -37,7 +31,7 @@ export class NftNetlinkUnavailableError extends NetfilterError {
   constructor(readonly reason: string) {
     super(
       'NFT_NETLINK_UNAVAILABLE',
-      `nf_tables over netlink is not available to this process: ${reason} (the netlink package has prebuilt addons for glibc Linux x64, arm64, arm and ia32; elsewhere npm builds it from source at install and, as it is an optional dependency, leaves it out when that fails; a bundle must ship node_modules/netlink)`,
+      `nf_tables over netlink is not available to this process: ${reason} (${NETLINK_ADDON_HINT})`,
     );
   }
 }

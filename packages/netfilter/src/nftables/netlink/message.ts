@@ -1,6 +1,14 @@
 // Framing of nfnetlink messages: nlmsghdr (host byte order) + nfgenmsg (family, version,
 // res_id big-endian) + attributes, and splitting a received datagram back into messages.
 
+import {
+  encodeNetlinkMessage,
+  type NetlinkErrorReply,
+  type ReceivedNetlinkMessage,
+  readNetlinkError,
+  splitNetlinkMessages,
+  writeNetlinkHeader,
+} from '@nodeagent/primitives/netlink';
 import { InvalidFieldError } from '../../errors';
 import {
   NFGENMSG_LENGTH,
@@ -11,19 +19,11 @@ import {
   NLMSG_HDRLEN,
 } from './constants';
 
-export interface NfnlMessageHeader {
-  /** Full nlmsg type: `(NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_*`, or NLMSG_ERROR/DONE/NOOP. */
-  type: number;
-  flags: number;
-  seq: number;
-  /** Port of the sender (0: the kernel). */
-  port: number;
-}
+// struct nlmsghdr's fields; `type` is `(NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_*`, or NLMSG_ERROR/DONE/NOOP.
+export type { NetlinkMessageHeader as NfnlMessageHeader } from '@nodeagent/primitives/netlink';
 
-export interface ReceivedMessage extends NfnlMessageHeader {
-  /** Everything after the nlmsghdr (for nf_tables messages: nfgenmsg, then attributes). */
-  body: Buffer;
-}
+/** A received message: its header and everything after the nlmsghdr (for nf_tables: nfgenmsg, then attributes). */
+export type ReceivedMessage = ReceivedNetlinkMessage;
 
 /** nlmsg type of an nf_tables message. */
 export function nftMessageType(msg: number): number {
@@ -47,11 +47,7 @@ export function writeNfnlHeader(
   family: number,
   resId = 0,
 ): void {
-  out.writeUInt32LE(length, at);
-  out.writeUInt16LE(type, at + 4);
-  out.writeUInt16LE(flags, at + 6);
-  out.writeUInt32LE(seq >>> 0, at + 8);
-  out.writeUInt32LE(0, at + 12);
+  writeNetlinkHeader(out, at, length, type, flags, seq, 0);
   out.writeUInt8(family, at + 16);
   out.writeUInt8(0, at + 17);
   out.writeUInt16BE(resId, at + 18);
@@ -89,47 +85,17 @@ export function writeBatchMarker(out: Buffer, at: number, kind: 'begin' | 'end',
 
 /** A bare message (no nfgenmsg): the NOOP barrier. */
 export function encodeBareMessage(type: number, flags: number, seq: number): Buffer {
-  const header = Buffer.alloc(NLMSG_HDRLEN);
-  header.writeUInt32LE(NLMSG_HDRLEN, 0);
-  header.writeUInt16LE(type, 4);
-  header.writeUInt16LE(flags, 6);
-  header.writeUInt32LE(seq >>> 0, 8);
-  return header;
+  return encodeNetlinkMessage(type, flags, seq, 0, Buffer.alloc(0));
 }
 
-/** Split one datagram into its messages (a datagram may carry many). */
+/** Split one datagram into its messages (a datagram may carry many); bad lengths are InvalidFieldError. */
 export function splitMessages(datagram: Buffer): ReceivedMessage[] {
-  const messages: ReceivedMessage[] = [];
-  let offset = 0;
-  while (offset + NLMSG_HDRLEN <= datagram.length) {
-    const length = datagram.readUInt32LE(offset);
-    if (length < NLMSG_HDRLEN || offset + length > datagram.length)
-      throw new InvalidFieldError(
-        `netlink message at offset ${offset}`,
-        length,
-        `is not a valid length (${datagram.length - offset} bytes left)`,
-      );
-    messages.push({
-      type: datagram.readUInt16LE(offset + 4),
-      flags: datagram.readUInt16LE(offset + 6),
-      seq: datagram.readUInt32LE(offset + 8),
-      port: datagram.readUInt32LE(offset + 12),
-      body: datagram.subarray(offset + NLMSG_HDRLEN, offset + length),
-    });
-    offset += (length + 3) & ~3;
-  }
-  return messages;
+  return splitNetlinkMessages(datagram, InvalidFieldError);
 }
 
-/** NLMSG_ERROR body: errno (negative, 0 for an ACK) and the header of the message it answers. */
-export function readErrorMessage(body: Buffer): { errno: number; seq: number; type: number } {
-  if (body.length < 4 + NLMSG_HDRLEN)
-    throw new InvalidFieldError('NLMSG_ERROR', body.length, 'bytes is too short for struct nlmsgerr');
-  return {
-    errno: -body.readInt32LE(0),
-    type: body.readUInt16LE(4 + 4),
-    seq: body.readUInt32LE(4 + 8),
-  };
+/** NLMSG_ERROR body: errno (positive, 0 for an ACK) and the header of the message it answers. */
+export function readErrorMessage(body: Buffer): NetlinkErrorReply {
+  return readNetlinkError(body, InvalidFieldError);
 }
 
 /** nfgenmsg family of a received nf_tables message, and its attributes. */
