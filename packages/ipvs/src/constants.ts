@@ -12,6 +12,7 @@ import {
   NLMSG_NOOP,
 } from '@nodeagent/primitives/netlink';
 
+/** The generic-netlink family name the kernel registers for IPVS (resolved to its id at open). */
 export const IPVS_GENL_NAME = 'IPVS';
 /** The IPVS generic netlink family's version. */
 export const IPVS_GENL_VERSION = 1;
