@@ -102,7 +102,7 @@ describe('resolveEnv', () => {
     ]);
   });
 
-  it('applies envFrom with prefixes, skips invalid names, and lets env override', async () => {
+  it('applies envFrom with prefixes, passes every key through (relaxed names), and lets env override', async () => {
     const container: Container = {
       name: 'app',
       image: 'busybox',
@@ -117,6 +117,7 @@ describe('resolveEnv', () => {
     });
     expect(env).toEqual([
       { key: 'mode', value: 'fast' },
+      { key: 'bad key', value: 'x' },
       { key: 'level', value: '9' },
       { key: 'S_password', value: 's3cret' },
       { key: 'DESC', value: 'fast-s3cret-$(MISSING)-$(mode)' },
