@@ -300,6 +300,7 @@ describe('v1.36 conformance: Pods should run through the lifecycle of Pods and P
       });
 
       // Replace the status with Ready and ContainersReady False, as the spec does (retry on conflict).
+      const foreignCondition = 'example.com/conformance';
       let replaced: V1Pod | undefined;
       for (let attempt = 0; replaced === undefined; attempt++) {
         const current = await node.core.readNamespacedPodStatus({ name, namespace });
@@ -319,6 +320,9 @@ describe('v1.36 conformance: Pods should run through the lifecycle of Pods and P
           await new Promise((resolve) => setTimeout(resolve, 150));
           continue;
         }
+        // Beyond the spec: a condition no kubelet owns (an external controller's readiness-gate
+        // kind), which upstream's status manager carries through its own writes.
+        current.status?.conditions?.push({ type: foreignCondition, status: 'True' });
         replaced = await node.core
           .replaceNamespacedPodStatus({ name, namespace, body: current })
           .catch((error: { code?: number }) => {
@@ -330,6 +334,7 @@ describe('v1.36 conformance: Pods should run through the lifecycle of Pods and P
         (c) => (c.type === 'Ready' || c.type === 'ContainersReady') && c.status === 'False',
       );
       expect(falseConditions.map((c) => c.type).sort()).toEqual(['ContainersReady', 'Ready']);
+      const seenAfterReplace = events.length;
 
       // The kubelet keeps serving: the pod is listed by label and its container still runs.
       const listed = await node.core.listNamespacedPod({ namespace, labelSelector: selector });
@@ -346,6 +351,12 @@ describe('v1.36 conformance: Pods should run through the lifecycle of Pods and P
         () => (events.some((e) => e.type === 'DELETED' && e.pod.metadata?.name === name) ? true : undefined),
         60_000,
       );
+      // The kubelet wrote the pod's termination after the replacement and kept the foreign
+      // condition in every write.
+      const afterReplace = events.slice(seenAfterReplace).map((e) => e.pod);
+      expect(afterReplace.some((p) => p.status?.containerStatuses?.[0]?.state?.terminated)).toBe(true);
+      for (const pod of afterReplace)
+        expect(pod.status?.conditions?.find((c) => c.type === foreignCondition)?.status).toBe('True');
       const gone = await node.core.readNamespacedPod({ name, namespace }).then(
         () => 200,
         (error: { code?: number }) => error.code,
