@@ -1,4 +1,4 @@
-import { type V1Container, type V1Pod, Watch } from '@kubernetes/client-node';
+import { DiscoveryV1Api, type V1Container, type V1Pod, Watch } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
 import { criImageService } from '../../src/images/image-service';
@@ -433,5 +433,111 @@ describe('v1.36 conformance: envFrom with various prefixes', { timeout: 180_000 
       })),
     );
     expect(lines).toEqual(expect.arrayContaining(expected));
+  });
+});
+
+describe('v1.36 conformance: EndpointSlice should create Endpoints and EndpointSlices for Pods matching a Service', {
+  timeout: 180_000,
+}, () => {
+  it("slices name our kubelet's pods by their IPs, with numeric and named target ports, and come back after deletion", async () => {
+    const slices = node.api.startEndpointSliceController();
+    const discovery = node.api.kubeConfig().makeApiClient(DiscoveryV1Api);
+    try {
+      const podWith = (name: string, labels: Record<string, string>) =>
+        node.core.createNamespacedPod({
+          namespace,
+          body: {
+            metadata: { name, labels },
+            spec: {
+              nodeName: node.nodeName,
+              terminationGracePeriodSeconds: 1,
+              containers: [
+                {
+                  name: 'container1',
+                  image: node.busybox,
+                  command: ['sh', '-c', sleepForever],
+                  ports: [{ name: 'example-name', containerPort: 3000 }],
+                },
+              ],
+            },
+          },
+        });
+      await Promise.all([
+        podWith('eps-pod1', { pod1: 'on', shared12: 'on' }),
+        podWith('eps-pod2', { pod2: 'on', shared12: 'on' }),
+      ]);
+      await node.core.createNamespacedService({
+        namespace,
+        body: {
+          metadata: { name: 'example-int-port' },
+          spec: {
+            selector: { pod1: 'on' },
+            publishNotReadyAddresses: true,
+            ports: [{ name: 'example', port: 80, targetPort: 3000, protocol: 'TCP' }],
+          },
+        },
+      });
+      await node.core.createNamespacedService({
+        namespace,
+        body: {
+          metadata: { name: 'example-named-port' },
+          spec: {
+            selector: { shared12: 'on' },
+            publishNotReadyAddresses: true,
+            ports: [{ name: 'http', port: 80, targetPort: 'example-name', protocol: 'TCP' }],
+          },
+        },
+      });
+      const [ip1, ip2] = await Promise.all(
+        ['eps-pod1', 'eps-pod2'].map((name) =>
+          node.waitPod(name, 'a pod IP', (pod) => pod.status?.podIPs?.[0]?.ip),
+        ),
+      );
+
+      /** upstream expectEndpointSlices: the Service's slices hold exactly these pods, on port 3000. */
+      const expectSlices = (service: string, pods: Record<string, string | undefined>, portName: string) =>
+        waitFor(`${service}: EndpointSlices for ${Object.keys(pods).join(',')}`, async () => {
+          const list = await discovery.listNamespacedEndpointSlice({
+            namespace,
+            labelSelector: `kubernetes.io/service-name=${service}`,
+          });
+          const endpoints = list.items.flatMap((slice) =>
+            slice.endpoints.map((e) => ({
+              pod: e.targetRef?.name,
+              kind: e.targetRef?.kind,
+              addresses: e.addresses,
+              nodeName: e.nodeName,
+              ports: slice.ports?.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol })),
+              managedBy: slice.metadata?.labels?.['endpointslice.kubernetes.io/managed-by'],
+              addressType: slice.addressType,
+            })),
+          );
+          const expected = Object.entries(pods).map(([pod, ip]) => ({
+            pod,
+            kind: 'Pod',
+            addresses: [ip],
+            nodeName: node.nodeName,
+            ports: [{ name: portName, port: 3000, protocol: 'TCP' }],
+            managedBy: 'endpointslice-controller.k8s.io',
+            addressType: 'IPv4',
+          }));
+          const sorted = endpoints.sort((a, b) => String(a.pod).localeCompare(String(b.pod)));
+          return JSON.stringify(sorted) === JSON.stringify(expected) ? list.items : undefined;
+        });
+
+      await expectSlices('example-int-port', { 'eps-pod1': ip1 }, 'example');
+      const named = await expectSlices('example-named-port', { 'eps-pod1': ip1, 'eps-pod2': ip2 }, 'http');
+      // Deleted slices are recreated by the controller (the spec's last step).
+      for (const slice of named)
+        await discovery.deleteNamespacedEndpointSlice({ name: slice.metadata?.name ?? '', namespace });
+      const recreated = await expectSlices(
+        'example-named-port',
+        { 'eps-pod1': ip1, 'eps-pod2': ip2 },
+        'http',
+      );
+      expect(recreated.map((s) => s.metadata?.uid)).not.toEqual(named.map((s) => s.metadata?.uid));
+    } finally {
+      slices.stop();
+    }
   });
 });
