@@ -124,6 +124,21 @@ describe('resolveEnv', () => {
     ]);
   });
 
+  it('envFrom prefixes may start with a digit or hold symbols (v1.36 relaxed names): 1-mode, #@!mode', async () => {
+    const container: Container = {
+      name: 'app',
+      image: 'busybox',
+      envFrom: [
+        { prefix: '1-', configMapRef: { name: 'settings' } },
+        { prefix: '#@!', secretRef: { name: 'creds' } },
+      ],
+    };
+    const env = await resolveEnv(makePod({ containers: [container] }), container, {
+      objects: objects([settings], [creds]),
+    });
+    expect(env.map((e) => e.key)).toEqual(['1-mode', '1-bad key', '1-level', '#@!password']);
+  });
+
   it('fails with CreateContainerConfigError naming the missing object or key, unless optional', async () => {
     const missingMap: Container = {
       name: 'app',
