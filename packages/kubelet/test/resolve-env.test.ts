@@ -102,7 +102,7 @@ describe('resolveEnv', () => {
     ]);
   });
 
-  it('applies envFrom with prefixes, skips invalid names, and lets env override', async () => {
+  it('applies envFrom with prefixes, passes every key through (relaxed names), and lets env override', async () => {
     const container: Container = {
       name: 'app',
       image: 'busybox',
@@ -117,10 +117,26 @@ describe('resolveEnv', () => {
     });
     expect(env).toEqual([
       { key: 'mode', value: 'fast' },
+      { key: 'bad key', value: 'x' },
       { key: 'level', value: '9' },
       { key: 'S_password', value: 's3cret' },
       { key: 'DESC', value: 'fast-s3cret-$(MISSING)-$(mode)' },
     ]);
+  });
+
+  it('envFrom prefixes may start with a digit or hold symbols (v1.36 relaxed names): 1-mode, #@!mode', async () => {
+    const container: Container = {
+      name: 'app',
+      image: 'busybox',
+      envFrom: [
+        { prefix: '1-', configMapRef: { name: 'settings' } },
+        { prefix: '#@!', secretRef: { name: 'creds' } },
+      ],
+    };
+    const env = await resolveEnv(makePod({ containers: [container] }), container, {
+      objects: objects([settings], [creds]),
+    });
+    expect(env.map((e) => e.key)).toEqual(['1-mode', '1-bad key', '1-level', '#@!password']);
   });
 
   it('fails with CreateContainerConfigError naming the missing object or key, unless optional', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Pod, PodStatus } from '../src/api/pod-types';
+import type { Pod, PodCondition, PodStatus } from '../src/api/pod-types';
 import { StatusManager } from '../src/status/status-manager';
 import { makePod } from './helpers/fixtures';
 
@@ -109,5 +109,48 @@ describe('StatusManager', () => {
     held.get('slow')?.();
     await manager.flush();
     expect(written).toEqual(['fast:Running', 'fast:Succeeded', 'slow:Running']);
+  });
+  it('withLastStatus: kubelet conditions from the last status, the others as the API shows them now', () => {
+    const manager = new StatusManager();
+    const gate = 'example.com/gate';
+    const pod = makePod();
+    manager.setPodStatus(pod, {
+      phase: 'Running',
+      conditions: [
+        { type: gate, status: 'False' },
+        { type: 'Ready', status: 'True' },
+      ],
+    });
+    // A client flipped Ready, flipped its gate and added a condition of its own.
+    const fromApi: Pod = {
+      ...pod,
+      status: {
+        phase: 'Running',
+        conditions: [
+          { type: gate, status: 'True' },
+          { type: 'Ready', status: 'False' },
+          { type: 'example.com/other', status: 'True' },
+        ],
+      },
+    };
+    expect(manager.withLastStatus(fromApi).status?.conditions).toEqual([
+      { type: gate, status: 'True' },
+      { type: 'example.com/other', status: 'True' },
+      { type: 'Ready', status: 'True' },
+    ]);
+  });
+
+  it("withLastStatus keeps the kubelet's own DisruptionTarget until the API shows one", () => {
+    const manager = new StatusManager();
+    const pod = makePod();
+    const target: PodCondition = { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet' };
+    manager.setPodStatus(pod, { phase: 'Failed', conditions: [target] });
+    expect(manager.withLastStatus({ ...pod, status: { conditions: [] } }).status?.conditions).toEqual([
+      target,
+    ]);
+    const shown = { ...target, message: 'as stored' };
+    expect(manager.withLastStatus({ ...pod, status: { conditions: [shown] } }).status?.conditions).toEqual([
+      shown,
+    ]);
   });
 });

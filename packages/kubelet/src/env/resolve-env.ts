@@ -26,8 +26,6 @@ export interface ResolveEnvOptions extends DownwardContext {
   volumeHostPaths?: ReadonlyMap<string, string>;
 }
 
-const envVarName = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
-
 /**
  * Upstream makeEnvironmentVariables: service links, then envFrom sources in order, then env in
  * order with $(VAR) expansion against what is defined so far. Later definitions replace earlier
@@ -63,11 +61,10 @@ export async function resolveEnv(
       }
       data = decodeSecretData(secret);
     }
-    for (const [key, value] of Object.entries(data ?? {})) {
-      const name = prefix + key;
-      // Upstream skips keys that are not valid variable names (and records an event).
-      if (envVarName.test(name)) env.set(name, value);
-    }
+    // No name check here: since RelaxedEnvironmentVariableValidation (GA) any printable name
+    // but '=' is valid, the API server validates prefixes and keys, and upstream's kubelet
+    // passes every prefix+key through ("1-data-1", "#@!data-1").
+    for (const [key, value] of Object.entries(data ?? {})) env.set(prefix + key, value);
   }
 
   for (const [index, variable] of (container.env ?? []).entries()) {

@@ -17,7 +17,7 @@ import { isTerminalPhase, podPhase } from './pod-phase';
 import { allContainersRestartingCondition, restartedContainerStatus } from './restart-all-status';
 
 /** Conditions the kubelet owns (upstream kubetypes.PodConditionByKubelet). */
-const KUBELET_CONDITIONS = new Set([
+export const KUBELET_CONDITIONS: ReadonlySet<string> = new Set([
   'PodScheduled',
   'Ready',
   'Initialized',

@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { Pod, PodStatus } from '../api/pod-types';
 import { withContainerReadiness, withContainerStarted } from './container-probe-status';
+import { KUBELET_CONDITIONS } from './generate-pod-status';
 
 /** Where pod statuses go: the API server's pods/status subresource. */
 export interface PodStatusWriter {
@@ -71,10 +72,25 @@ export class StatusManager {
     return this.entries.get(uid)?.status;
   }
 
-  /** The pod as last reported: its spec with the status held here over the status it came with. */
+  /**
+   * The pod as last reported: its spec with the status held here over the status it came with,
+   * except conditions the kubelet does not own (readiness gates, a client's own types): those
+   * come from the pod as the API last showed it, as upstream's mergePodStatus takes them from the
+   * API's status at each write, so the kubelet never writes back a stale or dropped copy. A
+   * DisruptionTarget the kubelet set itself (eviction) stays until the API shows it.
+   */
   withLastStatus(pod: Pod): Pod {
     const last = this.getPodStatus(pod.metadata.uid ?? '');
-    return last ? { ...pod, status: { ...(pod.status ?? {}), ...last } } : pod;
+    if (!last) return pod;
+    if (!last.conditions) return { ...pod, status: { ...(pod.status ?? {}), ...last } };
+    const fromApi = pod.status?.conditions ?? [];
+    const kubeletOwned = (last.conditions ?? []).filter(
+      (c) =>
+        KUBELET_CONDITIONS.has(c.type) ||
+        (c.type === 'DisruptionTarget' && !fromApi.some((a) => a.type === c.type)),
+    );
+    const conditions = [...fromApi.filter((c) => !KUBELET_CONDITIONS.has(c.type)), ...kubeletOwned];
+    return { ...pod, status: { ...(pod.status ?? {}), ...last, conditions } };
   }
 
   /**
