@@ -17,7 +17,11 @@ import type { HostSources, StatFsFigures } from '../src/stats/host-sources';
 import { HostNodeStatsProvider } from '../src/stats/node-stats-provider';
 import { assemblePodStats } from '../src/stats/pod-stats-assembly';
 import { cpuUsageCoreNanoSeconds } from '../src/stats/proc-cpu';
-import { nodeMemoryFromCgroupV2Root, nodeMemoryFromMeminfo } from '../src/stats/proc-meminfo';
+import {
+  nodeMemoryFromCgroupV1Root,
+  nodeMemoryFromCgroupV2Root,
+  nodeMemoryFromMeminfo,
+} from '../src/stats/proc-meminfo';
 import { parseNetDev } from '../src/stats/proc-net-dev';
 import { StatsSourceError } from '../src/stats/stats-errors';
 import { CriSummaryProvider } from '../src/stats/summary-provider';
@@ -150,11 +154,64 @@ describe('node figures from /proc', () => {
       });
     const onV2 = await provider(async (file) => (file === 'memory.stat' ? rootStat : '')).nodeStats();
     expect(onV2.memory).toMatchObject({ usageBytes: v2.usageBytes, availableBytes: v2.availableBytes });
-    // A v1 host has no memory.stat at the mount root: /proc/meminfo as before.
-    const onV1 = await provider(async () => {
+    // No root memory cgroup readable at all (no memory controller mounted): /proc/meminfo.
+    const noCgroup = await provider(async () => {
       throw new Error('ENOENT');
     }).nodeStats();
-    expect(onV1.memory?.availableBytes).toBe(4000000 * 1024);
+    expect(noCgroup.memory?.availableBytes).toBe(4000000 * 1024);
+  });
+
+  it('on cgroup v1 takes usage from the root memory.usage_in_bytes and leaves out total_inactive_file, as cAdvisor', async () => {
+    // The root of a v1 memory hierarchy: its own inactive_file is small, the hierarchy's large.
+    const v1Stat = [
+      'cache 40960',
+      'rss 8192',
+      'inactive_file 40960',
+      'hierarchical_memory_limit 9223372036854771712',
+      'total_cache 3000000000',
+      'total_rss 900000000',
+      'total_inactive_file 2100000000',
+    ].join('\n');
+    const v1 = {
+      totalBytes: 8000000 * 1024,
+      usageBytes: 4e9,
+      workingSetBytes: 1.9e9,
+      availableBytes: 8000000 * 1024 - 1.9e9,
+    };
+    expect(nodeMemoryFromCgroupV1Root(meminfo, '4000000000\n', v1Stat)).toEqual(v1);
+    // cAdvisor: no total_inactive_file means the working set is the usage; never below 0.
+    expect(nodeMemoryFromCgroupV1Root(meminfo, '4000000000\n', 'cache 1\n').workingSetBytes).toBe(4e9);
+    expect(nodeMemoryFromCgroupV1Root(meminfo, '100\n', 'total_inactive_file 500\n').workingSetBytes).toBe(0);
+    expect(() => nodeMemoryFromCgroupV1Root(meminfo, 'max\n', v1Stat)).toThrow(
+      /memory\.usage_in_bytes: not a byte count \(got "max"\)/,
+    );
+    expect(() => nodeMemoryFromCgroupV1Root('', '1\n', v1Stat)).toThrow(/MemTotal/);
+
+    // The provider: no memory.stat at the mount root, the memory hierarchy's files instead.
+    const files: Record<string, string> = {
+      'memory/memory.usage_in_bytes': '4000000000\n',
+      'memory/memory.stat': v1Stat,
+    };
+    const read: string[] = [];
+    const onV1 = await new HostNodeStatsProvider({
+      nodeName: 'n',
+      rootDir: '/',
+      sources: {
+        ...fakeProc(procFiles(1)),
+        readCgroupRoot: async (file) => {
+          read.push(file);
+          const text = files[file];
+          if (text === undefined) throw new Error(`ENOENT ${file}`);
+          return text;
+        },
+      },
+    }).nodeStats();
+    expect(read.sort()).toEqual(['memory.stat', 'memory/memory.stat', 'memory/memory.usage_in_bytes']);
+    expect(onV1.memory).toMatchObject({
+      usageBytes: v1.usageBytes,
+      workingSetBytes: v1.workingSetBytes,
+      availableBytes: v1.availableBytes,
+    });
   });
 
   it('counts busy cpu ticks only, and reads network, task limits and counts', () => {

@@ -22,6 +22,7 @@ export { assemblePodStats, type DiskUsage, type PodStatsInputs } from '../stats/
 export { bootTimeMs, cpuUsageCoreNanoSeconds } from '../stats/proc-cpu';
 export {
   type NodeMemoryFigures,
+  nodeMemoryFromCgroupV1Root,
   nodeMemoryFromCgroupV2Root,
   nodeMemoryFromMeminfo,
   nodeSwapFromMeminfo,

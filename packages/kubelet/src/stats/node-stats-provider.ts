@@ -4,7 +4,12 @@ import { CpuRateTracker } from './cpu-rate';
 import { fsStatsFromStatfs } from './fs-usage';
 import { type HostSources, systemHostSources } from './host-sources';
 import { bootTimeMs, cpuUsageCoreNanoSeconds } from './proc-cpu';
-import { nodeMemoryFromCgroupV2Root, nodeMemoryFromMeminfo, nodeSwapFromMeminfo } from './proc-meminfo';
+import {
+  nodeMemoryFromCgroupV1Root,
+  nodeMemoryFromCgroupV2Root,
+  nodeMemoryFromMeminfo,
+  nodeSwapFromMeminfo,
+} from './proc-meminfo';
 import { nodeNetwork, parseNetDev } from './proc-net-dev';
 import type { FsStats, NodeStats } from './summary-types';
 import { maxTasks, runningTasks } from './task-limits';
@@ -54,11 +59,10 @@ export class HostNodeStatsProvider implements NodeStatsProvider {
     const nowMs = this.clock.now();
     const time = sampleTime(nowMs);
     const read = (path: string) => this.sources.readProc(path);
-    const [meminfo, rootMemoryStat, stat, uptime, netDev, pidMax, threadsMax, loadavg, rootFs, imageFs] =
+    const [meminfo, rootMemory, stat, uptime, netDev, pidMax, threadsMax, loadavg, rootFs, imageFs] =
       await Promise.all([
         read('meminfo'),
-        // Only a cgroup v2 root has memory.stat (v1 keeps it in the memory hierarchy's directory).
-        this.sources.readCgroupRoot?.('memory.stat').catch(() => undefined),
+        this.rootCgroupMemoryFiles(),
         read('stat'),
         read('uptime'),
         read('net/dev').catch(() => ''),
@@ -69,9 +73,11 @@ export class HostNodeStatsProvider implements NodeStatsProvider {
         this.options.imageFs?.(),
       ]);
     const memory =
-      rootMemoryStat === undefined
+      rootMemory === undefined
         ? nodeMemoryFromMeminfo(meminfo)
-        : nodeMemoryFromCgroupV2Root(meminfo, rootMemoryStat);
+        : rootMemory.version === 2
+          ? nodeMemoryFromCgroupV2Root(meminfo, rootMemory.memoryStat)
+          : nodeMemoryFromCgroupV1Root(meminfo, rootMemory.usageInBytes, rootMemory.memoryStat);
     const swap = nodeSwapFromMeminfo(meminfo);
     const usageCoreNanoSeconds = cpuUsageCoreNanoSeconds(stat);
     const network = nodeNetwork(parseNetDev(netDev));
@@ -97,5 +103,26 @@ export class HostNodeStatsProvider implements NodeStatsProvider {
     };
     if (network.primary) node.network = { time, ...network.primary, interfaces: network.interfaces };
     return node;
+  }
+
+  /**
+   * The root memory cgroup's files, as cAdvisor reads the root container: a v2 root has
+   * memory.stat at the mount root; a v1 (or hybrid) host keeps memory.usage_in_bytes and
+   * memory.stat in the memory hierarchy's directory. Undefined where neither can be read (no
+   * cgroup source, or no memory controller mounted): the node then falls back to /proc/meminfo.
+   */
+  private async rootCgroupMemoryFiles(): Promise<
+    { version: 2; memoryStat: string } | { version: 1; usageInBytes: string; memoryStat: string } | undefined
+  > {
+    const readRoot = this.sources.readCgroupRoot?.bind(this.sources);
+    if (!readRoot) return undefined;
+    const v2Stat = await readRoot('memory.stat').catch(() => undefined);
+    if (v2Stat !== undefined) return { version: 2, memoryStat: v2Stat };
+    const [usageInBytes, memoryStat] = await Promise.all([
+      readRoot('memory/memory.usage_in_bytes').catch(() => undefined),
+      readRoot('memory/memory.stat').catch(() => undefined),
+    ]);
+    if (usageInBytes === undefined || memoryStat === undefined) return undefined;
+    return { version: 1, usageInBytes, memoryStat };
   }
 }
