@@ -11,6 +11,7 @@ import {
 } from '@nodeagent/cri-client/types';
 import { FakeClock } from '@nodeagent/primitives';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCgroupPressure } from '../src/stats/cgroup-pressure';
 import { CpuRateTracker } from '../src/stats/cpu-rate';
 import type { CriStatsSource } from '../src/stats/cri-stats-source';
 import type { HostSources, StatFsFigures } from '../src/stats/host-sources';
@@ -419,5 +420,91 @@ describe('CriSummaryProvider', () => {
     await provider.summary();
     // Unimplemented is remembered: asked once, not on every summary.
     expect(calls).toEqual(['ListPodSandboxStats']);
+    // No pod cgroups given: no PSI, as before.
+    expect(pod?.cpu?.psi).toBeUndefined();
+    expect(pod?.io).toBeUndefined();
+  });
+
+  it('adds the PSI of pod and container cgroups (cgroupfs and systemd names) that the CRI stats lack', async () => {
+    const pressure = (total: number) =>
+      `some avg10=1.50 avg60=0.25 avg300=0.00 total=${total}\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=${total / 2}\n`;
+    const psi = (total: number) => ({
+      some: { avg10: 1.5, avg60: 0.25, avg300: 0, total },
+      full: { avg10: 0, avg60: 0, avg300: 0, total: total / 2 },
+    });
+    // web: cgroupfs names (pod<uid>/<container id>); api: a systemd scope, and no io.pressure.
+    const cgroups = join(dir, 'cgroup');
+    const webPod = join(cgroups, 'kubepods', 'burstable', 'poduid-web');
+    const apiPod = join(cgroups, 'kubepods.slice', 'kubepods-poduid_api.slice');
+    const files: Record<string, string> = {
+      [join(webPod, 'cpu.pressure')]: pressure(100),
+      [join(webPod, 'memory.pressure')]: pressure(200),
+      [join(webPod, 'io.pressure')]: pressure(300),
+      [join(webPod, 'c1', 'cpu.pressure')]: pressure(10),
+      [join(webPod, 'c1', 'memory.pressure')]: pressure(20),
+      [join(webPod, 'c1', 'io.pressure')]: pressure(30),
+      [join(apiPod, 'cpu.pressure')]: pressure(400),
+      [join(apiPod, 'memory.pressure')]: pressure(500),
+      [join(apiPod, 'cri-containerd-c2.scope', 'cpu.pressure')]: pressure(40),
+      [join(apiPod, 'cri-containerd-c2.scope', 'memory.pressure')]: pressure(50),
+    };
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(join(path, '..'), { recursive: true });
+      await writeFile(path, text);
+    }
+    const cri = {
+      listPodSandbox: async () => ({
+        items: [sandbox('s1', 'web'), sandbox('s2', 'api'), sandbox('s3', 'gone')],
+      }),
+      listContainers: async () => ({
+        containers: [
+          container('c1', 's1', 'app'),
+          container('c2', 's2', 'app'),
+          container('c3', 's3', 'app'),
+        ],
+      }),
+      listContainerStats: async () => ({
+        stats: [stats('c1', 1000, 2048, 1_700_000_200), stats('c2', 1000, 2048, 1_700_000_200)],
+      }),
+      listPodSandboxStats: async () => ({ stats: [] }),
+      imageFsInfo: async () => ({ imageFilesystems: [], containerFilesystems: [] }),
+    } as unknown as CriStatsSource;
+    const podDirs: Record<string, string> = { 'uid-web': webPod, 'uid-api': apiPod };
+    const summary = await new CriSummaryProvider({
+      nodeName: 'node-a',
+      rootDir: join(dir, 'root'),
+      podLogsDir: join(dir, 'logs'),
+      cri,
+      sources: fakeProc(procFiles(250)),
+      clock: new FakeClock(Date.UTC(2026, 0, 1)),
+      // "gone" has a directory name but no cgroup left: it keeps what the CRI gave.
+      podCgroups: {
+        podDir: (uid) => podDirs[uid] ?? (uid === 'uid-gone' ? join(cgroups, 'gone') : undefined),
+      },
+    }).summary();
+    const byName = (name: string) => summary.pods.find((p) => p.podRef.name === name)!;
+    const web = byName('web');
+    expect(web.cpu?.psi).toEqual(psi(100));
+    expect(web.memory?.psi).toEqual(psi(200));
+    expect(web.io).toEqual({ time: '2026-01-01T00:00:00.000Z', psi: psi(300) });
+    expect(web.containers[0]?.cpu).toMatchObject({ usageCoreNanoSeconds: 1000, psi: psi(10) });
+    expect(web.containers[0]?.memory).toMatchObject({ workingSetBytes: 2048, psi: psi(20) });
+    expect(web.containers[0]?.io?.psi).toEqual(psi(30));
+    const api = byName('api');
+    expect(api.cpu?.psi).toEqual(psi(400));
+    expect(api.io).toBeUndefined();
+    expect(api.containers[0]?.memory?.psi).toEqual(psi(50));
+    expect(api.containers[0]?.io).toBeUndefined();
+    const gone = byName('gone');
+    expect(gone.cpu?.psi).toBeUndefined();
+    expect(gone.containers[0]?.memory?.psi).toBeUndefined();
+  });
+
+  it('names the field and value of a malformed pressure file', async () => {
+    const broken = join(dir, 'cgroup-broken');
+    await mkdir(broken, { recursive: true });
+    await writeFile(join(broken, 'cpu.pressure'), 'some avg10=x\n');
+    await expect(readCgroupPressure(broken)).rejects.toThrow(StatsSourceError);
+    await expect(readCgroupPressure(join(dir, 'no-such-cgroup'))).resolves.toBeUndefined();
   });
 });

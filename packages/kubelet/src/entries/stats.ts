@@ -1,4 +1,12 @@
 // Node and pod statistics for /stats/summary and the eviction manager.
+
+export {
+  addCgroupPressure,
+  type CgroupPressure,
+  containerCgroupDirNames,
+  type PodCgroupDirs,
+  readCgroupPressure,
+} from '../stats/cgroup-pressure';
 export {
   type CgroupFileReader,
   type CgroupIODevice,

@@ -131,6 +131,8 @@ export interface ContainerStats {
   memory?: MemoryStats;
   /** The container's swap, when the runtime reports it. */
   swap?: SwapStats;
+  /** The container's I/O pressure (cgroup v2 io.pressure), when its cgroup is known. */
+  io?: IOStats;
   /** The container's writable layer. */
   rootfs?: FsStats;
   /** The container's log files. */
@@ -156,6 +158,8 @@ export interface PodStats {
   memory?: MemoryStats;
   /** The pod's swap, when known. */
   swap?: SwapStats;
+  /** The pod's I/O pressure (cgroup v2 io.pressure), when its cgroup is known. */
+  io?: IOStats;
   network?: NetworkStats;
   volume?: VolumeStats[];
   /** Writable layers, logs and local volumes of the pod together. */
