@@ -153,13 +153,33 @@ describe('node figures from /proc', () => {
         rootDir: '/',
         sources: { ...fakeProc(procFiles(1)), readCgroupRoot },
       });
-    const onV2 = await provider(async (file) => (file === 'memory.stat' ? rootStat : '')).nodeStats();
+    const rootFiles: Record<string, string> = {
+      'memory.stat': rootStat,
+      'cpu.pressure':
+        'some avg10=2.00 avg60=1.00 avg300=0.50 total=7000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n',
+      'io.pressure':
+        'some avg10=0.10 avg60=0.00 avg300=0.00 total=900\nfull avg10=0.10 avg60=0.00 avg300=0.00 total=800\n',
+    };
+    const onV2 = await provider(async (file) => {
+      const text = rootFiles[file];
+      if (text === undefined) throw Object.assign(new Error(`ENOENT ${file}`), { code: 'ENOENT' });
+      return text;
+    }).nodeStats();
     expect(onV2.memory).toMatchObject({ usageBytes: v2.usageBytes, availableBytes: v2.availableBytes });
+    // The root cgroup's PSI, where its files are (no memory.pressure here: none for memory).
+    expect(onV2.cpu?.psi).toEqual({
+      some: { avg10: 2, avg60: 1, avg300: 0.5, total: 7000 },
+      full: { avg10: 0, avg60: 0, avg300: 0, total: 0 },
+    });
+    expect(onV2.memory?.psi).toBeUndefined();
+    expect(onV2.io?.psi?.full.total).toBe(800);
     // No root memory cgroup readable at all (no memory controller mounted): /proc/meminfo.
     const noCgroup = await provider(async () => {
       throw new Error('ENOENT');
     }).nodeStats();
     expect(noCgroup.memory?.availableBytes).toBe(4000000 * 1024);
+    expect(noCgroup.cpu?.psi).toBeUndefined();
+    expect(noCgroup.io).toBeUndefined();
   });
 
   it('on cgroup v1 takes usage from the root memory.usage_in_bytes and leaves out total_inactive_file, as cAdvisor', async () => {
@@ -207,7 +227,13 @@ describe('node figures from /proc', () => {
         },
       },
     }).nodeStats();
-    expect(read.sort()).toEqual(['memory.stat', 'memory/memory.stat', 'memory/memory.usage_in_bytes']);
+    expect(read.filter((file) => !file.endsWith('.pressure')).sort()).toEqual([
+      'memory.stat',
+      'memory/memory.stat',
+      'memory/memory.usage_in_bytes',
+    ]);
+    // v1 has no pressure files at the mount root: no PSI.
+    expect(onV1.cpu?.psi).toBeUndefined();
     expect(onV1.memory).toMatchObject({
       usageBytes: v1.usageBytes,
       workingSetBytes: v1.workingSetBytes,

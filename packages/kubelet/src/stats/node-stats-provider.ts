@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import { rfc3339 } from '../rfc3339';
+import { type CgroupPressure, readCgroupPressure } from './cgroup-pressure';
 import { CpuRateTracker } from './cpu-rate';
 import { fsStatsFromStatfs } from './fs-usage';
 import { type HostSources, systemHostSources } from './host-sources';
@@ -59,19 +60,31 @@ export class HostNodeStatsProvider implements NodeStatsProvider {
     const nowMs = this.clock.now();
     const time = sampleTime(nowMs);
     const read = (path: string) => this.sources.readProc(path);
-    const [meminfo, rootMemory, stat, uptime, netDev, pidMax, threadsMax, loadavg, rootFs, imageFs] =
-      await Promise.all([
-        read('meminfo'),
-        this.rootCgroupMemoryFiles(),
-        read('stat'),
-        read('uptime'),
-        read('net/dev').catch(() => ''),
-        read('sys/kernel/pid_max'),
-        read('sys/kernel/threads-max'),
-        read('loadavg'),
-        this.sources.statfs(this.options.rootDir),
-        this.options.imageFs?.(),
-      ]);
+    const [
+      meminfo,
+      rootMemory,
+      rootPressure,
+      stat,
+      uptime,
+      netDev,
+      pidMax,
+      threadsMax,
+      loadavg,
+      rootFs,
+      imageFs,
+    ] = await Promise.all([
+      read('meminfo'),
+      this.rootCgroupMemoryFiles(),
+      this.rootCgroupPressure(),
+      read('stat'),
+      read('uptime'),
+      read('net/dev').catch(() => ''),
+      read('sys/kernel/pid_max'),
+      read('sys/kernel/threads-max'),
+      read('loadavg'),
+      this.sources.statfs(this.options.rootDir),
+      this.options.imageFs?.(),
+    ]);
     const memory =
       rootMemory === undefined
         ? nodeMemoryFromMeminfo(meminfo)
@@ -102,7 +115,19 @@ export class HostNodeStatsProvider implements NodeStatsProvider {
       rlimit: { time, maxpid: maxTasks(pidMax, threadsMax), curproc: runningTasks(loadavg) },
     };
     if (network.primary) node.network = { time, ...network.primary, interfaces: network.interfaces };
+    // The root cgroup's PSI (v2), as cAdvisor's root container has it.
+    if (rootPressure?.cpu && node.cpu) node.cpu.psi = rootPressure.cpu;
+    if (rootPressure?.memory && node.memory) node.memory.psi = rootPressure.memory;
+    if (rootPressure?.io) node.io = { time, psi: rootPressure.io };
     return node;
+  }
+
+  /** cpu/memory/io.pressure of the cgroup v2 root; undefined on v1, with PSI off, or without a cgroup source. */
+  private async rootCgroupPressure(): Promise<CgroupPressure | undefined> {
+    const readRoot = this.sources.readCgroupRoot?.bind(this.sources);
+    if (!readRoot) return undefined;
+    // A pressure file that cannot be parsed costs the node its PSI, not its memory.available.
+    return readCgroupPressure('', (_dir, file) => readRoot(file)).catch(() => undefined);
   }
 
   /**

@@ -109,6 +109,8 @@ export interface NodeStats {
   memory?: MemoryStats;
   /** The node's swap (/proc/meminfo SwapTotal − SwapFree used, SwapFree available). */
   swap?: SwapStats;
+  /** The node's I/O pressure (the cgroup v2 root's io.pressure). */
+  io?: IOStats;
   network?: NetworkStats;
   /** The filesystem of the kubelet's root dir (eviction's nodefs). */
   fs?: FsStats;
