@@ -11,13 +11,18 @@ import {
 } from '@nodeagent/cri-client/types';
 import { FakeClock } from '@nodeagent/primitives';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCgroupPressure } from '../src/stats/cgroup-pressure';
 import { CpuRateTracker } from '../src/stats/cpu-rate';
 import type { CriStatsSource } from '../src/stats/cri-stats-source';
 import type { HostSources, StatFsFigures } from '../src/stats/host-sources';
 import { HostNodeStatsProvider } from '../src/stats/node-stats-provider';
 import { assemblePodStats } from '../src/stats/pod-stats-assembly';
 import { cpuUsageCoreNanoSeconds } from '../src/stats/proc-cpu';
-import { nodeMemoryFromCgroupV2Root, nodeMemoryFromMeminfo } from '../src/stats/proc-meminfo';
+import {
+  nodeMemoryFromCgroupV1Root,
+  nodeMemoryFromCgroupV2Root,
+  nodeMemoryFromMeminfo,
+} from '../src/stats/proc-meminfo';
 import { parseNetDev } from '../src/stats/proc-net-dev';
 import { StatsSourceError } from '../src/stats/stats-errors';
 import { CriSummaryProvider } from '../src/stats/summary-provider';
@@ -148,13 +153,92 @@ describe('node figures from /proc', () => {
         rootDir: '/',
         sources: { ...fakeProc(procFiles(1)), readCgroupRoot },
       });
-    const onV2 = await provider(async (file) => (file === 'memory.stat' ? rootStat : '')).nodeStats();
+    const rootFiles: Record<string, string> = {
+      'memory.stat': rootStat,
+      'cpu.pressure':
+        'some avg10=2.00 avg60=1.00 avg300=0.50 total=7000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n',
+      'io.pressure':
+        'some avg10=0.10 avg60=0.00 avg300=0.00 total=900\nfull avg10=0.10 avg60=0.00 avg300=0.00 total=800\n',
+    };
+    const onV2 = await provider(async (file) => {
+      const text = rootFiles[file];
+      if (text === undefined) throw Object.assign(new Error(`ENOENT ${file}`), { code: 'ENOENT' });
+      return text;
+    }).nodeStats();
     expect(onV2.memory).toMatchObject({ usageBytes: v2.usageBytes, availableBytes: v2.availableBytes });
-    // A v1 host has no memory.stat at the mount root: /proc/meminfo as before.
-    const onV1 = await provider(async () => {
+    // The root cgroup's PSI, where its files are (no memory.pressure here: none for memory).
+    expect(onV2.cpu?.psi).toEqual({
+      some: { avg10: 2, avg60: 1, avg300: 0.5, total: 7000 },
+      full: { avg10: 0, avg60: 0, avg300: 0, total: 0 },
+    });
+    expect(onV2.memory?.psi).toBeUndefined();
+    expect(onV2.io?.psi?.full.total).toBe(800);
+    // No root memory cgroup readable at all (no memory controller mounted): /proc/meminfo.
+    const noCgroup = await provider(async () => {
       throw new Error('ENOENT');
     }).nodeStats();
-    expect(onV1.memory?.availableBytes).toBe(4000000 * 1024);
+    expect(noCgroup.memory?.availableBytes).toBe(4000000 * 1024);
+    expect(noCgroup.cpu?.psi).toBeUndefined();
+    expect(noCgroup.io).toBeUndefined();
+  });
+
+  it('on cgroup v1 takes usage from the root memory.usage_in_bytes and leaves out total_inactive_file, as cAdvisor', async () => {
+    // The root of a v1 memory hierarchy: its own inactive_file is small, the hierarchy's large.
+    const v1Stat = [
+      'cache 40960',
+      'rss 8192',
+      'inactive_file 40960',
+      'hierarchical_memory_limit 9223372036854771712',
+      'total_cache 3000000000',
+      'total_rss 900000000',
+      'total_inactive_file 2100000000',
+    ].join('\n');
+    const v1 = {
+      totalBytes: 8000000 * 1024,
+      usageBytes: 4e9,
+      workingSetBytes: 1.9e9,
+      availableBytes: 8000000 * 1024 - 1.9e9,
+    };
+    expect(nodeMemoryFromCgroupV1Root(meminfo, '4000000000\n', v1Stat)).toEqual(v1);
+    // cAdvisor: no total_inactive_file means the working set is the usage; never below 0.
+    expect(nodeMemoryFromCgroupV1Root(meminfo, '4000000000\n', 'cache 1\n').workingSetBytes).toBe(4e9);
+    expect(nodeMemoryFromCgroupV1Root(meminfo, '100\n', 'total_inactive_file 500\n').workingSetBytes).toBe(0);
+    expect(() => nodeMemoryFromCgroupV1Root(meminfo, 'max\n', v1Stat)).toThrow(
+      /memory\.usage_in_bytes: not a byte count \(got "max"\)/,
+    );
+    expect(() => nodeMemoryFromCgroupV1Root('', '1\n', v1Stat)).toThrow(/MemTotal/);
+
+    // The provider: no memory.stat at the mount root, the memory hierarchy's files instead.
+    const files: Record<string, string> = {
+      'memory/memory.usage_in_bytes': '4000000000\n',
+      'memory/memory.stat': v1Stat,
+    };
+    const read: string[] = [];
+    const onV1 = await new HostNodeStatsProvider({
+      nodeName: 'n',
+      rootDir: '/',
+      sources: {
+        ...fakeProc(procFiles(1)),
+        readCgroupRoot: async (file) => {
+          read.push(file);
+          const text = files[file];
+          if (text === undefined) throw new Error(`ENOENT ${file}`);
+          return text;
+        },
+      },
+    }).nodeStats();
+    expect(read.filter((file) => !file.endsWith('.pressure')).sort()).toEqual([
+      'memory.stat',
+      'memory/memory.stat',
+      'memory/memory.usage_in_bytes',
+    ]);
+    // v1 has no pressure files at the mount root: no PSI.
+    expect(onV1.cpu?.psi).toBeUndefined();
+    expect(onV1.memory).toMatchObject({
+      usageBytes: v1.usageBytes,
+      workingSetBytes: v1.workingSetBytes,
+      availableBytes: v1.availableBytes,
+    });
   });
 
   it('counts busy cpu ticks only, and reads network, task limits and counts', () => {
@@ -362,5 +446,91 @@ describe('CriSummaryProvider', () => {
     await provider.summary();
     // Unimplemented is remembered: asked once, not on every summary.
     expect(calls).toEqual(['ListPodSandboxStats']);
+    // No pod cgroups given: no PSI, as before.
+    expect(pod?.cpu?.psi).toBeUndefined();
+    expect(pod?.io).toBeUndefined();
+  });
+
+  it('adds the PSI of pod and container cgroups (cgroupfs and systemd names) that the CRI stats lack', async () => {
+    const pressure = (total: number) =>
+      `some avg10=1.50 avg60=0.25 avg300=0.00 total=${total}\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=${total / 2}\n`;
+    const psi = (total: number) => ({
+      some: { avg10: 1.5, avg60: 0.25, avg300: 0, total },
+      full: { avg10: 0, avg60: 0, avg300: 0, total: total / 2 },
+    });
+    // web: cgroupfs names (pod<uid>/<container id>); api: a systemd scope, and no io.pressure.
+    const cgroups = join(dir, 'cgroup');
+    const webPod = join(cgroups, 'kubepods', 'burstable', 'poduid-web');
+    const apiPod = join(cgroups, 'kubepods.slice', 'kubepods-poduid_api.slice');
+    const files: Record<string, string> = {
+      [join(webPod, 'cpu.pressure')]: pressure(100),
+      [join(webPod, 'memory.pressure')]: pressure(200),
+      [join(webPod, 'io.pressure')]: pressure(300),
+      [join(webPod, 'c1', 'cpu.pressure')]: pressure(10),
+      [join(webPod, 'c1', 'memory.pressure')]: pressure(20),
+      [join(webPod, 'c1', 'io.pressure')]: pressure(30),
+      [join(apiPod, 'cpu.pressure')]: pressure(400),
+      [join(apiPod, 'memory.pressure')]: pressure(500),
+      [join(apiPod, 'cri-containerd-c2.scope', 'cpu.pressure')]: pressure(40),
+      [join(apiPod, 'cri-containerd-c2.scope', 'memory.pressure')]: pressure(50),
+    };
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(join(path, '..'), { recursive: true });
+      await writeFile(path, text);
+    }
+    const cri = {
+      listPodSandbox: async () => ({
+        items: [sandbox('s1', 'web'), sandbox('s2', 'api'), sandbox('s3', 'gone')],
+      }),
+      listContainers: async () => ({
+        containers: [
+          container('c1', 's1', 'app'),
+          container('c2', 's2', 'app'),
+          container('c3', 's3', 'app'),
+        ],
+      }),
+      listContainerStats: async () => ({
+        stats: [stats('c1', 1000, 2048, 1_700_000_200), stats('c2', 1000, 2048, 1_700_000_200)],
+      }),
+      listPodSandboxStats: async () => ({ stats: [] }),
+      imageFsInfo: async () => ({ imageFilesystems: [], containerFilesystems: [] }),
+    } as unknown as CriStatsSource;
+    const podDirs: Record<string, string> = { 'uid-web': webPod, 'uid-api': apiPod };
+    const summary = await new CriSummaryProvider({
+      nodeName: 'node-a',
+      rootDir: join(dir, 'root'),
+      podLogsDir: join(dir, 'logs'),
+      cri,
+      sources: fakeProc(procFiles(250)),
+      clock: new FakeClock(Date.UTC(2026, 0, 1)),
+      // "gone" has a directory name but no cgroup left: it keeps what the CRI gave.
+      podCgroups: {
+        podDir: (uid) => podDirs[uid] ?? (uid === 'uid-gone' ? join(cgroups, 'gone') : undefined),
+      },
+    }).summary();
+    const byName = (name: string) => summary.pods.find((p) => p.podRef.name === name)!;
+    const web = byName('web');
+    expect(web.cpu?.psi).toEqual(psi(100));
+    expect(web.memory?.psi).toEqual(psi(200));
+    expect(web.io).toEqual({ time: '2026-01-01T00:00:00.000Z', psi: psi(300) });
+    expect(web.containers[0]?.cpu).toMatchObject({ usageCoreNanoSeconds: 1000, psi: psi(10) });
+    expect(web.containers[0]?.memory).toMatchObject({ workingSetBytes: 2048, psi: psi(20) });
+    expect(web.containers[0]?.io?.psi).toEqual(psi(30));
+    const api = byName('api');
+    expect(api.cpu?.psi).toEqual(psi(400));
+    expect(api.io).toBeUndefined();
+    expect(api.containers[0]?.memory?.psi).toEqual(psi(50));
+    expect(api.containers[0]?.io).toBeUndefined();
+    const gone = byName('gone');
+    expect(gone.cpu?.psi).toBeUndefined();
+    expect(gone.containers[0]?.memory?.psi).toBeUndefined();
+  });
+
+  it('names the field and value of a malformed pressure file', async () => {
+    const broken = join(dir, 'cgroup-broken');
+    await mkdir(broken, { recursive: true });
+    await writeFile(join(broken, 'cpu.pressure'), 'some avg10=x\n');
+    await expect(readCgroupPressure(broken)).rejects.toThrow(StatsSourceError);
+    await expect(readCgroupPressure(join(dir, 'no-such-cgroup'))).resolves.toBeUndefined();
   });
 });

@@ -1,4 +1,12 @@
 // Node and pod statistics for /stats/summary and the eviction manager.
+
+export {
+  addCgroupPressure,
+  type CgroupPressure,
+  containerCgroupDirNames,
+  type PodCgroupDirs,
+  readCgroupPressure,
+} from '../stats/cgroup-pressure';
 export {
   type CgroupFileReader,
   type CgroupIODevice,
@@ -22,6 +30,7 @@ export { assemblePodStats, type DiskUsage, type PodStatsInputs } from '../stats/
 export { bootTimeMs, cpuUsageCoreNanoSeconds } from '../stats/proc-cpu';
 export {
   type NodeMemoryFigures,
+  nodeMemoryFromCgroupV1Root,
   nodeMemoryFromCgroupV2Root,
   nodeMemoryFromMeminfo,
   nodeSwapFromMeminfo,

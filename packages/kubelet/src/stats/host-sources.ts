@@ -20,8 +20,9 @@ export interface HostSources {
   /** statfs(2) of the filesystem holding `path`; rejects with the file system's error (e.g. ENOENT). */
   statfs(path: string): Promise<StatFsFigures>;
   /**
-   * Reads a file of the root cgroup, e.g. readCgroupRoot('memory.stat'); it rejects where the file
-   * is not there (a cgroup v1 host has no memory.stat at the mount root). Absent: never read.
+   * Reads a file under the cgroup mount root: readCgroupRoot('memory.stat') on v2, or
+   * readCgroupRoot('memory/memory.stat') for the v1 memory hierarchy's root; it rejects where the
+   * file is not there (a v1 host has no memory.stat at the mount root). Absent: never read.
    */
   readCgroupRoot?(file: string): Promise<string>;
 }

@@ -1,13 +1,17 @@
 import { parseFlatKeyed } from './cgroup-v2-stats';
 import { StatsSourceError } from './stats-errors';
 
-/** Node memory in bytes, from /proc/meminfo ({@link nodeMemoryFromMeminfo}) or the v2 root cgroup ({@link nodeMemoryFromCgroupV2Root}). */
+/**
+ * Node memory in bytes, from the root memory cgroup as upstream (cAdvisor) reads it: v2
+ * ({@link nodeMemoryFromCgroupV2Root}) or v1 ({@link nodeMemoryFromCgroupV1Root}); /proc/meminfo
+ * ({@link nodeMemoryFromMeminfo}) where neither can be read.
+ */
 export interface NodeMemoryFigures {
   /** MemTotal. */
   totalBytes: number;
-  /** In use, page cache included: MemTotal − MemFree, or the v2 root cgroup's anon + file. */
+  /** In use, page cache included: the v2 root's anon + file, the v1 root's memory.usage_in_bytes, or MemTotal − MemFree. */
   usageBytes: number;
-  /** Usage minus inactive file pages (Inactive(file)). */
+  /** Usage minus inactive file pages (inactive_file, total_inactive_file or Inactive(file)). */
   workingSetBytes: number;
   /** totalBytes − workingSetBytes: the eviction manager's memory.available. */
   availableBytes: number;
@@ -62,6 +66,35 @@ export function nodeMemoryFromCgroupV2Root(meminfo: string, rootMemoryStat: stri
     throw new StatsSourceError('memory.stat', rootMemoryStat.slice(0, 80), 'no anon/file lines');
   const usage = anon + file;
   const workingSet = Math.max(0, usage - (stat.get('inactive_file') ?? 0));
+  return {
+    totalBytes: total,
+    usageBytes: usage,
+    workingSetBytes: workingSet,
+    availableBytes: total - workingSet,
+  };
+}
+
+/**
+ * Node memory on a cgroup v1 host, as upstream gets it from cAdvisor's root memory cgroup: usage
+ * is the root's memory.usage_in_bytes (page cache and anonymous memory of every cgroup, kernel
+ * memory such as slab left out), the working set leaves out memory.stat total_inactive_file (the
+ * hierarchical figure: libcontainer's key on v1), and available is MemTotal minus the working
+ * set. A memory.stat without total_inactive_file leaves the working set at the usage, as cAdvisor.
+ */
+export function nodeMemoryFromCgroupV1Root(
+  meminfo: string,
+  usageInBytes: string,
+  rootMemoryStat: string,
+): NodeMemoryFigures {
+  const total = parseMeminfo(meminfo).get('MemTotal');
+  if (total === undefined)
+    throw new StatsSourceError('/proc/meminfo', meminfo.slice(0, 80), 'no MemTotal line');
+  const usageText = usageInBytes.trim();
+  if (!/^\d+$/.test(usageText))
+    throw new StatsSourceError('memory.usage_in_bytes', usageText.slice(0, 80), 'not a byte count');
+  const usage = Number(usageText);
+  const inactiveFile = parseFlatKeyed(rootMemoryStat, 'memory.stat').get('total_inactive_file') ?? 0;
+  const workingSet = Math.max(0, usage - inactiveFile);
   return {
     totalBytes: total,
     usageBytes: usage,

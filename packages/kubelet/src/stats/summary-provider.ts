@@ -1,8 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isUnimplemented } from '@nodeagent/cri-client';
+import { ContainerState } from '@nodeagent/cri-client/types';
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import { podIdentityFromLabels } from '../cri/labels';
+import { addCgroupPressure, type PodCgroupDirs } from './cgroup-pressure';
 import { CpuRateTracker } from './cpu-rate';
 import type { CriStatsSource } from './cri-stats-source';
 import { directoryUsage, fsStatsFromStatfs } from './fs-usage';
@@ -32,6 +34,11 @@ export interface CriSummaryProviderOptions {
   clock?: Clock;
   /** Node figures; default a HostNodeStatsProvider over the same sources. */
   node?: NodeStatsProvider;
+  /**
+   * The pod cgroups (cgroupsPerQOS on cgroup v2): pods and their running containers then get the
+   * cpu, memory and io PSI of their cgroups, as upstream's cAdvisor gives them. None: no PSI.
+   */
+  podCgroups?: PodCgroupDirs;
 }
 
 /**
@@ -130,6 +137,19 @@ export class CriSummaryProvider implements SummaryProvider {
       volumeUsage,
       cpuRate: this.cpuRate,
     });
+    if (this.options.podCgroups) {
+      // Pod UID → container name → ID of its running containers: where their cgroups are.
+      const containerIds = new Map<string, Map<string, string>>();
+      for (const container of containers.containers) {
+        const identity = podIdentityFromLabels(sandboxById.get(container.podSandboxId)?.labels);
+        if (!identity || !container.metadata || container.state !== ContainerState.CONTAINER_RUNNING)
+          continue;
+        const byName = containerIds.get(identity.uid) ?? new Map<string, string>();
+        byName.set(container.metadata.name, container.id);
+        containerIds.set(identity.uid, byName);
+      }
+      await addCgroupPressure(pods, containerIds, this.options.podCgroups, sampleTime(this.clock.now()));
+    }
     return { node, pods };
   }
 

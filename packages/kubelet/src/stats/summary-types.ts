@@ -109,6 +109,8 @@ export interface NodeStats {
   memory?: MemoryStats;
   /** The node's swap (/proc/meminfo SwapTotal − SwapFree used, SwapFree available). */
   swap?: SwapStats;
+  /** The node's I/O pressure (the cgroup v2 root's io.pressure). */
+  io?: IOStats;
   network?: NetworkStats;
   /** The filesystem of the kubelet's root dir (eviction's nodefs). */
   fs?: FsStats;
@@ -131,6 +133,8 @@ export interface ContainerStats {
   memory?: MemoryStats;
   /** The container's swap, when the runtime reports it. */
   swap?: SwapStats;
+  /** The container's I/O pressure (cgroup v2 io.pressure), when its cgroup is known. */
+  io?: IOStats;
   /** The container's writable layer. */
   rootfs?: FsStats;
   /** The container's log files. */
@@ -156,6 +160,8 @@ export interface PodStats {
   memory?: MemoryStats;
   /** The pod's swap, when known. */
   swap?: SwapStats;
+  /** The pod's I/O pressure (cgroup v2 io.pressure), when its cgroup is known. */
+  io?: IOStats;
   network?: NetworkStats;
   volume?: VolumeStats[];
   /** Writable layers, logs and local volumes of the pod together. */
