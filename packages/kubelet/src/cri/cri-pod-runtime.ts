@@ -27,7 +27,7 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
   };
 }
 
-/** CRI RunPodSandbox, StopPodSandbox and RemovePodSandbox; a sandbox already gone is stopped and removed. */
+/** CRI RunPodSandbox, StopPodSandbox and RemovePodSandbox; stopping or removing a sandbox the runtime no longer has succeeds. */
 function sandboxCalls(
   client: CriClient,
   statuses: CriStatusReader,
@@ -82,7 +82,7 @@ function imageCalls(
   };
 }
 
-/** A container's lifecycle calls, its events and exec; a container already gone is stopped and removed. */
+/** A container's lifecycle calls, events and exec; stopping or removing one the runtime no longer has succeeds. */
 function containerCalls(
   client: CriClient,
   statuses: CriStatusReader,
