@@ -222,7 +222,43 @@ export class Kubelet {
       // Mount back-offs run on the kubelet's clock.
       now: () => new Date(this.clock.now()),
     });
-    this.prober = new PodProber({
+    // Each part below is built from the ones before it (the syncer reads the prober's state, the
+    // pod workers' sync context holds the syncer, status manager, prober and resizer).
+    this.prober = this.newProber();
+    this.statusManager = this.newStatusManager();
+    this.nodeAllocatable = options.nodeAllocatable;
+    const swapFacts: NodeSwapFacts | undefined = options.nodeSwap && {
+      ...options.nodeSwap,
+      behavior: options.config.memorySwap.swapBehavior,
+      memoryCapacity: options.memoryCapacity,
+    };
+    this.syncer = this.newSyncer(swapFacts);
+    this.pleg = new GenericPLEG({
+      runtime: options.runtime,
+      cache: this.cache,
+      clock: this.clock,
+      relistPeriodMs: options.relistPeriodMs,
+      metrics: this.metrics,
+      onEvent: (event) => this.handlePlegEvent(event),
+      onError: (error) => this.logger.error({ err: String(error) }, 'PLEG relist failed'),
+    });
+    this.resizer = this.newResizer(swapFacts);
+    this.workers = this.newPodWorkers();
+    this.housekeeping = this.newHousekeeping();
+    this.containerGC = new ContainerGarbageCollector({
+      runtime: options.runtime,
+      isActive: (uid) => this.pods.has(uid) && !this.workers.isTerminated(uid),
+      isKnown: (uid) => this.pods.has(uid),
+      onError: (error) => this.logger.warn({ err: String(error) }, 'Container garbage collection failed'),
+      clock: this.clock,
+    });
+    this.admitHandlers = this.newAdmitHandlers();
+  }
+
+  /** The prober: its results go into the status at once and sync the pod again. */
+  private newProber(): PodProber {
+    const { options } = this;
+    return new PodProber({
       runtime: options.runtime,
       // Probe periods, initialDelaySeconds and the restart spread run on the Kubelet's clock too.
       clock: this.clock,
@@ -238,8 +274,12 @@ export class Kubelet {
       recordEvent: options.recordEvent,
       podOf: (uid) => this.pods.get(uid),
     });
-    this.statusManager = new StatusManager({
-      writer: options.statusWriter,
+  }
+
+  /** The status manager over the options' writer; a write it cannot make is logged. */
+  private newStatusManager(): StatusManager {
+    return new StatusManager({
+      writer: this.options.statusWriter,
       // A container just started: its status goes out with its first readiness verdict.
       holdWrite: (uid) => this.prober.firstReadinessRuns(uid),
       clock: this.clock,
@@ -250,14 +290,13 @@ export class Kubelet {
         this.logger.warn({ pod: podName(pod), err: String(error) }, 'Failed to update status for pod');
       },
     });
-    this.nodeAllocatable = options.nodeAllocatable;
+  }
+
+  /** The runtime half of the pod sync, with the node facts its containers see. */
+  private newSyncer(swapFacts: NodeSwapFacts | undefined): PodSyncer {
+    const { options } = this;
     const kubelet = this;
-    const swapFacts: NodeSwapFacts | undefined = options.nodeSwap && {
-      ...options.nodeSwap,
-      behavior: options.config.memorySwap.swapBehavior,
-      memoryCapacity: options.memoryCapacity,
-    };
-    this.syncer = new PodSyncer({
+    return new PodSyncer({
       runtime: options.runtime,
       volumes: this.volumes,
       objects: options.objects ?? noObjects,
@@ -304,16 +343,12 @@ export class Kubelet {
         strictAdmission: options.strictAdmission,
       }),
     });
-    this.pleg = new GenericPLEG({
-      runtime: options.runtime,
-      cache: this.cache,
-      clock: this.clock,
-      relistPeriodMs: options.relistPeriodMs,
-      metrics: this.metrics,
-      onEvent: (event) => this.handlePlegEvent(event),
-      onError: (error) => this.logger.error({ err: String(error) }, 'PLEG relist failed'),
-    });
-    this.resizer = new PodResizer({
+  }
+
+  /** In-place pod resize: allocations, their checkpoint and the containers' CRI resources. */
+  private newResizer(swapFacts: NodeSwapFacts | undefined): PodResizer {
+    const { options } = this;
+    return new PodResizer({
       rootDir: options.rootDir,
       cgroups: options.cgroups,
       cgroupOptions: {
@@ -335,6 +370,11 @@ export class Kubelet {
       onError: (pod, error) =>
         this.logger.warn({ pod: podName(pod), err: String(error) }, 'Pod resize failed'),
     });
+  }
+
+  /** The pod workers, dispatching the one pod sync and the terminating and terminated ones. */
+  private newPodWorkers(): PodWorkers {
+    const { options } = this;
     // The one pod sync (sync/sync-pod.ts) reads and reports through this; the workers dispatch it.
     const syncContext: PodSyncContext = {
       syncer: this.syncer,
@@ -358,7 +398,7 @@ export class Kubelet {
       recordEvent: options.recordEvent,
       resizer: this.resizer,
     };
-    this.workers = new PodWorkers(
+    return new PodWorkers(
       {
         syncPod: (pod, updateType) => syncPod(syncContext, pod, updateType),
         syncTerminatingPod: (pod, grace) => this.syncTerminatingPod(pod, grace),
@@ -372,7 +412,12 @@ export class Kubelet {
         maxRetryMs: parseDuration(options.config.syncFrequency),
       },
     );
-    this.housekeeping = new KubeletHousekeeping({
+  }
+
+  /** The eviction manager (container and image GC as its disk reclaim), image GC and pod cgroups. */
+  private newHousekeeping(): KubeletHousekeeping {
+    const { options } = this;
+    return new KubeletHousekeeping({
       config: options.config,
       runtime: options.runtime,
       clock: this.clock,
@@ -388,15 +433,12 @@ export class Kubelet {
       knownPodUids: () => this.pods.keys(),
       evictPod: (pod, grace, status) => this.evictPod(pod, grace, status),
     });
-    this.containerGC = new ContainerGarbageCollector({
-      runtime: options.runtime,
-      isActive: (uid) => this.pods.has(uid) && !this.workers.isTerminated(uid),
-      isKnown: (uid) => this.pods.has(uid),
-      onError: (error) => this.logger.warn({ err: String(error) }, 'Container garbage collection failed'),
-      clock: this.clock,
-    });
-    // Throws InvalidConfigError for an allowedUnsafeSysctls entry that is not namespaced.
-    this.admitHandlers = kubeletAdmitHandlers({
+  }
+
+  /** Upstream's admit handlers; throws InvalidConfigError for an allowedUnsafeSysctls entry that is not namespaced. */
+  private newAdmitHandlers(): PodAdmitHandler[] {
+    const { options } = this;
+    return kubeletAdmitHandlers({
       maxPods: options.config.maxPods,
       allowedUnsafeSysctls: options.config.allowedUnsafeSysctls ?? [],
       eviction: (pod) => this.housekeeping.admit(pod),

@@ -5,30 +5,16 @@ import {
   type ContainerStatus,
   isSidecar,
   type Pod,
-  type PodCondition,
+  type PodPhase,
   type PodStatus,
 } from '../api/pod-types';
 import { podQOSClass } from '../api/qos-class';
 import { containerInstances, type PodRuntimeStatus, type RuntimeContainerStatus } from '../cri/runtime-state';
-import { allContainersCouldRestart } from '../pod/restart-all-containers';
 import { rfc3339 } from '../rfc3339';
 import { runningResourceFields, volumeMountStatuses } from './container-status-fields';
+import { KUBELET_CONDITIONS, observedGeneration, podConditions } from './pod-conditions';
 import { isTerminalPhase, podPhase } from './pod-phase';
-import { allContainersRestartingCondition, restartedContainerStatus } from './restart-all-status';
-
-/** Conditions the kubelet owns (upstream kubetypes.PodConditionByKubelet). */
-export const KUBELET_CONDITIONS: ReadonlySet<string> = new Set([
-  'PodScheduled',
-  'Ready',
-  'Initialized',
-  'ContainersReady',
-  'PodReadyToStartContainers',
-  // In-place resize (PodResizer adds them to each status it reports).
-  'PodResizePending',
-  'PodResizeInProgress',
-  // RestartAllContainers (KEP-5532).
-  'AllContainersRestarting',
-]);
+import { restartedContainerStatus } from './restart-all-status';
 
 /** Why a container is not running, as decided by the last sync (CrashLoopBackOff, ErrImagePull...). */
 export interface ContainerWaitingReason {
@@ -62,11 +48,45 @@ export interface PodStatusInputs {
  */
 export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: PodStatusInputs): PodStatus {
   const previous = pod.status ?? {};
-  const runtimeType = inputs.runtimeType ?? 'containerd';
-  const initContainers = pod.spec.initContainers ?? [];
-  const mainCreated = pod.spec.containers.some((c) => containerInstances(runtime, c.name).length > 0);
+  const containers = podContainerStatuses(pod, runtime, inputs);
+  let phase = podPhase(pod, containers.init, containers.regular);
+  // A terminal phase is final (upstream never moves a pod out of Succeeded/Failed).
+  if (isTerminalPhase(previous.phase)) phase = previous.phase!;
 
-  const initStatuses = initContainers.map((container) =>
+  const status = podFields(pod, phase, runtime, inputs);
+  if (containers.init.length > 0) status.initContainerStatuses = containers.init;
+  // Upstream sorts regular (and ephemeral) container statuses by name, init ones stay in spec order.
+  status.containerStatuses = byName(containers.regular);
+  if (containers.ephemeral.length > 0) status.ephemeralContainerStatuses = byName(containers.ephemeral);
+  status.conditions = podConditions(pod, {
+    phase,
+    initialized: containers.initialized,
+    sandboxReady: runtime.sandboxes[0]?.ready === true,
+    initStatuses: containers.init,
+    statuses: containers.regular,
+    now: inputs.now,
+    restartingAllContainers: inputs.restartingAllContainers === true,
+  });
+  return status;
+}
+
+/** A pod's container statuses by kind, each in spec order, and whether its initialization is done. */
+interface PodContainerStatuses {
+  init: ContainerStatus[];
+  regular: ContainerStatus[];
+  ephemeral: ContainerStatus[];
+  initialized: boolean;
+}
+
+function podContainerStatuses(
+  pod: Pod,
+  runtime: PodRuntimeStatus,
+  inputs: PodStatusInputs,
+): PodContainerStatuses {
+  const previous = pod.status ?? {};
+  const runtimeType = inputs.runtimeType ?? 'containerd';
+  const mainCreated = pod.spec.containers.some((c) => containerInstances(runtime, c.name).length > 0);
+  const init = (pod.spec.initContainers ?? []).map((container) =>
     containerStatus(
       container,
       runtime,
@@ -77,8 +97,9 @@ export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: P
       true,
     ),
   );
-  const initialized = initializationComplete(pod, initStatuses, mainCreated);
-  const statuses = pod.spec.containers.map((container) =>
+  // Until initialization is done, a regular container waits for it rather than for its own creation.
+  const initialized = initializationComplete(pod, init, mainCreated);
+  const regular = pod.spec.containers.map((container) =>
     containerStatus(
       container,
       runtime,
@@ -88,11 +109,27 @@ export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: P
       initialized ? 'ContainerCreating' : 'PodInitializing',
     ),
   );
+  // Ephemeral containers have no probes and never count for readiness (upstream: ready false).
+  const ephemeral = (pod.spec.ephemeralContainers ?? []).map((container) => ({
+    ...containerStatus(
+      container,
+      runtime,
+      inputs,
+      previous.ephemeralContainerStatuses,
+      runtimeType,
+      'ContainerCreating',
+    ),
+    ready: false,
+  }));
+  return { init, regular, ephemeral, initialized };
+}
 
-  let phase = podPhase(pod, initStatuses, statuses);
-  // A terminal phase is final (upstream never moves a pod out of Succeeded/Failed).
-  if (isTerminalPhase(previous.phase)) phase = previous.phase!;
-
+/**
+ * The pod-level fields of a new status (phase, addresses, startTime, QoS class, a terminal
+ * reason), in the key order upstream's status carries them; conditions are filled in last.
+ */
+function podFields(pod: Pod, phase: PodPhase, runtime: PodRuntimeStatus, inputs: PodStatusInputs): PodStatus {
+  const previous = pod.status ?? {};
   const sandbox = runtime.sandboxes[0];
   const ips = sandbox?.ready ? sandbox.ips : [];
   const podIPs = sandbox?.hostNetwork ? inputs.hostIPs : ips;
@@ -115,101 +152,6 @@ export function generatePodStatus(pod: Pod, runtime: PodRuntimeStatus, inputs: P
     status.reason = previous.reason;
     if (previous.message) status.message = previous.message;
   }
-  if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
-  // Upstream sorts regular (and ephemeral) container statuses by name, init ones stay in spec order.
-  status.containerStatuses = byName(statuses);
-  const ephemeral = pod.spec.ephemeralContainers ?? [];
-  if (ephemeral.length > 0) {
-    // Ephemeral containers have no probes and never count for readiness (upstream: ready false).
-    status.ephemeralContainerStatuses = byName(
-      ephemeral.map((container) => ({
-        ...containerStatus(
-          container,
-          runtime,
-          inputs,
-          previous.ephemeralContainerStatuses,
-          runtimeType,
-          'ContainerCreating',
-        ),
-        ready: false,
-      })),
-    );
-  }
-
-  // Conditions owned by others (readiness gates, DisruptionTarget) come first, as upstream's
-  // status manager merges them; then the kubelet's in upstream's order.
-  const conditions: PodCondition[] = (previous.conditions ?? []).filter(
-    (c) => !KUBELET_CONDITIONS.has(c.type),
-  );
-  const keep = (condition: PodCondition) =>
-    conditions.push({
-      ...withTransitionTime(condition, previous.conditions, inputs.now),
-      ...observedGeneration(pod),
-    });
-  keep({ type: 'PodReadyToStartContainers', status: sandbox?.ready ? 'True' : 'False' });
-  const pendingInit = initStatuses
-    .filter((s, i) => (isSidecar(initContainers[i]!) ? !s.started : s.state.terminated?.exitCode !== 0))
-    .map((s) => s.name);
-  if (phase === 'Succeeded') {
-    // Upstream GeneratePodInitializedCondition: a completed pod reports PodCompleted.
-    keep({ type: 'Initialized', status: 'True', reason: 'PodCompleted' });
-  } else if (
-    initialized ||
-    previous.conditions?.some((c) => c.type === 'Initialized' && c.status === 'True')
-  ) {
-    // Once initialized, a pod stays so while its init containers run again (upstream, with
-    // RestartAllContainersOnContainerExits on).
-    keep({ type: 'Initialized', status: 'True' });
-  } else {
-    keep({
-      type: 'Initialized',
-      status: 'False',
-      reason: 'ContainersNotInitialized',
-      message: `containers with incomplete status: [${pendingInit.join(' ')}]`,
-    });
-  }
-  const unready = [
-    ...initStatuses.filter((s, i) => isSidecar(initContainers[i]!) && !s.ready).map((s) => s.name),
-    ...statuses.filter((s) => !s.ready).map((s) => s.name),
-  ];
-  const readinessGates = (pod.spec.readinessGates ?? []).map((gate) => gate.conditionType);
-  const unmetGates = readinessGates.filter(
-    (type) => previous.conditions?.find((c) => c.type === type)?.status !== 'True',
-  );
-  if (phase === 'Succeeded' || phase === 'Failed') {
-    // Upstream generate*ConditionForTerminalPhase: PodCompleted or PodFailed.
-    const reason = phase === 'Succeeded' ? 'PodCompleted' : 'PodFailed';
-    keep({ type: 'Ready', status: 'False', reason });
-    keep({ type: 'ContainersReady', status: 'False', reason });
-  } else if (unready.length > 0) {
-    const message = `containers with unready status: [${unready.join(' ')}]`;
-    keep({ type: 'Ready', status: 'False', reason: 'ContainersNotReady', message });
-    keep({ type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message });
-  } else {
-    if (unmetGates.length > 0) {
-      keep({
-        type: 'Ready',
-        status: 'False',
-        reason: 'ReadinessGatesNotReady',
-        message: `corresponding condition of pod readiness gate "${unmetGates[0]}" does not exist.`,
-      });
-    } else {
-      keep({ type: 'Ready', status: 'True' });
-    }
-    keep({ type: 'ContainersReady', status: 'True' });
-  }
-  // A pod the kubelet runs is scheduled: the scheduler's condition (and its time) is kept, or added.
-  keep({ type: 'PodScheduled', status: 'True' });
-  // Upstream writes it without observedGeneration.
-  if (allContainersCouldRestart(pod))
-    conditions.push(
-      withTransitionTime(
-        allContainersRestartingCondition(phase, inputs.restartingAllContainers === true),
-        previous.conditions,
-        inputs.now,
-      ),
-    );
-  status.conditions = conditions;
   return status;
 }
 
@@ -248,12 +190,6 @@ export function isRejectedPodStatus(status: PodStatus | undefined): boolean {
     status.initContainerStatuses === undefined &&
     (status.reason === 'InvalidPodSpec' || status.message?.startsWith(podRejectedPrefix) === true)
   );
-}
-
-/** Upstream CalculatePodStatusObservedGeneration: the pod's generation, when it has one. */
-function observedGeneration(pod: Pod): { observedGeneration?: number } {
-  const generation = pod.metadata.generation;
-  return generation === undefined ? {} : { observedGeneration: generation };
 }
 
 function initializationComplete(pod: Pod, initStatuses: ContainerStatus[], mainCreated: boolean): boolean {
@@ -358,30 +294,6 @@ function terminatedState(
   };
   if (container.message) state.message = container.message;
   return state;
-}
-
-function withTransitionTime(
-  condition: PodCondition,
-  previous: PodCondition[] | undefined,
-  now: number,
-): PodCondition {
-  const old = previous?.find((c) => c.type === condition.type);
-  const lastTransitionTime =
-    old && old.status === condition.status && old.lastTransitionTime ? old.lastTransitionTime : rfc3339(now);
-  return {
-    type: condition.type,
-    status: condition.status,
-    lastProbeTime: null,
-    lastTransitionTime,
-    ...pick(condition),
-  };
-}
-
-function pick(condition: PodCondition): Partial<PodCondition> {
-  const out: Partial<PodCondition> = {};
-  if (condition.reason) out.reason = condition.reason;
-  if (condition.message) out.message = condition.message;
-  return out;
 }
 
 /** Container statuses ordered by name (code-unit order, as Go compares strings). */

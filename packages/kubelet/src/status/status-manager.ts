@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { Pod, PodStatus } from '../api/pod-types';
 import { withContainerReadiness, withContainerStarted } from './container-probe-status';
-import { KUBELET_CONDITIONS } from './generate-pod-status';
+import { KUBELET_CONDITIONS } from './pod-conditions';
 
 /** Where pod statuses go: the API server's pods/status subresource. */
 export interface PodStatusWriter {

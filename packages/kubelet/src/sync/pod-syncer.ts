@@ -212,21 +212,13 @@ export class PodSyncer {
     status: PodRuntimeStatus,
     beforeContainers?: Promise<void>,
   ): Promise<SyncOutcome> {
-    const waitingReasons = new Map<string, ContainerWaitingReason>();
-    const outcome: SyncOutcome = { waitingReasons, changedRuntime: false, started: new Set() };
-    const { runtime } = this.options;
+    const outcome: SyncOutcome = { waitingReasons: new Map(), changedRuntime: false, started: new Set() };
     const context = this.payloadContext(pod, status);
-    let volumes: Awaited<ReturnType<PodVolumeManager['setUp']>>;
+    let volumes: PodVolumes;
     try {
       volumes = await this.options.volumes.setUp(pod, context);
     } catch (error) {
-      if (error instanceof PodVolumesNotReadyError) {
-        // The pod waits for its mounts (Pending, ContainerCreating); the next try is the mount back-off's.
-        for (const message of error.events) this.event(pod, 'Warning', 'FailedMount', message);
-        return { ...outcome, error, retryAfterMs: error.retryAfterMs };
-      }
-      this.event(pod, 'Warning', 'FailedMount', failedMountMessage(error));
-      return { ...outcome, error: error as Error };
+      return { ...outcome, ...this.mountFailed(pod, error) };
     }
 
     const actions = computePodActions(pod, status, this.options.probes);
@@ -234,27 +226,80 @@ export class PodSyncer {
     // Upstream SyncPod: a sandbox re-created over an existing one is announced.
     if (actions.createSandbox && actions.sandboxId)
       this.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+    await this.killUnwanted(pod, status, actions, outcome);
+    if (actions.killPod && !actions.createSandbox) return outcome;
+
+    const sandbox = await this.podSandbox(pod, status, actions, outcome);
+    if ('error' in sandbox) return { ...outcome, error: sandbox.error };
+    if (!sandbox.id) return outcome;
+    await beforeContainers;
+    // Upstream SyncPod pulls the pod's image volumes once the sandbox exists and before any of
+    // its containers (getImageVolumes); a failed pull keeps every container from starting.
+    try {
+      volumes = await this.pullImageVolumes(pod, volumes, sandbox.config);
+    } catch (error) {
+      if (error instanceof SyncStepError)
+        for (const event of containerStartEvents(error, pod, error.value as string))
+          this.event(pod, event.type, event.reason, event.message);
+      return { ...outcome, error: error as Error };
+    }
+
+    const target: ContainerStartTarget = {
+      status,
+      sandboxId: sandbox.id,
+      sandboxConfig: sandbox.config,
+      ips: sandbox.ips,
+      volumes,
+    };
+    await this.startInOrder(pod, actions, (container, type) =>
+      this.tryStartContainer(pod, container, type, target, outcome),
+    );
+    return outcome;
+  }
+
+  /**
+   * A failed volume set-up, as the sync reports it: FailedMount events, and for mounts not ready
+   * yet the pod waits (Pending, ContainerCreating) until the mount back-off's next try.
+   */
+  private mountFailed(pod: Pod, error: unknown): Pick<SyncOutcome, 'error' | 'retryAfterMs'> {
+    if (error instanceof PodVolumesNotReadyError) {
+      for (const message of error.events) this.event(pod, 'Warning', 'FailedMount', message);
+      return { error, retryAfterMs: error.retryAfterMs };
+    }
+    this.event(pod, 'Warning', 'FailedMount', failedMountMessage(error));
+    return { error: error as Error };
+  }
+
+  /** Stops the whole pod, or only the containers computePodActions wants killed. */
+  private async killUnwanted(
+    pod: Pod,
+    status: PodRuntimeStatus,
+    actions: ReturnType<typeof computePodActions>,
+    outcome: SyncOutcome,
+  ): Promise<void> {
     if (actions.killPod) {
       outcome.changedRuntime = true;
       await this.killPod(pod, status);
-      if (!actions.createSandbox) return outcome;
-    } else {
-      for (const kill of actions.containersToKill) {
-        outcome.changedRuntime = true;
-        const container = this.specContainer(pod, kill.name);
-        await this.killContainer(
-          pod,
-          container,
-          kill.containerId,
-          undefined,
-          podIPs(status)[0],
-          kill.message,
-        );
-      }
+      return;
     }
+    for (const kill of actions.containersToKill) {
+      outcome.changedRuntime = true;
+      const container = this.specContainer(pod, kill.name);
+      await this.killContainer(pod, container, kill.containerId, undefined, podIPs(status)[0], kill.message);
+    }
+  }
 
-    let sandboxId = actions.sandboxId;
-    let sandboxConfig: ReturnType<typeof buildSandboxConfig>;
+  /**
+   * The sandbox the pod's containers start in: the current one, or one created now when
+   * computePodActions asks for it. `{ error }` when the sandbox cannot be configured or created
+   * (FailedCreatePodSandBox already recorded); `id` is undefined when the pod has none.
+   */
+  private async podSandbox(
+    pod: Pod,
+    status: PodRuntimeStatus,
+    actions: ReturnType<typeof computePodActions>,
+    outcome: SyncOutcome,
+  ): Promise<PodSandboxTarget | { error: Error }> {
     // Upstream counts each sandbox creation of a user-namespaced pod, and each failed one
     // (including a user namespace it could not have).
     const userNamespaced = actions.createSandbox && pod.spec.hostUsers === false;
@@ -263,93 +308,73 @@ export class PodSyncer {
     let handler: string | undefined;
     const lookupHandler = async () =>
       (handler ??= (await this.options.runtimeHandler?.(pod.spec.runtimeClassName)) ?? '');
+    let config: ReturnType<typeof buildSandboxConfig>;
     try {
-      // Upstream fails the sandbox of a hostUsers: false pod whose runtime handler has no user
-      // namespaces, and retries; otherwise the pod gets its ID range (upstream's userns manager).
-      let userNamespace: MessageInput<UserNamespace> | undefined;
-      if (pod.spec.hostUsers === false) {
-        const allocator = this.options.userNamespaces;
-        const refusal = userNamespacesRefusal(
-          await lookupHandler(),
-          this.options.runtimeFeatures?.(),
-          allocator !== undefined,
-        );
-        if (refusal !== undefined || !allocator) throw new Error(refusal);
-        userNamespace = await allocator.mappingsFor(pod);
-      }
-      sandboxConfig = this.sandboxConfig(pod, actions.attempt, userNamespace);
+      config = this.sandboxConfig(pod, actions.attempt, await this.podUserNamespace(pod, lookupHandler));
     } catch (error) {
       // A security setting the sandbox cannot be built with.
       if (userNamespaced) this.options.metrics?.startedUserNamespacedPodsErrors.inc();
       this.sandboxFailed(pod, error as Error);
-      return { ...outcome, error: error as Error };
+      return { error: error as Error };
     }
-    let ips = podIPs(status);
-    if (actions.createSandbox) {
-      outcome.changedRuntime = true;
-      try {
-        await mkdir(sandboxConfig.logDirectory, { recursive: true, mode: 0o755 });
-        const runtimeHandler = await lookupHandler();
-        const sandbox = await this.limited('sandbox', async () => {
-          const id = await runtime.runPodSandbox(sandboxConfig, runtimeHandler);
-          return (await runtime.podSandboxStatus(id)) ?? { id, hostNetwork: false, ips: [] };
-        });
-        sandboxId = sandbox.id;
-        ips = sandbox.hostNetwork ? this.options.hostIPs : sandbox.ips;
-      } catch (error) {
-        this.options.metrics?.startedPodsErrors.inc();
-        if (userNamespaced) this.options.metrics?.startedUserNamespacedPodsErrors.inc();
-        this.sandboxFailed(pod, error as Error);
-        return { ...outcome, error: error as Error };
-      }
-      this.options.metrics?.startedPods.inc();
-    }
-    if (!sandboxId) return outcome;
-    await beforeContainers;
-    // Upstream SyncPod pulls the pod's image volumes once the sandbox exists and before any of
-    // its containers (getImageVolumes); a failed pull keeps every container from starting.
+    if (!actions.createSandbox) return { id: actions.sandboxId, config, ips: podIPs(status) };
+    outcome.changedRuntime = true;
+    let created: Awaited<ReturnType<PodSyncer['runSandbox']>>;
     try {
-      volumes = await this.pullImageVolumes(pod, volumes, sandboxConfig);
+      created = await this.runSandbox(config, lookupHandler);
     } catch (error) {
-      if (error instanceof SyncStepError)
-        for (const event of containerStartEvents(error, pod, error.value as string))
-          this.event(pod, event.type, event.reason, event.message);
-      return { ...outcome, error: error as Error };
+      this.options.metrics?.startedPodsErrors.inc();
+      if (userNamespaced) this.options.metrics?.startedUserNamespacedPodsErrors.inc();
+      this.sandboxFailed(pod, error as Error);
+      return { error: error as Error };
     }
+    this.options.metrics?.startedPods.inc();
+    return { id: created.id, config, ips: created.hostNetwork ? this.options.hostIPs : created.ips };
+  }
 
-    const start = async (container: Container, type: ContainerType): Promise<boolean> => {
-      outcome.changedRuntime = true;
-      try {
-        await this.startContainer(pod, container, status, sandboxId!, sandboxConfig, ips, volumes, type);
-        outcome.started?.add(container.name);
-        return true;
-      } catch (error) {
-        if (error instanceof SyncStepError) {
-          waitingReasons.set(container.name, { reason: error.code, message: error.message });
-          if (error.retryAfterMs !== undefined) {
-            outcome.retryAfterMs = Math.min(
-              outcome.retryAfterMs ?? Number.POSITIVE_INFINITY,
-              error.retryAfterMs,
-            );
-          }
-          if (error.code !== 'CrashLoopBackOff') {
-            this.options.metrics?.startedContainersErrors.inc({ code: error.code, container_type: type });
-          }
-          for (const event of containerStartEvents(error, pod, container.name))
-            this.event(pod, event.type, event.reason, event.message, container.name);
-          return false;
-        }
-        waitingReasons.set(container.name, {
-          reason: 'RunContainerError',
-          message: (error as Error).message,
-        });
-        this.event(pod, 'Warning', 'Failed', `Error: ${(error as Error).message}`, container.name);
-        return false;
-      }
-    };
+  /**
+   * The ID range of a hostUsers: false pod (upstream's userns manager); none for other pods.
+   * Throws, as upstream fails the sandbox and retries, when the pod's runtime handler has no user
+   * namespaces or the kubelet has no allocator.
+   */
+  private async podUserNamespace(
+    pod: Pod,
+    lookupHandler: () => Promise<string>,
+  ): Promise<MessageInput<UserNamespace> | undefined> {
+    if (pod.spec.hostUsers !== false) return undefined;
+    const allocator = this.options.userNamespaces;
+    const refusal = userNamespacesRefusal(
+      await lookupHandler(),
+      this.options.runtimeFeatures?.(),
+      allocator !== undefined,
+    );
+    if (refusal !== undefined || !allocator) throw new Error(refusal);
+    return allocator.mappingsFor(pod);
+  }
 
-    // Upstream starts ephemeral containers first, so a debug container runs even when an init
-    // container keeps failing.
+  /** RunPodSandbox (its log directory made first), then the new sandbox's network as the runtime reads it. */
+  private async runSandbox(
+    config: ReturnType<typeof buildSandboxConfig>,
+    lookupHandler: () => Promise<string>,
+  ) {
+    await mkdir(config.logDirectory, { recursive: true, mode: 0o755 });
+    const runtimeHandler = await lookupHandler();
+    return this.limited('sandbox', async () => {
+      const id = await this.options.runtime.runPodSandbox(config, runtimeHandler);
+      return (await this.options.runtime.podSandboxStatus(id)) ?? { id, hostNetwork: false, ips: [] };
+    });
+  }
+
+  /**
+   * Upstream SyncPod's start order: ephemeral containers first (so a debug container runs even
+   * when an init container keeps failing), then the next init container or the sidecars, and
+   * the main containers only once no regular init container is left to run.
+   */
+  private async startInOrder(
+    pod: Pod,
+    actions: ReturnType<typeof computePodActions>,
+    start: (container: Container, type: ContainerType) => Promise<boolean>,
+  ): Promise<void> {
     for (const index of actions.ephemeralContainersToStart) {
       await start(pod.spec.ephemeralContainers![index]!, 'ephemeral_container');
     }
@@ -358,18 +383,59 @@ export class PodSyncer {
       const container = initContainers[index]!;
       const started = await start(container, 'init_container');
       // A regular init container must finish before anything else starts.
-      if (!started || !isSidecar(container)) return outcome;
+      if (!started || !isSidecar(container)) return;
     }
     if (
       actions.initContainersToStart.some((index) => !isSidecar(initContainers[index]!)) ||
       (actions.createSandbox && initContainers.length > 0)
     ) {
-      return outcome;
+      return;
     }
     for (const index of actions.containersToStart) {
       await start(pod.spec.containers[index]!, 'container');
     }
-    return outcome;
+  }
+
+  /**
+   * Starts one container into `target`; whether it started. A failure becomes the container's
+   * waiting reason, its events and (but for CrashLoopBackOff) an error count, never a throw.
+   */
+  private async tryStartContainer(
+    pod: Pod,
+    container: Container,
+    type: ContainerType,
+    target: ContainerStartTarget,
+    outcome: SyncOutcome,
+  ): Promise<boolean> {
+    outcome.changedRuntime = true;
+    const { status, sandboxId, sandboxConfig, ips, volumes } = target;
+    try {
+      await this.startContainer(pod, container, status, sandboxId, sandboxConfig, ips, volumes, type);
+      outcome.started?.add(container.name);
+      return true;
+    } catch (error) {
+      if (error instanceof SyncStepError) {
+        outcome.waitingReasons.set(container.name, { reason: error.code, message: error.message });
+        if (error.retryAfterMs !== undefined) {
+          outcome.retryAfterMs = Math.min(
+            outcome.retryAfterMs ?? Number.POSITIVE_INFINITY,
+            error.retryAfterMs,
+          );
+        }
+        if (error.code !== 'CrashLoopBackOff') {
+          this.options.metrics?.startedContainersErrors.inc({ code: error.code, container_type: type });
+        }
+        for (const event of containerStartEvents(error, pod, container.name))
+          this.event(pod, event.type, event.reason, event.message, container.name);
+        return false;
+      }
+      outcome.waitingReasons.set(container.name, {
+        reason: 'RunContainerError',
+        message: (error as Error).message,
+      });
+      this.event(pod, 'Warning', 'Failed', `Error: ${(error as Error).message}`, container.name);
+      return false;
+    }
   }
 
   /**
@@ -777,6 +843,27 @@ export class PodSyncer {
 
 /** The metrics' container_type of a start (upstream's values). */
 type ContainerType = 'init_container' | 'container' | 'ephemeral_container';
+
+/** The pod's volumes as mounted for its containers, by volume name. */
+type PodVolumes = Awaited<ReturnType<PodVolumeManager['setUp']>>;
+
+/** The sandbox a sync starts containers in: its ID (none yet: undefined), CRI config and IPs. */
+interface PodSandboxTarget {
+  id: string | undefined;
+  config: ReturnType<typeof buildSandboxConfig>;
+  /** The pod's IPs (the node's for a host-network pod). */
+  ips: string[];
+}
+
+/** Where one sync's containers start: the runtime state it began from, the sandbox and volumes. */
+interface ContainerStartTarget {
+  status: PodRuntimeStatus;
+  sandboxId: string;
+  sandboxConfig: ReturnType<typeof buildSandboxConfig>;
+  /** The pod's IPs (the node's for a host-network pod). */
+  ips: string[];
+  volumes: PodVolumes;
+}
 
 /**
  * An ephemeral container with targetContainerName joins the process namespace of that running
