@@ -1,18 +1,22 @@
 /**
  * Memory of the nodeagent-kubelet single executable as operators run it, read at the moments
- * issue #20 compares with upstream: against a real containerd (tools/containerd, in its own
- * network namespace) idle 10/30/60/90 s after start, then 5 and 30 s after 10 pods reached
- * Running; on the fake CRI runtime of @nodeagent/cri-client idle 30 s after start, then 5 and
- * 30 s after 100 pods reached Running (pods created through the in-process API server of
- * @nodeagent/testing). Compared with baselines measured in the same run on the same node
- * binary: a bare `node -e` and a process that only imports @kubernetes/client-node. Each
- * reading splits RSS into anonymous and file-backed pages and gives the V8 heap.
- * Results: bench-results/kubelet-rss.json.
+ * issues #20 and #35 compare with upstream. Against a real containerd (tools/containerd, in its
+ * own network namespace): idle 10/30/60/90 s after start; 5 and 30 s after 10 pods were Ready;
+ * 5 and 30 s after 110 (the default maxPods) were Ready; then all 110 deleted at once through
+ * the API, how long until every API object is gone, and 2/10/30 s after that. The pods have
+ * issue #35's shape: one busybox container running `sleep`, an exec readiness probe (`/bin/true`,
+ * periodSeconds 10), terminationGracePeriodSeconds 1. On the fake CRI runtime of
+ * @nodeagent/cri-client: idle 30 s after start, then 5 and 30 s after 100 plain pods reached
+ * Running. Pods are created through the in-process API server of @nodeagent/testing. Compared
+ * with baselines measured in the same run on the same node binary: a bare `node -e` and a process
+ * that only imports @kubernetes/client-node. Each reading splits RSS into anonymous and
+ * file-backed pages and gives the V8 heap. Results: bench-results/kubelet-rss.json.
  *
  * Environment: NA_RSS_KUBELET (which runs, default "containerd,fake"), NA_RSS_BINARY (measure
  * this executable instead of building one), NA_RSS_NODE_OPTIONS (extra node/V8 flags for the
- * kubelet, to try settings), NA_RSS_HEAPSNAPSHOT=1 (also write heap snapshots to
- * bench-results/heap/). The containerd run needs root.
+ * kubelet, to try settings), NA_RSS_HEAPSNAPSHOT=1 (also write a heap snapshot to
+ * bench-results/heap/ at each run's last reading; on containerd `=110` takes it 30 s after the
+ * 110 pods were Ready instead). The containerd run needs root.
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
@@ -21,8 +25,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
+import { Informer } from '@nodeagent/informer';
+import type { Wire } from '@nodeagent/primitives';
 import { type ApiServer, processMemory, startApiServer } from '@nodeagent/testing';
 
 const { measureBaselines, measureProcess, reporterEnv, sleep, summary, waitFor } = processMemory;
@@ -30,6 +36,10 @@ type ProcessMemory = processMemory.ProcessMemory;
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const IMAGE = 'localhost/nodeagent/busybox:1.0';
+/** Upstream v1.36.3's kubelet RSS with 110 pods on containerd 1.6 (issue #35; MB = 10^6 bytes). */
+const UPSTREAM_110_PODS_MB = 119;
+/** Issue #35's pod count: the kubelet's default maxPods. */
+const MAX_PODS = 110;
 
 type SeaBuild = { buildSea(o: { outDir: string; names: string[] }): Promise<{ path: string }[]> };
 type NodeRuntime = { ensureNode24(): { node: string } };
@@ -67,7 +77,7 @@ async function startKubelet(
   api.writeKubeconfig(join(home, 'kubeconfig'));
   writeFileSync(
     join(home, 'config.yaml'),
-    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: ${join(home, 'logs')}\naddress: 127.0.0.1\nmaxPods: 200\n`,
+    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: ${join(home, 'logs')}\naddress: 127.0.0.1\nmaxPods: ${MAX_PODS}\n`,
   );
   const env = reporterEnv(dir, nodeName, join(repoRoot, 'bench-results', 'heap'));
   let stderr = '';
@@ -120,7 +130,29 @@ async function stopKubelet(k: Kubelet | undefined): Promise<void> {
   await exited;
 }
 
-/** Creates pods bench-<from>..bench-<to-1> on `nodeName` and waits until `to` of them are Running. */
+/**
+ * Pod bench-<i> on `nodeName`. Probed: issue #35's shape (an exec readiness probe `/bin/true`
+ * every 10 s, terminationGracePeriodSeconds 1); otherwise issue #20's plain `sleep` pod.
+ */
+function benchPod(nodeName: string, image: string, i: number, probed: boolean): V1Pod {
+  return {
+    metadata: { name: `bench-${i}`, labels: { app: 'bench' } },
+    spec: {
+      nodeName,
+      containers: [
+        {
+          name: 'app',
+          image,
+          command: ['sh', '-c', 'sleep 3600'],
+          ...(probed ? { readinessProbe: { exec: { command: ['/bin/true'] }, periodSeconds: 10 } } : {}),
+        },
+      ],
+      ...(probed ? { terminationGracePeriodSeconds: 1 } : {}),
+    },
+  };
+}
+
+/** Creates plain pods bench-<from>..bench-<to-1> on `nodeName` and waits until `to` of them are Running. */
 async function runPods(
   api: ApiServer,
   nodeName: string,
@@ -129,18 +161,8 @@ async function runPods(
   to: number,
 ): Promise<void> {
   const core = api.kubeConfig().makeApiClient(CoreV1Api);
-  for (let i = from; i < to; i++) {
-    await core.createNamespacedPod({
-      namespace: 'default',
-      body: {
-        metadata: { name: `bench-${i}`, labels: { app: 'bench' } },
-        spec: {
-          nodeName,
-          containers: [{ name: 'app', image, command: ['sh', '-c', 'sleep 3600'] }],
-        },
-      },
-    });
-  }
+  for (let i = from; i < to; i++)
+    await core.createNamespacedPod({ namespace: 'default', body: benchPod(nodeName, image, i, false) });
   await waitFor(
     async () => {
       const list = await core.listNamespacedPod({ namespace: 'default' });
@@ -151,11 +173,92 @@ async function runPods(
   );
 }
 
+/**
+ * The pods as a watch on the API server sees them: which are Ready and which exist, so the
+ * bench learns "all Ready" and "all gone" when it happens, not at its next poll.
+ */
+class PodWatch {
+  private readonly informer: Informer<Wire<V1Pod>>;
+  private readonly ready = new Set<string>();
+  private readonly present = new Set<string>();
+
+  constructor(api: ApiServer) {
+    this.informer = new Informer<Wire<V1Pod>>({
+      kubeConfig: api.kubeConfig(),
+      resource: { apiVersion: 'v1', plural: 'pods' },
+    });
+    const observe = (pod: Wire<V1Pod>) => {
+      const name = pod.metadata?.name ?? '';
+      this.present.add(name);
+      if (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+        this.ready.add(name);
+    };
+    this.informer.onAdd(observe);
+    this.informer.onUpdate((_old, object) => observe(object));
+    this.informer.onDelete((object) => {
+      this.present.delete(object.metadata?.name ?? '');
+      this.ready.delete(object.metadata?.name ?? '');
+    });
+  }
+
+  async start(): Promise<void> {
+    this.informer.start();
+    await this.informer.waitForSync();
+  }
+
+  stop(): Promise<void> {
+    return this.informer.stop();
+  }
+
+  /** Resolves once `test` holds (checked every 20 ms; the bench's hang guard is 5 minutes). */
+  async until(test: (w: { ready: number; present: number }) => boolean, what: string): Promise<void> {
+    const deadline = performance.now() + 300_000;
+    while (!test({ ready: this.ready.size, present: this.present.size })) {
+      if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(20);
+    }
+  }
+}
+
+/** Creates probed pods bench-<from>..bench-<to-1> at once and waits until `to` pods are Ready. */
+async function readyPods(
+  api: ApiServer,
+  watch: PodWatch,
+  nodeName: string,
+  image: string,
+  from: number,
+  to: number,
+): Promise<void> {
+  const core = api.kubeConfig().makeApiClient(CoreV1Api);
+  await Promise.all(
+    Array.from({ length: to - from }, (_, k) =>
+      core.createNamespacedPod({ namespace: 'default', body: benchPod(nodeName, image, from + k, true) }),
+    ),
+  );
+  await watch.until(({ ready }) => ready >= to, `${to} Ready pods`);
+}
+
+/** Deletes pods bench-0..bench-<count-1> at once; the time until the API server has none left (ms). */
+async function deletePods(api: ApiServer, watch: PodWatch, count: number): Promise<number> {
+  const core = api.kubeConfig().makeApiClient(CoreV1Api);
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      core.deleteNamespacedPod({ name: `bench-${i}`, namespace: 'default' }),
+    ),
+  );
+  await watch.until(({ present }) => present === 0, 'every pod object deleted');
+  return Math.round(performance.now() - start);
+}
+
 /** One reading: the state, when it was taken, and the process's memory. */
 interface Reading {
   state: string;
-  /** What `atSeconds` counts from: the kubelet's start, or the moment the pods were all Running. */
-  after: 'start' | 'running';
+  /**
+   * What `atSeconds` counts from: the kubelet's start, the moment the pods were all Running (or
+   * all Ready), or the moment the last deleted pod's API object was gone.
+   */
+  after: 'start' | 'running' | 'ready' | 'deleted';
   atSeconds: number;
   memory: ProcessMemory;
 }
@@ -200,27 +303,60 @@ async function fakeRuntimeRuns(binary: string, dir: string): Promise<Reading[]> 
   }
 }
 
+/** What the containerd run measured besides the readings: how long 110 pods took to get Ready and to go. */
+interface ContainerdTimes {
+  /** Create of the last 100 (the first 10 already Ready) → all 110 Ready, ms. */
+  readyMs: number;
+  /** Delete of all 110 at once → the API server has none of them left, ms. */
+  apiDeletedMs: number;
+}
+
 /**
  * A real containerd (in its own network namespace; the pods' sandboxes get theirs from its CNI):
- * idle 10/30/60/90 s after the kubelet started, then 10 busybox pods, 5 and 30 s after they all
- * reached Running.
+ * idle 10/30/60/90 s after the kubelet started, 5 and 30 s after 10 pods were Ready, 5 and 30 s
+ * after 110 were, then all 110 deleted: the time until their API objects are gone and readings
+ * 2, 10 and 30 s after that.
  */
-async function containerdRuns(binary: string, dir: string): Promise<Reading[]> {
+async function containerdRuns(
+  binary: string,
+  dir: string,
+): Promise<{ readings: Reading[]; times: ContainerdTimes }> {
   const { startContainerd } = (await import(join(repoRoot, 'tools/containerd/containerd.ts'))) as Containerd;
   const containerd = await startContainerd();
   const api = await startApiServer();
+  const watch = new PodWatch(api);
   let kubelet: Kubelet | undefined;
   try {
+    await watch.start();
     const started = performance.now();
     kubelet = await startKubelet(binary, dir, api, containerd.endpoint, 'bench-containerd');
     const out = await readAt(kubelet, started, 'idle', 'start', [10, 30, 60, 90]);
     const busybox = containerd.images?.busybox.name;
     if (!busybox) throw new Error('tools/containerd imported no busybox image');
-    await runPods(api, 'bench-containerd', busybox, 0, 10);
-    out.push(...(await readAt(kubelet, performance.now(), '10 pods', 'running', [5, 30], true)));
-    return out;
+    await readyPods(api, watch, 'bench-containerd', busybox, 0, 10);
+    out.push(...(await readAt(kubelet, performance.now(), '10 pods', 'ready', [5, 30])));
+    const createdAt = performance.now();
+    await readyPods(api, watch, 'bench-containerd', busybox, 10, MAX_PODS);
+    const readyMs = Math.round(performance.now() - createdAt);
+    const snapshotAt110 = process.env.NA_RSS_HEAPSNAPSHOT === '110';
+    out.push(
+      ...(await readAt(kubelet, performance.now(), `${MAX_PODS} pods`, 'ready', [5, 30], snapshotAt110)),
+    );
+    const apiDeletedMs = await deletePods(api, watch, MAX_PODS);
+    out.push(
+      ...(await readAt(
+        kubelet,
+        performance.now(),
+        `${MAX_PODS} deleted`,
+        'deleted',
+        [2, 10, 30],
+        !snapshotAt110,
+      )),
+    );
+    return { readings: out, times: { readyMs, apiDeletedMs } };
   } finally {
     await stopKubelet(kubelet);
+    await watch.stop();
     await api.close();
     await containerd.stop();
   }
@@ -244,9 +380,14 @@ async function main(): Promise<void> {
         Math.round((m.rssBytes / (baselines.clientNodeImport as ProcessMemory).rssBytes) * 100) / 100,
     });
     const runs: Record<string, unknown>[] = [];
+    // Issue #35: upstream v1.36.3's kubelet held 119 / 122 MB with 110 pods (its lower figure).
+    const toUpstream = (m: ProcessMemory) => ({
+      rssMB: Math.round(m.rssBytes / 1e5) / 10,
+      rssRatioToUpstream110: Math.round((m.rssBytes / 1e6 / UPSTREAM_110_PODS_MB) * 100) / 100,
+    });
     const record = (runtime: string, readings: Reading[]) => {
       for (const { memory, ...r } of readings) {
-        const run = { runtime, ...r, ...summary(memory), ...ratios(memory) };
+        const run = { runtime, ...r, ...summary(memory), ...ratios(memory), ...toUpstream(memory) };
         process.stderr.write(`${JSON.stringify(run)}\n`);
         runs.push(run);
       }
@@ -255,7 +396,12 @@ async function main(): Promise<void> {
     if (cases.includes('containerd')) {
       if (process.getuid?.() !== 0)
         runs.push({ runtime: 'containerd', skipped: 'needs root for tools/containerd' });
-      else record('containerd', await containerdRuns(binary, dir));
+      else {
+        const { readings, times } = await containerdRuns(binary, dir);
+        record('containerd', readings);
+        runs.push({ runtime: 'containerd', pods: MAX_PODS, ...times });
+        process.stderr.write(`${JSON.stringify(runs.at(-1))}\n`);
+      }
     }
     if (cases.includes('fake')) record('fake CRI', await fakeRuntimeRuns(binary, dir));
     const out = {

@@ -9,7 +9,9 @@
  * in this process, beside the API server and the watcher), containerd's own CPU over the same
  * window, heap, RSS and V8's young generation idle / at 110 pods / 2 s after the delete and again
  * after 10 s more of quiet (each after a full GC), CRI calls per pod during the window, and
- * delete → all API objects gone (apiDeletedMs) and → the kubelet forgot every pod (deleteMs).
+ * delete → all API objects gone (apiDeletedMs) and → the kubelet forgot every pod (deleteMs), with
+ * the delete's steps (StopContainer, StopPodSandbox, the final status write, the API delete, the
+ * object gone as the watcher sees it: when the median and the last pod began and ended each).
  *
  * Beside it, in the same run, the runtime's floor: the same 110 sandboxes and containers started
  * straight through CRI with one ExecSync each right after the start, the same exec probe load
@@ -152,6 +154,8 @@ async function maxPods(): Promise<Record<string, unknown>> {
   const runningSeen = new Map<string, number>();
   const readySeen = new Map<string, number>();
   const present = new Set<string>();
+  /** When the watcher first saw each pod with a deletionTimestamp (what the API server sent out). */
+  const deletingSeen = new Map<string, number>();
   const watcher = new Informer<Pod>({
     kubeConfig: api.kubeConfig(),
     resource: { apiVersion: 'v1', plural: 'pods' },
@@ -161,10 +165,15 @@ async function maxPods(): Promise<Record<string, unknown>> {
     present.add(name);
     if (!runningSeen.has(name) && isRunning(pod)) runningSeen.set(name, performance.now());
     if (!readySeen.has(name) && isReady(pod)) readySeen.set(name, performance.now());
+    if (!deletingSeen.has(name) && pod.metadata.deletionTimestamp) deletingSeen.set(name, performance.now());
   };
   watcher.onAdd(observe);
   watcher.onUpdate((_old, object) => observe(object));
-  watcher.onDelete((object) => present.delete(object.metadata?.name ?? ''));
+  const goneSeen = new Map<string, number>();
+  watcher.onDelete((object) => {
+    present.delete(object.metadata?.name ?? '');
+    goneSeen.set(object.metadata?.name ?? '', performance.now());
+  });
   const podsFor = (prefix: string): Pod[] =>
     Array.from({ length: PODS }, (_, i) => ({
       metadata: { name: `${prefix}-${i}`, namespace: 'default', uid: `${prefix}-${process.pid}-${i}` },
@@ -265,6 +274,33 @@ async function maxPods(): Promise<Record<string, unknown>> {
         if (first) times.execEnded = performance.now();
       }
     };
+    // The delete, step by step: when each pod's StopContainer, StopPodSandbox, final status
+    // write and API delete began and ended (performance.now()), to see where the time goes.
+    const deleteSteps = new Map<string, number[]>();
+    const deletionSeen = new Set<string>();
+    const markStep = (step: string) => {
+      const list = deleteSteps.get(step) ?? [];
+      list.push(performance.now());
+      deleteSteps.set(step, list);
+    };
+    const timeStep =
+      <A extends unknown[], R>(step: string, call: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        markStep(`${step}Began`);
+        try {
+          return await call(...args);
+        } finally {
+          markStep(`${step}Ended`);
+        }
+      };
+    runtime.stopContainer = timeStep('stopContainer', runtime.stopContainer.bind(runtime));
+    runtime.stopPodSandbox = timeStep('stopPodSandbox', runtime.stopPodSandbox.bind(runtime));
+    runtime.removePodSandbox = timeStep('removePodSandbox', runtime.removePodSandbox.bind(runtime));
+    const statusWriter = apiPodStatusWriter(core);
+    const patchStatus = statusWriter.patchStatus.bind(statusWriter);
+    statusWriter.patchStatus = timeStep('statusWrite', patchStatus);
+    if (statusWriter.deletePod)
+      statusWriter.deletePod = timeStep('apiDelete', statusWriter.deletePod.bind(statusWriter));
     const kubelet = new Kubelet({
       nodeName: 'bench-node',
       runtime,
@@ -273,12 +309,20 @@ async function maxPods(): Promise<Record<string, unknown>> {
       hostIPs: ['192.168.80.2'],
       memoryCapacity: 4e9,
       objects: apiObjectSource(core),
-      statusWriter: apiPodStatusWriter(core),
+      statusWriter,
     });
     await kubelet.start();
     const source = new ApiPodSource(api.kubeConfig(), 'bench-node', {
       add: (pod) => kubelet.addPod(pod),
-      update: (pod) => kubelet.updatePod(pod),
+      update: (pod) => {
+        // The first update of each pod with its deletionTimestamp (later ones carry it too).
+        const name = pod.metadata.name ?? '';
+        if (pod.metadata.deletionTimestamp && !deletionSeen.has(name)) {
+          deletionSeen.add(name);
+          markStep('deletionSeen');
+        }
+        kubelet.updatePod(pod);
+      },
       remove: (pod) => kubelet.removePod(pod),
     });
     await source.start();
@@ -349,13 +393,50 @@ async function maxPods(): Promise<Record<string, unknown>> {
       );
       const statusWritesInWindow = kubelet.statusManager.writes - writesBefore;
       const at110 = await memory();
+      deleteSteps.clear();
+      recorder.calls.clear();
       const deleteStart = performance.now();
-      await Promise.all(names.map((name) => core.deleteNamespacedPod({ name, namespace: 'default' })));
+      await Promise.all(
+        names.map(async (name) => {
+          await core.deleteNamespacedPod({ name, namespace: 'default' });
+          markStep('deleteRequestAnswered');
+        }),
+      );
       // What an operator sees (the API objects gone), then the kubelet done with them too.
       await waitFor(() => names.every((name) => !present.has(name)), 300_000, 'pod objects deleted');
       const apiDeletedMs = Math.round(performance.now() - deleteStart);
       await waitFor(() => kubelet.getPods().length === 0, 300_000, 'pods forgotten by the kubelet');
       const deleteMs = Math.round(performance.now() - deleteStart);
+      // What the watcher saw: each pod's deletionTimestamp, and its object gone.
+      deleteSteps.set(
+        'watcherSawDeletion',
+        names.flatMap((name) => deletingSeen.get(name) ?? []),
+      );
+      deleteSteps.set(
+        'apiObjectGone',
+        names.flatMap((name) => goneSeen.get(name) ?? []),
+      );
+      // Each step's median and last time after the delete began (ms): when the kubelet began the
+      // step for the median pod and for the last one.
+      const deleteStepsMs = Object.fromEntries(
+        [...deleteSteps].map(([step, times]) => {
+          const sorted = times.map((t) => t - deleteStart).sort((a, b) => a - b);
+          return [
+            step,
+            {
+              calls: sorted.length,
+              medianMs: Math.round(sorted[Math.floor((sorted.length - 1) / 2)] ?? 0),
+              lastMs: Math.round(sorted.at(-1) ?? 0),
+            },
+          ];
+        }),
+      );
+      // Runtime calls per pod from the delete until the kubelet forgot every pod (relists included).
+      const deleteCallsPerPod = Object.fromEntries(
+        [...recorder.calls]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([method, n]) => [method, round2(n / PODS)]),
+      );
       await kubelet.settle();
       await sleep(2_000);
       const afterDelete = await memory();
@@ -389,6 +470,8 @@ async function maxPods(): Promise<Record<string, unknown>> {
         },
         apiDeletedMs,
         deleteMs,
+        deleteStepsMs,
+        deleteCallsPerPod,
       };
       return {
         pods: PODS,

@@ -16,7 +16,7 @@ import type { KubeletConfiguration } from './config/kubelet-configuration';
 import type { NodeSwapFacts } from './cri/container-swap';
 import { linuxContainerResources } from './cri/linux-resources';
 import type { PodRuntime, RuntimeFeatures } from './cri/pod-runtime';
-import { emptyPodRuntimeStatus, type PodRuntimeStatus } from './cri/runtime-state';
+import { emptyPodRuntimeStatus, isAnythingRunning, type PodRuntimeStatus } from './cri/runtime-state';
 import { defaultMaxParallelPodStarts, StartLimiter } from './cri/start-limiter';
 import type { UserNamespaceAllocator } from './cri/user-namespaces';
 import { setupDataDirs } from './data-dirs';
@@ -728,9 +728,20 @@ export class Kubelet {
   }
 
   private async syncTerminatingPod(pod: Pod, gracePeriodSeconds: number | undefined): Promise<void> {
-    this.prober.removePod(pod.metadata.uid ?? '');
-    await this.syncer.killPod(pod, await this.refreshPod(pod), gracePeriodSeconds);
-    const stopped = await this.refreshPod(pod);
+    const uid = pod.metadata.uid ?? '';
+    this.prober.removePod(uid);
+    // Upstream kills from the pod cache (the worker's status newer than the pod's last sync), not
+    // from a fresh read: the cache holds what this pod's own syncs started, read back after they
+    // started it. A read first cost every deleted pod a ListPodSandbox and ListContainers before
+    // its StopContainer, on a runtime busy stopping the other pods.
+    const cached = this.cache.get(uid)?.status;
+    await this.syncer.killPod(pod, cached ?? (await this.refreshPod(pod)), gracePeriodSeconds);
+    let stopped = await this.refreshPod(pod);
+    // Something the cache missed (a sync that failed before its read-back) is stopped now.
+    if (cached && isAnythingRunning(stopped)) {
+      await this.syncer.killPod(pod, stopped, gracePeriodSeconds);
+      stopped = await this.refreshPod(pod);
+    }
     this.updateRunningMetrics();
     const current = this.statusManager.withLastStatus(pod);
     // A refused pod never ran: its status stays the refusal (upstream rejectPod), without the

@@ -23,6 +23,8 @@ class RotationRuntime implements LogRotationRuntime {
   /** The log directory's files as each reopen began (the rename done, the runtime not yet told). */
   readonly filesAtReopen: string[][] = [];
   failReopen = false;
+  /** Answer the reopen without creating the file (a runtime that writes no logs, like the fake CRI). */
+  reopenWritesNoFile = false;
   reopenDelayMs = 0;
   inFlight = 0;
   maxInFlight = 0;
@@ -52,7 +54,8 @@ class RotationRuntime implements LogRotationRuntime {
       if (this.containers.get(request.containerId)?.state !== ContainerState.CONTAINER_RUNNING)
         throw new Error('container is not running');
       this.reopened.push(request.containerId);
-      await writeFile(this.containers.get(request.containerId)!.logPath, '', { flag: 'a' });
+      if (!this.reopenWritesNoFile)
+        await writeFile(this.containers.get(request.containerId)!.logPath, '', { flag: 'a' });
       return {};
     } finally {
       this.inFlight--;
@@ -403,6 +406,23 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
       expect(await readdir(join(dir, 'c1'))).toEqual(['0.log']);
       expect(await readFile(log, 'utf8')).toBe('x'.repeat(4096));
       expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);
+    });
+
+    it('asks a runtime whose reopen creates no log file again only after a monitor interval', async () => {
+      const log = await addContainer('c1');
+      await rm(log);
+      runtime.reopenWritesNoFile = true;
+      const logs = started();
+      await look();
+      // Watched with the log missing: one reopen by the pass, one by the watch, then the watch
+      // waits the 10 s monitor interval (before, it asked again every 5 ms).
+      for (let i = 0; i < 8; i++) await clock.advanceAsync(1000);
+      expect(runtime.reopened.length).toBeLessThanOrEqual(2);
+      await clock.advanceAsync(3000);
+      await logs.stop();
+      expect(runtime.reopened.length).toBeGreaterThanOrEqual(2);
+      expect(runtime.reopened.length).toBeLessThanOrEqual(3);
+      expect(logger.lines.some((l) => l.msg === 'Failed to stat container log after reopen')).toBe(true);
     });
 
     it('watches a container the runtime reports started at once, not at the next discovery', async () => {

@@ -73,3 +73,8 @@ export function containerInstances(status: PodRuntimeStatus, name: string): Runt
 export function emptyPodRuntimeStatus(uid: string, name: string, namespace: string): PodRuntimeStatus {
   return { uid, name, namespace, sandboxes: [], containers: [] };
 }
+
+/** Whether anything of the pod still runs: a running container or a ready sandbox. */
+export function isAnythingRunning(status: PodRuntimeStatus): boolean {
+  return status.containers.some((c) => c.state === 'running') || status.sandboxes.some((s) => s.ready);
+}

@@ -252,7 +252,6 @@ export class ContainerLogManager {
       if (size === undefined) {
         try {
           await runtime.reopenContainerLog({ containerId });
-          return true;
         } catch (error) {
           logger.error(
             { err: String(error), containerID: containerId, path: log },
@@ -260,6 +259,14 @@ export class ContainerLogManager {
           );
           return false;
         }
+        // A runtime that answers the reopen without creating the file (one that writes no logs)
+        // is asked again only after a monitor interval, as upstream's pass does: handled, the
+        // watch would look again within ms and reopen 200 times a second per container.
+        if ((await fileSize(log)) === undefined) {
+          logger.error({ containerID: containerId, path: log }, 'Failed to stat container log after reopen');
+          return false;
+        }
+        return true;
       }
       return this.rotateReported(containerId, log, size, 0, dueAt);
     });
