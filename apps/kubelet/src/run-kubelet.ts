@@ -21,6 +21,7 @@ import {
   nodeAllocatableEnforcedMessage,
   runtimeClassHandlerLookup,
 } from '@nodeagent/kubelet';
+import type { Pod } from '@nodeagent/kubelet/api';
 import { detectCgroupFilesystem, detectNodeSwap, PodCgroupManager } from '@nodeagent/kubelet/cgroups';
 import {
   cgroupDriverFromRuntime,
@@ -42,6 +43,7 @@ import type { ResolvedKubeletOptions } from './kubelet-flags';
 import { startKubeletServers } from './kubelet-servers';
 import { localNodeAllocatable, podCapacity } from './node-registration-settings';
 import { startNodeStatusReporter } from './node-status-wiring';
+import { podCgroupDirs } from './pod-cgroup-dirs';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
 import { possibleMemoryBackedVolumesOnDisk, runStartupChecks } from './startup-checks';
 import { startStaticPodSources } from './static-pod-sources';
@@ -100,14 +102,17 @@ export async function runKubelet(
   const core = kubeConfig ? coreV1Requests(kubeConfig) : undefined;
   const hostResolvConf = await readFile(config.resolvConf, 'utf8').catch(() => '');
 
+  const cgroups = config.cgroupsPerQOS ? await podCgroupManager(config) : undefined;
+  // The summary asks for pods by uid only once the kubelet below exists.
+  let kubeletPods: ((uid: string) => Pod | undefined) | undefined;
   // One stats source for the server's /stats/summary and the eviction manager.
   const summary = new CriSummaryProvider({
     nodeName,
     rootDir: flags.rootDir,
     podLogsDir: config.podLogsDir,
     cri: client,
+    podCgroups: podCgroupDirs(cgroups, (uid) => kubeletPods?.(uid)),
   });
-  const cgroups = config.cgroupsPerQOS ? await podCgroupManager(config) : undefined;
   // Service links: every Service of the cluster, stripped to what the variables read.
   const services = kubeConfig
     ? new ApiServiceLister(kubeConfig, (error) => logger.warn({ err: String(error) }, 'service watch'))
@@ -139,6 +144,7 @@ export async function runKubelet(
     summary,
     cgroups,
   });
+  kubeletPods = (uid) => kubelet.getPod(uid);
   await startKubelet(kubelet, { config, flags, events, cgroups, startupFindings, logger });
   logRotation.start();
   const stops: (() => Promise<void> | void)[] = [() => logRotation.stop()];

@@ -631,6 +631,11 @@ export class Kubelet {
     return [...this.pods.values()];
   }
 
+  /** The pod `uid` as the kubelet holds it (see {@link Kubelet.getPods}), or undefined. */
+  getPod(uid: string): Pod | undefined {
+    return this.pods.get(uid);
+  }
+
   /** The status the kubelet last generated for pod `uid`, or undefined before its first sync. */
   getPodStatus(uid: string): PodStatus | undefined {
     return this.statusManager.getPodStatus(uid);
