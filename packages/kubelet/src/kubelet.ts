@@ -141,6 +141,11 @@ export interface KubeletOptions {
   evictionMonitoringPeriodMs?: number;
   /** Pod events (upstream's recorder), e.g. a pod refused at admission; default: logged only. */
   recordEvent?: PodEventRecorder;
+  /**
+   * Called when the last pending pod cleanup is done: a burst of deletions ended and what it
+   * held is garbage now (the single executable answers by giving memory back at once).
+   */
+  onCleanupsDone?: () => void;
   /** Node events (upstream's nodeRef events), e.g. Starting; default: none. */
   recordNodeEvent?: NodeEventRecorder;
   /**
@@ -852,7 +857,10 @@ export class Kubelet {
       this.pleg.forgetPod(uid);
       this.syncer.reasons.forget(uid);
       this.updateRunningMetrics();
-    })().finally(() => this.cleaning.delete(uid));
+    })().finally(() => {
+      this.cleaning.delete(uid);
+      if (this.cleaning.size === 0) this.options.onCleanupsDone?.();
+    });
     this.cleaning.set(uid, work);
     return work;
   }
