@@ -299,11 +299,11 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
     rootDir: flags.rootDir,
     hostIPs,
     memoryCapacity: totalmem(),
-    // hostUsers: false pods get ID ranges cut from the kubelet's (/etc/subuid) by idsPerPod; a
+    // hostUsers: false pods get ID ranges cut from the kubelet's (getsubids kubelet) by idsPerPod; a
     // setting that cannot work stops the kubelet, as upstream's user namespace manager does.
     userNamespaces: await UserNamespaceAllocator.create({
       idsPerPod: config.userNamespaces?.idsPerPod,
-      kubeletMapping: await readKubeletIdMapping(),
+      kubeletMapping: await readKubeletIdMapping({ idsPerPod: config.userNamespaces?.idsPerPod }),
       maxPods: podCapacity(config, cpus().length),
       podsDir: join(flags.rootDir, 'pods'),
     }),

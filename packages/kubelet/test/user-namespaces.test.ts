@@ -10,7 +10,6 @@ import { buildContainerConfig } from '../src/cri/container-config';
 import type { PodRuntime, RuntimeFeatures } from '../src/cri/pod-runtime';
 import {
   defaultKubeletMapping,
-  kubeletIdMapping,
   UserNamespaceAllocator,
   UserNamespaceError,
 } from '../src/cri/user-namespaces';
@@ -44,47 +43,6 @@ async function caught(work: () => Promise<unknown> | unknown): Promise<unknown> 
   }
   throw new Error('did not throw');
 }
-
-describe('the kubelet ID range (upstream getKubeletMappings)', () => {
-  const passwd = 'root:x:0:0::/root:/bin/sh\nkubelet:x:999:999::/:/usr/sbin/nologin\n';
-
-  it('is 65536..2^32 without a kubelet user, or when it has no subordinate range', () => {
-    expect(
-      kubeletIdMapping({
-        passwd: 'root:x:0:0::/root:/bin/sh\n',
-        subuid: 'kubelet:65536:65536\n',
-        subgid: '',
-      }),
-    ).toEqual({
-      firstId: 65536,
-      length: 4294901760,
-    });
-    expect(kubeletIdMapping({ passwd, subuid: 'other:100000:65536\n', subgid: '' })).toBe(
-      defaultKubeletMapping,
-    );
-  });
-
-  it("takes the kubelet user's range when /etc/subuid and /etc/subgid agree", () => {
-    const line = 'kubelet:65536:7208960\n';
-    expect(kubeletIdMapping({ passwd, subuid: line, subgid: line })).toEqual({
-      firstId: 65536,
-      length: 7208960,
-    });
-  });
-
-  it("refuses different or several ranges with upstream's words", async () => {
-    expect(
-      await caught(() =>
-        kubeletIdMapping({ passwd, subuid: 'kubelet:65536:65536\n', subgid: 'kubelet:131072:65536\n' }),
-      ),
-    ).toMatchObject({ reason: 'mismatched subuids and subgids for user "kubelet"' });
-    const two = 'kubelet:65536:65536\nkubelet:196608:65536\n';
-    expect(await caught(() => kubeletIdMapping({ passwd, subuid: two, subgid: two }))).toMatchObject({
-      reason:
-        'error parsing line "kubelet:65536:65536\\nkubelet:196608:65536": it must contain only one line',
-    });
-  });
-});
 
 describe('UserNamespaceAllocator start-up checks (upstream MakeUserNsManager)', () => {
   it.each([

@@ -8,7 +8,7 @@ import { KubeletError } from '../errors';
 export const userNamespaceUnitLength = 65_536;
 /** KubeletConfiguration.userNamespaces.idsPerPod's default. */
 export const defaultIdsPerPod = 65_536;
-/** The IDs the kubelet hands out without a `kubelet` entry in /etc/subuid: all but the first 65536. */
+/** The IDs the kubelet hands out without a `kubelet` account at the default idsPerPod: all but the first 65536. */
 export const defaultKubeletMapping = { firstId: 2 ** 16, length: 2 ** 32 - 2 ** 16 } as const;
 /** The file in a pod's directory that keeps its mapping across restarts (upstream `userns`). */
 export const userNamespaceMappingsFile = 'userns';
@@ -39,64 +39,11 @@ interface MappingsFile {
   gidMappings: IdMapping[];
 }
 
-/**
- * The kubelet's ID range (upstream getKubeletMappings): the `kubelet` user's single subordinate
- * range, which must be the same in /etc/subuid and /etc/subgid; the default range when there is no
- * `kubelet` user or it has no range. `passwd`, `subuid`, `subgid` are the files' texts.
- */
-export function kubeletIdMapping(files: {
-  passwd: string;
-  subuid: string;
-  subgid: string;
-}): KubeletIdMapping {
-  const user = 'kubelet';
-  if (!files.passwd.split('\n').some((line) => line.split(':')[0] === user)) return defaultKubeletMapping;
-  const ranges = (text: string) =>
-    text
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line.split(':')[0] === user);
-  const uids = ranges(files.subuid);
-  const gids = ranges(files.subgid);
-  if (uids.length === 0 && gids.length === 0) return defaultKubeletMapping;
-  if (uids.join('\n') !== gids.join('\n'))
-    throw new UserNamespaceError('/etc/subuid', user, `mismatched subuids and subgids for user "${user}"`);
-  if (uids.length !== 1)
-    throw new UserNamespaceError(
-      '/etc/subuid',
-      uids,
-      `error parsing line ${JSON.stringify(uids.join('\n'))}: it must contain only one line`,
-    );
-  const [, first, count] = uids[0]!.split(':');
-  const firstId = Number(first);
-  const length = Number(count);
-  if (
-    !Number.isInteger(firstId) ||
-    !Number.isInteger(length) ||
-    firstId < 0 ||
-    length < 0 ||
-    firstId >= 2 ** 32 ||
-    length >= 2 ** 32
-  )
-    throw new UserNamespaceError('/etc/subuid', uids[0], `invalid line ${JSON.stringify(uids[0])}`);
-  return { firstId, length };
-}
-
-/** Reads the kubelet's ID range from this host's /etc/passwd, /etc/subuid and /etc/subgid. */
-export async function readKubeletIdMapping(etc = '/etc'): Promise<KubeletIdMapping> {
-  const read = (name: string) => readFile(join(etc, name), 'utf8').catch(() => '');
-  return kubeletIdMapping({
-    passwd: await read('passwd'),
-    subuid: await read('subuid'),
-    subgid: await read('subgid'),
-  });
-}
-
 /** What a {@link UserNamespaceAllocator} is built from. */
 export interface UserNamespaceAllocatorOptions {
   /** KubeletConfiguration.userNamespaces.idsPerPod (default 65536). */
   idsPerPod?: number;
-  /** The kubelet's ID range (readKubeletIdMapping). */
+  /** The kubelet's ID range (readKubeletIdMapping, from getsubids). */
   kubeletMapping: KubeletIdMapping;
   /** maxPods: the range must hold that many pods. */
   maxPods: number;

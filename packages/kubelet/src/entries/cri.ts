@@ -10,6 +10,7 @@ export * from '../cri/container-config';
 export * from '../cri/container-swap';
 export * from '../cri/critical-pod';
 export * from '../cri/dns-config';
+export * from '../cri/kubelet-id-mapping';
 export * from '../cri/labels';
 export * from '../cri/linux-resources';
 export * from '../cri/log-paths';
