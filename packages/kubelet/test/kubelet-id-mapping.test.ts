@@ -119,7 +119,7 @@ describe('the kubelet ID range (upstream v1.36 getKubeletMappings)', () => {
     const error = await caught(() => readKubeletIdMapping({ run: host.run }));
     expect(error.field).toBe('getsubids');
     expect(error.reason).toBe(
-      'kubelet mappings: exec: "getsubids": executable file not found in $PATH (install the uidmap package, which provides getsubids, or remove the kubelet user)',
+      'exec: "getsubids": executable file not found in $PATH (install the uidmap package, which provides getsubids, or remove the kubelet user)',
     );
   });
 
@@ -228,7 +228,7 @@ describe('the kubelet ID range from real commands on PATH (fake getent and getsu
     const error = await caught(() =>
       readKubeletIdMapping({ run: subIdsCommandRunner({ PATH: onlyGetent }) }),
     );
-    expect(error.reason).toMatch(/^kubelet mappings: exec: "getsubids": executable file not found in \$PATH/);
+    expect(error.reason).toMatch(/^exec: "getsubids": executable file not found in \$PATH/);
     const noAccount = await binDir({ getent: 'exit 2', getsubids: 'exit 1' });
     expect(await readKubeletIdMapping({ run: subIdsCommandRunner({ PATH: noAccount }) })).toEqual(
       defaultKubeletIdMapping(),

@@ -130,6 +130,7 @@ function describe(failure: SubIdsCommandFailure): string {
  * (its `os.IsNotExist` check misses `exec.ErrNotFound`; its comment's fallback is pending in
  * kubernetes#141345): so does this, naming the package to install. A configured account whose
  * getsubids answer is empty or failing stops it too, as a remote NSS source may just be down.
+ * Reasons are getKubeletMappings' own words (upstream's manager prefixes them `kubelet mappings: `).
  */
 export async function readKubeletIdMapping(options: KubeletIdMappingOptions = {}): Promise<KubeletIdMapping> {
   const run = options.run ?? subIdsCommandRunner();
@@ -144,7 +145,7 @@ export async function readKubeletIdMapping(options: KubeletIdMappingOptions = {}
         throw new UserNamespaceError(
           getSubIdsBinary,
           kubeletUser,
-          `kubelet mappings: exec: "${getSubIdsBinary}": executable file not found in $PATH (install the uidmap package, which provides ${getSubIdsBinary}, or remove the ${kubeletUser} user)`,
+          `exec: "${getSubIdsBinary}": executable file not found in $PATH (install the uidmap package, which provides ${getSubIdsBinary}, or remove the ${kubeletUser} user)`,
         );
       // Upstream names the cause for the UIDs only.
       const cause = withCause ? `: ${describe(failure)}` : '';
