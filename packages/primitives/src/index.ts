@@ -43,4 +43,5 @@ export {
   type VersionRuntime,
   versionText,
 } from './version';
+export { type VolumeSourceKey, volumeSourceKeys } from './volume-sources';
 export type { Wire } from './wire';

@@ -1,41 +1,9 @@
 import type { Volume } from '../api/pod-types';
 
-/** Every source a core/v1 Volume can name (exactly one per volume, as the API server validates). */
-export const volumeSourceKeys = [
-  'hostPath',
-  'emptyDir',
-  'gcePersistentDisk',
-  'awsElasticBlockStore',
-  'gitRepo',
-  'secret',
-  'nfs',
-  'iscsi',
-  'glusterfs',
-  'persistentVolumeClaim',
-  'rbd',
-  'flexVolume',
-  'cinder',
-  'cephfs',
-  'flocker',
-  'downwardAPI',
-  'fc',
-  'azureFile',
-  'configMap',
-  'vsphereVolume',
-  'quobyte',
-  'azureDisk',
-  'photonPersistentDisk',
-  'projected',
-  'portworxVolume',
-  'scaleIO',
-  'storageos',
-  'csi',
-  'ephemeral',
-  'image',
-] as const;
+/** Every source a core/v1 Volume can name (one definition, in @nodeagent/primitives). */
+export { type VolumeSourceKey, volumeSourceKeys } from '@nodeagent/primitives';
 
-/** The name of one core/v1 volume source. */
-export type VolumeSourceKey = (typeof volumeSourceKeys)[number];
+import { type VolumeSourceKey, volumeSourceKeys } from '@nodeagent/primitives';
 
 /**
  * What this kubelet's volume manager does with a source, after upstream v1.36's:

@@ -1,3 +1,4 @@
+import { volumeSourceKeys } from '@nodeagent/primitives';
 import { podQOSClass, quantityValue } from './pod-qos';
 import { quantityFromValue } from './quantity-text';
 
@@ -186,46 +187,12 @@ function defaultDownwardItems(items: unknown): void {
   }
 }
 
-/** Volume sources the v1 API knows (a volume with none of them becomes an emptyDir). */
-const VOLUME_SOURCES = [
-  'hostPath',
-  'emptyDir',
-  'gcePersistentDisk',
-  'awsElasticBlockStore',
-  'gitRepo',
-  'secret',
-  'nfs',
-  'iscsi',
-  'glusterfs',
-  'persistentVolumeClaim',
-  'rbd',
-  'flexVolume',
-  'cinder',
-  'cephfs',
-  'flocker',
-  'downwardAPI',
-  'fc',
-  'azureFile',
-  'configMap',
-  'vsphereVolume',
-  'quobyte',
-  'azureDisk',
-  'photonPersistentDisk',
-  'projected',
-  'portworxVolume',
-  'scaleIO',
-  'storageos',
-  'csi',
-  'ephemeral',
-  'image',
-];
-
 /** Default file mode of secret, configMap, downwardAPI and projected volumes: 0644. */
 const DEFAULT_VOLUME_MODE = 0o644;
 
 /** SetDefaults_Volume and the defaulters of each volume source. */
 function defaultVolume(v: Obj): void {
-  if (!VOLUME_SOURCES.some((s) => v[s] !== undefined && v[s] !== null)) v.emptyDir = {};
+  if (!volumeSourceKeys.some((s) => v[s] !== undefined && v[s] !== null)) v.emptyDir = {};
   if (isObj(v.hostPath)) v.hostPath.type ??= '';
   if (isObj(v.secret)) v.secret.defaultMode ??= DEFAULT_VOLUME_MODE;
   if (isObj(v.configMap)) v.configMap.defaultMode ??= DEFAULT_VOLUME_MODE;
