@@ -190,7 +190,7 @@ export class StatusManager {
    * Upstream needsReconcile over every pod: where the API's copy of a pod's status differs from
    * the kubelet's (normalised, kubelet-owned fields and conditions only), the kubelet's is written
    * again, merged with what others own in the API's copy. Pods with a write queued, without a
-   * known API copy, or whose copy predates the last write (its echo not seen yet) are skipped,
+   * copy from the API server, or whose copy predates the last write (its echo not seen yet) are skipped,
    * so a steady pod costs no write and a write never answers its own echo.
    */
   reconcile(): void {
@@ -198,9 +198,10 @@ export class StatusManager {
     for (const [uid, entry] of this.entries) {
       if (entry.writing || entry.dirty) continue;
       const api = this.options.apiPodOf(uid);
-      if (!api) continue;
-      const version = api.metadata.resourceVersion;
-      if (version !== undefined && version === entry.apiVersionAtWrite) continue;
+      // Without a resourceVersion the copy never came from the API server (a test's or a
+      // standalone pod): nothing to reconcile with.
+      const version = api?.metadata.resourceVersion;
+      if (!api || version === undefined || version === entry.apiVersionAtWrite) continue;
       const merged = mergedWithApi(api.status, entry.status);
       if (
         isPodStatusByKubeletEqual(normalizePodStatus(api, api.status ?? {}), normalizePodStatus(api, merged))
@@ -290,7 +291,9 @@ export class StatusManager {
       entry.apiVersionAtWrite = api?.metadata.resourceVersion;
       try {
         await this.writer.patchStatus(entry.pod, status);
-        entry.written = json;
+        // After a reconcile the API holds the merged status: the next sync, which generates it
+        // with the same conditions others own, has nothing new to write.
+        entry.written = status === entry.status ? json : JSON.stringify(status);
         this.writes++;
       } catch (error) {
         this.onError(entry.pod, error);
