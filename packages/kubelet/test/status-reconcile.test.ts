@@ -260,6 +260,45 @@ describe('status manager reconcile (upstream syncBatch/needsReconcile)', () => {
     stop();
   });
 
+  it('tries a failed reconcile write again at the next reconcile, without crashing', async () => {
+    const clock = new FakeClock();
+    const api = new FakeApi();
+    const errors: unknown[] = [];
+    let failures = 1;
+    const manager = new StatusManager({
+      writer: {
+        patchStatus: async (pod, status) => {
+          if (api.writes.length > 0 && failures-- > 0) throw new Error('etcdserver: request timed out');
+          await api.patchStatus(pod, status);
+        },
+      },
+      clock,
+      onError: (_pod, error) => errors.push(error),
+      apiPodOf: (uid) => api.seen.get(uid),
+    });
+    const stop = manager.startReconcile();
+    const pod = apiPod(1);
+    api.put(pod);
+    const runtime = runningPodRuntimeStatus(clock.now());
+    manager.setPodStatus(
+      pod,
+      generatePodStatus(pod, runtime, { now: clock.now(), hostIPs: ['192.168.0.1'] }),
+    );
+    await manager.flush();
+    api.replaceStatus('uid-1', (status) => {
+      status.phase = 'Pending';
+    });
+    await clock.advanceAsync(STATUS_SYNC_PERIOD_MS, settle);
+    await manager.flush();
+    expect(errors).toHaveLength(1);
+    expect(api.pods.get('uid-1')!.status?.phase).toBe('Pending');
+    await clock.advanceAsync(STATUS_SYNC_PERIOD_MS, settle);
+    await manager.flush();
+    expect(api.pods.get('uid-1')!.status?.phase).toBe('Running');
+    expect(api.writes).toHaveLength(2);
+    stop();
+  });
+
   it('stops reconciling when stopped', async () => {
     const { api, manager, sync, periods, stop } = setup();
     const pod = apiPod(1);

@@ -190,8 +190,9 @@ export class StatusManager {
    * Upstream needsReconcile over every pod: where the API's copy of a pod's status differs from
    * the kubelet's (normalised, kubelet-owned fields and conditions only), the kubelet's is written
    * again, merged with what others own in the API's copy. Pods with a write queued, without a
-   * copy from the API server, or whose copy predates the last write (its echo not seen yet) are skipped,
-   * so a steady pod costs no write and a write never answers its own echo.
+   * copy from the API server, or whose copy predates the last write (its echo not seen yet) are
+   * skipped, so a steady pod costs no write and a write never answers its own echo; a failed
+   * write is tried again at the next reconcile.
    */
   reconcile(): void {
     if (!this.writer || !this.options.apiPodOf) return;
@@ -296,6 +297,8 @@ export class StatusManager {
         entry.written = status === entry.status ? json : JSON.stringify(status);
         this.writes++;
       } catch (error) {
+        // The API's copy does not hold this write: the next reconcile compares it again.
+        entry.apiVersionAtWrite = undefined;
         this.onError(entry.pod, error);
       }
     }
