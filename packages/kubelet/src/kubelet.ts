@@ -198,6 +198,7 @@ export class Kubelet {
   /** What the runtime reported it supports (read at start); undefined: nothing. */
   private runtimeFeatures: RuntimeFeatures | undefined;
   private stopResync: (() => void) | undefined;
+  private stopStatusReconcile: (() => void) | undefined;
   private readonly eventsAbort = new AbortController();
   /** Upstream's periodic container GC: dead containers, and what a failed cleanup left behind. */
   readonly containerGC: ContainerGarbageCollector;
@@ -288,6 +289,13 @@ export class Kubelet {
       // A container just started: its status goes out with its first readiness verdict.
       holdWrite: (uid) => this.prober.firstReadinessRuns(uid),
       clock: this.clock,
+      // The API's copy the reconcile compares with: a pod from the API source as its last update
+      // showed it. Static pods are left out: their API copy is the mirror pod, which the pod
+      // sources never deliver (upstream skips a static pod whose mirror pod it does not know).
+      apiPodOf: (uid) => {
+        const pod = this.pods.get(uid);
+        return pod && !isStaticPod(pod) && !this.removed.has(uid) ? pod : undefined;
+      },
       onError: (pod, error) => {
         // Expected until the API server answers and the Node is registered: the status goes
         // out at the sync after the mirror pod is created (see resyncPods).
@@ -503,6 +511,8 @@ export class Kubelet {
         ?.releaseOrphans([...this.pods.keys(), ...this.cache.all().map((status) => status.uid)])
         .catch((error) => this.logger.warn({ err: String(error) }, 'Cannot release user namespaces'));
     });
+    // Upstream's status manager puts its own status back where the API's copy differs (syncBatch).
+    this.stopStatusReconcile = this.statusManager.startReconcile();
   }
 
   /**
@@ -514,6 +524,8 @@ export class Kubelet {
     this.started = false;
     this.stopResync?.();
     this.stopResync = undefined;
+    this.stopStatusReconcile?.();
+    this.stopStatusReconcile = undefined;
     await this.housekeeping.stop();
     await this.containerGC.stop();
     this.eventsAbort.abort();

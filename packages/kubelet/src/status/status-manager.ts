@@ -1,7 +1,9 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { Pod, PodStatus } from '../api/pod-types';
+import { everyOn } from '../clock-timers';
 import { withContainerReadiness, withContainerStarted } from './container-probe-status';
 import { KUBELET_CONDITIONS } from './pod-conditions';
+import { isPodStatusByKubeletEqual, normalizePodStatus } from './pod-status-equality';
 
 /** Where pod statuses go: the API server's pods/status subresource. */
 export interface PodStatusWriter {
@@ -22,7 +24,35 @@ interface Entry {
   dirty: boolean;
   /** The hold this pod's writes already waited out (each hold delays a pod's write once). */
   heldFor: Promise<void> | undefined;
+  /** The next write puts the kubelet's status back over a different one the API shows (reconcile). */
+  reconcile: boolean;
+  /**
+   * resourceVersion of the API's copy of the pod when the last write went out: while the copy is
+   * still that one, the write's own echo has not arrived and the copy says nothing new.
+   */
+  apiVersionAtWrite: string | undefined;
 }
+
+/**
+ * The kubelet's status `last` over the API's `fromApi`, except conditions the kubelet does not
+ * own (readiness gates, a client's own types): those stay as the API shows them, as upstream's
+ * mergePodStatus takes them from the API's status at each write. A DisruptionTarget the kubelet
+ * set itself (eviction) stays until the API shows one.
+ */
+function mergedWithApi(fromApi: PodStatus | undefined, last: PodStatus): PodStatus {
+  if (!last.conditions) return { ...(fromApi ?? {}), ...last };
+  const apiConditions = fromApi?.conditions ?? [];
+  const kubeletOwned = last.conditions.filter(
+    (c) =>
+      KUBELET_CONDITIONS.has(c.type) ||
+      (c.type === 'DisruptionTarget' && !apiConditions.some((a) => a.type === c.type)),
+  );
+  const conditions = [...apiConditions.filter((c) => !KUBELET_CONDITIONS.has(c.type)), ...kubeletOwned];
+  return { ...(fromApi ?? {}), ...last, conditions };
+}
+
+/** Upstream's status manager syncPeriod: how often every pod's API status is checked against the kubelet's. */
+export const STATUS_SYNC_PERIOD_MS = 10_000;
 
 /**
  * Longest a pod's API write waits for its hold (a newly started container's first readiness
@@ -44,8 +74,14 @@ export interface StatusManagerOptions {
   holdWrite?: (uid: string) => Promise<void> | undefined;
   /** The longest a hold delays a write, in ms; default {@link MAX_STATUS_HOLD_MS}. */
   maxHoldMs?: number;
-  /** The clock the hold's limit runs on. */
+  /** The clock the hold's limit and the periodic reconcile run on. */
   clock?: Clock;
+  /**
+   * The pod as the API server last showed it (the kubelet's pod sources; for a static pod its
+   * mirror pod), or undefined when unknown (deleted, a static pod without a known mirror pod):
+   * such pods are not reconciled, as upstream's needsReconcile skips them.
+   */
+  apiPodOf?: (uid: string) => Pod | undefined;
 }
 
 /**
@@ -81,16 +117,7 @@ export class StatusManager {
    */
   withLastStatus(pod: Pod): Pod {
     const last = this.getPodStatus(pod.metadata.uid ?? '');
-    if (!last) return pod;
-    if (!last.conditions) return { ...pod, status: { ...(pod.status ?? {}), ...last } };
-    const fromApi = pod.status?.conditions ?? [];
-    const kubeletOwned = (last.conditions ?? []).filter(
-      (c) =>
-        KUBELET_CONDITIONS.has(c.type) ||
-        (c.type === 'DisruptionTarget' && !fromApi.some((a) => a.type === c.type)),
-    );
-    const conditions = [...fromApi.filter((c) => !KUBELET_CONDITIONS.has(c.type)), ...kubeletOwned];
-    return { ...pod, status: { ...(pod.status ?? {}), ...last, conditions } };
+    return last ? { ...pod, status: mergedWithApi(pod.status, last) } : pod;
   }
 
   /**
@@ -109,6 +136,8 @@ export class StatusManager {
         writing: undefined,
         dirty: false,
         heldFor: undefined,
+        reconcile: false,
+        apiVersionAtWrite: undefined,
       };
       this.entries.set(uid, entry);
     }
@@ -146,6 +175,43 @@ export class StatusManager {
           ? withContainerStarted(entry.status, update.containerId, update.result === 'Success')
           : undefined;
     if (status) this.setPodStatus(entry.pod, status);
+  }
+
+  /**
+   * Starts the periodic reconcile (upstream syncBatch(all) every {@link STATUS_SYNC_PERIOD_MS} on
+   * the clock); returns its stop. Without a writer there is nothing to reconcile.
+   */
+  startReconcile(): () => void {
+    if (!this.writer) return () => {};
+    return everyOn(this.options.clock ?? systemClock, STATUS_SYNC_PERIOD_MS, () => this.reconcile());
+  }
+
+  /**
+   * Upstream needsReconcile over every pod: where the API's copy of a pod's status differs from
+   * the kubelet's (normalised, kubelet-owned fields and conditions only), the kubelet's is written
+   * again, merged with what others own in the API's copy. Pods with a write queued, without a
+   * copy from the API server, or whose copy predates the last write (its echo not seen yet) are
+   * skipped, so a steady pod costs no write and a write never answers its own echo; a failed
+   * write is tried again at the next reconcile.
+   */
+  reconcile(): void {
+    if (!this.writer || !this.options.apiPodOf) return;
+    for (const [uid, entry] of this.entries) {
+      if (entry.writing || entry.dirty) continue;
+      const api = this.options.apiPodOf(uid);
+      // Without a resourceVersion the copy never came from the API server (a test's or a
+      // standalone pod): nothing to reconcile with.
+      const version = api?.metadata.resourceVersion;
+      if (!api || version === undefined || version === entry.apiVersionAtWrite) continue;
+      const merged = mergedWithApi(api.status, entry.status);
+      if (
+        isPodStatusByKubeletEqual(normalizePodStatus(api, api.status ?? {}), normalizePodStatus(api, merged))
+      )
+        continue;
+      entry.reconcile = true;
+      entry.dirty = true;
+      this.kick(entry);
+    }
   }
 
   /** Starts the write loop unless it runs; a status that lands while it winds down restarts it. */
@@ -211,18 +277,28 @@ export class StatusManager {
       const hold = this.writer ? this.holdOf(entry) : undefined;
       if (hold) await hold;
       entry.dirty = false;
-      const status = entry.status;
+      const reconcile = entry.reconcile;
+      entry.reconcile = false;
       const json = entry.json;
-      if (json === entry.written) continue;
+      if (json === entry.written && !reconcile) continue;
       if (!this.writer) {
         entry.written = json;
         continue;
       }
+      const uid = entry.pod.metadata.uid ?? '';
+      const api = this.options.apiPodOf?.(uid);
+      // A reconcile carries the conditions others own as the API shows them now (upstream mergePodStatus).
+      const status = reconcile && api ? mergedWithApi(api.status, entry.status) : entry.status;
+      entry.apiVersionAtWrite = api?.metadata.resourceVersion;
       try {
         await this.writer.patchStatus(entry.pod, status);
-        entry.written = json;
+        // After a reconcile the API holds the merged status: the next sync, which generates it
+        // with the same conditions others own, has nothing new to write.
+        entry.written = status === entry.status ? json : JSON.stringify(status);
         this.writes++;
       } catch (error) {
+        // The API's copy does not hold this write: the next reconcile compares it again.
+        entry.apiVersionAtWrite = undefined;
         this.onError(entry.pod, error);
       }
     }

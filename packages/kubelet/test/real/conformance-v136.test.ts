@@ -301,40 +301,75 @@ describe('v1.36 conformance: Pods should run through the lifecycle of Pods and P
 
       // Replace the status with Ready and ContainersReady False, as the spec does (retry on conflict).
       const foreignCondition = 'example.com/conformance';
-      let replaced: V1Pod | undefined;
-      for (let attempt = 0; replaced === undefined; attempt++) {
-        const current = await node.core.readNamespacedPodStatus({ name, namespace });
-        let flipped = 0;
-        for (const condition of current.status?.conditions ?? []) {
-          if (
-            (condition.type === 'Ready' || condition.type === 'ContainersReady') &&
-            condition.status === 'True'
-          ) {
-            condition.status = 'False';
-            flipped++;
+      const replaceWithReadyFalse = async (addForeignCondition: boolean): Promise<V1Pod> => {
+        for (let attempt = 0; ; attempt++) {
+          const current = await node.core.readNamespacedPodStatus({ name, namespace });
+          let flipped = 0;
+          for (const condition of current.status?.conditions ?? []) {
+            if (
+              (condition.type === 'Ready' || condition.type === 'ContainersReady') &&
+              condition.status === 'True'
+            ) {
+              condition.status = 'False';
+              flipped++;
+            }
           }
+          if (flipped !== 2) {
+            // The kubelet has not reported both conditions True yet; read again.
+            expect(attempt).toBeLessThan(200);
+            await new Promise((resolve) => setTimeout(resolve, 150));
+            continue;
+          }
+          // Beyond the spec: a condition no kubelet owns (an external controller's readiness-gate
+          // kind), which upstream's status manager carries through its own writes.
+          if (addForeignCondition)
+            current.status?.conditions?.push({ type: foreignCondition, status: 'True' });
+          const replaced = await node.core
+            .replaceNamespacedPodStatus({ name, namespace, body: current })
+            .catch((error: { code?: number }) => {
+              if (error.code === 409) return undefined;
+              throw error;
+            });
+          if (replaced) return replaced;
         }
-        if (flipped !== 2) {
-          // The kubelet has not reported both conditions True yet; read again.
-          expect(attempt).toBeLessThan(200);
-          await new Promise((resolve) => setTimeout(resolve, 150));
-          continue;
-        }
-        // Beyond the spec: a condition no kubelet owns (an external controller's readiness-gate
-        // kind), which upstream's status manager carries through its own writes.
-        current.status?.conditions?.push({ type: foreignCondition, status: 'True' });
-        replaced = await node.core
-          .replaceNamespacedPodStatus({ name, namespace, body: current })
-          .catch((error: { code?: number }) => {
-            if (error.code === 409) return undefined;
-            throw error;
-          });
-      }
+      };
+      // Beyond the spec: upstream's status manager puts its own status back at its next
+      // reconcile (every 10 s), Ready and ContainersReady True again, the client's condition kept.
+      const isTrue = (pod: V1Pod, type: string) =>
+        pod.status?.conditions?.find((c) => c.type === type)?.status === 'True';
+      // Waits for a watch event after the replace's own event showing the kubelet's status again.
+      const putBack = async (replace: V1Pod) => {
+        const version = replace.metadata?.resourceVersion;
+        const at = await waitFor('watch: the replaced status', () => {
+          const index = events.findIndex((e) => e.pod.metadata?.resourceVersion === version);
+          return index >= 0 ? index : undefined;
+        });
+        await waitFor(
+          'watch: the kubelet put Ready and ContainersReady True back',
+          () =>
+            events
+              .slice(at + 1)
+              .some(
+                (e) =>
+                  isTrue(e.pod, 'Ready') &&
+                  isTrue(e.pod, 'ContainersReady') &&
+                  isTrue(e.pod, foreignCondition),
+              )
+              ? true
+              : undefined,
+          180_000,
+        );
+      };
+      const replaced = await replaceWithReadyFalse(true);
       const falseConditions = (replaced.status?.conditions ?? []).filter(
         (c) => (c.type === 'Ready' || c.type === 'ContainersReady') && c.status === 'False',
       );
       expect(falseConditions.map((c) => c.type).sort()).toEqual(['ContainersReady', 'Ready']);
       const seenAfterReplace = events.length;
+      await putBack(replaced);
+      // Once more with the foreign condition already there: nothing the kubelet generates differs
+      // from what it wrote, so only the reconcile (not a resync) can put Ready back.
+      await putBack(await replaceWithReadyFalse(false));
 
       // The kubelet keeps serving: the pod is listed by label and its container still runs.
       const listed = await node.core.listNamespacedPod({ namespace, labelSelector: selector });
