@@ -178,7 +178,7 @@ export class StatusManager {
   }
 
   /**
-   * Starts the periodic reconcile (upstream syncBatch(all) every {@link STATUS_SYNC_PERIOD_MS} on
+   * Starts the periodic reconcile (upstream syncBatch(all) every 10 s, `STATUS_SYNC_PERIOD_MS`, on
    * the clock); returns its stop. Without a writer there is nothing to reconcile.
    */
   startReconcile(): () => void {
