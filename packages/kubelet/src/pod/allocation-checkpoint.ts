@@ -103,7 +103,7 @@ export class AllocationCheckpoint {
   }
 
   async remove(): Promise<void> {
-    await this.writing.catch(() => undefined);
+    await this.settled();
     await rm(this.path, { force: true });
   }
 }
