@@ -31,6 +31,12 @@ interface Entry {
    * still that one, the write's own echo has not arrived and the copy says nothing new.
    */
   apiVersionAtWrite: string | undefined;
+  /**
+   * The API copy's resourceVersion and the kubelet's status text (`json`) a reconcile last found
+   * equal: while both are the same, the next one need not normalise and compare them again.
+   */
+  equalVersion: string | undefined;
+  equalJson: string | undefined;
 }
 
 /**
@@ -138,6 +144,8 @@ export class StatusManager {
         heldFor: undefined,
         reconcile: false,
         apiVersionAtWrite: undefined,
+        equalVersion: undefined,
+        equalJson: undefined,
       };
       this.entries.set(uid, entry);
     }
@@ -203,11 +211,15 @@ export class StatusManager {
       // standalone pod): nothing to reconcile with.
       const version = api?.metadata.resourceVersion;
       if (!api || version === undefined || version === entry.apiVersionAtWrite) continue;
+      if (version === entry.equalVersion && entry.json === entry.equalJson) continue;
       const merged = mergedWithApi(api.status, entry.status);
       if (
         isPodStatusByKubeletEqual(normalizePodStatus(api, api.status ?? {}), normalizePodStatus(api, merged))
-      )
+      ) {
+        entry.equalVersion = version;
+        entry.equalJson = entry.json;
         continue;
+      }
       entry.reconcile = true;
       entry.dirty = true;
       this.kick(entry);
