@@ -1,5 +1,7 @@
+import { EventEmitter } from 'node:events';
 import type { RestoreStreamOptions } from '@nodeagent/netfilter';
 import { FakeIptables } from '@nodeagent/netfilter/testing';
+import type { NetlinkSocket } from 'netlink';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { KubeProxyMetrics, snapshotFromObjects } from '../src/index';
@@ -17,7 +19,7 @@ import {
   NfacctError,
   registerNfacctMetrics,
 } from '../src/runtime/index';
-import { decodeNfacctCounter, encodeNfacctRequest } from '../src/runtime/nfacct';
+import { decodeNfacctCounter, encodeNfacctRequest, netlinkNfacct } from '../src/runtime/nfacct';
 import { service, slice } from './fixtures';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -54,6 +56,13 @@ describe('nfacct netlink messages', () => {
     expect(b.readUInt16LE(4)).toBe(4 + 30);
     expect(b.readUInt16LE(6)).toBe(1);
     expect(b.subarray(8, 8 + 30).toString()).toBe('ct_state_invalid_dropped_pkts\0');
+    // Every byte, as the hand-written encoder sent them before it moved onto the shared writer.
+    expect(b.toString('hex')).toBe(
+      `00000000 2200 0100 ${Buffer.from('ct_state_invalid_dropped_pkts').toString('hex')} 000000`.replace(
+        / /g,
+        '',
+      ),
+    );
   });
 
   it('decodes a counter reply: name, big-endian packets and bytes', () => {
@@ -82,6 +91,70 @@ describe('nfacct netlink messages', () => {
       bytes: 420n,
     });
     expect(decodeNfacctCounter(Buffer.from([0, 0, 0, 0]))).toBeUndefined();
+  });
+
+  it('skips unknown attributes, ignores counts shorter than 8 bytes, and stops at a truncated attribute', () => {
+    const name = Buffer.from('ct_state_invalid_dropped_pkts\0\0\0');
+    const reply = Buffer.concat([
+      Buffer.from([0, 0, 0, 0]),
+      // NFACCT_USE (4, unknown here) before the name, with NLA_F_NET_BYTEORDER set on the name.
+      Buffer.from([8, 0, 4, 0, 0, 0, 0, 1]),
+      Buffer.from([4 + 30, 0, 1, 0x40]),
+      name,
+      // NFACCT_PKTS of 4 bytes: too short for a u64, so packets stay 0.
+      Buffer.from([8, 0, 2, 0, 0, 0, 0, 9]),
+      Buffer.from([12, 0, 3, 0, 0, 0, 0, 0, 0, 0, 1, 0]),
+      // Claims 12 bytes where 8 are left: decoding stops here, keeping what came before.
+      Buffer.from([12, 0, 2, 0, 0, 0, 0, 0]),
+    ]);
+    expect(decodeNfacctCounter(reply)).toEqual({
+      name: 'ct_state_invalid_dropped_pkts',
+      packets: 0n,
+      bytes: 256n,
+    });
+    // A truncated attribute before the name: no counter.
+    expect(decodeNfacctCounter(Buffer.from([0, 0, 0, 0, 40, 0, 1, 0, 0x61, 0]))).toBeUndefined();
+  });
+});
+
+/**
+ * A NETLINK_NETFILTER socket that answers each request with an NLMSG_ERROR (struct nlmsgerr:
+ * negative errno, then the request's header) carrying the next errno of `errnos`.
+ */
+function nlmsgerrSocket(errnos: number[]) {
+  const socket = new EventEmitter() as EventEmitter & Record<string, unknown>;
+  const sent: { type: number; flags: number }[] = [];
+  let seq = 0;
+  Object.assign(socket, {
+    ref() {},
+    close() {},
+    generateSeq: () => ++seq,
+    send(type: number, _data: Buffer, header: { flags: number; seq: number }, done: (err?: Error) => void) {
+      sent.push({ type, flags: header.flags });
+      const data = Buffer.alloc(20);
+      data.writeInt32LE(-(errnos.shift() ?? 0), 0);
+      done();
+      setImmediate(() => socket.emit('message', [{ type: 2, flags: 0, seq: header.seq, port: 0, data }]));
+    },
+  });
+  return { socket: socket as unknown as NetlinkSocket, sent };
+}
+
+describe('netlinkNfacct and the NLMSG_ERROR replies', () => {
+  it('ENOENT on get is no counter; EBUSY on create is success; another errno is an NfacctError naming it', async () => {
+    const { socket, sent } = nlmsgerrSocket([2, 2, 16, 1]);
+    const nfacct = netlinkNfacct(socket);
+    expect(await nfacct.get('a')).toBeUndefined();
+    await nfacct.ensure('a');
+    // NFNL_SUBSYS_ACCT (7) << 8 | GET (1), then | NEW (0) with NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE.
+    expect(sent).toEqual([
+      { type: 0x701, flags: 0x5 },
+      { type: 0x701, flags: 0x5 },
+      { type: 0x700, flags: 0x405 },
+    ]);
+    const refused = await nfacct.get('b').catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(NfacctError);
+    expect((refused as Error).message).toBe('nfacct get b: EPERM');
   });
 });
 

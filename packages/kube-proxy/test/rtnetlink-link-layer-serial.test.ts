@@ -63,4 +63,21 @@ describe('rtnetlinkLinkLayer', () => {
     await expect(failing).rejects.toMatchObject({ code: 'LINK_NOT_FOUND' });
     await expect(next).resolves.toBe(true);
   });
+
+  it('creates kube-ipvs0 with IFLA_LINKINFO holding IFLA_INFO_KIND "dummy"', async () => {
+    const created: unknown[] = [];
+    const socket = {
+      getLinks: async () => [],
+      newLink: async (_data: unknown, attrs: unknown) => {
+        created.push(attrs);
+      },
+      socket: { close() {} },
+    };
+    await rtnetlinkLinkLayer(socket as unknown as RtNetlinkSocket).ensureDummy('kube-ipvs0');
+    expect(created).toHaveLength(1);
+    const { ifname, linkinfo } = created[0] as { ifname: string; linkinfo: Buffer };
+    expect(ifname).toBe('kube-ipvs0');
+    // Length 10 (header and "dummy\0"), type 1, two bytes of padding.
+    expect(Buffer.from(linkinfo).toString('hex')).toBe('0a000100' + '64756d6d7900' + '0000');
+  });
 });
