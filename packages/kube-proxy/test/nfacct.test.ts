@@ -119,9 +119,9 @@ describe('nfacct netlink messages', () => {
 
 /**
  * A NETLINK_NETFILTER socket that answers each request with an NLMSG_ERROR (struct nlmsgerr:
- * negative errno, then the request's header) carrying the next errno of `errnos`.
+ * negative errno, then the request's header) carrying the next errno of `errnos`, in a body of `bodyLength` bytes (20: a well-formed one).
  */
-function nlmsgerrSocket(errnos: number[]) {
+function nlmsgerrSocket(errnos: number[], bodyLength = 20) {
   const socket = new EventEmitter() as EventEmitter & Record<string, unknown>;
   const sent: { type: number; flags: number }[] = [];
   let seq = 0;
@@ -131,8 +131,9 @@ function nlmsgerrSocket(errnos: number[]) {
     generateSeq: () => ++seq,
     send(type: number, _data: Buffer, header: { flags: number; seq: number }, done: (err?: Error) => void) {
       sent.push({ type, flags: header.flags });
-      const data = Buffer.alloc(20);
-      data.writeInt32LE(-(errnos.shift() ?? 0), 0);
+      const nlmsgerr = Buffer.alloc(20);
+      nlmsgerr.writeInt32LE(-(errnos.shift() ?? 0), 0);
+      const data = nlmsgerr.subarray(0, bodyLength);
       done();
       setImmediate(() => socket.emit('message', [{ type: 2, flags: 0, seq: header.seq, port: 0, data }]));
     },
@@ -155,6 +156,15 @@ describe('netlinkNfacct and the NLMSG_ERROR replies', () => {
     const refused = await nfacct.get('b').catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(NfacctError);
     expect((refused as Error).message).toBe('nfacct get b: EPERM');
+  });
+
+  it('an NLMSG_ERROR too short for struct nlmsgerr fails that request with a NetlinkFormatError', async () => {
+    const nfacct = netlinkNfacct(nlmsgerrSocket([0], 8).socket);
+    await expect(nfacct.get('a')).rejects.toMatchObject({
+      code: 'NETLINK_FORMAT',
+      field: 'NLMSG_ERROR',
+      value: 8,
+    });
   });
 });
 

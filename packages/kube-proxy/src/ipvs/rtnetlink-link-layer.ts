@@ -1,5 +1,11 @@
 import { isIP } from 'node:net';
 import { loadNetlinkAddon } from '@nodeagent/ipvs/netlink';
+import {
+  NetlinkAttributeWriter,
+  NLM_F_CREATE,
+  NLM_F_EXCL,
+  NLM_F_REPLACE,
+} from '@nodeagent/primitives/netlink';
 import ipaddr from 'ipaddr.js';
 import type { RtNetlinkSocket } from 'netlink';
 import { KubeProxyError } from '../errors';
@@ -15,13 +21,7 @@ const RT_SCOPE_UNIVERSE = 0;
 
 /** IFLA_LINKINFO's nested IFLA_INFO_KIND = "dummy" (a netlink attribute, padded to 4 bytes). */
 function dummyLinkInfo(): Buffer {
-  const kind = Buffer.from('dummy\0');
-  const len = 4 + kind.length;
-  const attr = Buffer.alloc((len + 3) & ~3);
-  attr.writeUInt16LE(len, 0);
-  attr.writeUInt16LE(IFLA_INFO_KIND, 2);
-  kind.copy(attr, 4);
-  return attr;
+  return new NetlinkAttributeWriter(12).string(IFLA_INFO_KIND, 'dummy').toBuffer();
 }
 
 function addressBytes(ip: string): Buffer {
@@ -31,11 +31,6 @@ function addressBytes(ip: string): Buffer {
 function addressText(b: Buffer): string {
   return ipaddr.fromByteArray([...b]).toString();
 }
-
-/** The `netlink` package's FlagsNew bits (linux/netlink.h), so rendering a request needs no addon. */
-const NLM_F_REPLACE = 0x100;
-const NLM_F_EXCL = 0x200;
-const NLM_F_CREATE = 0x400;
 
 /** The errno name of a rejected netlink request ("Request rejected: EEXIST"). */
 function errnoOf(err: unknown): string | undefined {

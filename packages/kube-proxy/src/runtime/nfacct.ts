@@ -1,5 +1,18 @@
-import { getSystemErrorName } from 'node:util';
 import { loadNetlinkAddon } from '@nodeagent/ipvs/netlink';
+import {
+  errnoName,
+  forEachAttribute,
+  isNetlinkFormatError,
+  NetlinkAttributeWriter,
+  NLA_TYPE_MASK,
+  NLM_F_ACK,
+  NLM_F_CREATE,
+  NLM_F_REQUEST,
+  NLMSG_ERROR,
+  readBe64,
+  readNetlinkError,
+  readString,
+} from '@nodeagent/primitives/netlink';
 import type { NetlinkMessage, NetlinkSocket } from 'netlink';
 import { InvalidFieldError, KubeProxyError } from '../errors';
 
@@ -26,18 +39,14 @@ const AF_UNSPEC = 0;
 const NFACCT_NAME = 1;
 const NFACCT_PKTS = 2;
 const NFACCT_BYTES = 3;
-const NLMSG_ERROR = 2;
-const NLM_F_REQUEST = 0x1;
-const NLM_F_ACK = 0x4;
-const NLM_F_CREATE = 0x400;
+/** struct nfgenmsg: u8 family, u8 version, be16 res_id. */
+const NFGENMSG_LENGTH = 4;
 const ENOENT = 2;
 const EBUSY = 16;
 /** A kernel answers at once; this only bounds a lost reply. */
 const REPLY_TIMEOUT_MS = 10_000;
 /** NFACCT_NAME_MAX includes the terminating NUL. */
 const NFACCT_NAME_MAX = 32;
-/** Netlink attribute type bits other than the type itself (nested, byte order). */
-const NLA_TYPE_MASK = 0x3fff;
 
 /** One nfacct counter as the kernel reports it (what `nfacct get <name>` prints). */
 export interface NfacctCounter {
@@ -84,46 +93,43 @@ function validName(name: string): void {
 
 /** nfgenmsg (family, version, res_id) followed by the NFACCT_NAME attribute. */
 export function encodeNfacctRequest(name: string): Buffer {
-  const value = Buffer.from(`${name}\0`);
-  const attrLen = 4 + value.length;
-  const out = Buffer.alloc(4 + ((attrLen + 3) & ~3));
-  out.writeUInt8(AF_UNSPEC, 0);
-  out.writeUInt8(NFNETLINK_V0, 1);
-  out.writeUInt16BE(0, 2);
-  out.writeUInt16LE(attrLen, 4);
-  out.writeUInt16LE(NFACCT_NAME, 6);
-  value.copy(out, 8);
-  return out;
+  const request = new NetlinkAttributeWriter(48).fixedHeader(NFGENMSG_LENGTH, (out, at) => {
+    out[at] = AF_UNSPEC;
+    out[at + 1] = NFNETLINK_V0; // res_id stays 0
+  });
+  return request.string(NFACCT_NAME, name).toBuffer();
 }
 
-/** The name and counts of an NFNL_MSG_ACCT_NEW reply's payload (nfgenmsg + attributes). */
+/**
+ * The name and counts of an NFNL_MSG_ACCT_NEW reply's payload (nfgenmsg + attributes); unknown
+ * attributes and counts shorter than a u64 are skipped.
+ */
 export function decodeNfacctCounter(payload: Buffer): NfacctCounter | undefined {
+  const attributes = payload.subarray(NFGENMSG_LENGTH);
   let name: string | undefined;
   let packets = 0n;
   let bytes = 0n;
-  for (let at = 4; at + 4 <= payload.length; ) {
-    const len = payload.readUInt16LE(at);
-    if (len < 4 || at + len > payload.length) break;
-    const type = payload.readUInt16LE(at + 2) & NLA_TYPE_MASK;
-    const value = payload.subarray(at + 4, at + len);
-    if (type === NFACCT_NAME) name = value.toString('utf8').replace(/\0.*$/s, '');
-    else if (type === NFACCT_PKTS && value.length >= 8) packets = value.readBigUInt64BE(0);
-    else if (type === NFACCT_BYTES && value.length >= 8) bytes = value.readBigUInt64BE(0);
-    at += (len + 3) & ~3;
+  try {
+    forEachAttribute(attributes, (rawType, start, end) => {
+      const type = rawType & NLA_TYPE_MASK;
+      const value = attributes.subarray(start, end);
+      if (type === NFACCT_NAME) name = readString(value);
+      else if (type === NFACCT_PKTS && value.length >= 8) packets = readBe64(value);
+      else if (type === NFACCT_BYTES && value.length >= 8) bytes = readBe64(value);
+    });
+  } catch (err) {
+    // A truncated attribute ends the run; what came before it stands.
+    if (!isNetlinkFormatError(err)) throw err;
   }
   return name === undefined ? undefined : { name, packets, bytes };
 }
 
-/** The errno of an NLMSG_ERROR reply (0 for an ACK). */
-function errnoOf(m: NetlinkMessage): number {
-  return m.data.length >= 4 ? -m.data.readInt32LE(0) : 0;
-}
-
-function errnoName(errno: number): string {
+/** The errno of an NLMSG_ERROR reply (0 for an ACK), or the error of one too short to read. */
+function replyErrno(m: NetlinkMessage): number | Error {
   try {
-    return getSystemErrorName(-errno);
-  } catch {
-    return `E${errno}`;
+    return readNetlinkError(m.data).errno;
+  } catch (err) {
+    return err as Error;
   }
 }
 
@@ -141,12 +147,12 @@ const msgType = (msg: number) => (NFNL_SUBSYS_ACCT << 8) | msg;
  * `openNetlinkNfacct` opens the socket.
  */
 export function netlinkNfacct(socket: NetlinkSocket): NfacctClient {
-  let pending: { seq: number; replies: NetlinkMessage[]; done: (errno: number) => void } | undefined;
+  let pending: { seq: number; replies: NetlinkMessage[]; done: (result: number | Error) => void } | undefined;
   let queue: Promise<unknown> = Promise.resolve();
   const onMessages = (msgs: NetlinkMessage[]) => {
     for (const m of msgs) {
       if (!pending || m.seq !== pending.seq) continue;
-      if (m.type === NLMSG_ERROR) pending.done(errnoOf(m));
+      if (m.type === NLMSG_ERROR) pending.done(replyErrno(m));
       else pending.replies.push(m);
     }
   };
