@@ -159,6 +159,40 @@ describe('Kubelet: the status manager reconcile runs on the kubelet clock', () =
       expect(ready(h.writer.last(pod.metadata.uid!))).toBe('True');
     });
 
+    it("keeps the conditions others own on the mirror pod in each write, from the pod's first", async () => {
+      const h = await startEngine();
+      harness = h;
+      const pod = staticPodDefaults(testPod(), 'node-a', '/etc/kubernetes/manifests/gated.yaml', 'now');
+      const uid = pod.metadata.uid!;
+      const gate = (status: PodStatus | undefined) =>
+        status?.conditions?.find((c) => c.type === 'example.com/gate')?.status;
+      // The mirror pod is there before the static pod's first sync (a kubelet restart), a
+      // controller's condition on it: as upstream, the static pod's status starts from it.
+      h.kubelet.mirrorPods.set(
+        mirrorPod(pod, 2, { conditions: [{ type: 'example.com/gate', status: 'True' }] }),
+      );
+      h.kubelet.addPod(pod);
+      await h.settleThroughRelists();
+      const first = h.writer.last(uid)!;
+      expect(ready(first)).toBe('True');
+      expect(gate(first)).toBe('True');
+      h.kubelet.mirrorPods.set(mirrorPod(pod, 3, first));
+      // The controller turns its condition False; then the container exits and is restarted.
+      const flipped = structuredClone(first);
+      flipped.conditions = flipped.conditions?.map((c) =>
+        c.type === 'example.com/gate' ? { ...c, status: 'False' } : c,
+      );
+      h.kubelet.mirrorPods.set(mirrorPod(pod, 4, flipped));
+      const before = h.writer.patches.length;
+      const { containers } = await h.client.listContainers({});
+      h.fake.exitContainer(containers[0]!.id, 1);
+      await h.settleThroughRelists();
+      expect(h.writer.patches.length).toBeGreaterThan(before);
+      const afterRestart = h.writer.last(uid)!;
+      expect(afterRestart.containerStatuses?.[0]?.restartCount).toBe(1);
+      expect(gate(afterRestart)).toBe('False');
+    });
+
     it('never runs a mirror pod handed to it as a pod: no sandbox, no worker, only held', async () => {
       const h = await startEngine();
       harness = h;
