@@ -383,7 +383,7 @@ async function startKubelet(
   }
 }
 
-/** The API server's pods for this node, handed to the kubelet as they come and go. */
+/** The API server's pods for this node, handed to the kubelet as they come and go (mirror pods only held). */
 function startApiPodSource(
   kubeConfig: KubeConfig,
   nodeName: string,
@@ -397,6 +397,8 @@ function startApiPodSource(
       add: (pod) => kubelet.addPod(pod),
       update: (pod) => kubelet.updatePod(pod),
       remove: (pod) => kubelet.removePod(pod),
+      // Static pods' statuses are reconciled against their mirror pods.
+      mirrorPods: kubelet.mirrorPods,
     },
     (error) => logger.warn({ err: String(error) }, 'pod watch'),
   );

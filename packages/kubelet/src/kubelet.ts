@@ -40,6 +40,8 @@ import { forgetProbeRuns, recordProbeRun } from './metrics-collectors/prober-met
 import { GenericPLEG, type PodLifecycleEvent } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
 import { applyActiveDeadline } from './pod/active-deadline';
+import { isMirrorPod } from './pod/mirror-pod';
+import { MirrorPods } from './pod/mirror-pods';
 import { isStaticPod } from './pod/pod-source';
 import { needsReadinessReconcile, podsDifferSemantically } from './pod/pod-update-kind';
 import { PodProber } from './probes/pod-prober';
@@ -173,6 +175,11 @@ export class Kubelet {
   readonly pleg: GenericPLEG;
   readonly cache = new PodCache();
   readonly statusManager: StatusManager;
+  /**
+   * The API's mirror pods of this node (an ApiPodSource's `mirrorPods`): never run, only the
+   * copy each static pod's status is reconciled against.
+   */
+  readonly mirrorPods = new MirrorPods();
   readonly workers: PodWorkers;
   readonly syncer: PodSyncer;
   readonly volumes: PodVolumeManager;
@@ -290,11 +297,12 @@ export class Kubelet {
       holdWrite: (uid) => this.prober.firstReadinessRuns(uid),
       clock: this.clock,
       // The API's copy the reconcile compares with: a pod from the API source as its last update
-      // showed it. Static pods are left out: their API copy is the mirror pod, which the pod
-      // sources never deliver (upstream skips a static pod whose mirror pod it does not know).
+      // showed it; for a static pod its mirror pod as the API source last showed it (upstream
+      // needsReconcile's GetMirrorPodByPod), none while it has no mirror pod of its hash.
       apiPodOf: (uid) => {
         const pod = this.pods.get(uid);
-        return pod && !isStaticPod(pod) && !this.removed.has(uid) ? pod : undefined;
+        if (!pod || this.removed.has(uid)) return undefined;
+        return isStaticPod(pod) ? this.mirrorPods.of(pod) : pod;
       },
       onError: (pod, error) => {
         // Expected until the API server answers and the Node is registered: the status goes
@@ -538,8 +546,12 @@ export class Kubelet {
     await this.resizer.store.settled();
   }
 
-  /** A pod appeared in a source (upstream HandlePodAdditions). */
+  /** A pod appeared in a source (upstream HandlePodAdditions); a mirror pod is only held, never run. */
   addPod(pod: Pod): void {
+    if (isMirrorPod(pod)) {
+      this.mirrorPods.set(pod);
+      return;
+    }
     const uid = pod.metadata.uid ?? '';
     const known = this.pods.has(uid);
     if (!known) this.firstSeen.set(uid, this.clock.now());
@@ -607,8 +619,12 @@ export class Kubelet {
     this.addPod(pod);
   }
 
-  /** A pod left its source (HandlePodRemoves): stop it now. */
+  /** A pod left its source (HandlePodRemoves): stop it now; a mirror pod is forgotten. */
   removePod(pod: Pod): void {
+    if (isMirrorPod(pod)) {
+      this.mirrorPods.remove(pod);
+      return;
+    }
     const uid = pod.metadata.uid ?? '';
     const current = this.pods.get(uid) ?? pod;
     this.removed.add(uid);

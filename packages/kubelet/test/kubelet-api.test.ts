@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { ContainerState } from '@nodeagent/cri-client/types';
@@ -80,6 +80,7 @@ beforeAll(async () => {
     add: (pod) => kubelet.addPod(pod),
     update: (pod) => kubelet.updatePod(pod),
     remove: (pod) => kubelet.removePod(pod),
+    mirrorPods: kubelet.mirrorPods,
   });
   await source.start();
   staticSource = new StaticPodSource({
@@ -248,6 +249,26 @@ describe('Kubelet with the in-process API server', () => {
     expect(mirror.status?.podIP).toMatch(/^10\.88\./);
     const local = kubelet.getPods().find((p) => p.metadata.name === `static-web-${nodeName}`)!;
     expect(local.metadata.annotations?.['kubernetes.io/config.source']).toBe('file');
+
+    // A client replaces the mirror pod's conditions (Ready False): once the watch delivered that
+    // copy, the status reconcile (its 10 s period is the engine tests' part) puts Ready True back.
+    const readyOf = (p: Pod | undefined) => p?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    expect(readyOf(mirror)).toBe('True');
+    const conditions = mirror.status?.conditions?.map((c) =>
+      c.type === 'Ready' ? { ...c, status: 'False' } : c,
+    );
+    const replaced = (await core.patchNamespacedPodStatus(
+      { name: mirror.metadata.name!, namespace: 'default', body: { status: { conditions } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    )) as unknown as Pod;
+    expect(readyOf(replaced)).toBe('False');
+    await waitFor(
+      'the replaced mirror pod delivered by the watch',
+      () => kubelet.mirrorPods.of(local)?.metadata.resourceVersion === replaced.metadata.resourceVersion,
+    );
+    kubelet.statusManager.reconcile();
+    await kubelet.statusManager.flush();
+    expect(readyOf(await apiPod(`static-web-${nodeName}`))).toBe('True');
 
     // Removing the manifest stops the pod and removes the mirror.
     await rm(join(dir, 'manifests', 'static-web.yaml'));

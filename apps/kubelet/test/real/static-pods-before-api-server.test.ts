@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import { ContainerState } from '@nodeagent/cri-client/types';
 import { type ApiServer, kubeconfigYaml, startApiServer } from '@nodeagent/testing';
@@ -190,5 +190,26 @@ describe('nodeagent-kubelet runs static pods before any API server exists', () =
     expect(container?.containerID).toBe(`containerd://${running.id}`);
     expect(container?.state?.running?.startedAt).toBeDefined();
     expect(container?.restartCount).toBe(0);
+
+    // 3. A client sets the mirror pod's Ready to False: the kubelet's status reconcile (every
+    // 10 s) compares the static pod's status with its mirror pod's and puts Ready True back.
+    const readyOf = (pod: V1Pod) => pod.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    const replaced = await core.patchNamespacedPodStatus(
+      {
+        name: POD,
+        namespace: 'kube-system',
+        body: {
+          status: {
+            conditions: status?.conditions?.map((c) => (c.type === 'Ready' ? { ...c, status: 'False' } : c)),
+          },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    expect(readyOf(replaced)).toBe('False');
+    await waitFor('Ready True put back on the mirror pod', async () => {
+      const pod: V1Pod = await core.readNamespacedPod({ name: POD, namespace: 'kube-system' });
+      return readyOf(pod) === 'True';
+    }).catch(withOutput);
   }, 400_000);
 });

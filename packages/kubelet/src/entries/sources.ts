@@ -1,5 +1,7 @@
 // @nodeagent/kubelet/sources: Where pods come from (API server, static pod files) and the API clients the kubelet writes with.
 
+export { isMirrorPod, isMirrorPodOf } from '../pod/mirror-pod';
+export { MirrorPods } from '../pod/mirror-pods';
 export { isPodFromSource, isStaticPod } from '../pod/pod-source';
 export {
   apiObjectSource,
@@ -17,7 +19,7 @@ export {
   type PodEventRecorder,
   type PodEventType,
 } from '../sources/api-event-recorder';
-export { ApiPodSource, type ApiPodSourceHandlers, isMirrorPod } from '../sources/api-pod-source';
+export { ApiPodSource, type ApiPodSourceHandlers } from '../sources/api-pod-source';
 export { ApiServiceLister, type WireService } from '../sources/api-service-lister';
 export { HttpPodSource, type HttpPodSourceOptions, podsFromManifest } from '../sources/http-pod-source';
 export { MirrorPodSync, type MirrorPodSyncOptions } from '../sources/mirror-pod-sync';

@@ -3,6 +3,7 @@ import { httpStatusCode } from '../api/http-status-code';
 import type { ConfigMap, Pod, Secret } from '../api/pod-types';
 import { configHashAnnotation, configMirrorAnnotation } from '../cri/labels';
 import type { ObjectSource } from '../env/resolve-env';
+import { isMirrorPod, isMirrorPodOf } from '../pod/mirror-pod';
 import type { TokenSource } from '../volumes/volume-payloads';
 
 /**
@@ -126,20 +127,14 @@ export async function syncMirrorPods(
   const existing = await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}` });
   const mirrors = new Map(
     (existing.items as unknown as Pod[])
-      .filter((p) => p.metadata.annotations?.[configMirrorAnnotation] !== undefined)
+      .filter(isMirrorPod)
       .map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]),
   );
   for (const pod of staticPods) {
     const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
     const mirror = mirrors.get(key);
     mirrors.delete(key);
-    const hash = pod.metadata.annotations?.[configHashAnnotation];
-    if (
-      mirror &&
-      mirror.metadata.annotations?.[configMirrorAnnotation] === hash &&
-      !mirror.metadata.deletionTimestamp
-    )
-      continue;
+    if (mirror && isMirrorPodOf(mirror, pod)) continue;
     if (mirror) {
       await core
         .deleteNamespacedPod({

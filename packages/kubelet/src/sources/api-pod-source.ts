@@ -1,9 +1,13 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Informer } from '@nodeagent/informer';
 import type { Pod } from '../api/pod-types';
-import { configMirrorAnnotation } from '../cri/labels';
+import { isMirrorPod } from '../pod/mirror-pod';
+import type { MirrorPods } from '../pod/mirror-pods';
 
-/** Where {@link ApiPodSource} delivers this node's pods (mirror pods are never delivered). */
+/**
+ * Where {@link ApiPodSource} delivers this node's pods: mirror pods never go to add, update or
+ * remove (they are not run), only to `mirrorPods`.
+ */
 export interface ApiPodSourceHandlers {
   /** A pod was bound to this node, or was there at the first list. */
   add(pod: Pod): void;
@@ -11,11 +15,11 @@ export interface ApiPodSourceHandlers {
   update(pod: Pod): void;
   /** A pod left the API server (deleted for good, or no longer bound to this node). */
   remove(pod: Pod): void;
-}
-
-/** Mirror pods are the API's view of static pods; the kubelet never runs them itself. */
-export function isMirrorPod(pod: Pod): boolean {
-  return pod.metadata.annotations?.[configMirrorAnnotation] !== undefined;
+  /**
+   * Where mirror pods go as they are listed, change and leave (e.g. `Kubelet.mirrorPods`, which
+   * reconciles each static pod's status against its mirror pod's); without it they are dropped.
+   */
+  mirrorPods?: Pick<MirrorPods, 'set' | 'remove'>;
 }
 
 /**
@@ -39,13 +43,16 @@ export class ApiPodSource {
       onError,
     });
     this.informer.onAdd((pod) => {
-      if (!isMirrorPod(pod)) handlers.add(pod);
+      if (isMirrorPod(pod)) handlers.mirrorPods?.set(pod);
+      else handlers.add(pod);
     });
     this.informer.onUpdate((_old, pod) => {
-      if (!isMirrorPod(pod)) handlers.update(pod);
+      if (isMirrorPod(pod)) handlers.mirrorPods?.set(pod);
+      else handlers.update(pod);
     });
     this.informer.onDelete((pod) => {
-      if (!isMirrorPod(pod)) handlers.remove(pod);
+      if (isMirrorPod(pod)) handlers.mirrorPods?.remove(pod);
+      else handlers.remove(pod);
     });
   }
 

@@ -117,13 +117,18 @@ export class StatusManager {
   /**
    * The pod as last reported: its spec with the status held here over the status it came with,
    * except conditions the kubelet does not own (readiness gates, a client's own types): those
-   * come from the pod as the API last showed it, as upstream's mergePodStatus takes them from the
-   * API's status at each write, so the kubelet never writes back a stale or dropped copy. A
+   * come from the pod as the API last showed it (`apiPodOf`: for a static pod its mirror pod),
+   * as upstream's mergePodStatus takes them from the API's status at each write, so the kubelet
+   * never writes back a stale or dropped copy. Before any status is held here, the API's status
+   * is the pod's (upstream's updateStatusInternal starts a static pod from its mirror pod's). A
    * DisruptionTarget the kubelet set itself (eviction) stays until the API shows it.
    */
   withLastStatus(pod: Pod): Pod {
-    const last = this.getPodStatus(pod.metadata.uid ?? '');
-    return last ? { ...pod, status: mergedWithApi(pod.status, last) } : pod;
+    const uid = pod.metadata.uid ?? '';
+    const fromApi = this.options.apiPodOf?.(uid)?.status ?? pod.status;
+    const last = this.getPodStatus(uid);
+    if (last) return { ...pod, status: mergedWithApi(fromApi, last) };
+    return fromApi === pod.status ? pod : { ...pod, status: fromApi };
   }
 
   /**

@@ -197,6 +197,7 @@ export async function startNodeHarness(
     add: (pod) => kubelet.addPod(pod),
     update: (pod) => kubelet.updatePod(pod),
     remove: (pod) => kubelet.removePod(pod),
+    mirrorPods: kubelet.mirrorPods,
   });
   await source.start();
   const children = new Set<ChildProcess>();
