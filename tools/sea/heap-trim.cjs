@@ -35,7 +35,7 @@
 const v8 = require('node:v8');
 
 const CHECK_INTERVAL_MS = 1000;
-/** Growth over the last live size below which a collection is not worth its pause. */
+/** Growth over the last live size, or committed memory over the used, below which a collection is not worth its pause. */
 const SLACK_BYTES = 16 * 1024 * 1024;
 /** Heap growth between two checks below which start-up counts as over. */
 const QUIET_BYTES = 1024 * 1024;
@@ -65,31 +65,45 @@ const REDUCE_MEMORY = { type: 'major', execution: 'sync', flavor: 'last-resort' 
  *   collectedAt undefined: no collection yet (start-up).
  */
 
+/**
+ * @typedef {{ used: number, committed: number }} HeapReading
+ *   used: V8's used heap (used_heap_size); committed: what V8 holds for it (total_heap_size).
+ */
+
+/** V8's heap as the checks read it. */
+function readV8Heap() {
+  const stats = v8.getHeapStatistics();
+  return { used: stats.used_heap_size, committed: stats.total_heap_size };
+}
+
 /** The state before the first check; `used` is the heap at start. */
 function initialState(used) {
   return { live: used, last: used, collectedAt: undefined, trailing: false };
 }
 
 /** Whether this check collects. */
-function wantsCollection(state, used, live, now, burstEnded) {
+function wantsCollection(state, { used, committed }, live, now, burstEnded) {
   if (state.collectedAt === undefined) return burstEnded || used - state.last < QUIET_BYTES;
   const since = now - state.collectedAt;
   if (since < MIN_GAP_MS) return false;
-  return state.trailing || used >= live + SLACK_BYTES || since >= MAX_GAP_MS;
+  return (
+    state.trailing || used >= live + SLACK_BYTES || committed >= used + SLACK_BYTES || since >= MAX_GAP_MS
+  );
 }
 
 /**
- * One check: returns the new state. Exported for tests; `heapUsed`, `gc`, `now` and `release`
+ * One check: returns the new state. Exported for tests; `readHeap`, `gc`, `now` and `release`
  * are injected (`gc` undefined: no collections, only the page release). A collection that lands
  * in the middle of a burst (the heap grew by more than the slack since the previous check) sees
  * the burst's working set as live; `trailing` then asks for one more collection at the next
  * opportunity, whatever the growth, so the burst's end is collected too.
  * @param {HeapTrimState} state
  */
-function check(state, heapUsed, gc, now, release = NO_RELEASE, burstEnded = false) {
-  const used = heapUsed();
+function check(state, readHeap, gc, now, release = NO_RELEASE, burstEnded = false) {
+  const heap = readHeap();
+  const used = heap.used;
   const live = Math.min(state.live, used); // V8 collected on its own: follow the heap down
-  if (!gc || !wantsCollection(state, used, live, now, burstEnded)) {
+  if (!gc || !wantsCollection(state, heap, live, now, burstEnded)) {
     if (burstEnded) release.releaseMallocFree();
     release.releaseExecutablePages();
     return { ...state, live, last: used };
@@ -97,7 +111,7 @@ function check(state, heapUsed, gc, now, release = NO_RELEASE, burstEnded = fals
   gc(REDUCE_MEMORY);
   release.releaseMallocFree();
   release.releaseExecutablePages();
-  const after = heapUsed();
+  const after = readHeap().used;
   return { live: after, last: after, collectedAt: now, trailing: used - state.last > SLACK_BYTES };
 }
 
@@ -108,16 +122,16 @@ function check(state, heapUsed, gc, now, release = NO_RELEASE, burstEnded = fals
  */
 function startHeapTrim({
   gc = globalThis.gc,
-  heapUsed = () => v8.getHeapStatistics().used_heap_size,
+  readHeap = readV8Heap,
   intervalMs = CHECK_INTERVAL_MS,
   release,
   now = Date.now,
 } = {}) {
   const collect = typeof gc === 'function' ? gc : undefined;
   if (!collect && !release) return undefined;
-  let state = initialState(heapUsed());
+  let state = initialState(readHeap().used);
   const run = (burstEnded) => {
-    state = check(state, heapUsed, collect, now(), release, burstEnded);
+    state = check(state, readHeap, collect, now(), release, burstEnded);
   };
   const timer = setInterval(() => run(false), intervalMs);
   timer.unref();

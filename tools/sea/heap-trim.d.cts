@@ -6,6 +6,11 @@ export interface HeapTrimState {
   collectedAt: number | undefined;
   trailing: boolean;
 }
+/** V8's used heap and what it holds committed for it, in bytes. */
+export interface HeapReading {
+  used: number;
+  committed: number;
+}
 export declare const CHECK_INTERVAL_MS: number;
 export declare const SLACK_BYTES: number;
 export declare const QUIET_BYTES: number;
@@ -16,7 +21,7 @@ export declare const NO_RELEASE: PageRelease;
 export declare function initialState(used: number): HeapTrimState;
 export declare function check(
   state: HeapTrimState,
-  heapUsed: () => number,
+  readHeap: () => HeapReading,
   gc: (() => void) | undefined,
   now: number,
   release?: PageRelease,
@@ -24,7 +29,7 @@ export declare function check(
 ): HeapTrimState;
 export declare function startHeapTrim(options?: {
   gc?: unknown;
-  heapUsed?: () => number;
+  readHeap?: () => HeapReading;
   intervalMs?: number;
   release?: PageRelease;
   now?: () => number;
