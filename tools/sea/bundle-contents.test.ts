@@ -7,7 +7,7 @@ import { bundleTarget, DEFAULT_BUILD_OPTIONS } from './build.mjs';
 import type * as HeapTrim from './heap-trim.cjs';
 import { seaTargets } from './targets.mjs';
 
-const { BURST_ENDED_EVENT } = createRequire(import.meta.url)('./heap-trim.cjs') as typeof HeapTrim;
+const { BURST_ENDED_EVENT, MEMORY_FREED_EVENT } = createRequire(import.meta.url)('./heap-trim.cjs') as typeof HeapTrim;
 
 // What the executables' scripts carry of @kubernetes/client-node: both agents talk to the API
 // server through KubeConfig only, so their bundles must not hold the generated model layer
@@ -96,5 +96,8 @@ describe('executable bundles', { timeout: BUNDLE_TIMEOUT_MS }, () => {
     const trim = script.indexOf('.startHeapTrim({');
     expect(trim).toBeGreaterThan(0);
     expect(script.indexOf('nodeagent-kubelet v')).toBeLessThan(trim);
+    // The kubelet says when deleted pods' cleanups are done with the event the heap trim listens
+    // for: defined in heap-trim.cjs and written in apps/kubelet/src/run-kubelet.ts, both there.
+    expect(script.split(`"${MEMORY_FREED_EVENT}"`).length - 1).toBeGreaterThanOrEqual(2);
   });
 });

@@ -17,6 +17,7 @@ export declare const QUIET_BYTES: number;
 export declare const MIN_GAP_MS: number;
 export declare const MAX_GAP_MS: number;
 export declare const BURST_ENDED_EVENT: string;
+export declare const MEMORY_FREED_EVENT: string;
 export declare const NO_RELEASE: PageRelease;
 export declare function initialState(used: number): HeapTrimState;
 export declare function check(

@@ -7,6 +7,7 @@ const {
   initialState,
   startHeapTrim,
   BURST_ENDED_EVENT,
+  MEMORY_FREED_EVENT,
   SLACK_BYTES,
   QUIET_BYTES,
   MIN_GAP_MS,
@@ -219,5 +220,61 @@ describe('heap trim', () => {
     (process as NodeJS.EventEmitter).emit(BURST_ENDED_EVENT);
     expect(released).toBe(1);
     expect(process.listenerCount(BURST_ENDED_EVENT)).toBe(0);
+  });
+
+  it('collects after the memory-freed event at the first check the gap allows, whatever the growth', () => {
+    let now = 0;
+    let heap = 30 * MB;
+    const collectedAt: number[] = [];
+    let tick: (() => void) | undefined;
+    const realSetInterval = globalThis.setInterval;
+    // The interval timer is driven by hand: each tick is one check.
+    globalThis.setInterval = ((fn: () => void) => {
+      tick = fn;
+      return { unref() {} };
+    }) as unknown as typeof setInterval;
+    let stop: (() => void) | undefined;
+    try {
+      stop = startHeapTrim({
+        gc: () => {
+          collectedAt.push(now);
+          heap = 30 * MB;
+        },
+        readHeap: () => used(heap),
+        now: () => now,
+      });
+    } finally {
+      globalThis.setInterval = realSetInterval;
+    }
+    // Start-up: the first quiet check collects.
+    now = 1000;
+    tick?.();
+    expect(collectedAt).toEqual([1000]);
+    // 8 MB of a delete's garbage, well under the slack: plain checks leave it alone.
+    heap = 38 * MB;
+    now = 1000 + MIN_GAP_MS;
+    tick?.();
+    expect(collectedAt).toEqual([1000]);
+    // The app freed its state: the gap has passed, so the event's own check collects.
+    (process as NodeJS.EventEmitter).emit(MEMORY_FREED_EVENT);
+    expect(collectedAt).toEqual([1000, 1000 + MIN_GAP_MS]);
+    // Freed again within the gap: nothing at once, then the first check after the gap.
+    heap = 38 * MB;
+    now += 1000;
+    (process as NodeJS.EventEmitter).emit(MEMORY_FREED_EVENT);
+    expect(collectedAt).toHaveLength(2);
+    now = 1000 + 2 * MIN_GAP_MS - 1;
+    tick?.();
+    expect(collectedAt).toHaveLength(2);
+    now += 1;
+    tick?.();
+    expect(collectedAt).toEqual([1000, 1000 + MIN_GAP_MS, 1000 + 2 * MIN_GAP_MS]);
+    // Collected: later checks within the slack leave the heap alone again.
+    heap = 38 * MB;
+    now += MIN_GAP_MS;
+    tick?.();
+    expect(collectedAt).toHaveLength(3);
+    stop?.();
+    expect(process.listenerCount(MEMORY_FREED_EVENT)).toBe(0);
   });
 });

@@ -316,9 +316,9 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
     imagePullManager,
     statusWriter: core ? apiPodStatusWriter(core) : undefined,
     recordEvent: events?.pod,
-    // The executable's memory trim (tools/sea/heap-trim.cjs) gives a deletion burst's memory
-    // back at once instead of at its next 30 s check; nothing listens under plain node.
-    onCleanupsDone: () => (process as NodeJS.EventEmitter).emit('nodeagent:burst-ended'),
+    // The executable's memory trim (tools/sea/heap-trim.cjs) collects a deletion burst's
+    // garbage at its next opportunity instead of at its 30 s check; nothing listens under node.
+    onCleanupsDone: () => (process as NodeJS.EventEmitter).emit('nodeagent:memory-freed'),
     recordNodeEvent: events?.node,
     // runtimeClassName: the RuntimeClass's handler goes to CRI RunPodSandbox.
     runtimeHandler: kubeConfig ? runtimeClassHandlerLookup(apiRuntimeClassGetter(kubeConfig)) : undefined,
