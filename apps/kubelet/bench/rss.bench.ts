@@ -3,7 +3,8 @@
  * issues #20 and #35 compare with upstream. Against a real containerd (tools/containerd, in its
  * own network namespace): idle 10/30/60/90 s after start; 5 and 30 s after 10 pods were Ready;
  * 5 and 30 s after 110 (the default maxPods) were Ready; then all 110 deleted at once through
- * the API, how long until every API object is gone, and 2/10/30 s after that. The pods have
+ * the API, how long until every API object is gone, and 2/10/30 s after that; beside the readings,
+ * the mean RSS of 1 s samples idle (60-90 s) and in the 30 s after the delete. The pods have
  * issue #35's shape: one busybox container running `sleep`, an exec readiness probe (`/bin/true`,
  * periodSeconds 10), terminationGracePeriodSeconds 1. On the fake CRI runtime of
  * @nodeagent/cri-client: idle 30 s after start, then 5 and 30 s after 100 plain pods reached
@@ -16,11 +17,13 @@
  * this executable instead of building one), NA_RSS_NODE_OPTIONS (extra node/V8 flags for the
  * kubelet, to try settings), NA_RSS_HEAPSNAPSHOT=1 (also write a heap snapshot to
  * bench-results/heap/ at each run's last reading; on containerd `=110` takes it 30 s after the
- * 110 pods were Ready instead). The containerd run needs root.
+ * 110 pods were Ready instead, `=idle` 90 s after start, which distorts every later reading:
+ * for comparing heaps only). The containerd run needs root.
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -251,6 +254,40 @@ async function deletePods(api: ApiServer, watch: PodWatch, count: number): Promi
   return Math.round(performance.now() - start);
 }
 
+/**
+ * The process's RSS once a second (VmRSS), for means over a window: a single reading lands at
+ * some point of the heap trim's cycle (garbage since the last collection, file pages touched since
+ * the last page release), which moves it by several MiB either way; a window's mean does not.
+ */
+class RssTrace {
+  private readonly samples: { at: number; rssBytes: number }[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(pid: number) {
+    this.timer = setInterval(() => {
+      readFile(`/proc/${pid}/status`, 'utf8').then(
+        (status) => {
+          const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+          if (kb) this.samples.push({ at: performance.now(), rssBytes: Number(kb) * 1024 });
+        },
+        () => {}, // the process exited: the trace ends there
+      );
+    }, 1000);
+  }
+
+  /** Mean RSS (MiB) and the sample count from `from` to `to` (performance.now() milliseconds). */
+  mean(from: number, to: number): { rssMiB: number; samples: number } {
+    const inWindow = this.samples.filter((s) => s.at >= from && s.at <= to);
+    const sum = inWindow.reduce((total, s) => total + s.rssBytes, 0);
+    const rssMiB = inWindow.length ? Math.round((sum / inWindow.length / 1048576) * 10) / 10 : Number.NaN;
+    return { rssMiB, samples: inWindow.length };
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
 /** One reading: the state, when it was taken, and the process's memory. */
 interface Reading {
   state: string;
@@ -309,6 +346,17 @@ interface ContainerdTimes {
   readyMs: number;
   /** Delete of all 110 at once → the API server has none of them left, ms. */
   apiDeletedMs: number;
+  /**
+   * Mean RSS (1 s samples) idle from 60 to 90 s after start, in the 30 s after the 110 pods were
+   * Ready, and from 0 to 30 s after their API objects were gone; `ratio` is the last over the
+   * idle one (issue #35: within 1.10).
+   */
+  meanRss: {
+    idle60to90s: { rssMiB: number; samples: number };
+    ready0to30s: { rssMiB: number; samples: number };
+    deleted0to30s: { rssMiB: number; samples: number };
+    ratio: number;
+  };
 }
 
 /**
@@ -326,23 +374,28 @@ async function containerdRuns(
   const api = await startApiServer();
   const watch = new PodWatch(api);
   let kubelet: Kubelet | undefined;
+  let trace: RssTrace | undefined;
   try {
     await watch.start();
     const started = performance.now();
     kubelet = await startKubelet(binary, dir, api, containerd.endpoint, 'bench-containerd');
-    const out = await readAt(kubelet, started, 'idle', 'start', [10, 30, 60, 90]);
+    trace = new RssTrace(kubelet.child.pid as number);
+    const snapshotAt = process.env.NA_RSS_HEAPSNAPSHOT;
+    const out = await readAt(kubelet, started, 'idle', 'start', [10, 30, 60, 90], snapshotAt === 'idle');
     const busybox = containerd.images?.busybox.name;
     if (!busybox) throw new Error('tools/containerd imported no busybox image');
     await readyPods(api, watch, 'bench-containerd', busybox, 0, 10);
     out.push(...(await readAt(kubelet, performance.now(), '10 pods', 'ready', [5, 30])));
     const createdAt = performance.now();
     await readyPods(api, watch, 'bench-containerd', busybox, 10, MAX_PODS);
-    const readyMs = Math.round(performance.now() - createdAt);
-    const snapshotAt110 = process.env.NA_RSS_HEAPSNAPSHOT === '110';
+    const readyAt = performance.now();
+    const readyMs = Math.round(readyAt - createdAt);
+    const snapshotAt110 = snapshotAt === '110';
     out.push(
       ...(await readAt(kubelet, performance.now(), `${MAX_PODS} pods`, 'ready', [5, 30], snapshotAt110)),
     );
     const apiDeletedMs = await deletePods(api, watch, MAX_PODS);
+    const deletedAt = performance.now();
     out.push(
       ...(await readAt(
         kubelet,
@@ -350,11 +403,17 @@ async function containerdRuns(
         `${MAX_PODS} deleted`,
         'deleted',
         [2, 10, 30],
-        !snapshotAt110,
+        snapshotAt !== '110' && snapshotAt !== 'idle',
       )),
     );
-    return { readings: out, times: { readyMs, apiDeletedMs } };
+    const idle = trace.mean(started + 60_000, started + 90_000);
+    const deleted = trace.mean(deletedAt, deletedAt + 30_000);
+    const ratio = Math.round((deleted.rssMiB / idle.rssMiB) * 100) / 100;
+    const ready = trace.mean(readyAt, readyAt + 30_000);
+    const meanRss = { idle60to90s: idle, ready0to30s: ready, deleted0to30s: deleted, ratio };
+    return { readings: out, times: { readyMs, apiDeletedMs, meanRss } };
   } finally {
+    trace?.stop();
     await stopKubelet(kubelet);
     await watch.stop();
     await api.close();

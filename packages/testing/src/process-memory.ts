@@ -6,7 +6,7 @@ import { join } from 'node:path';
 // itself reports it. The heap comes from a tiny preload (NODE_OPTIONS=--require) that answers
 // SIGUSR2 by writing process.memoryUsage() and the V8 heap statistics to a file: the daemons
 // have no endpoint for it, and the preload is a few hundred bytes of code. With
-// NA_RSS_HEAPSNAPSHOT=1 the last report of each process also writes a heap snapshot into
+// NA_RSS_HEAPSNAPSHOT set, the last report of each process also writes a heap snapshot into
 // bench-results/heap/ (after the RSS was read; only the last, since taking a snapshot costs the
 // process tens of MB of native memory that would distort any later reading).
 
@@ -61,7 +61,7 @@ export function reporterEnv(dir: string, name: string, snapshotDir?: string): Re
     NODE_OPTIONS: `--require ${preload} ${process.env.NA_RSS_NODE_OPTIONS ?? ''}`.trim(),
     NA_MEM_REPORT: join(dir, `${name}.mem.json`),
   };
-  if (process.env.NA_RSS_HEAPSNAPSHOT === '1' && snapshotDir) {
+  if (process.env.NA_RSS_HEAPSNAPSHOT && snapshotDir) {
     mkdirSync(snapshotDir, { recursive: true });
     env.NA_MEM_SNAPSHOT = join(snapshotDir, `${name}.heapsnapshot`);
   }
@@ -171,6 +171,8 @@ export interface MemorySummary {
   heapUsedMiB: number;
   heapTotalMiB: number;
   externalMiB: number;
+  /** Used size of each V8 heap space holding at least 0.1 MiB (old_space, code_space, new_space…). */
+  heapSpacesMiB: Record<string, number>;
   /** File-backed mappings holding at least 1 MiB (see fileMappings). */
   fileMappingsMiB: Record<string, number>;
   /** ProcessMemory.cpuSeconds. */
@@ -188,6 +190,11 @@ export function summary(m: ProcessMemory): MemorySummary {
     heapUsedMiB: mib(m.heapUsedBytes),
     heapTotalMiB: mib(m.heapTotalBytes),
     externalMiB: mib(m.externalBytes),
+    heapSpacesMiB: Object.fromEntries(
+      Object.entries(m.heapSpaces)
+        .map(([space, bytes]) => [space, mib(bytes)] as const)
+        .filter(([, size]) => size >= 0.1),
+    ),
     fileMappingsMiB: Object.fromEntries(
       m.fileMappings.filter((f) => f.rssBytes >= 1048576).map((f) => [f.mapping, mib(f.rssBytes)]),
     ),
