@@ -7,7 +7,9 @@ import { bundleTarget, DEFAULT_BUILD_OPTIONS } from './build.mjs';
 import type * as HeapTrim from './heap-trim.cjs';
 import { seaTargets } from './targets.mjs';
 
-const { BURST_ENDED_EVENT, MEMORY_FREED_EVENT } = createRequire(import.meta.url)('./heap-trim.cjs') as typeof HeapTrim;
+const { BURST_ENDED_EVENT, MEMORY_FREED_EVENT } = createRequire(import.meta.url)(
+  './heap-trim.cjs',
+) as typeof HeapTrim;
 
 // What the executables' scripts carry of @kubernetes/client-node: both agents talk to the API
 // server through KubeConfig only, so their bundles must not hold the generated model layer
