@@ -375,11 +375,6 @@ async function main(): Promise<void> {
           rssRatioToBareNode: Math.round((memory.rssBytes / baselines.bareNode!.rssBytes) * 100) / 100,
           rssRatioToClientNodeImport:
             Math.round((memory.rssBytes / baselines.clientNodeImport!.rssBytes) * 100) / 100,
-          heapSpacesUsedMiB: Object.fromEntries(
-            Object.entries(memory.heapSpaces)
-              .filter(([, v]) => v > 0)
-              .map(([k, v]) => [k, Math.round((v / 1048576) * 10) / 10]),
-          ),
         };
         process.stderr.write(`${JSON.stringify(run)}\n`);
         runs.push(run);
