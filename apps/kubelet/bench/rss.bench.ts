@@ -260,32 +260,54 @@ async function deletePods(api: ApiServer, watch: PodWatch, count: number): Promi
  * the last page release), which moves it by several MiB either way; a window's mean does not.
  */
 class RssTrace {
-  private readonly samples: { at: number; rssBytes: number }[] = [];
+  private readonly samples: { at: number; rss: number; anon: number; file: number }[] = [];
   private readonly timer: NodeJS.Timeout;
 
   constructor(pid: number) {
     this.timer = setInterval(() => {
       readFile(`/proc/${pid}/status`, 'utf8').then(
         (status) => {
-          const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-          if (kb) this.samples.push({ at: performance.now(), rssBytes: Number(kb) * 1024 });
+          const kb = (field: string) =>
+            Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
+          const sample = {
+            at: performance.now(),
+            rss: kb('VmRSS'),
+            anon: kb('RssAnon'),
+            file: kb('RssFile'),
+          };
+          if (!Number.isNaN(sample.rss)) this.samples.push(sample);
         },
         () => {}, // the process exited: the trace ends there
       );
     }, 1000);
   }
 
-  /** Mean RSS (MiB) and the sample count from `from` to `to` (performance.now() milliseconds). */
-  mean(from: number, to: number): { rssMiB: number; samples: number } {
+  /** Mean RSS, anonymous and file-backed (MiB), and the sample count from `from` to `to` (performance.now() ms). */
+  mean(from: number, to: number): TraceMean {
     const inWindow = this.samples.filter((s) => s.at >= from && s.at <= to);
-    const sum = inWindow.reduce((total, s) => total + s.rssBytes, 0);
-    const rssMiB = inWindow.length ? Math.round((sum / inWindow.length / 1048576) * 10) / 10 : Number.NaN;
-    return { rssMiB, samples: inWindow.length };
+    const meanMiB = (pick: (s: (typeof inWindow)[number]) => number) =>
+      inWindow.length
+        ? Math.round((inWindow.reduce((total, s) => total + pick(s), 0) / inWindow.length / 1024) * 10) / 10
+        : Number.NaN;
+    return {
+      rssMiB: meanMiB((s) => s.rss),
+      anonMiB: meanMiB((s) => s.anon),
+      fileMiB: meanMiB((s) => s.file),
+      samples: inWindow.length,
+    };
   }
 
   stop(): void {
     clearInterval(this.timer);
   }
+}
+
+/** Means of the RSS trace over one window, in MiB. */
+interface TraceMean {
+  rssMiB: number;
+  anonMiB: number;
+  fileMiB: number;
+  samples: number;
 }
 
 /** One reading: the state, when it was taken, and the process's memory. */
@@ -349,13 +371,15 @@ interface ContainerdTimes {
   /**
    * Mean RSS (1 s samples) idle from 60 to 90 s after start, in the 30 s after the 110 pods were
    * Ready, and from 0 to 30 s after their API objects were gone; `ratio` is the last over the
-   * idle one (issue #35: within 1.10).
+   * idle one (issue #35: within 1.10), `anonRatio` the same for anonymous memory alone (file-backed
+   * pages move with the page release's timing by 10 MiB and more).
    */
   meanRss: {
-    idle60to90s: { rssMiB: number; samples: number };
-    ready0to30s: { rssMiB: number; samples: number };
-    deleted0to30s: { rssMiB: number; samples: number };
+    idle60to90s: TraceMean;
+    ready0to30s: TraceMean;
+    deleted0to30s: TraceMean;
     ratio: number;
+    anonRatio: number;
   };
 }
 
@@ -409,8 +433,9 @@ async function containerdRuns(
     const idle = trace.mean(started + 60_000, started + 90_000);
     const deleted = trace.mean(deletedAt, deletedAt + 30_000);
     const ratio = Math.round((deleted.rssMiB / idle.rssMiB) * 100) / 100;
+    const anonRatio = Math.round((deleted.anonMiB / idle.anonMiB) * 100) / 100;
     const ready = trace.mean(readyAt, readyAt + 30_000);
-    const meanRss = { idle60to90s: idle, ready0to30s: ready, deleted0to30s: deleted, ratio };
+    const meanRss = { idle60to90s: idle, ready0to30s: ready, deleted0to30s: deleted, ratio, anonRatio };
     return { readings: out, times: { readyMs, apiDeletedMs, meanRss } };
   } finally {
     trace?.stop();
