@@ -1,14 +1,11 @@
+import { podName } from '../api/pod-name';
 import type { Pod } from '../api/pod-types';
 import { isMirrorPod, isMirrorPodOf } from './mirror-pod';
 
-/** namespace/name: a static pod and its mirror pod share it (their uids differ). */
-function fullName(pod: Pod): string {
-  return `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? ''}`;
-}
-
 /**
  * The latest copy of each mirror pod the API server shows for this node, by namespace/name
- * (upstream pod manager's mirrorPodByFullName). Only held, never run: the kubelet's status of a
+ * (`podName`: a static pod and its mirror pod share it, their uids differ; upstream pod
+ * manager's mirrorPodByFullName). Only held, never run: the kubelet's status of a
  * static pod is reconciled against its mirror pod's.
  */
 export class MirrorPods {
@@ -16,7 +13,7 @@ export class MirrorPods {
 
   /** A mirror pod was listed or changed; a pod that is no mirror pod is ignored. */
   set(mirror: Pod): void {
-    if (isMirrorPod(mirror)) this.byFullName.set(fullName(mirror), mirror);
+    if (isMirrorPod(mirror)) this.byFullName.set(podName(mirror), mirror);
   }
 
   /**
@@ -24,7 +21,7 @@ export class MirrorPods {
    * (the old one's delete arriving after the new one's add, as after a relist): it stays.
    */
   remove(mirror: Pod): void {
-    const key = fullName(mirror);
+    const key = podName(mirror);
     if (this.byFullName.get(key)?.metadata.uid === mirror.metadata.uid) this.byFullName.delete(key);
   }
 
@@ -33,7 +30,7 @@ export class MirrorPods {
    * the one of its name is not its mirror (another hash, being deleted: see {@link isMirrorPodOf}).
    */
   of(staticPod: Pod): Pod | undefined {
-    const mirror = this.byFullName.get(fullName(staticPod));
+    const mirror = this.byFullName.get(podName(staticPod));
     return mirror && isMirrorPodOf(mirror, staticPod) ? mirror : undefined;
   }
 

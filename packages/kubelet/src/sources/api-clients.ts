@@ -1,5 +1,6 @@
 import type { CoreV1Requests } from '@nodeagent/informer';
 import { httpStatusCode } from '../api/http-status-code';
+import { podName } from '../api/pod-name';
 import type { ConfigMap, Pod, Secret } from '../api/pod-types';
 import { configHashAnnotation, configMirrorAnnotation } from '../cri/labels';
 import type { ObjectSource } from '../env/resolve-env';
@@ -126,12 +127,10 @@ export async function syncMirrorPods(
   const created: Pod[] = [];
   const existing = await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}` });
   const mirrors = new Map(
-    (existing.items as unknown as Pod[])
-      .filter(isMirrorPod)
-      .map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]),
+    (existing.items as unknown as Pod[]).filter(isMirrorPod).map((p) => [podName(p), p]),
   );
   for (const pod of staticPods) {
-    const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    const key = podName(pod);
     const mirror = mirrors.get(key);
     mirrors.delete(key);
     if (mirror && isMirrorPodOf(mirror, pod)) continue;
