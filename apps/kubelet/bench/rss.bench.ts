@@ -34,7 +34,8 @@ import { Informer } from '@nodeagent/informer';
 import type { Wire } from '@nodeagent/primitives';
 import { type ApiServer, processMemory, startApiServer } from '@nodeagent/testing';
 
-const { measureBaselines, measureProcess, reporterEnv, sleep, summary, waitFor } = processMemory;
+const { measureBaselines, measureProcess, mib, reporterEnv, sleep, statusField, summary, waitFor } =
+  processMemory;
 type ProcessMemory = processMemory.ProcessMemory;
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -260,35 +261,29 @@ async function deletePods(api: ApiServer, watch: PodWatch, count: number): Promi
  * the last page release), which moves it by several MiB either way; a window's mean does not.
  */
 class RssTrace {
-  private readonly samples: { at: number; rss: number; anon: number; file: number }[] = [];
+  private readonly samples: TraceSample[] = [];
   private readonly timer: NodeJS.Timeout;
 
   constructor(pid: number) {
     this.timer = setInterval(() => {
-      readFile(`/proc/${pid}/status`, 'utf8').then(
-        (status) => {
-          const kb = (field: string) =>
-            Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
-          const sample = {
+      readFile(`/proc/${pid}/status`, 'utf8')
+        .then((status) => {
+          this.samples.push({
             at: performance.now(),
-            rss: kb('VmRSS'),
-            anon: kb('RssAnon'),
-            file: kb('RssFile'),
-          };
-          if (!Number.isNaN(sample.rss)) this.samples.push(sample);
-        },
-        () => {}, // the process exited: the trace ends there
-      );
+            rss: statusField(status, 'VmRSS'),
+            anon: statusField(status, 'RssAnon'),
+            file: statusField(status, 'RssFile'),
+          });
+        })
+        .catch(() => {}); // the process exited (or lingers as a zombie): the trace ends there
     }, 1000);
   }
 
   /** Mean RSS, anonymous and file-backed (MiB), and the sample count from `from` to `to` (performance.now() ms). */
   mean(from: number, to: number): TraceMean {
     const inWindow = this.samples.filter((s) => s.at >= from && s.at <= to);
-    const meanMiB = (pick: (s: (typeof inWindow)[number]) => number) =>
-      inWindow.length
-        ? Math.round((inWindow.reduce((total, s) => total + pick(s), 0) / inWindow.length / 1024) * 10) / 10
-        : Number.NaN;
+    const meanMiB = (pick: (s: TraceSample) => number) =>
+      inWindow.length ? mib(inWindow.reduce((total, s) => total + pick(s), 0) / inWindow.length) : Number.NaN;
     return {
       rssMiB: meanMiB((s) => s.rss),
       anonMiB: meanMiB((s) => s.anon),
@@ -300,6 +295,14 @@ class RssTrace {
   stop(): void {
     clearInterval(this.timer);
   }
+}
+
+/** One sample of the trace: when (performance.now() ms) and the RSS parts in bytes. */
+interface TraceSample {
+  at: number;
+  rss: number;
+  anon: number;
+  file: number;
 }
 
 /** Means of the RSS trace over one window, in MiB. */

@@ -68,7 +68,8 @@ export function reporterEnv(dir: string, name: string, snapshotDir?: string): Re
   return env;
 }
 
-function statusField(status: string, field: string): number {
+/** A `kB` field of /proc/<pid>/status text (VmRSS, RssAnon, RssFile…) in bytes; throws when it is missing (a zombie has no VmRSS). */
+export function statusField(status: string, field: string): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
   if (!m) throw new Error(`no ${field} in /proc/<pid>/status`);
   return Number(m[1]) * 1024;
