@@ -46,7 +46,21 @@ const measured: { pod: string; step: string; status: number; settledMs?: number;
 
 // A shell loop that exits 0 on SIGTERM at once (`wait` is interrupted by the trap, a foreground
 // `sleep 1` would not be): the recording's restarted containers ended Completed, exit code 0.
-const loop = "trap 'exit 0' TERM; while true; do sleep 1 & wait; done";
+// The shell is the container's PID 1, which the kernel shields from SIGTERM until the trap is
+// set, so it leaves a marker once it is: a resize that restarts the container before then would
+// see it killed after the grace period (exit 137), which no step of the recording does.
+const loop = "trap 'exit 0' TERM; touch /tmp/trapped; while true; do sleep 1 & wait; done";
+
+/** Waits until the pod's current container has set its SIGTERM trap (see `loop`). */
+async function trapSet(pod: string): Promise<void> {
+  const marker = ['sh', '-c', 'test -f /tmp/trapped && echo set'];
+  for (let tries = 0; tries < 600; tries++) {
+    const out = await node.exec(pod, 'c', marker).catch(() => '');
+    if (out.trim() === 'set') return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${pod}'s shell to set its TERM trap`);
+}
 
 function podSpec(name: string, resources: Container['resources'], memoryPolicy: string): Pod {
   return {
@@ -227,6 +241,7 @@ describe('in-place pod resize on containerd, step by step against resize-v1.36 (
       } else {
         let status = 200;
         let error: string | undefined;
+        await trapSet(step.pod);
         const sent = performance.now();
         try {
           node.api.registry.patch(
@@ -260,13 +275,9 @@ describe('in-place pod resize on containerd, step by step against resize-v1.36 (
             (node.getPod(step.pod)?.status?.conditions ?? []).some((c) => c.type === 'PodResizePending'),
           );
         } else {
-          entry.settledMs =
-            performance.now() -
-            sent +
-            (await until(`${step.pod} ${step.step} settled`, () =>
-              settled(node.getPod(step.pod)!, step.request),
-            )) *
-              0;
+          await until(`${step.pod} ${step.step} settled`, () =>
+            settled(node.getPod(step.pod)!, step.request),
+          );
           entry.settledMs = performance.now() - sent;
         }
         if (step.followPod) {
