@@ -5,6 +5,10 @@ export interface HeapTrimState {
   /** undefined until the first collection (start-up). */
   collectedAt: number | undefined;
   trailing: boolean;
+  /** The last memory-freed event not yet followed by a collection. */
+  freedAt?: number;
+  /** Checks left that call malloc_trim after a collection. */
+  retrims?: number;
 }
 /** V8's used heap and what it holds committed for it, in bytes. */
 export interface HeapReading {
@@ -18,6 +22,8 @@ export declare const MIN_GAP_MS: number;
 export declare const MAX_GAP_MS: number;
 export declare const BURST_ENDED_EVENT: string;
 export declare const MEMORY_FREED_EVENT: string;
+export declare const FREED_SETTLE_MS: number;
+export declare const MALLOC_RETRIMS: number;
 export declare const NO_RELEASE: PageRelease;
 export declare function initialState(used: number): HeapTrimState;
 export declare function check(

@@ -292,6 +292,13 @@ class RssTrace {
     };
   }
 
+  /** The samples as lines of seconds since `origin` and MiB (rss, anon, file), for reading a run by eye. */
+  lines(origin: number): string {
+    return this.samples
+      .map((s) => [((s.at - origin) / 1000).toFixed(1), mib(s.rss), mib(s.anon), mib(s.file)].join(' '))
+      .join('\n');
+  }
+
   stop(): void {
     clearInterval(this.timer);
   }
@@ -439,6 +446,11 @@ async function containerdRuns(
     const anonRatio = Math.round((deleted.anonMiB / idle.anonMiB) * 100) / 100;
     const ready = trace.mean(readyAt, readyAt + 30_000);
     const meanRss = { idle60to90s: idle, ready0to30s: ready, deleted0to30s: deleted, ratio, anonRatio };
+    // NA_RSS_TRACE=<file>: the whole trace, each line "seconds-since-start rss anon file" (MiB).
+    if (process.env.NA_RSS_TRACE) {
+      const marks = `# ready at ${((readyAt - started) / 1000).toFixed(1)} s, deleted at ${((deletedAt - started) / 1000).toFixed(1)} s`;
+      writeFileSync(process.env.NA_RSS_TRACE, `${marks}\n${trace.lines(started)}\n`);
+    }
     return { readings: out, times: { readyMs, apiDeletedMs, meanRss } };
   } finally {
     trace?.stop();
