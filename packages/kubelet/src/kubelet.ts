@@ -7,6 +7,7 @@ import {
 } from './admission/admit-handler';
 import { ephemeralContainerChecks } from './admission/ephemeral-container-checks';
 import { kubeletAdmitHandlers } from './admission/kubelet-admit-handlers';
+import { isMirrorPod, isStaticPod } from './api/config-source';
 import { podName } from './api/pod-name';
 import type { Container, Pod, PodStatus, ResourceList } from './api/pod-types';
 import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
@@ -40,9 +41,7 @@ import { forgetProbeRuns, recordProbeRun } from './metrics-collectors/prober-met
 import { GenericPLEG, type PodLifecycleEvent } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
 import { applyActiveDeadline } from './pod/active-deadline';
-import { isMirrorPod } from './pod/mirror-pod';
 import { MirrorPods } from './pod/mirror-pods';
-import { isStaticPod } from './pod/pod-source';
 import { needsReadinessReconcile, podsDifferSemantically } from './pod/pod-update-kind';
 import { PodProber } from './probes/pod-prober';
 import type { ProbeState } from './probes/probe-state';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { configSourceAnnotation } from '../src/api/config-source';
 import type { Pod, PodStatus } from '../src/api/pod-types';
-import { configSourceAnnotation } from '../src/cri/labels';
 import { mirrorPodFor } from '../src/sources/api-clients';
 import { staticPodDefaults } from '../src/sources/static-pod-source';
 import { STATUS_SYNC_PERIOD_MS } from '../src/status/status-manager';

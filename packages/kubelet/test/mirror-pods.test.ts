@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { isMirrorPod } from '../src/api/config-source';
 import type { Pod } from '../src/api/pod-types';
-import { isMirrorPod, isMirrorPodOf } from '../src/pod/mirror-pod';
+import { isMirrorPodOf } from '../src/pod/mirror-pod';
 import { MirrorPods } from '../src/pod/mirror-pods';
 import { mirrorPodFor } from '../src/sources/api-clients';
 import { staticPodDefaults } from '../src/sources/static-pod-source';

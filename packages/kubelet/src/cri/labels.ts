@@ -26,15 +26,6 @@ export const containerPreStopHandlerAnnotation = 'io.kubernetes.container.preSto
 export const containerPortsAnnotation = 'io.kubernetes.container.ports';
 /** Container annotation: the pod's terminationGracePeriodSeconds, for stops after a kubelet restart. */
 export const podTerminationGracePeriodAnnotation = 'io.kubernetes.pod.terminationGracePeriod';
-// Pods whose config source is not the API server (static pods) carry the four below.
-/** Pod annotation naming the pod's config source: `file`, `http` or `api`. */
-export const configSourceAnnotation = 'kubernetes.io/config.source';
-/** Annotation that marks a mirror pod: the API server copy of a static pod, holding the static pod's hash. */
-export const configMirrorAnnotation = 'kubernetes.io/config.mirror';
-/** Annotation with the hash the kubelet computed for a static pod; it also becomes the static pod's UID. */
-export const configHashAnnotation = 'kubernetes.io/config.hash';
-/** Annotation with the time (RFC 3339) the kubelet first saw the pod from its source. */
-export const configSeenAnnotation = 'kubernetes.io/config.seen';
 
 /** The pod a CRI sandbox or container belongs to, as read back from its labels. */
 export interface PodIdentity {

@@ -1,5 +1,12 @@
 // @nodeagent/kubelet/cri: Translation of a pod into CRI sandbox and container configs: security context, seccomp, AppArmor,
 // DNS, labels, log paths, Linux resources.
+
+export {
+  configHashAnnotation,
+  configMirrorAnnotation,
+  configSeenAnnotation,
+  configSourceAnnotation,
+} from '../api/config-source';
 export {
   appArmorAdmission,
   appArmorHostError,

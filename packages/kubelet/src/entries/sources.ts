@@ -1,8 +1,9 @@
 // @nodeagent/kubelet/sources: Where pods come from (API server, static pod files) and the API clients the kubelet writes with.
 
-export { isMirrorPod, isMirrorPodOf } from '../pod/mirror-pod';
+export { isMirrorPod, isStaticPod } from '../api/config-source';
+export { isMirrorPodOf } from '../pod/mirror-pod';
 export { MirrorPods } from '../pod/mirror-pods';
-export { isPodFromSource, isStaticPod } from '../pod/pod-source';
+export { isPodFromSource } from '../pod/pod-source';
 export {
   apiObjectSource,
   apiTokenSource,

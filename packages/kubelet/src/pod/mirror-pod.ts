@@ -1,10 +1,5 @@
+import { configHashAnnotation, configMirrorAnnotation } from '../api/config-source';
 import type { Pod } from '../api/pod-types';
-import { configHashAnnotation, configMirrorAnnotation } from '../cri/labels';
-
-/** Mirror pods are the API's view of static pods (the config.mirror annotation); the kubelet never runs them. */
-export function isMirrorPod(pod: Pod): boolean {
-  return pod.metadata.annotations?.[configMirrorAnnotation] !== undefined;
-}
 
 /**
  * Whether `mirror` is the current mirror pod of `staticPod`: the same namespace and name, its

@@ -1,6 +1,7 @@
+import { isMirrorPod } from '../api/config-source';
 import { podName } from '../api/pod-name';
 import type { Pod } from '../api/pod-types';
-import { isMirrorPod, isMirrorPodOf } from './mirror-pod';
+import { isMirrorPodOf } from './mirror-pod';
 
 /**
  * The latest copy of each mirror pod the API server shows for this node, by namespace/name

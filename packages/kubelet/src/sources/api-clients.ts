@@ -1,10 +1,10 @@
 import type { CoreV1Requests } from '@nodeagent/informer';
+import { configHashAnnotation, configMirrorAnnotation, isMirrorPod } from '../api/config-source';
 import { httpStatusCode } from '../api/http-status-code';
 import { podName } from '../api/pod-name';
 import type { ConfigMap, Pod, Secret } from '../api/pod-types';
-import { configHashAnnotation, configMirrorAnnotation } from '../cri/labels';
 import type { ObjectSource } from '../env/resolve-env';
-import { isMirrorPod, isMirrorPodOf } from '../pod/mirror-pod';
+import { isMirrorPodOf } from '../pod/mirror-pod';
 import type { TokenSource } from '../volumes/volume-payloads';
 
 /**

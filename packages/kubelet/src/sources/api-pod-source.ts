@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Informer } from '@nodeagent/informer';
+import { isMirrorPod } from '../api/config-source';
 import type { Pod } from '../api/pod-types';
-import { isMirrorPod } from '../pod/mirror-pod';
 import type { MirrorPods } from '../pod/mirror-pods';
 
 /**

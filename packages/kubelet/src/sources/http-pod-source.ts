@@ -1,8 +1,8 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import { parse } from 'yaml';
+import { configSeenAnnotation } from '../api/config-source';
 import type { Pod } from '../api/pod-types';
 import { unrefTimer } from '../clock-timers';
-import { configSeenAnnotation } from '../cri/labels';
 import { InvalidPodSpecError } from '../errors';
 import { staticPodDefaultsFrom } from './static-pod-source';
 

@@ -3,9 +3,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import { parseAllDocuments } from 'yaml';
+import { configHashAnnotation, configSeenAnnotation, configSourceAnnotation } from '../api/config-source';
 import type { Pod } from '../api/pod-types';
 import { unrefTimer } from '../clock-timers';
-import { configHashAnnotation, configSeenAnnotation, configSourceAnnotation } from '../cri/labels';
 import { InvalidPodSpecError } from '../errors';
 
 /** A manifest in the static pod directory that could not be read as a Pod; the other files still count. */

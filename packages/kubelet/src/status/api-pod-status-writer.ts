@@ -1,8 +1,8 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { CoreV1Requests } from '@nodeagent/informer';
+import { isStaticPod } from '../api/config-source';
 import { httpStatusCode } from '../api/http-status-code';
 import type { Pod, PodStatus } from '../api/pod-types';
-import { isStaticPod } from '../pod/pod-source';
 import { MirrorPodMissingError } from './mirror-pod-missing';
 import type { PodStatusWriter } from './status-manager';
 

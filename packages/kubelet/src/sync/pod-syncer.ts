@@ -12,6 +12,7 @@ import type { Clock } from '@nodeagent/primitives';
 import { formatDuration } from '@nodeagent/primitives';
 import type { EphemeralContainerCheck } from '../admission/ephemeral-container-checks';
 import { userNamespacesRefusal } from '../admission/runtime-feature-admit';
+import { isStaticPod } from '../api/config-source';
 import {
   type Container,
   type EphemeralContainer,
@@ -49,7 +50,6 @@ import type { ImagePullManager } from '../images/image-pull-manager';
 import type { KubeletMetrics } from '../metrics';
 import { computePodActions } from '../pod/compute-pod-actions';
 import { CrashLoopBackOff, containerBackOffKey } from '../pod/crash-loop-backoff';
-import { isStaticPod } from '../pod/pod-source';
 import type { ProbeState } from '../probes/probe-state';
 import type { ContainerWaitingReason } from '../status/generate-pod-status';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';
