@@ -53,6 +53,7 @@ export type CoreV1Method =
   | 'patchNode'
   | 'patchNodeStatus'
   | 'readNamespacedConfigMap'
+  | 'readNamespacedPod'
   | 'readNamespacedSecret'
   | 'readNode';
 /** The names of the CoordinationV1Api calls of the node lease. */
@@ -158,6 +159,8 @@ export function coreV1Requests(kubeConfig: KubeConfig): CoreV1WireRequests {
     patchNodeStatus: (p, o) => call('PATCH', `/api/v1/nodes/${seg(p.name)}/status`, p, NAMED, o),
     readNamespacedConfigMap: (p, o) =>
       call('GET', `${ns(p.namespace)}/configmaps/${seg(p.name)}`, p, NAMED_NAMESPACED, o),
+    readNamespacedPod: (p, o) =>
+      call('GET', `${ns(p.namespace)}/pods/${seg(p.name)}`, p, NAMED_NAMESPACED, o),
     readNamespacedSecret: (p, o) =>
       call('GET', `${ns(p.namespace)}/secrets/${seg(p.name)}`, p, NAMED_NAMESPACED, o),
     readNode: (p, o) => call('GET', `/api/v1/nodes/${seg(p.name)}`, p, NAMED, o),

@@ -69,6 +69,7 @@ describe('typed requests against the in-process API server', { timeout: 30_000 }
     await core.deleteNamespacedPod({ name: 'p1', namespace: 'default', gracePeriodSeconds: 0 });
     const left = await core.listPodForAllNamespaces({});
     expect(left.items.map((p) => p.metadata?.name)).toEqual(['p2']);
+    expect((await core.readNamespacedPod({ name: 'p2', namespace: 'default' })).spec?.nodeName).toBe('n2');
   });
 
   it('writes a Lease renewTime with microseconds and replaces it at the version read', async () => {
