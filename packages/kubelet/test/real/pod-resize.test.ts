@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import type { Container, Pod } from '../../src/api/pod-types';
 import { type CgroupFilesystem, detectCgroupFilesystem } from '../../src/cgroups/cgroup-filesystem';
 import { PodCgroupManager } from '../../src/cgroups/pod-cgroup-manager';
-import { type NodeHarness, startNodeHarness } from './node-harness';
+import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
 
 const fixtureDir = join(import.meta.dirname, '../../../../../shared/fidelity/resize-v1.36');
 
@@ -54,12 +54,11 @@ const loop = "trap 'exit 0' TERM; touch /tmp/trapped; while true; do sleep 1 & w
 /** Waits until the pod's current container has set its SIGTERM trap (see `loop`). */
 async function trapSet(pod: string): Promise<void> {
   const marker = ['sh', '-c', 'test -f /tmp/trapped && echo set'];
-  for (let tries = 0; tries < 600; tries++) {
-    const out = await node.exec(pod, 'c', marker).catch(() => '');
-    if (out.trim() === 'set') return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${pod}'s shell to set its TERM trap`);
+  await waitFor(
+    `${pod}'s shell to set its TERM trap`,
+    async () => ((await node.exec(pod, 'c', marker).catch(() => '')).trim() === 'set' ? true : undefined),
+    60_000,
+  );
 }
 
 function podSpec(name: string, resources: Container['resources'], memoryPolicy: string): Pod {
