@@ -3,8 +3,9 @@
  * issues #20 and #35 compare with upstream. Against a real containerd (tools/containerd, in its
  * own network namespace): idle 10/30/60/90 s after start; 5 and 30 s after 10 pods were Ready;
  * 5 and 30 s after 110 (the default maxPods) were Ready; then all 110 deleted at once through
- * the API, how long until every API object is gone, and 2/10/30 s after that; beside the readings,
- * the mean RSS of 1 s samples idle (60-90 s) and in the 30 s after the delete. The pods have
+ * the API, how long until every API object is gone, and 2/10/30/60/90 s after that; beside the
+ * readings, the mean RSS of 1 s samples idle (60-90 s), in the 30 s after the 110 were Ready, and
+ * 0-30 and 60-90 s after the delete (NA_RSS_TRACE=<file> writes the whole trace). The pods have
  * issue #35's shape: one busybox container running `sleep`, an exec readiness probe (`/bin/true`,
  * periodSeconds 10), terminationGracePeriodSeconds 1. On the fake CRI runtime of
  * @nodeagent/cri-client: idle 30 s after start, then 5 and 30 s after 100 plain pods reached
