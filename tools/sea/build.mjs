@@ -46,9 +46,28 @@ if (flags.includes('--version=raw')) {
   process.stdout.write(${JSON.stringify(banner)} + ' (node ' + process.version + ', ' + platform + ')\\n');
   process.exit(0);
 }
-require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/heap-trim.cjs'))}).startHeapTrim({
+${arenaReexec(target)}require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/heap-trim.cjs'))}).startHeapTrim({
   release: require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/page-release.cjs'))}).loadPageRelease(),
 });
+`;
+}
+
+/**
+ * The preamble's part that gives the executable its malloc arena limit (target.mallocArenaMax).
+ * glibc reads MALLOC_ARENA_MAX only at process start, and by the time any code of ours runs,
+ * Node's threads have made their arenas and fixed the limit (mallopt then changes nothing), so
+ * the executable replaces itself once, same PID, arguments and environment, with the variable
+ * set: ~20 ms of start-up. A value already in the environment, the operator's, is left alone,
+ * and so the second start does not exec again.
+ */
+function arenaReexec(target) {
+  if (!target.mallocArenaMax) return '';
+  return `if (process.platform === 'linux' && process.env.MALLOC_ARENA_MAX === undefined && typeof process.execve === 'function') {
+  process.execve(process.execPath, [process.argv0, ...process.argv.slice(2)], {
+    ...process.env,
+    MALLOC_ARENA_MAX: ${JSON.stringify(String(target.mallocArenaMax))},
+  });
+}
 `;
 }
 

@@ -64,13 +64,13 @@ describe('single executable binaries', { timeout: 180_000 }, () => {
     rmSync(runDir, { recursive: true, force: true });
   });
 
-  const run = (name: string, args: string[], input?: string) =>
+  const run = (name: string, args: string[], input?: string, env: Record<string, string> = {}) =>
     spawnSync(join(runDir, name), args, {
       cwd: runDir,
       input,
       encoding: 'utf8',
       timeout: 60_000,
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: runDir },
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: runDir, ...env },
     });
 
   it('runs from a directory with no node_modules anywhere above it', () => {
@@ -160,5 +160,30 @@ describe('single executable binaries', { timeout: 180_000 }, () => {
     );
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('--iptables-min-sync-period: invalid value "soon"');
+  });
+
+  // A preload (NODE_OPTIONS runs it at every start of the runtime) reports each start's PID and
+  // MALLOC_ARENA_MAX; the unknown flag makes the app exit right after.
+  const starts = (name: string, env: Record<string, string> = {}) => {
+    const preload = join(runDir, 'report-start.cjs');
+    writeFileSync(preload, "console.error('start', process.pid, String(process.env.MALLOC_ARENA_MAX));\n");
+    const r = run(name, ['--no-such-flag'], undefined, { NODE_OPTIONS: `--require ${preload}`, ...env });
+    expect(r.status).toBe(1);
+    return r.stderr.split('\n').filter((l) => l.startsWith('start '));
+  };
+
+  it('nodeagent-kubelet re-executes itself once, same PID, with MALLOC_ARENA_MAX=1; a value already set is kept', () => {
+    const [first, second, ...more] = starts('nodeagent-kubelet');
+    expect(more).toEqual([]);
+    const pid = first?.split(' ')[1];
+    expect(first).toBe(`start ${pid} undefined`);
+    expect(second).toBe(`start ${pid} 1`);
+    expect(starts('nodeagent-kubelet', { MALLOC_ARENA_MAX: '4' })).toEqual([
+      expect.stringMatching(/^start \d+ 4$/),
+    ]);
+  });
+
+  it('nodeagent-kube-proxy keeps glibc arenas as they are: one start, no MALLOC_ARENA_MAX', () => {
+    expect(starts('nodeagent-kube-proxy')).toEqual([expect.stringMatching(/^start \d+ undefined$/)]);
   });
 });
