@@ -1,6 +1,8 @@
 // Gives memory back after bursts of work: a memory-reducing full GC when the heap has grown well
-// above what the last collection left live (at most every 10 s), malloc_trim after it, and, with
-// the page-release addon, the executable's file pages dropped at every check. Part of the single
+// above what the last collection left live (at most every 10 s; a plain full GC every 30 s
+// otherwise, see REDUCE_MEMORY for why not the memory-reducing one), malloc_trim after it, and, with
+// the page-release addon, the executable's file pages dropped at every check (and its page cache
+// evicted twice after start, see EVICT_CACHE_AT_CHECKS). Part of the single
 // executables' entry (build.mjs); collections need `gc` (`--expose-gc` is in the executables'
 // execArgv), the rest needs the addon (page-release.cjs).
 //
@@ -68,15 +70,34 @@ const FREED_SETTLE_MS = 3000;
 /** Checks after a collection that call malloc_trim again. */
 const MALLOC_RETRIMS = 2;
 
+/**
+ * The checks (counted from 1) after whose page release the executable's page cache is evicted
+ * (page-release.c, evictExecutableCache): the first, and 30 s later for pages that were still
+ * dirty at the first (an executable written just before it started; the kernel writes dirty
+ * pages back within ~30 s, and only clean ones can be evicted).
+ */
+const EVICT_CACHE_AT_CHECKS = Object.freeze([1, 30]);
+
 /** Without the addon (the apps run by `node`, tests), releasing pages is a no-op. */
-const NO_RELEASE = Object.freeze({ releaseExecutablePages: () => 0, releaseMallocFree: () => false });
+const NO_RELEASE = Object.freeze({
+  releaseExecutablePages: () => 0,
+  releaseMallocFree: () => false,
+  evictExecutableCache: () => 0,
+});
 
 /**
  * V8's gc extension options: a 'last-resort' collection is the memory-reducing one
  * (CollectAllAvailableGarbage): it also shrinks the young generation and releases freed pages,
- * where a plain gc() leaves the heap committed at its peak size.
+ * where a plain gc() leaves the heap committed at its peak size. It also discards the bytecode
+ * and type feedback of every function not on the stack (V8 force-flushes code in a last-resort
+ * collection), so everything the process runs afterwards is parsed, compiled and optimised
+ * again: right after a burst or a start-up that gives back the burst's code too, but as the
+ * periodic collection of an idle daemon it made the kubelet recompile its periodic work every
+ * 30 s (about one optimising compile a second, the compilers' pages back in RSS).
  */
 const REDUCE_MEMORY = { type: 'major', execution: 'sync', flavor: 'last-resort' };
+/** A full collection that keeps compiled code (V8 still flushes bytecode unused for several collections). */
+const FULL = { type: 'major', execution: 'sync', flavor: 'regular' };
 
 /**
  * @typedef {{
@@ -103,17 +124,22 @@ function initialState(used) {
   return { live: used, last: used, collectedAt: undefined, trailing: false, freedAt: undefined, retrims: 0 };
 }
 
-/** Whether this check collects. */
-function wantsCollection(state, { used, committed }, live, now, burstEnded) {
-  if (state.collectedAt === undefined) return burstEnded || used - state.last < QUIET_BYTES;
+/**
+ * The collection this check runs, or undefined for none: the memory-reducing one when there is
+ * something to give back (start-up, a burst, freed state, committed memory beyond the used), a
+ * plain full one when only MAX_GAP_MS has passed.
+ */
+function collectionFor(state, { used, committed }, live, now, burstEnded) {
+  if (state.collectedAt === undefined) {
+    return burstEnded || used - state.last < QUIET_BYTES ? REDUCE_MEMORY : undefined;
+  }
   const since = now - state.collectedAt;
   if (state.freedAt !== undefined && now - state.freedAt >= FREED_SETTLE_MS && since >= FREED_SETTLE_MS) {
-    return true;
+    return REDUCE_MEMORY;
   }
-  if (since < MIN_GAP_MS) return false;
-  return (
-    state.trailing || used >= live + SLACK_BYTES || committed >= used + SLACK_BYTES || since >= MAX_GAP_MS
-  );
+  if (since < MIN_GAP_MS) return undefined;
+  if (state.trailing || used >= live + SLACK_BYTES || committed >= used + SLACK_BYTES) return REDUCE_MEMORY;
+  return since >= MAX_GAP_MS ? FULL : undefined;
 }
 
 /**
@@ -128,13 +154,14 @@ function check(state, readHeap, gc, now, release = NO_RELEASE, burstEnded = fals
   const heap = readHeap();
   const used = heap.used;
   const live = Math.min(state.live, used); // V8 collected on its own: follow the heap down
-  if (!gc || !wantsCollection(state, heap, live, now, burstEnded)) {
+  const collection = gc ? collectionFor(state, heap, live, now, burstEnded) : undefined;
+  if (!collection) {
     const retrims = state.retrims ?? 0;
     if (burstEnded || retrims > 0) release.releaseMallocFree();
     release.releaseExecutablePages();
     return { ...state, live, last: used, retrims: Math.max(0, retrims - 1) };
   }
-  gc(REDUCE_MEMORY);
+  gc(collection);
   release.releaseMallocFree();
   release.releaseExecutablePages();
   const after = readHeap().used;
@@ -163,8 +190,11 @@ function startHeapTrim({
   const collect = typeof gc === 'function' ? gc : undefined;
   if (!collect && !release) return undefined;
   let state = initialState(readHeap().used);
+  let checks = 0;
   const run = (burstEnded) => {
     state = check(state, readHeap, collect, now(), release, burstEnded);
+    checks += 1;
+    if (release && EVICT_CACHE_AT_CHECKS.includes(checks)) release.evictExecutableCache();
   };
   const timer = setInterval(() => run(false), intervalMs);
   timer.unref();
@@ -196,4 +226,7 @@ module.exports = {
   QUIET_BYTES,
   MIN_GAP_MS,
   MAX_GAP_MS,
+  REDUCE_MEMORY,
+  FULL,
+  EVICT_CACHE_AT_CHECKS,
 };

@@ -25,11 +25,22 @@ export declare const MEMORY_FREED_EVENT: string;
 export declare const FREED_SETTLE_MS: number;
 export declare const MALLOC_RETRIMS: number;
 export declare const NO_RELEASE: PageRelease;
+export declare const EVICT_CACHE_AT_CHECKS: readonly number[];
+/** Options of V8's gc extension for one collection. */
+export interface GcOptions {
+  type: 'major';
+  execution: 'sync';
+  flavor: 'last-resort' | 'regular';
+}
+/** The memory-reducing collection (also discards all compiled code not on the stack). */
+export declare const REDUCE_MEMORY: GcOptions;
+/** The periodic full collection, which keeps compiled code. */
+export declare const FULL: GcOptions;
 export declare function initialState(used: number): HeapTrimState;
 export declare function check(
   state: HeapTrimState,
   readHeap: () => HeapReading,
-  gc: (() => void) | undefined,
+  gc: ((options: GcOptions) => void) | undefined,
   now: number,
   release?: PageRelease,
   burstEnded?: boolean,

@@ -14,6 +14,9 @@ const {
   QUIET_BYTES,
   MIN_GAP_MS,
   MAX_GAP_MS,
+  REDUCE_MEMORY,
+  FULL,
+  EVICT_CACHE_AT_CHECKS,
 } = createRequire(import.meta.url)('./heap-trim.cjs') as typeof HeapTrim;
 
 const MB = 1024 * 1024;
@@ -80,6 +83,20 @@ describe('heap trim', () => {
     expect(gcs).toEqual([2, 4]);
     expect(state.live).toBe(134 * MB);
     expect(state.trailing).toBe(false);
+  });
+
+  it('runs the memory-reducing collection for what there is to give back, a plain full one when only MAX_GAP_MS passed', () => {
+    const flavors: string[] = [];
+    const gc = (options: HeapTrim.GcOptions) => flavors.push(options.flavor);
+    let state = initialState(30 * MB);
+    // Start-up: the first quiet check.
+    state = check(state, () => used(30 * MB), gc, 1000);
+    // Idle, growth below the slack: the periodic collection.
+    state = check(state, () => used(31 * MB), gc, 1000 + MAX_GAP_MS);
+    // A burst above the slack.
+    state = check(state, () => used(31 * MB + SLACK_BYTES), gc, 1000 + MAX_GAP_MS + MIN_GAP_MS);
+    expect(flavors).toEqual(['last-resort', 'regular', 'last-resort']);
+    expect([REDUCE_MEMORY.flavor, FULL.flavor]).toEqual(['last-resort', 'regular']);
   });
 
   it('leaves growth below the slack alone until MAX_GAP_MS has passed', () => {
@@ -179,6 +196,7 @@ describe('heap trim', () => {
         calls.push('malloc');
         return true;
       },
+      evictExecutableCache: () => 0,
     };
     const gc = () => calls.push('gc');
     let state: HeapTrim.HeapTrimState = { live: 10 * MB, last: 10 * MB, collectedAt: 0, trailing: false };
@@ -205,6 +223,47 @@ describe('heap trim', () => {
     expect(calls).toEqual(['pages']);
   });
 
+  it("evicts the executable's page cache after the page release of the first check and again at the 30th", () => {
+    const calls: string[] = [];
+    let tick: (() => void) | undefined;
+    const realSetInterval = globalThis.setInterval;
+    globalThis.setInterval = ((fn: () => void) => {
+      tick = fn;
+      return { unref() {} };
+    }) as unknown as typeof setInterval;
+    let stop: (() => void) | undefined;
+    try {
+      stop = startHeapTrim({
+        gc: null,
+        release: {
+          releaseExecutablePages: () => {
+            calls.push('pages');
+            return 0;
+          },
+          releaseMallocFree: () => true,
+          evictExecutableCache: () => {
+            calls.push('evict');
+            return 0;
+          },
+        },
+      });
+    } finally {
+      globalThis.setInterval = realSetInterval;
+    }
+    const evictedAt: number[] = [];
+    for (let i = 1; i <= 60; i++) {
+      calls.length = 0;
+      tick?.();
+      if (calls.includes('evict')) {
+        expect(calls).toEqual(['pages', 'evict']);
+        evictedAt.push(i);
+      }
+    }
+    stop?.();
+    expect(evictedAt).toEqual([...EVICT_CACHE_AT_CHECKS]);
+    expect(evictedAt).toEqual([1, 30]);
+  });
+
   it('does nothing with neither gc nor a page release, and answers the burst-ended event', () => {
     expect(startHeapTrim({ gc: null })).toBeUndefined();
     let collected = 0;
@@ -222,6 +281,7 @@ describe('heap trim', () => {
           return 0;
         },
         releaseMallocFree: () => true,
+        evictExecutableCache: () => 0,
       },
       now: () => 1000,
     });

@@ -12,6 +12,16 @@
 // file pages: a page the process wrote to (relocations before RELRO made it read-only) is an
 // anonymous copy whose contents exist nowhere else, and MADV_DONTNEED would discard it.
 //
+// evictExecutableCache(): releases the executable's pages as above and at once asks the kernel
+// to drop the page cache of the executable's file
+// (posix_fadvise DONTNEED; pages some process still maps stay, dirty ones are written back
+// first and stay until a later call). Why: a file written in large chunks (a build, an
+// installer) is cached in large folios, up to 2 MiB each, and the kernel (6.18 here) maps a whole
+// folio on a fault, so each piece of text the process touches after a release comes back as up to
+// 2 MiB of RSS instead of the 64 KB of fault-around. Read back from disk on the next faults, the
+// file is cached in small folios. Returns the bytes of the file that left the cache (counted
+// with mincore over a mapping of the whole file), or -1 when the file cannot be read.
+//
 // releaseMallocFree(): glibc's malloc_trim(0), which returns the free pages inside every malloc
 // arena (not only the top of the main heap) to the kernel. Node never calls it; after a burst
 // (a full sync's rule text, a pod start's buffers) the freed memory otherwise stays resident.
@@ -21,6 +31,7 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -96,6 +107,45 @@ static size_t release_executable_pages(void) {
   return released;
 }
 
+// Bytes of the file behind `fd` (size `size`) in the page cache, or -1.
+static double cached_bytes(int fd, size_t size, size_t page) {
+  if (size == 0) return 0;
+  void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+  if (map == MAP_FAILED) return -1;
+  size_t pages = (size + page - 1) / page;
+  unsigned char *vec = malloc(pages);
+  double bytes = -1;
+  if (vec && mincore(map, size, vec) == 0) {
+    bytes = 0;
+    for (size_t i = 0; i < pages; i++) bytes += (vec[i] & 1) ? (double)page : 0;
+  }
+  free(vec);
+  munmap(map, size);
+  return bytes;
+}
+
+static double evict_executable_cache(void) {
+  int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  struct stat st;
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  double before = fstat(fd, &st) == 0 ? cached_bytes(fd, (size_t)st.st_size, page) : -1;
+  // Released here, right before the advice: a page mapped again in between (JS running the call,
+  // as any release from JS would allow) cannot be evicted, and its large folio would stay.
+  release_executable_pages();
+  int advised = before >= 0 ? posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) : -1;
+  double after = advised == 0 ? cached_bytes(fd, (size_t)st.st_size, page) : -1;
+  close(fd);
+  return after >= 0 ? before - after : -1;
+}
+
+static napi_value EvictExecutableCache(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_create_double(env, evict_executable_cache(), &out);
+  return out;
+}
+
 static napi_value ReleaseExecutablePages(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out;
@@ -114,6 +164,8 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "releaseExecutablePages", NAPI_AUTO_LENGTH, ReleaseExecutablePages, NULL, &fn);
   napi_set_named_property(env, exports, "releaseExecutablePages", fn);
+  napi_create_function(env, "evictExecutableCache", NAPI_AUTO_LENGTH, EvictExecutableCache, NULL, &fn);
+  napi_set_named_property(env, exports, "evictExecutableCache", fn);
   napi_create_function(env, "releaseMallocFree", NAPI_AUTO_LENGTH, ReleaseMallocFree, NULL, &fn);
   napi_set_named_property(env, exports, "releaseMallocFree", fn);
   return exports;
