@@ -46,6 +46,22 @@ function simulate(readings: number[], liveAfterGc: number) {
   return { collections, state };
 }
 
+/** Starts the trim with its interval timer driven by hand: each `tick()` is one check. */
+function startByHand(options: Parameters<typeof startHeapTrim>[0]) {
+  let tick: (() => void) | undefined;
+  const realSetInterval = globalThis.setInterval;
+  globalThis.setInterval = ((fn: () => void) => {
+    tick = fn;
+    return { unref() {} };
+  }) as unknown as typeof setInterval;
+  try {
+    const stop = startHeapTrim(options);
+    return { tick: () => tick?.(), stop: () => stop?.() };
+  } finally {
+    globalThis.setInterval = realSetInterval;
+  }
+}
+
 describe('heap trim', () => {
   it('collects when the heap grew well above the live size, then not again before the gap', () => {
     // 30 MB idle, a sync grows it to 400 MB; afterwards 120 MB are live.
@@ -225,41 +241,30 @@ describe('heap trim', () => {
 
   it("evicts the executable's page cache after the page release of the first check and again at the 30th", () => {
     const calls: string[] = [];
-    let tick: (() => void) | undefined;
-    const realSetInterval = globalThis.setInterval;
-    globalThis.setInterval = ((fn: () => void) => {
-      tick = fn;
-      return { unref() {} };
-    }) as unknown as typeof setInterval;
-    let stop: (() => void) | undefined;
-    try {
-      stop = startHeapTrim({
-        gc: null,
-        release: {
-          releaseExecutablePages: () => {
-            calls.push('pages');
-            return 0;
-          },
-          releaseMallocFree: () => true,
-          evictExecutableCache: () => {
-            calls.push('evict');
-            return 0;
-          },
+    const { tick, stop } = startByHand({
+      gc: null,
+      release: {
+        releaseExecutablePages: () => {
+          calls.push('pages');
+          return 0;
         },
-      });
-    } finally {
-      globalThis.setInterval = realSetInterval;
-    }
+        releaseMallocFree: () => true,
+        evictExecutableCache: () => {
+          calls.push('evict');
+          return 0;
+        },
+      },
+    });
     const evictedAt: number[] = [];
     for (let i = 1; i <= 60; i++) {
       calls.length = 0;
-      tick?.();
+      tick();
       if (calls.includes('evict')) {
         expect(calls).toEqual(['pages', 'evict']);
         evictedAt.push(i);
       }
     }
-    stop?.();
+    stop();
     expect(evictedAt).toEqual([...EVICT_CACHE_AT_CHECKS]);
     expect(evictedAt).toEqual([1, 30]);
   });
@@ -298,45 +303,33 @@ describe('heap trim', () => {
     let now = 0;
     let heap = 30 * MB;
     const collectedAt: number[] = [];
-    let tick: (() => void) | undefined;
-    const realSetInterval = globalThis.setInterval;
-    // The interval timer is driven by hand: each tick is one check.
-    globalThis.setInterval = ((fn: () => void) => {
-      tick = fn;
-      return { unref() {} };
-    }) as unknown as typeof setInterval;
-    let stop: (() => void) | undefined;
-    try {
-      stop = startHeapTrim({
-        gc: () => {
-          collectedAt.push(now);
-          heap = 30 * MB;
-        },
-        readHeap: () => used(heap),
-        now: () => now,
-      });
-    } finally {
-      globalThis.setInterval = realSetInterval;
-    }
+    const { tick, stop } = startByHand({
+      gc: () => {
+        collectedAt.push(now);
+        heap = 30 * MB;
+      },
+      readHeap: () => used(heap),
+      now: () => now,
+    });
     // Start-up: the first quiet check collects.
     now = 1000;
-    tick?.();
+    tick();
     expect(collectedAt).toEqual([1000]);
     // 8 MB of a delete's garbage, well under the slack: plain checks leave it alone.
     heap = 38 * MB;
     now = 1000 + MIN_GAP_MS;
-    tick?.();
+    tick();
     expect(collectedAt).toEqual([1000]);
     // The app freed its state: nothing in the event's own tick (its callers still hold some)...
     const freed = now;
     (process as NodeJS.EventEmitter).emit(MEMORY_FREED_EVENT);
     expect(collectedAt).toEqual([1000]);
     now = freed + FREED_SETTLE_MS - 1;
-    tick?.();
+    tick();
     expect(collectedAt).toEqual([1000]);
     // ...then at the first check the settle time after it.
     now = freed + FREED_SETTLE_MS;
-    tick?.();
+    tick();
     expect(collectedAt).toEqual([1000, freed + FREED_SETTLE_MS]);
     // A run of events (pods deleted one after another), well within MIN_GAP_MS: one collection,
     // FREED_SETTLE_MS after the last of them.
@@ -346,18 +339,18 @@ describe('heap trim', () => {
       now += 1000;
       last = now;
       (process as NodeJS.EventEmitter).emit(MEMORY_FREED_EVENT);
-      tick?.();
+      tick();
     }
     expect(collectedAt).toHaveLength(2);
     now = last + FREED_SETTLE_MS;
-    tick?.();
+    tick();
     expect(collectedAt).toEqual([1000, freed + FREED_SETTLE_MS, last + FREED_SETTLE_MS]);
     // Collected: later checks within the slack leave the heap alone again.
     heap = 38 * MB;
     now += MIN_GAP_MS - 1;
-    tick?.();
+    tick();
     expect(collectedAt).toHaveLength(3);
-    stop?.();
+    stop();
     expect(process.listenerCount(MEMORY_FREED_EVENT)).toBe(0);
   });
 });
