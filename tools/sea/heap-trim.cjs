@@ -71,7 +71,7 @@ const FREED_SETTLE_MS = 3000;
 const MALLOC_RETRIMS = 2;
 
 /**
- * The checks (counted from 1) after whose page release the executable's page cache is evicted
+ * The timer's checks (counted from 1) after whose page release the executable's page cache is evicted
  * (page-release.c, evictExecutableCache): the first, and 30 s later for pages that were still
  * dirty at the first (an executable written just before it started; the kernel writes dirty
  * pages back within ~30 s, and only clean ones can be evicted).
@@ -190,13 +190,17 @@ function startHeapTrim({
   const collect = typeof gc === 'function' ? gc : undefined;
   if (!collect && !release) return undefined;
   let state = initialState(readHeap().used);
-  let checks = 0;
   const run = (burstEnded) => {
     state = check(state, readHeap, collect, now(), release, burstEnded);
-    checks += 1;
-    if (release && EVICT_CACHE_AT_CHECKS.includes(checks)) release.evictExecutableCache();
   };
-  const timer = setInterval(() => run(false), intervalMs);
+  // Counts the timer's checks only: the evictions are meant 1 and 30 intervals after start,
+  // however many checks a burst-ended event adds in between (kube-proxy, after every sync).
+  let ticks = 0;
+  const timer = setInterval(() => {
+    run(false);
+    ticks += 1;
+    if (release && EVICT_CACHE_AT_CHECKS.includes(ticks)) release.evictExecutableCache();
+  }, intervalMs);
   timer.unref();
   const onBurstEnded = () => run(true);
   // The collection comes at the first check FREED_SETTLE_MS after the last such event.

@@ -239,7 +239,7 @@ describe('heap trim', () => {
     expect(calls).toEqual(['pages']);
   });
 
-  it("evicts the executable's page cache after the page release of the first check and again at the 30th", () => {
+  it("evicts the executable's page cache after the page release of the timer's first check and again at its 30th", () => {
     const calls: string[] = [];
     const { tick, stop } = startByHand({
       gc: null,
@@ -255,6 +255,9 @@ describe('heap trim', () => {
         },
       },
     });
+    // Checks a burst's end runs do not count: the evictions follow the timer.
+    for (let i = 0; i < 40; i++) (process as NodeJS.EventEmitter).emit(BURST_ENDED_EVENT);
+    expect(calls).not.toContain('evict');
     const evictedAt: number[] = [];
     for (let i = 1; i <= 60; i++) {
       calls.length = 0;
