@@ -48,6 +48,7 @@ if (flags.includes('--version=raw')) {
 }
 ${arenaReexec(target)}require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/heap-trim.cjs'))}).startHeapTrim({
   release: require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/page-release.cjs'))}).loadPageRelease(),
+  mallocTrimEveryCheck: ${Boolean(target.mallocTrimEveryCheck)},
 });
 `;
 }

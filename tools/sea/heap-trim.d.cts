@@ -7,6 +7,8 @@ export interface HeapTrimState {
   trailing: boolean;
   /** The last memory-freed event not yet followed by a collection. */
   freedAt?: number;
+  /** The next periodic collection is the memory-reducing one (it follows a memory-freed collection). */
+  reduceNext?: boolean;
   /** Checks left that call malloc_trim after a collection. */
   retrims?: number;
 }
@@ -34,7 +36,7 @@ export interface GcOptions {
 }
 /** The memory-reducing collection (also discards all compiled code not on the stack). */
 export declare const REDUCE_MEMORY: GcOptions;
-/** The periodic full collection, which keeps compiled code. */
+/** The periodic full collection, which keeps compiled code (except the one after a memory-freed collection). */
 export declare const FULL: GcOptions;
 export declare function initialState(used: number): HeapTrimState;
 export declare function check(
@@ -44,6 +46,7 @@ export declare function check(
   now: number,
   release?: PageRelease,
   burstEnded?: boolean,
+  trimEveryCheck?: boolean,
 ): HeapTrimState;
 export declare function startHeapTrim(options?: {
   gc?: unknown;
@@ -51,4 +54,6 @@ export declare function startHeapTrim(options?: {
   intervalMs?: number;
   release?: PageRelease;
   now?: () => number;
+  /** malloc_trim at every check, not only after collections and bursts. */
+  mallocTrimEveryCheck?: boolean;
 }): (() => void) | undefined;

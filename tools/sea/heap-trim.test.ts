@@ -46,6 +46,21 @@ function simulate(readings: number[], liveAfterGc: number) {
   return { collections, state };
 }
 
+/** A page release that records its calls ('pages', 'malloc') in `calls`. */
+function recordingRelease(calls: string[]) {
+  return {
+    releaseExecutablePages: () => {
+      calls.push('pages');
+      return 0;
+    },
+    releaseMallocFree: () => {
+      calls.push('malloc');
+      return true;
+    },
+    evictExecutableCache: () => 0,
+  };
+}
+
 /** Starts the trim with its interval timer driven by hand: each `tick()` is one check. */
 function startByHand(options: Parameters<typeof startHeapTrim>[0]) {
   let tick: (() => void) | undefined;
@@ -113,6 +128,30 @@ describe('heap trim', () => {
     state = check(state, () => used(31 * MB + SLACK_BYTES), gc, 1000 + MAX_GAP_MS + MIN_GAP_MS);
     expect(flavors).toEqual(['last-resort', 'regular', 'last-resort']);
     expect([REDUCE_MEMORY.flavor, FULL.flavor]).toEqual(['last-resort', 'regular']);
+  });
+
+  it('makes the periodic collection after a memory-freed one memory-reducing too, once', () => {
+    const flavors: string[] = [];
+    const gc = (options: HeapTrim.GcOptions) => flavors.push(options.flavor);
+    let state: HeapTrim.HeapTrimState = {
+      ...initialState(30 * MB),
+      collectedAt: 0,
+      freedAt: 1000,
+    };
+    let now = 1000 + FREED_SETTLE_MS;
+    state = check(state, () => used(31 * MB), gc, now);
+    expect(flavors).toEqual(['last-resort']);
+    // What the last pods' work still held at that collection is garbage by the periodic one.
+    now += MAX_GAP_MS - 1;
+    state = check(state, () => used(31 * MB), gc, now);
+    expect(flavors).toHaveLength(1);
+    now += 1;
+    state = check(state, () => used(31 * MB), gc, now);
+    expect(flavors).toEqual(['last-resort', 'last-resort']);
+    // Then the plain periodic one again.
+    now += MAX_GAP_MS;
+    state = check(state, () => used(31 * MB), gc, now);
+    expect(flavors).toEqual(['last-resort', 'last-resort', 'regular']);
   });
 
   it('leaves growth below the slack alone until MAX_GAP_MS has passed', () => {
@@ -203,17 +242,7 @@ describe('heap trim', () => {
 
   it('releases file pages at every check, and malloc memory after a collection (and the next checks) or a burst', () => {
     const calls: string[] = [];
-    const release = {
-      releaseExecutablePages: () => {
-        calls.push('pages');
-        return 0;
-      },
-      releaseMallocFree: () => {
-        calls.push('malloc');
-        return true;
-      },
-      evictExecutableCache: () => 0,
-    };
+    const release = recordingRelease(calls);
     const gc = () => calls.push('gc');
     let state: HeapTrim.HeapTrimState = { live: 10 * MB, last: 10 * MB, collectedAt: 0, trailing: false };
     state = check(state, () => used(10 * MB), gc, 1000, release);
@@ -237,6 +266,36 @@ describe('heap trim', () => {
     calls.length = 0;
     check(state, () => used(100 * MB), undefined, 10 * MIN_GAP_MS, release);
     expect(calls).toEqual(['pages']);
+  });
+
+  it('with trimEveryCheck, releases malloc memory at every check, quiet ones too', () => {
+    const calls: string[] = [];
+    const release = recordingRelease(calls);
+    const gc = () => calls.push('gc');
+    let state: HeapTrim.HeapTrimState = { live: 10 * MB, last: 10 * MB, collectedAt: 0, trailing: false };
+    // Long after any collection or burst: a heap a burst fragmented has free pages the daemon's
+    // allocations keep touching again.
+    for (let t = 5 * MIN_GAP_MS; t < 5 * MIN_GAP_MS + 5000; t += 1000) {
+      calls.length = 0;
+      state = check({ ...state, collectedAt: t - 1000 }, () => used(10 * MB), gc, t, release, false, true);
+      expect(calls).toEqual(['malloc', 'pages']);
+    }
+    expect(state.retrims).toBe(0);
+  });
+
+  it('passes mallocTrimEveryCheck from startHeapTrim to its checks', () => {
+    for (const everyCheck of [false, true]) {
+      const calls: string[] = [];
+      const { tick, stop } = startByHand({
+        gc: null,
+        release: recordingRelease(calls),
+        mallocTrimEveryCheck: everyCheck,
+      });
+      tick();
+      tick();
+      stop();
+      expect(calls).toEqual(everyCheck ? ['malloc', 'pages', 'malloc', 'pages'] : ['pages', 'pages']);
+    }
   });
 
   it("evicts the executable's page cache after the page release of the timer's first check and again at its 30th", () => {

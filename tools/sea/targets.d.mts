@@ -5,5 +5,9 @@ export interface SeaTarget {
   entry: string;
   /** Bundle the entry through a static import (tree-shaken) rather than require(). */
   importEntry: boolean;
+  /** glibc's MALLOC_ARENA_MAX, set by a re-exec at start unless the environment sets it. */
+  mallocArenaMax?: number;
+  /** malloc_trim at every check of the memory trim, not only after its collections. */
+  mallocTrimEveryCheck?: boolean;
 }
 export declare function seaTargets(): SeaTarget[];

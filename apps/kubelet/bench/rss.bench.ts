@@ -1,18 +1,18 @@
 /**
- * Memory of the nodeagent-kubelet single executable as operators run it, read at the moments
- * issues #20 and #35 compare with upstream. Against a real containerd (tools/containerd, in its
- * own network namespace): idle 10/30/60/90 s after start; 5 and 30 s after 10 pods were Ready;
- * 5 and 30 s after 110 (the default maxPods) were Ready; then all 110 deleted at once through
- * the API, how long until every API object is gone, and 2/10/30/60/90 s after that; beside the
- * readings, the mean RSS of 1 s samples idle (60-90 s), in the 30 s after the 110 were Ready, and
- * 0-30 and 60-90 s after the delete (NA_RSS_TRACE=<file> writes the whole trace). The pods have
- * issue #35's shape: one busybox container running `sleep`, an exec readiness probe (`/bin/true`,
+ * Memory of the nodeagent-kubelet single executable as operators run it, read at the moments issues
+ * #20 and #35 compare with upstream. Against a real containerd (tools/containerd, in its own
+ * network namespace): idle 10/30/60/90 s after start; 5 and 30 s after 10 pods were Ready; 5 and 30
+ * s after 110 (the default maxPods) were Ready; then all 110 deleted at once through the API, how
+ * long until every API object is gone, and 2/10/30/60/90 s after that; beside the readings, the
+ * mean RSS of samples every 270 ms idle (60-90 s), in the 30 s after the 110 were Ready, and 0-30
+ * and 60-90 s after the delete (NA_RSS_TRACE=<file> writes the whole trace). The pods have issue
+ * #35's shape: one busybox container running `sleep`, an exec readiness probe (`/bin/true`,
  * periodSeconds 10), terminationGracePeriodSeconds 1. On the fake CRI runtime of
  * @nodeagent/cri-client: idle 30 s after start, then 5 and 30 s after 100 plain pods reached
- * Running. Pods are created through the in-process API server of @nodeagent/testing. Compared
- * with baselines measured in the same run on the same node binary: a bare `node -e` and a process
- * that only imports @kubernetes/client-node. Each reading splits RSS into anonymous and
- * file-backed pages and gives the V8 heap. Results: bench-results/kubelet-rss.json.
+ * Running. Pods are created through the in-process API server of @nodeagent/testing. Compared with
+ * baselines measured in the same run on the same node binary: a bare `node -e` and a process that
+ * only imports @kubernetes/client-node. Each reading splits RSS into anonymous and file-backed
+ * pages and gives the V8 heap. Results: bench-results/kubelet-rss.json.
  *
  * Environment: NA_RSS_KUBELET (which runs, default "containerd,fake"), NA_RSS_BINARY (measure
  * this executable instead of building one), NA_RSS_NODE_OPTIONS (extra node/V8 flags for the
@@ -257,9 +257,19 @@ async function deletePods(api: ApiServer, watch: PodWatch, count: number): Promi
 }
 
 /**
- * The process's RSS once a second (VmRSS), for means over a window: a single reading lands at
- * some point of the heap trim's cycle (garbage since the last collection, file pages touched since
- * the last page release), which moves it by several MiB either way; a window's mean does not.
+ * The trace's sampling period. Not a divisor of the heap trim's 1 s page-release cycle: sampled
+ * once a second, every sample of a window landed at the same point of that cycle (right after a
+ * release, or just before the next), and a window's file-backed mean came out 7 or 16 MiB by
+ * that phase alone (the same kubelet, runs 27 and 28). At 270 ms the phase goes round the cycle
+ * every 27 s, so a 30 s window's mean covers all of it.
+ */
+const TRACE_INTERVAL_MS = 270;
+
+/**
+ * The process's RSS every TRACE_INTERVAL_MS (VmRSS), for means over a window: a single reading
+ * lands at some point of the heap trim's cycle (garbage since the last collection, file pages
+ * touched since the last page release), which moves it by several MiB either way; a window's
+ * mean does not.
  */
 class RssTrace {
   private readonly samples: TraceSample[] = [];
@@ -277,7 +287,7 @@ class RssTrace {
           });
         })
         .catch(() => {}); // the process exited (or lingers as a zombie): the trace ends there
-    }, 1000);
+    }, TRACE_INTERVAL_MS);
   }
 
   /** Mean RSS, anonymous and file-backed (MiB), and the sample count from `from` to `to` (performance.now() ms). */
@@ -380,7 +390,7 @@ interface ContainerdTimes {
   /** Delete of all 110 at once → the API server has none of them left, ms. */
   apiDeletedMs: number;
   /**
-   * Mean RSS (1 s samples) idle from 60 to 90 s after start, in the 30 s after the 110 pods were
+   * Mean RSS (samples every 270 ms) idle from 60 to 90 s after start, in the 30 s after the 110 pods were
    * Ready, and from 0 to 30 s and from 60 to 90 s after their API objects were gone (the later
    * window as long after the delete as the idle one is after the start); `ratio` is the first
    * after-delete mean over the idle one (issue #35: within 1.10), `ratio60to90s` the later one's,
