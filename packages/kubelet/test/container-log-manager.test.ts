@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ContainerState } from '@nodeagent/cri-client/types';
 import { FakeClock } from '@nodeagent/primitives';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { KubeletLogger } from '../src/kubelet-logger';
 import { ContainerLogManager, type LogRotationRuntime } from '../src/logs/container-log-manager';
 import { activeLookMs, minLookMs, nextLookDelay } from '../src/logs/log-growth-watch';
@@ -36,8 +36,18 @@ class RotationRuntime implements LogRotationRuntime {
   /** A slow ContainerStatus round trip: moves this clock on as it answers. */
   statusTakes: { clock: FakeClock; ms: number } | undefined;
 
+  /** Holds the next ContainerStatus until this resolves (one call; `statusHeld` says it came). */
+  holdNextStatus: Promise<void> | undefined;
+  statusHeld = false;
+
   async containerStatus(request: { containerId: string }) {
     if (this.statusTakes) this.statusTakes.clock.advance(this.statusTakes.ms);
+    const hold = this.holdNextStatus;
+    if (hold) {
+      this.holdNextStatus = undefined;
+      this.statusHeld = true;
+      await hold;
+    }
     const c = this.containers.get(request.containerId);
     if (!c) throw new Error(`container "${request.containerId}" not found`);
     return { status: { logPath: c.logPath, state: c.state } };
@@ -466,6 +476,33 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
       expect(runtime.reopened).toHaveLength(2);
       const rotated = (await readdir(join(dir, 'c1'))).filter((f) => f !== '0.log').sort(compareRotatedLogs);
       expect(await readFile(join(dir, 'c1', rotated.at(-1)!), 'utf8')).toBe('b'.repeat(1100));
+    });
+
+    it("does not rename the fresh log a watch's rotation left while a pass waited for the slot", async () => {
+      const log = await addContainer('c1');
+      const logs = started();
+      await look();
+      // Seen running long ago: the watch's rotation asks ContainerStatus first, inside its slot.
+      await clock.advanceAsync(2000);
+      let release = () => {};
+      runtime.holdNextStatus = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      await writeFile(log, 'x'.repeat(2048), { flag: 'a' });
+      void clock.advanceAsync(activeLookMs);
+      await vi.waitFor(() => expect(runtime.statusHeld).toBe(true), { timeout: 30_000 });
+      // A pass now finds the full log, no rotation marked yet, and waits for the one slot.
+      const pass = logs.rotateLogs();
+      await vi.waitFor(() => expect((logs as unknown as { slots: unknown[] }).slots).toHaveLength(1), {
+        timeout: 30_000,
+      });
+      release();
+      await pass;
+      await logs.stop();
+      expect(runtime.reopened).toEqual(['c1']);
+      const rotated = (await readdir(join(dir, 'c1'))).filter((f) => f !== '0.log');
+      expect(rotated).toHaveLength(1);
+      expect(await readFile(join(dir, 'c1', rotated[0]!), 'utf8')).toBe('x'.repeat(2048));
     });
 
     it('asks again for a log that went missing while the container runs', async () => {

@@ -317,7 +317,13 @@ export class ContainerLogManager {
       }
     }
     if (size < policy.maxSize || this.rotating.has(containerId)) return;
-    await this.withSlot(() => this.rotateReported(containerId, log, size, worker));
+    await this.withSlot(async () => {
+      // The watch may have rotated this log while the pass waited for the slot: the log is then
+      // a fresh one, and renaming it would keep an empty file as the newest rotated one.
+      const current = await fileSize(log);
+      if (current === undefined || current < policy.maxSize) return false;
+      return this.rotateReported(containerId, log, current, worker);
+    });
   }
 
   /** Rotates, logging a failure as upstream; true when the log was rotated. */
