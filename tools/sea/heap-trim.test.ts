@@ -303,11 +303,7 @@ describe('heap trim', () => {
     const { tick, stop } = startByHand({
       gc: null,
       release: {
-        releaseExecutablePages: () => {
-          calls.push('pages');
-          return 0;
-        },
-        releaseMallocFree: () => true,
+        ...recordingRelease(calls),
         evictExecutableCache: () => {
           calls.push('evict');
           return 0;

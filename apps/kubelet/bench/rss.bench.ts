@@ -390,12 +390,12 @@ interface ContainerdTimes {
   /** Delete of all 110 at once → the API server has none of them left, ms. */
   apiDeletedMs: number;
   /**
-   * Mean RSS (samples every 270 ms) idle from 60 to 90 s after start, in the 30 s after the 110 pods were
-   * Ready, and from 0 to 30 s and from 60 to 90 s after their API objects were gone (the later
-   * window as long after the delete as the idle one is after the start); `ratio` is the first
-   * after-delete mean over the idle one (issue #35: within 1.10), `ratio60to90s` the later one's,
-   * `anonRatio*` the same for anonymous memory alone (file-backed pages move with the page
-   * release's timing by 10 MiB and more).
+   * Mean RSS (samples every TRACE_INTERVAL_MS) idle from 60 to 90 s after start, in the 30 s
+   * after the 110 pods were Ready, and from 0 to 30 s and from 60 to 90 s after their API objects
+   * were gone (the later window as long after the delete as the idle one is after the start);
+   * `ratio` is the first after-delete mean over the idle one (issue #35: within 1.10),
+   * `ratio60to90s` the later one's, `anonRatio*` the same for anonymous memory alone (file-backed
+   * pages move with the page release's timing by 10 MiB and more).
    */
   meanRss: {
     idle60to90s: TraceMean;
