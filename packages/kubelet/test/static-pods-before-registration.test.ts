@@ -52,6 +52,31 @@ describe('static pods before the Service informer has listed', () => {
       await engine.close();
     }
   });
+
+  it('an API pod that waited for the Services is retried after the back-off period, not the resync', async () => {
+    // Upstream: SyncPod returns the CreateContainerConfigError, and the pod worker requeues the
+    // pod after its 10 s back-off period; only a back-off's own waiting reason waits for the resync.
+    let synced = false;
+    const engine = await startEngine({
+      services: { list: () => [], hasSynced: () => synced },
+      retryMs: 10_000,
+    });
+    try {
+      const apiPod = testPod({}, 'regular');
+      engine.kubelet.addPod(apiPod);
+      await engine.kubelet.settle();
+      const uid = apiPod.metadata.uid ?? '';
+      const waiting = () => engine.kubelet.getPodStatus(uid)?.containerStatuses?.[0]?.state.waiting?.reason;
+      expect(waiting()).toBe('CreateContainerConfigError');
+      synced = true;
+      await engine.clock.advanceAsync(9_000, () => engine.kubelet.settle());
+      expect(waiting()).toBe('CreateContainerConfigError');
+      await engine.clock.advanceAsync(1_000, () => engine.kubelet.settle());
+      expect(engine.kubelet.getPodStatus(uid)?.phase).toBe('Running');
+    } finally {
+      await engine.close();
+    }
+  });
 });
 
 /**

@@ -153,6 +153,9 @@ export interface SyncOutcome {
   restartingAllContainers?: boolean;
 }
 
+/** Waiting reasons of a back-off: the pod is synced again when it ends, not after a failure's retry delay. */
+const IN_BACK_OFF = new Set(['CrashLoopBackOff', 'ImagePullBackOff']);
+
 /**
  * The runtime half of a pod sync (upstream kubeGenericRuntimeManager.SyncPod plus the kubelet's
  * volume preamble): sets up volumes, computes the actions that bring the runtime in line with the
@@ -414,6 +417,9 @@ export class PodSyncer {
       outcome.started?.add(container.name);
       return true;
     } catch (error) {
+      // Upstream's SyncPod returns every start failure but a back-off's as the sync's error, and
+      // the pod worker requeues the pod after its back-off period (10 s), not the resync (1 min).
+      if (!(error instanceof SyncStepError && IN_BACK_OFF.has(error.code))) outcome.error ??= error as Error;
       if (error instanceof SyncStepError) {
         outcome.waitingReasons.set(container.name, { reason: error.code, message: error.message });
         if (error.retryAfterMs !== undefined) {
