@@ -1,4 +1,6 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './tools/build/longest-first-sequencer.ts';
+import { TestTimesReporter } from './tools/build/test-times-reporter.ts';
 import { sourceConditions } from './tools/build/vitest-preset.ts';
 
 export default defineConfig({
@@ -10,11 +12,21 @@ export default defineConfig({
     projects: ['packages/*', 'apps/*', 'tools'],
     // Two cores: real-component suites (containerd, the IPVS VM) must not all start at once.
     maxWorkers: 2,
+    // The longest files first, across projects (tools/build/test-times.json), so neither worker
+    // idles at the end while the other runs a long real-component file.
+    sequence: { sequencer: LongestFirstSequencer },
     // Fails the run, naming it, if any test leaves a network namespace, link or mount behind.
     globalSetup: ['tools/netns/leak-check.ts'],
-    // CI also writes a JSON report, from which .ci/run prints the closing 'N passed, N failed' line.
-    reporters: process.env.CI
-      ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]]
-      : ['default'],
+    // Every run writes each file's time to test-results/test-times.json; CI also prints the
+    // per-tier times and writes a JSON report, from which .ci/run prints the closing
+    // 'N passed, N failed' line.
+    reporters: [
+      'default',
+      new TestTimesReporter({
+        outputFile: 'test-results/test-times.json',
+        printTiers: Boolean(process.env.CI),
+      }),
+      ...(process.env.CI ? [['json', { outputFile: 'test-results/vitest.json' }] as const] : []),
+    ],
   },
 });

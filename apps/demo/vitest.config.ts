@@ -1,7 +1,8 @@
 import { nodeagentProject } from '../../tools/build/vitest-preset.ts';
 
-// One file at a time: the end-to-end tests each run the whole box, which takes the machine-wide
-// demo lock (a second run at the same time exits 2) and most of a small machine's CPU.
+// The end-to-end suites, which each run the whole box, share one test file
+// (test/real/end-to-end.test.ts) so that they never overlap; the project's other files run in
+// parallel as everywhere else.
 export default nodeagentProject('nodeagent-demo', {
-  test: { testTimeout: 180_000, hookTimeout: 60_000, fileParallelism: false },
+  test: { testTimeout: 180_000, hookTimeout: 60_000 },
 });

@@ -10,8 +10,8 @@ import type { DemoResult } from '../../src/demo';
 export const root = fileURLToPath(new URL('../../../../', import.meta.url));
 
 // The runs these tests start (and the runs they start in turn) take their own lock: a demo someone
-// else is running on this machine must not make them exit 2. One test file runs at a time
-// (vitest.config.ts), so the tests never race each other for it.
+// else is running on this machine must not make them exit 2. The suites run one after another
+// in one test file (end-to-end.test.ts), so the tests never race each other for it.
 process.env.NODEAGENT_DEMO_LOCK ??= join(tmpdir(), 'nodeagent-demo-test.lock');
 
 export interface Run {
