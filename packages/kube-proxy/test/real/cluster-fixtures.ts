@@ -88,12 +88,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Calls `fn` every 100ms until `ok` accepts its value or the time is up, and returns the last
- * value (so a failing expectation shows what was seen).
+ * value (so a failing expectation shows what was seen). The default limit is a hang guard, half a
+ * test's time: a sync beside the whole suite on a loaded 2-core machine took over 10 s.
  */
 export async function eventually<T>(
   fn: () => Promise<T>,
   ok: (v: T) => boolean,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<T> {
   // Inside the micro-VM the limit grows with how slow this run's boot was (1 elsewhere).
   const end = Date.now() + timeoutMs * guestSpeedFactor();
