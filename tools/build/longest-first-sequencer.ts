@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
-import { COMMITTED_TEST_TIMES, readTestTimes } from './test-times';
+import { COMMITTED_TEST_TIMES, readTestTimes } from './test-times.ts';
 
 /**
  * Starts the longest test files first, across every project: on two workers, the order that ends

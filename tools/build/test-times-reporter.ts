@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import type { Reporter, TestModule, Vitest } from 'vitest/node';
-import { TEST_TIERS, type TestTier, testTier } from './test-tiers';
-import type { TestTimes } from './test-times';
+import { TEST_TIERS, type TestTier, testTier } from './test-tiers.ts';
+import type { TestTimes } from './test-times.ts';
 
 /**
  * Times every test file from being queued (its worker starting, its imports) to done, hooks
