@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildProgram, FLAGS, flagSpec } from '../src/index';
 
-// The recorded `--help` of upstream kube-proxy v1.36.3 (../shared/fidelity/cli-v1.36, never
+// The recorded `--help` of upstream kube-proxy v1.36.3 (fidelity/cli-v1.36 in the repository, never
 // edited): every flag it lists must parse here with its type and default and land in the
 // KubeProxyConfiguration field upstream's cmd/kube-proxy/app/options.go binds it to.
 
@@ -14,8 +14,6 @@ const tsvPath = join(
   '..',
   '..',
   '..',
-  '..',
-  'shared',
   'fidelity',
   'cli-v1.36',
   'kube-proxy.flags.upstream.tsv',

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { KUBELET_FLAGS, kubeletFlagSpec } from '../src/kubelet-flag-table';
 import { kubeletHelpText, resolveKubeletOptions } from '../src/kubelet-flags';
 
-// The recorded `--help` of upstream kubelet v1.36.3 (../shared/fidelity/cli-v1.36, never edited):
+// The recorded `--help` of upstream kubelet v1.36.3 (fidelity/cli-v1.36 in the repository, never edited):
 // every flag it lists must parse here with its type and default, and land in the
 // KubeletConfiguration field upstream's cmd/kubelet/app/options/options.go binds it to.
 
@@ -14,8 +14,6 @@ const tsvPath = join(
   '..',
   '..',
   '..',
-  '..',
-  'shared',
   'fidelity',
   'cli-v1.36',
   'kubelet.flags.upstream.tsv',

@@ -5,7 +5,7 @@
  * sends), PATCH → the stored pod settled (allocatedResources and containerStatuses[0].resources
  * as asked, no PodResize* condition, observedGeneration = generation); the floor is the raw CRI
  * UpdateContainerResources of the same container with the same values. Upstream v1.36.3 settles
- * in 0.12–0.13 s on this machine (../shared/fidelity/resize-v1.36).
+ * in 0.12–0.13 s on this machine (fidelity/resize-v1.36 in the repository).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

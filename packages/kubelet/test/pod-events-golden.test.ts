@@ -7,7 +7,7 @@ import { busybox, type EngineHarness, startEngine } from './helpers/engine';
 
 /**
  * Golden test of the pod events against what upstream's kubelet v1.36.3 posted for the same pods
- * (shared/fidelity, read in place): the pods of pods-v1.36 run on the engine over the fake CRI
+ * (fidelity/ in the repository): the pods of pods-v1.36 run on the engine over the fake CRI
  * runtime and the distinct events each got (fieldPath, type, reason, message) are compared with
  * events.upstream.yaml. Normalised: counts are not compared (they are timing dependent); the
  * fixture's image `localhost/busybox:1` is the fake's busybox; the service-account token volume
@@ -15,7 +15,7 @@ import { busybox, type EngineHarness, startEngine } from './helpers/engine';
  * shell runs no `trap`/`while`), and the sidecar's startup probe of `full` is dropped (probes
  * and their Unhealthy events are not the pod syncer's).
  */
-const fidelity = new URL('../../../../shared/fidelity/', import.meta.url);
+const fidelity = new URL('../../../fidelity/', import.meta.url);
 const load = (path: string) =>
   parseAllDocuments(readFileSync(new URL(path, fidelity), 'utf8')).flatMap((d) => d.toJS() ?? []);
 const fixtureImage = 'localhost/busybox:1';

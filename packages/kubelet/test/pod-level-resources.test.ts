@@ -2,7 +2,7 @@
  * Pod-level `spec.resources` (PodLevelResources, beta and on in v1.36) in the kubelet: QoS class,
  * pod cgroup, container CRI resources, status.resources / status.allocatedResources and admission,
  * against upstream v1.36.3's recording of fixture pod `pod-resources`
- * (../shared/fidelity/pod-status-v1.36/pod-resources.cgroupsPerQOS.upstream.yaml).
+ * (fidelity/pod-status-v1.36/pod-resources.cgroupsPerQOS.upstream.yaml).
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -30,10 +30,10 @@ import { rankPodsForEviction } from '../src/eviction/rank-pods';
 import type { PodStats } from '../src/stats/summary-types';
 import { busybox, type EngineHarness, startEngine } from './helpers/engine';
 
-const fidelity = new URL('../../../../shared/fidelity/', import.meta.url);
+const fidelity = new URL('../../../fidelity/', import.meta.url);
 const fixtureText = (path: string) => readFileSync(new URL(path, fidelity), 'utf8');
 
-/** The fixture pod as the API server stored it (../shared/fidelity/pods-v1.36/pods.yaml). */
+/** The fixture pod as the API server stored it (fidelity/pods-v1.36/pods.yaml). */
 function fixturePod(): Pod {
   const pods = parseAllDocuments(fixtureText('pods-v1.36/pods.yaml')).flatMap(
     (d) => (d.toJS() as Pod | null) ?? [],

@@ -75,9 +75,9 @@ describe('probe events (upstream prober: Warning Unhealthy "<Type> probe failed:
   }, 20_000);
 
   it("liveness-fail of pods-v1.36 gets upstream v1.36.3's distinct events (Unhealthy, Killing, BackOff …)", async () => {
-    // shared/fidelity, read in place; normalised as pod-events-golden.test.ts (image, token volume,
+    // fidelity/ in the repository; normalised as pod-events-golden.test.ts (image, token volume,
     // a long-running command the fake's shell runs); counts are timing dependent and not compared.
-    const fidelity = new URL('../../../../shared/fidelity/', import.meta.url);
+    const fidelity = new URL('../../../fidelity/', import.meta.url);
     const load = (path: string) =>
       parseAllDocuments(readFileSync(new URL(path, fidelity), 'utf8')).flatMap((d) => d.toJS() ?? []);
     const fixtureImage = 'localhost/busybox:1';

@@ -11,7 +11,7 @@ import { generatePodStatus } from '../src/status/generate-pod-status';
 import { podPhase } from '../src/status/pod-phase';
 import { makePod, readySandbox, runtimeContainer, runtimeStatus } from './helpers/fixtures';
 
-// The fixture's restart-all pod (../shared/fidelity/pods-v1.36) plus an init container.
+// The fixture's restart-all pod (fidelity/pods-v1.36) plus an init container.
 const trigger: Container = {
   name: 'trigger',
   image: 'busybox',

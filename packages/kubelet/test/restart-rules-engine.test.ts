@@ -6,8 +6,8 @@ import { busybox, type EngineHarness, startEngine, testPod } from './helpers/eng
 /**
  * Container restart rules (KEP-5307) and RestartAllContainers (KEP-5532) through the whole
  * kubelet on the fake CRI runtime: the fixture pods `restart-rules` and `restart-all`
- * (../shared/fidelity/pods-v1.36) with what upstream v1.36.3 made of them
- * (../shared/fidelity/pod-status-v1.36: statuses, conditions, events).
+ * (fidelity/pods-v1.36) with what upstream v1.36.3 made of them
+ * (fidelity/pod-status-v1.36: statuses, conditions, events).
  */
 type Recorded = { pod: string; type: string; reason: string; message: string; fieldPath?: string };
 

@@ -91,8 +91,8 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** The recorded fixture in shared/fidelity beside the checkout, read in place (never copied). */
-const STORED_PODS = new URL('../../../../shared/fidelity/pods-v1.32/pods.yaml', import.meta.url);
+/** The recorded fixture in the repository's fidelity/ (a byte-identical copy, never edited). */
+const STORED_PODS = new URL('../../../fidelity/pods-v1.32/pods.yaml', import.meta.url);
 const pods = parseAllDocuments(readFileSync(STORED_PODS, 'utf8')).map((d) => d.toJS() as Pod);
 
 function volumeDir(pod: Pod, plugin: keyof typeof volumePluginDirs, name: string): string {

@@ -10,9 +10,9 @@ import {
   nodeStatusHasChanged,
 } from '../src/node-object/index';
 
-/** The Node the upstream v1.36.3 kubelet wrote (read in place, never copied). */
+/** The Node the upstream v1.36.3 kubelet wrote (fidelity/ in the repository, never edited). */
 const UPSTREAM_NODE = fileURLToPath(
-  new URL('../../../../shared/fidelity/pod-status-v1.36/node.upstream.yaml', import.meta.url),
+  new URL('../../../fidelity/pod-status-v1.36/node.upstream.yaml', import.meta.url),
 );
 // biome-ignore lint/suspicious/noExplicitAny: recorded wire JSON
 const upstream: any = parse(readFileSync(UPSTREAM_NODE, 'utf8'));

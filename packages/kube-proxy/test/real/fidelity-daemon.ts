@@ -13,7 +13,7 @@ import {
 } from '@nodeagent/testing';
 import { parseAllDocuments } from 'yaml';
 
-// A fidelity fixture (../shared/fidelity/kube-proxy-v1.NN, never edited) holds a real
+// A fidelity fixture (fidelity/kube-proxy-v1.NN in the repository, never edited) holds a real
 // kube-apiserver's stored objects and what upstream kube-proxy wrote for them. The objects go into
 // the in-process API server, and the real daemon (apps/kube-proxy's cli through tsx) runs in a
 // fresh namespace with the fixture README's command line and node address.
@@ -38,7 +38,7 @@ export function normalizeSave(text: string): string[] {
 }
 
 export interface FidelityDaemon {
-  /** The fixture's folder, e.g. …/shared/fidelity/kube-proxy-v1.36. */
+  /** The fixture's folder, e.g. <repo>/fidelity/kube-proxy-v1.36. */
   fixtureDir: string;
   /** The node's namespace (10.77.0.1/24 on a veth, as when upstream's run was recorded). */
   node: Netns;
@@ -57,7 +57,7 @@ export async function startFidelityDaemon(
   fixture: string,
   options: { purpose: string; prepare?: (node: Netns) => Promise<void> },
 ): Promise<FidelityDaemon> {
-  const fixtureDir = join(repoRoot, '..', 'shared', 'fidelity', fixture);
+  const fixtureDir = join(repoRoot, 'fidelity', fixture);
   const dir = mkdtempSync(join(tmpdir(), `na-${options.purpose}-${process.pid}-`));
   const api = await startApiServer();
   api.registry.create(api.resource('v1', 'namespaces'), undefined, { metadata: { name: 'ho' } });

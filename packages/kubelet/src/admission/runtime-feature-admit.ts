@@ -48,7 +48,7 @@ function handlerSupport(
   const handlers = features?.runtimeHandlers;
   // Not read, or a runtime before CRI v1.30 that lists none (containerd 1.6/1.7): the default
   // handler's flag is all there is. Upstream v1.36.3 on containerd 1.6.20 gave the bare message
-  // (../shared/fidelity/pod-status-v1.36, hostusers-false).
+  // (fidelity/pod-status-v1.36 in the repository, hostusers-false).
   if (handlers === undefined || handlers.length === 0)
     return { supported: handler === '' && features?.userNamespaces === true };
   const found = handlers.find((h) => h.name === handler);

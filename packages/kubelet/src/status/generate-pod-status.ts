@@ -264,7 +264,7 @@ function containerStatus(
         // A regular init container that completed is ready (upstream prober UpdatePodStatus).
         if (isInit && !isSidecar(container) && current.exitCode === 0) status.ready = true;
       }
-      // Upstream reports resources of an exited container too (v1.36.3: crashy, done in shared/fidelity).
+      // Upstream reports resources of an exited container too (v1.36.3: crashy, done in fidelity/).
       Object.assign(status, runningResourceFields(container));
       break;
     }

@@ -5,8 +5,8 @@ import { type NodeHarness, useNodeHarness } from './node-harness';
 
 /**
  * The v1.36 pod fields of fixture pods `hostname-override`, `env-file` and `pod-resources` (no pod cgroups here)
- * (../shared/fidelity/pods-v1.36) on a real containerd through the in-process API server, with
- * what upstream v1.36.3 made of them (../shared/fidelity/pod-status-v1.36).
+ * (fidelity/pods-v1.36) on a real containerd through the in-process API server, with
+ * what upstream v1.36.3 made of them (fidelity/pod-status-v1.36).
  */
 let node: NodeHarness;
 useNodeHarness((started) => {
@@ -79,7 +79,7 @@ describe('v1.36 pod API on a real containerd', { timeout: 180_000 }, () => {
   });
 
   it('pod-level spec.resources without pod cgroups (cgroupsPerQOS: false): refused naming the setting, the kubelet keeps going', async () => {
-    // Upstream v1.36.3 panics on this pod with cgroupsPerQOS: false (shared/fidelity/pod-status-v1.36/README.md).
+    // Upstream v1.36.3 panics on this pod with cgroupsPerQOS: false (fidelity/pod-status-v1.36/README.md).
     node.createPod({
       metadata: { name: 'pod-resources' },
       spec: {

@@ -3,7 +3,7 @@
  * container a without resources, b with 50m/16Mi requests) on a real containerd with
  * cgroupsPerQOS in a private cgroupRoot (cgroup v1 here, as the recording), through the in-process
  * API server, against what upstream v1.36.3 made of it
- * (../shared/fidelity/pod-status-v1.36/pod-resources.cgroupsPerQOS.upstream.yaml): the pod and
+ * (fidelity/pod-status-v1.36/pod-resources.cgroupsPerQOS.upstream.yaml): the pod and
  * container cgroup files, status.resources / allocatedResources / qosClass, the container
  * statuses' resources and the six events.
  */
@@ -15,7 +15,7 @@ import { type CgroupFilesystem, detectCgroupFilesystem } from '../../src/cgroups
 import { PodCgroupManager } from '../../src/cgroups/pod-cgroup-manager';
 import { type NodeHarness, startNodeHarness } from './node-harness';
 
-const fidelity = new URL('../../../../../shared/fidelity/', import.meta.url);
+const fidelity = new URL('../../../../fidelity/', import.meta.url);
 const fixtureText = (path: string) => readFileSync(new URL(path, fidelity), 'utf8');
 const fixtureImage = 'localhost/busybox:1';
 

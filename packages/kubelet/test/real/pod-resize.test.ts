@@ -2,7 +2,7 @@
  * In-place pod resize on a real containerd (cgroup v1 here, cgroupsPerQOS with a private
  * cgroupRoot), driven through the in-process API server's pods/resize subresource exactly as
  * `kubectl patch pod P --subresource resize -p BODY` sends it, step by step as
- * ../shared/fidelity/resize-v1.36 recorded upstream v1.36.3: each step's HTTP answer, the pod
+ * fidelity/resize-v1.36 recorded upstream v1.36.3: each step's HTTP answer, the pod
  * once settled (generation, observedGeneration, conditions, allocatedResources, resources,
  * restarts, status.resources, qosClass), the pod and container cgroup files and the events.
  */
@@ -15,7 +15,7 @@ import { type CgroupFilesystem, detectCgroupFilesystem } from '../../src/cgroups
 import { PodCgroupManager } from '../../src/cgroups/pod-cgroup-manager';
 import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
 
-const fixtureDir = join(import.meta.dirname, '../../../../../shared/fidelity/resize-v1.36');
+const fixtureDir = join(import.meta.dirname, '../../../../fidelity/resize-v1.36');
 
 interface FixtureStep {
   pod: string;

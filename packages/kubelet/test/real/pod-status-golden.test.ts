@@ -11,7 +11,7 @@ import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
  * Golden run: the 30 fixture pods of pods-v1.36 (all but `pod-resources`, which upstream's kubelet panics on with
  * cgroupsPerQOS: false, see pod-api-v136.test.ts) run together on one node (real containerd, the in-process API
  * server), and each pod's status and distinct events are compared with what upstream's kubelet v1.36.3 made of them
- * (shared/fidelity/pod-status-v1.36, read in place).
+ * (fidelity/pod-status-v1.36 in the repository).
  *
  * Both sides are normalised alike: uids by name order (also inside messages), times, pod IPs, container ids and the
  * host IP become placeholders; the image `localhost/busybox:1` is the harness's busybox; the service-account token
@@ -24,7 +24,7 @@ import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
  * it (ours does the same, see sync/reason-cache.ts); nothing here is special-cased.
  * The pods are created at once and polled until every pod equals its expected form (hang guard only).
  */
-const fidelity = new URL('../../../../../shared/fidelity/', import.meta.url);
+const fidelity = new URL('../../../../fidelity/', import.meta.url);
 const load = (path: string) =>
   parseAllDocuments(readFileSync(new URL(path, fidelity), 'utf8')).flatMap((d) => d.toJS() ?? []);
 const fixtureImage = 'localhost/busybox:1';

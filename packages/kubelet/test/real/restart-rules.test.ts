@@ -6,13 +6,13 @@ import { type NodeHarness, startNodeHarness } from './node-harness';
 
 /**
  * Fixture pods `restart-rules` (ContainerRestartRules, KEP-5307) and `restart-all`
- * (RestartAllContainers, KEP-5532) of ../shared/fidelity/pods-v1.36, as stored, on a real
+ * (RestartAllContainers, KEP-5532) of fidelity/pods-v1.36, as stored, on a real
  * containerd through the in-process API server, compared with what upstream's kubelet v1.36.3
- * made of them (../shared/fidelity/pod-status-v1.36: statuses, conditions, events). Normalised:
+ * made of them (fidelity/pod-status-v1.36: statuses, conditions, events). Normalised:
  * the fixture's image is the test's busybox; the service-account token volume is dropped (no
  * token source here); times and container IDs are compared as present or null, not by value.
  */
-const fidelity = new URL('../../../../../shared/fidelity/', import.meta.url);
+const fidelity = new URL('../../../../fidelity/', import.meta.url);
 const load = (path: string) =>
   parseAllDocuments(readFileSync(new URL(path, fidelity), 'utf8')).flatMap((d) => d.toJS() ?? []);
 const names = ['restart-rules', 'restart-all'];

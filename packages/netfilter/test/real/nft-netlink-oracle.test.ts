@@ -143,7 +143,7 @@ async function rawDump(ns: Netns, family: NftFamily, table: string): Promise<Rec
 
 const FIXTURE_TABLES = parseListing(
   readFileSync(
-    new URL('../../../../../shared/fidelity/kube-proxy-v1.36/nft-ruleset.upstream.txt', import.meta.url),
+    new URL('../../../../fidelity/kube-proxy-v1.36/nft-ruleset.upstream.txt', import.meta.url),
     'utf8',
   ),
 );

@@ -25,8 +25,6 @@ const upstreamRuleset = join(
   '..',
   '..',
   '..',
-  '..',
-  'shared',
   'fidelity',
   'kube-proxy-v1.36',
   'nft-ruleset.upstream.txt',

@@ -22,7 +22,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
  * mount of it at /var/run/secrets/kubernetes.io/serviceaccount in each container and init
  * container that has nothing mounted there. Nothing for mirror pods, or when the pod (or else its
  * service account) sets automountServiceAccountToken false. The recording of a real v1.36 server
- * (shared/fidelity/pods-v1.36) shows this volume with one more source its OpenShift build adds.
+ * (fidelity/pods-v1.36 in the repository) shows this volume with one more source its OpenShift build adds.
  */
 export function mountServiceAccountToken(pod: KubeObject, serviceAccount: KubeObject | undefined): void {
   if (pod.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined) return;
