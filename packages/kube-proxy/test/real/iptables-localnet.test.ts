@@ -114,7 +114,7 @@ afterAll(async () => {
   await stopProxyCluster({ cluster, proxiers: [proxier], topo });
 });
 
-describe('CVE-2020-8558: KUBE-FIREWALL with route_localnet=1 (in namespaces)', { timeout: 60_000 }, () => {
+describe('CVE-2020-8558: KUBE-FIREWALL with route_localnet=1 (in namespaces)', { timeout: 120_000 }, () => {
   it('without kube-proxy rules a neighbour reaches a 127.0.0.1 listener (the control)', async () => {
     await sendFromNeighbour(40001, 3);
     const got = await eventually(

@@ -53,7 +53,7 @@ afterAll(async () => {
   await stopProxyCluster({ cluster, proxiers: [proxier], topo });
 });
 
-describe('iptables mode packets (in namespaces)', { timeout: 30_000 }, () => {
+describe('iptables mode packets (in namespaces)', { timeout: 120_000 }, () => {
   it('ClusterIP spreads connections over all backends', async () => {
     cluster.putService(service('web', { clusterIP: '10.96.0.100' }));
     cluster.putSlice(

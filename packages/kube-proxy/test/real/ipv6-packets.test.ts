@@ -30,7 +30,7 @@ afterAll(async () => {
   await stopProxyCluster({ cluster, proxiers, topo });
 });
 
-describe('dual-stack iptables packets (in namespaces)', { timeout: 40_000 }, () => {
+describe('dual-stack iptables packets (in namespaces)', { timeout: 120_000 }, () => {
   it('serves a dual-stack ClusterIP over IPv4 and IPv6', async () => {
     const svc = service('dual', {
       clusterIP: '10.96.0.120',

@@ -49,7 +49,7 @@ afterAll(async () => {
   await stopProxyCluster({ cluster, proxiers: [proxier], topo });
 });
 
-describe('nftables mode behaviours upstream has (in namespaces)', { timeout: 60_000 }, () => {
+describe('nftables mode behaviours upstream has (in namespaces)', { timeout: 120_000 }, () => {
   it('LoadBalancer source ranges: the allowed client reaches the VIP, others are dropped', async () => {
     const lb = (ranges: string[]) =>
       service(

@@ -42,7 +42,7 @@ afterAll(async () => {
   await stopProxyCluster({ cluster, proxiers, topo });
 });
 
-describe('dual-stack nftables packets (in namespaces)', { timeout: 40_000 }, () => {
+describe('dual-stack nftables packets (in namespaces)', { timeout: 120_000 }, () => {
   it('serves a dual-stack ClusterIP and IPv6 NodePort, and follows an IPv6 endpoint change', async () => {
     cluster.putService(
       service('dual6', {

@@ -138,7 +138,7 @@ afterAll(async () => {
   await stopProxyCluster({ cluster, proxiers: [proxier], topo });
 });
 
-describe('nftables mode packets (in namespaces)', { timeout: 30_000 }, () => {
+describe('nftables mode packets (in namespaces)', { timeout: 120_000 }, () => {
   it('golden scripts pass nft --check', async () => {
     for (const [file, family] of [
       ['mixed.nft', 'ip'],

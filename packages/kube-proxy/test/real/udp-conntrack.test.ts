@@ -16,7 +16,7 @@ const UDP_CLIENT = udpClient('udp4', { sourcePort: 40053, timeoutMs: 1500 });
 // (ipvs mode runs the same cleanup; its packet tests run in the micro-VM).
 
 for (const mode of ['iptables', 'nftables'] as const) {
-  describe(`UDP conntrack cleanup, ${mode} mode (in namespaces)`, { timeout: 40_000 }, () => {
+  describe(`UDP conntrack cleanup, ${mode} mode (in namespaces)`, { timeout: 120_000 }, () => {
     let topo: PacketTopology;
     let cluster: ProxyCluster;
     let proxier: IptablesProxier | NftablesProxier;
