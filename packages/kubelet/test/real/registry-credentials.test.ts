@@ -136,12 +136,15 @@ const eventsOf = (p: Pod) => events.filter((e) => e.uid === p.metadata.uid).map(
  */
 async function pullRefused(kubelet: Kubelet, p: Pod, ref: string): Promise<void> {
   const refused = `Failed to pull image "${ref}": ${unauthorized(ref, '1.0')}`;
-  await waitFor(
+  // The event comes during the sync, the status at its end: wait for both.
+  const waiting = await waitFor(
     `${p.metadata.name} pull refused`,
-    () => eventsOf(p).some((e) => e.reason === 'Failed' && e.message === refused),
+    () =>
+      eventsOf(p).some((e) => e.reason === 'Failed' && e.message === refused) &&
+      firstContainerWaiting(kubelet, p)?.message?.includes(unauthorized(ref, '1.0')) &&
+      firstContainerWaiting(kubelet, p),
     WAIT_MS,
   );
-  const waiting = firstContainerWaiting(kubelet, p);
   expect(waiting?.reason).toMatch(/^(ErrImagePull|ImagePullBackOff)$/);
   expect(waiting?.message).toContain(unauthorized(ref, '1.0'));
 }
