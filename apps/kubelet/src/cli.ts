@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { reportStartError } from './command-line-report';
 import { type CommandOutput, prepareKubelet, verbosityOf } from './kubelet-command';
 import { runKubelet } from './run-kubelet';
+import { nameTheSetting } from './start-up-errors';
 import { startupWarnings } from './startup-warnings';
 
 const out: CommandOutput = {
@@ -26,7 +27,10 @@ async function main(argv: string[]): Promise<void> {
       : pino({ level, base: { component: 'kubelet' } }, klogTextStream());
   for (const warning of startupWarnings(options))
     logger.warn({ field: warning.field, value: warning.value }, warning.message);
-  const running = await runKubelet(options, logger);
+  // A directory of a setting that cannot be written is said as that setting's problem.
+  const running = await runKubelet(options, logger).catch((error: unknown) => {
+    throw nameTheSetting(error, options);
+  });
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await running.stop();

@@ -1,6 +1,7 @@
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import type { KubeletConfiguration } from '@nodeagent/kubelet';
 import { parseDuration } from '@nodeagent/primitives';
+import { criEndpointFailure } from './cri-endpoint-failure';
 
 /** The CRI ImageService calls: what imageServiceEndpoint moves to another socket. */
 const imageServiceMethods = new Set<PropertyKey>([
@@ -37,7 +38,8 @@ export function splitImageService(runtime: CriClient, images: CriClient): CriCli
 
 /**
  * The CRI client for containerRuntimeEndpoint, with the ImageService on imageServiceEndpoint
- * when that is set to another socket.
+ * when that is set to another socket. A socket that cannot be used stops the kubelet naming its
+ * setting (criEndpointFailure).
  */
 export async function connectCri(
   config: Pick<
@@ -46,13 +48,17 @@ export async function connectCri(
   >,
 ): Promise<CriClient> {
   const timeoutMs = parseDuration(config.runtimeRequestTimeout);
-  const runtime = await createCriClient({ endpoint: config.containerRuntimeEndpoint, timeoutMs });
+  const runtime = await createCriClient({ endpoint: config.containerRuntimeEndpoint, timeoutMs }).catch(
+    async (error: unknown) => {
+      throw await criEndpointFailure('containerRuntimeEndpoint', config.containerRuntimeEndpoint, error);
+    },
+  );
   if (config.imageServiceEndpoint === '' || config.imageServiceEndpoint === config.containerRuntimeEndpoint)
     return runtime;
   const images = await createCriClient({ endpoint: config.imageServiceEndpoint, timeoutMs }).catch(
-    (error) => {
+    async (error: unknown) => {
       runtime.close();
-      throw error;
+      throw await criEndpointFailure('imageServiceEndpoint', config.imageServiceEndpoint, error);
     },
   );
   return splitImageService(runtime, images);

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { CriClient } from '@nodeagent/cri-client';
 import { authenticationV1Requests, authorizationV1Requests } from '@nodeagent/informer';
 import {
   alwaysAllow,
   type CriSummaryProvider,
-  createHealthzServer,
   createKubeletServer,
   criStreamingRuntime,
   type Kubelet,
@@ -16,8 +16,11 @@ import {
   subjectAccessReviewAuthorizer,
 } from '@nodeagent/kubelet';
 import { selfSignedCertificate } from '@nodeagent/kubelet/server';
+import type { Clock } from '@nodeagent/primitives';
+import { serveHealthz } from './healthz-listener';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
 import { createReadOnlyServer } from './read-only-server';
+import { listenFailure } from './start-up-errors';
 import type { KubeletCertificates } from './tls-bootstrap';
 
 /** What the kubelet's listeners serve from. */
@@ -31,22 +34,23 @@ export interface KubeletServerWiring {
   kubeConfig: KubeConfig | undefined;
   certificates: KubeletCertificates;
   logger: KubeletLogger;
+  /** Spaces the healthz server's attempts (tests pass a FakeClock). */
+  clock?: Clock;
 }
 
 /**
- * The healthz, read-only and kubelet (HTTPS) servers the configuration enables; `serverPort` is
- * the kubelet server's port when it runs.
+ * The read-only, kubelet (HTTPS) and healthz servers the configuration enables; `serverPort` is
+ * the kubelet server's port when it runs. As upstream, the first two stop the kubelet when they
+ * cannot listen; healthz is logged and tried again (healthz-listener.ts).
  */
 export async function startKubeletServers(
   w: KubeletServerWiring,
-): Promise<{ servers: RunningServer[]; serverPort: number | undefined }> {
+): Promise<{ servers: { close(): Promise<void> }[]; serverPort: number | undefined }> {
   const { config, kubelet, nodeName, summary } = w;
-  const servers: RunningServer[] = [];
-  if (config.healthzPort > 0)
-    servers.push(await listen(createHealthzServer(kubelet), config.healthzPort, config.healthzBindAddress));
+  const servers: { close(): Promise<void> }[] = [];
   if (config.readOnlyPort > 0) {
     const readOnly = createReadOnlyServer({ kubelet, nodeName, podLogsDir: config.podLogsDir, summary });
-    servers.push(await listen(readOnly, config.readOnlyPort, config.address));
+    servers.push(await listenOrFail(readOnly, 'readOnlyPort', config.readOnlyPort, config.address));
   }
   let serverPort: number | undefined;
   if (config.enableServer) {
@@ -55,7 +59,17 @@ export async function startKubeletServers(
     w.certificates.attachServer(server.server);
     serverPort = server.port;
   }
+  if (config.healthzPort > 0) servers.push(serveHealthz(kubelet, config, w.logger, w.clock));
   return { servers, serverPort };
+}
+
+/** Listens, or fails naming the setting whose port it is (listenFailure). */
+async function listenOrFail(server: Server, field: string, port: number, address: string) {
+  try {
+    return await listen(server, port, address);
+  } catch (error) {
+    throw listenFailure(field, address, port, error);
+  }
 }
 
 /**
@@ -72,7 +86,7 @@ async function startKubeletServer(w: KubeletServerWiring): Promise<RunningServer
   const clientCA = config.authentication.x509.clientCAFile
     ? await readFile(config.authentication.x509.clientCAFile)
     : undefined;
-  return listen(
+  return listenOrFail(
     createKubeletServer({
       kubelet: w.kubelet,
       nodeName: w.nodeName,
@@ -93,6 +107,7 @@ async function startKubeletServer(w: KubeletServerWiring): Promise<RunningServer
           ? alwaysAllow
           : subjectAccessReviewAuthorizer(authorizationV1Requests(kubeConfig)),
     }),
+    'port',
     config.port,
     config.address,
   );

@@ -23,6 +23,7 @@ import {
 } from '@nodeagent/kubelet';
 import type { Pod } from '@nodeagent/kubelet/api';
 import { detectCgroupFilesystem, detectNodeSwap, PodCgroupManager } from '@nodeagent/kubelet/cgroups';
+import { setupDataDirs } from '@nodeagent/kubelet/config';
 import {
   cgroupDriverFromRuntime,
   readKubeletIdMapping,
@@ -91,6 +92,9 @@ export async function runKubelet(
     bootstrapped,
   });
   const client = instrumentCriClient(await connectCri(config), metrics);
+  // Upstream's data directories before anything is written under them (the image manager's
+  // records): a --root-dir or podLogsDir that cannot be made stops the kubelet, named.
+  await setupDataDirs(flags.rootDir, config.podLogsDir);
   // KubeletCgroupDriverFromCRI (GA): the runtime's cgroup driver wins; a runtime without
   // RuntimeConfig (containerd 1.6) leaves the configured one.
   config = {

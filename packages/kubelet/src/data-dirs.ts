@@ -1,11 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { goPathError } from '@nodeagent/primitives';
 import { KubeletError } from './errors';
 
-/** A kubelet data directory that could not be created at start. */
+/**
+ * A kubelet data directory that could not be created at start. The message is upstream's error
+ * behind the field (`rootDir: error creating root directory: mkdir /x: not a directory`): the
+ * path is in it already.
+ */
 export class DataDirSetupError extends KubeletError {
   constructor(field: string, path: string, reason: string) {
-    super('DATA_DIR_SETUP', field, path, reason);
+    super('DATA_DIR_SETUP', field, path, reason, `${field}: ${reason}`);
   }
 }
 
@@ -29,7 +34,7 @@ export async function setupDataDirs(rootDir: string, podLogsDir: string): Promis
     try {
       await mkdir(path, { recursive: true, mode: dataDirMode });
     } catch (error) {
-      throw new DataDirSetupError(field, path, `${what}: ${(error as Error).message}`);
+      throw new DataDirSetupError(field, path, `${what}: ${goPathError(error)}`);
     }
   }
 }

@@ -32,7 +32,9 @@ export {
   isInvalidQuantityError,
   withCode,
 } from './errors';
+export { type KeepTrying, type KeepTryingOptions, keepTrying } from './keep-trying';
 export { formatBinary, formatCount, formatMilliCpu, milliValue, parseQuantity } from './quantity';
+export { goListenError, goPathError, systemReason } from './system-error';
 export { valueAtPath } from './value-at-path';
 export {
   appVersion,
