@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import {
   cleanupAllProxyChains,
   formatSettingProblem,
@@ -42,6 +42,7 @@ import { renderRuleset } from './render';
 import { resolveConfiguration } from './resolve-configuration';
 import { familiesFor, nodeNameFor, type RunningProxy, runProxy } from './run-proxy';
 import { rawVersionText, versionText } from './version';
+import { writeFileFor } from './writable-file';
 
 export interface ProgramIO {
   stdout: (text: string) => void;
@@ -151,7 +152,7 @@ async function runRootCommand(
     for (const w of resolved.warnings) io.stderr(warningLine(w));
     const config = resolved.config;
     if (opts.writeConfigTo) {
-      writeFileSync(opts.writeConfigTo as string, stringify(config));
+      writeFileFor('--write-config-to', opts.writeConfigTo as string, stringify(config));
       program.exitCode = 0;
       return;
     }

@@ -1,4 +1,5 @@
 import { KubeProxyError } from '@nodeagent/kube-proxy';
+import { systemReason } from '@nodeagent/primitives';
 
 /** A file a flag names cannot be read: one line naming the flag, the path and the system's reason. */
 export class UnreadableFileError extends KubeProxyError {
@@ -9,14 +10,6 @@ export class UnreadableFileError extends KubeProxyError {
   ) {
     super('UNREADABLE_FILE', `${flag}: cannot read ${JSON.stringify(path)}: ${reason}`);
   }
-}
-
-/** Node's "ENOENT: no such file or directory, open '/x'" → "no such file or directory". */
-function systemReason(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  const text = String(e?.message ?? err);
-  const m = /^[A-Z]+: ([^,]+)/.exec(text);
-  return m ? m[1]! : text.split('\n')[0]!;
 }
 
 /** Reads the file `flag` names, or throws UnreadableFileError. */

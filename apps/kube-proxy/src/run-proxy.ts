@@ -5,13 +5,11 @@ import {
   type ClusterWatch,
   detectNodeIPs,
   execConntrack,
-  HealthzServer,
   type IPFamily,
   ipFamilyOf,
   type KubeProxyConfiguration,
   KubeProxyError,
   KubeProxyMetrics,
-  MetricsServer,
   multiFamilyHandler,
   type NodeFacts,
   nodePortIPsFromConfig,
@@ -37,7 +35,6 @@ import {
   type NfacctClient,
   openNetlinkNfacct,
   rateLimitedKubeConfig,
-  serveProfiling,
   TokenBucketRateLimiter,
 } from '@nodeagent/kube-proxy/runtime';
 import {
@@ -45,7 +42,7 @@ import {
   UserspaceProxier,
   userspaceOptionsFromConfig,
 } from '@nodeagent/kube-proxy/userspace';
-import type { Wire } from '@nodeagent/primitives';
+import type { Clock, Wire } from '@nodeagent/primitives';
 import type { Logger } from 'pino';
 import { apiServerConfig } from './api-server-config';
 import { aggregate, BAD_CONFIG_MESSAGE, badConfig, IncorrectConfigurationError } from './bad-config';
@@ -53,6 +50,7 @@ import { type DaemonSettings, daemonSettings, nodeNameFor } from './daemon-setti
 import { hostFamilies } from './host-families';
 import { setupNode } from './node-setup';
 import { logProxierChoice } from './proxier-startup-log';
+import { startServers } from './proxy-servers';
 import { SyncEndSignallingHealth } from './sync-end-signal';
 
 export interface RunningProxy {
@@ -143,6 +141,8 @@ export interface RunProxyOptions {
   master?: string;
   /** Where oomScoreAdj is written (tests point it at a file of their own). */
   oomScoreAdjPath?: string;
+  /** Spaces the healthz and metrics servers' attempts to bind (tests pass a FakeClock). */
+  clock?: Clock;
 }
 
 /** Starts the kube-proxy daemon (iptables, nftables, ipvs or userspace mode): servers, proxier(s), informers. */
@@ -186,7 +186,7 @@ export async function runProxy(
   const closers: (() => Promise<void>)[] = [];
   const kernel = await openKernelHandles(mode, closers, log);
 
-  await startServers(s, metrics, health, closers, log);
+  await startServers(s, { metrics, health }, closers, log, opts.clock);
   const hcBind = families.flatMap((f) => nodePortIPsFromConfig(config, f, facts) ?? []);
   const serviceHealth = new ServiceHealthServer({
     bindAddresses: hcBind.length > 0 ? hcBind : [''],
@@ -271,36 +271,6 @@ async function openKernelHandles(
     }
   }
   return { ipvs, link, nfacct };
-}
-
-/** The healthz and metrics servers, when their bind addresses are set. */
-async function startServers(
-  s: DaemonSettings,
-  metrics: KubeProxyMetrics,
-  health: SyncEndSignallingHealth,
-  closers: (() => Promise<void>)[],
-  log: Logger,
-): Promise<void> {
-  const { mode } = s;
-  if (s.healthzBindAddress) {
-    const hz = new HealthzServer({
-      bindAddress: s.healthzBindAddress,
-      health,
-      onResponse: (p, c) => metrics.healthzResponse(p, c),
-    });
-    await startServer(() => hz.start(), s, log, 'healthz');
-    closers.push(() => hz.close());
-  }
-  if (s.metricsBindAddress) {
-    const ms = new MetricsServer(
-      s.metricsBindAddress,
-      metrics,
-      mode,
-      s.profiling ? serveProfiling : undefined,
-    );
-    await startServer(() => ms.start(), s, log, 'metrics');
-    closers.push(() => ms.close());
-  }
 }
 
 /** What every family's proxier is built from. */
@@ -388,19 +358,4 @@ function createProxier(family: IPFamily, parts: ProxierParts): RunnableProxier {
         serviceHealth,
         logger: log.child({ ipFamily: family }),
       });
-}
-
-async function startServer(
-  start: () => Promise<unknown>,
-  s: DaemonSettings,
-  log: Logger,
-  what: string,
-): Promise<void> {
-  try {
-    await start();
-  } catch (err) {
-    // Upstream only treats a bind failure as fatal with --bind-address-hard-fail.
-    if (s.bindAddressHardFail) throw err;
-    log.error({ err: (err as Error).message, server: what }, 'failed to start server');
-  }
 }
