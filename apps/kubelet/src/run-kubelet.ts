@@ -20,10 +20,10 @@ import {
   type KubeletLogger,
   nodeAllocatableEnforcedMessage,
   runtimeClassHandlerLookup,
+  setupDataDirs,
 } from '@nodeagent/kubelet';
 import type { Pod } from '@nodeagent/kubelet/api';
 import { detectCgroupFilesystem, detectNodeSwap, PodCgroupManager } from '@nodeagent/kubelet/cgroups';
-import { setupDataDirs } from '@nodeagent/kubelet/config';
 import {
   cgroupDriverFromRuntime,
   readKubeletIdMapping,

@@ -36,6 +36,8 @@ export {
   KubeletError,
   VolumeSetupError,
 } from './errors';
+// Also here, not only at /config: the executable runs it without loading the configuration schema.
+export { setupDataDirs } from './data-dirs';
 export { nodeAllocatableEnforcedMessage, nodeStatusEventMessage } from './events/event-reasons';
 export { criImageService, type ImageService } from './images/image-service';
 export { Kubelet, type KubeletOptions } from './kubelet';
