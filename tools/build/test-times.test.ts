@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { TestModule, Vitest } from 'vitest/node';
+import { longestFirstThenByProject } from './longest-first-sequencer';
 import { testTier } from './test-tiers';
 import { COMMITTED_TEST_TIMES, readTestTimes } from './test-times';
 import { TestTimesReporter } from './test-times-reporter';
@@ -105,5 +106,29 @@ describe('the committed timing table (tools/build/test-times.json)', () => {
   it('times every real-component and shipping test file, so the longest start first', () => {
     const slowTiers = files.filter((path) => testTier(path) !== 'unit and API-server');
     expect(slowTiers.filter((path) => committed?.files[path] === undefined)).toEqual([]);
+  });
+});
+
+describe('the longest-first order', () => {
+  it('puts long files first by time, then the short ones grouped by project, busiest project first', () => {
+    const file = (spec: string, project: string, seconds: number) => ({ spec, project, seconds });
+    const ordered = longestFirstThenByProject([
+      file('kubelet/a', 'kubelet', 0.2),
+      file('probes/a', 'probes', 0.1),
+      file('kubelet/vm', 'kubelet', 117),
+      file('kubelet/b', 'kubelet', 1.5),
+      file('probes/b', 'probes', 0.3),
+      file('demo/e2e', 'demo', 283),
+      file('testing/a', 'testing', 4.9),
+    ]);
+    expect(ordered.map((f) => f.spec)).toEqual([
+      'demo/e2e',
+      'kubelet/vm',
+      'testing/a',
+      'kubelet/b',
+      'kubelet/a',
+      'probes/b',
+      'probes/a',
+    ]);
   });
 });

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
  * Bundles a TypeScript entry (resolving workspace packages to their sources) into one ESM file
  * in a fresh temp dir, so the micro-VM loads one file instead of transpiling hundreds of
- * modules with tsx under TCG (that alone took minutes on a busy host). The guest sees the
+ * modules with tsx under TCG (that alone took minutes on a busy host, and most of the CPU a
+ * micro-VM test costs the host). The guest sees the
  * host's /tmp, so the bundle is where the guest expects it. Native `netlink` stays external
  * (by absolute path). A bundle has no relay/ directory beside it: code opening IPVS in another
  * namespace passes `relayPath` (packages/ipvs/relay/netns-relay.mjs of this checkout, which the guest
@@ -20,7 +21,7 @@ export async function bundleForVm(
   /** esbuild `define`s, e.g. the version stamp apps/ binaries read when they have no package.json. */
   define: Record<string, string> = {},
 ): Promise<{ file: string; dispose(): void }> {
-  const dir = mkdtempSync(join(tmpdir(), `na-ipvs-bundle-${process.pid}-`));
+  const dir = mkdtempSync(join(tmpdir(), `na-vm-bundle-${process.pid}-`));
   const file = join(dir, 'entry.mjs');
   const fixups: Plugin = {
     name: 'vm-fixups',
@@ -45,6 +46,9 @@ export async function bundleForVm(
       logLevel: 'error',
       // Less to parse: loading the bundle is most of the guest's start-up time under TCG.
       minify: true,
+      // Error classes name themselves from their constructor (`IpvsAlreadyExistsError`), as in the
+      // shipped packages.
+      keepNames: true,
       // CommonJS dependencies inside an ESM bundle need require().
       banner: {
         js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",

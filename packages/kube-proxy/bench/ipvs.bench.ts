@@ -165,7 +165,7 @@ async function inVm() {
 
 async function vmPart(size: number): Promise<Record<string, unknown>> {
   const { runInVm } = await import('../../../tools/vm/vm');
-  const { bundleForVm } = await import('../test/real/ipvs-bundle');
+  const { bundleForVm } = await import('../../../tools/vm/bundle');
   const bundle = await bundleForVm(fileURLToPath(import.meta.url));
   try {
     const modules =

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // Where no prebuilt addon fits (musl, macOS, another arch, a bundle without it), loading the
 // `netlink` package throws; importing kube-proxy must not, and the first netlink use must fail
@@ -7,6 +7,14 @@ const loads = vi.hoisted(() => ({ count: 0 }));
 vi.mock('netlink', () => {
   loads.count++;
   throw new Error('No native build was found for platform=linux arch=x64 runtime=node abi=115 libc=musl');
+});
+// Workers are not isolated: the sources are imported afresh under the mock, and dropped again so
+// the worker's next file does not get modules bound to it.
+beforeAll(() => {
+  vi.resetModules();
+});
+afterAll(() => {
+  vi.resetModules();
 });
 
 describe('kube-proxy without the native netlink addon', () => {

@@ -2,8 +2,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { readContainerLog } from '../src/logs/container-log-text';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 /**
  * Issue #36: a `--tail 1` during rotations answered 200 with an empty body. The file states a
@@ -24,6 +23,17 @@ vi.mock('node:fs/promises', async (importOriginal) => {
       return actual.open(...args);
     },
   };
+});
+
+// Workers are not isolated: the reader is imported afresh so it binds to the mock above, and
+// dropped again so the worker's next file does not get a reader bound to it.
+let readContainerLog: typeof import('../src/logs/container-log-text').readContainerLog;
+beforeAll(async () => {
+  vi.resetModules();
+  ({ readContainerLog } = await import('../src/logs/container-log-text'));
+});
+afterAll(() => {
+  vi.resetModules();
 });
 
 const base = Date.UTC(2025, 0, 1);

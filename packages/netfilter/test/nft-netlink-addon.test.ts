@@ -1,9 +1,17 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // A platform without the native addon: importing `netlink` throws, as it does where no prebuilt
 // binary fits. The nftables entry must still import, and only opening a socket fails, typed.
 vi.mock('netlink', () => {
   throw new Error('No native build was found for platform=test');
+});
+// Workers are not isolated: the sources are imported afresh under the mock, and dropped again so
+// the worker's next file does not get modules bound to it.
+beforeAll(() => {
+  vi.resetModules();
+});
+afterAll(() => {
+  vi.resetModules();
 });
 
 describe('nf_tables over netlink without the native addon', () => {

@@ -3,7 +3,8 @@
  * checks every library result against itself and against `ipvsadm` output captured in the VM.
  */
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleForVm } from '../../../../tools/vm/bundle';
 import { runInVm, VM_TEST_TIMEOUT_MS } from '../../../../tools/vm/vm';
 import type { Destination, Service } from '../../src/index';
 import { parseList, parseStats, parseTimeouts } from './ipvsadm-text';
@@ -12,11 +13,17 @@ const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON from the VM, narrowed per assertion
 let r: any;
+const disposers: (() => void)[] = [];
+afterAll(() => {
+  for (const dispose of disposers) dispose();
+});
 
 beforeAll(async () => {
+  const scenario = await bundleForVm(fileURLToPath(new URL('./scenario.ts', import.meta.url)));
+  disposers.push(scenario.dispose);
   const result = await runInVm({
-    command: `${repoRoot}node_modules/.bin/tsx`,
-    args: ['--conditions=@nodeagent/source', 'packages/ipvs/test/real/scenario.ts'],
+    command: 'node',
+    args: [scenario.file],
     cwd: repoRoot,
     timeoutMs: 240_000,
   });

@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleForVm } from '../../../../tools/vm/bundle';
 import { runInVm, VM_TEST_TIMEOUT_MS } from '../../../../tools/vm/vm';
-import { bundleForVm } from './ipvs-bundle';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const cliEntry = `${repoRoot}apps/kube-proxy/src/cli.ts`;

@@ -5,8 +5,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleForVm } from '../../../../tools/vm/bundle';
 import { runInVm, VM_TEST_TIMEOUT_MS } from '../../../../tools/vm/vm';
-import { bundleForVm } from './ipvs-bundle';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 // Modules the proxier needs; most autoload, listing them makes a missing one obvious.

@@ -52,10 +52,10 @@ interface RunningContainerd {
   stop(): Promise<void>;
   images?: { busybox: { name: string } };
 }
-// Loaded by path, as private-containerd.ts does, so the package's typecheck skips the tools project.
-const toolsContainerd = fileURLToPath(
-  new URL('../../../../../tools/containerd/containerd.ts', import.meta.url),
-);
+// Loaded by path, as private-containerd.ts does, so the package's typecheck skips the tools project:
+// the test passes its bundle (this scenario runs bundled, not through tsx), else the source.
+const toolsContainerd =
+  process.argv[2] ?? fileURLToPath(new URL('../../../../../tools/containerd/containerd.ts', import.meta.url));
 
 /** A CRI message with its int64 fields (bigint or number, by how it was built) as decimal strings. */
 function decimalStrings(message: unknown): unknown {

@@ -7,7 +7,8 @@
  * NoSwap against upstream's formula, the summary's pod and node figures, and the swap capacity.
  */
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleForVm } from '../../../../../tools/vm/bundle';
 import { runInVm, VM_TEST_TIMEOUT_MS } from '../../../../../tools/vm/vm';
 
 const repoRoot = fileURLToPath(new URL('../../../../../', import.meta.url));
@@ -17,11 +18,19 @@ const pageBytes = 4096;
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON from the VM, narrowed per assertion
 let r: any;
+const disposers: (() => void)[] = [];
+afterAll(() => {
+  for (const dispose of disposers) dispose();
+});
 
 beforeAll(async () => {
+  const scenario = await bundleForVm(fileURLToPath(new URL('./cgroup-v2-node-scenario.ts', import.meta.url)));
+  disposers.push(scenario.dispose);
+  const containerd = await bundleForVm(`${repoRoot}tools/containerd/containerd.ts`);
+  disposers.push(containerd.dispose);
   const result = await runInVm({
-    command: `${repoRoot}node_modules/.bin/tsx`,
-    args: ['--conditions=@nodeagent/source', 'packages/kubelet/test/real/vm/cgroup-v2-node-scenario.ts'],
+    command: 'node',
+    args: [scenario.file, containerd.file],
     cwd: repoRoot,
     // containerd, node, the kubelet and the API server side by side: more room than the default.
     memoryMb: 1536,

@@ -5,7 +5,8 @@
  * what upstream writes for the same pods (values worked out by hand below).
  */
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleForVm } from '../../../../../tools/vm/bundle';
 import { runInVm, VM_TEST_TIMEOUT_MS } from '../../../../../tools/vm/vm';
 import type { CgroupV2Sample } from '../../../src/stats/cgroup-v2-stats';
 
@@ -14,11 +15,17 @@ const MiB = 2 ** 20;
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON from the VM, narrowed per assertion
 let r: any;
+const disposers: (() => void)[] = [];
+afterAll(() => {
+  for (const dispose of disposers) dispose();
+});
 
 beforeAll(async () => {
+  const scenario = await bundleForVm(fileURLToPath(new URL('./cgroup-v2-scenario.ts', import.meta.url)));
+  disposers.push(scenario.dispose);
   const result = await runInVm({
-    command: `${repoRoot}node_modules/.bin/tsx`,
-    args: ['--conditions=@nodeagent/source', 'packages/kubelet/test/real/vm/cgroup-v2-scenario.ts'],
+    command: 'node',
+    args: [scenario.file],
     cwd: repoRoot,
     timeoutMs: 120_000,
   });
