@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cli as bundledCli } from './daemon-process';
 
-// The real entry point, run from source with tsx: argv handling and exit codes.
+// The real entry point, bundled from the sources: argv handling and exit codes.
 const root = join(import.meta.dirname, '..');
-const tsx = join(root, '..', '..', 'node_modules', '.bin', 'tsx');
 
 function cli(args: string[]) {
-  return spawnSync(tsx, ['--conditions=@nodeagent/source', join(root, 'src', 'cli.ts'), ...args], {
+  return spawnSync(process.execPath, [bundledCli, ...args], {
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -1,24 +1,18 @@
-import { join } from 'node:path';
+import { bundleAppCli } from '../../../tools/bundle/bundle-entry';
 
-// What the tests that run the real binary as a daemon share.
-
-const appRoot = join(import.meta.dirname, '..');
-
-/** The binary's entry, run from source. */
-export const cli = join(appRoot, 'src', 'cli.ts');
-
-/** The workspace's tsx wrapper, for one-shot commands. */
-export const tsx = join(appRoot, '..', '..', 'node_modules', '.bin', 'tsx');
+// What the tests that run the real binary share.
 
 /**
- * Node arguments that run `cli` through tsx's loader. Daemons run as node itself so that a
- * signal (or afterAll's SIGKILL) reaches the proxy, not a tsx wrapper that could leave it running.
+ * The binary's entry point, bundled from the sources once per test worker (workers keep their
+ * modules between files): through tsx each start cost about 3 CPU-s of transpiling before the
+ * proxy ran. Run it as `node cli …`, node itself, so that a signal (or afterAll's SIGKILL)
+ * reaches the proxy, not a wrapper that could leave it running.
  */
-export const nodeWithTsx = ['--import', 'tsx', '--conditions=@nodeagent/source'];
+export const cli = bundleAppCli('kube-proxy');
 
 /**
  * Polls `fn` every 200 ms until `ok` holds or `timeoutMs` passes; returns the last value. The
- * default leaves room for a daemon started through tsx on a machine whose cores are all busy.
+ * default leaves room for a daemon started on a machine whose cores are all busy.
  */
 export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 90_000): Promise<T> {
   const end = Date.now() + timeoutMs;

@@ -12,7 +12,7 @@ import { buildProgram } from '../src/index';
 import { createProxyLogger } from '../src/logging';
 import { SERVER_RETRY_MS, startServers } from '../src/proxy-servers';
 import { SyncEndSignallingHealth } from '../src/sync-end-signal';
-import { cli, nodeWithTsx, until } from './daemon-process';
+import { cli, until } from './daemon-process';
 
 // Start-up failures an operator can cause (issue #50), as upstream v1.36 treats them: a healthz or
 // metrics bind address already in use stops the proxy with --bind-address-hard-fail (one line
@@ -84,7 +84,7 @@ function daemonArgs(healthz: string, metrics: string, extra: string[] = []): str
 const KLOG_HEADER = /^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d{6} +\d+ kube-proxy\] /;
 
 function startDaemon(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [...nodeWithTsx, cli, ...args], {
+  const child = spawn(process.execPath, [cli, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.push(child);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ApiServer, kubeconfigYaml, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, nodeWithTsx, until } from './daemon-process';
+import { cli, until } from './daemon-process';
 
 // The real binary (src/cli.ts through tsx) in userspace bind-only mode: no kernel rules, so no
 // namespace or root is needed. The Service's cluster IP is a random 127.x address (local on
@@ -66,7 +66,6 @@ beforeAll(async () => {
   daemon = spawn(
     process.execPath,
     [
-      ...nodeWithTsx,
       cli,
       '--kubeconfig',
       kubeconfig,

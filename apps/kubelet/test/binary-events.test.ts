@@ -6,7 +6,7 @@ import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePort, killChild, node, nodeArgs, waitFor } from './binary-harness';
+import { cli, fakeNodeFlags, freePort, killChild, node, waitFor } from './binary-harness';
 
 const busybox = 'localhost/nodeagent/busybox:1.0';
 const nodeName = 'events-node';
@@ -42,7 +42,6 @@ beforeAll(async () => {
   child = spawn(
     node,
     [
-      ...nodeArgs,
       cli,
       '--config',
       join(dir, 'config.yaml'),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePort, node, nodeArgs } from './binary-harness';
+import { cli, fakeNodeFlags, freePort, node } from './binary-harness';
 
 // The binary against the fake CRI runtime, whose RuntimeConfig answers CGROUPFS: the runtime's
 // driver replaces the configured systemd, and a userNamespaces.idsPerPod upstream's user
@@ -27,7 +27,7 @@ afterAll(async () => {
  */
 function run(argv: string[], ms: number, stopOn?: string): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(node, [...nodeArgs, cli, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(node, [cli, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => {
       stderr += chunk;

@@ -7,7 +7,7 @@ import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePort, node, nodeArgs, waitFor } from './binary-harness';
+import { cli, fakeNodeFlags, freePort, node, waitFor } from './binary-harness';
 
 const busybox = 'localhost/nodeagent/busybox:1.0';
 
@@ -54,7 +54,6 @@ async function startBinary(): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
     node,
     [
-      ...nodeArgs,
       cli,
       '--config',
       join(dir, 'config.yaml'),
@@ -73,7 +72,7 @@ async function startBinary(): Promise<{ child: ChildProcess; port: number }> {
 
 describe('nodeagent-kubelet binary', () => {
   it('rejects an invalid flag naming flag and value, with exit code 1', async () => {
-    const child = spawn(node, [...nodeArgs, cli, '--max-pods=many'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [cli, '--max-pods=many'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => {
       stderr += chunk;

@@ -7,7 +7,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, freePorts, killChild, node, nodeArgs, waitFor } from './binary-harness';
+import { cli, freePorts, killChild, node, waitFor } from './binary-harness';
 import { kubeadmArgv } from './kubeadm-drop-in';
 
 const fixtures = fileURLToPath(new URL('./fixtures/kubeadm-v1.32/', import.meta.url));
@@ -91,7 +91,7 @@ describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
       .replace('--node-ip=192.168.56.11', '--node-ip=127.0.0.1')
       .replace('--hostname-override=worker-1', `--hostname-override=${NODE}`);
 
-    child = spawn(node, [...nodeArgs, cli, ...kubeadmArgv(dropIn, flagsEnv, extraArgs)], {
+    child = spawn(node, [cli, ...kubeadmArgv(dropIn, flagsEnv, extraArgs)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', (chunk) => {

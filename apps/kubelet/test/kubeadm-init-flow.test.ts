@@ -10,7 +10,7 @@ import { ContainerState } from '@nodeagent/cri-client/types';
 import { loadClientCert } from '@nodeagent/kubelet/certificates';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePorts, killChild, node, nodeArgs, waitFor } from './binary-harness';
+import { cli, fakeNodeFlags, freePorts, killChild, node, waitFor } from './binary-harness';
 
 const NODE = 'cp-1';
 const IMAGE = 'registry.k8s.io/kube-apiserver:v1.36.3';
@@ -138,7 +138,6 @@ describe('nodeagent-kubelet under kubeadm init (control plane as static pods)', 
     child = spawn(
       node,
       [
-        ...nodeArgs,
         cli,
         `--config=${join(dir, 'config.yaml')}`,
         `--kubeconfig=${kubeletConf}`,

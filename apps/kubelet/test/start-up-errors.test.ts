@@ -8,7 +8,7 @@ import type { Kubelet } from '@nodeagent/kubelet';
 import { FakeClock } from '@nodeagent/primitives';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEALTHZ_RETRY_MS, serveHealthz } from '../src/healthz-listener';
-import { cli, freePort, killChild, node, nodeArgs, waitFor } from './binary-harness';
+import { cli, freePort, killChild, node, waitFor } from './binary-harness';
 
 // Start-up failures an operator can cause (issue #50): a port taken, a directory that cannot be
 // created, a socket nothing answers on. Each is one line naming the setting and the value with
@@ -121,7 +121,7 @@ const KLOG_HEADER = /^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d{6} +\d+ kubelet\] /;
 /** Runs the binary to its exit; resolves with its code and its stderr's lines that are not log lines. */
 function runToExit(argv: string[]): Promise<{ code: number | null; stderr: string; lines: string[] }> {
   return new Promise((resolve) => {
-    const child = spawn(node, [...nodeArgs, cli, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(node, [cli, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
@@ -241,7 +241,7 @@ describe('start-up failures, from the binary: one line naming the setting, exit 
 
 describe('the healthz port taken: logged as upstream, the kubelet runs on', { timeout: 120_000 }, () => {
   it('logs "Failed to start healthz server" and keeps running; SIGTERM still exits 0', async () => {
-    const child = spawn(node, [...nodeArgs, cli, ...(await argvFor('healthz', { healthzPort: taken }))], {
+    const child = spawn(node, [cli, ...(await argvFor('healthz', { healthzPort: taken }))], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     running = child;

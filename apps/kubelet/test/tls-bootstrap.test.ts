@@ -9,7 +9,7 @@ import { CertificatesV1Api, CoordinationV1Api, CoreV1Api } from '@kubernetes/cli
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePort, node, nodeArgs, waitFor } from './binary-harness';
+import { cli, fakeNodeFlags, freePort, node, waitFor } from './binary-harness';
 
 const run = promisify(execFile);
 const NODE = 'tls-node';
@@ -81,7 +81,6 @@ describe('nodeagent-kubelet joins with only a bootstrap kubeconfig (TLS bootstra
     child = spawn(
       node,
       [
-        ...nodeArgs,
         cli,
         '--config',
         join(dir, 'config.yaml'),

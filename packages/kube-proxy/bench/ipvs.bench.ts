@@ -165,8 +165,8 @@ async function inVm() {
 
 async function vmPart(size: number): Promise<Record<string, unknown>> {
   const { runInVm } = await import('../../../tools/vm/vm');
-  const { bundleForVm } = await import('../../../tools/vm/bundle');
-  const bundle = await bundleForVm(fileURLToPath(import.meta.url));
+  const { bundleEntry } = await import('../../../tools/bundle/bundle-entry');
+  const bundle = bundleEntry(fileURLToPath(import.meta.url));
   try {
     const modules =
       'ip_vs ip_vs_rr xt_ipvs dummy ip_set ip_set_hash_ip ip_set_hash_ipport ip_set_hash_ipportip ip_set_hash_ipportnet ip_set_bitmap_port xt_set xt_comment xt_addrtype xt_mark xt_conntrack xt_MASQUERADE xt_physdev nft_compat';

@@ -12,9 +12,9 @@ import {
   startApiServer,
 } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, nodeWithTsx, tsx, until } from '../daemon-process';
+import { cli, until } from '../daemon-process';
 
-// The real binary (src/cli.ts through tsx) running as a daemon inside a network namespace,
+// The real binary (src/cli.ts, bundled) running as a daemon inside a network namespace,
 // talking to the in-process API server through a unix-socket bridge (the namespace cannot
 // reach the host's loopback), programming iptables there and serving healthz and metrics.
 
@@ -39,7 +39,7 @@ function startDaemon(args: string[]): Daemon {
   let log = '';
   const child = ns.spawn(
     process.execPath,
-    [...nodeWithTsx, cli, '--kubeconfig', join(dir, 'kubeconfig'), '--hostname-override', 'node-a', ...args],
+    [cli, '--kubeconfig', join(dir, 'kubeconfig'), '--hostname-override', 'node-a', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   daemons.push(child);
@@ -57,7 +57,7 @@ function kubeLinesBesidesFirewall(save: string): string[] {
 }
 
 async function runCleanup(): Promise<void> {
-  const r = await ns.exec(tsx, ['--conditions=@nodeagent/source', cli, '--cleanup'], { allowFailure: true });
+  const r = await ns.exec(process.execPath, [cli, '--cleanup'], { allowFailure: true });
   expect(r.exitCode, r.stderr).toBe(0);
 }
 
@@ -224,9 +224,8 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 180_000 }, (
     expect(await inNs(established)).toBe('86400');
     expect(await inNs('net.ipv4.conf.all.route_localnet')).toBe('1');
     const r = await ns.exec(
-      tsx,
+      process.execPath,
       [
-        '--conditions=@nodeagent/source',
         cli,
         '--init-only',
         '--proxy-mode',

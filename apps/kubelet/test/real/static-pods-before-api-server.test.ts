@@ -8,7 +8,7 @@ import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import { ContainerState } from '@nodeagent/cri-client/types';
 import { type ApiServer, kubeconfigYaml, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, freePorts, killChild, node, nodeArgs, waitFor } from '../binary-harness';
+import { cli, freePorts, killChild, node, waitFor } from '../binary-harness';
 
 /** The part of tools/containerd's RunningContainerd this test uses. */
 interface PrivateContainerd {
@@ -96,7 +96,6 @@ describe('nodeagent-kubelet runs static pods before any API server exists', () =
     child = spawn(
       node,
       [
-        ...nodeArgs,
         cli,
         `--config=${join(dir, 'config.yaml')}`,
         `--kubeconfig=${join(dir, 'kubelet.conf')}`,

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleForVm } from '../../../../tools/vm/bundle';
+import { bundleEntry } from '../../../../tools/bundle/bundle-entry';
 import { runInVm, VM_TEST_TIMEOUT_MS } from '../../../../tools/vm/vm';
 import type { Destination, Service } from '../../src/index';
 import { parseList, parseStats, parseTimeouts } from './ipvsadm-text';
@@ -19,7 +19,7 @@ afterAll(() => {
 });
 
 beforeAll(async () => {
-  const scenario = await bundleForVm(fileURLToPath(new URL('./scenario.ts', import.meta.url)));
+  const scenario = bundleEntry(fileURLToPath(new URL('./scenario.ts', import.meta.url)));
   disposers.push(scenario.dispose);
   const result = await runInVm({
     command: 'node',

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleForVm } from '../../../../tools/vm/bundle';
+import { bundleEntry } from '../../../../tools/bundle/bundle-entry';
 import { runInVm, VM_TEST_TIMEOUT_MS } from '../../../../tools/vm/vm';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -41,9 +41,9 @@ const disposers: (() => void)[] = [];
 
 beforeAll(async () => {
   const { version } = JSON.parse(readFileSync(`${repoRoot}apps/kube-proxy/package.json`, 'utf8'));
-  const daemon = await bundleForVm(cliEntry, { __NODEAGENT_VERSION__: JSON.stringify(version) });
+  const daemon = bundleEntry(cliEntry, { __NODEAGENT_VERSION__: JSON.stringify(version) });
   disposers.push(daemon.dispose);
-  const scenario = await bundleForVm(fileURLToPath(new URL('./ipvs-daemon-scenario.ts', import.meta.url)));
+  const scenario = bundleEntry(fileURLToPath(new URL('./ipvs-daemon-scenario.ts', import.meta.url)));
   disposers.push(scenario.dispose);
   const result = await runInVm({
     command: 'sh',

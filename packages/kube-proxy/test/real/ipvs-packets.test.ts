@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleForVm } from '../../../../tools/vm/bundle';
+import { bundleEntry } from '../../../../tools/bundle/bundle-entry';
 import { runInVm, VM_TEST_TIMEOUT_MS } from '../../../../tools/vm/vm';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -35,7 +35,7 @@ let r: any;
 let dispose: (() => void) | undefined;
 
 beforeAll(async () => {
-  const bundle = await bundleForVm(fileURLToPath(new URL('./ipvs-scenario.ts', import.meta.url)));
+  const bundle = bundleEntry(fileURLToPath(new URL('./ipvs-scenario.ts', import.meta.url)));
   dispose = bundle.dispose;
   const result = await runInVm({
     command: 'sh',

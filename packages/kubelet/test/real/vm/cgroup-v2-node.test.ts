@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleForVm } from '../../../../../tools/vm/bundle';
+import { bundleEntry } from '../../../../../tools/bundle/bundle-entry';
 import { runInVm, VM_TEST_TIMEOUT_MS } from '../../../../../tools/vm/vm';
 
 const repoRoot = fileURLToPath(new URL('../../../../../', import.meta.url));
@@ -24,9 +24,9 @@ afterAll(() => {
 });
 
 beforeAll(async () => {
-  const scenario = await bundleForVm(fileURLToPath(new URL('./cgroup-v2-node-scenario.ts', import.meta.url)));
+  const scenario = bundleEntry(fileURLToPath(new URL('./cgroup-v2-node-scenario.ts', import.meta.url)));
   disposers.push(scenario.dispose);
-  const containerd = await bundleForVm(`${repoRoot}tools/containerd/containerd.ts`);
+  const containerd = bundleEntry(`${repoRoot}tools/containerd/containerd.ts`);
   disposers.push(containerd.dispose);
   const result = await runInVm({
     command: 'node',

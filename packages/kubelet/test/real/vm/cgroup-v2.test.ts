@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleForVm } from '../../../../../tools/vm/bundle';
+import { bundleEntry } from '../../../../../tools/bundle/bundle-entry';
 import { runInVm, VM_TEST_TIMEOUT_MS } from '../../../../../tools/vm/vm';
 import type { CgroupV2Sample } from '../../../src/stats/cgroup-v2-stats';
 
@@ -21,7 +21,7 @@ afterAll(() => {
 });
 
 beforeAll(async () => {
-  const scenario = await bundleForVm(fileURLToPath(new URL('./cgroup-v2-scenario.ts', import.meta.url)));
+  const scenario = bundleEntry(fileURLToPath(new URL('./cgroup-v2-scenario.ts', import.meta.url)));
   disposers.push(scenario.dispose);
   const result = await runInVm({
     command: 'node',
