@@ -126,7 +126,13 @@ describe('container log rotation on a real containerd', { timeout: 180_000 }, ()
     );
 
     // kubectl logs reads the current file: its newest lines, numbered after everything rotated.
+    // The last rotation may have come just before stop(), leaving the reopened log fewer lines
+    // than the tail asks for (the reader then goes on into the rotated file): wait until
+    // containerd has written five.
     const lastRotated = lineNumbers(newer).at(-1)!;
+    const tailDeadline = Date.now() + 60_000;
+    while (lineNumbers(await readFile(join(logDir, '0.log'), 'utf8')).length < 5 && Date.now() < tailDeadline)
+      await new Promise((resolve) => setTimeout(resolve, 25));
     const tail = await node.kubectl(['logs', 'chatty', '-c', 'yes', '--tail=5']);
     expect(tail.code).toBe(0);
     const shown = [...tail.stdout.matchAll(/^line (\d+) x+$/gm)].map((m) => Number(m[1]));
