@@ -11,6 +11,26 @@ import { bundleAppCli } from '../../../tools/bundle/bundle-entry';
 export const cli = bundleAppCli('kube-proxy');
 
 /**
+ * The daemon in userspace bind-only mode (no kernel rules, no root needed) as node `node-a`, with
+ * these healthz and metrics addresses ('' turns a server off).
+ */
+export function bindOnlyDaemonArgs(kubeconfig: string, healthz: string, metrics: string): string[] {
+  return [
+    '--kubeconfig',
+    kubeconfig,
+    '--hostname-override',
+    'node-a',
+    '--proxy-mode',
+    'userspace',
+    '--userspace-bind-only',
+    '--healthz-bind-address',
+    healthz,
+    '--metrics-bind-address',
+    metrics,
+  ];
+}
+
+/**
  * Polls `fn` every 200 ms until `ok` holds or `timeoutMs` passes; returns the last value. The
  * default leaves room for a daemon started on a machine whose cores are all busy.
  */

@@ -12,7 +12,7 @@ import { buildProgram } from '../src/index';
 import { createProxyLogger } from '../src/logging';
 import { SERVER_RETRY_MS, startServers } from '../src/proxy-servers';
 import { SyncEndSignallingHealth } from '../src/sync-end-signal';
-import { cli, until } from './daemon-process';
+import { bindOnlyDaemonArgs, cli, until } from './daemon-process';
 
 // Start-up failures an operator can cause (issue #50), as upstream v1.36 treats them: a healthz or
 // metrics bind address already in use stops the proxy with --bind-address-hard-fail (one line
@@ -64,20 +64,7 @@ afterAll(async () => {
 
 /** The daemon in userspace bind-only mode (no kernel rules), with these servers. */
 function daemonArgs(healthz: string, metrics: string, extra: string[] = []): string[] {
-  return [
-    '--kubeconfig',
-    join(dir, 'kubeconfig'),
-    '--hostname-override',
-    'node-a',
-    '--proxy-mode',
-    'userspace',
-    '--userspace-bind-only',
-    '--healthz-bind-address',
-    healthz,
-    '--metrics-bind-address',
-    metrics,
-    ...extra,
-  ];
+  return [...bindOnlyDaemonArgs(join(dir, 'kubeconfig'), healthz, metrics), ...extra];
 }
 
 /** A klog line's header (`E1125 06:29:06.865000   10925 kube-proxy] `), which carries times and pids. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ApiServer, kubeconfigYaml, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, until } from './daemon-process';
+import { bindOnlyDaemonArgs, cli, until } from './daemon-process';
 
 // The real binary (src/cli.ts through tsx) in userspace bind-only mode: no kernel rules, so no
 // namespace or root is needed. The Service's cluster IP is a random 127.x address (local on
@@ -67,17 +67,7 @@ beforeAll(async () => {
     process.execPath,
     [
       cli,
-      '--kubeconfig',
-      kubeconfig,
-      '--hostname-override',
-      'node-a',
-      '--proxy-mode',
-      'userspace',
-      '--userspace-bind-only',
-      '--healthz-bind-address',
-      '',
-      '--metrics-bind-address',
-      `127.0.0.1:${metricsPort}`,
+      ...bindOnlyDaemonArgs(kubeconfig, '', `127.0.0.1:${metricsPort}`),
       '--iptables-min-sync-period',
       '100ms',
     ],
