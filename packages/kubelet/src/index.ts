@@ -25,6 +25,8 @@ export { applyV1beta1ZeroDefaults } from './config/v1beta1-defaults';
 export { criPodRuntime } from './cri/cri-pod-runtime';
 export type { PodRuntime } from './cri/pod-runtime';
 export { runtimeClassHandlerLookup } from './cri/runtime-class';
+// Also here, not only at /config: the executable runs it without loading the configuration schema.
+export { setupDataDirs } from './data-dirs';
 export {
   CreateContainerConfigError,
   InvalidConfigError,
@@ -36,8 +38,6 @@ export {
   KubeletError,
   VolumeSetupError,
 } from './errors';
-// Also here, not only at /config: the executable runs it without loading the configuration schema.
-export { setupDataDirs } from './data-dirs';
 export { nodeAllocatableEnforcedMessage, nodeStatusEventMessage } from './events/event-reasons';
 export { criImageService, type ImageService } from './images/image-service';
 export { Kubelet, type KubeletOptions } from './kubelet';
