@@ -39,7 +39,12 @@ export function bundleEntry(
       format: 'esm',
       target: 'node20',
       conditions: ['@nodeagent/source'],
-      alias: { netlink: join(repoRoot, 'node_modules/netlink/dist/index.js') },
+      alias: {
+        netlink: join(repoRoot, 'node_modules/netlink/dist/index.js'),
+        // Node deprecated its built-in punycode (DEP0040, a warning on every start from Node 21):
+        // the userland copy the dependencies mean, as tools/sea bundles it.
+        punycode: join(repoRoot, 'node_modules/punycode/punycode.js'),
+      },
       external: [join(repoRoot, 'node_modules/netlink/dist/index.js')],
       define,
       logLevel: 'error',
