@@ -16,7 +16,8 @@ export default defineConfig({
     // idles at the end while the other runs a long real-component file.
     sequence: { sequencer: LongestFirstSequencer },
     // Fails the run, naming it, if any test leaves a network namespace, link or mount behind.
-    globalSetup: ['tools/netns/leak-check.ts'],
+    // Then removes the binaries' bundles the workers made (tools/bundle).
+    globalSetup: ['tools/netns/leak-check.ts', 'tools/bundle/sweep-setup.ts'],
     // Every run writes each file's time to test-results/test-times.json; CI also prints the
     // per-tier times and writes a JSON report, from which .ci/run prints the closing
     // 'N passed, N failed' line.

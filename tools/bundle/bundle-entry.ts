@@ -1,10 +1,32 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isProcessAlive } from '@nodeagent/testing/netns';
 import { buildSync } from 'esbuild';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Each bundle's temp dir: `na-bundle-<pid of the process that made it>-<random>`. */
+const BUNDLE_PREFIX = 'na-bundle-';
+
+/**
+ * Removes the bundles of processes that have gone. A vitest worker is stopped without running
+ * exit hooks, so the bundle a worker made for its binary tests outlives it; the next bundle made
+ * and the run's end (tools/bundle/sweep-setup.ts) clear them.
+ */
+export function sweepBundles(dir: string = tmpdir()): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const pid = name.startsWith(BUNDLE_PREFIX)
+      ? Number.parseInt(name.slice(BUNDLE_PREFIX.length), 10)
+      : Number.NaN;
+    if (Number.isNaN(pid) || isProcessAlive(pid)) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
 
 /** A bundled entry point: the file to run with node, and how to remove its temp dir. */
 export interface BundledEntry {
@@ -28,7 +50,8 @@ export function bundleEntry(
   /** esbuild `define`s, e.g. the version stamp apps/ binaries read when they have no package.json. */
   define: Record<string, string> = {},
 ): BundledEntry {
-  const dir = mkdtempSync(join(tmpdir(), `na-bundle-${process.pid}-`));
+  sweepBundles();
+  const dir = mkdtempSync(join(tmpdir(), `${BUNDLE_PREFIX}${process.pid}-`));
   const file = join(dir, 'entry.mjs');
   try {
     buildSync({
