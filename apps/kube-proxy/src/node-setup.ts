@@ -2,9 +2,9 @@ import { availableParallelism } from 'node:os';
 import type { KubeProxyConfiguration } from '@nodeagent/kube-proxy';
 import {
   applyNodeSysctls,
-  execSysctlLayer,
   hashsizeFile,
   planNodeSysctls,
+  procSysctlLayer,
 } from '@nodeagent/kube-proxy/runtime';
 import type { Logger } from 'pino';
 
@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 export async function setupNode(config: KubeProxyConfiguration, log: Logger): Promise<void> {
   if (config.mode === 'userspace' && config.userspaceBindOnly) return;
   const plan = planNodeSysctls(config, availableParallelism());
-  const result = await applyNodeSysctls(plan, execSysctlLayer(), hashsizeFile());
+  const result = await applyNodeSysctls(plan, procSysctlLayer(), hashsizeFile());
   for (const warning of result.warnings) log.warn(warning);
   if (result.changed.length > 0) log.info({ changed: result.changed }, 'set node sysctls');
 }

@@ -31,9 +31,9 @@ import {
 } from '@nodeagent/kube-proxy/ipvs';
 import { defaultNftables, NftablesProxier, nftablesOptionsFromConfig } from '@nodeagent/kube-proxy/nftables';
 import {
-  execSysctlLayer,
   type NfacctClient,
   openNetlinkNfacct,
+  procSysctlLayer,
   rateLimitedKubeConfig,
   TokenBucketRateLimiter,
 } from '@nodeagent/kube-proxy/runtime';
@@ -312,7 +312,7 @@ function createProxier(family: IPFamily, parts: ProxierParts): RunnableProxier {
         link,
         ipset: execIpsetLayer(),
         iptables: execIptables({ family }),
-        sysctl: execSysctlLayer(),
+        sysctl: procSysctlLayer(),
       },
       backend: ipvsOptionsFromConfig(config, family, facts),
       conntrack: execConntrack(family),

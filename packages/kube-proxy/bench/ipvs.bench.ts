@@ -21,7 +21,7 @@ import {
   IpvsPlanner,
   openIpvsTable,
 } from '../src/ipvs/index';
-import { execSysctlLayer } from '../src/runtime/index';
+import { procSysctlLayer } from '../src/runtime/index';
 import { benchService, benchSlice } from './bench-cluster';
 
 const PLAN_SIZES = (process.env.KP_IPVS_PLAN_SIZES ?? '1000,10000').split(',').map(Number);
@@ -98,7 +98,7 @@ async function inVm() {
     link: execLinkLayer(),
     ipset: execIpsetLayer(),
     iptables: execIptables({ family: 'IPv4' }),
-    sysctl: execSysctlLayer(),
+    sysctl: procSysctlLayer(),
   };
   const result: Record<string, unknown> = { services: SYNC_SIZE, endpointsPerService: ENDPOINTS };
   try {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { loadKubeProxyConfiguration } from '../src/index';
-import type { SysctlLayer } from '../src/runtime/exec-sysctl-layer';
 import {
   applyNodeSysctls,
   conntrackMax,
@@ -9,6 +8,7 @@ import {
   needsRouteLocalnet,
   planNodeSysctls,
 } from '../src/runtime/index';
+import type { SysctlLayer } from '../src/runtime/sysctl-layer';
 
 const config = (yaml = '') =>
   loadKubeProxyConfiguration(

@@ -245,4 +245,20 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 180_000 }, (
       hostBefore,
     );
   });
+
+  it('sets its sysctls in nftables mode with an empty PATH: /proc/sys directly, no sysctl binary', async () => {
+    const file = '/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established';
+    const inNs = async () => (await ns.exec('cat', [file])).stdout.trim();
+    const hostBefore = readFileSync(file, 'utf8').trim();
+    expect(await inNs()).not.toBe('10800');
+    // env(1) by path: nsenter is found through the test's PATH, the binary then runs with none.
+    const args = ['--init-only', '--proxy-mode', 'nftables', '--conntrack-tcp-timeout-established', '3h'];
+    const r = await ns.exec('/usr/bin/env', ['-i', 'PATH=', process.execPath, cli, ...args], {
+      allowFailure: true,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('executable file not found');
+    expect(await inNs()).toBe('10800');
+    expect(readFileSync(file, 'utf8').trim()).toBe(hostBefore);
+  });
 });

@@ -1,7 +1,7 @@
 import type { IpvsTimeouts, ServiceKey, ServiceSpec } from '@nodeagent/ipvs';
 import { cidrContains } from '../model/cidr';
 import type { IPFamily } from '../model/ip-family';
-import type { SysctlLayer } from '../runtime/exec-sysctl-layer';
+import type { SysctlLayer } from '../runtime/sysctl-layer';
 import { renderRestorePayload } from '../shared/iptables-ruleset';
 import type { GracefulTermination } from './graceful-termination';
 import { renderIpsetRestore } from './ipset-restore';

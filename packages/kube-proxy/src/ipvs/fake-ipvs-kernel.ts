@@ -1,6 +1,6 @@
 import { FakeIpvsHandle } from '@nodeagent/ipvs/testing';
 import { FakeIptables } from '@nodeagent/netfilter/testing';
-import type { SysctlLayer } from '../runtime/exec-sysctl-layer';
+import type { SysctlLayer } from '../runtime/sysctl-layer';
 import { iptablesExecutor } from '../shared/iptables-executor';
 import { type IpsetType, ipsetCreateArgs } from './ipset-definitions';
 import type { IpsetLayer, IpsetState, LinkLayer } from './ipvs-kernel';

@@ -1,6 +1,7 @@
 // `@nodeagent/kube-proxy/ipvs`: the ipvs mode.
 
 export { execSysctlLayer } from '../runtime/exec-sysctl-layer';
+export { procSysctlLayer } from '../runtime/proc-sysctl-layer';
 export {
   IpvsApplier,
   type IpvsApplierOptions,

@@ -1,14 +1,10 @@
 import { CommandFailedError, runCommand } from '@nodeagent/primitives';
+import type { SysctlLayer } from './sysctl-layer';
 
-/** /proc/sys of the network namespace the proxier programs. */
-export interface SysctlLayer {
-  /** Current values of the keys that exist (one tool call for all: each costs a process). */
-  get(keys: readonly string[]): Promise<Map<string, string>>;
-  /** Writes the values in one call. */
-  set(values: readonly (readonly [string, string])[]): Promise<void>;
-}
-
-/** SysctlLayer over `sysctl`, optionally behind a prefix such as `ip netns exec ns`. */
+/**
+ * SysctlLayer over the `sysctl` binary behind a prefix such as `ip netns exec ns`: for a caller
+ * acting on another namespace than its own (tests). The daemon uses procSysctlLayer.
+ */
 export function execSysctlLayer(commandPrefix: readonly string[] = []): SysctlLayer {
   return {
     async get(keys) {

@@ -7,7 +7,7 @@ export {
   BoundedFrequencyRunner,
   type BoundedFrequencyRunnerOptions,
 } from './bounded-frequency-runner';
-export { execSysctlLayer, type SysctlLayer } from './exec-sysctl-layer';
+export { execSysctlLayer } from './exec-sysctl-layer';
 export { formatGoTime } from './go-time';
 export { HealthzServer, type HealthzServerOptions } from './healthz-server';
 export { splitHostPort } from './listen';
@@ -49,8 +49,10 @@ export {
   planNodeSysctls,
 } from './node-sysctls';
 export { applyOomScoreAdj, OOM_SCORE_ADJ_PATH, OomScoreAdjError } from './oom-score-adj';
+export { procSysctlLayer, SysctlWriteError, sysctlPath } from './proc-sysctl-layer';
 export { serveProfiling } from './profiling';
 export { type HealthStatus, ProxierHealth } from './proxier-health';
 export { type ProxyLogger, silentLogger } from './proxy-logger';
 export { nodeReader } from './read-node';
 export { ServiceHealthServer, type ServiceHealthServerOptions } from './service-health-server';
+export type { SysctlLayer } from './sysctl-layer';

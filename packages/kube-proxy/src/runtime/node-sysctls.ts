@@ -3,7 +3,7 @@ import { parseDuration } from '@nodeagent/primitives';
 import { effectiveProxyMode, type KubeProxyConfiguration } from '../config/kube-proxy-configuration';
 import { KubeProxyError } from '../errors';
 import { cidrContains } from '../model/cidr';
-import type { SysctlLayer } from './exec-sysctl-layer';
+import type { SysctlLayer } from './sysctl-layer';
 
 // The kernel settings kube-proxy owns on a node, outside its rules: the conntrack table size and
 // timeouts (every mode) and route_localnet (iptables mode, for NodePorts on 127.0.0.1). Upstream
