@@ -22,8 +22,12 @@ export function sweepBundles(dir: string = tmpdir()): string[] {
       ? Number.parseInt(name.slice(BUNDLE_PREFIX.length), 10)
       : Number.NaN;
     if (Number.isNaN(pid) || isProcessAlive(pid)) continue;
-    rmSync(join(dir, name), { recursive: true, force: true });
-    removed.push(name);
+    try {
+      rmSync(join(dir, name), { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // Another user's (the demo run by someone else in a sticky /tmp): theirs to sweep.
+    }
   }
   return removed;
 }

@@ -12,7 +12,14 @@ import { type Answer, everyPodAnswered, fetchRepeatedly, netnsFetcher, tallyAnsw
 import type { DemoOptions } from './demo-options';
 import { ChildExitedError, DemoError, PrerequisiteError, StepTimeoutError } from './errors';
 import { CLUSTER_CIDR, createFabric, type Fabric, fabricAddressOf, podCidrOf } from './fabric';
-import { type NodeAgents, type NodeLayout, nodeLayout, prepareNodeAgents } from './node-agents';
+import {
+  type AgentEntries,
+  type NodeAgents,
+  type NodeLayout,
+  nodeLayout,
+  prepareNodeAgents,
+  sourceAgentEntries,
+} from './node-agents';
 import {
   type NodeRuntime,
   startContainerdRuntime,
@@ -134,6 +141,11 @@ export interface RunDemoDeps {
    * status (or, with --once, the teardown). What it throws is reported as a problem.
    */
   scenario?: (box: DemoBox, io: DemoIO, signal: AbortSignal) => Promise<void>;
+  /**
+   * How the agents start, asked for once the prerequisites are met (main.ts bundles them);
+   * sourceAgentEntries when undefined.
+   */
+  agentEntries?: () => AgentEntries;
 }
 
 /**
@@ -155,7 +167,15 @@ export async function runDemo(
   const lock = acquireRunLock(deps.lockPath ?? defaultLockPath);
   const stateDir = await mkdtemp(join(tmpdir(), `nodeagent-demo-${process.pid}-`));
   await mkdir(join(stateDir, 'logs'), { recursive: true });
-  const run = new DemoRun(options, io, signal, prereq, lock, stateDir);
+  const run = new DemoRun(
+    options,
+    io,
+    signal,
+    prereq,
+    lock,
+    stateDir,
+    deps.agentEntries ?? sourceAgentEntries,
+  );
   const count = options.nodes;
   const title =
     count === 1
@@ -198,6 +218,7 @@ class DemoRun {
     private readonly prereq: PrerequisiteInputs,
     private readonly lock: ReturnType<typeof acquireRunLock>,
     private readonly stateDir: string,
+    private readonly agentEntries: () => AgentEntries,
   ) {
     this.steps = createStepReporter({ write: io.write, tty: io.tty });
     this.kubeconfig = join(stateDir, 'kubeconfig');
@@ -462,8 +483,10 @@ class DemoRun {
    */
   private async startAgents(apiSocket: string, bootstrapKubeconfig: string): Promise<void> {
     const { count } = this;
+    const entries = this.agentEntries();
     for (const [i, node] of this.nodes.entries()) {
       const agents = await prepareNodeAgents({
+        entries,
         layout: node.layout,
         runtime: node.runtime,
         nodeIP: node.nodeIP,

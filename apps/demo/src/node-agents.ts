@@ -12,11 +12,25 @@ export const KUBELET_PORT = 10250;
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const demoSrc = fileURLToPath(new URL('./', import.meta.url));
 
-/** A TypeScript entry point run by node with tsx and the workspace source condition. */
-function tsEntry(script: string, args: string[]): { command: string; args: string[] } {
+/**
+ * How each agent's process starts: the arguments node gets before the agent's own flags. The
+ * demo's `npm start` runs them from one bundle each (main.ts: bundledAgentEntries); without one
+ * they run from their TypeScript sources through tsx (sourceAgentEntries).
+ */
+export interface AgentEntries {
+  kubelet: string[];
+  kubeProxy: string[];
+  /** apps/demo/src/netns-relay.ts. */
+  relays: string[];
+}
+
+/** The sources, run by node with tsx and the workspace source condition (no build, no bundle). */
+export function sourceAgentEntries(): AgentEntries {
+  const tsEntry = (script: string) => ['--conditions=@nodeagent/source', '--import', 'tsx', script];
   return {
-    command: process.execPath,
-    args: ['--conditions=@nodeagent/source', '--import', 'tsx', script, ...args],
+    kubelet: tsEntry(join(repoRoot, 'apps/kubelet/src/cli.ts')),
+    kubeProxy: tsEntry(join(repoRoot, 'apps/kube-proxy/src/cli.ts')),
+    relays: tsEntry(join(demoSrc, 'netns-relay.ts')),
   };
 }
 
@@ -60,6 +74,8 @@ export interface NodeAgentsSpec {
   proxyMode: ProxyMode;
   /** kube-proxy's --cluster-cidr. */
   clusterCIDR: string;
+  /** How the agents start (sourceAgentEntries when undefined). */
+  entries?: AgentEntries;
   /** The kubelet's nodeLeaseDurationSeconds (--node-lease-duration; upstream's 40 when undefined). */
   nodeLeaseDurationSeconds?: number;
 }
@@ -91,6 +107,7 @@ export interface NodeAgents {
 /** Starts the relays (when the node has a namespace); the kubelet and kube-proxy start on request. */
 export async function prepareNodeAgents(spec: NodeAgentsSpec): Promise<NodeAgents> {
   const { layout, runtime } = spec;
+  const entries = spec.entries ?? sourceAgentEntries();
   await mkdir(layout.logsDir, { recursive: true });
   await mkdir(layout.dir, { recursive: true });
   const started: RunningChild[] = [];
@@ -104,7 +121,9 @@ export async function prepareNodeAgents(spec: NodeAgentsSpec): Promise<NodeAgent
     kubeletSocket = join(layout.dir, 'kubelet.sock');
     const relay = startChild({
       name: `relays${suffix(layout)}`,
-      ...tsEntry(join(demoSrc, 'netns-relay.ts'), [
+      command: process.execPath,
+      args: [
+        ...entries.relays,
         '--port',
         String(spec.apiPort),
         '--unix',
@@ -113,7 +132,7 @@ export async function prepareNodeAgents(spec: NodeAgentsSpec): Promise<NodeAgent
         kubeletSocket,
         '--kubelet',
         `${spec.nodeIP}:${KUBELET_PORT}`,
-      ]),
+      ],
       cwd: repoRoot,
       logFile: join(layout.logsDir, 'relays.log'),
       netnsPath: runtime.netnsPath,
@@ -172,10 +191,10 @@ export async function prepareNodeAgents(spec: NodeAgentsSpec): Promise<NodeAgent
     started,
     async startKubelet() {
       if (kubelet) return kubelet;
-      // nodeagent-kubelet, run from its sources (the workspace's source condition, no build).
       kubelet = startChild({
         name: `kubelet${suffix(layout)}`,
-        ...tsEntry(join(repoRoot, 'apps/kubelet/src/cli.ts'), kubeletFlags),
+        command: process.execPath,
+        args: [...entries.kubelet, ...kubeletFlags],
         cwd: repoRoot,
         logFile: join(layout.logsDir, 'kubelet.log'),
         netnsPath: runtime.netnsPath,
@@ -192,7 +211,9 @@ export async function prepareNodeAgents(spec: NodeAgentsSpec): Promise<NodeAgent
       if (kubeProxy || !runtime.netnsPath) return kubeProxy;
       kubeProxy = startChild({
         name: `kube-proxy${suffix(layout)}`,
-        ...tsEntry(join(repoRoot, 'apps/kube-proxy/src/cli.ts'), [
+        command: process.execPath,
+        args: [
+          ...entries.kubeProxy,
           '--kubeconfig',
           spec.kubeconfig,
           '--hostname-override',
@@ -203,7 +224,7 @@ export async function prepareNodeAgents(spec: NodeAgentsSpec): Promise<NodeAgent
           spec.clusterCIDR,
           '--v',
           '2',
-        ]),
+        ],
         cwd: repoRoot,
         logFile: join(layout.logsDir, 'kube-proxy.log'),
         netnsPath: runtime.netnsPath,
