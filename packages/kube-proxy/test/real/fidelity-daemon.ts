@@ -12,16 +12,20 @@ import {
   startApiServer,
 } from '@nodeagent/testing';
 import { parseAllDocuments } from 'yaml';
+import { bundleAppCli } from '../../../../tools/bundle/bundle-entry';
 
 // A fidelity fixture (fidelity/kube-proxy-v1.NN in the repository, never edited) holds a real
 // kube-apiserver's stored objects and what upstream kube-proxy wrote for them. The objects go into
-// the in-process API server, and the real daemon (apps/kube-proxy's cli through tsx) runs in a
+// the in-process API server, and the real daemon (apps/kube-proxy's cli, bundled) runs in a
 // fresh namespace with the fixture README's command line and node address.
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
-/** apps/kube-proxy's command line, run through tsx from the sources. */
-export const kubeProxyCli = join(repoRoot, 'apps', 'kube-proxy', 'src', 'cli.ts');
-export const tsxArgs = ['--import', 'tsx', '--conditions=@nodeagent/source'];
+/** apps/kube-proxy's command line as one esbuild bundle (made on first use; no tsx start each time). */
+let bundledCli: string | undefined;
+export function kubeProxyCli(): string {
+  bundledCli ??= bundleAppCli('kube-proxy');
+  return bundledCli;
+}
 
 const PLURALS: Record<string, [string, string]> = {
   Node: ['v1', 'nodes'],
@@ -92,8 +96,7 @@ export async function startFidelityDaemon(
   const daemon = node.spawn(
     process.execPath,
     [
-      ...tsxArgs,
-      kubeProxyCli,
+      kubeProxyCli(),
       '--kubeconfig',
       kubeconfig,
       '--hostname-override',

@@ -3,13 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderServiceBlocks } from '../service-block-order';
 import { eventually } from './cluster-fixtures';
-import {
-  type FidelityDaemon,
-  kubeProxyCli,
-  normalizeSave,
-  startFidelityDaemon,
-  tsxArgs,
-} from './fidelity-daemon';
+import { type FidelityDaemon, kubeProxyCli, normalizeSave, startFidelityDaemon } from './fidelity-daemon';
 
 // Upstream kube-proxy v1.36.3's iptables-save and ip6tables-save for the v1.36 fixture's objects
 // (its dual-stack proxier runs whenever the host has IPv6): ours, normalized as the fixture's
@@ -59,7 +53,7 @@ describe('iptables mode against upstream v1.36 (fidelity fixture, real kernel)',
     await new Promise<void>((resolve) =>
       daemon.exitCode !== null ? resolve() : daemon.once('exit', () => resolve()),
     );
-    const r = await run.node.exec(process.execPath, [...tsxArgs, kubeProxyCli, '--cleanup'], {
+    const r = await run.node.exec(process.execPath, [kubeProxyCli(), '--cleanup'], {
       allowFailure: true,
     });
     expect(r.exitCode, r.stderr).toBe(0);
