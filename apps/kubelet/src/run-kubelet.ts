@@ -428,7 +428,8 @@ function containerLogManager(
 
 /**
  * Pod and node events through one recorder, as upstream's: correlated (repeats bump count),
- * written at most eventRecordQPS a second with eventBurst at once.
+ * written at most eventRecordQPS a second with eventBurst at once, kept and retried while the
+ * API server cannot be reached (before it answers, or before the client certificate exists).
  */
 function eventSink(
   core: ReturnType<typeof coreV1Requests>,
@@ -440,6 +441,7 @@ function eventSink(
     nodeName,
     eventRecordQPS: config.eventRecordQPS,
     eventBurst: config.eventBurst,
-    onError: (error) => logger.warn({ err: String(error) }, 'Event not recorded'),
+    // Upstream logs each at error level, with its own wording (the queued event waits and retries).
+    onError: (error, failure) => logger.error(error === undefined ? {} : { err: String(error) }, failure),
   });
 }

@@ -1,9 +1,18 @@
 import { CoreV1Api } from '@kubernetes/client-node';
+import { coreV1Requests } from '@nodeagent/informer';
 import { FakeClock } from '@nodeagent/primitives';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCorrelator } from '../src/events/event-correlator';
-import { apiEventRecorder, apiEventSink } from '../src/sources/api-event-recorder';
+import {
+  apiEventRecorder,
+  apiEventSink,
+  type EventApi,
+  type EventWriteFailure,
+  eventRetrySleepMs,
+  maxQueuedEvents,
+  maxTriesPerEvent,
+} from '../src/sources/api-event-recorder';
 import { startEngine, testPod } from './helpers/engine';
 
 let server: ApiServer;
@@ -180,5 +189,123 @@ describe('the engine through apiEventSink (in-process API server)', () => {
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('apiEventSink while the API server cannot be reached (client-go broadcaster retries)', () => {
+  /** Real transport errors: the request layer dialling an API server that has gone. */
+  let unreachable: EventApi;
+  beforeAll(async () => {
+    const gone = await startApiServer();
+    const kubeConfig = gone.kubeConfig();
+    await gone.close();
+    unreachable = coreV1Requests(kubeConfig);
+  });
+  const pod = (name: string) => ({
+    metadata: { name, namespace: 'default', uid: `uid-${name}` },
+    spec: { containers: [] },
+  });
+  /** The real server once `up()` says so, the gone one before. */
+  const switched = (up: () => boolean): EventApi => ({
+    createNamespacedEvent: (p, o) => (up() ? core : unreachable).createNamespacedEvent(p, o),
+  });
+
+  it('keeps events made before the API server answers and writes each once it does', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 10, 25, 8, 0, 0));
+    const failures: EventWriteFailure[] = [];
+    const sleeps: number[] = [];
+    let up = false;
+    const sink = apiEventSink(
+      switched(() => up),
+      {
+        nodeName: 'node-r',
+        clock,
+        random: () => 0.5,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          if (sleeps.length === 3) up = true;
+        },
+        onError: (_e, failure) => failures.push(failure),
+      },
+    );
+    sink.node('Normal', 'Starting', 'Starting kubelet.');
+    sink.pod(pod('static-r'), 'Normal', 'Pulled', 'Container image "busybox" already present on machine');
+    await sink.flush();
+    // The first wait is a random part of the sleep (0.5 here), then the full sleep.
+    expect(sleeps).toEqual([eventRetrySleepMs / 2, eventRetrySleepMs, eventRetrySleepMs]);
+    expect(failures).toEqual(Array(3).fill('Unable to write event (may retry after sleeping)'));
+    const items = (await core.listNamespacedEvent({ namespace: 'default' })).items;
+    expect(items.filter((e) => e.involvedObject.name === 'node-r' && e.reason === 'Starting')).toHaveLength(
+      1,
+    );
+    expect(items.filter((e) => e.involvedObject.name === 'static-r' && e.reason === 'Pulled')).toHaveLength(
+      1,
+    );
+  });
+
+  it('gives an event up after maxTriesPerEvent and goes on to the next', async () => {
+    const failures: EventWriteFailure[] = [];
+    const sleeps: number[] = [];
+    let up = false;
+    const sink = apiEventSink(
+      switched(() => up),
+      {
+        nodeName: 'node-s',
+        clock: new FakeClock(Date.UTC(2026, 10, 25, 9, 0, 0)),
+        random: () => 0,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+        },
+        onError: (_e, failure) => {
+          failures.push(failure);
+          if (failure === 'Unable to write event (retry limit exceeded!)') up = true;
+        },
+      },
+    );
+    sink.pod(pod('lost-s'), 'Normal', 'Pulled', 'lost');
+    sink.pod(pod('kept-s'), 'Normal', 'Pulled', 'kept');
+    await sink.flush();
+    expect(sleeps).toHaveLength(maxTriesPerEvent - 1);
+    expect(failures.filter((f) => f === 'Unable to write event (may retry after sleeping)')).toHaveLength(
+      maxTriesPerEvent,
+    );
+    expect(failures.at(-1)).toBe('Unable to write event (retry limit exceeded!)');
+    const items = (await core.listNamespacedEvent({ namespace: 'default' })).items;
+    expect(items.filter((e) => e.involvedObject.name === 'lost-s')).toHaveLength(0);
+    expect(items.filter((e) => e.involvedObject.name === 'kept-s')).toHaveLength(1);
+  });
+
+  it('does not retry what the API server refused (no such namespace)', async () => {
+    const failures: EventWriteFailure[] = [];
+    const sleeps: number[] = [];
+    const sink = apiEventSink(core, {
+      nodeName: 'node-t',
+      clock: new FakeClock(Date.UTC(2026, 10, 25, 10, 0, 0)),
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+      onError: (_e, failure) => failures.push(failure),
+    });
+    const orphan = { ...pod('orphan-t'), metadata: { ...pod('orphan-t').metadata, namespace: 'no-such-ns' } };
+    sink.pod(orphan, 'Normal', 'Pulled', 'refused');
+    await sink.flush();
+    expect(failures).toEqual(['Server rejected event (will not retry!)']);
+    expect(sleeps).toEqual([]);
+  });
+
+  it(`holds at most ${maxQueuedEvents} events while one waits, and drops the rest`, async () => {
+    const failures: EventWriteFailure[] = [];
+    const sink = apiEventSink(unreachable, {
+      nodeName: 'node-u',
+      clock: new FakeClock(Date.UTC(2026, 10, 25, 11, 0, 0)),
+      eventRecordQPS: 0,
+      // The first event's retry never ends its wait: every later event stays queued behind it.
+      sleep: () => new Promise<void>(() => {}),
+      onError: (_e, failure) => failures.push(failure),
+    });
+    for (let i = 0; i <= maxQueuedEvents; i++) sink.pod(pod(`q-${i}`), 'Normal', 'Pulled', `event ${i}`);
+    expect(failures.filter((f) => f.startsWith('Unable to record event'))).toEqual([
+      'Unable to record event: too many queued events, dropped event',
+    ]);
   });
 });

@@ -17,6 +17,23 @@ export type { EventType as PodEventType, NodeEventRecorder, PodEventRecorder } f
 export const defaultEventRecordQPS = 50;
 export const defaultEventBurst = 100;
 
+/**
+ * client-go's event broadcaster (tools/record/event.go): an event the API server cannot be
+ * reached for is tried up to maxTriesPerEvent times, defaultSleepDuration apart (the first wait
+ * a random part of it, so a fleet does not retry in step), while later events wait behind it, up
+ * to maxQueuedEvents; beyond that they are dropped.
+ */
+export const maxTriesPerEvent = 12;
+export const eventRetrySleepMs = 10_000;
+export const maxQueuedEvents = 1000;
+
+/** What became of an event that was not written, in upstream's log wording. */
+export type EventWriteFailure =
+  | 'Unable to write event (may retry after sleeping)'
+  | 'Unable to write event (retry limit exceeded!)'
+  | 'Server rejected event (will not retry!)'
+  | 'Unable to record event: too many queued events, dropped event';
+
 /** The API calls the recorder makes; without patchNamespacedEvent a repeat is created anew with its count. */
 export type EventApi = Pick<CoreV1Requests, 'createNamespacedEvent'> &
   Partial<Pick<CoreV1Requests, 'patchNamespacedEvent'>>;
@@ -27,14 +44,19 @@ export interface ApiEventRecorderOptions {
   nodeName: string;
   /** Event timestamps, correlation windows and rate limiting run on it (default: the system clock). */
   clock?: Clock;
-  /** Called when the API server refuses an event; events are best effort, as upstream's. */
-  onError?: (error: unknown) => void;
+  /**
+   * Told of every failed write and what follows (upstream's log message): a transport error
+   * (API server down, no client certificate yet) is retried; an answer from the server is not.
+   */
+  onError?: (error: unknown, failure: EventWriteFailure) => void;
   /** KubeletConfiguration.eventRecordQPS: event writes a second (0: unlimited). Default 50. */
   eventRecordQPS?: number;
   /** KubeletConfiguration.eventBurst: writes allowed at once above the QPS. Default 100. */
   eventBurst?: number;
-  /** Waits between rate-limited writes (default: a timer on the clock). */
+  /** Waits between rate-limited writes and between retries (default: a timer on the clock). */
   sleep?: (ms: number) => Promise<void>;
+  /** The first retry's share of eventRetrySleepMs, in [0, 1) (default Math.random). */
+  random?: () => number;
 }
 
 /** Pod and node events through one correlator and one rate-limited write queue. */
@@ -51,7 +73,9 @@ export interface ApiEventSink {
  * "<object>.<unix nanoseconds in hex>", the container's fieldPath in involvedObject. Repeats go
  * through upstream's EventCorrelator (an identical event bumps count and lastTimestamp of the
  * Event written first, through a strategic merge patch) and writes are limited to
- * eventRecordQPS/eventBurst as upstream's event client is. Never throws: failures go to onError.
+ * eventRecordQPS/eventBurst as upstream's event client is. Events made while the API server is
+ * unreachable are kept and retried as client-go's broadcaster does (maxTriesPerEvent).
+ * Never throws: failures go to onError.
  */
 export function apiEventSink(core: EventApi, options: ApiEventRecorderOptions): ApiEventSink {
   const clock = options.clock ?? systemClock;
@@ -98,6 +122,24 @@ export function apiEventSink(core: EventApi, options: ApiEventRecorderOptions): 
     await core.createNamespacedEvent({ namespace, body });
   };
 
+  const random = options.random ?? Math.random;
+  const fail = (error: unknown, failure: EventWriteFailure) => options.onError?.(error, failure);
+  // Upstream's recordToSink: tries until written, refused by the server, or out of tries.
+  const writeWithRetries = async (correlated: CorrelatedEvent): Promise<void> => {
+    for (let tries = 1; ; tries++) {
+      try {
+        await write(correlated);
+        return;
+      } catch (error) {
+        if (answeredByServer(error)) return fail(error, 'Server rejected event (will not retry!)');
+        fail(error, 'Unable to write event (may retry after sleeping)');
+        if (tries >= maxTriesPerEvent) return fail(error, 'Unable to write event (retry limit exceeded!)');
+        await sleep(tries === 1 ? Math.floor(eventRetrySleepMs * random()) : eventRetrySleepMs);
+      }
+    }
+  };
+  let queued = 0;
+
   const record = (involvedObject: V1ObjectReference, type: EventType, reason: string, message: string) => {
     const now = clock.now();
     const timestamp = new Date(now);
@@ -118,7 +160,12 @@ export function apiEventSink(core: EventApi, options: ApiEventRecorderOptions): 
       reportingInstance: options.nodeName,
     };
     const correlated = correlator.correlate(event);
-    queue = queue.then(() => write(correlated).catch((error) => options.onError?.(error)));
+    if (queued >= maxQueuedEvents) {
+      fail(undefined, 'Unable to record event: too many queued events, dropped event');
+      return;
+    }
+    queued++;
+    queue = queue.then(() => writeWithRetries(correlated)).finally(() => queued--);
   };
 
   return {
@@ -144,6 +191,14 @@ export function apiEventSink(core: EventApi, options: ApiEventRecorderOptions): 
       record({ kind: 'Node', name: options.nodeName, uid: options.nodeName }, type, reason, message),
     flush: () => queue,
   };
+}
+
+/**
+ * An HTTP answer (client-go's StatusError): the same request would be refused again. Anything
+ * else (refused connection, TLS, a client certificate not written yet) is worth another try.
+ */
+function answeredByServer(error: unknown): boolean {
+  return typeof (error as { code?: unknown } | undefined)?.code === 'number';
 }
 
 /** Upstream's Event name: the object's name and the time in Unix nanoseconds, hex. */
