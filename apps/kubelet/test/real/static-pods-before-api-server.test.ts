@@ -26,7 +26,8 @@ const POD = `web-${NODE}`;
  * Issue #38: a kubeadm control plane runs as static pods, so the kubelet must start them with no
  * API server reachable. The binary on a private containerd, its kubeconfig naming a loopback
  * port nothing listens on yet: the static pod runs; then the API server comes up on that port,
- * and the kubelet registers the Node and creates the mirror pod with the pod's status.
+ * and the kubelet registers the Node, creates the mirror pod with the pod's status, and writes the
+ * events it made meanwhile (issue #51).
  */
 describe('nodeagent-kubelet runs static pods before any API server exists', () => {
   let dir: string;
@@ -189,6 +190,35 @@ describe('nodeagent-kubelet runs static pods before any API server exists', () =
     expect(container?.containerID).toBe(`containerd://${running.id}`);
     expect(container?.state?.running?.startedAt).toBeDefined();
     expect(container?.restartCount).toBe(0);
+
+    // The events made while the API server was down (issue #51) were kept and written once it
+    // answered, as client-go's broadcaster retries them: the node's Starting and the static
+    // pod's Pulled, Created and Started, each once.
+    const earlyReasons = ['Starting', 'Pulled', 'Created', 'Started'];
+    const early = await waitFor(
+      'the events made before the API server answered',
+      async () => {
+        const events = (await core.listEventForAllNamespaces()).items.filter(
+          (e) => e.involvedObject.name === NODE || e.involvedObject.name === POD,
+        );
+        return earlyReasons.every((r) => events.some((e) => e.reason === r)) ? events : undefined;
+      },
+      120_000,
+    ).catch(withOutput);
+    const startedEvent = early.find((e) => e.reason === 'Starting');
+    expect(startedEvent).toMatchObject({
+      involvedObject: { kind: 'Node', name: NODE },
+      message: 'Starting kubelet.',
+      count: 1,
+    });
+    for (const reason of ['Pulled', 'Created', 'Started']) {
+      const events = early.filter((e) => e.reason === reason && e.involvedObject.name === POD);
+      expect(events, reason).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        involvedObject: { kind: 'Pod', namespace: 'kube-system', fieldPath: 'spec.containers{web}' },
+        count: 1,
+      });
+    }
 
     // 3. A client sets the mirror pod's Ready to False: the kubelet's status reconcile (every
     // 10 s) compares the static pod's status with its mirror pod's and puts Ready True back.
