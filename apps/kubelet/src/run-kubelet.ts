@@ -46,7 +46,7 @@ import { localNodeAllocatable, podCapacity } from './node-registration-settings'
 import { startNodeStatusReporter } from './node-status-wiring';
 import { podCgroupDirs } from './pod-cgroup-dirs';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
-import { possibleMemoryBackedVolumesOnDisk, runStartupChecks } from './startup-checks';
+import { cgroupV1Deprecated, possibleMemoryBackedVolumesOnDisk, runStartupChecks } from './startup-checks';
 import { startStaticPodSources } from './static-pod-sources';
 import { bootstrapClientCertificate, loadKubeconfig, startCertificateManagers } from './tls-bootstrap';
 
@@ -149,7 +149,7 @@ export async function runKubelet(
     cgroups,
   });
   kubeletPods = (uid) => kubelet.getPod(uid);
-  await startKubelet(kubelet, { config, flags, events, cgroups, startupFindings, logger });
+  await startKubelet(kubelet, { config, flags, events, cgroups, startupFindings, logger, metrics });
   logRotation.start();
   const stops: (() => Promise<void> | void)[] = [() => logRotation.stop()];
   if (services) stops.push(() => services.stop());
@@ -361,6 +361,7 @@ async function startKubelet(
     cgroups: PodCgroupManager | undefined;
     startupFindings: Awaited<ReturnType<typeof runStartupChecks>>;
     logger: KubeletLogger;
+    metrics: ReturnType<typeof createKubeletMetrics>;
   },
 ): Promise<void> {
   const { config, flags, events, cgroups, startupFindings, logger } = w;
@@ -379,6 +380,10 @@ async function startKubelet(
       possibleMemoryBackedVolumesOnDisk.message,
     );
   await kubelet.start();
+  // Upstream's warnCgroupV1Usage, after Starting and before NodeAllocatableEnforced.
+  if (startupFindings.cgroupVersion === 1)
+    events?.node('Warning', cgroupV1Deprecated.reason, cgroupV1Deprecated.message);
+  w.metrics.cgroupVersion.set(startupFindings.cgroupVersion);
   // enforceNodeAllocatable "pods": the kubepods cgroup (made by start) capped at allocatable.
   if (cgroups) {
     await enforcePodsAllocatable(config);

@@ -48,6 +48,18 @@ export async function checkSwap(
 }
 
 /** Upstream's node event when swap is on and tmpfs cannot be mounted with noswap. */
+/**
+ * Upstream's container manager on a cgroup v1 host started with failCgroupV1: false: a Warning
+ * on the Node (events.CgroupV1, cm.CgroupV1DeprecatedWarning since KEP-5573, v1.35) and the same
+ * words in the log.
+ */
+export const cgroupV1Deprecated = {
+  reason: 'CgroupV1',
+  message:
+    'cgroup v1 detected. cgroup v1 support is deprecated and will be removed in a future release. ' +
+    'Please migrate to cgroup v2. More information at https://git.k8s.io/enhancements/keps/sig-node/5573-remove-cgroup-v1',
+} as const;
+
 export const possibleMemoryBackedVolumesOnDisk = {
   reason: 'PossibleMemoryBackedVolumesOnDisk',
   message:
@@ -101,6 +113,8 @@ export async function applyOomScoreAdj(
 export interface StartupFindings {
   /** Swap is on and tmpfs cannot keep memory-backed volumes out of it: warn on the Node. */
   memoryBackedVolumesMaySwap: boolean;
+  /** The host's cgroup version (kubelet_cgroup_version; 1 also warns on the Node). */
+  cgroupVersion: 1 | 2;
 }
 
 /** The host checks upstream makes before anything starts, then the kubelet's own OOM score. */
@@ -109,7 +123,9 @@ export async function runStartupChecks(
   logger: KubeletLogger,
 ): Promise<StartupFindings> {
   const swapOn = await checkSwap(config.failSwapOn);
-  checkCgroupVersion(config.failCgroupV1, (await detectCgroupFilesystem()).version);
+  const cgroupVersion = (await detectCgroupFilesystem()).version;
+  checkCgroupVersion(config.failCgroupV1, cgroupVersion);
+  if (cgroupVersion === 1) logger.warn({}, cgroupV1Deprecated.message);
   await applyOomScoreAdj(config.oomScoreAdj, logger);
-  return { memoryBackedVolumesMaySwap: swapOn && !tmpfsNoswapSupported(release()) };
+  return { memoryBackedVolumesMaySwap: swapOn && !tmpfsNoswapSupported(release()), cgroupVersion };
 }

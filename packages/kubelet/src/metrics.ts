@@ -8,6 +8,8 @@ export interface KubeletMetrics {
   plegRelistDuration: Histogram<never>;
   plegRelistInterval: Histogram<never>;
   plegLastSeen: Gauge<never>;
+  /** The host's cgroup version (1 or 2), set at start. */
+  cgroupVersion: Gauge<never>;
   runningPods: Gauge<never>;
   runningContainers: Gauge<'container_state'>;
   startedPods: Counter<never>;
@@ -81,6 +83,11 @@ export function createKubeletMetrics(
     plegLastSeen: new Gauge({
       name: 'kubelet_pleg_last_seen_seconds',
       help: 'Timestamp in seconds when PLEG was last seen active.',
+      registers,
+    }),
+    cgroupVersion: new Gauge({
+      name: 'kubelet_cgroup_version',
+      help: 'cgroup version on the hosts.',
       registers,
     }),
     runningPods: new Gauge({

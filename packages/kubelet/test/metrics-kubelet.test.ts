@@ -138,3 +138,13 @@ describe('/metrics/probes and kubelet_pod_start_duration_seconds', () => {
     expect(sample(main, 'kubelet_pod_start_duration_seconds_count')).toBe(1);
   }, 30_000);
 });
+
+describe('kubelet_cgroup_version', () => {
+  it('exposes the host cgroup version under upstream name and help (set at start by the binary)', async () => {
+    const metrics = createKubeletMetrics();
+    metrics.cgroupVersion.set(1);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('# HELP kubelet_cgroup_version cgroup version on the hosts.');
+    expect(sample(text, 'kubelet_cgroup_version')).toBe(1);
+  });
+});

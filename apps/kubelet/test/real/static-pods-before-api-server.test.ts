@@ -6,8 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import { ContainerState } from '@nodeagent/cri-client/types';
+import { detectCgroupFilesystem } from '@nodeagent/kubelet/cgroups';
 import { type ApiServer, kubeconfigYaml, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cgroupV1Deprecated } from '../../src/startup-checks';
 import { cli, freePorts, killChild, node, waitFor } from '../binary-harness';
 
 /** The part of tools/containerd's RunningContainerd this test uses. */
@@ -211,6 +213,19 @@ describe('nodeagent-kubelet runs static pods before any API server exists', () =
       message: 'Starting kubelet.',
       count: 1,
     });
+    // On a cgroup v1 host (failCgroupV1: false) upstream warns on the Node too; never on v2.
+    const cgroupV1Events = early.filter((e) => e.reason === 'CgroupV1');
+    if ((await detectCgroupFilesystem()).version === 1) {
+      expect(cgroupV1Events).toMatchObject([
+        {
+          type: 'Warning',
+          involvedObject: { kind: 'Node', name: NODE },
+          message: cgroupV1Deprecated.message,
+        },
+      ]);
+    } else {
+      expect(cgroupV1Events).toEqual([]);
+    }
     for (const reason of ['Pulled', 'Created', 'Started']) {
       const events = early.filter((e) => e.reason === reason && e.involvedObject.name === POD);
       expect(events, reason).toHaveLength(1);
