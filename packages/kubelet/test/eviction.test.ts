@@ -366,7 +366,8 @@ describe('EvictionManager', () => {
     expect(await stuck.manager.synchronize()).toBe(pod);
     expect(stuck.reclaims).toBe(1);
     expect(stuck.evicted[0]!.message).toBe(
-      'The node was low on resource: ephemeral-storage. Threshold quantity: 10Gi, available: 5Gi. ',
+      // 10% of 100Gi through upstream's float32 percentage: 10737418400, not 10Gi.
+      'The node was low on resource: ephemeral-storage. Threshold quantity: 10737418400, available: 5Gi. ',
     );
   });
 

@@ -1,10 +1,12 @@
 import {
+  float32Fraction,
   formatBinary,
   formatCount,
   formatMilliCpu,
   InvalidQuantityError,
   milliValue,
   parseQuantity,
+  percentageOf,
 } from '@nodeagent/primitives';
 import type { MachineInfo } from './machine-info';
 
@@ -42,7 +44,7 @@ export function computeCapacity(inp: CapacityInputs): { capacity: ResourceList; 
   const threshold = (signal: string, total: number) => {
     const v = inp.evictionHard[signal];
     if (v === undefined) return 0;
-    if (v.endsWith('%')) return (total * Number(v.slice(0, -1))) / 100;
+    if (v.endsWith('%')) return percentageOf(total, float32Fraction(Number(v.slice(0, -1))));
     return nonNegative(parseQuantity, v, `evictionHard.${signal}`);
   };
 

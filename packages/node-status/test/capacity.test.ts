@@ -4,6 +4,19 @@ import { computeCapacity, DEFAULT_EVICTION_HARD } from '../src/index';
 const machine = { numCores: 4, memoryCapacityBytes: 16 * 2 ** 30, ephemeralStorageBytes: 100 * 2 ** 30 };
 
 describe('computeCapacity', () => {
+  it('takes a percentage threshold through float32 as upstream (kubeadm node: 264212084Ki disk, nodefs 10%)', () => {
+    const { allocatable } = computeCapacity({
+      machine: { ...machine, ephemeralStorageBytes: 264212084 * 1024 },
+      maxPods: 110,
+      podsPerCore: 0,
+      kubeReserved: {},
+      systemReserved: {},
+      evictionHard: { 'nodefs.available': '10%' },
+    });
+    // What upstream v1.36.3's kubelet reported on that node (issue #51); an exact tenth gives 243497856614.
+    expect(allocatable['ephemeral-storage']).toBe('243497856212');
+  });
+
   it('reports the machine as capacity and subtracts reservations and hard eviction from allocatable', () => {
     const { capacity, allocatable } = computeCapacity({
       machine,
@@ -17,8 +30,9 @@ describe('computeCapacity', () => {
     expect(allocatable.cpu).toBe('3700m');
     // 16Gi - 1Gi reserved - 100Mi memory.available
     expect(allocatable.memory).toBe(`${16 * 1024 - 1024 - 100}Mi`);
-    // 100Gi - 1Gi - 10% of 100Gi
-    expect(allocatable['ephemeral-storage']).toBe('89Gi');
+    // 100Gi - 1Gi - 10% of 100Gi, the 10% a float32 as upstream holds it (0.10000000149…):
+    // 107374182400 - 1073741824 - 10737418400, not 89Gi.
+    expect(allocatable['ephemeral-storage']).toBe('95563022176');
     expect(allocatable.pods).toBe('110');
   });
 

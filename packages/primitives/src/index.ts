@@ -33,7 +33,15 @@ export {
   withCode,
 } from './errors';
 export { type KeepTrying, type KeepTryingOptions, keepTrying } from './keep-trying';
-export { formatBinary, formatCount, formatMilliCpu, milliValue, parseQuantity } from './quantity';
+export {
+  float32Fraction,
+  formatBinary,
+  formatCount,
+  formatMilliCpu,
+  milliValue,
+  parseQuantity,
+  percentageOf,
+} from './quantity';
 export { goListenError, goPathError, systemReason } from './system-error';
 export { valueAtPath } from './value-at-path';
 export {

@@ -82,3 +82,18 @@ export function formatBinary(bytes: number): string {
 export function formatCount(n: number): string {
   return String(Math.max(0, Math.floor(n)));
 }
+
+/**
+ * A percentage as upstream's eviction thresholds hold it (`ParsePercentage`: parsed as a
+ * float32, divided by 100 in float32), and `GetThresholdQuantity`'s amount of `capacity`: the
+ * product in float64, truncated. "10%" is 0.10000000149… here, not 0.1: on a 264212084Ki disk
+ * upstream's allocatable is 243497856212 bytes, 402 less than with an exact tenth.
+ */
+export function float32Fraction(percent: number): number {
+  return Math.fround(Math.fround(percent) / 100);
+}
+
+/** Upstream GetThresholdQuantity for a percentage threshold: trunc(capacity × fraction). */
+export function percentageOf(capacity: number, fraction: number): number {
+  return Math.trunc(capacity * fraction);
+}

@@ -1,4 +1,4 @@
-import { parseQuantity } from '@nodeagent/primitives';
+import { float32Fraction, parseQuantity, percentageOf } from '@nodeagent/primitives';
 import { InvalidConfigError } from '../errors';
 
 /** Eviction signals the kubelet understands (upstream pkg/kubelet/eviction/api). */
@@ -53,7 +53,7 @@ export function parseThresholdValue(raw: string, field: string): ThresholdValue 
     if (!Number.isFinite(percent) || percent < 0 || percent > 100 || text.length === 1) {
       throw new InvalidConfigError(field, raw, 'percentage must be between 0% and 100%');
     }
-    return { percentage: percent / 100 };
+    return { percentage: float32Fraction(percent) };
   }
   let quantity: number;
   try {
@@ -68,6 +68,8 @@ export function parseThresholdValue(raw: string, field: string): ThresholdValue 
 /** Is the observed value below the threshold? `capacity` is needed for percentage thresholds. */
 export function thresholdMet(threshold: EvictionThreshold, available: number, capacity: number): boolean {
   const limit =
-    'quantity' in threshold.value ? threshold.value.quantity : threshold.value.percentage * capacity;
+    'quantity' in threshold.value
+      ? threshold.value.quantity
+      : percentageOf(capacity, threshold.value.percentage);
   return available < limit;
 }
