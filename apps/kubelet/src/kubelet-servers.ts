@@ -15,7 +15,7 @@ import {
   type RunningServer,
   subjectAccessReviewAuthorizer,
 } from '@nodeagent/kubelet';
-import { selfSignedCertificate } from '@nodeagent/kubelet/server';
+import { type SelfSignedServingFiles, selfSignedCertificate } from '@nodeagent/kubelet/server';
 import type { Clock } from '@nodeagent/primitives';
 import { serveHealthz } from './healthz-listener';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
@@ -26,6 +26,8 @@ import type { KubeletCertificates } from './tls-bootstrap';
 /** What the kubelet's listeners serve from. */
 export interface KubeletServerWiring {
   config: ResolvedKubeletOptions['config'];
+  /** Upstream's self-signed pair under --cert-dir, when no other serving certificate is set. */
+  selfSigned: SelfSignedServingFiles | undefined;
   nodeName: string;
   hostIPs: string[];
   kubelet: Kubelet;
@@ -73,16 +75,26 @@ async function listenOrFail(server: Server, field: string, port: number, address
 }
 
 /**
- * The kubelet server: the serving certificate (bootstrapped, configured, or self-signed), client
- * certificates and tokens authenticated, requests authorized by SubjectAccessReview.
+ * The serving certificate: bootstrapped (serverTLSBootstrap with --kubeconfig), the configured
+ * files, or upstream's self-signed pair under --cert-dir (self-signed-serving-pair.ts). What is
+ * left (serverTLSBootstrap without --kubeconfig, one file of the two) gets a pair made in memory.
+ */
+async function servingTls(w: KubeletServerWiring): Promise<{ cert: string | Buffer; key: string | Buffer }> {
+  const { config } = w;
+  const bootstrapped = w.certificates.servingTls();
+  if (bootstrapped) return bootstrapped;
+  if (config.tlsCertFile && config.tlsPrivateKeyFile)
+    return { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsPrivateKeyFile) };
+  return w.selfSigned ?? selfSignedCertificate(w.nodeName, w.hostIPs);
+}
+
+/**
+ * The kubelet server: the serving certificate (servingTls), client certificates and tokens
+ * authenticated, requests authorized by SubjectAccessReview.
  */
 async function startKubeletServer(w: KubeletServerWiring): Promise<RunningServer> {
   const { config, kubeConfig } = w;
-  const tls =
-    w.certificates.servingTls() ??
-    (config.tlsCertFile && config.tlsPrivateKeyFile
-      ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsPrivateKeyFile) }
-      : await selfSignedCertificate(w.nodeName, w.hostIPs));
+  const tls = await servingTls(w);
   const clientCA = config.authentication.x509.clientCAFile
     ? await readFile(config.authentication.x509.clientCAFile)
     : undefined;

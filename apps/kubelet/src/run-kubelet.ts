@@ -46,6 +46,7 @@ import { localNodeAllocatable, podCapacity } from './node-registration-settings'
 import { startNodeStatusReporter } from './node-status-wiring';
 import { podCgroupDirs } from './pod-cgroup-dirs';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
+import { selfSignedServingPair } from './self-signed-serving-pair';
 import { cgroupV1Deprecated, possibleMemoryBackedVolumesOnDisk, runStartupChecks } from './startup-checks';
 import { startStaticPodSources } from './static-pod-sources';
 import { bootstrapClientCertificate, loadKubeconfig, startCertificateManagers } from './tls-bootstrap';
@@ -79,6 +80,9 @@ export async function runKubelet(
   let { config } = options;
   const nodeName = (flags.hostnameOverride ?? hostname()).toLowerCase();
   const hostIPs = flags.nodeIP.length > 0 ? flags.nodeIP : defaultNodeIP();
+  // First, as upstream's InitializeTLS (UnsecuredDependencies): a --cert-dir it cannot write
+  // stops the kubelet before anything else starts.
+  const selfSigned = await selfSignedServingPair(options, nodeName, logger);
   const startupFindings = await runStartupChecks(config, logger);
   // Every CRI call counted and timed (kubelet_runtime_operations_*); process metrics on /metrics.
   const metrics = createKubeletMetrics();
@@ -190,6 +194,7 @@ export async function runKubelet(
 
   const { servers, serverPort } = await startKubeletServers({
     config,
+    selfSigned,
     nodeName,
     hostIPs,
     kubelet,

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { bundleAppCli } from '../../../tools/bundle/bundle-entry';
 
 /**
@@ -62,14 +63,20 @@ export async function killChild(child: ChildProcess | undefined): Promise<void> 
 
 /**
  * The flags that make the binary one test node on the fake CRI runtime: its name and loopback
- * IP, a private root dir, the server on `port` without authorization, no healthz port, and no
- * kubepods cgroups (the fake runtime runs no containers; a killed test would leave them behind).
+ * IP, a private root dir and cert dir, the server on `port` without authorization, no healthz
+ * port, and no kubepods cgroups (the fake runtime runs no containers; a killed test would leave
+ * them behind).
  */
 export function fakeNodeFlags(options: {
   nodeName: string;
   rootDir: string;
   endpoint: string;
   port: number;
+  /**
+   * --cert-dir, `<rootDir>/pki` unless given: the kubelet writes its self-signed serving pair
+   * there, never to the host's /var/lib/kubelet/pki.
+   */
+  certDir?: string;
 }): string[] {
   return [
     '--hostname-override',
@@ -78,6 +85,7 @@ export function fakeNodeFlags(options: {
     '127.0.0.1',
     '--root-dir',
     options.rootDir,
+    `--cert-dir=${options.certDir ?? join(options.rootDir, 'pki')}`,
     `--container-runtime-endpoint=${options.endpoint}`,
     `--port=${options.port}`,
     '--healthz-port=0',

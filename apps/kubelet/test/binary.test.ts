@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
@@ -70,6 +72,17 @@ async function startBinary(): Promise<{ child: ChildProcess; port: number }> {
   return { child, port };
 }
 
+/** The DER certificate the kubelet server on `port` presents. */
+function servedCertificate(port: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerCertificate().raw);
+      socket.end();
+    });
+    socket.once('error', reject);
+  });
+}
+
 describe('nodeagent-kubelet binary', () => {
   it('rejects an invalid flag naming flag and value, with exit code 1', async () => {
     const child = spawn(node, [cli, '--max-pods=many'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -117,9 +130,23 @@ describe('nodeagent-kubelet binary', () => {
       delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
     }
 
+    // No TLS settings: upstream's self-signed pair under --cert-dir is what the server presents.
+    const pki = join(dir, 'root', 'pki');
+    const pair = {
+      cert: await readFile(join(pki, 'kubelet.crt')),
+      key: await readFile(join(pki, 'kubelet.key')),
+    };
+    expect(await servedCertificate(first.port)).toEqual(new X509Certificate(pair.cert).raw);
+
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.on('exit', resolve));
-    await startBinary();
+    const second = await startBinary();
+    // A restart serves the same pair, the files untouched.
+    expect(await waitFor('second server', () => servedCertificate(second.port))).toEqual(
+      new X509Certificate(pair.cert).raw,
+    );
+    expect(await readFile(join(pki, 'kubelet.crt'))).toEqual(pair.cert);
+    expect(await readFile(join(pki, 'kubelet.key'))).toEqual(pair.key);
     // Give the new process time to sync the pod: it must not create anything new.
     await waitFor('pod re-synced', async () => {
       const pod = await core.readNamespacedPod({ name: 'web', namespace: 'default' });

@@ -235,6 +235,7 @@ describe('operator errors, from the binary', { timeout: 120_000 }, () => {
         '--kubeconfig',
         join(dir, 'nope.kubeconfig'),
         `--root-dir=${join(dir, 'root')}`,
+        `--cert-dir=${join(dir, 'pki')}`,
         `--container-runtime-endpoint=unix://${join(dir, 'none.sock')}`,
       ]),
     ]);
@@ -258,6 +259,7 @@ describe('operator errors, from the binary', { timeout: 120_000 }, () => {
       '--kubeconfig',
       join(dir, 'nope.kubeconfig'),
       `--root-dir=${join(dir, 'root')}`,
+      `--cert-dir=${join(dir, 'pki')}`,
       `--container-runtime-endpoint=unix://${join(dir, 'none.sock')}`,
     ]);
     expect(started.code).toBe(1);

@@ -111,6 +111,9 @@ async function argvFor(name: string, s: Settings, extra: string[] = []): Promise
     '127.0.0.1',
     '--root-dir',
     s.rootDir ?? join(dir, `${name}-root`),
+    // Its own --cert-dir (the self-signed serving pair is written first), never the host's.
+    '--cert-dir',
+    join(dir, `${name}-pki`),
     ...extra,
   ];
 }
@@ -173,7 +176,7 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'a --cert-dir that cannot be written (TLS bootstrapping writes its key there first)',
+    name: 'a --cert-dir that cannot be written (the self-signed serving pair goes there first)',
     argv: () =>
       argvFor('cert-dir', {}, [
         '--cert-dir',

@@ -88,9 +88,13 @@ describe('nodeagent-kubelet joins with only a bootstrap kubeconfig (TLS bootstra
         join(dir, 'bootstrap-kubelet.conf'),
         '--kubeconfig',
         kubeconfig,
-        '--cert-dir',
-        certDir,
-        ...fakeNodeFlags({ nodeName: NODE, rootDir: join(dir, 'root'), endpoint: fake.endpoint, port }),
+        ...fakeNodeFlags({
+          nodeName: NODE,
+          rootDir: join(dir, 'root'),
+          endpoint: fake.endpoint,
+          port,
+          certDir,
+        }),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -14,6 +14,12 @@ export {
   type RunningServer,
 } from '../server/kubelet-server';
 export {
+  loadOrWriteSelfSignedServingFiles,
+  type SelfSignedServingFiles,
+  SelfSignedServingFilesError,
+  type SelfSignedServingFilesOptions,
+} from '../server/self-signed-serving-files';
+export {
   type Authenticator,
   type AuthenticatorOptions,
   type AuthorizationAttributes,

@@ -1,9 +1,10 @@
 import { selfSignedCertificate as makeSelfSigned, type PemKeyPair } from '@nodeagent/primitives/x509';
 
 /**
- * A self-signed ECDSA P-256 serving certificate for the kubelet server when neither
- * --tls-cert-file nor serverTLSBootstrap gives one (upstream generates one at start too): CN
- * `<hostname>@<unix time>`, the hostname and `ips` as SANs, valid one year.
+ * A self-signed ECDSA P-256 serving certificate made in memory, for a kubelet server that keeps
+ * no cert directory (a library caller; serverTLSBootstrap without --kubeconfig): CN
+ * `<hostname>@<unix time>`, the hostname and `ips` as SANs, valid one year. Upstream's pair
+ * written under --cert-dir and reused is self-signed-serving-files.ts.
  */
 export function selfSignedCertificate(hostname: string, ips: string[]): Promise<PemKeyPair> {
   return makeSelfSigned({
