@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { Duplex } from 'node:stream';
+import { Duplex, Writable } from 'node:stream';
 
 /** One HTTP exchange with a server on loopback inside a network namespace. */
 export interface NetnsHttpRequest {
@@ -25,7 +25,16 @@ function netnsSocket(netnsPath: string, port: number): Duplex {
   const child = spawn('nsenter', [`--net=${netnsPath}`, 'busybox', 'nc', '127.0.0.1', String(port)], {
     stdio: ['pipe', 'pipe', 'ignore'],
   });
-  const socket = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  // busybox nc may quit as soon as its stdin ends, which can be before the server's answer has
+  // come back (a busy machine's race: "Premature close"). The request's end therefore does not end
+  // nc's stdin; nc ends when the server closes the connection (Connection: close), and is killed
+  // when the socket closes.
+  child.stdin.on('error', () => {});
+  const toNc = new Writable({
+    write: (chunk, encoding, callback) => child.stdin.write(chunk, encoding, callback),
+    final: (callback) => callback(),
+  });
+  const socket = Duplex.from({ readable: child.stdout, writable: toNc });
   socket.on('close', () => child.kill());
   // node:http sets these on a net.Socket; a pipe pair has no such options.
   Object.assign(socket, { setNoDelay: () => socket, setKeepAlive: () => socket, setTimeout: () => socket });
