@@ -27,6 +27,7 @@ export interface SelfSignedServingFiles {
   generated: boolean;
 }
 
+/** Where loadOrWriteSelfSignedServingFiles looks for the pair, and what it names a new one for. */
 export interface SelfSignedServingFilesOptions {
   /** --cert-dir (upstream's CertDirectory, /var/lib/kubelet/pki by default). */
   certDirectory: string;

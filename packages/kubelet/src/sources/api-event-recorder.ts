@@ -24,7 +24,9 @@ export const defaultEventBurst = 100;
  * to maxQueuedEvents; beyond that they are dropped.
  */
 export const maxTriesPerEvent = 12;
+/** client-go's defaultSleepDuration: the wait between two tries of one event. */
 export const eventRetrySleepMs = 10_000;
+/** client-go's maxQueuedEvents: events waiting to be written (the one being written included). */
 export const maxQueuedEvents = 1000;
 
 /** What became of an event that was not written, in upstream's log wording. */
