@@ -180,14 +180,28 @@ describe('kubelet server streaming and stats', () => {
     expect(noStreams.status).toBe(400);
     expect(noStreams.body).toContain('at least 1 of stdin, stdout, stderr');
     expect((await upgradeStatus(server.port, '/pods')).status).toBe(404);
-    // Without an upgrade the streaming protocols cannot run.
+    // Without an upgrade the streaming protocols cannot run: upstream's upgrade-aware proxy
+    // answers 500 once pod and container are found, and a missing pod is 404 as with one.
     const plain = await fetch(
       `http://127.0.0.1:${server.port}/exec/default/shell/app?command=true&output=1`,
       {
         method: 'POST',
       },
     );
-    expect(plain.status).toBe(400);
+    expect({ status: plain.status, body: await plain.text() }).toEqual({
+      status: 500,
+      body: 'Upgrade request required\n',
+    });
+    const plainMissing = await fetch(
+      `http://127.0.0.1:${server.port}/exec/default/nope/app?command=true&output=1`,
+      {
+        method: 'POST',
+      },
+    );
+    expect({ status: plainMissing.status, body: await plainMissing.text() }).toEqual({
+      status: 404,
+      body: 'pod does not exist\n',
+    });
   });
 
   it('answers 502 when the runtime streaming server cannot be reached', async () => {

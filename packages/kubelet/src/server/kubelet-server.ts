@@ -13,7 +13,7 @@ import type { SummaryProvider } from '../stats/summary-provider';
 import { serveContainerLogs } from './container-logs-route';
 import { serveMetricsRoute } from './metrics-routes';
 import { type Authenticator, type Authorizer, subresourceForPath, verbForMethod } from './server-auth';
-import { serveStreaming } from './streaming-handler';
+import { refusalWithoutUpgrade, serveStreaming } from './streaming-handler';
 import { parseStreamingPath } from './streaming-routes';
 import type { StreamingRuntime } from './streaming-runtime';
 import { cpuAndMemoryOnly } from './summary-filter';
@@ -214,9 +214,17 @@ async function handle(
     const body = url.searchParams.get('only_cpu_and_memory') === 'true' ? cpuAndMemoryOnly(summary) : summary;
     return send(response, 200, JSON.stringify(body), 'application/json');
   }
-  if (parseStreamingPath(path) && options.streaming) {
+  const streamingTarget = parseStreamingPath(path);
+  if (streamingTarget && options.streaming) {
     // The streaming protocols (SPDY/3.1, WebSocket) only run over an upgraded connection.
-    return send(response, 400, 'Upgrade request required\n');
+    const refusal = await refusalWithoutUpgrade(
+      kubelet,
+      options.streaming,
+      streamingTarget,
+      url.searchParams,
+    );
+    if (refusal.code === 500) options.logger?.error({ err: refusal.message }, 'Error while proxying request');
+    return send(response, refusal.code, `${refusal.message}\n`);
   }
   const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
   if (logs) {

@@ -69,3 +69,24 @@ export async function serveStreaming(
   if (result instanceof StreamRefusal) return writeRawResponse(socket, result.code, `${result.message}\n`);
   proxyUpgrade(request, socket, head, result, url.search, runtime.connect);
 }
+
+/**
+ * A streaming request that did not ask for a connection upgrade, answered as upstream answers it:
+ * the same lookups and runtime call as an upgraded request (a missing pod is still 404), then
+ * upstream's upgrade-aware proxy (upgradeRequired) refuses it, and its responder answers every
+ * proxy error 500: "Upgrade request required".
+ */
+export async function refusalWithoutUpgrade(
+  kubelet: Kubelet,
+  runtime: StreamingRuntime,
+  target: StreamingTarget,
+  query: URLSearchParams,
+): Promise<{ code: number; message: string }> {
+  let result: string | StreamRefusal;
+  try {
+    result = await streamingUrl(kubelet, runtime, target, query);
+  } catch (error) {
+    result = new StreamRefusal(500, (error as Error).message);
+  }
+  return result instanceof StreamRefusal ? result : { code: 500, message: 'Upgrade request required' };
+}
