@@ -236,7 +236,7 @@ describe('kubelet server streaming and stats', () => {
     expect((await upgradeStatus(guarded.port, path)).status).toBe(401);
     const forbidden = await upgradeStatus(guarded.port, path, { 'x-user': 'bob' });
     expect(forbidden.status).toBe(403);
-    expect(forbidden.body).toContain('verb=create, resource=nodes, subresource=proxy');
+    expect(forbidden.body).toContain('verb=create, resource=nodes, subresource(s)=[proxy]');
     const before = calls.length;
     await upgradeStatus(guarded.port, '/exec/default/shell/app?command=true', { 'x-user': 'admin' });
     // The admin got through to option checking (400), without reaching the runtime.

@@ -2,7 +2,7 @@ import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderCriLog } from '../src/logs/container-log-text';
 import { createKubeletServer, listen, type RunningServer } from '../src/server/kubelet-server';
-import { alwaysAllow, kubeletAuthenticator, subresourceForPath } from '../src/server/server-auth';
+import { alwaysAllow, kubeletAuthenticator, subresourcesForPath } from '../src/server/server-auth';
 import { selfSignedCertificate } from '../src/server/tls-material';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
 
@@ -45,7 +45,13 @@ beforeAll(async () => {
       podLogsDir,
       authenticate: async (request) =>
         request.headers['x-user'] ? { name: String(request.headers['x-user']), groups: [] } : undefined,
-      authorize: async (user, attributes) => user.name === 'admin' || attributes.subresource === 'metrics',
+      // bob may read metrics; carol holds only the fine-grained nodes/pods and nodes/healthz;
+      // mallory's review fails.
+      authorize: async (user, attributes) => {
+        if (user.name === 'mallory') throw new Error('SubjectAccessReview: connection refused');
+        if (user.name === 'carol') return ['pods', 'healthz'].includes(attributes.subresource);
+        return user.name === 'admin' || attributes.subresource === 'metrics';
+      },
     }),
     0,
     '127.0.0.1',
@@ -107,11 +113,43 @@ describe('kubelet server', () => {
     expect((await get(denied, '/pods')).status).toBe(401);
     const forbidden = await get(denied, '/pods', { 'x-user': 'bob' });
     expect(forbidden.status).toBe(403);
-    expect(await forbidden.text()).toContain('subresource=proxy');
+    // Upstream's words: every subresource tried, as Go prints a []string.
+    expect(await forbidden.text()).toBe(
+      'Forbidden (user=bob, verb=get, resource=nodes, subresource(s)=[pods proxy])\n',
+    );
     expect((await get(denied, '/metrics', { 'x-user': 'bob' })).status).toBe(200);
     expect((await get(denied, '/pods', { 'x-user': 'admin' })).status).toBe(200);
-    expect(subresourceForPath('/stats/summary')).toBe('stats');
-    expect(subresourceForPath('/containerLogs/a/b/c')).toBe('proxy');
+    const failed = await get(denied, '/pods', { 'x-user': 'mallory' });
+    expect({ status: failed.status, body: await failed.text() }).toEqual({
+      status: 500,
+      body: 'Authorization error (user=mallory, verb=get, resource=nodes, subresource=pods)',
+    });
+  });
+
+  it('admits a client holding only fine-grained subresources where upstream v1.36 does (KEP-2862)', async () => {
+    expect((await get(denied, '/pods', { 'x-user': 'carol' })).status).toBe(200);
+    expect((await get(denied, '/healthz', { 'x-user': 'carol' })).status).toBe(200);
+    const logs = await get(denied, '/containerLogs/default/logger/app', { 'x-user': 'carol' });
+    expect({ status: logs.status, body: await logs.text() }).toEqual({
+      status: 403,
+      body: 'Forbidden (user=carol, verb=get, resource=nodes, subresource(s)=[proxy])\n',
+    });
+    // upstream's nodeAuthorizerAttributesGetter, path by path.
+    expect(subresourcesForPath('/pods')).toEqual(['pods', 'proxy']);
+    expect(subresourcesForPath('/pods/')).toEqual(['pods', 'proxy']);
+    expect(subresourcesForPath('/podsx')).toEqual(['proxy']);
+    expect(subresourcesForPath('/runningpods/')).toEqual(['pods', 'proxy']);
+    expect(subresourcesForPath('/runningpods')).toEqual(['pods', 'proxy']);
+    expect(subresourcesForPath('/healthz/ping')).toEqual(['healthz', 'proxy']);
+    expect(subresourcesForPath('/configz')).toEqual(['configz', 'proxy']);
+    expect(subresourcesForPath('/statusz')).toEqual(['statusz', 'proxy']);
+    expect(subresourcesForPath('/stats/summary')).toEqual(['stats']);
+    expect(subresourcesForPath('/stats')).toEqual(['stats']);
+    expect(subresourcesForPath('/metrics/cadvisor')).toEqual(['metrics']);
+    expect(subresourcesForPath('/logs/syslog')).toEqual(['log']);
+    expect(subresourcesForPath('/checkpoint/a/b/c')).toEqual(['checkpoint']);
+    expect(subresourcesForPath('/containerLogs/a/b/c')).toEqual(['proxy']);
+    expect(subresourcesForPath('/exec/a/b/c')).toEqual(['proxy']);
   });
 
   it('serves TLS with a self-signed certificate', async () => {

@@ -27,7 +27,7 @@ export {
   alwaysAllow,
   kubeletAuthenticator,
   subjectAccessReviewAuthorizer,
-  subresourceForPath,
+  subresourcesForPath,
   type UserInfo,
   verbForMethod,
 } from '../server/server-auth';

@@ -12,7 +12,7 @@ import type { KubeletLogger } from '../kubelet-logger';
 import type { SummaryProvider } from '../stats/summary-provider';
 import { serveContainerLogs } from './container-logs-route';
 import { serveMetricsRoute } from './metrics-routes';
-import { type Authenticator, type Authorizer, subresourceForPath, verbForMethod } from './server-auth';
+import { type Authenticator, type Authorizer, subresourcesForPath, verbForMethod } from './server-auth';
 import { refusalWithoutUpgrade, serveStreaming } from './streaming-handler';
 import { parseStreamingPath } from './streaming-routes';
 import type { StreamingRuntime } from './streaming-runtime';
@@ -138,7 +138,11 @@ export async function listen(server: Server, port: number, host: string): Promis
   };
 }
 
-/** Authentication then nodes/<subresource> authorization; the refusal (401/403) if either fails. */
+/**
+ * Authentication, then nodes/<subresource> authorization as upstream's auth filter does it: each
+ * of the path's subresources in turn until one is allowed; the refusal (401, 403, or 500 when the
+ * authorizer fails) otherwise, in upstream's words.
+ */
 async function refusal(
   options: KubeletServerOptions,
   request: IncomingMessage,
@@ -147,12 +151,27 @@ async function refusal(
   const user = await options.authenticate(request);
   if (!user) return { code: 401, message: 'Unauthorized\n' };
   const verb = verbForMethod(request.method);
-  const subresource = subresourceForPath(path);
-  const allowed = await options.authorize(user, { verb, subresource, nodeName: options.nodeName });
-  if (allowed) return undefined;
+  const subresources = subresourcesForPath(path);
+  for (const subresource of subresources) {
+    let allowed: boolean;
+    try {
+      allowed = await options.authorize(user, { verb, subresource, nodeName: options.nodeName });
+    } catch (error) {
+      options.logger?.error(
+        { err: String(error), user: user.name, verb, subresource },
+        'Authorization error',
+      );
+      return {
+        code: 500,
+        message: `Authorization error (user=${user.name}, verb=${verb}, resource=nodes, subresource=${subresource})`,
+      };
+    }
+    if (allowed) return undefined;
+  }
   return {
     code: 403,
-    message: `Forbidden (user=${user.name}, verb=${verb}, resource=nodes, subresource=${subresource})\n`,
+    // Go's %v of the subresources: [pods proxy].
+    message: `Forbidden (user=${user.name}, verb=${verb}, resource=nodes, subresource(s)=[${subresources.join(' ')}])\n`,
   };
 }
 

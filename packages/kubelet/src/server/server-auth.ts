@@ -26,12 +26,38 @@ export interface AuthorizationAttributes {
 /** Decides whether `user` may do what `attributes` describe; false makes the server answer 403. */
 export type Authorizer = (user: UserInfo, attributes: AuthorizationAttributes) => Promise<boolean>;
 
-/** Upstream kubelet auth: the node subresource a path maps to. */
-export function subresourceForPath(path: string): string {
-  if (path === '/stats' || path.startsWith('/stats/')) return 'stats';
-  if (path === '/metrics' || path.startsWith('/metrics/')) return 'metrics';
-  if (path === '/logs' || path.startsWith('/logs/')) return 'log';
-  return 'proxy';
+/** Upstream's isSubpath: `path` itself or below it (a trailing slash of `base` ignored). */
+function isSubpath(path: string, base: string): boolean {
+  const root = base.endsWith('/') ? base.slice(0, -1) : base;
+  return path === root || (path.startsWith(root) && path[root.length] === '/');
+}
+
+/** KubeletFineGrainedAuthz (GA in v1.36): the narrower subresource checked before the broad one. */
+const fineGrained: [base: string, subresource: string][] = [
+  ['/pods', 'pods'],
+  ['/healthz', 'healthz'],
+  ['/configz', 'configz'],
+  ['/statusz', 'statusz'],
+  ['/runningpods/', 'pods'],
+];
+const broad: [base: string, subresource: string][] = [
+  ['/stats/', 'stats'],
+  ['/metrics', 'metrics'],
+  ['/logs/', 'log'],
+  ['/checkpoint/', 'checkpoint'],
+];
+
+/**
+ * Upstream's nodeAuthorizerAttributesGetter: the nodes subresources a path is authorized as, in
+ * the order they are tried (the first one allowed admits the request): a fine-grained one where
+ * the path has one (`/pods` → pods, `/healthz` → healthz, …), then stats, metrics, log,
+ * checkpoint or, for everything else, proxy. So a client granted only `nodes/pods` reads `/pods`
+ * and one granted `nodes/proxy` still reads everything.
+ */
+export function subresourcesForPath(path: string): string[] {
+  const first = fineGrained.find(([base]) => isSubpath(path, base))?.[1];
+  const second = broad.find(([base]) => isSubpath(path, base))?.[1] ?? 'proxy';
+  return first ? [first, second] : [second];
 }
 
 /** HTTP method → API verb, as the kubelet's authorizer attributes use them. */
