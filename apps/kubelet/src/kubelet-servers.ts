@@ -106,6 +106,7 @@ async function startKubeletServer(w: KubeletServerWiring): Promise<RunningServer
       summary: w.summary,
       logger: w.logger,
       streaming: criStreamingRuntime(w.client),
+      configz: () => configzView(config),
       tls: { ...tls, ca: clientCA },
       authenticate: kubeletAuthenticator({
         x509: clientCA !== undefined,
@@ -123,4 +124,13 @@ async function startKubeletServer(w: KubeletServerWiring): Promise<RunningServer
     config.port,
     config.address,
   );
+}
+
+/**
+ * /configz as upstream's setConfigz fills it: the configuration converted to v1beta1 without its
+ * TypeMeta (a conversion sets no kind or apiVersion, and both are omitempty).
+ */
+function configzView(config: KubeletServerWiring['config']): object {
+  const { kind: _kind, apiVersion: _apiVersion, ...fields } = config;
+  return fields;
 }

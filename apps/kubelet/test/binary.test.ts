@@ -126,6 +126,12 @@ describe('nodeagent-kubelet binary', () => {
         await fetch(`https://127.0.0.1:${first.port}/containerLogs/default/web/app`)
       ).text();
       expect(text).toBe('served\n');
+      // /configz: the configuration in effect, as upstream serves it (v1beta1 fields, no TypeMeta).
+      const configz = (await (await fetch(`https://127.0.0.1:${first.port}/configz`)).json()) as {
+        kubeletconfig: Record<string, unknown>;
+      };
+      expect(configz.kubeletconfig).toMatchObject({ syncFrequency: '1m0s', maxPods: 110 });
+      expect(configz.kubeletconfig).not.toHaveProperty('kind');
     } finally {
       delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
     }

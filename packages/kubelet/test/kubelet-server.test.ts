@@ -34,6 +34,7 @@ beforeAll(async () => {
       podLogsDir,
       authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
       authorize: alwaysAllow,
+      configz: () => ({ syncFrequency: '1m0s', maxPods: 110 }),
     }),
     0,
     '127.0.0.1',
@@ -124,6 +125,17 @@ describe('kubelet server', () => {
       status: 500,
       body: 'Authorization error (user=mallory, verb=get, resource=nodes, subresource=pods)',
     });
+  });
+
+  it('serves /configz as upstream ({"kubeletconfig": …}), and nothing there without a configuration', async () => {
+    const configz = await get(open, '/configz');
+    expect(configz.headers.get('content-type')).toBe('application/json');
+    expect(await configz.json()).toEqual({ kubeletconfig: { syncFrequency: '1m0s', maxPods: 110 } });
+    expect((await get(denied, '/configz', { 'x-user': 'admin' })).status).toBe(404);
+    // Fine-grained: nodes/configz, then nodes/proxy.
+    expect(await (await get(denied, '/configz', { 'x-user': 'carol' })).text()).toBe(
+      'Forbidden (user=carol, verb=get, resource=nodes, subresource(s)=[configz proxy])\n',
+    );
   });
 
   it('admits a client holding only fine-grained subresources where upstream v1.36 does (KEP-2862)', async () => {

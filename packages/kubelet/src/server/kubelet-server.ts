@@ -37,6 +37,11 @@ export interface KubeletServerOptions {
   streaming?: StreamingRuntime;
   /** Where /metrics/resource reports a failed stats read (upstream logs it too). */
   logger?: Pick<KubeletLogger, 'error'>;
+  /**
+   * /configz: the configuration in effect, served as upstream serves it (`{"kubeletconfig": …}`,
+   * the v1beta1 fields without kind and apiVersion); without it that path is not served.
+   */
+  configz?: () => object;
   /** PEM material; without it the server speaks plain HTTP (tests, the healthz port). */
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
 }
@@ -203,6 +208,9 @@ async function handle(
   if (path === '/healthz') {
     const health = kubelet.healthz();
     return send(response, health.ok ? 200 : 500, health.ok ? 'ok' : `${health.message}\n`);
+  }
+  if (path === '/configz' && options.configz) {
+    return send(response, 200, JSON.stringify({ kubeletconfig: options.configz() }), 'application/json');
   }
   if (path === '/pods' || path === '/pods/') {
     const items = kubelet.getPods().map((pod) => ({
