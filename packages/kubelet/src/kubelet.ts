@@ -678,6 +678,11 @@ export class Kubelet {
     return this.cache.get(uid)?.status;
   }
 
+  /** Every pod the runtime holds, as the last relist or sync saw it (upstream's runtime cache). */
+  runtimePods(): PodRuntimeStatus[] {
+    return this.cache.all();
+  }
+
   /** The /healthz verdict: unhealthy once the PLEG has not relisted within its threshold (upstream 3 min). */
   healthz(): { ok: true } | { ok: false; message: string } {
     const pleg = this.pleg.healthy();

@@ -127,6 +127,24 @@ describe('kubelet server', () => {
     });
   });
 
+  it('serves /runningpods/ as upstream: the runtime running pods as ToAPIPod makes them', async () => {
+    const running = await get(open, '/runningpods/');
+    expect(running.headers.get('content-type')).toBe('application/json');
+    const text = await running.text();
+    expect(text.endsWith('\n')).toBe(true);
+    const list = JSON.parse(text);
+    expect(list).toMatchObject({ kind: 'PodList', apiVersion: 'v1', metadata: {} });
+    expect(list.items).toEqual([
+      {
+        metadata: { name: 'logger', namespace: 'default', uid: pod.metadata.uid, creationTimestamp: null },
+        spec: { containers: [{ name: 'app', image: expect.any(String), resources: {} }] },
+        status: {},
+      },
+    ]);
+    // Fine-grained: nodes/pods, then nodes/proxy.
+    expect((await get(denied, '/runningpods/', { 'x-user': 'carol' })).status).toBe(200);
+  });
+
   it('serves /configz as upstream ({"kubeletconfig": …}), and nothing there without a configuration', async () => {
     const configz = await get(open, '/configz');
     expect(configz.headers.get('content-type')).toBe('application/json');

@@ -12,6 +12,7 @@ import type { KubeletLogger } from '../kubelet-logger';
 import type { SummaryProvider } from '../stats/summary-provider';
 import { serveContainerLogs } from './container-logs-route';
 import { serveMetricsRoute } from './metrics-routes';
+import { runningPodsBody } from './running-pods';
 import { type Authenticator, type Authorizer, subresourcesForPath, verbForMethod } from './server-auth';
 import { refusalWithoutUpgrade, serveStreaming } from './streaming-handler';
 import { parseStreamingPath } from './streaming-routes';
@@ -211,6 +212,9 @@ async function handle(
   }
   if (path === '/configz' && options.configz) {
     return send(response, 200, JSON.stringify({ kubeletconfig: options.configz() }), 'application/json');
+  }
+  if (path === '/runningpods' || path === '/runningpods/') {
+    return send(response, 200, runningPodsBody(kubelet.runtimePods()), 'application/json');
   }
   if (path === '/pods' || path === '/pods/') {
     const items = kubelet.getPods().map((pod) => ({
