@@ -369,7 +369,7 @@ async function startKubelet(
     metrics: ReturnType<typeof createKubeletMetrics>;
   },
 ): Promise<void> {
-  const { config, flags, events, cgroups, startupFindings, logger } = w;
+  const { config, flags, events, cgroups, startupFindings, logger, metrics } = w;
   // The node's own view until the API server has the Node: downward API limits.* resolve to
   // the allocatable computed here, as upstream's initialNode gives it.
   const allocatable = await localNodeAllocatable(config, flags).catch((error) => {
@@ -388,7 +388,7 @@ async function startKubelet(
   // Upstream's warnCgroupV1Usage, after Starting and before NodeAllocatableEnforced.
   if (startupFindings.cgroupVersion === 1)
     events?.node('Warning', cgroupV1Deprecated.reason, cgroupV1Deprecated.message);
-  w.metrics.cgroupVersion.set(startupFindings.cgroupVersion);
+  metrics.cgroupVersion.set(startupFindings.cgroupVersion);
   // enforceNodeAllocatable "pods": the kubepods cgroup (made by start) capped at allocatable.
   if (cgroups) {
     await enforcePodsAllocatable(config);

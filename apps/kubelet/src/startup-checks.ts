@@ -47,7 +47,6 @@ export async function checkSwap(
   return swaps.length > 0;
 }
 
-/** Upstream's node event when swap is on and tmpfs cannot be mounted with noswap. */
 /**
  * Upstream's container manager on a cgroup v1 host started with failCgroupV1: false: a Warning
  * on the Node (events.CgroupV1, cm.CgroupV1DeprecatedWarning since KEP-5573, v1.35) and the same
@@ -60,6 +59,7 @@ export const cgroupV1Deprecated = {
     'Please migrate to cgroup v2. More information at https://git.k8s.io/enhancements/keps/sig-node/5573-remove-cgroup-v1',
 } as const;
 
+/** Upstream's node event when swap is on and tmpfs cannot be mounted with noswap. */
 export const possibleMemoryBackedVolumesOnDisk = {
   reason: 'PossibleMemoryBackedVolumesOnDisk',
   message:

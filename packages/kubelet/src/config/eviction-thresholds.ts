@@ -65,11 +65,12 @@ export function parseThresholdValue(raw: string, field: string): ThresholdValue 
   return { quantity };
 }
 
+/** Upstream GetThresholdQuantity: a percentage becomes a quantity of the observed capacity. */
+export function thresholdQuantity(value: ThresholdValue, capacity: number): number {
+  return 'quantity' in value ? value.quantity : percentageOf(capacity, value.percentage);
+}
+
 /** Is the observed value below the threshold? `capacity` is needed for percentage thresholds. */
 export function thresholdMet(threshold: EvictionThreshold, available: number, capacity: number): boolean {
-  const limit =
-    'quantity' in threshold.value
-      ? threshold.value.quantity
-      : percentageOf(capacity, threshold.value.percentage);
-  return available < limit;
+  return available < thresholdQuantity(threshold.value, capacity);
 }

@@ -1,11 +1,11 @@
 import { parseQuantity } from '@nodeagent/primitives';
 import type { Pod } from '../api/pod-types';
+import { thresholdQuantity } from '../config/eviction-thresholds';
 import type { ConfiguredThreshold } from './eviction-config';
 import { type PodStatsLookup, podUsage } from './pod-usage';
 import { formatBinaryQuantity, formatDecimalQuantity } from './quantity-format';
 import type { SignalObservations } from './signal-observations';
 import { type StarvedResource, signalToResource } from './signal-resources';
-import { thresholdQuantity } from './threshold-evaluation';
 
 /** Upstream eviction reason and message formats (pkg/kubelet/eviction/helpers.go). */
 export const evictedReason = 'Evicted';

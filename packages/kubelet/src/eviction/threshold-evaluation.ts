@@ -1,13 +1,7 @@
-import { percentageOf } from '@nodeagent/primitives';
-import type { ThresholdValue } from '../config/eviction-thresholds';
+import { thresholdQuantity } from '../config/eviction-thresholds';
 import type { ConfiguredThreshold } from './eviction-config';
 import type { SignalObservations } from './signal-observations';
 import { type PressureCondition, signalToNodeCondition } from './signal-resources';
-
-/** Upstream GetThresholdQuantity: a percentage becomes a quantity of the observed capacity. */
-export function thresholdQuantity(value: ThresholdValue, capacity: number): number {
-  return 'quantity' in value ? value.quantity : percentageOf(capacity, value.percentage);
-}
 
 /** A threshold's identity across passes: signal plus whether it is the hard or the soft one. */
 export function thresholdKey(threshold: ConfiguredThreshold): string {

@@ -248,14 +248,9 @@ async function handle(
   const streamingTarget = parseStreamingPath(path);
   if (streamingTarget && options.streaming) {
     // The streaming protocols (SPDY/3.1, WebSocket) only run over an upgraded connection.
-    const refusal = await refusalWithoutUpgrade(
-      kubelet,
-      options.streaming,
-      streamingTarget,
-      url.searchParams,
-    );
-    if (refusal.code === 500) options.logger?.error({ err: refusal.message }, 'Error while proxying request');
-    return send(response, refusal.code, `${refusal.message}\n`);
+    const answer = await refusalWithoutUpgrade(kubelet, options.streaming, streamingTarget, url.searchParams);
+    if (answer.code === 500) options.logger?.error({ err: answer.message }, 'Error while proxying request');
+    return send(response, answer.code, `${answer.message}\n`);
   }
   const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
   if (logs) {

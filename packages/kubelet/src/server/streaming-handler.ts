@@ -46,6 +46,20 @@ async function streamingUrl(
   return runtime.exec({ containerId: container.id, cmd: command, ...flags });
 }
 
+/** streamingUrl, with a runtime call that failed answered 500 with its message. */
+async function streamingUrlOrRefusal(
+  kubelet: Kubelet,
+  runtime: StreamingRuntime,
+  target: StreamingTarget,
+  query: URLSearchParams,
+): Promise<string | StreamRefusal> {
+  try {
+    return await streamingUrl(kubelet, runtime, target, query);
+  } catch (error) {
+    return new StreamRefusal(500, (error as Error).message);
+  }
+}
+
 /**
  * Serves an already authorized upgrade request for /exec, /attach or /portForward: gets the
  * runtime's streaming URL and proxies the connection there (upstream's default, rather than a
@@ -60,12 +74,7 @@ export async function serveStreaming(
   head: Buffer,
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://kubelet');
-  let result: string | StreamRefusal;
-  try {
-    result = await streamingUrl(kubelet, runtime, target, url.searchParams);
-  } catch (error) {
-    result = new StreamRefusal(500, (error as Error).message);
-  }
+  const result = await streamingUrlOrRefusal(kubelet, runtime, target, url.searchParams);
   if (result instanceof StreamRefusal) return writeRawResponse(socket, result.code, `${result.message}\n`);
   proxyUpgrade(request, socket, head, result, url.search, runtime.connect);
 }
@@ -82,11 +91,6 @@ export async function refusalWithoutUpgrade(
   target: StreamingTarget,
   query: URLSearchParams,
 ): Promise<{ code: number; message: string }> {
-  let result: string | StreamRefusal;
-  try {
-    result = await streamingUrl(kubelet, runtime, target, query);
-  } catch (error) {
-    result = new StreamRefusal(500, (error as Error).message);
-  }
+  const result = await streamingUrlOrRefusal(kubelet, runtime, target, query);
   return result instanceof StreamRefusal ? result : { code: 500, message: 'Upgrade request required' };
 }
