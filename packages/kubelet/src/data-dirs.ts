@@ -17,22 +17,37 @@ export class DataDirSetupError extends KubeletError {
 /** Upstream's mode for the root, pods and pod logs directories (setupDataDirs). */
 export const dataDirMode = 0o750;
 
+/** Upstream's mode for `checkpoints/`, where the kubelet server's /checkpoint archives go. */
+export const checkpointsDirMode = 0o700;
+
 /**
  * The directories under --root-dir (and podLogsDir) this kubelet uses, created at start as
  * upstream's setupDataDirs does, in its order and with its mode: the root, the pod logs root and
- * `pods/`. Existing directories keep their mode. Upstream's plugins/, plugins_registry/,
- * pod-resources/ and checkpoints/ are not made: nothing here serves plugins, the pod-resources
- * API or checkpoints.
+ * `pods/` (0750), then `checkpoints/` (0700) when feature gate ContainerCheckpoint is on (its
+ * default: absent from `featureGates`). Existing directories keep their mode. Upstream's
+ * plugins/, plugins_registry/ and pod-resources/ are not made: nothing here serves plugins or
+ * the pod-resources API.
  */
-export async function setupDataDirs(rootDir: string, podLogsDir: string): Promise<void> {
-  const dirs: [field: string, path: string, what: string][] = [
-    ['rootDir', rootDir, 'error creating root directory'],
-    ['podLogsDir', podLogsDir, `error creating pod logs root directory "${podLogsDir}"`],
-    ['rootDir', join(rootDir, 'pods'), 'error creating pods directory'],
+export async function setupDataDirs(
+  rootDir: string,
+  podLogsDir: string,
+  featureGates: Readonly<Record<string, boolean>> = {},
+): Promise<void> {
+  const dirs: [field: string, path: string, what: string, mode: number][] = [
+    ['rootDir', rootDir, 'error creating root directory', dataDirMode],
+    ['podLogsDir', podLogsDir, `error creating pod logs root directory "${podLogsDir}"`, dataDirMode],
+    ['rootDir', join(rootDir, 'pods'), 'error creating pods directory', dataDirMode],
   ];
-  for (const [field, path, what] of dirs) {
+  if (featureGates.ContainerCheckpoint ?? true)
+    dirs.push([
+      'rootDir',
+      join(rootDir, 'checkpoints'),
+      'error creating checkpoint directory',
+      checkpointsDirMode,
+    ]);
+  for (const [field, path, what, mode] of dirs) {
     try {
-      await mkdir(path, { recursive: true, mode: dataDirMode });
+      await mkdir(path, { recursive: true, mode });
     } catch (error) {
       throw new DataDirSetupError(field, path, `${what}: ${goPathError(error)}`);
     }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { type Clock, parseDuration, systemClock } from '@nodeagent/primitives';
 import {
   admitPod,
@@ -489,8 +490,12 @@ export class Kubelet {
    */
   async start(): Promise<void> {
     if (this.started) return;
-    // Upstream setupDataDirs: --root-dir, podLogsDir and pods/ exist before anything uses them.
-    await setupDataDirs(this.options.rootDir, this.options.config.podLogsDir);
+    // Upstream setupDataDirs: --root-dir, podLogsDir, pods/ and checkpoints/ exist before anything uses them.
+    await setupDataDirs(
+      this.options.rootDir,
+      this.options.config.podLogsDir,
+      this.options.config.featureGates,
+    );
     await this.resizer.start((error) =>
       this.logger.warn({ err: String(error) }, 'Allocation checkpoint unreadable; starting over'),
     );
@@ -681,6 +686,11 @@ export class Kubelet {
   /** Every pod the runtime holds, as the last relist or sync saw it (upstream's runtime cache). */
   runtimePods(): PodRuntimeStatus[] {
     return this.cache.all();
+  }
+
+  /** Where container checkpoints are written (upstream's getCheckpointsDir: `<rootDir>/checkpoints`). */
+  checkpointsDir(): string {
+    return join(this.options.rootDir, 'checkpoints');
   }
 
   /** The /healthz verdict: unhealthy once the PLEG has not relisted within its threshold (upstream 3 min). */

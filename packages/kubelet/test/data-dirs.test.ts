@@ -23,11 +23,19 @@ describe('setupDataDirs (upstream kubelet setupDataDirs)', () => {
       const logs = join(base, 'var', 'log', 'pods');
       await setupDataDirs(root, logs);
       for (const dir of [root, join(root, 'pods'), logs]) expect(await modeOf(dir)).toBe(0o750);
-      // Nothing here serves plugins, pod-resources or checkpoints: those are not made.
+      // ContainerCheckpoint is on by default: the server's /checkpoint archives go there.
+      expect(await modeOf(join(root, 'checkpoints'))).toBe(0o700);
+      // Nothing here serves plugins or pod-resources: those are not made.
       await expect(stat(join(root, 'plugins'))).rejects.toMatchObject({ code: 'ENOENT' });
     } finally {
       process.umask(previous);
     }
+  });
+
+  it('makes no checkpoints/ with feature gate ContainerCheckpoint off', async () => {
+    const root = join(base, 'root');
+    await setupDataDirs(root, join(base, 'logs'), { ContainerCheckpoint: false });
+    await expect(stat(join(root, 'checkpoints'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('leaves an existing root dir and its mode alone', async () => {

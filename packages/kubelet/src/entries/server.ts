@@ -6,6 +6,15 @@ export {
   readContainerLog,
   renderCriLog,
 } from '../logs/container-log-text';
+export { checkpointLocation, goRfc3339Local, serveCheckpoint } from '../server/checkpoint-route';
+export { serveDebugFlags, setKlogVerbosity, type VerbositySetter } from '../server/debug-flags-route';
+export {
+  type CheckpointRequest,
+  type ContainerDebugRuntime,
+  criDebugRuntime,
+  type ExecSyncOutput,
+  negativeCheckpointTimeout,
+} from '../server/debug-runtime';
 export {
   createHealthzServer,
   createKubeletServer,

@@ -10,8 +10,12 @@ import type { Duplex } from 'node:stream';
 import type { Kubelet } from '../kubelet';
 import type { KubeletLogger } from '../kubelet-logger';
 import type { SummaryProvider } from '../stats/summary-provider';
+import { serveCheckpoint } from './checkpoint-route';
 import { serveContainerLogs } from './container-logs-route';
+import { serveDebugFlags, type VerbositySetter } from './debug-flags-route';
+import type { ContainerDebugRuntime } from './debug-runtime';
 import { serveMetricsRoute } from './metrics-routes';
+import { serveRun } from './run-route';
 import { runningPodsBody } from './running-pods';
 import { type Authenticator, type Authorizer, subresourcesForPath, verbForMethod } from './server-auth';
 import { refusalWithoutUpgrade, serveStreaming } from './streaming-handler';
@@ -36,6 +40,22 @@ export interface KubeletServerOptions {
   summary?: SummaryProvider;
   /** CRI Exec/Attach/PortForward; without it /exec, /attach and /portForward are not served. */
   streaming?: StreamingRuntime;
+  /**
+   * CRI ExecSync and CheckpointContainer (e.g. `criDebugRuntime` from
+   * `@nodeagent/kubelet/server`); without it /run and /checkpoint are not served.
+   */
+  debugRuntime?: ContainerDebugRuntime;
+  /**
+   * Feature gate ContainerCheckpoint (beta and on by default since v1.30, so in v1.36): false
+   * leaves /checkpoint unserved, as upstream does not register it then.
+   */
+  containerCheckpoint?: boolean;
+  /**
+   * /debug/flags/v: what a PUT of a verbosity applies it with (the binary: its log level);
+   * `false` is enableDebugFlagsHandler: false (upstream's 405 `flags endpoint is disabled.`);
+   * without it that path is not served.
+   */
+  setVerbosity?: VerbositySetter | false;
   /** Where /metrics/resource reports a failed stats read (upstream logs it too). */
   logger?: Pick<KubeletLogger, 'error'>;
   /**
@@ -73,8 +93,9 @@ function send(
 /**
  * The kubelet's own API (port 10250): /healthz, /pods, /metrics, /stats/summary,
  * /containerLogs/{namespace}/{pod}/{container} (tailLines, sinceSeconds, timestamps, previous,
- * follow) and the streaming endpoints /exec, /attach and /portForward (upgrade requests proxied
- * to the runtime), behind upstream's authentication and nodes/<subresource> authorization.
+ * follow), the streaming endpoints /exec, /attach and /portForward (upgrade requests proxied
+ * to the runtime), /run, /checkpoint and /debug/flags/v, behind upstream's authentication and
+ * nodes/<subresource> authorization.
  */
 export function createKubeletServer(options: KubeletServerOptions): Server {
   const handler = (request: IncomingMessage, response: ServerResponse) => {
@@ -252,6 +273,7 @@ async function handle(
     if (answer.code === 500) options.logger?.error({ err: answer.message }, 'Error while proxying request');
     return send(response, answer.code, `${answer.message}\n`);
   }
+  if (await serveDebugRoute(options, url, request, response)) return;
   const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
   if (logs) {
     const [namespace, pod, container] = logs.slice(1).map(decodeURIComponent) as [string, string, string];
@@ -265,4 +287,28 @@ async function handle(
     );
   }
   send(response, 404, '404 page not found\n');
+}
+
+/** /run, /checkpoint and /debug/flags/v when the options serve them; false for any other path. */
+async function serveDebugRoute(
+  options: KubeletServerOptions,
+  url: URL,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<boolean> {
+  const path = url.pathname;
+  const runtime = options.debugRuntime;
+  if (runtime && path.startsWith('/run/')) {
+    await serveRun(options.kubelet, runtime, url, request, response);
+    return true;
+  }
+  if (runtime && options.containerCheckpoint !== false && path.startsWith('/checkpoint/')) {
+    await serveCheckpoint(options.kubelet, runtime, url, request, response);
+    return true;
+  }
+  if (path === '/debug/flags/v' && options.setVerbosity !== undefined) {
+    await serveDebugFlags(options.setVerbosity, request, response);
+    return true;
+  }
+  return false;
 }
