@@ -3,6 +3,7 @@ import { klogTextStream } from '@nodeagent/primitives/klog';
 import { pino } from 'pino';
 import { reportStartError } from './command-line-report';
 import { type CommandOutput, prepareKubelet, verbosityOf } from './kubelet-command';
+import { pinoLevel } from './log-verbosity';
 import { runKubelet } from './run-kubelet';
 import { nameTheSetting } from './start-up-errors';
 import { startupWarnings } from './startup-warnings';
@@ -19,7 +20,7 @@ async function main(argv: string[]): Promise<void> {
   const { options } = command;
   // -v (else logging.verbosity) maps onto pino levels: 0-1 info, 2-3 debug, 4+ trace.
   const verbosity = options.flags.v || options.config.logging.verbosity;
-  const level = verbosity >= 4 ? 'trace' : verbosity >= 2 ? 'debug' : 'info';
+  const level = pinoLevel(verbosity);
   // logging.format (--logging-format): upstream's klog text lines, or JSON records.
   const logger =
     options.config.logging.format === 'json'

@@ -15,10 +15,15 @@ import {
   type RunningServer,
   subjectAccessReviewAuthorizer,
 } from '@nodeagent/kubelet';
-import { type SelfSignedServingFiles, selfSignedCertificate } from '@nodeagent/kubelet/server';
-import type { Clock } from '@nodeagent/primitives';
+import {
+  criDebugRuntime,
+  type SelfSignedServingFiles,
+  selfSignedCertificate,
+} from '@nodeagent/kubelet/server';
+import { type Clock, parseDuration } from '@nodeagent/primitives';
 import { serveHealthz } from './healthz-listener';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
+import { verbositySetter } from './log-verbosity';
 import { createReadOnlyServer } from './read-only-server';
 import { listenFailure } from './start-up-errors';
 import type { KubeletCertificates } from './tls-bootstrap';
@@ -106,6 +111,7 @@ async function startKubeletServer(w: KubeletServerWiring): Promise<RunningServer
       summary: w.summary,
       logger: w.logger,
       streaming: criStreamingRuntime(w.client),
+      ...debugHandlers(w),
       configz: () => configzView(config),
       tls: { ...tls, ca: clientCA },
       authenticate: kubeletAuthenticator({
@@ -124,6 +130,23 @@ async function startKubeletServer(w: KubeletServerWiring): Promise<RunningServer
     config.port,
     config.address,
   );
+}
+
+/**
+ * /run, /checkpoint (feature gate ContainerCheckpoint, on by default) and /debug/flags/v
+ * (enableDebugFlagsHandler; false answers upstream's 405) as upstream installs them: only with
+ * enableDebuggingHandlers.
+ */
+function debugHandlers(w: KubeletServerWiring) {
+  const { config } = w;
+  if (!config.enableDebuggingHandlers) return {};
+  return {
+    debugRuntime: criDebugRuntime(w.client, {
+      requestTimeoutSeconds: parseDuration(config.runtimeRequestTimeout) / 1000,
+    }),
+    containerCheckpoint: config.featureGates.ContainerCheckpoint ?? true,
+    setVerbosity: config.enableDebugFlagsHandler ? verbositySetter(w.logger) : (false as const),
+  };
 }
 
 /**

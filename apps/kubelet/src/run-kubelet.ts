@@ -98,7 +98,7 @@ export async function runKubelet(
   const client = instrumentCriClient(await connectCri(config), metrics);
   // Upstream's data directories before anything is written under them (the image manager's
   // records): a --root-dir or podLogsDir that cannot be made stops the kubelet, named.
-  await setupDataDirs(flags.rootDir, config.podLogsDir);
+  await setupDataDirs(flags.rootDir, config.podLogsDir, config.featureGates);
   // KubeletCgroupDriverFromCRI (GA): the runtime's cgroup driver wins; a runtime without
   // RuntimeConfig (containerd 1.6) leaves the configured one.
   config = {

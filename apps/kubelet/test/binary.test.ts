@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
@@ -132,6 +132,19 @@ describe('nodeagent-kubelet binary', () => {
       };
       expect(configz.kubeletconfig).toMatchObject({ syncFrequency: '1m0s', maxPods: 110 });
       expect(configz.kubeletconfig).not.toHaveProperty('kind');
+      // The debugging handlers (enableDebuggingHandlers, on by default): /run through CRI ExecSync,
+      // /checkpoint refused as containerd 1.6 refuses it, /debug/flags/v setting the log level.
+      const base = `https://127.0.0.1:${first.port}`;
+      const ran = await fetch(`${base}/run/default/web/app?cmd=echo ran`, { method: 'POST' });
+      expect([ran.status, await ran.text()]).toEqual([200, 'ran\n']);
+      const checkpoint = await fetch(`${base}/checkpoint/default/web/app`, { method: 'POST' });
+      expect([checkpoint.status, await checkpoint.text()]).toEqual([
+        500,
+        'checkpointing of default/web/app failed (rpc error: code = Unimplemented desc = method CheckpointContainer not implemented)',
+      ]);
+      const flags = await fetch(`${base}/debug/flags/v`, { method: 'PUT', body: '4' });
+      expect(await flags.text()).toBe('successfully set klog.logging.verbosity to 4\n');
+      expect((await stat(join(dir, 'root', 'checkpoints'))).mode & 0o777).toBe(0o700);
     } finally {
       delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
     }

@@ -148,7 +148,7 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   crashLoopBackOff: unsupported,
   reservedMemory: unsupported,
   enableProfilingHandler: unsupported,
-  enableDebugFlagsHandler: unsupported,
+  enableDebugFlagsHandler: applied('kubelet server /debug/flags/v (false: 405, as upstream)'),
   seccompDefault: applied('container seccomp profile'),
   memoryThrottlingFactor: unsupported,
   registerWithTaints: applied('node registration'),
