@@ -117,6 +117,22 @@ describe('/run (upstream getRun)', () => {
     expect(await answer(withUid)).toEqual({ status: 200, type: 'application/json', body: 'again\n' });
   });
 
+  it("reads `cmd` as Go's FormValue does: a urlencoded body's value before the query's", async () => {
+    const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+    const fromBody = await call(open, 'POST', '/run/default/web/app', {
+      headers: form,
+      body: 'cmd=echo+body',
+    });
+    expect(await fromBody.text()).toBe('body\n');
+    const both = await call(open, 'POST', '/run/default/web/app?cmd=echo query', {
+      headers: form,
+      body: 'cmd=echo body',
+    });
+    expect(await both.text()).toBe('body\n');
+    const plain = await call(open, 'POST', '/run/default/web/app?cmd=echo query', { body: 'cmd=echo body' });
+    expect(await plain.text()).toBe('query\n');
+  });
+
   it('answers an empty output as 200 with no body and no Content-Type (Go writes no nil slice)', async () => {
     const ran = await call(open, 'POST', '/run/default/web/app?cmd=true');
     expect(await answer(ran)).toEqual({ status: 200, type: null, body: '' });

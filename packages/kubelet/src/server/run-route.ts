@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Kubelet } from '../kubelet';
 import { goErrorText } from '../sync/go-grpc-error';
 import type { ContainerDebugRuntime } from './debug-runtime';
+import { formValue } from './form-value';
 import { goQuote } from './go-quote';
 import {
   restfulMethodNotAllowed,
@@ -53,7 +54,8 @@ async function runInContainer(
 
 /**
  * POST /run/{namespace}/{pod}/{container} and /run/{namespace}/{pod}/{uid}/{container} as
- * upstream's getRun answers them: the command is the `cmd` query parameter split at spaces;
+ * upstream's getRun answers them: the command is the `cmd` parameter (the query's, or a
+ * urlencoded body's: go-restful reads it with Go's FormValue) split at spaces;
  * a pod the kubelet does not hold is 404 `pod does not exist`; a container not running 500
  * `container not found ("<name>")`; a command that fails 500 with Go's error; otherwise 200
  * with the output (application/json, as upstream labels it; nothing at all when it is empty).
@@ -74,7 +76,7 @@ export async function serveRun(
   if (!kubelet.getPods().some((p) => p.metadata.namespace === namespace && p.metadata.name === pod))
     return writeRestfulError(response, 404, 'pod does not exist');
   // For legacy reasons /run reads `cmd` (exec reads `command`), split at every space.
-  const cmd = (url.searchParams.get('cmd') ?? '').split(' ');
+  const cmd = (await formValue(request, url, 'cmd')).split(' ');
   const containerId = runningContainerId(kubelet, { namespace, pod, container });
   if (!containerId) return writeRestfulError(response, 500, `container not found (${goQuote(container)})`);
   const gone = new AbortController();
