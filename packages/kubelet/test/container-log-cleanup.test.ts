@@ -25,19 +25,25 @@ describe('container log files follow their container (upstream removeContainerLo
     });
     const dir = join(podLogs(pod), 'crash');
     h.kubelet.addPod(pod);
-    await h.kubelet.settle();
+    // Instance 0 exits inside StartContainer; only a relist that sees the exit syncs the pod
+    // again, and the one the runtime's event triggers may land after settle() returns.
+    await h.settleThroughRelists();
     // Instance 0 died and instance 1 was started at once; GC keeps only the newest dead one (1),
     // and instance 0's log went with it.
-    expect((await h.client.listContainers({})).containers.map((c) => c.metadata?.attempt)).toEqual([1]);
+    const { containers } = await h.client.listContainers({});
+    expect(containers.map((c) => c.metadata?.attempt)).toEqual([1]);
     expect(await readdir(dir)).toEqual(['1.log']);
     // As if log rotation had run on instance 1 while it ran.
     await writeFile(join(dir, '1.log.20250101-120000.gz'), 'old');
     await writeFile(join(dir, '1.log.20250101-120500'), 'older');
 
-    // Past the 10 s back-off (generous: the fake runtime stamps finishedAt with real time).
-    h.clock.advance(14_000);
+    // The back-off runs 10 s on the engine's clock from instance 1's finishedAt, which the fake
+    // runtime stamps with real time: move the clock to exactly then, however long the start took.
+    const { status } = await h.client.containerStatus({ containerId: containers[0]!.id });
+    const finishedAtMs = Number((status?.finishedAt ?? 0n) / 1_000_000n);
+    h.clock.advance(finishedAtMs + 10_000 - h.clock.now());
     h.kubelet.resyncPods([pod]);
-    await h.kubelet.settle();
+    await h.settleThroughRelists();
     // Instance 2 ran; GC removed instance 1 with its current and rotated log files.
     expect((await h.client.listContainers({})).containers.map((c) => c.metadata?.attempt)).toEqual([2]);
     expect(await readdir(dir)).toEqual(['2.log']);

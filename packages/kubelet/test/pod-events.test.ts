@@ -51,7 +51,9 @@ describe('pod events on the fake runtime (upstream v1.36 reasons, messages, fiel
       ],
     });
     h.kubelet.addPod(pod);
-    await h.kubelet.settle();
+    // The app container starts in the sync after the sidecar's start, which the relist its CRI
+    // event triggers asks for; that relist may land after settle() returns.
+    await h.settleThroughRelists();
     expect(events.filter((e) => e.reason === 'Started').map((e) => e.fieldPath)).toEqual([
       'spec.initContainers{proxy}',
       'spec.containers{app}',
