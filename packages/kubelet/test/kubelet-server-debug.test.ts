@@ -37,7 +37,8 @@ const anonymous = kubeletAuthenticator({ x509: false, anonymous: true });
 beforeAll(async () => {
   h = await startEngine();
   h.kubelet.addPod(pod);
-  await h.kubelet.settle();
+  // `app` starts in the sync after the init container's exit, which a relist has to see first.
+  await h.settleThroughRelists();
   const base: KubeletServerOptions = {
     kubelet: h.kubelet,
     nodeName: 'node-a',
