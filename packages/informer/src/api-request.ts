@@ -2,6 +2,7 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '@nodeagent/primitives';
+import { applyConnectionOptions } from './connection-options';
 import { ApiStatusError } from './errors';
 import { readFailedResponse } from './failed-response';
 
@@ -62,9 +63,8 @@ export async function apiRequest<T>(kubeConfig: KubeConfig, req: ApiRequest): Pr
     headers['Content-Length'] = String(payload.length);
   }
   const options: RequestOptions = { method: req.method, headers };
-  // Credentials' headers, TLS material and the agent (TLS or proxy), the same call in client-node
-  // 1.4 and 2.x (2.x has no applyToFetchOptions).
-  await kubeConfig.applyToHTTPSOptions(options);
+  // Credentials' headers, TLS material and the agent (a kept keep-alive one, or a proxy's).
+  await applyConnectionOptions(kubeConfig, options);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const { res, text } = await new Promise<{ res: IncomingMessage; text: string }>((resolve, reject) => {
     const r = send(url, options, (res) => {

@@ -1,0 +1,58 @@
+import { Agent as HttpAgent, type RequestOptions } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** The TLS material an agent was made with: a request whose material differs needs another agent. */
+type Material = readonly unknown[];
+
+/** The keep-alive agent of each KubeConfig (or rate-limited view of one), with its material. */
+const agents = new WeakMap<KubeConfig, { material: Material; agent: HttpAgent }>();
+
+function materialOf(options: RequestOptions & Record<string, unknown>): Material {
+  return [
+    options.ca,
+    options.cert,
+    options.key,
+    options.pfx,
+    options.passphrase,
+    options.rejectUnauthorized,
+    options.servername,
+  ];
+}
+
+function sameMaterial(a: Material, b: Material): boolean {
+  return a.every((value, i) => {
+    const other = b[i];
+    if (Buffer.isBuffer(value) && Buffer.isBuffer(other)) return value.equals(other);
+    return value === other;
+  });
+}
+
+/**
+ * Fills `options` for a request to `kubeConfig`'s API server as client-node's
+ * applyToHTTPSOptions does (credentials' headers, TLS material, proxy agent), except that a plain
+ * HTTP or HTTPS agent is one keep-alive agent per KubeConfig, kept while its TLS material stays
+ * the same. client-node makes a new Agent at every call, so each request opened a connection of
+ * its own, over HTTPS with a TLS handshake each: the agent's status writes, Lease renewals and
+ * events paid for a handshake apiece, where client-go keeps one HTTP/2 connection to the API
+ * server. New material (a rotated client certificate) gets a new agent; the old one's idle
+ * connections are closed then, its busy ones finish their request and are left to the server.
+ */
+export async function applyConnectionOptions(kubeConfig: KubeConfig, options: RequestOptions): Promise<void> {
+  await kubeConfig.applyToHTTPSOptions(options);
+  const made = options.agent;
+  // A proxy agent (cluster.proxyUrl) is left as client-node made it.
+  if (!made || (made.constructor !== HttpsAgent && made.constructor !== HttpAgent)) return;
+  const material = materialOf(options as RequestOptions & Record<string, unknown>);
+  const kept = agents.get(kubeConfig);
+  if (kept && kept.agent.constructor === made.constructor && sameMaterial(kept.material, material)) {
+    options.agent = kept.agent;
+    return;
+  }
+  const agentOptions = { ...(made as HttpsAgent).options, keepAlive: true };
+  const agent = made.constructor === HttpsAgent ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  if (kept)
+    for (const sockets of Object.values(kept.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
+  agents.set(kubeConfig, { material, agent });
+  options.agent = agent;
+}

@@ -1,0 +1,97 @@
+import { connect, createServer, type Server } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { applyConnectionOptions } from '../src/connection-options';
+import { apiRequest } from '../src/index';
+
+/** A TCP relay to `port` that counts the connections clients opened through it. */
+async function countingRelay(
+  port: number,
+): Promise<{ server: Server; port: number; connections: () => number }> {
+  let connections = 0;
+  const server = createServer((client) => {
+    connections++;
+    const upstream = connect(port, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port, connections: () => connections };
+}
+
+/** `api`'s kubeconfig with its server's address replaced by the relay's port. */
+function throughRelay(api: ApiServer, port: number): KubeConfig {
+  const kc = new KubeConfig();
+  const source = api.kubeConfig();
+  kc.loadFromOptions({
+    clusters: source.getClusters().map((c) => ({ ...c, server: c.server.replace(/:\d+$/, `:${port}`) })),
+    users: source.getUsers(),
+    contexts: source.getContexts(),
+    currentContext: source.getCurrentContext(),
+  });
+  return kc;
+}
+
+describe('API requests share one keep-alive connection per KubeConfig', { timeout: 30_000 }, () => {
+  let api: ApiServer | undefined;
+  let relay: Server | undefined;
+  afterEach(async () => {
+    relay?.close();
+    await api?.close();
+  });
+
+  it('ten requests over HTTPS open one connection, not ten (client-node makes an agent per call)', async () => {
+    api = await startApiServer({ tls: true });
+    const counting = await countingRelay(api.port);
+    relay = counting.server;
+    const kubeConfig = throughRelay(api, counting.port);
+    for (let i = 0; i < 10; i++) await apiRequest(kubeConfig, { method: 'GET', path: '/api/v1/namespaces' });
+    expect(counting.connections()).toBe(1);
+    // Another KubeConfig is another client: its own connection.
+    await apiRequest(throughRelay(api, counting.port), { method: 'GET', path: '/api/v1/namespaces' });
+    expect(counting.connections()).toBe(2);
+  });
+
+  it('keeps the agent while the TLS material stays, makes a new one when it changes', async () => {
+    api = await startApiServer({ tls: true });
+    const kubeConfig = api.kubeConfig();
+    const first = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
+    const second = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
+    await applyConnectionOptions(kubeConfig, first);
+    await applyConnectionOptions(kubeConfig, second);
+    expect(second.agent).toBe(first.agent);
+    expect((first.agent as { keepAlive?: boolean }).keepAlive).toBe(true);
+    // A rotated client certificate: the same KubeConfig's user now carries other material.
+    const user = kubeConfig.getCurrentUser() as { certData?: string };
+    user.certData = Buffer.from('rotated').toString('base64');
+    const third = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
+    await applyConnectionOptions(kubeConfig, third);
+    expect(third.agent).not.toBe(first.agent);
+  });
+
+  it('leaves a proxy agent as client-node made it', async () => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [
+        {
+          name: 'c',
+          server: 'https://127.0.0.1:6443',
+          proxyUrl: 'http://127.0.0.1:3128',
+          skipTLSVerify: true,
+        },
+      ],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const options = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
+    await applyConnectionOptions(kubeConfig, options);
+    expect(options.agent?.constructor.name).toBe('HttpsProxyAgent');
+  });
+});
