@@ -1,9 +1,9 @@
 // Gives memory back after bursts of work: a memory-reducing full GC when the heap has grown well
 // above what the last collection left live (at most every 10 s; a plain full GC every 30 s
 // otherwise, see REDUCE_MEMORY for why not the memory-reducing one), and, with the page-release
-// addon, malloc_trim after it (or at every check, `mallocTrimEveryCheck`) and the executable's
-// file pages dropped at every check (and its page cache evicted twice after start, see
-// EVICT_CACHE_AT_CHECKS). Part of the single
+// addon, malloc_trim after it (or at every release, `mallocTrimEveryCheck`) and the executable's
+// file pages dropped after it, at a burst's end and otherwise every QUIET_RELEASE_MS (and its
+// page cache evicted twice after start, see EVICT_CACHE_AT_CHECKS). Part of the single
 // executables' entry (build.mjs); collections need `gc` (`--expose-gc` is in the executables'
 // execArgv), the rest needs the addon (page-release.cjs).
 //
@@ -82,6 +82,18 @@ const MEMORY_FREED_EVENT = 'nodeagent:memory-freed';
 /** Quiet time after the last memory-freed event (and after the last collection) before its collection. */
 const FREED_SETTLE_MS = 1000;
 
+/**
+ * How often a quiet check (no collection, no burst's end, no trims owed after a collection)
+ * releases pages. Every release costs more than its own pass over the pagemap: the pages the
+ * daemon goes on using come back by minor faults, and each malloc_trim hands back pages the next
+ * allocations fault in again. Measured on the kubelet executable idle on containerd (issue #47,
+ * apps/kubelet/bench/cpu.bench.ts): released every second, 2.0 CPU-seconds a minute at 47 MiB
+ * RSS; never (no trim at all), 0.86 at 92 MiB; every 10 s, 1.30 at 53 MiB; every 30 s, 1.24 at
+ * 57 MiB. An idle daemon's periodic work touches the same pages every 10 s, so 10 s keeps nearly
+ * all of the memory the release saves for a third of what releasing every second cost.
+ */
+const QUIET_RELEASE_MS = 10_000;
+
 /** Checks after a collection that call malloc_trim again (when not trimming at every check). */
 const MALLOC_RETRIMS = 2;
 
@@ -117,12 +129,12 @@ const FULL = { type: 'major', execution: 'sync', flavor: 'regular' };
 /**
  * @typedef {{
  *   live: number, last: number, collectedAt: number | undefined, trailing: boolean,
- *   freedAt?: number, reduceNext?: boolean, retrims?: number
+ *   freedAt?: number, reduceNext?: boolean, retrims?: number, releasedAt?: number
  * }} HeapTrimState
  *   collectedAt undefined: no collection yet (start-up). freedAt: the last memory-freed event not
  *   yet followed by a collection. reduceNext: the next MAX_GAP_MS collection is the
  *   memory-reducing one (the collection after freed state, see collectionFor). retrims: checks
- *   left that call malloc_trim after a collection.
+ *   left that call malloc_trim after a collection. releasedAt: when pages were last released.
  */
 
 /**
@@ -178,16 +190,28 @@ function collectionFor(state, { used, committed }, live, now, burstEnded) {
  * `trimEveryCheck` at every check.
  * @param {HeapTrimState} state
  */
-function check(state, readHeap, gc, now, release = NO_RELEASE, burstEnded = false, trimEveryCheck = false) {
+function check(
+  state,
+  readHeap,
+  gc,
+  now,
+  release = NO_RELEASE,
+  burstEnded = false,
+  trimEveryCheck = false,
+  quietReleaseMs = 0,
+) {
   const heap = readHeap();
   const used = heap.used;
   const live = Math.min(state.live, used); // V8 collected on its own: follow the heap down
   const collection = gc ? collectionFor(state, heap, live, now, burstEnded) : undefined;
   if (!collection) {
     const retrims = state.retrims ?? 0;
+    // A quiet check (no burst, no trims owed) releases only every quietReleaseMs: see QUIET_RELEASE_MS.
+    const due = burstEnded || retrims > 0 || now - (state.releasedAt ?? -Infinity) >= quietReleaseMs;
+    if (!due) return { ...state, live, last: used };
     if (trimEveryCheck || burstEnded || retrims > 0) release.releaseMallocFree();
     release.releaseExecutablePages();
-    return { ...state, live, last: used, retrims: Math.max(0, retrims - 1) };
+    return { ...state, live, last: used, retrims: Math.max(0, retrims - 1), releasedAt: now };
   }
   gc(collection);
   release.releaseMallocFree();
@@ -201,6 +225,7 @@ function check(state, readHeap, gc, now, release = NO_RELEASE, burstEnded = fals
     freedAt: undefined,
     reduceNext: state.freedAt !== undefined,
     retrims: MALLOC_RETRIMS,
+    releasedAt: now,
   };
 }
 
@@ -217,12 +242,13 @@ function startHeapTrim({
   release,
   now = Date.now,
   mallocTrimEveryCheck = false,
+  quietReleaseMs = QUIET_RELEASE_MS,
 } = {}) {
   const collect = typeof gc === 'function' ? gc : undefined;
   if (!collect && !release) return undefined;
   let state = initialState(readHeap().used);
   const run = (burstEnded) => {
-    state = check(state, readHeap, collect, now(), release, burstEnded, mallocTrimEveryCheck);
+    state = check(state, readHeap, collect, now(), release, burstEnded, mallocTrimEveryCheck, quietReleaseMs);
   };
   // Counts the timer's checks only: the evictions are meant 1 and 30 intervals after start,
   // however many checks a burst-ended event adds in between (kube-proxy, after every sync).
@@ -256,6 +282,7 @@ module.exports = {
   MEMORY_FREED_EVENT,
   FREED_SETTLE_MS,
   MALLOC_RETRIMS,
+  QUIET_RELEASE_MS,
   CHECK_INTERVAL_MS,
   SLACK_BYTES,
   QUIET_BYTES,

@@ -11,6 +11,8 @@ export interface HeapTrimState {
   reduceNext?: boolean;
   /** Checks left that call malloc_trim after a collection. */
   retrims?: number;
+  /** When pages were last released (quiet checks release only every quietReleaseMs). */
+  releasedAt?: number;
 }
 /** V8's used heap and what it holds committed for it, in bytes. */
 export interface HeapReading {
@@ -26,6 +28,8 @@ export declare const BURST_ENDED_EVENT: string;
 export declare const MEMORY_FREED_EVENT: string;
 export declare const FREED_SETTLE_MS: number;
 export declare const MALLOC_RETRIMS: number;
+/** How often a quiet check releases pages by default (startHeapTrim's quietReleaseMs). */
+export declare const QUIET_RELEASE_MS: number;
 export declare const NO_RELEASE: PageRelease;
 export declare const EVICT_CACHE_AT_CHECKS: readonly number[];
 /** Options of V8's gc extension for one collection. */
@@ -47,6 +51,7 @@ export declare function check(
   release?: PageRelease,
   burstEnded?: boolean,
   trimEveryCheck?: boolean,
+  quietReleaseMs?: number,
 ): HeapTrimState;
 export declare function startHeapTrim(options?: {
   gc?: unknown;
@@ -54,6 +59,8 @@ export declare function startHeapTrim(options?: {
   intervalMs?: number;
   release?: PageRelease;
   now?: () => number;
-  /** malloc_trim at every check, not only after collections and bursts. */
+  /** malloc_trim at every releasing check, not only after collections and bursts. */
   mallocTrimEveryCheck?: boolean;
+  /** How often a quiet check releases pages (default QUIET_RELEASE_MS). */
+  quietReleaseMs?: number;
 }): (() => void) | undefined;

@@ -10,6 +10,7 @@ const {
   MEMORY_FREED_EVENT,
   FREED_SETTLE_MS,
   MALLOC_RETRIMS,
+  QUIET_RELEASE_MS,
   SLACK_BYTES,
   QUIET_BYTES,
   MIN_GAP_MS,
@@ -283,6 +284,61 @@ describe('heap trim', () => {
     expect(state.retrims).toBe(0);
   });
 
+  it('releases at a quiet check only every quietReleaseMs; after a collection, a burst or with trims owed at once', () => {
+    const calls: string[] = [];
+    const release = recordingRelease(calls);
+    const gc = () => calls.push('gc');
+    const quiet = 30_000;
+    const t0 = 10 * MIN_GAP_MS;
+    // Quiet checks without gc (no collection can come in between).
+    let state: HeapTrim.HeapTrimState = {
+      live: 10 * MB,
+      last: 10 * MB,
+      collectedAt: t0 - 1,
+      trailing: false,
+    };
+    state = check(state, () => used(10 * MB), undefined, t0, release, false, true, quiet);
+    expect(calls).toEqual(['malloc', 'pages']);
+    calls.length = 0;
+    state = check(state, () => used(10 * MB), undefined, t0 + 1000, release, false, true, quiet);
+    state = check(state, () => used(10 * MB), undefined, t0 + quiet - 1, release, false, true, quiet);
+    expect(calls).toEqual([]);
+    state = check(state, () => used(10 * MB), undefined, t0 + quiet, release, false, true, quiet);
+    expect(calls).toEqual(['malloc', 'pages']);
+    // A burst's end releases whatever the interval.
+    calls.length = 0;
+    state = check(state, () => used(10 * MB), undefined, t0 + quiet + 1000, release, true, true, quiet);
+    expect(calls).toEqual(['malloc', 'pages']);
+    // So does a collection, and the checks that owe a trim after it.
+    calls.length = 0;
+    const grown = t0 + quiet + 2000;
+    state = check(
+      { ...state, collectedAt: grown - MIN_GAP_MS },
+      () => used(10 * MB + SLACK_BYTES),
+      gc,
+      grown,
+      release,
+      false,
+      true,
+      quiet,
+    );
+    expect(calls).toEqual(['gc', 'malloc', 'pages']);
+    calls.length = 0;
+    state = check(state, () => used(10 * MB), gc, grown + 1000, release, false, true, quiet);
+    expect(calls).toEqual(['malloc', 'pages']);
+  });
+
+  it('startHeapTrim releases at quiet checks every QUIET_RELEASE_MS by default', () => {
+    expect(QUIET_RELEASE_MS).toBeGreaterThan(1000);
+    const calls: string[] = [];
+    let now = 0;
+    const { tick, stop } = startByHand({ gc: null, release: recordingRelease(calls), now: () => now });
+    for (; now <= QUIET_RELEASE_MS; now += 1000) tick();
+    stop();
+    // At the first check, then once QUIET_RELEASE_MS had passed.
+    expect(calls).toEqual(['pages', 'pages']);
+  });
+
   it('passes mallocTrimEveryCheck from startHeapTrim to its checks', () => {
     for (const everyCheck of [false, true]) {
       const calls: string[] = [];
@@ -290,6 +346,7 @@ describe('heap trim', () => {
         gc: null,
         release: recordingRelease(calls),
         mallocTrimEveryCheck: everyCheck,
+        quietReleaseMs: 0,
       });
       tick();
       tick();
@@ -302,6 +359,7 @@ describe('heap trim', () => {
     const calls: string[] = [];
     const { tick, stop } = startByHand({
       gc: null,
+      quietReleaseMs: 0,
       release: {
         ...recordingRelease(calls),
         evictExecutableCache: () => {
