@@ -17,8 +17,13 @@ for (const dir of dirs) {
   // `bench`, plus any `bench:<part>` (e.g. kube-proxy's bench:userspace).
   const scripts = Object.keys(pkg.scripts ?? {}).filter((s) => s === 'bench' || s.startsWith('bench:'));
   if (scripts.length === 0) continue;
-  if (only.length > 0 && !only.some((name) => pkg.name.includes(name))) continue;
-  for (const script of scripts) {
+  // `npm run bench -- kubelet` runs a package's benches; `-- kubelet-executable` one of them
+  // (nodeagent-kubelet's bench:executable).
+  const short = pkg.name.replace(/^@nodeagent\//, '').replace(/^nodeagent-/, '');
+  const chosen = (script) =>
+    only.length === 0 ||
+    only.some((name) => pkg.name.includes(name) || name === `${short}-${script.slice('bench:'.length)}`);
+  for (const script of scripts.filter(chosen)) {
     console.log(`\n=== ${script} ${pkg.name}`);
     try {
       execFileSync('npm', ['run', script], { cwd: dir, stdio: 'inherit' });

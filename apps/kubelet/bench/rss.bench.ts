@@ -21,19 +21,24 @@
  * 110 pods were Ready instead, `=idle` 90 s after start, which distorts every later reading:
  * for comparing heaps only). The containerd run needs root.
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
-import { Informer } from '@nodeagent/informer';
-import type { Wire } from '@nodeagent/primitives';
 import { type ApiServer, processMemory, startApiServer } from '@nodeagent/testing';
+import {
+  benchPod,
+  deletePods,
+  type Kubelet,
+  MAX_PODS,
+  PodWatch,
+  readyPods,
+  startKubelet,
+  stopKubelet,
+} from './kubelet-process';
 
 const { measureBaselines, measureProcess, mib, reporterEnv, sleep, statusField, summary, waitFor } =
   processMemory;
@@ -43,8 +48,6 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const IMAGE = 'localhost/nodeagent/busybox:1.0';
 /** Upstream v1.36.3's kubelet RSS with 110 pods on containerd 1.6 (issue #35; MB = 10^6 bytes). */
 const UPSTREAM_110_PODS_MB = 119;
-/** Issue #35's pod count: the kubelet's default maxPods. */
-const MAX_PODS = 110;
 
 type SeaBuild = { buildSea(o: { outDir: string; names: string[] }): Promise<{ path: string }[]> };
 type NodeRuntime = { ensureNode24(): { node: string } };
@@ -55,107 +58,6 @@ type Containerd = {
     stop(): Promise<void>;
   }>;
 };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-interface Kubelet {
-  child: ChildProcess;
-  env: Record<string, string>;
-  stderr: () => string;
-}
-
-/** Starts the kubelet against `endpoint` and waits until it registered its Node. */
-async function startKubelet(
-  binary: string,
-  dir: string,
-  api: ApiServer,
-  endpoint: string,
-  nodeName: string,
-): Promise<Kubelet> {
-  const home = mkdtempSync(join(dir, `${nodeName}-`));
-  api.writeKubeconfig(join(home, 'kubeconfig'));
-  writeFileSync(
-    join(home, 'config.yaml'),
-    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: ${join(home, 'logs')}\naddress: 127.0.0.1\nmaxPods: ${MAX_PODS}\n`,
-  );
-  const env = reporterEnv(dir, nodeName, join(repoRoot, 'bench-results', 'heap'));
-  let stderr = '';
-  const child = spawn(
-    binary,
-    [
-      '--config',
-      join(home, 'config.yaml'),
-      '--kubeconfig',
-      join(home, 'kubeconfig'),
-      '--hostname-override',
-      nodeName,
-      '--node-ip',
-      '127.0.0.1',
-      '--root-dir',
-      join(home, 'root'),
-      `--container-runtime-endpoint=${endpoint}`,
-      `--port=${await freePort()}`,
-      '--healthz-port=0',
-      // No kubepods QoS cgroups: the bench kills the kubelet and must leave the host's cgroups alone.
-      '--cgroups-per-qos=false',
-      // Upstream refuses enforceNodeAllocatable (default [pods]) without the QoS cgroups.
-      '--enforce-node-allocatable=',
-      // failCgroupV1 defaults to true (v1.35+): the bench hosts may be cgroup v1.
-      '--fail-cgroupv1=false',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
-  );
-  child.stderr?.on('data', (b: Buffer) => {
-    stderr = (stderr + b.toString()).slice(-4000);
-  });
-  const core = api.kubeConfig().makeApiClient(CoreV1Api);
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`kubelet exited: ${stderr}`);
-      return (await core.readNode({ name: nodeName })).metadata?.name;
-    },
-    60_000,
-    `Node ${nodeName}`,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}\n${stderr}`);
-  });
-  return { child, env, stderr: () => stderr };
-}
-
-async function stopKubelet(k: Kubelet | undefined): Promise<void> {
-  if (!k || k.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => k.child.once('exit', resolve));
-  k.child.kill('SIGKILL');
-  await exited;
-}
-
-/**
- * Pod bench-<i> on `nodeName`. Probed: issue #35's shape (an exec readiness probe `/bin/true`
- * every 10 s, terminationGracePeriodSeconds 1); otherwise issue #20's plain `sleep` pod.
- */
-function benchPod(nodeName: string, image: string, i: number, probed: boolean): V1Pod {
-  return {
-    metadata: { name: `bench-${i}`, labels: { app: 'bench' } },
-    spec: {
-      nodeName,
-      containers: [
-        {
-          name: 'app',
-          image,
-          command: ['sh', '-c', 'sleep 3600'],
-          ...(probed ? { readinessProbe: { exec: { command: ['/bin/true'] }, periodSeconds: 10 } } : {}),
-        },
-      ],
-      ...(probed ? { terminationGracePeriodSeconds: 1 } : {}),
-    },
-  };
-}
 
 /** Creates plain pods bench-<from>..bench-<to-1> on `nodeName` and waits until `to` of them are Running. */
 async function runPods(
@@ -176,84 +78,6 @@ async function runPods(
     300_000,
     `${to} Running pods`,
   );
-}
-
-/**
- * The pods as a watch on the API server sees them: which are Ready and which exist, so the
- * bench learns "all Ready" and "all gone" when it happens, not at its next poll.
- */
-class PodWatch {
-  private readonly informer: Informer<Wire<V1Pod>>;
-  private readonly ready = new Set<string>();
-  private readonly present = new Set<string>();
-
-  constructor(api: ApiServer) {
-    this.informer = new Informer<Wire<V1Pod>>({
-      kubeConfig: api.kubeConfig(),
-      resource: { apiVersion: 'v1', plural: 'pods' },
-    });
-    const observe = (pod: Wire<V1Pod>) => {
-      const name = pod.metadata?.name ?? '';
-      this.present.add(name);
-      if (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-        this.ready.add(name);
-    };
-    this.informer.onAdd(observe);
-    this.informer.onUpdate((_old, object) => observe(object));
-    this.informer.onDelete((object) => {
-      this.present.delete(object.metadata?.name ?? '');
-      this.ready.delete(object.metadata?.name ?? '');
-    });
-  }
-
-  async start(): Promise<void> {
-    this.informer.start();
-    await this.informer.waitForSync();
-  }
-
-  stop(): Promise<void> {
-    return this.informer.stop();
-  }
-
-  /** Resolves once `test` holds (checked every 20 ms; the bench's hang guard is 5 minutes). */
-  async until(test: (w: { ready: number; present: number }) => boolean, what: string): Promise<void> {
-    const deadline = performance.now() + 300_000;
-    while (!test({ ready: this.ready.size, present: this.present.size })) {
-      if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(20);
-    }
-  }
-}
-
-/** Creates probed pods bench-<from>..bench-<to-1> at once and waits until `to` pods are Ready. */
-async function readyPods(
-  api: ApiServer,
-  watch: PodWatch,
-  nodeName: string,
-  image: string,
-  from: number,
-  to: number,
-): Promise<void> {
-  const core = api.kubeConfig().makeApiClient(CoreV1Api);
-  await Promise.all(
-    Array.from({ length: to - from }, (_, k) =>
-      core.createNamespacedPod({ namespace: 'default', body: benchPod(nodeName, image, from + k, true) }),
-    ),
-  );
-  await watch.until(({ ready }) => ready >= to, `${to} Ready pods`);
-}
-
-/** Deletes pods bench-0..bench-<count-1> at once; the time until the API server has none left (ms). */
-async function deletePods(api: ApiServer, watch: PodWatch, count: number): Promise<number> {
-  const core = api.kubeConfig().makeApiClient(CoreV1Api);
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      core.deleteNamespacedPod({ name: `bench-${i}`, namespace: 'default' }),
-    ),
-  );
-  await watch.until(({ present }) => present === 0, 'every pod object deleted');
-  return Math.round(performance.now() - start);
 }
 
 /**
@@ -371,7 +195,10 @@ async function fakeRuntimeRuns(binary: string, dir: string): Promise<Reading[]> 
   let kubelet: Kubelet | undefined;
   try {
     const started = performance.now();
-    kubelet = await startKubelet(binary, dir, api, fake.endpoint, 'bench-fake');
+    kubelet = await startKubelet(binary, api, fake.endpoint, 'bench-fake', {
+      dir,
+      env: reporterEnv(dir, 'bench-fake', join(repoRoot, 'bench-results', 'heap')),
+    });
     const out = await readAt(kubelet, started, 'idle', 'start', [30]);
     await runPods(api, 'bench-fake', IMAGE, 0, 100);
     out.push(...(await readAt(kubelet, performance.now(), '100 pods', 'running', [5, 30], true)));
@@ -428,7 +255,10 @@ async function containerdRuns(
   try {
     await watch.start();
     const started = performance.now();
-    kubelet = await startKubelet(binary, dir, api, containerd.endpoint, 'bench-containerd');
+    kubelet = await startKubelet(binary, api, containerd.endpoint, 'bench-containerd', {
+      dir,
+      env: reporterEnv(dir, 'bench-containerd', join(repoRoot, 'bench-results', 'heap')),
+    });
     trace = new RssTrace(kubelet.child.pid as number);
     const snapshotAt = process.env.NA_RSS_HEAPSNAPSHOT;
     const out = await readAt(kubelet, started, 'idle', 'start', [10, 30, 60, 90], snapshotAt === 'idle');
