@@ -30,5 +30,12 @@ export {
   type ResolveOptions,
   resolveConfiguration,
 } from './resolve-configuration';
-export { familiesFor, nodeNameFor, type RunningProxy, type RunProxyOptions, runProxy } from './run-proxy';
+export {
+  familiesFor,
+  nodeNameFor,
+  type RunningProxy,
+  type RunProxyOptions,
+  runProxy,
+  type StopOptions,
+} from './run-proxy';
 export { goArch, KUBERNETES_VERSION, packageVersion, rawVersionText, versionText } from './version';

@@ -53,10 +53,24 @@ import { logProxierChoice } from './proxier-startup-log';
 import { startServers } from './proxy-servers';
 import { SyncEndSignallingHealth } from './sync-end-signal';
 
+/** How RunningProxy.stop ends the proxiers. */
+export interface StopOptions {
+  /**
+   * Wait for a sync in progress to finish (default true: an embedder gets a proxy that has
+   * stopped touching the kernel when stop resolves). The binary's SIGTERM/SIGINT passes false
+   * and exits next, as upstream's process does: a sync's kernel write is one iptables-restore
+   * run or nf_tables batch, so an abandoned one leaves the rules as the last completed write
+   * left them (see cli.ts).
+   */
+  waitForSync?: boolean;
+}
+
+/** The daemon runProxy started. */
 export interface RunningProxy {
   nodeName: string;
   families: IPFamily[];
-  stop(): Promise<void>;
+  /** Stops the informers, the proxiers' sync loops and the servers. */
+  stop(opts?: StopOptions): Promise<void>;
 }
 
 /** IP families to proxy: those of clusterCIDR when set, else the node's primary family (IPv4 by default). */
@@ -217,9 +231,13 @@ export async function runProxy(
   return {
     nodeName,
     families,
-    async stop() {
+    async stop(stopOpts: StopOptions = {}) {
+      // Each proxier's stop() cancels its runner before its first await: no sync starts after
+      // this, whether or not the one in progress is waited for.
+      const stopping = Promise.all(proxiers.map((p) => p.stop()));
+      if (stopOpts.waitForSync === false) stopping.catch(() => undefined);
       await watch.stop();
-      await Promise.all(proxiers.map((p) => p.stop()));
+      if (stopOpts.waitForSync !== false) await stopping;
       for (const c of closers.reverse()) await c();
     },
   };
