@@ -27,6 +27,10 @@ export interface NftablesProxierOptions extends ProxierBaseOptions {
 
 /** Even without failures, replace the whole table this often to repair any drift. */
 const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
+/** A sync hands the event loop back after every this many Service ports it rewrites (issue #54). */
+const YIELD_EVERY_SERVICE_PORTS = 500;
+/** Lets signals, health checks and informer events run between a sync's CPU-bound steps. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Scripts up to this size stay readable as `lastScript`; a full table at 10k Services is ~9 MB. */
 const LAST_SCRIPT_KEPT_BYTES = 64 << 10;
@@ -103,7 +107,9 @@ export class NftablesProxier extends ProxierBase {
     let result: SyncResult;
     let kind: 'full' | 'partial' = 'full';
     try {
-      this.ruleset.update(snapshot);
+      // A big snapshot took CPU; so does a full update of the table (handed back in steps).
+      if (snapshot.services.size > YIELD_EVERY_SERVICE_PORTS) await yieldToEventLoop();
+      await this.ruleset.updateInSteps(snapshot, yieldToEventLoop, YIELD_EVERY_SERVICE_PORTS);
       const diff =
         this.inSync && start - this.lastFullSync < FORCED_FULL_SYNC_INTERVAL_MS
           ? this.ruleset.diffTransaction()

@@ -1,0 +1,197 @@
+import { parseScript } from '@nodeagent/netfilter/nftables';
+import { FakeIptables, FakeNftables } from '@nodeagent/netfilter/testing';
+import { FakeClock } from '@nodeagent/primitives';
+import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type ClusterWatch,
+  KubeProxyMetrics,
+  multiFamilyHandler,
+  type ProxyHandler,
+  watchCluster,
+} from '../src/index';
+import { IptablesProxier, iptablesExecutor } from '../src/iptables/index';
+import { fakeKernel } from '../src/ipvs/fake-ipvs-kernel';
+import { IpvsProxier } from '../src/ipvs/index';
+import { NftablesProxier, type ProxierNftables } from '../src/nftables/index';
+import { service, slice } from './fixtures';
+import { until } from './real/cluster-fixtures';
+
+// Upstream never syncs before Services and EndpointSlices have both been listed (the proxiers'
+// isInitialized): on a restarted node a sync from a half-listed cluster would flush the rules
+// of every Service whose objects had not arrived yet. Here the API server answers every
+// EndpointSlice LIST with 503 while Services list fine; every mode must then write nothing and
+// count no sync, however often its runner fires, and sync once the slices are listed.
+
+/** A proxier of one mode with what it wrote to its (fake) kernel. */
+interface ModeUnderTest {
+  proxier: IptablesProxier | NftablesProxier | IpvsProxier;
+  /** How many kernel writes the proxier has made. */
+  writes(): number;
+}
+
+function iptablesMode(clock: FakeClock, metrics: KubeProxyMetrics): ModeUnderTest {
+  const ipt = new FakeIptables();
+  const proxier = new IptablesProxier({
+    family: 'IPv4',
+    nodeName: 'node-a',
+    executor: iptablesExecutor(ipt),
+    clock,
+    metrics,
+  });
+  return { proxier, writes: () => ipt.restores.length };
+}
+
+function nftablesMode(clock: FakeClock, metrics: KubeProxyMetrics): ModeUnderTest {
+  const kernel = new FakeNftables('ip', 'kube-proxy');
+  let writes = 0;
+  const nftables: ProxierNftables = {
+    family: 'ip',
+    table: 'kube-proxy',
+    newTransaction: () => kernel.newTransaction(),
+    check: (tx) => kernel.check(tx),
+    list: () => kernel.list(),
+    async run(tx) {
+      writes++;
+      await kernel.run(tx);
+    },
+    async runScript(script) {
+      writes++;
+      await kernel.run(parseScript(script, 'ip', 'kube-proxy'));
+    },
+  };
+  const proxier = new NftablesProxier({ family: 'IPv4', nodeName: 'node-a', nftables, clock, metrics });
+  return { proxier, writes: () => writes };
+}
+
+function ipvsMode(clock: FakeClock, metrics: KubeProxyMetrics): ModeUnderTest {
+  const kernel = fakeKernel();
+  const proxier = new IpvsProxier({ family: 'IPv4', nodeName: 'node-a', kernel, clock, metrics });
+  return {
+    proxier,
+    writes: () => kernel.ipvs.writes.length + kernel.iptablesKernel.restores.length,
+  };
+}
+
+/** Records which initial-sync signals the informers have delivered. */
+function syncedRecorder() {
+  const seen = { services: false, endpointSlices: false };
+  const noop = () => undefined;
+  const handler: ProxyHandler = {
+    onServiceAdd: noop,
+    onServiceUpdate: noop,
+    onServiceDelete: noop,
+    onServicesSynced: () => {
+      seen.services = true;
+    },
+    onEndpointSliceAdd: noop,
+    onEndpointSliceUpdate: noop,
+    onEndpointSliceDelete: noop,
+    onEndpointSlicesSynced: () => {
+      seen.endpointSlices = true;
+    },
+    onNode: noop,
+  };
+  return { seen, handler };
+}
+
+const flush = () => new Promise<void>((r) => setImmediate(r));
+
+/** Fires every due timer of the proxier's clock (its runner's runs) and waits for the runs to end. */
+async function fireRunner(clock: FakeClock, proxier: ModeUnderTest['proxier'], ms: number): Promise<void> {
+  clock.advance(ms);
+  for (let i = 0; i < 5; i++) await flush();
+  await proxier.whenIdle();
+}
+
+async function metric(metrics: KubeProxyMetrics, name: string): Promise<number> {
+  const text = await metrics.registry.getSingleMetricAsString(name);
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}_count `));
+  return Number(line?.split(' ')[1] ?? Number.NaN);
+}
+
+const SLICES_PATH = '/apis/discovery.k8s.io/v1/endpointslices';
+
+let api: ApiServer | undefined;
+let watch: ClusterWatch | undefined;
+let running: ModeUnderTest['proxier'] | undefined;
+
+afterEach(async () => {
+  await watch?.stop();
+  await running?.stop();
+  await api?.close();
+  api = undefined;
+  watch = undefined;
+  running = undefined;
+});
+
+describe.each([
+  ['iptables', iptablesMode],
+  ['nftables', nftablesMode],
+  ['ipvs', ipvsMode],
+] as const)('%s mode: no sync before Services and EndpointSlices have both synced', (_mode, make) => {
+  it('writes nothing and counts no sync while the EndpointSlice list fails, then syncs once it lands', async () => {
+    api = await startApiServer();
+    for (let i = 0; i < 3; i++) {
+      api.registry.create(
+        api.resource('v1', 'services'),
+        'default',
+        service(`web${i}`, { clusterIP: `10.96.0.${10 + i}` }),
+      );
+      api.registry.create(
+        api.resource('discovery.k8s.io/v1', 'endpointslices'),
+        'default',
+        slice(`web${i}`, [{ ip: `10.244.1.${i + 1}`, node: 'node-b' }]),
+      );
+    }
+    // Every EndpointSlice LIST fails (503) until reset: the slow/failing list of a big cluster.
+    api.faults.failNext(1_000_000, 503, {
+      match: (method, path) => method === 'GET' && path === SLICES_PATH,
+    });
+    const clock = new FakeClock(1_700_000_000_000);
+    const metrics = new KubeProxyMetrics();
+    const mode = make(clock, metrics);
+    running = mode.proxier;
+    const recorder = syncedRecorder();
+    let sliceListFailures = 0;
+    mode.proxier.start();
+    watch = watchCluster({
+      kubeConfig: api.kubeConfig(),
+      nodeName: 'node-a',
+      handler: multiFamilyHandler([mode.proxier, recorder.handler]),
+      onError: (err) => {
+        if (/503|Service ?Unavailable/i.test(String((err as Error)?.message ?? err))) sliceListFailures++;
+      },
+    });
+    // Services are listed (and handed to the proxier); EndpointSlices have failed at least once.
+    expect(
+      await until(() => recorder.seen.services && sliceListFailures > 0, {
+        timeoutMs: 30_000,
+        intervalMs: 20,
+      }),
+    ).toBe(true);
+    expect(recorder.seen.endpointSlices).toBe(false);
+    // Whatever the runner would do (a requested run, the periodic syncPeriod run), and a direct call:
+    await fireRunner(clock, mode.proxier, 0);
+    await fireRunner(clock, mode.proxier, 31_000);
+    await fireRunner(clock, mode.proxier, 3_600_000);
+    expect(await mode.proxier.syncProxyRules()).toBeUndefined();
+    expect(mode.proxier.isInitialized()).toBe(false);
+    expect(mode.writes()).toBe(0);
+    expect(mode.proxier.history).toEqual([]);
+    expect(await metric(metrics, 'kubeproxy_sync_proxy_rules_duration_seconds')).toBe(0);
+    expect(await metric(metrics, 'kubeproxy_sync_full_proxy_rules_duration_seconds')).toBe(0);
+    expect(await metric(metrics, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds')).toBe(0);
+
+    // The list succeeds (the reflector retries after its backoff): now exactly one full sync.
+    api.faults.reset();
+    expect(await until(() => recorder.seen.endpointSlices, { timeoutMs: 30_000, intervalMs: 20 })).toBe(true);
+    await fireRunner(clock, mode.proxier, 0);
+    expect(mode.proxier.history).toMatchObject([{ kind: 'full', ok: true }]);
+    expect(mode.writes()).toBeGreaterThan(0);
+    expect(await metric(metrics, 'kubeproxy_sync_proxy_rules_duration_seconds')).toBe(1);
+    expect(await metric(metrics, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds')).toBe(
+      clock.now() / 1000,
+    );
+  });
+});
