@@ -195,3 +195,32 @@ describe.each([
     );
   });
 });
+
+describe('sync metrics count only syncs that wrote the rules', () => {
+  it('a failed iptables-restore is no sync: no duration, no timestamp; the retry that writes is', async () => {
+    const ipt = new FakeIptables();
+    const clock = new FakeClock(1_700_000_000_000);
+    const metrics = new KubeProxyMetrics();
+    const proxier = new IptablesProxier({
+      family: 'IPv4',
+      nodeName: 'node-a',
+      executor: iptablesExecutor(ipt),
+      clock,
+      metrics,
+    });
+    proxier.onServiceAdd(service('web'));
+    proxier.onEndpointSliceAdd(slice('web', [{ ip: '10.244.1.1', node: 'node-b' }]));
+    proxier.onServicesSynced();
+    proxier.onEndpointSlicesSynced();
+    ipt.failNextRestore = 1;
+    expect(await proxier.syncProxyRules()).toMatchObject({ ok: false });
+    expect(await metric(metrics, 'kubeproxy_sync_proxy_rules_duration_seconds')).toBe(0);
+    expect(await metric(metrics, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds')).toBe(0);
+    clock.advance(1000);
+    expect(await proxier.syncProxyRules()).toMatchObject({ ok: true });
+    expect(await metric(metrics, 'kubeproxy_sync_proxy_rules_duration_seconds')).toBe(1);
+    expect(await metric(metrics, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds')).toBe(
+      clock.now() / 1000,
+    );
+  });
+});
