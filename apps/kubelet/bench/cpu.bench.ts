@@ -125,9 +125,12 @@ async function kubeletRuns(
   containerd: Awaited<ReturnType<Containerd['startContainerd']>>,
   busybox: string,
 ): Promise<KubeletPoint[]> {
-  // Over HTTPS, as a control plane serves its nodes; bookmarks about once a minute, as
-  // kube-apiserver's watch cache sends them (the in-process server's default is every second).
-  const api: ApiServer = await startApiServer({ tls: true, bookmarkIntervalMs: 60_000 });
+  // Over HTTPS (NA_CPU_TLS=0: HTTP), as a control plane serves its nodes; bookmarks about once a
+  // minute, as kube-apiserver's watch cache sends them (the in-process server's default is every second).
+  const api: ApiServer = await startApiServer({
+    tls: process.env.NA_CPU_TLS !== '0',
+    bookmarkIntervalMs: 60_000,
+  });
   const watch = new PodWatch(api);
   const profileDir = process.env.NA_CPU_PROFILE;
   const nodeOptions = [
