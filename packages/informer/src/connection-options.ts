@@ -5,7 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 /** The TLS material an agent was made with: a request whose material differs needs another agent. */
 type Material = readonly unknown[];
 
-/** The keep-alive agent of each KubeConfig (or rate-limited view of one), with its material. */
+/** The keep-alive agent of each KubeConfig, with its material (apiRequest's calls; watches and lists open their own). */
 const agents = new WeakMap<KubeConfig, { material: Material; agent: HttpAgent }>();
 
 function materialOf(options: RequestOptions & Record<string, unknown>): Material {

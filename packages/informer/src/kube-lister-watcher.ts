@@ -2,7 +2,6 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '@nodeagent/primitives';
-import { applyConnectionOptions } from './connection-options';
 import { ApiStatusError, WatchDroppedError, WatchInactivityError } from './errors';
 import { readFailedResponse } from './failed-response';
 import type { InformerObject } from './informer-object';
@@ -56,8 +55,11 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
     const url = new URL(cluster.server.replace(/\/+$/, '') + this.path);
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, v);
     const options: RequestOptions = { method: 'GET', headers: { Accept: 'application/json' }, signal };
-    // Credentials' headers, TLS material and the agent (a kept keep-alive one, or a proxy's).
-    await applyConnectionOptions(this.kubeConfig, options);
+    // Credentials' headers, TLS material and the agent (TLS or proxy), the same call in client-node
+    // 1.4 and 2.x. A connection of its own, not the kept keep-alive one of applyConnectionOptions:
+    // a watch holds its connection for minutes and is ended by aborting its request, and an abort
+    // on a kept agent's socket surfaced as an uncaught AbortError (the reflector tests' relists).
+    await this.kubeConfig.applyToHTTPSOptions(options);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, options, resolve);
