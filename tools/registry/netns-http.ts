@@ -30,8 +30,12 @@ function netnsSocket(netnsPath: string, port: number): Duplex {
   // nc's stdin; nc ends when the server closes the connection (Connection: close), and is killed
   // when the socket closes.
   child.stdin.on('error', () => {});
+  // A write nc can no longer take (EPIPE: it quit after the server answered early and closed,
+  // e.g. a 401 before a pushed blob's body was all sent) is not the request's failure: the answer
+  // is read from nc's stdout, and without one node:http fails the request itself ("socket hang
+  // up"). Passed on, the EPIPE surfaced on a socket whose request was already done: uncaught.
   const toNc = new Writable({
-    write: (chunk, encoding, callback) => child.stdin.write(chunk, encoding, callback),
+    write: (chunk, encoding, callback) => child.stdin.write(chunk, encoding, () => callback()),
     final: (callback) => callback(),
   });
   const socket = Duplex.from({ readable: child.stdout, writable: toNc });
