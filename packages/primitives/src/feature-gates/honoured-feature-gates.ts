@@ -1,0 +1,44 @@
+import type { FeatureGateSpec } from './feature-gate-spec';
+
+/**
+ * The gates whose value the agents' code reads: the one list of them. Every other gate set away
+ * from its default is warned about by name (the agent behaves as with the default).
+ * - kubelet: ContainerCheckpoint (the checkpoints directory and the /checkpoint endpoint),
+ *   KubeletEnsureSecretPulledImages (the image pull manager), KubeletServiceAccountTokenForCredentialProviders
+ *   (credential provider tokens), NodeDeclaredFeatures and the declared-feature gates
+ *   (status.declaredFeatures, @nodeagent/node-status declared-features.ts).
+ * - kube-proxy: none (NFTablesProxyMode is GA and locked to true).
+ */
+export const HONOURED_FEATURE_GATES = {
+  kubelet: [
+    'ContainerCheckpoint',
+    'ExtendWebSocketsToKubelet',
+    'InPlacePodLevelResourcesVerticalScaling',
+    'InPlacePodVerticalScalingInitContainers',
+    'KubeletEnsureSecretPulledImages',
+    'KubeletServiceAccountTokenForCredentialProviders',
+    'NodeDeclaredFeatures',
+    'RestartAllContainersOnContainerExits',
+  ],
+  'kube-proxy': [],
+} as const satisfies Record<string, readonly string[]>;
+
+/**
+ * The gates whose effective value differs from their default and whose behaviour `honoured`
+ * does not include, sorted: what a "has no effect" warning must name. The special AllAlpha and
+ * AllBeta gates are never named themselves (the gates they switch are).
+ */
+export function unimplementedGateChanges(
+  enabled: ReadonlyMap<string, boolean>,
+  table: ReadonlyMap<string, FeatureGateSpec>,
+  honoured: readonly string[],
+): string[] {
+  const changed: string[] = [];
+  for (const [gate, value] of enabled) {
+    const spec = table.get(gate);
+    if (!spec || spec.default === value || honoured.includes(gate)) continue;
+    if (gate === 'AllAlpha' || gate === 'AllBeta') continue;
+    changed.push(gate);
+  }
+  return changed.sort();
+}

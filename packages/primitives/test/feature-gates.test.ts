@@ -1,0 +1,110 @@
+import {
+  FEATURE_GATES_V1_36,
+  HONOURED_FEATURE_GATES,
+  InvalidFeatureGateError,
+  resolveFeatureGates,
+  unimplementedGateChanges,
+} from '@nodeagent/primitives/feature-gates';
+import { describe, expect, it } from 'vitest';
+
+const resolve = (requested: Record<string, boolean>) => resolveFeatureGates(requested, FEATURE_GATES_V1_36);
+const GA_WARNING = 'Warning: setting GA feature gate. It will be removed in a future release.';
+const DEPRECATED_WARNING =
+  'Warning: setting deprecated feature gate. It will be removed in a future release.';
+
+describe('resolveFeatureGates at v1.36', () => {
+  it.each([
+    [{ Bogus: true }, 'unrecognized feature gate: Bogus', 'Bogus'],
+    [
+      { NFTablesProxyMode: false },
+      'cannot set feature gate NFTablesProxyMode to false, feature is locked to true',
+      'NFTablesProxyMode',
+    ],
+    [
+      { AllowOverwriteTerminationGracePeriodSeconds: true },
+      'cannot set feature gate AllowOverwriteTerminationGracePeriodSeconds to true, feature is locked to false',
+      'AllowOverwriteTerminationGracePeriodSeconds',
+    ],
+    [
+      { SidecarContainers: false, NodeSwap: false },
+      '[cannot set feature gate SidecarContainers to false, feature is locked to true, cannot set feature gate NodeSwap to false, feature is locked to true]',
+      'SidecarContainers',
+    ],
+    // An unknown gate stops at once, as upstream's early return: the locked one before is not listed.
+    [{ Bogus: true, SidecarContainers: false }, 'unrecognized feature gate: Bogus', 'Bogus'],
+  ])('%j is refused: %s', (requested, reason, gate) => {
+    let thrown: unknown;
+    try {
+      resolve(requested);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(InvalidFeatureGateError);
+    const error = thrown as InvalidFeatureGateError;
+    expect(error.reason).toBe(reason);
+    expect(error.message).toBe(`featureGates: ${reason}`);
+    expect(error.field).toBe('featureGates');
+    expect(error.gate).toBe(gate);
+    expect(error.code).toBe('INVALID_FEATURE_GATE');
+  });
+
+  it.each([
+    [{ SidecarContainers: true }, [{ gate: 'SidecarContainers', value: true, message: GA_WARNING }]],
+    [
+      { TopologyManagerPolicyOptions: false },
+      [{ gate: 'TopologyManagerPolicyOptions', value: false, message: GA_WARNING }],
+    ],
+    [{ KMSv1: true }, [{ gate: 'KMSv1', value: true, message: DEPRECATED_WARNING }]],
+    [{ ContainerCheckpoint: false, EventedPLEG: true, AllAlpha: true }, []],
+  ])('%j warns %j', (requested, warnings) => {
+    expect(resolve(requested).warnings).toEqual(warnings);
+  });
+
+  it('gives every gate its 1.36 default, a set value its value', () => {
+    const { enabled } = resolve({ EventedPLEG: true, ContainerCheckpoint: false });
+    expect(enabled.get('EventedPLEG')).toBe(true);
+    expect(enabled.get('ContainerCheckpoint')).toBe(false);
+    expect(enabled.get('NodeDeclaredFeatures')).toBe(true);
+    expect(enabled.get('MemoryQoS')).toBe(false);
+    expect(enabled.size).toBe(FEATURE_GATES_V1_36.size);
+  });
+
+  it('AllBeta=false turns off every beta gate not named, and leaves GA gates alone', () => {
+    const { enabled } = resolve({ AllBeta: false, KubeletEnsureSecretPulledImages: true });
+    expect(enabled.get('ContainerCheckpoint')).toBe(false);
+    expect(enabled.get('KubeletEnsureSecretPulledImages')).toBe(true);
+    expect(enabled.get('SidecarContainers')).toBe(true);
+  });
+
+  it('every entry of the table is keyed by its own name, and the locked ones are GA or deprecated', () => {
+    for (const [name, spec] of FEATURE_GATES_V1_36) {
+      expect(spec.name).toBe(name);
+      if (spec.lockToDefault) expect(['GA', 'DEPRECATED']).toContain(spec.stage);
+    }
+  });
+});
+
+describe('unimplementedGateChanges', () => {
+  const changes = (requested: Record<string, boolean>, honoured: readonly string[]) =>
+    unimplementedGateChanges(resolve(requested).enabled, FEATURE_GATES_V1_36, honoured);
+
+  it.each([
+    [{ EventedPLEG: true, MemoryQoS: false }, HONOURED_FEATURE_GATES.kubelet, ['EventedPLEG']],
+    [{ ContainerCheckpoint: false, NodeDeclaredFeatures: false }, HONOURED_FEATURE_GATES.kubelet, []],
+    [{ ContainerCheckpoint: false }, HONOURED_FEATURE_GATES['kube-proxy'], ['ContainerCheckpoint']],
+    [{ SidecarContainers: true }, HONOURED_FEATURE_GATES.kubelet, []],
+  ])('%j → %j', (requested, honoured, expected) => {
+    expect(changes(requested, honoured)).toEqual(expected);
+  });
+
+  it('AllAlpha=true names the alpha gates it turned on, not itself', () => {
+    const named = changes({ AllAlpha: true }, []);
+    expect(named).toContain('EventedPLEG');
+    expect(named).not.toContain('AllAlpha');
+  });
+
+  it('every honoured gate is in the table', () => {
+    for (const gate of [...HONOURED_FEATURE_GATES.kubelet, ...HONOURED_FEATURE_GATES['kube-proxy']])
+      expect(FEATURE_GATES_V1_36.has(gate)).toBe(true);
+  });
+});
