@@ -111,6 +111,7 @@ async function startKubeletServer(w: KubeletServerWiring): Promise<RunningServer
       summary: w.summary,
       logger: w.logger,
       streaming: criStreamingRuntime(w.client),
+      debuggingHandlers: config.enableDebuggingHandlers,
       ...debugHandlers(w),
       configz: () => configzView(config),
       tls: { ...tls, ca: clientCA },
@@ -135,7 +136,7 @@ async function startKubeletServer(w: KubeletServerWiring): Promise<RunningServer
 /**
  * /run, /checkpoint (feature gate ContainerCheckpoint, on by default) and /debug/flags/v
  * (enableDebugFlagsHandler; false answers upstream's 405) as upstream installs them: only with
- * enableDebuggingHandlers.
+ * enableDebuggingHandlers (without them the server answers upstream's disabled handlers).
  */
 function debugHandlers(w: KubeletServerWiring) {
   const { config } = w;

@@ -14,10 +14,18 @@ import { serveCheckpoint } from './checkpoint-route';
 import { serveContainerLogs } from './container-logs-route';
 import { serveDebugFlags, type VerbositySetter } from './debug-flags-route';
 import type { ContainerDebugRuntime } from './debug-runtime';
+import { debugEndpointsDisabled, isDebuggingDisabledPath, subtreeRoots } from './debugging-handlers';
+import { writeGoHttpError, writeGoSubtreeRedirect } from './go-net-http';
 import { serveMetricsRoute } from './metrics-routes';
 import { serveRun } from './run-route';
 import { runningPodsBody } from './running-pods';
-import { type Authenticator, type Authorizer, subresourcesForPath, verbForMethod } from './server-auth';
+import {
+  type Authenticator,
+  type Authorizer,
+  subresourcesForPath,
+  type UserInfo,
+  verbForMethod,
+} from './server-auth';
 import { refusalWithoutUpgrade, serveStreaming } from './streaming-handler';
 import { parseStreamingPath } from './streaming-routes';
 import type { StreamingRuntime } from './streaming-runtime';
@@ -63,6 +71,14 @@ export interface KubeletServerOptions {
    * the v1beta1 fields without kind and apiVersion); without it that path is not served.
    */
   configz?: () => object;
+  /**
+   * enableDebuggingHandlers (default true). false serves what upstream's
+   * InstallDebuggingDisabledHandlers does: /run/, /exec/, /attach/, /portForward/,
+   * /containerLogs/, /runningpods/, /debug/pprof/ and /logs/ answer 405 `Debug endpoints are
+   * disabled.` to an authorized caller, and /configz, /checkpoint/ and /debug/flags/v are not
+   * served, whatever the options above hold.
+   */
+  debuggingHandlers?: boolean;
   /** PEM material; without it the server speaks plain HTTP (tests, the healthz port). */
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
 }
@@ -175,8 +191,15 @@ async function refusal(
   request: IncomingMessage,
   path: string,
 ): Promise<{ code: number; message: string } | undefined> {
-  const user = await options.authenticate(request);
-  if (!user) return { code: 401, message: 'Unauthorized\n' };
+  let user: UserInfo | undefined;
+  try {
+    user = await options.authenticate(request);
+  } catch (error) {
+    // A TokenReview that failed is a refusal like any other, as upstream's filter answers it.
+    options.logger?.error({ err: String(error) }, 'Unable to authenticate the request due to an error');
+  }
+  // go-restful's WriteErrorString: the text as it is, no newline.
+  if (!user) return { code: 401, message: 'Unauthorized' };
   const verb = verbForMethod(request.method);
   const subresources = subresourcesForPath(path);
   for (const subresource of subresources) {
@@ -212,6 +235,8 @@ async function handleUpgrade(
   const path = new URL(request.url ?? '/', 'http://kubelet').pathname;
   const refused = await refusal(options, request, path);
   if (refused) return writeRawResponse(socket, refused.code, refused.message);
+  if (options.debuggingHandlers === false && isDebuggingDisabledPath(path))
+    return writeRawResponse(socket, 405, `${debugEndpointsDisabled}\n`);
   const target = parseStreamingPath(path);
   if (!target || !options.streaming) return writeRawResponse(socket, 404, '404 page not found\n');
   await serveStreaming(options.kubelet, options.streaming, target, request, socket, head);
@@ -224,17 +249,24 @@ async function handle(
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://kubelet');
   const path = url.pathname;
+  const debugging = options.debuggingHandlers !== false;
+  const checkpoint = options.debugRuntime !== undefined && options.containerCheckpoint !== false;
+  // Go's ServeMux answers these itself, before the auth filter runs.
+  if (subtreeRoots({ debuggingHandlers: debugging, checkpoint }).includes(path))
+    return writeGoSubtreeRedirect(request, response, url);
   const refused = await refusal(options, request, path);
   if (refused) return send(response, refused.code, refused.message);
+  if (!debugging && isDebuggingDisabledPath(path))
+    return writeGoHttpError(response, 405, debugEndpointsDisabled);
   const { kubelet } = options;
   if (path === '/healthz') {
     const health = kubelet.healthz();
     return send(response, health.ok ? 200 : 500, health.ok ? 'ok' : `${health.message}\n`);
   }
-  if (path === '/configz' && options.configz) {
+  if (path === '/configz' && options.configz && debugging) {
     return send(response, 200, JSON.stringify({ kubeletconfig: options.configz() }), 'application/json');
   }
-  if (path === '/runningpods' || path === '/runningpods/') {
+  if (path === '/runningpods/') {
     return send(response, 200, runningPodsBody(kubelet.runtimePods()), 'application/json');
   }
   if (path === '/pods' || path === '/pods/') {
@@ -297,6 +329,7 @@ async function serveDebugRoute(
   response: ServerResponse,
 ): Promise<boolean> {
   const path = url.pathname;
+  if (options.debuggingHandlers === false) return false;
   const runtime = options.debugRuntime;
   if (runtime && path.startsWith('/run/')) {
     await serveRun(options.kubelet, runtime, url, request, response);
