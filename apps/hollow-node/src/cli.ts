@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { KubeConfig } from '@kubernetes/client-node';
+import { isFieldError } from '@nodeagent/primitives';
+import { HollowNodeFlagError } from './errors';
+import { HELP_TEXT, parseHollowNodeFlags } from './hollow-flags';
+import { type HollowCluster, runHollowNodes } from './run-hollow-nodes';
+import { versionText } from './version';
+
+/** Prints the report as one JSON document on stdout, stops the nodes and exits. */
+async function finish(cluster: HollowCluster, reason: string): Promise<never> {
+  const report = cluster.report();
+  process.stdout.write(`${JSON.stringify({ reason, ...report }, null, 2)}\n`);
+  await cluster.stop();
+  process.exit(0);
+}
+
+/** nodeagent-hollow-node: start the nodes, run until SIGTERM/SIGINT or --report-after. */
+async function main(argv: string[]): Promise<void> {
+  const command = parseHollowNodeFlags(argv);
+  if ('help' in command) return void process.stdout.write(HELP_TEXT);
+  if ('version' in command) return void process.stdout.write(`${versionText()}\n`);
+  const flags = command.run;
+  const kubeConfig = new KubeConfig();
+  try {
+    kubeConfig.loadFromFile(flags.kubeconfig);
+  } catch (error) {
+    throw new HollowNodeFlagError(
+      '--kubeconfig',
+      flags.kubeconfig,
+      `cannot load: ${(error as Error).message}`,
+    );
+  }
+  const cluster = await runHollowNodes({
+    kubeConfig,
+    nodes: flags.nodes,
+    namePrefix: flags.namePrefix,
+    maxPods: flags.maxPods,
+    morph: flags.morph,
+  });
+  process.stderr.write(
+    `${JSON.stringify({ level: 'info', msg: 'hollow nodes started', nodes: flags.nodes })}\n`,
+  );
+  let finishing = false;
+  const once = (reason: string) => {
+    if (finishing) return;
+    finishing = true;
+    void finish(cluster, reason);
+  };
+  process.on('SIGTERM', () => once('SIGTERM'));
+  process.on('SIGINT', () => once('SIGINT'));
+  if (flags.reportAfterMs !== undefined) setTimeout(() => once('report-after'), flags.reportAfterMs);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  // An operator's mistake is one line; anything else keeps its stack for the bug report.
+  const text = isFieldError(error) ? (error as Error).message : ((error as Error)?.stack ?? String(error));
+  process.stderr.write(`nodeagent-hollow-node: ${text}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,14 @@
+// Public surface of @nodeagent/hollow-node: start hollow nodes in-process, parse the command line.
+export { HollowNodeFlagError } from './errors';
+export {
+  HELP_TEXT,
+  type HollowNodeCommand,
+  type HollowNodeFlags,
+  MAX_NODES,
+  type Morph,
+  parseHollowNodeFlags,
+} from './hollow-flags';
+export type { HollowNode } from './hollow-node';
+export type { HollowReport } from './hollow-report';
+export { hollowUserAgent } from './node-identity';
+export { type HollowCluster, type HollowNodesOptions, runHollowNodes } from './run-hollow-nodes';

@@ -1,0 +1,129 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { type KubeletConfiguration, parseKubeletConfiguration } from '@nodeagent/kubelet';
+import type { Morph } from './hollow-flags';
+import { hollowLogger } from './hollow-logger';
+import { type HollowNode, type HollowNodeShared, startHollowNode } from './hollow-node';
+import { type HollowReport, hollowReport, type RunStart } from './hollow-report';
+import { RequestCounter } from './request-counter';
+import { SharedMachine } from './shared-machine';
+import { packageVersion } from './version';
+
+/** What runHollowNodes starts. */
+export interface HollowNodesOptions {
+  kubeConfig: KubeConfig;
+  nodes: number;
+  /** Node names are `<namePrefix><i>` (default `hollow-node-`). */
+  namePrefix?: string;
+  /** Each node's maxPods (default 110). */
+  maxPods?: number;
+  /** Which halves each node runs (default both). */
+  morph?: Morph;
+  /**
+   * KubeletConfiguration fields every node gets on top of the hollow defaults (tests shorten
+   * nodeLeaseDurationSeconds so renewals come within a second).
+   */
+  kubeletConfiguration?: Record<string, unknown>;
+  /** Where warnings and errors go, one JSON line each (default stderr). */
+  log?: (line: string) => void;
+  /** How many nodes start at once (default 10): a wave, not all N lists at the same instant. */
+  startConcurrency?: number;
+}
+
+/** The running nodes of one process. */
+export interface HollowCluster {
+  readonly nodes: readonly HollowNode[];
+  readonly counter: RequestCounter;
+  report(): HollowReport;
+  stop(): Promise<void>;
+}
+
+/** How often the fake runtimes' call logs (kept for tests, unbounded) are emptied: one timer for all. */
+const CALL_LOG_TRIM_MS = 10_000;
+
+/**
+ * The hollow kubelet's configuration, shared by every node: upstream's defaults with maxPods, the
+ * run's log directory and a cluster DNS address (pods with dnsPolicy ClusterFirst get a
+ * resolv.conf as on a kubeadm cluster instead of the MissingClusterDNS event).
+ */
+function hollowKubeletConfiguration(runDir: string, options: HollowNodesOptions): KubeletConfiguration {
+  return parseKubeletConfiguration({
+    maxPods: options.maxPods ?? 110,
+    podLogsDir: join(runDir, 'logs'),
+    clusterDNS: ['10.96.0.10'],
+    clusterDomain: 'cluster.local',
+    ...options.kubeletConfiguration,
+  }).config;
+}
+
+/** Starts `names` `concurrency` at a time, in order; on a failure stops the started ones and rethrows. */
+async function startInWaves(
+  names: string[],
+  shared: HollowNodeShared,
+  concurrency: number,
+): Promise<HollowNode[]> {
+  const started: HollowNode[] = [];
+  try {
+    for (let first = 0; first < names.length; first += concurrency) {
+      const wave = names.slice(first, first + concurrency);
+      started.push(...(await Promise.all(wave.map((name, i) => startHollowNode(first + i, name, shared)))));
+    }
+  } catch (error) {
+    await Promise.all(started.map((node) => node.stop().catch(() => undefined)));
+    throw error;
+  }
+  return started;
+}
+
+/**
+ * Starts `nodes` hollow nodes in this process against `kubeConfig`'s API server: each registers
+ * its Node, renews its Lease, runs the pods bound to it on its own fake runtime and writes their
+ * status, and renders its Services into its own fake iptables, with its own clients, watches and
+ * user agent. Its requests are counted from the start; report() reads them with RSS and CPU.
+ */
+export async function runHollowNodes(options: HollowNodesOptions): Promise<HollowCluster> {
+  const start: RunStart = { atMs: Date.now(), cpu: process.cpuUsage() };
+  const morph = options.morph ?? 'both';
+  const names = Array.from(
+    { length: options.nodes },
+    (_, i) => `${options.namePrefix ?? 'hollow-node-'}${i}`,
+  );
+  const counter = new RequestCounter(names);
+  counter.start();
+  const runDir = await mkdtemp(join(tmpdir(), `na-hollow-${process.pid}-`));
+  const write = options.log ?? ((line: string) => process.stderr.write(line));
+  const shared: HollowNodeShared = {
+    kubeConfig: options.kubeConfig,
+    config: hollowKubeletConfiguration(runDir, options),
+    morph,
+    version: packageVersion(),
+    runDir,
+    machine: new SharedMachine(runDir),
+    logger: (name) => hollowLogger(name, write),
+  };
+  let nodes: HollowNode[];
+  try {
+    nodes = await startInWaves(names, shared, options.startConcurrency ?? 10);
+  } catch (error) {
+    counter.stop();
+    await rm(runDir, { recursive: true, force: true });
+    throw error;
+  }
+  const trim = setInterval(() => {
+    for (const node of nodes) if (node.runtime) node.runtime.fake.calls.length = 0;
+  }, CALL_LOG_TRIM_MS);
+  trim.unref();
+  return {
+    nodes,
+    counter,
+    report: () => hollowReport(nodes, morph, counter, start),
+    async stop() {
+      clearInterval(trim);
+      await Promise.all(nodes.map((node) => node.stop()));
+      counter.stop();
+      await rm(runDir, { recursive: true, force: true });
+    },
+  };
+}

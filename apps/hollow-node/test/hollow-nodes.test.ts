@@ -1,0 +1,126 @@
+import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HollowCluster, runHollowNodes } from '../src/index';
+import { until } from './until';
+
+// Three hollow nodes in this process against the in-process API server: each registers and
+// renews its Lease, node 2 runs a pod bound to it and renders a Service's endpoint into its fake
+// iptables, and the report attributes every request to the node that sent it.
+
+let api: ApiServer;
+let cluster: HollowCluster;
+const logs: string[] = [];
+
+type Obj = { metadata?: { name?: string }; spec?: Record<string, unknown>; status?: Record<string, unknown> };
+const nodes = () => api.resource('v1', 'nodes');
+const leases = () => api.resource('coordination.k8s.io/v1', 'leases');
+const pods = () => api.resource('v1', 'pods');
+
+function ready(name: string): boolean {
+  try {
+    const node = api.registry.get(nodes(), undefined, name) as Obj;
+    const conditions = (node.status?.conditions ?? []) as { type: string; status: string }[];
+    return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+  } catch {
+    return false;
+  }
+}
+
+function renewTime(name: string): string | undefined {
+  try {
+    return (api.registry.get(leases(), 'kube-node-lease', name) as Obj).spec?.renewTime as string | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+beforeAll(async () => {
+  api = await startApiServer({ endpointSliceController: true });
+  cluster = await runHollowNodes({
+    kubeConfig: api.kubeConfig(),
+    nodes: 3,
+    // A 1 s lease renews every 250 ms: renewals within the test, not the default 10 s apart.
+    kubeletConfiguration: { nodeLeaseDurationSeconds: 1 },
+    log: (line) => logs.push(line),
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+  await api?.close();
+});
+
+describe('three hollow nodes against the in-process API server', () => {
+  it('register three Nodes that become Ready', async () => {
+    const names = ['hollow-node-0', 'hollow-node-1', 'hollow-node-2'];
+    expect(await until(() => names.every(ready), 60_000)).toBe(true);
+    const node = api.registry.get(nodes(), undefined, 'hollow-node-2') as Obj;
+    expect(node.status?.addresses).toContainEqual({ type: 'InternalIP', address: '172.16.0.3' });
+    expect((node.status?.capacity as Record<string, string> | undefined)?.pods).toBe('110');
+  });
+
+  it('renew each Lease: renewTime advances', async () => {
+    const names = ['hollow-node-0', 'hollow-node-1', 'hollow-node-2'];
+    expect(await until(() => names.every((n) => renewTime(n) !== undefined), 30_000)).toBe(true);
+    const first = names.map(renewTime);
+    expect(await until(() => names.every((n, i) => renewTime(n) !== first[i]), 30_000)).toBe(true);
+    for (const [i, n] of names.entries())
+      expect(Date.parse(renewTime(n) ?? '')).toBeGreaterThan(Date.parse(first[i] ?? ''));
+  });
+
+  it('run a pod bound to node 2: Running with a pod IP from its subnet, and render its Service', async () => {
+    api.registry.create(pods(), 'default', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', namespace: 'default', labels: { app: 'web' } },
+      // nginx is beyond the fake's mini shell: the hollow runtime runs it until stopped.
+      spec: {
+        nodeName: 'hollow-node-2',
+        containers: [{ name: 'web', image: 'nginx:1.27', command: ['nginx'] }],
+      },
+    });
+    api.registry.create(api.resource('v1', 'services'), 'default', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] },
+    });
+    const running = () => {
+      const status = (api.registry.get(pods(), 'default', 'web') as Obj).status ?? {};
+      return status.phase === 'Running' && typeof status.podIP === 'string'
+        ? (status.podIP as string)
+        : undefined;
+    };
+    expect(await until(() => running() !== undefined, 60_000)).toBe(true);
+    const podIP = running() ?? '';
+    expect(podIP).toMatch(/^10\.64\.2\.\d+$/);
+    const node2 = cluster.nodes[2];
+    const dnat = `--to-destination ${podIP}:8080`;
+    const rules = async () => (await node2?.proxy?.iptables.saveText('nat')) ?? '';
+    expect(await until(async () => (await rules()).includes(dnat), 60_000)).toBe(true);
+    // Every node's proxy renders the Service; only node 2's kubelet runs the pod.
+    expect((await cluster.nodes[0]?.proxy?.iptables.saveText('nat')) ?? '').toContain(dnat);
+    expect(cluster.nodes[0]?.kubelet?.kubelet.getPods()).toEqual([]);
+    expect(cluster.report().podsRunning).toBe(1);
+  });
+
+  it('report requests per node by verb and resource, and the watches', () => {
+    const report = cluster.report();
+    expect(report.nodes).toBe(3);
+    for (const name of ['hollow-node-0', 'hollow-node-1', 'hollow-node-2']) {
+      const byKind = report.requests.byNode[name]?.byKind ?? {};
+      // Registration, the Lease, the pod, Service, EndpointSlice and Node watches of each node.
+      expect(byKind['POST nodes']).toBeGreaterThanOrEqual(1);
+      expect(byKind['PUT leases']).toBeGreaterThanOrEqual(1);
+      expect(byKind['LIST pods']).toBeGreaterThanOrEqual(1);
+      expect(byKind['WATCH endpointslices']).toBeGreaterThanOrEqual(1);
+    }
+    // Only node 2 wrote a pod's status.
+    expect(report.requests.byNode['hollow-node-2']?.byKind['PATCH pods/status']).toBeGreaterThanOrEqual(1);
+    expect(report.requests.byNode['hollow-node-0']?.byKind['PATCH pods/status']).toBeUndefined();
+    // Per node: pods, services (kubelet and proxy), endpointslices, its Node.
+    expect(report.watches.open).toBeGreaterThanOrEqual(3 * 5);
+    expect(report.requests.perNodePerMinute).toBeGreaterThan(0);
+    expect(report.process.rssBytes).toBeGreaterThan(0);
+  });
+});
