@@ -8,12 +8,14 @@ import {
   listen,
   type RunningServer,
 } from '../src/server/kubelet-server';
+import { matchesAccept } from '../src/server/restful-negotiation';
 import { alwaysAllow, kubeletAuthenticator } from '../src/server/server-auth';
 import { criStreamingRuntime } from '../src/server/streaming-runtime';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
 
-// enableDebuggingHandlers: false as upstream v1.36's NewServer installs it
-// (pkg/kubelet/server/server.go: InstallDebuggingDisabledHandlers, behind InstallAuthFilter).
+// How upstream v1.36's kubelet server routes a request before any handler runs
+// (pkg/kubelet/server/server.go): Go's ServeMux, the auth filter, enableDebuggingHandlers: false
+// (InstallDebuggingDisabledHandlers), and go-restful's route selection (method, Accept).
 
 let h: EngineHarness;
 let disabled: RunningServer;
@@ -206,14 +208,95 @@ describe("Go's ServeMux redirect of a subtree root asked without its slash", () 
   });
 });
 
-function upgrade(port: number, path: string) {
+describe("go-restful's route selection (RouterJSR311.detectRoute): method, then Accept against Produces", () => {
+  const withAccept = (method: string, path: string, accept: string) =>
+    call(enabled, method, path, { accept });
+  const notAcceptable = (available: string) => ({
+    status: 406,
+    type: 'text/plain; charset=utf-8',
+    nosniff: null,
+    body: `406: Not Acceptable\n\nAvailable representations: ${available}`,
+  });
+
+  it('answers 406 naming application/json where the web service produces JSON (/pods, /runningpods/, /checkpoint/)', async () => {
+    expect(await answer(await withAccept('GET', '/pods', 'application/xml'))).toEqual(
+      notAcceptable('application/json'),
+    );
+    expect(await answer(await withAccept('GET', '/runningpods/', 'text/plain'))).toEqual(
+      notAcceptable('application/json'),
+    );
+    expect(await answer(await withAccept('POST', '/checkpoint/default/web/app', 'text/plain'))).toEqual(
+      notAcceptable('application/json'),
+    );
+    // go-restful knows no `type/*` wildcard.
+    expect((await withAccept('GET', '/pods', 'application/*')).status).toBe(406);
+    expect((await withAccept('GET', '/pods', 'text/html, application/json;q=0.9')).status).toBe(200);
+    expect((await withAccept('GET', '/runningpods/', 'text/html, */*;q=0.1')).status).toBe(200);
+  });
+
+  it('serves the routes without Produces (/run, /exec, /containerLogs) only to */* or no Accept', async () => {
+    expect(
+      await answer(await withAccept('POST', '/run/default/web/app?cmd=true', 'application/json')),
+    ).toEqual(notAcceptable(''));
+    expect(await answer(await withAccept('GET', '/containerLogs/default/web/app', 'text/plain'))).toEqual(
+      notAcceptable(''),
+    );
+    expect(
+      await answer(await withAccept('GET', '/exec/default/web/app?command=true&output=1', 'text/plain')),
+    ).toEqual(notAcceptable(''));
+    const raw = await fetch(`http://127.0.0.1:${enabled.port}/containerLogs/default/web/app`, {
+      headers: { accept: '' },
+    });
+    expect(raw.status).toBe(200);
+    const path = '/exec/default/web/app?command=true&output=1';
+    expect(await upgrade(enabled.port, path, { Accept: 'application/json' })).toEqual({
+      status: 406,
+      body: '406: Not Acceptable\n\nAvailable representations: ',
+    });
+  });
+
+  it('answers a method the route does not take 405 with Allow, before looking at Accept', async () => {
+    for (const [method, path, allow] of [
+      ['POST', '/pods', 'GET'],
+      ['DELETE', '/runningpods/', 'GET'],
+      ['POST', '/containerLogs/default/web/app', 'GET'],
+      ['PUT', '/exec/default/web/app', 'GET, POST'],
+      ['GET', '/run/default/web/app', 'POST'],
+    ] as const) {
+      const refused = await call(enabled, method, path, { accept: 'application/xml' });
+      expect({ path, ...(await answer(refused)), allow: refused.headers.get('allow') }).toEqual({
+        path,
+        status: 405,
+        type: 'text/plain; charset=utf-8',
+        nosniff: null,
+        body: '405: Method Not Allowed',
+        allow,
+      });
+    }
+  });
+
+  it('leaves handlers on the mux alone: /healthz, /metrics and /configz ignore Accept', async () => {
+    for (const path of ['/healthz', '/metrics', '/configz'])
+      expect((await withAccept('GET', path, 'application/xml')).status).toBe(200);
+  });
+
+  it("matches Accept entries as go-restful's matchesAccept: parameters cut, spaces trimmed, nothing else", () => {
+    expect(matchesAccept(' application/json ;q=0.5', ['application/json'])).toBe(true);
+    expect(matchesAccept('\tapplication/json', ['application/json'])).toBe(false);
+    expect(matchesAccept('text/plain,*/*', [])).toBe(true);
+    expect(matchesAccept('application/json', [])).toBe(false);
+    expect(matchesAccept('', ['application/json'])).toBe(false);
+  });
+});
+
+function upgrade(port: number, path: string, headers: Record<string, string> = {}) {
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = httpRequest({
       host: '127.0.0.1',
       port,
       path,
       method: 'POST',
-      headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1' },
+      headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', ...headers },
     });
     req.on('response', (res) => {
       let body = '';

@@ -5,13 +5,8 @@ import type { Kubelet } from '../kubelet';
 import { goErrorText } from '../sync/go-grpc-error';
 import type { ContainerDebugRuntime } from './debug-runtime';
 import { goParseInt } from './go-parse-int';
-import {
-  restfulMethodNotAllowed,
-  restfulNotFound,
-  routeSegments,
-  writeJsonBytes,
-  writeRestfulError,
-} from './restful-answers';
+import { restfulNotFound, routeSegments, writeJsonBytes, writeRestfulError } from './restful-answers';
+import { kubeletRoutes, refuseForRoute } from './restful-negotiation';
 import { runningContainerId } from './run-route';
 
 /** Go's time.Now().Format(time.RFC3339) in the local zone: `2026-11-25T12:00:00Z` or `…+01:00`. */
@@ -101,7 +96,7 @@ export async function serveCheckpoint(
 ): Promise<void> {
   const segments = routeSegments(url.pathname, '/checkpoint');
   if (segments?.length !== 3) return restfulNotFound(response);
-  if (request.method !== 'POST') return restfulMethodNotAllowed(response, ['POST']);
+  if (refuseForRoute(request, response, kubeletRoutes.checkpoint)) return;
   const [namespace, podName, container] = segments as [string, string, string];
   const pod = kubelet
     .getPods()

@@ -17,6 +17,7 @@ import type { ContainerDebugRuntime } from './debug-runtime';
 import { debugEndpointsDisabled, isDebuggingDisabledPath, subtreeRoots } from './debugging-handlers';
 import { writeGoHttpError, writeGoSubtreeRedirect } from './go-net-http';
 import { serveMetricsRoute } from './metrics-routes';
+import { kubeletRoutes, refuseForRoute, restfulRefusal } from './restful-negotiation';
 import { serveRun } from './run-route';
 import { runningPodsBody } from './running-pods';
 import {
@@ -239,6 +240,9 @@ async function handleUpgrade(
     return writeRawResponse(socket, 405, `${debugEndpointsDisabled}\n`);
   const target = parseStreamingPath(path);
   if (!target || !options.streaming) return writeRawResponse(socket, 404, '404 page not found\n');
+  const negotiation = restfulRefusal(request, kubeletRoutes.streaming);
+  if (negotiation)
+    return writeRawResponse(socket, negotiation.code, negotiation.message, negotiation.headers);
   await serveStreaming(options.kubelet, options.streaming, target, request, socket, head);
 }
 
@@ -267,9 +271,11 @@ async function handle(
     return send(response, 200, JSON.stringify({ kubeletconfig: options.configz() }), 'application/json');
   }
   if (path === '/runningpods/') {
+    if (refuseForRoute(request, response, kubeletRoutes.runningPods)) return;
     return send(response, 200, runningPodsBody(kubelet.runtimePods()), 'application/json');
   }
   if (path === '/pods' || path === '/pods/') {
+    if (refuseForRoute(request, response, kubeletRoutes.pods)) return;
     const items = kubelet.getPods().map((pod) => ({
       ...pod,
       apiVersion: 'v1',
@@ -294,12 +300,14 @@ async function handle(
     );
   if (await serveMetricsRoute(path, kubelet, options.summary, response, scrapeError)) return;
   if ((path === '/stats/summary' || path === '/stats/summary/') && options.summary) {
+    if (refuseForRoute(request, response, kubeletRoutes.statsSummary)) return;
     const summary = await options.summary.summary();
     const body = url.searchParams.get('only_cpu_and_memory') === 'true' ? cpuAndMemoryOnly(summary) : summary;
     return send(response, 200, JSON.stringify(body), 'application/json');
   }
   const streamingTarget = parseStreamingPath(path);
   if (streamingTarget && options.streaming) {
+    if (refuseForRoute(request, response, kubeletRoutes.streaming)) return;
     // The streaming protocols (SPDY/3.1, WebSocket) only run over an upgraded connection.
     const answer = await refusalWithoutUpgrade(kubelet, options.streaming, streamingTarget, url.searchParams);
     if (answer.code === 500) options.logger?.error({ err: answer.message }, 'Error while proxying request');
@@ -308,6 +316,7 @@ async function handle(
   if (await serveDebugRoute(options, url, request, response)) return;
   const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
   if (logs) {
+    if (refuseForRoute(request, response, kubeletRoutes.containerLogs)) return;
     const [namespace, pod, container] = logs.slice(1).map(decodeURIComponent) as [string, string, string];
     return serveContainerLogs(
       kubelet,

@@ -19,15 +19,6 @@ export function restfulNotFound(response: ServerResponse): void {
 }
 
 /**
- * go-restful's answer when a route's path matches but not its method: 405 `405: Method Not
- * Allowed` with an Allow header naming the route's methods.
- */
-export function restfulMethodNotAllowed(response: ServerResponse, allowed: string[]): void {
-  response.setHeader('Allow', allowed.join(', '));
-  writeRestfulError(response, 405, '405: Method Not Allowed');
-}
-
-/**
  * upstream's writeJSONResponse: 200 with the bytes as application/json; no body and no
  * Content-Type when there are none (Go's nil slice).
  */

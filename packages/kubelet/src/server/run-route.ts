@@ -4,13 +4,8 @@ import { goErrorText } from '../sync/go-grpc-error';
 import type { ContainerDebugRuntime } from './debug-runtime';
 import { formValue } from './form-value';
 import { goQuote } from './go-quote';
-import {
-  restfulMethodNotAllowed,
-  restfulNotFound,
-  routeSegments,
-  writeJsonBytes,
-  writeRestfulError,
-} from './restful-answers';
+import { restfulNotFound, routeSegments, writeJsonBytes, writeRestfulError } from './restful-answers';
+import { kubeletRoutes, refuseForRoute } from './restful-negotiation';
 
 /** A pod's container as the server's routes name it: namespace, pod name, container. */
 export interface ContainerTarget {
@@ -70,7 +65,7 @@ export async function serveRun(
 ): Promise<void> {
   const segments = routeSegments(url.pathname, '/run');
   if (!segments || (segments.length !== 3 && segments.length !== 4)) return restfulNotFound(response);
-  if (request.method !== 'POST') return restfulMethodNotAllowed(response, ['POST']);
+  if (refuseForRoute(request, response, kubeletRoutes.run)) return;
   const [namespace, pod] = segments as [string, string];
   const container = segments[segments.length - 1] as string;
   if (!kubelet.getPods().some((p) => p.metadata.namespace === namespace && p.metadata.name === pod))

@@ -15,11 +15,18 @@ export class StreamingProxyError extends KubeletError {
 const dropped = new Set(['host', 'authorization', 'proxy-authorization', 'content-length']);
 
 /** Writes a complete HTTP/1.1 response on a socket that was handed over for an upgrade, then closes it. */
-export function writeRawResponse(socket: Duplex, code: number, body: string): void {
+export function writeRawResponse(
+  socket: Duplex,
+  code: number,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   if (socket.destroyed) return;
   const text = Buffer.from(body);
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
   socket.end(
     `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\n` +
+      extra.join('') +
       'Content-Type: text/plain; charset=utf-8\r\n' +
       `Content-Length: ${text.length}\r\n` +
       'Connection: close\r\n\r\n' +
