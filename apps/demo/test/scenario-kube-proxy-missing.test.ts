@@ -46,6 +46,14 @@ describe('lastSyncMs', () => {
     expect(lastSyncMs('kubeproxy_sync_proxy_rules_last_timestamp_seconds 0\n')).toBeUndefined();
     expect(lastSyncMs('kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds 5\n')).toBeUndefined();
   });
+
+  it('reads the per-family series (v1.33+): the newest sync of either family', () => {
+    const text = [
+      'kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family="IPv4"} 1700000002',
+      'kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family="IPv6"} 1700000001',
+    ].join('\n');
+    expect(lastSyncMs(text)).toBe(1_700_000_002_000);
+  });
 });
 
 describe('kube-proxy-missing observer (scripted cluster)', () => {

@@ -126,22 +126,34 @@ describe('ServiceHealthServer', () => {
 });
 
 describe('KubeProxyMetrics', () => {
-  it('registers upstream metric names and records syncs', async () => {
+  it('registers upstream metric names and records syncs per IP family', async () => {
     const m = new KubeProxyMetrics();
-    m.observeSync('full', 0.02, 1_700_000_000_000);
-    m.observeSync('partial', 0.005, 1_700_000_001_000);
-    m.observeNetworkProgramming([1_700_000_000_000], 1_700_000_001_500);
+    m.observeSync('IPv4', 'full', 0.02, 1_700_000_000_000);
+    m.observeSync('IPv4', 'partial', 0.005, 1_700_000_001_000);
+    m.observeNetworkProgramming('IPv4', [1_700_000_000_000], 1_700_000_001_500);
     const text = await m.registry.metrics();
     for (const name of [
-      'kubeproxy_sync_proxy_rules_duration_seconds_count 2',
-      'kubeproxy_sync_full_proxy_rules_duration_seconds_count 1',
-      'kubeproxy_sync_partial_proxy_rules_duration_seconds_count 1',
-      'kubeproxy_sync_proxy_rules_last_timestamp_seconds 1700000001',
-      'kubeproxy_network_programming_duration_seconds_sum 1.5',
-      'kubeproxy_sync_proxy_rules_iptables_restore_failures_total 0',
+      'kubeproxy_sync_proxy_rules_duration_seconds_count{ip_family="IPv4"} 2',
+      'kubeproxy_sync_full_proxy_rules_duration_seconds_count{ip_family="IPv4"} 1',
+      'kubeproxy_sync_partial_proxy_rules_duration_seconds_count{ip_family="IPv4"} 1',
+      'kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family="IPv4"} 1700000001',
+      'kubeproxy_network_programming_duration_seconds_sum{ip_family="IPv4"} 1.5',
       'kubeproxy_sync_proxy_rules_endpoint_changes_total 0',
     ]) {
       expect(text).toContain(name);
     }
+    // Like upstream's vectors: a family's failure counter has no sample until it counts one.
+    expect(text).not.toMatch(/^kubeproxy_sync_proxy_rules_iptables_restore_failures_total/m);
+  });
+
+  it("keeps a dual-stack node's IPv4 and IPv6 syncs in series of their own", async () => {
+    const m = new KubeProxyMetrics();
+    m.observeSync('IPv4', 'full', 8, 1_700_000_010_000);
+    m.observeSync('IPv6', 'full', 0.001, 1_700_000_000_000);
+    const text = await m.registry.metrics();
+    expect(text).toContain('kubeproxy_sync_proxy_rules_duration_seconds_sum{ip_family="IPv4"} 8');
+    expect(text).toContain('kubeproxy_sync_proxy_rules_duration_seconds_sum{ip_family="IPv6"} 0.001');
+    expect(text).toContain('kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family="IPv4"} 1700000010');
+    expect(text).toContain('kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family="IPv6"} 1700000000');
   });
 });

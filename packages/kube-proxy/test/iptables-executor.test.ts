@@ -160,7 +160,7 @@ describe('IptablesProxier with an IptablesClient that fails', () => {
       await metrics.registry.getSingleMetricAsString(
         'kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total',
       ),
-    ).toMatch(/ 1$/m);
+    ).toMatch(/\{ip_family="IPv4"\} 1$/m);
 
     const retried = await proxier.syncProxyRules();
     expect(retried).toMatchObject({ kind: 'full', ok: true });

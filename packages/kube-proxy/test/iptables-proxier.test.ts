@@ -108,8 +108,8 @@ describe('IptablesProxier', () => {
     expect(added).toContain(`-j ${webChain}`);
     expect(added).not.toContain(`:${dbChain} `);
     const text = await metrics.registry.metrics();
-    expect(text).toContain('kubeproxy_sync_partial_proxy_rules_duration_seconds_count 2');
-    expect(text).toContain('kubeproxy_sync_full_proxy_rules_duration_seconds_count 1');
+    expect(text).toContain('kubeproxy_sync_partial_proxy_rules_duration_seconds_count{ip_family="IPv4"} 2');
+    expect(text).toContain('kubeproxy_sync_full_proxy_rules_duration_seconds_count{ip_family="IPv4"} 1');
     await proxier.stop();
   });
 
@@ -128,7 +128,7 @@ describe('IptablesProxier', () => {
       await metrics.registry.getSingleMetricAsString(
         'kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total',
       ),
-    ).toContain(' 1');
+    ).toContain('{ip_family="IPv4"} 1');
     await tick(30_000);
     expect(proxier.history.at(-1)).toMatchObject({ kind: 'full', ok: true });
     expect(ipt.restores.at(-1)).toContain(`:${webChain} `);

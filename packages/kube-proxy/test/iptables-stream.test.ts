@@ -161,7 +161,7 @@ describe('IptablesProxier full syncs through restoreStream', () => {
       await metrics.registry.getSingleMetricAsString(
         'kubeproxy_sync_proxy_rules_iptables_restore_failures_total',
       ),
-    ).toMatch(/ 1$/m);
+    ).toMatch(/\{ip_family="IPv4"\} 1$/m);
     expect(await proxier.syncProxyRules()).toMatchObject({ kind: 'full', ok: true });
     expect(ipt.userChains('nat').includes('KUBE-SERVICES')).toBe(true);
     await proxier.stop();

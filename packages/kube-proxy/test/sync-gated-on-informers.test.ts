@@ -104,10 +104,15 @@ async function fireRunner(clock: FakeClock, proxier: ModeUnderTest['proxier'], m
   await proxier.whenIdle();
 }
 
+/** The IPv4 proxier's sample of `name` (a histogram's count), 0 while the series has none. */
 async function metric(metrics: KubeProxyMetrics, name: string): Promise<number> {
   const text = await metrics.registry.getSingleMetricAsString(name);
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}_count `));
-  return Number(line?.split(' ')[1] ?? Number.NaN);
+  const line = text
+    .split('\n')
+    .find(
+      (l) => l.startsWith(`${name}{ip_family="IPv4"} `) || l.startsWith(`${name}_count{ip_family="IPv4"} `),
+    );
+  return line === undefined ? 0 : Number(line.split(' ')[1]);
 }
 
 const SLICES_PATH = '/apis/discovery.k8s.io/v1/endpointslices';

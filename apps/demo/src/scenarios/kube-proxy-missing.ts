@@ -49,16 +49,20 @@ interface PodObject extends KubeObject {
   status?: { phase?: string; podIP?: string };
 }
 
-/** The time (ms since the epoch) of kube-proxy's last completed sync; undefined before its first. */
+/**
+ * The time (ms since the epoch) of kube-proxy's last completed sync; undefined before its first.
+ * Since v1.33 the gauge has one series per IP family (`{ip_family="IPv4"}`): the newest counts.
+ */
 export function lastSyncMs(metrics: string): number | undefined {
+  let newest: number | undefined;
   for (const line of metrics.split('\n')) {
-    const [name, value] = line.trim().split(/\s+/);
-    if (name !== LAST_SYNC_METRIC || value === undefined) continue;
+    const [series, value] = line.trim().split(/\s+/);
+    if (series?.replace(/\{.*\}$/, '') !== LAST_SYNC_METRIC || value === undefined) continue;
     const seconds = Number(value);
     // prom-client prints an unset gauge as 0: no sync yet.
-    return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+    if (Number.isFinite(seconds) && seconds > 0) newest = Math.max(newest ?? 0, seconds * 1000);
   }
-  return undefined;
+  return newest;
 }
 
 /**

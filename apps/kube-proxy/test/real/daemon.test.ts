@@ -129,7 +129,9 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 180_000 }, (
     expect(healthz.stdout).toMatch(/^HTTP\/1.1 200/);
     expect(healthz.stdout).toContain('"nodeEligible": true');
     const metrics = await ns.exec('curl', ['-sS', 'http://127.0.0.1:10249/metrics']);
-    expect(metrics.stdout).toMatch(/kubeproxy_sync_proxy_rules_duration_seconds_count [1-9]/);
+    expect(metrics.stdout).toMatch(
+      /kubeproxy_sync_proxy_rules_duration_seconds_count\{ip_family="IPv4"\} [1-9]/,
+    );
     expect((await ns.exec('curl', ['-sS', 'http://127.0.0.1:10249/proxyMode'])).stdout).toBe('iptables');
   });
 

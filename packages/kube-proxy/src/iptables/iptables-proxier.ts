@@ -148,7 +148,11 @@ export class IptablesProxier extends ProxierBase {
     const p = this.state.pendingChanges();
     this.opts.metrics?.serviceChangesPending.set(p.services);
     this.opts.metrics?.endpointChangesPending.set(p.endpoints);
-    if (pending) this.opts.metrics?.syncProxyRulesLastQueuedTimestamp.set(this.clock.now() / 1000);
+    if (pending)
+      this.opts.metrics?.syncProxyRulesLastQueuedTimestamp.set(
+        { ip_family: this.family },
+        this.clock.now() / 1000,
+      );
     super.changed(pending);
   }
 
@@ -239,8 +243,8 @@ export class IptablesProxier extends ProxierBase {
       // The snapshot's changes are already folded into our maps; a full sync rebuilds from them.
       this.needFullSync = true;
       result = { kind, ok: false, durationMs: this.clock.now() - start, error: err };
-      if (full) this.opts.metrics?.iptablesRestoreFailuresTotal.inc();
-      else this.opts.metrics?.iptablesPartialRestoreFailuresTotal.inc();
+      const failures = full ? 'iptablesRestoreFailuresTotal' : 'iptablesPartialRestoreFailuresTotal';
+      this.opts.metrics?.[failures].inc({ ip_family: this.family });
       // iptables-restore names the payload line it rejected; log it so the bad rule is visible.
       const where = isApplyError(err) ? { line: err.line, lineText: err.lineText } : {};
       this.log.error({ err, kind, family: this.family, ...where }, 'failed to sync iptables rules');
@@ -264,8 +268,8 @@ export class IptablesProxier extends ProxierBase {
     noLocal: { internal: number; external: number },
   ): void {
     this.syncSucceeded(kind, start, end, snapshot);
-    this.opts.metrics?.iptablesRulesTotal.set({ table: 'filter' }, ruleCounts.filter);
-    this.opts.metrics?.iptablesRulesTotal.set({ table: 'nat' }, ruleCounts.nat);
+    this.opts.metrics?.iptablesRulesTotal.set({ table: 'filter', ip_family: this.family }, ruleCounts.filter);
+    this.opts.metrics?.iptablesRulesTotal.set({ table: 'nat', ip_family: this.family }, ruleCounts.nat);
     this.recordNoLocalEndpoints(noLocal);
   }
 

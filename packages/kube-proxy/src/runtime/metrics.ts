@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { IPFamily } from '../model/ip-family';
 
 function exponentialBuckets(start: number, factor: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => start * factor ** i);
@@ -15,6 +16,13 @@ const NETWORK_PROGRAMMING_BUCKETS = [
   ...linearBuckets(60, 5, 12),
   ...linearBuckets(120, 30, 7),
 ].filter((v, i, a) => a.indexOf(v) === i);
+
+/**
+ * The label upstream (v1.33, kubernetes/kubernetes#129173) put on the metrics one proxier per IP
+ * family records, so that a dual-stack node's IPv4 and IPv6 syncs stop mixing in one series;
+ * its value is the family, "IPv4" or "IPv6".
+ */
+const IP_FAMILY_LABEL = ['ip_family'];
 
 /** kube-proxy's metrics under upstream names, on a registry of their own. */
 export class KubeProxyMetrics {
@@ -47,34 +55,40 @@ export class KubeProxyMetrics {
       name: 'kubeproxy_sync_proxy_rules_duration_seconds',
       help: 'SyncProxyRules latency in seconds',
       buckets: syncBuckets,
+      labelNames: IP_FAMILY_LABEL,
       registers: r,
     });
     this.syncFullProxyRulesLatency = new Histogram({
       name: 'kubeproxy_sync_full_proxy_rules_duration_seconds',
       help: 'SyncProxyRules latency in seconds for full resyncs',
       buckets: syncBuckets,
+      labelNames: IP_FAMILY_LABEL,
       registers: r,
     });
     this.syncPartialProxyRulesLatency = new Histogram({
       name: 'kubeproxy_sync_partial_proxy_rules_duration_seconds',
       help: 'SyncProxyRules latency in seconds for partial resyncs',
       buckets: syncBuckets,
+      labelNames: IP_FAMILY_LABEL,
       registers: r,
     });
     this.syncProxyRulesLastTimestamp = new Gauge({
       name: 'kubeproxy_sync_proxy_rules_last_timestamp_seconds',
       help: 'The last time proxy rules were successfully synced',
+      labelNames: IP_FAMILY_LABEL,
       registers: r,
     });
     this.syncProxyRulesLastQueuedTimestamp = new Gauge({
       name: 'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds',
       help: 'The last time a sync of proxy rules was queued',
+      labelNames: IP_FAMILY_LABEL,
       registers: r,
     });
     this.networkProgrammingLatency = new Histogram({
       name: 'kubeproxy_network_programming_duration_seconds',
       help: 'In Cluster Network Programming Latency in seconds',
       buckets: NETWORK_PROGRAMMING_BUCKETS,
+      labelNames: IP_FAMILY_LABEL,
       registers: r,
     });
     this.endpointChangesPending = new Gauge({
@@ -100,23 +114,25 @@ export class KubeProxyMetrics {
     this.iptablesRestoreFailuresTotal = new Counter({
       name: 'kubeproxy_sync_proxy_rules_iptables_restore_failures_total',
       help: 'Cumulative proxy iptables restore failures',
+      labelNames: IP_FAMILY_LABEL,
       registers: r,
     });
     this.iptablesPartialRestoreFailuresTotal = new Counter({
       name: 'kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total',
       help: 'Cumulative proxy iptables partial restore failures',
+      labelNames: IP_FAMILY_LABEL,
       registers: r,
     });
     this.iptablesRulesTotal = new Gauge({
       name: 'kubeproxy_sync_proxy_rules_iptables_total',
       help: 'Total number of iptables rules owned by kube-proxy',
-      labelNames: ['table'],
+      labelNames: ['table', 'ip_family'],
       registers: r,
     });
     this.iptablesRulesLast = new Gauge({
       name: 'kubeproxy_sync_proxy_rules_iptables_last',
       help: 'Number of iptables rules written by kube-proxy in last sync',
-      labelNames: ['table'],
+      labelNames: ['table', 'ip_family'],
       registers: r,
     });
     this.nftablesSyncFailuresTotal = new Counter({
@@ -149,17 +165,21 @@ export class KubeProxyMetrics {
     });
   }
 
-  /** Records one completed sync. */
-  observeSync(kind: 'full' | 'partial', seconds: number, nowMs: number): void {
-    this.syncProxyRulesLatency.observe(seconds);
-    (kind === 'full' ? this.syncFullProxyRulesLatency : this.syncPartialProxyRulesLatency).observe(seconds);
-    this.syncProxyRulesLastTimestamp.set(nowMs / 1000);
+  /** Records one completed sync of the `family` proxier. */
+  observeSync(family: IPFamily, kind: 'full' | 'partial', seconds: number, nowMs: number): void {
+    const labels = { ip_family: family };
+    this.syncProxyRulesLatency.observe(labels, seconds);
+    (kind === 'full' ? this.syncFullProxyRulesLatency : this.syncPartialProxyRulesLatency).observe(
+      labels,
+      seconds,
+    );
+    this.syncProxyRulesLastTimestamp.set(labels, nowMs / 1000);
   }
 
-  /** Observes programming latency from slice trigger times to `nowMs`. */
-  observeNetworkProgramming(triggerTimesMs: readonly number[], nowMs: number): void {
+  /** Observes the `family` proxier's programming latency from slice trigger times to `nowMs`. */
+  observeNetworkProgramming(family: IPFamily, triggerTimesMs: readonly number[], nowMs: number): void {
     for (const t of triggerTimesMs)
-      if (nowMs >= t) this.networkProgrammingLatency.observe((nowMs - t) / 1000);
+      if (nowMs >= t) this.networkProgrammingLatency.observe({ ip_family: family }, (nowMs - t) / 1000);
   }
 
   /**

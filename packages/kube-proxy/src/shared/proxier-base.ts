@@ -160,8 +160,8 @@ export abstract class ProxierBase implements ProxyHandler {
     this.base.health?.updated(this.family);
     const m = this.base.metrics;
     if (!m) return;
-    m.observeSync(kind, (end - start) / 1000, end);
-    m.observeNetworkProgramming(snapshot.lastChangeTriggerTimes, end);
+    m.observeSync(this.family, kind, (end - start) / 1000, end);
+    m.observeNetworkProgramming(this.family, snapshot.lastChangeTriggerTimes, end);
   }
 
   /** The sync_proxy_rules_no_local_endpoints_total gauges for this family. */

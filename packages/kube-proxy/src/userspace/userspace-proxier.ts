@@ -267,7 +267,8 @@ export class UserspaceProxier extends ProxierBase {
       this.syncSucceeded('full', start, end, snapshot);
     } catch (err) {
       result = { kind: 'full', ok: false, durationMs: this.clock.now() - start, error: err };
-      if (!this.opts.bindOnly) this.opts.metrics?.iptablesRestoreFailuresTotal.inc();
+      if (!this.opts.bindOnly)
+        this.opts.metrics?.iptablesRestoreFailuresTotal.inc({ ip_family: this.family });
       this.log.error({ err, family: this.family }, 'failed to sync userspace proxy rules');
       this.retryAfterFailure();
     }

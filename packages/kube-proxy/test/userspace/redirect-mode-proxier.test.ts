@@ -155,7 +155,7 @@ describe('UserspaceProxier in REDIRECT mode (recorded iptables)', () => {
     const [port] = proxier.proxyPorts().get('default/web:http')!;
     expect(await whoAnswers(`${prefix}.1`, port!)).toBe('b0');
     const text = await metrics.registry.metrics();
-    expect(text).toContain('kubeproxy_sync_proxy_rules_duration_seconds_count 1');
+    expect(text).toContain('kubeproxy_sync_proxy_rules_duration_seconds_count{ip_family="IPv4"} 1');
     expect(text).toContain(
       'kubeproxy_userspace_connections_total{service_port="default/web:http",protocol="TCP"} 1',
     );
