@@ -1,4 +1,10 @@
 import { unsupportedFieldWarnings } from '@nodeagent/kubelet';
+import {
+  FEATURE_GATES_V1_36,
+  HONOURED_FEATURE_GATES,
+  resolveFeatureGates,
+  unimplementedGateChanges,
+} from '@nodeagent/primitives/feature-gates';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
 
 export interface StartupWarning {
@@ -19,14 +25,7 @@ export function startupWarnings(options: ResolvedKubeletOptions): StartupWarning
     message: `unknown KubeletConfiguration field ${field} ignored`,
   }));
   warnings.push(...unsupportedFieldWarnings(config));
-  const gates = Object.entries(config.featureGates);
-  if (gates.length > 0) {
-    warnings.push({
-      field: 'featureGates',
-      value: config.featureGates,
-      message: `featureGates ${gates.map(([name, on]) => `${name}=${on}`).join(',')} have no effect: this kubelet runs its v1.34 default behaviour and implements no feature gates`,
-    });
-  }
+  warnings.push(...featureGateWarnings(config.featureGates));
   // enforceNodeAllocatable: only "pods" is enforced, and only on the QoS cgroup hierarchy.
   const levels = config.enforceNodeAllocatable.filter((level) => level !== 'pods' && level !== 'none');
   if (levels.length > 0) {
@@ -47,4 +46,27 @@ export function startupWarnings(options: ResolvedKubeletOptions): StartupWarning
   for (const flag of options.noEffectFlags)
     warnings.push({ field: flag.flag, value: flag.value, message: flag.message });
   return warnings;
+}
+
+/**
+ * Upstream's warning for each GA or deprecated gate set, then one naming every gate set away
+ * from its v1.36 default whose behaviour this kubelet does not implement (it behaves as with the
+ * default). The gates it reads are in HONOURED_FEATURE_GATES.kubelet; the configuration was
+ * validated, so resolving cannot fail here.
+ */
+function featureGateWarnings(featureGates: Readonly<Record<string, boolean>>): StartupWarning[] {
+  const { enabled, warnings } = resolveFeatureGates(featureGates, FEATURE_GATES_V1_36);
+  const out: StartupWarning[] = warnings.map((w) => ({
+    field: 'featureGates',
+    value: { [w.gate]: w.value },
+    message: w.message,
+  }));
+  const ignored = unimplementedGateChanges(enabled, FEATURE_GATES_V1_36, HONOURED_FEATURE_GATES.kubelet);
+  if (ignored.length > 0)
+    out.push({
+      field: 'featureGates',
+      value: Object.fromEntries(ignored.map((gate) => [gate, enabled.get(gate)])),
+      message: `featureGates ${ignored.map((gate) => `${gate}=${enabled.get(gate)}`).join(',')} have no effect: this kubelet does not implement these features and behaves as with their v1.36 defaults`,
+    });
+  return out;
 }

@@ -216,7 +216,10 @@ const SAMPLES: Record<string, [arg: string, expected: unknown, extra?: string[]]
   ],
   'kube-reserved': ['cpu=100m,memory=100Mi', { cpu: '100m', memory: '100Mi' }],
   'system-reserved': ['cpu=200m', { cpu: '200m' }],
-  'feature-gates': ['SomeGate=true,Other=false', { SomeGate: true, Other: false }],
+  'feature-gates': [
+    'EventedPLEG=true,ContainerCheckpoint=false',
+    { EventedPLEG: true, ContainerCheckpoint: false },
+  ],
   'manifest-url-header': ['a:hello,b:again,a:world', { a: ['hello', 'world'], b: ['again'] }],
   'register-with-taints': ['k=v:NoSchedule', [{ key: 'k', value: 'v', effect: 'NoSchedule' }]],
   'reserved-memory': ['0:memory=1Gi', [{ numaNode: 0, limits: { memory: '1Gi' } }]],

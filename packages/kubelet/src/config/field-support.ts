@@ -117,7 +117,7 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   iptablesMasqueradeBit: { status: 'no-effect-upstream', where: 'deprecated upstream: no effect' },
   iptablesDropBit: { status: 'no-effect-upstream', where: 'deprecated upstream: no effect' },
   featureGates: applied(
-    'each gate set is named in a warning; NodeDeclaredFeatures and the declared-feature gates shape status.declaredFeatures',
+    'checked against the v1.36 gate table (unknown or locked gates refused); ContainerCheckpoint, KubeletEnsureSecretPulledImages, KubeletServiceAccountTokenForCredentialProviders, NodeDeclaredFeatures and the declared-feature gates are read; any other gate set away from its default is named in a warning',
   ),
   failSwapOn: applied('start refused while swap is on'),
   memorySwap: applied('container swap limits (NoSwap / LimitedSwap by cgroup version and swap controller)'),

@@ -9,6 +9,7 @@ import {
   kubeletConfigurationKind,
 } from './configuration-fields';
 import { crossFieldErrors } from './configuration-rules';
+import { checkFeatureGates, withHonouredGateValues } from './feature-gate-rules';
 import { applyV1beta1ZeroDefaults, defaultEvictionHard } from './v1beta1-defaults';
 
 export {
@@ -97,8 +98,11 @@ export function parseKubeletConfiguration(
     throw withCauses(causes);
   }
   const config = result.data;
+  // Upstream checks featureGates first and returns that error alone.
+  checkFeatureGates(config.featureGates);
   const causes = crossFieldErrors(config).map((problem) => problem.error);
   if (causes.length > 0) throw withCauses(causes);
+  config.featureGates = withHonouredGateValues(config.featureGates);
   const known = new Set(Object.keys(schema.shape));
   const unknownFields = Object.keys(input as object).filter((key) => !known.has(key));
   return { config, unknownFields };

@@ -3,6 +3,7 @@ export { HONOURED_FEATURE_GATES, unimplementedGateChanges } from './honoured-fea
 export {
   type FeatureGateWarning,
   InvalidFeatureGateError,
+  isInvalidFeatureGateError,
   type ResolvedFeatureGates,
   resolveFeatureGates,
 } from './resolve-feature-gates';

@@ -1,4 +1,4 @@
-import { FieldError } from '../errors';
+import { errorPredicate, FieldError } from '../errors';
 import type { FeatureGateSpec, FeatureStage } from './feature-gate-spec';
 
 /** A `featureGates` entry upstream refuses: unknown, or a locked gate set away from its default. */
@@ -13,6 +13,9 @@ export class InvalidFeatureGateError extends FieldError {
     this.gateValue = gateValue;
   }
 }
+
+/** Whether `e` is an InvalidFeatureGateError (from either build of this package). */
+export const isInvalidFeatureGateError = errorPredicate(InvalidFeatureGateError);
 
 /** A line upstream logs when a gate that should no longer be set is set. */
 export interface FeatureGateWarning {

@@ -1,0 +1,38 @@
+import {
+  FEATURE_GATES_V1_36,
+  HONOURED_FEATURE_GATES,
+  isInvalidFeatureGateError,
+  resolveFeatureGates,
+} from '@nodeagent/primitives/feature-gates';
+import { InvalidConfigError } from '../errors';
+
+/**
+ * Upstream ValidateKubeletConfiguration's first rule: `featureGates` applied to a copy of the
+ * v1.36 gates (component-base SetFromMap). Throws InvalidConfigError naming featureGates with
+ * upstream's reason (`unrecognized feature gate: Bogus`, `cannot set feature gate X to false,
+ * feature is locked to true`).
+ */
+export function checkFeatureGates(featureGates: Readonly<Record<string, boolean>>): void {
+  try {
+    resolveFeatureGates(featureGates, FEATURE_GATES_V1_36);
+  } catch (error) {
+    if (!isInvalidFeatureGateError(error)) throw error;
+    throw new InvalidConfigError('featureGates', featureGates, error.reason);
+  }
+}
+
+/**
+ * `featureGates` with the effective value of every gate this kubelet's code reads added where
+ * it differs from its v1.36 default (AllAlpha / AllBeta switch gates not named): the readers
+ * (`featureGates.ContainerCheckpoint ?? true`, …) fall back to the default, so they then see
+ * what upstream's gate would answer. Call it on a map checkFeatureGates accepted.
+ */
+export function withHonouredGateValues(featureGates: Record<string, boolean>): Record<string, boolean> {
+  const { enabled } = resolveFeatureGates(featureGates, FEATURE_GATES_V1_36);
+  const out = { ...featureGates };
+  for (const gate of HONOURED_FEATURE_GATES.kubelet) {
+    const value = enabled.get(gate);
+    if (value !== undefined && value !== FEATURE_GATES_V1_36.get(gate)?.default) out[gate] = value;
+  }
+  return out;
+}
