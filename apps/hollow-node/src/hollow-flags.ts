@@ -88,6 +88,8 @@ function reportAfter(text: string | undefined): number | undefined {
 function commandLineError(message: string): HollowNodeFlagError {
   const quoted = /'([^' ]*)[^']*'/.exec(message)?.[1] ?? '';
   if (message.startsWith('Unknown option')) return new HollowNodeFlagError(quoted, undefined, 'unknown flag');
+  if (message.includes('ambiguous'))
+    return new HollowNodeFlagError(quoted, undefined, 'a value starting with "-" is given as flag=value');
   if (message.includes('argument missing'))
     return new HollowNodeFlagError(quoted, undefined, 'flag needs an argument');
   return new HollowNodeFlagError('argument', quoted, 'the hollow node takes flags only');

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { HollowNodeFlagError, parseHollowNodeFlags } from '../src/index';
+
+const run = (argv: string[]) => {
+  const command = parseHollowNodeFlags(argv);
+  if (!('run' in command)) throw new Error('expected a run');
+  return command.run;
+};
+
+/** The one-line message a bad command line gets. */
+function refusal(argv: string[]): string {
+  try {
+    parseHollowNodeFlags(argv);
+  } catch (error) {
+    expect(error).toBeInstanceOf(HollowNodeFlagError);
+    return (error as Error).message;
+  }
+  throw new Error(`accepted ${argv.join(' ')}`);
+}
+
+describe('nodeagent-hollow-node flags', () => {
+  it('defaults: one node named hollow-node-0, 110 pods, both halves, no report timer', () => {
+    expect(run(['--kubeconfig', '/k'])).toEqual({
+      kubeconfig: '/k',
+      nodes: 1,
+      namePrefix: 'hollow-node-',
+      maxPods: 110,
+      morph: 'both',
+      reportAfterMs: undefined,
+    });
+  });
+
+  it('reads every flag', () => {
+    expect(
+      run([
+        '--kubeconfig=/k',
+        '--nodes',
+        '50',
+        '--name-prefix',
+        'hn-',
+        '--max-pods',
+        '30',
+        '--morph',
+        'proxy',
+        '--report-after',
+        '1m30s',
+      ]),
+    ).toEqual({
+      kubeconfig: '/k',
+      nodes: 50,
+      namePrefix: 'hn-',
+      maxPods: 30,
+      morph: 'proxy',
+      reportAfterMs: 90_000,
+    });
+  });
+
+  it.each([
+    [['--nodes', '3'], '--kubeconfig: is required'],
+    [
+      ['--kubeconfig', '/k', '--nodes', 'abc'],
+      'invalid value "abc" for flag --nodes: must be a whole number from 1 to 16384',
+    ],
+    [
+      ['--kubeconfig', '/k', '--nodes', '0'],
+      'invalid value "0" for flag --nodes: must be a whole number from 1 to 16384',
+    ],
+    [
+      ['--kubeconfig', '/k', '--nodes', '16385'],
+      'invalid value "16385" for flag --nodes: must be a whole number from 1 to 16384',
+    ],
+    [
+      ['--kubeconfig', '/k', '--max-pods=-1'],
+      'invalid value "-1" for flag --max-pods: must be a whole number from 0 to 100000',
+    ],
+    [
+      ['--kubeconfig', '/k', '--morph', 'kubemark'],
+      'invalid value "kubemark" for flag --morph: must be kubelet, proxy or both',
+    ],
+    [
+      ['--kubeconfig', '/k', '--name-prefix', 'Hollow_'],
+      'invalid value "Hollow_" for flag --name-prefix: node names <prefix><i> must be lowercase RFC 1123 names',
+    ],
+    [
+      ['--kubeconfig', '/k', '--report-after', 'soon'],
+      'invalid value "soon" for flag --report-after: must be a duration such as "90s" or "5m"',
+    ],
+    [
+      ['--kubeconfig', '/k', '--report-after', '0s'],
+      'invalid value "0s" for flag --report-after: must be longer than 0',
+    ],
+    [['--kubeconfig', '/k', '--pods', '3'], '--pods: unknown flag'],
+    [['--kubeconfig'], '--kubeconfig: flag needs an argument'],
+    [
+      ['--kubeconfig', '/k', '--max-pods', '-1'],
+      '--max-pods: a value starting with "-" is given as flag=value',
+    ],
+    [
+      ['--kubeconfig', '/k', 'extra'],
+      'invalid value "extra" for flag argument: the hollow node takes flags only',
+    ],
+  ])('%j is refused: %s', (argv, message) => {
+    expect(refusal(argv)).toBe(message);
+  });
+
+  it('--help and --version need no kubeconfig', () => {
+    expect(parseHollowNodeFlags(['--help'])).toEqual({ help: true });
+    expect(parseHollowNodeFlags(['--version'])).toEqual({ version: true });
+  });
+});
