@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Installs the Debian packages that the real-component tests, benchmarks and the demo need, and
-// unpacks (does not install) Debian's cloud kernel for the IPVS micro-VM. Idempotent: it asks dpkg
+// unpacks (does not install) Debian's cloud kernel for the IPVS micro-VM and Debian unstable's
+// containerd 2.1 for the real-containerd tier on 2.x (tools/containerd). Idempotent: it asks dpkg
 // first and calls apt only for what is missing. It upgrades nothing: where apt's plan for the
 // missing packages would upgrade an installed one, it names them and stops. Needs root for apt;
 // without root it names the missing packages and the command to install them, and exits 1.
@@ -8,6 +9,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import {
+  CONTAINERD_2_CACHE,
+  CONTAINERD_2_SERIES,
+  Containerd2FetchError,
+  containerd2Present,
+  unpackUnstableContainerd,
+} from './containerd/unstable-containerd.mjs';
 
 /** Debian package → why nodeagent needs it. */
 export const systemPackages = {
@@ -156,10 +164,24 @@ function unpackGuestKernel() {
   }
 }
 
+function fetchContainerd2() {
+  try {
+    unpackUnstableContainerd();
+  } catch (e) {
+    if (!(e instanceof Containerd2FetchError)) throw e;
+    console.error(`install-deps: ${e.message}`);
+    console.error(
+      `install-deps: missing: containerd ${CONTAINERD_2_SERIES}.x in ${CONTAINERD_2_CACHE}, which the real-containerd tier on 2.x (NODEAGENT_CONTAINERD=2.1) runs; the default tier (containerd 1.6) does not need it. Check that this machine reaches its Debian mirror (/etc/apt/sources.list*), then run node tools/install-deps.mjs again as root.`,
+    );
+    process.exit(1);
+  }
+}
+
 function main() {
   const missing = missingPackages();
   const kernel = guestKernelPresent();
-  if (missing.length === 0 && kernel) {
+  const containerd2 = containerd2Present();
+  if (missing.length === 0 && kernel && containerd2) {
     console.log('install-deps: all system packages present');
     return;
   }
@@ -172,11 +194,16 @@ function main() {
     }
     if (!kernel)
       console.error(`install-deps: the micro-VM's kernel is not unpacked in ${GUEST_KERNEL_CACHE}`);
+    if (!containerd2)
+      console.error(
+        `install-deps: Debian unstable's containerd 2.1 is not unpacked in ${CONTAINERD_2_CACHE}`,
+      );
     console.error('install-deps: run this script as root (sudo node tools/install-deps.mjs)');
     process.exit(1);
   }
   if (missing.length > 0) installPackages(missing);
   if (!kernel) unpackGuestKernel();
+  if (!containerd2) fetchContainerd2();
   console.log('install-deps: done');
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningContainerd, startContainerd, sweepStaleInstances } from './containerd';
+import { CONTAINERD_VERSIONS, type ContainerdVersion } from './containerd-version';
 import { isAlive } from './process-sweep';
 
 const run = promisify(execFile);
@@ -21,12 +22,23 @@ async function netnsNames(): Promise<string[]> {
   return stdout.split('\n').map((l) => l.split(' ')[0] ?? '');
 }
 
-describe('tools/containerd', () => {
+/** What each version's config must say: the 1.6 (version 2) and 2.1 (version 3) spellings. */
+const configLines: Record<ContainerdVersion, (pause: string) => string[]> = {
+  '1.6': (pause) => ['version = 2', `sandbox_image = "${pause}"`],
+  '2.1': (pause) => [
+    'version = 3',
+    '[plugins."io.containerd.cri.v1.images".pinned_images]',
+    `sandbox = "${pause}"`,
+  ],
+};
+
+describe.each(CONTAINERD_VERSIONS)('tools/containerd on containerd %s', (version) => {
   let c: RunningContainerd;
   let taskPid = 0;
+  const ctr = (...args: string[]) => run(c.ctr, ['--address', c.socketPath, ...args], { timeout: 30_000 });
 
   beforeAll(async () => {
-    c = await startContainerd();
+    c = await startContainerd({ version });
   }, 60_000);
 
   afterAll(async () => {
@@ -42,34 +54,32 @@ describe('tools/containerd', () => {
     expect(ours.stdout).not.toBe(host.stdout);
     const config = await readFile(`${c.baseDir}/config.toml`, 'utf8');
     expect(config).toContain('restrict_oom_score_adj = true');
-    expect(config).toContain(`sandbox_image = "${c.images?.pause.name}"`);
+    for (const line of configLines[version](c.images?.pause.name ?? '')) expect(config).toContain(line);
+  });
+
+  it(`is containerd ${version}, driven by the ctr of the same version`, async () => {
+    expect(c.version).toBe(version);
+    const { stdout } = await ctr('version');
+    // Client and server sections each name their version: both from the same release.
+    const versions = [...stdout.matchAll(/Version:\s+v?(\d+\.\d+)\./g)].map((m) => m[1]);
+    expect(versions).toEqual([version, version]);
+    // 1.6.20's ctr predates `deprecations`; on 2.x, none of the config's settings is deprecated.
+    if (version !== '1.6') {
+      const deprecations = (await ctr('deprecations', 'list', '--format', 'json')).stdout.trim();
+      expect(deprecations === '' ? [] : JSON.parse(deprecations)).toEqual([]);
+    }
   });
 
   it('has the local images imported into the k8s.io namespace', async () => {
-    const { stdout } = await run('ctr', ['--address', c.socketPath, '-n', 'k8s.io', 'images', 'ls', '-q']);
+    const { stdout } = await ctr('-n', 'k8s.io', 'images', 'ls', '-q');
     expect(stdout.split('\n')).toEqual(
       expect.arrayContaining([c.images?.pause.name, c.images?.busybox.name]),
     );
   });
 
   it('runs a container from the busybox image', async () => {
-    await run(
-      'ctr',
-      [
-        '--address',
-        c.socketPath,
-        '-n',
-        'k8s.io',
-        'run',
-        '-d',
-        c.images?.busybox.name ?? '',
-        'probe',
-        'sleep',
-        '3600',
-      ],
-      { timeout: 30_000 },
-    );
-    const { stdout } = await run('ctr', ['--address', c.socketPath, '-n', 'k8s.io', 'tasks', 'ls']);
+    await ctr('-n', 'k8s.io', 'run', '-d', c.images?.busybox.name ?? '', 'probe', 'sleep', '3600');
+    const { stdout } = await ctr('-n', 'k8s.io', 'tasks', 'ls');
     const line = stdout.split('\n').find((l) => l.startsWith('probe'));
     expect(line).toContain('RUNNING');
     taskPid = Number(line?.split(/\s+/)[1]);

@@ -12,6 +12,13 @@ import {
   renderContainerdConfig,
   renderPlainHttpRegistryHost,
 } from './containerd-config';
+import { renderContainerdConfigV3 } from './containerd-config-v3';
+import {
+  type ContainerdBinaries,
+  type ContainerdVersion,
+  containerdBinaries,
+  resolveContainerdVersion,
+} from './containerd-version';
 import { register, staleEntries, unregister } from './instance-registry';
 import {
   isAlive,
@@ -25,6 +32,11 @@ import {
 const run = promisify(execFile);
 
 export interface StartContainerdOptions {
+  /**
+   * Which containerd: '1.6' (Debian stable's, installed) or '2.1' (Debian unstable's, unpacked by
+   * tools/install-deps.mjs). Default: NODEAGENT_CONTAINERD, else '1.6'.
+   */
+  version?: ContainerdVersion;
   /** Build the local pause + busybox images and import them (default true). */
   images?: boolean;
   /** Pod CIDR for the CNI bridge; default a random 10.x.y.0/24. */
@@ -66,6 +78,10 @@ export interface ContainerdInstanceInfo {
   logFile: string;
   podSubnet: string;
   pid: number;
+  /** The containerd version this instance runs ('1.6' or '2.1'). */
+  version: ContainerdVersion;
+  /** The `ctr` matching that version (stop() uses it; absent in files recorded before 2.1: `ctr`). */
+  ctr: string;
   /** Set when images were imported. */
   images?: LocalImages;
 }
@@ -111,7 +127,7 @@ async function waitForSocket(info: ContainerdInstanceInfo, timeoutMs: number): P
     if (!isAlive(info.pid))
       throw new ContainerdStartError('containerd exited during start-up', await tail(info.logFile));
     try {
-      await run('ctr', ['--address', info.socketPath, 'version'], { timeout: 5000 });
+      await run(info.ctr, ['--address', info.socketPath, 'version'], { timeout: 5000 });
       return;
     } catch (e) {
       lastError = (e as Error).message;
@@ -130,6 +146,7 @@ async function waitForSocket(info: ContainerdInstanceInfo, timeoutMs: number): P
  * The CRI plugin's sandbox_image is the local pause image, so nothing is ever pulled.
  */
 export async function startContainerd(opts: StartContainerdOptions = {}): Promise<RunningContainerd> {
+  const binaries = containerdBinaries(resolveContainerdVersion(opts.version));
   if (opts.sweepStale ?? process.env.NODEAGENT_SWEEP_STALE_CONTAINERD === '1') await sweepStaleInstances();
   const token = randomToken(4);
   const netns = `na-ctrd-${process.pid}-${token}`;
@@ -150,6 +167,8 @@ export async function startContainerd(opts: StartContainerdOptions = {}): Promis
     logFile: paths.logFile,
     podSubnet,
     pid: 0,
+    version: binaries.version,
+    ctr: binaries.ctr,
   };
 
   try {
@@ -167,9 +186,10 @@ export async function startContainerd(opts: StartContainerdOptions = {}): Promis
       }),
     );
     const configPath = join(baseDir, 'config.toml');
+    const render = binaries.version === '1.6' ? renderContainerdConfig : renderContainerdConfigV3;
     await writeFile(
       configPath,
-      renderContainerdConfig({
+      render({
         paths,
         sandboxImage: PAUSE_IMAGE,
         cniBinDir: opts.cniBinDir ?? '/usr/lib/cni',
@@ -179,9 +199,10 @@ export async function startContainerd(opts: StartContainerdOptions = {}): Promis
 
     // nsenter, not `ip netns exec`: the latter remounts /sys, which hides the cgroup mounts runc needs.
     const logFd = openSync(paths.logFile, 'a');
-    const child = spawn('nsenter', [`--net=${netnsPath}`, 'containerd', '--config', configPath], {
+    const child = spawn('nsenter', [`--net=${netnsPath}`, binaries.containerd, '--config', configPath], {
       stdio: ['ignore', logFd, logFd],
       detached: opts.detached ?? false,
+      env: containerdEnv(binaries),
     });
     closeSync(logFd);
     if (!child.pid) throw new ContainerdStartError('could not spawn containerd', await tail(paths.logFile));
@@ -213,6 +234,15 @@ export async function startContainerd(opts: StartContainerdOptions = {}): Promis
   };
 }
 
+/** containerd finds its shim on PATH: the unpacked version's bin dir goes first. */
+function containerdEnv(binaries: ContainerdBinaries): NodeJS.ProcessEnv {
+  if (!binaries.binDir) return process.env;
+  return {
+    ...process.env,
+    PATH: `${binaries.binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+  };
+}
+
 async function podNetnsPaths(state: string): Promise<string[]> {
   const dir = join(state, 'io.containerd.grpc.v1.cri', 'netns');
   const alt = join(state, 'netns');
@@ -227,9 +257,9 @@ async function podNetnsPaths(state: string): Promise<string[]> {
   return out;
 }
 
-async function ctrTasks(socketPath: string): Promise<string[]> {
+async function ctrTasks(ctr: string, socketPath: string): Promise<string[]> {
   try {
-    const { stdout } = await run('ctr', ['--address', socketPath, '-n', 'k8s.io', 'tasks', 'ls', '-q'], {
+    const { stdout } = await run(ctr, ['--address', socketPath, '-n', 'k8s.io', 'tasks', 'ls', '-q'], {
       timeout: 5000,
     });
     return stdout.split('\n').filter((l) => l.trim().length > 0);
@@ -244,15 +274,16 @@ async function ctrTasks(socketPath: string): Promise<string[]> {
  * and delete the netns and the temp dir. Safe to call on a half-started instance.
  */
 export async function stopContainerdInstance(info: ContainerdInstanceInfo): Promise<void> {
+  const ctr = info.ctr ?? 'ctr';
   if (info.pid && isAlive(info.pid)) {
     // Let the shims reap their containers (and runc delete their cgroups) while containerd is up.
-    for (const id of await ctrTasks(info.socketPath)) {
-      await run('ctr', ['--address', info.socketPath, '-n', 'k8s.io', 'tasks', 'kill', '-s', 'SIGKILL', id], {
+    for (const id of await ctrTasks(ctr, info.socketPath)) {
+      await run(ctr, ['--address', info.socketPath, '-n', 'k8s.io', 'tasks', 'kill', '-s', 'SIGKILL', id], {
         timeout: 5000,
       }).catch(() => undefined);
     }
-    for (const id of await ctrTasks(info.socketPath)) {
-      await run('ctr', ['--address', info.socketPath, '-n', 'k8s.io', 'tasks', 'delete', '--force', id], {
+    for (const id of await ctrTasks(ctr, info.socketPath)) {
+      await run(ctr, ['--address', info.socketPath, '-n', 'k8s.io', 'tasks', 'delete', '--force', id], {
         timeout: 5000,
       }).catch(() => undefined);
     }

@@ -24,6 +24,7 @@ defineLifecycleScenario('the fake runtime', async () => {
     podSubnet: '10.99.7.0/24',
     logRoot,
     containerEvents: true,
+    stopOfUnknownId: 'not-found',
     teardown: async () => {
       await fake.stop();
       await rm(logRoot, { recursive: true, force: true });

@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The part of tools/containerd's RunningContainerd these tests and the benchmark use. */
 export interface PrivateContainerd {
+  /** tools/containerd's ContainerdVersion. */
+  version: '1.6' | '2.1';
   endpoint: string;
   baseDir: string;
   podSubnet: string;
@@ -16,7 +18,17 @@ const TOOLS_CONTAINERD = fileURLToPath(
   new URL('../../../../tools/containerd/containerd.ts', import.meta.url),
 );
 
-export async function startPrivateContainerd(): Promise<PrivateContainerd> {
-  const mod = (await import(TOOLS_CONTAINERD)) as { startContainerd: () => Promise<PrivateContainerd> };
-  return mod.startContainerd();
+/** tools/containerd's StartContainerdOptions these tests use; the version defaults to NODEAGENT_CONTAINERD. */
+export interface PrivateContainerdOptions {
+  version?: PrivateContainerd['version'];
+  images?: boolean;
+}
+
+export async function startPrivateContainerd(
+  opts: PrivateContainerdOptions = {},
+): Promise<PrivateContainerd> {
+  const mod = (await import(TOOLS_CONTAINERD)) as {
+    startContainerd: (opts: PrivateContainerdOptions) => Promise<PrivateContainerd>;
+  };
+  return mod.startContainerd(opts);
 }

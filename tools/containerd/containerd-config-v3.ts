@@ -1,0 +1,78 @@
+import type { ContainerdConfigInput } from './containerd-config';
+
+/**
+ * containerd 2.x config (version 3): the same settings as the 1.6 config (renderContainerdConfig),
+ * under 2.x's split CRI plugins. Key names follow `containerd config default` of 2.1:
+ * - io.containerd.cri.v1.images: snapshotter, the sandbox image (pinned_images.sandbox, 1.6's
+ *   sandbox_image), registry.config_path;
+ * - io.containerd.cri.v1.runtime: restrict_oom_score_adj, netns_mounts_under_state_dir, SELinux,
+ *   log line size, runtimes, and CNI with `bin_dirs` (2.1 deprecates `bin_dir`);
+ * - io.containerd.grpc.v1.cri: only the streaming server now.
+ * New in 2.x and switched off: NRI (on by default since 2.0), whose socket
+ * /var/run/nri/nri.sock is one per machine and would be shared by every instance.
+ */
+export function renderContainerdConfigV3(c: ContainerdConfigInput): string {
+  const p = c.paths;
+  const q = (s: string) => JSON.stringify(s);
+  return `version = 3
+root = ${q(p.root)}
+state = ${q(p.state)}
+disabled_plugins = [
+  "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.tracing.processor.v1.otlp",
+]
+
+[grpc]
+  address = ${q(p.socketPath)}
+
+[ttrpc]
+  address = ${q(`${p.socketPath}.ttrpc`)}
+
+[debug]
+  level = ${q(c.logLevel)}
+
+[metrics]
+  address = ""
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = ${q(`${p.baseDir}/opt`)}
+
+[plugins."io.containerd.nri.v1.nri"]
+  disable = true
+
+[plugins."io.containerd.cri.v1.images"]
+  snapshotter = "overlayfs"
+
+  [plugins."io.containerd.cri.v1.images".pinned_images]
+    sandbox = ${q(c.sandboxImage)}
+
+  [plugins."io.containerd.cri.v1.images".registry]
+    config_path = ${q(p.registryHostsDir)}
+
+[plugins."io.containerd.cri.v1.runtime"]
+  restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
+  enable_selinux = false
+  max_container_log_line_size = 16384
+
+  [plugins."io.containerd.cri.v1.runtime".cni]
+    bin_dirs = [${q(c.cniBinDir)}]
+    conf_dir = ${q(p.cniConfDir)}
+    max_conf_num = 1
+
+  [plugins."io.containerd.cri.v1.runtime".containerd]
+    default_runtime_name = "runc"
+
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+
+      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+
+[plugins."io.containerd.grpc.v1.cri"]
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+`;
+}

@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import { CONTAINERD_2_CACHE, CONTAINERD_2_SERIES, containerd2Present } from './unstable-containerd.mjs';
+
+/** The containerd a private instance runs: Debian stable's (installed) or unstable's (unpacked). */
+export type ContainerdVersion = '1.6' | '2.1';
+export const CONTAINERD_VERSIONS: readonly ContainerdVersion[] = ['1.6', '2.1'];
+/** Picks the version for a whole test run when no `version` option is given. */
+export const CONTAINERD_VERSION_ENV = 'NODEAGENT_CONTAINERD';
+
+export class ContainerdVersionError extends Error {
+  readonly code = 'CONTAINERD_VERSION';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContainerdVersionError';
+  }
+}
+
+/** The `version` option, else NODEAGENT_CONTAINERD, else 1.6 (the installed one). */
+export function resolveContainerdVersion(
+  option: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): ContainerdVersion {
+  const [source, value] =
+    option !== undefined ? ['version option', option] : [CONTAINERD_VERSION_ENV, env[CONTAINERD_VERSION_ENV]];
+  if (value === undefined || value === '') return '1.6';
+  if ((CONTAINERD_VERSIONS as readonly string[]).includes(value)) return value as ContainerdVersion;
+  throw new ContainerdVersionError(
+    `${source} ${JSON.stringify(value)} is not a containerd version tools/containerd runs; use one of ${CONTAINERD_VERSIONS.join(', ')}`,
+  );
+}
+
+/** The executables one version runs with. */
+export interface ContainerdBinaries {
+  version: ContainerdVersion;
+  containerd: string;
+  /** The `ctr` that matches the daemon (start-up probe, stop()). */
+  ctr: string;
+  /**
+   * Put first on containerd's PATH so it starts the matching containerd-shim-runc-v2; runc stays
+   * the system's (stable's 1.1; unstable's needs a newer glibc). Undefined: the system PATH.
+   */
+  binDir?: string;
+}
+
+/** The binaries of `version`; for 2.1 the ones tools/install-deps.mjs unpacked, or a typed error. */
+export function containerdBinaries(
+  version: ContainerdVersion,
+  cacheDir = CONTAINERD_2_CACHE,
+): ContainerdBinaries {
+  if (version === '1.6') return { version, containerd: 'containerd', ctr: 'ctr' };
+  if (!containerd2Present(cacheDir))
+    throw new ContainerdVersionError(
+      `containerd ${CONTAINERD_2_SERIES} is not unpacked in ${cacheDir}: run \`node tools/install-deps.mjs\` as root (it downloads Debian unstable's containerd there without installing it)`,
+    );
+  const binDir = join(cacheDir, 'usr', 'bin');
+  return { version, containerd: join(binDir, 'containerd'), ctr: join(binDir, 'ctr'), binDir };
+}
+
+/** Whether 2.1 can run here (for callers that prefer it when present, e.g. `npm start`). */
+export function containerd21Available(cacheDir = CONTAINERD_2_CACHE): boolean {
+  return containerd2Present(cacheDir);
+}
