@@ -49,8 +49,9 @@ async function runInContainer(
 
 /**
  * POST /run/{namespace}/{pod}/{container} and /run/{namespace}/{pod}/{uid}/{container} as
- * upstream's getRun answers them: the command is the `cmd` parameter (the query's, or a
- * urlencoded body's: go-restful reads it with Go's FormValue) split at spaces;
+ * upstream's getRun answers them: the command is the `cmd` parameter (a urlencoded body's, the
+ * query's, or a multipart body's, in that order: go-restful reads it with Go's FormValue) split
+ * at spaces;
  * a pod the kubelet does not hold is 404 `pod does not exist`; a container not running 500
  * `container not found ("<name>")`; a command that fails 500 with Go's error; otherwise 200
  * with the output (application/json, as upstream labels it; nothing at all when it is empty).
