@@ -116,7 +116,7 @@ const SAMPLES: Record<string, [string, unknown]> = {
   'conntrack-max-per-core': ['1000', 1000],
   'conntrack-min': ['2000', 2000],
   'detect-local-mode': ['NodeCIDR', 'NodeCIDR'],
-  'feature-gates': ['SomeGate=true', { SomeGate: true }],
+  'feature-gates': ['EventedPLEG=true', { EventedPLEG: true }],
   'healthz-bind-address': ['127.0.0.1:9999', '127.0.0.1:9999'],
   'hostname-override': ['Node-9', 'node-9'],
   'iptables-localhost-nodeports': ['false', false],
@@ -255,14 +255,14 @@ describe('every flag of upstream kube-proxy v1.36.3', () => {
       '--nodeport-addresses=10.0.0.0/8',
       '--nodeport-addresses',
       '192.168.0.0/16',
-      '--feature-gates=A=true',
-      '--feature-gates=B=false',
+      '--feature-gates=EventedPLEG=true',
+      '--feature-gates=ContainerCheckpoint=false',
       `--write-config-to=${out}`,
     ]);
     expect(r.code, r.err).toBe(0);
     const c = parse(readFileSync(out, 'utf8'));
     expect(c.nodePortAddresses).toEqual(['10.0.0.0/8', '192.168.0.0/16']);
-    expect(c.featureGates).toEqual({ A: true, B: false });
+    expect(c.featureGates).toEqual({ EventedPLEG: true, ContainerCheckpoint: false });
   });
 
   it('a value not of the flag type is refused in one line naming the flag and the value', async () => {

@@ -89,7 +89,7 @@ const VARIANTS: Record<string, unknown>[] = [
  * without a sample here fails the test.
  */
 const UNSUPPORTED_SAMPLES: Record<string, unknown> = {
-  featureGates: { SomeGate: true },
+  featureGates: { EventedPLEG: true },
   'clientConnection.acceptContentTypes': 'application/vnd.kubernetes.protobuf',
   'clientConnection.contentType': 'application/yaml',
   'logging.flushFrequency': '1s',
@@ -193,8 +193,10 @@ describe('every KubeProxyConfiguration field is read or refused', () => {
       ['logging.vmodule', 'warn'],
     ]);
     lines.length = 0;
-    const warned = applyPlatformDefaults(parseKubeProxyConfiguration({ featureGates: { Foo: true } }));
-    checkSettings(warned, log, new Set(['featureGates.Foo']));
+    const warned = applyPlatformDefaults(
+      parseKubeProxyConfiguration({ featureGates: { EventedPLEG: true } }),
+    );
+    checkSettings(warned, log, new Set(['featureGates.EventedPLEG']));
     expect(lines.filter((l) => l.includes('featureGates'))).toHaveLength(1);
     // The default content type was not the user's choice: no warning about it.
     expect(lines.filter((l) => l.includes('clientConnection.contentType'))).toHaveLength(0);

@@ -1,5 +1,10 @@
 import { isIP } from 'node:net';
 import { parseDuration, valueAtPath } from '@nodeagent/primitives';
+import {
+  FEATURE_GATES_V1_36,
+  isInvalidFeatureGateError,
+  resolveFeatureGates,
+} from '@nodeagent/primitives/feature-gates';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InvalidConfigurationError, InvalidFieldError } from '../errors';
@@ -267,6 +272,9 @@ export function loadKubeProxyConfiguration(text: string): KubeProxyConfiguration
 
 /** The semantic checks upstream's validation.go makes, returned rather than thrown. */
 export function validateKubeProxyConfiguration(c: KubeProxyConfiguration): InvalidFieldError[] {
+  // Upstream's Options.Complete applies featureGates before Validate runs and fails alone.
+  const gateError = featureGateError(c.featureGates);
+  if (gateError) return [gateError];
   const errs: InvalidFieldError[] = [];
   const checks: FieldChecks = {
     errs,
@@ -291,6 +299,20 @@ export function validateKubeProxyConfiguration(c: KubeProxyConfiguration): Inval
   validateNetworkRanges(c, checks);
   validateDetectLocal(c, checks);
   return errs;
+}
+
+/**
+ * featureGates against the v1.36 gate table (component-base SetFromMap): an unknown gate, or a
+ * locked one set away from its default, with upstream's reason (`unrecognized feature gate: X`).
+ */
+function featureGateError(featureGates: Readonly<Record<string, boolean>>): InvalidFieldError | undefined {
+  try {
+    resolveFeatureGates(featureGates, FEATURE_GATES_V1_36);
+    return undefined;
+  } catch (error) {
+    if (!isInvalidFeatureGateError(error)) throw error;
+    return new InvalidFieldError('featureGates', featureGates, error.reason);
+  }
 }
 
 /** Where the validation steps put their errors, and the two ways they make one. */

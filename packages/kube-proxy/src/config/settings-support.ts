@@ -1,3 +1,9 @@
+import {
+  FEATURE_GATES_V1_36,
+  HONOURED_FEATURE_GATES,
+  resolveFeatureGates,
+  unimplementedGateChanges,
+} from '@nodeagent/primitives/feature-gates';
 import { KubeProxyError } from '../errors';
 import { PROTOBUF_CONTENT_TYPE } from './defaults';
 import type { KubeProxyConfiguration } from './kube-proxy-configuration';
@@ -25,8 +31,11 @@ export interface SettingProblem {
 export interface SettingSupport {
   /** Where the value takes effect; absent when no value but the default can. */
   effect?: string;
-  /** Returns the problem with this configuration's value, if any. */
-  check?: (c: KubeProxyConfiguration, ctx: SettingContext) => Omit<SettingProblem, 'field'> | undefined;
+  /** Returns the problem with this configuration's value, if any (featureGates: one per warning). */
+  check?: (
+    c: KubeProxyConfiguration,
+    ctx: SettingContext,
+  ) => Omit<SettingProblem, 'field'> | readonly Omit<SettingProblem, 'field'>[] | undefined;
 }
 
 /** What a setting check needs besides the configuration itself. */
@@ -88,15 +97,8 @@ export const SETTING_SUPPORT: Readonly<Record<string, SettingSupport>> = {
   apiVersion: { effect: 'schema: only kubeproxy.config.k8s.io/v1alpha1' },
   kind: { effect: 'schema: only KubeProxyConfiguration' },
   featureGates: {
-    check: (c) => {
-      const gates = Object.keys(c.featureGates);
-      return gates.length === 0
-        ? undefined
-        : warn(
-            c.featureGates,
-            `feature gates are not implemented (${gates.join(', ')}): this proxy always behaves as Kubernetes v1.36 does with its default gates`,
-          );
-    },
+    // Unknown and locked gates were refused by validation (upstream's Options.Complete).
+    check: (c) => featureGateWarnings(c.featureGates),
   },
   'clientConnection.kubeconfig': { effect: 'the kubeconfig every API request uses' },
   'clientConnection.acceptContentTypes': {
@@ -225,12 +227,38 @@ export const SETTING_SUPPORT: Readonly<Record<string, SettingSupport>> = {
   },
 };
 
+/**
+ * Upstream's warning for each GA or deprecated gate set (component-base featuregate, v1.36
+ * wording), then one naming every gate set away from its v1.36 default: this proxy reads none
+ * (HONOURED_FEATURE_GATES['kube-proxy']) and behaves as with the defaults.
+ */
+function featureGateWarnings(
+  featureGates: Readonly<Record<string, boolean>>,
+): Omit<SettingProblem, 'field'>[] {
+  const { enabled, warnings } = resolveFeatureGates(featureGates, FEATURE_GATES_V1_36);
+  const out = warnings.map((w) => warn({ [w.gate]: w.value }, w.message));
+  const ignored = unimplementedGateChanges(
+    enabled,
+    FEATURE_GATES_V1_36,
+    HONOURED_FEATURE_GATES['kube-proxy'],
+  );
+  if (ignored.length > 0)
+    out.push(
+      warn(
+        Object.fromEntries(ignored.map((gate) => [gate, enabled.get(gate)])),
+        `these gates have no effect: this proxy does not implement them and behaves as Kubernetes v1.36 does with their defaults`,
+      ),
+    );
+  return out;
+}
+
 /** Every problem with this configuration's values, in field order. */
 export function checkSettingSupport(c: KubeProxyConfiguration, ctx: SettingContext): SettingProblem[] {
   const out: SettingProblem[] = [];
   for (const [field, support] of Object.entries(SETTING_SUPPORT)) {
-    const problem = support.check?.(c, ctx);
-    if (problem) out.push({ field, ...problem });
+    const found = support.check?.(c, ctx);
+    for (const problem of Array.isArray(found) ? found : found ? [found] : [])
+      out.push({ field, ...problem });
   }
   return out;
 }
