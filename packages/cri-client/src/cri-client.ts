@@ -1,15 +1,8 @@
 import type { Duplex } from 'node:stream';
-import {
-  Client,
-  type ClientReadableStream,
-  type ClientUnaryCall,
-  credentials,
-  Metadata,
-  status,
-} from '@grpc/grpc-js';
+import { Client, type ClientReadableStream, credentials, Metadata, status } from '@grpc/grpc-js';
 import { type MessageCodec, type MessageInput, messageCodec } from './codec';
 import { CriError, toCriError, UnsupportedRuntimeApiError } from './cri-error';
-import { grpcTarget } from './endpoint';
+import { grpcTarget, socketPath } from './endpoint';
 import { criMethods } from './generated/methods';
 import type {
   ContainerEventResponse,
@@ -20,6 +13,7 @@ import type {
 import { reusingListCodec } from './reusing-list-codec';
 import { openPortForward } from './streaming/port-forward';
 import { type OpenStreamOptions, openStream, type StreamSession } from './streaming/stream-session';
+import { GrpcUnaryChannel } from './unary-channel';
 
 /** Like the kubelet's --runtime-request-timeout default. */
 export const DEFAULT_TIMEOUT_MS = 2 * 60 * 1000;
@@ -102,21 +96,19 @@ export class CriClient {
   readonly endpoint: string;
   /** The runtime's Version answer, filled by connect() / createCriClient(). */
   runtimeVersion: RtRes<'Version'> | undefined;
-  private readonly grpc: Client;
+  /** Unary calls: every RPC but the event stream. */
+  private readonly unary: GrpcUnaryChannel;
+  /** GetContainerEvents' server stream, made on its first use. */
+  private streams: Client | undefined;
+  private readonly maxMessageBytes: number;
   private readonly methods: Map<string, MethodEntry>;
   private readonly timeoutMs: number;
   private readonly pullTimeoutMs: number;
 
   constructor(opts: CriClientOptions) {
     this.endpoint = opts.endpoint;
-    const max = opts.maxMessageBytes ?? MAX_MESSAGE_BYTES;
-    this.grpc = new Client(grpcTarget(opts.endpoint), credentials.createInsecure(), {
-      'grpc.max_receive_message_length': max,
-      'grpc.max_send_message_length': max,
-      // A dead runtime should fail fast, not hang until the deadline.
-      'grpc.initial_reconnect_backoff_ms': 100,
-      'grpc.max_reconnect_backoff_ms': 2000,
-    });
+    this.maxMessageBytes = opts.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+    this.unary = new GrpcUnaryChannel(socketPath(opts.endpoint), this.maxMessageBytes);
     methodTable ??= buildMethodTable();
     this.methods = methodTable;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -135,7 +127,8 @@ export class CriClient {
 
   /** Close the channel; in-flight calls fail with CANCELLED/UNAVAILABLE. */
   close(): void {
-    this.grpc.close();
+    this.unary.close();
+    this.streams?.close();
   }
 
   /**
@@ -159,24 +152,24 @@ export class CriClient {
       );
     }
     const deadline = Date.now() + (opts.timeoutMs ?? defaultTimeoutMs);
-    return new Promise<Res>((resolve, reject) => {
-      let call: ClientUnaryCall | undefined;
-      const onAbort = () => call?.cancel();
-      call = this.grpc.makeUnaryRequest(
-        m.path,
-        m.serialize,
-        m.deserialize,
-        request ?? {},
-        new Metadata(),
-        { deadline },
-        (err, value) => {
-          signal?.removeEventListener('abort', onAbort);
-          if (err) reject(toCriError(rpc, this.endpoint, err));
-          else resolve(value as Res);
-        },
-      );
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    let bytes: Buffer;
+    try {
+      bytes = m.serialize(request ?? {});
+    } catch (e) {
+      const why = `Request message serialization failure: ${(e as Error).message}`;
+      return Promise.reject(new CriError(rpc, status.INTERNAL, why, this.endpoint, { cause: e }));
+    }
+    return this.unary.call(m.path, bytes, { deadline, signal }).then(
+      (answer) => {
+        try {
+          return m.deserialize(answer) as Res;
+        } catch (e) {
+          const why = `Response message parsing error: ${(e as Error).message}`;
+          throw new CriError(rpc, status.INTERNAL, why, this.endpoint, { cause: e });
+        }
+      },
+      (e: unknown) => Promise.reject(toCriError(rpc, this.endpoint, e)),
+    );
   }
 
   private rt<K extends RtName>(rpc: K, req: RtReq<K> | undefined, opts?: CallOptions, timeoutMs?: number) {
@@ -337,7 +330,11 @@ export class CriClient {
    */
   async *getContainerEvents(opts: { signal?: AbortSignal } = {}): AsyncGenerator<ContainerEventResponse> {
     const m = this.methods.get('GetContainerEvents') as MethodEntry;
-    const stream: ClientReadableStream<ContainerEventResponse> = this.grpc.makeServerStreamRequest(
+    this.streams ??= new Client(grpcTarget(this.endpoint), credentials.createInsecure(), {
+      'grpc.max_receive_message_length': this.maxMessageBytes,
+      'grpc.max_send_message_length': this.maxMessageBytes,
+    });
+    const stream: ClientReadableStream<ContainerEventResponse> = this.streams.makeServerStreamRequest(
       m.path,
       m.serialize,
       m.deserialize as (b: Buffer) => ContainerEventResponse,

@@ -17,3 +17,8 @@ export function grpcTarget(endpoint: string): string {
     'expected unix:///path/to/socket or an absolute socket path',
   );
 }
+
+/** The socket's path of a runtime endpoint (the forms grpcTarget accepts). */
+export function socketPath(endpoint: string): string {
+  return grpcTarget(endpoint).slice('unix://'.length);
+}
