@@ -94,7 +94,7 @@ export async function readMachineInfo(opts: ReadMachineInfoOptions = {}): Promis
       }),
     )
   ).flat();
-  const fs = await src.statfs(opts.rootDir ?? '/').catch(() => src.statfs('/'));
+  const ephemeralStorageBytes = await readEphemeralStorageBytes(opts);
   const [machineID, dbusID, systemUUID, bootID, osRelease] = await Promise.all([
     optional('/etc/machine-id'),
     optional('/var/lib/dbus/machine-id'),
@@ -105,7 +105,7 @@ export async function readMachineInfo(opts: ReadMachineInfoOptions = {}): Promis
   return {
     numCores,
     memoryCapacityBytes,
-    ephemeralStorageBytes: fs.blocks * fs.bsize,
+    ephemeralStorageBytes,
     machineID: machineID || dbusID,
     systemUUID,
     bootID,
@@ -117,6 +117,17 @@ export async function readMachineInfo(opts: ReadMachineInfoOptions = {}): Promis
     hugePages,
     swapCapacityBytes: parseSwapTotal(meminfo),
   };
+}
+
+/**
+ * The size of the filesystem holding the root dir (statfs; the host's `/` when the root dir
+ * cannot be read): the one machine fact the kubelet reads at every status update (cAdvisor's
+ * RootFsInfo), where the rest is read once at start.
+ */
+export async function readEphemeralStorageBytes(opts: ReadMachineInfoOptions = {}): Promise<number> {
+  const src = opts.source ?? hostMachineSource;
+  const fs = await src.statfs(opts.rootDir ?? '/').catch(() => src.statfs('/'));
+  return fs.blocks * fs.bsize;
 }
 
 /** x86-64 and arm64 huge page sizes the kubelet reports as hugepages-2Mi / hugepages-1Gi. */

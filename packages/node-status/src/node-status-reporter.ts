@@ -10,7 +10,12 @@ import { errorMessage, isNotFound } from '@nodeagent/informer/errors';
 import { type Clock, systemClock, type Wire } from '@nodeagent/primitives';
 import { computeCapacity } from './capacity';
 import { evaluateReadyChecks, type ReadyCheck } from './health-checks';
-import { type MachineInfo, readMachineInfo } from './machine-info';
+import {
+  type MachineInfo,
+  type MachineSource,
+  readEphemeralStorageBytes,
+  readMachineInfo,
+} from './machine-info';
 import { nodeAddresses } from './node-addresses';
 import {
   CONDITION_ORDER,
@@ -57,8 +62,10 @@ export interface NodeStatusReporterOptions {
   pressure?: () => Promise<PressureSignals> | PressureSignals;
   /** Images on the node (CRI ListImages). */
   images?: () => Promise<NodeImage[]>;
-  /** Machine facts; defaults to reading /proc, cgroups and statfs. */
+  /** Machine facts, asked at every status update; defaults to reading them from `machineSource`. */
   machineInfo?: () => Promise<MachineInfo>;
+  /** Where the default machine facts are read (default this host's /proc, /sys, cgroups and statfs). */
+  machineSource?: MachineSource;
   clock?: Clock;
   /** Called with every failure it recovers from, and what it was doing. */
   onError?: (err: unknown, during: string) => void;
@@ -231,16 +238,29 @@ export class NodeStatusReporter {
     return result.node;
   }
 
+  /**
+   * The machine facts for this status. Read in full once, as upstream's kubelet does
+   * (GetCachedMachineInfo: "the machine info can't change without a reboot"); afterwards only the
+   * root filesystem's size is read again (cAdvisor's RootFsInfo at every update). An injected
+   * `machineInfo` is asked every time.
+   */
   private async machineInfo(): Promise<MachineInfo> {
     try {
-      this.machine = await (
-        this.opts.machineInfo ?? (() => readMachineInfo({ rootDir: this.config.rootDir }))
-      )();
+      if (this.opts.machineInfo) this.machine = await this.opts.machineInfo();
+      else if (!this.machine) this.machine = await readMachineInfo(this.machineSourceOptions());
+      else {
+        const ephemeralStorageBytes = await readEphemeralStorageBytes(this.machineSourceOptions());
+        this.machine = { ...this.machine, ephemeralStorageBytes };
+      }
     } catch (err) {
       if (!this.machine) throw err;
       this.opts.onError?.(err, 'read machine info');
     }
     return this.machine;
+  }
+
+  private machineSourceOptions() {
+    return { rootDir: this.config.rootDir, source: this.opts.machineSource };
   }
 
   private async computeStatus(): Promise<NodeStatusWire> {

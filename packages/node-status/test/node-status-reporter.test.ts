@@ -11,6 +11,7 @@ import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type MachineInfo,
+  type MachineSource,
   NODE_LEASE_NAMESPACE,
   type NodeStatusConfig,
   NodeStatusReporter,
@@ -212,6 +213,36 @@ describe('NodeStatusReporter against the in-process API server', () => {
       expect(g).toBeLessThanOrEqual(11_000);
     }
     expect((await readLease()).metadata?.ownerReferences?.[0]?.kind).toBe('Node');
+  });
+
+  it("reads the machine once and only the root filesystem's size at later updates, as upstream's cached MachineInfo", async () => {
+    const reads: string[] = [];
+    let blocks = 1000;
+    const machineSource: MachineSource = {
+      readFile: async (path) => {
+        reads.push(path);
+        if (path === '/proc/meminfo') return 'MemTotal: 8000000 kB\n';
+        if (path === '/sys/devices/system/cpu/online') return '0-1\n';
+        throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+      },
+      statfs: async () => ({ blocks, bsize: 4096 }),
+      kernelRelease: () => '6.1.0-test',
+      arch: () => 'x64',
+      hostname: () => 'node-a',
+    };
+    const { r, updates } = reporter({}, { machineInfo: undefined, machineSource });
+    await r.start();
+    await clock.whenPending(2);
+    const firstReads = reads.length;
+    expect(reads.filter((p) => p === '/proc/meminfo')).toHaveLength(1);
+    blocks = 2000;
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
+    expect(reads).toHaveLength(firstReads);
+    expect(updates).toHaveLength(2);
+    const node = await core.readNode({ name: 'node-a' });
+    expect(parseQuantity(node.status!.capacity!['ephemeral-storage']!)).toBe(2000 * 4096);
+    expect(node.status!.capacity!.cpu).toBe('2');
   });
 
   it('patches status when something changed and otherwise every nodeStatusReportFrequency', async () => {
