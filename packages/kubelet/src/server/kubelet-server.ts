@@ -14,9 +14,15 @@ import { serveCheckpoint } from './checkpoint-route';
 import { serveContainerLogs } from './container-logs-route';
 import { serveDebugFlags, type VerbositySetter } from './debug-flags-route';
 import type { ContainerDebugRuntime } from './debug-runtime';
-import { debugEndpointsDisabled, isDebuggingDisabledPath, subtreeRoots } from './debugging-handlers';
+import {
+  debugEndpointsDisabled,
+  isDebuggingDisabledPath,
+  type RegisteredSubtrees,
+  subtreeRoots,
+} from './debugging-handlers';
 import { writeGoHttpError, writeGoSubtreeRedirect } from './go-net-http';
 import { serveMetricsRoute } from './metrics-routes';
+import { isRegisteredPath } from './mux-patterns';
 import { kubeletRoutes, refuseForRoute, restfulRefusal } from './restful-negotiation';
 import { serveRun } from './run-route';
 import { runningPodsBody } from './running-pods';
@@ -226,6 +232,14 @@ async function refusal(
   };
 }
 
+/** What upstream's mux registers, given the options: the debugging handlers and /checkpoint/. */
+function registeredSubtrees(options: KubeletServerOptions): RegisteredSubtrees {
+  return {
+    debuggingHandlers: options.debuggingHandlers !== false,
+    checkpoint: options.debugRuntime !== undefined && options.containerCheckpoint !== false,
+  };
+}
+
 /** Upgrade requests: only the streaming endpoints take them. */
 async function handleUpgrade(
   options: KubeletServerOptions,
@@ -234,6 +248,8 @@ async function handleUpgrade(
   head: Buffer,
 ): Promise<void> {
   const path = new URL(request.url ?? '/', 'http://kubelet').pathname;
+  if (!isRegisteredPath(path, registeredSubtrees(options)))
+    return writeRawResponse(socket, 404, '404 page not found\n');
   const refused = await refusal(options, request, path);
   if (refused) return writeRawResponse(socket, refused.code, refused.message);
   if (options.debuggingHandlers === false && isDebuggingDisabledPath(path))
@@ -253,11 +269,11 @@ async function handle(
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://kubelet');
   const path = url.pathname;
-  const debugging = options.debuggingHandlers !== false;
-  const checkpoint = options.debugRuntime !== undefined && options.containerCheckpoint !== false;
+  const registered = registeredSubtrees(options);
+  const debugging = registered.debuggingHandlers;
   // Go's ServeMux answers these itself, before the auth filter runs.
-  if (subtreeRoots({ debuggingHandlers: debugging, checkpoint }).includes(path))
-    return writeGoSubtreeRedirect(request, response, url);
+  if (subtreeRoots(registered).includes(path)) return writeGoSubtreeRedirect(request, response, url);
+  if (!isRegisteredPath(path, registered)) return send(response, 404, '404 page not found\n');
   const refused = await refusal(options, request, path);
   if (refused) return send(response, refused.code, refused.message);
   if (!debugging && isDebuggingDisabledPath(path))
@@ -266,6 +282,13 @@ async function handle(
   if (path === '/healthz') {
     const health = kubelet.healthz();
     return send(response, health.ok ? 200 : 500, health.ok ? 'ok' : `${health.message}\n`);
+  }
+  if (path === '/healthz/ping' || path === '/healthz/log') return send(response, 200, 'ok');
+  if (path === '/healthz/syncloop') {
+    // healthz's adaptCheckToHandler: http.Error with the check's error.
+    const health = kubelet.healthz();
+    if (health.ok) return send(response, 200, 'ok');
+    return writeGoHttpError(response, 500, `internal server error: ${health.message}`);
   }
   if (path === '/configz' && options.configz && debugging) {
     return send(response, 200, JSON.stringify({ kubeletconfig: options.configz() }), 'application/json');
