@@ -89,7 +89,12 @@ export async function startReviewApi(tokens: Record<string, TokenUser>): Promise
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
     clusters: [
-      { name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true },
+      // The client refuses plain HTTP unless told to skip TLS checks; this server speaks HTTP.
+      {
+        name: 'c',
+        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        skipTLSVerify: true,
+      },
     ],
     users: [{ name: 'kubelet' }],
     contexts: [{ name: 'c', cluster: 'c', user: 'kubelet' }],
