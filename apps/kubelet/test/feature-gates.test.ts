@@ -44,6 +44,12 @@ describe('refused at start, one line', () => {
       'Error: --feature-gates: cannot set feature gate NFTablesProxyMode to false, feature is locked to true (got {"NFTablesProxyMode":false})',
     ],
     [
+      [
+        '--feature-gates=GracefulNodeShutdown=true,PodLifecycleSleepAction=true,ImageVolume=false,ImageVolumeWithDigest=true',
+      ],
+      'Error: --feature-gates: ImageVolumeWithDigest is enabled, but depends on features that are disabled: [ImageVolume] (got {"GracefulNodeShutdown":true,"PodLifecycleSleepAction":true,"ImageVolume":false,"ImageVolumeWithDigest":true})',
+    ],
+    [
       ['--config', 'locked.yaml'],
       'Error: invalid configuration: featureGates: cannot set feature gate NodeSwap to false, feature is locked to true (got {"NodeSwap":false})',
     ],
@@ -79,7 +85,10 @@ describe('startup warnings', () => {
         },
       ],
     ],
-    ['ContainerCheckpoint=false,NodeDeclaredFeatures=false,KubeletEnsureSecretPulledImages=false', []],
+    [
+      'ContainerCheckpoint=false,NodeDeclaredFeatures=false,KubeletEnsureSecretPulledImages=false,InPlacePodLevelResourcesVerticalScaling=false,RestartAllContainersOnContainerExits=false',
+      [],
+    ],
     ['EventedPLEG=false,ContainerCheckpoint=true', []],
     [
       'EventedPLEG=true,MemoryQoS=true,ContainerCheckpoint=false',

@@ -30,6 +30,16 @@ describe('resolveFeatureGates at v1.36', () => {
       '[cannot set feature gate SidecarContainers to false, feature is locked to true, cannot set feature gate NodeSwap to false, feature is locked to true]',
       'SidecarContainers',
     ],
+    [
+      { NodeDeclaredFeatures: false, RestartAllContainersOnContainerExits: false },
+      'InPlacePodLevelResourcesVerticalScaling is enabled, but depends on features that are disabled: [NodeDeclaredFeatures]',
+      'InPlacePodLevelResourcesVerticalScaling',
+    ],
+    [
+      { GracefulNodeShutdown: false },
+      '[GracefulNodeShutdownBasedOnPodPriority is enabled, but depends on features that are disabled: [GracefulNodeShutdown], WindowsGracefulNodeShutdown is enabled, but depends on features that are disabled: [GracefulNodeShutdown]]',
+      'GracefulNodeShutdownBasedOnPodPriority',
+    ],
     // An unknown gate stops at once, as upstream's early return: the locked one before is not listed.
     [{ Bogus: true, SidecarContainers: false }, 'unrecognized feature gate: Bogus', 'Bogus'],
   ])('%j is refused: %s', (requested, reason, gate) => {
@@ -76,11 +86,16 @@ describe('resolveFeatureGates at v1.36', () => {
     expect(enabled.get('SidecarContainers')).toBe(true);
   });
 
-  it('every entry of the table is keyed by its own name, and the locked ones are GA or deprecated', () => {
+  it('every entry of the table is keyed by its own name, the locked ones are GA or deprecated, and dependencies are gates', () => {
     for (const [name, spec] of FEATURE_GATES_V1_36) {
       expect(spec.name).toBe(name);
       if (spec.lockToDefault) expect(['GA', 'DEPRECATED']).toContain(spec.stage);
+      for (const dep of spec.dependsOn) expect(FEATURE_GATES_V1_36.has(dep), `${name} → ${dep}`).toBe(true);
     }
+  });
+
+  it('the defaults meet every dependency', () => {
+    expect(resolve({}).warnings).toEqual([]);
   });
 });
 
@@ -90,7 +105,16 @@ describe('unimplementedGateChanges', () => {
 
   it.each([
     [{ EventedPLEG: true, MemoryQoS: false }, HONOURED_FEATURE_GATES.kubelet, ['EventedPLEG']],
-    [{ ContainerCheckpoint: false, NodeDeclaredFeatures: false }, HONOURED_FEATURE_GATES.kubelet, []],
+    [
+      {
+        ContainerCheckpoint: false,
+        NodeDeclaredFeatures: false,
+        InPlacePodLevelResourcesVerticalScaling: false,
+        RestartAllContainersOnContainerExits: false,
+      },
+      HONOURED_FEATURE_GATES.kubelet,
+      [],
+    ],
     [{ ContainerCheckpoint: false }, HONOURED_FEATURE_GATES['kube-proxy'], ['ContainerCheckpoint']],
     [{ SidecarContainers: true }, HONOURED_FEATURE_GATES.kubelet, []],
   ])('%j → %j', (requested, honoured, expected) => {

@@ -9,4 +9,6 @@ export interface FeatureGateSpec {
   stage: FeatureStage;
   /** Setting it to anything but its default is refused. */
   lockToDefault: boolean;
+  /** Gates that must be on while this one is (component-base AddDependencies). */
+  dependsOn: readonly string[];
 }

@@ -47,7 +47,8 @@ const WARNING: Partial<Record<FeatureStage, string>> = {
  * merged) to `table` as upstream's featureGate.SetFromMap does: an unknown gate stops at once
  * (`unrecognized feature gate: X`); a locked gate set to the other value is refused (`cannot set
  * feature gate X to false, feature is locked to true`), every one reported; a GA or deprecated
- * gate set is warned about; AllAlpha/AllBeta set every alpha/beta gate not set by name.
+ * gate set is warned about; AllAlpha/AllBeta set every alpha/beta gate not set by name; then a
+ * gate left on whose dependencies are off is refused.
  */
 export function resolveFeatureGates(
   requested: Readonly<Record<string, boolean>>,
@@ -72,7 +73,34 @@ export function resolveFeatureGates(
     if (warning) warnings.push({ gate, value, message: warning });
   }
   if (problems.length > 0) throw aggregate(problems);
-  return { enabled: effectiveValues(requested, table), warnings };
+  const enabled = effectiveValues(requested, table);
+  const unmet = unmetDependencies(enabled, table);
+  if (unmet.length > 0) throw aggregate(unmet);
+  return { enabled, warnings };
+}
+
+/**
+ * Gates on while a gate they depend on is off (`X is enabled, but depends on features that are
+ * disabled: [A B]`, Go's %v of the list), by gate name (upstream's order is a map's).
+ */
+function unmetDependencies(
+  enabled: ReadonlyMap<string, boolean>,
+  table: ReadonlyMap<string, FeatureGateSpec>,
+): InvalidFeatureGateError[] {
+  const unmet: InvalidFeatureGateError[] = [];
+  for (const spec of [...table.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (!enabled.get(spec.name)) continue;
+    const off = spec.dependsOn.filter((dep) => !enabled.get(dep));
+    if (off.length > 0)
+      unmet.push(
+        new InvalidFeatureGateError(
+          spec.name,
+          true,
+          `${spec.name} is enabled, but depends on features that are disabled: [${off.join(' ')}]`,
+        ),
+      );
+  }
+  return unmet;
 }
 
 /** Upstream's utilerrors aggregate: one error as itself, several as `[a, b]`. */

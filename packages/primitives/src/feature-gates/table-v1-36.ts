@@ -264,10 +264,59 @@ const ROWS: readonly Row[] = [
   ['LoggingBetaOptions', true, B],
 ];
 
+// defaultKubernetesFeatureGateDependencies of the same kube_features.go (the gates with none left out).
+const DRA = 'DynamicResourceAllocation';
+const DEPENDENCIES: Readonly<Record<string, readonly string[]>> = {
+  AuthorizeNodeWithSelectors: ['AuthorizeWithSelectors'],
+  ClusterTrustBundleProjection: ['ClusterTrustBundle'],
+  DRAAdminAccess: [DRA],
+  DRAConsumableCapacity: [DRA],
+  DRADeviceBindingConditions: [DRA, 'DRAResourceClaimDeviceStatus'],
+  DRADeviceTaintRules: ['DRADeviceTaints'],
+  DRADeviceTaints: [DRA],
+  DRAExtendedResource: [DRA],
+  DRAPartitionableDevices: [DRA],
+  DRAPrioritizedList: [DRA],
+  DRASchedulerFilterTimeout: [DRA],
+  DeclarativeValidationTakeover: ['DeclarativeValidation'],
+  DisableAllocatorDualWrite: ['MultiCIDRServiceAllocator'],
+  GangScheduling: ['GenericWorkload'],
+  GracefulNodeShutdownBasedOnPodPriority: ['GracefulNodeShutdown'],
+  ImageVolumeWithDigest: ['ImageVolume'],
+  InPlacePodLevelResourcesVerticalScaling: [
+    'InPlacePodVerticalScaling',
+    'PodLevelResources',
+    'NodeDeclaredFeatures',
+  ],
+  InPlacePodVerticalScalingAllocatedStatus: ['InPlacePodVerticalScaling'],
+  InPlacePodVerticalScalingExclusiveCPUs: ['InPlacePodVerticalScaling'],
+  InPlacePodVerticalScalingExclusiveMemory: ['InPlacePodVerticalScaling', 'MemoryManager'],
+  MatchLabelKeysInPodTopologySpreadSelectorMerge: ['MatchLabelKeysInPodTopologySpread'],
+  PodCertificateRequest: ['AuthorizeNodeWithSelectors'],
+  PodLifecycleSleepActionAllowZero: ['PodLifecycleSleepAction'],
+  ProcMountType: ['UserNamespacesSupport'],
+  ResourceHealthStatus: [DRA],
+  RestartAllContainersOnContainerExits: ['ContainerRestartRules', 'NodeDeclaredFeatures'],
+  ServiceAccountTokenNodeBinding: ['ServiceAccountTokenNodeBindingValidation'],
+  StorageVersionAPI: ['APIServerIdentity'],
+  StructuredAuthenticationConfigurationEgressSelector: ['StructuredAuthenticationConfiguration'],
+  StructuredAuthenticationConfigurationJWKSMetrics: ['StructuredAuthenticationConfiguration'],
+  UnknownVersionInteroperabilityProxy: ['APIServerIdentity'],
+  UserNamespacesHostNetworkSupport: ['UserNamespacesSupport'],
+  WindowsCPUAndMemoryAffinity: ['MemoryManager'],
+  WindowsGracefulNodeShutdown: ['GracefulNodeShutdown'],
+};
+
 /** Every feature gate of a v1.36 kubelet and kube-proxy, by name, as it stands at 1.36. */
 export const FEATURE_GATES_V1_36: ReadonlyMap<string, FeatureGateSpec> = new Map(
   ROWS.map(([name, defaultValue, stage, locked]) => [
     name,
-    { name, default: defaultValue, stage, lockToDefault: locked === 'locked' },
+    {
+      name,
+      default: defaultValue,
+      stage,
+      lockToDefault: locked === 'locked',
+      dependsOn: DEPENDENCIES[name] ?? [],
+    },
   ]),
 );
