@@ -11,4 +11,5 @@ export {
 export type { HollowNode } from './hollow-node';
 export type { HollowReport } from './hollow-report';
 export { hollowUserAgent } from './node-identity';
+export { type CountingSide, type NodeRequests, RequestCounter } from './request-counter';
 export { type HollowCluster, type HollowNodesOptions, runHollowNodes } from './run-hollow-nodes';

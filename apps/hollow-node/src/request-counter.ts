@@ -1,5 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { ClientRequest } from 'node:http';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { nodeOfUserAgent } from './node-identity';
 import { requestKind } from './request-kind';
 
@@ -10,7 +10,46 @@ export interface NodeRequests {
   openWatches: number;
 }
 
-const CHANNEL = 'http.client.request.start';
+/**
+ * Which end counts: `client` (the hollow process's own requests as they leave) or `server` (an
+ * API server in this process, as the bench counts them where they arrive).
+ */
+export type CountingSide = 'client' | 'server';
+
+/** The parts of one request the counter reads, from either end. */
+interface SeenRequest {
+  method: string;
+  path: string;
+  userAgent: string;
+  /** Calls back when the request (a watch: its stream) has ended. */
+  onEnd(callback: () => void): void;
+}
+
+function clientRequest({ request }: { request: ClientRequest }): SeenRequest {
+  return {
+    method: request.method,
+    path: request.path,
+    userAgent: String(request.getHeader('user-agent') ?? ''),
+    onEnd: (callback) => request.once('close', callback),
+  };
+}
+
+function serverRequest({
+  request,
+  response,
+}: {
+  request: IncomingMessage;
+  response: ServerResponse;
+}): SeenRequest {
+  return {
+    method: request.method ?? '',
+    path: request.url ?? '',
+    userAgent: request.headers['user-agent'] ?? '',
+    onEnd: (callback) => response.once('close', callback),
+  };
+}
+
+const CHANNELS = { client: 'http.client.request.start', server: 'http.server.request.start' } as const;
 
 /**
  * Counts the API requests of the hollow nodes named in `nodes`, read off node:http's
@@ -21,22 +60,37 @@ const CHANNEL = 'http.client.request.start';
 export class RequestCounter {
   readonly perNode = new Map<string, NodeRequests>();
   private readonly listener = (message: unknown) =>
-    this.onRequest((message as { request: ClientRequest }).request);
+    this.onRequest(
+      this.side === 'client'
+        ? clientRequest(message as Parameters<typeof clientRequest>[0])
+        : serverRequest(message as Parameters<typeof serverRequest>[0]),
+    );
 
-  constructor(nodes: readonly string[]) {
+  constructor(
+    nodes: readonly string[],
+    private readonly side: CountingSide = 'client',
+  ) {
     for (const node of nodes) this.perNode.set(node, { total: 0, byKind: new Map(), openWatches: 0 });
   }
 
   start(): void {
-    subscribe(CHANNEL, this.listener);
+    subscribe(CHANNELS[this.side], this.listener);
   }
 
   stop(): void {
-    unsubscribe(CHANNEL, this.listener);
+    unsubscribe(CHANNELS[this.side], this.listener);
   }
 
-  private onRequest(request: ClientRequest): void {
-    const node = nodeOfUserAgent(String(request.getHeader('user-agent') ?? ''));
+  /** Starts a new window: the counts go back to zero; open watches stay open. */
+  resetCounts(): void {
+    for (const counts of this.perNode.values()) {
+      counts.total = 0;
+      counts.byKind.clear();
+    }
+  }
+
+  private onRequest(request: SeenRequest): void {
+    const node = nodeOfUserAgent(request.userAgent);
     const counts = node === undefined ? undefined : this.perNode.get(node);
     if (!counts) return;
     const kind = requestKind(request.method, request.path);
@@ -45,6 +99,6 @@ export class RequestCounter {
     counts.byKind.set(key, (counts.byKind.get(key) ?? 0) + 1);
     if (kind.verb !== 'WATCH') return;
     counts.openWatches++;
-    request.once('close', () => counts.openWatches--);
+    request.onEnd(() => counts.openWatches--);
   }
 }

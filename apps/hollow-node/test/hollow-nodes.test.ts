@@ -1,6 +1,6 @@
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HollowCluster, runHollowNodes } from '../src/index';
+import { type HollowCluster, RequestCounter, runHollowNodes } from '../src/index';
 import { until } from './until';
 
 // Three hollow nodes in this process against the in-process API server: each registers and
@@ -9,6 +9,9 @@ import { until } from './until';
 
 let api: ApiServer;
 let cluster: HollowCluster;
+const names = ['hollow-node-0', 'hollow-node-1', 'hollow-node-2'];
+/** The same requests counted where they arrive (the API server runs in this process). */
+const arrived = new RequestCounter(names, 'server');
 const logs: string[] = [];
 
 type Obj = { metadata?: { name?: string }; spec?: Record<string, unknown>; status?: Record<string, unknown> };
@@ -36,6 +39,7 @@ function renewTime(name: string): string | undefined {
 
 beforeAll(async () => {
   api = await startApiServer({ endpointSliceController: true });
+  arrived.start();
   cluster = await runHollowNodes({
     kubeConfig: api.kubeConfig(),
     nodes: 3,
@@ -46,13 +50,13 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  arrived.stop();
   await cluster?.stop();
   await api?.close();
 });
 
 describe('three hollow nodes against the in-process API server', () => {
   it('register three Nodes that become Ready', async () => {
-    const names = ['hollow-node-0', 'hollow-node-1', 'hollow-node-2'];
     expect(await until(() => names.every(ready), 60_000)).toBe(true);
     const node = api.registry.get(nodes(), undefined, 'hollow-node-2') as Obj;
     expect(node.status?.addresses).toContainEqual({ type: 'InternalIP', address: '172.16.0.3' });
@@ -60,7 +64,6 @@ describe('three hollow nodes against the in-process API server', () => {
   });
 
   it('renew each Lease: renewTime advances', async () => {
-    const names = ['hollow-node-0', 'hollow-node-1', 'hollow-node-2'];
     expect(await until(() => names.every((n) => renewTime(n) !== undefined), 30_000)).toBe(true);
     const first = names.map(renewTime);
     expect(await until(() => names.every((n, i) => renewTime(n) !== first[i]), 30_000)).toBe(true);
@@ -94,12 +97,12 @@ describe('three hollow nodes against the in-process API server', () => {
     expect(await until(() => running() !== undefined, 60_000)).toBe(true);
     const podIP = running() ?? '';
     expect(podIP).toMatch(/^10\.64\.2\.\d+$/);
-    const node2 = cluster.nodes[2];
     const dnat = `--to-destination ${podIP}:8080`;
-    const rules = async () => (await node2?.proxy?.iptables.saveText('nat')) ?? '';
-    expect(await until(async () => (await rules()).includes(dnat), 60_000)).toBe(true);
-    // Every node's proxy renders the Service; only node 2's kubelet runs the pod.
-    expect((await cluster.nodes[0]?.proxy?.iptables.saveText('nat')) ?? '').toContain(dnat);
+    const rendered = async (index: number) =>
+      ((await cluster.nodes[index]?.proxy?.iptables.saveText('nat')) ?? '').includes(dnat);
+    expect(await until(() => rendered(2), 60_000)).toBe(true);
+    // Every node's proxy renders the Service (each syncs on its own schedule); only node 2's kubelet runs the pod.
+    expect(await until(() => rendered(0), 60_000)).toBe(true);
     expect(cluster.nodes[0]?.kubelet?.kubelet.getPods()).toEqual([]);
     expect(cluster.report().podsRunning).toBe(1);
   });
@@ -107,7 +110,7 @@ describe('three hollow nodes against the in-process API server', () => {
   it('report requests per node by verb and resource, and the watches', () => {
     const report = cluster.report();
     expect(report.nodes).toBe(3);
-    for (const name of ['hollow-node-0', 'hollow-node-1', 'hollow-node-2']) {
+    for (const name of names) {
       const byKind = report.requests.byNode[name]?.byKind ?? {};
       // Registration, the Lease, the pod, Service, EndpointSlice and Node watches of each node.
       expect(byKind['POST nodes']).toBeGreaterThanOrEqual(1);
@@ -122,5 +125,12 @@ describe('three hollow nodes against the in-process API server', () => {
     expect(report.watches.open).toBeGreaterThanOrEqual(3 * 5);
     expect(report.requests.perNodePerMinute).toBeGreaterThan(0);
     expect(report.process.rssBytes).toBeGreaterThan(0);
+    // The API server saw them from the same node: its own user agent on every request.
+    for (const name of names) {
+      const server = arrived.perNode.get(name);
+      expect(server?.byKind.get('POST nodes')).toBe(report.requests.byNode[name]?.byKind['POST nodes']);
+      expect(server?.byKind.get('LIST pods')).toBe(report.requests.byNode[name]?.byKind['LIST pods']);
+      expect(server?.openWatches).toBeGreaterThanOrEqual(5);
+    }
   });
 });
