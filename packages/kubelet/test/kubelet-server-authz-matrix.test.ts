@@ -47,7 +47,7 @@ function upstreamSubresources(path: string): string[] {
   return fine ? [fine, broad] : [broad];
 }
 
-const verbs: Record<string, string> = { GET: 'get', POST: 'create', PUT: 'update' };
+const verbs: Record<string, string> = { GET: 'get', POST: 'create', PUT: 'update', HEAD: '' };
 
 /**
  * Each path, its method and what an admitted caller gets from this server. Where upstream's
@@ -102,6 +102,12 @@ const identities: Identity[] = [
   { label: 'token without rights', token: 'na-token-none', holds: [], user: 'nobody' },
   { label: 'nodes/proxy', token: 'na-token-proxy', holds: ['proxy'], user: 'proxy-reader' },
   { label: 'fine-grained subresources', token: 'na-token-fine', holds: fineGrained, user: 'monitor' },
+  ...fineGrained.map((subresource) => ({
+    label: `only nodes/${subresource}`,
+    token: `na-token-${subresource}`,
+    holds: [subresource],
+    user: `only-${subresource}`,
+  })),
   { label: 'client certificate in system:masters', cert: true, holds: 'all', user: 'admin' },
 ];
 
@@ -120,6 +126,12 @@ beforeAll(async () => {
     'na-token-none': { name: 'nobody', groups: ['system:authenticated'], subresources: [] },
     'na-token-proxy': { name: 'proxy-reader', groups: ['system:authenticated'], subresources: ['proxy'] },
     'na-token-fine': { name: 'monitor', groups: ['system:authenticated'], subresources: fineGrained },
+    ...Object.fromEntries(
+      fineGrained.map((subresource) => [
+        `na-token-${subresource}`,
+        { name: `only-${subresource}`, groups: ['system:authenticated'], subresources: [subresource] },
+      ]),
+    ),
   });
   admin = await clientCertificate('admin', ['system:masters']);
   const serving = await selfSignedCertificate('node-a', ['127.0.0.1']);
@@ -223,6 +235,17 @@ describe('the kubelet server door: every path × five identities (TLS, TokenRevi
       { user: 'nobody', verb: 'get', subresource: 'configz', name: 'node-a' },
       { user: 'nobody', verb: 'get', subresource: 'proxy', name: 'node-a' },
       { user: 'monitor', verb: 'get', subresource: 'healthz', name: 'node-a' },
+    ]);
+  });
+
+  it("reviews HEAD with upstream's empty verb (only a `*` rule grants it), then go-restful refuses the method", async () => {
+    api.reviews.length = 0;
+    // The review API grants nodes/proxy for every verb, as a `*` rule does.
+    const proxy = await send(identities[2] as Identity, 'HEAD', '/pods');
+    expect(proxy.status).toBe(405);
+    expect(api.reviews.map((review) => [review.verb, review.subresource])).toEqual([
+      ['', 'pods'],
+      ['', 'proxy'],
     ]);
   });
 

@@ -60,9 +60,14 @@ export function subresourcesForPath(path: string): string[] {
   return first ? [first, second] : [second];
 }
 
-/** HTTP method → API verb, as the kubelet's authorizer attributes use them. */
+/**
+ * HTTP method → API verb, as upstream's GetRequestAttributes maps it; any other method (HEAD,
+ * OPTIONS, …) is the empty verb, which no RBAC rule but `*` grants.
+ */
 export function verbForMethod(method: string | undefined): string {
   switch (method) {
+    case 'GET':
+      return 'get';
     case 'POST':
       return 'create';
     case 'PUT':
@@ -72,7 +77,7 @@ export function verbForMethod(method: string | undefined): string {
     case 'DELETE':
       return 'delete';
     default:
-      return 'get';
+      return '';
   }
 }
 
