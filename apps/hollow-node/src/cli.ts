@@ -30,7 +30,18 @@ async function main(argv: string[]): Promise<void> {
       `cannot load: ${(error as Error).message}`,
     );
   }
-  const cluster = await runHollowNodes({
+  // The signals are taken from the start: one during start-up stops the nodes once they are up
+  // (their temp dirs removed) rather than killing the process halfway.
+  let reason: string | undefined;
+  let cluster: HollowCluster | undefined;
+  const stopWith = (why: string) => {
+    if (reason !== undefined) return;
+    reason = why;
+    if (cluster) void finish(cluster, why);
+  };
+  process.on('SIGTERM', () => stopWith('SIGTERM'));
+  process.on('SIGINT', () => stopWith('SIGINT'));
+  cluster = await runHollowNodes({
     kubeConfig,
     nodes: flags.nodes,
     namePrefix: flags.namePrefix,
@@ -40,15 +51,9 @@ async function main(argv: string[]): Promise<void> {
   process.stderr.write(
     `${JSON.stringify({ level: 'info', msg: 'hollow nodes started', nodes: flags.nodes })}\n`,
   );
-  let finishing = false;
-  const once = (reason: string) => {
-    if (finishing) return;
-    finishing = true;
-    void finish(cluster, reason);
-  };
-  process.on('SIGTERM', () => once('SIGTERM'));
-  process.on('SIGINT', () => once('SIGINT'));
-  if (flags.reportAfterMs !== undefined) setTimeout(() => once('report-after'), flags.reportAfterMs);
+  if (reason !== undefined) return void finish(cluster, reason);
+  const after = flags.reportAfterMs;
+  if (after !== undefined) setTimeout(() => stopWith('report-after'), after);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

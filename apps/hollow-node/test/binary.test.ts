@@ -75,6 +75,29 @@ describe('nodeagent-hollow-node binary', () => {
       expect(node.byKind['POST nodes']).toBeGreaterThanOrEqual(1);
   }, 150_000);
 
+  it('--report-after: prints the report and exits 0 by itself', async () => {
+    const timed = spawn(process.execPath, [
+      bundle.file,
+      '--kubeconfig',
+      kubeconfig,
+      '--name-prefix',
+      'timed-',
+      '--report-after',
+      '2s',
+    ]);
+    let stdout = '';
+    timed.stdout?.on('data', (c: Buffer) => (stdout += c));
+    expect(await exited(timed)).toBe(0);
+    const report = JSON.parse(stdout) as {
+      reason: string;
+      nodes: number;
+      requests: { byNode: Record<string, unknown> };
+    };
+    expect(report.reason).toBe('report-after');
+    expect(report.nodes).toBe(1);
+    expect(Object.keys(report.requests.byNode)).toEqual(['timed-0']);
+  }, 60_000);
+
   it('refuses a bad flag with one line naming it and its value, exit 1', async () => {
     const refused = spawn(process.execPath, [bundle.file, '--kubeconfig', kubeconfig, '--morph', 'kubemark']);
     let stderr = '';
