@@ -191,6 +191,24 @@ describe("Go's ServeMux redirect of a subtree root asked without its slash", () 
     expect((await call(enabled, 'GET', '/checkpoint')).headers.get('location')).toBe('/checkpoint/');
   });
 
+  it('redirects an unclean path to its cleaned form and answers a malformed escape 400, both before auth', async () => {
+    for (const [path, location] of [
+      ['/pods/../configz?a=1', '/configz?a=1'],
+      ['/pods/%2e%2e/configz', '/configz'],
+      ['//', '/'],
+      ['/./pods/', '/pods/'],
+    ]) {
+      const raw = await rawGet(guarded.port, path as string);
+      expect({ path, status: raw.status, location: raw.location }).toEqual({ path, status: 301, location });
+    }
+    expect(await rawGet(guarded.port, '/containerLogs/%zz/web/app')).toMatchObject({
+      status: 400,
+      body: '400 Bad Request',
+    });
+    // A valid escape of a byte that is not UTF-8 is a name like any other (Go keeps the byte).
+    expect((await rawGet(enabled.port, '/containerLogs/%E0/web/app')).status).toBe(404);
+  });
+
   it('lists the roots per mode and matches the disabled subtrees as Go prefixes', () => {
     expect(subtreeRoots({ debuggingHandlers: true, checkpoint: false })).toEqual([
       '/stats',
@@ -308,6 +326,22 @@ function upgrade(port: number, path: string, headers: Record<string, string> = {
     req.on('upgrade', (res, socket) => {
       socket.destroy();
       resolve({ status: res.statusCode ?? 0, body: '' });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A GET sent with the target exactly as written (fetch would clean it first). */
+function rawGet(port: number, path: string) {
+  return new Promise<{ status: number; body: string; location?: string }>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method: 'GET' });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, location: res.headers.location }));
     });
     req.on('error', reject);
     req.end();

@@ -20,7 +20,15 @@ import {
   type RegisteredSubtrees,
   subtreeRoots,
 } from './debugging-handlers';
-import { writeGoHttpError, writeGoSubtreeRedirect } from './go-net-http';
+import {
+  goUnescapePath,
+  hasInvalidPathEscape,
+  uncleanPathRedirect,
+  writeGoBadRequest,
+  writeGoHttpError,
+  writeGoRedirect,
+  writeGoSubtreeRedirect,
+} from './go-net-http';
 import { serveMetricsRoute } from './metrics-routes';
 import { isRegisteredPath } from './mux-patterns';
 import { kubeletRoutes, refuseForRoute, restfulRefusal } from './restful-negotiation';
@@ -247,6 +255,9 @@ async function handleUpgrade(
   socket: Duplex,
   head: Buffer,
 ): Promise<void> {
+  if (hasInvalidPathEscape(request.url ?? '/')) return writeRawResponse(socket, 400, '400 Bad Request');
+  const cleaned = uncleanPathRedirect(request.url ?? '/');
+  if (cleaned !== undefined) return writeRawResponse(socket, 301, '', { Location: cleaned });
   const path = new URL(request.url ?? '/', 'http://kubelet').pathname;
   if (!isRegisteredPath(path, registeredSubtrees(options)))
     return writeRawResponse(socket, 404, '404 page not found\n');
@@ -267,6 +278,9 @@ async function handle(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
+  if (hasInvalidPathEscape(request.url ?? '/')) return writeGoBadRequest(response);
+  const cleaned = uncleanPathRedirect(request.url ?? '/');
+  if (cleaned !== undefined) return writeGoRedirect(request, response, cleaned);
   const url = new URL(request.url ?? '/', 'http://kubelet');
   const path = url.pathname;
   const registered = registeredSubtrees(options);
@@ -340,7 +354,7 @@ async function handle(
   const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
   if (logs) {
     if (refuseForRoute(request, response, kubeletRoutes.containerLogs)) return;
-    const [namespace, pod, container] = logs.slice(1).map(decodeURIComponent) as [string, string, string];
+    const [namespace, pod, container] = logs.slice(1).map(goUnescapePath) as [string, string, string];
     return serveContainerLogs(
       kubelet,
       options.podLogsDir,

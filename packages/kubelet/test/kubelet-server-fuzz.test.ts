@@ -1,0 +1,135 @@
+import { request as httpRequest } from 'node:http';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { criDebugRuntime } from '../src/server/debug-runtime';
+import { subtreeRoots } from '../src/server/debugging-handlers';
+import {
+  createKubeletServer,
+  type KubeletServerOptions,
+  listen,
+  type RunningServer,
+} from '../src/server/kubelet-server';
+import { alwaysAllow } from '../src/server/server-auth';
+import { criStreamingRuntime } from '../src/server/streaming-runtime';
+import { type EngineHarness, startEngine } from './helpers/engine';
+
+// Property tests of the kubelet server's router with hostile request targets: known roots mixed
+// with `..`, encoded dots and slashes, malformed and non-UTF-8 escapes, empty segments, odd
+// methods and Accept headers. Upstream's answers these come from: Go's net/http (400 for a
+// malformed escape), its ServeMux (301 for a subtree root, 404 for no handler), the auth filter.
+
+let h: EngineHarness;
+let closed: RunningServer;
+let open: RunningServer;
+
+beforeAll(async () => {
+  h = await startEngine();
+  const base: KubeletServerOptions = {
+    kubelet: h.kubelet,
+    nodeName: 'node-a',
+    podLogsDir: `${h.dir}/logs`,
+    authenticate: async () => undefined,
+    authorize: alwaysAllow,
+    streaming: criStreamingRuntime(h.client),
+    debugRuntime: criDebugRuntime(h.client),
+    setVerbosity: () => undefined,
+    configz: () => ({ maxPods: 110 }),
+  };
+  closed = await listen(createKubeletServer(base), 0, '127.0.0.1');
+  open = await listen(
+    createKubeletServer({
+      ...base,
+      authenticate: async () => ({ name: 'admin', groups: ['system:masters'] }),
+    }),
+    0,
+    '127.0.0.1',
+  );
+});
+
+afterAll(async () => {
+  await closed?.close();
+  await open?.close();
+  await h?.close();
+});
+
+const words = ['pods', 'runningpods', 'exec', 'attach', 'portForward', 'containerLogs', 'run', 'checkpoint'];
+words.push('stats', 'summary', 'metrics', 'resource', 'cadvisor', 'probes', 'healthz', 'ping', 'configz');
+words.push('logs', 'debug', 'pprof', 'flags', 'v', 'statusz', 'default', 'web', 'app', 'x');
+const hostile = ['..', '.', '%2e%2e', '%2E', '%2F', '%zz', '%4', '%E0', '%00', '', '%20', 'a%2Fb'];
+const segment = fc.oneof(
+  fc.constantFrom(...words),
+  fc.constantFrom(...hostile),
+  fc.stringMatching(/^[A-Za-z0-9._~-]{0,12}$/),
+);
+const target = fc
+  .tuple(
+    fc.array(segment, { maxLength: 6 }),
+    fc.boolean(),
+    fc.constantFrom('', '?cmd=ls', '?command=true&output=1', '?port=80', '?tailLines=1', '?x=%zz'),
+  )
+  .map(([segments, slash, query]) => `/${segments.join('/')}${slash ? '/' : ''}${query}`);
+const method = fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS');
+const accept = fc.constantFrom(undefined, '*/*', 'application/json', 'application/xml', 'text/plain', '');
+
+function send(port: number, verb: string, path: string, acceptHeader: string | undefined) {
+  return new Promise<{ status: number; body: string; location?: string }>((resolve, reject) => {
+    const request = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method: verb,
+      path,
+      headers: acceptHeader === undefined ? {} : { Accept: acceptHeader },
+    });
+    request.on('response', (response) => {
+      let body = '';
+      response.on('data', (chunk) => {
+        body += chunk;
+      });
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, body, location: response.headers.location }),
+      );
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+const roots = subtreeRoots({ debuggingHandlers: true, checkpoint: true });
+
+describe('the router under hostile request targets (fast-check)', () => {
+  it('never serves an unauthenticated caller: only 400, 301 (subtree roots), 404 or 401', async () => {
+    await fc.assert(
+      fc.asyncProperty(method, target, accept, async (verb, path, acceptHeader) => {
+        const { status, location } = await send(closed.port, verb, path, acceptHeader);
+        expect([400, 301, 404, 401]).toContain(status);
+        // A 301 is Go's mux: a subtree root gets its slash, an unclean path its cleaned form.
+        if (status === 301) {
+          const rawPath = path.split('?')[0] as string;
+          const decoded = rawPath.replace(/%([0-9a-fA-F]{2})/g, (_, hex) =>
+            String.fromCharCode(Number.parseInt(hex, 16)),
+          );
+          const unclean = /\/\/|\/\.\.?(\/|$)/.test(decoded);
+          expect(unclean || roots.includes(rawPath), `${path} -> ${location}`).toBe(true);
+          expect(location?.split('?')[0]).not.toMatch(/\/\/|\/\.\.?(\/|$)/);
+        }
+        if (status === 400) expect(path.split('?')[0]).toMatch(/%(?![0-9a-fA-F]{2})/);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('answers an admitted caller without a 5xx when no pod exists, memory bounded', async () => {
+    const heapBefore = process.memoryUsage().heapUsed;
+    await fc.assert(
+      fc.asyncProperty(method, target, accept, async (verb, path, acceptHeader) => {
+        const { status, body } = await send(open.port, verb, path, acceptHeader);
+        expect({ path, verb, status, body: status >= 500 ? body : '' }).toMatchObject({
+          status: expect.any(Number),
+        });
+        expect(status, `${verb} ${path} -> ${status} ${body}`).toBeLessThan(500);
+      }),
+      { numRuns: 400 },
+    );
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 << 20);
+  });
+});
