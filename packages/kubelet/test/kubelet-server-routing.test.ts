@@ -293,6 +293,27 @@ describe("go-restful's route selection (RouterJSR311.detectRoute): method, then 
     }
   });
 
+  it("answers a path a web service has no route for with go-restful's 404, the mux's elsewhere", async () => {
+    for (const path of [
+      '/pods/x',
+      '/stats/nope',
+      '/runningpods/x',
+      '/exec/a/b',
+      '/containerLogs/a/b',
+      '/exec',
+    ]) {
+      expect({ path, ...(await answer(await call(enabled, 'GET', path))) }).toEqual({
+        path,
+        status: 404,
+        type: 'text/plain; charset=utf-8',
+        nosniff: null,
+        body: '404: Page Not Found',
+      });
+    }
+    expect(await (await call(enabled, 'GET', '/configz/x')).text()).toBe('404 page not found\n');
+    expect(await (await call(disabled, 'GET', '/pods/x')).text()).toBe('404: Page Not Found');
+  });
+
   it('leaves handlers on the mux alone: /healthz, /metrics and /configz ignore Accept', async () => {
     for (const path of ['/healthz', '/metrics', '/configz'])
       expect((await withAccept('GET', path, 'application/xml')).status).toBe(200);

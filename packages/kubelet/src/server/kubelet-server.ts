@@ -30,7 +30,8 @@ import {
   writeGoSubtreeRedirect,
 } from './go-net-http';
 import { serveMetricsRoute } from './metrics-routes';
-import { isRegisteredPath } from './mux-patterns';
+import { isRegisteredPath, isWebServicePath } from './mux-patterns';
+import { restfulNotFound } from './restful-answers';
 import { kubeletRoutes, refuseForRoute, restfulRefusal } from './restful-negotiation';
 import { serveRun } from './run-route';
 import { runningPodsBody } from './running-pods';
@@ -364,6 +365,7 @@ async function handle(
       response,
     );
   }
+  if (isWebServicePath(path, registered)) return restfulNotFound(response);
   send(response, 404, '404 page not found\n');
 }
 

@@ -33,3 +33,19 @@ export function isRegisteredPath(path: string, registered: RegisteredSubtrees): 
   const { exact, subtrees } = registeredPatterns(registered);
   return exact.includes(path) || subtrees.some((subtree) => path.startsWith(subtree));
 }
+
+/**
+ * Whether `path` reaches one of upstream's go-restful web services (/pods, /stats/, and with the
+ * debugging handlers /runningpods/, /exec, /attach, /portForward, /containerLogs, /run,
+ * /checkpoint/, /logs/, /debug/pprof/). A path such a service has no route for is go-restful's
+ * `404: Page Not Found` after the auth filter, not the mux's `404 page not found`.
+ */
+export function isWebServicePath(path: string, registered: RegisteredSubtrees): boolean {
+  const roots = ['/pods', '/stats/'];
+  if (registered.debuggingHandlers) {
+    roots.push('/runningpods/', '/exec', '/attach', '/portForward', '/containerLogs', '/run');
+    roots.push('/logs/', '/debug/pprof/');
+    if (registered.checkpoint) roots.push('/checkpoint/');
+  }
+  return roots.some((root) => path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`));
+}
