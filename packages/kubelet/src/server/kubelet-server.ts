@@ -29,6 +29,7 @@ import {
   writeGoRedirect,
   writeGoSubtreeRedirect,
 } from './go-net-http';
+import { serveHealthz } from './healthz-route';
 import { serveMetricsRoute } from './metrics-routes';
 import { isRegisteredPath, isWebServicePath } from './mux-patterns';
 import { restfulNotFound } from './restful-answers';
@@ -294,17 +295,7 @@ async function handle(
   if (!debugging && isDebuggingDisabledPath(path))
     return writeGoHttpError(response, 405, debugEndpointsDisabled);
   const { kubelet } = options;
-  if (path === '/healthz') {
-    const health = kubelet.healthz();
-    return send(response, health.ok ? 200 : 500, health.ok ? 'ok' : `${health.message}\n`);
-  }
-  if (path === '/healthz/ping' || path === '/healthz/log') return send(response, 200, 'ok');
-  if (path === '/healthz/syncloop') {
-    // healthz's adaptCheckToHandler: http.Error with the check's error.
-    const health = kubelet.healthz();
-    if (health.ok) return send(response, 200, 'ok');
-    return writeGoHttpError(response, 500, `internal server error: ${health.message}`);
-  }
+  if (serveHealthz(kubelet, url, response)) return;
   if (path === '/configz' && options.configz && debugging) {
     return send(response, 200, JSON.stringify({ kubeletconfig: options.configz() }), 'application/json');
   }
