@@ -9,6 +9,9 @@ const RESOURCE_EXHAUSTED = 8;
 const INTERNAL = 13;
 const UNAVAILABLE = 14;
 
+/** The longest delay a Node timer holds. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** gRPC's mapping of an HTTP status other than 200 to a status code (gRPC's http-grpc-status-mapping). */
 const CODE_OF_HTTP_STATUS: Record<number, number> = {
   400: INTERNAL,
@@ -70,6 +73,7 @@ export class GrpcUnaryChannel {
       return Promise.reject(new GrpcCallError(RESOURCE_EXHAUSTED, why));
     }
     if (this.closed) return Promise.reject(new GrpcCallError(UNAVAILABLE, 'Channel has been shut down'));
+    // An infinite deadline (upstream's RunInContainer has none) sends no grpc-timeout and arms no timer.
     const timeoutMs = Math.max(0, options.deadline - Date.now());
     if (timeoutMs === 0) return Promise.reject(new GrpcCallError(DEADLINE_EXCEEDED, 'Deadline exceeded'));
     return new Promise<Buffer>((resolve, reject) => {
@@ -166,17 +170,21 @@ class UnaryCall {
       this.settle(new GrpcCallError(CANCELLED, 'Cancelled on client'));
       return;
     }
-    const stream = session.request({
+    const headers: http2.OutgoingHttpHeaders = {
       ':method': 'POST',
       ':path': path,
       'content-type': 'application/grpc',
       te: 'trailers',
-      'grpc-timeout': `${Math.min(timeoutMs, 99_999_999)}m`,
-    });
+    };
+    // grpc-timeout takes at most 8 digits; a longer wait (or none) is kept by the timer alone.
+    if (timeoutMs <= 99_999_999) headers['grpc-timeout'] = `${Math.ceil(timeoutMs)}m`;
+    const stream = session.request(headers);
     this.stream = stream;
     this.signal = signal;
     signal?.addEventListener('abort', this.onAbort, { once: true });
-    this.timer = setTimeout(() => this.cancel(DEADLINE_EXCEEDED, 'Deadline exceeded'), timeoutMs);
+    // Node's timers hold at most 2^31-1 ms (longer ones fire at once): past that, no timer.
+    if (timeoutMs <= MAX_TIMER_MS)
+      this.timer = setTimeout(() => this.cancel(DEADLINE_EXCEEDED, 'Deadline exceeded'), timeoutMs);
     stream.on('response', (headers) => this.onHeaders(headers));
     stream.on('trailers', (trailers) => this.onHeaders(trailers));
     stream.on('data', (chunk: Buffer) => this.onData(chunk));

@@ -158,6 +158,17 @@ describe('GrpcUnaryChannel', () => {
     expect(await cancelled).toBe(http2.constants.NGHTTP2_CANCEL);
   });
 
+  it('waits without a deadline when the deadline is infinite: no grpc-timeout, no timer (RunInContainer)', async () => {
+    let seen: http2.IncomingHttpHeaders = {};
+    answer = (stream, request, headers) => {
+      seen = headers;
+      setTimeout(() => ok(stream, request, headers), 50);
+    };
+    const got = await channel.call('/x', Buffer.from('slow'), { deadline: Number.POSITIVE_INFINITY });
+    expect(got.toString()).toBe('echo:slow');
+    expect(seen['grpc-timeout']).toBeUndefined();
+  });
+
   it('fails with CANCELLED when its signal aborts', async () => {
     answer = () => {};
     const abort = new AbortController();
