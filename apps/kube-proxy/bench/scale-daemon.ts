@@ -1,0 +1,97 @@
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { kubeconfigYaml, type Netns } from '@nodeagent/testing';
+import { CLUSTER_CIDR, NODE_NAME } from './scale-cluster';
+
+// The nodeagent-kube-proxy executable as the scale bench runs it: its own process in the
+// bench's namespace, flags as an operator passes them, killed by the kernel if the bench dies
+// (setpriv's parent-death signal survives the executable's exec of itself).
+
+export const API_PORT = 6443;
+export const METRICS_PORT = 10249;
+
+/** A running daemon: its process (same pid as the executable: nsenter and setpriv exec it). */
+export interface Daemon {
+  child: ChildProcess;
+  pid: number;
+  /** Date.now() right before the spawn: "exec" in exec → first sync. */
+  execAt: number;
+  /** The tail of its stderr (for a failure's message). */
+  log(): string;
+  /** Rejects once the process exits (a daemon that dies early fails the scenario). */
+  exited: Promise<never>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once it exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface DaemonOptions {
+  binary: string;
+  mode: string;
+  dir: string;
+  /** Extra NODE_OPTIONS (e.g. --cpu-prof); the bench's own (tsx's loader) are never passed on. */
+  nodeOptions?: string;
+}
+
+function args(kubeconfig: string, mode: string): string[] {
+  return [
+    '--kubeconfig',
+    kubeconfig,
+    '--hostname-override',
+    NODE_NAME,
+    '--proxy-mode',
+    mode,
+    '--cluster-cidr',
+    CLUSTER_CIDR,
+    '--healthz-bind-address',
+    '127.0.0.1:10256',
+    '--metrics-bind-address',
+    `127.0.0.1:${METRICS_PORT}`,
+  ];
+}
+
+/** Starts the daemon in `ns` against the API server the namespace reaches at 127.0.0.1:API_PORT. */
+export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
+  const kubeconfig = join(o.dir, 'kubeconfig');
+  writeFileSync(kubeconfig, kubeconfigYaml(`http://127.0.0.1:${API_PORT}`));
+  const env = { ...process.env, NODE_OPTIONS: o.nodeOptions ?? '' };
+  const execAt = Date.now();
+  const child = ns.spawn('setpriv', ['--pdeathsig', 'KILL', '--', o.binary, ...args(kubeconfig, o.mode)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env,
+  });
+  let tail = '';
+  child.stderr?.on('data', (b: Buffer) => {
+    tail = (tail + b.toString()).slice(-4000);
+  });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) =>
+      reject(new Error(`kube-proxy exited (${code ?? signal}):\n${tail}`)),
+    ),
+  );
+  exited.catch(() => {});
+  const stop = async (graceMs = 15_000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await gone;
+    clearTimeout(timer);
+  };
+  return { child, pid: child.pid as number, execAt, log: () => tail, exited, stop };
+}
+
+/** VmRSS and VmHWM (peak) of `pid` in bytes. */
+export function rss(pid: number): { rssBytes: number; peakBytes: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) =>
+    Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) * 1024;
+  return { rssBytes: kb('VmRSS'), peakBytes: kb('VmHWM') };
+}
+
+/** User + system CPU seconds `pid` has used (load-independent, unlike wall time on a shared machine). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Netns } from '@nodeagent/testing';
+
+// What the scale bench reads from the kernel of its namespace, and the floor of writing the
+// same rules: the ruleset the daemon left, dumped, flushed and loaded back with the kernel's own
+// tool (`nft -f`, `iptables-restore`) in one transaction, the least any kube-proxy could spend
+// handing the kernel those rules.
+
+export type ProxyMode = 'nftables' | 'iptables';
+
+const DUMP_TIMEOUT_MS = 900_000;
+
+/** Rules and set/map elements the kernel holds in the namespace, and the text the count came from. */
+export interface KernelRules {
+  rules: number;
+  elements: number;
+}
+
+/**
+ * Runs `argv` in the namespace with its output into `file` (a shell redirect: at 250k endpoints
+ * the text is tens of MB, more than a captured stdout may hold); returns the text.
+ */
+async function dumpInto(ns: Netns, file: string, argv: string[]): Promise<string> {
+  // Listing 250k map elements takes the kernel and nft a minute or more on a busy machine.
+  await ns.exec('sh', ['-c', '"$@" > "$0"', file, ...argv], { timeoutMs: DUMP_TIMEOUT_MS });
+  return readFileSync(file, 'utf8');
+}
+
+/** Counts rules (and, in nftables, set and map elements) in every table of the namespace. */
+export async function kernelRules(ns: Netns, mode: ProxyMode, dir: string): Promise<KernelRules> {
+  if (mode === 'iptables') {
+    const save = await dumpInto(ns, join(dir, 'count.iptables'), ['iptables-save']);
+    return { rules: (save.match(/^-A /gm) ?? []).length, elements: 0 };
+  }
+  const json = JSON.parse(await dumpInto(ns, join(dir, 'count.json'), ['nft', '-j', 'list', 'ruleset'])) as {
+    nftables: Record<string, { elem?: unknown[] }>[];
+  };
+  let rules = 0;
+  let elements = 0;
+  for (const entry of json.nftables) {
+    if (entry.rule) rules++;
+    elements += (entry.set?.elem ?? entry.map?.elem ?? []).length;
+  }
+  return { rules, elements };
+}
+
+const dumpCommand = (mode: ProxyMode) =>
+  mode === 'iptables' ? ['iptables-save'] : ['nft', 'list', 'ruleset'];
+
+/** Whether `address` appears in a dump (the last endpoint change landed). */
+export function dumpHas(file: string, address: string): boolean {
+  return new RegExp(`\\b${address.replace(/\./g, '\\.')}\\b`).test(readFileSync(file, 'utf8'));
+}
+
+/** Dumps the namespace's rules as the kernel's own tool would restore them; returns the file. */
+export async function dumpRules(ns: Netns, mode: ProxyMode, dir: string): Promise<string> {
+  const file = join(dir, mode === 'iptables' ? 'rules.iptables' : 'rules.nft');
+  await dumpInto(ns, file, dumpCommand(mode));
+  return file;
+}
+
+/** Empties every table of the namespace (iptables-nft's tables are nftables tables too). */
+async function flush(ns: Netns): Promise<void> {
+  await ns.exec('nft', ['flush', 'ruleset']);
+}
+
+/**
+ * Loads `file` into the emptied namespace `runs` times (flushing before each); the fastest
+ * load in ms, as wall time of the tool's process (its exec included, like the daemon's own
+ * iptables-restore is).
+ */
+export async function restoreFloorMs(ns: Netns, mode: ProxyMode, file: string, runs = 2): Promise<number> {
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < runs; r++) {
+    await flush(ns);
+    const t0 = performance.now();
+    if (mode === 'iptables') await ns.exec('iptables-restore', [file], { timeoutMs: DUMP_TIMEOUT_MS });
+    else await ns.exec('nft', ['-f', file], { timeoutMs: DUMP_TIMEOUT_MS });
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}

@@ -1,0 +1,270 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ApiServer, createNetns, type Netns } from '@nodeagent/testing';
+import { moveEndpoint, podIP } from './scale-cluster';
+import { profileInDir, type SelfTime } from './scale-cpu-profile';
+import { API_PORT, cpuSeconds, type Daemon, METRICS_PORT, rss, startDaemon } from './scale-daemon';
+import { dumpHas, dumpRules, kernelRules, type ProxyMode, restoreFloorMs } from './scale-kernel';
+import { type BareList, metricValue, ScaleProbe } from './scale-probe';
+
+// One scale scenario (issue #54): a mode against a cluster of `services` × `endpoints`, the
+// daemon alone in a fresh namespace. Reads exec → first sync done from the sync metrics (the
+// end of the first sync as the daemon stamped it), then moves one endpoint at a time and reads
+// when the sync that wrote it ended, then the floors of the same work in the same namespace.
+
+export interface Scenario {
+  mode: ProxyMode;
+  services: number;
+  endpoints: number;
+}
+
+export interface ScenarioSettings {
+  binary: string;
+  /** Host side of the relay to the API server (a unix socket). */
+  apiSocket: string;
+  dir: string;
+  changes: number;
+  steadyMs: number;
+  firstSyncTimeoutMs: number;
+  cpuProfile: boolean;
+  /** Loads of the floor's ruleset; the fastest counts. */
+  floorRuns: number;
+}
+
+/** Everything a scenario leaves to clean up, so a signal's handler can do it too. */
+export interface Resources {
+  netns: Set<Netns>;
+}
+
+const MB = 1e6;
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The daemon's minSyncPeriod (upstream's default 1 s) and a margin: a change then never waits for the rate limit. */
+const CHANGE_SPACING_MS = 1100;
+const LAST_TS = 'kubeproxy_sync_proxy_rules_last_timestamp_seconds';
+const SYNC_COUNT = 'kubeproxy_sync_proxy_rules_duration_seconds_count';
+
+const LIST_PATHS = ['/api/v1/services', '/apis/discovery.k8s.io/v1/endpointslices'];
+
+/** The bare list: the fastest of two plain GETs of every Service and EndpointSlice, parsed. */
+async function bareList(probe: ScaleProbe): Promise<BareList> {
+  const first = await probe.list(LIST_PATHS);
+  const second = await probe.list(LIST_PATHS);
+  return first.ms <= second.ms ? first : second;
+}
+
+interface FirstSync {
+  execToDoneMs: number;
+  ownMs: number | undefined;
+  syncsSeen: number;
+  lastTs: number;
+}
+
+async function firstSync(probe: ScaleProbe, daemon: Daemon, timeoutMs: number): Promise<FirstSync> {
+  const seen = await Promise.race([daemon.exited, probe.waitSync(0, 50, timeoutMs, true)]);
+  if (!seen.text) throw new Error(`no sync within ${timeoutMs} ms:\n${daemon.log()}`);
+  if (seen.failed) {
+    await sleep(500); // its log line follows the metric
+    const error =
+      daemon
+        .log()
+        .split('\n')
+        .find((l) => l.startsWith('E')) ?? daemon.log();
+    throw new Error(`the first sync failed: ${error}`);
+  }
+  const lastTs = metricValue(seen.text, LAST_TS) as number;
+  const fullSum = metricValue(seen.text, 'kubeproxy_sync_full_proxy_rules_duration_seconds_sum');
+  const fullCount = metricValue(seen.text, 'kubeproxy_sync_full_proxy_rules_duration_seconds_count');
+  return {
+    execToDoneMs: lastTs * 1000 - daemon.execAt,
+    // The first sync is full; its own duration is the full histogram's sum while it holds one.
+    ownMs: fullCount === 1 && fullSum !== undefined ? fullSum * 1000 : undefined,
+    syncsSeen: metricValue(seen.text, SYNC_COUNT) ?? 0,
+    lastTs,
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+interface ChangeResult {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Syncs beyond one per change (a periodic resync ending inside a window shortens that sample). */
+  extraSyncs: number;
+  /** The last change's new address, to look for in the kernel's rules afterwards. */
+  lastAddress: string;
+}
+
+/**
+ * `n` endpoint changes, each once the rate limiter is free: the change's latency is from the
+ * API write to the end of the next sync the daemon stamps (after the kernel took the rules).
+ */
+async function endpointChanges(
+  api: ApiServer,
+  probe: ScaleProbe,
+  s: Scenario,
+  n: number,
+  after: FirstSync,
+): Promise<ChangeResult> {
+  const latencies: number[] = [];
+  let lastTs = after.lastTs;
+  let syncs = after.syncsSeen;
+  let address = '';
+  for (let c = 0; c < n; c++) {
+    await sleep(Math.max(0, lastTs * 1000 + CHANGE_SPACING_MS - Date.now()));
+    const service = (c * 7919) % s.services;
+    address = podIP(s.services * s.endpoints + c);
+    const writtenAt = Date.now();
+    moveEndpoint(api, service, s.endpoints, address);
+    const seen = await probe.waitSync(lastTs, 5, 60_000);
+    if (!seen.text) throw new Error(`change ${c}: no sync within 60 s`);
+    lastTs = metricValue(seen.text, LAST_TS) as number;
+    latencies.push(lastTs * 1000 - writtenAt);
+    if ((c + 1) % 20 === 0)
+      process.stderr.write(`  ${s.mode} ${s.services}x${s.endpoints}: ${c + 1}/${n} changes\n`);
+    syncs = metricValue(seen.text, SYNC_COUNT) ?? syncs;
+  }
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    count: n,
+    p50Ms: round(percentile(sorted, 50)),
+    p99Ms: round(percentile(sorted, 99)),
+    maxMs: round(sorted.at(-1) ?? Number.NaN),
+    extraSyncs: syncs - after.syncsSeen - n,
+    lastAddress: address,
+  };
+}
+
+function mb(bytes: number): number {
+  return round(bytes / MB);
+}
+
+interface Measured {
+  first: FirstSync;
+  /** The daemon's CPU seconds at the first sync seen, and spent over the change loop. */
+  cpu: { firstSync: number; changes: number };
+  list: BareList;
+  rssFirst: { rssBytes: number; peakBytes: number };
+  rssSteady: { rssBytes: number; peakBytes: number };
+  kernel: { rules: number; elements: number };
+  changes: ChangeResult;
+  lastInKernel: boolean;
+  /** `nft list ruleset` / `iptables-save` of the whole ruleset, ms (what upstream's tools pay to read it). */
+  dumpMs: number;
+  restoreMs: number;
+  cpuProfileTop?: SelfTime[];
+}
+
+function report(s: Scenario, m: Measured): Record<string, unknown> {
+  const floorMs = m.list.ms + m.restoreMs;
+  return {
+    mode: s.mode,
+    services: s.services,
+    endpointsPerService: s.endpoints,
+    endpoints: s.services * s.endpoints,
+    execToFirstSyncDoneMs: Math.round(m.first.execToDoneMs),
+    firstSyncOwnMs: m.first.ownMs === undefined ? null : Math.round(m.first.ownMs),
+    syncsWhenFirstSeen: m.first.syncsSeen,
+    cpuSeconds: {
+      execToFirstSync: m.cpu.firstSync,
+      perChange: round(m.cpu.changes / Math.max(1, m.changes.count), 3),
+    },
+    endpointChange: { ...m.changes, lastInKernel: m.lastInKernel },
+    kernel: { ...m.kernel, dumpMs: Math.round(m.dumpMs) },
+    rssMB: {
+      afterFirstSync: mb(m.rssFirst.rssBytes),
+      peakAtFirstSync: mb(m.rssFirst.peakBytes),
+      steady: mb(m.rssSteady.rssBytes),
+      peak: mb(m.rssSteady.peakBytes),
+    },
+    floor: {
+      bareListMs: Math.round(m.list.ms),
+      bareListBytes: m.list.bytes,
+      bareListItems: m.list.items,
+      [s.mode === 'nftables' ? 'nftLoadMs' : 'iptablesRestoreMs']: Math.round(m.restoreMs),
+      totalMs: Math.round(floorMs),
+      execToDoneOverFloor: round(m.first.execToDoneMs / floorMs, 2),
+    },
+    ...(m.cpuProfileTop ? { cpuProfileTop: m.cpuProfileTop } : {}),
+  };
+}
+
+async function measure(
+  api: ApiServer,
+  ns: Netns,
+  probe: ScaleProbe,
+  s: Scenario,
+  o: ScenarioSettings,
+  dir: string,
+): Promise<Measured> {
+  const list = await bareList(probe);
+  const profDir = join(dir, 'cpu-prof');
+  mkdirSync(profDir, { recursive: true });
+  const daemon = startDaemon(ns, {
+    binary: o.binary,
+    mode: s.mode,
+    dir,
+    nodeOptions: o.cpuProfile ? `--cpu-prof --cpu-prof-dir=${profDir}` : undefined,
+  });
+  try {
+    const first = await firstSync(probe, daemon, o.firstSyncTimeoutMs);
+    const rssFirst = rss(daemon.pid);
+    const cpuFirst = cpuSeconds(daemon.pid);
+    const kernel = await kernelRules(ns, s.mode, dir);
+    const cpuBefore = cpuSeconds(daemon.pid);
+    const changes = await Promise.race([daemon.exited, endpointChanges(api, probe, s, o.changes, first)]);
+    const cpu = { firstSync: cpuFirst, changes: cpuSeconds(daemon.pid) - cpuBefore };
+    await sleep(o.steadyMs);
+    const rssSteady = rss(daemon.pid);
+    const dumpStart = performance.now();
+    const rules = await dumpRules(ns, s.mode, dir);
+    const dumpMs = performance.now() - dumpStart;
+    const lastInKernel = o.changes === 0 || dumpHas(rules, changes.lastAddress);
+    await daemon.stop();
+    const restoreMs = await restoreFloorMs(ns, s.mode, rules, o.floorRuns);
+    const cpuProfileTop = o.cpuProfile ? profileInDir(profDir) : undefined;
+    return {
+      first,
+      cpu,
+      list,
+      rssFirst,
+      rssSteady,
+      kernel,
+      changes,
+      lastInKernel,
+      dumpMs,
+      restoreMs,
+      cpuProfileTop,
+    };
+  } finally {
+    await daemon.stop(2000);
+  }
+}
+
+/** Runs one scenario in a namespace of its own, deleted whatever happens. */
+export async function runScenario(
+  api: ApiServer,
+  s: Scenario,
+  o: ScenarioSettings,
+  res: Resources,
+): Promise<Record<string, unknown>> {
+  const ns = await createNetns({ purpose: 'kpscale' });
+  res.netns.add(ns);
+  const dir = join(o.dir, ns.name);
+  mkdirSync(dir, { recursive: true });
+  try {
+    const probe = await ScaleProbe.start(ns, o.apiSocket, API_PORT, METRICS_PORT);
+    try {
+      return report(s, await measure(api, ns, probe, s, o, dir));
+    } finally {
+      probe.close();
+    }
+  } finally {
+    await ns.delete();
+    res.netns.delete(ns);
+  }
+}

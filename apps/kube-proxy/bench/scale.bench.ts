@@ -1,0 +1,184 @@
+/**
+ * kube-proxy at scale (issue #54): the nodeagent-kube-proxy single executable as its own process
+ * in a throwaway network namespace, against the in-process API server of @nodeagent/testing over
+ * HTTP (a relay into the namespace), for 5,000 Services × 50 endpoints (250k) and 44,000
+ * Services × 1, in nftables and iptables mode. Per scenario: exec → first sync done (the lists
+ * included; the end of the first sync as the daemon stamps it in
+ * kubeproxy_sync_proxy_rules_last_timestamp_seconds), that sync's own duration (the full-sync
+ * histogram), one endpoint change → rules in the kernel p50/p99 (the API write to the end of the
+ * sync that wrote it), kernel rule and element counts, RSS right after the first sync and
+ * steady; and in the same run the floors: a bare HTTP list of the same Services and
+ * EndpointSlices (plain node:http GETs through the same relay, JSON.parse) and the kernel's own
+ * tool loading the same rules (`nft -f` of `nft list ruleset`, `iptables-restore` of
+ * `iptables-save`) into the emptied namespace.
+ * Results: bench-results/kube-proxy-scale.json.
+ *
+ * Environment: KP_SCALE_SCENARIOS (`<mode>:<services>x<endpoints>,...`, default
+ * "nftables:5000x50,iptables:5000x50,nftables:44000x1,iptables:44000x1"), KP_SCALE_CHANGES
+ * (endpoint changes per scenario, default 100), KP_SCALE_STEADY_MS (idle time before the steady
+ * RSS, default 10000), KP_SCALE_TIMEOUT_MS (for the first sync, default 600000),
+ * KP_SCALE_FLOOR_RUNS (loads of the floor's ruleset, the fastest counts; default 2),
+ * KP_SCALE_BINARY (measure this executable instead of building one), KP_SCALE_CPU_PROF=1 (run
+ * the daemon with --cpu-prof and report its top self-time functions; timings of such a run are
+ * the profiler's, not the daemon's alone).
+ * Needs root (network namespaces). On SIGINT/SIGTERM it deletes its namespaces before exiting;
+ * killed outright, its daemons die with it (parent-death signal), its probes with their stdin.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ApiServer, cleanupStaleNetns, startApiServer } from '@nodeagent/testing';
+import { populateCluster } from './scale-cluster';
+import { type Resources, runScenario, type Scenario, type ScenarioSettings } from './scale-scenario';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const DEFAULT_SCENARIOS = 'nftables:5000x50,iptables:5000x50,nftables:44000x1,iptables:44000x1';
+
+type SeaBuild = {
+  buildSea(o: { outDir: string; names: string[] }): Promise<{ path: string }[]>;
+};
+
+function parseScenarios(text: string): Scenario[] {
+  return text.split(',').map((item) => {
+    const m = /^(nftables|iptables):(\d+)x(\d+)$/.exec(item.trim());
+    if (!m)
+      throw new Error(`KP_SCALE_SCENARIOS: "${item}" is not <nftables|iptables>:<services>x<endpoints>`);
+    return { mode: m[1] as Scenario['mode'], services: Number(m[2]), endpoints: Number(m[3]) };
+  });
+}
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: "${raw}" is not a whole number`);
+  return n;
+}
+
+/** A unix socket on the host that the namespace's probe forwards to; every connection goes to the API server. */
+async function relay(apiPort: number, sock: string): Promise<{ close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((c) => {
+    const up = connect(apiPort, '127.0.0.1');
+    for (const s of [c, up]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    }
+    c.pipe(up);
+    up.pipe(c);
+    c.on('error', () => up.destroy());
+    up.on('error', () => c.destroy());
+  });
+  await new Promise<void>((r) => server.listen(sock, () => r()));
+  return {
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** Scenarios of the same cluster shape share one API server (filled once). */
+function byShape(scenarios: Scenario[]): Map<string, Scenario[]> {
+  const shapes = new Map<string, Scenario[]>();
+  for (const s of scenarios) {
+    const key = `${s.services}x${s.endpoints}`;
+    shapes.set(key, [...(shapes.get(key) ?? []), s]);
+  }
+  return shapes;
+}
+
+async function runShape(
+  group: Scenario[],
+  settings: Omit<ScenarioSettings, 'apiSocket'>,
+  res: Resources & { api?: ApiServer },
+): Promise<Record<string, unknown>[]> {
+  const [{ services, endpoints }] = group as [Scenario];
+  const api = await startApiServer();
+  res.api = api;
+  const sock = join(settings.dir, `api-${services}x${endpoints}.sock`);
+  const bridge = await relay(api.port, sock);
+  const runs: Record<string, unknown>[] = [];
+  try {
+    const t0 = performance.now();
+    populateCluster(api, services, endpoints);
+    process.stderr.write(
+      `cluster ${services}x${endpoints} written in ${Math.round(performance.now() - t0)} ms\n`,
+    );
+    for (const s of group) {
+      // A scenario that fails (a daemon that cannot sync at this size) is a result too.
+      const run = await runScenario(api, s, { ...settings, apiSocket: sock }, res).catch((err: Error) => ({
+        mode: s.mode,
+        services: s.services,
+        endpointsPerService: s.endpoints,
+        error: err.message.slice(0, 2000),
+      }));
+      process.stderr.write(`${JSON.stringify(run)}\n`);
+      runs.push(run);
+    }
+  } finally {
+    await bridge.close();
+    await api.close();
+    res.api = undefined;
+  }
+  return runs;
+}
+
+/** On SIGINT/SIGTERM: delete what is still there, then exit. */
+function cleanupOnSignal(res: Resources & { api?: ApiServer }, dir: string): void {
+  const handler = (signal: NodeJS.Signals) => {
+    process.stderr.write(`${signal}: cleaning up\n`);
+    void Promise.allSettled([...res.netns].map((ns) => ns.delete()))
+      .then(() => res.api?.close())
+      .finally(() => {
+        rmSync(dir, { recursive: true, force: true });
+        process.exit(130);
+      });
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('needs root: runs kube-proxy in network namespaces');
+  const scenarios = parseScenarios(process.env.KP_SCALE_SCENARIOS ?? DEFAULT_SCENARIOS);
+  await cleanupStaleNetns(); // namespaces of an earlier run that was killed outright
+  const dir = mkdtempSync(join(tmpdir(), `na-kp-scale-${process.pid}-`));
+  const res: Resources & { api?: ApiServer } = { netns: new Set() };
+  cleanupOnSignal(res, dir);
+  try {
+    let binary = process.env.KP_SCALE_BINARY;
+    if (!binary) {
+      const { buildSea } = (await import(join(repoRoot, 'tools/sea/build.mjs'))) as SeaBuild;
+      binary = (await buildSea({ outDir: join(dir, 'bin'), names: ['nodeagent-kube-proxy'] }))[0]
+        ?.path as string;
+    }
+    const settings = {
+      binary,
+      dir,
+      changes: envNumber('KP_SCALE_CHANGES', 100),
+      steadyMs: envNumber('KP_SCALE_STEADY_MS', 10_000),
+      firstSyncTimeoutMs: envNumber('KP_SCALE_TIMEOUT_MS', 600_000),
+      cpuProfile: process.env.KP_SCALE_CPU_PROF === '1',
+      floorRuns: Math.max(1, envNumber('KP_SCALE_FLOOR_RUNS', 2)),
+    };
+    const runs: Record<string, unknown>[] = [];
+    for (const group of byShape(scenarios).values()) runs.push(...(await runShape(group, settings, res)));
+    const out = {
+      generatedAt: new Date().toISOString(),
+      binary: process.env.KP_SCALE_BINARY ?? 'nodeagent-kube-proxy single executable, built by this run',
+      cpuProfile: settings.cpuProfile,
+      runs,
+    };
+    mkdirSync(join(repoRoot, 'bench-results'), { recursive: true });
+    const name = settings.cpuProfile ? 'kube-proxy-scale-cpu-prof.json' : 'kube-proxy-scale.json';
+    writeFileSync(join(repoRoot, 'bench-results', name), `${JSON.stringify(out, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
