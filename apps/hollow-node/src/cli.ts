@@ -30,13 +30,16 @@ async function main(argv: string[]): Promise<void> {
       `cannot load: ${(error as Error).message}`,
     );
   }
-  // The signals are taken from the start: one during start-up stops the nodes once they are up
-  // (their temp dirs removed) rather than killing the process halfway.
+  // The signals are taken from the start: one during start-up ends it after the wave under way
+  // and stops the nodes already up (their temp dirs removed), rather than killing the process.
   let reason: string | undefined;
   let cluster: HollowCluster | undefined;
+  const starting = new AbortController();
   const stopWith = (why: string) => {
     if (reason !== undefined) return;
     reason = why;
+    // During start-up: no further wave starts; the report covers the nodes already up.
+    starting.abort();
     if (cluster) void finish(cluster, why);
   };
   process.on('SIGTERM', () => stopWith('SIGTERM'));
@@ -47,9 +50,10 @@ async function main(argv: string[]): Promise<void> {
     namePrefix: flags.namePrefix,
     maxPods: flags.maxPods,
     morph: flags.morph,
+    signal: starting.signal,
   });
   process.stderr.write(
-    `${JSON.stringify({ level: 'info', msg: 'hollow nodes started', nodes: flags.nodes })}\n`,
+    `${JSON.stringify({ level: 'info', msg: 'hollow nodes started', nodes: cluster.nodes.length })}\n`,
   );
   if (reason !== undefined) return void finish(cluster, reason);
   const after = flags.reportAfterMs;
