@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import {
   alwaysAllow,
   createKubeletServer,
@@ -7,13 +7,11 @@ import {
   type SummaryProvider,
 } from '@nodeagent/kubelet';
 
-/** Paths of the debugging handlers, which upstream's read-only server never serves. */
-const debuggingPath = /^\/(containerLogs|exec|attach|portForward|run|logs|debug)(\/|$)/;
-
 /**
- * readOnlyPort: upstream's read-only kubelet server — plain HTTP, no authentication or
- * authorization, the read endpoints (/healthz, /pods, /metrics, /stats/summary) and none of
- * the debugging handlers (logs, exec, attach, port-forward).
+ * readOnlyPort: upstream's read-only kubelet server (NewServer without a configuration): plain
+ * HTTP, no authentication or authorization, the read endpoints (/healthz, /pods, /metrics,
+ * /stats/summary), and the debugging handlers disabled as upstream's
+ * InstallDebuggingDisabledHandlers answers them (405 "Debug endpoints are disabled.").
  */
 export function createReadOnlyServer(options: {
   kubelet: Kubelet;
@@ -21,23 +19,10 @@ export function createReadOnlyServer(options: {
   podLogsDir: string;
   summary?: SummaryProvider;
 }): Server {
-  const reads = createKubeletServer({
+  return createKubeletServer({
     ...options,
     authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
     authorize: alwaysAllow,
+    debuggingHandlers: false,
   });
-  const server = createServer((request, response) => {
-    const path = new URL(request.url ?? '/', 'http://kubelet').pathname;
-    if (debuggingPath.test(path)) {
-      response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-      response.end('404 page not found\n');
-      return;
-    }
-    reads.emit('request', request, response);
-  });
-  // Streaming upgrades are debugging handlers too.
-  server.on('upgrade', (_request, socket) =>
-    socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n'),
-  );
-  return server;
 }

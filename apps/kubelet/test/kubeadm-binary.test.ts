@@ -125,7 +125,7 @@ describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
     expect(bytes(capacity.memory!) - bytes(allocatable.memory!)).toBe((128 + 256 + 100) * 2 ** 20);
     expect(milliCpu(capacity.cpu!) - milliCpu(allocatable.cpu!)).toBe(100);
 
-    // The read-only server: reads without authentication, no debugging handlers.
+    // The read-only server: reads without authentication, debugging handlers disabled (405).
     // The servers listen after the node registers: wait for the port to answer.
     const pods = await waitFor(
       'read-only server',
@@ -135,7 +135,7 @@ describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
     expect(pods.status).toBe(200);
     expect(((await pods.json()) as { kind: string }).kind).toBe('PodList');
     const logs = await fetch(`http://127.0.0.1:${readOnlyPort}/containerLogs/default/p/c`);
-    expect(logs.status).toBe(404);
+    expect([logs.status, await logs.text()]).toEqual([405, 'Debug endpoints are disabled.\n']);
     // The binary's metrics wiring: CRI calls counted, process metrics, /metrics/resource.
     const metrics = await (await fetch(`http://127.0.0.1:${readOnlyPort}/metrics`)).text();
     expect(metrics).toMatch(/^kubelet_runtime_operations_total\{operation_type="version"\} [1-9]/m);

@@ -57,7 +57,9 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   preloadedImagesVerificationAllowlist: applied('verified image pulls (NeverVerifyAllowlistedImages)'),
   eventRecordQPS: applied('event recorder write rate'),
   eventBurst: applied('event recorder write burst'),
-  enableDebuggingHandlers: unsupported,
+  enableDebuggingHandlers: applied(
+    'kubelet server: debugging handlers, or 405 "Debug endpoints are disabled." when off',
+  ),
   enableContentionProfiling: unsupported,
   healthzPort: applied('healthz server'),
   healthzBindAddress: applied('healthz server'),
