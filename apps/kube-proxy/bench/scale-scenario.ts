@@ -120,7 +120,8 @@ async function endpointChanges(
     address = podIP(s.services * s.endpoints + c);
     const writtenAt = Date.now();
     moveEndpoint(api, service, s.endpoints, address);
-    const seen = await probe.waitSync(lastTs, 5, 60_000);
+    // Only a sync that ended after the write can hold it (an earlier one is not this change's).
+    const seen = await probe.waitSync(Math.max(lastTs, writtenAt / 1000), 5, 60_000);
     if (!seen.text) throw new Error(`change ${c}: no sync within 60 s`);
     lastTs = metricValue(seen.text, LAST_TS) as number;
     latencies.push(lastTs * 1000 - writtenAt);
