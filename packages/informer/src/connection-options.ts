@@ -2,6 +2,15 @@ import { Agent as HttpAgent, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 
+/**
+ * How long a kept connection may sit idle (client-go's IdleConnTimeout, 90 s). It also makes Node
+ * honour the server's `Keep-Alive: timeout=N` (Node 20 applies the hint only to an agent with a
+ * timeout): a kept connection is closed 1 s before the server would close it, instead of being
+ * reused just as the server closes it ("socket hang up" on a Lease renewal against a server
+ * with Node's 5 s keep-alive, such as the in-process API server).
+ */
+const IDLE_CONNECTION_TIMEOUT_MS = 90_000;
+
 /** The TLS material an agent was made with: a request whose material differs needs another agent. */
 type Material = readonly unknown[];
 
@@ -49,7 +58,11 @@ export async function applyConnectionOptions(kubeConfig: KubeConfig, options: Re
     options.agent = kept.agent;
     return;
   }
-  const agentOptions = { ...(made as HttpsAgent).options, keepAlive: true };
+  const agentOptions = {
+    ...(made as HttpsAgent).options,
+    keepAlive: true,
+    timeout: IDLE_CONNECTION_TIMEOUT_MS,
+  };
   const agent = made.constructor === HttpsAgent ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   if (kept)
     for (const sockets of Object.values(kept.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();

@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
@@ -73,6 +74,49 @@ describe('API requests share one keep-alive connection per KubeConfig', { timeou
     const third = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
     await applyConnectionOptions(kubeConfig, third);
     expect(third.agent).not.toBe(first.agent);
+  });
+
+  it("closes a kept connection before the server's announced keep-alive timeout, not as the server closes it", async () => {
+    const server = createHttpServer((_request, response) => {
+      response.setHeader('Content-Type', 'application/json');
+      response.end('{}');
+    });
+    server.keepAliveTimeout = 3000; // announced as Keep-Alive: timeout=3
+    const closedByClient: boolean[] = [];
+    server.on('connection', (socket) => {
+      let clientEnded = false;
+      socket.on('end', () => {
+        clientEnded = true;
+      });
+      socket.on('close', () => closedByClient.push(clientEnded));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    relay = server as unknown as Server;
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [
+        {
+          name: 'c',
+          server: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+          skipTLSVerify: true,
+        },
+      ],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    await apiRequest(kubeConfig, { method: 'GET', path: '/api/v1/namespaces' });
+    // The client's timer (2 s: the hint less 1 s) runs before the server's (3 s) in this process.
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (closedByClient.length > 0) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 50);
+    });
+    expect(closedByClient).toEqual([true]);
+    await apiRequest(kubeConfig, { method: 'GET', path: '/api/v1/namespaces' });
   });
 
   it('leaves a proxy agent as client-node made it', async () => {
