@@ -1,27 +1,20 @@
 import http2 from 'node:http2';
 import net from 'node:net';
-
-/** gRPC status codes this channel produces itself (the runtime's own come from its trailers). */
-const CANCELLED = 1;
-const UNKNOWN = 2;
-const DEADLINE_EXCEEDED = 4;
-const RESOURCE_EXHAUSTED = 8;
-const INTERNAL = 13;
-const UNAVAILABLE = 14;
+import { status } from '@grpc/grpc-js';
 
 /** The longest delay a Node timer holds. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** gRPC's mapping of an HTTP status other than 200 to a status code (gRPC's http-grpc-status-mapping). */
 const CODE_OF_HTTP_STATUS: Record<number, number> = {
-  400: INTERNAL,
-  401: 16, // UNAUTHENTICATED
-  403: 7, // PERMISSION_DENIED
-  404: 12, // UNIMPLEMENTED
-  429: UNAVAILABLE,
-  502: UNAVAILABLE,
-  503: UNAVAILABLE,
-  504: UNAVAILABLE,
+  400: status.INTERNAL,
+  401: status.UNAUTHENTICATED,
+  403: status.PERMISSION_DENIED,
+  404: status.UNIMPLEMENTED,
+  429: status.UNAVAILABLE,
+  502: status.UNAVAILABLE,
+  503: status.UNAVAILABLE,
+  504: status.UNAVAILABLE,
 };
 
 /** A gRPC call's failure: its status code and message, as grpc-js reports them (`code`, `details`). */
@@ -70,12 +63,14 @@ export class GrpcUnaryChannel {
   call(path: string, request: Uint8Array, options: UnaryCallOptions): Promise<Buffer> {
     if (request.length > this.maxMessageBytes) {
       const why = `Sent message larger than max (${request.length} vs. ${this.maxMessageBytes})`;
-      return Promise.reject(new GrpcCallError(RESOURCE_EXHAUSTED, why));
+      return Promise.reject(new GrpcCallError(status.RESOURCE_EXHAUSTED, why));
     }
-    if (this.closed) return Promise.reject(new GrpcCallError(UNAVAILABLE, 'Channel has been shut down'));
+    if (this.closed)
+      return Promise.reject(new GrpcCallError(status.UNAVAILABLE, 'Channel has been shut down'));
     // An infinite deadline (upstream's RunInContainer has none) sends no grpc-timeout and arms no timer.
     const timeoutMs = Math.max(0, options.deadline - Date.now());
-    if (timeoutMs === 0) return Promise.reject(new GrpcCallError(DEADLINE_EXCEEDED, 'Deadline exceeded'));
+    if (timeoutMs === 0)
+      return Promise.reject(new GrpcCallError(status.DEADLINE_EXCEEDED, 'Deadline exceeded'));
     return new Promise<Buffer>((resolve, reject) => {
       const session = this.openSession();
       this.started(session);
@@ -148,11 +143,13 @@ class UnaryCall {
   private signal: AbortSignal | undefined;
   private readonly chunks: Buffer[] = [];
   private received = 0;
+  /** Whether the answer's length prefix was compared with the limit yet. */
+  private lengthChecked = false;
   private httpStatus = 0;
   private grpcStatus: string | undefined;
   private grpcMessage = '';
   private done = false;
-  private readonly onAbort = () => this.cancel(CANCELLED, 'Cancelled on client');
+  private readonly onAbort = () => this.cancel(status.CANCELLED, 'Cancelled on client');
 
   constructor(
     private readonly maxMessageBytes: number,
@@ -167,7 +164,7 @@ class UnaryCall {
     signal: AbortSignal | undefined,
   ): void {
     if (signal?.aborted) {
-      this.settle(new GrpcCallError(CANCELLED, 'Cancelled on client'));
+      this.settle(new GrpcCallError(status.CANCELLED, 'Cancelled on client'));
       return;
     }
     const headers: http2.OutgoingHttpHeaders = {
@@ -184,14 +181,16 @@ class UnaryCall {
     signal?.addEventListener('abort', this.onAbort, { once: true });
     // Node's timers hold at most 2^31-1 ms (longer ones fire at once): past that, no timer.
     if (timeoutMs <= MAX_TIMER_MS)
-      this.timer = setTimeout(() => this.cancel(DEADLINE_EXCEEDED, 'Deadline exceeded'), timeoutMs);
+      this.timer = setTimeout(() => this.cancel(status.DEADLINE_EXCEEDED, 'Deadline exceeded'), timeoutMs);
     stream.on('response', (headers) => this.onHeaders(headers));
     stream.on('trailers', (trailers) => this.onHeaders(trailers));
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     // A connection that failed cancels its pending streams; the socket's own error is the cause.
     stream.on('error', (err: Error) => {
       const cause = (err as { cause?: unknown }).cause;
-      this.settle(new GrpcCallError(UNAVAILABLE, cause instanceof Error ? cause.message : err.message));
+      this.settle(
+        new GrpcCallError(status.UNAVAILABLE, cause instanceof Error ? cause.message : err.message),
+      );
     });
     stream.on('close', () => this.onClose());
     const frame = Buffer.allocUnsafe(5 + request.length);
@@ -202,8 +201,8 @@ class UnaryCall {
   }
 
   private onHeaders(headers: http2.IncomingHttpHeaders): void {
-    const status = headers[':status'];
-    if (status !== undefined) this.httpStatus = Number(status);
+    const http = headers[':status'];
+    if (http !== undefined) this.httpStatus = Number(http);
     const code = headers['grpc-status'];
     if (code !== undefined) this.grpcStatus = String(code);
     const message = headers['grpc-message'];
@@ -213,17 +212,16 @@ class UnaryCall {
   private onData(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.received += chunk.length;
-    // Refuse an oversized answer as soon as its length prefix says so, not after buffering it.
+    // Refuse an oversized answer as soon as its length prefix is in, not after buffering it.
+    if (this.lengthChecked || this.received < 5) return;
+    this.lengthChecked = true;
     const first = this.chunks[0] as Buffer;
-    if (this.received >= 5 && (first.length >= 5 || this.chunks.length > 1)) {
-      const prefix = first.length >= 5 ? first : Buffer.concat(this.chunks);
-      const length = prefix.readUInt32BE(1);
-      if (length > this.maxMessageBytes)
-        this.cancel(
-          RESOURCE_EXHAUSTED,
-          `Received message larger than max (${length} vs. ${this.maxMessageBytes})`,
-        );
-    }
+    const length = (first.length >= 5 ? first : Buffer.concat(this.chunks)).readUInt32BE(1);
+    if (length > this.maxMessageBytes)
+      this.cancel(
+        status.RESOURCE_EXHAUSTED,
+        `Received message larger than max (${length} vs. ${this.maxMessageBytes})`,
+      );
   }
 
   private onClose(): void {
@@ -236,12 +234,13 @@ class UnaryCall {
   private outcome(): Buffer | GrpcCallError {
     if (this.grpcStatus === undefined) return statusless(this.httpStatus);
     const code = Number(this.grpcStatus);
-    if (code !== 0) return new GrpcCallError(Number.isInteger(code) ? code : UNKNOWN, this.grpcMessage);
+    if (code !== 0)
+      return new GrpcCallError(Number.isInteger(code) ? code : status.UNKNOWN, this.grpcMessage);
     const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
-    if (body.length < 5) return new GrpcCallError(INTERNAL, 'No message received');
-    if (body[0] !== 0) return new GrpcCallError(INTERNAL, 'Compressed message without grpc-encoding');
+    if (body.length < 5) return new GrpcCallError(status.INTERNAL, 'No message received');
+    if (body[0] !== 0) return new GrpcCallError(status.INTERNAL, 'Compressed message without grpc-encoding');
     if (body.length !== 5 + body.readUInt32BE(1))
-      return new GrpcCallError(INTERNAL, 'Unary answer is not exactly one message');
+      return new GrpcCallError(status.INTERNAL, 'Unary answer is not exactly one message');
     return body.subarray(5);
   }
 
@@ -261,11 +260,11 @@ class UnaryCall {
 
 /** The failure of a stream that closed without a gRPC status, by its HTTP status (0: none came). */
 function statusless(httpStatus: number): GrpcCallError {
-  if (httpStatus === 0) return new GrpcCallError(UNAVAILABLE, 'Connection dropped');
+  if (httpStatus === 0) return new GrpcCallError(status.UNAVAILABLE, 'Connection dropped');
   if (httpStatus === 200)
-    return new GrpcCallError(INTERNAL, 'server closed the stream without sending trailers');
+    return new GrpcCallError(status.INTERNAL, 'server closed the stream without sending trailers');
   return new GrpcCallError(
-    CODE_OF_HTTP_STATUS[httpStatus] ?? UNKNOWN,
+    CODE_OF_HTTP_STATUS[httpStatus] ?? status.UNKNOWN,
     `Received HTTP status code ${httpStatus}`,
   );
 }
