@@ -1,3 +1,4 @@
+import type { AccessReviews } from './access-reviews';
 import type { FaultInjector } from './fault-injector';
 import type { KubeletClientOptions } from './kubelet-connection';
 import type { ObjectStore } from './object-store';
@@ -16,6 +17,8 @@ export interface ApiRequestContext {
   readonly watches: WatchHub;
   readonly lists: PaginatedLists;
   readonly faults: FaultInjector;
+  /** Static tokens and grants for TokenReview and SubjectAccessReview. */
+  readonly accessReviews: AccessReviews;
   /** Clock for timestamps (Table rows, token authentication). */
   readonly now: () => Date;
   /** How pods/log, exec, attach, portforward and nodes/proxy reach a node's kubelet. */

@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { AccessReviews } from './access-reviews';
 import { ApiError } from './api-error';
 import type { ApiRequestContext } from './api-request-context';
 import { createBootstrapTokenSecret } from './bootstrap-token';
@@ -99,6 +100,11 @@ export interface ApiServer {
   /** Raw storage with the global resourceVersion and watch history. */
   readonly store: ObjectStore;
   readonly faults: FaultInjector;
+  /**
+   * What TokenReview and SubjectAccessReview answer: `addToken(token, user)` (static tokens, as
+   * --token-auth-file), `grant({ name, subjects, rules })` (RBAC-like), `asked` (the reviews made).
+   */
+  readonly accessReviews: AccessReviews;
   /** Number of open watch connections. */
   readonly openWatches: number;
   /** A KubeConfig for this server (client-node). */
@@ -154,6 +160,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const nsType = findResourceType('', 'v1', 'namespaces') as ResourceType;
   for (const name of INITIAL_NAMESPACES) registry.create(nsType, undefined, { metadata: { name } });
 
+  const accessReviews = new AccessReviews();
   let url = '';
   let controlPlane: ControlPlane | undefined;
   const ctx: ApiRequestContext = {
@@ -162,6 +169,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     watches,
     lists,
     faults,
+    accessReviews,
     now,
     kubelet: options.kubelet ?? {},
     defaultWatchTimeoutSeconds: options.defaultWatchTimeoutSeconds ?? 1800,
@@ -242,6 +250,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     registry,
     store,
     faults,
+    accessReviews,
     get openWatches() {
       return watches.size;
     },

@@ -1,3 +1,4 @@
+import { REVIEW_RESOURCES, reviewResourceList } from './access-review-requests';
 import { RESOURCE_TYPES, type ResourceType, VERBS } from './resource-types';
 
 /** Version the fake server reports; kubectl only warns on skew. */
@@ -22,6 +23,8 @@ function groups(): Map<string, string[]> {
     if (!versions.includes(r.version)) versions.push(r.version);
     out.set(r.group, versions);
   }
+  // Create-only, storage-less review resources (access-review-requests.ts).
+  for (const r of REVIEW_RESOURCES) if (!out.has(r.group)) out.set(r.group, [r.version]);
   return out;
 }
 
@@ -101,6 +104,8 @@ function resourceEntries(r: ResourceType) {
 }
 
 export function apiResourceList(group: string, version: string) {
+  const reviews = reviewResourceList(group, version);
+  if (reviews) return reviews;
   const rs = RESOURCE_TYPES.filter((r) => r.group === group && r.version === version);
   if (rs.length === 0) return undefined;
   return {

@@ -1,5 +1,13 @@
 // @nodeagent/testing/apiserver: the in-process Kubernetes API server, its controllers and the
 // control plane built from them: see README.md.
+
+export type {
+  AccessGrant,
+  AccessReviewSpec,
+  AccessReviews,
+  GrantSubject,
+  PolicyRule,
+} from './access-reviews';
 export { ApiError, type StatusCause, type StatusObject } from './api-error';
 export { type ApiServer, type ApiServerOptions, startApiServer } from './api-server';
 export { KUBEADM_NODE_TOKEN_GROUP } from './bootstrap-token';

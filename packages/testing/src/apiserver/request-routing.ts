@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { serveAccessReview } from './access-review-requests';
 import { ApiError, badRequest, methodNotAllowed } from './api-error';
 import type { ApiRequestContext } from './api-request-context';
 import { fixedEndpoint } from './fixed-endpoints';
@@ -85,6 +86,7 @@ async function route(ctx: ApiRequestContext, req: IncomingMessage, res: ServerRe
     await serveKubeletGet(location, `${nodeProxy[2] ?? '/'}${u.search}`, ctx.kubelet, req, res);
     return;
   }
+  if (await serveAccessReview(ctx.accessReviews, req, res, p)) return;
   const path = parseResourcePath(p);
   if (path === undefined || path === 'unknown') {
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
