@@ -1,5 +1,6 @@
 import { request as httpsRequest } from 'node:https';
 import { authenticationV1Requests, authorizationV1Requests } from '@nodeagent/informer';
+import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { criDebugRuntime } from '../src/server/debug-runtime';
 import { createKubeletServer, listen, type RunningServer } from '../src/server/kubelet-server';
@@ -7,17 +8,13 @@ import { kubeletAuthenticator, subjectAccessReviewAuthorizer } from '../src/serv
 import { criStreamingRuntime } from '../src/server/streaming-runtime';
 import { selfSignedCertificate } from '../src/server/tls-material';
 import { CriSummaryProvider } from '../src/stats/summary-provider';
+import { type ClientCertificate, clientCertificate } from './helpers/client-certificate';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
-import {
-  type ClientCertificate,
-  clientCertificate,
-  type ReviewApi,
-  startReviewApi,
-} from './helpers/review-api';
 
-// The kubelet's door as a matrix: every path × five identities over TLS, authenticated by x509
-// client certificates and TokenReview, authorized by SubjectAccessReview (upstream's secure
-// settings: anonymous off, webhook authentication and authorization). The expected refusals are
+// The kubelet's door as a matrix: every path × eleven identities over TLS, authenticated by x509
+// client certificates and TokenReview, authorized by SubjectAccessReview, both answered by the
+// in-process API server (its static tokens and RBAC-like grants; upstream's secure settings:
+// anonymous off, webhook authentication and authorization). The expected refusals are
 // read from upstream v1.36: pkg/kubelet/server/auth.go nodeAuthorizerAttributesGetter.
 // GetRequestAttributes (KubeletFineGrainedAuthz, GA: pods, healthz, configz, statusz or, for
 // /runningpods/, pods tried before the path's stats / metrics / log / checkpoint / proxy) and
@@ -112,7 +109,7 @@ const identities: Identity[] = [
 ];
 
 let h: EngineHarness;
-let api: ReviewApi;
+let api: ApiServer;
 let server: RunningServer;
 let admin: ClientCertificate;
 
@@ -122,17 +119,19 @@ beforeAll(async () => {
     testPod({ containers: [{ name: 'app', image: busybox, command: ['sleep', '3600'] }] }, 'web'),
   );
   await h.kubelet.settle();
-  api = await startReviewApi({
-    'na-token-none': { name: 'nobody', groups: ['system:authenticated'], subresources: [] },
-    'na-token-proxy': { name: 'proxy-reader', groups: ['system:authenticated'], subresources: ['proxy'] },
-    'na-token-fine': { name: 'monitor', groups: ['system:authenticated'], subresources: fineGrained },
-    ...Object.fromEntries(
-      fineGrained.map((subresource) => [
-        `na-token-${subresource}`,
-        { name: `only-${subresource}`, groups: ['system:authenticated'], subresources: [subresource] },
-      ]),
-    ),
-  });
+  api = await startApiServer({ certificates: false });
+  for (const identity of identities) {
+    if (!identity.token || !identity.user || identity.holds === 'all') continue;
+    api.accessReviews.addToken(identity.token, { username: identity.user });
+    // Every verb, as a `*` rule grants it: HEAD's empty verb included.
+    const resources = identity.holds.map((subresource) => `nodes/${subresource}`);
+    if (resources.length > 0)
+      api.accessReviews.grant({
+        name: `${identity.user}-nodes`,
+        subjects: [{ kind: 'User', name: identity.user }],
+        rules: [{ verbs: ['*'], apiGroups: [''], resources }],
+      });
+  }
   admin = await clientCertificate('admin', ['system:masters']);
   const serving = await selfSignedCertificate('node-a', ['127.0.0.1']);
   server = await listen(
@@ -153,10 +152,10 @@ beforeAll(async () => {
       tls: { cert: serving.cert, key: serving.key, ca: admin.caPem },
       authenticate: kubeletAuthenticator({
         x509: true,
-        tokenReview: authenticationV1Requests(api.kubeConfig),
+        tokenReview: authenticationV1Requests(api.kubeConfig()),
         anonymous: false,
       }),
-      authorize: subjectAccessReviewAuthorizer(authorizationV1Requests(api.kubeConfig)),
+      authorize: subjectAccessReviewAuthorizer(authorizationV1Requests(api.kubeConfig())),
     }),
     0,
     '127.0.0.1',
@@ -207,6 +206,16 @@ function expected(identity: Identity, method: string, path: string, admitted: nu
   };
 }
 
+/** The SubjectAccessReviews the API server was asked, as user, verb, nodes subresource and node. */
+function reviewed() {
+  return api.accessReviews.asked.map(({ user = '', resourceAttributes: a = {} }) => ({
+    user,
+    verb: a.verb ?? '',
+    subresource: a.subresource ?? '',
+    name: a.name ?? '',
+  }));
+}
+
 describe('the kubelet server door: every path × five identities (TLS, TokenReview, SubjectAccessReview)', () => {
   for (const identity of identities) {
     it(`answers ${identity.label} as upstream's auth filter would`, async () => {
@@ -225,11 +234,11 @@ describe('the kubelet server door: every path × five identities (TLS, TokenRevi
   }
 
   it('asks SubjectAccessReview for the fine-grained subresource first, then the broad one, for this node', async () => {
-    api.reviews.length = 0;
+    api.accessReviews.asked.length = 0;
     await send(identities[2] as Identity, 'GET', '/pods');
     await send(identities[1] as Identity, 'GET', '/configz');
     await send(identities[3] as Identity, 'GET', '/healthz');
-    expect(api.reviews).toEqual([
+    expect(reviewed()).toEqual([
       { user: 'proxy-reader', verb: 'get', subresource: 'pods', name: 'node-a' },
       { user: 'proxy-reader', verb: 'get', subresource: 'proxy', name: 'node-a' },
       { user: 'nobody', verb: 'get', subresource: 'configz', name: 'node-a' },
@@ -239,24 +248,24 @@ describe('the kubelet server door: every path × five identities (TLS, TokenRevi
   });
 
   it("reviews HEAD with upstream's empty verb (only a `*` rule grants it), then go-restful refuses the method", async () => {
-    api.reviews.length = 0;
-    // The review API grants nodes/proxy for every verb, as a `*` rule does.
+    api.accessReviews.asked.length = 0;
+    // nodes/proxy is granted for every verb, as a `*` rule does.
     const proxy = await send(identities[2] as Identity, 'HEAD', '/pods');
     expect(proxy.status).toBe(405);
-    expect(api.reviews.map((review) => [review.verb, review.subresource])).toEqual([
+    expect(reviewed().map((review) => [review.verb, review.subresource])).toEqual([
       ['', 'pods'],
       ['', 'proxy'],
     ]);
   });
 
   it('never asks about a caller it could not authenticate, and refuses an unknown token 401', async () => {
-    api.reviews.length = 0;
+    api.accessReviews.asked.length = 0;
     const stranger = await send(
       { label: 'bad token', token: 'na-token-forged', holds: [], user: 'x' },
       'GET',
       '/pods',
     );
     expect(stranger).toEqual({ status: 401, body: 'Unauthorized' });
-    expect(api.reviews).toEqual([]);
+    expect(reviewed()).toEqual([]);
   });
 });
