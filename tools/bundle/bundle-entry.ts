@@ -45,7 +45,7 @@ export interface BundledEntry {
  * bundled), and under the micro-VM's TCG that transpiling alone took minutes on a busy host.
  * Tests that start a binary many times, and the scenarios the micro-VM runs, run this instead.
  * The guest sees the host's /tmp, so the bundle is where the micro-VM expects it. Native
- * `netlink` stays external, by absolute path. A bundle has no relay/ directory beside it: code
+ * `netlink` and `koffi` stay external, by absolute path. A bundle has no relay/ directory beside it: code
  * opening IPVS in another namespace passes `relayPath` (packages/ipvs/relay/netns-relay.mjs of this
  * checkout); openIpvs rejects the call otherwise.
  */
@@ -68,11 +68,16 @@ export function bundleEntry(
       conditions: ['@nodeagent/source'],
       alias: {
         netlink: join(repoRoot, 'node_modules/netlink/dist/index.js'),
+        // koffi finds its addon beside its own files: loaded from node_modules, as netlink is.
+        koffi: join(repoRoot, 'node_modules/koffi/index.js'),
         // Node deprecated its built-in punycode (DEP0040, a warning on every start from Node 21):
         // the userland copy the dependencies mean, as tools/sea bundles it.
         punycode: join(repoRoot, 'node_modules/punycode/punycode.js'),
       },
-      external: [join(repoRoot, 'node_modules/netlink/dist/index.js')],
+      external: [
+        join(repoRoot, 'node_modules/netlink/dist/index.js'),
+        join(repoRoot, 'node_modules/koffi/index.js'),
+      ],
       define,
       logLevel: 'error',
       // Less to parse: loading the bundle is most of the micro-VM guest's start-up time under TCG.

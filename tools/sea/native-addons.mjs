@@ -5,7 +5,11 @@
 // swaps node-gyp-build, per importing package, for a loader of that package's prebuilt N-API
 // addon embedded as a SEA asset; embedded-addon.cjs writes it to a private directory and
 // process.dlopen's it the first time the binding is used (only the modes that need it pay for it).
+// koffi (the FFI @nodeagent/netfilter raises a netlink socket's send buffer with) is imported by
+// name and finds its addon beside its own files at run time, which a bundle has not got either:
+// its import is answered with the embedded raw addon, whose load().func() is the package's.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SeaBuildError } from './sea-build-error.mjs';
@@ -41,6 +45,19 @@ module.exports = () => new Proxy({}, { get: (_, key) => load()[key], has: (_, ke
 `;
 }
 
+/** The module that stands for the koffi package: its linux-x64 addon, loaded when first imported. */
+function koffiSource(assetKey) {
+  return `module.exports = require(${JSON.stringify(join(SEA_DIR, 'embedded-addon.cjs'))}).loadEmbeddedAddon(${JSON.stringify(assetKey)});\n`;
+}
+
+/** koffi's own linux-x64 addon, as the package resolves from `importer`. */
+function koffiLinuxX64Addon(importer) {
+  const root = dirname(createRequire(importer).resolve('koffi/package.json'));
+  const file = join(root, 'build', 'koffi', 'linux_x64', 'koffi.node');
+  if (!existsSync(file)) throw new SeaBuildError('ADDON_PREBUILD', file, 'koffi has no linux_x64 addon');
+  return file;
+}
+
 /**
  * An esbuild plugin plus the SEA `assets` it fills: `{ 'native/<package>.node': <prebuild path> }`.
  */
@@ -56,8 +73,13 @@ export function nativeAddons() {
         assets[key] = linuxX64Prebuild(root);
         return { path: key, namespace: NAMESPACE };
       });
+      b.onResolve({ filter: /^koffi$/ }, (args) => {
+        const key = 'native/koffi.node';
+        assets[key] = koffiLinuxX64Addon(args.importer);
+        return { path: key, namespace: NAMESPACE };
+      });
       b.onLoad({ filter: /.*/, namespace: NAMESPACE }, (args) => ({
-        contents: loaderSource(args.path),
+        contents: args.path === 'native/koffi.node' ? koffiSource(args.path) : loaderSource(args.path),
         resolveDir: SEA_DIR,
         loader: 'js',
       }));

@@ -23,8 +23,7 @@ import { cli, until } from '../daemon-process';
 
 /**
  * Services × endpoints: a first nftables sync of a second or more whose netlink batch (~6.6 MB)
- * still fits the 8 MiB a socket gets under net.core.wmem_max = 4 MiB when, as in this bundle,
- * SO_SNDBUFFORCE is out of reach (koffi does not resolve from the bundle's directory).
+ * fits the 8 MiB a socket gets under net.core.wmem_max = 4 MiB without SO_SNDBUFFORCE.
  */
 const SERVICES = 2000;
 const ENDPOINTS = 50;

@@ -1,5 +1,4 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { RawNetlinkSocket } from 'netlink';
 
 // nf_tables commits a batch atomically only when BEGIN…END arrive in one skb, i.e. one sendmsg,
@@ -15,24 +14,27 @@ const NETLINK_NETFILTER = 12;
 
 type SetSockOpt = (fd: number, level: number, name: number, value: Buffer, length: number) => number;
 
-let setsockopt: SetSockOpt | null | undefined;
+/** What this file uses of koffi: its `load().func()`, the same on the package and on its raw addon. */
+interface Koffi {
+  load(path: string): { func(signature: string): SetSockOpt };
+}
 
-function loadSetSockOpt(): SetSockOpt | null {
-  if (setsockopt !== undefined) return setsockopt;
-  try {
-    const url: unknown = (import.meta as { url?: unknown }).url;
-    const here = typeof url === 'string' ? url : typeof __filename === 'string' ? __filename : undefined;
-    if (here === undefined) throw new Error('no module location');
-    // Named `require` so the dependency check (tools/ci/dependency-imports.mjs) sees the import.
-    const require = createRequire(here);
-    const koffi = require('koffi') as {
-      load(path: string): { func(signature: string): SetSockOpt };
-    };
-    setsockopt = koffi.load('libc.so.6').func('int setsockopt(int, int, int, const void *, uint32_t)');
-  } catch {
+let setsockopt: Promise<SetSockOpt | null> | undefined;
+
+/**
+ * koffi through a literal import(), which bundlers follow: the single executable
+ * (tools/sea/native-addons.mjs) answers it with the koffi addon it embeds, where a require()
+ * resolved at run time from the executable's directory found nothing.
+ */
+async function loadSetSockOpt(): Promise<SetSockOpt | null> {
+  setsockopt ??= import('koffi').then(
+    (m: { default?: Koffi } & Partial<Koffi>) => {
+      const koffi = (m.default ?? m) as Koffi;
+      return koffi.load('libc.so.6').func('int setsockopt(int, int, int, const void *, uint32_t)');
+    },
     // No koffi (not installed, or no prebuilt binary for this platform): SO_SNDBUF's cap stays.
-    setsockopt = null;
-  }
+    () => null,
+  );
   return setsockopt;
 }
 
@@ -60,8 +62,8 @@ function socketDescriptor(port: number): number | undefined {
  * Raise the socket's send buffer past net.core.wmem_max so a datagram of `datagramBytes` fits
  * (SO_SNDBUFFORCE; needs CAP_NET_ADMIN). Returns whether the socket now takes it.
  */
-export function forceSendBuffer(socket: RawNetlinkSocket, datagramBytes: number): boolean {
-  const call = loadSetSockOpt();
+export async function forceSendBuffer(socket: RawNetlinkSocket, datagramBytes: number): Promise<boolean> {
+  const call = await loadSetSockOpt();
   if (!call) return false;
   let fd: number | undefined;
   try {
