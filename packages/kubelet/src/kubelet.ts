@@ -18,7 +18,7 @@ import type { KubeletConfiguration } from './config/kubelet-configuration';
 import type { NodeSwapFacts } from './cri/container-swap';
 import { linuxContainerResources } from './cri/linux-resources';
 import type { PodRuntime, RuntimeFeatures } from './cri/pod-runtime';
-import { emptyPodRuntimeStatus, isAnythingRunning, type PodRuntimeStatus } from './cri/runtime-state';
+import { isAnythingRunning, type PodRuntimeStatus } from './cri/runtime-state';
 import { defaultMaxParallelPodStarts, StartLimiter } from './cri/start-limiter';
 import type { UserNamespaceAllocator } from './cri/user-namespaces';
 import { setupDataDirs } from './data-dirs';
@@ -55,6 +55,8 @@ import { type PodStatusWriter, StatusManager } from './status/status-manager';
 import { ContainerGarbageCollector } from './sync/container-garbage-collector';
 import { removePodLogDirectory, removePodRuntimeObjects } from './sync/container-gc';
 import { PodResizer } from './sync/pod-resizer';
+import { PodRuntimeView } from './sync/pod-runtime-view';
+import { PodStateStore } from './sync/pod-state-store';
 import { PodSyncer } from './sync/pod-syncer';
 import { type PodSyncContext, syncPod } from './sync/sync-pod';
 import type { Mounter } from './volumes/mounter';
@@ -191,13 +193,10 @@ export class Kubelet {
   private nodeAllocatable: ResourceList | undefined;
   private readonly clock: Clock;
   private readonly logger: KubeletLogger;
-  private readonly pods = new Map<string, Pod>();
-  /** Pods that left their source (not deleted through the API): no API delete for them. */
-  private readonly removed = new Set<string>();
-  /** Pods refused at admission, with the reason their status reports. */
-  private readonly rejections = new Map<string, { reason: string; message: string }>();
-  /** Pods the eviction manager stopped, with the reason and message their status reports. */
-  private readonly evictions = new Map<string, { reason: string; message: string }>();
+  /** Every pod's state (the pod, admission refusal, eviction, removal, first-seen time); the syncs read it. */
+  private readonly podState = new PodStateStore(this.mirrorPods);
+  /** The syncs' view of the runtime: the PLEG cache, one pod read again, the running gauges. */
+  private readonly runtimeView: PodRuntimeView;
   /** Eviction manager, image GC and pod cgroups. */
   readonly housekeeping: KubeletHousekeeping;
   /** Upstream admitHandlers: eviction, sysctls, OS, runtime features, pod count, user namespaces. */
@@ -222,7 +221,7 @@ export class Kubelet {
     // call where it leaves: runtime_operations_*, as upstream's instrumented runtime service).
     const pullLimited = limitImagePulls(options.runtime, imagePullConcurrency(options.config));
     const runtime = options.cgroups
-      ? podCgroupRuntime(pullLimited, options.cgroups, (uid) => this.pods.get(uid))
+      ? podCgroupRuntime(pullLimited, options.cgroups, (uid) => this.podState.pod(uid))
       : pullLimited;
     options = { ...options, runtime };
     this.options = options;
@@ -255,13 +254,14 @@ export class Kubelet {
       onEvent: (event) => this.handlePlegEvent(event),
       onError: (error) => this.logger.error({ err: String(error) }, 'PLEG relist failed'),
     });
+    this.runtimeView = new PodRuntimeView(this.pleg, this.cache, this.metrics);
     this.resizer = this.newResizer(swapFacts);
     this.workers = this.newPodWorkers();
     this.housekeeping = this.newHousekeeping();
     this.containerGC = new ContainerGarbageCollector({
       runtime: options.runtime,
-      isActive: (uid) => this.pods.has(uid) && !this.workers.isTerminated(uid),
-      isKnown: (uid) => this.pods.has(uid),
+      isActive: (uid) => this.podState.has(uid) && !this.workers.isTerminated(uid),
+      isKnown: (uid) => this.podState.has(uid),
       onError: (error) => this.logger.warn({ err: String(error) }, 'Container garbage collection failed'),
       clock: this.clock,
     });
@@ -278,14 +278,14 @@ export class Kubelet {
       onChange: (uid, update) => {
         // Upstream SetContainerReadiness/SetContainerStartup: the result is in the status at once.
         this.statusManager.applyProbeResult(update, this.clock.now());
-        const pod = this.pods.get(uid);
+        const pod = this.podState.pod(uid);
         if (pod) this.workers.updatePod({ pod, updateType: 'sync' });
       },
-      onRun: (event) => recordProbeRun(this.metrics, this.pods.get(event.podUID), event),
+      onRun: (event) => recordProbeRun(this.metrics, this.podState.pod(event.podUID), event),
       onPodRemoved: (uid, container, types) =>
-        forgetProbeRuns(this.metrics, this.pods.get(uid), uid, container, types),
+        forgetProbeRuns(this.metrics, this.podState.pod(uid), uid, container, types),
       recordEvent: options.recordEvent,
-      podOf: (uid) => this.pods.get(uid),
+      podOf: (uid) => this.podState.pod(uid),
     });
   }
 
@@ -296,14 +296,8 @@ export class Kubelet {
       // A container just started: its status goes out with its first readiness verdict.
       holdWrite: (uid) => this.prober.firstReadinessRuns(uid),
       clock: this.clock,
-      // The API's copy the reconcile compares with: a pod from the API source as its last update
-      // showed it; for a static pod its mirror pod as the API source last showed it (upstream
-      // needsReconcile's GetMirrorPodByPod), none while it has no mirror pod of its hash.
-      apiPodOf: (uid) => {
-        const pod = this.pods.get(uid);
-        if (!pod || this.removed.has(uid)) return undefined;
-        return isStaticPod(pod) ? this.mirrorPods.of(pod) : pod;
-      },
+      // The API's copy the reconcile compares with (a static pod's: its mirror pod).
+      apiPodOf: this.podState.apiPodOf,
       onError: (pod, error) => {
         // Expected until the API server answers and the Node is registered: the status goes
         // out at the sync after the mirror pod is created (see resyncPods).
@@ -385,7 +379,7 @@ export class Kubelet {
       activePods: () => this.activePods(),
       isStaticPod,
       resync: (uid) => {
-        const pod = this.pods.get(uid);
+        const pod = this.podState.pod(uid);
         if (pod) this.workers.updatePod({ pod, updateType: 'sync' });
       },
       onError: (pod, error) =>
@@ -406,12 +400,8 @@ export class Kubelet {
       clock: this.clock,
       logger: this.logger,
       hostIPs: options.hostIPs,
-      rejection: (uid) => this.rejections.get(uid),
-      runtimeStatus: async (pod) =>
-        this.cache.get(pod.metadata.uid ?? '')?.status ?? (await this.unseenPodStatus(pod)),
-      refreshRuntimeStatus: (pod) => this.refreshPod(pod),
-      recountRunning: () => this.updateRunningMetrics(),
-      onPodStatus: (pod, status) => this.observePodStart(pod, status),
+      pods: this.podState,
+      runtimeView: this.runtimeView,
       readiness: options.readiness,
       startup: options.startup,
       runtimeType: options.runtimeType,
@@ -451,7 +441,7 @@ export class Kubelet {
       evictionMonitoringPeriodMs: options.evictionMonitoringPeriodMs,
       registry: this.metrics.registry,
       activePods: () => this.activePods(),
-      knownPodUids: () => this.pods.keys(),
+      knownPodUids: () => this.podState.uids(),
       evictPod: (pod, grace, status) => this.evictPod(pod, grace, status),
     });
   }
@@ -515,12 +505,12 @@ export class Kubelet {
     void this.watchContainerEvents();
     const resync = parseDuration(this.options.config.syncFrequency);
     this.stopResync = everyOn(this.clock, resync, () => {
-      for (const [uid, pod] of this.pods) {
+      for (const [uid, pod] of this.podState.entries()) {
         if (!this.workers.hasScheduledRetry(uid)) this.workers.updatePod({ pod, updateType: 'sync' });
       }
       // User namespace blocks of pods neither known nor in the runtime go back to the pool.
       void this.options.userNamespaces
-        ?.releaseOrphans([...this.pods.keys(), ...this.cache.all().map((status) => status.uid)])
+        ?.releaseOrphans([...this.podState.uids(), ...this.cache.all().map((status) => status.uid)])
         .catch((error) => this.logger.warn({ err: String(error) }, 'Cannot release user namespaces'));
     });
     // Upstream's status manager puts its own status back where the API's copy differs (syncBatch).
@@ -557,11 +547,10 @@ export class Kubelet {
       return;
     }
     const uid = pod.metadata.uid ?? '';
-    const known = this.pods.has(uid);
-    if (!known) this.firstSeen.set(uid, this.clock.now());
+    const known = this.podState.has(uid);
     if (!known && !pod.metadata.deletionTimestamp && !isTerminalPhase(pod.status?.phase)) this.admit(pod);
-    const stored = this.pods.get(uid);
-    this.pods.set(uid, pod);
+    // A pod not known before is first seen now (the pod start SLI).
+    const stored = this.podState.set(pod, this.clock.now());
     // Upstream's pod config turns a change of the status alone (the kubelet's own writes, mostly)
     // into a reconcile, not a sync: a pod waiting out a back-off is not synced by its status write.
     if (stored && !podsDifferSemantically(stored, pod) && !needsReadinessReconcile(stored, pod)) return;
@@ -576,9 +565,11 @@ export class Kubelet {
   /** Upstream canAdmitPod: the admit handlers in order; a refused pod never reaches the runtime. */
   private admit(pod: Pod): void {
     const uid = pod.metadata.uid ?? '';
-    const otherPods = [...this.pods.values()].filter((other) => {
+    const otherPods = this.podState.all().filter((other) => {
       const otherUid = other.metadata.uid ?? '';
-      return otherUid !== uid && !this.rejections.has(otherUid) && this.workers.phase(otherUid) === 'syncing';
+      return (
+        otherUid !== uid && !this.podState.rejection(otherUid) && this.workers.phase(otherUid) === 'syncing'
+      );
     });
     // Upstream admits pods with their allocated resources (the checkpoint survives a restart): a
     // resize still pending must not count for more than the pod holds.
@@ -590,15 +581,15 @@ export class Kubelet {
       // A quantity that does not parse (a static pod nothing validated): refused, never a crash.
       verdict = { admit: false, reason: unexpectedAdmissionErrorReason, message: (error as Error).message };
     }
-    if (!verdict.admit) this.rejections.set(uid, { reason: verdict.reason, message: verdict.message });
+    if (!verdict.admit) this.podState.reject(uid, { reason: verdict.reason, message: verdict.message });
   }
 
   /** Pods running or about to run: what the eviction manager may evict. */
   private activePods(): Pod[] {
-    return [...this.pods.values()].filter((pod) => {
+    return this.podState.all().filter((pod) => {
       const uid = pod.metadata.uid ?? '';
       return (
-        !this.rejections.has(uid) &&
+        !this.podState.rejection(uid) &&
         this.workers.phase(uid) === 'syncing' &&
         !isTerminalPhase(this.statusManager.getPodStatus(uid)?.phase)
       );
@@ -612,8 +603,8 @@ export class Kubelet {
     status: { reason: string; message: string },
   ): boolean {
     const uid = pod.metadata.uid ?? '';
-    if (!this.pods.has(uid) || this.workers.phase(uid) !== 'syncing') return false;
-    this.evictions.set(uid, status);
+    if (!this.podState.has(uid) || this.workers.phase(uid) !== 'syncing') return false;
+    this.podState.evict(uid, status);
     this.workers.updatePod({ pod, updateType: 'kill', gracePeriodSeconds });
     return true;
   }
@@ -630,8 +621,8 @@ export class Kubelet {
       return;
     }
     const uid = pod.metadata.uid ?? '';
-    const current = this.pods.get(uid) ?? pod;
-    this.removed.add(uid);
+    const current = this.podState.pod(uid) ?? pod;
+    this.podState.markRemoved(uid);
     if (this.workers.isTerminated(uid)) {
       this.cleanUpInBackground(current);
       return;
@@ -642,11 +633,11 @@ export class Kubelet {
   /** The full set of pods from one source replaces what that source gave before. */
   setPods(pods: Pod[], isFromSource: (pod: Pod) => boolean): void {
     const wanted = new Set(pods.map((pod) => pod.metadata.uid ?? ''));
-    for (const pod of [...this.pods.values()]) {
+    for (const pod of this.podState.all()) {
       if (isFromSource(pod) && !wanted.has(pod.metadata.uid ?? '')) this.removePod(pod);
     }
     for (const pod of pods) {
-      const existing = this.pods.get(pod.metadata.uid ?? '');
+      const existing = this.podState.pod(pod.metadata.uid ?? '');
       if (!existing || JSON.stringify(existing) !== JSON.stringify(pod)) this.addPod(pod);
     }
   }
@@ -657,7 +648,7 @@ export class Kubelet {
    */
   resyncPods(pods: Pod[]): void {
     for (const { metadata } of pods) {
-      const pod = this.pods.get(metadata.uid ?? '');
+      const pod = this.podState.pod(metadata.uid ?? '');
       if (pod && this.workers.phase(metadata.uid ?? '') === 'syncing')
         this.workers.updatePod({ pod, updateType: 'sync' });
     }
@@ -665,12 +656,12 @@ export class Kubelet {
 
   /** Every pod the kubelet holds: those from its sources, refused and terminated ones too until their cleanup is done. */
   getPods(): Pod[] {
-    return [...this.pods.values()];
+    return this.podState.all();
   }
 
   /** The pod `uid` as the kubelet holds it (see {@link Kubelet.getPods}), or undefined. */
   getPod(uid: string): Pod | undefined {
-    return this.pods.get(uid);
+    return this.podState.pod(uid);
   }
 
   /** The status the kubelet last generated for pod `uid`, or undefined before its first sync. */
@@ -680,7 +671,7 @@ export class Kubelet {
 
   /** The runtime's view of a pod, as the last relist or the pod's last sync saw it. */
   runtimeStatus(uid: string): PodRuntimeStatus | undefined {
-    return this.cache.get(uid)?.status;
+    return this.runtimeView.cached(uid);
   }
 
   /** Every pod the runtime holds, as the last relist or sync saw it (upstream's runtime cache). */
@@ -728,55 +719,10 @@ export class Kubelet {
   }
 
   private handlePlegEvent(event: PodLifecycleEvent): void {
-    const pod = this.pods.get(event.podUid);
+    const pod = this.podState.pod(event.podUid);
     // Upstream isSyncPodWorthy: a removed container (collected by the GC) changes nothing to act on.
     if (pod && event.type !== 'ContainerRemoved') this.workers.updatePod({ pod, updateType: 'sync' });
-    this.updateRunningMetrics();
-  }
-
-  private updateRunningMetrics(): void {
-    const statuses = this.cache.all();
-    this.metrics.runningPods.set(statuses.filter((s) => s.sandboxes.some((sb) => sb.ready)).length);
-    const counts: Record<string, number> = { created: 0, running: 0, exited: 0, unknown: 0 };
-    for (const status of statuses)
-      for (const c of status.containers) counts[c.state] = (counts[c.state] ?? 0) + 1;
-    for (const [state, count] of Object.entries(counts))
-      this.metrics.runningContainers.set({ container_state: state }, count);
-  }
-
-  /** A pod the cache does not know: nothing, once a relist has run; otherwise ask the runtime. */
-  private unseenPodStatus(pod: Pod): Promise<PodRuntimeStatus> {
-    if (!this.pleg.relisted) return this.refreshPod(pod);
-    const { uid = '', name = '', namespace = 'default' } = pod.metadata;
-    return Promise.resolve(emptyPodRuntimeStatus(uid, name, namespace));
-  }
-
-  /** Reads the pod's sandboxes and containers from the runtime into the PLEG cache. */
-  private refreshPod(pod: Pod): Promise<PodRuntimeStatus> {
-    return this.pleg.refreshPod(
-      pod.metadata.uid ?? '',
-      pod.metadata.name ?? '',
-      pod.metadata.namespace ?? 'default',
-    );
-  }
-
-  /** Upstream pod start SLI: creation → every container running, for pods seen for the first time. */
-  private readonly startObserved = new Set<string>();
-  /** When each pod was first seen, until it runs (upstream kubelet_pod_start_duration_seconds). */
-  private readonly firstSeen = new Map<string, number>();
-  private observePodStart(pod: Pod, status: PodStatus): void {
-    const uid = pod.metadata.uid ?? '';
-    const firstSeen = this.firstSeen.get(uid);
-    if (firstSeen !== undefined && status.phase === 'Running') {
-      this.firstSeen.delete(uid);
-      this.metrics.podStartDuration.observe(Math.max(0, this.clock.now() - firstSeen) / 1000);
-    }
-    if (this.startObserved.has(uid) || status.phase !== 'Running') return;
-    if (!(status.containerStatuses ?? []).every((c) => c.state.running)) return;
-    this.startObserved.add(uid);
-    const created = pod.metadata.creationTimestamp ? Date.parse(pod.metadata.creationTimestamp) : Number.NaN;
-    if (Number.isFinite(created))
-      this.metrics.podStartSLIDuration.observe(Math.max(0, this.clock.now() - created) / 1000);
+    this.runtimeView.recountRunning();
   }
 
   private async syncTerminatingPod(pod: Pod, gracePeriodSeconds: number | undefined): Promise<void> {
@@ -786,15 +732,15 @@ export class Kubelet {
     // from a fresh read: the cache holds what this pod's own syncs started, read back after they
     // started it. A read first cost every deleted pod a ListPodSandbox and ListContainers before
     // its StopContainer, on a runtime busy stopping the other pods.
-    const cached = this.cache.get(uid)?.status;
-    await this.syncer.killPod(pod, cached ?? (await this.refreshPod(pod)), gracePeriodSeconds);
-    let stopped = await this.refreshPod(pod);
+    const cached = this.runtimeView.cached(uid);
+    await this.syncer.killPod(pod, cached ?? (await this.runtimeView.refresh(pod)), gracePeriodSeconds);
+    let stopped = await this.runtimeView.refresh(pod);
     // Something the cache missed (a sync that failed before its read-back) is stopped now.
     if (cached && isAnythingRunning(stopped)) {
       await this.syncer.killPod(pod, stopped, gracePeriodSeconds);
-      stopped = await this.refreshPod(pod);
+      stopped = await this.runtimeView.refresh(pod);
     }
-    this.updateRunningMetrics();
+    this.runtimeView.recountRunning();
     const current = this.statusManager.withLastStatus(pod);
     // A refused pod never ran: its status stays the refusal (upstream rejectPod), without the
     // waiting ContainerCreating statuses and conditions a regenerated one would add.
@@ -814,7 +760,7 @@ export class Kubelet {
       status.phase = allSucceeded ? 'Succeeded' : 'Failed';
     }
     applyActiveDeadline(current, status, this.clock.now());
-    const eviction = this.evictions.get(pod.metadata.uid ?? '');
+    const eviction = this.podState.eviction(pod.metadata.uid ?? '');
     if (eviction) {
       status.phase = 'Failed';
       status.reason = eviction.reason;
@@ -839,8 +785,8 @@ export class Kubelet {
   private async syncTerminatedPod(pod: Pod): Promise<void> {
     const uid = pod.metadata.uid ?? '';
     await this.volumes.tearDown(uid);
-    const current = this.pods.get(uid) ?? pod;
-    if (current.metadata.deletionTimestamp !== undefined || this.removed.has(uid))
+    const current = this.podState.pod(uid) ?? pod;
+    if (current.metadata.deletionTimestamp !== undefined || this.podState.wasRemoved(uid))
       await this.cleanUpTerminatedPod(current);
   }
 
@@ -855,7 +801,7 @@ export class Kubelet {
       // once, each API delete waited for the last pod's status write).
       const deleteObject = async () => {
         await this.statusManager.flushPod(uid);
-        if (pod.metadata.deletionTimestamp && !this.removed.has(uid)) {
+        if (pod.metadata.deletionTimestamp && !this.podState.wasRemoved(uid)) {
           await this.statusManager
             .deletePod(pod)
             .catch((error) =>
@@ -872,7 +818,7 @@ export class Kubelet {
         await this.volumes.tearDown(uid);
         await deleteObject();
       }
-      const status = await this.refreshPod(pod);
+      const status = await this.runtimeView.refresh(pod);
       // What the runtime refuses to remove now is left to the container GC.
       await removePodRuntimeObjects(this.options.runtime, status, (error, id) =>
         this.logger.warn(
@@ -886,19 +832,14 @@ export class Kubelet {
       await this.housekeeping.podStopped(uid);
       await this.volumes.tearDown(uid);
       if (!reclaimedBeforeRemoval) await deleteObject();
-      this.pods.delete(uid);
-      this.firstSeen.delete(uid);
-      this.removed.delete(uid);
-      this.rejections.delete(uid);
-      this.evictions.delete(uid);
+      this.podState.forget(uid);
       this.statusManager.removePod(uid);
       await this.resizer.removePod(uid);
       await this.options.userNamespaces?.releasePod(uid);
-      this.startObserved.delete(uid);
       this.workers.forget(uid);
       this.pleg.forgetPod(uid);
       this.syncer.reasons.forget(uid);
-      this.updateRunningMetrics();
+      this.runtimeView.recountRunning();
     })().finally(() => {
       this.cleaning.delete(uid);
       if (this.cleaning.size === 0) this.options.onCleanupsDone?.();
@@ -915,7 +856,7 @@ export class Kubelet {
     this.cleanUpTerminatedPod(pod).catch((error) => {
       this.logger.warn({ pod: podName(pod), err: String(error) }, 'Failed to clean up pod; will retry');
       const timer = this.clock.setTimeout(() => {
-        const current = this.pods.get(pod.metadata.uid ?? '');
+        const current = this.podState.pod(pod.metadata.uid ?? '');
         if (current && this.started) this.cleanUpInBackground(current);
       }, this.options.retryMs ?? 10_000);
       unrefTimer(timer);

@@ -1,7 +1,7 @@
 import type { Clock } from '@nodeagent/primitives';
 import { podRejectedPrefix } from '../admission/admit-handler';
 import { podName } from '../api/pod-name';
-import type { Container, Pod, PodStatus } from '../api/pod-types';
+import type { Container, Pod } from '../api/pod-types';
 import type { PodRuntime } from '../cri/pod-runtime';
 import type { PodRuntimeStatus } from '../cri/runtime-state';
 import type { PodEventRecorder } from '../events/event-reasons';
@@ -18,14 +18,11 @@ import type { StatusManager } from '../status/status-manager';
 import type { SyncPodResult } from '../workers/pod-workers';
 import { garbageCollectPod } from './container-gc';
 import { killForResize, type PodResizer } from './pod-resizer';
+import type { PodRuntimeView } from './pod-runtime-view';
+import { observePodStart } from './pod-start-sli';
+import type { PodStartTimes, PodStateReader } from './pod-state-store';
 import type { PodSyncer, SyncOutcome } from './pod-syncer';
 import { reportedWaitingReasons, withRecordedBackOffs } from './reason-cache';
-
-/** Why admission refused a pod: the reason and message its status and Warning event carry. */
-export interface PodRejection {
-  reason: string;
-  message: string;
-}
 
 /** What the one pod sync reads and reports to; the Kubelet that dispatches syncs provides it. */
 export interface PodSyncContext {
@@ -38,19 +35,13 @@ export interface PodSyncContext {
   clock: Clock;
   logger: KubeletLogger;
   hostIPs: string[];
-  /** Admission's refusal of this pod, if it was refused (upstream rejectPod). */
-  rejection(uid: string): PodRejection | undefined;
+  /** The kubelet's pod state: admission's refusal of a pod (upstream rejectPod), its first-seen time. */
+  pods: PodStateReader & PodStartTimes;
   /**
-   * The pod's runtime state as the PLEG cache holds it (its last sync read it back, or a later
-   * relist saw it); a pod the cache does not know is read from the runtime.
+   * The pods' runtime state as the PLEG cache holds it (a pod's last sync read it back, or a
+   * later relist saw it), read again for one pod after acting; the running gauges counted from it.
    */
-  runtimeStatus(pod: Pod): Promise<PodRuntimeStatus>;
-  /** Reads this pod's runtime state again (after acting) into the cache. */
-  refreshRuntimeStatus(pod: Pod): Promise<PodRuntimeStatus>;
-  /** After each sync: the running pod and container gauges are counted again. */
-  recountRunning(): void;
-  /** The status this sync generated (the pod start SLIs are observed from it). */
-  onPodStatus(pod: Pod, status: PodStatus): void;
+  runtimeView: PodRuntimeView;
   readiness?: (containerId: string, container: Container) => boolean;
   startup?: (containerId: string, container: Container) => boolean;
   runtimeType?: string;
@@ -76,7 +67,7 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
   const { clock, statuses } = context;
   const timer = context.metrics.podWorkerDuration.startTimer({ operation_type: updateType });
   try {
-    const rejection = context.rejection(pod.metadata.uid ?? '');
+    const rejection = context.pods.rejection(pod.metadata.uid ?? '');
     if (rejection) {
       // Upstream rejectPod: a Warning event with the handler's message, the status prefixed.
       const alreadyFailed = statuses.getPodStatus(pod.metadata.uid ?? '')?.phase === 'Failed';
@@ -120,7 +111,7 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     const allocationWritten = context.resizer?.allocationWritten(pod.metadata.uid ?? '');
     // After acting, only this pod is read again: its status goes out as soon as its containers
     // started instead of after the next relist of every pod.
-    let before = await context.runtimeStatus(pod);
+    let before = await context.runtimeView.status(pod);
     // Upstream checks the active deadline before acting: a pod past it starts nothing more.
     const pastDeadline =
       (activeDeadlineRemainingMs(current, current.status?.startTime, clock.now()) ?? 1) <= 0;
@@ -132,18 +123,18 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
         before,
         killForResize(context.syncer, () => sandboxIP(before)),
       ));
-    if (killedForResize) before = await context.refreshRuntimeStatus(pod);
+    if (killedForResize) before = await context.runtimeView.refresh(pod);
     const outcome: SyncOutcome = pastDeadline
       ? { waitingReasons: new Map(), changedRuntime: false }
       : await context.syncer.applyPodActions(allocated, before, allocationWritten);
     // A failed write fails this sync, also one that stopped before its containers.
     await allocationWritten;
     let runtimeStatus =
-      outcome.changedRuntime || killedForResize ? await context.refreshRuntimeStatus(pod) : before;
+      outcome.changedRuntime || killedForResize ? await context.runtimeView.refresh(pod) : before;
     // Container GC for this pod: dead instances beyond the newest one, dead old sandboxes.
     if ((await garbageCollectPod(context.runtime, runtimeStatus)) > 0)
-      runtimeStatus = await context.refreshRuntimeStatus(pod);
-    context.recountRunning();
+      runtimeStatus = await context.runtimeView.refresh(pod);
+    context.runtimeView.recountRunning();
     const sandbox = runtimeStatus.sandboxes[0];
     const podIP = sandbox?.ready ? (sandbox.hostNetwork ? context.hostIPs[0] : sandbox.ips[0]) : undefined;
     context.prober.update(allocated, runtimeStatus, podIP);
@@ -189,7 +180,8 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
       },
       clock.now(),
     );
-    context.onPodStatus(current, status);
+    // The pod start SLIs are observed from the status generated.
+    observePodStart(context.pods, context.metrics, clock, current, status);
     // Past spec.activeDeadlineSeconds (as it is now: it may have been updated) the pod fails.
     applyActiveDeadline(current, status, clock.now());
     statuses.setPodStatus(pod, status);
