@@ -26,7 +26,14 @@ function objectKey(namespace: string | undefined, name: string): string {
 export class ObjectStore {
   private revision = 0;
   private readonly objects = new Map<string, Map<string, KubeObject>>();
+  /**
+   * Each resource's keys in list order, kept until a key is added or removed: sorting on every
+   * list made a create that lists (or a list per create) cost O(N log N).
+   */
+  private readonly sortedKeys = new Map<string, string[]>();
+  /** The watch history is `history[historyStart..]`; dropped events are cut off in batches. */
   private readonly history: StoredEvent[] = [];
+  private historyStart = 0;
   /** All events with rv > compactedRevision are still in `history`. */
   private compactedRevision = 0;
   private readonly listeners = new Set<StoreListener>();
@@ -66,7 +73,11 @@ export class ObjectStore {
   list(resource: string, namespace?: string): KubeObject[] {
     const b = this.objects.get(resource);
     if (!b) return [];
-    const keys = [...b.keys()].sort();
+    let keys = this.sortedKeys.get(resource);
+    if (!keys) {
+      keys = [...b.keys()].sort();
+      this.sortedKeys.set(resource, keys);
+    }
     const out: KubeObject[] = [];
     for (const k of keys) {
       const o = b.get(k) as KubeObject;
@@ -88,6 +99,7 @@ export class ObjectStore {
     const b = this.bucket(resource);
     const old = b.get(key);
     b.set(key, stored);
+    if (!old) this.sortedKeys.delete(resource);
     this.record(
       old ? { rv, type, resource, object: stored, oldObject: old } : { rv, type, resource, object: stored },
     );
@@ -101,6 +113,7 @@ export class ObjectStore {
     const old = b?.get(key);
     if (!b || !old) return undefined;
     b.delete(key);
+    this.sortedKeys.delete(resource);
     const rv = ++this.revision;
     // The real server reports the deleted object at the deletion's revision.
     const object = { ...old, metadata: { ...old.metadata, resourceVersion: String(rv) } };
@@ -115,10 +128,15 @@ export class ObjectStore {
   }
 
   private trimHistory(): void {
-    const excess = this.history.length - this.historyWindow;
-    if (excess > 0) {
-      const dropped = this.history.splice(0, excess);
-      this.compactedRevision = (dropped[dropped.length - 1] as StoredEvent).rv;
+    const excess = this.history.length - this.historyStart - this.historyWindow;
+    if (excess <= 0) return;
+    this.historyStart += excess;
+    this.compactedRevision = (this.history[this.historyStart - 1] as StoredEvent).rv;
+    // Cutting the array at every write would move the whole window each time; once the dropped
+    // part is as long as the kept one, one cut costs no more than the writes that led to it.
+    if (this.historyStart >= this.history.length - this.historyStart) {
+      this.history.splice(0, this.historyStart);
+      this.historyStart = 0;
     }
   }
 
@@ -126,7 +144,7 @@ export class ObjectStore {
   eventsSince(rv: number): StoredEvent[] | undefined {
     if (rv < this.compactedRevision) return undefined;
     // History is sorted by rv; binary search the first event after rv.
-    let lo = 0;
+    let lo = this.historyStart;
     let hi = this.history.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
@@ -139,6 +157,7 @@ export class ObjectStore {
   /** Forget all history, so every watch from an older resourceVersion gets 410 Gone. */
   compact(): void {
     this.history.length = 0;
+    this.historyStart = 0;
     this.compactedRevision = this.revision;
   }
 

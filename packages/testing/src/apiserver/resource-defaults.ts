@@ -129,23 +129,3 @@ function defaultService(svc: KubeObject): void {
   }
   svc.status ??= { loadBalancer: {} };
 }
-
-/** Sequential ClusterIP allocator over the default service CIDR, skipping addresses in use. */
-export function allocateClusterIP(serviceCIDR: string, used: Set<string>): string {
-  const [base, bitsText] = serviceCIDR.split('/');
-  const bits = Number(bitsText);
-  const start = (base as string).split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  const size = 2 ** (32 - bits);
-  // .0 is the network address and .1 is the kubernetes service, as upstream reserves.
-  for (let i = 2; i < size - 1; i++) {
-    const n = start + i;
-    const ip = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-    if (!used.has(ip)) return ip;
-  }
-  throw new Error(`service CIDR ${serviceCIDR} is exhausted`);
-}
-
-export function allocateNodePort(used: Set<number>): number {
-  for (let p = 30000; p <= 32767; p++) if (!used.has(p)) return p;
-  throw new Error('node port range 30000-32767 is exhausted');
-}

@@ -21,9 +21,10 @@ import { podResizeUpdate } from './pod-resize';
 import { admitPodResize } from './pod-resize-admission';
 import { podStatusUpdate } from './pod-status-update';
 import { podUpdateCauses } from './pod-update-validation';
-import { allocateClusterIP, allocateNodePort, applyDefaults } from './resource-defaults';
+import { applyDefaults } from './resource-defaults';
 import { findResourceType, type ResourceType, resourceKey } from './resource-types';
 import { mountServiceAccountToken } from './service-account-token-volume';
+import { ServiceAddressIndex } from './service-address-index';
 import { applyStrategicMergePatch } from './strategic-merge-patch';
 
 export interface RegistryOptions {
@@ -79,10 +80,15 @@ function specOf(o: KubeObject): string {
  * in-process controllers both write through here.
  */
 export class ResourceRegistry {
+  /** The ClusterIPs and NodePorts in use, for allocation without a scan of every Service. */
+  readonly serviceAddresses: ServiceAddressIndex;
+
   constructor(
     readonly store: ObjectStore,
     private readonly options: RegistryOptions,
-  ) {}
+  ) {
+    this.serviceAddresses = new ServiceAddressIndex(options.serviceCIDR, store);
+  }
 
   private requireNamespace(rt: ResourceType, namespace: string | undefined): void {
     if (!rt.namespaced) return;
@@ -177,26 +183,19 @@ export class ResourceRegistry {
   private allocateServiceAddresses(svc: KubeObject): void {
     const spec = svc.spec as Record<string, unknown>;
     if (spec.type === 'ExternalName') return;
-    const all = this.store.list('/services');
     if (spec.clusterIP === undefined || spec.clusterIP === '') {
-      const used = new Set(all.map((s) => (s.spec as Record<string, unknown>)?.clusterIP as string));
-      spec.clusterIP = allocateClusterIP(this.options.serviceCIDR, used);
+      spec.clusterIP = this.serviceAddresses.allocateClusterIP();
     }
     if (spec.clusterIP !== 'None') spec.clusterIPs ??= [spec.clusterIP];
     else spec.clusterIPs ??= ['None'];
     spec.ipFamilies ??= ['IPv4'];
     spec.ipFamilyPolicy ??= 'SingleStack';
     if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
-      const used = new Set<number>();
-      for (const s of all)
-        for (const p of ((s.spec as Record<string, unknown>)?.ports as { nodePort?: number }[]) ?? [])
-          if (p.nodePort) used.add(p.nodePort);
-      for (const p of (spec.ports as { nodePort?: number }[]) ?? []) {
-        if (!p.nodePort) {
-          p.nodePort = allocateNodePort(used);
-          used.add(p.nodePort);
-        }
-      }
+      const wanting = ((spec.ports as { nodePort?: number }[]) ?? []).filter((p) => !p.nodePort);
+      const ports = this.serviceAddresses.allocateNodePorts(wanting.length);
+      wanting.forEach((p, i) => {
+        p.nodePort = ports[i];
+      });
     }
   }
 
