@@ -31,6 +31,7 @@ import {
 } from '@nodeagent/kube-proxy/ipvs';
 import { defaultNftables, NftablesProxier, nftablesOptionsFromConfig } from '@nodeagent/kube-proxy/nftables';
 import {
+  collectProcessMetrics,
   type NfacctClient,
   openNetlinkNfacct,
   procSysctlLayer,
@@ -195,6 +196,8 @@ export async function runProxy(
   await setupNode(config, log);
   logProxierChoice(mode, log);
   const metrics = new KubeProxyMetrics();
+  // process_* as upstream's legacyregistry carries them (and nodejs_* for its go_*).
+  collectProcessMetrics(metrics.registry);
   const health = new SyncEndSignallingHealth(2 * syncPeriodMs);
   const facts: NodeFacts = { ...node.facts, localAddresses: localAddresses() };
   const closers: (() => Promise<void>)[] = [];

@@ -50,6 +50,7 @@ export {
 } from './node-sysctls';
 export { applyOomScoreAdj, OOM_SCORE_ADJ_PATH, OomScoreAdjError } from './oom-score-adj';
 export { procSysctlLayer, SysctlWriteError, sysctlPath } from './proc-sysctl-layer';
+export { collectProcessMetrics } from './process-metrics';
 export { serveProfiling } from './profiling';
 export { type HealthStatus, ProxierHealth } from './proxier-health';
 export { type ProxyLogger, silentLogger } from './proxy-logger';
