@@ -5,6 +5,7 @@ import type { Kubelet } from '../kubelet';
 import { goErrorText } from '../sync/go-grpc-error';
 import type { ContainerDebugRuntime } from './debug-runtime';
 import { goParseInt } from './go-parse-int';
+import type { RequestTarget } from './go-serve-mux';
 import { restfulNotFound, routeSegments, writeJsonBytes, writeRestfulError } from './restful-answers';
 import { kubeletRoutes, refuseForRoute } from './restful-negotiation';
 import { runningContainerId } from './run-route';
@@ -90,7 +91,7 @@ async function checkpointContainer(
 export async function serveCheckpoint(
   kubelet: Kubelet,
   runtime: ContainerDebugRuntime,
-  url: URL,
+  url: RequestTarget,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {

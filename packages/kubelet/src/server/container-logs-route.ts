@@ -3,6 +3,7 @@ import type { ContainerStatus, Pod, PodStatus } from '../api/pod-types';
 import { findContainer } from '../cri/runtime-state';
 import type { Kubelet } from '../kubelet';
 import { containerLogFile, type LogOptions, streamContainerLogText } from '../logs/container-log-text';
+import type { RequestTarget } from './go-serve-mux';
 
 function send(response: ServerResponse, code: number, body: string): void {
   response.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -68,7 +69,7 @@ export async function serveContainerLogs(
   kubelet: Kubelet,
   podLogsDir: string,
   target: { namespace: string; pod: string; container: string },
-  url: URL,
+  url: RequestTarget,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {

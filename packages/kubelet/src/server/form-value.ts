@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { RequestTarget } from './go-serve-mux';
 
 /** The most of a urlencoded body Go's ParseForm reads (10 MB); a larger one is left unparsed. */
 const maxFormBody = 10 << 20;
@@ -46,7 +47,7 @@ async function multipartValue(request: IncomingMessage, contentType: string, nam
  * (ParseMultipartForm appends them), so they count only where the query has none (`curl -F
  * cmd=…`); '' when nothing has it.
  */
-export async function formValue(request: IncomingMessage, url: URL, name: string): Promise<string> {
+export async function formValue(request: IncomingMessage, url: RequestTarget, name: string): Promise<string> {
   const contentType = request.headers['content-type'] ?? '';
   const type = contentType.split(';')[0]?.trim().toLowerCase();
   const hasBody = ['POST', 'PUT', 'PATCH'].includes(request.method ?? '');

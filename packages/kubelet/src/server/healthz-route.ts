@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Kubelet } from '../kubelet';
 import { writeGoHttpError } from './go-net-http';
+import type { RequestTarget } from './go-serve-mux';
 
 /** A named health check, as upstream's healthz.HealthChecker: undefined when healthy, else why not. */
 interface HealthCheck {
@@ -33,7 +34,7 @@ function formatQuoted(names: string[]): string {
  * `healthz check failed`. /healthz/<check> is that check alone: `ok` or 500 `internal server
  * error: <reason>`.
  */
-export function serveHealthz(kubelet: Kubelet, url: URL, response: ServerResponse): boolean {
+export function serveHealthz(kubelet: Kubelet, url: RequestTarget, response: ServerResponse): boolean {
   const checks = kubeletChecks(kubelet);
   const single = checks.find((c) => url.pathname === `/healthz/${c.name}`);
   if (single) {

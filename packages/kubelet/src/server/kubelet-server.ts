@@ -18,20 +18,12 @@ import {
   debugEndpointsDisabled,
   isDebuggingDisabledPath,
   type RegisteredSubtrees,
-  subtreeRoots,
 } from './debugging-handlers';
-import {
-  goUnescapePath,
-  hasInvalidPathEscape,
-  uncleanPathRedirect,
-  writeGoBadRequest,
-  writeGoHttpError,
-  writeGoRedirect,
-  writeGoSubtreeRedirect,
-} from './go-net-http';
+import { writeGoBadRequest, writeGoHttpError, writeGoRedirect } from './go-net-http';
+import { findHandler, type RequestTarget } from './go-serve-mux';
 import { serveHealthz } from './healthz-route';
 import { serveMetricsRoute } from './metrics-routes';
-import { isRegisteredPath, isWebServicePath } from './mux-patterns';
+import { isWebServicePath } from './mux-patterns';
 import { restfulNotFound } from './restful-answers';
 import { kubeletRoutes, refuseForRoute, restfulRefusal } from './restful-negotiation';
 import { serveRun } from './run-route';
@@ -257,12 +249,11 @@ async function handleUpgrade(
   socket: Duplex,
   head: Buffer,
 ): Promise<void> {
-  if (hasInvalidPathEscape(request.url ?? '/')) return writeRawResponse(socket, 400, '400 Bad Request');
-  const cleaned = uncleanPathRedirect(request.url ?? '/');
-  if (cleaned !== undefined) return writeRawResponse(socket, 301, '', { Location: cleaned });
-  const path = new URL(request.url ?? '/', 'http://kubelet').pathname;
-  if (!isRegisteredPath(path, registeredSubtrees(options)))
-    return writeRawResponse(socket, 404, '404 page not found\n');
+  const routed = findHandler(request.url ?? '/', registeredSubtrees(options));
+  if (routed.kind === 'bad-request') return writeRawResponse(socket, 400, '400 Bad Request');
+  if (routed.kind === 'redirect') return writeRawResponse(socket, 301, '', { Location: routed.location });
+  if (routed.kind === 'not-found') return writeRawResponse(socket, 404, '404 page not found\n');
+  const path = routed.target.pathname;
   const refused = await refusal(options, request, path);
   if (refused) return writeRawResponse(socket, refused.code, refused.message);
   if (options.debuggingHandlers === false && isDebuggingDisabledPath(path))
@@ -280,16 +271,15 @@ async function handle(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  if (hasInvalidPathEscape(request.url ?? '/')) return writeGoBadRequest(response);
-  const cleaned = uncleanPathRedirect(request.url ?? '/');
-  if (cleaned !== undefined) return writeGoRedirect(request, response, cleaned);
-  const url = new URL(request.url ?? '/', 'http://kubelet');
-  const path = url.pathname;
   const registered = registeredSubtrees(options);
+  // Go's net/http and ServeMux answer these themselves, before the auth filter runs.
+  const routed = findHandler(request.url ?? '/', registered);
+  if (routed.kind === 'bad-request') return writeGoBadRequest(response);
+  if (routed.kind === 'redirect') return writeGoRedirect(request, response, routed.location);
+  if (routed.kind === 'not-found') return send(response, 404, '404 page not found\n');
+  const url = routed.target;
+  const path = url.pathname;
   const debugging = registered.debuggingHandlers;
-  // Go's ServeMux answers these itself, before the auth filter runs.
-  if (subtreeRoots(registered).includes(path)) return writeGoSubtreeRedirect(request, response, url);
-  if (!isRegisteredPath(path, registered)) return send(response, 404, '404 page not found\n');
   const refused = await refusal(options, request, path);
   if (refused) return send(response, refused.code, refused.message);
   if (!debugging && isDebuggingDisabledPath(path))
@@ -346,7 +336,7 @@ async function handle(
   const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
   if (logs) {
     if (refuseForRoute(request, response, kubeletRoutes.containerLogs)) return;
-    const [namespace, pod, container] = logs.slice(1).map(goUnescapePath) as [string, string, string];
+    const [namespace, pod, container] = logs.slice(1) as [string, string, string];
     return serveContainerLogs(
       kubelet,
       options.podLogsDir,
@@ -363,7 +353,7 @@ async function handle(
 /** /run, /checkpoint and /debug/flags/v when the options serve them; false for any other path. */
 async function serveDebugRoute(
   options: KubeletServerOptions,
-  url: URL,
+  url: RequestTarget,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<boolean> {

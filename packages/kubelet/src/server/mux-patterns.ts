@@ -24,14 +24,34 @@ function registeredPatterns(registered: RegisteredSubtrees): { exact: string[]; 
   return { exact, subtrees };
 }
 
+/** How a path's segments fare on the mux: a pattern matches, or its subtree-root redirect applies. */
+export interface MuxMatch {
+  matched: boolean;
+  /** No exact pattern matches, no trailing slash, and the path plus `/` is a subtree root. */
+  redirectToSubtree: boolean;
+}
+
+const segmentsOf = (pattern: string): string[] => pattern.slice(1).split('/');
+const same = (a: string[], b: string[]): boolean => a.length === b.length && a.every((s, i) => s === b[i]);
+
 /**
- * Whether Go's ServeMux finds a handler for `path` on upstream's kubelet server. One it does not
- * is the mux's own 404 `404 page not found`, answered before the auth filter, which only wraps
- * registered handlers: an anonymous caller gets 404 for `/nope`, not 401.
+ * Go's routing tree on upstream's kubelet patterns, given a cleaned escaped path's segments each
+ * decoded (`/a/b/` is ['a', 'b', '']; `a%2Fb` stays one segment 'a/b'): an exact pattern matches
+ * equal segments, a subtree `/a/` any path with more segments than its own that starts with them.
+ * matchOrRedirect's trailing-slash rule: a path not ending in `/` that no exact pattern matches is
+ * redirected when adding `/` makes it exactly a subtree root.
  */
-export function isRegisteredPath(path: string, registered: RegisteredSubtrees): boolean {
+export function muxMatch(segments: string[], registered: RegisteredSubtrees): MuxMatch {
   const { exact, subtrees } = registeredPatterns(registered);
-  return exact.includes(path) || subtrees.some((subtree) => path.startsWith(subtree));
+  const exactHit = exact.some((pattern) => same(segmentsOf(pattern), segments));
+  const subtreeHit = subtrees.some((pattern) => {
+    const prefix = segmentsOf(pattern).slice(0, -1);
+    return segments.length > prefix.length && same(prefix, segments.slice(0, prefix.length));
+  });
+  const slashed = [...segments, ''];
+  const redirectToSubtree =
+    !exactHit && segments.at(-1) !== '' && subtrees.some((pattern) => same(segmentsOf(pattern), slashed));
+  return { matched: exactHit || subtreeHit, redirectToSubtree };
 }
 
 /**

@@ -33,18 +33,12 @@ export function writeJsonBytes(response: ServerResponse, data: Buffer | string):
 }
 
 /**
- * The segments of a go-restful route path under `base` (`/run/ns/pod/app` → [ns, pod, app]),
- * decoded; undefined when a segment is empty or cannot be decoded (no route matches it).
+ * The segments of a go-restful route path under `base` (`/run/ns/pod/app` → [ns, pod, app]) of
+ * the decoded path go-restful routes on (an escaped slash already separates segments there);
+ * undefined when a segment is empty (no route matches it).
  */
 export function routeSegments(path: string, base: string): string[] | undefined {
   if (!path.startsWith(`${base}/`)) return undefined;
-  let decoded: string;
-  try {
-    // Go matches routes on the decoded path: an escaped slash separates segments too.
-    decoded = decodeURIComponent(path.slice(base.length + 1));
-  } catch {
-    return undefined;
-  }
-  const segments = decoded.split('/');
+  const segments = path.slice(base.length + 1).split('/');
   return segments.some((segment) => segment === '') ? undefined : segments;
 }

@@ -4,6 +4,7 @@ import { goErrorText } from '../sync/go-grpc-error';
 import type { ContainerDebugRuntime } from './debug-runtime';
 import { formValue } from './form-value';
 import { goQuote } from './go-quote';
+import type { RequestTarget } from './go-serve-mux';
 import { restfulNotFound, routeSegments, writeJsonBytes, writeRestfulError } from './restful-answers';
 import { kubeletRoutes, refuseForRoute } from './restful-negotiation';
 
@@ -60,7 +61,7 @@ async function runInContainer(
 export async function serveRun(
   kubelet: Kubelet,
   runtime: ContainerDebugRuntime,
-  url: URL,
+  url: RequestTarget,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {

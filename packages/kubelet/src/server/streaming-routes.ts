@@ -20,14 +20,10 @@ export interface StreamingTarget {
  * /portForward/{ns}/{pod}[/{uid}]. Anything else is not a streaming path (undefined).
  */
 export function parseStreamingPath(path: string): StreamingTarget | undefined {
+  // `path` is the decoded path (Go's URL.Path), as go-restful routes on it.
   const parts = path.split('/').slice(1);
   const kind = parts[0];
-  let segments: string[];
-  try {
-    segments = parts.slice(1).map(decodeURIComponent);
-  } catch {
-    return undefined;
-  }
+  const segments = parts.slice(1);
   if (segments.some((s) => s === '')) return undefined;
   if (kind === 'exec' || kind === 'attach') {
     if (segments.length === 3) {
