@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import type { Pod } from '../../src/api/pod-types';
 import { runtimeClassHandlerLookup } from '../../src/cri/runtime-class';
 import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
+import { type ContainerdSeries, containerdSeries } from './runtime-series';
 
 /**
  * Golden run: the 30 fixture pods of pods-v1.36 (all but `pod-resources`, which upstream's kubelet panics on with
@@ -23,6 +24,10 @@ import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
  * backing-off pod again only when the back-off ends, so `waiting: CrashLoopBackOff` would need a second sync inside
  * it (ours does the same, see sync/reason-cache.ts); nothing here is special-cased.
  * The pods are created at once and polled until every pod equals its expected form (hang guard only).
+ *
+ * The recording ran on containerd 1.6, which cannot mount an image volume (image-volume's container fails with
+ * CreateContainerError). On containerd 2.1 (picked from the runtime's Version) the volume mounts and upstream's kubelet
+ * runs the pod like any other: image-volume is then expected in the recorded running pods' shape (imageVolumeRunning).
  */
 const fidelity = new URL('../../../../fidelity/', import.meta.url);
 const load = (path: string) =>
@@ -127,7 +132,7 @@ function comparableStatus(pod: Pod, replacements: Map<string, string>): Json {
 const eventKey = (e: Omit<UpstreamEvent, 'object'>) =>
   `${e.fieldPath ?? '-'} ${e.type} ${e.reason}: ${e.message}`;
 
-function expected(name: string): Comparable {
+function recorded(name: string): Comparable {
   const pod = upstreamPods.find((p) => p.metadata.name === name)!;
   const events = [
     ...new Set(
@@ -170,7 +175,37 @@ function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
 
+/**
+ * image-volume where the runtime mounts image volumes (containerd 2.1): the recording's volume pull event (the
+ * pod's, IfNotPresent, image present), then container c pulled, created and started as in every recorded running
+ * pod; its status Running with the conditions of the recorded running BestEffort pod sec-default, c's state
+ * `running` with `resources: {}` (as every recorded running BestEffort container), its volumeMounts as recorded.
+ */
+function imageVolumeRunning(): Comparable {
+  const want = recorded('image-volume');
+  const status = want.status as Json & { containerStatuses: Json[] };
+  const [c] = status.containerStatuses;
+  return {
+    events: [
+      ...want.events.filter((e) => !e.includes(' Warning Failed: ')),
+      'spec.containers{c} Normal Created: Container created',
+      'spec.containers{c} Normal Started: Container started',
+    ].sort(),
+    status: {
+      ...status,
+      phase: 'Running',
+      conditions: recorded('sec-default').status.conditions,
+      containerStatuses: [{ ...c, ready: true, started: true, state: { running: {} }, resources: {} }],
+    },
+  };
+}
+
+function expected(name: string): Comparable {
+  return name === 'image-volume' && series === '2.1' ? imageVolumeRunning() : recorded(name);
+}
+
 let node: NodeHarness;
+let series: ContainerdSeries;
 const ourEvents = new Map<string, Set<string>>();
 const ours = new Map<string, Comparable>();
 
@@ -212,6 +247,7 @@ beforeAll(async () => {
       ),
     },
   });
+  series = await containerdSeries(node.client);
   node.api.registry.create(node.api.resource('v1', 'namespaces'), undefined, {
     metadata: { name: namespace },
   });
@@ -275,4 +311,22 @@ describe('each fixture pod on real containerd: status and events as upstream v1.
       expect(got).toEqual(want);
     });
   }
+});
+
+describe('image-volume: the image volume as the runtime serves it', () => {
+  it('on 2.1 the image read-only at /img, listed by the container; on 1.6 the container never created', async () => {
+    const c = node.getPod('image-volume', namespace)?.status?.containerStatuses?.[0];
+    if (series === '1.6') {
+      expect(c?.state?.waiting?.reason).toBe('CreateContainerError');
+      return;
+    }
+    const exec = (script: string) => node.exec('image-volume', 'c', ['sh', '-c', script], namespace);
+    const [, mountPoint, , options] = (await exec("grep ' /img ' /proc/mounts")).split(' ');
+    expect(mountPoint).toBe('/img');
+    expect(options?.split(',')).toContain('ro');
+    expect(await exec('touch /img/x 2>&1; echo $?')).toBe('touch: /img/x: Read-only file system\n1\n');
+    // The volume's image is the harness's busybox (tagged with the volume's reference): its /bin as the pod's own.
+    const logs = await node.kubectl(['logs', '-n', namespace, 'image-volume', '-c', 'c']);
+    expect(logs.stdout).toBe(await exec('ls /bin | head -3'));
+  });
 });

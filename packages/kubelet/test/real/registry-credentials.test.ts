@@ -12,6 +12,7 @@ import { waitFor } from '../helpers/wait-for';
 import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
 import { type PrivateRegistry, startPrivateRegistry } from './private-registry';
 import { firstContainerWaiting, sleepingPod, startPullCheckingKubelet } from './pull-checking-kubelet';
+import { type ContainerdSeries, containerdSeries } from './runtime-series';
 
 // A real registry (Debian's docker-registry, htpasswd basic auth) on loopback in the private
 // containerd's network namespace; containerd pulls from it over plain HTTP with the credentials
@@ -19,6 +20,7 @@ import { firstContainerWaiting, sleepingPod, startPullCheckingKubelet } from './
 
 const robot = { username: 'robot', password: 's3cret' };
 let containerd: PrivateContainerd;
+let series: ContainerdSeries;
 let registry: PrivateRegistry;
 let client: CriClient;
 let dir: string;
@@ -115,6 +117,7 @@ beforeAll(async () => {
   secrets.set('regcred', dockerConfigSecret('regcred', robot.username, robot.password));
   secrets.set('wrongcred', dockerConfigSecret('wrongcred', robot.username, 'not-the-password'));
   client = await createCriClient({ endpoint: containerd.endpoint });
+  series = await containerdSeries(client);
 }, 180_000);
 
 afterAll(async () => {
@@ -122,9 +125,24 @@ afterAll(async () => {
   await tearDownKubeletNode({ kubelets, client, containerd, dir });
 }, 180_000);
 
-/** containerd 1.6's error for a manifest request the registry refused (no or wrong credentials). */
-const unauthorized = (ref: string, tag: string) =>
-  `rpc error: code = Unknown desc = failed to pull and unpack image "${ref}": failed to resolve reference "${ref}": pulling from host ${registry.host} failed with status code [manifests ${tag}]: 401 Unauthorized`;
+/** Which credentials the refused pull carried: none, or a wrong password. */
+type SentCredentials = 'none' | 'wrong';
+
+/**
+ * containerd's error, as the kubelet reports it, for a manifest request the registry refused.
+ * 1.6 words both cases alike; 2.1 says "no basic auth credentials" when none were sent and names
+ * the refused HEAD request when wrong ones were (measured on 1.6.20 and 2.1.9).
+ */
+function unauthorized(ref: string, sent: SentCredentials): string {
+  const tag = ref.slice(ref.lastIndexOf(':') + 1);
+  const repository = ref.slice(registry.host.length + 1, ref.lastIndexOf(':'));
+  const prefix = `rpc error: code = Unknown desc = failed to pull and unpack image "${ref}": `;
+  if (series === '1.6')
+    return `${prefix}failed to resolve reference "${ref}": pulling from host ${registry.host} failed with status code [manifests ${tag}]: 401 Unauthorized`;
+  if (sent === 'none')
+    return `${prefix}failed to resolve image: pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials`;
+  return `${prefix}failed to resolve image: unexpected status from HEAD request to http://${registry.host}/v2/${repository}/manifests/${tag}: 401 Unauthorized`;
+}
 
 const eventsOf = (p: Pod) => events.filter((e) => e.uid === p.metadata.uid).map(({ uid: _uid, ...e }) => e);
 
@@ -134,19 +152,19 @@ const eventsOf = (p: Pod) => events.filter((e) => e.uid === p.metadata.uid).map(
  * ImagePullBackOff, and the next pull comes with the resync a minute later: the pull's event
  * says what the registry answered, and the waiting reason keeps it either way.
  */
-async function pullRefused(kubelet: Kubelet, p: Pod, ref: string): Promise<void> {
-  const refused = `Failed to pull image "${ref}": ${unauthorized(ref, '1.0')}`;
+async function pullRefused(kubelet: Kubelet, p: Pod, ref: string, sent: SentCredentials): Promise<void> {
+  const refused = `Failed to pull image "${ref}": ${unauthorized(ref, sent)}`;
   // The event comes during the sync, the status at its end: wait for both.
   const waiting = await waitFor(
     `${p.metadata.name} pull refused`,
     () =>
       eventsOf(p).some((e) => e.reason === 'Failed' && e.message === refused) &&
-      firstContainerWaiting(kubelet, p)?.message?.includes(unauthorized(ref, '1.0')) &&
+      firstContainerWaiting(kubelet, p)?.message?.includes(unauthorized(ref, sent)) &&
       firstContainerWaiting(kubelet, p),
     WAIT_MS,
   );
   expect(waiting?.reason).toMatch(/^(ErrImagePull|ImagePullBackOff)$/);
-  expect(waiting?.message).toContain(unauthorized(ref, '1.0'));
+  expect(waiting?.message).toContain(unauthorized(ref, sent));
 }
 
 /**
@@ -180,17 +198,17 @@ describe('private registry with basic auth on a real containerd', () => {
     const { ref } = images.one;
     const none = pod(ref, 'IfNotPresent');
     kubelet.addPod(none);
-    await pullRefused(kubelet, none, ref);
+    await pullRefused(kubelet, none, ref, 'none');
     expect(await waitingWith(kubelet, none, 'ImagePullBackOff')).toEqual({
       reason: 'ImagePullBackOff',
-      message: `Back-off pulling image "${ref}": ErrImagePull: ${unauthorized(ref, '1.0')}`,
+      message: `Back-off pulling image "${ref}": ErrImagePull: ${unauthorized(ref, 'none')}`,
     });
     expect(eventsOf(none)).toEqual(
       expect.arrayContaining([
         {
           type: 'Warning',
           reason: 'Failed',
-          message: `Failed to pull image "${ref}": ${unauthorized(ref, '1.0')}`,
+          message: `Failed to pull image "${ref}": ${unauthorized(ref, 'none')}`,
         },
         { type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull' },
         { type: 'Normal', reason: 'BackOff', message: `Back-off pulling image "${ref}"` },
@@ -200,7 +218,7 @@ describe('private registry with basic auth on a real containerd', () => {
 
     const wrong = pod(ref, 'IfNotPresent', ['wrongcred']);
     kubelet.addPod(wrong);
-    await pullRefused(kubelet, wrong, ref);
+    await pullRefused(kubelet, wrong, ref, 'wrong');
 
     const right = pod(ref, 'IfNotPresent', ['regcred']);
     kubelet.addPod(right);
@@ -241,7 +259,7 @@ describe('private registry with basic auth on a real containerd', () => {
       });
       const ifNotPresent = pod(ref, 'IfNotPresent');
       kubelet.addPod(ifNotPresent);
-      await pullRefused(kubelet, ifNotPresent, ref);
+      await pullRefused(kubelet, ifNotPresent, ref, 'none');
       const withSecret = pod(ref, 'Never', ['regcred']);
       kubelet.addPod(withSecret);
       await running(kubelet, withSecret);
@@ -285,7 +303,7 @@ describe('private registry with basic auth on a real containerd', () => {
     const kubelet = await newKubelet(await ImageCredentialProviders.load({ configPath, binDir }));
     const p = pod(images.two.ref, 'Always');
     kubelet.addPod(p);
-    await pullRefused(kubelet, p, images.two.ref);
+    await pullRefused(kubelet, p, images.two.ref, 'wrong');
     expect((await plugin.calls()).length).toBe(1);
     await stopKubelet(kubelet);
   }, 600_000);

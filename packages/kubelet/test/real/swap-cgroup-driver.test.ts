@@ -1,11 +1,13 @@
 /**
- * Swap settings and the cgroup driver against a real containerd 1.6 on this host (cgroup v1
- * with the memsw controller): RuntimeConfig is Unimplemented there, so the configured driver
- * stands (upstream's fallback); a container's CRI resources carry memory+swap equal to its memory
- * limit (NoSwap on v1), and containerd's OCI spec and the container's own cgroup hold that value.
+ * Swap settings and the cgroup driver against a real containerd on this host (cgroup v1 with the
+ * memsw controller). The cgroup driver as upstream's kubelet takes it: containerd 1.6 answers
+ * RuntimeConfig Unimplemented, so the configured driver stands (upstream's fallback); 2.1 answers
+ * it with its own driver (cgroupfs, as tools/containerd configures it), which replaces the
+ * configured one. A container's CRI resources carry memory+swap equal to its memory limit (NoSwap
+ * on v1), and containerd's OCI spec and the container's own cgroup hold that value.
  */
 import { type CriClient, isUnimplemented } from '@nodeagent/cri-client';
-import type { CreateContainerRequest, MessageInput } from '@nodeagent/cri-client/types';
+import { CgroupDriver, type CreateContainerRequest, type MessageInput } from '@nodeagent/cri-client/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
 import { detectCgroupFilesystem } from '../../src/cgroups/cgroup-filesystem';
@@ -16,8 +18,10 @@ import {
   runtimeConfigUnimplementedMessage,
 } from '../../src/cri/runtime-cgroup-driver';
 import { type NodeHarness, startNodeHarness } from './node-harness';
+import { type ContainerdSeries, containerdSeries } from './runtime-series';
 
 let node: NodeHarness;
+let series: ContainerdSeries;
 let nodeSwap: Omit<NodeSwapFacts, 'behavior' | 'memoryCapacity'>;
 // Every CreateContainer request the kubelet sent to containerd.
 const created: MessageInput<CreateContainerRequest>[] = [];
@@ -35,28 +39,49 @@ function recording(client: CriClient): CriClient {
 beforeAll(async () => {
   nodeSwap = await detectNodeSwap((await detectCgroupFilesystem()).version);
   node = await startNodeHarness({ kubelet: { nodeSwap }, criClient: recording });
+  series = await containerdSeries(node.client);
 }, 180_000);
 
 afterAll(async () => {
   await node?.stop();
 }, 120_000);
 
-describe('on containerd 1.6', () => {
-  it('RuntimeConfig is Unimplemented and the configured cgroup driver stands, logged as upstream', async () => {
-    const error = await node.client.runtimeConfig().catch((e: unknown) => e);
-    expect(isUnimplemented(error)).toBe(true);
-    expect(String(error)).toContain('unknown method RuntimeConfig');
-    const lines: string[] = [];
-    const log = (_: object, message?: string) => lines.push(message ?? '');
-    const logger = { info: log, warn: log, error: log };
-    for (const configured of ['cgroupfs', 'systemd'] as const)
-      expect(await cgroupDriverFromRuntime(node.client, configured, { logger })).toBe(configured);
-    expect(lines).toEqual([
-      'RuntimeConfig from runtime service failed',
-      runtimeConfigUnimplementedMessage,
-      'RuntimeConfig from runtime service failed',
-      runtimeConfigUnimplementedMessage,
-    ]);
+/** What cgroupDriverFromRuntime logged, message by message, for each configured driver in turn. */
+async function driversFromRuntime() {
+  const lines: string[] = [];
+  const log = (_: object, message?: string) => lines.push(message ?? '');
+  const logger = { info: log, warn: log, error: log };
+  const drivers: string[] = [];
+  for (const configured of ['cgroupfs', 'systemd'] as const)
+    drivers.push(await cgroupDriverFromRuntime(node.client, configured, { logger }));
+  return { drivers, lines };
+}
+
+describe('on a real containerd', () => {
+  it("the cgroup driver: the configured one on 1.6 (RuntimeConfig Unimplemented), the runtime's on 2.1, logged as upstream", async () => {
+    if (series === '1.6') {
+      const error = await node.client.runtimeConfig().catch((e: unknown) => e);
+      expect(isUnimplemented(error)).toBe(true);
+      expect(String(error)).toContain('unknown method RuntimeConfig');
+      expect(await driversFromRuntime()).toEqual({
+        drivers: ['cgroupfs', 'systemd'],
+        lines: [
+          'RuntimeConfig from runtime service failed',
+          runtimeConfigUnimplementedMessage,
+          'RuntimeConfig from runtime service failed',
+          runtimeConfigUnimplementedMessage,
+        ],
+      });
+    } else {
+      expect(await node.client.runtimeConfig()).toEqual({ linux: { cgroupDriver: CgroupDriver.CGROUPFS } });
+      expect(await driversFromRuntime()).toEqual({
+        drivers: ['cgroupfs', 'cgroupfs'],
+        lines: [
+          'Using cgroup driver setting received from the CRI runtime',
+          'Using cgroup driver setting received from the CRI runtime',
+        ],
+      });
+    }
   });
 
   it('a Burstable container gets memory+swap = its memory limit (NoSwap on cgroup v1 with memsw)', async () => {
