@@ -13,12 +13,12 @@ import { podName } from './api/pod-name';
 import type { Container, Pod, PodStatus, ResourceList } from './api/pod-types';
 import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
 import { podCgroupRuntime } from './cgroups/pod-cgroup-runtime';
-import { everyOn, unrefTimer } from './clock-timers';
+import { everyOn } from './clock-timers';
 import type { KubeletConfiguration } from './config/kubelet-configuration';
 import type { NodeSwapFacts } from './cri/container-swap';
 import { linuxContainerResources } from './cri/linux-resources';
 import type { PodRuntime, RuntimeFeatures } from './cri/pod-runtime';
-import { isAnythingRunning, type PodRuntimeStatus } from './cri/runtime-state';
+import type { PodRuntimeStatus } from './cri/runtime-state';
 import { defaultMaxParallelPodStarts, StartLimiter } from './cri/start-limiter';
 import type { UserNamespaceAllocator } from './cri/user-namespaces';
 import { setupDataDirs } from './data-dirs';
@@ -41,24 +41,22 @@ import { createKubeletMetrics, type KubeletMetrics } from './metrics';
 import { forgetProbeRuns, recordProbeRun } from './metrics-collectors/prober-metrics';
 import { GenericPLEG, type PodLifecycleEvent } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
-import { applyActiveDeadline } from './pod/active-deadline';
 import { MirrorPods } from './pod/mirror-pods';
 import { needsReadinessReconcile, podsDifferSemantically } from './pod/pod-update-kind';
 import { PodProber } from './probes/pod-prober';
 import type { ProbeState } from './probes/probe-state';
-import { rfc3339 } from './rfc3339';
 import type { FsStats, Summary } from './stats/summary-types';
-import { generatePodStatus, isRejectedPodStatus } from './status/generate-pod-status';
 import { isMirrorPodMissingError } from './status/mirror-pod-missing';
 import { isTerminalPhase } from './status/pod-phase';
 import { type PodStatusWriter, StatusManager } from './status/status-manager';
 import { ContainerGarbageCollector } from './sync/container-garbage-collector';
-import { removePodLogDirectory, removePodRuntimeObjects } from './sync/container-gc';
+import { PodCleanup } from './sync/pod-cleanup';
 import { PodResizer } from './sync/pod-resizer';
 import { PodRuntimeView } from './sync/pod-runtime-view';
 import { PodStateStore } from './sync/pod-state-store';
 import { PodSyncer } from './sync/pod-syncer';
 import { type PodSyncContext, syncPod } from './sync/sync-pod';
+import { type PodTerminationContext, syncTerminatingPod } from './sync/sync-terminating-pod';
 import type { Mounter } from './volumes/mounter';
 import { PodVolumeManager } from './volumes/pod-volume-manager';
 import type { TokenSource } from './volumes/volume-payloads';
@@ -210,6 +208,8 @@ export class Kubelet {
   readonly containerGC: ContainerGarbageCollector;
   /** @internal In-place pod resize: allocations and their checkpoint, resize conditions and events. */
   readonly resizer: PodResizer;
+  /** A terminated pod's end: its runtime objects, API object and everything held about it removed. */
+  private readonly cleanup: PodCleanup;
   /** Whether CRI container events are being received (evented PLEG on top of the relist). */
   containerEventsActive = false;
   private started = false;
@@ -256,8 +256,9 @@ export class Kubelet {
     });
     this.runtimeView = new PodRuntimeView(this.pleg, this.cache, this.metrics);
     this.resizer = this.newResizer(swapFacts);
-    this.workers = this.newPodWorkers();
     this.housekeeping = this.newHousekeeping();
+    this.workers = this.newPodWorkers();
+    this.cleanup = this.newPodCleanup();
     this.containerGC = new ContainerGarbageCollector({
       runtime: options.runtime,
       isActive: (uid) => this.podState.has(uid) && !this.workers.isTerminated(uid),
@@ -409,11 +410,24 @@ export class Kubelet {
       recordEvent: options.recordEvent,
       resizer: this.resizer,
     };
+    // Stopping a pod (sync/sync-terminating-pod.ts) reads and reports through this.
+    const terminationContext: PodTerminationContext = {
+      syncer: this.syncer,
+      statuses: this.statusManager,
+      prober: this.prober,
+      runtimeView: this.runtimeView,
+      pods: this.podState,
+      reclaimer: this.housekeeping,
+      resizer: this.resizer,
+      clock: this.clock,
+      hostIPs: options.hostIPs,
+      runtimeType: options.runtimeType,
+    };
     return new PodWorkers(
       {
         syncPod: (pod, updateType) => syncPod(syncContext, pod, updateType),
-        syncTerminatingPod: (pod, grace) => this.syncTerminatingPod(pod, grace),
-        syncTerminatedPod: (pod) => this.syncTerminatedPod(pod),
+        syncTerminatingPod: (pod, grace) => syncTerminatingPod(terminationContext, pod, grace),
+        syncTerminatedPod: (pod) => this.cleanup.syncTerminatedPod(pod),
         onError: (pod, stage, error) =>
           this.logger.error({ pod: podName(pod), stage, err: String(error) }, 'Pod sync failed'),
       },
@@ -423,6 +437,29 @@ export class Kubelet {
         maxRetryMs: parseDuration(options.config.syncFrequency),
       },
     );
+  }
+
+  /** A terminated pod's cleanup, over the parts it removes the pod from. */
+  private newPodCleanup(): PodCleanup {
+    const { options } = this;
+    return new PodCleanup({
+      runtime: options.runtime,
+      volumes: this.volumes,
+      statuses: this.statusManager,
+      pods: this.podState,
+      runtimeView: this.runtimeView,
+      syncer: this.syncer,
+      resizer: this.resizer,
+      reclaimer: this.housekeeping,
+      workers: this.workers,
+      userNamespaces: options.userNamespaces,
+      podLogsDir: options.config.podLogsDir,
+      podCgroups: options.cgroups !== undefined,
+      logger: this.logger,
+      clock: this.clock,
+      retryMs: options.retryMs,
+      onCleanupsDone: options.onCleanupsDone,
+    });
   }
 
   /** The eviction manager (container and image GC as its disk reclaim), image GC and pod cgroups. */
@@ -490,6 +527,7 @@ export class Kubelet {
       this.logger.warn({ err: String(error) }, 'Allocation checkpoint unreadable; starting over'),
     );
     this.started = true;
+    this.cleanup.resumeRetries();
     // Upstream records this on the Node before the pod workers start.
     this.options.recordNodeEvent?.('Normal', nodeEventReasons.starting, startingKubeletMessage);
     this.runtimeFeatures = await this.options.runtime.runtimeFeatures?.().catch((error) => {
@@ -524,6 +562,7 @@ export class Kubelet {
    */
   async stop(): Promise<void> {
     this.started = false;
+    this.cleanup.stopRetries();
     this.stopResync?.();
     this.stopResync = undefined;
     this.stopStatusReconcile?.();
@@ -556,7 +595,7 @@ export class Kubelet {
     if (stored && !podsDifferSemantically(stored, pod) && !needsReadinessReconcile(stored, pod)) return;
     if (this.workers.isTerminated(uid)) {
       // A finished pod being deleted: its containers are already stopped, only cleanup is left.
-      if (pod.metadata.deletionTimestamp) this.cleanUpInBackground(pod);
+      if (pod.metadata.deletionTimestamp) this.cleanup.inBackground(pod);
       return;
     }
     this.workers.updatePod({ pod, updateType: known ? 'update' : 'create' });
@@ -624,7 +663,7 @@ export class Kubelet {
     const current = this.podState.pod(uid) ?? pod;
     this.podState.markRemoved(uid);
     if (this.workers.isTerminated(uid)) {
-      this.cleanUpInBackground(current);
+      this.cleanup.inBackground(current);
       return;
     }
     this.workers.updatePod({ pod: current, updateType: 'kill' });
@@ -693,7 +732,7 @@ export class Kubelet {
   /** Waits until every worker is idle and every status write is done (tests). */
   async settle(): Promise<void> {
     await this.workers.idle();
-    await Promise.all([...this.cleaning.values()]);
+    await this.cleanup.settled();
     await this.statusManager.flush();
   }
 
@@ -725,146 +764,8 @@ export class Kubelet {
     this.runtimeView.recountRunning();
   }
 
-  private async syncTerminatingPod(pod: Pod, gracePeriodSeconds: number | undefined): Promise<void> {
-    const uid = pod.metadata.uid ?? '';
-    this.prober.removePod(uid);
-    // Upstream kills from the pod cache (the worker's status newer than the pod's last sync), not
-    // from a fresh read: the cache holds what this pod's own syncs started, read back after they
-    // started it. A read first cost every deleted pod a ListPodSandbox and ListContainers before
-    // its StopContainer, on a runtime busy stopping the other pods.
-    const cached = this.runtimeView.cached(uid);
-    await this.syncer.killPod(pod, cached ?? (await this.runtimeView.refresh(pod)), gracePeriodSeconds);
-    let stopped = await this.runtimeView.refresh(pod);
-    // Something the cache missed (a sync that failed before its read-back) is stopped now.
-    if (cached && isAnythingRunning(stopped)) {
-      await this.syncer.killPod(pod, stopped, gracePeriodSeconds);
-      stopped = await this.runtimeView.refresh(pod);
-    }
-    this.runtimeView.recountRunning();
-    const current = this.statusManager.withLastStatus(pod);
-    // A refused pod never ran: its status stays the refusal (upstream rejectPod), without the
-    // waiting ContainerCreating statuses and conditions a regenerated one would add.
-    if (isRejectedPodStatus(current.status)) {
-      await this.housekeeping.podStopped(pod.metadata.uid ?? '');
-      return;
-    }
-    const status = generatePodStatus(current, stopped, {
-      now: this.clock.now(),
-      hostIPs: this.options.hostIPs,
-      ready: () => false,
-      runtimeType: this.options.runtimeType,
-    });
-    if (!isTerminalPhase(status.phase)) {
-      // Upstream: a stopped pod ends Succeeded only if every container exited 0.
-      const allSucceeded = (status.containerStatuses ?? []).every((c) => c.state.terminated?.exitCode === 0);
-      status.phase = allSucceeded ? 'Succeeded' : 'Failed';
-    }
-    applyActiveDeadline(current, status, this.clock.now());
-    const eviction = this.podState.eviction(pod.metadata.uid ?? '');
-    if (eviction) {
-      status.phase = 'Failed';
-      status.reason = eviction.reason;
-      status.message = eviction.message;
-      status.conditions = [
-        ...(status.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'),
-        {
-          type: 'DisruptionTarget',
-          status: 'True',
-          reason: 'TerminationByKubelet',
-          message: eviction.message,
-          lastTransitionTime: rfc3339(this.clock.now()),
-        },
-      ];
-    }
-    this.statusManager.setPodStatus(pod, status);
-    await this.housekeeping.podStopped(pod.metadata.uid ?? '');
-    // A stopped pod holds no resources: a deferred resize may fit now.
-    this.resizer.retryDeferred();
-  }
-
-  private async syncTerminatedPod(pod: Pod): Promise<void> {
-    const uid = pod.metadata.uid ?? '';
-    await this.volumes.tearDown(uid);
-    const current = this.podState.pod(uid) ?? pod;
-    if (current.metadata.deletionTimestamp !== undefined || this.podState.wasRemoved(uid))
-      await this.cleanUpTerminatedPod(current);
-  }
-
-  /** Removes a stopped pod's dead containers and sandboxes, then its API object if it was deleted. */
-  private readonly cleaning = new Map<string, Promise<void>>();
-  private cleanUpTerminatedPod(pod: Pod): Promise<void> {
-    const uid = pod.metadata.uid ?? '';
-    const existing = this.cleaning.get(uid);
-    if (existing) return existing;
-    const work = (async () => {
-      // After this pod's own final status went out (not every pod's: with 110 pods deleted at
-      // once, each API delete waited for the last pod's status write).
-      const deleteObject = async () => {
-        await this.statusManager.flushPod(uid);
-        if (pod.metadata.deletionTimestamp && !this.podState.wasRemoved(uid)) {
-          await this.statusManager
-            .deletePod(pod)
-            .catch((error) =>
-              this.logger.warn({ pod: podName(pod), err: String(error) }, 'Failed to delete pod'),
-            );
-        }
-      };
-      // Upstream deletes the API object once the pod's resources are reclaimed (containers
-      // stopped, volumes and the pod cgroup gone) and removes its containers and sandboxes later
-      // (container GC). Without pod cgroups nothing left waits for RemoveContainer and
-      // RemovePodSandbox; with them, the cgroup may go only once the sandbox is removed.
-      const reclaimedBeforeRemoval = !this.options.cgroups;
-      if (reclaimedBeforeRemoval) {
-        await this.volumes.tearDown(uid);
-        await deleteObject();
-      }
-      const status = await this.runtimeView.refresh(pod);
-      // What the runtime refuses to remove now is left to the container GC.
-      await removePodRuntimeObjects(this.options.runtime, status, (error, id) =>
-        this.logger.warn(
-          { pod: podName(pod), id, err: String(error) },
-          'Failed to remove container or sandbox',
-        ),
-      );
-      // Upstream's container GC removes the log directory of a pod whose content is removed.
-      await removePodLogDirectory(this.options.config.podLogsDir, pod);
-      // Again here: a cgroup that still held the sandbox when the pod stopped is empty now.
-      await this.housekeeping.podStopped(uid);
-      await this.volumes.tearDown(uid);
-      if (!reclaimedBeforeRemoval) await deleteObject();
-      this.podState.forget(uid);
-      this.statusManager.removePod(uid);
-      await this.resizer.removePod(uid);
-      await this.options.userNamespaces?.releasePod(uid);
-      this.workers.forget(uid);
-      this.pleg.forgetPod(uid);
-      this.syncer.reasons.forget(uid);
-      this.runtimeView.recountRunning();
-    })().finally(() => {
-      this.cleaning.delete(uid);
-      if (this.cleaning.size === 0) this.options.onCleanupsDone?.();
-    });
-    this.cleaning.set(uid, work);
-    return work;
-  }
-
-  /**
-   * A cleanup nothing awaits: a failure (e.g. the runtime unreachable) is logged and retried
-   * after the retry delay while the pod is still known, never left as an unhandled rejection.
-   */
-  private cleanUpInBackground(pod: Pod): void {
-    this.cleanUpTerminatedPod(pod).catch((error) => {
-      this.logger.warn({ pod: podName(pod), err: String(error) }, 'Failed to clean up pod; will retry');
-      const timer = this.clock.setTimeout(() => {
-        const current = this.podState.pod(pod.metadata.uid ?? '');
-        if (current && this.started) this.cleanUpInBackground(current);
-      }, this.options.retryMs ?? 10_000);
-      unrefTimer(timer);
-    });
-  }
-
   /** Resolves when every in-flight cleanup finished (tests). */
   async cleanups(): Promise<void> {
-    await Promise.all([...this.cleaning.values()]);
+    await this.cleanup.settled();
   }
 }

@@ -165,6 +165,8 @@ const SYNC_CALLBACKS_ALLOWED: readonly string[] = [
   'ContainerGarbageCollectorOptions.isKnown',
   'ContainerGarbageCollectorOptions.onError',
   'HookContext.sleep',
+  // KubeletOptions.onCleanupsDone handed on as it is (the executable's hook, no kubelet.ts state).
+  'PodCleanupOptions.onCleanupsDone',
   'PodResizerOptions.activePods',
   'PodResizerOptions.isStaticPod',
   'PodResizerOptions.linuxResources',
