@@ -30,6 +30,7 @@ import {
   type PodEventRecorder,
   startingKubeletMessage,
 } from './events/event-reasons';
+import { warningLoggingRecorder } from './events/warning-logging-recorder';
 import { isCriticalPod } from './eviction/critical-pod';
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { ImageCredentialProviders } from './images/credential-provider/image-credential-providers';
@@ -295,7 +296,7 @@ export class Kubelet {
     return new StatusManager({
       writer: this.options.statusWriter,
       // A container just started: its status goes out with its first readiness verdict.
-      holdWrite: (uid) => this.prober.firstReadinessRuns(uid),
+      holdWrite: this.prober.firstReadinessRuns.bind(this.prober),
       clock: this.clock,
       // The API's copy the reconcile compares with (a static pod's: its mirror pod).
       apiPodOf: this.podState.apiPodOf,
@@ -345,10 +346,7 @@ export class Kubelet {
       metrics: this.metrics,
       sleep: options.sleep,
       startLimiter: new StartLimiter(options.maxParallelPodStarts ?? defaultMaxParallelPodStarts()),
-      onEvent: (pod, type, reason, message, fieldPath) => {
-        if (type === 'Warning') this.logger.warn({ pod: podName(pod), reason }, message);
-        this.options.recordEvent?.(pod, type, reason, message, fieldPath);
-      },
+      onEvent: warningLoggingRecorder(this.logger, options.recordEvent),
       runtimeHandler: options.runtimeHandler,
       runtimeFeatures: () => this.runtimeFeatures,
       userNamespaces: options.userNamespaces,
