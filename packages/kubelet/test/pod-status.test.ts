@@ -335,6 +335,35 @@ describe('generatePodStatus', () => {
     );
     expect(generatePodStatus(pod, failed, { now, hostIPs: [] }).initContainerStatuses![0]!.ready).toBe(false);
   });
+
+  it("reports the runtime's container user as upstream (containerd 2.x reports one, 1.6 none); no empty group list", () => {
+    const pod = makePod({ containers: [app, { name: 'other', image: 'busybox:1' }] });
+    const user = { uid: 1000, gid: 3000, supplementalGroups: [3000, 4000] };
+    const status = generatePodStatus(
+      pod,
+      runtimeStatus(
+        pod,
+        [readySandbox()],
+        [
+          runtimeContainer(app, { user }),
+          runtimeContainer(
+            { name: 'other' },
+            { state: 'exited', exitCode: 1, user: { ...user, supplementalGroups: [] } },
+          ),
+        ],
+      ),
+      { now, hostIPs: [] },
+    );
+    expect(status.containerStatuses!.map((c) => c.user)).toEqual([
+      { linux: user },
+      { linux: { uid: 1000, gid: 3000 } },
+    ]);
+    const without = generatePodStatus(pod, runtimeStatus(pod, [readySandbox()], [runtimeContainer(app)]), {
+      now,
+      hostIPs: [],
+    });
+    expect(without.containerStatuses!.map((c) => 'user' in c)).toEqual([false, false]);
+  });
 });
 
 describe('generatePodStatus: terminal conditions and generation (upstream v1.36)', () => {

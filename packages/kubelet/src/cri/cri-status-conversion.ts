@@ -90,6 +90,13 @@ export function toContainerStatus(
     if (state === 'exited') status.exitCode = details.exitCode;
     if (details.reason) status.reason = details.reason;
     if (details.message) status.message = details.message;
+    const linux = details.user?.linux;
+    if (linux)
+      status.user = {
+        uid: Number(linux.uid),
+        gid: Number(linux.gid),
+        supplementalGroups: linux.supplementalGroups.map(Number),
+      };
   }
   return status;
 }

@@ -30,6 +30,18 @@ export interface RuntimeContainerStatus {
   image: string;
   imageRef: string;
   sandboxId?: string;
+  /**
+   * The identity the container's first process runs as, when the runtime reports it (CRI
+   * ContainerStatus.user: containerd 2.x does, 1.6 does not).
+   */
+  user?: RuntimeContainerUser;
+}
+
+/** CRI LinuxContainerUser as numbers. */
+export interface RuntimeContainerUser {
+  uid: number;
+  gid: number;
+  supplementalGroups: number[];
 }
 
 /** One pod sandbox as the runtime reports it (CRI PodSandboxStatus); `createdAt` is epoch milliseconds. */

@@ -9,7 +9,12 @@ import {
   type PodStatus,
 } from '../api/pod-types';
 import { podQOSClass } from '../api/qos-class';
-import { containerInstances, type PodRuntimeStatus, type RuntimeContainerStatus } from '../cri/runtime-state';
+import {
+  containerInstances,
+  type PodRuntimeStatus,
+  type RuntimeContainerStatus,
+  type RuntimeContainerUser,
+} from '../cri/runtime-state';
 import { rfc3339 } from '../rfc3339';
 import { runningResourceFields, volumeMountStatuses } from './container-status-fields';
 import { KUBELET_CONDITIONS, observedGeneration, podConditions } from './pod-conditions';
@@ -273,7 +278,14 @@ function containerStatus(
       status.lastState = lastState;
     }
   }
+  // Upstream convertContainerStatusUser (SupplementalGroupsPolicy, GA): the newest instance's
+  // identity as the runtime reports it, whatever its state; an empty group list is left out.
+  if (current.user) status.user = { linux: containerUser(current.user) };
   return status;
+}
+
+function containerUser({ uid, gid, supplementalGroups }: RuntimeContainerUser) {
+  return supplementalGroups.length > 0 ? { uid, gid, supplementalGroups } : { uid, gid };
 }
 
 function waitingState(waiting: ContainerWaitingReason): { reason: string; message?: string } {

@@ -199,6 +199,34 @@ describe('pod admission and namespaces on a real containerd', () => {
     expect(await sandboxesOf(userns)).toEqual([]);
   });
 
+  it("supplementalGroupsPolicy and the container user: Strict refused on 1.6, run on 2.1; the runtime's user in the status on 2.1 only", {
+    timeout: 120_000,
+  }, async () => {
+    const identity = { runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000] };
+    const userOf = (id: string, p: Pod) =>
+      kubelet.getPodStatus(p.metadata.uid!)?.containerStatuses?.find((c) => c.containerID?.endsWith(id))
+        ?.user;
+    // Merge (the default): the image's /etc/group adds no group for gid 3000 in busybox.
+    const merge = pod({ securityContext: identity });
+    const mergeId = await running(merge);
+    expect(await exec(mergeId, 'id -u; id -g; id -G')).toBe('1000\n3000\n3000 4000');
+    const strict = pod({ securityContext: { ...identity, supplementalGroupsPolicy: 'Strict' } });
+    if (series === '1.6') {
+      // 1.6 reports no supplemental_groups_policy feature and no ContainerStatus.user.
+      expect(userOf(mergeId, merge)).toBeUndefined();
+      expect(await refused(strict)).toMatchObject({
+        reason: 'SupplementalGroupsPolicyNotSupported',
+        message: 'Pod was rejected: SupplementalGroupsPolicy=Strict is not supported in this node',
+      });
+      return;
+    }
+    const user = { linux: { uid: 1000, gid: 3000, supplementalGroups: [3000, 4000] } };
+    expect(userOf(mergeId, merge)).toEqual(user);
+    const strictId = await running(strict);
+    expect(await exec(strictId, 'id -G')).toBe('3000 4000');
+    expect(userOf(strictId, strict)).toEqual(user);
+  });
+
   it('runs seLinuxOptions on a host without SELinux and runtimeClassName runc through its handler, as upstream', {
     timeout: 120_000,
   }, async () => {
