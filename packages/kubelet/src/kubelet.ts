@@ -17,7 +17,7 @@ import { everyOn } from './clock-timers';
 import type { KubeletConfiguration } from './config/kubelet-configuration';
 import type { NodeSwapFacts } from './cri/container-swap';
 import { linuxContainerResources } from './cri/linux-resources';
-import type { PodRuntime, RuntimeFeatures } from './cri/pod-runtime';
+import type { PodRuntime } from './cri/pod-runtime';
 import type { PodRuntimeStatus } from './cri/runtime-state';
 import { defaultMaxParallelPodStarts, StartLimiter } from './cri/start-limiter';
 import type { UserNamespaceAllocator } from './cri/user-namespaces';
@@ -51,6 +51,7 @@ import { isMirrorPodMissingError } from './status/mirror-pod-missing';
 import { isTerminalPhase } from './status/pod-phase';
 import { type PodStatusWriter, StatusManager } from './status/status-manager';
 import { ContainerGarbageCollector } from './sync/container-garbage-collector';
+import { NodeFacts } from './sync/node-facts';
 import { PodCleanup } from './sync/pod-cleanup';
 import { PodResizer } from './sync/pod-resizer';
 import { PodRuntimeView } from './sync/pod-runtime-view';
@@ -188,8 +189,8 @@ export class Kubelet {
   /** Runs liveness/readiness/startup probes of running containers (@nodeagent/probes). */
   readonly prober: PodProber;
   private readonly options: KubeletOptions;
-  /** Node allocatable for downward API limits (the Node's status.allocatable once reported). */
-  private nodeAllocatable: ResourceList | undefined;
+  /** Node allocatable (downward API limits, resize and admission) and the runtime's features. */
+  private readonly node: NodeFacts;
   private readonly clock: Clock;
   private readonly logger: KubeletLogger;
   /** Every pod's state (the pod, admission refusal, eviction, removal, first-seen time); the syncs read it. */
@@ -200,8 +201,6 @@ export class Kubelet {
   readonly housekeeping: KubeletHousekeeping;
   /** Upstream admitHandlers: eviction, sysctls, OS, runtime features, pod count, user namespaces. */
   private readonly admitHandlers: PodAdmitHandler[];
-  /** What the runtime reported it supports (read at start); undefined: nothing. */
-  private runtimeFeatures: RuntimeFeatures | undefined;
   private stopResync: (() => void) | undefined;
   private stopStatusReconcile: (() => void) | undefined;
   private readonly eventsAbort = new AbortController();
@@ -239,7 +238,7 @@ export class Kubelet {
     // pod workers' sync context holds the syncer, status manager, prober and resizer).
     this.prober = this.newProber();
     this.statusManager = this.newStatusManager();
-    this.nodeAllocatable = options.nodeAllocatable;
+    this.node = new NodeFacts(options.nodeAllocatable);
     const swapFacts: NodeSwapFacts | undefined = options.nodeSwap && {
       ...options.nodeSwap,
       behavior: options.config.memorySwap.swapBehavior,
@@ -312,7 +311,6 @@ export class Kubelet {
   /** The runtime half of the pod sync, with the node facts its containers see. */
   private newSyncer(swapFacts: NodeSwapFacts | undefined): PodSyncer {
     const { options } = this;
-    const kubelet = this;
     return new PodSyncer({
       runtime: options.runtime,
       volumes: this.volumes,
@@ -338,17 +336,14 @@ export class Kubelet {
           { pod: podName(pod), container: container.name, err: error.message },
           'cannot calculate swap allocation amount; disallowing swap',
         ),
-      // Read at each use: setNodeAllocatable replaces it when the node status changes.
-      get nodeAllocatable() {
-        return kubelet.nodeAllocatable;
-      },
+      // Read at each use: setNodeAllocatable and start() fill it in.
+      node: this.node,
       probes: options.probes ?? this.prober.probeState(),
       metrics: this.metrics,
       sleep: options.sleep,
       startLimiter: new StartLimiter(options.maxParallelPodStarts ?? defaultMaxParallelPodStarts()),
       onEvent: warningLoggingRecorder(this.logger, options.recordEvent),
       runtimeHandler: options.runtimeHandler,
-      runtimeFeatures: () => this.runtimeFeatures,
       userNamespaces: options.userNamespaces,
       seccompDefault: options.config.seccompDefault,
       // Ephemeral containers come after admission: the same security refusals, per container.
@@ -374,7 +369,7 @@ export class Kubelet {
         linuxContainerResources(pod, container, { memoryCapacity: options.memoryCapacity, swap: swapFacts }),
       clock: this.clock,
       recordEvent: options.recordEvent,
-      nodeAllocatable: () => this.nodeAllocatable,
+      node: this.node,
       activePods: () => this.activePods(),
       isStaticPod,
       resync: (uid) => {
@@ -488,12 +483,12 @@ export class Kubelet {
       maxPods: options.config.maxPods,
       allowedUnsafeSysctls: options.config.allowedUnsafeSysctls ?? [],
       eviction: (pod) => this.housekeeping.admit(pod),
-      runtimeFeatures: () => this.runtimeFeatures,
+      runtimeFeatures: () => this.node.runtimeFeatures,
       kernelRelease: options.kernelRelease,
       seLinuxEnabled: options.seLinuxEnabled,
       strictAdmission: options.strictAdmission,
       podCgroups: options.cgroups !== undefined,
-      nodeAllocatable: () => this.nodeAllocatable,
+      nodeAllocatable: () => this.node.allocatable,
       isCriticalPod,
       allocatesUserNamespaces: options.userNamespaces !== undefined,
     });
@@ -505,7 +500,7 @@ export class Kubelet {
    * the downward API (upstream reads the Node's status.allocatable the same way).
    */
   setNodeAllocatable(allocatable: ResourceList): void {
-    this.nodeAllocatable = allocatable;
+    this.node.allocatable = allocatable;
   }
 
   /**
@@ -528,7 +523,7 @@ export class Kubelet {
     this.cleanup.resumeRetries();
     // Upstream records this on the Node before the pod workers start.
     this.options.recordNodeEvent?.('Normal', nodeEventReasons.starting, startingKubeletMessage);
-    this.runtimeFeatures = await this.options.runtime.runtimeFeatures?.().catch((error) => {
+    this.node.runtimeFeatures = await this.options.runtime.runtimeFeatures?.().catch((error) => {
       this.logger.warn({ err: String(error) }, 'Cannot read the runtime features; treating all as missing');
       return undefined;
     });

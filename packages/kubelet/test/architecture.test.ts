@@ -170,7 +170,6 @@ const SYNC_CALLBACKS_ALLOWED: readonly string[] = [
   'PodResizerOptions.activePods',
   'PodResizerOptions.isStaticPod',
   'PodResizerOptions.linuxResources',
-  'PodResizerOptions.nodeAllocatable',
   'PodResizerOptions.onError',
   'PodResizerOptions.recordEvent',
   'PodResizerOptions.resync',
@@ -182,7 +181,6 @@ const SYNC_CALLBACKS_ALLOWED: readonly string[] = [
   'PodSyncerOptions.onEvent',
   'PodSyncerOptions.onSwapShareError',
   'PodSyncerOptions.onWarning',
-  'PodSyncerOptions.runtimeFeatures',
   'PodSyncerOptions.runtimeHandler',
   'PodSyncerOptions.sleep',
 ];

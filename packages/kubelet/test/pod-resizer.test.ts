@@ -92,7 +92,7 @@ function resizer(withCgroups = true, onError?: (pod: Pod, error: unknown) => voi
     clock,
     recordEvent: (p, type, reason, message) =>
       events.push({ pod: p.metadata.name ?? '', type, reason, message }),
-    nodeAllocatable: () => ({ cpu: '2', memory: '24683072Ki' }),
+    node: { allocatable: { cpu: '2', memory: '24683072Ki' } },
     activePods: () => active,
     isStaticPod: () => false,
     resync: (uid) => resyncs.push(uid),

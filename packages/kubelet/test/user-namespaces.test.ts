@@ -244,7 +244,7 @@ describe('hostUsers: false in the pod sync', () => {
       hostIPs: [],
       memoryCapacity: 1e9,
       onWarning: (_pod, reason, message) => warnings.push(`${reason}: ${message}`),
-      runtimeFeatures: () => features,
+      node: { allocatable: undefined, runtimeFeatures: features },
       userNamespaces: allocator,
       metrics,
       // A RuntimeClass named X has the CRI handler X-handler.

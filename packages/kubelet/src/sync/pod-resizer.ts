@@ -38,6 +38,7 @@ import {
 } from '../pod/compute-resize-action';
 import { containerBackOffKey } from '../pod/crash-loop-backoff';
 import { ResizeConditions } from '../status/resize-conditions';
+import type { NodeFactsReader } from './node-facts';
 import type { PodSyncer } from './pod-syncer';
 
 export interface PodResizerOptions {
@@ -55,7 +56,8 @@ export interface PodResizerOptions {
   linuxResources(pod: Pod, container: Container): MessageInput<LinuxContainerResources>;
   clock: Clock;
   recordEvent?: PodEventRecorder;
-  nodeAllocatable(): ResourceList | undefined;
+  /** The node's allocatable resources as last learnt (what a resize must fit in). */
+  node: Pick<NodeFactsReader, 'allocatable'>;
   /** The pods that hold resources on the node (not terminated), as their sources last gave them. */
   activePods(): readonly Pod[];
   isStaticPod(pod: Pod): boolean;
@@ -149,7 +151,7 @@ export class PodResizer {
         .activePods()
         .filter((other) => other.metadata.uid !== uid)
         .map((other) => this.store.podFromAllocation(other).pod),
-      allocatable: this.options.nodeAllocatable(),
+      allocatable: this.options.node.allocatable,
       staticPod: this.options.isStaticPod(pod),
       podCgroups: this.options.cgroups !== undefined && this.options.updateContainerResources !== undefined,
     });

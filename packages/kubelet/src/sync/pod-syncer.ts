@@ -13,20 +13,13 @@ import { formatDuration } from '@nodeagent/primitives';
 import type { EphemeralContainerCheck } from '../admission/ephemeral-container-checks';
 import { userNamespacesRefusal } from '../admission/runtime-feature-admit';
 import { isStaticPod } from '../api/config-source';
-import {
-  type Container,
-  type EphemeralContainer,
-  isSidecar,
-  type Pod,
-  type ResourceList,
-  type Secret,
-} from '../api/pod-types';
+import { type Container, type EphemeralContainer, isSidecar, type Pod, type Secret } from '../api/pod-types';
 import { sleepOn } from '../clock-timers';
 import { buildContainerConfig, type MountedVolume } from '../cri/container-config';
 import { containerHash } from '../cri/container-hash';
 import type { NodeSwapFacts, SwapShareError } from '../cri/container-swap';
 import type { ClusterDNSOptions } from '../cri/dns-config';
-import type { PodRuntime, RuntimeFeatures } from '../cri/pod-runtime';
+import type { PodRuntime } from '../cri/pod-runtime';
 import {
   containerInstances,
   findContainer,
@@ -59,6 +52,7 @@ import { ensureEtcHostsFile } from './etc-hosts';
 import { goGrpcError } from './go-grpc-error';
 import { ensureImage, imageUser } from './image-puller';
 import { runLifecycleHook } from './lifecycle-hooks';
+import type { NodeFactsReader } from './node-facts';
 import { pullCredentialsFor } from './pull-secrets';
 import { ReasonCache } from './reason-cache';
 import { prepareSubPaths } from './subpaths';
@@ -95,7 +89,8 @@ export interface PodSyncerOptions {
   swap?: NodeSwapFacts;
   /** Hears why a container's LimitedSwap share could not be computed (it then gets no swap). */
   onSwapShareError?: (pod: Pod, container: Container, error: SwapShareError) => void;
-  nodeAllocatable?: ResourceList;
+  /** The node's allocatable (downward API limits) and the runtime's features, read at each use. */
+  node?: NodeFactsReader;
   probes?: ProbeState;
   crashBackOff?: CrashLoopBackOff;
   imageBackOff?: CrashLoopBackOff;
@@ -114,8 +109,6 @@ export interface PodSyncerOptions {
    * sandbox gets the default handler '', as upstream's kubelet without an API server.
    */
   runtimeHandler?: (runtimeClassName: string | undefined) => Promise<string>;
-  /** The runtime's features as last read (the words of a hostUsers: false sandbox failure). */
-  runtimeFeatures?: () => RuntimeFeatures | undefined;
   /** Per-pod ID ranges for hostUsers: false; none: such pods' sandboxes fail. */
   userNamespaces?: Pick<UserNamespaceAllocator, 'mappingsFor'>;
   /** KubeletConfiguration.seccompDefault: RuntimeDefault seccomp for containers that set none. */
@@ -348,7 +341,7 @@ export class PodSyncer {
     const allocator = this.options.userNamespaces;
     const refusal = userNamespacesRefusal(
       await lookupHandler(),
-      this.options.runtimeFeatures?.(),
+      this.options.node?.runtimeFeatures,
       allocator !== undefined,
     );
     if (refusal !== undefined || !allocator) throw new Error(refusal);
@@ -598,7 +591,7 @@ export class PodSyncer {
         nodeName: this.options.nodeName,
         hostIPs: this.options.hostIPs,
         podIPs: ips,
-        nodeAllocatable: this.options.nodeAllocatable,
+        nodeAllocatable: this.options.node?.allocatable,
         volumeHostPaths: new Map([...volumes].map(([name, mounted]) => [name, mounted.hostPath])),
       });
     } catch (error) {
@@ -834,7 +827,7 @@ export class PodSyncer {
       nodeName: this.options.nodeName,
       hostIPs: this.options.hostIPs,
       podIPs: podIPs(status),
-      nodeAllocatable: this.options.nodeAllocatable,
+      nodeAllocatable: this.options.node?.allocatable,
     };
   }
 
