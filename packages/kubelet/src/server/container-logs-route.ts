@@ -3,7 +3,9 @@ import type { ContainerStatus, Pod, PodStatus } from '../api/pod-types';
 import { findContainer } from '../cri/runtime-state';
 import type { Kubelet } from '../kubelet';
 import { containerLogFile, type LogOptions, streamContainerLogText } from '../logs/container-log-text';
+import { openContained } from './contained-file';
 import type { RequestTarget } from './go-serve-mux';
+import { writeRestfulError } from './restful-answers';
 
 function send(response: ServerResponse, code: number, body: string): void {
   response.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -44,6 +46,27 @@ export function notStartedMessage(
   if (status.state.waiting)
     return `container "${container}" in pod "${pod}" is waiting to start: ${reason ?? ''}`;
   return `container "${container}" in pod "${pod}" is waiting to start - no logs yet`;
+}
+
+/**
+ * Why the log file may not be read, or undefined: it (or a directory on its way) was replaced by
+ * a symlink. The runtime writes the log as a regular file under podLogsDir, so a symlink as the
+ * file itself is refused (O_NOFOLLOW: ELOOP) and so is a real path outside podLogsDir; a missing
+ * file is left to the reader (an empty log). Worded as upstream's ReadLogs words an open error.
+ * The reader opens the path again after this check: a swap in that window is not caught here.
+ */
+async function symlinkRefusal(podLogsDir: string, file: string): Promise<string | undefined> {
+  const opened = await openContained(podLogsDir, file, false);
+  if ('handle' in opened) {
+    await opened.handle.close();
+    return undefined;
+  }
+  const prefix = `failed to open log file ${JSON.stringify(file)}`;
+  if (opened.refused === 'outside')
+    return `${prefix}: ${file} resolves to ${opened.realPath}, outside ${podLogsDir}`;
+  if (opened.error.code === 'ENOENT') return undefined;
+  if (opened.error.code === 'ELOOP') return `${prefix}: open ${file}: too many levels of symbolic links`;
+  return `${prefix}: open ${file}: ${opened.error.message}`;
 }
 
 /** kubectl logs' query (tailLines, sinceSeconds/sinceTime, timestamps) as LogOptions. */
@@ -101,6 +124,9 @@ export async function serveContainerLogs(
       `previous terminated container "${containerName}" in pod "${podName}" not found\n`,
     );
   const file = containerLogFile(podLogsDir, namespace, podName, uid, containerName, restartCount);
+  const refusal = await symlinkRefusal(podLogsDir, file);
+  // upstream's getContainerLogs answers a ReadLogs error 400 with its text (WriteError).
+  if (refusal) return writeRestfulError(response, 400, refusal);
   const options = logOptions(url.searchParams, Date.now());
   const follow = url.searchParams.get('follow') === 'true' && !previous;
 

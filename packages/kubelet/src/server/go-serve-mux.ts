@@ -19,6 +19,11 @@ import { muxMatch } from './mux-patterns';
 export interface RequestTarget {
   /** URL.Path: the path with every escape decoded (`/p%6Fds` is `/pods`, `a%2Fb` is `a/b`). */
   readonly pathname: string;
+  /**
+   * URL.EscapedPath(): the path as sent when that is a valid encoding (http.StripPrefix reads
+   * it); findHandler always sets it, a target built otherwise (a URL in a test) may not.
+   */
+  readonly escapedPathname?: string;
   /** `?` and the raw query, or '' without one. */
   readonly search: string;
   readonly searchParams: URLSearchParams;
@@ -86,6 +91,11 @@ export function findHandler(requestTarget: string, registered: RegisteredSubtree
   const search = rawQuery ? `?${rawQuery}` : '';
   return {
     kind: 'handler',
-    target: { pathname: goUnescapePath(rawPath), search, searchParams: new URLSearchParams(rawQuery) },
+    target: {
+      pathname: goUnescapePath(rawPath),
+      escapedPathname: escaped,
+      search,
+      searchParams: new URLSearchParams(rawQuery),
+    },
   };
 }

@@ -21,6 +21,12 @@ import {
 } from './debugging-handlers';
 import { writeGoBadRequest, writeGoHttpError, writeGoRedirect } from './go-net-http';
 import { findHandler, type RequestTarget } from './go-serve-mux';
+import {
+  applyGoServerLimits,
+  type GoServerLimits,
+  goServerOptions,
+  upstreamServerLimits,
+} from './go-server-limits';
 import { serveHealthz } from './healthz-route';
 import { serveMetricsRoute } from './metrics-routes';
 import { isWebServicePath } from './mux-patterns';
@@ -39,6 +45,7 @@ import { refusalWithoutUpgrade, serveStreaming } from './streaming-handler';
 import { parseStreamingPath } from './streaming-routes';
 import type { StreamingRuntime } from './streaming-runtime';
 import { cpuAndMemoryOnly } from './summary-filter';
+import { type SystemLogOptions, serveSystemLogs } from './system-logs-route';
 import { writeRawResponse } from './upgrade-proxy';
 
 /** What {@link createKubeletServer} serves and how it checks callers. */
@@ -88,6 +95,18 @@ export interface KubeletServerOptions {
    * served, whatever the options above hold.
    */
   debuggingHandlers?: boolean;
+  /**
+   * /logs/ with the debugging handlers on: enableSystemLogHandler's file server over `dir`
+   * (upstream: /var/log/), `query` being enableSystemLogQuery with the NodeLogQuery gate (that
+   * query is refused 501, not implemented); `false` is enableSystemLogHandler: false (405 `logs
+   * endpoint is disabled.`); without it /logs/ is not served (go-restful's 404).
+   */
+  systemLogs?: SystemLogOptions | false;
+  /**
+   * The http.Server limits; upstream's by default (ReadTimeout and WriteTimeout 4 h, IdleTimeout
+   * 90 s, MaxHeaderBytes 1 MiB: go-server-limits.ts). Tests shorten them.
+   */
+  limits?: Partial<GoServerLimits>;
   /** PEM material; without it the server speaks plain HTTP (tests, the healthz port). */
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
 }
@@ -123,7 +142,10 @@ function send(
  * nodes/<subresource> authorization.
  */
 export function createKubeletServer(options: KubeletServerOptions): Server {
+  const limits = { ...upstreamServerLimits, ...options.limits };
+  let startWriteTimeout: (request: IncomingMessage, response: ServerResponse) => void = () => undefined;
   const handler = (request: IncomingMessage, response: ServerResponse) => {
+    startWriteTimeout(request, response);
     handle(options, request, response).catch((error) => {
       if (!response.headersSent) send(response, 500, `${(error as Error).message}\n`);
       else response.end();
@@ -138,21 +160,21 @@ export function createKubeletServer(options: KubeletServerOptions): Server {
       writeRawResponse(socket, 500, `${(error as Error).message}\n`),
     );
   };
-  if (options.tls) {
-    const server = createHttpsServer(
-      {
-        cert: options.tls.cert,
-        key: options.tls.key,
-        ca: options.tls.ca,
-        requestCert: options.tls.ca !== undefined,
-        rejectUnauthorized: false,
-      },
-      handler,
-    ).on('upgrade', onUpgrade);
-    upgradedSockets.set(server, upgraded);
-    return server;
-  }
-  const server = createHttpServer(handler).on('upgrade', onUpgrade);
+  const server = options.tls
+    ? createHttpsServer(
+        {
+          ...goServerOptions(limits),
+          cert: options.tls.cert,
+          key: options.tls.key,
+          ca: options.tls.ca,
+          requestCert: options.tls.ca !== undefined,
+          rejectUnauthorized: false,
+        },
+        handler,
+      )
+    : createHttpServer(goServerOptions(limits), handler);
+  server.on('upgrade', onUpgrade);
+  startWriteTimeout = applyGoServerLimits(server, limits);
   upgradedSockets.set(server, upgraded);
   return server;
 }
@@ -333,6 +355,11 @@ async function handle(
     return send(response, answer.code, `${answer.message}\n`);
   }
   if (await serveDebugRoute(options, url, request, response)) return;
+  if (debugging && path.startsWith('/logs/') && options.systemLogs !== undefined) {
+    if (options.systemLogs === false) return writeGoHttpError(response, 405, 'logs endpoint is disabled.');
+    if (refuseForRoute(request, response, kubeletRoutes.systemLogs)) return;
+    return serveSystemLogs(options.systemLogs, url, response);
+  }
   const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
   if (logs) {
     if (refuseForRoute(request, response, kubeletRoutes.containerLogs)) return;

@@ -14,7 +14,7 @@ const json = ['application/json'];
 /**
  * The kubelet's web-service routes (pkg/kubelet/server/server.go, server/stats/handler.go):
  * /pods, /runningpods/, /stats/ and /checkpoint/ produce JSON; /run, /exec, /attach,
- * /portForward and /containerLogs declare nothing, so go-restful serves them only to a client
+ * /portForward, /containerLogs and /logs/ declare nothing, so go-restful serves them only to a client
  * whose Accept is absent or holds `*∕*`.
  */
 export const kubeletRoutes = {
@@ -25,6 +25,7 @@ export const kubeletRoutes = {
   run: { methods: ['POST'], produces: [] },
   streaming: { methods: ['GET', 'POST'], produces: [] },
   containerLogs: { methods: ['GET'], produces: [] },
+  systemLogs: { methods: ['GET'], produces: [] },
 } satisfies Record<string, RestfulRoute>;
 
 /**
