@@ -52,17 +52,18 @@ import { isTerminalPhase } from './status/pod-phase';
 import { type PodStatusWriter, StatusManager } from './status/status-manager';
 import { ContainerGarbageCollector } from './sync/container-garbage-collector';
 import { NodeFacts } from './sync/node-facts';
-import { PodCleanup } from './sync/pod-cleanup';
+import type { PodCleanup } from './sync/pod-cleanup';
+import { PodLifecycle, type PodLifecycleOptions } from './sync/pod-lifecycle';
 import { PodResizer } from './sync/pod-resizer';
 import { PodRuntimeView } from './sync/pod-runtime-view';
 import { PodStateStore } from './sync/pod-state-store';
 import { PodSyncer } from './sync/pod-syncer';
-import { type PodSyncContext, syncPod } from './sync/sync-pod';
-import { type PodTerminationContext, syncTerminatingPod } from './sync/sync-terminating-pod';
+import type { PodSyncContext } from './sync/sync-pod';
+import type { PodTerminationContext } from './sync/sync-terminating-pod';
 import type { Mounter } from './volumes/mounter';
 import { PodVolumeManager } from './volumes/pod-volume-manager';
 import type { TokenSource } from './volumes/volume-payloads';
-import { PodWorkers } from './workers/pod-workers';
+import type { PodWorkers } from './workers/pod-workers';
 
 /**
  * What a {@link Kubelet} is built from: the node's identity and configuration, the CRI runtime,
@@ -257,8 +258,9 @@ export class Kubelet {
     this.runtimeView = new PodRuntimeView(this.pleg, this.cache, this.metrics);
     this.resizer = this.newResizer(swapFacts);
     this.housekeeping = this.newHousekeeping();
-    this.workers = this.newPodWorkers();
-    this.cleanup = this.newPodCleanup();
+    const lifecycle = this.newPodLifecycle();
+    this.workers = lifecycle.workers;
+    this.cleanup = lifecycle.cleanup;
     this.containerGC = new ContainerGarbageCollector({
       runtime: options.runtime,
       isActive: (uid) => this.podState.has(uid) && !this.workers.isTerminated(uid),
@@ -382,7 +384,7 @@ export class Kubelet {
   }
 
   /** The pod workers, dispatching the one pod sync and the terminating and terminated ones. */
-  private newPodWorkers(): PodWorkers {
+  private newPodLifecycle(): PodLifecycle {
     const { options } = this;
     // The one pod sync (sync/sync-pod.ts) reads and reports through this; the workers dispatch it.
     const syncContext: PodSyncContext = {
@@ -416,26 +418,23 @@ export class Kubelet {
       hostIPs: options.hostIPs,
       runtimeType: options.runtimeType,
     };
-    return new PodWorkers(
-      {
-        syncPod: (pod, updateType) => syncPod(syncContext, pod, updateType),
-        syncTerminatingPod: (pod, grace) => syncTerminatingPod(terminationContext, pod, grace),
-        syncTerminatedPod: (pod) => this.cleanup.syncTerminatedPod(pod),
-        onError: (pod, stage, error) =>
-          this.logger.error({ pod: podName(pod), stage, err: String(error) }, 'Pod sync failed'),
-      },
-      {
+    return new PodLifecycle({
+      running: syncContext,
+      stopping: terminationContext,
+      cleanup: this.cleanupParts(),
+      retries: {
         retryMs: options.retryMs,
         clock: this.clock,
         maxRetryMs: parseDuration(options.config.syncFrequency),
       },
-    );
+      logger: this.logger,
+    });
   }
 
-  /** A terminated pod's cleanup, over the parts it removes the pod from. */
-  private newPodCleanup(): PodCleanup {
+  /** What a terminated pod's cleanup removes the pod from (its worker: the lifecycle's own). */
+  private cleanupParts(): PodLifecycleOptions['cleanup'] {
     const { options } = this;
-    return new PodCleanup({
+    return {
       runtime: options.runtime,
       volumes: this.volumes,
       statuses: this.statusManager,
@@ -444,7 +443,6 @@ export class Kubelet {
       syncer: this.syncer,
       resizer: this.resizer,
       reclaimer: this.housekeeping,
-      workers: this.workers,
       userNamespaces: options.userNamespaces,
       podLogsDir: options.config.podLogsDir,
       podCgroups: options.cgroups !== undefined,
@@ -452,7 +450,7 @@ export class Kubelet {
       clock: this.clock,
       retryMs: options.retryMs,
       onCleanupsDone: options.onCleanupsDone,
-    });
+    };
   }
 
   /** The eviction manager (container and image GC as its disk reclaim), image GC and pod cgroups. */
