@@ -222,7 +222,7 @@ export class Kubelet {
     // call where it leaves: runtime_operations_*, as upstream's instrumented runtime service).
     const pullLimited = limitImagePulls(options.runtime, imagePullConcurrency(options.config));
     const runtime = options.cgroups
-      ? podCgroupRuntime(pullLimited, options.cgroups, (uid) => this.podState.pod(uid))
+      ? podCgroupRuntime(pullLimited, options.cgroups, this.podState.pod.bind(this.podState))
       : pullLimited;
     options = { ...options, runtime };
     this.options = options;
@@ -288,7 +288,7 @@ export class Kubelet {
       onPodRemoved: (uid, container, types) =>
         forgetProbeRuns(this.metrics, this.podState.pod(uid), uid, container, types),
       recordEvent: options.recordEvent,
-      podOf: (uid) => this.podState.pod(uid),
+      podOf: this.podState.pod.bind(this.podState),
     });
   }
 
