@@ -70,8 +70,9 @@ const paths: [method: string, path: string, admitted: number][] = [
   ['POST', '/checkpoint/default/web/app', 500],
   ['PUT', '/debug/flags/v', 200],
   ['GET', '/healthz/ping', 200],
-  // Upstream v1.36 serves these (node log query, pprof index); here 404 once admitted.
-  ['GET', '/logs/', 404],
+  // enableSystemLogHandler's file server: the listing of the system log directory.
+  ['GET', '/logs/', 200],
+  // Upstream v1.36 serves the pprof index; here 404 once admitted.
   ['GET', '/debug/pprof/', 404],
   // Registered nowhere (the zpages gates ComponentStatusz and ComponentFlagz are off by default
   // in v1.36, /spec is long gone): Go's mux answers 404 before the auth filter runs.
@@ -139,6 +140,7 @@ beforeAll(async () => {
       kubelet: h.kubelet,
       nodeName: 'node-a',
       podLogsDir: `${h.dir}/logs`,
+      systemLogs: { dir: h.dir, query: false },
       streaming: criStreamingRuntime(h.client),
       debugRuntime: criDebugRuntime(h.client),
       setVerbosity: () => undefined,
