@@ -78,6 +78,7 @@ export {
 } from '../sync/container-gc';
 export { effectivePullPolicy, ensureImage, imageUser } from '../sync/image-puller';
 export { type HookContext, resolvePort, runLifecycleHook } from '../sync/lifecycle-hooks';
+export type { NodeFactsReader } from '../sync/node-facts';
 export {
   defaultTerminationGracePeriodSeconds,
   minimumGracePeriodSeconds,
