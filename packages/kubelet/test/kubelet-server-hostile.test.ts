@@ -69,7 +69,7 @@ beforeAll(async () => {
   hurried = await listen(
     createKubeletServer({
       ...base,
-      limits: { readTimeoutMs: 200, checkIntervalMs: 50, maxHeaderBytes: 4096 },
+      limits: { readTimeoutMs: 200, writeTimeoutMs: 300, checkIntervalMs: 50, maxHeaderBytes: 4096 },
     }),
     0,
     '127.0.0.1',
@@ -293,6 +293,17 @@ describe("oversized headers and slow requests, as upstream's http.Server", () =>
       'POST /run/default/web/app HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ncmd=',
     );
     expect(received).not.toContain('hello');
+  });
+
+  it('cuts a response still being written once WriteTimeout passes (a followed log)', async () => {
+    // Go's write deadline ends the connection; the follow would otherwise stream for ever.
+    const received = await rawExchange(
+      hurried.port,
+      'GET /containerLogs/default/web/app?follow=true HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received).toContain('hello\n');
+    expect(received.endsWith('0\r\n\r\n')).toBe(false);
   });
 
   it('answers a malformed request line 400 as net/http does', async () => {
