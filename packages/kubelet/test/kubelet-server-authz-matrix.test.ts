@@ -247,6 +247,18 @@ describe('the kubelet server door: every path × five identities (TLS, TokenRevi
       { user: 'nobody', verb: 'get', subresource: 'proxy', name: 'node-a' },
       { user: 'monitor', verb: 'get', subresource: 'healthz', name: 'node-a' },
     ]);
+    // The whole review as the API server read it: version v1, the empty group and namespace omitted.
+    expect(api.accessReviews.asked.at(-1)).toEqual({
+      resourceAttributes: {
+        verb: 'get',
+        version: 'v1',
+        resource: 'nodes',
+        subresource: 'healthz',
+        name: 'node-a',
+      },
+      user: 'monitor',
+      groups: ['system:authenticated'],
+    });
   });
 
   it("reviews HEAD with upstream's empty verb (only a `*` rule grants it), then go-restful refuses the method", async () => {

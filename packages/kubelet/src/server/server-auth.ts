@@ -131,8 +131,10 @@ export function subjectAccessReviewAuthorizer(api: AuthorizationV1Requests): Aut
         spec: {
           user: user.name,
           groups: user.groups,
+          // nodeAuthorizerAttributesGetter's attributes: group "" (omitted), version v1.
           resourceAttributes: {
             verb: attributes.verb,
+            version: 'v1',
             resource: 'nodes',
             subresource: attributes.subresource,
             name: attributes.nodeName,
