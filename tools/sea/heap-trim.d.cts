@@ -13,6 +13,8 @@ export interface HeapTrimState {
   retrims?: number;
   /** When pages were last released (quiet checks release only every quietReleaseMs). */
   releasedAt?: number;
+  /** The gap after which a collection runs whatever the growth (MAX_GAP_MS, up to MAX_IDLE_GAP_MS). */
+  periodMs?: number;
 }
 /** V8's used heap and what it holds committed for it, in bytes. */
 export interface HeapReading {
@@ -24,6 +26,8 @@ export declare const SLACK_BYTES: number;
 export declare const QUIET_BYTES: number;
 export declare const MIN_GAP_MS: number;
 export declare const MAX_GAP_MS: number;
+export declare const MAX_IDLE_GAP_MS: number;
+export declare const PERIODIC_YIELD_BYTES: number;
 export declare const BURST_ENDED_EVENT: string;
 export declare const MEMORY_FREED_EVENT: string;
 export declare const FREED_SETTLE_MS: number;

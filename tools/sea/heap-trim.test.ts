@@ -15,6 +15,8 @@ const {
   QUIET_BYTES,
   MIN_GAP_MS,
   MAX_GAP_MS,
+  MAX_IDLE_GAP_MS,
+  PERIODIC_YIELD_BYTES,
   REDUCE_MEMORY,
   FULL,
   EVICT_CACHE_AT_CHECKS,
@@ -153,6 +155,61 @@ describe('heap trim', () => {
     now += MAX_GAP_MS;
     state = check(state, () => used(31 * MB), gc, now);
     expect(flavors).toEqual(['last-resort', 'last-resort', 'regular']);
+  });
+
+  it('doubles the periodic gap, up to MAX_IDLE_GAP_MS, while periodic collections give back little; back to MAX_GAP_MS after one that frees the slack', () => {
+    const heap = { used: 30 * MB };
+    const gaps: number[] = [];
+    let last = 0;
+    let now = 0;
+    let freeOnGc = MB;
+    const gc = () => {
+      gaps.push(now - last);
+      last = now;
+      heap.used -= freeOnGc;
+    };
+    let state: HeapTrim.HeapTrimState = { ...initialState(heap.used), collectedAt: 0 };
+    const runFor = (ms: number) => {
+      for (const end = now + ms; now < end; ) {
+        now += 1000;
+        heap.used += 1000; // idle: a little garbage a second, far below the slack
+        state = check(state, () => used(heap.used), gc, now);
+      }
+    };
+    // An idle process: each periodic collection gives back 1 MB.
+    runFor(8 * MAX_IDLE_GAP_MS);
+    expect(gaps.slice(0, 5)).toEqual([
+      MAX_GAP_MS,
+      2 * MAX_GAP_MS,
+      4 * MAX_GAP_MS,
+      MAX_IDLE_GAP_MS,
+      MAX_IDLE_GAP_MS,
+    ]);
+    // Memory a daemon held and let go without allocating: the next periodic collection finds
+    // the slack and the period is MAX_GAP_MS again.
+    freeOnGc = SLACK_BYTES;
+    gaps.length = 0;
+    runFor(MAX_IDLE_GAP_MS + MAX_GAP_MS);
+    expect(gaps.slice(0, 2)).toEqual([MAX_IDLE_GAP_MS, MAX_GAP_MS]);
+    // One that gives back between PERIODIC_YIELD_BYTES and the slack keeps the period.
+    freeOnGc = PERIODIC_YIELD_BYTES;
+    gaps.length = 0;
+    runFor(3 * MAX_GAP_MS);
+    expect(gaps).toEqual([MAX_GAP_MS, MAX_GAP_MS, MAX_GAP_MS]);
+  });
+
+  it('brings the periodic gap back to MAX_GAP_MS after any other collection', () => {
+    const flavors: string[] = [];
+    const gc = (options: HeapTrim.GcOptions) => flavors.push(options.flavor);
+    let state: HeapTrim.HeapTrimState = {
+      ...initialState(30 * MB),
+      collectedAt: 0,
+      periodMs: MAX_IDLE_GAP_MS,
+    };
+    // A burst above the slack: the memory-reducing collection.
+    state = check(state, () => used(30 * MB + SLACK_BYTES), gc, MIN_GAP_MS);
+    expect(flavors).toEqual(['last-resort']);
+    expect(state.periodMs).toBe(MAX_GAP_MS);
   });
 
   it('leaves growth below the slack alone until MAX_GAP_MS has passed', () => {
