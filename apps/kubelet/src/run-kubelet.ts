@@ -432,6 +432,10 @@ function containerLogManager(
     policy: logRotatePolicy(config.containerLogMaxSize, config.containerLogMaxFiles),
     maxWorkers: config.containerLogMaxWorkers,
     monitorIntervalMs: parseDuration(config.containerLogMonitorInterval),
+    // Every container this kubelet starts is reported as it starts (reportingContainerStarts,
+    // createKubelet), and the first pass finds those already running: a ListContainers a second
+    // between the passes would look for nothing (60 CRI calls a minute on an idle node, #47).
+    discoveryIntervalMs: parseDuration(config.containerLogMonitorInterval),
     logger,
   });
 }
