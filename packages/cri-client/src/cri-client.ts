@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { Client, type ClientReadableStream, credentials, Metadata, status } from '@grpc/grpc-js';
+import type { Client, ClientReadableStream } from '@grpc/grpc-js';
 import { type MessageCodec, type MessageInput, messageCodec } from './codec';
 import { CriError, toCriError, UnsupportedRuntimeApiError } from './cri-error';
 import { grpcTarget, socketPath } from './endpoint';
@@ -10,6 +10,7 @@ import type {
   MessageTypeName,
   RuntimeServiceRpcs,
 } from './generated/types';
+import { loadGrpcJs, status } from './grpc-js';
 import { reusingListCodec } from './reusing-list-codec';
 import { openPortForward } from './streaming/port-forward';
 import { type OpenStreamOptions, openStream, type StreamSession } from './streaming/stream-session';
@@ -330,6 +331,7 @@ export class CriClient {
    */
   async *getContainerEvents(opts: { signal?: AbortSignal } = {}): AsyncGenerator<ContainerEventResponse> {
     const m = this.methods.get('GetContainerEvents') as MethodEntry;
+    const { Client, credentials, Metadata } = await loadGrpcJs();
     this.streams ??= new Client(grpcTarget(this.endpoint), credentials.createInsecure(), {
       'grpc.max_receive_message_length': this.maxMessageBytes,
       'grpc.max_send_message_length': this.maxMessageBytes,

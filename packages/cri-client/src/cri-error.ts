@@ -1,5 +1,5 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import { CodedError, errorPredicate, FieldError } from '@nodeagent/primitives';
+import { status as GrpcStatus } from './grpc-js';
 
 /** gRPC status code names, indexed by number (OK = 0 … UNAUTHENTICATED = 16). */
 const CODE_NAMES: Record<number, string> = Object.fromEntries(

@@ -1,6 +1,6 @@
 import http2 from 'node:http2';
 import net from 'node:net';
-import { status } from '@grpc/grpc-js';
+import { status } from './grpc-js';
 
 /** The longest delay a Node timer holds. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
