@@ -1,12 +1,14 @@
 import { libraryBuild } from '../../tools/build/tsup-preset';
 
-// The root plus the subpaths /feature-gates, /klog, /netlink and /x509 (which alone needs @peculiar/x509), so the root stays tiny.
+// The root plus the subpaths /feature-gates, /klog, /netlink, /certificates and /x509 (which
+// alone need @peculiar/x509: /certificates loads it when it makes one), so the root stays tiny.
 export default libraryBuild({
   entry: {
     index: 'src/index.ts',
     'feature-gates': 'src/feature-gates/index.ts',
     klog: 'src/klog.ts',
     netlink: 'src/netlink/index.ts',
+    certificates: 'src/certificates/index.ts',
     x509: 'src/x509/index.ts',
   },
 });

@@ -1,5 +1,6 @@
 import { createHash, createPublicKey } from 'node:crypto';
-import { ecdsaP256, x509 } from '@nodeagent/primitives/x509';
+import { ecdsaP256, loadX509 } from '@nodeagent/primitives/certificates';
+import type { x509 as X509 } from '@nodeagent/primitives/x509';
 import { cryptoKeyPair } from './private-key';
 
 /** certificates.k8s.io/v1 signer of the kubelet's client certificate (the one it talks to the API server with). */
@@ -37,7 +38,8 @@ export async function makeCertificateRequestPem(
   template: CertificateTemplate,
 ): Promise<string> {
   const keys = await cryptoKeyPair(keyPem);
-  const names: x509.JsonGeneralName[] = [
+  const x509 = await loadX509();
+  const names: X509.JsonGeneralName[] = [
     ...(template.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(template.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
   ];

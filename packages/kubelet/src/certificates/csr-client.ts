@@ -2,7 +2,8 @@ import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { CertificatesV1Requests } from '@nodeagent/informer';
 import { isAlreadyExists } from '@nodeagent/informer/errors';
 import { type Clock, systemClock } from '@nodeagent/primitives';
-import { x509 } from '@nodeagent/primitives/x509';
+import { loadX509 } from '@nodeagent/primitives/certificates';
+import type { x509 as X509 } from '@nodeagent/primitives/x509';
 import { sleepOn } from '../clock-timers';
 import { CertificateError } from './certificate-error';
 
@@ -48,6 +49,7 @@ export async function requestCertificate(
   }
   const existing = await api.readCertificateSigningRequest({ name: input.name });
   const problem = incompatibility(
+    await loadX509(),
     input,
     Buffer.from(existing.spec?.request ?? '', 'base64').toString(),
     existing.spec?.signerName,
@@ -67,12 +69,13 @@ export async function requestCertificate(
  * subject, signer or public key. Signatures differ on every ECDSA signing, so they are not compared.
  */
 function incompatibility(
+  x509: typeof X509,
   input: CertificateSigningRequestInput,
   existingPem: string,
   existingSigner?: string,
 ): string | undefined {
-  let mine: x509.Pkcs10CertificateRequest;
-  let theirs: x509.Pkcs10CertificateRequest;
+  let mine: X509.Pkcs10CertificateRequest;
+  let theirs: X509.Pkcs10CertificateRequest;
   try {
     mine = new x509.Pkcs10CertificateRequest(input.requestPem);
     theirs = new x509.Pkcs10CertificateRequest(existingPem);

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ecdsaP256 } from '@nodeagent/primitives/x509';
+import { ecdsaP256 } from '@nodeagent/primitives/certificates';
 import { CertificateError } from './certificate-error';
 
 /**

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { goPathError } from '@nodeagent/primitives';
-import { generateSelfSignedCertKey } from '@nodeagent/primitives/x509';
+import { generateSelfSignedCertKey } from '@nodeagent/primitives/certificates';
 import { KubeletError } from '../errors';
 
 /**

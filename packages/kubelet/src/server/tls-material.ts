@@ -1,4 +1,4 @@
-import { selfSignedCertificate as makeSelfSigned, type PemKeyPair } from '@nodeagent/primitives/x509';
+import { selfSignedCertificate as makeSelfSigned, type PemKeyPair } from '@nodeagent/primitives/certificates';
 
 /**
  * A self-signed ECDSA P-256 serving certificate made in memory, for a kubelet server that keeps

@@ -1,6 +1,6 @@
 import { createPrivateKey, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
-import { x509 } from './x509-setup';
+import { loadX509 } from './load-x509';
 
 /**
  * client-go's certutil.GenerateSelfSignedCertKey(host, nil, nil) (util/cert/cert.go), which
@@ -40,6 +40,7 @@ function generateRsaKeys(): Promise<webcrypto.CryptoKeyPair> {
  * start at now.
  */
 export async function generateSelfSignedCertKey(host: string, now: Date): Promise<SelfSignedCertKey> {
+  const x509 = await loadX509();
   const unixSeconds = Math.floor(now.getTime() / 1000);
   const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
   const notAfter = new Date(notBefore.getTime() + ONE_YEAR_MS);

@@ -1,7 +1,9 @@
 import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
+import type * as X509 from '@peculiar/x509';
+import { ecdsaP256 } from './ecdsa-p256';
+import { loadX509 } from './load-x509';
 import { randomSerial } from './random-serial';
-import { ecdsaP256, x509 } from './x509-setup';
 
 /** A self-signed certificate's common name, alternative names, lifetime and whether it is a CA. */
 export interface SelfSignedOptions {
@@ -27,12 +29,13 @@ export interface PemKeyPair {
 
 /** A self-signed ECDSA P-256 certificate made on Node's WebCrypto (milliseconds, no openssl process). */
 export async function selfSignedCertificate(options: SelfSignedOptions): Promise<PemKeyPair> {
+  const x509 = await loadX509();
   const keys = (await webcrypto.subtle.generateKey(ecdsaP256, true, [
     'sign',
     'verify',
   ])) as webcrypto.CryptoKeyPair;
   const now = Date.now();
-  const names: x509.JsonGeneralName[] = [
+  const names: X509.JsonGeneralName[] = [
     ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(options.ips ?? []).filter((ip) => isIP(ip) !== 0).map((value) => ({ type: 'ip' as const, value })),
   ];
