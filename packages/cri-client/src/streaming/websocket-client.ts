@@ -2,7 +2,17 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
+
+// ws is evaluated when the first stream opens (exec, attach, port-forward): about 40-60 ms of the
+// kubelet executable's start-up otherwise, for a feature most nodes use rarely.
+let wsModule: Promise<typeof WebSocket> | undefined;
+function loadWs(): Promise<typeof WebSocket> {
+  wsModule ??= import('ws').then(
+    (m) => (m as { default?: typeof WebSocket }).default ?? (m as unknown as typeof WebSocket),
+  );
+  return wsModule;
+}
 
 /** Opens the byte stream a WebSocket runs over. Default: TCP to host:port. */
 export type StreamConnector = (host: string, port: number) => Duplex;
@@ -54,7 +64,7 @@ export class WebSocketConnection extends EventEmitter {
   }
 
   send(payload: Buffer): void {
-    if (!this.closed && this.ws.readyState === WebSocket.OPEN) this.ws.send(payload, { binary: true });
+    if (!this.closed && this.ws.readyState === this.ws.OPEN) this.ws.send(payload, { binary: true });
   }
 
   /** Sends a close frame and reports `close` with `code` at once (the server's echo is not awaited). */
@@ -110,8 +120,18 @@ export function openWebSocket(
   }
   u.protocol = 'ws:';
   const port = Number(u.port || 80);
+  return loadWs().then((WebSocketClass) => connectWebSocket(WebSocketClass, u, port, protocols, connector));
+}
+
+function connectWebSocket(
+  WebSocketClass: typeof WebSocket,
+  u: URL,
+  port: number,
+  protocols: string[],
+  connector: StreamConnector,
+): Promise<WebSocketConnection> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(u.toString(), protocols, {
+    const ws = new WebSocketClass(u.toString(), protocols, {
       // The connector decides how host:port is reached (TCP, or a pipe into a network namespace).
       createConnection: () => connector(u.hostname, port) as ReturnType<typeof netConnect>,
       // The kubelet's and runtimes' streaming endpoints do not negotiate compression.
