@@ -26,6 +26,7 @@ import type { ResolvedKubeletOptions } from './kubelet-flags';
 import { verbositySetter } from './log-verbosity';
 import { createReadOnlyServer } from './read-only-server';
 import { listenFailure } from './start-up-errors';
+import { systemLogsOption } from './system-log-settings';
 import type { KubeletCertificates } from './tls-bootstrap';
 
 /** What the kubelet's listeners serve from. */
@@ -43,6 +44,8 @@ export interface KubeletServerWiring {
   logger: KubeletLogger;
   /** Spaces the healthz server's attempts (tests pass a FakeClock). */
   clock?: Clock;
+  /** What /logs/ serves: upstream's /var/log/ unless a test points it elsewhere. */
+  systemLogDir?: string;
 }
 
 /**
@@ -114,6 +117,7 @@ async function startKubeletServer(w: KubeletServerWiring): Promise<RunningServer
       debuggingHandlers: config.enableDebuggingHandlers,
       ...debugHandlers(w),
       configz: () => configzView(config),
+      systemLogs: systemLogsOption(config, w.systemLogDir),
       tls: { ...tls, ca: clientCA },
       authenticate: kubeletAuthenticator({
         x509: clientCA !== undefined,

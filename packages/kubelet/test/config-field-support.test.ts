@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { kubeletConfigurationFieldSupport, unsupportedFieldWarnings } from '../src/config/field-support';
-import { defaultKubeletConfiguration } from '../src/config/kubelet-configuration';
+import { defaultKubeletConfiguration, parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { kubeletConfigurationSchema } from '../src/config/kubelet-configuration-schema';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -76,5 +76,30 @@ describe('KubeletConfiguration field support', () => {
     expect(shutdown.message).toBe(
       'KubeletConfiguration field shutdownGracePeriod is not supported by this kubelet and has no effect',
     );
+  });
+
+  it('honours enableSystemLogHandler, names enableSystemLogQuery (the node log query is answered 501)', () => {
+    const base = defaultKubeletConfiguration();
+    expect(unsupportedFieldWarnings({ ...base, enableSystemLogHandler: false })).toEqual([]);
+    const query = { ...base, enableSystemLogQuery: true, featureGates: { NodeLogQuery: true } };
+    expect(unsupportedFieldWarnings(query).map((w) => w.message)).toEqual([
+      'KubeletConfiguration field enableSystemLogQuery is not supported by this kubelet and has no effect',
+    ]);
+    // Upstream's validation: the query needs the NodeLogQuery gate (beta, off in v1.36) and the handler.
+    const typeMeta = { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration' };
+    expect(() => parseKubeletConfiguration({ ...typeMeta, enableSystemLogQuery: true })).toThrow(
+      'enableSystemLogQuery: NodeLogQuery feature gate is required for enableSystemLogHandler',
+    );
+    expect(() =>
+      parseKubeletConfiguration({ ...typeMeta, enableSystemLogQuery: true, featureGates: { AllBeta: true } }),
+    ).not.toThrow();
+    expect(() =>
+      parseKubeletConfiguration({
+        ...typeMeta,
+        enableSystemLogQuery: true,
+        enableSystemLogHandler: false,
+        featureGates: { NodeLogQuery: true },
+      }),
+    ).toThrow('enableSystemLogQuery: needs enableSystemLogHandler');
   });
 });

@@ -4,6 +4,7 @@ import { parseCgroupRoot } from '../cgroups/cgroup-name';
 import { InvalidConfigError } from '../errors';
 import type { KubeletConfiguration } from './configuration-fields';
 import { parseEvictionThresholds, parseThresholdValue } from './eviction-thresholds';
+import { featureGateEnabled } from './feature-gate-rules';
 import { parseAllowlistPattern } from './image-allowlist-pattern';
 
 /** A broken rule across fields: the error (naming one field) and every field the rule reads. */
@@ -140,8 +141,7 @@ export function crossFieldErrors(config: KubeletConfiguration): CrossFieldProble
       config.shutdownGracePeriodByPodPriority,
       'cannot be specified together with shutdownGracePeriod',
     );
-  if (config.enableSystemLogQuery && !config.enableSystemLogHandler)
-    add(['enableSystemLogQuery', 'enableSystemLogHandler'], true, 'needs enableSystemLogHandler');
+  for (const [fields, reason] of systemLogQueryProblems(config)) add(fields, true, reason);
 
   if (config.podLogsDir === '' || !isAbsolute(config.podLogsDir))
     add(['podLogsDir'], config.podLogsDir, 'pod logs path must be an absolute path');
@@ -163,5 +163,20 @@ export function crossFieldErrors(config: KubeletConfiguration): CrossFieldProble
         undefined,
         'a soft threshold needs a grace period',
       );
+  return problems;
+}
+
+/** enableSystemLogQuery's two requirements, as upstream's validation words them. */
+function systemLogQueryProblems(config: KubeletConfiguration): [readonly string[], string][] {
+  if (!config.enableSystemLogQuery) return [];
+  const problems: [readonly string[], string][] = [];
+  // Upstream's wording for the gate names enableSystemLogHandler although the field is the query.
+  if (!featureGateEnabled(config.featureGates, 'NodeLogQuery'))
+    problems.push([
+      ['enableSystemLogQuery', 'featureGates'],
+      'NodeLogQuery feature gate is required for enableSystemLogHandler',
+    ]);
+  if (!config.enableSystemLogHandler)
+    problems.push([['enableSystemLogQuery', 'enableSystemLogHandler'], 'needs enableSystemLogHandler']);
   return problems;
 }

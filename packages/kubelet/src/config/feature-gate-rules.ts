@@ -36,3 +36,17 @@ export function withHonouredGateValues(featureGates: Record<string, boolean>): R
   }
   return out;
 }
+
+/**
+ * Whether `gate` is on once `featureGates` is applied (AllAlpha / AllBeta included). A map
+ * upstream would refuse (checkFeatureGates reports that) answers the gate as set by name, or its
+ * v1.36 default.
+ */
+export function featureGateEnabled(featureGates: Readonly<Record<string, boolean>>, gate: string): boolean {
+  try {
+    return resolveFeatureGates(featureGates, FEATURE_GATES_V1_36).enabled.get(gate) ?? false;
+  } catch (error) {
+    if (!isInvalidFeatureGateError(error)) throw error;
+    return featureGates[gate] ?? FEATURE_GATES_V1_36.get(gate)?.default ?? false;
+  }
+}

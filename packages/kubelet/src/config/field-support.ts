@@ -142,7 +142,10 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   providerID: applied('Node spec.providerID'),
   kernelMemcgNotification: unsupported,
   logging: applied('log format (text/json) and verbosity'),
-  enableSystemLogHandler: unsupported,
+  enableSystemLogHandler: applied(
+    'kubelet server /logs/ (the files under /var/log/; false: 405 "logs endpoint is disabled.")',
+  ),
+  // The node log query (?query=, NodeLogQuery gate) is answered 501: warned about when set true.
   enableSystemLogQuery: unsupported,
   shutdownGracePeriod: unsupported,
   shutdownGracePeriodCriticalPods: unsupported,
