@@ -11,14 +11,16 @@ import {
   apiObjectSource,
   apiPodStatusWriter,
   apiTokenSource,
+  type CriRuntimeStack,
   CriSummaryProvider,
   collectProcessMetrics,
   createKubeletMetrics,
   criImageService,
-  criPodRuntime,
+  criRuntimeStack,
   Kubelet,
   type KubeletLogger,
   nodeAllocatableEnforcedMessage,
+  type PodRuntime,
   runtimeClassHandlerLookup,
   setupDataDirs,
 } from '@nodeagent/kubelet';
@@ -34,8 +36,7 @@ import {
   imageCredentialProvidersFromFlags,
   imagePullManagerFromConfig,
 } from '@nodeagent/kubelet/images';
-import { ContainerLogManager, logRotatePolicy, reportingContainerStarts } from '@nodeagent/kubelet/logs';
-import { instrumentCriClient } from '@nodeagent/kubelet/metrics';
+import { ContainerLogManager, logRotatePolicy } from '@nodeagent/kubelet/logs';
 import { type ApiEventSink, MirrorPodSync } from '@nodeagent/kubelet/sources';
 import { parseDuration, systemClock } from '@nodeagent/primitives';
 import { apiRuntimeClassGetter } from './api-runtime-classes';
@@ -95,7 +96,9 @@ export async function runKubelet(
   const certificates = await startCertificateManagers(options, kubeConfig, nodeName, hostIPs, logger, {
     bootstrapped,
   });
-  const client = instrumentCriClient(await connectCri(config), metrics);
+  // runtime-stack.ts: stats, logs, images, the server read `cri`, which the pods' runtime wraps.
+  const runtime = criRuntimeStack(await connectCri(config), { metrics });
+  const client = runtime.cri;
   // Upstream's data directories before anything is written under them (the image manager's
   // records): a --root-dir or podLogsDir that cannot be made stops the kubelet, named.
   await setupDataDirs(flags.rootDir, config.podLogsDir, config.featureGates);
@@ -132,14 +135,14 @@ export async function runKubelet(
     logger,
   );
   const events = core ? eventSink(core, nodeName, config, logger) : undefined;
-  const logRotation = containerLogManager(client, config, logger);
+  const logRotation = containerLogManager(runtime, config, logger);
   const kubelet = await createKubelet({
     flags,
     config,
     nodeName,
     hostIPs,
     client,
-    logRotation,
+    runtime: runtime.runtime,
     core,
     kubeConfig,
     services,
@@ -161,14 +164,7 @@ export async function runKubelet(
   // Static pods first and independent of the API server (upstream runs them from the first
   // moment: the control plane itself may be static pods). Their mirror pods follow once the
   // API server answers and the Node exists; their status goes out then.
-  const mirrorPods = core
-    ? new MirrorPodSync({
-        core,
-        nodeName,
-        onCreated: (pods) => kubelet.resyncPods(pods),
-        onError: (error) => logger.warn({ err: String(error) }, 'mirror pods'),
-      })
-    : undefined;
+  const mirrorPods = core ? mirrorPodSync(core, nodeName, kubelet, logger) : undefined;
   if (mirrorPods) stops.push(() => mirrorPods.stop());
   stops.push(...(await startStaticPodSources(config, nodeName, kubelet, mirrorPods, logger)));
 
@@ -275,7 +271,8 @@ interface KubeletParts {
   nodeName: string;
   hostIPs: string[];
   client: CriClient;
-  logRotation: ContainerLogManager;
+  /** The runtime stack's pod runtime (criRuntimeStack); the Kubelet adds its pod layers. */
+  runtime: PodRuntime;
   core: ReturnType<typeof coreV1Requests> | undefined;
   kubeConfig: KubeConfig | undefined;
   services: ApiServiceLister | undefined;
@@ -291,19 +288,11 @@ interface KubeletParts {
 
 /** The pod-lifecycle engine over the CRI runtime, with the node's user namespaces and swap detected. */
 async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
-  const { flags, config, nodeName, hostIPs, client, logRotation, core, kubeConfig, services, events } = parts;
+  const { flags, config, nodeName, hostIPs, client, runtime, core, kubeConfig, services, events } = parts;
   const { credentialProviders, imagePullManager, hostResolvConf, logger, metrics, summary, cgroups } = parts;
   return new Kubelet({
     nodeName,
-    // The Kubelet wraps it once (image pull limit, pod cgroups); the client counts the CRI calls.
-    // Each container it starts is watched for log growth at once (a fast writer outruns a pass).
-    runtime: criPodRuntime(
-      reportingContainerStarts(client, (id) => {
-        logRotation.containerStarted(id).catch((error: unknown) => {
-          logger.warn({ containerId: id, err: String(error) }, 'Cannot watch the container log');
-        });
-      }),
-    ),
+    runtime,
     config: { ...config, maxPods: podCapacity(config, cpus().length) },
     rootDir: flags.rootDir,
     hostIPs,
@@ -397,6 +386,21 @@ async function startKubelet(
   }
 }
 
+/** Static pods' mirror pods in the API; a static pod syncs again once its mirror pod exists (its status goes out). */
+function mirrorPodSync(
+  core: ReturnType<typeof coreV1Requests>,
+  nodeName: string,
+  kubelet: Kubelet,
+  logger: KubeletLogger,
+): MirrorPodSync {
+  return new MirrorPodSync({
+    core,
+    nodeName,
+    onCreated: (pods) => kubelet.resyncPods(pods),
+    onError: (error) => logger.warn({ err: String(error) }, 'mirror pods'),
+  });
+}
+
 /** The API server's pods for this node, handed to the kubelet as they come and go (mirror pods only held). */
 function startApiPodSource(
   kubeConfig: KubeConfig,
@@ -423,21 +427,28 @@ function startApiPodSource(
 
 /** containerLog*: upstream's container log manager rotates logs through CRI ReopenContainerLog. */
 function containerLogManager(
-  client: CriClient,
+  runtime: CriRuntimeStack,
   config: ResolvedKubeletOptions['config'],
   logger: KubeletLogger,
 ): ContainerLogManager {
-  return new ContainerLogManager({
-    runtime: client,
+  const manager = new ContainerLogManager({
+    runtime: runtime.cri,
     policy: logRotatePolicy(config.containerLogMaxSize, config.containerLogMaxFiles),
     maxWorkers: config.containerLogMaxWorkers,
     monitorIntervalMs: parseDuration(config.containerLogMonitorInterval),
-    // Every container this kubelet starts is reported as it starts (reportingContainerStarts,
-    // createKubelet), and the first pass finds those already running: a ListContainers a second
-    // between the passes would look for nothing (60 CRI calls a minute on an idle node, #47).
+    // Every container this kubelet starts is reported as it starts (the runtime stack's
+    // onContainerStarted, below), and the first pass finds those already running: a
+    // ListContainers a second between the passes would look for nothing (60 CRI calls a minute on an idle node, #47).
     discoveryIntervalMs: parseDuration(config.containerLogMonitorInterval),
     logger,
   });
+  // Each container the kubelet starts is watched for log growth at once (a fast writer outruns a pass).
+  runtime.onContainerStarted((id) => {
+    manager.containerStarted(id).catch((error: unknown) => {
+      logger.warn({ containerId: id, err: String(error) }, 'Cannot watch the container log');
+    });
+  });
+  return manager;
 }
 
 /**

@@ -12,7 +12,6 @@ import { isMirrorPod, isStaticPod } from './api/config-source';
 import { podName } from './api/pod-name';
 import type { Container, Pod, PodStatus, ResourceList } from './api/pod-types';
 import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
-import { podCgroupRuntime } from './cgroups/pod-cgroup-runtime';
 import { everyOn } from './clock-timers';
 import type { KubeletConfiguration } from './config/kubelet-configuration';
 import type { NodeSwapFacts } from './cri/container-swap';
@@ -34,7 +33,6 @@ import { warningLoggingRecorder } from './events/warning-logging-recorder';
 import { isCriticalPod } from './eviction/critical-pod';
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { ImageCredentialProviders } from './images/credential-provider/image-credential-providers';
-import { imagePullConcurrency, limitImagePulls } from './images/image-pull-limit';
 import type { ImagePullManager } from './images/image-pull-manager';
 import type { ImageService } from './images/image-service';
 import type { KubeletLogger } from './kubelet-logger';
@@ -46,6 +44,7 @@ import { MirrorPods } from './pod/mirror-pods';
 import { needsReadinessReconcile, podsDifferSemantically } from './pod/pod-update-kind';
 import { PodProber } from './probes/pod-prober';
 import type { ProbeState } from './probes/probe-state';
+import { podRuntimeStack } from './runtime-stack';
 import type { FsStats, Summary } from './stats/summary-types';
 import { isMirrorPodMissingError } from './status/mirror-pod-missing';
 import { isTerminalPhase } from './status/pod-phase';
@@ -74,7 +73,7 @@ import type { PodWorkers } from './workers/pod-workers';
 export interface KubeletOptions {
   /** The Node's name (upstream --hostname-override or the host name); pods are bound to it. */
   nodeName: string;
-  /** The runtime as it talks CRI; the Kubelet adds the image pull limit and pod cgroups itself. */
+  /** The runtime as it talks CRI (criRuntimeStack's); the Kubelet adds the pod layers (podRuntimeStack). */
   runtime: PodRuntime;
   config: KubeletConfiguration;
   /** --root-dir. */
@@ -216,14 +215,13 @@ export class Kubelet {
   private started = false;
 
   constructor(options: KubeletOptions) {
-    // The runtime is wrapped here and nowhere else, outermost first: image pulls wait for a slot
-    // (serializeImagePulls, maxParallelImagePulls) → the pod's cgroup becomes its sandbox's parent
-    // (with cgroups) → the PodRuntime given (criPodRuntime over a CRI client that counts each CRI
-    // call where it leaves: runtime_operations_*, as upstream's instrumented runtime service).
-    const pullLimited = limitImagePulls(options.runtime, imagePullConcurrency(options.config));
-    const runtime = options.cgroups
-      ? podCgroupRuntime(pullLimited, options.cgroups, this.podState.pod.bind(this.podState))
-      : pullLimited;
+    // The pod half of the runtime stack (runtime-stack.ts: pod cgroups, image pull limit), over
+    // the PodRuntime given (the executable's criRuntimeStack, or a test's runtime).
+    const runtime = podRuntimeStack(options.runtime, {
+      config: options.config,
+      cgroups: options.cgroups,
+      podOf: this.podState.pod.bind(this.podState),
+    });
     options = { ...options, runtime };
     this.options = options;
     this.clock = options.clock ?? systemClock;

@@ -44,6 +44,8 @@ const KUBELET_LAYERS: readonly (readonly string[])[] = [
   ['sync'],
   ['eviction'],
   ['metrics-collectors'],
+  // The runtime stack: the CRI client's and the pods' runtime decorators, composed in one place.
+  ['runtime-stack.ts'],
   ['kubelet.ts'],
   ['server'],
   // The package's faces: each public subpath (./pod, ./cri ...) and the root.
