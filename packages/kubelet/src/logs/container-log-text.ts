@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { parseCriLogLine } from '@nodeagent/cri-client';
-import { streamContainerLog } from './log-reader';
+import { type LogFileSource, streamContainerLog } from './log-reader';
 
 /** Which part of a container log to show, as `kubectl logs` --tail, --since and --timestamps ask for it. */
 export interface LogOptions {
@@ -60,7 +60,8 @@ function renderLines(lines: Buffer, options: LogOptions): string {
  * Reads a container log as upstream ReadLogs, without holding the file in memory: --tail and
  * --since are found reading backwards from the end (across the rotation boundary when the
  * current file holds too little), then the lines stream out in order. `write` may return a
- * promise (backpressure); `signal` stops the read (e.g. limitBytes reached).
+ * promise (backpressure); `signal` stops the read (e.g. limitBytes reached); `source` is how
+ * its files are opened (log-reader.ts LogFileSource: the current one may come already open).
  */
 export async function streamContainerLogText(
   file: string,
@@ -68,8 +69,10 @@ export async function streamContainerLogText(
   write: (chunk: string) => Promise<void> | void,
   signal?: AbortSignal,
   follow?: { pollMs?: number },
+  source: LogFileSource = {},
 ): Promise<void> {
   await streamContainerLog(file, {
+    ...source,
     tailLines: options.tailLines !== undefined && options.tailLines >= 0 ? options.tailLines : undefined,
     sinceMs: options.sinceMs,
     signal,

@@ -1,4 +1,5 @@
-import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import { sleepOn } from '../clock-timers';
@@ -41,19 +42,44 @@ interface Segment {
 
 const newline = 0x0a;
 
+/** How the reader opens a file of the log (the current one, a rotated one) for reading. */
+export type OpenLogFile = (path: string) => Promise<FileHandle>;
+
+/**
+ * The default: read-only and never through a symlink as the last component (ELOOP), since the
+ * runtime writes every file of a container log as a regular file; a symlink there is planted.
+ */
+export const openLogFileNoFollow: OpenLogFile = (path) =>
+  open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+
+/**
+ * Where the reader's files come from: `openFile` for each file it opens itself, and `current`,
+ * the current file already opened by the caller (e.g. after checking where it lives), read in
+ * place of opening `log` again, so a swap of `log` after that check changes nothing. The reader
+ * owns `current` from then on and closes it.
+ */
+export interface LogFileSource {
+  openFile?: OpenLogFile;
+  current?: FileHandle;
+}
+
 /** The in-use rotated files of `log`, oldest first. */
 async function rotatedFiles(log: string): Promise<string[]> {
   return filterUnusedLogs(await rotatedSiblings(log)).inUse.sort(compareRotatedLogs);
 }
 
-async function openSegment(file: string, counter?: ReadCounter): Promise<Segment | undefined> {
+async function openSegment(
+  file: string,
+  openFile: OpenLogFile,
+  counter?: ReadCounter,
+): Promise<Segment | undefined> {
   try {
+    const handle = await openFile(file);
     if (file.endsWith(compressSuffix)) {
-      const compressed = await readFile(file);
+      const compressed = await handle.readFile().finally(() => handle.close());
       if (counter) counter.bytesRead += compressed.length;
       return { buffer: gunzipSync(compressed), ino: -1, name: file, offset: 0 };
     }
-    const handle = await open(file, 'r');
     return { handle, ino: (await handle.stat()).ino, name: file, offset: 0 };
   } catch (error) {
     // Removed or compressed between listing and opening.
@@ -154,9 +180,19 @@ const rangeAttempts = 5;
  * so a log that was just rotated still answers --tail and --since in full. Upstream answers a
  * --tail of a log reopened a moment ago (still empty) with nothing; this answers its last lines.
  */
-export async function openLogRange(log: string, range: LogRange, counter?: ReadCounter): Promise<Segment[]> {
+export async function openLogRange(
+  log: string,
+  range: LogRange,
+  counter?: ReadCounter,
+  source: LogFileSource = {},
+): Promise<Segment[]> {
+  const openFile = source.openFile ?? openLogFileNoFollow;
+  // The caller's handle serves the first try only: a later try lists and opens afresh.
+  let current = source.current;
   for (let attempt = 1; ; attempt++) {
-    const { segments, vanished } = await tryLogRange(log, range, counter);
+    const given = current;
+    current = undefined;
+    const { segments, vanished } = await tryLogRange(log, range, openFile, given, counter);
     // A file that held lines in range was removed between listing and opening it: the files
     // listed then are stale (the current one may be a rotated file by now), so list again.
     if (!vanished || attempt >= rangeAttempts) return segments;
@@ -167,9 +203,11 @@ export async function openLogRange(log: string, range: LogRange, counter?: ReadC
 async function tryLogRange(
   log: string,
   range: LogRange,
+  openFile: OpenLogFile,
+  given: FileHandle | undefined,
   counter?: ReadCounter,
 ): Promise<{ segments: Segment[]; vanished: boolean }> {
-  const current = await openCurrent(log, counter);
+  const current = given ? await givenSegment(given) : await openCurrent(log, openFile, counter);
   const bounded = range.tailLines !== undefined || range.sinceMs !== undefined;
   const rotated = await rotatedFiles(log);
   // Rotated between opening and listing: it is that rotated file, not the current one.
@@ -194,7 +232,7 @@ async function tryLogRange(
     remaining -= found.lines;
     segment = undefined;
     while (!segment && older.length > 0) {
-      segment = await openSegment(older.pop()!, counter);
+      segment = await openSegment(older.pop()!, openFile, counter);
       if (!segment) vanished = true;
     }
     if (segment) segments.unshift(segment);
@@ -208,17 +246,15 @@ async function tryLogRange(
  * stands in for it — compressed, if the runtime never reopened (the container stopped). That
  * one may go too before it is opened (a later rotation removed it): then look again.
  */
-async function openCurrent(log: string, counter?: ReadCounter): Promise<Segment> {
+async function openCurrent(log: string, openFile: OpenLogFile, counter?: ReadCounter): Promise<Segment> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const handle = await open(log, 'r');
-      const { ino, size } = await handle.stat();
-      return { handle, ino, offset: 0, end: size };
+      return await givenSegment(await openFile(log));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       const newest = (await rotatedFiles(log)).at(-1);
       if (!newest) throw error;
-      const segment = await openSegment(newest, counter);
+      const segment = await openSegment(newest, openFile, counter);
       if (segment) {
         segment.end = await segmentSize(segment);
         return segment;
@@ -228,12 +264,23 @@ async function openCurrent(log: string, counter?: ReadCounter): Promise<Segment>
   }
 }
 
+/** The current file from an open handle, its end the size it has now. */
+async function givenSegment(handle: FileHandle): Promise<Segment> {
+  try {
+    const { ino, size } = await handle.stat();
+    return { handle, ino, offset: 0, end: size };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
 /** Closes what openLogRange opened. */
 export async function closeSegments(segments: readonly Segment[]): Promise<void> {
   for (const segment of segments) await segment.handle?.close().catch(() => undefined);
 }
 
-export interface LogStreamOptions extends LogRange {
+export interface LogStreamOptions extends LogRange, LogFileSource {
   /** Called with complete CRI log lines (each ending in a newline), in order; awaited (backpressure). */
   write(lines: Buffer): Promise<void> | void;
   signal?: AbortSignal;
@@ -258,7 +305,15 @@ export interface LogStreamOptions extends LogRange {
 export async function streamContainerLog(log: string, options: LogStreamOptions): Promise<void> {
   const { signal, counter } = options;
   const sleep = options.sleep ?? ((ms: number) => sleepOn(options.clock ?? systemClock, ms));
-  const segments = await openLogRange(log, options, counter);
+  let segments: Segment[];
+  try {
+    segments = await openLogRange(log, options, counter, options);
+  } catch (error) {
+    // The caller's handle is the reader's: closed even when the range could not be opened.
+    await options.current?.close().catch(() => undefined);
+    throw error;
+  }
+  const openFile = options.openFile ?? openLogFileNoFollow;
   let segment: Segment | undefined;
   try {
     // The newest rotated file when reading reached the current one: ours gets a name after it.
@@ -291,7 +346,7 @@ export async function streamContainerLog(log: string, options: LogStreamOptions)
             own = file;
         last = own ?? after[0] ?? liveBase;
       }
-      const next = await nextSegment(log, last, options, sleep);
+      const next = await nextSegment(log, last, { ...options, openFile }, sleep);
       if (!next) break;
       if (next.name === undefined) liveBase = last;
       segments.push(next);
@@ -377,7 +432,7 @@ async function waitFinished(
 async function nextSegment(
   log: string,
   last: string | undefined,
-  options: LogStreamOptions,
+  options: LogStreamOptions & { openFile: OpenLogFile },
   sleep: (ms: number) => Promise<void>,
 ): Promise<Segment | undefined> {
   const after = async () =>
@@ -385,13 +440,16 @@ async function nextSegment(
   while (!options.signal?.aborted) {
     const pending = await after();
     if (pending.length > 0) {
-      const segment = await openSegment(pending[0]!, options.counter);
+      const segment = await openSegment(pending[0]!, options.openFile, options.counter);
       if (segment) return segment;
       // Compressed or removed meanwhile: list again (a removed one's lines are gone).
       if (!(await after()).some((f) => f.startsWith(pending[0]!))) last = pending[0];
       continue;
     }
-    const handle = await open(log, 'r').catch(() => undefined);
+    const handle = await options.openFile(log).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
     if (!handle) {
       // Between the rename and the runtime's reopen.
       await sleep(options.pollMs ?? 100);

@@ -1,8 +1,10 @@
+import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ContainerStatus, Pod, PodStatus } from '../api/pod-types';
 import { findContainer } from '../cri/runtime-state';
 import type { Kubelet } from '../kubelet';
 import { containerLogFile, type LogOptions, streamContainerLogText } from '../logs/container-log-text';
+import type { OpenLogFile } from '../logs/log-reader';
 import { openContained } from './contained-file';
 import type { RequestTarget } from './go-serve-mux';
 import { writeRestfulError } from './restful-answers';
@@ -48,25 +50,60 @@ export function notStartedMessage(
   return `container "${container}" in pod "${pod}" is waiting to start - no logs yet`;
 }
 
-/**
- * Why the log file may not be read, or undefined: it (or a directory on its way) was replaced by
- * a symlink. The runtime writes the log as a regular file under podLogsDir, so a symlink as the
- * file itself is refused (O_NOFOLLOW: ELOOP) and so is a real path outside podLogsDir; a missing
- * file is left to the reader (an empty log). Worded as upstream's ReadLogs words an open error.
- * The reader opens the path again after this check: a swap in that window is not caught here.
- */
-async function symlinkRefusal(podLogsDir: string, file: string): Promise<string | undefined> {
-  const opened = await openContained(podLogsDir, file, false);
-  if ('handle' in opened) {
-    await opened.handle.close();
-    return undefined;
+/** A log file the reader may not read: planted as a symlink, or resolving outside podLogsDir. */
+class LogFileRefusedError extends Error {
+  readonly code: string | undefined;
+  constructor(message: string, code: string | undefined) {
+    super(message);
+    this.code = code;
   }
-  const prefix = `failed to open log file ${JSON.stringify(file)}`;
-  if (opened.refused === 'outside')
-    return `${prefix}: ${file} resolves to ${opened.realPath}, outside ${podLogsDir}`;
-  if (opened.error.code === 'ENOENT') return undefined;
-  if (opened.error.code === 'ELOOP') return `${prefix}: open ${file}: too many levels of symbolic links`;
-  return `${prefix}: open ${file}: ${opened.error.message}`;
+}
+
+/**
+ * Opens a file of the container log only when it is no symlink itself (O_NOFOLLOW: ELOOP, the
+ * runtime writes its logs as regular files) and its real path is under podLogsDir (a directory
+ * on the way replaced by a symlink); otherwise throws why, worded as upstream's ReadLogs words an
+ * open error. Every file the reader opens (current, rotated, the next after a rotation) goes
+ * through it.
+ */
+function containedLogOpener(podLogsDir: string): OpenLogFile {
+  return async (file) => {
+    const opened = await openContained(podLogsDir, file, false);
+    if ('handle' in opened) return opened.handle;
+    const prefix = `failed to open log file ${JSON.stringify(file)}`;
+    if (opened.refused === 'outside')
+      throw new LogFileRefusedError(
+        `${prefix}: ${file} resolves to ${opened.realPath}, outside ${podLogsDir}`,
+        'EXDEV',
+      );
+    if (opened.error.code === 'ENOENT') throw opened.error;
+    const reason = opened.error.code === 'ELOOP' ? 'too many levels of symbolic links' : opened.error.message;
+    throw new LogFileRefusedError(`${prefix}: open ${file}: ${reason}`, opened.error.code);
+  };
+}
+
+/**
+ * The current log file, opened and checked (containedLogOpener) before anything is answered:
+ * the handle, kept and handed to the reader, so the file read is the one checked (a swap of the
+ * path after the check reads nothing of the new target); none when the file is missing (the
+ * reader then looks for a rotated one, through the same opener); or the refusal's text.
+ */
+async function openCheckedLog(
+  openFile: OpenLogFile,
+  file: string,
+): Promise<{ handle?: FileHandle } | { refusal: string }> {
+  try {
+    return { handle: await openFile(file) };
+  } catch (error) {
+    if (error instanceof LogFileRefusedError) return { refusal: error.message };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw error;
+  }
+}
+
+/** Test seams: `checked` runs between the log file's check and its read. */
+export interface ContainerLogSeams {
+  checked?: () => Promise<void>;
 }
 
 /** kubectl logs' query (tailLines, sinceSeconds/sinceTime, timestamps) as LogOptions. */
@@ -95,6 +132,7 @@ export async function serveContainerLogs(
   url: RequestTarget,
   request: IncomingMessage,
   response: ServerResponse,
+  seams: ContainerLogSeams = {},
 ): Promise<void> {
   const { namespace, pod: podName, container: containerName } = target;
   const pod = kubelet
@@ -124,9 +162,16 @@ export async function serveContainerLogs(
       `previous terminated container "${containerName}" in pod "${podName}" not found\n`,
     );
   const file = containerLogFile(podLogsDir, namespace, podName, uid, containerName, restartCount);
-  const refusal = await symlinkRefusal(podLogsDir, file);
+  const openFile = containedLogOpener(podLogsDir);
+  const checked = await openCheckedLog(openFile, file);
   // upstream's getContainerLogs answers a ReadLogs error 400 with its text (WriteError).
-  if (refusal) return writeRestfulError(response, 400, refusal);
+  if ('refusal' in checked) return writeRestfulError(response, 400, checked.refusal);
+  try {
+    await seams.checked?.();
+  } catch (error) {
+    await checked.handle?.close();
+    throw error;
+  }
   const options = logOptions(url.searchParams, Date.now());
   const follow = url.searchParams.get('follow') === 'true' && !previous;
 
@@ -157,10 +202,15 @@ export async function serveContainerLogs(
       });
   };
   try {
-    await streamContainerLogText(file, options, write, abort.signal, follow ? {} : undefined);
+    await streamContainerLogText(file, options, write, abort.signal, follow ? {} : undefined, {
+      current: checked.handle,
+      openFile,
+    });
   } catch (error) {
-    // Headers are out: the body ends early, as upstream's stream does on a read error.
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    // Headers are out: the body ends early, as upstream's stream does on a read error (a
+    // rotated file found planted is one).
+    if (!(error instanceof LogFileRefusedError) && (error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw error;
   } finally {
     response.end();
   }
