@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubeconfigYaml, type Netns } from '@nodeagent/testing';
 import { CLUSTER_CIDR, NODE_NAME } from './scale-cluster';
@@ -55,14 +55,22 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
   const kubeconfig = join(o.dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigYaml(`http://127.0.0.1:${API_PORT}`));
   const env = { ...process.env, NODE_OPTIONS: o.nodeOptions ?? '' };
+  const trace = process.env.KP_SCALE_TRACE ? `${process.env.KP_SCALE_TRACE}.daemon` : undefined;
+  const extra = trace ? ['--v=4'] : [];
   const execAt = Date.now();
-  const child = ns.spawn('setpriv', ['--pdeathsig', 'KILL', '--', o.binary, ...args(kubeconfig, o.mode)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env,
-  });
+  if (trace) appendFileSync(trace, `${execAt} exec\n`);
+  const child = ns.spawn(
+    'setpriv',
+    ['--pdeathsig', 'KILL', '--', o.binary, ...args(kubeconfig, o.mode), ...extra],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env,
+    },
+  );
   let tail = '';
   child.stderr?.on('data', (b: Buffer) => {
     tail = (tail + b.toString()).slice(-4000);
+    if (trace) appendFileSync(trace, b);
   });
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code, signal) =>

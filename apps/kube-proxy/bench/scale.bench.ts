@@ -20,11 +20,12 @@
  * KP_SCALE_FLOOR_RUNS (loads of the floor's ruleset, the fastest counts; default 2),
  * KP_SCALE_BINARY (measure this executable instead of building one), KP_SCALE_CPU_PROF=1 (run
  * the daemon with --cpu-prof and report its top self-time functions; timings of such a run are
- * the profiler's, not the daemon's alone).
+ * the profiler's, not the daemon's alone), KP_SCALE_TRACE=<file> (append each API request's
+ * arrival to <file> and the daemon's stderr, with --v=4 and an exec stamp, to <file>.daemon).
  * Needs root (network namespaces). On SIGINT/SIGTERM it deletes its namespaces before exiting;
  * killed outright, its daemons die with it (parent-death signal), its probes with their stdin.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,7 +97,12 @@ async function runShape(
   res: Resources & { api?: ApiServer },
 ): Promise<Record<string, unknown>[]> {
   const [{ services, endpoints }] = group as [Scenario];
-  const api = await startApiServer();
+  // KP_SCALE_TRACE=<file>: every API request's arrival (ms since the epoch, method, path), to
+  // line up with the daemon's own log (<file>.daemon) when looking for where start-up waits.
+  const trace = process.env.KP_SCALE_TRACE;
+  const api = await startApiServer(
+    trace ? { audit: (_u, method, path) => appendFileSync(trace, `${Date.now()} ${method} ${path}\n`) } : {},
+  );
   res.api = api;
   const sock = join(settings.dir, `api-${services}x${endpoints}.sock`);
   const bridge = await relay(api.port, sock);

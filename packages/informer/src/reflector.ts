@@ -10,7 +10,10 @@ export interface ReflectorOptions<T extends InformerObject = InformerObject> {
   labelSelector?: string;
   /** E.g. `spec.nodeName=node-1` for the kubelet's pod watch. */
   fieldSelector?: string;
-  /** Items per LIST page (`limit`). Default 500, like client-go. */
+  /**
+   * Items per LIST page (`limit`). Default 500, like client-go; 0 lists in one request with no
+   * limit (client-go's pager with PageSize 0).
+   */
   pageSize?: number;
   /**
    * `timeoutSeconds` sent on each watch so the server ends and the reflector renews it.
@@ -76,8 +79,8 @@ export class Reflector<T extends InformerObject> {
     private readonly options: ReflectorOptions<T> = {},
   ) {
     const pageSize = options.pageSize ?? 500;
-    if (!Number.isInteger(pageSize) || pageSize < 1)
-      throw new InvalidOptionError('pageSize', pageSize, 'must be a positive integer');
+    if (!Number.isInteger(pageSize) || pageSize < 0)
+      throw new InvalidOptionError('pageSize', pageSize, 'must be a whole number (0: no paging)');
     this.transform = options.transform ?? stripManagedFields;
     this.backoff = new Backoff({ now: options.now, random: options.random, ...options.backoff });
   }
@@ -173,7 +176,7 @@ export class Reflector<T extends InformerObject> {
     const limit = this.options.pageSize ?? 500;
     for (;;) {
       const opts = {
-        limit,
+        ...(limit > 0 ? { limit } : {}),
         ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
         ...(this.options.fieldSelector ? { fieldSelector: this.options.fieldSelector } : {}),
         ...(cont ? { continue: cont } : {}),
