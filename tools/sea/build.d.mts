@@ -20,8 +20,12 @@ export interface SeaBuildOptions {
   execArgv: readonly string[];
   /** Embed the page-release addon (tools/sea/page-release): needs a C compiler at build time. */
   pageRelease: boolean;
+  /** The bundle as an asset behind a launcher that re-execs before compiling it (not with useCodeCache). */
+  appAsAsset: boolean;
 }
 export declare const DEFAULT_BUILD_OPTIONS: Readonly<SeaBuildOptions>;
+/** The main script that answers --version and re-execs before compiling the app's bundle (an asset). */
+export declare function launcher(target: SeaTarget, version: string, bundlePath: string): string;
 export interface SeaBundle {
   outfile: string;
   version: string;
