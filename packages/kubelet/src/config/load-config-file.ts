@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { InvalidConfigError } from '../errors';
+import { parseBoundedYaml } from './bounded-yaml';
 import {
   type KubeletConfiguration,
   type KubeletConfigurationInput,
@@ -44,7 +44,7 @@ export function decodeKubeletConfigurationText(
 ): Record<string, unknown> {
   let decoded: unknown;
   try {
-    decoded = parseYaml(text);
+    decoded = parseBoundedYaml(text);
   } catch (error) {
     throw yamlError(error, source);
   }

@@ -1,8 +1,8 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
-import { parse } from 'yaml';
 import { configSeenAnnotation } from '../api/config-source';
 import type { Pod } from '../api/pod-types';
 import { unrefTimer } from '../clock-timers';
+import { parseBoundedYaml } from '../config/bounded-yaml';
 import { InvalidPodSpecError } from '../errors';
 import { staticPodDefaultsFrom } from './static-pod-source';
 
@@ -38,7 +38,7 @@ export interface HttpPodSourceOptions {
 export function podsFromManifest(text: string, url: string): Pod[] {
   let object: { kind?: string; items?: Pod[] } & Partial<Pod>;
   try {
-    object = parse(text) as typeof object;
+    object = parseBoundedYaml(text) as typeof object;
   } catch (error) {
     throw new InvalidPodSpecError(
       'staticPodURL',

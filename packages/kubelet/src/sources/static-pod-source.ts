@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { configHashAnnotation, configSeenAnnotation, configSourceAnnotation } from '../api/config-source';
 import type { Pod } from '../api/pod-types';
 import { unrefTimer } from '../clock-timers';
+import { checkYamlDepth } from '../config/bounded-yaml';
 import { InvalidPodSpecError } from '../errors';
 
 /** A manifest in the static pod directory that could not be read as a Pod; the other files still count. */
@@ -122,6 +123,7 @@ export async function readStaticPods(
     const file = join(dir, entry);
     try {
       const text = await readFile(file, 'utf8');
+      checkYamlDepth(text);
       const documents = parseAllDocuments(text);
       for (const document of documents) {
         if (document.errors.length > 0) throw document.errors[0]!;

@@ -1,0 +1,61 @@
+import { Parser, parse } from 'yaml';
+
+// YAML the kubelet reads (its configuration, drop-ins, static pod manifests) may be hostile. Two
+// shapes would otherwise hurt the process: aliases expanded into an exponentially large value
+// (billion laughs), and nesting deep enough to overflow the `yaml` package's recursive composer —
+// which it catches once, but a second such parse in the same process can die in V8 (`FATAL
+// ERROR: RegExpCompiler Allocation failed`, found by the hostile-input tests), and the static pod
+// directory is read again every fileCheckFrequency. Upstream's go-yaml refuses both: `document
+// contains excessive aliasing`, and `exceeded max depth of 10000` (flow levels and indents).
+
+/**
+ * The deepest nesting of collections accepted. Lower than go-yaml's 10000: the composer runs out
+ * of Node's default stack after about 800 levels, and no kubelet file comes near 256.
+ */
+export const MAX_YAML_DEPTH = 256;
+
+/** A YAML text refused for its shape (go-yaml's wording), before or while it is composed. */
+export class YamlLimitError extends Error {
+  readonly code = 'YAML_LIMIT';
+}
+
+const collectionTypes = new Set(['block-map', 'block-seq', 'flow-collection']);
+
+/**
+ * Throws YamlLimitError when a collection in `text` nests deeper than MAX_YAML_DEPTH. Reads the
+ * concrete syntax tree, which the `yaml` package's parser builds without recursion, walking it
+ * with a stack of its own.
+ */
+export function checkYamlDepth(text: string): void {
+  for (const token of new Parser().parse(text)) {
+    const stack: [unknown, number][] = [[token, 0]];
+    while (stack.length > 0) {
+      const [node, depth] = stack.pop()!;
+      if (node === null || typeof node !== 'object') continue;
+      const type = (node as { type?: unknown }).type;
+      const here = typeof type === 'string' && collectionTypes.has(type) ? depth + 1 : depth;
+      if (here > MAX_YAML_DEPTH) throw new YamlLimitError(`exceeded max depth of ${MAX_YAML_DEPTH}`);
+      for (const child of Array.isArray(node) ? node : Object.values(node))
+        if (child !== null && typeof child === 'object') stack.push([child, here]);
+    }
+  }
+}
+
+/** Whether `error` is the `yaml` package's refusal of too many aliases (maxAliasCount, 100). */
+export function isExcessiveAliasing(error: unknown): boolean {
+  return error instanceof ReferenceError && /excessive alias count/i.test(error.message);
+}
+
+/**
+ * `yaml`'s parse with both limits: nesting deeper than MAX_YAML_DEPTH and excessive aliasing
+ * throw YamlLimitError; other syntax errors are the `yaml` package's own.
+ */
+export function parseBoundedYaml(text: string): unknown {
+  checkYamlDepth(text);
+  try {
+    return parse(text);
+  } catch (error) {
+    if (isExcessiveAliasing(error)) throw new YamlLimitError('document contains excessive aliasing');
+    throw error;
+  }
+}
