@@ -6,7 +6,8 @@
  * records, from exec:
  *   - the first line on stderr, and the "kubelet started" line (upstream's "Started kubelet");
  *   - the static pod's container RUNNING in containerd (polled through CRI every 25 ms);
- *   - the process's CPU seconds (user + system, /proc/<pid>/stat) at each of those, and at 10 s.
+ *   - the process's CPU seconds (user + system, /proc/<pid>/stat) at each of those, and at 10 s;
+ *   - its VmRSS at 10 s.
  * Between runs the sandboxes are removed through CRI, so each run starts its pod from nothing.
  *
  * NA_STARTUP_BINARY measures that executable instead of building one; NA_STARTUP_PROFILE=<dir>
@@ -16,6 +17,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +27,7 @@ import { ContainerState } from '@nodeagent/cri-client/types';
 import { type ApiServer, processMemory, startApiServer } from '@nodeagent/testing';
 import { stopKubelet } from './kubelet-process';
 
-const { cpuSeconds, sleep } = processMemory;
+const { cpuSeconds, sleep, statusField } = processMemory;
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const RUNS = Number(process.env.NA_STARTUP_RUNS ?? 3);
@@ -49,6 +51,8 @@ interface StartupRun {
   staticPodRunningMs: number;
   cpuAtStaticPodS: number;
   cpuFirst10sS: number;
+  /** VmRSS at 10 s (MiB): what a change to the start costs in memory. */
+  rssAt10sMiB: number;
 }
 
 const round = (n: number, digits = 3) => Number(n.toFixed(digits));
@@ -181,6 +185,7 @@ async function oneRun(
     const cpuAtStaticPodS = await cpuSeconds(pid);
     await sleep(Math.max(0, CPU_WINDOW_MS - (performance.now() - t0)));
     const cpuFirst10sS = await cpuSeconds(pid);
+    const rss = statusField(await readFile(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
     return {
       firstLogMs: Math.round(lines.firstMs()),
       startedMs: Math.round(startedMs),
@@ -188,6 +193,7 @@ async function oneRun(
       staticPodRunningMs: Math.round(staticPodRunningMs),
       cpuAtStaticPodS: round(cpuAtStaticPodS, 2),
       cpuFirst10sS: round(cpuFirst10sS, 2),
+      rssAt10sMiB: round(rss / 1048576, 1),
     };
   } finally {
     await stopKubelet(kubelet, process.env.NA_STARTUP_PROFILE ? 'SIGTERM' : 'SIGKILL');
