@@ -5,10 +5,12 @@ export {
   ApiError,
   type ApiServer,
   type ApiServerOptions,
+  addServiceCluster,
   type ControlPlane,
   type ControlPlaneOptions,
   type KubeObject,
   kubeconfigYaml,
+  type ServiceClusterShape,
   startApiServer,
   startControlPlane,
 } from './apiserver/index';

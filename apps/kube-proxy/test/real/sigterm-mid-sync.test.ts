@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type ApiServer,
+  addServiceCluster,
   bridgeIntoNetns,
   createNetns,
   kubeconfigYaml,
@@ -48,34 +49,6 @@ function ipv4RestoreChildren(ppid: number): number[] {
   return pids;
 }
 
-function createCluster(): void {
-  const services = api.resource('v1', 'services');
-  const slices = api.resource('discovery.k8s.io/v1', 'endpointslices');
-  for (let i = 0; i < SERVICES; i++) {
-    const name = `svc-${i}`;
-    api.registry.create(services, 'default', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace: 'default' },
-      spec: {
-        clusterIP: `10.96.${i >> 8}.${i & 255}`,
-        ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
-      },
-    });
-    api.registry.create(slices, 'default', {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: `${name}-1`, namespace: 'default', labels: { 'kubernetes.io/service-name': name } },
-      addressType: 'IPv4',
-      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-      endpoints: Array.from({ length: ENDPOINTS }, (_, j) => ({
-        addresses: [`10.${128 + (i >> 8)}.${i & 255}.${j + 1}`],
-        conditions: { ready: true },
-      })),
-    });
-  }
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), `na-kp-sigterm-${process.pid}-`));
   api = await startApiServer();
@@ -88,7 +61,7 @@ beforeAll(async () => {
     metadata: { name: 'node-a' },
     status: { addresses: [{ type: 'InternalIP', address: '10.250.0.7' }] },
   });
-  createCluster();
+  addServiceCluster(api, { services: SERVICES, endpointsPerService: ENDPOINTS });
 }, 120_000);
 
 afterAll(async () => {

@@ -61,6 +61,7 @@ export type { DeleteOptions, ResourceRegistry, WriteOptions } from './resource-r
 export { RESOURCE_TYPES, type ResourceType } from './resource-types';
 export { DEFAULT_SCHEDULER_NAME, type Scheduler } from './scheduler';
 export { CertificateError } from './self-signed-cert';
+export { addServiceCluster, type ServiceClusterShape } from './service-cluster';
 export type { TaintEvictionController } from './taint-eviction-controller';
 export {
   TAINT_NOT_READY,
