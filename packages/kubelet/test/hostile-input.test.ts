@@ -149,11 +149,18 @@ describe('hostile pods', () => {
     await mkdir(podDir, { recursive: true });
     const deep = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"deep"},"spec":{"containers":${deepFlow(10_000)}}}`;
     await writeFile(join(podDir, 'deep.json'), deep);
+    await writeFile(
+      join(podDir, 'deep.yaml'),
+      `kind: Pod\nmetadata: {name: deep}\nspec: ${deepFlow(10_000)}\n`,
+    );
     // The static pod source reads the directory again every fileCheckFrequency.
     for (let pass = 0; pass < 3; pass++) {
       const read = await readStaticPods(podDir, 'node-1', '2026-01-01T00:00:00Z');
       expect(read.pods).toEqual([]);
-      expect(read.errors.map((e) => e.error.message)).toEqual([`exceeded max depth of ${MAX_YAML_DEPTH}`]);
+      expect(read.errors.map((e) => [e.file.split('/').at(-1), e.error.message])).toEqual([
+        ['deep.json', `exceeded max depth of ${MAX_YAML_DEPTH}`],
+        ['deep.yaml', `exceeded max depth of ${MAX_YAML_DEPTH}`],
+      ]);
     }
     // The manifest URL's body goes through the same decoder.
     for (let pass = 0; pass < 2; pass++)

@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Clock, systemClock } from '@nodeagent/primitives';
-import { parseAllDocuments } from 'yaml';
 import { configHashAnnotation, configSeenAnnotation, configSourceAnnotation } from '../api/config-source';
 import type { Pod } from '../api/pod-types';
 import { unrefTimer } from '../clock-timers';
-import { checkYamlDepth } from '../config/bounded-yaml';
+import { parseBoundedYamlDocuments } from '../config/bounded-yaml';
 import { InvalidPodSpecError } from '../errors';
 
 /** A manifest in the static pod directory that could not be read as a Pod; the other files still count. */
@@ -123,11 +122,7 @@ export async function readStaticPods(
     const file = join(dir, entry);
     try {
       const text = await readFile(file, 'utf8');
-      checkYamlDepth(text);
-      const documents = parseAllDocuments(text);
-      for (const document of documents) {
-        if (document.errors.length > 0) throw document.errors[0]!;
-        const object = document.toJS() as Pod | null;
+      for (const object of parseBoundedYamlDocuments(text) as (Pod | null)[]) {
         if (object === null) continue;
         if (object.kind !== 'Pod' || !object.metadata?.name || !object.spec) {
           throw new InvalidPodSpecError(
