@@ -50,20 +50,24 @@ async function buildKubelet(p: HollowKubeletParts, services: ApiServiceLister) {
     onError: (error, failure) => p.logger.error(error === undefined ? {} : { err: String(error) }, failure),
   });
   const kubelet = new Kubelet({
-    nodeName: p.nodeName,
+    node: {
+      name: p.nodeName,
+      rootDir: p.rootDir,
+      hostIPs: [p.hostIP],
+      memoryCapacity: (await p.machine.hostInfo()).memoryCapacityBytes,
+      hostResolvConf: '',
+    },
     runtime: criPodRuntime(p.runtime.client),
     config: p.config,
-    rootDir: p.rootDir,
-    hostIPs: [p.hostIP],
-    memoryCapacity: (await p.machine.hostInfo()).memoryCapacityBytes,
-    objects: apiObjectSource(core),
-    services,
-    tokens: apiTokenSource(core),
-    statusWriter: apiPodStatusWriter(core),
-    recordEvent: events.pod,
-    recordNodeEvent: events.node,
+    api: {
+      objects: apiObjectSource(core),
+      services,
+      tokens: apiTokenSource(core),
+      statusWriter: apiPodStatusWriter(core),
+      recordEvent: events.pod,
+      recordNodeEvent: events.node,
+    },
     mounter: hollowMounter(),
-    hostResolvConf: '',
     logger: p.logger,
   });
   return { kubelet, events };

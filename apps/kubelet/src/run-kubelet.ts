@@ -290,42 +290,50 @@ interface KubeletParts {
 async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
   const { flags, config, nodeName, hostIPs, client, runtime, core, kubeConfig, services, events } = parts;
   const { credentialProviders, imagePullManager, hostResolvConf, logger, metrics, summary, cgroups } = parts;
+  // hostUsers: false pods get ID ranges cut from the kubelet's (getsubids kubelet) by idsPerPod; a
+  // setting that cannot work stops the kubelet, as upstream's user namespace manager does.
+  const userNamespaces = await UserNamespaceAllocator.create({
+    idsPerPod: config.userNamespaces?.idsPerPod,
+    kubeletMapping: await readKubeletIdMapping({ idsPerPod: config.userNamespaces?.idsPerPod }),
+    maxPods: podCapacity(config, cpus().length),
+    podsDir: join(flags.rootDir, 'pods'),
+  });
+  // memorySwap: each container's swap limit follows the cgroup version and swap controller.
+  const swap = await detectNodeSwap((await detectCgroupFilesystem()).version);
   return new Kubelet({
-    nodeName,
+    node: {
+      name: nodeName,
+      rootDir: flags.rootDir,
+      hostIPs,
+      memoryCapacity: totalmem(),
+      swap,
+      hostResolvConf,
+    },
     runtime,
     config: { ...config, maxPods: podCapacity(config, cpus().length) },
-    rootDir: flags.rootDir,
-    hostIPs,
-    memoryCapacity: totalmem(),
-    // hostUsers: false pods get ID ranges cut from the kubelet's (getsubids kubelet) by idsPerPod; a
-    // setting that cannot work stops the kubelet, as upstream's user namespace manager does.
-    userNamespaces: await UserNamespaceAllocator.create({
-      idsPerPod: config.userNamespaces?.idsPerPod,
-      kubeletMapping: await readKubeletIdMapping({ idsPerPod: config.userNamespaces?.idsPerPod }),
-      maxPods: podCapacity(config, cpus().length),
-      podsDir: join(flags.rootDir, 'pods'),
-    }),
-    // memorySwap: each container's swap limit follows the cgroup version and swap controller.
-    nodeSwap: await detectNodeSwap((await detectCgroupFilesystem()).version),
-    objects: core ? apiObjectSource(core) : undefined,
-    services,
-    tokens: core ? apiTokenSource(core) : undefined,
-    credentialProviders,
-    imagePullManager,
-    statusWriter: core ? apiPodStatusWriter(core) : undefined,
-    recordEvent: events?.pod,
+    userNamespaces,
+    api: {
+      objects: core ? apiObjectSource(core) : undefined,
+      services,
+      tokens: core ? apiTokenSource(core) : undefined,
+      statusWriter: core ? apiPodStatusWriter(core) : undefined,
+      recordEvent: events?.pod,
+      recordNodeEvent: events?.node,
+      // runtimeClassName: the RuntimeClass's handler goes to CRI RunPodSandbox.
+      runtimeHandler: kubeConfig ? runtimeClassHandlerLookup(apiRuntimeClassGetter(kubeConfig)) : undefined,
+    },
+    images: {
+      credentialProviders,
+      pullManager: imagePullManager,
+      service: criImageService(client),
+      fs: () => summary.imageFs(),
+    },
     // The executable's memory trim (tools/sea/heap-trim.cjs) collects a deletion burst's
     // garbage at its next opportunity instead of at its 30 s check; nothing listens under node.
     onCleanupsDone: () => (process as NodeJS.EventEmitter).emit('nodeagent:memory-freed'),
-    recordNodeEvent: events?.node,
-    // runtimeClassName: the RuntimeClass's handler goes to CRI RunPodSandbox.
-    runtimeHandler: kubeConfig ? runtimeClassHandlerLookup(apiRuntimeClassGetter(kubeConfig)) : undefined,
-    hostResolvConf,
     logger,
     metrics,
     stats: summary,
-    images: criImageService(client),
-    imageFs: () => summary.imageFs(),
     cgroups,
   });
 }

@@ -144,6 +144,13 @@ describe('nodeagent-kubelet binary', () => {
       ]);
       const flags = await fetch(`${base}/debug/flags/v`, { method: 'PUT', body: '4' });
       expect(await flags.text()).toBe('successfully set klog.logging.verbosity to 4\n');
+      // enableSystemLogHandler (default true): /logs/ lists the node's /var/log/.
+      const systemLogs = await fetch(`${base}/logs/`);
+      expect([systemLogs.status, systemLogs.headers.get('content-type')]).toEqual([
+        200,
+        'text/html; charset=utf-8',
+      ]);
+      expect(await systemLogs.text()).toContain('<pre>\n');
       expect((await stat(join(dir, 'root', 'checkpoints'))).mode & 0o777).toBe(0o700);
     } finally {
       delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;

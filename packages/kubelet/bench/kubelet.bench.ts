@@ -232,15 +232,21 @@ async function podStartOnContainerd(): Promise<void> {
     const pods = podsFor(count, prefix, readiness);
     const recorder = new PhaseRecorder();
     const kubelet = new Kubelet({
-      nodeName: 'bench-node',
+      node: {
+        name: 'bench-node',
+        rootDir: join(dir, 'root'),
+        hostIPs: ['192.168.80.2'],
+        memoryCapacity: 4e9,
+      },
       runtime: recorder.wrapRuntime(criPodRuntime(client)),
       config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
-      rootDir: join(dir, 'root'),
-      hostIPs: ['192.168.80.2'],
-      memoryCapacity: 4e9,
-      objects: apiObjectSource(core),
-      statusWriter: recorder.wrapWriter(apiPodStatusWriter(core)),
-      maxParallelPodStarts,
+      api: {
+        objects: apiObjectSource(core),
+        statusWriter: recorder.wrapWriter(apiPodStatusWriter(core)),
+      },
+      pacing: {
+        maxParallelPodStarts,
+      },
     });
     await kubelet.start();
     const source = new ApiPodSource(api.kubeConfig(), 'bench-node', {

@@ -108,12 +108,14 @@ async function run(): Promise<void> {
   let containerStarted: ((containerId: string) => Promise<void>) | undefined;
   const startingClient = reportingContainerStarts(client, (id) => void containerStarted?.(id));
   const kubelet = new Kubelet({
-    nodeName: 'bench-node',
+    node: {
+      name: 'bench-node',
+      rootDir: join(dir, 'root'),
+      hostIPs: ['192.168.80.2'],
+      memoryCapacity: 4e9,
+    },
     runtime: criPodRuntime(startingClient),
     config: parseKubeletConfiguration({ podLogsDir }).config,
-    rootDir: join(dir, 'root'),
-    hostIPs: ['192.168.80.2'],
-    memoryCapacity: 4e9,
   });
   const server = await listen(
     createKubeletServer({

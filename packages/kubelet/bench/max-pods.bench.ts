@@ -302,14 +302,18 @@ async function maxPods(): Promise<Record<string, unknown>> {
     if (statusWriter.deletePod)
       statusWriter.deletePod = timeStep('apiDelete', statusWriter.deletePod.bind(statusWriter));
     const kubelet = new Kubelet({
-      nodeName: 'bench-node',
+      node: {
+        name: 'bench-node',
+        rootDir: join(dir, 'root'),
+        hostIPs: ['192.168.80.2'],
+        memoryCapacity: 4e9,
+      },
       runtime,
       config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
-      rootDir: join(dir, 'root'),
-      hostIPs: ['192.168.80.2'],
-      memoryCapacity: 4e9,
-      objects: apiObjectSource(core),
-      statusWriter,
+      api: {
+        objects: apiObjectSource(core),
+        statusWriter,
+      },
     });
     await kubelet.start();
     const source = new ApiPodSource(api.kubeConfig(), 'bench-node', {

@@ -45,14 +45,18 @@ export async function resizeLatencyOnContainerd(root: string, rounds = 10): Prom
   const cgroupRoot = `/na-resize-bench-${process.pid}`;
   const core = coreV1Requests(api.kubeConfig());
   const kubelet = new Kubelet({
-    nodeName: 'bench-node',
+    node: {
+      name: 'bench-node',
+      rootDir: join(dir, 'root'),
+      hostIPs: ['192.168.80.2'],
+      memoryCapacity: 4e9,
+      allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
+    },
     runtime: criPodRuntime(client),
     config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
-    rootDir: join(dir, 'root'),
-    hostIPs: ['192.168.80.2'],
-    memoryCapacity: 4e9,
-    nodeAllocatable: { cpu: '2', memory: '4Gi', pods: '110' },
-    statusWriter: apiPodStatusWriter(core),
+    api: {
+      statusWriter: apiPodStatusWriter(core),
+    },
     cgroups: new PodCgroupManager({ fs, cgroupDriver: 'cgroupfs', cgroupRoot }),
   });
   await kubelet.start();

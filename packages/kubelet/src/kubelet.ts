@@ -64,105 +64,132 @@ import { PodVolumeManager } from './volumes/pod-volume-manager';
 import type { TokenSource } from './volumes/volume-payloads';
 import type { PodWorkers } from './workers/pod-workers';
 
-/**
- * What a {@link Kubelet} is built from: the node's identity and configuration, the CRI runtime,
- * and optional seams (API clients, probes, stats, cgroups, clocks). Only `nodeName`, `runtime`,
- * `config`, `rootDir`, `hostIPs` and `memoryCapacity` are required; every omitted seam turns its
- * feature off as described on it (standalone mode needs none of them).
- */
-export interface KubeletOptions {
+/** The node the Kubelet runs on: its identity and the host facts its pods see. */
+export interface KubeletNode {
   /** The Node's name (upstream --hostname-override or the host name); pods are bound to it. */
-  nodeName: string;
-  /** The runtime as it talks CRI (criRuntimeStack's); the Kubelet adds the pod layers (podRuntimeStack). */
-  runtime: PodRuntime;
-  config: KubeletConfiguration;
+  name: string;
   /** --root-dir. */
   rootDir: string;
   hostIPs: string[];
   /** Node memory capacity in bytes (OOM score of burstable pods). */
   memoryCapacity: number;
+  /** Node allocatable until setNodeAllocatable gives the Node's (downward API limits, admission). */
+  allocatable?: ResourceList;
   /**
    * The host's swap facts for memorySwap.swapBehavior (cgroup version, swap controller, swap
    * bytes; see withContainerSwap). None: containers get no swap setting.
    */
-  nodeSwap?: Omit<NodeSwapFacts, 'behavior' | 'memoryCapacity'>;
+  swap?: Omit<NodeSwapFacts, 'behavior' | 'memoryCapacity'>;
+  /** Contents of KubeletConfiguration.resolvConf (read by the caller). */
+  hostResolvConf?: string;
+  /** Kernel release for the safe sysctls' kernel-version conditions (default: this host's). */
+  kernelRelease?: string;
+  /** Whether the host enforces SELinux, for admission and ephemeral containers (default: selinuxfs is mounted). */
+  seLinuxEnabled?: boolean;
   /**
-   * Per-pod user namespace ID ranges for hostUsers: false (userNamespaces.idsPerPod); a pod's
-   * range is freed when the pod is removed. None: such pods' sandboxes fail.
+   * Refusals upstream does not make, opt-in (default off): SELinux labels on a host without
+   * SELinux, Windows-only security options, hostUsers: false at admission (see kubeletAdmitHandlers).
    */
-  userNamespaces?: UserNamespaceAllocator;
-  nodeAllocatable?: ResourceList;
+  strictAdmission?: boolean;
+}
+
+/** What the Kubelet reads from and reports to the cluster; each omitted one turns its feature off. */
+export interface KubeletApi {
   /** configMaps and secrets for env and volumes; without an API server, nothing is found. */
   objects?: ObjectSource;
   /** Services for the `<SVC>_SERVICE_HOST`… variables (e.g. ApiServiceLister); none without. */
   services?: ServiceLister;
   tokens?: TokenSource;
+  /** Pod status sink; omit in standalone mode. */
+  statusWriter?: PodStatusWriter;
+  /** Pod events (upstream's recorder), e.g. a pod refused at admission; default: logged only. */
+  recordEvent?: PodEventRecorder;
+  /** Node events (upstream's nodeRef events), e.g. Starting; default: none. */
+  recordNodeEvent?: NodeEventRecorder;
+  /** A RuntimeClass's CRI handler (e.g. runtimeClassHandlerLookup over the API); default: '' for every pod. */
+  runtimeHandler?: (runtimeClassName: string | undefined) => Promise<string>;
+}
+
+/** Image credentials, verified pulls and image GC. */
+export interface KubeletImages {
   /** --image-credential-provider-config plugins; their credentials follow the pull secrets'. */
   credentialProviders?: ImageCredentialProviders;
   /**
    * Verified image pulls (KEP-2535; imagePullManagerFromConfig builds it from the configuration):
    * without it a present image is used by any pod, as before the feature.
    */
-  imagePullManager?: ImagePullManager;
-  /** Pod status sink; omit in standalone mode. */
-  statusWriter?: PodStatusWriter;
-  /** Readiness of a running container (from the probe manager); containers without a readiness probe are ready. */
+  pullManager?: ImagePullManager;
+  /** CRI image service and image filesystem figures: enable image GC. */
+  service?: ImageService;
+  /** Reads the image filesystem's capacity and usage (bytes); with `service` it turns on image GC. */
+  fs?: () => Promise<FsStats | undefined>;
+}
+
+/** Probe results from outside (tests, a probe manager of the caller's); default: the Kubelet's own prober. */
+export interface KubeletProbes {
+  /** Readiness of a running container; containers without a readiness probe are ready. */
   readiness?: (containerId: string, container: Container) => boolean;
   /** Whether a running container's startup probe has succeeded (the `started` field); containers without one have started. */
   startup?: (containerId: string, container: Container) => boolean;
-  probes?: ProbeState;
+  state?: ProbeState;
+}
+
+/** The Kubelet's clock, periods and start pacing. */
+export interface KubeletPacing {
   clock?: Clock;
-  metrics?: KubeletMetrics;
-  mounter?: Mounter;
-  logger?: KubeletLogger;
-  /** Contents of KubeletConfiguration.resolvConf (read by the caller). */
-  hostResolvConf?: string;
   /** PLEG relist period (upstream 1 s). */
   relistPeriodMs?: number;
   /** Retry delay after a failed sync (upstream ~10 s). */
   retryMs?: number;
+  /** Eviction monitoring period (upstream 10 s). */
+  evictionMonitoringPeriodMs?: number;
   /** Waits `ms` milliseconds for the `sleep` lifecycle hook action (default: a timer on `clock`); tests inject a fake. */
   sleep?: (ms: number) => Promise<void>;
-  runtimeType?: string;
   /**
    * How many sandbox or container starts may run against the runtime at once, across pods.
    * Default unbounded, as upstream; a bound makes a burst of pods come up one after another
    * instead of all near the end (lower p50, somewhat later last pod). Not an upstream setting.
    */
   maxParallelPodStarts?: number;
+}
+
+/**
+ * What a {@link Kubelet} is built from: the node, its configuration, the CRI runtime, and
+ * optional seams grouped by what they serve (API, images, probes, stats, cgroups, pacing). Only
+ * `node`, `runtime` and `config` are required; every omitted seam turns its feature off as
+ * described on it (standalone mode needs none of them).
+ */
+export interface KubeletOptions {
+  node: KubeletNode;
+  /** The runtime as it talks CRI (criRuntimeStack's); the Kubelet adds the pod layers (podRuntimeStack). */
+  runtime: PodRuntime;
+  /** The runtime's name in container IDs (`containerd://…`; default containerd). */
+  runtimeType?: string;
+  config: KubeletConfiguration;
+  api?: KubeletApi;
+  images?: KubeletImages;
+  probes?: KubeletProbes;
   /** Stats summary (e.g. CriSummaryProvider): enables the eviction manager and pressure conditions. */
   stats?: {
     /** A fresh /stats/summary sample of the node and its pods. */
     summary(): Promise<Summary>;
   };
-  /** CRI image service and image filesystem figures: enable image GC. */
-  images?: ImageService;
-  /** Reads the image filesystem's capacity and usage (bytes); with `images` it turns on image GC. */
-  imageFs?: () => Promise<FsStats | undefined>;
   /** QoS/pod cgroups (cgroupsPerQOS): pods get pod<uid> cgroups as their sandbox cgroup parent. */
   cgroups?: PodCgroupManager;
-  /** Eviction monitoring period (upstream 10 s). */
-  evictionMonitoringPeriodMs?: number;
-  /** Pod events (upstream's recorder), e.g. a pod refused at admission; default: logged only. */
-  recordEvent?: PodEventRecorder;
+  /**
+   * Per-pod user namespace ID ranges for hostUsers: false (userNamespaces.idsPerPod); a pod's
+   * range is freed when the pod is removed. None: such pods' sandboxes fail.
+   */
+  userNamespaces?: UserNamespaceAllocator;
+  pacing?: KubeletPacing;
+  metrics?: KubeletMetrics;
+  mounter?: Mounter;
+  logger?: KubeletLogger;
   /**
    * Called when the last pending pod cleanup is done: a burst of deletions ended and what it
    * held is garbage now (the single executable answers by giving memory back at once).
    */
   onCleanupsDone?: () => void;
-  /** Node events (upstream's nodeRef events), e.g. Starting; default: none. */
-  recordNodeEvent?: NodeEventRecorder;
-  /**
-   * Refusals upstream does not make, opt-in (default off): SELinux labels on a host without
-   * SELinux, Windows-only security options, hostUsers: false at admission (see kubeletAdmitHandlers).
-   */
-  strictAdmission?: boolean;
-  /** A RuntimeClass's CRI handler (e.g. runtimeClassHandlerLookup over the API); default: '' for every pod. */
-  runtimeHandler?: (runtimeClassName: string | undefined) => Promise<string>;
-  /** Kernel release for the safe sysctls' kernel-version conditions (default: this host's). */
-  kernelRelease?: string;
-  /** Whether the host enforces SELinux, for admission and ephemeral containers (default: selinuxfs is mounted). */
-  seLinuxEnabled?: boolean;
 }
 
 const noObjects: ObjectSource = { getConfigMap: async () => undefined, getSecret: async () => undefined };
@@ -224,11 +251,11 @@ export class Kubelet {
     });
     options = { ...options, runtime };
     this.options = options;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.pacing?.clock ?? systemClock;
     this.logger = options.logger ?? silent;
     this.metrics = options.metrics ?? createKubeletMetrics();
     this.volumes = new PodVolumeManager({
-      rootDir: options.rootDir,
+      rootDir: options.node.rootDir,
       mounter: options.mounter,
       // Mount back-offs run on the kubelet's clock.
       now: () => new Date(this.clock.now()),
@@ -237,18 +264,18 @@ export class Kubelet {
     // pod workers' sync context holds the syncer, status manager, prober and resizer).
     this.prober = this.newProber();
     this.statusManager = this.newStatusManager();
-    this.node = new NodeFacts(options.nodeAllocatable);
-    const swapFacts: NodeSwapFacts | undefined = options.nodeSwap && {
-      ...options.nodeSwap,
+    this.node = new NodeFacts(options.node.allocatable);
+    const swapFacts: NodeSwapFacts | undefined = options.node.swap && {
+      ...options.node.swap,
       behavior: options.config.memorySwap.swapBehavior,
-      memoryCapacity: options.memoryCapacity,
+      memoryCapacity: options.node.memoryCapacity,
     };
     this.syncer = this.newSyncer(swapFacts);
     this.pleg = new GenericPLEG({
       runtime: options.runtime,
       cache: this.cache,
       clock: this.clock,
-      relistPeriodMs: options.relistPeriodMs,
+      relistPeriodMs: options.pacing?.relistPeriodMs,
       metrics: this.metrics,
       onEvent: (event) => this.handlePlegEvent(event),
       onError: (error) => this.logger.error({ err: String(error) }, 'PLEG relist failed'),
@@ -285,7 +312,7 @@ export class Kubelet {
       onRun: (event) => recordProbeRun(this.metrics, this.podState.pod(event.podUID), event),
       onPodRemoved: (uid, container, types) =>
         forgetProbeRuns(this.metrics, this.podState.pod(uid), uid, container, types),
-      recordEvent: options.recordEvent,
+      recordEvent: options.api?.recordEvent,
       podOf: this.podState.pod.bind(this.podState),
     });
   }
@@ -293,7 +320,7 @@ export class Kubelet {
   /** The status manager over the options' writer; a write it cannot make is logged. */
   private newStatusManager(): StatusManager {
     return new StatusManager({
-      writer: this.options.statusWriter,
+      writer: this.options.api?.statusWriter,
       // A container just started: its status goes out with its first readiness verdict.
       holdWrite: this.prober.firstReadinessRuns.bind(this.prober),
       clock: this.clock,
@@ -314,42 +341,50 @@ export class Kubelet {
     return new PodSyncer({
       runtime: options.runtime,
       volumes: this.volumes,
-      objects: options.objects ?? noObjects,
-      services: options.services,
-      tokens: options.tokens,
-      credentialProviders: options.credentialProviders,
-      imagePullManager: options.imagePullManager,
       clock: this.clock,
-      dns: {
-        clusterDNS: options.config.clusterDNS,
-        clusterDomain: options.config.clusterDomain,
-        hostResolvConf: options.hostResolvConf,
+      host: {
+        nodeName: options.node.name,
+        hostIPs: options.node.hostIPs,
+        memoryCapacity: options.node.memoryCapacity,
+        rootDir: options.node.rootDir,
+        podLogsDir: options.config.podLogsDir,
+        dns: {
+          clusterDNS: options.config.clusterDNS,
+          clusterDomain: options.config.clusterDomain,
+          hostResolvConf: options.node.hostResolvConf,
+        },
+        swap: swapFacts,
+        seccompDefault: options.config.seccompDefault,
       },
-      podLogsDir: options.config.podLogsDir,
-      rootDir: options.rootDir,
-      nodeName: options.nodeName,
-      hostIPs: options.hostIPs,
-      memoryCapacity: options.memoryCapacity,
-      swap: swapFacts,
-      onSwapShareError: (pod, container, error) =>
-        this.logger.error(
-          { pod: podName(pod), container: container.name, err: error.message },
-          'cannot calculate swap allocation amount; disallowing swap',
-        ),
+      cluster: {
+        objects: options.api?.objects ?? noObjects,
+        services: options.api?.services,
+        tokens: options.api?.tokens,
+        runtimeHandler: options.api?.runtimeHandler,
+      },
+      images: {
+        credentialProviders: options.images?.credentialProviders,
+        imagePullManager: options.images?.pullManager,
+      },
       // Read at each use: setNodeAllocatable and start() fill it in.
       node: this.node,
-      probes: options.probes ?? this.prober.probeState(),
+      probes: options.probes?.state ?? this.prober.probeState(),
       metrics: this.metrics,
-      sleep: options.sleep,
-      startLimiter: new StartLimiter(options.maxParallelPodStarts ?? defaultMaxParallelPodStarts()),
-      onEvent: warningLoggingRecorder(this.logger, options.recordEvent),
-      runtimeHandler: options.runtimeHandler,
+      sleep: options.pacing?.sleep,
+      startLimiter: new StartLimiter(options.pacing?.maxParallelPodStarts ?? defaultMaxParallelPodStarts()),
+      listeners: {
+        onEvent: warningLoggingRecorder(this.logger, options.api?.recordEvent),
+        onSwapShareError: (pod, container, error) =>
+          this.logger.error(
+            { pod: podName(pod), container: container.name, err: error.message },
+            'cannot calculate swap allocation amount; disallowing swap',
+          ),
+      },
       userNamespaces: options.userNamespaces,
-      seccompDefault: options.config.seccompDefault,
       // Ephemeral containers come after admission: the same security refusals, per container.
       ephemeralContainerCheck: ephemeralContainerChecks({
-        seLinuxEnabled: options.seLinuxEnabled,
-        strictAdmission: options.strictAdmission,
+        seLinuxEnabled: options.node.seLinuxEnabled,
+        strictAdmission: options.node.strictAdmission,
       }),
     });
   }
@@ -358,7 +393,7 @@ export class Kubelet {
   private newResizer(swapFacts: NodeSwapFacts | undefined): PodResizer {
     const { options } = this;
     return new PodResizer({
-      rootDir: options.rootDir,
+      rootDir: options.node.rootDir,
       cgroups: options.cgroups,
       cgroupOptions: {
         cpuCFSQuota: options.config.cpuCFSQuota,
@@ -366,9 +401,12 @@ export class Kubelet {
       },
       updateContainerResources: options.runtime.updateContainerResources?.bind(options.runtime),
       linuxResources: (pod, container) =>
-        linuxContainerResources(pod, container, { memoryCapacity: options.memoryCapacity, swap: swapFacts }),
+        linuxContainerResources(pod, container, {
+          memoryCapacity: options.node.memoryCapacity,
+          swap: swapFacts,
+        }),
       clock: this.clock,
-      recordEvent: options.recordEvent,
+      recordEvent: options.api?.recordEvent,
       node: this.node,
       activePods: () => this.activePods(),
       isStaticPod,
@@ -393,14 +431,13 @@ export class Kubelet {
       metrics: this.metrics,
       clock: this.clock,
       logger: this.logger,
-      hostIPs: options.hostIPs,
+      hostIPs: options.node.hostIPs,
       pods: this.podState,
       runtimeView: this.runtimeView,
-      readiness: options.readiness,
-      startup: options.startup,
+      probeResults: options.probes,
       runtimeType: options.runtimeType,
-      retryMs: options.retryMs,
-      recordEvent: options.recordEvent,
+      retryMs: options.pacing?.retryMs,
+      recordEvent: options.api?.recordEvent,
       resizer: this.resizer,
     };
     // Stopping a pod (sync/sync-terminating-pod.ts) reads and reports through this.
@@ -413,7 +450,7 @@ export class Kubelet {
       reclaimer: this.housekeeping,
       resizer: this.resizer,
       clock: this.clock,
-      hostIPs: options.hostIPs,
+      hostIPs: options.node.hostIPs,
       runtimeType: options.runtimeType,
     };
     return new PodLifecycle({
@@ -421,7 +458,7 @@ export class Kubelet {
       stopping: terminationContext,
       cleanup: this.cleanupParts(),
       retries: {
-        retryMs: options.retryMs,
+        retryMs: options.pacing?.retryMs,
         clock: this.clock,
         maxRetryMs: parseDuration(options.config.syncFrequency),
       },
@@ -442,11 +479,10 @@ export class Kubelet {
       resizer: this.resizer,
       reclaimer: this.housekeeping,
       userNamespaces: options.userNamespaces,
-      podLogsDir: options.config.podLogsDir,
-      podCgroups: options.cgroups !== undefined,
+      node: { podLogsDir: options.config.podLogsDir, podCgroups: options.cgroups !== undefined },
       logger: this.logger,
       clock: this.clock,
-      retryMs: options.retryMs,
+      retryMs: options.pacing?.retryMs,
       onCleanupsDone: options.onCleanupsDone,
     };
   }
@@ -460,11 +496,11 @@ export class Kubelet {
       clock: this.clock,
       logger: this.logger,
       stats: options.stats,
-      images: options.images,
-      imageFs: options.imageFs,
-      imagePullManager: options.imagePullManager,
+      images: options.images?.service,
+      imageFs: options.images?.fs,
+      imagePullManager: options.images?.pullManager,
       cgroups: options.cgroups,
-      evictionMonitoringPeriodMs: options.evictionMonitoringPeriodMs,
+      evictionMonitoringPeriodMs: options.pacing?.evictionMonitoringPeriodMs,
       registry: this.metrics.registry,
       activePods: () => this.activePods(),
       knownPodUids: () => this.podState.uids(),
@@ -480,9 +516,9 @@ export class Kubelet {
       allowedUnsafeSysctls: options.config.allowedUnsafeSysctls ?? [],
       eviction: (pod) => this.housekeeping.admit(pod),
       runtimeFeatures: () => this.node.runtimeFeatures,
-      kernelRelease: options.kernelRelease,
-      seLinuxEnabled: options.seLinuxEnabled,
-      strictAdmission: options.strictAdmission,
+      kernelRelease: options.node.kernelRelease,
+      seLinuxEnabled: options.node.seLinuxEnabled,
+      strictAdmission: options.node.strictAdmission,
       podCgroups: options.cgroups !== undefined,
       nodeAllocatable: () => this.node.allocatable,
       isCriticalPod,
@@ -508,7 +544,7 @@ export class Kubelet {
     if (this.started) return;
     // Upstream setupDataDirs: --root-dir, podLogsDir, pods/ and checkpoints/ exist before anything uses them.
     await setupDataDirs(
-      this.options.rootDir,
+      this.options.node.rootDir,
       this.options.config.podLogsDir,
       this.options.config.featureGates,
     );
@@ -518,7 +554,7 @@ export class Kubelet {
     this.started = true;
     this.cleanup.resumeRetries();
     // Upstream records this on the Node before the pod workers start.
-    this.options.recordNodeEvent?.('Normal', nodeEventReasons.starting, startingKubeletMessage);
+    this.options.api?.recordNodeEvent?.('Normal', nodeEventReasons.starting, startingKubeletMessage);
     this.node.runtimeFeatures = await this.options.runtime.runtimeFeatures?.().catch((error) => {
       this.logger.warn({ err: String(error) }, 'Cannot read the runtime features; treating all as missing');
       return undefined;
@@ -709,7 +745,7 @@ export class Kubelet {
 
   /** Where container checkpoints are written (upstream's getCheckpointsDir: `<rootDir>/checkpoints`). */
   checkpointsDir(): string {
-    return join(this.options.rootDir, 'checkpoints');
+    return join(this.options.node.rootDir, 'checkpoints');
   }
 
   /** The /healthz verdict: unhealthy once the PLEG has not relisted within its threshold (upstream 3 min). */

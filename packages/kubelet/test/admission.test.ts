@@ -28,12 +28,16 @@ beforeEach(async () => {
       podLogsDir: logs,
       allowedUnsafeSysctls: ['kernel.msg*', 'net.core.somaxconn'],
     }).config,
-    kernelRelease: '6.1.0',
-    recordEvent: (pod, type, reason, message, fieldPath) =>
-      events.push({ uid: pod.metadata.uid ?? '', type, reason, message, fieldPath }),
-    runtimeHandler: runtimeClassHandlerLookup(async (name) =>
-      name === 'runc' ? { handler: 'runc-handler' } : undefined,
-    ),
+    node: {
+      kernelRelease: '6.1.0',
+    },
+    api: {
+      recordEvent: (pod, type, reason, message, fieldPath) =>
+        events.push({ uid: pod.metadata.uid ?? '', type, reason, message, fieldPath }),
+      runtimeHandler: runtimeClassHandlerLookup(async (name) =>
+        name === 'runc' ? { handler: 'runc-handler' } : undefined,
+      ),
+    },
   });
 });
 afterEach(async () => {
@@ -211,12 +215,14 @@ describe('admission', () => {
     expect(
       () =>
         new Kubelet({
-          nodeName: 'n',
+          node: {
+            name: 'n',
+            rootDir: '/nonexistent',
+            hostIPs: [],
+            memoryCapacity: 1,
+          },
           runtime: {} as never,
           config: parseKubeletConfiguration({ allowedUnsafeSysctls: ['vm.swappiness'] }).config,
-          rootDir: '/nonexistent',
-          hostIPs: [],
-          memoryCapacity: 1,
         }),
     ).toThrow(InvalidConfigError);
   });
@@ -224,7 +230,7 @@ describe('admission', () => {
 
 describe('admission with the default configuration', () => {
   it("refuses kernel.msgmax as the issue's upstream kubelet does", async () => {
-    const engine = await startEngine({ kernelRelease: '6.1.0' });
+    const engine = await startEngine({ node: { kernelRelease: '6.1.0' } });
     try {
       const pod = testPod({ securityContext: { sysctls: [{ name: 'kernel.msgmax', value: '65536' }] } });
       engine.kubelet.addPod(pod);
@@ -253,7 +259,7 @@ describe('admission with the default configuration', () => {
 
 describe('admission with strictAdmission (opt-in refusals beyond upstream)', () => {
   it('refuses SELinux labels without SELinux, Windows-only options and hostUsers: false', async () => {
-    const engine = await startEngine({ strictAdmission: true, seLinuxEnabled: false });
+    const engine = await startEngine({ node: { strictAdmission: true, seLinuxEnabled: false } });
     try {
       const admit = async (pod: Pod) => {
         engine.kubelet.addPod(pod);

@@ -150,9 +150,11 @@ describe('the engine through apiEventSink (in-process API server)', () => {
     let sink: ReturnType<typeof apiEventSink> | undefined;
     const h = await startEngine(
       {
-        recordEvent: (...args) => {
-          recorded.push(args[2]);
-          sink?.pod(...args);
+        api: {
+          recordEvent: (...args) => {
+            recorded.push(args[2]);
+            sink?.pod(...args);
+          },
         },
       },
       { runtimeOnFakeClock: true },

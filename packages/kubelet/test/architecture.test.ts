@@ -176,14 +176,14 @@ const SYNC_CALLBACKS_ALLOWED: readonly string[] = [
   'PodResizerOptions.recordEvent',
   'PodResizerOptions.resync',
   'PodResizerOptions.updateContainerResources',
-  'PodSyncContext.readiness',
+  'PodSyncContext.probeResults.readiness',
+  'PodSyncContext.probeResults.startup',
   'PodSyncContext.recordEvent',
-  'PodSyncContext.startup',
   'PodSyncerOptions.ephemeralContainerCheck',
-  'PodSyncerOptions.onEvent',
-  'PodSyncerOptions.onSwapShareError',
-  'PodSyncerOptions.onWarning',
-  'PodSyncerOptions.runtimeHandler',
+  'PodSyncerClusterOptions.runtimeHandler',
+  'PodSyncerListenerOptions.onEvent',
+  'PodSyncerListenerOptions.onSwapShareError',
+  'PodSyncerListenerOptions.onWarning',
   'PodSyncerOptions.sleep',
 ];
 
@@ -216,16 +216,20 @@ function isCallableType(type: ts.TypeNode, functionTypes: ReadonlySet<string>): 
 function callbackOptions(text: string, functionTypes: ReadonlySet<string>): string[] {
   const file = ts.createSourceFile('f.ts', text, ts.ScriptTarget.Latest, true);
   const out: string[] = [];
-  file.forEachChild((node) => {
-    if (!ts.isInterfaceDeclaration(node) || !/(Options|Context)$/.test(node.name.text)) return;
-    for (const member of node.members) {
-      const callable =
-        ts.isMethodSignature(member) ||
-        (ts.isPropertySignature(member) &&
-          member.type !== undefined &&
-          isCallableType(member.type, functionTypes));
-      if (callable) out.push(`${node.name.text}.${member.name.getText()}`);
+  // An inline group of options (`images?: { … }`) is looked into: grouping does not hide a
+  // callback. A named group is an options bag of its own (its name ends in Options).
+  const visit = (prefix: string, members: ts.NodeArray<ts.TypeElement>) => {
+    for (const member of members) {
+      const name = `${prefix}.${member.name?.getText()}`;
+      const type = ts.isPropertySignature(member) ? member.type : undefined;
+      if (ts.isMethodSignature(member) || (type !== undefined && isCallableType(type, functionTypes)))
+        out.push(name);
+      else if (type !== undefined && ts.isTypeLiteralNode(type)) visit(name, type.members);
     }
+  };
+  file.forEachChild((node) => {
+    if (ts.isInterfaceDeclaration(node) && /(Options|Context)$/.test(node.name.text))
+      visit(node.name.text, node.members);
   });
   return out;
 }
@@ -248,7 +252,7 @@ describe('kubelet layout: sync/ reads state through named interfaces, not callba
     expect(found.sort()).toEqual([...SYNC_CALLBACKS_ALLOWED].sort());
   });
 
-  it('reports a written, a parenthesised-union, a named function type and a method; data and named interfaces pass', () => {
+  it('reports a written, a parenthesised-union, a named function type and a method, in inline groups too; data and named interfaces pass', () => {
     const functionTypes = new Set(
       functionTypeNames(
         'export type Recorder = (a: string) => void;\ninterface Callable { (a: number): void }\ntype Data = { a: 1 };',
@@ -265,6 +269,7 @@ describe('kubelet layout: sync/ reads state through named interfaces, not callba
         recorder?: Recorder;
         callable: Callable;
         method(uid: string): void;
+        inlineGroup?: { hook: () => void; period: number };
       }
       export interface WidgetContext { rejection(uid: string): unknown }
       interface NotAnOptionsBag { callback: () => void }`;
@@ -274,6 +279,7 @@ describe('kubelet layout: sync/ reads state through named interfaces, not callba
       'WidgetOptions.recorder',
       'WidgetOptions.callable',
       'WidgetOptions.method',
+      'WidgetOptions.inlineGroup.hook',
       'WidgetContext.rejection',
     ]);
   });

@@ -139,7 +139,7 @@ describe('credential provider credentials in CRI PullImage', () => {
 describe('the kubelet with credential providers', () => {
   it('runs a pod whose private image only the provider can pull, and reports ErrImagePull without it', async () => {
     const { set, plugin } = await providerSet('robot', 'from-provider');
-    const h = await startEngine({ credentialProviders: set });
+    const h = await startEngine({ images: { credentialProviders: set } });
     try {
       h.fake.addRegistryImage({ ref: image, auth: { username: 'robot', password: 'from-provider' } });
       const withProvider = testPod({

@@ -75,9 +75,13 @@ describe('through the kubelet with strictAdmission (fake CRI runtime)', () => {
   beforeEach(async () => {
     events.length = 0;
     h = await startEngine({
-      seLinuxEnabled: false,
-      strictAdmission: true,
-      recordEvent: (_pod, type, reason, message) => events.push(`${type} ${reason}: ${message}`),
+      node: {
+        seLinuxEnabled: false,
+        strictAdmission: true,
+      },
+      api: {
+        recordEvent: (_pod, type, reason, message) => events.push(`${type} ${reason}: ${message}`),
+      },
     });
   });
   afterEach(async () => h.close());

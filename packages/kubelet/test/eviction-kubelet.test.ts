@@ -56,8 +56,10 @@ beforeEach(async () => {
   h = await startEngine({
     config: parseKubeletConfiguration({ podLogsDir: logs }).config,
     stats,
-    // The test runs each eviction pass itself.
-    evictionMonitoringPeriodMs: 3_600_000,
+    pacing: {
+      // The test runs each eviction pass itself.
+      evictionMonitoringPeriodMs: 3_600_000,
+    },
   });
 });
 afterEach(async () => {

@@ -41,8 +41,10 @@ describe('image volumes', () => {
   it('pull the image on the pod (no fieldPath) and mount it through CRI Mount.image with no host path', async () => {
     const events: string[] = [];
     h = await startEngine({
-      recordEvent: (_pod, type, reason, message, fieldPath) =>
-        events.push(`${fieldPath ?? '-'} ${type} ${reason}: ${message}`),
+      api: {
+        recordEvent: (_pod, type, reason, message, fieldPath) =>
+          events.push(`${fieldPath ?? '-'} ${type} ${reason}: ${message}`),
+      },
     });
     h.kubelet.addPod(imageVolumePod('IfNotPresent'));
     await h.settleThroughRelists();
@@ -65,8 +67,10 @@ describe('image volumes', () => {
   it('with pullPolicy Never and the image absent, no container starts and the pod gets ErrImageNeverPull', async () => {
     const events: string[] = [];
     h = await startEngine({
-      recordEvent: (_pod, type, reason, message, fieldPath) =>
-        events.push(`${fieldPath ?? '-'} ${type} ${reason}: ${message}`),
+      api: {
+        recordEvent: (_pod, type, reason, message, fieldPath) =>
+          events.push(`${fieldPath ?? '-'} ${type} ${reason}: ${message}`),
+      },
     });
     h.kubelet.addPod(imageVolumePod('Never', 'localhost/absent:1'));
     await h.settleThroughRelists();

@@ -35,14 +35,18 @@ describe('killing a pod', () => {
     const syncer = new PodSyncer({
       runtime: recordingRuntime(log),
       volumes: {} as PodVolumeManager,
-      objects: { getConfigMap: async () => undefined, getSecret: async () => undefined },
+      cluster: {
+        objects: { getConfigMap: async () => undefined, getSecret: async () => undefined },
+      },
       clock,
-      dns: { clusterDNS: [], clusterDomain: '' },
-      podLogsDir: '/tmp/unused',
-      rootDir: '/tmp/unused',
-      nodeName: 'n',
-      hostIPs: [],
-      memoryCapacity: 1e9,
+      host: {
+        dns: { clusterDNS: [], clusterDomain: '' },
+        podLogsDir: '/tmp/unused',
+        rootDir: '/tmp/unused',
+        nodeName: 'n',
+        hostIPs: [],
+        memoryCapacity: 1e9,
+      },
       sleep: async (ms) => clock.advance(ms),
     });
     const sidecarA = { name: 'a', image: 'b', restartPolicy: 'Always' as const };
@@ -77,14 +81,18 @@ describe('killing a pod', () => {
     const syncer = new PodSyncer({
       runtime: recordingRuntime(log),
       volumes: {} as PodVolumeManager,
-      objects: { getConfigMap: async () => undefined, getSecret: async () => undefined },
+      cluster: {
+        objects: { getConfigMap: async () => undefined, getSecret: async () => undefined },
+      },
       clock: new FakeClock(),
-      dns: { clusterDNS: [], clusterDomain: '' },
-      podLogsDir: '/tmp/unused',
-      rootDir: '/tmp/unused',
-      nodeName: 'n',
-      hostIPs: [],
-      memoryCapacity: 1e9,
+      host: {
+        dns: { clusterDNS: [], clusterDomain: '' },
+        podLogsDir: '/tmp/unused',
+        rootDir: '/tmp/unused',
+        nodeName: 'n',
+        hostIPs: [],
+        memoryCapacity: 1e9,
+      },
     });
     const app = { name: 'app', image: 'b' };
     const pod = makePod({ containers: [app] });

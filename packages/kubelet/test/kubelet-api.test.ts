@@ -57,23 +57,29 @@ beforeAll(async () => {
   fake = await FakeRuntime.start({ images: [{ ref: busybox }] });
   client = await createCriClient({ endpoint: fake.endpoint });
   kubelet = new Kubelet({
-    nodeName,
+    node: {
+      name: nodeName,
+      rootDir: join(dir, 'root'),
+      hostIPs: ['192.168.60.2'],
+      memoryCapacity: 2 * 1024 ** 3,
+    },
     runtime: criPodRuntime(client),
     config: parseKubeletConfiguration({
       podLogsDir: join(dir, 'logs'),
       clusterDNS: ['10.96.0.10'],
       clusterDomain: 'cluster.local',
     }).config,
-    rootDir: join(dir, 'root'),
-    hostIPs: ['192.168.60.2'],
-    memoryCapacity: 2 * 1024 ** 3,
-    objects: apiObjectSource(core, { ttlMs: 0 }),
-    tokens: apiTokenSource(core),
-    statusWriter: apiPodStatusWriter(core),
+    api: {
+      objects: apiObjectSource(core, { ttlMs: 0 }),
+      tokens: apiTokenSource(core),
+      statusWriter: apiPodStatusWriter(core),
+    },
     mounter: new RecordingMounter(),
-    relistPeriodMs: 100,
-    retryMs: 200,
-    sleep: async () => {},
+    pacing: {
+      relistPeriodMs: 100,
+      retryMs: 200,
+      sleep: async () => {},
+    },
   });
   await kubelet.start();
   source = new ApiPodSource(server.kubeConfig(), nodeName, {

@@ -29,20 +29,26 @@ describe('pod start without waiting for a relist', () => {
     client = await createCriClient({ endpoint: fake.endpoint });
     writer = new RecordingWriter();
     kubelet = new Kubelet({
-      nodeName: 'node-a',
+      node: {
+        name: 'node-a',
+        rootDir: join(dir, 'root'),
+        hostIPs: ['192.168.50.2'],
+        memoryCapacity: 4 * 1024 ** 3,
+      },
       runtime: criPodRuntime(client),
       config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
-      rootDir: join(dir, 'root'),
-      hostIPs: ['192.168.50.2'],
-      memoryCapacity: 4 * 1024 ** 3,
-      statusWriter: writer,
-      clock: new FakeClock(Date.now()),
+      api: {
+        statusWriter: writer,
+      },
+      pacing: {
+        clock: new FakeClock(Date.now()),
+        // The periodic relist is an hour away: nothing but the syncs themselves reads the runtime.
+        relistPeriodMs: 3_600_000,
+        retryMs: 3_600_000,
+        sleep: async () => {},
+        maxParallelPodStarts: 1,
+      },
       mounter: new RecordingMounter(),
-      // The periodic relist is an hour away: nothing but the syncs themselves reads the runtime.
-      relistPeriodMs: 3_600_000,
-      retryMs: 3_600_000,
-      sleep: async () => {},
-      maxParallelPodStarts: 1,
     });
     await kubelet.start();
   });

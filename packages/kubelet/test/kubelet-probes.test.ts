@@ -5,7 +5,7 @@ import { busybox, type EngineHarness, startEngine, testPod } from './helpers/eng
 let h: EngineHarness;
 beforeEach(async () => {
   // Real PLEG and retry cadence on the real clock: probe results arrive on their own timers.
-  h = await startEngine({ relistPeriodMs: 100, retryMs: 200, clock: systemClock });
+  h = await startEngine({ pacing: { relistPeriodMs: 100, retryMs: 200, clock: systemClock } });
 });
 afterEach(async () => {
   await h.close();

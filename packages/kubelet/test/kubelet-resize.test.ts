@@ -35,8 +35,12 @@ async function engine(
     : undefined;
   harness = await startEngine({
     cgroups,
-    nodeAllocatable: { cpu: '2', memory: '4Gi', pods: '110' },
-    recordEvent: (_pod, type, reason, message) => events.push(`${type} ${reason} ${message}`),
+    node: {
+      allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
+    },
+    api: {
+      recordEvent: (_pod, type, reason, message) => events.push(`${type} ${reason} ${message}`),
+    },
   });
   return { h: harness, cgroups, root };
 }

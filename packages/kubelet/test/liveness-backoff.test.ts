@@ -11,7 +11,7 @@ const failing = new Set<string>();
 
 beforeEach(async () => {
   h = await startEngine(
-    { probes: { livenessFailed: (id) => failing.has(id) } },
+    { probes: { state: { livenessFailed: (id) => failing.has(id) } } },
     { runtimeOnFakeClock: true },
   );
 });

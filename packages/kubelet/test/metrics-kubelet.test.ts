@@ -85,7 +85,7 @@ describe('/metrics/probes and kubelet_pod_start_duration_seconds', () => {
 
   it('counts probe runs by type and result with upstream labels, and observes the pod start', async () => {
     // Probe periods on the real clock: the probe runs come on their own timers.
-    h = await startEngine({ relistPeriodMs: 100, retryMs: 200, clock: systemClock });
+    h = await startEngine({ pacing: { relistPeriodMs: 100, retryMs: 200, clock: systemClock } });
     let healthy = false;
     h.fake.onExecSync(() => ({ stdout: '', stderr: '', exitCode: healthy ? 0 : 1, blocks: false }));
     const pod = testPod(

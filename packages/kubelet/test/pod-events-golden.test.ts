@@ -63,15 +63,17 @@ const ours = new Map<string, Set<string>>();
 beforeAll(async () => {
   h = await startEngine(
     {
-      recordEvent: (pod, type, reason, message, fieldPath) => {
-        const name = pod.metadata.name ?? '';
-        const set = ours.get(name) ?? new Set<string>();
-        set.add(key({ fieldPath, type, reason, message: message.replaceAll(busybox, fixtureImage) }));
-        ours.set(name, set);
+      api: {
+        recordEvent: (pod, type, reason, message, fieldPath) => {
+          const name = pod.metadata.name ?? '';
+          const set = ours.get(name) ?? new Set<string>();
+          set.add(key({ fieldPath, type, reason, message: message.replaceAll(busybox, fixtureImage) }));
+          ours.set(name, set);
+        },
+        runtimeHandler: runtimeClassHandlerLookup(async (name) =>
+          name === 'runc' ? { handler: 'runc' } : undefined,
+        ),
       },
-      runtimeHandler: runtimeClassHandlerLookup(async (name) =>
-        name === 'runc' ? { handler: 'runc' } : undefined,
-      ),
     },
     { runtimeOnFakeClock: true },
   );

@@ -12,8 +12,10 @@ describe('pod events on the fake runtime (upstream v1.36 reasons, messages, fiel
     events = [];
     h = await startEngine(
       {
-        recordEvent: (pod, type, reason, message, fieldPath) =>
-          events.push({ pod: pod.metadata.name ?? '', type, reason, message, fieldPath }),
+        api: {
+          recordEvent: (pod, type, reason, message, fieldPath) =>
+            events.push({ pod: pod.metadata.name ?? '', type, reason, message, fieldPath }),
+        },
       },
       { runtimeOnFakeClock: true },
     );

@@ -319,8 +319,12 @@ describe('the fixture pod through the kubelet engine (fake CRI)', { timeout: 60_
       : undefined;
     harness = await startEngine({
       cgroups,
-      nodeAllocatable: { cpu: '2', memory: '4Gi', pods: '110' },
-      recordEvent: (_pod, type, reason, message) => events.push(`${type} ${reason} ${message}`),
+      node: {
+        allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
+      },
+      api: {
+        recordEvent: (_pod, type, reason, message) => events.push(`${type} ${reason} ${message}`),
+      },
     });
     return { h: harness, cgroups };
   }

@@ -23,12 +23,16 @@ describe('probe events (upstream prober: Warning Unhealthy "<Type> probe failed:
   beforeEach(async () => {
     events = [];
     h = await startEngine({
-      // Real PLEG and retry cadence on the real clock: probe runs come on their own timers.
-      clock: systemClock,
-      relistPeriodMs: 100,
-      retryMs: 200,
-      recordEvent: (pod, type, reason, message, fieldPath) =>
-        events.push({ pod: pod.metadata.name ?? '', type, reason, message, fieldPath }),
+      pacing: {
+        // Real PLEG and retry cadence on the real clock: probe runs come on their own timers.
+        clock: systemClock,
+        relistPeriodMs: 100,
+        retryMs: 200,
+      },
+      api: {
+        recordEvent: (pod, type, reason, message, fieldPath) =>
+          events.push({ pod: pod.metadata.name ?? '', type, reason, message, fieldPath }),
+      },
     });
   });
   afterEach(async () => h.close());

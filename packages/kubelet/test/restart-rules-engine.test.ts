@@ -16,8 +16,10 @@ let events: Recorded[];
 beforeEach(async () => {
   events = [];
   h = await startEngine({
-    recordEvent: (pod, type, reason, message, fieldPath) =>
-      events.push({ pod: pod.metadata.name ?? '', type, reason, message, fieldPath }),
+    api: {
+      recordEvent: (pod, type, reason, message, fieldPath) =>
+        events.push({ pod: pod.metadata.name ?? '', type, reason, message, fieldPath }),
+    },
   });
 });
 afterEach(async () => h.close());

@@ -20,7 +20,10 @@ describe('CRI errors during pod cleanup never end the kubelet', () => {
     warnings.length = 0;
     events.length = 0;
     h = await startEngine(
-      { logger, recordEvent: (_pod, type, reason, message) => events.push(`${type} ${reason}: ${message}`) },
+      {
+        logger,
+        api: { recordEvent: (_pod, type, reason, message) => events.push(`${type} ${reason}: ${message}`) },
+      },
       { runtimeOnFakeClock: true },
     );
   });

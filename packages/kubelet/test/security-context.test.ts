@@ -593,15 +593,21 @@ describe('PodSyncer with a sandbox that cannot be built', () => {
     const syncer = new PodSyncer({
       runtime,
       volumes: { setUp: async () => new Map() } as unknown as PodVolumeManager,
-      objects: { getConfigMap: async () => undefined, getSecret: async () => undefined },
+      cluster: {
+        objects: { getConfigMap: async () => undefined, getSecret: async () => undefined },
+      },
       clock: new FakeClock(),
-      dns: { clusterDNS: [], clusterDomain: '' },
-      podLogsDir: '/tmp/unused',
-      rootDir: '/tmp/unused',
-      nodeName: 'n',
-      hostIPs: [],
-      memoryCapacity: 1e9,
-      onWarning: (_pod, reason, message) => warnings.push(`${reason}: ${message}`),
+      host: {
+        dns: { clusterDNS: [], clusterDomain: '' },
+        podLogsDir: '/tmp/unused',
+        rootDir: '/tmp/unused',
+        nodeName: 'n',
+        hostIPs: [],
+        memoryCapacity: 1e9,
+      },
+      listeners: {
+        onWarning: (_pod, reason, message) => warnings.push(`${reason}: ${message}`),
+      },
     });
     const pod = makePod({ hostUsers: false });
     const outcome = await syncer.applyPodActions(pod, runtimeStatus(pod, []));

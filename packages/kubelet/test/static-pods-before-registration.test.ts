@@ -28,7 +28,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T 
 
 describe('static pods before the Service informer has listed', () => {
   it('start a static pod; an API pod waits, as upstream serviceHasSynced', async () => {
-    const engine = await startEngine({ services: { list: () => [], hasSynced: () => false } });
+    const engine = await startEngine({ api: { services: { list: () => [], hasSynced: () => false } } });
     try {
       const staticPod = staticPodDefaults(
         testPod({}, 'control'),
@@ -58,8 +58,12 @@ describe('static pods before the Service informer has listed', () => {
     // pod after its 10 s back-off period; only a back-off's own waiting reason waits for the resync.
     let synced = false;
     const engine = await startEngine({
-      services: { list: () => [], hasSynced: () => synced },
-      retryMs: 10_000,
+      api: {
+        services: { list: () => [], hasSynced: () => synced },
+      },
+      pacing: {
+        retryMs: 10_000,
+      },
     });
     try {
       const apiPod = testPod({}, 'regular');
@@ -111,17 +115,23 @@ describe('mirror pods once the Node is registered', () => {
   it('creates the mirror pod after the Node appears, and the static pod status catches up', async () => {
     const core = coreV1Requests(server.kubeConfig());
     kubelet = new Kubelet({
-      nodeName,
+      node: {
+        name: nodeName,
+        rootDir: join(dir, 'root'),
+        hostIPs: ['192.168.70.2'],
+        memoryCapacity: 2 * 1024 ** 3,
+      },
       runtime: criPodRuntime(client),
       config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
-      rootDir: join(dir, 'root'),
-      hostIPs: ['192.168.70.2'],
-      memoryCapacity: 2 * 1024 ** 3,
-      statusWriter: apiPodStatusWriter(core),
+      api: {
+        statusWriter: apiPodStatusWriter(core),
+      },
       mounter: new RecordingMounter(),
-      relistPeriodMs: 3_600_000,
-      retryMs: 3_600_000,
-      sleep: async () => {},
+      pacing: {
+        relistPeriodMs: 3_600_000,
+        retryMs: 3_600_000,
+        sleep: async () => {},
+      },
       logger: { info() {}, warn: (_obj, msg) => warnings.push(msg ?? ''), error() {} },
     });
     await kubelet.start();

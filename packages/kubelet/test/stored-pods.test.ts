@@ -62,24 +62,30 @@ beforeAll(async () => {
     data: { password: Buffer.from('s3cret').toString('base64') },
   };
   kubelet = new Kubelet({
-    nodeName: 'n-stored',
+    node: {
+      name: 'n-stored',
+      rootDir: join(dir, 'root'),
+      hostIPs: ['192.168.50.2'],
+      memoryCapacity: 4 * 1024 ** 3,
+      allocatable: { cpu: '2', memory: '4Gi', 'ephemeral-storage': '10Gi', pods: '110' },
+    },
     runtime: recordingRuntime(criPodRuntime(client)),
     config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
-    rootDir: join(dir, 'root'),
-    hostIPs: ['192.168.50.2'],
-    memoryCapacity: 4 * 1024 ** 3,
-    nodeAllocatable: { cpu: '2', memory: '4Gi', 'ephemeral-storage': '10Gi', pods: '110' },
-    objects: {
-      getConfigMap: async (ns, name) => configMaps.get(`${ns}/${name}`),
-      getSecret: async (ns, name) => (ns === 'stored' && name === 'sec' ? secret : undefined),
+    api: {
+      objects: {
+        getConfigMap: async (ns, name) => configMaps.get(`${ns}/${name}`),
+        getSecret: async (ns, name) => (ns === 'stored' && name === 'sec' ? secret : undefined),
+      },
+      tokens: { getToken: async ({ boundPod }) => `token-for-${boundPod.name}` },
     },
-    tokens: { getToken: async ({ boundPod }) => `token-for-${boundPod.name}` },
-    clock: new FakeClock(Date.now()),
+    pacing: {
+      clock: new FakeClock(Date.now()),
+      // The test drives syncs itself.
+      relistPeriodMs: 3_600_000,
+      retryMs: 3_600_000,
+      sleep: async () => {},
+    },
     mounter: new RecordingMounter(),
-    // The test drives syncs itself.
-    relistPeriodMs: 3_600_000,
-    retryMs: 3_600_000,
-    sleep: async () => {},
   });
   await kubelet.start();
 });

@@ -235,20 +235,26 @@ describe('hostUsers: false in the pod sync', () => {
     const syncer = new PodSyncer({
       runtime,
       volumes: { setUp: async () => new Map() } as unknown as PodVolumeManager,
-      objects: { getConfigMap: async () => undefined, getSecret: async () => undefined },
+      cluster: {
+        objects: { getConfigMap: async () => undefined, getSecret: async () => undefined },
+        // A RuntimeClass named X has the CRI handler X-handler.
+        runtimeHandler: async (name) => (name ? `${name}-handler` : ''),
+      },
       clock: new FakeClock(),
-      dns: { clusterDNS: [], clusterDomain: '' },
-      podLogsDir: join(dir, 'logs'),
-      rootDir: dir,
-      nodeName: 'n',
-      hostIPs: [],
-      memoryCapacity: 1e9,
-      onWarning: (_pod, reason, message) => warnings.push(`${reason}: ${message}`),
+      host: {
+        dns: { clusterDNS: [], clusterDomain: '' },
+        podLogsDir: join(dir, 'logs'),
+        rootDir: dir,
+        nodeName: 'n',
+        hostIPs: [],
+        memoryCapacity: 1e9,
+      },
+      listeners: {
+        onWarning: (_pod, reason, message) => warnings.push(`${reason}: ${message}`),
+      },
       node: { allocatable: undefined, runtimeFeatures: features },
       userNamespaces: allocator,
       metrics,
-      // A RuntimeClass named X has the CRI handler X-handler.
-      runtimeHandler: async (name) => (name ? `${name}-handler` : ''),
     });
     const p = pod('uid-1', { hostUsers: false, runtimeClassName });
     await syncer.applyPodActions(p, runtimeStatus(p, []));

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { Pod, Secret } from '../src/api/pod-types';
 import { ImagePullManager } from '../src/images/image-pull-manager';
 import { imagePullVerificationPolicy } from '../src/images/image-pull-verification-policy';
-import type { Kubelet, KubeletOptions } from '../src/kubelet';
-import { type EngineHarness, startEngine, testPod } from './helpers/engine';
+import type { Kubelet } from '../src/kubelet';
+import { type EngineHarness, type KubeletOverrides, startEngine, testPod } from './helpers/engine';
 
 const privateImage = 'registry.example.com/team/app:1';
 
@@ -51,7 +51,7 @@ describe('verified image pulls across a kubelet restart (engine on the fake CRI)
         listImages: async () => (h ? (await h.client.listImages({})).images : []),
         clock: { now: () => Date.now(), setTimeout, clearTimeout },
       });
-    const overrides: Partial<KubeletOptions> = { imagePullManager: await managerOverRecords() };
+    const overrides: KubeletOverrides = { images: { pullManager: await managerOverRecords() } };
     try {
       h = await startEngine(overrides);
       h.fake.addRegistryImage({ ref: privateImage, auth: { username: 'robot', password: 's3cret' } });
@@ -64,7 +64,7 @@ describe('verified image pulls across a kubelet restart (engine on the fake CRI)
 
       // kill -9 and start again: a new kubelet with a new manager reading only the files.
       await h.kubelet.stop();
-      overrides.imagePullManager = await managerOverRecords();
+      overrides.images = { pullManager: await managerOverRecords() };
       const next = await h.restart();
 
       const never = privatePod('second-never', 'Never', false);

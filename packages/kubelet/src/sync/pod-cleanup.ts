@@ -29,12 +29,16 @@ export interface PodCleanupOptions {
   reclaimer: PodResourceReclaimer;
   workers: PodWorkers;
   userNamespaces?: Pick<UserNamespaceAllocator, 'releasePod'>;
-  podLogsDir: string;
-  /**
-   * Pod cgroups (cgroupsPerQOS): a pod's cgroup may go only once its sandbox is removed, so the
-   * API object is deleted after the runtime objects rather than before.
-   */
-  podCgroups: boolean;
+  /** What the node keeps for a pod besides the runtime's objects. */
+  node: {
+    /** The pod's log directory is removed under it. */
+    podLogsDir: string;
+    /**
+     * Pod cgroups (cgroupsPerQOS): a pod's cgroup may go only once its sandbox is removed, so the
+     * API object is deleted after the runtime objects rather than before.
+     */
+    podCgroups: boolean;
+  };
   logger: KubeletLogger;
   clock: Clock;
   /** Delay before a failed background cleanup is tried again (default 10 s). */
@@ -127,7 +131,7 @@ export class PodCleanup {
     // stopped, volumes and the pod cgroup gone) and removes its containers and sandboxes later
     // (container GC). Without pod cgroups nothing left waits for RemoveContainer and
     // RemovePodSandbox; with them, the cgroup may go only once the sandbox is removed.
-    const reclaimedBeforeRemoval = !options.podCgroups;
+    const reclaimedBeforeRemoval = !options.node.podCgroups;
     if (reclaimedBeforeRemoval) {
       await options.volumes.tearDown(uid);
       await deleteObject();
@@ -141,7 +145,7 @@ export class PodCleanup {
       ),
     );
     // Upstream's container GC removes the log directory of a pod whose content is removed.
-    await removePodLogDirectory(options.podLogsDir, pod);
+    await removePodLogDirectory(options.node.podLogsDir, pod);
     // Again here: a cgroup that still held the sandbox when the pod stopped is empty now.
     await options.reclaimer.podStopped(uid);
     await options.volumes.tearDown(uid);

@@ -64,59 +64,77 @@ export const minimumGracePeriodSeconds = 2;
 export const defaultTerminationGracePeriodSeconds = 30;
 
 /** What a {@link PodSyncer} acts through and the node facts a pod's containers see. */
-export interface PodSyncerOptions {
-  /** The CRI runtime the sync creates, starts and stops sandboxes and containers on. */
-  runtime: PodRuntime;
-  /** Sets up the pod's volumes before its containers start. */
-  volumes: PodVolumeManager;
+/** The node as a pod's containers see it: names, addresses, directories, DNS and swap. */
+export interface PodSyncerHost {
+  nodeName: string;
+  hostIPs: string[];
+  memoryCapacity: number;
+  /** --root-dir: termination message files live under pods/<uid>/containers. */
+  rootDir: string;
+  podLogsDir: string;
+  dns: ClusterDNSOptions;
+  /** memorySwap and the node's swap facts for each container's CRI resources; none: no swap setting. */
+  swap?: NodeSwapFacts;
+  /** The node's hosts file, the base of host-network pods' /etc/hosts (default /etc/hosts). */
+  nodeHostsFile?: string;
+  /** KubeletConfiguration.seccompDefault: RuntimeDefault seccomp for containers that set none. */
+  seccompDefault?: boolean;
+}
+
+/** What a pod's containers read from the cluster: objects, tokens, services, RuntimeClass handlers. */
+export interface PodSyncerClusterOptions {
   /** configMaps and secrets for env, envFrom and image pull secrets. */
   objects: ObjectSource;
   /** Service account tokens for env and projected volumes. */
   tokens?: TokenSource;
-  /** Image credential provider plugins, asked after the pod's pull secrets. */
-  credentialProviders?: ImageCredentialProviders;
-  /** Verified image pulls (KEP-2535): whether a pod may use a present image without pulling. */
-  imagePullManager?: ImagePullManager;
-  clock: Clock;
-  dns: ClusterDNSOptions;
-  podLogsDir: string;
-  /** --root-dir: termination message files live under pods/<uid>/containers. */
-  rootDir: string;
-  nodeName: string;
-  hostIPs: string[];
-  memoryCapacity: number;
-  /** memorySwap and the node's swap facts for each container's CRI resources; none: no swap setting. */
-  swap?: NodeSwapFacts;
-  /** Hears why a container's LimitedSwap share could not be computed (it then gets no swap). */
-  onSwapShareError?: (pod: Pod, container: Container, error: SwapShareError) => void;
-  /** The node's allocatable (downward API limits) and the runtime's features, read at each use. */
-  node?: NodeFactsReader;
-  probes?: ProbeState;
-  crashBackOff?: CrashLoopBackOff;
-  imageBackOff?: CrashLoopBackOff;
-  metrics?: KubeletMetrics;
-  /** Waits `ms` milliseconds for lifecycle sleep handlers (default: a timer on `clock`). */
-  sleep?: (ms: number) => Promise<void>;
-  /** Bounds concurrent sandbox and container starts across pods; unbounded without one. */
-  startLimiter?: StartLimiter;
-  /** Warning events only (kept for callers that log them); onEvent gets every event. */
-  onWarning?: (pod: Pod, reason: string, message: string) => void;
-  /** Upstream's pod and container events (Pulled, Created, Started, Killing, BackOff, Failed, ...). */
-  onEvent?: PodEventRecorder;
+  /** Services for the service-link variables; without one (standalone), pods get none. */
+  services?: ServiceLister;
   /**
    * The CRI handler of a pod's RuntimeClass (upstream runtimeClassManager.LookupRuntimeHandler);
    * a rejection fails the sandbox (FailedCreatePodSandBox) and the pod waits. Without one every
    * sandbox gets the default handler '', as upstream's kubelet without an API server.
    */
   runtimeHandler?: (runtimeClassName: string | undefined) => Promise<string>;
+}
+
+/** Where the syncer reports: events, Warning events, swap shares it could not compute. */
+export interface PodSyncerListenerOptions {
+  /** Warning events only (kept for callers that log them); onEvent gets every event. */
+  onWarning?: (pod: Pod, reason: string, message: string) => void;
+  /** Upstream's pod and container events (Pulled, Created, Started, Killing, BackOff, Failed, ...). */
+  onEvent?: PodEventRecorder;
+  /** Hears why a container's LimitedSwap share could not be computed (it then gets no swap). */
+  onSwapShareError?: (pod: Pod, container: Container, error: SwapShareError) => void;
+}
+
+export interface PodSyncerOptions {
+  /** The CRI runtime the sync creates, starts and stops sandboxes and containers on. */
+  runtime: PodRuntime;
+  /** Sets up the pod's volumes before its containers start. */
+  volumes: PodVolumeManager;
+  clock: Clock;
+  host: PodSyncerHost;
+  cluster: PodSyncerClusterOptions;
+  /** Image credentials and verified pulls. */
+  images?: {
+    /** Image credential provider plugins, asked after the pod's pull secrets. */
+    credentialProviders?: ImageCredentialProviders;
+    /** Verified image pulls (KEP-2535): whether a pod may use a present image without pulling. */
+    imagePullManager?: ImagePullManager;
+  };
+  /** The node's allocatable (downward API limits) and the runtime's features, read at each use. */
+  node?: NodeFactsReader;
+  probes?: ProbeState;
+  /** Crash-loop and image pull back-offs (default: fresh ones on `clock`). */
+  backOffs?: { crashBackOff?: CrashLoopBackOff; imageBackOff?: CrashLoopBackOff };
+  metrics?: KubeletMetrics;
+  /** Waits `ms` milliseconds for lifecycle sleep handlers (default: a timer on `clock`). */
+  sleep?: (ms: number) => Promise<void>;
+  /** Bounds concurrent sandbox and container starts across pods; unbounded without one. */
+  startLimiter?: StartLimiter;
+  listeners?: PodSyncerListenerOptions;
   /** Per-pod ID ranges for hostUsers: false; none: such pods' sandboxes fail. */
   userNamespaces?: Pick<UserNamespaceAllocator, 'mappingsFor'>;
-  /** KubeletConfiguration.seccompDefault: RuntimeDefault seccomp for containers that set none. */
-  seccompDefault?: boolean;
-  /** Services for the service-link variables; without one (standalone), pods get none. */
-  services?: ServiceLister;
-  /** The node's hosts file, the base of host-network pods' /etc/hosts (default /etc/hosts). */
-  nodeHostsFile?: string;
   /**
    * The admit handlers' security refusals for an ephemeral container (added after admission);
    * a refused one waits with CreateContainerConfigError. None: every ephemeral container starts.
@@ -166,16 +184,16 @@ export class PodSyncer {
 
   constructor(options: PodSyncerOptions) {
     this.options = options;
-    this.crashBackOff = options.crashBackOff ?? new CrashLoopBackOff({ clock: options.clock });
-    this.imageBackOff = options.imageBackOff ?? new CrashLoopBackOff({ clock: options.clock });
+    this.crashBackOff = options.backOffs?.crashBackOff ?? new CrashLoopBackOff({ clock: options.clock });
+    this.imageBackOff = options.backOffs?.imageBackOff ?? new CrashLoopBackOff({ clock: options.clock });
     this.sleep = options.sleep ?? ((ms) => sleepOn(options.clock, ms));
   }
 
   /** Records one event: to onEvent, and Warning ones to onWarning as well. */
   private event(pod: Pod, type: EventType, reason: string, message: string, container?: string): void {
     const fieldPath = container === undefined ? undefined : containerFieldPath(pod, container);
-    this.options.onEvent?.(pod, type, reason, message, fieldPath);
-    if (type === 'Warning') this.options.onWarning?.(pod, reason, message);
+    this.options.listeners?.onEvent?.(pod, type, reason, message, fieldPath);
+    if (type === 'Warning') this.options.listeners?.onWarning?.(pod, reason, message);
   }
 
   /**
@@ -189,9 +207,9 @@ export class PodSyncer {
     userNamespace?: MessageInput<UserNamespace>,
   ): ReturnType<typeof buildSandboxConfig> {
     return buildSandboxConfig(pod, {
-      ...this.options.dns,
+      ...this.options.host.dns,
       attempt,
-      podLogsDir: this.options.podLogsDir,
+      podLogsDir: this.options.host.podLogsDir,
       userNamespace,
     });
   }
@@ -303,7 +321,7 @@ export class PodSyncer {
     // The pod's RuntimeClass handler, looked up once: a hostUsers: false pod needs it first.
     let handler: string | undefined;
     const lookupHandler = async () =>
-      (handler ??= (await this.options.runtimeHandler?.(pod.spec.runtimeClassName)) ?? '');
+      (handler ??= (await this.options.cluster.runtimeHandler?.(pod.spec.runtimeClassName)) ?? '');
     let config: ReturnType<typeof buildSandboxConfig>;
     try {
       config = this.sandboxConfig(pod, actions.attempt, await this.podUserNamespace(pod, lookupHandler));
@@ -325,7 +343,7 @@ export class PodSyncer {
       return { error: error as Error };
     }
     this.options.metrics?.startedPods.inc();
-    return { id: created.id, config, ips: created.hostNetwork ? this.options.hostIPs : created.ips };
+    return { id: created.id, config, ips: created.hostNetwork ? this.options.host.hostIPs : created.ips };
   }
 
   /**
@@ -587,9 +605,9 @@ export class PodSyncer {
     try {
       env = await resolveEnv(pod, container, {
         serviceEnv: this.serviceEnv(pod),
-        objects: this.options.objects,
-        nodeName: this.options.nodeName,
-        hostIPs: this.options.hostIPs,
+        objects: this.options.cluster.objects,
+        nodeName: this.options.host.nodeName,
+        hostIPs: this.options.host.hostIPs,
         podIPs: ips,
         nodeAllocatable: this.options.node?.allocatable,
         volumeHostPaths: new Map([...volumes].map(([name, mounted]) => [name, mounted.hostPath])),
@@ -608,9 +626,9 @@ export class PodSyncer {
     const terminationMessageHostPath = await this.terminationMessageFile(pod, container);
     const etcHostsPath = await ensureEtcHostsFile(pod, {
       podDir: this.options.volumes.podDir(pod.metadata.uid ?? ''),
-      podIPs: pod.spec.hostNetwork ? this.options.hostIPs : ips,
-      clusterDomain: this.options.dns.clusterDomain,
-      nodeHostsFile: this.options.nodeHostsFile,
+      podIPs: pod.spec.hostNetwork ? this.options.host.hostIPs : ips,
+      clusterDomain: this.options.host.dns.clusterDomain,
+      nodeHostsFile: this.options.host.nodeHostsFile,
     });
     const containerId = await this.limited('container', async () => {
       let id: string;
@@ -620,9 +638,9 @@ export class PodSyncer {
           imageRef,
           env,
           volumes,
-          memoryCapacity: this.options.memoryCapacity,
-          swap: this.options.swap,
-          onSwapShareError: (error) => this.options.onSwapShareError?.(pod, container, error),
+          memoryCapacity: this.options.host.memoryCapacity,
+          swap: this.options.host.swap,
+          onSwapShareError: (error) => this.options.listeners?.onSwapShareError?.(pod, container, error),
           // The sandbox's user namespace (hostUsers: false), for the containers and their mounts.
           userNamespace:
             pod.spec.hostUsers === false
@@ -631,8 +649,8 @@ export class PodSyncer {
           terminationMessageHostPath,
           imageUser: user,
           seccomp: {
-            profileRoot: join(this.options.rootDir, 'seccomp'),
-            seccompDefault: this.options.seccompDefault ?? false,
+            profileRoot: join(this.options.host.rootDir, 'seccomp'),
+            seccompDefault: this.options.host.seccompDefault ?? false,
           },
           etcHostsPath,
           subPaths,
@@ -740,11 +758,11 @@ export class PodSyncer {
       announcing,
       pod,
       container,
-      pullCredentialsFor(image, pod, secrets, this.options.credentialProviders),
+      pullCredentialsFor(image, pod, secrets, this.options.images?.credentialProviders),
       sandboxConfig,
       this.imageBackOff,
       clock,
-      this.options.imagePullManager,
+      this.options.images?.imagePullManager,
     );
     if (!pulled)
       this.event(
@@ -788,7 +806,7 @@ export class PodSyncer {
    * except for static pods, which start with what is listed (none before the API server answers).
    */
   private serviceEnv(pod: Pod): Record<string, string> {
-    const { services } = this.options;
+    const { services } = this.options.cluster;
     if (!services) return {};
     if (!isStaticPod(pod) && !services.hasSynced())
       throw new Error('services have not yet been read at least once, cannot construct envvars');
@@ -802,7 +820,7 @@ export class PodSyncer {
   private async pullSecrets(pod: Pod): Promise<Secret[]> {
     const secrets: Secret[] = [];
     for (const ref of pod.spec.imagePullSecrets ?? []) {
-      const secret = await this.options.objects
+      const secret = await this.options.cluster.objects
         .getSecret(pod.metadata.namespace ?? 'default', ref.name)
         .catch(() => undefined);
       if (secret) secrets.push(secret);
@@ -811,7 +829,7 @@ export class PodSyncer {
   }
 
   private async terminationMessageFile(pod: Pod, container: Container): Promise<string> {
-    const dir = join(this.options.rootDir, 'pods', pod.metadata.uid ?? '', 'containers', container.name);
+    const dir = join(this.options.host.rootDir, 'pods', pod.metadata.uid ?? '', 'containers', container.name);
     await mkdir(dir, { recursive: true });
     const path = join(dir, randomBytes(4).toString('hex'));
     await writeFile(path, '', { mode: 0o666 });
@@ -822,10 +840,10 @@ export class PodSyncer {
 
   private payloadContext(_pod: Pod, status: PodRuntimeStatus) {
     return {
-      objects: this.options.objects,
-      tokens: this.options.tokens,
-      nodeName: this.options.nodeName,
-      hostIPs: this.options.hostIPs,
+      objects: this.options.cluster.objects,
+      tokens: this.options.cluster.tokens,
+      nodeName: this.options.host.nodeName,
+      hostIPs: this.options.host.hostIPs,
       podIPs: podIPs(status),
       nodeAllocatable: this.options.node?.allocatable,
     };

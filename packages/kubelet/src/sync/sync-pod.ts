@@ -42,8 +42,11 @@ export interface PodSyncContext {
    * later relist saw it), read again for one pod after acting; the running gauges counted from it.
    */
   runtimeView: PodRuntimeView;
-  readiness?: (containerId: string, container: Container) => boolean;
-  startup?: (containerId: string, container: Container) => boolean;
+  /** Probe verdicts from outside (tests); default: the prober's. */
+  probeResults?: {
+    readiness?: (containerId: string, container: Container) => boolean;
+    startup?: (containerId: string, container: Container) => boolean;
+  };
   runtimeType?: string;
   /** Delay before a failed sync runs again (default 10 s). */
   retryMs?: number;
@@ -139,7 +142,7 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     const podIP = sandbox?.ready ? (sandbox.hostNetwork ? context.hostIPs[0] : sandbox.ips[0]) : undefined;
     context.prober.update(allocated, runtimeStatus, podIP);
     const ready =
-      context.readiness ??
+      context.probeResults?.readiness ??
       ((id: string, container: Container) =>
         context.prober.ready(id, container, lastKnownContainer(current, runtimeStatus, id)));
     // CrashLoopBackOff as upstream reports it: only once an earlier sync met the back-off too.
@@ -159,7 +162,7 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
       waitingReasons,
       ready,
       started:
-        context.startup ??
+        context.probeResults?.startup ??
         ((id, container) =>
           context.prober.started(id, container, lastKnownContainer(current, runtimeStatus, id))),
       runtimeType: context.runtimeType,

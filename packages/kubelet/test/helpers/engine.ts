@@ -8,6 +8,10 @@ import type { ConfigMap, Pod, PodStatus, Secret } from '../../src/api/pod-types'
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
 import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { Kubelet, type KubeletOptions } from '../../src/kubelet';
+import { type KubeletOverrides, withOverrides } from './kubelet-overrides';
+
+export type { KubeletOverrides };
+
 import type { PodStatusWriter } from '../../src/status/status-manager';
 import { RecordingMounter } from '../../src/volumes/mounter';
 
@@ -58,7 +62,7 @@ export interface EngineHarness {
  * (startedAt, finishedAt) come from the kubelet's FakeClock too, so back-off times are exact.
  */
 export async function startEngine(
-  overrides: Partial<KubeletOptions> = {},
+  overrides: KubeletOverrides = {},
   options: {
     runtimeOnFakeClock?: boolean;
     /**
@@ -83,30 +87,36 @@ export async function startEngine(
   const secrets = new Map<string, Secret>();
   const kubelets: Kubelet[] = [];
   const make = () => {
-    const kubelet = new Kubelet({
-      nodeName: 'node-a',
+    const base: KubeletOptions = {
+      node: {
+        name: 'node-a',
+        rootDir: join(dir, 'root'),
+        hostIPs: ['192.168.50.2'],
+        memoryCapacity: 4 * 1024 ** 3,
+      },
       runtime: criPodRuntime(client),
       config: parseKubeletConfiguration({
         podLogsDir: join(dir, 'logs'),
         clusterDNS: ['10.96.0.10'],
         clusterDomain: 'cluster.local',
       }).config,
-      rootDir: join(dir, 'root'),
-      hostIPs: ['192.168.50.2'],
-      memoryCapacity: 4 * 1024 ** 3,
-      objects: {
-        getConfigMap: async (ns, name) => configMaps.get(`${ns}/${name}`),
-        getSecret: async (ns, name) => secrets.get(`${ns}/${name}`),
+      api: {
+        objects: {
+          getConfigMap: async (ns, name) => configMaps.get(`${ns}/${name}`),
+          getSecret: async (ns, name) => secrets.get(`${ns}/${name}`),
+        },
+        statusWriter: writer,
       },
-      statusWriter: writer,
-      clock,
+      pacing: {
+        clock,
+        // Tests drive relists and resyncs themselves.
+        relistPeriodMs: 3_600_000,
+        retryMs: 3_600_000,
+        sleep: async () => {},
+      },
       mounter: new RecordingMounter(),
-      // Tests drive relists and resyncs themselves.
-      relistPeriodMs: 3_600_000,
-      retryMs: 3_600_000,
-      sleep: async () => {},
-      ...overrides,
-    });
+    };
+    const kubelet = new Kubelet(withOverrides(base, overrides));
     kubelets.push(kubelet);
     return kubelet;
   };

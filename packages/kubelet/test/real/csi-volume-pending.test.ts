@@ -15,8 +15,10 @@ const failedMounts: string[] = [];
 beforeAll(async () => {
   node = await startNodeHarness({
     kubelet: {
-      recordEvent: (pod, _type, reason, message) => {
-        if (pod.metadata.name === 'csi-pending' && reason === 'FailedMount') failedMounts.push(message);
+      api: {
+        recordEvent: (pod, _type, reason, message) => {
+          if (pod.metadata.name === 'csi-pending' && reason === 'FailedMount') failedMounts.push(message);
+        },
       },
     },
   });

@@ -84,14 +84,18 @@ beforeAll(async () => {
   client = await createCriClient({ endpoint: containerd.endpoint });
   api = await startApiServer();
   kubelet = new Kubelet({
-    nodeName: 'node-downward',
+    node: {
+      name: 'node-downward',
+      rootDir: join(dir, 'root'),
+      hostIPs: ['192.168.71.2'],
+      memoryCapacity: 2 * 1024 ** 3,
+    },
     runtime: criPodRuntime(client),
     config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
-    rootDir: join(dir, 'root'),
-    hostIPs: ['192.168.71.2'],
-    memoryCapacity: 2 * 1024 ** 3,
-    relistPeriodMs: 200,
-    retryMs: 500,
+    pacing: {
+      relistPeriodMs: 200,
+      retryMs: 500,
+    },
   });
   // What the binary does when the node status is reported.
   kubelet.setNodeAllocatable(ALLOCATABLE);

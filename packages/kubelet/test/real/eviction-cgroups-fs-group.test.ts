@@ -14,8 +14,9 @@ import {
 } from '../../src/config/kubelet-configuration';
 import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { criImageService } from '../../src/images/image-service';
-import { Kubelet, type KubeletOptions } from '../../src/kubelet';
+import { Kubelet } from '../../src/kubelet';
 import { CriSummaryProvider } from '../../src/stats/summary-provider';
+import { type KubeletOverrides, withOverrides } from '../helpers/kubelet-overrides';
 import { waitFor as waitForWithin } from '../helpers/wait-for';
 import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
 
@@ -36,18 +37,26 @@ let busybox: string;
 let cgroupFs: CgroupFilesystem;
 const kubelets: Kubelet[] = [];
 
-function newKubelet(config: KubeletConfigurationInput, extra: Partial<KubeletOptions> = {}) {
-  const kubelet = new Kubelet({
-    nodeName: 'node-real',
-    runtime: criPodRuntime(client),
-    config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs'), ...config }).config,
-    rootDir: join(dir, 'root'),
-    hostIPs: ['192.168.71.2'],
-    memoryCapacity: 2 * 1024 ** 3,
-    relistPeriodMs: 200,
-    retryMs: 500,
-    ...extra,
-  });
+function newKubelet(config: KubeletConfigurationInput, extra: KubeletOverrides = {}) {
+  const kubelet = new Kubelet(
+    withOverrides(
+      {
+        node: {
+          name: 'node-real',
+          rootDir: join(dir, 'root'),
+          hostIPs: ['192.168.71.2'],
+          memoryCapacity: 2 * 1024 ** 3,
+        },
+        runtime: criPodRuntime(client),
+        config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs'), ...config }).config,
+        pacing: {
+          relistPeriodMs: 200,
+          retryMs: 500,
+        },
+      },
+      extra,
+    ),
+  );
   kubelets.push(kubelet);
   return kubelet;
 }
@@ -188,7 +197,7 @@ describe('kubelet housekeeping on a real containerd', () => {
           podLogsDir: join(dir, 'logs'),
           cri: client,
         }),
-        evictionMonitoringPeriodMs: 300,
+        pacing: { evictionMonitoringPeriodMs: 300 },
       },
     );
     await kubelet.start();

@@ -85,16 +85,22 @@ beforeAll(async () => {
   api = await startApiServer();
   api.writeKubeconfig(kubeconfig);
   kubelet = new Kubelet({
-    // kubectl port-forward wants the API to say Running.
-    statusWriter: apiPodStatusWriter(api.kubeConfig().makeApiClient(CoreV1Api)),
-    nodeName,
+    api: {
+      // kubectl port-forward wants the API to say Running.
+      statusWriter: apiPodStatusWriter(api.kubeConfig().makeApiClient(CoreV1Api)),
+    },
+    node: {
+      name: nodeName,
+      rootDir,
+      hostIPs: ['127.0.0.1'],
+      memoryCapacity: 2 * 1024 ** 3,
+    },
     runtime: criPodRuntime(client),
     config: parseKubeletConfiguration({ podLogsDir }).config,
-    rootDir,
-    hostIPs: ['127.0.0.1'],
-    memoryCapacity: 2 * 1024 ** 3,
-    relistPeriodMs: 200,
-    retryMs: 500,
+    pacing: {
+      relistPeriodMs: 200,
+      retryMs: 500,
+    },
   });
   await kubelet.start();
   const serverOptions = {

@@ -33,15 +33,19 @@ const kubelets: Kubelet[] = [];
 
 function newKubelet(): Kubelet {
   const kubelet = new Kubelet({
-    nodeName: 'node-real',
+    node: {
+      name: 'node-real',
+      rootDir: join(dir, 'root'),
+      hostIPs: ['192.168.70.2'],
+      memoryCapacity: 2 * 1024 ** 3,
+    },
     runtime: criPodRuntime(client),
     config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
-    rootDir: join(dir, 'root'),
-    hostIPs: ['192.168.70.2'],
-    memoryCapacity: 2 * 1024 ** 3,
-    clock,
-    relistPeriodMs: 200,
-    retryMs: 500,
+    pacing: {
+      clock,
+      relistPeriodMs: 200,
+      retryMs: 500,
+    },
   });
   kubelets.push(kubelet);
   return kubelet;

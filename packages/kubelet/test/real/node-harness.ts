@@ -11,7 +11,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
 import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
-import { Kubelet, type KubeletOptions } from '../../src/kubelet';
+import { Kubelet } from '../../src/kubelet';
 import { createKubeletServer, listen, type RunningServer } from '../../src/server/kubelet-server';
 import { alwaysAllow, kubeletAuthenticator } from '../../src/server/server-auth';
 import { criStreamingRuntime } from '../../src/server/streaming-runtime';
@@ -21,6 +21,7 @@ import { apiObjectSource } from '../../src/sources/api-clients';
 import { ApiPodSource } from '../../src/sources/api-pod-source';
 import { ApiServiceLister } from '../../src/sources/api-service-lister';
 import { apiPodStatusWriter } from '../../src/status/api-pod-status-writer';
+import { type KubeletOverrides, withOverrides } from '../helpers/kubelet-overrides';
 import { type PrivateContainerd, startPrivateContainerd } from './private-containerd';
 
 /**
@@ -132,7 +133,7 @@ export function useNodeHarness(use: (node: NodeHarness) => void): void {
 export async function startNodeHarness(
   options: {
     clock?: Clock;
-    kubelet?: Partial<KubeletOptions>;
+    kubelet?: KubeletOverrides;
     /** Stands between the kubelet and its CRI client (e.g. to record requests). */
     criClient?: (client: CriClient) => CriClient;
     /** KubeletConfiguration fields on top of the harness's (podLogsDir, clusterDomain). */
@@ -153,22 +154,32 @@ export async function startNodeHarness(
   const services = new ApiServiceLister(api.kubeConfig());
   services.start();
   await services.informer.waitForSync();
-  const kubelet = new Kubelet({
-    statusWriter: apiPodStatusWriter(core),
-    objects: apiObjectSource(core, { ttlMs: 0 }),
-    services,
-    nodeName,
-    runtime: criPodRuntime(options.criClient?.(client) ?? client),
-    config: parseKubeletConfiguration({ podLogsDir, clusterDomain: 'cluster.local', ...options.config })
-      .config,
-    rootDir,
-    hostIPs: ['127.0.0.1'],
-    memoryCapacity: 2 * 1024 ** 3,
-    relistPeriodMs: 200,
-    retryMs: 500,
-    clock: options.clock,
-    ...options.kubelet,
-  });
+  const kubelet = new Kubelet(
+    withOverrides(
+      {
+        api: {
+          statusWriter: apiPodStatusWriter(core),
+          objects: apiObjectSource(core, { ttlMs: 0 }),
+          services,
+        },
+        node: {
+          name: nodeName,
+          rootDir,
+          hostIPs: ['127.0.0.1'],
+          memoryCapacity: 2 * 1024 ** 3,
+        },
+        runtime: criPodRuntime(options.criClient?.(client) ?? client),
+        config: parseKubeletConfiguration({ podLogsDir, clusterDomain: 'cluster.local', ...options.config })
+          .config,
+        pacing: {
+          relistPeriodMs: 200,
+          retryMs: 500,
+          clock: options.clock,
+        },
+      },
+      options.kubelet,
+    ),
+  );
   await kubelet.start();
   const server = await listen(
     createKubeletServer({

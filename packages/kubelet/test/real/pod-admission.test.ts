@@ -88,22 +88,28 @@ beforeAll(async () => {
   client = await createCriClient({ endpoint: containerd.endpoint });
   series = await containerdSeries(client);
   kubelet = new Kubelet({
-    nodeName: 'node-adm',
+    node: {
+      name: 'node-adm',
+      rootDir: join(dir, 'root'),
+      hostIPs: ['192.168.72.2'],
+      memoryCapacity: 2 * 1024 ** 3,
+    },
     runtime: criPodRuntime(client),
     config: parseKubeletConfiguration({
       podLogsDir: join(dir, 'logs'),
       allowedUnsafeSysctls: ['kernel.msg*'],
     }).config,
-    rootDir: join(dir, 'root'),
-    hostIPs: ['192.168.72.2'],
-    memoryCapacity: 2 * 1024 ** 3,
-    relistPeriodMs: 200,
-    retryMs: 500,
-    recordEvent: (p, _type, reason, message) => events.push({ uid: p.metadata.uid!, reason, message }),
-    // RuntimeClass runc (handler runc, containerd's default runtime) as the fidelity fixture's.
-    runtimeHandler: runtimeClassHandlerLookup(async (name) =>
-      name === 'runc' ? { handler: 'runc' } : undefined,
-    ),
+    pacing: {
+      relistPeriodMs: 200,
+      retryMs: 500,
+    },
+    api: {
+      recordEvent: (p, _type, reason, message) => events.push({ uid: p.metadata.uid!, reason, message }),
+      // RuntimeClass runc (handler runc, containerd's default runtime) as the fidelity fixture's.
+      runtimeHandler: runtimeClassHandlerLookup(async (name) =>
+        name === 'runc' ? { handler: 'runc' } : undefined,
+      ),
+    },
   });
   await kubelet.start();
 }, 120_000);

@@ -58,9 +58,13 @@ beforeAll(async () => {
   node = await startNodeHarness({
     kubelet: {
       cgroups,
-      nodeAllocatable: { cpu: '2', memory: '4Gi', pods: '110' },
-      recordEvent: (pod, type, reason, message, fieldPath) => {
-        if (pod.metadata.name === 'pod-resources') events.push({ fieldPath, type, reason, message });
+      node: {
+        allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
+      },
+      api: {
+        recordEvent: (pod, type, reason, message, fieldPath) => {
+          if (pod.metadata.name === 'pod-resources') events.push({ fieldPath, type, reason, message });
+        },
       },
     },
   });

@@ -89,9 +89,13 @@ beforeAll(async () => {
   node = await startNodeHarness({
     kubelet: {
       cgroups,
-      nodeAllocatable: { cpu: '2', memory: '24683072Ki', pods: '110' },
-      recordEvent: (pod, type, reason, message) =>
-        events.push({ pod: pod.metadata.name ?? '', type, reason, message }),
+      node: {
+        allocatable: { cpu: '2', memory: '24683072Ki', pods: '110' },
+      },
+      api: {
+        recordEvent: (pod, type, reason, message) =>
+          events.push({ pod: pod.metadata.name ?? '', type, reason, message }),
+      },
     },
   });
   // The Node's allocatable as the recording's kubelet reported it: the API server's resize

@@ -236,15 +236,17 @@ beforeAll(async () => {
       evictionHard: { 'memory.available': '1Mi', 'nodefs.available': '1%', 'imagefs.available': '1%' },
     },
     kubelet: {
-      recordEvent: (pod, type, reason, message, fieldPath) => {
-        const name = pod.metadata.name ?? '';
-        const set = ourEvents.get(name) ?? new Set<string>();
-        set.add(eventKey({ fieldPath, type, reason, message }));
-        ourEvents.set(name, set);
+      api: {
+        recordEvent: (pod, type, reason, message, fieldPath) => {
+          const name = pod.metadata.name ?? '';
+          const set = ourEvents.get(name) ?? new Set<string>();
+          set.add(eventKey({ fieldPath, type, reason, message }));
+          ourEvents.set(name, set);
+        },
+        runtimeHandler: runtimeClassHandlerLookup(async (name) =>
+          name === 'runc' ? { handler: 'runc' } : undefined,
+        ),
       },
-      runtimeHandler: runtimeClassHandlerLookup(async (name) =>
-        name === 'runc' ? { handler: 'runc' } : undefined,
-      ),
     },
   });
   series = await containerdSeries(node.client);

@@ -5,7 +5,7 @@ import type { Pod, Secret } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
 import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { imagePullManagerFromConfig } from '../../src/images/image-pull-manager-from-config';
-import { Kubelet, type KubeletOptions } from '../../src/kubelet';
+import { Kubelet, type KubeletApi, type KubeletImages } from '../../src/kubelet';
 
 /** What a kubelet that checks image pulls (pulled records, pull secrets) on a private containerd needs. */
 export interface PullCheckingKubeletOptions {
@@ -16,8 +16,8 @@ export interface PullCheckingKubeletOptions {
   hostIP: string;
   /** Where the kubelet finds pull secrets. */
   getSecret: (namespace: string, name: string) => Secret | undefined;
-  credentialProviders?: KubeletOptions['credentialProviders'];
-  recordEvent?: KubeletOptions['recordEvent'];
+  credentialProviders?: KubeletImages['credentialProviders'];
+  recordEvent?: KubeletApi['recordEvent'];
   /** The kubelet goes in here before it starts, so the test's tear-down stops it even when starting fails. */
   started: Kubelet[];
 }
@@ -35,21 +35,29 @@ export async function startPullCheckingKubelet(options: PullCheckingKubeletOptio
     clock: systemClock,
   });
   const kubelet = new Kubelet({
-    nodeName: options.nodeName,
+    node: {
+      name: options.nodeName,
+      rootDir,
+      hostIPs: [options.hostIP],
+      memoryCapacity: 2 * 1024 ** 3,
+    },
     runtime: criPodRuntime(options.client),
     config,
-    rootDir,
-    hostIPs: [options.hostIP],
-    memoryCapacity: 2 * 1024 ** 3,
-    objects: {
-      getConfigMap: async () => undefined,
-      getSecret: async (namespace, name) => options.getSecret(namespace, name),
+    api: {
+      objects: {
+        getConfigMap: async () => undefined,
+        getSecret: async (namespace, name) => options.getSecret(namespace, name),
+      },
+      recordEvent: options.recordEvent,
     },
-    imagePullManager,
-    credentialProviders: options.credentialProviders,
-    recordEvent: options.recordEvent,
-    relistPeriodMs: 200,
-    retryMs: 500,
+    images: {
+      pullManager: imagePullManager,
+      credentialProviders: options.credentialProviders,
+    },
+    pacing: {
+      relistPeriodMs: 200,
+      retryMs: 500,
+    },
   });
   options.started.push(kubelet);
   await kubelet.start();

@@ -24,8 +24,10 @@ let node: NodeHarness;
 beforeAll(async () => {
   node = await startNodeHarness({
     kubelet: {
-      recordEvent: (pod, type, reason, message, fieldPath) =>
-        events.push({ pod: pod.metadata.name ?? '', type, reason, message, fieldPath }),
+      api: {
+        recordEvent: (pod, type, reason, message, fieldPath) =>
+          events.push({ pod: pod.metadata.name ?? '', type, reason, message, fieldPath }),
+      },
     },
   });
 }, 180_000);

@@ -104,14 +104,18 @@ beforeAll(async () => {
     }),
   );
   kubelet = new Kubelet({
-    nodeName: 'node-security',
+    node: {
+      name: 'node-security',
+      rootDir: join(dir, 'root'),
+      hostIPs: ['192.168.71.2'],
+      memoryCapacity: 2 * 1024 ** 3,
+    },
     runtime: criPodRuntime(client),
     config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs'), seccompDefault: true }).config,
-    rootDir: join(dir, 'root'),
-    hostIPs: ['192.168.71.2'],
-    memoryCapacity: 2 * 1024 ** 3,
-    relistPeriodMs: 200,
-    retryMs: 500,
+    pacing: {
+      relistPeriodMs: 200,
+      retryMs: 500,
+    },
   });
   await kubelet.start();
 }, 180_000);

@@ -38,7 +38,7 @@ function recording(client: CriClient): CriClient {
 
 beforeAll(async () => {
   nodeSwap = await detectNodeSwap((await detectCgroupFilesystem()).version);
-  node = await startNodeHarness({ kubelet: { nodeSwap }, criClient: recording });
+  node = await startNodeHarness({ kubelet: { node: { swap: nodeSwap } }, criClient: recording });
   series = await containerdSeries(node.client);
 }, 180_000);
 

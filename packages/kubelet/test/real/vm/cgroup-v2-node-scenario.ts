@@ -155,9 +155,18 @@ async function runNode(input: {
   const rootDir = join(dir, 'root');
   const nodeSwap = await detectNodeSwap(fs.version);
   const kubelet = new Kubelet({
-    statusWriter: apiPodStatusWriter(core),
-    objects: apiObjectSource(core, { ttlMs: 0 }),
-    nodeName,
+    api: {
+      statusWriter: apiPodStatusWriter(core),
+      objects: apiObjectSource(core, { ttlMs: 0 }),
+    },
+    node: {
+      name: nodeName,
+      rootDir,
+      hostIPs: ['127.0.0.1'],
+      // cAdvisor's MemoryCapacity: MemTotal.
+      memoryCapacity: input.memoryCapacity,
+      swap: nodeSwap,
+    },
     runtime: criPodRuntime(recording),
     config: parseKubeletConfiguration({
       podLogsDir,
@@ -168,14 +177,11 @@ async function runNode(input: {
       failSwapOn: false,
       memorySwap: { swapBehavior: input.swapBehavior },
     }).config,
-    rootDir,
-    hostIPs: ['127.0.0.1'],
-    // cAdvisor's MemoryCapacity: MemTotal.
-    memoryCapacity: input.memoryCapacity,
-    nodeSwap,
     cgroups,
-    relistPeriodMs: 500,
-    retryMs: 1000,
+    pacing: {
+      relistPeriodMs: 500,
+      retryMs: 1000,
+    },
   });
   await kubelet.start();
   step(
