@@ -8,7 +8,7 @@ import { kubeletAdmitHandlers } from '../src/admission/kubelet-admit-handlers';
 import type { Pod } from '../src/api/pod-types';
 import { MAX_YAML_DEPTH } from '../src/config/bounded-yaml';
 import { decodeKubeletConfigurationText, loadKubeletConfigurationFile } from '../src/config/load-config-file';
-import { InvalidConfigError } from '../src/errors';
+import { InvalidConfigError, InvalidPodSpecError } from '../src/errors';
 import { podsFromManifest } from '../src/sources/http-pod-source';
 import { readStaticPods } from '../src/sources/static-pod-source';
 
@@ -170,5 +170,37 @@ describe('hostile pods', () => {
     expect(() => podsFromManifest(yamlBomb, 'http://manifests/bomb')).toThrow(
       "couldn't parse as pod or pod list: document contains excessive aliasing",
     );
+  }, 60_000);
+
+  it('decodes any manifest text to pods or an InvalidPodSpecError, memory bounded (property)', async () => {
+    const podLike = fc
+      .record({
+        kind: fc.constantFrom('Pod', 'PodList', 'Service'),
+        metadata: fc.oneof(fc.record({ name: fc.string() }), fc.anything()),
+        spec: fc.anything(),
+        items: fc.array(fc.anything(), { maxLength: 3 }),
+      })
+      .map((object) => JSON.stringify(object));
+    const deepSpec = fc
+      .tuple(fc.integer({ min: 1, max: 5_000 }), fc.boolean())
+      .map(([depth, json]) =>
+        json
+          ? `{"kind":"Pod","metadata":{"name":"d"},"spec":${deepFlow(depth)}}`
+          : `kind: Pod\nmetadata: {name: d}\nspec: ${deepFlow(depth)}`,
+      );
+    const manifests = fc.oneof(podLike, deepSpec, fc.json({ maxDepth: 8 }), fc.string({ maxLength: 300 }));
+    const growth = await rssGrowth(() =>
+      fc.assert(
+        fc.property(manifests, (text) => {
+          try {
+            expect(Array.isArray(podsFromManifest(text, 'http://manifests/p'))).toBe(true);
+          } catch (error) {
+            expect(error).toBeInstanceOf(InvalidPodSpecError);
+          }
+        }),
+        { numRuns: 300 },
+      ),
+    );
+    expect(growth).toBeLessThan(256 * MiB);
   }, 60_000);
 });
