@@ -1,57 +1,37 @@
 import { join } from 'node:path';
 import { type Clock, parseDuration, systemClock } from '@nodeagent/primitives';
-import {
-  admitPod,
-  type PodAdmitHandler,
-  type PodAdmitResult,
-  unexpectedAdmissionErrorReason,
-} from './admission/admit-handler';
+import type { PodAdmitHandler } from './admission/admit-handler';
 import { ephemeralContainerChecks } from './admission/ephemeral-container-checks';
 import { kubeletAdmitHandlers } from './admission/kubelet-admit-handlers';
-import { isMirrorPod, isStaticPod } from './api/config-source';
+import { isStaticPod } from './api/config-source';
 import { podName } from './api/pod-name';
-import type { Container, Pod, PodStatus, ResourceList } from './api/pod-types';
-import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
+import type { Pod, PodStatus, ResourceList } from './api/pod-types';
 import { everyOn } from './clock-timers';
-import type { KubeletConfiguration } from './config/kubelet-configuration';
 import type { NodeSwapFacts } from './cri/container-swap';
 import { linuxContainerResources } from './cri/linux-resources';
-import type { PodRuntime } from './cri/pod-runtime';
 import type { PodRuntimeStatus } from './cri/runtime-state';
 import { defaultMaxParallelPodStarts, StartLimiter } from './cri/start-limiter';
-import type { UserNamespaceAllocator } from './cri/user-namespaces';
 import { setupDataDirs } from './data-dirs';
 import type { ObjectSource } from './env/resolve-env';
-import type { ServiceLister } from './env/service-env';
-import {
-  type NodeEventRecorder,
-  nodeEventReasons,
-  type PodEventRecorder,
-  startingKubeletMessage,
-} from './events/event-reasons';
+import { nodeEventReasons, startingKubeletMessage } from './events/event-reasons';
 import { warningLoggingRecorder } from './events/warning-logging-recorder';
 import { isCriticalPod } from './eviction/critical-pod';
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
-import type { ImageCredentialProviders } from './images/credential-provider/image-credential-providers';
-import type { ImagePullManager } from './images/image-pull-manager';
-import type { ImageService } from './images/image-service';
 import type { KubeletLogger } from './kubelet-logger';
+import type { KubeletOptions } from './kubelet-options';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics';
 import { forgetProbeRuns, recordProbeRun } from './metrics-collectors/prober-metrics';
 import { GenericPLEG, type PodLifecycleEvent } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
 import { MirrorPods } from './pod/mirror-pods';
-import { needsReadinessReconcile, podsDifferSemantically } from './pod/pod-update-kind';
 import { PodProber } from './probes/pod-prober';
-import type { ProbeState } from './probes/probe-state';
 import { podRuntimeStack } from './runtime-stack';
-import type { FsStats, Summary } from './stats/summary-types';
 import { isMirrorPodMissingError } from './status/mirror-pod-missing';
-import { isTerminalPhase } from './status/pod-phase';
-import { type PodStatusWriter, StatusManager } from './status/status-manager';
+import { StatusManager } from './status/status-manager';
 import { ContainerGarbageCollector } from './sync/container-garbage-collector';
 import { NodeFacts } from './sync/node-facts';
 import type { PodCleanup } from './sync/pod-cleanup';
+import { PodIntake } from './sync/pod-intake';
 import { PodLifecycle, type PodLifecycleOptions } from './sync/pod-lifecycle';
 import { PodResizer } from './sync/pod-resizer';
 import { PodRuntimeView } from './sync/pod-runtime-view';
@@ -59,138 +39,17 @@ import { PodStateStore } from './sync/pod-state-store';
 import { PodSyncer } from './sync/pod-syncer';
 import type { PodSyncContext } from './sync/sync-pod';
 import type { PodTerminationContext } from './sync/sync-terminating-pod';
-import type { Mounter } from './volumes/mounter';
 import { PodVolumeManager } from './volumes/pod-volume-manager';
-import type { TokenSource } from './volumes/volume-payloads';
 import type { PodWorkers } from './workers/pod-workers';
 
-/** The node the Kubelet runs on: its identity and the host facts its pods see. */
-export interface KubeletNode {
-  /** The Node's name (upstream --hostname-override or the host name); pods are bound to it. */
-  name: string;
-  /** --root-dir. */
-  rootDir: string;
-  hostIPs: string[];
-  /** Node memory capacity in bytes (OOM score of burstable pods). */
-  memoryCapacity: number;
-  /** Node allocatable until setNodeAllocatable gives the Node's (downward API limits, admission). */
-  allocatable?: ResourceList;
-  /**
-   * The host's swap facts for memorySwap.swapBehavior (cgroup version, swap controller, swap
-   * bytes; see withContainerSwap). None: containers get no swap setting.
-   */
-  swap?: Omit<NodeSwapFacts, 'behavior' | 'memoryCapacity'>;
-  /** Contents of KubeletConfiguration.resolvConf (read by the caller). */
-  hostResolvConf?: string;
-  /** Kernel release for the safe sysctls' kernel-version conditions (default: this host's). */
-  kernelRelease?: string;
-  /** Whether the host enforces SELinux, for admission and ephemeral containers (default: selinuxfs is mounted). */
-  seLinuxEnabled?: boolean;
-  /**
-   * Refusals upstream does not make, opt-in (default off): SELinux labels on a host without
-   * SELinux, Windows-only security options, hostUsers: false at admission (see kubeletAdmitHandlers).
-   */
-  strictAdmission?: boolean;
-}
-
-/** What the Kubelet reads from and reports to the cluster; each omitted one turns its feature off. */
-export interface KubeletApi {
-  /** configMaps and secrets for env and volumes; without an API server, nothing is found. */
-  objects?: ObjectSource;
-  /** Services for the `<SVC>_SERVICE_HOST`… variables (e.g. ApiServiceLister); none without. */
-  services?: ServiceLister;
-  tokens?: TokenSource;
-  /** Pod status sink; omit in standalone mode. */
-  statusWriter?: PodStatusWriter;
-  /** Pod events (upstream's recorder), e.g. a pod refused at admission; default: logged only. */
-  recordEvent?: PodEventRecorder;
-  /** Node events (upstream's nodeRef events), e.g. Starting; default: none. */
-  recordNodeEvent?: NodeEventRecorder;
-  /** A RuntimeClass's CRI handler (e.g. runtimeClassHandlerLookup over the API); default: '' for every pod. */
-  runtimeHandler?: (runtimeClassName: string | undefined) => Promise<string>;
-}
-
-/** Image credentials, verified pulls and image GC. */
-export interface KubeletImages {
-  /** --image-credential-provider-config plugins; their credentials follow the pull secrets'. */
-  credentialProviders?: ImageCredentialProviders;
-  /**
-   * Verified image pulls (KEP-2535; imagePullManagerFromConfig builds it from the configuration):
-   * without it a present image is used by any pod, as before the feature.
-   */
-  pullManager?: ImagePullManager;
-  /** CRI image service and image filesystem figures: enable image GC. */
-  service?: ImageService;
-  /** Reads the image filesystem's capacity and usage (bytes); with `service` it turns on image GC. */
-  fs?: () => Promise<FsStats | undefined>;
-}
-
-/** Probe results from outside (tests, a probe manager of the caller's); default: the Kubelet's own prober. */
-export interface KubeletProbes {
-  /** Readiness of a running container; containers without a readiness probe are ready. */
-  readiness?: (containerId: string, container: Container) => boolean;
-  /** Whether a running container's startup probe has succeeded (the `started` field); containers without one have started. */
-  startup?: (containerId: string, container: Container) => boolean;
-  state?: ProbeState;
-}
-
-/** The Kubelet's clock, periods and start pacing. */
-export interface KubeletPacing {
-  clock?: Clock;
-  /** PLEG relist period (upstream 1 s). */
-  relistPeriodMs?: number;
-  /** Retry delay after a failed sync (upstream ~10 s). */
-  retryMs?: number;
-  /** Eviction monitoring period (upstream 10 s). */
-  evictionMonitoringPeriodMs?: number;
-  /** Waits `ms` milliseconds for the `sleep` lifecycle hook action (default: a timer on `clock`); tests inject a fake. */
-  sleep?: (ms: number) => Promise<void>;
-  /**
-   * How many sandbox or container starts may run against the runtime at once, across pods.
-   * Default unbounded, as upstream; a bound makes a burst of pods come up one after another
-   * instead of all near the end (lower p50, somewhat later last pod). Not an upstream setting.
-   */
-  maxParallelPodStarts?: number;
-}
-
-/**
- * What a {@link Kubelet} is built from: the node, its configuration, the CRI runtime, and
- * optional seams grouped by what they serve (API, images, probes, stats, cgroups, pacing). Only
- * `node`, `runtime` and `config` are required; every omitted seam turns its feature off as
- * described on it (standalone mode needs none of them).
- */
-export interface KubeletOptions {
-  node: KubeletNode;
-  /** The runtime as it talks CRI (criRuntimeStack's); the Kubelet adds the pod layers (podRuntimeStack). */
-  runtime: PodRuntime;
-  /** The runtime's name in container IDs (`containerd://…`; default containerd). */
-  runtimeType?: string;
-  config: KubeletConfiguration;
-  api?: KubeletApi;
-  images?: KubeletImages;
-  probes?: KubeletProbes;
-  /** Stats summary (e.g. CriSummaryProvider): enables the eviction manager and pressure conditions. */
-  stats?: {
-    /** A fresh /stats/summary sample of the node and its pods. */
-    summary(): Promise<Summary>;
-  };
-  /** QoS/pod cgroups (cgroupsPerQOS): pods get pod<uid> cgroups as their sandbox cgroup parent. */
-  cgroups?: PodCgroupManager;
-  /**
-   * Per-pod user namespace ID ranges for hostUsers: false (userNamespaces.idsPerPod); a pod's
-   * range is freed when the pod is removed. None: such pods' sandboxes fail.
-   */
-  userNamespaces?: UserNamespaceAllocator;
-  pacing?: KubeletPacing;
-  metrics?: KubeletMetrics;
-  mounter?: Mounter;
-  logger?: KubeletLogger;
-  /**
-   * Called when the last pending pod cleanup is done: a burst of deletions ended and what it
-   * held is garbage now (the single executable answers by giving memory back at once).
-   */
-  onCleanupsDone?: () => void;
-}
+export type {
+  KubeletApi,
+  KubeletImages,
+  KubeletNode,
+  KubeletOptions,
+  KubeletPacing,
+  KubeletProbes,
+} from './kubelet-options';
 
 const noObjects: ObjectSource = { getConfigMap: async () => undefined, getSecret: async () => undefined };
 const silent: KubeletLogger = { info() {}, warn() {}, error() {} };
@@ -226,8 +85,8 @@ export class Kubelet {
   private readonly runtimeView: PodRuntimeView;
   /** Eviction manager, image GC and pod cgroups. */
   readonly housekeeping: KubeletHousekeeping;
-  /** Upstream admitHandlers: eviction, sysctls, OS, runtime features, pod count, user namespaces. */
-  private readonly admitHandlers: PodAdmitHandler[];
+  /** Pods from the sources: admitted (upstream admitHandlers) or refused, stored, handed to their workers. */
+  private readonly intake: PodIntake;
   private stopResync: (() => void) | undefined;
   private stopStatusReconcile: (() => void) | undefined;
   private readonly eventsAbort = new AbortController();
@@ -293,7 +152,16 @@ export class Kubelet {
       onError: (error) => this.logger.warn({ err: String(error) }, 'Container garbage collection failed'),
       clock: this.clock,
     });
-    this.admitHandlers = this.newAdmitHandlers();
+    this.intake = new PodIntake({
+      pods: this.podState,
+      mirrorPods: this.mirrorPods,
+      workers: this.workers,
+      cleanup: this.cleanup,
+      admitHandlers: this.newAdmitHandlers(),
+      resizer: this.resizer,
+      statuses: this.statusManager,
+      clock: this.clock,
+    });
   }
 
   /** The prober: its results go into the status at once and sync the pod again. */
@@ -408,7 +276,7 @@ export class Kubelet {
       clock: this.clock,
       recordEvent: options.api?.recordEvent,
       node: this.node,
-      activePods: () => this.activePods(),
+      activePods: () => this.intake.activePods(),
       isStaticPod,
       resync: (uid) => {
         const pod = this.podState.pod(uid);
@@ -502,9 +370,9 @@ export class Kubelet {
       cgroups: options.cgroups,
       evictionMonitoringPeriodMs: options.pacing?.evictionMonitoringPeriodMs,
       registry: this.metrics.registry,
-      activePods: () => this.activePods(),
+      activePods: () => this.intake.activePods(),
       knownPodUids: () => this.podState.uids(),
-      evictPod: (pod, grace, status) => this.evictPod(pod, grace, status),
+      evictPod: (pod, grace, status) => this.intake.evict(pod, grace, status),
     });
   }
 
@@ -606,104 +474,22 @@ export class Kubelet {
 
   /** A pod appeared in a source (upstream HandlePodAdditions); a mirror pod is only held, never run. */
   addPod(pod: Pod): void {
-    if (isMirrorPod(pod)) {
-      this.mirrorPods.set(pod);
-      return;
-    }
-    const uid = pod.metadata.uid ?? '';
-    const known = this.podState.has(uid);
-    if (!known && !pod.metadata.deletionTimestamp && !isTerminalPhase(pod.status?.phase)) this.admit(pod);
-    // A pod not known before is first seen now (the pod start SLI).
-    const stored = this.podState.set(pod, this.clock.now());
-    // Upstream's pod config turns a change of the status alone (the kubelet's own writes, mostly)
-    // into a reconcile, not a sync: a pod waiting out a back-off is not synced by its status write.
-    if (stored && !podsDifferSemantically(stored, pod) && !needsReadinessReconcile(stored, pod)) return;
-    if (this.workers.isTerminated(uid)) {
-      // A finished pod being deleted: its containers are already stopped, only cleanup is left.
-      if (pod.metadata.deletionTimestamp) this.cleanup.inBackground(pod);
-      return;
-    }
-    this.workers.updatePod({ pod, updateType: known ? 'update' : 'create' });
-  }
-
-  /** Upstream canAdmitPod: the admit handlers in order; a refused pod never reaches the runtime. */
-  private admit(pod: Pod): void {
-    const uid = pod.metadata.uid ?? '';
-    const otherPods = this.podState.all().filter((other) => {
-      const otherUid = other.metadata.uid ?? '';
-      return (
-        otherUid !== uid && !this.podState.rejection(otherUid) && this.workers.phase(otherUid) === 'syncing'
-      );
-    });
-    // Upstream admits pods with their allocated resources (the checkpoint survives a restart): a
-    // resize still pending must not count for more than the pod holds.
-    const allocated = (p: Pod) => this.resizer.store.podFromAllocation(p).pod;
-    let verdict: PodAdmitResult;
-    try {
-      verdict = admitPod(this.admitHandlers, { pod: allocated(pod), otherPods: otherPods.map(allocated) });
-    } catch (error) {
-      // A quantity that does not parse (a static pod nothing validated): refused, never a crash.
-      verdict = { admit: false, reason: unexpectedAdmissionErrorReason, message: (error as Error).message };
-    }
-    if (!verdict.admit) this.podState.reject(uid, { reason: verdict.reason, message: verdict.message });
-  }
-
-  /** Pods running or about to run: what the eviction manager may evict. */
-  private activePods(): Pod[] {
-    return this.podState.all().filter((pod) => {
-      const uid = pod.metadata.uid ?? '';
-      return (
-        !this.podState.rejection(uid) &&
-        this.workers.phase(uid) === 'syncing' &&
-        !isTerminalPhase(this.statusManager.getPodStatus(uid)?.phase)
-      );
-    });
-  }
-
-  /** Upstream evictPod: kill with the eviction's grace period; the pod ends Failed with reason Evicted. */
-  private evictPod(
-    pod: Pod,
-    gracePeriodSeconds: number,
-    status: { reason: string; message: string },
-  ): boolean {
-    const uid = pod.metadata.uid ?? '';
-    if (!this.podState.has(uid) || this.workers.phase(uid) !== 'syncing') return false;
-    this.podState.evict(uid, status);
-    this.workers.updatePod({ pod, updateType: 'kill', gracePeriodSeconds });
-    return true;
+    this.intake.add(pod);
   }
 
   /** A pod changed in its source (HandlePodUpdates); a deletionTimestamp starts termination. */
   updatePod(pod: Pod): void {
-    this.addPod(pod);
+    this.intake.add(pod);
   }
 
   /** A pod left its source (HandlePodRemoves): stop it now; a mirror pod is forgotten. */
   removePod(pod: Pod): void {
-    if (isMirrorPod(pod)) {
-      this.mirrorPods.remove(pod);
-      return;
-    }
-    const uid = pod.metadata.uid ?? '';
-    const current = this.podState.pod(uid) ?? pod;
-    this.podState.markRemoved(uid);
-    if (this.workers.isTerminated(uid)) {
-      this.cleanup.inBackground(current);
-      return;
-    }
-    this.workers.updatePod({ pod: current, updateType: 'kill' });
+    this.intake.remove(pod);
   }
 
   /** The full set of pods from one source replaces what that source gave before. */
   setPods(pods: Pod[], isFromSource: (pod: Pod) => boolean): void {
-    const wanted = new Set(pods.map((pod) => pod.metadata.uid ?? ''));
-    for (const pod of this.podState.all()) {
-      if (isFromSource(pod) && !wanted.has(pod.metadata.uid ?? '')) this.removePod(pod);
-    }
-    for (const pod of pods) {
-      const existing = this.podState.pod(pod.metadata.uid ?? '');
-      if (!existing || JSON.stringify(existing) !== JSON.stringify(pod)) this.addPod(pod);
-    }
+    this.intake.set(pods, isFromSource);
   }
 
   /**
@@ -711,11 +497,7 @@ export class Kubelet {
    * not written while the mirror pod was missing, goes out).
    */
   resyncPods(pods: Pod[]): void {
-    for (const { metadata } of pods) {
-      const pod = this.podState.pod(metadata.uid ?? '');
-      if (pod && this.workers.phase(metadata.uid ?? '') === 'syncing')
-        this.workers.updatePod({ pod, updateType: 'sync' });
-    }
+    for (const { metadata } of pods) this.intake.resync(metadata.uid ?? '');
   }
 
   /** Every pod the kubelet holds: those from its sources, refused and terminated ones too until their cleanup is done. */

@@ -46,6 +46,8 @@ const KUBELET_LAYERS: readonly (readonly string[])[] = [
   ['metrics-collectors'],
   // The runtime stack: the CRI client's and the pods' runtime decorators, composed in one place.
   ['runtime-stack.ts'],
+  // What a Kubelet is built from (KubeletOptions and its groups).
+  ['kubelet-options.ts'],
   ['kubelet.ts'],
   ['server'],
   // The package's faces: each public subpath (./pod, ./cri ...) and the root.

@@ -1,0 +1,147 @@
+import type { Clock } from '@nodeagent/primitives';
+import {
+  admitPod,
+  type PodAdmitHandler,
+  type PodAdmitResult,
+  unexpectedAdmissionErrorReason,
+} from '../admission/admit-handler';
+import { isMirrorPod } from '../api/config-source';
+import type { Pod } from '../api/pod-types';
+import type { MirrorPods } from '../pod/mirror-pods';
+import { needsReadinessReconcile, podsDifferSemantically } from '../pod/pod-update-kind';
+import { isTerminalPhase } from '../status/pod-phase';
+import type { StatusManager } from '../status/status-manager';
+import type { PodWorkers } from '../workers/pod-workers';
+import type { PodCleanup } from './pod-cleanup';
+import type { PodResizer } from './pod-resizer';
+import type { PodStateStore } from './pod-state-store';
+
+/** What pod intake reads and drives: the pod state, admission, the workers and the cleanup. */
+export interface PodIntakeOptions {
+  pods: PodStateStore;
+  /** The API's mirror pods: held (a static pod's status is reconciled against its own), never run. */
+  mirrorPods: MirrorPods;
+  workers: PodWorkers;
+  cleanup: PodCleanup;
+  /** Upstream admitHandlers, in order. */
+  admitHandlers: readonly PodAdmitHandler[];
+  /** Pods are admitted with their allocated resources (the resizer's checkpoint). */
+  resizer: PodResizer;
+  /** Whether a pod's last generated status is terminal (active pods). */
+  statuses: StatusManager;
+  clock: Clock;
+}
+
+/**
+ * Pods as the sources give them (upstream HandlePodAdditions, HandlePodUpdates, HandlePodRemoves):
+ * a new pod is admitted or refused, every pod is stored, and its worker is told what changed.
+ */
+export class PodIntake {
+  constructor(private readonly options: PodIntakeOptions) {}
+
+  /** A pod appeared or changed in a source; a mirror pod is only held, never run. */
+  add(pod: Pod): void {
+    const { pods, workers, cleanup } = this.options;
+    if (isMirrorPod(pod)) {
+      this.options.mirrorPods.set(pod);
+      return;
+    }
+    const uid = pod.metadata.uid ?? '';
+    const known = pods.has(uid);
+    if (!known && !pod.metadata.deletionTimestamp && !isTerminalPhase(pod.status?.phase)) this.admit(pod);
+    // A pod not known before is first seen now (the pod start SLI).
+    const stored = pods.set(pod, this.options.clock.now());
+    // Upstream's pod config turns a change of the status alone (the kubelet's own writes, mostly)
+    // into a reconcile, not a sync: a pod waiting out a back-off is not synced by its status write.
+    if (stored && !podsDifferSemantically(stored, pod) && !needsReadinessReconcile(stored, pod)) return;
+    if (workers.isTerminated(uid)) {
+      // A finished pod being deleted: its containers are already stopped, only cleanup is left.
+      if (pod.metadata.deletionTimestamp) cleanup.inBackground(pod);
+      return;
+    }
+    workers.updatePod({ pod, updateType: known ? 'update' : 'create' });
+  }
+
+  /** A pod left its source: stop it now; a mirror pod is forgotten. */
+  remove(pod: Pod): void {
+    const { pods, workers, cleanup } = this.options;
+    if (isMirrorPod(pod)) {
+      this.options.mirrorPods.remove(pod);
+      return;
+    }
+    const uid = pod.metadata.uid ?? '';
+    const current = pods.pod(uid) ?? pod;
+    pods.markRemoved(uid);
+    if (workers.isTerminated(uid)) {
+      cleanup.inBackground(current);
+      return;
+    }
+    workers.updatePod({ pod: current, updateType: 'kill' });
+  }
+
+  /** The full set of pods from one source replaces what that source gave before. */
+  set(pods: Pod[], isFromSource: (pod: Pod) => boolean): void {
+    const wanted = new Set(pods.map((pod) => pod.metadata.uid ?? ''));
+    for (const pod of this.options.pods.all()) {
+      if (isFromSource(pod) && !wanted.has(pod.metadata.uid ?? '')) this.remove(pod);
+    }
+    for (const pod of pods) {
+      const existing = this.options.pods.pod(pod.metadata.uid ?? '');
+      if (!existing || JSON.stringify(existing) !== JSON.stringify(pod)) this.add(pod);
+    }
+  }
+
+  /** Syncs pod `uid` again if it is known and still syncing (resync, probe results, resize). */
+  resync(uid: string): void {
+    const pod = this.options.pods.pod(uid);
+    if (pod && this.options.workers.phase(uid) === 'syncing')
+      this.options.workers.updatePod({ pod, updateType: 'sync' });
+  }
+
+  /** Pods running or about to run: what the eviction manager may evict and a resize is fitted among. */
+  activePods(): Pod[] {
+    const { pods, workers, statuses } = this.options;
+    return pods.all().filter((pod) => {
+      const uid = pod.metadata.uid ?? '';
+      return (
+        !pods.rejection(uid) &&
+        workers.phase(uid) === 'syncing' &&
+        !isTerminalPhase(statuses.getPodStatus(uid)?.phase)
+      );
+    });
+  }
+
+  /** Upstream evictPod: kill with the eviction's grace period; the pod ends Failed with reason Evicted. */
+  evict(pod: Pod, gracePeriodSeconds: number, status: { reason: string; message: string }): boolean {
+    const { pods, workers } = this.options;
+    const uid = pod.metadata.uid ?? '';
+    if (!pods.has(uid) || workers.phase(uid) !== 'syncing') return false;
+    pods.evict(uid, status);
+    workers.updatePod({ pod, updateType: 'kill', gracePeriodSeconds });
+    return true;
+  }
+
+  /** Upstream canAdmitPod: the admit handlers in order; a refused pod never reaches the runtime. */
+  private admit(pod: Pod): void {
+    const { pods, workers } = this.options;
+    const uid = pod.metadata.uid ?? '';
+    const otherPods = pods.all().filter((other) => {
+      const otherUid = other.metadata.uid ?? '';
+      return otherUid !== uid && !pods.rejection(otherUid) && workers.phase(otherUid) === 'syncing';
+    });
+    // Upstream admits pods with their allocated resources (the checkpoint survives a restart): a
+    // resize still pending must not count for more than the pod holds.
+    const allocated = (p: Pod) => this.options.resizer.store.podFromAllocation(p).pod;
+    let verdict: PodAdmitResult;
+    try {
+      verdict = admitPod(this.options.admitHandlers, {
+        pod: allocated(pod),
+        otherPods: otherPods.map(allocated),
+      });
+    } catch (error) {
+      // A quantity that does not parse (a static pod nothing validated): refused, never a crash.
+      verdict = { admit: false, reason: unexpectedAdmissionErrorReason, message: (error as Error).message };
+    }
+    if (!verdict.admit) pods.reject(uid, { reason: verdict.reason, message: verdict.message });
+  }
+}
