@@ -21,6 +21,7 @@ import type { KubeletLogger } from './kubelet-logger';
 import type { KubeletOptions } from './kubelet-options';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics';
 import { forgetProbeRuns, recordProbeRun } from './metrics-collectors/prober-metrics';
+import { EventedRelist } from './pleg/evented-relist';
 import { GenericPLEG, type PodLifecycleEvent } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
 import { MirrorPods } from './pod/mirror-pods';
@@ -89,15 +90,14 @@ export class Kubelet {
   private readonly intake: PodIntake;
   private stopResync: (() => void) | undefined;
   private stopStatusReconcile: (() => void) | undefined;
-  private readonly eventsAbort = new AbortController();
   /** Upstream's periodic container GC: dead containers, and what a failed cleanup left behind. */
   readonly containerGC: ContainerGarbageCollector;
   /** @internal In-place pod resize: allocations and their checkpoint, resize conditions and events. */
   readonly resizer: PodResizer;
   /** A terminated pod's end: its runtime objects, API object and everything held about it removed. */
   private readonly cleanup: PodCleanup;
-  /** Whether CRI container events are being received (evented PLEG on top of the relist). */
-  containerEventsActive = false;
+  /** Relists on CRI container events (evented PLEG on top of the periodic relist). */
+  private readonly eventedRelist: EventedRelist;
   private started = false;
 
   constructor(options: KubeletOptions) {
@@ -139,6 +139,7 @@ export class Kubelet {
       onEvent: (event) => this.handlePlegEvent(event),
       onError: (error) => this.logger.error({ err: String(error) }, 'PLEG relist failed'),
     });
+    this.eventedRelist = new EventedRelist(options.runtime, this.pleg, this.logger);
     this.runtimeView = new PodRuntimeView(this.pleg, this.cache, this.metrics);
     this.resizer = this.newResizer(swapFacts);
     this.housekeeping = this.newHousekeeping();
@@ -433,7 +434,7 @@ export class Kubelet {
       .catch((error) => this.logger.error({ err: String(error) }, 'initial relist failed'));
     this.pleg.start();
     this.containerGC.start();
-    void this.watchContainerEvents();
+    void this.eventedRelist.start();
     const resync = parseDuration(this.options.config.syncFrequency);
     this.stopResync = everyOn(this.clock, resync, () => {
       for (const [uid, pod] of this.podState.entries()) {
@@ -462,7 +463,7 @@ export class Kubelet {
     this.stopStatusReconcile = undefined;
     await this.housekeeping.stop();
     await this.containerGC.stop();
-    this.eventsAbort.abort();
+    this.eventedRelist.stop();
     this.workers.stop();
     await this.prober.close();
     await this.pleg.stop();
@@ -543,32 +544,16 @@ export class Kubelet {
     await this.statusManager.flush();
   }
 
-  /** Relists as soon as the runtime reports a container event; runtimes without events keep the periodic relist. */
-  private async watchContainerEvents(): Promise<void> {
-    const events = this.options.runtime.containerEvents?.(this.eventsAbort.signal);
-    if (!events) return;
-    try {
-      for await (const _event of events) {
-        this.containerEventsActive = true;
-        void this.pleg.relist().catch(() => undefined);
-      }
-    } catch (error) {
-      if (!this.eventsAbort.signal.aborted) {
-        this.logger.info(
-          { err: String(error) },
-          'CRI container events unavailable; relying on the periodic relist',
-        );
-      }
-    } finally {
-      this.containerEventsActive = false;
-    }
-  }
-
   private handlePlegEvent(event: PodLifecycleEvent): void {
     const pod = this.podState.pod(event.podUid);
     // Upstream isSyncPodWorthy: a removed container (collected by the GC) changes nothing to act on.
     if (pod && event.type !== 'ContainerRemoved') this.workers.updatePod({ pod, updateType: 'sync' });
     this.runtimeView.recountRunning();
+  }
+
+  /** Whether CRI container events are being received. */
+  get containerEventsActive(): boolean {
+    return this.eventedRelist.active;
   }
 
   /** Resolves when every in-flight cleanup finished (tests). */
