@@ -1,4 +1,5 @@
 import type { RegisteredSubtrees } from './debugging-handlers';
+import { cleanRooted } from './go-path-clean';
 import {
   goEscapedPath,
   goEscapePath,
@@ -35,17 +36,6 @@ export type MuxOutcome =
   | { kind: 'redirect'; location: string }
   | { kind: 'not-found' }
   | { kind: 'handler'; target: RequestTarget };
-
-/** Go's path.Clean for a rooted path: `.` and empty segments dropped, `..` eats its parent. */
-function cleanRooted(path: string): string {
-  const kept: string[] = [];
-  for (const segment of path.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') kept.pop();
-    else kept.push(segment);
-  }
-  return `/${kept.join('/')}`;
-}
 
 /** ServeMux's cleanPath: rooted, cleaned, a trailing slash kept. */
 export function goCleanPath(path: string): string {

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { openContained } from './contained-file';
 import { writeGoHttpError } from './go-net-http';
+import { cleanRooted } from './go-path-clean';
 import type { RequestTarget } from './go-serve-mux';
 
 // /logs/ as upstream v1.36's kubelet serves it with enableSystemLogHandler (the default) and the
@@ -22,17 +23,6 @@ export interface SystemLogOptions {
   dir: string;
   /** enableSystemLogQuery with the NodeLogQuery gate: the query this server does not implement. */
   query: boolean;
-}
-
-/** Go's path.Clean of a rooted path (no trailing slash kept). */
-function cleanRooted(path: string): string {
-  const kept: string[] = [];
-  for (const segment of path.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') kept.pop();
-    else kept.push(segment);
-  }
-  return `/${kept.join('/')}`;
 }
 
 /** net/http's localRedirect: 301 to a relative Location, the query kept, no body. */
