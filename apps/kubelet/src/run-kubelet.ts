@@ -11,12 +11,10 @@ import {
   apiObjectSource,
   apiPodStatusWriter,
   apiTokenSource,
-  type CriRuntimeStack,
   CriSummaryProvider,
   collectProcessMetrics,
   createKubeletMetrics,
   criImageService,
-  criRuntimeStack,
   Kubelet,
   type KubeletLogger,
   nodeAllocatableEnforcedMessage,
@@ -37,6 +35,7 @@ import {
   imagePullManagerFromConfig,
 } from '@nodeagent/kubelet/images';
 import { ContainerLogManager, logRotatePolicy } from '@nodeagent/kubelet/logs';
+import { type CriRuntimeStack, criRuntimeStack } from '@nodeagent/kubelet/runtime';
 import { type ApiEventSink, MirrorPodSync } from '@nodeagent/kubelet/sources';
 import { parseDuration, systemClock } from '@nodeagent/primitives';
 import { apiRuntimeClassGetter } from './api-runtime-classes';

@@ -45,12 +45,6 @@ export type { KubeletLogger } from './kubelet-logger';
 export { collectProcessMetrics, createKubeletMetrics, type KubeletMetrics } from './metrics';
 export { rfc3339 } from './rfc3339';
 export {
-  type CriRuntimeStack,
-  criRuntimeStack,
-  podRuntimeStack,
-  type RuntimeReaders,
-} from './runtime-stack';
-export {
   createHealthzServer,
   createKubeletServer,
   type KubeletServerOptions,
