@@ -14,6 +14,14 @@ export {
   resolveEnv,
 } from '../env/resolve-env';
 export { type ServiceLink, type ServiceLister, serviceEnvVarMap } from '../env/service-env';
+// The Kubelet's option groups (the Kubelet and KubeletOptions are at the package root).
+export type {
+  KubeletApi,
+  KubeletImages,
+  KubeletNode,
+  KubeletPacing,
+  KubeletProbes,
+} from '../kubelet-options';
 export {
   GenericPLEG,
   type GenericPLEGOptions,
@@ -83,6 +91,9 @@ export {
   defaultTerminationGracePeriodSeconds,
   minimumGracePeriodSeconds,
   PodSyncer,
+  type PodSyncerClusterOptions,
+  type PodSyncerHost,
+  type PodSyncerListenerOptions,
   type PodSyncerOptions,
   type SyncOutcome,
 } from '../sync/pod-syncer';

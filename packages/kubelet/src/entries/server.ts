@@ -15,6 +15,8 @@ export {
   type ExecSyncOutput,
   negativeCheckpointTimeout,
 } from '../server/debug-runtime';
+export type { RequestTarget } from '../server/go-serve-mux';
+export type { GoServerLimits } from '../server/go-server-limits';
 export {
   createHealthzServer,
   createKubeletServer,
@@ -55,6 +57,7 @@ export {
   type StreamingRuntime,
 } from '../server/streaming-runtime';
 export { cpuAndMemoryOnly } from '../server/summary-filter';
+export type { SystemLogOptions } from '../server/system-logs-route';
 export { selfSignedCertificate } from '../server/tls-material';
 export {
   proxyUpgrade,

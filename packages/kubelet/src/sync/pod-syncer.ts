@@ -107,6 +107,7 @@ export interface PodSyncerListenerOptions {
   onSwapShareError?: (pod: Pod, container: Container, error: SwapShareError) => void;
 }
 
+/** What a PodSyncer works with: the runtime, the host and cluster it runs for, images, listeners and back-offs. */
 export interface PodSyncerOptions {
   /** The CRI runtime the sync creates, starts and stops sandboxes and containers on. */
   runtime: PodRuntime;

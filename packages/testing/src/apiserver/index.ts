@@ -2,11 +2,13 @@
 // control plane built from them: see README.md.
 
 export type {
+  AccessDecision,
   AccessGrant,
   AccessReviewSpec,
   AccessReviews,
   GrantSubject,
   PolicyRule,
+  ResourceAttributes,
 } from './access-reviews';
 export { ApiError, type StatusCause, type StatusObject } from './api-error';
 export { type ApiServer, type ApiServerOptions, startApiServer } from './api-server';
@@ -50,6 +52,7 @@ export {
   matchesStructuredSelector,
   parseLabelSelector,
 } from './label-selector';
+export type { LowestFreeAllocator } from './lowest-free-allocator';
 export { NODE_LIFECYCLE_DEFAULTS, type NodeLifecycleController } from './node-lifecycle-controller';
 export type { ObjectStore, StoredEvent, StoreListener } from './object-store';
 export type { FieldValidation } from './object-validation';
@@ -61,6 +64,7 @@ export type { DeleteOptions, ResourceRegistry, WriteOptions } from './resource-r
 export { RESOURCE_TYPES, type ResourceType } from './resource-types';
 export { DEFAULT_SCHEDULER_NAME, type Scheduler } from './scheduler';
 export { CertificateError } from './self-signed-cert';
+export type { ServiceAddressIndex } from './service-address-index';
 export { addServiceCluster, type ServiceClusterShape } from './service-cluster';
 export type { TaintEvictionController } from './taint-eviction-controller';
 export {

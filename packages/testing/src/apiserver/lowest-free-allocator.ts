@@ -24,6 +24,7 @@ export class LowestFreeAllocator {
     return this.examined;
   }
 
+  /** Whether `n` is held. */
   isTaken(n: number): boolean {
     return this.holders.has(n);
   }
