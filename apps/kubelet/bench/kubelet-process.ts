@@ -18,7 +18,8 @@ const { sleep, waitFor } = processMemory;
 /** Issue #35's pod count: the kubelet's default maxPods. */
 export const MAX_PODS = 110;
 
-async function freePort(): Promise<number> {
+/** A loopback TCP port nothing listens on now. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;

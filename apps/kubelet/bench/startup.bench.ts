@@ -18,14 +18,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CriClient } from '@nodeagent/cri-client';
 import { ContainerState } from '@nodeagent/cri-client/types';
 import { type ApiServer, processMemory, startApiServer } from '@nodeagent/testing';
-import { stopKubelet } from './kubelet-process';
+import { freePort, stopKubelet } from './kubelet-process';
 
 const { cpuSeconds, sleep, statusField } = processMemory;
 
@@ -72,14 +71,6 @@ function writeHome(api: ApiServer, dir: string, nodeName: string, busybox: strin
     `apiVersion: v1\nkind: Pod\nmetadata:\n  name: static\n  namespace: kube-system\nspec:\n  containers:\n  - name: app\n    image: ${busybox}\n    command: [sh, -c, sleep 3600]\n`,
   );
   return home;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function spawnKubelet(
