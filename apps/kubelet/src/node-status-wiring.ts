@@ -2,7 +2,12 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { CriClient } from '@nodeagent/cri-client';
 import { type Kubelet, type KubeletLogger, nodeStatusEventMessage } from '@nodeagent/kubelet';
 import type { MirrorPodSync, NodeEventRecorder } from '@nodeagent/kubelet/sources';
-import { NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
+import {
+  NodeStatusReporter,
+  nodeImagesFromCri,
+  type RuntimeStatusFeatures,
+  runtimeStatusFromCri,
+} from '@nodeagent/node-status';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
 import { nodeRegistrationSettings } from './node-registration-settings';
 
@@ -53,6 +58,7 @@ export function startNodeStatusReporter(w: NodeStatusWiring): NodeStatusReporter
       const version = await client.version();
       return { runtimeName: version.runtimeName, runtimeVersion: version.runtimeVersion };
     },
+    runtimeStatus: () => criRuntimeStatus(client),
     pressure: () => kubelet.housekeeping.pressure(),
     readyChecks: [
       {
@@ -70,4 +76,9 @@ export function startNodeStatusReporter(w: NodeStatusWiring): NodeStatusReporter
   });
   void reporter.start().catch((error) => logger.error({ err: String(error) }, 'node status'));
   return reporter;
+}
+
+/** status.runtimeHandlers and status.features from CRI Status (containerd 1.6 reports neither). */
+export async function criRuntimeStatus(client: Pick<CriClient, 'status'>): Promise<RuntimeStatusFeatures> {
+  return runtimeStatusFromCri(await client.status({ verbose: false }));
 }

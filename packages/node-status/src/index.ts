@@ -27,5 +27,11 @@ export {
   type PressureSignals,
 } from './node-status-reporter';
 export { networkReadyCheck, plegHealthCheck, runtimeReachableCheck } from './ready-checks';
+export {
+  type CriStatusFeatures,
+  type RuntimeHandlerInfo,
+  type RuntimeStatusFeatures,
+  runtimeStatusFromCri,
+} from './runtime-handlers';
 export { containerRuntimeVersion, formatRuntimeVersion } from './runtime-version';
 export { Sleeper } from './scheduler';

@@ -3,6 +3,11 @@ import type { ResourceList } from './capacity';
 import type { MachineInfo } from './machine-info';
 import type { NodeAddress } from './node-addresses';
 import type { NodeConditionLike } from './node-conditions';
+import {
+  type NodeRuntimeHandlerWire,
+  type RuntimeStatusFeatures,
+  runtimeStatusFields,
+} from './runtime-handlers';
 import { containerRuntimeVersion } from './runtime-version';
 
 /** Container runtime identity from CRI Version (injected so this package needs no CRI client). */
@@ -69,6 +74,10 @@ export interface NodeStatusWire {
   images: NodeImage[];
   /** KEP-5328 declared features, sorted; left out when there are none (omitempty). */
   declaredFeatures?: string[];
+  /** The runtime's handlers (CRI Status); left out when it lists none (containerd 1.6). */
+  runtimeHandlers?: NodeRuntimeHandlerWire[];
+  /** The runtime's features (CRI Status); left out when it sends none (containerd 1.6). */
+  features?: { supplementalGroupsPolicy: boolean };
 }
 
 /** Everything a Node status is assembled from. */
@@ -85,6 +94,8 @@ export interface StatusBodyInputs {
   kubeletVersion: string;
   /** The node's declared features (see `declaredFeatures`); none when omitted. */
   declaredFeatures?: readonly string[];
+  /** The runtime's handlers and features from CRI Status; undefined: not known (left out). */
+  runtimeStatus?: RuntimeStatusFeatures;
 }
 
 /** Assembles the status sent to the API server. */
@@ -118,6 +129,7 @@ export function buildNodeStatus(inp: StatusBodyInputs): NodeStatusWire {
     },
     images: topImages(inp.images, inp.maxImages),
     ...(inp.declaredFeatures?.length ? { declaredFeatures: [...inp.declaredFeatures].sort() } : {}),
+    ...runtimeStatusFields(inp.runtimeStatus),
   };
 }
 

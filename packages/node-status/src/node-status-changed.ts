@@ -1,6 +1,7 @@
 import type { V1NodeStatus } from '@kubernetes/client-node';
 import { parseQuantity, type Wire } from '@nodeagent/primitives';
 import { formatTime, type NodeStatusWire } from './node-status-body';
+import type { NodeRuntimeHandlerWire } from './runtime-handlers';
 
 /** A Node status as read back from the API server (plain JSON: times are strings), if any. */
 export type ServerStatus = Wire<V1NodeStatus> | undefined;
@@ -22,7 +23,8 @@ export function nodeStatusHasChanged(server: ServerStatus, status: NodeStatusWir
     wirePort(server) !== status.daemonEndpoints.kubeletEndpoint.Port ||
     nodeInfoChanged(server.nodeInfo, status.nodeInfo) ||
     imagesChanged(server.images, status.images) ||
-    declaredFeaturesChanged(server, status.declaredFeatures)
+    declaredFeaturesChanged(server, status.declaredFeatures) ||
+    runtimeStatusChanged(server, status)
   );
 }
 
@@ -35,6 +37,32 @@ function declaredFeaturesChanged(server: NonNullable<ServerStatus>, ours: string
   if (!ours?.length) return false;
   const have = (server as { declaredFeatures?: string[] }).declaredFeatures ?? [];
   return have.length !== ours.length || have.some((name, i) => name !== ours[i]);
+}
+
+/**
+ * Whether the server lacks the runtime handlers or features this kubelet sends. Like the
+ * declared features, only compared when there are some to send.
+ */
+function runtimeStatusChanged(server: NonNullable<ServerStatus>, ours: NodeStatusWire): boolean {
+  const have = server as {
+    runtimeHandlers?: Partial<NodeRuntimeHandlerWire>[];
+    features?: { supplementalGroupsPolicy?: boolean };
+  };
+  const handlers = have.runtimeHandlers ?? [];
+  const handlersChanged =
+    ours.runtimeHandlers !== undefined &&
+    (handlers.length !== ours.runtimeHandlers.length ||
+      ours.runtimeHandlers.some(
+        (h, i) =>
+          handlers[i]?.name !== h.name ||
+          handlers[i]?.features?.recursiveReadOnlyMounts !== h.features.recursiveReadOnlyMounts ||
+          handlers[i]?.features?.userNamespaces !== h.features.userNamespaces,
+      ));
+  return (
+    handlersChanged ||
+    (ours.features !== undefined &&
+      have.features?.supplementalGroupsPolicy !== ours.features.supplementalGroupsPolicy)
+  );
 }
 
 function conditionsChanged(

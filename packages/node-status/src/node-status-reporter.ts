@@ -39,6 +39,7 @@ import {
   type ResolvedNodeStatusConfig,
   resolveNodeStatusConfig,
 } from './node-status-config';
+import type { RuntimeStatusFeatures } from './runtime-handlers';
 import { Sleeper } from './scheduler';
 
 const MANAGED: ReadonlySet<string> = new Set(CONDITION_ORDER);
@@ -56,6 +57,11 @@ export interface NodeStatusReporterOptions {
   config: NodeStatusConfig;
   /** CRI Version (runtimeName, runtimeVersion); a failure leaves containerRuntimeVersion as last known. */
   runtimeVersion?: () => Promise<RuntimeVersion>;
+  /**
+   * CRI Status's runtime handlers and features, for status.runtimeHandlers and status.features;
+   * a failure leaves them as last known (upstream keeps what its last runtime check read).
+   */
+  runtimeStatus?: () => Promise<RuntimeStatusFeatures>;
   /** Health checks that feed Ready (runtime reachable, PLEG healthy, network ready, ...). */
   readyChecks?: ReadyCheck[];
   /** Eviction manager signals for the pressure conditions (default: no pressure). */
@@ -97,6 +103,7 @@ export class NodeStatusReporter {
   private lastReportAt = Number.NEGATIVE_INFINITY;
   private conditions: NodeConditionLike[] | undefined;
   private runtime: RuntimeVersion | undefined;
+  private runtimeFeatures: RuntimeStatusFeatures | undefined;
   private machine: MachineInfo | undefined;
   private lastRegistration: RegistrationOutcome | undefined;
 
@@ -272,6 +279,13 @@ export class NodeStatusReporter {
         this.opts.onError?.(err, 'container runtime version');
       }
     }
+    if (this.opts.runtimeStatus) {
+      try {
+        this.runtimeFeatures = await this.opts.runtimeStatus();
+      } catch (err) {
+        this.opts.onError?.(err, 'container runtime status');
+      }
+    }
     const [verdict, pressure, images] = await Promise.all([
       evaluateReadyChecks(this.opts.readyChecks ?? []),
       Promise.resolve(this.opts.pressure?.() ?? {}),
@@ -310,6 +324,7 @@ export class NodeStatusReporter {
       kubeletPort: this.config.port,
       kubeletVersion: this.config.kubeletVersion,
       declaredFeatures: this.config.declaredFeatures,
+      runtimeStatus: this.runtimeFeatures,
     });
   }
 }

@@ -29,6 +29,8 @@ import {
   type PodSandboxConfig,
   PodSandboxState,
   type PodSandboxStatus,
+  type RuntimeFeatures,
+  type RuntimeHandler,
 } from '../generated/types';
 import { criServiceDefinitions } from './fake-service';
 import { FakeStreamingServer } from './fake-streaming-server';
@@ -79,6 +81,18 @@ export interface FakeRuntimeOptions {
   runtimeApiVersion?: string;
   /** Images present from the start. */
   images?: FakeImageInput[];
+  /** What Status lists as `runtime_handlers` (default none, as containerd 1.6 and 1.7). */
+  runtimeHandlers?: RuntimeHandler[];
+  /** What Status sends as `features` (default none, as containerd 1.6 and 1.7). */
+  runtimeFeatures?: RuntimeFeatures;
+}
+
+/** A gate on one RPC's calls (`FakeRuntime.holdCalls`): each call waits until it is released. */
+export interface CallGate {
+  /** Resolves when a held call arrived (the first one after the gate was set). */
+  readonly reached: Promise<void>;
+  /** Lets the held calls, and every later one, go on. */
+  release(): void;
 }
 
 interface SandboxRecord {
@@ -174,6 +188,7 @@ export class FakeRuntime {
   private readonly reservedNames = new Map<string, string>();
   private readonly errors = new Map<string, InjectedError[]>();
   private readonly delays = new Map<string, number>();
+  private readonly gates = new Map<string, { opened: Promise<void>; arrived: () => void }>();
   private readonly subscribers = new Set<ServerWritableStream<unknown, ContainerEventResponse>>();
   private readonly pool: Ipv4Pool;
   private readonly now: () => bigint;
@@ -272,6 +287,30 @@ export class FakeRuntime {
     else this.delays.delete(rpc);
   }
 
+  /**
+   * Holds every call of `rpc` open (after it is recorded in `calls`, before it acts) until the
+   * gate is released: what the caller does while the runtime is still busy can be observed
+   * without timing.
+   */
+  holdCalls(rpc: AnyRpc): CallGate {
+    let arrived!: () => void;
+    const reached = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    let release!: () => void;
+    const opened = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.gates.set(rpc, { opened, arrived });
+    return {
+      reached,
+      release: () => {
+        if (this.gates.get(rpc)?.opened === opened) this.gates.delete(rpc);
+        release();
+      },
+    };
+  }
+
   /** Drops every injected error and delay. */
   clearInjections(): void {
     this.errors.clear();
@@ -348,8 +387,8 @@ export class FakeRuntime {
           ],
         },
         info: req.verbose ? { config: JSON.stringify({ podCIDR: this.podCidr, fake: true }) } : {},
-        runtimeHandlers: [],
-        features: null,
+        runtimeHandlers: this.opts.runtimeHandlers ?? [],
+        features: this.opts.runtimeFeatures ?? null,
       })),
       RuntimeConfig: this.unary('RuntimeConfig', () => ({ linux: { cgroupDriver: 1 } })),
       UpdateRuntimeConfig: this.unary(
@@ -501,6 +540,11 @@ export class FakeRuntime {
   }
 
   private async intercept(rpc: string): Promise<void> {
+    const gate = this.gates.get(rpc);
+    if (gate) {
+      gate.arrived();
+      await gate.opened;
+    }
     const delay = this.delays.get(rpc);
     if (delay) await new Promise((r) => setTimeout(r, delay));
     const list = this.errors.get(rpc);

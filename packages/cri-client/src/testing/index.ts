@@ -1,6 +1,7 @@
 // @nodeagent/cri-client/testing: an in-memory CRI runtime for tests.
 export {
   type AnyRpc,
+  type CallGate,
   type ExecHandler,
   type FakeImageInput,
   FakeRuntime,

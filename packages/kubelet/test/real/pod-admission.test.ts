@@ -3,6 +3,8 @@ import { mkdtemp, readFile, readlink, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
+import { runtimeStatusFromCri } from '@nodeagent/node-status';
+import { runtimeStatusFields } from '@nodeagent/node-status/node-object';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod, PodStatus } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
@@ -179,9 +181,21 @@ describe('pod admission and namespaces on a real containerd', () => {
     // runtime handlers, 2.1 lists its default handler without them. Upstream's userns manager gives
     // the same refusal on both (fidelity/pod-status-v1.36, hostusers-false, recorded on 1.6): the
     // pod is admitted, its sandbox fails (FailedCreatePodSandBox) and it stays Pending.
-    const { runtimeHandlers } = await client.status({ verbose: false });
+    const reply = await client.status({ verbose: false });
+    const { runtimeHandlers } = reply;
     if (series === '1.6') expect(runtimeHandlers).toEqual([]);
     else expect(runtimeHandlers.find((h) => h.name === '')?.features?.userNamespaces).toBe(false);
+    // The Node's status.runtimeHandlers and status.features from this reply: neither on 1.6 (as
+    // upstream's recording, fidelity/pod-status-v1.36/node.upstream.yaml), both on 2.1.
+    const nodeFields = runtimeStatusFields(runtimeStatusFromCri(reply));
+    if (series === '1.6') expect(nodeFields).toEqual({});
+    else
+      expect(nodeFields).toMatchObject({
+        runtimeHandlers: expect.arrayContaining([
+          { name: '', features: { recursiveReadOnlyMounts: true, userNamespaces: false } },
+        ]),
+        features: { supplementalGroupsPolicy: true },
+      });
     const userns = pod({ hostUsers: false });
     kubelet.addPod(userns);
     // The event comes during the sync, the status at its end: wait for both.

@@ -36,3 +36,4 @@ export {
   topImages,
 } from '../node-status-body';
 export { nodeStatusHasChanged, type ServerStatus } from '../node-status-changed';
+export { type NodeRuntimeHandlerWire, runtimeStatusFields } from '../runtime-handlers';
