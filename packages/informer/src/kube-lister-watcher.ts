@@ -5,6 +5,7 @@ import { InvalidOptionError } from '@nodeagent/primitives';
 import { ApiStatusError, WatchDroppedError, WatchInactivityError } from './errors';
 import { readFailedResponse } from './failed-response';
 import type { InformerObject } from './informer-object';
+import { LineReader } from './line-reader';
 import type { ListerWatcher, ListOptions, ListPage, WatchEvent, WatchOptions } from './lister-watcher';
 
 /** Which collection to list and watch: group/version and plural, optionally one namespace. */
@@ -38,6 +39,8 @@ function statusError(res: IncomingMessage, body: string): ApiStatusError {
  */
 export class KubeListerWatcher<T extends InformerObject> implements ListerWatcher<T> {
   private readonly path: string;
+  /** Its watches pass `sendInitialEvents` on, for the reflector's watch-list stream. */
+  readonly supportsWatchList = true;
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -110,6 +113,32 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
     return page;
   }
 
+  /**
+   * Decodes one line of the watch stream and hands the event over; false (after `fail`) when
+   * the line is not JSON or the handler threw, which ends the watch.
+   */
+  private deliver(
+    line: string,
+    onEvent: (event: WatchEvent<T>) => void,
+    fail: (err: Error) => void,
+  ): boolean {
+    if (!line.trim()) return true;
+    let event: WatchEvent<T>;
+    try {
+      event = JSON.parse(line) as WatchEvent<T>;
+    } catch {
+      fail(new WatchDroppedError(`undecodable watch event: ${line.slice(0, 100)}`));
+      return false;
+    }
+    try {
+      onEvent(event);
+    } catch (err) {
+      fail(err as Error);
+      return false;
+    }
+    return true;
+  }
+
   /** A watch from `resourceVersion`, each event handed to `onEvent`, until the stream ends. */
   async watch(
     options: WatchOptions,
@@ -140,6 +169,9 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
         this.open(
           {
             watch: 'true',
+            ...(options.sendInitialEvents
+              ? { sendInitialEvents: 'true', resourceVersionMatch: 'NotOlderThan' }
+              : {}),
             labelSelector: options.labelSelector,
             fieldSelector: options.fieldSelector,
             resourceVersion: options.resourceVersion,
@@ -154,33 +186,21 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
               return;
             }
             arm(finish);
-            let buffered = '';
+            // Each event is decoded as its line completes: a watch-list stream of 44,000
+            // Services holds one event's text at a time, never the whole stream.
+            const lines = new LineReader();
             res.setEncoding('utf8');
             res.on('data', (chunk: string) => {
               arm(finish);
-              buffered += chunk;
-              let nl = buffered.indexOf('\n');
-              while (nl >= 0 && !settled) {
-                const line = buffered.slice(0, nl).trim();
-                buffered = buffered.slice(nl + 1);
-                nl = buffered.indexOf('\n');
-                if (!line) continue;
-                let event: WatchEvent<T>;
-                try {
-                  event = JSON.parse(line) as WatchEvent<T>;
-                } catch {
-                  finish(new WatchDroppedError(`undecodable watch event: ${line.slice(0, 100)}`));
-                  local.abort();
-                  return;
-                }
-                try {
-                  onEvent(event);
-                } catch (err) {
-                  finish(err as Error);
-                  local.abort();
-                  return;
-                }
-              }
+              lines.push(
+                chunk,
+                (line) =>
+                  !settled &&
+                  this.deliver(line, onEvent, (err) => {
+                    finish(err);
+                    local.abort();
+                  }),
+              );
             });
             res.on('end', () => finish());
             res.on('aborted', () => finish(new WatchDroppedError('aborted')));

@@ -25,6 +25,12 @@ export interface WatchOptions {
   timeoutSeconds: number;
   /** Abort the stream when nothing (not even a bookmark) arrives for this long. */
   inactivityTimeoutMs: number;
+  /**
+   * A watch-list stream (KEP-3157): `sendInitialEvents=true` with
+   * `resourceVersionMatch=NotOlderThan`. The server first sends the collection's state as ADDED
+   * events, then a BOOKMARK annotated `k8s.io/initial-events-end: "true"`, then the changes.
+   */
+  sendInitialEvents?: boolean;
 }
 
 /** The event types of the Kubernetes watch protocol. */
@@ -45,4 +51,11 @@ export interface ListerWatcher<T extends InformerObject> {
   list(options: ListOptions, signal: AbortSignal): Promise<ListPage<T>>;
   /** Streams events to `onEvent` until the server ends the watch or it fails. */
   watch(options: WatchOptions, onEvent: (event: WatchEvent<T>) => void, signal: AbortSignal): Promise<void>;
+  /**
+   * Whether `watch` honours `sendInitialEvents` (passes it to a server that streams the initial
+   * state). Only then does the reflector read the initial state through a watch-list stream; a
+   * ListerWatcher that leaves this unset is listed, so one written before watch-list (a test
+   * double that ignores the option) is not left waiting for a bookmark that never comes.
+   */
+  readonly supportsWatchList?: boolean;
 }

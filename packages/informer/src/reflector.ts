@@ -1,7 +1,8 @@
 import { Backoff, type BackoffOptions, InvalidOptionError } from '@nodeagent/primitives';
-import { ApiStatusError, InformerStoppedError } from './errors';
+import { ApiStatusError, InformerStoppedError, WatchDroppedError } from './errors';
 import type { IndexedStore, StoreChange } from './indexed-store';
 import type { InformerObject } from './informer-object';
+import { InitialEvents, isInitialEventsEnd } from './initial-events';
 import type { ListerWatcher, WatchEvent } from './lister-watcher';
 import { stripManagedFields } from './strip-fields';
 
@@ -10,6 +11,14 @@ export interface ReflectorOptions<T extends InformerObject = InformerObject> {
   labelSelector?: string;
   /** E.g. `spec.nodeName=node-1` for the kubelet's pod watch. */
   fieldSelector?: string;
+  /**
+   * Read the initial state (and every relist) through a watch-list stream, KEP-3157, when the
+   * ListerWatcher supports it (`supportsWatchList`, as KubeListerWatcher does): one watch with
+   * `sendInitialEvents=true`, whose objects are decoded one by one, instead of a LIST whose
+   * whole response is held at once. client-go's WatchListClient, on by default since v1.35.
+   * Default true; a server that refuses the stream is listed instead, as client-go falls back.
+   */
+  watchList?: boolean;
   /**
    * Items per LIST page (`limit`). Default 500, like client-go; 0 lists in one request with no
    * limit (client-go's pager with PageSize 0).
@@ -43,8 +52,10 @@ export interface ReflectorOptions<T extends InformerObject = InformerObject> {
 
 /** Counters of what a reflector has done, for tests and metrics. */
 export interface ReflectorStats {
-  /** Completed full LISTs (the initial one plus relists). */
+  /** Completed full reads of the collection, LIST or watch-list stream (the initial one plus relists). */
   lists: number;
+  /** Of those, the ones read through a watch-list stream. */
+  streamedLists: number;
   /** Watch requests started. */
   watches: number;
   /** 410 Gone / expired answers (each leads to a relist). */
@@ -56,10 +67,13 @@ export interface ReflectorStats {
   bookmarks: number;
 }
 
+/** What streamInitialState asks of the loop: a LIST instead, or nothing more (the stream's watch has ended). */
+const FALL_BACK_TO_LIST = 'list';
+
 /**
- * Keeps a store in sync with the server: paginated LIST, then WATCH from the list's
- * resourceVersion with bookmarks; relist on 410; jittered exponential backoff on other errors,
- * forever, until stopped.
+ * Keeps a store in sync with the server: the initial state from a watch-list stream (or a
+ * paginated LIST), then WATCH from its resourceVersion with bookmarks; relist on 410; jittered
+ * exponential backoff on other errors, forever, until stopped.
  */
 export class Reflector<T extends InformerObject> {
   private readonly backoff: Backoff;
@@ -70,7 +84,20 @@ export class Reflector<T extends InformerObject> {
   private syncWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private resourceVersion = '';
   private readonly transform: (obj: T) => T;
-  readonly stats: ReflectorStats = { lists: 0, watches: 0, expired: 0, errors: 0, events: 0, bookmarks: 0 };
+  readonly stats: ReflectorStats = {
+    lists: 0,
+    streamedLists: 0,
+    watches: 0,
+    expired: 0,
+    errors: 0,
+    events: 0,
+    bookmarks: 0,
+  };
+  private readonly useWatchList: boolean;
+  /** A watch-list stream's state until its end bookmark; undefined outside one. */
+  private initial: InitialEvents<T> | undefined;
+  /** A stream from the last resourceVersion was refused (410, too large): the next starts from "". */
+  private resourceVersionUnavailable = false;
 
   constructor(
     private readonly listerWatcher: ListerWatcher<T>,
@@ -82,6 +109,7 @@ export class Reflector<T extends InformerObject> {
     if (!Number.isInteger(pageSize) || pageSize < 0)
       throw new InvalidOptionError('pageSize', pageSize, 'must be a whole number (0: no paging)');
     this.transform = options.transform ?? stripManagedFields;
+    this.useWatchList = options.watchList !== false && listerWatcher.supportsWatchList === true;
     this.backoff = new Backoff({ now: options.now, random: options.random, ...options.backoff });
   }
 
@@ -139,8 +167,16 @@ export class Reflector<T extends InformerObject> {
     while (!this.stopped) {
       try {
         if (needList) {
-          await this.listAll();
+          const streamed = this.useWatchList ? await this.streamInitialState() : FALL_BACK_TO_LIST;
+          if (this.stopped) break;
+          if (streamed === FALL_BACK_TO_LIST) await this.listAll();
           needList = false;
+          if (streamed !== FALL_BACK_TO_LIST) {
+            // The stream went on as the watch; a failure after its end bookmark is the watch's.
+            if (streamed.error !== undefined) throw streamed.error;
+            this.backoff.reset();
+            continue;
+          }
         }
         // stop() may have run while handlers of the list were executing.
         if (this.stopped) break;
@@ -200,8 +236,14 @@ export class Reflector<T extends InformerObject> {
       cont = page.continue;
       if (!cont) break;
     }
+    this.replaceAll(items, rv);
+  }
+
+  /** Makes `items` the store's content as of `rv` (a completed LIST or stream); the first one syncs. */
+  private replaceAll(items: T[], rv: string): void {
     const changes = this.store.replace(items);
     this.resourceVersion = rv;
+    this.resourceVersionUnavailable = false;
     this.stats.lists++;
     this.onChanges(changes);
     if (!this.synced) {
@@ -210,14 +252,57 @@ export class Reflector<T extends InformerObject> {
     }
   }
 
-  private async watchOnce(): Promise<void> {
+  /**
+   * client-go's watchList: a watch with `sendInitialEvents=true` from the last resourceVersion
+   * ("" at first: the current state). Its objects are collected apart until the bookmark
+   * annotated `k8s.io/initial-events-end`, which replaces the store and syncs; the same watch
+   * then goes on delivering changes, and this resolves when it ends (with its error, if any).
+   * Before that bookmark, as client-go: 429 and refused connections are thrown to the loop's
+   * backoff and the stream is tried again; 410 or a too-large resourceVersion restarts it from
+   * ""; any other failure, or a watch closed at once with nothing sent, falls back to a LIST.
+   */
+  private async streamInitialState(): Promise<typeof FALL_BACK_TO_LIST | { error?: unknown }> {
+    for (;;) {
+      const initial = new InitialEvents<T>();
+      this.initial = initial;
+      const started = (this.options.now ?? Date.now)();
+      let error: unknown;
+      try {
+        await this.watchOnce(this.resourceVersionUnavailable ? '' : this.resourceVersion, true);
+      } catch (err) {
+        error = err;
+      }
+      const completed = this.initial !== initial;
+      this.initial = undefined;
+      if (completed) return error === undefined ? {} : { error };
+      if (this.stopped) return {};
+      if (error === undefined) {
+        const quick = (this.options.now ?? Date.now)() - started < 1000;
+        if (!quick || initial.size > 0) continue;
+        error = new WatchDroppedError(
+          'the watch-list stream closed at once, before its initial-events-end bookmark',
+        );
+      }
+      if (retriableStreamError(error)) throw error;
+      if (unavailableResourceVersion(error)) {
+        this.resourceVersionUnavailable = true;
+        throw error;
+      }
+      this.stats.errors++;
+      this.options.onError?.(error);
+      return FALL_BACK_TO_LIST;
+    }
+  }
+
+  private async watchOnce(resourceVersion = this.resourceVersion, sendInitialEvents = false): Promise<void> {
     const random = this.options.random ?? Math.random;
     const timeoutSeconds = this.options.watchTimeoutSeconds ?? Math.floor(300 * (1 + random()));
     this.stats.watches++;
     await this.listerWatcher.watch(
       {
-        resourceVersion: this.resourceVersion,
+        resourceVersion,
         allowWatchBookmarks: true,
+        ...(sendInitialEvents ? { sendInitialEvents } : {}),
         timeoutSeconds,
         inactivityTimeoutMs: this.options.inactivityTimeoutMs ?? (timeoutSeconds + 30) * 1000,
         ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
@@ -235,6 +320,10 @@ export class Reflector<T extends InformerObject> {
       case 'MODIFIED': {
         this.stats.events++;
         const obj = this.transform(event.object);
+        if (this.initial) {
+          this.initial.put(obj);
+          return;
+        }
         const change = this.store.upsert(obj);
         this.bump(obj);
         if (change) this.onChanges([change]);
@@ -243,6 +332,10 @@ export class Reflector<T extends InformerObject> {
       case 'DELETED': {
         this.stats.events++;
         const obj = this.transform(event.object);
+        if (this.initial) {
+          this.initial.remove(obj);
+          return;
+        }
         const change = this.store.remove(obj);
         this.bump(obj);
         if (change) this.onChanges([change]);
@@ -250,6 +343,10 @@ export class Reflector<T extends InformerObject> {
       }
       case 'BOOKMARK':
         this.stats.bookmarks++;
+        if (this.initial) {
+          if (isInitialEventsEnd(event.object)) this.completeStream(this.initial, event.object);
+          return;
+        }
         this.bump(event.object);
         return;
       case 'ERROR': {
@@ -261,8 +358,27 @@ export class Reflector<T extends InformerObject> {
     }
   }
 
+  /** The end bookmark of a watch-list stream: its objects become the store's content. */
+  private completeStream(initial: InitialEvents<T>, bookmark: T): void {
+    this.initial = undefined;
+    this.stats.streamedLists++;
+    this.replaceAll(initial.items(), bookmark.metadata?.resourceVersion ?? '');
+  }
+
   private bump(obj: T): void {
     const rv = obj.metadata?.resourceVersion;
     if (rv) this.resourceVersion = rv;
   }
+}
+
+/** client-go's isWatchErrorRetriable: a refused connection or 429, worth the same request after a backoff. */
+function retriableStreamError(err: unknown): boolean {
+  if (err instanceof ApiStatusError) return err.code === 429;
+  return (err as { code?: unknown } | undefined)?.code === 'ECONNREFUSED';
+}
+
+/** 410 Gone/Expired, or the 504 a server gives a resourceVersion it has not reached: start over from "". */
+function unavailableResourceVersion(err: unknown): boolean {
+  if (!(err instanceof ApiStatusError)) return false;
+  return err.expired || (err.code === 504 && err.message.includes('Too large resource version'));
 }

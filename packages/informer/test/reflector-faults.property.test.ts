@@ -51,12 +51,13 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 describe('reflector under random operations and faults (property)', () => {
   it('converges to the server state and never loses, duplicates or reorders an event', async () => {
     // Totals over all runs, to show the faults really hit the reflector.
-    const totals = { expired: 0, errors: 0, watches: 0, lists: 0 };
+    const totals = { expired: 0, errors: 0, watches: 0, lists: 0, streamedLists: 0 };
     await fc.assert(
       fc.asyncProperty(
         fc.array(op, { minLength: 5, maxLength: 30 }),
         fc.boolean(),
-        async (ops, selective) => {
+        fc.boolean(),
+        async (ops, selective, streaming) => {
           const server = await startApiServer({ historyWindow: 20, bookmarkIntervalMs: 40 });
           const cms = server.resource('v1', 'configmaps');
           const ns = 'kube-public';
@@ -71,6 +72,8 @@ describe('reflector under random operations and faults (property)', () => {
             kubeConfig: server.kubeConfig(),
             resource: { apiVersion: 'v1', plural: 'configmaps', namespace: ns },
             ...(selective ? { labelSelector: 'keep=yes' } : {}),
+            // The initial state (and each relist) from a watch-list stream, or in LIST pages of 2.
+            watchList: streaming,
             pageSize: 2,
             inactivityTimeoutMs: 150,
             backoff: { initialMs: 2, maxMs: 20 },
@@ -173,6 +176,7 @@ describe('reflector under random operations and faults (property)', () => {
             totals.errors += inf.stats.errors;
             totals.watches += inf.stats.watches;
             totals.lists += inf.stats.lists;
+            totals.streamedLists += inf.stats.streamedLists;
             unsubscribe();
             await inf.stop();
             await server.close();
@@ -184,6 +188,9 @@ describe('reflector under random operations and faults (property)', () => {
     expect(totals.expired).toBeGreaterThan(0);
     expect(totals.errors).toBeGreaterThan(0);
     expect(totals.lists).toBeGreaterThan(50);
+    // Both ways of reading the state ran: streams, and LISTs (watchList off, or fallbacks).
+    expect(totals.streamedLists).toBeGreaterThan(10);
+    expect(totals.lists - totals.streamedLists).toBeGreaterThan(10);
     expect(totals.watches).toBeGreaterThan(50);
   }, 120_000);
 });

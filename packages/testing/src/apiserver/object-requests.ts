@@ -9,6 +9,7 @@ import type { ResourcePath } from './request-path';
 import type { DeleteOptions, WriteOptions } from './resource-registry';
 import { serveScale } from './scale-subresource';
 import { tableFor, wantsTable } from './table-output';
+import { watchSendInitialEvents } from './watch-list-options';
 
 /** A resource path that names one object. */
 export type ObjectPath = ResourcePath & { name: string };
@@ -117,6 +118,7 @@ function serveGet(
   const watch = q.get('watch');
   if (watch === 'true' || watch === '1') {
     // Watching a single object by URL name (old style) is a watch with a name filter.
+    const sendInitialEvents = watchSendInitialEvents(q);
     ctx.watches.serve(
       {
         rt,
@@ -126,6 +128,7 @@ function serveGet(
         allowBookmarks: q.get('allowWatchBookmarks') === 'true',
         timeoutSeconds: intParam(q, 'timeoutSeconds') ?? ctx.defaultWatchTimeoutSeconds,
         asTable: wantsTable(accept),
+        ...(sendInitialEvents !== undefined ? { sendInitialEvents } : {}),
         ...(namespace !== undefined ? { namespace } : {}),
         ...(q.get('resourceVersion') !== null ? { resourceVersion: q.get('resourceVersion') as string } : {}),
       },

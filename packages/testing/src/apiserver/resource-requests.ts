@@ -12,6 +12,7 @@ import type { ResourcePath } from './request-path';
 import type { WriteOptions } from './resource-registry';
 import { apiVersionOf } from './resource-types';
 import { wantsTable } from './table-output';
+import { watchSendInitialEvents } from './watch-list-options';
 
 /**
  * A request on a resource path (`/api/v1/namespaces/x/pods[/name[/sub]]`): reads the write
@@ -55,6 +56,7 @@ async function serveCollection(
     if (watch === 'true' || watch === '1') {
       const labels = parseLabelSelector(q.get('labelSelector'));
       const fields = parseFieldSelector(q.get('fieldSelector'), rt);
+      const sendInitialEvents = watchSendInitialEvents(q);
       ctx.watches.serve(
         {
           rt,
@@ -63,6 +65,7 @@ async function serveCollection(
           allowBookmarks: q.get('allowWatchBookmarks') === 'true',
           timeoutSeconds: intParam(q, 'timeoutSeconds') ?? ctx.defaultWatchTimeoutSeconds,
           asTable: wantsTable(accept),
+          ...(sendInitialEvents !== undefined ? { sendInitialEvents } : {}),
           ...(namespace !== undefined ? { namespace } : {}),
           ...(q.get('resourceVersion') !== null
             ? { resourceVersion: q.get('resourceVersion') as string }
