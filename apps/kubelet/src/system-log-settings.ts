@@ -8,9 +8,9 @@ export const NODE_LOG_DIR = '/var/log/';
 /**
  * /logs/ as upstream's InstallSystemLogHandler registers it (only with enableDebuggingHandlers,
  * which the server itself checks): enableSystemLogHandler (default true) serves `dir` (upstream's
- * /var/log/), false answers 405 `logs endpoint is disabled.`; the node log query is on with
- * enableSystemLogQuery and the NodeLogQuery gate (beta, off in v1.36), and the server refuses it
- * 501 (not implemented; the start-up warning names enableSystemLogQuery).
+ * /var/log/), false answers 405 `logs endpoint is disabled.`; the node log query (?query=…,
+ * journalctl and the files under `dir`) is on with enableSystemLogQuery and the NodeLogQuery gate,
+ * as upstream's kubelet.go checks both.
  */
 export function systemLogsOption(
   config: ResolvedKubeletOptions['config'],

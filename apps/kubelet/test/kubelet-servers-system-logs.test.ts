@@ -106,13 +106,14 @@ describe('the kubelet binary’s /logs/', () => {
     ]);
   });
 
-  it('refuses the node log query 501 with enableSystemLogQuery and the NodeLogQuery gate, else serves the file', async () => {
+  it('answers the node log query with enableSystemLogQuery and the NodeLogQuery gate, else serves the file', async () => {
     const query = { enableSystemLogQuery: true, featureGates: { NodeLogQuery: true } };
     expect(systemLogsOption(config(query))).toEqual({ dir: NODE_LOG_DIR, query: true });
-    const [status, body] = await getFromBinaryServers(query, '/logs/?query=kubelet');
-    expect([status, body]).toEqual([
-      501,
-      'node log query (?query=…) is not implemented by this kubelet; ask for a file under /logs/ instead\n',
+    // A file query (no journalctl needed): the file under the log directory; a path beside it is 406.
+    expect(await getFromBinaryServers(query, '/logs/?query=/syslog')).toEqual([200, 'booted\n']);
+    expect(await getFromBinaryServers(query, '/logs/syslog?query=kubelet')).toEqual([
+      406,
+      'path not allowed in query mode\n',
     ]);
     // Without enableSystemLogQuery the query parameter means nothing to the file server.
     expect(await getFromBinaryServers({}, '/logs/syslog?query=kubelet')).toEqual([200, 'booted\n']);

@@ -78,13 +78,11 @@ describe('KubeletConfiguration field support', () => {
     );
   });
 
-  it('honours enableSystemLogHandler, names enableSystemLogQuery (the node log query is answered 501)', () => {
+  it('honours enableSystemLogHandler and enableSystemLogQuery (the node log query is served)', () => {
     const base = defaultKubeletConfiguration();
     expect(unsupportedFieldWarnings({ ...base, enableSystemLogHandler: false })).toEqual([]);
     const query = { ...base, enableSystemLogQuery: true, featureGates: { NodeLogQuery: true } };
-    expect(unsupportedFieldWarnings(query).map((w) => w.message)).toEqual([
-      'KubeletConfiguration field enableSystemLogQuery is not supported by this kubelet and has no effect',
-    ]);
+    expect(unsupportedFieldWarnings(query)).toEqual([]);
     // Upstream's validation: the query needs the NodeLogQuery gate (beta, off in v1.36) and the handler.
     const typeMeta = { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration' };
     expect(() => parseKubeletConfiguration({ ...typeMeta, enableSystemLogQuery: true })).toThrow(

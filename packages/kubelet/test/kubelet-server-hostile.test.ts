@@ -168,8 +168,19 @@ describe('/logs/ traversal (http.FileServer under http.StripPrefix, upstream v1.
     expect({ status: out.status, body: out.body }).toEqual({ status: 403, body: '403 Forbidden\n' });
   });
 
-  it('refuses the node log query it does not implement, and answers 405 when the handler is off', async () => {
-    expect(await get(queryServer.port, '/logs/?query=kubelet')).toMatchObject({ status: 501 });
+  it('keeps a node log query inside the log directory, and answers 405 when the handler is off', async () => {
+    // A file query is stat'ed under the directory (securejoin), then served by the guarded file server.
+    expect(await get(queryServer.port, '/logs/?query=/../secret')).toMatchObject({ status: 406 });
+    expect(await get(queryServer.port, '/logs/?query=/out.log')).toMatchObject({ status: 403 });
+    expect(await get(queryServer.port, '/logs/?query=/pods/inside.log')).toMatchObject({
+      status: 200,
+      body: 'node booted\n',
+    });
+    // A service name that could smuggle a journalctl flag or a path is refused before any run.
+    expect(await get(queryServer.port, '/logs/?query=--file%3D%2Fetc%2Fshadow')).toMatchObject({
+      status: 406,
+    });
+    expect(await get(queryServer.port, '/logs/?query=a%20-f')).toMatchObject({ status: 406 });
     // Without enableSystemLogQuery the file server ignores the query, as upstream's does.
     expect(await get(server.port, '/logs/syslog?query=kubelet')).toMatchObject({ status: 200 });
     expect(await get(disabledServer.port, '/logs/syslog')).toMatchObject({

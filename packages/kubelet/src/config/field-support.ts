@@ -145,8 +145,7 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   enableSystemLogHandler: applied(
     'kubelet server /logs/ (the files under /var/log/; false: 405 "logs endpoint is disabled.")',
   ),
-  // The node log query (?query=, NodeLogQuery gate) is answered 501: warned about when set true.
-  enableSystemLogQuery: unsupported,
+  enableSystemLogQuery: applied('kubelet server /logs/?query= (journalctl and the files under /var/log/)'),
   shutdownGracePeriod: unsupported,
   shutdownGracePeriodCriticalPods: unsupported,
   shutdownGracePeriodByPodPriority: unsupported,

@@ -97,8 +97,8 @@ export interface KubeletServerOptions {
   debuggingHandlers?: boolean;
   /**
    * /logs/ with the debugging handlers on: enableSystemLogHandler's file server over `dir`
-   * (upstream: /var/log/), `query` being enableSystemLogQuery with the NodeLogQuery gate (that
-   * query is refused 501, not implemented); `false` is enableSystemLogHandler: false (405 `logs
+   * (upstream: /var/log/), `query` being enableSystemLogQuery with the NodeLogQuery gate (the
+   * node log query: journalctl and the files under `dir`); `false` is enableSystemLogHandler: false (405 `logs
    * endpoint is disabled.`); without it /logs/ is not served (go-restful's 404).
    */
   systemLogs?: SystemLogOptions | false;
@@ -358,7 +358,7 @@ async function handle(
   if (debugging && path.startsWith('/logs/') && options.systemLogs !== undefined) {
     if (options.systemLogs === false) return writeGoHttpError(response, 405, 'logs endpoint is disabled.');
     if (refuseForRoute(request, response, kubeletRoutes.systemLogs)) return;
-    return serveSystemLogs(options.systemLogs, url, response);
+    return serveSystemLogs(options.systemLogs, url, request, response);
   }
   const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
   if (logs) {
