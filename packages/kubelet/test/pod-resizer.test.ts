@@ -6,7 +6,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Container, Pod, PodStatus } from '../src/api/pod-types';
 import { CgroupV1Filesystem } from '../src/cgroups/cgroup-filesystem';
 import { PodCgroupManager } from '../src/cgroups/pod-cgroup-manager';
-import { linuxContainerResources } from '../src/cri/linux-resources';
 import type { PodRuntimeStatus } from '../src/cri/runtime-state';
 import { PodResizer } from '../src/sync/pod-resizer';
 
@@ -71,31 +70,38 @@ const status = (): PodStatus => ({
   ],
 });
 
-function resizer(withCgroups = true, onError?: (pod: Pod, error: unknown) => void): PodResizer {
+function resizer(withCgroups = true, onError?: (pod: string, error: string) => void): PodResizer {
   const made1 = new PodResizer({
-    onError,
+    logger: {
+      info() {},
+      warn: (fields) => {
+        const { pod, err } = fields as { pod: string; err: string };
+        onError?.(pod, err);
+      },
+      error() {},
+    },
     rootDir: join(dir, 'root'),
     cgroups: withCgroups ? cgroups : undefined,
-    updateContainerResources: async (id, resources) => {
-      updates.push({
-        id,
-        cpuShares: Number(resources.cpuShares),
-        cpuQuota: Number(resources.cpuQuota),
-        memory: Number(resources.memoryLimitInBytes),
-        podShares: await readFile(
-          join(dir, 'cg', 'cpu', cgroups.podCgroupPath(active[0]!), 'cpu.shares'),
-          'utf8',
-        ).catch(() => '?'),
-      });
+    runtime: {
+      updateContainerResources: async (id, resources) => {
+        updates.push({
+          id,
+          cpuShares: Number(resources.cpuShares),
+          cpuQuota: Number(resources.cpuQuota),
+          memory: Number(resources.memoryLimitInBytes),
+          podShares: await readFile(
+            join(dir, 'cg', 'cpu', cgroups.podCgroupPath(active[0]!), 'cpu.shares'),
+            'utf8',
+          ).catch(() => '?'),
+        });
+      },
     },
-    linuxResources: (p, c) => linuxContainerResources(p, c, { memoryCapacity: 8 * 1024 ** 3 }),
+    containerResources: { memoryCapacity: 8 * 1024 ** 3 },
     clock,
     recordEvent: (p, type, reason, message) =>
       events.push({ pod: p.metadata.name ?? '', type, reason, message }),
     node: { allocatable: { cpu: '2', memory: '24683072Ki' } },
-    activePods: () => active,
-    isStaticPod: () => false,
-    resync: (uid) => resyncs.push(uid),
+    pods: { activePods: () => active, resync: (uid) => resyncs.push(uid) },
   });
   made.push(made1);
   return made1;
@@ -310,7 +316,7 @@ describe('PodResizer on a fake runtime and a cgroup tree in a temporary director
     expect(await readFile(file, 'utf8')).toContain('c/c1');
   });
 
-  it('a failed actuated-record write is reported through onError, and the status is still reported', async () => {
+  it('a failed actuated-record write is reported to the logger, and the status is still reported', async () => {
     const errors: string[] = [];
     // The root directory is a file: every checkpoint write fails.
     await writeFile(join(dir, 'root'), 'not a directory');

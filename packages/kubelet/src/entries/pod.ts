@@ -77,6 +77,7 @@ export {
   ContainerGarbageCollector,
   type ContainerGarbageCollectorOptions,
   containerGCPeriodMs,
+  type PodLiveness,
 } from '../sync/container-garbage-collector';
 export {
   evictableRuntimeObjects,

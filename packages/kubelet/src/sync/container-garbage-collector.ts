@@ -1,21 +1,28 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import { everyOn } from '../clock-timers';
 import type { PodRuntime } from '../cri/pod-runtime';
+import type { KubeletLogger } from '../kubelet-logger';
 import { garbageCollectAllPods } from './container-gc';
 
 /** Upstream ContainerGCPeriod: the container GC runs once a minute. */
 export const containerGCPeriodMs = 60_000;
 
+/** What the container GC asks of the kubelet's pods. */
+export interface PodLiveness {
+  /** Pods still running (keep the newest dead instance of each container, for lastState). */
+  isActive(uid: string): boolean;
+  /** Pods the kubelet knows at all; the rest were deleted and lose every dead object. */
+  isKnown(uid: string): boolean;
+}
+
 /** What a {@link ContainerGarbageCollector} removes through and how it tells live pods from gone ones. */
 export interface ContainerGarbageCollectorOptions {
   /** The runtime whose dead containers and sandboxes are removed. */
   runtime: PodRuntime;
-  /** Pods still running (keep the newest dead instance of each container, for lastState). */
-  isActive: (uid: string) => boolean;
-  /** Pods the kubelet knows at all; the rest were deleted and lose every dead object. */
-  isKnown: (uid: string) => boolean;
+  /** Which pods are still running and which the kubelet knows at all. */
+  pods: PodLiveness;
   /** Told of a failed round (the collector itself never throws). */
-  onError: (error: unknown) => void;
+  logger: KubeletLogger;
   /** Milliseconds between rounds (default {@link containerGCPeriodMs}, upstream's 1 min). */
   periodMs?: number;
   /** The clock the period runs on (default: the system clock). */
@@ -50,9 +57,14 @@ export class ContainerGarbageCollector {
 
   /** One round (rounds do not overlap); resolves to how many objects were removed, 0 on failure. */
   run(): Promise<number> {
-    this.running ??= garbageCollectAllPods(this.options.runtime, this.options.isActive, this.options.isKnown)
+    const { pods } = this.options;
+    this.running ??= garbageCollectAllPods(
+      this.options.runtime,
+      (uid) => pods.isActive(uid),
+      (uid) => pods.isKnown(uid),
+    )
       .catch((error) => {
-        this.options.onError(error);
+        this.options.logger.warn({ err: String(error) }, 'Container garbage collection failed');
         return 0;
       })
       .finally(() => {

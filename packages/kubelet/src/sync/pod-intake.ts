@@ -10,7 +10,6 @@ import type { Pod } from '../api/pod-types';
 import type { MirrorPods } from '../pod/mirror-pods';
 import { needsReadinessReconcile, podsDifferSemantically } from '../pod/pod-update-kind';
 import { isTerminalPhase } from '../status/pod-phase';
-import type { StatusManager } from '../status/status-manager';
 import type { PodWorkers } from '../workers/pod-workers';
 import type { PodCleanup } from './pod-cleanup';
 import type { PodResizer } from './pod-resizer';
@@ -27,8 +26,6 @@ export interface PodIntakeOptions {
   admitHandlers: readonly PodAdmitHandler[];
   /** Pods are admitted with their allocated resources (the resizer's checkpoint). */
   resizer: PodResizer;
-  /** Whether a pod's last generated status is terminal (active pods). */
-  statuses: StatusManager;
   clock: Clock;
 }
 
@@ -96,29 +93,6 @@ export class PodIntake {
     const pod = this.options.pods.pod(uid);
     if (pod && this.options.workers.phase(uid) === 'syncing')
       this.options.workers.updatePod({ pod, updateType: 'sync' });
-  }
-
-  /** Pods running or about to run: what the eviction manager may evict and a resize is fitted among. */
-  activePods(): Pod[] {
-    const { pods, workers, statuses } = this.options;
-    return pods.all().filter((pod) => {
-      const uid = pod.metadata.uid ?? '';
-      return (
-        !pods.rejection(uid) &&
-        workers.phase(uid) === 'syncing' &&
-        !isTerminalPhase(statuses.getPodStatus(uid)?.phase)
-      );
-    });
-  }
-
-  /** Upstream evictPod: kill with the eviction's grace period; the pod ends Failed with reason Evicted. */
-  evict(pod: Pod, gracePeriodSeconds: number, status: { reason: string; message: string }): boolean {
-    const { pods, workers } = this.options;
-    const uid = pod.metadata.uid ?? '';
-    if (!pods.has(uid) || workers.phase(uid) !== 'syncing') return false;
-    pods.evict(uid, status);
-    workers.updatePod({ pod, updateType: 'kill', gracePeriodSeconds });
-    return true;
   }
 
   /** Upstream canAdmitPod: the admit handlers in order; a refused pod never reaches the runtime. */

@@ -1,11 +1,12 @@
-import type { LinuxContainerResources, MessageInput } from '@nodeagent/cri-client/types';
 import { type Clock, formatBinary, formatMilliCpu } from '@nodeagent/primitives';
 import { podRequests, resizeRefusal } from '../admission/resize-admission';
+import { isStaticPod } from '../api/config-source';
 import {
   hasPodLevelResources,
   isSupportedPodLevelResource,
   podLevelRequest,
 } from '../api/pod-level-resources';
+import { podName } from '../api/pod-name';
 import type { Container, Pod, PodStatus, ResourceList, ResourceRequirements } from '../api/pod-types';
 import {
   type ContainerResourceValues,
@@ -19,6 +20,8 @@ import type { PodCgroupManager } from '../cgroups/pod-cgroup-manager';
 import { resizePodCgroup } from '../cgroups/pod-cgroup-resize';
 import { type PodResourceConfigOptions, podResourceConfig } from '../cgroups/pod-resource-config';
 import { containerHash } from '../cri/container-hash';
+import { type LinuxResourceOptions, linuxContainerResources } from '../cri/linux-resources';
+import type { PodRuntime } from '../cri/pod-runtime';
 import type { PodRuntimeStatus } from '../cri/runtime-state';
 import { findContainer } from '../cri/runtime-state';
 import type { PodEventRecorder } from '../events/event-reasons';
@@ -29,6 +32,7 @@ import {
   resizePendingMessage,
   resizeStartedMessage,
 } from '../events/resize-events';
+import type { KubeletLogger } from '../kubelet-logger';
 import { AllocationStore } from '../pod/allocation-store';
 import {
   type ContainerResizeUpdate,
@@ -48,22 +52,25 @@ export interface PodResizerOptions {
   cgroups?: PodCgroupManager;
   cgroupOptions?: PodResourceConfigOptions;
   /** CRI UpdateContainerResources; a runtime without it cannot resize in place. */
-  updateContainerResources?: (
-    containerId: string,
-    resources: MessageInput<LinuxContainerResources>,
-  ) => Promise<void>;
-  /** A container's CRI resources as the container config would carry them (linuxContainerResources). */
-  linuxResources(pod: Pod, container: Container): MessageInput<LinuxContainerResources>;
+  runtime?: Pick<PodRuntime, 'updateContainerResources'>;
+  /** What a container's CRI resources are computed with, as the container config computes them. */
+  containerResources: Pick<LinuxResourceOptions, 'memoryCapacity' | 'swap'>;
   clock: Clock;
   recordEvent?: PodEventRecorder;
   /** The node's allocatable resources as last learnt (what a resize must fit in). */
   node: Pick<NodeFactsReader, 'allocatable'>;
+  /** The pods a resize is fitted among, and who syncs a pod again (a deferred resize may fit now). */
+  pods: ResizerPods;
+  /** Hears a resize that failed and a checkpoint write that did not happen. */
+  logger?: KubeletLogger;
+}
+
+/** What the resizer asks of the kubelet's pods. */
+export interface ResizerPods {
   /** The pods that hold resources on the node (not terminated), as their sources last gave them. */
   activePods(): readonly Pod[];
-  isStaticPod(pod: Pod): boolean;
   /** Asks for a sync of the pod (a deferred resize may fit now). */
   resync(uid: string): void;
-  onError?(pod: Pod, error: unknown): void;
 }
 
 /** A container killed for its resize, to be started again by the sync with the new resources. */
@@ -147,13 +154,14 @@ export class PodResizer {
     }
     const refusal = resizeRefusal({
       desired: pod,
-      others: this.options
+      others: this.options.pods
         .activePods()
         .filter((other) => other.metadata.uid !== uid)
         .map((other) => this.store.podFromAllocation(other).pod),
       allocatable: this.options.node.allocatable,
-      staticPod: this.options.isStaticPod(pod),
-      podCgroups: this.options.cgroups !== undefined && this.options.updateContainerResources !== undefined,
+      staticPod: isStaticPod(pod),
+      podCgroups:
+        this.options.cgroups !== undefined && this.options.runtime?.updateContainerResources !== undefined,
     });
     if (refusal) {
       if (this.conditions.setPending(uid, refusal.conditionReason, refusal.message, generation, now)) {
@@ -191,7 +199,7 @@ export class PodResizer {
 
   /** Tries every deferred resize again (upstream RetryPendingResizes), oldest first. */
   retryDeferred(): void {
-    for (const uid of this.deferred) this.options.resync(uid);
+    for (const uid of this.deferred) this.options.pods.resync(uid);
   }
 
   /**
@@ -199,7 +207,9 @@ export class PodResizer {
    * was killed (the runtime must be read again before the sync starts it).
    */
   async actuate(pod: Pod, runtime: PodRuntimeStatus, kill: ResizeKill): Promise<boolean> {
-    const { cgroups, updateContainerResources } = this.options;
+    const { cgroups } = this.options;
+    const cri = this.options.runtime;
+    const updateContainerResources = cri?.updateContainerResources?.bind(cri);
     if (!cgroups || !updateContainerResources) return false;
     const uid = pod.metadata.uid ?? '';
     const kills: { container: Container; id: string; message: string }[] = [];
@@ -273,7 +283,7 @@ export class PodResizer {
             );
             await updateContainerResources(
               update.containerId,
-              this.options.linuxResources(pod, withValues(container, values)),
+              linuxContainerResources(pod, withValues(container, values), this.options.containerResources),
             );
             update.current = values;
             appliedNow.set(update.name, values);
@@ -289,7 +299,7 @@ export class PodResizer {
         resizeEventReasons.error,
         resizeErrorMessage(pod, pod.metadata.generation ?? 0, message),
       );
-      this.options.onError?.(pod, error);
+      this.options.logger?.warn({ pod: podName(pod), err: String(error) }, 'Pod resize failed');
       return kills.length > 0;
     }
     if (pod.spec.resources) await this.store.setActuatedPodLevel(uid, pod.spec.resources);
@@ -400,7 +410,10 @@ export class PodResizer {
         this.store
           .setActuated(uid, container.name, applied)
           .catch((error: unknown) =>
-            this.options.onError?.(desired, new Error(`recording the actuated resources: ${String(error)}`)),
+            this.options.logger?.warn(
+              { pod: podName(desired), err: `recording the actuated resources: ${String(error)}` },
+              'Pod resize failed',
+            ),
           );
         restarting?.delete(container.name);
       }

@@ -1,0 +1,248 @@
+import { type Clock, parseDuration } from '@nodeagent/primitives';
+import type { PodAdmitHandler } from './admission/admit-handler';
+import { ephemeralContainerChecks } from './admission/ephemeral-container-checks';
+import { kubeletAdmitHandlers } from './admission/kubelet-admit-handlers';
+import { podName } from './api/pod-name';
+import type { NodeSwapFacts } from './cri/container-swap';
+import { defaultMaxParallelPodStarts, StartLimiter } from './cri/start-limiter';
+import type { ObjectSource } from './env/resolve-env';
+import { warningLoggingRecorder } from './events/warning-logging-recorder';
+import { isCriticalPod } from './eviction/critical-pod';
+import type { KubeletHousekeeping, KubeletHousekeepingOptions } from './eviction/kubelet-housekeeping';
+import type { KubeletLogger } from './kubelet-logger';
+import type { KubeletOptions } from './kubelet-options';
+import type { KubeletMetrics } from './metrics';
+import type { PodProber } from './probes/pod-prober';
+import type { StatusManager } from './status/status-manager';
+import type { NodeFacts } from './sync/node-facts';
+import type { PodLifecycleOptions } from './sync/pod-lifecycle';
+import type { PodResizer, PodResizerOptions } from './sync/pod-resizer';
+import type { PodRuntimeView } from './sync/pod-runtime-view';
+import type { PodStateStore } from './sync/pod-state-store';
+import type { PodSyncer, PodSyncerOptions } from './sync/pod-syncer';
+import type { PodWorkRequests } from './sync/pod-work-requests';
+import type { PodVolumeManager } from './volumes/pod-volume-manager';
+
+/**
+ * Each part's options as KubeletOptions gives them (kubelet-parts.ts builds the parts in order):
+ * the node, API, image and pacing groups read out into the shape each part takes.
+ */
+
+const noObjects: ObjectSource = { getConfigMap: async () => undefined, getSecret: async () => undefined };
+
+/** The node's swap facts as containers see them, or undefined without swap. */
+export function swapFacts(options: KubeletOptions): NodeSwapFacts | undefined {
+  return (
+    options.node.swap && {
+      ...options.node.swap,
+      behavior: options.config.memorySwap.swapBehavior,
+      memoryCapacity: options.node.memoryCapacity,
+    }
+  );
+}
+
+/** What the runtime half of the pod sync is built over, beside the KubeletOptions. */
+export interface SyncerParts {
+  volumes: PodVolumeManager;
+  clock: Clock;
+  logger: KubeletLogger;
+  metrics: KubeletMetrics;
+  node: NodeFacts;
+  prober: PodProber;
+}
+
+/** The runtime half of the pod sync, with the node facts its containers see. */
+export function syncerOptions(options: KubeletOptions, parts: SyncerParts): PodSyncerOptions {
+  const { logger } = parts;
+  return {
+    runtime: options.runtime,
+    volumes: parts.volumes,
+    clock: parts.clock,
+    host: {
+      nodeName: options.node.name,
+      hostIPs: options.node.hostIPs,
+      memoryCapacity: options.node.memoryCapacity,
+      rootDir: options.node.rootDir,
+      podLogsDir: options.config.podLogsDir,
+      dns: {
+        clusterDNS: options.config.clusterDNS,
+        clusterDomain: options.config.clusterDomain,
+        hostResolvConf: options.node.hostResolvConf,
+      },
+      swap: swapFacts(options),
+      seccompDefault: options.config.seccompDefault,
+    },
+    cluster: {
+      objects: options.api?.objects ?? noObjects,
+      services: options.api?.services,
+      tokens: options.api?.tokens,
+      runtimeHandler: options.api?.runtimeHandler,
+    },
+    images: {
+      credentialProviders: options.images?.credentialProviders,
+      imagePullManager: options.images?.pullManager,
+    },
+    // Read at each use: setNodeAllocatable and start() fill it in.
+    node: parts.node,
+    probes: options.probes?.state ?? parts.prober.probeState(),
+    metrics: parts.metrics,
+    sleep: options.pacing?.sleep,
+    startLimiter: new StartLimiter(options.pacing?.maxParallelPodStarts ?? defaultMaxParallelPodStarts()),
+    listeners: {
+      onEvent: warningLoggingRecorder(logger, options.api?.recordEvent),
+      onSwapShareError: (pod, container, error) =>
+        logger.error(
+          { pod: podName(pod), container: container.name, err: error.message },
+          'cannot calculate swap allocation amount; disallowing swap',
+        ),
+    },
+    userNamespaces: options.userNamespaces,
+    // Ephemeral containers come after admission: the same security refusals, per container.
+    ephemeralContainerCheck: ephemeralContainerChecks({
+      seLinuxEnabled: options.node.seLinuxEnabled,
+      strictAdmission: options.node.strictAdmission,
+    }),
+  };
+}
+
+/** In-place pod resize: allocations, their checkpoint and the containers' CRI resources. */
+export function resizerOptions(
+  options: KubeletOptions,
+  parts: { clock: Clock; logger: KubeletLogger; node: NodeFacts; requests: PodWorkRequests },
+): PodResizerOptions {
+  return {
+    rootDir: options.node.rootDir,
+    cgroups: options.cgroups,
+    cgroupOptions: {
+      cpuCFSQuota: options.config.cpuCFSQuota,
+      cpuCFSQuotaPeriodUs: parseDuration(options.config.cpuCFSQuotaPeriod) * 1000,
+    },
+    runtime: options.runtime,
+    containerResources: { memoryCapacity: options.node.memoryCapacity, swap: swapFacts(options) },
+    clock: parts.clock,
+    recordEvent: options.api?.recordEvent,
+    node: parts.node,
+    pods: parts.requests,
+    logger: parts.logger,
+  };
+}
+
+/** The eviction manager (container and image GC as its disk reclaim), image GC and pod cgroups. */
+export function housekeepingOptions(
+  options: KubeletOptions,
+  parts: {
+    clock: Clock;
+    logger: KubeletLogger;
+    metrics: KubeletMetrics;
+    pods: PodStateStore;
+    requests: PodWorkRequests;
+  },
+): KubeletHousekeepingOptions {
+  const { requests, pods } = parts;
+  return {
+    config: options.config,
+    runtime: options.runtime,
+    clock: parts.clock,
+    logger: parts.logger,
+    stats: options.stats,
+    images: options.images?.service,
+    imageFs: options.images?.fs,
+    imagePullManager: options.images?.pullManager,
+    cgroups: options.cgroups,
+    evictionMonitoringPeriodMs: options.pacing?.evictionMonitoringPeriodMs,
+    registry: parts.metrics.registry,
+    activePods: () => requests.activePods(),
+    knownPodUids: () => pods.uids(),
+    evictPod: (pod, grace, status) => requests.evict(pod, grace, status),
+  };
+}
+
+/** Upstream's admit handlers; throws InvalidConfigError for an allowedUnsafeSysctls entry that is not namespaced. */
+export function admitHandlers(
+  options: KubeletOptions,
+  parts: { node: NodeFacts; housekeeping: Pick<KubeletHousekeeping, 'admit'> },
+): PodAdmitHandler[] {
+  const { node, housekeeping } = parts;
+  return kubeletAdmitHandlers({
+    maxPods: options.config.maxPods,
+    allowedUnsafeSysctls: options.config.allowedUnsafeSysctls ?? [],
+    eviction: (pod) => housekeeping.admit(pod),
+    runtimeFeatures: () => node.runtimeFeatures,
+    kernelRelease: options.node.kernelRelease,
+    seLinuxEnabled: options.node.seLinuxEnabled,
+    strictAdmission: options.node.strictAdmission,
+    podCgroups: options.cgroups !== undefined,
+    nodeAllocatable: () => node.allocatable,
+    isCriticalPod,
+    allocatesUserNamespaces: options.userNamespaces !== undefined,
+  });
+}
+
+/** What the pod workers' three syncs and the cleanup read and report to. */
+export interface LifecycleParts {
+  syncer: PodSyncer;
+  statusManager: StatusManager;
+  prober: PodProber;
+  metrics: KubeletMetrics;
+  clock: Clock;
+  logger: KubeletLogger;
+  podState: PodStateStore;
+  runtimeView: PodRuntimeView;
+  resizer: PodResizer;
+  housekeeping: PodLifecycleOptions['stopping']['reclaimer'];
+  volumes: PodVolumeManager;
+}
+
+/** The pod workers, dispatching the one pod sync and the terminating and terminated ones. */
+export function lifecycleOptions(options: KubeletOptions, parts: LifecycleParts): PodLifecycleOptions {
+  const { clock, logger } = parts;
+  const shared = {
+    syncer: parts.syncer,
+    statuses: parts.statusManager,
+    pods: parts.podState,
+    runtimeView: parts.runtimeView,
+    resizer: parts.resizer,
+    clock,
+  };
+  return {
+    // The one pod sync (sync/sync-pod.ts) reads and reports through this.
+    running: {
+      ...shared,
+      runtime: options.runtime,
+      prober: parts.prober,
+      metrics: parts.metrics,
+      logger,
+      hostIPs: options.node.hostIPs,
+      probeResults: options.probes,
+      runtimeType: options.runtimeType,
+      retryMs: options.pacing?.retryMs,
+      recordEvent: options.api?.recordEvent,
+    },
+    // Stopping a pod (sync/sync-terminating-pod.ts) reads and reports through this.
+    stopping: {
+      ...shared,
+      prober: parts.prober,
+      reclaimer: parts.housekeeping,
+      hostIPs: options.node.hostIPs,
+      runtimeType: options.runtimeType,
+    },
+    // What a terminated pod's cleanup removes the pod from (its worker: the lifecycle's own).
+    cleanup: {
+      ...shared,
+      runtime: options.runtime,
+      volumes: parts.volumes,
+      reclaimer: parts.housekeeping,
+      userNamespaces: options.userNamespaces,
+      node: { podLogsDir: options.config.podLogsDir, podCgroups: options.cgroups !== undefined },
+      logger,
+      retryMs: options.pacing?.retryMs,
+      onCleanupsDone: options.onCleanupsDone,
+    },
+    retries: {
+      retryMs: options.pacing?.retryMs,
+      clock,
+      maxRetryMs: parseDuration(options.config.syncFrequency),
+    },
+    logger,
+  };
+}

@@ -1,0 +1,175 @@
+import { type Clock, systemClock } from '@nodeagent/primitives';
+import { podName } from './api/pod-name';
+import type { PodRuntime } from './cri/pod-runtime';
+import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
+import type { KubeletLogger } from './kubelet-logger';
+import type { KubeletOptions } from './kubelet-options';
+import {
+  admitHandlers,
+  housekeepingOptions,
+  lifecycleOptions,
+  resizerOptions,
+  syncerOptions,
+} from './kubelet-part-options';
+import { createKubeletMetrics, type KubeletMetrics } from './metrics';
+import { forgetProbeRuns, recordProbeRun } from './metrics-collectors/prober-metrics';
+import { EventedRelist } from './pleg/evented-relist';
+import { GenericPLEG } from './pleg/generic-pleg';
+import { PodCache } from './pleg/pod-cache';
+import { MirrorPods } from './pod/mirror-pods';
+import { PodProber } from './probes/pod-prober';
+import { podRuntimeStack } from './runtime-stack';
+import { isMirrorPodMissingError } from './status/mirror-pod-missing';
+import { StatusManager } from './status/status-manager';
+import { ContainerGarbageCollector } from './sync/container-garbage-collector';
+import { NodeFacts } from './sync/node-facts';
+import type { PodCleanup } from './sync/pod-cleanup';
+import { PodIntake } from './sync/pod-intake';
+import { PodLifecycle } from './sync/pod-lifecycle';
+import { PodResizer } from './sync/pod-resizer';
+import { PodRuntimeView } from './sync/pod-runtime-view';
+import { PodStateStore } from './sync/pod-state-store';
+import { PodSyncer } from './sync/pod-syncer';
+import { PodWorkRequests } from './sync/pod-work-requests';
+import { PodVolumeManager } from './volumes/pod-volume-manager';
+import type { PodWorkers } from './workers/pod-workers';
+
+const silent: KubeletLogger = { info() {}, warn() {}, error() {} };
+
+/**
+ * What a Kubelet is made of, top-down as one pod goes through it: intake (pods from the sources,
+ * admitted, stored in podState) → workers (one per pod, running sync/'s three syncs through the
+ * syncer, resizer and prober) → statusManager (the status PATCH). The PLEG (over the runtime),
+ * housekeeping (eviction, image GC) and the container GC run beside them; requests is how they
+ * ask for a pod's sync.
+ */
+export interface KubeletParts {
+  /** The pod half of the runtime stack over the options' runtime (runtime-stack.ts). */
+  runtime: PodRuntime;
+  clock: Clock;
+  logger: KubeletLogger;
+  metrics: KubeletMetrics;
+  mirrorPods: MirrorPods;
+  podState: PodStateStore;
+  node: NodeFacts;
+  cache: PodCache;
+  pleg: GenericPLEG;
+  eventedRelist: EventedRelist;
+  runtimeView: PodRuntimeView;
+  volumes: PodVolumeManager;
+  prober: PodProber;
+  statusManager: StatusManager;
+  requests: PodWorkRequests;
+  syncer: PodSyncer;
+  resizer: PodResizer;
+  housekeeping: KubeletHousekeeping;
+  workers: PodWorkers;
+  cleanup: PodCleanup;
+  intake: PodIntake;
+  containerGC: ContainerGarbageCollector;
+}
+
+/**
+ * Builds every part once, each from the ones before it. Two closures read a part built after
+ * them, where parts need each other: the prober's result handler and the PLEG's event handler
+ * ask `requests` for a sync (they run only once the kubelet has started).
+ */
+export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts {
+  const mirrorPods = new MirrorPods();
+  const podState = new PodStateStore(mirrorPods);
+  // The pod half of the runtime stack (pod cgroups, image pull limit) over the PodRuntime given
+  // (the executable's criRuntimeStack, or a test's runtime).
+  const runtime = podRuntimeStack(kubeletOptions.runtime, {
+    config: kubeletOptions.config,
+    cgroups: kubeletOptions.cgroups,
+    podOf: podState.pod.bind(podState),
+  });
+  const options: KubeletOptions = { ...kubeletOptions, runtime };
+  const clock = options.pacing?.clock ?? systemClock;
+  const logger = options.logger ?? silent;
+  const metrics = options.metrics ?? createKubeletMetrics();
+  const node = new NodeFacts(options.node.allocatable);
+  // Mount back-offs run on the kubelet's clock.
+  const volumes = new PodVolumeManager({
+    rootDir: options.node.rootDir,
+    mounter: options.mounter,
+    now: () => new Date(clock.now()),
+  });
+  const prober = new PodProber({
+    runtime,
+    clock,
+    onChange: (uid, update) => {
+      // Upstream SetContainerReadiness/SetContainerStartup: the result is in the status at once.
+      statusManager.applyProbeResult(update, clock.now());
+      requests.resync(uid);
+    },
+    onRun: (event) => recordProbeRun(metrics, podState.pod(event.podUID), event),
+    onPodRemoved: (uid, container, types) =>
+      forgetProbeRuns(metrics, podState.pod(uid), uid, container, types),
+    recordEvent: options.api?.recordEvent,
+    podOf: podState.pod.bind(podState),
+  });
+  const statusManager = newStatusManager(options, { clock, logger, prober, podState });
+  const cache = new PodCache();
+  const pleg = new GenericPLEG({
+    runtime,
+    cache,
+    clock,
+    relistPeriodMs: options.pacing?.relistPeriodMs,
+    metrics,
+    onEvent: (event) => requests.handlePlegEvent(event),
+    onError: (error) => logger.error({ err: String(error) }, 'PLEG relist failed'),
+  });
+  const runtimeView = new PodRuntimeView(pleg, cache, metrics);
+  const requests = new PodWorkRequests(podState, statusManager, runtimeView);
+  const syncer = new PodSyncer(syncerOptions(options, { volumes, clock, logger, metrics, node, prober }));
+  const resizer = new PodResizer(resizerOptions(options, { clock, logger, node, requests }));
+  const housekeeping = new KubeletHousekeeping(
+    housekeepingOptions(options, { clock, logger, metrics, pods: podState, requests }),
+  );
+  const { workers, cleanup } = new PodLifecycle(
+    lifecycleOptions(options, {
+      ...{ syncer, statusManager, prober, metrics, clock, logger },
+      ...{ podState, runtimeView, resizer, housekeeping, volumes },
+    }),
+  );
+  requests.attach(workers);
+  const intake = new PodIntake({
+    pods: podState,
+    mirrorPods,
+    workers,
+    cleanup,
+    admitHandlers: admitHandlers(options, { node, housekeeping }),
+    resizer,
+    clock,
+  });
+  const containerGC = new ContainerGarbageCollector({ runtime, pods: requests, logger, clock });
+  const eventedRelist = new EventedRelist(runtime, pleg, logger);
+  return {
+    ...{ runtime, clock, logger, metrics, mirrorPods, podState, node, cache, pleg, eventedRelist },
+    ...{ runtimeView, volumes, prober, statusManager, requests, syncer, resizer, housekeeping },
+    ...{ workers, cleanup, intake, containerGC },
+  };
+}
+
+/** The status manager over the options' writer; a write it cannot make is logged. */
+function newStatusManager(
+  options: KubeletOptions,
+  parts: { clock: Clock; logger: KubeletLogger; prober: PodProber; podState: PodStateStore },
+): StatusManager {
+  const { logger, prober } = parts;
+  return new StatusManager({
+    writer: options.api?.statusWriter,
+    // A container just started: its status goes out with its first readiness verdict.
+    holdWrite: prober.firstReadinessRuns.bind(prober),
+    clock: parts.clock,
+    // The API's copy the reconcile compares with (a static pod's: its mirror pod).
+    apiPodOf: parts.podState.apiPodOf,
+    onError: (pod, error) => {
+      // Expected until the API server answers and the Node is registered: the status goes out at
+      // the sync after the mirror pod is created (see Kubelet.resyncPods).
+      if (isMirrorPodMissingError(error)) return;
+      logger.warn({ pod: podName(pod), err: String(error) }, 'Failed to update status for pod');
+    },
+  });
+}
