@@ -83,14 +83,17 @@ describe('KubeletConfiguration field support', () => {
     expect(unsupportedFieldWarnings({ ...base, enableSystemLogHandler: false })).toEqual([]);
     const query = { ...base, enableSystemLogQuery: true, featureGates: { NodeLogQuery: true } };
     expect(unsupportedFieldWarnings(query)).toEqual([]);
-    // Upstream's validation: the query needs the NodeLogQuery gate (beta, off in v1.36) and the handler.
+    // Upstream's validation: the query needs the NodeLogQuery gate (GA and locked on in v1.36, so
+    // it cannot be turned off) and the handler.
     const typeMeta = { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration' };
-    expect(() => parseKubeletConfiguration({ ...typeMeta, enableSystemLogQuery: true })).toThrow(
-      'enableSystemLogQuery: NodeLogQuery feature gate is required for enableSystemLogHandler',
-    );
+    expect(() => parseKubeletConfiguration({ ...typeMeta, enableSystemLogQuery: true })).not.toThrow();
     expect(() =>
-      parseKubeletConfiguration({ ...typeMeta, enableSystemLogQuery: true, featureGates: { AllBeta: true } }),
-    ).not.toThrow();
+      parseKubeletConfiguration({
+        ...typeMeta,
+        enableSystemLogQuery: true,
+        featureGates: { NodeLogQuery: false },
+      }),
+    ).toThrow('cannot set feature gate NodeLogQuery to false, feature is locked to true');
     expect(() =>
       parseKubeletConfiguration({
         ...typeMeta,

@@ -133,7 +133,8 @@ const ROWS: readonly Row[] = [
   ['NFTablesProxyMode', true, GA, 'locked'],
   ['NodeDeclaredFeatures', true, B],
   ['NodeInclusionPolicyInPodTopologySpread', true, GA, 'locked'],
-  ['NodeLogQuery', false, B],
+  // GA and locked on in v1.36 (kubernetes/kubernetes#137544, merged in the 1.36 cycle).
+  ['NodeLogQuery', true, GA, 'locked'],
   ['NodeSwap', true, GA, 'locked'],
   ['NominatedNodeNameForExpectation', true, B],
   ['OpportunisticBatching', true, B],
