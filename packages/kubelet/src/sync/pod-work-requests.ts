@@ -8,6 +8,9 @@ import type { ResizerPods } from './pod-resizer';
 import type { PodRuntimeView } from './pod-runtime-view';
 import type { PodStateStore } from './pod-state-store';
 
+/** What the requests use of the pod workers. */
+export type RequestedWorkers = Pick<PodWorkers, 'updatePod' | 'hasScheduledRetry' | 'phase' | 'isTerminated'>;
+
 /**
  * What the parts around the pod workers ask of them and of the pod state (upstream's kubelet
  * struct answers these from its own fields): sync a known pod again (a PLEG event, a probe
@@ -18,20 +21,20 @@ import type { PodStateStore } from './pod-state-store';
  * ({@link PodWorkRequests.attach}); nothing is asked of them before the kubelet starts.
  */
 export class PodWorkRequests implements ResizerPods, PodLiveness {
-  private attached: PodWorkers | undefined;
+  private attached: RequestedWorkers | undefined;
 
   constructor(
     private readonly pods: PodStateStore,
-    private readonly statuses: StatusManager,
-    private readonly runtimeView: PodRuntimeView,
+    private readonly statuses: Pick<StatusManager, 'getPodStatus'>,
+    private readonly runtimeView: Pick<PodRuntimeView, 'recountRunning'>,
   ) {}
 
   /** The pod workers the requests go to (set once, by the composition root). */
-  attach(workers: PodWorkers): void {
+  attach(workers: RequestedWorkers): void {
     this.attached = workers;
   }
 
-  private get workers(): PodWorkers {
+  private get workers(): RequestedWorkers {
     if (!this.attached) throw new Error('PodWorkRequests: no pod workers attached');
     return this.attached;
   }
