@@ -235,6 +235,17 @@ describe('service queries through journalctl', () => {
     ]);
   });
 
+  it('drops the connection for untilTime without sinceTime on a journald service, as upstream’s handler panics', async () => {
+    await expect(get('/logs/?query=kubelet&untilTime=2026-01-02T03:04:05Z')).rejects.toThrow(
+      /socket hang up|ECONNRESET/,
+    );
+    // A service read from files never builds the journalctl arguments: no panic there.
+    expect(await text('/logs/?query=absent&untilTime=2026-01-02T03:04:05Z')).toEqual([
+      200,
+      '\noptions present and query resolved to log files for [absent]\ntry without specifying options\n',
+    ]);
+  });
+
   it('reads a service journald does not list from its file: <s>, <s>.log, <s>/<s>.log', async () => {
     expect(await text('/logs/?query=kube-proxy')).toEqual([200, 'proxy rules synced\n']);
     expect(await text('/logs/?query=nginx')).toEqual([200, 'nginx started\n']);
