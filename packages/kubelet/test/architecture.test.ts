@@ -280,3 +280,32 @@ describe('kubelet layout: sync/ reads state through named interfaces, not callba
     ]);
   });
 });
+
+/** The `new` expressions of a source text (`new X(…)`), by the name of what is built. */
+function constructions(text: string): string[] {
+  const file = ts.createSourceFile('f.ts', text, ts.ScriptTarget.Latest, true);
+  const out: string[] = [];
+  const visit = (node: ts.Node) => {
+    if (ts.isNewExpression(node)) out.push(node.expression.getText());
+    node.forEachChild(visit);
+  };
+  visit(file);
+  return out;
+}
+
+describe('kubelet layout: kubelet.ts is the composition root', () => {
+  const text = readFileSync(join(src, 'kubelet.ts'), 'utf8');
+
+  it('builds no part itself (kubelet-parts.ts does) and stays within 300 lines', () => {
+    expect(constructions(text)).toEqual([]);
+    expect(text.split('\n').length).toBeLessThanOrEqual(300);
+  });
+
+  it('finds a construction, nested ones too', () => {
+    expect(constructions('const a = new PodCache();\nf(() => new Map(new Set([1])));')).toEqual([
+      'PodCache',
+      'Map',
+      'Set',
+    ]);
+  });
+});
