@@ -4,7 +4,8 @@
  * own network namespace), the in-process API server of @nodeagent/testing over HTTPS. Each run
  * (NA_STARTUP_RUNS, default 3) starts the executable with a fresh root dir and node name and
  * records, from exec:
- *   - the first line on stderr, and the "kubelet started" line (upstream's "Started kubelet");
+ *   - the first line on stderr (and the CPU seconds by then), and the "kubelet started" line
+ *     (upstream's "Started kubelet");
  *   - the static pod's container RUNNING in containerd (polled through CRI every 25 ms);
  *   - the process's CPU seconds (user + system, /proc/<pid>/stat) at each of those, and at 10 s;
  *   - its VmRSS at 10 s.
@@ -45,6 +46,8 @@ type Containerd = {
 /** One start: milliseconds from exec and the process's CPU seconds at each point. */
 interface StartupRun {
   firstLogMs: number;
+  /** CPU seconds when the first line arrived: what the start costs before it can say anything (less noisy than its time under load). */
+  cpuAtFirstLogS: number;
   startedMs: number;
   cpuAtStartedS: number;
   staticPodRunningMs: number;
@@ -111,12 +114,14 @@ function profileEnv(): Record<string, string> {
 function watchLines(child: ChildProcess, t0: number, started: RegExp) {
   let tail = '';
   let first: number | undefined;
+  let firstCpu: Promise<number> = Promise.resolve(Number.NaN);
   let onStarted: (ms: number) => void = () => undefined;
   const startedAt = new Promise<number>((resolve) => {
     onStarted = resolve;
   });
   child.stderr?.on('data', (b: Buffer) => {
     const now = performance.now() - t0;
+    if (first === undefined) firstCpu = cpuSeconds(child.pid as number);
     first ??= now;
     tail = (tail + b.toString()).slice(-4000);
     if (started.test(tail)) onStarted(now);
@@ -124,7 +129,7 @@ function watchLines(child: ChildProcess, t0: number, started: RegExp) {
       for (const line of b.toString().trimEnd().split('\n'))
         process.stderr.write(`${Math.round(now)} ms ${line}\n`);
   });
-  return { firstMs: () => first ?? Number.NaN, startedAt, tail: () => tail };
+  return { firstMs: () => first ?? Number.NaN, firstCpu: () => firstCpu, startedAt, tail: () => tail };
 }
 
 /** Until a container of `podName` runs in the runtime (ms from `t0`). */
@@ -179,6 +184,7 @@ async function oneRun(
     const rss = statusField(await readFile(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
     return {
       firstLogMs: Math.round(lines.firstMs()),
+      cpuAtFirstLogS: round(await lines.firstCpu(), 2),
       startedMs: Math.round(startedMs),
       cpuAtStartedS: round(cpuAtStartedS, 2),
       staticPodRunningMs: Math.round(staticPodRunningMs),

@@ -4,7 +4,6 @@ import { pino } from 'pino';
 import { reportStartError } from './command-line-report';
 import { type CommandOutput, prepareKubelet, verbosityOf } from './kubelet-command';
 import { pinoLevel } from './log-verbosity';
-import { runKubelet } from './run-kubelet';
 import { nameTheSetting } from './start-up-errors';
 import { startupWarnings } from './startup-warnings';
 
@@ -28,6 +27,10 @@ async function main(argv: string[]): Promise<void> {
       : pino({ level, base: { component: 'kubelet' } }, klogTextStream());
   for (const warning of startupWarnings(options))
     logger.warn({ field: warning.field, value: warning.value }, warning.message);
+  // Loaded only now: the kubelet's whole engine (CRI, HTTP/2, TLS, the API client) is not needed
+  // to parse the command line and say what is wrong with it or print its warnings, so the first
+  // log line does not wait for it (issue #51).
+  const { runKubelet } = await import('./run-kubelet');
   // A directory of a setting that cannot be written is said as that setting's problem.
   const running = await runKubelet(options, logger).catch((error: unknown) => {
     throw nameTheSetting(error, options);

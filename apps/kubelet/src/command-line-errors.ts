@@ -1,4 +1,4 @@
-import { KubeletError } from '@nodeagent/kubelet';
+import { KubeletError } from '@nodeagent/kubelet/errors';
 
 /**
  * Operator mistakes on the command line and in the files it names. Each is reported as one line

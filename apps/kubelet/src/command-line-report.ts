@@ -1,4 +1,4 @@
-import { InvalidConfigError } from '@nodeagent/kubelet';
+import { InvalidConfigError } from '@nodeagent/kubelet/errors';
 import { isCodedError } from '@nodeagent/primitives';
 import { CommandLineError } from './command-line-errors';
 

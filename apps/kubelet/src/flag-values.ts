@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { InvalidConfigError } from '@nodeagent/kubelet';
+import { InvalidConfigError } from '@nodeagent/kubelet/errors';
 import { parseDuration, parseQuantity } from '@nodeagent/primitives';
 import type { KubeletFlagSpec } from './kubelet-flag-table';
 

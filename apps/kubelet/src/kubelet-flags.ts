@@ -1,15 +1,16 @@
 import { isIP } from 'node:net';
-// From the root, not /config: see packages/kubelet/src/index.ts.
+// From /config and /errors, not the root: the root loads the kubelet's whole engine, which the
+// command line does not need before it is parsed and checked (the first log line waits for it).
 import {
   applyV1beta1ZeroDefaults,
-  InvalidConfigError,
   type KubeletConfiguration,
   kubeletConfigurationApiVersion,
   kubeletConfigurationKind,
   mergeConfigurationDropIns,
   parseKubeletConfiguration,
   readKubeletConfigurationFile,
-} from '@nodeagent/kubelet';
+} from '@nodeagent/kubelet/config';
+import { InvalidConfigError } from '@nodeagent/kubelet/errors';
 import { type GivenFlags, splitCommandLine } from './command-line';
 import { CommandLineError, UnreadableFileError } from './command-line-errors';
 import { parseKubeletFlagValue, parseListFlag } from './flag-values';

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { KubeletError } from '@nodeagent/kubelet';
+import { KubeletError } from '@nodeagent/kubelet/errors';
 import { goListenError, goPathError, isCodedError, isFieldError } from '@nodeagent/primitives';
 import { KUBELET_FLAGS } from './kubelet-flag-table';
 import type { ResolvedKubeletOptions } from './kubelet-flags';

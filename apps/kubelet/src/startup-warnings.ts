@@ -1,4 +1,4 @@
-import { unsupportedFieldWarnings } from '@nodeagent/kubelet';
+import { unsupportedFieldWarnings } from '@nodeagent/kubelet/config';
 import {
   FEATURE_GATES_V1_36,
   HONOURED_FEATURE_GATES,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidConfigError } from '@nodeagent/kubelet';
-import { kubeletConfigurationSchema } from '@nodeagent/kubelet/config';
+import { kubeletConfigurationSchema } from '@nodeagent/kubelet/config-schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveKubeletOptions } from '../src/kubelet-flags';
 import { startupWarnings } from '../src/startup-warnings';

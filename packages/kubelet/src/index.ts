@@ -3,8 +3,8 @@
 // /admission /api /certificates /cgroups /config /cri /eviction /images /logs /metrics /pod
 // /runtime /server /sources /stats /volumes /testing.
 
-// The configuration's entry points the kubelet binary uses are here too, so it does not load
-// /config, whose kubeletConfigurationSchema keeps a zod schema (~1.5 MiB of heap) alive.
+// The configuration's entry points the kubelet binary uses are here too (they are also at
+// /config, which loads without the rest of the kubelet).
 export { mergeConfigurationDropIns } from './config/config-drop-ins';
 export { unsupportedFieldWarnings } from './config/field-support';
 export {

@@ -33,7 +33,6 @@ export {
   type ParseKubeletConfigurationOptions,
   parseKubeletConfiguration,
 } from '../config/kubelet-configuration';
-export { kubeletConfigurationSchema } from '../config/kubelet-configuration-schema';
 export {
   applyConfigurationOverrides,
   decodeKubeletConfigurationText,
