@@ -162,14 +162,15 @@ describe('kubelet layout: folders in layers', () => {
 
 /**
  * The function-typed options sync/ still takes (`Interface.member`), each a call the sync makes
- * back up to whoever built it (mostly kubelet.ts's closures over its own state). Issue #52: the
- * list only shrinks; state the syncs read belongs in a named interface below (PodStateReader,
- * PodRuntimeView), not a callback. The test fails on a callback not listed and on a listed one
- * that is gone (take it off the list).
+ * back up to whoever built it. Issue #52: the list only shrinks; state the syncs read belongs in
+ * a named interface below (PodStateReader, PodRuntimeView, ResizerPods, PodLiveness), not a
+ * callback. None of these reads kubelet.ts's state: they are KubeletOptions' own hooks handed on
+ * as given (the API's event recorder and RuntimeClass lookup, a test's probe results and sleep,
+ * the executable's cleanup hook), a pure check, or where a warning goes. The test fails on a
+ * callback not listed and on a listed one that is gone (take it off the list).
  */
 const SYNC_CALLBACKS_ALLOWED: readonly string[] = [
   'HookContext.sleep',
-  // KubeletOptions.onCleanupsDone handed on as it is (the executable's hook, no kubelet.ts state).
   'PodCleanupOptions.onCleanupsDone',
   'PodResizerOptions.recordEvent',
   'PodSyncContext.probeResults.readiness',
