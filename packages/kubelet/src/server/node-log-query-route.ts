@@ -1,12 +1,11 @@
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { constants, createGzip } from 'node:zlib';
 import { writeGoHttpError } from './go-net-http';
-import { cleanRooted } from './go-path-clean';
 import { copyNodeLogs, NilSinceTimePanic } from './journal-query';
 import { aggregateMessage, type NodeLogQuery, validateNodeLogQuery } from './node-log-query';
+import { secureJoin } from './secure-join';
 
 // The query half of upstream v1.36's /logs/ handler (pkg/kubelet/kubelet.go Run, with
 // enableSystemLogQuery and the NodeLogQuery gate): a request with query parameters is parsed
@@ -19,8 +18,15 @@ const queryDeadlineMs = 30_000;
 
 /** Go's text for a failed os.Stat (`stat /var/log/x: no such file or directory`). */
 async function statProblem(dir: string, file: string): Promise<string | undefined> {
-  // securejoin.SecureJoin(nodeLogDir, file): the name kept under the directory.
-  const path = join(dir, cleanRooted(`/${file}`));
+  // securejoin.SecureJoin(nodeLogDir, file): the name, its symlinks too, kept under the directory.
+  let path: string;
+  try {
+    const joined = await secureJoin(dir, file);
+    if ('error' in joined) return joined.error;
+    path = joined.path;
+  } catch (error) {
+    return (error as Error).message;
+  }
   try {
     await stat(path);
     return undefined;
