@@ -162,6 +162,9 @@ describe('/logs/ conditional requests', () => {
     });
     expect(await get('/logs/syslog', { 'If-Modified-Since': 'yesterday' })).toMatchObject({ status: 200 });
     expect(await get('/logs/pods/', { 'If-Modified-Since': LAST_MODIFIED })).toMatchObject({ status: 304 });
+    // A listing honours If-Modified-Since only (serveFile checks nothing else for a directory).
+    const listing = await get('/logs/pods/', { 'If-Unmodified-Since': 'Thu, 01 Jan 2026 00:00:00 GMT' });
+    expect(listing.status).toBe(200);
   });
 
   it('answers 412 when modified after If-Unmodified-Since, and If-None-Match wins over If-Modified-Since', async () => {

@@ -16,6 +16,19 @@ function notModifiedSince(header: string | undefined, mtimeSeconds: number): boo
   return since !== undefined && mtimeSeconds * 1000 <= since;
 }
 
+/** A directory listing's only precondition (serveFile): If-Modified-Since, answered 304. */
+export function directoryNotModified(
+  request: IncomingMessage,
+  response: ServerResponse,
+  mtimeMs: number,
+): boolean {
+  const mtimeSeconds = Math.floor(mtimeMs / 1000);
+  if (mtimeSeconds === 0 || !notModifiedSince(request.headers['if-modified-since'], mtimeSeconds))
+    return false;
+  response.writeHead(304).end();
+  return true;
+}
+
 /**
  * checkPreconditions for a GET without an ETag: `done` when it answered 412 or 304, else the
  * Range header left to honour (dropped when If-Range does not match).

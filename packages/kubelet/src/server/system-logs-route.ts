@@ -9,7 +9,7 @@ import { goParseQuery } from './go-query-values';
 import type { RequestTarget } from './go-serve-mux';
 import { parseNodeLogQuery } from './node-log-query';
 import { answerNodeLogQuery } from './node-log-query-route';
-import { checkPreconditions, serveFileContent } from './serve-file-content';
+import { directoryNotModified, serveFileContent } from './serve-file-content';
 
 // /logs/ as upstream v1.36's kubelet serves it with enableSystemLogHandler (the default):
 // http.StripPrefix("/logs/", http.FileServer(http.Dir("/var/log/"))), and with
@@ -128,7 +128,7 @@ async function serveFile(
     if (stat.isDirectory() && !upath.endsWith('/')) return localRedirect(response, `${base || '.'}/`, search);
     if (!stat.isDirectory() && upath.endsWith('/')) return localRedirect(response, `../${base}`, search);
     if (stat.isDirectory()) {
-      if (checkPreconditions(request, response, stat.mtimeMs).done) return;
+      if (directoryNotModified(request, response, stat.mtimeMs)) return;
       // The opened directory itself, not the path again.
       const entries = await readdir(`/proc/self/fd/${handle.fd}`, { withFileTypes: true });
       const body = directoryListing(entries.map((e) => ({ name: e.name, dir: e.isDirectory() })));
