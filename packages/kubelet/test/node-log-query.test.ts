@@ -274,6 +274,32 @@ describe('service queries through journalctl', () => {
   });
 });
 
+describe('journalctl gone between the unit check and the run', () => {
+  /** A server whose journalctl lists kubelet.service once, then removes itself. */
+  async function vanishingJournal(name: string): Promise<Server> {
+    const bin = join(dir, name);
+    await mkdir(bin);
+    const script = `#!/bin/sh\n/bin/rm -f "$0"\necho kubelet.service\n`;
+    await writeFile(join(bin, 'journalctl'), script);
+    await chmod(join(bin, 'journalctl'), 0o755);
+    return serve({ dir: logDir, query: true, journalctlPath: bin });
+  }
+
+  it('says the journal output is not available, unless an earlier boot was asked for', async () => {
+    for (const [name, query, body] of [
+      ['gone-1', 'query=kubelet', '\nerror: journal output not available\n'],
+      ['gone-2', 'query=kubelet&boot=-1', ''],
+    ] as const) {
+      const s = await vanishingJournal(name);
+      try {
+        expect(await text(`/logs/?${query}`, {}, (s.address() as AddressInfo).port)).toEqual([200, body]);
+      } finally {
+        await new Promise((resolve) => s.close(resolve));
+      }
+    }
+  });
+});
+
 describe('file queries', () => {
   it('serves the file the query names, and refuses one whose symlink leads out', async () => {
     expect(await text('/logs/?query=/syslog')).toEqual([200, 'node booted\n']);
