@@ -2,29 +2,12 @@
  * `npm start` → tools/start.mjs → here. Exit codes: 0 the show worked, 1 it did not (the output
  * says what), 2 it could not start (bad arguments, missing prerequisites, already running).
  */
-import { fileURLToPath } from 'node:url';
-import { bundleAppCli, bundleEntry } from '../../../tools/bundle/bundle-entry';
+import { bundledAgentEntries, prebuiltAgentEntries } from './agent-bundles';
 import { runDemo, SERVICE_NAME } from './demo';
 import { demoUsage, parseDemoOptions } from './demo-options';
 import { DemoError, PrerequisiteError } from './errors';
-import type { AgentEntries } from './node-agents';
 import { scenarioHook } from './scenarios/demo-scenario';
 import type { ScenarioRun } from './scenarios/run-scenario';
-
-/**
- * The agents as one esbuild bundle each, made once per run and removed when it exits: a kubelet
- * started through tsx costs about 3 CPU-s before it runs a line, and a run starts a kubelet,
- * kube-proxy and relay process per node (again whenever a scenario restarts one).
- */
-function bundledAgentEntries(): AgentEntries {
-  const relays = bundleEntry(fileURLToPath(new URL('./netns-relay.ts', import.meta.url)));
-  process.once('exit', () => relays.dispose());
-  return {
-    kubelet: [bundleAppCli('kubelet')],
-    kubeProxy: [bundleAppCli('kube-proxy')],
-    relays: [relays.file],
-  };
-}
 
 async function main(): Promise<number> {
   let options: ReturnType<typeof parseDemoOptions>;
@@ -56,7 +39,9 @@ async function main(): Promise<number> {
   // --scenario: runs on the box once it is up; its events go into the --json summary.
   let scenario: ScenarioRun | undefined;
   const deps = {
-    agentEntries: bundledAgentEntries,
+    // One bundle per agent, made once per run (a kubelet started through tsx costs about 3 CPU-s
+    // before it runs a line), unless NODEAGENT_DEMO_AGENT_BUNDLES holds them already.
+    agentEntries: () => prebuiltAgentEntries() ?? bundledAgentEntries(),
     ...(options.scenario.scenario
       ? { scenario: scenarioHook(options.scenario, SERVICE_NAME, (run) => (scenario = run)) }
       : {}),

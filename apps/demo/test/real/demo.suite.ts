@@ -8,7 +8,8 @@ import { leftBehind, netnsList, processesMentioning, root, runCommand, start, su
 
 describe('npm start -- --once (node in a box, end to end)', () => {
   it('runs containerd, kubelet and kube-proxy, serves both pods through the ClusterIP, and leaves nothing behind', async () => {
-    const run = await start(['--once', '--json', '--requests', '6']);
+    // Bundles its agents itself, as `npm start` does (the other runs share the file's bundles).
+    const run = await start(['--once', '--json', '--requests', '6'], { ownBundles: true });
     const result = summary(run);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(result.ok).toBe(true);
@@ -129,8 +130,12 @@ describe('npm start -- --once (node in a box, end to end)', () => {
       if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGKILL');
       await exited;
     }
-    // Its agents die with it (pdeathsig); its namespace and state dir stay until the next run.
-    await new Promise((r) => setTimeout(r, 1000));
+    // Its agents die with it (pdeathsig), a moment after it (polled; 30 s only guards a hang); its
+    // namespace and state dir stay until the next run.
+    const stateDir = killed.stateDir;
+    for (let waited = 0; processesMentioning(stateDir).length > 0 && waited < 30_000; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect(processesMentioning(killed.stateDir)).toEqual([]);
     expect(netnsList()).toContain(killed.netns);
     expect(existsSync(killed.stateDir)).toBe(true);

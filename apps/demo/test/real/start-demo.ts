@@ -1,10 +1,12 @@
 // What the end-to-end tests share: `npm start -- <args>` run as a child, its JSON summary, and
 // what a run could leave behind on the host.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
+import { AGENT_BUNDLES_ENV, writeAgentBundles } from '../../src/agent-bundles';
 import type { DemoResult } from '../../src/demo';
 
 export const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -14,6 +16,24 @@ export const root = fileURLToPath(new URL('../../../../', import.meta.url));
 // in one test file (end-to-end.test.ts), so the tests never race each other for it.
 process.env.NODEAGENT_DEMO_LOCK ??= join(tmpdir(), 'nodeagent-demo-test.lock');
 
+/**
+ * Bundles the agents once for every run of the file (NODEAGENT_DEMO_AGENT_BUNDLES, which the runs
+ * inherit): each run would otherwise bundle the kubelet and kube-proxy again, 3–12 s of both
+ * cores. A run started with `ownBundles` still bundles its own, as `npm start` does.
+ */
+export function shareAgentBundles(): void {
+  let dir: string | undefined;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'na-demo-bundles-'));
+    writeAgentBundles(dir);
+    process.env[AGENT_BUNDLES_ENV] = dir;
+  }, 120_000);
+  afterAll(() => {
+    delete process.env[AGENT_BUNDLES_ENV];
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
 export interface Run {
   code: number | null;
   stdout: string;
@@ -21,7 +41,7 @@ export interface Run {
 }
 
 /** `npm start -- <args>` without npm: the same tools/start.mjs, non-interactive. */
-export function start(args: string[], options: { uid?: number } = {}): Promise<Run> {
+export function start(args: string[], options: { uid?: number; ownBundles?: boolean } = {}): Promise<Run> {
   const [command, argv] =
     options.uid === undefined
       ? [process.execPath, ['tools/start.mjs', ...args]]
@@ -36,12 +56,14 @@ export function start(args: string[], options: { uid?: number } = {}): Promise<R
             ...args,
           ],
         ];
-  return runCommand(command, argv);
+  const env = { ...process.env };
+  if (options.ownBundles) delete env[AGENT_BUNDLES_ENV];
+  return runCommand(command, argv, env);
 }
 
-export function runCommand(command: string, argv: string[]): Promise<Run> {
+export function runCommand(command: string, argv: string[], env = process.env): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(command, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, argv, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
