@@ -129,8 +129,17 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   );
   const { workers, cleanup } = new PodLifecycle(
     lifecycleOptions(options, {
-      ...{ syncer, statusManager, prober, metrics, clock, logger },
-      ...{ podState, runtimeView, resizer, housekeeping, volumes },
+      syncer,
+      statusManager,
+      prober,
+      metrics,
+      clock,
+      logger,
+      podState,
+      runtimeView,
+      resizer,
+      housekeeping,
+      volumes,
     }),
   );
   requests.attach(workers);
@@ -146,9 +155,28 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   const containerGC = new ContainerGarbageCollector({ runtime, pods: requests, logger, clock });
   const eventedRelist = new EventedRelist(runtime, pleg, logger);
   return {
-    ...{ runtime, clock, logger, metrics, mirrorPods, podState, node, cache, pleg, eventedRelist },
-    ...{ runtimeView, volumes, prober, statusManager, requests, syncer, resizer, housekeeping },
-    ...{ workers, cleanup, intake, containerGC },
+    runtime,
+    clock,
+    logger,
+    metrics,
+    mirrorPods,
+    podState,
+    node,
+    cache,
+    pleg,
+    eventedRelist,
+    runtimeView,
+    volumes,
+    prober,
+    statusManager,
+    requests,
+    syncer,
+    resizer,
+    housekeeping,
+    workers,
+    cleanup,
+    intake,
+    containerGC,
   };
 }
 
