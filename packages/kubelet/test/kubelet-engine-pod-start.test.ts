@@ -67,9 +67,11 @@ describe('pod start without waiting for a relist', () => {
     expect(relist).not.toHaveBeenCalled();
     for (const pod of pods) {
       const patches = writer.patches.filter((p) => p.uid === pod.metadata.uid);
-      // The sync that started the containers reported them: no Pending/ContainerCreating first.
-      expect(patches.map((p) => p.status.phase)).toEqual(['Running']);
-      expect(patches[0]!.status.containerStatuses![0]!.state.running).toBeDefined();
+      // As upstream, the first sync writes Pending/ContainerCreating before it creates the
+      // sandbox; the same sync reported the started containers right after.
+      expect(patches.map((p) => p.status.phase)).toEqual(['Pending', 'Running']);
+      expect(patches[0]!.status.containerStatuses![0]!.state.waiting?.reason).toBe('ContainerCreating');
+      expect(patches[1]!.status.containerStatuses![0]!.state.running).toBeDefined();
       expect(kubelet.runtimeStatus(pod.metadata.uid!)?.containers[0]?.state).toBe('running');
     }
   });

@@ -1,7 +1,7 @@
 import type { Clock } from '@nodeagent/primitives';
 import { podRejectedPrefix } from '../admission/admit-handler';
 import { podName } from '../api/pod-name';
-import type { Container, Pod } from '../api/pod-types';
+import type { Container, Pod, PodStatus } from '../api/pod-types';
 import type { PodRuntime } from '../cri/pod-runtime';
 import type { PodRuntimeStatus } from '../cri/runtime-state';
 import type { PodEventRecorder } from '../events/event-reasons';
@@ -101,6 +101,7 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     }
     const current = statuses.withLastStatus(pod);
     if (isTerminalPhase(current.status?.phase)) return { terminal: true };
+    const firstSync = statuses.getPodStatus(pod.metadata.uid ?? '') === undefined;
     // Upstream writes the status before acting: a container whose back-off an earlier sync met
     // reads waiting CrashLoopBackOff while this sync (at the back-off's end) restarts it.
     const recorded = (name: string) => context.syncer.reasons.get(pod.metadata.uid ?? '', name);
@@ -118,6 +119,9 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     // Upstream checks the active deadline before acting: a pod past it starts nothing more.
     const pastDeadline =
       (activeDeadlineRemainingMs(current, current.status?.startTime, clock.now()) ?? 1) <= 0;
+    // Upstream's first sync of a pod writes its status before creating the sandbox (slow, or failing).
+    if (firstSync && !pastDeadline)
+      statuses.setPodStatus(pod, await statusBeforeActing(context, current, allocated, before));
     const killedForResize =
       !pastDeadline &&
       context.resizer !== undefined &&
@@ -208,4 +212,37 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
 function sandboxIP(status: PodRuntimeStatus): string | undefined {
   const sandbox = status.sandboxes[0];
   return sandbox?.ready ? sandbox.ips[0] : undefined;
+}
+
+/**
+ * The status upstream's SyncPod hands the status manager before it acts (generateAPIPodStatus
+ * from the runtime state the sync starts from, then SetPodStatus, ahead of creating the sandbox):
+ * for a new pod, Pending with PodScheduled, Initialized (or not, with init containers),
+ * PodReadyToStartContainers, Ready and ContainersReady as their state is, and each container
+ * waiting ContainerCreating (PodInitializing behind init containers). It goes out while the
+ * sandbox is still being created, so a pod whose sandbox is slow or fails shows the kubelet's
+ * status meanwhile. `pod` is the pod as allocated, with the status last known (start time,
+ * transition times kept); `desired` as the API gave it (the resize part of the status: the
+ * pod-level `resources`).
+ */
+async function statusBeforeActing(
+  context: PodSyncContext,
+  desired: Pod,
+  pod: Pod,
+  runtimeStatus: PodRuntimeStatus,
+): Promise<PodStatus> {
+  const last = (id: string) => lastKnownContainer(pod, runtimeStatus, id);
+  const status = generatePodStatus(pod, runtimeStatus, {
+    now: context.clock.now(),
+    hostIPs: context.hostIPs,
+    ready:
+      context.probeResults?.readiness ??
+      ((id: string, container: Container) => context.prober.ready(id, container, last(id))),
+    started:
+      context.probeResults?.startup ??
+      ((id: string, container: Container) => context.prober.started(id, container, last(id))),
+    runtimeType: context.runtimeType,
+  });
+  await context.resizer?.report(desired, pod, runtimeStatus, status);
+  return status;
 }
