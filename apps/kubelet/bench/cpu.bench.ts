@@ -6,7 +6,8 @@
  * busybox container running `sleep`, an exec readiness probe every 10 s) created at once, the
  * time until all are Ready, a settle of NA_CPU_SETTLE_S (20 s), then the kubelet process's own
  * CPU seconds (user + system, /proc/<pid>/stat) over a NA_CPU_WINDOW_S (60 s) window, its mean
- * RSS over it, and containerd's own CPU beside it. Then, in the same run, the floor: the same
+ * RSS over it, containerd's own CPU beside it, and the CRI list replies' sizes after it
+ * (cri-list-sizes.ts). Then, in the same run, the floor: the same
  * pods and probes straight through CRI from a process of their own
  * (packages/kubelet/bench/cri-probe-floor.ts), its CPU over the same window. Ratios: to the
  * floor, and to upstream v1.36.3's kubelet as issue #47 measured it (another day, a real
@@ -25,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ApiServer, processMemory, startApiServer } from '@nodeagent/testing';
+import { criListReplySizes, type ListReplySize } from './cri-list-sizes';
 import { deletePods, type Kubelet, PodWatch, readyPods, startKubelet, stopKubelet } from './kubelet-process';
 
 const { cpuSeconds, sleep, statusField } = processMemory;
@@ -115,6 +117,8 @@ interface KubeletPoint extends WindowCpu {
   pods: number;
   /** Create of the pods → all Ready (ms); 0 for the idle node. */
   readyMs: number;
+  /** The CRI list replies' sizes after the window (cri-list-sizes.ts). */
+  criListReplies: Record<string, ListReplySize>;
 }
 
 /** The executable at each pod count in turn (created at once, measured, deleted). */
@@ -153,7 +157,9 @@ async function kubeletRuns(
       const readyMs = pods > 0 ? Math.round(performance.now() - created) : 0;
       await sleep(SETTLE_MS);
       if (kubelet.child.exitCode !== null) throw new Error(`kubelet exited: ${kubelet.stderr()}`);
-      const point = { pods, readyMs, ...(await measureWindow(pid, containerd.pid)) };
+      const window = await measureWindow(pid, containerd.pid);
+      const criListReplies = await criListReplySizes(containerd.endpoint, repoRoot);
+      const point = { pods, readyMs, ...window, criListReplies };
       process.stderr.write(`kubelet ${JSON.stringify(point)}\n`);
       out.push(point);
       if (pods > 0) await deletePods(api, watch, pods);
