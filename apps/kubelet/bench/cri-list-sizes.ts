@@ -33,7 +33,7 @@ export async function criListReplySizes(
     const sizes = {} as Record<(typeof LISTS)[number], ListReplySize>;
     for (const rpc of LISTS) {
       // containerd 1.6 on cgroup v1 refuses ListPodSandboxStats for a sandbox without a cgroup
-      // path (the kubelet reads its stats from cAdvisor-like files instead): say so, go on.
+      // path (the kubelet's summary then falls back to the container stats): say so, go on.
       const reply = await calls[rpc]().catch((error: unknown) => ({ error: String(error) }));
       if ('error' in reply) {
         sizes[rpc] = { error: String(reply.error).slice(0, 200) };
