@@ -115,7 +115,8 @@ describe('three hollow nodes against the in-process API server', () => {
       // Registration, the Lease, the pod, Service, EndpointSlice and Node watches of each node.
       expect(byKind['POST nodes']).toBeGreaterThanOrEqual(1);
       expect(byKind['PUT leases']).toBeGreaterThanOrEqual(1);
-      expect(byKind['LIST pods']).toBeGreaterThanOrEqual(1);
+      // The pod informer reads its initial state through a watch-list stream (a WATCH), not a LIST.
+      expect(byKind['WATCH pods']).toBeGreaterThanOrEqual(1);
       expect(byKind['WATCH endpointslices']).toBeGreaterThanOrEqual(1);
     }
     // Only node 2 wrote a pod's status.
