@@ -55,5 +55,7 @@ describe('--morph', () => {
     expect(cluster.nodes[0]?.proxy).toBeUndefined();
     const byKind = cluster.report().requests.byNode['hollow-node-0']?.byKind ?? {};
     expect(byKind['LIST endpointslices']).toBeUndefined();
+    // Informers read their initial state through a watch-list stream (a WATCH): none of those either.
+    expect(byKind['WATCH endpointslices']).toBeUndefined();
   });
 });
