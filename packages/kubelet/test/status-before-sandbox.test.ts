@@ -88,4 +88,54 @@ describe("a new pod's status goes out before its sandbox is created (upstream Sy
     // The failed sync reports the same status: nothing more to write.
     expect(engine.writer.patches.filter((p) => p.uid === 'uid-slow')).toHaveLength(1);
   });
+
+  it("writes a pod's dead sandbox (not ready, containers ended) before the new sandbox is created", async () => {
+    engine = await startEngine();
+    const pod: Pod = {
+      metadata: { name: 'web', namespace: 'default', uid: 'uid-web', generation: 1 },
+      spec: {
+        containers: [{ name: 'c', image: 'localhost/nodeagent/busybox:1.0', command: ['sleep', 'infinity'] }],
+        terminationGracePeriodSeconds: 1,
+      },
+    };
+    engine.kubelet.addPod(pod);
+    await engine.kubelet.settle();
+    expect(engine.writer.last('uid-web')?.phase).toBe('Running');
+    const { items } = await engine.client.listPodSandbox({});
+    gate = engine.fake.holdCalls('RunPodSandbox');
+    await engine.client.stopPodSandbox({ podSandboxId: items[0]!.id });
+    const writes = engine.writer.patches.length;
+    void engine.kubelet.pleg.relist();
+    await gate.reached;
+    await turns(() => engine!.writer.patches.length > writes);
+    const meanwhile = engine.writer.last('uid-web');
+    const condition = (type: string) => meanwhile?.conditions?.find((c) => c.type === type)?.status;
+    expect([condition('PodReadyToStartContainers'), condition('Ready')]).toEqual(['False', 'False']);
+    expect(meanwhile?.containerStatuses?.[0]?.state.terminated).toBeDefined();
+    gate.release();
+    await engine.kubelet.settle();
+    expect(engine.writer.last('uid-web')?.containerStatuses?.[0]?.state.running).toBeDefined();
+  });
+
+  it("keeps an earlier sync's waiting reason in that status, as upstream's reasonCache does", async () => {
+    engine = await startEngine();
+    const pod: Pod = {
+      metadata: { name: 'never', namespace: 'default', uid: 'uid-never', generation: 1 },
+      spec: { containers: [{ name: 'c', image: 'localhost/absent:1', imagePullPolicy: 'Never' }] },
+    };
+    engine.kubelet.addPod(pod);
+    await engine.kubelet.settle();
+    const waiting = engine.writer.last('uid-never')?.containerStatuses?.[0]?.state.waiting;
+    expect(waiting?.reason).toBe('ErrImageNeverPull');
+    const { items } = await engine.client.listPodSandbox({});
+    gate = engine.fake.holdCalls('RunPodSandbox');
+    await engine.client.stopPodSandbox({ podSandboxId: items[0]!.id });
+    const writes = engine.writer.patches.length;
+    void engine.kubelet.pleg.relist();
+    await gate.reached;
+    await turns(() => engine!.writer.patches.length > writes);
+    const meanwhile = engine.writer.last('uid-never');
+    expect(meanwhile?.conditions?.find((c) => c.type === 'PodReadyToStartContainers')?.status).toBe('False');
+    expect(meanwhile?.containerStatuses?.[0]?.state).toEqual({ waiting });
+  });
 });

@@ -3,7 +3,7 @@ import { podRejectedPrefix } from '../admission/admit-handler';
 import { podName } from '../api/pod-name';
 import type { Container, Pod, PodStatus } from '../api/pod-types';
 import type { PodRuntime } from '../cri/pod-runtime';
-import type { PodRuntimeStatus } from '../cri/runtime-state';
+import { findContainer, type PodRuntimeStatus } from '../cri/runtime-state';
 import type { PodEventRecorder } from '../events/event-reasons';
 import type { KubeletLogger } from '../kubelet-logger';
 import type { KubeletMetrics } from '../metrics';
@@ -12,7 +12,11 @@ import { validatePod } from '../pod/validate-pod';
 import type { PodProber } from '../probes/pod-prober';
 import { lastKnownContainer } from '../probes/readiness-after-restart';
 import { withReadinessAsNow } from '../status/container-probe-status';
-import { generatePodStatus, rejectedPodStatus } from '../status/generate-pod-status';
+import {
+  type ContainerWaitingReason,
+  generatePodStatus,
+  rejectedPodStatus,
+} from '../status/generate-pod-status';
 import { isTerminalPhase } from '../status/pod-phase';
 import type { StatusManager } from '../status/status-manager';
 import type { SyncPodResult } from '../workers/pod-workers';
@@ -102,12 +106,7 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     const current = statuses.withLastStatus(pod);
     if (isTerminalPhase(current.status?.phase)) return { terminal: true };
     const firstSync = statuses.getPodStatus(pod.metadata.uid ?? '') === undefined;
-    // Upstream writes the status before acting: a container whose back-off an earlier sync met
-    // reads waiting CrashLoopBackOff while this sync (at the back-off's end) restarts it.
     const recorded = (name: string) => context.syncer.reasons.get(pod.metadata.uid ?? '', name);
-    const beforeActing = current.status && withRecordedBackOffs(current.status, recorded);
-    if (beforeActing) statuses.setPodStatus(pod, beforeActing);
-
     // In-place resize: the pod runs with the resources allocated to it (a resize the node has no
     // room for yet stays pending); running containers get them before anything starts.
     const allocated = context.resizer ? await context.resizer.allocate(current) : current;
@@ -119,9 +118,15 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     // Upstream checks the active deadline before acting: a pod past it starts nothing more.
     const pastDeadline =
       (activeDeadlineRemainingMs(current, current.status?.startTime, clock.now()) ?? 1) <= 0;
-    // Upstream's first sync of a pod writes its status before creating the sandbox (slow, or failing).
-    if (firstSync && !pastDeadline)
-      statuses.setPodStatus(pod, await statusBeforeActing(context, current, allocated, before));
+    // Upstream writes the status before acting. Generated anew for a pod's first sync and for a
+    // pod without a ready sandbox (one is created: slow, or failing); otherwise the last status,
+    // where a container whose back-off an earlier sync met reads waiting CrashLoopBackOff while
+    // this sync (at the back-off's end) restarts it.
+    const beforeActing =
+      (firstSync || !before.sandboxes.some((s) => s.ready)) && !pastDeadline
+        ? await statusBeforeActing(context, current, allocated, before, firstSync ? undefined : recorded)
+        : current.status && withRecordedBackOffs(current.status, recorded);
+    if (beforeActing) statuses.setPodStatus(pod, beforeActing);
     const killedForResize =
       !pastDeadline &&
       context.resizer !== undefined &&
@@ -219,22 +224,26 @@ function sandboxIP(status: PodRuntimeStatus): string | undefined {
  * from the runtime state the sync starts from, then SetPodStatus, ahead of creating the sandbox):
  * for a new pod, Pending with PodScheduled, Initialized (or not, with init containers),
  * PodReadyToStartContainers, Ready and ContainersReady as their state is, and each container
- * waiting ContainerCreating (PodInitializing behind init containers). It goes out while the
- * sandbox is still being created, so a pod whose sandbox is slow or fails shows the kubelet's
- * status meanwhile. `pod` is the pod as allocated, with the status last known (start time,
- * transition times kept); `desired` as the API gave it (the resize part of the status: the
- * pod-level `resources`).
+ * waiting ContainerCreating (PodInitializing behind init containers); for a pod whose sandbox
+ * died, PodReadyToStartContainers False and its containers as they ended. It goes out while the
+ * sandbox is being created, so a pod whose sandbox is slow or fails shows it meanwhile. `pod` is
+ * the pod as allocated, with the status last known (start time, transition times kept);
+ * `desired` as the API gave it (the resize part of the status: the pod-level `resources`).
+ * `recorded`: after an earlier sync, its back-offs and, as upstream's reasonCache keeps them,
+ * the waiting reasons it reported for containers not running since.
  */
 async function statusBeforeActing(
   context: PodSyncContext,
   desired: Pod,
   pod: Pod,
   runtimeStatus: PodRuntimeStatus,
+  recorded?: (container: string) => ContainerWaitingReason | undefined,
 ): Promise<PodStatus> {
   const last = (id: string) => lastKnownContainer(pod, runtimeStatus, id);
   const status = generatePodStatus(pod, runtimeStatus, {
     now: context.clock.now(),
     hostIPs: context.hostIPs,
+    waitingReasons: recorded && earlierWaitingReasons(pod, runtimeStatus, recorded),
     ready:
       context.probeResults?.readiness ??
       ((id: string, container: Container) => context.prober.ready(id, container, last(id))),
@@ -245,4 +254,31 @@ async function statusBeforeActing(
   });
   await context.resizer?.report(desired, pod, runtimeStatus, status);
   return status;
+}
+
+/** The waiting reasons of a container not yet created, which no sync's result leaves behind. */
+const CREATING_REASONS: ReadonlySet<string> = new Set(['ContainerCreating', 'PodInitializing']);
+
+/** The reasons an earlier sync left for containers that have not run since (none running now). */
+function earlierWaitingReasons(
+  pod: Pod,
+  runtimeStatus: PodRuntimeStatus,
+  recorded: (container: string) => ContainerWaitingReason | undefined,
+): Map<string, ContainerWaitingReason> {
+  const reasons = new Map<string, ContainerWaitingReason>();
+  for (const status of [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ]) {
+    const newest = findContainer(runtimeStatus, status.name);
+    if (newest && newest.state !== 'exited') continue;
+    const waiting = status.state.waiting;
+    const reason =
+      recorded(status.name) ??
+      (waiting?.reason && !CREATING_REASONS.has(waiting.reason)
+        ? { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) }
+        : undefined);
+    if (reason) reasons.set(status.name, reason);
+  }
+  return reasons;
 }
