@@ -328,12 +328,14 @@ async function main(): Promise<void> {
     // SIGTERM, then the binary's --cleanup.
     daemon.kill('SIGTERM');
     result.daemonExit = await daemonExit;
+    mark('daemonExit');
     const cleanup = await node.exec(process.execPath, [daemonBundle, '--cleanup'], {
       allowFailure: true,
       timeoutMs: 120_000 * guestSpeedFactor(),
     });
     result.cleanupExit = cleanup.exitCode;
     result.cleanupStderr = cleanup.stderr.slice(-2000);
+    mark('cleanupRun');
     result.afterCleanup = {
       link: (await node.exec('ip', ['link', 'show', 'kube-ipvs0'], { allowFailure: true })).exitCode,
       ipvsadm: await ipvsadm(),

@@ -58,6 +58,10 @@ beforeAll(async () => {
     throw new Error(
       `scenario failed: ${r.error}\ntimings: ${JSON.stringify(r.timings)}\n--- daemon log ---\n${r.daemonLog}\n${result.stderr}`,
     );
+  // Where the time went (ms since the scenario started, per phase), for the tier table.
+  console.log(
+    `ipvs daemon: ${Math.round(result.durationMs / 1000)} s, boot ${result.bootMs} ms, speed factor ${result.speedFactor}; scenario ${JSON.stringify(r.timings)}`,
+  );
 }, VM_TEST_TIMEOUT_MS);
 
 afterAll(() => {
