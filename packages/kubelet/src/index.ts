@@ -25,19 +25,10 @@ export { applyV1beta1ZeroDefaults } from './config/v1beta1-defaults';
 export { criPodRuntime } from './cri/cri-pod-runtime';
 export type { PodRuntime } from './cri/pod-runtime';
 export { runtimeClassHandlerLookup } from './cri/runtime-class';
-// Also here, not only at /config: the executable runs it without loading the configuration schema.
+// Also at /config, which loads without the rest of the kubelet.
 export { setupDataDirs } from './data-dirs';
-export {
-  CreateContainerConfigError,
-  InvalidConfigError,
-  InvalidPodSpecError,
-  isCreateContainerConfigError,
-  isInvalidConfigError,
-  isInvalidPodSpecError,
-  isVolumeSetupError,
-  KubeletError,
-  VolumeSetupError,
-} from './errors';
+// The typed errors, the same list as /errors.
+export * from './entries/errors';
 export { nodeAllocatableEnforcedMessage, nodeStatusEventMessage } from './events/event-reasons';
 export { criImageService, type ImageService } from './images/image-service';
 export { Kubelet, type KubeletOptions } from './kubelet';
