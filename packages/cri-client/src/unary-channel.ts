@@ -17,11 +17,74 @@ const CODE_OF_HTTP_STATUS: Record<number, number> = {
   504: status.UNAVAILABLE,
 };
 
+/**
+ * grpc-go's status code for a stream the runtime reset (its http2ErrConvTab): a reset mid-answer
+ * is the runtime's failure, not an unreachable runtime, except REFUSED_STREAM (nothing was done).
+ */
+const CODE_OF_RST: Record<number, number> = {
+  0: status.INTERNAL, // NO_ERROR
+  1: status.INTERNAL, // PROTOCOL_ERROR
+  2: status.INTERNAL, // INTERNAL_ERROR
+  3: status.RESOURCE_EXHAUSTED, // FLOW_CONTROL_ERROR
+  4: status.INTERNAL, // SETTINGS_TIMEOUT
+  5: status.INTERNAL, // STREAM_CLOSED
+  6: status.INTERNAL, // FRAME_SIZE_ERROR
+  7: status.UNAVAILABLE, // REFUSED_STREAM
+  8: status.CANCELLED, // CANCEL
+  9: status.INTERNAL, // COMPRESSION_ERROR
+  10: status.INTERNAL, // CONNECT_ERROR
+  11: status.RESOURCE_EXHAUSTED, // ENHANCE_YOUR_CALM
+  12: status.PERMISSION_DENIED, // INADEQUATE_SECURITY
+  13: status.INTERNAL, // HTTP_1_1_REQUIRED
+};
+
+const RST_NAMES = [
+  'NO_ERROR',
+  'PROTOCOL_ERROR',
+  'INTERNAL_ERROR',
+  'FLOW_CONTROL_ERROR',
+  'SETTINGS_TIMEOUT',
+  'STREAM_CLOSED',
+  'FRAME_SIZE_ERROR',
+  'REFUSED_STREAM',
+  'CANCEL',
+  'COMPRESSION_ERROR',
+  'CONNECT_ERROR',
+  'ENHANCE_YOUR_CALM',
+  'INADEQUATE_SECURITY',
+  'HTTP_1_1_REQUIRED',
+];
+
+/** A stream reset by the runtime (or by nghttp2 on a frame it cannot take), as grpc-go reports it. */
+function resetFailure(rstCode: number): GrpcCallError {
+  const name = RST_NAMES[rstCode] ?? `unknown error code 0x${rstCode.toString(16)}`;
+  return new GrpcCallError(
+    CODE_OF_RST[rstCode] ?? status.UNKNOWN,
+    `stream terminated by RST_STREAM with error code: ${name}`,
+    rstCode,
+  );
+}
+
+/**
+ * Resets after which the connection is not used again: a header block nghttp2 could not take
+ * (a field over 64 KiB) leaves the connection's header compression state behind the runtime's, and
+ * nghttp2 refuses every later stream on it.
+ */
+const CONNECTION_SPOILING_RESETS = new Set([0x1, 0x6, 0x9]);
+
+/**
+ * Connections the runtime sent GOAWAY on: a call on one that ends without a status lost its
+ * connection (grpc-go: UNAVAILABLE), rather than being answered badly (INTERNAL).
+ */
+const goneAway = new WeakSet<http2.ClientHttp2Session>();
+
 /** A gRPC call's failure: its status code and message, as grpc-js reports them (`code`, `details`). */
 export class GrpcCallError extends Error {
   constructor(
     readonly code: number,
     readonly details: string,
+    /** The HTTP/2 error code of the reset that ended the call, if one did. */
+    readonly rstCode?: number,
   ) {
     super(`${code} ${details}`);
   }
@@ -75,6 +138,7 @@ export class GrpcUnaryChannel {
       const session = this.openSession();
       this.started(session);
       const call = new UnaryCall(this.maxMessageBytes, (err, answer) => {
+        if (err?.rstCode !== undefined && CONNECTION_SPOILING_RESETS.has(err.rstCode)) this.retire(session);
         this.ended(session);
         if (err) reject(err);
         else resolve(answer as Buffer);
@@ -96,6 +160,10 @@ export class GrpcUnaryChannel {
     const session = http2.connect('http://localhost', {
       createConnection: () => net.connect(this.socketPath),
       maxSessionMemory: Math.ceil((2 * this.maxMessageBytes) / (1024 * 1024)),
+      // grpc-go's client takes header lists up to 16 MiB (a long grpc-message); Node's default
+      // (64 KiB) would refuse such trailers as REFUSED_STREAM, read as "runtime unreachable".
+      // nghttp2 still refuses one field over 64 KiB: that stream fails with FRAME_SIZE_ERROR.
+      settings: { maxHeaderListSize: 16 * 1024 * 1024 },
     });
     // A failed connect or a dead runtime fails the session's streams; the session's own error
     // is already theirs, so it is not thrown again.
@@ -109,12 +177,18 @@ export class GrpcUnaryChannel {
     // close(): on Node 20 a session closed after GOAWAY counts as destroyed but leaves the socket
     // made by createConnection open.)
     session.on('goaway', () => {
+      goneAway.add(session);
       forget();
       if (!this.calls.has(session)) session.destroy();
     });
     if (this.inFlight === 0) session.unref();
     this.session = session;
     return session;
+  }
+
+  /** The next call opens a new connection; `session` goes once its calls are done (see ended). */
+  private retire(session: http2.ClientHttp2Session): void {
+    if (this.session === session) this.session = undefined;
   }
 
   /** Counts a call on `session`; the first call in flight keeps the process alive. */
@@ -145,6 +219,10 @@ class UnaryCall {
   private received = 0;
   /** Whether the answer's length prefix was compared with the limit yet. */
   private lengthChecked = false;
+  /** Whether the connection went (GOAWAY, the socket closed) before this call's stream did. */
+  private connectionLost = false;
+  /** The answer's message length, from its prefix. */
+  private length = 0;
   private httpStatus = 0;
   private grpcStatus: string | undefined;
   private grpcMessage = '';
@@ -187,12 +265,25 @@ class UnaryCall {
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     // A connection that failed cancels its pending streams; the socket's own error is the cause.
     stream.on('error', (err: Error) => {
+      if (
+        (err as { code?: string }).code === 'ERR_HTTP2_STREAM_ERROR' &&
+        stream.rstCode &&
+        !session.destroyed &&
+        !session.closed
+      ) {
+        this.settle(resetFailure(stream.rstCode));
+        return;
+      }
       const cause = (err as { cause?: unknown }).cause;
       this.settle(
         new GrpcCallError(status.UNAVAILABLE, cause instanceof Error ? cause.message : err.message),
       );
     });
-    stream.on('close', () => this.onClose());
+    // A stream closed because the connection went is not a reset by the runtime (Node gives it CANCEL).
+    stream.on('close', () => {
+      const lost = session.destroyed || session.closed || goneAway.has(session);
+      this.onClose(lost, lost ? 0 : stream.rstCode);
+    });
     const frame = Buffer.allocUnsafe(5 + request.length);
     frame[0] = 0;
     frame.writeUInt32BE(request.length, 1);
@@ -213,18 +304,35 @@ class UnaryCall {
     this.chunks.push(chunk);
     this.received += chunk.length;
     // Refuse an oversized answer as soon as its length prefix is in, not after buffering it.
-    if (this.lengthChecked || this.received < 5) return;
-    this.lengthChecked = true;
-    const first = this.chunks[0] as Buffer;
-    const length = (first.length >= 5 ? first : Buffer.concat(this.chunks)).readUInt32BE(1);
-    if (length > this.maxMessageBytes)
+    if (this.received < 5) return;
+    if (!this.lengthChecked) {
+      this.lengthChecked = true;
+      const first = this.chunks[0] as Buffer;
+      this.length = (first.length >= 5 ? first : Buffer.concat(this.chunks)).readUInt32BE(1);
+      if (this.length > this.maxMessageBytes) {
+        this.cancel(
+          status.RESOURCE_EXHAUSTED,
+          `Received message larger than max (${this.length} vs. ${this.maxMessageBytes})`,
+        );
+        return;
+      }
+    }
+    // A unary answer is one message: bytes past it are refused at once rather than buffered
+    // (a runtime could otherwise stream without end into this call). grpc-go's words.
+    if (this.received > 5 + this.length)
       this.cancel(
-        status.RESOURCE_EXHAUSTED,
-        `Received message larger than max (${length} vs. ${this.maxMessageBytes})`,
+        status.INTERNAL,
+        'cardinality violation: expected <EOF> for non server-streaming RPCs, but received another message',
       );
   }
 
-  private onClose(): void {
+  private onClose(connectionLost: boolean, rstCode: number): void {
+    this.connectionLost = connectionLost;
+    // Reset by the runtime before its status came (our own cancel has settled already).
+    if (rstCode && this.grpcStatus === undefined) {
+      this.settle(resetFailure(rstCode));
+      return;
+    }
     const outcome = this.outcome();
     if (outcome instanceof GrpcCallError) this.settle(outcome);
     else this.settle(undefined, outcome);
@@ -232,7 +340,10 @@ class UnaryCall {
 
   /** The call's answer, or its failure, once the stream closed. */
   private outcome(): Buffer | GrpcCallError {
-    if (this.grpcStatus === undefined) return statusless(this.httpStatus);
+    if (this.grpcStatus === undefined)
+      return this.connectionLost
+        ? new GrpcCallError(status.UNAVAILABLE, 'Connection dropped')
+        : statusless(this.httpStatus);
     const code = Number(this.grpcStatus);
     if (code !== 0)
       return new GrpcCallError(Number.isInteger(code) ? code : status.UNKNOWN, this.grpcMessage);
