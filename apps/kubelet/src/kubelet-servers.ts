@@ -115,6 +115,7 @@ async function startKubeletServer(w: KubeletServerWiring): Promise<RunningServer
       logger: w.logger,
       streaming: criStreamingRuntime(w.client),
       debuggingHandlers: config.enableDebuggingHandlers,
+      profilingHandler: config.enableProfilingHandler,
       ...debugHandlers(w),
       configz: () => configzView(config),
       systemLogs: systemLogsOption(config, w.systemLogDir),

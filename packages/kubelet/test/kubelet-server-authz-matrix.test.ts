@@ -72,8 +72,8 @@ const paths: [method: string, path: string, admitted: number][] = [
   ['GET', '/healthz/ping', 200],
   // enableSystemLogHandler's file server: the listing of the system log directory.
   ['GET', '/logs/', 200],
-  // Upstream v1.36 serves the pprof index; here 404 once admitted.
-  ['GET', '/debug/pprof/', 404],
+  // Upstream v1.36 serves Go's pprof index; here 501 once admitted (no Go profiles in Node).
+  ['GET', '/debug/pprof/', 501],
   // Registered nowhere (the zpages gates ComponentStatusz and ComponentFlagz are off by default
   // in v1.36, /spec is long gone): Go's mux answers 404 before the auth filter runs.
   ['GET', '/statusz', 404],

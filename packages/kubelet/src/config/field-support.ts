@@ -151,7 +151,9 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   shutdownGracePeriodByPodPriority: unsupported,
   crashLoopBackOff: unsupported,
   reservedMemory: unsupported,
-  enableProfilingHandler: unsupported,
+  enableProfilingHandler: applied(
+    'kubelet server /debug/pprof/ (false: 405, as upstream; true: 501, no Go profiles in Node)',
+  ),
   enableDebugFlagsHandler: applied('kubelet server /debug/flags/v (false: 405, as upstream)'),
   seccompDefault: applied('container seccomp profile'),
   memoryThrottlingFactor: unsupported,

@@ -30,6 +30,7 @@ import {
 import { serveHealthz } from './healthz-route';
 import { serveMetricsRoute } from './metrics-routes';
 import { isWebServicePath } from './mux-patterns';
+import { serveProfiling } from './profiling-route';
 import { restfulNotFound } from './restful-answers';
 import { kubeletRoutes, refuseForRoute, restfulRefusal } from './restful-negotiation';
 import { serveRun } from './run-route';
@@ -95,6 +96,12 @@ export interface KubeletServerOptions {
    * served, whatever the options above hold.
    */
   debuggingHandlers?: boolean;
+  /**
+   * enableProfilingHandler (default true), with the debugging handlers on: false answers
+   * /debug/pprof/ 405 `profiling endpoint is disabled.` as upstream; true answers a GET 501 (Go's
+   * pprof profiles have no Node equivalent; see profiling-route.ts).
+   */
+  profilingHandler?: boolean;
   /**
    * /logs/ with the debugging handlers on: enableSystemLogHandler's file server over `dir`
    * (upstream: /var/log/), `query` being enableSystemLogQuery with the NodeLogQuery gate (the
@@ -355,6 +362,8 @@ async function handle(
     return send(response, answer.code, `${answer.message}\n`);
   }
   if (await serveDebugRoute(options, url, request, response)) return;
+  if (debugging && path.startsWith('/debug/pprof/'))
+    return serveProfiling(options.profilingHandler !== false, request, response);
   if (debugging && path.startsWith('/logs/') && options.systemLogs !== undefined) {
     if (options.systemLogs === false) return writeGoHttpError(response, 405, 'logs endpoint is disabled.');
     if (refuseForRoute(request, response, kubeletRoutes.systemLogs)) return;
