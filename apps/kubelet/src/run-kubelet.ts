@@ -46,7 +46,7 @@ import { localNodeAllocatable, podCapacity } from './node-registration-settings'
 import { startNodeStatusReporter } from './node-status-wiring';
 import { podCgroupDirs } from './pod-cgroup-dirs';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
-import { selfSignedServingPair } from './self-signed-serving-pair';
+import { type PendingServingPair, startSelfSignedServingPair } from './self-signed-serving-pair';
 import { cgroupV1Deprecated, possibleMemoryBackedVolumesOnDisk, runStartupChecks } from './startup-checks';
 import { startStaticPodSources } from './static-pod-sources';
 import { bootstrapClientCertificate, loadKubeconfig, startCertificateManagers } from './tls-bootstrap';
@@ -76,13 +76,25 @@ export async function runKubelet(
   options: ResolvedKubeletOptions,
   logger: KubeletLogger,
 ): Promise<RunningKubelet> {
+  const nodeName = (options.flags.hostnameOverride ?? hostname()).toLowerCase();
+  // First, as upstream's InitializeTLS (UnsecuredDependencies): a --cert-dir it cannot write
+  // stops the kubelet before anything else starts. A pair that is sure to be written is generated
+  // while the start below waits on the runtime and the disk; its error, if it fails anyway,
+  // replaces any later one.
+  const servingPair = await startSelfSignedServingPair(options, nodeName, logger);
+  return servingPair.errorFirst(() => startKubeletParts(options, logger, nodeName, servingPair));
+}
+
+/** runKubelet past the serving pair, which it awaits before the kubelet is built. */
+async function startKubeletParts(
+  options: ResolvedKubeletOptions,
+  logger: KubeletLogger,
+  nodeName: string,
+  servingPair: PendingServingPair,
+): Promise<RunningKubelet> {
   const { flags } = options;
   let { config } = options;
-  const nodeName = (flags.hostnameOverride ?? hostname()).toLowerCase();
   const hostIPs = flags.nodeIP.length > 0 ? flags.nodeIP : defaultNodeIP();
-  // First, as upstream's InitializeTLS (UnsecuredDependencies): a --cert-dir it cannot write
-  // stops the kubelet before anything else starts.
-  const selfSigned = await selfSignedServingPair(options, nodeName, logger);
   const startupFindings = await runStartupChecks(config, logger);
   // Every CRI call counted and timed (kubelet_runtime_operations_*); process metrics on /metrics.
   const metrics = createKubeletMetrics();
@@ -134,6 +146,8 @@ export async function runKubelet(
     logger,
   );
   const events = core ? eventSink(core, nodeName, config, logger) : undefined;
+  // The serving pair before the kubelet is built: nothing runs yet when it stops the start.
+  const selfSigned = await servingPair.files();
   const logRotation = containerLogManager(runtime, config, logger);
   const kubelet = await createKubelet({
     flags,
