@@ -22,10 +22,17 @@ export interface SeaBuildOptions {
   pageRelease: boolean;
   /** The bundle as an asset behind a launcher that re-execs before compiling it (not with useCodeCache). */
   appAsAsset: boolean;
+  /** With appAsAsset: V8's code cache of the app's bundle, made by the executable's Node and flags, as a second asset. */
+  appCodeCache: boolean;
 }
 export declare const DEFAULT_BUILD_OPTIONS: Readonly<SeaBuildOptions>;
 /** The main script that answers --version and re-execs before compiling the app's bundle (an asset). */
-export declare function launcher(target: SeaTarget, version: string, bundlePath: string): string;
+export declare function launcher(
+  target: SeaTarget,
+  version: string,
+  bundlePath: string,
+  options?: { codeCache?: boolean },
+): string;
 export interface SeaBundle {
   outfile: string;
   version: string;

@@ -11,7 +11,11 @@ if (!kubelet) throw new Error('no nodeagent-kubelet target');
 
 class Execve extends Error {}
 
-function runLauncher(argv: string[], env: Record<string, string | undefined>) {
+function runLauncher(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  options = { codeCache: false },
+) {
   const steps: string[] = [];
   const fakeProcess = {
     platform: 'linux',
@@ -20,6 +24,7 @@ function runLauncher(argv: string[], env: Record<string, string | undefined>) {
     execPath: '/bin/nodeagent-kubelet',
     env,
     stdout: { write: (text: string) => steps.push(`stdout ${text.trim()}`) },
+    stderr: { write: (text: string) => steps.push(`stderr ${text.trim()}`) },
     exit: () => {
       steps.push('exit');
       throw new Execve();
@@ -31,26 +36,33 @@ function runLauncher(argv: string[], env: Record<string, string | undefined>) {
   };
   const fakeRequire = (id: string) => {
     if (id === 'node:vm')
-      return { compileFunction, constants: { USE_MAIN_CONTEXT_DEFAULT_LOADER: undefined } };
+      return {
+        // Records the code cache it is handed; a cache this V8 did not make is rejected, as in the executable.
+        compileFunction: (code: string, params: string[], options: { cachedData?: Buffer }) => {
+          if (options.cachedData) steps.push(`compile with ${options.cachedData.length} bytes of code cache`);
+          return compileFunction(code, params, options);
+        },
+        constants: { USE_MAIN_CONTEXT_DEFAULT_LOADER: undefined },
+      };
     if (id === 'node:sea')
       return {
         getAsset: (key: string) => {
           steps.push(`getAsset ${key}`);
           return 'require("app-module"); module.exports = __filename;';
         },
+        getRawAsset: (key: string) => {
+          steps.push(`getRawAsset ${key}`);
+          return new Uint8Array([1, 2, 3, 4]).buffer;
+        },
       };
     steps.push(`app require ${id}`);
     return {};
   };
   const module = { exports: {} as unknown };
-  const script = compileFunction(launcher(kubelet as never, '0.1.0', '/build/nodeagent-kubelet.cjs'), [
-    'exports',
-    'require',
-    'module',
-    '__filename',
-    '__dirname',
-    'process',
-  ]);
+  const script = compileFunction(
+    launcher(kubelet as never, '0.1.0', '/build/nodeagent-kubelet.cjs', options),
+    ['exports', 'require', 'module', '__filename', '__dirname', 'process'],
+  );
   try {
     script(module.exports, fakeRequire, module, '/bin/nodeagent-kubelet', '/bin', fakeProcess);
   } catch (error) {
@@ -72,5 +84,27 @@ describe('the single executable launcher', () => {
     const { steps, exported } = runLauncher(['--help'], { MALLOC_ARENA_MAX: '1' });
     expect(steps).toEqual(['getAsset nodeagent-app.cjs', 'app require app-module']);
     expect(exported).toBe('/bin/nodeagent-kubelet');
+  });
+
+  it("hands V8 the build's code cache for the app, and says with NODEAGENT_SEA_TRACE=1 whether V8 took it", () => {
+    const { steps, exported } = runLauncher(
+      ['--help'],
+      { MALLOC_ARENA_MAX: '1', NODEAGENT_SEA_TRACE: '1' },
+      { codeCache: true },
+    );
+    expect(steps).toEqual([
+      'getAsset nodeagent-app.cjs',
+      'getRawAsset nodeagent-app.code-cache',
+      'compile with 4 bytes of code cache',
+      // Four bytes are no cache of this V8's: compiled from the source, and said so.
+      'stderr nodeagent-sea: app code cache rejected',
+      'app require app-module',
+    ]);
+    expect(exported).toBe('/bin/nodeagent-kubelet');
+  });
+
+  it('says nothing about the cache without NODEAGENT_SEA_TRACE', () => {
+    const { steps } = runLauncher(['--help'], { MALLOC_ARENA_MAX: '1' }, { codeCache: true });
+    expect(steps.filter((step) => step.startsWith('stderr'))).toEqual([]);
   });
 });

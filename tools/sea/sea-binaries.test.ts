@@ -105,6 +105,12 @@ describe('single executable binaries', { timeout: 180_000 }, () => {
       // No deprecation or experimental-feature warnings on a clean start.
       expect(r.stderr).toBe('');
     });
+
+    it(`${name} compiles its app from the code cache the build made (V8 takes it: same Node, same flags)`, () => {
+      const r = run(name, ['--help'], undefined, { NODEAGENT_SEA_TRACE: '1' });
+      expect(r.status).toBe(0);
+      expect(r.stderr).toBe('nodeagent-sea: app code cache accepted\n');
+    });
   }
 
   it('nodeagent-kubelet --help includes the kubelet connection flags', () => {
