@@ -90,9 +90,13 @@ describe('verified image pulls on a real containerd', () => {
       const kubelet = await newKubelet();
       const never = pod('Never', false);
       kubelet.addPod(never);
+      // The first status, written before the sandbox (as upstream's SyncPod), says ContainerCreating.
       const waiting = await waitFor(
         `${round}: ErrImageNeverPull`,
-        () => firstContainerWaiting(kubelet, never),
+        () => {
+          const w = firstContainerWaiting(kubelet, never);
+          return w?.reason === 'ErrImageNeverPull' ? w : undefined;
+        },
         WAIT_MS,
       );
       expect(waiting).toEqual({
