@@ -150,10 +150,7 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     const sandbox = runtimeStatus.sandboxes[0];
     const podIP = sandbox?.ready ? (sandbox.hostNetwork ? context.hostIPs[0] : sandbox.ips[0]) : undefined;
     context.prober.update(allocated, runtimeStatus, podIP);
-    const ready =
-      context.probeResults?.readiness ??
-      ((id: string, container: Container) =>
-        context.prober.ready(id, container, lastKnownContainer(current, runtimeStatus, id)));
+    const { ready, started: startedVerdict } = probeVerdicts(context, current, runtimeStatus);
     // CrashLoopBackOff as upstream reports it: only once an earlier sync met the back-off too.
     const uid = pod.metadata.uid ?? '';
     const reasons = context.syncer.reasons;
@@ -170,10 +167,7 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
       hostIPs: context.hostIPs,
       waitingReasons,
       ready,
-      started:
-        context.probeResults?.startup ??
-        ((id, container) =>
-          context.prober.started(id, container, lastKnownContainer(current, runtimeStatus, id))),
+      started: startedVerdict,
       runtimeType: context.runtimeType,
       restartingAllContainers: outcome.restartingAllContainers,
     });
@@ -239,21 +233,31 @@ async function statusBeforeActing(
   runtimeStatus: PodRuntimeStatus,
   recorded?: (container: string) => ContainerWaitingReason | undefined,
 ): Promise<PodStatus> {
-  const last = (id: string) => lastKnownContainer(pod, runtimeStatus, id);
   const status = generatePodStatus(pod, runtimeStatus, {
     now: context.clock.now(),
     hostIPs: context.hostIPs,
     waitingReasons: recorded && earlierWaitingReasons(pod, runtimeStatus, recorded),
+    ...probeVerdicts(context, pod, runtimeStatus),
+    runtimeType: context.runtimeType,
+  });
+  await context.resizer?.report(desired, pod, runtimeStatus, status);
+  return status;
+}
+
+/**
+ * The readiness and startup verdicts a status is generated with: the injected probe results, else
+ * the prober's, each for the container instance last known in `pod`'s status.
+ */
+function probeVerdicts(context: PodSyncContext, pod: Pod, runtimeStatus: PodRuntimeStatus) {
+  const last = (id: string) => lastKnownContainer(pod, runtimeStatus, id);
+  return {
     ready:
       context.probeResults?.readiness ??
       ((id: string, container: Container) => context.prober.ready(id, container, last(id))),
     started:
       context.probeResults?.startup ??
       ((id: string, container: Container) => context.prober.started(id, container, last(id))),
-    runtimeType: context.runtimeType,
-  });
-  await context.resizer?.report(desired, pod, runtimeStatus, status);
-  return status;
+  };
 }
 
 /** The waiting reasons of a container not yet created, which no sync's result leaves behind. */
