@@ -18,48 +18,33 @@ const CODE_OF_HTTP_STATUS: Record<number, number> = {
 };
 
 /**
- * grpc-go's status code for a stream the runtime reset (its http2ErrConvTab): a reset mid-answer
- * is the runtime's failure, not an unreachable runtime, except REFUSED_STREAM (nothing was done).
+ * The HTTP/2 error codes by number, each with grpc-go's status code for a stream the runtime
+ * reset with it (its http2ErrConvTab): a reset mid-answer is the runtime's failure, not an
+ * unreachable runtime, except REFUSED_STREAM (nothing was done).
  */
-const CODE_OF_RST: Record<number, number> = {
-  0: status.INTERNAL, // NO_ERROR
-  1: status.INTERNAL, // PROTOCOL_ERROR
-  2: status.INTERNAL, // INTERNAL_ERROR
-  3: status.RESOURCE_EXHAUSTED, // FLOW_CONTROL_ERROR
-  4: status.INTERNAL, // SETTINGS_TIMEOUT
-  5: status.INTERNAL, // STREAM_CLOSED
-  6: status.INTERNAL, // FRAME_SIZE_ERROR
-  7: status.UNAVAILABLE, // REFUSED_STREAM
-  8: status.CANCELLED, // CANCEL
-  9: status.INTERNAL, // COMPRESSION_ERROR
-  10: status.INTERNAL, // CONNECT_ERROR
-  11: status.RESOURCE_EXHAUSTED, // ENHANCE_YOUR_CALM
-  12: status.PERMISSION_DENIED, // INADEQUATE_SECURITY
-  13: status.INTERNAL, // HTTP_1_1_REQUIRED
-};
-
-const RST_NAMES = [
-  'NO_ERROR',
-  'PROTOCOL_ERROR',
-  'INTERNAL_ERROR',
-  'FLOW_CONTROL_ERROR',
-  'SETTINGS_TIMEOUT',
-  'STREAM_CLOSED',
-  'FRAME_SIZE_ERROR',
-  'REFUSED_STREAM',
-  'CANCEL',
-  'COMPRESSION_ERROR',
-  'CONNECT_ERROR',
-  'ENHANCE_YOUR_CALM',
-  'INADEQUATE_SECURITY',
-  'HTTP_1_1_REQUIRED',
+const RESETS: readonly { name: string; code: number }[] = [
+  { name: 'NO_ERROR', code: status.INTERNAL },
+  { name: 'PROTOCOL_ERROR', code: status.INTERNAL },
+  { name: 'INTERNAL_ERROR', code: status.INTERNAL },
+  { name: 'FLOW_CONTROL_ERROR', code: status.RESOURCE_EXHAUSTED },
+  { name: 'SETTINGS_TIMEOUT', code: status.INTERNAL },
+  { name: 'STREAM_CLOSED', code: status.INTERNAL },
+  { name: 'FRAME_SIZE_ERROR', code: status.INTERNAL },
+  { name: 'REFUSED_STREAM', code: status.UNAVAILABLE },
+  { name: 'CANCEL', code: status.CANCELLED },
+  { name: 'COMPRESSION_ERROR', code: status.INTERNAL },
+  { name: 'CONNECT_ERROR', code: status.INTERNAL },
+  { name: 'ENHANCE_YOUR_CALM', code: status.RESOURCE_EXHAUSTED },
+  { name: 'INADEQUATE_SECURITY', code: status.PERMISSION_DENIED },
+  { name: 'HTTP_1_1_REQUIRED', code: status.INTERNAL },
 ];
 
 /** A stream reset by the runtime (or by nghttp2 on a frame it cannot take), as grpc-go reports it. */
 function resetFailure(rstCode: number): GrpcCallError {
-  const name = RST_NAMES[rstCode] ?? `unknown error code 0x${rstCode.toString(16)}`;
+  const reset = RESETS[rstCode];
+  const name = reset?.name ?? `unknown error code 0x${rstCode.toString(16)}`;
   return new GrpcCallError(
-    CODE_OF_RST[rstCode] ?? status.UNKNOWN,
+    reset?.code ?? status.UNKNOWN,
     `stream terminated by RST_STREAM with error code: ${name}`,
     rstCode,
   );
