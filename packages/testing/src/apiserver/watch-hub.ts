@@ -120,7 +120,8 @@ export class WatchHub {
     res.flushHeaders();
     const watch: OpenWatch = { res, stalled: false, close: () => undefined };
     const send = (type: string, object: unknown): void => {
-      if (watch.stalled || res.destroyed) return;
+      // After the timeout has ended the response, events may still arrive until its close event.
+      if (watch.stalled || res.destroyed || res.writableEnded) return;
       res.write(eventLine(req, type, object));
     };
     if (backlog === undefined) {
