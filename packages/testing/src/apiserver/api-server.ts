@@ -29,7 +29,7 @@ import { ResourceRegistry } from './resource-registry';
 import { findResourceType, type ResourceType } from './resource-types';
 import { startRootCAPublisher } from './root-ca-publisher';
 import { createServingCert } from './self-signed-cert';
-import { WatchHub } from './watch-hub';
+import { WatchHub, type WatchStreamSettings } from './watch-hub';
 
 /** What the in-process API server listens on and runs alongside. */
 export interface ApiServerOptions {
@@ -46,6 +46,12 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Server-side watch timeout when the client sends no timeoutSeconds. Default 1800 s. */
   defaultWatchTimeoutSeconds?: number;
+  /**
+   * The WatchList feature gate (KEP-3157, on by default since v1.34). Off, a watch naming
+   * `sendInitialEvents` is a 422 (Forbidden) and a watch from "" or "0" gets no initial events
+   * by default, as a server with the gate off: client-go's reflectors then LIST. Default true.
+   */
+  watchList?: boolean;
   /**
    * tolerationSeconds of the node.kubernetes.io/not-ready and /unreachable NoExecute tolerations
    * the DefaultTolerationSeconds admission adds to pods that have none (kube-apiserver's
@@ -107,6 +113,8 @@ export interface ApiServer {
   readonly accessReviews: AccessReviews;
   /** Number of open watch connections. */
   readonly openWatches: number;
+  /** The WatchList feature gate, switchable while running, and what each stream cost to send. */
+  readonly watchStreams: WatchStreamSettings;
   /** A KubeConfig for this server (client-node). */
   kubeConfig(): KubeConfig;
   /** Writes a kubeconfig file for this server (kubectl, the agents' binaries). */
@@ -147,6 +155,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const registry = createRegistry(options, store, now);
   const lists = new PaginatedLists(registry, store, now);
   const watches = new WatchHub(store, options.bookmarkIntervalMs ?? 1000);
+  watches.watchList = options.watchList ?? true;
   const faults = new FaultInjector({
     dropAll: () => watches.dropAll(),
     stallAll: () => watches.stallAll(),
@@ -254,6 +263,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     get openWatches() {
       return watches.size;
     },
+    watchStreams: watches,
     kubeConfig: () => kubeConfigFor(url, servingCert?.cert),
     writeKubeconfig: (path: string) => writeKubeconfigFile(url, path, servingCert?.cert),
     resource: resourceByApiVersion,

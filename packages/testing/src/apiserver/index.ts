@@ -42,6 +42,7 @@ export {
 } from './endpointslice-controller';
 export type { FailNextOptions, FaultInjector } from './fault-injector';
 export { type FieldRequirement, type FieldSelector, parseFieldSelector } from './field-selector';
+export type { InitialEventsSent } from './initial-events-stream';
 export type { KubeObject, ObjectMeta, WatchEventType } from './kube-object';
 export { kubeconfigYaml } from './kubeconfig';
 export { type KubeletClientOptions, type KubeletLocation, kubeletLocationForPod } from './kubelet-connection';
@@ -74,3 +75,4 @@ export {
   type Taint,
   type Toleration,
 } from './taints';
+export type { WatchStreamSettings } from './watch-hub';

@@ -118,7 +118,7 @@ function serveGet(
   const watch = q.get('watch');
   if (watch === 'true' || watch === '1') {
     // Watching a single object by URL name (old style) is a watch with a name filter.
-    const sendInitialEvents = watchSendInitialEvents(q);
+    const sendInitialEvents = watchSendInitialEvents(q, ctx.watches.watchList);
     ctx.watches.serve(
       {
         rt,

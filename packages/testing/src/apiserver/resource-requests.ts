@@ -56,7 +56,7 @@ async function serveCollection(
     if (watch === 'true' || watch === '1') {
       const labels = parseLabelSelector(q.get('labelSelector'));
       const fields = parseFieldSelector(q.get('fieldSelector'), rt);
-      const sendInitialEvents = watchSendInitialEvents(q);
+      const sendInitialEvents = watchSendInitialEvents(q, ctx.watches.watchList);
       ctx.watches.serve(
         {
           rt,

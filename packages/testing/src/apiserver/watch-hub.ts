@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { ApiError } from './api-error';
 import { type FieldSelector, matchesFields } from './field-selector';
+import { type InitialEventsSent, streamInitialEvents } from './initial-events-stream';
 import type { KubeObject } from './kube-object';
 import { type LabelSelector, matchesLabels } from './label-selector';
 import type { ObjectStore, StoredEvent } from './object-store';
@@ -38,9 +39,6 @@ interface OpenWatch {
 /** The annotation on the bookmark that ends a watch-list's initial events (metav1.InitialEventsAnnotationKey). */
 const INITIAL_EVENTS_END_ANNOTATION = 'k8s.io/initial-events-end';
 
-/** Bytes of event lines written at once when sending a watch's initial state. */
-const INITIAL_WRITE_BYTES = 64 * 1024;
-
 /** One event as its line of the stream (a Table for kubectl's watches, except bookmarks and errors). */
 function eventLine(req: WatchRequest, type: string, object: unknown): string {
   const wrapped =
@@ -50,25 +48,18 @@ function eventLine(req: WatchRequest, type: string, object: unknown): string {
   return `${JSON.stringify({ type, object: wrapped })}\n`;
 }
 
-/**
- * Writes the lines of many events in writes of about 64 kB: a chunk per event made 88,000
- * writes (and chunk headers) of a 44,000-Service watch-list stream.
- */
-function sendAll(res: ServerResponse, objects: KubeObject[], line: (o: KubeObject) => string): void {
-  let batch: string[] = [];
-  let bytes = 0;
-  for (const o of objects) {
-    if (res.destroyed) return;
-    const text = line(o);
-    batch.push(text);
-    bytes += text.length;
-    if (bytes >= INITIAL_WRITE_BYTES) {
-      res.write(batch.join(''));
-      batch = [];
-      bytes = 0;
-    }
-  }
-  if (batch.length > 0 && !res.destroyed) res.write(batch.join(''));
+/** How watch-list streams are served, switchable while the server runs. */
+export interface WatchStreamSettings {
+  /**
+   * The WatchList feature gate (KEP-3157; ApiServerOptions.watchList): off, a watch naming
+   * sendInitialEvents is a 422 and one from "" or "0" gets no end bookmark.
+   */
+  watchList: boolean;
+  /**
+   * Called with each watch's initial state once sent, or abandoned (events, bytes, writes, and
+   * how often the server gave its event loop back while sending it).
+   */
+  onInitialEventsSent: ((sent: InitialEventsSent) => void) | undefined;
 }
 
 /**
@@ -76,8 +67,11 @@ function sendAll(res: ServerResponse, objects: KubeObject[], line: (o: KubeObjec
  * transitions (an object leaving the selector is reported DELETED, entering it ADDED),
  * periodic bookmarks, and the server-side timeout that makes clients rotate watches.
  */
-export class WatchHub {
+export class WatchHub implements WatchStreamSettings {
   private readonly open = new Set<OpenWatch>();
+
+  watchList = true;
+  onInitialEventsSent: ((sent: InitialEventsSent) => void) | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -98,7 +92,7 @@ export class WatchHub {
       matchesFields(req.fields, o);
 
     let backlog: StoredEvent[] | undefined = [];
-    let initial: KubeObject[] = [];
+    let initial: readonly KubeObject[] = [];
     const rv = req.resourceVersion;
     const fromNow = rv === undefined || rv === '' || rv === '0';
     if (!fromNow) {
@@ -109,8 +103,11 @@ export class WatchHub {
       // With sendInitialEvents the state sent is the current one, which is "not older than" rv.
       if (req.sendInitialEvents !== true) backlog = this.store.eventsSince(n);
     }
+    // The snapshot is the stored objects' references in list order (nothing is encoded yet);
+    // changes committed after it are queued until it has been sent.
     if (req.sendInitialEvents === true || (req.sendInitialEvents === undefined && fromNow))
-      initial = this.store.list(key, req.rt.namespaced ? req.namespace : undefined).filter(matches);
+      initial = this.store.list(key, req.rt.namespaced ? req.namespace : undefined);
+    const snapshotRevision = this.store.resourceVersion;
 
     res.writeHead(200, {
       'Content-Type': 'application/json',
@@ -148,22 +145,11 @@ export class WatchHub {
       else if (now) send('ADDED', e.object);
       else if (before) send('DELETED', e.object);
     };
-    sendAll(res, initial, (o) => (watch.stalled ? '' : eventLine(req, 'ADDED', o)));
-    if (req.sendInitialEvents === true && req.allowBookmarks) {
-      // The cacher's initial-events-end bookmark: the state above is complete as of this version.
-      send('BOOKMARK', {
-        kind: req.rt.kind,
-        apiVersion: apiVersionOf(req.rt),
-        metadata: {
-          resourceVersion: String(this.store.resourceVersion),
-          annotations: { [INITIAL_EVENTS_END_ANNOTATION]: 'true' },
-        },
-      });
-    }
-    for (const e of backlog) deliver(e);
-    const unsubscribe = this.store.subscribe(deliver);
+    // Until the initial state is out, changes wait here in commit order.
+    let queued: StoredEvent[] | undefined = [...backlog];
+    const unsubscribe = this.store.subscribe((e) => (queued ? queued.push(e) : deliver(e)));
     const bookmark = (): void => {
-      if (req.allowBookmarks) {
+      if (req.allowBookmarks && !queued) {
         send('BOOKMARK', {
           kind: req.rt.kind,
           apiVersion: apiVersionOf(req.rt),
@@ -176,7 +162,9 @@ export class WatchHub {
       bookmark();
       res.end();
     }, req.timeoutSeconds * 1000);
+    let closed = false;
     watch.close = () => {
+      closed = true;
       unsubscribe();
       if (bookmarkTimer) clearInterval(bookmarkTimer);
       clearTimeout(timeout);
@@ -184,6 +172,26 @@ export class WatchHub {
     };
     res.on('close', watch.close);
     this.open.add(watch);
+
+    const stop = (): boolean => closed || watch.stalled || res.destroyed || res.writableEnded;
+    void streamInitialEvents(res, initial, matches, (o) => eventLine(req, 'ADDED', o), stop).then((sent) => {
+      this.onInitialEventsSent?.(sent);
+      const pending = queued ?? [];
+      queued = undefined;
+      if (stop()) return;
+      if (req.sendInitialEvents === true && req.allowBookmarks) {
+        // The cacher's initial-events-end bookmark: the state above is complete as of this version.
+        send('BOOKMARK', {
+          kind: req.rt.kind,
+          apiVersion: apiVersionOf(req.rt),
+          metadata: {
+            resourceVersion: String(snapshotRevision),
+            annotations: { [INITIAL_EVENTS_END_ANNOTATION]: 'true' },
+          },
+        });
+      }
+      for (const e of pending) deliver(e);
+    });
   }
 
   dropAll(): void {

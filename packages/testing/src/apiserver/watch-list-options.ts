@@ -20,13 +20,15 @@ function queryBool(q: URLSearchParams, name: string): boolean | undefined {
  * neither option to `sendInitialEvents=true, resourceVersionMatch=NotOlderThan`
  * (SetListOptionsDefaults), then ValidateListOptions' watch rules apply; breaking them is a 422
  * on `ListOptions.meta.k8s.io ""` with one cause per rule, in upstream's order and words.
- * Undefined: a plain watch from a resourceVersion.
+ * Undefined: a plain watch from a resourceVersion. With the feature gate off (`watchList`
+ * false) nothing is defaulted and a watch that names `sendInitialEvents` is refused with
+ * upstream's Forbidden cause, which is what makes client-go's reflector fall back to a LIST.
  */
-export function watchSendInitialEvents(q: URLSearchParams): boolean | undefined {
+export function watchSendInitialEvents(q: URLSearchParams, watchList = true): boolean | undefined {
   let send = queryBool(q, 'sendInitialEvents');
   let match = q.get('resourceVersionMatch') ?? '';
   const rv = q.get('resourceVersion') ?? '';
-  if (send === undefined && match === '' && (rv === '' || rv === '0')) {
+  if (watchList && send === undefined && match === '' && (rv === '' || rv === '0')) {
     send = true;
     match = NOT_OLDER_THAN;
   }
@@ -35,6 +37,13 @@ export function watchSendInitialEvents(q: URLSearchParams): boolean | undefined 
   if (send !== undefined && match !== NOT_OLDER_THAN)
     causes.push(
       forbiddenCause(field, `sendInitialEvents requires setting resourceVersionMatch to ${NOT_OLDER_THAN}`),
+    );
+  if (send !== undefined && !watchList)
+    causes.push(
+      forbiddenCause(
+        'sendInitialEvents',
+        'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled',
+      ),
     );
   if (match !== '') {
     if (send === undefined)
