@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
+  appendFileSync,
   closeSync,
   existsSync,
   mkdirSync,
@@ -59,6 +60,8 @@ export interface VmResult {
   bootMs: number;
   /** bootMs against an idle machine's (≥ 1): what timeoutMs was multiplied by. */
   speedFactor: number;
+  /** CPU time qemu used (user + system, its last sample before it exited, 50 ms apart). */
+  qemuCpuMs: number;
 }
 
 const qemuBinary = 'qemu-system-x86_64';
@@ -116,6 +119,19 @@ function readTail(path: string, max = 4000): string {
     return text.length > max ? text.slice(-max) : text;
   } catch {
     return '';
+  }
+}
+
+/** A live process's user + system CPU time in ms (/proc/<pid>/stat), undefined once it has gone. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the command name (which may hold spaces, in parentheses): utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
   }
 }
 
@@ -240,6 +256,7 @@ export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
     }, bootTimeoutMs);
     let bootMs = 0;
     let factor = 1;
+    let cpuMs = 0;
     const bootedFile = join(ioDir, 'booted');
     poller = setInterval(() => {
       if (bootMs === 0 && existsSync(bootedFile)) {
@@ -253,6 +270,7 @@ export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
           qemu.kill('SIGKILL');
         }, limitMs);
       }
+      cpuMs = processCpuMs(qemu.pid) ?? cpuMs;
       stdout.poll();
       stderr.poll();
     }, 50);
@@ -272,6 +290,12 @@ export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
         stderr.text(),
         consoleText,
       );
+    const statsFile = process.env.NODEAGENT_VM_STATS_FILE;
+    if (statsFile)
+      appendFileSync(
+        statsFile,
+        `${JSON.stringify({ command: [options.command, ...(options.args ?? [])].join(' ').slice(0, 200), bootMs, durationMs: Date.now() - started, qemuCpuMs: cpuMs, speedFactor: factor, load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') })}\n`,
+      );
     const exitFile = join(ioDir, 'exit');
     if (!existsSync(exitFile)) {
       const qemuLog = readTail(join(work, 'qemu.log'));
@@ -288,6 +312,7 @@ export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
       durationMs: Date.now() - started,
       bootMs,
       speedFactor: factor,
+      qemuCpuMs: cpuMs,
     };
   } finally {
     if (poller) clearInterval(poller);
