@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type ApiServer, createNetns, type Netns } from '@nodeagent/testing';
+import type { InitialEventsSent } from '@nodeagent/testing/apiserver';
 import { moveEndpoint, podIP } from './scale-cluster';
 import { profileInDir, type SelfTime } from './scale-cpu-profile';
 import { API_PORT, cpuSeconds, type Daemon, METRICS_PORT, rss, startDaemon } from './scale-daemon';
@@ -16,6 +18,8 @@ export interface Scenario {
   mode: ProxyMode;
   services: number;
   endpoints: number;
+  /** How the daemon reads the initial state: a watch-list stream, or LISTs (the server's WatchList gate off). */
+  initial: 'stream' | 'list';
 }
 
 export interface ScenarioSettings {
@@ -29,6 +33,13 @@ export interface ScenarioSettings {
   cpuProfile: boolean;
   /** Loads of the floor's ruleset; the fastest counts. */
   floorRuns: number;
+  /**
+   * Count and dump the kernel's rules and load the floor's ruleset (KP_SCALE_KERNEL=0: no; at
+   * 5k × 50 on a busy machine the dump alone took minutes, and a start-up comparison needs none of it).
+   */
+  kernelChecks: boolean;
+  /** Bytes the API server has sent through the relay so far. */
+  apiBytes(): number;
 }
 
 /** Everything a scenario leaves to clean up, so a signal's handler can do it too. */
@@ -144,29 +155,68 @@ function mb(bytes: number): number {
   return round(bytes / MB);
 }
 
+/** What the API server (this process) spent from the daemon's exec to its first sync seen. */
+interface ServerCost {
+  /** This process's CPU: the in-process API server, the relay and the metric polls. */
+  cpuSeconds: number;
+  bytesSent: number;
+  /** The watch-list streams' initial states: events, bytes, writes, event-loop yields. */
+  streams: InitialEventsSent;
+}
+
+/** Counts what the server sends from now until `done()`. */
+function serverCost(api: ApiServer, o: ScenarioSettings): { done(): ServerCost } {
+  const cpu0 = process.cpuUsage();
+  const bytes0 = o.apiBytes();
+  const streams: InitialEventsSent = { events: 0, bytes: 0, chunks: 0, yields: 0 };
+  api.watchStreams.onInitialEventsSent = (s) => {
+    streams.events += s.events;
+    streams.bytes += s.bytes;
+    streams.chunks += s.chunks;
+    streams.yields += s.yields;
+  };
+  return {
+    done: () => {
+      api.watchStreams.onInitialEventsSent = undefined;
+      const cpu = process.cpuUsage(cpu0);
+      return {
+        cpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
+        bytesSent: o.apiBytes() - bytes0,
+        streams,
+      };
+    },
+  };
+}
+
 interface Measured {
   first: FirstSync;
+  server: ServerCost;
+  /** 1-minute load average when the daemon started. */
+  loadAverage: number;
   /** The daemon's CPU seconds at the first sync seen, and spent over the change loop. */
   cpu: { firstSync: number; changes: number };
   list: BareList;
   rssFirst: { rssBytes: number; peakBytes: number };
   rssSteady: { rssBytes: number; peakBytes: number };
-  kernel: { rules: number; elements: number };
+  /** Undefined (and so the dump, lastInKernel and the restore floor) without kernel checks. */
+  kernel: { rules: number; elements: number } | undefined;
   changes: ChangeResult;
-  lastInKernel: boolean;
+  lastInKernel: boolean | undefined;
   /** `nft list ruleset` / `iptables-save` of the whole ruleset, ms (what upstream's tools pay to read it). */
   dumpMs: number;
-  restoreMs: number;
+  restoreMs: number | undefined;
   cpuProfileTop?: SelfTime[];
 }
 
 function report(s: Scenario, m: Measured): Record<string, unknown> {
-  const floorMs = m.list.ms + m.restoreMs;
+  const floorMs = m.list.ms + (m.restoreMs ?? 0);
   return {
     mode: s.mode,
     services: s.services,
     endpointsPerService: s.endpoints,
     endpoints: s.services * s.endpoints,
+    initialLists: s.initial,
+    loadAverage: m.loadAverage,
     execToFirstSyncDoneMs: Math.round(m.first.execToDoneMs),
     firstSyncOwnMs: m.first.ownMs === undefined ? null : Math.round(m.first.ownMs),
     syncsWhenFirstSeen: m.first.syncsSeen,
@@ -174,8 +224,9 @@ function report(s: Scenario, m: Measured): Record<string, unknown> {
       execToFirstSync: m.cpu.firstSync,
       perChange: round(m.cpu.changes / Math.max(1, m.changes.count), 3),
     },
+    serverToFirstSync: m.server,
     endpointChange: { ...m.changes, lastInKernel: m.lastInKernel },
-    kernel: { ...m.kernel, dumpMs: Math.round(m.dumpMs) },
+    kernel: m.kernel ? { ...m.kernel, dumpMs: Math.round(m.dumpMs) } : null,
     rssMB: {
       afterFirstSync: mb(m.rssFirst.rssBytes),
       peakAtFirstSync: mb(m.rssFirst.peakBytes),
@@ -186,9 +237,13 @@ function report(s: Scenario, m: Measured): Record<string, unknown> {
       bareListMs: Math.round(m.list.ms),
       bareListBytes: m.list.bytes,
       bareListItems: m.list.items,
-      [s.mode === 'nftables' ? 'nftLoadMs' : 'iptablesRestoreMs']: Math.round(m.restoreMs),
-      totalMs: Math.round(floorMs),
-      execToDoneOverFloor: round(m.first.execToDoneMs / floorMs, 2),
+      ...(m.restoreMs === undefined
+        ? {}
+        : {
+            [s.mode === 'nftables' ? 'nftLoadMs' : 'iptablesRestoreMs']: Math.round(m.restoreMs),
+            totalMs: Math.round(floorMs),
+            execToDoneOverFloor: round(m.first.execToDoneMs / floorMs, 2),
+          }),
     },
     ...(m.cpuProfileTop ? { cpuProfileTop: m.cpuProfileTop } : {}),
   };
@@ -205,6 +260,8 @@ async function measure(
   const list = await bareList(probe);
   const profDir = join(dir, 'cpu-prof');
   mkdirSync(profDir, { recursive: true });
+  const loadAverage = round(loadavg()[0] ?? 0, 1);
+  const cost = serverCost(api, o);
   const daemon = startDaemon(ns, {
     binary: o.binary,
     mode: s.mode,
@@ -213,23 +270,27 @@ async function measure(
   });
   try {
     const first = await firstSync(probe, daemon, o.firstSyncTimeoutMs);
+    const server = cost.done();
     const rssFirst = rss(daemon.pid);
     const cpuFirst = cpuSeconds(daemon.pid);
-    const kernel = await kernelRules(ns, s.mode, dir);
+    const kernel = o.kernelChecks ? await kernelRules(ns, s.mode, dir) : undefined;
     const cpuBefore = cpuSeconds(daemon.pid);
     const changes = await Promise.race([daemon.exited, endpointChanges(api, probe, s, o.changes, first)]);
     const cpu = { firstSync: cpuFirst, changes: cpuSeconds(daemon.pid) - cpuBefore };
     await sleep(o.steadyMs);
     const rssSteady = rss(daemon.pid);
     const dumpStart = performance.now();
-    const rules = await dumpRules(ns, s.mode, dir);
+    const rules = o.kernelChecks ? await dumpRules(ns, s.mode, dir) : undefined;
     const dumpMs = performance.now() - dumpStart;
-    const lastInKernel = o.changes === 0 || dumpHas(rules, changes.lastAddress);
+    const lastInKernel =
+      rules === undefined ? undefined : o.changes === 0 || dumpHas(rules, changes.lastAddress);
     await daemon.stop();
-    const restoreMs = await restoreFloorMs(ns, s.mode, rules, o.floorRuns);
+    const restoreMs = rules === undefined ? undefined : await restoreFloorMs(ns, s.mode, rules, o.floorRuns);
     const cpuProfileTop = o.cpuProfile ? profileInDir(profDir) : undefined;
     return {
       first,
+      server,
+      loadAverage,
       cpu,
       list,
       rssFirst,

@@ -13,11 +13,14 @@
  * `iptables-save`) into the emptied namespace.
  * Results: bench-results/kube-proxy-scale.json.
  *
- * Environment: KP_SCALE_SCENARIOS (`<mode>:<services>x<endpoints>,...`, default
- * "nftables:5000x50,iptables:5000x50,nftables:44000x1,iptables:44000x1"), KP_SCALE_CHANGES
+ * Environment: KP_SCALE_SCENARIOS (`<mode>:<services>x<endpoints>[:stream|:list],...`, default
+ * "nftables:5000x50,iptables:5000x50,nftables:44000x1,iptables:44000x1"; `:list` turns the
+ * server's WatchList feature gate off for that scenario, so the daemon LISTs, default `:stream`;
+ * scenarios of one shape share one server, in the order given), KP_SCALE_CHANGES
  * (endpoint changes per scenario, default 100), KP_SCALE_STEADY_MS (idle time before the steady
  * RSS, default 10000), KP_SCALE_TIMEOUT_MS (for the first sync, default 600000),
  * KP_SCALE_FLOOR_RUNS (loads of the floor's ruleset, the fastest counts; default 2),
+ * KP_SCALE_KERNEL=0 (no kernel rule count, dump or `nft -f` floor: start-up comparisons only),
  * KP_SCALE_BINARY (measure this executable instead of building one), KP_SCALE_CPU_PROF=1 (run
  * the daemon with --cpu-prof and report its top self-time functions; timings of such a run are
  * the profiler's, not the daemon's alone), KP_SCALE_TRACE=<file> (append each API request's
@@ -43,10 +46,17 @@ type SeaBuild = {
 
 function parseScenarios(text: string): Scenario[] {
   return text.split(',').map((item) => {
-    const m = /^(nftables|iptables):(\d+)x(\d+)$/.exec(item.trim());
+    const m = /^(nftables|iptables):(\d+)x(\d+)(?::(stream|list))?$/.exec(item.trim());
     if (!m)
-      throw new Error(`KP_SCALE_SCENARIOS: "${item}" is not <nftables|iptables>:<services>x<endpoints>`);
-    return { mode: m[1] as Scenario['mode'], services: Number(m[2]), endpoints: Number(m[3]) };
+      throw new Error(
+        `KP_SCALE_SCENARIOS: "${item}" is not <nftables|iptables>:<services>x<endpoints>[:stream|:list]`,
+      );
+    return {
+      mode: m[1] as Scenario['mode'],
+      services: Number(m[2]),
+      endpoints: Number(m[3]),
+      initial: (m[4] ?? 'stream') as Scenario['initial'],
+    };
   });
 }
 
@@ -59,10 +69,17 @@ function envNumber(name: string, fallback: number): number {
 }
 
 /** A unix socket on the host that the namespace's probe forwards to; every connection goes to the API server. */
-async function relay(apiPort: number, sock: string): Promise<{ close(): Promise<void> }> {
+async function relay(
+  apiPort: number,
+  sock: string,
+): Promise<{ close(): Promise<void>; bytesDown(): number }> {
   const sockets = new Set<Socket>();
+  let down = 0;
   const server: Server = createServer((c) => {
     const up = connect(apiPort, '127.0.0.1');
+    up.on('data', (b: Buffer) => {
+      down += b.length;
+    });
     for (const s of [c, up]) {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
@@ -74,6 +91,7 @@ async function relay(apiPort: number, sock: string): Promise<{ close(): Promise<
   });
   await new Promise<void>((r) => server.listen(sock, () => r()));
   return {
+    bytesDown: () => down,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
@@ -93,7 +111,7 @@ function byShape(scenarios: Scenario[]): Map<string, Scenario[]> {
 
 async function runShape(
   group: Scenario[],
-  settings: Omit<ScenarioSettings, 'apiSocket'>,
+  settings: Omit<ScenarioSettings, 'apiSocket' | 'apiBytes'>,
   res: Resources & { api?: ApiServer },
 ): Promise<Record<string, unknown>[]> {
   const [{ services, endpoints }] = group as [Scenario];
@@ -114,11 +132,19 @@ async function runShape(
       `cluster ${services}x${endpoints} written in ${Math.round(performance.now() - t0)} ms\n`,
     );
     for (const s of group) {
-      // A scenario that fails (a daemon that cannot sync at this size) is a result too.
-      const run = await runScenario(api, s, { ...settings, apiSocket: sock }, res).catch((err: Error) => ({
+      // The WatchList feature gate as the scenario asks: off, the daemon's reflectors LIST.
+      api.watchStreams.watchList = s.initial === 'stream';
+      const run = await runScenario(
+        api,
+        s,
+        { ...settings, apiSocket: sock, apiBytes: bridge.bytesDown },
+        res,
+        // A scenario that fails (a daemon that cannot sync at this size) is a result too.
+      ).catch((err: Error) => ({
         mode: s.mode,
         services: s.services,
         endpointsPerService: s.endpoints,
+        initialLists: s.initial,
         error: err.message.slice(0, 2000),
       }));
       process.stderr.write(`${JSON.stringify(run)}\n`);
@@ -169,6 +195,7 @@ async function main(): Promise<void> {
       firstSyncTimeoutMs: envNumber('KP_SCALE_TIMEOUT_MS', 600_000),
       cpuProfile: process.env.KP_SCALE_CPU_PROF === '1',
       floorRuns: Math.max(1, envNumber('KP_SCALE_FLOOR_RUNS', 2)),
+      kernelChecks: process.env.KP_SCALE_KERNEL !== '0',
     };
     const runs: Record<string, unknown>[] = [];
     for (const group of byShape(scenarios).values()) runs.push(...(await runShape(group, settings, res)));
