@@ -13,8 +13,14 @@ import { cli, fakeNodeFlags, freePort, node, waitFor } from './binary-harness';
 
 const run = promisify(execFile);
 const NODE = 'tls-node';
-/** Lifetime the signer gives every certificate: rotation falls 21–27 s after issue. */
-const LIFETIME_S = 30;
+/**
+ * The signer's --cluster-signing-duration: every certificate expires 12 s after it is issued.
+ * NotBefore goes back BACKDATE_S, so the kubelet sees a 30 s lifetime and rotates at 70–90 % of
+ * it: 3–9 s after issue, leaving the renewal the same 3–9 s before expiry that an unbackdated
+ * 30 s certificate leaves it, while the test waits 12 s for the first expiry instead of 30 s.
+ */
+const LIFETIME_S = 12;
+const BACKDATE_S = 18;
 
 /** The certificate the kubelet server presents on 127.0.0.1:`port`. */
 function servingCertificate(port: number): Promise<X509Certificate> {
@@ -42,7 +48,11 @@ describe('nodeagent-kubelet joins with only a bootstrap kubeconfig (TLS bootstra
     dir = await mkdtemp(join(tmpdir(), `na-kubelet-tls-${process.pid}-`));
     api = await startApiServer({
       tls: true,
-      certificates: { signingDurationSeconds: LIFETIME_S, backdateSeconds: 0, approveKubeletServing: true },
+      certificates: {
+        signingDurationSeconds: LIFETIME_S,
+        backdateSeconds: BACKDATE_S,
+        approveKubeletServing: true,
+      },
       audit: (user, method, path) => requests.push({ user: user.username, method, path, at: Date.now() }),
     });
     fake = await FakeRuntime.start({ images: [] });
