@@ -1,7 +1,9 @@
 import Long from 'long';
 import protobuf from 'protobufjs';
+import { codecFunctions } from './generated/codec-functions';
 import { runtimeV1Descriptor } from './generated/descriptor';
 import type { MessageTypeName } from './generated/types';
+import { usePrecompiledCodecs } from './precompiled-codecs';
 
 /** Recursively optional input form of a decoded message: what callers pass as requests. */
 export type MessageInput<T> = T extends bigint
@@ -42,11 +44,15 @@ protobuf.configure();
 let root: protobuf.Root | undefined;
 const codecs = new Map<string, MessageCodec<unknown>>();
 
-/** The runtime.v1 protobufjs root, built once from the generated JSON descriptor. */
+/**
+ * The runtime.v1 protobufjs root, built once from the generated JSON descriptor, its types'
+ * codecs the functions generated at build time (see precompiled-codecs.ts).
+ */
 export function runtimeV1Root(): protobuf.Root {
   if (!root) {
     root = protobuf.Root.fromJSON(runtimeV1Descriptor as unknown as protobuf.INamespace);
     root.resolveAll();
+    usePrecompiledCodecs(root, codecFunctions);
   }
   return root;
 }

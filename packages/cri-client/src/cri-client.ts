@@ -68,25 +68,31 @@ interface MethodEntry {
  */
 const listAnswers = new Set(['ListContainersResponse', 'ListPodSandboxResponse']);
 
-function buildMethodTable(): Map<string, MethodEntry> {
-  const table = new Map<string, MethodEntry>();
-  for (const m of criMethods) {
-    const request = messageCodec<unknown>(m.requestType as MessageTypeName);
-    const response = listAnswers.has(m.responseType)
-      ? reusingListCodec<unknown>(m.responseType as MessageTypeName)
-      : messageCodec<unknown>(m.responseType as MessageTypeName);
-    table.set(m.name, {
-      path: `/runtime.v1.${m.service}/${m.name}`,
-      request,
-      response,
-      serialize: (v) => request.encode(v as never),
-      deserialize: (b) => response.decode(b),
-    });
-  }
-  return table;
-}
+const methodEntries = new Map<string, MethodEntry>();
 
-let methodTable: Map<string, MethodEntry> | undefined;
+/**
+ * The RPC's path and codecs, made on its first call: a kubelet calls a dozen of the ~40 RPCs, and
+ * each codec costs a type lookup (and its functions' compilation) when made.
+ */
+function methodEntry(rpc: string): MethodEntry | undefined {
+  const made = methodEntries.get(rpc);
+  if (made) return made;
+  const m = criMethods.find((c) => c.name === rpc);
+  if (!m) return undefined;
+  const request = messageCodec<unknown>(m.requestType as MessageTypeName);
+  const response = listAnswers.has(m.responseType)
+    ? reusingListCodec<unknown>(m.responseType as MessageTypeName)
+    : messageCodec<unknown>(m.responseType as MessageTypeName);
+  const entry: MethodEntry = {
+    path: `/runtime.v1.${m.service}/${m.name}`,
+    request,
+    response,
+    serialize: (v) => request.encode(v as never),
+    deserialize: (b) => response.decode(b),
+  };
+  methodEntries.set(rpc, entry);
+  return entry;
+}
 
 /**
  * Typed, promise-based client for CRI runtime.v1 (RuntimeService + ImageService) over a unix
@@ -102,7 +108,6 @@ export class CriClient {
   /** GetContainerEvents' server stream, made on its first use. */
   private streams: Client | undefined;
   private readonly maxMessageBytes: number;
-  private readonly methods: Map<string, MethodEntry>;
   private readonly timeoutMs: number;
   private readonly pullTimeoutMs: number;
 
@@ -110,8 +115,6 @@ export class CriClient {
     this.endpoint = opts.endpoint;
     this.maxMessageBytes = opts.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.unary = new GrpcUnaryChannel(socketPath(opts.endpoint), this.maxMessageBytes);
-    methodTable ??= buildMethodTable();
-    this.methods = methodTable;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.pullTimeoutMs = opts.pullTimeoutMs ?? DEFAULT_PULL_TIMEOUT_MS;
   }
@@ -142,7 +145,7 @@ export class CriClient {
     opts: CallOptions = {},
     defaultTimeoutMs = this.timeoutMs,
   ): Promise<Res> {
-    const m = this.methods.get(rpc);
+    const m = methodEntry(rpc);
     if (!m) return Promise.reject(new CriError(rpc, status.UNIMPLEMENTED, 'unknown RPC', this.endpoint));
     const signal = opts.signal;
     if (signal?.aborted) {
@@ -330,7 +333,7 @@ export class CriClient {
    * PLEG (containerd 1.6) fail the first `next()` with UNIMPLEMENTED.
    */
   async *getContainerEvents(opts: { signal?: AbortSignal } = {}): AsyncGenerator<ContainerEventResponse> {
-    const m = this.methods.get('GetContainerEvents') as MethodEntry;
+    const m = methodEntry('GetContainerEvents') as MethodEntry;
     const { Client, credentials, Metadata } = await loadGrpcJs();
     this.streams ??= new Client(grpcTarget(this.endpoint), credentials.createInsecure(), {
       'grpc.max_receive_message_length': this.maxMessageBytes,
