@@ -11,7 +11,8 @@
  *   - its VmRSS at 10 s.
  * Between runs the sandboxes are removed through CRI, so each run starts its pod from nothing.
  *
- * NA_STARTUP_BINARY measures that executable instead of building one; NA_STARTUP_PROFILE=<dir>
+ * NA_STARTUP_BINARY measures that executable instead of building one (several, comma-separated:
+ * run i of each in turn, for an interleaved A/B; each run names its binary); NA_STARTUP_PROFILE=<dir>
  * writes a --cpu-prof of each start into <dir>; NA_STARTUP_LINES=1 echoes the kubelet's stderr
  * with each chunk's time from exec. Needs root. Results:
  * bench-results/kubelet-startup.json.
@@ -45,6 +46,8 @@ type Containerd = {
 
 /** One start: milliseconds from exec and the process's CPU seconds at each point. */
 interface StartupRun {
+  /** Which executable (NA_STARTUP_BINARY's list). */
+  binary: string;
   firstLogMs: number;
   /** CPU seconds when the first line arrived: what the start costs before it can say anything (less noisy than its time under load). */
   cpuAtFirstLogS: number;
@@ -183,6 +186,7 @@ async function oneRun(
     const cpuFirst10sS = await cpuSeconds(pid);
     const rss = statusField(await readFile(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
     return {
+      binary,
       firstLogMs: Math.round(lines.firstMs()),
       cpuAtFirstLogS: round(await lines.firstCpu(), 2),
       startedMs: Math.round(startedMs),
@@ -199,6 +203,11 @@ async function oneRun(
   }
 }
 
+async function buildKubelet(dir: string): Promise<string> {
+  const { buildSea } = (await import(join(repoRoot, 'tools/sea/build.mjs'))) as SeaBuild;
+  return (await buildSea({ outDir: join(dir, 'bin'), names: ['nodeagent-kubelet'] }))[0]?.path as string;
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the kubelet start-up bench needs root (tools/containerd)');
   const dir = mkdtempSync(join(tmpdir(), `na-kubelet-startup-${process.pid}-`));
@@ -209,20 +218,17 @@ async function main(): Promise<void> {
   try {
     const busybox = containerd.images?.busybox.name;
     if (!busybox) throw new Error('tools/containerd imported no busybox image');
-    let binary = process.env.NA_STARTUP_BINARY;
-    if (!binary) {
-      const { buildSea } = (await import(join(repoRoot, 'tools/sea/build.mjs'))) as SeaBuild;
-      binary = (await buildSea({ outDir: join(dir, 'bin'), names: ['nodeagent-kubelet'] }))[0]
-        ?.path as string;
-    }
+    const binaries = process.env.NA_STARTUP_BINARY?.split(',') ?? [await buildKubelet(dir)];
     const runs: StartupRun[] = [];
     for (let i = 0; i < RUNS; i++) {
-      const run = await oneRun(binary, api, cri, containerd.endpoint, dir, {
-        nodeName: `bench-startup-${i}`,
-        busybox,
-      });
-      process.stderr.write(`run ${i} ${JSON.stringify(run)}\n`);
-      runs.push(run);
+      for (const [b, binary] of binaries.entries()) {
+        const run = await oneRun(binary, api, cri, containerd.endpoint, dir, {
+          nodeName: `bench-startup-${i}-${b}`,
+          busybox,
+        });
+        process.stderr.write(`run ${i} ${JSON.stringify(run)}\n`);
+        runs.push(run);
+      }
     }
     const out = {
       generatedAt: new Date().toISOString(),
