@@ -52,4 +52,6 @@ export declare function buildSea(options?: {
   names?: string[];
   log?: (message: string) => void;
   options?: Partial<SeaBuildOptions>;
+  /** Makes each target's bundle (default bundleTarget); its files must outlive the build. */
+  bundler?: (target: SeaTarget, workDir: string, options: SeaBuildOptions) => Promise<SeaBundle>;
 }): Promise<BuiltExecutable[]>;

@@ -462,6 +462,8 @@ export async function buildSea({
   names,
   log = () => {},
   options = DEFAULT_BUILD_OPTIONS,
+  // What makes each target's bundle (tools/sea/shared-sea.ts passes one that reuses the run's).
+  bundler = bundleTarget,
 } = {}) {
   const opts = { ...DEFAULT_BUILD_OPTIONS, ...options };
   const runtime = ensureNode24({ log });
@@ -489,7 +491,7 @@ export async function buildSea({
         }
       : {};
     for (const target of targets) {
-      const bundle = await bundleTarget(target, workDir, opts);
+      const bundle = await bundler(target, workDir, opts);
       for (const w of bundle.warnings) log(`warning (${target.name}): ${w.text}`);
       const asAsset = opts.appAsAsset && !opts.useCodeCache;
       const main = asAsset ? join(workDir, `${target.name}.launcher.cjs`) : bundle.outfile;

@@ -15,9 +15,9 @@ import { promisify } from 'node:util';
 import { type ApiServer, bridgeIntoNetns, createNetns, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { buildSea } from './build.mjs';
 import { buildKubeProxyImage, type KubeProxyImage } from './kube-proxy-image';
 import { REPO_ROOT } from './node-runtime.mjs';
+import { sharedSeaExecutable } from './shared-sea';
 
 const run = promisify(execFile);
 
@@ -62,8 +62,8 @@ describe('kube-proxy OCI image', { timeout: 180_000 }, () => {
     });
 
   beforeAll(async () => {
-    const [binary] = await buildSea({ outDir: join(work, 'bin'), names: ['nodeagent-kube-proxy'] });
-    if (!binary) throw new Error('tools/sea/build.mjs built no nodeagent-kube-proxy');
+    // The run's executable (tools/sea/shared-sea.ts); the image build copies it into the layer.
+    const binary = await sharedSeaExecutable('nodeagent-kube-proxy');
     image = await buildKubeProxyImage({ binary: binary.path, tag: version, outDir: join(work, 'out') });
     const layout = join(work, 'layout');
     mkdirSync(layout);
@@ -73,7 +73,8 @@ describe('kube-proxy OCI image', { timeout: 180_000 }, () => {
     mkdirSync(rootfs);
     await run('tar', ['-xf', blob(manifest.layers[0].digest), '-C', rootfs]);
     await run('ip', ['netns', 'add', netns]);
-  }, 180_000);
+    // It may wait for the run's executable another file is building (shared-sea.ts).
+  }, 300_000);
 
   afterAll(async () => {
     await run('ip', ['netns', 'del', netns]).catch(() => undefined);

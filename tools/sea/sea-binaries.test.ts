@@ -3,8 +3,8 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSea } from './build.mjs';
 import { NODE24_VERSION, REPO_ROOT } from './node-runtime.mjs';
+import { sharedSeaExecutable } from './shared-sea';
 import { KUBERNETES_VERSION } from './targets.mjs';
 
 interface Built {
@@ -45,22 +45,21 @@ ports: [{ name: http, port: 8080, protocol: TCP }]
 endpoints: [{ addresses: [10.244.9.9], conditions: { ready: true } }]
 `;
 
-// Builds both executables into a scratch dir, then runs each from an otherwise empty directory
-// with a scrubbed environment: nothing from the repo (node_modules, NODE_PATH) can help them.
+// Takes both executables (built once per run, tools/sea/shared-sea.ts), copies them alone into a
+// scratch dir and runs each from there with a scrubbed environment: nothing from the repo
+// (node_modules, NODE_PATH) can help them.
 describe('single executable binaries', { timeout: 180_000 }, () => {
-  const outDir = mkdtempSync(join(tmpdir(), `na-sea-out-${process.pid}-`));
   const runDir = mkdtempSync(join(tmpdir(), `na-sea-run-${process.pid}-`));
-  let built: Built[] = [];
+  const built: Built[] = [];
 
   beforeAll(async () => {
-    built = await buildSea({ outDir });
+    // One after the other: each build's postject holds ~0.9 GB.
+    for (const name of ['nodeagent-kubelet', 'nodeagent-kube-proxy'])
+      built.push(await sharedSeaExecutable(name));
     for (const b of built) copyFileSync(b.path, join(runDir, b.name));
-    // Drop the build output so only the copies are left.
-    rmSync(outDir, { recursive: true, force: true });
-  }, 180_000);
+  }, 300_000);
 
   afterAll(() => {
-    rmSync(outDir, { recursive: true, force: true });
     rmSync(runDir, { recursive: true, force: true });
   });
 

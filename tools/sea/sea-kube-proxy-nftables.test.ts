@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -13,7 +13,7 @@ import {
   startApiServer,
 } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSea } from './build.mjs';
+import { sharedSeaExecutable } from './shared-sea';
 
 // Issue #54: an nf_tables batch is atomic only as one sendmsg, and netlink refuses a datagram
 // over the socket's send buffer, which SO_SNDBUF caps at twice net.core.wmem_max. The proxy
@@ -55,9 +55,9 @@ async function servicesInKernel(): Promise<number> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), `na-sea-kp-nft-${process.pid}-`));
-  const [built] = await buildSea({ outDir: dir, names: ['nodeagent-kube-proxy'] });
-  if (!built) throw new Error('buildSea built no nodeagent-kube-proxy');
-  executable = built.path;
+  // The run's executable (tools/sea/shared-sea.ts), copied alone into this file's directory.
+  executable = join(dir, 'nodeagent-kube-proxy');
+  copyFileSync((await sharedSeaExecutable('nodeagent-kube-proxy')).path, executable);
   api = await startApiServer();
   ns = await createNetns({ purpose: 'seakpnft' });
   bridge = await bridgeIntoNetns(ns, api.port);
