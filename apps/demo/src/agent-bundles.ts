@@ -3,7 +3,9 @@
  * makes them once per run and removes them when it exits. A directory named by
  * NODEAGENT_DEMO_AGENT_BUNDLES that already holds them (writeAgentBundles) is used instead: the
  * end-to-end tests start the demo a dozen times, and bundling is the same 3–12 s of both cores
- * on every start.
+ * on every start. That directory also holds tools/containerd bundled (containerd.mjs), which the
+ * demo then loads instead of the TypeScript source: a demo that runs from a bundle itself (the
+ * end-to-end tests' runs) has no tsx to load a .ts file with.
  */
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +21,12 @@ const bundleFiles = { kubelet: 'kubelet.mjs', kubeProxy: 'kube-proxy.mjs', relay
 
 const relaysEntry = fileURLToPath(new URL('./netns-relay.ts', import.meta.url));
 
+/** tools/containerd, loaded by path: it is a repo tool, not a published package. */
+const containerdToolSource = fileURLToPath(
+  new URL('../../../tools/containerd/containerd.ts', import.meta.url),
+);
+const containerdToolBundle = 'containerd.mjs';
+
 /** Bundles every agent afresh; the bundles are removed when this process exits. */
 export function bundledAgentEntries(): AgentEntries {
   const relays = bundleEntry(relaysEntry);
@@ -30,12 +38,28 @@ export function bundledAgentEntries(): AgentEntries {
   };
 }
 
-/** Bundles every agent into `dir` (which must exist), for NODEAGENT_DEMO_AGENT_BUNDLES. */
+/**
+ * Bundles every agent, and tools/containerd, into `dir` (which must exist), for
+ * NODEAGENT_DEMO_AGENT_BUNDLES.
+ */
 export function writeAgentBundles(dir: string): void {
   const made = bundledAgentEntries();
   for (const key of Object.keys(bundleFiles) as (keyof AgentEntries)[]) {
     copyFileSync(made[key][0] as string, join(dir, bundleFiles[key]));
   }
+  const containerd = bundleEntry(containerdToolSource);
+  copyFileSync(containerd.file, join(dir, containerdToolBundle));
+  containerd.dispose();
+}
+
+/**
+ * The module to import tools/containerd from: its bundle in NODEAGENT_DEMO_AGENT_BUNDLES's
+ * directory when that holds one, else its source (which needs tsx, as `npm start` has).
+ */
+export function containerdToolModule(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env[AGENT_BUNDLES_ENV];
+  const bundled = dir ? join(dir, containerdToolBundle) : undefined;
+  return bundled && existsSync(bundled) ? bundled : containerdToolSource;
 }
 
 /** The bundles in the directory NODEAGENT_DEMO_AGENT_BUNDLES names; undefined when it is unset. */

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { createNetns } from '@nodeagent/testing';
+import { containerdToolModule } from './agent-bundles';
 
 /** The "node": where pods run (a CRI endpoint) and the network namespace the agents run in. */
 export interface NodeRuntime {
@@ -21,9 +22,6 @@ export interface NodeRuntime {
   logFile?: string;
   stop(): Promise<void>;
 }
-
-/** tools/containerd, loaded by path: it is a repo tool, not a published package. */
-const toolsContainerd = fileURLToPath(new URL('../../../tools/containerd/containerd.ts', import.meta.url));
 
 interface ToolsContainerd {
   readInstanceInfo(baseDir: string): Promise<unknown>;
@@ -46,7 +44,7 @@ interface ToolsContainerd {
 
 /** Stops the containerd of a run that died without teardown (from its `instance.json`). */
 export async function stopStaleContainerd(baseDir: string): Promise<void> {
-  const tools = (await import(toolsContainerd)) as ToolsContainerd;
+  const tools = (await import(containerdToolModule())) as ToolsContainerd;
   await tools.stopContainerdInstance(await tools.readInstanceInfo(baseDir));
 }
 
@@ -71,7 +69,7 @@ export interface ContainerdRuntimeOptions {
 }
 
 export async function startContainerdRuntime(options: ContainerdRuntimeOptions): Promise<NodeRuntime> {
-  const { startContainerd } = (await import(toolsContainerd)) as ToolsContainerd;
+  const { startContainerd } = (await import(containerdToolModule())) as ToolsContainerd;
   // detached: its own process group, so Ctrl-C does not stop containerd before the demo's
   // teardown has stopped the pods through it.
   const c = await startContainerd({

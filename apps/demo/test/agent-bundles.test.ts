@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AGENT_BUNDLES_ENV, prebuiltAgentEntries } from '../src/agent-bundles';
+import { AGENT_BUNDLES_ENV, containerdToolModule, prebuiltAgentEntries } from '../src/agent-bundles';
 
 describe('prebuiltAgentEntries (NODEAGENT_DEMO_AGENT_BUNDLES)', () => {
   let dir = '';
@@ -29,5 +29,14 @@ describe('prebuiltAgentEntries (NODEAGENT_DEMO_AGENT_BUNDLES)', () => {
       kubeProxy: [join(dir, 'kube-proxy.mjs')],
       relays: [join(dir, 'netns-relay.mjs')],
     });
+  });
+
+  it('loads tools/containerd from its bundle in the directory, else from its source', () => {
+    expect(containerdToolModule({})).toMatch(/\/tools\/containerd\/containerd\.ts$/);
+    expect(containerdToolModule({ [AGENT_BUNDLES_ENV]: dir })).toMatch(
+      /\/tools\/containerd\/containerd\.ts$/,
+    );
+    writeFileSync(join(dir, 'containerd.mjs'), '');
+    expect(containerdToolModule({ [AGENT_BUNDLES_ENV]: dir })).toBe(join(dir, 'containerd.mjs'));
   });
 });

@@ -233,25 +233,27 @@ async function* existingServiceKeepsWorking(run: ScenarioRun, url: string): Asyn
 
 /**
  * Fetches `url` from the victim failedAttempts times, each of which must fail (an answer is a
- * problem). Returns how many failed and the last error.
+ * problem). Returns how many failed and the last error. The attempts (each a new connection) go
+ * out together: one that fails waits for the fetcher's timeout, so one after another they took
+ * that timeout once per attempt.
  */
 async function* fetchesThatMustFail(
   run: ScenarioRun,
   url: string,
 ): AsyncGenerator<Emit, { attempts: number; failed: number; lastError: string }> {
   const attempts = run.options.failedAttempts ?? 3;
+  const outcomes = await Promise.allSettled(Array.from({ length: attempts }, () => run.victim.fetch(url)));
   let lastError = '';
   let failed = 0;
-  for (let i = 0; i < attempts; i++) {
-    try {
-      const body = await run.victim.fetch(url);
+  for (const outcome of outcomes) {
+    if (outcome.status === 'fulfilled') {
       yield run.at({
         type: 'problem',
-        what: `${url} answered (${body.trim()}) from ${run.victimName} without kube-proxy`,
+        what: `${url} answered (${outcome.value.trim()}) from ${run.victimName} without kube-proxy`,
       });
-    } catch (error) {
+    } else {
       failed++;
-      lastError = (error as Error).message;
+      lastError = (outcome.reason as Error).message;
     }
   }
   return { attempts, failed, lastError };

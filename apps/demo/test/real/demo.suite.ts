@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DemoResult } from '../../src/demo';
-import { leftBehind, netnsList, processesMentioning, root, runCommand, start, summary } from './start-demo';
+import {
+  demoArgv,
+  keepTranscript,
+  leftBehind,
+  netnsList,
+  processesMentioning,
+  root,
+  runCommand,
+  start,
+  summary,
+} from './start-demo';
 
 describe('npm start -- --once (node in a box, end to end)', () => {
   it('runs containerd, kubelet and kube-proxy, serves both pods through the ClusterIP, and leaves nothing behind', async () => {
@@ -38,7 +48,8 @@ describe('npm start -- --once (node in a box, end to end)', () => {
 
   it('on the fake runtime: live status, a second run is refused, Ctrl-C tears everything down', async () => {
     // Interactive run in its own process group, like a terminal's foreground job.
-    const child = spawn(process.execPath, ['tools/start.mjs', '--fake-runtime', '--json'], {
+    // Through tools/start.mjs, as `npm start` runs it: its wrapper ignores the SIGINT it shares.
+    const child = spawn(process.execPath, demoArgv(['--fake-runtime', '--json'], { startScript: true }), {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -46,6 +57,7 @@ describe('npm start -- --once (node in a box, end to end)', () => {
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    keepTranscript(child);
     try {
       const deadline = Date.now() + 90_000;
       while (!stdout.includes('Live status') && Date.now() < deadline && child.exitCode === null) {
@@ -74,7 +86,7 @@ describe('npm start -- --once (node in a box, end to end)', () => {
   }, 150_000);
 
   it('kubectl exec and logs reach the pods through the API server (the kubelet in the namespace)', async () => {
-    const child = spawn(process.execPath, ['tools/start.mjs'], {
+    const child = spawn(process.execPath, demoArgv([]), {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -82,6 +94,7 @@ describe('npm start -- --once (node in a box, end to end)', () => {
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    keepTranscript(child);
     try {
       const deadline = Date.now() + 120_000;
       while (!stdout.includes('Live status') && Date.now() < deadline && child.exitCode === null) {
@@ -106,7 +119,7 @@ describe('npm start -- --once (node in a box, end to end)', () => {
   }, 170_000);
 
   it('after a run killed with SIGKILL, the next run cleans up what it left and starts clean', async () => {
-    const child = spawn(process.execPath, ['tools/start.mjs', '--fake-runtime'], {
+    const child = spawn(process.execPath, demoArgv(['--fake-runtime']), {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -114,6 +127,7 @@ describe('npm start -- --once (node in a box, end to end)', () => {
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     const exited = new Promise((resolve) => child.on('exit', resolve));
+    keepTranscript(child);
     let killed: { pid: number; stateDir: string; netns: string } | undefined;
     try {
       const deadline = Date.now() + 90_000;
@@ -170,11 +184,7 @@ describe('npm start -- --once (node in a box, end to end)', () => {
         'sh',
         swaps,
         process.execPath,
-        'tools/start.mjs',
-        '--once',
-        '--json',
-        '--fake-runtime',
-        '--keep-logs',
+        ...demoArgv(['--once', '--json', '--fake-runtime', '--keep-logs']),
       ]);
       result = summary(run);
       expect(run.code, run.stdout + run.stderr).toBe(0);

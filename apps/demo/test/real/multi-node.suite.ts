@@ -3,7 +3,17 @@ import { existsSync } from 'node:fs';
 import { isProcessAlive } from '@nodeagent/testing/netns';
 import { describe, expect, it } from 'vitest';
 import type { CrossNodeAnswer, DemoResult } from '../../src/demo';
-import { leftBehind, netnsList, processesMentioning, root, runCommand, start, summary } from './start-demo';
+import {
+  demoArgv,
+  keepTranscript,
+  leftBehind,
+  netnsList,
+  processesMentioning,
+  root,
+  runCommand,
+  start,
+  summary,
+} from './start-demo';
 
 const NODE_1 = 'nodeagent-demo-node-1';
 const NODE_2 = 'nodeagent-demo-node-2';
@@ -73,7 +83,7 @@ describe.each(['nftables', 'iptables'] as const)('npm start -- --nodes 2 --proxy
 
 describe('npm start -- --nodes 2 running, then killed with SIGKILL', () => {
   it('kubectl exec reaches a pod on node 2; after a SIGKILL the next run stops both containerds and deletes both node namespaces, the fabric and the state dir', async () => {
-    const child = spawn(process.execPath, ['tools/start.mjs', '--nodes', '2'], {
+    const child = spawn(process.execPath, demoArgv(['--nodes', '2']), {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -81,6 +91,7 @@ describe('npm start -- --nodes 2 running, then killed with SIGKILL', () => {
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     const exited = new Promise((resolve) => child.on('exit', resolve));
+    keepTranscript(child);
     let killed: { pid: number; stateDir: string; namespaces: string[] } | undefined;
     try {
       const deadline = Date.now() + 300_000;

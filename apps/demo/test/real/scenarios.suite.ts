@@ -1,6 +1,6 @@
 /**
- * The two scenarios on real components: `npm start -- --nodes 3 --scenario …` (tools/start.mjs)
- * with three containerd nodes, kubelets and kube-proxies in their namespaces, and the control
+ * The two scenarios on real components: `npm start -- --nodes 3 --scenario …` (the demo's shared
+ * bundle, start-demo.ts) with three containerd nodes, kubelets and kube-proxies in their namespaces, and the control
  * plane's timings shortened (grace period 8 s, monitor period 1 s, lease 8 s, toleration 5 s).
  * The assertions read the typed events of the --json summary: the same events the narration
  * prints, observed through the API, containerd's CRI and packets from the node namespaces.
@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { DemoResult } from '../../src/demo';
 import type { ScenarioRun } from '../../src/scenarios/run-scenario';
 import type { ScenarioEvent } from '../../src/scenarios/scenario-events';
+import { demoArgv, keepTranscript } from './start-demo';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const GRACE_S = 8;
@@ -43,7 +44,7 @@ async function start(args: string[]): Promise<Run> {
 
 function startOnce(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['tools/start.mjs', ...args], {
+    const child = spawn(process.execPath, demoArgv(args), {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -51,6 +52,7 @@ function startOnce(args: string[]): Promise<Run> {
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
+    keepTranscript(child);
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }

@@ -1,11 +1,21 @@
 // What the end-to-end tests share: `npm start -- <args>` run as a child, its JSON summary, and
 // what a run could leave behind on the host.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
+import { bundleEntry } from '../../../../tools/bundle/bundle-entry';
 import { AGENT_BUNDLES_ENV, writeAgentBundles } from '../../src/agent-bundles';
 import type { DemoResult } from '../../src/demo';
 
@@ -16,16 +26,29 @@ export const root = fileURLToPath(new URL('../../../../', import.meta.url));
 // in one test file (end-to-end.test.ts), so the tests never race each other for it.
 process.env.NODEAGENT_DEMO_LOCK ??= join(tmpdir(), 'nodeagent-demo-test.lock');
 
+/** The demo itself bundled (demo.mjs in the bundles directory): see shareAgentBundles. */
+const DEMO_BUNDLE = 'demo.mjs';
+
 /**
- * Bundles the agents once for every run of the file (NODEAGENT_DEMO_AGENT_BUNDLES, which the runs
- * inherit): each run would otherwise bundle the kubelet and kube-proxy again, 3–12 s of both
- * cores. A run started with `ownBundles` still bundles its own, as `npm start` does.
+ * Bundles the agents, tools/containerd and the demo itself once for every run of the file
+ * (NODEAGENT_DEMO_AGENT_BUNDLES, which the runs inherit): each run would otherwise bundle the
+ * kubelet and kube-proxy again, 3–12 s of both cores, and load the demo's sources through tsx,
+ * about 4.5 CPU-s before it runs a line (0.5 s bundled). A run started with `ownBundles` runs
+ * tools/start.mjs and bundles its agents itself, as `npm start` does.
  */
 export function shareAgentBundles(): void {
   let dir: string | undefined;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'na-demo-bundles-'));
+    // Readable by the run started as nobody (the test without root).
+    chmodSync(dir, 0o755);
     writeAgentBundles(dir);
+    // The demo's sources find the manifests (and the agents' sources) relative to their own
+    // location: the bundle's import.meta.url is main.ts's. It runs only with the agents' bundles
+    // beside it (it cannot bundle them itself: tools/bundle's location would be wrong too).
+    const demo = bundleEntry(demoMain, { 'import.meta.url': JSON.stringify(pathToFileURL(demoMain).href) });
+    copyFileSync(demo.file, join(dir, DEMO_BUNDLE));
+    demo.dispose();
     process.env[AGENT_BUNDLES_ENV] = dir;
   }, 120_000);
   afterAll(() => {
@@ -34,36 +57,72 @@ export function shareAgentBundles(): void {
   });
 }
 
+const demoMain = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+/**
+ * The command line of `npm start -- <args>`: the shared bundle of the demo when there is one
+ * (shareAgentBundles), else tools/start.mjs (the demo's sources through tsx).
+ */
+export function demoArgv(args: readonly string[], options: { startScript?: boolean } = {}): string[] {
+  const dir = process.env[AGENT_BUNDLES_ENV];
+  const bundled = dir && !options.startScript ? join(dir, DEMO_BUNDLE) : undefined;
+  return [bundled ?? 'tools/start.mjs', ...args];
+}
+
 export interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
 }
 
-/** `npm start -- <args>` without npm: the same tools/start.mjs, non-interactive. */
+/**
+ * `npm start -- <args>` without npm, non-interactive: the shared demo bundle, or with
+ * `ownBundles` the same tools/start.mjs (demoArgv).
+ */
 export function start(args: string[], options: { uid?: number; ownBundles?: boolean } = {}): Promise<Run> {
+  const demo = demoArgv(args, { startScript: options.ownBundles });
   const [command, argv] =
     options.uid === undefined
-      ? [process.execPath, ['tools/start.mjs', ...args]]
+      ? [process.execPath, demo]
       : [
           'setpriv',
-          [
-            `--reuid=${options.uid}`,
-            `--regid=${options.uid}`,
-            '--clear-groups',
-            process.execPath,
-            'tools/start.mjs',
-            ...args,
-          ],
+          [`--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', process.execPath, ...demo],
         ];
   const env = { ...process.env };
   if (options.ownBundles) delete env[AGENT_BUNDLES_ENV];
   return runCommand(command, argv, env);
 }
 
+/**
+ * With NODEAGENT_DEMO_TRANSCRIPTS naming a directory, each child's output goes there too (one
+ * file per run, numbered), each line with the seconds since the start: with the step lines' own
+ * seconds, that is where the file's time goes.
+ */
+let transcripts = 0;
+export function keepTranscript(child: ChildProcess): void {
+  const dir = process.env.NODEAGENT_DEMO_TRANSCRIPTS;
+  if (!dir) return;
+  const startedAt = Date.now();
+  const since = () => `+${((Date.now() - startedAt) / 1000).toFixed(1)}s`.padStart(7);
+  let text = `${child.spawnargs.join(' ')}\n`;
+  child.stdout?.on('data', (d: Buffer) => {
+    text += d
+      .toString()
+      .split(/(?<=\n)/)
+      .map((line) => `${since()} ${line}`)
+      .join('');
+  });
+  child.on('exit', (code) => {
+    transcripts++;
+    const file = join(dir, `${String(transcripts).padStart(2, '0')}.log`);
+    writeFileSync(file, `${text}${since()} exit ${code}\n`);
+  });
+}
+
 export function runCommand(command: string, argv: string[], env = process.env): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(command, argv, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    keepTranscript(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
