@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { type DiscoveryFront, startDiscoveryFront } from './discovery-front';
 import { validateManifest } from './kubernetes-schema';
+import { sharedSeaExecutable } from './shared-sea';
 
 const run = promisify(execFile);
 const repo = join(import.meta.dirname, '..', '..');
@@ -119,18 +120,21 @@ describe('deploy/kube-proxy-daemonset.yaml', { timeout: 120_000 }, () => {
     ]);
   });
 
-  // Checked by the real program (from source, as a separate process: importing the app here would
-  // make tools/ a build dependent of the packages it deploys): it must load the file and echo the
-  // resolved configuration back, and reject a broken copy naming the field.
+  // Checked by the real program, the executable the DaemonSet's image carries (the run's build,
+  // shared-sea.ts; a separate process: importing the app here would make tools/ a build dependent
+  // of the packages it deploys): it must load the file and echo the resolved configuration back,
+  // and reject a broken copy naming the field. (Started through tsx from source instead, each of
+  // the two starts cost ~3 CPU-s; the other shipping files build the executable anyway.)
+  let executable: string;
+  beforeAll(async () => {
+    executable = (await sharedSeaExecutable('nodeagent-kube-proxy')).path;
+  }, 300_000);
   const kubeProxyCli = (args: string[]) =>
-    run(
-      join(repo, 'node_modules', '.bin', 'tsx'),
-      ['--conditions=@nodeagent/source', join(repo, 'apps/kube-proxy/src/cli.ts'), ...args],
-      {
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
+    run(executable, args, {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    });
 
   it('the ConfigMap carries a KubeProxyConfiguration nodeagent-kube-proxy accepts', async () => {
     const configFile = join(dir, 'config.conf');
