@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs the Debian packages that the real-component tests, benchmarks and the demo need, and
 // unpacks (does not install) Debian's cloud kernel for the IPVS micro-VM and Debian unstable's
-// containerd 2.1 for the real-containerd tier on 2.x (tools/containerd). Idempotent: it asks dpkg
+// containerd 2.1 for the real-containerd tier on 2.x (tools/containerd) with its runc 1.3 and C
+// library (user namespaces on 2.1, tools/containerd/unstable-runc.mjs). Idempotent: it asks dpkg
 // first and calls apt only for what is missing. It upgrades nothing: where apt's plan for the
 // missing packages would upgrade an installed one, it names them and stops. Needs root for apt;
 // without root it names the missing packages and the command to install them, and exits 1.
@@ -16,6 +17,7 @@ import {
   containerd2Present,
   unpackUnstableContainerd,
 } from './containerd/unstable-containerd.mjs';
+import { RuncFetchError, runcUnstablePresent, unpackUnstableRunc } from './containerd/unstable-runc.mjs';
 
 /** Debian package → why nodeagent needs it. */
 export const systemPackages = {
@@ -39,6 +41,8 @@ export const systemPackages = {
   'docker-registry':
     'a private image registry on loopback for the credential-provider and verified-pull tests (tools/registry)',
   'apache2-utils': "htpasswd (bcrypt) for that registry's basic auth",
+  patchelf:
+    "points Debian unstable's runc 1.3 (unpacked, for user namespaces) at unstable's C library unpacked beside it",
 };
 
 /** Where the micro-VM's kernel is unpacked (tools/vm/kernel.ts reads it from here). */
@@ -177,11 +181,25 @@ function fetchContainerd2() {
   }
 }
 
+function fetchRunc() {
+  try {
+    unpackUnstableRunc();
+  } catch (e) {
+    if (!(e instanceof RuncFetchError)) throw e;
+    console.error(`install-deps: ${e.message}`);
+    console.error(
+      'install-deps: missing: runc 1.3 in /var/cache/nodeagent/runc-1.3, which user namespaces on containerd 2.1 (runc: 1.3) need; nothing else does. Run node tools/install-deps.mjs again as root.',
+    );
+    process.exit(1);
+  }
+}
+
 function main() {
   const missing = missingPackages();
   const kernel = guestKernelPresent();
   const containerd2 = containerd2Present();
-  if (missing.length === 0 && kernel && containerd2) {
+  const runc = runcUnstablePresent();
+  if (missing.length === 0 && kernel && containerd2 && runc) {
     console.log('install-deps: all system packages present');
     return;
   }
@@ -198,12 +216,14 @@ function main() {
       console.error(
         `install-deps: Debian unstable's containerd 2.1 is not unpacked in ${CONTAINERD_2_CACHE}`,
       );
+    if (!runc) console.error("install-deps: Debian unstable's runc 1.3 is not unpacked");
     console.error('install-deps: run this script as root (sudo node tools/install-deps.mjs)');
     process.exit(1);
   }
   if (missing.length > 0) installPackages(missing);
   if (!kernel) unpackGuestKernel();
   if (!containerd2) fetchContainerd2();
+  if (!runc) fetchRunc();
   console.log('install-deps: done');
 }
 

@@ -1,4 +1,4 @@
-import type { ContainerdConfigInput } from './containerd-config';
+import { type ContainerdConfigInput, runcOptionLines } from './containerd-config';
 
 /**
  * containerd 2.x config (version 3): the same settings as the 1.6 config (renderContainerdConfig),
@@ -69,7 +69,7 @@ disabled_plugins = [
       runtime_type = "io.containerd.runc.v2"
 
       [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
-        SystemdCgroup = false
+${runcOptionLines(c, '        ')}
 
 [plugins."io.containerd.grpc.v1.cri"]
   stream_server_address = "127.0.0.1"

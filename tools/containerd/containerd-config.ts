@@ -29,6 +29,15 @@ export interface ContainerdConfigInput {
   sandboxImage: string;
   cniBinDir: string;
   logLevel: string;
+  /** The runc shim's `BinaryName` (an unpacked runc); undefined: `runc` from PATH. */
+  runcBinary?: string;
+}
+
+/** The runc shim's options table body: the cgroup driver, and the runc binary when not PATH's. */
+export function runcOptionLines(c: ContainerdConfigInput, indent: string): string {
+  const lines = ['SystemdCgroup = false'];
+  if (c.runcBinary) lines.push(`BinaryName = ${JSON.stringify(c.runcBinary)}`);
+  return lines.map((l) => `${indent}${l}`).join('\n');
 }
 
 /**
@@ -96,7 +105,7 @@ disabled_plugins = [
       runtime_type = "io.containerd.runc.v2"
 
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
+${runcOptionLines(c, '        ')}
 `;
 }
 

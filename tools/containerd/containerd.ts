@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,7 @@ import {
   unmountAllUnder,
   waitForExit,
 } from './process-sweep';
+import { type RuncVersion, resolveRuncVersion, runcBinary } from './runc-version';
 
 const run = promisify(execFile);
 
@@ -37,6 +38,12 @@ export interface StartContainerdOptions {
    * tools/install-deps.mjs). Default: NODEAGENT_CONTAINERD, else '1.6'.
    */
   version?: ContainerdVersion;
+  /**
+   * Which runc the runc shim runs: '1.1' (Debian stable's, installed) or '1.3' (Debian unstable's,
+   * unpacked by tools/install-deps.mjs; with containerd 2.1 it offers user namespaces).
+   * Default: NODEAGENT_RUNC, else '1.1'.
+   */
+  runc?: RuncVersion;
   /** Build the local pause + busybox images and import them (default true). */
   images?: boolean;
   /** Pod CIDR for the CNI bridge; default a random 10.x.y.0/24. */
@@ -82,6 +89,8 @@ export interface ContainerdInstanceInfo {
   version: ContainerdVersion;
   /** The `ctr` matching that version (stop() uses it; absent in files recorded before 2.1: `ctr`). */
   ctr: string;
+  /** The runc series the shim runs ('1.1' or '1.3'; absent in files recorded before: '1.1'). */
+  runc?: RuncVersion;
   /** Set when images were imported. */
   images?: LocalImages;
 }
@@ -147,11 +156,16 @@ async function waitForSocket(info: ContainerdInstanceInfo, timeoutMs: number): P
  */
 export async function startContainerd(opts: StartContainerdOptions = {}): Promise<RunningContainerd> {
   const binaries = containerdBinaries(resolveContainerdVersion(opts.version));
+  const runc = resolveRuncVersion(opts.runc);
+  const runcPath = runcBinary(runc);
   if (opts.sweepStale ?? process.env.NODEAGENT_SWEEP_STALE_CONTAINERD === '1') await sweepStaleInstances();
   const token = randomToken(4);
   const netns = `na-ctrd-${process.pid}-${token}`;
   const baseDir = opts.baseDir ?? (await mkdtemp(join(tmpdir(), 'na-ctrd-')));
   if (opts.baseDir) await mkdir(opts.baseDir, { recursive: true, mode: 0o700 });
+  // Searchable by all (as containerd's own /run/containerd, 0711): the root of a user-namespaced
+  // container is an unprivileged host ID, and runc 1.3 resolves the rootfs under the state dir as it.
+  await chmod(baseDir, 0o711);
   const paths = containerdPaths(baseDir);
   const podSubnet = opts.podSubnet ?? randomPodSubnet();
   const netnsPath = `/var/run/netns/${netns}`;
@@ -169,6 +183,7 @@ export async function startContainerd(opts: StartContainerdOptions = {}): Promis
     pid: 0,
     version: binaries.version,
     ctr: binaries.ctr,
+    runc,
   };
 
   try {
@@ -194,6 +209,7 @@ export async function startContainerd(opts: StartContainerdOptions = {}): Promis
         sandboxImage: PAUSE_IMAGE,
         cniBinDir: opts.cniBinDir ?? '/usr/lib/cni',
         logLevel: opts.logLevel ?? 'info',
+        runcBinary: runcPath,
       }),
     );
 

@@ -141,22 +141,30 @@ function privateAptOptions(work) {
   return Object.entries(settings).flatMap(([k, v]) => ['-o', `${k}=${v}`]);
 }
 
-function downloadAndUnpack(work, log) {
+/**
+ * A private apt for Debian unstable in `work` (source list from the machine's own archive, own
+ * package lists and cache), updated. Returns its options and the environment to run apt with.
+ * Throws the given error class (each fetch names its own).
+ */
+export function privateUnstableApt(work, ErrorClass = Containerd2FetchError) {
   const archive = debianArchiveOf(machineSourceEntries());
   if (!archive)
-    throw new Containerd2FetchError(
-      'no Debian archive with a release suite and main in /etc/apt/sources.list*',
-    );
+    throw new ErrorClass('no Debian archive with a release suite and main in /etc/apt/sources.list*');
   writeFileSync(join(work, 'sources.list'), unstableSourceList(archive));
   mkdirSync(join(work, 'lists', 'partial'), { recursive: true });
   mkdirSync(join(work, 'cache', 'archives', 'partial'), { recursive: true });
   const apt = privateAptOptions(work);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', [...apt, 'update', '-q'], { stdio: 'inherit', env });
-  const version = candidateVersionOf(
-    execFileSync('apt-cache', [...apt, 'policy', 'containerd'], { encoding: 'utf8', env }),
-  );
-  if (!version) throw new Containerd2FetchError(`${archive.uri} unstable lists no containerd package`);
+  const candidate = (pkg) =>
+    candidateVersionOf(execFileSync('apt-cache', [...apt, 'policy', pkg], { encoding: 'utf8', env }));
+  return { apt, env, uri: archive.uri, candidate };
+}
+
+function downloadAndUnpack(work, log) {
+  const { apt, env, uri, candidate } = privateUnstableApt(work);
+  const version = candidate('containerd');
+  if (!version) throw new Containerd2FetchError(`${uri} unstable lists no containerd package`);
   if (!version.startsWith(`${CONTAINERD_2_SERIES}.`))
     throw new Containerd2FetchError(
       `Debian unstable now carries containerd ${version}, not ${CONTAINERD_2_SERIES}.x; tools/containerd's version-3 config is written for ${CONTAINERD_2_SERIES} (CONTAINERD_2_SERIES in tools/containerd/unstable-containerd.mjs)`,
