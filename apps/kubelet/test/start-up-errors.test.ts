@@ -8,7 +8,7 @@ import type { Kubelet } from '@nodeagent/kubelet';
 import { FakeClock } from '@nodeagent/primitives';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEALTHZ_RETRY_MS, serveHealthz } from '../src/healthz-listener';
-import { cli, freePort, killChild, node, waitFor } from './binary-harness';
+import { cli, freePorts, killChild, node, waitFor } from './binary-harness';
 
 // Start-up failures an operator can cause (issue #50): a port taken, a directory that cannot be
 // created, a socket nothing answers on. Each is one line naming the setting and the value with
@@ -22,6 +22,11 @@ let blocker: Server;
 let taken: number;
 /** The kubelet left running by the healthz test, SIGKILLed after the tests if that one failed. */
 let running: ChildProcess | undefined;
+/**
+ * A distinct free port per case's kubelet server, chosen together before any starts: the cases'
+ * kubelets run concurrently, and ports chosen one by one could be handed out twice.
+ */
+const serverPorts = new Map<string, number>();
 
 /** Listens on 127.0.0.1, port 0 (the kernel picks a free one). */
 async function listenOnLoopback(): Promise<Server> {
@@ -37,6 +42,9 @@ beforeAll(async () => {
   fake = await FakeRuntime.start();
   blocker = await listenOnLoopback();
   taken = portOf(blocker);
+  const names = [...cases.map((c) => c.config), 'port-v4', 'healthz'];
+  const ports = await freePorts(names.length);
+  names.forEach((name, i) => serverPorts.set(name, ports[i] as number));
   // A regular file: a directory cannot be made under it (ENOTDIR, whoever runs the test), and it
   // is not a socket.
   await writeFile(join(dir, 'a-file'), 'not a directory\n');
@@ -81,7 +89,7 @@ async function configFile(name: string, s: Settings): Promise<string> {
     'apiVersion: kubelet.config.k8s.io/v1beta1',
     'kind: KubeletConfiguration',
     'address: 127.0.0.1',
-    `port: ${s.port ?? (await freePort())}`,
+    `port: ${s.port ?? serverPorts.get(name)}`,
     `readOnlyPort: ${s.readOnlyPort ?? 0}`,
     'healthzBindAddress: 127.0.0.1',
     `healthzPort: ${s.healthzPort ?? 0}`,
@@ -138,6 +146,8 @@ function runToExit(argv: string[]): Promise<{ code: number | null; stderr: strin
 
 interface Case {
   name: string;
+  /** The name its configuration and directories are made under. */
+  config: string;
   argv: () => Promise<string[]>;
   /** The lines besides the log lines, exactly. */
   lines: () => string[];
@@ -146,6 +156,7 @@ interface Case {
 const cases: Case[] = [
   {
     name: 'the kubelet server port (port) taken',
+    config: 'port',
     argv: () => argvFor('port', { port: taken }),
     lines: () => [
       `Error: port (--port): failed to listen and serve: listen tcp 127.0.0.1:${taken}: bind: address already in use`,
@@ -153,6 +164,7 @@ const cases: Case[] = [
   },
   {
     name: 'the read-only port taken',
+    config: 'read-only',
     argv: () => argvFor('read-only', { readOnlyPort: taken }),
     lines: () => [
       `Error: readOnlyPort (--read-only-port): failed to listen and serve: listen tcp 127.0.0.1:${taken}: bind: address already in use`,
@@ -160,6 +172,7 @@ const cases: Case[] = [
   },
   {
     name: 'a --root-dir that cannot be created',
+    config: 'root-dir',
     argv: () => argvFor('root-dir', { rootDir: join(dir, 'a-file', 'root') }),
     lines: () => [
       `Error: --root-dir: error creating root directory: mkdir ${join(dir, 'a-file', 'root')}: not a directory`,
@@ -167,6 +180,7 @@ const cases: Case[] = [
   },
   {
     name: 'a podLogsDir that cannot be created',
+    config: 'pod-logs',
     argv: () => argvFor('pod-logs', { podLogsDir: join(dir, 'a-file', 'logs') }),
     lines: () => {
       const logs = join(dir, 'a-file', 'logs');
@@ -177,6 +191,7 @@ const cases: Case[] = [
   },
   {
     name: 'a --cert-dir that cannot be written (the self-signed serving pair goes there first)',
+    config: 'cert-dir',
     argv: () =>
       argvFor('cert-dir', {}, [
         '--cert-dir',
@@ -190,6 +205,7 @@ const cases: Case[] = [
   },
   {
     name: 'no socket at containerRuntimeEndpoint',
+    config: 'no-runtime',
     argv: () => argvFor('no-runtime', { endpoint: `unix://${join(dir, 'none.sock')}` }),
     lines: () => {
       const sock = join(dir, 'none.sock');
@@ -200,6 +216,7 @@ const cases: Case[] = [
   },
   {
     name: 'a containerRuntimeEndpoint that is a file, not a socket',
+    config: 'not-a-socket',
     argv: () => argvFor('not-a-socket', { endpoint: `unix://${join(dir, 'a-file')}` }),
     lines: () => {
       const file = join(dir, 'a-file');
@@ -210,6 +227,7 @@ const cases: Case[] = [
   },
   {
     name: 'no socket at imageServiceEndpoint',
+    config: 'no-images',
     argv: () => argvFor('no-images', { imageServiceEndpoint: `unix://${join(dir, 'none.sock')}` }),
     lines: () => {
       const sock = join(dir, 'none.sock');
@@ -220,8 +238,12 @@ const cases: Case[] = [
   },
 ];
 
+// The describes that start the binary run their tests concurrently: each kubelet is its own
+// process with its own files and server port, and one at a time they spent most of the file's
+// time waiting for each other's start-up.
 describe('start-up failures, from the binary: one line naming the setting, exit 1', {
   timeout: 120_000,
+  concurrent: true,
 }, () => {
   for (const c of cases) {
     it(c.name, async () => {
@@ -242,7 +264,10 @@ describe('start-up failures, from the binary: one line naming the setting, exit 
   });
 });
 
-describe('the healthz port taken: logged as upstream, the kubelet runs on', { timeout: 120_000 }, () => {
+describe('the healthz port taken: logged as upstream, the kubelet runs on', {
+  timeout: 120_000,
+  concurrent: true,
+}, () => {
   it('logs "Failed to start healthz server" and keeps running; SIGTERM still exits 0', async () => {
     const child = spawn(node, [cli, ...(await argvFor('healthz', { healthzPort: taken }))], {
       stdio: ['ignore', 'ignore', 'pipe'],
