@@ -85,7 +85,14 @@ export function unpackUnstableRunc(log = console.log) {
     const tree = downloadAndPatch(work, log);
     rmSync(RUNC_UNSTABLE_CACHE, { recursive: true, force: true });
     renameSync(tree, RUNC_UNSTABLE_CACHE);
-    execFileSync(unstableRuncPath(), ['--version'], { stdio: 'ignore' });
+    // Runnable only at its final path (the interpreter path points there); a tree that does not
+    // run is removed, so the next install-deps fetches it again.
+    try {
+      execFileSync(unstableRuncPath(), ['--version'], { stdio: 'ignore' });
+    } catch (e) {
+      rmSync(RUNC_UNSTABLE_CACHE, { recursive: true, force: true });
+      throw new RuncFetchError(`the unpacked runc does not run: ${e.message}`);
+    }
   } catch (e) {
     if (e instanceof RuncFetchError) throw e;
     throw new RuncFetchError(`fetching runc from Debian unstable failed: ${e.message}`);

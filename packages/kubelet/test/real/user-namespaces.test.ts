@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,8 +104,6 @@ async function hostIds(pid: number): Promise<{ uid: number; gid: number }> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), `na-kubelet-userns-${run}-`));
-  // Searchable by the pod's host IDs, as /var/lib/kubelet is: the container's root is one of them.
-  await chmod(dir, 0o711);
   const mod = (await import(toolsContainerd)) as {
     startContainerd: (o: { version: '2.1'; runc: '1.3' }) => Promise<PrivateContainerd>;
   };
