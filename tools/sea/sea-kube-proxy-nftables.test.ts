@@ -55,15 +55,18 @@ async function servicesInKernel(): Promise<number> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), `na-sea-kp-nft-${process.pid}-`));
-  // The run's executable (tools/sea/shared-sea.ts), copied alone into this file's directory.
-  executable = join(dir, 'nodeagent-kube-proxy');
-  copyFileSync((await sharedSeaExecutable('nodeagent-kube-proxy')).path, executable);
+  // The run's executable (tools/sea/shared-sea.ts), built or awaited while the cluster is set up,
+  // then copied alone into this file's directory.
+  const built = sharedSeaExecutable('nodeagent-kube-proxy');
+  built.catch(() => undefined); // Awaited below; a failure must not go unhandled meanwhile.
   api = await startApiServer();
   ns = await createNetns({ purpose: 'seakpnft' });
   bridge = await bridgeIntoNetns(ns, api.port);
   writeFileSync(join(dir, 'kubeconfig'), kubeconfigYaml(`http://127.0.0.1:${bridge.port}`));
   addServiceCluster(api, { services: SERVICES, endpointsPerService: ENDPOINTS });
-}, 240_000);
+  executable = join(dir, 'nodeagent-kube-proxy');
+  copyFileSync((await built).path, executable);
+}, 300_000);
 
 afterAll(async () => {
   if (daemon && daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
