@@ -93,7 +93,13 @@ function runToExit(args: string[]): Promise<{ code: number | null; stderr: strin
   });
 }
 
-describe('--bind-address-hard-fail: a server that cannot bind stops the proxy', { timeout: 120_000 }, () => {
+// The describes that start the daemon run their tests concurrently (each daemon its own process,
+// binding only the address in use): one at a time they spent most of the file's time waiting for
+// each other's start-up.
+describe('--bind-address-hard-fail: a server that cannot bind stops the proxy', {
+  timeout: 120_000,
+  concurrent: true,
+}, () => {
   const cases = [
     {
       name: 'healthzBindAddress in use',
@@ -125,7 +131,10 @@ describe('--bind-address-hard-fail: a server that cannot bind stops the proxy', 
   });
 });
 
-describe('without --bind-address-hard-fail: logged, and the proxy runs on', { timeout: 120_000 }, () => {
+describe('without --bind-address-hard-fail: logged, and the proxy runs on', {
+  timeout: 120_000,
+  concurrent: true,
+}, () => {
   it('logs "Healthz server failed" and keeps running; SIGTERM still exits 0', async () => {
     const child = startDaemon(daemonArgs(taken, ''));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
