@@ -213,8 +213,18 @@ async function runNode(input: {
         : undefined;
     });
   }
-  // Let the burstable container finish its spin and the kernel flush memory.stat.
-  await sleep(3000 * speed);
+  // Until every container has finished its fill and spin (its shell exec'd `sleep`), instead of a
+  // fixed 3 s × speed; then 2 s (guest time, not scaled) for the kernel's periodic memcg stats
+  // flush, so memory.stat has caught up with the fill.
+  for (const p of Object.values(running)) {
+    const containerId = p.status!.containerStatuses![0]!.containerID!.replace('containerd://', '');
+    const { info } = await client.containerStatus({ containerId, verbose: true });
+    const { pid } = JSON.parse(info.info ?? '{}') as { pid: number };
+    await waitFor(`${p.metadata.name} sleeping`, () =>
+      readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep' ? true : undefined,
+    );
+  }
+  await sleep(2000);
 
   step(`${nodeName}: pods running`);
   // The pod cgroups for the PSI the CRI stats lack: the kubelet's pod by UID, the manager's path.
