@@ -193,9 +193,32 @@ export async function runDemo(
 }
 
 /** One teardown step: what it stops, and how. */
-interface TeardownStep {
+export interface TeardownStep {
   title: string;
   run: () => Promise<void>;
+  /**
+   * Steps next to each other with the same `together` (the nodes' containerds) run at the same
+   * time, as one step titled by it: each stops its own node's containers, namespace and mounts.
+   */
+  together?: string;
+}
+
+/** The steps of `list` (in order), those next to each other with the same `together` as one. */
+export function teardownGroups(list: TeardownStep[]): TeardownStep[][] {
+  const groups: TeardownStep[][] = [];
+  for (const step of list) {
+    const last = groups.at(-1);
+    if (step.together !== undefined && last?.[0]?.together === step.together) last.push(step);
+    else groups.push([step]);
+  }
+  return groups;
+}
+
+/** Runs the steps at the same time; fails with the first failure once all have finished. */
+async function allSettledOrFirstFailure(group: TeardownStep[]): Promise<void> {
+  const outcomes = await Promise.allSettled(group.map((step) => step.run()));
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**
@@ -437,6 +460,9 @@ class DemoRun {
       title:
         runtime.kind === 'fake' ? `fake runtime${on}` : `containerd${on} (containers, namespace, mounts)`,
       run: () => runtime.stop(),
+      ...(runtime.kind === 'containerd' && count > 1
+        ? { together: `containerd on the ${count} nodes at once (containers, namespaces, mounts)` }
+        : {}),
     });
     if (index === 1) {
       result.netns = runtime.netnsName;
@@ -691,8 +717,10 @@ class DemoRun {
     const { io, result, stateDir } = this;
     this.steps.close();
     io.write('\nTearing down:\n');
-    for (const step of this.teardown.reverse()) {
-      await this.steps.run(`stop ${step.title}`, step.run).catch(() => undefined);
+    for (const group of teardownGroups(this.teardown.reverse())) {
+      const [first] = group as [TeardownStep];
+      const title = group.length === 1 ? first.title : (first.together as string);
+      await this.steps.run(`stop ${title}`, () => allSettledOrFirstFailure(group)).catch(() => undefined);
     }
     result.leftovers = await leftovers(
       [...this.nodes.map((n) => n.runtime.netnsName), this.fabric?.netns.name],
@@ -844,12 +872,15 @@ class DemoRun {
 /** Leftovers of a run killed without teardown: containerds, agents (if any survived), namespaces, files. */
 async function cleanUpStaleRun(previous: RunRecord): Promise<void> {
   const nodes = previous.nodes ?? [{ netns: previous.netns, runtimeDir: previous.runtimeDir }];
-  // containerd first (it outlives the demo: detached): it stops its tasks while it can.
-  for (const node of nodes) {
-    if (node.runtimeDir && existsSync(join(node.runtimeDir, 'instance.json'))) {
-      await stopStaleContainerd(node.runtimeDir);
-    }
-  }
+  // containerd first (it outlives the demo: detached): it stops its tasks while it can. Each
+  // node's on its own, all at the same time.
+  await Promise.all(
+    nodes.map(async (node) => {
+      if (node.runtimeDir && existsSync(join(node.runtimeDir, 'instance.json'))) {
+        await stopStaleContainerd(node.runtimeDir);
+      }
+    }),
+  );
   const dirs = [previous.stateDir, ...nodes.map((n) => n.runtimeDir)];
   for (const dir of dirs) {
     if (!dir) continue;
