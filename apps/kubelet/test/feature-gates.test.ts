@@ -91,13 +91,13 @@ describe('startup warnings', () => {
     ],
     ['EventedPLEG=false,ContainerCheckpoint=true', []],
     [
-      'EventedPLEG=true,MemoryQoS=true,ContainerCheckpoint=false',
+      'MemoryQoS=true,CustomCPUCFSQuotaPeriod=true,ContainerCheckpoint=false,EventedPLEG=true',
       [
         {
           field: 'featureGates',
-          value: { EventedPLEG: true, MemoryQoS: true },
+          value: { CustomCPUCFSQuotaPeriod: true, MemoryQoS: true },
           message:
-            'featureGates EventedPLEG=true,MemoryQoS=true have no effect: this kubelet does not implement these features and behaves as with their v1.36 defaults',
+            'featureGates CustomCPUCFSQuotaPeriod=true,MemoryQoS=true have no effect: this kubelet does not implement these features and behaves as with their v1.36 defaults',
         },
       ],
     ],

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { type Clock, parseDuration } from '@nodeagent/primitives';
 import type { Pod, PodStatus, ResourceList } from './api/pod-types';
 import { everyOn } from './clock-timers';
+import { featureGateEnabled } from './config/feature-gate-rules';
 import type { PodRuntimeStatus } from './cri/runtime-state';
 import { setupDataDirs } from './data-dirs';
 import { nodeEventReasons, startingKubeletMessage } from './events/event-reasons';
@@ -123,7 +124,9 @@ export class Kubelet {
       .catch((error) => this.logger.error({ err: String(error) }, 'initial relist failed'));
     this.pleg.start();
     this.containerGC.start();
-    void this.parts.eventedRelist.start();
+    // Upstream reads CRI GetContainerEvents only with the EventedPLEG gate (alpha, off by default).
+    if (featureGateEnabled(this.options.config.featureGates, 'EventedPLEG'))
+      void this.parts.eventedRelist.start();
     const resync = parseDuration(this.options.config.syncFrequency);
     this.stopResync = everyOn(this.clock, resync, () => {
       this.parts.requests.resyncAll();

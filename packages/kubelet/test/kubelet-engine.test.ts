@@ -1,5 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
+import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { podIdentityFromLabels } from '../src/cri/labels';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
 
@@ -10,6 +14,16 @@ beforeEach(async () => {
 afterEach(async () => {
   await h.close();
 });
+
+/** The harness again, its kubelet reading CRI container events (the EventedPLEG gate, off by default). */
+async function restartWithContainerEvents(): Promise<() => Promise<void>> {
+  await h.close();
+  const logs = await mkdtemp(join(tmpdir(), `na-kubelet-evented-${process.pid}-`));
+  h = await startEngine({
+    config: parseKubeletConfiguration({ podLogsDir: logs, featureGates: { EventedPLEG: true } }).config,
+  });
+  return () => rm(logs, { recursive: true, force: true });
+}
 
 async function runtimeContainers() {
   const { containers } = await h.client.listContainers({});
@@ -74,6 +88,9 @@ describe('Kubelet on the fake CRI runtime', () => {
   });
 
   it('backs a crashing container off (at once, 10 s, 20 s): its exit is the state, waiting CrashLoopBackOff only in a later sync and just before the restart', async () => {
+    // Each exit reaches the kubelet as it happens (a container event), so the syncs run in the
+    // order this test walks through; the periodic relist alone batches them differently.
+    const removeLogs = await restartWithContainerEvents();
     const pod = testPod({ containers: [{ name: 'crash', image: busybox, command: ['sh', '-c', 'exit 3'] }] });
     const uid = pod.metadata.uid!;
     const crash = () => h.kubelet.getPodStatus(uid)!.containerStatuses![0]!;
@@ -129,6 +146,7 @@ describe('Kubelet on the fake CRI runtime', () => {
     const left = await runtimeContainers();
     expect(left).toHaveLength(1);
     expect(left[0]!.annotations['io.kubernetes.container.restartCount']).toBe('3');
+    await removeLogs();
   });
 
   it('runs init containers in order, then sidecars, then main containers', async () => {
@@ -345,7 +363,17 @@ describe('Kubelet on the fake CRI runtime', () => {
     );
   });
 
+  it('does not read CRI container events by default (EventedPLEG is off in v1.36, as upstream)', async () => {
+    h.kubelet.addPod(testPod());
+    await h.settleThroughRelists();
+    expect(h.fake.calls).not.toContain('GetContainerEvents');
+    expect(h.kubelet.containerEventsActive).toBe(false);
+  });
+});
+
+describe('Kubelet on the fake CRI runtime with the EventedPLEG gate', () => {
   it('reacts to CRI container events without waiting for a periodic relist', async () => {
+    const removeLogs = await restartWithContainerEvents();
     const pod = testPod();
     h.kubelet.addPod(pod);
     await h.settleThroughRelists();
@@ -360,5 +388,6 @@ describe('Kubelet on the fake CRI runtime', () => {
     expect(h.kubelet.containerEventsActive).toBe(true);
     await h.settleThroughRelists();
     expect(h.kubelet.getPodStatus(pod.metadata.uid!)?.containerStatuses?.[0]?.state.running).toBeDefined();
+    await removeLogs();
   });
 });

@@ -104,7 +104,7 @@ describe('unimplementedGateChanges', () => {
     unimplementedGateChanges(resolve(requested).enabled, FEATURE_GATES_V1_36, honoured);
 
   it.each([
-    [{ EventedPLEG: true, MemoryQoS: false }, HONOURED_FEATURE_GATES.kubelet, ['EventedPLEG']],
+    [{ EventedPLEG: true, MemoryQoS: true }, HONOURED_FEATURE_GATES.kubelet, ['MemoryQoS']],
     [
       {
         ContainerCheckpoint: false,

@@ -3,7 +3,8 @@ import type { FeatureGateSpec } from './feature-gate-spec';
 /**
  * The gates whose value the agents' code reads: the one list of them. Every other gate set away
  * from its default is warned about by name (the agent behaves as with the default).
- * - kubelet: ContainerCheckpoint (the checkpoints directory and the /checkpoint endpoint),
+ * - kubelet: ContainerCheckpoint (the checkpoints directory and the /checkpoint endpoint), EventedPLEG
+ *   (CRI GetContainerEvents read, each event answered with a relist),
  *   KubeletEnsureSecretPulledImages (the image pull manager), KubeletServiceAccountTokenForCredentialProviders
  *   (credential provider tokens), NodeDeclaredFeatures and the declared-feature gates
  *   (status.declaredFeatures, @nodeagent/node-status declared-features.ts).
@@ -12,6 +13,7 @@ import type { FeatureGateSpec } from './feature-gate-spec';
 export const HONOURED_FEATURE_GATES = {
   kubelet: [
     'ContainerCheckpoint',
+    'EventedPLEG',
     'ExtendWebSocketsToKubelet',
     'InPlacePodLevelResourcesVerticalScaling',
     'InPlacePodVerticalScalingInitContainers',
