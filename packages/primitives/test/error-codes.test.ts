@@ -77,15 +77,8 @@ function instantiate(Class: ErrorClass): CodedError | undefined {
 
 async function exportedErrorClasses(): Promise<Map<string, ErrorClass>> {
   const classes = new Map<string, ErrorClass>();
-  // Imported together: the time is vitest transforming each package's sources, which overlaps
-  // with the worker evaluating the modules already transformed.
-  const modules = await Promise.all(
-    ENTRY_POINTS.map(async (specifier) => {
-      const module = (await import(/* @vite-ignore */ specifier)) as Record<string, unknown>;
-      return [specifier, module] as const;
-    }),
-  );
-  for (const [specifier, module] of modules) {
+  for (const specifier of ENTRY_POINTS) {
+    const module = (await import(/* @vite-ignore */ specifier)) as Record<string, unknown>;
     for (const [name, value] of Object.entries(module)) {
       // Abstract bases (NetfilterError) are still constructible at run time; their subclasses matter.
       if (isErrorClass(value)) classes.set(`${specifier}:${name}`, value);
