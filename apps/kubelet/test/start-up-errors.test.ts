@@ -44,7 +44,7 @@ beforeAll(async () => {
   taken = portOf(blocker);
   const names = [...cases.map((c) => c.config), 'port-v4', 'healthz'];
   const ports = await freePorts(names.length);
-  names.forEach((name, i) => serverPorts.set(name, ports[i] as number));
+  for (const [i, name] of names.entries()) serverPorts.set(name, ports[i] as number);
   // A regular file: a directory cannot be made under it (ENOTDIR, whoever runs the test), and it
   // is not a socket.
   await writeFile(join(dir, 'a-file'), 'not a directory\n');
