@@ -11,21 +11,16 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleAppCli, bundleEntry } from '../../../tools/bundle/bundle-entry';
+import { AGENT_BUNDLES_ENV, containerdToolBundle, containerdToolSource } from './agent-bundles-dir';
 import { DemoError } from './errors';
 import type { AgentEntries } from './node-agents';
 
-export const AGENT_BUNDLES_ENV = 'NODEAGENT_DEMO_AGENT_BUNDLES';
+export { AGENT_BUNDLES_ENV };
 
 /** The file of each agent's bundle in a bundles directory. */
 const bundleFiles = { kubelet: 'kubelet.mjs', kubeProxy: 'kube-proxy.mjs', relays: 'netns-relay.mjs' };
 
 const relaysEntry = fileURLToPath(new URL('./netns-relay.ts', import.meta.url));
-
-/** tools/containerd, loaded by path: it is a repo tool, not a published package. */
-const containerdToolSource = fileURLToPath(
-  new URL('../../../tools/containerd/containerd.ts', import.meta.url),
-);
-const containerdToolBundle = 'containerd.mjs';
 
 /** Bundles every agent afresh; the bundles are removed when this process exits. */
 export function bundledAgentEntries(): AgentEntries {
@@ -50,16 +45,6 @@ export function writeAgentBundles(dir: string): void {
   const containerd = bundleEntry(containerdToolSource);
   copyFileSync(containerd.file, join(dir, containerdToolBundle));
   containerd.dispose();
-}
-
-/**
- * The module to import tools/containerd from: its bundle in NODEAGENT_DEMO_AGENT_BUNDLES's
- * directory when that holds one, else its source (which needs tsx, as `npm start` has).
- */
-export function containerdToolModule(env: NodeJS.ProcessEnv = process.env): string {
-  const dir = env[AGENT_BUNDLES_ENV];
-  const bundled = dir ? join(dir, containerdToolBundle) : undefined;
-  return bundled && existsSync(bundled) ? bundled : containerdToolSource;
 }
 
 /** The bundles in the directory NODEAGENT_DEMO_AGENT_BUNDLES names; undefined when it is unset. */

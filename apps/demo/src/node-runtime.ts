@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { createNetns } from '@nodeagent/testing';
-import { containerdToolModule } from './agent-bundles';
+import { containerdToolModule } from './agent-bundles-dir';
 
 /** The "node": where pods run (a CRI endpoint) and the network namespace the agents run in. */
 export interface NodeRuntime {
