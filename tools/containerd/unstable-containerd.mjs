@@ -143,7 +143,8 @@ function privateAptOptions(work) {
 
 /**
  * A private apt for Debian unstable in `work` (source list from the machine's own archive, own
- * package lists and cache), updated. Returns its options and the environment to run apt with.
+ * package lists and cache), updated. Returns the archive's URI, `candidate(pkg)` (the version apt
+ * would fetch) and `unpack('pkg=version', into)` (apt-get download, then dpkg-deb -x into `into`).
  * Throws the given error class (each fetch names its own).
  */
 export function privateUnstableApt(work, ErrorClass = Containerd2FetchError) {
@@ -158,11 +159,18 @@ export function privateUnstableApt(work, ErrorClass = Containerd2FetchError) {
   execFileSync('apt-get', [...apt, 'update', '-q'], { stdio: 'inherit', env });
   const candidate = (pkg) =>
     candidateVersionOf(execFileSync('apt-cache', [...apt, 'policy', pkg], { encoding: 'utf8', env }));
-  return { apt, env, uri: archive.uri, candidate };
+  const unpack = (pkgVersion, into) => {
+    const before = new Set(readdirSync(work));
+    execFileSync('apt-get', [...apt, 'download', '-q', pkgVersion], { cwd: work, stdio: 'inherit', env });
+    const deb = readdirSync(work).find((f) => f.endsWith('.deb') && !before.has(f));
+    if (!deb) throw new ErrorClass(`apt-get download ${pkgVersion} left no .deb`);
+    execFileSync('dpkg-deb', ['-x', join(work, deb), into]);
+  };
+  return { uri: archive.uri, candidate, unpack };
 }
 
 function downloadAndUnpack(work, log) {
-  const { apt, env, uri, candidate } = privateUnstableApt(work);
+  const { uri, candidate, unpack } = privateUnstableApt(work);
   const version = candidate('containerd');
   if (!version) throw new Containerd2FetchError(`${uri} unstable lists no containerd package`);
   if (!version.startsWith(`${CONTAINERD_2_SERIES}.`))
@@ -172,15 +180,8 @@ function downloadAndUnpack(work, log) {
   log(
     `install-deps: unpacking containerd ${version} (Debian unstable) into ${CONTAINERD_2_CACHE} (not installed)`,
   );
-  execFileSync('apt-get', [...apt, 'download', '-q', `containerd=${version}`], {
-    cwd: work,
-    stdio: 'inherit',
-    env,
-  });
-  const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
-  if (!deb) throw new Containerd2FetchError(`apt-get download containerd=${version} left no .deb`);
   const tree = join(work, 'tree');
-  execFileSync('dpkg-deb', ['-x', join(work, deb), tree]);
+  unpack(`containerd=${version}`, tree);
   writeFileSync(join(tree, 'VERSION'), `${version}\n`);
   return tree;
 }

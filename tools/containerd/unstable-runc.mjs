@@ -7,7 +7,7 @@
 // /proc/self/exe for `runc init`, so a wrapper calling ld.so by hand would not survive that.
 // Plain JavaScript: tools/install-deps.mjs runs it with plain node, before any npm dependency.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { privateUnstableApt } from './unstable-containerd.mjs';
 
@@ -37,16 +37,8 @@ export class RuncFetchError extends Error {
   }
 }
 
-function download(work, apt, env, pkgVersion, into) {
-  const before = new Set(readdirSync(work));
-  execFileSync('apt-get', [...apt, 'download', '-q', pkgVersion], { cwd: work, stdio: 'inherit', env });
-  const deb = readdirSync(work).find((f) => f.endsWith('.deb') && !before.has(f));
-  if (!deb) throw new RuncFetchError(`apt-get download ${pkgVersion} left no .deb`);
-  execFileSync('dpkg-deb', ['-x', join(work, deb), into]);
-}
-
 function downloadAndPatch(work, log) {
-  const { apt, env, uri, candidate } = privateUnstableApt(work, RuncFetchError);
+  const { uri, candidate, unpack } = privateUnstableApt(work, RuncFetchError);
   const runc = candidate('runc');
   const libc = candidate('libc6');
   if (!runc || !libc) throw new RuncFetchError(`${uri} unstable lists no runc or libc6 package`);
@@ -58,8 +50,8 @@ function downloadAndPatch(work, log) {
     `install-deps: unpacking runc ${runc} and libc6 ${libc} (Debian unstable) into ${RUNC_UNSTABLE_CACHE} (not installed)`,
   );
   const tree = join(work, 'tree');
-  download(work, apt, env, `runc=${runc}`, tree);
-  download(work, apt, env, `libc6=${libc}`, join(tree, 'libc'));
+  unpack(`runc=${runc}`, tree);
+  unpack(`libc6=${libc}`, join(tree, 'libc'));
   // The final paths: the tree is moved to RUNC_UNSTABLE_CACHE whole after patching.
   const libDir = unstableLibcDir();
   execFileSync('patchelf', [
