@@ -116,10 +116,12 @@ export class WatchHub implements WatchStreamSettings {
     });
     res.flushHeaders();
     const watch: OpenWatch = { res, stalled: false, close: () => undefined };
+    let closed = false;
+    // Nothing more is written once the watch is closed or stalled, or its response has ended:
+    // after the timeout ends it, changes may still arrive until its close event.
+    const stopped = (): boolean => closed || watch.stalled || res.destroyed || res.writableEnded;
     const send = (type: string, object: unknown): void => {
-      // After the timeout has ended the response, events may still arrive until its close event.
-      if (watch.stalled || res.destroyed || res.writableEnded) return;
-      res.write(eventLine(req, type, object));
+      if (!stopped()) res.write(eventLine(req, type, object));
     };
     if (backlog === undefined) {
       // Too old: the real server answers 200 with a single ERROR event carrying 410.
@@ -162,7 +164,6 @@ export class WatchHub implements WatchStreamSettings {
       bookmark();
       res.end();
     }, req.timeoutSeconds * 1000);
-    let closed = false;
     watch.close = () => {
       closed = true;
       unsubscribe();
@@ -173,25 +174,26 @@ export class WatchHub implements WatchStreamSettings {
     res.on('close', watch.close);
     this.open.add(watch);
 
-    const stop = (): boolean => closed || watch.stalled || res.destroyed || res.writableEnded;
-    void streamInitialEvents(res, initial, matches, (o) => eventLine(req, 'ADDED', o), stop).then((sent) => {
-      this.onInitialEventsSent?.(sent);
-      const pending = queued ?? [];
-      queued = undefined;
-      if (stop()) return;
-      if (req.sendInitialEvents === true && req.allowBookmarks) {
-        // The cacher's initial-events-end bookmark: the state above is complete as of this version.
-        send('BOOKMARK', {
-          kind: req.rt.kind,
-          apiVersion: apiVersionOf(req.rt),
-          metadata: {
-            resourceVersion: String(snapshotRevision),
-            annotations: { [INITIAL_EVENTS_END_ANNOTATION]: 'true' },
-          },
-        });
-      }
-      for (const e of pending) deliver(e);
-    });
+    void streamInitialEvents(res, initial, matches, (o) => eventLine(req, 'ADDED', o), stopped).then(
+      (sent) => {
+        this.onInitialEventsSent?.(sent);
+        const pending = queued ?? [];
+        queued = undefined;
+        if (stopped()) return;
+        if (req.sendInitialEvents === true && req.allowBookmarks) {
+          // The cacher's initial-events-end bookmark: the state above is complete as of this version.
+          send('BOOKMARK', {
+            kind: req.rt.kind,
+            apiVersion: apiVersionOf(req.rt),
+            metadata: {
+              resourceVersion: String(snapshotRevision),
+              annotations: { [INITIAL_EVENTS_END_ANNOTATION]: 'true' },
+            },
+          });
+        }
+        for (const e of pending) deliver(e);
+      },
+    );
   }
 
   dropAll(): void {
