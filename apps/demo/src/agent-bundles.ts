@@ -15,8 +15,6 @@ import { AGENT_BUNDLES_ENV, containerdToolBundle, containerdToolSource } from '.
 import { DemoError } from './errors';
 import type { AgentEntries } from './node-agents';
 
-export { AGENT_BUNDLES_ENV };
-
 /** The file of each agent's bundle in a bundles directory. */
 const bundleFiles = { kubelet: 'kubelet.mjs', kubeProxy: 'kube-proxy.mjs', relays: 'netns-relay.mjs' };
 

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AGENT_BUNDLES_ENV, prebuiltAgentEntries } from '../src/agent-bundles';
-import { containerdToolModule } from '../src/agent-bundles-dir';
+import { prebuiltAgentEntries } from '../src/agent-bundles';
+import { AGENT_BUNDLES_ENV, containerdToolModule } from '../src/agent-bundles-dir';
 
 describe('prebuiltAgentEntries (NODEAGENT_DEMO_AGENT_BUNDLES)', () => {
   let dir = '';

@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { bundleEntry } from '../../../../tools/bundle/bundle-entry';
-import { AGENT_BUNDLES_ENV, writeAgentBundles } from '../../src/agent-bundles';
+import { writeAgentBundles } from '../../src/agent-bundles';
+import { AGENT_BUNDLES_ENV } from '../../src/agent-bundles-dir';
 import type { DemoResult } from '../../src/demo';
 
 export const root = fileURLToPath(new URL('../../../../', import.meta.url));
