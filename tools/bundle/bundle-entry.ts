@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isProcessAlive } from '@nodeagent/testing/netns';
 import { type BuildOptions, buildSync } from 'esbuild';
 import { BODY_BANNER, IMPORT_META_URL_NAME, loaderSource, produceCodeCache } from './code-cache';
+import { sweepDeadOwnerDirs } from './dead-owner-dirs';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -18,20 +18,7 @@ const BUNDLE_PREFIX = 'na-bundle-';
  * and the run's end (tools/bundle/sweep-setup.ts) clear them.
  */
 export function sweepBundles(dir: string = tmpdir()): string[] {
-  const removed: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const pid = name.startsWith(BUNDLE_PREFIX)
-      ? Number.parseInt(name.slice(BUNDLE_PREFIX.length), 10)
-      : Number.NaN;
-    if (Number.isNaN(pid) || isProcessAlive(pid)) continue;
-    try {
-      rmSync(join(dir, name), { recursive: true, force: true });
-      removed.push(name);
-    } catch {
-      // Another user's (the demo run by someone else in a sticky /tmp): theirs to sweep.
-    }
-  }
-  return removed;
+  return sweepDeadOwnerDirs(dir, BUNDLE_PREFIX);
 }
 
 /** A bundled entry point: the file to run with node, and how to remove its temp dir. */

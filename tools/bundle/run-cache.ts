@@ -1,15 +1,8 @@
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isProcessAlive } from '@nodeagent/testing/netns';
+import { sweepDeadOwnerDirs } from './dead-owner-dirs';
 
 /**
  * One directory per test run where builds several test files need (the single executables, their
@@ -37,19 +30,7 @@ export function createRunCache(dir: string = tmpdir()): string {
 
 /** Removes the cache directories of processes that have gone (a run killed before its teardown). */
 export function sweepRunCaches(dir: string = tmpdir()): string[] {
-  const removed: string[] = [];
-  for (const name of readdirSync(dir)) {
-    if (!name.startsWith(RUN_CACHE_PREFIX)) continue;
-    const pid = Number.parseInt(name.slice(RUN_CACHE_PREFIX.length), 10);
-    if (Number.isNaN(pid) || isProcessAlive(pid)) continue;
-    try {
-      rmSync(join(dir, name), { recursive: true, force: true });
-      removed.push(name);
-    } catch {
-      // Another user's: theirs to sweep.
-    }
-  }
-  return removed;
+  return sweepDeadOwnerDirs(dir, RUN_CACHE_PREFIX);
 }
 
 let ownCache: string | undefined;
