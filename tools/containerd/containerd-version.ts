@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { CONTAINERD_2_CACHE, CONTAINERD_2_SERIES, containerd2Present } from './unstable-containerd.mjs';
+import { chooseVersion } from './version-choice';
 
 /** The containerd a private instance runs: Debian stable's (installed) or unstable's (unpacked). */
 export type ContainerdVersion = '1.6' | '2.1';
@@ -20,13 +21,16 @@ export function resolveContainerdVersion(
   option: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): ContainerdVersion {
-  const [source, value] =
-    option !== undefined ? ['version option', option] : [CONTAINERD_VERSION_ENV, env[CONTAINERD_VERSION_ENV]];
-  if (value === undefined || value === '') return '1.6';
-  if ((CONTAINERD_VERSIONS as readonly string[]).includes(value)) return value as ContainerdVersion;
-  throw new ContainerdVersionError(
-    `${source} ${JSON.stringify(value)} is not a containerd version tools/containerd runs; use one of ${CONTAINERD_VERSIONS.join(', ')}`,
-  );
+  return chooseVersion({
+    option,
+    optionName: 'version option',
+    envName: CONTAINERD_VERSION_ENV,
+    env,
+    versions: CONTAINERD_VERSIONS,
+    fallback: '1.6',
+    what: 'containerd',
+    error: (message) => new ContainerdVersionError(message),
+  });
 }
 
 /** The executables one version runs with. */

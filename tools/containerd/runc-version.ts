@@ -1,4 +1,5 @@
 import { RUNC_UNSTABLE_CACHE, runcUnstablePresent, unstableRuncPath } from './unstable-runc.mjs';
+import { chooseVersion } from './version-choice';
 
 /**
  * The runc a private containerd's runc shim runs: '1.1' is Debian stable's (installed, on PATH);
@@ -23,13 +24,16 @@ export function resolveRuncVersion(
   option: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): RuncVersion {
-  const [source, value] =
-    option !== undefined ? ['runc option', option] : [RUNC_VERSION_ENV, env[RUNC_VERSION_ENV]];
-  if (value === undefined || value === '') return '1.1';
-  if ((RUNC_VERSIONS as readonly string[]).includes(value)) return value as RuncVersion;
-  throw new RuncVersionError(
-    `${source} ${JSON.stringify(value)} is not a runc version tools/containerd runs; use one of ${RUNC_VERSIONS.join(', ')}`,
-  );
+  return chooseVersion({
+    option,
+    optionName: 'runc option',
+    envName: RUNC_VERSION_ENV,
+    env,
+    versions: RUNC_VERSIONS,
+    fallback: '1.1',
+    what: 'runc',
+    error: (message) => new RuncVersionError(message),
+  });
 }
 
 /**
