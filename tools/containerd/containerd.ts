@@ -115,10 +115,17 @@ function randomToken(bytes: number): string {
   return randomBytes(bytes).toString('hex');
 }
 
-function randomPodSubnet(): string {
+/**
+ * A random pod CIDR in 10.128.0.0/9 (away from the usual 10.0-10.127 cluster ranges; unique per
+ * run with high odds): a /24 (253 pods on the bridge) by default, down to a /16 for denser nodes.
+ */
+export function randomPodSubnet(prefixLength = 24): string {
+  if (!Number.isInteger(prefixLength) || prefixLength < 16 || prefixLength > 24)
+    throw new RangeError(`randomPodSubnet: prefix length ${prefixLength} is not 16-24`);
   const b = randomBytes(2);
-  // 10.128.0.0/9: away from the usual 10.0-10.127 cluster ranges; unique per run with high odds.
-  return `10.${128 + ((b[0] ?? 0) % 120)}.${b[1] ?? 0}.0/24`;
+  // The third octet's host bits cleared, so the address is the network's own.
+  const third = (b[1] ?? 0) & (0xff << (24 - prefixLength)) & 0xff;
+  return `10.${128 + ((b[0] ?? 0) % 120)}.${third}.0/${prefixLength}`;
 }
 
 async function tail(path: string, lines = 40): Promise<string> {

@@ -37,6 +37,7 @@ const UPSTREAM_CPU_60S = { 0: 0.39, 110: (3.99 + 4.43) / 2 } as Record<number, n
 
 type SeaBuild = { buildSea(o: { outDir: string; names: string[] }): Promise<{ path: string }[]> };
 type Containerd = {
+  randomPodSubnet(prefixLength?: number): string;
   startContainerd(o?: { podSubnet?: string }): Promise<{
     endpoint: string;
     pid: number;
@@ -226,13 +227,12 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the kubelet CPU bench needs root (tools/containerd)');
   const counts = (process.env.NA_CPU_PODS ?? '0,110').split(',').map(Number);
   const dir = mkdtempSync(join(tmpdir(), `na-kubelet-cpu-${process.pid}-`));
-  const { startContainerd } = (await import(join(repoRoot, 'tools/containerd/containerd.ts'))) as Containerd;
+  const { startContainerd, randomPodSubnet } = (await import(
+    join(repoRoot, 'tools/containerd/containerd.ts')
+  )) as Containerd;
   // The CNI bridge's default /24 holds 253 pods; a /22 (1,021) for densities beyond it (issue #47's 500).
-  const needsWideSubnet = counts.some((n) => n > 250);
   const containerd = await startContainerd(
-    needsWideSubnet
-      ? { podSubnet: `10.${200 + Math.floor(Math.random() * 50)}.${4 * Math.floor(Math.random() * 64)}.0/22` }
-      : {},
+    counts.some((n) => n > 250) ? { podSubnet: randomPodSubnet(22) } : {},
   );
   try {
     const busybox = containerd.images?.busybox.name;
