@@ -115,9 +115,16 @@ export async function stopKubelet(k: Kubelet | undefined, signal: NodeJS.Signals
 
 /**
  * Pod bench-<i> on `nodeName`. Probed: issue #35's shape (an exec readiness probe `/bin/true`
- * every 10 s, terminationGracePeriodSeconds 1); otherwise issue #20's plain `sleep` pod.
+ * every `periodSeconds`, 10 by default, terminationGracePeriodSeconds 1); otherwise issue #20's
+ * plain `sleep` pod.
  */
-export function benchPod(nodeName: string, image: string, i: number, probed: boolean): V1Pod {
+export function benchPod(
+  nodeName: string,
+  image: string,
+  i: number,
+  probed: boolean,
+  periodSeconds = 10,
+): V1Pod {
   return {
     metadata: { name: `bench-${i}`, labels: { app: 'bench' } },
     spec: {
@@ -127,7 +134,7 @@ export function benchPod(nodeName: string, image: string, i: number, probed: boo
           name: 'app',
           image,
           command: ['sh', '-c', 'sleep 3600'],
-          ...(probed ? { readinessProbe: { exec: { command: ['/bin/true'] }, periodSeconds: 10 } } : {}),
+          ...(probed ? { readinessProbe: { exec: { command: ['/bin/true'] }, periodSeconds } } : {}),
         },
       ],
       ...(probed ? { terminationGracePeriodSeconds: 1 } : {}),
@@ -197,11 +204,15 @@ export async function readyPods(
   image: string,
   from: number,
   to: number,
+  periodSeconds = 10,
 ): Promise<void> {
   const core = api.kubeConfig().makeApiClient(CoreV1Api);
   await Promise.all(
     Array.from({ length: to - from }, (_, k) =>
-      core.createNamespacedPod({ namespace: 'default', body: benchPod(nodeName, image, from + k, true) }),
+      core.createNamespacedPod({
+        namespace: 'default',
+        body: benchPod(nodeName, image, from + k, true, periodSeconds),
+      }),
     ),
   );
   // Pod starts are containerd-bound (a shim each): 250 took 132 s at load 40-100; 3 s a pod beyond 200.
