@@ -26,7 +26,10 @@ export async function startPodsThroughCri(
         podLogsDir: options.podLogsDir,
       });
       await mkdir(sandboxConfig.logDirectory ?? options.podLogsDir, { recursive: true });
-      const { podSandboxId } = await client.runPodSandbox({ config: sandboxConfig, runtimeHandler: '' });
+      const { podSandboxId } = await client.runPodSandbox(
+        { config: sandboxConfig, runtimeHandler: '' },
+        START_CALL,
+      );
       for (const container of pod.spec.containers) {
         const config = buildContainerConfig(pod, container, {
           restartCount: 0,
@@ -65,6 +68,13 @@ export interface ProbedFloorPod {
 }
 
 /**
+ * 500 sandboxes asked for at once queue in containerd for longer than the client's 2-minute
+ * default deadline; a kubelet retries such a pod at its next sync, the floor waits instead (the
+ * runtime's work is the same either way).
+ */
+const START_CALL = { timeoutMs: 15 * 60_000 };
+
+/**
  * The max-pods floor: each pod's sandbox and container started straight through CRI (all pods
  * at once, as the kubelet does), then one ExecSync of `probe` in it right away — what the
  * kubelet's first readiness probe asks of containerd. Times are from `origin`.
@@ -83,7 +93,10 @@ export async function startProbedPodsThroughCri(
         podLogsDir: options.podLogsDir,
       });
       await mkdir(sandboxConfig.logDirectory ?? options.podLogsDir, { recursive: true });
-      const { podSandboxId } = await client.runPodSandbox({ config: sandboxConfig, runtimeHandler: '' });
+      const { podSandboxId } = await client.runPodSandbox(
+        { config: sandboxConfig, runtimeHandler: '' },
+        START_CALL,
+      );
       const container = pod.spec.containers[0]!;
       const config = buildContainerConfig(pod, container, {
         restartCount: 0,
@@ -91,8 +104,11 @@ export async function startProbedPodsThroughCri(
         volumes: new Map(),
         memoryCapacity: 4e9,
       });
-      const { containerId } = await client.createContainer({ podSandboxId, config, sandboxConfig });
-      await client.startContainer({ containerId });
+      const { containerId } = await client.createContainer(
+        { podSandboxId, config, sandboxConfig },
+        START_CALL,
+      );
+      await client.startContainer({ containerId }, START_CALL);
       const runningMs = performance.now() - options.origin;
       // containerd may time the exec out on a loaded machine: the floor asks again at once (a
       // kubelet would count a failed probe and wait a period), so this stays a lower bound.
