@@ -5,7 +5,9 @@
  * created bound to their nodes and all Running, then a steady window of NA_HOLLOW_WINDOW_S
  * seconds (default 60) in which the hollow process's CPU (/proc/<pid>/stat) and the requests the
  * API server receives from each node (counted where they arrive, by the node's user agent, by
- * verb and resource as apiserver_request_total would) are measured; RSS at the window's end.
+ * verb and resource as apiserver_request_total would) are measured, with the bytes on each node's
+ * connections (counted on the server's sockets) and the API server's CPU (this bench process's:
+ * the server runs here, with the counting beside it); RSS at the window's end.
  * Results: bench-results/hollow-node.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -84,16 +86,23 @@ async function measure(cli: string, n: number) {
     const pid = child.pid ?? 0;
     counter.resetCounts();
     const cpuBefore = await cpuSeconds(pid);
+    const serverCpuBefore = process.cpuUsage();
     await sleep(windowSeconds * 1000);
     const cpu = (await cpuSeconds(pid)) - cpuBefore;
+    const serverCpu = process.cpuUsage(serverCpuBefore);
     const rss = await rssBytes(pid);
     const minutes = windowSeconds / 60;
     const byKind = new Map<string, number>();
     let total = 0;
     let openWatches = 0;
+    const bytes = { sent: 0, received: 0 };
     for (const c of counter.perNode.values()) {
       total += c.total;
       openWatches += c.openWatches;
+      // The server's sockets: what it received is what the node sent.
+      const carried = c.bytes.totals();
+      bytes.sent += carried.received;
+      bytes.received += carried.sent;
       for (const [k, v] of c.byKind) byKind.set(k, (byKind.get(k) ?? 0) + v);
     }
     const round = (v: number) => Number(v.toFixed(3));
@@ -112,6 +121,11 @@ async function measure(cli: string, n: number) {
         [...byKind].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, round(v / n / minutes)]),
       ),
       watchesPerNode: round(openWatches / n),
+      apiServerWatches: api.openWatches,
+      bytesSentPerNodePerMinute: Math.round(bytes.sent / n / minutes),
+      bytesReceivedPerNodePerMinute: Math.round(bytes.received / n / minutes),
+      apiServerCpuCores: round((serverCpu.user + serverCpu.system) / 1e6 / windowSeconds),
+      apiServerCpuSecondsPerNodePerMinute: round((serverCpu.user + serverCpu.system) / 1e6 / n / minutes),
     };
     console.log(JSON.stringify(result));
     return result;

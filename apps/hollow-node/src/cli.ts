@@ -8,7 +8,7 @@ import { versionText } from './version';
 
 /** Prints the report as one JSON document on stdout, stops the nodes and exits. */
 async function finish(cluster: HollowCluster, reason: string): Promise<never> {
-  const report = cluster.report();
+  const report = await cluster.report();
   process.stdout.write(`${JSON.stringify({ reason, ...report }, null, 2)}\n`);
   await cluster.stop();
   process.exit(0);
@@ -51,6 +51,9 @@ async function main(argv: string[]): Promise<void> {
     maxPods: flags.maxPods,
     morph: flags.morph,
     signal: starting.signal,
+    clientCertificates: flags.clientCertificates,
+    restartEveryMs: flags.restartEveryMs,
+    restartPercent: flags.restartPercent,
   });
   process.stderr.write(
     `${JSON.stringify({ level: 'info', msg: 'hollow nodes started', nodes: cluster.nodes.length })}\n`,

@@ -14,6 +14,12 @@ export interface HollowNodeFlags {
   morph: Morph;
   /** Print the report and exit after this many milliseconds; undefined: run until a signal. */
   reportAfterMs: number | undefined;
+  /** Each node bootstraps its own client certificate through a CSR (--client-certificates). */
+  clientCertificates: boolean;
+  /** Restart a wave of nodes this often (--restart-every); undefined: never. */
+  restartEveryMs: number | undefined;
+  /** Share of the nodes each restart wave restarts, in percent (--restart-percent). */
+  restartPercent: number;
 }
 
 /** What the command line asks for: run, or print help or the version. */
@@ -32,6 +38,10 @@ Flags:
   --max-pods <N>             each node's maxPods (default 110)
   --morph <kubelet|proxy|both>  which halves each node runs (default both)
   --report-after <duration>  print the report and exit after this long (e.g. 5m)
+  --client-certificates      each node bootstraps its own client certificate (CN system:node:<name>)
+                             through a CSR sent with --kubeconfig's credentials, as the kubelet's TLS bootstrap
+  --restart-every <duration> restart a wave of nodes' agents this often, once all are up (e.g. 2m)
+  --restart-percent <P>      share of the nodes a wave restarts at once, 1 to 100 (default 10)
   --help, --version
 The report (JSON on stdout) is also printed on SIGTERM or SIGINT.
 `;
@@ -43,6 +53,9 @@ const OPTIONS = {
   'max-pods': { type: 'string' },
   morph: { type: 'string' },
   'report-after': { type: 'string' },
+  'client-certificates': { type: 'boolean' },
+  'restart-every': { type: 'string' },
+  'restart-percent': { type: 'string' },
   help: { type: 'boolean' },
   version: { type: 'boolean' },
 } as const;
@@ -72,15 +85,16 @@ function morph(text: string): Morph {
   throw new HollowNodeFlagError('--morph', text, 'must be kubelet, proxy or both');
 }
 
-function reportAfter(text: string | undefined): number | undefined {
+/** A duration flag (`90s`, `5m`) longer than 0, or undefined when not given. */
+function positiveDuration(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   let ms: number;
   try {
-    ms = parseDuration(text, '--report-after');
+    ms = parseDuration(text, flag);
   } catch {
-    throw new HollowNodeFlagError('--report-after', text, 'must be a duration such as "90s" or "5m"');
+    throw new HollowNodeFlagError(flag, text, 'must be a duration such as "90s" or "5m"');
   }
-  if (!(ms > 0)) throw new HollowNodeFlagError('--report-after', text, 'must be longer than 0');
+  if (!(ms > 0)) throw new HollowNodeFlagError(flag, text, 'must be longer than 0');
   return ms;
 }
 
@@ -115,7 +129,15 @@ export function parseHollowNodeFlags(argv: string[]): HollowNodeCommand {
       namePrefix: namePrefix((values['name-prefix'] as string | undefined) ?? 'hollow-node-', nodes),
       maxPods: wholeNumber('--max-pods', (values['max-pods'] as string | undefined) ?? '110', 0, 100_000),
       morph: morph((values.morph as string | undefined) ?? 'both'),
-      reportAfterMs: reportAfter(values['report-after'] as string | undefined),
+      reportAfterMs: positiveDuration('--report-after', values['report-after'] as string | undefined),
+      clientCertificates: values['client-certificates'] === true,
+      restartEveryMs: positiveDuration('--restart-every', values['restart-every'] as string | undefined),
+      restartPercent: wholeNumber(
+        '--restart-percent',
+        (values['restart-percent'] as string | undefined) ?? '10',
+        1,
+        100,
+      ),
     },
   };
 }

@@ -20,14 +20,15 @@ export interface HollowProxy {
 /**
  * Starts one node's kube-proxy half: the real iptables-mode proxier (change tracking, snapshots,
  * rule rendering, partial and full syncs) writing to a fake iptables, fed by the node's own
- * Service, EndpointSlice and Node informers.
+ * Service, EndpointSlice and Node informers. A restarted kube-proxy gets the node's `iptables`
+ * back with the rules its predecessor wrote, as the kernel keeps them.
  */
 export function startHollowProxy(
   nodeName: string,
   kubeConfig: KubeConfig,
   logger: HollowLogger,
+  iptables: HollowIptables = new HollowIptables(),
 ): HollowProxy {
-  const iptables = new HollowIptables();
   const proxier = new IptablesProxier({
     family: 'IPv4',
     nodeName,

@@ -1,4 +1,11 @@
 // Public surface of @nodeagent/hollow-node: start hollow nodes in-process, parse the command line.
+export {
+  type ApiServerUsage,
+  type ApiServerUsageSource,
+  inProcessUsage,
+  metricsUsage,
+  parseApiServerMetrics,
+} from './api-server-usage';
 export { HollowNodeFlagError } from './errors';
 export {
   HELP_TEXT,
@@ -9,7 +16,9 @@ export {
   parseHollowNodeFlags,
 } from './hollow-flags';
 export type { HollowNode } from './hollow-node';
-export type { HollowReport } from './hollow-report';
+export type { ApiServerReport, HollowReport } from './hollow-report';
 export { hollowUserAgent } from './node-identity';
 export { type CountingSide, type NodeRequests, RequestCounter } from './request-counter';
+export type { RestartWaveReport } from './restart-waves';
 export { type HollowCluster, type HollowNodesOptions, runHollowNodes } from './run-hollow-nodes';
+export type { NodeBytes } from './socket-bytes';

@@ -1,13 +1,16 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { nodeOfUserAgent } from './node-identity';
 import { requestKind } from './request-kind';
+import { SocketBytes } from './socket-bytes';
 
-/** One node's requests: by "VERB resource", and its watches open now. */
+/** One node's requests: by "VERB resource", its watches open now, and the bytes on its connections. */
 export interface NodeRequests {
   total: number;
   byKind: Map<string, number>;
   openWatches: number;
+  bytes: SocketBytes;
 }
 
 /**
@@ -23,6 +26,8 @@ interface SeenRequest {
   userAgent: string;
   /** Calls back when the request (a watch: its stream) has ended. */
   onEnd(callback: () => void): void;
+  /** Calls back with the connection the request goes over (once it has one). */
+  onSocket(callback: (socket: Socket) => void): void;
 }
 
 function clientRequest({ request }: { request: ClientRequest }): SeenRequest {
@@ -31,6 +36,11 @@ function clientRequest({ request }: { request: ClientRequest }): SeenRequest {
     path: request.path,
     userAgent: String(request.getHeader('user-agent') ?? ''),
     onEnd: (callback) => request.once('close', callback),
+    onSocket: (callback) => {
+      // A kept connection may already be assigned; a new one comes with the 'socket' event.
+      if (request.socket) callback(request.socket);
+      request.once('socket', callback);
+    },
   };
 }
 
@@ -46,6 +56,7 @@ function serverRequest({
     path: request.url ?? '',
     userAgent: request.headers['user-agent'] ?? '',
     onEnd: (callback) => response.once('close', callback),
+    onSocket: (callback) => callback(request.socket),
   };
 }
 
@@ -70,7 +81,8 @@ export class RequestCounter {
     nodes: readonly string[],
     private readonly side: CountingSide = 'client',
   ) {
-    for (const node of nodes) this.perNode.set(node, { total: 0, byKind: new Map(), openWatches: 0 });
+    for (const node of nodes)
+      this.perNode.set(node, { total: 0, byKind: new Map(), openWatches: 0, bytes: new SocketBytes() });
   }
 
   start(): void {
@@ -81,12 +93,22 @@ export class RequestCounter {
     unsubscribe(CHANNELS[this.side], this.listener);
   }
 
-  /** Starts a new window: the counts go back to zero; open watches stay open. */
+  /** Starts a new window: the counts and bytes go back to zero; open watches stay open. */
   resetCounts(): void {
     for (const counts of this.perNode.values()) {
       counts.total = 0;
       counts.byKind.clear();
+      counts.bytes.reset();
     }
+  }
+
+  /** The requests of `nodes` so far, summed by "VERB resource" (a restart wave's before and after). */
+  countsOf(nodes: Iterable<string>): Map<string, number> {
+    const sums = new Map<string, number>();
+    for (const node of nodes)
+      for (const [kind, count] of this.perNode.get(node)?.byKind ?? [])
+        sums.set(kind, (sums.get(kind) ?? 0) + count);
+    return sums;
   }
 
   private onRequest(request: SeenRequest): void {
@@ -97,6 +119,7 @@ export class RequestCounter {
     const key = `${kind.verb} ${kind.resource}`;
     counts.total++;
     counts.byKind.set(key, (counts.byKind.get(key) ?? 0) + 1);
+    request.onSocket((socket) => counts.bytes.track(socket));
     if (kind.verb !== 'WATCH') return;
     counts.openWatches++;
     request.onEnd(() => counts.openWatches--);

@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type KubeletConfiguration, parseKubeletConfiguration } from '@nodeagent/kubelet';
+import { type ApiServerUsageSource, metricsUsage } from './api-server-usage';
 import type { Morph } from './hollow-flags';
 import { hollowLogger } from './hollow-logger';
 import { type HollowNode, type HollowNodeShared, startHollowNode } from './hollow-node';
 import { type HollowReport, hollowReport, type RunStart } from './hollow-report';
+import { bootstrappedCredentials, sharedCredentials } from './node-credentials';
 import { RequestCounter } from './request-counter';
+import { type RestartWaveReport, RestartWaves } from './restart-waves';
 import { SharedMachine } from './shared-machine';
 import { packageVersion } from './version';
 
@@ -35,13 +38,28 @@ export interface HollowNodesOptions {
    * resolves with the nodes already up, which stop() stops as usual.
    */
   signal?: AbortSignal;
+  /**
+   * Each node gets its own client certificate (CN system:node:<name>, O system:nodes) through a
+   * CSR sent with `kubeConfig`'s credentials, as the kubelet's TLS bootstrap does, and talks to
+   * the API server with it (default false: every node uses `kubeConfig`'s credentials).
+   */
+  clientCertificates?: boolean;
+  /** Run a restart wave this often once every node is up (default: never; restartWave() runs one). */
+  restartEveryMs?: number;
+  /** Share of the nodes a restart wave restarts, in percent (default 10). */
+  restartPercent?: number;
+  /** Where the API server's CPU and watches are read (default: its /metrics with `kubeConfig`). */
+  apiServerUsage?: ApiServerUsageSource;
 }
 
 /** The running nodes of one process. */
 export interface HollowCluster {
   readonly nodes: readonly HollowNode[];
   readonly counter: RequestCounter;
-  report(): HollowReport;
+  /** The report so far (reads the API server's usage). */
+  report(): Promise<HollowReport>;
+  /** Runs one restart wave now (after any wave under way) and reports it. */
+  restartWave(): Promise<RestartWaveReport>;
   stop(): Promise<void>;
 }
 
@@ -89,11 +107,20 @@ async function startInWaves(
 /**
  * Starts `nodes` hollow nodes in this process against `kubeConfig`'s API server: each registers
  * its Node, renews its Lease, runs the pods bound to it on its own fake runtime and writes their
- * status, and renders its Services into its own fake iptables, with its own clients, watches and
- * user agent. Its requests are counted from the start; report() reads them with RSS and CPU.
+ * status, and renders its Services into its own fake iptables, with its own clients, watches,
+ * user agent and (clientCertificates) client certificate. Its requests and bytes are counted from
+ * the start; report() reads them with this process's RSS and CPU, the API server's CPU and the
+ * restart waves run so far.
  */
 export async function runHollowNodes(options: HollowNodesOptions): Promise<HollowCluster> {
-  const start: RunStart = { atMs: Date.now(), cpu: process.cpuUsage() };
+  const apiServerUsage = options.apiServerUsage ?? metricsUsage(options.kubeConfig);
+  const start: RunStart = {
+    atMs: Date.now(),
+    cpu: process.cpuUsage(),
+    apiServer: await apiServerUsage
+      .read()
+      .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+  };
   const morph = options.morph ?? 'both';
   const names = Array.from(
     { length: options.nodes },
@@ -103,14 +130,17 @@ export async function runHollowNodes(options: HollowNodesOptions): Promise<Hollo
   counter.start();
   const runDir = await mkdtemp(join(tmpdir(), `na-hollow-${process.pid}-`));
   const write = options.log ?? ((line: string) => process.stderr.write(line));
+  const logger = (name: string) => hollowLogger(name, write);
   const shared: HollowNodeShared = {
-    kubeConfig: options.kubeConfig,
+    credentials: options.clientCertificates
+      ? bootstrappedCredentials(options.kubeConfig, runDir, logger)
+      : sharedCredentials(options.kubeConfig),
     config: hollowKubeletConfiguration(runDir, options),
     morph,
     version: packageVersion(),
     runDir,
     machine: new SharedMachine(runDir),
-    logger: (name) => hollowLogger(name, write),
+    logger,
   };
   let nodes: HollowNode[];
   try {
@@ -124,12 +154,40 @@ export async function runHollowNodes(options: HollowNodesOptions): Promise<Hollo
     for (const node of nodes) if (node.runtime) node.runtime.fake.calls.length = 0;
   }, CALL_LOG_TRIM_MS);
   trim.unref();
+  const waves = new RestartWaves(nodes, counter, {
+    percent: options.restartPercent ?? 10,
+    runStartMs: start.atMs,
+  });
+  // One wave at a time: the timer's and restartWave()'s queue behind each other, and stop() waits.
+  let wave: Promise<unknown> = Promise.resolve();
+  const runWave = () => {
+    const running = wave.then(() => waves.run());
+    wave = running.catch(() => undefined);
+    return running;
+  };
+  let stopped = false;
+  let waveTimer: NodeJS.Timeout | undefined;
+  const scheduleWave = (every: number) => {
+    waveTimer = setTimeout(async () => {
+      await runWave().catch((error: unknown) =>
+        write(`${JSON.stringify({ level: 'error', msg: 'restart wave', err: String(error) })}\n`),
+      );
+      // The next wave counts from this one's end: waves never overlap, however long one takes.
+      if (!stopped) scheduleWave(every);
+    }, every);
+  };
+  if (options.restartEveryMs !== undefined && nodes.length > 0) scheduleWave(options.restartEveryMs);
   return {
     nodes,
     counter,
-    report: () => hollowReport(nodes, morph, counter, start),
+    report: () =>
+      hollowReport({ nodes, morph, counter, start, apiServer: apiServerUsage, restartWaves: waves.reports }),
+    restartWave: runWave,
     async stop() {
+      stopped = true;
+      clearTimeout(waveTimer);
       clearInterval(trim);
+      await wave;
       await Promise.all(nodes.map((node) => node.stop()));
       counter.stop();
       await rm(runDir, { recursive: true, force: true });

@@ -75,7 +75,7 @@ describe('nodeagent-hollow-node binary', () => {
       expect(node.byKind['POST nodes']).toBeGreaterThanOrEqual(1);
   }, 150_000);
 
-  it('--report-after: prints the report and exits 0 by itself', async () => {
+  it('--report-after: prints the report and exits 0 by itself; --restart-every ran waves meanwhile', async () => {
     const timed = spawn(process.execPath, [
       bundle.file,
       '--kubeconfig',
@@ -83,7 +83,9 @@ describe('nodeagent-hollow-node binary', () => {
       '--name-prefix',
       'timed-',
       '--report-after',
-      '2s',
+      '10s',
+      '--restart-every',
+      '1s',
     ]);
     let stdout = '';
     timed.stdout?.on('data', (c: Buffer) => (stdout += c));
@@ -92,10 +94,20 @@ describe('nodeagent-hollow-node binary', () => {
       reason: string;
       nodes: number;
       requests: { byNode: Record<string, unknown> };
+      restartWaves: { nodes: string[] }[];
+      apiServer: Record<string, unknown>;
     };
     expect(report.reason).toBe('report-after');
     expect(report.nodes).toBe(1);
     expect(Object.keys(report.requests.byNode)).toEqual(['timed-0']);
+    // One node: every wave restarts it (10%, at least one node).
+    expect(report.restartWaves.length).toBeGreaterThanOrEqual(1);
+    expect(report.restartWaves[0]?.nodes).toEqual(['timed-0']);
+    // The in-process API server has no /metrics: the report says so instead of a figure.
+    expect(report.apiServer).toEqual({
+      source: '/metrics',
+      error: expect.stringContaining('GET /metrics: 404'),
+    });
   }, 60_000);
 
   it('refuses a bad flag with one line naming it and its value, exit 1', async () => {

@@ -19,7 +19,7 @@ function refusal(argv: string[]): string {
 }
 
 describe('nodeagent-hollow-node flags', () => {
-  it('defaults: one node named hollow-node-0, 110 pods, both halves, no report timer', () => {
+  it('defaults: one node named hollow-node-0, 110 pods, both halves, no report timer, no waves', () => {
     expect(run(['--kubeconfig', '/k'])).toEqual({
       kubeconfig: '/k',
       nodes: 1,
@@ -27,6 +27,9 @@ describe('nodeagent-hollow-node flags', () => {
       maxPods: 110,
       morph: 'both',
       reportAfterMs: undefined,
+      clientCertificates: false,
+      restartEveryMs: undefined,
+      restartPercent: 10,
     });
   });
 
@@ -44,6 +47,11 @@ describe('nodeagent-hollow-node flags', () => {
         'proxy',
         '--report-after',
         '1m30s',
+        '--client-certificates',
+        '--restart-every',
+        '2m',
+        '--restart-percent',
+        '25',
       ]),
     ).toEqual({
       kubeconfig: '/k',
@@ -52,6 +60,9 @@ describe('nodeagent-hollow-node flags', () => {
       maxPods: 30,
       morph: 'proxy',
       reportAfterMs: 90_000,
+      clientCertificates: true,
+      restartEveryMs: 120_000,
+      restartPercent: 25,
     });
   });
 
@@ -88,6 +99,18 @@ describe('nodeagent-hollow-node flags', () => {
     [
       ['--kubeconfig', '/k', '--report-after', '0s'],
       'invalid value "0s" for flag --report-after: must be longer than 0',
+    ],
+    [
+      ['--kubeconfig', '/k', '--restart-every', '0s'],
+      'invalid value "0s" for flag --restart-every: must be longer than 0',
+    ],
+    [
+      ['--kubeconfig', '/k', '--restart-percent', '0'],
+      'invalid value "0" for flag --restart-percent: must be a whole number from 1 to 100',
+    ],
+    [
+      ['--kubeconfig', '/k', '--restart-percent', '101'],
+      'invalid value "101" for flag --restart-percent: must be a whole number from 1 to 100',
     ],
     [['--kubeconfig', '/k', '--pods', '3'], '--pods: unknown flag'],
     [['--kubeconfig'], '--kubeconfig: flag needs an argument'],

@@ -1,6 +1,6 @@
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HollowCluster, RequestCounter, runHollowNodes } from '../src/index';
+import { type HollowCluster, inProcessUsage, RequestCounter, runHollowNodes } from '../src/index';
 import { until } from './until';
 
 // Three hollow nodes in this process against the in-process API server: each registers and
@@ -46,6 +46,8 @@ beforeAll(async () => {
     // A 1 s lease renews every 250 ms: renewals within the test, not the default 10 s apart.
     kubeletConfiguration: { nodeLeaseDurationSeconds: 1 },
     log: (line) => logs.push(line),
+    // The API server runs in this process: its CPU is this process's (the nodes' included).
+    apiServerUsage: inProcessUsage(() => api.openWatches),
   });
 }, 60_000);
 
@@ -104,11 +106,11 @@ describe('three hollow nodes against the in-process API server', () => {
     // Every node's proxy renders the Service (each syncs on its own schedule); only node 2's kubelet runs the pod.
     expect(await until(() => rendered(0), 60_000)).toBe(true);
     expect(cluster.nodes[0]?.kubelet?.kubelet.getPods()).toEqual([]);
-    expect(cluster.report().podsRunning).toBe(1);
+    expect((await cluster.report()).podsRunning).toBe(1);
   });
 
-  it('report requests per node by verb and resource, and the watches', () => {
-    const report = cluster.report();
+  it('report requests per node by verb and resource, the watches, the bytes and the API server', async () => {
+    const report = await cluster.report();
     expect(report.nodes).toBe(3);
     for (const name of names) {
       const byKind = report.requests.byNode[name]?.byKind ?? {};
@@ -126,6 +128,24 @@ describe('three hollow nodes against the in-process API server', () => {
     expect(report.watches.open).toBeGreaterThanOrEqual(3 * 5);
     expect(report.requests.perNodePerMinute).toBeGreaterThan(0);
     expect(report.process.rssBytes).toBeGreaterThan(0);
+    // Bytes on each node's own connections, both ways, as the server counted them on its sockets.
+    for (const name of names) {
+      const node = report.requests.byNode[name];
+      expect(node?.bytesSent).toBeGreaterThan(0);
+      expect(node?.bytesReceived).toBeGreaterThan(0);
+      const server = arrived.perNode.get(name)?.bytes.totals();
+      expect(server?.received).toBeGreaterThan(0);
+    }
+    expect(report.bytes.sent).toBe(
+      names.reduce((sum, n) => sum + (report.requests.byNode[n]?.bytesSent ?? 0), 0),
+    );
+    expect(report.bytes.receivedPerNodePerMinute).toBeGreaterThan(0);
+    // The in-process API server's CPU (this process's) and the watches it serves: at least the nodes'.
+    expect(report.apiServer).toMatchObject({ source: 'in-process' });
+    if ('error' in report.apiServer) throw new Error(report.apiServer.error);
+    expect(report.apiServer.cpuSeconds).toBeGreaterThan(0);
+    expect(report.apiServer.watches).toBeGreaterThanOrEqual(3 * 5);
+    expect(report.restartWaves).toEqual([]);
     // The API server saw them from the same node: its own user agent on every request.
     for (const name of names) {
       const server = arrived.perNode.get(name);

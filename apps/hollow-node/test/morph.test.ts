@@ -37,7 +37,7 @@ describe('--morph', () => {
     expect(node?.kubelet).toBeUndefined();
     expect(node?.runtime).toBeUndefined();
     expect(api.registry.list(api.resource('v1', 'nodes'), undefined)).toEqual([]);
-    const byKind = cluster.report().requests.byNode['hollow-node-0']?.byKind ?? {};
+    const byKind = (await cluster.report()).requests.byNode['hollow-node-0']?.byKind ?? {};
     expect(byKind['WATCH services']).toBe(1);
     expect(byKind['POST nodes']).toBeUndefined();
   });
@@ -53,7 +53,7 @@ describe('--morph', () => {
     const registered = () => api?.registry.list(api.resource('v1', 'nodes'), undefined).length === 1;
     expect(await until(registered, 30_000)).toBe(true);
     expect(cluster.nodes[0]?.proxy).toBeUndefined();
-    const byKind = cluster.report().requests.byNode['hollow-node-0']?.byKind ?? {};
+    const byKind = (await cluster.report()).requests.byNode['hollow-node-0']?.byKind ?? {};
     expect(byKind['LIST endpointslices']).toBeUndefined();
     // Informers read their initial state through a watch-list stream (a WATCH): none of those either.
     expect(byKind['WATCH endpointslices']).toBeUndefined();

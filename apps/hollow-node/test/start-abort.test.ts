@@ -31,5 +31,5 @@ it('no wave starts after the signal is aborted; the nodes already up are returne
     log: () => {},
   });
   expect(cluster.nodes.map((node) => node.name)).toEqual(['hollow-node-0', 'hollow-node-1']);
-  expect(cluster.report().nodes).toBe(2);
+  expect((await cluster.report()).nodes).toBe(2);
 });

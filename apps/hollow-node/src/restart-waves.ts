@@ -1,0 +1,121 @@
+import type { HollowNode } from './hollow-node';
+import type { RequestCounter } from './request-counter';
+
+/** What one restart wave cost: the requests of the restarted nodes and of the others meanwhile. */
+export interface RestartWaveReport {
+  /** 1 for the first wave. */
+  wave: number;
+  /** When it started, in seconds since the run's start. */
+  atSeconds: number;
+  nodes: string[];
+  /**
+   * From the stop until every restarted node had sent its watches again (as many as it had open
+   * before); null when that did not happen within the wave's time limit.
+   */
+  secondsToWatchesBack: number | null;
+  /** Requests of the restarted nodes in the wave, summed, by "VERB resource" (their relists: LIST and WATCH). */
+  restarted: { total: number; byKind: Record<string, number> };
+  /** Requests of every other node in the same span: a wave should not make them relist. */
+  others: { total: number; byKind: Record<string, number> };
+}
+
+/** How the waves pick and wait. */
+export interface RestartWaveOptions {
+  /** Share of the nodes restarted at once, in percent (at least one node). */
+  percent: number;
+  /** How long a wave waits for the restarted nodes' watches (default 120 s). */
+  timeLimitMs?: number;
+  /** The run's start, for atSeconds. */
+  runStartMs: number;
+  now?: () => number;
+}
+
+/** `after` minus `before`, kinds with no new request left out, sorted. */
+function difference(before: Map<string, number>, after: Map<string, number>) {
+  const byKind: Record<string, number> = {};
+  let total = 0;
+  for (const [kind, count] of [...after].sort(([a], [b]) => a.localeCompare(b))) {
+    const added = count - (before.get(kind) ?? 0);
+    if (added <= 0) continue;
+    byKind[kind] = added;
+    total += added;
+  }
+  return { total, byKind };
+}
+
+/** The watches `node` has sent so far (every WATCH kind). */
+function watchesSent(counter: RequestCounter, node: string): number {
+  let sent = 0;
+  for (const [kind, count] of counter.perNode.get(node)?.byKind ?? [])
+    if (kind.startsWith('WATCH ')) sent += count;
+  return sent;
+}
+
+/**
+ * Restart waves: `percent` of the nodes (the next ones in turn, wave after wave) stop their
+ * agents and start them again at the same moment, as when a DaemonSet update or a zone's reboot
+ * restarts many kubelets at once. No jitter is added: each restarted agent's informers list (or
+ * stream) their state at once, and their retries back off with jitter as upstream's reflector
+ * does (initial 800 ms, doubling to 30 s, jitter 1.0) — the herd is what upstream's would be.
+ */
+export class RestartWaves {
+  readonly reports: RestartWaveReport[] = [];
+  private nextIndex = 0;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly nodes: readonly HollowNode[],
+    private readonly counter: RequestCounter,
+    private readonly options: RestartWaveOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The nodes of the next wave: ceil(percent × N / 100), at least one, from where the last wave stopped. */
+  private nextNodes(): HollowNode[] {
+    const n = this.nodes.length;
+    const size = Math.min(n, Math.max(1, Math.ceil((this.options.percent * n) / 100)));
+    const chosen = Array.from({ length: size }, (_, i) => this.nodes[(this.nextIndex + i) % n] as HollowNode);
+    this.nextIndex = (this.nextIndex + size) % n;
+    return chosen;
+  }
+
+  /** Resolves when every restarted node has sent as many watches since `sentBefore` as it had open. */
+  private async watchesBack(names: string[], sentBefore: number[], openBefore: number[]): Promise<boolean> {
+    const deadline = this.now() + (this.options.timeLimitMs ?? 120_000);
+    const back = () =>
+      names.every(
+        (name, i) => watchesSent(this.counter, name) - (sentBefore[i] ?? 0) >= (openBefore[i] ?? 0),
+      );
+    while (!back()) {
+      if (this.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return true;
+  }
+
+  /** Runs one wave: stop and start the next nodes' agents, wait for their watches, report. */
+  async run(): Promise<RestartWaveReport> {
+    if (this.nodes.length === 0) throw new Error('no hollow node to restart');
+    const chosen = this.nextNodes();
+    const names = chosen.map((node) => node.name);
+    const others = this.nodes.filter((node) => !chosen.includes(node)).map((node) => node.name);
+    const openBefore = names.map((name) => this.counter.perNode.get(name)?.openWatches ?? 0);
+    const sentBefore = names.map((name) => watchesSent(this.counter, name));
+    const before = { restarted: this.counter.countsOf(names), others: this.counter.countsOf(others) };
+    const started = this.now();
+    await Promise.all(chosen.map((node) => node.restart()));
+    const back = await this.watchesBack(names, sentBefore, openBefore);
+    const seconds = (this.now() - started) / 1000;
+    const report: RestartWaveReport = {
+      wave: this.reports.length + 1,
+      atSeconds: Number(((started - this.options.runStartMs) / 1000).toFixed(1)),
+      nodes: names,
+      secondsToWatchesBack: back ? Number(seconds.toFixed(3)) : null,
+      restarted: difference(before.restarted, this.counter.countsOf(names)),
+      others: difference(before.others, this.counter.countsOf(others)),
+    };
+    this.reports.push(report);
+    return report;
+  }
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import type { HollowNode } from '../src/index';
+import { RequestCounter } from '../src/request-counter';
+import { RestartWaves } from '../src/restart-waves';
+
+// RestartWaves on stand-in nodes whose restart() records requests in the counter as a restarted
+// node's informers would send them: which nodes a wave picks, and what it reports.
+
+/** Adds `count` requests of `kind` to `node`'s counts, as the counter would on seeing them. */
+function send(counter: RequestCounter, node: string, kind: string, count = 1): void {
+  const counts = counter.perNode.get(node);
+  if (!counts) throw new Error(`no node ${node}`);
+  counts.total += count;
+  counts.byKind.set(kind, (counts.byKind.get(kind) ?? 0) + count);
+}
+
+/** `n` stand-in nodes, each with two watches open; restarting one sends `onRestart`'s requests. */
+function standIns(n: number, onRestart: (counter: RequestCounter, name: string) => void) {
+  const names = Array.from({ length: n }, (_, i) => `n-${i}`);
+  const counter = new RequestCounter(names);
+  for (const name of names) {
+    const counts = counter.perNode.get(name);
+    if (counts) counts.openWatches = 2;
+  }
+  const restarted: string[] = [];
+  const nodes = names.map(
+    (name) =>
+      ({
+        name,
+        async restart() {
+          restarted.push(name);
+          onRestart(counter, name);
+        },
+      }) as unknown as HollowNode,
+  );
+  return { counter, nodes, restarted };
+}
+
+const relist = (counter: RequestCounter, name: string) => {
+  send(counter, name, 'WATCH pods');
+  send(counter, name, 'WATCH services');
+  send(counter, name, 'GET nodes');
+};
+
+describe('RestartWaves', () => {
+  it('restarts ceil(percent × N) nodes at once, the next ones in turn, wrapping around', async () => {
+    const { counter, nodes, restarted } = standIns(25, relist);
+    const waves = new RestartWaves(nodes, counter, { percent: 10, runStartMs: 0 });
+    expect((await waves.run()).nodes).toEqual(['n-0', 'n-1', 'n-2']);
+    for (let i = 0; i < 7; i++) await waves.run();
+    // Wave 9 picks n-24, then wraps to n-0 and n-1.
+    expect((await waves.run()).nodes).toEqual(['n-24', 'n-0', 'n-1']);
+    expect(restarted).toHaveLength(27);
+    expect(waves.reports.map((r) => r.wave)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('at least one node, at most all of them', async () => {
+    const few = standIns(3, relist);
+    expect(
+      (await new RestartWaves(few.nodes, few.counter, { percent: 1, runStartMs: 0 }).run()).nodes,
+    ).toEqual(['n-0']);
+    const all = standIns(3, relist);
+    expect(
+      (await new RestartWaves(all.nodes, all.counter, { percent: 100, runStartMs: 0 }).run()).nodes,
+    ).toEqual(['n-0', 'n-1', 'n-2']);
+  });
+
+  it("reports the wave's requests of the restarted nodes and of the others apart", async () => {
+    const { counter, nodes } = standIns(10, (c, name) => {
+      relist(c, name);
+      // Meanwhile another node renews its Lease: the others' traffic, not a relist.
+      send(c, 'n-5', 'PUT leases');
+    });
+    send(counter, 'n-0', 'WATCH pods', 4); // before the wave: not counted in it
+    const now = 10_000;
+    const waves = new RestartWaves(nodes, counter, { percent: 10, runStartMs: 7_500, now: () => now });
+    const report = await waves.run();
+    expect(report).toEqual({
+      wave: 1,
+      atSeconds: 2.5,
+      nodes: ['n-0'],
+      secondsToWatchesBack: 0,
+      restarted: { total: 3, byKind: { 'GET nodes': 1, 'WATCH pods': 1, 'WATCH services': 1 } },
+      others: { total: 1, byKind: { 'PUT leases': 1 } },
+    });
+  });
+
+  it('a node whose watches do not come back within the time limit: secondsToWatchesBack null', async () => {
+    // Restarting sends one watch where two were open.
+    const { counter, nodes } = standIns(2, (c, name) => send(c, name, 'WATCH pods'));
+    let now = 0;
+    const waves = new RestartWaves(nodes, counter, {
+      percent: 50,
+      runStartMs: 0,
+      timeLimitMs: 1_000,
+      // Each reading of the clock moves it 400 ms on: the limit passes after a few polls.
+      now: () => {
+        now += 400;
+        return now;
+      },
+    });
+    const report = await waves.run();
+    expect(report.secondsToWatchesBack).toBeNull();
+    expect(report.restarted.byKind).toEqual({ 'WATCH pods': 1 });
+  });
+});
