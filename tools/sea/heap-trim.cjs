@@ -44,6 +44,14 @@
 // instead of everything it ever touched. A check costs ~0.6 ms (one pass over /proc/self/maps and
 // the executable's pagemap) plus the minor faults of the pages used again.
 //
+// Start-up: an app that says when its start-up begins and ends (`process.emit('nodeagent:starting')`
+// at once, `process.emit('nodeagent:started')` when it is up; the kubelet, around its "kubelet
+// started") gets no check at all in between, and its checks (and the count of them the cache
+// evictions follow) start over at its end: a start-up has nothing to give back yet, and the
+// first check's page release and cache eviction, 1 s after exec, otherwise landed inside any start
+// slower than that (under load), dropping pages the rest of the start faulted back in. A start-up
+// that never says it ended is held at most START_UP_HOLD_MAX_MS.
+//
 // An app ends a burst with `process.emit('nodeagent:burst-ended')` (kube-proxy after each
 // sync); the check then runs at once, so the memory is given back before anyone reads it.
 // An app that let go of much of its state says so with `process.emit('nodeagent:memory-freed')`
@@ -90,6 +98,12 @@ const MAX_IDLE_GAP_MS = 240_000;
 const BURST_ENDED_EVENT = 'nodeagent:burst-ended';
 /** What an app emits on `process` when it let go of much of its state: collect once it settled. */
 const MEMORY_FREED_EVENT = 'nodeagent:memory-freed';
+/** What an app emits on `process` when its start-up begins: no checks until STARTED_EVENT. */
+const STARTING_EVENT = 'nodeagent:starting';
+/** What an app emits on `process` when its start-up is over: the checks start (again) from then. */
+const STARTED_EVENT = 'nodeagent:started';
+/** The longest the checks wait for STARTED_EVENT after STARTING_EVENT. */
+const START_UP_HOLD_MAX_MS = 60_000;
 /** Quiet time after the last memory-freed event (and after the last collection) before its collection. */
 const FREED_SETTLE_MS = 1000;
 
@@ -279,23 +293,54 @@ function startHeapTrim({
   // Counts the timer's checks only: the evictions are meant 1 and 30 intervals after start,
   // however many checks a burst-ended event adds in between (kube-proxy, after every sync).
   let ticks = 0;
-  const timer = setInterval(() => {
-    run(false);
-    ticks += 1;
-    if (release && EVICT_CACHE_AT_CHECKS.includes(ticks)) release.evictExecutableCache();
-  }, intervalMs);
-  timer.unref();
-  const onBurstEnded = () => run(true);
+  const startTimer = () => {
+    const timer = setInterval(() => {
+      run(false);
+      ticks += 1;
+      if (release && EVICT_CACHE_AT_CHECKS.includes(ticks)) release.evictExecutableCache();
+    }, intervalMs);
+    timer.unref();
+    return timer;
+  };
+  let timer = startTimer();
+  /** Set while the app starts (see "Start-up" above): its timeout ends the hold if STARTED_EVENT never comes. */
+  let hold;
+  const onStarting = () => {
+    if (hold || !timer) return;
+    clearInterval(timer);
+    timer = undefined;
+    hold = setTimeout(onStarted, START_UP_HOLD_MAX_MS);
+    hold.unref();
+  };
+  const onStarted = () => {
+    if (!hold) return;
+    clearTimeout(hold);
+    hold = undefined;
+    // As if the trim started now: the heap start-up left is the baseline of the first quiet check.
+    state = initialState(readHeap().used);
+    ticks = 0;
+    timer = startTimer();
+  };
+  const onBurstEnded = () => {
+    if (!hold) run(true);
+  };
   // The collection comes at the first check FREED_SETTLE_MS after the last such event.
   const onMemoryFreed = () => {
     state = { ...state, freedAt: now() };
   };
   process.on(BURST_ENDED_EVENT, onBurstEnded);
   process.on(MEMORY_FREED_EVENT, onMemoryFreed);
+  process.on(STARTING_EVENT, onStarting);
+  process.on(STARTED_EVENT, onStarted);
   return () => {
     clearInterval(timer);
+    clearTimeout(hold);
+    timer = undefined;
+    hold = undefined;
     process.off(BURST_ENDED_EVENT, onBurstEnded);
     process.off(MEMORY_FREED_EVENT, onMemoryFreed);
+    process.off(STARTING_EVENT, onStarting);
+    process.off(STARTED_EVENT, onStarted);
   };
 }
 
@@ -306,6 +351,9 @@ module.exports = {
   NO_RELEASE,
   BURST_ENDED_EVENT,
   MEMORY_FREED_EVENT,
+  STARTING_EVENT,
+  STARTED_EVENT,
+  START_UP_HOLD_MAX_MS,
   FREED_SETTLE_MS,
   MALLOC_RETRIMS,
   QUIET_RELEASE_MS,

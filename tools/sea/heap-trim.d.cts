@@ -30,6 +30,12 @@ export declare const MAX_IDLE_GAP_MS: number;
 export declare const PERIODIC_YIELD_BYTES: number;
 export declare const BURST_ENDED_EVENT: string;
 export declare const MEMORY_FREED_EVENT: string;
+/** Emitted by an app when its start-up begins: the trim checks nothing until STARTED_EVENT. */
+export declare const STARTING_EVENT: string;
+/** Emitted by an app when its start-up is over: the checks start from then. */
+export declare const STARTED_EVENT: string;
+/** The longest the trim waits for STARTED_EVENT after STARTING_EVENT. */
+export declare const START_UP_HOLD_MAX_MS: number;
 export declare const FREED_SETTLE_MS: number;
 export declare const MALLOC_RETRIMS: number;
 /** How often a quiet check releases pages by default (startHeapTrim's quietReleaseMs). */

@@ -8,6 +8,9 @@ const {
   startHeapTrim,
   BURST_ENDED_EVENT,
   MEMORY_FREED_EVENT,
+  STARTING_EVENT,
+  STARTED_EVENT,
+  START_UP_HOLD_MAX_MS,
   FREED_SETTLE_MS,
   MALLOC_RETRIMS,
   QUIET_RELEASE_MS,
@@ -79,6 +82,61 @@ function startByHand(options: Parameters<typeof startHeapTrim>[0]) {
     globalThis.setInterval = realSetInterval;
   }
 }
+
+/** A timer handle the hand-driven timers give out. */
+interface HandTimer {
+  fn: () => void;
+  ms: number;
+  unref(): HandTimer;
+}
+
+/**
+ * setInterval/setTimeout (and their clears) replaced until `restore()`: `tick()` runs each live
+ * interval's callback once, `expire()` each live timeout's.
+ */
+function handTimers() {
+  const real = { setInterval, clearInterval, setTimeout, clearTimeout };
+  const intervals = new Set<HandTimer>();
+  const timeouts = new Set<HandTimer>();
+  const make = (set: Set<HandTimer>) => (fn: () => void, ms: number) => {
+    const timer: HandTimer = { fn, ms, unref: () => timer };
+    set.add(timer);
+    return timer;
+  };
+  Object.assign(globalThis, {
+    setInterval: make(intervals),
+    clearInterval: (timer: HandTimer) => intervals.delete(timer),
+    setTimeout: make(timeouts),
+    clearTimeout: (timer: HandTimer) => timeouts.delete(timer),
+  });
+  return {
+    intervals,
+    timeouts,
+    tick: () => {
+      for (const timer of [...intervals]) timer.fn();
+    },
+    expire: () => {
+      for (const timer of [...timeouts]) {
+        timeouts.delete(timer);
+        timer.fn();
+      }
+    },
+    restore: () => Object.assign(globalThis, real),
+  };
+}
+
+/** A recording page release that also records the cache eviction ('evict'). */
+function evictingRelease(calls: string[]) {
+  return {
+    ...recordingRelease(calls),
+    evictExecutableCache: () => {
+      calls.push('evict');
+      return 0;
+    },
+  };
+}
+
+const emit = (event: string) => (process as NodeJS.EventEmitter).emit(event);
 
 describe('heap trim', () => {
   it('collects when the heap grew well above the live size, then not again before the gap', () => {
@@ -440,6 +498,69 @@ describe('heap trim', () => {
     stop();
     expect(evictedAt).toEqual([...EVICT_CACHE_AT_CHECKS]);
     expect(evictedAt).toEqual([1, 30]);
+  });
+
+  it('checks nothing from the starting event to the started one, then counts its checks and takes its baseline from there', () => {
+    const timers = handTimers();
+    try {
+      const calls: string[] = [];
+      let heap = 5 * MB;
+      let collected = 0;
+      const stop = startHeapTrim({
+        gc: () => {
+          collected++;
+        },
+        readHeap: () => used(heap),
+        release: evictingRelease(calls),
+        now: () => 0,
+        quietReleaseMs: 0,
+      });
+      expect(timers.intervals.size).toBe(1);
+      emit(STARTING_EVENT);
+      // Held: no timer, and a burst's end runs no check either.
+      expect(timers.intervals.size).toBe(0);
+      emit(BURST_ENDED_EVENT);
+      expect(calls).toEqual([]);
+      expect(collected).toBe(0);
+      // The start grew the heap by 25 MB; from the started event on, that heap is the baseline...
+      heap = 30 * MB;
+      emit(STARTED_EVENT);
+      expect(timers.intervals.size).toBe(1);
+      expect(timers.timeouts.size).toBe(0);
+      // ...so the first check, quiet since then, is start-up's end: collect, release, and it is
+      // the first check the cache eviction counts.
+      heap = 30 * MB + QUIET_BYTES - 1;
+      timers.tick();
+      expect(collected).toBe(1);
+      expect(calls).toEqual(['malloc', 'pages', 'evict']);
+      stop?.();
+      expect(timers.intervals.size).toBe(0);
+      for (const event of [STARTING_EVENT, STARTED_EVENT]) expect(process.listenerCount(event)).toBe(0);
+    } finally {
+      timers.restore();
+    }
+  });
+
+  it('ends a start-up hold that never hears the started event after START_UP_HOLD_MAX_MS; a started event alone changes nothing', () => {
+    const timers = handTimers();
+    try {
+      const calls: string[] = [];
+      const stop = startHeapTrim({ gc: null, release: evictingRelease(calls), quietReleaseMs: 0 });
+      // Without the starting event (kube-proxy), the started event neither adds nor restarts a timer.
+      emit(STARTED_EVENT);
+      expect(timers.intervals.size).toBe(1);
+      emit(STARTING_EVENT);
+      expect([...timers.timeouts].map((timer) => timer.ms)).toEqual([START_UP_HOLD_MAX_MS]);
+      timers.tick();
+      expect(calls).toEqual([]);
+      timers.expire();
+      expect(timers.intervals.size).toBe(1);
+      timers.tick();
+      expect(calls).toEqual(['pages', 'evict']);
+      stop?.();
+    } finally {
+      timers.restore();
+    }
   });
 
   it('does nothing with neither gc nor a page release, and answers the burst-ended event', () => {

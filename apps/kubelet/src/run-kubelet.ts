@@ -47,6 +47,7 @@ import { startNodeStatusReporter } from './node-status-wiring';
 import { podCgroupDirs } from './pod-cgroup-dirs';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
 import { type PendingServingPair, startSelfSignedServingPair } from './self-signed-serving-pair';
+import { signalStartUpDone } from './start-up-signal';
 import { cgroupV1Deprecated, possibleMemoryBackedVolumesOnDisk, runStartupChecks } from './startup-checks';
 import { startStaticPodSources } from './static-pod-sources';
 import { bootstrapClientCertificate, loadKubeconfig, startCertificateManagers } from './tls-bootstrap';
@@ -218,6 +219,8 @@ async function startKubeletParts(
     { nodeName, hostIPs, endpoint: config.containerRuntimeEndpoint, standalone: !kubeConfig },
     'kubelet started',
   );
+  // The executable's memory trim starts its checks from here (tools/sea/heap-trim.cjs, "Start-up").
+  signalStartUpDone();
   return {
     kubelet,
     nodeName,
