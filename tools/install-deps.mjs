@@ -188,7 +188,7 @@ function fetchRunc() {
     if (!(e instanceof RuncFetchError)) throw e;
     console.error(`install-deps: ${e.message}`);
     console.error(
-      'install-deps: missing: runc 1.3 in /var/cache/nodeagent/runc-1.3, which user namespaces on containerd 2.1 (runc: 1.3) need; nothing else does. Run node tools/install-deps.mjs again as root.',
+      'install-deps: missing: runc 1.3 in /var/cache/nodeagent/runc-1.3, which containerd 2.1 runs by default (NODEAGENT_CONTAINERD=2.1; user namespaces need it); the default tier (containerd 1.6) does not. Run node tools/install-deps.mjs again as root.',
     );
     process.exit(1);
   }

@@ -2,7 +2,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ContainerdVersionError, containerdBinaries, resolveContainerdVersion } from './containerd-version';
+import {
+  ContainerdVersionError,
+  containerd21Available,
+  containerdBinaries,
+  resolveContainerdVersion,
+} from './containerd-version';
 
 describe('resolveContainerdVersion', () => {
   it('takes the option first, then NODEAGENT_CONTAINERD, else 1.6', () => {
@@ -52,6 +57,27 @@ describe('containerdBinaries', () => {
       );
     } finally {
       await rm(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('containerd21Available', () => {
+  it('needs both unpacked trees: containerd 2.1 and its default runc 1.3', async () => {
+    const tree = await mkdtemp(join(tmpdir(), 'na-ctrd-version-'));
+    const [ctrd, runc] = [join(tree, 'containerd'), join(tree, 'runc')];
+    const touch = async (dir: string, name: string) => {
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, name), '');
+    };
+    try {
+      for (const name of ['containerd', 'containerd-shim-runc-v2', 'ctr'])
+        await touch(join(ctrd, 'usr', 'bin'), name);
+      expect(containerd21Available(ctrd, runc)).toBe(false);
+      await touch(join(runc, 'usr', 'sbin'), 'runc');
+      await touch(join(runc, 'libc', 'usr', 'lib', 'x86_64-linux-gnu'), 'libc.so.6');
+      expect(containerd21Available(ctrd, runc)).toBe(true);
+    } finally {
+      await rm(tree, { recursive: true, force: true });
     }
   });
 });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { CONTAINERD_2_CACHE, CONTAINERD_2_SERIES, containerd2Present } from './unstable-containerd.mjs';
+import { RUNC_UNSTABLE_CACHE, runcUnstablePresent } from './unstable-runc.mjs';
 import { chooseVersion } from './version-choice';
 
 /** The containerd a private instance runs: Debian stable's (installed) or unstable's (unpacked). */
@@ -40,8 +41,8 @@ export interface ContainerdBinaries {
   /** The `ctr` that matches the daemon (start-up probe, stop()). */
   ctr: string;
   /**
-   * Put first on containerd's PATH so it starts the matching containerd-shim-runc-v2; runc stays
-   * the system's (stable's 1.1; unstable's needs a newer glibc). Undefined: the system PATH.
+   * Put first on containerd's PATH so it starts the matching containerd-shim-runc-v2 (which runc
+   * the shim runs is the config's `BinaryName`, runc-version.ts). Undefined: the system PATH.
    */
   binDir?: string;
 }
@@ -60,7 +61,13 @@ export function containerdBinaries(
   return { version, containerd: join(binDir, 'containerd'), ctr: join(binDir, 'ctr'), binDir };
 }
 
-/** Whether 2.1 can run here (for callers that prefer it when present, e.g. `npm start`). */
-export function containerd21Available(cacheDir = CONTAINERD_2_CACHE): boolean {
-  return containerd2Present(cacheDir);
+/**
+ * Whether 2.1 can run here with its default runc 1.3 (for callers that prefer it when present,
+ * e.g. `npm start`): both are unpacked by the same tools/install-deps.mjs.
+ */
+export function containerd21Available(
+  cacheDir = CONTAINERD_2_CACHE,
+  runcCacheDir = RUNC_UNSTABLE_CACHE,
+): boolean {
+  return containerd2Present(cacheDir) && runcUnstablePresent(runcCacheDir);
 }

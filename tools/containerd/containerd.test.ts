@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningContainerd, startContainerd, sweepStaleInstances } from './containerd';
 import { CONTAINERD_VERSIONS, type ContainerdVersion } from './containerd-version';
 import { isAlive } from './process-sweep';
+import { DEFAULT_RUNC, RUNC_VERSION_ENV, resolveRuncVersion } from './runc-version';
 
 const run = promisify(execFile);
 
@@ -68,6 +69,15 @@ describe.each(CONTAINERD_VERSIONS)('tools/containerd on containerd %s', (version
       const deprecations = (await ctr('deprecations', 'list', '--format', 'json')).stdout.trim();
       expect(deprecations === '' ? [] : JSON.parse(deprecations)).toEqual([]);
     }
+  });
+
+  it(`gives the CRI runtime its runc: ${DEFAULT_RUNC[version]} unless ${RUNC_VERSION_ENV} says otherwise`, async () => {
+    expect(c.runc).toBe(resolveRuncVersion(undefined, version));
+    // The shim runs BinaryName when the config names one (unstable's 1.3), else `runc` on PATH.
+    const config = await readFile(`${c.baseDir}/config.toml`, 'utf8');
+    const binary = /BinaryName = "([^"]+)"/.exec(config)?.[1] ?? 'runc';
+    const { stdout } = await run(binary, ['--version']);
+    expect(stdout).toMatch(new RegExp(`^runc version ${c.runc?.replace('.', '\\.')}\\.`));
   });
 
   it('has the local images imported into the k8s.io namespace', async () => {

@@ -28,7 +28,7 @@ import {
   unmountAllUnder,
   waitForExit,
 } from './process-sweep';
-import { type RuncVersion, resolveRuncVersion, runcBinary } from './runc-version';
+import { chooseRunc, type RuncVersion } from './runc-version';
 
 const run = promisify(execFile);
 
@@ -41,7 +41,7 @@ export interface StartContainerdOptions {
   /**
    * Which runc the runc shim runs: '1.1' (Debian stable's, installed) or '1.3' (Debian unstable's,
    * unpacked by tools/install-deps.mjs; with containerd 2.1 it offers user namespaces).
-   * Default: NODEAGENT_RUNC, else '1.1'.
+   * Default: NODEAGENT_RUNC, else the containerd's own: '1.3' with 2.1, '1.1' with 1.6.
    */
   runc?: RuncVersion;
   /** Build the local pause + busybox images and import them (default true). */
@@ -163,8 +163,7 @@ async function waitForSocket(info: ContainerdInstanceInfo, timeoutMs: number): P
  */
 export async function startContainerd(opts: StartContainerdOptions = {}): Promise<RunningContainerd> {
   const binaries = containerdBinaries(resolveContainerdVersion(opts.version));
-  const runc = resolveRuncVersion(opts.runc);
-  const runcPath = runcBinary(runc);
+  const { version: runc, binary: runcPath } = chooseRunc(opts.runc, binaries.version);
   if (opts.sweepStale ?? process.env.NODEAGENT_SWEEP_STALE_CONTAINERD === '1') await sweepStaleInstances();
   const token = randomToken(4);
   const netns = `na-ctrd-${process.pid}-${token}`;

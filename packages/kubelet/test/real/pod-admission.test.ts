@@ -10,6 +10,11 @@ import type { Pod, PodStatus } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
 import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { runtimeClassHandlerLookup } from '../../src/cri/runtime-class';
+import {
+  defaultKubeletMapping,
+  UserNamespaceAllocator,
+  userNamespaceMappingsFile,
+} from '../../src/cri/user-namespaces';
 import { Kubelet } from '../../src/kubelet';
 import { waitFor } from './node-harness';
 import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
@@ -42,7 +47,7 @@ function sysctls(entries: Record<string, string>): Partial<Pod['spec']> {
 }
 
 /** Starts the pod and returns its running container's id. */
-async function running(p: Pod): Promise<string> {
+async function running(p: Pod, timeoutMs = 60_000): Promise<string> {
   kubelet.addPod(p);
   const status = await waitFor(
     'Running',
@@ -51,7 +56,7 @@ async function running(p: Pod): Promise<string> {
       if (s?.phase === 'Failed') throw new Error(`pod failed: ${s.reason}: ${s.message}`);
       return s?.phase === 'Running' && s.containerStatuses?.[0]?.state.running ? s : undefined;
     },
-    60_000,
+    timeoutMs,
   );
   return status.containerStatuses![0]!.containerID!.replace('containerd://', '');
 }
@@ -112,6 +117,13 @@ beforeAll(async () => {
         name === 'runc' ? { handler: 'runc' } : undefined,
       ),
     },
+    // Upstream's kubelet always has its user namespace manager; on a host without a `kubelet`
+    // account in /etc/subuid (this one) it hands out blocks from 65536 up (defaultKubeletMapping).
+    userNamespaces: await UserNamespaceAllocator.create({
+      kubeletMapping: defaultKubeletMapping,
+      maxPods: 110,
+      podsDir: join(dir, 'root', 'pods'),
+    }),
   });
   await kubelet.start();
 }, 120_000);
@@ -168,7 +180,7 @@ describe('pod admission and namespaces on a real containerd', () => {
     expect(await sandboxesOf(p)).toEqual([]);
   });
 
-  it('refuses a net sysctl in a hostNetwork pod; fails the sandbox of hostUsers: false on 1.6 and 2.1 alike', {
+  it('refuses a net sysctl in a hostNetwork pod: SysctlForbidden, no sandbox', {
     timeout: 120_000,
   }, async () => {
     const hostNet = pod({ hostNetwork: true, ...sysctls({ 'net.ipv4.ip_unprivileged_port_start': '1' }) });
@@ -177,14 +189,22 @@ describe('pod admission and namespaces on a real containerd', () => {
       message:
         'Pod was rejected: forbidden sysctl: "net.ipv4.ip_unprivileged_port_start" not allowed with host net enabled',
     });
-    // Neither containerd here creates user namespaces (runc 1.1 cannot idmap mounts): 1.6 lists no
-    // runtime handlers, 2.1 lists its default handler without them. Upstream's userns manager gives
-    // the same refusal on both (fidelity/pod-status-v1.36, hostusers-false, recorded on 1.6): the
-    // pod is admitted, its sandbox fails (FailedCreatePodSandBox) and it stays Pending.
+    // Give the kubelet a few relists: nothing is ever created for it.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await sandboxesOf(hostNet)).toEqual([]);
+  });
+
+  it("hostUsers: false: the sandbox fails with upstream's message on 1.6 (and on 2.1 with runc 1.1); on 2.1 with runc 1.3 the pod runs in its own user namespace", {
+    timeout: 240_000,
+  }, async () => {
+    // User namespaces need a runc that idmaps mounts: containerd 2.1 runs unstable's runc 1.3 by
+    // default (tools/containerd), NODEAGENT_RUNC=1.1 gives it stable's 1.1, which cannot. 1.6
+    // lists no runtime handlers at all.
+    const supported = series === '2.1' && containerd.runc === '1.3';
     const reply = await client.status({ verbose: false });
     const { runtimeHandlers } = reply;
     if (series === '1.6') expect(runtimeHandlers).toEqual([]);
-    else expect(runtimeHandlers.find((h) => h.name === '')?.features?.userNamespaces).toBe(false);
+    else expect(runtimeHandlers.find((h) => h.name === '')?.features?.userNamespaces).toBe(supported);
     // The Node's status.runtimeHandlers and status.features from this reply: neither on 1.6 (as
     // upstream's recording, fidelity/pod-status-v1.36/node.upstream.yaml), both on 2.1.
     const nodeFields = runtimeStatusFields(runtimeStatusFromCri(reply));
@@ -192,11 +212,36 @@ describe('pod admission and namespaces on a real containerd', () => {
     else
       expect(nodeFields).toMatchObject({
         runtimeHandlers: expect.arrayContaining([
-          { name: '', features: { recursiveReadOnlyMounts: true, userNamespaces: false } },
+          { name: '', features: { recursiveReadOnlyMounts: true, userNamespaces: supported } },
         ]),
         features: { supplementalGroupsPolicy: true },
       });
     const userns = pod({ hostUsers: false });
+    if (supported) {
+      // As upstream v1.36 on a runtime with user namespaces (its e2e "When creating a pod with
+      // HostUsers"): admitted, run, root inside is the first ID of the pod's block on the host.
+      // Generous: on a loaded 2-core machine a first user-namespaced sandbox took 44 s.
+      const id = await running(userns, 120_000);
+      const file = JSON.parse(
+        await readFile(join(dir, 'root', 'pods', userns.metadata.uid!, userNamespaceMappingsFile), 'utf8'),
+      ) as { uidMappings: { hostId: number }[] };
+      const hostId = file.uidMappings[0]!.hostId;
+      expect(hostId).toBeGreaterThanOrEqual(defaultKubeletMapping.firstId);
+      const mapLine = `0 ${hostId} 65536`;
+      expect(
+        (await exec(id, 'cat /proc/self/uid_map /proc/self/gid_map'))
+          .split('\n')
+          .map((l) => l.trim().split(/\s+/).join(' ')),
+      ).toEqual([mapLine, mapLine]);
+      expect(events.filter((e) => e.uid === userns.metadata.uid && e.reason.startsWith('Failed'))).toEqual(
+        [],
+      );
+      expect(await sandboxesOf(userns)).toHaveLength(1);
+      return;
+    }
+    // Upstream's userns manager gives the same refusal on 1.6 and on 2.1 with runc 1.1
+    // (fidelity/pod-status-v1.36, hostusers-false, recorded on 1.6): the pod is admitted, its
+    // sandbox fails (FailedCreatePodSandBox) and it stays Pending.
     kubelet.addPod(userns);
     // The event comes during the sync, the status at its end: wait for both.
     const status = await waitFor(
@@ -215,7 +260,6 @@ describe('pod admission and namespaces on a real containerd', () => {
     });
     expect(status.phase).toBe('Pending');
     expect(status.containerStatuses?.[0]?.state).toEqual({ waiting: { reason: 'ContainerCreating' } });
-    expect(await sandboxesOf(hostNet)).toEqual([]);
     expect(await sandboxesOf(userns)).toEqual([]);
   });
 

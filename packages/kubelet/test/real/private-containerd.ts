@@ -8,6 +8,8 @@ export interface PrivateContainerd {
   baseDir: string;
   podSubnet: string;
   netnsPath: string;
+  /** The runc the runtime's shim runs ('1.3' idmaps mounts: user namespaces on containerd 2.1). */
+  runc?: '1.1' | '1.3';
   images?: { pause: { name: string }; busybox: { name: string } };
   stop(): Promise<void>;
 }
