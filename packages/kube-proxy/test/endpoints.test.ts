@@ -50,6 +50,21 @@ describe('endpointsFromSlices', () => {
     expect(eps.map((e) => e.ip)).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
   });
 
+  it('gives for a single slice what the merge of several gives: sorted, duplicates once, empty ports left out', () => {
+    const one = slice('web', [{ ip: '10.0.0.3', ready: false }, { ip: '10.0.0.1' }, { ip: '10.0.0.3' }]);
+    const empty = slice('web', [], { name: 'web-z' });
+    const single = endpointsFromSlices([one], 'IPv4', '');
+    expect(single).toEqual(endpointsFromSlices([one, empty], 'IPv4', ''));
+    const eps = single.get('default/web:http')!;
+    // The first listing of 10.0.0.3 stays (not ready), as in the merge.
+    expect(eps.map((e) => [e.ip, e.ready])).toEqual([
+      ['10.0.0.1', true],
+      ['10.0.0.3', false],
+    ]);
+    expect(Object.isFrozen(eps)).toBe(true);
+    expect(endpointsFromSlices([empty], 'IPv4', '').size).toBe(0);
+  });
+
   it('ignores slices of the other family and brackets IPv6 endpoints', () => {
     const v6 = slice('web', [{ ip: 'fd00::1' }], { addressType: 'IPv6' });
     expect(endpointsFromSlices([v6], 'IPv4', '').size).toBe(0);

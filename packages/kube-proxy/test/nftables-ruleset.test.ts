@@ -1,7 +1,7 @@
 import { parseScript } from '@nodeagent/netfilter/nftables';
 import { describe, expect, it } from 'vitest';
 import { snapshotFromObjects } from '../src/index';
-import { buildNftablesRuleset, nftLocalDetector } from '../src/nftables/index';
+import { buildNftablesRuleset, NftablesRuleset, nftLocalDetector } from '../src/nftables/index';
 import { type EndpointSpec, service, slice } from './fixtures';
 
 function build(
@@ -208,6 +208,22 @@ describe('nftables ruleset (behaviour)', () => {
     );
     expect(r.script.match(/^add chain ip kube-proxy cluster-endpoints-2$/gm)).toHaveLength(1);
     expect(r.script.match(/goto cluster-endpoints-2/g)).toHaveLength(2);
+  });
+
+  it('hands every Service port the very same shared chain object (built once per ruleset)', () => {
+    const snapshot = snapshotFromObjects({
+      family: 'IPv4',
+      nodeName: 'node-a',
+      services: [service('a', { clusterIP: '10.96.0.11' }), service('b', { clusterIP: '10.96.0.12' })],
+      endpointSlices: [slice('a', eps('10.244.1.1')), slice('b', eps('10.244.2.1'))],
+    });
+    const ruleset = new NftablesRuleset('IPv4');
+    ruleset.update(snapshot);
+    const a = ruleset.table.get('default/a:http')?.chains;
+    const b = ruleset.table.get('default/b:http')?.chains;
+    expect(a?.map((c) => c.chain.name)).toEqual(['cluster-endpoints-1']);
+    expect(b?.[0]).toBe(a?.[0]);
+    expect(Object.isFrozen(a?.[0]?.rules)).toBe(true);
   });
 
   it('replaces the whole table atomically', () => {

@@ -46,6 +46,16 @@ function availableForTopology(ep: EndpointInfo, mode: TopologyMode, nodeName: st
   return true;
 }
 
+/** `endpoints.filter(keep)`, or `endpoints` itself when it keeps them all (the usual all-ready Service: no copy). */
+function kept(
+  endpoints: readonly EndpointInfo[],
+  keep: (ep: EndpointInfo) => boolean,
+): readonly EndpointInfo[] {
+  let i = 0;
+  while (i < endpoints.length && keep(endpoints[i]!)) i++;
+  return i === endpoints.length ? endpoints : endpoints.filter(keep);
+}
+
 /**
  * Upstream's CategorizeEndpoints: ready endpoints first, falling back to serving+terminating
  * ones only when none are ready; topology hints applied to cluster endpoints.
@@ -63,9 +73,9 @@ export function categorizeEndpoints(
   if (usesClusterEndpoints(sp)) {
     const zone = nodeLabels[LABEL_TOPOLOGY_ZONE] ?? '';
     const mode = topologyMode(endpoints, nodeName, zone);
-    clusterEndpoints = endpoints.filter((ep) => ep.ready && availableForTopology(ep, mode, nodeName, zone));
+    clusterEndpoints = kept(endpoints, (ep) => ep.ready && availableForTopology(ep, mode, nodeName, zone));
     if (clusterEndpoints.length === 0)
-      clusterEndpoints = endpoints.filter((ep) => ep.serving && ep.terminating);
+      clusterEndpoints = kept(endpoints, (ep) => ep.serving && ep.terminating);
     if (clusterEndpoints.length > 0) hasAnyEndpoints = true;
   }
   if (!usesLocalEndpoints(sp)) {

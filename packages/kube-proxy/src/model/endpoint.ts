@@ -98,7 +98,11 @@ export function endpointsFromSlices(
   family: IPFamily,
   nodeName: string,
 ): Map<string, readonly EndpointInfo[]> {
-  const sorted = [...slices].sort((a, b) => compareStrings(a.metadata?.name ?? '', b.metadata?.name ?? ''));
+  const sorted = [...slices];
+  // Most Services have one slice (up to 100 endpoints): its lists are the result once sorted,
+  // without a merge map per port and per address (at 44k Services, four maps per Service).
+  if (sorted.length === 1) return sortedUnique(endpointsFromSlice(sorted[0]!, family, nodeName));
+  sorted.sort((a, b) => compareStrings(a.metadata?.name ?? '', b.metadata?.name ?? ''));
   const merged = new Map<string, Map<string, EndpointInfo>>();
   for (const slice of sorted) {
     for (const [key, eps] of endpointsFromSlice(slice, family, nodeName)) {
@@ -116,6 +120,30 @@ export function endpointsFromSlices(
     out.set(key, Object.freeze([...byAddr.values()].sort((a, b) => compareStrings(a.endpoint, b.endpoint))));
   }
   return out;
+}
+
+const byEndpoint = (a: EndpointInfo, b: EndpointInfo) => compareStrings(a.endpoint, b.endpoint);
+
+/**
+ * One slice's lists as endpointsFromSlices gives them, in place: sorted by endpoint, an address
+ * listed twice kept once (the first: the sort is stable), ports without endpoints left out.
+ */
+function sortedUnique(lists: Map<string, EndpointInfo[]>): Map<string, readonly EndpointInfo[]> {
+  for (const [key, list] of lists) {
+    if (list.length === 0) {
+      lists.delete(key);
+      continue;
+    }
+    if (list.length > 1) {
+      list.sort(byEndpoint);
+      let kept = 1;
+      for (let i = 1; i < list.length; i++)
+        if (list[i]!.endpoint !== list[kept - 1]!.endpoint) list[kept++] = list[i]!;
+      list.length = kept;
+    }
+    Object.freeze(list);
+  }
+  return lists;
 }
 
 /** Milliseconds since epoch of the slice's last-change-trigger-time annotation, if present and valid. */

@@ -80,6 +80,13 @@ function endpointMapsEqual(
 }
 
 /**
+ * The slices of a Service seen for the first time, and its endpoints before them: one shared
+ * empty map each instead of two per Service at start-up (88k at 44k Services). Never written to.
+ */
+const NO_SLICES: ReadonlyMap<string, Wire<V1EndpointSlice>> = new Map();
+const NO_ENDPOINTS: ReadonlyMap<string, readonly EndpointInfo[]> = new Map();
+
+/**
  * Caches EndpointSlices per Service and tracks which Services' endpoints changed since the
  * last checkout. Slices of the other IP family or without a service-name label are ignored.
  */
@@ -131,7 +138,7 @@ export class EndpointsChangeTracker {
     const changes = new Map<string, EndpointsChange>();
     const lastChangeTriggerTimes = new Map<string, number[]>();
     for (const [svc, updates] of this.pending) {
-      const before = this.applied.get(svc) ?? new Map<string, Wire<V1EndpointSlice>>();
+      const before = this.applied.get(svc) ?? NO_SLICES;
       const after = new Map(before);
       for (const [name, slice] of updates) {
         if (slice === null) after.delete(name);
@@ -140,7 +147,7 @@ export class EndpointsChangeTracker {
       if (after.size === 0) this.applied.delete(svc);
       else this.applied.set(svc, after);
       const previous = held
-        ? heldEndpoints(before.values(), held)
+        ? heldEndpoints(before, held)
         : endpointsFromSlices(before.values(), this.family, this.nodeName);
       const current = endpointsFromSlices(after.values(), this.family, this.nodeName);
       if (endpointMapsEqual(previous, current)) continue;
@@ -160,11 +167,12 @@ export class EndpointsChangeTracker {
  * never set). Slices reach the cache only with a service-name label and this family.
  */
 function heldEndpoints(
-  slices: Iterable<Wire<V1EndpointSlice>>,
+  slices: ReadonlyMap<string, Wire<V1EndpointSlice>>,
   held: ReadonlyMap<string, readonly EndpointInfo[]>,
-): Map<string, readonly EndpointInfo[]> {
+): ReadonlyMap<string, readonly EndpointInfo[]> {
+  if (slices.size === 0) return NO_ENDPOINTS;
   const out = new Map<string, readonly EndpointInfo[]>();
-  for (const slice of slices) {
+  for (const slice of slices.values()) {
     const name = slice.metadata?.labels?.[LABEL_SERVICE_NAME];
     if (!name) continue;
     const namespace = slice.metadata?.namespace ?? 'default';
@@ -180,6 +188,19 @@ function heldEndpoints(
 
 function hasUsable(eps: readonly EndpointInfo[] | undefined): boolean {
   return (eps ?? []).some((e) => e.ready || (e.serving && e.terminating));
+}
+
+/** What a UDP port's change leaves to clean up: endpoints gone, or its first usable endpoints. */
+function udpCleanup(
+  key: string,
+  change: EndpointsChange,
+  deleted: { servicePortKey: string; endpoint: string }[],
+  newlyActive: Set<string>,
+): void {
+  const prev = change.previous.get(key) ?? [];
+  const cur = new Set((change.current.get(key) ?? []).map((e) => e.endpoint));
+  for (const e of prev) if (!cur.has(e.endpoint)) deleted.push({ servicePortKey: key, endpoint: e.endpoint });
+  if (!hasUsable(prev) && hasUsable(change.current.get(key))) newlyActive.add(key);
 }
 
 /**
@@ -208,15 +229,12 @@ export function applyEndpointsChanges(
       updatedServices.add(svc);
       for (const key of change.previous.keys()) if (!change.current.has(key)) draft.delete(key);
       for (const [key, eps] of change.current) draft.set(key, eps);
-      const keys = new Set([...change.previous.keys(), ...change.current.keys()]);
-      for (const key of keys) {
-        if (protocolOf(key) !== 'UDP') continue;
-        const prev = change.previous.get(key) ?? [];
-        const cur = new Set((change.current.get(key) ?? []).map((e) => e.endpoint));
-        for (const e of prev)
-          if (!cur.has(e.endpoint)) deletedUDPEndpoints.push({ servicePortKey: key, endpoint: e.endpoint });
-        if (!hasUsable(prev) && hasUsable(change.current.get(key))) newlyActiveUDPServices.add(key);
-      }
+      // Previous keys, then new ones: no set of both per Service (a TCP port needs nothing here).
+      for (const key of change.previous.keys())
+        if (protocolOf(key) === 'UDP') udpCleanup(key, change, deletedUDPEndpoints, newlyActiveUDPServices);
+      for (const key of change.current.keys())
+        if (!change.previous.has(key) && protocolOf(key) === 'UDP')
+          udpCleanup(key, change, deletedUDPEndpoints, newlyActiveUDPServices);
     }
   });
   return { endpoints: next, updatedServices, deletedUDPEndpoints, newlyActiveUDPServices };

@@ -84,7 +84,12 @@ export class ProxyState {
       (key) => services.get(key)?.protocol,
     );
     this.endpoints = ep.endpoints;
-    const changed = new Set([...svc.updatedServices, ...ep.updatedServices]);
+    // Added one by one: spreading both sets built an array of every Service at start-up.
+    const changed = new Set(svc.updatedServices);
+    for (const s of ep.updatedServices) changed.add(s);
+    const triggerTimes: number[] = [];
+    for (const times of epCheckout.lastChangeTriggerTimes.values())
+      for (const t of times) triggerTimes.push(t);
     return Object.freeze({
       family: this.family,
       nodeName: this.nodeName,
@@ -95,7 +100,7 @@ export class ProxyState {
       deletedUDPClusterIPs: svc.deletedUDPClusterIPs,
       deletedUDPEndpoints: ep.deletedUDPEndpoints,
       newlyActiveUDPServices: ep.newlyActiveUDPServices,
-      lastChangeTriggerTimes: [...epCheckout.lastChangeTriggerTimes.values()].flat(),
+      lastChangeTriggerTimes: triggerTimes,
       serviceChanges: svcChanges.size,
       endpointChanges: epCheckout.changes.size,
     });

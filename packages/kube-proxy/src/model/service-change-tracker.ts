@@ -19,6 +19,9 @@ export interface ServiceMapUpdate {
   readonly deletedUDPClusterIPs: ReadonlySet<string>;
 }
 
+/** The ports of a Service that did not exist before (never written to). */
+const NO_PORTS: ReadonlyMap<string, ServicePort> = new Map();
+
 function serviceKey(svc: Wire<V1Service>): string {
   return `${svc.metadata?.namespace ?? 'default'}/${svc.metadata?.name ?? ''}`;
 }
@@ -39,7 +42,7 @@ function mapsEqual(a: ReadonlyMap<string, ServicePort>, b: ReadonlyMap<string, S
 export class ServiceChangeTracker {
   private pending = new Map<
     string,
-    { previous: Map<string, ServicePort>; current: Map<string, ServicePort> }
+    { previous: ReadonlyMap<string, ServicePort>; current: ReadonlyMap<string, ServicePort> }
   >();
 
   constructor(readonly family: IPFamily) {}
@@ -49,12 +52,15 @@ export class ServiceChangeTracker {
     const svc = current ?? previous;
     if (!svc) return this.pending.size > 0;
     const key = serviceKey(svc);
+    const ports = servicePortsFromService(current, this.family);
     let change = this.pending.get(key);
     if (!change) {
-      change = { previous: servicePortsFromService(previous, this.family), current: new Map() };
+      // An added Service had no ports: the shared empty map, not one per Service at start-up.
+      const before = previous ? servicePortsFromService(previous, this.family) : NO_PORTS;
+      change = { previous: before, current: ports };
       this.pending.set(key, change);
     }
-    change.current = servicePortsFromService(current, this.family);
+    change.current = ports;
     if (mapsEqual(change.previous, change.current)) this.pending.delete(key);
     return this.pending.size > 0;
   }

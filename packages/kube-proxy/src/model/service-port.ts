@@ -77,6 +77,9 @@ function serviceExternallyAccessible(svc: Wire<V1Service>): boolean {
   );
 }
 
+/** Shared by every port without external IPs, VIPs or source ranges: three arrays per port add up at 44k. */
+const NONE: readonly string[] = Object.freeze([]);
+
 function clusterIPForFamily(svc: Wire<V1Service>, family: IPFamily): string {
   const ips = svc.spec?.clusterIPs?.length ? svc.spec.clusterIPs : [svc.spec?.clusterIP ?? ''];
   return ips.find((ip) => ipFamilyOf(ip) === family) ?? '';
@@ -97,25 +100,30 @@ export function servicePortsFromService(
   const spec = svc.spec!;
   const namespace = svc.metadata?.namespace ?? 'default';
   const name = svc.metadata?.name ?? '';
-  const ofFamily = (ips: readonly string[] | undefined) =>
-    (ips ?? []).filter((ip) => ipFamilyOf(ip) === family);
+  // Frozen once per Service and shared by its ports; the shared empty list for most Services.
+  const ofFamily = (ips: readonly string[] | undefined): readonly string[] =>
+    ips?.length ? Object.freeze(ips.filter((ip) => ipFamilyOf(ip) === family)) : NONE;
 
   const externalIPs = ofFamily(spec.externalIPs);
-  // Ingress IPs with ipMode Proxy are handled by the load balancer itself, not programmed on nodes.
-  const lbIngress = (svc.status?.loadBalancer?.ingress ?? [])
-    .filter((ing) => ing.ip && ing.ipMode !== 'Proxy')
-    .map((ing) => ing.ip!);
   const isLB = spec.type === 'LoadBalancer';
-  const loadBalancerVIPs = isLB ? ofFamily(lbIngress) : [];
+  // Ingress IPs with ipMode Proxy are handled by the load balancer itself, not programmed on nodes.
+  const loadBalancerVIPs = isLB
+    ? ofFamily(
+        (svc.status?.loadBalancer?.ingress ?? [])
+          .filter((ing) => ing.ip && ing.ipMode !== 'Proxy')
+          .map((ing) => ing.ip!),
+      )
+    : NONE;
   const loadBalancerSourceRanges = isLB
     ? ofFamily((spec.loadBalancerSourceRanges ?? []).map((r) => r.trim()).filter(Boolean))
-    : [];
+    : NONE;
   const stickyMaxAgeSeconds =
     spec.sessionAffinity === 'ClientIP'
       ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_CLIENT_IP_TIMEOUT_SECONDS)
       : 0;
   const externalPolicyLocal = serviceExternallyAccessible(svc) && spec.externalTrafficPolicy === 'Local';
   const healthCheckNodePort = isLB && externalPolicyLocal ? (spec.healthCheckNodePort ?? 0) : 0;
+  const service = `${namespace}/${name}`;
 
   for (const p of spec.ports ?? []) {
     const protocol = (p.protocol ?? 'TCP') as Protocol;
@@ -126,14 +134,14 @@ export function servicePortsFromService(
       Object.freeze({
         name: Object.freeze({ namespace, name, port: portName, protocol }),
         key,
-        service: `${namespace}/${name}`,
+        service,
         clusterIP,
         port: p.port,
         protocol,
         nodePort: spec.type === 'NodePort' || isLB ? (p.nodePort ?? 0) : 0,
-        externalIPs: Object.freeze([...externalIPs]),
-        loadBalancerVIPs: Object.freeze([...loadBalancerVIPs]),
-        loadBalancerSourceRanges: Object.freeze([...loadBalancerSourceRanges]),
+        externalIPs,
+        loadBalancerVIPs,
+        loadBalancerSourceRanges,
         stickyMaxAgeSeconds,
         healthCheckNodePort,
         externalPolicyLocal,

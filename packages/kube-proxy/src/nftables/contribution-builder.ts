@@ -1,5 +1,6 @@
 import type {
   NftChain,
+  NftChainContents,
   NftContribution,
   NftElement,
   NftMap,
@@ -9,20 +10,31 @@ import type {
 
 /** Collects one owner's chains (with their rules in order), sets and elements. */
 export class ContributionBuilder {
-  private readonly chains = new Map<string, { chain: NftChain; rules: NftRuleBody[] }>();
+  /** Chains with the rules added so far; shared ones (frozen, see `shared`) as given. */
+  private readonly chains = new Map<string, { chain: NftChain; rules: NftRuleBody[] } | NftChainContents>();
   private readonly sets: (NftSet | NftMap)[] = [];
   private readonly elements: NftElement[] = [];
 
   /** Declares a chain (a plain one when given a name); rules added later go to its end. */
   chain(chain: NftChain | string): this {
-    const c: NftChain = typeof chain === 'string' ? { kind: 'chain', name: chain } : chain;
-    if (!this.chains.has(c.name)) this.chains.set(c.name, { chain: c, rules: [] });
+    const name = typeof chain === 'string' ? chain : chain.name;
+    if (this.chains.has(name)) return this;
+    const c: NftChain = typeof chain === 'string' ? { kind: 'chain', name } : chain;
+    this.chains.set(name, { chain: c, rules: [] });
     return this;
   }
 
   rule(chain: string, rule: string, comment?: string): this {
     this.chain(chain);
-    this.chains.get(chain)!.rules.push(comment === undefined ? { rule } : { rule, comment });
+    const rules = this.chains.get(chain)!.rules;
+    if (Object.isFrozen(rules)) throw new Error(`chain ${chain} is shared: its rules are fixed`);
+    (rules as NftRuleBody[]).push(comment === undefined ? { rule } : { rule, comment });
+    return this;
+  }
+
+  /** Adds a complete chain that other owners hand in too, as that very object (its rules frozen: see SharedChains). */
+  shared(contents: NftChainContents): this {
+    if (!this.chains.has(contents.chain.name)) this.chains.set(contents.chain.name, contents);
     return this;
   }
 

@@ -1,4 +1,5 @@
 import type { IPFamily } from '../model/ip-family';
+import { SharedChains } from './shared-chains';
 
 /** Local-traffic detection as nft match expressions. */
 export interface NftLocalDetector {
@@ -49,6 +50,8 @@ export interface NftFamilyContext {
   /** NodePort addresses; empty = every local address (`fib daddr type local`). */
   readonly nodePortIPs: readonly string[];
   readonly nodeIP: string | undefined;
+  /** The chains Service ports share, built once for this context. */
+  readonly shared: SharedChains;
 }
 
 export function nftFamilyContext(family: IPFamily, options: NftablesBackendOptions = {}): NftFamilyContext {
@@ -62,5 +65,6 @@ export function nftFamilyContext(family: IPFamily, options: NftablesBackendOptio
     masqueradeAll: options.masqueradeAll ?? false,
     nodePortIPs: options.nodePortIPs ?? [],
     nodeIP: options.nodeIP,
+    shared: new SharedChains(),
   };
 }

@@ -3,6 +3,7 @@ import {
   endpointChainBase,
   endpointChainName,
   type NftContribution,
+  type NftRuleBody,
   nftServiceExternalChainName,
   nftServiceFirewallChainName,
   nftServiceLocalChainName,
@@ -131,8 +132,13 @@ export function servicePortRuleset(
     contribution: b.build(),
     noLocalInternal: hasEndpoints && !hasInternal,
     noLocalExternal: hasEndpoints && !hasExternal,
-    slots: { cluster: cluster.map((ep) => ep.endpoint), local: local.map((ep) => ep.endpoint) },
+    slots: { cluster: slotsOf(cluster), local: slotsOf(local) },
   };
+}
+
+/** The endpoints' slot order to keep; the shared empty list when there are none (local, usually). */
+function slotsOf(eps: readonly EndpointInfo[]): readonly string[] {
+  return eps.length === 0 ? NO_SLOTS.cluster : eps.map((ep) => ep.endpoint);
 }
 
 /** `TCP` → `tcp`: the nft spelling, which also picks the protocol's endpoint map and chains. */
@@ -151,11 +157,15 @@ function selectChain(
 ): string {
   const name = endpointSelectChainName(kind, nodePort, count, protocol);
   if (b.hasChain(name)) return name;
-  const key = nodePort ? 'meta l4proto . th dport' : `${ctx.ipX} daddr . meta l4proto . th dport`;
-  b.rule(
-    name,
-    `dnat ${ctx.ipX} to ${key} . numgen random mod ${count} map @${endpointMapName(kind, nodePort, protocol)}`,
-  );
+  let chain = ctx.shared.get(name);
+  if (!chain) {
+    const key = nodePort ? 'meta l4proto . th dport' : `${ctx.ipX} daddr . meta l4proto . th dport`;
+    const map = endpointMapName(kind, nodePort, protocol);
+    chain = ctx.shared.put(name, [
+      { rule: `dnat ${ctx.ipX} to ${key} . numgen random mod ${count} map @${map}` },
+    ]);
+  }
+  b.shared(chain);
   return name;
 }
 
@@ -173,20 +183,39 @@ function externalChain(
   if (!sp.externalPolicyLocal) {
     if (!toCluster) return undefined;
     const name = externalChainName(nodePort, cluster, protocol);
-    if (!b.hasChain(name)) b.rule(name, `jump ${MARK_MASQ}`).rule(name, `goto ${toCluster}`);
+    if (!b.hasChain(name))
+      b.shared(
+        ctx.shared.get(name) ??
+          ctx.shared.put(name, [{ rule: `jump ${MARK_MASQ}` }, { rule: `goto ${toCluster}` }]),
+      );
     return name;
   }
   const name = externalLocalChainName(nodePort, cluster, local, protocol);
   if (b.hasChain(name)) return name;
-  // eTP=Local keeps the client address, except for traffic that would lose its reply path:
-  // pods and the node itself go to any endpoint (masqueraded when from the node).
-  b.chain(name);
-  if (toCluster && ctx.detector.ifLocal)
-    b.rule(name, `${ctx.detector.ifLocal} goto ${toCluster}`, 'short-circuit pod traffic');
-  b.rule(name, `fib saddr type local jump ${MARK_MASQ}`, 'masquerade local traffic');
-  if (toCluster) b.rule(name, `fib saddr type local goto ${toCluster}`, 'short-circuit local traffic');
-  if (local > 0) b.rule(name, `goto ${selectChain(b, ctx, 'local', nodePort, local, protocol)}`);
+  // This chain, then the local selection it ends with (the order the table first lists them in).
+  const toLocal = local > 0 ? endpointSelectChainName('local', nodePort, local, protocol) : undefined;
+  b.shared(ctx.shared.get(name) ?? ctx.shared.put(name, externalLocalRules(ctx, toCluster, toLocal)));
+  if (toLocal) selectChain(b, ctx, 'local', nodePort, local, protocol);
   return name;
+}
+
+/**
+ * eTP=Local keeps the client address, except for traffic that would lose its reply path:
+ * pods and the node itself go to any endpoint (masqueraded when from the node).
+ */
+function externalLocalRules(
+  ctx: NftFamilyContext,
+  toCluster: string | undefined,
+  toLocal: string | undefined,
+): NftRuleBody[] {
+  const rules: NftRuleBody[] = [];
+  if (toCluster && ctx.detector.ifLocal)
+    rules.push({ rule: `${ctx.detector.ifLocal} goto ${toCluster}`, comment: 'short-circuit pod traffic' });
+  rules.push({ rule: `fib saddr type local jump ${MARK_MASQ}`, comment: 'masquerade local traffic' });
+  if (toCluster)
+    rules.push({ rule: `fib saddr type local goto ${toCluster}`, comment: 'short-circuit local traffic' });
+  if (toLocal) rules.push({ rule: `goto ${toLocal}` });
+  return rules;
 }
 
 function endpointElements(
@@ -220,14 +249,14 @@ function writeEndpointElements(
   const internalKind: EndpointSetKind = sp.internalPolicyLocal ? 'local' : 'cluster';
   const internalEps = sp.internalPolicyLocal ? local : cluster;
   if (internalEps.length > 0) {
-    targets.internal = `goto ${selectChain(b, ctx, internalKind, false, internalEps.length, proto)}`;
+    targets.internal = ctx.shared.goto(selectChain(b, ctx, internalKind, false, internalEps.length, proto));
     endpointElements(b, internalKind, false, proto, [sp.clusterIP, proto, port], internalEps);
   }
   if (externallyAccessible(sp)) {
     const vips = [...sp.externalIPs, ...sp.loadBalancerVIPs];
     if (vips.length > 0) {
       const chain = externalChain(b, ctx, sp, false, cluster.length, local.length);
-      if (chain) targets.external = `goto ${chain}`;
+      if (chain) targets.external = ctx.shared.goto(chain);
       for (const ip of vips) {
         endpointElements(b, 'cluster', false, proto, [ip, proto, port], cluster);
         if (sp.externalPolicyLocal) endpointElements(b, 'local', false, proto, [ip, proto, port], local);
@@ -235,7 +264,7 @@ function writeEndpointElements(
     }
     if (sp.nodePort !== 0) {
       const chain = externalChain(b, ctx, sp, true, cluster.length, local.length);
-      if (chain) targets.nodePort = `goto ${chain}`;
+      if (chain) targets.nodePort = ctx.shared.goto(chain);
       const key = [proto, String(sp.nodePort)];
       endpointElements(b, 'cluster', true, proto, key, cluster);
       if (sp.externalPolicyLocal) endpointElements(b, 'local', true, proto, key, local);
