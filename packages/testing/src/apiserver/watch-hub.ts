@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { ApiError } from './api-error';
+import { EncodedObjects } from './encoded-objects';
 import { type FieldSelector, matchesFields } from './field-selector';
 import { type InitialEventsSent, streamInitialEvents } from './initial-events-stream';
 import type { KubeObject } from './kube-object';
@@ -39,13 +40,15 @@ interface OpenWatch {
 /** The annotation on the bookmark that ends a watch-list's initial events (metav1.InitialEventsAnnotationKey). */
 const INITIAL_EVENTS_END_ANNOTATION = 'k8s.io/initial-events-end';
 
-/** One event as its line of the stream (a Table for kubectl's watches, except bookmarks and errors). */
-function eventLine(req: WatchRequest, type: string, object: unknown): string {
-  const wrapped =
-    req.asTable && type !== 'BOOKMARK' && type !== 'ERROR'
-      ? tableFor(req.rt.kind, [object as KubeObject], {}, new Date())
-      : object;
-  return `${JSON.stringify({ type, object: wrapped })}\n`;
+/**
+ * One event as its line of the stream (a Table for kubectl's watches, except bookmarks and
+ * errors): `JSON.stringify({ type, object })`, with a stored object's JSON from `encoded`.
+ */
+function eventLine(req: WatchRequest, type: string, object: unknown, encoded: EncodedObjects): string {
+  if (type === 'BOOKMARK' || type === 'ERROR') return `${JSON.stringify({ type, object })}\n`;
+  if (req.asTable)
+    return `${JSON.stringify({ type, object: tableFor(req.rt.kind, [object as KubeObject], {}, new Date()) })}\n`;
+  return `{"type":"${type}","object":${encoded.json(object as KubeObject)}}\n`;
 }
 
 /** How watch-list streams are served, switchable while the server runs. */
@@ -60,6 +63,8 @@ export interface WatchStreamSettings {
    * how often the server gave its event loop back while sending it).
    */
   onInitialEventsSent: ((sent: InitialEventsSent) => void) | undefined;
+  /** Objects JSON-encoded for watch events so far (each once, however many watches send it). */
+  readonly objectEncodes: number;
 }
 
 /**
@@ -69,6 +74,7 @@ export interface WatchStreamSettings {
  */
 export class WatchHub implements WatchStreamSettings {
   private readonly open = new Set<OpenWatch>();
+  private readonly encoded = new EncodedObjects();
 
   watchList = true;
   onInitialEventsSent: ((sent: InitialEventsSent) => void) | undefined;
@@ -80,6 +86,10 @@ export class WatchHub implements WatchStreamSettings {
 
   get size(): number {
     return this.open.size;
+  }
+
+  get objectEncodes(): number {
+    return this.encoded.encodes;
   }
 
   serve(req: WatchRequest, res: ServerResponse): void {
@@ -121,7 +131,7 @@ export class WatchHub implements WatchStreamSettings {
     // after the timeout ends it, changes may still arrive until its close event.
     const stopped = (): boolean => closed || watch.stalled || res.destroyed || res.writableEnded;
     const send = (type: string, object: unknown): void => {
-      if (!stopped()) res.write(eventLine(req, type, object));
+      if (!stopped()) res.write(eventLine(req, type, object, this.encoded));
     };
     if (backlog === undefined) {
       // Too old: the real server answers 200 with a single ERROR event carrying 410.
@@ -174,26 +184,30 @@ export class WatchHub implements WatchStreamSettings {
     res.on('close', watch.close);
     this.open.add(watch);
 
-    void streamInitialEvents(res, initial, matches, (o) => eventLine(req, 'ADDED', o), stopped).then(
-      (sent) => {
-        this.onInitialEventsSent?.(sent);
-        const pending = queued ?? [];
-        queued = undefined;
-        if (stopped()) return;
-        if (req.sendInitialEvents === true && req.allowBookmarks) {
-          // The cacher's initial-events-end bookmark: the state above is complete as of this version.
-          send('BOOKMARK', {
-            kind: req.rt.kind,
-            apiVersion: apiVersionOf(req.rt),
-            metadata: {
-              resourceVersion: String(snapshotRevision),
-              annotations: { [INITIAL_EVENTS_END_ANNOTATION]: 'true' },
-            },
-          });
-        }
-        for (const e of pending) deliver(e);
-      },
-    );
+    void streamInitialEvents(
+      res,
+      initial,
+      matches,
+      (o) => eventLine(req, 'ADDED', o, this.encoded),
+      stopped,
+    ).then((sent) => {
+      this.onInitialEventsSent?.(sent);
+      const pending = queued ?? [];
+      queued = undefined;
+      if (stopped()) return;
+      if (req.sendInitialEvents === true && req.allowBookmarks) {
+        // The cacher's initial-events-end bookmark: the state above is complete as of this version.
+        send('BOOKMARK', {
+          kind: req.rt.kind,
+          apiVersion: apiVersionOf(req.rt),
+          metadata: {
+            resourceVersion: String(snapshotRevision),
+            annotations: { [INITIAL_EVENTS_END_ANNOTATION]: 'true' },
+          },
+        });
+      }
+      for (const e of pending) deliver(e);
+    });
   }
 
   dropAll(): void {
