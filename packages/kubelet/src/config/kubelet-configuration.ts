@@ -36,6 +36,14 @@ function configurationSchema(): KubeletConfigurationSchema {
   return schema;
 }
 
+/**
+ * zod's parse without its compiled fast path: on an object schema's first parse zod writes a
+ * parser for its shape and compiles it (`new Function`), which pays back over many parses; the
+ * kubelet parses its configuration once or twice per start, so each compile was start-up time
+ * for nothing (issue #51). Same results either way.
+ */
+const ONCE_PARSE = { jitless: true } as const;
+
 /** The result of parseKubeletConfiguration: the defaulted, validated configuration and what it ignored. */
 export interface ParsedKubeletConfiguration {
   /** The configuration with upstream's defaults filled in. */
@@ -72,7 +80,7 @@ export function parseKubeletConfiguration(
   }
   if (options.zeroValueDefaults !== false) input = applyV1beta1ZeroDefaults(input as Record<string, unknown>);
   const schema = configurationSchema();
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, ONCE_PARSE);
   if (!result.success) {
     const causes = result.error.issues.map((issue) => {
       const field = formatPath(issue.path);
@@ -89,7 +97,7 @@ export function parseKubeletConfiguration(
       input,
       result.error.issues.map((issue) => issue.path),
     );
-    const rest = schema.safeParse(repaired);
+    const rest = schema.safeParse(repaired, ONCE_PARSE);
     if (rest.success) {
       const blamed = new Set(causes.map((cause) => cause.field));
       for (const problem of crossFieldErrors(rest.data))
