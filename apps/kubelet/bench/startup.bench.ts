@@ -8,7 +8,8 @@
  *     (upstream's "Started kubelet");
  *   - the static pod's container RUNNING in containerd (polled through CRI every 25 ms);
  *   - the process's CPU seconds (user + system, /proc/<pid>/stat) at each of those, and at 10 s;
- *   - its VmRSS at 10 s.
+ *   - its VmRSS at 10 s, and the machine's 1-minute load average as the run began.
+ * The results also give each binary's median of every figure.
  * Between runs the sandboxes are removed through CRI, so each run starts its pod from nothing.
  *
  * NA_STARTUP_BINARY measures that executable instead of building one (several, comma-separated:
@@ -20,7 +21,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CriClient } from '@nodeagent/cri-client';
@@ -58,6 +59,8 @@ interface StartupRun {
   cpuFirst10sS: number;
   /** VmRSS at 10 s (MiB): what a change to the start costs in memory. */
   rssAt10sMiB: number;
+  /** The machine's 1-minute load average when the run began: times from exec mean little under load. */
+  load1: number;
 }
 
 const round = (n: number, digits = 3) => Number(n.toFixed(digits));
@@ -167,6 +170,7 @@ async function oneRun(
 ): Promise<StartupRun> {
   const home = writeHome(api, dir, run.nodeName, run.busybox);
   const port = await freePort();
+  const load1 = round(loadavg()[0] ?? Number.NaN, 2);
   const t0 = performance.now();
   const child = spawnKubelet(binary, home, run.nodeName, endpoint, port);
   const pid = child.pid as number;
@@ -195,12 +199,36 @@ async function oneRun(
       cpuAtStaticPodS: round(cpuAtStaticPodS, 2),
       cpuFirst10sS: round(cpuFirst10sS, 2),
       rssAt10sMiB: round(rss / 1048576, 1),
+      load1,
     };
   } finally {
     await stopKubelet(kubelet, process.env.NA_STARTUP_PROFILE ? 'SIGTERM' : 'SIGKILL');
     await stopKubelet(kubelet);
     await clearRuntime(cri);
   }
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/** Each binary's median of every figure (an A/B's summary; the runs stay below it). */
+function mediansByBinary(runs: StartupRun[]): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const binary of new Set(runs.map((run) => run.binary))) {
+    const mine = runs.filter((run) => run.binary === binary);
+    const fields = Object.keys(mine[0] as StartupRun).filter(
+      (key) => key !== 'binary',
+    ) as (keyof StartupRun)[];
+    out[binary] = Object.fromEntries(
+      fields.map((key) => [key, round(median(mine.map((run) => Number(run[key]))))]),
+    );
+  }
+  return out;
 }
 
 async function buildKubelet(dir: string): Promise<string> {
@@ -214,7 +242,8 @@ async function main(): Promise<void> {
   const { startContainerd } = (await import(join(repoRoot, 'tools/containerd/containerd.ts'))) as Containerd;
   const containerd = await startContainerd();
   const api = await startApiServer({ tls: true, bookmarkIntervalMs: 60_000 });
-  const cri = new CriClient({ endpoint: containerd.endpoint, timeoutMs: 10_000 });
+  // Generous: at load ~140 a StopPodSandbox between runs took more than 10 s and ended the bench.
+  const cri = new CriClient({ endpoint: containerd.endpoint, timeoutMs: 60_000 });
   try {
     const busybox = containerd.images?.busybox.name;
     if (!busybox) throw new Error('tools/containerd imported no busybox image');
@@ -233,6 +262,7 @@ async function main(): Promise<void> {
     const out = {
       generatedAt: new Date().toISOString(),
       binary: process.env.NA_STARTUP_BINARY ?? 'nodeagent-kubelet single executable, built by this run',
+      medians: mediansByBinary(runs),
       runs,
     };
     mkdirSync(join(repoRoot, 'bench-results'), { recursive: true });
