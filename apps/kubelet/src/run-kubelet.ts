@@ -23,7 +23,12 @@ import {
   setupDataDirs,
 } from '@nodeagent/kubelet';
 import type { Pod } from '@nodeagent/kubelet/api';
-import { detectCgroupFilesystem, detectNodeSwap, PodCgroupManager } from '@nodeagent/kubelet/cgroups';
+import {
+  detectCgroupFilesystem,
+  detectNodeSwap,
+  driverCgroupFilesystem,
+  PodCgroupManager,
+} from '@nodeagent/kubelet/cgroups';
 import {
   cgroupDriverFromRuntime,
   readKubeletIdMapping,
@@ -354,10 +359,13 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
   });
 }
 
-/** cgroupsPerQOS: the driver must match the runtime's (containerd's SystemdCgroup). */
+/**
+ * cgroupsPerQOS: the driver must match the runtime's (containerd's SystemdCgroup). With systemd the
+ * slices are made through systemd's D-Bus API, and without systemd as PID 1 the kubelet does not start.
+ */
 async function podCgroupManager(config: ResolvedKubeletOptions['config']): Promise<PodCgroupManager> {
   return new PodCgroupManager({
-    fs: await detectCgroupFilesystem(),
+    fs: await driverCgroupFilesystem(config.cgroupDriver),
     cgroupDriver: config.cgroupDriver,
     cgroupRoot: config.cgroupRoot,
     podPidsLimit: config.podPidsLimit,
@@ -404,7 +412,7 @@ async function startKubelet(
   metrics.cgroupVersion.set(startupFindings.cgroupVersion);
   // enforceNodeAllocatable "pods": the kubepods cgroup (made by start) capped at allocatable.
   if (cgroups) {
-    await enforcePodsAllocatable(config);
+    await enforcePodsAllocatable(config, { fs: cgroups.fs });
     // Upstream's container manager, once the kubepods cgroup's limits are set at start.
     events?.node('Normal', 'NodeAllocatableEnforced', nodeAllocatableEnforcedMessage);
   }

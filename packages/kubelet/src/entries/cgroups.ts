@@ -9,7 +9,23 @@ export {
 } from '../cgroups/cgroup-filesystem';
 export * from '../cgroups/cgroup-name';
 export * from '../cgroups/cgroup-resources';
+export { DbusCallError, DbusConnectionError } from '../cgroups/dbus-connection';
+export {
+  type DriverCgroupFilesystemOptions,
+  driverCgroupFilesystem,
+} from '../cgroups/driver-cgroup-filesystem';
 export { detectNodeSwap, type NodeSwapSources, swapTotalBytes } from '../cgroups/node-swap';
 export { PodCgroupManager, type PodCgroupManagerOptions } from '../cgroups/pod-cgroup-manager';
 export { podCgroupRuntime } from '../cgroups/pod-cgroup-runtime';
 export { type PodResourceConfigOptions, podResourceConfig } from '../cgroups/pod-resource-config';
+export { SystemdCgroupFilesystem } from '../cgroups/systemd-cgroup-filesystem';
+export {
+  connectSystemd,
+  DbusSystemdManager,
+  SystemdJobTimeoutError,
+  type SystemdLocation,
+  SystemdNotRunningError,
+  SystemdUnreachableError,
+  systemdNotRunningMessage,
+} from '../cgroups/systemd-dbus';
+export type { SystemdManager, UnitProperty } from '../cgroups/systemd-manager';
