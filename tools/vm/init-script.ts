@@ -1,3 +1,5 @@
+import { type GuestInit, systemdHandOver } from './systemd-boot';
+
 /**
  * The guest kernel's modules are unpacked at `dir` on the host (not installed): the guest's
  * modprobe finds them at /lib/modules through a bind mount. Where the read-only shared root has no
@@ -21,9 +23,14 @@ mount --bind /newroot${dir} /newroot/usr/lib/modules || fail "cannot bind the gu
  * the host's root (read-only, tag `root`), gives the guest writable /tmp and /var (overlays on the
  * host's) and /run, mounts the
  * per-run I/O share (tag `io`) at /run/vmio and switch_roots into the host's root to run
- * /run/vmio/run.sh with the host's own /bin/sh.
+ * /run/vmio/run.sh with the host's own /bin/sh (or, with `init` systemd, the host's systemd, which
+ * runs it: systemd-boot.ts).
  */
-export function initScript(modules: readonly string[], guestModulesDir?: string): string {
+export function initScript(
+  modules: readonly string[],
+  guestModulesDir?: string,
+  init: GuestInit = 'sh',
+): string {
   return `#!/bin/busybox sh
 /bin/busybox mkdir -p /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
@@ -48,6 +55,5 @@ mount -t virtiofs io /newroot/run/vmio || fail "cannot mount the io share"
 mount --move /proc /newroot/proc
 mount --move /sys /newroot/sys
 mount --move /dev /newroot/dev
-exec switch_root /newroot /bin/sh /run/vmio/run.sh
-`;
+${init === 'systemd' ? systemdHandOver() : 'exec switch_root /newroot /bin/sh /run/vmio/run.sh\n'}`;
 }

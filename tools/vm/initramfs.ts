@@ -15,6 +15,7 @@ import { basename, join } from 'node:path';
 import { VmPrerequisiteError } from './errors';
 import { initScript } from './init-script';
 import type { GuestKernel } from './kernel';
+import type { GuestInit } from './systemd-boot';
 
 /** Modules the initramfs needs before it can reach /lib/modules on the shared root. */
 const bootModules = ['virtio_mmio', 'virtiofs', 'overlay'];
@@ -46,6 +47,7 @@ function moduleName(file: string): string {
 export function ensureInitramfs(
   kernel: GuestKernel,
   cacheRoot = join(tmpdir(), 'nodeagent-vm-cache'),
+  init: GuestInit = 'sh',
 ): string {
   const busybox = '/bin/busybox';
   if (!existsSync(busybox))
@@ -53,8 +55,12 @@ export function ensureInitramfs(
   const files = moduleLoadOrder(kernel, bootModules);
   const names = files.map(moduleName);
   // A kernel unpacked outside the host's /lib/modules: the guest looks for its modules there.
-  const init = initScript(names, kernel.root === '/' ? undefined : join(kernel.root, 'lib', 'modules'));
-  const key = createHash('sha256').update(init).update(files.join('\n')).digest('hex').slice(0, 16);
+  const script = initScript(
+    names,
+    kernel.root === '/' ? undefined : join(kernel.root, 'lib', 'modules'),
+    init,
+  );
+  const key = createHash('sha256').update(script).update(files.join('\n')).digest('hex').slice(0, 16);
   const target = join(cacheRoot, `initramfs-${kernel.version}-${key}.cpio.gz`);
   if (existsSync(target)) return target;
 
@@ -77,7 +83,7 @@ export function ensureInitramfs(
         writeFileSync(dest, execFileSync('gzip', ['-dc', file], { maxBuffer: 1 << 28 }));
       else copyFileSync(file, dest);
     }
-    writeFileSync(join(root, 'init'), init, { mode: 0o755 });
+    writeFileSync(join(root, 'init'), script, { mode: 0o755 });
     const partial = join(work, 'initramfs.cpio.gz');
     execFileSync('sh', [
       '-c',

@@ -20,9 +20,11 @@ import { ensureInitramfs } from './initramfs';
 import { findGuestKernel, hardwareKvmAvailable, hostTscKhz } from './kernel';
 import { runScript } from './run-script';
 import { speedFactor } from './speed';
+import { type GuestInit, SYSTEMD_REFERENCE_BOOT_MS, systemdKernelArgs } from './systemd-boot';
 
 export { VmBootError, VmError, VmPrerequisiteError, VmTimeoutError } from './errors';
 export { guestSpeedFactor, REFERENCE_BOOT_MS, speedFactor, VM_TEST_TIMEOUT_MS } from './speed';
+export type { GuestInit } from './systemd-boot';
 
 export interface RunInVmOptions {
   /** Program to run inside the guest (looked up on PATH there; the guest sees the host's root). */
@@ -44,6 +46,12 @@ export interface RunInVmOptions {
   memoryMb?: number;
   /** Guest vCPUs. Default 1 (the host's cores are shared). */
   cpus?: number;
+  /**
+   * The guest's PID 1: 'sh' (default) runs the command straight after the initramfs; 'systemd'
+   * boots the host's systemd on cgroup v2, which runs it as system.slice/nodeagent-vm.service
+   * (systemd-boot.ts). The boot's speed factor is then measured against a systemd boot's reference.
+   */
+  init?: GuestInit;
   /** Called with each chunk of the command's stdout/stderr as the guest writes it. */
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
@@ -158,7 +166,8 @@ export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
   if (!existsSync(virtiofsdBinary))
     throw new VmPrerequisiteError('virtiofsd', virtiofsdBinary, 'missing (apt install qemu-system-x86)');
   const kernel = findGuestKernel();
-  const initramfs = ensureInitramfs(kernel);
+  const init = options.init ?? 'sh';
+  const initramfs = ensureInitramfs(kernel, undefined, init);
 
   const work = mkdtempSync(join(tmpdir(), `na-vm-${process.pid}-${randomBytes(3).toString('hex')}-`));
   const rootMount = join(work, 'rootfs');
@@ -226,6 +235,7 @@ export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
       'panic=-1',
       `tsc_early_khz=${hostTscKhz()}`,
       'rdinit=/init',
+      ...(init === 'systemd' ? systemdKernelArgs : []),
     ].join(' ');
     // biome-ignore format: one qemu option per line reads better
     const qemuArgs = [
@@ -261,7 +271,7 @@ export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
     poller = setInterval(() => {
       if (bootMs === 0 && existsSync(bootedFile)) {
         bootMs = Date.now() - qemuStarted;
-        factor = speedFactor(bootMs);
+        factor = speedFactor(bootMs, init === 'systemd' ? SYSTEMD_REFERENCE_BOOT_MS : undefined);
         writeFileSync(join(ioDir, 'speed'), `${factor}\n`);
         clearTimeout(timer);
         limitMs = Math.round(timeoutMs * factor);
