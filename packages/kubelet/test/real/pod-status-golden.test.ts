@@ -1,10 +1,18 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { Pod } from '../../src/api/pod-types';
 import { runtimeClassHandlerLookup } from '../../src/cri/runtime-class';
+import {
+  defaultKubeletMapping,
+  UserNamespaceAllocator,
+  userNamespaceMappingsFile,
+} from '../../src/cri/user-namespaces';
 import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
 import { type ContainerdSeries, containerdSeries } from './runtime-series';
 
@@ -25,9 +33,12 @@ import { type ContainerdSeries, containerdSeries } from './runtime-series';
  * it (ours does the same, see sync/reason-cache.ts); nothing here is special-cased.
  * The pods are created at once and polled until every pod equals its expected form (hang guard only).
  *
- * The recording ran on containerd 1.6, which cannot mount an image volume (image-volume's container fails with
- * CreateContainerError). On containerd 2.1 (picked from the runtime's Version) the volume mounts and upstream's kubelet
- * runs the pod like any other: image-volume is then expected in the recorded running pods' shape (imageVolumeRunning).
+ * The recording ran on containerd 1.6 with runc 1.1, which cannot mount an image volume (image-volume's container
+ * fails with CreateContainerError) nor create a user namespace (hostusers-false's sandbox fails with upstream's
+ * "runtime does not support user namespaces"). On containerd 2.1 (picked from the runtime's Version) the volume mounts
+ * and, with its default runc 1.3 (which idmaps mounts), the user namespace is created: upstream's kubelet then runs
+ * either pod like any other, so each is expected in the recorded running pods' shape (runningAsRecorded), the
+ * fixtures staying as recorded.
  */
 const fidelity = new URL('../../../../fidelity/', import.meta.url);
 const load = (path: string) =>
@@ -176,36 +187,49 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 /**
- * image-volume where the runtime mounts image volumes (containerd 2.1): the recording's volume pull event (the
- * pod's, IfNotPresent, image present), then container c pulled, created and started as in every recorded running
- * pod; its status Running with the conditions of the recorded running BestEffort pod sec-default, c's state
- * `running` with `resources: {}` (as every recorded running BestEffort container), its volumeMounts as recorded.
+ * A pod whose container never started in the recording (on 1.6), as upstream's kubelet runs it where the runtime can:
+ * `events`, then status Running with a pod IP and the conditions of the recorded running BestEffort pod sec-default,
+ * container c `running` with `resources: {}` (as every recorded running BestEffort container), its volumeMounts as
+ * recorded.
  */
-function imageVolumeRunning(): Comparable {
-  const want = recorded('image-volume');
-  const status = want.status as Json & { containerStatuses: Json[] };
+function runningAsRecorded(name: string, events: string[]): Comparable {
+  const status = recorded(name).status as Json & { containerStatuses: Json[] };
   const [c] = status.containerStatuses;
   return {
-    events: [
-      ...want.events.filter((e) => !e.includes(' Warning Failed: ')),
-      'spec.containers{c} Normal Created: Container created',
-      'spec.containers{c} Normal Started: Container started',
-    ].sort(),
+    events: [...events].sort(),
     status: {
       ...status,
       phase: 'Running',
+      podIP: '<podIP>',
       conditions: recorded('sec-default').status.conditions,
       containerStatuses: [{ ...c, ready: true, started: true, state: { running: {} }, resources: {} }],
     },
   };
 }
 
+/** Whether this runtime creates user namespaces: containerd 2.1 with runc 1.3 (tools/containerd's default for 2.1). */
+const runsUserNamespaces = () => series === '2.1' && node.containerd.runc === '1.3';
+
 function expected(name: string): Comparable {
-  return name === 'image-volume' && series === '2.1' ? imageVolumeRunning() : recorded(name);
+  // image-volume where the runtime mounts image volumes (containerd 2.1): the recording's volume pull event (the
+  // pod's, IfNotPresent, image present), then container c pulled, created and started as in every recorded running pod.
+  if (name === 'image-volume' && series === '2.1')
+    return runningAsRecorded(name, [
+      ...recorded(name).events.filter((e) => !e.includes(' Warning Failed: ')),
+      'spec.containers{c} Normal Created: Container created',
+      'spec.containers{c} Normal Started: Container started',
+    ]);
+  // hostusers-false where the runtime creates user namespaces: no FailedCreatePodSandBox; its container c (the same
+  // image, pull policy Never and command shape as sec-default's) pulled, created and started as sec-default's was.
+  if (name === 'hostusers-false' && runsUserNamespaces())
+    return runningAsRecorded(name, recorded('sec-default').events);
+  return recorded(name);
 }
 
 let node: NodeHarness;
 let series: ContainerdSeries;
+/** The kubelet's root dir, made here so its user namespace allocator keeps each pod's `userns` file in the pod's dir. */
+let rootDir: string;
 const ourEvents = new Map<string, Set<string>>();
 const ours = new Map<string, Comparable>();
 
@@ -224,6 +248,7 @@ function ourComparable(name: string): Comparable | undefined {
 }
 
 beforeAll(async () => {
+  rootDir = await mkdtemp(join(tmpdir(), `na-golden-root-${process.pid}-`));
   node = await startNodeHarness({
     // The fixture kubelet's configuration, as far as this kubelet takes it (README of pod-status-v1.36).
     config: {
@@ -236,6 +261,14 @@ beforeAll(async () => {
       evictionHard: { 'memory.available': '1Mi', 'nodefs.available': '1%', 'imagefs.available': '1%' },
     },
     kubelet: {
+      node: { rootDir },
+      // Upstream's kubelet always has its user namespace manager; without a `kubelet` account in /etc/subuid (as here
+      // and on the recording's node) it hands out blocks from 65536 up (defaultKubeletMapping).
+      userNamespaces: await UserNamespaceAllocator.create({
+        kubeletMapping: defaultKubeletMapping,
+        maxPods: 110,
+        podsDir: join(rootDir, 'pods'),
+      }),
       api: {
         recordEvent: (pod, type, reason, message, fieldPath) => {
           const name = pod.metadata.name ?? '';
@@ -300,7 +333,10 @@ beforeAll(async () => {
   ).catch(() => undefined);
 }, 400_000);
 
-afterAll(async () => node?.stop(), 180_000);
+afterAll(async () => {
+  await node?.stop();
+  if (rootDir) await rm(rootDir, { recursive: true, force: true });
+}, 180_000);
 
 describe('each fixture pod on real containerd: status and events as upstream v1.36.3 recorded them', () => {
   for (const name of names) {
@@ -330,5 +366,25 @@ describe('image-volume: the image volume as the runtime serves it', () => {
     // The volume's image is the harness's busybox (tagged with the volume's reference): its /bin as the pod's own.
     const logs = await node.kubectl(['logs', '-n', namespace, 'image-volume', '-c', 'c']);
     expect(logs.stdout).toBe(await exec('ls /bin | head -3'));
+  });
+});
+
+describe('hostusers-false: the user namespace as the runtime creates it', () => {
+  it('on 2.1 with runc 1.3 the container prints its uid_map: root is the first ID of the pod block; otherwise no container', async () => {
+    const pod = node.getPod('hostusers-false', namespace);
+    const c = pod?.status?.containerStatuses?.[0];
+    if (!runsUserNamespaces()) {
+      expect(c?.state?.waiting?.reason).toBe('ContainerCreating');
+      return;
+    }
+    const file = JSON.parse(
+      await readFile(join(rootDir, 'pods', pod!.metadata.uid!, userNamespaceMappingsFile), 'utf8'),
+    ) as { uidMappings: { hostId: number; containerId: number; length: number }[] };
+    const [mapping] = file.uidMappings;
+    expect(mapping).toMatchObject({ containerId: 0, length: 65_536 });
+    expect(mapping!.hostId).toBeGreaterThanOrEqual(defaultKubeletMapping.firstId);
+    // The fixture's command: `cat /proc/self/uid_map`, then it waits.
+    const logs = await node.kubectl(['logs', '-n', namespace, 'hostusers-false', '-c', 'c']);
+    expect(logs.stdout.trim().split(/\s+/).map(Number)).toEqual([0, mapping!.hostId, 65_536]);
   });
 });
