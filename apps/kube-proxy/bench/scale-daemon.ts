@@ -3,6 +3,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubeconfigYaml, type Netns } from '@nodeagent/testing';
 import { CLUSTER_CIDR, NODE_NAME } from './scale-cluster';
+import { GcTraceTally } from './scale-gc-trace';
 
 // The nodeagent-kube-proxy executable as the scale bench runs it: its own process in the
 // bench's namespace, flags as an operator passes them, killed by the kernel if the bench dies
@@ -19,6 +20,8 @@ export interface Daemon {
   execAt: number;
   /** The tail of its stderr (for a failure's message). */
   log(): string;
+  /** `--trace-gc` totals so far, when the daemon runs with it (DaemonOptions.gcTrace). */
+  gc?: GcTraceTally;
   /** Rejects once the process exits (a daemon that dies early fails the scenario). */
   exited: Promise<never>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it exited. */
@@ -31,6 +34,8 @@ export interface DaemonOptions {
   dir: string;
   /** Extra NODE_OPTIONS (e.g. --cpu-prof); the bench's own (tsx's loader) are never passed on. */
   nodeOptions?: string;
+  /** Run with `--trace-gc` and tally its lines from the daemon's stdout. */
+  gcTrace?: boolean;
 }
 
 function args(kubeconfig: string, mode: string): string[] {
@@ -54,7 +59,13 @@ function args(kubeconfig: string, mode: string): string[] {
 export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
   const kubeconfig = join(o.dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigYaml(`http://127.0.0.1:${API_PORT}`));
-  const env = { ...process.env, NODE_OPTIONS: o.nodeOptions ?? '' };
+  // --trace-gc is not allowed in NODE_OPTIONS: a preload turns it on (V8 reads trace flags at run time).
+  const gcPreload = join(o.dir, 'trace-gc.cjs');
+  if (o.gcTrace) writeFileSync(gcPreload, "require('node:v8').setFlagsFromString('--trace-gc');\n");
+  const nodeOptions = [o.nodeOptions, o.gcTrace ? `--require ${gcPreload}` : undefined]
+    .filter(Boolean)
+    .join(' ');
+  const env = { ...process.env, NODE_OPTIONS: nodeOptions };
   const trace = process.env.KP_SCALE_TRACE ? `${process.env.KP_SCALE_TRACE}.daemon` : undefined;
   const extra = trace ? ['--v=4'] : [];
   const execAt = Date.now();
@@ -63,10 +74,15 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
     'setpriv',
     ['--pdeathsig', 'KILL', '--', o.binary, ...args(kubeconfig, o.mode), ...extra],
     {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', o.gcTrace ? 'pipe' : 'ignore', 'pipe'],
       env,
     },
   );
+  const gc = o.gcTrace ? new GcTraceTally() : undefined;
+  if (gc) {
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => gc.push(chunk));
+  }
   let tail = '';
   child.stderr?.on('data', (b: Buffer) => {
     tail = (tail + b.toString()).slice(-4000);
@@ -86,7 +102,7 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
     await gone;
     clearTimeout(timer);
   };
-  return { child, pid: child.pid as number, execAt, log: () => tail, exited, stop };
+  return { child, pid: child.pid as number, execAt, log: () => tail, ...(gc ? { gc } : {}), exited, stop };
 }
 
 /** VmRSS and VmHWM (peak) of `pid` in bytes. */

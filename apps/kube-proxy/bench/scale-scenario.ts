@@ -6,6 +6,7 @@ import type { InitialEventsSent } from '@nodeagent/testing/apiserver';
 import { moveEndpoint, podIP } from './scale-cluster';
 import { profileInDir, type SelfTime } from './scale-cpu-profile';
 import { API_PORT, cpuSeconds, type Daemon, METRICS_PORT, rss, startDaemon } from './scale-daemon';
+import type { GcTally } from './scale-gc-trace';
 import { dumpHas, dumpRules, kernelRules, type ProxyMode, restoreFloorMs } from './scale-kernel';
 import { type BareList, metricValue, ScaleProbe } from './scale-probe';
 
@@ -31,6 +32,10 @@ export interface ScenarioSettings {
   steadyMs: number;
   firstSyncTimeoutMs: number;
   cpuProfile: boolean;
+  /** Extra NODE_OPTIONS for the daemon (KP_SCALE_NODE_OPTIONS, e.g. `--max-semi-space-size=16`). */
+  nodeOptions?: string;
+  /** Tally the daemon's `--trace-gc` lines (KP_SCALE_GC_TRACE=1). */
+  gcTrace?: boolean;
   /** Loads of the floor's ruleset; the fastest counts. */
   floorRuns: number;
   /**
@@ -206,6 +211,8 @@ interface Measured {
   dumpMs: number;
   restoreMs: number | undefined;
   cpuProfileTop?: SelfTime[];
+  /** `--trace-gc` totals at the first sync seen and when the daemon stopped (KP_SCALE_GC_TRACE=1). */
+  gc?: { toFirstSync: GcTally | undefined; toStop: GcTally | undefined };
 }
 
 function report(s: Scenario, m: Measured): Record<string, unknown> {
@@ -245,6 +252,7 @@ function report(s: Scenario, m: Measured): Record<string, unknown> {
             execToDoneOverFloor: round(m.first.execToDoneMs / floorMs, 2),
           }),
     },
+    ...(m.gc ? { gcMainThread: m.gc } : {}),
     ...(m.cpuProfileTop ? { cpuProfileTop: m.cpuProfileTop } : {}),
   };
 }
@@ -266,13 +274,17 @@ async function measure(
     binary: o.binary,
     mode: s.mode,
     dir,
-    nodeOptions: o.cpuProfile ? `--cpu-prof --cpu-prof-dir=${profDir}` : undefined,
+    nodeOptions: [o.nodeOptions, o.cpuProfile ? `--cpu-prof --cpu-prof-dir=${profDir}` : undefined]
+      .filter(Boolean)
+      .join(' '),
+    gcTrace: o.gcTrace ?? false,
   });
   try {
     const first = await firstSync(probe, daemon, o.firstSyncTimeoutMs);
     const server = cost.done();
     const rssFirst = rss(daemon.pid);
     const cpuFirst = cpuSeconds(daemon.pid);
+    const gcFirst = daemon.gc?.snapshot();
     const kernel = o.kernelChecks ? await kernelRules(ns, s.mode, dir) : undefined;
     const cpuBefore = cpuSeconds(daemon.pid);
     const changes = await Promise.race([daemon.exited, endpointChanges(api, probe, s, o.changes, first)]);
@@ -285,6 +297,7 @@ async function measure(
     const lastInKernel =
       rules === undefined ? undefined : o.changes === 0 || dumpHas(rules, changes.lastAddress);
     await daemon.stop();
+    const gc = daemon.gc ? { toFirstSync: gcFirst, toStop: daemon.gc.snapshot() } : undefined;
     const restoreMs = rules === undefined ? undefined : await restoreFloorMs(ns, s.mode, rules, o.floorRuns);
     const cpuProfileTop = o.cpuProfile ? profileInDir(profDir) : undefined;
     return {
@@ -301,6 +314,7 @@ async function measure(
       dumpMs,
       restoreMs,
       cpuProfileTop,
+      ...(gc ? { gc } : {}),
     };
   } finally {
     await daemon.stop(2000);

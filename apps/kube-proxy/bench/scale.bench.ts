@@ -24,7 +24,12 @@
  * KP_SCALE_BINARY (measure this executable instead of building one), KP_SCALE_CPU_PROF=1 (run
  * the daemon with --cpu-prof and report its top self-time functions; timings of such a run are
  * the profiler's, not the daemon's alone), KP_SCALE_TRACE=<file> (append each API request's
- * arrival to <file> and the daemon's stderr, with --v=4 and an exec stamp, to <file>.daemon).
+ * arrival to <file> and the daemon's stderr, with --v=4 and an exec stamp, to <file>.daemon),
+ * KP_SCALE_NODE_OPTIONS (more NODE_OPTIONS for the daemon, e.g. `--max-semi-space-size=16`: V8
+ * flags apply after the executable's own), KP_SCALE_GC_TRACE=1 (run the daemon with --trace-gc and
+ * report its main-thread GC time per collection kind, to the first sync and to the end),
+ * KP_SCALE_OUT (the result's file name under bench-results/ instead of kube-proxy-scale.json, or
+ * kube-proxy-scale-cpu-prof.json with KP_SCALE_CPU_PROF=1).
  * Needs root (network namespaces). On SIGINT/SIGTERM it deletes its namespaces before exiting;
  * killed outright, its daemons die with it (parent-death signal), its probes with their stdin.
  */
@@ -194,6 +199,8 @@ async function main(): Promise<void> {
       steadyMs: envNumber('KP_SCALE_STEADY_MS', 10_000),
       firstSyncTimeoutMs: envNumber('KP_SCALE_TIMEOUT_MS', 600_000),
       cpuProfile: process.env.KP_SCALE_CPU_PROF === '1',
+      ...(process.env.KP_SCALE_NODE_OPTIONS ? { nodeOptions: process.env.KP_SCALE_NODE_OPTIONS } : {}),
+      gcTrace: process.env.KP_SCALE_GC_TRACE === '1',
       floorRuns: Math.max(1, envNumber('KP_SCALE_FLOOR_RUNS', 2)),
       kernelChecks: process.env.KP_SCALE_KERNEL !== '0',
     };
@@ -206,7 +213,9 @@ async function main(): Promise<void> {
       runs,
     };
     mkdirSync(join(repoRoot, 'bench-results'), { recursive: true });
-    const name = settings.cpuProfile ? 'kube-proxy-scale-cpu-prof.json' : 'kube-proxy-scale.json';
+    const name =
+      process.env.KP_SCALE_OUT ??
+      (settings.cpuProfile ? 'kube-proxy-scale-cpu-prof.json' : 'kube-proxy-scale.json');
     writeFileSync(join(repoRoot, 'bench-results', name), `${JSON.stringify(out, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } finally {
