@@ -1,7 +1,8 @@
 /**
  * A whole node on cgroup v2 (this host runs v1): boots the micro-VM once and runs
  * cgroup-v2-node-scenario.ts inside, where a private containerd 1.6 and our Kubelet (cgroupfs
- * driver, cgroupsPerQOS, cgroupRoot "/") start real busybox pods with a zram swap device on. Checks
+ * driver, cgroupsPerQOS, cgroupRoot "/") start real busybox pods (host network: no CNI runs under
+ * TCG) with a zram swap device on. Checks
  * where containerd put each container, the pod and container cgroup files against what upstream
  * writes for the same pods (values worked out by hand below), memory.swap.max for LimitedSwap and
  * NoSwap against upstream's formula, the summary's pod and node figures, and the swap capacity.
@@ -53,11 +54,18 @@ beforeAll(async () => {
   // What this run measured, for the README and for a failure's context.
   const burstable = r.limited.pods.burstable;
   console.log(
-    `cgroup v2 node: ${Math.round(result.durationMs / 1000)} s, speed factor ${result.speedFactor}; ` +
+    `cgroup v2 node: ${Math.round(result.durationMs / 1000)} s, speed factor ${result.speedFactor}, qemu ${Math.round(result.qemuCpuMs / 100) / 10} CPU-s; ` +
       `MemTotal ${r.machine.memoryCapacityBytes}, SwapTotal ${r.machine.swapCapacityBytes}; ` +
       `LimitedSwap burstable request ${burstable.request.unified['memory.swap.max']}, file ${burstable.containerFiles['memory.swap.max']}; ` +
       `working set ${burstable.summary.containers[0].memory.workingSetBytes}; ` +
       `pod cpu PSI some total ${burstable.summary.cpu.psi?.some.total}; node cpu PSI ${JSON.stringify(r.limited.node.cpu.psi?.some)}`,
+  );
+  // Where the guest's time went: the scenario's progress lines (guest clock), for the tier table.
+  console.log(
+    result.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('[cg2node '))
+      .join('\n'),
   );
 }, VM_TEST_TIMEOUT_MS);
 
