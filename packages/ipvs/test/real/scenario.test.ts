@@ -19,7 +19,12 @@ afterAll(() => {
 });
 
 beforeAll(async () => {
-  const scenario = bundleEntry(fileURLToPath(new URL('./scenario.ts', import.meta.url)));
+  // With a V8 code cache (tools/bundle/code-cache.ts): compiling it is most of a Node start under TCG.
+  const scenario = bundleEntry(
+    fileURLToPath(new URL('./scenario.ts', import.meta.url)),
+    {},
+    { codeCache: true },
+  );
   disposers.push(scenario.dispose);
   const result = await runInVm({
     command: 'node',
@@ -30,6 +35,9 @@ beforeAll(async () => {
   if (result.exitCode !== 0)
     throw new Error(`scenario failed (${result.exitCode}):\n${result.stderr}\n${result.stdout}`);
   const line = result.stdout.split('\n').find((l) => l.startsWith('SCENARIO-RESULT '));
+  console.log(
+    `ipvs scenario: ${Math.round(result.durationMs / 1000)} s, boot ${result.bootMs} ms, speed factor ${result.speedFactor}, qemu ${Math.round(result.qemuCpuMs / 100) / 10} CPU-s`,
+  );
   if (!line) throw new Error(`no result line in:\n${result.stdout}`);
   r = JSON.parse(line.slice('SCENARIO-RESULT '.length), (_k, v) =>
     typeof v === 'string' && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,

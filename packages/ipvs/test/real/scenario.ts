@@ -286,4 +286,8 @@ async function main() {
   process.stdout.write(`SCENARIO-RESULT ${json}\n`);
 }
 
-await main();
+// Not a top-level await: the test runs this bundle from a V8 code cache (CommonJS, which has none).
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
