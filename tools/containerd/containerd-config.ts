@@ -31,11 +31,18 @@ export interface ContainerdConfigInput {
   logLevel: string;
   /** The runc shim's `BinaryName` (an unpacked runc); undefined: `runc` from PATH. */
   runcBinary?: string;
+  /**
+   * runc's cgroup driver: systemd (slices and scopes through systemd, for a kubelet with
+   * cgroupDriver systemd; needs systemd as PID 1) or cgroupfs. Default: NODEAGENT_CONTAINERD_SYSTEMD_CGROUP=1
+   * chooses systemd, else cgroupfs.
+   */
+  systemdCgroup?: boolean;
 }
 
 /** The runc shim's options table body: the cgroup driver, and the runc binary when not PATH's. */
 export function runcOptionLines(c: ContainerdConfigInput, indent: string): string {
-  const lines = ['SystemdCgroup = false'];
+  const systemd = c.systemdCgroup ?? process.env.NODEAGENT_CONTAINERD_SYSTEMD_CGROUP === '1';
+  const lines = [`SystemdCgroup = ${systemd}`];
   if (c.runcBinary) lines.push(`BinaryName = ${JSON.stringify(c.runcBinary)}`);
   return lines.map((l) => `${indent}${l}`).join('\n');
 }
