@@ -117,6 +117,18 @@ async function main() {
     pid1: readFileSync('/proc/1/comm', 'utf8').trim(),
     fstype: run('stat', '-f', '-c', '%T', mountRoot),
     selfCgroup: readFileSync('/proc/self/cgroup', 'utf8').trim(),
+    // tools/vm's systemd boot starts only its own unit: not the host's enabled services.
+    hostContainerdService: run('systemctl', 'show', '-P', 'ActiveState', 'containerd.service'),
+    activeServices: run(
+      'systemctl',
+      'list-units',
+      '--type=service',
+      '--state=active',
+      '--no-legend',
+      '--plain',
+    )
+      .split('\n')
+      .filter(Boolean).length,
   };
   const token = `${process.pid}-${randomBytes(3).toString('hex')}`;
   const dir = `/run/na-sdnode-${token}`;
