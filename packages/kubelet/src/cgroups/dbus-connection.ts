@@ -35,6 +35,7 @@ export class DbusConnectionError extends Error {
   }
 }
 
+/** How DbusConnection.open talks to the socket. */
 export interface DbusConnectionOptions {
   /** A message bus (dbus-daemon): say Hello first. systemd's private socket is peer-to-peer and takes none. */
   bus: boolean;
@@ -201,6 +202,7 @@ export class DbusConnection {
     return this.closedError !== undefined;
   }
 
+  /** Closes the socket; calls still waiting fail with DbusConnectionError. */
   close(): void {
     this.socket.destroy();
   }

@@ -11,6 +11,7 @@ export interface DbusVariant {
   value: DbusValue;
 }
 
+/** A D-Bus value as JavaScript holds it: numbers (bigint for 64-bit), strings, booleans, variants, arrays; structs and dict entries as tuples. */
 export type DbusValue = number | bigint | string | boolean | DbusVariant | DbusValue[];
 
 /** A signature or a value that does not fit it (a bug in the caller, or a malformed message). */

@@ -9,6 +9,7 @@ import {
 
 /** D-Bus message types. */
 export const MessageType = { methodCall: 1, methodReturn: 2, error: 3, signal: 4 } as const;
+/** One of MessageType's codes, as the header's second byte carries it. */
 export type MessageTypeCode = (typeof MessageType)[keyof typeof MessageType];
 
 /** One D-Bus message: its header fields and its body (one value per complete type of `signature`). */

@@ -3,7 +3,9 @@ import type { CgroupDriverName } from './cgroup-name';
 import { SystemdCgroupFilesystem } from './systemd-cgroup-filesystem';
 import { connectSystemd, type SystemdLocation } from './systemd-dbus';
 
+/** Where driverCgroupFilesystem finds the cgroup mount and, for the systemd driver, systemd. */
 export interface DriverCgroupFilesystemOptions {
+  /** The cgroup filesystem's mount point; default /sys/fs/cgroup. */
   mountRoot?: string;
   /** Where systemd is looked for (tests); default /run/systemd/system and its two D-Bus sockets. */
   systemd?: SystemdLocation;

@@ -9,7 +9,15 @@ export {
 } from '../cgroups/cgroup-filesystem';
 export * from '../cgroups/cgroup-name';
 export * from '../cgroups/cgroup-resources';
-export { DbusCallError, DbusConnectionError } from '../cgroups/dbus-connection';
+export {
+  type DbusCall,
+  DbusCallError,
+  DbusConnection,
+  DbusConnectionError,
+  type DbusConnectionOptions,
+} from '../cgroups/dbus-connection';
+export type { DbusValue, DbusVariant } from '../cgroups/dbus-marshal';
+export { type DbusMessage, MessageType, type MessageTypeCode } from '../cgroups/dbus-message';
 export {
   type DriverCgroupFilesystemOptions,
   driverCgroupFilesystem,
