@@ -5,6 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HollowCluster, inProcessUsage, runHollowNodes } from '../src/index';
+import { nodeReady } from './node-ready';
 import { until } from './until';
 
 // --client-certificates: three hollow nodes given only a bootstrap token each send a CSR as the
@@ -26,11 +27,7 @@ type Obj = {
   status?: Record<string, unknown>;
 };
 
-function ready(name: string): boolean {
-  const node = api.registry.find(api.resource('v1', 'nodes'), undefined, name) as Obj | undefined;
-  const conditions = (node?.status?.conditions ?? []) as { type: string; status: string }[];
-  return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
-}
+const ready = (name: string) => nodeReady(api, name);
 
 const csrs = () =>
   api.registry.list(api.resource('certificates.k8s.io/v1', 'certificatesigningrequests'), undefined) as Obj[];

@@ -1,6 +1,7 @@
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HollowCluster, inProcessUsage, runHollowNodes } from '../src/index';
+import { nodeReady } from './node-ready';
 import { until } from './until';
 
 // Issue #53's proof: fifty hollow nodes in this process against the in-process API server with
@@ -21,11 +22,7 @@ type Obj = {
 };
 const pods = () => api.registry.list(api.resource('v1', 'pods'), 'default') as Obj[];
 
-function ready(name: string): boolean {
-  const node = api.registry.find(api.resource('v1', 'nodes'), undefined, name) as Obj | undefined;
-  const conditions = (node?.status?.conditions ?? []) as { type: string; status: string }[];
-  return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
-}
+const ready = (name: string) => nodeReady(api, name);
 
 function renewTime(name: string): string | undefined {
   const leases = api.resource('coordination.k8s.io/v1', 'leases');

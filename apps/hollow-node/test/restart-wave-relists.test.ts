@@ -1,6 +1,7 @@
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HollowCluster, inProcessUsage, runHollowNodes } from '../src/index';
+import { nodeReady } from './node-ready';
 import { until } from './until';
 
 // A restart wave on ten hollow nodes against the in-process API server: 10% (one node) stops its
@@ -24,11 +25,7 @@ function relists(byKind: Record<string, number> | Map<string, number> | undefine
   );
 }
 
-function ready(name: string): boolean {
-  const node = api.registry.find(api.resource('v1', 'nodes'), undefined, name) as Obj | undefined;
-  const conditions = (node?.status?.conditions ?? []) as { type: string; status: string }[];
-  return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
-}
+const ready = (name: string) => nodeReady(api, name);
 
 beforeAll(async () => {
   api = await startApiServer({ endpointSliceController: true });
