@@ -11,6 +11,15 @@ import type { KubeConfig } from '@kubernetes/client-node';
  */
 const IDLE_CONNECTION_TIMEOUT_MS = 90_000;
 
+/**
+ * At most this many connections per KubeConfig and server; further requests wait in the agent
+ * for a free one. client-go multiplexes every request over one HTTP/2 connection, and upstream's
+ * kubelet writes pod statuses and events one at a time; over HTTP/1.1 with no limit a burst (30
+ * pods started on a node: 30 status writes and 90 events at once) opened a socket per request,
+ * and 1,000 hollow nodes in one process ran out of file descriptors (EMFILE at 20,000).
+ */
+const MAX_CONNECTIONS_PER_SERVER = 8;
+
 /** The TLS material an agent was made with: a request whose material differs needs another agent. */
 type Material = readonly unknown[];
 
@@ -62,6 +71,7 @@ export async function applyConnectionOptions(kubeConfig: KubeConfig, options: Re
     ...(made as HttpsAgent).options,
     keepAlive: true,
     timeout: IDLE_CONNECTION_TIMEOUT_MS,
+    maxSockets: MAX_CONNECTIONS_PER_SERVER,
   };
   const agent = made.constructor === HttpsAgent ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   if (kept)

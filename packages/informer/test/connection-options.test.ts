@@ -59,6 +59,20 @@ describe('API requests share one keep-alive connection per KubeConfig', { timeou
     expect(counting.connections()).toBe(2);
   });
 
+  it('a burst of forty requests shares at most eight connections and every request is answered', async () => {
+    api = await startApiServer({ tls: true });
+    const counting = await countingRelay(api.port);
+    relay = counting.server;
+    const kubeConfig = throughRelay(api, counting.port);
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => apiRequest(kubeConfig, { method: 'GET', path: '/api/v1/namespaces' })),
+    );
+    expect(answers).toHaveLength(40);
+    expect(answers.every((a) => (a as { kind?: string }).kind === 'NamespaceList')).toBe(true);
+    expect(counting.connections()).toBeLessThanOrEqual(8);
+    expect(counting.connections()).toBeGreaterThan(1);
+  });
+
   it('keeps the agent while the TLS material stays, makes a new one when it changes', async () => {
     api = await startApiServer({ tls: true });
     const kubeConfig = api.kubeConfig();
