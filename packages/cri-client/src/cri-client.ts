@@ -64,7 +64,9 @@ interface MethodEntry {
 
 /**
  * The answers a kubelet asks for every second on a steady node: unchanged items are decoded once
- * and shared (frozen) between answers (see reusingListCodec).
+ * and shared (frozen) between answers (see reusingListCodec). Each client keeps its own reusing
+ * codecs: their cache ages by calls, so one shared by many clients in a process (1,000 hollow
+ * nodes' kubelets) dropped each node's items before that node listed again and never reused one.
  */
 const listAnswers = new Set(['ListContainersResponse', 'ListPodSandboxResponse']);
 
@@ -80,9 +82,7 @@ function methodEntry(rpc: string): MethodEntry | undefined {
   const m = criMethods.find((c) => c.name === rpc);
   if (!m) return undefined;
   const request = messageCodec<unknown>(m.requestType as MessageTypeName);
-  const response = listAnswers.has(m.responseType)
-    ? reusingListCodec<unknown>(m.responseType as MessageTypeName)
-    : messageCodec<unknown>(m.responseType as MessageTypeName);
+  const response = messageCodec<unknown>(m.responseType as MessageTypeName);
   const entry: MethodEntry = {
     path: `/runtime.v1.${m.service}/${m.name}`,
     request,
@@ -110,6 +110,8 @@ export class CriClient {
   private readonly maxMessageBytes: number;
   private readonly timeoutMs: number;
   private readonly pullTimeoutMs: number;
+  /** This client's reusing decoders of the list answers, by RPC (see listAnswers). */
+  private readonly listDecoders = new Map<string, (bytes: Buffer) => unknown>();
 
   constructor(opts: CriClientOptions) {
     this.endpoint = opts.endpoint;
@@ -166,7 +168,7 @@ export class CriClient {
     return this.unary.call(m.path, bytes, { deadline, signal }).then(
       (answer) => {
         try {
-          return m.deserialize(answer) as Res;
+          return this.decoderOf(rpc, m)(answer) as Res;
         } catch (e) {
           const why = `Response message parsing error: ${(e as Error).message}`;
           throw new CriError(rpc, status.INTERNAL, why, this.endpoint, { cause: e });
@@ -174,6 +176,19 @@ export class CriClient {
       },
       (e: unknown) => Promise.reject(toCriError(rpc, this.endpoint, e)),
     );
+  }
+
+  /** The answer's decoder: this client's reusing one for a list answer, else the shared one. */
+  private decoderOf(rpc: string, m: MethodEntry): (bytes: Buffer) => unknown {
+    const typeName = m.response.typeName;
+    if (!listAnswers.has(typeName)) return m.deserialize;
+    let decode = this.listDecoders.get(rpc);
+    if (!decode) {
+      const codec = reusingListCodec<unknown>(typeName as MessageTypeName);
+      decode = (bytes) => codec.decode(bytes);
+      this.listDecoders.set(rpc, decode);
+    }
+    return decode;
   }
 
   private rt<K extends RtName>(rpc: K, req: RtReq<K> | undefined, opts?: CallOptions, timeoutMs?: number) {
