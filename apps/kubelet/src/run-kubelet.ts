@@ -371,6 +371,10 @@ async function podCgroupManager(config: ResolvedKubeletOptions['config']): Promi
     podPidsLimit: config.podPidsLimit,
     cpuCFSQuota: config.cpuCFSQuota,
     cpuCFSQuotaPeriodUs: parseDuration(config.cpuCFSQuotaPeriod) * 1000,
+    // MemoryQoS (the gate's effective value, AllAlpha included): memory.min / memory.low on cgroup v2.
+    memoryQoS: config.featureGates.MemoryQoS
+      ? { reservationPolicy: config.memoryReservationPolicy }
+      : undefined,
   });
 }
 

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { type KubeletConfiguration, KubeletError, type KubeletLogger } from '@nodeagent/kubelet';
-import { detectCgroupFilesystem } from '@nodeagent/kubelet/cgroups';
+import { detectCgroupFilesystem, memoryHighLivelockKernel } from '@nodeagent/kubelet/cgroups';
 
 /**
  * The kubelet refuses to start on this host as configured (swap on, cgroup v1…). Its message is
@@ -117,15 +117,27 @@ export interface StartupFindings {
   cgroupVersion: 1 | 2;
 }
 
+/**
+ * Upstream v1.36's start-up warning with the MemoryQoS gate on a kernel older than 5.9, where
+ * memory.high throttling can livelock (fixed in 5.9); informational, the feature still runs.
+ * The words are this kubelet's.
+ */
+export function memoryQoSKernelWarning(memoryQoS: boolean, kernelRelease: string): string | undefined {
+  if (!memoryQoS || !memoryHighLivelockKernel(kernelRelease)) return undefined;
+  return `MemoryQoS is enabled on kernel ${kernelRelease}, older than 5.9: memory.high throttling may livelock; upgrade the kernel to 5.9 or later`;
+}
+
 /** The host checks upstream makes before anything starts, then the kubelet's own OOM score. */
 export async function runStartupChecks(
-  config: Pick<KubeletConfiguration, 'failSwapOn' | 'failCgroupV1' | 'oomScoreAdj'>,
+  config: Pick<KubeletConfiguration, 'failSwapOn' | 'failCgroupV1' | 'oomScoreAdj' | 'featureGates'>,
   logger: KubeletLogger,
 ): Promise<StartupFindings> {
   const swapOn = await checkSwap(config.failSwapOn);
   const cgroupVersion = (await detectCgroupFilesystem()).version;
   checkCgroupVersion(config.failCgroupV1, cgroupVersion);
   if (cgroupVersion === 1) logger.warn({}, cgroupV1Deprecated.message);
+  const kernelWarning = memoryQoSKernelWarning(config.featureGates.MemoryQoS === true, release());
+  if (kernelWarning) logger.warn({ kernel: release() }, kernelWarning);
   await applyOomScoreAdj(config.oomScoreAdj, logger);
   return { memoryBackedVolumesMaySwap: swapOn && !tmpfsNoswapSupported(release()), cgroupVersion };
 }

@@ -139,6 +139,8 @@ export const upstreamKubeletDefaults: Record<string, unknown> = {
   enableDebugFlagsHandler: true,
   seccompDefault: false,
   memoryThrottlingFactor: 0.9,
+  // v1.36 (KEP-2570): no memory.min / memory.low unless TieredReservation.
+  memoryReservationPolicy: 'None',
   registerWithTaints: [],
   registerNode: true,
   tracing: undefined,

@@ -1,8 +1,10 @@
-import { type Clock, parseDuration } from '@nodeagent/primitives';
+import { type Clock, parseDuration, parseQuantity } from '@nodeagent/primitives';
 import type { PodAdmitHandler } from './admission/admit-handler';
 import { ephemeralContainerChecks } from './admission/ephemeral-container-checks';
 import { kubeletAdmitHandlers } from './admission/kubelet-admit-handlers';
 import { podName } from './api/pod-name';
+import { featureGateEnabled } from './config/feature-gate-rules';
+import type { ContainerMemoryQoS } from './cri/container-memory-qos';
 import type { NodeSwapFacts } from './cri/container-swap';
 import { defaultMaxParallelPodStarts, StartLimiter } from './cri/start-limiter';
 import type { ObjectSource } from './env/resolve-env';
@@ -14,7 +16,7 @@ import type { KubeletOptions } from './kubelet-options';
 import type { KubeletMetrics } from './metrics';
 import type { PodProber } from './probes/pod-prober';
 import type { StatusManager } from './status/status-manager';
-import type { NodeFacts } from './sync/node-facts';
+import type { NodeFacts, NodeFactsReader } from './sync/node-facts';
 import type { PodLifecycleOptions } from './sync/pod-lifecycle';
 import type { PodResizer, PodResizerOptions } from './sync/pod-resizer';
 import type { PodRuntimeView } from './sync/pod-runtime-view';
@@ -39,6 +41,26 @@ export function swapFacts(options: KubeletOptions): NodeSwapFacts | undefined {
       memoryCapacity: options.node.memoryCapacity,
     }
   );
+}
+
+/**
+ * MemoryQoS's container settings when upstream would enforce it: the gate on and the host on
+ * cgroup v2 (on v1 the gate changes nothing, as upstream). The allocatable memory is read at each use.
+ */
+export function memoryQoSSettings(
+  options: KubeletOptions,
+  node: NodeFactsReader,
+): ContainerMemoryQoS | undefined {
+  const cgroupVersion = options.cgroups?.fs.version ?? options.node.swap?.cgroupVersion;
+  if (cgroupVersion !== 2 || !featureGateEnabled(options.config.featureGates, 'MemoryQoS')) return undefined;
+  return {
+    throttlingFactor: options.config.memoryThrottlingFactor,
+    reservationPolicy: options.config.memoryReservationPolicy,
+    allocatableMemory: () => {
+      const memory = node.allocatable?.memory;
+      return memory === undefined ? undefined : parseQuantity(memory);
+    },
+  };
 }
 
 /** What the runtime half of the pod sync is built over, beside the KubeletOptions. */
@@ -70,6 +92,7 @@ export function syncerOptions(options: KubeletOptions, parts: SyncerParts): PodS
         hostResolvConf: options.node.hostResolvConf,
       },
       swap: swapFacts(options),
+      memoryQoS: memoryQoSSettings(options, parts.node),
       seccompDefault: options.config.seccompDefault,
     },
     cluster: {
@@ -118,7 +141,11 @@ export function resizerOptions(
       cpuCFSQuotaPeriodUs: parseDuration(options.config.cpuCFSQuotaPeriod) * 1000,
     },
     runtime: options.runtime,
-    containerResources: { memoryCapacity: options.node.memoryCapacity, swap: swapFacts(options) },
+    containerResources: {
+      memoryCapacity: options.node.memoryCapacity,
+      swap: swapFacts(options),
+      memoryQoS: memoryQoSSettings(options, parts.node),
+    },
     clock: parts.clock,
     recordEvent: options.api?.recordEvent,
     node: parts.node,

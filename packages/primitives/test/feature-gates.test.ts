@@ -104,7 +104,11 @@ describe('unimplementedGateChanges', () => {
     unimplementedGateChanges(resolve(requested).enabled, FEATURE_GATES_V1_36, honoured);
 
   it.each([
-    [{ EventedPLEG: true, MemoryQoS: true }, HONOURED_FEATURE_GATES.kubelet, ['MemoryQoS']],
+    [
+      { EventedPLEG: true, MemoryQoS: true, CustomCPUCFSQuotaPeriod: true },
+      HONOURED_FEATURE_GATES.kubelet,
+      ['CustomCPUCFSQuotaPeriod'],
+    ],
     [
       {
         ContainerCheckpoint: false,

@@ -133,6 +133,7 @@ export class CgroupV2Filesystem implements CgroupFilesystem {
       );
     if (resources.pidsLimit !== undefined)
       await writeValue(dir, 'pids.max', resources.pidsLimit < 0 ? 'max' : String(resources.pidsLimit));
+    for (const [file, value] of Object.entries(resources.unified ?? {})) await writeValue(dir, file, value);
   }
 
   exists(path: string): Promise<boolean> {

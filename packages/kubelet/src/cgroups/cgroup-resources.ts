@@ -12,6 +12,11 @@ export interface CgroupResources {
   memoryLimitBytes?: number;
   /** pids.max; -1 means unlimited. */
   pidsLimit?: number;
+  /**
+   * cgroup v2 files written as given (upstream ResourceConfig.Unified), e.g. MemoryQoS's
+   * memory.min and memory.low; only set on cgroup v2 hosts, and left unwritten on v1.
+   */
+  unified?: Readonly<Record<string, string>>;
 }
 
 /** Upstream CpuSharesToCpuWeight: v1 shares [2, 262144] onto v2 weight [1, 10000]. */

@@ -13,6 +13,7 @@ import {
   podsCgroupComponent,
   runtimeCgroupName,
 } from './cgroup-name';
+import { type PodMemoryQoS, podMemoryProtection, qosMemoryProtection } from './memory-qos';
 import { type PodResourceConfigOptions, podCPURequestMilli, podResourceConfig } from './pod-resource-config';
 
 /** The cgroup filesystem and KubeletConfiguration fields a PodCgroupManager works with. */
@@ -23,6 +24,8 @@ export interface PodCgroupManagerOptions extends PodResourceConfigOptions {
   cgroupDriver: CgroupDriverName;
   /** KubeletConfiguration.cgroupRoot ("" or "/" for the hierarchy root). */
   cgroupRoot: string;
+  /** Set when the MemoryQoS gate is on: memory.min / memory.low on pod and QoS cgroups, on cgroup v2 only (as upstream). */
+  memoryQoS?: PodMemoryQoS;
 }
 
 /**
@@ -82,16 +85,32 @@ export class PodCgroupManager {
     let burstableMilli = 0;
     for (const pod of activePods)
       if (podQOSClass(pod) === 'Burstable') burstableMilli += podCPURequestMilli(pod);
+    // MemoryQoS: kubepods (the Guaranteed tier) and burstable protect what their pods request.
+    const memoryQoS = this.memoryQoS();
+    const memory = memoryQoS ? qosMemoryProtection(activePods, memoryQoS.reservationPolicy) : undefined;
+    if (memory)
+      await this.fs.ensure(filesystemPath(this.qosCgroup('Guaranteed'), this.driver), {
+        unified: memory.guaranteed,
+      });
     await this.fs.ensure(filesystemPath(this.qosCgroup('Burstable'), this.driver), {
       cpuShares: milliCPUToShares(burstableMilli),
+      ...(memory ? { unified: memory.burstable } : {}),
     });
     await this.fs.ensure(filesystemPath(this.qosCgroup('BestEffort'), this.driver), { cpuShares: minShares });
   }
 
   /** Creates or updates the pod's cgroup with its limits; returns the CRI cgroup parent. */
   async ensurePod(pod: Pod): Promise<string> {
-    await this.fs.ensure(this.podCgroupPath(pod), podResourceConfig(pod, this.options));
+    const resources = podResourceConfig(pod, this.options);
+    const memoryQoS = this.memoryQoS();
+    if (memoryQoS) resources.unified = podMemoryProtection(pod, memoryQoS.reservationPolicy);
+    await this.fs.ensure(this.podCgroupPath(pod), resources);
     return this.cgroupParent(pod);
+  }
+
+  /** MemoryQoS when upstream enforces it: the gate on and the hierarchy cgroup v2 (on v1 the gate changes nothing). */
+  private memoryQoS(): PodMemoryQoS | undefined {
+    return this.fs.version === 2 ? this.options.memoryQoS : undefined;
   }
 
   /** Removes the pod's cgroup wherever its QoS class put it (the class is not known any more). */

@@ -79,5 +79,19 @@ export function resourceProperties(
   out.push(...quotaProperties(resources, systemdVersion));
   const pids = resources.pidsLimit ?? 0;
   if (pids > 0 || pids === -1) out.push(property('TasksMax', 't', uint64(pids)));
+  if (cgroupVersion === 2) out.push(...memoryProtectionProperties(resources));
+  return out;
+}
+
+/** libcontainer's unifiedResToSystemdProps for MemoryQoS's files: memory.min / memory.low as MemoryMin / MemoryLow. */
+function memoryProtectionProperties(resources: CgroupResources): UnitProperty[] {
+  const out: UnitProperty[] = [];
+  for (const [file, name] of [
+    ['memory.min', 'MemoryMin'],
+    ['memory.low', 'MemoryLow'],
+  ] as const) {
+    const value = resources.unified?.[file];
+    if (value !== undefined) out.push(property(name, 't', value === 'max' ? 2n ** 64n - 1n : BigInt(value)));
+  }
   return out;
 }

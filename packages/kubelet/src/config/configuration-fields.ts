@@ -286,7 +286,9 @@ export function buildKubeletConfigurationSchema() {
     reservedMemory: z.array(z.object({ numaNode: z.number().int().min(0), limits: stringMap })).default([]),
     enableProfilingHandler: z.boolean().default(true),
     enableDebugFlagsHandler: z.boolean().default(true),
+    // MemoryQoS (alpha in v1.36): memory.high's throttling factor, and whether requests become memory.min / memory.low.
     memoryThrottlingFactor: z.number().gt(0).max(1).default(0.9),
+    memoryReservationPolicy: z.enum(['None', 'TieredReservation']).default('None'),
     tracing: z
       .object({ endpoint: z.string().optional(), samplingRatePerMillion: z.number().int().min(0).optional() })
       .optional(),

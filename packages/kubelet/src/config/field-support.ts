@@ -156,7 +156,10 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   ),
   enableDebugFlagsHandler: applied('kubelet server /debug/flags/v (false: 405, as upstream)'),
   seccompDefault: applied('container seccomp profile'),
-  memoryThrottlingFactor: unsupported,
+  memoryThrottlingFactor: applied('container memory.high with the MemoryQoS gate on cgroup v2'),
+  memoryReservationPolicy: applied(
+    'memory.min / memory.low of containers, pods and QoS cgroups with the MemoryQoS gate on cgroup v2',
+  ),
   registerWithTaints: applied('node registration'),
   registerNode: applied('node registration'),
   tracing: unsupported,

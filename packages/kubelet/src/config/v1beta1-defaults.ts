@@ -31,6 +31,8 @@ const emptyStringDefaulted = [
   'cgroupDriver',
   'cpuManagerPolicy',
   'memoryManagerPolicy',
+  // v1.36: "" is None (no memory.min / memory.low).
+  'memoryReservationPolicy',
   'topologyManagerPolicy',
   'topologyManagerScope',
   'hairpinMode',

@@ -3,6 +3,7 @@ import { milliValue, parseQuantity } from '@nodeagent/primitives';
 import { hasPodLevelRequests, podLevelLimit } from '../api/pod-level-resources';
 import type { Container, Pod } from '../api/pod-types';
 import { podQOSClass } from '../api/qos-class';
+import { type ContainerMemoryQoS, withContainerMemoryQoS } from './container-memory-qos';
 import { type NodeSwapFacts, type SwapShareError, withContainerSwap } from './container-swap';
 
 // Upstream pkg/kubelet/cm constants for the CFS shares and quota arithmetic.
@@ -95,6 +96,8 @@ export interface LinuxResourceOptions {
   swap?: NodeSwapFacts;
   /** Hears why a LimitedSwap share could not be computed. */
   onSwapShareError?: (error: SwapShareError) => void;
+  /** MemoryQoS's settings when it is enforced (gate on, cgroup v2); absent: no memory.min/low/high. */
+  memoryQoS?: ContainerMemoryQoS;
 }
 
 /** resources → CRI LinuxContainerResources (upstream generateLinuxContainerResources). */
@@ -120,9 +123,10 @@ export function linuxContainerResources(
     memoryLimitInBytes: memoryLimit,
     oomScoreAdj: containerOOMScoreAdj(pod, container, options.memoryCapacity),
   };
-  return options.swap
+  const withSwap = options.swap
     ? withContainerSwap(resources, pod, container, options.swap, options.onSwapShareError)
     : resources;
+  return options.memoryQoS ? withContainerMemoryQoS(withSwap, pod, container, options.memoryQoS) : withSwap;
 }
 
 /**

@@ -22,6 +22,7 @@ export {
   type DriverCgroupFilesystemOptions,
   driverCgroupFilesystem,
 } from '../cgroups/driver-cgroup-filesystem';
+export * from '../cgroups/memory-qos';
 export { detectNodeSwap, type NodeSwapSources, swapTotalBytes } from '../cgroups/node-swap';
 export { PodCgroupManager, type PodCgroupManagerOptions } from '../cgroups/pod-cgroup-manager';
 export { podCgroupRuntime } from '../cgroups/pod-cgroup-runtime';

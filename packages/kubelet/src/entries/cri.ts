@@ -14,6 +14,7 @@ export {
   effectiveAppArmorProfile,
 } from '../cri/apparmor-profile';
 export * from '../cri/container-config';
+export * from '../cri/container-memory-qos';
 export * from '../cri/container-swap';
 export * from '../cri/critical-pod';
 export * from '../cri/dns-config';

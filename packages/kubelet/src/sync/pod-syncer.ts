@@ -17,6 +17,7 @@ import { type Container, type EphemeralContainer, isSidecar, type Pod, type Secr
 import { sleepOn } from '../clock-timers';
 import { buildContainerConfig, type MountedVolume } from '../cri/container-config';
 import { containerHash } from '../cri/container-hash';
+import type { ContainerMemoryQoS } from '../cri/container-memory-qos';
 import type { NodeSwapFacts, SwapShareError } from '../cri/container-swap';
 import type { ClusterDNSOptions } from '../cri/dns-config';
 import type { PodRuntime } from '../cri/pod-runtime';
@@ -75,6 +76,8 @@ export interface PodSyncerHost {
   dns: ClusterDNSOptions;
   /** memorySwap and the node's swap facts for each container's CRI resources; none: no swap setting. */
   swap?: NodeSwapFacts;
+  /** MemoryQoS's settings when enforced (gate on, cgroup v2): each container's memory.min/low/high. */
+  memoryQoS?: ContainerMemoryQoS;
   /** The node's hosts file, the base of host-network pods' /etc/hosts (default /etc/hosts). */
   nodeHostsFile?: string;
   /** KubeletConfiguration.seccompDefault: RuntimeDefault seccomp for containers that set none. */
@@ -641,6 +644,7 @@ export class PodSyncer {
           volumes,
           memoryCapacity: this.options.host.memoryCapacity,
           swap: this.options.host.swap,
+          memoryQoS: this.options.host.memoryQoS,
           onSwapShareError: (error) => this.options.listeners?.onSwapShareError?.(pod, container, error),
           // The sandbox's user namespace (hostUsers: false), for the containers and their mounts.
           userNamespace:

@@ -6,7 +6,8 @@ import type { FeatureGateSpec } from './feature-gate-spec';
  * - kubelet: ContainerCheckpoint (the checkpoints directory and the /checkpoint endpoint), EventedPLEG
  *   (CRI GetContainerEvents read, each event answered with a relist),
  *   KubeletEnsureSecretPulledImages (the image pull manager), KubeletServiceAccountTokenForCredentialProviders
- *   (credential provider tokens), NodeDeclaredFeatures and the declared-feature gates
+ *   (credential provider tokens), MemoryQoS (cgroup v2 memory.min / memory.low / memory.high),
+ *   NodeDeclaredFeatures and the declared-feature gates
  *   (status.declaredFeatures, @nodeagent/node-status declared-features.ts).
  * - kube-proxy: none (NFTablesProxyMode is GA and locked to true).
  */
@@ -19,6 +20,7 @@ export const HONOURED_FEATURE_GATES = {
     'InPlacePodVerticalScalingInitContainers',
     'KubeletEnsureSecretPulledImages',
     'KubeletServiceAccountTokenForCredentialProviders',
+    'MemoryQoS',
     'NodeDeclaredFeatures',
     'RestartAllContainersOnContainerExits',
   ],
