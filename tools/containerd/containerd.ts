@@ -30,6 +30,9 @@ import {
 } from './process-sweep';
 import { chooseRunc, type RuncVersion } from './runc-version';
 
+// For the demo, which loads this module (or its bundle) alone and prefers 2.1 when it is unpacked.
+export { containerd21Available } from './containerd-version';
+
 const run = promisify(execFile);
 
 export interface StartContainerdOptions {

@@ -70,6 +70,11 @@ export interface CrossNodeAnswer extends Answer {
 export interface DemoResult {
   ok: boolean;
   runtime: 'containerd' | 'fake';
+  /**
+   * The containerd series the nodes run (containerd runtime only): NODEAGENT_CONTAINERD's, else
+   * 2.1 when it is unpacked, else 1.6 (containerd-choice.ts).
+   */
+  containerd?: '1.6' | '2.1';
   proxyMode: string;
   /** Pods the EndpointSlice listed as ready for the ClusterIP Service. */
   expectedPods: string[];
@@ -467,6 +472,8 @@ class DemoRun {
     if (index === 1) {
       result.netns = runtime.netnsName;
       result.runtimeDir = runtime.logFile ? dirname(runtime.logFile) : undefined;
+      result.containerd = runtime.containerd?.version;
+      if (runtime.containerd) this.steps.note(runtime.containerd.line);
     }
     // Recorded before anything else can fail, so a crash's next run finds it.
     const placeholder = { layout, name: layout.name, runtime } as DemoNode;

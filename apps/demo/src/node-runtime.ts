@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { createNetns } from '@nodeagent/testing';
 import { containerdToolModule } from './agent-bundles-dir';
+import { chooseContainerd, containerdLine, type DemoContainerdVersion } from './containerd-choice';
 
 /** The "node": where pods run (a CRI endpoint) and the network namespace the agents run in. */
 export interface NodeRuntime {
@@ -20,13 +21,17 @@ export interface NodeRuntime {
   image: string;
   /** Where containerd logs (real runtime only). */
   logFile?: string;
+  /** The containerd series it runs and the line that says which and why (real runtime only). */
+  containerd?: { version: DemoContainerdVersion; line: string };
   stop(): Promise<void>;
 }
 
 interface ToolsContainerd {
   readInstanceInfo(baseDir: string): Promise<unknown>;
   stopContainerdInstance(info: unknown): Promise<void>;
+  containerd21Available(): boolean;
   startContainerd(opts?: {
+    version?: DemoContainerdVersion;
     images?: boolean;
     detached?: boolean;
     baseDir?: string;
@@ -37,6 +42,8 @@ interface ToolsContainerd {
     netnsPath: string;
     podSubnet: string;
     logFile: string;
+    version: DemoContainerdVersion;
+    runc?: string;
     images?: { busybox: { name: string } };
     stop(): Promise<void>;
   }>;
@@ -69,10 +76,14 @@ export interface ContainerdRuntimeOptions {
 }
 
 export async function startContainerdRuntime(options: ContainerdRuntimeOptions): Promise<NodeRuntime> {
-  const { startContainerd } = (await import(containerdToolModule())) as ToolsContainerd;
+  const tools = (await import(containerdToolModule())) as ToolsContainerd;
+  // Picked here, not left to tools/containerd, whose default without NODEAGENT_CONTAINERD is 1.6:
+  // the demo prefers 2.1 when it is unpacked (containerd-choice.ts).
+  const choice = chooseContainerd(process.env, () => tools.containerd21Available());
   // detached: its own process group, so Ctrl-C does not stop containerd before the demo's
   // teardown has stopped the pods through it.
-  const c = await startContainerd({
+  const c = await tools.startContainerd({
+    version: choice.version,
     images: true,
     detached: true,
     baseDir: options.baseDir,
@@ -93,6 +104,7 @@ export async function startContainerdRuntime(options: ContainerdRuntimeOptions):
     nodeIP: gatewayOf(c.podSubnet),
     image: c.images?.busybox.name ?? 'localhost/nodeagent/busybox:1.0',
     logFile: c.logFile,
+    containerd: { version: c.version, line: containerdLine(choice, c.runc) },
     stop: () => c.stop(),
   };
 }

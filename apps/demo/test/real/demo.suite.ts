@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { containerdToolSource } from '../../src/agent-bundles-dir';
+import { chooseContainerd } from '../../src/containerd-choice';
 import type { DemoResult } from '../../src/demo';
 import {
   demoArgv,
@@ -24,6 +26,10 @@ describe('npm start -- --once (node in a box, end to end)', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(result.ok).toBe(true);
     expect(result.runtime).toBe('containerd');
+    // containerd 2.1 when it is unpacked (CI's install-deps unpacks it), else 1.6; said in one line.
+    const tools = (await import(containerdToolSource)) as { containerd21Available(): boolean };
+    expect(result.containerd).toBe(chooseContainerd(process.env, tools.containerd21Available).version);
+    expect(run.stdout).toContain(`    Runtime: containerd ${result.containerd} (`);
     expect(result.proxyMode).toBe('nftables');
     expect(result.dataPathChecked).toBe(true);
     expect(result.expectedPods).toEqual(['web-1', 'web-2']);
