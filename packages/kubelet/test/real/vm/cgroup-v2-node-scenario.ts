@@ -5,7 +5,8 @@
  * kubelet's own cgroup), starts a private containerd on tmpfs (/run) and our Kubelet with
  * cgroupDriver cgroupfs, cgroupsPerQOS and cgroupRoot "/", then:
  *   1. swapBehavior LimitedSwap: a Burstable, a Guaranteed and a BestEffort pod;
- *   2. a second kubelet with swapBehavior NoSwap: a Burstable pod.
+ *   2. a second kubelet with swapBehavior NoSwap and the MemoryQoS gate (memoryReservationPolicy
+ *      TieredReservation): a Burstable pod.
  * For each pod it records the cgroup the container's process is in (/proc/<pid>/cgroup), the pod
  * and container cgroup files, the CreateContainer requests the kubelet sent, the summary
  * (CriSummaryProvider) and our reading of the pod and container cgroups (readCgroupV2Stats, PSI).
@@ -47,6 +48,8 @@ const raw = (dir: string, file: string) => readFileSync(join(mountRoot, dir, fil
 const rawFiles = (dir: string, files: readonly string[]) =>
   Object.fromEntries(files.map((file) => [file, raw(dir, file)]));
 const limitFiles = ['cpu.max', 'cpu.weight', 'memory.max', 'pids.max', 'memory.swap.max'] as const;
+/** MemoryQoS's files (KEP-2570): 0 / max as the kernel has them unless the gate is on. */
+const memoryQoSFiles = ['memory.min', 'memory.low', 'memory.high'] as const;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** CPU time the guest has spent busy so far, all vCPUs (/proc/stat, in USER_HZ = 10 ms ticks). */
 function guestBusyCpuSeconds(): number {
@@ -156,6 +159,8 @@ async function runNode(input: {
   nodeName: string;
   dir: string;
   swapBehavior: 'LimitedSwap' | 'NoSwap';
+  /** The MemoryQoS gate on, with TieredReservation. */
+  memoryQoS?: boolean;
   memoryCapacity: number;
   pods: Record<string, PodInput>;
 }) {
@@ -169,7 +174,14 @@ async function runNode(input: {
   };
   const fs = await detectCgroupFilesystem(mountRoot);
   const podPidsLimit = 1024;
-  const cgroups = new PodCgroupManager({ fs, cgroupDriver: 'cgroupfs', cgroupRoot: '/', podPidsLimit });
+  const memoryQoS = input.memoryQoS ? { reservationPolicy: 'TieredReservation' as const } : undefined;
+  const cgroups = new PodCgroupManager({
+    fs,
+    cgroupDriver: 'cgroupfs',
+    cgroupRoot: '/',
+    podPidsLimit,
+    memoryQoS,
+  });
   const podLogsDir = join(dir, 'logs');
   const rootDir = join(dir, 'root');
   const nodeSwap = await detectNodeSwap(fs.version);
@@ -195,6 +207,10 @@ async function runNode(input: {
       podPidsLimit,
       failSwapOn: false,
       memorySwap: { swapBehavior: input.swapBehavior },
+      ...(input.memoryQoS && {
+        featureGates: { MemoryQoS: true },
+        memoryReservationPolicy: 'TieredReservation',
+      }),
     }).config,
     cgroups,
     pacing: {
@@ -244,6 +260,11 @@ async function runNode(input: {
     );
   }
   await sleep(2000);
+  // MemoryQoS: the QoS tiers' protection follows the active pods at the housekeeping period (10 s).
+  if (input.memoryQoS)
+    await waitFor('kubepods/burstable memory.low', () =>
+      raw('kubepods/burstable', 'memory.low') !== '0' ? true : undefined,
+    );
 
   step(`${nodeName}: pods running`);
   // The pod cgroups for the PSI the CRI stats lack: the kubelet's pod by UID, the manager's path.
@@ -283,7 +304,8 @@ async function runNode(input: {
         created.find((r) => r.sandboxConfig?.metadata?.uid === uid)?.config?.linux?.resources,
       ),
       podFiles: rawFiles(podPath, limitFiles),
-      containerFiles: rawFiles(containerPath, [...limitFiles, 'memory.current']),
+      containerFiles: rawFiles(containerPath, [...limitFiles, ...memoryQoSFiles, 'memory.current']),
+      podMemoryQoSFiles: rawFiles(podPath, memoryQoSFiles),
       podChildren: sh('ls', join(mountRoot, podPath)),
       summary: podStats,
       podCgroupStats: await readCgroupV2Stats(join(mountRoot, podPath), new Date().toISOString()),
@@ -293,7 +315,14 @@ async function runNode(input: {
   const qos = Object.fromEntries(
     ['kubepods', 'kubepods/burstable', 'kubepods/besteffort'].map((tier) => [
       tier,
-      rawFiles(tier, ['cpu.weight', 'cpu.max', 'memory.max', 'cgroup.subtree_control']),
+      rawFiles(tier, [
+        'cpu.weight',
+        'cpu.max',
+        'memory.max',
+        'cgroup.subtree_control',
+        'memory.min',
+        'memory.low',
+      ]),
     ]),
   );
   const result = {
@@ -379,6 +408,7 @@ async function main() {
       nodeName: `cg2-noswap-${token}`,
       dir: join(dir, 'noswap'),
       swapBehavior: 'NoSwap',
+      memoryQoS: true,
       pods: {
         burstable: pod('burstable-noswap', busyThenSleep, {
           requests: { cpu: '250m', memory: '32Mi' },

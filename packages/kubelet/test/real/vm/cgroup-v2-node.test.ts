@@ -213,9 +213,41 @@ describe('a whole node on cgroup v2 (micro-VM: containerd 1.6, our kubelet, real
   it('NoSwap: the same Burstable container gets memory.swap.max 0', () => {
     const p = r.noSwap.pods.burstable;
     expect(p.qosClass).toBe('Burstable');
-    expect(p.request.unified).toEqual({ 'memory.swap.max': '0' });
+    expect(p.request.unified['memory.swap.max']).toBe('0');
     expect(p.containerFiles['memory.swap.max']).toBe('0');
     expect(p.containerFiles['memory.max']).toBe(String(128 * MiB));
+  });
+
+  it('MemoryQoS (gate on, TieredReservation; the NoSwap node): memory.high and memory.low as upstream v1.36 writes them', () => {
+    const p = r.noSwap.pods.burstable;
+    // KEP-2570: ⌊(32 MiB + 0.9 × (128 MiB − 32 MiB)) / 4096⌋ × 4096, worked out by hand.
+    const high = Math.floor((32 * MiB + 0.9 * (96 * MiB)) / pageBytes) * pageBytes;
+    expect(high).toBe(124_149_760);
+    expect(p.request.unified).toEqual({
+      'memory.swap.max': '0',
+      'memory.low': String(32 * MiB),
+      'memory.high': String(high),
+    });
+    // containerd passed them through and runc wrote them; memory.min stays the kernel's 0.
+    expect(p.containerFiles).toMatchObject({
+      'memory.high': String(high),
+      'memory.low': String(32 * MiB),
+      'memory.min': '0',
+    });
+    // The pod cgroup: memory.low = the pod's request; no memory.high at pod level in v1.36.
+    expect(p.podMemoryQoSFiles).toEqual({
+      'memory.min': '0',
+      'memory.low': String(32 * MiB),
+      'memory.high': 'max',
+    });
+    // The QoS tiers: kubepods protects Guaranteed + Burstable requests, burstable its pods'.
+    expect(r.noSwap.qos.kubepods['memory.min']).toBe(String(32 * MiB));
+    expect(r.noSwap.qos['kubepods/burstable']['memory.low']).toBe(String(32 * MiB));
+    // Without the gate (the LimitedSwap node) none of it is written.
+    expect(r.limited.pods.burstable.containerFiles).toMatchObject({
+      'memory.high': 'max',
+      'memory.low': '0',
+    });
   });
 
   it('the summary gives the pods a working set and CPU usage from containerd', () => {
