@@ -15,6 +15,7 @@ import { reusingListCodec } from './reusing-list-codec';
 import { openPortForward } from './streaming/port-forward';
 import { type OpenStreamOptions, openStream, type StreamSession } from './streaming/stream-session';
 import { GrpcUnaryChannel } from './unary-channel';
+import type { UnaryTransport } from './unary-transport';
 
 /** Like the kubelet's --runtime-request-timeout default. */
 export const DEFAULT_TIMEOUT_MS = 2 * 60 * 1000;
@@ -37,6 +38,12 @@ export interface CriClientOptions {
   maxMessageBytes?: number;
   /** Skip the Version round-trip createCriClient does (then `runtimeVersion` stays undefined). */
   skipVersionCheck?: boolean;
+  /**
+   * How unary calls reach the runtime. Default: gRPC over HTTP/2 to `endpoint`'s socket. The fake
+   * runtime's `inProcessTransport()` answers in the same process without the socket (many fake
+   * nodes in one process); the event stream still uses the socket.
+   */
+  transport?: UnaryTransport;
 }
 
 /** Per call: an abort signal and a timeout overriding the client's. */
@@ -104,7 +111,7 @@ export class CriClient {
   /** The runtime's Version answer, filled by connect() / createCriClient(). */
   runtimeVersion: RtRes<'Version'> | undefined;
   /** Unary calls: every RPC but the event stream. */
-  private readonly unary: GrpcUnaryChannel;
+  private readonly unary: UnaryTransport;
   /** GetContainerEvents' server stream, made on its first use. */
   private streams: Client | undefined;
   private readonly maxMessageBytes: number;
@@ -116,7 +123,7 @@ export class CriClient {
   constructor(opts: CriClientOptions) {
     this.endpoint = opts.endpoint;
     this.maxMessageBytes = opts.maxMessageBytes ?? MAX_MESSAGE_BYTES;
-    this.unary = new GrpcUnaryChannel(socketPath(opts.endpoint), this.maxMessageBytes);
+    this.unary = opts.transport ?? new GrpcUnaryChannel(socketPath(opts.endpoint), this.maxMessageBytes);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.pullTimeoutMs = opts.pullTimeoutMs ?? DEFAULT_PULL_TIMEOUT_MS;
   }

@@ -43,3 +43,5 @@ export {
   type V4Status,
 } from './streaming/stream-session';
 export { type StreamConnector, StreamingError, tcpConnector } from './streaming/websocket-client';
+export { GrpcCallError, type UnaryCallOptions } from './unary-channel';
+export type { UnaryTransport } from './unary-transport';

@@ -32,9 +32,11 @@ import {
   type RuntimeFeatures,
   type RuntimeHandler,
 } from '../generated/types';
+import type { UnaryTransport } from '../unary-transport';
 import { criServiceDefinitions } from './fake-service';
 import { FakeStreamingServer } from './fake-streaming-server';
 import { isValidImageReference, withDefaultTag } from './image-reference';
+import { type InProcessMethod, InProcessTransport } from './in-process-transport';
 import { Ipv4Pool } from './ipv4-pool';
 import { CommandNotFoundError, runCommand, type ShellResult } from './mini-shell';
 
@@ -195,6 +197,8 @@ export class FakeRuntime {
   private readonly pendingStops = new Set<NodeJS.Timeout>();
   private execHandler: ExecHandler | undefined;
   private readonly streaming = new FakeStreamingServer();
+  /** The unary handlers by method path, for inProcessTransport(). */
+  private readonly unaryMethods = new Map<string, InProcessMethod>();
   private tempDir: string | undefined;
   private podCidr = '';
 
@@ -343,11 +347,34 @@ export class FakeRuntime {
 
   private register(): void {
     const defs = criServiceDefinitions();
+    const runtime = this.runtimeHandlers();
+    const image = this.imageHandlers();
     this.server.addService(defs.RuntimeService, {
-      ...this.runtimeHandlers(),
+      ...runtime,
       GetContainerEvents: this.containerEventsHandler(),
     });
-    this.server.addService(defs.ImageService, this.imageHandlers());
+    this.server.addService(defs.ImageService, image);
+    for (const [definition, handlers] of [
+      [defs.RuntimeService, runtime],
+      [defs.ImageService, image],
+    ] as const)
+      for (const [name, handler] of Object.entries(handlers)) {
+        const m = definition[name] as unknown as Omit<InProcessMethod, 'handler'> & { path: string };
+        this.unaryMethods.set(m.path, {
+          requestDeserialize: m.requestDeserialize,
+          responseSerialize: m.responseSerialize,
+          handler,
+        });
+      }
+  }
+
+  /**
+   * A transport for `createCriClient({ endpoint, transport })` that calls this fake's handlers in
+   * this process (the same answers, injected errors and delays, without the socket): for many
+   * fakes in one process. GetContainerEvents still needs the socket.
+   */
+  inProcessTransport(): UnaryTransport {
+    return new InProcessTransport(this.unaryMethods);
   }
 
   /**

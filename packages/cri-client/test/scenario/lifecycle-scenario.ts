@@ -12,6 +12,7 @@ import {
   isUnimplemented,
   parseCriLogLine,
   type StreamConnector,
+  type UnaryTransport,
 } from '../../src/index';
 import { ContainerEventType, ContainerState, PodSandboxState } from '../../src/types/index';
 
@@ -33,6 +34,8 @@ export interface ScenarioTarget {
   stopOfUnknownId: 'not-found' | 'ok';
   /** How to reach the runtime's streaming server (default TCP). */
   connector?: StreamConnector;
+  /** The client's unary transport (default gRPC over the endpoint's socket). */
+  transport?: UnaryTransport;
   teardown(): Promise<void>;
 }
 
@@ -81,7 +84,11 @@ export function defineLifecycleScenario(name: string, setup: () => Promise<Scena
 
     beforeAll(async () => {
       target = await setup();
-      cri = await createCriClient({ endpoint: target.endpoint, timeoutMs: 30_000 });
+      cri = await createCriClient({
+        endpoint: target.endpoint,
+        timeoutMs: 30_000,
+        transport: target.transport,
+      });
       sandboxConfig = {
         metadata: { name: `scenario-${run}`, uid: `uid-${run}`, namespace: 'default', attempt: 0 },
         hostname: 'scenario',
@@ -286,8 +293,13 @@ export function defineLifecycleScenario(name: string, setup: () => Promise<Scena
         return containerId;
       };
       try {
-        // The subscription is live once any event arrives; warm up until then.
-        for (let i = 0; i < 50 && seen.length === 0 && !ended; i++) await cycle(`warmup-${i}`);
+        // The subscription is live once any event arrives; warm up until then. Each round also
+        // waits a moment: an in-process transport's cycles take no I/O, and fifty of them can end
+        // before the event stream's socket has connected.
+        for (let i = 0; i < 500 && seen.length === 0 && !ended; i++) {
+          await cycle(`warmup-${i}`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         const id = await cycle('evented');
         const forId = () => seen.filter(([, cid]) => cid === id).map(([t]) => t);
         await eventually(
