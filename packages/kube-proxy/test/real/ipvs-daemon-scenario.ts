@@ -1,43 +1,45 @@
 /**
- * Runs INSIDE the micro-VM: the real nodeagent-kube-proxy binary (apps/kube-proxy/src/cli.ts,
- * bundled; its path is argv[2]) as a daemon with `--proxy-mode ipvs`, dual-stack, in a "node"
- * namespace, against the in-process API server in the VM's own namespace (reached through a
- * unix-socket bridge and a forwarder on the node's 127.0.0.1:6443, as apps/kube-proxy's daemon
- * test does). A client namespace and two backend namespaces (busybox httpd) carry the traffic.
+ * Runs INSIDE the micro-VM, itself inside the "node" namespace (argv[3], made by
+ * ipvs-daemon.test.ts's shell): the real nodeagent-kube-proxy binary (apps/kube-proxy/src/cli.ts,
+ * bundled; its path is argv[2]) as a daemon with `--proxy-mode ipvs`, dual-stack, in the same
+ * namespace, against the in-process API server on its 127.0.0.1 (a forwarder into the namespace
+ * would be one more Node start, seconds under TCG). A client namespace and two backend
+ * namespaces (busybox httpd) carry the traffic, busybox wget sends it (guest-http.ts).
  * Afterwards the daemon is stopped with SIGTERM and the binary's `--cleanup` runs. Prints one
  * line `IPVS-DAEMON <json>`; ipvs-daemon.test.ts does the asserting.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type ApiServer,
   createVethPair,
   kubeconfigYaml,
-  type Netns,
   NetnsScope,
+  openNetns,
   startApiServer,
 } from '@nodeagent/testing';
 import { guestSpeedFactor } from '../../../../tools/vm/speed';
 import { service, slice } from '../fixtures';
+import { httpGet, localGet } from './guest-http';
+import { readProcIpVs } from './proc-ip-vs';
 
 const NODE = 'node-a';
 const NODE_IP = '10.250.1.1';
 const NODE_IP6 = 'fd00:250:1::1';
 const daemonBundle = process.argv[2];
-const result: Record<string, unknown> = { timings: {} };
+const nodeNetns = process.argv[3];
+// nodeStartMs: how long Node took to load this bundle before its first line ran (most of it under
+// TCG); guestUptimeMs: the guest's clock then, which also holds the boot and the modprobe before.
+const result: Record<string, unknown> = {
+  guestUptimeMs: Math.round(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000),
+  timings: {},
+  nodeStartMs: Math.round(process.uptime() * 1000),
+};
 const t0 = Date.now();
 const mark = (what: string) => {
   (result.timings as Record<string, number>)[what] = Date.now() - t0;
 };
-
-// Inside the node namespace: 127.0.0.1:6443 → the unix socket the API server's bridge listens on.
-const FORWARDER = `
-const net = require('node:net');
-net.createServer((c) => { const u = net.connect(process.argv[1]); c.pipe(u); u.pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); })
-  .listen(6443, '127.0.0.1', () => process.stdout.write('ready\\n'));
-`;
 
 /** Polls `fn` every 300 ms until `ok` holds or `timeoutMs` passes; returns the last value. */
 async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
@@ -50,45 +52,20 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs =
   return v;
 }
 
-/** `ipvsadm -Ln` as virtual server ("TCP  10.96.0.1:80") → real servers with their weights. */
-function parseIpvsadm(text: string): Map<string, { address: string; weight: number }[]> {
-  const out = new Map<string, { address: string; weight: number }[]>();
-  let current: { address: string; weight: number }[] | undefined;
-  for (const line of text.split('\n')) {
-    const vs = /^(TCP|UDP|SCTP) {2}(\S+)/.exec(line);
-    if (vs) {
-      current = [];
-      out.set(`${vs[1]}  ${vs[2]}`, current);
-      continue;
-    }
-    const rs = /^ {2}-> (\S+)\s+\S+\s+(\d+)/.exec(line);
-    if (rs && current) current.push({ address: rs[1]!, weight: Number(rs[2]) });
-  }
-  return out;
-}
-
 async function main(): Promise<void> {
-  if (!daemonBundle) throw new Error('usage: ipvs-daemon-scenario <daemon bundle>');
+  if (!daemonBundle || !nodeNetns)
+    throw new Error('usage: ipvs-daemon-scenario <daemon bundle> <node netns>');
   const scope = new NetnsScope('ipvsd');
+  // This process's own namespace: the daemon, its API server and the node's host service.
+  const node = openNetns(nodeNetns);
   const dir = mkdtempSync(join('/tmp', `na-ipvsd-${process.pid}-`));
   let api: ApiServer | undefined;
-  let bridge: Server | undefined;
   let daemon: ChildProcess | undefined;
   let daemonLog = '';
   try {
     api = await startApiServer();
-    const apiPort = api.port;
-    const sock = join(dir, 'api.sock');
-    bridge = createServer((c) => {
-      const up = connect(apiPort, '127.0.0.1');
-      c.pipe(up);
-      up.pipe(c);
-      c.on('error', () => up.destroy());
-      up.on('error', () => c.destroy());
-    });
-    await new Promise<void>((r) => bridge!.listen(sock, () => r()));
+    mark('api');
 
-    const node = await scope.create();
     const client = await scope.create();
     await node.exec('sysctl', ['-q', '-w', 'net.ipv6.conf.all.forwarding=1']);
     await createVethPair(
@@ -114,32 +91,21 @@ async function main(): Promise<void> {
       b.spawn('busybox', ['httpd', '-f', '-p', '[::]:8080', '-h', www], { stdio: 'ignore' });
       backends.push({ ip: `10.250.${s}.2`, ip6: `fd00:250:${s}::2` });
     }
+    mark('links');
     // A host service on the node: reachable on the node IP, never through a VIP (KUBE-IPVS-FILTER).
     const nodeWww = join(dir, 'node');
     mkdirSync(nodeWww);
     writeFileSync(join(nodeWww, 'index.html'), 'node-host-port');
     node.spawn('busybox', ['httpd', '-f', '-p', '9999', '-h', nodeWww], { stdio: 'ignore' });
 
-    const fwd = node.spawn(process.execPath, ['-e', FORWARDER, sock], { stdio: ['ignore', 'pipe', 'pipe'] });
-    await new Promise<void>((resolve, reject) => {
-      fwd.stdout?.once('data', () => resolve());
-      fwd.once('exit', (code) => reject(new Error(`forwarder exited ${code}`)));
-    });
     const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, kubeconfigYaml('http://127.0.0.1:6443'));
+    writeFileSync(kubeconfig, kubeconfigYaml(`http://127.0.0.1:${api.port}`));
     mark('topology');
 
-    const get = async (from: Netns, url: string): Promise<string> => {
-      // 2 s on an idle machine, longer as the VM runs slower (a drop still ends as 'timeout').
-      const maxTime = String(2 * guestSpeedFactor());
-      const r = await from.exec('curl', ['-g', '-sS', '--max-time', maxTime, url], { allowFailure: true });
-      if (r.exitCode === 0) return r.stdout.trim();
-      if (r.exitCode === 7) return 'refused';
-      if (r.exitCode === 28) return 'timeout';
-      return `error ${r.exitCode}: ${r.stderr.trim().slice(0, 200)}`;
-    };
     const ipvsadm = async () => (await node.exec('ipvsadm', ['-Ln'])).stdout;
-    const realServers = async (vs: string) => parseIpvsadm(await ipvsadm()).get(vs) ?? [];
+    // The daemon's view of the IPVS table, read in-process: polling with ipvsadm started a process
+    // every 300 ms that competed with the daemon's own start for the VM's one CPU.
+    const realServers = async (vs: string) => (await readProcIpVs(daemon!.pid!)).get(vs) ?? [];
     const create = (plural: string, obj: unknown) =>
       api!.registry.create(
         plural === 'services'
@@ -230,6 +196,7 @@ async function main(): Promise<void> {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const onLog = (b: Buffer) => {
+      if (!daemonLog) mark('daemonFirstOutput');
       daemonLog = (daemonLog + b.toString()).slice(-6000);
     };
     daemon.stdout?.on('data', onLog);
@@ -246,41 +213,42 @@ async function main(): Promise<void> {
     // The real servers are written before kube-ipvs0 gets the VIP (the sync's last step): wait
     // for the Service to answer before sampling the spread.
     await until(
-      () => get(client, 'http://10.96.0.100/'),
+      () => httpGet(client, 'http://10.96.0.100/'),
       (b) => b.startsWith('backend-'),
       30_000,
     );
+    mark('clusterIPAnswers');
     const spread: string[] = [];
-    for (let i = 0; i < 6; i++) spread.push(await get(client, 'http://10.96.0.100/'));
+    for (let i = 0; i < 6; i++) spread.push(await httpGet(client, 'http://10.96.0.100/'));
     result.clusterIP = spread;
     result.kubeIpvs0 = (await node.exec('ip', ['-o', 'addr', 'show', 'dev', 'kube-ipvs0'])).stdout;
     result.ipsets = (await node.exec('ipset', ['list', '-n'])).stdout.split('\n').filter(Boolean).sort();
 
     // NodePort on the node address.
     result.nodePort = await until(
-      () => get(client, `http://${NODE_IP}:30080/`),
+      () => httpGet(client, `http://${NODE_IP}:30080/`),
       (b) => b.startsWith('backend-'),
       20_000,
     );
 
     // A VIP on a port that is no Service port: rejected, although the node listens there.
-    result.hostPortViaVip = await get(client, 'http://10.96.0.100:9999/');
-    result.hostPortViaNodeIP = await get(client, `http://${NODE_IP}:9999/`);
+    result.hostPortViaVip = await httpGet(client, 'http://10.96.0.100:9999/');
+    result.hostPortViaNodeIP = await httpGet(client, `http://${NODE_IP}:9999/`);
 
     // LoadBalancer source ranges: the client (in range) gets through; the node itself is
     // dropped by KUBE-IPVS-OUT-FILTER; the same node reaches an LB IP without ranges.
     // Both answer once their sync is in; only then does the node's timeout mean a drop.
     result.lbFromClient = await until(
-      () => get(client, 'http://10.97.0.10/'),
+      () => httpGet(client, 'http://10.97.0.10/'),
       (b) => b === 'backend-0',
       30_000,
     );
     result.lbOpenFromNode = await until(
-      () => get(node, 'http://10.97.0.11/'),
+      () => httpGet(node, 'http://10.97.0.11/'),
       (b) => b === 'backend-0',
       30_000,
     );
-    result.lbFromNode = await get(node, 'http://10.97.0.10/');
+    result.lbFromNode = await httpGet(node, 'http://10.97.0.10/');
     result.outFilter = (await node.exec('iptables', ['-S', 'KUBE-IPVS-OUT-FILTER'])).stdout;
     result.outputJumps = (await node.exec('iptables', ['-S', 'OUTPUT'])).stdout;
     mark('services');
@@ -292,7 +260,7 @@ async function main(): Promise<void> {
       30_000,
     );
     const spread6: string[] = [];
-    for (let i = 0; i < 6; i++) spread6.push(await get(client, 'http://[fd00:96::100]/'));
+    for (let i = 0; i < 6; i++) spread6.push(await httpGet(client, 'http://[fd00:96::100]/'));
     result.clusterIP6 = spread6;
     result.kubeIpvs0v6 = (await node.exec('ip', ['-o', '-6', 'addr', 'show', 'dev', 'kube-ipvs0'])).stdout;
     result.clusterIPSet6 = (await node.exec('ipset', ['list', 'KUBE-6-CLUSTER-IP'])).stdout;
@@ -312,17 +280,19 @@ async function main(): Promise<void> {
       30_000,
     );
     const afterRemoval: string[] = [];
-    for (let i = 0; i < 6; i++) afterRemoval.push(await get(client, 'http://10.96.0.100/'));
+    for (let i = 0; i < 6; i++) afterRemoval.push(await httpGet(client, 'http://10.96.0.100/'));
     result.afterRemoval = afterRemoval;
     mark('removal');
 
     // healthz and metrics, with upstream's names.
-    result.healthz = (await node.exec('curl', ['-sS', '-i', 'http://127.0.0.1:10256/healthz'])).stdout;
-    result.metrics = (await node.exec('curl', ['-sS', 'http://127.0.0.1:10249/metrics'])).stdout
+    // The daemon's servers listen in this process's namespace: asked in-process, no curl start.
+    const healthz = await localGet('http://127.0.0.1:10256/healthz');
+    result.healthz = `${healthz.statusLine}\n${healthz.body}`;
+    result.metrics = (await localGet('http://127.0.0.1:10249/metrics')).body
       .split('\n')
       .filter((l) => l.startsWith('kubeproxy_'))
       .join('\n');
-    result.proxyMode = (await node.exec('curl', ['-sS', 'http://127.0.0.1:10249/proxyMode'])).stdout;
+    result.proxyMode = (await localGet('http://127.0.0.1:10249/proxyMode')).body;
     mark('servers');
 
     // SIGTERM, then the binary's --cleanup.
@@ -347,10 +317,12 @@ async function main(): Promise<void> {
   } finally {
     result.daemonLog = daemonLog;
     if (daemon && daemon.exitCode === null) daemon.kill('SIGKILL');
-    await new Promise<void>((r) => (bridge ? bridge.close(() => r()) : r()));
     await api?.close().catch(() => {});
     await scope.cleanup();
+    // Kills what was started in it (httpd); the namespace lives on until this process exits.
+    await node.delete();
     rmSync(dir, { recursive: true, force: true });
+    mark('teardown');
   }
 }
 
