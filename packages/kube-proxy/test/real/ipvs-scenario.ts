@@ -1,14 +1,15 @@
 /**
- * Runs INSIDE the micro-VM (root, a kernel with IPVS, dummy and ipset): a "node" namespace
- * running the ipvs proxier fed by the in-process API server, a client namespace and two backend
- * namespaces serving HTTP with busybox httpd (node would take seconds per backend under TCG).
+ * Runs INSIDE the micro-VM (root, a kernel with IPVS, dummy and ipset), itself inside the "node"
+ * namespace (argv[2]) where it runs the ipvs proxier fed by the in-process API server; a client
+ * namespace and two backend namespaces serving HTTP with busybox httpd (node would take seconds
+ * per backend under TCG); the client's requests are busybox wget's (guest-http.ts).
  * Prints one line `IPVS-SCENARIO <json>`; ipvs-packets.test.ts does the asserting.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { openIpvs } from '@nodeagent/ipvs';
 import { type Clock, systemClock } from '@nodeagent/primitives';
-import { createVethPair, type Netns, NetnsScope } from '@nodeagent/testing';
+import { createVethPair, type Netns, NetnsScope, openNetns } from '@nodeagent/testing';
 import { guestSpeedFactor } from '../../../../tools/vm/speed';
 import { execIptables } from '../../src/iptables/index';
 import {
@@ -22,15 +23,22 @@ import {
 import { execSysctlLayer } from '../../src/runtime/index';
 import { service, slice } from '../fixtures';
 import { eventually, type ProxyCluster, startProxyCluster } from './cluster-fixtures';
+import { httpGet } from './guest-http';
 
 const NODE = 'node-a';
+const nodeNetns = process.argv[2] ?? '';
 const DRAIN_TIMEOUT_MS = 60_000;
 
 /** The real clock, but the scenario can jump it forward (to pass the drain timeout at once). */
 const skew = { ms: 0 };
 const skewedClock: Clock = { ...systemClock, now: () => Date.now() + skew.ms };
 const NODE_IP = '10.250.1.1';
-const result: Record<string, unknown> = {};
+// nodeStartMs: how long Node took to load this bundle before its first line ran (most of it under
+// TCG); guestUptimeMs: the guest's clock then, which also holds the boot and the modprobe before.
+const result: Record<string, unknown> = {
+  guestUptimeMs: Math.round(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000),
+  nodeStartMs: Math.round(process.uptime() * 1000),
+};
 const t0 = Date.now();
 const mark = (what: string) => {
   (result.timings as Record<string, number>)[what] = Date.now() - t0;
@@ -39,14 +47,16 @@ result.timings = {};
 
 async function main(): Promise<void> {
   const scope = new NetnsScope('ipvs');
+  // This process's own namespace (made by ipvs-packets.test.ts's shell): the proxier's node.
+  const node = openNetns(nodeNetns);
   const held: ChildProcess[] = [];
   let cluster: ProxyCluster | undefined;
   let proxier: IpvsProxier | undefined;
   let ipvsHandle: Awaited<ReturnType<typeof openIpvs>> | undefined;
   try {
-    const node = await scope.create();
     const client = await scope.create();
-    await node.exec('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
+    // This process is in the node's namespace: its own /proc/sys/net is the node's.
+    writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
     await createVethPair(
       { netns: node, addresses: [`${NODE_IP}/24`] },
       { netns: client, addresses: ['10.250.1.2/24'] },
@@ -74,27 +84,18 @@ async function main(): Promise<void> {
     node.spawn('busybox', ['httpd', '-f', '-p', '9999', '-h', nodeDir], { stdio: 'ignore' });
     mark('topology');
 
-    const get = async (url: string): Promise<string> => {
-      // 2 s on an idle machine, longer as the VM runs slower (a drop still ends as 'timeout').
-      const maxTime = String(2 * guestSpeedFactor());
-      const r = await client.exec('curl', ['-sS', '--max-time', maxTime, url], { allowFailure: true });
-      if (r.exitCode === 0) return r.stdout.trim();
-      if (r.exitCode === 7) return 'refused';
-      if (r.exitCode === 28) return 'timeout';
-      return `error ${r.exitCode}: ${r.stderr.trim().slice(0, 200)}`;
-    };
-    const inNode = ['ip', 'netns', 'exec', node.name];
-    // The bundle has no relay/ beside it; the VM runs in the checkout (cwd), relay included.
-    ipvsHandle = await openIpvs({
-      netnsPath: node.path,
-      relayPath: `${process.cwd()}/packages/ipvs/relay/netns-relay.mjs`,
-    });
+    // From the client namespace, with busybox wget (guest-http.ts).
+    const get = (url: string) => httpGet(client, url);
+    // This process is in the node's namespace: the IPVS handle is its own (no relay process)
+    // and the proxier's commands run here with no namespace switch in front of each.
+    ipvsHandle = await openIpvs();
+    mark('ipvsOpen');
     const kernel = {
       ipvs: ipvsHandle,
-      link: execLinkLayer(inNode),
-      ipset: execIpsetLayer(inNode),
-      iptables: execIptables({ family: 'IPv4', commandPrefix: inNode }),
-      sysctl: execSysctlLayer(inNode),
+      link: execLinkLayer(),
+      ipset: execIpsetLayer(),
+      iptables: execIptables({ family: 'IPv4' }),
+      sysctl: execSysctlLayer(),
     };
     proxier = new IpvsProxier({
       family: 'IPv4',
@@ -292,6 +293,9 @@ async function main(): Promise<void> {
     ipvsHandle?.close();
     await cluster?.api.close().catch(() => {});
     await scope.cleanup();
+    // Kills what was started in it (httpd); the namespace lives on until this process exits.
+    await node.delete();
+    mark('teardown');
   }
 }
 
