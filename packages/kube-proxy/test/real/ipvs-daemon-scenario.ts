@@ -11,20 +11,15 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type ApiServer,
-  createVethPair,
-  kubeconfigYaml,
-  NetnsScope,
-  openNetns,
-  startApiServer,
-} from '@nodeagent/testing';
+import { type ApiServer, kubeconfigYaml, openNetns, startApiServer } from '@nodeagent/testing';
 import { guestSpeedFactor } from '../../../../tools/vm/speed';
 import { service, slice } from '../fixtures';
 import { httpGet, localGet } from './guest-http';
 import { readProcIpVs } from './proc-ip-vs';
+import { createStarTopology, type Star } from './star-topology';
 
 const NODE = 'node-a';
+// The node's addresses on the client's link (star-topology.ts).
 const NODE_IP = '10.250.1.1';
 const NODE_IP6 = 'fd00:250:1::1';
 const daemonBundle = process.argv[2];
@@ -55,41 +50,27 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs =
 async function main(): Promise<void> {
   if (!daemonBundle || !nodeNetns)
     throw new Error('usage: ipvs-daemon-scenario <daemon bundle> <node netns>');
-  const scope = new NetnsScope('ipvsd');
   // This process's own namespace: the daemon, its API server and the node's host service.
   const node = openNetns(nodeNetns);
   const dir = mkdtempSync(join('/tmp', `na-ipvsd-${process.pid}-`));
   let api: ApiServer | undefined;
   let daemon: ChildProcess | undefined;
   let daemonLog = '';
+  let star: Star | undefined;
   try {
     api = await startApiServer();
     mark('api');
 
-    const client = await scope.create();
-    await node.exec('sysctl', ['-q', '-w', 'net.ipv6.conf.all.forwarding=1']);
-    await createVethPair(
-      { netns: node, addresses: [`${NODE_IP}/24`, `${NODE_IP6}/64`] },
-      { netns: client, addresses: ['10.250.1.2/24', 'fd00:250:1::2/64'] },
-    );
-    await client.exec('ip', ['route', 'add', 'default', 'via', NODE_IP]);
-    await client.exec('ip', ['-6', 'route', 'add', 'default', 'via', NODE_IP6]);
-    const backends: { ip: string; ip6: string }[] = [];
-    for (let i = 0; i < 2; i++) {
-      const b = await scope.create();
-      const s = 11 + i;
-      await createVethPair(
-        { netns: node, addresses: [`10.250.${s}.1/24`, `fd00:250:${s}::1/64`] },
-        { netns: b, addresses: [`10.250.${s}.2/24`, `fd00:250:${s}::2/64`] },
-      );
-      await b.exec('ip', ['route', 'add', 'default', 'via', `10.250.${s}.1`]);
-      await b.exec('ip', ['-6', 'route', 'add', 'default', 'via', `fd00:250:${s}::1`]);
+    star = await createStarTopology({ purpose: 'ipvsd', node, ipv6: true });
+    const { client, backends } = star;
+    // This process is in the node's namespace: its own /proc/sys/net is the node's.
+    writeFileSync('/proc/sys/net/ipv6/conf/all/forwarding', '1');
+    for (const [i, b] of backends.entries()) {
       const www = join(dir, `backend-${i}`);
       mkdirSync(www);
       writeFileSync(join(www, 'index.html'), `backend-${i}`);
       // [::]: one dual-stack listener for both families.
-      b.spawn('busybox', ['httpd', '-f', '-p', '[::]:8080', '-h', www], { stdio: 'ignore' });
-      backends.push({ ip: `10.250.${s}.2`, ip6: `fd00:250:${s}::2` });
+      b.netns.spawn('busybox', ['httpd', '-f', '-p', '[::]:8080', '-h', www], { stdio: 'ignore' });
     }
     mark('links');
     // A host service on the node: reachable on the node IP, never through a VIP (KUBE-IPVS-FILTER).
@@ -318,7 +299,7 @@ async function main(): Promise<void> {
     result.daemonLog = daemonLog;
     if (daemon && daemon.exitCode === null) daemon.kill('SIGKILL');
     await api?.close().catch(() => {});
-    await scope.cleanup();
+    await star?.delete();
     // Kills what was started in it (httpd); the namespace lives on until this process exits.
     await node.delete();
     rmSync(dir, { recursive: true, force: true });
