@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { openIpvs } from '@nodeagent/ipvs';
 import { type Clock, systemClock } from '@nodeagent/primitives';
-import { createVethPair, type Netns, NetnsScope, openNetns } from '@nodeagent/testing';
+import { openNetns } from '@nodeagent/testing';
 import { guestSpeedFactor } from '../../../../tools/vm/speed';
 import { execIptables } from '../../src/iptables/index';
 import {
@@ -24,6 +24,7 @@ import { execSysctlLayer } from '../../src/runtime/index';
 import { service, slice } from '../fixtures';
 import { eventually, type ProxyCluster, startProxyCluster } from './cluster-fixtures';
 import { httpGet } from './guest-http';
+import { createStarTopology, type Star } from './star-topology';
 
 const NODE = 'node-a';
 const nodeNetns = process.argv[2] ?? '';
@@ -32,6 +33,7 @@ const DRAIN_TIMEOUT_MS = 60_000;
 /** The real clock, but the scenario can jump it forward (to pass the drain timeout at once). */
 const skew = { ms: 0 };
 const skewedClock: Clock = { ...systemClock, now: () => Date.now() + skew.ms };
+// The node's address on the client's link (star-topology.ts).
 const NODE_IP = '10.250.1.1';
 // nodeStartMs: how long Node took to load this bundle before its first line ran (most of it under
 // TCG); guestUptimeMs: the guest's clock then, which also holds the boot and the modprobe before.
@@ -46,7 +48,7 @@ const mark = (what: string) => {
 result.timings = {};
 
 async function main(): Promise<void> {
-  const scope = new NetnsScope('ipvs');
+  let star: Star | undefined;
   // This process's own namespace (made by ipvs-packets.test.ts's shell): the proxier's node.
   const node = openNetns(nodeNetns);
   const held: ChildProcess[] = [];
@@ -54,28 +56,16 @@ async function main(): Promise<void> {
   let proxier: IpvsProxier | undefined;
   let ipvsHandle: Awaited<ReturnType<typeof openIpvs>> | undefined;
   try {
-    const client = await scope.create();
+    star = await createStarTopology({ purpose: 'ipvs', node });
+    const { client } = star;
     // This process is in the node's namespace: its own /proc/sys/net is the node's.
     writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
-    await createVethPair(
-      { netns: node, addresses: [`${NODE_IP}/24`] },
-      { netns: client, addresses: ['10.250.1.2/24'] },
-    );
-    await client.exec('ip', ['route', 'add', 'default', 'via', NODE_IP]);
-    const backends: { name: string; ip: string; netns: Netns }[] = [];
-    for (let i = 0; i < 2; i++) {
-      const b = await scope.create();
-      const subnet = 11 + i;
-      await createVethPair(
-        { netns: node, addresses: [`10.250.${subnet}.1/24`] },
-        { netns: b, addresses: [`10.250.${subnet}.2/24`] },
-      );
-      await b.exec('ip', ['route', 'add', 'default', 'via', `10.250.${subnet}.1`]);
-      const dir = `/tmp/${b.name}-www`;
+    const backends = star.backends.map((b, i) => ({ name: `backend-${i}`, ip: b.ip, netns: b.netns }));
+    for (const b of backends) {
+      const dir = `/tmp/${b.netns.name}-www`;
       mkdirSync(dir, { recursive: true });
-      writeFileSync(`${dir}/index.html`, `backend-${i}`);
-      b.spawn('busybox', ['httpd', '-f', '-p', '8080', '-h', dir], { stdio: 'ignore' });
-      backends.push({ name: `backend-${i}`, ip: `10.250.${subnet}.2`, netns: b });
+      writeFileSync(`${dir}/index.html`, b.name);
+      b.netns.spawn('busybox', ['httpd', '-f', '-p', '8080', '-h', dir], { stdio: 'ignore' });
     }
     // A host service on the node itself: VIPs must not expose it (KUBE-IPVS-FILTER).
     const nodeDir = `/tmp/${node.name}-www`;
@@ -292,7 +282,7 @@ async function main(): Promise<void> {
     await proxier?.stop().catch(() => {});
     ipvsHandle?.close();
     await cluster?.api.close().catch(() => {});
-    await scope.cleanup();
+    await star?.delete();
     // Kills what was started in it (httpd); the namespace lives on until this process exits.
     await node.delete();
     mark('teardown');
