@@ -2,12 +2,18 @@
  * What N hollow nodes cost, in one nodeagent-hollow-node process (the bundled entry) against the
  * in-process API server of @nodeagent/testing over HTTP, for N = 10 and 100 (NA_HOLLOW_NODES,
  * comma-separated). Each run: start, every Node Ready, NA_HOLLOW_PODS pods per node (default 10)
- * created bound to their nodes and all Running, then a steady window of NA_HOLLOW_WINDOW_S
+ * created bound to their nodes and all Running, NA_HOLLOW_SETTLE_S seconds (default 15) to settle, then a steady window of NA_HOLLOW_WINDOW_S
  * seconds (default 60) in which the hollow process's CPU (/proc/<pid>/stat) and the requests the
  * API server receives from each node (counted where they arrive, by the node's user agent, by
  * verb and resource as apiserver_request_total would) are measured, with the bytes on each node's
  * connections (counted on the server's sockets) and the API server's CPU (this bench process's:
  * the server runs here, with the counting beside it); RSS at the window's end.
+ * Beside them, in the same run, one real node of ours (real-node.ts: the nodeagent-kubelet and
+ * nodeagent-kube-proxy processes in a network namespace, the kubelet on the fake CRI runtime) with
+ * as many pods, its requests counted by the same counter in the same window (every request
+ * without a hollow node's user agent is its), reported as `realNode` with a `comparison`; its
+ * fake runtime is served from this process, so its CRI calls are in the API server's CPU too.
+ * NA_HOLLOW_REAL_NODE=0 leaves it out (requests nobody's are then `unattributedRequestsPerMinute`).
  * Results: bench-results/hollow-node.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -17,7 +23,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ApiServer, processMemory, startApiServer } from '@nodeagent/testing';
 import { bundleEntry } from '../../../tools/bundle/bundle-entry';
-import { RequestCounter } from '../src/request-counter';
+import { type NodeRequests, RequestCounter } from '../src/request-counter';
+import { type RealNode, startRealNode } from './real-node';
 
 const { cpuSeconds, mib, sleep, statusField, waitFor } = processMemory;
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -25,6 +32,17 @@ const appDir = join(repoRoot, 'apps', 'hollow-node');
 const sizes = (process.env.NA_HOLLOW_NODES ?? '10,100').split(',').map(Number);
 const podsPerNode = Number(process.env.NA_HOLLOW_PODS ?? 10);
 const windowSeconds = Number(process.env.NA_HOLLOW_WINDOW_S ?? 60);
+/**
+ * After every pod is Running, before the window: the nodes' first status after their image pulls
+ * (a PATCH with the new image list at the next 10 s status check) is start-up, not steady state.
+ */
+const settleSeconds = Number(process.env.NA_HOLLOW_SETTLE_S ?? 15);
+const withRealNode = process.env.NA_HOLLOW_REAL_NODE !== '0';
+const REAL_NODE = 'real-node-0';
+/** Without the real node, who the requests without a hollow user agent count for (none expected). */
+const UNATTRIBUTED = '(no hollow user agent)';
+const IMAGE = 'nginx:1.27';
+const round = (v: number) => Number(v.toFixed(3));
 
 type Obj = { status?: { phase?: string; conditions?: { type: string; status: string }[] } };
 
@@ -46,12 +64,71 @@ function createPods(api: ApiServer, nodes: string[]): void {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name: `${node}-pod-${i}`, namespace: 'default' },
-        spec: { nodeName: node, containers: [{ name: 'app', image: 'nginx:1.27' }] },
+        spec: { nodeName: node, containers: [{ name: 'app', image: IMAGE }] },
       });
 }
 
 async function rssBytes(pid: number): Promise<number> {
   return statusField(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
+}
+
+async function cpuOf(pids: number[]): Promise<number> {
+  let sum = 0;
+  for (const pid of pids) sum += await cpuSeconds(pid);
+  return sum;
+}
+
+/** "VERB resource" → requests per node per minute, sorted. */
+function perMinute(byKind: Map<string, number>, n: number, minutes: number): Record<string, number> {
+  return Object.fromEntries(
+    [...byKind].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, round(v / n / minutes)]),
+  );
+}
+
+/** The real node's window: its requests, watches and bytes, and its two processes' CPU and RSS. */
+function realNodeFigures(c: NodeRequests, minutes: number, cpu: number, rss: number) {
+  const carried = c.bytes.totals();
+  return {
+    name: REAL_NODE,
+    requestsPerMinute: round(c.total / minutes),
+    byKind: perMinute(c.byKind, 1, minutes),
+    watches: c.openWatches,
+    // The server's sockets: what it received is what the node sent.
+    bytes: {
+      sentPerMinute: Math.round(carried.received / minutes),
+      receivedPerMinute: Math.round(carried.sent / minutes),
+    },
+    cpuSecondsPerMinute: round(cpu / minutes),
+    rssMiB: mib(rss),
+  };
+}
+
+/**
+ * A hollow node against the real one: the ratio of their requests per minute, and each kind
+ * whose rates differ by more than a quarter (or that only one of them sends).
+ */
+function comparison(
+  hollow: Record<string, number>,
+  hollowTotal: number,
+  real: ReturnType<typeof realNodeFigures>,
+) {
+  const differing: Record<string, { hollow: number; real: number }> = {};
+  for (const kind of new Set([...Object.keys(hollow), ...Object.keys(real.byKind)])) {
+    const [h, r] = [hollow[kind] ?? 0, real.byKind[kind] ?? 0];
+    if (Math.abs(h - r) > 0.25 * Math.max(h, r)) differing[kind] = { hollow: h, real: r };
+  }
+  return {
+    hollowOverReal: round(hollowTotal / real.requestsPerMinute),
+    hollowAtMostReal: hollowTotal <= real.requestsPerMinute,
+    differingKinds: differing,
+  };
+}
+
+/** Rethrows `error` with the real node's agents' stderr. */
+function withLogs(real: RealNode | undefined) {
+  return (error: Error): never => {
+    throw real ? new Error(`${error.message}\n${real.logs()}`) : error;
+  };
 }
 
 /** One run of `n` nodes: start-up time, then the steady window's figures. */
@@ -61,42 +138,54 @@ async function measure(cli: string, n: number) {
   const kubeconfig = join(dir, 'kubeconfig');
   api.writeKubeconfig(kubeconfig);
   const names = Array.from({ length: n }, (_, i) => `hollow-node-${i}`);
-  const counter = new RequestCounter(names, 'server');
+  const others = withRealNode ? REAL_NODE : UNATTRIBUTED;
+  const counter = new RequestCounter(names, 'server', others);
   counter.start();
-  const started = Date.now();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [cli, '--kubeconfig', kubeconfig, '--nodes', String(n)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
   let stdout = '';
-  child.stdout?.on('data', (c: Buffer) => (stdout += c));
+  let real: RealNode | undefined;
+  let child: ChildProcess | undefined;
   try {
-    await waitFor(async () => readyNodes(api) === n || undefined, 600_000, 'every node Ready');
-    const readySeconds = (Date.now() - started) / 1000;
-    createPods(api, names);
+    // First, so that the hollow nodes' start-up time is theirs alone.
+    if (withRealNode) real = await startRealNode(api, dir, REAL_NODE, IMAGE);
+    const started = Date.now();
+    child = spawn(process.execPath, [cli, '--kubeconfig', kubeconfig, '--nodes', String(n)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child.stdout?.on('data', (c: Buffer) => (stdout += c));
+    const podNodes = real ? [...names, real.name] : names;
     await waitFor(
-      async () => runningPods(api) === n * podsPerNode || undefined,
+      async () => readyNodes(api) === podNodes.length || undefined,
+      600_000,
+      'every node Ready',
+    ).catch(withLogs(real));
+    const readySeconds = (Date.now() - started) / 1000;
+    createPods(api, podNodes);
+    await waitFor(
+      async () => runningPods(api) === podNodes.length * podsPerNode || undefined,
       900_000,
       'every pod Running',
-    );
+    ).catch(withLogs(real));
     const podsSeconds = (Date.now() - started) / 1000 - readySeconds;
+    await sleep(settleSeconds * 1000);
     const pid = child.pid ?? 0;
     counter.resetCounts();
     const cpuBefore = await cpuSeconds(pid);
+    const realCpuBefore = real ? await cpuOf(real.pids) : 0;
     const serverCpuBefore = process.cpuUsage();
     await sleep(windowSeconds * 1000);
     const cpu = (await cpuSeconds(pid)) - cpuBefore;
+    const realCpu = real ? (await cpuOf(real.pids)) - realCpuBefore : 0;
     const serverCpu = process.cpuUsage(serverCpuBefore);
     const rss = await rssBytes(pid);
+    let realRss = 0;
+    for (const p of real?.pids ?? []) realRss += await rssBytes(p);
     const minutes = windowSeconds / 60;
     const byKind = new Map<string, number>();
     let total = 0;
     let openWatches = 0;
     const bytes = { sent: 0, received: 0 };
-    for (const c of counter.perNode.values()) {
+    for (const name of names) {
+      const c = counter.perNode.get(name) as NodeRequests;
       total += c.total;
       openWatches += c.openWatches;
       // The server's sockets: what it received is what the node sent.
@@ -105,11 +194,14 @@ async function measure(cli: string, n: number) {
       bytes.received += carried.sent;
       for (const [k, v] of c.byKind) byKind.set(k, (byKind.get(k) ?? 0) + v);
     }
-    const round = (v: number) => Number(v.toFixed(3));
+    const hollowByKind = perMinute(byKind, n, minutes);
+    const otherRequests = counter.perNode.get(others) as NodeRequests;
+    const realNode = real ? realNodeFigures(otherRequests, minutes, realCpu, realRss) : undefined;
     const result = {
       nodes: n,
       podsPerNode,
       windowSeconds,
+      settleSeconds,
       secondsToAllReady: round(readySeconds),
       secondsToAllPodsRunning: round(podsSeconds),
       rssMiB: mib(rss),
@@ -117,21 +209,26 @@ async function measure(cli: string, n: number) {
       cpuSecondsPerNodePerMinute: round(cpu / n / minutes),
       cpuCoresUsed: round(cpu / windowSeconds),
       requestsPerNodePerMinute: round(total / n / minutes),
-      requestsPerNodePerMinuteByKind: Object.fromEntries(
-        [...byKind].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, round(v / n / minutes)]),
-      ),
+      requestsPerNodePerMinuteByKind: hollowByKind,
       watchesPerNode: round(openWatches / n),
       apiServerWatches: api.openWatches,
       bytesSentPerNodePerMinute: Math.round(bytes.sent / n / minutes),
       bytesReceivedPerNodePerMinute: Math.round(bytes.received / n / minutes),
       apiServerCpuCores: round((serverCpu.user + serverCpu.system) / 1e6 / windowSeconds),
       apiServerCpuSecondsPerNodePerMinute: round((serverCpu.user + serverCpu.system) / 1e6 / n / minutes),
+      ...(realNode
+        ? { realNode, comparison: comparison(hollowByKind, round(total / n / minutes), realNode) }
+        : { unattributedRequestsPerMinute: round(otherRequests.total / minutes) }),
     };
     console.log(JSON.stringify(result));
     return result;
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await real?.stop();
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child?.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
     counter.stop();
     await api.close();
     rmSync(dir, { recursive: true, force: true });

@@ -67,6 +67,8 @@ const CHANNELS = { client: 'http.client.request.start', server: 'http.server.req
  * diagnostics channel: every request any of our clients sends (lists, watches, status and lease
  * writes, events) passes there, and the user agent says which node sent it. Counting at the
  * socket layer rather than inside the engines leaves them untouched and misses no client.
+ * With `others`, every request without a hollow node's user agent counts for that name: the
+ * bench's one real node, whose kubelet and kube-proxy send no node name in theirs.
  */
 export class RequestCounter {
   readonly perNode = new Map<string, NodeRequests>();
@@ -80,8 +82,9 @@ export class RequestCounter {
   constructor(
     nodes: readonly string[],
     private readonly side: CountingSide = 'client',
+    private readonly others?: string,
   ) {
-    for (const node of nodes)
+    for (const node of others === undefined ? nodes : [...nodes, others])
       this.perNode.set(node, { total: 0, byKind: new Map(), openWatches: 0, bytes: new SocketBytes() });
   }
 
@@ -112,7 +115,7 @@ export class RequestCounter {
   }
 
   private onRequest(request: SeenRequest): void {
-    const node = nodeOfUserAgent(request.userAgent);
+    const node = nodeOfUserAgent(request.userAgent) ?? this.others;
     const counts = node === undefined ? undefined : this.perNode.get(node);
     if (!counts) return;
     const kind = requestKind(request.method, request.path);

@@ -1,0 +1,72 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hollowUserAgent } from '../src/node-identity';
+import { RequestCounter } from '../src/request-counter';
+
+// The counter where requests arrive (side `server`), as the bench counts them: a hollow node's by
+// the name in its user agent; with `others`, every request without a hollow user agent (the real
+// kubelet's and kube-proxy's) for the bench's real node.
+
+let server: Server;
+let port: number;
+
+beforeAll(async () => {
+  server = createServer((_req, res) => res.end('{}'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+/** One GET with `userAgent` (none when undefined), resolved when its answer has been read. */
+function send(path: string, userAgent?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const headers = userAgent === undefined ? {} : { 'User-Agent': userAgent };
+    const req = request({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Sends the three clients' requests with `counter` counting. */
+async function sendAll(counter: RequestCounter): Promise<void> {
+  counter.start();
+  try {
+    await send('/api/v1/nodes/hollow-node-0', hollowUserAgent('0.1.0', 'hollow-node-0'));
+    // A hollow node of another process (not in `nodes`): nobody's here.
+    await send('/api/v1/nodes/hollow-node-7', hollowUserAgent('0.1.0', 'hollow-node-7'));
+    await send('/api/v1/pods?fieldSelector=spec.nodeName%3Dreal-node');
+    await send(
+      '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/real-node',
+      'node-fetch/1.0 (+https://github.com/bitinn/node-fetch)',
+    );
+  } finally {
+    counter.stop();
+  }
+}
+
+const kinds = (counter: RequestCounter, node: string) =>
+  Object.fromEntries(counter.perNode.get(node)?.byKind ?? []);
+
+describe('RequestCounter: who a request counts for', () => {
+  it('counts every request without a hollow user agent for `others`, a hollow one for its node', async () => {
+    const counter = new RequestCounter(['hollow-node-0'], 'server', 'real-node');
+    await sendAll(counter);
+    expect(kinds(counter, 'hollow-node-0')).toEqual({ 'GET nodes': 1 });
+    expect(kinds(counter, 'real-node')).toEqual({ 'LIST pods': 1, 'GET leases': 1 });
+    expect(counter.perNode.get('real-node')?.bytes.totals().received).toBeGreaterThan(0);
+  });
+
+  it('without `others` counts only the hollow nodes named', async () => {
+    const counter = new RequestCounter(['hollow-node-0'], 'server');
+    await sendAll(counter);
+    expect([...counter.perNode.keys()]).toEqual(['hollow-node-0']);
+    expect(counter.perNode.get('hollow-node-0')?.total).toBe(1);
+  });
+});
