@@ -5,6 +5,7 @@ import { InvalidOptionError } from '@nodeagent/primitives';
 import { applyConnectionOptions } from './connection-options';
 import { ApiStatusError } from './errors';
 import { readFailedResponse } from './failed-response';
+import { withDefaultUserAgent } from './user-agent';
 
 /** One API call: a path under the current cluster's server, a query, a JSON body. */
 export interface ApiRequest {
@@ -65,6 +66,7 @@ export async function apiRequest<T>(kubeConfig: KubeConfig, req: ApiRequest): Pr
   const options: RequestOptions = { method: req.method, headers };
   // Credentials' headers, TLS material and the agent (a kept keep-alive one, or a proxy's).
   await applyConnectionOptions(kubeConfig, options);
+  withDefaultUserAgent(options.headers as Record<string, unknown>);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const { res, text } = await new Promise<{ res: IncomingMessage; text: string }>((resolve, reject) => {
     const r = send(url, options, (res) => {

@@ -7,6 +7,7 @@ import { readFailedResponse } from './failed-response';
 import type { InformerObject } from './informer-object';
 import { LineReader } from './line-reader';
 import type { ListerWatcher, ListOptions, ListPage, WatchEvent, WatchOptions } from './lister-watcher';
+import { withDefaultUserAgent } from './user-agent';
 
 /** Which collection to list and watch: group/version and plural, optionally one namespace. */
 export interface ResourceRef {
@@ -63,6 +64,7 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
     // a watch holds its connection for minutes and is ended by aborting its request, and an abort
     // on a kept agent's socket surfaced as an uncaught AbortError (the reflector tests' relists).
     await this.kubeConfig.applyToHTTPSOptions(options);
+    withDefaultUserAgent(options.headers as Record<string, unknown>);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, options, resolve);
