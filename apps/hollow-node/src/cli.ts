@@ -3,6 +3,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { isFieldError } from '@nodeagent/primitives';
 import { HollowNodeFlagError } from './errors';
 import { HELP_TEXT, parseHollowNodeFlags } from './hollow-flags';
+import { openFilesSoftLimit, openFilesWarning } from './open-files-limit';
 import { type HollowCluster, runHollowNodes } from './run-hollow-nodes';
 import { versionText } from './version';
 
@@ -42,6 +43,8 @@ async function main(argv: string[]): Promise<void> {
     starting.abort();
     if (cluster) void finish(cluster, why);
   };
+  const fewFiles = openFilesWarning(flags.nodes, openFilesSoftLimit());
+  if (fewFiles) process.stderr.write(`${JSON.stringify({ level: 'warn', msg: fewFiles })}\n`);
   process.on('SIGTERM', () => stopWith('SIGTERM'));
   process.on('SIGINT', () => stopWith('SIGINT'));
   cluster = await runHollowNodes({
