@@ -17,7 +17,10 @@ export interface SeaBuildOptions {
   narrowGenIndex: boolean;
   /** Extra esbuild plugins (to try a change to the bundle and measure it); none by default. */
   plugins?: readonly unknown[];
+  /** Node/V8 flags every target gets, after its `--max-semi-space-size`. */
   execArgv: readonly string[];
+  /** The semi-space cap (MB) for every target built, instead of each target's maxSemiSpaceSizeMb. */
+  maxSemiSpaceSizeMb?: number;
   /** Embed the page-release addon (tools/sea/page-release): needs a C compiler at build time. */
   pageRelease: boolean;
   /** The bundle as an asset behind a launcher that re-execs before compiling it (not with useCodeCache). */
@@ -26,6 +29,8 @@ export interface SeaBuildOptions {
   appCodeCache: boolean;
 }
 export declare const DEFAULT_BUILD_OPTIONS: Readonly<SeaBuildOptions>;
+/** The executable's Node/V8 flags: the target's `--max-semi-space-size`, then `options.execArgv`. */
+export declare function targetExecArgv(target: SeaTarget, options?: SeaBuildOptions): string[];
 /** The main script that answers --version and re-execs before compiling the app's bundle (an asset). */
 export declare function launcher(
   target: SeaTarget,

@@ -314,14 +314,17 @@ export const DEFAULT_BUILD_OPTIONS = Object.freeze({
   /** client-node without its generated layer's index (see `narrowGenIndex`): kubelet script 3.87 -> 3.3 MB. */
   narrowGenIndex: true,
   /**
-   * Node/V8 flags every start gets (SEA `execArgv`; NODE_OPTIONS still applies on top):
-   * - `--max-semi-space-size=2` (MB): V8 lets each young-generation semi-space grow to 16 MB,
-   *   resident once touched; small ones cut ~60 MB at 1k Services in iptables mode (1 MB:
-   *   221 -> 160 MB) for about 7% more CPU in a 10k-Service sync (4 MB: no CPU cost, less saving).
-   *   `--optimize-for-size` saved more memory but doubled the CPU of a sync, so it is not used.
+   * Node/V8 flags every target's start gets (SEA `execArgv`; NODE_OPTIONS still applies on top),
+   * after the target's own `--max-semi-space-size` (see `targetExecArgv`):
    * - `--expose-gc`: lets heap-trim.cjs collect after a burst, as Go's GOGC bounds upstream's heap.
+   * `--optimize-for-size` saved more memory but doubled the CPU of a sync, so it is not used.
    */
-  execArgv: Object.freeze(['--max-semi-space-size=2', '--expose-gc']),
+  execArgv: Object.freeze(['--expose-gc']),
+  /**
+   * The young generation's semi-space cap (MB) for every target built, instead of each target's
+   * `maxSemiSpaceSizeMb` (targets.mjs); unset by default. For benches that try a value.
+   */
+  maxSemiSpaceSizeMb: undefined,
   /**
    * Embed the page-release addon (page-release/page-release.c, needs a C compiler): every
    * heap-trim check drops the executable's resident file pages, and every collection is followed
@@ -416,6 +419,27 @@ export async function bundleTarget(target, workDir, options = DEFAULT_BUILD_OPTI
   return { outfile, version, warnings: result.warnings, assets: addons.assets, inputs };
 }
 
+/**
+ * The executable's Node/V8 flags: `--max-semi-space-size` from the target (or the build's
+ * override), then the flags every target gets.
+ *
+ * V8 lets each young-generation semi-space grow to 16 MB (its default cap here), resident once
+ * touched, and grows it only under allocation pressure. The cap is per target because what it
+ * buys differs. It was 2 MB for both: small semi-spaces cut ~60 MB at 1k Services in iptables
+ * mode back then (1 MB: 221 -> 160 MB) for about 7% more CPU in a 10k-Service sync. The kubelet
+ * keeps 2 MB (issue #47's RSS goals were measured with it). kube-proxy has 8 MB (issue #54):
+ * every scavenge is a main-thread pause, and a 44k-Service start made ~500 of them with 2 MB,
+ * 135-139 with 8 MB, which cut its GC main-thread time by 40-50% and its first sync by 35-40%
+ * for the same CPU. That costs nothing at 11 Services and nothing settled at 1k; right after a
+ * 1k sync RSS was up to 7 MiB higher (78 MiB at most, issue #20's goal is 85 MB) and the peak
+ * 12-22 MiB higher. 16 MB was no better at those sizes. Figures: apps/kube-proxy/README.md,
+ * "Scale".
+ */
+export function targetExecArgv(target, options = DEFAULT_BUILD_OPTIONS) {
+  const mb = options.maxSemiSpaceSizeMb ?? target.maxSemiSpaceSizeMb;
+  return [...(mb === undefined ? [] : [`--max-semi-space-size=${mb}`]), ...options.execArgv];
+}
+
 /** Turn a bundled CJS script into an executable at `output` using the given node binary. */
 export function makeExecutable(
   { node, postject },
@@ -496,11 +520,12 @@ export async function buildSea({
       const asAsset = opts.appAsAsset && !opts.useCodeCache;
       const main = asAsset ? join(workDir, `${target.name}.launcher.cjs`) : bundle.outfile;
       const codeCache = asAsset && opts.appCodeCache;
+      const execArgv = targetExecArgv(target, opts);
       if (asAsset) writeFileSync(main, launcher(target, bundle.version, bundle.outfile, { codeCache }));
       const appAssets = {
         ...(asAsset ? { [APP_ASSET]: bundle.outfile } : {}),
         ...(codeCache
-          ? { [APP_CODE_CACHE_ASSET]: appCodeCache(runtime, bundle.outfile, workDir, opts.execArgv) }
+          ? { [APP_CODE_CACHE_ASSET]: appCodeCache(runtime, bundle.outfile, workDir, execArgv) }
           : {}),
       };
       const output = makeExecutable(
@@ -509,7 +534,7 @@ export async function buildSea({
         join(outDir, target.name),
         workDir,
         { ...bundle.assets, ...pageRelease, ...appAssets },
-        opts,
+        { ...opts, execArgv },
       );
       log(`built ${output} (v${bundle.version}, node ${runtime.version})`);
       built.push({ name: target.name, path: output, version: bundle.version, node: runtime.version });

@@ -7,6 +7,8 @@ export interface SeaTarget {
   importEntry: boolean;
   /** glibc's MALLOC_ARENA_MAX, set by a re-exec at start unless the environment sets it. */
   mallocArenaMax?: number;
+  /** V8's --max-semi-space-size for the executable (MB). */
+  maxSemiSpaceSizeMb?: number;
   /** malloc_trim at every check of the memory trim, not only after its collections. */
   mallocTrimEveryCheck?: boolean;
 }

@@ -18,6 +18,8 @@ export const KUBERNETES_VERSION = 'v1.36.3';
  * @property {number} [mallocArenaMax]  glibc's MALLOC_ARENA_MAX for the executable: at start it
  *   re-executes itself once with it in the environment (build.mjs, preamble) unless the
  *   environment already sets it; glibc reads it only when the process starts
+ * @property {number} [maxSemiSpaceSizeMb]  V8's `--max-semi-space-size` for the executable (MB; build.mjs,
+ *   targetExecArgv): the cap on each of the young generation's two semi-spaces
  * @property {boolean} [mallocTrimEveryCheck]  malloc_trim at every check of the memory trim, not
  *   only after its collections (heap-trim.cjs, "Why malloc_trim")
  */
@@ -32,6 +34,12 @@ export function seaTargets() {
       // Imported: drops @kubernetes/client-node's generated models (it only uses KubeConfig);
       // V8 heap at start 17.5 -> 13.7 MiB, settled at 1k Services 32 -> 26 MiB.
       importEntry: true,
+      // 8 MB young-generation semi-spaces, not the kubelet's 2: a 44k-Service start made 135-139
+      // scavenges instead of 499-500, GC main-thread time 1.2-1.6 s instead of 2.5-2.7 and its
+      // first sync 2.2-3.0 s instead of 3.7-4.6. At 11 Services RSS is the same; at 1k the same
+      // 60 s after the sync, up to 7 MiB more right after it, peak 12-22 MiB more (16 MB: no
+      // better there). Figures: apps/kube-proxy/README.md, "Scale".
+      maxSemiSpaceSizeMb: 8,
     },
     {
       name: 'nodeagent-kubelet',
@@ -42,6 +50,8 @@ export function seaTargets() {
       // containerd, 42.5 vs 46.4 MiB although the imported one held 2.5 MiB less V8 heap).
       // Without models all the same: build.mjs narrows client-node's generated index.
       importEntry: false,
+      // Small young-generation semi-spaces: issue #47's RSS goals were measured with 2 MB.
+      maxSemiSpaceSizeMb: 2,
       // One malloc arena for all threads: glibc otherwise gives threads that contend for one
       // (V8's 4 workers, libuv's 4) arenas of their own while pods start, each keeping 1-2 MiB
       // resident after malloc_trim. At 110 pods (apps/kubelet/README.md): ~3 MiB less after the

@@ -12,13 +12,16 @@
  * Environment: NA_RSS_CASES (`<mode>:<services>,...`, default
  * "iptables:11,iptables:1000,nftables:1000,nftables:10000"), NA_RSS_BINARY (measure this
  * executable instead of building one), NA_RSS_NODE_OPTIONS (extra node/V8 flags for the daemon,
- * to try settings), NA_RSS_HEAPSNAPSHOT=1 (also write each daemon's heap snapshot to
- * bench-results/heap/).
+ * to try settings; V8 flags apply after the executable's own, but a flag other than the build's
+ * makes V8 reject the bundle's code cache), NA_RSS_SEMI_SPACE_MB (build the executable with this
+ * `--max-semi-space-size` instead of tools/sea/targets.mjs's; not with NA_RSS_BINARY),
+ * NA_RSS_OUT (the result's file name under bench-results/ instead of kube-proxy-rss.json),
+ * NA_RSS_HEAPSNAPSHOT=1 (also write each daemon's heap snapshot to bench-results/heap/).
  * Needs root (network namespaces). */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -42,7 +45,11 @@ const ENDPOINTS_PER_SERVICE = 10;
 const DEFAULT_CASES = 'iptables:11,iptables:1000,nftables:1000,nftables:10000';
 
 type SeaBuild = {
-  buildSea(o: { outDir: string; names: string[] }): Promise<{ path: string; node: string }[]>;
+  buildSea(o: {
+    outDir: string;
+    names: string[];
+    options?: { maxSemiSpaceSizeMb?: number };
+  }): Promise<{ path: string; node: string }[]>;
 };
 type NodeRuntime = { ensureNode24(): { node: string } };
 
@@ -221,6 +228,8 @@ interface Reading extends Moment {
 }
 
 interface RunResult {
+  /** 1-minute load average when the daemon started. */
+  loadAverage: number;
   readings: Reading[];
   syncSeconds: number;
   syncCpuSeconds: number;
@@ -244,6 +253,7 @@ async function runDaemon(
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml('http://127.0.0.1:6443'));
     const env = reporterEnv(dir, `kube-proxy-${mode}-${services}`, join(repoRoot, 'bench-results', 'heap'));
+    const loadAverage = Math.round((loadavg()[0] ?? 0) * 10) / 10;
     const started = performance.now();
     daemon = ns.spawn(
       binary,
@@ -298,7 +308,7 @@ async function runDaemon(
       process.stderr.write(`holding pid ${daemon.pid}\n`);
       await sleep(Number(process.env.NA_RSS_HOLD_MS));
     }
-    return { readings, syncSeconds, syncCpuSeconds };
+    return { loadAverage, readings, syncSeconds, syncCpuSeconds };
   } finally {
     await ns.delete();
   }
@@ -322,9 +332,14 @@ async function main(): Promise<void> {
   let bridge: Server | undefined;
   try {
     let binary = process.env.NA_RSS_BINARY;
+    const semiSpace = process.env.NA_RSS_SEMI_SPACE_MB;
     if (!binary) {
       const { buildSea } = (await import(join(repoRoot, 'tools/sea/build.mjs'))) as SeaBuild;
-      const built = await buildSea({ outDir: join(dir, 'bin'), names: ['nodeagent-kube-proxy'] });
+      const built = await buildSea({
+        outDir: join(dir, 'bin'),
+        names: ['nodeagent-kube-proxy'],
+        ...(semiSpace ? { options: { maxSemiSpaceSizeMb: Number(semiSpace) } } : {}),
+      });
       binary = built[0]?.path as string;
     }
     const baselines = await measureBaselines(ensureNode24().node, repoRoot, dir);
@@ -362,11 +377,13 @@ async function main(): Promise<void> {
         api.registry.create(svcType, 'bench', service(created));
         api.registry.create(sliceType, 'bench', endpointSlice(created));
       }
-      const { readings, syncSeconds, syncCpuSeconds } = await runDaemon(binary, mode, services, sock, dir);
+      const result = await runDaemon(binary, mode, services, sock, dir);
+      const { loadAverage, readings, syncSeconds, syncCpuSeconds } = result;
       for (const { memory, ...moment } of readings) {
         const run = {
           mode,
           services,
+          loadAverage,
           endpointsPerService: ENDPOINTS_PER_SERVICE,
           firstSyncSeconds: Math.round(syncSeconds * 10) / 10,
           firstSyncCpuSeconds: syncCpuSeconds,
@@ -383,12 +400,13 @@ async function main(): Promise<void> {
     const out = {
       generatedAt: new Date().toISOString(),
       binary: process.env.NA_RSS_BINARY ?? 'nodeagent-kube-proxy single executable, built by this run',
+      ...(semiSpace && !process.env.NA_RSS_BINARY ? { maxSemiSpaceSizeMb: Number(semiSpace) } : {}),
       baselines: Object.fromEntries(Object.entries(baselines).map(([k, v]) => [k, summary(v)])),
       runs,
     };
     mkdirSync(join(repoRoot, 'bench-results'), { recursive: true });
     writeFileSync(
-      join(repoRoot, 'bench-results', 'kube-proxy-rss.json'),
+      join(repoRoot, 'bench-results', process.env.NA_RSS_OUT ?? 'kube-proxy-rss.json'),
       `${JSON.stringify(out, null, 2)}\n`,
     );
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

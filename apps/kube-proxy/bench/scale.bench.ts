@@ -26,7 +26,9 @@
  * the profiler's, not the daemon's alone), KP_SCALE_TRACE=<file> (append each API request's
  * arrival to <file> and the daemon's stderr, with --v=4 and an exec stamp, to <file>.daemon),
  * KP_SCALE_NODE_OPTIONS (more NODE_OPTIONS for the daemon, e.g. `--max-semi-space-size=16`: V8
- * flags apply after the executable's own), KP_SCALE_GC_TRACE=1 (run the daemon with --trace-gc and
+ * flags apply after the executable's own, but make V8 reject the bundle's code cache),
+ * KP_SCALE_SEMI_SPACE_MB (build the executable with this `--max-semi-space-size` instead of
+ * tools/sea/targets.mjs's; not with KP_SCALE_BINARY), KP_SCALE_GC_TRACE=1 (run the daemon with --trace-gc and
  * report its main-thread GC time per collection kind, to the first sync and to the end),
  * KP_SCALE_OUT (the result's file name under bench-results/ instead of kube-proxy-scale.json, or
  * kube-proxy-scale-cpu-prof.json with KP_SCALE_CPU_PROF=1).
@@ -46,7 +48,11 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const DEFAULT_SCENARIOS = 'nftables:5000x50,iptables:5000x50,nftables:44000x1,iptables:44000x1';
 
 type SeaBuild = {
-  buildSea(o: { outDir: string; names: string[] }): Promise<{ path: string }[]>;
+  buildSea(o: {
+    outDir: string;
+    names: string[];
+    options?: { maxSemiSpaceSizeMb?: number };
+  }): Promise<{ path: string }[]>;
 };
 
 function parseScenarios(text: string): Scenario[] {
@@ -187,9 +193,11 @@ async function main(): Promise<void> {
   cleanupOnSignal(res, dir);
   try {
     let binary = process.env.KP_SCALE_BINARY;
+    const semiSpace = process.env.KP_SCALE_SEMI_SPACE_MB;
     if (!binary) {
       const { buildSea } = (await import(join(repoRoot, 'tools/sea/build.mjs'))) as SeaBuild;
-      binary = (await buildSea({ outDir: join(dir, 'bin'), names: ['nodeagent-kube-proxy'] }))[0]
+      const options = semiSpace ? { options: { maxSemiSpaceSizeMb: Number(semiSpace) } } : {};
+      binary = (await buildSea({ outDir: join(dir, 'bin'), names: ['nodeagent-kube-proxy'], ...options }))[0]
         ?.path as string;
     }
     const settings = {
@@ -209,6 +217,7 @@ async function main(): Promise<void> {
     const out = {
       generatedAt: new Date().toISOString(),
       binary: process.env.KP_SCALE_BINARY ?? 'nodeagent-kube-proxy single executable, built by this run',
+      ...(semiSpace && !process.env.KP_SCALE_BINARY ? { maxSemiSpaceSizeMb: Number(semiSpace) } : {}),
       cpuProfile: settings.cpuProfile,
       runs,
     };
