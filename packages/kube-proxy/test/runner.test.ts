@@ -92,6 +92,110 @@ describe('BoundedFrequencyRunner', () => {
     runner.stop();
   });
 
+  // Upstream v1.36 (pkg/proxy/runner/bounded_frequency_runner.go, Loop) resets its minInterval
+  // and next-run timers after fn returns: both intervals count from a run's end. Each sync below
+  // takes fake time (the test moves the clock while fn is pending), so start and end differ.
+  describe('counts the intervals from the end of a run that takes time', () => {
+    /** A runner whose every run stays pending until `finish` moves the clock by its duration. */
+    function slow(minIntervalMs: number, maxIntervalMs: number, during?: () => void) {
+      let release = () => {};
+      const made = make(minIntervalMs, maxIntervalMs, () => {
+        during?.();
+        return new Promise<void>((r) => {
+          release = r;
+        });
+      });
+      const finish = async (durationMs: number) => {
+        made.clock.advance(durationMs);
+        release();
+        await made.runner.whenIdle();
+        await flush();
+      };
+      return { ...made, finish };
+    }
+
+    it('minInterval: a request during a 2.5 s sync runs 1 s after it ends, not at once', async () => {
+      const { clock, runner, starts, finish } = slow(1000, 30000);
+      runner.start();
+      runner.run();
+      clock.advance(0);
+      await flush();
+      expect(starts).toEqual([0]);
+      clock.advance(100);
+      runner.run();
+      await finish(2400); // ends at 2500, 1.5 s past start + minInterval
+      expect(runner.nextRunAt() - 1_000_000).toBe(3500);
+      clock.advance(999);
+      await flush();
+      expect(starts).toEqual([0]);
+      clock.advance(1);
+      await flush();
+      expect(starts).toEqual([0, 3500]);
+      await finish(0);
+      runner.stop();
+    });
+
+    it('minInterval: a request after the sync waits for its end + minInterval', async () => {
+      const { clock, runner, starts, finish } = slow(1000, 30000);
+      runner.start();
+      runner.run();
+      clock.advance(0);
+      await flush();
+      await finish(800); // ends at 800: start + minInterval (1000) would allow a run at 1000
+      clock.advance(300);
+      runner.run();
+      expect(runner.nextRunAt() - 1_000_000).toBe(1800);
+      clock.advance(699);
+      await flush();
+      expect(starts).toEqual([0]);
+      clock.advance(1);
+      await flush();
+      expect(starts).toEqual([0, 1800]);
+      await finish(0);
+      runner.stop();
+    });
+
+    it('maxInterval: the next unrequested run is maxInterval after the end', async () => {
+      const { clock, runner, starts, finish } = slow(1000, 30000);
+      runner.start();
+      clock.advance(30000);
+      await flush();
+      expect(starts).toEqual([30000]);
+      await finish(5000); // ends at 35000
+      clock.advance(29999);
+      await flush();
+      expect(starts).toEqual([30000]);
+      clock.advance(1);
+      await flush();
+      expect(starts).toEqual([30000, 65000]);
+      await finish(0);
+      runner.stop();
+    });
+
+    it('retryAfter during a run (a failed sync) counts from its end; the next run cancels it', async () => {
+      let failing = true;
+      const made = slow(1000, 30000, () => {
+        if (failing) made.runner.retryAfter(5000);
+      });
+      const { clock, runner, starts, finish } = made;
+      runner.start();
+      runner.run();
+      clock.advance(0);
+      await flush();
+      await finish(2000); // fails, ends at 2000: retry at 7000, not a rerun at minInterval
+      clock.advance(4999);
+      await flush();
+      expect(starts).toEqual([0]);
+      failing = false;
+      clock.advance(1);
+      await flush();
+      expect(starts).toEqual([0, 7000]);
+      await finish(500); // succeeds, ends at 7500: next run maxInterval later
+      expect(runner.nextRunAt() - 1_000_000).toBe(37500);
+      runner.stop();
+    });
+  });
+
   it('keeps running after fn throws and reports the error', async () => {
     const errors: unknown[] = [];
     const clock = new FakeClock(0);

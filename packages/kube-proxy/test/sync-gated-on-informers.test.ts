@@ -99,9 +99,12 @@ const flush = () => new Promise<void>((r) => setImmediate(r));
 
 /** Fires every due timer of the proxier's clock (its runner's runs) and waits for the runs to end. */
 async function fireRunner(clock: FakeClock, proxier: ModeUnderTest['proxier'], ms: number): Promise<void> {
-  clock.advance(ms);
-  for (let i = 0; i < 5; i++) await flush();
-  await proxier.whenIdle();
+  // advanceAsync: each run ends before the clock moves on, so its end (from which the runner
+  // counts minSyncPeriod, as upstream) is the time it fired, not the end of the advance.
+  await clock.advanceAsync(ms, async () => {
+    for (let i = 0; i < 5; i++) await flush();
+    await proxier.whenIdle();
+  });
 }
 
 /** The IPv4 proxier's sample of `name` (a histogram's count), 0 while the series has none. */

@@ -1,10 +1,10 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
 
-/** Options of BoundedFrequencyRunner (upstream's async.BoundedFrequencyRunner). */
+/** Options of BoundedFrequencyRunner (upstream v1.36: pkg/proxy/runner.BoundedFrequencyRunner). */
 export interface BoundedFrequencyRunnerOptions {
-  /** Runs start at least this far apart (upstream minSyncPeriod). */
+  /** A run starts at least this long after the previous one ended (upstream minSyncPeriod). */
   minIntervalMs: number;
-  /** A run happens at least this often even without requests (upstream syncPeriod). */
+  /** Without requests, a run starts this long after the previous one ended (upstream syncPeriod). */
   maxIntervalMs: number;
   /** Time source for the intervals (default: the system clock); tests inject a manual one. */
   clock?: Clock;
@@ -16,14 +16,21 @@ export interface BoundedFrequencyRunnerOptions {
  * Runs `fn` when asked, but never more often than minInterval and never less often than
  * maxInterval; requests that arrive while it runs or inside the quiet period collapse into
  * one run. `fn` may be async; runs never overlap.
+ *
+ * Both intervals count from the end of the previous run, as upstream v1.36's runner
+ * (pkg/proxy/runner/bounded_frequency_runner.go: Loop resets its minInterval and next-run
+ * timers after fn returns, then waits out minInterval): a sync that takes longer than
+ * minSyncPeriod is still followed by minSyncPeriod of quiet, not by another sync at once.
  */
 export class BoundedFrequencyRunner {
   private readonly clock: Clock;
   private timer: unknown;
   private timerAt = Number.POSITIVE_INFINITY;
-  private lastRunStart = Number.NEGATIVE_INFINITY;
+  private lastRunEnd = Number.NEGATIVE_INFINITY;
   private running = false;
   private requestedDuringRun = false;
+  /** retryAfter() during a run: the soonest delay asked for, counted from the run's end. */
+  private retryDuringRunMs = Number.POSITIVE_INFINITY;
   private stopped = true;
   private idleWaiters: (() => void)[] = [];
   runs = 0;
@@ -56,17 +63,21 @@ export class BoundedFrequencyRunner {
       this.requestedDuringRun = true;
       return;
     }
-    this.scheduleAt(Math.max(this.clock.now(), this.lastRunStart + this.opts.minIntervalMs));
+    this.scheduleAt(Math.max(this.clock.now(), this.lastRunEnd + this.opts.minIntervalMs));
   }
 
-  /** Asks for a run after `ms` (e.g. after a failed sync), unless one is due sooner. */
+  /**
+   * Asks for a run after `ms` (e.g. after a failed sync), unless one is due sooner. Called
+   * during a run (a sync that failed), the delay counts from that run's end, as upstream's
+   * retryInterval after fn returns an error; a later successful run cancels it.
+   */
   retryAfter(ms: number): void {
     if (this.stopped) return;
     if (this.running) {
-      this.requestedDuringRun = true;
+      this.retryDuringRunMs = Math.min(this.retryDuringRunMs, ms);
       return;
     }
-    this.scheduleAt(Math.max(this.clock.now() + ms, this.lastRunStart + this.opts.minIntervalMs));
+    this.scheduleAt(Math.max(this.clock.now() + ms, this.lastRunEnd + this.opts.minIntervalMs));
   }
 
   /** Resolves when no run is in progress (for shutdown and tests). */
@@ -106,7 +117,7 @@ export class BoundedFrequencyRunner {
     if (this.stopped || this.running) return;
     this.running = true;
     this.requestedDuringRun = false;
-    this.lastRunStart = this.clock.now();
+    this.retryDuringRunMs = Number.POSITIVE_INFINITY;
     this.runs++;
     try {
       await this.fn();
@@ -114,10 +125,13 @@ export class BoundedFrequencyRunner {
       this.opts.onError?.(err);
     } finally {
       this.running = false;
+      this.lastRunEnd = this.clock.now();
       for (const w of this.idleWaiters.splice(0)) w();
     }
     if (this.stopped) return;
-    this.scheduleAt(this.lastRunStart + this.opts.maxIntervalMs);
+    const { minIntervalMs, maxIntervalMs } = this.opts;
+    const next = Math.min(maxIntervalMs, this.retryDuringRunMs);
+    this.scheduleAt(this.lastRunEnd + Math.max(minIntervalMs, next));
     if (this.requestedDuringRun) this.run();
   }
 }

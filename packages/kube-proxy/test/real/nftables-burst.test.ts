@@ -16,8 +16,8 @@ import { nodeNftables } from './node-nftables';
 //
 // Upstream v1.36's BoundedFrequencyRunner (pkg/proxy/runner) has no burst allowance any more:
 // requests during minSyncPeriod coalesce into one run when it ends; a sync never starts sooner
-// than minSyncPeriod after the previous one (upstream counts from its end, ours from its start:
-// the same here, where fake time stands still during a sync). So 1,000 changes at one instant
+// than minSyncPeriod after the previous one ended (ours counts from the end too; fake time stands
+// still during a sync here, so syncs start exactly 1 s apart). So 1,000 changes at one instant
 // are one sync, and 1,000 changes spread over 10 s at minSyncPeriod 1 s are 11 syncs, 1 s apart
 // (the first at once, then one per second, the last for the changes after the tenth).
 
