@@ -2,7 +2,7 @@
  * What N hollow nodes cost, in one nodeagent-hollow-node process (the bundled entry) against the
  * in-process API server of @nodeagent/testing over HTTP, for N = 10 and 100 (NA_HOLLOW_NODES,
  * comma-separated). Each run: start, every Node Ready, NA_HOLLOW_PODS pods per node (default 10)
- * created bound to their nodes and all Running, NA_HOLLOW_SETTLE_S seconds (default 15) to settle, then a steady window of NA_HOLLOW_WINDOW_S
+ * created bound to their nodes (NA_HOLLOW_POD_RATE a second, default 300) and all Running, NA_HOLLOW_SETTLE_S seconds (default 15) to settle, then a steady window of NA_HOLLOW_WINDOW_S
  * seconds (default 60) in which the hollow process's CPU (/proc/<pid>/stat) and the requests the
  * API server receives from each node (counted where they arrive, by the node's user agent, by
  * verb and resource as apiserver_request_total would) are measured, with the bytes on each node's
@@ -57,15 +57,28 @@ function runningPods(api: ApiServer): number {
   return pods.filter((p) => p.status?.phase === 'Running').length;
 }
 
-function createPods(api: ApiServer, nodes: string[]): void {
+/**
+ * Pods bound per second (NA_HOLLOW_POD_RATE, default 300): a cluster's pods arrive at the rate
+ * kube-scheduler binds them (a few hundred a second at most), not all at once. 30,000 created in
+ * one instant made the one hollow process open files for thousands of pod starts at once, past
+ * its 20,000 descriptors, which N separate machines would not share.
+ */
+const podRate = Number(process.env.NA_HOLLOW_POD_RATE ?? 300);
+
+/** Creates each node's pods, node after node, `podRate` a second. */
+async function createPods(api: ApiServer, nodes: string[]): Promise<void> {
+  const batch = Math.max(1, Math.round(podRate / 10));
+  let made = 0;
   for (const node of nodes)
-    for (let i = 0; i < podsPerNode; i++)
+    for (let i = 0; i < podsPerNode; i++) {
       api.registry.create(api.resource('v1', 'pods'), 'default', {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name: `${node}-pod-${i}`, namespace: 'default' },
         spec: { nodeName: node, containers: [{ name: 'app', image: IMAGE }] },
       });
+      if (++made % batch === 0) await sleep(100);
+    }
 }
 
 async function rssBytes(pid: number): Promise<number> {
@@ -159,7 +172,7 @@ async function measure(cli: string, n: number) {
       'every node Ready',
     ).catch(withLogs(real));
     const readySeconds = (Date.now() - started) / 1000;
-    createPods(api, podNodes);
+    await createPods(api, podNodes);
     await waitFor(
       async () => runningPods(api) === podNodes.length * podsPerNode || undefined,
       900_000,
