@@ -52,6 +52,11 @@ export interface RunInVmOptions {
    * (systemd-boot.ts). The boot's speed factor is then measured against a systemd boot's reference.
    */
   init?: GuestInit;
+  /**
+   * How long qemu may take to exit once the guest wrote its exit status, times the speed factor
+   * (default 30 s); then it is killed and the run's result stands.
+   */
+  exitGraceMs?: number;
   /** Called with each chunk of the command's stdout/stderr as the guest writes it. */
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
@@ -73,6 +78,8 @@ export interface VmResult {
 }
 
 const qemuBinary = 'qemu-system-x86_64';
+/** How long qemu may take to exit after the guest wrote its exit status (times the speed factor). */
+const EXIT_GRACE_MS = 30_000;
 const virtiofsdBinary = '/usr/lib/qemu/virtiofsd';
 
 /** Children still alive, killed synchronously if this process exits before cleaning up. */
@@ -267,6 +274,7 @@ export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
     let bootMs = 0;
     let factor = 1;
     let cpuMs = 0;
+    let exitSeen = false;
     const bootedFile = join(ioDir, 'booted');
     poller = setInterval(() => {
       if (bootMs === 0 && existsSync(bootedFile)) {
@@ -279,6 +287,15 @@ export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
           timedOut = { phase: 'command', limitMs };
           qemu.kill('SIGKILL');
         }, limitMs);
+      }
+      // The guest wrote its exit status and asked for a reset: qemu (-no-reboot) should exit at
+      // once. Once (a CI run) it went on spinning for over 20 minutes after the guest's "sysrq:
+      // Resetting", so after a grace period it is killed and the run's result stands.
+      if (!exitSeen && existsSync(join(ioDir, 'exit'))) {
+        exitSeen = true;
+        clearTimeout(timer);
+        const graceMs = Math.round((options.exitGraceMs ?? EXIT_GRACE_MS) * factor);
+        timer = setTimeout(() => qemu.kill('SIGKILL'), graceMs);
       }
       cpuMs = processCpuMs(qemu.pid) ?? cpuMs;
       stdout.poll();
