@@ -7,9 +7,11 @@ import { podQOSClass } from '../api/qos-class';
 // container (kuberuntime_container_linux.go generateLinuxContainerResources): cgroup v2 files in
 // the CRI resources' `unified` map, which the runtime writes into the container's cgroup.
 
-/** The cgroup v2 memory files MemoryQoS writes (upstream cm.Cgroup2MemoryMin / Low / High). */
+/** The cgroup v2 memory files MemoryQoS writes (upstream cm.Cgroup2MemoryMin / Low / High): hard protection. */
 export const cgroup2MemoryMin = 'memory.min';
+/** Best-effort protection (upstream cm.Cgroup2MemoryLow): Burstable pods under TieredReservation. */
 export const cgroup2MemoryLow = 'memory.low';
+/** The throttling limit (upstream cm.Cgroup2MemoryHigh): each container's, from memoryThrottlingFactor. */
 export const cgroup2MemoryHigh = 'memory.high';
 
 /**
