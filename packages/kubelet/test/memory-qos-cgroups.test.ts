@@ -2,12 +2,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { podRequests } from '../src/api/pod-requests';
 import type { Container, Pod } from '../src/api/pod-types';
 import { CgroupV1Filesystem, detectCgroupFilesystem } from '../src/cgroups/cgroup-filesystem';
 import {
   memoryHighLivelockKernel,
   podMemoryProtection,
-  podMemoryRequestBytes,
   qosMemoryProtection,
 } from '../src/cgroups/memory-qos';
 import { PodCgroupManager } from '../src/cgroups/pod-cgroup-manager';
@@ -102,7 +102,7 @@ describe('pod cgroup (upstream v1.36 ResourceConfigForPod with MemoryQoS)', () =
       overhead: { memory: '10Mi' },
     });
     // max(100 + 50, 50 + 400) + 10
-    expect(podMemoryRequestBytes(withInit)).toBe(460 * mi);
+    expect(podRequests(withInit).memoryBytes).toBe(460 * mi);
   });
 });
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   noPodCgroupResizeMessage,
-  podRequests,
   resizeRefusal,
   staticPodResizeMessage,
 } from '../src/admission/resize-admission';
+import { podRequests } from '../src/api/pod-requests';
 import type { Pod } from '../src/api/pod-types';
 
 function pod(uid: string, requests: Record<string, string>, limits: Record<string, string> = requests): Pod {

@@ -1,7 +1,7 @@
 import { milliValue, parseQuantity } from '@nodeagent/primitives';
+import { podRequests } from '../api/pod-requests';
 import type { Pod, ResourceList } from '../api/pod-types';
 import { admitted, type PodAdmitHandler, type PodAdmitResult } from './admit-handler';
-import { podRequests } from './resize-admission';
 
 function refuse(resource: string, requested: number, used: number, capacity: number): PodAdmitResult {
   return {

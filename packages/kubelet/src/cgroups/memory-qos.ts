@@ -1,6 +1,5 @@
-import { parseQuantity } from '@nodeagent/primitives';
-import { podLevelRequest } from '../api/pod-level-resources';
-import type { Container, Pod } from '../api/pod-types';
+import { podRequests } from '../api/pod-requests';
+import type { Pod } from '../api/pod-types';
 import { podQOSClass } from '../api/qos-class';
 import {
   cgroup2MemoryLow,
@@ -18,44 +17,12 @@ export interface PodMemoryQoS {
   reservationPolicy: MemoryReservationPolicy;
 }
 
-function memoryRequest(container: Container): number {
-  const request = container.resources?.requests?.memory;
-  return request === undefined ? 0 : Math.ceil(parseQuantity(request, 'resources.requests.memory'));
-}
-
-/**
- * The pod's memory request (upstream resource.PodRequests[memory]): app containers and sidecars
- * add up, a regular init container runs beside the sidecars started before it, a pod-level
- * request replaces the containers' figure, and the pod overhead is added.
- */
-export function podMemoryRequestBytes(pod: Pod): number {
-  let sum = 0;
-  let sidecars = 0;
-  let initPeak = 0;
-  for (const container of pod.spec.initContainers ?? []) {
-    if (container.restartPolicy === 'Always') {
-      sum += memoryRequest(container);
-      sidecars += memoryRequest(container);
-    } else initPeak = Math.max(initPeak, sidecars + memoryRequest(container));
-  }
-  for (const container of pod.spec.containers) sum += memoryRequest(container);
-  const level = podLevelRequest(pod, 'memory');
-  const requested =
-    level === undefined
-      ? Math.max(sum, initPeak)
-      : Math.ceil(parseQuantity(level, 'spec.resources.requests.memory'));
-  const overhead = pod.spec.overhead?.memory;
-  return (
-    requested + (overhead === undefined ? 0 : Math.ceil(parseQuantity(overhead, 'spec.overhead.memory')))
-  );
-}
-
 /**
  * The pod cgroup's MemoryQoS files: under TieredReservation a Guaranteed pod's memory.min and a
  * Burstable pod's memory.low are its memory request (when it has one); nothing otherwise.
  */
 export function podMemoryProtection(pod: Pod, policy: MemoryReservationPolicy): Record<string, string> {
-  const request = podMemoryRequestBytes(pod);
+  const request = podRequests(pod).memoryBytes;
   if (policy !== 'TieredReservation' || request <= 0) return {};
   const qos = podQOSClass(pod);
   if (qos === 'Guaranteed') return { [cgroup2MemoryMin]: String(request) };
@@ -85,8 +52,8 @@ export function qosMemoryProtection(
   let burstable = 0;
   for (const pod of activePods) {
     const qos = podQOSClass(pod);
-    if (qos === 'Guaranteed') guaranteed += podMemoryRequestBytes(pod);
-    else if (qos === 'Burstable') burstable += podMemoryRequestBytes(pod);
+    if (qos === 'Guaranteed') guaranteed += podRequests(pod).memoryBytes;
+    else if (qos === 'Burstable') burstable += podRequests(pod).memoryBytes;
   }
   return {
     guaranteed: { [cgroup2MemoryMin]: String(guaranteed + burstable) },

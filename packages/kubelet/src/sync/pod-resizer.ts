@@ -1,5 +1,5 @@
 import { type Clock, formatBinary, formatMilliCpu } from '@nodeagent/primitives';
-import { podRequests, resizeRefusal } from '../admission/resize-admission';
+import { resizeRefusal } from '../admission/resize-admission';
 import { isStaticPod } from '../api/config-source';
 import {
   hasPodLevelResources,
@@ -7,6 +7,7 @@ import {
   podLevelRequest,
 } from '../api/pod-level-resources';
 import { podName } from '../api/pod-name';
+import { podRequests } from '../api/pod-requests';
 import type { Container, Pod, PodStatus, ResourceList, ResourceRequirements } from '../api/pod-types';
 import {
   type ContainerResourceValues,
