@@ -5,6 +5,9 @@ import type { UnaryTransport } from '../unary-transport';
 /** The longest delay a Node timer holds. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** What a call on a closed transport fails with, as the socket channel's. */
+const shutDown = () => new GrpcCallError(status.UNAVAILABLE, 'Channel has been shut down');
+
 /** A unary method as a grpc-js server holds it: the handler and the codecs at its two ends. */
 export interface InProcessMethod {
   requestDeserialize(bytes: Buffer): unknown;
@@ -25,13 +28,13 @@ export interface InProcessMethod {
  */
 export class InProcessTransport implements UnaryTransport {
   private closed = false;
+  /** Each call in flight's ending, so that close() can end them. */
   private readonly pending = new Set<(error: GrpcCallError) => void>();
 
   constructor(private readonly methods: ReadonlyMap<string, InProcessMethod>) {}
 
   call(path: string, request: Uint8Array, options: UnaryCallOptions): Promise<Buffer> {
-    if (this.closed)
-      return Promise.reject(new GrpcCallError(status.UNAVAILABLE, 'Channel has been shut down'));
+    if (this.closed) return Promise.reject(shutDown());
     const method = this.methods.get(path);
     if (!method)
       return Promise.reject(
@@ -44,14 +47,13 @@ export class InProcessTransport implements UnaryTransport {
       let timer: NodeJS.Timeout | undefined;
       const onAbort = () => end(new GrpcCallError(status.CANCELLED, 'Cancelled on client'));
       const end = (error: GrpcCallError | undefined, answer?: Buffer) => {
-        if (!this.pending.delete(fail)) return;
+        if (!this.pending.delete(end)) return;
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
         if (error) reject(error);
         else resolve(answer as Buffer);
       };
-      const fail = (error: GrpcCallError) => end(error);
-      this.pending.add(fail);
+      this.pending.add(end);
       // An infinite deadline (RunInContainer's) arms no timer, nor one past a timer's range.
       if (timeoutMs <= MAX_TIMER_MS)
         timer = setTimeout(
@@ -81,7 +83,6 @@ export class InProcessTransport implements UnaryTransport {
 
   close(): void {
     this.closed = true;
-    const failure = new GrpcCallError(status.UNAVAILABLE, 'Channel has been shut down');
-    for (const fail of [...this.pending]) fail(failure);
+    for (const end of [...this.pending]) end(shutDown());
   }
 }
