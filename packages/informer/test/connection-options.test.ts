@@ -5,6 +5,7 @@ import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyConnectionOptions } from '../src/connection-options';
 import { apiRequest } from '../src/index';
+import { plainHttpKubeConfig } from './plain-http-kube-config';
 
 /** A TCP relay to `port` that counts the connections clients opened through it. */
 async function countingRelay(
@@ -106,19 +107,7 @@ describe('API requests share one keep-alive connection per KubeConfig', { timeou
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     relay = server as unknown as Server;
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [
-        {
-          name: 'c',
-          server: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-          skipTLSVerify: true,
-        },
-      ],
-      users: [{ name: 'u' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const kubeConfig = plainHttpKubeConfig(server);
     await apiRequest(kubeConfig, { method: 'GET', path: '/api/v1/namespaces' });
     // The client's timer (2 s: the hint less 1 s) runs before the server's (3 s) in this process.
     await new Promise<void>((resolve) => {

@@ -1,8 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiRequest } from '../src/index';
 import { defaultUserAgent } from '../src/user-agent';
+import { plainHttpKubeConfig } from './plain-http-kube-config';
 
 describe("client-go's default user agent", () => {
   it('names the executable, the Kubernetes version, the platform and an unknown commit', () => {
@@ -36,19 +37,7 @@ describe('requests carry a User-Agent', { timeout: 30_000 }, () => {
       response.end('{}');
     });
     await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [
-        {
-          name: 'c',
-          server: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-          skipTLSVerify: true,
-        },
-      ],
-      users: [{ name: 'u' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const kubeConfig = plainHttpKubeConfig(server);
     return { kubeConfig, headers };
   }
 
