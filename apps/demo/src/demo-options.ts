@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { CONTAINERD_ENV } from './containerd-choice';
 import { InvalidArgumentError } from './errors';
 import { MAX_NODES } from './fabric';
 import {
@@ -48,6 +49,12 @@ Options:
   --keep-logs            keep the state directory (logs, kubeconfig) after teardown
   --json                 print a JSON summary as the last line
 ${scenarioUsage}  -h, --help             show this help
+
+Environment:
+  ${CONTAINERD_ENV}=1.6|2.1
+                         the containerd the nodes run; unset: 2.1 (Debian unstable's, with its
+                         runc 1.3) when tools/install-deps.mjs has unpacked it, else 1.6 (Debian
+                         stable's, installed); a line under the containerd step says which
 `;
 
 function positiveInt(flag: string, text: string | undefined, fallback: number): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDemoOptions } from '../src/demo-options';
+import { demoUsage, parseDemoOptions } from '../src/demo-options';
 import { InvalidArgumentError } from '../src/errors';
 
 describe('parseDemoOptions', () => {
@@ -79,6 +79,17 @@ describe('parseDemoOptions', () => {
     expect(() => parseDemoOptions(['--nodes', '0'])).toThrow(/--nodes: "0" is not a positive integer/);
     expect(() => parseDemoOptions(['--nodes', '6'])).toThrow(
       /--nodes: "6" is more than 5 \(each node runs containerd, a kubelet and kube-proxy\)/,
+    );
+  });
+});
+
+describe('demoUsage (--help)', () => {
+  it('names the runtime choice: the variable, both containerds and the default', () => {
+    const environment = demoUsage.slice(demoUsage.indexOf('\nEnvironment:\n'));
+    expect(environment).toMatch(/^\nEnvironment:\n {2}NODEAGENT_CONTAINERD=1\.6\|2\.1\n/);
+    // The default, as chooseContainerd makes it: 2.1 when unpacked, else 1.6.
+    expect(environment.replace(/\s+/g, ' ')).toContain(
+      "unset: 2.1 (Debian unstable's, with its runc 1.3) when tools/install-deps.mjs has unpacked it, else 1.6",
     );
   });
 });
