@@ -16,7 +16,12 @@ import { IptablesRuleCache, type PreparedIptablesSync } from './iptables-rule-ca
 
 export type { SyncResult } from '../shared/proxier-base';
 
-/** Even without failures, rewrite everything this often to repair any drift. */
+/**
+ * Even without failures, rewrite everything this often to repair any drift; also the runner's
+ * longest wait without changes, as upstream v1.36's iptables proxier passes its FullSyncPeriod
+ * (1 h) as the runner's maxInterval and syncPeriod as the retry interval (and the canary
+ * check's) (pkg/proxy/iptables/proxier.go NewProxier, runner.NewBoundedFrequencyRunner).
+ */
 const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
 
 /** iptables.minSyncPeriod / iptables.syncPeriod are the base options; syncPeriod is also the canary check interval. */
@@ -67,7 +72,7 @@ export class IptablesProxier extends ProxierBase {
   }
 
   constructor(private readonly opts: IptablesProxierOptions) {
-    super(opts);
+    super(opts, FORCED_FULL_SYNC_INTERVAL_MS);
     this.rules = new IptablesRuleCache(opts.backend, opts.family);
     if (opts.nfacct && opts.metrics) registerNfacctMetrics(opts.metrics.registry, opts.nfacct, this.log);
   }

@@ -25,7 +25,12 @@ export interface NftablesProxierOptions extends ProxierBaseOptions {
   conntrack?: ConntrackCleaner;
 }
 
-/** Even without failures, replace the whole table this often to repair any drift. */
+/**
+ * Even without failures, replace the whole table this often to repair any drift; also the
+ * runner's longest wait without changes, as upstream v1.36's nftables proxier passes its
+ * FullSyncPeriod (1 h) as the runner's maxInterval and syncPeriod only as the retry interval
+ * (pkg/proxy/nftables/proxier.go NewProxier, runner.NewBoundedFrequencyRunner).
+ */
 const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
 /** A sync hands the event loop back after every this many Service ports it rewrites (issue #54). */
 const YIELD_EVERY_SERVICE_PORTS = 500;
@@ -68,7 +73,7 @@ export class NftablesProxier extends ProxierBase {
   private lastFullSync = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: NftablesProxierOptions) {
-    super(opts);
+    super(opts, FORCED_FULL_SYNC_INTERVAL_MS);
     const family = opts.family === 'IPv6' ? 'ip6' : 'ip';
     if (opts.nftables.family !== family)
       throw new InvalidFieldError(

@@ -54,14 +54,23 @@ export abstract class ProxierBase implements ProxyHandler {
   /** Results of every sync, newest last (bounded), for tests and `explain`. */
   readonly history: SyncResult[] = [];
 
-  constructor(private readonly base: ProxierBaseOptions) {
+  /**
+   * `maxSyncIntervalMs`: the longest the runner waits for a sync without changes (upstream's
+   * maxInterval), syncPeriod unless the mode says otherwise. Upstream v1.36 gives the
+   * iptables and nftables proxiers its fixed FullSyncPeriod (1 h) there and syncPeriod only as
+   * the retry interval; ipvs keeps syncPeriod (kubernetes/kubernetes#135631).
+   */
+  constructor(
+    private readonly base: ProxierBaseOptions,
+    maxSyncIntervalMs?: number,
+  ) {
     this.family = base.family;
     this.clock = base.clock ?? systemClock;
     this.log = base.logger ?? silentLogger;
     this.state = new ProxyState(base.family, base.nodeName);
     this.runner = new BoundedFrequencyRunner('sync-proxy-rules', () => this.syncProxyRules(), {
       minIntervalMs: base.minSyncPeriodMs ?? DEFAULT_MIN_SYNC_PERIOD_MS,
-      maxIntervalMs: this.syncPeriodMs,
+      maxIntervalMs: maxSyncIntervalMs ?? this.syncPeriodMs,
       clock: this.clock,
       onError: (err) => this.log.error({ err }, 'sync failed unexpectedly'),
     });
@@ -133,7 +142,7 @@ export abstract class ProxierBase implements ProxyHandler {
     this.changed(this.state.setNodeLabels(node.metadata?.labels ?? {}));
   }
 
-  /** syncPeriod: the runner's longest interval and the retry delay after a failure. */
+  /** syncPeriod: the retry delay after a failure (and, unless the mode says otherwise, the runner's longest interval). */
   protected get syncPeriodMs(): number {
     return this.base.syncPeriodMs ?? DEFAULT_SYNC_PERIOD_MS;
   }
