@@ -34,12 +34,15 @@ const summary: Summary = {
 /** cAdvisor's base labels (plus an extra one such as cpu or device), names sorted as client_golang writes them. */
 const base = (container: string, extra = '') =>
   `container="${container}",${extra}id="",image="",name="",namespace="default",pod="web"`;
+/** The root cgroup's row: cAdvisor's `/`, the node's stats. */
+const root = 'container="",id="/",image="",name="",namespace="",pod=""';
 
 describe('cadvisorMetricFamilies', () => {
   it("renders cAdvisor's series, HELP/TYPE, labels and timestamps from the summary", () => {
     const now = Date.parse('2025-06-23T19:10:00.250Z');
     const stamp = Date.parse(at);
-    expect(renderExposition(cadvisorMetricFamilies(summary, now))).toBe(
+    // Without PressureMetrics (a kernel without PSI): no container_pressure_* families.
+    expect(renderExposition(cadvisorMetricFamilies(summary, now, undefined, false))).toBe(
       [
         '# HELP container_cpu_usage_seconds_total Cumulative cpu time consumed in seconds.',
         '# TYPE container_cpu_usage_seconds_total counter',
@@ -54,6 +57,7 @@ describe('cadvisorMetricFamilies', () => {
         '# HELP container_last_seen Last time a container was seen by the exporter',
         '# TYPE container_last_seen gauge',
         `container_last_seen{${base('')}} 1.7507058e+09 ${now}`,
+        `container_last_seen{${root}} 1.7507058e+09 ${now}`,
         `container_last_seen{${base('app')}} 1.7507058e+09 ${now}`,
         `container_last_seen{${base('sidecar')}} 1.7507058e+09 ${now}`,
         '# HELP container_memory_rss Size of RSS in bytes.',
@@ -73,6 +77,7 @@ describe('cadvisorMetricFamilies', () => {
         '# HELP container_start_time_seconds Start time of the container since unix epoch in seconds.',
         '# TYPE container_start_time_seconds gauge',
         `container_start_time_seconds{${base('')}} 1.750554e+09`,
+        `container_start_time_seconds{${root}} 1.7505504e+09`,
         `container_start_time_seconds{${base('app')}} 1.750554001e+09`,
         `container_start_time_seconds{${base('sidecar')}} 1.750554002e+09`,
         '',
@@ -81,10 +86,14 @@ describe('cadvisorMetricFamilies', () => {
   });
 
   it("labels a container with the runtime's container ID and image when the runtime cache knows it", () => {
-    const families = cadvisorMetricFamilies(summary, 0, (pod, container) =>
-      pod.uid === 'u1' && container === 'app'
-        ? { id: 'c0ffee', image: 'docker.io/library/nginx:1.27' }
-        : undefined,
+    const families = cadvisorMetricFamilies(
+      summary,
+      0,
+      (pod, container) =>
+        pod.uid === 'u1' && container === 'app'
+          ? { id: 'c0ffee', image: 'docker.io/library/nginx:1.27' }
+          : undefined,
+      false,
     );
     const workingSet = families.find((f) => f.desc.name === 'container_memory_working_set_bytes')!;
     expect(workingSet.samples.map((s) => s.labels)).toEqual([
@@ -102,7 +111,7 @@ describe('cadvisorMetricFamilies', () => {
   });
 
   it('reports container_scrape_error 1 and nothing else when the stats cannot be had', () => {
-    expect(renderExposition(cadvisorMetricFamilies(undefined, 0))).toBe(
+    expect(renderExposition(cadvisorMetricFamilies(undefined, 0, undefined, true))).toBe(
       [
         '# HELP container_scrape_error 1 if there was an error while getting container metrics, 0 otherwise',
         '# TYPE container_scrape_error gauge',
@@ -196,7 +205,13 @@ describe('/metrics/cadvisor', () => {
       labels: { cpu: 'total', pod: 'web' },
     });
     const lastSeen = parsed.samples.filter((s) => s.name === 'container_last_seen');
-    expect(lastSeen.map((s) => s.labels.container).sort()).toEqual(['', 'app', 'sidecar']);
+    // The root cgroup, the pod and its two containers.
+    expect(lastSeen.map((s) => `${s.labels.id}${s.labels.container}`).sort()).toEqual([
+      '',
+      '/',
+      'app',
+      'sidecar',
+    ]);
     for (const sample of lastSeen) {
       expect(sample.timestampMs).toBeGreaterThanOrEqual(before);
       expect(sample.timestampMs).toBeLessThanOrEqual(after);

@@ -1,18 +1,23 @@
 import type { CPUStats, FsStats, MemoryStats, PodReference, Summary } from '../stats/summary-types';
+import { type PressureRow, pressureFamilies } from './cadvisor-pressure';
 import type { MetricDesc, MetricFamily, Sample } from './exposition-text';
+import { hostKernelPsiEnabled } from './kernel-psi';
 
 /**
  * /metrics/cadvisor built from the summary stats, with the series, HELP text and labels of
- * cAdvisor's Prometheus collector as the v1.34 kubelet registers it (pkg/kubelet/server/server.go,
+ * cAdvisor's Prometheus collector as the v1.36 kubelet registers it (pkg/kubelet/server/server.go,
  * google/cadvisor metrics/prometheus.go). The collector is registered raw, so HELP lines carry
  * no stability level. Every series has cAdvisor's base labels `container`, `id`, `image`, `name`,
  * `namespace`, `pod`; a label the kubelet cannot fill is the empty string, as upstream's labels
  * function supplies blanks for missing labels. `name` (the runtime's container ID) and `image`
  * come from `identify` (the kubelet's runtime cache) and are blank when it does not know the
- * container; `id` (the cgroup path) is always blank: neither source carries it. Pod-level rows
- * (upstream: the pod cgroup, associated with its pod) have `container=""`, `name=""`, `image=""`.
- * Stats samples carry the stats' own timestamps; container_start_time_seconds (a spec metric)
- * and container_scrape_error carry none; container_last_seen is the scrape time.
+ * container; `id` (the cgroup path) is `/` on the root cgroup's row (the node's stats, as
+ * upstream's summary takes the node from cAdvisor's `/`) and blank elsewhere: neither source
+ * carries a pod's or container's cgroup name. Pod-level rows (upstream: the pod cgroup,
+ * associated with its pod) have `container=""`, `name=""`, `image=""`. Stats samples carry the
+ * stats' own timestamps; container_start_time_seconds (a spec metric) and container_scrape_error
+ * carry none; container_last_seen is the scrape time. The container_pressure_* counters
+ * (cadvisor-pressure.ts) are the ones cAdvisor adds under PressureMetrics.
  */
 export const cadvisorMetricDescs = {
   cpuUsage: desc('container_cpu_usage_seconds_total', 'Cumulative cpu time consumed in seconds.', 'counter'),
@@ -98,14 +103,20 @@ function addFs(families: Families, labels: Labels, rootfs?: FsStats): void {
   families.fsLimit.samples.push(...stamped(rootfs.capacityBytes, rootfs.time, fsLabels));
 }
 
+/** The root cgroup's labels: cAdvisor's `/` container, no pod, no container. */
+const rootLabels: Labels = { container: '', id: '/', image: '', name: '', namespace: '', pod: '' };
+
 /**
  * The families for one scrape at `nowMs`; `summary` undefined means getting the stats failed
- * (then container_scrape_error is 1 and the only series).
+ * (then container_scrape_error is 1 and the only series). `pressure` is whether the kubelet
+ * includes cAdvisor's PressureMetrics: upstream v1.36 does when KubeletPSI is on (GA and locked
+ * on in v1.36) and the kernel has PSI (kernel-psi.ts), whatever the cgroup version.
  */
 export function cadvisorMetricFamilies(
   summary: Summary | undefined,
   nowMs: number,
   identify: IdentifyContainer = () => undefined,
+  pressure: boolean = hostKernelPsiEnabled(),
 ): MetricFamily[] {
   const families = Object.fromEntries(
     Object.entries(cadvisorMetricDescs).map(([key, value]) => [
@@ -114,23 +125,24 @@ export function cadvisorMetricFamilies(
     ]),
   ) as Families;
   families.scrapeError.samples.push({ value: summary ? 0 : 1 });
-  const seen = (labels: Labels) =>
+  if (!summary) return Object.values(families);
+  const rows: PressureRow[] = [];
+  const addRow = (labels: Labels, startTime: string, stats: Omit<PressureRow, 'labels'>) => {
+    const started = Date.parse(startTime);
+    if (started > 0) families.startTime.samples.push({ labels, value: started / 1000 });
+    addUsage(families, labels, stats.cpu, stats.memory);
     families.lastSeen.samples.push({ labels, value: Math.floor(nowMs / 1000), timestampMs: nowMs });
-  for (const pod of summary?.pods ?? []) {
+    rows.push({ labels, cpu: stats.cpu, memory: stats.memory, io: stats.io });
+  };
+  addRow(rootLabels, summary.node.startTime, summary.node);
+  for (const pod of summary.pods) {
     const { namespace, name } = pod.podRef;
     for (const container of pod.containers) {
       const labels = baseLabels(namespace, name, container.name, identify(pod.podRef, container.name));
-      const started = Date.parse(container.startTime);
-      if (started > 0) families.startTime.samples.push({ labels, value: started / 1000 });
-      addUsage(families, labels, container.cpu, container.memory);
+      addRow(labels, container.startTime, container);
       addFs(families, labels, container.rootfs);
-      seen(labels);
     }
-    const podLabels = baseLabels(namespace, name, '');
-    const podStarted = Date.parse(pod.startTime);
-    if (podStarted > 0) families.startTime.samples.push({ labels: podLabels, value: podStarted / 1000 });
-    addUsage(families, podLabels, pod.cpu, pod.memory);
-    seen(podLabels);
+    addRow(baseLabels(namespace, name, ''), pod.startTime, pod);
   }
-  return Object.values(families);
+  return [...Object.values(families), ...(pressure ? pressureFamilies(rows) : [])];
 }

@@ -9,7 +9,8 @@
  *      TieredReservation): a Burstable pod.
  * For each pod it records the cgroup the container's process is in (/proc/<pid>/cgroup), the pod
  * and container cgroup files, the CreateContainer requests the kubelet sent, the summary
- * (CriSummaryProvider) and our reading of the pod and container cgroups (readCgroupV2Stats, PSI).
+ * (CriSummaryProvider), our reading of the pod and container cgroups (readCgroupV2Stats, PSI) and
+ * the container_pressure_* lines /metrics/cadvisor makes of that summary.
  * Prints one line `SCENARIO-RESULT <json>`; cgroup-v2-node.test.ts does the asserting.
  *
  * The pods use the host network: this file is about cgroups, and a pod network would cost every
@@ -33,6 +34,9 @@ import { PodCgroupManager } from '../../../src/cgroups/pod-cgroup-manager';
 import { parseKubeletConfiguration } from '../../../src/config/kubelet-configuration';
 import { criPodRuntime } from '../../../src/cri/cri-pod-runtime';
 import { Kubelet } from '../../../src/kubelet';
+import { cadvisorMetricFamilies } from '../../../src/metrics-collectors/cadvisor-metrics';
+import { renderExposition } from '../../../src/metrics-collectors/exposition-text';
+import { hostKernelPsiEnabled } from '../../../src/metrics-collectors/kernel-psi';
 import { apiObjectSource } from '../../../src/sources/api-clients';
 import { ApiPodSource } from '../../../src/sources/api-pod-source';
 import { readCgroupV2Stats } from '../../../src/stats/cgroup-v2-stats';
@@ -330,6 +334,12 @@ async function runNode(input: {
     pods: out,
     qos,
     node: summary.node,
+    // /metrics/cadvisor's pressure counters from the same summary, with the guest kernel's answer
+    // to upstream's IsPsiEnabled deciding whether they are served at all.
+    kernelPsi: hostKernelPsiEnabled(),
+    cadvisorPressure: renderExposition(cadvisorMetricFamilies(summary, Date.now()))
+      .split('\n')
+      .filter((line) => line.startsWith('container_pressure_')),
     meminfo: readFileSync('/proc/meminfo', 'utf8'),
     rootMemoryStat: raw('', 'memory.stat'),
   };

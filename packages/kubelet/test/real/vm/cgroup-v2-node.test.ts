@@ -291,6 +291,40 @@ describe('a whole node on cgroup v2 (micro-VM: containerd 1.6, our kubelet, real
     expect(r.limited.pods.burstable.containerCgroupStats.cpu.usageCoreNanoSeconds).toBeGreaterThan(0);
   });
 
+  it('/metrics/cadvisor: container_pressure_* for the root, pod and container cgroups, the summary totals in seconds', () => {
+    const { kernelPsi, cadvisorPressure, pods, node } = r.limited;
+    // The guest kernel has /proc/pressure and no psi=0: upstream's IsPsiEnabled says yes.
+    expect(kernelPsi).toBe(true);
+    /** The value of one series, found by metric name and its id/pod/container labels. */
+    const value = (metric: string, labels: string) => {
+      const line = cadvisorPressure.find(
+        (l: string) => l.startsWith(`container_pressure_${metric}_seconds_total{`) && l.includes(labels),
+      );
+      if (!line)
+        throw new Error(`no container_pressure_${metric} for ${labels} in:\n${cadvisorPressure.join('\n')}`);
+      return Number(line.split(' ')[1]);
+    };
+    const rows = [
+      { labels: 'id="/"', stats: node },
+      ...['burstable', 'guaranteed', 'bestEffort'].flatMap((key) => {
+        const p = pods[key];
+        const pod = `namespace="default",pod="${p.summary.podRef.name}"`;
+        const container = p.summary.containers[0];
+        return [
+          { labels: `container="",id="",image="",name="",${pod}`, stats: p.summary },
+          { labels: `container="${container.name}",id="",image="",name="",${pod}`, stats: container },
+        ];
+      }),
+    ];
+    for (const { labels, stats } of rows)
+      for (const resource of ['cpu', 'memory', 'io']) {
+        expect(value(`${resource}_waiting`, labels)).toBeCloseTo(stats[resource].psi.some.total / 1e6, 6);
+        expect(value(`${resource}_stalled`, labels)).toBeCloseTo(stats[resource].psi.full.total / 1e6, 6);
+      }
+    // The root's CPU was contended (see below): a counter that is not just the zero fallback.
+    expect(value('cpu_waiting', 'id="/"')).toBeGreaterThan(0);
+  });
+
   it("the node's memory is the root cgroup's and its swap is the guest's (summary node.swap)", () => {
     for (const phase of [r.limited, r.noSwap]) {
       const { node, meminfo } = phase;
