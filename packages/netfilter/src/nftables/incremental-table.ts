@@ -561,15 +561,29 @@ export class IncrementalNftTable {
     }
   }
 
-  /** Each container code's element ids and rest texts, side by side (references to the table's strings). */
+  /**
+   * Each container code's element ids and rest texts, side by side (references to the table's
+   * strings), containers in the order their first element comes in the table. A one-character
+   * code (every container up to the 128th) is read with charCodeAt and its list found by index:
+   * a slice and a Map lookup per element were 0.6 µs each of a full sync's 2M at 1M endpoints.
+   */
   private idsByContainer(): Map<string, string[]> {
+    const byIndex: (string[] | undefined)[] = [];
     const byContainer = new Map<string, string[]>();
     for (const [id, e] of this.elements.entries) {
-      const code = id.slice(0, id.indexOf(SEP));
       const rest = typeof e === 'string' ? e : e[0]!.rest;
-      const list = byContainer.get(code);
-      if (list) list.push(id, rest);
-      else byContainer.set(code, [id, rest]);
+      const index = id.charCodeAt(0) - FIRST_CODE;
+      let list = index >= 0 && index < CODES && id.charCodeAt(1) === 0 ? byIndex[index] : undefined;
+      if (list === undefined) {
+        const code = id.slice(0, id.indexOf(SEP));
+        list = byContainer.get(code);
+        if (list === undefined) {
+          list = [];
+          byContainer.set(code, list);
+          if (code.length === 1) byIndex[index] = list;
+        }
+      }
+      list.push(id, rest);
     }
     return byContainer;
   }
