@@ -61,7 +61,9 @@ function hollowBehaviour(client: CriClient, fake: FakeRuntime): void {
 
 /** Starts one node's fake runtime with its pod subnet (pod IPs come from there). */
 export async function startHollowRuntime(podSubnet: string): Promise<HollowRuntime> {
-  const fake = await FakeRuntime.start({
+  // Not listening: the kubelet reaches it in process, so a socket and a temp dir per node would
+  // only cost descriptors (a thousand nodes' sockets) and leave /tmp litter if stop() never ran.
+  const fake = FakeRuntime.create({
     podSubnet,
     images: [{ ref: PAUSE_IMAGE, id: imageId(PAUSE_IMAGE), entrypoint: RUN_UNTIL_STOPPED }],
   });

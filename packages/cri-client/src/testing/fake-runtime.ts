@@ -168,12 +168,19 @@ const notFound = (what: string) => new RpcFailure(status.NOT_FOUND, what);
 const unknown = (what: string) => new RpcFailure(status.UNKNOWN, what);
 
 /**
+ * The `endpoint` of a fake made with `FakeRuntime.create()`: not a unix socket, so a client that
+ * would dial it fails at once with an invalid-endpoint error rather than waiting on a socket.
+ */
+const IN_PROCESS_ENDPOINT = 'in-process:fake-runtime';
+
+/**
  * An in-memory CRI runtime.v1 server on a real unix socket. Sandboxes and containers follow
  * containerd 1.6's state machine and error codes (as observed against the real thing), container
  * main processes and ExecSync run through a tiny sh stand-in, and every RPC can be scripted to fail
  * or stall. Start with `await FakeRuntime.start()`, point a CriClient at `endpoint`.
  */
 export class FakeRuntime {
+  /** The socket it listens on; empty for a fake made with `create()`. */
   readonly socketPath: string;
   readonly endpoint: string;
   /** RPC names in call order, for assertions. */
@@ -203,14 +210,27 @@ export class FakeRuntime {
   private podCidr = '';
 
   private constructor(
-    socketPath: string,
+    socketPath: string | undefined,
     private readonly opts: FakeRuntimeOptions,
   ) {
-    this.socketPath = socketPath;
-    this.endpoint = `unix://${socketPath}`;
+    this.socketPath = socketPath ?? '';
+    this.endpoint = socketPath === undefined ? IN_PROCESS_ENDPOINT : `unix://${socketPath}`;
     this.pool = new Ipv4Pool(opts.podSubnet ?? '10.88.0.0/16');
     this.now = opts.now ?? defaultClock();
     for (const img of opts.images ?? []) this.addImage(img);
+  }
+
+  /**
+   * Create the fake without listening: no socket, no temp dir. Reach it through
+   * `inProcessTransport()` only (its `endpoint` is `in-process:fake-runtime`, which no socket
+   * client accepts, and its `socketPath` is empty): for many fakes in one process, which would
+   * each hold a listening socket and a temp dir for nothing. GetContainerEvents needs the socket,
+   * so it is not served.
+   */
+  static create(opts: Omit<FakeRuntimeOptions, 'socketPath'> = {}): FakeRuntime {
+    const fake = new FakeRuntime(undefined, opts);
+    fake.register();
+    return fake;
   }
 
   /** Create the fake and start listening. */
