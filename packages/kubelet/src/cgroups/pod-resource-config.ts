@@ -1,6 +1,5 @@
-import { milliValue, parseQuantity } from '@nodeagent/primitives';
-import { podLevelLimit, podLevelRequest } from '../api/pod-level-resources';
-import type { Container, Pod } from '../api/pod-types';
+import { podResourceLimit, podResourceRequest } from '../api/pod-requests';
+import type { Pod } from '../api/pod-types';
 import { podQOSClass } from '../api/qos-class';
 import { milliCPUToQuota, milliCPUToShares, minShares, quotaPeriodUs } from '../cri/linux-resources';
 import type { CgroupResources } from './cgroup-resources';
@@ -24,70 +23,19 @@ interface PodTotals {
 }
 
 /**
- * What the pod asks for as a whole (upstream PodRequests/PodLimits): the sum over app
- * containers and restartable init (sidecar) containers, but at least what the largest regular
- * init container needs, since those run one at a time before the app containers.
+ * What the pod asks for as a whole (upstream ResourceConfigForPod's PodRequests and PodLimits,
+ * overhead included), and whether every container declares a limit.
  */
 function podTotals(pod: Pod): PodTotals {
-  let cpuLimitsDeclared = true;
-  let memoryLimitsDeclared = true;
-  const value = (container: Container) => {
-    const limits = container.resources?.limits ?? {};
-    const requests = container.resources?.requests ?? {};
-    if (limits.cpu === undefined) cpuLimitsDeclared = false;
-    if (limits.memory === undefined) memoryLimitsDeclared = false;
-    const cpuLimit = limits.cpu !== undefined ? milliValue(limits.cpu) : 0;
-    return {
-      cpuRequest: requests.cpu !== undefined ? milliValue(requests.cpu) : cpuLimit,
-      cpuLimit,
-      memoryLimit: limits.memory !== undefined ? Math.ceil(parseQuantity(limits.memory)) : 0,
-    };
+  const cpuLimit = podResourceLimit(pod, 'cpu');
+  const memoryLimit = podResourceLimit(pod, 'memory');
+  return {
+    cpuRequestMilli: podResourceRequest(pod, 'cpu'),
+    cpuLimitMilli: cpuLimit.value,
+    memoryLimitBytes: memoryLimit.value,
+    cpuLimitsDeclared: cpuLimit.declared,
+    memoryLimitsDeclared: memoryLimit.declared,
   };
-  const sum = { cpuRequest: 0, cpuLimit: 0, memoryLimit: 0 };
-  const longRunning = [
-    ...(pod.spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always'),
-    ...pod.spec.containers,
-  ];
-  for (const container of longRunning) {
-    const v = value(container);
-    sum.cpuRequest += v.cpuRequest;
-    sum.cpuLimit += v.cpuLimit;
-    sum.memoryLimit += v.memoryLimit;
-  }
-  for (const container of (pod.spec.initContainers ?? []).filter((c) => c.restartPolicy !== 'Always')) {
-    const v = value(container);
-    sum.cpuRequest = Math.max(sum.cpuRequest, v.cpuRequest);
-    sum.cpuLimit = Math.max(sum.cpuLimit, v.cpuLimit);
-    sum.memoryLimit = Math.max(sum.memoryLimit, v.memoryLimit);
-  }
-  return withPodLevelResources(pod, {
-    cpuRequestMilli: sum.cpuRequest,
-    cpuLimitMilli: sum.cpuLimit,
-    memoryLimitBytes: sum.memoryLimit,
-    cpuLimitsDeclared,
-    memoryLimitsDeclared,
-  });
-}
-
-/**
- * Upstream PodRequests/PodLimits with pod-level resources: a pod-level value replaces the containers' sum for that
- * resource (and a pod-level limit is a declared limit); the resources it leaves out keep the sum.
- */
-function withPodLevelResources(pod: Pod, totals: PodTotals): PodTotals {
-  const out = { ...totals };
-  const cpuRequest = podLevelRequest(pod, 'cpu');
-  const cpuLimit = podLevelLimit(pod, 'cpu');
-  const memoryLimit = podLevelLimit(pod, 'memory');
-  if (cpuRequest !== undefined) out.cpuRequestMilli = milliValue(cpuRequest, 'spec.resources.requests.cpu');
-  if (cpuLimit !== undefined) {
-    out.cpuLimitMilli = milliValue(cpuLimit, 'spec.resources.limits.cpu');
-    out.cpuLimitsDeclared = true;
-  }
-  if (memoryLimit !== undefined) {
-    out.memoryLimitBytes = Math.ceil(parseQuantity(memoryLimit, 'spec.resources.limits.memory'));
-    out.memoryLimitsDeclared = true;
-  }
-  return out;
 }
 
 /** The pod's CPU request in millicores (upstream PodRequests[cpu]), e.g. for the burstable QoS shares. */

@@ -1,6 +1,5 @@
-import { parseQuantity } from '@nodeagent/primitives';
-import { hasPodLevelResources, podLevelRequest } from '../api/pod-level-resources';
-import type { Container, Pod } from '../api/pod-types';
+import { podRequestForEviction } from '../api/pod-requests';
+import type { Pod } from '../api/pod-types';
 import type { PodStats } from '../stats/summary-types';
 import type { StarvedResource } from './signal-resources';
 
@@ -12,34 +11,13 @@ export function podStatsLookup(pods: readonly PodStats[]): PodStatsLookup {
   return (pod) => byUid.get(pod.metadata.uid ?? '');
 }
 
-function containerRequest(container: Container, resource: string): number {
-  const requests = container.resources?.requests ?? {};
-  // The API server defaults requests to limits; manifests may have skipped that.
-  const raw = requests[resource] ?? container.resources?.limits?.[resource];
-  return raw === undefined ? 0 : parseQuantity(raw);
-}
-
 /**
- * Upstream GetResourceRequestQuantity: the sum over long-running containers, at least the
- * largest regular init container's request; the pod-level request instead when the pod has
- * pod-level resources. Only memory and ephemeral-storage have requests;
- * inodes and pids never do.
+ * Upstream GetResourceRequestQuantity (api/pod-requests.ts). Only memory and ephemeral-storage
+ * have requests; inodes and pids never do.
  */
 export function podRequest(pod: Pod, resource: StarvedResource): number {
   if (resource !== 'memory' && resource !== 'ephemeral-storage') return 0;
-  // With pod-level resources only those count (upstream skips the containers' then): memory is
-  // the pod-level request, ephemeral-storage (no pod-level resource) nothing.
-  if (hasPodLevelResources(pod)) {
-    const level = podLevelRequest(pod, resource);
-    return level === undefined ? 0 : parseQuantity(level, `spec.resources.requests.${resource}`);
-  }
-  const init = pod.spec.initContainers ?? [];
-  let sum = 0;
-  for (const container of [...init.filter((c) => c.restartPolicy === 'Always'), ...pod.spec.containers])
-    sum += containerRequest(container, resource);
-  for (const container of init.filter((c) => c.restartPolicy !== 'Always'))
-    sum = Math.max(sum, containerRequest(container, resource));
-  return sum;
+  return podRequestForEviction(pod, resource);
 }
 
 /** Pod memory usage: its containers' working sets (upstream podMemoryUsage). */
