@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
-  cleanupAllProxyChains,
+  cleanupLeftovers,
   formatSettingProblem,
   InvalidConfigurationError,
   InvalidFieldError,
@@ -8,29 +8,17 @@ import {
   ipFamilyOf,
   UnsupportedSettingsError,
 } from '@nodeagent/kube-proxy';
-import {
-  execIptables,
-  explainIptablesService,
-  formatServiceExplanation,
-} from '@nodeagent/kube-proxy/iptables';
+import { explainIptablesService, formatServiceExplanation } from '@nodeagent/kube-proxy/iptables';
 import {
   type ClosableIpvsTable,
-  cleanupIpvs,
-  execIpsetLayer,
   formatIpvsTable,
   isIpvsUnavailable,
   openIpvsTable,
   readIpvsTable,
   rtnetlinkLinkLayer,
 } from '@nodeagent/kube-proxy/ipvs';
-import {
-  deleteNftablesTable,
-  execNftables,
-  explainNftablesService,
-  NFTABLES_TABLE,
-} from '@nodeagent/kube-proxy/nftables';
-import { cleanupPortalRules, portalIptablesFor } from '@nodeagent/kube-proxy/userspace';
-import { isCodedError, runChecked } from '@nodeagent/primitives';
+import { explainNftablesService, NFTABLES_TABLE } from '@nodeagent/kube-proxy/nftables';
+import { isCodedError, localRunner, runChecked } from '@nodeagent/primitives';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { checkSettings, daemonLogger } from './daemon-settings';
@@ -60,6 +48,11 @@ const defaultIO: ProgramIO = {
   readStdin: () => readFileSync(0, 'utf8'),
 };
 
+/** Every nodeagent error (kube-proxy's own, a failed command, netfilter, IPVS) has a code and a full message. */
+function errorMessage(err: unknown): string {
+  return isCodedError(err) ? err.message : ((err as Error)?.message ?? String(err));
+}
+
 /**
  * One line per problem, naming the flag or field; a stack trace only at -v=4 and above (an
  * operator's mistake is not a bug in this program).
@@ -73,9 +66,7 @@ function reportError(io: ProgramIO, err: unknown, verbosity = 0): number {
     for (const p of err.problems) io.stderr(`unsupported setting: ${formatSettingProblem(p)}\n`);
     return 1;
   }
-  // Every nodeagent error (kube-proxy's own, a failed command, netfilter, IPVS) has a code and a full message.
-  const message = isCodedError(err) ? err.message : ((err as Error)?.message ?? String(err));
-  io.stderr(`error: ${message}\n`);
+  io.stderr(`error: ${errorMessage(err)}\n`);
   if (verbosity >= 4 && (err as Error)?.stack) io.stderr(`${(err as Error).stack}\n`);
   return 1;
 }
@@ -177,24 +168,26 @@ async function runRootCommand(
 }
 
 /**
- * --cleanup: the iptables and ipvs modes share chains, so their chains go together first; then
- * ipvs mode's IPVS services, kube-ipvs0 and ipsets, the userspace portals, and the nftables tables.
+ * --cleanup: whatever any mode left (cleanupLeftovers). As upstream, a failing step does not
+ * stop the others; each failure is reported and the exit code is 1.
  */
 async function cleanupAll(io: ProgramIO, excludeCIDRs: readonly string[]): Promise<void> {
-  let deleted = 0;
-  for (const family of ['IPv4', 'IPv6'] as const) {
-    deleted += (await cleanupAllProxyChains(execIptables({ family }))).deletedChains;
+  const ipvs = await openIpvsIfAvailable();
+  const link = rtnetlinkLinkLayer();
+  let r: Awaited<ReturnType<typeof cleanupLeftovers>>;
+  try {
+    r = await cleanupLeftovers({ runner: localRunner, ipvs, link, excludeCIDRs });
+  } finally {
+    ipvs?.close();
+    link.close();
   }
-  const ipvs = await cleanupIpvsMode(excludeCIDRs);
-  io.stderr(
-    `cleanup: ipvs mode: removed ${ipvs.deletedServices} IPVS services, ${ipvs.destroyedIpsets} ipsets${ipvs.deletedInterface ? ', kube-ipvs0' : ''}\n`,
-  );
-  for (const family of ['IPv4', 'IPv6'] as const) {
-    deleted += (await cleanupPortalRules(portalIptablesFor(family))).chains;
-  }
-  for (const family of ['ip', 'ip6'] as const)
-    await deleteNftablesTable(execNftables({ family, session: false }));
-  io.stderr(`cleanup: removed ${deleted} iptables chains and the kube-proxy nftables tables\n`);
+  for (const err of r.errors) io.stderr(`error: ${errorMessage(err)}\n`);
+  if (r.ipvs)
+    io.stderr(
+      `cleanup: ipvs mode: removed ${r.ipvs.deletedServices} IPVS services, ${r.ipvs.destroyedIpsets} ipsets${r.ipvs.deletedInterface ? ', kube-ipvs0' : ''}\n`,
+    );
+  io.stderr(`cleanup: removed ${r.deletedChains} iptables chains and the kube-proxy nftables tables\n`);
+  if (r.errors.length > 0) throw new Error('encountered an error while tearing down rules');
 }
 
 /** `render`: the rules for Services/EndpointSlices given as YAML, touching no kernel. */
@@ -315,26 +308,13 @@ function explainCommand(program: Command & { exitCode?: number }, io: ProgramIO)
   return explain;
 }
 
-/** --cleanup for ipvs mode; on a kernel without IPVS there are no virtual servers to delete. */
-async function cleanupIpvsMode(excludeCIDRs: readonly string[]) {
-  let ipvs: ClosableIpvsTable | undefined;
+/** The IPVS table for --cleanup; none on a kernel without IPVS (no virtual servers to delete). */
+async function openIpvsIfAvailable(): Promise<ClosableIpvsTable | undefined> {
   try {
-    ipvs = await openIpvsTable();
+    return await openIpvsTable();
   } catch (err) {
     if (!isIpvsUnavailable(err)) throw err;
-  }
-  const link = rtnetlinkLinkLayer();
-  try {
-    return await cleanupIpvs({
-      ipvs,
-      link,
-      ipset: execIpsetLayer(),
-      iptables: [execIptables({ family: 'IPv4' }), execIptables({ family: 'IPv6' })],
-      excludeCIDRs,
-    });
-  } finally {
-    ipvs?.close();
-    link.close();
+    return undefined;
   }
 }
 

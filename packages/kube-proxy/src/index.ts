@@ -4,6 +4,11 @@
 // and runtime surfaces are `/config`, `/model` and `/runtime`; fakes are `/testing`.
 export { cleanupAllProxyChains } from './cleanup/cleanup-all-chains';
 export {
+  type CleanupLeftoversOptions,
+  type CleanupLeftoversResult,
+  cleanupLeftovers,
+} from './cleanup/cleanup-leftovers';
+export {
   defaultKubeProxyConfiguration,
   effectiveProxyMode,
   type KubeProxyConfiguration,

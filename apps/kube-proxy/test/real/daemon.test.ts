@@ -144,11 +144,42 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 180_000 }, (
     expect((await ns.exec('iptables-save', ['-t', 'nat'])).stdout).toContain(
       '-A OUTPUT -j KUBE-PORTALS-HOST',
     );
-    await runCleanup();
+    // Someone else's rules, in both families: a cleanup must leave every one of them.
+    const foreign = [
+      ['-t', 'nat', '-N', 'FOREIGN-NAT'],
+      ['-t', 'nat', '-A', 'FOREIGN-NAT', '-p', 'tcp', '--dport', '81', '-j', 'RETURN'],
+      ['-t', 'nat', '-I', 'OUTPUT', '-j', 'FOREIGN-NAT'],
+      [
+        '-I',
+        'INPUT',
+        '-s',
+        '192.0.2.1/32',
+        '-m',
+        'comment',
+        '--comment',
+        'kubernetes service portals',
+        '-j',
+        'DROP',
+      ],
+    ];
+    for (const args of foreign) await ns.exec('iptables', args);
+    await ns.exec('ip6tables', ['-I', 'FORWARD', '-s', '2001:db8::1/128', '-j', 'DROP']);
+    const before = (await ns.exec('iptables-save', [])).stdout;
+    expect(kubeLinesBesidesFirewall(before).length).toBeGreaterThan(20);
+    const r = await ns.exec(process.execPath, [cli, '--cleanup'], { allowFailure: true });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/cleanup: removed ([1-9]\d*) iptables chains/);
     const save = (await ns.exec('iptables-save', [])).stdout;
     // Only KUBE-FIREWALL and its jumps stay, as upstream leaves them (route_localnet stays 1).
     expect(kubeLinesBesidesFirewall(save)).toEqual([]);
     expect(save).toContain('-A INPUT -j KUBE-FIREWALL');
+    for (const line of [
+      '-A OUTPUT -j FOREIGN-NAT',
+      '-A FOREIGN-NAT -p tcp -m tcp --dport 81 -j RETURN',
+      '-A INPUT -s 192.0.2.1/32 -m comment --comment "kubernetes service portals" -j DROP',
+    ])
+      expect(save).toContain(line);
+    expect((await ns.exec('ip6tables-save', [])).stdout).toContain('-A FORWARD -s 2001:db8::1/128 -j DROP');
   });
 
   it('--proxy-mode userspace programs REDIRECT portals for the same Service, and --cleanup removes them', async () => {

@@ -36,8 +36,14 @@ export function ownedChains(table: IptablesTableName, existing: Iterable<string>
 
 /**
  * `--cleanup` for iptables mode: removes our jump rules from built-in chains, then flushes
- * and deletes every chain we own, leaving everyone else's rules (and KUBE-FIREWALL) alone.
+ * and deletes every chain we own, leaving everyone else's rules (and KUBE-FIREWALL) alone; one
+ * iptables-save, then one restore per table that holds any of it.
  */
-export function cleanupIptables(exec: IptablesExecutor): Promise<{ deletedChains: number }> {
-  return cleanupChains(exec, [...IPTABLES_JUMP_RULES, ...LEGACY_JUMP_RULES], ownedChains);
+export function cleanupIptables(
+  exec: IptablesExecutor,
+): Promise<{ deletedChains: number; deletedJumps: number }> {
+  return cleanupChains(exec, {
+    jumps: [...IPTABLES_JUMP_RULES, ...LEGACY_JUMP_RULES],
+    chainsOf: ownedChains,
+  });
 }

@@ -1,9 +1,13 @@
+import { isCommandNotFoundError } from '@nodeagent/primitives';
 import { cidrContains } from '../model/cidr';
-import { flushAndDeleteChainsPayload } from '../shared/cleanup-chains';
+import { cleanupChains } from '../shared/cleanup-chains';
+import type { IptablesExecutor } from '../shared/iptables-executor';
 import { ownedIpsetNames } from './ipset-definitions';
 import { IPVS_JUMP_RULES } from './ipvs-iptables-rules';
-import type { IpsetLayer, IpvsIptables, IpvsTable, LinkLayer } from './ipvs-kernel';
+import type { IpsetLayer, IpvsTable, LinkLayer } from './ipvs-kernel';
 import { IPVS_FILTER_CHAINS, IPVS_NAT_CHAINS, KUBE_IPVS_INTERFACE } from './ipvs-names';
+
+const IPVS_OWNED = { filter: IPVS_FILTER_CHAINS, nat: IPVS_NAT_CHAINS, mangle: [] } as const;
 
 /** The kernel interfaces cleanupIpvs works through. */
 export interface CleanupIpvsOptions {
@@ -13,8 +17,11 @@ export interface CleanupIpvsOptions {
   link: LinkLayer;
   /** Destroys the KUBE-* ipsets. */
   ipset: IpsetLayer;
-  /** One executor per family whose chains to remove (iptables and ip6tables). */
-  iptables: readonly IpvsIptables[];
+  /**
+   * One executor per family whose chains to remove (iptables and ip6tables); none when the
+   * caller removed them already (`--cleanup` does every mode's chains in one pass).
+   */
+  iptables?: readonly Pick<IptablesExecutor, 'saveTable' | 'restore'>[];
   /** ipvs.excludeCIDRs: virtual servers on these addresses are left alone. */
   excludeCIDRs?: readonly string[];
 }
@@ -38,24 +45,13 @@ export interface CleanupIpvsResult {
  */
 export async function cleanupIpvs(o: CleanupIpvsOptions): Promise<CleanupIpvsResult> {
   let deletedChains = 0;
-  for (const exec of o.iptables) {
-    const existing: Record<'filter' | 'nat', Set<string>> = {
-      filter: await exec.listChains('filter'),
-      nat: await exec.listChains('nat'),
-    };
-    // A jump to a chain that does not exist cannot exist either: skip checking for it.
-    for (const j of IPVS_JUMP_RULES) {
-      if (existing[j.table].has(j.args.at(-1)!)) await exec.deleteRule(j.table, j.chain, j.args);
-    }
-    for (const [table, owned] of [
-      ['filter', IPVS_FILTER_CHAINS],
-      ['nat', IPVS_NAT_CHAINS],
-    ] as ['filter' | 'nat', readonly string[]][]) {
-      const chains = owned.filter((c) => existing[table].has(c));
-      if (chains.length === 0) continue;
-      await exec.restore(flushAndDeleteChainsPayload(table, chains));
-      deletedChains += chains.length;
-    }
+  for (const exec of o.iptables ?? []) {
+    deletedChains += (
+      await cleanupChains(exec, {
+        jumps: IPVS_JUMP_RULES,
+        chainsOf: (table, existing) => IPVS_OWNED[table].filter((c) => existing.has(c)),
+      })
+    ).deletedChains;
   }
 
   let deletedServices = 0;
@@ -70,8 +66,20 @@ export async function cleanupIpvs(o: CleanupIpvsOptions): Promise<CleanupIpvsRes
   const deletedInterface = await o.link.linkExists(KUBE_IPVS_INTERFACE);
   if (deletedInterface) await o.link.deleteLink(KUBE_IPVS_INTERFACE);
 
-  const present = await o.ipset.save();
+  const destroyedIpsets = await destroyOurIpsets(o.ipset);
+  return { deletedServices, deletedChains, destroyedIpsets, deletedInterface };
+}
+
+/** Our ipsets that exist, destroyed; none when ipset is not installed (upstream skips them then). */
+async function destroyOurIpsets(ipset: IpsetLayer): Promise<number> {
+  let present: Set<string>;
+  try {
+    present = new Set((await ipset.save()).keys());
+  } catch (err) {
+    if (isCommandNotFoundError(err)) return 0;
+    throw err;
+  }
   const ours = [...ownedIpsetNames('IPv4'), ...ownedIpsetNames('IPv6')].filter((n) => present.has(n));
-  await o.ipset.destroy(ours);
-  return { deletedServices, deletedChains, destroyedIpsets: ours.length, deletedInterface };
+  if (ours.length > 0) await ipset.destroy(ours);
+  return ours.length;
 }

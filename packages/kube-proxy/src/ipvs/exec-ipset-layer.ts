@@ -1,4 +1,4 @@
-import { runChecked, runCommand } from '@nodeagent/primitives';
+import { CommandFailedError, type CommandRunner, localRunner } from '@nodeagent/primitives';
 import type { IpsetLayer, IpsetState } from './ipvs-kernel';
 
 /** Parses `ipset save` output (create and add lines) into sets. */
@@ -13,22 +13,32 @@ export function parseIpsetSave(text: string): Map<string, IpsetState> {
   return sets;
 }
 
-/** IpsetLayer over the `ipset` tool, optionally behind a prefix such as `ip netns exec ns`. */
-export function execIpsetLayer(commandPrefix: readonly string[] = []): IpsetLayer {
-  const ipset = (...args: string[]) => [...commandPrefix, 'ipset', ...args];
+/**
+ * IpsetLayer over the `ipset` tool, optionally behind a prefix such as `ip netns exec ns`;
+ * `runner` starts each command (tests record them).
+ */
+export function execIpsetLayer(
+  commandPrefix: readonly string[] = [],
+  runner: CommandRunner = localRunner,
+): IpsetLayer {
+  const ipset = async (args: readonly string[], input?: string): Promise<string> => {
+    const argv = [...commandPrefix, 'ipset', ...args];
+    const r = await runner.run(argv[0]!, argv.slice(1), input === undefined ? {} : { input });
+    if (r.exitCode !== 0) throw new CommandFailedError(argv, r.exitCode, r.stderr, r.stdout);
+    return r.stdout;
+  };
   return {
     async save() {
-      return parseIpsetSave(await runChecked(ipset('save')));
+      return parseIpsetSave(await ipset(['save']));
     },
     async restore(script) {
       if (script.trim() === '') return;
-      await runChecked(ipset('restore', '-exist'), { input: script });
+      await ipset(['restore', '-exist'], script);
     },
     async destroy(names) {
-      for (const name of names) {
-        const r = await runCommand(ipset('destroy', name));
-        if (r.exitCode !== 0 && !/does not exist/.test(r.stderr)) await runChecked(ipset('destroy', name)); // throws with the command's own message
-      }
+      // One process for them all; -exist passes over a set that is already gone.
+      if (names.length === 0) return;
+      await ipset(['restore', '-exist'], names.map((n) => `destroy ${n}\n`).join(''));
     },
   };
 }

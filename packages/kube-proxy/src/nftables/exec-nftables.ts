@@ -4,6 +4,7 @@ import {
   type NftablesInterface,
   type NftTransaction,
 } from '@nodeagent/netfilter/nftables';
+import { CommandFailedError, type CommandRunner, localRunner } from '@nodeagent/primitives';
 import { prefixedRunner } from '../exec/prefixed-runner';
 import { fitsOneLine, NftSession, type NftSessionOptions } from './nft-session';
 import { NFTABLES_TABLE } from './nftables-names';
@@ -82,14 +83,24 @@ export function execNftables(
   };
 }
 
-/** Deletes the interface's table if it exists (for --cleanup): `nft --check` finds it first. */
-export async function deleteNftablesTable(nft: NftablesInterface): Promise<boolean> {
-  const tx = nft.newTransaction().delete({ kind: 'table' });
-  try {
-    await nft.check(tx);
-  } catch {
-    return false;
-  }
-  await nft.run(tx);
-  return true;
+/**
+ * `--cleanup`: deletes the kube-proxy table of each family that has one. One `nft list tables`
+ * finds them and one `nft -f` deletes them together (upstream: `nft --version`, `nft --check`
+ * and `nft -f` per family). Returns the families whose table was deleted.
+ */
+export async function deleteNftablesTables(
+  runner: CommandRunner = localRunner,
+  families: readonly ('ip' | 'ip6')[] = ['ip', 'ip6'],
+): Promise<('ip' | 'ip6')[]> {
+  const tables = new Set((await nft(runner, ['list', 'tables'])).split('\n').map((l) => l.trim()));
+  const present = families.filter((f) => tables.has(`table ${f} ${NFTABLES_TABLE}`));
+  if (present.length === 0) return [];
+  await nft(runner, ['-f', '-'], present.map((f) => `delete table ${f} ${NFTABLES_TABLE}\n`).join(''));
+  return present;
+}
+
+async function nft(runner: CommandRunner, args: readonly string[], input?: string): Promise<string> {
+  const r = await runner.run('nft', args, input === undefined ? {} : { input });
+  if (r.exitCode !== 0) throw new CommandFailedError(['nft', ...args], r.exitCode, r.stderr, r.stdout);
+  return r.stdout;
 }

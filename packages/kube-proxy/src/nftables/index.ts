@@ -15,7 +15,7 @@ export {
 } from './build-nftables-ruleset';
 export { type DefaultNftablesOptions, defaultNftables } from './default-nftables';
 export {
-  deleteNftablesTable,
+  deleteNftablesTables,
   type ExecNftablesOptions,
   execNftables,
   type ProxierNftables,
