@@ -98,7 +98,10 @@ export class IndexedStore<T extends InformerObject> {
 
   /** Add or replace; undefined when the stored copy already has this resourceVersion. */
   upsert(obj: T): StoreChange<T> | undefined {
-    const key = objectKey(obj);
+    return this.upsertKeyed(objectKey(obj), obj);
+  }
+
+  private upsertKeyed(key: string, obj: T): StoreChange<T> | undefined {
     const previous = this.items.get(key);
     const rv = obj.metadata?.resourceVersion;
     if (previous && rv !== undefined && previous.metadata?.resourceVersion === rv) return undefined;
@@ -124,14 +127,20 @@ export class IndexedStore<T extends InformerObject> {
    */
   replace(objects: T[]): StoreChange<T>[] {
     const changes: StoreChange<T>[] = [];
-    const seen = new Set<string>();
+    // An empty store (the first list or stream) has nothing to delete: no set of the listed
+    // keys and no pass over the store (at 44k Services and slices they were 60% of the replace).
+    const seen = this.items.size > 0 ? new Set<string>() : undefined;
     for (const o of objects) {
-      seen.add(objectKey(o));
-      const c = this.upsert(o);
+      const key = objectKey(o);
+      seen?.add(key);
+      const c = this.upsertKeyed(key, o);
       if (c) changes.push(c);
     }
-    for (const [key, previous] of [...this.items]) {
-      if (seen.has(key)) continue;
+    if (!seen) return changes;
+    const gone: string[] = [];
+    for (const key of this.items.keys()) if (!seen.has(key)) gone.push(key);
+    for (const key of gone) {
+      const previous = this.items.get(key) as T;
       this.unindex(key, previous);
       this.items.delete(key);
       changes.push({ type: 'delete', key, previous });
