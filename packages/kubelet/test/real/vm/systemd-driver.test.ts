@@ -1,15 +1,22 @@
 /**
  * cgroupDriver systemd as upstream, on a node booted with systemd as PID 1 and cgroup v2: boots
- * the micro-VM once with init 'systemd' and runs systemd-driver-scenario.ts inside, where a private
- * containerd 1.6 (runc's systemd cgroup driver) and our Kubelet run a Guaranteed, a Burstable and
- * a BestEffort pod. The pod and QoS cgroups must be systemd slices systemd itself knows (created
- * over D-Bus with libcontainer's properties), the limits in the unit properties and the files,
- * the containers in runc's scopes inside them, and a deleted pod's slice gone from systemd too.
+ * the micro-VM once with init 'systemd' and runs systemd-driver-scenario.ts inside, where two
+ * nodes run one after the other, each a private containerd with runc's systemd cgroup driver and
+ * our Kubelet with a Guaranteed, a Burstable and a BestEffort pod: containerd 1.6 with the kubelet
+ * configured for systemd (1.6 has no RuntimeConfig: the configured driver stands), then containerd
+ * 2.1 with the kubelet configured for cgroupfs (2.1's RuntimeConfig answer, systemd, wins, as
+ * upstream's KubeletCgroupDriverFromCRI). On each the pod and QoS cgroups must be systemd slices
+ * systemd itself knows (created over D-Bus with libcontainer's properties), the limits in the unit
+ * properties and the files, the containers in runc's scopes inside them, and a deleted pod's slice
+ * gone from systemd too. On 2.1 (runc 1.3) a hostUsers: false pod runs in its own user namespace.
  */
+
 import { fileURLToPath } from 'node:url';
+import { CgroupDriver } from '@nodeagent/cri-client/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleEntry } from '../../../../../tools/bundle/bundle-entry';
 import { runInVm, VM_TEST_TIMEOUT_MS } from '../../../../../tools/vm/vm';
+import { runtimeConfigUnimplementedMessage } from '../../../src/cri/runtime-cgroup-driver';
 
 const repoRoot = fileURLToPath(new URL('../../../../../', import.meta.url));
 const MiB = 2 ** 20;
@@ -37,7 +44,7 @@ beforeAll(async () => {
     init: 'systemd',
     memoryMb: 1536,
     cpus: 2,
-    timeoutMs: 600_000,
+    timeoutMs: 900_000,
     // systemd's own start under TCG took 2-5 min on a host at load ~120 (CI runs this file beside
     // burners and the other tiers): more than the plain boot's 120 s default.
     bootTimeoutMs: 600_000,
@@ -53,13 +60,15 @@ beforeAll(async () => {
   console.log(
     `systemd driver node: ${Math.round(result.durationMs / 1000)} s, boot ${result.bootMs} ms, speed factor ${result.speedFactor}, qemu ${Math.round(result.qemuCpuMs / 1000)} CPU-s`,
   );
-  console.log(r.status);
+  for (const [version, node] of Object.entries(r.nodes))
+    console.log(`containerd ${version}:\n${(node as { status: string }).status}`);
+  console.log(`hostUsers: false on 2.1: ${JSON.stringify(r.nodes['2.1'].userns)}`);
 }, VM_TEST_TIMEOUT_MS);
 
 const slice = (uid: string) => `pod${uid.replaceAll('-', '_')}`;
 
-describe('cgroupDriver systemd (micro-VM: systemd PID 1, cgroup v2, containerd with SystemdCgroup)', () => {
-  it('runs under systemd on the unified hierarchy, containerd told the same driver', () => {
+describe('the boot: systemd PID 1 on cgroup v2', () => {
+  it('runs under systemd on the unified hierarchy, only tools/vm’s own unit started', () => {
     expect(r.pid1).toBe('systemd');
     expect(r.fstype).toBe('cgroup2fs');
     expect(r.selfCgroup).toBe('0::/system.slice/nodeagent-vm.service');
@@ -67,7 +76,42 @@ describe('cgroupDriver systemd (micro-VM: systemd PID 1, cgroup v2, containerd w
     // none of the host's enabled services is pulled in, at most systemd's own few besides ours.
     expect(r.hostContainerdService).toBe('inactive');
     expect(r.activeServices).toBeLessThanOrEqual(3);
-    expect(r.containerdConfig).toEqual(['SystemdCgroup = true']);
+  });
+});
+
+describe('the cgroup driver the kubelet starts with (KubeletCgroupDriverFromCRI, GA)', () => {
+  it('containerd 1.6 answers RuntimeConfig Unimplemented: the configured systemd stands, with upstream’s message', () => {
+    const { runtimeVersion, driver } = r.nodes['1.6'];
+    expect(runtimeVersion).toMatch(/^v?1\.6\./);
+    expect(driver.runtimeConfig.error).toContain('unknown method RuntimeConfig');
+    expect(driver).toMatchObject({ configured: 'systemd', effective: 'systemd' });
+    expect(driver.log.map((l: { level: string; msg: string }) => [l.level, l.msg])).toEqual([
+      ['error', 'RuntimeConfig from runtime service failed'],
+      ['info', runtimeConfigUnimplementedMessage],
+    ]);
+  });
+
+  it('containerd 2.1 with SystemdCgroup answers systemd: it replaces the configured cgroupfs, logged as upstream', () => {
+    const { runtimeVersion, driver } = r.nodes['2.1'];
+    expect(runtimeVersion).toMatch(/^v?2\.1\./);
+    expect(driver.runtimeConfig).toEqual({ linux: { cgroupDriver: CgroupDriver.SYSTEMD } });
+    expect(driver).toMatchObject({ configured: 'cgroupfs', effective: 'systemd' });
+    expect(driver.log).toEqual([
+      {
+        level: 'info',
+        msg: 'Using cgroup driver setting received from the CRI runtime',
+        fields: { cgroupDriver: 'systemd' },
+      },
+    ]);
+  });
+});
+
+describe.each(['1.6', '2.1'])('cgroupDriver systemd on containerd %s (SystemdCgroup = true)', (version) => {
+  // biome-ignore lint/suspicious/noExplicitAny: JSON from the VM, narrowed per assertion
+  const node = (): any => r.nodes[version];
+
+  it('containerd is configured with the same driver', () => {
+    expect(node().containerdConfig).toEqual(['SystemdCgroup = true']);
   });
 
   it('each pod is a slice under its QoS slice, and its container in a runc scope inside it', () => {
@@ -77,7 +121,7 @@ describe('cgroupDriver systemd (micro-VM: systemd PID 1, cgroup v2, containerd w
       bestEffort: ['kubepods.slice/kubepods-besteffort.slice', 'kubepods-besteffort'],
     } as const;
     for (const [key, [dir, prefix]] of Object.entries(tiers)) {
-      const p = r.pods[key];
+      const p = node().pods[key];
       const unit = `${prefix}-${slice(p.uid)}.slice`;
       expect(p.unit).toBe(unit);
       expect(p.podPath).toBe(`/${dir}/${unit}`);
@@ -94,19 +138,19 @@ describe('cgroupDriver systemd (micro-VM: systemd PID 1, cgroup v2, containerd w
         TasksAccounting: 'yes',
       });
     }
-    expect(r.pods.guaranteed.show.Wants).toBe('kubepods.slice');
-    expect(r.pods.burstable.show.Wants).toBe('kubepods-burstable.slice');
-    expect(r.qos['kubepods.slice']).toMatchObject({ ActiveState: 'active', Wants: '-.slice' });
-    expect(r.qos['kubepods-besteffort.slice']).toMatchObject({ ActiveState: 'active', CPUWeight: '1' });
+    expect(node().pods.guaranteed.show.Wants).toBe('kubepods.slice');
+    expect(node().pods.burstable.show.Wants).toBe('kubepods-burstable.slice');
+    expect(node().qos['kubepods.slice']).toMatchObject({ ActiveState: 'active', Wants: '-.slice' });
+    expect(node().qos['kubepods-besteffort.slice']).toMatchObject({ ActiveState: 'active', CPUWeight: '1' });
   });
 
   it('`systemctl status kubepods.slice` shows the QoS slices, the pod slices and their containers', () => {
-    const status: string = r.status;
+    const status: string = node().status;
     expect(status).toMatch(/kubepods\.slice - libcontainer container kubepods\.slice/);
     expect(status).toMatch(/Active: active/);
     for (const key of ['guaranteed', 'burstable', 'bestEffort']) {
-      expect(status).toContain(r.pods[key].unit);
-      expect(status).toContain(`cri-containerd-${r.pods[key].containerId}.scope`);
+      expect(status).toContain(node().pods[key].unit);
+      expect(status).toContain(`cri-containerd-${node().pods[key].containerId}.scope`);
     }
     expect(status).toContain('kubepods-burstable.slice');
     expect(status).toContain('kubepods-besteffort.slice');
@@ -114,7 +158,7 @@ describe('cgroupDriver systemd (micro-VM: systemd PID 1, cgroup v2, containerd w
   });
 
   it('the limits are in the slices: unit properties and cgroup files agree with upstream', () => {
-    const { guaranteed, burstable, bestEffort } = r.pods;
+    const { guaranteed, burstable, bestEffort } = node().pods;
     // 500m → 512 shares → weight 20; 500 ms of CPU per second; 64 MiB; podPidsLimit 1024.
     expect(guaranteed.files).toEqual({
       'cpu.weight': '20',
@@ -152,17 +196,42 @@ describe('cgroupDriver systemd (micro-VM: systemd PID 1, cgroup v2, containerd w
   });
 
   it('a pod deleted through the API leaves no slice: not in systemd, not on the cgroup filesystem', () => {
-    console.log(`deleted pod's slice: ${JSON.stringify(r.afterDelete.show)}\n${r.afterDelete.listedAll}`);
-    expect(r.afterDelete.dirExists).toBe(false);
+    const { afterDelete, pods } = node();
+    console.log(`deleted pod's slice: ${JSON.stringify(afterDelete.show)}\n${afterDelete.listedAll}`);
+    expect(afterDelete.dirExists).toBe(false);
     // Stopped: no cgroup, not among the units systemctl lists. The transient unit is gone: what
     // `systemctl show` then loads is systemd's implicit slice of that name ("Slice /kubepods/…").
-    expect(r.afterDelete.show.ActiveState).toBe('inactive');
-    expect(r.afterDelete.show.Description).not.toContain('libcontainer container');
-    expect(r.afterDelete.show.ControlGroup ?? '').toBe('');
-    expect(r.afterDelete.listed).not.toContain(r.pods.burstable.unit);
-    expect(r.afterDelete.listed).toContain(r.pods.guaranteed.unit);
+    expect(afterDelete.show.ActiveState).toBe('inactive');
+    expect(afterDelete.show.Description).not.toContain('libcontainer container');
+    expect(afterDelete.show.ControlGroup ?? '').toBe('');
+    expect(afterDelete.listed).not.toContain(pods.burstable.unit);
+    expect(afterDelete.listed).toContain(pods.guaranteed.unit);
     // And once the kubelet lets the others go, none is left.
-    expect(r.slicesLeft).toEqual([]);
-    expect(r.unitsLeft).not.toMatch(/pod[0-9a-f_]+\.slice/);
+    expect(node().slicesLeft).toEqual([]);
+    expect(node().unitsLeft).not.toMatch(/pod[0-9a-f_]+\.slice/);
+  });
+});
+
+describe('hostUsers: false on containerd 2.1 with runc 1.3, cgroup v2 and the systemd driver', () => {
+  it('the container sees the mapping of its userns file, from the kubelet’s range; root inside owns the emptyDir’s files', () => {
+    const u = r.nodes['2.1'].userns;
+    expect(u.error, JSON.stringify(u.status)).toBeUndefined();
+    const [mapping] = u.mappingsFile.uidMappings;
+    expect(u.mappingsFile.gidMappings).toEqual(u.mappingsFile.uidMappings);
+    expect(mapping).toMatchObject({ containerId: 0, length: 65_536 });
+    expect(mapping.hostId).toBeGreaterThanOrEqual(u.kubeletMapping.firstId);
+    expect(mapping.hostId + 65_536).toBeLessThanOrEqual(u.kubeletMapping.firstId + u.kubeletMapping.length);
+    // /proc/self/uid_map: "<inside> <outside> <length>".
+    expect(u.uidMap.split(/\s+/).map(Number)).toEqual([0, mapping.hostId, 65_536]);
+    expect(u.gidMap.split(/\s+/).map(Number)).toEqual([0, mapping.hostId, 65_536]);
+    expect(u.idInside).toBe('0\n0');
+    expect(u.hostUid).toBe(mapping.hostId);
+    // The emptyDir is idmapped: root's file inside is root's on the node too, not the pod's host ID.
+    expect(u.writtenInside).toBe('0:0');
+    expect(u.onHost).toBe('0:0');
+    // And the pod is a BestEffort slice like the others, its container in runc's scope.
+    expect(u.procCgroup).toMatch(
+      /^0::\/kubepods\.slice\/kubepods-besteffort\.slice\/kubepods-besteffort-pod[0-9a-f_]+\.slice\/cri-containerd-[0-9a-f]+\.scope$/,
+    );
   });
 });
