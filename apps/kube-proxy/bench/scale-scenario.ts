@@ -45,6 +45,13 @@ export interface ScenarioSettings {
   kernelChecks: boolean;
   /** Bytes the API server has sent through the relay so far. */
   apiBytes(): number;
+  /**
+   * How often the first sync's metric is polled (KP_SCALE_POLL_MS). The figures come from the
+   * metric's own end stamp, so this sets only how much the polls themselves cost the daemon:
+   * each /metrics scrape reads several /proc files on its main thread (session 26: polled every
+   * 50 ms, the 44k start's profile had ~1.4 s in fstat, open and read).
+   */
+  pollMs: number;
 }
 
 /** Everything a scenario leaves to clean up, so a signal's handler can do it too. */
@@ -57,6 +64,11 @@ const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** di
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The daemon's minSyncPeriod (upstream's default 1 s) and a margin: a change then never waits for the rate limit. */
 const CHANGE_SPACING_MS = 1100;
+/**
+ * Polls of the metric after one endpoint change (was 5 ms: a dozen scrapes inside a change's
+ * sync). The latency is read from the metric's stamp, not from when a poll saw it.
+ */
+const CHANGE_POLL_MS = 50;
 const LAST_TS = 'kubeproxy_sync_proxy_rules_last_timestamp_seconds';
 const SYNC_COUNT = 'kubeproxy_sync_proxy_rules_duration_seconds_count';
 
@@ -76,8 +88,13 @@ interface FirstSync {
   lastTs: number;
 }
 
-async function firstSync(probe: ScaleProbe, daemon: Daemon, timeoutMs: number): Promise<FirstSync> {
-  const seen = await Promise.race([daemon.exited, probe.waitSync(0, 50, timeoutMs, true)]);
+async function firstSync(
+  probe: ScaleProbe,
+  daemon: Daemon,
+  timeoutMs: number,
+  pollMs: number,
+): Promise<FirstSync> {
+  const seen = await Promise.race([daemon.exited, probe.waitSync(0, pollMs, timeoutMs, true)]);
   if (!seen.text) throw new Error(`no sync within ${timeoutMs} ms:\n${daemon.log()}`);
   if (seen.failed) {
     await sleep(500); // its log line follows the metric
@@ -137,7 +154,7 @@ async function endpointChanges(
     const writtenAt = Date.now();
     moveEndpoint(api, service, s.endpoints, address);
     // Only a sync that ended after the write can hold it (an earlier one is not this change's).
-    const seen = await probe.waitSync(Math.max(lastTs, writtenAt / 1000), 5, 60_000);
+    const seen = await probe.waitSync(Math.max(lastTs, writtenAt / 1000), CHANGE_POLL_MS, 60_000);
     if (!seen.text) throw new Error(`change ${c}: no sync within 60 s`);
     lastTs = metricValue(seen.text, LAST_TS) as number;
     latencies.push(lastTs * 1000 - writtenAt);
@@ -280,7 +297,7 @@ async function measure(
     gcTrace: o.gcTrace ?? false,
   });
   try {
-    const first = await firstSync(probe, daemon, o.firstSyncTimeoutMs);
+    const first = await firstSync(probe, daemon, o.firstSyncTimeoutMs, o.pollMs);
     const server = cost.done();
     const rssFirst = rss(daemon.pid);
     const cpuFirst = cpuSeconds(daemon.pid);

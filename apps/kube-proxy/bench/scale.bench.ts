@@ -31,7 +31,9 @@
  * tools/sea/targets.mjs's; not with KP_SCALE_BINARY), KP_SCALE_GC_TRACE=1 (run the daemon with --trace-gc and
  * report its main-thread GC time per collection kind, to the first sync and to the end),
  * KP_SCALE_OUT (the result's file name under bench-results/ instead of kube-proxy-scale.json, or
- * kube-proxy-scale-cpu-prof.json with KP_SCALE_CPU_PROF=1).
+ * kube-proxy-scale-cpu-prof.json with KP_SCALE_CPU_PROF=1), KP_SCALE_POLL_MS (how often the
+ * daemon's /metrics is polled for the first sync, default 500; the figures come from the
+ * metric's own stamp, so this only sets what the scrapes cost the daemon; 50 before session 26).
  * Needs root (network namespaces). On SIGINT/SIGTERM it deletes its namespaces before exiting;
  * killed outright, its daemons die with it (parent-death signal), its probes with their stdin.
  */
@@ -211,6 +213,7 @@ async function main(): Promise<void> {
       gcTrace: process.env.KP_SCALE_GC_TRACE === '1',
       floorRuns: Math.max(1, envNumber('KP_SCALE_FLOOR_RUNS', 2)),
       kernelChecks: process.env.KP_SCALE_KERNEL !== '0',
+      pollMs: Math.max(1, envNumber('KP_SCALE_POLL_MS', 500)),
     };
     const runs: Record<string, unknown>[] = [];
     for (const group of byShape(scenarios).values()) runs.push(...(await runShape(group, settings, res)));
@@ -219,6 +222,7 @@ async function main(): Promise<void> {
       binary: process.env.KP_SCALE_BINARY ?? 'nodeagent-kube-proxy single executable, built by this run',
       ...(semiSpace && !process.env.KP_SCALE_BINARY ? { maxSemiSpaceSizeMb: Number(semiSpace) } : {}),
       cpuProfile: settings.cpuProfile,
+      pollMs: settings.pollMs,
       runs,
     };
     mkdirSync(join(repoRoot, 'bench-results'), { recursive: true });
