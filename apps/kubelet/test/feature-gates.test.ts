@@ -45,9 +45,9 @@ describe('refused at start, one line', () => {
     ],
     [
       [
-        '--feature-gates=GracefulNodeShutdown=true,PodLifecycleSleepAction=true,ImageVolume=false,ImageVolumeWithDigest=true',
+        '--feature-gates=GracefulNodeShutdown=true,PodLifecycleSleepAction=true,ClusterTrustBundle=false,ClusterTrustBundleProjection=true',
       ],
-      'Error: --feature-gates: ImageVolumeWithDigest is enabled, but depends on features that are disabled: [ImageVolume] (got {"GracefulNodeShutdown":true,"PodLifecycleSleepAction":true,"ImageVolume":false,"ImageVolumeWithDigest":true})',
+      'Error: --feature-gates: ClusterTrustBundleProjection is enabled, but depends on features that are disabled: [ClusterTrustBundle] (got {"GracefulNodeShutdown":true,"PodLifecycleSleepAction":true,"ClusterTrustBundle":false,"ClusterTrustBundleProjection":true})',
     ],
     [
       ['--config', 'locked.yaml'],
@@ -91,14 +91,14 @@ describe('startup warnings', () => {
     ],
     ['EventedPLEG=false,ContainerCheckpoint=true', []],
     [
-      'MemoryQoS=true,CustomCPUCFSQuotaPeriod=true,ContainerCheckpoint=false,EventedPLEG=true',
+      'MemoryQoS=true,QOSReserved=true,ContainerCheckpoint=false,EventedPLEG=true',
       [
         {
           field: 'featureGates',
           // MemoryQoS is honoured (cgroup v2 memory.min / memory.low / memory.high): not named.
-          value: { CustomCPUCFSQuotaPeriod: true },
+          value: { QOSReserved: true },
           message:
-            'featureGates CustomCPUCFSQuotaPeriod=true have no effect: this kubelet does not implement these features and behaves as with their v1.36 defaults',
+            'featureGates QOSReserved=true have no effect: this kubelet does not implement these features and behaves as with their v1.36 defaults',
         },
       ],
     ],

@@ -40,6 +40,35 @@ describe('resolveFeatureGates at v1.36', () => {
       '[GracefulNodeShutdownBasedOnPodPriority is enabled, but depends on features that are disabled: [GracefulNodeShutdown], WindowsGracefulNodeShutdown is enabled, but depends on features that are disabled: [GracefulNodeShutdown]]',
       'GracefulNodeShutdownBasedOnPodPriority',
     ],
+    // GA and locked in v1.36 (kubernetes/website KubeletPSI.md: stable from 1.36, locked: true).
+    [
+      { KubeletPSI: false },
+      'cannot set feature gate KubeletPSI to false, feature is locked to true',
+      'KubeletPSI',
+    ],
+    [
+      { UserNamespacesSupport: false, ImageVolume: false },
+      '[cannot set feature gate UserNamespacesSupport to false, feature is locked to true, cannot set feature gate ImageVolume to false, feature is locked to true]',
+      'UserNamespacesSupport',
+    ],
+    // Deprecated and locked off in v1.36.
+    [
+      { GitRepoVolumeDriver: true },
+      'cannot set feature gate GitRepoVolumeDriver to true, feature is locked to false',
+      'GitRepoVolumeDriver',
+    ],
+    // Gone in v1.36 (docs: last stage 1.35, removed), and the old spelling of RuntimeClassInImageCriApi.
+    [{ MemoryManager: true }, 'unrecognized feature gate: MemoryManager', 'MemoryManager'],
+    [
+      { InTreePluginPortworxUnregister: false },
+      'unrecognized feature gate: InTreePluginPortworxUnregister',
+      'InTreePluginPortworxUnregister',
+    ],
+    [
+      { RuntimeClassInImageCriAPI: true },
+      'unrecognized feature gate: RuntimeClassInImageCriAPI',
+      'RuntimeClassInImageCriAPI',
+    ],
     // An unknown gate stops at once, as upstream's early return: the locked one before is not listed.
     [{ Bogus: true, SidecarContainers: false }, 'unrecognized feature gate: Bogus', 'Bogus'],
   ])('%j is refused: %s', (requested, reason, gate) => {
@@ -60,9 +89,15 @@ describe('resolveFeatureGates at v1.36', () => {
 
   it.each([
     [{ SidecarContainers: true }, [{ gate: 'SidecarContainers', value: true, message: GA_WARNING }]],
+    [{ DRAPrioritizedList: false }, [{ gate: 'DRAPrioritizedList', value: false, message: GA_WARNING }]],
+    [{ KubeletPSI: true }, [{ gate: 'KubeletPSI', value: true, message: GA_WARNING }]],
     [
-      { TopologyManagerPolicyOptions: false },
-      [{ gate: 'TopologyManagerPolicyOptions', value: false, message: GA_WARNING }],
+      { CustomCPUCFSQuotaPeriod: false },
+      [{ gate: 'CustomCPUCFSQuotaPeriod', value: false, message: GA_WARNING }],
+    ],
+    [
+      { DisableCPUQuotaWithExclusiveCPUs: false },
+      [{ gate: 'DisableCPUQuotaWithExclusiveCPUs', value: false, message: DEPRECATED_WARNING }],
     ],
     [{ KMSv1: true }, [{ gate: 'KMSv1', value: true, message: DEPRECATED_WARNING }]],
     [{ ContainerCheckpoint: false, EventedPLEG: true, AllAlpha: true }, []],
@@ -77,6 +112,25 @@ describe('resolveFeatureGates at v1.36', () => {
     expect(enabled.get('NodeDeclaredFeatures')).toBe(true);
     expect(enabled.get('MemoryQoS')).toBe(false);
     expect(enabled.size).toBe(FEATURE_GATES_V1_36.size);
+  });
+
+  it.each([
+    // [gate, default, stage, locked] at 1.36, as the docs (and the generated versioned feature list) have them.
+    ['KubeletPSI', true, 'GA', true],
+    ['TopologyManagerPolicyOptions', true, 'GA', true],
+    ['CustomCPUCFSQuotaPeriod', true, 'GA', false],
+    ['MaxUnavailableStatefulSet', false, 'BETA', false],
+    ['ResourceHealthStatus', true, 'BETA', false],
+    ['DisableCPUQuotaWithExclusiveCPUs', true, 'DEPRECATED', false],
+    ['DRAResourceClaimDeviceStatus', true, 'BETA', false],
+    ['InOrderInformers', true, 'GA', true],
+    ['RuntimeClassInImageCriApi', false, 'ALPHA', false],
+    ['PodsAPI', false, 'ALPHA', false],
+    ['StaleControllerConsistencyJob', true, 'BETA', false],
+  ])('%s is %s, %s, locked %s', (gate, defaultValue, stage, locked) => {
+    const spec = FEATURE_GATES_V1_36.get(gate);
+    expect(spec).toMatchObject({ default: defaultValue, stage, lockToDefault: locked });
+    expect(resolve({}).enabled.get(gate)).toBe(defaultValue);
   });
 
   it('AllBeta=false turns off every beta gate not named, and leaves GA gates alone', () => {
@@ -105,9 +159,9 @@ describe('unimplementedGateChanges', () => {
 
   it.each([
     [
-      { EventedPLEG: true, MemoryQoS: true, CustomCPUCFSQuotaPeriod: true },
+      { EventedPLEG: true, MemoryQoS: true, QOSReserved: true, CustomCPUCFSQuotaPeriod: false },
       HONOURED_FEATURE_GATES.kubelet,
-      ['CustomCPUCFSQuotaPeriod'],
+      ['CustomCPUCFSQuotaPeriod', 'QOSReserved'],
     ],
     [
       {
