@@ -127,6 +127,16 @@ describe('resolveFeatureGates at v1.36', () => {
     ['RuntimeClassInImageCriApi', false, 'ALPHA', false],
     ['PodsAPI', false, 'ALPHA', false],
     ['StaleControllerConsistencyJob', true, 'BETA', false],
+    // On the v1.36 kube-scheduler reference page's --feature-gates list, missing here before.
+    ['PLEGOnDemandRelist', true, 'BETA', false],
+    ['ReloadKubeletClientCAFile', true, 'BETA', false],
+    ['ResourceHealthStatusMessage', true, 'BETA', false],
+    ['NativeHistograms', false, 'ALPHA', false],
+    ['AtomicFIFO', true, 'BETA', false],
+    ['ClientsAllowCARotation', true, 'BETA', false],
+    ['ClientsAllowTLSCacheGC', true, 'BETA', false],
+    ['UnlockWhileProcessingFIFO', true, 'BETA', false],
+    ['SELinuxMount', false, 'BETA', false],
   ])('%s is %s, %s, locked %s', (gate, defaultValue, stage, locked) => {
     const spec = FEATURE_GATES_V1_36.get(gate);
     expect(spec).toMatchObject({ default: defaultValue, stage, lockToDefault: locked });

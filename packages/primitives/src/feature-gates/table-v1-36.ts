@@ -37,10 +37,15 @@ import type { FeatureGateSpec, FeatureStage } from './feature-gate-spec';
 // DisableCPUQuotaWithExclusiveCPUs deprecated; InOrderInformers GA locked, from the client-go docs),
 // fixed one name (RuntimeClassInImageCriApi, the gate's string), removed MemoryManager and
 // InTreePluginPortworxUnregister (docs: last stage 1.35, removed) with MemoryManager's two
-// dependency edges, and added 15 gates new in 1.36 whose docs file exists. Gates in the generated
-// list without a docs file (PLEGOnDemandRelist, ReloadKubeletClientCAFile,
-// ResourceHealthStatusMessage, ServiceCIDRStatusFieldWiping) and NativeHistograms (registered on
-// this gate instance or not: unknown) are not added; the new gates' dependencies are not known.
+// dependency edges, and added 15 gates new in 1.36 whose docs file exists. The new gates'
+// dependencies are not known.
+// - the v1.36 kube-scheduler reference page (kubernetes/website, generated from the binary: its
+//   --feature-gates help lists every ALPHA and BETA gate of the kube gate set with its default,
+//   the set the kubelet and kube-proxy register too): its 150 gates all match this table's
+//   ALPHA/BETA rows, and the 8 it named that the table lacked were added (PLEGOnDemandRelist,
+//   ReloadKubeletClientCAFile, ResourceHealthStatusMessage, NativeHistograms, and client-go's
+//   AtomicFIFO, ClientsAllowCARotation, ClientsAllowTLSCacheGC, UnlockWhileProcessingFIFO).
+//   ServiceCIDRStatusFieldWiping is not on that page and is not added.
 
 const A: FeatureStage = 'ALPHA';
 const B: FeatureStage = 'BETA';
@@ -160,6 +165,7 @@ const ROWS: readonly Row[] = [
   ['OpportunisticBatching', true, B],
   ['OrderedNamespaceDeletion', true, GA, 'locked'],
   ['PersistentVolumeClaimUnusedSinceTime', false, A],
+  ['PLEGOnDemandRelist', true, B],
   ['PodAndContainerStatsFromCRI', false, A],
   ['PodCertificateRequest', false, B],
   ['PodDeletionCost', true, B],
@@ -184,8 +190,10 @@ const ROWS: readonly Row[] = [
   ['RelaxedDNSSearchValidation', true, GA, 'locked'],
   ['RelaxedEnvironmentVariableValidation', true, GA, 'locked'],
   ['RelaxedServiceNameValidation', true, B],
+  ['ReloadKubeletClientCAFile', true, B],
   ['ReloadKubeletServerCertificateFile', true, B],
   ['ResourceHealthStatus', true, B],
+  ['ResourceHealthStatusMessage', true, B],
   ['RestartAllContainersOnContainerExits', true, B],
   ['RotateKubeletServerCertificate', true, B],
   ['RuntimeClassInImageCriApi', false, A],
@@ -291,12 +299,18 @@ const ROWS: readonly Row[] = [
   // k8s.io/component-base/zpages/features
   ['ComponentFlagz', true, B],
   ['ComponentStatusz', true, B],
+  // k8s.io/component-base/metrics/features
+  ['NativeHistograms', false, A],
   // k8s.io/client-go/features
+  ['AtomicFIFO', true, B],
+  ['ClientsAllowCARotation', true, B],
   ['ClientsAllowCBOR', false, A],
+  ['ClientsAllowTLSCacheGC', true, B],
   ['ClientsPreferCBOR', false, A],
   ['InOrderInformers', true, GA, 'locked'],
   ['InOrderInformersBatchProcess', true, B],
   ['InformerResourceVersion', true, GA],
+  ['UnlockWhileProcessingFIFO', true, B],
   ['WatchListClient', true, B],
   // k8s.io/component-base/logs/api/v1
   ['ContextualLogging', true, B],
