@@ -84,10 +84,10 @@ describe('start-up warnings', () => {
     ],
     [{ EventedPLEG: true, ContainerCheckpoint: true }, [[{ EventedPLEG: true }, NO_EFFECT]]],
     [
-      { WinDSR: true, ServiceTrafficDistribution: true },
+      { WinDSR: true, PreferSameTrafficDistribution: true },
       [
         [{ WinDSR: true }, GA],
-        [{ ServiceTrafficDistribution: true }, GA],
+        [{ PreferSameTrafficDistribution: true }, GA],
       ],
     ],
     [{}, []],

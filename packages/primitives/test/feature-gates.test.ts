@@ -60,6 +60,11 @@ describe('resolveFeatureGates at v1.36', () => {
     // Gone in v1.36 (docs: last stage 1.35, removed), and the old spelling of RuntimeClassInImageCriApi.
     [{ MemoryManager: true }, 'unrecognized feature gate: MemoryManager', 'MemoryManager'],
     [
+      { ServiceTrafficDistribution: true },
+      'unrecognized feature gate: ServiceTrafficDistribution',
+      'ServiceTrafficDistribution',
+    ],
+    [
       { InTreePluginPortworxUnregister: false },
       'unrecognized feature gate: InTreePluginPortworxUnregister',
       'InTreePluginPortworxUnregister',

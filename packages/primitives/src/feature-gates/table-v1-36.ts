@@ -210,9 +210,6 @@ const ROWS: readonly Row[] = [
   ['ServiceAccountTokenNodeBinding', true, GA, 'locked'],
   ['ServiceAccountTokenNodeBindingValidation', true, GA, 'locked'],
   ['ServiceAccountTokenPodNodeInfo', true, GA, 'locked'],
-  // The docs mark it removed after 1.35 (gone at 1.36); kept until kube-proxy's test that sets it
-  // is moved (reported on #49).
-  ['ServiceTrafficDistribution', true, GA, 'locked'],
   ['SidecarContainers', true, GA, 'locked'],
   ['StaleControllerConsistencyDaemonSet', true, B],
   ['StaleControllerConsistencyJob', true, B],
