@@ -148,7 +148,7 @@ async function runRootCommand(
       return;
     }
     if (boolFlag(opts, 'cleanup')) {
-      await cleanupAll(io, config.ipvs.excludeCIDRs ?? []);
+      await cleanupAll(io);
       program.exitCode = 0;
       return;
     }
@@ -171,12 +171,12 @@ async function runRootCommand(
  * --cleanup: whatever any mode left (cleanupLeftovers). As upstream, a failing step does not
  * stop the others; each failure is reported and the exit code is 1.
  */
-async function cleanupAll(io: ProgramIO, excludeCIDRs: readonly string[]): Promise<void> {
+async function cleanupAll(io: ProgramIO): Promise<void> {
   const ipvs = await openIpvsIfAvailable();
   const link = rtnetlinkLinkLayer();
   let r: Awaited<ReturnType<typeof cleanupLeftovers>>;
   try {
-    r = await cleanupLeftovers({ runner: localRunner, ipvs, link, excludeCIDRs });
+    r = await cleanupLeftovers({ runner: localRunner, ipvs, link });
   } finally {
     ipvs?.close();
     link.close();

@@ -15,8 +15,6 @@ export interface CleanupLeftoversOptions {
   ipvs?: IpvsTable;
   /** Deletes kube-ipvs0 (rtnetlink). */
   link: LinkLayer;
-  /** ipvs.excludeCIDRs: virtual servers on these addresses are left alone. */
-  excludeCIDRs?: readonly string[];
 }
 
 /** What cleanupLeftovers removed, and what failed on the way. */
@@ -65,7 +63,6 @@ export async function cleanupLeftovers(o: CleanupLeftoversOptions): Promise<Clea
       ipvs: o.ipvs,
       link: o.link,
       ipset: execIpsetLayer([], o.runner),
-      excludeCIDRs: o.excludeCIDRs,
     }),
   );
   const nftablesTables = (await attempt(() => deleteNftablesTables(o.runner))) ?? [];

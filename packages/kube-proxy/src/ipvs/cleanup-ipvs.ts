@@ -1,5 +1,4 @@
 import { isCommandNotFoundError } from '@nodeagent/primitives';
-import { cidrContains } from '../model/cidr';
 import { cleanupChains } from '../shared/cleanup-chains';
 import type { IptablesExecutor } from '../shared/iptables-executor';
 import { ownedIpsetNames } from './ipset-definitions';
@@ -22,8 +21,6 @@ export interface CleanupIpvsOptions {
    * caller removed them already (`--cleanup` does every mode's chains in one pass).
    */
   iptables?: readonly Pick<IptablesExecutor, 'saveTable' | 'restore'>[];
-  /** ipvs.excludeCIDRs: virtual servers on these addresses are left alone. */
-  excludeCIDRs?: readonly string[];
 }
 
 /** What cleanupIpvs removed. */
@@ -39,9 +36,11 @@ export interface CleanupIpvsResult {
 }
 
 /**
- * `--cleanup` for ipvs mode: our jump rules and chains, the IPVS virtual servers (not
- * firewall-mark ones, nor those in excludeCIDRs), kube-ipvs0 and our ipsets, in that order
- * (an ipset cannot be destroyed while a rule references it). Nothing else is touched.
+ * `--cleanup` for ipvs mode: our jump rules and chains, every IPVS virtual server (upstream's
+ * CleanupLeftovers flushes the whole table: it assumes only kube-proxy uses IPVS on a node, and
+ * ipvs.excludeCIDRs, a sync-time setting, does not reach it), kube-ipvs0 and our ipsets, in
+ * that order (an ipset cannot be destroyed while a rule references it). No other chain, set or
+ * link is touched.
  */
 export async function cleanupIpvs(o: CleanupIpvsOptions): Promise<CleanupIpvsResult> {
   let deletedChains = 0;
@@ -55,12 +54,10 @@ export async function cleanupIpvs(o: CleanupIpvsOptions): Promise<CleanupIpvsRes
   }
 
   let deletedServices = 0;
-  for (const s of o.ipvs ? await o.ipvs.listServices() : []) {
-    if (s.fwmark || !s.address || !s.protocol || !s.port) continue;
-    const address = s.address;
-    if ((o.excludeCIDRs ?? []).some((c) => cidrContains(c, address))) continue;
-    await o.ipvs!.deleteService({ protocol: s.protocol, address, port: s.port });
-    deletedServices++;
+  if (o.ipvs) {
+    // Counted for the summary line; one flush removes them all, as upstream's ipvs.Flush().
+    deletedServices = (await o.ipvs.listServices()).length;
+    if (deletedServices > 0) await o.ipvs.flush();
   }
 
   const deletedInterface = await o.link.linkExists(KUBE_IPVS_INTERFACE);

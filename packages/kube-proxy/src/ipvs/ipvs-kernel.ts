@@ -22,6 +22,7 @@ export type IpvsTable = Pick<
   | 'updateDestination'
   | 'deleteDestination'
   | 'setTimeouts'
+  | 'flush'
 >;
 
 /** The kube-ipvs0 dummy interface and the node's addresses (rtnetlink). */
