@@ -38,6 +38,8 @@ const windowSeconds = Number(process.env.NA_HOLLOW_WINDOW_S ?? 60);
  */
 const settleSeconds = Number(process.env.NA_HOLLOW_SETTLE_S ?? 15);
 const withRealNode = process.env.NA_HOLLOW_REAL_NODE !== '0';
+/** The hollow process's --workers (NA_HOLLOW_WORKERS; unset: the binary's default, one a core). */
+const workers = process.env.NA_HOLLOW_WORKERS;
 const REAL_NODE = 'real-node-0';
 /** Without the real node, who the requests without a hollow user agent count for (none expected). */
 const UNATTRIBUTED = '(no hollow user agent)';
@@ -90,6 +92,39 @@ async function cpuOf(pids: number[]): Promise<number> {
   for (const pid of pids) sum += await cpuSeconds(pid);
   return sum;
 }
+
+type EventObj = {
+  metadata?: { name?: string; namespace?: string };
+  reason?: string;
+  message?: string;
+  involvedObject?: { kind?: string };
+  source?: { host?: string };
+};
+
+function allEvents(api: ApiServer): EventObj[] {
+  return api.registry.list(api.resource('v1', 'events'), undefined) as unknown as EventObj[];
+}
+
+/**
+ * The events created in the window (names not there at its start), by "<involved kind> <reason>"
+ * and by who sent them (hollow or real node): what the window's POST events are.
+ */
+function eventsCreatedSince(before: Set<string>, after: EventObj[]) {
+  const byReason: Record<string, { hollow: number; real: number; example: string }> = {};
+  for (const e of after) {
+    const key = `${e.metadata?.namespace}/${e.metadata?.name}`;
+    if (before.has(key)) continue;
+    const reason = `${e.involvedObject?.kind} ${e.reason}`;
+    const entry = byReason[reason] ?? { hollow: 0, real: 0, example: e.message ?? '' };
+    byReason[reason] = entry;
+    if (e.source?.host === REAL_NODE) entry.real++;
+    else entry.hollow++;
+  }
+  return byReason;
+}
+
+const eventKeys = (events: EventObj[]) =>
+  new Set(events.map((e) => `${e.metadata?.namespace}/${e.metadata?.name}`));
 
 /** "VERB resource" → requests per node per minute, sorted. */
 function perMinute(byKind: Map<string, number>, n: number, minutes: number): Record<string, number> {
@@ -161,7 +196,8 @@ async function measure(cli: string, n: number) {
     // First, so that the hollow nodes' start-up time is theirs alone.
     if (withRealNode) real = await startRealNode(api, dir, REAL_NODE, IMAGE);
     const started = Date.now();
-    child = spawn(process.execPath, [cli, '--kubeconfig', kubeconfig, '--nodes', String(n)], {
+    const workerFlag = workers === undefined ? [] : ['--workers', workers];
+    child = spawn(process.execPath, [cli, '--kubeconfig', kubeconfig, '--nodes', String(n), ...workerFlag], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     child.stdout?.on('data', (c: Buffer) => (stdout += c));
@@ -182,6 +218,7 @@ async function measure(cli: string, n: number) {
     await sleep(settleSeconds * 1000);
     const pid = child.pid ?? 0;
     counter.resetCounts();
+    const eventsBefore = eventKeys(allEvents(api));
     const cpuBefore = await cpuSeconds(pid);
     const realCpuBefore = real ? await cpuOf(real.pids) : 0;
     const serverCpuBefore = process.cpuUsage();
@@ -190,6 +227,7 @@ async function measure(cli: string, n: number) {
     const realCpu = real ? (await cpuOf(real.pids)) - realCpuBefore : 0;
     const serverCpu = process.cpuUsage(serverCpuBefore);
     const rss = await rssBytes(pid);
+    const eventsInWindow = eventsCreatedSince(eventsBefore, allEvents(api));
     let realRss = 0;
     for (const p of real?.pids ?? []) realRss += await rssBytes(p);
     const minutes = windowSeconds / 60;
@@ -212,6 +250,7 @@ async function measure(cli: string, n: number) {
     const realNode = real ? realNodeFigures(otherRequests, minutes, realCpu, realRss) : undefined;
     const result = {
       nodes: n,
+      workers: workers ?? 'default',
       podsPerNode,
       windowSeconds,
       settleSeconds,
@@ -229,6 +268,7 @@ async function measure(cli: string, n: number) {
       bytesReceivedPerNodePerMinute: Math.round(bytes.received / n / minutes),
       apiServerCpuCores: round((serverCpu.user + serverCpu.system) / 1e6 / windowSeconds),
       apiServerCpuSecondsPerNodePerMinute: round((serverCpu.user + serverCpu.system) / 1e6 / n / minutes),
+      eventsInWindow,
       ...(realNode
         ? { realNode, comparison: comparison(hollowByKind, round(total / n / minutes), realNode) }
         : { unattributedRequestsPerMinute: round(otherRequests.total / minutes) }),
@@ -236,15 +276,20 @@ async function measure(cli: string, n: number) {
     console.log(JSON.stringify(result));
     return result;
   } finally {
-    await real?.stop();
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child?.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+    // The hollow process is stopped (SIGTERM: it stops every node) whatever else fails here: a
+    // throw before it left the process running, to be killed later without its clean-up.
+    try {
+      await real?.stop();
+    } finally {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child?.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      counter.stop();
+      await api.close();
+      rmSync(dir, { recursive: true, force: true });
     }
-    counter.stop();
-    await api.close();
-    rmSync(dir, { recursive: true, force: true });
     if (stdout) JSON.parse(stdout); // the binary's own report parses: it stopped cleanly
   }
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '@nodeagent/primitives';
 import { HollowNodeFlagError } from './errors';
@@ -20,6 +21,8 @@ export interface HollowNodeFlags {
   restartEveryMs: number | undefined;
   /** Share of the nodes each restart wave restarts, in percent (--restart-percent). */
   restartPercent: number;
+  /** Worker threads the nodes are spread over (--workers); 0: all in the main thread. */
+  workers: number;
 }
 
 /** What the command line asks for: run, or print help or the version. */
@@ -42,6 +45,8 @@ Flags:
                              through a CSR sent with --kubeconfig's credentials, as the kubelet's TLS bootstrap
   --restart-every <duration> restart a wave of nodes' agents this often, once all are up (e.g. 2m)
   --restart-percent <P>      share of the nodes a wave restarts at once, 1 to 100 (default 10)
+  --workers <K>              spread the nodes over K worker threads, 0 for none (default: the
+                             host's cores, at most --nodes)
   --help, --version
 The report (JSON on stdout) is also printed on SIGTERM or SIGINT.
 `;
@@ -56,6 +61,7 @@ const OPTIONS = {
   'client-certificates': { type: 'boolean' },
   'restart-every': { type: 'string' },
   'restart-percent': { type: 'string' },
+  workers: { type: 'string' },
   help: { type: 'boolean' },
   version: { type: 'boolean' },
 } as const;
@@ -98,6 +104,15 @@ function positiveDuration(flag: string, text: string | undefined): number | unde
   return ms;
 }
 
+/**
+ * --workers: one event loop per core by default (as a Go binary's GOMAXPROCS uses every core),
+ * never more threads than nodes; at most 64.
+ */
+function workers(text: string | undefined, nodes: number): number {
+  if (text === undefined) return Math.min(availableParallelism(), nodes);
+  return Math.min(wholeNumber('--workers', text, 0, 64), nodes);
+}
+
 /** node:util's parse failure as pflag words it: unknown flag, missing value, stray argument. */
 function commandLineError(message: string): HollowNodeFlagError {
   const quoted = /'([^' ]*)[^']*'/.exec(message)?.[1] ?? '';
@@ -138,6 +153,7 @@ export function parseHollowNodeFlags(argv: string[]): HollowNodeCommand {
         1,
         100,
       ),
+      workers: workers(values.workers as string | undefined, nodes),
     },
   };
 }

@@ -90,9 +90,13 @@ export async function startHollowNode(
   };
 
   const stop = async () => {
-    await stopAgents(agents);
-    agents = {};
-    await runtime?.stop();
+    // The runtime is stopped even when an agent's stop fails: nothing of the node is left running.
+    try {
+      await stopAgents(agents);
+    } finally {
+      agents = {};
+      await runtime?.stop();
+    }
   };
   try {
     if (shared.morph !== 'proxy') runtime = await startHollowRuntime(podSubnet);

@@ -1,6 +1,6 @@
 import type { ApiServerUsage, ApiServerUsageSource } from './api-server-usage';
 import type { HollowNode } from './hollow-node';
-import type { NodeRequests, RequestCounter } from './request-counter';
+import type { RequestCounter } from './request-counter';
 import type { RestartWaveReport } from './restart-waves';
 
 /** The API server's share of the run, or why it could not be read. */
@@ -57,11 +57,41 @@ export interface RunStart {
   apiServer: ApiServerUsage | Error;
 }
 
-/** What a report reads. */
+/**
+ * One node's counts as plain data: what a worker thread posts up to the parent, and what the
+ * report sums (a Map and live sockets do not cross threads).
+ */
+export interface NodeCounts {
+  total: number;
+  byKind: Record<string, number>;
+  openWatches: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+/** The nodes' counts and running pods of one thread (this one's, or a worker's). */
+export interface CountsSnapshot {
+  /** By node name. */
+  nodes: Record<string, NodeCounts>;
+  podsRunning: number;
+}
+
+/** The run's start: now, this process's CPU, and the API server's usage (or why it was not read). */
+export async function readRunStart(apiServer: ApiServerUsageSource): Promise<RunStart> {
+  return {
+    atMs: Date.now(),
+    cpu: process.cpuUsage(),
+    apiServer: await apiServer
+      .read()
+      .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+  };
+}
+
+/** What a report reads: the counts of every node (every thread's, summed by the caller). */
 export interface ReportInputs {
-  nodes: readonly HollowNode[];
+  nodeCount: number;
   morph: string;
-  counter: RequestCounter;
+  counts: CountsSnapshot;
   start: RunStart;
   apiServer: ApiServerUsageSource;
   restartWaves: readonly RestartWaveReport[];
@@ -79,10 +109,36 @@ function podsRunning(nodes: readonly HollowNode[]): number {
   return running;
 }
 
-function sumByKind(perNode: Iterable<NodeRequests>): Map<string, number> {
+/** This thread's nodes' counts and running pods, as plain data. */
+export function countsSnapshot(nodes: readonly HollowNode[], counter: RequestCounter): CountsSnapshot {
+  const counts: Record<string, NodeCounts> = {};
+  for (const [name, c] of counter.perNode) {
+    const carried = c.bytes.totals();
+    counts[name] = {
+      total: c.total,
+      byKind: Object.fromEntries(c.byKind),
+      openWatches: c.openWatches,
+      bytesSent: carried.sent,
+      bytesReceived: carried.received,
+    };
+  }
+  return { nodes: counts, podsRunning: podsRunning(nodes) };
+}
+
+/** Several threads' snapshots as one (each node is in exactly one). */
+export function mergeSnapshots(snapshots: readonly CountsSnapshot[]): CountsSnapshot {
+  const merged: CountsSnapshot = { nodes: {}, podsRunning: 0 };
+  for (const snapshot of snapshots) {
+    Object.assign(merged.nodes, snapshot.nodes);
+    merged.podsRunning += snapshot.podsRunning;
+  }
+  return merged;
+}
+
+function sumByKind(perNode: Iterable<NodeCounts>): Map<string, number> {
   const sums = new Map<string, number>();
   for (const counts of perNode)
-    for (const [kind, count] of counts.byKind) sums.set(kind, (sums.get(kind) ?? 0) + count);
+    for (const [kind, count] of Object.entries(counts.byKind)) sums.set(kind, (sums.get(kind) ?? 0) + count);
   return sums;
 }
 
@@ -110,12 +166,15 @@ async function apiServerReport(
   };
 }
 
-/** The report since the run's start: requests, bytes, watches, this process's RSS and CPU, the API server's CPU, the waves. */
+/**
+ * The report since the run's start: requests, bytes, watches, this process's RSS and CPU (every
+ * thread's: the figures are the process's), the API server's CPU, the waves.
+ */
 export async function hollowReport(inputs: ReportInputs, nowMs: number = Date.now()): Promise<HollowReport> {
-  const { nodes, counter, start } = inputs;
-  const n = Math.max(nodes.length, 1);
+  const { counts, start } = inputs;
+  const n = Math.max(inputs.nodeCount, 1);
   const minutes = Math.max((nowMs - start.atMs) / 60_000, 1e-9);
-  const perNode = [...counter.perNode.values()];
+  const perNode = Object.values(counts.nodes);
   const total = perNode.reduce((sum, c) => sum + c.total, 0);
   const open = perNode.reduce((sum, c) => sum + c.openWatches, 0);
   const cpu = process.cpuUsage(start.cpu);
@@ -123,23 +182,22 @@ export async function hollowReport(inputs: ReportInputs, nowMs: number = Date.no
   const rss = process.memoryUsage.rss();
   const byNode: HollowReport['requests']['byNode'] = {};
   const bytes = { sent: 0, received: 0 };
-  for (const [name, c] of counter.perNode) {
-    const carried = c.bytes.totals();
-    bytes.sent += carried.sent;
-    bytes.received += carried.received;
+  for (const [name, c] of Object.entries(counts.nodes)) {
+    bytes.sent += c.bytesSent;
+    bytes.received += c.bytesReceived;
     byNode[name] = {
       total: c.total,
-      byKind: Object.fromEntries(c.byKind),
-      bytesSent: carried.sent,
-      bytesReceived: carried.received,
+      byKind: c.byKind,
+      bytesSent: c.bytesSent,
+      bytesReceived: c.bytesReceived,
     };
   }
   const byKind = [...sumByKind(perNode)].sort(([a], [b]) => a.localeCompare(b));
   return {
-    nodes: nodes.length,
+    nodes: inputs.nodeCount,
     morph: inputs.morph,
     elapsedSeconds: round((nowMs - start.atMs) / 1000, 1),
-    podsRunning: podsRunning(nodes),
+    podsRunning: counts.podsRunning,
     requests: {
       total,
       perNodePerMinute: round(total / n / minutes),

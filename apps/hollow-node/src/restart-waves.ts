@@ -119,3 +119,30 @@ export class RestartWaves {
     return report;
   }
 }
+
+/** `a` plus `b`, by kind, sorted. */
+function addCounts(a: RestartWaveReport['restarted'], b: RestartWaveReport['restarted']) {
+  const byKind: Record<string, number> = { ...a.byKind };
+  for (const [kind, count] of Object.entries(b.byKind)) byKind[kind] = (byKind[kind] ?? 0) + count;
+  const sorted = Object.fromEntries(Object.entries(byKind).sort(([x], [y]) => x.localeCompare(y)));
+  return { total: a.total + b.total, byKind: sorted };
+}
+
+/**
+ * One wave run by every worker thread at once (each restarting its share of its own nodes) as
+ * one report: its nodes, the slowest thread's time to the watches back (null if any was not
+ * back), the requests summed. Each worker's `others` are its own other nodes, so their sum is
+ * every node not restarted.
+ */
+export function mergeWaveReports(wave: number, reports: readonly RestartWaveReport[]): RestartWaveReport {
+  const empty = { total: 0, byKind: {} };
+  const times = reports.map((r) => r.secondsToWatchesBack);
+  return {
+    wave,
+    atSeconds: Math.min(...reports.map((r) => r.atSeconds)),
+    nodes: reports.flatMap((r) => r.nodes),
+    secondsToWatchesBack: times.includes(null) ? null : Math.max(...(times as number[])),
+    restarted: reports.reduce((sum, r) => addCounts(sum, r.restarted), empty),
+    others: reports.reduce((sum, r) => addCounts(sum, r.others), empty),
+  };
+}

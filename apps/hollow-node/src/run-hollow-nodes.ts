@@ -7,12 +7,20 @@ import { type ApiServerUsageSource, metricsUsage } from './api-server-usage';
 import type { Morph } from './hollow-flags';
 import { hollowLogger } from './hollow-logger';
 import { type HollowNode, type HollowNodeShared, startHollowNode } from './hollow-node';
-import { type HollowReport, hollowReport, type RunStart } from './hollow-report';
+import {
+  type CountsSnapshot,
+  countsSnapshot,
+  type HollowReport,
+  hollowReport,
+  readRunStart,
+} from './hollow-report';
+import { runInWorkers } from './hollow-workers';
 import { bootstrappedCredentials, sharedCredentials } from './node-credentials';
 import { RequestCounter } from './request-counter';
 import { type RestartWaveReport, RestartWaves } from './restart-waves';
 import { SharedMachine } from './shared-machine';
 import { packageVersion } from './version';
+import { WaveQueue } from './wave-queue';
 
 /** What runHollowNodes starts. */
 export interface HollowNodesOptions {
@@ -50,17 +58,39 @@ export interface HollowNodesOptions {
   restartPercent?: number;
   /** Where the API server's CPU and watches are read (default: its /metrics with `kubeConfig`). */
   apiServerUsage?: ApiServerUsageSource;
+  /**
+   * Spread the nodes over this many worker threads, each with its own event loop (default 0: all
+   * in this thread, where `nodes` and `counter` can be read). With workers, `workerEntry` is needed.
+   */
+  workers?: number;
+  /**
+   * The script a worker thread runs: one that calls `runHollowWorker()` when
+   * `isHollowWorkerThread()` (the nodeagent-hollow-node entry does). A `.ts` file (the sources)
+   * is loaded through tsx with the `@nodeagent/source` condition.
+   */
+  workerEntry?: string;
+  /** The first node's index (default 0): node i is `<namePrefix><firstIndex + i>` (a worker's share). */
+  firstIndex?: number;
 }
 
-/** The running nodes of one process. */
-export interface HollowCluster {
-  readonly nodes: readonly HollowNode[];
-  readonly counter: RequestCounter;
+/** Running hollow nodes, in this thread or in worker threads: what the parent controls. */
+export interface HollowNodesControl {
+  /** How many nodes are up (in every thread). */
+  readonly nodeCount: number;
   /** The report so far (reads the API server's usage). */
   report(): Promise<HollowReport>;
   /** Runs one restart wave now (after any wave under way) and reports it. */
   restartWave(): Promise<RestartWaveReport>;
+  /** Stops every node; each is stopped even when another's stop fails. */
   stop(): Promise<void>;
+}
+
+/** The running nodes of this thread. */
+export interface HollowCluster extends HollowNodesControl {
+  readonly nodes: readonly HollowNode[];
+  readonly counter: RequestCounter;
+  /** These nodes' counts and running pods as plain data (what a worker thread posts up). */
+  snapshot(): CountsSnapshot;
 }
 
 /** How often the fake runtimes' call logs (kept for tests, unbounded) are emptied: one timer for all. */
@@ -87,6 +117,7 @@ function hollowKubeletConfiguration(runDir: string, options: HollowNodesOptions)
  */
 async function startInWaves(
   names: string[],
+  firstIndex: number,
   shared: HollowNodeShared,
   concurrency: number,
   signal: AbortSignal | undefined,
@@ -95,10 +126,12 @@ async function startInWaves(
   try {
     for (let first = 0; first < names.length && !signal?.aborted; first += concurrency) {
       const wave = names.slice(first, first + concurrency);
-      started.push(...(await Promise.all(wave.map((name, i) => startHollowNode(first + i, name, shared)))));
+      started.push(
+        ...(await Promise.all(wave.map((name, i) => startHollowNode(firstIndex + first + i, name, shared)))),
+      );
     }
   } catch (error) {
-    await Promise.all(started.map((node) => node.stop().catch(() => undefined)));
+    await Promise.allSettled(started.map((node) => node.stop()));
     throw error;
   }
   return started;
@@ -110,21 +143,24 @@ async function startInWaves(
  * status, and renders its Services into its own fake iptables, with its own clients, watches,
  * user agent and (clientCertificates) client certificate. Its requests and bytes are counted from
  * the start; report() reads them with this process's RSS and CPU, the API server's CPU and the
- * restart waves run so far.
+ * restart waves run so far. With `workers`, the nodes run in that many worker threads and the
+ * report sums what each posts up.
  */
-export async function runHollowNodes(options: HollowNodesOptions): Promise<HollowCluster> {
+export function runHollowNodes(options: HollowNodesOptions & { workers?: 0 }): Promise<HollowCluster>;
+export function runHollowNodes(options: HollowNodesOptions): Promise<HollowNodesControl>;
+export function runHollowNodes(options: HollowNodesOptions): Promise<HollowNodesControl> {
+  return options.workers ? runInWorkers(options) : runInThisThread(options);
+}
+
+/** runHollowNodes without workers: every node in this thread (a worker runs its share so). */
+export async function runInThisThread(options: HollowNodesOptions): Promise<HollowCluster> {
   const apiServerUsage = options.apiServerUsage ?? metricsUsage(options.kubeConfig);
-  const start: RunStart = {
-    atMs: Date.now(),
-    cpu: process.cpuUsage(),
-    apiServer: await apiServerUsage
-      .read()
-      .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
-  };
+  const start = await readRunStart(apiServerUsage);
   const morph = options.morph ?? 'both';
+  const firstIndex = options.firstIndex ?? 0;
   const names = Array.from(
     { length: options.nodes },
-    (_, i) => `${options.namePrefix ?? 'hollow-node-'}${i}`,
+    (_, i) => `${options.namePrefix ?? 'hollow-node-'}${firstIndex + i}`,
   );
   const counter = new RequestCounter(names);
   counter.start();
@@ -144,7 +180,7 @@ export async function runHollowNodes(options: HollowNodesOptions): Promise<Hollo
   };
   let nodes: HollowNode[];
   try {
-    nodes = await startInWaves(names, shared, options.startConcurrency ?? 10, options.signal);
+    nodes = await startInWaves(names, firstIndex, shared, options.startConcurrency ?? 10, options.signal);
   } catch (error) {
     counter.stop();
     await rm(runDir, { recursive: true, force: true });
@@ -158,39 +194,37 @@ export async function runHollowNodes(options: HollowNodesOptions): Promise<Hollo
     percent: options.restartPercent ?? 10,
     runStartMs: start.atMs,
   });
-  // One wave at a time: the timer's and restartWave()'s queue behind each other, and stop() waits.
-  let wave: Promise<unknown> = Promise.resolve();
-  const runWave = () => {
-    const running = wave.then(() => waves.run());
-    wave = running.catch(() => undefined);
-    return running;
-  };
-  let stopped = false;
-  let waveTimer: NodeJS.Timeout | undefined;
-  const scheduleWave = (every: number) => {
-    waveTimer = setTimeout(async () => {
-      await runWave().catch((error: unknown) =>
-        write(`${JSON.stringify({ level: 'error', msg: 'restart wave', err: String(error) })}\n`),
-      );
-      // The next wave counts from this one's end: waves never overlap, however long one takes.
-      if (!stopped) scheduleWave(every);
-    }, every);
-  };
-  if (options.restartEveryMs !== undefined && nodes.length > 0) scheduleWave(options.restartEveryMs);
+  const waveErrors = (error: unknown) =>
+    write(`${JSON.stringify({ level: 'error', msg: 'restart wave', err: String(error) })}\n`);
+  const queue = new WaveQueue(
+    () => waves.run(),
+    nodes.length > 0 ? options.restartEveryMs : undefined,
+    waveErrors,
+  );
   return {
     nodes,
+    nodeCount: nodes.length,
     counter,
+    snapshot: () => countsSnapshot(nodes, counter),
     report: () =>
-      hollowReport({ nodes, morph, counter, start, apiServer: apiServerUsage, restartWaves: waves.reports }),
-    restartWave: runWave,
+      hollowReport({
+        nodeCount: nodes.length,
+        morph,
+        counts: countsSnapshot(nodes, counter),
+        start,
+        apiServer: apiServerUsage,
+        restartWaves: waves.reports,
+      }),
+    restartWave: () => queue.run(),
     async stop() {
-      stopped = true;
-      clearTimeout(waveTimer);
       clearInterval(trim);
-      await wave;
-      await Promise.all(nodes.map((node) => node.stop()));
+      await queue.stop();
+      // Every node is stopped and the run's directory removed even when one stop fails.
+      const stops = await Promise.allSettled(nodes.map((node) => node.stop()));
       counter.stop();
       await rm(runDir, { recursive: true, force: true });
+      const failed = stops.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
     },
   };
 }

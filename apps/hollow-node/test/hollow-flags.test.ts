@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { HollowNodeFlagError, parseHollowNodeFlags } from '../src/index';
 
@@ -19,7 +20,7 @@ function refusal(argv: string[]): string {
 }
 
 describe('nodeagent-hollow-node flags', () => {
-  it('defaults: one node named hollow-node-0, 110 pods, both halves, no report timer, no waves', () => {
+  it('defaults: one node named hollow-node-0, 110 pods, both halves, no report timer, no waves, one worker', () => {
     expect(run(['--kubeconfig', '/k'])).toEqual({
       kubeconfig: '/k',
       nodes: 1,
@@ -30,7 +31,11 @@ describe('nodeagent-hollow-node flags', () => {
       clientCertificates: false,
       restartEveryMs: undefined,
       restartPercent: 10,
+      // A worker thread per core, never more than nodes.
+      workers: 1,
     });
+    expect(run(['--kubeconfig', '/k', '--nodes', '100']).workers).toBe(Math.min(availableParallelism(), 100));
+    expect(run(['--kubeconfig', '/k', '--nodes', '3', '--workers', '8']).workers).toBe(3);
   });
 
   it('reads every flag', () => {
@@ -52,6 +57,8 @@ describe('nodeagent-hollow-node flags', () => {
         '2m',
         '--restart-percent',
         '25',
+        '--workers',
+        '0',
       ]),
     ).toEqual({
       kubeconfig: '/k',
@@ -63,6 +70,7 @@ describe('nodeagent-hollow-node flags', () => {
       clientCertificates: true,
       restartEveryMs: 120_000,
       restartPercent: 25,
+      workers: 0,
     });
   });
 
@@ -111,6 +119,10 @@ describe('nodeagent-hollow-node flags', () => {
     [
       ['--kubeconfig', '/k', '--restart-percent', '101'],
       'invalid value "101" for flag --restart-percent: must be a whole number from 1 to 100',
+    ],
+    [
+      ['--kubeconfig', '/k', '--workers', '65'],
+      'invalid value "65" for flag --workers: must be a whole number from 0 to 64',
     ],
     [['--kubeconfig', '/k', '--pods', '3'], '--pods: unknown flag'],
     [['--kubeconfig'], '--kubeconfig: flag needs an argument'],
