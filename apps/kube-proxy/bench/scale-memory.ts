@@ -1,0 +1,99 @@
+/**
+ * Where the kube-proxy's memory goes at scale (issue #54), in-process and stage by stage, for the
+ * scale bench's cluster (apps/kube-proxy/bench/scale-cluster.ts): each EndpointSlice decoded from
+ * its JSON text and slimmed as the informer caches it (the store), folded into the ProxyState
+ * (EndpointInfo per endpoint), snapshotted, and written into the nftables table (element texts).
+ * After each stage: V8's heap after a full GC (what the stage retains) and the CPU it took.
+ * KP_MEM_SERVICES (default 20000), KP_MEM_ENDPOINTS (default 50).
+ * Run: node --expose-gc --import tsx --conditions=@nodeagent/source apps/kube-proxy/bench/scale-memory.ts
+ */
+import { loadavg } from 'node:os';
+import { ProxyState } from '@nodeagent/kube-proxy';
+import { NftablesRuleset, nftLocalDetector } from '@nodeagent/kube-proxy/nftables';
+import { CLUSTER_CIDR, clusterIP, endpointSlice, initialAddresses } from './scale-cluster';
+
+const SERVICES = Number(process.env.KP_MEM_SERVICES ?? 20_000);
+const ENDPOINTS = Number(process.env.KP_MEM_ENDPOINTS ?? 50);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc');
+
+const mb = (b: number) => Math.round(b / 1e5) / 10;
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+let lastHeap = 0;
+let lastCpu = cpuMs();
+const rows: Record<string, unknown>[] = [];
+function mark(stage: string): void {
+  const c = cpuMs();
+  gc!();
+  gc!();
+  const heap = process.memoryUsage().heapUsed;
+  rows.push({ stage, cpuMs: Math.round(c - lastCpu), heapMB: mb(heap), retainedMB: mb(heap - lastHeap) });
+  lastHeap = heap;
+  lastCpu = cpuMs();
+}
+
+/** The Service as the daemon's informer keeps it (managedFields stripped). */
+function service(i: number) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: `svc-${i}`, namespace: 'bench', labels: { app: `svc-${i}` } },
+    spec: {
+      clusterIP: clusterIP(i),
+      ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
+      selector: { app: `svc-${i}` },
+      type: 'ClusterIP',
+      sessionAffinity: 'None',
+      internalTrafficPolicy: 'Cluster',
+    },
+  };
+}
+
+/** What watchCluster's slimEndpointSlice keeps of a slice. */
+// biome-ignore lint/suspicious/noExplicitAny: JSON as decoded
+function slim(s: any) {
+  const { managedFields: _m, ownerReferences: _o, ...metadata } = s.metadata;
+  s.metadata = metadata;
+  // biome-ignore lint/suspicious/noExplicitAny: JSON as decoded
+  s.endpoints = s.endpoints.map(({ targetRef: _t, ...ep }: any) => ep);
+  return s;
+}
+
+mark('start');
+const store = new Map<string, unknown>();
+const services = new Map<string, unknown>();
+for (let i = 0; i < SERVICES; i++) {
+  services.set(`bench/svc-${i}`, JSON.parse(JSON.stringify(service(i))));
+  const text = JSON.stringify(endpointSlice(i, initialAddresses(i, ENDPOINTS)));
+  store.set(`bench/svc-${i}-abcde`, slim(JSON.parse(text)));
+}
+mark('informer stores (decoded, slimmed)');
+const state = new ProxyState('IPv4', 'bench-node');
+// biome-ignore lint/suspicious/noExplicitAny: JSON as decoded
+for (const s of services.values()) state.onService(undefined, s as any);
+// biome-ignore lint/suspicious/noExplicitAny: JSON as decoded
+for (const s of store.values()) state.onEndpointSlice(s as any, false);
+mark('trackers fed');
+const snapshot = state.snapshot();
+mark('snapshot (EndpointInfo)');
+const ruleset = new NftablesRuleset('IPv4', {
+  localDetector: nftLocalDetector({ cidr: CLUSTER_CIDR, ipv6: false }),
+});
+ruleset.update(snapshot);
+mark('nftables table');
+let elements = 0;
+ruleset.table.forEachElementText(() => {
+  elements++;
+});
+mark('element texts visited');
+ruleset.commit();
+mark('committed');
+process.stdout.write(
+  `${JSON.stringify({ services: SERVICES, endpoints: ENDPOINTS, elements, load1: loadavg()[0], rows }, null, 1)}\n`,
+);
+// Keep everything reachable until the last mark.
+if (store.size + services.size < 0) console.log(snapshot, ruleset);
