@@ -109,7 +109,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     recordEvent: options.api?.recordEvent,
     podOf: podState.pod.bind(podState),
   });
-  const statusManager = newStatusManager(options, { clock, logger, prober, podState });
+  const statusManager = newStatusManager(options, { clock, logger, prober, podState, metrics });
   const cache = new PodCache();
   const pleg = new GenericPLEG({
     runtime,
@@ -183,7 +183,13 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
 /** The status manager over the options' writer; a write it cannot make is logged. */
 function newStatusManager(
   options: KubeletOptions,
-  parts: { clock: Clock; logger: KubeletLogger; prober: PodProber; podState: PodStateStore },
+  parts: {
+    clock: Clock;
+    logger: KubeletLogger;
+    prober: PodProber;
+    podState: PodStateStore;
+    metrics: KubeletMetrics;
+  },
 ): StatusManager {
   const { logger, prober } = parts;
   return new StatusManager({
@@ -193,6 +199,12 @@ function newStatusManager(
     clock: parts.clock,
     // The API's copy the reconcile compares with (a static pod's: its mirror pod).
     apiPodOf: parts.podState.apiPodOf,
+    onContainerTerminated: ({ containerType, exitCode, reason }) =>
+      parts.metrics.terminatedContainers.inc({
+        container_type: containerType,
+        exit_code: String(exitCode),
+        reason,
+      }),
     onError: (pod, error) => {
       // Expected until the API server answers and the Node is registered: the status goes out at
       // the sync after the mirror pod is created (see Kubelet.resyncPods).

@@ -20,6 +20,18 @@ export interface KubeletMetrics {
   startedContainers: Counter<'container_type'>;
   startedContainersErrors: Counter<'code' | 'container_type'>;
   restartedPods: Counter<'static'>;
+  /**
+   * Container terminations the status manager saw a container's state turn Terminated for, by
+   * container_type (container, init_container, ephemeral_container), exit_code and reason
+   * (upstream v1.36 kubelet_terminated_containers_total).
+   */
+  terminatedContainers: Counter<'container_type' | 'exit_code' | 'reason'>;
+  /**
+   * WebSocket exec/attach/portforward requests (stream-close or tunneling subprotocol) the
+   * streaming endpoints received, by subresource (upstream v1.36
+   * kubelet_websocket_streaming_requests_total).
+   */
+  websocketStreamingRequests: Counter<'subresource'>;
   /** From first seeing a pod to it running (upstream kubelet_pod_start_duration_seconds). */
   podStartDuration: Histogram<never>;
   /** CRI calls by upstream's operation_type (instrumented_services.go). */
@@ -137,6 +149,18 @@ export function createKubeletMetrics(
       name: 'kubelet_restarted_pods_total',
       help: 'Number of pods that have been restarted because they were deleted and recreated with the same UID while the kubelet was watching them (common for static pods, extremely uncommon for API pods)',
       labelNames: ['static'],
+      registers,
+    }),
+    terminatedContainers: new Counter({
+      name: 'kubelet_terminated_containers_total',
+      help: 'Cumulative number of container terminations.',
+      labelNames: ['container_type', 'exit_code', 'reason'],
+      registers,
+    }),
+    websocketStreamingRequests: new Counter({
+      name: 'kubelet_websocket_streaming_requests_total',
+      help: 'Total number of WebSocket streaming requests (exec/attach/portforward) received by the kubelet.',
+      labelNames: ['subresource'],
       registers,
     }),
     podStartDuration: new Histogram({

@@ -232,6 +232,60 @@ describe('kubelet server streaming and stats', () => {
     }
   });
 
+  it('counts WebSocket exec/attach/portforward sessions in the stream-close or tunneling protocol (kubelet_websocket_streaming_requests_total)', async () => {
+    const counts = async () => {
+      const text = await h.kubelet.metrics.registry.metrics();
+      const value = (subresource: string) => {
+        const series = `kubelet_websocket_streaming_requests_total{subresource="${subresource}"} `;
+        const line = text.split('\n').find((l) => l.startsWith(series));
+        return line === undefined ? 0 : Number(line.slice(series.length));
+      };
+      return { exec: value('exec'), attach: value('attach'), portforward: value('portforward'), text };
+    };
+    const websocket = (protocol: string) => ({
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Version': '13',
+      'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'Sec-WebSocket-Protocol': protocol,
+    });
+    const before = await counts();
+    await upgradeStatus(
+      server.port,
+      '/exec/default/shell/app?command=true&output=1',
+      websocket('v5.channel.k8s.io'),
+    );
+    await upgradeStatus(
+      server.port,
+      '/attach/default/shell/app?output=1',
+      websocket('v5.channel.k8s.io, v4.channel.k8s.io'),
+    );
+    await upgradeStatus(
+      server.port,
+      '/portForward/default/shell?port=80',
+      websocket('SPDY/3.1+portforward.k8s.io'),
+    );
+    // Older WebSocket protocols and SPDY upgrades are not the sessions this counts.
+    await upgradeStatus(
+      server.port,
+      '/exec/default/shell/app?command=true&output=1',
+      websocket('v4.channel.k8s.io'),
+    );
+    await upgradeStatus(server.port, '/exec/default/shell/app?command=true&output=1');
+    // Nor is a request refused before it reaches the streaming endpoint.
+    await upgradeStatus(
+      guarded.port,
+      '/exec/default/shell/app?command=true&output=1',
+      websocket('v5.channel.k8s.io'),
+    );
+    const after = await counts();
+    expect(after.text).toContain(
+      '# HELP kubelet_websocket_streaming_requests_total Total number of WebSocket streaming requests (exec/attach/portforward) received by the kubelet.',
+    );
+    expect(after.exec - before.exec).toBe(1);
+    expect(after.attach - before.attach).toBe(1);
+    expect(after.portforward - before.portforward).toBe(1);
+  });
+
   it('authenticates and authorizes upgrade requests like any other (nodes/proxy)', async () => {
     const path = '/exec/default/shell/app?command=true&output=1';
     expect((await upgradeStatus(guarded.port, path)).status).toBe(401);

@@ -61,6 +61,33 @@ export function qosMemoryProtection(
   };
 }
 
+/** What the node reserves for its pods under MemoryQoS, in bytes (the kubelet_memory_qos_node_* gauges). */
+export interface NodeMemoryProtection {
+  /** memory.min of every Guaranteed pod's cgroup, summed. */
+  minBytes: number;
+  /** memory.low of every Burstable pod's cgroup, summed. */
+  lowBytes: number;
+}
+
+/**
+ * Upstream v1.36 setMemoryQoS's node-wide totals: the Guaranteed pods' memory.min and the
+ * Burstable pods' memory.low, i.e. their memory requests under TieredReservation; 0 with policy
+ * None, where the pod cgroups get no protection.
+ */
+export function nodeMemoryProtection(
+  activePods: readonly Pod[],
+  policy: MemoryReservationPolicy,
+): NodeMemoryProtection {
+  const totals = { minBytes: 0, lowBytes: 0 };
+  if (policy !== 'TieredReservation') return totals;
+  for (const pod of activePods) {
+    const qos = podQOSClass(pod);
+    if (qos === 'Guaranteed') totals.minBytes += podRequests(pod).memoryBytes;
+    else if (qos === 'Burstable') totals.lowBytes += podRequests(pod).memoryBytes;
+  }
+  return totals;
+}
+
 /**
  * The kernel release below which upstream v1.36 warns at start with the gate on: memory.high
  * throttling can livelock before Linux 5.9. Informational; the feature still runs.

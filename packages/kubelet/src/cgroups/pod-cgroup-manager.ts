@@ -13,7 +13,13 @@ import {
   podsCgroupComponent,
   runtimeCgroupName,
 } from './cgroup-name';
-import { type PodMemoryQoS, podMemoryProtection, qosMemoryProtection } from './memory-qos';
+import {
+  type NodeMemoryProtection,
+  nodeMemoryProtection,
+  type PodMemoryQoS,
+  podMemoryProtection,
+  qosMemoryProtection,
+} from './memory-qos';
 import { type PodResourceConfigOptions, podCPURequestMilli, podResourceConfig } from './pod-resource-config';
 
 /** The cgroup filesystem and KubeletConfiguration fields a PodCgroupManager works with. */
@@ -79,9 +85,11 @@ export class PodCgroupManager {
 
   /**
    * Upstream qosContainerManager.UpdateCgroups (cpu part): the burstable tier's shares are the
-   * sum of its pods' CPU requests, best-effort stays at the minimum.
+   * sum of its pods' CPU requests, best-effort stays at the minimum. With MemoryQoS enforced
+   * (the gate on, cgroup v2) it also writes the QoS cgroups' protection and returns the node's
+   * totals for the kubelet_memory_qos_node_* gauges; undefined otherwise.
    */
-  async updateQOSCgroups(activePods: readonly Pod[]): Promise<void> {
+  async updateQOSCgroups(activePods: readonly Pod[]): Promise<NodeMemoryProtection | undefined> {
     let burstableMilli = 0;
     for (const pod of activePods)
       if (podQOSClass(pod) === 'Burstable') burstableMilli += podCPURequestMilli(pod);
@@ -97,6 +105,7 @@ export class PodCgroupManager {
       ...(memory ? { unified: memory.burstable } : {}),
     });
     await this.fs.ensure(filesystemPath(this.qosCgroup('BestEffort'), this.driver), { cpuShares: minShares });
+    return memoryQoS ? nodeMemoryProtection(activePods, memoryQoS.reservationPolicy) : undefined;
   }
 
   /** Creates or updates the pod's cgroup with its limits; returns the CRI cgroup parent. */

@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** Upstream metrics of the eviction manager and image GC (pkg/kubelet/metrics). */
 export interface HousekeepingMetrics {
@@ -24,5 +24,38 @@ export function createHousekeepingMetrics(registry: Registry): HousekeepingMetri
       labelNames: ['reason'],
       registers,
     }),
+  };
+}
+
+/** Upstream v1.36 MemoryQoS node totals (pkg/kubelet/metrics), in bytes. */
+export interface MemoryQoSMetrics {
+  /** kubelet_memory_qos_node_memory_min_bytes: the Guaranteed pods' memory.min, summed. */
+  nodeMemoryMin: Gauge;
+  /** kubelet_memory_qos_node_memory_low_bytes: the Burstable pods' memory.low, summed. */
+  nodeMemoryLow: Gauge;
+}
+
+function gaugeOn(registry: Registry, name: string, help: string): Gauge {
+  return (
+    (registry.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, registers: [registry] })
+  );
+}
+
+/**
+ * The MemoryQoS gauges on `registry`, registered at the first call (the kubelet makes it once
+ * MemoryQoS is enforced: the gate on, cgroup v2), reused after.
+ */
+export function memoryQoSMetrics(registry: Registry): MemoryQoSMetrics {
+  return {
+    nodeMemoryMin: gaugeOn(
+      registry,
+      'kubelet_memory_qos_node_memory_min_bytes',
+      'Total cgroup v2 memory.min in bytes for Guaranteed pods. This memory is hard-reserved and never reclaimed by the kernel.',
+    ),
+    nodeMemoryLow: gaugeOn(
+      registry,
+      'kubelet_memory_qos_node_memory_low_bytes',
+      'Total cgroup v2 memory.low in bytes for Burstable pods. This memory is soft-reserved and may be reclaimed under extreme pressure.',
+    ),
   };
 }

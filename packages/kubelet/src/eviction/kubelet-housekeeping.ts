@@ -19,7 +19,11 @@ import {
   type EvictionManagerOptions,
   type PressureSignals,
 } from './eviction-manager';
-import { createHousekeepingMetrics, type HousekeepingMetrics } from './housekeeping-metrics';
+import {
+  createHousekeepingMetrics,
+  type HousekeepingMetrics,
+  memoryQoSMetrics,
+} from './housekeeping-metrics';
 
 /** What KubeletHousekeeping needs: the configuration, the runtime and, per part, the sources that part works from. */
 export interface KubeletHousekeepingOptions {
@@ -126,7 +130,7 @@ export class KubeletHousekeeping {
   async start(): Promise<void> {
     if (this.cgroups) {
       await this.cgroups.start();
-      await this.cgroups.updateQOSCgroups(this.options.activePods());
+      await this.updateQOSCgroups();
       // An unreachable runtime must not stop the kubelet from starting; the timer retries.
       await this.removeOrphanedPodCgroups().catch((error) =>
         this.options.logger.warn({ err: String(error) }, 'Failed to remove orphaned pod cgroups'),
@@ -138,12 +142,24 @@ export class KubeletHousekeeping {
         this.options.evictionMonitoringPeriodMs ?? 10_000,
         () => {
           void this.removeOrphanedPodCgroups().catch(() => undefined);
-          void this.cgroups?.updateQOSCgroups(this.options.activePods()).catch(() => undefined);
+          void this.updateQOSCgroups().catch(() => undefined);
         },
       );
     }
     this.evictionManager?.start();
     this.imageGC?.start(this.options.imageGCPeriodMs ?? imageGCPeriodMs);
+  }
+
+  /**
+   * The QoS cgroups follow the active pods; with MemoryQoS enforced the node's totals go to
+   * kubelet_memory_qos_node_memory_min_bytes / _low_bytes.
+   */
+  private async updateQOSCgroups(): Promise<void> {
+    const memory = await this.cgroups?.updateQOSCgroups(this.options.activePods());
+    if (!memory || !this.options.registry) return;
+    const gauges = memoryQoSMetrics(this.options.registry);
+    gauges.nodeMemoryMin.set(memory.minBytes);
+    gauges.nodeMemoryLow.set(memory.lowBytes);
   }
 
   /** Stops the timers and resolves once an eviction or image GC pass under way has finished. */

@@ -61,6 +61,18 @@ async function streamingUrlOrRefusal(
 }
 
 /**
+ * Whether an upgrade request is a WebSocket session in the protocols a v1.36 kubelet handles itself
+ * with ExtendWebSocketsToKubelet (upstream wsstream IsWebSocketRequestWithStreamCloseProtocol /
+ * IsWebSocketRequestWithTunnelingProtocol): exec/attach offering v5.channel.k8s.io (stream close),
+ * port forwarding offering a SPDY/3.1+ tunneling subprotocol.
+ */
+export function isKubeletWebSocketStream(request: IncomingMessage): boolean {
+  if (request.headers.upgrade?.toLowerCase() !== 'websocket') return false;
+  const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  return offered.some((protocol) => protocol === 'v5.channel.k8s.io' || protocol.startsWith('SPDY/3.1+'));
+}
+
+/**
  * Serves an already authorized upgrade request for /exec, /attach or /portForward: gets the
  * runtime's streaming URL and proxies the connection there (upstream's default, rather than a
  * redirect the client would have to follow).
@@ -74,6 +86,9 @@ export async function serveStreaming(
   head: Buffer,
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://kubelet');
+  // Upstream v1.36 kubelet_websocket_streaming_requests_total{subresource}: exec, attach, portforward.
+  if (isKubeletWebSocketStream(request))
+    kubelet.metrics.websocketStreamingRequests.inc({ subresource: target.kind.toLowerCase() });
   const result = await streamingUrlOrRefusal(kubelet, runtime, target, url.searchParams);
   if (result instanceof StreamRefusal) return writeRawResponse(socket, result.code, `${result.message}\n`);
   proxyUpgrade(request, socket, head, result, url.search, runtime.connect);

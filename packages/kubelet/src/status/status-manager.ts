@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
-import type { Pod, PodStatus } from '../api/pod-types';
+import type { ContainerStatus, Pod, PodStatus } from '../api/pod-types';
 import { everyOn } from '../clock-timers';
 import { withContainerReadiness, withContainerStarted } from './container-probe-status';
 import { KUBELET_CONDITIONS } from './pod-conditions';
@@ -88,6 +88,57 @@ export interface StatusManagerOptions {
    * such pods are not reconciled, as upstream's needsReconcile skips them.
    */
   apiPodOf?: (uid: string) => Pod | undefined;
+  /**
+   * A container's status turned Terminated (each termination once: a status set again, or one the
+   * API already showed when the kubelet started, is not a new one); the kubelet counts it in
+   * kubelet_terminated_containers_total.
+   */
+  onContainerTerminated?: (termination: ContainerTermination) => void;
+}
+
+/** One container termination as kubelet_terminated_containers_total labels it. */
+export interface ContainerTermination {
+  /** Which list of the pod's status the container is in. */
+  containerType: 'container' | 'init_container' | 'ephemeral_container';
+  /** The exit code of the terminated state. */
+  exitCode: number;
+  /** The terminated state's reason (Completed, Error, OOMKilled...), '' when none. */
+  reason: string;
+}
+
+const statusLists = [
+  ['containerStatuses', 'container'],
+  ['initContainerStatuses', 'init_container'],
+  ['ephemeralContainerStatuses', 'ephemeral_container'],
+] as const;
+
+/** What tells one termination from another of the same container: its container id, else its fields. */
+function terminationKey(status: ContainerStatus | undefined): string | undefined {
+  const terminated = status?.state.terminated;
+  if (!terminated) return undefined;
+  return (
+    terminated.containerID ||
+    `${terminated.exitCode}/${terminated.reason ?? ''}/${terminated.finishedAt ?? ''}/${status?.containerID ?? ''}`
+  );
+}
+
+/**
+ * The terminations `next` shows that `previous` did not: containers whose state is Terminated now
+ * and was not, or was for another run (upstream v1.36 counts transitions into Terminated once).
+ */
+function newTerminations(previous: PodStatus | undefined, next: PodStatus): ContainerTermination[] {
+  const found: ContainerTermination[] = [];
+  for (const [list, containerType] of statusLists) {
+    for (const status of next[list] ?? []) {
+      const key = terminationKey(status);
+      if (key === undefined) continue;
+      const before = previous?.[list]?.find((s) => s.name === status.name);
+      if (terminationKey(before) === key) continue;
+      const terminated = status.state.terminated;
+      found.push({ containerType, exitCode: terminated?.exitCode ?? 0, reason: terminated?.reason ?? '' });
+    }
+  }
+  return found;
 }
 
 /**
@@ -138,6 +189,12 @@ export class StatusManager {
   setPodStatus(pod: Pod, status: PodStatus): void {
     const uid = pod.metadata.uid ?? '';
     let entry = this.entries.get(uid);
+    const onTerminated = this.options.onContainerTerminated;
+    if (onTerminated) {
+      // Before any status is held here, what the API shows is the previous one (as withLastStatus).
+      const previous = entry ? entry.status : (this.options.apiPodOf?.(uid)?.status ?? pod.status);
+      for (const termination of newTerminations(previous, status)) onTerminated(termination);
+    }
     if (!entry) {
       entry = {
         pod,
