@@ -120,10 +120,13 @@ async function startKubeletParts(
   // records): a --root-dir or podLogsDir that cannot be made stops the kubelet, named.
   await setupDataDirs(flags.rootDir, config.podLogsDir, config.featureGates);
   // KubeletCgroupDriverFromCRI (GA): the runtime's cgroup driver wins; a runtime without
-  // RuntimeConfig (containerd 1.6) leaves the configured one.
+  // RuntimeConfig (containerd 1.6) leaves the configured one, counted on /metrics as upstream.
   config = {
     ...config,
-    cgroupDriver: await cgroupDriverFromRuntime(client, config.cgroupDriver, { logger }),
+    cgroupDriver: await cgroupDriverFromRuntime(client, config.cgroupDriver, {
+      logger,
+      registry: metrics.registry,
+    }),
   };
   // Plain requests over the KubeConfig rather than client-node's typed API classes, whose
   // serializer keeps every generated model in memory (see @nodeagent/informer, typed-requests).

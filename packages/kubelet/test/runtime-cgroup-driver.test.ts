@@ -1,5 +1,6 @@
 import { CriError } from '@nodeagent/cri-client';
 import type { RuntimeConfigResponse } from '@nodeagent/cri-client/types';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import {
   cgroupDriverFromRuntime,
@@ -62,6 +63,27 @@ describe('cgroupDriverFromRuntime (KubeletCgroupDriverFromCRI)', () => {
     expect(runtimeConfigUnimplementedMessage).toBe(
       'CRI implementation should be updated to support RuntimeConfig. Falling back to using cgroupDriver from kubelet config.',
     );
+  });
+
+  it('counts a runtime without RuntimeConfig on /metrics as upstream v1.36: kubelet_cri_losing_support{version="1.37.0"} 1', async () => {
+    const { logger } = recordingLogger();
+    const registry = new Registry();
+    await cgroupDriverFromRuntime(runtime(unimplemented()), 'systemd', { logger, registry });
+    expect(await registry.metrics()).toBe(
+      [
+        '# HELP kubelet_cri_losing_support the Kubernetes version that the currently running CRI implementation will lose support on if not upgraded.',
+        '# TYPE kubelet_cri_losing_support gauge',
+        'kubelet_cri_losing_support{version="1.37.0"} 1',
+        '',
+      ].join('\n'),
+    );
+    // A runtime that answers is not named at all (upstream registers the gauge only on fallback).
+    const answered = new Registry();
+    await cgroupDriverFromRuntime(runtime({ linux: { cgroupDriver: 0 } }), 'cgroupfs', {
+      logger,
+      registry: answered,
+    });
+    expect(await answered.metrics()).not.toContain('kubelet_cri_losing_support');
   });
 
   it("takes the runtime's driver over the configured one", async () => {

@@ -1,7 +1,9 @@
 import { isUnimplemented } from '@nodeagent/cri-client';
 import { CgroupDriver, type RuntimeConfigResponse } from '@nodeagent/cri-client/types';
+import type { Registry } from 'prom-client';
 import { KubeletError } from '../errors';
 import type { KubeletLogger } from '../kubelet-logger';
+import { markCriLosingSupport } from './cri-losing-support';
 
 /** A cgroup driver as KubeletConfiguration.cgroupDriver names it. */
 export type CgroupDriverSetting = 'cgroupfs' | 'systemd';
@@ -35,12 +37,15 @@ export interface RuntimeCgroupDriverOptions {
   sleep?: (ms: number) => Promise<void>;
   attempts?: number;
   retryDelayMs?: number;
+  /** The kubelet's /metrics registry: a runtime without RuntimeConfig is counted there (kubelet_cri_losing_support). */
+  registry?: Registry;
 }
 
 /**
  * The cgroup driver the kubelet runs with (KubeletCgroupDriverFromCRI, GA in 1.34): the runtime's,
  * from RuntimeConfig, over the configured one. A runtime without the RPC (Unimplemented) leaves
- * the configured driver, logged; a response without Linux settings too. Other errors are retried
+ * the configured driver, logged and counted on `options.registry` (kubelet_cri_losing_support);
+ * a response without Linux settings too. Other errors are retried
  * (the runtime may still be starting) and the last one is thrown: upstream then does not start.
  */
 export async function cgroupDriverFromRuntime(
@@ -58,6 +63,7 @@ export async function cgroupDriverFromRuntime(
     } catch (error) {
       if (isUnimplemented(error)) {
         options.logger.error({ err: String(error) }, 'RuntimeConfig from runtime service failed');
+        if (options.registry) markCriLosingSupport(options.registry);
         options.logger.info({}, runtimeConfigUnimplementedMessage);
         return configured;
       }

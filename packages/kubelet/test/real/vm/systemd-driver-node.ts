@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { Registry } from 'prom-client';
 import type { Pod } from '../../../src/api/pod-types';
 import { driverCgroupFilesystem } from '../../../src/cgroups/driver-cgroup-filesystem';
 import { PodCgroupManager } from '../../../src/cgroups/pod-cgroup-manager';
@@ -152,14 +153,18 @@ interface Node {
   rootDir: string;
 }
 
-/** What cgroupDriverFromRuntime answered and logged, and the RuntimeConfig reply it read. */
+/**
+ * What cgroupDriverFromRuntime answered, logged and put on the kubelet's /metrics registry (as
+ * apps/kubelet's run-kubelet.ts calls it), and the RuntimeConfig reply it read.
+ */
 async function effectiveDriver(client: CriClient, configured: CgroupDriverSetting) {
   const log: { level: string; msg: string; fields: object }[] = [];
   const at = (level: string) => (fields: object, msg?: string) => log.push({ level, msg: msg ?? '', fields });
   const logger = { info: at('info'), warn: at('warn'), error: at('error') };
   const runtimeConfig = await client.runtimeConfig().catch((error: unknown) => ({ error: String(error) }));
-  const effective = await cgroupDriverFromRuntime(client, configured, { logger });
-  return { configured, effective, log, runtimeConfig };
+  const registry = new Registry();
+  const effective = await cgroupDriverFromRuntime(client, configured, { logger, registry });
+  return { configured, effective, log, runtimeConfig, metrics: await registry.metrics() };
 }
 
 /**

@@ -89,6 +89,7 @@ describe('the cgroup driver the kubelet starts with (KubeletCgroupDriverFromCRI,
       ['error', 'RuntimeConfig from runtime service failed'],
       ['info', runtimeConfigUnimplementedMessage],
     ]);
+    expect(driver.metrics).toContain('kubelet_cri_losing_support{version="1.37.0"} 1');
   });
 
   it('containerd 2.1 with SystemdCgroup answers systemd: it replaces the configured cgroupfs, logged as upstream', () => {
@@ -103,6 +104,7 @@ describe('the cgroup driver the kubelet starts with (KubeletCgroupDriverFromCRI,
         fields: { cgroupDriver: 'systemd' },
       },
     ]);
+    expect(driver.metrics).not.toContain('kubelet_cri_losing_support');
   });
 });
 
