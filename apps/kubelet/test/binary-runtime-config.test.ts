@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePort, node } from './binary-harness';
+import { cli, fakeNodeFlags, freePort, freePorts, killChild, node, waitFor } from './binary-harness';
 
 // The binary against the fake CRI runtime, whose RuntimeConfig answers CGROUPFS: the runtime's
-// driver replaces the configured systemd, and a userNamespaces.idsPerPod upstream's user
-// namespace manager refuses stops the start with its words.
+// driver replaces the configured systemd; answering Unimplemented (as containerd 1.6), the
+// configured driver stands and /metrics names kubelet_cri_losing_support; a
+// userNamespaces.idsPerPod upstream's user namespace manager refuses stops the start with its words.
 let dir: string;
 let fake: FakeRuntime;
 
@@ -72,6 +73,49 @@ describe('the binary at start', { timeout: 120_000 }, () => {
     );
     expect(stderr).toContain('Using cgroup driver setting received from the CRI runtime');
     expect(stderr).toMatch(/cgroupDriver[=":]+cgroupfs/);
+  });
+
+  it('keeps the configured driver on a runtime without RuntimeConfig and says so on /metrics, as upstream v1.36', async () => {
+    // containerd 1.6's answer (its method table has no RuntimeConfig); the kubelet asks once.
+    fake.injectError('RuntimeConfig', {
+      code: 12,
+      details: 'unknown method RuntimeConfig for service runtime.v1.RuntimeService',
+    });
+    const [port, readOnlyPort] = await freePorts(2);
+    const flags = fakeNodeFlags({
+      nodeName: 'old-runtime',
+      rootDir: join(dir, 'root-c'),
+      endpoint: fake.endpoint,
+      port,
+    });
+    const lines = ['cgroupDriver: cgroupfs', 'address: 127.0.0.1', `readOnlyPort: ${readOnlyPort}`];
+    const child = spawn(node, [cli, '--config', await config('old-runtime.yaml', lines), ...flags], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    try {
+      const metrics = await waitFor(
+        '/metrics on the read-only port',
+        () =>
+          fetch(`http://127.0.0.1:${readOnlyPort}/metrics`).then(
+            (r) => r.text(),
+            () => undefined,
+          ),
+        90_000,
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; kubelet output:\n${stderr}`);
+      });
+      expect(metrics).toMatch(/^kubelet_cri_losing_support\{version="1\.37\.0"\} 1$/m);
+      expect(stderr).toContain('RuntimeConfig from runtime service failed');
+      expect(stderr).toContain(
+        'CRI implementation should be updated to support RuntimeConfig. Falling back to using cgroupDriver from kubelet config.',
+      );
+    } finally {
+      await killChild(child);
+    }
   });
 
   it('refuses a userNamespaces.idsPerPod that is not a multiple of 65536, naming the field', async () => {
