@@ -139,11 +139,12 @@ export class EndpointsChangeTracker {
     const lastChangeTriggerTimes = new Map<string, number[]>();
     for (const [svc, updates] of this.pending) {
       const before = this.applied.get(svc) ?? NO_SLICES;
-      const after = new Map(before);
-      for (const [name, slice] of updates) {
-        if (slice === null) after.delete(name);
-        else after.set(name, slice);
-      }
+      const after = before.size === 0 ? slicesOnly(updates) : new Map(before);
+      if (after !== updates)
+        for (const [name, slice] of updates) {
+          if (slice === null) after.delete(name);
+          else after.set(name, slice);
+        }
       if (after.size === 0) this.applied.delete(svc);
       else this.applied.set(svc, after);
       const previous = held
@@ -159,6 +160,18 @@ export class EndpointsChangeTracker {
     this.triggerTimes = new Map();
     return { changes, lastChangeTriggerTimes };
   }
+}
+
+/**
+ * A Service seen for the first time: its pending updates are its slices as they are when none
+ * is a deletion (the pending map is dropped at checkout, so it can become the cache's map),
+ * sparing a Map per Service at start-up; else a new map to fold them into.
+ */
+function slicesOnly(
+  updates: Map<string, Wire<V1EndpointSlice> | null>,
+): Map<string, Wire<V1EndpointSlice>> {
+  for (const slice of updates.values()) if (slice === null) return new Map();
+  return updates as Map<string, Wire<V1EndpointSlice>>;
 }
 
 /**
