@@ -267,7 +267,9 @@ describe('IptablesProxier with an nfacct client', () => {
     expect(text).toContain('# TYPE kubeproxy_iptables_localhost_nodeports_accepted_packets_total counter');
     expect(text).toMatch(/^kubeproxy_iptables_localhost_nodeports_accepted_packets_total 5$/m);
     // The refused counter: described, no sample.
-    expect(text).toContain('# HELP kubeproxy_iptables_ct_state_invalid_dropped_packets_total');
+    expect(text).toContain(
+      '# HELP kubeproxy_iptables_ct_state_invalid_dropped_packets_total [ALPHA] packets dropped by iptables to work around conntrack problems\n',
+    );
     expect(text).not.toMatch(/^kubeproxy_iptables_ct_state_invalid_dropped_packets_total /m);
     await proxier.stop();
   });

@@ -1,3 +1,4 @@
+import { annotateRegistryHelp, type MetricStabilityTable } from '@nodeagent/primitives';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Upstream kubelet metric names (pkg/kubelet/metrics), registered on one registry. */
@@ -44,6 +45,57 @@ export interface KubeletMetrics {
   proberProbeDuration: Histogram<'probe_type' | 'container' | 'pod' | 'namespace'>;
 }
 
+/**
+ * The component-base stability level of every metric the kubelet registers on its /metrics and
+ * /metrics/probes registries (here and in eviction/housekeeping-metrics.ts,
+ * images/credential-provider/credential-provider-metrics.ts, images/image-pull-manager-metrics.ts
+ * and cri/cri-losing-support.ts), which upstream writes at the start of each HELP
+ * (`# HELP kubelet_started_pods_total [ALPHA] Cumulative number of pods started`). From the
+ * Kubernetes Metrics Reference v1.34 (kubernetes/website content/en/docs/reference/instrumentation/
+ * metrics.md: every kubelet_* ALPHA, prober_probe_total BETA, prober_probe_duration_seconds ALPHA)
+ * and the generated metrics-list diffs v1.34.0 → v1.35.0 (kubelet_imagemanager_* added, ALPHA) and
+ * v1.35.0 → v1.36.0 (kubelet_terminated_containers_total, kubelet_websocket_streaming_requests_total
+ * and kubelet_memory_qos_node_memory_{min,low}_bytes added, ALPHA; none of these changed level).
+ * None of them is deprecated in v1.36. process_* and nodejs_* (prom-client's default metrics, as
+ * client_golang's raw process collector upstream) are not listed and keep a bare HELP.
+ */
+export const kubeletMetricStability: MetricStabilityTable = {
+  kubelet_cgroup_version: 'ALPHA',
+  kubelet_credential_provider_config_info: 'ALPHA',
+  kubelet_credential_provider_plugin_duration: 'ALPHA',
+  kubelet_credential_provider_plugin_errors_total: 'ALPHA',
+  kubelet_cri_losing_support: 'ALPHA',
+  kubelet_evictions: 'ALPHA',
+  kubelet_image_garbage_collected_total: 'ALPHA',
+  kubelet_imagemanager_image_mustpull_checks_total: 'ALPHA',
+  kubelet_imagemanager_ondisk_pulledrecords: 'ALPHA',
+  kubelet_imagemanager_ondisk_pullintents: 'ALPHA',
+  kubelet_memory_qos_node_memory_low_bytes: 'ALPHA',
+  kubelet_memory_qos_node_memory_min_bytes: 'ALPHA',
+  kubelet_pleg_last_seen_seconds: 'ALPHA',
+  kubelet_pleg_relist_duration_seconds: 'ALPHA',
+  kubelet_pleg_relist_interval_seconds: 'ALPHA',
+  kubelet_pod_start_duration_seconds: 'ALPHA',
+  kubelet_pod_start_sli_duration_seconds: 'ALPHA',
+  kubelet_pod_worker_duration_seconds: 'ALPHA',
+  kubelet_restarted_pods_total: 'ALPHA',
+  kubelet_running_containers: 'ALPHA',
+  kubelet_running_pods: 'ALPHA',
+  kubelet_runtime_operations_duration_seconds: 'ALPHA',
+  kubelet_runtime_operations_errors_total: 'ALPHA',
+  kubelet_runtime_operations_total: 'ALPHA',
+  kubelet_started_containers_errors_total: 'ALPHA',
+  kubelet_started_containers_total: 'ALPHA',
+  kubelet_started_pods_errors_total: 'ALPHA',
+  kubelet_started_pods_total: 'ALPHA',
+  kubelet_started_user_namespaced_pods_errors_total: 'ALPHA',
+  kubelet_started_user_namespaced_pods_total: 'ALPHA',
+  kubelet_terminated_containers_total: 'ALPHA',
+  kubelet_websocket_streaming_requests_total: 'ALPHA',
+  prober_probe_duration_seconds: 'ALPHA',
+  prober_probe_total: 'BETA',
+};
+
 const defBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const podStartSLIBuckets = [
   0.5, 1, 2, 3, 4, 5, 6, 8, 10, 20, 30, 45, 60, 120, 180, 240, 300, 360, 480, 600, 900, 1200, 1800, 2700,
@@ -55,13 +107,17 @@ const runtimeOperationBuckets = Array.from({ length: 14 }, (_, i) => 0.005 * 2.5
 
 /**
  * Registers the kubelet's metrics (upstream names, buckets and labels) on `registry`, and the
- * prober's on `probesRegistry` (served apart at /metrics/probes), and returns them. Registering
- * twice on one registry throws prom-client's duplicate-name error: pass fresh registries.
+ * prober's on `probesRegistry` (served apart at /metrics/probes), and returns them. Both
+ * registries' text output then carries {@link kubeletMetricStability}'s levels in HELP, for these
+ * metrics and those other parts of the kubelet register on them later. Registering twice on one
+ * registry throws prom-client's duplicate-name error: pass fresh registries.
  */
 export function createKubeletMetrics(
   registry: Registry = new Registry(),
   probesRegistry: Registry = new Registry(),
 ): KubeletMetrics {
+  annotateRegistryHelp(registry, kubeletMetricStability);
+  annotateRegistryHelp(probesRegistry, kubeletMetricStability);
   const registers = [registry];
   const probeRegisters = [probesRegistry];
   return {

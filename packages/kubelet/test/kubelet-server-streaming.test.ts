@@ -279,7 +279,7 @@ describe('kubelet server streaming and stats', () => {
     );
     const after = await counts();
     expect(after.text).toContain(
-      '# HELP kubelet_websocket_streaming_requests_total Total number of WebSocket streaming requests (exec/attach/portforward) received by the kubelet.',
+      '# HELP kubelet_websocket_streaming_requests_total [ALPHA] Total number of WebSocket streaming requests (exec/attach/portforward) received by the kubelet.',
     );
     expect(after.exec - before.exec).toBe(1);
     expect(after.attach - before.attach).toBe(1);

@@ -128,6 +128,14 @@ describe('/metrics/probes and kubelet_pod_start_duration_seconds', () => {
       async () => (sample(await scrape('/metrics/probes'), labels('successful')) ?? 0) >= 1,
     );
     const probes = await scrape('/metrics/probes');
+    // Upstream's level in HELP (component-base): prober_probe_total BETA, the duration ALPHA
+    // (Kubernetes Metrics Reference v1.34; no change in the v1.35 and v1.36 metrics lists).
+    expect(probes).toContain(
+      '# HELP prober_probe_total [BETA] Cumulative number of a liveness, readiness or startup probe for a container by result.\n',
+    );
+    expect(probes).toContain(
+      '# HELP prober_probe_duration_seconds [ALPHA] Duration in seconds for a probe response.\n',
+    );
     expect(probes).toContain('# TYPE prober_probe_total counter');
     expect(probes).toMatch(
       /prober_probe_duration_seconds_count\{container="app",namespace="default",pod="probed",probe_type="Readiness"\} [1-9]/,
@@ -144,7 +152,7 @@ describe('kubelet_cgroup_version', () => {
     const metrics = createKubeletMetrics();
     metrics.cgroupVersion.set(1);
     const text = await metrics.registry.metrics();
-    expect(text).toContain('# HELP kubelet_cgroup_version cgroup version on the hosts.');
+    expect(text).toContain('# HELP kubelet_cgroup_version [ALPHA] cgroup version on the hosts.');
     expect(sample(text, 'kubelet_cgroup_version')).toBe(1);
   });
 });

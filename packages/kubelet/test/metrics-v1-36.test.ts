@@ -69,7 +69,7 @@ describe('kubelet_terminated_containers_total', () => {
     await h.settleThroughRelists();
     const text = await h.kubelet.metrics.registry.metrics();
     expect(text).toContain(
-      '# HELP kubelet_terminated_containers_total Cumulative number of container terminations.',
+      '# HELP kubelet_terminated_containers_total [ALPHA] Cumulative number of container terminations.',
     );
     expect(text).toContain('# TYPE kubelet_terminated_containers_total counter');
     expect(sample(text, series)).toBe(1);

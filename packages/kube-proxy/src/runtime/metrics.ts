@@ -1,3 +1,4 @@
+import { annotateRegistryHelp, type MetricStabilityTable } from '@nodeagent/primitives';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { IPFamily } from '../model/ip-family';
 
@@ -24,7 +25,49 @@ const NETWORK_PROGRAMMING_BUCKETS = [
  */
 const IP_FAMILY_LABEL = ['ip_family'];
 
-/** kube-proxy's metrics under upstream names, on a registry of their own. */
+/**
+ * The component-base stability level of every metric kube-proxy registers on its /metrics
+ * registry (here, runtime/nfacct-metrics.ts and userspace/userspace-metrics.ts), which upstream
+ * writes at the start of each HELP (`# HELP kubeproxy_sync_proxy_rules_duration_seconds [ALPHA]
+ * SyncProxyRules latency in seconds`). From the Kubernetes Metrics Reference v1.34
+ * (kubernetes/website content/en/docs/reference/instrumentation/metrics.md: every kubeproxy_*
+ * ALPHA, the nfacct pair included) and the generated metrics-list diffs v1.34.0 → v1.35.0 and
+ * v1.35.0 → v1.36.0, which change no kubeproxy_* level and deprecate none. kubeproxy_userspace_*
+ * have no upstream counterpart; they get ALPHA, component-base's level for a metric that declares
+ * none (opts.go setDefaults). process_* and nodejs_* (client_golang's raw collectors upstream)
+ * are not listed and keep a bare HELP.
+ */
+export const kubeProxyMetricStability: MetricStabilityTable = {
+  kubeproxy_iptables_ct_state_invalid_dropped_packets_total: 'ALPHA',
+  kubeproxy_iptables_localhost_nodeports_accepted_packets_total: 'ALPHA',
+  kubeproxy_network_programming_duration_seconds: 'ALPHA',
+  kubeproxy_proxy_healthz_total: 'ALPHA',
+  kubeproxy_proxy_livez_total: 'ALPHA',
+  kubeproxy_sync_full_proxy_rules_duration_seconds: 'ALPHA',
+  kubeproxy_sync_partial_proxy_rules_duration_seconds: 'ALPHA',
+  kubeproxy_sync_proxy_rules_duration_seconds: 'ALPHA',
+  kubeproxy_sync_proxy_rules_endpoint_changes_pending: 'ALPHA',
+  kubeproxy_sync_proxy_rules_endpoint_changes_total: 'ALPHA',
+  kubeproxy_sync_proxy_rules_iptables_last: 'ALPHA',
+  kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total: 'ALPHA',
+  kubeproxy_sync_proxy_rules_iptables_restore_failures_total: 'ALPHA',
+  kubeproxy_sync_proxy_rules_iptables_total: 'ALPHA',
+  kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds: 'ALPHA',
+  kubeproxy_sync_proxy_rules_last_timestamp_seconds: 'ALPHA',
+  kubeproxy_sync_proxy_rules_nftables_cleanup_failures_total: 'ALPHA',
+  kubeproxy_sync_proxy_rules_nftables_sync_failures_total: 'ALPHA',
+  kubeproxy_sync_proxy_rules_no_local_endpoints_total: 'ALPHA',
+  kubeproxy_sync_proxy_rules_service_changes_pending: 'ALPHA',
+  kubeproxy_sync_proxy_rules_service_changes_total: 'ALPHA',
+  kubeproxy_userspace_active_connections: 'ALPHA',
+  kubeproxy_userspace_connection_errors_total: 'ALPHA',
+  kubeproxy_userspace_connections_total: 'ALPHA',
+};
+
+/**
+ * kube-proxy's metrics under upstream names, on a registry of their own, whose text output carries
+ * {@link kubeProxyMetricStability}'s levels in HELP (for metrics registered on it later too).
+ */
 export class KubeProxyMetrics {
   readonly registry: Registry;
   readonly syncProxyRulesLatency: Histogram;
@@ -48,7 +91,7 @@ export class KubeProxyMetrics {
   readonly proxyLivezTotal: Counter;
 
   constructor(registry = new Registry()) {
-    this.registry = registry;
+    this.registry = annotateRegistryHelp(registry, kubeProxyMetricStability);
     const r = [registry];
     const syncBuckets = exponentialBuckets(0.001, 2, 15);
     this.syncProxyRulesLatency = new Histogram({

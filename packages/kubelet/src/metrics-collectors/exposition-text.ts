@@ -1,3 +1,5 @@
+import { type MetricStability, type StabilityLevel, stabilityHelp } from '@nodeagent/primitives';
+
 /**
  * Prometheus text exposition (format 0.0.4) for metrics collected at scrape time, as the
  * kubelet's custom collectors emit them through component-base: HELP carries the stability
@@ -9,7 +11,7 @@
 export const textContentType = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** A metric's stability level in component-base terms, shown as `[LEVEL]` at the start of its HELP. */
-export type Stability = 'ALPHA' | 'BETA' | 'STABLE';
+export type Stability = StabilityLevel;
 
 /** A metric's name, HELP text, type and stability: what the HELP and TYPE lines say. */
 export interface MetricDesc {
@@ -19,8 +21,12 @@ export interface MetricDesc {
   help: string;
   /** The TYPE line's value. */
   type: 'counter' | 'gauge';
-  /** Left out for collectors registered raw (cAdvisor's), whose HELP has no `[LEVEL]` prefix. */
-  stability?: Stability;
+  /**
+   * The level (and, for a deprecated metric, the release that deprecated it), written in front of
+   * the HELP as component-base writes it. Left out for collectors registered raw (cAdvisor's),
+   * whose HELP has no `[LEVEL]` prefix.
+   */
+  stability?: MetricStability;
 }
 
 /** One series' value at scrape time. */
@@ -75,8 +81,8 @@ export function renderExposition(families: readonly MetricFamily[]): string {
   for (const family of [...families].sort((a, b) => (a.desc.name < b.desc.name ? -1 : 1))) {
     if (family.samples.length === 0) continue;
     const { name, help, type, stability } = family.desc;
-    const level = stability ? `[${stability}] ` : '';
-    out += `# HELP ${name} ${level}${escapeHelp(help)}\n# TYPE ${name} ${type}\n`;
+    const text = stability ? stabilityHelp(help, stability) : help;
+    out += `# HELP ${name} ${escapeHelp(text)}\n# TYPE ${name} ${type}\n`;
     const lines = family.samples.map((sample) => {
       const stamp = sample.timestampMs !== undefined ? ` ${Math.floor(sample.timestampMs)}` : '';
       return { key: labelText(sample.labels), text: `${goFloat(sample.value)}${stamp}` };
