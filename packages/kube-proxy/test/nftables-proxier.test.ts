@@ -1,7 +1,7 @@
 import { parseScript, renderScript } from '@nodeagent/netfilter/nftables';
 import { FakeNftables } from '@nodeagent/netfilter/testing';
 import { describe, expect, it } from 'vitest';
-import { snapshotFromObjects } from '../src/index';
+import { KubeProxyMetrics, snapshotFromObjects } from '../src/index';
 import { buildNftablesRuleset, NftablesProxier, type ProxierNftables } from '../src/nftables/index';
 import { service, slice } from './fixtures';
 
@@ -104,6 +104,28 @@ describe('NftablesProxier', () => {
     expect(f.scripts.at(-1)).toContain('delete table ip kube-proxy');
     expect(f.kernel.dump()).toContain('goto cluster-endpoints-1');
     expect(f.kernel.dump()).not.toContain('cluster-endpoints-2');
+    await p.stop();
+  });
+
+  it('labels the sync-failure counter and the no-local-endpoints gauges by ip_family, as upstream v1.36', async () => {
+    const f = fakeExecutor();
+    const metrics = new KubeProxyMetrics();
+    const local = service('local', { clusterIP: '10.96.0.11', internalTrafficPolicy: 'Local' });
+    const p = new NftablesProxier({ family: 'IPv4', nodeName: 'node-a', nftables: f.executor, metrics });
+    p.onServiceAdd(local);
+    p.onEndpointSliceAdd(slice('local', [{ ip: '10.244.1.1', node: 'node-b' }]));
+    p.onServicesSynced();
+    p.onEndpointSlicesSynced();
+    expect(await p.syncProxyRules()).toMatchObject({ ok: true });
+    f.state.failNext = true;
+    p.onServiceAdd(web);
+    p.onEndpointSliceAdd(webSlice('10.244.1.3'));
+    expect(await p.syncProxyRules()).toMatchObject({ ok: false });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('kubeproxy_sync_proxy_rules_nftables_sync_failures_total{ip_family="IPv4"} 1');
+    expect(text).toContain(
+      'kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy="internal",ip_family="IPv4"} 1',
+    );
     await p.stop();
   });
 

@@ -47,10 +47,13 @@ async function metricsText(): Promise<string> {
   return r.exitCode === 0 ? r.stdout : '';
 }
 
-/** A sample's value (0 when the series has none yet). */
+/** The sum of a series' samples over its labels (0 when it has none yet, as a labelled counter before its first inc). */
 function sample(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.split(' ')[1]);
+  let sum = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith(`${series} `) || line.startsWith(`${series}{`))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return sum;
 }
 
 /** Service ports in the kernel's service-ips map (0 when the table is not there). */

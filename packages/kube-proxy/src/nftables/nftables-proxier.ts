@@ -153,7 +153,7 @@ export class NftablesProxier extends ProxierBase {
     } catch (err) {
       this.inSync = false;
       result = { kind, ok: false, durationMs: this.clock.now() - start, error: err };
-      this.opts.metrics?.nftablesSyncFailuresTotal.inc();
+      this.opts.metrics?.nftablesSyncFailuresTotal.inc({ ip_family: this.family });
       this.log.error({ err, family: this.family }, 'failed to sync nftables rules');
       this.retryAfterFailure();
     }

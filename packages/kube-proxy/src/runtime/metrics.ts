@@ -181,17 +181,19 @@ export class KubeProxyMetrics {
     this.nftablesSyncFailuresTotal = new Counter({
       name: 'kubeproxy_sync_proxy_rules_nftables_sync_failures_total',
       help: 'Cumulative proxy nftables sync failures',
+      labelNames: IP_FAMILY_LABEL,
       registers: r,
     });
     this.nftablesCleanupFailuresTotal = new Counter({
       name: 'kubeproxy_sync_proxy_rules_nftables_cleanup_failures_total',
       help: 'Cumulative proxy nftables cleanup failures',
+      labelNames: IP_FAMILY_LABEL,
       registers: r,
     });
     this.noLocalEndpointsTotal = new Gauge({
       name: 'kubeproxy_sync_proxy_rules_no_local_endpoints_total',
       help: 'Number of services with a Local traffic policy and no endpoints',
-      labelNames: ['traffic_policy', 'address_family'],
+      labelNames: ['traffic_policy', 'ip_family'],
       registers: r,
     });
     this.proxyHealthzTotal = new Counter({

@@ -177,14 +177,8 @@ export abstract class ProxierBase implements ProxyHandler {
   protected recordNoLocalEndpoints(noLocal: { internal: number; external: number }): void {
     const m = this.base.metrics;
     if (!m) return;
-    m.noLocalEndpointsTotal.set(
-      { traffic_policy: 'internal', address_family: this.family },
-      noLocal.internal,
-    );
-    m.noLocalEndpointsTotal.set(
-      { traffic_policy: 'external', address_family: this.family },
-      noLocal.external,
-    );
+    m.noLocalEndpointsTotal.set({ traffic_policy: 'internal', ip_family: this.family }, noLocal.internal);
+    m.noLocalEndpointsTotal.set({ traffic_policy: 'external', ip_family: this.family }, noLocal.external);
   }
 
   /** After a successful sync: best-effort UDP conntrack cleanup (stale flows only delay recovery). */
