@@ -167,9 +167,7 @@ export class EndpointsChangeTracker {
  * is a deletion (the pending map is dropped at checkout, so it can become the cache's map),
  * sparing a Map per Service at start-up; else a new map to fold them into.
  */
-function slicesOnly(
-  updates: Map<string, Wire<V1EndpointSlice> | null>,
-): Map<string, Wire<V1EndpointSlice>> {
+function slicesOnly(updates: Map<string, Wire<V1EndpointSlice> | null>): Map<string, Wire<V1EndpointSlice>> {
   for (const slice of updates.values()) if (slice === null) return new Map();
   return updates as Map<string, Wire<V1EndpointSlice>>;
 }
