@@ -38,6 +38,8 @@ const windowSeconds = Number(process.env.NA_HOLLOW_WINDOW_S ?? 60);
  */
 const settleSeconds = Number(process.env.NA_HOLLOW_SETTLE_S ?? 15);
 const withRealNode = process.env.NA_HOLLOW_REAL_NODE !== '0';
+/** How long all pods may take to be Running (NA_HOLLOW_PODS_TIMEOUT_S, default 900): longer on a busy machine. */
+const podsTimeoutSeconds = Number(process.env.NA_HOLLOW_PODS_TIMEOUT_S ?? 900);
 /** The hollow process's --workers (NA_HOLLOW_WORKERS; unset: the binary's default, one a core). */
 const workers = process.env.NA_HOLLOW_WORKERS;
 const REAL_NODE = 'real-node-0';
@@ -94,7 +96,8 @@ async function cpuOf(pids: number[]): Promise<number> {
 }
 
 type EventObj = {
-  metadata?: { name?: string; namespace?: string };
+  metadata?: { name?: string; namespace?: string; creationTimestamp?: string };
+  firstTimestamp?: string;
   reason?: string;
   message?: string;
   involvedObject?: { kind?: string };
@@ -107,18 +110,23 @@ function allEvents(api: ApiServer): EventObj[] {
 
 /**
  * The events created in the window (names not there at its start), by "<involved kind> <reason>"
- * and by who sent them (hollow or real node): what the window's POST events are.
+ * and by who sent them (hollow or real node): what the window's POST events are. `maxLagSeconds`:
+ * the longest time from the kubelet's recording (firstTimestamp) to the API server storing it
+ * (creationTimestamp), both whole seconds: an event written late, not an event of the window.
  */
 function eventsCreatedSince(before: Set<string>, after: EventObj[]) {
-  const byReason: Record<string, { hollow: number; real: number; example: string }> = {};
+  const byReason: Record<string, { hollow: number; real: number; maxLagSeconds: number; example: string }> =
+    {};
   for (const e of after) {
     const key = `${e.metadata?.namespace}/${e.metadata?.name}`;
     if (before.has(key)) continue;
     const reason = `${e.involvedObject?.kind} ${e.reason}`;
-    const entry = byReason[reason] ?? { hollow: 0, real: 0, example: e.message ?? '' };
+    const entry = byReason[reason] ?? { hollow: 0, real: 0, maxLagSeconds: 0, example: e.message ?? '' };
     byReason[reason] = entry;
     if (e.source?.host === REAL_NODE) entry.real++;
     else entry.hollow++;
+    const lag = (Date.parse(e.metadata?.creationTimestamp ?? '') - Date.parse(e.firstTimestamp ?? '')) / 1000;
+    if (lag > entry.maxLagSeconds) entry.maxLagSeconds = Math.round(lag);
   }
   return byReason;
 }
@@ -211,7 +219,7 @@ async function measure(cli: string, n: number) {
     await createPods(api, podNodes);
     await waitFor(
       async () => runningPods(api) === podNodes.length * podsPerNode || undefined,
-      900_000,
+      podsTimeoutSeconds * 1000,
       'every pod Running',
     ).catch(withLogs(real));
     const podsSeconds = (Date.now() - started) / 1000 - readySeconds;

@@ -167,19 +167,20 @@ export async function runInThisThread(options: HollowNodesOptions): Promise<Holl
   const runDir = await mkdtemp(join(tmpdir(), `na-hollow-${process.pid}-`));
   const write = options.log ?? ((line: string) => process.stderr.write(line));
   const logger = (name: string) => hollowLogger(name, write);
-  const shared: HollowNodeShared = {
-    credentials: options.clientCertificates
-      ? bootstrappedCredentials(options.kubeConfig, runDir, logger)
-      : sharedCredentials(options.kubeConfig),
-    config: hollowKubeletConfiguration(runDir, options),
-    morph,
-    version: packageVersion(),
-    runDir,
-    machine: new SharedMachine(runDir),
-    logger,
-  };
   let nodes: HollowNode[];
   try {
+    // Inside the try: a bad configuration or version lookup must not leave the run's dir behind.
+    const shared: HollowNodeShared = {
+      credentials: options.clientCertificates
+        ? bootstrappedCredentials(options.kubeConfig, runDir, logger)
+        : sharedCredentials(options.kubeConfig),
+      config: hollowKubeletConfiguration(runDir, options),
+      morph,
+      version: packageVersion(),
+      runDir,
+      machine: new SharedMachine(runDir),
+      logger,
+    };
     nodes = await startInWaves(names, firstIndex, shared, options.startConcurrency ?? 10, options.signal);
   } catch (error) {
     counter.stop();
