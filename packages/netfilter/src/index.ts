@@ -12,6 +12,18 @@ export {
   localRunner,
   netnsRunner,
 } from '@nodeagent/primitives';
+// The conntrack table over ctnetlink (list, delete by tuple), on nftables' NETLINK_NETFILTER channel.
+export {
+  type ConntrackFamily,
+  type ConntrackFlow,
+  ConntrackNetlink,
+  ConntrackNetlinkError,
+  type ConntrackTuple,
+  decodeConntrackEntry,
+  encodeConntrackDelete,
+  encodeConntrackDump,
+  IPPROTO_UDP,
+} from './conntrack/index';
 // InvalidFieldError is at /iptables and /nftables: kube-proxy's root has its own class of that name.
 export {
   ApplyError,
