@@ -45,8 +45,8 @@ export { type ProxyLogger, silentLogger } from './runtime/proxy-logger';
 export { nodeReader } from './runtime/read-node';
 export { ServiceHealthServer } from './runtime/service-health-server';
 export { type NodeFacts, nodePortIPsFromConfig } from './shared/backend-options-from-config';
-export { clearStaleConntrack } from './shared/clear-stale-conntrack';
-export { type ConntrackCleaner, execConntrack } from './shared/conntrack-cleaner';
+export { type ConntrackCleaner, netlinkConntrack } from './shared/conntrack-cleaner';
+export { type ConntrackReconcileResult, reconcileConntrack } from './shared/conntrack-reconciler';
 export type { SyncResult } from './shared/proxier-base';
 export { multiFamilyHandler, type ProxyHandler } from './shared/proxy-handler';
 export {

@@ -294,4 +294,88 @@ describe('nodeagent-kube-proxy daemon (in a namespace)', { timeout: 180_000 }, (
     expect(await inNs()).toBe('10800');
     expect(readFileSync(file, 'utf8').trim()).toBe(hostBefore);
   });
+
+  it('reconciles UDP conntrack over netlink in nftables mode with an empty PATH: no conntrack binary', async () => {
+    api.registry.create(api.resource('v1', 'services'), 'default', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'dnsu', namespace: 'default' },
+      spec: { clusterIP: '10.96.0.88', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] },
+    });
+    api.registry.create(api.resource('discovery.k8s.io/v1', 'endpointslices'), 'default', {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'dnsu-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'dnsu' } },
+      addressType: 'IPv4',
+      ports: [{ name: 'dns', port: 5353, protocol: 'UDP' }],
+      endpoints: [{ addresses: ['10.244.1.20'], conditions: { ready: true } }],
+    });
+    // Two flows to the Service: one NATed to its endpoint, one to a backend that is gone.
+    for (const [sport, backend] of [
+      ['40001', '10.244.1.20'],
+      ['40002', '10.244.9.9'],
+    ] as const) {
+      await ns.exec('conntrack', [
+        ...['-I', '-p', 'udp', '-s', '10.0.0.2', '-d', '10.96.0.88', '--sport', sport, '--dport', '53'],
+        ...[
+          '-r',
+          backend,
+          '-q',
+          '10.0.0.2',
+          '--reply-port-src',
+          '5353',
+          '--reply-port-dst',
+          sport,
+          '-t',
+          '300',
+        ],
+      ]);
+    }
+    let log = '';
+    const child = ns.spawn(
+      '/usr/bin/env',
+      [
+        '-i',
+        'PATH=',
+        process.execPath,
+        cli,
+        '--kubeconfig',
+        join(dir, 'kubeconfig'),
+        '--hostname-override',
+        'node-a',
+      ].concat([
+        '--proxy-mode',
+        'nftables',
+        '--healthz-bind-address',
+        '',
+        '--metrics-bind-address',
+        '127.0.0.1:10249',
+      ]),
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    daemons.push(child);
+    child.stderr?.on('data', (b: Buffer) => {
+      log += b.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const metrics = await until(
+        async () =>
+          (await ns.exec('curl', ['-sS', 'http://127.0.0.1:10249/metrics'], { allowFailure: true })).stdout,
+        (m) => /^kubeproxy_conntrack_reconciler_deleted_entries_total\{ip_family="IPv4"\} 1$/m.test(m),
+      );
+      expect(metrics, log).toMatch(
+        /^kubeproxy_conntrack_reconciler_deleted_entries_total\{ip_family="IPv4"\} 1$/m,
+      );
+      const listed = (await ns.exec('conntrack', ['-L', '-p', 'udp'])).stdout;
+      expect(listed).not.toContain('src=10.244.9.9');
+      expect(listed).toContain('src=10.244.1.20');
+      expect(log).not.toContain('conntrack reconcile failed');
+      expect(log).not.toContain('executable file not found');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGTERM');
+    }
+    expect(await exited, log).toBe(0);
+    await runCleanup();
+  });
 });

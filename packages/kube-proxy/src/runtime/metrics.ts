@@ -38,6 +38,8 @@ const IP_FAMILY_LABEL = ['ip_family'];
  * are not listed and keep a bare HELP.
  */
 export const kubeProxyMetricStability: MetricStabilityTable = {
+  kubeproxy_conntrack_reconciler_deleted_entries_total: 'ALPHA',
+  kubeproxy_conntrack_reconciler_sync_duration_seconds: 'ALPHA',
   kubeproxy_iptables_ct_state_invalid_dropped_packets_total: 'ALPHA',
   kubeproxy_iptables_localhost_nodeports_accepted_packets_total: 'ALPHA',
   kubeproxy_network_programming_duration_seconds: 'ALPHA',
@@ -89,6 +91,10 @@ export class KubeProxyMetrics {
   readonly noLocalEndpointsTotal: Gauge;
   readonly proxyHealthzTotal: Counter;
   readonly proxyLivezTotal: Counter;
+  /** How long one conntrack reconcile of a family took (upstream's ReconcileConntrackFlowsLatency). */
+  readonly conntrackReconcilerLatency: Histogram;
+  /** UDP conntrack entries the reconciler deleted, per family. */
+  readonly conntrackReconcilerDeletedTotal: Counter;
 
   constructor(registry = new Registry()) {
     this.registry = annotateRegistryHelp(registry, kubeProxyMetricStability);
@@ -206,6 +212,19 @@ export class KubeProxyMetrics {
       name: 'kubeproxy_proxy_livez_total',
       help: 'Cumulative proxy livez HTTP status',
       labelNames: ['code'],
+      registers: r,
+    });
+    this.conntrackReconcilerLatency = new Histogram({
+      name: 'kubeproxy_conntrack_reconciler_sync_duration_seconds',
+      help: 'ReconcileConntrackFlowsLatency latency in seconds',
+      buckets: syncBuckets,
+      labelNames: IP_FAMILY_LABEL,
+      registers: r,
+    });
+    this.conntrackReconcilerDeletedTotal = new Counter({
+      name: 'kubeproxy_conntrack_reconciler_deleted_entries_total',
+      help: 'Cumulative conntrack flows deleted by conntrack reconciler',
+      labelNames: IP_FAMILY_LABEL,
       registers: r,
     });
   }

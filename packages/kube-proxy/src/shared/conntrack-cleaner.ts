@@ -1,34 +1,50 @@
-import { runCommand } from '@nodeagent/primitives';
+import { type ConntrackFlow, ConntrackNetlink, ConntrackNetlinkError } from '@nodeagent/netfilter';
 import type { IPFamily } from '../model/ip-family';
 
 /**
- * Removes UDP conntrack entries that would keep steering packets to a backend (or a REJECT)
- * that no longer applies; UDP has no connection close to end them.
+ * One IP family's conntrack table as the reconciler needs it (upstream's conntrack.Interface:
+ * ListEntries, DeleteEntries): list every entry, delete stale ones by their tuple.
  */
 export interface ConntrackCleaner {
-  /** Entries whose original destination is this (service) IP. */
-  clearByDestination(ip: string, protocol: 'udp' | 'sctp'): Promise<void>;
-  /** Entries for service IP `origDst` NATed to backend `endpointIP`. */
-  clearByNAT(origDst: string, endpointIP: string, protocol: 'udp' | 'sctp'): Promise<void>;
-  /** Entries whose original destination port is `port` (a NodePort), on any address. */
-  clearByPort(port: number, protocol: 'udp' | 'sctp'): Promise<void>;
-  /** Entries for destination port `port` (a NodePort) NATed to backend `endpointIP`. */
-  clearByPortNAT(port: number, endpointIP: string, protocol: 'udp' | 'sctp'): Promise<void>;
+  /** Every entry of the family's table. */
+  listEntries(): Promise<readonly ConntrackFlow[]>;
+  /**
+   * Deletes the entries; resolves how many were removed (entries already gone are not counted).
+   * A failure may carry the count removed anyway as `deleted`.
+   */
+  deleteEntries(flows: readonly ConntrackFlow[]): Promise<number>;
 }
 
-/** ConntrackCleaner over the `conntrack` tool; "no entries matched" (exit 1) is not an error. */
-export function execConntrack(family: IPFamily, commandPrefix: readonly string[] = []): ConntrackCleaner {
+/**
+ * ConntrackCleaner over ctnetlink (no `conntrack` binary), as upstream since v1.33. The socket is
+ * opened on first use by `open` (default: in this process's network namespace); a failed open
+ * is tried again on the next call.
+ */
+export function netlinkConntrack(
+  family: IPFamily,
+  open: () => Promise<ConntrackNetlink> = ConntrackNetlink.open,
+): ConntrackCleaner & { close(): void } {
   const fam = family === 'IPv6' ? 'ipv6' : 'ipv4';
-  /** `conntrack -D` of one protocol's entries matching every filter given. */
-  const remove = async (protocol: string, ...filters: string[]) => {
-    await runCommand([...commandPrefix, 'conntrack', '-D', '-f', fam, '-p', protocol, ...filters]);
+  let socket: Promise<ConntrackNetlink> | undefined;
+  /** The open socket, opening it once. */
+  const get = (): Promise<ConntrackNetlink> => {
+    socket ??= open().catch((err: unknown) => {
+      socket = undefined;
+      throw err;
+    });
+    return socket;
   };
   return {
-    clearByDestination: (ip, protocol) => remove(protocol, '--orig-dst', ip),
-    clearByNAT: (origDst, endpointIP, protocol) =>
-      remove(protocol, '--orig-dst', origDst, '--dst-nat', endpointIP),
-    clearByPort: (port, protocol) => remove(protocol, '--orig-port-dst', String(port)),
-    clearByPortNAT: (port, endpointIP, protocol) =>
-      remove(protocol, '--orig-port-dst', String(port), '--dst-nat', endpointIP),
+    listEntries: async () => (await get()).listEntries(fam),
+    deleteEntries: async (flows) => (flows.length === 0 ? 0 : (await get()).deleteEntries(flows)),
+    close: () => {
+      void socket?.then((s) => s.close()).catch(() => undefined);
+      socket = undefined;
+    },
   };
+}
+
+/** How many entries a failed delete removed anyway (0 when the error does not say). */
+export function deletedDespite(err: unknown): number {
+  return err instanceof ConntrackNetlinkError ? err.deleted : 0;
 }

@@ -6,8 +6,8 @@ import { BoundedFrequencyRunner } from '../runtime/bounded-frequency-runner';
 import type { KubeProxyMetrics } from '../runtime/metrics';
 import type { ProxierHealth } from '../runtime/proxier-health';
 import { type ProxyLogger, silentLogger } from '../runtime/proxy-logger';
-import { clearStaleConntrack } from './clear-stale-conntrack';
 import type { ConntrackCleaner } from './conntrack-cleaner';
+import { reconcileConntrack } from './conntrack-reconciler';
 import type { ProxyHandler } from './proxy-handler';
 
 /** Outcome of one sync, kept in a proxier's `history`. */
@@ -181,14 +181,22 @@ export abstract class ProxierBase implements ProxyHandler {
     m.noLocalEndpointsTotal.set({ traffic_policy: 'external', ip_family: this.family }, noLocal.external);
   }
 
-  /** After a successful sync: best-effort UDP conntrack cleanup (stale flows only delay recovery). */
+  /**
+   * After a successful sync: reconcile the family's UDP conntrack entries with the snapshot's
+   * Services and serving endpoints (upstream's conntrack.CleanStaleEntries), best-effort, and
+   * record the reconciler's duration and deletions as upstream does (not after a failed list).
+   */
   protected async clearConntrack(ct: ConntrackCleaner | undefined, snapshot: ProxySnapshot): Promise<void> {
     if (!ct) return;
-    try {
-      await clearStaleConntrack(ct, snapshot);
-    } catch (err) {
-      this.log.warn({ err }, 'conntrack cleanup failed');
-    }
+    const start = this.clock.now();
+    const result = await reconcileConntrack(ct, snapshot.services, snapshot.endpoints);
+    if (result.error !== undefined)
+      this.log.warn({ err: result.error, deleted: result.deleted }, 'conntrack reconcile failed');
+    const m = this.base.metrics;
+    if (!result.listed || !m) return;
+    const labels = { ip_family: this.family };
+    m.conntrackReconcilerLatency.observe(labels, (this.clock.now() - start) / 1000);
+    m.conntrackReconcilerDeletedTotal.inc(labels, result.deleted);
   }
 
   /** After a failed sync: try again one syncPeriod from now rather than waiting for a change. */

@@ -1,5 +1,7 @@
+import { ConntrackNetlink } from '@nodeagent/netfilter';
+import { NetnsChannel } from '@nodeagent/netfilter/nftables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execConntrack } from '../../src/index';
+import { netlinkConntrack } from '../../src/index';
 import { execIptables, IptablesProxier } from '../../src/iptables/index';
 import { execNftables, NftablesProxier, nftLocalDetector } from '../../src/nftables/index';
 import { service, slice } from '../fixtures';
@@ -20,6 +22,7 @@ for (const mode of ['iptables', 'nftables'] as const) {
     let topo: PacketTopology;
     let cluster: ProxyCluster;
     let proxier: IptablesProxier | NftablesProxier;
+    let conntrack: ReturnType<typeof netlinkConntrack>;
 
     async function ask(): Promise<string> {
       return (await topo.client.exec(process.execPath, ['-e', UDP_CLIENT, '10.96.0.53', '53'])).stdout.trim();
@@ -34,10 +37,15 @@ for (const mode of ['iptables', 'nftables'] as const) {
         await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
       }
       const prefix = ['ip', 'netns', 'exec', topo.node.name];
+      // The reconciler's ctnetlink socket lives in the node's namespace (a relay started there).
+      conntrack = netlinkConntrack(
+        'IPv4',
+        async () => new ConntrackNetlink(await NetnsChannel.open(topo.node.path)),
+      );
       const common = {
         family: 'IPv4' as const,
         nodeName: 'node-a',
-        conntrack: execConntrack('IPv4', prefix),
+        conntrack,
         minSyncPeriodMs: 50,
         syncPeriodMs: 2000,
       };
@@ -56,6 +64,7 @@ for (const mode of ['iptables', 'nftables'] as const) {
     }, 60_000);
 
     afterAll(async () => {
+      conntrack?.close();
       await stopProxyCluster({ cluster, proxiers: [proxier], topo });
     });
 
