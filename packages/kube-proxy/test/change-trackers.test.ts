@@ -105,7 +105,7 @@ describe('EndpointsChangeTracker', () => {
           const expected = rebuilt.checkout();
           const actual = lookedUp.checkout(held);
           expect(actual.changes).toEqual(expected.changes);
-          held = applyEndpointsChanges(held, actual.changes, () => 'TCP').endpoints;
+          held = applyEndpointsChanges(held, actual.changes).endpoints;
         }
       }),
       { numRuns: 200 },
@@ -132,33 +132,6 @@ describe('ProxyState snapshots', () => {
     const s3 = st.snapshot();
     expect(s3.changedServices.size).toBe(0);
     expect(s3.services).toBe(s2.services);
-  });
-
-  it('reports deleted UDP cluster IPs and endpoints for conntrack cleanup', () => {
-    const st = new ProxyState('IPv4', '');
-    const dns = service('dns', {
-      clusterIP: '10.96.0.53',
-      ports: [{ name: 'dns', port: 53, protocol: 'UDP' }],
-    });
-    const sl = slice('dns', [{ ip: '10.0.0.5' }, { ip: '10.0.0.6' }], {
-      ports: [{ name: 'dns', port: 53, protocol: 'UDP' }],
-    });
-    st.onService(undefined, dns);
-    st.onEndpointSlice(sl, false);
-    const first = st.snapshot();
-    expect([...first.newlyActiveUDPServices]).toEqual(['default/dns:dns']);
-
-    st.onEndpointSlice(
-      slice('dns', [{ ip: '10.0.0.5' }], { ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }),
-      false,
-    );
-    const second = st.snapshot();
-    expect(second.deletedUDPEndpoints).toEqual([
-      { servicePortKey: 'default/dns:dns', endpoint: '10.0.0.6:53' },
-    ]);
-
-    st.onService(dns, undefined);
-    expect([...st.snapshot().deletedUDPClusterIPs]).toEqual(['10.96.0.53']);
   });
 
   it('tells when node labels changed', () => {

@@ -25,16 +25,12 @@ export interface EndpointsCheckout {
   readonly lastChangeTriggerTimes: Map<string, number[]>;
 }
 
-/** The result of applyEndpointsChanges: the new endpoints map and what a sync must clean up. */
+/** The result of applyEndpointsChanges: the new endpoints map and the Services it changed. */
 export interface EndpointsMapUpdate {
   /** Endpoints per service port key after the changes (a new map; the input is unchanged). */
   readonly endpoints: ReadonlyMap<string, readonly EndpointInfo[]>;
   /** "ns/name" of every Service whose endpoints changed. */
   readonly updatedServices: ReadonlySet<string>;
-  /** UDP endpoints that disappeared: their conntrack entries must go. */
-  readonly deletedUDPEndpoints: readonly { servicePortKey: string; endpoint: string }[];
-  /** UDP service ports that went from no usable endpoints to some: flush their stale REJECT entries. */
-  readonly newlyActiveUDPServices: ReadonlySet<string>;
 }
 
 function stringListsEqual(a: readonly string[], b: readonly string[]): boolean {
@@ -197,23 +193,6 @@ function heldEndpoints(
   return out;
 }
 
-function hasUsable(eps: readonly EndpointInfo[] | undefined): boolean {
-  return (eps ?? []).some((e) => e.ready || (e.serving && e.terminating));
-}
-
-/** What a UDP port's change leaves to clean up: endpoints gone, or its first usable endpoints. */
-function udpCleanup(
-  key: string,
-  change: EndpointsChange,
-  deleted: { servicePortKey: string; endpoint: string }[],
-  newlyActive: Set<string>,
-): void {
-  const prev = change.previous.get(key) ?? [];
-  const cur = new Set((change.current.get(key) ?? []).map((e) => e.endpoint));
-  for (const e of prev) if (!cur.has(e.endpoint)) deleted.push({ servicePortKey: key, endpoint: e.endpoint });
-  if (!hasUsable(prev) && hasUsable(change.current.get(key))) newlyActive.add(key);
-}
-
 /**
  * Applies checked-out changes to an endpoints map (per service port key). The input map is not
  * modified: the result is a new OverlayMap version, which costs what changed, not the map's size.
@@ -221,32 +200,16 @@ function udpCleanup(
 export function applyEndpointsChanges(
   endpoints: ReadonlyMap<string, readonly EndpointInfo[]>,
   changes: ReadonlyMap<string, EndpointsChange>,
-  protocolOf: (servicePortKey: string) => string | undefined,
 ): EndpointsMapUpdate {
-  if (changes.size === 0) {
-    return {
-      endpoints,
-      updatedServices: new Set(),
-      deletedUDPEndpoints: [],
-      newlyActiveUDPServices: new Set(),
-    };
-  }
+  if (changes.size === 0) return { endpoints, updatedServices: new Set() };
   const current = endpoints instanceof OverlayMap ? endpoints : OverlayMap.from(endpoints);
   const updatedServices = new Set<string>();
-  const deletedUDPEndpoints: { servicePortKey: string; endpoint: string }[] = [];
-  const newlyActiveUDPServices = new Set<string>();
   const next = current.withChanges((draft) => {
     for (const [svc, change] of changes) {
       updatedServices.add(svc);
       for (const key of change.previous.keys()) if (!change.current.has(key)) draft.delete(key);
       for (const [key, eps] of change.current) draft.set(key, eps);
-      // Previous keys, then new ones: no set of both per Service (a TCP port needs nothing here).
-      for (const key of change.previous.keys())
-        if (protocolOf(key) === 'UDP') udpCleanup(key, change, deletedUDPEndpoints, newlyActiveUDPServices);
-      for (const key of change.current.keys())
-        if (!change.previous.has(key) && protocolOf(key) === 'UDP')
-          udpCleanup(key, change, deletedUDPEndpoints, newlyActiveUDPServices);
     }
   });
-  return { endpoints: next, updatedServices, deletedUDPEndpoints, newlyActiveUDPServices };
+  return { endpoints: next, updatedServices };
 }

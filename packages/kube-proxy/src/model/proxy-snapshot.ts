@@ -22,9 +22,6 @@ export interface ProxySnapshot {
   readonly endpoints: ReadonlyMap<string, readonly EndpointInfo[]>;
   /** "ns/name" of Services whose ports or endpoints changed since the previous snapshot. */
   readonly changedServices: ReadonlySet<string>;
-  readonly deletedUDPClusterIPs: ReadonlySet<string>;
-  readonly deletedUDPEndpoints: readonly { servicePortKey: string; endpoint: string }[];
-  readonly newlyActiveUDPServices: ReadonlySet<string>;
   /** Slice last-change-trigger-times (ms) folded into this snapshot, for the programming-latency metric. */
   readonly lastChangeTriggerTimes: readonly number[];
   /** Service and slice events folded into this snapshot. */
@@ -77,12 +74,7 @@ export class ProxyState {
     this.services = svc.services;
     // The endpoints map holds what every earlier checkout changed: the previous endpoints.
     const epCheckout = this.endpointsChanges.checkout(this.endpoints);
-    const services = this.services;
-    const ep = applyEndpointsChanges(
-      this.endpoints,
-      epCheckout.changes,
-      (key) => services.get(key)?.protocol,
-    );
+    const ep = applyEndpointsChanges(this.endpoints, epCheckout.changes);
     this.endpoints = ep.endpoints;
     // Added one by one: spreading both sets built an array of every Service at start-up.
     const changed = new Set(svc.updatedServices);
@@ -97,9 +89,6 @@ export class ProxyState {
       services: this.services,
       endpoints: this.endpoints,
       changedServices: changed,
-      deletedUDPClusterIPs: svc.deletedUDPClusterIPs,
-      deletedUDPEndpoints: ep.deletedUDPEndpoints,
-      newlyActiveUDPServices: ep.newlyActiveUDPServices,
       lastChangeTriggerTimes: triggerTimes,
       serviceChanges: svcChanges.size,
       endpointChanges: epCheckout.changes.size,

@@ -9,14 +9,12 @@ export interface ServiceChange {
   readonly current: ReadonlyMap<string, ServicePort>;
 }
 
-/** The result of applyServiceChanges: the new service port map and what a sync must clean up. */
+/** The result of applyServiceChanges: the new service port map and the Services it changed. */
 export interface ServiceMapUpdate {
   /** The new map; the input map is not modified. */
   readonly services: ReadonlyMap<string, ServicePort>;
   /** "ns/name" of every Service whose ports changed. */
   readonly updatedServices: ReadonlySet<string>;
-  /** Cluster IPs of UDP ports that went away, whose conntrack entries must be flushed. */
-  readonly deletedUDPClusterIPs: ReadonlySet<string>;
 }
 
 /** The ports of a Service that did not exist before (never written to). */
@@ -83,18 +81,13 @@ export function applyServiceChanges(
   services: ReadonlyMap<string, ServicePort>,
   changes: ReadonlyMap<string, ServiceChange>,
 ): ServiceMapUpdate {
-  if (changes.size === 0) return { services, updatedServices: new Set(), deletedUDPClusterIPs: new Set() };
+  if (changes.size === 0) return { services, updatedServices: new Set() };
   const next = new Map(services);
   const updatedServices = new Set<string>();
-  const deletedUDPClusterIPs = new Set<string>();
   for (const [svcKey, change] of changes) {
     updatedServices.add(svcKey);
-    for (const [portKey, sp] of change.previous) {
-      if (change.current.has(portKey)) continue;
-      next.delete(portKey);
-      if (sp.protocol === 'UDP') deletedUDPClusterIPs.add(sp.clusterIP);
-    }
+    for (const portKey of change.previous.keys()) if (!change.current.has(portKey)) next.delete(portKey);
     for (const [portKey, sp] of change.current) next.set(portKey, sp);
   }
-  return { services: next, updatedServices, deletedUDPClusterIPs };
+  return { services: next, updatedServices };
 }
