@@ -45,10 +45,15 @@ function readyNodes(): number {
 }
 
 describe('nodeagent-hollow-node binary', () => {
-  it('runs 5 nodes until SIGTERM, then prints the report and exits 0 within 30 s', async () => {
-    child = spawn(process.execPath, [bundle.file, '--kubeconfig', kubeconfig, '--nodes', '5'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  it('runs 5 nodes over 2 worker threads until SIGTERM, then prints the report and exits 0 within 30 s', async () => {
+    // The bundle is its own workers' entry: the report below comes from the two workers' counts.
+    child = spawn(
+      process.execPath,
+      [bundle.file, '--kubeconfig', kubeconfig, '--nodes', '5', '--workers', '2'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (c: Buffer) => (stdout += c));
@@ -68,6 +73,7 @@ describe('nodeagent-hollow-node binary', () => {
     };
     expect(report.reason).toBe('SIGTERM');
     expect(report.nodes).toBe(5);
+    expect(stderr).toContain('"msg":"hollow nodes started","nodes":5,"workers":2');
     expect(Object.keys(report.requests.byNode).sort()).toEqual(
       [0, 1, 2, 3, 4].map((i) => `hollow-node-${i}`),
     );
