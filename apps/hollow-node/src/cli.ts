@@ -4,9 +4,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { isFieldError } from '@nodeagent/primitives';
 import { HollowNodeFlagError } from './errors';
 import { HELP_TEXT, parseHollowNodeFlags } from './hollow-flags';
+import type { HollowNodesControl } from './hollow-nodes-options';
 import { isHollowWorkerThread, runHollowWorker } from './hollow-worker';
 import { openFilesSoftLimit, openFilesWarning } from './open-files-limit';
-import { type HollowNodesControl, runHollowNodes } from './run-hollow-nodes';
+import { runHollowNodes } from './run-hollow-nodes';
 import { versionText } from './version';
 
 /**

@@ -1,7 +1,7 @@
 import { metricsUsage } from './api-server-usage';
+import type { HollowNodesControl, HollowNodesOptions } from './hollow-nodes-options';
 import { hollowReport, mergeSnapshots, readRunStart } from './hollow-report';
 import { mergeWaveReports, type RestartWaveReport } from './restart-waves';
-import type { HollowNodesControl, HollowNodesOptions } from './run-hollow-nodes';
 import { WaveQueue } from './wave-queue';
 import type { WorkerSetup } from './worker-protocol';
 import { WorkerShare } from './worker-share';

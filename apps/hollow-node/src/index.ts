@@ -16,15 +16,11 @@ export {
   parseHollowNodeFlags,
 } from './hollow-flags';
 export type { HollowNode } from './hollow-node';
+export type { HollowNodesControl, HollowNodesOptions } from './hollow-nodes-options';
 export type { ApiServerReport, CountsSnapshot, HollowReport, NodeCounts } from './hollow-report';
 export { isHollowWorkerThread, runHollowWorker } from './hollow-worker';
 export { hollowUserAgent } from './node-identity';
 export { type CountingSide, type NodeRequests, RequestCounter } from './request-counter';
 export type { RestartWaveReport } from './restart-waves';
-export {
-  type HollowCluster,
-  type HollowNodesControl,
-  type HollowNodesOptions,
-  runHollowNodes,
-} from './run-hollow-nodes';
+export { type HollowCluster, runHollowNodes } from './run-hollow-nodes';
 export type { NodeBytes } from './socket-bytes';
