@@ -6,12 +6,7 @@ import { metricsUsage } from './api-server-usage';
 import { hollowLogger } from './hollow-logger';
 import { type HollowNode, type HollowNodeShared, startHollowNode } from './hollow-node';
 import type { HollowNodesControl, HollowNodesOptions } from './hollow-nodes-options';
-import {
-  type CountsSnapshot,
-  countsSnapshot,
-  hollowReport,
-  readRunStart,
-} from './hollow-report';
+import { type CountsSnapshot, countsSnapshot, hollowReport, readRunStart } from './hollow-report';
 import { runInWorkers } from './hollow-workers';
 import { bootstrappedCredentials, sharedCredentials } from './node-credentials';
 import { RequestCounter } from './request-counter';
