@@ -1,4 +1,4 @@
-import { annotateRegistryHelp, type MetricStabilityTable } from '@nodeagent/primitives';
+import { annotateRegistryHelp, type MetricStabilityTable } from '@nodeagent/primitives/metric-stability';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Upstream kubelet metric names (pkg/kubelet/metrics), registered on one registry. */

@@ -34,15 +34,6 @@ export {
 } from './errors';
 export { type KeepTrying, type KeepTryingOptions, keepTrying } from './keep-trying';
 export {
-  annotateExpositionHelp,
-  annotateRegistryHelp,
-  type MetricStability,
-  type MetricStabilityTable,
-  type StabilityLevel,
-  stabilityHelp,
-  type TextRegistry,
-} from './metric-stability';
-export {
   float32Fraction,
   formatBinary,
   formatCount,

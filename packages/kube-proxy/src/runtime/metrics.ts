@@ -1,4 +1,4 @@
-import { annotateRegistryHelp, type MetricStabilityTable } from '@nodeagent/primitives';
+import { annotateRegistryHelp, type MetricStabilityTable } from '@nodeagent/primitives/metric-stability';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { IPFamily } from '../model/ip-family';
 

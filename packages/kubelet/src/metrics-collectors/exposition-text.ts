@@ -1,4 +1,8 @@
-import { type MetricStability, type StabilityLevel, stabilityHelp } from '@nodeagent/primitives';
+import {
+  type MetricStability,
+  type StabilityLevel,
+  stabilityHelp,
+} from '@nodeagent/primitives/metric-stability';
 
 /**
  * Prometheus text exposition (format 0.0.4) for metrics collected at scrape time, as the
