@@ -23,7 +23,10 @@ export interface ConntrackCleaner {
 export function netlinkConntrack(
   family: IPFamily,
   open: () => Promise<ConntrackNetlink> = ConntrackNetlink.open,
-): ConntrackCleaner & { close(): void } {
+): ConntrackCleaner & {
+  /** Closes the netlink socket if one was opened (the daemon's shutdown). */
+  close(): void;
+} {
   const fam = family === 'IPv6' ? 'ipv6' : 'ipv4';
   let socket: Promise<ConntrackNetlink> | undefined;
   /** The open socket, opening it once. */

@@ -68,6 +68,7 @@ export {
 } from '../status/generate-pod-status';
 export { isTerminalPhase, podPhase } from '../status/pod-phase';
 export {
+  type ContainerTermination,
   MAX_STATUS_HOLD_MS,
   type PodStatusWriter,
   StatusManager,
