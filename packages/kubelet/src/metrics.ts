@@ -108,7 +108,7 @@ const runtimeOperationBuckets = Array.from({ length: 14 }, (_, i) => 0.005 * 2.5
 /**
  * Registers the kubelet's metrics (upstream names, buckets and labels) on `registry`, and the
  * prober's on `probesRegistry` (served apart at /metrics/probes), and returns them. Both
- * registries' text output then carries {@link kubeletMetricStability}'s levels in HELP, for these
+ * registries' text output then carries `kubeletMetricStability`'s levels in HELP, for these
  * metrics and those other parts of the kubelet register on them later. Registering twice on one
  * registry throws prom-client's duplicate-name error: pass fresh registries.
  */

@@ -68,7 +68,7 @@ export const kubeProxyMetricStability: MetricStabilityTable = {
 
 /**
  * kube-proxy's metrics under upstream names, on a registry of their own, whose text output carries
- * {@link kubeProxyMetricStability}'s levels in HELP (for metrics registered on it later too).
+ * `kubeProxyMetricStability`'s levels in HELP (for metrics registered on it later too).
  */
 export class KubeProxyMetrics {
   readonly registry: Registry;
