@@ -12,7 +12,9 @@ describe('a fake runtime created without listening', { timeout: 30_000 }, () => 
   const savedTmpdir = process.env.TMPDIR;
   let dir: string | undefined;
   afterEach(() => {
-    process.env.TMPDIR = savedTmpdir;
+    // Assigning undefined to process.env stores the string "undefined": delete it instead.
+    if (savedTmpdir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmpdir;
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
