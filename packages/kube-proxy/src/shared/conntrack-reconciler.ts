@@ -1,5 +1,6 @@
 import { type ConntrackFlow, IPPROTO_UDP } from '@nodeagent/netfilter';
 import type { EndpointInfo } from '../model/endpoint';
+import { joinHostPort } from '../model/ip-family';
 import type { ServicePort } from '../model/service-port';
 import { type ConntrackCleaner, deletedDespite } from './conntrack-cleaner';
 
@@ -9,11 +10,6 @@ export interface ConntrackReconcileResult {
   listed: boolean;
   deleted: number;
   error?: unknown;
-}
-
-/** "ip:port" ("[ip]:port" for IPv6), as the endpoints' own `endpoint` strings are written. */
-function hostPort(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 /** Serving endpoints ("ip:port") of every UDP Service port with any, by service IP:port and by NodePort. */
@@ -28,11 +24,11 @@ function servingByFrontend(
     // Serving, whatever the traffic policy, topology or terminating state: a change of the
     // Service must not cut existing flows, as for TCP.
     const serving = new Set<string>();
-    for (const ep of endpoints.get(key) ?? []) if (ep.serving) serving.add(hostPort(ep.ip, ep.port));
+    for (const ep of endpoints.get(key) ?? []) if (ep.serving) serving.add(ep.endpoint);
     // A Service without serving endpoints needs no cleanup (its packets are rejected).
     if (serving.size === 0) continue;
     for (const ip of [sp.clusterIP, ...sp.loadBalancerVIPs, ...sp.externalIPs])
-      if (ip !== '') byServiceIP.set(hostPort(ip, sp.port), serving);
+      if (ip !== '') byServiceIP.set(joinHostPort(ip, sp.port), serving);
     if (sp.nodePort !== 0) byNodePort.set(sp.nodePort, serving);
   }
   return { byServiceIP, byNodePort };
@@ -52,8 +48,8 @@ export function staleConntrackEntries(
   const stale: ConntrackFlow[] = [];
   for (const entry of entries) {
     if (entry.original.protocol !== IPPROTO_UDP) continue;
-    const backend = hostPort(entry.reply.src, entry.reply.srcPort);
-    const viaIP = byServiceIP.get(hostPort(entry.original.dst, entry.original.dstPort));
+    const backend = joinHostPort(entry.reply.src, entry.reply.srcPort);
+    const viaIP = byServiceIP.get(joinHostPort(entry.original.dst, entry.original.dstPort));
     if (viaIP && !viaIP.has(backend)) {
       stale.push(entry);
       continue;
