@@ -44,9 +44,9 @@ function workerSetup(
 async function startShares(
   options: HollowNodesOptions,
   entry: string,
+  log: (line: string) => void,
 ): Promise<{ shares: WorkerShare[]; nodeCount: number }> {
   const k = Math.max(1, Math.min(options.workers ?? 1, options.nodes));
-  const log = options.log ?? ((line: string) => process.stderr.write(line));
   const shares = splitNodes(options.nodes, k).map(
     (share) => new WorkerShare(startWorkerThread(entry, workerSetup(options, share, k)), log),
   );
@@ -80,9 +80,9 @@ export async function runInWorkers(options: HollowNodesOptions): Promise<HollowN
     throw new Error('runHollowNodes: workers need a workerEntry (the script a worker runs)');
   const apiServerUsage = options.apiServerUsage ?? metricsUsage(options.kubeConfig);
   const start = await readRunStart(apiServerUsage);
-  const { shares, nodeCount } = await startShares(options, options.workerEntry);
-  const waveReports: RestartWaveReport[] = [];
   const log = options.log ?? ((line: string) => process.stderr.write(line));
+  const { shares, nodeCount } = await startShares(options, options.workerEntry, log);
+  const waveReports: RestartWaveReport[] = [];
   // Every worker restarts its share of the wave at the same moment: one wave of the whole run.
   const queue = new WaveQueue(
     async () => {
