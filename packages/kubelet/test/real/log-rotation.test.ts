@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { systemClock } from '@nodeagent/primitives';
@@ -100,21 +100,26 @@ describe('container log rotation on a real containerd', { timeout: 180_000 }, ()
     expect(mostFiles).toBeLessThanOrEqual(maxFiles);
 
     const files = (await readdir(logDir)).sort();
-    // 0.log, one gzipped and the newest rotated one uncompressed.
-    expect(files).toHaveLength(3);
+    // 0.log, one gzipped and the newest rotated one uncompressed. When stop() came while a due
+    // rotation waited for the file to fill (its excess file already removed, as upstream removes
+    // before it renames), that rotation is dropped and only the newest rotated one is left.
+    expect(files.length === 3 || files.length === 2, files.join(', ')).toBe(true);
     expect(files[0]).toBe('0.log');
-    expect(files[1]).toMatch(/^0\.log\.\d{8}-\d{6}\.gz$/);
-    expect(files[2]).toMatch(/^0\.log\.\d{8}-\d{6}$/);
-    const older = gunzipSync(await readFile(join(logDir, files[1]!))).toString();
-    const newer = await readFile(join(logDir, files[2]!), 'utf8');
+    if (files.length === 3) expect(files[1]).toMatch(/^0\.log\.\d{8}-\d{6}\.gz$/);
+    expect(files.at(-1)).toMatch(/^0\.log\.\d{8}-\d{6}$/);
+    const rotatedTexts = [
+      ...(files.length === 3 ? [gunzipSync(await readFile(join(logDir, files[1]!))).toString()] : []),
+      await readFile(join(logDir, files.at(-1)!), 'utf8'),
+    ];
+    const newer = rotatedTexts.at(-1)!;
     // Rotated only once due; one interval (plus a busy machine's delay) adds at most a little.
-    for (const text of [older, newer]) {
+    for (const text of rotatedTexts) {
       expect(Buffer.byteLength(text)).toBeGreaterThanOrEqual(maxSize);
       expect(Buffer.byteLength(text)).toBeLessThan(8 * maxSize);
     }
     // containerd writes on into the reopened 0.log: the kept files hold consecutive lines.
     const current = await readFile(join(logDir, '0.log'), 'utf8');
-    const numbers = [...lineNumbers(older), ...lineNumbers(newer), ...lineNumbers(current)];
+    const numbers = [...rotatedTexts.flatMap(lineNumbers), ...lineNumbers(current)];
     expect(numbers.length).toBeGreaterThan(100);
     numbers.forEach((n, i) => {
       if (i > 0) expect(n).toBe(numbers[i - 1]! + 1);
@@ -122,7 +127,7 @@ describe('container log rotation on a real containerd', { timeout: 180_000 }, ()
     // The oldest rotated files were removed: the first kept line is far past line 1.
     expect(numbers[0]).toBeGreaterThan(1);
     console.log(
-      `log rotation: ${files.join(', ')}; sizes ${Buffer.byteLength(older)} (gz ${(await stat(join(logDir, files[1]!))).size}), ${Buffer.byteLength(newer)}, current ${Buffer.byteLength(current)}; first kept line ${numbers[0]}; most files seen ${mostFiles}; ${reopened} rotations`,
+      `log rotation: ${files.join(', ')}; rotated sizes ${rotatedTexts.map((t) => Buffer.byteLength(t)).join(', ')}, current ${Buffer.byteLength(current)}; first kept line ${numbers[0]}; most files seen ${mostFiles}; ${reopened} rotations`,
     );
 
     // kubectl logs reads the current file: its newest lines, numbered after everything rotated.
