@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findGuestKernel, hostTscKhz } from './kernel';
 import { shellQuote } from './run-script';
-import { REFERENCE_BOOT_MS, runInVm, speedFactor, VM_TEST_TIMEOUT_MS, VmTimeoutError } from './vm';
+import {
+  REFERENCE_BOOT_MS,
+  runInVm,
+  speedFactor,
+  VM_TEST_TIMEOUT_MS,
+  VmBootError,
+  VmPrerequisiteError,
+  VmTimeoutError,
+} from './vm';
 
 function leftovers(): { dirs: string[]; processes: string[] } {
   const dirs = readdirSync(tmpdir()).filter((d) => d.startsWith(`na-vm-${process.pid}-`));
@@ -143,6 +151,30 @@ describe('runInVm (boots the cloud kernel under qemu)', () => {
       });
       expect(result.exitCode).toBe(5);
       expect(result.stdout).toBe('wrote\n');
+      expect(leftovers()).toEqual({ dirs: [], processes: [] });
+    },
+    VM_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'removes its run dir and its daemons when qemu cannot be started or exits at once',
+    async () => {
+      // A binary that is not there: spawn's 'error', never 'exit' (before, an uncaught 'error' and
+      // a wait that never ended, so the run dir stayed).
+      const missing = join(tmpdir(), `na-vm-no-qemu-${process.pid}-${Date.now()}`);
+      const notStarted = await runInVm({ command: 'true', cwd: '/', qemuBinary: missing }).catch(
+        (e: unknown) => e,
+      );
+      expect(notStarted).toBeInstanceOf(VmPrerequisiteError);
+      expect((notStarted as VmPrerequisiteError).message).toContain('could not be started');
+      expect((notStarted as VmPrerequisiteError).message).toContain('ENOENT');
+      expect(leftovers()).toEqual({ dirs: [], processes: [] });
+      // A qemu that starts and exits 1 before the guest ever ran.
+      const exitedAtOnce = await runInVm({ command: 'true', cwd: '/', qemuBinary: 'false' }).catch(
+        (e: unknown) => e,
+      );
+      expect(exitedAtOnce).toBeInstanceOf(VmBootError);
+      expect((exitedAtOnce as VmBootError).message).toContain('qemu exit 1');
       expect(leftovers()).toEqual({ dirs: [], processes: [] });
     },
     VM_TEST_TIMEOUT_MS,

@@ -57,6 +57,8 @@ export interface RunInVmOptions {
    * (default 10 s); then it is killed and the run's result stands.
    */
   exitGraceMs?: number;
+  /** The qemu binary to run (default `qemu-system-x86_64` on PATH); tests give one that cannot start. */
+  qemuBinary?: string;
   /** Called with each chunk of the command's stdout/stderr as the guest writes it. */
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
@@ -87,17 +89,38 @@ const virtiofsdBinary = '/usr/lib/qemu/virtiofsd';
 
 /** Children still alive, killed synchronously if this process exits before cleaning up. */
 const liveChildren = new Set<ChildProcess>();
+/** Run dirs not yet removed, removed synchronously if this process exits first (a CLI's signal). */
+const liveRunDirs = new Set<string>();
 let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const c of liveChildren) c.kill('SIGKILL');
+    for (const work of liveRunDirs) removeRunDir(work);
+  });
+}
 function track(child: ChildProcess): ChildProcess {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const c of liveChildren) c.kill('SIGKILL');
-    });
-  }
+  installExitHook();
   liveChildren.add(child);
   child.once('exit', () => liveChildren.delete(child));
   return child;
+}
+
+/**
+ * Removes a run's temp dir. Its `rootfs` is a mount point only inside virtiofsd's private mount
+ * namespace, so here it is an empty dir (or absent, if the run failed before making it); if it
+ * cannot be removed for any other reason, something is mounted there and the dir is left rather
+ * than recursed through.
+ */
+function removeRunDir(work: string): void {
+  try {
+    rmdirSync(join(work, 'rootfs'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return;
+  }
+  rmSync(work, { recursive: true, force: true });
+  liveRunDirs.delete(work);
 }
 
 /**
@@ -108,9 +131,18 @@ export function killAllVms(): void {
   for (const c of liveChildren) c.kill('SIGKILL');
 }
 
+/**
+ * Resolves when the child has gone: its 'exit', or its 'error' when it could not be started (a
+ * missing binary emits 'error' with a negative exitCode and never 'exit').
+ */
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => {
+      if (child.pid === undefined) resolve();
+    });
+  });
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -153,10 +185,19 @@ function processCpuMs(pid: number | undefined): number | undefined {
   }
 }
 
+/** Why each child that could not be started did not (its spawn 'error'), for the caller's message. */
+const startErrors = new WeakMap<ChildProcess, Error>();
+
 function spawnLogged(cmd: string, args: string[], logPath: string): ChildProcess {
   const fd = openSync(logPath, 'a');
   try {
-    return track(spawn(cmd, args, { stdio: ['ignore', fd, fd] }));
+    const child = track(spawn(cmd, args, { stdio: ['ignore', fd, fd] }));
+    // Without a listener a binary that cannot start (ENOENT, EACCES) would be an uncaught 'error'
+    // and the run's finally, which removes its dir, would never run.
+    child.on('error', (error) => {
+      if (child.pid === undefined) startErrors.set(child, error);
+    });
+    return child;
   } finally {
     closeSync(fd);
   }
@@ -179,32 +220,34 @@ export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
   const init = options.init ?? 'sh';
   const initramfs = ensureInitramfs(kernel, undefined, init);
 
+  installExitHook();
   const work = mkdtempSync(join(tmpdir(), `na-vm-${process.pid}-${randomBytes(3).toString('hex')}-`));
+  liveRunDirs.add(work);
   const rootMount = join(work, 'rootfs');
   const ioDir = join(work, 'io');
   const consoleLog = join(work, 'console.log');
   const daemonLog = join(work, 'virtiofsd.log');
-  mkdirSync(rootMount);
-  mkdirSync(ioDir);
-  writeFileSync(
-    join(ioDir, 'run.sh'),
-    runScript({
-      command: options.command,
-      args: options.args ?? [],
-      cwd: options.cwd ?? process.cwd(),
-      env: {
-        PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
-        HOME: '/tmp',
-        ...options.env,
-      },
-    }),
-  );
-
   const children: ChildProcess[] = [];
   const stdout = new FileTail(join(ioDir, 'stdout'), options.onStdout);
   const stderr = new FileTail(join(ioDir, 'stderr'), options.onStderr);
   let poller: NodeJS.Timeout | undefined;
+  // Everything from here on is inside the try: whatever fails, the finally removes the run dir.
   try {
+    mkdirSync(rootMount);
+    mkdirSync(ioDir);
+    writeFileSync(
+      join(ioDir, 'run.sh'),
+      runScript({
+        command: options.command,
+        args: options.args ?? [],
+        cwd: options.cwd ?? process.cwd(),
+        env: {
+          PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+          HOME: '/tmp',
+          ...options.env,
+        },
+      }),
+    );
     // virtiofsd cannot export `/` itself; a read-only bind of `/` in a private mount namespace
     // (which disappears with the daemon) is exported instead.
     const rootSock = join(work, 'root.sock');
@@ -267,7 +310,8 @@ export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
       '-kernel', kernel.image, '-initrd', initramfs, '-append', append,
     ];
     const qemuStarted = Date.now();
-    const qemu = spawnLogged(qemuBinary, qemuArgs, join(work, 'qemu.log'));
+    const qemuCommand = options.qemuBinary ?? qemuBinary;
+    const qemu = spawnLogged(qemuCommand, qemuArgs, join(work, 'qemu.log'));
     children.push(qemu);
 
     // One timer at a time: first the boot's, then, once the guest says it has booted, the
@@ -311,6 +355,9 @@ export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
     await exited(qemu);
     clearTimeout(timer);
     clearInterval(poller);
+    const startError = startErrors.get(qemu);
+    if (startError)
+      throw new VmPrerequisiteError('qemu', qemuCommand, `could not be started: ${startError.message}`);
     stdout.poll();
     stderr.poll();
 
@@ -351,12 +398,6 @@ export async function runInVm(options: RunInVmOptions): Promise<VmResult> {
   } finally {
     if (poller) clearInterval(poller);
     for (const child of children.reverse()) await stop(child);
-    // rmdir fails if the bind mount were somehow still visible here; never recurse into the host root.
-    try {
-      rmdirSync(rootMount);
-      rmSync(work, { recursive: true, force: true });
-    } catch {
-      // leave the dir rather than risk deleting through a mount
-    }
+    removeRunDir(work);
   }
 }
