@@ -8,6 +8,8 @@ export interface KubeletMetrics {
   podWorkerDuration: Histogram<'operation_type'>;
   plegRelistDuration: Histogram<never>;
   plegRelistInterval: Histogram<never>;
+  /** One single-pod relist after a successful sync (upstream v1.36, PLEGOnDemandRelist). */
+  plegPodRelistDuration: Histogram<never>;
   plegLastSeen: Gauge<never>;
   /** The host's cgroup version (1 or 2), set at start. */
   cgroupVersion: Gauge<never>;
@@ -54,8 +56,9 @@ export interface KubeletMetrics {
  * Kubernetes Metrics Reference v1.34 (kubernetes/website content/en/docs/reference/instrumentation/
  * metrics.md: every kubelet_* ALPHA, prober_probe_total BETA, prober_probe_duration_seconds ALPHA)
  * and the generated metrics-list diffs v1.34.0 → v1.35.0 (kubelet_imagemanager_* added, ALPHA) and
- * v1.35.0 → v1.36.0 (kubelet_terminated_containers_total, kubelet_websocket_streaming_requests_total
- * and kubelet_memory_qos_node_memory_{min,low}_bytes added, ALPHA; none of these changed level).
+ * v1.35.0 → v1.36.0 (kubelet_terminated_containers_total, kubelet_websocket_streaming_requests_total,
+ * kubelet_pleg_pod_relist_duration_seconds and kubelet_memory_qos_node_memory_{min,low}_bytes
+ * added, ALPHA; none of these changed level).
  * None of them is deprecated in v1.36. process_* and nodejs_* (prom-client's default metrics, as
  * client_golang's raw process collector upstream) are not listed and keep a bare HELP.
  */
@@ -73,6 +76,7 @@ export const kubeletMetricStability: MetricStabilityTable = {
   kubelet_memory_qos_node_memory_low_bytes: 'ALPHA',
   kubelet_memory_qos_node_memory_min_bytes: 'ALPHA',
   kubelet_pleg_last_seen_seconds: 'ALPHA',
+  kubelet_pleg_pod_relist_duration_seconds: 'ALPHA',
   kubelet_pleg_relist_duration_seconds: 'ALPHA',
   kubelet_pleg_relist_interval_seconds: 'ALPHA',
   kubelet_pod_start_duration_seconds: 'ALPHA',
@@ -145,6 +149,12 @@ export function createKubeletMetrics(
     plegRelistInterval: new Histogram({
       name: 'kubelet_pleg_relist_interval_seconds',
       help: 'Interval in seconds between relisting in PLEG.',
+      buckets: defBuckets,
+      registers,
+    }),
+    plegPodRelistDuration: new Histogram({
+      name: 'kubelet_pleg_pod_relist_duration_seconds',
+      help: 'Duration in seconds for relisting a single pod in PLEG.',
       buckets: defBuckets,
       registers,
     }),
