@@ -101,7 +101,6 @@ describe('kube-proxy OCI image', { timeout: 180_000 }, () => {
     expect(readlinkSync(join(rootfs, 'usr/local/bin/kube-proxy'))).toBe('nodeagent-kube-proxy');
     for (const path of [
       'usr/local/bin/nodeagent-kube-proxy',
-      'usr/sbin/sysctl',
       'usr/sbin/iptables-restore',
       'usr/sbin/ip6tables-save',
       'usr/sbin/nft',
@@ -114,6 +113,8 @@ describe('kube-proxy OCI image', { timeout: 180_000 }, () => {
     }
     // Stale UDP flows are cleaned over netlink (the conntrack reconciler): no conntrack binary.
     expect(existsSync(join(rootfs, 'usr/sbin/conntrack'))).toBe(false);
+    // Sysctls are files under /proc/sys the daemon writes itself: no sysctl binary.
+    expect(existsSync(join(rootfs, 'usr/sbin/sysctl'))).toBe(false);
     expect(existsSync(join(rootfs, 'bin/sh'))).toBe(false);
   });
 

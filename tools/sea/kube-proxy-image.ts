@@ -1,7 +1,7 @@
 // The kube-proxy OCI image: the nodeagent-kube-proxy single executable (also reachable as
 // upstream's /usr/local/bin/kube-proxy) on a minimal root filesystem holding only what the
 // proxier execs (iptables/ip6tables in nft and legacy flavours, nft, ipset, ipvsadm,
-// modprobe, sysctl) with their shared libraries and xtables extensions, copied from this host's Debian
+// modprobe) with their shared libraries and xtables extensions, copied from this host's Debian
 // packages. tools/images builds busybox images only, so the layer
 // is assembled here and laid out with its OCI writer.
 import { execFile } from 'node:child_process';
@@ -80,8 +80,7 @@ export const HOST_TOOLS: Array<{ path: string; links: string[] }> = [
   { path: '/usr/sbin/ipset', links: [] },
   { path: '/usr/sbin/ipvsadm', links: [] },
   { path: '/usr/bin/kmod', links: ['../sbin/modprobe', '../sbin/lsmod'] },
-  // The node set-up (conntrack limits and timeouts, route_localnet) reads and writes sysctls with it.
-  { path: '/usr/sbin/sysctl', links: [] },
+  // No sysctl: the daemon reads and writes /proc/sys itself (procSysctlLayer), as upstream does.
 ];
 
 /** iptables loads its match/target extensions from here at run time (dlopen, so ldd misses them). */
