@@ -111,6 +111,18 @@ export class IndexedStore<T extends InformerObject> {
     return previous ? { type: 'update', key, previous, current: obj } : { type: 'add', key, current: obj };
   }
 
+  /**
+   * Stores `kept` under `key` in place of `stored` (the informer's `retain`: a smaller form of
+   * the same object), re-indexed from `kept`; nothing when `stored` is no longer the object
+   * there. Not a change: no handler hears of it.
+   */
+  swap(key: string, stored: T, kept: T): void {
+    if (kept === stored || this.items.get(key) !== stored) return;
+    this.unindex(key, stored);
+    this.items.set(key, kept);
+    this.index(key, kept);
+  }
+
   /** Removes the object with `obj`'s key; the change made, or undefined when it was not stored. */
   remove(obj: T): StoreChange<T> | undefined {
     const key = objectKey(obj);

@@ -21,6 +21,14 @@ export interface InformerOptions<T extends InformerObject> extends ReflectorOpti
    * every updated one) for the life of the process.
    */
   trackDeltas?: boolean;
+  /**
+   * What the store keeps of an object once every handler has seen it: the add and update
+   * handlers get the whole (transformed) object, while what is read later (an update's previous
+   * state, a deletion noticed on a relist, `get`, `list`, indexes) is this. For consumers that
+   * fold an object into their own form at its event and need only its identity afterwards
+   * (kube-proxy keeps EndpointSlices without their endpoints). Default: keep the object whole.
+   */
+  retain?: (obj: T) => T;
 }
 
 /** Removes the handler it was returned for; calling it twice is harmless. */
@@ -79,6 +87,20 @@ export class Informer<T extends InformerObject> {
         } catch (err) {
           this.report(err);
         }
+      }
+    }
+    if (this.options.retain) this.retainAll(changes, this.options.retain);
+  }
+
+  /** Stores what `retain` keeps of each added or updated object, now that its handlers have run. */
+  private retainAll(changes: StoreChange<T>[], retain: (obj: T) => T): void {
+    for (const c of changes) {
+      if (c.type === 'delete') continue;
+      try {
+        this.store.swap(c.key, c.current, retain(c.current));
+      } catch (err) {
+        // The object stays stored whole.
+        this.report(err);
       }
     }
   }

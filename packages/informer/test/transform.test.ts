@@ -141,3 +141,40 @@ describe('Informer deltas are opt-in', () => {
     expect(net(tracked)).toEqual([]);
   });
 });
+
+describe('Informer retain', () => {
+  it('hands handlers whole objects and keeps what retain returns for every later read', async () => {
+    const errors: unknown[] = [];
+    const inf = new Informer<Wire<V1ConfigMap>>({
+      listerWatcher: scripted(
+        {
+          items: [cm('a', '1', { big: 'x', small: 'y' }), cm('bad', '1', { big: 'z' })],
+          resourceVersion: '1',
+        },
+        [{ type: 'MODIFIED', object: cm('a', '2', { big: 'x2', small: 'y2' }) }],
+      ),
+      retain: (o) => {
+        if (o.metadata?.name === 'bad') throw new Error('cannot slim');
+        return { metadata: o.metadata, data: { small: o.data?.small ?? '' } };
+      },
+      indexers: { small: (o) => [o.data?.small ?? 'none'] },
+      onError: (err) => errors.push(err),
+    });
+    const added: (Record<string, string> | undefined)[] = [];
+    const updated: (Record<string, string> | undefined)[][] = [];
+    inf.onAdd((o) => added.push(o.data));
+    inf.onUpdate((old, o) => updated.push([old.data, o.data]));
+    inf.start();
+    await eventually(() => expect(inf.stats.events).toBe(1));
+    await inf.stop();
+    expect(added).toEqual([{ big: 'x', small: 'y' }, { big: 'z' }]);
+    // The update's previous state is what the store kept of the listed object.
+    expect(updated).toEqual([[{ small: 'y' }, { big: 'x2', small: 'y2' }]]);
+    expect(inf.get('ns/a')?.data).toEqual({ small: 'y2' });
+    expect(inf.store.byIndex('small', 'y2').map((o) => o.metadata?.name)).toEqual(['a']);
+    expect(inf.store.byIndex('small', 'y')).toEqual([]);
+    // A failing retain leaves the object whole and is reported.
+    expect(inf.get('ns/bad')?.data).toEqual({ big: 'z' });
+    expect(errors).toHaveLength(1);
+  });
+});

@@ -89,6 +89,25 @@ export function endpointsFromSlice(
   return out;
 }
 
+const byEndpoint = (a: EndpointInfo, b: EndpointInfo) => compareStrings(a.endpoint, b.endpoint);
+
+/**
+ * One slice's endpoints per service port key as endpointsFromSlices gives them for that slice
+ * alone: each list sorted by endpoint with an address listed twice kept once, ports without
+ * endpoints absent. What the change tracker keeps of a slice, so the slice's own endpoint
+ * objects are not held once converted.
+ */
+export type SliceEndpoints = ReadonlyMap<string, readonly EndpointInfo[]>;
+
+/** One slice's endpoints (see SliceEndpoints). */
+export function sliceEndpoints(
+  slice: Wire<V1EndpointSlice>,
+  family: IPFamily,
+  nodeName: string,
+): Map<string, readonly EndpointInfo[]> {
+  return sortedUnique(endpointsFromSlice(slice, family, nodeName));
+}
+
 /**
  * Merges several slices of one Service into endpoints per port key. A backend listed in two
  * slices (during slice churn) appears once; slices are visited in name order for determinism.
@@ -101,11 +120,25 @@ export function endpointsFromSlices(
   const sorted = [...slices];
   // Most Services have one slice (up to 100 endpoints): its lists are the result once sorted,
   // without a merge map per port and per address (at 44k Services, four maps per Service).
-  if (sorted.length === 1) return sortedUnique(endpointsFromSlice(sorted[0]!, family, nodeName));
+  if (sorted.length === 1) return sliceEndpoints(sorted[0]!, family, nodeName);
   sorted.sort((a, b) => compareStrings(a.metadata?.name ?? '', b.metadata?.name ?? ''));
+  return mergeLists(sorted.map((s) => sliceEndpoints(s, family, nodeName)));
+}
+
+/**
+ * Several slices' endpoints (sliceEndpoints, in slice-name order) merged as endpointsFromSlices
+ * merges slices: an endpoint in two slices is the first slice's. One slice's map is returned as
+ * it is. Lists already without duplicates merge as the slices themselves would: what
+ * sortedUnique dropped was an address's later copy in the same slice, which the merge skips too.
+ */
+export function mergeSliceEndpoints(perSlice: readonly SliceEndpoints[]): SliceEndpoints {
+  return perSlice.length === 1 ? perSlice[0]! : mergeLists(perSlice);
+}
+
+function mergeLists(perSlice: readonly SliceEndpoints[]): Map<string, readonly EndpointInfo[]> {
   const merged = new Map<string, Map<string, EndpointInfo>>();
-  for (const slice of sorted) {
-    for (const [key, eps] of endpointsFromSlice(slice, family, nodeName)) {
+  for (const lists of perSlice) {
+    for (const [key, eps] of lists) {
       let byAddr = merged.get(key);
       if (!byAddr) {
         byAddr = new Map();
@@ -117,12 +150,10 @@ export function endpointsFromSlices(
   const out = new Map<string, readonly EndpointInfo[]>();
   for (const [key, byAddr] of merged) {
     if (byAddr.size === 0) continue;
-    out.set(key, Object.freeze([...byAddr.values()].sort((a, b) => compareStrings(a.endpoint, b.endpoint))));
+    out.set(key, Object.freeze([...byAddr.values()].sort(byEndpoint)));
   }
   return out;
 }
-
-const byEndpoint = (a: EndpointInfo, b: EndpointInfo) => compareStrings(a.endpoint, b.endpoint);
 
 /**
  * One slice's lists as endpointsFromSlices gives them, in place: sorted by endpoint, an address

@@ -1,15 +1,16 @@
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { Wire } from '@nodeagent/primitives';
+import { compareStrings } from './compare-strings';
 import {
   type EndpointInfo,
-  endpointsFromSlices,
-  LABEL_SERVICE_NAME,
   lastChangeTriggerTime,
+  mergeSliceEndpoints,
+  type SliceEndpoints,
   serviceOfSlice,
+  sliceEndpoints,
 } from './endpoint';
 import type { IPFamily } from './ip-family';
 import { OverlayMap } from './overlay-map';
-import { servicePortKey } from './service-port';
 
 /** Endpoints of one Service (per port key) before and after the pending slice changes. */
 export interface EndpointsChange {
@@ -76,19 +77,24 @@ function endpointMapsEqual(
 }
 
 /**
- * The slices of a Service seen for the first time, and its endpoints before them: one shared
- * empty map each instead of two per Service at start-up (88k at 44k Services). Never written to.
+ * The slices of a Service seen for the first time, and its endpoints before them (or a slice's
+ * with none): one shared empty map each instead of two per Service at start-up (88k at 44k
+ * Services). Never written to.
  */
-const NO_SLICES: ReadonlyMap<string, Wire<V1EndpointSlice>> = new Map();
-const NO_ENDPOINTS: ReadonlyMap<string, readonly EndpointInfo[]> = new Map();
+const NO_SLICES: ReadonlyMap<string, SliceEndpoints> = new Map();
+const NO_ENDPOINTS: SliceEndpoints = new Map();
 
 /**
- * Caches EndpointSlices per Service and tracks which Services' endpoints changed since the
- * last checkout. Slices of the other IP family or without a service-name label are ignored.
+ * Caches each EndpointSlice's endpoints per Service and tracks which Services' endpoints
+ * changed since the last checkout. Slices of the other IP family or without a service-name
+ * label are ignored. A slice is read once, at the checkout after its update: the cache keeps
+ * its EndpointInfo lists (the same lists the endpoints map holds for a one-slice Service), not
+ * the slice, so the informer need not keep a slice's endpoints (watchCluster's store does not)
+ * and a Service's other slices are not converted again when one of them changes.
  */
 export class EndpointsChangeTracker {
-  /** Slices as of the last checkout, per Service then slice name. */
-  private readonly applied = new Map<string, Map<string, Wire<V1EndpointSlice>>>();
+  /** Endpoints of each slice as of the last checkout, per Service then slice name. */
+  private readonly applied = new Map<string, Map<string, SliceEndpoints>>();
   /** Slice updates since the last checkout (null = deleted). */
   private pending = new Map<string, Map<string, Wire<V1EndpointSlice> | null>>();
   private triggerTimes = new Map<string, number[]>();
@@ -135,18 +141,11 @@ export class EndpointsChangeTracker {
     const lastChangeTriggerTimes = new Map<string, number[]>();
     for (const [svc, updates] of this.pending) {
       const before = this.applied.get(svc) ?? NO_SLICES;
-      const after = before.size === 0 ? slicesOnly(updates) : new Map(before);
-      if (after !== updates)
-        for (const [name, slice] of updates) {
-          if (slice === null) after.delete(name);
-          else after.set(name, slice);
-        }
+      const after = before.size === 0 ? this.firstSlices(updates) : this.folded(before, updates);
       if (after.size === 0) this.applied.delete(svc);
       else this.applied.set(svc, after);
-      const previous = held
-        ? heldEndpoints(before, held)
-        : endpointsFromSlices(before.values(), this.family, this.nodeName);
-      const current = endpointsFromSlices(after.values(), this.family, this.nodeName);
+      const previous = held ? heldEndpoints(before, held) : merged(before);
+      const current = merged(after);
       if (endpointMapsEqual(previous, current)) continue;
       changes.set(svc, { previous, current });
       const times = this.triggerTimes.get(svc);
@@ -156,36 +155,64 @@ export class EndpointsChangeTracker {
     this.triggerTimes = new Map();
     return { changes, lastChangeTriggerTimes };
   }
+
+  /** A slice's endpoints as the cache keeps them. */
+  private convert(slice: Wire<V1EndpointSlice>): SliceEndpoints {
+    const lists = sliceEndpoints(slice, this.family, this.nodeName);
+    return lists.size === 0 ? NO_ENDPOINTS : lists;
+  }
+
+  /**
+   * A Service seen for the first time: its pending map (dropped at checkout) becomes its cache
+   * map, each slice replaced by its endpoints and deletions left out, sparing a Map per Service
+   * at start-up. A Map may be written during its own iteration.
+   */
+  private firstSlices(updates: Map<string, Wire<V1EndpointSlice> | null>): Map<string, SliceEndpoints> {
+    const out = updates as Map<string, unknown>;
+    for (const [name, slice] of updates) {
+      if (slice === null) out.delete(name);
+      else out.set(name, this.convert(slice));
+    }
+    return out as Map<string, SliceEndpoints>;
+  }
+
+  /** A copy of a Service's cached slices with its pending updates folded in. */
+  private folded(
+    before: ReadonlyMap<string, SliceEndpoints>,
+    updates: ReadonlyMap<string, Wire<V1EndpointSlice> | null>,
+  ): Map<string, SliceEndpoints> {
+    const after = new Map(before);
+    for (const [name, slice] of updates) {
+      if (slice === null) after.delete(name);
+      else after.set(name, this.convert(slice));
+    }
+    return after;
+  }
 }
 
 /**
- * A Service seen for the first time: its pending updates are its slices as they are when none
- * is a deletion (the pending map is dropped at checkout, so it can become the cache's map),
- * sparing a Map per Service at start-up; else a new map to fold them into.
+ * A Service's slices merged (mergeSliceEndpoints) in slice-name order, as endpointsFromSlices
+ * visits them.
  */
-function slicesOnly(updates: Map<string, Wire<V1EndpointSlice> | null>): Map<string, Wire<V1EndpointSlice>> {
-  for (const slice of updates.values()) if (slice === null) return new Map();
-  return updates as Map<string, Wire<V1EndpointSlice>>;
+function merged(slices: ReadonlyMap<string, SliceEndpoints>): SliceEndpoints {
+  if (slices.size === 0) return NO_ENDPOINTS;
+  if (slices.size === 1) for (const only of slices.values()) return only;
+  const names = [...slices.keys()].sort(compareStrings);
+  return mergeSliceEndpoints(names.map((name) => slices.get(name)!));
 }
 
 /**
- * What endpointsFromSlices made of `slices` at their checkout, read back from `held`: their port
- * keys that hold endpoints (a port whose endpoints were all of the other family or absent was
- * never set). Slices reach the cache only with a service-name label and this family.
+ * What the checkout that cached `slices` made of them, read back from `held`: the port keys
+ * their endpoints are under (a port with no endpoints of this family was never set).
  */
 function heldEndpoints(
-  slices: ReadonlyMap<string, Wire<V1EndpointSlice>>,
+  slices: ReadonlyMap<string, SliceEndpoints>,
   held: ReadonlyMap<string, readonly EndpointInfo[]>,
-): ReadonlyMap<string, readonly EndpointInfo[]> {
+): SliceEndpoints {
   if (slices.size === 0) return NO_ENDPOINTS;
   const out = new Map<string, readonly EndpointInfo[]>();
-  for (const slice of slices.values()) {
-    const name = slice.metadata?.labels?.[LABEL_SERVICE_NAME];
-    if (!name) continue;
-    const namespace = slice.metadata?.namespace ?? 'default';
-    for (const p of slice.ports ?? []) {
-      if (p.port === undefined || p.port === null) continue;
-      const key = servicePortKey(namespace, name, p.name ?? '');
+  for (const lists of slices.values()) {
+    for (const key of lists.keys()) {
       const eps = held.get(key);
       if (eps !== undefined) out.set(key, eps);
     }

@@ -24,7 +24,10 @@ export interface WatchClusterOptions {
   watchTimeoutSeconds?: number;
 }
 
-/** The running informers watchCluster started (their caches hold the slimmed objects). */
+/**
+ * The running informers watchCluster started (their caches hold the slimmed objects, and
+ * EndpointSlices without their endpoints).
+ */
 export interface ClusterWatch {
   /** Services with the proxy's label selector (no service-proxy-name, not headless). */
   readonly services: Informer<Wire<V1Service>>;
@@ -54,6 +57,22 @@ function slimEndpointSlice(slice: Wire<V1EndpointSlice>): Wire<V1EndpointSlice> 
   if (slice.endpoints)
     slice.endpoints = slice.endpoints.map(({ targetRef: _ref, deprecatedTopology: _topology, ...ep }) => ep);
   return slice;
+}
+
+/** The endpoints of every cached slice: one frozen empty list. */
+const NO_ENDPOINTS: Wire<V1EndpointSlice>['endpoints'] = Object.freeze(
+  [],
+) as unknown as Wire<V1EndpointSlice>['endpoints'];
+
+/**
+ * What the EndpointSlice cache keeps once the handlers have seen a slice: no endpoints. The
+ * change tracker holds the slice it was handed until the next sync turns its endpoints into
+ * the tracker's own EndpointInfo lists; what is read of a cached slice later (an update's old
+ * object, which the proxier ignores; a deletion found on a relist) is its metadata and
+ * addressType. Kept whole, the endpoints were ~220 bytes of heap per endpoint (issue #54).
+ */
+function retainEndpointSlice(slice: Wire<V1EndpointSlice>): Wire<V1EndpointSlice> {
+  return { ...slice, endpoints: NO_ENDPOINTS };
 }
 
 function slimNode(node: Wire<V1Node>): Wire<V1Node> {
@@ -100,6 +119,7 @@ export function watchCluster(opts: WatchClusterOptions): ClusterWatch {
     resource: { apiVersion: 'discovery.k8s.io/v1', plural: 'endpointslices' },
     labelSelector: PROXY_LABEL_SELECTOR,
     transform: slimEndpointSlice,
+    retain: retainEndpointSlice,
   });
   endpointSlices.onAdd((s) => h.onEndpointSliceAdd(s));
   endpointSlices.onUpdate((o, s) => h.onEndpointSliceUpdate(o, s));
