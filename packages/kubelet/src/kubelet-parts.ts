@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import { podName } from './api/pod-name';
+import { featureGateEnabled } from './config/feature-gate-rules';
 import type { PodRuntime } from './cri/pod-runtime';
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { KubeletLogger } from './kubelet-logger';
@@ -119,6 +120,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     metrics,
     onEvent: (event) => requests.handlePlegEvent(event),
     onError: (error) => logger.error({ err: String(error) }, 'PLEG relist failed'),
+    onDemandRelist: featureGateEnabled(options.config.featureGates, 'PLEGOnDemandRelist'),
   });
   const runtimeView = new PodRuntimeView(pleg, cache, metrics);
   const requests = new PodWorkRequests(podState, statusManager, runtimeView);

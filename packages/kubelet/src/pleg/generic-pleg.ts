@@ -44,6 +44,11 @@ export interface GenericPLEGOptions {
   metrics?: KubeletMetrics;
   /** A failed periodic relist (the next one runs on schedule). */
   onError?: (error: unknown) => void;
+  /**
+   * Upstream's PLEGOnDemandRelist gate (beta, on by default in v1.36): whether a pod whose sync
+   * succeeded is relisted at once ({@link GenericPLEG.relistPod}). Default: on.
+   */
+  onDemandRelist?: boolean;
 }
 
 /**
@@ -74,6 +79,9 @@ export class GenericPLEG {
   private lastRelistStart: number | undefined;
   private timer: unknown;
   private running: Promise<void> | undefined;
+  /** Relists and single-pod relists run one after another (upstream's relistLock). */
+  private lock: Promise<void> = Promise.resolve();
+  private locks = 0;
   private stopped = true;
 
   constructor(options: GenericPLEGOptions) {
@@ -118,10 +126,62 @@ export class GenericPLEG {
   /** One relist; concurrent callers share the one in flight. */
   relist(): Promise<void> {
     if (this.running) return this.running;
-    this.running = this.doRelist().finally(() => {
+    this.running = this.locked(() => this.doRelist()).finally(() => {
       this.running = undefined;
     });
     return this.running;
+  }
+
+  /** Whether a pod whose sync succeeded is relisted at once (the PLEGOnDemandRelist gate). */
+  get onDemandRelist(): boolean {
+    return this.options.onDemandRelist ?? true;
+  }
+
+  /**
+   * Upstream relistPod, which the pod worker asks for after a sync whose actions all succeeded
+   * (RequestPodRelist): reads this one pod from the runtime, raises the events for what changed
+   * since the PLEG last saw it, and stores the pod in the cache and as the PLEG's baseline, so
+   * the next periodic relist does not raise them again. Observes
+   * kubelet_pleg_pod_relist_duration_seconds. Runs after a relist in flight, never beside it.
+   * A failed read goes to onError and gives undefined: the next periodic relist retries.
+   */
+  relistPod(uid: string, name = '', namespace = ''): Promise<PodRuntimeStatus | undefined> {
+    return this.locked(async () => {
+      const start = this.clock.now();
+      const sequence = ++this.sequence;
+      try {
+        const pod = await this.readPod(uid, name, namespace);
+        const events: PodLifecycleEvent[] = [];
+        const listed = pod.sandboxes.length + pod.containers.length > 0 ? pod : undefined;
+        const baseline = { previous: this.previous, listed: this.listed };
+        this.reconcile(uid, listed, { time: this.clock.now(), sequence }, baseline, events);
+        for (const event of events) this.options.onEvent(event);
+        return pod;
+      } catch (error) {
+        this.options.onError?.(error);
+        return undefined;
+      } finally {
+        this.options.metrics?.plegPodRelistDuration.observe((this.clock.now() - start) / 1000);
+      }
+    });
+  }
+
+  /**
+   * Runs `work` once the relists asked for before it have finished; at once when none runs, so
+   * its listing starts when it is asked for (the cache orders observations by their start).
+   */
+  private locked<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.locks === 0 ? work() : this.lock.then(work);
+    this.locks += 1;
+    this.lock = result.then(
+      () => {
+        this.locks -= 1;
+      },
+      () => {
+        this.locks -= 1;
+      },
+    );
+    return result;
   }
 
   /**
@@ -132,15 +192,19 @@ export class GenericPLEG {
    */
   async refreshPod(uid: string, name = '', namespace = ''): Promise<PodRuntimeStatus> {
     const sequence = ++this.sequence;
-    const { runtime } = this.options;
-    const status =
-      (runtime.podStatus
-        ? await runtime.podStatus(uid)
-        : (await runtime.listPods()).find((pod) => pod.uid === uid)) ??
-      emptyPodRuntimeStatus(uid, name, namespace);
+    const status = await this.readPod(uid, name, namespace);
     this.options.cache.set(uid, status, this.clock.now(), sequence);
     // A listing that started later may already be cached; it is the newer view.
     return this.options.cache.get(uid)?.status ?? status;
+  }
+
+  /** One pod's sandboxes and containers as the runtime has them now (empty when it has none). */
+  private async readPod(uid: string, name: string, namespace: string): Promise<PodRuntimeStatus> {
+    const { runtime } = this.options;
+    const status = runtime.podStatus
+      ? await runtime.podStatus(uid)
+      : (await runtime.listPods()).find((pod) => pod.uid === uid);
+    return status ?? emptyPodRuntimeStatus(uid, name, namespace);
   }
 
   /** Drops a pod the kubelet is done with (its sandboxes and containers are removed). */
@@ -162,44 +226,64 @@ export class GenericPLEG {
     const byUid = new Map<string, PodRuntimeStatus>();
     for (const pod of pods) byUid.set(pod.uid, pod);
     const events: PodLifecycleEvent[] = [];
-    const next = new Map<string, Map<string, PlegState>>();
-    const nextListed = new Map<string, PodRuntimeStatus>();
-    for (const uid of new Set([...this.previous.keys(), ...byUid.keys()])) {
-      const listed = byUid.get(uid);
-      const unchanged = this.previous.get(uid);
-      if (listed && unchanged && sameObjects(this.listed.get(uid), listed)) {
-        this.options.cache.set(uid, listed, now, sequence);
-        next.set(uid, unchanged);
-        nextListed.set(uid, listed);
-        continue;
-      }
-      const old = this.options.cache.get(uid)?.status;
-      const pod = listed ?? emptyPodRuntimeStatus(uid, old?.name ?? '', old?.namespace ?? '');
-      const before = this.previous.get(uid) ?? new Map<string, PlegState>();
-      const after = plegStates(pod);
-      for (const id of new Set([...before.keys(), ...after.keys()])) {
-        const oldState = before.get(id) ?? 'non-existent';
-        const newState = after.get(id) ?? 'non-existent';
-        if (oldState === newState) continue;
-        events.push(...eventsFor(uid, id, oldState, newState));
-      }
-      // Pods gone from the runtime are reported once (their removal events) and then dropped.
-      if (byUid.has(uid)) {
-        this.options.cache.set(uid, pod, now, sequence);
-        next.set(uid, after);
-        nextListed.set(uid, pod);
-      } else {
-        this.options.cache.delete(uid, sequence);
-      }
-    }
-    this.previous = next;
-    this.listed = nextListed;
+    // Pods gone from the runtime are reported once (their removal events) and then dropped.
+    const next: Baseline = { previous: new Map(), listed: new Map() };
+    for (const uid of new Set([...this.previous.keys(), ...byUid.keys()]))
+      this.reconcile(uid, byUid.get(uid), { time: now, sequence }, next, events);
+    this.previous = next.previous;
+    this.listed = next.listed;
     this.lastRelist = now;
     this.relisted = true;
     metrics?.plegRelistDuration.observe((this.clock.now() - start) / 1000);
     metrics?.plegLastSeen.set(now / 1000);
     for (const event of events) this.options.onEvent(event);
   }
+
+  /**
+   * One pod of a relist (upstream reconcilePodRecord): the events for what changed since the
+   * baseline, then the pod cached and written to `into` as the new baseline; a pod `listed`
+   * without anything is dropped from the cache and from `into`.
+   */
+  private reconcile(
+    uid: string,
+    listed: PodRuntimeStatus | undefined,
+    observed: { time: number; sequence: number },
+    into: Baseline,
+    events: PodLifecycleEvent[],
+  ): void {
+    const { cache } = this.options;
+    const unchanged = this.previous.get(uid);
+    if (listed && unchanged && sameObjects(this.listed.get(uid), listed)) {
+      cache.set(uid, listed, observed.time, observed.sequence);
+      into.previous.set(uid, unchanged);
+      into.listed.set(uid, listed);
+      return;
+    }
+    const old = cache.get(uid)?.status;
+    const pod = listed ?? emptyPodRuntimeStatus(uid, old?.name ?? '', old?.namespace ?? '');
+    const before = this.previous.get(uid) ?? new Map<string, PlegState>();
+    const after = plegStates(pod);
+    for (const id of new Set([...before.keys(), ...after.keys()])) {
+      const oldState = before.get(id) ?? 'non-existent';
+      const newState = after.get(id) ?? 'non-existent';
+      if (oldState !== newState) events.push(...eventsFor(uid, id, oldState, newState));
+    }
+    if (listed) {
+      cache.set(uid, pod, observed.time, observed.sequence);
+      into.previous.set(uid, after);
+      into.listed.set(uid, pod);
+    } else {
+      cache.delete(uid, observed.sequence);
+      into.previous.delete(uid);
+      into.listed.delete(uid);
+    }
+  }
+}
+
+/** What the PLEG compares the next listing with: each pod's states and the objects listed. */
+interface Baseline {
+  previous: Map<string, Map<string, PlegState>>;
+  listed: Map<string, PodRuntimeStatus>;
 }
 
 /** Whether both list the same sandbox and container objects (in any order). */

@@ -43,6 +43,19 @@ export class PodRuntimeView {
     );
   }
 
+  /**
+   * After a sync whose actions all succeeded (upstream SyncPod's postSync, RequestPodRelist):
+   * with the PLEGOnDemandRelist gate the PLEG relists this one pod now (its events, the cache,
+   * kubelet_pleg_pod_relist_duration_seconds) and the sync reports what it read; without the
+   * gate nothing reads the pod until the next periodic relist, as upstream, and the sync reports
+   * `before`, the state it started from. A failed read also leaves `before`: that relist retries.
+   */
+  async relistAfterSync(pod: Pod, before: PodRuntimeStatus): Promise<PodRuntimeStatus> {
+    if (!this.pleg.onDemandRelist) return before;
+    const { uid = '', name = '', namespace = 'default' } = pod.metadata;
+    return (await this.pleg.relistPod(uid, name, namespace)) ?? before;
+  }
+
   /** The pod's cleanup is done: the PLEG forgets it. */
   forget(uid: string): void {
     this.pleg.forgetPod(uid);

@@ -141,8 +141,7 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
       : await context.syncer.applyPodActions(allocated, before, allocationWritten);
     // A failed write fails this sync, also one that stopped before its containers.
     await allocationWritten;
-    let runtimeStatus =
-      outcome.changedRuntime || killedForResize ? await context.runtimeView.refresh(pod) : before;
+    let runtimeStatus = await readBack(context, pod, before, outcome, killedForResize);
     // Container GC for this pod: dead instances beyond the newest one, dead old sandboxes.
     if ((await garbageCollectPod(context.runtime, runtimeStatus)) > 0)
       runtimeStatus = await context.runtimeView.refresh(pod);
@@ -205,6 +204,26 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
   } finally {
     timer();
   }
+}
+
+/**
+ * The pod's runtime state after acting. Upstream's SyncPod asks the PLEG to relist the pod after
+ * a sync whose actions all succeeded (no step failed, no container left waiting) and only then
+ * (PodRuntimeView.relistAfterSync: the PLEGOnDemandRelist gate decides); a sync where a step
+ * failed reads its pod back only for the status it reports (upstream reports that state at its
+ * next sync); a sync that did nothing keeps the state it started from.
+ */
+function readBack(
+  context: PodSyncContext,
+  pod: Pod,
+  before: PodRuntimeStatus,
+  outcome: SyncOutcome,
+  killedForResize: boolean,
+): Promise<PodRuntimeStatus> {
+  if (!outcome.changedRuntime && !killedForResize) return Promise.resolve(before);
+  if (!outcome.error && outcome.waitingReasons.size === 0)
+    return context.runtimeView.relistAfterSync(pod, before);
+  return context.runtimeView.refresh(pod);
 }
 
 /** The pod's IP on its ready sandbox (a preStop httpGet of a container killed for its resize). */

@@ -7,6 +7,7 @@ import type { FeatureGateSpec } from './feature-gate-spec';
  *   (CRI GetContainerEvents read, each event answered with a relist),
  *   KubeletEnsureSecretPulledImages (the image pull manager), KubeletServiceAccountTokenForCredentialProviders
  *   (credential provider tokens), MemoryQoS (cgroup v2 memory.min / memory.low / memory.high),
+ *   PLEGOnDemandRelist (a pod relisted, with its PLEG events, right after a successful sync),
  *   NodeDeclaredFeatures and the declared-feature gates
  *   (status.declaredFeatures, @nodeagent/node-status declared-features.ts).
  * - kube-proxy: none (NFTablesProxyMode is GA and locked to true).
@@ -22,6 +23,7 @@ export const HONOURED_FEATURE_GATES = {
     'KubeletServiceAccountTokenForCredentialProviders',
     'MemoryQoS',
     'NodeDeclaredFeatures',
+    'PLEGOnDemandRelist',
     'RestartAllContainersOnContainerExits',
   ],
   'kube-proxy': [],
