@@ -87,16 +87,18 @@ const NO_ENDPOINTS: SliceEndpoints = new Map();
 /**
  * Caches each EndpointSlice's endpoints per Service and tracks which Services' endpoints
  * changed since the last checkout. Slices of the other IP family or without a service-name
- * label are ignored. A slice is read once, at the checkout after its update: the cache keeps
- * its EndpointInfo lists (the same lists the endpoints map holds for a one-slice Service), not
- * the slice, so the informer need not keep a slice's endpoints (watchCluster's store does not)
- * and a Service's other slices are not converted again when one of them changes.
+ * label are ignored. A slice is read once, when it arrives (as upstream's EndpointSliceCache
+ * converts it in updatePending): the tracker keeps its EndpointInfo lists (the same lists the
+ * endpoints map holds for a one-slice Service), not the slice. So a decoded slice is garbage
+ * right after its event (at start-up, before it outlives a young-generation collection), the
+ * informer need not keep a slice's endpoints (watchCluster's store does not), and a Service's
+ * other slices are not converted again when one of them changes.
  */
 export class EndpointsChangeTracker {
   /** Endpoints of each slice as of the last checkout, per Service then slice name. */
   private readonly applied = new Map<string, Map<string, SliceEndpoints>>();
-  /** Slice updates since the last checkout (null = deleted). */
-  private pending = new Map<string, Map<string, Wire<V1EndpointSlice> | null>>();
+  /** Slices' endpoints updated since the last checkout (null = the slice was deleted). */
+  private pending = new Map<string, Map<string, SliceEndpoints | null>>();
   private triggerTimes = new Map<string, number[]>();
 
   constructor(
@@ -115,7 +117,7 @@ export class EndpointsChangeTracker {
       byName = new Map();
       this.pending.set(svc, byName);
     }
-    byName.set(name, removed ? null : slice);
+    byName.set(name, removed ? null : this.convert(slice));
     const t = removed ? undefined : lastChangeTriggerTime(slice);
     if (t !== undefined) {
       const list = this.triggerTimes.get(svc) ?? [];
@@ -141,7 +143,7 @@ export class EndpointsChangeTracker {
     const lastChangeTriggerTimes = new Map<string, number[]>();
     for (const [svc, updates] of this.pending) {
       const before = this.applied.get(svc) ?? NO_SLICES;
-      const after = before.size === 0 ? this.firstSlices(updates) : this.folded(before, updates);
+      const after = before.size === 0 ? firstSlices(updates) : folded(before, updates);
       if (after.size === 0) this.applied.delete(svc);
       else this.applied.set(svc, after);
       const previous = held ? heldEndpoints(before, held) : merged(before);
@@ -161,33 +163,29 @@ export class EndpointsChangeTracker {
     const lists = sliceEndpoints(slice, this.family, this.nodeName);
     return lists.size === 0 ? NO_ENDPOINTS : lists;
   }
+}
 
-  /**
-   * A Service seen for the first time: its pending map (dropped at checkout) becomes its cache
-   * map, each slice replaced by its endpoints and deletions left out, sparing a Map per Service
-   * at start-up. A Map may be written during its own iteration.
-   */
-  private firstSlices(updates: Map<string, Wire<V1EndpointSlice> | null>): Map<string, SliceEndpoints> {
-    const out = updates as Map<string, unknown>;
-    for (const [name, slice] of updates) {
-      if (slice === null) out.delete(name);
-      else out.set(name, this.convert(slice));
-    }
-    return out as Map<string, SliceEndpoints>;
-  }
+/**
+ * A Service seen for the first time: its pending map (dropped at checkout) becomes its cache
+ * map, deletions left out, sparing a Map per Service at start-up. A Map may be written during
+ * its own iteration.
+ */
+function firstSlices(updates: Map<string, SliceEndpoints | null>): Map<string, SliceEndpoints> {
+  for (const [name, lists] of updates) if (lists === null) updates.delete(name);
+  return updates as Map<string, SliceEndpoints>;
+}
 
-  /** A copy of a Service's cached slices with its pending updates folded in. */
-  private folded(
-    before: ReadonlyMap<string, SliceEndpoints>,
-    updates: ReadonlyMap<string, Wire<V1EndpointSlice> | null>,
-  ): Map<string, SliceEndpoints> {
-    const after = new Map(before);
-    for (const [name, slice] of updates) {
-      if (slice === null) after.delete(name);
-      else after.set(name, this.convert(slice));
-    }
-    return after;
+/** A copy of a Service's cached slices with its pending updates folded in. */
+function folded(
+  before: ReadonlyMap<string, SliceEndpoints>,
+  updates: ReadonlyMap<string, SliceEndpoints | null>,
+): Map<string, SliceEndpoints> {
+  const after = new Map(before);
+  for (const [name, lists] of updates) {
+    if (lists === null) after.delete(name);
+    else after.set(name, lists);
   }
+  return after;
 }
 
 /**

@@ -66,10 +66,10 @@ const NO_ENDPOINTS: Wire<V1EndpointSlice>['endpoints'] = Object.freeze(
 
 /**
  * What the EndpointSlice cache keeps once the handlers have seen a slice: no endpoints. The
- * change tracker holds the slice it was handed until the next sync turns its endpoints into
- * the tracker's own EndpointInfo lists; what is read of a cached slice later (an update's old
- * object, which the proxier ignores; a deletion found on a relist) is its metadata and
- * addressType. Kept whole, the endpoints were ~220 bytes of heap per endpoint (issue #54).
+ * change tracker turned them into its own EndpointInfo lists at the event; what is read of a
+ * cached slice later (an update's old object, which the proxier ignores; a deletion found on a
+ * relist) is its metadata and addressType. Kept whole, the endpoints were ~220 bytes of heap
+ * per endpoint (issue #54).
  */
 function retainEndpointSlice(slice: Wire<V1EndpointSlice>): Wire<V1EndpointSlice> {
   return { ...slice, endpoints: NO_ENDPOINTS };
