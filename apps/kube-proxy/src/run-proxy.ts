@@ -36,6 +36,7 @@ import {
   openNetlinkNfacct,
   procSysctlLayer,
   rateLimitedKubeConfig,
+  setRestClientMetrics,
   TokenBucketRateLimiter,
 } from '@nodeagent/kube-proxy/runtime';
 import {
@@ -176,6 +177,9 @@ export async function runProxy(
   }
   // The API server first, as upstream's createClient: no usable one is fatal before anything runs.
   const kc = loadKubeConfig(s, opts.master, log);
+  // Registered first, as upstream's at init: every API request from here on counts in rest_client_*.
+  const metrics = new KubeProxyMetrics();
+  setRestClientMetrics(metrics.restClient);
   if (s.oomScoreAdj !== null) {
     // As upstream: a proxy that may not lower its score (no CAP_SYS_RESOURCE) runs on.
     await applyOomScoreAdj(s.oomScoreAdj, opts.oomScoreAdjPath).catch((err: Error) =>
@@ -195,7 +199,6 @@ export async function runProxy(
   if (bad.warnings.length > 0) log.error({ err: aggregate(bad.warnings) }, BAD_CONFIG_MESSAGE);
   await setupNode(config, log);
   logProxierChoice(mode, log);
-  const metrics = new KubeProxyMetrics();
   // process_* as upstream's legacyregistry carries them (and nodejs_* for its go_*).
   collectProcessMetrics(metrics.registry);
   const health = new SyncEndSignallingHealth(2 * syncPeriodMs);

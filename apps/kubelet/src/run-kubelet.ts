@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { CriClient } from '@nodeagent/cri-client';
 import { coreV1Requests } from '@nodeagent/informer';
+import { setRestClientMetrics } from '@nodeagent/informer/rest-client-metrics';
 import {
   ApiPodSource,
   ApiServiceLister,
@@ -91,6 +92,17 @@ export async function runKubelet(
   return servingPair.errorFirst(() => startKubeletParts(options, logger, nodeName, servingPair));
 }
 
+/**
+ * The metrics /metrics serves, process_* included, with the API client connected to their
+ * rest_client_* series: every API request from here on (TLS bootstrap included) counts there.
+ */
+function servedMetrics(): ReturnType<typeof createKubeletMetrics> {
+  const metrics = createKubeletMetrics();
+  collectProcessMetrics(metrics.registry);
+  setRestClientMetrics(metrics.restClient);
+  return metrics;
+}
+
 /** runKubelet past the serving pair, which it awaits before the kubelet is built. */
 async function startKubeletParts(
   options: ResolvedKubeletOptions,
@@ -103,8 +115,7 @@ async function startKubeletParts(
   const hostIPs = flags.nodeIP.length > 0 ? flags.nodeIP : defaultNodeIP();
   const startupFindings = await runStartupChecks(config, logger);
   // Every CRI call counted and timed (kubelet_runtime_operations_*); process metrics on /metrics.
-  const metrics = createKubeletMetrics();
-  collectProcessMetrics(metrics.registry);
+  const metrics = servedMetrics();
   // TLS bootstrapping (tls-bootstrap.ts): a client certificate before --kubeconfig is read. Both
   // come before the runtime is contacted, as upstream builds its API clients first: a bad
   // kubeconfig is named as such, not hidden behind an unreachable runtime.

@@ -5,6 +5,7 @@ import { InvalidOptionError } from '@nodeagent/primitives';
 import { applyConnectionOptions } from './connection-options';
 import { ApiStatusError } from './errors';
 import { readFailedResponse } from './failed-response';
+import { RequestObservation } from './rest-client-metrics';
 import { withDefaultUserAgent } from './user-agent';
 
 /** One API call: a path under the current cluster's server, a query, a JSON body. */
@@ -44,6 +45,31 @@ function failure(res: IncomingMessage, body: string): ApiRequestError {
   return new ApiRequestError(r.code, r.reason, r.message, body, r.retryAfterSeconds);
 }
 
+/** Sends the request and reads the whole answer, telling `observation` when it comes. */
+function exchange(
+  url: URL,
+  options: RequestOptions,
+  payload: Buffer | undefined,
+  observation: RequestObservation,
+): Promise<{ res: IncomingMessage; text: string }> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const r = send(url, options, (res) => {
+      observation.answered(payload?.length ?? 0, res.statusCode);
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        observation.read(body.length);
+        resolve({ res, text: body.toString('utf8') });
+      });
+      res.on('error', reject);
+    });
+    r.on('error', reject);
+    r.end(payload);
+  });
+}
+
 /**
  * Sends one request to the API server of `kubeConfig`'s current context and returns the decoded
  * JSON answer. Server, TLS material, credentials and auth providers come from client-node's
@@ -64,20 +90,22 @@ export async function apiRequest<T>(kubeConfig: KubeConfig, req: ApiRequest): Pr
     headers['Content-Length'] = String(payload.length);
   }
   const options: RequestOptions = { method: req.method, headers };
-  // Credentials' headers, TLS material and the agent (a kept keep-alive one, or a proxy's).
-  await applyConnectionOptions(kubeConfig, options);
-  withDefaultUserAgent(options.headers as Record<string, unknown>);
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  const { res, text } = await new Promise<{ res: IncomingMessage; text: string }>((resolve, reject) => {
-    const r = send(url, options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ res, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    r.on('error', reject);
-    r.end(payload);
-  });
+  // client-go's rest_client_* observations of this request (a no-op with no metrics connected).
+  const observation = new RequestObservation(req.method, url);
+  const sent = payload?.length ?? 0;
+  let answer: { res: IncomingMessage; text: string };
+  try {
+    // Credentials' headers, TLS material and the agent (a kept keep-alive one, or a proxy's).
+    await applyConnectionOptions(kubeConfig, options);
+    withDefaultUserAgent(options.headers as Record<string, unknown>);
+    answer = await exchange(url, options, payload, observation);
+  } catch (error) {
+    observation.answered(sent, undefined);
+    throw error;
+  } finally {
+    observation.done();
+  }
+  const { res, text } = answer;
   if ((res.statusCode ?? 0) >= 300) throw failure(res, text);
   return (text ? JSON.parse(text) : undefined) as T;
 }

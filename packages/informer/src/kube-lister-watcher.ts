@@ -7,6 +7,7 @@ import { readFailedResponse } from './failed-response';
 import type { InformerObject } from './informer-object';
 import { LineReader } from './line-reader';
 import type { ListerWatcher, ListOptions, ListPage, WatchEvent, WatchOptions } from './lister-watcher';
+import { RequestObservation, recordWatchResult } from './rest-client-metrics';
 import { withDefaultUserAgent } from './user-agent';
 
 /** Which collection to list and watch: group/version and plural, optionally one namespace. */
@@ -50,14 +51,16 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
     this.path = collectionPath(ref);
   }
 
-  private async open(
-    query: Record<string, string | undefined>,
-    signal: AbortSignal,
-  ): Promise<IncomingMessage> {
+  /** The collection's URL on the current cluster's server, with the query's non-empty values. */
+  private url(query: Record<string, string | undefined>): URL {
     const cluster = this.kubeConfig.getCurrentCluster();
     if (!cluster) throw new InvalidOptionError('kubeConfig', 'current-context', 'has no cluster');
     const url = new URL(cluster.server.replace(/\/+$/, '') + this.path);
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, v);
+    return url;
+  }
+
+  private async open(url: URL, signal: AbortSignal): Promise<IncomingMessage> {
     const options: RequestOptions = { method: 'GET', headers: { Accept: 'application/json' }, signal };
     // Credentials' headers, TLS material and the agent (TLS or proxy), the same call in client-node
     // 1.4 and 2.x. A connection of its own, not the kept keep-alive one of applyConnectionOptions:
@@ -91,17 +94,28 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
 
   /** One page of the collection (GET with limit/continue and the selectors). */
   async list(options: ListOptions, signal: AbortSignal): Promise<ListPage<T>> {
-    const res = await this.open(
-      {
-        labelSelector: options.labelSelector,
-        fieldSelector: options.fieldSelector,
-        limit: options.limit === undefined ? undefined : String(options.limit),
-        continue: options.continue,
-        resourceVersion: options.resourceVersion,
-      },
-      signal,
-    );
-    const body = await KubeListerWatcher.readAll(res);
+    const url = this.url({
+      labelSelector: options.labelSelector,
+      fieldSelector: options.fieldSelector,
+      limit: options.limit === undefined ? undefined : String(options.limit),
+      continue: options.continue,
+      resourceVersion: options.resourceVersion,
+    });
+    // A list is client-go's Do: counted, timed and sized (rest_client_*).
+    const observation = new RequestObservation('GET', url);
+    let res: IncomingMessage;
+    let body: string;
+    try {
+      res = await this.open(url, signal);
+      observation.answered(0, res.statusCode);
+      body = await KubeListerWatcher.readAll(res);
+      observation.read(Buffer.byteLength(body));
+    } catch (error) {
+      observation.answered(0, undefined);
+      throw error;
+    } finally {
+      observation.done();
+    }
     if ((res.statusCode ?? 0) >= 300) throw statusError(res, body);
     const parsed = JSON.parse(body) as {
       items?: T[];
@@ -168,21 +182,20 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
           else resolve();
         };
         arm(finish);
-        this.open(
-          {
-            watch: 'true',
-            ...(options.sendInitialEvents
-              ? { sendInitialEvents: 'true', resourceVersionMatch: 'NotOlderThan' }
-              : {}),
-            labelSelector: options.labelSelector,
-            fieldSelector: options.fieldSelector,
-            resourceVersion: options.resourceVersion,
-            allowWatchBookmarks: options.allowWatchBookmarks ? 'true' : undefined,
-            timeoutSeconds: String(options.timeoutSeconds),
-          },
-          local.signal,
-        ).then(
+        const url = this.url({
+          watch: 'true',
+          ...(options.sendInitialEvents
+            ? { sendInitialEvents: 'true', resourceVersionMatch: 'NotOlderThan' }
+            : {}),
+          labelSelector: options.labelSelector,
+          fieldSelector: options.fieldSelector,
+          resourceVersion: options.resourceVersion,
+          allowWatchBookmarks: options.allowWatchBookmarks ? 'true' : undefined,
+          timeoutSeconds: String(options.timeoutSeconds),
+        });
+        this.open(url, local.signal).then(
           async (res) => {
+            recordWatchResult(url, res.statusCode);
             if ((res.statusCode ?? 0) >= 300) {
               finish(statusError(res, await KubeListerWatcher.readAll(res).catch(() => '')));
               return;
@@ -211,7 +224,11 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
               if (!res.complete) finish(new WatchDroppedError('closed before the end of the stream'));
             });
           },
-          (err: Error) => finish(signal.aborted ? undefined : err),
+          (err: Error) => {
+            // Our own stop is no failed request; client-go counts other failures as `<error>`.
+            if (!signal.aborted) recordWatchResult(url, undefined);
+            finish(signal.aborted ? undefined : err);
+          },
         );
       });
     } finally {

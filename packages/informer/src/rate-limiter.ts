@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '@nodeagent/primitives';
+import { hostLabel, restClientMetrics } from './rest-client-metrics';
 
 /** A token bucket's rate and size, as client-go's QPS and burst. */
 export interface TokenBucketOptions {
@@ -69,13 +70,26 @@ export class TokenBucketRateLimiter {
 /**
  * A view of `kubeConfig` whose every request waits for `limiter` first: KubeListerWatcher (and
  * anything else that authenticates through `applyToHTTPSOptions`) asks for it once per list or
- * watch request, which is what client-go's rate limiter counts.
+ * watch request, which is what client-go's rate limiter counts. Each wait is reported to the
+ * connected rest-client metrics (setRestClientMetrics) as rest_client_rate_limiter_duration_seconds.
  */
 export function rateLimitedKubeConfig(kubeConfig: KubeConfig, limiter: TokenBucketRateLimiter): KubeConfig {
   const view = Object.create(kubeConfig) as KubeConfig;
   view.applyToHTTPSOptions = async (options) => {
+    const started = performance.now();
     await limiter.wait();
+    // A WebSocket's options (exec, attach) name no method: its handshake is a GET.
+    const method = 'method' in options ? options.method : undefined;
+    recordRateLimiterWait(view, method, (performance.now() - started) / 1000);
     return kubeConfig.applyToHTTPSOptions(options);
   };
   return view;
+}
+
+/** rest_client_rate_limiter_duration_seconds for one wait, as client-go's tryThrottle records it. */
+function recordRateLimiterWait(kubeConfig: KubeConfig, method: string | undefined, seconds: number): void {
+  const metrics = restClientMetrics();
+  const server = kubeConfig.getCurrentCluster()?.server;
+  if (!metrics || !server) return;
+  metrics.rateLimiterLatency(method ?? 'GET', hostLabel(new URL(server)), seconds);
 }

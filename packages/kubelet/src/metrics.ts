@@ -1,3 +1,9 @@
+import {
+  componentBaseMetricStability,
+  type RestClientMetricSet,
+  registerBuildInfo,
+  registerRestClientMetrics,
+} from '@nodeagent/primitives/component-base-metrics';
 import { annotateRegistryHelp, type MetricStabilityTable } from '@nodeagent/primitives/metric-stability';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -45,6 +51,17 @@ export interface KubeletMetrics {
   probesRegistry: Registry;
   proberProbeTotal: Counter<'probe_type' | 'result' | 'container' | 'pod' | 'namespace' | 'pod_uid'>;
   proberProbeDuration: Histogram<'probe_type' | 'container' | 'pod' | 'namespace'>;
+  /**
+   * Where the kubelet's container stats come from, `provider` 1 (upstream v1.36
+   * kubelet_metrics_provider): `cadvisor`, as upstream without the PodAndContainerStatsFromCRI
+   * gate, since /metrics/cadvisor and the summary serve cAdvisor's shape here.
+   */
+  metricsProvider: Gauge<'provider'>;
+  /**
+   * The rest_client_* series of /metrics: connect them to the API client with the informer's
+   * setRestClientMetrics so the kubelet's API requests count in them.
+   */
+  restClient: RestClientMetricSet;
 }
 
 /**
@@ -63,6 +80,7 @@ export interface KubeletMetrics {
  * client_golang's raw process collector upstream) are not listed and keep a bare HELP.
  */
 export const kubeletMetricStability: MetricStabilityTable = {
+  ...componentBaseMetricStability,
   kubelet_cgroup_version: 'ALPHA',
   kubelet_credential_provider_config_info: 'ALPHA',
   kubelet_credential_provider_plugin_duration: 'ALPHA',
@@ -75,6 +93,7 @@ export const kubeletMetricStability: MetricStabilityTable = {
   kubelet_imagemanager_ondisk_pullintents: 'ALPHA',
   kubelet_memory_qos_node_memory_low_bytes: 'ALPHA',
   kubelet_memory_qos_node_memory_min_bytes: 'ALPHA',
+  kubelet_metrics_provider: 'ALPHA',
   kubelet_pleg_last_seen_seconds: 'ALPHA',
   kubelet_pleg_pod_relist_duration_seconds: 'ALPHA',
   kubelet_pleg_relist_duration_seconds: 'ALPHA',
@@ -110,6 +129,24 @@ const podStartSLIBuckets = [
 const runtimeOperationBuckets = Array.from({ length: 14 }, (_, i) => 0.005 * 2.5 ** i);
 
 /**
+ * component-base's series on every binary's /metrics (kubernetes_build_info, rest_client_*) and
+ * kubelet_metrics_provider, set once as upstream sets it at start.
+ */
+function componentAndProviderMetrics(
+  registry: Registry,
+): Pick<KubeletMetrics, 'metricsProvider' | 'restClient'> {
+  registerBuildInfo(registry);
+  const metricsProvider = new Gauge({
+    name: 'kubelet_metrics_provider',
+    help: "Metrics provider used by kubelet to collect container stats. Values can be 'cadvisor' and 'cri'",
+    labelNames: ['provider'],
+    registers: [registry],
+  });
+  metricsProvider.set({ provider: 'cadvisor' }, 1);
+  return { metricsProvider, restClient: registerRestClientMetrics(registry) };
+}
+
+/**
  * Registers the kubelet's metrics (upstream names, buckets and labels) on `registry`, and the
  * prober's on `probesRegistry` (served apart at /metrics/probes), and returns them. Both
  * registries' text output then carries `kubeletMetricStability`'s levels in HELP, for these
@@ -123,10 +160,10 @@ export function createKubeletMetrics(
   annotateRegistryHelp(registry, kubeletMetricStability);
   annotateRegistryHelp(probesRegistry, kubeletMetricStability);
   const registers = [registry];
-  const probeRegisters = [probesRegistry];
   return {
     registry,
     probesRegistry,
+    ...componentAndProviderMetrics(registry),
     podStartSLIDuration: new Histogram({
       name: 'kubelet_pod_start_sli_duration_seconds',
       help: 'Duration in seconds to start a pod, excluding time to pull images and run init containers, measured from pod creation timestamp to when all its containers are reported as started and observed via watch',
@@ -254,18 +291,28 @@ export function createKubeletMetrics(
       labelNames: ['operation_type'],
       registers,
     }),
+    ...proberMetrics(probesRegistry),
+  };
+}
+
+/** The prober's two metrics, on the registry /metrics/probes serves. */
+function proberMetrics(
+  probesRegistry: Registry,
+): Pick<KubeletMetrics, 'proberProbeTotal' | 'proberProbeDuration'> {
+  const registers = [probesRegistry];
+  return {
     proberProbeTotal: new Counter({
       name: 'prober_probe_total',
       help: 'Cumulative number of a liveness, readiness or startup probe for a container by result.',
       labelNames: ['probe_type', 'result', 'container', 'pod', 'namespace', 'pod_uid'],
-      registers: probeRegisters,
+      registers,
     }),
     proberProbeDuration: new Histogram({
       name: 'prober_probe_duration_seconds',
       help: 'Duration in seconds for a probe response.',
       labelNames: ['probe_type', 'container', 'pod', 'namespace'],
       buckets: defBuckets,
-      registers: probeRegisters,
+      registers,
     }),
   };
 }

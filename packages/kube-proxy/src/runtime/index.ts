@@ -3,6 +3,8 @@
 // command runner (the root exports the common part).
 /** clientConnection.qps/burst: the informer package's client-go token bucket, for the daemon's KubeConfig. */
 export { rateLimitedKubeConfig, TokenBucketRateLimiter } from '@nodeagent/informer';
+/** Connects KubeProxyMetrics' rest_client_* series to the daemon's API requests. */
+export { setRestClientMetrics } from '@nodeagent/informer/rest-client-metrics';
 export {
   BoundedFrequencyRunner,
   type BoundedFrequencyRunnerOptions,

@@ -1,3 +1,9 @@
+import {
+  componentBaseMetricStability,
+  type RestClientMetricSet,
+  registerBuildInfo,
+  registerRestClientMetrics,
+} from '@nodeagent/primitives/component-base-metrics';
 import { annotateRegistryHelp, type MetricStabilityTable } from '@nodeagent/primitives/metric-stability';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { IPFamily } from '../model/ip-family';
@@ -34,10 +40,12 @@ const IP_FAMILY_LABEL = ['ip_family'];
  * ALPHA, the nfacct pair included) and the generated metrics-list diffs v1.34.0 → v1.35.0 and
  * v1.35.0 → v1.36.0, which change no kubeproxy_* level and deprecate none. kubeproxy_userspace_*
  * have no upstream counterpart; they get ALPHA, component-base's level for a metric that declares
- * none (opts.go setDefaults). process_* and nodejs_* (client_golang's raw collectors upstream)
+ * none (opts.go setDefaults). component-base's kubernetes_build_info and rest_client_* come from
+ * componentBaseMetricStability. process_* and nodejs_* (client_golang's raw collectors upstream)
  * are not listed and keep a bare HELP.
  */
 export const kubeProxyMetricStability: MetricStabilityTable = {
+  ...componentBaseMetricStability,
   kubeproxy_conntrack_reconciler_deleted_entries_total: 'ALPHA',
   kubeproxy_conntrack_reconciler_sync_duration_seconds: 'ALPHA',
   kubeproxy_iptables_ct_state_invalid_dropped_packets_total: 'ALPHA',
@@ -95,10 +103,18 @@ export class KubeProxyMetrics {
   readonly conntrackReconcilerLatency: Histogram;
   /** UDP conntrack entries the reconciler deleted, per family. */
   readonly conntrackReconcilerDeletedTotal: Counter;
+  /**
+   * The rest_client_* series (component-base's, on every binary's /metrics): connect them to the
+   * API client with the informer's setRestClientMetrics so kube-proxy's API requests count.
+   */
+  readonly restClient: RestClientMetricSet;
 
   constructor(registry = new Registry()) {
     this.registry = annotateRegistryHelp(registry, kubeProxyMetricStability);
     const r = [registry];
+    // kubernetes_build_info, on every binary's /metrics as upstream registers it at init.
+    registerBuildInfo(registry);
+    this.restClient = registerRestClientMetrics(registry);
     const syncBuckets = exponentialBuckets(0.001, 2, 15);
     this.syncProxyRulesLatency = new Histogram({
       name: 'kubeproxy_sync_proxy_rules_duration_seconds',
