@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { endpointsFromSlices } from '../src/index';
 import { lastChangeTriggerTime } from '../src/model/index';
@@ -82,6 +83,46 @@ describe('endpointsFromSlices', () => {
     expect(eps[0]?.zoneHints).toEqual(['a']);
     expect(eps[0]?.nodeHints).toEqual(['n1']);
     expect(eps[0]?.zone).toBe('a');
+  });
+
+  it('property: every field as the slice states it, the conditions packed in one number included', () => {
+    // The model keeps endpoints as CompactEndpoint (flags and one hints reference behind getters).
+    const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+    const spec = fc.record({
+      local: fc.boolean(),
+      ready: opt(fc.boolean()),
+      serving: opt(fc.boolean()),
+      terminating: opt(fc.boolean()),
+      zone: opt(fc.constantFrom('a', 'b')),
+      zoneHints: opt(fc.array(fc.constantFrom('a', 'b'), { minLength: 1, maxLength: 2 })),
+      nodeHints: opt(fc.array(fc.constantFrom('n1', 'n2'), { minLength: 1, maxLength: 2 })),
+    });
+    fc.assert(
+      fc.property(spec, (e) => {
+        const [ep] = endpointsFromSlices(
+          [slice('web', [{ ...e, ip: '10.0.0.1', node: e.local ? 'n1' : 'n2' }])],
+          'IPv4',
+          'n1',
+        ).get('default/web:http')!;
+        const ready = e.ready ?? true;
+        expect([ep!.isLocal, ep!.ready, ep!.serving, ep!.terminating]).toEqual([
+          e.local,
+          ready,
+          e.serving ?? ready,
+          e.terminating ?? false,
+        ]);
+        expect([ep!.zone, ep!.nodeName, ep!.zoneHints, ep!.nodeHints]).toEqual([
+          e.zone ?? '',
+          e.local ? 'n1' : 'n2',
+          e.zoneHints ?? [],
+          e.nodeHints ?? [],
+        ]);
+        expect(Object.isFrozen(ep) && Object.isFrozen(ep!.zoneHints) && Object.isFrozen(ep!.nodeHints)).toBe(
+          true,
+        );
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('reads the last-change-trigger-time annotation', () => {

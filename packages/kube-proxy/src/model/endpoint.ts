@@ -1,5 +1,12 @@
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { Wire } from '@nodeagent/primitives';
+import {
+  CompactEndpoint,
+  type EndpointHints,
+  endpointFlags,
+  endpointHints,
+  NO_HINTS,
+} from './compact-endpoint';
 import { compareStrings } from './compare-strings';
 import { type IPFamily, ipFamilyOf, joinHostPort } from './ip-family';
 import { servicePortKey } from './service-port';
@@ -29,8 +36,14 @@ export interface EndpointInfo {
   readonly zone: string;
 }
 
-/** Shared by every endpoint without hints (most of them): two empty arrays per endpoint add up at 100k. */
-const NO_HINTS: readonly string[] = Object.freeze([]);
+/** An EndpointSlice endpoint's hints (NO_HINTS for most). */
+function hintsOf(hints: NonNullable<Wire<V1EndpointSlice>['endpoints']>[number]['hints']): EndpointHints {
+  if (!hints?.forZones?.length && !hints?.forNodes?.length) return NO_HINTS;
+  return endpointHints(
+    (hints.forZones ?? []).map((z) => z.name),
+    (hints.forNodes ?? []).map((n) => n.name),
+  );
+}
 
 /** Owning "ns/name" of a slice, or undefined for slices not managed for a Service. */
 export function serviceOfSlice(slice: Wire<V1EndpointSlice>): string | undefined {
@@ -64,24 +77,17 @@ export function endpointsFromSlice(
       const ready = ep.conditions?.ready ?? true;
       const serving = ep.conditions?.serving ?? ready;
       const terminating = ep.conditions?.terminating ?? false;
+      const isLocal = nodeName !== '' && ep.nodeName === nodeName;
       list.push(
-        Object.freeze({
+        new CompactEndpoint(
           ip,
-          port: p.port,
-          endpoint: joinHostPort(ip, p.port),
-          isLocal: nodeName !== '' && ep.nodeName === nodeName,
-          ready,
-          serving,
-          terminating,
-          zoneHints: ep.hints?.forZones?.length
-            ? Object.freeze(ep.hints.forZones.map((z) => z.name))
-            : NO_HINTS,
-          nodeHints: ep.hints?.forNodes?.length
-            ? Object.freeze(ep.hints.forNodes.map((n) => n.name))
-            : NO_HINTS,
-          nodeName: ep.nodeName ?? '',
-          zone: ep.zone ?? '',
-        }),
+          p.port,
+          joinHostPort(ip, p.port),
+          endpointFlags(isLocal, ready, serving, terminating),
+          hintsOf(ep.hints),
+          ep.nodeName ?? '',
+          ep.zone ?? '',
+        ),
       );
     }
     out.set(key, list);
