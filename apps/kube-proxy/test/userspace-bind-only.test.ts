@@ -111,6 +111,12 @@ describe('nodeagent-kube-proxy --proxy-mode userspace --userspace-bind-only', { 
     expect(await mode.text()).toBe('userspace');
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/kubeproxy_userspace_connections_total\{[^}]*\} [1-9]/);
+    // component-base's series, as on upstream's /metrics: the build, and the daemon's own API
+    // requests (its Node read, the informers' lists and watches) counted by the API client.
+    expect(metrics).toMatch(/^kubernetes_build_info\{[^}]*git_version="v1\.36\.3"[^}]*\} 1$/m);
+    const host = new URL(api.url).host;
+    expect(metrics).toContain(`rest_client_requests_total{code="200",host="${host}",method="GET"}`);
+    expect(metrics).toContain(`rest_client_request_duration_seconds_count{host="${host}",verb="GET"}`);
   });
 
   it('stops listening when the Service is deleted, and exits 0 on SIGTERM', async () => {

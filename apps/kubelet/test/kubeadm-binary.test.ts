@@ -140,6 +140,17 @@ describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${readOnlyPort}/metrics`)).text();
     expect(metrics).toMatch(/^kubelet_runtime_operations_total\{operation_type="version"\} [1-9]/m);
     expect(metrics).toContain('# TYPE process_cpu_seconds_total counter');
+    // component-base's series, as upstream's: the build, and the kubelet's own API requests (the
+    // Node's registration, its Lease, the pod watch) counted by the API client.
+    expect(metrics).toMatch(/^kubernetes_build_info\{[^}]*git_version="v1\.36\.3"[^}]*\} 1$/m);
+    const apiHost = new URL(api.url).host;
+    expect(metrics).toMatch(
+      new RegExp(
+        `^rest_client_requests_total\\{code="20[01]",host="${apiHost}",method="(GET|POST)"\\} [1-9]`,
+        'm',
+      ),
+    );
+    expect(metrics).toContain('kubelet_metrics_provider{provider="cadvisor"} 1');
     const resource = await (await fetch(`http://127.0.0.1:${readOnlyPort}/metrics/resource`)).text();
     // The kubelet creates --root-dir at start (upstream's setupDataDirs), so the summary's nodefs
     // statfs works and the node's own series are there.
