@@ -2,6 +2,7 @@ import type { KubeConfig, V1EndpointSlice, V1Node, V1Service } from '@kubernetes
 import { Informer, stripLastAppliedConfiguration, stripManagedFields } from '@nodeagent/informer';
 import type { Wire } from '@nodeagent/primitives';
 import type { ProxyHandler } from './proxy-handler';
+import { sharedConditions } from './shared-conditions';
 
 /**
  * Services and slices that belong to another service proxy, or are headless, are not ours
@@ -55,7 +56,10 @@ function slimEndpointSlice(slice: Wire<V1EndpointSlice>): Wire<V1EndpointSlice> 
     slice.metadata = metadata;
   }
   if (slice.endpoints)
-    slice.endpoints = slice.endpoints.map(({ targetRef: _ref, deprecatedTopology: _topology, ...ep }) => ep);
+    slice.endpoints = slice.endpoints.map(({ targetRef: _ref, deprecatedTopology: _topology, ...ep }) => {
+      if (ep.conditions) ep.conditions = sharedConditions(ep.conditions);
+      return ep;
+    });
   return slice;
 }
 
