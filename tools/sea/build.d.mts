@@ -27,6 +27,8 @@ export interface SeaBuildOptions {
   appAsAsset: boolean;
   /** With appAsAsset: V8's code cache of the app's bundle, made by the executable's Node and flags, as a second asset. */
   appCodeCache: boolean;
+  /** With appCodeCache: the cache made after a training start of the app (code-cache-training.ts); the top-level one if training fails. */
+  trainCodeCache: boolean;
 }
 export declare const DEFAULT_BUILD_OPTIONS: Readonly<SeaBuildOptions>;
 /** The executable's Node/V8 flags: the target's `--max-semi-space-size`, then `options.execArgv`. */

@@ -8,10 +8,21 @@
 //   3. postject injects the blob into a copy of that binary as the NODE_SEA_BLOB note and flips
 //      the sentinel fuse.
 // Usage: node tools/sea/build.mjs [--out dist/bin] [name ...]
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { APP_SCRIPT_HEAD, APP_SCRIPT_LINE_OFFSET, APP_SCRIPT_TAIL } from './app-script.cjs';
 import { runBuildStep } from './build-step.mjs';
 import { nativeAddons } from './native-addons.mjs';
 import { ensureNode24, REPO_ROOT } from './node-runtime.mjs';
@@ -62,37 +73,37 @@ if (flags.includes('--version=raw')) {
 const APP_ASSET = 'nodeagent-app.cjs';
 /** The asset that holds V8's code cache of the app's bundle (see `appCodeCache`). */
 const APP_CODE_CACHE_ASSET = 'nodeagent-app.code-cache';
-/** The CommonJS wrapper's parameters, the same at build time (the cache) and at run time. */
-const CJS_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname'];
 
 /**
  * The executable's main script when the app travels as an asset (option `appAsAsset`). Node
  * compiles a single executable's main script whole before running a line of it: ~0.1 CPU-s for
  * the kubelet's 3.3 MB bundle, which the MALLOC_ARENA_MAX re-exec then threw away, once per
  * start. The launcher answers --version and re-execs before the app's source is even read, then
- * compiles the bundle as Node's CommonJS loader would (same require, module, file name). With
- * `codeCache` it hands V8 the cache made at build time (`appCodeCache`); V8 checks it against
- * its version, flags and the source, and compiles from the source as before when it does not
- * fit. NODEAGENT_SEA_TRACE=1 says on stderr which it was.
+ * compiles the bundle as Node's CommonJS loader would (same require, module, file name; one
+ * vm.Script in the wrapper of app-script.cjs, whose head and tail are inlined here). With
+ * `codeCache` it hands V8 the cache made at build time (`appCodeCache`, `trainedCodeCache`); V8
+ * checks it against its version, flags and the source, and compiles from the source as before
+ * when it does not fit. NODEAGENT_SEA_TRACE=1 says on stderr which it was, and the cache's size.
  */
 export function launcher(target, version, bundlePath, { codeCache = false } = {}) {
-  const cachedData = codeCache
-    ? `cachedData: Buffer.from(sea.getRawAsset(${JSON.stringify(APP_CODE_CACHE_ASSET)})), `
+  const cachedData = codeCache ? 'cachedData, ' : '';
+  const cache = codeCache
+    ? `const cachedData = Buffer.from(sea.getRawAsset(${JSON.stringify(APP_CODE_CACHE_ASSET)}));\n`
     : '';
+  // The size tells a trained cache (the kubelet's ~4 MB) from a top-level one (~0.9 MB).
   const trace = codeCache
     ? `if (process.env.NODEAGENT_SEA_TRACE === '1')
-  process.stderr.write('nodeagent-sea: app code cache ' + (app.cachedDataRejected ? 'rejected' : 'accepted') + '\\n');
+  process.stderr.write('nodeagent-sea: app code cache ' + (app.cachedDataRejected ? 'rejected' : 'accepted') + ' (' + cachedData.length + ' bytes)\\n');
 `
     : '';
   return `'use strict';
 ${versionAnswer(target, version)}${arenaReexec(target)}const vm = require('node:vm');
 const sea = require('node:sea');
-const app = vm.compileFunction(
-  sea.getAsset(${JSON.stringify(APP_ASSET)}, 'utf8'),
-  ${JSON.stringify(CJS_PARAMS)},
-  { filename: ${JSON.stringify(bundlePath)}, ${cachedData}importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER },
+${cache}const app = new vm.Script(
+  ${JSON.stringify(APP_SCRIPT_HEAD)} + sea.getAsset(${JSON.stringify(APP_ASSET)}, 'utf8') + ${JSON.stringify(APP_SCRIPT_TAIL)},
+  { filename: ${JSON.stringify(bundlePath)}, lineOffset: ${APP_SCRIPT_LINE_OFFSET}, ${cachedData}importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER },
 );
-${trace}app(exports, require, module, __filename, __dirname);
+${trace}app.runInThisContext()(exports, require, module, __filename, __dirname);
 `;
 }
 
@@ -110,18 +121,54 @@ function appCodeCache(runtime, bundlePath, workDir, execArgv) {
     `'use strict';
 const { readFileSync, writeFileSync } = require('node:fs');
 const vm = require('node:vm');
+const { APP_SCRIPT_LINE_OFFSET, appScriptSource } = require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/app-script.cjs'))});
 const [source, out] = process.argv.slice(2);
-const app = vm.compileFunction(readFileSync(source, 'utf8'), ${JSON.stringify(CJS_PARAMS)}, {
+const app = new vm.Script(appScriptSource(readFileSync(source, 'utf8')), {
   filename: source,
-  produceCachedData: true,
+  lineOffset: APP_SCRIPT_LINE_OFFSET,
   importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 });
-if (!app.cachedDataProduced) throw new Error('V8 made no code cache for ' + source);
-writeFileSync(out, app.cachedData);
+writeFileSync(out, app.createCachedData());
 `,
   );
   runBuildStep(runtime.node, [...execArgv, script, bundlePath, out], 'CODE_CACHE_FAILED');
   return out;
+}
+
+/**
+ * The trained code cache (option `trainCodeCache`): the bundle run once against test doubles
+ * and the cache written after its start (code-cache-training.ts), so it also holds every
+ * function the start compiled. A training that fails (no root for kube-proxy's network
+ * namespace, a start that never finishes) is logged and leaves `undefined`: the caller keeps the
+ * top-level cache, and the executable works the same, only its start compiles more.
+ */
+function trainedCodeCache(runtime, target, bundlePath, workDir, execArgv, log) {
+  const out = join(workDir, `${target.name}.trained-code-cache`);
+  rmSync(out, { force: true });
+  const request = { target: target.name, node: runtime.node, execArgv, bundle: bundlePath, out };
+  const t0 = process.hrtime.bigint();
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--conditions=@nodeagent/source',
+      join(REPO_ROOT, 'tools/sea/code-cache-training.ts'),
+      JSON.stringify(request),
+    ],
+    // The run's own limit is 60 s for the app's start; this one covers a hang around it.
+    { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 },
+  );
+  const seconds = (Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1);
+  if (result.status === 0 && existsSync(out)) {
+    log(`code cache (${target.name}): trained, ${statSync(out).size} bytes, ${seconds} s`);
+    return out;
+  }
+  const why = `${result.error?.message ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-6).join('\n');
+  log(
+    `code cache (${target.name}): training failed after ${seconds} s, keeping the top-level cache:\n${why}`,
+  );
+  return undefined;
 }
 
 /**
@@ -345,6 +392,14 @@ export const DEFAULT_BUILD_OPTIONS = Object.freeze({
    * ~0.9 MB and holds the top level only).
    */
   appCodeCache: true,
+  /**
+   * With appCodeCache: the cache made after a training start of the app (`trainedCodeCache`,
+   * code-cache-training.ts) instead of before its run, so it also holds the functions the start
+   * compiles; the top-level cache when the training fails. The kubelet's CPU at 10 s on the fake
+   * CRI 0.73-0.82 -> 0.60-0.68 s, anonymous RSS at 30 s +0-2 MiB; kube-proxy's CPU to its first
+   * sync at 100 Services 0.35-0.41 -> 0.31-0.36 s (README.md, "Memory"). Adds ~8-9 s to each build.
+   */
+  trainCodeCache: true,
 });
 
 /**
@@ -522,11 +577,13 @@ export async function buildSea({
       const codeCache = asAsset && opts.appCodeCache;
       const execArgv = targetExecArgv(target, opts);
       if (asAsset) writeFileSync(main, launcher(target, bundle.version, bundle.outfile, { codeCache }));
+      const cache =
+        codeCache &&
+        ((opts.trainCodeCache && trainedCodeCache(runtime, target, bundle.outfile, workDir, execArgv, log)) ||
+          appCodeCache(runtime, bundle.outfile, workDir, execArgv));
       const appAssets = {
         ...(asAsset ? { [APP_ASSET]: bundle.outfile } : {}),
-        ...(codeCache
-          ? { [APP_CODE_CACHE_ASSET]: appCodeCache(runtime, bundle.outfile, workDir, execArgv) }
-          : {}),
+        ...(cache ? { [APP_CODE_CACHE_ASSET]: cache } : {}),
       };
       const output = makeExecutable(
         runtime,

@@ -1,4 +1,4 @@
-import { compileFunction } from 'node:vm';
+import { compileFunction, Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { launcher } from './build.mjs';
 import { seaTargets } from './targets.mjs';
@@ -10,6 +10,7 @@ const kubelet = seaTargets().find((t) => t.name === 'nodeagent-kubelet');
 if (!kubelet) throw new Error('no nodeagent-kubelet target');
 
 class Execve extends Error {}
+let runs = 0;
 
 function runLauncher(
   argv: string[],
@@ -38,9 +39,12 @@ function runLauncher(
     if (id === 'node:vm')
       return {
         // Records the code cache it is handed; a cache this V8 did not make is rejected, as in the executable.
-        compileFunction: (code: string, params: string[], options: { cachedData?: Buffer }) => {
-          if (options.cachedData) steps.push(`compile with ${options.cachedData.length} bytes of code cache`);
-          return compileFunction(code, params, options);
+        Script: class extends Script {
+          constructor(code: string, options: { cachedData?: Buffer }) {
+            if (options.cachedData)
+              steps.push(`compile with ${options.cachedData.length} bytes of code cache`);
+            super(code, options);
+          }
         },
         constants: { USE_MAIN_CONTEXT_DEFAULT_LOADER: undefined },
       };
@@ -48,7 +52,9 @@ function runLauncher(
       return {
         getAsset: (key: string) => {
           steps.push(`getAsset ${key}`);
-          return 'require("app-module"); module.exports = __filename;';
+          // A source of its own per run: V8 takes a script it compiled before in this process from its
+          // in-memory compilation cache and then never looks at the code cache it is handed.
+          return `require("app-module"); module.exports = __filename; // run ${++runs}`;
         },
         getRawAsset: (key: string) => {
           steps.push(`getRawAsset ${key}`);
@@ -93,11 +99,11 @@ describe('the single executable launcher', () => {
       { codeCache: true },
     );
     expect(steps).toEqual([
-      'getAsset nodeagent-app.cjs',
       'getRawAsset nodeagent-app.code-cache',
+      'getAsset nodeagent-app.cjs',
       'compile with 4 bytes of code cache',
       // Four bytes are no cache of this V8's: compiled from the source, and said so.
-      'stderr nodeagent-sea: app code cache rejected',
+      'stderr nodeagent-sea: app code cache rejected (4 bytes)',
       'app require app-module',
     ]);
     expect(exported).toBe('/bin/nodeagent-kubelet');
