@@ -48,7 +48,20 @@ export class VmTimeoutError extends VmError {
       'VM_TIMEOUT',
       phase === 'boot'
         ? `the VM did not boot within ${timeoutMs} ms; VM killed`
-        : `command did not finish within ${timeoutMs} ms (speed factor ${speedFactor}); VM killed`,
+        : `command did not finish within ${timeoutMs} ms (speed factor ${speedFactor}); VM killed${tails(stdout, stderr, consoleTail)}`,
     );
   }
+}
+
+/**
+ * The ends of what the guest printed, for the message: a timed-out run is often a CI log's only
+ * record of where the guest stopped (the error's fields do not reach vitest's report).
+ */
+function tails(stdout: string, stderr: string, consoleTail: string): string {
+  const end = (text: string, chars: number) => text.trim().slice(-chars).replace(/\n/g, ' | ');
+  return [
+    stdout.trim() && `\nstdout ends: ${end(stdout, 600)}`,
+    stderr.trim() && `\nstderr ends: ${end(stderr, 600)}`,
+    consoleTail.trim() && `\nconsole ends: ${end(consoleTail, 1200)}`,
+  ].join('');
 }

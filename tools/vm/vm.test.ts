@@ -132,6 +132,8 @@ describe('runInVm (boots the cloud kernel under qemu)', () => {
       // The limit that ran out is the given one scaled by this run's speed factor.
       expect((err as VmTimeoutError).timeoutMs).toBe(Math.round(3_000 * (err as VmTimeoutError).speedFactor));
       expect((err as VmTimeoutError).stdout).toBe('started\n');
+      // The message carries where the guest stopped, for a CI log that shows only the message.
+      expect((err as VmTimeoutError).message).toContain('stdout ends: started');
       expect(leftovers()).toEqual({ dirs: [], processes: [] });
     },
     VM_TEST_TIMEOUT_MS,
