@@ -8,8 +8,11 @@
  * runtime's cgroupsPath; then `systemctl status kubepods.slice`; then deletes the Burstable pod
  * through the API and records its slice's fate, then the rest. With `userns`, a `hostUsers: false`
  * pod (pod network, an emptyDir) is recorded too: its uid_map/gid_map from inside, its `userns`
- * file, who owns a file root wrote on the emptyDir. The QoS pods use the host network (this is
- * about cgroups; CNI is slow under TCG).
+ * file, who owns a file root wrote on the emptyDir. Every node runs with the MemoryQoS gate on
+ * (TieredReservation) and swapBehavior LimitedSwap on the scenario's zram swap: what that put in
+ * the slices and scopes, and the summary's PSI, are recorded by systemd-driver-memory.ts. With
+ * `imageVolume` (2.1) the BestEffort pod also mounts an image volume. The QoS pods use the host
+ * network (this is about cgroups; CNI is slow under TCG).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { Registry } from 'prom-client';
 import type { Pod } from '../../../src/api/pod-types';
 import { driverCgroupFilesystem } from '../../../src/cgroups/driver-cgroup-filesystem';
+import { detectNodeSwap } from '../../../src/cgroups/node-swap';
 import { PodCgroupManager } from '../../../src/cgroups/pod-cgroup-manager';
 import { parseKubeletConfiguration } from '../../../src/config/kubelet-configuration';
 import { criPodRuntime } from '../../../src/cri/cri-pod-runtime';
@@ -29,6 +33,7 @@ import { Kubelet } from '../../../src/kubelet';
 import { apiObjectSource } from '../../../src/sources/api-clients';
 import { ApiPodSource } from '../../../src/sources/api-pod-source';
 import { apiPodStatusWriter } from '../../../src/status/api-pod-status-writer';
+import { recordingClient, recordMemory } from './systemd-driver-memory';
 
 const mountRoot = '/sys/fs/cgroup';
 const speed = Number(process.env.NODEAGENT_VM_SPEED_FACTOR ?? '1') || 1;
@@ -113,6 +118,8 @@ export interface NodeOptions {
   startContainerd: StartContainerd;
   /** Also run a hostUsers: false pod (containerd 2.1 with its runc 1.3). */
   userns?: boolean;
+  /** The BestEffort pod also mounts the busybox image as an image volume at /img (containerd ≥ 2.1). */
+  imageVolume?: boolean;
 }
 
 type PodInput = { metadata: { name: string; namespace: string }; spec: Omit<Pod['spec'], 'nodeName'> };
@@ -126,17 +133,28 @@ function pod(name: string, resources?: Pod['spec']['containers'][number]['resour
     },
   };
 }
-const qosPods = () => ({
-  guaranteed: pod('guaranteed', {
-    requests: { cpu: '500m', memory: '64Mi' },
-    limits: { cpu: '500m', memory: '64Mi' },
-  }),
-  burstable: pod('burstable', {
-    requests: { cpu: '250m', memory: '32Mi' },
-    limits: { cpu: '500m', memory: '128Mi' },
-  }),
-  bestEffort: pod('best-effort'),
-});
+/** The image volume's name and mount point; its reference is filled in with the node's busybox. */
+const imageVolume = { name: 'img', mountPath: '/img' };
+function qosPods(withImageVolume = false) {
+  const bestEffort = pod('best-effort');
+  if (withImageVolume) {
+    bestEffort.spec.containers[0]!.volumeMounts = [imageVolume];
+    bestEffort.spec.volumes = [
+      { name: imageVolume.name, image: { reference: '', pullPolicy: 'IfNotPresent' } },
+    ];
+  }
+  return {
+    guaranteed: pod('guaranteed', {
+      requests: { cpu: '500m', memory: '64Mi' },
+      limits: { cpu: '500m', memory: '64Mi' },
+    }),
+    burstable: pod('burstable', {
+      requests: { cpu: '250m', memory: '32Mi' },
+      limits: { cpu: '500m', memory: '128Mi' },
+    }),
+    bestEffort,
+  };
+}
 /** upstream's e2e range (110 pods from ID 1000 × 65536), as the host tier's user-namespaces.test.ts. */
 const idsPerPod = 65_536;
 const kubeletMapping = { firstId: 1000 * idsPerPod, length: 110 * idsPerPod };
@@ -151,6 +169,9 @@ interface Node {
   source?: ApiPodSource;
   nodeName: string;
   rootDir: string;
+  podLogsDir: string;
+  /** Every CreateContainer request the kubelet sent. */
+  created: Parameters<typeof recordMemory>[0]['created'];
 }
 
 /**
@@ -200,27 +221,44 @@ async function startNode(options: NodeOptions, record: Record<string, unknown>):
   record.driver = driver;
   const api = await startApiServer();
   const fs = await driverCgroupFilesystem(driver.effective, { mountRoot });
+  // MemoryQoS on (as in v1.37) with TieredReservation: the slices' protection goes through systemd.
   const cgroups = new PodCgroupManager({
     fs,
     cgroupDriver: driver.effective,
     cgroupRoot: '/',
     podPidsLimit: 1024,
+    memoryQoS: { reservationPolicy: 'TieredReservation' },
   });
   const nodeName = `sd-${options.version.replace('.', '')}-${process.pid}`;
   const rootDir = join(home, 'root');
+  const podLogsDir = join(home, 'logs');
+  // The kubelet's own cgroup (nodeagent-vm.service) has memory.swap.max: the swap controller is there.
+  const nodeSwap = await detectNodeSwap(fs.version);
+  record.nodeSwap = nodeSwap;
+  const recording = recordingClient(client);
   const kubelet = new Kubelet({
     api: {
       statusWriter: apiPodStatusWriter(api.kubeConfig().makeApiClient(CoreV1Api)),
       objects: apiObjectSource(api.kubeConfig().makeApiClient(CoreV1Api), { ttlMs: 0 }),
     },
-    node: { name: nodeName, rootDir, hostIPs: ['127.0.0.1'], memoryCapacity: memTotal() },
-    runtime: criPodRuntime(client),
+    node: {
+      name: nodeName,
+      rootDir,
+      hostIPs: ['127.0.0.1'],
+      memoryCapacity: memTotal(),
+      swap: nodeSwap,
+    },
+    runtime: criPodRuntime(recording.client),
     config: parseKubeletConfiguration({
-      podLogsDir: join(home, 'logs'),
+      podLogsDir,
       cgroupDriver: driver.effective,
       cgroupsPerQOS: true,
       cgroupRoot: '/',
       podPidsLimit: 1024,
+      failSwapOn: false,
+      memorySwap: { swapBehavior: 'LimitedSwap' },
+      featureGates: { MemoryQoS: true },
+      memoryReservationPolicy: 'TieredReservation',
     }).config,
     cgroups,
     pacing: { relistPeriodMs: 500, retryMs: 1000 },
@@ -235,7 +273,18 @@ async function startNode(options: NodeOptions, record: Record<string, unknown>):
         }
       : {}),
   });
-  return { options, containerd, client, api, kubelet, cgroups, nodeName, rootDir };
+  return {
+    options,
+    containerd,
+    client,
+    api,
+    kubelet,
+    cgroups,
+    nodeName,
+    rootDir,
+    podLogsDir,
+    created: recording.created,
+  };
 }
 
 const podsResource = (node: Node) => node.api.resource('v1', 'pods');
@@ -275,6 +324,7 @@ async function runQosPods(node: Node, pods: ReturnType<typeof qosPods>, busybox:
   await node.source.start();
   for (const p of Object.values(pods)) {
     p.spec.containers[0]!.image = busybox;
+    for (const v of p.spec.volumes ?? []) if (v.image) v.image.reference = busybox;
     node.api.registry.create(podsResource(node), 'default', {
       ...p,
       spec: { ...p.spec, nodeName: node.nodeName },
@@ -375,6 +425,16 @@ async function recordUsernsPod(node: Node, busybox: string) {
   };
 }
 
+/** The image volume as the BestEffort container sees it: mounted read-only, the image's files in it. */
+async function recordImageVolume(node: Node, containerId: string) {
+  return {
+    mount: await exec(node, containerId, `grep ' ${imageVolume.mountPath} ' /proc/mounts`),
+    write: await exec(node, containerId, `touch ${imageVolume.mountPath}/x 2>&1; echo $?`),
+    imageBin: await exec(node, containerId, `ls ${imageVolume.mountPath}/bin | head -3`),
+    ownBin: await exec(node, containerId, 'ls /bin | head -3'),
+  };
+}
+
 /** Every pod let go; then which of the recorded slices are still there. */
 async function releaseAll(node: Node, recorded: Record<string, Record<string, unknown>>) {
   await node.source?.stop();
@@ -405,13 +465,31 @@ export async function runSystemdDriverNode(options: NodeOptions): Promise<Record
   const node = await startNode(options, r);
   try {
     const busybox = node.containerd.images!.busybox.name;
-    const pods = qosPods();
-    const out = await recordPods(node, await runQosPods(node, pods, busybox));
+    const pods = qosPods(options.imageVolume);
+    const running = await runQosPods(node, pods, busybox);
+    const out = await recordPods(node, running);
     r.pods = out;
     r.qos = Object.fromEntries(
       ['kubepods.slice', 'kubepods-burstable.slice', 'kubepods-besteffort.slice'].map((u) => [u, show(u)]),
     );
     r.status = run('systemctl', 'status', '--no-pager', '--full', '--lines=0', 'kubepods.slice');
+    // MemoryQoS: the QoS slices' protection follows the active pods at the housekeeping period
+    // (10 s): until both hold the pods' requests, kubepods 64 + 32 MiB (Guaranteed and Burstable),
+    // burstable 32 MiB (a pass may have seen fewer pods), for at
+    // most 60 s; what they then hold is recorded either way.
+    const protectedBy = Date.now() + 60_000 * speed;
+    const qosProtected = () =>
+      raw('kubepods.slice', 'memory.min') === String(96 * 2 ** 20) &&
+      raw('kubepods.slice/kubepods-burstable.slice', 'memory.low') === String(32 * 2 ** 20);
+    while (!qosProtected() && Date.now() < protectedBy) await sleep(250);
+    r.memory = await recordMemory({
+      ...node,
+      running,
+      podByUid: (uid) => node.kubelet.getPods().find((p) => p.metadata.uid === uid),
+    });
+    step('MemoryQoS, swap and PSI recorded');
+    if (options.imageVolume)
+      r.imageVolume = await recordImageVolume(node, out.bestEffort!.containerId as string);
     step('recorded; deleting the Burstable pod');
     r.afterDelete = await deleteAndRecord(node, pods.burstable.metadata.name, out.burstable!);
     step('Burstable slice gone');

@@ -6,12 +6,15 @@
  *      1.6 answers RuntimeConfig Unimplemented, so the configured driver stands;
  *   2. containerd 2.1 with its runc 1.3 (SystemdCgroup = true) and our Kubelet configured with
  *      cgroupDriver cgroupfs: the driver must come from 2.1's RuntimeConfig answer (systemd); also
- *      a hostUsers: false pod.
+ *      a hostUsers: false pod and an image volume.
+ * Both kubelets run with the MemoryQoS gate on and swapBehavior LimitedSwap, on a zram swap device
+ * turned on first (systemd-driver-memory.ts).
  * Prints `SCENARIO-RESULT <json>`; systemd-driver.test.ts asserts.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { swapOff, swapOn } from './systemd-driver-memory';
 import { run, runSystemdDriverNode, type StartContainerd, step } from './systemd-driver-node';
 
 const toolsContainerd =
@@ -40,6 +43,7 @@ function bootFacts() {
 async function main() {
   step('scenario started');
   const r: Record<string, unknown> = bootFacts();
+  r.swap = swapOn();
   const dir = `/run/na-sdnode-${process.pid}-${randomBytes(3).toString('hex')}`;
   // runc's systemd cgroup driver in both versions' config (tools/containerd's runc options).
   process.env.NODEAGENT_CONTAINERD_SYSTEMD_CGROUP = '1';
@@ -57,8 +61,10 @@ async function main() {
       dir: `${dir}/v21`,
       startContainerd,
       userns: true,
+      imageVolume: true,
     }),
   };
+  swapOff();
   console.log(`SCENARIO-RESULT ${JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
 }
 

@@ -8,7 +8,12 @@
  * upstream's KubeletCgroupDriverFromCRI). On each the pod and QoS cgroups must be systemd slices
  * systemd itself knows (created over D-Bus with libcontainer's properties), the limits in the unit
  * properties and the files, the containers in runc's scopes inside them, and a deleted pod's slice
- * gone from systemd too. On 2.1 (runc 1.3) a hostUsers: false pod runs in its own user namespace.
+ * gone from systemd too. On 2.1 (runc 1.3) a hostUsers: false pod runs in its own user namespace
+ * and the BestEffort pod mounts an image volume. Both kubelets run with the MemoryQoS gate on
+ * (TieredReservation) and swapBehavior LimitedSwap on a zram swap device: memory.min / memory.low
+ * on the pod and QoS slices (unit properties and files), memory.high and memory.swap.max in the
+ * containers' scopes, and the summary's PSI from the slices and scopes with /metrics/cadvisor's
+ * pressure lines, all as upstream v1.36 gives them (values worked out by hand below).
  */
 
 import { fileURLToPath } from 'node:url';
@@ -20,6 +25,23 @@ import { runtimeConfigUnimplementedMessage } from '../../../src/cri/runtime-cgro
 
 const repoRoot = fileURLToPath(new URL('../../../../../', import.meta.url));
 const MiB = 2 ** 20;
+/** The guest's page size: the kernel stores memory.* limits in whole pages. */
+const pageBytes = 4096;
+
+/** A /proc/meminfo field in bytes, parsed here independently of the code under test. */
+function meminfoBytes(meminfo: string, field: string): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(meminfo);
+  if (!match) throw new Error(`no ${field} in /proc/meminfo`);
+  return Number(match[1]) * 1024;
+}
+
+/** Upstream's LimitedSwap share (calcSwapForBurstablePods): float64 proportion, truncated. */
+function limitedSwapShare(request: number, memTotal: number, swapTotal: number): number {
+  return Math.trunc((request / memTotal) * swapTotal);
+}
+
+/** KEP-2570's memory.high: request + 0.9 × (limit − request), rounded down to whole pages. */
+const burstableHigh = Math.floor((32 * MiB + 0.9 * (96 * MiB)) / pageBytes) * pageBytes;
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON from the VM, narrowed per assertion
 let r: any;
@@ -63,6 +85,17 @@ beforeAll(async () => {
   for (const [version, node] of Object.entries(r.nodes))
     console.log(`containerd ${version}:\n${(node as { status: string }).status}`);
   console.log(`hostUsers: false on 2.1: ${JSON.stringify(r.nodes['2.1'].userns)}`);
+  console.log(`image volume on 2.1: ${JSON.stringify(r.nodes['2.1'].imageVolume)}`);
+  for (const [version, node] of Object.entries(r.nodes)) {
+    const { pods, qos } = (node as { memory: { pods: Record<string, object>; qos: object } }).memory;
+    const memory = Object.fromEntries(
+      Object.entries(pods).map(([key, p]) => {
+        const { request, sliceFiles, scopeFiles, scopeShow } = p as Record<string, unknown>;
+        return [key, { request, sliceFiles, scopeFiles, scopeShow }];
+      }),
+    );
+    console.log(`containerd ${version} memory: ${JSON.stringify({ memory, qos })}`);
+  }
 }, VM_TEST_TIMEOUT_MS);
 
 const slice = (uid: string) => `pod${uid.replaceAll('-', '_')}`;
@@ -197,6 +230,170 @@ describe.each(['1.6', '2.1'])('cgroupDriver systemd on containerd %s (SystemdCgr
     });
   });
 
+  it('swap: a zram device is on, and the kubelet finds the swap controller in its own cgroup (nodeagent-vm.service)', () => {
+    expect(r.swap.procSwaps).toContain('/dev/zram0');
+    const swapTotal = meminfoBytes(node().memory.meminfo, 'SwapTotal');
+    // zram's 256 MiB less mkswap's header page.
+    expect(swapTotal).toBe(256 * MiB - pageBytes);
+    expect(node().nodeSwap).toEqual({
+      cgroupVersion: 2,
+      swapControllerAvailable: true,
+      swapCapacity: swapTotal,
+    });
+  });
+
+  it('MemoryQoS (gate on, TieredReservation): memory.min / memory.low on the pod slices, as unit properties and files', () => {
+    const { pods } = node().memory;
+    // Guaranteed: memory.min = its request; Burstable: memory.low = its request; BestEffort: none.
+    // No memory.high and no swap limit at pod level in v1.36.
+    expect(pods.guaranteed.sliceFiles).toEqual({
+      'memory.min': String(64 * MiB),
+      'memory.low': '0',
+      'memory.high': 'max',
+      'memory.max': String(64 * MiB),
+      'memory.swap.max': 'max',
+    });
+    expect(pods.guaranteed.sliceShow).toMatchObject({ MemoryMin: String(64 * MiB), MemoryLow: '0' });
+    expect(pods.burstable.sliceFiles).toEqual({
+      'memory.min': '0',
+      'memory.low': String(32 * MiB),
+      'memory.high': 'max',
+      'memory.max': String(128 * MiB),
+      'memory.swap.max': 'max',
+    });
+    expect(pods.burstable.sliceShow).toMatchObject({ MemoryMin: '0', MemoryLow: String(32 * MiB) });
+    expect(pods.bestEffort.sliceFiles).toEqual({
+      'memory.min': '0',
+      'memory.low': '0',
+      'memory.high': 'max',
+      'memory.max': 'max',
+      'memory.swap.max': 'max',
+    });
+    expect(pods.bestEffort.sliceShow).toMatchObject({ MemoryMin: '0', MemoryLow: '0' });
+  });
+
+  it('MemoryQoS: the QoS slices protect their pods’ requests (kubepods 64 + 32 MiB, burstable 32 MiB)', () => {
+    const { qos } = node().memory;
+    expect(qos['kubepods.slice'].files).toEqual({ 'memory.min': String(96 * MiB), 'memory.low': '0' });
+    expect(qos['kubepods.slice'].show).toMatchObject({ MemoryMin: String(96 * MiB) });
+    expect(qos['kubepods-burstable.slice'].files).toEqual({
+      'memory.min': '0',
+      'memory.low': String(32 * MiB),
+    });
+    expect(qos['kubepods-burstable.slice'].show).toMatchObject({ MemoryLow: String(32 * MiB) });
+  });
+
+  it('MemoryQoS and LimitedSwap in the containers: the unified map sent, runc’s scope properties and files', () => {
+    const { pods, meminfo } = node().memory;
+    const share = limitedSwapShare(
+      32 * MiB,
+      meminfoBytes(meminfo, 'MemTotal'),
+      meminfoBytes(meminfo, 'SwapTotal'),
+    );
+    // 32 MiB of ~1.5 GiB: about 2 % of the swap, not 0 and not all of it.
+    expect(share).toBeGreaterThan((256 * MiB) / 100);
+    expect(share).toBeLessThan((256 * MiB) / 10);
+    expect(burstableHigh).toBe(124_149_760);
+    expect(pods.guaranteed.request).toEqual({ 'memory.swap.max': '0', 'memory.min': String(64 * MiB) });
+    expect(pods.burstable.request).toEqual({
+      'memory.swap.max': String(share),
+      'memory.low': String(32 * MiB),
+      'memory.high': String(burstableHigh),
+    });
+    // BestEffort: no protection (reset to 0, so a policy turned off releases it), no memory.high.
+    expect(pods.bestEffort.request).toEqual({ 'memory.swap.max': '0', 'memory.min': '0', 'memory.low': '0' });
+    expect(pods.guaranteed.scopeFiles).toEqual({
+      'memory.min': String(64 * MiB),
+      'memory.low': '0',
+      'memory.high': 'max',
+      'memory.max': String(64 * MiB),
+      'memory.swap.max': '0',
+    });
+    // The kernel keeps whole pages.
+    expect(pods.burstable.scopeFiles).toEqual({
+      'memory.min': '0',
+      'memory.low': String(32 * MiB),
+      'memory.high': String(burstableHigh),
+      'memory.max': String(128 * MiB),
+      'memory.swap.max': String(Math.floor(share / pageBytes) * pageBytes),
+    });
+    expect(pods.bestEffort.scopeFiles).toEqual({
+      'memory.min': '0',
+      'memory.low': '0',
+      'memory.high': 'max',
+      'memory.max': 'max',
+      'memory.swap.max': '0',
+    });
+    // runc's systemd driver told systemd the same (unifiedResToSystemdProps), so a reload keeps
+    // them: the swap share as sent (the kernel's file is page-rounded), "infinity" for max.
+    expect(pods.guaranteed.scopeShow).toEqual({
+      MemoryMin: String(64 * MiB),
+      MemoryLow: '0',
+      MemoryHigh: 'infinity',
+      MemoryMax: String(64 * MiB),
+      MemorySwapMax: '0',
+    });
+    expect(pods.burstable.scopeShow).toEqual({
+      MemoryMin: '0',
+      MemoryLow: String(32 * MiB),
+      MemoryHigh: String(burstableHigh),
+      MemoryMax: String(128 * MiB),
+      MemorySwapMax: String(share),
+    });
+    expect(pods.bestEffort.scopeShow).toEqual({
+      MemoryMin: '0',
+      MemoryLow: '0',
+      MemoryHigh: 'infinity',
+      MemoryMax: 'infinity',
+      MemorySwapMax: '0',
+    });
+  });
+
+  it('PSI: the summary carries the pod slices’ and container scopes’ pressure, and /metrics/cadvisor serves it in seconds', () => {
+    const { pods, node: nodeStats, kernelPsi, cadvisorPressure } = node().memory;
+    expect(kernelPsi).toBe(true);
+    /** The value of one series, found by metric name and its id/pod/container labels. */
+    const value = (metric: string, labels: string) => {
+      const line = cadvisorPressure.find(
+        (l: string) => l.startsWith(`container_pressure_${metric}_seconds_total{`) && l.includes(labels),
+      );
+      if (!line)
+        throw new Error(`no container_pressure_${metric} for ${labels} in:\n${cadvisorPressure.join('\n')}`);
+      return Number(line.split(' ')[1]);
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: JSON from the VM
+    const rows: { labels: string; stats: any }[] = [{ labels: 'id="/"', stats: nodeStats }];
+    for (const key of ['guaranteed', 'burstable', 'bestEffort']) {
+      const p = pods[key];
+      const container = p.summary.containers[0];
+      // The summary's totals (read first) against our later reading of the slice and the scope:
+      // a PSI total only grows.
+      for (const [stats, later] of [
+        [p.summary, p.sliceStats],
+        [container, p.scopeStats],
+      ])
+        for (const resource of ['cpu', 'memory', 'io']) {
+          expect(stats[resource].psi).toMatchObject({
+            some: expect.objectContaining({ total: expect.any(Number) }),
+            full: expect.objectContaining({ total: expect.any(Number) }),
+          });
+          expect(stats[resource].psi.some.total).toBeLessThanOrEqual(later[resource].psi.some.total);
+        }
+      const pod = `namespace="default",pod="${p.summary.podRef.name}"`;
+      rows.push(
+        { labels: `container="",id="",image="",name="",${pod}`, stats: p.summary },
+        { labels: `container="${container.name}",id="",image="",name="",${pod}`, stats: container },
+      );
+    }
+    for (const { labels, stats } of rows)
+      for (const resource of ['cpu', 'memory', 'io']) {
+        expect(value(`${resource}_waiting`, labels)).toBeCloseTo(stats[resource].psi.some.total / 1e6, 6);
+        expect(value(`${resource}_stalled`, labels)).toBeCloseTo(stats[resource].psi.full.total / 1e6, 6);
+      }
+    // containerd, the kubelet and systemd on 2 vCPUs: the root's CPU was contended at some point.
+    expect(value('cpu_waiting', 'id="/"')).toBeGreaterThan(0);
+  });
+
   it('a pod deleted through the API leaves no slice: not in systemd, not on the cgroup filesystem', () => {
     const { afterDelete, pods } = node();
     console.log(`deleted pod's slice: ${JSON.stringify(afterDelete.show)}\n${afterDelete.listedAll}`);
@@ -211,6 +408,19 @@ describe.each(['1.6', '2.1'])('cgroupDriver systemd on containerd %s (SystemdCgr
     // And once the kubelet lets the others go, none is left.
     expect(node().slicesLeft).toEqual([]);
     expect(node().unitsLeft).not.toMatch(/pod[0-9a-f_]+\.slice/);
+  });
+});
+
+describe('image volumes on containerd 2.1 with the systemd driver (ImageVolume, GA in v1.36)', () => {
+  it('the BestEffort pod mounts the busybox image read-only at /img: the image’s files, no writes', () => {
+    const v = r.nodes['2.1'].imageVolume;
+    const [, mountPoint, , options] = v.mount.split(' ');
+    expect(mountPoint).toBe('/img');
+    expect(options.split(',')).toContain('ro');
+    expect(v.write).toBe('touch: /img/x: Read-only file system\n1');
+    // The volume is the same image as the container's root: its /bin lists the same first entries.
+    expect(v.imageBin).toBe(v.ownBin);
+    expect(v.imageBin.split('\n')).toHaveLength(3);
   });
 });
 
