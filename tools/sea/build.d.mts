@@ -27,12 +27,17 @@ export interface SeaBuildOptions {
   appAsAsset: boolean;
   /** With appAsAsset: V8's code cache of the app's bundle, made by the executable's Node and flags, as a second asset. */
   appCodeCache: boolean;
-  /** With appCodeCache: the cache made after a training start of the app (code-cache-training.ts); the top-level one if training fails. */
-  trainCodeCache: boolean;
+  /**
+   * With appCodeCache: train every target's cache (true) or none (false) after a start of the app
+   * (code-cache-training.ts); unset, each target's `trainCodeCache`. The top-level cache if training fails.
+   */
+  trainCodeCache?: boolean;
 }
 export declare const DEFAULT_BUILD_OPTIONS: Readonly<SeaBuildOptions>;
 /** The executable's Node/V8 flags: the target's `--max-semi-space-size`, then `options.execArgv`. */
 export declare function targetExecArgv(target: SeaTarget, options?: SeaBuildOptions): string[];
+/** Whether the build trains `target`'s code cache: `options.trainCodeCache` if set, else the target's own. */
+export declare function trainsCodeCache(target: SeaTarget, options?: Partial<SeaBuildOptions>): boolean;
 /** The main script that answers --version and re-execs before compiling the app's bundle (an asset). */
 export declare function launcher(
   target: SeaTarget,

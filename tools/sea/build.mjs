@@ -393,13 +393,12 @@ export const DEFAULT_BUILD_OPTIONS = Object.freeze({
    */
   appCodeCache: true,
   /**
-   * With appCodeCache: the cache made after a training start of the app (`trainedCodeCache`,
-   * code-cache-training.ts) instead of before its run, so it also holds the functions the start
-   * compiles; the top-level cache when the training fails. The kubelet's CPU at 10 s on the fake
-   * CRI 0.73-0.82 -> 0.60-0.68 s, anonymous RSS at 30 s +0-2 MiB; kube-proxy's CPU to its first
-   * sync at 100 Services 0.35-0.41 -> 0.31-0.36 s (README.md, "Memory"). Adds ~8-9 s to each build.
+   * With appCodeCache: true or false trains every target's cache or none (`trainedCodeCache`,
+   * code-cache-training.ts: the cache made after a training start of the app, so it also holds
+   * the functions the start compiles; the top-level cache when the training fails); unset, each
+   * target's own `trainCodeCache` (targets.mjs: the kubelet yes, kube-proxy no). README.md, "Memory".
    */
-  trainCodeCache: true,
+  trainCodeCache: undefined,
 });
 
 /**
@@ -495,6 +494,11 @@ export function targetExecArgv(target, options = DEFAULT_BUILD_OPTIONS) {
   return [...(mb === undefined ? [] : [`--max-semi-space-size=${mb}`]), ...options.execArgv];
 }
 
+/** Whether the build trains `target`'s code cache: the build's `trainCodeCache` if set, else the target's. */
+export function trainsCodeCache(target, options = DEFAULT_BUILD_OPTIONS) {
+  return Boolean(options.trainCodeCache ?? target.trainCodeCache);
+}
+
 /** Turn a bundled CJS script into an executable at `output` using the given node binary. */
 export function makeExecutable(
   { node, postject },
@@ -577,10 +581,11 @@ export async function buildSea({
       const codeCache = asAsset && opts.appCodeCache;
       const execArgv = targetExecArgv(target, opts);
       if (asAsset) writeFileSync(main, launcher(target, bundle.version, bundle.outfile, { codeCache }));
-      const cache =
-        codeCache &&
-        ((opts.trainCodeCache && trainedCodeCache(runtime, target, bundle.outfile, workDir, execArgv, log)) ||
-          appCodeCache(runtime, bundle.outfile, workDir, execArgv));
+      const trained =
+        codeCache && trainsCodeCache(target, opts)
+          ? trainedCodeCache(runtime, target, bundle.outfile, workDir, execArgv, log)
+          : undefined;
+      const cache = codeCache && (trained ?? appCodeCache(runtime, bundle.outfile, workDir, execArgv));
       const appAssets = {
         ...(asAsset ? { [APP_ASSET]: bundle.outfile } : {}),
         ...(cache ? { [APP_CODE_CACHE_ASSET]: cache } : {}),

@@ -9,6 +9,8 @@ export interface SeaTarget {
   mallocArenaMax?: number;
   /** V8's --max-semi-space-size for the executable (MB). */
   maxSemiSpaceSizeMb?: number;
+  /** Embed the code cache made after a training start of the app (build.mjs), unless the build says otherwise. */
+  trainCodeCache?: boolean;
   /** malloc_trim at every check of the memory trim, not only after its collections. */
   mallocTrimEveryCheck?: boolean;
 }

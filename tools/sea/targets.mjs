@@ -20,6 +20,8 @@ export const KUBERNETES_VERSION = 'v1.36.3';
  *   environment already sets it; glibc reads it only when the process starts
  * @property {number} [maxSemiSpaceSizeMb]  V8's `--max-semi-space-size` for the executable (MB; build.mjs,
  *   targetExecArgv): the cap on each of the young generation's two semi-spaces
+ * @property {boolean} [trainCodeCache]  embed the code cache made after a training start of the
+ *   app rather than the top-level one (build.mjs, trainedCodeCache), unless the build says otherwise
  * @property {boolean} [mallocTrimEveryCheck]  malloc_trim at every check of the memory trim, not
  *   only after its collections (heap-trim.cjs, "Why malloc_trim")
  */
@@ -40,6 +42,11 @@ export function seaTargets() {
       // 60 s after the sync, up to 7 MiB more right after it, peak 12-22 MiB more (16 MB: no
       // better there). Figures: apps/kube-proxy/README.md, "Scale".
       maxSemiSpaceSizeMb: 8,
+      // The top-level code cache, not the trained one: at 100 Services × 5 the trained cache cut
+      // the CPU to the first sync 0.37 -> 0.33 s (medians, 8 pairs), but at 5,000 × 50, the
+      // starts issue #54 is about, it raised it 3.63 -> 3.78 s and exec -> first sync 3.2 -> 3.6 s
+      // (medians, 8 runs each, load 0.3-3.9); tools/sea/README.md, "Memory".
+      trainCodeCache: false,
     },
     {
       name: 'nodeagent-kubelet',
@@ -52,6 +59,10 @@ export function seaTargets() {
       importEntry: false,
       // Small young-generation semi-spaces: issue #47's RSS goals were measured with 2 MB.
       maxSemiSpaceSizeMb: 2,
+      // The code cache made after a training start (build.mjs, trainedCodeCache): on containerd,
+      // "kubelet started" 478 -> 421 ms and the main thread's CPU at 9.5 s 0.48 -> 0.38 s
+      // (medians, 5 runs each, load 0-0.8), VmRSS at 10 s the same (apps/kubelet/README.md).
+      trainCodeCache: true,
       // One malloc arena for all threads: glibc otherwise gives threads that contend for one
       // (V8's 4 workers, libuv's 4) arenas of their own while pods start, each keeping 1-2 MiB
       // resident after malloc_trim. At 110 pods (apps/kubelet/README.md): ~3 MiB less after the
