@@ -44,8 +44,8 @@ export function seaTargets() {
       maxSemiSpaceSizeMb: 8,
       // The top-level code cache, not the trained one: at 100 Services × 5 the trained cache cut
       // the CPU to the first sync 0.37 -> 0.33 s (medians, 8 pairs), but at 5,000 × 50, the
-      // starts issue #54 is about, it raised it 3.63 -> 3.78 s and exec -> first sync 3.2 -> 3.6 s
-      // (medians, 8 runs each, load 0.3-3.9); tools/sea/README.md, "Memory".
+      // starts issue #54 is about, it raised it 3.62 -> 3.78 s and exec -> first sync 3.2 -> 3.6 s
+      // (medians, 12 runs each, load 0.3-3.9); tools/sea/README.md, "Memory".
       trainCodeCache: false,
     },
     {
