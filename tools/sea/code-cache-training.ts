@@ -8,10 +8,12 @@
  * - nodeagent-kubelet: the in-process API server over HTTPS and the fake CRI runtime of
  *   @nodeagent/cri-client, one static pod, as the start-up bench's kubeadm-shaped start; the
  *   cache is written 2 s after "kubelet started" (the node registered, the static pod running).
- * - nodeagent-kube-proxy: nftables mode (netlink only, no program needed) in a throwaway network
- *   namespace, against the in-process API server with 20 Services of 5 endpoints bridged into
- *   it; the cache is written 1 s after the first sync. Needs root (the namespace); without it
- *   the build keeps the top-level cache.
+ * - nodeagent-kube-proxy, only when the build asks (targets.mjs leaves it off: dearer at 5k × 50):
+ *   nftables mode (netlink only, no program needed) in a throwaway network namespace, against
+ *   the in-process API server with 20 Services of 5 endpoints bridged into it; the cache is
+ *   written 1 s after the first sync. Needs root (the namespace); without it the build keeps the
+ *   top-level cache.
+ * The kubelet's needs no root (tried as nobody).
  *
  * Nothing reaches the network or the host's network stack. Run with tsx by build.mjs:
  *   node --import tsx --conditions=@nodeagent/source tools/sea/code-cache-training.ts '<JSON TrainingRequest>'
