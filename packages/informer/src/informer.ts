@@ -26,7 +26,8 @@ export interface InformerOptions<T extends InformerObject> extends ReflectorOpti
    * handlers get the whole (transformed) object, while what is read later (an update's previous
    * state, a deletion noticed on a relist, `get`, `list`, indexes) is this. For consumers that
    * fold an object into their own form at its event and need only its identity afterwards
-   * (kube-proxy keeps EndpointSlices without their endpoints). Default: keep the object whole.
+   * (kube-proxy keeps EndpointSlices without their endpoints). It may change the object in place
+   * when no handler keeps it. Default: keep the object whole.
    */
   retain?: (obj: T) => T;
 }

@@ -70,13 +70,16 @@ const NO_ENDPOINTS: Wire<V1EndpointSlice>['endpoints'] = Object.freeze(
 
 /**
  * What the EndpointSlice cache keeps once the handlers have seen a slice: no endpoints. The
- * change tracker turned them into its own EndpointInfo lists at the event; what is read of a
- * cached slice later (an update's old object, which the proxier ignores; a deletion found on a
- * relist) is its metadata and addressType. Kept whole, the endpoints were ~220 bytes of heap
- * per endpoint (issue #54).
+ * change tracker turned them into its own EndpointInfo lists at the event and keeps no slice,
+ * nor does any other ProxyHandler here; what is read of a cached slice later (an update's old
+ * object, which the proxier ignores; a deletion found on a relist) is its metadata and
+ * addressType. Kept whole, the endpoints were ~220 bytes of heap per endpoint (issue #54). The
+ * slice is changed in place rather than copied: at 44k Services × 1 the copies cost ~10 MB of
+ * steady RSS and ~0.3 CPU-s of start-up.
  */
 function retainEndpointSlice(slice: Wire<V1EndpointSlice>): Wire<V1EndpointSlice> {
-  return { ...slice, endpoints: NO_ENDPOINTS };
+  slice.endpoints = NO_ENDPOINTS;
+  return slice;
 }
 
 function slimNode(node: Wire<V1Node>): Wire<V1Node> {
