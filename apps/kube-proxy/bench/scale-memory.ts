@@ -2,7 +2,7 @@
  * Where the kube-proxy's memory goes at scale (issue #54), in-process and stage by stage, for the
  * scale bench's cluster (apps/kube-proxy/bench/scale-cluster.ts): each EndpointSlice decoded from
  * its JSON text and slimmed as the informer caches it (the store), folded into the ProxyState
- * (EndpointInfo per endpoint), snapshotted, and written into the nftables table (element texts).
+ * (EndpointInfo per endpoint), dropped from the store's slices as watchCluster's retain does, snapshotted, and written into the nftables table (element texts).
  * After each stage: V8's heap after a full GC (what the stage retains) and the CPU it took.
  * KP_MEM_SERVICES (default 20000), KP_MEM_ENDPOINTS (default 50).
  * Run: node --expose-gc --import tsx --conditions=@nodeagent/source apps/kube-proxy/bench/scale-memory.ts
@@ -78,6 +78,11 @@ for (const s of services.values()) state.onService(undefined, s as any);
 // biome-ignore lint/suspicious/noExplicitAny: JSON as decoded
 for (const s of store.values()) state.onEndpointSlice(s as any, false);
 mark('trackers fed');
+// As watchCluster's retain: once the tracker has converted a slice, the store keeps it without
+// its endpoints (the stage above is the start-up peak, where a watch-list stream holds them all).
+// biome-ignore lint/suspicious/noExplicitAny: JSON as decoded
+for (const s of store.values()) (s as any).endpoints = [];
+mark('store keeps slices without endpoints');
 const snapshot = state.snapshot();
 mark('snapshot (EndpointInfo)');
 const ruleset = new NftablesRuleset('IPv4', {
