@@ -92,20 +92,12 @@ export async function apiRequest<T>(kubeConfig: KubeConfig, req: ApiRequest): Pr
   const options: RequestOptions = { method: req.method, headers };
   // client-go's rest_client_* observations of this request (a no-op with no metrics connected).
   const observation = new RequestObservation(req.method, url);
-  const sent = payload?.length ?? 0;
-  let answer: { res: IncomingMessage; text: string };
-  try {
+  const { res, text } = await observation.around(payload?.length ?? 0, async () => {
     // Credentials' headers, TLS material and the agent (a kept keep-alive one, or a proxy's).
     await applyConnectionOptions(kubeConfig, options);
     withDefaultUserAgent(options.headers as Record<string, unknown>);
-    answer = await exchange(url, options, payload, observation);
-  } catch (error) {
-    observation.answered(sent, undefined);
-    throw error;
-  } finally {
-    observation.done();
-  }
-  const { res, text } = answer;
+    return exchange(url, options, payload, observation);
+  });
   if ((res.statusCode ?? 0) >= 300) throw failure(res, text);
   return (text ? JSON.parse(text) : undefined) as T;
 }

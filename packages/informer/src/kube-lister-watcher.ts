@@ -103,19 +103,13 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
     });
     // A list is client-go's Do: counted, timed and sized (rest_client_*).
     const observation = new RequestObservation('GET', url);
-    let res: IncomingMessage;
-    let body: string;
-    try {
-      res = await this.open(url, signal);
+    const { res, body } = await observation.around(0, async () => {
+      const res = await this.open(url, signal);
       observation.answered(0, res.statusCode);
-      body = await KubeListerWatcher.readAll(res);
+      const body = await KubeListerWatcher.readAll(res);
       observation.read(Buffer.byteLength(body));
-    } catch (error) {
-      observation.answered(0, undefined);
-      throw error;
-    } finally {
-      observation.done();
-    }
+      return { res, body };
+    });
     if ((res.statusCode ?? 0) >= 300) throw statusError(res, body);
     const parsed = JSON.parse(body) as {
       items?: T[];

@@ -69,7 +69,7 @@ export class RequestObservation {
     if (this.hasAnswer) return;
     this.hasAnswer = true;
     this.metrics?.requestSize(this.verb, this.host, bytes);
-    this.metrics?.requestResult(status === undefined ? '<error>' : String(status), this.verb, this.host);
+    this.metrics?.requestResult(resultCode(status), this.verb, this.host);
   }
 
   /** The answer's body was read whole (client-go's Do observes it then). */
@@ -77,10 +77,25 @@ export class RequestObservation {
     this.metrics?.responseSize(this.verb, this.host, bytes);
   }
 
-  /** The request is over (answered, failed or given up): its latency. */
-  done(): void {
-    this.metrics?.requestLatency(this.verb, this.host, (performance.now() - this.started) / 1000);
+  /**
+   * Runs `exchange` (send, answer, read whole) as this request: a failure before an answer came
+   * is a `<error>` result with `sent` bytes, and the latency is observed however it ends.
+   */
+  async around<T>(sent: number, exchange: () => Promise<T>): Promise<T> {
+    try {
+      return await exchange();
+    } catch (error) {
+      this.answered(sent, undefined);
+      throw error;
+    } finally {
+      this.metrics?.requestLatency(this.verb, this.host, (performance.now() - this.started) / 1000);
+    }
   }
+}
+
+/** client-go's `code` label: the HTTP status, or `<error>` when no answer came. */
+function resultCode(status: number | undefined): string {
+  return status === undefined ? '<error>' : String(status);
 }
 
 /**
@@ -88,6 +103,5 @@ export class RequestObservation {
  * only this: watches are not rate limited, and neither timed nor sized, as they last minutes.
  */
 export function recordWatchResult(url: URL, status: number | undefined): void {
-  const code = status === undefined ? '<error>' : String(status);
-  restClientMetrics()?.requestResult(code, 'GET', hostLabel(url));
+  restClientMetrics()?.requestResult(resultCode(status), 'GET', hostLabel(url));
 }
