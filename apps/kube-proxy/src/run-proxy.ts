@@ -53,7 +53,7 @@ import { hostFamilies } from './host-families';
 import { setupNode } from './node-setup';
 import { logProxierChoice } from './proxier-startup-log';
 import { startServers } from './proxy-servers';
-import { SyncEndSignallingHealth } from './sync-end-signal';
+import { SyncEndSignallingHealth, signalStarting } from './sync-end-signal';
 
 /** How RunningProxy.stop ends the proxiers. */
 export interface StopOptions {
@@ -143,7 +143,12 @@ async function discoverNode(
 }
 
 /** What every mode's proxier offers the daemon besides the informer callbacks. */
-type RunnableProxier = ProxyHandler & { start(): void; stop(): Promise<void> | void };
+type RunnableProxier = ProxyHandler & {
+  start(): void;
+  stop(): Promise<void> | void;
+  /** Resolves when no sync is running. */
+  whenIdle(): Promise<void>;
+};
 
 /** A Node being deleted or drained by the cluster autoscaler should fail /healthz so LBs drain it. */
 function nodeEligible(node: Wire<V1Node>): boolean {
@@ -167,6 +172,8 @@ export async function runProxy(
   log: Logger,
   opts: RunProxyOptions = {},
 ): Promise<RunningProxy> {
+  // The memory trim holds its checks until the first syncs (see SyncEndSignallingHealth).
+  signalStarting();
   const s = daemonSettings(config);
   const { mode, nodeName, syncPeriodMs } = s;
   if (mode !== 'iptables' && mode !== 'nftables' && mode !== 'ipvs' && mode !== 'userspace') {
@@ -218,6 +225,7 @@ export async function runProxy(
 
   const shared: ProxierParts = { config, settings: s, facts, kernel, metrics, health, serviceHealth, log };
   const proxiers: RunnableProxier[] = families.map((family) => createProxier(family, shared));
+  health.track(families, () => Promise.all(proxiers.map((p) => p.whenIdle())));
   for (const p of proxiers) p.start();
   const fanOut = multiFamilyHandler(proxiers);
   const handler: ProxyHandler = {
