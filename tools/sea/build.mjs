@@ -42,6 +42,7 @@ export const SEA_SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2
  */
 function preamble(target, version) {
   return `${versionAnswer(target, version)}${arenaReexec(target)}require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/heap-trim.cjs'))}).startHeapTrim({
+  gc: require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/expose-gc.cjs'))}).exposeGc(),
   release: require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/page-release.cjs'))}).loadPageRelease(),
   mallocTrimEveryCheck: ${Boolean(target.mallocTrimEveryCheck)},
 });
@@ -363,10 +364,11 @@ export const DEFAULT_BUILD_OPTIONS = Object.freeze({
   /**
    * Node/V8 flags every target's start gets (SEA `execArgv`; NODE_OPTIONS still applies on top),
    * after the target's own `--max-semi-space-size` (see `targetExecArgv`):
-   * - `--expose-gc`: lets heap-trim.cjs collect after a burst, as Go's GOGC bounds upstream's heap.
+   * none by default. heap-trim.cjs gets V8's gc() from expose-gc.cjs instead of `--expose-gc`:
+   * that flag made V8 reject Node's code cache of its built-in modules (issue #51).
    * `--optimize-for-size` saved more memory but doubled the CPU of a sync, so it is not used.
    */
-  execArgv: Object.freeze(['--expose-gc']),
+  execArgv: Object.freeze([]),
   /**
    * The young generation's semi-space cap (MB) for every target built, instead of each target's
    * `maxSemiSpaceSizeMb` (targets.mjs); unset by default. For benches that try a value.

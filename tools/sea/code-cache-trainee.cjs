@@ -21,11 +21,11 @@ if (!bundle || !out || !event || !(Number(settleMs) >= 0) || separator !== '--')
   process.exit(2);
 }
 
-// No heap trim in training (tools/sea/heap-trim.cjs starts only with `gc` exposed, and there is
-// no page-release asset outside the executable): its memory-reducing collections discard the
-// bytecode of every function not on the stack, the very code this run is for. The flag itself
-// stays, as V8 checks the cache against the flags the process started with; the global is
-// writable but not configurable, hence no delete.
+// No heap trim in training (tools/sea/heap-trim.cjs starts only with `gc`, and there is no
+// page-release asset outside the executable): its memory-reducing collections discard the
+// bytecode of every function not on the stack, the very code this run is for. A `gc` global
+// that is not a function tells expose-gc.cjs to give none (with `--expose-gc` among the flags
+// the global is writable but not configurable, hence undefined rather than a delete).
 globalThis.gc = undefined;
 // The kubelet's bundle re-executes itself to set MALLOC_ARENA_MAX (build.mjs, arenaReexec):
 // set, so this process stays the one that writes the cache.

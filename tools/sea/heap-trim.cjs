@@ -5,8 +5,8 @@
 // addon, malloc_trim after it (or at every release, `mallocTrimEveryCheck`) and the executable's
 // file pages dropped after it, at a burst's end and otherwise every QUIET_RELEASE_MS (and its
 // page cache evicted twice after start, see EVICT_CACHE_AT_CHECKS). Part of the single
-// executables' entry (build.mjs); collections need `gc` (`--expose-gc` is in the executables'
-// execArgv), the rest needs the addon (page-release.cjs).
+// executables' entry (build.mjs); collections need `gc` (the executables get it from
+// expose-gc.cjs), the rest needs the addon (page-release.cjs).
 //
 // Why collect: V8 sizes the old generation for throughput. A kube-proxy full sync at 10k
 // Services allocates hundreds of MB of short-lived rule text and decoded JSON; afterwards the
