@@ -7,6 +7,11 @@ import type { IPFamily } from './ip-family';
 import { OverlayMap } from './overlay-map';
 import { applyServiceChanges, ServiceChangeTracker } from './service-change-tracker';
 import type { ServicePort } from './service-port';
+import {
+  emptyServicePortIndexes,
+  type ServicePortIndexes,
+  updateServicePortIndexes,
+} from './service-port-indexes';
 
 /**
  * Everything one sync needs, frozen at the start of the sync: later events go to the
@@ -18,6 +23,13 @@ export interface ProxySnapshot {
   readonly nodeLabels: Readonly<Record<string, string>>;
   /** Service ports by servicePortKey. */
   readonly services: ReadonlyMap<string, ServicePort>;
+  /**
+   * The ports of `services` with a health check node port, by servicePortKey: what the health
+   * check servers read after a sync, without scanning every Service (see ServicePortIndexes).
+   */
+  readonly healthCheckPorts: ReadonlyMap<string, ServicePort>;
+  /** The UDP ports of `services`, by servicePortKey: the conntrack reconciler's frontends. */
+  readonly udpPorts: ReadonlyMap<string, ServicePort>;
   /** Endpoints by servicePortKey. */
   readonly endpoints: ReadonlyMap<string, readonly EndpointInfo[]>;
   /** "ns/name" of Services whose ports or endpoints changed since the previous snapshot. */
@@ -34,6 +46,7 @@ export class ProxyState {
   readonly serviceChanges: ServiceChangeTracker;
   readonly endpointsChanges: EndpointsChangeTracker;
   private services: ReadonlyMap<string, ServicePort> = new Map();
+  private indexes: ServicePortIndexes = emptyServicePortIndexes();
   private endpoints: ReadonlyMap<string, readonly EndpointInfo[]> = OverlayMap.empty();
   private nodeLabels: Readonly<Record<string, string>> = {};
 
@@ -72,6 +85,7 @@ export class ProxyState {
     const svcChanges = this.serviceChanges.checkout();
     const svc = applyServiceChanges(this.services, svcChanges);
     this.services = svc.services;
+    this.indexes = updateServicePortIndexes(this.indexes, svcChanges);
     // The endpoints map holds what every earlier checkout changed: the previous endpoints.
     const epCheckout = this.endpointsChanges.checkout(this.endpoints);
     const ep = applyEndpointsChanges(this.endpoints, epCheckout.changes);
@@ -87,6 +101,8 @@ export class ProxyState {
       nodeName: this.nodeName,
       nodeLabels: this.nodeLabels,
       services: this.services,
+      healthCheckPorts: this.indexes.healthCheck,
+      udpPorts: this.indexes.udp,
       endpoints: this.endpoints,
       changedServices: changed,
       lastChangeTriggerTimes: triggerTimes,

@@ -189,7 +189,8 @@ export abstract class ProxierBase implements ProxyHandler {
   protected async clearConntrack(ct: ConntrackCleaner | undefined, snapshot: ProxySnapshot): Promise<void> {
     if (!ct) return;
     const start = this.clock.now();
-    const result = await reconcileConntrack(ct, snapshot.services, snapshot.endpoints);
+    // Only UDP ports have entries to judge: the snapshot's index of them, not every Service (#54).
+    const result = await reconcileConntrack(ct, snapshot.udpPorts, snapshot.endpoints);
     if (result.error !== undefined)
       this.log.warn({ err: result.error, deleted: result.deleted }, 'conntrack reconcile failed');
     const m = this.base.metrics;

@@ -10,8 +10,8 @@ import type { ServiceHealthServer } from '../runtime/service-health-server';
 export async function syncServiceHealth(server: ServiceHealthServer, snapshot: ProxySnapshot): Promise<void> {
   const ports = new Map<string, number>();
   const local = new Map<string, number>();
-  for (const [key, sp] of snapshot.services) {
-    if (sp.healthCheckNodePort === 0) continue;
+  // The snapshot's index of such ports: scanning every Service was O(cluster) per sync (#54).
+  for (const [key, sp] of snapshot.healthCheckPorts) {
     ports.set(sp.service, sp.healthCheckNodePort);
     const cat = categorizeEndpoints(
       snapshot.endpoints.get(key) ?? [],
