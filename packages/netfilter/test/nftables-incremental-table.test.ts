@@ -244,6 +244,70 @@ describe('IncrementalNftTable', () => {
     expect(t.diffTransaction()).toBeUndefined();
   });
 
+  describe('sizeLargeSets', () => {
+    const hairpin = { kind: 'set', name: 'hairpin', type: 'ipv4_addr' } as const;
+    const small = { kind: 'set', name: 'small', type: 'ipv4_addr' } as const;
+    /** An owner with `count` hairpin elements from `first` on (10.x.y.z addresses). */
+    const many = (first: number, count: number): NftContribution => ({
+      elements: Array.from({ length: count }, (_, k) => {
+        const i = first + k;
+        return { kind: 'element', container: 'hairpin', key: [`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`] };
+      }),
+    });
+    const declared = (t: IncrementalNftTable) =>
+      Object.fromEntries(
+        t
+          .fullStructure()
+          .operations.filter((o) => o.object.kind === 'set')
+          .map((o) => [(o.object as { name: string }).name, (o.object as { size?: number }).size]),
+      );
+    const table = (sizeLargeSets: boolean) => {
+      const t = new IncrementalNftTable({ kind: 'table' }, { sizeLargeSets });
+      t.set('base', {
+        sets: [hairpin, small],
+        elements: [{ kind: 'element', container: 'small', key: ['10.9.9.9'] }],
+      });
+      t.set('a', many(0, 16_384));
+      return t;
+    };
+
+    it('declares a set of 16,384 elements or more with twice its elements as size, and no other', () => {
+      expect(declared(table(true))).toEqual({ hairpin: 32_768, small: undefined });
+      expect(declared(table(false))).toEqual({ hairpin: undefined, small: undefined });
+      const t = table(true);
+      t.set('b', many(16_384, 1));
+      expect(declared(t)).toEqual({ hairpin: 65_536, small: undefined });
+    });
+
+    it('diffs while a set fits the size it was declared with, then asks for a full replacement', () => {
+      const t = table(true);
+      t.fullStructure();
+      t.commit();
+      t.set('b', many(16_384, 32_768 - 16_384));
+      expect(t.diffTransaction()?.size).toBe(16_384);
+      t.commit();
+      t.set('c', many(32_768, 1)); // element 32,769: over the kernel's limit for this set
+      expect(t.diffTransaction()).toBeUndefined();
+      t.set('c', undefined);
+      expect(t.diffTransaction()?.size).toBe(0); // back under it
+      t.set('c', many(32_768, 1));
+      expect(declared(t).hairpin).toBe(131_072); // 32,769 elements: room for twice as many
+      t.commit(); // the full replacement with the new size went to the kernel
+      expect(t.diffTransaction()?.size).toBe(0);
+      t.set('d', many(32_769, 100));
+      expect(t.diffTransaction()?.size).toBe(100);
+    });
+
+    it('keeps the sizes of the last full replacement when a diff went to the kernel after another full structure', () => {
+      const t = table(true);
+      t.fullStructure();
+      t.commit(); // hairpin declared with 32,768
+      t.set('b', many(16_384, 20_000));
+      expect(declared(t).hairpin).toBe(131_072); // looked at (e.g. explain), not sent
+      expect(t.diffTransaction()).toBeUndefined(); // 36,384 elements > 32,768: the kernel's size still counts
+    });
+  });
+
   it('property: full then diffs end where a full build of the final contributions does', async () => {
     const step = fc.array(
       fc.record({

@@ -32,7 +32,16 @@ interface Written {
  * replacement, or the difference to what was last committed.
  */
 export class NftablesRuleset {
-  readonly table = new IncrementalNftTable({ kind: 'table', comment: 'rules for kube-proxy' });
+  /**
+   * Large sets (the endpoint maps and hairpin set at 250k endpoints) are declared with a size
+   * at each full replacement, so the kernel does not grow their hash tables insert by insert
+   * within the batch (issue #54: half the kernel's time of that sync); a set outgrowing it
+   * makes the next sync a full one.
+   */
+  readonly table = new IncrementalNftTable(
+    { kind: 'table', comment: 'rules for kube-proxy' },
+    { sizeLargeSets: true },
+  );
   private readonly ctx: NftFamilyContext;
   private readonly written = new Map<string, Written>();
   /**

@@ -6,6 +6,7 @@ import {
   renderElementText,
   renderScript,
 } from './render-script';
+import { setCapacity } from './set-capacity';
 import { NftTransaction } from './transaction';
 
 /** One rule of a chain, without the chain name (the chain owns its rule list). */
@@ -148,6 +149,11 @@ class ContainerCodes {
   name(code: string): string {
     return code.startsWith(LITERAL_NAME) ? code.slice(1) : this.names[code.charCodeAt(0) - FIRST_CODE]!;
   }
+
+  /** The code of a container that has one already (no code is handed out). */
+  known(name: string): string | undefined {
+    return this.codes.get(name);
+  }
 }
 
 /** Key or value parts as text (`a . b`); a single part is its own text. */
@@ -265,6 +271,25 @@ class ElementRegistry {
   readonly dirty = new Map<string, string | null>();
   /** Off until the first commit: before it there is nothing to diff against. */
   tracking = false;
+  /** Ids per container: by code index for one-character codes, by code beyond them. */
+  private readonly countsByIndex = new Int32Array(CODES);
+  private readonly literalCounts = new Map<string, number>();
+
+  /** How many ids the container with `code` holds (what the kernel holds once committed). */
+  count(code: string): number {
+    if (code.length === 1) return this.countsByIndex[code.charCodeAt(0) - FIRST_CODE] ?? 0;
+    return this.literalCounts.get(code) ?? 0;
+  }
+
+  /** An id came (+1) or went (-1): its container's count follows. */
+  private counted(id: string, delta: number): void {
+    const index = id.charCodeAt(0) - FIRST_CODE;
+    if (index >= 0 && index < CODES && id.charCodeAt(1) === 0) this.countsByIndex[index]! += delta;
+    else {
+      const code = id.slice(0, id.indexOf(SEP));
+      this.literalCounts.set(code, (this.literalCounts.get(code) ?? 0) + delta);
+    }
+  }
 
   current(id: string): string | undefined {
     const e = this.entries.get(id);
@@ -286,8 +311,10 @@ class ElementRegistry {
   add(id: string, owner: string, rest: string): void {
     this.touch(id);
     const e = this.entries.get(id);
-    if (e === undefined) this.entries.set(id, rest);
-    else if (typeof e === 'string')
+    if (e === undefined) {
+      this.entries.set(id, rest);
+      this.counted(id, 1);
+    } else if (typeof e === 'string')
       this.entries.set(id, [
         { owner: undefined, rest: e },
         { owner, rest },
@@ -307,12 +334,16 @@ class ElementRegistry {
     this.touch(id);
     if (typeof e === 'string') {
       this.entries.delete(id);
+      this.counted(id, -1);
       return;
     }
     let i = e.findIndex((x) => x.owner === owner);
     if (i < 0) i = e.findIndex((x) => x.owner === undefined);
     if (i >= 0) e.splice(i, 1);
-    if (e.length === 0) this.entries.delete(id);
+    if (e.length === 0) {
+      this.entries.delete(id);
+      this.counted(id, -1);
+    }
   }
 }
 
@@ -362,6 +393,20 @@ function ruleOps(tx: NftTransaction, c: NftChainContents): void {
     });
 }
 
+/** Options of an IncrementalNftTable. */
+export interface IncrementalNftTableOptions {
+  /**
+   * Declare a set or map that a full replacement fills with 16,384 elements or more with a
+   * size (twice its elements, rounded up to a power of two) when the model gives it none: the
+   * kernel then sizes its hash table at once instead of growing it insert by insert inside the
+   * batch (set-capacity.ts: half the kernel's time of a 510k-element sync). The size is also
+   * the kernel's limit for the set, so a diff that would take a set past the size it was last
+   * declared with is refused (`diffTransaction()` returns undefined: replace the table).
+   * Default false: sets as the model declares them.
+   */
+  sizeLargeSets?: boolean;
+}
+
 /**
  * The desired contents of one nftables table, kept as per-owner contributions so that a change
  * of one owner becomes a transaction touching only what that owner changed: element adds and
@@ -378,8 +423,15 @@ export class IncrementalNftTable {
   private readonly sets = new Registry<NftSet | NftMap>();
   private readonly elements = new ElementRegistry();
   private readonly containers = new ContainerCodes();
+  /** Sizes the last full structure gave its sets, by name: the kernel's once it is committed. */
+  private pendingSizes: Map<string, number> | undefined;
+  /** Sizes the kernel's sets were declared with by the last committed full replacement. */
+  private declaredSizes = new Map<string, number>();
 
-  constructor(private readonly table: NftTable = { kind: 'table' }) {}
+  constructor(
+    private readonly table: NftTable = { kind: 'table' },
+    private readonly options: IncrementalNftTableOptions = {},
+  ) {}
 
   /**
    * Replace what `owner` contributes; undefined removes the owner. What the owner gives again
@@ -527,11 +579,32 @@ export class IncrementalNftTable {
   fullStructure(): NftTransaction {
     const tx = new NftTransaction();
     tx.add(this.table).delete({ kind: 'table' }).add(this.table);
-    for (const s of this.sets.values()) tx.add(s);
+    const sizes = new Map<string, number>();
+    for (const s of this.sets.values()) tx.add(this.sized(s, sizes));
+    this.pendingSizes = sizes;
     const chains = this.chains.values();
     for (const c of chains) tx.add(c.chain);
     for (const c of chains) ruleOps(tx, c);
     return tx;
+  }
+
+  /** `set` as a full replacement declares it: with a size when it is large (options.sizeLargeSets). */
+  private sized(set: NftSet | NftMap, sizes: Map<string, number>): NftSet | NftMap {
+    if (!this.options.sizeLargeSets || set.size !== undefined) return set;
+    const code = this.containers.known(set.name);
+    const size = code === undefined ? undefined : setCapacity(this.elements.count(code));
+    if (size === undefined) return set;
+    sizes.set(set.name, size);
+    return { ...set, size };
+  }
+
+  /** Whether a set holds more elements than the kernel's was declared for (see sizeLargeSets). */
+  private outgrown(): boolean {
+    for (const [name, size] of this.declaredSizes) {
+      const code = this.containers.known(name);
+      if (code !== undefined && this.elements.count(code) > size) return true;
+    }
+    return false;
   }
 
   /**
@@ -613,12 +686,16 @@ export class IncrementalNftTable {
   /**
    * The transaction turning the last committed contents into the current ones, or undefined
    * when a set or map changed its definition (that needs `fullTransaction()`: rules still
-   * referencing the old set would block deleting it). Order: new sets and chains, rewritten
+   * referencing the old set would block deleting it) or a set would outgrow the size the last
+   * full replacement declared it with (IncrementalNftTableOptions.sizeLargeSets). Order: new sets and chains, rewritten
    * chains' rules, element deletes then adds, then stale chains (flushed first, since they may
    * reference each other) and stale sets, once nothing refers to them any more.
    */
   diffTransaction(): NftTransaction | undefined {
     if (!this.elements.tracking) return undefined;
+    // What goes to the kernel next is a diff (or nothing): the sets keep their declared sizes.
+    this.pendingSizes = undefined;
+    if (this.outgrown()) return undefined;
     const newSets: (NftSet | NftMap)[] = [];
     const staleSets: (NftSet | NftMap)[] = [];
     for (const [name, before] of this.sets.dirty) {
@@ -669,6 +746,8 @@ export class IncrementalNftTable {
 
   /** The kernel now holds the current contents: later diffs start from here. */
   commit(): void {
+    if (this.pendingSizes) this.declaredSizes = this.pendingSizes;
+    this.pendingSizes = undefined;
     this.chains.commit();
     this.sets.commit();
     this.elements.commit();

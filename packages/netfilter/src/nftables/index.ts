@@ -6,6 +6,7 @@ export { base32, sha256Base32 } from '../hash-names';
 export type { NftElementTextSource, NftElementTextVisitor } from './element-text';
 export {
   IncrementalNftTable,
+  type IncrementalNftTableOptions,
   type NftChainContents,
   type NftContribution,
   type NftRuleBody,
