@@ -8,7 +8,7 @@ const { loadAddonBytes } = require('./embedded-addon.cjs');
 const ASSET_KEY = 'native/page-release.node';
 
 /**
- * @returns {{ releaseExecutablePages(): number, evictExecutableCache(): number, releaseMallocFree(): boolean } | undefined}
+ * @returns {{ releaseExecutablePages(): number, evictExecutableCache(): number, executableInLargeFolios(): boolean | null, releaseMallocFree(): boolean } | undefined}
  *   undefined outside a single executable or when the executable carries no addon; a warning
  *   (code NODEAGENT_PAGE_RELEASE) when it carries one that cannot be loaded, since the process
  *   then keeps every page it ever touched.

@@ -1,7 +1,7 @@
 // Gives resident pages the single executables no longer use back to the kernel, so their RSS
 // is their working set rather than everything start-up ever touched. Built by
 // tools/sea/page-release-build.mjs into an N-API addon embedded in each executable; loaded by
-// tools/sea/page-release.cjs. Two calls:
+// tools/sea/page-release.cjs. Its calls:
 //
 // releaseExecutablePages(): drops this process's page-table entries for the pages of its own
 // executable (the Node runtime: V8, ICU data, OpenSSL, Node's built-in JS, the injected script)
@@ -19,8 +19,20 @@
 // installer) is cached in large folios, up to 2 MiB each, and the kernel (6.18 here) maps a whole
 // folio on a fault, so each piece of text the process touches after a release comes back as up to
 // 2 MiB of RSS instead of the 64 KB of fault-around. Read back from disk on the next faults, the
-// file is cached in small folios. Returns the bytes of the file that left the cache (counted
-// with mincore over a mapping of the whole file), or -1 when the file cannot be read.
+// file is cached in small folios. So it evicts only when a sample of the executable's resident
+// pages shows large folios (executableInLargeFolios below) or when that cannot be told: once the
+// file is cached in small folios, an eviction only cost ~20 ms of kernel time and made the next
+// start read the executable back from disk (issue #51). Returns the bytes of the file that left
+// the cache (counted with mincore over a mapping of the whole file; 0 when it was left alone), or
+// -1 when the file cannot be read.
+//
+// executableInLargeFolios(): whether the executable's resident pages sit in large folios: the
+// first present file page of every 2 MiB of its read-only mappings is looked up in
+// /proc/kpageflags by its page frame from the pagemap, and more than a quarter of them must be
+// parts of large folios (a copy of the Node runtime just written: all of 7-38 sampled pages; the
+// same file evicted and read back by faults: 1-2 of 7-38, the folios mapped while the eviction
+// ran, which it cannot drop). true or false, or null when it cannot be told (the page frames are
+// hidden without CAP_SYS_ADMIN; no /proc/kpageflags).
 //
 // releaseMallocFree(): glibc's malloc_trim(0), which returns the free pages inside every malloc
 // arena (not only the top of the main heap) to the kernel. Node never calls it; after a burst
@@ -41,7 +53,11 @@
 // /proc/<pid>/pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst).
 #define PM_PRESENT (1ULL << 63)
 #define PM_FILE_OR_SHARED_ANON (1ULL << 61)
+#define PM_PFN_MASK ((1ULL << 55) - 1)
 #define PAGEMAP_BATCH 512
+// /proc/kpageflags bits (Documentation/admin-guide/mm/pagemap.rst): parts of a large folio.
+#define KPF_COMPOUND_HEAD (1ULL << 15)
+#define KPF_COMPOUND_TAIL (1ULL << 16)
 
 // Releases one range of pages; returns the bytes released.
 static size_t release_range(uintptr_t start, uintptr_t end) {
@@ -77,9 +93,14 @@ static size_t release_file_pages(int pagemap, uintptr_t start, uintptr_t end, si
   return released + (run ? release_range(run, end) : 0);
 }
 
+// What a walk over the executable's mappings does with each: `visit` gets the pagemap, the
+// range and the page size, and returns what it adds to the walk's total.
+typedef size_t (*mapping_visitor)(int pagemap, uintptr_t start, uintptr_t end, size_t page, void *ctx);
+
 // Walks /proc/self/maps for read-only private mappings of the running executable (matched by
-// device and inode, so a replaced or deleted file on disk does not matter).
-static size_t release_executable_pages(void) {
+// device and inode, so a replaced or deleted file on disk does not matter); returns the sum of
+// what `visit` returned.
+static size_t each_executable_mapping(mapping_visitor visit, void *ctx) {
   struct stat exe;
   if (stat("/proc/self/exe", &exe) != 0) return 0;
   FILE *maps = fopen("/proc/self/maps", "re");
@@ -90,7 +111,7 @@ static size_t release_executable_pages(void) {
     return 0;
   }
   size_t page = (size_t)sysconf(_SC_PAGESIZE);
-  size_t released = 0;
+  size_t total = 0;
   char line[4096];
   while (fgets(line, sizeof line, maps)) {
     unsigned long start, end, inode;
@@ -100,11 +121,64 @@ static size_t release_executable_pages(void) {
       continue;
     if (perms[1] == 'w' || perms[3] != 'p') continue;
     if (inode != exe.st_ino || makedev(major_dev, minor_dev) != exe.st_dev) continue;
-    released += release_file_pages(pagemap, start, end, page);
+    total += visit(pagemap, start, end, page, ctx);
   }
   close(pagemap);
   fclose(maps);
-  return released;
+  return total;
+}
+
+static size_t release_visitor(int pagemap, uintptr_t start, uintptr_t end, size_t page, void *ctx) {
+  (void)ctx;
+  return release_file_pages(pagemap, start, end, page);
+}
+
+static size_t release_executable_pages(void) {
+  return each_executable_mapping(release_visitor, NULL);
+}
+
+// The large-folio sample's tally: pages looked up, pages in large folios, and whether a page
+// frame could not be looked up (hidden, or no /proc/kpageflags).
+struct folio_sample {
+  int kpageflags;
+  size_t checked;
+  size_t large;
+  int unknown;
+};
+
+// Looks up the first present file page of each PAGEMAP_BATCH pages of [start, end).
+static size_t folio_visitor(int pagemap, uintptr_t start, uintptr_t end, size_t page, void *ctx) {
+  struct folio_sample *sample = ctx;
+  uint64_t entries[PAGEMAP_BATCH];
+  for (uintptr_t at = start; at < end; at += page * PAGEMAP_BATCH) {
+    size_t count = (end - at) / page;
+    if (count > PAGEMAP_BATCH) count = PAGEMAP_BATCH;
+    ssize_t got = pread(pagemap, entries, count * sizeof entries[0], (off_t)(at / page * sizeof entries[0]));
+    if (got != (ssize_t)(count * sizeof entries[0])) continue;
+    for (size_t i = 0; i < count; i++) {
+      if (!(entries[i] & PM_PRESENT) || !(entries[i] & PM_FILE_OR_SHARED_ANON)) continue;
+      uint64_t pfn = entries[i] & PM_PFN_MASK, flags = 0;
+      if (pfn == 0 || pread(sample->kpageflags, &flags, sizeof flags, (off_t)(pfn * sizeof flags)) != sizeof flags) {
+        sample->unknown = 1;
+      } else {
+        sample->checked++;
+        if (flags & (KPF_COMPOUND_HEAD | KPF_COMPOUND_TAIL)) sample->large++;
+      }
+      break;
+    }
+  }
+  return 0;
+}
+
+// 1 when over a quarter of the sampled resident pages of the executable sit in large folios, 0
+// when fewer do, -1 when it cannot be told.
+static int executable_in_large_folios(void) {
+  struct folio_sample sample = {open("/proc/kpageflags", O_RDONLY | O_CLOEXEC), 0, 0, 0};
+  if (sample.kpageflags < 0) return -1;
+  each_executable_mapping(folio_visitor, &sample);
+  close(sample.kpageflags);
+  if (sample.unknown || sample.checked == 0) return -1;
+  return sample.large * 4 > sample.checked ? 1 : 0;
 }
 
 // Bytes of the file behind `fd` (size `size`) in the page cache, or -1.
@@ -125,6 +199,8 @@ static double cached_bytes(int fd, size_t size, size_t page) {
 }
 
 static double evict_executable_cache(void) {
+  // Small folios already: nothing to gain, and the next start would read the file from disk.
+  if (executable_in_large_folios() == 0) return 0;
   int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   struct stat st;
@@ -153,6 +229,17 @@ static napi_value ReleaseExecutablePages(napi_env env, napi_callback_info info) 
   return out;
 }
 
+static napi_value ExecutableInLargeFolios(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  int large = executable_in_large_folios();
+  if (large < 0)
+    napi_get_null(env, &out);
+  else
+    napi_get_boolean(env, large == 1, &out);
+  return out;
+}
+
 static napi_value ReleaseMallocFree(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out;
@@ -166,6 +253,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "releaseExecutablePages", fn);
   napi_create_function(env, "evictExecutableCache", NAPI_AUTO_LENGTH, EvictExecutableCache, NULL, &fn);
   napi_set_named_property(env, exports, "evictExecutableCache", fn);
+  napi_create_function(env, "executableInLargeFolios", NAPI_AUTO_LENGTH, ExecutableInLargeFolios, NULL, &fn);
+  napi_set_named_property(env, exports, "executableInLargeFolios", fn);
   napi_create_function(env, "releaseMallocFree", NAPI_AUTO_LENGTH, ReleaseMallocFree, NULL, &fn);
   napi_set_named_property(env, exports, "releaseMallocFree", fn);
   return exports;
