@@ -6,7 +6,7 @@ import {
   readU16,
   readU32,
 } from '@nodeagent/primitives/netlink';
-import { decodeAddress, familyFromNumber, familyNumber, writeAddress } from './address';
+import { decodeAddress, familyFromNumber, familyNumber, writeNormalizedAddress } from './address';
 import { DestAttr, FWD_MASK, FwdMethod, TunnelFlag, TunnelType as TunnelTypeNumber } from './constants';
 import { InvalidFieldError } from './errors';
 import { decodeStats } from './stats-codec';
@@ -42,7 +42,9 @@ function lookup<K extends string>(names: K[], n: number, field: string): K {
 
 /** Address + port (+ family): what DEL_DEST needs. */
 export function writeDestinationKey(w: NetlinkAttributeWriter, dest: NormalizedDestinationKey): void {
-  w.fill(DestAttr.ADDR, 16, (buf, at) => writeAddress(buf, at, dest.address, 'destination.address'));
+  // bytesView after reserving: the reservation may grow (replace) the buffer.
+  const addrAt = w.reserveAttribute(DestAttr.ADDR, 16);
+  writeNormalizedAddress(w.bytesView, addrAt, dest.address, dest.family);
   w.u16(DestAttr.ADDR_FAMILY, familyNumber(dest.family));
   w.be16(DestAttr.PORT, dest.port);
 }

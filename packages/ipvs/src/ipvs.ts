@@ -137,10 +137,22 @@ export class Ipvs implements IpvsHandle {
     }
   }
 
-  /** A write: no reply expected, so it may travel in a batch. */
-  private async write(req: GenlRequest, operation: string, target: string): Promise<void> {
-    if (this.batcher) return this.batcher.submit(req, (err) => kernelError(err, operation, target));
-    await this.send(req, operation, target);
+  /**
+   * A write: no reply expected, so it may travel in a batch. `build` validates and encodes (a
+   * validation error rejects the returned promise) and says how to name the object, which runs
+   * only for an error: building that text for each of 250k successful writes was measurable.
+   * Not async: one promise per write, not three (bulk updates make hundreds of thousands).
+   */
+  private write(operation: string, build: () => { req: GenlRequest; target: () => string }): Promise<void> {
+    let built: { req: GenlRequest; target: () => string };
+    try {
+      built = build();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { req, target } = built;
+    if (this.batcher) return this.batcher.submit(req, (err) => kernelError(err, operation, target()));
+    return this.send(req, operation, target()).then(() => undefined);
   }
 
   private async send(req: GenlRequest, operation: string, target: string): Promise<Buffer[]> {
@@ -154,19 +166,25 @@ export class Ipvs implements IpvsHandle {
     }
   }
 
-  async addService(spec: ServiceSpec): Promise<void> {
-    const s = normalizeServiceSpec(spec, serviceFlagBits);
-    await this.write(requests.newService(s), 'add', describeService(s.key));
+  addService(spec: ServiceSpec): Promise<void> {
+    return this.write('add', () => {
+      const n = normalizeServiceSpec(spec, serviceFlagBits);
+      return { req: requests.newService(n), target: () => describeService(n.key) };
+    });
   }
 
-  async updateService(spec: ServiceSpec): Promise<void> {
-    const s = normalizeServiceSpec(spec, serviceFlagBits);
-    await this.write(requests.setService(s), 'update', describeService(s.key));
+  updateService(spec: ServiceSpec): Promise<void> {
+    return this.write('update', () => {
+      const n = normalizeServiceSpec(spec, serviceFlagBits);
+      return { req: requests.setService(n), target: () => describeService(n.key) };
+    });
   }
 
-  async deleteService(key: ServiceKey): Promise<void> {
-    const k = normalizeServiceKey(key);
-    await this.write(requests.delService(k), 'delete', describeService(k));
+  deleteService(key: ServiceKey): Promise<void> {
+    return this.write('delete', () => {
+      const k = normalizeServiceKey(key);
+      return { req: requests.delService(k), target: () => describeService(k) };
+    });
   }
 
   /** The service with its stats; IpvsNotFoundError if there is none. */
@@ -192,22 +210,28 @@ export class Ipvs implements IpvsHandle {
     return replies.map(decodeServiceReply);
   }
 
-  async addDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> {
-    const k = normalizeServiceKey(service);
-    const d = normalizeDestinationSpec(dest, k);
-    await this.write(requests.newDest(k, d), 'add', describeDestination(k, d));
+  addDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> {
+    return this.write('add', () => {
+      const k = normalizeServiceKey(service);
+      const d = normalizeDestinationSpec(dest, k);
+      return { req: requests.newDest(k, d), target: () => describeDestination(k, d) };
+    });
   }
 
-  async updateDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> {
-    const k = normalizeServiceKey(service);
-    const d = normalizeDestinationSpec(dest, k);
-    await this.write(requests.setDest(k, d), 'update', describeDestination(k, d));
+  updateDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> {
+    return this.write('update', () => {
+      const k = normalizeServiceKey(service);
+      const d = normalizeDestinationSpec(dest, k);
+      return { req: requests.setDest(k, d), target: () => describeDestination(k, d) };
+    });
   }
 
-  async deleteDestination(service: ServiceKey, dest: DestinationKey): Promise<void> {
-    const k = normalizeServiceKey(service);
-    const d = normalizeDestinationKey(dest);
-    await this.write(requests.delDest(k, d), 'delete', describeDestination(k, d));
+  deleteDestination(service: ServiceKey, dest: DestinationKey): Promise<void> {
+    return this.write('delete', () => {
+      const k = normalizeServiceKey(service);
+      const d = normalizeDestinationKey(dest);
+      return { req: requests.delDest(k, d), target: () => describeDestination(k, d) };
+    });
   }
 
   async listDestinations(service: ServiceKey): Promise<Destination[]> {
@@ -217,14 +241,18 @@ export class Ipvs implements IpvsHandle {
   }
 
   /** Zeroes the counters of one service (and its destinations), or of everything. */
-  async zeroCounters(service?: ServiceKey): Promise<void> {
-    const k = service === undefined ? undefined : normalizeServiceKey(service);
-    await this.write(requests.zero(k), 'zero', k ? describeService(k) : 'all services');
+  zeroCounters(service?: ServiceKey): Promise<void> {
+    return this.write('zero', () => {
+      const k = service === undefined ? undefined : normalizeServiceKey(service);
+      return { req: requests.zero(k), target: () => (k ? describeService(k) : 'all services') };
+    });
   }
 
   /** Deletes every service and destination. */
-  async flush(): Promise<void> {
-    await this.write(requests.flush(), 'flush', 'all services');
+  flush(): Promise<void> {
+    return this.write('flush', () => {
+      return { req: requests.flush(), target: () => 'all services' };
+    });
   }
 
   async getInfo(): Promise<IpvsInfo> {
@@ -246,7 +274,7 @@ export class Ipvs implements IpvsHandle {
       if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff)
         throw new InvalidFieldError(`timeouts.${name}`, v, 'expected seconds in 0..2147483647');
     }
-    await this.write(requests.setConfig(t), 'set', 'timeouts');
+    await this.write('set', () => ({ req: requests.setConfig(t), target: () => 'timeouts' }));
   }
 
   close(): void {

@@ -13,7 +13,7 @@ import {
   familyNumber,
   maskToPrefix,
   prefixToMask,
-  writeAddress,
+  writeNormalizedAddress,
 } from './address';
 import { IpProto, SvcAttr, SvcFlag } from './constants';
 import { InvalidFieldError } from './errors';
@@ -64,7 +64,9 @@ export function writeServiceKey(w: NetlinkAttributeWriter, key: NormalizedServic
     w.u32(SvcAttr.FWMARK, key.fwmark);
   } else {
     w.u16(SvcAttr.PROTOCOL, protoNumbers[key.protocol]);
-    w.fill(SvcAttr.ADDR, 16, (buf, at) => writeAddress(buf, at, key.address, 'service.address'));
+    // bytesView after reserving: the reservation may grow (replace) the buffer.
+    const addrAt = w.reserveAttribute(SvcAttr.ADDR, 16);
+    writeNormalizedAddress(w.bytesView, addrAt, key.address, key.family);
     w.be16(SvcAttr.PORT, key.port);
   }
 }

@@ -1,11 +1,17 @@
-// kube-proxy ipvs-mode benchmarks (Services = ClusterIP, one TCP port, 3 ready endpoints):
-//  - pure planning at 1k and 10k Services (IpvsPlanner), against building the iptables-mode
-//    ruleset for the same snapshot (baseline), and a memoized re-plan after one endpoint change;
-//  - in the micro-VM (real IPVS, ipset, iptables, kube-ipvs0): a full sync at 1k Services and
-//    the latency of one EndpointSlice change until the kernel holds it, against programming the
-//    same 1k virtual servers with bare @nodeagent/ipvs calls (baseline, same VM run); one change
-//    is also compared with the two bare calls it comes down to (add a real server, drain one).
-// Run: npm run bench:ipvs -w @nodeagent/kube-proxy  (root; the VM part boots the micro-VM).
+// kube-proxy ipvs-mode benchmarks (Services = ClusterIP, one TCP port, E ready endpoints each):
+//  - pure planning (IpvsPlanner), against building the iptables-mode ruleset for the same
+//    snapshot (baseline), and a memoized re-plan after one endpoint change;
+//  - in the micro-VM (real IPVS, ipset, iptables, kube-ipvs0 over rtnetlink as the daemon does):
+//    a full sync from an empty kernel with each layer's busy time, against its floor in the same
+//    VM run (the plan's ipsets through `ipset restore`, its payload through `iptables-restore`,
+//    its addresses through `ip -batch`, its virtual + real servers through bare @nodeagent/ipvs
+//    calls); one EndpointSlice change until the kernel holds it (p50/p99), against the two bare
+//    calls it comes down to (add a real server, drain one); and at the end the kernel's virtual
+//    servers, real servers and addresses counted against the plan's.
+// The floor and ours run in two network namespaces of one VM boot (see floors() for why).
+// Sizes: `S` (S Services x 3 endpoints, the old default) or `SxE`, comma-separated, e.g.
+// KP_IPVS_SYNC_SIZE=1000x50,5000x50 (one VM boot each, from an empty kernel); KP_IPVS_PLAN_SIZES
+// likewise (empty: no planning part). KP_IPVS_RESULT_FILE names the result file in bench-results/. Run: npm run bench:ipvs -w @nodeagent/kube-proxy  (root; the VM part boots the VM).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -15,35 +21,45 @@ import { ProxyState, snapshotFromObjects } from '../src/index';
 import { execIptables, renderIptablesRuleset } from '../src/iptables/index';
 import {
   execIpsetLayer,
-  execLinkLayer,
   GracefulTermination,
   IpvsApplier,
+  type IpvsPlan,
   IpvsPlanner,
   openIpvsTable,
+  rtnetlinkLinkLayer,
 } from '../src/ipvs/index';
 import { procSysctlLayer } from '../src/runtime/index';
 import { benchService, benchSlice } from './bench-cluster';
+import { BusyClock, floors, kernelAgainstPlan, progress, quantile, round } from './ipvs-bench-kernel';
 
-const PLAN_SIZES = (process.env.KP_IPVS_PLAN_SIZES ?? '1000,10000').split(',').map(Number);
-// Comma-separated: one VM boot per size (each starts from an empty kernel).
-const SYNC_SIZES = (process.env.KP_IPVS_SYNC_SIZE ?? '1000').split(',').map(Number);
-const CHANGES = Number(process.env.KP_IPVS_CHANGES ?? 20);
-const ENDPOINTS = 3;
+interface Size {
+  services: number;
+  endpoints: number;
+  label: string;
+}
+
+const parseSize = (s: string): Size => {
+  const [n, e] = s.split('x').map(Number) as [number, number | undefined];
+  return { services: n, endpoints: e ?? 3, label: `${n}x${e ?? 3}` };
+};
+const sizes = (s: string) => s.split(',').filter(Boolean).map(parseSize);
+const PLAN_SIZES = sizes(process.env.KP_IPVS_PLAN_SIZES ?? '1000,10000');
+const SYNC_SIZES = sizes(process.env.KP_IPVS_SYNC_SIZE ?? '1000');
+const CHANGES = Number(process.env.KP_IPVS_CHANGES ?? 100);
 const NODE = 'node-a';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Each generation moves the last endpoint to a new address. */
-const sliceFor = (i: number, generation: number) =>
-  benchSlice(i, ENDPOINTS, (e) => (e === ENDPOINTS - 1 ? generation % 8 : 0));
+const sliceFor = (i: number, endpoints: number, generation: number) =>
+  benchSlice(i, endpoints, (e) => (e === endpoints - 1 ? generation % 8 : 0));
 
-const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => quantile(xs, 0.5);
 
 async function planning() {
   const out: Record<string, unknown> = {};
-  for (const n of PLAN_SIZES) {
+  for (const { services: n, endpoints, label } of PLAN_SIZES) {
     const services = Array.from({ length: n }, (_, i) => benchService(i));
-    const slices = Array.from({ length: n }, (_, i) => sliceFor(i, 0));
+    const slices = Array.from({ length: n }, (_, i) => sliceFor(i, endpoints, 0));
     const snapshot = snapshotFromObjects({
       family: 'IPv4',
       nodeName: NODE,
@@ -67,7 +83,7 @@ async function planning() {
       })
       .add('ipvs plan after one endpoint change (memo)', () => {
         gen++;
-        state.onEndpointSlice(sliceFor(gen % n, gen), false);
+        state.onEndpointSlice(sliceFor(gen % n, endpoints, gen), false);
         planner.plan(state.snapshot());
       });
     await bench.run();
@@ -75,115 +91,195 @@ async function planning() {
       bench.tasks.map((t) => [t.name, t.result.state === 'completed' ? t.result.latency.mean : Number.NaN]),
     );
     const base = ms['iptables build (baseline)']!;
-    out[`${n}`] = {
+    out[label] = {
       meanMs: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, round(v, 3)])),
       ratioToIptablesBuild: {
         full: round(ms['ipvs plan (full)']! / base, 3),
         oneChange: round(ms['ipvs plan after one endpoint change (memo)']! / base, 4),
       },
     };
-    console.log(`plan n=${n}`, JSON.stringify(out[`${n}`]));
+    console.log(`plan ${label}`, JSON.stringify(out[label]));
   }
   return out;
 }
 
-/** Inside the micro-VM: the kernel part, printed as one `IPVS-BENCH <json>` line. */
-async function inVm() {
-  const SYNC_SIZE = SYNC_SIZES[0]!;
-  const services = Array.from({ length: SYNC_SIZE }, (_, i) => benchService(i));
-  const slices = Array.from({ length: SYNC_SIZE }, (_, i) => sliceFor(i, 0));
-  const ipvs = await openIpvsTable();
-  const kernel = {
-    ipvs,
-    link: execLinkLayer(),
-    ipset: execIpsetLayer(),
-    iptables: execIptables({ family: 'IPv4' }),
-    sysctl: procSysctlLayer(),
-  };
-  const result: Record<string, unknown> = { services: SYNC_SIZE, endpointsPerService: ENDPOINTS };
-  try {
-    // Baseline: the same virtual servers and real servers with bare library calls.
-    const planned = new IpvsPlanner().plan(
-      snapshotFromObjects({ family: 'IPv4', nodeName: NODE, services, endpointSlices: slices }),
-    );
-    const t0 = performance.now();
-    await Promise.all(
-      [...planned.virtualServers.values()].map(async (vs) => {
-        const key = { protocol: vs.protocol, address: vs.address, port: vs.port };
-        await ipvs.addService({ ...key, scheduler: vs.scheduler });
-        await Promise.all([...vs.realServers.values()].map((rs) => ipvs.addDestination(key, rs)));
-      }),
-    );
-    const rawMs = performance.now() - t0;
-    // Baseline for one change: the two bare calls the applier's diff comes down to when an
-    // endpoint moves (add the new real server, drain the old one at weight 0).
-    const rawChange: number[] = [];
-    const vsList = [...planned.virtualServers.values()];
-    for (let c = 1; c <= CHANGES; c++) {
-      const vs = vsList[c % vsList.length]!;
-      const key = { protocol: vs.protocol, address: vs.address, port: vs.port };
-      const old = [...vs.realServers.values()][0]!;
-      const t = performance.now();
-      await ipvs.addDestination(key, { address: `10.255.${c >> 8}.${c & 255}`, port: old.port, weight: 1 });
-      await ipvs.updateDestination(key, { ...old, weight: 0 });
-      rawChange.push(performance.now() - t);
-    }
-    for (const vs of planned.virtualServers.values())
-      await ipvs.deleteService({ protocol: vs.protocol, address: vs.address, port: vs.port });
+/** One EndpointSlice change until the kernel holds it, CHANGES times: ms each, and of that the snapshot + plan. */
+async function changeLatencies(
+  state: ProxyState,
+  planner: IpvsPlanner,
+  applier: IpvsApplier,
+  size: Size,
+): Promise<{ total: number[]; plan: number[] }> {
+  const total: number[] = [];
+  const plan: number[] = [];
+  for (let c = 1; c <= CHANGES; c++) {
+    const t = performance.now();
+    state.onEndpointSlice(sliceFor(c % size.services, size.endpoints, c), false);
+    const p = planner.plan(state.snapshot());
+    plan.push(performance.now() - t);
+    await applier.apply(p, Date.now());
+    total.push(performance.now() - t);
+  }
+  return { total, plan };
+}
 
-    // Full sync from an empty kernel: plan + ipset batch + iptables restore + IPVS + addresses.
-    const state = new ProxyState('IPv4', NODE);
-    for (const s of services) state.onService(undefined, s);
-    for (const s of slices) state.onEndpointSlice(s, false);
-    const planner = new IpvsPlanner();
-    const applier = new IpvsApplier({ ...kernel, family: 'IPv4', graceful: new GracefulTermination() });
-    const t1 = performance.now();
-    await applier.apply(planner.plan(state.snapshot()), Date.now());
-    const fullMs = performance.now() - t1;
-    // One EndpointSlice change until the kernel holds it (event → snapshot → plan → apply).
-    const latencies: number[] = [];
-    for (let c = 1; c <= CHANGES; c++) {
-      const t = performance.now();
-      state.onEndpointSlice(sliceFor(c % SYNC_SIZE, c), false);
-      await applier.apply(planner.plan(state.snapshot()), Date.now());
-      latencies.push(performance.now() - t);
-    }
-    const changeMs = median(latencies);
-    result.rawIpvsMs = round(rawMs);
-    result.rawOneChangeMedianMs = round(median(rawChange));
-    result.fullSyncMs = round(fullMs);
-    result.oneEndpointChangeMedianMs = round(changeMs);
-    result.oneEndpointChangeMaxMs = round(Math.max(...latencies));
-    result.ratioFullSyncToRawIpvs = round(fullMs / rawMs);
-    result.ratioOneChangeToFullSync = round(changeMs / fullMs, 4);
-    result.ratioOneChangeToRawCalls = round(changeMs / median(rawChange));
+/** The bare calls one change comes down to: add the new real server, drain the old one. */
+async function rawChanges(
+  ipvs: Awaited<ReturnType<typeof openIpvsTable>>,
+  plan: IpvsPlan,
+): Promise<number[]> {
+  const out: number[] = [];
+  const vsList = [...plan.virtualServers.values()];
+  for (let c = 1; c <= CHANGES; c++) {
+    const vs = vsList[c % vsList.length]!;
+    const key = { protocol: vs.protocol, address: vs.address, port: vs.port };
+    const old = [...vs.realServers.values()][0]!;
+    const t = performance.now();
+    await ipvs.addDestination(key, { address: `10.255.${c >> 8}.${c & 255}`, port: old.port, weight: 1 });
+    await ipvs.updateDestination(key, { ...old, weight: 0 });
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+const summary = (xs: number[]) => ({
+  p50: round(median(xs)),
+  p99: round(quantile(xs, 0.99)),
+  max: round(Math.max(...xs)),
+});
+
+/** The floor part, in its own network namespace: tools and bare calls, then one change's bare calls. */
+async function floorPart(planned: IpvsPlan): Promise<Record<string, unknown>> {
+  const ipvs = await openIpvsTable();
+  try {
+    const floor = await floors(ipvs, planned);
+    const rawChange = await rawChanges(ipvs, planned);
+    return { floor, rawOneChange: summary(rawChange), rawOneChangeMs: rawChange.map((x) => round(x)) };
   } finally {
     ipvs.close();
   }
+}
+
+/** Our part, in its own network namespace: a full sync from empty, changes, the kernel check. */
+async function oursPart(size: Size): Promise<Record<string, unknown>> {
+  const ipvs = await openIpvsTable();
+  const link = rtnetlinkLinkLayer();
+  const clock = new BusyClock();
+  const kernel = {
+    // Not timed per call: a wrapper per write (250k of them) would slow what it measures.
+    ipvs,
+    link: clock.wrap('link', link),
+    ipset: clock.wrap('ipset', execIpsetLayer()),
+    iptables: clock.wrap('iptables', execIptables({ family: 'IPv4' })),
+    sysctl: clock.wrap('sysctl', procSysctlLayer()),
+  };
+  const result: Record<string, unknown> = {};
+  try {
+    const state = new ProxyState('IPv4', NODE);
+    for (let i = 0; i < size.services; i++) state.onService(undefined, benchService(i));
+    for (let i = 0; i < size.services; i++) state.onEndpointSlice(sliceFor(i, size.endpoints, 0), false);
+    const planner = new IpvsPlanner();
+    const graceful = new GracefulTermination();
+    const applier = new IpvsApplier({ ...kernel, family: 'IPv4', graceful });
+    const t1 = performance.now();
+    const plan = planner.plan(state.snapshot());
+    const planMs = performance.now() - t1;
+    clock.take();
+    await applier.apply(plan, Date.now());
+    const fullMs = performance.now() - t1;
+    const busyMs = clock.take();
+    const layersMs = Object.values(busyMs).reduce((a, b) => a + b, 0);
+    result.fullSync = {
+      totalMs: round(fullMs),
+      planMs: round(planMs),
+      busyMs,
+      // IPVS writes and the applier's own work: everything else (the steps run one after another).
+      ipvsAndApplierMs: round(fullMs - planMs - layersMs),
+    };
+    progress('full sync', result.fullSync);
+    const changes = await changeLatencies(state, planner, applier, size);
+    result.oneChange = summary(changes.total);
+    result.oneChangeSnapshotAndPlan = summary(changes.plan);
+    result.oneChangeMs = changes.total.map((x) => round(x));
+    progress('changes', result.oneChange);
+    result.kernel = await kernelAgainstPlan(ipvs, planner.plan(state.snapshot()), graceful.size);
+  } finally {
+    ipvs.close();
+    link.close();
+  }
+  return result;
+}
+
+/** Inside the micro-VM (one namespace per part): prints one `IPVS-BENCH <json>` line. */
+async function inVm() {
+  const size = SYNC_SIZES[0]!;
+  let result: Record<string, unknown>;
+  if (process.env.KP_IPVS_BENCH_PART === 'floor') {
+    const services = Array.from({ length: size.services }, (_, i) => benchService(i));
+    const slices = Array.from({ length: size.services }, (_, i) => sliceFor(i, size.endpoints, 0));
+    const planned = new IpvsPlanner().plan(
+      snapshotFromObjects({ family: 'IPv4', nodeName: NODE, services, endpointSlices: slices }),
+    );
+    result = await floorPart(planned);
+  } else result = await oursPart(size);
   process.stdout.write(`IPVS-BENCH ${JSON.stringify(result)}\n`);
 }
 
-async function vmPart(size: number): Promise<Record<string, unknown>> {
+async function vmPart(size: Size): Promise<Record<string, unknown>> {
   const { runInVm } = await import('../../../tools/vm/vm');
   const { bundleEntry } = await import('../../../tools/bundle/bundle-entry');
   const bundle = bundleEntry(fileURLToPath(import.meta.url));
   try {
     const modules =
       'ip_vs ip_vs_rr xt_ipvs dummy ip_set ip_set_hash_ip ip_set_hash_ipport ip_set_hash_ipportip ip_set_hash_ipportnet ip_set_bitmap_port xt_set xt_comment xt_addrtype xt_mark xt_conntrack xt_MASQUERADE xt_physdev nft_compat';
+    const loadAtBoot = loadavg()[0]!;
     const r = await runInVm({
       command: 'sh',
-      args: ['-c', `modprobe -a ${modules} && exec node ${bundle.file}`],
+      // One network namespace per part (see floors()), the floor first.
+      args: [
+        '-c',
+        // lo up: a namespace without a local address has no local routing table, and IPVS
+        // then refuses a masquerading real server (EINVAL) until kube-ipvs0 gets its addresses.
+        `modprobe -a ${modules} && for n in kp-floor kp-ours; do ip netns add $n && ip -n $n link set lo up || exit 1; done && ` +
+          `KP_IPVS_BENCH_PART=floor ip netns exec kp-floor node ${bundle.file} && ` +
+          `KP_IPVS_BENCH_PART=ours ip netns exec kp-ours node ${bundle.file}`,
+      ],
       cwd: repoRoot,
       env: {
         KP_IPVS_BENCH_IN_VM: '1',
-        KP_IPVS_SYNC_SIZE: String(size),
+        KP_IPVS_SYNC_SIZE: size.label,
         KP_IPVS_CHANGES: String(CHANGES),
       },
-      timeoutMs: 540_000,
+      memoryMb: Number(process.env.KP_IPVS_VM_MEMORY_MB ?? 2048),
+      timeoutMs: 900_000,
+      onStdout: (c) => process.stdout.write(c),
+      onStderr: (c) => process.stderr.write(c),
     });
-    const line = r.stdout.split('\n').find((l) => l.startsWith('IPVS-BENCH '));
-    if (!line) throw new Error(`no result from the VM (exit ${r.exitCode}):\n${r.stderr}\n${r.stdout}`);
-    return { ...JSON.parse(line.slice('IPVS-BENCH '.length)), vmDurationMs: Math.round(r.durationMs) };
+    const parts = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('IPVS-BENCH '))
+      .map((l) => JSON.parse(l.slice('IPVS-BENCH '.length)));
+    if (parts.length !== 2)
+      throw new Error(`no result from the VM (exit ${r.exitCode}):\n${r.stderr}\n${r.stdout}`);
+    const [floor, ours] = parts;
+    return {
+      services: size.services,
+      endpointsPerService: size.endpoints,
+      ...ours,
+      floor: floor.floor,
+      rawOneChange: floor.rawOneChange,
+      ratioFullSyncToFloor: round(ours.fullSync.totalMs / floor.floor.totalMs),
+      ratioOneChangeToRawCalls: round(ours.oneChange.p50 / floor.rawOneChange.p50),
+      rawOneChangeMs: floor.rawOneChangeMs,
+      vm: {
+        durationMs: Math.round(r.durationMs),
+        bootMs: Math.round(r.bootMs),
+        speedFactor: round(r.speedFactor),
+        qemuCpuMs: r.qemuCpuMs,
+        load1AtBoot: round(loadAtBoot),
+        load1AtEnd: round(loadavg()[0]!),
+      },
+    };
   } finally {
     bundle.dispose();
   }
@@ -195,12 +291,12 @@ async function main() {
   const plan = await planning();
   const vm: Record<string, unknown> = {};
   for (const size of SYNC_SIZES) {
-    vm[`${size}`] = await vmPart(size);
-    console.log(`vm n=${size}`, JSON.stringify(vm[`${size}`]));
+    vm[size.label] = await vmPart(size);
+    console.log(`vm ${size.label}`, JSON.stringify(vm[size.label]));
   }
   const dir = join(repoRoot, 'bench-results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'kube-proxy-ipvs.json');
+  const file = join(dir, process.env.KP_IPVS_RESULT_FILE ?? 'kube-proxy-ipvs.json');
   writeFileSync(
     file,
     `${JSON.stringify(

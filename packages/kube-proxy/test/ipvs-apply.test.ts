@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { snapshotFromObjects } from '../src/index';
+import { ProxyState, snapshotFromObjects } from '../src/index';
 import { fakeKernel } from '../src/ipvs/fake-ipvs-kernel';
 import {
   cleanupIpvs,
   GracefulTermination,
   IpvsApplier,
+  IpvsPlanner,
   type IpvsPlanOptions,
   planIpvs,
 } from '../src/ipvs/index';
@@ -256,6 +257,47 @@ describe('IpvsApplier against the fake kernel', () => {
       'TCP/10.96.0.10:80': ['10.244.1.1:8080 w1'],
       'TCP/10.96.0.11:80': ['10.244.1.2:8080 w1', '10.244.1.3:8080 w1'],
     });
+  });
+
+  it('applies a planner delta by its keys, and diffs everything when it does not follow what was applied', async () => {
+    const k = setup();
+    const state = new ProxyState('IPv4', 'node-a');
+    const planner = new IpvsPlanner();
+    const ip = (n: number) => `10.96.0.${10 + n}`;
+    const svcs = [0, 1, 2].map((n) => service(`s${n}`, { clusterIP: ip(n) }));
+    for (const s of svcs) state.onService(undefined, s);
+    const eps = (n: number, host: number) =>
+      state.onEndpointSlice(slice(`s${n}`, [{ ip: `10.244.${n}.${host}` }]), false);
+    for (const n of [0, 1, 2]) eps(n, 1);
+    const apply = (now: number) => k.applier.apply(planner.plan(state.snapshot()), now);
+    expect((await apply(0)).full).toBe(true);
+
+    eps(0, 2);
+    expect(await apply(1)).toMatchObject({ full: false, realServersAdded: 1, realServersDeleted: 1 });
+    state.onService(svcs[2], undefined);
+    expect(await apply(2)).toMatchObject({ servicesDeleted: 1, addressesUnbound: 1 });
+    // A plan made but never applied: the next one's delta starts from it, not from what the
+    // kernel holds, so the applier must diff every virtual server to pick up s1's change.
+    eps(1, 2);
+    planner.plan(state.snapshot());
+    eps(0, 3);
+    expect(await apply(3)).toMatchObject({ full: false, realServersAdded: 2, realServersDeleted: 2 });
+    // A failed apply: the next one reads the kernel back.
+    eps(1, 3);
+    k.ipvs.failAfter(0);
+    await expect(apply(4)).rejects.toThrow(/EIO/);
+    expect((await apply(5)).full).toBe(true);
+
+    const want = {
+      'TCP/10.96.0.10:80': ['10.244.0.3:8080 w1'],
+      'TCP/10.96.0.11:80': ['10.244.1.3:8080 w1'],
+    };
+    expect(await ipvsTable(k.ipvs)).toEqual(want);
+    expect(k.link.links.get('kube-ipvs0')).toEqual(new Set([ip(0), ip(1)]));
+    // What a fresh applier makes of the final plan.
+    const fresh = setup();
+    await fresh.applier.apply(planIpvs(state.snapshot()), 0);
+    expect(await ipvsTable(fresh.ipvs)).toEqual(want);
   });
 
   it('cleanup flushes every virtual server as upstream (fwmark and excludeCIDRs ones too), removes our chains, kube-ipvs0 and ipsets, and no other chain or set', async () => {

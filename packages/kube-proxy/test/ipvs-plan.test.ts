@@ -422,6 +422,7 @@ describe('planIpvs', () => {
         const planner = new IpvsPlanner({ nodePortIPs: ['192.168.0.10'], nodeIPs: ['192.168.0.10'] });
         const services = new Map<number, Svc>();
         const slices = new Map<number, Slice>();
+        let previous: IpvsPlan['virtualServers'] | undefined;
         for (const o of ops) {
           if (o.kind === 'service') {
             const svc = service(
@@ -469,10 +470,43 @@ describe('planIpvs', () => {
           const incremental = planner.plan(snapshot);
           const fresh = planIpvs(snapshot, { nodePortIPs: ['192.168.0.10'], nodeIPs: ['192.168.0.10'] });
           expect(comparable(incremental)).toEqual(comparable(fresh));
+          // The delta's promise to the applier: outside its keys, the very objects of the last plan.
+          const delta = incremental.delta;
+          if (delta) {
+            expect(delta.from).toBe(previous);
+            for (const key of new Set([...delta.from.keys(), ...incremental.virtualServers.keys()]))
+              if (!delta.virtualServers.has(key))
+                expect(incremental.virtualServers.get(key)).toBe(delta.from.get(key));
+          }
+          // No delta (a rebuild after a conflict) is always allowed: the applier then diffs everything.
+          previous = incremental.virtualServers;
         }
       }),
       { numRuns: 80 },
     );
+  });
+
+  it('says which virtual servers changed since its last plan (delta)', () => {
+    const state = new ProxyState('IPv4', 'node-a');
+    const planner = new IpvsPlanner();
+    const a = service('a');
+    state.onService(undefined, a);
+    state.onService(undefined, service('b', { clusterIP: '10.96.0.11' }));
+    state.onEndpointSlice(slice('a', [{ ip: '10.244.1.1' }]), false);
+    const first = planner.plan(state.snapshot());
+    expect(first.delta).toBeUndefined();
+    state.onEndpointSlice(slice('a', [{ ip: '10.244.1.2' }]), false);
+    const second = planner.plan(state.snapshot());
+    expect(second.delta?.from).toBe(first.virtualServers);
+    expect([...(second.delta?.virtualServers ?? [])]).toEqual(['TCP/10.96.0.10:80']);
+    state.onService(a, undefined);
+    const third = planner.plan(state.snapshot());
+    expect([...(third.delta?.virtualServers ?? [])]).toEqual(['TCP/10.96.0.10:80']);
+    expect(third.virtualServers.has('TCP/10.96.0.10:80')).toBe(false);
+    // Nothing changed: an empty delta from the very same map.
+    const fourth = planner.plan(state.snapshot());
+    expect(fourth.delta?.from).toBe(third.virtualServers);
+    expect(fourth.delta?.virtualServers.size).toBe(0);
   });
 
   it('hands back unchanged sets as the same objects, so the applier can skip them', () => {

@@ -10,6 +10,10 @@ import type { IpsetLayer, IpvsIptables, IpvsTable, LinkLayer } from './ipvs-kern
 import { KUBE_IPVS_INTERFACE } from './ipvs-names';
 import type { IpvsPlan, PlannedVirtualServer } from './ipvs-plan';
 import { canonicalIP, realServerKey, virtualServerKey } from './virtual-server-key';
+import { WriteWindow } from './write-window';
+
+/** Writes (a virtual server weighs 1 + its real servers) a sync keeps outstanding; see WriteWindow. */
+const WRITE_WINDOW = 512;
 
 /** The kernel layers an applier drives. */
 export interface IpvsKernelLayers {
@@ -126,12 +130,20 @@ export class IpvsApplier {
   private fullDrainDue = true;
   /** Virtual servers that got a draining real server in the current apply. */
   private drainedNow = new Set<string>();
+  /**
+   * The virtual servers and addresses of the last plan applied in full, while the applied state
+   * stands: a plan whose delta starts from them is applied by looking at its delta only.
+   */
+  private lastApplied:
+    | { virtualServers: IpvsPlan['virtualServers']; bound: IpvsPlan['boundAddresses'] }
+    | undefined;
 
   constructor(private readonly o: IpvsApplierOptions) {}
 
   /** Forget what was applied: the next apply reads the kernel back (after a failure, hourly). */
   invalidate(): void {
     this.applied = undefined;
+    this.lastApplied = undefined;
   }
 
   /**
@@ -171,21 +183,29 @@ export class IpvsApplier {
       iptablesRestored: false,
     };
     this.drainedNow = new Set();
+    // Taken before anything runs: a failure below must leave it cleared.
+    const last = this.lastApplied;
+    this.lastApplied = undefined;
     try {
       if (full) {
         await this.prepareNode();
         this.applied = await this.readKernel(plan);
       }
       const applied = this.applied!;
+      // Only the delta's virtual servers can differ from what the kernel holds.
+      const delta = !full && plan.delta?.from === last?.virtualServers ? plan.delta : undefined;
       await this.applyIpsets(plan, applied, r);
       await this.applyIptables(plan, applied, r);
       if (full) await this.ensureJumpRules();
-      await this.applyVirtualServers(plan, applied, r, now);
-      await this.applyAddresses(plan, applied, r);
-      await this.removeStale(plan, applied, r);
+      await this.applyVirtualServers(plan, applied, r, now, delta?.virtualServers);
+      // The same address set as last applied (the planner reuses it while unchanged): no diff.
+      const sameBound = delta !== undefined && plan.boundAddresses === last?.bound;
+      if (!sameBound) await this.applyAddresses(plan, applied, r);
+      await this.removeStale(plan, applied, r, delta?.virtualServers, sameBound);
       const all = full || this.fullDrainDue;
       r.realServersDeleted += await this.drain(applied, now, all ? undefined : this.drainedNow);
       if (all) this.fullDrainDue = false;
+      this.lastApplied = { virtualServers: plan.virtualServers, bound: plan.boundAddresses };
       return r;
     } catch (err) {
       // Some writes may have happened: only a fresh read of the kernel tells which.
@@ -305,13 +325,25 @@ export class IpvsApplier {
     applied: AppliedState,
     r: IpvsApplyResult,
     now: number,
+    /** With a usable delta: the only keys that can have changed. */
+    only: ReadonlySet<string> | undefined,
   ): Promise<void> {
+    const candidates = only
+      ? [...only].flatMap((k) => plan.virtualServers.get(k) ?? [])
+      : plan.virtualServers.values();
     // Virtual servers are independent: their writes go out concurrently, so the IPVS handle
-    // can pipeline and batch them (one round trip per write would dominate a full sync).
-    const changed = [...plan.virtualServers.values()].filter(
-      (vs) => applied.virtualServers.get(vs.key)?.planned !== vs,
-    );
-    await settleAll(changed.map((vs) => this.applyVirtualServer(vs, applied, r, now)));
+    // can pipeline and batch them (one round trip per write would dominate a full sync), but
+    // only about WRITE_WINDOW at a time (see WriteWindow). After a failure the rest are skipped:
+    // apply() fails and the next sync reads the kernel back anyway.
+    const window = new WriteWindow(WRITE_WINDOW);
+    for (const vs of candidates) {
+      if (applied.virtualServers.get(vs.key)?.planned === vs) continue;
+      const started = await window.run(vs.realServers.size + 1, () =>
+        this.applyVirtualServer(vs, applied, r, now),
+      );
+      if (!started) break;
+    }
+    await window.drain();
   }
 
   private async applyVirtualServer(
@@ -323,8 +355,12 @@ export class IpvsApplier {
     const { ipvs, graceful } = this.o;
     let cur = applied.virtualServers.get(vs.key);
     const key: ServiceKey = { protocol: vs.protocol, address: vs.address, port: vs.port };
+    const writes: Promise<void>[] = [];
     if (!cur) {
-      await ipvs.addService(serviceSpec(vs));
+      // Not awaited: the handle sends writes in order, so the real servers below follow it in
+      // the same batch instead of a round trip later (if it fails, so do they, and its error,
+      // first in `writes`, is the one reported).
+      writes.push(ipvs.addService(serviceSpec(vs)));
       r.servicesAdded++;
       cur = {
         planned: undefined,
@@ -341,19 +377,19 @@ export class IpvsApplier {
       cur.persistent !== vs.persistent ||
       cur.timeout !== vs.timeout
     ) {
-      await ipvs.updateService(serviceSpec(vs));
+      writes.push(ipvs.updateService(serviceSpec(vs)));
       r.servicesUpdated++;
       Object.assign(cur, { scheduler: vs.scheduler, persistent: vs.persistent, timeout: vs.timeout });
     }
     const vsState = cur;
-    const writes: Promise<void>[] = [];
     for (const [k, rs] of vs.realServers) {
       const have = vsState.realServers.get(k);
       // Wanted again while draining: back into rotation.
       graceful.remove(vs.key, k);
       const spec = { address: rs.address, port: rs.port, weight: rs.weight };
       if (!have) {
-        vsState.realServers.set(k, { ...spec });
+        // The handle only reads spec, so the model may keep it.
+        vsState.realServers.set(k, spec);
         writes.push(ipvs.addDestination(key, spec));
         r.realServersAdded++;
       } else if (have.weight !== rs.weight) {
@@ -399,16 +435,25 @@ export class IpvsApplier {
     r.addressesBound += add.length;
   }
 
-  private async removeStale(plan: IpvsPlan, applied: AppliedState, r: IpvsApplyResult): Promise<void> {
+  private async removeStale(
+    plan: IpvsPlan,
+    applied: AppliedState,
+    r: IpvsApplyResult,
+    /** With a usable delta: the only keys that can have gone. */
+    only: ReadonlySet<string> | undefined,
+    sameBound: boolean,
+  ): Promise<void> {
     const deletes: Promise<void>[] = [];
-    for (const [k, cur] of applied.virtualServers) {
-      if (plan.virtualServers.has(k)) continue;
+    for (const k of only ?? applied.virtualServers.keys()) {
+      const cur = applied.virtualServers.get(k);
+      if (!cur || plan.virtualServers.has(k)) continue;
       applied.virtualServers.delete(k);
       this.o.graceful.removeVirtualServer(k);
       deletes.push(this.o.ipvs.deleteService(cur.key));
       r.servicesDeleted++;
     }
     await settleAll(deletes);
+    if (sameBound) return;
     const gone = [...applied.bound].filter((a) => !plan.boundAddresses.has(a));
     if (gone.length > 0) {
       await this.o.link.deleteAddresses(KUBE_IPVS_INTERFACE, gone);

@@ -58,6 +58,8 @@ export class GracefulTermination {
 
   /** The real server is wanted again (or is gone): stop tracking it. */
   remove(virtualServer: string, realServer: string): void {
+    // Called for every planned real server a sync writes: with nothing draining, skip the key.
+    if (this.pending.size === 0) return;
     this.pending.delete(id(virtualServer, realServer));
   }
 

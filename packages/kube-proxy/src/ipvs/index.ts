@@ -38,6 +38,7 @@ export { KUBE_IPVS_INTERFACE } from './ipvs-names';
 export { ipvsOptionsFromConfig } from './ipvs-options-from-config';
 export type {
   IpvsPlan,
+  IpvsPlanDelta,
   IpvsPlanOptions,
   PlannedIpset,
   PlannedRealServer,

@@ -55,6 +55,23 @@ export interface IpvsPlan {
   readonly noLocalEndpoints: { readonly internal: number; readonly external: number };
   /** LB IP:ports the node itself may not reach (KUBE-IPVS-OUT-FILTER), sorted. */
   readonly lbNoNodeAccess: readonly LbNoNodeAccess[];
+  /**
+   * Set by IpvsPlanner: this plan's virtual servers are those of its previous plan (the map
+   * `delta.from`) except under `delta.virtualServers`, so an applier that last applied that map
+   * need not look at the others. Absent on a plan rebuilt from scratch.
+   */
+  readonly delta?: IpvsPlanDelta;
+}
+
+/** How a plan's virtual servers differ from the planner's previous plan's (see IpvsPlan.delta). */
+export interface IpvsPlanDelta {
+  /**
+   * The previous plan's `virtualServers` (the map, not the plan: a plan holding its
+   * predecessor would keep every plan ever made alive).
+   */
+  readonly from: ReadonlyMap<string, PlannedVirtualServer>;
+  /** Keys (virtualServerKey) of the virtual servers that differ from `from`'s: changed, added or removed. */
+  readonly virtualServers: ReadonlySet<string>;
 }
 
 /** Settings of the IPVS planner (IpvsPlanner) from the configuration and the node. */

@@ -30,6 +30,8 @@ export class PlanAggregate {
   readonly virtualServers = new Map<string, PlannedVirtualServer>();
   /** Bumped whenever `virtualServers` changes (see CountedSet.version). */
   virtualServersVersion = 0;
+  /** Keys whose entry in `virtualServers` changed since the planner last cleared it. */
+  readonly touched = new Set<string>();
   private readonly vsKeys = new CountedSet();
   readonly bound = new CountedSet();
   /** By IPv4 set name. */
@@ -91,12 +93,16 @@ export class PlanAggregate {
     if (this.virtualServers.get(vs.key) === vs) return;
     this.virtualServers.set(vs.key, vs);
     this.virtualServersVersion++;
+    this.touched.add(vs.key);
   }
 
   /** Withdraws one contribution of a virtual server key; the entry goes with the last. */
   private dropVirtualServer(key: string): void {
     this.vsKeys.delete(key);
-    if (!this.vsKeys.members.has(key) && this.virtualServers.delete(key)) this.virtualServersVersion++;
+    if (!this.vsKeys.members.has(key) && this.virtualServers.delete(key)) {
+      this.virtualServersVersion++;
+      this.touched.add(key);
+    }
   }
 
   private addMembers(f: ServiceFragment): void {

@@ -46,6 +46,8 @@ export class IpvsPlanner {
   /** The copies handed out last, reused while their source is unchanged (see copyOf). */
   private setCopies = new Map<CountedSet, { version: number; copy: ReadonlySet<string> }>();
   private vsCopy: { version: number; copy: ReadonlyMap<string, PlannedVirtualServer> } | undefined;
+  /** The virtual servers handed out last, unless the aggregate was rebuilt since (then no delta). */
+  private last: ReadonlyMap<string, PlannedVirtualServer> | undefined;
 
   constructor(private readonly options: IpvsPlanOptions = {}) {}
 
@@ -72,6 +74,7 @@ export class IpvsPlanner {
     }
     const gen = ++this.generation;
     let conflict = false;
+    this.agg.touched.clear();
     for (const [key, sp] of snapshot.services) {
       const eps = snapshot.endpoints.get(key);
       const cached = this.memo.get(key);
@@ -122,7 +125,9 @@ export class IpvsPlanner {
       localDetector: opts.localDetector ?? NO_LOCAL_DETECTOR,
       lbNoNodeAccess,
     });
-    return {
+    // A rebuilt aggregate (new context, or a conflict) starts over: no delta from the last plan.
+    const delta = this.last && { from: this.last, virtualServers: new Set(agg.touched) };
+    const plan: IpvsPlan = {
       family,
       virtualServers,
       boundAddresses: bound,
@@ -130,10 +135,14 @@ export class IpvsPlanner {
       iptables,
       noLocalEndpoints: { internal: agg.noLocalInternal.size, external: agg.noLocalExternal.size },
       lbNoNodeAccess,
+      ...(delta ? { delta } : {}),
     };
+    this.last = virtualServers;
+    return plan;
   }
 
   private resetAggregate(): void {
+    this.last = undefined;
     this.agg = new PlanAggregate();
     this.setCopies = new Map();
     this.vsCopy = undefined;

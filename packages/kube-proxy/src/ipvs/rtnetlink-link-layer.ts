@@ -18,6 +18,8 @@ const AF_INET6 = 10;
 const IFLA_INFO_KIND = 1;
 /** RT_SCOPE_UNIVERSE: what `ip addr add … dev kube-ipvs0` gives a service address. */
 const RT_SCOPE_UNIVERSE = 0;
+/** Address requests in flight at once (see `change`). */
+const ADDRESS_WINDOW = 64;
 
 /** IFLA_LINKINFO's nested IFLA_INFO_KIND = "dummy" (a netlink attribute, padded to 4 bytes). */
 function dummyLinkInfo(): Buffer {
@@ -99,7 +101,7 @@ export function rtnetlinkLinkLayer(socket?: RtNetlinkSocket): LinkLayer & {
       if (add) throw new KubeProxyError('LINK_NOT_FOUND', `rtnetlink: no link named ${name}`);
       return;
     }
-    for (const ip of addresses) {
+    const one = async (ip: string) => {
       const v6 = isIP(ip) === 6;
       const data = {
         family: v6 ? AF_INET6 : AF_INET,
@@ -115,13 +117,22 @@ export function rtnetlinkLinkLayer(socket?: RtNetlinkSocket): LinkLayer & {
         else await s.delAddress(data, attrs);
       } catch (err) {
         const errno = errnoOf(err);
-        if (add && errno === 'EEXIST') continue;
-        if (!add && (errno === 'EADDRNOTAVAIL' || errno === 'ENODEV')) continue;
+        if (add && errno === 'EEXIST') return;
+        if (!add && (errno === 'EADDRNOTAVAIL' || errno === 'ENODEV')) return;
         throw new KubeProxyError(
           'RTNETLINK_FAILED',
           `rtnetlink: ${add ? 'add' : 'delete'} address ${ip} on ${name}: ${(err as Error).message}`,
         );
       }
+    };
+    // ADDRESS_WINDOW requests in flight (replies are single ACKs, matched by sequence number):
+    // one round trip per address made a 1,000-Service full sync spend 4.6 s here in the
+    // micro-VM against 0.8 s for `ip -batch`. Each window settles fully before the next (and
+    // before a failure is reported), so nothing is in flight when this returns.
+    for (let i = 0; i < addresses.length; i += ADDRESS_WINDOW) {
+      const results = await Promise.allSettled(addresses.slice(i, i + ADDRESS_WINDOW).map(one));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     }
   };
   return {

@@ -26,6 +26,12 @@ out.local4 = await l.localAddresses('IPv4', 'v1');
 out.noLink = await l.listAddresses('kube-ipvs0');
 await l.deleteAddresses('kube-ipvs0', ['10.96.0.1']);
 out.addToMissing = await l.addAddresses('kube-ipvs0', ['10.96.0.3']).then(() => 'ok', (e) => e.code);
+// More than one window of requests in flight (64), one of them already bound.
+const many = Array.from({ length: 300 }, (_, i) => '10.97.' + (i >> 8) + '.' + (i & 255));
+await l.addAddresses('v1', [...many, '10.96.0.1']);
+out.bulk = (await l.listAddresses('v1')).filter((a) => a.startsWith('10.97.')).length;
+await l.deleteAddresses('v1', [...many, '10.97.9.9']);
+out.afterBulk = await l.listAddresses('v1');
 l.close();
 process.stdout.write(JSON.stringify(out));
 `;
@@ -65,6 +71,8 @@ describe('rtnetlinkLinkLayer (in a namespace)', { timeout: 30_000 }, () => {
       local4: ['192.0.2.5'],
       noLink: [],
       addToMissing: 'LINK_NOT_FOUND',
+      bulk: 300,
+      afterBulk: ['10.96.0.1', 'fd00::10'],
     });
     const kernel = (await ns.exec('ip', ['-o', 'addr', 'show', 'dev', 'v1'])).stdout;
     expect(kernel).toContain('inet 10.96.0.1/32');
