@@ -16,11 +16,11 @@
  * NA_STARTUP_BINARY measures that executable instead of building one (several, comma-separated:
  * run i of each in turn, for an interleaved A/B; each run names its binary); NA_STARTUP_PROFILE=<dir>
  * writes a --cpu-prof of each start into <dir>; NA_STARTUP_LINES=1 echoes the kubelet's stderr
- * with each chunk's time from exec. Needs root. Results:
+ * with each chunk's time from exec; NA_STARTUP_STDOUT=<dir> keeps each kubelet's stdout. Needs root. Results:
  * bench-results/kubelet-startup.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,7 +95,8 @@ function spawnKubelet(
   endpoint: string,
   port: number,
 ): ChildProcess {
-  return spawn(
+  const stdout = stdoutFor(nodeName);
+  const child = spawn(
     binary,
     [
       `--config=${join(home, 'config.yaml')}`,
@@ -112,8 +113,21 @@ function spawnKubelet(
       '--enforce-node-allocatable=',
       '--fail-cgroupv1=false',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...profileEnv() } },
+    { stdio: ['ignore', stdout, 'pipe'], env: { ...process.env, ...profileEnv() } },
   );
+  if (typeof stdout === 'number') closeSync(stdout); // the child has its own copy
+  return child;
+}
+
+/**
+ * NA_STARTUP_STDOUT=<dir>: each kubelet's stdout into <dir>/<node name>.log (V8's `--trace-gc`
+ * and the like print there; the flag goes into a build's execArgv, where the code cache still fits).
+ */
+function stdoutFor(nodeName: string): 'ignore' | number {
+  const dir = process.env.NA_STARTUP_STDOUT;
+  if (!dir) return 'ignore';
+  mkdirSync(dir, { recursive: true });
+  return openSync(join(dir, `${nodeName}.log`), 'w');
 }
 
 /** NA_STARTUP_PROFILE=<dir>: --cpu-prof of each kubelet into <dir> (written at its SIGTERM exit). */
