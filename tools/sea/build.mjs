@@ -45,6 +45,7 @@ function preamble(target, version) {
   gc: require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/expose-gc.cjs'))}).exposeGc(),
   release: require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/page-release.cjs'))}).loadPageRelease(),
   mallocTrimEveryCheck: ${Boolean(target.mallocTrimEveryCheck)},
+  plainStartUpCollection: ${Boolean(target.plainStartUpCollection)},
 });
 `;
 }

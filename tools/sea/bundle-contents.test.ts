@@ -55,6 +55,7 @@ describe('executable bundles', { timeout: BUNDLE_TIMEOUT_MS }, () => {
     expect(script.indexOf('nodeagent-kube-proxy v')).toBeLessThan(trim);
     // Its arenas make a trim at every check cost more than it gives back: after collections only.
     expect(/mallocTrimEveryCheck:\s*(false|!1)[,}]/.test(script)).toBe(true);
+    expect(/plainStartUpCollection:\s*(false|!1)[,}]/.test(script)).toBe(true);
     // The app signals the end of its syncs with the event the heap trim listens for: the name
     // is defined twice (heap-trim.cjs, apps/kube-proxy/src/sync-end-signal.ts), so both must be there.
     expect(script.split(`"${BURST_ENDED_EVENT}"`).length - 1).toBeGreaterThanOrEqual(2);
@@ -95,6 +96,7 @@ describe('executable bundles', { timeout: BUNDLE_TIMEOUT_MS }, () => {
     expect(trim).toBeGreaterThan(0);
     expect(script.indexOf('nodeagent-kubelet v')).toBeLessThan(trim);
     expect(/mallocTrimEveryCheck:\s*(true|!0)[,}]/.test(script)).toBe(true);
+    expect(/plainStartUpCollection:\s*(true|!0)[,}]/.test(script)).toBe(true);
     // The kubelet says when deleted pods' cleanups are done with the event the heap trim listens
     // for: defined in heap-trim.cjs and written in apps/kubelet/src/run-kubelet.ts, both there.
     expect(script.split(`"${MEMORY_FREED_EVENT}"`).length - 1).toBeGreaterThanOrEqual(2);

@@ -176,8 +176,11 @@ function readV8Heap() {
   return { used: stats.used_heap_size, committed: stats.total_heap_size };
 }
 
-/** The state before the first check; `used` is the heap at start. */
-function initialState(used) {
+/**
+ * The state before the first check; `used` is the heap at start, `startUpCollection` the
+ * collection that ends the start-up (see startHeapTrim's `plainStartUpCollection`).
+ */
+function initialState(used, startUpCollection = REDUCE_MEMORY) {
   return {
     live: used,
     last: used,
@@ -186,6 +189,7 @@ function initialState(used) {
     freedAt: undefined,
     reduceNext: false,
     retrims: 0,
+    startUpCollection,
   };
 }
 
@@ -196,7 +200,9 @@ function initialState(used) {
  */
 function collectionFor(state, { used, committed }, live, now, burstEnded) {
   if (state.collectedAt === undefined) {
-    return burstEnded || used - state.last < QUIET_BYTES ? REDUCE_MEMORY : undefined;
+    return burstEnded || used - state.last < QUIET_BYTES
+      ? (state.startUpCollection ?? REDUCE_MEMORY)
+      : undefined;
   }
   const since = now - state.collectedAt;
   if (state.freedAt !== undefined && now - state.freedAt >= FREED_SETTLE_MS && since >= FREED_SETTLE_MS) {
@@ -274,6 +280,9 @@ function check(
  * function, or undefined when there is neither an exposed `gc` nor a page release to run.
  * Without `gc` (a plain `node` run) the checks only release pages. `mallocTrimEveryCheck`: see
  * "Why malloc_trim" above (the kubelet's executable, tools/sea/targets.mjs).
+ * `plainStartUpCollection`: the collection that ends the start-up is a plain full one instead of
+ * the memory-reducing one (V8's 'last-resort': two mark-compacts at least, the second of which
+ * gave back 0.1 MB of the kubelet's used heap); the kubelet's executable, see targets.mjs.
  */
 function startHeapTrim({
   gc = globalThis.gc,
@@ -283,10 +292,12 @@ function startHeapTrim({
   now = Date.now,
   mallocTrimEveryCheck = false,
   quietReleaseMs = QUIET_RELEASE_MS,
+  plainStartUpCollection = false,
 } = {}) {
   const collect = typeof gc === 'function' ? gc : undefined;
   if (!collect && !release) return undefined;
-  let state = initialState(readHeap().used);
+  const startUpCollection = plainStartUpCollection ? FULL : REDUCE_MEMORY;
+  let state = initialState(readHeap().used, startUpCollection);
   const run = (burstEnded) => {
     state = check(state, readHeap, collect, now(), release, burstEnded, mallocTrimEveryCheck, quietReleaseMs);
   };
@@ -317,7 +328,7 @@ function startHeapTrim({
     clearTimeout(hold);
     hold = undefined;
     // As if the trim started now: the heap start-up left is the baseline of the first quiet check.
-    state = initialState(readHeap().used);
+    state = initialState(readHeap().used, startUpCollection);
     ticks = 0;
     timer = startTimer();
   };

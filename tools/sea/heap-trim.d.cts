@@ -15,6 +15,8 @@ export interface HeapTrimState {
   releasedAt?: number;
   /** The gap after which a collection runs whatever the growth (MAX_GAP_MS, up to MAX_IDLE_GAP_MS). */
   periodMs?: number;
+  /** The collection that ends the start-up (REDUCE_MEMORY unless startHeapTrim's plainStartUpCollection). */
+  startUpCollection?: GcOptions;
 }
 /** V8's used heap and what it holds committed for it, in bytes. */
 export interface HeapReading {
@@ -52,7 +54,7 @@ export interface GcOptions {
 export declare const REDUCE_MEMORY: GcOptions;
 /** The periodic full collection, which keeps compiled code (except the one after a memory-freed collection). */
 export declare const FULL: GcOptions;
-export declare function initialState(used: number): HeapTrimState;
+export declare function initialState(used: number, startUpCollection?: GcOptions): HeapTrimState;
 export declare function check(
   state: HeapTrimState,
   readHeap: () => HeapReading,
@@ -73,4 +75,6 @@ export declare function startHeapTrim(options?: {
   mallocTrimEveryCheck?: boolean;
   /** How often a quiet check releases pages (default QUIET_RELEASE_MS). */
   quietReleaseMs?: number;
+  /** The collection that ends the start-up is a plain full one (FULL), not REDUCE_MEMORY. */
+  plainStartUpCollection?: boolean;
 }): (() => void) | undefined;

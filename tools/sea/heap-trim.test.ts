@@ -191,6 +191,17 @@ describe('heap trim', () => {
     expect([REDUCE_MEMORY.flavor, FULL.flavor]).toEqual(['last-resort', 'regular']);
   });
 
+  it('ends a start-up with the collection the state names: a plain full one when asked', () => {
+    const flavors: string[] = [];
+    const gc = (options: HeapTrim.GcOptions) => flavors.push(options.flavor);
+    let state = initialState(30 * MB, FULL);
+    state = check(state, () => used(30 * MB), gc, 1000);
+    // A burst above the slack afterwards still gets the memory-reducing one.
+    state = check(state, () => used(30 * MB + SLACK_BYTES), gc, 1000 + MIN_GAP_MS);
+    expect(flavors).toEqual(['regular', 'last-resort']);
+    expect(initialState(30 * MB).startUpCollection).toBe(REDUCE_MEMORY);
+  });
+
   it('makes the periodic collection after a memory-freed one memory-reducing too, once', () => {
     const flavors: string[] = [];
     const gc = (options: HeapTrim.GcOptions) => flavors.push(options.flavor);
@@ -536,6 +547,29 @@ describe('heap trim', () => {
       stop?.();
       expect(timers.intervals.size).toBe(0);
       for (const event of [STARTING_EVENT, STARTED_EVENT]) expect(process.listenerCount(event)).toBe(0);
+    } finally {
+      timers.restore();
+    }
+  });
+
+  it('with plainStartUpCollection, ends the start-up after the started event with a plain full collection', () => {
+    const timers = handTimers();
+    try {
+      const flavors: string[] = [];
+      let heap = 5 * MB;
+      const stop = startHeapTrim({
+        gc: (options: HeapTrim.GcOptions) => flavors.push(options.flavor),
+        readHeap: () => used(heap),
+        release: evictingRelease([]),
+        now: () => 0,
+        plainStartUpCollection: true,
+      });
+      emit(STARTING_EVENT);
+      heap = 30 * MB;
+      emit(STARTED_EVENT);
+      timers.tick();
+      expect(flavors).toEqual(['regular']);
+      stop?.();
     } finally {
       timers.restore();
     }

@@ -13,5 +13,7 @@ export interface SeaTarget {
   trainCodeCache?: boolean;
   /** malloc_trim at every check of the memory trim, not only after its collections. */
   mallocTrimEveryCheck?: boolean;
+  /** The memory trim ends the start-up with a plain full collection, not the memory-reducing one. */
+  plainStartUpCollection?: boolean;
 }
 export declare function seaTargets(): SeaTarget[];
