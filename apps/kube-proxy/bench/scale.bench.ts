@@ -9,8 +9,9 @@
  * sync that wrote it), kernel rule and element counts, RSS right after the first sync and
  * steady; and in the same run the floors: a bare HTTP list of the same Services and
  * EndpointSlices (plain node:http GETs through the same relay, JSON.parse) and the kernel's own
- * tool loading the same rules (`nft -f` of `nft list ruleset`, `iptables-restore` of
- * `iptables-save`) into the emptied namespace.
+ * tool loading the same rules (`nft -f` of `nft list ruleset`; `iptables-restore --noflush` of
+ * `iptables-save`'s rules in the shape iptables-nft loads fastest, see
+ * bench/iptables-floor-payload.ts) into the emptied namespace.
  * Results: bench-results/kube-proxy-scale.json.
  *
  * Environment: KP_SCALE_SCENARIOS (`<mode>:<services>x<endpoints>[:stream|:list],...`, default
