@@ -54,6 +54,12 @@
 //
 // An app ends a burst with `process.emit('nodeagent:burst-ended')` (kube-proxy after each
 // sync); the check then runs at once, so the memory is given back before anyone reads it.
+// Once an app has said so, only those checks collect; the timer's checks still release pages
+// and malloc memory. A collection stops the main thread (0.14-1.2 s of kube-proxy's 170 MB heap
+// at 250k endpoints), and right after a sync it falls in the quiet time minSyncPeriod keeps
+// anyway, where one started by the timer landed 450-860 ms after a sync's end and delayed the
+// next endpoint change by as much (issue #54). kube-proxy syncs at least every syncPeriod, so
+// the periodic collection still comes, at the first sync after its period.
 // An app that let go of much of its state says so with `process.emit('nodeagent:memory-freed')`
 // (the kubelet when the cleanups of deleted pods are done): a collection follows whatever the
 // heap's growth, since what was freed (per-pod state, the delete's garbage: 8-15 MB at 110 pods)
@@ -298,8 +304,11 @@ function startHeapTrim({
   if (!collect && !release) return undefined;
   const startUpCollection = plainStartUpCollection ? FULL : REDUCE_MEMORY;
   let state = initialState(readHeap().used, startUpCollection);
+  /** Set at the app's first burst-ended event: from then on only those checks collect. */
+  let burstsSignalled = false;
   const run = (burstEnded) => {
-    state = check(state, readHeap, collect, now(), release, burstEnded, mallocTrimEveryCheck, quietReleaseMs);
+    const gcHere = burstsSignalled && !burstEnded ? undefined : collect;
+    state = check(state, readHeap, gcHere, now(), release, burstEnded, mallocTrimEveryCheck, quietReleaseMs);
   };
   // Counts the timer's checks only: the evictions are meant 1 and 30 intervals after start,
   // however many checks a burst-ended event adds in between (kube-proxy, after every sync).
@@ -333,7 +342,9 @@ function startHeapTrim({
     timer = startTimer();
   };
   const onBurstEnded = () => {
-    if (!hold) run(true);
+    if (hold) return;
+    burstsSignalled = true;
+    run(true);
   };
   // The collection comes at the first check FREED_SETTLE_MS after the last such event.
   const onMemoryFreed = () => {

@@ -627,6 +627,47 @@ describe('heap trim', () => {
     expect(process.listenerCount(BURST_ENDED_EVENT)).toBe(0);
   });
 
+  it("collects only at burst ends once the app signalled one: the timer's checks then only release", () => {
+    let now = 0;
+    let heap = 30 * MB;
+    const collectedAt: number[] = [];
+    const calls: string[] = [];
+    const { tick, stop } = startByHand({
+      gc: () => {
+        collectedAt.push(now);
+        heap = 30 * MB;
+      },
+      readHeap: () => used(heap),
+      release: recordingRelease(calls),
+      now: () => now,
+      quietReleaseMs: 0,
+    });
+    try {
+      // Before any burst-ended event the timer collects (start-up's end: a quiet check).
+      tick();
+      expect(collectedAt).toEqual([0]);
+      // The app's first burst end: collections move to burst ends.
+      now = MIN_GAP_MS;
+      heap = 30 * MB + 2 * SLACK_BYTES;
+      emit(BURST_ENDED_EVENT);
+      expect(collectedAt).toEqual([0, MIN_GAP_MS]);
+      // Grown past the slack and past the gap: the timer's checks would collect; they only release.
+      heap = 30 * MB + 2 * SLACK_BYTES;
+      calls.length = 0;
+      for (let i = 1; i <= 3; i++) {
+        now = 2 * MIN_GAP_MS + i * 1000;
+        tick();
+      }
+      expect(collectedAt).toEqual([0, MIN_GAP_MS]);
+      expect(calls.filter((c) => c === 'pages')).toHaveLength(3);
+      // The next burst end collects what the timer left.
+      emit(BURST_ENDED_EVENT);
+      expect(collectedAt).toEqual([0, MIN_GAP_MS, 2 * MIN_GAP_MS + 3000]);
+    } finally {
+      stop();
+    }
+  });
+
   it('collects once the memory-freed events settled, whatever the growth, and once for a run of them', () => {
     let now = 0;
     let heap = 30 * MB;
