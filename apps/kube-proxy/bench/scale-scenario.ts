@@ -7,7 +7,14 @@ import { moveEndpoint, podIP } from './scale-cluster';
 import { profileInDir, type SelfTime } from './scale-cpu-profile';
 import { API_PORT, cpuSeconds, type Daemon, METRICS_PORT, rss, startDaemon } from './scale-daemon';
 import type { GcTally } from './scale-gc-trace';
-import { dumpHas, dumpRules, kernelRules, type ProxyMode, restoreFloorMs } from './scale-kernel';
+import {
+  changeFloorMs,
+  dumpHas,
+  dumpRules,
+  kernelRules,
+  type ProxyMode,
+  restoreFloorMs,
+} from './scale-kernel';
 import { type BareList, metricValue, ScaleProbe } from './scale-probe';
 
 // One scale scenario (issue #54): a mode against a cluster of `services` × `endpoints`, the
@@ -227,6 +234,8 @@ interface Measured {
   /** `nft list ruleset` / `iptables-save` of the whole ruleset, ms (what upstream's tools pay to read it). */
   dumpMs: number;
   restoreMs: number | undefined;
+  /** iptables mode: the smallest change's transaction into the daemon's table (see changeFloorMs). */
+  changeFloorMs: number | undefined;
   cpuProfileTop?: SelfTime[];
   /** `--trace-gc` totals at the first sync seen and when the daemon stopped (KP_SCALE_GC_TRACE=1). */
   gc?: { toFirstSync: GcTally | undefined; toStop: GcTally | undefined };
@@ -267,6 +276,12 @@ function report(s: Scenario, m: Measured): Record<string, unknown> {
             [s.mode === 'nftables' ? 'nftLoadMs' : 'iptablesRestoreMs']: Math.round(m.restoreMs),
             totalMs: Math.round(floorMs),
             execToDoneOverFloor: round(m.first.execToDoneMs / floorMs, 2),
+          }),
+      ...(m.changeFloorMs === undefined
+        ? {}
+        : {
+            changeIptablesRestoreMs: Math.round(m.changeFloorMs),
+            changeP50OverFloor: round(m.changes.p50Ms / m.changeFloorMs, 2),
           }),
     },
     ...(m.gc ? { gcMainThread: m.gc } : {}),
@@ -315,6 +330,9 @@ async function measure(
       rules === undefined ? undefined : o.changes === 0 || dumpHas(rules, changes.lastAddress);
     await daemon.stop();
     const gc = daemon.gc ? { toFirstSync: gcFirst, toStop: daemon.gc.snapshot() } : undefined;
+    // The change floor needs the daemon's table, which the restore floor empties.
+    const changeFloor =
+      rules !== undefined && s.mode === 'iptables' ? await changeFloorMs(ns, dir) : undefined;
     const restoreMs = rules === undefined ? undefined : await restoreFloorMs(ns, s.mode, rules, o.floorRuns);
     const cpuProfileTop = o.cpuProfile ? profileInDir(profDir) : undefined;
     return {
@@ -330,6 +348,7 @@ async function measure(
       lastInKernel,
       dumpMs,
       restoreMs,
+      changeFloorMs: changeFloor,
       cpuProfileTop,
       ...(gc ? { gc } : {}),
     };

@@ -11,7 +11,9 @@
  * EndpointSlices (plain node:http GETs through the same relay, JSON.parse) and the kernel's own
  * tool loading the same rules (`nft -f` of `nft list ruleset`; `iptables-restore --noflush` of
  * `iptables-save`'s rules in the shape iptables-nft loads fastest, see
- * bench/iptables-floor-payload.ts) into the emptied namespace.
+ * bench/iptables-floor-payload.ts) into the emptied namespace; in iptables mode also one
+ * change's floor, `iptables-restore` of one rule appended to the table the daemon left (the
+ * kernel validates the whole table at such a commit, see changeFloorMs in scale-kernel.ts).
  * Results: bench-results/kube-proxy-scale.json.
  *
  * Environment: KP_SCALE_SCENARIOS (`<mode>:<services>x<endpoints>[:stream|:list],...`, default
