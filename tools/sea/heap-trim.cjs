@@ -54,12 +54,13 @@
 //
 // An app ends a burst with `process.emit('nodeagent:burst-ended')` (kube-proxy after each
 // sync); the check then runs at once, so the memory is given back before anyone reads it.
-// Once an app has said so, only those checks collect; the timer's checks still release pages
-// and malloc memory. A collection stops the main thread (0.14-1.2 s of kube-proxy's 170 MB heap
-// at 250k endpoints), and right after a sync it falls in the quiet time minSyncPeriod keeps
-// anyway, where one started by the timer landed 450-860 ms after a sync's end and delayed the
-// next endpoint change by as much (issue #54). kube-proxy syncs at least every syncPeriod, so
-// the periodic collection still comes, at the first sync after its period.
+// While an app's bursts come less than BURST_QUIET_MS apart, only their checks collect; the
+// timer's checks still release pages and malloc memory. A collection stops the main thread
+// (0.14-1.2 s of kube-proxy's 170 MB heap at 250k endpoints), and right after a sync it falls in
+// the quiet time minSyncPeriod keeps anyway, where one started by the timer landed 450-860 ms
+// after a sync's end and delayed the next endpoint change by as much (issue #54). Once the
+// bursts stop, the timer collects again (else the last burst's garbage waited for the next
+// periodic sync: +23 MB of kube-proxy's steady RSS at 250k endpoints).
 // An app that let go of much of its state says so with `process.emit('nodeagent:memory-freed')`
 // (the kubelet when the cleanups of deleted pods are done): a collection follows whatever the
 // heap's growth, since what was freed (per-pod state, the delete's garbage: 8-15 MB at 110 pods)
@@ -100,6 +101,8 @@ const MAX_GAP_MS = 30_000;
 const PERIODIC_YIELD_BYTES = 4 * 1024 * 1024;
 /** The longest the period of the plain full collection grows to while they give back little. */
 const MAX_IDLE_GAP_MS = 240_000;
+/** How long after an app's last burst-ended event the timer's checks leave collections to those events. */
+const BURST_QUIET_MS = 5000;
 /** What an app emits on `process` when a burst of work ended. */
 const BURST_ENDED_EVENT = 'nodeagent:burst-ended';
 /** What an app emits on `process` when it let go of much of its state: collect once it settled. */
@@ -304,11 +307,13 @@ function startHeapTrim({
   if (!collect && !release) return undefined;
   const startUpCollection = plainStartUpCollection ? FULL : REDUCE_MEMORY;
   let state = initialState(readHeap().used, startUpCollection);
-  /** Set at the app's first burst-ended event: from then on only those checks collect. */
-  let burstsSignalled = false;
+  /** When the app last said a burst ended: within BURST_QUIET_MS of it only those checks collect. */
+  let lastBurstAt = -Infinity;
   const run = (burstEnded) => {
-    const gcHere = burstsSignalled && !burstEnded ? undefined : collect;
-    state = check(state, readHeap, gcHere, now(), release, burstEnded, mallocTrimEveryCheck, quietReleaseMs);
+    const at = now();
+    if (burstEnded) lastBurstAt = at;
+    const gcHere = burstEnded || at - lastBurstAt >= BURST_QUIET_MS ? collect : undefined;
+    state = check(state, readHeap, gcHere, at, release, burstEnded, mallocTrimEveryCheck, quietReleaseMs);
   };
   // Counts the timer's checks only: the evictions are meant 1 and 30 intervals after start,
   // however many checks a burst-ended event adds in between (kube-proxy, after every sync).
@@ -342,9 +347,7 @@ function startHeapTrim({
     timer = startTimer();
   };
   const onBurstEnded = () => {
-    if (hold) return;
-    burstsSignalled = true;
-    run(true);
+    if (!hold) run(true);
   };
   // The collection comes at the first check FREED_SETTLE_MS after the last such event.
   const onMemoryFreed = () => {
@@ -377,6 +380,7 @@ module.exports = {
   STARTED_EVENT,
   START_UP_HOLD_MAX_MS,
   FREED_SETTLE_MS,
+  BURST_QUIET_MS,
   MALLOC_RETRIMS,
   QUIET_RELEASE_MS,
   CHECK_INTERVAL_MS,

@@ -12,6 +12,7 @@ const {
   STARTED_EVENT,
   START_UP_HOLD_MAX_MS,
   FREED_SETTLE_MS,
+  BURST_QUIET_MS,
   MALLOC_RETRIMS,
   QUIET_RELEASE_MS,
   SLACK_BYTES,
@@ -627,7 +628,7 @@ describe('heap trim', () => {
     expect(process.listenerCount(BURST_ENDED_EVENT)).toBe(0);
   });
 
-  it("collects only at burst ends once the app signalled one: the timer's checks then only release", () => {
+  it("collects only at burst ends while they come less than BURST_QUIET_MS apart; the timer's checks then only release", () => {
     let now = 0;
     let heap = 30 * MB;
     const collectedAt: number[] = [];
@@ -646,23 +647,25 @@ describe('heap trim', () => {
       // Before any burst-ended event the timer collects (start-up's end: a quiet check).
       tick();
       expect(collectedAt).toEqual([0]);
-      // The app's first burst end: collections move to burst ends.
-      now = MIN_GAP_MS;
-      heap = 30 * MB + 2 * SLACK_BYTES;
-      emit(BURST_ENDED_EVENT);
-      expect(collectedAt).toEqual([0, MIN_GAP_MS]);
-      // Grown past the slack and past the gap: the timer's checks would collect; they only release.
+      // Bursts every second that leave nothing to collect, past MIN_GAP_MS.
+      const lastBurst = MIN_GAP_MS + 2000;
+      for (now = 1000; now <= lastBurst; now += 1000) emit(BURST_ENDED_EVENT);
+      expect(collectedAt).toEqual([0]);
+      // The heap grew past the slack after the last one: a timer's check would collect; half a
+      // second after a burst it only releases.
       heap = 30 * MB + 2 * SLACK_BYTES;
       calls.length = 0;
-      for (let i = 1; i <= 3; i++) {
-        now = 2 * MIN_GAP_MS + i * 1000;
-        tick();
-      }
-      expect(collectedAt).toEqual([0, MIN_GAP_MS]);
-      expect(calls.filter((c) => c === 'pages')).toHaveLength(3);
-      // The next burst end collects what the timer left.
-      emit(BURST_ENDED_EVENT);
-      expect(collectedAt).toEqual([0, MIN_GAP_MS, 2 * MIN_GAP_MS + 3000]);
+      now = lastBurst + 500;
+      tick();
+      expect(collectedAt).toEqual([0]);
+      expect(calls).toContain('pages');
+      now = lastBurst + BURST_QUIET_MS - 1;
+      tick();
+      expect(collectedAt).toEqual([0]);
+      // BURST_QUIET_MS after the last burst the timer collects again.
+      now = lastBurst + BURST_QUIET_MS;
+      tick();
+      expect(collectedAt).toEqual([0, now]);
     } finally {
       stop();
     }
