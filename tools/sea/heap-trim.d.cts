@@ -39,6 +39,8 @@ export declare const STARTED_EVENT: string;
 /** The longest the trim waits for STARTED_EVENT after STARTING_EVENT. */
 export declare const START_UP_HOLD_MAX_MS: number;
 export declare const FREED_SETTLE_MS: number;
+/** How long after the app's last burst-ended event the timer's checks leave collections to those events. */
+export declare const BURST_QUIET_MS: number;
 export declare const MALLOC_RETRIMS: number;
 /** How often a quiet check releases pages by default (startHeapTrim's quietReleaseMs). */
 export declare const QUIET_RELEASE_MS: number;
