@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { sameTlsMaterial, sharedSecureContext, type TlsMaterial, tlsMaterialOf } from './secure-context';
 
 /**
  * How long a kept connection may sit idle (client-go's IdleConnTimeout, 90 s). It also makes Node
@@ -20,31 +21,8 @@ const IDLE_CONNECTION_TIMEOUT_MS = 90_000;
  */
 const MAX_CONNECTIONS_PER_SERVER = 8;
 
-/** The TLS material an agent was made with: a request whose material differs needs another agent. */
-type Material = readonly unknown[];
-
 /** The keep-alive agent of each KubeConfig, with its material (apiRequest's calls; watches and lists open their own). */
-const agents = new WeakMap<KubeConfig, { material: Material; agent: HttpAgent }>();
-
-function materialOf(options: RequestOptions & Record<string, unknown>): Material {
-  return [
-    options.ca,
-    options.cert,
-    options.key,
-    options.pfx,
-    options.passphrase,
-    options.rejectUnauthorized,
-    options.servername,
-  ];
-}
-
-function sameMaterial(a: Material, b: Material): boolean {
-  return a.every((value, i) => {
-    const other = b[i];
-    if (Buffer.isBuffer(value) && Buffer.isBuffer(other)) return value.equals(other);
-    return value === other;
-  });
-}
+const agents = new WeakMap<KubeConfig, { material: TlsMaterial; agent: HttpAgent }>();
 
 /**
  * Fills `options` for a request to `kubeConfig`'s API server as client-node's
@@ -61,19 +39,21 @@ export async function applyConnectionOptions(kubeConfig: KubeConfig, options: Re
   const made = options.agent;
   // A proxy agent (cluster.proxyUrl) is left as client-node made it.
   if (!made || (made.constructor !== HttpsAgent && made.constructor !== HttpAgent)) return;
-  const material = materialOf(options as RequestOptions & Record<string, unknown>);
+  const material = tlsMaterialOf(options);
   const kept = agents.get(kubeConfig);
-  if (kept && kept.agent.constructor === made.constructor && sameMaterial(kept.material, material)) {
+  if (kept && kept.agent.constructor === made.constructor && sameTlsMaterial(kept.material, material)) {
     options.agent = kept.agent;
     return;
   }
+  const tls = made.constructor === HttpsAgent;
   const agentOptions = {
     ...(made as HttpsAgent).options,
     keepAlive: true,
     timeout: IDLE_CONNECTION_TIMEOUT_MS,
     maxSockets: MAX_CONNECTIONS_PER_SERVER,
+    secureContext: tls ? sharedSecureContext(kubeConfig, options) : undefined,
   };
-  const agent = made.constructor === HttpsAgent ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  const agent = tls ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   if (kept)
     for (const sockets of Object.values(kept.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
   agents.set(kubeConfig, { material, agent });

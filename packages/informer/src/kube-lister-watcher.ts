@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { SecureContext } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '@nodeagent/primitives';
 import { ApiStatusError, WatchDroppedError, WatchInactivityError } from './errors';
@@ -8,6 +9,7 @@ import type { InformerObject } from './informer-object';
 import { LineReader } from './line-reader';
 import type { ListerWatcher, ListOptions, ListPage, WatchEvent, WatchOptions } from './lister-watcher';
 import { RequestObservation, recordWatchResult } from './rest-client-metrics';
+import { sharedSecureContext } from './secure-context';
 import { withDefaultUserAgent } from './user-agent';
 
 /** Which collection to list and watch: group/version and plural, optionally one namespace. */
@@ -68,7 +70,15 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
     // on a kept agent's socket surfaced as an uncaught AbortError (the reflector tests' relists).
     await this.kubeConfig.applyToHTTPSOptions(options);
     withDefaultUserAgent(options.headers as Record<string, unknown>);
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const tls = url.protocol === 'https:';
+    // Client-node's TLS agent (not a proxy's): the KubeConfig's one context, not one per watch.
+    if (tls && options.agent?.constructor === HttpsAgent) {
+      (options as RequestOptions & { secureContext?: SecureContext }).secureContext = sharedSecureContext(
+        this.kubeConfig,
+        options,
+      );
+    }
+    const send = tls ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, options, resolve);
       req.on('error', reject);

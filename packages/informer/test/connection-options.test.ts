@@ -5,6 +5,7 @@ import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyConnectionOptions } from '../src/connection-options';
 import { apiRequest } from '../src/index';
+import { sharedSecureContext } from '../src/secure-context';
 import { plainHttpKubeConfig } from './plain-http-kube-config';
 
 /** A TCP relay to `port` that counts the connections clients opened through it. */
@@ -89,6 +90,38 @@ describe('API requests share one keep-alive connection per KubeConfig', { timeou
     const third = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
     await applyConnectionOptions(kubeConfig, third);
     expect(third.agent).not.toBe(first.agent);
+  });
+
+  it("gives every connection of a KubeConfig one TLS context while its material stays: the kept agent's and a watch's", async () => {
+    api = await startApiServer({ tls: true });
+    const kubeConfig = api.kubeConfig();
+    const request = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
+    await applyConnectionOptions(kubeConfig, request);
+    const agentContext = (request.agent as unknown as { options: { secureContext?: unknown } }).options
+      .secureContext;
+    expect(agentContext).toBeDefined();
+    // A watch's options (client-node's own agent, as KubeListerWatcher opens them).
+    const watch = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
+    await kubeConfig.applyToHTTPSOptions(watch);
+    expect(sharedSecureContext(kubeConfig, watch)).toBe(agentContext);
+    // Another KubeConfig of the same server is another client: its own context.
+    const other = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
+    const otherConfig = api.kubeConfig();
+    await otherConfig.applyToHTTPSOptions(other);
+    expect(sharedSecureContext(otherConfig, other)).not.toBe(agentContext);
+    // New material (here the CA bundle with one more line): a new context.
+    const rotated = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
+    await kubeConfig.applyToHTTPSOptions(rotated);
+    (rotated as { ca?: unknown }).ca = Buffer.concat([
+      Buffer.from((rotated as { ca?: Buffer }).ca ?? ''),
+      Buffer.from('\n'),
+    ]);
+    expect(sharedSecureContext(kubeConfig, rotated)).not.toBe(agentContext);
+    // The shared context still verifies the server: requests over it are answered.
+    for (let i = 0; i < 3; i++) {
+      const answer = await apiRequest(kubeConfig, { method: 'GET', path: '/api/v1/namespaces' });
+      expect((answer as { kind?: string }).kind).toBe('NamespaceList');
+    }
   });
 
   it("closes a kept connection before the server's announced keep-alive timeout, not as the server closes it", async () => {
