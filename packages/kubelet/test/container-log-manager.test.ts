@@ -505,6 +505,41 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
       expect(await readFile(join(dir, 'c1', rotated[0]!), 'utf8')).toBe('x'.repeat(2048));
     });
 
+    it("does not rotate again the fresh log a pass's rotation left while the watch waited for the slot", async () => {
+      const log = await addContainer('c1');
+      const other = await addContainer('c2');
+      const logs = started();
+      await look();
+      // Seen running long ago: a watch's rotation asks ContainerStatus first, inside its slot.
+      await clock.advanceAsync(2000);
+      let release = () => {};
+      runtime.holdNextStatus = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      // c2's watch takes the one slot and is held there.
+      await writeFile(other, 'y'.repeat(2048), { flag: 'a' });
+      void clock.advanceAsync(activeLookMs);
+      await vi.waitFor(() => expect(runtime.statusHeld).toBe(true), { timeout: 30_000 });
+      const slots = () => (logs as unknown as { slots: unknown[] }).slots;
+      // c1 fills: a pass queues for the slot first, then c1's watch sees the full log and queues.
+      await writeFile(log, 'x'.repeat(2048), { flag: 'a' });
+      const pass = logs.rotateLogs();
+      await vi.waitFor(() => expect(slots()).toHaveLength(1), { timeout: 30_000 });
+      void clock.advanceAsync(activeLookMs);
+      await vi.waitFor(() => expect(slots()).toHaveLength(2), { timeout: 30_000 });
+      release();
+      await pass;
+      // The watch's turn finds c1's fresh, empty log: handled, nothing left waiting for it to fill
+      // (before, that wait ran on the clock, and a stop waited for it).
+      const inFlight = (logs as unknown as { inFlight: Set<unknown> }).inFlight;
+      await vi.waitFor(() => expect(inFlight.size).toBe(0), { timeout: 30_000 });
+      await logs.stop();
+      expect(runtime.reopened.sort()).toEqual(['c1', 'c2']);
+      const rotated = (await readdir(join(dir, 'c1'))).filter((f) => f !== '0.log');
+      expect(rotated).toHaveLength(1);
+      expect(await readFile(join(dir, 'c1', rotated[0]!), 'utf8')).toBe('x'.repeat(2048));
+    });
+
     it('asks again for a log that went missing while the container runs', async () => {
       const log = await addContainer('c1');
       const logs = started();

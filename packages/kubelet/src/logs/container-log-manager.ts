@@ -87,6 +87,8 @@ export class ContainerLogManager {
   private loop: Promise<void> | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
+  /** Ends of the waits under way in reachesMaxSize, called by stop(). */
+  private readonly pauses = new Set<() => void>();
 
   constructor(options: ContainerLogManagerOptions) {
     this.options = options;
@@ -133,6 +135,7 @@ export class ContainerLogManager {
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
+    for (const done of [...this.pauses]) done();
     await this.loop;
     for (const { watch } of this.watches.values()) watch.stop();
     this.watches.clear();
@@ -268,6 +271,11 @@ export class ContainerLogManager {
         }
         return true;
       }
+      // A pass may have rotated this log while the watch waited for the slot: the log is then a
+      // fresh one, smaller than the watch saw. Handled, so the watch looks again soon; rotating
+      // would wait for the fresh log to fill (up to a monitor interval), the watch blind meanwhile.
+      const current = await fileSize(log);
+      if (current !== undefined && current < size) return true;
       return this.rotateReported(containerId, log, size, 0, dueAt);
     });
   }
@@ -435,8 +443,22 @@ export class ContainerLogManager {
       if (size !== undefined && size >= maxSize) return true;
       // Gone (the watch asks for a reopen instead), or not full in time.
       if (size === undefined || this.clock.now() >= deadline || this.stopped) return false;
-      await new Promise<void>((resolve) => unrefTimer(this.clock.setTimeout(() => resolve(), 1)));
+      await this.pause(1);
     }
+  }
+
+  /** Waits `ms` on the clock, or until stop(): a stopping manager does not wait for a log to fill. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.clock.clearTimeout(timer);
+        this.pauses.delete(done);
+        resolve();
+      };
+      const timer = this.clock.setTimeout(done, ms);
+      unrefTimer(timer);
+      this.pauses.add(done);
+    });
   }
 
   private async remove(files: readonly string[]): Promise<void> {
