@@ -148,19 +148,6 @@ export class IptablesProxier extends ProxierBase {
     this.runner.run();
   }
 
-  /** Keeps the pending-changes gauges current and stamps when a change was queued. */
-  protected override changed(pending: boolean): void {
-    const p = this.state.pendingChanges();
-    this.opts.metrics?.serviceChangesPending.set(p.services);
-    this.opts.metrics?.endpointChangesPending.set(p.endpoints);
-    if (pending)
-      this.opts.metrics?.syncProxyRulesLastQueuedTimestamp.set(
-        { ip_family: this.family },
-        this.clock.now() / 1000,
-      );
-    super.changed(pending);
-  }
-
   private scheduleCanaryCheck(): void {
     if (this.stopped) return;
     this.canaryTimer = this.clock.setTimeout(() => {
@@ -195,11 +182,7 @@ export class IptablesProxier extends ProxierBase {
     // Cleared now, not on success, so a force request arriving mid-sync is not lost.
     if (full) this.needFullSync = false;
     const exec = this.opts.executor;
-    const snapshot = this.state.snapshot();
-    this.opts.metrics?.serviceChangesTotal.inc(snapshot.serviceChanges);
-    this.opts.metrics?.endpointChangesTotal.inc(snapshot.endpointChanges);
-    this.opts.metrics?.serviceChangesPending.set(0);
-    this.opts.metrics?.endpointChangesPending.set(0);
+    const snapshot = this.checkoutSnapshot();
     let result: SyncResult;
     try {
       let prepared: PreparedIptablesSync;

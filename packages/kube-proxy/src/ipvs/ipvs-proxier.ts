@@ -114,7 +114,7 @@ export class IpvsProxier extends ProxierBase {
     const start = this.clock.now();
     if (start - this.lastFullSync >= FORCED_FULL_SYNC_INTERVAL_MS) this.applier.invalidate();
     const kind = this.applier.needsFullSync ? 'full' : 'partial';
-    const snapshot = this.state.snapshot();
+    const snapshot = this.checkoutSnapshot();
     let result: SyncResult;
     try {
       const b = this.opts.backend ?? {};

@@ -108,7 +108,7 @@ export class NftablesProxier extends ProxierBase {
   async syncProxyRules(): Promise<SyncResult | undefined> {
     if (!this.isInitialized()) return undefined;
     const start = this.clock.now();
-    const snapshot = this.state.snapshot();
+    const snapshot = this.checkoutSnapshot();
     let result: SyncResult;
     let kind: 'full' | 'partial' = 'full';
     try {

@@ -147,11 +147,37 @@ export abstract class ProxierBase implements ProxyHandler {
     return this.base.syncPeriodMs ?? DEFAULT_SYNC_PERIOD_MS;
   }
 
-  /** An event was folded into the state; `pending` says whether it changed anything. */
+  /**
+   * An event was folded into the state; `pending` says whether it changed anything. As upstream's
+   * change trackers and Sync(), in every mode: the pending-changes gauges follow each event, and
+   * a sync queued once initialized stamps sync_proxy_rules_last_queued_timestamp_seconds (which,
+   * against last_timestamp, tells an operator a sync is overdue).
+   */
   protected changed(pending: boolean): void {
+    const m = this.base.metrics;
+    if (m) {
+      const p = this.state.pendingChanges();
+      m.serviceChangesPending.set(p.services);
+      m.endpointChangesPending.set(p.endpoints);
+    }
     if (!pending) return;
     this.base.health?.queuedUpdate(this.family);
+    if (this.isInitialized())
+      m?.syncProxyRulesLastQueuedTimestamp.set({ ip_family: this.family }, this.clock.now() / 1000);
     this.runIfInitialized();
+  }
+
+  /** The pending changes folded into a snapshot, counted in the change totals, nothing pending after. */
+  protected checkoutSnapshot(): ProxySnapshot {
+    const snapshot = this.state.snapshot();
+    const m = this.base.metrics;
+    if (m) {
+      m.serviceChangesTotal.inc(snapshot.serviceChanges);
+      m.endpointChangesTotal.inc(snapshot.endpointChanges);
+      m.serviceChangesPending.set(0);
+      m.endpointChangesPending.set(0);
+    }
+    return snapshot;
   }
 
   /** Syncs only start once both Services and EndpointSlices have been listed. */

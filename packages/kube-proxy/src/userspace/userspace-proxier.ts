@@ -200,7 +200,7 @@ export class UserspaceProxier extends ProxierBase {
   async syncProxyRules(): Promise<SyncResult | undefined> {
     if (!this.isInitialized() || this.stopped) return undefined;
     const start = this.clock.now();
-    const snapshot = this.state.snapshot();
+    const snapshot = this.checkoutSnapshot();
     let result: SyncResult;
     try {
       // Service ports that went away first, so a port they held is free for a new one.
