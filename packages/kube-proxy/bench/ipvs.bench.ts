@@ -1,13 +1,17 @@
 // kube-proxy ipvs-mode benchmarks (Services = ClusterIP, one TCP port, E ready endpoints each):
 //  - pure planning (IpvsPlanner), against building the iptables-mode ruleset for the same
 //    snapshot (baseline), and a memoized re-plan after one endpoint change;
+//  - on this machine, IPVS through @nodeagent/ipvs over a transport that answers at once
+//    (ipvs-null-kernel.ts): a full sync and one endpoint change's CPU time, visiting the changed
+//    Service only and, for comparison, walking every Service (KP_IPVS_HOST_SIZES, default 5000x50);
 //  - in the micro-VM (real IPVS, ipset, iptables, kube-ipvs0 over rtnetlink as the daemon does):
 //    a full sync from an empty kernel with each layer's busy time, against its floor in the same
 //    VM run (the plan's ipsets through `ipset restore`, its payload through `iptables-restore`,
 //    its addresses through `ip -batch`, its virtual + real servers through bare @nodeagent/ipvs
-//    calls); one EndpointSlice change until the kernel holds it (p50/p99), against the two bare
-//    calls it comes down to (add a real server, drain one); and at the end the kernel's virtual
-//    servers, real servers and addresses counted against the plan's.
+//    calls); one EndpointSlice change until the kernel holds it (p50/p99; with the node address
+//    lookup the proxier makes per sync), against the two bare calls it comes down to (add a real
+//    server, drain one); and at the end the kernel's virtual servers, real servers, addresses
+//    and jumps from built-in chains counted against the plan's.
 // The floor and ours run in two network namespaces of one VM boot (see floors() for why).
 // Sizes: `S` (S Services x 3 endpoints, the old default) or `SxE`, comma-separated, e.g.
 // KP_IPVS_SYNC_SIZE=1000x50,5000x50 (one VM boot each, from an empty kernel); KP_IPVS_PLAN_SIZES
@@ -22,15 +26,18 @@ import { execIptables, renderIptablesRuleset } from '../src/iptables/index';
 import {
   execIpsetLayer,
   GracefulTermination,
+  IPVS_JUMP_RULES,
   IpvsApplier,
   type IpvsPlan,
   IpvsPlanner,
+  KUBE_IPVS_INTERFACE,
   openIpvsTable,
   rtnetlinkLinkLayer,
 } from '../src/ipvs/index';
 import { procSysctlLayer } from '../src/runtime/index';
 import { benchService, benchSlice } from './bench-cluster';
 import { BusyClock, floors, kernelAgainstPlan, progress, quantile, round } from './ipvs-bench-kernel';
+import { nullKernel } from './ipvs-null-kernel';
 
 interface Size {
   services: number;
@@ -45,6 +52,7 @@ const parseSize = (s: string): Size => {
 const sizes = (s: string) => s.split(',').filter(Boolean).map(parseSize);
 const PLAN_SIZES = sizes(process.env.KP_IPVS_PLAN_SIZES ?? '1000,10000');
 const SYNC_SIZES = sizes(process.env.KP_IPVS_SYNC_SIZE ?? '1000');
+const HOST_SIZES = sizes(process.env.KP_IPVS_HOST_SIZES ?? '5000x50');
 const CHANGES = Number(process.env.KP_IPVS_CHANGES ?? 100);
 const NODE = 'node-a';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -84,7 +92,7 @@ async function planning() {
       .add('ipvs plan after one endpoint change (memo)', () => {
         gen++;
         state.onEndpointSlice(sliceFor(gen % n, endpoints, gen), false);
-        planner.plan(state.snapshot());
+        planner.plan(state.snapshot(), { changedOnly: true });
       });
     await bench.run();
     const ms = Object.fromEntries(
@@ -103,24 +111,43 @@ async function planning() {
   return out;
 }
 
-/** One EndpointSlice change until the kernel holds it, CHANGES times: ms each, and of that the snapshot + plan. */
+/** Per change, ms: all of it, the snapshot + plan, and the node address lookup (0 without one). */
+interface ChangeTimes {
+  total: number[];
+  plan: number[];
+  addresses: number[];
+  /** Service ports the planner visited (IpvsPlanner.lastStats; undefined on older trees). */
+  visited: (number | undefined)[];
+}
+
+/**
+ * One EndpointSlice change until the kernel holds it, `changes` times, as IpvsProxier's sync does
+ * it: snapshot, the node's addresses (upstream's per-sync lookup, when NodePort addresses are not
+ * configured), plan (only the changed Services unless `walkAll`), apply.
+ */
 async function changeLatencies(
   state: ProxyState,
   planner: IpvsPlanner,
   applier: IpvsApplier,
   size: Size,
-): Promise<{ total: number[]; plan: number[] }> {
-  const total: number[] = [];
-  const plan: number[] = [];
-  for (let c = 1; c <= CHANGES; c++) {
+  opts: { changes: number; first: number; nodeAddresses?: () => Promise<string[]>; walkAll?: boolean },
+): Promise<ChangeTimes> {
+  const out: ChangeTimes = { total: [], plan: [], addresses: [], visited: [] };
+  for (let c = opts.first; c < opts.first + opts.changes; c++) {
     const t = performance.now();
     state.onEndpointSlice(sliceFor(c % size.services, size.endpoints, c), false);
-    const p = planner.plan(state.snapshot());
-    plan.push(performance.now() - t);
+    const snapshot = state.snapshot();
+    const ta = performance.now();
+    const nodePortIPs = opts.nodeAddresses ? await opts.nodeAddresses() : undefined;
+    const tp = performance.now();
+    const p = planner.plan(snapshot, { ...(nodePortIPs ? { nodePortIPs } : {}), changedOnly: !opts.walkAll });
+    out.addresses.push(tp - ta);
+    out.plan.push(performance.now() - t - (tp - ta));
+    out.visited.push(planner.lastStats?.visited);
     await applier.apply(p, Date.now());
-    total.push(performance.now() - t);
+    out.total.push(performance.now() - t);
   }
-  return { total, plan };
+  return out;
 }
 
 /** The bare calls one change comes down to: add the new real server, drain the old one. */
@@ -197,17 +224,76 @@ async function oursPart(size: Size): Promise<Record<string, unknown>> {
       ipvsAndApplierMs: round(fullMs - planMs - layersMs),
     };
     progress('full sync', result.fullSync);
-    const changes = await changeLatencies(state, planner, applier, size);
+    const nodeAddresses = () => link.localAddresses('IPv4', KUBE_IPVS_INTERFACE);
+    const changes = await changeLatencies(state, planner, applier, size, {
+      changes: CHANGES,
+      first: 1,
+      nodeAddresses,
+    });
     result.oneChange = summary(changes.total);
     result.oneChangeSnapshotAndPlan = summary(changes.plan);
+    result.oneChangeNodeAddresses = summary(changes.addresses);
     result.oneChangeMs = changes.total.map((x) => round(x));
     progress('changes', result.oneChange);
+    result.jumps = await jumpsPresent(kernel.iptables);
     result.kernel = await kernelAgainstPlan(ipvs, planner.plan(state.snapshot()), graceful.size);
   } finally {
     ipvs.close();
     link.close();
   }
   return result;
+}
+
+/** How many of ipvs mode's jumps from built-in chains the kernel holds (one iptables-save). */
+async function jumpsPresent(iptables: {
+  saveTable(): Promise<string>;
+}): Promise<{ present: number; of: number }> {
+  const save = await iptables.saveTable();
+  const line = (args: readonly string[]) => args.map((a) => (a.includes(' ') ? `"${a}"` : a)).join(' ');
+  const present = IPVS_JUMP_RULES.filter((j) => save.includes(`-A ${j.chain} ${line(j.args)}\n`)).length;
+  return { present, of: IPVS_JUMP_RULES.length };
+}
+
+/**
+ * On this machine, IPVS over a transport that answers at once (ipvs-null-kernel.ts): a full sync
+ * and one endpoint change's CPU time (snapshot, plan, apply, the library's encoding), visiting
+ * only the changed Service and, for comparison, walking every Service as before #54.
+ */
+async function hostPart(size: Size): Promise<Record<string, unknown>> {
+  const { layers, transport } = await nullKernel();
+  const state = new ProxyState('IPv4', NODE);
+  for (let i = 0; i < size.services; i++) state.onService(undefined, benchService(i));
+  for (let i = 0; i < size.services; i++) state.onEndpointSlice(sliceFor(i, size.endpoints, 0), false);
+  const planner = new IpvsPlanner();
+  const applier = new IpvsApplier({ ...layers, family: 'IPv4', graceful: new GracefulTermination() });
+  const t = performance.now();
+  await applier.apply(planner.plan(state.snapshot(), { changedOnly: true }), Date.now());
+  const fullSyncMs = round(performance.now() - t);
+  const messagesFull = transport.messages;
+  const run = async (walkAll: boolean, first: number) => {
+    const before = transport.messages;
+    // The first 50 warm the JIT up and are left out.
+    await changeLatencies(state, planner, applier, size, { changes: 50, first, walkAll });
+    const c = await changeLatencies(state, planner, applier, size, {
+      changes: 300,
+      first: first + 50,
+      walkAll,
+    });
+    return {
+      total: summary(c.total),
+      snapshotAndPlan: summary(c.plan),
+      visitedPerChange: c.visited[0] ?? null,
+      ipvsMessagesPerChange: round((transport.messages - before) / 350),
+    };
+  };
+  const changedOnly = await run(false, 1);
+  const walkAll = await run(true, 1001);
+  return {
+    fullSyncMs,
+    ipvsMessagesFullSync: messagesFull,
+    oneChange: changedOnly,
+    oneChangeWalkingAll: walkAll,
+  };
 }
 
 /** Inside the micro-VM (one namespace per part): prints one `IPVS-BENCH <json>` line. */
@@ -288,6 +374,12 @@ async function vmPart(size: Size): Promise<Record<string, unknown>> {
 async function main() {
   if (process.env.KP_IPVS_BENCH_IN_VM === '1') return inVm();
   const loadAtStart = loadavg();
+  const host: Record<string, unknown> = {};
+  for (const size of HOST_SIZES) {
+    const load1 = round(loadavg()[0]!);
+    host[size.label] = { ...(await hostPart(size)), load1AtStart: load1, load1AtEnd: round(loadavg()[0]!) };
+    console.log(`host ${size.label}`, JSON.stringify(host[size.label]));
+  }
   const plan = await planning();
   const vm: Record<string, unknown> = {};
   for (const size of SYNC_SIZES) {
@@ -306,6 +398,7 @@ async function main() {
         note: 'VM numbers are under TCG emulation (no KVM); compare ratios, not absolute times',
         loadavgAtStart: loadAtStart.map((x) => round(x)),
         loadavgAtEnd: loadavg().map((x) => round(x)),
+        host,
         planning: plan,
         vmSync: vm,
       },

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProxyState, snapshotFromObjects } from '../src/index';
+import { type ProxySnapshot, ProxyState, snapshotFromObjects } from '../src/index';
 import { cidrLocalDetector, renderRestorePayload } from '../src/iptables/index';
 import { formatIpvsPlan, type IpvsPlan, IpvsPlanner, planIpvs } from '../src/ipvs/index';
 import { type EndpointSpec, service, slice } from './fixtures';
@@ -467,7 +467,8 @@ describe('planIpvs', () => {
             slices.delete(o.id);
           }
           const snapshot = state.snapshot();
-          const incremental = planner.plan(snapshot);
+          // Every snapshot goes through this planner: it may visit only the changed Services.
+          const incremental = planner.plan(snapshot, { changedOnly: true });
           const fresh = planIpvs(snapshot, { nodePortIPs: ['192.168.0.10'], nodeIPs: ['192.168.0.10'] });
           expect(comparable(incremental)).toEqual(comparable(fresh));
           // The delta's promise to the applier: outside its keys, the very objects of the last plan.
@@ -538,4 +539,109 @@ describe('planIpvs', () => {
     expect([...first.boundAddresses]).toEqual(['10.96.0.10']);
     expect([...first.ipsets.get('KUBE-CLUSTER-IP')!.entries]).toEqual(['10.96.0.10,tcp:80']);
   });
+
+  it("visits only a changed Service's ports when only endpoints changed (counted, not timed)", () => {
+    const work = (services: number) => {
+      const state = new ProxyState('IPv4', 'node-a');
+      for (let i = 0; i < services; i++) {
+        state.onService(undefined, service(`s${i}`, { clusterIP: `10.96.${i >> 8}.${i & 255}` }));
+        state.onEndpointSlice(slice(`s${i}`, [{ ip: `10.244.${i >> 8}.${i & 255}` }]), false);
+      }
+      const planner = new IpvsPlanner();
+      const counted = countingSnapshots();
+      planner.plan(counted.wrap(state.snapshot()), { changedOnly: true });
+      const firstWalk = counted.reads();
+      state.onEndpointSlice(slice('s7', [{ ip: '10.245.0.7' }]), false);
+      const plan = planner.plan(counted.wrap(state.snapshot()), { changedOnly: true });
+      expect(rs(plan, 'TCP/10.96.0.7:80')).toEqual(['10.245.0.7:8080']);
+      expect(plan.virtualServers.size).toBe(services);
+      expect([...(plan.delta?.virtualServers ?? [])]).toEqual(['TCP/10.96.0.7:80']);
+      return { firstWalk, change: counted.reads() - firstWalk, stats: planner.lastStats };
+    };
+    const small = work(100);
+    const large = work(5000);
+    // The first plan walks every Service port: the counter sees the cluster's size.
+    expect(small.firstWalk).toBeGreaterThanOrEqual(200);
+    expect(large.firstWalk).toBeGreaterThanOrEqual(10_000);
+    // One endpoint change: the same few reads of the snapshot at 100 and 5,000 Services.
+    expect(large.change).toBe(small.change);
+    expect(large.change).toBeLessThanOrEqual(4);
+    expect(small.stats).toEqual({ visited: 1, walkedAll: false });
+    expect(large.stats).toEqual({ visited: 1, walkedAll: false });
+  });
+
+  it('walks every Service when not told every snapshot was planned, or when Services changed', () => {
+    const state = new ProxyState('IPv4', 'node-a');
+    for (let i = 0; i < 20; i++)
+      state.onService(undefined, service(`s${i}`, { clusterIP: `10.96.0.${i + 1}` }));
+    const planner = new IpvsPlanner();
+    planner.plan(state.snapshot(), { changedOnly: true });
+    expect(planner.lastStats).toEqual({ visited: 20, walkedAll: true });
+    state.onEndpointSlice(slice('s3', [{ ip: '10.244.0.3' }]), false);
+    planner.plan(state.snapshot());
+    expect(planner.lastStats).toEqual({ visited: 20, walkedAll: true });
+    // A Service change: the Service map is a new one, so every port is visited again.
+    state.onService(undefined, service('s20', { clusterIP: '10.96.0.21' }));
+    const added = planner.plan(state.snapshot(), { changedOnly: true });
+    expect(planner.lastStats).toEqual({ visited: 21, walkedAll: true });
+    expect(added.virtualServers.has('TCP/10.96.0.21:80')).toBe(true);
+    // New NodePort addresses change every fragment's context: a full walk too.
+    state.onEndpointSlice(slice('s4', [{ ip: '10.244.0.4' }]), false);
+    planner.plan(state.snapshot(), { changedOnly: true, nodePortIPs: ['192.168.0.10'] });
+    expect(planner.lastStats.walkedAll).toBe(true);
+  });
 });
+
+/**
+ * Snapshots whose Service and endpoint maps count what is read from them (lookups and entries
+ * iterated), so a test can tell a walk over every Service from a visit to one. A Service map is
+ * wrapped once, so an unchanged one stays the same object, as the planner expects.
+ */
+function countingSnapshots() {
+  let reads = 0;
+  const wrapped = new WeakMap<object, ReadonlyMap<string, unknown>>();
+  const counting = <V>(m: ReadonlyMap<string, V>): ReadonlyMap<string, V> => {
+    const hit = wrapped.get(m);
+    if (hit) return hit as ReadonlyMap<string, V>;
+    const entries = function* () {
+      for (const e of m) {
+        reads++;
+        yield e;
+      }
+    };
+    const w: ReadonlyMap<string, V> = {
+      get size() {
+        return m.size;
+      },
+      get: (k) => {
+        reads++;
+        return m.get(k);
+      },
+      has: (k) => {
+        reads++;
+        return m.has(k);
+      },
+      entries,
+      keys: function* () {
+        for (const [k] of entries()) yield k;
+      },
+      values: function* () {
+        for (const [, v] of entries()) yield v;
+      },
+      forEach: (fn) => {
+        for (const [k, v] of entries()) fn(v, k, w);
+      },
+      [Symbol.iterator]: entries,
+    } as ReadonlyMap<string, V>;
+    wrapped.set(m, w);
+    return w;
+  };
+  return {
+    wrap: (s: ProxySnapshot): ProxySnapshot => ({
+      ...s,
+      services: counting(s.services),
+      endpoints: counting(s.endpoints),
+    }),
+    reads: () => reads,
+  };
+}

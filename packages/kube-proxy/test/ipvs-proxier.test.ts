@@ -99,4 +99,34 @@ describe('IpvsProxier', () => {
     expect(text).toMatch(/kubeproxy_sync_proxy_rules_duration_seconds_count\{?[^\n]*\}? [1-9]/);
     await proxier.stop();
   });
+
+  it('plans every Service again after a sync that failed before planning, so no change is lost', async () => {
+    const { kernel, proxier, tick } = setup();
+    proxier.start();
+    proxier.onServiceAdd(service('web'));
+    proxier.onServiceAdd(service('api', { clusterIP: '10.96.0.11' }));
+    const web = slice('web', [{ ip: '10.244.1.1' }]);
+    proxier.onEndpointSliceAdd(web);
+    proxier.onServicesSynced();
+    proxier.onEndpointSlicesSynced();
+    await tick(0);
+    // The node's addresses cannot be read: the sync fails after taking its snapshot, which
+    // holds web's change; the applier's state stands, so the retry is a partial sync.
+    const localAddresses = kernel.link.localAddresses.bind(kernel.link);
+    kernel.link.localAddresses = async () => {
+      kernel.link.localAddresses = localAddresses;
+      throw new Error('rtnetlink: dump interrupted');
+    };
+    proxier.onEndpointSliceUpdate(web, slice('web', [{ ip: '10.244.1.2' }]));
+    await tick(1000);
+    expect(proxier.history.at(-1)).toMatchObject({ kind: 'partial', ok: false });
+    // Only api changes now: a plan of just the snapshot's changed Services would miss web's.
+    proxier.onEndpointSliceAdd(slice('api', [{ ip: '10.244.2.1' }]));
+    await tick(30_000);
+    expect(proxier.history.at(-1)).toMatchObject({ kind: 'partial', ok: true });
+    const table = await ipvsTable(kernel.ipvs);
+    expect(table['TCP/10.96.0.10:80']).toEqual(['10.244.1.2:8080 w1']);
+    expect(table['TCP/10.96.0.11:80']).toEqual(['10.244.2.1:8080 w1']);
+    await proxier.stop();
+  });
 });

@@ -28,13 +28,17 @@ function oneDumpAtATimeSocket() {
     }
   };
   const socket = {
-    getLinks: () => op(true, [{ data: { index: 7 }, attrs: { ifname: 'kube-ipvs0' } }]),
-    getAddresses: () => op(true, []),
+    getLink: async (_data: unknown, attrs: { ifname: string }) => {
+      if (attrs.ifname !== 'kube-ipvs0')
+        throw Object.assign(new Error('Request rejected: ENODEV'), { code: 'ENODEV' });
+      return op(false, [{ data: { index: 7 }, attrs: { ifname: 'kube-ipvs0' } }]);
+    },
     newAddress: () => op(false, undefined),
     delAddress: () => op(false, undefined),
     newLink: () => op(false, undefined),
     delLink: () => op(false, undefined),
-    socket: { close() {} },
+    // The address dumps go through the raw socket (see address-dump.ts).
+    socket: { close() {}, request: () => op(true, [[], {}]) },
   };
   return { socket: socket as unknown as RtNetlinkSocket, maxConcurrent: () => maxConcurrent };
 }
@@ -67,7 +71,9 @@ describe('rtnetlinkLinkLayer', () => {
   it('creates kube-ipvs0 with IFLA_LINKINFO holding IFLA_INFO_KIND "dummy"', async () => {
     const created: unknown[] = [];
     const socket = {
-      getLinks: async () => [],
+      getLink: async () => {
+        throw Object.assign(new Error('Request rejected: ENODEV'), { code: 'ENODEV' });
+      },
       newLink: async (_data: unknown, attrs: unknown) => {
         created.push(attrs);
       },

@@ -3,6 +3,7 @@ import { cidrContains } from '../model/cidr';
 import type { IPFamily } from '../model/ip-family';
 import type { SysctlLayer } from '../runtime/sysctl-layer';
 import { renderRestorePayload } from '../shared/iptables-ruleset';
+import { ensureJumpRules } from './ensure-jump-rules';
 import type { GracefulTermination } from './graceful-termination';
 import { renderIpsetRestore } from './ipset-restore';
 import { IPVS_JUMP_RULES } from './ipvs-iptables-rules';
@@ -253,9 +254,7 @@ export class IpvsApplier {
    * costs a process.
    */
   private async ensureJumpRules(): Promise<void> {
-    const { iptables } = this.o;
-    // Inserted at the top in reverse so the final order matches the list.
-    for (const j of [...IPVS_JUMP_RULES].reverse()) await iptables.ensureRule(j.table, j.chain, j.args);
+    await ensureJumpRules(this.o.iptables, IPVS_JUMP_RULES);
   }
 
   private excluded(address: string): boolean {

@@ -38,8 +38,10 @@ export { KUBE_IPVS_INTERFACE } from './ipvs-names';
 export { ipvsOptionsFromConfig } from './ipvs-options-from-config';
 export type {
   IpvsPlan,
+  IpvsPlanCall,
   IpvsPlanDelta,
   IpvsPlanOptions,
+  IpvsPlanStats,
   PlannedIpset,
   PlannedRealServer,
   PlannedVirtualServer,

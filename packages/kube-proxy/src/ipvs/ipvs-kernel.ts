@@ -62,5 +62,8 @@ export interface IpsetLayer {
   destroy(names: readonly string[]): Promise<void>;
 }
 
-/** The part of an IptablesExecutor the ipvs mode uses (restore, chains, jump rules). */
-export type IpvsIptables = Pick<IptablesExecutor, 'restore' | 'listChains' | 'ensureRule' | 'deleteRule'>;
+/**
+ * The part of an IptablesExecutor the ipvs mode uses: restores, and `iptables-save` to find the
+ * jumps from built-in chains that are missing.
+ */
+export type IpvsIptables = Pick<IptablesExecutor, 'restore' | 'saveTable'>;

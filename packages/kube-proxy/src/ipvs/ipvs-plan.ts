@@ -74,6 +74,28 @@ export interface IpvsPlanDelta {
   readonly virtualServers: ReadonlySet<string>;
 }
 
+/** What one IpvsPlanner.plan() call takes besides the snapshot. */
+export interface IpvsPlanCall {
+  /** Replaces the configured NodePort addresses for this call (the node's addresses, looked up per sync). */
+  nodePortIPs?: readonly string[];
+  /**
+   * The caller handed the planner every snapshot of its ProxyState since the previous plan()
+   * (none was taken and dropped), so only the Services in `snapshot.changedServices` can
+   * differ. The planner then visits just their ports while the Service map is the one it
+   * planned last; otherwise (Services changed, a new context, a first plan) it walks them all.
+   * Leave it unset after a failed sync: the snapshot of that sync may never have been planned.
+   */
+  changedOnly?: boolean;
+}
+
+/** How much the last IpvsPlanner.plan() call looked at (see IpvsPlanner.lastStats). */
+export interface IpvsPlanStats {
+  /** Service ports compared against the memo (re-planned or found unchanged). */
+  readonly visited: number;
+  /** Whether it walked every Service port of the snapshot. */
+  readonly walkedAll: boolean;
+}
+
 /** Settings of the IPVS planner (IpvsPlanner) from the configuration and the node. */
 export interface IpvsPlanOptions {
   /** ipvs.scheduler; '' or undefined means rr. */

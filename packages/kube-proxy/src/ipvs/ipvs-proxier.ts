@@ -57,6 +57,12 @@ export class IpvsProxier extends ProxierBase {
   private lastFullSync = Number.NEGATIVE_INFINITY;
   private drainTimer: unknown;
   private stopped = true;
+  /**
+   * Whether the planner may visit only the Services the snapshot names as changed: false until
+   * a sync planned its snapshot, and again after a failure (its snapshot may never have been
+   * planned) or before a full sync.
+   */
+  private plannedEverySnapshot = false;
   /** The last plan applied (for `render`-like inspection and tests). */
   lastPlan: IpvsPlan | undefined;
   /** What the last successful sync changed. */
@@ -120,7 +126,10 @@ export class IpvsProxier extends ProxierBase {
       const b = this.opts.backend ?? {};
       const nodePortIPs =
         b.nodePortIPs ?? (await this.opts.kernel.link.localAddresses(this.family, KUBE_IPVS_INTERFACE));
-      const plan = this.planner.plan(snapshot, { nodePortIPs });
+      const changedOnly = this.plannedEverySnapshot && kind === 'partial';
+      this.plannedEverySnapshot = false;
+      const plan = this.planner.plan(snapshot, { nodePortIPs, changedOnly });
+      this.plannedEverySnapshot = true;
       this.lastApply = await this.applier.apply(plan, start);
       this.lastPlan = plan;
       const end = this.clock.now();
@@ -131,6 +140,8 @@ export class IpvsProxier extends ProxierBase {
       if (this.opts.serviceHealth) await syncServiceHealth(this.opts.serviceHealth, snapshot);
       await this.clearConntrack(this.opts.conntrack, snapshot);
     } catch (err) {
+      // This sync's snapshot may not have been planned: the next plan walks every Service.
+      this.plannedEverySnapshot = false;
       result = { kind, ok: false, durationMs: this.clock.now() - start, error: err };
       this.log.error({ err, kind, family: this.family }, 'failed to sync ipvs rules');
       this.retryAfterFailure();

@@ -127,6 +127,11 @@ export class PlanAggregate {
     if (f.noLocalExternal !== undefined) this.noLocalExternal.delete(f.noLocalExternal);
   }
 
+  /** Bumped whenever lbNoNodeAccess() changes. */
+  get lbVersion(): number {
+    return this.lbKeys.version;
+  }
+
   /** The LB IP:ports the node may not reach, sorted (a stable restore payload). */
   lbNoNodeAccess(): LbNoNodeAccess[] {
     return [...this.lbKeys.members].sort().map((k) => this.lbEntries.get(k)!);

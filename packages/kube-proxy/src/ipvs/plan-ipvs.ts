@@ -3,7 +3,9 @@ import { categorizeEndpoints } from '../model/categorize-endpoints';
 import { cidrContains } from '../model/cidr';
 import { compareStrings } from '../model/compare-strings';
 import type { EndpointInfo } from '../model/endpoint';
+import type { IPFamily } from '../model/ip-family';
 import { ipFamilyOf } from '../model/ip-family';
+import { OverlayMap } from '../model/overlay-map';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import type { ServicePort } from '../model/service-port';
 import { NO_LOCAL_DETECTOR } from '../shared/local-detector';
@@ -14,13 +16,26 @@ import { buildIpvsIptablesRules, type LbNoNodeAccess } from './ipvs-iptables-rul
 import * as n from './ipvs-names';
 import type {
   IpvsPlan,
+  IpvsPlanCall,
   IpvsPlanOptions,
+  IpvsPlanStats,
   PlannedIpset,
   PlannedRealServer,
   PlannedVirtualServer,
 } from './ipvs-plan';
 import { PlanAggregate, type ServiceFragment } from './plan-aggregate';
+import { PortKeysByService } from './port-keys-by-service';
 import { canonicalIP, hostPort, realServerKey, virtualServerKey } from './virtual-server-key';
+
+/** What every Service port's fragment depends on besides the port and its endpoints. */
+interface PlanContext {
+  readonly scheduler: Scheduler;
+  readonly nodePortIPs: readonly string[];
+  readonly nodeIPs: readonly string[];
+}
+
+/** Re-plans one Service port seen by plan() call `seen`; true on a conflict. */
+type Replan = (key: string, sp: ServicePort, seen: number) => boolean;
 
 interface MemoEntry {
   readonly sp: ServicePort;
@@ -35,30 +50,41 @@ interface MemoEntry {
  * endpoint list are the same objects as last time (the snapshot keeps unchanged ones) reuses its
  * fragment, so a one-endpoint change re-plans one Service, and unchanged virtual servers keep
  * their identity (the applier skips them without comparing). The union of the fragments is
- * kept too (PlanAggregate) and only changed fragments are withdrawn and added, so a change costs
- * a pass over the snapshot's keys and native copies of the result, not a merge of every Service.
+ * kept too (PlanAggregate) and only changed fragments are withdrawn and added. With
+ * `changedOnly` a plan whose Service map is the one planned last visits only the ports of the
+ * snapshot's changedServices, and the virtual server map handed out is a new OverlayMap version
+ * of the last: one endpoint change costs work for one Service, not a pass over every Service.
  */
 export class IpvsPlanner {
   private memo = new Map<string, MemoEntry>();
+  private readonly portKeys = new PortKeysByService();
   private memoContext = '';
   private agg = new PlanAggregate();
   private generation = 0;
   /** The copies handed out last, reused while their source is unchanged (see copyOf). */
   private setCopies = new Map<CountedSet, { version: number; copy: ReadonlySet<string> }>();
-  private vsCopy: { version: number; copy: ReadonlyMap<string, PlannedVirtualServer> } | undefined;
+  private lbCopy: { version: number; copy: LbNoNodeAccess[] } | undefined;
   /** The virtual servers handed out last, unless the aggregate was rebuilt since (then no delta). */
-  private last: ReadonlyMap<string, PlannedVirtualServer> | undefined;
+  private last: OverlayMap<string, PlannedVirtualServer> | undefined;
+  /** The Service map of the last plan (a snapshot with the same one changed endpoints only). */
+  private lastServices: ProxySnapshot['services'] | undefined;
+  /** Service ports the last plan() compared against its memo (tests count it: see IpvsPlanStats). */
+  lastStats: IpvsPlanStats = { visited: 0, walkedAll: false };
 
   constructor(private readonly options: IpvsPlanOptions = {}) {}
 
   /**
    * The kernel state the snapshot calls for: virtual servers, kube-ipvs0 addresses, ipset
    * entries and iptables rules. Service ports unchanged since the last call reuse their earlier
-   * fragment; `overrides.nodePortIPs` replaces the configured NodePort addresses for this call.
+   * fragment; `call.nodePortIPs` replaces the configured NodePort addresses for this call, and
+   * `call.changedOnly` lets it visit only the Services the snapshot names as changed.
    */
-  plan(snapshot: ProxySnapshot, overrides: Pick<IpvsPlanOptions, 'nodePortIPs'> = {}): IpvsPlan {
+  plan(snapshot: ProxySnapshot, call: IpvsPlanCall = {}): IpvsPlan {
     const family = snapshot.family;
-    const opts: IpvsPlanOptions = { ...this.options, ...overrides };
+    const opts: IpvsPlanOptions = {
+      ...this.options,
+      nodePortIPs: call.nodePortIPs ?? this.options.nodePortIPs,
+    };
     const nodePortIPs = (opts.nodePortIPs ?? [])
       .filter((ip) => ipFamilyOf(ip) === family)
       .map(canonicalIP)
@@ -67,24 +93,41 @@ export class IpvsPlanner {
     // Anything besides the Service itself that changes a fragment invalidates the memo.
     const context = JSON.stringify([family, snapshot.nodeName, snapshot.nodeLabels, nodePortIPs, nodeIPs]);
     const scheduler = (opts.scheduler || 'rr') as Scheduler;
-    if (context !== this.memoContext) {
+    const sameContext = context === this.memoContext;
+    if (!sameContext) {
       this.memo = new Map();
+      this.portKeys.clear();
       this.resetAggregate();
       this.memoContext = context;
     }
+    const replan = (key: string, sp: ServicePort, seen: number) =>
+      this.replan(key, sp, snapshot, seen, { scheduler, nodePortIPs, nodeIPs });
+    // Only endpoints changed (the very Service map planned last), and the caller planned every
+    // snapshot since: the changed Services' ports are the ones planned for them last time.
+    const partial =
+      call.changedOnly === true &&
+      sameContext &&
+      this.last !== undefined &&
+      snapshot.services === this.lastServices;
+    const conflict = partial ? this.planChanged(snapshot, replan) : this.planAll(snapshot, replan);
+    // Duplicate virtual server keys: the last Service port in snapshot order wins, as in a
+    // fresh plan, which only a rebuild in that order reproduces.
+    if (conflict) {
+      this.resetAggregate();
+      for (const key of snapshot.services.keys()) this.agg.add(this.memo.get(key)!.fragment);
+    }
+    this.lastServices = snapshot.services;
+    return this.assemble(family, opts);
+  }
+
+  /** Visits every Service port of the snapshot and drops the memo's others; true on a conflict. */
+  private planAll(snapshot: ProxySnapshot, replan: Replan): boolean {
     const gen = ++this.generation;
     let conflict = false;
-    this.agg.touched.clear();
+    let visited = 0;
     for (const [key, sp] of snapshot.services) {
-      const eps = snapshot.endpoints.get(key);
-      const cached = this.memo.get(key);
-      if (cached && cached.sp === sp && cached.eps === eps) {
-        cached.seen = gen;
-        continue;
-      }
-      const fragment = planServicePort(sp, eps ?? [], snapshot, scheduler, nodePortIPs, nodeIPs);
-      if (!(cached ? this.agg.replace(cached.fragment, fragment) : this.agg.add(fragment))) conflict = true;
-      this.memo.set(key, { sp, eps, fragment, seen: gen });
+      visited++;
+      if (replan(key, sp, gen)) conflict = true;
     }
     // Every current key is in the memo now: anything more is a Service port that went away.
     if (this.memo.size > snapshot.services.size) {
@@ -92,25 +135,74 @@ export class IpvsPlanner {
         if (m.seen === gen) continue;
         if (!this.agg.remove(m.fragment)) conflict = true;
         this.memo.delete(key);
+        this.portKeys.delete(m.sp.service, key);
       }
     }
-    // Duplicate virtual server keys: the last Service port in snapshot order wins, as in a
-    // fresh plan, which only a rebuild in that order reproduces.
-    if (conflict) {
-      this.resetAggregate();
-      for (const key of snapshot.services.keys()) this.agg.add(this.memo.get(key)!.fragment);
+    this.lastStats = { visited, walkedAll: true };
+    return conflict;
+  }
+
+  /** Visits the ports of the snapshot's changed Services only; true on a conflict. */
+  private planChanged(snapshot: ProxySnapshot, replan: Replan): boolean {
+    let conflict = false;
+    let visited = 0;
+    for (const service of snapshot.changedServices) {
+      for (const key of this.portKeys.keys(service)) {
+        visited++;
+        if (replan(key, snapshot.services.get(key)!, this.memo.get(key)!.seen)) conflict = true;
+      }
     }
+    this.lastStats = { visited, walkedAll: false };
+    return conflict;
+  }
+
+  /** Re-plans one Service port unless its inputs are the memo's; true on a conflict. */
+  private replan(
+    key: string,
+    sp: ServicePort,
+    snapshot: ProxySnapshot,
+    seen: number,
+    ctx: PlanContext,
+  ): boolean {
+    const eps = snapshot.endpoints.get(key);
+    const cached = this.memo.get(key);
+    if (cached && cached.sp === sp && cached.eps === eps) {
+      cached.seen = seen;
+      return false;
+    }
+    const fragment = planServicePort(sp, eps ?? [], snapshot, ctx.scheduler, ctx.nodePortIPs, ctx.nodeIPs);
+    const clean = cached ? this.agg.replace(cached.fragment, fragment) : this.agg.add(fragment);
+    if (cached && cached.sp.service !== sp.service) this.portKeys.delete(cached.sp.service, key);
+    this.memo.set(key, { sp, eps, fragment, seen });
+    this.portKeys.add(sp.service, key);
+    return !clean;
+  }
+
+  /** The plan from the aggregate, with copies that later plans leave alone. */
+  private assemble(family: IPFamily, opts: IpvsPlanOptions): IpvsPlan {
     const agg = this.agg;
-    // Copies: a plan must not change under its holder when the next one is made. Unchanged
-    // parts are the very objects of the last plan, which lets the applier skip them.
-    if (this.vsCopy?.version !== agg.virtualServersVersion)
-      this.vsCopy = { version: agg.virtualServersVersion, copy: new Map(agg.virtualServers) };
-    const virtualServers = this.vsCopy.copy;
+    // A plan must not change under its holder when the next one is made. Unchanged parts are
+    // the very objects of the last plan, which lets the applier skip them; the virtual servers
+    // are a new version of the last map carrying only the touched keys' edits.
+    const previous = this.last;
+    const touched = new Set(agg.touched);
+    agg.touched.clear();
+    const virtualServers = previous
+      ? previous.withChanges((draft) => {
+          for (const key of touched) {
+            const vs = agg.virtualServers.get(key);
+            if (vs) draft.set(key, vs);
+            else draft.delete(key);
+          }
+        })
+      : OverlayMap.from(agg.virtualServers);
     const bound = this.copyOf(agg.bound);
     const entries = new Map<string, ReadonlySet<string>>();
     for (const [set, counted] of agg.entries)
       entries.set(set, set === n.KUBE_IPVS_IPS ? bound : this.copyOf(counted));
-    const lbNoNodeAccess = agg.lbNoNodeAccess();
+    if (this.lbCopy?.version !== agg.lbVersion)
+      this.lbCopy = { version: agg.lbVersion, copy: agg.lbNoNodeAccess() };
+    const lbNoNodeAccess = this.lbCopy.copy;
 
     const ipsets = new Map<string, PlannedIpset>();
     for (const d of IPSET_DEFINITIONS) {
@@ -126,7 +218,7 @@ export class IpvsPlanner {
       lbNoNodeAccess,
     });
     // A rebuilt aggregate (new context, or a conflict) starts over: no delta from the last plan.
-    const delta = this.last && { from: this.last, virtualServers: new Set(agg.touched) };
+    const delta = previous && { from: previous, virtualServers: touched };
     const plan: IpvsPlan = {
       family,
       virtualServers,
@@ -145,7 +237,7 @@ export class IpvsPlanner {
     this.last = undefined;
     this.agg = new PlanAggregate();
     this.setCopies = new Map();
-    this.vsCopy = undefined;
+    this.lbCopy = undefined;
   }
 
   private copyOf(c: CountedSet): ReadonlySet<string> {

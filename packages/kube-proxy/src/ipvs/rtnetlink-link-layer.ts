@@ -10,6 +10,7 @@ import ipaddr from 'ipaddr.js';
 import type { RtNetlinkSocket } from 'netlink';
 import { KubeProxyError } from '../errors';
 import type { IPFamily } from '../model/ip-family';
+import { dumpAddresses } from './address-dump';
 import type { LinkLayer } from './ipvs-kernel';
 import { WriteWindow } from './write-window';
 
@@ -29,10 +30,6 @@ function dummyLinkInfo(): Buffer {
 
 function addressBytes(ip: string): Buffer {
   return Buffer.from(ipaddr.parse(ip).toByteArray());
-}
-
-function addressText(b: Buffer): string {
-  return ipaddr.fromByteArray([...b]).toString();
 }
 
 /** The errno name of a rejected netlink request ("Request rejected: EEXIST"). */
@@ -90,12 +87,16 @@ export function rtnetlinkLinkLayer(socket?: RtNetlinkSocket): LinkLayer & {
       return run;
     };
   };
+  // One RTM_GETLINK by name, not a dump of every link (a node has a veth per pod).
   const linkIndex = async (name: string): Promise<number | undefined> => {
-    const links = await (await open()).getLinks();
-    return links.find((l) => l.attrs.ifname === name)?.data.index;
+    try {
+      const [link] = await (await open()).getLink({}, { ifname: name });
+      return link?.data.index;
+    } catch (err) {
+      if (errnoOf(err) === 'ENODEV') return undefined;
+      throw err;
+    }
   };
-  const addressesOf = async (index: number | undefined) =>
-    (await (await open()).getAddresses()).filter((a) => index === undefined || a.data.index === index);
   const change = async (name: string, addresses: readonly string[], add: boolean) => {
     const index = await linkIndex(name);
     if (index === undefined) {
@@ -155,19 +156,17 @@ export function rtnetlinkLinkLayer(socket?: RtNetlinkSocket): LinkLayer & {
     listAddresses: serially(async (name: string) => {
       const index = await linkIndex(name);
       if (index === undefined) return [];
-      return (await addressesOf(index)).flatMap((a) =>
-        a.attrs.address ? [addressText(a.attrs.local ?? a.attrs.address)] : [],
-      );
+      return (await dumpAddresses(await open(), 0, (i) => i === index)).map((a) => a.address);
     }),
     addAddresses: serially((name: string, addresses: readonly string[]) => change(name, addresses, true)),
     deleteAddresses: serially((name: string, addresses: readonly string[]) => change(name, addresses, false)),
+    // Every sync (upstream's GetAllLocalAddressesExcept, also one dump of every address): only
+    // the family's addresses, and kube-ipvs0's (one per Service IP) skipped undecoded.
     localAddresses: serially(async (family: IPFamily, exceptLink: string) => {
       const except = await linkIndex(exceptLink);
+      const af = family === 'IPv6' ? AF_INET6 : AF_INET;
       const seen = new Set<string>();
-      for (const a of await addressesOf(undefined)) {
-        if (a.data.index === except || !a.attrs.address) continue;
-        if ((a.data.family === AF_INET6) !== (family === 'IPv6')) continue;
-        const ip = addressText(a.attrs.local ?? a.attrs.address);
+      for (const { address: ip } of await dumpAddresses(await open(), af, (i) => i !== except)) {
         if (ip.startsWith('127.') || ip === '::1' || /^fe[89ab]/i.test(ip)) continue;
         seen.add(ip);
       }

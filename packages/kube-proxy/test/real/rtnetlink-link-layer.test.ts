@@ -23,6 +23,7 @@ out.afterAdd = await l.listAddresses('v1');
 await l.deleteAddresses('v1', ['10.96.0.2', '10.96.0.99']);
 out.afterDelete = await l.listAddresses('v1');
 out.local4 = await l.localAddresses('IPv4', 'v1');
+out.local6 = await l.localAddresses('IPv6', 'v1');
 out.noLink = await l.listAddresses('kube-ipvs0');
 await l.deleteAddresses('kube-ipvs0', ['10.96.0.1']);
 out.addToMissing = await l.addAddresses('kube-ipvs0', ['10.96.0.3']).then(() => 'ok', (e) => e.code);
@@ -46,6 +47,7 @@ beforeAll(async () => {
   await ns.exec('ip', ['link', 'set', 'lo', 'up']);
   await ns.exec('ip', ['link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1']);
   await ns.exec('ip', ['addr', 'add', '192.0.2.5/24', 'dev', 'v0']);
+  await ns.exec('ip', ['-6', 'addr', 'add', '2001:db8::5/64', 'dev', 'v0', 'nodad']);
   await ns.exec('ip', ['link', 'set', 'v0', 'up']);
 }, 30_000);
 
@@ -69,6 +71,8 @@ describe('rtnetlinkLinkLayer (in a namespace)', { timeout: 30_000 }, () => {
       afterAdd: ['10.96.0.1', '10.96.0.2', 'fd00::10'],
       afterDelete: ['10.96.0.1', 'fd00::10'],
       local4: ['192.0.2.5'],
+      // The family's addresses only; v0's link-local fe80:: one is left out as upstream does.
+      local6: ['2001:db8::5'],
       noLink: [],
       addToMissing: 'LINK_NOT_FOUND',
       bulk: 300,
