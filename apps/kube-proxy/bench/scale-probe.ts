@@ -62,7 +62,10 @@ async function list({ paths }) {
   }));
   return { ms: performance.now() - t0, bytes, items };
 }
-const ops = { waitSync, list };
+async function scrape() {
+  return { text: String(await get(metricsPort, '/metrics')) };
+}
+const ops = { waitSync, list, scrape };
 require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
   const cmd = JSON.parse(line);
   ops[cmd.op](cmd).then(out, (e) => out({ error: String(e) }));
@@ -129,6 +132,11 @@ export class ScaleProbe {
    */
   waitSync(after: number, intervalMs: number, timeoutMs: number, stopOnFailure = false): Promise<SyncSeen> {
     return this.request({ op: 'waitSync', after, intervalMs, timeoutMs, stopOnFailure });
+  }
+
+  /** The daemon's /metrics text, once. */
+  async scrape(): Promise<string> {
+    return (await this.request<{ text: string }>({ op: 'scrape' })).text;
   }
 
   /** GETs `paths` from the API server at once through the same relay the daemon uses; JSON.parse each. */

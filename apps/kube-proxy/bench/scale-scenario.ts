@@ -69,8 +69,14 @@ export interface Resources {
 const MB = 1e6;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** The daemon's minSyncPeriod (upstream's default 1 s) and a margin: a change then never waits for the rate limit. */
+/**
+ * The daemon's minSyncPeriod (upstream's default 1 s) and a margin, counted from the end of the
+ * run that wrote the last change (see runEnd): a change then never waits for the rate limit.
+ */
 const CHANGE_SPACING_MS = 1100;
+/** The longest runEnd waits for a sync's conntrack reconcile to be counted (one that failed never is). */
+const RUN_END_WAIT_MS = 5000;
+const RECONCILE = 'kubeproxy_conntrack_reconciler_sync_duration_seconds';
 /**
  * Polls of the metric after one endpoint change (was 5 ms: a dozen scrapes inside a change's
  * sync). The latency is read from the metric's stamp, not from when a poll saw it.
@@ -135,8 +141,45 @@ interface ChangeResult {
   maxMs: number;
   /** Syncs beyond one per change (a periodic resync ending inside a window shortens that sample). */
   extraSyncs: number;
+  /**
+   * The longest a change's run went on after its sync's stamp (its conntrack reconcile): the
+   * next change was spaced from the run's end, not the stamp (see runEnd).
+   */
+  reconcileAfterStampMaxMs: number;
   /** The last change's new address, to look for in the kernel's rules afterwards. */
   lastAddress: string;
+}
+
+/** The conntrack reconciles counted so far and their summed seconds. */
+interface Reconciles {
+  count: number;
+  sum: number;
+}
+
+/**
+ * When the daemon's run that stamped `lastTs` ended, epoch ms. The runner's minSyncPeriod counts
+ * from a run's end, and the stamp comes before the run's last step, the conntrack reconcile (the
+ * health-check step between them has nothing to do here: ClusterIP Services only). So a change
+ * spaced from the stamp alone waits for the rate limit whenever that step took longer than the
+ * margin, and the wait counts as its latency. Scrapes until the reconciles counted catch up with
+ * the syncs, then adds what the reconciles since `prev` took (the newest one's, or more).
+ */
+async function runEnd(
+  probe: ScaleProbe,
+  lastTs: number,
+  prev: Reconciles,
+): Promise<{ endMs: number; reconciles: Reconciles }> {
+  const giveUp = Date.now() + RUN_END_WAIT_MS;
+  for (;;) {
+    const text = await probe.scrape();
+    const count = metricValue(text, `${RECONCILE}_count`) ?? 0;
+    const sum = metricValue(text, `${RECONCILE}_sum`) ?? 0;
+    if (count >= (metricValue(text, SYNC_COUNT) ?? 0) || Date.now() > giveUp) {
+      const reconcileMs = count > prev.count ? (sum - prev.sum) * 1000 : 0;
+      return { endMs: lastTs * 1000 + reconcileMs, reconciles: { count, sum } };
+    }
+    await sleep(CHANGE_POLL_MS);
+  }
 }
 
 /**
@@ -154,8 +197,13 @@ async function endpointChanges(
   let lastTs = after.lastTs;
   let syncs = after.syncsSeen;
   let address = '';
+  let reconciles: Reconciles = { count: 0, sum: 0 };
+  let afterStampMaxMs = 0;
   for (let c = 0; c < n; c++) {
-    await sleep(Math.max(0, lastTs * 1000 + CHANGE_SPACING_MS - Date.now()));
+    const end = await runEnd(probe, lastTs, reconciles);
+    reconciles = end.reconciles;
+    if (c > 0) afterStampMaxMs = Math.max(afterStampMaxMs, end.endMs - lastTs * 1000);
+    await sleep(Math.max(0, end.endMs + CHANGE_SPACING_MS - Date.now()));
     const service = (c * 7919) % s.services;
     address = podIP(s.services * s.endpoints + c);
     const writtenAt = Date.now();
@@ -176,6 +224,7 @@ async function endpointChanges(
     p99Ms: round(percentile(sorted, 99)),
     maxMs: round(sorted.at(-1) ?? Number.NaN),
     extraSyncs: syncs - after.syncsSeen - n,
+    reconcileAfterStampMaxMs: round(afterStampMaxMs),
     lastAddress: address,
   };
 }

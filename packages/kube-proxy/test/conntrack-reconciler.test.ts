@@ -1,11 +1,12 @@
 import type { ConntrackFlow } from '@nodeagent/netfilter';
-import { ConntrackNetlinkError } from '@nodeagent/netfilter';
+import { type ConntrackNetlink, ConntrackNetlinkError } from '@nodeagent/netfilter';
 import { parseScript } from '@nodeagent/netfilter/nftables';
 import { FakeNftables } from '@nodeagent/netfilter/testing';
 import { describe, expect, it } from 'vitest';
 import {
   type ConntrackCleaner,
   KubeProxyMetrics,
+  netlinkConntrack,
   reconcileConntrack,
   snapshotFromObjects,
 } from '../src/index';
@@ -146,6 +147,25 @@ describe('reconcileConntrack', () => {
     const r = await reconcileConntrack(partly, s.services, s.endpoints);
     expect(r).toMatchObject({ listed: true, deleted: 3 });
     expect(r.error).toBeInstanceOf(ConntrackNetlinkError);
+  });
+});
+
+describe('netlinkConntrack', () => {
+  it("asks the kernel for the family's UDP entries only (what the reconciler judges)", async () => {
+    const asked: unknown[][] = [];
+    const socket = {
+      listEntries: async (...args: unknown[]) => {
+        asked.push(args);
+        return [];
+      },
+    } as unknown as ConntrackNetlink;
+    const v6 = netlinkConntrack('IPv6', async () => socket);
+    await v6.listEntries();
+    await netlinkConntrack('IPv4', async () => socket).listEntries();
+    expect(asked).toEqual([
+      ['ipv6', 17],
+      ['ipv4', 17],
+    ]);
   });
 });
 

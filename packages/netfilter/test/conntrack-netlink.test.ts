@@ -118,6 +118,24 @@ describe('ctnetlink codec', () => {
     expect([...m!.body]).toEqual([10, 0, 0, 0]);
   });
 
+  it('asks the kernel for one protocol: CTA_TUPLE_ORIG with its number, CTA_FILTER ORIG_FLAGS = PROTO_NUM', () => {
+    const [m] = splitMessages(encodeConntrackDump('ipv4', 8, 17));
+    expect(m).toMatchObject({ type: 0x101, flags: NLM_F_REQUEST | NLM_F_DUMP, seq: 8 });
+    expect(m!.body.readUInt8(0)).toBe(2);
+    const attrs = readAttributes(m!.body.subarray(4));
+    // CTA_TUPLE_ORIG 1, CTA_FILTER 25 (nested both).
+    expect(attrs.map((a) => [a.type, a.nested])).toEqual([
+      [1, true],
+      [25, true],
+    ]);
+    const [proto] = readAttributes(attrs[0]!.payload);
+    expect(proto).toMatchObject({ type: 2, nested: true });
+    expect(readAttributes(proto!.payload).map((a) => [a.type, [...a.payload]])).toEqual([[1, [17]]]);
+    // CTA_FILTER_ORIG_FLAGS 1 = CTA_FILTER_F_CTA_PROTO_NUM (1 << 3), a host-order u32.
+    const [flags] = readAttributes(attrs[1]!.payload);
+    expect([flags!.type, flags!.payload.readUInt32LE(0)]).toEqual([1, 8]);
+  });
+
   it('decodes both tuples, the id and the zone of a dumped entry', () => {
     expect(decodeConntrackEntry(entryBody(UDP_FLOW))).toEqual(UDP_FLOW);
     expect(decodeConntrackEntry(entryBody(UDP_FLOW, 7)).zone).toBe(7);

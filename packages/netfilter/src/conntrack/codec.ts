@@ -16,7 +16,9 @@ import { encodeNfnlMessage, nftMessageParts } from '../nftables/netlink/message'
 import {
   AF_INET,
   AF_INET6,
+  CTA_FILTER_F_PROTO_NUM,
   Cta,
+  CtaFilter,
   CtaIp,
   CtaProto,
   CtaTuple,
@@ -59,15 +61,33 @@ export function ctnetlinkMessageType(msg: number): number {
   return (NFNL_SUBSYS_CTNETLINK << 8) | msg;
 }
 
-/** IPCTNL_MSG_CT_GET with NLM_F_DUMP: every entry of `family`'s table. */
-export function encodeConntrackDump(family: ConntrackFamily, seq: number): Buffer {
+/**
+ * IPCTNL_MSG_CT_GET with NLM_F_DUMP: every entry of `family`'s table, or with `protocol` (an
+ * IPPROTO_* number) only the entries whose original tuple has that protocol. The kernel filters
+ * (CTA_FILTER with the protocol flag, Linux 5.8+), so the others are neither copied nor decoded;
+ * an older kernel ignores the filter and dumps everything, so a caller still checks the protocol.
+ */
+export function encodeConntrackDump(family: ConntrackFamily, seq: number, protocol?: number): Buffer {
+  const w = new AttributeWriter(32);
+  if (protocol !== undefined) {
+    w.nested(Cta.TUPLE_ORIG, (t) => t.nested(CtaTuple.PROTO, (p) => p.u8(CtaProto.NUM, protocol)));
+    // Host order: CTA_FILTER_ORIG_FLAGS is read with nla_get_u32, not as a network-order field.
+    w.nested(Cta.FILTER, (f) => f.bytes(CtaFilter.ORIG_FLAGS, hostU32(CTA_FILTER_F_PROTO_NUM)));
+  }
   return encodeNfnlMessage(
     ctnetlinkMessageType(IpctnlMsg.CT_GET),
     NLM_F_REQUEST | NLM_F_DUMP,
     seq,
     AF[family],
-    Buffer.alloc(0),
+    w.toBuffer(),
   );
+}
+
+/** `value` as netlink's host-order u32 (little-endian, as @nodeagent/primitives' writer assumes). */
+function hostU32(value: number): Uint8Array {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(value);
+  return b;
 }
 
 function decodeAddress(payload: Buffer, family: ConntrackFamily, field: string): string {

@@ -82,8 +82,12 @@ export class ConntrackNetlink {
     }
   }
 
-  /** Every entry of `family`'s conntrack table (IPCTNL_MSG_CT_GET, NLM_F_DUMP). */
-  listEntries(family: ConntrackFamily): Promise<ConntrackFlow[]> {
+  /**
+   * Every entry of `family`'s conntrack table (IPCTNL_MSG_CT_GET, NLM_F_DUMP), or with
+   * `protocol` (IPPROTO_*) those the kernel's dump filter keeps: see encodeConntrackDump (a
+   * kernel before 5.8 lists every entry, so a caller still checks the protocol).
+   */
+  listEntries(family: ConntrackFamily, protocol?: number): Promise<ConntrackFlow[]> {
     return this.serialize(async () => {
       const seq = this.nextSeq();
       const flows: ConntrackFlow[] = [];
@@ -108,7 +112,7 @@ export class ConntrackNetlink {
         },
         fail: (error) => settle(new ConntrackNetlinkError('list', undefined, error.message)),
       };
-      await this.exchange(encodeConntrackDump(family, seq), pending, done);
+      await this.exchange(encodeConntrackDump(family, seq, protocol), pending, done);
       return flows;
     });
   }

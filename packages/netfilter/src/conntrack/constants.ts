@@ -8,7 +8,13 @@ export const NFNL_SUBSYS_CTNETLINK = 1;
 export const IpctnlMsg = { CT_NEW: 0, CT_GET: 1, CT_DELETE: 2 } as const;
 
 /** enum ctattr_type (the ones used here). */
-export const Cta = { TUPLE_ORIG: 1, TUPLE_REPLY: 2, ID: 12, ZONE: 18 } as const;
+export const Cta = { TUPLE_ORIG: 1, TUPLE_REPLY: 2, ID: 12, ZONE: 18, FILTER: 25 } as const;
+
+/** enum ctattr_filter: which fields of CTA_TUPLE_ORIG a dump must match (Linux 5.8+). */
+export const CtaFilter = { ORIG_FLAGS: 1 } as const;
+
+/** CTA_FILTER_F_CTA_PROTO_NUM: the dump keeps entries whose original layer-4 protocol is the tuple's. */
+export const CTA_FILTER_F_PROTO_NUM = 1 << 3;
 
 /** enum ctattr_tuple. */
 export const CtaTuple = { IP: 1, PROTO: 2, ZONE: 3 } as const;

@@ -59,6 +59,16 @@ describe('conntrack over ctnetlink (in a namespace)', { timeout: 60_000 }, () =>
     expect(v6.map((f) => [f.original.dst, f.reply.src])).toEqual([['fd00:96::53', 'fd00:244::5']]);
   });
 
+  it('lists only UDP entries when asked: the kernel filters the dump by protocol', async () => {
+    const udp = await ct.listEntries('ipv4', 17);
+    expect(udp.map((f) => [f.original.protocol, f.original.srcPort]).sort()).toEqual([
+      [17, 40053],
+      [17, 40054],
+    ]);
+    expect((await ct.listEntries('ipv4', 6)).map((f) => f.reply.srcPort)).toEqual([8080]);
+    expect((await ct.listEntries('ipv6', 17)).map((f) => f.original.dst)).toEqual(['fd00:96::53']);
+  });
+
   it('deletes one entry by its tuple; the others stay; a second delete finds it gone (ENOENT)', async () => {
     const v4 = await ct.listEntries('ipv4');
     const stale = v4.filter((f) => f.reply.src === '10.244.1.6');
