@@ -4,13 +4,16 @@
 // constructor) as source text the first time the type is used, and compiles them with
 // `new Function`: ~7 ms of CPU per type, paid again at every start, and code V8's cache of the
 // bundle cannot hold. This writes the same functions, exactly as protobufjs generates them, as
-// plain code; src/precompiled-codecs.ts installs them. test/codec-functions.test.ts fails when
-// the file no longer matches what the installed protobufjs generates.
+// plain code, with each type's fields and each enum's values: src/message-type.ts wires them up
+// without protobufjs's reflection (the client's codecs), src/precompiled-codecs.ts installs them
+// in the reflection root. test/codec-functions.test.ts fails when the file no longer matches what
+// the installed protobufjs generates.
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { runtimeV1Descriptor } from '../src/generated/descriptor';
+import { protobufRuntime } from '../src/protobuf-runtime';
 
 /** protobufjs's code generators, exported by the package but not in its typings. */
 interface Generators {
@@ -36,6 +39,25 @@ export function messageTypes(ns: protobuf.NamespaceBase): protobuf.Type[] {
 }
 
 /**
+ * A type's fields in protobufjs's order (the order of the `types` its generated code indexes),
+ * each field's type resolved to a full name when it is a message or an enum, so that
+ * src/message-type.ts can wire the functions up without building protobufjs's reflection.
+ */
+function fieldsOf(t: protobuf.Type): string {
+  const fields = t.fieldsArray.map((f) => {
+    const resolved = f.resolve().resolvedType;
+    return {
+      name: f.name,
+      id: f.id,
+      type: resolved ? resolved.fullName.slice(1) : f.type,
+      ...(f.repeated ? { repeated: true } : {}),
+      ...(f instanceof protobuf.MapField ? { keyType: f.keyType } : {}),
+    };
+  });
+  return JSON.stringify(fields);
+}
+
+/**
  * One type's factories: each takes the scope protobufjs's Type#setup hands its generated code
  * (same names, same order) and returns the function protobufjs would have compiled.
  */
@@ -43,6 +65,7 @@ function typeEntry(t: protobuf.Type): string {
   const fn = (scope: string, text: CodegenText) => `function(${scope}){return ${text.toString()}}`;
   return [
     `${JSON.stringify(t.fullName.slice(1))}:{`,
+    `fields:${fieldsOf(t)},`,
     `ctor:${fn('', generateConstructor(t))},`,
     `encode:${fn('Writer,types,util', gen.encoder(t))},`,
     `decode:${fn('Reader,types,util,C', gen.decoder(t))},`,
@@ -52,8 +75,25 @@ function typeEntry(t: protobuf.Type): string {
   ].join('\n');
 }
 
+/** Every enum under `ns`, depth first in declaration order. */
+function enumTypes(ns: protobuf.NamespaceBase): protobuf.Enum[] {
+  return ns.nestedArray.flatMap((o) => [
+    ...(o instanceof protobuf.Enum ? [o] : []),
+    ...(o instanceof protobuf.Namespace || o instanceof protobuf.Type ? enumTypes(o) : []),
+  ]);
+}
+
+/** Each enum's values by name (protobufjs's `Enum#values` own properties), by full name. */
+function enumEntries(root: protobuf.Root): string {
+  return enumTypes(root)
+    .map((e) => `${JSON.stringify(e.fullName.slice(1))}:${JSON.stringify({ ...e.values })}`)
+    .join(',\n');
+}
+
 /** The module's text for the runtime.v1 root as the client loads it (from the JSON descriptor). */
 export function codecFunctionsModule(): string {
+  // protobufjs writes 64-bit conversions only when it has `long`, as the client's runtime has it.
+  protobufRuntime();
   const root = protobuf.Root.fromJSON(runtimeV1Descriptor as unknown as protobuf.INamespace);
   root.resolveAll();
   // A type protobufjs wraps (google.protobuf.Any and the like) keeps protobufjs's own setup.
@@ -64,6 +104,10 @@ import type { PrecompiledCodecs } from '../precompiled-codecs';
 
 export const codecFunctions: PrecompiledCodecs = {
 ${types.map(typeEntry).join(',\n')}
+};
+
+export const enumValues: Record<string, Record<string, number>> = {
+${enumEntries(root)}
 };
 `;
 }

@@ -1,9 +1,6 @@
-import Long from 'long';
-import protobuf from 'protobufjs';
-import { codecFunctions } from './generated/codec-functions';
-import { runtimeV1Descriptor } from './generated/descriptor';
+import type protobuf from 'protobufjs/minimal.js';
 import type { MessageTypeName } from './generated/types';
-import { usePrecompiledCodecs } from './precompiled-codecs';
+import { messageType } from './message-type';
 
 /** Recursively optional input form of a decoded message: what callers pass as requests. */
 export type MessageInput<T> = T extends bigint
@@ -36,32 +33,13 @@ export const DECODE_OPTIONS: protobuf.IConversionOptions = {
   objects: true,
 };
 
-// protobufjs finds `long` through a dynamic require that bundlers and vitest's module runner hide;
-// without it 64-bit fields silently lose bigint input and precision. Wire it up explicitly.
-protobuf.util.Long = Long;
-protobuf.configure();
-
-let root: protobuf.Root | undefined;
 const codecs = new Map<string, MessageCodec<unknown>>();
-
-/**
- * The runtime.v1 protobufjs root, built once from the generated JSON descriptor, its types'
- * codecs the functions generated at build time (see precompiled-codecs.ts).
- */
-export function runtimeV1Root(): protobuf.Root {
-  if (!root) {
-    root = protobuf.Root.fromJSON(runtimeV1Descriptor as unknown as protobuf.INamespace);
-    root.resolveAll();
-    usePrecompiledCodecs(root, codecFunctions);
-  }
-  return root;
-}
 
 /** Encoder/decoder for one runtime.v1 message, e.g. `messageCodec<VersionResponse>('VersionResponse')`. */
 export function messageCodec<T>(typeName: MessageTypeName): MessageCodec<T> {
   const cached = codecs.get(typeName);
   if (cached) return cached as MessageCodec<T>;
-  const type = runtimeV1Root().lookupType(`runtime.v1.${typeName.replace(/_/g, '.')}`);
+  const type = messageType(`runtime.v1.${typeName.replace(/_/g, '.')}`);
   const codec: MessageCodec<T> = {
     typeName,
     encode(value) {

@@ -1,8 +1,22 @@
 import protobuf from 'protobufjs';
 
 type Fn = (...args: never[]) => unknown;
+
+/** One field of a message type, as protobufjs's reflection resolves it. */
+export interface FieldInfo {
+  readonly name: string;
+  readonly id: number;
+  /** A message's or enum's full name (e.g. `runtime.v1.Protocol`), else the scalar type (`string`). */
+  readonly type: string;
+  readonly repeated?: boolean;
+  /** Set for a map field: the key's scalar type (`type` is then the value's). */
+  readonly keyType?: string;
+}
+
 /** One message type's functions as protobufjs generates them, each behind a factory taking its scope. */
 export interface PrecompiledCodec {
+  /** Its fields in protobufjs's order: the `types` its functions index are theirs, in this order. */
+  fields: readonly FieldInfo[];
   ctor(): Fn;
   encode(writer: typeof protobuf.Writer, types: unknown[], util: typeof protobuf.util): Fn;
   decode(reader: typeof protobuf.Reader, types: unknown[], util: typeof protobuf.util, ctor: unknown): Fn;

@@ -1,6 +1,7 @@
-import protobuf from 'protobufjs';
-import { DECODE_OPTIONS, type MessageCodec, messageCodec, runtimeV1Root } from './codec';
+import protobuf from 'protobufjs/minimal.js';
+import { DECODE_OPTIONS, type MessageCodec, messageCodec } from './codec';
 import type { MessageTypeName } from './generated/types';
+import { isMessageType, messageType } from './message-type';
 
 /** How many decodes a cached item survives unseen (two generations of this many calls each). */
 const GENERATION_CALLS = 32;
@@ -29,14 +30,13 @@ interface CachedItem {
  */
 export function reusingListCodec<T>(typeName: MessageTypeName): MessageCodec<T> {
   const plain = messageCodec<T>(typeName);
-  const type = runtimeV1Root().lookupType(`runtime.v1.${typeName}`);
-  const [field, ...others] = type.fieldsArray;
-  const itemType = field?.resolvedType;
-  if (!field || others.length > 0 || !field.repeated || !(itemType instanceof protobuf.Type))
+  const [field, ...others] = messageType(`runtime.v1.${typeName}`).fields;
+  const itemType = field?.repeated && isMessageType(field.type) ? messageType(field.type) : undefined;
+  if (!field || others.length > 0 || !itemType)
     throw new TypeError(`reusingListCodec: ${typeName} is not a message with one repeated message field`);
   const fieldName = field.name;
   const fieldNumber = field.id;
-  const mapFields = new Set(itemType.fieldsArray.filter((f) => f.map).map((f) => f.id));
+  const mapFields = new Set(itemType.fields.filter((f) => f.keyType !== undefined).map((f) => f.id));
   let scratch = Buffer.alloc(4096);
   /** Start and end offsets of the item's map entries, in pairs (reused: no garbage per item). */
   const entries: number[] = [];

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { messageCodec, runtimeV1Root } from '../src/codec';
+import { DECODE_OPTIONS, messageCodec } from '../src/codec';
 import type { MessageTypeName } from '../src/generated/types';
+import { runtimeV1Root } from '../src/reflection-root';
 
 const root = runtimeV1Root();
 
@@ -71,6 +72,23 @@ describe('runtime.v1 codec', () => {
       fc.assert(
         fc.property(arb, (value) => {
           expect(codec.decode(codec.encode(value as never))).toEqual(value);
+        }),
+        { numRuns: 15 },
+      );
+    },
+  );
+
+  // The client's codecs (message-type.ts) are protobufjs's generated functions without its
+  // reflection root; the reflection root's own types must put the same bytes on the wire.
+  it.each(types.map((t) => [t.fullName.slice('.runtime.v1.'.length).replace(/\./g, '_'), t] as const))(
+    'encodes and decodes %s as the reflection root does',
+    (name, type) => {
+      const codec = messageCodec<Record<string, unknown>>(name as MessageTypeName);
+      fc.assert(
+        fc.property(messageArb(type, 2), (value) => {
+          const bytes = codec.encode(value as never);
+          expect(bytes).toEqual(Buffer.from(type.encode(type.fromObject(value)).finish()));
+          expect(codec.decode(bytes)).toEqual(type.toObject(type.decode(bytes), DECODE_OPTIONS));
         }),
         { numRuns: 15 },
       );

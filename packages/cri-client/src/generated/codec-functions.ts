@@ -4,6 +4,7 @@ import type { PrecompiledCodecs } from '../precompiled-codecs';
 
 export const codecFunctions: PrecompiledCodecs = {
 "runtime.v1.VersionRequest":{
+fields:[{"name":"version","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -105,6 +106,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.VersionResponse":{
+fields:[{"name":"version","id":1,"type":"string"},{"name":"runtimeName","id":2,"type":"string"},{"name":"runtimeVersion","id":3,"type":"string"},{"name":"runtimeApiVersion","id":4,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -266,6 +268,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.StatusRequest":{
+fields:[{"name":"verbose","id":1,"type":"bool"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -367,6 +370,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.RuntimeCondition":{
+fields:[{"name":"type","id":1,"type":"string"},{"name":"status","id":2,"type":"bool"},{"name":"reason","id":3,"type":"string"},{"name":"message","id":4,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -528,6 +532,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.RuntimeStatus":{
+fields:[{"name":"conditions","id":1,"type":"runtime.v1.RuntimeCondition","repeated":true}],
 ctor:function(){return function (p){
   this.conditions=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -640,6 +645,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.RuntimeHandlerFeatures":{
+fields:[{"name":"recursiveReadOnlyMounts","id":1,"type":"bool"},{"name":"userNamespaces","id":2,"type":"bool"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -761,6 +767,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.RuntimeHandler":{
+fields:[{"name":"name","id":1,"type":"string"},{"name":"features","id":2,"type":"runtime.v1.RuntimeHandlerFeatures"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -879,6 +886,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.RuntimeFeatures":{
+fields:[{"name":"supplementalGroupsPolicy","id":1,"type":"bool"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -980,6 +988,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.StatusResponse":{
+fields:[{"name":"status","id":1,"type":"runtime.v1.RuntimeStatus"},{"name":"info","id":2,"type":"string","keyType":"string"},{"name":"runtimeHandlers","id":3,"type":"runtime.v1.RuntimeHandler","repeated":true},{"name":"features","id":4,"type":"runtime.v1.RuntimeFeatures"}],
 ctor:function(){return function (p){
   this.info={}
   this.runtimeHandlers=[]
@@ -1193,6 +1202,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.NetworkConfig":{
+fields:[{"name":"podCidr","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -1294,6 +1304,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.RuntimeConfig":{
+fields:[{"name":"networkConfig","id":1,"type":"runtime.v1.NetworkConfig"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -1392,6 +1403,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.UpdateRuntimeConfigRequest":{
+fields:[{"name":"runtimeConfig","id":1,"type":"runtime.v1.RuntimeConfig"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -1490,6 +1502,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.UpdateRuntimeConfigResponse":{
+fields:[],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -1559,6 +1572,7 @@ toObject:function(types,util){return function (){
 }}
 },
 "runtime.v1.RuntimeConfigRequest":{
+fields:[],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -1628,6 +1642,7 @@ toObject:function(types,util){return function (){
 }}
 },
 "runtime.v1.LinuxRuntimeConfiguration":{
+fields:[{"name":"cgroupDriver","id":1,"type":"runtime.v1.CgroupDriver"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -1739,6 +1754,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.RuntimeConfigResponse":{
+fields:[{"name":"linux","id":1,"type":"runtime.v1.LinuxRuntimeConfiguration"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -1837,6 +1853,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.Int64Value":{
+fields:[{"name":"value","id":1,"type":"int64"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -1954,6 +1971,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.UInt64Value":{
+fields:[{"name":"value","id":1,"type":"uint64"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -2071,6 +2089,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.KeyValue":{
+fields:[{"name":"key","id":1,"type":"string"},{"name":"value","id":2,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -2192,6 +2211,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.DNSConfig":{
+fields:[{"name":"servers","id":1,"type":"string","repeated":true},{"name":"searches","id":2,"type":"string","repeated":true},{"name":"options","id":3,"type":"string","repeated":true}],
 ctor:function(){return function (p){
   this.servers=[]
   this.searches=[]
@@ -2360,6 +2380,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PortMapping":{
+fields:[{"name":"protocol","id":1,"type":"runtime.v1.Protocol"},{"name":"containerPort","id":2,"type":"int32"},{"name":"hostPort","id":3,"type":"int32"},{"name":"hostIp","id":4,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -2535,6 +2556,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.IDMapping":{
+fields:[{"name":"hostId","id":1,"type":"uint32"},{"name":"containerId","id":2,"type":"uint32"},{"name":"length","id":3,"type":"uint32"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -2676,6 +2698,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ImageSpec":{
+fields:[{"name":"image","id":1,"type":"string"},{"name":"annotations","id":2,"type":"string","keyType":"string"},{"name":"userSpecifiedImage","id":18,"type":"string"},{"name":"runtimeHandler","id":19,"type":"string"}],
 ctor:function(){return function (p){
   this.annotations={}
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -2882,6 +2905,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.Mount":{
+fields:[{"name":"containerPath","id":1,"type":"string"},{"name":"hostPath","id":2,"type":"string"},{"name":"readonly","id":3,"type":"bool"},{"name":"selinuxRelabel","id":4,"type":"bool"},{"name":"propagation","id":5,"type":"runtime.v1.MountPropagation"},{"name":"uidMappings","id":6,"type":"runtime.v1.IDMapping","repeated":true},{"name":"gidMappings","id":7,"type":"runtime.v1.IDMapping","repeated":true},{"name":"recursiveReadOnly","id":8,"type":"bool"},{"name":"image","id":9,"type":"runtime.v1.ImageSpec"}],
 ctor:function(){return function (p){
   this.uidMappings=[]
   this.gidMappings=[]
@@ -3178,6 +3202,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.UserNamespace":{
+fields:[{"name":"mode","id":1,"type":"runtime.v1.NamespaceMode"},{"name":"uids","id":2,"type":"runtime.v1.IDMapping","repeated":true},{"name":"gids","id":3,"type":"runtime.v1.IDMapping","repeated":true}],
 ctor:function(){return function (p){
   this.uids=[]
   this.gids=[]
@@ -3361,6 +3386,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.NamespaceOption":{
+fields:[{"name":"network","id":1,"type":"runtime.v1.NamespaceMode"},{"name":"pid","id":2,"type":"runtime.v1.NamespaceMode"},{"name":"ipc","id":3,"type":"runtime.v1.NamespaceMode"},{"name":"targetId","id":4,"type":"string"},{"name":"usernsOptions","id":5,"type":"runtime.v1.UserNamespace"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -3593,6 +3619,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.SELinuxOption":{
+fields:[{"name":"user","id":1,"type":"string"},{"name":"role","id":2,"type":"string"},{"name":"type","id":3,"type":"string"},{"name":"level","id":4,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -3754,6 +3781,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.SecurityProfile":{
+fields:[{"name":"profileType","id":1,"type":"runtime.v1.SecurityProfile.ProfileType"},{"name":"localhostRef","id":2,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -3889,6 +3917,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.Capability":{
+fields:[{"name":"addCapabilities","id":1,"type":"string","repeated":true},{"name":"dropCapabilities","id":2,"type":"string","repeated":true},{"name":"addAmbientCapabilities","id":3,"type":"string","repeated":true}],
 ctor:function(){return function (p){
   this.addCapabilities=[]
   this.dropCapabilities=[]
@@ -4057,6 +4086,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.HugepageLimit":{
+fields:[{"name":"pageSize","id":1,"type":"string"},{"name":"limit","id":2,"type":"uint64"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -4194,6 +4224,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.LinuxContainerResources":{
+fields:[{"name":"cpuPeriod","id":1,"type":"int64"},{"name":"cpuQuota","id":2,"type":"int64"},{"name":"cpuShares","id":3,"type":"int64"},{"name":"memoryLimitInBytes","id":4,"type":"int64"},{"name":"oomScoreAdj","id":5,"type":"int64"},{"name":"cpusetCpus","id":6,"type":"string"},{"name":"cpusetMems","id":7,"type":"string"},{"name":"hugepageLimits","id":8,"type":"runtime.v1.HugepageLimit","repeated":true},{"name":"unified","id":9,"type":"string","keyType":"string"},{"name":"memorySwapLimitInBytes","id":10,"type":"int64"}],
 ctor:function(){return function (p){
   this.hugepageLimits=[]
   this.unified={}
@@ -4629,6 +4660,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.WindowsCpuGroupAffinity":{
+fields:[{"name":"cpuMask","id":1,"type":"uint64"},{"name":"cpuGroup","id":2,"type":"uint32"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -4766,6 +4798,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.WindowsContainerResources":{
+fields:[{"name":"cpuShares","id":1,"type":"int64"},{"name":"cpuCount","id":2,"type":"int64"},{"name":"cpuMaximum","id":3,"type":"int64"},{"name":"memoryLimitInBytes","id":4,"type":"int64"},{"name":"rootfsSizeInBytes","id":5,"type":"int64"},{"name":"affinityCpus","id":6,"type":"runtime.v1.WindowsCpuGroupAffinity","repeated":true}],
 ctor:function(){return function (p){
   this.affinityCpus=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -5060,6 +5093,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ContainerResources":{
+fields:[{"name":"linux","id":1,"type":"runtime.v1.LinuxContainerResources"},{"name":"windows","id":2,"type":"runtime.v1.WindowsContainerResources"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -5175,6 +5209,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.LinuxSandboxSecurityContext":{
+fields:[{"name":"namespaceOptions","id":1,"type":"runtime.v1.NamespaceOption"},{"name":"selinuxOptions","id":2,"type":"runtime.v1.SELinuxOption"},{"name":"runAsUser","id":3,"type":"runtime.v1.Int64Value"},{"name":"readonlyRootfs","id":4,"type":"bool"},{"name":"supplementalGroups","id":5,"type":"int64","repeated":true},{"name":"privileged","id":6,"type":"bool"},{"name":"seccompProfilePath","id":7,"type":"string"},{"name":"runAsGroup","id":8,"type":"runtime.v1.Int64Value"},{"name":"seccomp","id":9,"type":"runtime.v1.SecurityProfile"},{"name":"apparmor","id":10,"type":"runtime.v1.SecurityProfile"},{"name":"supplementalGroupsPolicy","id":11,"type":"runtime.v1.SupplementalGroupsPolicy"}],
 ctor:function(){return function (p){
   this.supplementalGroups=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -5496,6 +5531,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.LinuxPodSandboxConfig":{
+fields:[{"name":"cgroupParent","id":1,"type":"string"},{"name":"securityContext","id":2,"type":"runtime.v1.LinuxSandboxSecurityContext"},{"name":"sysctls","id":3,"type":"string","keyType":"string"},{"name":"overhead","id":4,"type":"runtime.v1.LinuxContainerResources"},{"name":"resources","id":5,"type":"runtime.v1.LinuxContainerResources"}],
 ctor:function(){return function (p){
   this.sysctls={}
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -5713,6 +5749,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.WindowsNamespaceOption":{
+fields:[{"name":"network","id":1,"type":"runtime.v1.NamespaceMode"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -5832,6 +5869,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.WindowsSandboxSecurityContext":{
+fields:[{"name":"runAsUsername","id":1,"type":"string"},{"name":"credentialSpec","id":2,"type":"string"},{"name":"hostProcess","id":3,"type":"bool"},{"name":"namespaceOptions","id":4,"type":"runtime.v1.WindowsNamespaceOption"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -5990,6 +6028,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.WindowsPodSandboxConfig":{
+fields:[{"name":"securityContext","id":1,"type":"runtime.v1.WindowsSandboxSecurityContext"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -6088,6 +6127,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PodSandboxMetadata":{
+fields:[{"name":"name","id":1,"type":"string"},{"name":"uid","id":2,"type":"string"},{"name":"namespace","id":3,"type":"string"},{"name":"attempt","id":4,"type":"uint32"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -6249,6 +6289,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PodSandboxConfig":{
+fields:[{"name":"metadata","id":1,"type":"runtime.v1.PodSandboxMetadata"},{"name":"hostname","id":2,"type":"string"},{"name":"logDirectory","id":3,"type":"string"},{"name":"dnsConfig","id":4,"type":"runtime.v1.DNSConfig"},{"name":"portMappings","id":5,"type":"runtime.v1.PortMapping","repeated":true},{"name":"labels","id":6,"type":"string","keyType":"string"},{"name":"annotations","id":7,"type":"string","keyType":"string"},{"name":"linux","id":8,"type":"runtime.v1.LinuxPodSandboxConfig"},{"name":"windows","id":9,"type":"runtime.v1.WindowsPodSandboxConfig"}],
 ctor:function(){return function (p){
   this.portMappings=[]
   this.labels={}
@@ -6598,6 +6639,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.RunPodSandboxRequest":{
+fields:[{"name":"config","id":1,"type":"runtime.v1.PodSandboxConfig"},{"name":"runtimeHandler","id":2,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -6716,6 +6758,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.RunPodSandboxResponse":{
+fields:[{"name":"podSandboxId","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -6817,6 +6860,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.StopPodSandboxRequest":{
+fields:[{"name":"podSandboxId","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -6918,6 +6962,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.StopPodSandboxResponse":{
+fields:[],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -6987,6 +7032,7 @@ toObject:function(types,util){return function (){
 }}
 },
 "runtime.v1.RemovePodSandboxRequest":{
+fields:[{"name":"podSandboxId","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -7088,6 +7134,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.RemovePodSandboxResponse":{
+fields:[],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -7157,6 +7204,7 @@ toObject:function(types,util){return function (){
 }}
 },
 "runtime.v1.PodSandboxStatusRequest":{
+fields:[{"name":"podSandboxId","id":1,"type":"string"},{"name":"verbose","id":2,"type":"bool"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -7278,6 +7326,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PodIP":{
+fields:[{"name":"ip","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -7379,6 +7428,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PodSandboxNetworkStatus":{
+fields:[{"name":"ip","id":1,"type":"string"},{"name":"additionalIps","id":2,"type":"runtime.v1.PodIP","repeated":true}],
 ctor:function(){return function (p){
   this.additionalIps=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -7513,6 +7563,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.Namespace":{
+fields:[{"name":"options","id":2,"type":"runtime.v1.NamespaceOption"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -7611,6 +7662,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.LinuxPodSandboxStatus":{
+fields:[{"name":"namespaces","id":1,"type":"runtime.v1.Namespace"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -7709,6 +7761,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PodSandboxStatus":{
+fields:[{"name":"id","id":1,"type":"string"},{"name":"metadata","id":2,"type":"runtime.v1.PodSandboxMetadata"},{"name":"state","id":3,"type":"runtime.v1.PodSandboxState"},{"name":"createdAt","id":4,"type":"int64"},{"name":"network","id":5,"type":"runtime.v1.PodSandboxNetworkStatus"},{"name":"linux","id":6,"type":"runtime.v1.LinuxPodSandboxStatus"},{"name":"labels","id":7,"type":"string","keyType":"string"},{"name":"annotations","id":8,"type":"string","keyType":"string"},{"name":"runtimeHandler","id":9,"type":"string"}],
 ctor:function(){return function (p){
   this.labels={}
   this.annotations={}
@@ -8074,6 +8127,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PodSandboxStatusResponse":{
+fields:[{"name":"status","id":1,"type":"runtime.v1.PodSandboxStatus"},{"name":"info","id":2,"type":"string","keyType":"string"},{"name":"containersStatuses","id":3,"type":"runtime.v1.ContainerStatus","repeated":true},{"name":"timestamp","id":4,"type":"int64"}],
 ctor:function(){return function (p){
   this.info={}
   this.containersStatuses=[]
@@ -8306,6 +8360,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PodSandboxStateValue":{
+fields:[{"name":"state","id":1,"type":"runtime.v1.PodSandboxState"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -8417,6 +8472,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PodSandboxFilter":{
+fields:[{"name":"id","id":1,"type":"string"},{"name":"state","id":2,"type":"runtime.v1.PodSandboxStateValue"},{"name":"labelSelector","id":3,"type":"string","keyType":"string"}],
 ctor:function(){return function (p){
   this.labelSelector={}
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -8600,6 +8656,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ListPodSandboxRequest":{
+fields:[{"name":"filter","id":1,"type":"runtime.v1.PodSandboxFilter"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -8698,6 +8755,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PodSandbox":{
+fields:[{"name":"id","id":1,"type":"string"},{"name":"metadata","id":2,"type":"runtime.v1.PodSandboxMetadata"},{"name":"state","id":3,"type":"runtime.v1.PodSandboxState"},{"name":"createdAt","id":4,"type":"int64"},{"name":"labels","id":5,"type":"string","keyType":"string"},{"name":"annotations","id":6,"type":"string","keyType":"string"},{"name":"runtimeHandler","id":7,"type":"string"}],
 ctor:function(){return function (p){
   this.labels={}
   this.annotations={}
@@ -9029,6 +9087,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ListPodSandboxResponse":{
+fields:[{"name":"items","id":1,"type":"runtime.v1.PodSandbox","repeated":true}],
 ctor:function(){return function (p){
   this.items=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -9141,6 +9200,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.LinuxContainerSecurityContext":{
+fields:[{"name":"capabilities","id":1,"type":"runtime.v1.Capability"},{"name":"privileged","id":2,"type":"bool"},{"name":"namespaceOptions","id":3,"type":"runtime.v1.NamespaceOption"},{"name":"selinuxOptions","id":4,"type":"runtime.v1.SELinuxOption"},{"name":"runAsUser","id":5,"type":"runtime.v1.Int64Value"},{"name":"runAsUsername","id":6,"type":"string"},{"name":"readonlyRootfs","id":7,"type":"bool"},{"name":"supplementalGroups","id":8,"type":"int64","repeated":true},{"name":"apparmorProfile","id":9,"type":"string"},{"name":"seccompProfilePath","id":10,"type":"string"},{"name":"noNewPrivs","id":11,"type":"bool"},{"name":"runAsGroup","id":12,"type":"runtime.v1.Int64Value"},{"name":"maskedPaths","id":13,"type":"string","repeated":true},{"name":"readonlyPaths","id":14,"type":"string","repeated":true},{"name":"seccomp","id":15,"type":"runtime.v1.SecurityProfile"},{"name":"apparmor","id":16,"type":"runtime.v1.SecurityProfile"},{"name":"supplementalGroupsPolicy","id":17,"type":"runtime.v1.SupplementalGroupsPolicy"}],
 ctor:function(){return function (p){
   this.supplementalGroups=[]
   this.maskedPaths=[]
@@ -9597,6 +9657,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.LinuxContainerConfig":{
+fields:[{"name":"resources","id":1,"type":"runtime.v1.LinuxContainerResources"},{"name":"securityContext","id":2,"type":"runtime.v1.LinuxContainerSecurityContext"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -9712,6 +9773,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.LinuxContainerUser":{
+fields:[{"name":"uid","id":1,"type":"int64"},{"name":"gid","id":2,"type":"int64"},{"name":"supplementalGroups","id":3,"type":"int64","repeated":true}],
 ctor:function(){return function (p){
   this.supplementalGroups=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -9913,6 +9975,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ContainerUser":{
+fields:[{"name":"linux","id":1,"type":"runtime.v1.LinuxContainerUser"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -10011,6 +10074,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.WindowsContainerSecurityContext":{
+fields:[{"name":"runAsUsername","id":1,"type":"string"},{"name":"credentialSpec","id":2,"type":"string"},{"name":"hostProcess","id":3,"type":"bool"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -10152,6 +10216,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.WindowsContainerConfig":{
+fields:[{"name":"resources","id":1,"type":"runtime.v1.WindowsContainerResources"},{"name":"securityContext","id":2,"type":"runtime.v1.WindowsContainerSecurityContext"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -10267,6 +10332,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ContainerMetadata":{
+fields:[{"name":"name","id":1,"type":"string"},{"name":"attempt","id":2,"type":"uint32"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -10388,6 +10454,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.Device":{
+fields:[{"name":"containerPath","id":1,"type":"string"},{"name":"hostPath","id":2,"type":"string"},{"name":"permissions","id":3,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -10529,6 +10596,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.CDIDevice":{
+fields:[{"name":"name","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -10630,6 +10698,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ContainerConfig":{
+fields:[{"name":"metadata","id":1,"type":"runtime.v1.ContainerMetadata"},{"name":"image","id":2,"type":"runtime.v1.ImageSpec"},{"name":"command","id":3,"type":"string","repeated":true},{"name":"args","id":4,"type":"string","repeated":true},{"name":"workingDir","id":5,"type":"string"},{"name":"envs","id":6,"type":"runtime.v1.KeyValue","repeated":true},{"name":"mounts","id":7,"type":"runtime.v1.Mount","repeated":true},{"name":"devices","id":8,"type":"runtime.v1.Device","repeated":true},{"name":"labels","id":9,"type":"string","keyType":"string"},{"name":"annotations","id":10,"type":"string","keyType":"string"},{"name":"logPath","id":11,"type":"string"},{"name":"stdin","id":12,"type":"bool"},{"name":"stdinOnce","id":13,"type":"bool"},{"name":"tty","id":14,"type":"bool"},{"name":"linux","id":15,"type":"runtime.v1.LinuxContainerConfig"},{"name":"windows","id":16,"type":"runtime.v1.WindowsContainerConfig"},{"name":"CDIDevices","id":17,"type":"runtime.v1.CDIDevice","repeated":true}],
 ctor:function(){return function (p){
   this.command=[]
   this.args=[]
@@ -11190,6 +11259,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.CreateContainerRequest":{
+fields:[{"name":"podSandboxId","id":1,"type":"string"},{"name":"config","id":2,"type":"runtime.v1.ContainerConfig"},{"name":"sandboxConfig","id":3,"type":"runtime.v1.PodSandboxConfig"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -11325,6 +11395,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.CreateContainerResponse":{
+fields:[{"name":"containerId","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -11426,6 +11497,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.StartContainerRequest":{
+fields:[{"name":"containerId","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -11527,6 +11599,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.StartContainerResponse":{
+fields:[],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -11596,6 +11669,7 @@ toObject:function(types,util){return function (){
 }}
 },
 "runtime.v1.StopContainerRequest":{
+fields:[{"name":"containerId","id":1,"type":"string"},{"name":"timeout","id":2,"type":"int64"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -11733,6 +11807,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.StopContainerResponse":{
+fields:[],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -11802,6 +11877,7 @@ toObject:function(types,util){return function (){
 }}
 },
 "runtime.v1.RemoveContainerRequest":{
+fields:[{"name":"containerId","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -11903,6 +11979,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.RemoveContainerResponse":{
+fields:[],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -11972,6 +12049,7 @@ toObject:function(types,util){return function (){
 }}
 },
 "runtime.v1.ContainerStateValue":{
+fields:[{"name":"state","id":1,"type":"runtime.v1.ContainerState"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -12091,6 +12169,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ContainerFilter":{
+fields:[{"name":"id","id":1,"type":"string"},{"name":"state","id":2,"type":"runtime.v1.ContainerStateValue"},{"name":"podSandboxId","id":3,"type":"string"},{"name":"labelSelector","id":4,"type":"string","keyType":"string"}],
 ctor:function(){return function (p){
   this.labelSelector={}
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -12294,6 +12373,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ListContainersRequest":{
+fields:[{"name":"filter","id":1,"type":"runtime.v1.ContainerFilter"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -12392,6 +12472,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.Container":{
+fields:[{"name":"id","id":1,"type":"string"},{"name":"podSandboxId","id":2,"type":"string"},{"name":"metadata","id":3,"type":"runtime.v1.ContainerMetadata"},{"name":"image","id":4,"type":"runtime.v1.ImageSpec"},{"name":"imageRef","id":5,"type":"string"},{"name":"state","id":6,"type":"runtime.v1.ContainerState"},{"name":"createdAt","id":7,"type":"int64"},{"name":"labels","id":8,"type":"string","keyType":"string"},{"name":"annotations","id":9,"type":"string","keyType":"string"},{"name":"imageId","id":10,"type":"string"}],
 ctor:function(){return function (p){
   this.labels={}
   this.annotations={}
@@ -12788,6 +12869,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ListContainersResponse":{
+fields:[{"name":"containers","id":1,"type":"runtime.v1.Container","repeated":true}],
 ctor:function(){return function (p){
   this.containers=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -12900,6 +12982,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ContainerStatusRequest":{
+fields:[{"name":"containerId","id":1,"type":"string"},{"name":"verbose","id":2,"type":"bool"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -13021,6 +13104,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ContainerStatus":{
+fields:[{"name":"id","id":1,"type":"string"},{"name":"metadata","id":2,"type":"runtime.v1.ContainerMetadata"},{"name":"state","id":3,"type":"runtime.v1.ContainerState"},{"name":"createdAt","id":4,"type":"int64"},{"name":"startedAt","id":5,"type":"int64"},{"name":"finishedAt","id":6,"type":"int64"},{"name":"exitCode","id":7,"type":"int32"},{"name":"image","id":8,"type":"runtime.v1.ImageSpec"},{"name":"imageRef","id":9,"type":"string"},{"name":"reason","id":10,"type":"string"},{"name":"message","id":11,"type":"string"},{"name":"labels","id":12,"type":"string","keyType":"string"},{"name":"annotations","id":13,"type":"string","keyType":"string"},{"name":"mounts","id":14,"type":"runtime.v1.Mount","repeated":true},{"name":"logPath","id":15,"type":"string"},{"name":"resources","id":16,"type":"runtime.v1.ContainerResources"},{"name":"imageId","id":17,"type":"string"},{"name":"user","id":18,"type":"runtime.v1.ContainerUser"},{"name":"imageSource","id":19,"type":"string"}],
 ctor:function(){return function (p){
   this.labels={}
   this.annotations={}
@@ -13636,6 +13720,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ContainerStatusResponse":{
+fields:[{"name":"status","id":1,"type":"runtime.v1.ContainerStatus"},{"name":"info","id":2,"type":"string","keyType":"string"}],
 ctor:function(){return function (p){
   this.info={}
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -13799,6 +13884,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.UpdateContainerResourcesRequest":{
+fields:[{"name":"containerId","id":1,"type":"string"},{"name":"linux","id":2,"type":"runtime.v1.LinuxContainerResources"},{"name":"windows","id":3,"type":"runtime.v1.WindowsContainerResources"},{"name":"annotations","id":4,"type":"string","keyType":"string"}],
 ctor:function(){return function (p){
   this.annotations={}
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -13999,6 +14085,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.UpdateContainerResourcesResponse":{
+fields:[],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -14068,6 +14155,7 @@ toObject:function(types,util){return function (){
 }}
 },
 "runtime.v1.ReopenContainerLogRequest":{
+fields:[{"name":"containerId","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -14169,6 +14257,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ReopenContainerLogResponse":{
+fields:[],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -14238,6 +14327,7 @@ toObject:function(types,util){return function (){
 }}
 },
 "runtime.v1.CheckpointContainerRequest":{
+fields:[{"name":"containerId","id":1,"type":"string"},{"name":"location","id":2,"type":"string"},{"name":"timeout","id":3,"type":"int64"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -14395,6 +14485,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.CheckpointContainerResponse":{
+fields:[],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -14464,6 +14555,7 @@ toObject:function(types,util){return function (){
 }}
 },
 "runtime.v1.ExecSyncRequest":{
+fields:[{"name":"containerId","id":1,"type":"string"},{"name":"cmd","id":2,"type":"string","repeated":true},{"name":"timeout","id":3,"type":"int64"}],
 ctor:function(){return function (p){
   this.cmd=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -14632,6 +14724,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ExecSyncResponse":{
+fields:[{"name":"stdout","id":1,"type":"bytes"},{"name":"stderr","id":2,"type":"bytes"},{"name":"exitCode","id":3,"type":"int32"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -14787,6 +14880,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ExecRequest":{
+fields:[{"name":"containerId","id":1,"type":"string"},{"name":"cmd","id":2,"type":"string","repeated":true},{"name":"tty","id":3,"type":"bool"},{"name":"stdin","id":4,"type":"bool"},{"name":"stdout","id":5,"type":"bool"},{"name":"stderr","id":6,"type":"bool"}],
 ctor:function(){return function (p){
   this.cmd=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -14999,6 +15093,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ExecResponse":{
+fields:[{"name":"url","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -15100,6 +15195,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.AttachRequest":{
+fields:[{"name":"containerId","id":1,"type":"string"},{"name":"stdin","id":2,"type":"bool"},{"name":"tty","id":3,"type":"bool"},{"name":"stdout","id":4,"type":"bool"},{"name":"stderr","id":5,"type":"bool"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -15281,6 +15377,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.AttachResponse":{
+fields:[{"name":"url","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -15382,6 +15479,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PortForwardRequest":{
+fields:[{"name":"podSandboxId","id":1,"type":"string"},{"name":"port","id":2,"type":"int32","repeated":true}],
 ctor:function(){return function (p){
   this.port=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -15519,6 +15617,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PortForwardResponse":{
+fields:[{"name":"url","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -15620,6 +15719,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.GetEventsRequest":{
+fields:[],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -15689,6 +15789,7 @@ toObject:function(types,util){return function (){
 }}
 },
 "runtime.v1.ContainerEventResponse":{
+fields:[{"name":"containerId","id":1,"type":"string"},{"name":"containerEventType","id":2,"type":"runtime.v1.ContainerEventType"},{"name":"createdAt","id":3,"type":"int64"},{"name":"podSandboxStatus","id":4,"type":"runtime.v1.PodSandboxStatus"},{"name":"containersStatuses","id":5,"type":"runtime.v1.ContainerStatus","repeated":true}],
 ctor:function(){return function (p){
   this.containersStatuses=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -15914,6 +16015,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ListMetricDescriptorsRequest":{
+fields:[],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -15983,6 +16085,7 @@ toObject:function(types,util){return function (){
 }}
 },
 "runtime.v1.MetricDescriptor":{
+fields:[{"name":"name","id":1,"type":"string"},{"name":"help","id":2,"type":"string"},{"name":"labelKeys","id":3,"type":"string","repeated":true}],
 ctor:function(){return function (p){
   this.labelKeys=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -16135,6 +16238,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ListMetricDescriptorsResponse":{
+fields:[{"name":"descriptors","id":1,"type":"runtime.v1.MetricDescriptor","repeated":true}],
 ctor:function(){return function (p){
   this.descriptors=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -16247,6 +16351,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.Metric":{
+fields:[{"name":"name","id":1,"type":"string"},{"name":"timestamp","id":2,"type":"int64"},{"name":"metricType","id":3,"type":"runtime.v1.MetricType"},{"name":"labelValues","id":4,"type":"string","repeated":true},{"name":"value","id":5,"type":"runtime.v1.UInt64Value"}],
 ctor:function(){return function (p){
   this.labelValues=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -16462,6 +16567,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ContainerMetrics":{
+fields:[{"name":"containerId","id":1,"type":"string"},{"name":"metrics","id":2,"type":"runtime.v1.Metric","repeated":true}],
 ctor:function(){return function (p){
   this.metrics=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -16596,6 +16702,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PodSandboxMetrics":{
+fields:[{"name":"podSandboxId","id":1,"type":"string"},{"name":"metrics","id":2,"type":"runtime.v1.Metric","repeated":true},{"name":"containerMetrics","id":3,"type":"runtime.v1.ContainerMetrics","repeated":true}],
 ctor:function(){return function (p){
   this.metrics=[]
   this.containerMetrics=[]
@@ -16761,6 +16868,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ListPodSandboxMetricsRequest":{
+fields:[],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -16830,6 +16938,7 @@ toObject:function(types,util){return function (){
 }}
 },
 "runtime.v1.ListPodSandboxMetricsResponse":{
+fields:[{"name":"podMetrics","id":1,"type":"runtime.v1.PodSandboxMetrics","repeated":true}],
 ctor:function(){return function (p){
   this.podMetrics=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -16942,6 +17051,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.CpuUsage":{
+fields:[{"name":"timestamp","id":1,"type":"int64"},{"name":"usageCoreNanoSeconds","id":2,"type":"runtime.v1.UInt64Value"},{"name":"usageNanoCores","id":3,"type":"runtime.v1.UInt64Value"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -17093,6 +17203,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.MemoryUsage":{
+fields:[{"name":"timestamp","id":1,"type":"int64"},{"name":"workingSetBytes","id":2,"type":"runtime.v1.UInt64Value"},{"name":"availableBytes","id":3,"type":"runtime.v1.UInt64Value"},{"name":"usageBytes","id":4,"type":"runtime.v1.UInt64Value"},{"name":"rssBytes","id":5,"type":"runtime.v1.UInt64Value"},{"name":"pageFaults","id":6,"type":"runtime.v1.UInt64Value"},{"name":"majorPageFaults","id":7,"type":"runtime.v1.UInt64Value"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -17312,6 +17423,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.SwapUsage":{
+fields:[{"name":"timestamp","id":1,"type":"int64"},{"name":"swapAvailableBytes","id":2,"type":"runtime.v1.UInt64Value"},{"name":"swapUsageBytes","id":3,"type":"runtime.v1.UInt64Value"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -17463,6 +17575,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.FilesystemIdentifier":{
+fields:[{"name":"mountpoint","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -17564,6 +17677,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.FilesystemUsage":{
+fields:[{"name":"timestamp","id":1,"type":"int64"},{"name":"fsId","id":2,"type":"runtime.v1.FilesystemIdentifier"},{"name":"usedBytes","id":3,"type":"runtime.v1.UInt64Value"},{"name":"inodesUsed","id":4,"type":"runtime.v1.UInt64Value"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -17732,6 +17846,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.NetworkInterfaceUsage":{
+fields:[{"name":"name","id":1,"type":"string"},{"name":"rxBytes","id":2,"type":"runtime.v1.UInt64Value"},{"name":"rxErrors","id":3,"type":"runtime.v1.UInt64Value"},{"name":"txBytes","id":4,"type":"runtime.v1.UInt64Value"},{"name":"txErrors","id":5,"type":"runtime.v1.UInt64Value"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -17901,6 +18016,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.NetworkUsage":{
+fields:[{"name":"timestamp","id":1,"type":"int64"},{"name":"defaultInterface","id":2,"type":"runtime.v1.NetworkInterfaceUsage"},{"name":"interfaces","id":3,"type":"runtime.v1.NetworkInterfaceUsage","repeated":true}],
 ctor:function(){return function (p){
   this.interfaces=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -18068,6 +18184,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ProcessUsage":{
+fields:[{"name":"timestamp","id":1,"type":"int64"},{"name":"processCount","id":2,"type":"runtime.v1.UInt64Value"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -18202,6 +18319,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ContainerAttributes":{
+fields:[{"name":"id","id":1,"type":"string"},{"name":"metadata","id":2,"type":"runtime.v1.ContainerMetadata"},{"name":"labels","id":3,"type":"string","keyType":"string"},{"name":"annotations","id":4,"type":"string","keyType":"string"}],
 ctor:function(){return function (p){
   this.labels={}
   this.annotations={}
@@ -18447,6 +18565,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ContainerStats":{
+fields:[{"name":"attributes","id":1,"type":"runtime.v1.ContainerAttributes"},{"name":"cpu","id":2,"type":"runtime.v1.CpuUsage"},{"name":"memory","id":3,"type":"runtime.v1.MemoryUsage"},{"name":"writableLayer","id":4,"type":"runtime.v1.FilesystemUsage"},{"name":"swap","id":5,"type":"runtime.v1.SwapUsage"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -18613,6 +18732,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ContainerStatsRequest":{
+fields:[{"name":"containerId","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -18714,6 +18834,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ContainerStatsResponse":{
+fields:[{"name":"stats","id":1,"type":"runtime.v1.ContainerStats"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -18812,6 +18933,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ContainerStatsFilter":{
+fields:[{"name":"id","id":1,"type":"string"},{"name":"podSandboxId","id":2,"type":"string"},{"name":"labelSelector","id":3,"type":"string","keyType":"string"}],
 ctor:function(){return function (p){
   this.labelSelector={}
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -18998,6 +19120,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ListContainerStatsRequest":{
+fields:[{"name":"filter","id":1,"type":"runtime.v1.ContainerStatsFilter"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -19096,6 +19219,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ListContainerStatsResponse":{
+fields:[{"name":"stats","id":1,"type":"runtime.v1.ContainerStats","repeated":true}],
 ctor:function(){return function (p){
   this.stats=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -19208,6 +19332,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.WindowsCpuUsage":{
+fields:[{"name":"timestamp","id":1,"type":"int64"},{"name":"usageCoreNanoSeconds","id":2,"type":"runtime.v1.UInt64Value"},{"name":"usageNanoCores","id":3,"type":"runtime.v1.UInt64Value"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -19359,6 +19484,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.WindowsMemoryUsage":{
+fields:[{"name":"timestamp","id":1,"type":"int64"},{"name":"workingSetBytes","id":2,"type":"runtime.v1.UInt64Value"},{"name":"availableBytes","id":3,"type":"runtime.v1.UInt64Value"},{"name":"pageFaults","id":4,"type":"runtime.v1.UInt64Value"},{"name":"commitMemoryBytes","id":5,"type":"runtime.v1.UInt64Value"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -19544,6 +19670,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.WindowsFilesystemUsage":{
+fields:[{"name":"timestamp","id":1,"type":"int64"},{"name":"fsId","id":2,"type":"runtime.v1.FilesystemIdentifier"},{"name":"usedBytes","id":3,"type":"runtime.v1.UInt64Value"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -19695,6 +19822,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.WindowsNetworkInterfaceUsage":{
+fields:[{"name":"name","id":1,"type":"string"},{"name":"rxBytes","id":2,"type":"runtime.v1.UInt64Value"},{"name":"rxPacketsDropped","id":3,"type":"runtime.v1.UInt64Value"},{"name":"txBytes","id":4,"type":"runtime.v1.UInt64Value"},{"name":"txPacketsDropped","id":5,"type":"runtime.v1.UInt64Value"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -19864,6 +19992,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.WindowsNetworkUsage":{
+fields:[{"name":"timestamp","id":1,"type":"int64"},{"name":"defaultInterface","id":2,"type":"runtime.v1.WindowsNetworkInterfaceUsage"},{"name":"interfaces","id":3,"type":"runtime.v1.WindowsNetworkInterfaceUsage","repeated":true}],
 ctor:function(){return function (p){
   this.interfaces=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -20031,6 +20160,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.WindowsProcessUsage":{
+fields:[{"name":"timestamp","id":1,"type":"int64"},{"name":"processCount","id":2,"type":"runtime.v1.UInt64Value"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -20165,6 +20295,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.WindowsContainerStats":{
+fields:[{"name":"attributes","id":1,"type":"runtime.v1.ContainerAttributes"},{"name":"cpu","id":2,"type":"runtime.v1.WindowsCpuUsage"},{"name":"memory","id":3,"type":"runtime.v1.WindowsMemoryUsage"},{"name":"writableLayer","id":4,"type":"runtime.v1.WindowsFilesystemUsage"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -20314,6 +20445,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.LinuxPodSandboxStats":{
+fields:[{"name":"cpu","id":1,"type":"runtime.v1.CpuUsage"},{"name":"memory","id":2,"type":"runtime.v1.MemoryUsage"},{"name":"network","id":3,"type":"runtime.v1.NetworkUsage"},{"name":"process","id":4,"type":"runtime.v1.ProcessUsage"},{"name":"containers","id":5,"type":"runtime.v1.ContainerStats","repeated":true}],
 ctor:function(){return function (p){
   this.containers=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -20496,6 +20628,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.WindowsPodSandboxStats":{
+fields:[{"name":"cpu","id":1,"type":"runtime.v1.WindowsCpuUsage"},{"name":"memory","id":2,"type":"runtime.v1.WindowsMemoryUsage"},{"name":"network","id":3,"type":"runtime.v1.WindowsNetworkUsage"},{"name":"process","id":4,"type":"runtime.v1.WindowsProcessUsage"},{"name":"containers","id":5,"type":"runtime.v1.WindowsContainerStats","repeated":true}],
 ctor:function(){return function (p){
   this.containers=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -20678,6 +20811,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PodSandboxAttributes":{
+fields:[{"name":"id","id":1,"type":"string"},{"name":"metadata","id":2,"type":"runtime.v1.PodSandboxMetadata"},{"name":"labels","id":3,"type":"string","keyType":"string"},{"name":"annotations","id":4,"type":"string","keyType":"string"}],
 ctor:function(){return function (p){
   this.labels={}
   this.annotations={}
@@ -20923,6 +21057,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PodSandboxStats":{
+fields:[{"name":"attributes","id":1,"type":"runtime.v1.PodSandboxAttributes"},{"name":"linux","id":2,"type":"runtime.v1.LinuxPodSandboxStats"},{"name":"windows","id":3,"type":"runtime.v1.WindowsPodSandboxStats"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -21055,6 +21190,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PodSandboxStatsRequest":{
+fields:[{"name":"podSandboxId","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -21156,6 +21292,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PodSandboxStatsResponse":{
+fields:[{"name":"stats","id":1,"type":"runtime.v1.PodSandboxStats"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -21254,6 +21391,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PodSandboxStatsFilter":{
+fields:[{"name":"id","id":1,"type":"string"},{"name":"labelSelector","id":2,"type":"string","keyType":"string"}],
 ctor:function(){return function (p){
   this.labelSelector={}
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -21420,6 +21558,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ListPodSandboxStatsRequest":{
+fields:[{"name":"filter","id":1,"type":"runtime.v1.PodSandboxStatsFilter"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -21518,6 +21657,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ListPodSandboxStatsResponse":{
+fields:[{"name":"stats","id":1,"type":"runtime.v1.PodSandboxStats","repeated":true}],
 ctor:function(){return function (p){
   this.stats=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -21630,6 +21770,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ImageFilter":{
+fields:[{"name":"image","id":1,"type":"runtime.v1.ImageSpec"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -21728,6 +21869,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ListImagesRequest":{
+fields:[{"name":"filter","id":1,"type":"runtime.v1.ImageFilter"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -21826,6 +21968,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.Image":{
+fields:[{"name":"id","id":1,"type":"string"},{"name":"repoTags","id":2,"type":"string","repeated":true},{"name":"repoDigests","id":3,"type":"string","repeated":true},{"name":"size","id":4,"type":"uint64"},{"name":"uid","id":5,"type":"runtime.v1.Int64Value"},{"name":"username","id":6,"type":"string"},{"name":"spec","id":7,"type":"runtime.v1.ImageSpec"},{"name":"pinned","id":8,"type":"bool"},{"name":"imageSource","id":9,"type":"string"}],
 ctor:function(){return function (p){
   this.repoTags=[]
   this.repoDigests=[]
@@ -22117,6 +22260,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ListImagesResponse":{
+fields:[{"name":"images","id":1,"type":"runtime.v1.Image","repeated":true}],
 ctor:function(){return function (p){
   this.images=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -22229,6 +22373,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ImageStatusRequest":{
+fields:[{"name":"image","id":1,"type":"runtime.v1.ImageSpec"},{"name":"verbose","id":2,"type":"bool"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -22347,6 +22492,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.ImageStatusResponse":{
+fields:[{"name":"image","id":1,"type":"runtime.v1.Image"},{"name":"info","id":2,"type":"string","keyType":"string"}],
 ctor:function(){return function (p){
   this.info={}
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
@@ -22510,6 +22656,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.AuthConfig":{
+fields:[{"name":"username","id":1,"type":"string"},{"name":"password","id":2,"type":"string"},{"name":"auth","id":3,"type":"string"},{"name":"serverAddress","id":4,"type":"string"},{"name":"identityToken","id":5,"type":"string"},{"name":"registryToken","id":6,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -22711,6 +22858,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PullImageRequest":{
+fields:[{"name":"image","id":1,"type":"runtime.v1.ImageSpec"},{"name":"auth","id":2,"type":"runtime.v1.AuthConfig"},{"name":"sandboxConfig","id":3,"type":"runtime.v1.PodSandboxConfig"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -22843,6 +22991,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.PullImageResponse":{
+fields:[{"name":"imageRef","id":1,"type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -22944,6 +23093,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.RemoveImageRequest":{
+fields:[{"name":"image","id":1,"type":"runtime.v1.ImageSpec"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -23042,6 +23192,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "runtime.v1.RemoveImageResponse":{
+fields:[],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -23111,6 +23262,7 @@ toObject:function(types,util){return function (){
 }}
 },
 "runtime.v1.ImageFsInfoRequest":{
+fields:[],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -23180,6 +23332,7 @@ toObject:function(types,util){return function (){
 }}
 },
 "runtime.v1.ImageFsInfoResponse":{
+fields:[{"name":"imageFilesystems","id":1,"type":"runtime.v1.FilesystemUsage","repeated":true},{"name":"containerFilesystems","id":2,"type":"runtime.v1.FilesystemUsage","repeated":true}],
 ctor:function(){return function (p){
   this.imageFilesystems=[]
   this.containerFilesystems=[]
@@ -23322,4 +23475,17 @@ toObject:function(types,util){return function (m,o,q){
   return d
 }}
 }
+};
+
+export const enumValues: Record<string, Record<string, number>> = {
+"runtime.v1.Protocol":{"TCP":0,"UDP":1,"SCTP":2},
+"runtime.v1.MountPropagation":{"PROPAGATION_PRIVATE":0,"PROPAGATION_HOST_TO_CONTAINER":1,"PROPAGATION_BIDIRECTIONAL":2},
+"runtime.v1.NamespaceMode":{"POD":0,"CONTAINER":1,"NODE":2,"TARGET":3},
+"runtime.v1.SupplementalGroupsPolicy":{"Merge":0,"Strict":1},
+"runtime.v1.PodSandboxState":{"SANDBOX_READY":0,"SANDBOX_NOTREADY":1},
+"runtime.v1.ContainerState":{"CONTAINER_CREATED":0,"CONTAINER_RUNNING":1,"CONTAINER_EXITED":2,"CONTAINER_UNKNOWN":3},
+"runtime.v1.ContainerEventType":{"CONTAINER_CREATED_EVENT":0,"CONTAINER_STARTED_EVENT":1,"CONTAINER_STOPPED_EVENT":2,"CONTAINER_DELETED_EVENT":3},
+"runtime.v1.MetricType":{"COUNTER":0,"GAUGE":1},
+"runtime.v1.CgroupDriver":{"SYSTEMD":0,"CGROUPFS":1},
+"runtime.v1.SecurityProfile.ProfileType":{"RuntimeDefault":0,"Unconfined":1,"Localhost":2}
 };
