@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { endpointsFromSlices } from '../src/index';
+import { CompactEndpoint, endpointHints, endpointPlace, NO_HINTS } from '../src/model/compact-endpoint';
+import { compareStrings } from '../src/model/compare-strings';
+import { compareEndpoints, type EndpointInfo, sameEndpoint } from '../src/model/endpoint';
 import { lastChangeTriggerTime } from '../src/model/index';
+import { joinHostPort } from '../src/model/ip-family';
 import { slice } from './fixtures';
 
 describe('endpointsFromSlices', () => {
@@ -131,5 +135,67 @@ describe('endpointsFromSlices', () => {
     });
     expect(lastChangeTriggerTime(s)).toBe(Date.UTC(2026, 0, 2, 3, 4, 5));
     expect(lastChangeTriggerTime(slice('web', []))).toBeUndefined();
+  });
+});
+
+describe('compareEndpoints', () => {
+  const at = (ip: string, port: number) => ({ ip, port, endpoint: joinHostPort(ip, port) }) as EndpointInfo;
+  const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.'));
+  const v6 = fc
+    .array(fc.nat(0xffff), { minLength: 1, maxLength: 3 })
+    .map((g) => `fd00::${g.map((x) => x.toString(16)).join(':')}`);
+  const port = fc.integer({ min: 1, max: 65535 });
+
+  it('orders as the "ip:port" texts do (what sorting by endpoint compared before), without building them', () => {
+    fc.assert(
+      fc.property(fc.oneof(v4, v6), port, fc.oneof(v4, v6), port, (ia, pa, ib, pb) => {
+        const a = at(ia, pa);
+        const b = at(ib, pb);
+        expect(Math.sign(compareEndpoints(a, b))).toBe(Math.sign(compareStrings(a.endpoint, b.endpoint)));
+        expect(sameEndpoint(a, b)).toBe(a.endpoint === b.endpoint);
+      }),
+      { numRuns: 2000 },
+    );
+    // Prefixes, where the character after the address decides.
+    for (const [x, y] of [
+      ['10.0.0.1', '10.0.0.10'],
+      ['10.0.0.1', '10.0.0.1'],
+      ['fd00::1', 'fd00::1:2'],
+      ['fd00::1', 'fd00::10'],
+    ] as const)
+      for (const [p, q] of [
+        [80, 80],
+        [80, 8080],
+        [9, 80],
+      ] as const)
+        expect(Math.sign(compareEndpoints(at(x, p), at(y, q)))).toBe(
+          Math.sign(compareStrings(joinHostPort(x, p), joinHostPort(y, q))),
+        );
+  });
+});
+
+describe('endpointPlace', () => {
+  it('shares one place per node and zone, gives hinted endpoints their own, and stays right past its cap', () => {
+    const a = endpointPlace('node-1', 'z1', NO_HINTS);
+    expect(endpointPlace('node-1', 'z1', NO_HINTS)).toBe(a);
+    expect(endpointPlace('node-1', 'z2', NO_HINTS)).not.toBe(a);
+    const hints = endpointHints(['z1'], []);
+    const hinted = endpointPlace('node-1', 'z1', hints);
+    expect(hinted).not.toBe(a);
+    expect(hinted).toEqual({ nodeName: 'node-1', zone: 'z1', hints });
+    for (let i = 0; i < 20_000; i++) expect(endpointPlace(`n-${i}`, '', NO_HINTS).nodeName).toBe(`n-${i}`);
+    expect(endpointPlace('node-1', 'z1', NO_HINTS)).toEqual(a);
+  });
+
+  it('is what an endpoint reads its node, zone and hints from', () => {
+    const ep = new CompactEndpoint('10.0.0.1', 8080, 0, endpointPlace('node-7', 'zone-a', NO_HINTS));
+    expect([ep.nodeName, ep.zone, ep.zoneHints, ep.nodeHints, ep.port, ep.endpoint]).toEqual([
+      'node-7',
+      'zone-a',
+      [],
+      [],
+      8080,
+      '10.0.0.1:8080',
+    ]);
   });
 });

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { EndpointInfo } from '../src/model/endpoint';
 import { assignSlots } from '../src/nftables/endpoint-slots';
 
-const ep = (ip: string): EndpointInfo => ({
+const ep = (ip: string, port = 8080): EndpointInfo => ({
   ip,
-  port: 8080,
-  endpoint: `${ip}:8080`,
+  port,
+  endpoint: `${ip}:${port}`,
   isLocal: false,
   ready: true,
   serving: true,
@@ -16,7 +16,7 @@ const ep = (ip: string): EndpointInfo => ({
   zone: '',
 });
 const ips = (eps: readonly EndpointInfo[]) => eps.map((e) => e.ip);
-const slots = (...list: string[]) => list.map((ip) => `${ip}:8080`);
+const slots = (...list: string[]) => list.map((ip) => ep(ip));
 
 describe('assignSlots', () => {
   it('keeps the given order without history', () => {
@@ -33,5 +33,19 @@ describe('assignSlots', () => {
 
   it('appends new endpoints after the kept ones', () => {
     expect(ips(assignSlots([ep('x'), ep('b'), ep('a')], slots('a', 'b')))).toEqual(['a', 'b', 'x']);
+  });
+
+  it('matches previous slots by ip and port, not by record: another port is another endpoint', () => {
+    // a:9090 is not the a:8080 of slot 1, so nothing keeps a slot: the given order stands.
+    expect(ips(assignSlots([ep('a', 9090), ep('b')], slots('x', 'a')))).toEqual(['a', 'b']);
+    // A new record for the same backend keeps its slot.
+    expect(ips(assignSlots([ep('a'), ep('b')], slots('x', 'a')))).toEqual(['b', 'a']);
+  });
+
+  it('keeps slots the same way beyond 32 previous endpoints (looked up by "ip:port")', () => {
+    const many = Array.from({ length: 40 }, (_, i) => `10.0.0.${i}`);
+    const now = [...many.slice(1), 'new'].reverse().map((ip) => ep(ip));
+    const out = ips(assignSlots(now, slots(...many)));
+    expect(out).toEqual(['new', ...many.slice(1)]);
   });
 });

@@ -100,6 +100,14 @@ export function categorizeEndpoints(
   if (!usesClusterEndpoints(sp)) {
     return { clusterEndpoints, localEndpoints, allReachableEndpoints: localEndpoints, hasAnyEndpoints };
   }
+  // Most Services have no endpoint on this node: no "ip:port" texts built for a set then.
+  if (localEndpoints.length === 0)
+    return {
+      clusterEndpoints,
+      localEndpoints,
+      allReachableEndpoints: [...clusterEndpoints],
+      hasAnyEndpoints,
+    };
   const seen = new Set(clusterEndpoints.map((e) => e.endpoint));
   const allReachableEndpoints = [...clusterEndpoints, ...localEndpoints.filter((e) => !seen.has(e.endpoint))];
   return { clusterEndpoints, localEndpoints, allReachableEndpoints, hasAnyEndpoints };

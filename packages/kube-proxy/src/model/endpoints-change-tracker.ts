@@ -46,7 +46,6 @@ function endpointInfoEqual(a: EndpointInfo, b: EndpointInfo): boolean {
   return (
     a.ip === b.ip &&
     a.port === b.port &&
-    a.endpoint === b.endpoint &&
     a.isLocal === b.isLocal &&
     a.ready === b.ready &&
     a.serving === b.serving &&

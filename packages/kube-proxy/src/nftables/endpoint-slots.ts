@@ -1,9 +1,13 @@
-import type { EndpointInfo } from '../model/endpoint';
+import { type EndpointInfo, sameEndpoint } from '../model/endpoint';
 
-/** Endpoints ("ip:port") in slot order per endpoint set, as last written for a Service port. */
+/**
+ * Endpoints in slot order per endpoint set, as last written for a Service port: the endpoint
+ * records themselves (the snapshot's), compared by ip and port, rather than an "ip:port" text
+ * per endpoint kept beside them (issue #54: 10 MB at 250k endpoints).
+ */
 export interface EndpointSlots {
-  readonly cluster: readonly string[];
-  readonly local: readonly string[];
+  readonly cluster: readonly EndpointInfo[];
+  readonly local: readonly EndpointInfo[];
 }
 
 export const NO_SLOTS: EndpointSlots = { cluster: [], local: [] };
@@ -19,17 +23,17 @@ const SCAN_LIMIT = 32;
  */
 export function assignSlots(
   endpoints: readonly EndpointInfo[],
-  previous: readonly string[],
+  previous: readonly EndpointInfo[],
 ): readonly EndpointInfo[] {
   if (previous.length === 0) return endpoints;
   const n = endpoints.length;
   // A Service's usual handful of endpoints: a scan of the previous slots instead of a Map
   // (and a pair per endpoint) built on every rewrite.
-  const before = previous.length > SCAN_LIMIT ? new Map(previous.map((e, i) => [e, i])) : undefined;
+  const before = previous.length > SCAN_LIMIT ? new Map(previous.map((e, i) => [e.endpoint, i])) : undefined;
   const slots: (EndpointInfo | undefined)[] = new Array(n).fill(undefined);
   const rest: EndpointInfo[] = [];
   for (const ep of endpoints) {
-    const i = before ? (before.get(ep.endpoint) ?? -1) : previous.indexOf(ep.endpoint);
+    const i = before ? (before.get(ep.endpoint) ?? -1) : previous.findIndex((p) => sameEndpoint(p, ep));
     if (i >= 0 && i < n && slots[i] === undefined) slots[i] = ep;
     else rest.push(ep);
   }

@@ -137,8 +137,8 @@ export function servicePortRuleset(
 }
 
 /** The endpoints' slot order to keep; the shared empty list when there are none (local, usually). */
-function slotsOf(eps: readonly EndpointInfo[]): readonly string[] {
-  return eps.length === 0 ? NO_SLOTS.cluster : eps.map((ep) => ep.endpoint);
+function slotsOf(eps: readonly EndpointInfo[]): readonly EndpointInfo[] {
+  return eps.length === 0 ? NO_SLOTS.cluster : eps;
 }
 
 /** `TCP` → `tcp`: the nft spelling, which also picks the protocol's endpoint map and chains. */
