@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { RtNetlinkSocket } from 'netlink';
 import { describe, expect, it } from 'vitest';
 import { rtnetlinkLinkLayer } from '../src/ipvs/rtnetlink-link-layer';
@@ -85,5 +86,47 @@ describe('rtnetlinkLinkLayer', () => {
     expect(ifname).toBe('kube-ipvs0');
     // Length 10 (header and "dummy\0"), type 1, two bytes of padding.
     expect(Buffer.from(linkinfo).toString('hex')).toBe('0a000100' + '64756d6d7900' + '0000');
+  });
+
+  it('dumps the node addresses again only after a notification about another interface', async () => {
+    let dumps = 0;
+    const socket = {
+      getLink: async () => [{ data: { index: 7 }, attrs: { ifname: 'kube-ipvs0' } }],
+      socket: {
+        close() {},
+        request: async () => {
+          dumps++;
+          return [[], {}];
+        },
+      },
+    };
+    const notifications = Object.assign(new EventEmitter(), { addMembership() {}, close() {} });
+    const layer = rtnetlinkLinkLayer(socket as unknown as RtNetlinkSocket, notifications as never);
+    // RTM_NEWADDR / RTM_DELADDR: struct ifaddrmsg's family (byte 0) and interface index (bytes 4-7).
+    const notify = (type: number, family: number, index: number) => {
+      const data = Buffer.alloc(8);
+      data.writeUInt8(family, 0);
+      data.writeUInt32LE(index, 4);
+      notifications.emit('message', [{ type, data }]);
+    };
+    await layer.localAddresses('IPv4', 'kube-ipvs0');
+    await layer.localAddresses('IPv4', 'kube-ipvs0');
+    expect(dumps).toBe(1);
+    // Our own Service IP on kube-ipvs0 (index 7), and an IPv6 change: IPv4's answer stands.
+    notify(20, 2, 7);
+    notify(20, 10, 3);
+    await layer.localAddresses('IPv4', 'kube-ipvs0');
+    expect(dumps).toBe(1);
+    await layer.localAddresses('IPv6', 'kube-ipvs0');
+    expect(dumps).toBe(2);
+    // An address added to (or removed from) eth0: the next lookup dumps.
+    notify(21, 2, 2);
+    await layer.localAddresses('IPv4', 'kube-ipvs0');
+    expect(dumps).toBe(3);
+    // Lost notifications (the socket reports ENOBUFS): both families dump again.
+    notifications.emit('error', Object.assign(new Error('recvmsg ENOBUFS'), { code: 'ENOBUFS' }));
+    await layer.localAddresses('IPv4', 'kube-ipvs0');
+    await layer.localAddresses('IPv6', 'kube-ipvs0');
+    expect(dumps).toBe(5);
   });
 });

@@ -2,6 +2,7 @@
 
 export { execSysctlLayer } from '../runtime/exec-sysctl-layer';
 export { procSysctlLayer } from '../runtime/proc-sysctl-layer';
+export type { AddressNotificationSocket } from './address-change-watch';
 export {
   IpvsApplier,
   type IpvsApplierOptions,

@@ -10,12 +10,15 @@ import ipaddr from 'ipaddr.js';
 import type { RtNetlinkSocket } from 'netlink';
 import { KubeProxyError } from '../errors';
 import type { IPFamily } from '../model/ip-family';
+import { AddressChangeWatch, type AddressNotificationSocket } from './address-change-watch';
 import { dumpAddresses } from './address-dump';
 import type { LinkLayer } from './ipvs-kernel';
 import { WriteWindow } from './write-window';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
+/** The rtnetlink protocol of a netlink socket. */
+const NETLINK_ROUTE = 0;
 /** IFLA_INFO_KIND inside IFLA_LINKINFO. */
 const IFLA_INFO_KIND = 1;
 /** RT_SCOPE_UNIVERSE: what `ip addr add … dev kube-ipvs0` gives a service address. */
@@ -40,6 +43,37 @@ function errnoOf(err: unknown): string | undefined {
   return m?.[1];
 }
 
+/** Binds (`add`) or unbinds one host address on interface `index`; already so is fine. */
+async function changeAddress(
+  s: RtNetlinkSocket,
+  name: string,
+  index: number,
+  ip: string,
+  add: boolean,
+): Promise<void> {
+  const v6 = isIP(ip) === 6;
+  const data = {
+    family: v6 ? AF_INET6 : AF_INET,
+    prefixlen: v6 ? 128 : 32,
+    scope: RT_SCOPE_UNIVERSE,
+    index,
+    flags: { permanent: true as const },
+  };
+  const attrs = { local: addressBytes(ip), address: addressBytes(ip) };
+  try {
+    if (add) await s.newAddress(data, attrs, { flags: NLM_F_CREATE | NLM_F_REPLACE });
+    else await s.delAddress(data, attrs);
+  } catch (err) {
+    const errno = errnoOf(err);
+    if (add && errno === 'EEXIST') return;
+    if (!add && (errno === 'EADDRNOTAVAIL' || errno === 'ENODEV')) return;
+    throw new KubeProxyError(
+      'RTNETLINK_FAILED',
+      `rtnetlink: ${add ? 'add' : 'delete'} address ${ip} on ${name}: ${(err as Error).message}`,
+    );
+  }
+}
+
 /**
  * LinkLayer over rtnetlink through the `netlink` package: the kube-ipvs0 dummy link and its
  * /32 and /128 service addresses, without an `ip` process per change. Works in the network
@@ -49,20 +83,31 @@ function errnoOf(err: unknown): string | undefined {
  * package is imported): where no prebuilt addon fits, that first operation rejects with
  * @nodeagent/ipvs's IpvsUnavailableError saying why.
  */
-export function rtnetlinkLinkLayer(socket?: RtNetlinkSocket): LinkLayer & {
+export function rtnetlinkLinkLayer(
+  socket?: RtNetlinkSocket,
+  /**
+   * Where address notifications arrive (see AddressChangeWatch). Opened with the socket when
+   * this opens its own; absent with a given socket, every node address lookup dumps.
+   */
+  notifications?: AddressNotificationSocket,
+): LinkLayer & {
   /** Closes the rtnetlink socket (one still opening is closed once made); the layer is unusable afterwards. */
   close(): void;
 } {
   let current = socket;
   let opened: Promise<RtNetlinkSocket> | undefined = socket ? Promise.resolve(socket) : undefined;
   let closed = false;
+  let watch: AddressChangeWatch | undefined = notifications && new AddressChangeWatch(notifications);
   const open = () => {
     opened ??= loadNetlinkAddon().then(
       (addon) => {
         const s = addon.createRtNetlink();
         // Closed while the addon loaded: the socket must not keep the process alive.
         if (closed) s.socket.close();
-        else current = s;
+        else {
+          current = s;
+          watch = new AddressChangeWatch(addon.createNetlink(NETLINK_ROUTE));
+        }
         return s;
       },
       (err: unknown) => {
@@ -77,6 +122,8 @@ export function rtnetlinkLinkLayer(socket?: RtNetlinkSocket): LinkLayer & {
   // netlink package cannot tell two interleaved multipart replies apart ("Multipart message not
   // terminated properly"), so overlapping calls failed syncs until the two drifted apart.
   let tail: Promise<unknown> = Promise.resolve();
+  /** The last node address lookup per family, returned again while no notification says otherwise. */
+  const lastLocal = new Map<IPFamily, { exceptLink: string; addresses: readonly string[] }>();
   const serially = <A extends unknown[], T>(fn: (...args: A) => Promise<T>) => {
     return (...args: A): Promise<T> => {
       const run = tail.then(
@@ -103,30 +150,7 @@ export function rtnetlinkLinkLayer(socket?: RtNetlinkSocket): LinkLayer & {
       if (add) throw new KubeProxyError('LINK_NOT_FOUND', `rtnetlink: no link named ${name}`);
       return;
     }
-    const one = async (ip: string) => {
-      const v6 = isIP(ip) === 6;
-      const data = {
-        family: v6 ? AF_INET6 : AF_INET,
-        prefixlen: v6 ? 128 : 32,
-        scope: RT_SCOPE_UNIVERSE,
-        index,
-        flags: { permanent: true as const },
-      };
-      const attrs = { local: addressBytes(ip), address: addressBytes(ip) };
-      try {
-        const s = await open();
-        if (add) await s.newAddress(data, attrs, { flags: NLM_F_CREATE | NLM_F_REPLACE });
-        else await s.delAddress(data, attrs);
-      } catch (err) {
-        const errno = errnoOf(err);
-        if (add && errno === 'EEXIST') return;
-        if (!add && (errno === 'EADDRNOTAVAIL' || errno === 'ENODEV')) return;
-        throw new KubeProxyError(
-          'RTNETLINK_FAILED',
-          `rtnetlink: ${add ? 'add' : 'delete'} address ${ip} on ${name}: ${(err as Error).message}`,
-        );
-      }
-    };
+    const one = async (ip: string) => changeAddress(await open(), name, index, ip, add);
     // ADDRESS_WINDOW requests in flight (replies are single ACKs, matched by sequence number):
     // one round trip per address made a 1,000-Service full sync spend 4.6 s here in the
     // micro-VM against 0.8 s for `ip -batch`. After a failure no request starts and the started
@@ -162,14 +186,29 @@ export function rtnetlinkLinkLayer(socket?: RtNetlinkSocket): LinkLayer & {
     deleteAddresses: serially((name: string, addresses: readonly string[]) => change(name, addresses, false)),
     // Every sync (upstream's GetAllLocalAddressesExcept, also one dump of every address): only
     // the family's addresses, and kube-ipvs0's (one per Service IP) skipped undecoded.
+    // Every sync (upstream's GetAllLocalAddressesExcept, also one dump of every address): only
+    // the family's addresses, and kube-ipvs0's (one per Service IP) skipped undecoded; and with
+    // address notifications, the last answer again while none came about another interface.
     localAddresses: serially(async (family: IPFamily, exceptLink: string) => {
+      const v6 = family === 'IPv6';
+      const s = await open();
+      const last = lastLocal.get(family);
+      if (watch && last?.exceptLink === exceptLink && !watch.mayHaveChanged(v6)) return [...last.addresses];
       const except = await linkIndex(exceptLink);
-      const af = family === 'IPv6' ? AF_INET6 : AF_INET;
+      watch?.startLookup(v6, except);
+      let dumped: Awaited<ReturnType<typeof dumpAddresses>>;
+      try {
+        dumped = await dumpAddresses(s, v6 ? AF_INET6 : AF_INET, (i) => i !== except);
+      } catch (err) {
+        watch?.forget();
+        throw err;
+      }
       const seen = new Set<string>();
-      for (const { address: ip } of await dumpAddresses(await open(), af, (i) => i !== except)) {
+      for (const { address: ip } of dumped) {
         if (ip.startsWith('127.') || ip === '::1' || /^fe[89ab]/i.test(ip)) continue;
         seen.add(ip);
       }
+      lastLocal.set(family, { exceptLink, addresses: [...seen] });
       return [...seen];
     }),
     close() {
@@ -177,6 +216,8 @@ export function rtnetlinkLinkLayer(socket?: RtNetlinkSocket): LinkLayer & {
       closed = true;
       current?.socket.close();
       current = undefined;
+      watch?.close();
+      watch = undefined;
     },
   };
 }

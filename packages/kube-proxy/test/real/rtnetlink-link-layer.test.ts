@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const layerPath = join(import.meta.dirname, '../../src/ipvs/rtnetlink-link-layer.ts');
 
 const SCRIPT = `
+import { execFileSync } from 'node:child_process';
 import { rtnetlinkLinkLayer } from ${JSON.stringify(layerPath)};
 const l = rtnetlinkLinkLayer();
 const out = {};
@@ -24,6 +25,17 @@ await l.deleteAddresses('v1', ['10.96.0.2', '10.96.0.99']);
 out.afterDelete = await l.listAddresses('v1');
 out.local4 = await l.localAddresses('IPv4', 'v1');
 out.local6 = await l.localAddresses('IPv6', 'v1');
+// A node address added after a lookup is seen by a later one (its notification makes it dump
+// again); Service IPs added to the excluded link are not.
+await l.addAddresses('v1', ['10.96.0.7']);
+execFileSync('ip', ['addr', 'add', '192.0.2.6/24', 'dev', 'v0']);
+let later = [];
+for (let i = 0; i < 200 && !later.includes('192.0.2.6'); i++) {
+  await new Promise((r) => setTimeout(r, 10));
+  later = await l.localAddresses('IPv4', 'v1');
+}
+out.localAfterAdd = later.sort();
+await l.deleteAddresses('v1', ['10.96.0.7']);
 out.noLink = await l.listAddresses('kube-ipvs0');
 await l.deleteAddresses('kube-ipvs0', ['10.96.0.1']);
 out.addToMissing = await l.addAddresses('kube-ipvs0', ['10.96.0.3']).then(() => 'ok', (e) => e.code);
@@ -73,6 +85,7 @@ describe('rtnetlinkLinkLayer (in a namespace)', { timeout: 30_000 }, () => {
       local4: ['192.0.2.5'],
       // The family's addresses only; v0's link-local fe80:: one is left out as upstream does.
       local6: ['2001:db8::5'],
+      localAfterAdd: ['192.0.2.5', '192.0.2.6'],
       noLink: [],
       addToMissing: 'LINK_NOT_FOUND',
       bulk: 300,
