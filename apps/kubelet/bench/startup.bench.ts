@@ -14,7 +14,9 @@
  * Between runs the sandboxes are removed through CRI, so each run starts its pod from nothing.
  *
  * NA_STARTUP_BINARY measures that executable instead of building one (several, comma-separated:
- * run i of each in turn, for an interleaved A/B; each run names its binary); NA_STARTUP_PROFILE=<dir>
+ * run i of each in turn, for an interleaved A/B; each run names its binary; an entry may start with
+ * VAR=value words, set in that executable's environment only, e.g. `MALLOC_ARENA_MAX=1 /tmp/b`, as
+ * deploy/systemd's unit starts it); NA_STARTUP_PROFILE=<dir>
  * writes a --cpu-prof of each start into <dir>; NA_STARTUP_LINES=1 echoes the kubelet's stderr
  * with each chunk's time from exec; NA_STARTUP_STDOUT=<dir> keeps each kubelet's stdout. Needs root. Results:
  * bench-results/kubelet-startup.json.
@@ -88,6 +90,20 @@ function writeHome(api: ApiServer, dir: string, nodeName: string, busybox: strin
   return home;
 }
 
+/** An NA_STARTUP_BINARY entry: leading VAR=value words for its environment, then the path. */
+function parseBinaryEntry(entry: string): { path: string; env: Record<string, string> } {
+  const words = entry.trim().split(/\s+/);
+  const path = words.pop() ?? '';
+  const env = Object.fromEntries(
+    words.map((word) => {
+      const eq = word.indexOf('=');
+      if (eq <= 0) throw new Error(`NA_STARTUP_BINARY: "${word}" in "${entry}" is not VAR=value`);
+      return [word.slice(0, eq), word.slice(eq + 1)];
+    }),
+  );
+  return { path, env };
+}
+
 function spawnKubelet(
   binary: string,
   home: string,
@@ -96,8 +112,9 @@ function spawnKubelet(
   port: number,
 ): ChildProcess {
   const stdout = stdoutFor(nodeName);
+  const { path, env } = parseBinaryEntry(binary);
   const child = spawn(
-    binary,
+    path,
     [
       `--config=${join(home, 'config.yaml')}`,
       `--kubeconfig=${join(home, 'kubeconfig')}`,
@@ -113,7 +130,7 @@ function spawnKubelet(
       '--enforce-node-allocatable=',
       '--fail-cgroupv1=false',
     ],
-    { stdio: ['ignore', stdout, 'pipe'], env: { ...process.env, ...profileEnv() } },
+    { stdio: ['ignore', stdout, 'pipe'], env: { ...process.env, ...env, ...profileEnv() } },
   );
   if (typeof stdout === 'number') closeSync(stdout); // the child has its own copy
   return child;
