@@ -101,4 +101,16 @@ describe('executable bundles', { timeout: BUNDLE_TIMEOUT_MS }, () => {
     // for: defined in heap-trim.cjs and written in apps/kubelet/src/run-kubelet.ts, both there.
     expect(script.split(`"${MEMORY_FREED_EVENT}"`).length - 1).toBeGreaterThanOrEqual(2);
   });
+
+  it("kubelet's CRI codecs carry protobufjs's minimal runtime, not its reflection or the JSON descriptor", async () => {
+    // @nodeagent/cri-client's message-type.ts (issue #51): building the reflection root cost each
+    // start ~11-18 ms at its first CRI call. grpc-js's proto-loader has its own protobufjs copy.
+    const files = Object.keys((await bundleOf('nodeagent-kubelet')).inputs);
+    expect(files).toContain('node_modules/protobufjs/src/reader.js');
+    const reflection = files.filter((f) =>
+      /^node_modules\/protobufjs\/src\/(type|root|field|namespace)\.js$/.test(f),
+    );
+    expect(reflection).toEqual([]);
+    expect(files.filter((f) => f.endsWith('cri-client/src/generated/descriptor.ts'))).toEqual([]);
+  });
 });
