@@ -42,6 +42,26 @@ function view(rs: NftRuleset) {
 }
 
 describe('IncrementalNftTable', () => {
+  it('keeps an owner of more elements than it presizes lists for (16,384) as one of a few', () => {
+    const ips = (n: number, last: string) =>
+      Array.from({ length: n }, (_, i) =>
+        i === n - 1 ? last : `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      );
+    for (const n of [3, 20_000]) {
+      const t = new IncrementalNftTable({ kind: 'table' });
+      t.set('base', base);
+      t.set('big', owner(ips(n, '192.168.0.1'), 1));
+      t.commit();
+      t.set('big', owner(ips(n, '192.168.0.2'), 1));
+      const ops = t
+        .diffTransaction()!
+        .operations.map((o) => `${o.verb} ${(o.object as { key?: string[] }).key}`);
+      expect(ops).toEqual(['delete 192.168.0.1', 'add 192.168.0.2']);
+      expect(t.get('big')?.elements).toHaveLength(n);
+      expect(t.get('big')?.elements?.[0]?.key).toEqual(['10.0.0.0']);
+    }
+  });
+
   it('diffs only what one owner changed', () => {
     const t = new IncrementalNftTable({ kind: 'table' });
     t.set('base', base);

@@ -202,6 +202,9 @@ function restMatches(rest: string, e: NftElement): boolean {
   );
 }
 
+/** The longest owner's id list replaceElements allocates at its final size (see there). */
+const PRESIZED_IDS_MAX = 16_384;
+
 /** What replaceElements does with an old element id at the same position as a new element. */
 const REPLACE = 0;
 const KEEP = 1;
@@ -498,12 +501,15 @@ export class IncrementalNftTable {
       if (i >= common || fate[i] === REPLACE) registry.remove(before[i]!, owner);
       else if (fate[i] === NEW_TEXT) registry.replaceSole(before[i]!, elementRest(elements[i]!));
     }
-    const ids: string[] = [];
+    // Sized up front: pushed one by one, each owner's list kept ~25% of unused capacity for the
+    // life of the table (1.2 MB at 5,000 Services × 102 elements). Not for a huge contribution,
+    // which V8 would give slow dictionary elements: that one grows as it is filled, in order.
+    const ids: string[] = elements.length <= PRESIZED_IDS_MAX ? new Array<string>(elements.length) : [];
     container = undefined;
     for (let i = 0; i < elements.length; i++) {
       const e = elements[i]!;
       if (i < common && fate[i] !== REPLACE) {
-        ids.push(before[i]!);
+        ids[i] = before[i]!;
         continue;
       }
       if (e.container !== container) {
@@ -511,7 +517,7 @@ export class IncrementalNftTable {
         code = this.containers.code(container);
       }
       const id = [code, joinParts(e.key)].join(SEP);
-      ids.push(id);
+      ids[i] = id;
       registry.add(id, owner, elementRest(e));
     }
     return ids;
