@@ -37,6 +37,8 @@ export interface ScenarioSettings {
   dir: string;
   changes: number;
   steadyMs: number;
+  /** Idle time after the steady reading before a second one (0: none). */
+  steadyLateMs: number;
   firstSyncTimeoutMs: number;
   cpuProfile: boolean;
   /** Extra NODE_OPTIONS for the daemon (KP_SCALE_NODE_OPTIONS, e.g. `--max-semi-space-size=16`). */
@@ -276,6 +278,8 @@ interface Measured {
   list: BareList;
   rssFirst: { rssBytes: number; peakBytes: number };
   rssSteady: { rssBytes: number; peakBytes: number };
+  /** RSS steadyLateMs after rssSteady, when asked for. */
+  rssLate: { rssBytes: number; peakBytes: number } | undefined;
   /** Undefined (and so the dump, lastInKernel and the restore floor) without kernel checks. */
   kernel: { rules: number; elements: number } | undefined;
   changes: ChangeResult;
@@ -313,6 +317,7 @@ function report(s: Scenario, m: Measured): Record<string, unknown> {
       afterFirstSync: mb(m.rssFirst.rssBytes),
       peakAtFirstSync: mb(m.rssFirst.peakBytes),
       steady: mb(m.rssSteady.rssBytes),
+      ...(m.rssLate ? { steadyLate: mb(m.rssLate.rssBytes) } : {}),
       peak: mb(m.rssSteady.peakBytes),
     },
     floor: {
@@ -372,6 +377,8 @@ async function measure(
     const cpu = { firstSync: cpuFirst, changes: cpuSeconds(daemon.pid) - cpuBefore };
     await sleep(o.steadyMs);
     const rssSteady = rss(daemon.pid);
+    if (o.steadyLateMs > 0) await sleep(o.steadyLateMs);
+    const rssLate = o.steadyLateMs > 0 ? rss(daemon.pid) : undefined;
     const dumpStart = performance.now();
     const rules = o.kernelChecks ? await dumpRules(ns, s.mode, dir) : undefined;
     const dumpMs = performance.now() - dumpStart;
@@ -392,6 +399,7 @@ async function measure(
       list,
       rssFirst,
       rssSteady,
+      rssLate,
       kernel,
       changes,
       lastInKernel,

@@ -21,7 +21,8 @@
  * server's WatchList feature gate off for that scenario, so the daemon LISTs, default `:stream`;
  * scenarios of one shape share one server, in the order given), KP_SCALE_CHANGES
  * (endpoint changes per scenario, default 100), KP_SCALE_STEADY_MS (idle time before the steady
- * RSS, default 10000), KP_SCALE_TIMEOUT_MS (for the first sync, default 600000),
+ * RSS, default 10000), KP_SCALE_STEADY_LATE_MS (idle time after that before a second reading,
+ * `rssMB.steadyLate`: what the idle daemon's periodic collection gave back; default 0, none), KP_SCALE_TIMEOUT_MS (for the first sync, default 600000),
  * KP_SCALE_FLOOR_RUNS (loads of the floor's ruleset, the fastest counts; default 2),
  * KP_SCALE_KERNEL=0 (no kernel rule count, dump or `nft -f` floor: start-up comparisons only),
  * KP_SCALE_BINARY (measure this executable instead of building one), KP_SCALE_CPU_PROF=1 (run
@@ -210,6 +211,7 @@ async function main(): Promise<void> {
       dir,
       changes: envNumber('KP_SCALE_CHANGES', 100),
       steadyMs: envNumber('KP_SCALE_STEADY_MS', 10_000),
+      steadyLateMs: envNumber('KP_SCALE_STEADY_LATE_MS', 0),
       firstSyncTimeoutMs: envNumber('KP_SCALE_TIMEOUT_MS', 600_000),
       cpuProfile: process.env.KP_SCALE_CPU_PROF === '1',
       ...(process.env.KP_SCALE_NODE_OPTIONS ? { nodeOptions: process.env.KP_SCALE_NODE_OPTIONS } : {}),
