@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { endpointsFromSlices } from '../src/index';
-import { CompactEndpoint, endpointHints, endpointPlace, NO_HINTS } from '../src/model/compact-endpoint';
+import {
+  CompactEndpoint,
+  endpointHints,
+  endpointPlace,
+  NO_HINTS,
+  packIPv4,
+  unpackIPv4,
+} from '../src/model/compact-endpoint';
 import { compareStrings } from '../src/model/compare-strings';
 import { compareEndpoints, type EndpointInfo, sameEndpoint } from '../src/model/endpoint';
 import { lastChangeTriggerTime } from '../src/model/index';
@@ -139,39 +146,53 @@ describe('endpointsFromSlices', () => {
 });
 
 describe('compareEndpoints', () => {
-  const at = (ip: string, port: number) => ({ ip, port, endpoint: joinHostPort(ip, port) }) as EndpointInfo;
+  const plain = (ip: string, port: number) =>
+    ({ ip, port, endpoint: joinHostPort(ip, port) }) as EndpointInfo;
+  // The model's records (IPv4 kept as bits) and plain objects must order alike.
+  const record = (ip: string, port: number) =>
+    new CompactEndpoint(ip, port, 0, endpointPlace('n', '', NO_HINTS));
+  let useRecords = false;
+  const at = (ip: string, port: number) => (useRecords ? record(ip, port) : plain(ip, port));
   const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.'));
   const v6 = fc
     .array(fc.nat(0xffff), { minLength: 1, maxLength: 3 })
     .map((g) => `fd00::${g.map((x) => x.toString(16)).join(':')}`);
   const port = fc.integer({ min: 1, max: 65535 });
 
-  it('orders as the "ip:port" texts do (what sorting by endpoint compared before), without building them', () => {
-    fc.assert(
-      fc.property(fc.oneof(v4, v6), port, fc.oneof(v4, v6), port, (ia, pa, ib, pb) => {
-        const a = at(ia, pa);
-        const b = at(ib, pb);
-        expect(Math.sign(compareEndpoints(a, b))).toBe(Math.sign(compareStrings(a.endpoint, b.endpoint)));
-        expect(sameEndpoint(a, b)).toBe(a.endpoint === b.endpoint);
-      }),
-      { numRuns: 2000 },
-    );
-    // Prefixes, where the character after the address decides.
-    for (const [x, y] of [
-      ['10.0.0.1', '10.0.0.10'],
-      ['10.0.0.1', '10.0.0.1'],
-      ['fd00::1', 'fd00::1:2'],
-      ['fd00::1', 'fd00::10'],
-    ] as const)
-      for (const [p, q] of [
-        [80, 80],
-        [80, 8080],
-        [9, 80],
+  it.each([false, true])(
+    'orders as the "ip:port" texts do, without building them (records: %s)',
+    (records) => {
+      useRecords = records;
+      fc.assert(
+        fc.property(fc.oneof(v4, v6), port, fc.oneof(v4, v6), port, (ia, pa, ib, pb) => {
+          const a = at(ia, pa);
+          const b = at(ib, pb);
+          expect(Math.sign(compareEndpoints(a, b))).toBe(Math.sign(compareStrings(a.endpoint, b.endpoint)));
+          expect(sameEndpoint(a, b)).toBe(a.endpoint === b.endpoint);
+          expect([a.ip, b.ip]).toEqual([ia, ib]);
+        }),
+        { numRuns: 2000 },
+      );
+      // Prefixes, where the character after the address decides.
+      for (const [x, y] of [
+        ['10.0.0.1', '10.0.0.10'],
+        ['10.0.0.1', '10.0.0.1'],
+        ['fd00::1', 'fd00::1:2'],
+        ['fd00::1', 'fd00::10'],
+        ['1.2.3.4', '1.2.3.40'],
+        ['1.2.3.4', '1.2.30.4'],
+        ['010.0.0.1', '10.0.0.1'],
       ] as const)
-        expect(Math.sign(compareEndpoints(at(x, p), at(y, q)))).toBe(
-          Math.sign(compareStrings(joinHostPort(x, p), joinHostPort(y, q))),
-        );
-  });
+        for (const [p, q] of [
+          [80, 80],
+          [80, 8080],
+          [9, 80],
+        ] as const)
+          expect(Math.sign(compareEndpoints(at(x, p), at(y, q)))).toBe(
+            Math.sign(compareStrings(joinHostPort(x, p), joinHostPort(y, q))),
+          );
+    },
+  );
 });
 
 describe('endpointPlace', () => {
@@ -197,5 +218,34 @@ describe('endpointPlace', () => {
       8080,
       '10.0.0.1:8080',
     ]);
+  });
+});
+
+describe('packIPv4', () => {
+  it('packs canonical dotted quads one-to-one and leaves every other text alone', () => {
+    fc.assert(
+      fc.property(fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)), (o) => {
+        const ip = o.join('.');
+        const bits = packIPv4(ip);
+        expect(bits).toBeDefined();
+        expect(unpackIPv4(bits!)).toBe(ip);
+      }),
+    );
+    expect(packIPv4('255.255.255.255')).toBe(-1);
+    for (const ip of [
+      '010.0.0.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      '1.2.3.256',
+      '1..2.3',
+      '1.2.3.4.',
+      'fd00::1',
+      '::ffff:1.2.3.4',
+      ' 1.2.3.4',
+      '1.2.3.4a',
+    ])
+      expect(packIPv4(ip)).toBeUndefined();
+    const odd = new CompactEndpoint('010.0.0.1', 80, 0, endpointPlace('n', '', NO_HINTS));
+    expect([odd.ip, odd.endpoint, odd.ipv4Bits]).toEqual(['010.0.0.1', '010.0.0.1:80', undefined]);
   });
 });

@@ -100,24 +100,47 @@ export function endpointsFromSlice(
  * goes on with ':' (IPv4) or ']' (IPv6, after '['), a character no address of that family holds.
  */
 export function compareEndpoints(a: EndpointInfo, b: EndpointInfo): number {
-  if (a.ip === b.ip) return compareStrings(String(a.port), String(b.port));
-  const v6 = a.ip.includes(':');
+  // Records with IPv4 addresses as bits: octet by octet, no address text built.
+  const bitsA = a instanceof CompactEndpoint ? a.ipv4Bits : undefined;
+  const bitsB = bitsA !== undefined && b instanceof CompactEndpoint ? b.ipv4Bits : undefined;
+  if (bitsA !== undefined && bitsB !== undefined) {
+    for (let shift = 24; shift >= 0; shift -= 8) {
+      const x = (bitsA >>> shift) & 255;
+      const y = (bitsB >>> shift) & 255;
+      // After an octet comes '.', after the last ':' (then the port).
+      if (x !== y) return compareTexts(String(x), String(y), shift > 0 ? 0x2e : 0x3a);
+    }
+    return compareStrings(String(a.port), String(b.port));
+  }
+  const ipA = a.ip;
+  const ipB = b.ip;
+  if (ipA === ipB) return compareStrings(String(a.port), String(b.port));
+  const v6 = ipA.includes(':');
   // '[' sorts after every digit: any IPv6 text after any IPv4 one (a list holds one family).
-  if (v6 !== b.ip.includes(':')) return v6 ? 1 : -1;
-  const n = Math.min(a.ip.length, b.ip.length);
+  if (v6 !== ipB.includes(':')) return v6 ? 1 : -1;
+  // The character after the address in joinHostPort's text: ']' for IPv6, ':' for IPv4.
+  return compareTexts(ipA, ipB, v6 ? 0x5d : 0x3a);
+}
+
+/** Orders two different texts that each go on with the character `end`, as the longer texts would order. */
+function compareTexts(x: string, y: string, end: number): number {
+  const n = Math.min(x.length, y.length);
   for (let i = 0; i < n; i++) {
-    const d = a.ip.charCodeAt(i) - b.ip.charCodeAt(i);
+    const d = x.charCodeAt(i) - y.charCodeAt(i);
     if (d !== 0) return d < 0 ? -1 : 1;
   }
-  // The character after the address in joinHostPort's text: ']' for IPv6, ':' for IPv4.
-  const end = v6 ? 0x5d : 0x3a;
-  const afterA = a.ip.length > n ? a.ip.charCodeAt(n) : end;
-  const afterB = b.ip.length > n ? b.ip.charCodeAt(n) : end;
-  return afterA < afterB ? -1 : 1;
+  const afterX = x.length > n ? x.charCodeAt(n) : end;
+  const afterY = y.length > n ? y.charCodeAt(n) : end;
+  return afterX < afterY ? -1 : 1;
 }
 
 /** Whether two endpoints are one "ip:port" (the same backend). */
-export const sameEndpoint = (a: EndpointInfo, b: EndpointInfo): boolean => a.ip === b.ip && a.port === b.port;
+export function sameEndpoint(a: EndpointInfo, b: EndpointInfo): boolean {
+  if (a.port !== b.port) return false;
+  // Records compare their address bits (or kept texts) without building the text.
+  if (a instanceof CompactEndpoint && b instanceof CompactEndpoint) return a.sameAddress(b);
+  return a.ip === b.ip;
+}
 
 const byEndpoint = compareEndpoints;
 

@@ -270,7 +270,10 @@ function writeEndpointElements(
       if (sp.externalPolicyLocal) endpointElements(b, 'local', true, proto, key, local);
     }
   }
-  for (const ep of cat.allReachableEndpoints) b.element(ENDPOINT_HAIRPIN_SET, [ep.ip, ep.ip]);
+  for (const ep of cat.allReachableEndpoints) {
+    const ip = ep.ip; // built from the record's bits: once
+    b.element(ENDPOINT_HAIRPIN_SET, [ip, ip]);
+  }
   return targets;
 }
 
