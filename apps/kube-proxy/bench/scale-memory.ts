@@ -2,13 +2,14 @@
  * Where the kube-proxy's memory goes at scale (issue #54), in-process and stage by stage, for the
  * scale bench's cluster (apps/kube-proxy/bench/scale-cluster.ts): each EndpointSlice decoded from
  * its JSON text and slimmed as the informer caches it (the store), folded into the ProxyState
- * (EndpointInfo per endpoint), dropped from the store's slices as watchCluster's retain does, snapshotted, and written into the nftables table (element texts).
+ * (EndpointInfo per endpoint), dropped from the store's slices and Services as watchCluster's retain does, snapshotted, and written into the nftables table (element texts).
  * After each stage: V8's heap after a full GC (what the stage retains) and the CPU it took.
  * KP_MEM_SERVICES (default 20000), KP_MEM_ENDPOINTS (default 50).
  * Run: node --expose-gc --import tsx --conditions=@nodeagent/source apps/kube-proxy/bench/scale-memory.ts
  */
 import { loadavg } from 'node:os';
 import { ProxyState } from '@nodeagent/kube-proxy';
+import { retainedService } from '@nodeagent/kube-proxy/model';
 import { NftablesRuleset, nftLocalDetector } from '@nodeagent/kube-proxy/nftables';
 import { CLUSTER_CIDR, clusterIP, endpointSlice, initialAddresses } from './scale-cluster';
 
@@ -36,12 +37,19 @@ function mark(stage: string): void {
   lastCpu = cpuMs();
 }
 
-/** The Service as the daemon's informer keeps it (managedFields stripped). */
+/** The Service as the daemon's informer receives it (managedFields stripped; what the API server adds). */
 function service(i: number) {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: `svc-${i}`, namespace: 'bench', labels: { app: `svc-${i}` } },
+    metadata: {
+      name: `svc-${i}`,
+      namespace: 'bench',
+      labels: { app: `svc-${i}` },
+      uid: `0b7c3f2e-5d1a-4c8e-9f00-${String(i).padStart(12, '0')}`,
+      resourceVersion: String(1000 + i),
+      creationTimestamp: '2026-01-01T00:00:00Z',
+    },
     spec: {
       clusterIP: clusterIP(i),
       ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
@@ -83,6 +91,10 @@ mark('trackers fed');
 // biome-ignore lint/suspicious/noExplicitAny: JSON as decoded
 for (const s of store.values()) (s as any).endpoints = [];
 mark('store keeps slices without endpoints');
+// As watchCluster's Service retain: the cache keeps only what an update's old Service is read for.
+// biome-ignore lint/suspicious/noExplicitAny: JSON as decoded
+for (const [key, s] of services) services.set(key, retainedService(s as any));
+mark('store keeps Services retained');
 const snapshot = state.snapshot();
 mark('snapshot (EndpointInfo)');
 const ruleset = new NftablesRuleset('IPv4', {

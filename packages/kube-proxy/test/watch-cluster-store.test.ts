@@ -1,4 +1,4 @@
-import type { V1EndpointSlice } from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { Wire } from '@nodeagent/primitives';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -133,6 +133,71 @@ describe("watchCluster's EndpointSlice cache without endpoints", () => {
     const deleted = expectSameEndpoints();
     expect(deleted.get('default/web:http')?.map((e) => e.endpoint)).toEqual(['10.244.0.9:8080']);
     expect(deleted.has('default/db:http')).toBe(false);
+  });
+});
+
+describe("watchCluster's Service cache (retainedService)", () => {
+  it("keeps the retained form and gives the whole objects' service ports through an update and a deletion", async () => {
+    api = await startApiServer();
+    const services = api.resource('v1', 'services');
+    api.registry.create(services, 'default', service('web', { selector: { app: 'web' } }));
+    api.registry.create(services, 'default', service('db', { clusterIP: '10.96.0.11' }));
+    const state = new ProxyState('IPv4', 'node-a');
+    const events: string[] = [];
+    const { handler } = stateHandler(state);
+    watch = watchCluster({
+      kubeConfig: api.kubeConfig(),
+      nodeName: 'node-a',
+      handler: {
+        ...handler,
+        onServiceUpdate: (o, s) => {
+          events.push(`update ${o.spec?.ports?.[0]?.port}->${s.spec?.ports?.[0]?.port}`);
+          handler.onServiceUpdate(o, s);
+        },
+        onServiceDelete: (s) => {
+          events.push(`delete ${s.metadata?.name}`);
+          handler.onServiceDelete(s);
+        },
+      },
+    });
+    await watch.services.waitForSync();
+    const fromWholeObjects = () =>
+      snapshotFromObjects({
+        family: 'IPv4',
+        nodeName: 'node-a',
+        services: api!.registry.list(services, undefined) as never,
+        endpointSlices: [],
+      }).services;
+    const expectSameServices = () => {
+      const ours = state.snapshot().services;
+      expect(new Map(ours)).toEqual(new Map(fromWholeObjects()));
+      return ours;
+    };
+    expect([...expectSameServices().keys()].sort()).toEqual(['default/db:http', 'default/web:http']);
+    // The cache holds the retained form: no selector, no target port, the resourceVersion kept.
+    const cached = watch.services.list().find((s) => s.metadata?.name === 'web')!;
+    expect(cached.spec?.selector).toBeUndefined();
+    expect(cached.spec?.ports).toEqual([{ name: 'http', port: 80, protocol: 'TCP', nodePort: undefined }]);
+    expect(cached.metadata?.resourceVersion).toBeTruthy();
+
+    // An update's old Service is the retained one; the change is the whole objects' change.
+    const web = api.registry.get(services, 'default', 'web') as Wire<V1Service>;
+    const [port] = web.spec!.ports!;
+    api.registry.update(services, 'default', 'web', {
+      ...web,
+      spec: { ...web.spec, ports: [{ ...port!, port: 81 }], sessionAffinity: 'ClientIP' },
+    });
+    expect(await until(() => events.length === 1, { timeoutMs: 10_000, intervalMs: 10 })).toBe(true);
+    expect(events).toEqual(['update 80->81']);
+    expect(expectSameServices().get('default/web:http')).toMatchObject({
+      port: 81,
+      stickyMaxAgeSeconds: 10800,
+    });
+
+    api.registry.delete(services, 'default', 'db');
+    expect(await until(() => events.length === 2, { timeoutMs: 10_000, intervalMs: 10 })).toBe(true);
+    expect(events[1]).toBe('delete db');
+    expect([...expectSameServices().keys()]).toEqual(['default/web:http']);
   });
 });
 

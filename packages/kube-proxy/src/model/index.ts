@@ -25,6 +25,7 @@ export {
 } from './endpoints-change-tracker';
 export { type IPFamily, ipFamilyOf, joinHostPort } from './ip-family';
 export { type ProxySnapshot, ProxyState, snapshotFromObjects } from './proxy-snapshot';
+export { retainedService } from './retained-service';
 export {
   applyServiceChanges,
   type ServiceChange,

@@ -1,6 +1,7 @@
 import type { KubeConfig, V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { Informer, stripLastAppliedConfiguration, stripManagedFields } from '@nodeagent/informer';
 import type { Wire } from '@nodeagent/primitives';
+import { retainedService } from '../model/retained-service';
 import type { ProxyHandler } from './proxy-handler';
 import { sharedConditions } from './shared-conditions';
 
@@ -26,8 +27,8 @@ export interface WatchClusterOptions {
 }
 
 /**
- * The running informers watchCluster started (their caches hold the slimmed objects, and
- * EndpointSlices without their endpoints).
+ * The running informers watchCluster started (their caches hold the slimmed Node, Services with
+ * only what the change tracker reads (retainedService), and EndpointSlices without their endpoints).
  */
 export interface ClusterWatch {
   /** Services with the proxy's label selector (no service-proxy-name, not headless). */
@@ -116,6 +117,8 @@ export function watchCluster(opts: WatchClusterOptions): ClusterWatch {
     resource: { apiVersion: 'v1', plural: 'services' },
     labelSelector: PROXY_LABEL_SELECTOR,
     transform: slimService,
+    // An update's or deletion's old Service is all that is read of a cached one.
+    retain: retainedService,
   });
   services.onAdd((s) => h.onServiceAdd(s));
   services.onUpdate((o, s) => h.onServiceUpdate(o, s));
