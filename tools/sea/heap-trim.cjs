@@ -179,6 +179,27 @@ const FULL = { type: 'major', execution: 'sync', flavor: 'regular' };
  *   used: V8's used heap (used_heap_size); committed: what V8 holds for it (total_heap_size).
  */
 
+/**
+ * Watches V8's own collections from now on, for the start-up's plain collection (startHeapTrim's
+ * `plainStartUpCollection`): returns a function that stops the watch (first call only) and gives
+ * the used heap right after the last mark-compact V8 ran, or undefined when it ran none. A start
+ * (the kubelet's: V8's initial old-generation limit is 33 MB, its incremental marking starts at
+ * 25 MB) often ends with V8's own mark-compact done a second before the trim's, which then found
+ * only the little garbage made since. GCProfiler records each collection's heap as V8's own GC
+ * callbacks see it; it is stopped at the start-up's collection, so it costs nothing afterwards.
+ */
+function watchMarkCompacts() {
+  const profiler = new v8.GCProfiler();
+  profiler.start();
+  let stopped = false;
+  return () => {
+    if (stopped) return undefined;
+    stopped = true;
+    const last = profiler.stop().statistics.findLast((s) => s.gcType === 'MarkSweepCompact');
+    return last?.afterGC.heapStatistics.usedHeapSize;
+  };
+}
+
 /** V8's heap as the checks read it. */
 function readV8Heap() {
   const stats = v8.getHeapStatistics();
@@ -241,7 +262,10 @@ function periodAfter(state, collection, used, after) {
  * the burst's working set as live; `trailing` then asks for one more collection at the next
  * opportunity, whatever the growth, so the burst's end is collected too. malloc_trim runs after
  * a collection, at the MALLOC_RETRIMS checks after it and at a burst's end, or with
- * `trimEveryCheck` at every check.
+ * `trimEveryCheck` at every check. `startUpMarkCompact` (see watchMarkCompacts), asked once when
+ * the start-up's plain collection is due: V8's own mark-compact during the start-up stands in for
+ * it when the heap grew less than PERIODIC_YIELD_BYTES since (all that collection could give back,
+ * and below what a periodic collection must yield to be worth it); the release runs as after it.
  * @param {HeapTrimState} state
  */
 function check(
@@ -253,6 +277,7 @@ function check(
   burstEnded = false,
   trimEveryCheck = false,
   quietReleaseMs = 0,
+  startUpMarkCompact = undefined,
 ) {
   const heap = readHeap();
   const used = heap.used;
@@ -267,13 +292,15 @@ function check(
     release.releaseExecutablePages();
     return { ...state, live, last: used, retrims: Math.max(0, retrims - 1), releasedAt: now };
   }
-  gc(collection);
+  const v8Live = state.collectedAt === undefined && collection === FULL ? startUpMarkCompact?.() : undefined;
+  const stoodIn = v8Live !== undefined && used - v8Live < PERIODIC_YIELD_BYTES;
+  if (!stoodIn) gc(collection);
   release.releaseMallocFree();
   release.releaseExecutablePages();
-  const after = readHeap().used;
+  const after = stoodIn ? v8Live : readHeap().used;
   return {
     live: after,
-    last: after,
+    last: stoodIn ? used : after,
     collectedAt: now,
     trailing: used - state.last > SLACK_BYTES,
     freedAt: undefined,
@@ -291,7 +318,9 @@ function check(
  * "Why malloc_trim" above (the kubelet's executable, tools/sea/targets.mjs).
  * `plainStartUpCollection`: the collection that ends the start-up is a plain full one instead of
  * the memory-reducing one (V8's 'last-resort': two mark-compacts at least, the second of which
- * gave back 0.1 MB of the kubelet's used heap); the kubelet's executable, see targets.mjs.
+ * gave back 0.1 MB of the kubelet's used heap), skipped when V8's own mark-compact during the
+ * start-up stands in for it (see check); the kubelet's executable, see targets.mjs. `watchGc`
+ * (tests): what watches V8's mark-compacts, watchMarkCompacts by default.
  */
 function startHeapTrim({
   gc = globalThis.gc,
@@ -302,18 +331,31 @@ function startHeapTrim({
   mallocTrimEveryCheck = false,
   quietReleaseMs = QUIET_RELEASE_MS,
   plainStartUpCollection = false,
+  watchGc = watchMarkCompacts,
 } = {}) {
   const collect = typeof gc === 'function' ? gc : undefined;
   if (!collect && !release) return undefined;
   const startUpCollection = plainStartUpCollection ? FULL : REDUCE_MEMORY;
   let state = initialState(readHeap().used, startUpCollection);
+  /** Stops the watch of V8's mark-compacts and reads it: see watchMarkCompacts and check. */
+  const startUpMarkCompact = plainStartUpCollection && collect ? watchGc() : undefined;
   /** When the app last said a burst ended: within BURST_QUIET_MS of it only those checks collect. */
   let lastBurstAt = -Infinity;
   const run = (burstEnded) => {
     const at = now();
     if (burstEnded) lastBurstAt = at;
     const gcHere = burstEnded || at - lastBurstAt >= BURST_QUIET_MS ? collect : undefined;
-    state = check(state, readHeap, gcHere, at, release, burstEnded, mallocTrimEveryCheck, quietReleaseMs);
+    state = check(
+      state,
+      readHeap,
+      gcHere,
+      at,
+      release,
+      burstEnded,
+      mallocTrimEveryCheck,
+      quietReleaseMs,
+      startUpMarkCompact,
+    );
   };
   // Counts the timer's checks only: the evictions are meant 1 and 30 intervals after start,
   // however many checks a burst-ended event adds in between (kube-proxy, after every sync).
@@ -358,6 +400,7 @@ function startHeapTrim({
   process.on(STARTING_EVENT, onStarting);
   process.on(STARTED_EVENT, onStarted);
   return () => {
+    startUpMarkCompact?.();
     clearInterval(timer);
     clearTimeout(hold);
     timer = undefined;
@@ -373,6 +416,7 @@ module.exports = {
   startHeapTrim,
   check,
   initialState,
+  watchMarkCompacts,
   NO_RELEASE,
   BURST_ENDED_EVENT,
   MEMORY_FREED_EVENT,

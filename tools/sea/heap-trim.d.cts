@@ -66,7 +66,13 @@ export declare function check(
   burstEnded?: boolean,
   trimEveryCheck?: boolean,
   quietReleaseMs?: number,
+  startUpMarkCompact?: () => number | undefined,
 ): HeapTrimState;
+/**
+ * Starts watching V8's own collections; the function it returns stops the watch (first call only)
+ * and gives the used heap right after V8's last mark-compact, or undefined when it ran none.
+ */
+export declare function watchMarkCompacts(): () => number | undefined;
 export declare function startHeapTrim(options?: {
   gc?: unknown;
   readHeap?: () => HeapReading;
@@ -79,4 +85,6 @@ export declare function startHeapTrim(options?: {
   quietReleaseMs?: number;
   /** The collection that ends the start-up is a plain full one (FULL), not REDUCE_MEMORY. */
   plainStartUpCollection?: boolean;
+  /** What watches V8's mark-compacts during the start-up (tests; watchMarkCompacts by default). */
+  watchGc?: () => () => number | undefined;
 }): (() => void) | undefined;

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import type * as HeapTrim from './heap-trim.cjs';
 
@@ -6,6 +7,8 @@ const {
   check,
   initialState,
   startHeapTrim,
+  watchMarkCompacts,
+  NO_RELEASE,
   BURST_ENDED_EVENT,
   MEMORY_FREED_EVENT,
   STARTING_EVENT,
@@ -201,6 +204,69 @@ describe('heap trim', () => {
     state = check(state, () => used(30 * MB + SLACK_BYTES), gc, 1000 + MIN_GAP_MS);
     expect(flavors).toEqual(['regular', 'last-resort']);
     expect(initialState(30 * MB).startUpCollection).toBe(REDUCE_MEMORY);
+  });
+
+  it("lets V8's own mark-compact during the start-up stand in for the plain start-up collection when the heap grew less than PERIODIC_YIELD_BYTES since", () => {
+    const calls: string[] = [];
+    const gc = (options: HeapTrim.GcOptions) => calls.push(options.flavor);
+    let asked = 0;
+    const v8Left = (bytes: number | undefined) => () => {
+      asked += 1;
+      return bytes;
+    };
+    const quietStart = (markCompact: () => number | undefined, startUp = FULL) =>
+      check(
+        initialState(30 * MB, startUp),
+        () => used(30 * MB),
+        gc,
+        1000,
+        recordingRelease(calls),
+        false,
+        false,
+        0,
+        markCompact,
+      );
+    // Grown by less than the yield since V8's: no collection, but the release as after one.
+    let state = quietStart(v8Left(30 * MB - PERIODIC_YIELD_BYTES + 1));
+    expect(calls).toEqual(['malloc', 'pages']);
+    expect(state).toMatchObject({
+      collectedAt: 1000,
+      live: 30 * MB - PERIODIC_YIELD_BYTES + 1,
+      last: 30 * MB,
+    });
+    expect(state.retrims).toBe(MALLOC_RETRIMS);
+    // The start-up is over: the next check neither asks again nor collects before MIN_GAP_MS.
+    state = check(state, () => used(30 * MB), gc, 2000, NO_RELEASE, false, false, 0, v8Left(0));
+    expect([asked, calls.length]).toEqual([1, 2]);
+    // Grown by the yield or more, or no mark-compact of V8's: the plain collection runs.
+    calls.length = 0;
+    quietStart(v8Left(30 * MB - PERIODIC_YIELD_BYTES));
+    quietStart(v8Left(undefined));
+    expect(calls).toEqual(['regular', 'malloc', 'pages', 'regular', 'malloc', 'pages']);
+    // The memory-reducing start-up collection (kube-proxy's) is not V8's own kind: never asked.
+    calls.length = 0;
+    asked = 0;
+    quietStart(v8Left(30 * MB), REDUCE_MEMORY);
+    expect([asked, calls]).toEqual([0, ['last-resort', 'malloc', 'pages']]);
+  });
+
+  it("reads the used heap after V8's last mark-compact since the watch began, once", () => {
+    // A bare gc(): Node 20's V8 (the tests') makes gc({ type: 'major' }) a scavenge.
+    const gc = createRequire(import.meta.url)('./expose-gc.cjs').exposeGc() as () => void;
+    const none = watchMarkCompacts();
+    expect(none()).toBeUndefined();
+    const read = watchMarkCompacts();
+    let garbage: unknown[] | undefined = Array.from({ length: 200_000 }, (_, i) => ({ i }));
+    const heldBefore = v8.getHeapStatistics().used_heap_size;
+    garbage = undefined;
+    gc();
+    const after = v8.getHeapStatistics().used_heap_size;
+    const left = read();
+    expect(garbage).toBeUndefined();
+    // The 200,000 objects (several MB) are gone in V8's own reading, which is the heap right after.
+    expect(left).toBeLessThan(heldBefore - 2 * MB);
+    expect(Math.abs((left as number) - after)).toBeLessThan(MB);
+    expect(read()).toBeUndefined();
   });
 
   it('makes the periodic collection after a memory-freed one memory-reducing too, once', () => {
@@ -564,6 +630,7 @@ describe('heap trim', () => {
         release: evictingRelease([]),
         now: () => 0,
         plainStartUpCollection: true,
+        watchGc: () => () => undefined,
       });
       emit(STARTING_EVENT);
       heap = 30 * MB;
@@ -571,6 +638,44 @@ describe('heap trim', () => {
       timers.tick();
       expect(flavors).toEqual(['regular']);
       stop?.();
+    } finally {
+      timers.restore();
+    }
+  });
+
+  it("with plainStartUpCollection, watches V8's mark-compacts from the trim's start until the start-up collection, which a recent one replaces", () => {
+    const timers = handTimers();
+    try {
+      const flavors: string[] = [];
+      const reads: string[] = [];
+      let heap = 5 * MB;
+      const options = {
+        gc: (options: HeapTrim.GcOptions) => flavors.push(options.flavor),
+        readHeap: () => used(heap),
+        release: evictingRelease([]),
+        now: () => 0,
+        watchGc: () => {
+          reads.push('watch');
+          return () => {
+            reads.push('read');
+            return 29 * MB;
+          };
+        },
+      };
+      // Not asked for: no watch.
+      startHeapTrim(options)?.();
+      expect(reads).toEqual([]);
+      const stop = startHeapTrim({ ...options, plainStartUpCollection: true });
+      expect(reads).toEqual(['watch']);
+      emit(STARTING_EVENT);
+      heap = 30 * MB;
+      emit(STARTED_EVENT);
+      timers.tick();
+      expect(flavors).toEqual([]);
+      expect(reads).toEqual(['watch', 'read']);
+      // Stopping the trim stops the watch too (harmless once read).
+      stop?.();
+      expect(reads).toEqual(['watch', 'read', 'read']);
     } finally {
       timers.restore();
     }

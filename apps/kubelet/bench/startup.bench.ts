@@ -18,7 +18,8 @@
  * VAR=value words, set in that executable's environment only, e.g. `MALLOC_ARENA_MAX=1 /tmp/b`, as
  * deploy/systemd's unit starts it); NA_STARTUP_PROFILE=<dir>
  * writes a --cpu-prof of each start into <dir>; NA_STARTUP_LINES=1 echoes the kubelet's stderr
- * with each chunk's time from exec; NA_STARTUP_STDOUT=<dir> keeps each kubelet's stdout. Needs root. Results:
+ * with each chunk's time from exec; NA_STARTUP_STDOUT=<dir> keeps each kubelet's stdout;
+ * NA_STARTUP_LATE_MS adds a CPU reading that long after exec (cpuLateS). Needs root. Results:
  * bench-results/kubelet-startup.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -41,6 +42,11 @@ const RUNS = Number(process.env.NA_STARTUP_RUNS ?? 3);
 const CPU_WINDOW_MS = 10_000;
 /** When the per-thread CPU is read (ms from exec): where the 10 s go after the first second. */
 const THREAD_MARKS_MS = [1000, 2000, 5000, 9500];
+/**
+ * NA_STARTUP_LATE_MS: one more CPU reading that long after exec (cpuLateS), past V8's memory
+ * reducer (8 s after the last mark-compact): whether a change saves work or only moves it past 10 s.
+ */
+const LATE_MS = process.env.NA_STARTUP_LATE_MS ? Number(process.env.NA_STARTUP_LATE_MS) : undefined;
 
 type SeaBuild = { buildSea(o: { outDir: string; names: string[] }): Promise<{ path: string }[]> };
 type Containerd = {
@@ -63,6 +69,8 @@ interface StartupRun {
   staticPodRunningMs: number;
   cpuAtStaticPodS: number;
   cpuFirst10sS: number;
+  /** CPU seconds at NA_STARTUP_LATE_MS, when set. */
+  cpuLateS?: number;
   /** VmRSS at 10 s (MiB): what a change to the start costs in memory. */
   rssAt10sMiB: number;
   /** The machine's 1-minute load average when the run began: times from exec mean little under load. */
@@ -175,6 +183,12 @@ function watchLines(child: ChildProcess, t0: number, started: RegExp) {
   return { firstMs: () => first ?? Number.NaN, firstCpu: () => firstCpu, startedAt, tail: () => tail };
 }
 
+/** The process's CPU seconds `ms` after `t0`. */
+async function cpuAfter(pid: number, t0: number, ms: number): Promise<number> {
+  await sleep(Math.max(0, ms - (performance.now() - t0)));
+  return cpuSeconds(pid);
+}
+
 /** Until a container of `podName` runs in the runtime (ms from `t0`). */
 async function staticPodRunning(cri: CriClient, podName: string, t0: number, child: ChildProcess) {
   for (;;) {
@@ -227,6 +241,7 @@ async function oneRun(
     await sleep(Math.max(0, CPU_WINDOW_MS - (performance.now() - t0)));
     const cpuFirst10sS = await cpuSeconds(pid);
     const rss = statusField(await readFile(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
+    const late = LATE_MS === undefined ? undefined : await cpuAfter(pid, t0, LATE_MS);
     return {
       binary,
       firstLogMs: Math.round(lines.firstMs()),
@@ -236,6 +251,7 @@ async function oneRun(
       staticPodRunningMs: Math.round(staticPodRunningMs),
       cpuAtStaticPodS: round(cpuAtStaticPodS, 2),
       cpuFirst10sS: round(cpuFirst10sS, 2),
+      ...(late === undefined ? {} : { cpuLateS: round(late, 2) }),
       rssAt10sMiB: round(rss / 1048576, 1),
       load1,
       threads: await threads,
