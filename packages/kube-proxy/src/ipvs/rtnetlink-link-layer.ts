@@ -185,8 +185,6 @@ export function rtnetlinkLinkLayer(
     addAddresses: serially((name: string, addresses: readonly string[]) => change(name, addresses, true)),
     deleteAddresses: serially((name: string, addresses: readonly string[]) => change(name, addresses, false)),
     // Every sync (upstream's GetAllLocalAddressesExcept, also one dump of every address): only
-    // the family's addresses, and kube-ipvs0's (one per Service IP) skipped undecoded.
-    // Every sync (upstream's GetAllLocalAddressesExcept, also one dump of every address): only
     // the family's addresses, and kube-ipvs0's (one per Service IP) skipped undecoded; and with
     // address notifications, the last answer again while none came about another interface.
     localAddresses: serially(async (family: IPFamily, exceptLink: string) => {
