@@ -26,6 +26,13 @@ function running(pod: Pod): Pod | undefined {
     : undefined;
 }
 
+/** Marks the TERM handler as installed, for a readiness probe to see. */
+const trapThenMark = "trap 'exit 0' TERM; touch /tmp/trapped";
+
+function ready(pod: Pod): Pod | undefined {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? pod : undefined;
+}
+
 /** e2epod PodClient.Update: GET, mutate, PUT, again on 409 Conflict (the kubelet writes status meanwhile). */
 async function updatePod(name: string, mutate: (pod: V1Pod) => void): Promise<V1Pod> {
   for (;;) {
@@ -166,12 +173,21 @@ describe('v1.36 conformance: Pod Generation', { timeout: 300_000 }, () => {
         spec: {
           nodeName: node.nodeName,
           terminationGracePeriodSeconds: 1,
-          containers: [{ name: 'c', image: node.busybox, command: ['sh', '-c', sleepForever] }],
+          containers: [
+            {
+              name: 'c',
+              image: node.busybox,
+              command: ['sh', '-c', `${trapThenMark}; while true; do sleep 1; done`],
+              readinessProbe: { exec: { command: ['test', '-e', '/tmp/trapped'] }, periodSeconds: 1 },
+            },
+          ],
         },
       },
     });
     expect(created.metadata?.generation).toBe(1);
-    await node.waitPod(name, 'Running', running);
+    // Ready, not just Running: the shell is PID 1, which the kernel spares a TERM it has no handler
+    // for, so a delete before `trap` ran would wait out the whole 60 s grace (seen on a loaded CI).
+    await node.waitPod(name, 'Ready', ready);
     // A graceful DELETE answers 200 with the pod as marked for deletion: generation bumped once.
     const deleting = await node.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 60 });
     expect(deleting.metadata?.deletionGracePeriodSeconds).toBe(60);
