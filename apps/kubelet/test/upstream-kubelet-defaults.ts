@@ -1,5 +1,5 @@
 /**
- * Upstream Kubernetes v1.34's effective KubeletConfiguration when nothing is set: each value
+ * Upstream Kubernetes v1.36's effective KubeletConfiguration when nothing is set: each value
  * written out from pkg/kubelet/apis/config/v1beta1/defaults.go (SetDefaults_KubeletConfiguration)
  * and component-base's recommended logging configuration, field by field, independently of our
  * schema's defaults — so a test comparing the two catches a wrong or missing default. Durations
@@ -22,6 +22,7 @@ export const upstreamKubeletDefaults: Record<string, unknown> = {
   tlsCertFile: '',
   tlsPrivateKeyFile: '',
   tlsCipherSuites: [],
+  tlsCurvePreferences: [],
   tlsMinVersion: '',
   rotateCertificates: false,
   serverTLSBootstrap: false,

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { parseDuration } from '@nodeagent/primitives';
 import { z } from 'zod';
+import { tlsCurvePreferencesProblem } from './tls-curve-preferences';
 import { defaultEvictionHard } from './v1beta1-defaults';
 
 // The KubeletConfiguration's fields, defaults and per-field checks (the schema) and its types, apart
@@ -220,10 +221,18 @@ export function buildKubeletConfigurationSchema() {
     allowedUnsafeSysctls: z.array(z.string().min(1)).default([]),
     makeIPTablesUtilChains: z.boolean().default(true),
     featureGates: z.record(z.string(), z.boolean()).default({}),
-    // The rest of v1beta1 (Kubernetes v1.34): accepted with upstream's defaults; what this kubelet
+    // The rest of v1beta1 (Kubernetes v1.36): accepted with upstream's defaults; what this kubelet
     // does with each one is in config/field-support.ts (applied, or warned about at start).
     staticPodURLHeader: z.record(z.string(), z.array(z.string())).default({}),
     tlsCipherSuites: z.array(z.string()).default([]),
+    // v1.36+: IANA TLS Supported Group IDs. Upstream refuses a bad list before it starts anything.
+    tlsCurvePreferences: z
+      .array(z.number().int())
+      .superRefine((ids, ctx) => {
+        const problem = tlsCurvePreferencesProblem(ids);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .default([]),
     tlsMinVersion: z.enum(['', 'VersionTLS10', 'VersionTLS11', 'VersionTLS12', 'VersionTLS13']).default(''),
     imagePullCredentialsVerificationPolicy: z
       .enum(['', 'NeverVerify', 'NeverVerifyPreloadedImages', 'NeverVerifyAllowlistedImages', 'AlwaysVerify'])

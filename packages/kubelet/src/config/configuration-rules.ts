@@ -76,32 +76,7 @@ export function crossFieldErrors(config: KubeletConfiguration): CrossFieldProble
   if (config.readOnlyPort !== 0 && config.readOnlyPort === config.port)
     add(['readOnlyPort', 'port'], config.readOnlyPort, 'must differ from port');
 
-  // Node allocatable enforcement: upstream refuses what it could not enforce.
-  const levels = config.enforceNodeAllocatable;
-  if (!config.cgroupsPerQOS && levels.length > 0)
-    add(
-      ['enforceNodeAllocatable', 'cgroupsPerQOS'],
-      levels,
-      'is not supported unless cgroupsPerQOS (--cgroups-per-qos) is set to true (set enforceNodeAllocatable to [] without the QoS cgroups)',
-    );
-  if (levels.includes('system-reserved') && config.systemReservedCgroup === '')
-    add(
-      ['systemReservedCgroup', 'enforceNodeAllocatable'],
-      config.systemReservedCgroup,
-      'must be specified when "system-reserved" contained in enforceNodeAllocatable (--enforce-node-allocatable)',
-    );
-  if (levels.includes('kube-reserved') && config.kubeReservedCgroup === '')
-    add(
-      ['kubeReservedCgroup', 'enforceNodeAllocatable'],
-      config.kubeReservedCgroup,
-      'must be specified when "kube-reserved" contained in enforceNodeAllocatable (--enforce-node-allocatable)',
-    );
-  if (levels.includes('none') && levels.length > 1)
-    add(
-      ['enforceNodeAllocatable'],
-      levels,
-      'may not contain additional enforcements when "none" is specified',
-    );
+  for (const [fields, value, reason] of allocatableEnforcementProblems(config)) add(fields, value, reason);
   if (config.systemCgroups !== '' && config.cgroupRoot === '')
     add(
       ['systemCgroups', 'cgroupRoot'],
@@ -163,6 +138,58 @@ export function crossFieldErrors(config: KubeletConfiguration): CrossFieldProble
         undefined,
         'a soft threshold needs a grace period',
       );
+  return problems;
+}
+
+/** A broken rule as [fields (the first is blamed), value, reason]. */
+type Problem = [readonly string[], unknown, string];
+
+/**
+ * enforceNodeAllocatable: upstream refuses what it could not enforce. v1.36 added the
+ * `-compressible` levels (CPU only): each needs the same cgroup as its full level, the two may not
+ * be combined, and a level may not repeat (the reasons are v1.36's words).
+ */
+function allocatableEnforcementProblems(config: KubeletConfiguration): Problem[] {
+  const levels = config.enforceNodeAllocatable;
+  const problems: Problem[] = [];
+  if (!config.cgroupsPerQOS && levels.length > 0)
+    problems.push([
+      ['enforceNodeAllocatable', 'cgroupsPerQOS'],
+      levels,
+      'is not supported unless cgroupsPerQOS (--cgroups-per-qos) is set to true (set enforceNodeAllocatable to [] without the QoS cgroups)',
+    ]);
+  const reserved = [
+    ['system-reserved', 'systemReservedCgroup'],
+    ['kube-reserved', 'kubeReservedCgroup'],
+  ] as const;
+  for (const [level, cgroupField] of reserved) {
+    const compressible = `${level}-compressible` as const;
+    if (levels.includes(level) && levels.includes(compressible))
+      problems.push([
+        ['enforceNodeAllocatable'],
+        levels,
+        `both "${level}" and "${compressible}" cannot be specified together in enforceNodeAllocatable (--enforce-node-allocatable)`,
+      ]);
+    if ((levels.includes(level) || levels.includes(compressible)) && config[cgroupField] === '')
+      problems.push([
+        [cgroupField, 'enforceNodeAllocatable'],
+        config[cgroupField],
+        `must be specified when "${level}" or "${compressible}" included in enforceNodeAllocatable (--enforce-node-allocatable)`,
+      ]);
+  }
+  const repeated = levels.filter((level, i) => levels.indexOf(level) !== i);
+  for (const level of new Set(repeated))
+    problems.push([
+      ['enforceNodeAllocatable'],
+      levels,
+      `duplicated enforcements "${level}" in enforceNodeAllocatable (--enforce-node-allocatable)`,
+    ]);
+  if (levels.includes('none') && levels.length > 1)
+    problems.push([
+      ['enforceNodeAllocatable'],
+      levels,
+      'may not contain additional enforcements when "none" is specified',
+    ]);
   return problems;
 }
 

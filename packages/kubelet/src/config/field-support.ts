@@ -44,6 +44,8 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   tlsCertFile: applied('kubelet server TLS'),
   tlsPrivateKeyFile: applied('kubelet server TLS'),
   tlsCipherSuites: unsupported,
+  // v1.36 offers these groups on the kubelet server; this kubelet's server keeps Node's defaults.
+  tlsCurvePreferences: unsupported,
   tlsMinVersion: unsupported,
   rotateCertificates: { status: 'tls-bootstrap', where: 'client certificate rotation' },
   serverTLSBootstrap: { status: 'tls-bootstrap', where: 'serving certificate CSR' },
