@@ -1,21 +1,17 @@
-import { FakeIptables } from '@nodeagent/netfilter/testing';
 import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import { KubeProxyMetrics, ProxierHealth } from '../src/index';
-import { IptablesProxier, iptablesExecutor, serviceChainNames } from '../src/iptables/index';
+import { serviceChainNames } from '../src/iptables/index';
 import { service, slice } from './fixtures';
+import { fakeIptablesProxier } from './proxier-modes';
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
 function setup() {
   const clock = new FakeClock(1_700_000_000_000);
-  const ipt = new FakeIptables();
   const metrics = new KubeProxyMetrics();
   const health = new ProxierHealth(60_000, clock);
-  const proxier = new IptablesProxier({
-    family: 'IPv4',
-    nodeName: 'node-a',
-    executor: iptablesExecutor(ipt),
+  const { proxier, ipt } = fakeIptablesProxier({
     clock,
     metrics,
     health,

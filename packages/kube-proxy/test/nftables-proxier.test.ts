@@ -1,43 +1,9 @@
-import { parseScript, renderScript } from '@nodeagent/netfilter/nftables';
 import { FakeNftables } from '@nodeagent/netfilter/testing';
 import { describe, expect, it } from 'vitest';
 import { KubeProxyMetrics, snapshotFromObjects } from '../src/index';
 import { buildNftablesRuleset, NftablesProxier, type ProxierNftables } from '../src/nftables/index';
 import { service, slice } from './fixtures';
-
-/**
- * The kube-proxy table in memory (@nodeagent/netfilter's FakeNftables) with a `runScript` that
- * parses full-table scripts into it; `scripts` records what ran (transactions rendered as nft
- * would read them), `failNext` makes the next run fail.
- */
-function fakeExecutor() {
-  const kernel = new FakeNftables('ip', 'kube-proxy');
-  const scripts: string[] = [];
-  const state = { failNext: false };
-  const fail = () => {
-    if (!state.failNext) return;
-    state.failNext = false;
-    throw new Error('nft: injected failure');
-  };
-  const nftables: ProxierNftables = {
-    family: 'ip',
-    table: 'kube-proxy',
-    newTransaction: () => kernel.newTransaction(),
-    check: (tx) => kernel.check(tx),
-    list: () => kernel.list(),
-    async run(tx) {
-      scripts.push(renderScript('ip', 'kube-proxy', tx, { emulateDestroy: false }));
-      fail();
-      await kernel.run(tx);
-    },
-    async runScript(script) {
-      scripts.push(script);
-      fail();
-      await kernel.run(parseScript(script, 'ip', 'kube-proxy'));
-    },
-  };
-  return { kernel, scripts, state, executor: nftables };
-}
+import { fakeNftables, fakeNftablesProxier } from './proxier-modes';
 
 const web = service('web', { clusterIP: '10.96.0.10' });
 const webSlice = (...ips: string[]) =>
@@ -57,8 +23,8 @@ function newProxier(nftables: ProxierNftables) {
 
 describe('NftablesProxier', () => {
   it('replaces the table first, then applies endpoint changes as element diffs', async () => {
-    const f = fakeExecutor();
-    const p = newProxier(f.executor);
+    const f = fakeNftables();
+    const p = newProxier(f.nftables);
     expect(await p.syncProxyRules()).toMatchObject({ kind: 'full', ok: true });
     expect(f.scripts[0]).toContain('delete table ip kube-proxy');
 
@@ -94,10 +60,10 @@ describe('NftablesProxier', () => {
   });
 
   it('after a failed apply the next sync replaces the whole table', async () => {
-    const f = fakeExecutor();
-    const p = newProxier(f.executor);
+    const f = fakeNftables();
+    const p = newProxier(f.nftables);
     await p.syncProxyRules();
-    f.state.failNext = true;
+    f.failNextWrites = 1;
     p.onEndpointSliceUpdate(webSlice('10.244.1.1', '10.244.1.2'), webSlice('10.244.1.1'));
     expect(await p.syncProxyRules()).toMatchObject({ kind: 'partial', ok: false });
     expect(await p.syncProxyRules()).toMatchObject({ kind: 'full', ok: true });
@@ -108,16 +74,16 @@ describe('NftablesProxier', () => {
   });
 
   it('labels the sync-failure counter and the no-local-endpoints gauges by ip_family, as upstream v1.36', async () => {
-    const f = fakeExecutor();
+    const f = fakeNftables();
     const metrics = new KubeProxyMetrics();
     const local = service('local', { clusterIP: '10.96.0.11', internalTrafficPolicy: 'Local' });
-    const p = new NftablesProxier({ family: 'IPv4', nodeName: 'node-a', nftables: f.executor, metrics });
+    const { proxier: p } = fakeNftablesProxier({ metrics }, f);
     p.onServiceAdd(local);
     p.onEndpointSliceAdd(slice('local', [{ ip: '10.244.1.1', node: 'node-b' }]));
     p.onServicesSynced();
     p.onEndpointSlicesSynced();
     expect(await p.syncProxyRules()).toMatchObject({ ok: true });
-    f.state.failNext = true;
+    f.failNextWrites = 1;
     p.onServiceAdd(web);
     p.onEndpointSliceAdd(webSlice('10.244.1.3'));
     expect(await p.syncProxyRules()).toMatchObject({ ok: false });
@@ -130,8 +96,8 @@ describe('NftablesProxier', () => {
   });
 
   it('keeps large scripts only as their length; a full sync runs the pre-rendered script, a diff the transaction', async () => {
-    const f = fakeExecutor();
-    const p = new NftablesProxier({ family: 'IPv4', nodeName: 'node-a', nftables: f.executor });
+    const f = fakeNftables();
+    const { proxier: p } = fakeNftablesProxier({}, f);
     for (let i = 0; i < 400; i++) {
       p.onServiceAdd(service(`s${i}`, { clusterIP: `10.96.${i >> 8}.${i & 255}` }));
       p.onEndpointSliceAdd(slice(`s${i}`, [{ ip: `10.244.${i >> 8}.${i & 255}`, node: 'node-b' }]));
@@ -154,24 +120,24 @@ describe('NftablesProxier', () => {
   });
 
   it('without runScript a full sync runs the full transaction, to the same table', async () => {
-    const f = fakeExecutor();
-    const { runScript: _script, ...plain } = f.executor;
+    const f = fakeNftables();
+    const { runScript: _script, ...plain } = f.nftables;
     const p = newProxier(plain);
     expect(await p.syncProxyRules()).toMatchObject({ kind: 'full', ok: true });
     // The run went through the transaction (rendered by run), not through runScript.
     expect(f.scripts).toHaveLength(1);
-    const viaScript = fakeExecutor();
-    const q = newProxier(viaScript.executor);
+    const viaScript = fakeNftables();
+    const q = newProxier(viaScript.nftables);
     await q.syncProxyRules();
     expect(f.kernel.dump()).toBe(viaScript.kernel.dump());
     expect(f.kernel.dump()).toContain('goto cluster-endpoints-2');
   });
 
   it('with runTable a full sync hands over the table (no script rendered), to the same table; diffs still run', async () => {
-    const f = fakeExecutor();
+    const f = fakeNftables();
     const tables: number[] = [];
     const p = newProxier({
-      ...f.executor,
+      ...f.nftables,
       // As NetlinkNftablesClient: the table's structure plus its elements from their text.
       async runTable(table) {
         const tx = table.fullStructure();
@@ -192,8 +158,8 @@ describe('NftablesProxier', () => {
     expect(tables).toHaveLength(1);
     expect(f.scripts).toHaveLength(0);
     expect(p.lastScriptBytes).toBe(0);
-    const viaScript = fakeExecutor();
-    await newProxier(viaScript.executor).syncProxyRules();
+    const viaScript = fakeNftables();
+    await newProxier(viaScript.nftables).syncProxyRules();
     expect(f.kernel.dump()).toBe(viaScript.kernel.dump());
     p.onEndpointSliceUpdate(webSlice('10.244.1.1', '10.244.1.2'), webSlice('10.244.1.1', '10.244.9.9'));
     expect(await p.syncProxyRules()).toMatchObject({ kind: 'partial', ok: true });
@@ -204,8 +170,8 @@ describe('NftablesProxier', () => {
   });
 
   it('refuses an NftablesInterface of another family or table, naming the field', () => {
-    const f = fakeExecutor();
-    expect(() => new NftablesProxier({ family: 'IPv6', nodeName: 'n', nftables: f.executor })).toThrow(
+    const f = fakeNftables();
+    expect(() => new NftablesProxier({ family: 'IPv6', nodeName: 'n', nftables: f.nftables })).toThrow(
       /nftables\.family: invalid value .*ip.*: must be ip6/,
     );
     expect(
@@ -213,7 +179,7 @@ describe('NftablesProxier', () => {
         new NftablesProxier({
           family: 'IPv4',
           nodeName: 'n',
-          nftables: { ...f.executor, table: 'other' },
+          nftables: { ...f.nftables, table: 'other' },
         }),
     ).toThrow(/nftables\.table: invalid value .*other.*: must be kube-proxy/);
   });

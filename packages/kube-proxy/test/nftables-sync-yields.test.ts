@@ -1,9 +1,8 @@
-import { parseScript } from '@nodeagent/netfilter/nftables';
-import { FakeNftables } from '@nodeagent/netfilter/testing';
 import { describe, expect, it } from 'vitest';
 import { snapshotFromObjects } from '../src/index';
-import { NftablesProxier, NftablesRuleset, type ProxierNftables } from '../src/nftables/index';
+import { NftablesRuleset } from '../src/nftables/index';
 import { service, slice } from './fixtures';
+import { fakeNftables, fakeNftablesProxier } from './proxier-modes';
 
 // Issue #54: at 5,000 Services × 50 endpoints the snapshot and the table's full update were
 // ~0.7 s and ~1.3 s of CPU in one go, holding off SIGTERM, healthz and informer events. A full
@@ -41,25 +40,12 @@ describe('nftables full sync in steps', () => {
   });
 
   it('a big full sync lets other work run before it writes the table', async () => {
-    const kernel = new FakeNftables('ip', 'kube-proxy');
     let otherWorkRan = false;
     let ranBeforeWrite: boolean | undefined;
-    const nftables: ProxierNftables = {
-      family: 'ip',
-      table: 'kube-proxy',
-      newTransaction: () => kernel.newTransaction(),
-      check: (tx) => kernel.check(tx),
-      list: () => kernel.list(),
-      async run(tx) {
-        ranBeforeWrite ??= otherWorkRan;
-        await kernel.run(tx);
-      },
-      async runScript(script) {
-        ranBeforeWrite ??= otherWorkRan;
-        await kernel.run(parseScript(script, 'ip', 'kube-proxy'));
-      },
-    };
-    const p = new NftablesProxier({ family: 'IPv4', nodeName: 'node-a', nftables });
+    const nft = fakeNftables(() => {
+      ranBeforeWrite ??= otherWorkRan;
+    });
+    const { proxier: p } = fakeNftablesProxier({}, nft);
     for (const s of services) p.onServiceAdd(s);
     for (const s of slices) p.onEndpointSliceAdd(s);
     p.onServicesSynced();

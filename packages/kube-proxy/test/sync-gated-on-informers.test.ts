@@ -1,4 +1,3 @@
-import { FakeIptables } from '@nodeagent/netfilter/testing';
 import { FakeClock } from '@nodeagent/primitives';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,9 +8,9 @@ import {
   type ProxyHandler,
   watchCluster,
 } from '../src/index';
-import { IptablesProxier, iptablesExecutor } from '../src/iptables/index';
 import { service, slice } from './fixtures';
 import {
+  fakeIptablesProxier,
   fireRunner,
   iptablesMode,
   ipvsMode,
@@ -137,16 +136,9 @@ describe.each([
 
 describe('sync metrics count only syncs that wrote the rules', () => {
   it('a failed iptables-restore is no sync: no duration, no timestamp; the retry that writes is', async () => {
-    const ipt = new FakeIptables();
     const clock = new FakeClock(1_700_000_000_000);
     const metrics = new KubeProxyMetrics();
-    const proxier = new IptablesProxier({
-      family: 'IPv4',
-      nodeName: 'node-a',
-      executor: iptablesExecutor(ipt),
-      clock,
-      metrics,
-    });
+    const { proxier, ipt } = fakeIptablesProxier({ clock, metrics });
     proxier.onServiceAdd(service('web'));
     proxier.onEndpointSliceAdd(slice('web', [{ ip: '10.244.1.1', node: 'node-b' }]));
     proxier.onServicesSynced();

@@ -1,12 +1,13 @@
-import { parseScript } from '@nodeagent/netfilter/nftables';
-import { FakeIptables, FakeNftables } from '@nodeagent/netfilter/testing';
 import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
-import { IptablesProxier, iptablesExecutor } from '../src/iptables/index';
-import { fakeKernel } from '../src/ipvs/fake-ipvs-kernel';
-import { IpvsProxier } from '../src/ipvs/index';
-import { NftablesProxier, type ProxierNftables } from '../src/nftables/index';
 import { service, slice } from './fixtures';
+import {
+  fakeIptablesProxier,
+  fakeIpvsProxier,
+  fakeNftablesProxier,
+  fireRunner,
+  type ModeUnderTest,
+} from './proxier-modes';
 
 // How often each mode syncs when nothing changes, as upstream v1.36 wires its runner
 // (runner.NewBoundedFrequencyRunner(name, fn, minInterval, retryInterval, maxInterval)):
@@ -17,73 +18,7 @@ import { service, slice } from './fixtures';
 
 const SYNC_PERIOD_MS = 30_000;
 const HOUR_MS = 3_600_000;
-type Proxier = IptablesProxier | NftablesProxier | IpvsProxier;
-
-function nftablesProxier(clock: FakeClock, fail: { next: boolean }): Proxier {
-  const kernel = new FakeNftables('ip', 'kube-proxy');
-  const write = async (apply: () => Promise<void>) => {
-    if (fail.next) {
-      fail.next = false;
-      throw new Error('injected nft failure');
-    }
-    await apply();
-  };
-  const nftables: ProxierNftables = {
-    family: 'ip',
-    table: 'kube-proxy',
-    newTransaction: () => kernel.newTransaction(),
-    check: (tx) => kernel.check(tx),
-    list: () => kernel.list(),
-    run: (tx) => write(() => kernel.run(tx)),
-    runScript: (script) => write(() => kernel.run(parseScript(script, 'ip', 'kube-proxy'))),
-  };
-  return new NftablesProxier({
-    family: 'IPv4',
-    nodeName: 'node-a',
-    nftables,
-    clock,
-    syncPeriodMs: SYNC_PERIOD_MS,
-  });
-}
-
-function iptablesProxier(clock: FakeClock, fail: { next: boolean }): Proxier {
-  const exec = iptablesExecutor(new FakeIptables());
-  const restore = exec.restore.bind(exec);
-  exec.restore = async (payload) => {
-    if (fail.next) {
-      fail.next = false;
-      throw new Error('injected iptables-restore failure');
-    }
-    await restore(payload);
-  };
-  return new IptablesProxier({
-    family: 'IPv4',
-    nodeName: 'node-a',
-    executor: exec,
-    clock,
-    syncPeriodMs: SYNC_PERIOD_MS,
-  });
-}
-
-function ipvsProxier(clock: FakeClock): Proxier {
-  return new IpvsProxier({
-    family: 'IPv4',
-    nodeName: 'node-a',
-    kernel: fakeKernel(),
-    clock,
-    syncPeriodMs: SYNC_PERIOD_MS,
-  });
-}
-
-const flush = () => new Promise<void>((r) => setImmediate(r));
-
-/** Moves the clock on, letting each run the runner starts finish before time moves further. */
-async function advance(clock: FakeClock, proxier: Proxier, ms: number): Promise<void> {
-  await clock.advanceAsync(ms, async () => {
-    for (let i = 0; i < 5; i++) await flush();
-    await proxier.whenIdle();
-  });
-}
+type Proxier = ModeUnderTest['proxier'];
 
 /** Starts the proxier on one Service with one endpoint and runs its first (full) sync. */
 async function started(clock: FakeClock, proxier: Proxier): Promise<void> {
@@ -92,23 +27,23 @@ async function started(clock: FakeClock, proxier: Proxier): Promise<void> {
   proxier.onEndpointSliceAdd(slice('web', [{ ip: '10.244.1.1', node: 'node-b' }]));
   proxier.onServicesSynced();
   proxier.onEndpointSlicesSynced();
-  await advance(clock, proxier, 0);
+  await fireRunner(clock, proxier, 0);
   expect(proxier.history).toMatchObject([{ kind: 'full', ok: true }]);
 }
 
 describe.each([
-  ['nftables', nftablesProxier],
-  ['iptables', iptablesProxier],
+  ['nftables', fakeNftablesProxier],
+  ['iptables', fakeIptablesProxier],
 ] as const)('%s mode: the runner as upstream v1.36 wires it', (_mode, make) => {
   it('syncs a quiet node once an hour (a full sync), not every syncPeriod', async () => {
     const clock = new FakeClock(1_700_000_000_000);
-    const proxier = make(clock, { next: false });
+    const { proxier } = make({ clock, syncPeriodMs: SYNC_PERIOD_MS });
     await started(clock, proxier);
     // Old wiring (maxInterval = syncPeriod): a sync at 30 s, 60 s, ... Upstream: none before 1 h.
     for (let t = 0; t < HOUR_MS - SYNC_PERIOD_MS; t += SYNC_PERIOD_MS)
-      await advance(clock, proxier, SYNC_PERIOD_MS);
+      await fireRunner(clock, proxier, SYNC_PERIOD_MS);
     expect(proxier.history).toHaveLength(1);
-    await advance(clock, proxier, SYNC_PERIOD_MS);
+    await fireRunner(clock, proxier, SYNC_PERIOD_MS);
     expect(proxier.history).toMatchObject([
       { kind: 'full', ok: true },
       { kind: 'full', ok: true },
@@ -118,21 +53,20 @@ describe.each([
 
   it('retries a failed sync after syncPeriod', async () => {
     const clock = new FakeClock(1_700_000_000_000);
-    const fail = { next: false };
-    const proxier = make(clock, fail);
+    const { proxier, failNextWrite } = make({ clock, syncPeriodMs: SYNC_PERIOD_MS });
     await started(clock, proxier);
-    await advance(clock, proxier, 5_000);
-    fail.next = true;
+    await fireRunner(clock, proxier, 5_000);
+    failNextWrite();
     proxier.onEndpointSliceUpdate(
       slice('web', [{ ip: '10.244.1.1', node: 'node-b' }]),
       slice('web', [{ ip: '10.244.1.2', node: 'node-b' }]),
     );
-    await advance(clock, proxier, 0);
+    await fireRunner(clock, proxier, 0);
     expect(proxier.history.at(-1)).toMatchObject({ ok: false });
     expect(proxier.history).toHaveLength(2);
-    await advance(clock, proxier, SYNC_PERIOD_MS - 1);
+    await fireRunner(clock, proxier, SYNC_PERIOD_MS - 1);
     expect(proxier.history).toHaveLength(2);
-    await advance(clock, proxier, 1);
+    await fireRunner(clock, proxier, 1);
     expect(proxier.history.at(-1)).toMatchObject({ kind: 'full', ok: true });
     expect(proxier.history).toHaveLength(3);
     await proxier.stop();
@@ -142,9 +76,9 @@ describe.each([
 describe('ipvs mode: the runner as upstream v1.36 wires it', () => {
   it('still syncs every syncPeriod without changes (kubernetes/kubernetes#135631)', async () => {
     const clock = new FakeClock(1_700_000_000_000);
-    const proxier = ipvsProxier(clock);
+    const { proxier } = fakeIpvsProxier({ clock, syncPeriodMs: SYNC_PERIOD_MS });
     await started(clock, proxier);
-    for (let i = 0; i < 3; i++) await advance(clock, proxier, SYNC_PERIOD_MS);
+    for (let i = 0; i < 3; i++) await fireRunner(clock, proxier, SYNC_PERIOD_MS);
     expect(proxier.history).toHaveLength(4);
     await proxier.stop();
   });
