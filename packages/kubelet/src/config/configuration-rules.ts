@@ -5,6 +5,7 @@ import { InvalidConfigError } from '../errors';
 import type { KubeletConfiguration } from './configuration-fields';
 import { parseEvictionThresholds, parseThresholdValue } from './eviction-thresholds';
 import { featureGateEnabled } from './feature-gate-rules';
+import { type FieldProblem, featureGatedFieldProblems } from './feature-gated-field-rules';
 import { parseAllowlistPattern } from './image-allowlist-pattern';
 
 /** A broken rule across fields: the error (naming one field) and every field the rule reads. */
@@ -55,24 +56,27 @@ export function crossFieldErrors(config: KubeletConfiguration): CrossFieldProble
       config.maxParallelImagePulls,
       'cannot be larger than 1 unless serializeImagePulls (--serialize-image-pulls) is set to false',
     );
-  // Upstream: an allowlist only means something under NeverVerifyAllowlistedImages (its message
-  // misspells the policy field, kept as written); otherwise the first bad pattern is reported.
+  // Upstream, with KubeletEnsureSecretPulledImages on (featureGatedFieldProblems refuses both
+  // fields without it): an allowlist only means something under NeverVerifyAllowlistedImages (its
+  // message misspells the policy field, kept as written); otherwise the first bad pattern is reported.
   const allowlist = config.preloadedImagesVerificationAllowlist;
-  if (
-    allowlist.length > 0 &&
-    config.imagePullCredentialsVerificationPolicy !== 'NeverVerifyAllowlistedImages'
-  )
-    add(
-      ['preloadedImagesVerificationAllowlist', 'imagePullCredentialsVerificationPolicy'],
-      allowlist,
-      'can\'t set `preloadedImagesVerificationAllowlist` if `imagePullCredentialsVertificationPolicy` is not "NeverVerifyAllowlistedImages"',
-    );
-  else
-    for (const pattern of allowlist) {
-      const before = problems.length;
-      collect(['preloadedImagesVerificationAllowlist'], () => parseAllowlistPattern(pattern));
-      if (problems.length > before) break;
-    }
+  if (featureGateEnabled(config.featureGates, 'KubeletEnsureSecretPulledImages')) {
+    if (
+      allowlist.length > 0 &&
+      config.imagePullCredentialsVerificationPolicy !== 'NeverVerifyAllowlistedImages'
+    )
+      add(
+        ['preloadedImagesVerificationAllowlist', 'imagePullCredentialsVerificationPolicy'],
+        allowlist,
+        'can\'t set `preloadedImagesVerificationAllowlist` if `imagePullCredentialsVertificationPolicy` is not "NeverVerifyAllowlistedImages"',
+      );
+    else
+      for (const pattern of allowlist) {
+        const before = problems.length;
+        collect(['preloadedImagesVerificationAllowlist'], () => parseAllowlistPattern(pattern));
+        if (problems.length > before) break;
+      }
+  }
   if (config.readOnlyPort !== 0 && config.readOnlyPort === config.port)
     add(['readOnlyPort', 'port'], config.readOnlyPort, 'must differ from port');
 
@@ -93,31 +97,12 @@ export function crossFieldErrors(config: KubeletConfiguration): CrossFieldProble
       "can't be used with systemReservedCgroup (--system-reserved-cgroup) or kubeReservedCgroup (--kube-reserved-cgroup)",
     );
 
-  // Graceful node shutdown (GracefulNodeShutdown is on by default upstream).
-  const shutdown = parseDuration(config.shutdownGracePeriod);
-  const critical = parseDuration(config.shutdownGracePeriodCriticalPods);
-  if (critical > shutdown)
-    add(
-      ['shutdownGracePeriodCriticalPods', 'shutdownGracePeriod'],
-      config.shutdownGracePeriodCriticalPods,
-      `must be <= shutdownGracePeriod (${config.shutdownGracePeriod})`,
-    );
-  if (shutdown > 0 && shutdown < 1000)
-    add(['shutdownGracePeriod'], config.shutdownGracePeriod, 'must be either zero or otherwise >= 1 sec');
-  if (critical > 0 && critical < 1000)
-    add(
-      ['shutdownGracePeriodCriticalPods'],
-      config.shutdownGracePeriodCriticalPods,
-      'must be either zero or otherwise >= 1 sec',
-    );
-  if (config.shutdownGracePeriodByPodPriority.length > 0 && (shutdown > 0 || critical > 0))
-    add(
-      ['shutdownGracePeriodByPodPriority', 'shutdownGracePeriod'],
-      config.shutdownGracePeriodByPodPriority,
-      'cannot be specified together with shutdownGracePeriod',
-    );
+  for (const [fields, value, reason] of featureGatedFieldProblems(config)) add(fields, value, reason);
   for (const [fields, reason] of systemLogQueryProblems(config)) add(fields, true, reason);
 
+  // Upstream: the path is a metrics label, so ASCII only (its message's typo kept).
+  if ([...config.podLogsDir].some((c) => c.charCodeAt(0) > 0x7f))
+    add(['podLogsDir'], config.podLogsDir, 'pod logs path mut contains ASCII characters only');
   if (config.podLogsDir === '' || !isAbsolute(config.podLogsDir))
     add(['podLogsDir'], config.podLogsDir, 'pod logs path must be an absolute path');
   else if (normalize(config.podLogsDir).replace(/(.)\/$/, '$1') !== config.podLogsDir)
@@ -141,17 +126,14 @@ export function crossFieldErrors(config: KubeletConfiguration): CrossFieldProble
   return problems;
 }
 
-/** A broken rule as [fields (the first is blamed), value, reason]. */
-type Problem = [readonly string[], unknown, string];
-
 /**
  * enforceNodeAllocatable: upstream refuses what it could not enforce. v1.36 added the
  * `-compressible` levels (CPU only): each needs the same cgroup as its full level, the two may not
  * be combined, and a level may not repeat (the reasons are v1.36's words).
  */
-function allocatableEnforcementProblems(config: KubeletConfiguration): Problem[] {
+function allocatableEnforcementProblems(config: KubeletConfiguration): FieldProblem[] {
   const levels = config.enforceNodeAllocatable;
-  const problems: Problem[] = [];
+  const problems: FieldProblem[] = [];
   if (!config.cgroupsPerQOS && levels.length > 0)
     problems.push([
       ['enforceNodeAllocatable', 'cgroupsPerQOS'],
