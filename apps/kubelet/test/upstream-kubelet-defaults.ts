@@ -34,7 +34,8 @@ export const upstreamKubeletDefaults: Record<string, unknown> = {
   authorization: { mode: 'Webhook', webhook: { cacheAuthorizedTTL: '5m0s', cacheUnauthorizedTTL: '30s' } },
   registryPullQPS: 5,
   registryBurst: 10,
-  imagePullCredentialsVerificationPolicy: '',
+  // Defaulted by upstream only while KubeletEnsureSecretPulledImages is on (beta, on in v1.36).
+  imagePullCredentialsVerificationPolicy: 'NeverVerifyPreloadedImages',
   preloadedImagesVerificationAllowlist: [],
   eventRecordQPS: 50,
   eventBurst: 100,
@@ -134,7 +135,8 @@ export const upstreamKubeletDefaults: Record<string, unknown> = {
   shutdownGracePeriod: '0s',
   shutdownGracePeriodCriticalPods: '0s',
   shutdownGracePeriodByPodPriority: [],
-  crashLoopBackOff: {},
+  // Defaulted by upstream only while KubeletCrashLoopBackOffMax is on (beta, on in v1.36).
+  crashLoopBackOff: { maxContainerRestartPeriod: '5m0s' },
   reservedMemory: [],
   enableProfilingHandler: true,
   enableDebugFlagsHandler: true,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { unsupportedFieldWarnings } from '../src/config/field-support';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { InvalidConfigError } from '../src/errors';
 
@@ -116,5 +117,32 @@ describe('podLogsDir', () => {
       'podLogsDir: pod logs path mut contains ASCII characters only',
     ]);
     expect(problems({ podLogsDir: '/var/log/pods2' })).toEqual([]);
+  });
+});
+
+describe('defaults upstream sets only while a gate is on', () => {
+  it('with both gates at their v1.36 defaults (beta, on): 5m0s and NeverVerifyPreloadedImages', () => {
+    const { config } = parseKubeletConfiguration({});
+    expect(config.crashLoopBackOff).toEqual({ maxContainerRestartPeriod: '5m0s' });
+    expect(config.imagePullCredentialsVerificationPolicy).toBe('NeverVerifyPreloadedImages');
+    expect(unsupportedFieldWarnings(config)).toEqual([]);
+  });
+
+  it('keeps a value given, and sets nothing with the gate off', () => {
+    const given = parseKubeletConfiguration({
+      crashLoopBackOff: { maxContainerRestartPeriod: '1m' },
+      imagePullCredentialsVerificationPolicy: 'AlwaysVerify',
+    }).config;
+    expect(given.crashLoopBackOff).toEqual({ maxContainerRestartPeriod: '1m' });
+    expect(given.imagePullCredentialsVerificationPolicy).toBe('AlwaysVerify');
+    // This kubelet's back-off cap is fixed at 300 s: another maximum is named in a warning.
+    expect(unsupportedFieldWarnings(given).map((w) => w.field)).toEqual(['crashLoopBackOff']);
+
+    const off = parseKubeletConfiguration({
+      featureGates: { KubeletCrashLoopBackOffMax: false, KubeletEnsureSecretPulledImages: false },
+    }).config;
+    expect(off.crashLoopBackOff).toEqual({});
+    expect(off.imagePullCredentialsVerificationPolicy).toBe('');
+    expect(unsupportedFieldWarnings(off)).toEqual([]);
   });
 });

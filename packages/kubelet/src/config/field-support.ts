@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { parseDuration } from '@nodeagent/primitives';
 import { defaultKubeletConfiguration, type KubeletConfiguration } from './kubelet-configuration';
 
 /**
@@ -151,7 +152,14 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   shutdownGracePeriod: unsupported,
   shutdownGracePeriodCriticalPods: unsupported,
   shutdownGracePeriodByPodPriority: unsupported,
-  crashLoopBackOff: unsupported,
+  // Inert at upstream's fixed maximum back-off (300 s), which this kubelet also uses.
+  crashLoopBackOff: {
+    status: 'unsupported',
+    inert: (value) => {
+      const period = (value as KubeletConfiguration['crashLoopBackOff']).maxContainerRestartPeriod;
+      return period === undefined || parseDuration(period) === 300_000;
+    },
+  },
   reservedMemory: unsupported,
   enableProfilingHandler: applied(
     'kubelet server /debug/pprof/ (false: 405, as upstream; true: 501, no Go profiles in Node)',

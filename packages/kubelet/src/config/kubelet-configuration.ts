@@ -10,6 +10,7 @@ import {
 } from './configuration-fields';
 import { crossFieldErrors } from './configuration-rules';
 import { checkFeatureGates, withHonouredGateValues } from './feature-gate-rules';
+import { applyFeatureGatedDefaults } from './feature-gated-defaults';
 import { applyV1beta1ZeroDefaults, defaultEvictionHard } from './v1beta1-defaults';
 
 export {
@@ -108,6 +109,8 @@ export function parseKubeletConfiguration(
   const config = result.data;
   // Upstream checks featureGates first and returns that error alone.
   checkFeatureGates(config.featureGates);
+  // Before validation, as upstream defaults a decoded file before it validates it.
+  applyFeatureGatedDefaults(config);
   const causes = crossFieldErrors(config).map((problem) => problem.error);
   if (causes.length > 0) throw withCauses(causes);
   config.featureGates = withHonouredGateValues(config.featureGates);
