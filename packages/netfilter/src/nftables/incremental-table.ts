@@ -262,40 +262,60 @@ function decodeElement(containers: ContainerCodes, id: string, rest: string): Nf
   return element;
 }
 
+/** One element id's entry: its sole contributor's rest text, or every contributor's. */
+type ElementEntry = string | { owner: string | undefined; rest: string }[];
+
 /**
  * Elements by id, each with the rest text of its contributors. Most ids have one owner: that
  * entry is the bare rest string, with no owner recorded (an owner only removes ids it added,
  * so removing a bare entry needs no check). When a second owner adds the id the entry becomes
  * a list, whose first item's owner stays unknown (undefined): a removal by an owner not named
  * in the list is that first owner's. The first contributor's rest is the table's.
+ *
+ * One map per container, in the order the containers got their first element: a full sync
+ * walks them as they are, where one map of every element had to be grouped by container into
+ * lists first (4M references, 32-64 MB of heap alive through the encoding at 1M endpoints),
+ * and a container's count is its map's size. A map per container also grows in smaller steps:
+ * a Map's backing store is one object that doubles, the old one alive until the copy is done.
  */
 class ElementRegistry {
-  readonly entries = new Map<string, string | { owner: string | undefined; rest: string }[]>();
+  /** Each container's map by code, in the order they were made (a full sync's order). */
+  readonly byContainer = new Map<string, Map<string, ElementEntry>>();
+  /** The same maps by code index, for one-character codes: no slice per lookup. */
+  private readonly byIndex: (Map<string, ElementEntry> | undefined)[] = [];
   readonly dirty = new Map<string, string | null>();
   /** Off until the first commit: before it there is nothing to diff against. */
   tracking = false;
-  /** Ids per container: by code index for one-character codes, by code beyond them. */
-  private readonly countsByIndex = new Int32Array(CODES);
-  private readonly literalCounts = new Map<string, number>();
 
   /** How many ids the container with `code` holds (what the kernel holds once committed). */
   count(code: string): number {
-    if (code.length === 1) return this.countsByIndex[code.charCodeAt(0) - FIRST_CODE] ?? 0;
-    return this.literalCounts.get(code) ?? 0;
+    return this.byContainer.get(code)?.size ?? 0;
   }
 
-  /** An id came (+1) or went (-1): its container's count follows. */
-  private counted(id: string, delta: number): void {
+  /** The map of the container `id` belongs to, if it has one. */
+  private mapOf(id: string): Map<string, ElementEntry> | undefined {
     const index = id.charCodeAt(0) - FIRST_CODE;
-    if (index >= 0 && index < CODES && id.charCodeAt(1) === 0) this.countsByIndex[index]! += delta;
-    else {
-      const code = id.slice(0, id.indexOf(SEP));
-      this.literalCounts.set(code, (this.literalCounts.get(code) ?? 0) + delta);
-    }
+    if (index >= 0 && index < CODES && id.charCodeAt(1) === 0) return this.byIndex[index];
+    return this.byContainer.get(id.slice(0, id.indexOf(SEP)));
+  }
+
+  /** The map of `id`'s container, made when it is the container's first element. */
+  private mapFor(id: string): Map<string, ElementEntry> {
+    const held = this.mapOf(id);
+    if (held !== undefined) return held;
+    const code = id.slice(0, id.indexOf(SEP));
+    const map = new Map<string, ElementEntry>();
+    this.byContainer.set(code, map);
+    if (code.length === 1) this.byIndex[code.charCodeAt(0) - FIRST_CODE] = map;
+    return map;
+  }
+
+  entry(id: string): ElementEntry | undefined {
+    return this.mapOf(id)?.get(id);
   }
 
   current(id: string): string | undefined {
-    const e = this.entries.get(id);
+    const e = this.entry(id);
     if (e === undefined) return undefined;
     return typeof e === 'string' ? e : e[0]?.rest;
   }
@@ -313,12 +333,11 @@ class ElementRegistry {
 
   add(id: string, owner: string, rest: string): void {
     this.touch(id);
-    const e = this.entries.get(id);
-    if (e === undefined) {
-      this.entries.set(id, rest);
-      this.counted(id, 1);
-    } else if (typeof e === 'string')
-      this.entries.set(id, [
+    const map = this.mapFor(id);
+    const e = map.get(id);
+    if (e === undefined) map.set(id, rest);
+    else if (typeof e === 'string')
+      map.set(id, [
         { owner: undefined, rest: e },
         { owner, rest },
       ]);
@@ -328,25 +347,22 @@ class ElementRegistry {
   /** New texts for an id whose only contributor keeps it: the entry stays in its place. */
   replaceSole(id: string, rest: string): void {
     this.touch(id);
-    this.entries.set(id, rest);
+    this.mapFor(id).set(id, rest);
   }
 
   remove(id: string, owner: string): void {
-    const e = this.entries.get(id);
-    if (e === undefined) return;
+    const map = this.mapOf(id);
+    const e = map?.get(id);
+    if (map === undefined || e === undefined) return;
     this.touch(id);
     if (typeof e === 'string') {
-      this.entries.delete(id);
-      this.counted(id, -1);
+      map.delete(id);
       return;
     }
     let i = e.findIndex((x) => x.owner === owner);
     if (i < 0) i = e.findIndex((x) => x.owner === undefined);
     if (i >= 0) e.splice(i, 1);
-    if (e.length === 0) {
-      this.entries.delete(id);
-      this.counted(id, -1);
-    }
+    if (e.length === 0) map.delete(id);
   }
 }
 
@@ -485,7 +501,7 @@ export class IncrementalNftTable {
         code = this.containers.code(container);
       }
       const id = before[i]!;
-      const held = registry.entries.get(id);
+      const held = registry.entry(id);
       // A shared id (a list of contributors) is always removed and added again.
       fate[i] =
         typeof held !== 'string' || !idMatches(id, code, e.key)
@@ -542,7 +558,7 @@ export class IncrementalNftTable {
     const r = this.owners.get(owner);
     if (!r) return undefined;
     const elements = r.elementIds.map((id) => {
-      const e = this.elements.entries.get(id);
+      const e = this.elements.entry(id);
       const rest = typeof e === 'string' ? e : (e?.find((x) => x.owner === owner) ?? e?.[0])?.rest;
       return decodeElement(this.containers, id, rest ?? '');
     });
@@ -565,15 +581,10 @@ export class IncrementalNftTable {
    */
   fullTransaction(): NftTransaction {
     const tx = this.fullStructure();
-    // Grouped by container so the renderer can merge them into a few long commands.
-    const byContainer = new Map<string, NftElement[]>();
-    for (const [id, e] of this.elements.entries) {
-      const el = decodeElement(this.containers, id, typeof e === 'string' ? e : e[0]!.rest);
-      const list = byContainer.get(el.container);
-      if (list) list.push(el);
-      else byContainer.set(el.container, [el]);
-    }
-    for (const list of byContainer.values()) for (const e of list) tx.add(e);
+    // Container by container, so the renderer can merge them into a few long commands.
+    for (const map of this.elements.byContainer.values())
+      for (const [id, e] of map)
+        tx.add(decodeElement(this.containers, id, typeof e === 'string' ? e : e[0]!.rest));
     return tx;
   }
 
@@ -619,12 +630,13 @@ export class IncrementalNftTable {
    * ` . ` (value '' for set elements). Nothing is allocated per element but the key's slice.
    */
   forEachElementText(visit: NftElementTextVisitor): void {
-    for (const [code, list] of this.idsByContainer()) {
+    for (const [code, map] of this.elements.byContainer) {
       const container = this.containers.name(code);
       const keyStart = code.length + 1;
-      for (let i = 0; i < list.length; i += 2) {
-        const key = list[i]!.slice(keyStart);
-        const rest = list[i + 1]!;
+      // forEach: no [id, entry] pair per element.
+      map.forEach((e, id) => {
+        const key = id.slice(keyStart);
+        const rest = typeof e === 'string' ? e : e[0]!.rest;
         if (!rest.includes(SEP)) visit(container, key, rest, undefined, undefined);
         else {
           const [value, comment, timeout] = rest.split(SEP);
@@ -636,35 +648,8 @@ export class IncrementalNftTable {
             timeout ? timeout : undefined,
           );
         }
-      }
+      });
     }
-  }
-
-  /**
-   * Each container code's element ids and rest texts, side by side (references to the table's
-   * strings), containers in the order their first element comes in the table. A one-character
-   * code (every container up to the 128th) is read with charCodeAt and its list found by index:
-   * a slice and a Map lookup per element were 0.6 µs each of a full sync's 2M at 1M endpoints.
-   */
-  private idsByContainer(): Map<string, string[]> {
-    const byIndex: (string[] | undefined)[] = [];
-    const byContainer = new Map<string, string[]>();
-    for (const [id, e] of this.elements.entries) {
-      const rest = typeof e === 'string' ? e : e[0]!.rest;
-      const index = id.charCodeAt(0) - FIRST_CODE;
-      let list = index >= 0 && index < CODES && id.charCodeAt(1) === 0 ? byIndex[index] : undefined;
-      if (list === undefined) {
-        const code = id.slice(0, id.indexOf(SEP));
-        list = byContainer.get(code);
-        if (list === undefined) {
-          list = [];
-          byContainer.set(code, list);
-          if (code.length === 1) byIndex[index] = list;
-        }
-      }
-      list.push(id, rest);
-    }
-    return byContainer;
   }
 
   /**
@@ -675,16 +660,18 @@ export class IncrementalNftTable {
    */
   fullScript(family: NftFamily, table: string): string {
     const parts = [renderScript(family, table, this.fullStructure(), { emulateDestroy: false })];
-    // Ids grouped by container (references to strings the table holds anyway), then rendered
-    // one command's worth at a time, so only one command's element texts exist at once.
-    for (const [code, list] of this.idsByContainer()) {
+    // Rendered one command's worth at a time, so only one command's element texts exist at once.
+    for (const [code, map] of this.elements.byContainer) {
       const container = this.containers.name(code);
-      for (let i = 0; i < list.length; i += 2 * MAX_ELEMENTS_PER_COMMAND) {
-        const end = Math.min(list.length, i + 2 * MAX_ELEMENTS_PER_COMMAND);
-        const items: string[] = [];
-        for (let j = i; j < end; j += 2) items.push(elementText(list[j]!, list[j + 1]!));
-        parts.push(renderElementAdds(family, table, container, items));
+      let items: string[] = [];
+      for (const [id, e] of map) {
+        items.push(elementText(id, typeof e === 'string' ? e : e[0]!.rest));
+        if (items.length === MAX_ELEMENTS_PER_COMMAND) {
+          parts.push(renderElementAdds(family, table, container, items));
+          items = [];
+        }
       }
+      if (items.length > 0) parts.push(renderElementAdds(family, table, container, items));
     }
     return parts.join('');
   }
