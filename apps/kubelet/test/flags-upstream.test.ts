@@ -223,6 +223,8 @@ const SAMPLES: Record<string, [arg: string, expected: unknown, extra?: string[]]
   'manifest-url-header': ['a:hello,b:again,a:world', { a: ['hello', 'world'], b: ['again'] }],
   'register-with-taints': ['k=v:NoSchedule', [{ key: 'k', value: 'v', effect: 'NoSchedule' }]],
   'reserved-memory': ['0:memory=1Gi', [{ numaNode: 0, limits: { memory: '1Gi' } }]],
+  // A CPU list, as upstream's validation parses it (cpuset.Parse).
+  'reserved-cpus': ['0-1', '0-1'],
   vmodule: ['foo=2', [{ filePattern: 'foo', verbosity: 2 }]],
   'seccomp-default': ['true', true],
   // Upstream refuses node allocatable enforcement without the QoS cgroups, and systemCgroups

@@ -1,12 +1,18 @@
 import { isAbsolute, normalize } from 'node:path';
-import { parseDuration } from '@nodeagent/primitives';
+import { KUBERNETES_VERSION, parseDuration } from '@nodeagent/primitives';
 import { parseCgroupRoot } from '../cgroups/cgroup-name';
 import { InvalidConfigError } from '../errors';
 import type { KubeletConfiguration } from './configuration-fields';
+import { cpuListProblem } from './cpu-list';
 import { parseEvictionThresholds, parseThresholdValue } from './eviction-thresholds';
 import { featureGateEnabled } from './feature-gate-rules';
 import { type FieldProblem, featureGatedFieldProblems } from './feature-gated-field-rules';
 import { parseAllowlistPattern } from './image-allowlist-pattern';
+import { reservedMemoryProblems } from './reserved-memory-rules';
+
+/** The release before ours ("1.35"): the only one whose hidden metrics may be shown. */
+const [major, minor] = KUBERNETES_VERSION.slice(1).split('.').map(Number);
+const previousMinor = `${major}.${minor! - 1}`;
 
 /** A broken rule across fields: the error (naming one field) and every field the rule reads. */
 export interface CrossFieldProblem {
@@ -86,6 +92,21 @@ export function crossFieldErrors(config: KubeletConfiguration): CrossFieldProble
       ['systemCgroups', 'cgroupRoot'],
       config.systemCgroups,
       'was specified and cgroupRoot (--cgroup-root) was not specified',
+    );
+  for (const [fields, value, reason] of reservedMemoryProblems(config)) add(fields, value, reason);
+  const cpuList = cpuListProblem(config.reservedSystemCPUs);
+  if (cpuList)
+    add(
+      ['reservedSystemCPUs'],
+      config.reservedSystemCPUs,
+      `unable to parse reservedSystemCPUs (--reserved-cpus) ${config.reservedSystemCPUs}, error: ${cpuList}`,
+    );
+  // component-base: only the previous minor release's hidden metrics can be shown.
+  if (config.showHiddenMetricsForVersion !== '' && config.showHiddenMetricsForVersion !== previousMinor)
+    add(
+      ['showHiddenMetricsForVersion'],
+      config.showHiddenMetricsForVersion,
+      `must be omitted or have the value '${previousMinor}'; only the previous minor version is allowed`,
     );
   if (
     config.reservedSystemCPUs !== '' &&

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { cpuListProblem } from '../src/config/cpu-list';
+import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
+import { InvalidConfigError } from '../src/errors';
+
+// Upstream v1.36 ValidateKubeletConfiguration's checks of single values that our schema's types
+// alone do not make: the reserved CPU list, the hidden-metrics release, reserved memory.
+
+/** Every problem parseKubeletConfiguration reports for `input`, as "field: reason". */
+function problems(input: Record<string, unknown>): string[] {
+  try {
+    parseKubeletConfiguration(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    const e = error as InvalidConfigError;
+    return (e.causes.length > 0 ? e.causes : [e]).map((cause) => `${cause.field}: ${cause.reason}`);
+  }
+  return [];
+}
+
+describe('reservedSystemCPUs', () => {
+  it('parses as k8s.io/utils cpuset.Parse does', () => {
+    expect(cpuListProblem('')).toBeUndefined();
+    expect(cpuListProblem('0-3,8,10-10')).toBeUndefined();
+    expect(cpuListProblem('+1')).toBeUndefined();
+    expect(cpuListProblem('abc')).toBe('strconv.Atoi: parsing "abc": invalid syntax');
+    expect(cpuListProblem('0, 1')).toBe('strconv.Atoi: parsing " 1": invalid syntax');
+    expect(cpuListProblem('0,')).toBe('strconv.Atoi: parsing "": invalid syntax');
+    expect(cpuListProblem('3-1')).toBe('invalid range "3-1" (3 > 1)');
+    expect(cpuListProblem('0-2-4')).toBe('strconv.Atoi: parsing "2-4": invalid syntax');
+    expect(cpuListProblem('99999999999999999999')).toBe(
+      'strconv.Atoi: parsing "99999999999999999999": value out of range',
+    );
+  });
+
+  it('refuses a list that does not parse, in upstream words', () => {
+    expect(problems({ reservedSystemCPUs: '0-1' })).toEqual([]);
+    expect(problems({ reservedSystemCPUs: '1-0' })).toEqual([
+      'reservedSystemCPUs: unable to parse reservedSystemCPUs (--reserved-cpus) 1-0, error: invalid range "1-0" (1 > 0)',
+    ]);
+  });
+});
+
+describe('showHiddenMetricsForVersion', () => {
+  it("takes only the previous minor release (v1.36: '1.35')", () => {
+    expect(problems({ showHiddenMetricsForVersion: '1.35' })).toEqual([]);
+    expect(problems({ showHiddenMetricsForVersion: '1.34' })).toEqual([
+      "showHiddenMetricsForVersion: must be omitted or have the value '1.35'; only the previous minor version is allowed",
+    ]);
+  });
+});
+
+describe('reservedMemory', () => {
+  it('takes memory and hugepages limits per NUMA node', () => {
+    expect(
+      problems({
+        reservedMemory: [
+          { numaNode: 0, limits: { memory: '1Gi', 'hugepages-2Mi': '64Mi' } },
+          { numaNode: 1, limits: { memory: '1Gi' } },
+        ],
+      }),
+    ).toEqual([]);
+  });
+
+  it('refuses another resource, a zero limit and a resource named twice for a node', () => {
+    expect(
+      problems({
+        reservedMemory: [
+          { numaNode: 0, limits: { cpu: '1', memory: '0' } },
+          { numaNode: 0, limits: { memory: '1Gi' } },
+        ],
+      }),
+    ).toEqual([
+      'reservedMemory: the limit type "cpu" for NUMA node 0 is not supported, only [memory hugepages-<HugePageSize>] is accepted',
+      'reservedMemory: reserved memory may not be zero for NUMA node 0 and resource "memory"',
+      'reservedMemory: the reserved memory has a duplicate value for NUMA node 0 and resource "memory"',
+    ]);
+  });
+});
