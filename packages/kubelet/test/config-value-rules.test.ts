@@ -77,3 +77,21 @@ describe('reservedMemory', () => {
     ]);
   });
 });
+
+describe('tracing', () => {
+  it('takes a gRPC name (host:port is read as dns://) and a rate up to one million', () => {
+    expect(problems({ tracing: { endpoint: 'localhost:4317', samplingRatePerMillion: 1_000_000 } })).toEqual(
+      [],
+    );
+    expect(problems({ tracing: { endpoint: 'unix:///run/otel.sock' } })).toEqual([]);
+  });
+
+  it("refuses another scheme and a rate over one million, in component-base's words", () => {
+    expect(
+      problems({ tracing: { endpoint: 'http://collector:4318', samplingRatePerMillion: 1_000_001 } }),
+    ).toEqual([
+      'tracing.endpoint: unsupported scheme: http.  Options are none, dns, unix, or unix-abstract.  See https://github.com/grpc/grpc/blob/master/doc/naming.md',
+      'tracing.samplingRatePerMillion: sampling rate per million must be less than or equal to one million',
+    ]);
+  });
+});

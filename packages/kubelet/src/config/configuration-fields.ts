@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { parseDuration } from '@nodeagent/primitives';
 import { z } from 'zod';
 import { tlsCurvePreferencesProblem } from './tls-curve-preferences';
+import { tracingEndpointProblem } from './tracing-endpoint';
 import { defaultEvictionHard } from './v1beta1-defaults';
 
 // The KubeletConfiguration's fields, defaults and per-field checks (the schema) and its types, apart
@@ -298,8 +299,23 @@ export function buildKubeletConfigurationSchema() {
     // MemoryQoS (alpha in v1.36): memory.high's throttling factor, and whether requests become memory.min / memory.low.
     memoryThrottlingFactor: z.number().gt(0).max(1).default(0.9),
     memoryReservationPolicy: z.enum(['None', 'TieredReservation']).default('None'),
+    // component-base's ValidateTracingConfiguration (the field is warned about: no tracing here).
     tracing: z
-      .object({ endpoint: z.string().optional(), samplingRatePerMillion: z.number().int().min(0).optional() })
+      .object({
+        endpoint: z
+          .string()
+          .superRefine((endpoint, ctx) => {
+            const problem = tracingEndpointProblem(endpoint);
+            if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+          })
+          .optional(),
+        samplingRatePerMillion: z
+          .number()
+          .int()
+          .min(0, { message: 'sampling rate must be positive' })
+          .max(1_000_000, { message: 'sampling rate per million must be less than or equal to one million' })
+          .optional(),
+      })
       .optional(),
     // v1.35+: upstream refuses to start on a cgroup v1 host unless this is set to false.
     failCgroupV1: z.boolean().default(true),
