@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { unsupportedFieldWarnings } from '../src/config/field-support';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
-import { InvalidConfigError } from '../src/errors';
+import { configProblems as problems } from './helpers/config-problems';
 
 // Upstream v1.36 ValidateKubeletConfiguration's rules for fields a feature gate guards: each is
 // refused with the gate off, and held to its own limits with the gate on (v1.36's defaults).
-
-/** Every problem parseKubeletConfiguration reports for `input`, as "field: reason". */
-function problems(input: Record<string, unknown>): string[] {
-  try {
-    parseKubeletConfiguration(input);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidConfigError);
-    const e = error as InvalidConfigError;
-    return (e.causes.length > 0 ? e.causes : [e]).map((cause) => `${cause.field}: ${cause.reason}`);
-  }
-  return [];
-}
 
 describe('fields behind a feature gate', () => {
   it('cpuCFSQuotaPeriod away from 100ms needs CustomCPUCFSQuotaPeriod (GA, on by default)', () => {

@@ -3,6 +3,7 @@ import { unsupportedFieldWarnings } from '../src/config/field-support';
 import { defaultKubeletConfiguration, parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { kubeletConfigurationSchema } from '../src/config/kubelet-configuration-schema';
 import { InvalidConfigError } from '../src/errors';
+import { configProblems as problems } from './helpers/config-problems';
 
 /**
  * Every top-level field of KubeletConfiguration in upstream v1.36.3 (k8s.io/kubelet v0.36.3,
@@ -124,14 +125,6 @@ describe('tlsCurvePreferences (new in v1.36)', () => {
 });
 
 describe('enforceNodeAllocatable in v1.36 (the -compressible levels)', () => {
-  /** Every problem parseKubeletConfiguration reports for `input`, as "field: reason". */
-  function problems(input: object): string[] {
-    const error = refusal(input);
-    return (error.causes.length > 0 ? error.causes : [error]).map(
-      (cause) => `${cause.field}: ${cause.reason}`,
-    );
-  }
-
   it('accepts a compressible level with its cgroup named', () => {
     const { config } = parseKubeletConfiguration({
       ...typeMeta,

@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { cpuListProblem } from '../src/config/cpu-list';
-import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
-import { InvalidConfigError } from '../src/errors';
+import { configProblems as problems } from './helpers/config-problems';
 
 // Upstream v1.36 ValidateKubeletConfiguration's checks of single values that our schema's types
 // alone do not make: the reserved CPU list, the hidden-metrics release, reserved memory.
-
-/** Every problem parseKubeletConfiguration reports for `input`, as "field: reason". */
-function problems(input: Record<string, unknown>): string[] {
-  try {
-    parseKubeletConfiguration(input);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidConfigError);
-    const e = error as InvalidConfigError;
-    return (e.causes.length > 0 ? e.causes : [e]).map((cause) => `${cause.field}: ${cause.reason}`);
-  }
-  return [];
-}
 
 describe('reservedSystemCPUs', () => {
   it('parses as k8s.io/utils cpuset.Parse does', () => {
