@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cpuListProblem } from '../src/config/cpu-list';
+import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { configProblems as problems } from './helpers/config-problems';
 
 // Upstream v1.36 ValidateKubeletConfiguration's checks of single values that our schema's types
@@ -80,5 +81,21 @@ describe('tracing', () => {
       'tracing.endpoint: unsupported scheme: http.  Options are none, dns, unix, or unix-abstract.  See https://github.com/grpc/grpc/blob/master/doc/naming.md',
       'tracing.samplingRatePerMillion: sampling rate per million must be less than or equal to one million',
     ]);
+  });
+});
+
+describe('registerWithTaints', () => {
+  it('refuses a timeAdded, which the API server stamps (upstream: "taint.TimeAdded is not nil")', () => {
+    expect(
+      problems({
+        registerWithTaints: [{ key: 'k', effect: 'NoSchedule', timeAdded: '2026-11-26T00:00:00Z' }],
+      }),
+    ).toEqual(['registerWithTaints[0].timeAdded: taint.TimeAdded is not nil']);
+    // Without decoding's null dropping: the schema itself reads null as unset and leaves it out.
+    const { config } = parseKubeletConfiguration(
+      { registerWithTaints: [{ key: 'k', effect: 'NoSchedule', timeAdded: null }] },
+      { zeroValueDefaults: false },
+    );
+    expect(config.registerWithTaints).toEqual([{ key: 'k', effect: 'NoSchedule' }]);
   });
 });

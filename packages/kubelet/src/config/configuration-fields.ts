@@ -57,11 +57,19 @@ export function buildKubeletConfigurationSchema() {
   const percent = z.number().int().min(0).max(100);
   const stringMap = z.record(z.string(), z.string());
 
-  const taint = z.object({
-    key: z.string().min(1),
-    value: z.string().optional(),
-    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
-  });
+  // v1.Taint; upstream refuses a timeAdded in registerWithTaints (the API server stamps it), so it
+  // is read to be refused rather than dropped unseen, and left out of the result.
+  const taint = z
+    .object({
+      key: z.string().min(1),
+      value: z.string().optional(),
+      effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+      timeAdded: z
+        .unknown()
+        .refine((time) => time === undefined || time === null, { message: 'taint.TimeAdded is not nil' })
+        .optional(),
+    })
+    .transform(({ timeAdded: _timeAdded, ...rest }) => rest);
 
   /** component-base LoggingConfiguration as the kubelet file carries it (`logging:`). */
   const loggingConfiguration = z.object({
