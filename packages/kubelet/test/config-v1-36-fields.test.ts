@@ -162,3 +162,29 @@ describe('enforceNodeAllocatable in v1.36 (the -compressible levels)', () => {
     ]);
   });
 });
+
+describe('unknown fields at any depth', () => {
+  it('are reported by path and ignored, as upstream warns and decodes leniently', () => {
+    const { config, unknownFields } = parseKubeletConfiguration({
+      ...typeMeta,
+      toString: 1,
+      authentication: { anonymus: { enabled: true }, webhook: { enabled: false, cacheTtl: '1m' } },
+      registerWithTaints: [{ key: 'k', effect: 'NoSchedule', tolerance: 1 }],
+      logging: { format: 'json', options: { json: { infoBufferSize: '1Ki', colour: true } } },
+      evictionHard: { 'memory.available': '1Gi' },
+      staticPodURLHeader: { 'X-Anything': ['a'] },
+    });
+    expect(unknownFields).toEqual([
+      'toString',
+      'authentication.anonymus',
+      'authentication.webhook.cacheTtl',
+      'registerWithTaints[0].tolerance',
+      'logging.options.json.colour',
+    ]);
+    // The known fields beside them are applied; maps take any key.
+    expect(config.authentication.webhook.enabled).toBe(false);
+    expect(config.authentication.anonymous.enabled).toBe(false);
+    expect(config.logging.format).toBe('json');
+    expect(config.evictionHard).toEqual({ 'memory.available': '1Gi' });
+  });
+});

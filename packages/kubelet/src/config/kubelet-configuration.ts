@@ -11,6 +11,7 @@ import {
 import { crossFieldErrors } from './configuration-rules';
 import { checkFeatureGates, withHonouredGateValues } from './feature-gate-rules';
 import { applyFeatureGatedDefaults } from './feature-gated-defaults';
+import { unknownFieldPaths } from './unknown-fields';
 import { applyV1beta1ZeroDefaults, defaultEvictionHard } from './v1beta1-defaults';
 
 export {
@@ -49,7 +50,10 @@ const ONCE_PARSE = { jitless: true } as const;
 export interface ParsedKubeletConfiguration {
   /** The configuration with upstream's defaults filled in. */
   config: KubeletConfiguration;
-  /** Fields present in the input that this kubelet does not know (upstream only warns on these). */
+  /**
+   * Fields present in the input that this kubelet does not know, at any depth (`foo`,
+   * `authentication.anonymus`): upstream only warns on these.
+   */
   unknownFields: string[];
 }
 
@@ -114,9 +118,7 @@ export function parseKubeletConfiguration(
   const causes = crossFieldErrors(config).map((problem) => problem.error);
   if (causes.length > 0) throw withCauses(causes);
   config.featureGates = withHonouredGateValues(config.featureGates);
-  const known = new Set(Object.keys(schema.shape));
-  const unknownFields = Object.keys(input as object).filter((key) => !known.has(key));
-  return { config, unknownFields };
+  return { config, unknownFields: unknownFieldPaths(schema, input) };
 }
 
 /**
