@@ -14,6 +14,8 @@ export interface ListPage<T> {
   items: T[];
   resourceVersion: string;
   continue?: string;
+  /** The items already went through the `each` given to `list` (else the caller applies it). */
+  transformed?: boolean;
 }
 
 /** A watch request's query and how long the reflector tolerates silence. */
@@ -47,8 +49,12 @@ export interface WatchEvent<T> {
  * (its timeoutSeconds rotation) and rejects on HTTP errors, dropped connections and inactivity.
  */
 export interface ListerWatcher<T extends InformerObject> {
-  /** One page of the collection. */
-  list(options: ListOptions, signal: AbortSignal): Promise<ListPage<T>>;
+  /**
+   * One page of the collection. `each`, when given, may be applied to every item as it is
+   * decoded (so a large page is never held untransformed); a page that did so says
+   * `transformed: true`, and one that did not gets `each` applied by the caller.
+   */
+  list(options: ListOptions, signal: AbortSignal, each?: (item: T) => T): Promise<ListPage<T>>;
   /** Streams events to `onEvent` until the server ends the watch or it fails. */
   watch(options: WatchOptions, onEvent: (event: WatchEvent<T>) => void, signal: AbortSignal): Promise<void>;
   /**

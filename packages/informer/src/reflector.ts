@@ -219,7 +219,9 @@ export class Reflector<T extends InformerObject> {
       };
       let page: Awaited<ReturnType<ListerWatcher<T>['list']>>;
       try {
-        page = await this.listerWatcher.list(opts, this.abort.signal);
+        // The transform runs on each item as it is decoded: a one-request list of 1M endpoints
+        // is never held whole in its decoded, untransformed form.
+        page = await this.listerWatcher.list(opts, this.abort.signal, this.transform);
       } catch (err) {
         if (cont && err instanceof ApiStatusError && err.expired) {
           // The continue token outlived the server's history: start the list over.
@@ -231,7 +233,7 @@ export class Reflector<T extends InformerObject> {
         throw err;
       }
       if (this.stopped) return;
-      for (const item of page.items) items.push(this.transform(item));
+      for (const item of page.items) items.push(page.transformed ? item : this.transform(item));
       if (!cont) rv = page.resourceVersion;
       cont = page.continue;
       if (!cont) break;

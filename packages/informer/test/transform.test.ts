@@ -178,3 +178,39 @@ describe('Informer retain', () => {
     expect(errors).toHaveLength(1);
   });
 });
+
+describe('Informer retain, object by object', () => {
+  const listed = () =>
+    scripted({ items: [cm('a', '1', { big: 'x' }), cm('b', '1', { big: 'y' })], resourceVersion: '1' }, []);
+  const slim = (o: Wire<V1ConfigMap>) => {
+    o.data = {};
+    return o;
+  };
+
+  it('retains each listed object once its own handlers ran, when nothing reads the batch after them', async () => {
+    const inf = new Informer<Wire<V1ConfigMap>>({ listerWatcher: listed(), retain: slim });
+    // What the handler of the second object finds of the first in the store.
+    const seen: (Record<string, string> | undefined)[] = [];
+    inf.onAdd((o) => {
+      seen.push(o.data);
+      if (o.metadata?.name === 'b') seen.push({ ...inf.get('ns/a')?.data });
+    });
+    inf.start();
+    await inf.waitForSync();
+    await inf.stop();
+    expect(seen).toEqual([{ big: 'x' }, { big: 'y' }, {}]);
+  });
+
+  it('retains after the whole batch when a change handler reads it', async () => {
+    const inf = new Informer<Wire<V1ConfigMap>>({ listerWatcher: listed(), retain: slim });
+    const batch: (Record<string, string> | undefined)[] = [];
+    inf.onChange((changes) => {
+      for (const c of changes) if (c.type !== 'delete') batch.push({ ...c.current.data });
+    });
+    inf.start();
+    await inf.waitForSync();
+    await inf.stop();
+    expect(batch).toEqual([{ big: 'x' }, { big: 'y' }]);
+    expect(inf.get('ns/a')?.data).toEqual({});
+  });
+});
