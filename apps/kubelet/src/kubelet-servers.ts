@@ -18,7 +18,9 @@ import {
 import {
   criDebugRuntime,
   type SelfSignedServingFiles,
+  type ServingTlsSettings,
   selfSignedCertificate,
+  servingTlsSettings,
 } from '@nodeagent/kubelet/server';
 import { type Clock, parseDuration } from '@nodeagent/primitives';
 import { serveHealthz } from './healthz-listener';
@@ -119,7 +121,7 @@ async function startKubeletServer(w: KubeletServerWiring): Promise<RunningServer
       ...debugHandlers(w),
       configz: () => configzView(config),
       systemLogs: systemLogsOption(config, w.systemLogDir),
-      tls: { ...tls, ca: clientCA },
+      tls: { ...tls, ca: clientCA, settings: tlsSettings(w) },
       authenticate: kubeletAuthenticator({
         x509: clientCA !== undefined,
         anonymous: config.authentication.anonymous.enabled,
@@ -136,6 +138,17 @@ async function startKubeletServer(w: KubeletServerWiring): Promise<RunningServer
     config.port,
     config.address,
   );
+}
+
+/**
+ * tlsCipherSuites, tlsMinVersion and tlsCurvePreferences as the server's options; upstream's
+ * InitializeTLS warning for each insecure suite, and one for each suite or group this runtime's
+ * TLS library lacks, logged as the server starts.
+ */
+function tlsSettings(w: KubeletServerWiring): ServingTlsSettings {
+  const { settings, warnings } = servingTlsSettings(w.config);
+  for (const message of warnings) w.logger.warn({}, message);
+  return settings;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { parseDuration } from '@nodeagent/primitives';
 import { z } from 'zod';
+import { tlsCipherSuitesProblem } from './tls-cipher-suites';
 import { tlsCurvePreferencesProblem } from './tls-curve-preferences';
 import { tracingEndpointProblem } from './tracing-endpoint';
 import { defaultEvictionHard } from './v1beta1-defaults';
@@ -233,7 +234,14 @@ export function buildKubeletConfigurationSchema() {
     // The rest of v1beta1 (Kubernetes v1.36): accepted with upstream's defaults; what this kubelet
     // does with each one is in config/field-support.ts (applied, or warned about at start).
     staticPodURLHeader: z.record(z.string(), z.array(z.string())).default({}),
-    tlsCipherSuites: z.array(z.string()).default([]),
+    // Upstream refuses a name Go does not know before it starts anything (InitializeTLS).
+    tlsCipherSuites: z
+      .array(z.string())
+      .superRefine((names, ctx) => {
+        const problem = tlsCipherSuitesProblem(names);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .default([]),
     // v1.36+: IANA TLS Supported Group IDs. Upstream refuses a bad list before it starts anything.
     tlsCurvePreferences: z
       .array(z.number().int())

@@ -44,10 +44,10 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   readOnlyPort: applied('read-only kubelet server (plain HTTP, no auth)'),
   tlsCertFile: applied('kubelet server TLS'),
   tlsPrivateKeyFile: applied('kubelet server TLS'),
-  tlsCipherSuites: unsupported,
+  tlsCipherSuites: applied('kubelet server TLS (server/serving-tls-settings.ts)'),
   // v1.36 offers these groups on the kubelet server; this kubelet's server keeps Node's defaults.
-  tlsCurvePreferences: unsupported,
-  tlsMinVersion: unsupported,
+  tlsCurvePreferences: applied('kubelet server TLS (server/serving-tls-settings.ts)'),
+  tlsMinVersion: applied('kubelet server TLS (server/serving-tls-settings.ts)'),
   rotateCertificates: { status: 'tls-bootstrap', where: 'client certificate rotation' },
   serverTLSBootstrap: { status: 'tls-bootstrap', where: 'serving certificate CSR' },
   authentication: applied('kubelet server authentication (x509, TokenReview webhook, anonymous)'),

@@ -1,17 +1,17 @@
 /**
  * The TLS key exchange groups (IANA TLS Supported Group IDs) that Go 1.26's crypto/tls names,
- * the Go upstream v1.36 is built with (k8s.io/kubelet v0.36's go.mod: `go 1.26.0`). Upstream
- * accepts an ID in `tlsCurvePreferences` only if its Go names it (a CurveID whose String() is
- * not `CurveID(n)`), so this set decides what v1.36 refuses.
+ * the Go upstream v1.36 is built with (k8s.io/kubelet v0.36's go.mod: `go 1.26.0`), each with
+ * OpenSSL's name for the group. Upstream accepts an ID in `tlsCurvePreferences` only if its Go
+ * names it (a CurveID whose String() is not `CurveID(n)`), so these decide what v1.36 refuses.
  */
-const goNamedCurveIds: ReadonlySet<number> = new Set([
-  23, // CurveP256
-  24, // CurveP384
-  25, // CurveP521
-  29, // X25519
-  4587, // SecP256r1MLKEM768 (new in Go 1.26)
-  4588, // X25519MLKEM768
-  4589, // SecP384r1MLKEM1024 (new in Go 1.26)
+export const curveGroupNames: ReadonlyMap<number, string> = new Map([
+  [23, 'P-256'], // CurveP256
+  [24, 'P-384'], // CurveP384
+  [25, 'P-521'], // CurveP521
+  [29, 'X25519'],
+  [4587, 'SecP256r1MLKEM768'], // new in Go 1.26
+  [4588, 'X25519MLKEM768'],
+  [4589, 'SecP384r1MLKEM1024'], // new in Go 1.26
 ]);
 
 const maxUint16 = 65535;
@@ -28,7 +28,7 @@ export function tlsCurvePreferencesProblem(ids: readonly number[]): string | und
     if (id <= 0 || id > maxUint16) return `curve preference ${id} is out of range (must be 1-${maxUint16})`;
     if (seen.has(id)) return `duplicate curve preference ${id}`;
     seen.add(id);
-    if (!goNamedCurveIds.has(id)) return `curve preference ${id} is not supported by the current Go version`;
+    if (!curveGroupNames.has(id)) return `curve preference ${id} is not supported by the current Go version`;
   }
   return undefined;
 }

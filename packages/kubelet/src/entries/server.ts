@@ -43,6 +43,11 @@ export {
   verbForMethod,
 } from '../server/server-auth';
 export {
+  type ServingTlsSettings,
+  servingTlsSettings,
+  type TlsConfigurationFields,
+} from '../server/serving-tls-settings';
+export {
   parseStreamingPath,
   portForwardPorts,
   type StreamingKind,

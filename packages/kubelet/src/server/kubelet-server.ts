@@ -42,6 +42,7 @@ import {
   type UserInfo,
   verbForMethod,
 } from './server-auth';
+import type { ServingTlsSettings } from './serving-tls-settings';
 import { refusalWithoutUpgrade, serveStreaming } from './streaming-handler';
 import { parseStreamingPath } from './streaming-routes';
 import type { StreamingRuntime } from './streaming-runtime';
@@ -114,8 +115,11 @@ export interface KubeletServerOptions {
    * 90 s, MaxHeaderBytes 1 MiB: go-server-limits.ts). Tests shorten them.
    */
   limits?: Partial<GoServerLimits>;
-  /** PEM material; without it the server speaks plain HTTP (tests, the healthz port). */
-  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+  /**
+   * PEM material, and upstream's TLS settings (servingTlsSettings; Node's defaults without);
+   * without it the server speaks plain HTTP (tests, the healthz port).
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer; settings?: ServingTlsSettings };
 }
 
 /** Connections handed over for streaming: the HTTP server no longer tracks them, close() must end them. */
@@ -171,6 +175,7 @@ export function createKubeletServer(options: KubeletServerOptions): Server {
     ? createHttpsServer(
         {
           ...goServerOptions(limits),
+          ...options.tls.settings,
           cert: options.tls.cert,
           key: options.tls.key,
           ca: options.tls.ca,
