@@ -123,6 +123,12 @@ describe('the kubelet server with upstream TLS settings', () => {
     ).toBe('TLSv1 TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA');
   });
 
+  it("without tlsCurvePreferences offers Go 1.26's groups only (no X448, which OpenSSL's defaults have)", async () => {
+    const port = await start({});
+    expect(await handshake(port, { ecdhCurve: 'X448' })).toBe('refused');
+    expect(await handshake(port, { ecdhCurve: 'P-521' })).toMatch(/^TLSv1\.3 /);
+  });
+
   it('tlsCurvePreferences: only the listed key exchange groups', async () => {
     const port = await start({ tlsCurvePreferences: [24] });
     expect(await handshake(port, { ecdhCurve: 'X25519' })).toBe('refused');
@@ -150,6 +156,20 @@ describe('servingTlsSettings warnings', () => {
       "tlsCipherSuites: TLS_RSA_WITH_RC4_128_SHA is not offered: this runtime's TLS library has no such suite",
     ]);
     expect(settings.ciphers).not.toContain('RC4');
+  });
+
+  it("keeps Go's group order, and names a listed group this runtime's OpenSSL lacks (ML-KEM before OpenSSL 3.5)", () => {
+    expect(servingTlsSettings({ ...defaults, tlsCurvePreferences: [24, 29] }).settings.ecdhCurve).toBe(
+      'X25519:P-384',
+    );
+    const { settings, warnings } = servingTlsSettings({ ...defaults, tlsCurvePreferences: [4588, 23] });
+    if (warnings.length === 0) expect(settings.ecdhCurve).toBe('X25519MLKEM768:P-256');
+    else {
+      expect(warnings).toEqual([
+        "tlsCurvePreferences: 4588 (X25519MLKEM768) is not offered: this runtime's TLS library has no such group",
+      ]);
+      expect(settings.ecdhCurve).toBe('P-256');
+    }
   });
 
   it('takes the legacy ChaCha20 names component-base keeps', () => {

@@ -30,8 +30,8 @@ export interface ServingTlsSettings {
   ciphers: string;
   /** The server picks by its own order, as Go's server does. */
   honorCipherOrder: true;
-  /** Key exchange groups in the configured order; undefined keeps the TLS library's default. */
-  ecdhCurve?: string;
+  /** Key exchange groups (OpenSSL's names) in Go's preference order. */
+  ecdhCurve: string;
 }
 
 /** The configuration fields {@link servingTlsSettings} reads. */
@@ -55,41 +55,60 @@ export function servingTlsSettings(fields: TlsConfigurationFields): {
   warnings: string[];
 } {
   const warnings: string[] = [];
-  const configured = new Set(fields.tlsCipherSuites.map((name) => legacyCipherNames[name] ?? name));
-  for (const name of fields.tlsCipherSuites)
-    if (insecureCipherSuites.has(legacyCipherNames[name] ?? name))
-      warnings.push(`Use of insecure cipher '${name}' detected.`);
-  const wanted =
-    configured.size > 0
-      ? tls12Suites.filter(([goName]) => configured.has(goName))
-      : tls12Suites.filter(([goName]) => goDefaultCipherSuites.includes(goName));
-  const offered = new Set(getCiphers().map((name) => name.toUpperCase()));
-  const tls12 = wanted.filter(([goName, openSslName]) => {
-    if (offered.has(openSslName)) return true;
-    warnings.push(`tlsCipherSuites: ${goName} is not offered: this runtime's TLS library has no such suite`);
-    return false;
-  });
   const minVersion = tlsVersions[fields.tlsMinVersion] ?? 'TLSv1.2';
   // OpenSSL 3 refuses TLS 1.0 and 1.1 above security level 0; Go negotiates them when asked to.
   const securityLevel = minVersion === 'TLSv1' || minVersion === 'TLSv1.1' ? ['@SECLEVEL=0'] : [];
   const settings: ServingTlsSettings = {
     minVersion,
-    ciphers: [...tls13Suites, ...tls12.map(([, openSslName]) => openSslName), ...securityLevel].join(':'),
+    ciphers: [...tls13Suites, ...tls12Ciphers(fields.tlsCipherSuites, warnings), ...securityLevel].join(':'),
     honorCipherOrder: true,
+    ecdhCurve: keyExchangeGroups(fields.tlsCurvePreferences, warnings).join(':'),
   };
-  const groups = fields.tlsCurvePreferences.filter((id) => {
-    if (groupAvailable(curveGroupNames.get(id))) return true;
-    warnings.push(
-      `tlsCurvePreferences: ${id} (${curveGroupNames.get(id) ?? 'unnamed'}) is not offered: this runtime's TLS library has no such group`,
-    );
-    return false;
-  });
-  if (groups.length > 0) settings.ecdhCurve = groups.map((id) => curveGroupNames.get(id)).join(':');
   return { settings, warnings };
 }
 
-function groupAvailable(name: string | undefined): boolean {
-  if (name === undefined) return false;
+/** OpenSSL's names of the TLS 1.2 suites Go would offer for `names`, in Go's order. */
+function tls12Ciphers(names: readonly string[], warnings: string[]): string[] {
+  const configured = new Set(names.map((name) => legacyCipherNames[name] ?? name));
+  for (const name of names)
+    if (insecureCipherSuites.has(legacyCipherNames[name] ?? name))
+      warnings.push(`Use of insecure cipher '${name}' detected.`);
+  const wanted = tls12Suites.filter(([goName]) =>
+    configured.size > 0 ? configured.has(goName) : goDefaultCipherSuites.includes(goName),
+  );
+  const offered = new Set(getCiphers().map((name) => name.toUpperCase()));
+  return wanted
+    .filter(([goName, openSslName]) => {
+      if (offered.has(openSslName)) return true;
+      warnings.push(
+        `tlsCipherSuites: ${goName} is not offered: this runtime's TLS library has no such suite`,
+      );
+      return false;
+    })
+    .map(([, openSslName]) => openSslName);
+}
+
+/**
+ * OpenSSL's names of the groups Go would offer for `ids`: Go 1.26 keeps its own order (its
+ * defaults, less what the list leaves out), as for suites. A list none of whose groups this
+ * runtime has falls back to the defaults it has, the warnings naming each.
+ */
+function keyExchangeGroups(ids: readonly number[], warnings: string[]): string[] {
+  const available = goCurveOrder.filter((id) => groupAvailable(curveGroupNames.get(id) as string));
+  if (ids.length === 0) return available.map((id) => curveGroupNames.get(id) as string);
+  const groups = goCurveOrder.filter((id) => ids.includes(id));
+  for (const id of groups.filter((id) => !available.includes(id)))
+    warnings.push(
+      `tlsCurvePreferences: ${id} (${curveGroupNames.get(id)}) is not offered: this runtime's TLS library has no such group`,
+    );
+  const offered = groups.filter((id) => available.includes(id));
+  return (offered.length > 0 ? offered : available).map((id) => curveGroupNames.get(id) as string);
+}
+
+/** Go 1.26's defaultCurvePreferences, which is also its order for a configured list. */
+const goCurveOrder = [4588, 4587, 4589, 29, 23, 24, 25];
+
+function groupAvailable(name: string): boolean {
   try {
     createSecureContext({ ecdhCurve: name });
     return true;
