@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { kubeconfigYaml, type Netns } from '@nodeagent/testing';
 import { CLUSTER_CIDR, NODE_NAME } from './scale-cluster';
 import { GcTraceTally } from './scale-gc-trace';
+import { GC_OBSERVER_PRELOAD, StageLog } from './scale-stages';
 
 // The nodeagent-kube-proxy executable as the scale bench runs it: its own process in the
 // bench's namespace, flags as an operator passes them, killed by the kernel if the bench dies
@@ -22,6 +23,8 @@ export interface Daemon {
   log(): string;
   /** `--trace-gc` totals so far, when the daemon runs with it (DaemonOptions.gcTrace). */
   gc?: GcTraceTally;
+  /** Its syncs' stage lines and GC pauses, when it runs with DaemonOptions.stages. */
+  stages?: StageLog;
   /** Rejects once the process exits (a daemon that dies early fails the scenario). */
   exited: Promise<never>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it exited. */
@@ -36,6 +39,8 @@ export interface DaemonOptions {
   nodeOptions?: string;
   /** Run with `--trace-gc` and tally its lines from the daemon's stdout. */
   gcTrace?: boolean;
+  /** Run with `-v=4 --logging-format=json` and a GC observer, collecting both (see scale-stages.ts). */
+  stages?: boolean;
 }
 
 function args(kubeconfig: string, mode: string): string[] {
@@ -62,12 +67,18 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
   // --trace-gc is not allowed in NODE_OPTIONS: a preload turns it on (V8 reads trace flags at run time).
   const gcPreload = join(o.dir, 'trace-gc.cjs');
   if (o.gcTrace) writeFileSync(gcPreload, "require('node:v8').setFlagsFromString('--trace-gc');\n");
-  const nodeOptions = [o.nodeOptions, o.gcTrace ? `--require ${gcPreload}` : undefined]
+  const stagePreload = join(o.dir, 'gc-observer.cjs');
+  if (o.stages) writeFileSync(stagePreload, GC_OBSERVER_PRELOAD);
+  const nodeOptions = [
+    o.nodeOptions,
+    o.gcTrace ? `--require ${gcPreload}` : undefined,
+    o.stages ? `--require ${stagePreload}` : undefined,
+  ]
     .filter(Boolean)
     .join(' ');
   const env = { ...process.env, NODE_OPTIONS: nodeOptions };
   const trace = process.env.KP_SCALE_TRACE ? `${process.env.KP_SCALE_TRACE}.daemon` : undefined;
-  const extra = trace ? ['--v=4'] : [];
+  const extra = [...(trace || o.stages ? ['--v=4'] : []), ...(o.stages ? ['--logging-format', 'json'] : [])];
   const execAt = Date.now();
   if (trace) appendFileSync(trace, `${execAt} exec\n`);
   const child = ns.spawn(
@@ -84,7 +95,9 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
     child.stdout?.on('data', (chunk: string) => gc.push(chunk));
   }
   let tail = '';
+  const stages = o.stages ? new StageLog() : undefined;
   child.stderr?.on('data', (b: Buffer) => {
+    stages?.push(b.toString());
     tail = (tail + b.toString()).slice(-4000);
     if (trace) appendFileSync(trace, b);
   });
@@ -102,7 +115,16 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
     await gone;
     clearTimeout(timer);
   };
-  return { child, pid: child.pid as number, execAt, log: () => tail, ...(gc ? { gc } : {}), exited, stop };
+  return {
+    child,
+    pid: child.pid as number,
+    execAt,
+    log: () => tail,
+    ...(gc ? { gc } : {}),
+    ...(stages ? { stages } : {}),
+    exited,
+    stop,
+  };
 }
 
 /** VmRSS and VmHWM (peak) of `pid` in bytes. */

@@ -3,6 +3,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type ApiServer, createNetns, type Netns } from '@nodeagent/testing';
 import type { InitialEventsSent } from '@nodeagent/testing/apiserver';
+import { type ChangeFloor, nftChangeFloorMs } from './scale-change-floor';
 import { moveEndpoint, podIP } from './scale-cluster';
 import { profileInDir, type SelfTime } from './scale-cpu-profile';
 import { API_PORT, cpuSeconds, type Daemon, METRICS_PORT, rss, startDaemon } from './scale-daemon';
@@ -16,6 +17,7 @@ import {
   restoreFloorMs,
 } from './scale-kernel';
 import { type BareList, metricValue, ScaleProbe } from './scale-probe';
+import { type ChangeStamps, observeGc, preciseNow, type StageLog, summarizeParts } from './scale-stages';
 
 // One scale scenario (issue #54): a mode against a cluster of `services` × `endpoints`, the
 // daemon alone in a fresh namespace. Reads exec → first sync done from the sync metrics (the
@@ -45,6 +47,8 @@ export interface ScenarioSettings {
   nodeOptions?: string;
   /** Tally the daemon's `--trace-gc` lines (KP_SCALE_GC_TRACE=1). */
   gcTrace?: boolean;
+  /** Break each change's latency into parts (KP_SCALE_STAGES=1, see scale-stages.ts). */
+  stages?: boolean;
   /** Loads of the floor's ruleset; the fastest counts. */
   floorRuns: number;
   /**
@@ -54,6 +58,8 @@ export interface ScenarioSettings {
   kernelChecks: boolean;
   /** Bytes the API server has sent through the relay so far. */
   apiBytes(): number;
+  /** When the relay first passed the API server's bytes on at or after `at` (epoch ms, sub-ms precision). */
+  apiRelayedAfter(at: number): number | undefined;
   /**
    * How often the first sync's metric is polled (KP_SCALE_POLL_MS). The figures come from the
    * metric's own end stamp, so this sets only how much the polls themselves cost the daemon:
@@ -141,6 +147,12 @@ interface ChangeResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /**
+   * From the change's watch event entering the daemon's namespace (the probe passing it on to
+   * the daemon's socket) to the same stamp: the daemon's own share. The rest of p50Ms is the
+   * bench's: its in-process API server's write (with that process's GC) and two relays.
+   */
+  fromEventInNamespace: { p50Ms: number; p99Ms: number; maxMs: number; samples: number };
   /** Syncs beyond one per change (a periodic resync ending inside a window shortens that sample). */
   extraSyncs: number;
   /**
@@ -150,6 +162,8 @@ interface ChangeResult {
   reconcileAfterStampMaxMs: number;
   /** The last change's new address, to look for in the kernel's rules afterwards. */
   lastAddress: string;
+  /** Each change's precise stamps, for the parts (KP_SCALE_STAGES=1). */
+  stamps: ChangeStamps[];
 }
 
 /** The conntrack reconciles counted so far and their summed seconds. */
@@ -185,6 +199,23 @@ async function runEnd(
 }
 
 /**
+ * When a change's watch event left the bench's relay and when the probe passed it on to the
+ * daemon: the first chunks at or after the write (each relay keeps its newest chunks' times).
+ */
+function relayStamps(
+  writtenAt: number,
+  benchAfter: (at: number) => number | undefined,
+  probeRelayed: number[] | undefined,
+): Pick<ChangeStamps, 'benchRelayAt' | 'probeRelayAt'> {
+  const benchRelayAt = benchAfter(writtenAt);
+  const probeRelayAt = probeRelayed?.find((t) => t >= (benchRelayAt ?? writtenAt));
+  return {
+    ...(benchRelayAt !== undefined ? { benchRelayAt } : {}),
+    ...(probeRelayAt !== undefined ? { probeRelayAt } : {}),
+  };
+}
+
+/**
  * `n` endpoint changes, each once the rate limiter is free: the change's latency is from the
  * API write to the end of the next sync the daemon stamps (after the kernel took the rules).
  */
@@ -194,6 +225,7 @@ async function endpointChanges(
   s: Scenario,
   n: number,
   after: FirstSync,
+  relayedAfter: (at: number) => number | undefined,
 ): Promise<ChangeResult> {
   const latencies: number[] = [];
   let lastTs = after.lastTs;
@@ -201,6 +233,8 @@ async function endpointChanges(
   let address = '';
   let reconciles: Reconciles = { count: 0, sum: 0 };
   let afterStampMaxMs = 0;
+  const stamps: ChangeStamps[] = [];
+  const benchGc = observeGc();
   for (let c = 0; c < n; c++) {
     const end = await runEnd(probe, lastTs, reconciles);
     reconciles = end.reconciles;
@@ -208,27 +242,65 @@ async function endpointChanges(
     await sleep(Math.max(0, end.endMs + CHANGE_SPACING_MS - Date.now()));
     const service = (c * 7919) % s.services;
     address = podIP(s.services * s.endpoints + c);
+    const writtenPrecise = preciseNow();
     const writtenAt = Date.now();
     moveEndpoint(api, service, s.endpoints, address);
+    const writeReturnedAt = preciseNow();
     // Only a sync that ended after the write can hold it (an earlier one is not this change's).
-    const seen = await probe.waitSync(Math.max(lastTs, writtenAt / 1000), CHANGE_POLL_MS, 60_000);
+    const seen = await probe.waitSync(
+      Math.max(lastTs, writtenAt / 1000),
+      CHANGE_POLL_MS,
+      60_000,
+      false,
+      CHANGE_POLL_MS,
+    );
+    const seenAt = preciseNow();
     if (!seen.text) throw new Error(`change ${c}: no sync within 60 s`);
     lastTs = metricValue(seen.text, LAST_TS) as number;
     latencies.push(lastTs * 1000 - writtenAt);
+    stamps.push({
+      writtenAt: writtenPrecise,
+      writeReturnedAt,
+      stampMs: lastTs * 1000,
+      seenAt,
+      ...relayStamps(writtenPrecise, relayedAfter, seen.relayed),
+    });
+    if (c === n - 1) benchGc.stop();
     if ((c + 1) % 20 === 0)
       process.stderr.write(`  ${s.mode} ${s.services}x${s.endpoints}: ${c + 1}/${n} changes\n`);
     syncs = metricValue(seen.text, SYNC_COUNT) ?? syncs;
   }
   const sorted = [...latencies].sort((a, b) => a - b);
+  // The stamp is whole ms (Date.now()), the relay's time is not: the share reads up to 1 ms short.
+  const fromEvent = stamps
+    .filter((st) => st.probeRelayAt !== undefined)
+    .map((st) => st.stampMs - (st.probeRelayAt as number))
+    .sort((a, b) => a - b);
   return {
     count: n,
     p50Ms: round(percentile(sorted, 50)),
     p99Ms: round(percentile(sorted, 99)),
     maxMs: round(sorted.at(-1) ?? Number.NaN),
+    fromEventInNamespace: {
+      p50Ms: round(percentile(fromEvent, 50), 2),
+      p99Ms: round(percentile(fromEvent, 99), 2),
+      maxMs: round(fromEvent.at(-1) ?? Number.NaN, 2),
+      samples: fromEvent.length,
+    },
     extraSyncs: syncs - after.syncsSeen - n,
     reconcileAfterStampMaxMs: round(afterStampMaxMs),
     lastAddress: address,
+    stamps: stamps.map((st) => ({
+      ...st,
+      benchGc: benchGc.within(st.writtenAt, st.benchRelayAt ?? st.writtenAt),
+    })),
   };
+}
+
+/** The change figures for the report (the stamps go into changeParts). */
+function changeFigures(c: ChangeResult): Omit<ChangeResult, 'stamps'> {
+  const { stamps: _stamps, ...figures } = c;
+  return figures;
 }
 
 function mb(bytes: number): number {
@@ -292,6 +364,10 @@ interface Measured {
   cpuProfileTop?: SelfTime[];
   /** `--trace-gc` totals at the first sync seen and when the daemon stopped (KP_SCALE_GC_TRACE=1). */
   gc?: { toFirstSync: GcTally | undefined; toStop: GcTally | undefined };
+  /** The daemon's sync and GC lines (KP_SCALE_STAGES=1). */
+  stages?: StageLog;
+  /** nftables mode with stages: the floor of the last change's transaction (scale-change-floor.ts). */
+  nftChangeFloor?: ChangeFloor;
 }
 
 function report(s: Scenario, m: Measured): Record<string, unknown> {
@@ -311,7 +387,9 @@ function report(s: Scenario, m: Measured): Record<string, unknown> {
       perChange: round(m.cpu.changes / Math.max(1, m.changes.count), 3),
     },
     serverToFirstSync: m.server,
-    endpointChange: { ...m.changes, lastInKernel: m.lastInKernel },
+    endpointChange: { ...changeFigures(m.changes), lastInKernel: m.lastInKernel },
+    ...(m.stages ? { changeParts: summarizeParts(m.stages, m.changes.stamps) } : {}),
+    ...(m.nftChangeFloor ? { changeFloor: m.nftChangeFloor } : {}),
     kernel: m.kernel ? { ...m.kernel, dumpMs: Math.round(m.dumpMs) } : null,
     rssMB: {
       afterFirstSync: mb(m.rssFirst.rssBytes),
@@ -364,6 +442,7 @@ async function measure(
       .filter(Boolean)
       .join(' '),
     gcTrace: o.gcTrace ?? false,
+    stages: o.stages ?? false,
   });
   try {
     const first = await firstSync(probe, daemon, o.firstSyncTimeoutMs, o.pollMs);
@@ -373,7 +452,10 @@ async function measure(
     const gcFirst = daemon.gc?.snapshot();
     const kernel = o.kernelChecks ? await kernelRules(ns, s.mode, dir) : undefined;
     const cpuBefore = cpuSeconds(daemon.pid);
-    const changes = await Promise.race([daemon.exited, endpointChanges(api, probe, s, o.changes, first)]);
+    const changes = await Promise.race([
+      daemon.exited,
+      endpointChanges(api, probe, s, o.changes, first, o.apiRelayedAfter),
+    ]);
     const cpu = { firstSync: cpuFirst, changes: cpuSeconds(daemon.pid) - cpuBefore };
     await sleep(o.steadyMs);
     const rssSteady = rss(daemon.pid);
@@ -389,6 +471,12 @@ async function measure(
     // The change floor needs the daemon's table, which the restore floor empties.
     const changeFloor =
       rules !== undefined && s.mode === 'iptables' ? await changeFloorMs(ns, dir) : undefined;
+    // Needs the daemon's table too (the restore floor empties it), and the last change's script.
+    const script = daemon.stages?.lastScript();
+    const nftChangeFloor =
+      s.mode === 'nftables' && script
+        ? await nftChangeFloorMs(ns, dir, script, changes.lastAddress)
+        : undefined;
     const restoreMs = rules === undefined ? undefined : await restoreFloorMs(ns, s.mode, rules, o.floorRuns);
     const cpuProfileTop = o.cpuProfile ? profileInDir(profDir) : undefined;
     return {
@@ -408,6 +496,8 @@ async function measure(
       changeFloorMs: changeFloor,
       cpuProfileTop,
       ...(gc ? { gc } : {}),
+      ...(daemon.stages ? { stages: daemon.stages } : {}),
+      ...(nftChangeFloor ? { nftChangeFloor } : {}),
     };
   } finally {
     await daemon.stop(2000);

@@ -6,7 +6,8 @@
  * included; the end of the first sync as the daemon stamps it in
  * kubeproxy_sync_proxy_rules_last_timestamp_seconds), that sync's own duration (the full-sync
  * histogram), one endpoint change → rules in the kernel p50/p99 (the API write to the end of the
- * sync that wrote it), kernel rule and element counts, RSS right after the first sync and
+ * sync that wrote it; and from the change's watch event entering the daemon's namespace, the
+ * daemon's own share), kernel rule and element counts, RSS right after the first sync and
  * steady; and in the same run the floors: a bare HTTP list of the same Services and
  * EndpointSlices (plain node:http GETs through the same relay, JSON.parse) and the kernel's own
  * tool loading the same rules (`nft -f` of `nft list ruleset`; `iptables-restore --noflush` of
@@ -34,6 +35,10 @@
  * KP_SCALE_SEMI_SPACE_MB (build the executable with this `--max-semi-space-size` instead of
  * tools/sea/targets.mjs's; not with KP_SCALE_BINARY), KP_SCALE_GC_TRACE=1 (run the daemon with --trace-gc and
  * report its main-thread GC time per collection kind, to the first sync and to the end),
+ * KP_SCALE_STAGES=1 (nftables: each endpoint change's latency in parts, from the daemon's
+ * `-v=4` JSON sync lines, a GC observer and the relays' times, and the change's floor: the same
+ * element swap by `nft -f` and over netlink alone in the daemon's table; see bench/scale-stages.ts
+ * and bench/scale-change-floor.ts),
  * KP_SCALE_OUT (the result's file name under bench-results/ instead of kube-proxy-scale.json, or
  * kube-proxy-scale-cpu-prof.json with KP_SCALE_CPU_PROF=1), KP_SCALE_POLL_MS (how often the
  * daemon's /metrics is polled for the first sync, default 500; the figures come from the
@@ -89,13 +94,17 @@ function envNumber(name: string, fallback: number): number {
 async function relay(
   apiPort: number,
   sock: string,
-): Promise<{ close(): Promise<void>; bytesDown(): number }> {
+): Promise<{ close(): Promise<void>; bytesDown(): number; downAfter(at: number): number | undefined }> {
   const sockets = new Set<Socket>();
   let down = 0;
+  /** When the newest chunks from the API server passed (epoch ms): when a change's event left. */
+  const downAt: number[] = [];
   const server: Server = createServer((c) => {
     const up = connect(apiPort, '127.0.0.1');
     up.on('data', (b: Buffer) => {
       down += b.length;
+      downAt.push(performance.timeOrigin + performance.now());
+      if (downAt.length > 32) downAt.shift();
     });
     for (const s of [c, up]) {
       sockets.add(s);
@@ -109,6 +118,7 @@ async function relay(
   await new Promise<void>((r) => server.listen(sock, () => r()));
   return {
     bytesDown: () => down,
+    downAfter: (at) => downAt.find((t) => t >= at),
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
@@ -128,7 +138,7 @@ function byShape(scenarios: Scenario[]): Map<string, Scenario[]> {
 
 async function runShape(
   group: Scenario[],
-  settings: Omit<ScenarioSettings, 'apiSocket' | 'apiBytes'>,
+  settings: Omit<ScenarioSettings, 'apiSocket' | 'apiBytes' | 'apiRelayedAfter'>,
   res: Resources & { api?: ApiServer },
 ): Promise<Record<string, unknown>[]> {
   const [{ services, endpoints }] = group as [Scenario];
@@ -154,7 +164,7 @@ async function runShape(
       const run = await runScenario(
         api,
         s,
-        { ...settings, apiSocket: sock, apiBytes: bridge.bytesDown },
+        { ...settings, apiSocket: sock, apiBytes: bridge.bytesDown, apiRelayedAfter: bridge.downAfter },
         res,
         // A scenario that fails (a daemon that cannot sync at this size) is a result too.
       ).catch((err: Error) => ({
@@ -216,6 +226,7 @@ async function main(): Promise<void> {
       cpuProfile: process.env.KP_SCALE_CPU_PROF === '1',
       ...(process.env.KP_SCALE_NODE_OPTIONS ? { nodeOptions: process.env.KP_SCALE_NODE_OPTIONS } : {}),
       gcTrace: process.env.KP_SCALE_GC_TRACE === '1',
+      stages: process.env.KP_SCALE_STAGES === '1',
       floorRuns: Math.max(1, envNumber('KP_SCALE_FLOOR_RUNS', 2)),
       kernelChecks: process.env.KP_SCALE_KERNEL !== '0',
       pollMs: Math.max(1, envNumber('KP_SCALE_POLL_MS', 500)),

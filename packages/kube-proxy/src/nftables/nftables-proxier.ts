@@ -4,6 +4,7 @@ import type { ServiceHealthServer } from '../runtime/service-health-server';
 import type { ConntrackCleaner } from '../shared/conntrack-cleaner';
 import { ProxierBase, type ProxierBaseOptions, type SyncResult } from '../shared/proxier-base';
 import { syncServiceHealth } from '../shared/sync-service-health';
+import { SyncStages } from '../shared/sync-stages';
 import type { NftablesBackendOptions } from './build-nftables-ruleset';
 import type { ProxierNftables } from './exec-nftables';
 import { NFTABLES_TABLE } from './nftables-names';
@@ -36,6 +37,9 @@ const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
 const YIELD_EVERY_SERVICE_PORTS = 500;
 /** Lets signals, health checks and informer events run between a sync's CPU-bound steps. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A partial sync's debug line carries its script up to this many operations. */
+const LOGGED_SCRIPT_OPERATIONS = 16;
 
 /** Scripts up to this size stay readable as `lastScript`; a full table at 10k Services is ~9 MB. */
 const LAST_SCRIPT_KEPT_BYTES = 64 << 10;
@@ -108,21 +112,31 @@ export class NftablesProxier extends ProxierBase {
   async syncProxyRules(): Promise<SyncResult | undefined> {
     if (!this.isInitialized()) return undefined;
     const start = this.clock.now();
+    const stages = new SyncStages();
     const snapshot = this.checkoutSnapshot();
+    stages.mark('snapshot');
     let result: SyncResult;
     let kind: 'full' | 'partial' = 'full';
+    let operations = 0;
     try {
-      // A big snapshot took CPU; so does a full update of the table (handed back in steps).
-      if (snapshot.services.size > YIELD_EVERY_SERVICE_PORTS) await yieldToEventLoop();
+      // A big snapshot took CPU; so does a full update of the table (handed back in steps). An
+      // update of only the Services whose endpoints changed is short, and a turn of the event
+      // loop before it only let other work (a metrics scrape) delay the change (issue #54).
+      if (snapshot.services.size > YIELD_EVERY_SERVICE_PORTS && this.ruleset.walksAll(snapshot))
+        await yieldToEventLoop();
+      stages.mark('yield');
       await this.ruleset.updateInSteps(snapshot, yieldToEventLoop, YIELD_EVERY_SERVICE_PORTS);
+      stages.mark('update');
       const diff =
         this.inSync && start - this.lastFullSync < FORCED_FULL_SYNC_INTERVAL_MS
           ? this.ruleset.diffTransaction()
           : undefined;
+      stages.mark('diff');
       if (diff) {
         kind = 'partial';
         this.last = diff;
         this.lastScriptLength = undefined;
+        operations = diff.size;
         if (diff.size > 0) await this.opts.nftables.run(diff);
       } else {
         // Until this succeeds the kernel's table is unknown: never diff against it.
@@ -143,13 +157,18 @@ export class NftablesProxier extends ProxierBase {
         this.inSync = true;
         this.lastFullSync = start;
       }
+      stages.mark('kernel');
       this.ruleset.commit();
+      stages.mark('commit');
       const end = this.clock.now();
       result = { kind, ok: true, durationMs: end - start };
       this.syncSucceeded(kind, start, end, snapshot);
       this.recordNoLocalEndpoints(this.ruleset.noLocalEndpoints);
+      stages.mark('metrics');
       if (this.opts.serviceHealth) await syncServiceHealth(this.opts.serviceHealth, snapshot);
+      stages.mark('health');
       await this.clearConntrack(this.opts.conntrack, snapshot);
+      stages.mark('conntrack');
     } catch (err) {
       this.inSync = false;
       result = { kind, ok: false, durationMs: this.clock.now() - start, error: err };
@@ -158,6 +177,36 @@ export class NftablesProxier extends ProxierBase {
       this.retryAfterFailure();
     }
     this.recordResult(result);
+    this.logStages(result, operations, stages);
     return result;
+  }
+
+  /**
+   * The sync's debug line (-v=4), like upstream's "SyncProxyRules complete" with its parts: when
+   * its oldest change was tracked, when it started, and each stage's ms ('kernel' is the
+   * transaction from encoding to the kernel's answer; 'metrics' ends where the sync's timestamp
+   * metric is stamped).
+   */
+  private logStages(result: SyncResult, operations: number, stages: SyncStages): void {
+    const proxier = this;
+    this.log.debug(
+      {
+        kind: result.kind,
+        ok: result.ok,
+        family: this.family,
+        operations,
+        trackedAt: this.checkedOutPendingSince,
+        startAt: stages.startAt,
+        stages: stages.durations(),
+        // A small diff's script, rendered only when the line is written (a getter: a logger
+        // below debug never reads it).
+        get script(): string | undefined {
+          return result.kind === 'partial' && operations <= LOGGED_SCRIPT_OPERATIONS
+            ? proxier.lastScript
+            : undefined;
+        },
+      },
+      'synced nftables rules',
+    );
   }
 }

@@ -9,6 +9,7 @@ import { type ProxyLogger, silentLogger } from '../runtime/proxy-logger';
 import type { ConntrackCleaner } from './conntrack-cleaner';
 import { reconcileConntrack } from './conntrack-reconciler';
 import type { ProxyHandler } from './proxy-handler';
+import { SyncStages } from './sync-stages';
 
 /** Outcome of one sync, kept in a proxier's `history`. */
 export interface SyncResult {
@@ -51,6 +52,10 @@ export abstract class ProxierBase implements ProxyHandler {
   protected readonly log: ProxyLogger;
   private servicesSynced = false;
   private endpointSlicesSynced = false;
+  /** When the first change still pending was folded in (SyncStages.now), for the sync's debug line. */
+  private firstPendingAt: number | undefined;
+  /** firstPendingAt as the last checkoutSnapshot took it: when its sync's oldest change was tracked. */
+  protected checkedOutPendingSince: number | undefined;
   /** Results of every sync, newest last (bounded), for tests and `explain`. */
   readonly history: SyncResult[] = [];
 
@@ -161,6 +166,7 @@ export abstract class ProxierBase implements ProxyHandler {
       m.endpointChangesPending.set(p.endpoints);
     }
     if (!pending) return;
+    this.firstPendingAt ??= SyncStages.now();
     this.base.health?.queuedUpdate(this.family);
     if (this.isInitialized())
       m?.syncProxyRulesLastQueuedTimestamp.set({ ip_family: this.family }, this.clock.now() / 1000);
@@ -170,6 +176,8 @@ export abstract class ProxierBase implements ProxyHandler {
   /** The pending changes folded into a snapshot, counted in the change totals, nothing pending after. */
   protected checkoutSnapshot(): ProxySnapshot {
     const snapshot = this.state.snapshot();
+    this.checkedOutPendingSince = this.firstPendingAt;
+    this.firstPendingAt = undefined;
     const m = this.base.metrics;
     if (m) {
       m.serviceChangesTotal.inc(snapshot.serviceChanges);

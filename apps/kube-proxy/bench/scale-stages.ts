@@ -1,0 +1,179 @@
+import { PerformanceObserver } from 'node:perf_hooks';
+
+// One endpoint change's latency in parts (KP_SCALE_STAGES=1, issue #54). The daemon runs with
+// `-v=4 --logging-format=json`: each nftables sync logs "synced nftables rules" with when its
+// oldest change was tracked, when it started and each stage's ms (NftablesProxier.logStages); a
+// preload reports every garbage collection (start, main-thread pause, kind) on stderr. All are
+// epoch ms from `performance.timeOrigin + performance.now()`, which in every process on the
+// machine derive from the same monotonic clock, so they line up with the bench's own stamps.
+
+/** The preload's source: a `gc` PerformanceObserver writing one JSON line per collection. */
+export const GC_OBSERVER_PRELOAD = `const { PerformanceObserver } = require('node:perf_hooks');
+const kinds = { 1: 'minor', 4: 'major', 8: 'incremental', 16: 'weakcb' }; // NODE_PERFORMANCE_GC_*
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries())
+    process.stderr.write(JSON.stringify({ gc: kinds[e.detail?.kind] ?? String(e.detail?.kind),
+      at: performance.timeOrigin + e.startTime, ms: e.duration }) + '\\n');
+}).observe({ entryTypes: ['gc'] });
+`;
+
+interface SyncLine {
+  kind: string;
+  operations: number;
+  trackedAt?: number;
+  startAt: number;
+  stages: Record<string, number>;
+  script?: string;
+}
+
+interface GcLine {
+  gc: string;
+  at: number;
+  ms: number;
+}
+
+/** What the bench knows of one change: when it wrote it, the daemon's stamp, when its probe saw it. */
+export interface ChangeStamps {
+  writtenAt: number;
+  /** When the bench's write (moveEndpoint: the registry's update and its watch events) returned. */
+  writeReturnedAt?: number;
+  /** The bench process's own GC pause ms between the write and its relay passing the event on. */
+  benchGc?: number;
+  /** When the bench's relay passed the API server's bytes on (to the probe). */
+  benchRelayAt?: number;
+  /** When the probe in the namespace passed them on to the daemon. */
+  probeRelayAt?: number;
+  stampMs: number;
+  seenAt: number;
+}
+
+/** One change's parts in ms; `undefined` parts had no sync line to read. */
+type Parts = Record<string, number>;
+
+/** This process's GC pauses from now until stop(), to tell the bench's own pauses from the daemon's. */
+export function observeGc(): { within(from: number, to: number): number; stop(): void } {
+  const pauses: [number, number][] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push([performance.timeOrigin + e.startTime, e.duration]);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    within: (from, to) =>
+      pauses.reduce((ms, [at, d]) => ms + Math.max(0, Math.min(to, at + d) - Math.max(from, at)), 0),
+    stop: () => observer.disconnect(),
+  };
+}
+
+/** Epoch ms with sub-millisecond precision (comparable with the daemon's marks). */
+export const preciseNow = (): number => performance.timeOrigin + performance.now();
+
+/** Collects the daemon's sync and GC lines from its stderr. */
+export class StageLog {
+  private partial = '';
+  readonly syncs: SyncLine[] = [];
+  readonly gcs: GcLine[] = [];
+
+  push(chunk: string): void {
+    const lines = (this.partial + chunk).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      let o: Record<string, unknown>;
+      try {
+        o = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      if (o.msg === 'synced nftables rules') this.syncs.push(o as unknown as SyncLine);
+      else if (typeof o.gc === 'string') this.gcs.push(o as unknown as GcLine);
+    }
+  }
+
+  /** The newest partial sync's script (the last endpoint change), if the daemon logged one. */
+  lastScript(): string | undefined {
+    for (let i = this.syncs.length - 1; i >= 0; i--) {
+      const s = this.syncs[i] as SyncLine;
+      if (s.kind === 'partial' && s.script) return s.script;
+    }
+    return undefined;
+  }
+
+  /** The first sync that started after `at` (the change's write). */
+  private syncAfter(at: number): SyncLine | undefined {
+    return this.syncs.find((s) => s.startAt >= at);
+  }
+
+  /** Main-thread GC ms inside [from, to] and the longest pause there. */
+  private gcWithin(from: number, to: number): { ms: number; longest: number; majors: number } {
+    let ms = 0;
+    let longest = 0;
+    let majors = 0;
+    for (const g of this.gcs) {
+      const overlap = Math.min(to, g.at + g.ms) - Math.max(from, g.at);
+      if (overlap <= 0) continue;
+      ms += overlap;
+      longest = Math.max(longest, g.ms);
+      if (g.gc === 'major') majors++;
+    }
+    return { ms, longest, majors };
+  }
+
+  /** One change in parts: API write → tracked → sync start → its stages → stamp; detection after. */
+  parts(c: ChangeStamps): Parts {
+    const s = this.syncAfter(c.writtenAt);
+    const gc = this.gcWithin(c.writtenAt, c.stampMs);
+    const out: Parts = {
+      total: c.stampMs - c.writtenAt,
+      gcInside: gc.ms,
+      gcLongest: gc.longest,
+      gcMajors: gc.majors,
+      detectionAfterStamp: c.seenAt - c.stampMs,
+    };
+    if (!s) return out;
+    const tracked = s.trackedAt ?? s.startAt;
+    out.writeToTracked = tracked - c.writtenAt;
+    if (c.benchRelayAt !== undefined && c.probeRelayAt !== undefined) {
+      out['hop.writeToBenchRelay'] = c.benchRelayAt - c.writtenAt;
+      if (c.writeReturnedAt !== undefined) out['hop.write'] = c.writeReturnedAt - c.writtenAt;
+      if (c.benchGc !== undefined) out['hop.benchGc'] = c.benchGc;
+      out['hop.benchRelayToProbeRelay'] = c.probeRelayAt - c.benchRelayAt;
+      out['hop.probeRelayToTracked'] = tracked - c.probeRelayAt;
+    }
+    out.trackedToStart = s.startAt - tracked;
+    for (const [name, ms] of Object.entries(s.stages)) out[`sync.${name}`] = ms;
+    // The stamp is Date.now() (whole ms) taken right after the 'commit' stage.
+    out.operations = s.operations;
+    return out;
+  }
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+/**
+ * p50, p99 and max of every part over the changes, the five slowest changes' parts, and every
+ * change's (to see what the slow ones had in common).
+ */
+export function summarizeParts(log: StageLog, changes: ChangeStamps[]): Record<string, unknown> {
+  const all = changes.map((c) => log.parts(c));
+  const names = [...new Set(all.flatMap((p) => Object.keys(p)))];
+  const summary: Record<string, unknown> = {};
+  for (const name of names) {
+    const values = all.map((p) => p[name]).filter((v): v is number => v !== undefined);
+    const sorted = values.sort((a, b) => a - b);
+    summary[name] = {
+      p50: round(percentile(sorted, 50)),
+      p99: round(percentile(sorted, 99)),
+      max: round(sorted.at(-1) ?? Number.NaN),
+    };
+  }
+  const slowest = [...all].sort((a, b) => (b.total ?? 0) - (a.total ?? 0)).slice(0, 5);
+  return { perPart: summary, slowest: slowest.map(roundAll), perChange: all.map(roundAll) };
+}
+
+function roundAll(p: Parts): Parts {
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, round(v)]));
+}

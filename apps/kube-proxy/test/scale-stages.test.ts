@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { swapScripts } from '../bench/scale-change-floor';
+import { StageLog } from '../bench/scale-stages';
+
+// The scale bench's one-change breakdown (issue #54): the daemon's debug lines and GC entries
+// matched to a change, and the change floor's scripts built from the daemon's last diff.
+
+const CHANGE = `delete element ip kube-proxy service-cluster-endpoints { 10.96.0.7 . tcp . 80 . 0 }
+delete element ip kube-proxy endpoint-hairpin { 10.244.0.7 . 10.244.0.7 }
+add element ip kube-proxy endpoint-hairpin { 10.250.0.7 . 10.250.0.7 }
+add element ip kube-proxy service-cluster-endpoints { 10.96.0.7 . tcp . 80 . 0 : 10.250.0.7 . 8080 }
+`;
+
+describe('scale bench change floor', () => {
+  it('swaps the change address with a spare one and back, in the same maps and sets', () => {
+    const { forward, back } = swapScripts(CHANGE, '10.250.0.7');
+    expect(forward.split('\n').filter(Boolean)).toEqual([
+      'delete element ip kube-proxy endpoint-hairpin { 10.250.0.7 . 10.250.0.7 }',
+      'add element ip kube-proxy endpoint-hairpin { 10.127.254.1 . 10.127.254.1 }',
+      'delete element ip kube-proxy service-cluster-endpoints { 10.96.0.7 . tcp . 80 . 0 }',
+      'add element ip kube-proxy service-cluster-endpoints { 10.96.0.7 . tcp . 80 . 0 : 10.127.254.1 . 8080 }',
+    ]);
+    expect(back.split('\n').filter(Boolean)).toEqual([
+      'delete element ip kube-proxy endpoint-hairpin { 10.127.254.1 . 10.127.254.1 }',
+      'add element ip kube-proxy endpoint-hairpin { 10.250.0.7 . 10.250.0.7 }',
+      'delete element ip kube-proxy service-cluster-endpoints { 10.96.0.7 . tcp . 80 . 0 }',
+      'add element ip kube-proxy service-cluster-endpoints { 10.96.0.7 . tcp . 80 . 0 : 10.250.0.7 . 8080 }',
+    ]);
+  });
+});
+
+describe('scale bench stage log', () => {
+  const sync = (startAt: number, trackedAt: number) =>
+    JSON.stringify({
+      msg: 'synced nftables rules',
+      kind: 'partial',
+      operations: 4,
+      trackedAt,
+      startAt,
+      stages: { snapshot: 0.1, update: 0.4, kernel: 0.5, total: 1 },
+      script: CHANGE,
+    });
+
+  it('reads lines split over chunks and splits a change at the first sync after its write', () => {
+    const log = new StageLog();
+    const text = [
+      '{"msg":"kube-proxy started"}',
+      sync(900, 899),
+      JSON.stringify({ gc: 'minor', at: 1001, ms: 2 }),
+      JSON.stringify({ gc: 'major', at: 1020, ms: 50 }),
+      sync(1004, 1003.5),
+      'not json',
+      '',
+    ].join('\n');
+    log.push(text.slice(0, 70));
+    log.push(text.slice(70));
+    expect(log.syncs).toHaveLength(2);
+    expect(log.lastScript()).toBe(CHANGE);
+    const parts = log.parts({
+      writtenAt: 1000,
+      stampMs: 1010,
+      seenAt: 1060,
+      benchRelayAt: 1001,
+      probeRelayAt: 1002,
+    });
+    expect(parts).toMatchObject({
+      total: 10,
+      writeToTracked: 3.5,
+      trackedToStart: 0.5,
+      'hop.writeToBenchRelay': 1,
+      'hop.benchRelayToProbeRelay': 1,
+      'hop.probeRelayToTracked': 1.5,
+      'sync.update': 0.4,
+      detectionAfterStamp: 50,
+      // Only the minor collection falls inside the write → stamp window.
+      gcInside: 2,
+      gcMajors: 0,
+    });
+  });
+});
