@@ -4,9 +4,11 @@
 // code cache of its built-in modules (http, https, http2, tls, crypto, ...) was made with the
 // default flags: with `--expose-gc` in execArgv, V8 rejected it and every built-in module the app
 // loaded was compiled from source. Requiring 24 of them took 40-80 CPU-ms with the flag, 18-38
-// without (Node 24.21.0; issue #51). V8 computes the hash once, from the flags the process
-// started with, so setting `--expose-gc` at run time leaves every code cache check as it was; the
-// flag is on only while V8 installs `gc` in a new context, so no context made later gets one.
+// without (Node 24.21.0; issue #51); the semi-space sizes are not in the hash (26-29 with
+// `--max-semi-space-size=2`). A flag set at run time changes the hash too (the 24 after
+// `v8.setFlagsFromString('--expose-gc')`: 27 -> 47 CPU-ms), so the flag is on only while V8
+// installs `gc` in a new context and off again after, which gives back the start's hash; no
+// context made later gets a `gc` either.
 const v8 = require('node:v8');
 const vm = require('node:vm');
 

@@ -186,7 +186,8 @@ const FULL = { type: 'major', execution: 'sync', flavor: 'regular' };
  * (the kubelet's: V8's initial old-generation limit is 33 MB, its incremental marking starts at
  * 25 MB) often ends with V8's own mark-compact done a second before the trim's, which then found
  * only the little garbage made since. GCProfiler records each collection's heap as V8's own GC
- * callbacks see it; it is stopped at the start-up's collection, so it costs nothing afterwards.
+ * callbacks see it; it is stopped at the trim's first collection of any kind, so it costs nothing
+ * afterwards.
  */
 function watchMarkCompacts() {
   const profiler = new v8.GCProfiler();
@@ -262,10 +263,11 @@ function periodAfter(state, collection, used, after) {
  * the burst's working set as live; `trailing` then asks for one more collection at the next
  * opportunity, whatever the growth, so the burst's end is collected too. malloc_trim runs after
  * a collection, at the MALLOC_RETRIMS checks after it and at a burst's end, or with
- * `trimEveryCheck` at every check. `startUpMarkCompact` (see watchMarkCompacts), asked once when
- * the start-up's plain collection is due: V8's own mark-compact during the start-up stands in for
- * it when the heap grew less than PERIODIC_YIELD_BYTES since (all that collection could give back,
- * and below what a periodic collection must yield to be worth it); the release runs as after it.
+ * `trimEveryCheck` at every check. `startUpMarkCompact` (see watchMarkCompacts), asked once, at
+ * the first collection (which stops the watch whatever that collection is): when that is the
+ * start-up's plain collection, V8's own mark-compact during the start-up stands in for it when the
+ * heap grew less than PERIODIC_YIELD_BYTES since (all that collection could give back, and below
+ * what a periodic collection must yield to be worth it); the release runs as after it.
  * @param {HeapTrimState} state
  */
 function check(
@@ -292,8 +294,10 @@ function check(
     release.releaseExecutablePages();
     return { ...state, live, last: used, retrims: Math.max(0, retrims - 1), releasedAt: now };
   }
-  const v8Live = state.collectedAt === undefined && collection === FULL ? startUpMarkCompact?.() : undefined;
-  const stoodIn = v8Live !== undefined && used - v8Live < PERIODIC_YIELD_BYTES;
+  // The watch ends at the first collection whatever its kind (it records every collection of
+  // V8's until read, scavenges too); only a plain one can be replaced by V8's plain mark-compact.
+  const v8Live = state.collectedAt === undefined ? startUpMarkCompact?.() : undefined;
+  const stoodIn = collection === FULL && v8Live !== undefined && used - v8Live < PERIODIC_YIELD_BYTES;
   if (!stoodIn) gc(collection);
   release.releaseMallocFree();
   release.releaseExecutablePages();

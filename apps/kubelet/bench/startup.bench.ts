@@ -19,7 +19,8 @@
  * deploy/systemd's unit starts it); NA_STARTUP_PROFILE=<dir>
  * writes a --cpu-prof of each start into <dir>; NA_STARTUP_LINES=1 echoes the kubelet's stderr
  * with each chunk's time from exec; NA_STARTUP_STDOUT=<dir> keeps each kubelet's stdout;
- * NA_STARTUP_LATE_MS adds a CPU reading that long after exec (cpuLateS). Needs root. Results:
+ * NA_STARTUP_LATE_MS adds a CPU and RSS reading that long after exec (cpuLateS, rssLateMiB,
+ * anonLateMiB). Needs root. Results:
  * bench-results/kubelet-startup.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -73,6 +74,11 @@ interface StartupRun {
   cpuLateS?: number;
   /** VmRSS at 10 s (MiB): what a change to the start costs in memory. */
   rssAt10sMiB: number;
+  /** RssAnon at 10 s (MiB): VmRSS without the executable's file pages, which the heap trim drops every 10 s. */
+  anonAt10sMiB: number;
+  /** VmRSS and RssAnon at NA_STARTUP_LATE_MS (MiB), when set: whether a difference at 10 s lasts. */
+  rssLateMiB?: number;
+  anonLateMiB?: number;
   /** The machine's 1-minute load average when the run began: times from exec mean little under load. */
   load1: number;
   /** CPU seconds by thread name at each of THREAD_MARKS_MS (keyed "1s", "2s", ...; 9.5 s: before the kill). */
@@ -184,6 +190,9 @@ function watchLines(child: ChildProcess, t0: number, started: RegExp) {
 }
 
 /** The process's CPU seconds `ms` after `t0`. */
+/** A /proc/<pid>/status size field in MiB, to 0.1. */
+const mibOf = (status: string, field: string) => round(statusField(status, field) / 1048576, 1);
+
 async function cpuAfter(pid: number, t0: number, ms: number): Promise<number> {
   await sleep(Math.max(0, ms - (performance.now() - t0)));
   return cpuSeconds(pid);
@@ -240,8 +249,9 @@ async function oneRun(
     const cpuAtStaticPodS = await cpuSeconds(pid);
     await sleep(Math.max(0, CPU_WINDOW_MS - (performance.now() - t0)));
     const cpuFirst10sS = await cpuSeconds(pid);
-    const rss = statusField(await readFile(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const late = LATE_MS === undefined ? undefined : await cpuAfter(pid, t0, LATE_MS);
+    const lateStatus = late === undefined ? undefined : await readFile(`/proc/${pid}/status`, 'utf8');
     return {
       binary,
       firstLogMs: Math.round(lines.firstMs()),
@@ -252,7 +262,11 @@ async function oneRun(
       cpuAtStaticPodS: round(cpuAtStaticPodS, 2),
       cpuFirst10sS: round(cpuFirst10sS, 2),
       ...(late === undefined ? {} : { cpuLateS: round(late, 2) }),
-      rssAt10sMiB: round(rss / 1048576, 1),
+      rssAt10sMiB: mibOf(status, 'VmRSS'),
+      anonAt10sMiB: mibOf(status, 'RssAnon'),
+      ...(lateStatus === undefined
+        ? {}
+        : { rssLateMiB: mibOf(lateStatus, 'VmRSS'), anonLateMiB: mibOf(lateStatus, 'RssAnon') }),
       load1,
       threads: await threads,
     };
