@@ -85,14 +85,34 @@ export function tmpfsNoswapSupported(kernelRelease: string): boolean {
  * internal configuration as `path`; the line here is the one upstream prints.
  */
 export function checkCgroupVersion(failCgroupV1: boolean, cgroupVersion: 1 | 2): void {
-  if (failCgroupV1 && cgroupVersion === 1) {
-    throw new StartupRefusedError(
-      'failCgroupV1',
-      true,
-      `${cgroupV1RefusedReason}, path: &TypeMeta{Kind:,APIVersion:,}`,
-      'failed to validate kubelet configuration, error',
+  if (failCgroupV1 && cgroupVersion === 1)
+    throw validationRefusal('failCgroupV1', true, cgroupV1RefusedReason);
+}
+
+/**
+ * singleProcessOOMKill: false asks for whole-container OOM kills, which cgroup v1 cannot give
+ * (no memory.oom.group); upstream's validation refuses it there, right after failCgroupV1.
+ */
+export function checkSingleProcessOOMKill(
+  singleProcessOOMKill: boolean | undefined,
+  cgroupVersion: 1 | 2,
+): void {
+  if (singleProcessOOMKill === false && cgroupVersion === 1)
+    throw validationRefusal(
+      'singleProcessOOMKill',
+      false,
+      'invalid configuration: singleProcessOOMKill must not be explicitly set to false when using cgroup v1',
     );
-  }
+}
+
+/** A refusal from upstream's configuration validation, wrapped as its error prints it. */
+function validationRefusal(field: string, value: unknown, reason: string): StartupRefusedError {
+  return new StartupRefusedError(
+    field,
+    value,
+    `${reason}, path: &TypeMeta{Kind:,APIVersion:,}`,
+    'failed to validate kubelet configuration, error',
+  );
 }
 
 /**
@@ -129,12 +149,16 @@ export function memoryQoSKernelWarning(memoryQoS: boolean, kernelRelease: string
 
 /** The host checks upstream makes before anything starts, then the kubelet's own OOM score. */
 export async function runStartupChecks(
-  config: Pick<KubeletConfiguration, 'failSwapOn' | 'failCgroupV1' | 'oomScoreAdj' | 'featureGates'>,
+  config: Pick<
+    KubeletConfiguration,
+    'failSwapOn' | 'failCgroupV1' | 'singleProcessOOMKill' | 'oomScoreAdj' | 'featureGates'
+  >,
   logger: KubeletLogger,
 ): Promise<StartupFindings> {
   const swapOn = await checkSwap(config.failSwapOn);
   const cgroupVersion = (await detectCgroupFilesystem()).version;
   checkCgroupVersion(config.failCgroupV1, cgroupVersion);
+  checkSingleProcessOOMKill(config.singleProcessOOMKill, cgroupVersion);
   if (cgroupVersion === 1) logger.warn({}, cgroupV1Deprecated.message);
   const kernelWarning = memoryQoSKernelWarning(config.featureGates.MemoryQoS === true, release());
   if (kernelWarning) logger.warn({ kernel: release() }, kernelWarning);

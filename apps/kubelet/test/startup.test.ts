@@ -10,6 +10,7 @@ import {
   activeSwaps,
   applyOomScoreAdj,
   checkCgroupVersion,
+  checkSingleProcessOOMKill,
   checkSwap,
   possibleMemoryBackedVolumesOnDisk,
   StartupRefusedError,
@@ -59,6 +60,15 @@ describe('host checks at start', () => {
     );
     expect(() => checkCgroupVersion(false, 1)).not.toThrow();
     expect(() => checkCgroupVersion(true, 2)).not.toThrow();
+  });
+
+  it('refuses singleProcessOOMKill: false on cgroup v1 only, in upstream validation words', () => {
+    expect(() => checkSingleProcessOOMKill(false, 1)).toThrow(
+      'failed to validate kubelet configuration, error: invalid configuration: singleProcessOOMKill must not be explicitly set to false when using cgroup v1, path: &TypeMeta{Kind:,APIVersion:,}',
+    );
+    expect(() => checkSingleProcessOOMKill(undefined, 1)).not.toThrow();
+    expect(() => checkSingleProcessOOMKill(true, 1)).not.toThrow();
+    expect(() => checkSingleProcessOOMKill(false, 2)).not.toThrow();
   });
 
   it("writes oomScoreAdj to the process's score and only warns when it cannot", async () => {

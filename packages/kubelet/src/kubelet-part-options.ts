@@ -6,6 +6,7 @@ import { podName } from './api/pod-name';
 import { featureGateEnabled } from './config/feature-gate-rules';
 import type { ContainerMemoryQoS } from './cri/container-memory-qos';
 import type { NodeSwapFacts } from './cri/container-swap';
+import { oomGroupKill } from './cri/linux-resources';
 import { defaultMaxParallelPodStarts, StartLimiter } from './cri/start-limiter';
 import type { ObjectSource } from './env/resolve-env';
 import { warningLoggingRecorder } from './events/warning-logging-recorder';
@@ -41,6 +42,12 @@ export function swapFacts(options: KubeletOptions): NodeSwapFacts | undefined {
       memoryCapacity: options.node.memoryCapacity,
     }
   );
+}
+
+/** Whether containers get memory.oom.group=1: the host's cgroup version and singleProcessOOMKill. */
+function nodeOOMGroupKill(options: KubeletOptions): boolean {
+  const cgroupVersion = options.cgroups?.fs.version ?? options.node.swap?.cgroupVersion;
+  return oomGroupKill(cgroupVersion, options.config.singleProcessOOMKill);
 }
 
 /**
@@ -93,6 +100,7 @@ export function syncerOptions(options: KubeletOptions, parts: SyncerParts): PodS
       },
       swap: swapFacts(options),
       memoryQoS: memoryQoSSettings(options, parts.node),
+      oomGroupKill: nodeOOMGroupKill(options),
       seccompDefault: options.config.seccompDefault,
     },
     cluster: {
@@ -145,6 +153,7 @@ export function resizerOptions(
       memoryCapacity: options.node.memoryCapacity,
       swap: swapFacts(options),
       memoryQoS: memoryQoSSettings(options, parts.node),
+      oomGroupKill: nodeOOMGroupKill(options),
     },
     clock: parts.clock,
     recordEvent: options.api?.recordEvent,

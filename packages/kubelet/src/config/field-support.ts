@@ -84,7 +84,7 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   cgroupsPerQOS: applied('pod cgroups'),
   cgroupDriver: applied("pod cgroups, unless the runtime's RuntimeConfig names its own"),
   cpuManagerPolicy: unsupported,
-  singleProcessOOMKill: unsupported,
+  singleProcessOOMKill: applied('memory.oom.group of containers on cgroup v2; refused false on cgroup v1'),
   cpuManagerPolicyOptions: unsupported,
   cpuManagerReconcilePeriod: unsupported,
   memoryManagerPolicy: unsupported,

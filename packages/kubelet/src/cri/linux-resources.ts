@@ -98,6 +98,26 @@ export interface LinuxResourceOptions {
   onSwapShareError?: (error: SwapShareError) => void;
   /** MemoryQoS's settings when it is enforced (gate on, cgroup v2); absent: no memory.min/low/high. */
   memoryQoS?: ContainerMemoryQoS;
+  /**
+   * Whether an OOM kills the whole container (memory.oom.group=1): on cgroup v2 unless
+   * singleProcessOOMKill is true, as upstream (see oomGroupKill).
+   */
+  oomGroupKill?: boolean;
+}
+
+/** The cgroup v2 file that makes the kernel's OOM killer take every process of the cgroup at once. */
+export const cgroup2OOMGroup = 'memory.oom.group';
+
+/**
+ * Upstream's calculateLinuxResources: on cgroup v2, unless singleProcessOOMKill is true (unset
+ * means false there), each container's cgroup gets memory.oom.group=1, so an OOM kill ends the
+ * container rather than one of its processes. cgroup v1 has no such file.
+ */
+export function oomGroupKill(
+  cgroupVersion: 1 | 2 | undefined,
+  singleProcessOOMKill: boolean | undefined,
+): boolean {
+  return cgroupVersion === 2 && singleProcessOOMKill !== true;
 }
 
 /** resources → CRI LinuxContainerResources (upstream generateLinuxContainerResources). */
@@ -122,6 +142,8 @@ export function linuxContainerResources(
     cpuShares: milliCPUToShares(cpuRequest),
     memoryLimitInBytes: memoryLimit,
     oomScoreAdj: containerOOMScoreAdj(pod, container, options.memoryCapacity),
+    // Swap's and MemoryQoS's entries are merged over this one, as upstream's are.
+    ...(options.oomGroupKill ? { unified: { [cgroup2OOMGroup]: '1' } } : {}),
   };
   const withSwap = options.swap
     ? withContainerSwap(resources, pod, container, options.swap, options.onSwapShareError)

@@ -78,6 +78,8 @@ export interface PodSyncerHost {
   swap?: NodeSwapFacts;
   /** MemoryQoS's settings when enforced (gate on, cgroup v2): each container's memory.min/low/high. */
   memoryQoS?: ContainerMemoryQoS;
+  /** memory.oom.group=1 for each container: cgroup v2 without singleProcessOOMKill (oomGroupKill). */
+  oomGroupKill?: boolean;
   /** The node's hosts file, the base of host-network pods' /etc/hosts (default /etc/hosts). */
   nodeHostsFile?: string;
   /** KubeletConfiguration.seccompDefault: RuntimeDefault seccomp for containers that set none. */
@@ -645,6 +647,7 @@ export class PodSyncer {
           memoryCapacity: this.options.host.memoryCapacity,
           swap: this.options.host.swap,
           memoryQoS: this.options.host.memoryQoS,
+          oomGroupKill: this.options.host.oomGroupKill,
           onSwapShareError: (error) => this.options.listeners?.onSwapShareError?.(pod, container, error),
           // The sandbox's user namespace (hostUsers: false), for the containers and their mounts.
           userNamespace:

@@ -308,7 +308,12 @@ async function runNode(input: {
         created.find((r) => r.sandboxConfig?.metadata?.uid === uid)?.config?.linux?.resources,
       ),
       podFiles: rawFiles(podPath, limitFiles),
-      containerFiles: rawFiles(containerPath, [...limitFiles, ...memoryQoSFiles, 'memory.current']),
+      containerFiles: rawFiles(containerPath, [
+        ...limitFiles,
+        ...memoryQoSFiles,
+        'memory.current',
+        'memory.oom.group',
+      ]),
       podMemoryQoSFiles: rawFiles(podPath, memoryQoSFiles),
       podChildren: sh('ls', join(mountRoot, podPath)),
       summary: podStats,

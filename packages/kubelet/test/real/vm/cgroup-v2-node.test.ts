@@ -190,6 +190,14 @@ describe('a whole node on cgroup v2 (micro-VM: containerd 1.6, our kubelet, real
     });
   });
 
+  it('each container cgroup kills as a whole on OOM (memory.oom.group 1, singleProcessOOMKill unset)', () => {
+    for (const key of ['burstable', 'guaranteed', 'bestEffort']) {
+      const p = r.limited.pods[key];
+      expect(p.request.unified?.['memory.oom.group']).toBe('1');
+      expect(p.containerFiles['memory.oom.group']).toBe('1');
+    }
+  });
+
   it('LimitedSwap: the Burstable container gets request ÷ MemTotal × SwapTotal, Guaranteed and BestEffort 0', () => {
     const { pods, meminfo } = r.limited;
     const memTotal = meminfoBytes(meminfo, 'MemTotal');
@@ -199,13 +207,16 @@ describe('a whole node on cgroup v2 (micro-VM: containerd 1.6, our kubelet, real
     // 32 MiB of ~1.5 GiB: about 2 % of the swap, not 0 and not all of it.
     expect(share).toBeGreaterThan(swapTotal / 100);
     expect(share).toBeLessThan(swapTotal / 10);
-    expect(pods.burstable.request.unified).toEqual({ 'memory.swap.max': String(share) });
+    expect(pods.burstable.request.unified).toEqual({
+      'memory.oom.group': '1',
+      'memory.swap.max': String(share),
+    });
     // The kernel keeps whole pages.
     expect(pods.burstable.containerFiles['memory.swap.max']).toBe(
       String(Math.floor(share / pageBytes) * pageBytes),
     );
     for (const key of ['guaranteed', 'bestEffort']) {
-      expect(pods[key].request.unified).toEqual({ 'memory.swap.max': '0' });
+      expect(pods[key].request.unified).toEqual({ 'memory.oom.group': '1', 'memory.swap.max': '0' });
       expect(pods[key].containerFiles['memory.swap.max']).toBe('0');
     }
   });
@@ -224,6 +235,7 @@ describe('a whole node on cgroup v2 (micro-VM: containerd 1.6, our kubelet, real
     const high = Math.floor((32 * MiB + 0.9 * (96 * MiB)) / pageBytes) * pageBytes;
     expect(high).toBe(124_149_760);
     expect(p.request.unified).toEqual({
+      'memory.oom.group': '1',
       'memory.swap.max': '0',
       'memory.low': String(32 * MiB),
       'memory.high': String(high),

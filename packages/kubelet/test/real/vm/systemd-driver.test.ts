@@ -294,14 +294,25 @@ describe.each(['1.6', '2.1'])('cgroupDriver systemd on containerd %s (SystemdCgr
     expect(share).toBeGreaterThan((256 * MiB) / 100);
     expect(share).toBeLessThan((256 * MiB) / 10);
     expect(burstableHigh).toBe(124_149_760);
-    expect(pods.guaranteed.request).toEqual({ 'memory.swap.max': '0', 'memory.min': String(64 * MiB) });
+    // memory.oom.group: singleProcessOOMKill is unset, so on cgroup v2 each container dies whole on OOM.
+    expect(pods.guaranteed.request).toEqual({
+      'memory.oom.group': '1',
+      'memory.swap.max': '0',
+      'memory.min': String(64 * MiB),
+    });
     expect(pods.burstable.request).toEqual({
+      'memory.oom.group': '1',
       'memory.swap.max': String(share),
       'memory.low': String(32 * MiB),
       'memory.high': String(burstableHigh),
     });
     // BestEffort: no protection (reset to 0, so a policy turned off releases it), no memory.high.
-    expect(pods.bestEffort.request).toEqual({ 'memory.swap.max': '0', 'memory.min': '0', 'memory.low': '0' });
+    expect(pods.bestEffort.request).toEqual({
+      'memory.oom.group': '1',
+      'memory.swap.max': '0',
+      'memory.min': '0',
+      'memory.low': '0',
+    });
     expect(pods.guaranteed.scopeFiles).toEqual({
       'memory.min': String(64 * MiB),
       'memory.low': '0',

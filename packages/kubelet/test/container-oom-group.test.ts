@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import type { Container, Pod } from '../src/api/pod-types';
+import { linuxContainerResources, oomGroupKill } from '../src/cri/linux-resources';
+
+// Upstream v1.36 calculateLinuxResources: on cgroup v2, unless singleProcessOOMKill is true,
+// every container's CRI resources carry unified memory.oom.group=1 (TestCalculateLinuxResources
+// expects it in each cgroup v2 case with singleProcessOOMKill false).
+
+function pod(resources: Container['resources']): Pod {
+  return {
+    metadata: { name: 'bar', namespace: 'new', uid: '12345678' },
+    spec: { containers: [{ name: 'foo', image: 'busybox', resources }] },
+  } as Pod;
+}
+const container = (p: Pod) => p.spec.containers[0]!;
+const gi = 1024 ** 3;
+
+describe('memory.oom.group (singleProcessOOMKill)', () => {
+  it('is asked for on cgroup v2 unless singleProcessOOMKill is true (unset means false there); never on v1', () => {
+    expect(oomGroupKill(2, undefined)).toBe(true);
+    expect(oomGroupKill(2, false)).toBe(true);
+    expect(oomGroupKill(2, true)).toBe(false);
+    expect(oomGroupKill(1, undefined)).toBe(false);
+    expect(oomGroupKill(1, true)).toBe(false);
+    expect(oomGroupKill(undefined, undefined)).toBe(false);
+  });
+
+  it('puts memory.oom.group=1 in the unified map, whatever the QoS class', () => {
+    for (const p of [pod(undefined), pod({ requests: { cpu: '1' }, limits: { memory: '1Gi' } })]) {
+      const resources = linuxContainerResources(p, container(p), {
+        memoryCapacity: 8 * gi,
+        oomGroupKill: true,
+      });
+      expect(resources.unified).toEqual({ 'memory.oom.group': '1' });
+    }
+    const p = pod(undefined);
+    expect(linuxContainerResources(p, container(p), { memoryCapacity: 8 * gi }).unified).toBeUndefined();
+  });
+
+  it('keeps it beside the swap entry merged over it', () => {
+    const p = pod({ requests: { memory: '1Gi' }, limits: { memory: '2Gi' } });
+    const resources = linuxContainerResources(p, container(p), {
+      memoryCapacity: 8 * gi,
+      oomGroupKill: true,
+      swap: {
+        cgroupVersion: 2,
+        swapControllerAvailable: true,
+        behavior: 'NoSwap',
+        memoryCapacity: 8 * gi,
+        swapCapacity: 0,
+      },
+    });
+    expect(resources.unified).toEqual({ 'memory.oom.group': '1', 'memory.swap.max': '0' });
+  });
+});
