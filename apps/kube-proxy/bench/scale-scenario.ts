@@ -3,6 +3,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type ApiServer, createNetns, type Netns } from '@nodeagent/testing';
 import type { InitialEventsSent } from '@nodeagent/testing/apiserver';
+import { collectBenchGarbage } from './bench-gc';
 import { type ChangeFloor, nftChangeFloorMs } from './scale-change-floor';
 import { moveEndpoint, podIP } from './scale-cluster';
 import { profileInDir, type SelfTime } from './scale-cpu-profile';
@@ -239,6 +240,7 @@ async function endpointChanges(
     const end = await runEnd(probe, lastTs, reconciles);
     reconciles = end.reconciles;
     if (c > 0) afterStampMaxMs = Math.max(afterStampMaxMs, end.endMs - lastTs * 1000);
+    collectBenchGarbage();
     await sleep(Math.max(0, end.endMs + CHANGE_SPACING_MS - Date.now()));
     const service = (c * 7919) % s.services;
     address = podIP(s.services * s.endpoints + c);
