@@ -98,4 +98,35 @@ describe('registerWithTaints', () => {
     );
     expect(config.registerWithTaints).toEqual([{ key: 'k', effect: 'NoSchedule' }]);
   });
+
+  it("refuses what upstream's CheckTaintValidation refuses, printing the taint as Go's %v does", () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ key: 'bad key', value: 'v', effect: 'NoSchedule' }, 'invalid taint: {bad key v NoSchedule <nil>}'],
+      [{ key: 'example.com/a/b', effect: 'NoExecute' }, 'invalid taint: {example.com/a/b  NoExecute <nil>}'],
+      [{ key: '', effect: 'NoSchedule' }, 'invalid taint: {  NoSchedule <nil>}'],
+      [
+        { key: 'k', value: 'x'.repeat(64), effect: 'NoSchedule' },
+        `invalid taint: {k ${'x'.repeat(64)} NoSchedule <nil>}`,
+      ],
+      [{ key: 'k', value: '-v', effect: 'NoSchedule' }, 'invalid taint: {k -v NoSchedule <nil>}'],
+      [{ key: 'k', effect: 'Sometimes' }, 'invalid taint: {k  Sometimes <nil>}'],
+    ];
+    for (const [taint, reason] of cases)
+      expect(problems({ registerWithTaints: [{ key: 'ok', effect: 'NoSchedule' }, taint] })).toEqual([
+        `registerWithTaints[1]: ${reason}`,
+      ]);
+  });
+
+  it('accepts prefixed keys, empty values and an empty effect, as upstream validation does', () => {
+    const taints = [
+      { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+      { key: 'dedicated', value: 'gpu_a.1', effect: 'PreferNoSchedule' },
+      { key: 'k' },
+    ];
+    expect(problems({ registerWithTaints: taints })).toEqual([]);
+    expect(parseKubeletConfiguration({ registerWithTaints: taints }).config.registerWithTaints[2]).toEqual({
+      key: 'k',
+      effect: '',
+    });
+  });
 });

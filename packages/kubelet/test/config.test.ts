@@ -91,8 +91,9 @@ describe('KubeletConfiguration validation', () => {
     expectConfigError(() => parseKubeletConfiguration({ port: 70000 }), 'port', 70000);
     expectConfigError(
       () => parseKubeletConfiguration({ registerWithTaints: [{ key: 'a', effect: 'Sometimes' }] }),
-      'registerWithTaints[0].effect',
-      'Sometimes',
+      // Upstream's validation names the whole taint ("invalid taint: {a  Sometimes <nil>}").
+      'registerWithTaints[0]',
+      { key: 'a', effect: 'Sometimes' },
     );
     expectConfigError(
       () => parseKubeletConfiguration({ clusterDNS: ['not-an-ip'] }),

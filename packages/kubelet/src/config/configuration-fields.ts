@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { parseDuration } from '@nodeagent/primitives';
 import { z } from 'zod';
+import { taintProblem } from './taint-rules';
 import { tlsCipherSuitesProblem } from './tls-cipher-suites';
 import { tlsCurvePreferencesProblem } from './tls-curve-preferences';
 import { tracingEndpointProblem } from './tracing-endpoint';
@@ -60,17 +61,26 @@ export function buildKubeletConfigurationSchema() {
 
   // v1.Taint; upstream refuses a timeAdded in registerWithTaints (the API server stamps it), so it
   // is read to be refused rather than dropped unseen, and left out of the result.
+  // The key, value and effect are checked as upstream's validation checks them (taint-rules.ts).
   const taint = z
     .object({
-      key: z.string().min(1),
+      key: z.string(),
       value: z.string().optional(),
-      effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+      effect: z.string().optional(),
       timeAdded: z
         .unknown()
         .refine((time) => time === undefined || time === null, { message: 'taint.TimeAdded is not nil' })
         .optional(),
     })
-    .transform(({ timeAdded: _timeAdded, ...rest }) => rest);
+    .superRefine((t, ctx) => {
+      const problem = taintProblem(t);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .transform(({ timeAdded: _timeAdded, effect, ...rest }) => ({
+      ...rest,
+      // Checked above: one of upstream's effects, or none (which the API server then refuses).
+      effect: (effect ?? '') as 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute',
+    }));
 
   /** component-base LoggingConfiguration as the kubelet file carries it (`logging:`). */
   const loggingConfiguration = z.object({

@@ -5,7 +5,7 @@ import { formatDuration, parseDuration } from '@nodeagent/primitives';
 import { parse as parseYaml } from 'yaml';
 import { CredentialProviderConfigError } from './credential-provider-errors';
 import { parseSchemelessURL } from './image-url-match';
-import { qualifiedNameErrors } from './qualified-name';
+import { qualifiedNameErrors } from '../../api/qualified-name';
 
 /** The flag whose file this is (the field of every config error). */
 export const credentialProviderConfigFlag = '--image-credential-provider-config';

@@ -1,4 +1,5 @@
-// apimachinery validation.IsQualifiedName's messages, for annotation keys in tokenAttributes.
+// apimachinery validation.IsQualifiedName's and IsValidLabelValue's messages: annotation keys in
+// a credential provider's tokenAttributes, registerWithTaints keys and values.
 const nameFmt = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
 const nameRe = new RegExp(`^${nameFmt}$`);
 const nameErr = `must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '${nameFmt}')`;
@@ -28,5 +29,16 @@ export function qualifiedNameErrors(value: string): string[] {
   if (name.length === 0) errs.push('name part must be non-empty');
   else if (name.length > 63) errs.push('name part must be no more than 63 bytes');
   if (!nameRe.test(name)) errs.push(`name part ${nameErr}`);
+  return errs;
+}
+
+/** The problems upstream finds with `value` as a label value (IsValidLabelValue); none when valid. */
+export function labelValueErrors(value: string): string[] {
+  const errs: string[] = [];
+  if (value.length > 63) errs.push('must be no more than 63 bytes');
+  if (value.length > 0 && !nameRe.test(value))
+    errs.push(
+      `a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(${nameFmt})?')`,
+    );
   return errs;
 }
