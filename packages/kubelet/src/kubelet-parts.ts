@@ -80,13 +80,14 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   const podState = new PodStateStore(mirrorPods);
   // The pod half of the runtime stack (pod cgroups, image pull limit) over the PodRuntime given
   // (the executable's criRuntimeStack, or a test's runtime).
+  const clock = kubeletOptions.pacing?.clock ?? systemClock;
   const runtime = podRuntimeStack(kubeletOptions.runtime, {
     config: kubeletOptions.config,
     cgroups: kubeletOptions.cgroups,
     podOf: podState.pod.bind(podState),
+    now: () => clock.now(),
   });
   const options: KubeletOptions = { ...kubeletOptions, runtime };
-  const clock = options.pacing?.clock ?? systemClock;
   const logger = options.logger ?? silent;
   const metrics = options.metrics ?? createKubeletMetrics();
   const node = new NodeFacts(options.node.allocatable);

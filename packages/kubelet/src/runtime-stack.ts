@@ -7,6 +7,7 @@ import { criPodRuntime } from './cri/cri-pod-runtime';
 import { instrumentCriClient, type RuntimeOperationMetrics } from './cri/instrumented-cri';
 import type { PodRuntime } from './cri/pod-runtime';
 import { imagePullConcurrency, limitImagePulls } from './images/image-pull-limit';
+import { throttleImagePulls } from './images/image-pull-throttle';
 import type { LogRotationRuntime } from './logs/container-log-manager';
 import { reportingContainerStarts } from './logs/container-start-hook';
 import type { CriStatsSource } from './stats/cri-stats-source';
@@ -16,6 +17,7 @@ import type { CriStatsSource } from './stats/cri-stats-source';
  *
  *   the pod's cgroup becomes its sandbox's parent (cgroupsPerQOS)                 podRuntimeStack
  *   → image pulls wait for a slot (serializeImagePulls, maxParallelImagePulls)    podRuntimeStack
+ *   → then take a registryPullQPS token or fail ("pull QPS exceeded")             podRuntimeStack
  *   → criPodRuntime: the PodRuntime seam over CRI                                 criRuntimeStack
  *   → each StartContainer that succeeds is reported (the container log manager)   criRuntimeStack
  *   → each CRI call counted where it leaves (runtime_operations_*)                criRuntimeStack
@@ -61,13 +63,19 @@ export function criRuntimeStack(
 export function podRuntimeStack(
   runtime: PodRuntime,
   options: {
-    config: Pick<KubeletConfiguration, 'serializeImagePulls' | 'maxParallelImagePulls'>;
+    config: Pick<
+      KubeletConfiguration,
+      'serializeImagePulls' | 'maxParallelImagePulls' | 'registryPullQPS' | 'registryBurst'
+    >;
+    /** The clock registryPullQPS's bucket refills by (the kubelet's). */
+    now: () => number;
     /** cgroupsPerQOS: pods get pod<uid> cgroups as their sandbox's cgroup parent. */
     cgroups?: PodCgroupManager;
     /** The pod a sandbox belongs to (the cgroup layer's lookup). */
     podOf: (uid: string) => Pod | undefined;
   },
 ): PodRuntime {
-  const pullLimited = limitImagePulls(runtime, imagePullConcurrency(options.config));
+  const throttled = throttleImagePulls(runtime, options.config, options.now);
+  const pullLimited = limitImagePulls(throttled, imagePullConcurrency(options.config));
   return options.cgroups ? podCgroupRuntime(pullLimited, options.cgroups, options.podOf) : pullLimited;
 }

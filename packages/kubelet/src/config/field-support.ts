@@ -52,8 +52,8 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   serverTLSBootstrap: { status: 'tls-bootstrap', where: 'serving certificate CSR' },
   authentication: applied('kubelet server authentication (x509, TokenReview webhook, anonymous)'),
   authorization: applied('kubelet server authorization (AlwaysAllow, SubjectAccessReview webhook)'),
-  registryPullQPS: unsupported,
-  registryBurst: unsupported,
+  registryPullQPS: applied('image pulls (images/image-pull-throttle.ts)'),
+  registryBurst: applied('image pulls (images/image-pull-throttle.ts)'),
   imagePullCredentialsVerificationPolicy: applied(
     'verified image pulls (records under <root-dir>/image_manager)',
   ),
