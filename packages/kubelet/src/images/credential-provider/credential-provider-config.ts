@@ -3,9 +3,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { formatDuration, parseDuration } from '@nodeagent/primitives';
 import { parse as parseYaml } from 'yaml';
+import { qualifiedNameErrors } from '../../api/qualified-name';
 import { CredentialProviderConfigError } from './credential-provider-errors';
 import { parseSchemelessURL } from './image-url-match';
-import { qualifiedNameErrors } from '../../api/qualified-name';
 
 /** The flag whose file this is (the field of every config error). */
 export const credentialProviderConfigFlag = '--image-credential-provider-config';
