@@ -101,6 +101,8 @@ export function syncerOptions(options: KubeletOptions, parts: SyncerParts): PodS
       swap: swapFacts(options),
       memoryQoS: memoryQoSSettings(options, parts.node),
       oomGroupKill: nodeOOMGroupKill(options),
+      cpuCFSQuota: options.config.cpuCFSQuota,
+      cpuCFSQuotaPeriodUs: parseDuration(options.config.cpuCFSQuotaPeriod) * 1000,
       seccompDefault: options.config.seccompDefault,
     },
     cluster: {

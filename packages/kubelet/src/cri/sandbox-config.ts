@@ -8,14 +8,15 @@ import type { Pod } from '../api/pod-types';
 import { type ClusterDNSOptions, podDNSConfig } from './dns-config';
 import { podNameLabel, podNamespaceLabel, podUidLabel } from './labels';
 import { defaultPodLogsDir, podLogDirectory } from './log-paths';
+import { type SandboxResourceOptions, sandboxOverhead, sandboxResources } from './sandbox-resources';
 import { linuxSandboxSecurityContext } from './security-context';
 import { sysctlNameWithDots } from './sysctl-namespace';
 
 /**
- * What buildSandboxConfig needs beyond the pod: cluster DNS settings, the sandbox attempt, the log directory and
- * the cgroup parent.
+ * What buildSandboxConfig needs beyond the pod: cluster DNS settings, the sandbox attempt, the log directory,
+ * the cgroup parent and the host facts its CRI resources are made from.
  */
-export interface SandboxConfigOptions extends ClusterDNSOptions {
+export interface SandboxConfigOptions extends ClusterDNSOptions, SandboxResourceOptions {
   /** Sandbox attempt: 0 first, incremented each time the sandbox is re-created. */
   attempt: number;
   podLogsDir?: string;
@@ -90,6 +91,9 @@ export function buildSandboxConfig(pod: Pod, options: SandboxConfigOptions) {
       cgroupParent: options.cgroupParent ?? '',
       securityContext: linuxSandboxSecurityContext(pod, options.userNamespace),
       sysctls,
+      // Upstream applySandboxResources: what the pod's containers will use, and its RuntimeClass's overhead.
+      resources: sandboxResources(pod, options),
+      overhead: sandboxOverhead(pod, options),
     },
   } satisfies MessageInput<PodSandboxConfig>;
 }

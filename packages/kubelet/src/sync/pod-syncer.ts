@@ -80,6 +80,10 @@ export interface PodSyncerHost {
   memoryQoS?: ContainerMemoryQoS;
   /** memory.oom.group=1 for each container: cgroup v2 without singleProcessOOMKill (oomGroupKill). */
   oomGroupKill?: boolean;
+  /** KubeletConfiguration.cpuCFSQuota, for the sandbox's CRI resources. */
+  cpuCFSQuota?: boolean;
+  /** KubeletConfiguration.cpuCFSQuotaPeriod in microseconds, for the sandbox's CRI resources. */
+  cpuCFSQuotaPeriodUs?: number;
   /** The node's hosts file, the base of host-network pods' /etc/hosts (default /etc/hosts). */
   nodeHostsFile?: string;
   /** KubeletConfiguration.seccompDefault: RuntimeDefault seccomp for containers that set none. */
@@ -204,7 +208,7 @@ export class PodSyncer {
 
   /**
    * The CRI sandbox config of `pod` for its `attempt`-th sandbox (DNS, hostname, log directory,
-   * security context). Throws a SecurityContextError when the pod's security context cannot be
+   * security context, resources and overhead). Throws a SecurityContextError when the pod's security context cannot be
    * turned into one (e.g. an unknown supplementalGroupsPolicy).
    */
   sandboxConfig(
@@ -217,6 +221,9 @@ export class PodSyncer {
       attempt,
       podLogsDir: this.options.host.podLogsDir,
       userNamespace,
+      cpuCFSQuota: this.options.host.cpuCFSQuota,
+      cpuCFSQuotaPeriodUs: this.options.host.cpuCFSQuotaPeriodUs,
+      oomGroupKill: this.options.host.oomGroupKill,
     });
   }
 

@@ -106,6 +106,25 @@ describe('pod-level resources on a real containerd (cgroupsPerQOS, cgroup v1)', 
       'container b': await cgroupFiles(`${podPath}/${containerId('b')}`),
     }).toEqual(recorded.cgroupsV1.values);
 
+    // The sandbox config containerd was given (its verbose status echoes it): the pod-level values as CRI
+    // resources (200m requested → 204 shares, 400m → 40000 µs per 100 ms period, 128Mi), no overhead.
+    const [sandbox] = (
+      await node.client.listPodSandbox({
+        filter: { labelSelector: { 'io.kubernetes.pod.uid': pod.metadata.uid! } },
+      })
+    ).items;
+    const status = await node.client.podSandboxStatus({ podSandboxId: sandbox!.id, verbose: true });
+    const sent = JSON.parse(status.info.info ?? '{}').config.linux;
+    expect({ resources: sent.resources, overhead: sent.overhead }).toEqual({
+      resources: {
+        cpu_shares: 204,
+        cpu_period: 100_000,
+        cpu_quota: 40_000,
+        memory_limit_in_bytes: 128 * 1024 ** 2,
+      },
+      overhead: {},
+    });
+
     // Status: the fields pod-level resources decide, exactly as upstream wrote them.
     expect(pod.status!.qosClass).toBe(upstream.qosClass);
     expect(pod.status!.resources).toEqual(upstream.resources);
