@@ -1,17 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Container, Pod } from '../src/api/pod-types';
 import { linuxContainerResources, oomGroupKill } from '../src/cri/linux-resources';
+import { makePod } from './helpers/fixtures';
 
 // Upstream v1.36 calculateLinuxResources: on cgroup v2, unless singleProcessOOMKill is true,
 // every container's CRI resources carry unified memory.oom.group=1 (TestCalculateLinuxResources
 // expects it in each cgroup v2 case with singleProcessOOMKill false).
 
-function pod(resources: Container['resources']): Pod {
-  return {
-    metadata: { name: 'bar', namespace: 'new', uid: '12345678' },
-    spec: { containers: [{ name: 'foo', image: 'busybox', resources }] },
-  } as Pod;
-}
+const pod = (resources: Container['resources']): Pod =>
+  makePod({ containers: [{ name: 'foo', image: 'busybox', resources }] });
 const container = (p: Pod) => p.spec.containers[0]!;
 const gi = 1024 ** 3;
 
