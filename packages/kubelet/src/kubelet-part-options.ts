@@ -156,6 +156,8 @@ export function resizerOptions(
       swap: swapFacts(options),
       memoryQoS: memoryQoSSettings(options, parts.node),
       oomGroupKill: nodeOOMGroupKill(options),
+      cpuCFSQuota: options.config.cpuCFSQuota,
+      cpuCFSQuotaPeriodUs: parseDuration(options.config.cpuCFSQuotaPeriod) * 1000,
     },
     clock: parts.clock,
     recordEvent: options.api?.recordEvent,

@@ -50,3 +50,25 @@ describe('memory.oom.group (singleProcessOOMKill)', () => {
     expect(resources.unified).toEqual({ 'memory.oom.group': '1', 'memory.swap.max': '0' });
   });
 });
+
+describe('CFS settings and shares (upstream calculateLinuxResources)', () => {
+  it('sends the period whenever cpuCFSQuota is on (quota 0 without a limit), neither with it off, and caps shares', () => {
+    const free = pod(undefined);
+    expect(linuxContainerResources(free, container(free), { memoryCapacity: gi })).toMatchObject({
+      cpuPeriod: 100_000,
+      cpuQuota: 0,
+    });
+    const limited = pod({ limits: { cpu: '500m' } });
+    expect(
+      linuxContainerResources(limited, container(limited), {
+        memoryCapacity: gi,
+        cpuCFSQuotaPeriodUs: 50_000,
+      }),
+    ).toMatchObject({ cpuPeriod: 50_000, cpuQuota: 25_000 });
+    expect(
+      linuxContainerResources(limited, container(limited), { memoryCapacity: gi, cpuCFSQuota: false }),
+    ).toMatchObject({ cpuPeriod: 0, cpuQuota: 0 });
+    const huge = pod({ requests: { cpu: '300' } });
+    expect(linuxContainerResources(huge, container(huge), { memoryCapacity: gi }).cpuShares).toBe(262_144);
+  });
+});

@@ -264,8 +264,9 @@ describe('resources and QoS', () => {
     const resources = linuxContainerResources(bestEffort, bestEffort.spec.containers[0]!, {
       memoryCapacity: capacity,
     });
+    // Upstream's calculateLinuxResources sends the period with cpuCFSQuota on, limit or not.
     expect(resources).toEqual({
-      cpuPeriod: 0,
+      cpuPeriod: 100_000,
       cpuQuota: 0,
       cpuShares: 2,
       memoryLimitInBytes: 0,

@@ -182,7 +182,9 @@ describe('container resources under pod-level limits (upstream generateLinuxCont
     expect([r.cpuShares, r.cpuQuota, r.memoryLimitInBytes]).toEqual([102, 20_000, 64 * 1024 ** 2]);
     const plain = pod({}, [{}]);
     const none = linuxContainerResources(plain, plain.spec.containers[0]!, options);
-    expect([none.cpuShares, none.cpuQuota, none.cpuPeriod, none.memoryLimitInBytes]).toEqual([2, 0, 0, 0]);
+    expect([none.cpuShares, none.cpuQuota, none.cpuPeriod, none.memoryLimitInBytes]).toEqual([
+      2, 0, 100_000, 0,
+    ]);
   });
 
   it('OOM score: the pod-level memory request beyond the containers’ own is shared out evenly (Go integer arithmetic)', () => {

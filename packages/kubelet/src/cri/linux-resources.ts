@@ -11,6 +11,8 @@ import { type NodeSwapFacts, type SwapShareError, withContainerSwap } from './co
 export const minShares = 2;
 /** cpu.shares for one whole CPU. */
 export const sharesPerCPU = 1024;
+/** The largest cpu.shares value the kernel accepts (upstream MaxShares). */
+export const maxShares = 262144;
 /** Millicores per CPU. */
 export const milliCPUToCPU = 1000;
 /** The default CFS quota period, in microseconds (100 ms). */
@@ -26,10 +28,10 @@ export const besteffortOOMScoreAdj = 1000;
 /** oom_score_adj upstream gives the kubelet process itself. */
 export const kubeletOOMScoreAdj = -999;
 
-/** cpu.shares for a CPU request in millicores: 1024 per CPU, never below 2 (upstream MilliCPUToShares). */
+/** cpu.shares for a CPU request in millicores: 1024 per CPU, within 2..262144 (upstream MilliCPUToShares). */
 export function milliCPUToShares(milliCPU: number): number {
   if (milliCPU === 0) return minShares;
-  return Math.max(minShares, Math.floor((milliCPU * sharesPerCPU) / milliCPUToCPU));
+  return Math.min(maxShares, Math.max(minShares, Math.floor((milliCPU * sharesPerCPU) / milliCPUToCPU)));
 }
 
 /**
@@ -137,7 +139,8 @@ export function linuxContainerResources(
   const period = options.cpuCFSQuotaPeriodUs ?? quotaPeriodUs;
   const useQuota = options.cpuCFSQuota ?? true;
   const resources = {
-    cpuPeriod: useQuota && cpuLimit > 0 ? period : 0,
+    // Upstream sends the period whenever cpuCFSQuota is on, a limit or not (quota 0: unlimited).
+    cpuPeriod: useQuota ? period : 0,
     cpuQuota: useQuota ? milliCPUToQuota(cpuLimit, period) : 0,
     cpuShares: milliCPUToShares(cpuRequest),
     memoryLimitInBytes: memoryLimit,

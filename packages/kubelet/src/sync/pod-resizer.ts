@@ -55,7 +55,10 @@ export interface PodResizerOptions {
   /** CRI UpdateContainerResources; a runtime without it cannot resize in place. */
   runtime?: Pick<PodRuntime, 'updateContainerResources'>;
   /** What a container's CRI resources are computed with, as the container config computes them. */
-  containerResources: Pick<LinuxResourceOptions, 'memoryCapacity' | 'swap' | 'memoryQoS' | 'oomGroupKill'>;
+  containerResources: Pick<
+    LinuxResourceOptions,
+    'memoryCapacity' | 'swap' | 'memoryQoS' | 'oomGroupKill' | 'cpuCFSQuota' | 'cpuCFSQuotaPeriodUs'
+  >;
   clock: Clock;
   recordEvent?: PodEventRecorder;
   /** The node's allocatable resources as last learnt (what a resize must fit in). */

@@ -80,9 +80,9 @@ export interface PodSyncerHost {
   memoryQoS?: ContainerMemoryQoS;
   /** memory.oom.group=1 for each container: cgroup v2 without singleProcessOOMKill (oomGroupKill). */
   oomGroupKill?: boolean;
-  /** KubeletConfiguration.cpuCFSQuota, for the sandbox's CRI resources. */
+  /** KubeletConfiguration.cpuCFSQuota, for the sandbox's and the containers' CRI resources. */
   cpuCFSQuota?: boolean;
-  /** KubeletConfiguration.cpuCFSQuotaPeriod in microseconds, for the sandbox's CRI resources. */
+  /** KubeletConfiguration.cpuCFSQuotaPeriod in microseconds, for the sandbox's and the containers' CRI resources. */
   cpuCFSQuotaPeriodUs?: number;
   /** The node's hosts file, the base of host-network pods' /etc/hosts (default /etc/hosts). */
   nodeHostsFile?: string;
@@ -655,6 +655,8 @@ export class PodSyncer {
           swap: this.options.host.swap,
           memoryQoS: this.options.host.memoryQoS,
           oomGroupKill: this.options.host.oomGroupKill,
+          cpuCFSQuota: this.options.host.cpuCFSQuota,
+          cpuCFSQuotaPeriodUs: this.options.host.cpuCFSQuotaPeriodUs,
           onSwapShareError: (error) => this.options.listeners?.onSwapShareError?.(pod, container, error),
           // The sandbox's user namespace (hostUsers: false), for the containers and their mounts.
           userNamespace:

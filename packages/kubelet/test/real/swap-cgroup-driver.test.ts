@@ -110,6 +110,9 @@ describe('on a real containerd', () => {
     expect(request?.config?.linux?.resources).toMatchObject({
       memoryLimitInBytes: limit,
       memorySwapLimitInBytes: limit,
+      // No CPU limit: upstream still sends the CFS period (cpuCFSQuota on), quota 0.
+      cpuPeriod: 100_000,
+      cpuQuota: 0,
     });
     expect(request?.config?.linux?.resources?.unified ?? {}).toEqual({});
     // What containerd made of it: the OCI spec it keeps, and the container's cgroup.
@@ -117,6 +120,7 @@ describe('on a real containerd', () => {
     const status = await node.client.containerStatus({ containerId: id, verbose: true });
     const spec = JSON.parse(status.info.info ?? '{}').runtimeSpec;
     expect(spec.linux.resources.memory).toMatchObject({ limit, swap: limit });
+    expect(spec.linux.resources.cpu.period).toBe(100_000);
     const memsw = await node.exec('swap-limited', 'c', [
       'cat',
       '/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes',
