@@ -3,7 +3,7 @@ import type { Container, Pod } from '../src/api/pod-types';
 import { linuxContainerResources, oomGroupKill } from '../src/cri/linux-resources';
 import { makePod } from './helpers/fixtures';
 
-// Upstream v1.36 calculateLinuxResources: on cgroup v2, unless singleProcessOOMKill is true,
+// Upstream v1.36 calculateLinuxResources for containers. On cgroup v2, unless singleProcessOOMKill is true,
 // every container's CRI resources carry unified memory.oom.group=1 (TestCalculateLinuxResources
 // expects it in each cgroup v2 case with singleProcessOOMKill false).
 
