@@ -1,7 +1,5 @@
 import type { ConntrackFlow } from '@nodeagent/netfilter';
 import { type ConntrackNetlink, ConntrackNetlinkError } from '@nodeagent/netfilter';
-import { parseScript } from '@nodeagent/netfilter/nftables';
-import { FakeNftables } from '@nodeagent/netfilter/testing';
 import { describe, expect, it } from 'vitest';
 import {
   type ConntrackCleaner,
@@ -12,6 +10,7 @@ import {
 } from '../src/index';
 import { NftablesProxier } from '../src/nftables/index';
 import { service, slice } from './fixtures';
+import { fakeNftables } from './proxier-modes';
 
 // Upstream's pkg/proxy/conntrack CleanStaleEntries (v1.33+): a UDP entry whose original
 // destination is a Service's IP:port (cluster IP, LB VIP, external IP) or NodePort and whose
@@ -171,7 +170,6 @@ describe('netlinkConntrack', () => {
 
 describe('a proxier reconciles conntrack after each sync', () => {
   it('deletes the flow of a removed endpoint and moves the reconciler metrics', async () => {
-    const kernel = new FakeNftables('ip', 'kube-proxy');
     const metrics = new KubeProxyMetrics();
     const table = fakeTable([
       flow('10.96.0.53', 53, '10.244.1.5', 5353),
@@ -180,15 +178,7 @@ describe('a proxier reconciles conntrack after each sync', () => {
     const p = new NftablesProxier({
       family: 'IPv4',
       nodeName: 'node-a',
-      nftables: {
-        family: 'ip',
-        table: 'kube-proxy',
-        newTransaction: () => kernel.newTransaction(),
-        check: (tx) => kernel.check(tx),
-        list: () => kernel.list(),
-        run: (tx) => kernel.run(tx),
-        runScript: (script) => kernel.run(parseScript(script, 'ip', 'kube-proxy')),
-      },
+      nftables: fakeNftables().nftables,
       conntrack: table,
       metrics,
     });

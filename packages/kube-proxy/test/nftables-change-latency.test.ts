@@ -1,8 +1,8 @@
-import { FakeNftables } from '@nodeagent/netfilter/testing';
 import { describe, expect, it } from 'vitest';
-import { NftablesProxier, type ProxierNftables } from '../src/nftables/index';
+import { NftablesProxier } from '../src/nftables/index';
 import { SyncStages } from '../src/shared/sync-stages';
 import { service, slice } from './fixtures';
+import { fakeNftables } from './proxier-modes';
 
 // Issue #54: one endpoint change's path through the proxier at a size where a full sync hands
 // the event loop back (over 500 Service ports). A partial sync must not: a turn of the event
@@ -23,19 +23,8 @@ interface Logged {
 }
 
 function harness() {
-  const kernel = new FakeNftables('ip', 'kube-proxy');
   const order: string[] = [];
-  const nftables: ProxierNftables = {
-    family: 'ip',
-    table: 'kube-proxy',
-    newTransaction: () => kernel.newTransaction(),
-    check: (tx) => kernel.check(tx),
-    list: () => kernel.list(),
-    async run(tx) {
-      order.push('write');
-      await kernel.run(tx);
-    },
-  };
+  const { nftables } = fakeNftables(() => order.push('write'));
   const lines: Logged[] = [];
   const debug = (obj: object, msg?: string) =>
     lines.push({ obj: obj as Record<string, unknown>, msg, json: JSON.parse(JSON.stringify(obj)) });
