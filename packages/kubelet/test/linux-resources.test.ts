@@ -65,9 +65,12 @@ describe('CFS settings and shares (upstream calculateLinuxResources)', () => {
         cpuCFSQuotaPeriodUs: 50_000,
       }),
     ).toMatchObject({ cpuPeriod: 50_000, cpuQuota: 25_000 });
-    expect(
-      linuxContainerResources(limited, container(limited), { memoryCapacity: gi, cpuCFSQuota: false }),
-    ).toMatchObject({ cpuPeriod: 0, cpuQuota: 0 });
+    // Neither sent: unset, which proto3 encodes as 0.
+    const off = linuxContainerResources(limited, container(limited), {
+      memoryCapacity: gi,
+      cpuCFSQuota: false,
+    });
+    expect([off.cpuPeriod ?? 0, off.cpuQuota ?? 0]).toEqual([0, 0]);
     const huge = pod({ requests: { cpu: '300' } });
     expect(linuxContainerResources(huge, container(huge), { memoryCapacity: gi }).cpuShares).toBe(262_144);
   });

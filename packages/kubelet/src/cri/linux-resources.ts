@@ -122,6 +122,36 @@ export function oomGroupKill(
   return cgroupVersion === 2 && singleProcessOOMKill !== true;
 }
 
+/** The host facts calculateLinuxResources reads, for containers and the sandbox alike. */
+export type CalculateLinuxResourceOptions = Pick<
+  LinuxResourceOptions,
+  'cpuCFSQuota' | 'cpuCFSQuotaPeriodUs' | 'oomGroupKill'
+>;
+
+/**
+ * Upstream calculateLinuxResources, for a container and for the sandbox's two entries. A missing
+ * CPU request (undefined, as Go's nil) takes its shares from the limit; a request present but
+ * zero gets the minimum shares. With cpuCFSQuota the period is always sent, the quota for a limit
+ * (0: none); without it neither is. The quota is never -1 here: that needs exclusive CPUs, and
+ * this kubelet has no CPU manager. On cgroup v2 without singleProcessOOMKill, memory.oom.group=1.
+ */
+export function calculateLinuxResources(
+  cpuRequestMilli: number | undefined,
+  cpuLimitMilli: number,
+  memoryLimitBytes: number,
+  options: CalculateLinuxResourceOptions,
+): MessageInput<LinuxContainerResources> {
+  const period = options.cpuCFSQuotaPeriodUs ?? quotaPeriodUs;
+  return {
+    cpuShares: milliCPUToShares(cpuRequestMilli ?? cpuLimitMilli),
+    memoryLimitInBytes: memoryLimitBytes,
+    ...((options.cpuCFSQuota ?? true)
+      ? { cpuPeriod: period, cpuQuota: milliCPUToQuota(cpuLimitMilli, period) }
+      : {}),
+    ...(options.oomGroupKill ? { unified: { [cgroup2OOMGroup]: '1' } } : {}),
+  };
+}
+
 /** resources → CRI LinuxContainerResources (upstream generateLinuxContainerResources). */
 export function linuxContainerResources(
   pod: Pod,
@@ -131,22 +161,14 @@ export function linuxContainerResources(
   const limits = containerLimits(pod, container);
   const requests = container.resources?.requests ?? {};
   const cpuLimit = limits.cpu !== undefined ? milliValue(limits.cpu, 'resources.limits.cpu') : 0;
-  // The API server defaults requests to limits; do the same for manifests that skipped it.
   const cpuRequest =
-    requests.cpu !== undefined ? milliValue(requests.cpu, 'resources.requests.cpu') : cpuLimit;
+    requests.cpu !== undefined ? milliValue(requests.cpu, 'resources.requests.cpu') : undefined;
   const memoryLimit =
     limits.memory !== undefined ? Math.ceil(parseQuantity(limits.memory, 'resources.limits.memory')) : 0;
-  const period = options.cpuCFSQuotaPeriodUs ?? quotaPeriodUs;
-  const useQuota = options.cpuCFSQuota ?? true;
+  // Swap's and MemoryQoS's entries are merged over its unified map, as upstream's are.
   const resources = {
-    // Upstream sends the period whenever cpuCFSQuota is on, a limit or not (quota 0: unlimited).
-    cpuPeriod: useQuota ? period : 0,
-    cpuQuota: useQuota ? milliCPUToQuota(cpuLimit, period) : 0,
-    cpuShares: milliCPUToShares(cpuRequest),
-    memoryLimitInBytes: memoryLimit,
+    ...calculateLinuxResources(cpuRequest, cpuLimit, memoryLimit, options),
     oomScoreAdj: containerOOMScoreAdj(pod, container, options.memoryCapacity),
-    // Swap's and MemoryQoS's entries are merged over this one, as upstream's are.
-    ...(options.oomGroupKill ? { unified: { [cgroup2OOMGroup]: '1' } } : {}),
   };
   const withSwap = options.swap
     ? withContainerSwap(resources, pod, container, options.swap, options.onSwapShareError)

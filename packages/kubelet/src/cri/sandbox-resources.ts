@@ -3,42 +3,10 @@ import { milliValue, parseQuantity } from '@nodeagent/primitives';
 import { podLevelRequest } from '../api/pod-level-resources';
 import { podResourceLimit, podResourceRequest } from '../api/pod-requests';
 import type { Pod } from '../api/pod-types';
-import {
-  cgroup2OOMGroup,
-  type LinuxResourceOptions,
-  milliCPUToQuota,
-  milliCPUToShares,
-  quotaPeriodUs,
-} from './linux-resources';
+import { type CalculateLinuxResourceOptions, calculateLinuxResources } from './linux-resources';
 
 /** The host facts that shape a sandbox's CRI resources: the same the containers' resources are made from. */
-export type SandboxResourceOptions = Pick<
-  LinuxResourceOptions,
-  'cpuCFSQuota' | 'cpuCFSQuotaPeriodUs' | 'oomGroupKill'
->;
-
-/**
- * Upstream calculateLinuxResources for the sandbox's two entries. A missing CPU request (undefined, as Go's nil)
- * takes its shares from the limit; a request present but zero gets the minimum shares. A zero memory limit leaves
- * the field unset. With cpuCFSQuota the period is always sent, the quota only for a limit (0 means none); without
- * it neither is. The quota is never -1 here: that needs exclusive CPUs, and this kubelet has no CPU manager.
- */
-function calculateLinuxResources(
-  cpuRequestMilli: number | undefined,
-  cpuLimitMilli: number,
-  memoryLimitBytes: number,
-  options: SandboxResourceOptions,
-): MessageInput<LinuxContainerResources> {
-  const period = options.cpuCFSQuotaPeriodUs ?? quotaPeriodUs;
-  return {
-    cpuShares: milliCPUToShares(cpuRequestMilli ?? cpuLimitMilli),
-    memoryLimitInBytes: memoryLimitBytes,
-    ...((options.cpuCFSQuota ?? true)
-      ? { cpuPeriod: period, cpuQuota: milliCPUToQuota(cpuLimitMilli, period) }
-      : {}),
-    ...(options.oomGroupKill ? { unified: { [cgroup2OOMGroup]: '1' } } : {}),
-  };
-}
+export type SandboxResourceOptions = CalculateLinuxResourceOptions;
 
 /**
  * Whether upstream's PodRequests has a cpu entry: a pod-level cpu request, or any (init or app) container naming
