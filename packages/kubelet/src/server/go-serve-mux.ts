@@ -44,9 +44,18 @@ export function goCleanPath(path: string): string {
   return rooted.endsWith('/') && cleaned !== '/' ? `${cleaned}/` : cleaned;
 }
 
-/** url.URL{Path: path, RawQuery: query}.String(): the path escaped, `?query` when there is one. */
+/**
+ * The Location of ServeMux's RedirectHandler(u.String()) for u = url.URL{Path: path, RawQuery:
+ * query}: the path escaped, then cleaned again by http.Redirect, which runs path.Clean over a
+ * location without scheme or host and keeps its trailing slash. That second clean matters where
+ * the decoded path cleans to the root: `/checkpoint/%2e%2e/..` is the subtree root `/` plus its
+ * slash, `//`, which Go sends as `/`.
+ */
 function locationOf(pathBytes: Buffer, rawQuery: string): string {
-  return `${goEscapePath(pathBytes)}${rawQuery ? `?${rawQuery}` : ''}`;
+  const escaped = goEscapePath(pathBytes);
+  const cleaned = cleanRooted(escaped);
+  const path = escaped.endsWith('/') && !cleaned.endsWith('/') ? `${cleaned}/` : cleaned;
+  return `${path}${rawQuery ? `?${rawQuery}` : ''}`;
 }
 
 /**
