@@ -147,7 +147,13 @@ async function trainKubelet(req: TrainingRequest, dir: string): Promise<void> {
       '--enforce-node-allocatable=',
       '--fail-cgroupv1=false',
     ];
-    const start = (a: string[]) => spawn(req.node, a, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // The kernel tunables read from upstream's values in the repository, never the host's
+    // /proc/sys: as root the kubelet would rewrite the build machine's, as nobody fail to.
+    const env = {
+      ...process.env,
+      NODEAGENT_KUBELET_SYSCTL_ROOT: join(repoRoot, 'apps/kubelet/test/fixtures/proc-sys-upstream'),
+    };
+    const start = (a: string[]) => spawn(req.node, a, { stdio: ['ignore', 'ignore', 'pipe'], env });
     await trainee(start, req, 'nodeagent:started', 2000, args);
   } finally {
     await fake.stop();

@@ -11,6 +11,8 @@ export const KUBELET_PORT = 10250;
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const demoSrc = fileURLToPath(new URL('./', import.meta.url));
+/** A directory holding upstream's kernel tunables, read by the demo's kubelets as /proc/sys. */
+const upstreamSysctlRoot = join(repoRoot, 'apps/kubelet/test/fixtures/proc-sys-upstream');
 
 /**
  * How each agent's process starts: the arguments node gets before the agent's own flags. The
@@ -196,6 +198,9 @@ export async function prepareNodeAgents(spec: NodeAgentsSpec): Promise<NodeAgent
         command: process.execPath,
         args: [...entries.kubelet, ...kubeletFlags],
         cwd: repoRoot,
+        // The demo's nodes share this machine's kernel: their kubelets read upstream's tunables
+        // from the repository instead of rewriting the machine's vm.* and kernel.* settings.
+        env: { ...process.env, NODEAGENT_KUBELET_SYSCTL_ROOT: upstreamSysctlRoot },
         logFile: join(layout.logsDir, 'kubelet.log'),
         netnsPath: runtime.netnsPath,
       });

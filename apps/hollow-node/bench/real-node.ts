@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import {
   type ApiServer,
@@ -20,6 +21,11 @@ import {
   type NetnsTcpBridge,
 } from '@nodeagent/testing';
 import { bundleAppCli } from '../../../tools/bundle/bundle-entry';
+
+/** Upstream's kernel tunables, which the benched kubelet reads as /proc/sys (and so writes none). */
+const upstreamSysctlRoot = fileURLToPath(
+  new URL('../../kubelet/test/fixtures/proc-sys-upstream', import.meta.url),
+);
 
 /** A running real node: its name, its agents' process ids, and how to stop it. */
 export interface RealNode {
@@ -58,7 +64,9 @@ function kubeletConfig(home: string): string {
 
 /** Spawns `args` with node in `ns`, keeping the tail of its stderr. */
 function spawnAgent(ns: Netns, args: string[], tails: Map<string, string>, name: string): ChildProcess {
-  const child = ns.spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The kubelet's kernel tunables from upstream's values in the repository, never the host's /proc/sys.
+  const env = { ...process.env, NODEAGENT_KUBELET_SYSCTL_ROOT: upstreamSysctlRoot };
+  const child = ns.spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   tails.set(name, '');
   child.stderr?.on('data', (b: Buffer) => tails.set(name, ((tails.get(name) ?? '') + b).slice(-4000)));
   return child;

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { Informer } from '@nodeagent/informer';
 import type { Wire } from '@nodeagent/primitives';
@@ -17,6 +18,9 @@ const { sleep, waitFor } = processMemory;
 
 /** Issue #35's pod count: the kubelet's default maxPods. */
 export const MAX_PODS = 110;
+
+/** Upstream's kernel tunables, read by the benched kubelet as /proc/sys (it writes none). */
+const sysctlRoot = fileURLToPath(new URL('../test/fixtures/proc-sys-upstream', import.meta.url));
 
 /** A loopback TCP port nothing listens on now. */
 export async function freePort(): Promise<number> {
@@ -85,7 +89,11 @@ export async function startKubelet(
       // failCgroupV1 defaults to true (v1.35+): the bench hosts may be cgroup v1.
       '--fail-cgroupv1=false',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
+    // Its kernel tunables from upstream's values in the repository, never the bench host's /proc/sys.
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, NODEAGENT_KUBELET_SYSCTL_ROOT: sysctlRoot, ...env },
+    },
   );
   child.stderr?.on('data', (b: Buffer) => {
     stderr = (stderr + b.toString()).slice(-4000);

@@ -54,7 +54,12 @@ import { podCgroupDirs } from './pod-cgroup-dirs';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
 import { type PendingServingPair, startSelfSignedServingPair } from './self-signed-serving-pair';
 import { signalStartUpDone } from './start-up-signal';
-import { cgroupV1Deprecated, possibleMemoryBackedVolumesOnDisk, runStartupChecks } from './startup-checks';
+import {
+  applyKernelTunables,
+  cgroupV1Deprecated,
+  possibleMemoryBackedVolumesOnDisk,
+  runStartupChecks,
+} from './startup-checks';
 import { startStaticPodSources } from './static-pod-sources';
 import { bootstrapClientCertificate, loadKubeconfig, startCertificateManagers } from './tls-bootstrap';
 
@@ -423,6 +428,9 @@ async function startKubelet(
       possibleMemoryBackedVolumesOnDisk.reason,
       possibleMemoryBackedVolumesOnDisk.message,
     );
+  // Upstream's container manager start, once the runtime answers: the kernel tunables, then the
+  // node's cgroups (kubepods, made by start).
+  await applyKernelTunables(config, logger);
   await kubelet.start();
   // Upstream's warnCgroupV1Usage, after Starting and before NodeAllocatableEnforced.
   if (startupFindings.cgroupVersion === 1)

@@ -2,6 +2,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { type KubeletConfiguration, KubeletError, type KubeletLogger } from '@nodeagent/kubelet';
 import { detectCgroupFilesystem, memoryHighLivelockKernel } from '@nodeagent/kubelet/cgroups';
+import {
+  kubeletSysctlRoot,
+  procSysctls,
+  readSelfUidMap,
+  runningInUserNamespace,
+  type Sysctls,
+  setupKernelTunables,
+} from './kernel-tunables';
 
 /**
  * The kubelet refuses to start on this host as configured (swap on, cgroup v1…). Its message is
@@ -164,4 +172,29 @@ export async function runStartupChecks(
   if (kernelWarning) logger.warn({ kernel: release() }, kernelWarning);
   await applyOomScoreAdj(config.oomScoreAdj, logger);
   return { memoryBackedVolumesMaySwap: swapOn && !tmpfsNoswapSupported(release()), cgroupVersion };
+}
+
+/**
+ * Upstream's container manager as it starts (setupNode, before the node's cgroups): the kernel
+ * tunables written where they differ, or only checked with protectKernelDefaults. Any failure
+ * stops the kubelet as upstream's "Failed to start ContainerManager" (exit 1) does.
+ */
+export async function applyKernelTunables(
+  config: Pick<KubeletConfiguration, 'protectKernelDefaults' | 'featureGates'>,
+  logger: KubeletLogger,
+  sysctls: Sysctls = procSysctls(kubeletSysctlRoot()),
+): Promise<void> {
+  const failure = await setupKernelTunables(sysctls, {
+    protectKernelDefaults: config.protectKernelDefaults,
+    kubeletInUserNamespace: config.featureGates.KubeletInUserNamespace === true,
+    inUserNamespace: async () => runningInUserNamespace(await readSelfUidMap()),
+    logger,
+  });
+  if (failure !== undefined)
+    throw new StartupRefusedError(
+      'protectKernelDefaults',
+      config.protectKernelDefaults,
+      failure,
+      'Failed to start ContainerManager',
+    );
 }

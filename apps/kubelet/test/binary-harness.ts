@@ -1,7 +1,17 @@
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { bundleAppCli } from '../../../tools/bundle/bundle-entry';
+
+/**
+ * Every kubelet these tests spawn (which inherit this worker's environment) reads its kernel
+ * tunables from a checked-in directory holding upstream's values (kernel-tunables.ts), never the
+ * host's /proc/sys: run as root, it would otherwise rewrite vm.overcommit_memory, kernel.panic…
+ * of the machine running the suite. All values equal, it writes nothing there either.
+ */
+export const upstreamSysctlRoot = fileURLToPath(new URL('./fixtures/proc-sys-upstream', import.meta.url));
+process.env.NODEAGENT_KUBELET_SYSCTL_ROOT ||= upstreamSysctlRoot;
 
 /**
  * The binary's entry point, bundled from the sources once per test worker (workers keep their

@@ -78,6 +78,13 @@ describe('KubeletConfiguration field support', () => {
     );
   });
 
+  it('applies protectKernelDefaults (kernel tunables checked, not written): no warning either way', () => {
+    expect(kubeletConfigurationFieldSupport.protectKernelDefaults.status).toBe('applied');
+    const base = defaultKubeletConfiguration();
+    expect(base.protectKernelDefaults).toBe(false);
+    expect(unsupportedFieldWarnings({ ...base, protectKernelDefaults: true })).toEqual([]);
+  });
+
   it('honours enableSystemLogHandler and enableSystemLogQuery (the node log query is served)', () => {
     const base = defaultKubeletConfiguration();
     expect(unsupportedFieldWarnings({ ...base, enableSystemLogHandler: false })).toEqual([]);

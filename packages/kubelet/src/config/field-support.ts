@@ -117,7 +117,7 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   mergeDefaultEvictionSettings: applied('configuration defaulting (evictionHard)'),
   podsPerCore: applied('pod admission and Node capacity'),
   enableControllerAttachDetach: unsupported,
-  protectKernelDefaults: unsupported,
+  protectKernelDefaults: applied('kernel tunables set, or only checked, at start (kernel-tunables.ts)'),
   makeIPTablesUtilChains: unsupported,
   iptablesMasqueradeBit: { status: 'no-effect-upstream', where: 'deprecated upstream: no effect' },
   iptablesDropBit: { status: 'no-effect-upstream', where: 'deprecated upstream: no effect' },
