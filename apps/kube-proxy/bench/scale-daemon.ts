@@ -128,11 +128,28 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
 }
 
 /** VmRSS and VmHWM (peak) of `pid` in bytes. */
-export function rss(pid: number): { rssBytes: number; peakBytes: number } {
+export function rss(pid: number): RssReading {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) =>
     Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) * 1024;
-  return { rssBytes: kb('VmRSS'), peakBytes: kb('VmHWM') };
+  return {
+    rssBytes: kb('VmRSS'),
+    peakBytes: kb('VmHWM'),
+    anonBytes: kb('RssAnon'),
+    fileBytes: kb('RssFile'),
+  };
+}
+
+/**
+ * A process's resident memory from /proc/<pid>/status: the total, its peak, and the total's
+ * anonymous part (heap, malloc, stacks: what the daemon's data costs) and file-backed part (the
+ * executable's pages, which the executable's page release drops and a touch faults back).
+ */
+export interface RssReading {
+  rssBytes: number;
+  peakBytes: number;
+  anonBytes: number;
+  fileBytes: number;
 }
 
 /** User + system CPU seconds `pid` has used (load-independent, unlike wall time on a shared machine). */

@@ -7,7 +7,15 @@ import { collectBenchGarbage } from './bench-gc';
 import { type ChangeFloor, nftChangeFloorMs } from './scale-change-floor';
 import { moveEndpoint, podIP } from './scale-cluster';
 import { profileInDir, type SelfTime } from './scale-cpu-profile';
-import { API_PORT, cpuSeconds, type Daemon, METRICS_PORT, rss, startDaemon } from './scale-daemon';
+import {
+  API_PORT,
+  cpuSeconds,
+  type Daemon,
+  METRICS_PORT,
+  type RssReading,
+  rss,
+  startDaemon,
+} from './scale-daemon';
 import type { GcTally } from './scale-gc-trace';
 import {
   changeFloorMs,
@@ -350,10 +358,10 @@ interface Measured {
   /** The daemon's CPU seconds at the first sync seen, and spent over the change loop. */
   cpu: { firstSync: number; changes: number };
   list: BareList;
-  rssFirst: { rssBytes: number; peakBytes: number };
-  rssSteady: { rssBytes: number; peakBytes: number };
+  rssFirst: RssReading;
+  rssSteady: RssReading;
   /** RSS steadyLateMs after rssSteady, when asked for. */
-  rssLate: { rssBytes: number; peakBytes: number } | undefined;
+  rssLate: RssReading | undefined;
   /** Undefined (and so the dump, lastInKernel and the restore floor) without kernel checks. */
   kernel: { rules: number; elements: number } | undefined;
   changes: ChangeResult;
@@ -397,7 +405,15 @@ function report(s: Scenario, m: Measured): Record<string, unknown> {
       afterFirstSync: mb(m.rssFirst.rssBytes),
       peakAtFirstSync: mb(m.rssFirst.peakBytes),
       steady: mb(m.rssSteady.rssBytes),
-      ...(m.rssLate ? { steadyLate: mb(m.rssLate.rssBytes) } : {}),
+      steadyAnon: mb(m.rssSteady.anonBytes),
+      steadyFile: mb(m.rssSteady.fileBytes),
+      ...(m.rssLate
+        ? {
+            steadyLate: mb(m.rssLate.rssBytes),
+            steadyLateAnon: mb(m.rssLate.anonBytes),
+            steadyLateFile: mb(m.rssLate.fileBytes),
+          }
+        : {}),
       peak: mb(m.rssSteady.peakBytes),
     },
     floor: {
