@@ -1,0 +1,98 @@
+/**
+ * The kubelet's kernel tunables on a real kernel (micro-VM): the nodeagent-kubelet binary, run
+ * by kernel-tunables-scenario.ts inside the throwaway guest, sets vm.overcommit_memory,
+ * kernel.panic… in the guest's /proc/sys by default, and with protectKernelDefaults: true refuses
+ * to start while any differs, as upstream v1.36's container manager (setupKernelTunables). Never
+ * on this host: its kernel settings are left alone.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleEntry } from '../../../../../tools/bundle/bundle-entry';
+import { runInVm, VM_TEST_TIMEOUT_MS } from '../../../../../tools/vm/vm';
+
+const repoRoot = fileURLToPath(new URL('../../../../../', import.meta.url));
+
+/** Upstream's desired values (pkg/util/sysctl), written out here apart from the code under test. */
+const upstream: Record<string, number> = {
+  'vm/overcommit_memory': 1,
+  'vm/panic_on_oom': 0,
+  'kernel/panic': 10,
+  'kernel/panic_on_oops': 1,
+  'kernel/keys/root_maxkeys': 1000000,
+  'kernel/keys/root_maxbytes': 25000000,
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON from the VM, narrowed per assertion
+let r: any;
+const disposers: (() => void)[] = [];
+afterAll(() => {
+  for (const dispose of disposers) dispose();
+});
+
+beforeAll(async () => {
+  const { version } = JSON.parse(readFileSync(`${repoRoot}apps/kubelet/package.json`, 'utf8')) as {
+    version: string;
+  };
+  // Both with a V8 code cache: compiling the bundles is most of a Node start under TCG.
+  const kubelet = bundleEntry(
+    `${repoRoot}apps/kubelet/src/cli.ts`,
+    { __NODEAGENT_VERSION__: JSON.stringify(version) },
+    { codeCache: true },
+  );
+  disposers.push(kubelet.dispose);
+  const scenario = bundleEntry(
+    fileURLToPath(new URL('./kernel-tunables-scenario.ts', import.meta.url)),
+    {},
+    { codeCache: true },
+  );
+  disposers.push(scenario.dispose);
+  const result = await runInVm({
+    command: 'node',
+    args: [scenario.file, kubelet.file],
+    cwd: repoRoot,
+    timeoutMs: 300_000,
+  });
+  if (result.exitCode !== 0)
+    throw new Error(`scenario failed (${result.exitCode}):\n${result.stderr}\n${result.stdout}`);
+  const line = result.stdout.split('\n').find((l) => l.startsWith('SCENARIO-RESULT '));
+  if (!line) throw new Error(`no result line in:\n${result.stdout}`);
+  r = JSON.parse(line.slice('SCENARIO-RESULT '.length));
+}, VM_TEST_TIMEOUT_MS);
+
+/** The flags whose boot value differs from upstream's, in upstream's listing order. */
+function differing(): string[] {
+  return Object.keys(upstream).filter((flag) => r.boot[flag] !== upstream[flag]);
+}
+
+describe('kernel tunables in the micro-VM', () => {
+  it('boots with values upstream would change (kernel.panic=-1 from the command line at least)', () => {
+    expect(r.boot['kernel/panic']).toBe(-1);
+    expect(differing()).toContain('kernel/panic');
+  });
+
+  it('refuses to start with protectKernelDefaults: true, naming each difference, writing none', () => {
+    expect(r.refused.code).toBe(1);
+    const errors = differing().map(
+      (flag) =>
+        `invalid kernel flag: ${flag}, expected value: ${upstream[flag]}, actual value: ${r.boot[flag]}`,
+    );
+    const aggregate = errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`;
+    expect(r.refused.stderr).toContain(`Error: Failed to start ContainerManager: ${aggregate}`);
+    expect(r.afterRefusal).toEqual(r.boot);
+  });
+
+  it('sets every value upstream wants by default, logging each change at -v=2, and runs', () => {
+    expect(r.modified.code).toBeNull();
+    expect(r.afterModify).toEqual(upstream);
+    for (const flag of differing())
+      expect(r.modified.stderr).toContain(
+        `"Updating kernel flag" flag="${flag}" expectedValue=${upstream[flag]} actualValue=${r.boot[flag]}`,
+      );
+  });
+
+  it('starts with protectKernelDefaults: true once the kernel has upstream values', () => {
+    expect(r.protectedAgain.code).toBeNull();
+    expect(r.protectedAgain.stderr).not.toContain('invalid kernel flag');
+  });
+});
