@@ -1,4 +1,3 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { CriClient } from '@nodeagent/cri-client';
 import { type Kubelet, type KubeletLogger, nodeStatusEventMessage } from '@nodeagent/kubelet';
 import type { MirrorPodSync, NodeEventRecorder } from '@nodeagent/kubelet/sources';
@@ -8,12 +7,14 @@ import {
   type RuntimeStatusFeatures,
   runtimeStatusFromCri,
 } from '@nodeagent/node-status';
+import type { KubeletApiClients } from './kubelet-api-clients';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
 import { nodeRegistrationSettings } from './node-registration-settings';
 
 /** What the node status reporter is wired to: the kubelet, the runtime, mirror pods and events. */
 export interface NodeStatusWiring {
-  kubeConfig: KubeConfig;
+  /** Registration through the main client; status and Lease through the heartbeat client. */
+  clients: Pick<KubeletApiClients, 'kube' | 'heartbeat'>;
   options: Pick<ResolvedKubeletOptions, 'config' | 'flags'>;
   nodeName: string;
   hostIPs: string[];
@@ -32,7 +33,8 @@ export function startNodeStatusReporter(w: NodeStatusWiring): NodeStatusReporter
   const { config, flags } = w.options;
   const { nodeName, kubelet, client, logger } = w;
   const reporter = new NodeStatusReporter({
-    kubeConfig: w.kubeConfig,
+    kubeConfig: w.clients.kube,
+    heartbeatKubeConfig: w.clients.heartbeat,
     config: {
       nodeName,
       nodeIPs: w.hostIPs,

@@ -46,6 +46,7 @@ import { type ApiEventSink, MirrorPodSync } from '@nodeagent/kubelet/sources';
 import { parseDuration, systemClock } from '@nodeagent/primitives';
 import { apiRuntimeClassGetter } from './api-runtime-classes';
 import { connectCri } from './image-service-client';
+import { type KubeletApiClients, kubeletApiClients } from './kubelet-api-clients';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
 import { startKubeletServers } from './kubelet-servers';
 import { localNodeAllocatable, podCapacity } from './node-registration-settings';
@@ -61,7 +62,12 @@ import {
   runStartupChecks,
 } from './startup-checks';
 import { startStaticPodSources } from './static-pod-sources';
-import { bootstrapClientCertificate, loadKubeconfig, startCertificateManagers } from './tls-bootstrap';
+import {
+  bootstrapClientCertificate,
+  type KubeletCertificates,
+  loadKubeconfig,
+  startCertificateManagers,
+} from './tls-bootstrap';
 
 export interface RunningKubelet {
   kubelet: Kubelet;
@@ -121,14 +127,11 @@ async function startKubeletParts(
   const startupFindings = await runStartupChecks(config, logger);
   // Every CRI call counted and timed (kubelet_runtime_operations_*); process metrics on /metrics.
   const metrics = servedMetrics();
-  // TLS bootstrapping (tls-bootstrap.ts): a client certificate before --kubeconfig is read. Both
-  // come before the runtime is contacted, as upstream builds its API clients first: a bad
-  // kubeconfig is named as such, not hidden behind an unreachable runtime.
-  const bootstrapped = await bootstrapClientCertificate(options, nodeName, logger);
-  const kubeConfig = flags.kubeconfig ? loadKubeconfig(flags.kubeconfig) : undefined;
-  const certificates = await startCertificateManagers(options, kubeConfig, nodeName, hostIPs, logger, {
-    bootstrapped,
-  });
+  // The API clients (kubelet-api-clients.ts) before the runtime is contacted, as upstream builds
+  // them first: a bad kubeconfig is named as such, not hidden behind an unreachable runtime.
+  const { clients, certificates } = await connectApiServer(options, nodeName, hostIPs, logger);
+  // The main client (kubeAPIQPS): everything but node status, the Lease and events.
+  const kubeConfig = clients?.kube;
   // runtime-stack.ts: stats, logs, images, the server read `cri`, which the pods' runtime wraps.
   const runtime = criRuntimeStack(await connectCri(config), { metrics });
   const client = runtime.cri;
@@ -170,7 +173,7 @@ async function startKubeletParts(
     { config, client, core, kubeConfig, metrics },
     logger,
   );
-  const events = core ? eventSink(core, nodeName, config, logger) : undefined;
+  const events = clients ? eventSink(clients.events, nodeName, config, logger) : undefined;
   // The serving pair before the kubelet is built: nothing runs yet when it stops the start.
   const selfSigned = await servingPair.files();
   const logRotation = containerLogManager(runtime, config, logger);
@@ -206,9 +209,9 @@ async function startKubeletParts(
   if (mirrorPods) stops.push(() => mirrorPods.stop());
   stops.push(...(await startStaticPodSources(config, nodeName, kubelet, mirrorPods, logger)));
 
-  if (kubeConfig && config.registerNode) {
+  if (clients && config.registerNode) {
     const reporter = startNodeStatusReporter({
-      kubeConfig,
+      clients,
       options: { config, flags },
       nodeName,
       hostIPs,
@@ -257,6 +260,27 @@ async function startKubeletParts(
       client.close();
     },
   };
+}
+
+/**
+ * TLS bootstrapping (tls-bootstrap.ts: a client certificate before --kubeconfig is read), the
+ * kubeconfig's API clients and the certificate managers. Standalone (no --kubeconfig): none.
+ */
+async function connectApiServer(
+  options: ResolvedKubeletOptions,
+  nodeName: string,
+  hostIPs: string[],
+  logger: KubeletLogger,
+): Promise<{ clients: KubeletApiClients | undefined; certificates: KubeletCertificates }> {
+  const bootstrapped = await bootstrapClientCertificate(options, nodeName, logger);
+  const { kubeconfig } = options.flags;
+  const loaded = kubeconfig ? loadKubeconfig(kubeconfig) : undefined;
+  const clients = loaded && kubeletApiClients(loaded, options.config);
+  // Rotation swaps the credentials of `loaded`, which the clients read through.
+  const certificates = await startCertificateManagers(options, loaded, nodeName, hostIPs, logger, {
+    bootstrapped,
+  });
+  return { clients, certificates };
 }
 
 /** What the image dependencies are built from besides the options. */
@@ -515,12 +539,12 @@ function containerLogManager(
  * API server cannot be reached (before it answers, or before the client certificate exists).
  */
 function eventSink(
-  core: ReturnType<typeof coreV1Requests>,
+  eventClient: KubeConfig,
   nodeName: string,
   config: ResolvedKubeletOptions['config'],
   logger: KubeletLogger,
 ): ApiEventSink {
-  return apiEventSink(core, {
+  return apiEventSink(coreV1Requests(eventClient), {
     nodeName,
     eventRecordQPS: config.eventRecordQPS,
     eventBurst: config.eventBurst,

@@ -59,16 +59,18 @@ describe('KubeletConfiguration field support', () => {
       ...defaultKubeletConfiguration(),
       shutdownGracePeriod: '30s',
       cpuManagerPolicy: 'static',
-      kubeAPIQPS: 20,
+      podCIDR: '10.244.0.0/24',
       enforceNodeAllocatable: ['none' as const],
       // Applied fields never warn, whatever their value.
       providerID: 'external://n1',
       readOnlyPort: 10255,
+      kubeAPIQPS: 20,
+      kubeAPIBurst: 30,
     };
     const warnings = unsupportedFieldWarnings(config);
     expect(warnings.map((w) => w.field).sort()).toEqual([
       'cpuManagerPolicy',
-      'kubeAPIQPS',
+      'podCIDR',
       'shutdownGracePeriod',
     ]);
     const shutdown = warnings.find((w) => w.field === 'shutdownGracePeriod')!;

@@ -53,7 +53,13 @@ export interface PressureSignals {
 
 /** The cluster, node config and sources a NodeStatusReporter reports from. */
 export interface NodeStatusReporterOptions {
+  /** The API server, for registration (upstream's kubeClient, which waits for kubeAPIQPS). */
   kubeConfig: KubeConfig;
+  /**
+   * Node status reads and patches and the Lease go here instead (upstream's heartbeatClient, made
+   * with QPS -1 so a kubelet busy with its pods still heartbeats). Default: kubeConfig.
+   */
+  heartbeatKubeConfig?: KubeConfig;
   config: NodeStatusConfig;
   /** CRI Version (runtimeName, runtimeVersion); a failure leaves containerRuntimeVersion as last known. */
   runtimeVersion?: () => Promise<RuntimeVersion>;
@@ -95,6 +101,7 @@ export interface NodeStatusReporterOptions {
 export class NodeStatusReporter {
   readonly config: ResolvedNodeStatusConfig;
   private readonly core: CoreV1WireRequests;
+  private readonly registrationCore: CoreV1WireRequests;
   private readonly lease: NodeLeaseController;
   private readonly clock: Clock;
   private readonly sleeper: Sleeper;
@@ -112,10 +119,13 @@ export class NodeStatusReporter {
     this.clock = opts.clock ?? systemClock;
     this.sleeper = new Sleeper(this.clock);
     // Plain requests over the KubeConfig, not client-node's typed API classes (see @nodeagent/informer).
-    this.core = coreV1Requests(opts.kubeConfig);
+    const heartbeat = opts.heartbeatKubeConfig ?? opts.kubeConfig;
+    this.core = coreV1Requests(heartbeat);
+    // Upstream registers (create, or read and patch the existing Node) through kubeClient.
+    this.registrationCore = coreV1Requests(opts.kubeConfig);
     this.lease = new NodeLeaseController({
       core: this.core,
-      coordination: coordinationV1Requests(opts.kubeConfig),
+      coordination: coordinationV1Requests(heartbeat),
       nodeName: this.config.nodeName,
       leaseDurationSeconds: this.config.nodeLeaseDurationSeconds,
       renewIntervalMs: this.config.leaseRenewIntervalMs,
@@ -229,7 +239,7 @@ export class NodeStatusReporter {
   private async ensureRegistered(): Promise<Wire<V1Node> | undefined> {
     const machine = await this.machineInfo();
     const result = await registerNodeWithRetry(
-      this.core,
+      this.registrationCore,
       initialNode(this.config, machine.operatingSystem, machine.architecture),
       this.config,
       machine.operatingSystem,
