@@ -19,8 +19,8 @@ const { sleep, waitFor } = processMemory;
 /** Issue #35's pod count: the kubelet's default maxPods. */
 export const MAX_PODS = 110;
 
-/** Upstream's kernel tunables, read by the benched kubelet as /proc/sys (it writes none). */
-const sysctlRoot = fileURLToPath(new URL('../test/fixtures/proc-sys-upstream', import.meta.url));
+/** Upstream's kernel tunables, read by the benched kubelets as /proc/sys (they write none). */
+export const sysctlRoot = fileURLToPath(new URL('../test/fixtures/proc-sys-upstream', import.meta.url));
 
 /** A loopback TCP port nothing listens on now. */
 export async function freePort(): Promise<number> {

@@ -32,7 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { CriClient } from '@nodeagent/cri-client';
 import { ContainerState } from '@nodeagent/cri-client/types';
 import { type ApiServer, processMemory, startApiServer } from '@nodeagent/testing';
-import { freePort, stopKubelet } from './kubelet-process';
+import { freePort, stopKubelet, sysctlRoot } from './kubelet-process';
 import { threadCpuAt } from './thread-cpu';
 
 const { cpuSeconds, sleep, statusField } = processMemory;
@@ -144,7 +144,11 @@ function spawnKubelet(
       '--enforce-node-allocatable=',
       '--fail-cgroupv1=false',
     ],
-    { stdio: ['ignore', stdout, 'pipe'], env: { ...process.env, ...env, ...profileEnv() } },
+    // The kernel tunables from upstream's values in the repository, never the bench host's /proc/sys.
+    {
+      stdio: ['ignore', stdout, 'pipe'],
+      env: { ...process.env, NODEAGENT_KUBELET_SYSCTL_ROOT: sysctlRoot, ...env, ...profileEnv() },
+    },
   );
   if (typeof stdout === 'number') closeSync(stdout); // the child has its own copy
   return child;
