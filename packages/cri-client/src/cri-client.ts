@@ -294,6 +294,13 @@ export class CriClient {
   updateContainerResources(req: RtReq<'UpdateContainerResources'>, opts?: CallOptions) {
     return this.rt('UpdateContainerResources', req, opts);
   }
+  /**
+   * Tells the runtime a pod's resources after an in-place resize (UpdatePodSandboxResources):
+   * `resources` is the pod cgroup's without `overhead`. containerd 1.6 answers `UNIMPLEMENTED`.
+   */
+  updatePodSandboxResources(req: RtReq<'UpdatePodSandboxResources'>, opts?: CallOptions) {
+    return this.rt('UpdatePodSandboxResources', req, opts);
+  }
   /** Makes the runtime reopen a container's log file after rotation (ReopenContainerLog). */
   reopenContainerLog(req: RtReq<'ReopenContainerLog'>, opts?: CallOptions) {
     return this.rt('ReopenContainerLog', req, opts);

@@ -14154,6 +14154,212 @@ toObject:function(types,util){return function (){
   return {}
 }}
 },
+"runtime.v1.UpdatePodSandboxResourcesRequest":{
+fields:[{"name":"podSandboxId","id":1,"type":"string"},{"name":"overhead","id":2,"type":"runtime.v1.LinuxContainerResources"},{"name":"resources","id":3,"type":"runtime.v1.LinuxContainerResources"}],
+ctor:function(){return function (p){
+  if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
+  this[ks[i]]=p[ks[i]]
+}},
+encode:function(Writer,types,util){return function (m,w,q){
+  if(!w)
+  w=Writer.create()
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  if(m.podSandboxId!=null&&Object.hasOwnProperty.call(m,"podSandboxId")&&m.podSandboxId!=="")
+  w.uint32(10).string(m.podSandboxId)
+  if(m.overhead!=null&&Object.hasOwnProperty.call(m,"overhead"))
+  types[1].encode(m.overhead,w.uint32(18).fork(),q+1).ldelim()
+  if(m.resources!=null&&Object.hasOwnProperty.call(m,"resources"))
+  types[2].encode(m.resources,w.uint32(26).fork(),q+1).ldelim()
+  if(m.$unknowns!=null&&Object.hasOwnProperty.call(m,"$unknowns"))
+  for(var i=0;i<m.$unknowns.length;++i)
+  w.raw(m.$unknowns[i])
+  return w
+}},
+decode:function(Reader,types,util,C){return function (r,l,z,q,g){
+  if(!(r instanceof Reader))
+  r=Reader.create(r)
+  if(q===undefined)q=0
+  if(q>Reader.recursionLimit)
+  throw Error("max depth exceeded")
+  var c,m,v
+  if(l===undefined)
+  c=r.len
+  else{
+  c=r.pos+l
+  if(c>r.len)
+  throw RangeError("index out of range")
+  l=r.len
+  r.len=c
+  }
+  m=g||new C
+  while(r.pos<c){
+  var s=r.pos
+  var t=r.tag()
+  if(t===z){
+  z=undefined
+  break
+  }
+  var u=t&7
+  switch(t>>>=3){
+  case 1:{
+  if(u!==2)
+  break
+  if((v=r.stringVerify()).length)
+  m.podSandboxId=v
+  else
+  delete m.podSandboxId
+  continue
+  }
+  case 2:{
+  if(u!==2)
+  break
+  m.overhead=types[1].decode(r,r.size(),undefined,q+1,m.overhead)
+  continue
+  }
+  case 3:{
+  if(u!==2)
+  break
+  m.resources=types[2].decode(r,r.size(),undefined,q+1,m.resources)
+  continue
+  }
+  }
+  r.skipType(u,q,t)
+  if(!r.discardUnknown){
+  util.makeProp(m,"$unknowns",false);
+  (m.$unknowns||(m.$unknowns=[])).push(r.raw(s,r.pos))
+  }
+  }
+  if(l!==undefined){
+  if(r.pos!==c)
+  throw RangeError("index out of range")
+  r.len=l
+  }
+  if(z!==undefined)
+  throw Error("missing end group")
+  return m
+}},
+fromObject:function(types,util,C){return function (d,q){
+  if(d instanceof C)
+  return d
+  if(!util.isObject(d))
+  throw TypeError(".runtime.v1.UpdatePodSandboxResourcesRequest: object expected")
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  var m=new C
+  if(d.podSandboxId!=null){
+  if(typeof d.podSandboxId!=="string"||d.podSandboxId.length){
+  m.podSandboxId=String(d.podSandboxId)
+  }
+  }
+  if(d.overhead!=null){
+  if(!util.isObject(d.overhead))
+  throw TypeError(".runtime.v1.UpdatePodSandboxResourcesRequest.overhead: object expected")
+  m.overhead=types[1].fromObject(d.overhead,q+1)
+  }
+  if(d.resources!=null){
+  if(!util.isObject(d.resources))
+  throw TypeError(".runtime.v1.UpdatePodSandboxResourcesRequest.resources: object expected")
+  m.resources=types[2].fromObject(d.resources,q+1)
+  }
+  return m
+}},
+toObject:function(types,util){return function (m,o,q){
+  if(!o)
+  o={}
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  var d={}
+  if(o.defaults){
+  d.podSandboxId=""
+  d.overhead=null
+  d.resources=null
+  }
+  if(m.podSandboxId!=null&&Object.hasOwnProperty.call(m,"podSandboxId")){
+  d.podSandboxId=m.podSandboxId
+  }
+  if(m.overhead!=null&&Object.hasOwnProperty.call(m,"overhead")){
+  d.overhead=types[1].toObject(m.overhead,o,q+1)
+  }
+  if(m.resources!=null&&Object.hasOwnProperty.call(m,"resources")){
+  d.resources=types[2].toObject(m.resources,o,q+1)
+  }
+  return d
+}}
+},
+"runtime.v1.UpdatePodSandboxResourcesResponse":{
+fields:[],
+ctor:function(){return function (p){
+  if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
+  this[ks[i]]=p[ks[i]]
+}},
+encode:function(Writer,types,util){return function (m,w,q){
+  if(!w)
+  w=Writer.create()
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  if(m.$unknowns!=null&&Object.hasOwnProperty.call(m,"$unknowns"))
+  for(var i=0;i<m.$unknowns.length;++i)
+  w.raw(m.$unknowns[i])
+  return w
+}},
+decode:function(Reader,types,util,C){return function (r,l,z,q,g){
+  if(!(r instanceof Reader))
+  r=Reader.create(r)
+  if(q===undefined)q=0
+  if(q>Reader.recursionLimit)
+  throw Error("max depth exceeded")
+  var c,m
+  if(l===undefined)
+  c=r.len
+  else{
+  c=r.pos+l
+  if(c>r.len)
+  throw RangeError("index out of range")
+  l=r.len
+  r.len=c
+  }
+  m=g||new C
+  while(r.pos<c){
+  var s=r.pos
+  var t=r.tag()
+  if(t===z){
+  z=undefined
+  break
+  }
+  r.skipType(t&7,q,t)
+  if(!r.discardUnknown){
+  util.makeProp(m,"$unknowns",false);
+  (m.$unknowns||(m.$unknowns=[])).push(r.raw(s,r.pos))
+  }
+  }
+  if(l!==undefined){
+  if(r.pos!==c)
+  throw RangeError("index out of range")
+  r.len=l
+  }
+  if(z!==undefined)
+  throw Error("missing end group")
+  return m
+}},
+fromObject:function(types,util,C){return function (d,q){
+  if(d instanceof C)
+  return d
+  if(!util.isObject(d))
+  throw TypeError(".runtime.v1.UpdatePodSandboxResourcesResponse: object expected")
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  return new C
+}},
+toObject:function(types,util){return function (){
+  return {}
+}}
+},
 "runtime.v1.ReopenContainerLogRequest":{
 fields:[{"name":"containerId","id":1,"type":"string"}],
 ctor:function(){return function (p){

@@ -206,6 +206,13 @@ export const criMethods = [
     "serverStream": false
   },
   {
+    "service": "RuntimeService",
+    "name": "UpdatePodSandboxResources",
+    "requestType": "UpdatePodSandboxResourcesRequest",
+    "responseType": "UpdatePodSandboxResourcesResponse",
+    "serverStream": false
+  },
+  {
     "service": "ImageService",
     "name": "ListImages",
     "requestType": "ListImagesRequest",

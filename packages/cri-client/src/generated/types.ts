@@ -704,6 +704,17 @@ export interface UpdateContainerResourcesRequest {
 export interface UpdateContainerResourcesResponse {
 }
 
+/** runtime.v1's `UpdatePodSandboxResourcesRequest` message, every field present (proto3 defaults; unset messages null). */
+export interface UpdatePodSandboxResourcesRequest {
+  podSandboxId: string;
+  overhead: LinuxContainerResources | null;
+  resources: LinuxContainerResources | null;
+}
+
+/** runtime.v1's `UpdatePodSandboxResourcesResponse` message, every field present (proto3 defaults; unset messages null). */
+export interface UpdatePodSandboxResourcesResponse {
+}
+
 /** runtime.v1's `ReopenContainerLogRequest` message, every field present (proto3 defaults; unset messages null). */
 export interface ReopenContainerLogRequest {
   containerId: string;
@@ -1166,6 +1177,7 @@ export interface RuntimeServiceRpcs {
   ListMetricDescriptors: { request: ListMetricDescriptorsRequest; response: ListMetricDescriptorsResponse; serverStream: false };
   ListPodSandboxMetrics: { request: ListPodSandboxMetricsRequest; response: ListPodSandboxMetricsResponse; serverStream: false };
   RuntimeConfig: { request: RuntimeConfigRequest; response: RuntimeConfigResponse; serverStream: false };
+  UpdatePodSandboxResources: { request: UpdatePodSandboxResourcesRequest; response: UpdatePodSandboxResourcesResponse; serverStream: false };
 }
 
 /** Request/response types of every ImageService RPC, keyed by RPC name. */
@@ -1266,6 +1278,8 @@ export type MessageTypeName =
   | 'ContainerStatusResponse'
   | 'UpdateContainerResourcesRequest'
   | 'UpdateContainerResourcesResponse'
+  | 'UpdatePodSandboxResourcesRequest'
+  | 'UpdatePodSandboxResourcesResponse'
   | 'ReopenContainerLogRequest'
   | 'ReopenContainerLogResponse'
   | 'CheckpointContainerRequest'

@@ -87,6 +87,12 @@ export interface FakeRuntimeOptions {
   runtimeHandlers?: RuntimeHandler[];
   /** What Status sends as `features` (default none, as containerd 1.6 and 1.7). */
   runtimeFeatures?: RuntimeFeatures;
+  /**
+   * Answer UpdatePodSandboxResources for a known sandbox (recorded in `sandboxResourceUpdates`).
+   * Default false: `UNIMPLEMENTED` "unknown method …", the answer of containerd 1.6.20 and 2.1.9,
+   * whose CRI servers do not register the method.
+   */
+  podSandboxResources?: boolean;
 }
 
 /** A gate on one RPC's calls (`FakeRuntime.holdCalls`): each call waits until it is released. */
@@ -185,6 +191,8 @@ export class FakeRuntime {
   readonly endpoint: string;
   /** RPC names in call order, for assertions. */
   readonly calls: string[] = [];
+  /** Every UpdatePodSandboxResources request answered (with `podSandboxResources`), in order. */
+  readonly sandboxResourceUpdates: RuntimeServiceRpcs['UpdatePodSandboxResources']['request'][] = [];
 
   private readonly server = new Server({
     'grpc.max_receive_message_length': 16 * 1024 * 1024,
@@ -522,6 +530,19 @@ export class FakeRuntime {
           .filter((c) => c.state === ContainerState.CONTAINER_RUNNING)
           .map((c) => this.containerStats(c)),
       })),
+      UpdatePodSandboxResources: this.unary(
+        'UpdatePodSandboxResources',
+        (req: RuntimeServiceRpcs['UpdatePodSandboxResources']['request']) => {
+          if (!this.opts.podSandboxResources)
+            throw new RpcFailure(
+              status.UNIMPLEMENTED,
+              'unknown method UpdatePodSandboxResources for service runtime.v1.RuntimeService',
+            );
+          this.mustSandbox(req.podSandboxId);
+          this.sandboxResourceUpdates.push(req);
+          return {};
+        },
+      ),
       CheckpointContainer: this.unary('CheckpointContainer', (req: { containerId: string }) => {
         this.mustContainer(req.containerId);
         throw new RpcFailure(status.UNIMPLEMENTED, 'method CheckpointContainer not implemented');

@@ -27,11 +27,11 @@ export function criPodRuntime(client: CriClient, options: { runtimeType?: string
   };
 }
 
-/** CRI RunPodSandbox, StopPodSandbox and RemovePodSandbox; stopping or removing a sandbox the runtime no longer has succeeds. */
+/** CRI RunPodSandbox, StopPodSandbox, RemovePodSandbox and UpdatePodSandboxResources; stopping or removing a sandbox the runtime no longer has succeeds. */
 function sandboxCalls(
   client: CriClient,
   statuses: CriStatusReader,
-): Pick<PodRuntime, 'runPodSandbox' | 'stopPodSandbox' | 'removePodSandbox'> {
+): Pick<PodRuntime, 'runPodSandbox' | 'stopPodSandbox' | 'removePodSandbox' | 'updatePodSandboxResources'> {
   return {
     async runPodSandbox(config: MessageInput<PodSandboxConfig>, runtimeHandler = ''): Promise<string> {
       const response = await client.runPodSandbox({ config, runtimeHandler });
@@ -53,6 +53,10 @@ function sandboxCalls(
         if (!isNotFound(error)) throw error;
       }
       statuses.forgetSandbox(sandboxId);
+    },
+
+    async updatePodSandboxResources(request): Promise<void> {
+      await client.updatePodSandboxResources(request);
     },
   };
 }

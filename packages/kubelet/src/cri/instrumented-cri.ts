@@ -11,6 +11,7 @@ export const runtimeOperationTypes: Readonly<Record<string, string>> = {
   listContainers: 'list_containers',
   containerStatus: 'container_status',
   updateContainerResources: 'update_container',
+  updatePodSandboxResources: 'update_podsandbox_resources',
   reopenContainerLog: 'reopen_container_log',
   execSync: 'exec_sync',
   exec: 'exec',

@@ -3,6 +3,7 @@ import type {
   LinuxContainerResources,
   MessageInput,
   PodSandboxConfig,
+  UpdatePodSandboxResourcesRequest,
 } from '@nodeagent/cri-client/types';
 import type { PodRuntimeStatus, RuntimeSandboxStatus } from './runtime-state';
 
@@ -105,6 +106,12 @@ export interface PodRuntime {
     containerId: string,
     resources: MessageInput<LinuxContainerResources>,
   ): Promise<void>;
+  /**
+   * The pod's resources, told to the runtime before each pod cgroup write of an in-place resize
+   * (CRI UpdatePodSandboxResources), e.g. for NRI plugins: it may refuse them, which fails the
+   * resize. containerd 1.6 and 2.1 answer UNIMPLEMENTED.
+   */
+  updatePodSandboxResources?(request: MessageInput<UpdatePodSandboxResourcesRequest>): Promise<void>;
   /** Runs `command` in the container and waits for it (CRI ExecSync), for exec probes and hooks; fails past `timeoutSeconds`. */
   execSync(containerId: string, command: string[], timeoutSeconds: number): Promise<ExecResult>;
   /**

@@ -17,6 +17,7 @@ import {
   resizableContainers,
   resourceRequirementsEqual,
 } from '../api/resize-quantities';
+import type { CgroupFilesystem } from '../cgroups/cgroup-filesystem';
 import type { PodCgroupManager } from '../cgroups/pod-cgroup-manager';
 import { resizePodCgroup } from '../cgroups/pod-cgroup-resize';
 import { type PodResourceConfigOptions, podResourceConfig } from '../cgroups/pod-resource-config';
@@ -45,6 +46,7 @@ import { containerBackOffKey } from '../pod/crash-loop-backoff';
 import { ResizeConditions } from '../status/resize-conditions';
 import type { NodeFactsReader } from './node-facts';
 import type { PodSyncer } from './pod-syncer';
+import { noticingPodCgroupWrites } from './sandbox-resources-notice';
 
 export interface PodResizerOptions {
   /** --root-dir: the allocation checkpoints live there. */
@@ -52,8 +54,11 @@ export interface PodResizerOptions {
   /** The pod cgroups (cgroupsPerQOS); without them every resize is refused (noPodCgroupResizeMessage). */
   cgroups?: PodCgroupManager;
   cgroupOptions?: PodResourceConfigOptions;
-  /** CRI UpdateContainerResources; a runtime without it cannot resize in place. */
-  runtime?: Pick<PodRuntime, 'updateContainerResources'>;
+  /**
+   * CRI UpdateContainerResources (a runtime without it cannot resize in place) and
+   * UpdatePodSandboxResources (told around each pod cgroup write, when the runtime has it).
+   */
+  runtime?: Pick<PodRuntime, 'updateContainerResources' | 'updatePodSandboxResources'>;
   /** What a container's CRI resources are computed with, as the container config computes them. */
   containerResources: Pick<
     LinuxResourceOptions,
@@ -271,7 +276,7 @@ export class PodResizer {
     const appliedNow = new Map<string, ContainerResourceValues>();
     try {
       await resizePodCgroup({
-        fs: cgroups.fs,
+        fs: this.podCgroupWrites(cgroups, pod, runtime),
         path: cgroups.podCgroupPath(pod),
         podName: pod.metadata.name ?? '',
         target: podResourceConfig(pod, this.options.cgroupOptions),
@@ -315,6 +320,24 @@ export class PodResizer {
       });
     }
     return kills.length > 0;
+  }
+
+  /**
+   * The filesystem the resize writes the pod cgroup through: each write told to the runtime
+   * first (CRI UpdatePodSandboxResources, upstream v1.36's order) when the runtime has the call
+   * and the pod a sandbox.
+   */
+  private podCgroupWrites(cgroups: PodCgroupManager, pod: Pod, runtime: PodRuntimeStatus): CgroupFilesystem {
+    const cri = this.options.runtime;
+    const sandboxId = runtime.sandboxes[0]?.id;
+    if (!cri?.updatePodSandboxResources || sandboxId === undefined) return cgroups.fs;
+    return noticingPodCgroupWrites(cgroups.fs, cgroups.podCgroupPath(pod), {
+      runtime: { updatePodSandboxResources: cri.updatePodSandboxResources.bind(cri) },
+      sandboxId,
+      pod,
+      options: this.options.containerResources,
+      logger: this.options.logger,
+    });
   }
 
   /**
