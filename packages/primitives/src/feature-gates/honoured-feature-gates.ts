@@ -5,7 +5,8 @@ import type { FeatureGateSpec } from './feature-gate-spec';
  * from its default is warned about by name (the agent behaves as with the default).
  * - kubelet: ContainerCheckpoint (the checkpoints directory and the /checkpoint endpoint), EventedPLEG
  *   (CRI GetContainerEvents read, each event answered with a relist),
- *   KubeletEnsureSecretPulledImages (the image pull manager), KubeletServiceAccountTokenForCredentialProviders
+ *   KubeletEnsureSecretPulledImages (the image pull manager), KubeletInUserNamespace (a kernel tunable
+ *   the kubelet cannot write in a user namespace is logged and skipped), KubeletServiceAccountTokenForCredentialProviders
  *   (credential provider tokens), MemoryQoS (cgroup v2 memory.min / memory.low / memory.high),
  *   PLEGOnDemandRelist (a pod relisted, with its PLEG events, right after a successful sync),
  *   NodeDeclaredFeatures and the declared-feature gates
@@ -20,6 +21,7 @@ export const HONOURED_FEATURE_GATES = {
     'InPlacePodLevelResourcesVerticalScaling',
     'InPlacePodVerticalScalingInitContainers',
     'KubeletEnsureSecretPulledImages',
+    'KubeletInUserNamespace',
     'KubeletServiceAccountTokenForCredentialProviders',
     'MemoryQoS',
     'NodeDeclaredFeatures',
