@@ -1,5 +1,8 @@
+import { createCriClient, isUnimplemented } from '@nodeagent/cri-client';
+import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
+import { criPodRuntime } from '../src/cri/cri-pod-runtime';
 import { updatePodSandboxResourcesRequest } from '../src/cri/sandbox-resources-update';
 
 function pod(overhead?: Record<string, string>): Pod {
@@ -73,5 +76,42 @@ describe('updatePodSandboxResourcesRequest (upstream generateUpdatePodSandboxRes
     expect(updatePodSandboxResourcesRequest('sb1', pod(), { cpuShares: 102 }, options).resources).toEqual({
       cpuShares: 102,
     });
+  });
+
+  it('reaches the runtime through criPodRuntime as built; a runtime without the call answers UNIMPLEMENTED', async () => {
+    for (const podSandboxResources of [true, false]) {
+      const fake = FakeRuntime.create({ podSandboxResources });
+      const client = await createCriClient({ endpoint: fake.endpoint, transport: fake.inProcessTransport() });
+      try {
+        const runtime = criPodRuntime(client);
+        const sandbox = await runtime.runPodSandbox({
+          metadata: { name: 'p', uid: 'u', namespace: 'rs', attempt: 0 },
+        });
+        const request = updatePodSandboxResourcesRequest(
+          sandbox,
+          pod({ cpu: '250m' }),
+          { cpuShares: 358, cpuQuotaUs: 35000, cpuPeriodUs: 100000, memoryLimitBytes: 67108864n },
+          options,
+        );
+        const sent = runtime.updatePodSandboxResources!(request);
+        if (!podSandboxResources) {
+          expect(isUnimplemented(await sent.catch((e: unknown) => e))).toBe(true);
+          continue;
+        }
+        await sent;
+        expect(fake.sandboxResourceUpdates).toHaveLength(1);
+        const [got] = fake.sandboxResourceUpdates;
+        expect(got!.podSandboxId).toBe(sandbox);
+        expect(got!.resources).toMatchObject({
+          cpuShares: 102n,
+          cpuQuota: 10000n,
+          memoryLimitInBytes: 67108864n,
+        });
+        expect(got!.overhead).toMatchObject({ cpuShares: 256n, cpuQuota: 25000n, cpuPeriod: 100000n });
+      } finally {
+        client.close();
+        await fake.stop();
+      }
+    }
   });
 });
