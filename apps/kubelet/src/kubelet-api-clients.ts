@@ -1,6 +1,8 @@
+import type { RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { rateLimitedKubeConfig, type TokenBucketOptions, TokenBucketRateLimiter } from '@nodeagent/informer';
 import type { KubeletConfiguration } from '@nodeagent/kubelet';
+import { parseDuration } from '@nodeagent/primitives';
 import { StartupRefusedError } from './startup-checks';
 
 /** client-go's rest.DefaultQPS: the rate a client configured with QPS 0 gets. */
@@ -23,7 +25,10 @@ export interface KubeletApiClients {
    * first waits for a token of one kubeAPIQPS/kubeAPIBurst bucket.
    */
   kube: KubeConfig;
-  /** heartbeatClient: node status and the Lease, with QPS -1 (never waits). */
+  /**
+   * heartbeatClient: node status and the Lease, with QPS -1 (never waits) and a timeout on each
+   * request (heartbeatTimeoutMs), so a hung connection costs one heartbeat, not all that follow.
+   */
   heartbeat: KubeConfig;
   /** eventClient: events; the event sink applies eventRecordQPS/eventBurst itself (apiEventSink). */
   events: KubeConfig;
@@ -43,15 +48,57 @@ export function kubeClientRate(
 }
 
 /**
+ * The heartbeat client's Timeout: nodeStatusUpdateFrequency, or the Lease's duration when that is
+ * shorter (upstream's run()).
+ */
+export function heartbeatTimeoutMs(
+  config: Pick<KubeletConfiguration, 'nodeStatusUpdateFrequency' | 'nodeLeaseDurationSeconds'>,
+): number {
+  return Math.min(parseDuration(config.nodeStatusUpdateFrequency), config.nodeLeaseDurationSeconds * 1000);
+}
+
+/** The settings the clients are made from. */
+export type ApiClientSettings = Pick<
+  KubeletConfiguration,
+  'kubeAPIQPS' | 'kubeAPIBurst' | 'nodeStatusUpdateFrequency' | 'nodeLeaseDurationSeconds'
+>;
+
+/** What tests replace: the bucket's clock, and the signal that ends a heartbeat request. */
+export interface ApiClientTiming extends Pick<TokenBucketOptions, 'now' | 'sleep'> {
+  /** A signal aborted `ms` from now (default AbortSignal.timeout). */
+  abortAfter?: (ms: number) => AbortSignal;
+}
+
+/**
  * The kubelet's clients over `kubeConfig`: the main one behind kubeAPIQPS/kubeAPIBurst's bucket
- * (client-go's token bucket: a request waits for its token), the heartbeat and event clients
- * without it. `timing` is the bucket's clock (tests inject one).
+ * (client-go's token bucket: a request waits for its token), the heartbeat one with its timeout,
+ * and the event one as loaded (the event sink limits it).
  */
 export function kubeletApiClients(
   kubeConfig: KubeConfig,
-  config: Pick<KubeletConfiguration, 'kubeAPIQPS' | 'kubeAPIBurst'>,
-  timing: Pick<TokenBucketOptions, 'now' | 'sleep'> = {},
+  config: ApiClientSettings,
+  { abortAfter = AbortSignal.timeout, ...bucketClock }: ApiClientTiming = {},
 ): KubeletApiClients {
-  const limiter = new TokenBucketRateLimiter({ ...kubeClientRate(config), ...timing });
-  return { kube: rateLimitedKubeConfig(kubeConfig, limiter), heartbeat: kubeConfig, events: kubeConfig };
+  const limiter = new TokenBucketRateLimiter({ ...kubeClientRate(config), ...bucketClock });
+  const timeoutMs = heartbeatTimeoutMs(config);
+  return {
+    kube: rateLimitedKubeConfig(kubeConfig, limiter),
+    heartbeat: timedKubeConfig(kubeConfig, () => abortAfter(timeoutMs)),
+    events: kubeConfig,
+  };
+}
+
+/**
+ * A view of `kubeConfig` whose requests are aborted when `deadline()`'s signal fires (client-go's
+ * Config.Timeout: connecting, waiting for and reading the answer). Credentials, TLS material and
+ * rotated certificates are read through from `kubeConfig`.
+ */
+function timedKubeConfig(kubeConfig: KubeConfig, deadline: () => AbortSignal): KubeConfig {
+  const view = Object.create(kubeConfig) as KubeConfig;
+  view.applyToHTTPSOptions = async (options) => {
+    await kubeConfig.applyToHTTPSOptions(options);
+    // A WebSocket's options take no signal; the heartbeat opens none.
+    if ('method' in options) (options as RequestOptions).signal ??= deadline();
+  };
+  return view;
 }

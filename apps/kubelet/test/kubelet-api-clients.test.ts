@@ -1,4 +1,5 @@
-import { CoreV1Api } from '@kubernetes/client-node';
+import { createServer, type IncomingMessage } from 'node:http';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { coordinationV1Requests, coreV1Requests } from '@nodeagent/informer';
 import { setRestClientMetrics } from '@nodeagent/informer/rest-client-metrics';
 import { createKubeletMetrics } from '@nodeagent/kubelet';
@@ -8,8 +9,10 @@ import { FakeClock } from '@nodeagent/primitives';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  type ApiClientSettings,
   clientGoDefaultBurst,
   clientGoDefaultQPS,
+  heartbeatTimeoutMs,
   kubeClientRate,
   kubeletApiClients,
   zeroBurstReason,
@@ -55,6 +58,14 @@ function heldClock() {
     },
   };
 }
+
+/** A rate and upstream's default heartbeat settings (nodeStatusUpdateFrequency 10s, Lease 40 s). */
+function settings(kubeAPIQPS: number, kubeAPIBurst: number): ApiClientSettings {
+  return { kubeAPIQPS, kubeAPIBurst, nodeStatusUpdateFrequency: '10s', nodeLeaseDurationSeconds: 40 };
+}
+
+/** A heartbeat deadline that never comes: these tests are about the bucket. */
+const noDeadline = { abortAfter: () => new AbortController().signal };
 
 /** Lets the promise chains of requests under way reach their next I/O or timer. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -103,7 +114,9 @@ describe('kubeAPIQPS / kubeAPIBurst as client-go reads them', () => {
     await createNode('n1');
     const { config } = await resolveKubeletOptions(['--kube-api-qps=4', '--kube-api-burst=3']);
     const clock = movingClock();
-    const core = coreV1Requests(kubeletApiClients(api.kubeConfig(), config, clock).kube);
+    const core = coreV1Requests(
+      kubeletApiClients(api.kubeConfig(), config, { ...clock, ...noDeadline }).kube,
+    );
     for (let i = 0; i < 7; i++) expect((await core.readNode({ name: 'n1' })).metadata?.name).toBe('n1');
     // Three from the bucket, then one every 1/4 s.
     expect(clock.waits).toEqual([250, 250, 250, 250]);
@@ -114,7 +127,7 @@ describe('kubeAPIQPS / kubeAPIBurst as client-go reads them', () => {
     await createNode('n1');
     const clock = heldClock();
     const core = coreV1Requests(
-      kubeletApiClients(api.kubeConfig(), { kubeAPIQPS: 2, kubeAPIBurst: 2 }, clock).kube,
+      kubeletApiClients(api.kubeConfig(), settings(2, 2), { ...clock, ...noDeadline }).kube,
     );
     const reads = Array.from({ length: 5 }, () => core.readNode({ name: 'n1' }));
     await settle();
@@ -127,7 +140,9 @@ describe('kubeAPIQPS / kubeAPIBurst as client-go reads them', () => {
     await createNode('n1');
     const { config } = await resolveKubeletOptions(['--kube-api-qps=0', '--kube-api-burst=0']);
     const clock = heldClock();
-    const core = coreV1Requests(kubeletApiClients(api.kubeConfig(), config, clock).kube);
+    const core = coreV1Requests(
+      kubeletApiClients(api.kubeConfig(), config, { ...clock, ...noDeadline }).kube,
+    );
     const reads = Array.from({ length: 12 }, () => core.readNode({ name: 'n1' }));
     await settle();
     expect(clock.waits).toEqual([200, 400]);
@@ -139,7 +154,7 @@ describe('kubeAPIQPS / kubeAPIBurst as client-go reads them', () => {
 describe('the heartbeat and event clients', () => {
   it('registers through the main client, then patches status and renews the Lease without its tokens', async () => {
     const bucket = heldClock();
-    const clients = kubeletApiClients(api.kubeConfig(), { kubeAPIQPS: 1, kubeAPIBurst: 1 }, bucket);
+    const clients = kubeletApiClients(api.kubeConfig(), settings(1, 1), { ...bucket, ...noDeadline });
     const clock = new FakeClock(Date.UTC(2026, 10, 27));
     let memoryPressure = false;
     const reporter = new NodeStatusReporter({
@@ -193,7 +208,10 @@ describe('the heartbeat and event clients', () => {
     const metrics = createKubeletMetrics();
     setRestClientMetrics(metrics.restClient);
     try {
-      const clients = kubeletApiClients(api.kubeConfig(), { kubeAPIQPS: 1, kubeAPIBurst: 1 }, movingClock());
+      const clients = kubeletApiClients(api.kubeConfig(), settings(1, 1), {
+        ...movingClock(),
+        ...noDeadline,
+      });
       for (let i = 0; i < 3; i++) await coreV1Requests(clients.kube).readNode({ name: 'n1' });
       for (let i = 0; i < 2; i++) await coreV1Requests(clients.heartbeat).readNode({ name: 'n1' });
       const text = await metrics.registry.metrics();
@@ -209,7 +227,7 @@ describe('the heartbeat and event clients', () => {
 
   it('writes events through their own limiter, not the main bucket', async () => {
     const bucket = heldClock();
-    const clients = kubeletApiClients(api.kubeConfig(), { kubeAPIQPS: 1, kubeAPIBurst: 1 }, bucket);
+    const clients = kubeletApiClients(api.kubeConfig(), settings(1, 1), { ...bucket, ...noDeadline });
     await createNode('n1');
     const main = coreV1Requests(clients.kube);
     await main.readNode({ name: 'n1' });
@@ -228,5 +246,52 @@ describe('the heartbeat and event clients', () => {
     expect(bucket.waits).toEqual([1000]);
     bucket.release();
     await waiting;
+  });
+});
+
+describe("the heartbeat client's timeout", () => {
+  it("is nodeStatusUpdateFrequency, or the Lease duration when shorter, as upstream's", async () => {
+    expect(heartbeatTimeoutMs((await resolveKubeletOptions([])).config)).toBe(10_000);
+    expect(heartbeatTimeoutMs({ nodeStatusUpdateFrequency: '1m', nodeLeaseDurationSeconds: 40 })).toBe(
+      40_000,
+    );
+    expect(heartbeatTimeoutMs({ nodeStatusUpdateFrequency: '1s', nodeLeaseDurationSeconds: 40 })).toBe(1_000);
+  });
+
+  it('ends a heartbeat request the server does not answer; main requests get no timeout', async () => {
+    // A server that takes requests and never answers them.
+    const arrived: IncomingMessage[] = [];
+    const silent = createServer((req) => arrived.push(req));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const deadlines: { ms: number; timeout: AbortController }[] = [];
+    const abortAfter = (ms: number) => {
+      const timeout = new AbortController();
+      deadlines.push({ ms, timeout });
+      return timeout.signal;
+    };
+    const clients = kubeletApiClients(kubeConfig, settings(50, 100), { ...movingClock(), abortAfter });
+    try {
+      const heartbeat = coreV1Requests(clients.heartbeat).readNode({ name: 'n1' });
+      const main = coreV1Requests(clients.kube).readNode({ name: 'n1' });
+      main.catch(() => undefined);
+      while (arrived.length < 2) await settle();
+      expect(deadlines.map((d) => d.ms)).toEqual([10_000]);
+      deadlines[0]?.timeout.abort(new Error('heartbeat timeout'));
+      await expect(heartbeat).rejects.toMatchObject({
+        name: 'AbortError',
+        cause: expect.objectContaining({ message: 'heartbeat timeout' }),
+      });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
