@@ -11,6 +11,10 @@
 // read-only private mappings are considered, and in them only pages the pagemap reports as
 // file pages: a page the process wrote to (relocations before RELRO made it read-only) is an
 // anonymous copy whose contents exist nowhere else, and MADV_DONTNEED would discard it.
+// The native addons the executable embeds (embedded-addon.cjs: written to a private
+// `nodeagent-addon-*` directory, opened and deleted) are released the same way: kube-proxy's
+// koffi, opened for one setsockopt at its first large batch, otherwise kept 2.2 MiB of its
+// pages resident for the life of the process (issue #54).
 //
 // evictExecutableCache(): releases the executable's pages as above and at once asks the kernel
 // to drop the page cache of the executable's file
@@ -97,10 +101,19 @@ static size_t release_file_pages(int pagemap, uintptr_t start, uintptr_t end, si
 // range and the page size, and returns what it adds to the walk's total.
 typedef size_t (*mapping_visitor)(int pagemap, uintptr_t start, uintptr_t end, size_t page, void *ctx);
 
+// Whether a /proc/self/maps line maps an addon embedded-addon.cjs loaded: a file in a
+// `nodeagent-addon-*` directory, deleted right after it was opened.
+static int is_embedded_addon(const char *line) {
+  static const char deleted[] = ".node (deleted)\n";
+  size_t length = strlen(line), suffix = sizeof deleted - 1;
+  return strstr(line, "/nodeagent-addon-") != NULL && length > suffix &&
+         strcmp(line + length - suffix, deleted) == 0;
+}
+
 // Walks /proc/self/maps for read-only private mappings of the running executable (matched by
-// device and inode, so a replaced or deleted file on disk does not matter); returns the sum of
-// what `visit` returned.
-static size_t each_executable_mapping(mapping_visitor visit, void *ctx) {
+// device and inode, so a replaced or deleted file on disk does not matter), and with
+// `with_addons` of its embedded addons too; returns the sum of what `visit` returned.
+static size_t each_executable_mapping(mapping_visitor visit, void *ctx, int with_addons) {
   struct stat exe;
   if (stat("/proc/self/exe", &exe) != 0) return 0;
   FILE *maps = fopen("/proc/self/maps", "re");
@@ -120,7 +133,8 @@ static size_t each_executable_mapping(mapping_visitor visit, void *ctx) {
     if (sscanf(line, "%lx-%lx %4s %*x %x:%x %lu", &start, &end, perms, &major_dev, &minor_dev, &inode) != 6)
       continue;
     if (perms[1] == 'w' || perms[3] != 'p') continue;
-    if (inode != exe.st_ino || makedev(major_dev, minor_dev) != exe.st_dev) continue;
+    int executable = inode == exe.st_ino && makedev(major_dev, minor_dev) == exe.st_dev;
+    if (!executable && !(with_addons && is_embedded_addon(line))) continue;
     total += visit(pagemap, start, end, page, ctx);
   }
   close(pagemap);
@@ -134,7 +148,7 @@ static size_t release_visitor(int pagemap, uintptr_t start, uintptr_t end, size_
 }
 
 static size_t release_executable_pages(void) {
-  return each_executable_mapping(release_visitor, NULL);
+  return each_executable_mapping(release_visitor, NULL, 1);
 }
 
 // The large-folio sample's tally: pages looked up, pages in large folios, and whether a page
@@ -175,7 +189,7 @@ static size_t folio_visitor(int pagemap, uintptr_t start, uintptr_t end, size_t 
 static int executable_in_large_folios(void) {
   struct folio_sample sample = {open("/proc/kpageflags", O_RDONLY | O_CLOEXEC), 0, 0, 0};
   if (sample.kpageflags < 0) return -1;
-  each_executable_mapping(folio_visitor, &sample);
+  each_executable_mapping(folio_visitor, &sample, 0);
   close(sample.kpageflags);
   if (sample.unknown || sample.checked == 0) return -1;
   return sample.large * 4 > sample.checked ? 1 : 0;
