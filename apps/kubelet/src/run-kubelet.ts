@@ -53,6 +53,7 @@ import { localNodeAllocatable, podCapacity } from './node-registration-settings'
 import { startNodeStatusReporter } from './node-status-wiring';
 import { podCgroupDirs } from './pod-cgroup-dirs';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
+import { enforceReservedCgroups } from './reserved-cgroups';
 import { type PendingServingPair, startSelfSignedServingPair } from './self-signed-serving-pair';
 import { signalStartUpDone } from './start-up-signal';
 import {
@@ -423,7 +424,8 @@ async function podCgroupManager(config: ResolvedKubeletOptions['config']): Promi
 
 /**
  * Starts the kubelet with the node's own allocatable (until the API server has the Node), the
- * startup warnings as Node events, and the kubepods cgroup capped at allocatable.
+ * startup warnings as Node events, the kubepods cgroup capped at allocatable and the reserved
+ * cgroups limited to their reservations.
  */
 async function startKubelet(
   kubelet: Kubelet,
@@ -465,6 +467,8 @@ async function startKubelet(
     await enforcePodsAllocatable(config, { fs: cgroups.fs });
     // Upstream's container manager, once the kubepods cgroup's limits are set at start.
     events?.node('Normal', 'NodeAllocatableEnforced', nodeAllocatableEnforcedMessage);
+    // Then the system-reserved and kube-reserved levels on their existing cgroups (fatal if missing).
+    await enforceReservedCgroups(config, { fs: cgroups.fs, recordEvent: events?.node });
   }
 }
 

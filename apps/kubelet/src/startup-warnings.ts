@@ -26,15 +26,6 @@ export function startupWarnings(options: ResolvedKubeletOptions): StartupWarning
   }));
   warnings.push(...unsupportedFieldWarnings(config));
   warnings.push(...featureGateWarnings(config.featureGates));
-  // enforceNodeAllocatable: only "pods" is enforced, and only on the QoS cgroup hierarchy.
-  const levels = config.enforceNodeAllocatable.filter((level) => level !== 'pods' && level !== 'none');
-  if (levels.length > 0) {
-    warnings.push({
-      field: 'enforceNodeAllocatable',
-      value: config.enforceNodeAllocatable,
-      message: `enforceNodeAllocatable levels ${levels.join(',')} are not supported by this kubelet: only pods is enforced`,
-    });
-  }
   if (config.logging.vmodule.length > 0) {
     warnings.push({
       field: 'logging.vmodule',

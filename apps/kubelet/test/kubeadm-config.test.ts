@@ -91,15 +91,19 @@ describe("kubeadm v1.32's kubelet configuration", () => {
     ]);
   });
 
-  it('names the enforceNodeAllocatable levels it cannot enforce, and refuses what upstream refuses', async () => {
+  it('enforces the reserved levels without a warning, and refuses what upstream refuses', async () => {
     const levels = await resolveKubeletOptions([
       ...kubeadmFlags,
       '--enforce-node-allocatable=pods,kube-reserved',
       '--kube-reserved-cgroup=/kube-reserved',
     ]);
-    expect(startupWarnings(levels).find((w) => w.field === 'enforceNodeAllocatable')?.message).toBe(
-      'enforceNodeAllocatable levels kube-reserved are not supported by this kubelet: only pods is enforced',
-    );
+    expect(levels.config.enforceNodeAllocatable).toEqual(['pods', 'kube-reserved']);
+    expect(levels.config.kubeReservedCgroup).toBe('/kube-reserved');
+    expect(
+      startupWarnings(levels).filter((w) =>
+        ['enforceNodeAllocatable', 'kubeReservedCgroup'].includes(w.field),
+      ),
+    ).toEqual([]);
     // Upstream's ValidateKubeletConfiguration: no enforcement without the QoS cgroups, and the
     // reserved levels need their cgroup.
     const noQos = await resolveKubeletOptions([...kubeadmFlags, '--cgroups-per-qos=false']).catch(

@@ -87,6 +87,22 @@ describe('KubeletConfiguration field support', () => {
     expect(unsupportedFieldWarnings({ ...base, protectKernelDefaults: true })).toEqual([]);
   });
 
+  it('applies systemReservedCgroup and kubeReservedCgroup (enforceNodeAllocatable reserved levels): no warning', () => {
+    expect(kubeletConfigurationFieldSupport.systemReservedCgroup.status).toBe('applied');
+    expect(kubeletConfigurationFieldSupport.kubeReservedCgroup.status).toBe('applied');
+    const config = {
+      ...defaultKubeletConfiguration(),
+      enforceNodeAllocatable: [
+        'pods' as const,
+        'system-reserved' as const,
+        'kube-reserved-compressible' as const,
+      ],
+      systemReservedCgroup: '/system.slice',
+      kubeReservedCgroup: '/kube.slice',
+    };
+    expect(unsupportedFieldWarnings(config)).toEqual([]);
+  });
+
   it('honours enableSystemLogHandler and enableSystemLogQuery (the node log query is served)', () => {
     const base = defaultKubeletConfiguration();
     expect(unsupportedFieldWarnings({ ...base, enableSystemLogHandler: false })).toEqual([]);

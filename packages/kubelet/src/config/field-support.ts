@@ -135,10 +135,10 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   kubeReserved: applied('Node allocatable'),
   reservedSystemCPUs: unsupported,
   showHiddenMetricsForVersion: unsupported,
-  systemReservedCgroup: unsupported,
-  kubeReservedCgroup: unsupported,
+  systemReservedCgroup: applied('the existing cgroup limited to systemReserved ("system-reserved" levels)'),
+  kubeReservedCgroup: applied('the existing cgroup limited to kubeReserved ("kube-reserved" levels)'),
   enforceNodeAllocatable: applied(
-    'the kubepods cgroup capped at capacity − reserved ("pods"); the reserved levels are warned about',
+    'the kubepods cgroup capped at capacity − reserved ("pods"); systemReservedCgroup and kubeReservedCgroup limited to their reservations (the "-compressible" levels: CPU only), a missing one fatal at start',
   ),
   allowedUnsafeSysctls: applied('pod admission (unsafe sysctls)'),
   volumePluginDir: unsupported,
