@@ -63,6 +63,7 @@ import {
   runStartupChecks,
 } from './startup-checks';
 import { startStaticPodSources } from './static-pod-sources';
+import { startSystemCgroups } from './system-containers-start';
 import {
   bootstrapClientCertificate,
   type KubeletCertificates,
@@ -199,8 +200,10 @@ async function startKubeletParts(
   });
   kubeletPods = (uid) => kubelet.getPod(uid);
   await startKubelet(kubelet, { config, flags, events, cgroups, startupFindings, logger, metrics });
+  // Upstream's setupNode ends, after node allocatable, with systemCgroups and kubeletCgroups.
+  const stopSystemContainers = await startSystemCgroups(config, logger);
   logRotation.start();
-  const stops: (() => Promise<void> | void)[] = [() => logRotation.stop()];
+  const stops: (() => Promise<void> | void)[] = [() => logRotation.stop(), stopSystemContainers];
   if (services) stops.push(() => services.stop());
 
   // Static pods first and independent of the API server (upstream runs them from the first

@@ -103,6 +103,18 @@ describe('KubeletConfiguration field support', () => {
     expect(unsupportedFieldWarnings(config)).toEqual([]);
   });
 
+  it('applies kubeletCgroups and systemCgroups (the container manager moves processes into them): no warning', () => {
+    expect(kubeletConfigurationFieldSupport.kubeletCgroups.status).toBe('applied');
+    expect(kubeletConfigurationFieldSupport.systemCgroups.status).toBe('applied');
+    const config = {
+      ...defaultKubeletConfiguration(),
+      kubeletCgroups: '/kubelet.slice',
+      systemCgroups: '/system.slice',
+      cgroupRoot: '/',
+    };
+    expect(unsupportedFieldWarnings(config)).toEqual([]);
+  });
+
   it('honours enableSystemLogHandler and enableSystemLogQuery (the node log query is served)', () => {
     const base = defaultKubeletConfiguration();
     expect(unsupportedFieldWarnings({ ...base, enableSystemLogHandler: false })).toEqual([]);

@@ -78,8 +78,12 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   imageGCHighThresholdPercent: applied('image GC'),
   imageGCLowThresholdPercent: applied('image GC'),
   volumeStatsAggPeriod: unsupported,
-  kubeletCgroups: unsupported,
-  systemCgroups: unsupported,
+  kubeletCgroups: applied(
+    "the kubelet's process moved into it (created if missing) with its oom_score_adj, at start and every minute (cgroups/system-containers.ts)",
+  ),
+  systemCgroups: applied(
+    "the root cgroup's non-kernel processes but pid 1 moved into it, at start and every minute (cgroups/system-containers.ts)",
+  ),
   cgroupRoot: applied('pod cgroups'),
   cgroupsPerQOS: applied('pod cgroups'),
   cgroupDriver: applied("pod cgroups, unless the runtime's RuntimeConfig names its own"),

@@ -8,6 +8,11 @@ export {
   detectCgroupFilesystem,
 } from '../cgroups/cgroup-filesystem';
 export * from '../cgroups/cgroup-name';
+export {
+  type CgroupHierarchy,
+  moveProcessToCgroup,
+  type ProcsWriter,
+} from '../cgroups/cgroup-process-move';
 export * from '../cgroups/cgroup-resources';
 export {
   type DbusCall,
@@ -22,11 +27,20 @@ export {
   type DriverCgroupFilesystemOptions,
   driverCgroupFilesystem,
 } from '../cgroups/driver-cgroup-filesystem';
+export { defaultProcRoot } from '../cgroups/host-processes';
+export type { ProcessCgroupLogger, ProcessCgroupOptions } from '../cgroups/kubelet-process-cgroup';
 export * from '../cgroups/memory-qos';
 export { detectNodeSwap, type NodeSwapSources, swapTotalBytes } from '../cgroups/node-swap';
 export { PodCgroupManager, type PodCgroupManagerOptions } from '../cgroups/pod-cgroup-manager';
 export { podCgroupRuntime } from '../cgroups/pod-cgroup-runtime';
 export { type PodResourceConfigOptions, podResourceConfig } from '../cgroups/pod-resource-config';
+export {
+  ensureStatePeriodMs,
+  kubeletOomScorePeriodMs,
+  type SystemContainersOptions,
+  startSystemContainers,
+  systemCgroupsRootMessage,
+} from '../cgroups/system-containers';
 export { SystemdCgroupFilesystem } from '../cgroups/systemd-cgroup-filesystem';
 export {
   connectSystemd,
