@@ -68,11 +68,11 @@ describe('elements encoded from their text (runTable)', () => {
     table.set('base', base);
     // Enough elements that the element lists split over several messages.
     for (let i = 0; i < 1500; i++) table.set(`svc-${i}`, service(i));
-    const asObjects = encodeOperations(table.fullTransaction().operations, context()).items;
+    const asObjects = encodeOperations(table.fullTransaction().operations, context()).batch.items();
     const structure = table.fullStructure();
     const asText = encodeOperations(structure.operations, context(), (visit) =>
       table.forEachElementText(visit),
-    ).items;
+    ).batch.items();
     expect(asObjects.length).toBeGreaterThan(structure.size + 6);
     expect(bytes(asText)).toEqual(bytes(asObjects));
   });

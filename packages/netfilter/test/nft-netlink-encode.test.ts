@@ -29,7 +29,7 @@ function context(sets: Map<string, KnownSet> = new Map()): EncodeContext {
 }
 
 function encode(tx: NftTransaction, ctx = context()) {
-  return encodeOperations(tx.operations, ctx).items;
+  return encodeOperations(tx.operations, ctx).batch.items();
 }
 
 const attrs = (attributes: Buffer) => attributesByType(attributes);
@@ -51,9 +51,12 @@ describe('netlink encoding of transactions', () => {
     const hex = (items: { attributes: Buffer }[]) => items.map((i) => i.attributes.toString('hex'));
     const shared = new AttributeWriter(16);
     // A large batch (several messages, the writer grows), then a small one into the same writer.
-    const large = encodeOperations(batch(5000).operations, { ...context(), elementList: shared }).items;
+    const large = encodeOperations(batch(5000).operations, {
+      ...context(),
+      elementList: shared,
+    }).batch.items();
     const largeBytes = hex(large);
-    const small = encodeOperations(batch(2).operations, { ...context(), elementList: shared }).items;
+    const small = encodeOperations(batch(2).operations, { ...context(), elementList: shared }).batch.items();
     expect(large.length).toBeGreaterThan(3);
     expect(hex(large)).toEqual(largeBytes);
     expect(largeBytes).toEqual(hex(encode(batch(5000))));

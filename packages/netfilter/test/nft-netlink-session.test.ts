@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BatchBuffer } from '../src/nftables/netlink/batch-buffer';
 import type { NfnetlinkChannel } from '../src/nftables/netlink/channel';
 import {
   NFNL_MSG_BATCH_BEGIN,
@@ -94,11 +95,18 @@ const item = (msg: number) => ({
   attributes: Buffer.alloc(0),
 });
 
+/** The items as an encoded batch (what the encoder writes). */
+function batchOf(items: readonly ReturnType<typeof item>[]): BatchBuffer {
+  const batch = new BatchBuffer();
+  for (const i of items) batch.append(i.type, i.flags, i.family, i.attributes, '', 0);
+  return batch;
+}
+
 describe('nfnetlink session', () => {
   it('frames a batch BEGIN … END with consecutive seqs, no ACK asked per message, then a separate NOOP barrier', async () => {
     const kernel = new FakeKernel();
     const session = new NfnetlinkSession(kernel, 100);
-    const outcome = await session.batch([item(NftMsg.NEWTABLE), item(NftMsg.NEWCHAIN)]);
+    const outcome = await session.batch(batchOf([item(NftMsg.NEWTABLE), item(NftMsg.NEWCHAIN)]));
     expect(outcome).toEqual({ errors: [undefined, undefined], acknowledged: false });
     expect(kernel.sent).toHaveLength(2);
     const [batch, barrier] = kernel.sent as [ReceivedMessage[], ReceivedMessage[]];
@@ -120,7 +128,7 @@ describe('nfnetlink session', () => {
     kernel.maxDatagram = 100;
     const session = new NfnetlinkSession(kernel, 0);
     const big = { ...item(NftMsg.NEWSETELEM), attributes: Buffer.alloc(200) };
-    await expect(session.batch([big])).rejects.toMatchObject({
+    await expect(session.batch(batchOf([big]))).rejects.toMatchObject({
       code: 'NFT_BATCH_TOO_LARGE',
       bytes: 260,
       limit: 100,
@@ -137,14 +145,19 @@ describe('nfnetlink session', () => {
       ]),
     );
     const session = new NfnetlinkSession(kernel, 0);
-    const outcome = await session.batch([item(NftMsg.NEWTABLE), item(NftMsg.DELCHAIN), item(NftMsg.NEWSET)]);
+    const outcome = await session.batch(
+      batchOf([item(NftMsg.NEWTABLE), item(NftMsg.DELCHAIN), item(NftMsg.NEWSET)]),
+    );
     expect(outcome.errors).toEqual([undefined, 2, 17]);
   });
 
   it('ackEach asks for an ACK on each message, the barrier still ends the exchange', async () => {
     const kernel = new FakeKernel(100, new Map([[1, 17]]));
     const session = new NfnetlinkSession(kernel, 0);
-    const outcome = await session.batch([item(0), item(3), item(3)], { commit: true, ackEach: true });
+    const outcome = await session.batch(batchOf([item(0), item(3), item(3)]), {
+      commit: true,
+      ackEach: true,
+    });
     expect(outcome).toEqual({ errors: [undefined, 17, undefined], acknowledged: true });
     expect(kernel.sent[0]?.slice(1, 4).every((m) => m.flags & NLM_F_ACK)).toBe(true);
   });
@@ -152,7 +165,10 @@ describe('nfnetlink session', () => {
   it('ackEach asks for no ACKs when the socket buffer could not hold them, and still gets the errors', async () => {
     const kernel = new FakeKernel(2, new Map([[2, 22]]));
     const session = new NfnetlinkSession(kernel, 0);
-    const outcome = await session.batch([item(0), item(3), item(3)], { commit: true, ackEach: true });
+    const outcome = await session.batch(batchOf([item(0), item(3), item(3)]), {
+      commit: true,
+      ackEach: true,
+    });
     expect(outcome.acknowledged).toBe(false);
     expect(kernel.sent[0]?.slice(1, 4).some((m) => m.flags & NLM_F_ACK)).toBe(false);
     expect(outcome.errors).toEqual([undefined, undefined, 22]);
@@ -161,7 +177,7 @@ describe('nfnetlink session', () => {
   it('check mode leaves out BATCH_END so the kernel aborts', async () => {
     const kernel = new FakeKernel();
     const session = new NfnetlinkSession(kernel, 0);
-    await session.batch([item(0)], { commit: false });
+    await session.batch(batchOf([item(0)]), { commit: false });
     expect(kernel.sent[0]?.map((m) => m.type)).toEqual([NFNL_MSG_BATCH_BEGIN, nftMessageType(0)]);
   });
 
@@ -184,11 +200,11 @@ describe('nfnetlink session', () => {
       setImmediate(() => kernel.failure(new NftNetlinkTransportError('No buffer space available', 105)));
     };
     const session = new NfnetlinkSession(kernel, 0);
-    await expect(session.batch([item(0)])).rejects.toMatchObject({
+    await expect(session.batch(batchOf([item(0)]))).rejects.toMatchObject({
       code: 'NFT_NETLINK_TRANSPORT',
       errno: 105,
     });
     session.close();
-    await expect(session.batch([item(0)])).rejects.toThrow(/closed/);
+    await expect(session.batch(batchOf([item(0)]))).rejects.toThrow(/closed/);
   });
 });

@@ -3,7 +3,6 @@ import { NetlinkNftablesClient } from '../../src/nftables/netlink/client';
 import { encodeOperations } from '../../src/nftables/netlink/encode';
 import { NftKernelError } from '../../src/nftables/netlink/errors';
 import { NetnsChannel } from '../../src/nftables/netlink/netns-channel';
-import { NfnetlinkSession } from '../../src/nftables/netlink/session';
 import { NftTransaction } from '../../src/nftables/transaction';
 import { type Netns, NetnsScope } from './nft-netlink-harness';
 
@@ -32,11 +31,7 @@ function bigTransaction(count: number): NftTransaction {
 }
 
 function batchBytes(tx: NftTransaction): number {
-  const { items } = encodeOperations(tx.operations, { family: 'ip', table: TABLE, sets: new Map() });
-  return items.reduce(
-    (sum, item) => sum + item.attributes.length + NfnetlinkSession.MESSAGE_OVERHEAD,
-    NfnetlinkSession.BATCH_OVERHEAD,
-  );
+  return encodeOperations(tx.operations, { family: 'ip', table: TABLE, sets: new Map() }).batch.byteLength;
 }
 
 async function defaultLimit(ns: Netns): Promise<number> {

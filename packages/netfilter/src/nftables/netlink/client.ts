@@ -4,6 +4,7 @@ import type { NftChain, NftElement, NftFamily, NftRuleset } from '../model';
 import type { NftablesInterface } from '../nftables-interface';
 import { type NftOperation, NftTransaction } from '../transaction';
 import { AttributeWriter } from './attributes';
+import { BatchBuffer, type BatchMessage } from './batch-buffer';
 import { NetlinkChannel, type NfnetlinkChannel } from './channel';
 import { NFPROTO, NftaRule, NftaSet, NftaSetElemList, NftMsg } from './constants';
 import {
@@ -15,7 +16,7 @@ import {
   type NetlinkRule,
   rawElements,
 } from './decode';
-import { type EncodedItem, encodeOperations, type KnownSet } from './encode';
+import { encodeOperations, type KnownSet } from './encode';
 import { errnoName, NftBatchTooLargeError, NftKernelError } from './errors';
 import { nftMessageType } from './message';
 import { NetnsChannel, type NetnsChannelOptions } from './netns-channel';
@@ -78,6 +79,8 @@ export class NetlinkNftablesClient implements NftablesInterface {
   private sets: Map<string, KnownSet> | undefined;
   /** Element lists are written here, batch after batch (each message copies its list out). */
   private readonly elementList = new AttributeWriter(1024);
+  /** The batch buffer between batches: a change's batch reuses it instead of reserving another. */
+  private spareBatch: BatchBuffer | undefined;
 
   constructor(options: NetlinkNftablesClientOptions) {
     this.family = options.family;
@@ -139,55 +142,84 @@ export class NetlinkNftablesClient implements NftablesInterface {
     // (every endpoint change) leaves the map as it is and needs no copy.
     const declaresSets = tx.operations.some(changesSets);
     const sets = declaresSets ? new Map(this.sets ?? []) : (this.sets ?? new Map<string, KnownSet>());
-    const encodeStart = performance.now();
-    const encodeCpu = process.cpuUsage();
-    const { items } = encodeOperations(
-      tx.operations,
-      {
-        family: this.family,
-        table: this.table,
-        sets,
-        compileRule: this.options.compileRule ?? defaultCompileRule,
-        elementList: this.elementList,
-      },
-      elementTexts,
-    );
-    const encodeMs = performance.now() - encodeStart;
-    const encodeCpuUsage = process.cpuUsage(encodeCpu);
-    const encodeCpuMs = (encodeCpuUsage.user + encodeCpuUsage.system) / 1000;
+    // The spare buffer, unless a batch still being sent holds it (runs may overlap).
+    const batch = this.spareBatch ?? new BatchBuffer();
+    this.spareBatch = undefined;
+    try {
+      const encodeStart = performance.now();
+      const encodeCpu = process.cpuUsage();
+      encodeOperations(
+        tx.operations,
+        {
+          family: this.family,
+          table: this.table,
+          sets,
+          compileRule: this.options.compileRule ?? defaultCompileRule,
+          elementList: this.elementList,
+          batch,
+        },
+        elementTexts,
+      );
+      const encodeCpuUsage = process.cpuUsage(encodeCpu);
+      this.lastBatch = {
+        operations: tx.size,
+        messages: batch.messages.length,
+        bytes: batch.byteLength,
+        encodeMs: performance.now() - encodeStart,
+        encodeCpuMs: (encodeCpuUsage.user + encodeCpuUsage.system) / 1000,
+        sendMs: 0,
+      };
+      const sendStart = performance.now();
+      await this.send(session, batch, commit);
+      this.lastBatch.sendMs = performance.now() - sendStart;
+    } finally {
+      // Its pages go back now, not when the collector finds the buffer.
+      batch.release();
+      this.spareBatch = batch;
+    }
+    if (commit && declaresSets) {
+      // Ids were batch-local; from now on the sets are the kernel's, found by name.
+      for (const [name, known] of sets) {
+        if (known.setId === undefined) continue;
+        const { setId: _batchLocal, ...rest } = known;
+        sets.set(name, rest);
+      }
+      // Only a cache that started complete (read from the kernel) stays complete.
+      if (this.sets !== undefined) this.sets = sets;
+    }
+  }
+
+  /**
+   * The encoded batch to the kernel: one datagram when it fits (the socket's limit raised to it
+   * where the channel can, since one sendmsg keeps it atomic), else split between operations
+   * when allowed, else refused. A kernel error names the operation of the message it refused.
+   */
+  private async send(session: NfnetlinkSession, batch: BatchBuffer, commit: boolean): Promise<void> {
     const ownLimit = this.options.maxBatchBytes ?? Number.POSITIVE_INFINITY;
-    // One sendmsg per batch keeps it atomic: raise the socket's limit to the batch when the
-    // channel can (SO_SNDBUFFORCE); split (opt-in) or refuse only when it cannot.
-    const total = batchBytes(items);
+    const total = batch.byteLength;
     if (total <= ownLimit) await session.fitDatagram(total);
     const limit = Math.min(
       session.maxDatagram > 0 ? session.maxDatagram : Number.POSITIVE_INFINITY,
       ownLimit,
     );
-    const groups = commit && this.options.splitOversizedBatches ? splitItems(items, limit) : [items];
-    for (const group of groups) {
-      const bytes = batchBytes(group);
+    const groups: [number, number][] =
+      commit && this.options.splitOversizedBatches
+        ? splitMessages(batch, limit)
+        : [[0, batch.messages.length]];
+    for (const [from, to] of groups) {
+      const bytes = batch.bytesOf(from, to);
       if (bytes > limit) throw new NftBatchTooLargeError(bytes, limit);
     }
-    const sendStart = performance.now();
-    this.lastBatch = {
-      operations: tx.size,
-      messages: items.length,
-      bytes: total,
-      encodeMs,
-      encodeCpuMs,
-      sendMs: 0,
-    };
     for (let n = 0; n < groups.length; n++) {
-      const group = groups[n]!;
+      const [from, to] = groups[n] as [number, number];
       let outcome: BatchOutcome;
       try {
-        outcome = await session.batch(group, { commit });
+        outcome = await session.batch(batch, { commit, from, to });
       } catch (err) {
         this.sets = undefined;
         throw err;
       }
-      const failures = failuresOf(group, outcome.errors);
+      const failures = failuresOf(batch, from, outcome.errors);
       if (outcome.batchErrno !== undefined || failures.length > 0) {
         this.sets = undefined;
         const [first, ...others] =
@@ -210,17 +242,6 @@ export class NetlinkNftablesClient implements NftablesInterface {
           others,
         );
       }
-    }
-    this.lastBatch.sendMs = performance.now() - sendStart;
-    if (commit && declaresSets) {
-      // Ids were batch-local; from now on the sets are the kernel's, found by name.
-      for (const [name, known] of sets) {
-        if (known.setId === undefined) continue;
-        const { setId: _batchLocal, ...rest } = known;
-        sets.set(name, rest);
-      }
-      // Only a cache that started complete (read from the kernel) stays complete.
-      if (this.sets !== undefined) this.sets = sets;
     }
   }
 
@@ -371,55 +392,52 @@ export interface NftBatchStats {
   sendMs: number;
 }
 
+/** The kernel's errors for messages `from` … of the batch, each naming its message's operation. */
 function failuresOf(
-  items: readonly EncodedItem[],
+  batch: BatchBuffer,
+  from: number,
   errors: readonly (number | undefined)[],
 ): NftKernelError[] {
   const failures: NftKernelError[] = [];
   for (let i = 0; i < errors.length; i++) {
     const errno = errors[i];
     if (errno === undefined) continue;
-    const item = items[i] as EncodedItem;
-    failures.push(new NftKernelError(item.operation, errno, errnoName(errno), item.index));
+    const message = batch.messages[from + i] as BatchMessage;
+    failures.push(new NftKernelError(message.operation, errno, errnoName(errno), message.index));
   }
   return failures;
 }
 
 /**
- * Cut the items into batches that each fit one datagram, only between operations (an
- * operation's anonymous sets stay with its rule). One operation bigger than the limit is left
- * whole, for the session to refuse.
+ * Cut the batch's messages into ranges [from, to) that each fit one datagram, only between
+ * operations (an operation's anonymous sets stay with its rule). One operation bigger than the
+ * limit is left whole, for the caller to refuse.
  */
-function splitItems(items: readonly EncodedItem[], maxDatagram: number): EncodedItem[][] {
-  if (!Number.isFinite(maxDatagram)) return [[...items]];
+function splitMessages(batch: BatchBuffer, maxDatagram: number): [number, number][] {
+  const messages = batch.messages;
+  if (!Number.isFinite(maxDatagram)) return [[0, messages.length]];
   const budget = maxDatagram - NfnetlinkSession.BATCH_OVERHEAD;
-  const groups: EncodedItem[][] = [];
-  let current: EncodedItem[] = [];
+  const groups: [number, number][] = [];
+  let start = 0;
   let size = 0;
   let i = 0;
-  while (i < items.length) {
-    // The items of one operation (same index) travel together.
+  while (i < messages.length) {
+    // The messages of one operation (same index) travel together.
+    const index = (messages[i] as BatchMessage).index;
     let j = i;
     let opSize = 0;
-    while (j < items.length && (items[j] as EncodedItem).index === (items[i] as EncodedItem).index) {
-      opSize += (items[j] as EncodedItem).attributes.length + NfnetlinkSession.MESSAGE_OVERHEAD;
+    while (j < messages.length && (messages[j] as BatchMessage).index === index) {
+      opSize += (messages[j] as BatchMessage).length;
       j++;
     }
-    if (current.length > 0 && size + opSize > budget) {
-      groups.push(current);
-      current = [];
+    if (i > start && size + opSize > budget) {
+      groups.push([start, i]);
+      start = i;
       size = 0;
     }
-    current.push(...items.slice(i, j));
     size += opSize;
     i = j;
   }
-  if (current.length > 0) groups.push(current);
+  if (i > start) groups.push([start, i]);
   return groups;
-}
-
-function batchBytes(items: readonly EncodedItem[]): number {
-  let bytes = NfnetlinkSession.BATCH_OVERHEAD;
-  for (const item of items) bytes += item.attributes.length + NfnetlinkSession.MESSAGE_OVERHEAD;
-  return bytes;
 }

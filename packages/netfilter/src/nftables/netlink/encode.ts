@@ -9,6 +9,7 @@ import { NFT_NAME_LENGTH_MAX } from '../model';
 import { NFT_NAME_PATTERN } from '../references';
 import type { NftOperation, NftVerb } from '../transaction';
 import { AttributeWriter } from './attributes';
+import { BatchBuffer } from './batch-buffer';
 import { hookNumber, priorityNumber } from './chain-hooks';
 import {
   NFPROTO,
@@ -47,7 +48,6 @@ import {
 import { nftMessageType } from './message';
 import { newRuleBatch, typeofToType } from './rule/compile-rule';
 import type { AnonymousSet, CompileRule, NetlinkSetInfo, RuleBatchState } from './rule/types';
-import type { BatchItem } from './session';
 import { dataTypeNamed, declareSetType } from './set-types';
 import { parseNftTime } from './time';
 import { typeofRecord } from './typeof-udata';
@@ -78,13 +78,6 @@ export interface KnownSet extends NetlinkSetInfo {
   declaration?: NftSet | NftMap;
 }
 
-export interface EncodedItem extends BatchItem {
-  /** The operation as nft would spell it, for errors. */
-  operation: string;
-  /** Index of the operation in the transaction (the first one, for merged element messages). */
-  index: number;
-}
-
 export interface EncodeContext {
   family: NftFamily;
   table: string;
@@ -98,6 +91,8 @@ export interface EncodeContext {
    * the same one to every batch, so a change's few elements take no new buffer.
    */
   elementList?: AttributeWriter;
+  /** The buffer the messages are written into (a client reuses one); a new one when not given. */
+  batch?: BatchBuffer;
 }
 
 function checkName(field: string, name: string): string {
@@ -115,12 +110,14 @@ function newFlags(verb: NftVerb): number {
 }
 
 class Encoder {
-  private readonly items: EncodedItem[] = [];
+  readonly batch: BatchBuffer;
   private readonly family: number;
   private nextSetId: number;
   /** Made on the first rule (a batch of element changes has none). */
   private ruleBatch: RuleBatchState | undefined;
   private list: AttributeWriter | undefined;
+  /** An element message's attributes, built here and copied into the batch; made on first use. */
+  private elementMessage: AttributeWriter | undefined;
   /** Verdict map values by text (kube-proxy's maps repeat a few hundred verdicts many times); made on first use. */
   private verdicts: Map<string, Buffer> | undefined;
 
@@ -128,6 +125,7 @@ class Encoder {
     this.family = NFPROTO[ctx.family];
     this.nextSetId = ctx.nextSetId ?? 1;
     checkName('table', ctx.table);
+    this.batch = ctx.batch ?? new BatchBuffer();
   }
 
   private push(
@@ -137,14 +135,8 @@ class Encoder {
     operation: string,
     index: number,
   ): void {
-    this.items.push({
-      type: nftMessageType(msg),
-      flags,
-      family: this.family,
-      attributes: attributes.toBuffer(),
-      operation,
-      index,
-    });
+    // Copied into the batch at once: no buffer per message outlives this call.
+    this.batch.append(nftMessageType(msg), flags, this.family, attributes.toBuffer(), operation, index);
   }
 
   private prefix(verb: NftVerb, kind: string, name?: string): string {
@@ -152,7 +144,7 @@ class Encoder {
     return name === undefined ? base : `${base} ${name}`;
   }
 
-  encode(operations: readonly NftOperation[]): EncodedItem[] {
+  encode(operations: readonly NftOperation[]): void {
     for (let i = 0; i < operations.length; i++) {
       const op = operations[i] as NftOperation;
       const { verb, object } = op;
@@ -195,7 +187,6 @@ class Encoder {
           );
       }
     }
-    return this.items;
   }
 
   private table(verb: NftVerb, table: NftTable, index: number) {
@@ -511,9 +502,10 @@ class Encoder {
   /** The run's elements so far as one message; the next message's operations start at `index`. */
   private flushRun(run: ElementRun, index: number): void {
     if (run.list.length === 0) return;
-    const w = new AttributeWriter(run.list.length + 256)
-      .string(NftaSetElemList.TABLE, this.ctx.table)
-      .string(NftaSetElemList.SET, run.container);
+    this.elementMessage ??= new AttributeWriter(run.list.length + 256);
+    const w = this.elementMessage;
+    w.truncate(0);
+    w.string(NftaSetElemList.TABLE, this.ctx.table).string(NftaSetElemList.SET, run.container);
     if (run.set.setId !== undefined) w.u32(NftaSetElemList.SET_ID, run.set.setId);
     w.nestedBytes(NftaSetElemList.ELEMENTS, run.list.toBuffer());
     const shown = run.count > 3 ? `${run.shownKeys.join(', ')}, … (${run.count})` : run.shownKeys.join(', ');
@@ -524,7 +516,7 @@ class Encoder {
       `${this.prefix(run.verb, 'element', run.container)} { ${shown} }`,
       run.first,
     );
-    // The message holds a copy: the list's buffer is written over by the next elements.
+    // The batch holds a copy: the list's buffer is written over by the next elements.
     run.list.truncate(0);
     run.count = 0;
     run.shownKeys = [];
@@ -728,18 +720,19 @@ class Encoder {
 }
 
 /**
- * Encode a transaction's operations on `ctx.family ctx.table`; `ctx.sets` is updated. Elements
- * given as text (`elementTexts`, a table's full contents) are added after the operations.
+ * Encode a transaction's operations on `ctx.family ctx.table` into one batch buffer (`ctx.batch`
+ * or a new one), each message written there once; `ctx.sets` is updated. Elements given as text
+ * (`elementTexts`, a table's full contents) are added after the operations.
  */
 export function encodeOperations(
   operations: readonly NftOperation[],
   ctx: EncodeContext,
   elementTexts?: NftElementTextSource,
-): { items: EncodedItem[]; nextSetId: number } {
+): { batch: BatchBuffer; nextSetId: number } {
   const encoder = new Encoder(ctx);
-  const items = encoder.encode(operations);
+  encoder.encode(operations);
   if (elementTexts) encoder.elementTexts(elementTexts, operations.length);
-  return { items, nextSetId: encoder.setIdCursor };
+  return { batch: encoder.batch, nextSetId: encoder.setIdCursor };
 }
 
 interface ElementCodecs {

@@ -1,3 +1,4 @@
+import type { BatchBuffer } from './batch-buffer';
 import type { NfnetlinkChannel } from './channel';
 import { NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP } from './constants';
 import { NftBatchTooLargeError, NftNetlinkTransportError } from './errors';
@@ -8,19 +9,18 @@ import {
   type ReceivedMessage,
   readErrorMessage,
   splitMessages,
-  writeBatchMarker,
-  writeNfnlHeader,
 } from './message';
 
-/** One message of a batch, without its header's seq (the session numbers them). */
-export interface BatchItem {
-  /** Full nlmsg type (`nftMessageType(NftMsg.X)`). */
-  type: number;
-  /** NLM_F_CREATE/EXCL/APPEND/REPLACE…; REQUEST (and ACK when affordable) are added here. */
-  flags: number;
-  /** NFPROTO_* family. */
-  family: number;
-  attributes: Buffer;
+/** How a batch is sent. */
+export interface BatchSendOptions {
+  /** false: no BATCH_END, so the kernel checks every message and aborts (`nft --check`). */
+  commit: boolean;
+  /** Ask for an ACK per message where the socket's receive buffer can hold them all. */
+  ackEach?: boolean;
+  /** The first message to send (default 0). */
+  from?: number;
+  /** One past the last message to send (default: all). */
+  to?: number;
 }
 
 export interface BatchOutcome {
@@ -100,49 +100,13 @@ export class NfnetlinkSession {
     }
   }
 
-  /**
-   * Send the items as one batch. `commit: false` leaves out BATCH_END: the kernel then checks
-   * every message and aborts (nft --check does the same).
-   */
   /** Bytes BEGIN, END and the message headers add to the items' attributes. */
-  static readonly BATCH_OVERHEAD = 2 * 20;
-  static readonly MESSAGE_OVERHEAD = 20;
+  static readonly BATCH_OVERHEAD = 2 * NFNL_HEADER_LENGTH;
+  static readonly MESSAGE_OVERHEAD = NFNL_HEADER_LENGTH;
 
   /** The largest datagram the channel may send (0: unknown). */
   get maxDatagram(): number {
     return this.channel.maxDatagram;
-  }
-
-  /**
-   * BEGIN, the items and END (with `commit`) in one buffer, written once: at 10k Services a
-   * batch is megabytes, and a buffer per message plus a concat of them all copied it twice.
-   * Seqs run from `begin` (BEGIN) upwards; the session's counter is advanced past END.
-   */
-  private encodeBatch(
-    items: readonly BatchItem[],
-    begin: number,
-    ack: boolean,
-    commit: boolean,
-  ): { datagram: Buffer; end: number } {
-    let length = 2 * NfnetlinkSession.MESSAGE_OVERHEAD;
-    for (const item of items) length += NfnetlinkSession.MESSAGE_OVERHEAD + item.attributes.length;
-    const out = Buffer.allocUnsafe(length);
-    // Headers are written in place: no header Buffer per message.
-    writeBatchMarker(out, 0, 'begin', begin);
-    let at = NFNL_HEADER_LENGTH;
-    const flags = NLM_F_REQUEST | (ack ? NLM_F_ACK : 0);
-    for (const item of items) {
-      const messageLength = NFNL_HEADER_LENGTH + item.attributes.length;
-      writeNfnlHeader(out, at, messageLength, item.type, item.flags | flags, this.nextSeq(), item.family);
-      item.attributes.copy(out, at + NFNL_HEADER_LENGTH);
-      at += messageLength;
-    }
-    const end = this.nextSeq();
-    if (commit) {
-      writeBatchMarker(out, at, 'end', end);
-      at += NFNL_HEADER_LENGTH;
-    }
-    return { datagram: out.subarray(0, at), end };
   }
 
   /** Let the channel take one datagram of `bytes` (see NfnetlinkChannel.fitDatagram). */
@@ -152,18 +116,25 @@ export class NfnetlinkSession {
     return (await this.channel.fitDatagram?.(bytes)) ?? false;
   }
 
-  batch(
-    items: readonly BatchItem[],
-    options: { commit: boolean; ackEach?: boolean } = { commit: true },
-  ): Promise<BatchOutcome> {
+  /**
+   * Send messages `from` … `to - 1` of `batch` (default: all) as one batch datagram.
+   * `commit: false` leaves out BATCH_END: the kernel then checks every message and aborts (nft
+   * --check does the same). Seqs run
+   * from BEGIN upwards, one per message, then END; the barrier NOOP follows in its own sendmsg.
+   * The whole batch is numbered and framed in its own buffer (it is sent once), a part of it
+   * in a copy (BatchBuffer.frame).
+   */
+  batch(batch: BatchBuffer, options: BatchSendOptions = { commit: true }): Promise<BatchOutcome> {
     return this.serialize(async () => {
-      const ack = options.ackEach === true && items.length <= this.channel.ackCapacity;
-      const begin = this.nextSeq();
-      const { datagram, end } = this.encodeBatch(items, begin, ack, options.commit);
+      const from = options.from ?? 0;
+      const to = options.to ?? batch.messages.length;
+      const ack = options.ackEach === true && to - from <= this.channel.ackCapacity;
+      const added = NLM_F_REQUEST | (ack ? NLM_F_ACK : 0);
+      const { datagram, begin, end } = batch.frame(from, to, options.commit, added, () => this.nextSeq());
       const barrier = this.nextSeq();
       if (this.channel.maxDatagram > 0 && datagram.length > this.channel.maxDatagram)
         throw new NftBatchTooLargeError(datagram.length, this.channel.maxDatagram);
-      const replies = new BatchReplies(begin, end, barrier, items.length, ack);
+      const replies = new BatchReplies(begin, end, barrier, to - from, ack);
       // The barrier goes out in its own sendmsg, after the batch's.
       await this.exchange(
         [datagram, encodeBareMessage(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, barrier)],
