@@ -56,10 +56,14 @@ export function innerCgroupPath(name: string): string {
  * cgroup.subtree_control delegates controllers holds no processes: the kernel answers EBUSY.
  */
 async function writeCgroupProc(dir: string, pid: number, write: ProcsWriter): Promise<void> {
+  const file = join(dir, 'cgroup.procs');
   try {
-    await write(join(dir, 'cgroup.procs'), String(pid));
+    await write(file, String(pid));
   } catch (error) {
-    throw new Error(`failed to write ${pid}: ${cgroupPathError(error)}`);
+    // A refused write (EBUSY) comes from Node without the file's path; Go's PathError names it.
+    const e = error as NodeJS.ErrnoException;
+    if (e.syscall && !e.path) e.path = file;
+    throw new Error(`failed to write ${pid}: ${cgroupPathError(e)}`);
   }
 }
 
