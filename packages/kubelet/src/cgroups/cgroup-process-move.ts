@@ -53,7 +53,8 @@ export function innerCgroupPath(name: string): string {
 
 /**
  * libcontainer's WriteCgroupProc: `failed to write <pid>: <path error>`. A v2 cgroup whose
- * cgroup.subtree_control delegates controllers holds no processes: the kernel answers EBUSY.
+ * cgroup.subtree_control delegates a domain controller (memory, io) holds no processes: the
+ * kernel answers EBUSY (threaded ones alone, pids or cpu, do not stop it).
  */
 async function writeCgroupProc(dir: string, pid: number, write: ProcsWriter): Promise<void> {
   const file = join(dir, 'cgroup.procs');
