@@ -5,11 +5,10 @@
  * then with kube-reserved on a cgroup that does not exist — and the cgroups' files read back after
  * each start. The cgroups made here are removed at the end. Prints one `SCENARIO-RESULT {json}` line.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
-import { guestSpeedFactor } from '../../../../../tools/vm/speed';
+import { type GuestKubeletOutcome, mountCgroup2, runGuestKubelet } from './guest-kubelet';
 
 const cli = process.argv[2] as string;
 const mountRoot = '/sys/fs/cgroup';
@@ -21,61 +20,14 @@ const names = {
   missing: `na-missing-${suffix}`,
 };
 
-interface Start {
-  /** Exit code when it exited by itself; null when it reached "kubelet started" (then SIGTERMed). */
-  code: number | null;
-  stderr: string;
-}
-
 /** One kubelet start with the extra flags, to its exit or to "kubelet started". */
-async function startKubelet(dir: string, name: string, extra: string[], endpoint: string): Promise<Start> {
-  const config = join(dir, `${name}.yaml`);
-  writeFileSync(
-    config,
-    [
-      'apiVersion: kubelet.config.k8s.io/v1beta1',
-      'kind: KubeletConfiguration',
-      'failSwapOn: false',
-      `podLogsDir: ${join(dir, `${name}-logs`)}`,
-      'address: 127.0.0.1',
-      '',
-    ].join('\n'),
-  );
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      '--config',
-      config,
-      '--hostname-override',
-      name,
-      '--node-ip',
-      '127.0.0.1',
-      '--root-dir',
-      join(dir, `${name}-root`),
-      `--cert-dir=${join(dir, `${name}-pki`)}`,
-      `--container-runtime-endpoint=${endpoint}`,
-      '--port=10250',
-      '--healthz-port=0',
-      '--authorization-mode=AlwaysAllow',
-      ...extra,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  let started = false;
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-    if (!started && stderr.includes('"kubelet started"')) {
-      started = true;
-      child.kill('SIGTERM');
-    }
-  });
-  // A guard against a hang only (a start takes seconds to tens of seconds under TCG).
-  const guard = setTimeout(() => child.kill('SIGKILL'), 240_000 * guestSpeedFactor());
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  clearTimeout(guard);
-  return { code: started ? null : code, stderr };
+function startKubelet(
+  dir: string,
+  name: string,
+  flags: string[],
+  endpoint: string,
+): Promise<GuestKubeletOutcome> {
+  return runGuestKubelet({ cli, dir, name, endpoint, flags });
 }
 
 /** A cgroup's files as the kernel has them (read here, apart from the code under test). */
@@ -85,13 +37,7 @@ function files(cgroup: string): Record<string, string> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(mountRoot, 'cgroup.controllers'))) {
-    await new Promise<void>((resolve, reject) =>
-      spawn('mount', ['-t', 'cgroup2', 'none', mountRoot], { stdio: 'inherit' }).once('exit', (c) =>
-        c === 0 ? resolve() : reject(new Error(`mount cgroup2: exit ${c}`)),
-      ),
-    );
-  }
+  await mountCgroup2(mountRoot);
   // Every controller delegated below the root, so the reserved cgroups have what the kubelet needs.
   const controllers = readFileSync(join(mountRoot, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
   writeFileSync(join(mountRoot, 'cgroup.subtree_control'), controllers.map((c) => `+${c}`).join(' '));
@@ -124,7 +70,7 @@ async function main(): Promise<void> {
       ],
       fake.endpoint,
     );
-    const tail = (s: Start) => ({
+    const tail = (s: GuestKubeletOutcome) => ({
       code: s.code,
       errors: s.stderr
         .split('\n')

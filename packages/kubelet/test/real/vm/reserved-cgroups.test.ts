@@ -5,48 +5,15 @@
  * cpu.weight alone) and refuses to start on a kube-reserved cgroup that does not exist, as
  * upstream v1.36's container manager. Never on this host: its cgroups are left alone.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleEntry } from '../../../../../tools/bundle/bundle-entry';
-import { runInVm, VM_TEST_TIMEOUT_MS } from '../../../../../tools/vm/vm';
-
-const repoRoot = fileURLToPath(new URL('../../../../../', import.meta.url));
+import { beforeAll, describe, expect, it } from 'vitest';
+import { VM_TEST_TIMEOUT_MS } from '../../../../../tools/vm/vm';
+import { runKubeletScenario } from './kubelet-binary-in-vm';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON from the VM, narrowed per assertion
 let r: any;
-const disposers: (() => void)[] = [];
-afterAll(() => {
-  for (const dispose of disposers) dispose();
-});
 
 beforeAll(async () => {
-  const { version } = JSON.parse(readFileSync(`${repoRoot}apps/kubelet/package.json`, 'utf8')) as {
-    version: string;
-  };
-  const kubelet = bundleEntry(
-    `${repoRoot}apps/kubelet/src/cli.ts`,
-    { __NODEAGENT_VERSION__: JSON.stringify(version) },
-    { codeCache: true },
-  );
-  disposers.push(kubelet.dispose);
-  const scenario = bundleEntry(
-    fileURLToPath(new URL('./reserved-cgroups-scenario.ts', import.meta.url)),
-    {},
-    { codeCache: true },
-  );
-  disposers.push(scenario.dispose);
-  const result = await runInVm({
-    command: 'node',
-    args: [scenario.file, kubelet.file],
-    cwd: repoRoot,
-    timeoutMs: 300_000,
-  });
-  if (result.exitCode !== 0)
-    throw new Error(`scenario failed (${result.exitCode}):\n${result.stderr}\n${result.stdout}`);
-  const line = result.stdout.split('\n').find((l) => l.startsWith('SCENARIO-RESULT '));
-  if (!line) throw new Error(`no result line in:\n${result.stdout}`);
-  r = JSON.parse(line.slice('SCENARIO-RESULT '.length));
+  r = await runKubeletScenario(new URL('./reserved-cgroups-scenario.ts', import.meta.url));
 }, VM_TEST_TIMEOUT_MS);
 
 describe('enforceNodeAllocatable reserved levels in the micro-VM', () => {

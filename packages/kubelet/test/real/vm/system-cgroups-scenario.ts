@@ -6,11 +6,12 @@
  * cgroup that delegates a domain controller (the kernel's no-internal-processes refusal, logged), and
  * with systemCgroups "/" (refused). Prints one `SCENARIO-RESULT {json}` line.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { guestSpeedFactor } from '../../../../../tools/vm/speed';
+import { type GuestKubelet, mountCgroup2, spawnGuestKubelet } from './guest-kubelet';
 
 const cli = process.argv[2] as string;
 const mount = '/sys/fs/cgroup';
@@ -19,56 +20,16 @@ const tag = `${process.pid}-${Date.now().toString(36)}`;
 const names = { kubelet: `/na-kubelet-${tag}`, system: `/na-system-${tag}`, busy: `/na-busy-${tag}` };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Start {
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
 /** One kubelet start with the given extra configuration lines. */
-function startKubelet(dir: string, name: string, extra: string[], endpoint: string): Start {
-  const config = join(dir, `${name}.yaml`);
-  writeFileSync(
-    config,
-    [
-      'apiVersion: kubelet.config.k8s.io/v1beta1',
-      'kind: KubeletConfiguration',
-      'failSwapOn: false',
-      `podLogsDir: ${join(dir, `${name}-logs`)}`,
-      'address: 127.0.0.1',
-      'cgroupRoot: /',
-      ...extra,
-      '',
-    ].join('\n'),
-  );
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      '--config',
-      config,
-      '--hostname-override',
-      name,
-      '--node-ip',
-      '127.0.0.1',
-      '--root-dir',
-      join(dir, `${name}-root`),
-      `--cert-dir=${join(dir, `${name}-pki`)}`,
-      `--container-runtime-endpoint=${endpoint}`,
-      '--port=10250',
-      '--healthz-port=0',
-      '--authorization-mode=AlwaysAllow',
-      '--cgroups-per-qos=false',
-      '--enforce-node-allocatable=',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
+function startKubelet(dir: string, name: string, extra: string[], endpoint: string): GuestKubelet {
+  return spawnGuestKubelet({
+    cli,
+    dir,
+    name,
+    endpoint,
+    configLines: ['cgroupRoot: /', ...extra],
+    flags: ['--cgroups-per-qos=false', '--enforce-node-allocatable='],
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, stderr: () => stderr, exited };
 }
 
 /** Waits, with a hang guard scaled by the VM's speed, until `done` holds. */
@@ -98,7 +59,7 @@ function rootPids(): { pid: number; exe: boolean }[] {
     });
 }
 
-async function stop(start: Start): Promise<void> {
+async function stop(start: GuestKubelet): Promise<void> {
   start.child.kill('SIGTERM');
   await start.exited;
 }
@@ -172,13 +133,7 @@ async function root(dir: string, endpoint: string) {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(mount, 'cgroup.controllers'))) {
-    await new Promise<void>((resolve, reject) =>
-      spawn('mount', ['-t', 'cgroup2', 'none', mount], { stdio: 'inherit' }).once('exit', (c) =>
-        c === 0 ? resolve() : reject(new Error(`mount cgroup2: exit ${c}`)),
-      ),
-    );
-  }
+  await mountCgroup2(mount);
   const dir = mkdtempSync('/tmp/na-system-cgroups-');
   const scenarioBefore = cgroupOf('self');
   const fake = await FakeRuntime.start();
