@@ -11,8 +11,11 @@ import { isProcessRunningInHost, readProcCgroup } from './host-processes';
 
 /** The logger calls of this file: debug is klog's V(2)-V(3), trace V(4) and up. */
 export interface ProcessCgroupLogger {
+  /** What upstream logs with klog's InfoS at the default verbosity. */
   info(obj: object, msg?: string): void;
+  /** klog's V(2)-V(3) lines (a process outside the host's pid namespace, an oom_score_adj not applied). */
   debug?(obj: object, msg?: string): void;
+  /** klog's V(4) and finer lines (each oom_score_adj attempt). */
   trace?(obj: object, msg?: string): void;
 }
 

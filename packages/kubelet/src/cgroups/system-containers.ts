@@ -19,7 +19,10 @@ export const kubeletOomScorePeriodMs = 5 * 60_000;
 
 /** What the container manager's system containers need; `logger.error` is klog's Error. */
 export interface SystemContainersOptions extends ProcessCgroupOptions {
-  logger: ProcessCgroupLogger & { error(obj: object, msg?: string): void };
+  logger: ProcessCgroupLogger & {
+    /** klog's Error: the kubelet's own process could not be put in its cgroup or found there. */
+    error(obj: object, msg?: string): void;
+  };
   kubeletCgroups: string;
   systemCgroups: string;
   oomScoreAdj: number;
