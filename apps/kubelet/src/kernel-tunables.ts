@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { systemReason } from '@nodeagent/primitives';
+import { goAggregateText, goPathError } from '@nodeagent/primitives';
 
 /**
  * The kernel settings upstream's container manager wants at start (setupKernelTunables, v1.36),
@@ -29,12 +29,6 @@ export interface Sysctls {
   set(flag: string, value: number): Promise<void>;
 }
 
-/** Go's os.PathError text for a failed call on `path`: `open /proc/sys/x: permission denied`. */
-function pathError(error: unknown, path: string): Error {
-  const syscall = (error as NodeJS.ErrnoException | undefined)?.syscall ?? 'open';
-  return new Error(`${syscall} ${path}: ${systemReason(error)}`);
-}
-
 /**
  * Go's strconv.Atoi on the text upstream trims of spaces and newlines, with its error text
  * (the value quoted as %q would; JSON's quoting is the same for the digits and letters met here).
@@ -58,14 +52,14 @@ export function procSysctls(root = '/proc/sys'): Sysctls {
     async get(flag) {
       const path = join(root, flag);
       return atoi(
-        await readFile(path, 'utf8').catch((error: unknown) => Promise.reject(pathError(error, path))),
+        await readFile(path, 'utf8').catch((error: unknown) => Promise.reject(new Error(goPathError(error)))),
       );
     },
     async set(flag, value) {
       const path = join(root, flag);
       // As Go's os.WriteFile: created if missing (with 0640), truncated, the decimal text alone.
       await writeFile(path, String(value), { mode: 0o640 }).catch((error: unknown) =>
-        Promise.reject(pathError(error, path)),
+        Promise.reject(new Error(goPathError(error))),
       );
     },
   };
@@ -97,13 +91,6 @@ export interface KernelTunablesOptions {
   logger: { error(obj: object, msg?: string): void; debug?(obj: object, msg?: string): void };
 }
 
-/** Go's errors.NewAggregate text: one error as it is, several deduplicated within `[…, …]`. */
-export function aggregateMessage(messages: readonly string[]): string | undefined {
-  const unique = [...new Set(messages)];
-  if (unique.length === 0) return undefined;
-  return unique.length === 1 ? unique[0] : `[${unique.join(', ')}]`;
-}
-
 /**
  * Upstream's setupKernelTunables at the container manager's start: each desired sysctl read; one
  * that differs is written (protectKernelDefaults false, "modify") or named as an error (true,
@@ -133,7 +120,7 @@ export async function setupKernelTunables(
       if (failure && !(await writeFailureIgnored(failure, flag, options))) errors.push(failure.message);
     }
   }
-  return aggregateMessage(errors);
+  return errors.length > 0 ? goAggregateText(errors) : undefined;
 }
 
 /** Upstream's handling of a failed write: ignored (V(2)) only in a user namespace with the gate on. */

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  aggregateMessage,
   desiredKernelTunables,
   kubeletSysctlRoot,
   procSysctls,
@@ -199,13 +198,6 @@ function readOnly(values: Record<string, number>): Sysctls {
 }
 
 describe('kernel tunables helpers', () => {
-  it('formats errors as Go errors.NewAggregate', () => {
-    expect(aggregateMessage([])).toBeUndefined();
-    expect(aggregateMessage(['a'])).toBe('a');
-    expect(aggregateMessage(['a', 'a'])).toBe('a');
-    expect(aggregateMessage(['a', 'b', 'a'])).toBe('[a, b]');
-  });
-
   it('tells the initial user namespace from another by /proc/self/uid_map', () => {
     expect(runningInUserNamespace('         0          0 4294967295\n')).toBe(false);
     expect(runningInUserNamespace('         0       1000          1\n')).toBe(true);

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { goAggregateText } from '@nodeagent/primitives';
 import {
   type CgroupHierarchy,
   goSystemReason,
@@ -27,15 +28,6 @@ export interface ProcessCgroupOptions {
   logger: ProcessCgroupLogger;
   /** cgroup.procs writes; the kernel's by default. */
   writeProcs?: ProcsWriter;
-}
-
-/**
- * upstream's utilerrors.NewAggregate text: one error as is, several as `[a, b]` (repeats
- * dropped).
- */
-export function aggregateErrors(messages: string[]): string {
-  const unique = [...new Set(messages)];
-  return unique.length === 1 ? unique[0]! : `[${unique.join(', ')}]`;
 }
 
 /**
@@ -126,7 +118,7 @@ export async function ensureProcessInCgroupWithOomScore(
     );
     errors.push(`failed to apply oom score ${oomScoreAdj} to PID ${pid}: ${oomErrorText(error)}`);
   }
-  if (errors.length > 0) throw new Error(aggregateErrors(errors));
+  if (errors.length > 0) throw new Error(goAggregateText(errors));
 }
 
 /** Go's text of the failed write (`open /proc/1/oom_score_adj: permission denied`). */

@@ -2,9 +2,10 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { constants, createGzip } from 'node:zlib';
+import { goAggregateText } from '@nodeagent/primitives';
 import { writeGoHttpError } from './go-net-http';
 import { copyNodeLogs, NilSinceTimePanic } from './journal-query';
-import { aggregateMessage, type NodeLogQuery, validateNodeLogQuery } from './node-log-query';
+import { type NodeLogQuery, validateNodeLogQuery } from './node-log-query';
 import { secureJoin } from './secure-join';
 
 // The query half of upstream v1.36's /logs/ handler (pkg/kubelet/kubelet.go Run, with
@@ -103,7 +104,7 @@ export async function answerNodeLogQuery(
   response: ServerResponse,
 ): Promise<QueryOutcome> {
   if (parsed.errors.length > 0) {
-    writeGoHttpError(response, 400, aggregateMessage(parsed.errors));
+    writeGoHttpError(response, 400, goAggregateText(parsed.errors));
     return { kind: 'answered' };
   }
   const q = parsed.query;
@@ -114,7 +115,7 @@ export async function answerNodeLogQuery(
   }
   const problems = await validateNodeLogQuery(q, (file) => statProblem(settings.dir, file));
   if (problems.length > 0) {
-    writeGoHttpError(response, 406, aggregateMessage(problems));
+    writeGoHttpError(response, 406, goAggregateText(problems));
     return { kind: 'answered' };
   }
   if (q.services.length > 0) {

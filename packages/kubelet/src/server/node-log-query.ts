@@ -58,12 +58,6 @@ export function goSliceText(values: readonly string[]): string {
   return `[${values.join(' ')}]`;
 }
 
-/** utilerrors' aggregate of a field.ErrorList: one message as itself, more as `[a, b]`, each once. */
-export function aggregateMessage(errors: readonly string[]): string {
-  const unique = [...new Set(errors)];
-  return unique.length === 1 ? (unique[0] as string) : `[${unique.join(', ')}]`;
-}
-
 /** strconv.Atoi: the value, or Go's error text (`strconv.Atoi: parsing "x": invalid syntax`). */
 function atoi(text: string): number | string {
   const parsed = goParseInt(text, 64);
