@@ -10,14 +10,7 @@ import {
   writeNetlinkHeader,
 } from '@nodeagent/primitives/netlink';
 import { InvalidFieldError } from '../../errors';
-import {
-  NFGENMSG_LENGTH,
-  NFNL_MSG_BATCH_BEGIN,
-  NFNL_MSG_BATCH_END,
-  NFNL_SUBSYS_NFTABLES,
-  NLM_F_REQUEST,
-  NLMSG_HDRLEN,
-} from './constants';
+import { NFGENMSG_LENGTH, NFNL_SUBSYS_NFTABLES, NLMSG_HDRLEN } from './constants';
 
 // struct nlmsghdr's fields; `type` is `(NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_*`, or NLMSG_ERROR/DONE/NOOP.
 export type { NetlinkMessageHeader as NfnlMessageHeader } from '@nodeagent/primitives/netlink';
@@ -35,9 +28,10 @@ export const NFNL_HEADER_LENGTH = NLMSG_HDRLEN + NFGENMSG_LENGTH;
 
 /**
  * One message's nlmsghdr + nfgenmsg(family, version 0, resId) written at `at` of `out`, for a
- * message of `length` bytes in all: a batch writes its messages' headers in place.
+ * message of `length` bytes in all. (A batch's messages are written by batch-buffer.ts, through
+ * a DataView: see there why not with these Buffer methods.)
  */
-export function writeNfnlHeader(
+function writeNfnlHeader(
   out: Buffer,
   at: number,
   length: number,
@@ -67,20 +61,6 @@ export function encodeNfnlMessage(
   writeNfnlHeader(out, 0, length, type, flags, seq, family, resId);
   attributes.copy(out, NFNL_HEADER_LENGTH);
   return out;
-}
-
-/** NFNL_MSG_BATCH_BEGIN / END for the nf_tables subsystem, written at `at` of `out` (NFNL_HEADER_LENGTH bytes). */
-export function writeBatchMarker(out: Buffer, at: number, kind: 'begin' | 'end', seq: number): void {
-  writeNfnlHeader(
-    out,
-    at,
-    NFNL_HEADER_LENGTH,
-    kind === 'begin' ? NFNL_MSG_BATCH_BEGIN : NFNL_MSG_BATCH_END,
-    NLM_F_REQUEST,
-    seq,
-    0,
-    NFNL_SUBSYS_NFTABLES,
-  );
 }
 
 /** A bare message (no nfgenmsg): the NOOP barrier. */
