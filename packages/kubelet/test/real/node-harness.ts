@@ -47,6 +47,11 @@ export interface NodeHarness {
   createPod(pod: { metadata: Pod['metadata']; spec: Omit<Pod['spec'], 'nodeName'> }): Pod;
   /** A JSON merge patch of the stored pod (spec.activeDeadlineSeconds, annotations…). */
   patchPod(name: string, patch: object, namespace?: string): Pod;
+  /**
+   * The Node's status capacity and allocatable set to `allocatable`: the API server's resize
+   * admission (PodResizeValidator) checks a resize against them.
+   */
+  setNodeAllocatable(allocatable: Record<string, string>): void;
   /** Deletes the pod through the API (graceful unless gracePeriodSeconds says otherwise). */
   deletePod(name: string, gracePeriodSeconds?: number, namespace?: string): void;
   /** The pod as the API stores it. */
@@ -245,6 +250,16 @@ export async function startNodeHarness(
         'application/merge-patch+json',
         JSON.stringify(patch),
       ) as unknown as Pod;
+    },
+    setNodeAllocatable(allocatable) {
+      api.registry.patch(
+        api.resource('v1', 'nodes'),
+        undefined,
+        nodeName,
+        'application/merge-patch+json',
+        JSON.stringify({ status: { capacity: allocatable, allocatable } }),
+        'status',
+      );
     },
     deletePod(name, gracePeriodSeconds, namespace = 'default') {
       api.registry.delete(

@@ -164,15 +164,7 @@ describe('pod-level resources on a real containerd (cgroupsPerQOS, cgroup v1)', 
   });
 
   it('a pod-level resize through pods/resize: pod cgroup and the containers without limits follow', async () => {
-    const allocatable = { cpu: '2', memory: '4Gi', pods: '110' };
-    node.api.registry.patch(
-      node.api.resource('v1', 'nodes'),
-      undefined,
-      node.nodeName,
-      'application/merge-patch+json',
-      JSON.stringify({ status: { capacity: allocatable, allocatable } }),
-      'status',
-    );
+    node.setNodeAllocatable({ cpu: '2', memory: '4Gi', pods: '110' });
     const wanted = { limits: { cpu: '800m', memory: '256Mi' }, requests: { cpu: '300m', memory: '64Mi' } };
     node.api.registry.patch(
       node.api.resource('v1', 'pods'),

@@ -100,15 +100,7 @@ beforeAll(async () => {
   });
   // The Node's allocatable as the recording's kubelet reported it: the API server's resize
   // admission (PodResizeValidator) checks a resize against it.
-  const allocatable = { cpu: '2', memory: '24683072Ki', pods: '110' };
-  node.api.registry.patch(
-    node.api.resource('v1', 'nodes'),
-    undefined,
-    node.nodeName,
-    'application/merge-patch+json',
-    JSON.stringify({ status: { capacity: allocatable, allocatable } }),
-    'status',
-  );
+  node.setNodeAllocatable({ cpu: '2', memory: '24683072Ki', pods: '110' });
 }, 180_000);
 
 afterAll(async () => {

@@ -62,15 +62,7 @@ beforeAll(async () => {
     },
   });
   // The API server's resize admission checks a resize against the Node's allocatable.
-  const allocatable = { cpu: '2', memory: '24683072Ki', pods: '110' };
-  node.api.registry.patch(
-    node.api.resource('v1', 'nodes'),
-    undefined,
-    node.nodeName,
-    'application/merge-patch+json',
-    JSON.stringify({ status: { capacity: allocatable, allocatable } }),
-    'status',
-  );
+  node.setNodeAllocatable({ cpu: '2', memory: '24683072Ki', pods: '110' });
 }, 180_000);
 
 afterAll(async () => {
