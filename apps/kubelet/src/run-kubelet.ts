@@ -201,7 +201,7 @@ async function startKubeletParts(
   kubeletPods = (uid) => kubelet.getPod(uid);
   await startKubelet(kubelet, { config, flags, events, cgroups, startupFindings, logger, metrics });
   // Upstream's setupNode ends, after node allocatable, with systemCgroups and kubeletCgroups.
-  const stopSystemContainers = await startSystemCgroups(config, logger);
+  const stopSystemContainers = await startSystemCgroups(config, startupFindings.cgroupVersion, logger);
   logRotation.start();
   const stops: (() => Promise<void> | void)[] = [() => logRotation.stop(), stopSystemContainers];
   if (services) stops.push(() => services.stop());

@@ -2,7 +2,6 @@ import type { KubeletConfiguration, KubeletLogger } from '@nodeagent/kubelet';
 import {
   defaultCgroupMountRoot,
   defaultProcRoot,
-  detectCgroupFilesystem,
   startSystemContainers,
   systemCgroupsRootMessage,
 } from '@nodeagent/kubelet/cgroups';
@@ -13,13 +12,14 @@ import { StartupRefusedError } from './startup-checks';
  * systemCgroups and kubeletCgroups, as upstream's container manager at the end of setupNode
  * (after node allocatable): the non-kernel processes of the root cgroup and the kubelet itself
  * moved into them now and every minute, failures logged. systemCgroups "/" stops the kubelet
- * as upstream's "Failed to start ContainerManager". Returns the stop of the loops.
+ * as upstream's "Failed to start ContainerManager". `version` is the cgroup version the
+ * start-up checks found. Returns the stop of the loops.
  */
 export async function startSystemCgroups(
   config: Pick<KubeletConfiguration, 'kubeletCgroups' | 'systemCgroups' | 'oomScoreAdj'>,
+  version: 1 | 2,
   logger: KubeletLogger,
 ): Promise<() => void> {
-  const { version } = await detectCgroupFilesystem();
   try {
     return startSystemContainers({
       hierarchy: { mountRoot: defaultCgroupMountRoot, version },

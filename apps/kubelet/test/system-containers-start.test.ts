@@ -10,7 +10,11 @@ const logger = { info() {}, warn() {}, error() {} };
 
 describe('startSystemCgroups', () => {
   it('refuses systemCgroups "/" as upstream\'s "Failed to start ContainerManager"', async () => {
-    const refusal = startSystemCgroups({ systemCgroups: '/', kubeletCgroups: '', oomScoreAdj: -999 }, logger);
+    const refusal = startSystemCgroups(
+      { systemCgroups: '/', kubeletCgroups: '', oomScoreAdj: -999 },
+      2,
+      logger,
+    );
     await expect(refusal).rejects.toBeInstanceOf(StartupRefusedError);
     await expect(refusal).rejects.toThrow(
       'Failed to start ContainerManager: system container cannot be root ("/")',
