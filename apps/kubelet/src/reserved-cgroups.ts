@@ -1,4 +1,4 @@
-import type { KubeletConfiguration } from '@nodeagent/kubelet';
+import { type KubeletConfiguration, nodeEventReasons } from '@nodeagent/kubelet';
 import { type CgroupFilesystem, defaultCgroupMountRoot, filesystemPath } from '@nodeagent/kubelet/cgroups';
 import { driverCgroupName, quoteCgroupName } from './driver-cgroup-name';
 import { validateExistingCgroup } from './existing-cgroup-validation';
@@ -15,10 +15,6 @@ type ReservedConfig = Pick<
   | 'cgroupDriver'
   | 'featureGates'
 >;
-
-/** Upstream's event reasons (pkg/kubelet/events) for node allocatable enforcement. */
-const enforcedReason = 'NodeAllocatableEnforced';
-const failedReason = 'FailedNodeAllocatableEnforcement';
 
 /** One reserved level as upstream enforces it. */
 interface Level {
@@ -112,9 +108,13 @@ export async function enforceReservedCgroups(
     const failure = await enforceExistingCgroup(level, config, deps);
     if (failure !== undefined) {
       const message = `Failed to enforce ${level.title} Cgroup Limits on ${JSON.stringify(cgroup)}: ${failure}`;
-      deps.recordEvent?.('Warning', failedReason, message);
+      deps.recordEvent?.('Warning', nodeEventReasons.failedNodeAllocatableEnforcement, message);
       throw new StartupRefusedError(level.field, cgroup, message, 'Failed to start ContainerManager');
     }
-    deps.recordEvent?.('Normal', enforcedReason, `Updated limits on ${level.owner} cgroup ${cgroup}`);
+    deps.recordEvent?.(
+      'Normal',
+      nodeEventReasons.nodeAllocatableEnforced,
+      `Updated limits on ${level.owner} cgroup ${cgroup}`,
+    );
   }
 }

@@ -19,6 +19,7 @@ import {
   Kubelet,
   type KubeletLogger,
   nodeAllocatableEnforcedMessage,
+  nodeEventReasons,
   type PodRuntime,
   runtimeClassHandlerLookup,
   setupDataDirs,
@@ -469,7 +470,7 @@ async function startKubelet(
   if (cgroups) {
     await enforcePodsAllocatable(config, { fs: cgroups.fs });
     // Upstream's container manager, once the kubepods cgroup's limits are set at start.
-    events?.node('Normal', 'NodeAllocatableEnforced', nodeAllocatableEnforcedMessage);
+    events?.node('Normal', nodeEventReasons.nodeAllocatableEnforced, nodeAllocatableEnforcedMessage);
     // Then the system-reserved and kube-reserved levels on their existing cgroups (fatal if missing).
     await enforceReservedCgroups(config, { fs: cgroups.fs, recordEvent: events?.node });
   }

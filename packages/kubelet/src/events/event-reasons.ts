@@ -40,6 +40,7 @@ export function formatPod(pod: Pod): string {
 export const nodeEventReasons = {
   starting: 'Starting',
   nodeAllocatableEnforced: 'NodeAllocatableEnforced',
+  failedNodeAllocatableEnforcement: 'FailedNodeAllocatableEnforcement',
 } as const;
 
 /** Upstream's message of the kubelet's Starting event. */
