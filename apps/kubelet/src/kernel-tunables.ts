@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { goAggregateText, goPathError } from '@nodeagent/primitives';
+import { goAggregateText } from '@nodeagent/kubelet/cgroups';
+import { goPathError } from '@nodeagent/primitives';
 
 /**
  * The kernel settings upstream's container manager wants at start (setupKernelTunables, v1.36),

@@ -1,5 +1,6 @@
-import { type KubeletConfiguration, nodeEventReasons } from '@nodeagent/kubelet';
+import type { KubeletConfiguration } from '@nodeagent/kubelet';
 import { type CgroupFilesystem, defaultCgroupMountRoot, filesystemPath } from '@nodeagent/kubelet/cgroups';
+import { nodeEventReasons } from '@nodeagent/kubelet/sources';
 import { driverCgroupName, quoteCgroupName } from './driver-cgroup-name';
 import { validateExistingCgroup } from './existing-cgroup-validation';
 import { reservedCgroupResources } from './reserved-cgroup-limits';

@@ -19,7 +19,6 @@ import {
   Kubelet,
   type KubeletLogger,
   nodeAllocatableEnforcedMessage,
-  nodeEventReasons,
   type PodRuntime,
   runtimeClassHandlerLookup,
   setupDataDirs,
@@ -43,7 +42,7 @@ import {
 } from '@nodeagent/kubelet/images';
 import { ContainerLogManager, logRotatePolicy } from '@nodeagent/kubelet/logs';
 import { type CriRuntimeStack, criRuntimeStack } from '@nodeagent/kubelet/runtime';
-import { type ApiEventSink, MirrorPodSync } from '@nodeagent/kubelet/sources';
+import { type ApiEventSink, MirrorPodSync, nodeEventReasons } from '@nodeagent/kubelet/sources';
 import { parseDuration, systemClock } from '@nodeagent/primitives';
 import { apiRuntimeClassGetter } from './api-runtime-classes';
 import { connectCri } from './image-service-client';

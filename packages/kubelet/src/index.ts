@@ -29,11 +29,7 @@ export { runtimeClassHandlerLookup } from './cri/runtime-class';
 export { setupDataDirs } from './data-dirs';
 // The typed errors, the same list as /errors.
 export * from './entries/errors';
-export {
-  nodeAllocatableEnforcedMessage,
-  nodeEventReasons,
-  nodeStatusEventMessage,
-} from './events/event-reasons';
+export { nodeAllocatableEnforcedMessage, nodeStatusEventMessage } from './events/event-reasons';
 export { criImageService, type ImageService } from './images/image-service';
 export { Kubelet, type KubeletOptions } from './kubelet';
 export type { KubeletLogger } from './kubelet-logger';

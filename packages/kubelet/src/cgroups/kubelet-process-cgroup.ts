@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { goAggregateText } from '@nodeagent/primitives';
+import { goAggregateText } from '../errors';
 import {
   type CgroupHierarchy,
   goSystemReason,

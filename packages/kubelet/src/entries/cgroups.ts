@@ -52,3 +52,5 @@ export {
   systemdNotRunningMessage,
 } from '../cgroups/systemd-dbus';
 export type { SystemdManager, UnitProperty } from '../cgroups/systemd-manager';
+// upstream's utilerrors.NewAggregate text, which the container manager's errors are printed with.
+export { goAggregateText } from '../errors';

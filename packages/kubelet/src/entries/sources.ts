@@ -1,6 +1,7 @@
 // @nodeagent/kubelet/sources: Where pods come from (API server, static pod files) and the API clients the kubelet writes with.
 
 export { isMirrorPod, isStaticPod } from '../api/config-source';
+export { nodeEventReasons } from '../events/event-reasons';
 export { isMirrorPodOf } from '../pod/mirror-pod';
 export { MirrorPods } from '../pod/mirror-pods';
 export { isPodFromSource } from '../pod/pod-source';
