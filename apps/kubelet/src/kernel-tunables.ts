@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { goAggregateText } from '@nodeagent/kubelet/cgroups';
+import { goAggregateText, goAtoi } from '@nodeagent/kubelet/cgroups';
 import { goPathError } from '@nodeagent/primitives';
 
 /**
@@ -30,18 +30,11 @@ export interface Sysctls {
   set(flag: string, value: number): Promise<void>;
 }
 
-/**
- * Go's strconv.Atoi on the text upstream trims of spaces and newlines, with its error text
- * (the value quoted as %q would; JSON's quoting is the same for the digits and letters met here).
- */
+/** Go's strconv.Atoi on the text upstream trims of spaces and newlines, with its error text. */
 function atoi(data: string): number {
-  const text = data.replace(/^[ \n]+|[ \n]+$/g, '');
-  if (!/^[+-]?\d+$/.test(text))
-    throw new Error(`strconv.Atoi: parsing ${JSON.stringify(text)}: invalid syntax`);
-  const value = BigInt(text);
-  if (value > 2n ** 63n - 1n || value < -(2n ** 63n))
-    throw new Error(`strconv.Atoi: parsing ${JSON.stringify(text)}: value out of range`);
-  return Number(value);
+  const parsed = goAtoi(data.replace(/^[ \n]+|[ \n]+$/g, ''));
+  if ('error' in parsed) throw new Error(parsed.error);
+  return parsed.value;
 }
 
 /**

@@ -1,13 +1,13 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { goParseInt } from '../src/go-text/go-parse-int';
+import { goQuote } from '../src/go-text/go-quote';
 import { checkpointLocation, goRfc3339Local } from '../src/server/checkpoint-route';
 import {
   type CheckpointRequest,
   type ContainerDebugRuntime,
   criDebugRuntime,
 } from '../src/server/debug-runtime';
-import { goParseInt } from '../src/server/go-parse-int';
-import { goQuote } from '../src/server/go-quote';
 import {
   createKubeletServer,
   type KubeletServerOptions,

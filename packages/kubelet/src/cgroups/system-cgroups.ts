@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { goAtoi } from '../go-text/go-atoi';
 import {
   type CgroupHierarchy,
   cgroupPathError,
@@ -29,10 +30,9 @@ export async function rootCgroupPids(hierarchy: CgroupHierarchy): Promise<number
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => {
-      const pid = Number(line);
-      if (!/^\d+$/.test(line))
-        throw new Error(`strconv.Atoi: parsing ${JSON.stringify(line)}: invalid syntax`);
-      return pid;
+      const pid = goAtoi(line);
+      if ('error' in pid) throw new Error(pid.error);
+      return pid.value;
     });
 }
 

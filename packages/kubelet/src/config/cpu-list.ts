@@ -1,3 +1,5 @@
+import { goAtoi } from '../go-text/go-atoi';
+
 /**
  * Why k8s.io/utils' cpuset.Parse refuses `text` (a Linux CPU list such as "0-3,8"), in its
  * words, or undefined when it parses; "" is the empty set. Upstream parses each comma-separated
@@ -21,12 +23,8 @@ export function cpuListProblem(text: string): string | undefined {
   return undefined;
 }
 
-/** Go's strconv.Atoi error for `text` (base 10, optional sign, 64-bit), or undefined. */
+/** Go's strconv.Atoi error for `text`, or undefined. */
 function atoiProblem(text: string): string | undefined {
-  const quoted = JSON.stringify(text);
-  if (!/^[+-]?\d+$/.test(text)) return `strconv.Atoi: parsing ${quoted}: invalid syntax`;
-  const value = BigInt(text);
-  if (value > 2n ** 63n - 1n || value < -(2n ** 63n))
-    return `strconv.Atoi: parsing ${quoted}: value out of range`;
-  return undefined;
+  const parsed = goAtoi(text);
+  return 'error' in parsed ? parsed.error : undefined;
 }

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Pod } from '../api/pod-types';
+import { goParseInt } from '../go-text/go-parse-int';
 import type { Kubelet } from '../kubelet';
 import { goErrorText } from '../sync/go-grpc-error';
 import type { ContainerDebugRuntime } from './debug-runtime';
-import { goParseInt } from './go-parse-int';
 import type { RequestTarget } from './go-serve-mux';
 import { restfulNotFound, routeSegments, writeJsonBytes, writeRestfulError } from './restful-answers';
 import { kubeletRoutes, refuseForRoute } from './restful-negotiation';

@@ -1,6 +1,6 @@
-import { goParseInt } from './go-parse-int';
+import { goAtoi } from '../go-text/go-atoi';
+import { goQuote } from '../go-text/go-quote';
 import { firstValue } from './go-query-values';
-import { goQuote } from './go-quote';
 import { goRegexpSyntaxError } from './go-regexp-syntax';
 import { type GoTime, goTimeString, parseRfc3339 } from './go-rfc3339';
 
@@ -58,12 +58,6 @@ export function goSliceText(values: readonly string[]): string {
   return `[${values.join(' ')}]`;
 }
 
-/** strconv.Atoi: the value, or Go's error text (`strconv.Atoi: parsing "x": invalid syntax`). */
-function atoi(text: string): number | string {
-  const parsed = goParseInt(text, 64);
-  return 'value' in parsed ? Number(parsed.value) : parsed.error.replace('strconv.ParseInt', 'strconv.Atoi');
-}
-
 /** An RFC 3339 time parameter: parsed, or its `invalid time format` problem. */
 function timeParameter(values: Map<string, string[]>, name: string, errors: string[]): GoTime | undefined {
   const text = firstValue(values, name);
@@ -77,9 +71,9 @@ function timeParameter(values: Map<string, string[]>, name: string, errors: stri
 function intParameter(values: Map<string, string[]>, name: string, errors: string[]): number | undefined {
   const text = firstValue(values, name);
   if (text === '') return undefined;
-  const parsed = atoi(text);
-  if (typeof parsed === 'string') errors.push(invalid(name, goQuote(text), parsed));
-  return typeof parsed === 'number' ? parsed : undefined;
+  const parsed = goAtoi(text);
+  if ('error' in parsed) errors.push(invalid(name, goQuote(text), parsed.error));
+  return 'value' in parsed ? parsed.value : undefined;
 }
 
 /**

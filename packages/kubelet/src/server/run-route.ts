@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { goQuote } from '../go-text/go-quote';
 import type { Kubelet } from '../kubelet';
 import { goErrorText } from '../sync/go-grpc-error';
 import type { ContainerDebugRuntime } from './debug-runtime';
 import { formValue } from './form-value';
-import { goQuote } from './go-quote';
 import type { RequestTarget } from './go-serve-mux';
 import { restfulNotFound, routeSegments, writeJsonBytes, writeRestfulError } from './restful-answers';
 import { kubeletRoutes, refuseForRoute } from './restful-negotiation';
