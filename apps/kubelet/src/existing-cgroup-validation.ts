@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CgroupName } from '@nodeagent/kubelet/cgroups';
 import { goPathError } from '@nodeagent/primitives';
-import { quoteCgroupName } from './driver-cgroup-name';
+import { quoteCgroupName } from './quote-cgroup-name';
 
 /** The v2 controllers upstream's cgroup manager needs a cgroup to have (getSupportedUnifiedControllers). */
 const unifiedControllers = ['cpu', 'cpuset', 'memory', 'hugetlb', 'pids'];

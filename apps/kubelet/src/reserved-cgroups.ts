@@ -1,8 +1,13 @@
 import type { KubeletConfiguration } from '@nodeagent/kubelet';
-import { type CgroupFilesystem, defaultCgroupMountRoot, filesystemPath } from '@nodeagent/kubelet/cgroups';
+import {
+  type CgroupFilesystem,
+  defaultCgroupMountRoot,
+  filesystemPath,
+  parseRuntimeCgroupName,
+} from '@nodeagent/kubelet/cgroups';
 import { nodeEventReasons } from '@nodeagent/kubelet/sources';
-import { driverCgroupName, quoteCgroupName } from './driver-cgroup-name';
 import { validateExistingCgroup } from './existing-cgroup-validation';
+import { quoteCgroupName } from './quote-cgroup-name';
 import { reservedCgroupResources } from './reserved-cgroup-limits';
 import { StartupRefusedError } from './startup-checks';
 
@@ -76,7 +81,7 @@ async function enforceExistingCgroup(
   config: ReservedConfig,
   deps: ReservedCgroupsDeps,
 ): Promise<string | undefined> {
-  const name = driverCgroupName(level.cgroup(config), config.cgroupDriver);
+  const name = parseRuntimeCgroupName(level.cgroup(config), config.cgroupDriver);
   const resources = reservedCgroupResources(level.reserved(config), {
     compressibleOnly: level.compressibleOnly,
     memoryQoS: config.featureGates.MemoryQoS === true,

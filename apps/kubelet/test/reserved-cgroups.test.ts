@@ -14,7 +14,6 @@ import {
   type UnitProperty,
 } from '@nodeagent/kubelet/cgroups';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { driverCgroupName } from '../src/driver-cgroup-name';
 import { enforceReservedCgroups } from '../src/reserved-cgroups';
 import { StartupRefusedError } from '../src/startup-checks';
 
@@ -48,15 +47,6 @@ beforeEach(async () => {
   events = [];
 });
 afterEach(() => rm(root, { recursive: true, force: true }));
-
-describe('driverCgroupName (upstream CgroupName(string) per driver)', () => {
-  it('reads systemd slice paths and cgroupfs paths', () => {
-    expect(driverCgroupName('/system.slice', 'systemd')).toEqual(['system']);
-    expect(driverCgroupName('/kube-reserved.slice', 'systemd')).toEqual(['kube', 'reserved']);
-    expect(driverCgroupName('/system', 'cgroupfs')).toEqual(['system']);
-    expect(driverCgroupName('/a/b', 'cgroupfs')).toEqual(['a', 'b']);
-  });
-});
 
 describe('cgroup v2', () => {
   const all = 'cpuset cpu io memory hugetlb pids';

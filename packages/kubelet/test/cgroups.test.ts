@@ -11,6 +11,7 @@ import {
 import {
   cgroupfsName,
   parseCgroupRoot,
+  parseRuntimeCgroupName,
   runtimeCgroupName,
   systemdFilesystemPath,
   systemdSliceName,
@@ -236,5 +237,21 @@ describe('podCgroupRuntime', () => {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+});
+
+// upstream ParseSystemdToCgroupName / ParseCgroupfsToCgroupName (the cgroup manager's CgroupName).
+describe('parseRuntimeCgroupName', () => {
+  it('reads the last element of a systemd path as a slice name, "_" back to "-"', () => {
+    expect(parseRuntimeCgroupName('/system.slice', 'systemd')).toEqual(['system']);
+    expect(parseRuntimeCgroupName('/kube-reserved.slice', 'systemd')).toEqual(['kube', 'reserved']);
+    expect(parseRuntimeCgroupName('/a.slice/a-b_c.slice/', 'systemd')).toEqual(['a', 'b-c']);
+    expect(parseRuntimeCgroupName('custom', 'systemd')).toEqual(['custom']);
+  });
+
+  it("takes a cgroupfs path's elements, the root as none", () => {
+    expect(parseRuntimeCgroupName('/system', 'cgroupfs')).toEqual(['system']);
+    expect(parseRuntimeCgroupName('/a/b', 'cgroupfs')).toEqual(['a', 'b']);
+    expect(parseRuntimeCgroupName('/', 'cgroupfs')).toEqual([]);
   });
 });

@@ -86,3 +86,27 @@ export function runtimeCgroupName(name: CgroupName, driver: CgroupDriverName): s
 export function filesystemPath(name: CgroupName, driver: CgroupDriverName): string {
   return driver === 'systemd' ? systemdFilesystemPath(name) : cgroupfsName(name);
 }
+
+/** Go's path.Base: the last element after trailing slashes are dropped; "/" for only slashes, "." for "". */
+function goPathBase(text: string): string {
+  if (text === '') return '.';
+  const trimmed = text.replace(/\/+$/, '');
+  if (trimmed === '') return '/';
+  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
+}
+
+/**
+ * A cgroup as the runtime or the configuration spells it, back to a CgroupName (upstream's
+ * cgroup manager CgroupName(string)): the systemd driver reads the last path element as a slice
+ * name ("/kube-reserved.slice" → ["kube", "reserved"], "_" back to "-"); cgroupfs takes the
+ * path's elements ("/a/b" → ["a", "b"], "/" → []).
+ */
+export function parseRuntimeCgroupName(text: string, driver: CgroupDriverName): CgroupName {
+  if (driver === 'systemd') {
+    const base = goPathBase(text);
+    const slice = base.endsWith(systemdSuffix) ? base.slice(0, -systemdSuffix.length) : base;
+    return slice.split('-').map(unescapeSystemd);
+  }
+  const components = (text.startsWith('/') ? text.slice(1) : text).split('/');
+  return components.length === 1 && components[0] === '' ? [] : components;
+}
