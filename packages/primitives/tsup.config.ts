@@ -1,7 +1,7 @@
 import { libraryBuild } from '../../tools/build/tsup-preset';
 
 // The root plus the subpaths /feature-gates, /metric-stability, /component-base-metrics (which alone needs
-// prom-client), /klog, /netlink, /certificates and /x509 (which alone need @peculiar/x509: /certificates
+// prom-client), /klog, /go-text, /netlink, /certificates and /x509 (which alone need @peculiar/x509: /certificates
 // loads it when it makes one), so the root stays tiny.
 export default libraryBuild({
   entry: {
@@ -13,5 +13,6 @@ export default libraryBuild({
     netlink: 'src/netlink/index.ts',
     certificates: 'src/certificates/index.ts',
     x509: 'src/x509/index.ts',
+    'go-text': 'src/go-text/index.ts',
   },
 });

@@ -4,6 +4,7 @@ import {
   type KubeProxyConfiguration,
   KubeProxyError,
 } from '@nodeagent/kube-proxy';
+import { goAggregateText } from '@nodeagent/primitives/go-text';
 
 /** upstream's message for checkBadConfig/checkBadIPConfig findings, logged at error level. */
 export const BAD_CONFIG_MESSAGE = 'Kube-proxy configuration may be incomplete or incorrect';
@@ -11,13 +12,8 @@ export const BAD_CONFIG_MESSAGE = 'Kube-proxy configuration may be incomplete or
 /** checkBadIPConfig's fatal case: a family mismatch upstream has always refused. */
 export class IncorrectConfigurationError extends KubeProxyError {
   constructor(problems: readonly string[]) {
-    super('INCORRECT_CONFIGURATION', `kube-proxy configuration is incorrect: ${aggregate(problems)}`);
+    super('INCORRECT_CONFIGURATION', `kube-proxy configuration is incorrect: ${goAggregateText(problems)}`);
   }
-}
-
-/** utilerrors.NewAggregate's text: one message alone, several in brackets. */
-export function aggregate(problems: readonly string[]): string {
-  return problems.length === 1 ? problems[0]! : `[${problems.join(', ')}]`;
 }
 
 const other = (f: IPFamily): IPFamily => (f === 'IPv4' ? 'IPv6' : 'IPv4');

@@ -45,9 +45,10 @@ import {
   userspaceOptionsFromConfig,
 } from '@nodeagent/kube-proxy/userspace';
 import type { Clock, Wire } from '@nodeagent/primitives';
+import { goAggregateText } from '@nodeagent/primitives/go-text';
 import type { Logger } from 'pino';
 import { apiServerConfig } from './api-server-config';
-import { aggregate, BAD_CONFIG_MESSAGE, badConfig, IncorrectConfigurationError } from './bad-config';
+import { BAD_CONFIG_MESSAGE, badConfig, IncorrectConfigurationError } from './bad-config';
 import { type DaemonSettings, daemonSettings, nodeNameFor } from './daemon-settings';
 import { hostFamilies } from './host-families';
 import { setupNode } from './node-setup';
@@ -203,7 +204,7 @@ export async function runProxy(
   );
   const bad = badConfig(config, node.primaryFamily, families.length > 1, node.facts.podCIDRs);
   if (bad.fatal.length > 0) throw new IncorrectConfigurationError(bad.fatal);
-  if (bad.warnings.length > 0) log.error({ err: aggregate(bad.warnings) }, BAD_CONFIG_MESSAGE);
+  if (bad.warnings.length > 0) log.error({ err: goAggregateText(bad.warnings) }, BAD_CONFIG_MESSAGE);
   await setupNode(config, log);
   logProxierChoice(mode, log);
   // process_* as upstream's legacyregistry carries them (and nodejs_* for its go_*).

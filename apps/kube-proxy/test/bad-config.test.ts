@@ -1,6 +1,6 @@
 import { parseKubeProxyConfiguration } from '@nodeagent/kube-proxy';
 import { describe, expect, it } from 'vitest';
-import { aggregate, badConfig } from '../src/bad-config';
+import { badConfig } from '../src/bad-config';
 import { applyPlatformDefaults } from '../src/resolve-configuration';
 
 const cfg = (o: Record<string, unknown>) => applyPlatformDefaults(parseKubeProxyConfiguration(o));
@@ -34,10 +34,5 @@ describe("upstream's checkBadConfig / checkBadIPConfig at start", () => {
       warnings: [],
       fatal: ['cluster is IPv4-only but clusterCIDRs contains only IPv6 addresses'],
     });
-  });
-
-  it('aggregates as utilerrors does', () => {
-    expect(aggregate(['a'])).toBe('a');
-    expect(aggregate(['a', 'b'])).toBe('[a, b]');
   });
 });

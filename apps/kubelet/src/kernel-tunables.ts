@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { goAggregateText, goAtoi } from '@nodeagent/kubelet/cgroups';
 import { goPathError } from '@nodeagent/primitives';
+import { goAggregateText, goAtoi } from '@nodeagent/primitives/go-text';
 
 /**
  * The kernel settings upstream's container manager wants at start (setupKernelTunables, v1.36),

@@ -39,12 +39,3 @@ export const isInvalidPodSpecError = errorPredicate(InvalidPodSpecError);
 export const isCreateContainerConfigError = errorPredicate(CreateContainerConfigError);
 /** Whether `e` is a VolumeSetupError (or a subclass), from either build of this package. */
 export const isVolumeSetupError = errorPredicate(VolumeSetupError);
-
-/**
- * The text of upstream's utilerrors.NewAggregate: each distinct message once, in order; one
- * alone as it is, several as `[a, b]`. (NewAggregate of no errors is nil: callers decide.)
- */
-export function goAggregateText(messages: readonly string[]): string {
-  const unique = [...new Set(messages)];
-  return unique.length === 1 ? (unique[0] as string) : `[${unique.join(', ')}]`;
-}

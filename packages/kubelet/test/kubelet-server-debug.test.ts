@@ -1,7 +1,6 @@
 import { status } from '@grpc/grpc-js';
+import { goParseInt, goQuote } from '@nodeagent/primitives/go-text';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { goParseInt } from '../src/go-text/go-parse-int';
-import { goQuote } from '../src/go-text/go-quote';
 import { checkpointLocation, goRfc3339Local } from '../src/server/checkpoint-route';
 import {
   type CheckpointRequest,

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { goAggregateText } from '../errors';
+import { goAggregateText } from '@nodeagent/primitives/go-text';
 import {
   type CgroupHierarchy,
   goSystemReason,

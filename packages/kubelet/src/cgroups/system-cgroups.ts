@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { goAtoi } from '../go-text/go-atoi';
+import { goAtoi } from '@nodeagent/primitives/go-text';
 import {
   type CgroupHierarchy,
   cgroupPathError,

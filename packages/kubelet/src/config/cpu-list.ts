@@ -1,4 +1,4 @@
-import { goAtoi } from '../go-text/go-atoi';
+import { goAtoi } from '@nodeagent/primitives/go-text';
 
 /**
  * Why k8s.io/utils' cpuset.Parse refuses `text` (a Linux CPU list such as "0-3,8"), in its

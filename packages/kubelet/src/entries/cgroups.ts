@@ -52,7 +52,3 @@ export {
   systemdNotRunningMessage,
 } from '../cgroups/systemd-dbus';
 export type { SystemdManager, UnitProperty } from '../cgroups/systemd-manager';
-// upstream's utilerrors.NewAggregate text, which the container manager's errors are printed with.
-export { goAggregateText } from '../errors';
-// Go's strconv.Atoi with its error text, which the kernel tunables' reads are reported with.
-export { type GoAtoiResult, goAtoi } from '../go-text/go-atoi';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { goParseInt } from '../go-text/go-parse-int';
+import { goParseInt } from '@nodeagent/primitives/go-text';
 
 // A Range header as net/http's serveContent reads it (fs.go parseRange, RFC 7233) and the
 // multipart/byteranges body it sends for several ranges (mime/multipart's Writer framing).

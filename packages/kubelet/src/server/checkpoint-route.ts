@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { goParseInt } from '@nodeagent/primitives/go-text';
 import type { Pod } from '../api/pod-types';
-import { goParseInt } from '../go-text/go-parse-int';
 import type { Kubelet } from '../kubelet';
 import { goErrorText } from '../sync/go-grpc-error';
 import type { ContainerDebugRuntime } from './debug-runtime';

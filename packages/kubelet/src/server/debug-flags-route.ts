@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { goParseInt } from '../go-text/go-parse-int';
+import { goParseInt } from '@nodeagent/primitives/go-text';
 
 /** Applies a new log verbosity (klog's -v) to the running kubelet. */
 export type VerbositySetter = (level: number) => void;

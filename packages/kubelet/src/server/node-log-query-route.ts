@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { constants, createGzip } from 'node:zlib';
-import { goAggregateText } from '../errors';
+import { goAggregateText } from '@nodeagent/primitives/go-text';
 import { writeGoHttpError } from './go-net-http';
 import { copyNodeLogs, NilSinceTimePanic } from './journal-query';
 import { type NodeLogQuery, validateNodeLogQuery } from './node-log-query';

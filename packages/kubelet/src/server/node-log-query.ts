@@ -1,5 +1,4 @@
-import { goAtoi } from '../go-text/go-atoi';
-import { goQuote } from '../go-text/go-quote';
+import { goAtoi, goQuote } from '@nodeagent/primitives/go-text';
 import { firstValue } from './go-query-values';
 import { goRegexpSyntaxError } from './go-regexp-syntax';
 import { type GoTime, goTimeString, parseRfc3339 } from './go-rfc3339';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { goQuote } from '../go-text/go-quote';
+import { goQuote } from '@nodeagent/primitives/go-text';
 import type { Kubelet } from '../kubelet';
 import { goErrorText } from '../sync/go-grpc-error';
 import type { ContainerDebugRuntime } from './debug-runtime';

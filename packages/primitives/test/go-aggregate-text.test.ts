@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goAggregateText } from '../src/errors';
+import { goAggregateText } from '../src/go-text/go-aggregate-text';
 
 describe('goAggregateText: utilerrors.NewAggregate as upstream prints it', () => {
   it('gives one message as it is and several in brackets, each once, in order', () => {

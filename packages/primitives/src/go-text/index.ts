@@ -1,0 +1,6 @@
+// Texts the Go originals print, for messages users and scripts match on: strconv's quoting and
+// integer errors, utilerrors' aggregate. Used by the kubelet and kube-proxy alike.
+export { goAggregateText } from './go-aggregate-text';
+export { type GoAtoiResult, goAtoi } from './go-atoi';
+export { type GoParseIntResult, goParseInt } from './go-parse-int';
+export { goQuote } from './go-quote';
