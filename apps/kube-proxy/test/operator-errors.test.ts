@@ -67,7 +67,7 @@ const CASES: { name: string; args: string[]; lines: (string | RegExp)[] }[] = [
   {
     name: 'a --config that is a directory',
     args: ['--config', dir],
-    lines: [`error: --config: cannot read ${JSON.stringify(dir)}: illegal operation on a directory`],
+    lines: [`error: --config: cannot read ${JSON.stringify(dir)}: is a directory`],
   },
   {
     name: 'a missing --kubeconfig file',

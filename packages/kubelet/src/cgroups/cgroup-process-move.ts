@@ -21,18 +21,6 @@ export type ProcsWriter = (file: string, pid: string) => Promise<void>;
 /** The kernel's cgroup.procs takes one pid per write; a plain file (tests) is simply replaced. */
 export const writeProcs: ProcsWriter = (file, pid) => writeFile(file, pid);
 
-/** Go's strerror words where libuv's differ, so messages read as upstream's do. */
-const goErrnoText: Record<string, string> = {
-  EBUSY: 'device or resource busy',
-  EISDIR: 'is a directory',
-};
-
-/** The system's words for a failed call as Go prints them (strerror), not libuv's. */
-export function goSystemReason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return (code ? goErrnoText[code] : undefined) ?? systemReason(error);
-}
-
 /**
  * A failed cgroup file call as Go's os.PathError prints it. libcontainer opens cgroup files
  * with openat2 (kernels from 5.6), so a failed open reads `openat2 <path>: …`.
@@ -40,7 +28,7 @@ export function goSystemReason(error: unknown): string {
 export function cgroupPathError(error: unknown): string {
   const e = (error ?? {}) as NodeJS.ErrnoException;
   const op = e.syscall === 'open' ? 'openat2' : e.syscall;
-  return op && e.path ? `${op} ${e.path}: ${goSystemReason(error)}` : goSystemReason(error);
+  return op && e.path ? `${op} ${e.path}: ${systemReason(error)}` : systemReason(error);
 }
 
 /**

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { systemReason } from '@nodeagent/primitives';
 import { goAggregateText } from '@nodeagent/primitives/go-text';
 import {
   type CgroupHierarchy,
-  goSystemReason,
   moveProcessToCgroup,
   type ProcsWriter,
   writeProcs,
@@ -124,5 +124,5 @@ export async function ensureProcessInCgroupWithOomScore(
 /** Go's text of the failed write (`open /proc/1/oom_score_adj: permission denied`). */
 function oomErrorText(error: unknown): string {
   const e = error as NodeJS.ErrnoException;
-  return e.syscall && e.path ? `${e.syscall} ${e.path}: ${goSystemReason(e)}` : e.message;
+  return e.syscall && e.path ? `${e.syscall} ${e.path}: ${systemReason(e)}` : e.message;
 }

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { constants, createGzip } from 'node:zlib';
+import { systemReason } from '@nodeagent/primitives';
 import { goAggregateText } from '@nodeagent/primitives/go-text';
 import { writeGoHttpError } from './go-net-http';
 import { copyNodeLogs, NilSinceTimePanic } from './journal-query';
@@ -32,15 +33,7 @@ async function statProblem(dir: string, file: string): Promise<string | undefine
     await stat(path);
     return undefined;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    const texts: Record<string, string> = {
-      ENOENT: 'no such file or directory',
-      ENOTDIR: 'not a directory',
-      EACCES: 'permission denied',
-      ELOOP: 'too many levels of symbolic links',
-      ENAMETOOLONG: 'file name too long',
-    };
-    return `stat ${path}: ${texts[code] ?? (error as Error).message}`;
+    return `stat ${path}: ${systemReason(error)}`;
   }
 }
 
