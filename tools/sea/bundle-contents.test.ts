@@ -102,6 +102,12 @@ describe('executable bundles', { timeout: BUNDLE_TIMEOUT_MS }, () => {
     expect(script.split(`"${MEMORY_FREED_EVENT}"`).length - 1).toBeGreaterThanOrEqual(2);
   });
 
+  it("kubelet embeds koffi's linux-x64 addon, for maxOpenFiles' setrlimit (loaded only when a limit differs)", async () => {
+    const bundle = await bundleOf('nodeagent-kubelet');
+    expect(Object.keys(bundle.assets)).toContain('native/koffi.node');
+    expect(bundle.assets['native/koffi.node']).toMatch(/koffi\/build\/koffi\/linux_x64\/koffi\.node$/);
+  });
+
   it("kubelet's CRI codecs carry protobufjs's minimal runtime, not its reflection or the JSON descriptor", async () => {
     // @nodeagent/cri-client's message-type.ts (issue #51): building the reflection root cost each
     // start ~11-18 ms at its first CRI call. grpc-js's proto-loader has its own protobufjs copy.

@@ -30,6 +30,7 @@ import {
   driverCgroupFilesystem,
   PodCgroupManager,
 } from '@nodeagent/kubelet/cgroups';
+import { applyMaxOpenFiles } from '@nodeagent/kubelet/config';
 import {
   cgroupDriverFromRuntime,
   readKubeletIdMapping,
@@ -426,7 +427,8 @@ async function podCgroupManager(config: ResolvedKubeletOptions['config']): Promi
 }
 
 /**
- * Starts the kubelet with the node's own allocatable (until the API server has the Node), the
+ * Sets the open-files limit (as upstream's RunKubelet, before it starts), then starts the kubelet
+ * with the node's own allocatable (until the API server has the Node), the
  * startup warnings as Node events, the kubepods cgroup capped at allocatable and the reserved
  * cgroups limited to their reservations.
  */
@@ -443,6 +445,9 @@ async function startKubelet(
   },
 ): Promise<void> {
   const { config, flags, events, cgroups, startupFindings, logger, metrics } = w;
+  // maxOpenFiles: upstream's RunKubelet sets RLIMIT_NOFILE once the kubelet is built, before it
+  // starts; a failure is logged and the start goes on.
+  await applyMaxOpenFiles(config.maxOpenFiles, logger);
   // The node's own view until the API server has the Node: downward API limits.* resolve to
   // the allocatable computed here, as upstream's initialNode gives it.
   const allocatable = await localNodeAllocatable(config, flags).catch((error) => {

@@ -106,7 +106,9 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   cpuCFSQuota: applied('container and pod CPU limits'),
   cpuCFSQuotaPeriod: applied('container and pod CPU limits'),
   nodeStatusMaxImages: applied('Node status images'),
-  maxOpenFiles: unsupported,
+  maxOpenFiles: applied(
+    "the kubelet process's RLIMIT_NOFILE, soft and hard, before the kubelet starts; a failure logged (cgroups/open-files-limit.ts)",
+  ),
   contentType: unsupported,
   kubeAPIQPS: applied('main API client token bucket (kubelet-api-clients.ts)'),
   kubeAPIBurst: applied('main API client token bucket (kubelet-api-clients.ts)'),

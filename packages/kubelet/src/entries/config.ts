@@ -1,6 +1,15 @@
 // @nodeagent/kubelet/config: KubeletConfiguration: schema, defaults, drop-ins, file loading, eviction thresholds, field
-// support and the data directories laid out under --root-dir.
+// support, the data directories laid out under --root-dir and the process's open-files limit (maxOpenFiles).
 
+export {
+  applyMaxOpenFiles,
+  libcSetOpenFilesLimit,
+  type OpenFilesLimit,
+  type OpenFilesLimitDeps,
+  parseOpenFilesLimit,
+  type SetOpenFilesLimit,
+  setOpenFilesLimitFailedMessage,
+} from '../cgroups/open-files-limit';
 export {
   listDropInFiles,
   mergeConfigurationDropIns,
