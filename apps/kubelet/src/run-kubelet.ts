@@ -53,6 +53,7 @@ import { startKubeletServers } from './kubelet-servers';
 import { localNodeAllocatable, podCapacity } from './node-registration-settings';
 import { startNodeStatusReporter } from './node-status-wiring';
 import { podCgroupDirs } from './pod-cgroup-dirs';
+import { startPodCidrUpdates } from './pod-cidr-updates';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
 import { enforceReservedCgroups } from './reserved-cgroups';
 import { type PendingServingPair, startSelfSignedServingPair } from './self-signed-serving-pair';
@@ -200,11 +201,13 @@ async function startKubeletParts(
     cgroups,
   });
   kubeletPods = (uid) => kubelet.getPod(uid);
+  // podCIDR, then the Node's spec.podCIDRs, to the runtime (upstream's updatePodCIDR callers).
+  const stopPodCidr = await startPodCidrUpdates({ config, client, kubeConfig, nodeName, logger });
   await startKubelet(kubelet, { config, flags, events, cgroups, startupFindings, logger, metrics });
   // Upstream's setupNode ends, after node allocatable, with systemCgroups and kubeletCgroups.
   const stopSystemContainers = await startSystemCgroups(config, startupFindings.cgroupVersion, logger);
   logRotation.start();
-  const stops: (() => Promise<void> | void)[] = [() => logRotation.stop(), stopSystemContainers];
+  const stops: (() => Promise<void> | void)[] = [() => logRotation.stop(), stopSystemContainers, stopPodCidr];
   if (services) stops.push(() => services.stop());
 
   // Static pods first and independent of the API server (upstream runs them from the first

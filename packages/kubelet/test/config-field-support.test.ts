@@ -59,7 +59,7 @@ describe('KubeletConfiguration field support', () => {
       ...defaultKubeletConfiguration(),
       shutdownGracePeriod: '30s',
       cpuManagerPolicy: 'static',
-      podCIDR: '10.244.0.0/24',
+      volumePluginDir: '/opt/plugins',
       enforceNodeAllocatable: ['none' as const],
       // Applied fields never warn, whatever their value.
       providerID: 'external://n1',
@@ -70,8 +70,8 @@ describe('KubeletConfiguration field support', () => {
     const warnings = unsupportedFieldWarnings(config);
     expect(warnings.map((w) => w.field).sort()).toEqual([
       'cpuManagerPolicy',
-      'podCIDR',
       'shutdownGracePeriod',
+      'volumePluginDir',
     ]);
     const shutdown = warnings.find((w) => w.field === 'shutdownGracePeriod')!;
     expect(shutdown.value).toBe('30s');

@@ -99,7 +99,9 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   runtimeRequestTimeout: applied('CRI call deadline'),
   hairpinMode: unsupported,
   maxPods: applied('pod admission and Node capacity'),
-  podCIDR: unsupported,
+  podCIDR: applied(
+    "the runtime's pod CIDR through CRI UpdateRuntimeConfig when the kubelet is built; with an API server the Node's spec.podCIDRs take over (sync/runtime-pod-cidr.ts)",
+  ),
   podPidsLimit: applied('pod cgroups'),
   resolvConf: applied('pod DNS'),
   runOnce: applied('refused by validation, as upstream'),

@@ -1,4 +1,5 @@
-// @nodeagent/kubelet/sources: Where pods come from (API server, static pod files) and the API clients the kubelet writes with.
+// @nodeagent/kubelet/sources: Where pods come from (API server, static pod files), the API clients the kubelet writes with,
+// and the node's pod CIDR handed to the runtime (from podCIDR or the Node's spec.podCIDRs).
 
 export { isMirrorPod, isStaticPod } from '../api/config-source';
 export { nodeEventReasons } from '../events/event-reasons';
@@ -25,6 +26,12 @@ export {
   type PodEventRecorder,
   type PodEventType,
 } from '../sources/api-event-recorder';
+export {
+  ApiNodePodCidrSource,
+  type ApiNodePodCidrSourceOptions,
+  stripNodeToPodCidrs,
+  type WireNodePodCidrs,
+} from '../sources/api-node-pod-cidr';
 export { ApiPodSource, type ApiPodSourceHandlers } from '../sources/api-pod-source';
 export { ApiServiceLister, type WireService } from '../sources/api-service-lister';
 export { HttpPodSource, type HttpPodSourceOptions, podsFromManifest } from '../sources/http-pod-source';
@@ -40,3 +47,10 @@ export {
 } from '../sources/static-pod-source';
 export { apiPodStatusWriter } from '../status/api-pod-status-writer';
 export { isMirrorPodMissingError, MirrorPodMissingError } from '../status/mirror-pod-missing';
+// The runtime's pod CIDR, from the config's podCIDR and the Node's spec.podCIDRs (CRI UpdateRuntimeConfig).
+export {
+  nodePodCidr,
+  nodePodCidrUpdateFailedMessage,
+  podCidrUpdateFailedMessage,
+  RuntimePodCidr,
+} from '../sync/runtime-pod-cidr';
