@@ -42,7 +42,13 @@ import {
   imagePullManagerFromConfig,
 } from '@nodeagent/kubelet/images';
 import { ContainerLogManager, logRotatePolicy } from '@nodeagent/kubelet/logs';
-import { type CriRuntimeStack, criRuntimeStack } from '@nodeagent/kubelet/runtime';
+import {
+  type CpuManager,
+  type CriRuntimeStack,
+  cpuManagerAdmitHandler,
+  criRuntimeStack,
+  withContainerCpusets,
+} from '@nodeagent/kubelet/runtime';
 import { type ApiEventSink, MirrorPodSync, nodeEventReasons } from '@nodeagent/kubelet/sources';
 import { parseDuration, systemClock } from '@nodeagent/primitives';
 import { apiRuntimeClassGetter } from './api-runtime-classes';
@@ -56,6 +62,7 @@ import { podCgroupDirs } from './pod-cgroup-dirs';
 import { startPodCidrUpdates } from './pod-cidr-updates';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
 import { enforceReservedCgroups } from './reserved-cgroups';
+import { cpuManagerForConfig, startCpuAndMemoryManagers } from './resource-managers';
 import { type PendingServingPair, startSelfSignedServingPair } from './self-signed-serving-pair';
 import { signalStartUpDone } from './start-up-signal';
 import {
@@ -118,7 +125,11 @@ function servedMetrics(): ReturnType<typeof createKubeletMetrics> {
   return metrics;
 }
 
-/** runKubelet past the serving pair, which it awaits before the kubelet is built. */
+/**
+ * runKubelet past the serving pair, which it awaits before the kubelet is built.
+ * function-length: the binary's start in upstream's order, a few lines a step (clients, runtime,
+ * data dirs, container manager, kubelet, sources, servers); each step's work is its own function.
+ */
 async function startKubeletParts(
   options: ResolvedKubeletOptions,
   logger: KubeletLogger,
@@ -151,6 +162,9 @@ async function startKubeletParts(
       registry: metrics.registry,
     }),
   };
+  // Upstream's NewContainerManager: reservedSystemCPUs into systemReserved, the CPU manager built.
+  const cpus = cpuManagerForConfig(config, flags.rootDir, logger);
+  config = cpus.config;
   // Plain requests over the KubeConfig rather than client-node's typed API classes, whose
   // serializer keeps every generated model in memory (see @nodeagent/informer, typed-requests).
   const core = kubeConfig ? coreV1Requests(kubeConfig) : undefined;
@@ -199,6 +213,7 @@ async function startKubeletParts(
     metrics,
     summary,
     cgroups,
+    cpuManager: cpus.cpuManager,
   });
   kubeletPods = (uid) => kubelet.getPod(uid);
   // podCIDR, then the Node's spec.podCIDRs, to the runtime (upstream's updatePodCIDR callers).
@@ -209,6 +224,7 @@ async function startKubeletParts(
   logRotation.start();
   const stops: (() => Promise<void> | void)[] = [() => logRotation.stop(), stopSystemContainers, stopPodCidr];
   if (services) stops.push(() => services.stop());
+  stops.push(() => cpus.cpuManager.stop());
 
   // Static pods first and independent of the API server (upstream runs them from the first
   // moment: the control plane itself may be static pods). Their mirror pods follow once the
@@ -356,6 +372,7 @@ interface KubeletParts {
   metrics: ReturnType<typeof createKubeletMetrics>;
   summary: CriSummaryProvider;
   cgroups: PodCgroupManager | undefined;
+  cpuManager: CpuManager;
 }
 
 /** The pod-lifecycle engine over the CRI runtime, with the node's user namespaces and swap detected. */
@@ -372,7 +389,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
   });
   // memorySwap: each container's swap limit follows the cgroup version and swap controller.
   const swap = await detectNodeSwap((await detectCgroupFilesystem()).version);
-  return new Kubelet({
+  const kubelet = new Kubelet({
     node: {
       name: nodeName,
       rootDir: flags.rootDir,
@@ -381,7 +398,8 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
       swap,
       hostResolvConf,
     },
-    runtime,
+    // CreateContainer carries each container's cpuset (upstream's PreCreateContainer).
+    runtime: withContainerCpusets(runtime, parts.cpuManager),
     config: { ...config, maxPods: podCapacity(config, cpus().length) },
     userNamespaces,
     api: {
@@ -407,7 +425,11 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
     metrics,
     stats: summary,
     cgroups,
+    allocateResources: cpuManagerAdmitHandler(parts.cpuManager),
   });
+  // Upstream's container manager start: cpu_manager_state and memory_manager_state restored or written.
+  startCpuAndMemoryManagers(parts.cpuManager, kubelet, runtime, flags.rootDir, logger);
+  return kubelet;
 }
 
 /**

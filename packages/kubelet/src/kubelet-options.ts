@@ -1,4 +1,5 @@
 import type { Clock } from '@nodeagent/primitives';
+import type { PodAdmitHandler } from './admission/admit-handler';
 import type { Container, ResourceList } from './api/pod-types';
 import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
 import type { KubeletConfiguration } from './config/kubelet-configuration';
@@ -137,6 +138,8 @@ export interface KubeletOptions {
    */
   userNamespaces?: UserNamespaceAllocator;
   pacing?: KubeletPacing;
+  /** Resource allocation at admission (cpuManagerAdmitHandler): a refusal fails the pod with its reason. */
+  allocateResources?: PodAdmitHandler;
   metrics?: KubeletMetrics;
   mounter?: Mounter;
   logger?: KubeletLogger;

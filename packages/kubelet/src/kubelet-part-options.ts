@@ -215,6 +215,7 @@ export function admitHandlers(
     nodeAllocatable: () => node.allocatable,
     isCriticalPod,
     allocatesUserNamespaces: options.userNamespaces !== undefined,
+    allocateResources: options.allocateResources,
   });
 }
 

@@ -30,6 +30,9 @@ const KUBELET_LAYERS: readonly (readonly string[])[] = [
   // KubeletConfiguration: its validation names cgroups (cgroupRoot under the cgroupDriver).
   ['config'],
   ['admission'],
+  // The CPU and memory managers (upstream pkg/kubelet/cm): checkpoints, the static policy, its
+  // admission handler and the CreateContainer cpuset.
+  ['cpumanager'],
   ['volumes'],
   ['stats'],
   ['images'],

@@ -58,7 +58,7 @@ describe('KubeletConfiguration field support', () => {
     const config = {
       ...defaultKubeletConfiguration(),
       shutdownGracePeriod: '30s',
-      cpuManagerPolicy: 'static',
+      memoryManagerPolicy: 'Static',
       volumePluginDir: '/opt/plugins',
       enforceNodeAllocatable: ['none' as const],
       // Applied fields never warn, whatever their value.
@@ -69,7 +69,7 @@ describe('KubeletConfiguration field support', () => {
     };
     const warnings = unsupportedFieldWarnings(config);
     expect(warnings.map((w) => w.field).sort()).toEqual([
-      'cpuManagerPolicy',
+      'memoryManagerPolicy',
       'shutdownGracePeriod',
       'volumePluginDir',
     ]);
@@ -78,6 +78,24 @@ describe('KubeletConfiguration field support', () => {
     expect(shutdown.message).toBe(
       'KubeletConfiguration field shutdownGracePeriod is not supported by this kubelet and has no effect',
     );
+  });
+
+  it('applies the CPU manager fields (cpumanager/): no warning for the static policy and its settings', () => {
+    const config = {
+      ...defaultKubeletConfiguration(),
+      cpuManagerPolicy: 'static',
+      cpuManagerPolicyOptions: { 'full-pcpus-only': 'true' },
+      cpuManagerReconcilePeriod: '5s',
+      reservedSystemCPUs: '0',
+    };
+    expect(unsupportedFieldWarnings(config)).toEqual([]);
+    for (const field of [
+      'cpuManagerPolicy',
+      'cpuManagerPolicyOptions',
+      'cpuManagerReconcilePeriod',
+      'reservedSystemCPUs',
+    ] as const)
+      expect(kubeletConfigurationFieldSupport[field].status).toBe('applied');
   });
 
   it('applies protectKernelDefaults (kernel tunables checked, not written): no warning either way', () => {

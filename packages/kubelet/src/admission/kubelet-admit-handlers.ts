@@ -41,6 +41,11 @@ export interface KubeletAdmitHandlersOptions {
   strictAdmission?: boolean;
   /** Whether the kubelet allocates user namespace ID ranges (a UserNamespaceAllocator). */
   allocatesUserNamespaces?: boolean;
+  /**
+   * Upstream's resource-allocation handler (the CPU manager's allocation at admission), run
+   * before the predicate checks as upstream's NewMainKubelet adds it.
+   */
+  allocateResources?: PodAdmitHandler;
 }
 
 /**
@@ -66,6 +71,7 @@ export function kubeletAdmitHandlers(options: KubeletAdmitHandlersOptions): PodA
     sysctls,
     // Upstream NewAppArmorAdmitHandler, next after the sysctls in NewMainKubelet.
     { admit: ({ pod }) => appArmorAdmission(pod, appArmorUnavailable) },
+    ...(options.allocateResources ? [options.allocateResources] : []),
     podOSAdmitHandler,
     supplementalGroupsPolicyAdmitHandler(options.runtimeFeatures),
     podLevelResourcesAdmitHandler(options.podCgroups ?? true),

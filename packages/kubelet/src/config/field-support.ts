@@ -87,17 +87,27 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   cgroupRoot: applied('pod cgroups'),
   cgroupsPerQOS: applied('pod cgroups'),
   cgroupDriver: applied("pod cgroups, unless the runtime's RuntimeConfig names its own"),
-  cpuManagerPolicy: unsupported,
+  cpuManagerPolicy: applied(
+    'CPU manager (cpumanager/): none, or static (exclusive CPUs for Guaranteed containers with whole CPUs, the shared pool for the rest, as CreateContainer cpuset_cpus); <root-dir>/cpu_manager_state',
+  ),
   singleProcessOOMKill: applied('memory.oom.group of containers on cgroup v2; refused false on cgroup v1'),
-  cpuManagerPolicyOptions: unsupported,
-  cpuManagerReconcilePeriod: unsupported,
+  cpuManagerPolicyOptions: applied(
+    "static policy: full-pcpus-only; upstream's refusals for unknown or ungated options; other options upstream accepts are named in a warning at start",
+  ),
+  cpuManagerReconcilePeriod: applied(
+    'CPU manager reconcile loop (static policy: CRI UpdateContainerResources cpuset_cpus)',
+  ),
   memoryManagerPolicy: unsupported,
   topologyManagerPolicy: unsupported,
   topologyManagerScope: unsupported,
   topologyManagerPolicyOptions: unsupported,
   qosReserved: unsupported,
   runtimeRequestTimeout: applied('CRI call deadline'),
-  hairpinMode: unsupported,
+  // v1.36 only validates it: hairpin setup left with dockershim (v1.24), CNI plugins do it now.
+  hairpinMode: {
+    status: 'no-effect-upstream',
+    where: 'validated only (promiscuous-bridge, hairpin-veth, none); no hairpin setup in v1.36',
+  },
   maxPods: applied('pod admission and Node capacity'),
   podCIDR: applied(
     "the runtime's pod CIDR through CRI UpdateRuntimeConfig when the kubelet is built; with an API server the Node's spec.podCIDRs take over (sync/runtime-pod-cidr.ts)",
@@ -141,7 +151,9 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   configMapAndSecretChangeDetectionStrategy: unsupported,
   systemReserved: applied('Node allocatable'),
   kubeReserved: applied('Node allocatable'),
-  reservedSystemCPUs: unsupported,
+  reservedSystemCPUs: applied(
+    'static policy reserved CPUs; overrides kubeReserved/systemReserved cpu for Node allocatable, as upstream',
+  ),
   showHiddenMetricsForVersion: unsupported,
   systemReservedCgroup: applied('the existing cgroup limited to systemReserved ("system-reserved" levels)'),
   kubeReservedCgroup: applied('the existing cgroup limited to kubeReserved ("kube-reserved" levels)'),

@@ -1,0 +1,258 @@
+import { type Clock, milliValue, systemClock } from '@nodeagent/primitives';
+import type { Pod } from '../api/pod-types';
+import { everyOn } from '../clock-timers';
+import { CpuManagerCheckpoint, type CpuManagerState } from './cpu-manager-state';
+import { CpuSet } from './cpu-set';
+import { type CpuTopology, discoverCpuTopology } from './cpu-topology';
+import { parseStaticPolicyOptions } from './policy-options';
+import { ResourceManagerError } from './resource-manager-error';
+import { StaticPolicy } from './static-policy';
+
+/** The KubeletConfiguration fields and node facts the CPU manager is built from. */
+export interface CpuManagerConfig {
+  /** cpuManagerPolicy: "none" (default) or "static". */
+  policyName: string;
+  /** cpuManagerPolicyOptions. */
+  policyOptions: Readonly<Record<string, string>>;
+  /** cpuManagerReconcilePeriod in milliseconds. */
+  reconcilePeriodMs: number;
+  /** reservedSystemCPUs, already checked to lie within the online CPUs. */
+  reservedSystemCpus: CpuSet;
+  /** kubeReserved.cpu + systemReserved.cpu in millicores (upstream's node allocatable reservation). */
+  reservedCpuMilli: number;
+  /** The effective feature gates CPUManagerPolicyAlphaOptions and CPUManagerPolicyBetaOptions. */
+  optionGates: { alpha: boolean; beta: boolean };
+  /** --root-dir, where cpu_manager_state lives. */
+  rootDir: string;
+  /** The machine's CPUs (default: read from /sys). */
+  topology?: CpuTopology;
+  clock?: Clock;
+}
+
+/** One container of an active pod as the runtime last reported it, for the reconcile loop. */
+export interface ReconciledContainer {
+  name: string;
+  id: string;
+  state: 'created' | 'running' | 'exited' | 'unknown';
+}
+
+/** What the CPU manager reads from the kubelet and asks of the runtime once started. */
+export interface CpuManagerRuntime {
+  /** Pods admitted and not yet terminated (upstream activePods). */
+  activePods(): Pod[];
+  /** The newest instance of each of the pod's containers. */
+  containers(podUid: string): ReconciledContainer[];
+  /** CRI UpdateContainerResources with only cpuset_cpus set. */
+  updateCpuset(containerId: string, cpus: string): Promise<void>;
+  /** Hears a reconcile failure for one container (upstream logs it). */
+  onError?(error: unknown, containerId: string): void;
+}
+
+/** Upstream's two policies as far as the manager needs them (the none policy pins nothing). */
+export type CpuManagerPolicy = StaticPolicy | { name: 'none' };
+
+/** Go's %v of a map[string]string: `map[a:1 b:2]`, keys sorted. */
+function goMap(record: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(record).sort();
+  return `map[${keys.map((key) => `${key}:${record[key]}`).join(' ')}]`;
+}
+
+/** Upstream NewManager's policy choice and its refusals, in its words. */
+function newPolicy(config: CpuManagerConfig, topology: () => CpuTopology): CpuManagerPolicy {
+  const refuse = (message: string) =>
+    new ResourceManagerError('cpuManagerPolicy', config.policyName, message);
+  if (config.policyName === 'none') {
+    if (Object.keys(config.policyOptions).length > 0)
+      throw refuse(
+        `new none policy error: None policy: received unsupported options=${goMap(config.policyOptions)}`,
+      );
+    return { name: 'none' };
+  }
+  if (config.policyName !== 'static') throw refuse(`unknown policy: "${config.policyName}"`);
+  // Upstream reads the reservation from the node allocatable reservation, which leaves a zero
+  // entry out: no CPU reserved reads as none at all.
+  if (config.reservedCpuMilli <= 0)
+    throw refuse('[cpumanager] unable to determine reserved CPU resources for static policy');
+  try {
+    const options = parseStaticPolicyOptions(config.policyOptions, config.optionGates);
+    // Fractional CPUs cannot be given exclusively: the reservation is rounded up.
+    const numReserved = Math.ceil(config.reservedCpuMilli / 1000);
+    return new StaticPolicy(topology(), numReserved, config.reservedSystemCpus, options);
+  } catch (error) {
+    throw refuse(`new static policy error: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Upstream's CPU manager (pkg/kubelet/cm/cpumanager): the policy chosen by cpuManagerPolicy, its
+ * state checkpointed in `<root-dir>/cpu_manager_state`, CPUs given to containers at admission
+ * (allocate), their cpuset handed to CreateContainer (cpuset), and under the static policy a
+ * reconcile loop that keeps every running container's cpuset current.
+ */
+export class CpuManager {
+  readonly policy: CpuManagerPolicy;
+  private readonly checkpoint: CpuManagerCheckpoint;
+  private state: CpuManagerState | undefined;
+  /** Container id → pod UID and name (upstream containerMap). */
+  private readonly containerMap = new Map<string, { podUid: string; name: string }>();
+  /** The cpuset each container was last given, so the loop updates only what changed. */
+  private readonly lastUpdate = new Map<string, string>();
+  private runtime: CpuManagerRuntime | undefined;
+  private stopLoop: (() => void) | undefined;
+  private reconciling: Promise<void> | undefined;
+  /**
+   * Upstream removes stale assignments only once every pod source has delivered its pods; this
+   * kubelet counts its sources as ready from the first reconcile on.
+   */
+  private sourcesReady = false;
+
+  /** Upstream NewManager: throws ResourceManagerError for a policy or reservation it refuses. */
+  constructor(private readonly config: CpuManagerConfig) {
+    this.policy = newPolicy(config, () => config.topology ?? discoverCpuTopology());
+    this.checkpoint = new CpuManagerCheckpoint(config.rootDir);
+  }
+
+  /** Options upstream accepts that this kubelet's static policy does not apply (for a warning). */
+  get ignoredOptions(): readonly string[] {
+    return this.policy instanceof StaticPolicy ? this.policy.ignoredOptions : [];
+  }
+
+  /**
+   * Upstream Start: restores (or writes) the checkpoint, lets the policy check it against the
+   * machine, then, except under the none policy, reconciles every cpuManagerReconcilePeriod.
+   * Throws ResourceManagerError with upstream's "start cpu manager error: …" text.
+   */
+  start(runtime: CpuManagerRuntime): void {
+    const state = this.checkpoint.restore(this.policy.name);
+    if (this.policy instanceof StaticPolicy) {
+      try {
+        this.policy.start(state);
+      } catch (error) {
+        throw new ResourceManagerError(
+          'cpuManagerPolicy',
+          this.policy.name,
+          `start cpu manager error: ${(error as Error).message}`,
+        );
+      }
+      this.checkpoint.store(state);
+    }
+    this.state = state;
+    this.runtime = runtime;
+    if (this.policy.name === 'none') return;
+    this.stopLoop = everyOn(this.config.clock ?? systemClock, this.config.reconcilePeriodMs, () => {
+      this.sourcesReady = true;
+      void this.reconcile();
+    });
+  }
+
+  stop(): void {
+    this.stopLoop?.();
+    this.stopLoop = undefined;
+  }
+
+  /**
+   * Upstream Allocate for every init and app container of a new pod (the topology manager's
+   * admission with policy none): stale assignments go first. Throws CpuAllocationError.
+   */
+  allocate(pod: Pod): void {
+    if (!(this.policy instanceof StaticPolicy) || !this.state) return;
+    this.removeStaleState();
+    let changed = false;
+    try {
+      for (const container of [...(pod.spec.initContainers ?? []), ...pod.spec.containers])
+        changed = this.policy.allocate(this.state, pod, container) || changed;
+    } finally {
+      // Upstream writes the checkpoint on every change: an allocation made before a later
+      // container's refusal stays until removeStaleState releases it.
+      if (changed) this.checkpoint.store(this.state);
+    }
+  }
+
+  /** Upstream GetCPUAffinity: the container's exclusive CPUs, else the shared pool ("" under none). */
+  cpuset(podUid: string, containerName: string): string {
+    const state = this.state;
+    if (!state) return '';
+    return (state.assignments.get(podUid)?.get(containerName) ?? state.defaultCpuSet).toString();
+  }
+
+  /** The container's exclusive CPUs, empty when it runs on the shared pool. */
+  exclusiveCpus(podUid: string, containerName: string): CpuSet {
+    return this.state?.assignments.get(podUid)?.get(containerName) ?? new CpuSet();
+  }
+
+  /**
+   * Upstream AddContainer, once a container is created: an exclusive cpuset counts as given (a
+   * shared-pool one is set again by the first reconcile, as upstream's).
+   */
+  addContainer(podUid: string, containerName: string, containerId: string): void {
+    this.containerMap.set(containerId, { podUid, name: containerName });
+    const exclusive = this.exclusiveCpus(podUid, containerName);
+    if (!exclusive.isEmpty()) this.lastUpdate.set(`${podUid}/${containerName}`, exclusive.toString());
+  }
+
+  /** Upstream removeStaleState: assignments of containers no active pod has any more are released. */
+  removeStaleState(): void {
+    const state = this.state;
+    if (!this.sourcesReady || !state || !this.runtime || !(this.policy instanceof StaticPolicy)) return;
+    const active = new Map<string, Set<string>>();
+    for (const pod of this.runtime.activePods())
+      active.set(
+        pod.metadata.uid ?? '',
+        new Set([...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.name)),
+      );
+    let changed = false;
+    for (const [podUid, containers] of [...state.assignments])
+      for (const name of [...containers.keys()]) {
+        if (active.get(podUid)?.has(name)) continue;
+        this.policy.removeContainer(state, podUid, name);
+        this.lastUpdate.delete(`${podUid}/${name}`);
+        changed = true;
+      }
+    for (const [id, ref] of [...this.containerMap])
+      if (!active.get(ref.podUid)?.has(ref.name)) this.containerMap.delete(id);
+    if (changed) this.checkpoint.store(state);
+  }
+
+  /**
+   * Upstream reconcileState: stale assignments released, then every running container of an
+   * active pod whose cpuset differs from the one it was last given is updated through CRI.
+   */
+  reconcile(): Promise<void> {
+    // One pass at a time: a period that ends while a pass still waits on the runtime joins it.
+    this.reconciling ??= this.reconcilePass().finally(() => {
+      this.reconciling = undefined;
+    });
+    return this.reconciling;
+  }
+
+  private async reconcilePass(): Promise<void> {
+    const runtime = this.runtime;
+    if (!runtime || !this.state) return;
+    this.removeStaleState();
+    for (const pod of runtime.activePods()) {
+      const uid = pod.metadata.uid ?? '';
+      for (const container of runtime.containers(uid)) {
+        if (container.state !== 'running') continue;
+        this.containerMap.set(container.id, { podUid: uid, name: container.name });
+        const cpus = this.cpuset(uid, container.name);
+        const key = `${uid}/${container.name}`;
+        if (cpus === '' || this.lastUpdate.get(key) === cpus) continue;
+        try {
+          await runtime.updateCpuset(container.id, cpus);
+          this.lastUpdate.set(key, cpus);
+        } catch (error) {
+          runtime.onError?.(error, container.id);
+        }
+      }
+    }
+  }
+}
+
+/** kubeReserved.cpu + systemReserved.cpu in millicores, 0 when neither sets cpu. */
+export function reservedCpuMilli(
+  kubeReserved: Readonly<Record<string, string>>,
+  systemReserved: Readonly<Record<string, string>>,
+): number {
+  const milli = (value: string | undefined) => (value === undefined ? 0 : milliValue(value, 'cpu'));
+  return milli(kubeReserved.cpu) + milli(systemReserved.cpu);
+}

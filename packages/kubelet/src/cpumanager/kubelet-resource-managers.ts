@@ -1,0 +1,105 @@
+import { parseDuration } from '@nodeagent/primitives';
+import type { Pod, PodStatus } from '../api/pod-types';
+import { featureGateEnabled } from '../config/feature-gate-rules';
+import type { KubeletConfiguration } from '../config/kubelet-configuration';
+import type { PodRuntime } from '../cri/pod-runtime';
+import { findContainer, type PodRuntimeStatus } from '../cri/runtime-state';
+import { CpuManager, reservedCpuMilli } from './cpu-manager';
+import { CpuSet } from './cpu-set';
+import type { CpuTopology } from './cpu-topology';
+import { startMemoryManagerCheckpoint } from './memory-manager-state';
+import { ResourceManagerError } from './resource-manager-error';
+
+/**
+ * Upstream's server.go for reservedSystemCPUs (--reserved-cpus): the list must lie within the
+ * online CPUs, and then it overrides the cpu of kubeReserved and systemReserved (systemReserved
+ * cpu becomes its size), so Node allocatable and the reserved cgroups count it.
+ */
+export function withReservedSystemCpus(
+  config: KubeletConfiguration,
+  topology: () => CpuTopology,
+): KubeletConfiguration {
+  if (config.reservedSystemCPUs === '') return config;
+  const online = topology().cpus();
+  const reserved = CpuSet.parse(config.reservedSystemCPUs);
+  if (!reserved.isSubsetOf(online))
+    throw new ResourceManagerError(
+      'reservedSystemCPUs',
+      config.reservedSystemCPUs,
+      `reserved-cpus: ${config.reservedSystemCPUs} is not a subset of online-cpus: ${online}`,
+    );
+  if (reserved.isEmpty()) return config;
+  const { cpu: _dropped, ...kubeReserved } = config.kubeReserved;
+  return {
+    ...config,
+    kubeReserved,
+    systemReserved: { ...config.systemReserved, cpu: String(reserved.size) },
+  };
+}
+
+/**
+ * Upstream NewManager from the KubeletConfiguration (reservedSystemCPUs already applied); the
+ * topology is read from /sys only when the static policy needs it, unless given.
+ */
+export function cpuManagerFromConfig(
+  config: KubeletConfiguration,
+  rootDir: string,
+  topology?: CpuTopology,
+): CpuManager {
+  return new CpuManager({
+    policyName: config.cpuManagerPolicy,
+    policyOptions: config.cpuManagerPolicyOptions,
+    reconcilePeriodMs: parseDuration(config.cpuManagerReconcilePeriod),
+    reservedSystemCpus: CpuSet.parse(config.reservedSystemCPUs),
+    reservedCpuMilli: reservedCpuMilli(config.kubeReserved, config.systemReserved),
+    optionGates: {
+      alpha: featureGateEnabled(config.featureGates, 'CPUManagerPolicyAlphaOptions'),
+      beta: featureGateEnabled(config.featureGates, 'CPUManagerPolicyBetaOptions'),
+    },
+    rootDir,
+    topology,
+  });
+}
+
+/** What the resource managers read of the running kubelet. */
+export interface ResourceManagerKubelet {
+  getPods(): Pod[];
+  getPodStatus(uid: string): PodStatus | undefined;
+  runtimeStatus(uid: string): PodRuntimeStatus | undefined;
+}
+
+/**
+ * Upstream's container manager start for the CPU and memory managers: the CPU manager restores
+ * `cpu_manager_state` and (static) starts its reconcile loop; the memory manager's
+ * `memory_manager_state` is written with its None policy. Throws ResourceManagerError with
+ * upstream's "start … manager error" text. Active pods are the kubelet's pods not in a terminal
+ * phase (upstream filterOutInactivePods).
+ */
+export function startResourceManagers(
+  cpuManager: CpuManager,
+  kubelet: ResourceManagerKubelet,
+  runtime: Pick<PodRuntime, 'updateContainerResources'>,
+  options: { rootDir: string; onReconcileError?: (error: unknown, containerId: string) => void },
+): void {
+  cpuManager.start({
+    activePods: () =>
+      kubelet.getPods().filter((pod) => {
+        const phase = kubelet.getPodStatus(pod.metadata.uid ?? '')?.phase;
+        return phase !== 'Succeeded' && phase !== 'Failed';
+      }),
+    containers: (uid) => {
+      const status = kubelet.runtimeStatus(uid);
+      if (!status) return [];
+      const names = new Set(status.containers.map((c) => c.name));
+      return [...names].flatMap((name) => {
+        const newest = findContainer(status, name);
+        return newest ? [{ name, id: newest.id, state: newest.state }] : [];
+      });
+    },
+    updateCpuset: async (id, cpus) => {
+      await runtime.updateContainerResources?.(id, { cpusetCpus: cpus });
+    },
+    onError: options.onReconcileError,
+  });
+  startMemoryManagerCheckpoint(options.rootDir, 'None');
+}

@@ -1,0 +1,151 @@
+import { milliValue } from '@nodeagent/primitives';
+import { hasPodLevelResources } from '../api/pod-level-resources';
+import type { Container, Pod } from '../api/pod-types';
+import { podQOSClass } from '../api/qos-class';
+import { CpuAllocationError } from './allocation-error';
+import type { CpuManagerState } from './cpu-manager-state';
+import { CpuSet } from './cpu-set';
+import type { CpuTopology } from './cpu-topology';
+import type { StaticPolicyOptions } from './policy-options';
+import { takeByTopology } from './take-by-topology';
+
+/**
+ * Upstream's static policy: a Guaranteed pod's container with a whole-number CPU request gets
+ * that many CPUs to itself, taken from the shared pool (the state's default set) minus the
+ * reserved CPUs; every other container runs on the shared pool, reserved CPUs included.
+ */
+export class StaticPolicy {
+  readonly name = 'static';
+  /** CPUs never given exclusively (reservedSystemCPUs, or ceil(kube+system reserved) by topology). */
+  readonly reserved: CpuSet;
+  /** The reserved CPUs with their hyper-thread siblings (full-pcpus-only counts cores without them). */
+  private readonly reservedPhysical: CpuSet;
+  /** Options upstream accepts and sets that this policy does not apply (named in a warning). */
+  readonly ignoredOptions: readonly string[];
+  /** Per pod: CPUs its init containers held, which its later containers may take again. */
+  private readonly cpusToReuse = new Map<string, CpuSet>();
+
+  constructor(
+    private readonly topology: CpuTopology,
+    numReserved: number,
+    reservedCpus: CpuSet,
+    private readonly options: StaticPolicyOptions,
+  ) {
+    let reserved = reservedCpus;
+    if (reserved.size === 0) {
+      try {
+        reserved = takeByTopology(topology, topology.cpus(), numReserved);
+      } catch {
+        reserved = new CpuSet();
+      }
+    }
+    if (reserved.size !== numReserved)
+      throw new Error(
+        `[cpumanager] unable to reserve the required amount of CPUs (size of ${reserved} did not equal ${numReserved})`,
+      );
+    this.reserved = reserved;
+    this.ignoredOptions = options.ignored;
+    this.reservedPhysical = topology.coreSiblings(reserved);
+  }
+
+  /** Upstream validateState: a fresh state gets every CPU as its shared pool; a restored one must fit the machine. */
+  start(state: CpuManagerState): void {
+    const all = this.topology.cpus();
+    if (state.defaultCpuSet.isEmpty()) {
+      if (state.assignments.size > 0) throw new Error('default cpuset cannot be empty');
+      state.defaultCpuSet = all;
+      return;
+    }
+    const shared = state.defaultCpuSet;
+    if (!this.reserved.intersection(shared).equals(this.reserved))
+      throw new Error(
+        `not all reserved cpus: ${JSON.stringify(this.reserved.toString())} are present in defaultCpuSet: ${JSON.stringify(shared.toString())}`,
+      );
+    let known = shared;
+    for (const [pod, containers] of state.assignments)
+      for (const [container, cpus] of containers) {
+        if (!shared.intersection(cpus).isEmpty())
+          throw new Error(
+            `pod: ${pod}, container: ${container} cpuset: ${JSON.stringify(cpus.toString())} overlaps with default cpuset ${JSON.stringify(shared.toString())}`,
+          );
+        known = known.union(cpus);
+      }
+    if (!known.equals(all))
+      throw new Error(
+        `current set of available CPUs ${JSON.stringify(all.toString())} doesn't match with CPUs in state ${JSON.stringify(known.toString())}`,
+      );
+  }
+
+  /** Upstream guaranteedCPUs: the whole CPUs a Guaranteed pod's container requests, else 0. */
+  guaranteedCpus(pod: Pod, container: Container): number {
+    if (podQOSClass(pod) !== 'Guaranteed') return 0;
+    const request = container.resources?.requests?.cpu;
+    if (request === undefined) return 0;
+    const milli = milliValue(request, 'resources.requests.cpu');
+    return milli % 1000 === 0 ? milli / 1000 : 0;
+  }
+
+  /**
+   * Upstream Allocate: exclusive CPUs for a container that qualifies (kept when the state has
+   * them already), nothing for a shared-pool one. Whether the state changed; throws
+   * CpuAllocationError.
+   */
+  allocate(state: CpuManagerState, pod: Pod, container: Container): boolean {
+    const count = this.guaranteedCpus(pod, container);
+    // Upstream skips pods sized by spec.resources: the static policy does not pin them.
+    if (count === 0 || hasPodLevelResources(pod)) return false;
+    const uid = pod.metadata.uid ?? '';
+    if (this.options.fullPhysicalCpusOnly) {
+      const perCore = this.topology.cpusPerCore();
+      if (count % perCore !== 0) throw CpuAllocationError.smtAlignment(count, perCore);
+      const availablePhysical = state.defaultCpuSet.difference(this.reservedPhysical).size;
+      if (count > availablePhysical) throw CpuAllocationError.smtAlignment(count, perCore, availablePhysical);
+    }
+    const existing = state.assignments.get(uid)?.get(container.name);
+    if (existing) {
+      this.updateCpusToReuse(pod, container, existing);
+      return false;
+    }
+    const available = state.defaultCpuSet
+      .difference(this.reserved)
+      .union(this.cpusToReuse.get(uid) ?? new CpuSet());
+    let cpus: CpuSet;
+    try {
+      cpus = takeByTopology(this.topology, available, count);
+    } catch (error) {
+      throw CpuAllocationError.unexpected((error as Error).message);
+    }
+    state.defaultCpuSet = state.defaultCpuSet.difference(cpus);
+    const containers = state.assignments.get(uid) ?? new Map<string, CpuSet>();
+    containers.set(container.name, cpus);
+    state.assignments.set(uid, containers);
+    this.updateCpusToReuse(pod, container, cpus);
+    return true;
+  }
+
+  /** Upstream RemoveContainer: the container's CPUs go back to the shared pool, unless a sibling still holds them. */
+  removeContainer(state: CpuManagerState, podUid: string, containerName: string): void {
+    const containers = state.assignments.get(podUid);
+    const released = containers?.get(containerName);
+    if (!containers || !released) return;
+    containers.delete(containerName);
+    if (containers.size === 0) state.assignments.delete(podUid);
+    const inUse = new CpuSet().union(...(containers.values() ?? []));
+    state.defaultCpuSet = state.defaultCpuSet.union(released.difference(inUse));
+  }
+
+  /**
+   * Upstream updateCPUsToReuse: a (non-sidecar) init container's CPUs may be taken again by the
+   * pod's next containers, which run after it; an app container's are no longer free to reuse.
+   */
+  private updateCpusToReuse(pod: Pod, container: Container, cpus: CpuSet): void {
+    const uid = pod.metadata.uid ?? '';
+    for (const other of [...this.cpusToReuse.keys()]) if (other !== uid) this.cpusToReuse.delete(other);
+    const reuse = this.cpusToReuse.get(uid) ?? new CpuSet();
+    const init = (pod.spec.initContainers ?? []).find((c) => c.name === container.name);
+    this.cpusToReuse.set(
+      uid,
+      init && init.restartPolicy !== 'Always' ? reuse.union(cpus) : reuse.difference(cpus),
+    );
+  }
+}
