@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { systemReason } from '@nodeagent/primitives';
 import type { KubeletLogger } from '../kubelet-logger';
 
 // maxOpenFiles (--max-open-files): upstream's RunKubelet, once the kubelet is built and before it
@@ -71,13 +72,6 @@ interface Koffi {
   errno(): number;
 }
 
-/** Go's syscall.Errno texts for what setrlimit(2) can fail with. */
-const goErrnoText: Readonly<Record<number, string>> = {
-  1: 'operation not permitted',
-  14: 'bad address',
-  22: 'invalid argument',
-};
-
 let setrlimit: Promise<(value: number) => void> | undefined;
 
 /**
@@ -94,8 +88,9 @@ function loadSetrlimit(): Promise<(value: number) => void> {
       limit.writeBigUInt64LE(BigInt(value), 0);
       limit.writeBigUInt64LE(BigInt(value), 8);
       if (call(RLIMIT_NOFILE, limit) === 0) return;
+      // Go's syscall.Errno text (EPERM: "operation not permitted"); Node's errno map is negative.
       const errno = koffi.errno();
-      throw new Error(goErrnoText[errno] ?? `errno ${errno}`);
+      throw new Error(errno > 0 ? systemReason({ errno: -errno }) : `errno ${errno}`);
     };
   });
   return setrlimit;
