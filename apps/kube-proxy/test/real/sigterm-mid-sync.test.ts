@@ -1,19 +1,14 @@
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  type ApiServer,
-  addServiceCluster,
-  bridgeIntoNetns,
-  createNetns,
-  kubeconfigYaml,
-  type Netns,
-  type NetnsTcpBridge,
-  startApiServer,
-} from '@nodeagent/testing';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, until } from '../daemon-process';
+import { until } from '../daemon-process';
+import {
+  type BigCluster,
+  type BigClusterDaemon,
+  closeBigCluster,
+  killLeftover,
+  spawnDaemon,
+  startBigCluster,
+} from './big-cluster-daemon';
 
 // Issue #54: SIGTERM while a big iptables sync runs. Upstream's process exits at once; ours
 // waited for the sync (one iptables-restore of the whole rule set, over a minute at 5,000
@@ -28,11 +23,8 @@ const ENDPOINTS = 50;
 /** How long after SIGTERM the process may take to exit (a loaded machine included). */
 const EXIT_BOUND_MS = 10_000;
 
-let api: ApiServer;
-let ns: Netns;
-let dir: string;
-let bridge: NetnsTcpBridge | undefined;
-let daemon: ChildProcess | undefined;
+let cluster: BigCluster | undefined;
+let daemon: BigClusterDaemon | undefined;
 
 /** `iptables-restore` (IPv4; any back end) processes whose parent is `ppid`, by pid. */
 function ipv4RestoreChildren(ppid: number): number[] {
@@ -50,55 +42,18 @@ function ipv4RestoreChildren(ppid: number): number[] {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), `na-kp-sigterm-${process.pid}-`));
-  api = await startApiServer();
-  ns = await createNetns({ purpose: 'kpsigterm' });
-  bridge = await bridgeIntoNetns(ns, api.port);
-  writeFileSync(join(dir, 'kubeconfig'), kubeconfigYaml(`http://127.0.0.1:${bridge.port}`));
-  api.registry.create(api.resource('v1', 'nodes'), undefined, {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name: 'node-a' },
-    status: { addresses: [{ type: 'InternalIP', address: '10.250.0.7' }] },
-  });
-  addServiceCluster(api, { services: SERVICES, endpointsPerService: ENDPOINTS });
+  cluster = await startBigCluster('kpsigterm', SERVICES, ENDPOINTS);
 }, 120_000);
 
 afterAll(async () => {
-  if (daemon && daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
-  await ns?.delete();
-  await bridge?.close();
-  await api?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  killLeftover(daemon);
+  await closeBigCluster(cluster);
 });
 
 describe('nodeagent-kube-proxy: SIGTERM during a sync', { timeout: 300_000 }, () => {
   it('exits promptly while iptables-restore runs; the kernel holds all the rules or none', async () => {
-    let log = '';
-    const child = ns.spawn(
-      process.execPath,
-      [
-        cli,
-        '--kubeconfig',
-        join(dir, 'kubeconfig'),
-        '--hostname-override',
-        'node-a',
-        '--healthz-bind-address',
-        '127.0.0.1:10256',
-        '--metrics-bind-address',
-        '127.0.0.1:10249',
-        '--cluster-cidr',
-        '10.128.0.0/9',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    daemon = child;
-    child.stderr?.on('data', (b: Buffer) => {
-      log += b.toString();
-    });
-    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
-      child.on('exit', (code) => resolve({ code, at: Date.now() })),
-    );
+    daemon = spawnDaemon(cluster!, []);
+    const { child, exited, log: logNow } = daemon;
     const pid = child.pid!;
 
     // The event: the first full sync's iptables-restore is running.
@@ -107,12 +62,12 @@ describe('nodeagent-kube-proxy: SIGTERM during a sync', { timeout: 300_000 }, ()
       (p) => p.length > 0,
       180_000,
     );
-    expect(restores, log).not.toEqual([]);
+    expect(restores, logNow()).not.toEqual([]);
     const sentAt = Date.now();
     child.kill('SIGTERM');
     const { code, at } = await exited;
-    expect(code, log).toBe(0);
-    expect(at - sentAt, log).toBeLessThan(EXIT_BOUND_MS);
+    expect(code, logNow()).toBe(0);
+    expect(at - sentAt, logNow()).toBeLessThan(EXIT_BOUND_MS);
 
     // The orphaned restore ends (its input cut); what it leaves is all or nothing.
     const gone = await until(
@@ -121,7 +76,7 @@ describe('nodeagent-kube-proxy: SIGTERM during a sync', { timeout: 300_000 }, ()
       180_000,
     );
     expect(gone).toBe(true);
-    const save = (await ns.exec('iptables-save', ['-t', 'nat'])).stdout;
+    const save = (await cluster!.ns.exec('iptables-save', ['-t', 'nat'])).stdout;
     const serviceChains = save.split('\n').filter((l) => /^:KUBE-SVC-/.test(l)).length;
     expect([0, SERVICES]).toContain(serviceChains);
   });
