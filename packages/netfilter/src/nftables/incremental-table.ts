@@ -1,5 +1,7 @@
 import type { NftElementTextVisitor } from './element-text';
+import { ElementTextBatch } from './element-text-batch';
 import type { NftChain, NftElement, NftFamily, NftMap, NftSet, NftTable } from './model';
+import { CharCodes, PACKED_END, Unpacker } from './packed-parts';
 import {
   MAX_ELEMENTS_PER_COMMAND,
   renderElementAdds,
@@ -116,13 +118,12 @@ class Registry<T> {
   }
 }
 
-// Elements are most of a large table (22 per Service at 10k Services: 220k), so the table keeps
-// each as two flat strings rather than an object with key and value arrays: its id, container
-// code and key text (`<code>\0k1 . k2`), and the rest, value text alone when there is neither
-// comment nor timeout, else value, comment and timeout joined by \0. The code is one character
-// (\u0080 + the container's index) instead of a name like `service-cluster-endpoints`, or
-// \u0001 + the name beyond 128 containers. Array.join builds flat strings; template
-// concatenation would leave V8 cons strings holding on to every part.
+// Elements are most of a large table (102 per Service at 5k Services × 50 endpoints: 510k), so
+// the table keeps each as two flat strings rather than an object with key and value arrays: its
+// id, container code and packed key (`<code>\0<key>`, packed-parts.ts), and the rest, the packed
+// value alone when there is neither comment nor timeout, else the packed value, PACKED_END,
+// comment, \0 and timeout. The code is one character (\u0080 + the container's index) instead of
+// a name like `service-cluster-endpoints`, or \u0001 + the name beyond 128 containers.
 const SEP = '\u0000';
 const NO_COMMENT = '\u0001';
 const LITERAL_NAME = '\u0001';
@@ -156,50 +157,60 @@ class ContainerCodes {
   }
 }
 
-/** Key or value parts as text (`a . b`); a single part is its own text. */
-const joinParts = (parts: readonly string[]): string =>
-  parts.length === 1 ? (parts[0] as string) : parts.join(' . ');
+/** The one buffer ids and rests are packed in, and the one they are unpacked in. */
+const scratch = new CharCodes();
+const unpacker = new Unpacker();
 
-/**
- * Where `parts` joined by ` . ` (joinParts) end when they are the text of `text` at `at`, else
- * -1: the comparison without building the joined text.
- */
-function matchParts(text: string, at: number, parts: readonly string[]): number {
-  for (let i = 0; i < parts.length; i++) {
-    if (i > 0) {
-      if (!text.startsWith(' . ', at)) return -1;
-      at += 3;
-    }
-    const part = parts[i]!;
-    if (!text.startsWith(part, at)) return -1;
-    at += part.length;
+/** `e`'s id in the container with `code`, in scratch. */
+const idCodes = (code: string, key: readonly string[]) => scratch.reset().text(code).char(0).packParts(key);
+
+/** elementRest(e) in scratch. */
+function restCodes(e: NftElement): CharCodes {
+  scratch.reset();
+  if (e.value) scratch.packParts(e.value);
+  if (e.comment !== undefined || e.timeout !== undefined)
+    scratch
+      .char(PACKED_END)
+      .text(e.comment ?? NO_COMMENT)
+      .char(0)
+      .text(e.timeout ?? '');
+  return scratch;
+}
+
+/** Whether `id` is the element id of `key` in the container with `code`: packed, not allocated. */
+const idMatches = (id: string, code: string, key: readonly string[]) => idCodes(code, key).matches(id, 0);
+
+/** Whether `rest` is elementRest(e): packed, not allocated. */
+const restMatches = (rest: string, e: NftElement) => restCodes(e).matches(rest, 0);
+
+/** The key text (parts joined by ` . `) of the element `id`. */
+const keyText = (id: string) => unpacker.text(id, id.indexOf(SEP) + 1);
+
+/** A rest text taken apart (one reused object: read it before the next call). */
+const restParts = {
+  value: '',
+  comment: undefined as string | undefined,
+  timeout: undefined as string | undefined,
+};
+
+/** Fills restParts from `rest`: value text (parts joined by ` . `), comment and timeout. */
+function readRest(rest: string): typeof restParts {
+  restParts.comment = undefined;
+  restParts.timeout = undefined;
+  if (rest === '') {
+    restParts.value = '';
+    return restParts;
   }
-  return at;
-}
-
-/** Whether `id` is the element id of `key` in the container with `code`. */
-function idMatches(id: string, code: string, key: readonly string[]): boolean {
-  return (
-    id.startsWith(code) &&
-    id.charCodeAt(code.length) === 0 &&
-    matchParts(id, code.length + 1, key) === id.length
-  );
-}
-
-/** Whether `rest` is elementRest(e), compared part by part. */
-function restMatches(rest: string, e: NftElement): boolean {
-  const valueEnd = matchParts(rest, 0, e.value ?? NONE);
-  if (valueEnd < 0) return false;
-  if (e.comment === undefined && e.timeout === undefined) return valueEnd === rest.length;
-  const comment = e.comment ?? NO_COMMENT;
-  const timeout = e.timeout ?? '';
-  return (
-    rest.length === valueEnd + 2 + comment.length + timeout.length &&
-    rest.charCodeAt(valueEnd) === 0 &&
-    rest.startsWith(comment, valueEnd + 1) &&
-    rest.charCodeAt(valueEnd + 1 + comment.length) === 0 &&
-    rest.endsWith(timeout)
-  );
+  restParts.value = unpacker.text(rest, 0);
+  const end = unpacker.end;
+  if (end < rest.length) {
+    const sep = rest.indexOf(SEP, end + 1);
+    const comment = rest.slice(end + 1, sep);
+    const timeout = rest.slice(sep + 1);
+    if (comment !== NO_COMMENT) restParts.comment = comment;
+    if (timeout) restParts.timeout = timeout;
+  }
+  return restParts;
 }
 
 /** The longest owner's id list replaceElements allocates at its final size (see there). */
@@ -231,34 +242,26 @@ function replaceObjects<T>(
     if (after[i] !== before[i]) registry.add(name(after[i]!), owner, after[i]!);
 }
 
-function elementRest(e: NftElement): string {
-  const value = e.value ? joinParts(e.value) : '';
-  if (e.comment === undefined && e.timeout === undefined) return value;
-  return [value, e.comment ?? NO_COMMENT, e.timeout ?? ''].join(SEP);
-}
+/** The packed value, comment and timeout of `e` (see above). */
+const elementRest = (e: NftElement) => restCodes(e).toString();
 
 /** An element as `add element … { … }` lists it (renderElementText), from its id and rest text. */
 function elementText(id: string, rest: string): string {
-  const [value, comment, timeout] = rest.split(SEP);
-  return renderElementText(
-    id.slice(id.indexOf(SEP) + 1),
-    value ?? '',
-    comment !== undefined && comment !== NO_COMMENT ? comment : undefined,
-    timeout ? timeout : undefined,
-  );
+  const key = keyText(id);
+  const { value, comment, timeout } = readRest(rest);
+  return renderElementText(key, value, comment, timeout);
 }
 
 function decodeElement(containers: ContainerCodes, id: string, rest: string): NftElement {
-  const at = id.indexOf(SEP);
   const element: { -readonly [K in keyof NftElement]: NftElement[K] } = {
     kind: 'element',
-    container: containers.name(id.slice(0, at)),
-    key: id.slice(at + 1).split(' . '),
+    container: containers.name(id.slice(0, id.indexOf(SEP))),
+    key: keyText(id).split(' . '),
   };
-  const [value, comment, timeout] = rest.split(SEP);
+  const { value, comment, timeout } = readRest(rest);
   if (value) element.value = value.split(' . ');
-  if (comment !== undefined && comment !== NO_COMMENT) element.comment = comment;
-  if (timeout) element.timeout = timeout;
+  if (comment !== undefined) element.comment = comment;
+  if (timeout !== undefined) element.timeout = timeout;
   return element;
 }
 
@@ -532,7 +535,7 @@ export class IncrementalNftTable {
         container = e.container;
         code = this.containers.code(container);
       }
-      const id = [code, joinParts(e.key)].join(SEP);
+      const id = idCodes(code, e.key).toString();
       ids[i] = id;
       registry.add(id, owner, elementRest(e));
     }
@@ -627,28 +630,17 @@ export class IncrementalNftTable {
   /**
    * Every element of the table as text, container by container, in fullTransaction()'s order:
    * `visit(container, key, value, comment, timeout)` with key and value the parts joined by
-   * ` . ` (value '' for set elements). Nothing is allocated per element but the key's slice.
+   * ` . ` (value '' for set elements). Per element only its key text and (maps) value text are allocated.
    */
   forEachElementText(visit: NftElementTextVisitor): void {
+    const batch = new ElementTextBatch(unpacker, visit);
     for (const [code, map] of this.elements.byContainer) {
-      const container = this.containers.name(code);
-      const keyStart = code.length + 1;
+      batch.of(this.containers.name(code));
       // forEach: no [id, entry] pair per element.
       map.forEach((e, id) => {
-        const key = id.slice(keyStart);
-        const rest = typeof e === 'string' ? e : e[0]!.rest;
-        if (!rest.includes(SEP)) visit(container, key, rest, undefined, undefined);
-        else {
-          const [value, comment, timeout] = rest.split(SEP);
-          visit(
-            container,
-            key,
-            value ?? '',
-            comment !== undefined && comment !== NO_COMMENT ? comment : undefined,
-            timeout ? timeout : undefined,
-          );
-        }
+        batch.add(id, typeof e === 'string' ? e : e[0]!.rest);
       });
+      batch.flush();
     }
   }
 
@@ -722,10 +714,9 @@ export class IncrementalNftTable {
       const now = this.elements.current(id);
       if (before === now) return;
       if (before !== null) {
-        const at = id.indexOf(SEP);
-        const container = this.containers.name(id.slice(0, at));
+        const container = this.containers.name(id.slice(0, id.indexOf(SEP)));
         if (!staleSetNames?.has(container))
-          tx.delete({ kind: 'element', container, key: id.slice(at + 1).split(' . ') });
+          tx.delete({ kind: 'element', container, key: keyText(id).split(' . ') });
       }
       if (now !== undefined) adds.push(decodeElement(this.containers, id, now));
     });
