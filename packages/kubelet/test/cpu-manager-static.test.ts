@@ -243,15 +243,18 @@ describe('static policy', () => {
     cpus.stop();
   });
 
-  it('hands the cpuset to CreateContainer in LinuxContainerResources.cpuset_cpus', async () => {
+  it('hands the cpuset to CreateContainer in LinuxContainerResources.cpuset_cpus, without a quota when exclusive', async () => {
     const cpus = await manager({
       cores: 2,
       threads: 1,
       reservedSystemCpus: CpuSet.parse('0'),
       reservedCpuMilli: 1000,
+      disableQuotaWithExclusiveCpus: true,
     });
     cpus.start(runtimeView([]));
-    cpuManagerAdmitHandler(cpus).admit({ pod: pod('g', '1'), otherPods: [] });
+    const admit = cpuManagerAdmitHandler(cpus);
+    admit.admit({ pod: pod('g', '1'), otherPods: [] });
+    admit.admit({ pod: pod('b', '500m', false), otherPods: [] });
     const seen: unknown[] = [];
     const runtime = withContainerCpusets(
       {
@@ -262,9 +265,19 @@ describe('static policy', () => {
       },
       cpus,
     );
-    const labels = { 'io.kubernetes.pod.uid': 'g', 'io.kubernetes.container.name': 'c' };
-    await runtime.createContainer('s', { labels, linux: { resources: { cpuShares: 1024 } } }, {});
-    expect(seen[0]).toEqual({ labels, linux: { resources: { cpuShares: 1024, cpusetCpus: '1' } } });
+    const created = async (uid: string, quota: number) => {
+      const labels = { 'io.kubernetes.pod.uid': uid, 'io.kubernetes.container.name': 'c' };
+      await runtime.createContainer(
+        's',
+        { labels, linux: { resources: { cpuPeriod: 100000, cpuQuota: quota } } },
+        {},
+      );
+      return (seen.pop() as { linux: { resources: object } }).linux.resources;
+    };
+    // DisableCPUQuotaWithExclusiveCPUs: the exclusive container's quota is -1 (upstream's
+    // calculateLinuxResources); a shared-pool container keeps its own.
+    expect(await created('g', 100000)).toEqual({ cpuPeriod: 100000, cpuQuota: -1, cpusetCpus: '1' });
+    expect(await created('b', 50000)).toEqual({ cpuPeriod: 100000, cpuQuota: 50000, cpusetCpus: '0' });
   });
 
   it('refuses a restart whose checkpoint does not fit the machine, as upstream validateState', async () => {

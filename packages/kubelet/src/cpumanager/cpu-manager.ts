@@ -22,6 +22,11 @@ export interface CpuManagerConfig {
   reservedCpuMilli: number;
   /** The effective feature gates CPUManagerPolicyAlphaOptions and CPUManagerPolicyBetaOptions. */
   optionGates: { alpha: boolean; beta: boolean };
+  /**
+   * The DisableCPUQuotaWithExclusiveCPUs gate (on by default in v1.36): a container with
+   * exclusive CPUs runs without a CFS quota.
+   */
+  disableQuotaWithExclusiveCpus?: boolean;
   /** --root-dir, where cpu_manager_state lives. */
   rootDir: string;
   /** The machine's CPUs (default: read from /sys). */
@@ -178,6 +183,17 @@ export class CpuManager {
   /** The container's exclusive CPUs, empty when it runs on the shared pool. */
   exclusiveCpus(podUid: string, containerName: string): CpuSet {
     return this.state?.assignments.get(podUid)?.get(containerName) ?? new CpuSet();
+  }
+
+  /**
+   * Upstream's disableCPUQuota for generateLinuxContainerResources: the gate is on and the
+   * container has CPUs to itself, so a CFS quota could only throttle it on its own CPUs.
+   */
+  quotaDisabled(podUid: string, containerName: string): boolean {
+    return (
+      (this.config.disableQuotaWithExclusiveCpus ?? false) &&
+      !this.exclusiveCpus(podUid, containerName).isEmpty()
+    );
   }
 
   /**

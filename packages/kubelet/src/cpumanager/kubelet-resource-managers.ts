@@ -56,6 +56,10 @@ export function cpuManagerFromConfig(
       alpha: featureGateEnabled(config.featureGates, 'CPUManagerPolicyAlphaOptions'),
       beta: featureGateEnabled(config.featureGates, 'CPUManagerPolicyBetaOptions'),
     },
+    disableQuotaWithExclusiveCpus: featureGateEnabled(
+      config.featureGates,
+      'DisableCPUQuotaWithExclusiveCPUs',
+    ),
     rootDir,
     topology,
   });

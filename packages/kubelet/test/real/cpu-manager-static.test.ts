@@ -86,16 +86,24 @@ async function cgroupCpus(pod: string): Promise<string> {
   return (await node.exec(pod, 'c', ['sh', '-c', read])).trim();
 }
 
+/** The container's CFS quota: cpu.cfs_quota_us on cgroup v1, the first field of cpu.max on v2. */
+async function cgroupQuota(pod: string): Promise<string> {
+  const read = 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d" " -f1 /sys/fs/cgroup/cpu.max';
+  return (await node.exec(pod, 'c', ['sh', '-c', read])).trim();
+}
+
 describe('static CPU manager on containerd', () => {
   it('runs on a 2-CPU machine', () => {
     expect(cpus().length).toBe(2);
   });
 
-  it('gives a Guaranteed pod with 1 CPU CPU 1, and a BestEffort pod the shared pool, CPU 0', async () => {
+  it('gives a Guaranteed pod with 1 CPU CPU 1 without a CFS quota, and a BestEffort pod the shared pool, CPU 0', async () => {
     const one = { cpu: '1', memory: '64Mi' };
     node.createPod(sleeper('guaranteed', { requests: one, limits: one }));
     await node.waitPod('guaranteed', 'Running', (p) => (p.status?.phase === 'Running' ? true : undefined));
     expect(await cgroupCpus('guaranteed')).toBe('1');
+    // DisableCPUQuotaWithExclusiveCPUs (on by default): no quota for a container with its own CPUs.
+    expect(await cgroupQuota('guaranteed')).toMatch(/^(-1|max)$/);
     node.createPod(sleeper('besteffort', {}));
     await node.waitPod('besteffort', 'Running', (p) => (p.status?.phase === 'Running' ? true : undefined));
     expect(await cgroupCpus('besteffort')).toBe('0');
