@@ -44,7 +44,8 @@ export class ElementTextBatch {
     if (ids.length === 0) return;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      const keyAt = id.indexOf(SEP) + 1;
+      // A one-character container code (\u0080 on) is followed by the \0, else search for it.
+      const keyAt = id.charCodeAt(0) >= 0x80 ? 2 : id.indexOf(SEP) + 1;
       if (!unpacker.append(id, keyAt)) wide.set(2 * i, unpacker.wideText(id, keyAt));
       ends[3 * i] = unpacker.length;
       const rest = rests[i]!;

@@ -182,6 +182,15 @@ export class CharCodes {
   }
 }
 
+/** Per number 0-255 at 3n: its digit count, its first digit, its second (the third is n % 10). */
+const DIGITS = new Uint8Array(3 * 256);
+for (let v = 0; v < 256; v++) {
+  const text = String(v);
+  DIGITS[3 * v] = text.length;
+  DIGITS[3 * v + 1] = text.charCodeAt(0);
+  DIGITS[3 * v + 2] = text.length > 1 ? text.charCodeAt(1) : 0;
+}
+
 /**
  * The string of the first `n` of `c`. Ids and rests are 1-24 characters: fromCharCode with its
  * arguments written out is a builtin call the JIT inlines, 2-3x faster than apply (which spreads
@@ -334,6 +343,15 @@ export class Unpacker {
 
   private decimal(v: number, n: number): number {
     const buf = this.buf;
+    if (v < 256) {
+      // Octets and small numbers, most of what is unpacked: their digits from a table.
+      const at = 3 * v;
+      const len = DIGITS[at]!;
+      buf[n++] = DIGITS[at + 1]!;
+      if (len > 1) buf[n++] = DIGITS[at + 2]!;
+      if (len > 2) buf[n++] = (v % 10) + ZERO;
+      return n;
+    }
     if (v >= 10000) buf[n++] = ZERO + Math.floor(v / 10000);
     if (v >= 1000) buf[n++] = ZERO + (Math.floor(v / 1000) % 10);
     if (v >= 100) buf[n++] = ZERO + (Math.floor(v / 100) % 10);
