@@ -36,7 +36,10 @@ export function cpuManagerForConfig(
   return { config: applied, cpuManager };
 }
 
-/** The CPU and memory managers started over the built kubelet (upstream's container manager Start). */
+/**
+ * The CPU and memory managers started over the built kubelet (upstream's container manager
+ * Start); stale CPU assignments wait until the pod sources are ready (markSourcesReady).
+ */
 export function startCpuAndMemoryManagers(
   cpuManager: CpuManager,
   kubelet: ResourceManagerKubelet,
@@ -48,6 +51,7 @@ export function startCpuAndMemoryManagers(
     rootDir,
     onReconcileError: (error, containerId) =>
       logger.error({ err: String(error), containerId }, 'ReconcileState: failed to update container'),
+    waitForSources: true,
   });
   return () => cpuManager.stop();
 }

@@ -248,10 +248,12 @@ async function startKubeletParts(
     stops.push(() => reporter.stop());
   }
 
+  // Upstream's sourcesReady: the static pods are read; the API's pods once its informer listed.
+  const sourcesReady = () => cpus.cpuManager.markSourcesReady();
   if (kubeConfig) {
-    const source = startApiPodSource(kubeConfig, nodeName, kubelet, logger);
+    const source = startApiPodSource(kubeConfig, nodeName, kubelet, logger, sourcesReady);
     stops.push(() => source.stop());
-  }
+  } else sourcesReady();
 
   const { servers, serverPort } = await startKubeletServers({
     config,
@@ -526,6 +528,7 @@ function startApiPodSource(
   nodeName: string,
   kubelet: Kubelet,
   logger: KubeletLogger,
+  onListed: () => void,
 ): ApiPodSource {
   const source = new ApiPodSource(
     kubeConfig,
@@ -539,8 +542,11 @@ function startApiPodSource(
     },
     (error) => logger.warn({ err: String(error) }, 'pod watch'),
   );
-  // API pods arrive when the informer has listed; nothing waits for that here.
-  void source.start().catch((error) => logger.warn({ err: String(error) }, 'pod watch'));
+  // API pods arrive when the informer has listed; nothing waits for that here but `onListed`.
+  void source
+    .start()
+    .then(onListed)
+    .catch((error) => logger.warn({ err: String(error) }, 'pod watch'));
   return source;
 }
 

@@ -243,6 +243,27 @@ describe('static policy', () => {
     cpus.stop();
   });
 
+  it('keeps restored assignments of pods not seen again until the pod sources are ready', async () => {
+    const clock = new FakeClock();
+    const cpus = await manager({
+      cores: 2,
+      threads: 1,
+      reservedSystemCpus: CpuSet.parse('0'),
+      reservedCpuMilli: 1000,
+      clock,
+    });
+    cpus.start({ ...runtimeView([]), waitForSources: true });
+    cpuManagerAdmitHandler(cpus).admit({ pod: pod('restored', '1'), otherPods: [] });
+    // The pod is not among the active ones (its source has not delivered it yet): kept.
+    clock.advance(10_000);
+    await cpus.reconcile();
+    expect(cpus.cpuset('restored', 'c')).toBe('1');
+    cpus.markSourcesReady();
+    await cpus.reconcile();
+    expect(cpus.cpuset('restored', 'c')).toBe('0-1');
+    cpus.stop();
+  });
+
   it('hands the cpuset to CreateContainer in LinuxContainerResources.cpuset_cpus, without a quota when exclusive', async () => {
     const cpus = await manager({
       cores: 2,

@@ -51,6 +51,12 @@ export interface CpuManagerRuntime {
   updateCpuset(containerId: string, cpus: string): Promise<void>;
   /** Hears a reconcile failure for one container (upstream logs it). */
   onError?(error: unknown, containerId: string): void;
+  /**
+   * Whether stale assignments wait for {@link CpuManager.markSourcesReady} (upstream's
+   * sourcesReady.AllReady: every pod source has delivered its pods). Default: they are removed
+   * from the first reconcile on.
+   */
+  waitForSources?: boolean;
 }
 
 /** Upstream's two policies as far as the manager needs them (the none policy pins nothing). */
@@ -106,8 +112,8 @@ export class CpuManager {
   private stopLoop: (() => void) | undefined;
   private reconciling: Promise<void> | undefined;
   /**
-   * Upstream removes stale assignments only once every pod source has delivered its pods; this
-   * kubelet counts its sources as ready from the first reconcile on.
+   * Upstream removes stale assignments only once every pod source has delivered its pods: until
+   * then a restored assignment of a pod not yet seen again must stay.
    */
   private sourcesReady = false;
 
@@ -145,9 +151,14 @@ export class CpuManager {
     this.runtime = runtime;
     if (this.policy.name === 'none') return;
     this.stopLoop = everyOn(this.config.clock ?? systemClock, this.config.reconcilePeriodMs, () => {
-      this.sourcesReady = true;
+      if (!runtime.waitForSources) this.sourcesReady = true;
       void this.reconcile();
     });
+  }
+
+  /** Every pod source has delivered its pods (the API source listed): stale assignments may go. */
+  markSourcesReady(): void {
+    this.sourcesReady = true;
   }
 
   stop(): void {

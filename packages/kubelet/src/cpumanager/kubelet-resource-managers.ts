@@ -83,7 +83,12 @@ export function startResourceManagers(
   cpuManager: CpuManager,
   kubelet: ResourceManagerKubelet,
   runtime: Pick<PodRuntime, 'updateContainerResources'>,
-  options: { rootDir: string; onReconcileError?: (error: unknown, containerId: string) => void },
+  options: {
+    rootDir: string;
+    onReconcileError?: (error: unknown, containerId: string) => void;
+    /** Stale assignments wait for cpuManager.markSourcesReady() (see CpuManagerRuntime). */
+    waitForSources?: boolean;
+  },
 ): void {
   cpuManager.start({
     activePods: () =>
@@ -104,6 +109,7 @@ export function startResourceManagers(
       await runtime.updateContainerResources?.(id, { cpusetCpus: cpus });
     },
     onError: options.onReconcileError,
+    waitForSources: options.waitForSources,
   });
   startMemoryManagerCheckpoint(options.rootDir, 'None');
 }
