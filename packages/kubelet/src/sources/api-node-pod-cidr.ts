@@ -17,7 +17,9 @@ export function stripNodeToPodCidrs(node: WireNodePodCidrs): WireNodePodCidrs {
 
 /** What an ApiNodePodCidrSource watches and whom it tells. */
 export interface ApiNodePodCidrSourceOptions {
+  /** The API server (the kubelet's main client). */
   kubeConfig: KubeConfig;
+  /** This kubelet's Node, the only one watched. */
   nodeName: string;
   /**
    * Called with the Node as last seen: when it is listed or changes, and every `resyncMs`
@@ -26,7 +28,9 @@ export interface ApiNodePodCidrSourceOptions {
   onNode: (node: WireNodePodCidrs) => void;
   /** nodeStatusUpdateFrequency, in ms. */
   resyncMs: number;
+  /** The clock the resync runs on. */
   clock: Clock;
+  /** Each failed list or watch (they are retried). */
   onError?: (error: unknown) => void;
 }
 
