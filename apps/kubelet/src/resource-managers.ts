@@ -9,6 +9,7 @@ import {
   startResourceManagers,
   withReservedSystemCpus,
 } from '@nodeagent/kubelet/runtime';
+import { formatDuration } from '@nodeagent/primitives';
 
 /**
  * Upstream's NewContainerManager for the CPU manager: reservedSystemCPUs applied to the
@@ -47,6 +48,15 @@ export function startCpuAndMemoryManagers(
   rootDir: string,
   logger: KubeletLogger,
 ): () => void {
+  // Upstream's start lines, in its words.
+  logger.info({ policy: cpuManager.policy.name }, 'Starting CPU manager');
+  logger.info({ reconcilePeriod: formatDuration(cpuManager.reconcilePeriodMs) }, 'Reconciling');
+  if (cpuManager.policy.name === 'static')
+    logger.info(
+      { reservedSize: cpuManager.policy.reserved.size, reserved: cpuManager.policy.reserved.toString() },
+      'Reserved CPUs not available for exclusive assignment',
+    );
+  logger.info({ policy: 'None' }, 'Starting memorymanager');
   startResourceManagers(cpuManager, kubelet, runtime, {
     rootDir,
     onReconcileError: (error, containerId) =>

@@ -62,6 +62,9 @@ describe('the binary and its CPU manager', { timeout: 120_000 }, () => {
       'kubelet started',
     );
     expect(stderr).toContain('kubelet started');
+    expect(stderr).toContain('"Starting CPU manager" policy="none"');
+    expect(stderr).toContain('"Reconciling" reconcilePeriod="10s"');
+    expect(stderr).toContain('"Starting memorymanager" policy="None"');
     expect(await readFile(join(rootDir(), 'cpu_manager_state'), 'utf8')).toBe(
       '{"policyName":"none","defaultCpuSet":"","checksum":1353318690}',
     );

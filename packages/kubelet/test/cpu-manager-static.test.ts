@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { FakeClock } from '@nodeagent/primitives';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
+import { defaultKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { CpuManager, type CpuManagerConfig, type ReconciledContainer } from '../src/cpumanager/cpu-manager';
 import { cpuManagerAdmitHandler } from '../src/cpumanager/cpu-manager-admit';
 import { CpuSet } from '../src/cpumanager/cpu-set';
 import { discoverCpuTopology } from '../src/cpumanager/cpu-topology';
 import { withContainerCpusets } from '../src/cpumanager/cpuset-runtime';
+import { withReservedSystemCpus } from '../src/cpumanager/kubelet-resource-managers';
 
 let dir: string;
 beforeEach(async () => {
@@ -90,6 +92,25 @@ describe('CPU topology from sysfs', () => {
     expect(topology.cpus().toString()).toBe('0-15');
     expect(topology.cpusPerCore()).toBe(2);
     expect(topology.details.get(9)).toEqual({ socketId: 0, coreId: 1, numaNodeId: 0 });
+  });
+});
+
+describe('reservedSystemCPUs', () => {
+  const base = { ...defaultKubeletConfiguration(), kubeReserved: { cpu: '500m', memory: '1Gi' } };
+
+  it("overrides kubeReserved and systemReserved cpu with the list's size, as upstream's server.go", async () => {
+    const topology = discoverCpuTopology(await fakeSysfs(2, 2));
+    const applied = withReservedSystemCpus({ ...base, reservedSystemCPUs: '0,2' }, () => topology);
+    expect(applied.kubeReserved).toEqual({ memory: '1Gi' });
+    expect(applied.systemReserved).toEqual({ cpu: '2' });
+    expect(withReservedSystemCpus(base, () => topology)).toBe(base);
+  });
+
+  it("refuses a list beyond the online CPUs in upstream's words", async () => {
+    const topology = discoverCpuTopology(await fakeSysfs(2, 1));
+    expect(() => withReservedSystemCpus({ ...base, reservedSystemCPUs: '0-3' }, () => topology)).toThrow(
+      'reserved-cpus: 0-3 is not a subset of online-cpus: 0-1',
+    );
   });
 });
 

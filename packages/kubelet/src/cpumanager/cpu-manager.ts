@@ -123,6 +123,11 @@ export class CpuManager {
     this.checkpoint = new CpuManagerCheckpoint(config.rootDir);
   }
 
+  /** cpuManagerReconcilePeriod in milliseconds. */
+  get reconcilePeriodMs(): number {
+    return this.config.reconcilePeriodMs;
+  }
+
   /** Options upstream accepts that this kubelet's static policy does not apply (for a warning). */
   get ignoredOptions(): readonly string[] {
     return this.policy instanceof StaticPolicy ? this.policy.ignoredOptions : [];
