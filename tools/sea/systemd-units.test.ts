@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { defaultKubeletConfiguration } from '@nodeagent/kubelet/config';
+import { describe, expect, it } from 'vitest';
 import { seaTargets } from './targets.mjs';
 
 const repo = join(import.meta.dirname, '..', '..');
