@@ -9,6 +9,7 @@ import {
   renderScript,
 } from './render-script';
 import { setCapacity } from './set-capacity';
+import { type ElementMap, SetElements } from './set-elements';
 import { NftTransaction } from './transaction';
 
 /** One rule of a chain, without the chain name (the chain owns its rule list). */
@@ -283,12 +284,15 @@ type ElementEntry = string | { owner: string | undefined; rest: string }[];
  */
 class ElementRegistry {
   /** Each container's map by code, in the order they were made (a full sync's order). */
-  readonly byContainer = new Map<string, Map<string, ElementEntry>>();
+  readonly byContainer = new Map<string, ElementMap<ElementEntry>>();
   /** The same maps by code index, for one-character codes: no slice per lookup. */
-  private readonly byIndex: (Map<string, ElementEntry> | undefined)[] = [];
+  private readonly byIndex: (ElementMap<ElementEntry> | undefined)[] = [];
   readonly dirty = new Map<string, string | null>();
   /** Off until the first commit: before it there is nothing to diff against. */
   tracking = false;
+
+  /** `isSet(code)`: whether the container with `code` is declared a set now (not a map). */
+  constructor(private readonly isSet: (code: string) => boolean) {}
 
   /** How many ids the container with `code` holds (what the kernel holds once committed). */
   count(code: string): number {
@@ -296,18 +300,19 @@ class ElementRegistry {
   }
 
   /** The map of the container `id` belongs to, if it has one. */
-  private mapOf(id: string): Map<string, ElementEntry> | undefined {
+  private mapOf(id: string): ElementMap<ElementEntry> | undefined {
     const index = id.charCodeAt(0) - FIRST_CODE;
     if (index >= 0 && index < CODES && id.charCodeAt(1) === 0) return this.byIndex[index];
     return this.byContainer.get(id.slice(0, id.indexOf(SEP)));
   }
 
   /** The map of `id`'s container, made when it is the container's first element. */
-  private mapFor(id: string): Map<string, ElementEntry> {
+  private mapFor(id: string): ElementMap<ElementEntry> {
     const held = this.mapOf(id);
     if (held !== undefined) return held;
     const code = id.slice(0, id.indexOf(SEP));
-    const map = new Map<string, ElementEntry>();
+    // Either holds any element; a set's are nearly all without comment or timeout (SetElements).
+    const map = this.isSet(code) ? new SetElements<ElementEntry>('') : new Map<string, ElementEntry>();
     this.byContainer.set(code, map);
     if (code.length === 1) this.byIndex[code.charCodeAt(0) - FIRST_CODE] = map;
     return map;
@@ -443,7 +448,9 @@ export class IncrementalNftTable {
   private readonly owners = new Map<string, OwnerRecord>();
   private readonly chains = new Registry<NftChainContents>();
   private readonly sets = new Registry<NftSet | NftMap>();
-  private readonly elements = new ElementRegistry();
+  private readonly elements = new ElementRegistry(
+    (code) => this.sets.current(this.containers.name(code))?.kind === 'set',
+  );
   private readonly containers = new ContainerCodes();
   /** Sizes the last full structure gave its sets, by name: the kernel's once it is committed. */
   private pendingSizes: Map<string, number> | undefined;
@@ -586,8 +593,9 @@ export class IncrementalNftTable {
     const tx = this.fullStructure();
     // Container by container, so the renderer can merge them into a few long commands.
     for (const map of this.elements.byContainer.values())
-      for (const [id, e] of map)
+      map.forEach((e, id) => {
         tx.add(decodeElement(this.containers, id, typeof e === 'string' ? e : e[0]!.rest));
+      });
     return tx;
   }
 
@@ -656,13 +664,13 @@ export class IncrementalNftTable {
     for (const [code, map] of this.elements.byContainer) {
       const container = this.containers.name(code);
       let items: string[] = [];
-      for (const [id, e] of map) {
+      map.forEach((e, id) => {
         items.push(elementText(id, typeof e === 'string' ? e : e[0]!.rest));
         if (items.length === MAX_ELEMENTS_PER_COMMAND) {
           parts.push(renderElementAdds(family, table, container, items));
           items = [];
         }
-      }
+      });
       if (items.length > 0) parts.push(renderElementAdds(family, table, container, items));
     }
     return parts.join('');
