@@ -24,7 +24,7 @@
  * bench-results/kubelet-startup.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +87,20 @@ interface StartupRun {
 
 const round = (n: number, digits = 3) => Number(n.toFixed(digits));
 
+/**
+ * maxOpenFiles for the config: the open-files limit this process (and so the kubelet) already
+ * has, when its soft and hard values agree. deploy/systemd gives the kubelet LimitNOFILE equal to
+ * maxOpenFiles, so a packaged start finds the limit holding and makes no setrlimit call; this
+ * bench's host may not allow the default (1000000) at all, so the config names the limit there is.
+ */
+function heldOpenFilesLimit(): string {
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
+  const [soft, hard] = line?.split(/\s{2,}/).slice(1, 3) ?? [];
+  return soft !== undefined && soft === hard && /^\d+$/.test(soft) ? `maxOpenFiles: ${soft}\n` : '';
+}
+
 /** The kubelet's home: kubeconfig, a config naming staticPodPath, one busybox static pod. */
 function writeHome(api: ApiServer, dir: string, nodeName: string, busybox: string): string {
   const home = mkdtempSync(join(dir, `${nodeName}-`));
@@ -95,7 +109,7 @@ function writeHome(api: ApiServer, dir: string, nodeName: string, busybox: strin
   api.writeKubeconfig(join(home, 'kubeconfig'));
   writeFileSync(
     join(home, 'config.yaml'),
-    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: ${join(home, 'logs')}\naddress: 127.0.0.1\nstaticPodPath: ${manifests}\n`,
+    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: ${join(home, 'logs')}\naddress: 127.0.0.1\nstaticPodPath: ${manifests}\n${heldOpenFilesLimit()}`,
   );
   writeFileSync(
     join(manifests, 'static.yaml'),
