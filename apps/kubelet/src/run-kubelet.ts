@@ -60,6 +60,7 @@ import { localNodeAllocatable, podCapacity } from './node-registration-settings'
 import { startNodeStatusReporter } from './node-status-wiring';
 import { podCgroupDirs } from './pod-cgroup-dirs';
 import { startPodCidrUpdates } from './pod-cidr-updates';
+import { podVolumeStats } from './pod-volume-stats';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
 import { enforceReservedCgroups } from './reserved-cgroups';
 import { cpuManagerForConfig, startCpuAndMemoryManagers } from './resource-managers';
@@ -173,6 +174,8 @@ async function startKubeletParts(
   const cgroups = config.cgroupsPerQOS ? await podCgroupManager(config) : undefined;
   // The summary asks for pods by uid only once the kubelet below exists.
   let kubeletPods: ((uid: string) => Pod | undefined) | undefined;
+  let kubeletPodUids: () => Iterable<string> = () => [];
+  const volumeStats = podVolumeStats(config, flags.rootDir, () => kubeletPodUids(), logger);
   // One stats source for the server's /stats/summary and the eviction manager.
   const summary = new CriSummaryProvider({
     nodeName,
@@ -180,6 +183,7 @@ async function startKubeletParts(
     podLogsDir: config.podLogsDir,
     cri: client,
     podCgroups: podCgroupDirs(cgroups, (uid) => kubeletPods?.(uid)),
+    volumeStats: volumeStats.source,
   });
   // Service links: every Service of the cluster, stripped to what the variables read.
   const services = kubeConfig
@@ -216,15 +220,20 @@ async function startKubeletParts(
     cpuManager: cpus.cpuManager,
   });
   kubeletPods = (uid) => kubelet.getPod(uid);
+  kubeletPodUids = () => kubelet.getPods().map((pod) => pod.metadata?.uid ?? '');
   // podCIDR, then the Node's spec.podCIDRs, to the runtime (upstream's updatePodCIDR callers).
   const stopPodCidr = await startPodCidrUpdates({ config, client, kubeConfig, nodeName, logger });
   await startKubelet(kubelet, { config, flags, events, cgroups, startupFindings, logger, metrics });
+  volumeStats.start();
   // Upstream's setupNode ends, after node allocatable, with systemCgroups and kubeletCgroups.
   const stopSystemContainers = await startSystemCgroups(config, startupFindings.cgroupVersion, logger);
   logRotation.start();
   const stops: (() => Promise<void> | void)[] = [() => logRotation.stop(), stopSystemContainers, stopPodCidr];
   if (services) stops.push(() => services.stop());
-  stops.push(() => cpus.cpuManager.stop());
+  stops.push(
+    () => cpus.cpuManager.stop(),
+    () => volumeStats.stop(),
+  );
 
   // Static pods first and independent of the API server (upstream runs them from the first
   // moment: the control plane itself may be static pods). Their mirror pods follow once the

@@ -25,7 +25,7 @@ import {
 } from '../src/stats/proc-meminfo';
 import { parseNetDev } from '../src/stats/proc-net-dev';
 import { StatsSourceError } from '../src/stats/stats-errors';
-import { CriSummaryProvider } from '../src/stats/summary-provider';
+import { CriSummaryProvider, type CriSummaryProviderOptions } from '../src/stats/summary-provider';
 import { maxTasks, runningTasks } from '../src/stats/task-limits';
 
 const meminfo = [
@@ -332,6 +332,21 @@ describe('pod stats assembly', () => {
     expect(pod?.network).toBeUndefined();
   });
 
+  it("gives a cached volume sample's own time, not the summary's (volumeStatsAggPeriod)", () => {
+    const measuredAt = '2025-12-31T23:59:00Z';
+    const [pod] = assemblePodStats({
+      ...base,
+      sandboxes: [sandbox('s1', 'web')],
+      containers: [container('c1', 's1', 'app')],
+      containerStats: [stats('c1', 2_000_000, 1000, 1_700_000_200)],
+      logUsage: new Map(),
+      volumeUsage: new Map([['uid-web', new Map([['data', { bytes: 50, inodes: 4, time: measuredAt }]])]]),
+      cpuRate: new CpuRateTracker(),
+    });
+    expect(pod?.volume).toEqual([expect.objectContaining({ name: 'data', usedBytes: 50, time: measuredAt })]);
+    expect(pod?.['ephemeral-storage']?.time).not.toBe(measuredAt);
+  });
+
   it('prefers ListPodSandboxStats for pod cpu, memory, network and processes', () => {
     const cpuRate = new CpuRateTracker();
     const sandboxStats = (cpuNs: number, atS: number) => [
@@ -449,6 +464,25 @@ describe('CriSummaryProvider', () => {
     // No pod cgroups given: no PSI, as before.
     expect(pod?.cpu?.psi).toBeUndefined();
     expect(pod?.io).toBeUndefined();
+
+    // volumeStatsAggPeriod: read from a cache (its sample, its time), or none at all when 0.
+    const withSource = (volumeStats: CriSummaryProviderOptions['volumeStats']) =>
+      new CriSummaryProvider({
+        nodeName: 'node-a',
+        rootDir: join(dir, 'root'),
+        podLogsDir: join(dir, 'logs'),
+        cri,
+        sources: fakeProc(procFiles(250)),
+        clock: new FakeClock(Date.UTC(2026, 0, 1)),
+        volumeStats,
+      }).summary();
+    const sample = { atMs: Date.UTC(2025, 11, 31), volumes: new Map([['cache', { bytes: 5, inodes: 1 }]]) };
+    const cached = await withSource({ get: (uid) => (uid === 'uid-web' ? sample : undefined) });
+    expect(cached.pods[0]?.volume).toEqual([
+      expect.objectContaining({ name: 'cache', usedBytes: 5, time: '2025-12-31T00:00:00.000Z' }),
+    ]);
+    expect((await withSource({ get: () => undefined })).pods[0]?.volume).toEqual([]);
+    expect((await withSource('none')).pods[0]?.volume).toEqual([]);
   });
 
   it('adds the PSI of pod and container cgroups (cgroupfs and systemd names) that the CRI stats lack', async () => {

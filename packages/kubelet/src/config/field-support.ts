@@ -77,7 +77,9 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   imageMaximumGCAge: applied('image GC'),
   imageGCHighThresholdPercent: applied('image GC'),
   imageGCLowThresholdPercent: applied('image GC'),
-  volumeStatsAggPeriod: unsupported,
+  volumeStatsAggPeriod: applied(
+    'pod volume usage measured in the background every period and read from that cache (stats/pod-volume-stats-cache.ts); 0 or less: no volume stats',
+  ),
   kubeletCgroups: applied(
     "the kubelet's process moved into it (created if missing) with its oom_score_adj, at start and every minute (cgroups/system-containers.ts)",
   ),

@@ -18,7 +18,7 @@ export {
 } from '../stats/cgroup-v2-stats';
 export { CpuRateTracker } from '../stats/cpu-rate';
 export type { CriStatsSource } from '../stats/cri-stats-source';
-export { directoryUsage, fsStatsFromStatfs } from '../stats/fs-usage';
+export { directoryUsage, fsStatsFromStatfs, podVolumeUsage } from '../stats/fs-usage';
 export { type HostSources, type StatFsFigures, systemHostSources } from '../stats/host-sources';
 export {
   type HostNodeStatsOptions,
@@ -39,8 +39,14 @@ export {
 export { nodeNetwork, parseNetDev } from '../stats/proc-net-dev';
 export { StatsSourceError } from '../stats/stats-errors';
 export {
+  type PodVolumeSample,
+  PodVolumeStatsCache,
+  type PodVolumeStatsCacheOptions,
+} from '../stats/pod-volume-stats-cache';
+export {
   CriSummaryProvider,
   type CriSummaryProviderOptions,
+  type PodVolumeStatsSource,
   type SummaryProvider,
 } from '../stats/summary-provider';
 export type * from '../stats/summary-types';

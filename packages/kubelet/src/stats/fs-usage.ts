@@ -35,3 +35,18 @@ export async function directoryUsage(dir: string): Promise<{ bytes: number; inod
   await walk(dir);
   return { bytes, inodes };
 }
+
+/** Usage of every volume directory of a pod: <rootDir>/pods/<uid>/volumes/<plugin>/<name>, by name. */
+export async function podVolumeUsage(
+  rootDir: string,
+  uid: string,
+): Promise<Map<string, { bytes: number; inodes: number }>> {
+  const out = new Map<string, { bytes: number; inodes: number }>();
+  const base = join(rootDir, 'pods', uid, 'volumes');
+  for (const plugin of await readdir(base).catch(() => [] as string[])) {
+    for (const name of await readdir(join(base, plugin)).catch(() => [] as string[])) {
+      out.set(name, await directoryUsage(join(base, plugin, name)));
+    }
+  }
+  return out;
+}

@@ -29,6 +29,8 @@ export interface DiskUsage {
   bytes: number;
   /** Entries counted in the tree. */
   inodes: number;
+  /** When it was measured, where that is earlier than the summary (volumes read from a cache). */
+  time?: string;
 }
 
 /** Everything one round of pod stats is built from: CRI answers plus what was measured on disk. */
@@ -182,7 +184,7 @@ export function assemblePodStats(inputs: PodStatsInputs): PodStats[] {
     containers.sort((a, b) => byKey(a.name, b.name));
     const volumes: VolumeStats[] = [...(inputs.volumeUsage.get(identity.uid) ?? new Map())]
       .sort(([a], [b]) => byKey(a, b))
-      .map(([name, used]) => ({ name, ...usageOn(inputs.nodeFs, time, used) }));
+      .map(([name, used]) => ({ name, ...usageOn(inputs.nodeFs, used.time ?? time, used) }));
     const linux = sandboxStatsById.get(sandbox.id)?.linux;
     const pod: PodStats = {
       podRef: identity,

@@ -1,4 +1,3 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isUnimplemented } from '@nodeagent/cri-client';
 import { ContainerState } from '@nodeagent/cri-client/types';
@@ -7,10 +6,11 @@ import { podIdentityFromLabels } from '../cri/labels';
 import { addCgroupPressure, type PodCgroupDirs } from './cgroup-pressure';
 import { CpuRateTracker } from './cpu-rate';
 import type { CriStatsSource } from './cri-stats-source';
-import { directoryUsage, fsStatsFromStatfs } from './fs-usage';
+import { directoryUsage, fsStatsFromStatfs, podVolumeUsage } from './fs-usage';
 import { type HostSources, systemHostSources } from './host-sources';
 import { HostNodeStatsProvider, type NodeStatsProvider, sampleTime } from './node-stats-provider';
 import { assemblePodStats, type DiskUsage } from './pod-stats-assembly';
+import type { PodVolumeSample } from './pod-volume-stats-cache';
 import type { FsStats, Summary } from './summary-types';
 
 export interface SummaryProvider extends NodeStatsProvider {
@@ -39,6 +39,17 @@ export interface CriSummaryProviderOptions {
    * cpu, memory and io PSI of their cgroups, as upstream's cAdvisor gives them. None: no PSI.
    */
   podCgroups?: PodCgroupDirs;
+  /**
+   * Where pod volume usage comes from: a {@link PodVolumeStatsCache} (upstream's fsResourceAnalyzer,
+   * every volumeStatsAggPeriod), or `none` (volumeStatsAggPeriod 0: no volume stats). Default:
+   * measured at each summary.
+   */
+  volumeStats?: PodVolumeStatsSource | 'none';
+}
+
+/** Pod volume usage as last measured, by pod uid (a {@link PodVolumeStatsCache}). */
+export interface PodVolumeStatsSource {
+  get(uid: string): PodVolumeSample | undefined;
 }
 
 /**
@@ -122,7 +133,8 @@ export class CriSummaryProvider implements SummaryProvider {
       sandboxes.items.map(async (sandbox) => {
         const identity = podIdentityFromLabels(sandbox.labels);
         if (!identity || volumeUsage.has(identity.uid)) return;
-        volumeUsage.set(identity.uid, await this.volumeUsage(identity.uid));
+        const volumes = await this.podVolumes(identity.uid);
+        if (volumes) volumeUsage.set(identity.uid, volumes);
       }),
     );
     const pods = assemblePodStats({
@@ -164,15 +176,14 @@ export class CriSummaryProvider implements SummaryProvider {
     }
   }
 
-  /** Usage of every volume directory of a pod: <rootDir>/pods/<uid>/volumes/<plugin>/<name>. */
-  private async volumeUsage(uid: string): Promise<Map<string, DiskUsage>> {
-    const out = new Map<string, DiskUsage>();
-    const base = join(this.options.rootDir, 'pods', uid, 'volumes');
-    for (const plugin of await readdir(base).catch(() => [] as string[])) {
-      for (const name of await readdir(join(base, plugin)).catch(() => [] as string[])) {
-        out.set(name, await directoryUsage(join(base, plugin, name)));
-      }
-    }
-    return out;
+  /** A pod's volumes: measured now, read from the cache (with the time they were measured), or none. */
+  private async podVolumes(uid: string): Promise<Map<string, DiskUsage> | undefined> {
+    const source = this.options.volumeStats;
+    if (source === undefined) return podVolumeUsage(this.options.rootDir, uid);
+    if (source === 'none') return undefined;
+    const sample = source.get(uid);
+    if (!sample) return undefined;
+    const time = sampleTime(sample.atMs);
+    return new Map([...sample.volumes].map(([name, used]) => [name, { ...used, time }]));
   }
 }
