@@ -46,6 +46,8 @@ const KUBELET_LAYERS: readonly (readonly string[])[] = [
   ['workers'],
   ['sync'],
   ['eviction'],
+  // Graceful node shutdown: logind's inhibitor lock, pods stopped by priority at shutdown.
+  ['nodeshutdown'],
   ['metrics-collectors'],
   // The runtime stack: the CRI client's and the pods' runtime decorators, composed in one place.
   ['runtime-stack.ts'],
