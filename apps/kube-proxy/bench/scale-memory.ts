@@ -2,7 +2,7 @@
  * Where the kube-proxy's memory goes at scale (issue #54), in-process and stage by stage, for the
  * scale bench's cluster (apps/kube-proxy/bench/scale-cluster.ts): each EndpointSlice decoded from
  * its JSON text and slimmed as the informer caches it (the store), folded into the ProxyState
- * (EndpointInfo per endpoint), dropped from the store's slices and Services as watchCluster's retain does, snapshotted, and written into the nftables table (element texts).
+ * (EndpointInfo per endpoint), dropped from the store's slices and Services as watchCluster's retain does, snapshotted, and written into the nftables table (packed element ids and values).
  * After each stage: V8's heap after a full GC (what the stage retains) and the CPU it took.
  * KP_MEM_SERVICES (default 20000), KP_MEM_ENDPOINTS (default 50).
  * Run: node --expose-gc --import tsx --conditions=@nodeagent/source apps/kube-proxy/bench/scale-memory.ts
@@ -32,7 +32,14 @@ function mark(stage: string): void {
   gc!();
   gc!();
   const heap = process.memoryUsage().heapUsed;
-  rows.push({ stage, cpuMs: Math.round(c - lastCpu), heapMB: mb(heap), retainedMB: mb(heap - lastHeap) });
+  rows.push({
+    stage,
+    cpuMs: Math.round(c - lastCpu),
+    heapMB: mb(heap),
+    retainedMB: mb(heap - lastHeap),
+    // What the stage keeps per endpoint of the cluster (the table: its ~2 elements per endpoint).
+    perEndpointB: Math.round((heap - lastHeap) / (SERVICES * ENDPOINTS)),
+  });
   lastHeap = heap;
   lastCpu = cpuMs();
 }

@@ -107,23 +107,38 @@ export class CharCodes {
     this.previous = part;
   }
 
-  /** Appends `part` as an IPV4 item when it is a canonical dotted quad. */
+  /** Appends `part` as an IPV4 item when it is a canonical dotted quad (one pass, no search). */
   private packIPv4(part: string): boolean {
-    if (part.length < 7 || part.length > 15) return false;
+    const len = part.length;
+    if (len < 7 || len > 15) return false;
     const start = this.n;
     this.char(IPV4);
-    let from = 0;
-    for (let octet = 0; octet < 4; octet++) {
-      const dot = octet < 3 ? part.indexOf('.', from) : part.length;
-      const n = dot < 0 ? -1 : canonicalNumber(part, from, dot);
-      if (n < 0 || n > 255) {
-        this.n = start;
-        return false;
+    let octets = 0;
+    let value = 0;
+    let digits = 0;
+    for (let i = 0; i <= len; i++) {
+      const c = i < len ? part.charCodeAt(i) : DOT;
+      if (c === DOT) {
+        if (digits === 0 || value > 255 || octets === 4) return this.undo(start);
+        this.char(value);
+        octets++;
+        value = 0;
+        digits = 0;
+        continue;
       }
-      this.char(n);
-      from = dot + 1;
+      const d = c - ZERO;
+      // Not a digit, a digit after a leading zero, or a fourth digit: not canonical.
+      if (d < 0 || d > 9 || (digits > 0 && value === 0) || digits === 3) return this.undo(start);
+      value = value * 10 + d;
+      digits++;
     }
-    return true;
+    return octets === 4 || this.undo(start);
+  }
+
+  /** Drops what was appended after `start`; false (what packIPv4 returns then). */
+  private undo(start: number): false {
+    this.n = start;
+    return false;
   }
 
   /**
@@ -189,6 +204,16 @@ for (let v = 0; v < 256; v++) {
   DIGITS[3 * v] = text.length;
   DIGITS[3 * v + 1] = text.charCodeAt(0);
   DIGITS[3 * v + 2] = text.length > 1 ? text.charCodeAt(1) : 0;
+}
+
+/** Writes `v` (0-255) in decimal into `buf` at `n`, its digits from DIGITS; returns the end. */
+function octet(buf: Uint8Array, n: number, v: number): number {
+  const at = 3 * v;
+  const len = DIGITS[at]!;
+  buf[n++] = DIGITS[at + 1]!;
+  if (len > 1) buf[n++] = DIGITS[at + 2]!;
+  if (len > 2) buf[n++] = (v % 10) + ZERO;
+  return n;
 }
 
 /**
@@ -302,14 +327,16 @@ export class Unpacker {
       }
       from = n;
       if (tag === IPV4) {
-        n = this.decimal(s.charCodeAt(at + 1), n);
-        for (let i = 2; i <= 4; i++) {
-          buf[n++] = DOT;
-          n = this.decimal(s.charCodeAt(at + i), n);
-        }
+        n = octet(buf, n, s.charCodeAt(at + 1));
+        buf[n++] = DOT;
+        n = octet(buf, n, s.charCodeAt(at + 2));
+        buf[n++] = DOT;
+        n = octet(buf, n, s.charCodeAt(at + 3));
+        buf[n++] = DOT;
+        n = octet(buf, n, s.charCodeAt(at + 4));
         at += 5;
       } else if (tag === BYTE) {
-        n = this.decimal(s.charCodeAt(at + 1), n);
+        n = octet(buf, n, s.charCodeAt(at + 1));
         at += 2;
       } else if (tag === SHORT) {
         n = this.decimal((s.charCodeAt(at + 1) << 8) | s.charCodeAt(at + 2), n);
@@ -343,15 +370,6 @@ export class Unpacker {
 
   private decimal(v: number, n: number): number {
     const buf = this.buf;
-    if (v < 256) {
-      // Octets and small numbers, most of what is unpacked: their digits from a table.
-      const at = 3 * v;
-      const len = DIGITS[at]!;
-      buf[n++] = DIGITS[at + 1]!;
-      if (len > 1) buf[n++] = DIGITS[at + 2]!;
-      if (len > 2) buf[n++] = (v % 10) + ZERO;
-      return n;
-    }
     if (v >= 10000) buf[n++] = ZERO + Math.floor(v / 10000);
     if (v >= 1000) buf[n++] = ZERO + (Math.floor(v / 1000) % 10);
     if (v >= 100) buf[n++] = ZERO + (Math.floor(v / 100) % 10);
