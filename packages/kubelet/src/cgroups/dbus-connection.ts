@@ -83,6 +83,7 @@ export class DbusConnection {
     { resolve: (body: DbusValue[]) => void; reject: (error: Error) => void; call: string }
   >();
   private readonly signalListeners = new Set<(message: DbusMessage) => void>();
+  private readonly closeListeners = new Set<(error: Error) => void>();
   private buffered: Buffer = Buffer.alloc(0);
   private holds = 0;
   private closedError: Error | undefined;
@@ -155,9 +156,11 @@ export class DbusConnection {
   }
 
   private fail(error: Error): void {
+    const first = this.closedError === undefined;
     this.closedError ??= error;
     for (const waiter of this.pending.values()) waiter.reject(error);
     this.pending.clear();
+    if (first) for (const listener of this.closeListeners) listener(error);
   }
 
   private updateRef(): void {
@@ -195,6 +198,12 @@ export class DbusConnection {
   onSignal(listener: (message: DbusMessage) => void): () => void {
     this.signalListeners.add(listener);
     return () => this.signalListeners.delete(listener);
+  }
+
+  /** `listener` is called once when the connection fails or closes (a signal watch ends with it). */
+  onClose(listener: (error: Error) => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
   }
 
   /** Whether the socket has closed (a new connection is needed). */
