@@ -48,6 +48,8 @@ const KUBELET_LAYERS: readonly (readonly string[])[] = [
   ['eviction'],
   // Graceful node shutdown: logind's inhibitor lock, pods stopped by priority at shutdown.
   ['nodeshutdown'],
+  // The iptables chains the kubelet keeps for other components (makeIPTablesUtilChains).
+  ['network'],
   ['metrics-collectors'],
   // The runtime stack: the CRI client's and the pods' runtime decorators, composed in one place.
   ['runtime-stack.ts'],
