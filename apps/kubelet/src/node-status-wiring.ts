@@ -22,6 +22,8 @@ export interface NodeStatusWiring {
   client: CriClient;
   mirrorPods: MirrorPodSync | undefined;
   recordNodeEvent: NodeEventRecorder | undefined;
+  /** The node shutdown manager's ShutdownStatus, when it runs: Ready is False while the node shuts down. */
+  shutdownStatus?: (() => string | undefined) | undefined;
   logger: KubeletLogger;
 }
 
@@ -70,6 +72,8 @@ export function startNodeStatusReporter(w: NodeStatusWiring): NodeStatusReporter
           return health.ok ? undefined : health.message;
         },
       },
+      // Upstream's Ready setter lists the shutdown manager's error last.
+      ...(w.shutdownStatus ? [{ name: 'nodeshutdown', check: w.shutdownStatus }] : []),
     ],
     // Node conditions set or changed: upstream's Normal 'Node <name> status is now: <reason>'.
     onConditionEvent: (reason) =>

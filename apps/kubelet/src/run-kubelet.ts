@@ -23,6 +23,7 @@ import {
   runtimeClassHandlerLookup,
   setupDataDirs,
 } from '@nodeagent/kubelet';
+import type { PodAdmitHandler } from '@nodeagent/kubelet/admission';
 import type { Pod } from '@nodeagent/kubelet/api';
 import {
   detectCgroupFilesystem,
@@ -57,6 +58,7 @@ import { type KubeletApiClients, kubeletApiClients } from './kubelet-api-clients
 import type { ResolvedKubeletOptions } from './kubelet-flags';
 import { startKubeletServers } from './kubelet-servers';
 import { localNodeAllocatable, podCapacity } from './node-registration-settings';
+import { nodeShutdownForConfig } from './node-shutdown';
 import { startNodeStatusReporter } from './node-status-wiring';
 import { podCgroupDirs } from './pod-cgroup-dirs';
 import { startPodCidrUpdates } from './pod-cidr-updates';
@@ -196,6 +198,15 @@ async function startKubeletParts(
     logger,
   );
   const events = clients ? eventSink(clients.events, nodeName, config, logger) : undefined;
+  // Graceful node shutdown (node-shutdown.ts): its admission goes into the Kubelet; it starts after.
+  const shutdown = nodeShutdownForConfig({
+    config,
+    rootDir: flags.rootDir,
+    registry: metrics.registry,
+    logger,
+    recordNodeEvent: events?.node,
+    recordPodEvent: events?.pod,
+  });
   // The serving pair before the kubelet is built: nothing runs yet when it stops the start.
   const selfSigned = await servingPair.files();
   const logRotation = containerLogManager(runtime, config, logger);
@@ -218,6 +229,7 @@ async function startKubeletParts(
     summary,
     cgroups,
     cpuManager: cpus.cpuManager,
+    nodeShutdownAdmission: shutdown?.admission,
   });
   kubeletPods = (uid) => kubelet.getPod(uid);
   kubeletPodUids = () => kubelet.getPods().map((pod) => pod.metadata?.uid ?? '');
@@ -242,8 +254,9 @@ async function startKubeletParts(
   if (mirrorPods) stops.push(() => mirrorPods.stop());
   stops.push(...(await startStaticPodSources(config, nodeName, kubelet, mirrorPods, logger)));
 
+  let reporter: ReturnType<typeof startNodeStatusReporter> | undefined;
   if (clients && config.registerNode) {
-    const reporter = startNodeStatusReporter({
+    reporter = startNodeStatusReporter({
       clients,
       options: { config, flags },
       nodeName,
@@ -252,9 +265,16 @@ async function startKubeletParts(
       client,
       mirrorPods,
       recordNodeEvent: events?.node,
+      shutdownStatus: shutdown?.shutdownStatus,
       logger,
     });
-    stops.push(() => reporter.stop());
+    const started = reporter;
+    stops.push(() => started.stop());
+  }
+  if (shutdown) {
+    // Upstream starts it last in initializeRuntimeDependentModules; a shutdown asks for a status update.
+    await shutdown.start(kubelet, () => void reporter?.syncStatus().catch(() => undefined));
+    stops.push(() => shutdown.stop());
   }
 
   // Upstream's sourcesReady: the static pods are read; the API's pods once its informer listed.
@@ -384,6 +404,8 @@ interface KubeletParts {
   summary: CriSummaryProvider;
   cgroups: PodCgroupManager | undefined;
   cpuManager: CpuManager;
+  /** The node shutdown manager's admission (node-shutdown.ts), when it is configured. */
+  nodeShutdownAdmission?: PodAdmitHandler | undefined;
 }
 
 /** The pod-lifecycle engine over the CRI runtime, with the node's user namespaces and swap detected. */
@@ -437,6 +459,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
     stats: summary,
     cgroups,
     allocateResources: cpuManagerAdmitHandler(parts.cpuManager),
+    nodeShutdownAdmission: parts.nodeShutdownAdmission,
   });
   // Upstream's container manager start: cpu_manager_state and memory_manager_state restored or written.
   startCpuAndMemoryManagers(parts.cpuManager, kubelet, runtime, flags.rootDir, logger);

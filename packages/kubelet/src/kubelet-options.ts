@@ -140,6 +140,8 @@ export interface KubeletOptions {
   pacing?: KubeletPacing;
   /** Resource allocation at admission (cpuManagerAdmitHandler): a refusal fails the pod with its reason. */
   allocateResources?: PodAdmitHandler;
+  /** The node shutdown manager's admission (NodeShutdownManager): no new pods while the node shuts down. */
+  nodeShutdownAdmission?: PodAdmitHandler;
   metrics?: KubeletMetrics;
   mounter?: Mounter;
   logger?: KubeletLogger;

@@ -19,6 +19,7 @@ import type { StatusManager } from './status/status-manager';
 import type { ContainerGarbageCollector } from './sync/container-garbage-collector';
 import type { PodResizer } from './sync/pod-resizer';
 import type { PodSyncer } from './sync/pod-syncer';
+import type { PodWorkRequests } from './sync/pod-work-requests';
 import type { PodVolumeManager } from './volumes/pod-volume-manager';
 import type { PodWorkers } from './workers/pod-workers';
 
@@ -84,6 +85,14 @@ export class Kubelet {
     this.housekeeping = parts.housekeeping;
     this.containerGC = parts.containerGC;
     this.resizer = parts.resizer;
+  }
+
+  /**
+   * @internal What the node shutdown manager uses to stop pods (kubeletShutdownKill) and to find
+   * the active ones: the requests to the pod workers.
+   */
+  get podRequests(): PodWorkRequests {
+    return this.parts.requests;
   }
 
   /**

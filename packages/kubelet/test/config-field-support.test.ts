@@ -57,7 +57,6 @@ describe('KubeletConfiguration field support', () => {
   it('names each unsupported field set away from its default in exactly one warning', () => {
     const config = {
       ...defaultKubeletConfiguration(),
-      shutdownGracePeriod: '30s',
       memoryManagerPolicy: 'Static',
       volumePluginDir: '/opt/plugins',
       enforceNodeAllocatable: ['none' as const],
@@ -68,16 +67,28 @@ describe('KubeletConfiguration field support', () => {
       kubeAPIBurst: 30,
     };
     const warnings = unsupportedFieldWarnings(config);
-    expect(warnings.map((w) => w.field).sort()).toEqual([
-      'memoryManagerPolicy',
-      'shutdownGracePeriod',
-      'volumePluginDir',
-    ]);
-    const shutdown = warnings.find((w) => w.field === 'shutdownGracePeriod')!;
-    expect(shutdown.value).toBe('30s');
-    expect(shutdown.message).toBe(
-      'KubeletConfiguration field shutdownGracePeriod is not supported by this kubelet and has no effect',
+    expect(warnings.map((w) => w.field).sort()).toEqual(['memoryManagerPolicy', 'volumePluginDir']);
+    const memory = warnings.find((w) => w.field === 'memoryManagerPolicy')!;
+    expect(memory.value).toBe('Static');
+    expect(memory.message).toBe(
+      'KubeletConfiguration field memoryManagerPolicy is not supported by this kubelet and has no effect',
     );
+  });
+
+  it('applies the graceful node shutdown fields (nodeshutdown/): no warning for any grace period', () => {
+    const config = {
+      ...defaultKubeletConfiguration(),
+      shutdownGracePeriod: '30s',
+      shutdownGracePeriodCriticalPods: '10s',
+      shutdownGracePeriodByPodPriority: [{ priority: 0, shutdownGracePeriodSeconds: 20 }],
+    };
+    expect(unsupportedFieldWarnings(config)).toEqual([]);
+    for (const field of [
+      'shutdownGracePeriod',
+      'shutdownGracePeriodCriticalPods',
+      'shutdownGracePeriodByPodPriority',
+    ] as const)
+      expect(kubeletConfigurationFieldSupport[field].status).toBe('applied');
   });
 
   it('applies the CPU manager fields (cpumanager/): no warning for the static policy and its settings', () => {

@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { FakeClock } from '@nodeagent/primitives';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { kubeletAdmitHandlers } from '../src/admission/kubelet-admit-handlers';
 import type { Pod } from '../src/api/pod-types';
 import { killPodsByPriority } from '../src/nodeshutdown/kill-pods-by-priority';
+import { kubeletShutdownKill } from '../src/nodeshutdown/kubelet-shutdown-kill';
+import { systemBusPathFromEnv } from '../src/nodeshutdown/logind-dbus';
 import type { InhibitLock, LogindInhibitor, ShutdownWatch } from '../src/nodeshutdown/logind-inhibitor';
 import {
   NodeShutdownManager,
@@ -352,5 +355,87 @@ describe('ShutdownStateFile', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('kubeletShutdownKill (upstream killPodNow over the pod workers)', () => {
+  it('evicts with the shutdown reason and resolves once the worker has stopped the pod', async () => {
+    const clock = new FakeClock();
+    const evicted: unknown[] = [];
+    let phase: string | undefined = 'syncing';
+    const kill = kubeletShutdownKill(
+      { evict: (p, grace, status) => evicted.push([p.metadata.name, grace, status]) > 0 },
+      { phase: () => phase as 'syncing' },
+      clock,
+    );
+    let done = false;
+    const killed = kill(pod('web'), 20).then(() => {
+      done = true;
+    });
+    expect(evicted).toEqual([
+      [
+        'web',
+        20,
+        { reason: 'Terminated', message: 'Pod was terminated in response to imminent node shutdown.' },
+      ],
+    ]);
+    phase = 'terminating';
+    clock.advance(200);
+    await settle();
+    expect(done).toBe(false);
+    phase = 'terminated';
+    clock.advance(200);
+    await killed;
+    expect(done).toBe(true);
+  });
+
+  it('gives up as upstream after 1.5x the grace period (at least 10 s), with an ExceededGracePeriod event', async () => {
+    const clock = new FakeClock();
+    const events: string[] = [];
+    const kill = kubeletShutdownKill(
+      { evict: () => true },
+      { phase: () => 'terminating' },
+      clock,
+      (p, type, reason) => events.push(`${p.metadata.name} ${type} ${reason}`),
+    );
+    const outcome = kill(pod('db'), 30).then(
+      () => 'stopped',
+      (e: Error) => e.message,
+    );
+    clock.advance(44_800);
+    await settle();
+    expect(events).toEqual([]);
+    clock.advance(200);
+    expect(await outcome).toBe('timeout waiting to kill pod');
+    expect(events).toEqual(['db Warning ExceededGracePeriod']);
+  });
+});
+
+describe('node shutdown admission in the kubelet', () => {
+  it('runs after AppArmor and before the predicate checks, refusing with NodeShutdown', () => {
+    const handlers = kubeletAdmitHandlers({
+      maxPods: 0,
+      allowedUnsafeSysctls: [],
+      eviction: () => ({ admit: true }),
+      runtimeFeatures: () => undefined,
+      appArmorHostError: () => undefined,
+      nodeShutdown: { admit: () => ({ admit: false, reason: 'NodeShutdown', message: 'shutting down' }) },
+    });
+    // maxPods 0 would refuse the pod too (OutOfpods); the shutdown refusal comes first.
+    const refusals = handlers.map((h) => h.admit({ pod: pod('web'), otherPods: [] })).filter((r) => !r.admit);
+    expect(refusals[0]).toEqual({ admit: false, reason: 'NodeShutdown', message: 'shutting down' });
+    expect(refusals).toHaveLength(2);
+  });
+});
+
+describe('systemBusPathFromEnv (godbus: DBUS_SYSTEM_BUS_ADDRESS)', () => {
+  it('takes the unix path of the variable, else the default socket', () => {
+    expect(systemBusPathFromEnv({})).toBe('/var/run/dbus/system_bus_socket');
+    expect(systemBusPathFromEnv({ DBUS_SYSTEM_BUS_ADDRESS: 'unix:path=/tmp/a%20b.sock' })).toBe(
+      '/tmp/a b.sock',
+    );
+    expect(systemBusPathFromEnv({ DBUS_SYSTEM_BUS_ADDRESS: 'tcp:host=x;unix:guid=1,path=/run/bus' })).toBe(
+      '/run/bus',
+    );
   });
 });

@@ -46,11 +46,13 @@ export interface KubeletAdmitHandlersOptions {
    * before the predicate checks as upstream's NewMainKubelet adds it.
    */
   allocateResources?: PodAdmitHandler;
+  /** The node shutdown manager: every pod refused while the node shuts down (upstream adds it after AppArmor). */
+  nodeShutdown?: PodAdmitHandler;
 }
 
 /**
  * The kubelet's admit handlers in upstream's order: eviction, the sysctl allowlist (safe set plus
- * allowedUnsafeSysctls; upstream concatenates the two lists), AppArmor, the predicate checks (OS,
+ * allowedUnsafeSysctls; upstream concatenates the two lists), AppArmor, node shutdown, the predicate checks (OS,
  * runtime features, pod-level resources without pod cgroups, pod count, cpu/memory fit). With strictAdmission, beyond upstream: the host's SELinux,
  * Windows-only options and user namespaces this kubelet cannot give the sandbox.
  * Throws InvalidConfigError for an allowedUnsafeSysctls entry upstream's kubelet would not start with.
@@ -71,6 +73,7 @@ export function kubeletAdmitHandlers(options: KubeletAdmitHandlersOptions): PodA
     sysctls,
     // Upstream NewAppArmorAdmitHandler, next after the sysctls in NewMainKubelet.
     { admit: ({ pod }) => appArmorAdmission(pod, appArmorUnavailable) },
+    ...(options.nodeShutdown ? [options.nodeShutdown] : []),
     ...(options.allocateResources ? [options.allocateResources] : []),
     podOSAdmitHandler,
     supplementalGroupsPolicyAdmitHandler(options.runtimeFeatures),

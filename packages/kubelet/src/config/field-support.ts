@@ -171,9 +171,9 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
     'kubelet server /logs/ (the files under /var/log/; false: 405 "logs endpoint is disabled.")',
   ),
   enableSystemLogQuery: applied('kubelet server /logs/?query= (journalctl and the files under /var/log/)'),
-  shutdownGracePeriod: unsupported,
-  shutdownGracePeriodCriticalPods: unsupported,
-  shutdownGracePeriodByPodPriority: unsupported,
+  shutdownGracePeriod: applied('graceful node shutdown (logind inhibitor)'),
+  shutdownGracePeriodCriticalPods: applied('graceful node shutdown (logind inhibitor)'),
+  shutdownGracePeriodByPodPriority: applied('graceful node shutdown (logind inhibitor)'),
   // Inert at upstream's fixed maximum back-off (300 s), which this kubelet also uses.
   crashLoopBackOff: {
     status: 'unsupported',

@@ -1,4 +1,5 @@
-// @nodeagent/kubelet/eviction: The eviction manager, its signals, thresholds and ranking, and housekeeping.
+// @nodeagent/kubelet/eviction: The eviction manager, its signals, thresholds and ranking, and housekeeping;
+// also graceful node shutdown (the other way the kubelet itself stops pods for the node's sake).
 export { isCriticalPod, systemCriticalPriority } from '../eviction/critical-pod';
 export {
   type ConfiguredThreshold,
@@ -36,3 +37,35 @@ export {
   signalToNodeCondition,
   signalToResource,
 } from '../eviction/signal-resources';
+export type { ShutdownKillPod } from '../nodeshutdown/kill-pods-by-priority';
+export {
+  kubeletShutdownKill,
+  nodeShutdownMessage,
+  nodeShutdownReason,
+} from '../nodeshutdown/kubelet-shutdown-kill';
+export {
+  LogindDbus,
+  type LogindDbusLocation,
+  systemBusPath,
+  systemBusPathFromEnv,
+} from '../nodeshutdown/logind-dbus';
+export type { InhibitLock, LogindInhibitor, ShutdownWatch } from '../nodeshutdown/logind-inhibitor';
+export {
+  NodeShutdownManager,
+  type NodeShutdownManagerOptions,
+  nodeShutdownNotAdmittedMessage,
+  nodeShutdownNotAdmittedReason,
+  nodeShuttingDownError,
+  type ShutdownAdmitResult,
+} from '../nodeshutdown/node-shutdown-manager';
+export {
+  type ShutdownGracePeriodByPriority,
+  type ShutdownGracePeriodFields,
+  shutdownGracePeriods,
+} from '../nodeshutdown/shutdown-grace-periods';
+export { registerShutdownMetrics, type ShutdownMetrics } from '../nodeshutdown/shutdown-metrics';
+export {
+  ShutdownStateFile,
+  type ShutdownTimes,
+  shutdownStateFileName,
+} from '../nodeshutdown/shutdown-state-file';

@@ -9,6 +9,16 @@ import type { InhibitLock, LogindInhibitor, ShutdownWatch } from './logind-inhib
 
 /** godbus's default system bus address, which upstream's kubelet dials. */
 export const systemBusPath = '/var/run/dbus/system_bus_socket';
+
+/**
+ * The system bus socket as godbus finds it: DBUS_SYSTEM_BUS_ADDRESS's first `unix:path=` address
+ * when the variable is set, else {@link systemBusPath}.
+ */
+export function systemBusPathFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const address = env.DBUS_SYSTEM_BUS_ADDRESS;
+  const path = address ? /(?:^|;)unix:(?:[^;]*,)?path=([^,;]+)/.exec(address)?.[1] : undefined;
+  return path ? decodeURIComponent(path) : systemBusPath;
+}
 /** Upstream logindConfigDirectory and kubeletLogindConf. */
 export const logindConfigDirectory = '/etc/systemd/logind.conf.d/';
 const kubeletLogindConf = '99-kubelet.conf';
@@ -43,7 +53,7 @@ export class LogindDbus implements LogindInhibitor {
   /** Upstream NewDBusCon: connects to the system bus; the dial error as Go prints it when there is none. */
   static async connect(location: LogindDbusLocation = {}): Promise<LogindDbus> {
     const resolved = {
-      busPath: location.busPath ?? systemBusPath,
+      busPath: location.busPath ?? systemBusPathFromEnv(),
       configDirectory: location.configDirectory ?? logindConfigDirectory,
       uid: location.uid ?? process.getuid?.() ?? 0,
     };

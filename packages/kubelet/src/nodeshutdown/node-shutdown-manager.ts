@@ -16,10 +16,6 @@ import type { ShutdownStateFile } from './shutdown-state-file';
 export const nodeShutdownNotAdmittedReason = 'NodeShutdown';
 /** Upstream's admission refusal message while the node shuts down. */
 export const nodeShutdownNotAdmittedMessage = 'Pod was rejected as the node is shutting down.';
-/** The reason a pod stopped for the shutdown ends with. */
-export const nodeShutdownReason = 'Terminated';
-/** The message of a pod stopped for the shutdown, also its DisruptionTarget condition's. */
-export const nodeShutdownMessage = 'Pod was terminated in response to imminent node shutdown.';
 /** ShutdownStatus's error text, which becomes the Ready condition's message. */
 export const nodeShuttingDownError = 'node is shutting down';
 
