@@ -305,6 +305,18 @@ describe('NodeShutdownManager', () => {
     await manager.stop();
   });
 
+  it('stops without waiting out a shutdown in progress, releasing the lock', async () => {
+    const logind = new FakeLogind(30_000);
+    const { manager } = setup(logind, { killPod: () => new Promise<void>(() => {}) });
+    await manager.start();
+    logind.emit?.(true);
+    await settle();
+    expect(manager.shutdownStatus()).toBe('node is shutting down');
+    await manager.stop();
+    expect(logind.locksHeld).toBe(0);
+    expect(logind.closed).toBe(true);
+  });
+
   it('connects again a second after the connection is lost', async () => {
     const first = new FakeLogind(30_000);
     const second = new FakeLogind(30_000);

@@ -92,12 +92,15 @@ export class NodeShutdownManager {
     await this.setMetrics();
   }
 
-  /** Stops watching and retrying and closes the connection; a held lock is released. */
+  /**
+   * Stops watching and retrying, closes the connection and releases a held lock. A shutdown being
+   * handled is not waited for: the kubelet's exit must not wait out the grace periods (upstream's
+   * exit closes the lock's descriptor just the same).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.clock.clearTimeout(this.reconnectTimer);
     this.disconnect();
-    await this.events;
     await this.lock?.release();
   }
 
