@@ -111,9 +111,11 @@ function kubeletHome(api: ApiServer, dir: string): string {
   const manifests = join(dir, 'manifests');
   mkdirSync(manifests);
   api.writeKubeconfig(join(dir, 'kubeconfig'));
+  // makeIPTablesUtilChains false: one training start runs on the build machine's network, whose
+  // iptables it must leave alone.
   writeFileSync(
     join(dir, 'config.yaml'),
-    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: ${join(dir, 'logs')}\naddress: 127.0.0.1\nstaticPodPath: ${manifests}\n`,
+    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: ${join(dir, 'logs')}\naddress: 127.0.0.1\nstaticPodPath: ${manifests}\nmakeIPTablesUtilChains: false\n`,
   );
   writeFileSync(
     join(manifests, 'static.yaml'),

@@ -51,7 +51,8 @@ async function openFilesOnceStarted(maxOpenFiles: number): Promise<{ limits: str
   const config = join(dir, 'config.yaml');
   writeFileSync(
     config,
-    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfailSwapOn: false\npodLogsDir: ${join(dir, 'logs')}\n`,
+    // makeIPTablesUtilChains false: run as root on the host's network, it must leave the host's iptables alone.
+    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfailSwapOn: false\npodLogsDir: ${join(dir, 'logs')}\nmakeIPTablesUtilChains: false\n`,
   );
   const args = [
     `--config=${config}`,

@@ -30,7 +30,9 @@ export function demoKubeletConfiguration(settings: DemoKubeletSettings): Record<
           authentication: { anonymous: { enabled: true } },
           authorization: { mode: 'AlwaysAllow' },
         }
-      : { enableServer: false, healthzPort: 0 }),
+      : // On the host's network the kubelet must also leave the host's iptables alone (upstream's
+        // default writes KUBE-FIREWALL and canary chains); in its own namespace it keeps them.
+        { enableServer: false, healthzPort: 0, makeIPTablesUtilChains: false }),
     // failSwapOn defaults to true, as upstream: a kubelet refuses to start while any swap is
     // active. A developer laptop usually has swap on, and the demo node runs two small busybox
     // pods on it for a minute, so it runs alongside swap instead of refusing.

@@ -24,6 +24,8 @@ describe('the KubeletConfiguration the demo writes', () => {
     // server's unauthenticated proxy requests (kubectl logs/exec).
     expect(config).not.toHaveProperty('enableServer');
     expect(config).not.toHaveProperty('healthzPort');
+    // Its own namespace's iptables get upstream's chains (deleted with the namespace).
+    expect(config).not.toHaveProperty('makeIPTablesUtilChains');
     expect(config).toMatchObject({
       authentication: { anonymous: { enabled: true } },
       authorization: { mode: 'AlwaysAllow' },
@@ -35,6 +37,7 @@ describe('the KubeletConfiguration the demo writes', () => {
     expect(config).toMatchObject({
       enableServer: false,
       healthzPort: 0,
+      makeIPTablesUtilChains: false,
       failSwapOn: false,
       failCgroupV1: false,
     });

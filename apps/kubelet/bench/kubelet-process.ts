@@ -88,6 +88,9 @@ export async function startKubelet(
       '--enforce-node-allocatable=',
       // failCgroupV1 defaults to true (v1.35+): the bench hosts may be cgroup v1.
       '--fail-cgroupv1=false',
+      // No iptables chains (makeIPTablesUtilChains defaults to true): the bench runs on the host's
+      // network and must leave its iptables alone.
+      '--make-iptables-util-chains=false',
     ],
     // Its kernel tunables from upstream's values in the repository, never the bench host's /proc/sys.
     {

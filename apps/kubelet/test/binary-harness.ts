@@ -23,6 +23,14 @@ export const cli = bundleAppCli('kubelet');
 /** node itself, so that a SIGKILL hits the kubelet process and not a wrapper. */
 export const node = process.execPath;
 
+/**
+ * The opt-out every kubelet these tests start on the host's network carries: makeIPTablesUtilChains
+ * defaults to true, and run as root the kubelet would write KUBE-FIREWALL, its jumps from INPUT and
+ * OUTPUT and the canary chains into the iptables of the machine running the suite.
+ * host-iptables-opt-out.test.ts fails when a start leaves it out.
+ */
+export const NO_HOST_IPTABLES = '--make-iptables-util-chains=false';
+
 /** A loopback port free at the moment of asking. */
 export async function freePort(): Promise<number> {
   const [port] = await freePorts(1);
@@ -74,8 +82,8 @@ export async function killChild(child: ChildProcess | undefined): Promise<void> 
 /**
  * The flags that make the binary one test node on the fake CRI runtime: its name and loopback
  * IP, a private root dir and cert dir, the server on `port` without authorization, no healthz
- * port, and no kubepods cgroups (the fake runtime runs no containers; a killed test would leave
- * them behind).
+ * port, no kubepods cgroups (the fake runtime runs no containers; a killed test would leave
+ * them behind), and no iptables chains (NO_HOST_IPTABLES).
  */
 export function fakeNodeFlags(options: {
   nodeName: string;
@@ -105,5 +113,6 @@ export function fakeNodeFlags(options: {
     '--enforce-node-allocatable=',
     // failCgroupV1 defaults to true (v1.35+): the test hosts may be cgroup v1.
     '--fail-cgroupv1=false',
+    NO_HOST_IPTABLES,
   ];
 }

@@ -9,7 +9,7 @@ import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePort, node, waitFor } from './binary-harness';
+import { cli, fakeNodeFlags, freePort, NO_HOST_IPTABLES, node, waitFor } from './binary-harness';
 
 const busybox = 'localhost/nodeagent/busybox:1.0';
 
@@ -85,7 +85,9 @@ function servedCertificate(port: number): Promise<Buffer> {
 
 describe('nodeagent-kubelet binary', () => {
   it('rejects an invalid flag naming flag and value, with exit code 1', async () => {
-    const child = spawn(node, [cli, '--max-pods=many'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [cli, NO_HOST_IPTABLES, '--max-pods=many'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk) => {
       stderr += chunk;

@@ -7,7 +7,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, freePorts, killChild, node, waitFor } from './binary-harness';
+import { cli, freePorts, killChild, NO_HOST_IPTABLES, node, waitFor } from './binary-harness';
 import { kubeadmArgv } from './kubeadm-drop-in';
 
 const fixtures = fileURLToPath(new URL('./fixtures/kubeadm-v1.32/', import.meta.url));
@@ -70,6 +70,7 @@ describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
       `--read-only-port=${readOnlyPort}`,
       '--healthz-port=0',
       '--address=127.0.0.1',
+      NO_HOST_IPTABLES,
       '--cgroups-per-qos=false',
       // Upstream refuses enforceNodeAllocatable (default [pods]) without the QoS cgroups.
       '--enforce-node-allocatable=',

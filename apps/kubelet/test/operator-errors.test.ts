@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { detectCgroupFilesystem } from '@nodeagent/kubelet/cgroups';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareKubelet } from '../src/kubelet-command';
-import { cli, node } from './binary-harness';
+import { cli, NO_HOST_IPTABLES, node } from './binary-harness';
 
 // An operator's first mistakes (issue #29): each answered with one line per problem naming the
 // flag or field and the value, exit code 1 as upstream's cli.Run, no stack trace below -v=4.
@@ -216,7 +216,7 @@ describe('operator errors, from the binary', { timeout: 120_000 }, () => {
   /** Runs the kubelet binary from source; resolves with its exit code and stderr. */
   function run(argv: string[]): Promise<{ code: number | null; stderr: string }> {
     return new Promise((resolve) => {
-      const child = spawn(node, [cli, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(node, [cli, NO_HOST_IPTABLES, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (chunk) => {
         stderr += chunk;

@@ -102,6 +102,8 @@ async function configFile(name: string, s: Settings): Promise<string> {
     // The test hosts may be cgroup v1; no kubepods cgroups for a fake runtime.
     'failCgroupV1: false',
     'cgroupsPerQOS: false',
+    // No iptables chains in the host's iptables (makeIPTablesUtilChains defaults to true).
+    'makeIPTablesUtilChains: false',
     'enforceNodeAllocatable: []',
   ];
   await writeFile(path, `${lines.join('\n')}\n`);

@@ -10,7 +10,7 @@ import { detectCgroupFilesystem } from '@nodeagent/kubelet/cgroups';
 import { type ApiServer, kubeconfigYaml, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupV1Deprecated } from '../../src/startup-checks';
-import { cli, freePorts, killChild, node, waitFor } from '../binary-harness';
+import { cli, freePorts, killChild, NO_HOST_IPTABLES, node, waitFor } from '../binary-harness';
 
 /** The part of tools/containerd's RunningContainerd this test uses. */
 interface PrivateContainerd {
@@ -110,6 +110,7 @@ describe('nodeagent-kubelet runs static pods before any API server exists', () =
         `--port=${port}`,
         '--healthz-port=0',
         '--authorization-mode=AlwaysAllow',
+        NO_HOST_IPTABLES,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
