@@ -28,7 +28,7 @@ describe('logindInhibit (Inhibit over a blocking socket, the lock by SCM_RIGHTS)
 
   async function startPeer(mode: 'lock' | 'denied'): Promise<string> {
     const socketPath = join(dir, 'bus.sock');
-    peer = spawn(process.execPath, ['--import', 'tsx', peerScript, socketPath, mode], {
+    peer = spawn(process.execPath, ['--import', 'tsx', peerScript, 'serve', socketPath, mode], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     peer.stdout?.setEncoding('utf8');

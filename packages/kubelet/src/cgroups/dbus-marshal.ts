@@ -143,6 +143,7 @@ export class WireWriter {
         this.put(4, (b, at) => b.writeInt32LE(number(), at));
         break;
       case 'u':
+      case 'h':
         this.u32(number());
         break;
       case 'x':

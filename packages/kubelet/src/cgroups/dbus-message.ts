@@ -26,6 +26,8 @@ export interface DbusMessage {
   destination?: string;
   sender?: string;
   signature?: string;
+  /** How many file descriptors (SCM_RIGHTS) go with the message; its 'h' values index them. */
+  unixFds?: number;
   body?: DbusValue[];
 }
 
@@ -39,6 +41,7 @@ const fields = [
   ['destination', 6, 's'],
   ['sender', 7, 's'],
   ['signature', 8, 'g'],
+  ['unixFds', 9, 'u'],
 ] as const;
 
 /** The message's bytes: the fixed header, the header fields, padding to 8, the body. */

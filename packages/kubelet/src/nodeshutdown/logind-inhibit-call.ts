@@ -68,25 +68,34 @@ function call(
   });
 }
 
-/** Reads messages until the reply to `serial`; returns it with every descriptor received on the way. */
+/**
+ * Reads messages until the reply to `serial`; returns it with its own descriptors. A message's
+ * descriptors arrive with its bytes and are counted by its UNIX_FDS field, so those of messages
+ * before it (none are expected) are told apart and closed.
+ */
 function awaitReply(
   socket: BlockingUnixSocket,
   buffered: Buffer,
   serial: number,
 ): { reply: DbusMessage; fds: number[] } {
   let buffer = buffered;
-  const fds: number[] = [];
+  const pending: number[] = [];
   for (;;) {
     const length = messageLength(buffer);
     if (length !== undefined && buffer.length >= length) {
       const message = decodeMessage(buffer.subarray(0, length));
       buffer = buffer.subarray(length);
+      const own = pending.splice(0, message.unixFds ?? 0);
       const isReply = message.type === MessageType.methodReturn || message.type === MessageType.error;
-      if (isReply && message.replySerial === serial) return { reply: message, fds };
+      if (isReply && message.replySerial === serial) {
+        for (const fd of pending) closeSync(fd);
+        return { reply: message, fds: own };
+      }
+      for (const fd of own) closeSync(fd);
       continue;
     }
     const received: Received = socket.receive();
-    fds.push(...received.fds);
+    pending.push(...received.fds);
     buffer = Buffer.concat([buffer, received.data]);
   }
 }
