@@ -54,6 +54,7 @@ import { type ApiEventSink, MirrorPodSync, nodeEventReasons } from '@nodeagent/k
 import { parseDuration, systemClock } from '@nodeagent/primitives';
 import { apiRuntimeClassGetter } from './api-runtime-classes';
 import { connectCri } from './image-service-client';
+import { startIptablesUtilChains } from './iptables-util-chains';
 import { type KubeletApiClients, kubeletApiClients } from './kubelet-api-clients';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
 import { startKubeletServers } from './kubelet-servers';
@@ -235,12 +236,19 @@ async function startKubeletParts(
   kubeletPodUids = () => kubelet.getPods().map((pod) => pod.metadata?.uid ?? '');
   // podCIDR, then the Node's spec.podCIDRs, to the runtime (upstream's updatePodCIDR callers).
   const stopPodCidr = await startPodCidrUpdates({ config, client, kubeConfig, nodeName, logger });
+  // Upstream's Run sets up the iptables util chains before its sync loop.
+  const stopIptablesUtil = await startIptablesUtilChains(config.makeIPTablesUtilChains, logger);
   await startKubelet(kubelet, { config, flags, events, cgroups, startupFindings, logger, metrics });
   volumeStats.start();
   // Upstream's setupNode ends, after node allocatable, with systemCgroups and kubeletCgroups.
   const stopSystemContainers = await startSystemCgroups(config, startupFindings.cgroupVersion, logger);
   logRotation.start();
-  const stops: (() => Promise<void> | void)[] = [() => logRotation.stop(), stopSystemContainers, stopPodCidr];
+  const stops: (() => Promise<void> | void)[] = [
+    () => logRotation.stop(),
+    stopSystemContainers,
+    stopPodCidr,
+    stopIptablesUtil,
+  ];
   if (services) stops.push(() => services.stop());
   stops.push(
     () => cpus.cpuManager.stop(),

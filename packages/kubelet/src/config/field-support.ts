@@ -138,7 +138,9 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   podsPerCore: applied('pod admission and Node capacity'),
   enableControllerAttachDetach: unsupported,
   protectKernelDefaults: applied('kernel tunables set, or only checked, at start (kernel-tunables.ts)'),
-  makeIPTablesUtilChains: unsupported,
+  makeIPTablesUtilChains: applied(
+    'iptables chains at start: KUBE-IPTABLES-HINT, IPv4 KUBE-FIREWALL, canary re-creation (network/init-network-util.ts)',
+  ),
   iptablesMasqueradeBit: { status: 'no-effect-upstream', where: 'deprecated upstream: no effect' },
   iptablesDropBit: { status: 'no-effect-upstream', where: 'deprecated upstream: no effect' },
   featureGates: applied(

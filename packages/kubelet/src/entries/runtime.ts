@@ -1,6 +1,7 @@
 // @nodeagent/kubelet/runtime: The PodRuntime seam over the CRI, the runtime stack composed over a
-// CRI client, runtime state and the start limiter, and the CPU and memory managers (cpuset of
-// containers, cpu_manager_state and memory_manager_state).
+// CRI client, runtime state and the start limiter, the CPU and memory managers (cpuset of
+// containers, cpu_manager_state and memory_manager_state), and the node's iptables utility chains
+// (makeIPTablesUtilChains).
 export * from '../cpumanager/cpu-manager';
 export { cpuManagerAdmitHandler } from '../cpumanager/cpu-manager-admit';
 export type { CpuAssignments, CpuManagerState } from '../cpumanager/cpu-manager-state';
@@ -22,6 +23,19 @@ export type {
 export { type RuntimeClassObject, runtimeClassHandlerLookup } from '../cri/runtime-class';
 export * from '../cri/runtime-state';
 export { defaultMaxParallelPodStarts, StartLimiter, type StartStep } from '../cri/start-limiter';
+export { initNetworkUtil, type NetworkUtil, type NetworkUtilOptions } from '../network/init-network-util';
+export {
+  type IptablesCanaryMonitor,
+  type IptablesCanaryOptions,
+  monitorIptablesCanary,
+} from '../network/iptables-canary-monitor';
+export {
+  BLOCK_LOCALNET_RULE,
+  KUBE_FIREWALL_CHAIN,
+  KUBE_IPTABLES_HINT_CHAIN,
+  KUBE_KUBELET_CANARY_CHAIN,
+  syncIPTablesRules,
+} from '../network/iptables-util-chains';
 export {
   type CriRuntimeStack,
   criRuntimeStack,

@@ -1,4 +1,4 @@
-import { IptablesClient, type IptablesInterface } from '@nodeagent/netfilter';
+import { IptablesClient, type IptablesInterface } from '@nodeagent/netfilter/iptables';
 import type { Clock } from '@nodeagent/primitives';
 import type { KubeletLogger } from '../kubelet-logger';
 import { type IptablesCanaryMonitor, monitorIptablesCanary } from './iptables-canary-monitor';
@@ -6,7 +6,9 @@ import { KUBE_KUBELET_CANARY_CHAIN, syncIPTablesRules } from './iptables-util-ch
 
 /** What initNetworkUtil runs against. */
 export interface NetworkUtilOptions {
+  /** Drives the canary monitors. */
   clock: Clock;
+  /** Where upstream's iptables start-up lines go. */
   logger: KubeletLogger;
   /** One client per family, IPv4 first; default: the host's iptables and ip6tables. */
   clients?: readonly IptablesInterface[];
@@ -15,6 +17,7 @@ export interface NetworkUtilOptions {
 /** The canary monitors initNetworkUtil started, one per family whose rules were set up. */
 export interface NetworkUtil {
   readonly monitors: readonly IptablesCanaryMonitor[];
+  /** Ends the monitors (the chains and rules stay). */
   stop(): void;
 }
 

@@ -1,4 +1,4 @@
-import type { IptablesInterface, TableName } from '@nodeagent/netfilter';
+import type { IptablesInterface, TableName } from '@nodeagent/netfilter/iptables';
 import type { Clock } from '@nodeagent/primitives';
 import { unrefTimer } from '../clock-timers';
 import type { KubeletLogger } from '../kubelet-logger';
@@ -10,6 +10,7 @@ const FLUSH_TIMEOUT_MS = 5_000;
 
 /** What watches for a flush of the rules and re-creates them. */
 export interface IptablesCanaryOptions {
+  /** The family's iptables. */
   client: IptablesInterface;
   /** The canary chain's name, created in every table of `tables`. */
   canary: string;
@@ -17,8 +18,11 @@ export interface IptablesCanaryOptions {
   tables: readonly TableName[];
   /** Re-creates the rules after the canary was found deleted. */
   reload: () => Promise<unknown>;
+  /** How often the first table's canary is checked (upstream's kubelet: one minute). */
   intervalMs: number;
+  /** Drives the interval and the 100 ms polls of a flush. */
   clock: Clock;
+  /** Where upstream's canary messages go. */
   logger: KubeletLogger;
 }
 

@@ -1,4 +1,4 @@
-import type { IptablesInterface } from '@nodeagent/netfilter';
+import type { IptablesInterface } from '@nodeagent/netfilter/iptables';
 import type { KubeletLogger } from '../kubelet-logger';
 
 /**
