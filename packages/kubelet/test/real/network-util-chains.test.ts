@@ -6,16 +6,14 @@ import type { KubeletLogger } from '../../src/kubelet-logger';
 import { initNetworkUtil, type NetworkUtil } from '../../src/network/init-network-util';
 
 // Real iptables in a throwaway network namespace (never the host's): what upstream v1.36's kubelet
-// leaves with makeIPTablesUtilChains true, read back with `ip netns exec … iptables-save`.
+// leaves with makeIPTablesUtilChains true, read back with `ip netns exec … iptables-save`, on
+// both back ends (upstream's kubelet uses whichever the host's `iptables` is).
 
 /**
  * iptables-save's text without comments and counters, as the fidelity fixtures are kept, one entry
  * per table: the nf_tables back end lists tables in the order they were created, which is not ours.
  */
-async function saved(
-  netns: Netns,
-  command: 'iptables-save' | 'ip6tables-save',
-): Promise<Record<string, string>> {
+async function saved(netns: Netns, command: string): Promise<Record<string, string>> {
   const result = await netns.exec(command);
   expect(result.exitCode, result.stderr).toBe(0);
   const tables: Record<string, string> = {};
@@ -65,8 +63,10 @@ const IPV4 = Object.fromEntries(
     .map((section) => [section.slice(1, section.indexOf('\n')), section.trimEnd()]),
 );
 
-describe('makeIPTablesUtilChains in a network namespace', () => {
+describe.each(['nft', 'legacy'] as const)('makeIPTablesUtilChains in a network namespace (%s)', (backend) => {
   const scope = new NetnsScope('kl-iptutil');
+  const v4 = `iptables-${backend}`;
+  const v6 = `ip6tables-${backend}`;
   const clock = new FakeClock();
   const lines: string[] = [];
   const record = (_fields: object, msg?: string) => lines.push(msg ?? '');
@@ -77,15 +77,15 @@ describe('makeIPTablesUtilChains in a network namespace', () => {
   beforeAll(async () => {
     netns = await scope.create();
     // A rule already in INPUT: the kubelet's jump must go above it.
-    const seeded = await netns.exec('iptables', ['-A', 'INPUT', '-s', '192.0.2.1', '-j', 'ACCEPT']);
+    const seeded = await netns.exec(v4, ['-A', 'INPUT', '-s', '192.0.2.1', '-j', 'ACCEPT']);
     expect(seeded.exitCode, seeded.stderr).toBe(0);
     const runner = netnsRunner(netns.path);
     util = await initNetworkUtil({
       clock,
       logger,
       clients: [
-        new IptablesClient({ family: 'ipv4', runner }),
-        new IptablesClient({ family: 'ipv6', runner }),
+        new IptablesClient({ family: 'ipv4', runner, backend }),
+        new IptablesClient({ family: 'ipv6', runner, backend }),
       ],
     });
     await Promise.all(util.monitors.map((monitor) => monitor.idle()));
@@ -97,31 +97,31 @@ describe('makeIPTablesUtilChains in a network namespace', () => {
 
   it('IPv4: the hint chain, canaries, KUBE-FIREWALL jumped to from the top of INPUT and OUTPUT', async () => {
     expect(lines).toEqual(['Initialized iptables rules.', 'Initialized iptables rules.']);
-    expect(await saved(netns, 'iptables-save')).toEqual(IPV4);
+    expect(await saved(netns, `${v4}-save`)).toEqual(IPV4);
   });
 
   it('IPv6: the hint chain and canaries only', async () => {
-    const v6 = Object.values(await saved(netns, 'ip6tables-save')).join('\n');
-    expect(v6).toContain(':KUBE-IPTABLES-HINT - [0:0]');
-    expect(v6.match(/:KUBE-KUBELET-CANARY - \[0:0\]/g)).toHaveLength(3);
-    expect(v6).not.toContain('KUBE-FIREWALL');
-    expect(v6).not.toMatch(/^-A /m);
+    const six = Object.values(await saved(netns, `${v6}-save`)).join('\n');
+    expect(six).toContain(':KUBE-IPTABLES-HINT - [0:0]');
+    expect(six.match(/:KUBE-KUBELET-CANARY - \[0:0\]/g)).toHaveLength(3);
+    expect(six).not.toContain('KUBE-FIREWALL');
+    expect(six).not.toMatch(/^-A /m);
   });
 
   it('a flush of every table is undone one minute later, in the same order', async () => {
     for (const table of ['mangle', 'nat', 'filter']) {
-      for (const command of ['iptables', 'ip6tables']) {
+      for (const command of [v4, v6]) {
         for (const flag of ['-F', '-X']) {
           const result = await netns.exec(command, ['-t', table, flag]);
           expect(result.exitCode, result.stderr).toBe(0);
         }
       }
     }
-    await netns.exec('iptables', ['-A', 'INPUT', '-s', '192.0.2.1', '-j', 'ACCEPT']);
-    expect(Object.values(await saved(netns, 'iptables-save')).join('\n')).not.toContain('KUBE-');
+    await netns.exec(v4, ['-A', 'INPUT', '-s', '192.0.2.1', '-j', 'ACCEPT']);
+    expect(Object.values(await saved(netns, `${v4}-save`)).join('\n')).not.toContain('KUBE-');
     clock.advance(60_000);
     await Promise.all(util.monitors.map((monitor) => monitor.idle()));
-    expect(await saved(netns, 'iptables-save')).toEqual(IPV4);
-    expect((await saved(netns, 'ip6tables-save')).mangle).toContain(':KUBE-IPTABLES-HINT - [0:0]');
+    expect(await saved(netns, `${v4}-save`)).toEqual(IPV4);
+    expect((await saved(netns, `${v6}-save`)).mangle).toContain(':KUBE-IPTABLES-HINT - [0:0]');
   });
 });
