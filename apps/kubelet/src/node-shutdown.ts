@@ -3,6 +3,7 @@ import type { Kubelet, KubeletConfiguration, KubeletLogger } from '@nodeagent/ku
 import type { PodAdmitHandler } from '@nodeagent/kubelet/admission';
 import {
   kubeletShutdownKill,
+  kubeletWaitForUnmount,
   LogindDbus,
   type LogindInhibitor,
   NodeShutdownManager,
@@ -86,6 +87,8 @@ export function nodeShutdownForConfig(w: NodeShutdownWiring): NodeShutdown | und
         w.recordPodEvent,
       )(pod, grace);
     },
+    waitForUnmount: (pods, signal) =>
+      kubelet ? kubeletWaitForUnmount(kubelet.workers, systemClock)(pods, signal) : Promise.resolve(),
     syncNodeStatus: () => syncNodeStatus(),
     recordNodeEvent: w.recordNodeEvent,
     stateFile: byPriority ? new ShutdownStateFile(join(w.rootDir, shutdownStateFileName)) : undefined,

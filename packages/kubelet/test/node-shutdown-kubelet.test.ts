@@ -5,7 +5,7 @@ import { systemClock } from '@nodeagent/primitives';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PodAdmitHandler } from '../src/admission/admit-handler';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
-import { kubeletShutdownKill } from '../src/nodeshutdown/kubelet-shutdown-kill';
+import { kubeletShutdownKill, kubeletWaitForUnmount } from '../src/nodeshutdown/kubelet-shutdown-kill';
 import type { LogindInhibitor } from '../src/nodeshutdown/logind-inhibitor';
 import { NodeShutdownManager } from '../src/nodeshutdown/node-shutdown-manager';
 import { shutdownGracePeriods } from '../src/nodeshutdown/shutdown-grace-periods';
@@ -66,6 +66,7 @@ describe('graceful node shutdown in the kubelet', () => {
       activePods: () => engine.kubelet.podRequests.activePods(),
       // The kill waits on real time here: the fake runtime stops containers at once.
       killPod: kubeletShutdownKill(engine.kubelet.podRequests, engine.kubelet.workers, systemClock),
+      waitForUnmount: kubeletWaitForUnmount(engine.kubelet.workers, systemClock),
       syncNodeStatus: () => {},
       clock: systemClock,
       logger: { info: () => {}, warn: () => {}, error: () => {} },
@@ -79,6 +80,8 @@ describe('graceful node shutdown in the kubelet', () => {
 
     announce();
     await manager.idle();
+    // The lock goes only once the pod's cleanup (its volumes) is done.
+    expect(engine.kubelet.workers.isCleanedUp(web.metadata.uid!)).toBe(true);
     await engine.kubelet.settle();
     const status = engine.kubelet.getPodStatus(web.metadata.uid!)!;
     expect(status).toMatchObject({

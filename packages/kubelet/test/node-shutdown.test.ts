@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kubeletAdmitHandlers } from '../src/admission/kubelet-admit-handlers';
 import type { Pod } from '../src/api/pod-types';
 import { killPodsByPriority } from '../src/nodeshutdown/kill-pods-by-priority';
-import { kubeletShutdownKill } from '../src/nodeshutdown/kubelet-shutdown-kill';
+import { kubeletShutdownKill, kubeletWaitForUnmount } from '../src/nodeshutdown/kubelet-shutdown-kill';
 import { systemBusPathFromEnv } from '../src/nodeshutdown/logind-dbus';
 import type { InhibitLock, LogindInhibitor, ShutdownWatch } from '../src/nodeshutdown/logind-inhibitor';
 import {
@@ -175,6 +175,75 @@ describe('killPodsByPriority', () => {
     expect(log).toEqual(['web 5', 'batch 20', 'dns 10']);
     pending.get('dns')?.();
     await done;
+  });
+});
+
+describe('killPodsByPriority: volumes', () => {
+  it("waits for a group's volumes before the next group, and gives up on them when the group's time runs out", async () => {
+    const clock = new FakeClock();
+    const log: string[] = [];
+    const unmounted = new Map<string, () => void>();
+    const signals: AbortSignal[] = [];
+    const groups = groupByPriority(
+      [
+        { priority: 0, shutdownGracePeriodSeconds: 20 },
+        { priority: 2_000_000_000, shutdownGracePeriodSeconds: 10 },
+      ],
+      [pod('web'), pod('csi', 2_000_000_000)],
+    );
+    const errors: string[] = [];
+    const done = killPodsByPriority(
+      groups,
+      async (p) => {
+        log.push(`kill ${p.metadata.name}`);
+      },
+      clock,
+      { ...quiet, error: (_fields, msg) => errors.push(msg ?? '') },
+      (pods, signal) => {
+        signals.push(signal);
+        log.push(`wait ${pods.map((p) => p.metadata.name).join()}`);
+        return new Promise<void>((resolve, reject) => {
+          unmounted.set(pods[0]?.metadata.name ?? '', resolve);
+          signal.addEventListener('abort', () => reject(new Error('context deadline exceeded')));
+        });
+      },
+    );
+    await settle();
+    expect(log).toEqual(['kill web', 'wait web']);
+    unmounted.get('web')?.();
+    await settle();
+    // The critical group starts once the first group's volumes are gone, before its 20 s.
+    expect(log).toEqual(['kill web', 'wait web', 'kill csi', 'wait csi']);
+    expect(signals[0]?.aborted).toBe(true);
+    clock.advance(10_000);
+    await done;
+    expect(signals[1]?.aborted).toBe(true);
+    // Logged once the aborted wait gives up, after the next group (none here) was free to start.
+    await settle();
+    expect(errors).toEqual([
+      'Failed while waiting for all the volumes belonging to Pods in this group to unmount',
+    ]);
+  });
+
+  it('kubeletWaitForUnmount resolves once every pod is cleaned up, and rejects when aborted', async () => {
+    const clock = new FakeClock();
+    const clean = new Set<string>(['a']);
+    const wait = kubeletWaitForUnmount({ isCleanedUp: (uid) => clean.has(uid) }, clock);
+    let resolved = false;
+    const both = wait([pod('a'), pod('b')], new AbortController().signal).then(() => {
+      resolved = true;
+    });
+    clock.advance(200);
+    await settle();
+    expect(resolved).toBe(false);
+    clean.add('b');
+    clock.advance(200);
+    await both;
+    const stop = new AbortController();
+    const never = wait([pod('c')], stop.signal).catch((e: Error) => e.message);
+    stop.abort();
+    clock.advance(200);
+    expect(await never).toBe('context deadline exceeded');
   });
 });
 

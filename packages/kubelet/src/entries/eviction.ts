@@ -37,9 +37,10 @@ export {
   signalToNodeCondition,
   signalToResource,
 } from '../eviction/signal-resources';
-export type { ShutdownKillPod } from '../nodeshutdown/kill-pods-by-priority';
+export type { ShutdownKillPod, WaitForUnmount } from '../nodeshutdown/kill-pods-by-priority';
 export {
   kubeletShutdownKill,
+  kubeletWaitForUnmount,
   nodeShutdownMessage,
   nodeShutdownReason,
 } from '../nodeshutdown/kubelet-shutdown-kill';

@@ -10,6 +10,12 @@ import type { PodShutdownGroup } from './shutdown-grace-periods';
  */
 export type ShutdownKillPod = (pod: Pod, gracePeriodSeconds: number) => Promise<void>;
 
+/**
+ * Upstream's volume manager WaitForAllPodsUnmount: resolves once every volume of `pods` is
+ * unmounted; rejects when `signal` aborts (the group's time ran out) or the wait fails.
+ */
+export type WaitForUnmount = (pods: readonly Pod[], signal: AbortSignal) => Promise<void>;
+
 function podName(pod: Pod): string {
   return `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
 }
@@ -17,14 +23,17 @@ function podName(pod: Pod): string {
 /**
  * Upstream podManager.killPods: group by group from the lowest priority, every pod of a group at
  * once, each with the group's grace period or its own terminationGracePeriodSeconds when shorter;
- * the next group starts when all of this one's pods are stopped or the group's period ran out on
- * `clock`, whichever is first. An empty group is skipped without waiting.
+ * once all are stopped their volumes are waited for (`waitForUnmount`, so that a CSI driver in a
+ * later group can still unmount them; best effort, a failure is logged). The next group starts
+ * when that is done or the group's period ran out on `clock`, whichever is first. An empty group
+ * is skipped without waiting.
  */
 export async function killPodsByPriority(
   groups: readonly PodShutdownGroup[],
   killPod: ShutdownKillPod,
   clock: Clock,
   logger: KubeletLogger,
+  waitForUnmount?: WaitForUnmount,
 ): Promise<void> {
   for (const group of groups) {
     if (group.pods.length === 0) continue;
@@ -40,12 +49,23 @@ export async function killPodsByPriority(
         logger.info({ pod: podName(pod), err: String(error) }, 'Shutdown manager failed killing pod');
       }
     });
+    const deadline = new AbortController();
     let timer: unknown;
     const timedOut = new Promise<boolean>((resolve) => {
       timer = clock.setTimeout(() => resolve(true), group.shutdownGracePeriodSeconds * 1000);
     });
-    const late = await Promise.race([Promise.all(kills).then(() => false), timedOut]);
+    const done = Promise.all(kills)
+      .then(() => waitForUnmount?.(group.pods, deadline.signal))
+      .catch((error: unknown) =>
+        logger.error(
+          { err: String(error), pods: group.pods.map(podName) },
+          'Failed while waiting for all the volumes belonging to Pods in this group to unmount',
+        ),
+      )
+      .then(() => false);
+    const late = await Promise.race([done, timedOut]);
     clock.clearTimeout(timer);
+    deadline.abort();
     const fields = { gracePeriod: group.shutdownGracePeriodSeconds, priority: group.priority };
     if (late) logger.info(fields, 'Shutdown manager pod killing time out');
     else logger.info(fields, 'Done waiting for all pods in group to terminate');

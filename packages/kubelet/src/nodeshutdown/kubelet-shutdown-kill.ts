@@ -2,7 +2,7 @@ import type { Clock } from '@nodeagent/primitives';
 import type { Pod } from '../api/pod-types';
 import type { PodEventRecorder } from '../events/event-reasons';
 import type { PodWorkers } from '../workers/pod-workers';
-import type { ShutdownKillPod } from './kill-pods-by-priority';
+import type { ShutdownKillPod, WaitForUnmount } from './kill-pods-by-priority';
 
 /** Upstream's reason for a pod stopped for the node's shutdown. */
 export const nodeShutdownReason = 'Terminated';
@@ -52,4 +52,24 @@ export function kubeletShutdownKill(
       look();
     });
   };
+}
+
+/**
+ * WaitForAllPodsUnmount over the pod workers: a pod's volumes are torn down by its cleanup
+ * (syncTerminatedPod), so this resolves once every pod's cleanup has succeeded, looking every
+ * 200 ms; it rejects when `signal` aborts.
+ */
+export function kubeletWaitForUnmount(
+  workers: Pick<PodWorkers, 'isCleanedUp'>,
+  clock: Clock,
+): WaitForUnmount {
+  return (pods, signal) =>
+    new Promise<void>((resolve, reject) => {
+      const look = () => {
+        if (pods.every((pod) => workers.isCleanedUp(pod.metadata.uid ?? ''))) return resolve();
+        if (signal.aborted) return reject(new Error('context deadline exceeded'));
+        clock.setTimeout(look, pollMs);
+      };
+      look();
+    });
 }

@@ -2,7 +2,7 @@ import { type Clock, formatDuration, systemClock } from '@nodeagent/primitives';
 import type { Pod } from '../api/pod-types';
 import type { NodeEventRecorder } from '../events/event-reasons';
 import type { KubeletLogger } from '../kubelet-logger';
-import { killPodsByPriority, type ShutdownKillPod } from './kill-pods-by-priority';
+import { killPodsByPriority, type ShutdownKillPod, type WaitForUnmount } from './kill-pods-by-priority';
 import type { InhibitLock, LogindInhibitor, ShutdownWatch } from './logind-inhibitor';
 import {
   groupByPriority,
@@ -34,6 +34,8 @@ export interface NodeShutdownManagerOptions {
   /** The pods to stop when the node shuts down (the kubelet's active pods). */
   activePods: () => Pod[];
   killPod: ShutdownKillPod;
+  /** Waits for a stopped group's volumes to be unmounted before the next group (default: no wait). */
+  waitForUnmount?: WaitForUnmount | undefined;
   /** Asks for a node status update now, so Ready turns False with {@link nodeShuttingDownError}. */
   syncNodeStatus: () => void;
   recordNodeEvent?: NodeEventRecorder | undefined;
@@ -225,6 +227,7 @@ export class NodeShutdownManager {
         this.options.killPod,
         this.clock,
         logger,
+        this.options.waitForUnmount,
       );
     } finally {
       await this.recordTimes({ startMs, endMs: this.clock.now() });

@@ -155,6 +155,15 @@ export class PodWorkers {
     return this.workers.get(uid)?.phase === 'terminated';
   }
 
+  /**
+   * Whether pod `uid` is terminated and its cleanup (syncTerminatedPod: volumes torn down) has
+   * succeeded, or it has no worker (never seen, or forgotten).
+   */
+  isCleanedUp(uid: string): boolean {
+    const state = this.workers.get(uid);
+    return state === undefined || (state.phase === 'terminated' && !state.cleanupPending);
+  }
+
   /** The newest pod object of every worker, terminated ones included until forgotten. */
   knownPods(): Pod[] {
     return [...this.workers.values()].map((state) => state.pod);
