@@ -21,6 +21,7 @@ import {
 } from '../src/nodeshutdown/shutdown-grace-periods';
 import { registerShutdownMetrics } from '../src/nodeshutdown/shutdown-metrics';
 import { ShutdownStateFile } from '../src/nodeshutdown/shutdown-state-file';
+import { waitFor } from './helpers/wait-for';
 
 function pod(name: string, priority?: number, terminationGracePeriodSeconds?: number): Pod {
   return {
@@ -376,10 +377,16 @@ describe('NodeShutdownManager', () => {
 
   it('stops without waiting out a shutdown in progress, releasing the lock', async () => {
     const logind = new FakeLogind(30_000);
-    const { manager } = setup(logind, { killPod: () => new Promise<void>(() => {}) });
+    const { manager, stateFile } = setup(logind, { killPod: () => new Promise<void>(() => {}) });
     await manager.start();
     logind.emit?.(true);
-    await settle();
+    // The start is on disk (so nothing writes into the directory once the test removes it).
+    await waitFor(
+      'the recorded start',
+      async () => (await stateFile.load()).startMs !== undefined,
+      10_000,
+      5,
+    );
     expect(manager.shutdownStatus()).toBe('node is shutting down');
     await manager.stop();
     expect(logind.locksHeld).toBe(0);
