@@ -393,6 +393,27 @@ describe('NodeShutdownManager', () => {
     expect(logind.closed).toBe(true);
   });
 
+  it('goes on handling events after one failed', async () => {
+    const logind = new FakeLogind(30_000);
+    const errors: string[] = [];
+    const { manager } = setup(logind, {
+      activePods: () => {
+        throw new Error('pods unreadable');
+      },
+      logger: { ...quiet, error: (fields) => errors.push(String((fields as { err?: string }).err)) },
+    });
+    await manager.start();
+    logind.emit?.(true);
+    await manager.idle();
+    expect(errors).toEqual(['pods unreadable']);
+    expect(logind.locksHeld).toBe(0);
+    logind.emit?.(false);
+    await manager.idle();
+    expect(manager.admit()).toEqual({ admit: true });
+    expect(logind.locksHeld).toBe(1);
+    await manager.stop();
+  });
+
   it('connects again a second after the connection is lost', async () => {
     const first = new FakeLogind(30_000);
     const second = new FakeLogind(30_000);

@@ -189,7 +189,12 @@ export class NodeShutdownManager {
   }
 
   private enqueue(shuttingDown: boolean): void {
-    this.events = this.events.then(() => this.handleEvent(shuttingDown));
+    // A failure is logged and the queue goes on: the next event must still be handled.
+    this.events = this.events
+      .then(() => this.handleEvent(shuttingDown))
+      .catch((error) =>
+        this.options.logger.error({ err: message(error) }, 'Shutdown manager failed handling an event'),
+      );
   }
 
   private async handleEvent(shuttingDown: boolean): Promise<void> {
@@ -218,10 +223,11 @@ export class NodeShutdownManager {
   private async processShutdownEvent(): Promise<void> {
     const { logger } = this.options;
     logger.info({}, 'Shutdown manager processing shutdown event');
-    const pods = this.options.activePods();
     const startMs = this.clock.now();
-    await this.recordTimes({ startMs });
+    // Whatever fails in between, the lock is released at the end: logind must not wait in vain.
     try {
+      const pods = this.options.activePods();
+      await this.recordTimes({ startMs });
       await killPodsByPriority(
         groupByPriority(this.options.periods, pods),
         this.options.killPod,
