@@ -28,7 +28,7 @@ export function cpuManagerForConfig(
     return topology;
   };
   const applied = withReservedSystemCpus(config, machine);
-  const cpuManager = cpuManagerFromConfig(applied, rootDir, topology);
+  const cpuManager = cpuManagerFromConfig(applied, rootDir, topology, logger);
   for (const option of cpuManager.ignoredOptions)
     logger.warn(
       { field: 'cpuManagerPolicyOptions', option },

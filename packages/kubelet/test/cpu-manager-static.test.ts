@@ -16,7 +16,10 @@ let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), `na-cpuman-${process.pid}-`));
 });
+/** Every manager a test made: stopped before its directory goes, so no reconcile writes into a removed one. */
+const made: CpuManager[] = [];
 afterEach(async () => {
+  for (const m of made.splice(0)) m.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -57,7 +60,7 @@ const pod = (uid: string, cpu: string, limits = true): Pod => ({
 
 async function manager(overrides: Partial<CpuManagerConfig> & { cores?: number; threads?: number } = {}) {
   const { cores = 8, threads = 2, ...rest } = overrides;
-  return new CpuManager({
+  const m = new CpuManager({
     policyName: 'static',
     policyOptions: {},
     reconcilePeriodMs: 10_000,
@@ -68,6 +71,8 @@ async function manager(overrides: Partial<CpuManagerConfig> & { cores?: number; 
     topology: discoverCpuTopology(await fakeSysfs(cores, threads)),
     ...rest,
   });
+  made.push(m);
+  return m;
 }
 
 /** A kubelet view for start(): the given pods active, each container running under id `<uid>-<name>`. */
@@ -262,6 +267,27 @@ describe('static policy', () => {
       '"defaultCpuSet":"0-1","checksum"',
     );
     cpus.stop();
+  });
+
+  it('logs a checkpoint it cannot write after the start and keeps going, as upstream', async () => {
+    const clock = new FakeClock();
+    const logged: string[] = [];
+    const cpus = await manager({
+      cores: 2,
+      threads: 1,
+      reservedSystemCpus: CpuSet.parse('0'),
+      reservedCpuMilli: 1000,
+      clock,
+      logger: { info: (_fields, msg) => logged.push(msg ?? '') },
+    });
+    cpus.start(runtimeView([]));
+    cpuManagerAdmitHandler(cpus).admit({ pod: pod('gone', '1'), otherPods: [] });
+    await rm(dir, { recursive: true, force: true });
+    // The pod is not active: the pass releases its CPU and cannot write the checkpoint.
+    clock.advance(10_000);
+    await cpus.reconcile();
+    expect(logged).toContain('Store state to checkpoint error');
+    expect(cpus.cpuset('gone', 'c')).toBe('0-1');
   });
 
   it('keeps restored assignments of pods not seen again until the pod sources are ready', async () => {

@@ -1,6 +1,7 @@
 import { type Clock, milliValue, systemClock } from '@nodeagent/primitives';
 import type { Pod } from '../api/pod-types';
 import { everyOn } from '../clock-timers';
+import type { KubeletLogger } from '../kubelet-logger';
 import { CpuManagerCheckpoint, type CpuManagerState } from './cpu-manager-state';
 import { CpuSet } from './cpu-set';
 import { type CpuTopology, discoverCpuTopology } from './cpu-topology';
@@ -32,6 +33,8 @@ export interface CpuManagerConfig {
   /** The machine's CPUs (default: read from /sys). */
   topology?: CpuTopology;
   clock?: Clock;
+  /** Where a checkpoint write that fails after the start is reported (upstream logs it and goes on). */
+  logger?: Pick<KubeletLogger, 'info'>;
 }
 
 /** One container of an active pod as the runtime last reported it, for the reconcile loop. */
@@ -185,7 +188,19 @@ export class CpuManager {
     } finally {
       // Upstream writes the checkpoint on every change: an allocation made before a later
       // container's refusal stays until removeStaleState releases it.
-      if (changed) this.checkpoint.store(this.state);
+      if (changed) this.storeState(this.state);
+    }
+  }
+
+  /**
+   * Upstream's state setters after the start: a checkpoint that cannot be written is logged
+   * ("Store state to checkpoint error") and the in-memory state kept; only the start's write is fatal.
+   */
+  private storeState(state: CpuManagerState): void {
+    try {
+      this.checkpoint.store(state);
+    } catch (error) {
+      this.config.logger?.info({ err: (error as Error).message }, 'Store state to checkpoint error');
     }
   }
 
@@ -242,7 +257,7 @@ export class CpuManager {
       }
     for (const [id, ref] of [...this.containerMap])
       if (!active.get(ref.podUid)?.has(ref.name)) this.containerMap.delete(id);
-    if (changed) this.checkpoint.store(state);
+    if (changed) this.storeState(state);
   }
 
   /**

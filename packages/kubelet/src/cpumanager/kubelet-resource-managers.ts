@@ -4,6 +4,7 @@ import { featureGateEnabled } from '../config/feature-gate-rules';
 import type { KubeletConfiguration } from '../config/kubelet-configuration';
 import type { PodRuntime } from '../cri/pod-runtime';
 import { findContainer, type PodRuntimeStatus } from '../cri/runtime-state';
+import type { KubeletLogger } from '../kubelet-logger';
 import { CpuManager, reservedCpuMilli } from './cpu-manager';
 import { CpuSet } from './cpu-set';
 import type { CpuTopology } from './cpu-topology';
@@ -45,6 +46,7 @@ export function cpuManagerFromConfig(
   config: KubeletConfiguration,
   rootDir: string,
   topology?: CpuTopology,
+  logger?: Pick<KubeletLogger, 'info'>,
 ): CpuManager {
   return new CpuManager({
     policyName: config.cpuManagerPolicy,
@@ -62,6 +64,7 @@ export function cpuManagerFromConfig(
     ),
     rootDir,
     topology,
+    logger,
   });
 }
 
