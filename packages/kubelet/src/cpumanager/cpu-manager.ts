@@ -169,6 +169,7 @@ export class CpuManager {
     this.sourcesReady = true;
   }
 
+  /** Ends the reconcile loop. */
   stop(): void {
     this.stopLoop?.();
     this.stopLoop = undefined;

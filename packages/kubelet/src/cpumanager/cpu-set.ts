@@ -28,10 +28,12 @@ export class CpuSet {
     return this.ids.length;
   }
 
+  /** Whether the set holds no CPU. */
   isEmpty(): boolean {
     return this.ids.length === 0;
   }
 
+  /** Whether CPU `id` is in the set. */
   has(id: number): boolean {
     return this.ids.includes(id);
   }
@@ -41,22 +43,27 @@ export class CpuSet {
     return this.ids;
   }
 
+  /** The CPUs in this set or any of `others`. */
   union(...others: CpuSet[]): CpuSet {
     return new CpuSet([...this.ids, ...others.flatMap((other) => other.ids)]);
   }
 
+  /** The CPUs in both sets. */
   intersection(other: CpuSet): CpuSet {
     return new CpuSet(this.ids.filter((id) => other.has(id)));
   }
 
+  /** The CPUs in this set and not in `other`. */
   difference(other: CpuSet): CpuSet {
     return new CpuSet(this.ids.filter((id) => !other.has(id)));
   }
 
+  /** Whether both sets hold the same CPUs. */
   equals(other: CpuSet): boolean {
     return this.size === other.size && this.ids.every((id) => other.has(id));
   }
 
+  /** Whether every CPU of this set is in `other`. */
   isSubsetOf(other: CpuSet): boolean {
     return this.ids.every((id) => other.has(id));
   }

@@ -70,8 +70,11 @@ export function cpuManagerFromConfig(
 
 /** What the resource managers read of the running kubelet. */
 export interface ResourceManagerKubelet {
+  /** Every pod the kubelet knows. */
   getPods(): Pod[];
+  /** The pod's status as the kubelet last computed it. */
   getPodStatus(uid: string): PodStatus | undefined;
+  /** The pod's sandboxes and containers as the runtime last reported them. */
   runtimeStatus(uid: string): PodRuntimeStatus | undefined;
 }
 

@@ -50,6 +50,7 @@ export class PodVolumeStatsCache {
     this.update();
   }
 
+  /** Ends the period and every pod's measurement loop. */
   stop(): void {
     this.stopTicks?.();
     this.stopTicks = undefined;

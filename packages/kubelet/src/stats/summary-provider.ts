@@ -49,6 +49,7 @@ export interface CriSummaryProviderOptions {
 
 /** Pod volume usage as last measured, by pod uid (a {@link PodVolumeStatsCache}). */
 export interface PodVolumeStatsSource {
+  /** The pod's last sample, or undefined before its first measurement. */
   get(uid: string): PodVolumeSample | undefined;
 }
 
