@@ -53,7 +53,7 @@ const IPV4_LINES = [
   '-A INPUT -j KUBE-FIREWALL',
   '-A INPUT -s 192.0.2.1/32 -j ACCEPT',
   '-A OUTPUT -j KUBE-FIREWALL',
-  // The line kube-proxy v1.36 also writes (shared/fidelity/kube-proxy-v1.36/iptables-save.upstream.txt).
+  // The line kube-proxy v1.36 also writes (the repository's fidelity/kube-proxy-v1.36/iptables-save.upstream.txt).
   '-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP',
   'COMMIT',
 ];
