@@ -43,10 +43,27 @@ export function withHonouredGateValues(featureGates: Record<string, boolean>): R
  * v1.36 default.
  */
 export function featureGateEnabled(featureGates: Readonly<Record<string, boolean>>, gate: string): boolean {
+  const enabled = resolvedGates(featureGates);
+  if (enabled) return enabled.get(gate) ?? false;
+  return featureGates[gate] ?? FEATURE_GATES_V1_36.get(gate)?.default ?? false;
+}
+
+/**
+ * Every gate's value for one featureGates map, resolved once per map: the kubelet's parts ask
+ * about gates one at a time, and each resolution walks all v1.36 gates and their dependencies
+ * (a few ms at start when done per question). Undefined: a map upstream would refuse.
+ */
+const resolved = new WeakMap<object, ReadonlyMap<string, boolean> | undefined>();
+function resolvedGates(
+  featureGates: Readonly<Record<string, boolean>>,
+): ReadonlyMap<string, boolean> | undefined {
+  if (resolved.has(featureGates)) return resolved.get(featureGates);
+  let enabled: ReadonlyMap<string, boolean> | undefined;
   try {
-    return resolveFeatureGates(featureGates, FEATURE_GATES_V1_36).enabled.get(gate) ?? false;
+    enabled = resolveFeatureGates(featureGates, FEATURE_GATES_V1_36).enabled;
   } catch (error) {
     if (!isInvalidFeatureGateError(error)) throw error;
-    return featureGates[gate] ?? FEATURE_GATES_V1_36.get(gate)?.default ?? false;
   }
+  resolved.set(featureGates, enabled);
+  return enabled;
 }
