@@ -7,34 +7,50 @@ import {
   type PodRuntime,
   type ResourceManagerKubelet,
   startResourceManagers,
+  type TopologyManager,
+  topologyManagerFromConfig,
   withReservedSystemCpus,
 } from '@nodeagent/kubelet/runtime';
 import { formatDuration } from '@nodeagent/primitives';
 
+/** Upstream's topology manager NewManager, with its first log line in its words. */
+function topologyManagerForConfig(config: KubeletConfiguration, logger: KubeletLogger): TopologyManager {
+  if (config.topologyManagerPolicy === 'none') logger.info({}, 'Creating topology manager with none policy');
+  else
+    logger.info(
+      { topologyPolicyName: config.topologyManagerPolicy, topologyScopeName: config.topologyManagerScope },
+      'Creating topology manager with policy per scope',
+    );
+  return topologyManagerFromConfig(config, undefined, logger);
+}
+
 /**
- * Upstream's NewContainerManager for the CPU manager: reservedSystemCPUs applied to the
- * configuration (it becomes systemReserved cpu, so allocatable and the reserved cgroups count
- * it), then the manager built; options upstream accepts that this kubelet does not apply are
- * named in a warning. Throws ResourceManagerError, which stops the start.
+ * Upstream's server.go and NewContainerManager for the topology and CPU managers:
+ * reservedSystemCPUs applied to the configuration (it becomes systemReserved cpu, so allocatable
+ * and the reserved cgroups count it), the topology manager built, then the CPU manager built and
+ * added as the topology manager's hint provider; options upstream accepts that this kubelet does
+ * not apply are named in a warning. Throws ResourceManagerError, which stops the start.
  */
 export function cpuManagerForConfig(
   config: KubeletConfiguration,
   rootDir: string,
   logger: KubeletLogger,
-): { config: KubeletConfiguration; cpuManager: CpuManager } {
+): { config: KubeletConfiguration; cpuManager: CpuManager; topologyManager: TopologyManager } {
   let topology: CpuTopology | undefined;
   const machine = () => {
     topology ??= discoverCpuTopology();
     return topology;
   };
   const applied = withReservedSystemCpus(config, machine);
+  const topologyManager = topologyManagerForConfig(applied, logger);
   const cpuManager = cpuManagerFromConfig(applied, rootDir, topology, logger);
   for (const option of cpuManager.ignoredOptions)
     logger.warn(
       { field: 'cpuManagerPolicyOptions', option },
       `KubeletConfiguration field cpuManagerPolicyOptions option ${option} is not supported by this kubelet and has no effect`,
     );
-  return { config: applied, cpuManager };
+  topologyManager.addHintProvider(cpuManager);
+  return { config: applied, cpuManager, topologyManager };
 }
 
 /**

@@ -46,8 +46,8 @@ import { ContainerLogManager, logRotatePolicy } from '@nodeagent/kubelet/logs';
 import {
   type CpuManager,
   type CriRuntimeStack,
-  cpuManagerAdmitHandler,
   criRuntimeStack,
+  type TopologyManager,
   withContainerCpusets,
 } from '@nodeagent/kubelet/runtime';
 import { type ApiEventSink, MirrorPodSync, nodeEventReasons } from '@nodeagent/kubelet/sources';
@@ -166,7 +166,7 @@ async function startKubeletParts(
       registry: metrics.registry,
     }),
   };
-  // Upstream's NewContainerManager: reservedSystemCPUs into systemReserved, the CPU manager built.
+  // Upstream's NewContainerManager: reservedSystemCPUs into systemReserved, the topology and CPU managers built.
   const cpus = cpuManagerForConfig(config, flags.rootDir, logger);
   config = cpus.config;
   // Plain requests over the KubeConfig rather than client-node's typed API classes, whose
@@ -230,6 +230,7 @@ async function startKubeletParts(
     summary,
     cgroups,
     cpuManager: cpus.cpuManager,
+    topologyManager: cpus.topologyManager,
     nodeShutdownAdmission: shutdown?.admission,
   });
   kubeletPods = (uid) => kubelet.getPod(uid);
@@ -412,6 +413,8 @@ interface KubeletParts {
   summary: CriSummaryProvider;
   cgroups: PodCgroupManager | undefined;
   cpuManager: CpuManager;
+  /** The resource-allocation admit handler (upstream's topology manager over the CPU manager). */
+  topologyManager: TopologyManager;
   /** The node shutdown manager's admission (node-shutdown.ts), when it is configured. */
   nodeShutdownAdmission?: PodAdmitHandler | undefined;
 }
@@ -466,7 +469,8 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
     metrics,
     stats: summary,
     cgroups,
-    allocateResources: cpuManagerAdmitHandler(parts.cpuManager),
+    // Upstream's GetAllocateResourcesPodAdmitHandler: the topology manager, which allocates through the CPU manager.
+    allocateResources: parts.topologyManager,
     nodeShutdownAdmission: parts.nodeShutdownAdmission,
   });
   // Upstream's container manager start: cpu_manager_state and memory_manager_state restored or written.

@@ -30,6 +30,9 @@ const KUBELET_LAYERS: readonly (readonly string[])[] = [
   // KubeletConfiguration: its validation names cgroups (cgroupRoot under the cgroupDriver).
   ['config'],
   ['admission'],
+  // The topology manager (upstream cm/topologymanager): NUMA hints merged by policy and scope, the
+  // resource-allocation admit handler over its hint providers.
+  ['topologymanager'],
   // The CPU and memory managers (upstream pkg/kubelet/cm): checkpoints, the static policy, its
   // admission handler and the CreateContainer cpuset.
   ['cpumanager'],

@@ -100,9 +100,11 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
     'CPU manager reconcile loop (static policy: CRI UpdateContainerResources cpuset_cpus)',
   ),
   memoryManagerPolicy: unsupported,
-  topologyManagerPolicy: unsupported,
-  topologyManagerScope: unsupported,
-  topologyManagerPolicyOptions: unsupported,
+  topologyManagerPolicy: applied('topology manager admission (topologymanager/, CPU manager hints)'),
+  topologyManagerScope: applied('topology manager admission: hints per container or per pod'),
+  topologyManagerPolicyOptions: applied(
+    'topology manager: prefer-closest-numa-nodes, max-allowable-numa-nodes',
+  ),
   qosReserved: unsupported,
   runtimeRequestTimeout: applied('CRI call deadline'),
   // v1.36 only validates it: hairpin setup left with dockershim (v1.24), CNI plugins do it now.

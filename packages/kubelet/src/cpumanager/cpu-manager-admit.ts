@@ -1,29 +1,20 @@
-import { admitted, type PodAdmitHandler, unexpectedAdmissionErrorReason } from '../admission/admit-handler';
-import { CpuAllocationError } from './allocation-error';
+import type { PodAdmitHandler } from '../admission/admit-handler';
+import { TopologyManager } from '../topologymanager/topology-manager';
 import type { CpuManager } from './cpu-manager';
 
 /**
- * Upstream's resource-allocation admit handler for the CPU manager (the topology manager's
- * admission under its default none policy): every container's CPUs are allocated as the pod is
- * admitted, and a refusal gives upstream's reason and message (admission.GetPodAdmitResult).
+ * The resource-allocation admit handler of a kubelet whose topology manager has its default none
+ * policy: every container's CPUs are allocated as the pod is admitted, a refusal giving upstream's
+ * reason and message (admission.GetPodAdmitResult). The binary builds its TopologyManager from
+ * the configuration instead (topologyManagerFromConfig).
  */
 export function cpuManagerAdmitHandler(manager: CpuManager): PodAdmitHandler {
-  return {
-    admit({ pod }) {
-      try {
-        manager.allocate(pod);
-        return admitted;
-      } catch (error) {
-        const refusal =
-          error instanceof CpuAllocationError
-            ? error
-            : CpuAllocationError.unexpected((error as Error).message);
-        return {
-          admit: false,
-          reason: refusal.reason || unexpectedAdmissionErrorReason,
-          message: refusal.message,
-        };
-      }
-    },
-  };
+  const topology = new TopologyManager({
+    policyName: 'none',
+    scopeName: 'container',
+    policyOptions: {},
+    numaNodes: () => [],
+  });
+  topology.addHintProvider(manager);
+  return topology;
 }

@@ -1,7 +1,9 @@
 import { type Clock, milliValue, systemClock } from '@nodeagent/primitives';
-import type { Pod } from '../api/pod-types';
+import type { Container, Pod } from '../api/pod-types';
 import { everyOn } from '../clock-timers';
 import type { KubeletLogger } from '../kubelet-logger';
+import type { ResourceHints, TopologyHint } from '../topologymanager/topology-hint';
+import type { HintProvider } from '../topologymanager/topology-manager';
 import { CpuManagerCheckpoint, type CpuManagerState } from './cpu-manager-state';
 import { CpuSet } from './cpu-set';
 import { type CpuTopology, discoverCpuTopology } from './cpu-topology';
@@ -103,7 +105,7 @@ function newPolicy(config: CpuManagerConfig, topology: () => CpuTopology): CpuMa
  * (allocate), their cpuset handed to CreateContainer (cpuset), and under the static policy a
  * reconcile loop that keeps every running container's cpuset current.
  */
-export class CpuManager {
+export class CpuManager implements HintProvider {
   readonly policy: CpuManagerPolicy;
   private readonly checkpoint: CpuManagerCheckpoint;
   private state: CpuManagerState | undefined;
@@ -176,21 +178,33 @@ export class CpuManager {
   }
 
   /**
-   * Upstream Allocate for every init and app container of a new pod (the topology manager's
-   * admission with policy none): stale assignments go first. Throws CpuAllocationError.
+   * Upstream GetTopologyHints (container scope): stale assignments go first, then the policy's
+   * hints; the none policy has no preference.
    */
-  allocate(pod: Pod): void {
+  getTopologyHints(pod: Pod, container: Container): ResourceHints {
+    if (!(this.policy instanceof StaticPolicy) || !this.state) return undefined;
+    this.removeStaleState();
+    return this.policy.getTopologyHints(this.state, pod, container);
+  }
+
+  /** Upstream GetPodTopologyHints (pod scope): as getTopologyHints, for the whole pod. */
+  getPodTopologyHints(pod: Pod): ResourceHints {
+    if (!(this.policy instanceof StaticPolicy) || !this.state) return undefined;
+    this.removeStaleState();
+    return this.policy.getPodTopologyHints(this.state, pod);
+  }
+
+  /**
+   * Upstream Allocate for one container, called by the topology manager's admission with the
+   * affinity it chose (null under its none policy): stale assignments go first. Throws
+   * CpuAllocationError.
+   */
+  allocate(pod: Pod, container: Container, affinity: TopologyHint): void {
     if (!(this.policy instanceof StaticPolicy) || !this.state) return;
     this.removeStaleState();
-    let changed = false;
-    try {
-      for (const container of [...(pod.spec.initContainers ?? []), ...pod.spec.containers])
-        changed = this.policy.allocate(this.state, pod, container) || changed;
-    } finally {
-      // Upstream writes the checkpoint on every change: an allocation made before a later
-      // container's refusal stays until removeStaleState releases it.
-      if (changed) this.storeState(this.state);
-    }
+    // Upstream writes the checkpoint on every change: an allocation made before a later
+    // container's refusal stays until removeStaleState releases it.
+    if (this.policy.allocate(this.state, pod, container, affinity.affinity)) this.storeState(this.state);
   }
 
   /**

@@ -5,6 +5,8 @@ import type { KubeletConfiguration } from '../config/kubelet-configuration';
 import type { PodRuntime } from '../cri/pod-runtime';
 import { findContainer, type PodRuntimeStatus } from '../cri/runtime-state';
 import type { KubeletLogger } from '../kubelet-logger';
+import { type NumaNode, readNumaNodes } from '../topologymanager/numa-info';
+import { TopologyManager } from '../topologymanager/topology-manager';
 import { CpuManager, reservedCpuMilli } from './cpu-manager';
 import { CpuSet } from './cpu-set';
 import type { CpuTopology } from './cpu-topology';
@@ -66,6 +68,39 @@ export function cpuManagerFromConfig(
     topology,
     logger,
   });
+}
+
+/**
+ * Upstream NewManager for the topology manager from the KubeletConfiguration; as upstream's
+ * NewContainerManager it is built before the CPU manager, which is then added as its one hint
+ * provider (this kubelet has no device or memory manager that allocates). The NUMA nodes are
+ * read from /sys only for a policy other than none, unless given. Throws ResourceManagerError
+ * with upstream's text, which stops the start.
+ */
+export function topologyManagerFromConfig(
+  config: KubeletConfiguration,
+  numaNodes: () => readonly NumaNode[] = () => readNumaNodes(),
+  logger?: Pick<KubeletLogger, 'info'>,
+): TopologyManager {
+  try {
+    return new TopologyManager({
+      policyName: config.topologyManagerPolicy,
+      scopeName: config.topologyManagerScope,
+      policyOptions: config.topologyManagerPolicyOptions,
+      numaNodes,
+      onMaxAboveDefault: (value) =>
+        logger?.info(
+          { 'max-allowable-numa-nodes': value, defaultMaxAllowableNUMANodes: 8 },
+          'WARNING: the value of max-allowable-numa-nodes is more than the default recommended value',
+        ),
+    });
+  } catch (error) {
+    throw new ResourceManagerError(
+      'topologyManagerPolicy',
+      config.topologyManagerPolicy,
+      (error as Error).message,
+    );
+  }
 }
 
 /** What the resource managers read of the running kubelet. */

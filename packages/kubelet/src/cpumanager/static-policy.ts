@@ -2,10 +2,13 @@ import { milliValue } from '@nodeagent/primitives';
 import { hasPodLevelResources } from '../api/pod-level-resources';
 import type { Container, Pod } from '../api/pod-types';
 import { podQOSClass } from '../api/qos-class';
+import type { NumaMask } from '../topologymanager/numa-mask';
+import type { ResourceHints } from '../topologymanager/topology-hint';
 import { CpuAllocationError } from './allocation-error';
 import type { CpuManagerState } from './cpu-manager-state';
 import { CpuSet } from './cpu-set';
 import type { CpuTopology } from './cpu-topology';
+import { cpusOnNumaNodes, generateCpuTopologyHints } from './cpu-topology-hints';
 import type { StaticPolicyOptions } from './policy-options';
 import { takeByTopology } from './take-by-topology';
 
@@ -86,11 +89,79 @@ export class StaticPolicy {
   }
 
   /**
+   * Upstream podGuaranteedCPUs: what the pod needs at its peak, the larger of its app and
+   * sidecar containers together and its biggest init container (after the sidecars started before it).
+   */
+  podGuaranteedCpus(pod: Pod): number {
+    let byInit = 0;
+    let bySidecars = 0;
+    for (const container of pod.spec.initContainers ?? []) {
+      if (container.resources?.requests?.cpu === undefined) continue;
+      const cpus = this.guaranteedCpus(pod, container);
+      if (container.restartPolicy === 'Always') bySidecars += cpus;
+      else if (bySidecars + cpus > byInit) byInit = bySidecars + cpus;
+    }
+    let byApps = 0;
+    for (const container of pod.spec.containers)
+      if (container.resources?.requests?.cpu !== undefined) byApps += this.guaranteedCpus(pod, container);
+    return Math.max(byInit, byApps + bySidecars);
+  }
+
+  /**
+   * Upstream GetTopologyHints: none (no preference) for a container without exclusive CPUs;
+   * for one that has them already (a restart) the hints of those CPUs, or none satisfiable if
+   * their count differs from the request; else the hints of the free and reusable CPUs.
+   */
+  getTopologyHints(state: CpuManagerState, pod: Pod, container: Container): ResourceHints {
+    const requested = this.guaranteedCpus(pod, container);
+    if (requested === 0 || hasPodLevelResources(pod)) return undefined;
+    const allocated = state.assignments.get(pod.metadata.uid ?? '')?.get(container.name);
+    if (allocated) {
+      if (allocated.size !== requested) return { cpu: [] };
+      return { cpu: generateCpuTopologyHints(this.topology, allocated, new CpuSet(), requested) };
+    }
+    const reusable = this.cpusToReuse.get(pod.metadata.uid ?? '') ?? new CpuSet();
+    return { cpu: generateCpuTopologyHints(this.topology, this.availableCpus(state), reusable, requested) };
+  }
+
+  /**
+   * Upstream GetPodTopologyHints: the same for the pod's peak need, counting CPUs its
+   * containers hold already as reusable.
+   */
+  getPodTopologyHints(state: CpuManagerState, pod: Pod): ResourceHints {
+    const requested = this.podGuaranteedCpus(pod);
+    if (requested === 0 || hasPodLevelResources(pod)) return undefined;
+    const uid = pod.metadata.uid ?? '';
+    let assigned = new CpuSet();
+    for (const container of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+      const allocated = state.assignments.get(uid)?.get(container.name);
+      if (!allocated) continue;
+      if (allocated.size !== this.guaranteedCpus(pod, container)) return { cpu: [] };
+      assigned = assigned.union(allocated);
+    }
+    if (assigned.size === requested)
+      return { cpu: generateCpuTopologyHints(this.topology, assigned, new CpuSet(), requested) };
+    const reusable = (this.cpusToReuse.get(uid) ?? new CpuSet()).union(assigned);
+    return { cpu: generateCpuTopologyHints(this.topology, this.availableCpus(state), reusable, requested) };
+  }
+
+  /** Upstream GetAvailableCPUs: the shared pool without the reserved CPUs. */
+  private availableCpus(state: CpuManagerState): CpuSet {
+    return state.defaultCpuSet.difference(this.reserved);
+  }
+
+  /**
    * Upstream Allocate: exclusive CPUs for a container that qualifies (kept when the state has
-   * them already), nothing for a shared-pool one. Whether the state changed; throws
+   * them already), nothing for a shared-pool one; with a NUMA affinity from the topology
+   * manager, the CPUs on its nodes are taken first. Whether the state changed; throws
    * CpuAllocationError.
    */
-  allocate(state: CpuManagerState, pod: Pod, container: Container): boolean {
+  allocate(
+    state: CpuManagerState,
+    pod: Pod,
+    container: Container,
+    numaAffinity: NumaMask | null = null,
+  ): boolean {
     const count = this.guaranteedCpus(pod, container);
     // Upstream skips pods sized by spec.resources: the static policy does not pin them.
     if (count === 0 || hasPodLevelResources(pod)) return false;
@@ -111,7 +182,7 @@ export class StaticPolicy {
       .union(this.cpusToReuse.get(uid) ?? new CpuSet());
     let cpus: CpuSet;
     try {
-      cpus = takeByTopology(this.topology, available, count);
+      cpus = this.allocateCpus(available, count, numaAffinity);
     } catch (error) {
       throw CpuAllocationError.unexpected((error as Error).message);
     }
@@ -121,6 +192,19 @@ export class StaticPolicy {
     state.assignments.set(uid, containers);
     this.updateCpusToReuse(pod, container, cpus);
     return true;
+  }
+
+  /**
+   * Upstream allocateCPUs: as many CPUs as the affinity's nodes can give, taken by topology among
+   * them, then the rest by topology from everything else available.
+   */
+  private allocateCpus(available: CpuSet, count: number, numaAffinity: NumaMask | null): CpuSet {
+    let taken = new CpuSet();
+    if (numaAffinity) {
+      const aligned = cpusOnNumaNodes(this.topology, available, numaAffinity);
+      taken = takeByTopology(this.topology, aligned, Math.min(count, aligned.size));
+    }
+    return taken.union(takeByTopology(this.topology, available.difference(taken), count - taken.size));
   }
 
   /** Upstream RemoveContainer: the container's CPUs go back to the shared pool, unless a sibling still holds them. */

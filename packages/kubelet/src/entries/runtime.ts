@@ -1,6 +1,7 @@
 // @nodeagent/kubelet/runtime: The PodRuntime seam over the CRI, the runtime stack composed over a
 // CRI client, runtime state and the start limiter, the CPU and memory managers (cpuset of
-// containers, cpu_manager_state and memory_manager_state), and the node's iptables utility chains
+// containers, cpu_manager_state and memory_manager_state), the topology manager (NUMA-aligned
+// admission over the CPU manager's hints), and the node's iptables utility chains
 // (makeIPTablesUtilChains).
 export * from '../cpumanager/cpu-manager';
 export { cpuManagerAdmitHandler } from '../cpumanager/cpu-manager-admit';
@@ -42,3 +43,12 @@ export {
   podRuntimeStack,
   type RuntimeReaders,
 } from '../runtime-stack';
+export { type NumaNode, readNumaNodes } from '../topologymanager/numa-info';
+export { NumaMask } from '../topologymanager/numa-mask';
+export type { ResourceHints, TopologyHint } from '../topologymanager/topology-hint';
+export {
+  type HintProvider,
+  TopologyManager,
+  type TopologyManagerConfig,
+  topologyAffinityError,
+} from '../topologymanager/topology-manager';

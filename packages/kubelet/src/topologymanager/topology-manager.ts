@@ -1,0 +1,144 @@
+import {
+  admitted,
+  type PodAdmitAttributes,
+  type PodAdmitHandler,
+  type PodAdmitResult,
+  unexpectedAdmissionErrorReason,
+} from '../admission/admit-handler';
+import type { Container, Pod } from '../api/pod-types';
+import { NumaInfo, type NumaNode } from './numa-info';
+import type { ResourceHints, TopologyHint } from './topology-hint';
+import { type AligningPolicyName, TopologyPolicy } from './topology-policy';
+import { parseTopologyPolicyOptions } from './topology-policy-options';
+
+/**
+ * A resource manager that the topology manager asks for NUMA hints and then has allocate
+ * (upstream HintProvider; here only the CPU manager: this kubelet has no device or memory
+ * manager that allocates).
+ */
+export interface HintProvider {
+  /** Upstream GetTopologyHints: the container's hints by resource (container scope). */
+  getTopologyHints(pod: Pod, container: Container): ResourceHints;
+  /** Upstream GetPodTopologyHints: the whole pod's hints by resource (pod scope). */
+  getPodTopologyHints(pod: Pod): ResourceHints;
+  /**
+   * Upstream Allocate, given the affinity the topology manager chose for the container (upstream
+   * sets it in the manager's store and the provider reads it straight back). Throws an error whose
+   * `reason` names the refusal, or any other for an UnexpectedAdmissionError.
+   */
+  allocate(pod: Pod, container: Container, affinity: TopologyHint): void;
+}
+
+/** The KubeletConfiguration fields the topology manager is built from. */
+export interface TopologyManagerConfig {
+  /** topologyManagerPolicy: none, best-effort, restricted or single-numa-node. */
+  policyName: string;
+  /** topologyManagerScope: container or pod. */
+  scopeName: string;
+  /** topologyManagerPolicyOptions. */
+  policyOptions: Readonly<Record<string, string>>;
+  /** The machine's NUMA nodes (read only when the policy is not none). */
+  numaNodes: () => readonly NumaNode[];
+  /** Hears a max-allowable-numa-nodes above the recommended 8 (upstream logs a warning). */
+  onMaxAboveDefault?: (value: number) => void;
+}
+
+/** Upstream TopologyAffinityError: the refusal when no hint the policy accepts exists. */
+export const topologyAffinityError: PodAdmitResult = {
+  admit: false,
+  reason: 'TopologyAffinityError',
+  message: 'Resources cannot be allocated with Topology locality',
+};
+
+/** What "no affinity" is to a provider (upstream's zero TopologyHint). */
+const noAffinity: TopologyHint = { affinity: null, preferred: false };
+
+/** Upstream admission.GetPodAdmitResult for an allocation error. */
+function allocationRefusal(error: unknown): PodAdmitResult {
+  const reason = (error as { reason?: unknown }).reason;
+  if (typeof reason === 'string' && reason !== '')
+    return { admit: false, reason, message: (error as Error).message };
+  return {
+    admit: false,
+    reason: unexpectedAdmissionErrorReason,
+    message: `Allocate failed due to ${(error as Error).message}, which is unexpected`,
+  };
+}
+
+/** Upstream NewManager's policy and scope choice, in its order and words; null for none. */
+function newPolicy(config: TopologyManagerConfig): TopologyPolicy | null {
+  // Upstream short-circuits none before the options are even parsed.
+  if (config.policyName === 'none') return null;
+  const options = parseTopologyPolicyOptions(config.policyOptions, config.onMaxAboveDefault);
+  let numaInfo: NumaInfo;
+  try {
+    numaInfo = new NumaInfo(config.numaNodes(), options.preferClosestNuma);
+  } catch (error) {
+    throw new Error(`cannot discover NUMA topology: ${(error as Error).message}`);
+  }
+  if (numaInfo.nodes.length > options.maxAllowableNumaNodes)
+    throw new Error(`unsupported on machines with more than ${options.maxAllowableNumaNodes} NUMA Nodes`);
+  if (!['best-effort', 'restricted', 'single-numa-node'].includes(config.policyName))
+    throw new Error(`unknown policy: "${config.policyName}"`);
+  if (config.scopeName !== 'container' && config.scopeName !== 'pod')
+    throw new Error(`unknown scope: "${config.scopeName}"`);
+  return new TopologyPolicy(config.policyName as AligningPolicyName, numaInfo, options);
+}
+
+/**
+ * Upstream's topology manager (pkg/kubelet/cm/topologymanager): THE resource-allocation admit
+ * handler. Under the none policy every container is simply allocated; under the others the
+ * providers' hints are merged per container (container scope) or once for the pod (pod scope),
+ * a hint the policy refuses fails the pod with TopologyAffinityError, and each container is
+ * allocated with the chosen affinity.
+ */
+export class TopologyManager implements PodAdmitHandler {
+  readonly policyName: string;
+  readonly scopeName: string;
+  private readonly policy: TopologyPolicy | null;
+  private readonly providers: HintProvider[] = [];
+
+  /** Upstream NewManager: throws with upstream's text for an option, policy or scope it refuses. */
+  constructor(config: TopologyManagerConfig) {
+    this.policy = newPolicy(config);
+    this.policyName = config.policyName;
+    this.scopeName = config.scopeName;
+  }
+
+  /** Upstream AddHintProvider: providers are asked, and allocate, in the order added. */
+  addHintProvider(provider: HintProvider): void {
+    this.providers.push(provider);
+  }
+
+  /** Upstream Admit through the chosen scope. */
+  admit({ pod }: PodAdmitAttributes): PodAdmitResult {
+    const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+    const policy = this.policy;
+    if (!policy) return this.allocateAll(pod, containers, () => noAffinity);
+    if (this.scopeName === 'pod') {
+      const { hint, admit } = policy.merge(this.providers.map((p) => p.getPodTopologyHints(pod)));
+      if (!admit) return topologyAffinityError;
+      return this.allocateAll(pod, containers, () => hint);
+    }
+    for (const container of containers) {
+      const { hint, admit } = policy.merge(this.providers.map((p) => p.getTopologyHints(pod, container)));
+      if (!admit) return topologyAffinityError;
+      const refusal = this.allocateAll(pod, [container], () => hint);
+      if (!refusal.admit) return refusal;
+    }
+    return admitted;
+  }
+
+  /** Upstream allocateAlignedResources for each container in turn; the first failure refuses the pod. */
+  private allocateAll(pod: Pod, containers: readonly Container[], hint: () => TopologyHint): PodAdmitResult {
+    for (const container of containers)
+      for (const provider of this.providers) {
+        try {
+          provider.allocate(pod, container, hint());
+        } catch (error) {
+          return allocationRefusal(error);
+        }
+      }
+    return admitted;
+  }
+}
