@@ -26,7 +26,9 @@ describe('SetElements (issue #54)', () => {
         }
         const listed = (m: { forEach(f: (v: string, id: string) => void): void }) => {
           const out: string[] = [];
-          m.forEach((v, id) => out.push(`${id}=${v}`));
+          m.forEach((v, id) => {
+            out.push(`${id}=${v}`);
+          });
           return out;
         };
         expect(listed(set)).toEqual(listed(map));
