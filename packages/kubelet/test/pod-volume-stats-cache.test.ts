@@ -1,7 +1,7 @@
 import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
-import { PodVolumeStatsCache } from '../src/stats/pod-volume-stats-cache';
 import type { DiskUsage } from '../src/stats/pod-stats-assembly';
+import { PodVolumeStatsCache } from '../src/stats/pod-volume-stats-cache';
 
 const MINUTE = 60_000;
 const flush = () => new Promise((resolve) => setImmediate(resolve));
@@ -25,7 +25,7 @@ function harness(pods: string[], random = () => 0.5) {
 }
 
 describe("PodVolumeStatsCache (upstream's fsResourceAnalyzer, volumeStatsAggPeriod)", () => {
-  it("measures a known pod at once, then after each jittered period; reads never measure", async () => {
+  it('measures a known pod at once, then after each jittered period; reads never measure', async () => {
     const { clock, calls, cache } = harness(['a']);
     expect(cache.get('a')).toBeUndefined();
     cache.start();

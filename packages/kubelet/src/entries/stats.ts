@@ -27,6 +27,11 @@ export {
   sampleTime,
 } from '../stats/node-stats-provider';
 export { assemblePodStats, type DiskUsage, type PodStatsInputs } from '../stats/pod-stats-assembly';
+export {
+  type PodVolumeSample,
+  PodVolumeStatsCache,
+  type PodVolumeStatsCacheOptions,
+} from '../stats/pod-volume-stats-cache';
 export { bootTimeMs, cpuUsageCoreNanoSeconds } from '../stats/proc-cpu';
 export {
   type NodeMemoryFigures,
@@ -38,11 +43,6 @@ export {
 } from '../stats/proc-meminfo';
 export { nodeNetwork, parseNetDev } from '../stats/proc-net-dev';
 export { StatsSourceError } from '../stats/stats-errors';
-export {
-  type PodVolumeSample,
-  PodVolumeStatsCache,
-  type PodVolumeStatsCacheOptions,
-} from '../stats/pod-volume-stats-cache';
 export {
   CriSummaryProvider,
   type CriSummaryProviderOptions,
