@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,30 @@ export async function killChild(child: ChildProcess | undefined): Promise<void> 
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGKILL');
   await new Promise((resolve) => child.once('exit', resolve));
+}
+
+/**
+ * Runs the binary with `argv` until it exits, writes `stopOn` to stderr (then killed: only its
+ * output matters) or `ms` pass (then killed, a hang guard); its exit code and stderr.
+ */
+export function runKubeletUntil(
+  argv: string[],
+  ms: number,
+  stopOn?: string,
+): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(node, [cli, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (stopOn !== undefined && stderr.includes(stopOn)) child.kill('SIGKILL');
+    });
+    const guard = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('exit', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stderr });
+    });
+  });
 }
 
 /**

@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePort, freePorts, killChild, node, waitFor } from './binary-harness';
+import {
+  cli,
+  fakeNodeFlags,
+  freePort,
+  freePorts,
+  killChild,
+  node,
+  runKubeletUntil,
+  waitFor,
+} from './binary-harness';
 
 // The binary against the fake CRI runtime, whose RuntimeConfig answers CGROUPFS: the runtime's
 // driver replaces the configured systemd; answering Unimplemented (as containerd 1.6), the
@@ -21,26 +30,6 @@ afterAll(async () => {
   await fake?.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-/**
- * Runs the binary standalone until it exits, writes `stopOn` (then killed: only its output matters) or `ms` pass (then
- * killed, a hang guard); its exit code and stderr.
- */
-function run(argv: string[], ms: number, stopOn?: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(node, [cli, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      if (stopOn !== undefined && stderr.includes(stopOn)) child.kill('SIGKILL');
-    });
-    const guard = setTimeout(() => child.kill('SIGKILL'), ms);
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stderr });
-    });
-  });
-}
 
 async function config(name: string, lines: string[]): Promise<string> {
   const path = join(dir, name);
@@ -66,7 +55,7 @@ describe('the binary at start', { timeout: 120_000 }, () => {
       port: await freePort(),
     });
     // Far enough once the driver is decided (before the kubelet is built).
-    const { stderr } = await run(
+    const { stderr } = await runKubeletUntil(
       ['--config', await config('systemd.yaml', ['cgroupDriver: systemd']), ...flags],
       90_000,
       'Using cgroup driver setting received from the CRI runtime',
@@ -126,7 +115,7 @@ describe('the binary at start', { timeout: 120_000 }, () => {
       port: await freePort(),
     });
     const bad = await config('userns.yaml', ['userNamespaces:', '  idsPerPod: 1000']);
-    const { code, stderr } = await run(['--config', bad, ...flags], 90_000);
+    const { code, stderr } = await runKubeletUntil(['--config', bad, ...flags], 90_000);
     expect(code).toBe(1);
     expect(stderr.trimEnd().split('\n').at(-1)).toBe(
       'Error: userNamespaces.idsPerPod: kubelet user namespace length 1000 is not a multiple of 65536 (got 1000)',

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePort, node } from './binary-harness';
+import { fakeNodeFlags, freePort, runKubeletUntil } from './binary-harness';
 
 // The binary's CPU and memory manager checkpoints against the fake CRI runtime (#88): written at
 // a default start as upstream v1.36 writes them; a later start under the static policy refuses
@@ -20,23 +19,6 @@ afterAll(async () => {
   await fake?.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Runs the binary until it exits, logs `stopOn` (then killed) or `ms` pass; its exit code and stderr. */
-function run(argv: string[], ms: number, stopOn?: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(node, [cli, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      if (stopOn !== undefined && stderr.includes(stopOn)) child.kill('SIGKILL');
-    });
-    const guard = setTimeout(() => child.kill('SIGKILL'), ms);
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stderr });
-    });
-  });
-}
 
 async function config(name: string, lines: string[]): Promise<string> {
   const path = join(dir, name);
@@ -56,7 +38,7 @@ describe('the binary and its CPU manager', { timeout: 120_000 }, () => {
   const rootDir = () => join(dir, 'root');
 
   it('writes cpu_manager_state (none) and memory_manager_state (None) at a default start', async () => {
-    const { stderr } = await run(
+    const { stderr } = await runKubeletUntil(
       ['--config', await config('default.yaml', []), ...(await flags(rootDir()))],
       90_000,
       'kubelet started',
@@ -75,7 +57,7 @@ describe('the binary and its CPU manager', { timeout: 120_000 }, () => {
 
   it("refuses the static policy over the none checkpoint with upstream's text, naming the file", async () => {
     const path = await config('static.yaml', ['cpuManagerPolicy: static', 'kubeReserved:', '  cpu: "1"']);
-    const { code, stderr } = await run(['--config', path, ...(await flags(rootDir()))], 90_000);
+    const { code, stderr } = await runKubeletUntil(['--config', path, ...(await flags(rootDir()))], 90_000);
     expect(code).toBe(1);
     expect(stderr).toContain(
       `Error: start cpu manager error: could not restore state from checkpoint: configured policy "static" differs from state checkpoint policy "none", please drain this node and delete the CPU manager checkpoint file "${join(rootDir(), 'cpu_manager_state')}" before restarting Kubelet`,
@@ -84,7 +66,7 @@ describe('the binary and its CPU manager', { timeout: 120_000 }, () => {
 
   it('refuses the static policy without reserved CPUs before writing any checkpoint', async () => {
     const fresh = join(dir, 'root-unreserved');
-    const { code, stderr } = await run(
+    const { code, stderr } = await runKubeletUntil(
       ['--config', await config('unreserved.yaml', ['cpuManagerPolicy: static']), ...(await flags(fresh))],
       90_000,
     );

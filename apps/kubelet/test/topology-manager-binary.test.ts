@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePort, node } from './binary-harness';
+import { fakeNodeFlags, freePort, runKubeletUntil } from './binary-harness';
 
 // The binary's topology manager against the fake CRI runtime: the three KubeletConfiguration
 // fields are read (no unsupported-field warning), a policy other than none starts on this
@@ -20,23 +19,6 @@ afterAll(async () => {
   await fake?.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Runs the binary until it exits, logs `stopOn` (then killed) or `ms` pass; its exit code and stderr. */
-function run(argv: string[], ms: number, stopOn?: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(node, [cli, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      if (stopOn !== undefined && stderr.includes(stopOn)) child.kill('SIGKILL');
-    });
-    const guard = setTimeout(() => child.kill('SIGKILL'), ms);
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      resolve({ code, stderr });
-    });
-  });
-}
 
 async function argv(name: string, lines: string[]): Promise<string[]> {
   const path = join(dir, `${name}.yaml`);
@@ -56,7 +38,7 @@ async function argv(name: string, lines: string[]): Promise<string[]> {
 
 describe('the binary and its topology manager', { timeout: 120_000 }, () => {
   it('starts with best-effort per pod, warning about none of the three fields', async () => {
-    const { stderr } = await run(
+    const { stderr } = await runKubeletUntil(
       await argv('best-effort', ['topologyManagerPolicy: best-effort', 'topologyManagerScope: pod']),
       90_000,
       'kubelet started',
@@ -69,7 +51,7 @@ describe('the binary and its topology manager', { timeout: 120_000 }, () => {
   });
 
   it("refuses a max-allowable-numa-nodes below 8 with upstream's text", async () => {
-    const { code, stderr } = await run(
+    const { code, stderr } = await runKubeletUntil(
       await argv('max', [
         'topologyManagerPolicy: restricted',
         'topologyManagerPolicyOptions:',
