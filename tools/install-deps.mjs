@@ -36,6 +36,8 @@ export const systemPackages = {
   cpio: 'packing the micro-VM initramfs',
   systemd: 'systemd-analyze, which checks the units in deploy/systemd',
   python3: 'raw-socket SCTP packets in the kube-proxy nftables packet tests (Node has no raw sockets)',
+  'dbus-daemon':
+    "a private D-Bus bus for the kubelet's graceful node shutdown tests (logind's inhibitor lock passed through a real daemon)",
   gcc: "compiles the single executables' page-release addon (tools/sea/page-release)",
   'libc6-dev': 'C library headers for that addon',
   'docker-registry':
