@@ -1,23 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultKubeletConfiguration } from '@nodeagent/kubelet/config';
 import { describe, expect, it } from 'vitest';
 import { seaTargets } from './targets.mjs';
 
 const repo = join(import.meta.dirname, '..', '..');
-
-/** A unit file's [Service] settings other than Environment=, by name. */
-function serviceSettings(path: string): Record<string, string> {
-  const settings: Record<string, string> = {};
-  let section = '';
-  for (const raw of readFileSync(join(repo, path), 'utf8').split('\n')) {
-    const line = raw.trim();
-    if (line.startsWith('[')) section = line;
-    const m = /^(\w+)=(.*)$/.exec(line);
-    if (section === '[Service]' && m && m[1] !== 'Environment') settings[m[1] as string] = m[2] as string;
-  }
-  return settings;
-}
 
 /** The `Environment=` assignments of a unit file's [Service] section, by variable. */
 function serviceEnvironment(path: string): Record<string, string> {
@@ -42,16 +28,6 @@ describe('deploy/systemd', () => {
     (path) => {
       expect(kubelet?.mallocArenaMax).toBe(1);
       expect(serviceEnvironment(path).MALLOC_ARENA_MAX).toBe(String(kubelet?.mallocArenaMax));
-    },
-  );
-
-  // The kubelet sets RLIMIT_NOFILE to maxOpenFiles at start (upstream's rlimit.SetNumFiles) and
-  // skips the call, and loading koffi for it, when the limit already holds.
-  it.each(['deploy/systemd/nodeagent-kubelet.service', 'deploy/systemd/kubelet.service.d/20-nodeagent.conf'])(
-    "%s gives the kubelet maxOpenFiles' default as its open-files limit",
-    (path) => {
-      expect(defaultKubeletConfiguration().maxOpenFiles).toBe(1_000_000);
-      expect(serviceSettings(path).LimitNOFILE).toBe(String(defaultKubeletConfiguration().maxOpenFiles));
     },
   );
 });
