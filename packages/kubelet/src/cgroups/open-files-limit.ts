@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { systemReason } from '@nodeagent/primitives';
 import type { KubeletLogger } from '../kubelet-logger';
+import { loadLibc } from '../libc';
 
 // maxOpenFiles (--max-open-files): upstream's RunKubelet, once the kubelet is built and before it
 // starts, calls rlimit.SetNumFiles(maxOpenFiles), i.e. setrlimit(RLIMIT_NOFILE) with soft = hard =
@@ -66,22 +67,12 @@ export async function applyMaxOpenFiles(
   return true;
 }
 
-/** What this file uses of koffi: the same on the package and on its raw addon (the executable's). */
-interface Koffi {
-  load(path: string): { func(signature: string): (resource: number, limit: Buffer) => number };
-  errno(): number;
-}
-
 let setrlimit: Promise<(value: number) => void> | undefined;
 
-/**
- * koffi through a literal import(), which bundlers follow (the executable answers it with its
- * embedded addon), loaded the first time a limit must change.
- */
+/** libc's setrlimit, looked up the first time a limit must change (koffi: ../libc.ts). */
 function loadSetrlimit(): Promise<(value: number) => void> {
-  setrlimit ??= import('koffi').then((m: { default?: Koffi } & Partial<Koffi>) => {
-    const koffi = (m.default ?? m) as Koffi;
-    const call = koffi.load('libc.so.6').func('int setrlimit(int, const void *)');
+  setrlimit ??= loadLibc().then(({ koffi, libc }) => {
+    const call = libc.func('int setrlimit(int, const void *)') as (resource: number, limit: Buffer) => number;
     return (value: number) => {
       // struct rlimit { rlim_t rlim_cur; rlim_t rlim_max; }: two 64-bit words on 64-bit Linux.
       const limit = Buffer.alloc(16);

@@ -1,9 +1,9 @@
 import { systemReason } from '@nodeagent/primitives';
+import { type Koffi, loadLibc } from '../libc';
 
 // Node's net sockets drop ancillary data, so a file descriptor sent with SCM_RIGHTS (D-Bus type
 // 'h', as logind's Inhibit returns its lock) never reaches JavaScript. This socket is made with
-// libc through koffi (as open-files-limit.ts loads it: a literal import(), so the executable
-// answers it with its embedded addon), blocking with send/receive timeouts. It is meant for one
+// libc through koffi (../libc.ts), blocking with send/receive timeouts. It is meant for one
 // short exchange; the event loop waits while it blocks, for at most the timeout per call.
 
 // Linux x86-64/arm64 constants (sys/socket.h, asm-generic/socket.h).
@@ -24,16 +24,6 @@ const IOVEC = 16;
 const CONTROL = 16 + 4 * 16;
 const DATA = 4096;
 
-/** What this file uses of koffi: the same on the package and on its raw addon (the executable's). */
-interface Koffi {
-  load(path: string): { func(signature: string): (...args: unknown[]) => number };
-  alloc(type: string, length: number): unknown;
-  free(pointer: unknown): void;
-  address(pointer: unknown): bigint;
-  view(pointer: unknown, length: number): ArrayBuffer;
-  errno(): number;
-}
-
 interface Libc {
   koffi: Koffi;
   socket: (domain: number, type: number, protocol: number) => number;
@@ -46,21 +36,20 @@ interface Libc {
 
 let libc: Promise<Libc> | undefined;
 
-function loadLibc(): Promise<Libc> {
-  libc ??= import('koffi')
-    .then((m: { default?: Koffi } & Partial<Koffi>) => {
-      const koffi = (m.default ?? m) as Koffi;
-      const lib = koffi.load('libc.so.6');
-      return {
-        koffi,
-        socket: lib.func('int socket(int, int, int)'),
-        connect: lib.func('int connect(int, const void *, uint32_t)'),
-        send: lib.func('intptr_t send(int, const void *, size_t, int)'),
-        recvmsg: lib.func('intptr_t recvmsg(int, void *, int)'),
-        setsockopt: lib.func('int setsockopt(int, int, int, const void *, uint32_t)'),
-        close: lib.func('int close(int)'),
-      } as Libc;
-    })
+function loadSocketCalls(): Promise<Libc> {
+  libc ??= loadLibc()
+    .then(
+      ({ koffi, libc: lib }) =>
+        ({
+          koffi,
+          socket: lib.func('int socket(int, int, int)'),
+          connect: lib.func('int connect(int, const void *, uint32_t)'),
+          send: lib.func('intptr_t send(int, const void *, size_t, int)'),
+          recvmsg: lib.func('intptr_t recvmsg(int, void *, int)'),
+          setsockopt: lib.func('int setsockopt(int, int, int, const void *, uint32_t)'),
+          close: lib.func('int close(int)'),
+        }) as Libc,
+    )
     .catch((error: unknown) => {
       libc = undefined;
       throw new Error(`file descriptor passing unsupported in this platform: ${(error as Error).message}`);
@@ -98,7 +87,7 @@ export class BlockingUnixSocket {
 
   /** Connects to the socket at `path`; every later send or receive fails after `timeoutMs`. */
   static async connect(path: string, timeoutMs: number): Promise<BlockingUnixSocket> {
-    const lib = await loadLibc();
+    const lib = await loadSocketCalls();
     const fd = lib.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) throw errnoError(lib.koffi, 'socket');
     const socket = new BlockingUnixSocket(lib, fd);
