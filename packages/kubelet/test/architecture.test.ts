@@ -11,8 +11,9 @@ import { type ImportGraph, importCycles, importGraphOf } from '../../../tools/ci
  * or from a lower layer. Names on one layer are peers and never import each other.
  */
 const KUBELET_LAYERS: readonly (readonly string[])[] = [
-  // The base every part may use: the package's errors, timestamps, the logger shape, timers on the Clock, libc through koffi.
-  ['errors.ts', 'rfc3339.ts', 'kubelet-logger.ts', 'clock-timers.ts', 'libc.ts'],
+  // The base every part may use: the package's errors, timestamps, the logger shape, timers on the Clock, libc through koffi,
+  // a file replaced whole (temporary sibling, sync, rename).
+  ['errors.ts', 'rfc3339.ts', 'kubelet-logger.ts', 'clock-timers.ts', 'libc.ts', 'replace-file.ts'],
   ['metrics.ts'],
   // The Kubernetes API shapes and what is derived from a Pod alone (QoS class).
   ['api'],

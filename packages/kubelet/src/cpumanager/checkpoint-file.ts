@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { replaceFileSync } from '../replace-file';
 
 /**
  * A checkpoint's text, or undefined when the file does not exist (upstream's
@@ -23,18 +24,6 @@ let tempSequence = 0;
  * is on disk before the allocation that made it is used.
  */
 export function writeCheckpointFile(path: string, text: string): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${++tempSequence}`);
-  const fd = openSync(temp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  const temporaryPath = join(dirname(path), `.${basename(path)}.${process.pid}.${++tempSequence}`);
+  replaceFileSync(path, text, { mode: 0o600, temporaryPath });
 }

@@ -1,8 +1,9 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type MessageInput, NamespaceMode, type UserNamespace } from '@nodeagent/cri-client/types';
 import type { Pod } from '../api/pod-types';
 import { KubeletError } from '../errors';
+import { replaceFile } from '../replace-file';
 
 /** Upstream's unit of a pod's ID range: idsPerPod must be a multiple of it (userNsUnitLength). */
 export const userNamespaceUnitLength = 65_536;
@@ -239,7 +240,9 @@ export class UserNamespaceAllocator {
     const dir = join(this.options.podsDir, uid);
     await mkdir(dir, { recursive: true });
     const path = join(dir, userNamespaceMappingsFile);
-    await writeFile(`${path}.tmp`, JSON.stringify(mappings));
-    await rename(`${path}.tmp`, path);
+    await replaceFile(path, JSON.stringify(mappings), {
+      mode: 0o644,
+      temporaryPath: `${path}.tmp`,
+    });
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { replaceFile } from '../replace-file';
 import {
   decodeImagePulledRecord,
   decodeImagePullIntent,
@@ -106,14 +107,7 @@ export class FsImagePullRecords {
 async function writeAtomically(dir: string, name: string, content: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const target = join(dir, name);
-  const temporary = target + temporarySuffix;
-  try {
-    await writeFile(temporary, content, { mode: 0o600 });
-    await rename(temporary, target);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  await replaceFile(target, content, { mode: 0o600, temporaryPath: target + temporarySuffix });
 }
 
 async function listDir<T>(

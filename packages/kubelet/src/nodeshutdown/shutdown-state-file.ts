@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { replaceFile } from '../replace-file';
 
 /** Upstream localStorageStateFile, under the kubelet's root directory. */
 export const shutdownStateFileName = 'graceful_node_shutdown_state';
@@ -35,23 +36,11 @@ export class ShutdownStateFile {
   /** Writes both times (an unset one as Go's zero time, as upstream stores the start alone first). */
   async store(times: ShutdownTimes): Promise<void> {
     const text = JSON.stringify({ startTime: goTime(times.startMs), endTime: goTime(times.endMs) });
-    const temporary = join(
+    const temporaryPath = join(
       dirname(this.path),
       `.tmp-${basename(this.path)}${randomBytes(6).toString('hex')}`,
     );
-    const file = await open(temporary, 'w', 0o644);
-    try {
-      await file.writeFile(text);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    try {
-      await rename(temporary, this.path);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
+    await replaceFile(this.path, text, { mode: 0o644, temporaryPath });
   }
 
   /** The stored times; nothing recorded when the file does not exist (upstream Load). */

@@ -1,7 +1,8 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ResourceRequirements } from '../api/pod-types';
 import { KubeletError } from '../errors';
+import { replaceFile } from '../replace-file';
 
 /** Upstream's file names under the kubelet root directory. */
 export const allocatedPodsStateFile = 'allocated_pods_state';
@@ -92,9 +93,7 @@ export class AllocationCheckpoint {
     const data = { podResourceInfoMap: map };
     const text = JSON.stringify({ data, checksum: checksum(JSON.stringify(data)) });
     await mkdir(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.tmp`;
-    await writeFile(tmp, text, { mode: 0o600 });
-    await rename(tmp, this.path);
+    await replaceFile(this.path, text, { mode: 0o600, temporaryPath: `${this.path}.tmp` });
   }
 
   /** Resolves once every write asked for so far is done (whether it succeeded or not). */
