@@ -1,0 +1,61 @@
+// Addresses and prefixes as the bytes iptables puts in payload comparisons and xt structs.
+
+import { isIPv4, isIPv6, SocketAddress } from 'node:net';
+import { InvalidFieldError } from '../../errors';
+import type { IpFamily } from '../model';
+
+/** An address of `family` in network order: 4 bytes (IPv4) or 16 (IPv6). */
+export function addressBytes(address: string, family: IpFamily, field: string): Buffer {
+  if (family === 'ipv4') {
+    if (!isIPv4(address)) throw new InvalidFieldError(field, address, 'is not an IPv4 address');
+    return Buffer.from(address.split('.').map(Number));
+  }
+  if (!isIPv6(address)) throw new InvalidFieldError(field, address, 'is not an IPv6 address');
+  return ipv6Bytes(address);
+}
+
+function ipv6Bytes(address: string): Buffer {
+  // SocketAddress normalises the text; the groups are expanded here.
+  const text = new SocketAddress({ address, family: 'ipv6' }).address;
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const expand = (groups: string[]): string[] =>
+    groups.flatMap((g) => {
+      if (!g.includes('.')) return [g];
+      const [a, b, c, d] = g.split('.').map(Number) as [number, number, number, number];
+      return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
+    });
+  const left = expand(headGroups);
+  const right = expand(tailGroups);
+  const groups =
+    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  const bytes = Buffer.alloc(16);
+  for (const [i, g] of groups.entries()) bytes.writeUInt16BE(Number.parseInt(g, 16), i * 2);
+  return bytes;
+}
+
+/** `-s`/`-d` text (`a.b.c.d`, `a.b.c.d/len`, `a.b.c.d/mask`) as address and mask bytes. */
+export function cidrBytes(text: string, family: IpFamily, field: string): { address: Buffer; mask: Buffer } {
+  const slash = text.indexOf('/');
+  const address = addressBytes(slash < 0 ? text : text.slice(0, slash), family, field);
+  const width = address.length * 8;
+  let mask: Buffer;
+  const suffix = slash < 0 ? undefined : text.slice(slash + 1);
+  if (suffix === undefined) mask = Buffer.alloc(address.length, 0xff);
+  else if (/^\d+$/.test(suffix) && Number(suffix) <= width) mask = prefixMask(Number(suffix), address.length);
+  else if (family === 'ipv4' && isIPv4(suffix)) mask = addressBytes(suffix, family, field);
+  else throw new InvalidFieldError(field, text, `has no valid prefix length (0-${width})`);
+  // iptables stores the address with the host bits cleared.
+  for (let i = 0; i < address.length; i++) address[i] = (address[i] as number) & (mask[i] as number);
+  return { address, mask };
+}
+
+function prefixMask(length: number, bytes: number): Buffer {
+  const mask = Buffer.alloc(bytes);
+  for (let i = 0; i < bytes; i++) {
+    const bits = Math.max(0, Math.min(8, length - i * 8));
+    mask[i] = (0xff00 >> bits) & 0xff;
+  }
+  return mask;
+}

@@ -1,0 +1,300 @@
+// One iptables rule as the expressions iptables-nft 1.8.9 gives it (nft_ipv4_add/nft_ipv6_add):
+// first the fixed header fields in iptables' order (-i, -o, -p, -s, -d), then the matches in
+// the order they were given (tcp/udp ports and mark natively, others as xt matches), a counter,
+// and the target. A shape this file does not reproduce exactly throws
+// IptablesNftUnsupportedError, so the caller uses iptables-restore instead.
+
+import { Verdict } from '../../nftables/netlink/constants';
+import type { IpFamily, Match, PortSpec, Rule, Target } from '../model';
+import { cidrBytes } from './address-bytes';
+import { IptablesNftUnsupportedError } from './errors';
+import { CmpOp, type ExpressionWriter, MetaKey, PayloadBase } from './expression-writer';
+import {
+  addrtypeInfo,
+  commentInfo,
+  conntrackStateInfo,
+  portRange,
+  sctpInfo,
+  statisticRandomInfo,
+  tcpUdpAnyInfo,
+} from './xt-match-info';
+import { dnatInfo, markTargetInfo, masqueradeInfo, rejectInfo } from './xt-target-info';
+
+/** IP protocol numbers of `-p` names iptables accepts. */
+const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = {
+  tcp: 6,
+  udp: 17,
+  sctp: 132,
+  icmp: 1,
+  'ipv6-icmp': 58,
+  icmpv6: 58,
+  all: 0,
+};
+
+/** Where `-s`/`-d` sit in the network header. */
+const ADDRESS_OFFSETS: Readonly<Record<IpFamily, { source: number; destination: number }>> = {
+  ipv4: { source: 12, destination: 16 },
+  ipv6: { source: 8, destination: 24 },
+};
+
+/** The `-p` of a rule, for NFTA_RULE_COMPAT (nft_compat checks xt matches against it). */
+export interface RuleProtocol {
+  number: number;
+  negate: boolean;
+}
+
+type HeaderMatch = Extract<
+  Match,
+  { kind: 'protocol' | 'source' | 'destination' | 'in-interface' | 'out-interface' }
+>;
+const HEADER_ORDER = ['in-interface', 'out-interface', 'protocol', 'source', 'destination'] as const;
+
+const op = (negate: boolean | undefined) => (negate ? CmpOp.neq : CmpOp.eq);
+
+function be16(value: number): Buffer {
+  const b = Buffer.allocUnsafe(2);
+  b.writeUInt16BE(value, 0);
+  return b;
+}
+
+function le32(value: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32LE(value >>> 0, 0);
+  return b;
+}
+
+/** add_iniface/add_outiface: an exact name compares with its NUL, `name+` without the `+`. */
+function writeInterface(
+  out: ExpressionWriter,
+  key: number,
+  name: string,
+  negate: boolean | undefined,
+  where: string,
+) {
+  if (name === '+' || name.length === 0) throw new IptablesNftUnsupportedError(where, `interface "${name}"`);
+  out.meta(key);
+  const wildcard = name.endsWith('+');
+  const text = wildcard ? name.slice(0, -1) : `${name}\0`;
+  out.cmp(op(negate), Buffer.from(text, 'latin1'));
+}
+
+/** add_addr: a byte-aligned prefix loads only its bytes; any other mask goes through a bitwise. */
+function writeAddress(
+  out: ExpressionWriter,
+  family: IpFamily,
+  offset: number,
+  match: HeaderMatch & { address: string },
+  where: string,
+) {
+  const { address, mask } = cidrBytes(match.address, family, `${where} ${match.kind}`);
+  let full = 0;
+  while (full < mask.length && mask[full] === 0xff) full++;
+  const aligned = mask.subarray(full).every((byte) => byte === 0);
+  if (aligned && full === 0) {
+    if (match.negate) throw new IptablesNftUnsupportedError(where, `negated ${match.kind} /0`);
+    return;
+  }
+  if (aligned) {
+    out.payload(PayloadBase.network, offset, full);
+    out.cmp(op(match.negate), address.subarray(0, full));
+    return;
+  }
+  out.payload(PayloadBase.network, offset, mask.length);
+  out.mask(mask);
+  out.cmp(op(match.negate), address);
+}
+
+function writeHeader(
+  out: ExpressionWriter,
+  family: IpFamily,
+  header: Map<string, HeaderMatch>,
+  where: string,
+) {
+  const offsets = ADDRESS_OFFSETS[family];
+  for (const kind of HEADER_ORDER) {
+    const match = header.get(kind);
+    if (!match) continue;
+    switch (match.kind) {
+      case 'in-interface':
+        writeInterface(out, MetaKey.iifname, match.name, match.negate, where);
+        break;
+      case 'out-interface':
+        writeInterface(out, MetaKey.oifname, match.name, match.negate, where);
+        break;
+      case 'protocol': {
+        const number = PROTOCOL_NUMBERS[match.protocol] as number;
+        if (number === 0) {
+          if (match.negate) throw new IptablesNftUnsupportedError(where, '! -p all');
+          break;
+        }
+        out.meta(MetaKey.l4proto);
+        out.cmp(op(match.negate), Buffer.of(number));
+        break;
+      }
+      case 'source':
+      case 'destination':
+        writeAddress(out, family, offsets[match.kind], match, where);
+        break;
+    }
+  }
+}
+
+/** add_nft_tcpudp for one direction: a single port compares, a range (low > 0) is a range. */
+function writePorts(
+  out: ExpressionWriter,
+  offset: number,
+  spec: PortSpec,
+  negate: boolean | undefined,
+  where: string,
+) {
+  const [low, high] = portRange(spec);
+  out.payload(PayloadBase.transport, offset, 2);
+  if (low === high) out.cmp(op(negate), be16(low));
+  else if (low > 0) out.range(op(negate), be16(low), be16(high));
+  else throw new IptablesNftUnsupportedError(where, `port range ${low}:${high}`);
+}
+
+/** Writes one match as iptables-nft would; false when this file has no exact translation. */
+function writeMatch(out: ExpressionWriter, match: Match, where: string): boolean {
+  switch (match.kind) {
+    case 'comment':
+      out.match('comment', 0, commentInfo(match.comment));
+      return true;
+    case 'statistic':
+      if (match.mode !== 'random') return false;
+      out.match('statistic', 0, statisticRandomInfo(match.probability));
+      return true;
+    case 'conntrack':
+      out.match('conntrack', 3, conntrackStateInfo(match.states, !!match.negate));
+      return true;
+    case 'addrtype': {
+      const { sourceType, destinationType, negateSource, negateDestination } = match;
+      out.match(
+        'addrtype',
+        1,
+        addrtypeInfo(sourceType, destinationType, !!negateSource, !!negateDestination),
+      );
+      return true;
+    }
+    case 'mark': {
+      // add_nft_mark: meta mark (host order), masked unless the mask is all ones.
+      const mask = match.mask ?? 0xffffffff;
+      out.meta(MetaKey.mark);
+      if (mask >>> 0 !== 0xffffffff) out.mask(le32(mask));
+      out.cmp(op(match.negate), le32(match.value));
+      return true;
+    }
+    case 'port':
+      return writePortMatch(out, match, where);
+    case 'module':
+      // `-m tcp` / `-m udp` / `-m sctp` alone: iptables keeps the xt match, so iptables-save prints it.
+      if (match.args.length > 0) return false;
+      if (match.module === 'tcp' || match.module === 'udp') out.match(match.module, 0, tcpUdpAnyInfo());
+      else if (match.module === 'sctp') out.match('sctp', 0, sctpInfo(undefined, undefined, false, false));
+      else return false;
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** `-m tcp|udp --sport/--dport` natively (add_nft_tcpudp), `-m sctp` as the xt match. */
+function writePortMatch(
+  out: ExpressionWriter,
+  match: Extract<Match, { kind: 'port' }>,
+  where: string,
+): boolean {
+  const { sourcePort, destinationPort, negateSource, negateDestination } = match;
+  if (match.protocol === 'sctp') {
+    out.match('sctp', 0, sctpInfo(sourcePort, destinationPort, !!negateSource, !!negateDestination));
+    return true;
+  }
+  // Both directions at once take iptables' combined 4-byte compare; not reproduced here.
+  if (sourcePort !== undefined && destinationPort !== undefined) return false;
+  if (sourcePort !== undefined) writePorts(out, 0, sourcePort, negateSource, where);
+  else if (destinationPort !== undefined) writePorts(out, 2, destinationPort, negateDestination, where);
+  else return false;
+  return true;
+}
+
+/** Writes the target as iptables-nft would; false when this file has no exact translation. */
+function writeTarget(out: ExpressionWriter, family: IpFamily, target: Target): boolean {
+  switch (target.kind) {
+    case 'verdict':
+      out.verdict(Verdict[target.verdict]);
+      return true;
+    case 'jump':
+      out.verdict(target.goto ? Verdict.GOTO : Verdict.JUMP, target.chain);
+      return true;
+    case 'reject': {
+      const info = rejectInfo(family, target.with);
+      if (info) out.target('REJECT', 0, info);
+      return info !== undefined;
+    }
+    case 'dnat':
+      out.target('DNAT', 2, dnatInfo(target.toDestination, family, !!target.random, !!target.persistent));
+      return true;
+    case 'masquerade':
+      if (target.toPorts !== undefined) return false;
+      out.target('MASQUERADE', 0, masqueradeInfo(family, !!target.randomFully, !!target.random));
+      return true;
+    case 'mark':
+      out.target('MARK', 2, markTargetInfo(...markOperands(target)));
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** libxt_MARK's translation of each operation to (mark, mask): the kernel computes (m & ~mask) ^ mark. */
+function markOperands(target: Extract<Target, { kind: 'mark' }>): [number, number] {
+  switch (target.op) {
+    case 'or':
+      return [target.value, target.value];
+    case 'xor':
+      return [target.value, 0];
+    case 'and':
+      return [0, ~target.value >>> 0];
+    case 'set':
+      return [target.value, 0xffffffff];
+    case 'xset':
+      return [target.value, target.mask];
+  }
+}
+
+/**
+ * Writes `rule`'s expressions; returns its `-p` (for NFTA_RULE_COMPAT) when it has one.
+ * `where` names the rule in errors.
+ */
+export function writeRuleExpressions(
+  out: ExpressionWriter,
+  family: IpFamily,
+  rule: Rule,
+  where: string,
+): RuleProtocol | undefined {
+  const header = new Map<string, HeaderMatch>();
+  const others: Match[] = [];
+  for (const match of rule.matches) {
+    if ((HEADER_ORDER as readonly string[]).includes(match.kind)) {
+      if (header.has(match.kind)) throw new IptablesNftUnsupportedError(where, `second ${match.kind}`);
+      header.set(match.kind, match as HeaderMatch);
+    } else others.push(match);
+  }
+  writeHeader(out, family, header, where);
+  for (const match of others)
+    if (!writeMatch(out, match, where))
+      throw new IptablesNftUnsupportedError(
+        where,
+        `match ${match.kind === 'module' ? `-m ${match.module}` : match.kind}`,
+      );
+  out.counter();
+  const target = rule.target;
+  if (target && !writeTarget(out, family, target))
+    throw new IptablesNftUnsupportedError(
+      where,
+      `target ${target.kind === 'extension' ? target.name : target.kind}`,
+    );
+  const protocol = header.get('protocol') as Extract<Match, { kind: 'protocol' }> | undefined;
+  const number = protocol ? (PROTOCOL_NUMBERS[protocol.protocol] as number) : 0;
+  return number === 0 ? undefined : { number, negate: !!protocol?.negate };
+}
