@@ -4,7 +4,9 @@ import { InvalidFieldError } from '../src/errors';
 import { IncrementalNftTable, type NftContribution } from '../src/nftables/index';
 import { keyCodec, writeKey, writeKeyText } from '../src/nftables/netlink/data-types';
 import { type EncodeContext, encodeOperations } from '../src/nftables/netlink/encode';
+import { writePackedKey } from '../src/nftables/netlink/packed-key';
 import { compileRule } from '../src/nftables/netlink/rule/index';
+import { CharCodes } from '../src/nftables/packed-parts';
 
 // The full-sync fast path (NetlinkNftablesClient.runTable): a table's elements encoded from
 // their text must be the very bytes the same elements give as objects.
@@ -59,6 +61,11 @@ function service(i: number): NftContribution {
   };
 }
 
+/** A canonical dotted quad (what the packing keeps as 4 bytes). */
+const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+/** A canonical decimal up to `max`. */
+const decimal = (text: string, max: number) => /^(?:0|[1-9]\d*)$/.test(text) && Number(text) <= max;
+
 const bytes = (items: { type: number; flags: number; attributes: Buffer }[]) =>
   items.map((i) => `${i.type}/${i.flags}/${i.attributes.toString('hex')}`);
 
@@ -75,6 +82,103 @@ describe('elements encoded from their text (runTable)', () => {
     ).batch.items();
     expect(asObjects.length).toBeGreaterThan(structure.size + 6);
     expect(bytes(asText)).toEqual(bytes(asObjects));
+    // Packed (forEachPackedElement): written from the packed strings, comments and timeouts
+    // through the texts; the same messages, operation texts too.
+    const packed = encodeOperations(structure.operations, context(), undefined, (visit) =>
+      table.forEachPackedElement(visit),
+    ).batch.items();
+    expect(bytes(packed)).toEqual(bytes(asObjects));
+    expect(packed.map((m) => m.operation)).toEqual(asText.map((m) => m.operation));
+  });
+
+  it('a packed key writes the bytes of its text, or leaves it to the text path', () => {
+    const codec = keyCodec('ipv4_addr . inet_proto . inet_service . integer . mark . ipv4_addr');
+    const part = fc.tuple(
+      fc.oneof(fc.ipV4(), fc.constantFrom('010.0.0.1', '10.0.0.256', '1.2.3', ' 10.0.0.1')),
+      fc.oneof(fc.constantFrom('tcp', 'udp', 'sctp', 'icmp', '300', '06'), fc.nat(255).map(String)),
+      fc.oneof(fc.nat(65535).map(String), fc.constantFrom('http', '080', '70000')),
+      fc.nat(0xffffffff).map(String),
+      fc.oneof(
+        fc.nat(0xffffffff).map(String),
+        fc.nat(0xffffffff).map((n) => `0x${n.toString(16)}`),
+      ),
+      fc.constantFrom('same', '10.1.2.3'),
+    );
+    // Canonical addresses, protocol names or numbers, ports: the forms the fast path writes.
+    const isCanonical = ([ip, proto, port, , , last]: string[]) =>
+      DOTTED_QUAD.test(ip as string) &&
+      DOTTED_QUAD.test(last as string) &&
+      (['tcp', 'udp', 'sctp', 'icmp'].includes(proto as string) || decimal(proto as string, 255)) &&
+      decimal(port as string, 65535);
+    fc.assert(
+      fc.property(part, ([ip, proto, port, n, mark, last]) => {
+        const parts = [ip, proto, port, n, mark, last === 'same' ? ip : last];
+        const text = parts.join(' . ');
+        const packed = new CharCodes().packParts(parts).toString();
+        const viaText = Buffer.alloc(codec.length + 8, 0xee);
+        let textError: unknown;
+        try {
+          writeKeyText(codec, text, viaText, 4);
+        } catch (e) {
+          textError = e;
+        }
+        const viaPacked = Buffer.alloc(codec.length + 8, 0xee);
+        let written: boolean;
+        try {
+          written = writePackedKey(codec, packed, 0, viaPacked, 4);
+        } catch {
+          written = false;
+        }
+        if (written) {
+          expect(textError).toBeUndefined();
+          expect(viaPacked.subarray(4, 4 + codec.length).toString('hex')).toBe(
+            viaText.subarray(4, 4 + codec.length).toString('hex'),
+          );
+        }
+        if (isCanonical(parts)) expect(written).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a bad element fails with the same error whether encoded from text or packed', () => {
+    const table = new IncrementalNftTable();
+    table.set('base', { sets: base.sets ?? [] });
+    const bad: NftContribution['elements'][] = [
+      [
+        {
+          kind: 'element',
+          container: 'service-endpoints',
+          key: ['10.0.0.300', 'tcp', '80', '0'],
+          value: ['10.0.0.1', '80'],
+        },
+      ],
+      [{ kind: 'element', container: 'service-endpoints', key: ['10.0.0.1', 'tcp', '80', '0'] }],
+      [{ kind: 'element', container: 'cluster-ips', key: ['10.0.0.1'], value: ['10.0.0.2'] }],
+      [{ kind: 'element', container: 'service-ips', key: ['10.0.0.1', 'tcp'], value: ['goto x'] }],
+      [{ kind: 'element', container: 'service-ips', key: ['10.0.0.1', 'tcp', '80'], value: ['bounce x'] }],
+    ];
+    for (const elements of bad) {
+      table.set('bad', { elements });
+      const structure = table.fullStructure();
+      const failure = (packed: boolean) => {
+        try {
+          encodeOperations(
+            structure.operations,
+            context(),
+            packed ? undefined : (visit) => table.forEachElementText(visit),
+            packed ? (visit) => table.forEachPackedElement(visit) : undefined,
+          );
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      };
+      const fromText = failure(false);
+      expect(fromText).toBeInstanceOf(InvalidFieldError);
+      expect(failure(true)).toEqual(fromText);
+      expect((failure(true) as Error).message).toBe((fromText as Error).message);
+    }
   });
 
   it('a key text writes the bytes of its parts (ipv4, protocol, port, integer, mark)', () => {

@@ -1,6 +1,8 @@
 import type { NftElementTextVisitor } from './element-text';
 import { ElementTextBatch } from './element-text-batch';
+import { type ElementMap, IdTable } from './id-table';
 import type { NftChain, NftElement, NftFamily, NftMap, NftSet, NftTable } from './model';
+import type { NftPackedElementVisitor } from './packed-element';
 import { CharCodes, PACKED_END, Unpacker } from './packed-parts';
 import {
   MAX_ELEMENTS_PER_COMMAND,
@@ -9,7 +11,6 @@ import {
   renderScript,
 } from './render-script';
 import { setCapacity } from './set-capacity';
-import { type ElementMap, SetElements } from './set-elements';
 import { NftTransaction } from './transaction';
 
 /** One rule of a chain, without the chain name (the chain owns its rule list). */
@@ -291,9 +292,6 @@ class ElementRegistry {
   /** Off until the first commit: before it there is nothing to diff against. */
   tracking = false;
 
-  /** `isSet(code)`: whether the container with `code` is declared a set now (not a map). */
-  constructor(private readonly isSet: (code: string) => boolean) {}
-
   /** How many ids the container with `code` holds (what the kernel holds once committed). */
   count(code: string): number {
     return this.byContainer.get(code)?.size ?? 0;
@@ -311,8 +309,8 @@ class ElementRegistry {
     const held = this.mapOf(id);
     if (held !== undefined) return held;
     const code = id.slice(0, id.indexOf(SEP));
-    // Either holds any element; a set's are nearly all without comment or timeout (SetElements).
-    const map = this.isSet(code) ? new SetElements<ElementEntry>('') : new Map<string, ElementEntry>();
+    // Not a Map: see IdTable (what a Map leaves behind as it grows, at 1M elements).
+    const map = new IdTable<ElementEntry>();
     this.byContainer.set(code, map);
     if (code.length === 1) this.byIndex[code.charCodeAt(0) - FIRST_CODE] = map;
     return map;
@@ -448,9 +446,7 @@ export class IncrementalNftTable {
   private readonly owners = new Map<string, OwnerRecord>();
   private readonly chains = new Registry<NftChainContents>();
   private readonly sets = new Registry<NftSet | NftMap>();
-  private readonly elements = new ElementRegistry(
-    (code) => this.sets.current(this.containers.name(code))?.kind === 'set',
-  );
+  private readonly elements = new ElementRegistry();
   private readonly containers = new ContainerCodes();
   /** Sizes the last full structure gave its sets, by name: the kernel's once it is committed. */
   private pendingSizes: Map<string, number> | undefined;
@@ -649,6 +645,22 @@ export class IncrementalNftTable {
         batch.add(id, typeof e === 'string' ? e : e[0]!.rest);
       });
       batch.flush();
+    }
+  }
+
+  /**
+   * forEachElementText's elements in their packed form: `visit(container, id, keyAt, rest)`,
+   * the key packed in `id` from `keyAt` (packed-element.ts). Nothing is allocated per element:
+   * the netlink encoder writes most of them straight from these strings.
+   */
+  forEachPackedElement(visit: NftPackedElementVisitor): void {
+    for (const [code, map] of this.elements.byContainer) {
+      const container = this.containers.name(code);
+      // Every id of the container is its code, \0, then the packed key.
+      const keyAt = code.length + 1;
+      map.forEach((e, id) => {
+        visit(container, id, keyAt, typeof e === 'string' ? e : e[0]!.rest);
+      });
     }
   }
 

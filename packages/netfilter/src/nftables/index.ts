@@ -68,6 +68,7 @@ export type {
 } from './netlink/rule/types';
 export { NftablesClient, type NftablesClientOptions, nftErrorLine } from './nftables-client';
 export type { NftablesInterface } from './nftables-interface';
+export type { NftPackedElementSource, NftPackedElementVisitor } from './packed-element';
 export { parseNftJson, ruleTextsByHandle } from './parse-json';
 export { parseScript } from './parse-script';
 export { chainReferences, NFT_NAME_PATTERN, setReferences } from './references';

@@ -14,16 +14,22 @@
 // packs as ''. So two elements have the same packed key exactly when their key texts are equal,
 // as when the table kept the texts themselves.
 
-const LITERAL = 0;
-const IPV4 = 1;
-const BYTE = 2;
-const SHORT = 3;
+/** Tag of a literal part: its text follows, up to the next tag. */
+export const LITERAL = 0;
+/** Tag of a canonical dotted quad: its 4 bytes follow. */
+export const IPV4 = 1;
+/** Tag of a canonical decimal 0-255: one character, the number, follows. */
+export const BYTE = 2;
+/** Tag of a canonical decimal 256-65535: two characters, high and low byte, follow. */
+export const SHORT = 3;
 /** Ends a packed value that has a comment or timeout after it (the table's rest text). */
 export const PACKED_END = 4;
-const ESCAPE = 5;
-const REPEAT = 6;
+/** In a literal: the next character is a code below TAGS, plus 0x40. */
+export const ESCAPE = 5;
+/** Tag of a part with the same text as the part before it. */
+export const REPEAT = 6;
 /** Character codes below this are tags (or ESCAPE) in a packed text. */
-const TAGS = 7;
+export const TAGS = 7;
 
 const CHUNK = 8192;
 const DOT = 46;

@@ -306,6 +306,8 @@ export interface KeyCodec {
   /** Bytes of the whole key (keyLength). */
   readonly length: number;
   readonly parts: readonly {
+    /** The part's data type name (`ipv4_addr`, `inet_service`, …). */
+    readonly name: string;
     readonly offset: number;
     readonly length: number;
     readonly write: PartWriter;
@@ -358,7 +360,8 @@ function quickProtocol(text: string, start: number, end: number): number {
   return quickDecimal(text, 0xff, start, end);
 }
 
-function writeHostU32(value: number, out: Buffer, at: number): void {
+/** `value` as nft's host-order u32 types hold it, written at `at` of `out`. */
+export function writeHostU32(value: number, out: Buffer, at: number): void {
   if (hostIsLittleEndian) out.writeUInt32LE(value, at);
   else out.writeUInt32BE(value, at);
 }
@@ -409,7 +412,7 @@ export function keyCodec(type: string): KeyCodec {
       QUICK_WRITERS[name] ??
       ((text, start, end, out, at) => encodeDataValue(name, text.slice(start, end)).copy(out, at));
     const write: PartWriter = (text, out, at) => writeRange(text, 0, text.length, out, at);
-    const part = { offset, length: natural, write, writeRange };
+    const part = { name, offset, length: natural, write, writeRange };
     offset += names.length === 1 ? natural : concatPartLength(natural);
     return part;
   });
@@ -418,7 +421,8 @@ export function keyCodec(type: string): KeyCodec {
   return codec;
 }
 
-function zero(out: Buffer, at: number, length: number): void {
+/** Zeroes `length` bytes of `out` from `at` (a key's padding). */
+export function zero(out: Buffer, at: number, length: number): void {
   // A loop: Buffer.fill's argument checks cost more than the few bytes of a key.
   for (let i = at; i < at + length; i++) out[i] = 0;
 }

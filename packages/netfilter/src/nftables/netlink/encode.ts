@@ -6,6 +6,8 @@ import { InvalidFieldError, ObjectReferenceError } from '../../errors';
 import type { NftElementTextSource } from '../element-text';
 import type { NftChain, NftElement, NftFamily, NftMap, NftRule, NftSet, NftTable } from '../model';
 import { NFT_NAME_LENGTH_MAX } from '../model';
+import { type NftPackedElementSource, type PackedElementTexts, packedElementTexts } from '../packed-element';
+import { PACKED_END, Unpacker } from '../packed-parts';
 import { NFT_NAME_PATTERN } from '../references';
 import type { NftOperation, NftVerb } from '../transaction';
 import { AttributeWriter } from './attributes';
@@ -46,6 +48,7 @@ import {
   writeKeyText,
 } from './data-types';
 import { nftMessageType } from './message';
+import { writePackedKey } from './packed-key';
 import { newRuleBatch, typeofToType } from './rule/compile-rule';
 import type { AnonymousSet, CompileRule, NetlinkSetInfo, RuleBatchState } from './rule/types';
 import { dataTypeNamed, declareSetType } from './set-types';
@@ -64,6 +67,8 @@ import {
 const EXPR_CONCAT = 13;
 /** …and of a verdict, recorded for the values of an anonymous verdict map (vmap). */
 const EXPR_VERDICT = 1;
+/** A rest text's PACKED_END: a comment or timeout follows the value. */
+const PACKED_END_CHAR = String.fromCharCode(PACKED_END);
 /** Leave room under the u16 nla_len of NFTA_SET_ELEM_LIST_ELEMENTS. */
 const ELEMENTS_PER_MESSAGE_BYTES = 60_000;
 
@@ -120,6 +125,10 @@ class Encoder {
   private elementMessage: AttributeWriter | undefined;
   /** Verdict map values by text (kube-proxy's maps repeat a few hundred verdicts many times); made on first use. */
   private verdicts: Map<string, Buffer> | undefined;
+  /** The same by packed value (packedElements); made on first use. */
+  private packedVerdicts: Map<string, Buffer> | undefined;
+  /** Texts of packed elements: the first keys of each message, and the elements written from text. */
+  private readonly unpacker = new Unpacker();
 
   constructor(private readonly ctx: EncodeContext) {
     this.family = NFPROTO[ctx.family];
@@ -488,6 +497,13 @@ class Encoder {
   ): void {
     const before = run.list.length;
     this.element(run, key, value, comment, timeout);
+    this.elementWritten(run, before, index);
+    if (run.count < 3) run.shownKeys.push(typeof key === 'string' ? key : key.join(' . '));
+    run.count++;
+  }
+
+  /** After an element was written from `before` on: a message it overflows is sent without it. */
+  private elementWritten(run: ElementRun, before: number, index: number): void {
     if (run.list.length > ELEMENTS_PER_MESSAGE_BYTES && before > 0) {
       // This element overflows the message: it starts the next one instead.
       const moved = Buffer.from(run.list.toBuffer().subarray(before));
@@ -495,8 +511,84 @@ class Encoder {
       this.flushRun(run, index);
       run.list.raw(moved);
     }
-    if (run.count < 3) run.shownKeys.push(typeof key === 'string' ? key : key.join(' . '));
-    run.count++;
+  }
+
+  /**
+   * Elements in the table's packed form (IncrementalNftTable.forEachPackedElement), added after
+   * the operations as elementTexts adds them, byte for byte: most are written from the packed
+   * strings (packedElement); the others, and any that would fail, from their texts.
+   */
+  packedElements(source: NftPackedElementSource, index: number): void {
+    let run: ElementRun | undefined;
+    const texts: PackedElementTexts = { key: '', value: '', comment: undefined, timeout: undefined };
+    source((container, id, keyAt, rest) => {
+      if (run?.container !== container) {
+        if (run) this.flushRun(run, index);
+        run = this.startRun('add', container, index);
+      }
+      const before = run.list.length;
+      let written: boolean;
+      try {
+        written = this.packedElement(run, id, keyAt, rest);
+      } catch {
+        // The text path raises the error, as for any other element.
+        written = false;
+      }
+      if (!written) {
+        run.list.truncate(before);
+        const { key, value, comment, timeout } = packedElementTexts(this.unpacker, id, keyAt, rest, texts);
+        this.runElement(run, key, value === '' ? undefined : value, comment, timeout, index);
+        return;
+      }
+      this.elementWritten(run, before, index);
+      if (run.count < 3) run.shownKeys.push(this.unpacker.text(id, keyAt));
+      run.count++;
+    });
+    if (run) this.flushRun(run, index);
+  }
+
+  /**
+   * element() for an added element given packed, when its key and value take the forms
+   * writePackedKey writes and it has neither comment nor timeout; false otherwise (with part
+   * of it written: the caller truncates).
+   */
+  private packedElement(run: ElementRun, id: string, keyAt: number, rest: string): boolean {
+    if (rest.length > 0 && rest.indexOf(PACKED_END_CHAR) >= 0) return false;
+    const { list, set, codecs } = run;
+    const isMap = set.kind === 'map';
+    // The text path's errors: a map element without value, a set element with one.
+    if (isMap === (rest === '')) return false;
+    const elem = list.open(NftaList.ELEM);
+    const keyNest = list.open(NftaSetElem.KEY);
+    const keyAt2 = list.reserveAttribute(NFTA_DATA_VALUE, codecs.key.length);
+    if (!writePackedKey(codecs.key, id, keyAt, list.bytesView, keyAt2)) return false;
+    list.close(keyNest, NftaSetElem.KEY);
+    if (isMap) {
+      const valueCodec = codecs.value;
+      if (valueCodec === 'verdict') {
+        const data = list.open(NftaSetElem.DATA);
+        list.nestedBytes(NFTA_DATA_VERDICT, this.packedVerdictPayload(rest));
+        list.close(data, NftaSetElem.DATA);
+      } else if (valueCodec) {
+        const data = list.open(NftaSetElem.DATA);
+        const valueAt = list.reserveAttribute(NFTA_DATA_VALUE, valueCodec.length);
+        if (!writePackedKey(valueCodec, rest, 0, list.bytesView, valueAt)) return false;
+        list.close(data, NftaSetElem.DATA);
+      }
+    }
+    list.close(elem, NftaList.ELEM);
+    return true;
+  }
+
+  /** verdictPayload of a packed value (no comment or timeout), cached by the packed string itself. */
+  private packedVerdictPayload(rest: string): Buffer {
+    this.packedVerdicts ??= new Map();
+    let payload = this.packedVerdicts.get(rest);
+    if (!payload) {
+      payload = this.verdictPayload(this.unpacker.text(rest, 0));
+      this.packedVerdicts.set(rest, payload);
+    }
+    return payload;
   }
 
   /** The run's elements so far as one message; the next message's operations start at `index`. */
@@ -722,16 +814,19 @@ class Encoder {
 /**
  * Encode a transaction's operations on `ctx.family ctx.table` into one batch buffer (`ctx.batch`
  * or a new one), each message written there once; `ctx.sets` is updated. Elements given as text
- * (`elementTexts`, a table's full contents) are added after the operations.
+ * (`elementTexts`) or packed (`packedElements`), a table's full contents, are added after the
+ * operations, in that order; both give the same bytes for the same elements.
  */
 export function encodeOperations(
   operations: readonly NftOperation[],
   ctx: EncodeContext,
   elementTexts?: NftElementTextSource,
+  packedElements?: NftPackedElementSource,
 ): { batch: BatchBuffer; nextSetId: number } {
   const encoder = new Encoder(ctx);
   encoder.encode(operations);
   if (elementTexts) encoder.elementTexts(elementTexts, operations.length);
+  if (packedElements) encoder.packedElements(packedElements, operations.length);
   return { batch: encoder.batch, nextSetId: encoder.setIdCursor };
 }
 

@@ -1,0 +1,173 @@
+// A container's elements by id, in insertion order, for containers that grow large (issue #54).
+// A JS Map (or Set) is one hash table object that doubles as it fills: at 1M endpoints
+// kube-proxy's two largest containers ended at 29 and 21 MB tables, and every smaller table they
+// outgrew (as much again) stayed behind as garbage in V8's large-object space until the next
+// full collection, inside the first sync, right when the netlink batch (66 MB) is built.
+// Here the ids and values sit in fixed-size chunk arrays (regular heap objects, never copied) and
+// the hash index is an Int32Array: growing it leaves 4 bytes a slot behind, not 28 a Map entry.
+
+/**
+ * What IncrementalNftTable needs of one container's elements by id: a JS Map has it, and so
+ * does IdTable. Iteration order is insertion order; setting a held id keeps its place.
+ */
+export interface ElementMap<V> {
+  readonly size: number;
+  get(id: string): V | undefined;
+  set(id: string, value: V): this;
+  delete(id: string): boolean;
+  forEach(visit: (value: V, id: string) => void): void;
+}
+
+/** Entries per chunk: 2 slots each, a 64 KB array (below V8's large-object size). */
+const CHUNK = 4096;
+/** Index slots: 0 empty, -1 a deleted entry's, else the entry's position + 1. */
+const EMPTY = 0;
+const DELETED = -1;
+const MIN_SLOTS = 16;
+
+/**
+ * A string hash (FNV-1a over the UTF-16 code units, 32-bit). V8 does not expose the hash it
+ * keeps in each string; ids are short (10-30 characters), so this is a few ns per character.
+ */
+function hashOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Ids → values in insertion order, with a JS Map's semantics for what IncrementalNftTable uses
+ * (ElementMap): setting a held id keeps its place; a deleted id set again goes last.
+ */
+export class IdTable<V> implements ElementMap<V> {
+  /** Chunks of [id, value] pairs by position; a deleted entry's id is undefined. */
+  private chunks: (string | V | undefined)[][] = [[]];
+  private index = new Int32Array(MIN_SLOTS);
+  /** Positions used, deleted ones included. */
+  private end = 0;
+  private live = 0;
+  /** DELETED slots in the index. */
+  private deleted = 0;
+
+  get size(): number {
+    return this.live;
+  }
+
+  get(id: string): V | undefined {
+    const slot = this.find(id, hashOf(id));
+    if (slot < 0) return undefined;
+    const at = (this.index[slot] as number) - 1;
+    return this.chunks[Math.floor(at / CHUNK)]![2 * (at % CHUNK) + 1] as V;
+  }
+
+  set(id: string, value: V): this {
+    const hash = hashOf(id);
+    const slot = this.find(id, hash);
+    if (slot >= 0) {
+      const at = (this.index[slot] as number) - 1;
+      this.chunks[Math.floor(at / CHUNK)]![2 * (at % CHUNK) + 1] = value;
+      return this;
+    }
+    if (2 * (this.live + this.deleted + 1) > this.index.length) this.rehash(this.live + 1);
+    this.place(hash, this.append(id, value));
+    this.live++;
+    return this;
+  }
+
+  delete(id: string): boolean {
+    const slot = this.find(id, hashOf(id));
+    if (slot < 0) return false;
+    const at = (this.index[slot] as number) - 1;
+    const chunk = this.chunks[Math.floor(at / CHUNK)]!;
+    chunk[2 * (at % CHUNK)] = undefined;
+    chunk[2 * (at % CHUNK) + 1] = undefined;
+    this.index[slot] = DELETED;
+    this.deleted++;
+    this.live--;
+    // Mostly holes: pack the entries (their order kept) so iteration and memory follow the size.
+    if (this.end >= CHUNK && 2 * this.live < this.end) this.compact();
+    return true;
+  }
+
+  forEach(visit: (value: V, id: string) => void): void {
+    const { chunks, end } = this;
+    for (let at = 0; at < end; at++) {
+      const chunk = chunks[Math.floor(at / CHUNK)]!;
+      const id = chunk[2 * (at % CHUNK)];
+      if (id !== undefined) visit(chunk[2 * (at % CHUNK) + 1] as V, id as string);
+    }
+  }
+
+  /** The index slot holding `id` (whose hash is `hash`), or -1. */
+  private find(id: string, hash: number): number {
+    const index = this.index;
+    const mask = index.length - 1;
+    let slot = hash & mask;
+    for (;;) {
+      const entry = index[slot] as number;
+      if (entry === EMPTY) return -1;
+      if (entry > 0) {
+        const at = entry - 1;
+        if (this.chunks[Math.floor(at / CHUNK)]![2 * (at % CHUNK)] === id) return slot;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  /** Points the first free slot of the probe sequence of `hash` at position `at`. */
+  private place(hash: number, at: number): void {
+    const index = this.index;
+    const mask = index.length - 1;
+    let slot = hash & mask;
+    while ((index[slot] as number) > 0) slot = (slot + 1) & mask;
+    if (index[slot] === DELETED) this.deleted--;
+    index[slot] = at + 1;
+  }
+
+  /** Stores the pair at the next position; a new chunk is allocated at its full size. */
+  private append(id: string, value: V): number {
+    const at = this.end++;
+    const c = Math.floor(at / CHUNK);
+    if (c === this.chunks.length) this.chunks.push(new Array(2 * CHUNK));
+    // The first chunk grows as it fills (a small container stays small); later ones are made whole.
+    const chunk = this.chunks[c]!;
+    chunk[2 * (at % CHUNK)] = id;
+    chunk[2 * (at % CHUNK) + 1] = value;
+    return at;
+  }
+
+  /** A new index for `entries`, at most half full, without DELETED slots. */
+  private rehash(entries: number): void {
+    let slots = MIN_SLOTS;
+    while (slots < 2 * entries) slots *= 2;
+    this.index = new Int32Array(slots);
+    this.deleted = 0;
+    const { chunks, end } = this;
+    for (let at = 0; at < end; at++) {
+      const id = chunks[Math.floor(at / CHUNK)]![2 * (at % CHUNK)];
+      if (id !== undefined) this.place(hashOf(id as string), at);
+    }
+  }
+
+  /** Moves the live entries to the front, in order, and drops the chunks left empty. */
+  private compact(): void {
+    const { chunks, end } = this;
+    let to = 0;
+    for (let at = 0; at < end; at++) {
+      const from = chunks[Math.floor(at / CHUNK)]!;
+      const id = from[2 * (at % CHUNK)];
+      if (id === undefined) continue;
+      if (to !== at) {
+        const into = chunks[Math.floor(to / CHUNK)]!;
+        into[2 * (to % CHUNK)] = id;
+        into[2 * (to % CHUNK) + 1] = from[2 * (at % CHUNK) + 1];
+        from[2 * (at % CHUNK)] = undefined;
+        from[2 * (at % CHUNK) + 1] = undefined;
+      }
+      to++;
+    }
+    this.end = to;
+    chunks.length = Math.max(1, Math.ceil(to / CHUNK));
+    this.rehash(this.live);
+  }
+}

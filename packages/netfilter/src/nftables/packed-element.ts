@@ -1,0 +1,57 @@
+// Elements in IncrementalNftTable's packed form (packed-parts.ts), as the table hands them to the
+// netlink encoder for a full sync: the element's id (container code, \0, packed key) and its rest
+// text (packed value; with a comment or timeout: PACKED_END, comment, \0, timeout). The encoder
+// writes most keys and values from these strings without making any per element.
+
+import type { Unpacker } from './packed-parts';
+
+/**
+ * Called once per element: its set or map, its id with the packed key starting at `keyAt`, and
+ * its rest text ('' for a set element without comment or timeout).
+ */
+export type NftPackedElementVisitor = (container: string, id: string, keyAt: number, rest: string) => void;
+
+/**
+ * Packed elements: calls `visit` once per element, container by container (all of one
+ * container's elements in a row). IncrementalNftTable.forEachPackedElement is one.
+ */
+export type NftPackedElementSource = (visit: NftPackedElementVisitor) => void;
+
+const SEP = '\u0000';
+/** A rest's comment when the element has a timeout but no comment. */
+const NO_COMMENT = '\u0001';
+
+/** An element's texts, as NftElementTextVisitor takes them (one reused object: read it before the next call). */
+export interface PackedElementTexts {
+  key: string;
+  value: string;
+  comment: string | undefined;
+  timeout: string | undefined;
+}
+
+/** The texts of the element with `id` (packed key from `keyAt`) and `rest`, into `out`. */
+export function packedElementTexts(
+  unpacker: Unpacker,
+  id: string,
+  keyAt: number,
+  rest: string,
+  out: PackedElementTexts,
+): PackedElementTexts {
+  out.key = unpacker.text(id, keyAt);
+  out.comment = undefined;
+  out.timeout = undefined;
+  if (rest === '') {
+    out.value = '';
+    return out;
+  }
+  out.value = unpacker.text(rest, 0);
+  const end = unpacker.end;
+  if (end < rest.length) {
+    const sep = rest.indexOf(SEP, end + 1);
+    const comment = rest.slice(end + 1, sep);
+    const timeout = rest.slice(sep + 1);
+    if (comment !== NO_COMMENT) out.comment = comment;
+    if (timeout) out.timeout = timeout;
+  }
+  return out;
+}
