@@ -68,6 +68,12 @@ export type {
   TableName,
   Target,
 } from './model';
+export {
+  type IptablesNftBatchStats,
+  IptablesNftNetlinkWriter,
+  IptablesNftUnsupportedError,
+  type IptablesNftWriteStats,
+} from './nft-wire/index';
 export { parseRuleArgs, parseSave } from './parse-save';
 export { checkPayloadReferences } from './payload-references';
 export { type PayloadStats, payloadStats, widenNftCache } from './payload-stats';

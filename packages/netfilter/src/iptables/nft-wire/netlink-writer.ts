@@ -5,8 +5,9 @@
 
 import type { BatchBuffer, BatchMessage } from '../../nftables/netlink/batch-buffer';
 import { BatchBuffer as NewBatchBuffer } from '../../nftables/netlink/batch-buffer';
+import type { NfnetlinkChannel } from '../../nftables/netlink/channel';
 import { errnoName, NftBatchTooLargeError, NftKernelError } from '../../nftables/netlink/errors';
-import type { NfnetlinkSession } from '../../nftables/netlink/session';
+import { NfnetlinkSession } from '../../nftables/netlink/session';
 import type { Ruleset } from '../model';
 import { encodeIptablesNftBatch, type IptablesNftBatchStats } from './ruleset-batch';
 
@@ -16,6 +17,18 @@ export interface IptablesNftWriteStats extends IptablesNftBatchStats {
   encodeMs: number;
   /** Sending the datagram and waiting for the kernel's commit. */
   commitMs: number;
+}
+
+/**
+ * `add rule …` messages of one chain share their operation text: a rule's number is its place in
+ * that run of messages (1-based, as iptables numbers rules).
+ */
+function operationOf(batch: BatchBuffer, i: number): string {
+  const message = batch.messages[i] as BatchMessage;
+  if (!message.operation.startsWith('add rule ')) return message.operation;
+  let first = i;
+  while (first > 0 && (batch.messages[first - 1] as BatchMessage).operation === message.operation) first--;
+  return `${message.operation} (rule ${i - first + 1})`;
 }
 
 /** The kernel's first refusal in a batch, naming the operation (the batch was rolled back). */
@@ -28,7 +41,7 @@ function kernelError(
   errors.forEach((errno, i) => {
     if (errno === undefined) return;
     const message = batch.messages[i] as BatchMessage;
-    failures.push(new NftKernelError(message.operation, errno, errnoName(errno), message.index));
+    failures.push(new NftKernelError(operationOf(batch, i), errno, errnoName(errno), message.index));
   });
   const [first, ...others] = failures;
   if (!first) return new NftKernelError('batch', batchErrno ?? 0, errnoName(batchErrno ?? 0), -1);
@@ -36,17 +49,26 @@ function kernelError(
 }
 
 /**
- * Writes iptables rulesets (one family per call) through an nf_tables session. The batch buffer
- * is kept between writes; its pages are released after each one.
+ * Writes iptables rulesets (one family per call) over a NETLINK_NETFILTER channel it owns from
+ * then on (close() closes it). The batch buffer is kept between writes; its pages are released
+ * after each one.
  */
 export class IptablesNftNetlinkWriter {
   private readonly batch: BatchBuffer = new NewBatchBuffer();
+  private readonly session: NfnetlinkSession;
 
   constructor(
-    private readonly session: NfnetlinkSession,
-    /** Wall clock for the stats (injected by tests and benches). */
+    private readonly channel: NfnetlinkChannel,
+    /** Wall clock for the stats, in ms (injected by tests and benches). */
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.session = new NfnetlinkSession(channel);
+  }
+
+  /** Closes the channel. */
+  close(): void {
+    this.channel.close();
+  }
 
   /**
    * Encode `ruleset` and commit it as one transaction. Throws IptablesNftUnsupportedError

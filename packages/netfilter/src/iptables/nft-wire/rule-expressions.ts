@@ -1,14 +1,15 @@
-// One iptables rule as the expressions iptables-nft 1.8.9 gives it (nft_ipv4_add/nft_ipv6_add):
-// first the fixed header fields in iptables' order (-i, -o, -p, -s, -d), then the matches in
-// the order they were given (tcp/udp ports and mark natively, others as xt matches), a counter,
-// and the target. A shape this file does not reproduce exactly throws
-// IptablesNftUnsupportedError, so the caller uses iptables-restore instead.
+// Each part of an iptables rule as the expressions iptables-nft 1.8.9 gives it (nft_ipv4_add /
+// nft_ipv6_add): the fixed header fields (-i, -o, -p, -s, -d), each match (tcp/udp ports and
+// mark natively, others as xt matches) and the target. A shape this file does not reproduce
+// exactly is refused (IptablesNftUnsupportedError, or false), so the caller uses
+// iptables-restore instead. rule-encoder.ts puts the parts in order.
 
 import { Verdict } from '../../nftables/netlink/constants';
-import type { IpFamily, Match, PortSpec, Rule, Target } from '../model';
+import type { IpFamily, Match, PortSpec, Target } from '../model';
 import { cidrBytes } from './address-bytes';
 import { IptablesNftUnsupportedError } from './errors';
 import { CmpOp, type ExpressionWriter, MetaKey, PayloadBase } from './expression-writer';
+import type { Place } from './place';
 import {
   addrtypeInfo,
   commentInfo,
@@ -21,7 +22,7 @@ import {
 import { dnatInfo, markTargetInfo, masqueradeInfo, rejectInfo } from './xt-target-info';
 
 /** IP protocol numbers of `-p` names iptables accepts. */
-const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = {
+export const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = {
   tcp: 6,
   udp: 17,
   sctp: 132,
@@ -37,17 +38,13 @@ const ADDRESS_OFFSETS: Readonly<Record<IpFamily, { source: number; destination: 
   ipv6: { source: 8, destination: 24 },
 };
 
-/** The `-p` of a rule, for NFTA_RULE_COMPAT (nft_compat checks xt matches against it). */
-export interface RuleProtocol {
-  number: number;
-  negate: boolean;
-}
-
-type HeaderMatch = Extract<
+/** The matches iptables keeps in its fixed header (struct ipt_ip / ip6t_ip6), not as modules. */
+export type HeaderMatch = Extract<
   Match,
   { kind: 'protocol' | 'source' | 'destination' | 'in-interface' | 'out-interface' }
 >;
-const HEADER_ORDER = ['in-interface', 'out-interface', 'protocol', 'source', 'destination'] as const;
+/** The order nft_ipv4_add / nft_ipv6_add write the header fields in. */
+export const HEADER_ORDER = ['in-interface', 'out-interface', 'protocol', 'source', 'destination'] as const;
 
 const op = (negate: boolean | undefined) => (negate ? CmpOp.neq : CmpOp.eq);
 
@@ -69,9 +66,10 @@ function writeInterface(
   key: number,
   name: string,
   negate: boolean | undefined,
-  where: string,
+  where: Place,
 ) {
-  if (name === '+' || name.length === 0) throw new IptablesNftUnsupportedError(where, `interface "${name}"`);
+  if (name === '+' || name.length === 0)
+    throw new IptablesNftUnsupportedError(String(where), `interface "${name}"`);
   out.meta(key);
   const wildcard = name.endsWith('+');
   const text = wildcard ? name.slice(0, -1) : `${name}\0`;
@@ -84,14 +82,14 @@ function writeAddress(
   family: IpFamily,
   offset: number,
   match: HeaderMatch & { address: string },
-  where: string,
+  where: Place,
 ) {
-  const { address, mask } = cidrBytes(match.address, family, `${where} ${match.kind}`);
+  const { address, mask } = cidrBytes(match.address, family, where);
   let full = 0;
   while (full < mask.length && mask[full] === 0xff) full++;
   const aligned = mask.subarray(full).every((byte) => byte === 0);
   if (aligned && full === 0) {
-    if (match.negate) throw new IptablesNftUnsupportedError(where, `negated ${match.kind} /0`);
+    if (match.negate) throw new IptablesNftUnsupportedError(String(where), `negated ${match.kind} /0`);
     return;
   }
   if (aligned) {
@@ -104,38 +102,34 @@ function writeAddress(
   out.cmp(op(match.negate), address);
 }
 
-function writeHeader(
+/** Writes one of the fixed header fields (-i, -o, -p, -s, -d) as nft_ipv4_add/nft_ipv6_add do. */
+export function writeHeaderMatch(
   out: ExpressionWriter,
   family: IpFamily,
-  header: Map<string, HeaderMatch>,
-  where: string,
-) {
-  const offsets = ADDRESS_OFFSETS[family];
-  for (const kind of HEADER_ORDER) {
-    const match = header.get(kind);
-    if (!match) continue;
-    switch (match.kind) {
-      case 'in-interface':
-        writeInterface(out, MetaKey.iifname, match.name, match.negate, where);
-        break;
-      case 'out-interface':
-        writeInterface(out, MetaKey.oifname, match.name, match.negate, where);
-        break;
-      case 'protocol': {
-        const number = PROTOCOL_NUMBERS[match.protocol] as number;
-        if (number === 0) {
-          if (match.negate) throw new IptablesNftUnsupportedError(where, '! -p all');
-          break;
-        }
-        out.meta(MetaKey.l4proto);
-        out.cmp(op(match.negate), Buffer.of(number));
-        break;
+  match: HeaderMatch,
+  where: Place,
+): void {
+  switch (match.kind) {
+    case 'in-interface':
+      writeInterface(out, MetaKey.iifname, match.name, match.negate, where);
+      return;
+    case 'out-interface':
+      writeInterface(out, MetaKey.oifname, match.name, match.negate, where);
+      return;
+    case 'protocol': {
+      const number = PROTOCOL_NUMBERS[match.protocol] as number;
+      if (number === 0) {
+        if (match.negate) throw new IptablesNftUnsupportedError(String(where), '! -p all');
+        return;
       }
-      case 'source':
-      case 'destination':
-        writeAddress(out, family, offsets[match.kind], match, where);
-        break;
+      out.meta(MetaKey.l4proto);
+      out.cmp(op(match.negate), Buffer.of(number));
+      return;
     }
+    case 'source':
+    case 'destination':
+      writeAddress(out, family, ADDRESS_OFFSETS[family][match.kind], match, where);
+      return;
   }
 }
 
@@ -145,17 +139,17 @@ function writePorts(
   offset: number,
   spec: PortSpec,
   negate: boolean | undefined,
-  where: string,
+  where: Place,
 ) {
   const [low, high] = portRange(spec);
   out.payload(PayloadBase.transport, offset, 2);
   if (low === high) out.cmp(op(negate), be16(low));
   else if (low > 0) out.range(op(negate), be16(low), be16(high));
-  else throw new IptablesNftUnsupportedError(where, `port range ${low}:${high}`);
+  else throw new IptablesNftUnsupportedError(String(where), `port range ${low}:${high}`);
 }
 
 /** Writes one match as iptables-nft would; false when this file has no exact translation. */
-function writeMatch(out: ExpressionWriter, match: Match, where: string): boolean {
+export function writeMatch(out: ExpressionWriter, match: Match, where: Place): boolean {
   switch (match.kind) {
     case 'comment':
       out.match('comment', 0, commentInfo(match.comment));
@@ -202,7 +196,7 @@ function writeMatch(out: ExpressionWriter, match: Match, where: string): boolean
 function writePortMatch(
   out: ExpressionWriter,
   match: Extract<Match, { kind: 'port' }>,
-  where: string,
+  where: Place,
 ): boolean {
   const { sourcePort, destinationPort, negateSource, negateDestination } = match;
   if (match.protocol === 'sctp') {
@@ -218,7 +212,7 @@ function writePortMatch(
 }
 
 /** Writes the target as iptables-nft would; false when this file has no exact translation. */
-function writeTarget(out: ExpressionWriter, family: IpFamily, target: Target): boolean {
+export function writeTarget(out: ExpressionWriter, family: IpFamily, target: Target): boolean {
   switch (target.kind) {
     case 'verdict':
       out.verdict(Verdict[target.verdict]);
@@ -260,41 +254,4 @@ function markOperands(target: Extract<Target, { kind: 'mark' }>): [number, numbe
     case 'xset':
       return [target.value, target.mask];
   }
-}
-
-/**
- * Writes `rule`'s expressions; returns its `-p` (for NFTA_RULE_COMPAT) when it has one.
- * `where` names the rule in errors.
- */
-export function writeRuleExpressions(
-  out: ExpressionWriter,
-  family: IpFamily,
-  rule: Rule,
-  where: string,
-): RuleProtocol | undefined {
-  const header = new Map<string, HeaderMatch>();
-  const others: Match[] = [];
-  for (const match of rule.matches) {
-    if ((HEADER_ORDER as readonly string[]).includes(match.kind)) {
-      if (header.has(match.kind)) throw new IptablesNftUnsupportedError(where, `second ${match.kind}`);
-      header.set(match.kind, match as HeaderMatch);
-    } else others.push(match);
-  }
-  writeHeader(out, family, header, where);
-  for (const match of others)
-    if (!writeMatch(out, match, where))
-      throw new IptablesNftUnsupportedError(
-        where,
-        `match ${match.kind === 'module' ? `-m ${match.module}` : match.kind}`,
-      );
-  out.counter();
-  const target = rule.target;
-  if (target && !writeTarget(out, family, target))
-    throw new IptablesNftUnsupportedError(
-      where,
-      `target ${target.kind === 'extension' ? target.name : target.kind}`,
-    );
-  const protocol = header.get('protocol') as Extract<Match, { kind: 'protocol' }> | undefined;
-  const number = protocol ? (PROTOCOL_NUMBERS[protocol.protocol] as number) : 0;
-  return number === 0 ? undefined : { number, negate: !!protocol?.negate };
 }

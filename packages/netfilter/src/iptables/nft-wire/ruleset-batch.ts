@@ -20,8 +20,8 @@ import { isBuiltinChain } from '../builtins';
 import type { Chain, IpFamily, Ruleset, Table } from '../model';
 import { BASE_CHAINS } from './base-chains';
 import { IptablesNftUnsupportedError } from './errors';
-import { ExpressionWriter } from './expression-writer';
-import { writeRuleExpressions } from './rule-expressions';
+import { RulePlace } from './place';
+import { RuleExpressionEncoder } from './rule-encoder';
 
 /** NFPROTO_IPV4 / NFPROTO_IPV6. */
 const NFPROTO: Readonly<Record<IpFamily, number>> = { ipv4: 2, ipv6: 10 };
@@ -46,7 +46,8 @@ export interface IptablesNftBatchStats {
 
 class RulesetEncoder {
   private readonly w = new AttributeWriter(4096);
-  private readonly expressions = new ExpressionWriter(this.w);
+  private readonly expressions: RuleExpressionEncoder;
+  private readonly place = new RulePlace();
   private readonly family: number;
   private index = 0;
   readonly stats: IptablesNftBatchStats = { tables: 0, chains: 0, rules: 0, bytes: 0 };
@@ -56,6 +57,7 @@ class RulesetEncoder {
     private readonly ruleset: Ruleset,
   ) {
     this.family = NFPROTO[ruleset.family];
+    this.expressions = new RuleExpressionEncoder(this.w, ruleset.family);
   }
 
   private append(msg: number, flags: number, operation: string): void {
@@ -75,33 +77,46 @@ class RulesetEncoder {
       this.w.string(NftaRule.TABLE, table.name).string(NftaRule.CHAIN, chain.name);
       this.append(NftMsg.DELRULE, 0, `flush chain ${prefix} ${chain.name}`);
     }
-    for (const chain of table.chains) {
-      if (!withRules.has(chain.name)) continue;
-      chain.rules.forEach((rule, i) => {
-        const where = `${table.name}/${chain.name} rule ${i + 1}`;
-        this.w.string(NftaRule.TABLE, table.name).string(NftaRule.CHAIN, chain.name);
-        const list = this.w.open(NftaRule.EXPRESSIONS);
-        const protocol = writeRuleExpressions(this.expressions, this.ruleset.family, rule, where);
-        this.w.close(list, NftaRule.EXPRESSIONS);
-        if (protocol) {
-          const compat = this.w.open(NFTA_RULE_COMPAT);
-          this.w.u32(COMPAT_PROTO, protocol.number).u32(COMPAT_FLAGS, protocol.negate ? COMPAT_F_INV : 0);
-          this.w.close(compat, NFTA_RULE_COMPAT);
-        }
-        this.append(
-          NftMsg.NEWRULE,
-          NLM_F_CREATE | NLM_F_APPEND,
-          `add rule ${prefix} ${chain.name} (${where})`,
-        );
-        this.stats.rules++;
-      });
-    }
+    for (const chain of table.chains) if (withRules.has(chain.name)) this.encodeRules(table, chain, prefix);
     for (const name of table.deleteChains ?? []) {
       this.w.string(NftaRule.TABLE, table.name).string(NftaRule.CHAIN, name);
       this.append(NftMsg.DELRULE, 0, `flush chain ${prefix} ${name}`);
       this.w.string(NftaChain.TABLE, table.name).string(NftaChain.NAME, name);
       this.append(NftMsg.DELCHAIN, 0, `delete chain ${prefix} ${name}`);
     }
+  }
+
+  /**
+   * The chain's rules, appended in order. Every rule of a chain shares one operation text (the
+   * rule's number is its place in that run of messages, see ruleNumberOf) and one copy of the
+   * table and chain attributes.
+   */
+  private encodeRules(table: Table, chain: Chain, prefix: string): void {
+    const operation = `add rule ${prefix} ${chain.name}`;
+    const names = Buffer.from(
+      new AttributeWriter(64)
+        .string(NftaRule.TABLE, table.name)
+        .string(NftaRule.CHAIN, chain.name)
+        .toBuffer(),
+    );
+    const place = this.place;
+    place.table = table.name;
+    place.chain = chain.name;
+    place.rule = 0;
+    for (const rule of chain.rules) {
+      place.rule++;
+      this.w.raw(names);
+      const list = this.w.open(NftaRule.EXPRESSIONS);
+      const protocol = this.expressions.write(rule, place);
+      this.w.close(list, NftaRule.EXPRESSIONS);
+      if (protocol) {
+        const compat = this.w.open(NFTA_RULE_COMPAT);
+        this.w.u32(COMPAT_PROTO, protocol.number).u32(COMPAT_FLAGS, protocol.negate ? COMPAT_F_INV : 0);
+        this.w.close(compat, NFTA_RULE_COMPAT);
+      }
+      this.append(NftMsg.NEWRULE, NLM_F_CREATE | NLM_F_APPEND, operation);
+    }
+    this.stats.rules += chain.rules.length;
   }
 
   private declareChain(table: Table, chain: Chain, prefix: string): void {
