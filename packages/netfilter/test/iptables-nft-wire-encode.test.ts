@@ -72,6 +72,24 @@ describe('iptables-nft batch encoding', () => {
     }
   });
 
+  it('refuses a comment iptables would refuse instead of cutting it, and a probability over 1', () => {
+    const refused = (line: string) => {
+      try {
+        encodeIptablesNftBatch(parseSave(`*nat\n:KUBE-X - [0:0]\n-A KUBE-X ${line}\nCOMMIT\n`));
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    const long = refused(`-m comment --comment ${'x'.repeat(256)} -j RETURN`);
+    expect(long).toBeInstanceOf(InvalidFieldError);
+    expect((long as InvalidFieldError).field).toBe('--comment');
+    expect(refused(`-m comment --comment ${'x'.repeat(255)} -j RETURN`)).toBeUndefined();
+    const probability = refused('-m statistic --mode random --probability 1.5 -j RETURN');
+    expect(probability).toBeInstanceOf(InvalidFieldError);
+    expect((probability as InvalidFieldError).value).toBe(1.5);
+  });
+
   it('names the field and the value of an address it cannot read', () => {
     const error = (() => {
       try {

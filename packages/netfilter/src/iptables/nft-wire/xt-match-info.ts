@@ -2,12 +2,17 @@
 // the matches it does not translate to native expressions. Layouts are the kernel's uapi
 // structs on a 64-bit host (x86_64, arm64), sized XT_ALIGN (8) as iptables sends them.
 
+import { InvalidFieldError } from '../../errors';
+import { MAX_COMMENT_LENGTH } from '../builtins';
 import type { AddrType, ConntrackState, PortSpec } from '../model';
 
 /** xt_comment_info: char comment[XT_MAX_COMMENT_LEN = 256]. */
 export function commentInfo(comment: string): Buffer {
+  // iptables refuses a longer comment; cutting it would write a different rule.
+  if (Buffer.byteLength(comment, 'utf8') > MAX_COMMENT_LENGTH)
+    throw new InvalidFieldError('--comment', comment, `is longer than ${MAX_COMMENT_LENGTH} bytes`);
   const info = Buffer.alloc(256);
-  info.write(comment, 0, 255, 'utf8');
+  info.write(comment, 0, MAX_COMMENT_LENGTH, 'utf8');
   return info;
 }
 
@@ -16,6 +21,8 @@ export function commentInfo(comment: string): Buffer {
  * shares its slot with nth.every; nth.packet, nth.count follow), then a kernel pointer.
  */
 export function statisticRandomInfo(probability: number): Buffer {
+  if (!(probability >= 0 && probability <= 1))
+    throw new InvalidFieldError('--probability', probability, 'is not between 0 and 1');
   const info = Buffer.alloc(24);
   // XT_STATISTIC_MODE_RANDOM = 0; iptables rounds the probability to 31 bits.
   const scaled = Math.round(probability * 0x80000000) >>> 0;
