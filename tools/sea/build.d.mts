@@ -32,7 +32,11 @@ export interface SeaBuildOptions {
    * (code-cache-training.ts); unset, each target's `trainCodeCache`. The top-level cache if training fails.
    */
   trainCodeCache?: boolean;
+  /** client-node's proxy agents loaded at their first use (true) or at start (false); unset, each target's `lazyProxyAgents`. */
+  lazyProxyAgents?: boolean;
 }
+/** The esbuild plugin that gives client-node's config.js proxy agents loaded at their first `new`. */
+export declare const lazyProxyAgents: { name: string; setup(build: unknown): void };
 export declare const DEFAULT_BUILD_OPTIONS: Readonly<SeaBuildOptions>;
 /** The executable's Node/V8 flags: the target's `--max-semi-space-size`, then `options.execArgv`. */
 export declare function targetExecArgv(target: SeaTarget, options?: SeaBuildOptions): string[];

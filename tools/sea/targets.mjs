@@ -24,6 +24,8 @@ export const KUBERNETES_VERSION = 'v1.36.3';
  *   app rather than the top-level one (build.mjs, trainedCodeCache), unless the build says otherwise
  * @property {boolean} [mallocTrimEveryCheck]  malloc_trim at every check of the memory trim, not
  *   only after its collections (heap-trim.cjs, "Why malloc_trim")
+ * @property {boolean} [lazyProxyAgents]  client-node's proxy agents loaded at their first use, not
+ *   at start (build.mjs, lazyProxyAgents), unless the build says otherwise
  * @property {boolean} [plainStartUpCollection]  the memory trim ends the start-up with a plain full
  *   collection instead of the memory-reducing one (heap-trim.cjs, startHeapTrim)
  */
@@ -65,6 +67,9 @@ export function seaTargets() {
       // "kubelet started" 478 -> 421 ms and the main thread's CPU at 9.5 s 0.48 -> 0.38 s
       // (medians, 5 runs each, load 0-0.8), VmRSS at 10 s the same (apps/kubelet/README.md).
       trainCodeCache: true,
+      // client-node's proxy agents (socks-proxy-agent, hpagent) evaluated only for a cluster with
+      // a proxy-url (build.mjs, lazyProxyAgents): a few ms of each start (issue #51).
+      lazyProxyAgents: true,
       // One malloc arena for all threads: glibc otherwise gives threads that contend for one
       // (V8's 4 workers, libuv's 4) arenas of their own while pods start, each keeping 1-2 MiB
       // resident after malloc_trim. At 110 pods (apps/kubelet/README.md): ~3 MiB less after the
