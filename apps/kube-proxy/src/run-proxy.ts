@@ -380,7 +380,8 @@ function createProxier(family: IPFamily, parts: ProxierParts): RunnableProxier {
     : new IptablesProxier({
         family,
         nodeName,
-        executor: execIptables({ family }),
+        // Full syncs on iptables-nft over netlink, in this process's namespace (see fullSyncOverNetlink).
+        executor: execIptables({ family, logger: log.child({ ipFamily: family }) }),
         conntrack: netlinkConntrack(family),
         ...(nfacct ? { nfacct } : {}),
         backend: iptablesOptionsFromConfig(config, family, facts),

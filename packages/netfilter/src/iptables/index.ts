@@ -68,6 +68,7 @@ export type {
   TableName,
   Target,
 } from './model';
+export type { NftNetlinkRestoreOptions } from './nft-netlink-restore';
 export {
   type IptablesNftBatchStats,
   IptablesNftNetlinkWriter,

@@ -2,6 +2,13 @@ import { type CommandRunner, localRunner } from '@nodeagent/primitives';
 import { detectIptablesBackend, type IptablesBackend, iptablesCommands } from './backend';
 import type { IptablesInterface, RuleSpec } from './iptables-interface';
 import type { IpFamily, Ruleset, Table, TableName } from './model';
+import {
+  gatherPayload,
+  NftNetlinkFallback,
+  type NftNetlinkRestoreOptions,
+  splitForNetlink,
+  writeOverNetlink,
+} from './nft-netlink-restore';
 import { parseSave } from './parse-save';
 import { type PayloadStats, payloadStats, widenNftCache } from './payload-stats';
 import { splitTokens } from './quoting';
@@ -23,6 +30,13 @@ export interface IptablesClientOptions {
   waitSeconds?: number;
   /** `-W`: lock polling interval, microseconds. Upstream uses 100000. */
   waitIntervalMicros?: number;
+  /**
+   * On the nft back end, `restoreStream` with strategy `auto` and an `expected` size (a full
+   * sync) writes the payload over this netlink socket instead of running iptables-restore,
+   * falling back to the tool for a payload the writer cannot take (see nft-netlink-restore.ts).
+   * `restore` (partial syncs) always runs the tool.
+   */
+  nftNetlink?: NftNetlinkRestoreOptions;
 }
 
 // Per rule-times-declared-chain cost of the narrowed cache relative to the per-existing-rule
@@ -38,8 +52,10 @@ export class IptablesClient implements IptablesInterface {
   private readonly wait: string[];
   // Upper estimate of how many rules the kernel holds (what listing a table would cost).
   private knownRules = 0;
+  private readonly nftNetlink: NftNetlinkRestoreOptions | undefined;
 
   constructor(options: IptablesClientOptions = {}) {
+    this.nftNetlink = options.nftNetlink;
     this.family = options.family ?? 'ipv4';
     this.runner = options.runner ?? localRunner;
     if (options.backend) this.backendPromise = Promise.resolve(options.backend);
@@ -98,6 +114,47 @@ export class IptablesClient implements IptablesInterface {
     options: RestoreStreamOptions = {},
   ): Promise<RestoreResult> {
     const backend = await this.backend();
+    if (this.nftNetlink && backend === 'nft' && options.expected && (options.strategy ?? 'auto') === 'auto')
+      return this.restoreOverNetlink(chunks, options, this.nftNetlink);
+    return this.restoreStreamWithTool(chunks, options, backend);
+  }
+
+  /**
+   * A full payload over netlink in one transaction, then any `-I`/`-D` sections (jumps from
+   * built-in chains) with iptables-restore, as a non-streamed full sync sends them in a second
+   * run. A payload the writer refuses goes to the tool whole, exactly as it would have.
+   */
+  private async restoreOverNetlink(
+    chunks: AsyncIterable<string>,
+    options: RestoreStreamOptions,
+    nftNetlink: NftNetlinkRestoreOptions,
+  ): Promise<RestoreResult> {
+    const produced = await gatherPayload(chunks, ['nf_tables netlink', this.family]);
+    const tail = options.unwidenedTail?.() ?? '';
+    const { netlink, tool } = splitForNetlink(produced.join('') + tail);
+    let written: { chains: number; rules: number };
+    try {
+      written = await writeOverNetlink(netlink, this.family, nftNetlink);
+    } catch (err) {
+      if (!(err instanceof NftNetlinkFallback)) throw err;
+      nftNetlink.onFallback?.(err.reason, err.error);
+      const replay = async function* () {
+        yield* produced;
+      };
+      return this.restoreStreamWithTool(replay(), { ...options, unwidenedTail: () => tail }, 'nft');
+    }
+    if (tool !== '')
+      await this.restore(tool, { strategy: 'noflush', counters: options.counters, validate: false });
+    const stats = options.expected ?? written;
+    this.knownRules = Math.max(this.knownRules, stats.rules);
+    return { strategy: 'nft-netlink', chains: stats.chains, rules: stats.rules };
+  }
+
+  private async restoreStreamWithTool(
+    chunks: AsyncIterable<string>,
+    options: RestoreStreamOptions,
+    backend: IptablesBackend,
+  ): Promise<RestoreResult> {
     const expected = options.expected;
     const strategy = expected
       ? this.chooseStrategy(options.strategy ?? 'auto', backend, { ...expected, tables: 0 })

@@ -38,7 +38,8 @@ export interface RestoreStreamOptions {
   /**
    * What the payload will hold, as far as the producer can tell before producing it: lets
    * `auto` choose the widened nft cache for a big payload (without it `auto` means
-   * `noflush`) and is reported back as the result's counts.
+   * `noflush`) and is reported back as the result's counts. With it, `auto` on the nft back
+   * end of a client given `nftNetlink` writes over netlink (a full sync's payload).
    */
   expected?: Pick<PayloadStats, 'chains' | 'rules' | 'builtinRules'>;
   /**
@@ -52,7 +53,8 @@ export interface RestoreStreamOptions {
 
 /** What an apply did: the strategy used and the size of what was applied. */
 export interface RestoreResult {
-  strategy: Exclude<RestoreStrategy, 'auto'>;
+  /** The tool's strategy, or `nft-netlink`: the payload went over netlink (IptablesClientOptions.nftNetlink). */
+  strategy: Exclude<RestoreStrategy, 'auto'> | 'nft-netlink';
   chains: number;
   rules: number;
 }

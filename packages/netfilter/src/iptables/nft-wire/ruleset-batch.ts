@@ -77,10 +77,15 @@ class RulesetEncoder {
       this.w.string(NftaRule.TABLE, table.name).string(NftaRule.CHAIN, chain.name);
       this.append(NftMsg.DELRULE, 0, `flush chain ${prefix} ${chain.name}`);
     }
-    for (const chain of table.chains) if (withRules.has(chain.name)) this.encodeRules(table, chain, prefix);
+    // Chains to delete are flushed with the declared ones, before any is deleted: the tool flushes
+    // a chain at its `:` line, so a stale chain jumping to another stale chain listed before it
+    // (`-X KUBE-SEP-…` ahead of `-X KUBE-SVC-…`) holds no reference by then (else EBUSY).
     for (const name of table.deleteChains ?? []) {
       this.w.string(NftaRule.TABLE, table.name).string(NftaRule.CHAIN, name);
       this.append(NftMsg.DELRULE, 0, `flush chain ${prefix} ${name}`);
+    }
+    for (const chain of table.chains) if (withRules.has(chain.name)) this.encodeRules(table, chain, prefix);
+    for (const name of table.deleteChains ?? []) {
       this.w.string(NftaChain.TABLE, table.name).string(NftaChain.NAME, name);
       this.append(NftMsg.DELCHAIN, 0, `delete chain ${prefix} ${name}`);
     }

@@ -1,0 +1,106 @@
+// A full restore payload on the iptables-nft back end written over netlink instead of by
+// iptables-nft-restore (issue #54). Upstream kube-proxy runs iptables-restore; on the nft back
+// end the tool spends most of a big full sync comparing chain names in its own cache (quadratic
+// in the chain count: 65 CPU-s and 4 minutes for 255k chains), not in the kernel. The writer
+// (nft-wire/) creates exactly the nf_tables objects `iptables-nft-restore --noflush` 1.8.9
+// creates, so the kernel's objects and `iptables-save` are identical
+// (test/real/iptables-nft-wire.test.ts proves it shape by shape).
+
+import { InputAbortedError } from '@nodeagent/primitives';
+import type { NfnetlinkChannel } from '../nftables/netlink/channel';
+import { NftBatchTooLargeError } from '../nftables/netlink/errors';
+import type { IpFamily, Ruleset } from './model';
+import { IptablesNftUnsupportedError } from './nft-wire/errors';
+import { IptablesNftNetlinkWriter, type IptablesNftWriteStats } from './nft-wire/netlink-writer';
+import { parseSave } from './parse-save';
+
+/** Full restores over netlink: where the socket comes from, and who hears about fallbacks. */
+export interface NftNetlinkRestoreOptions {
+  /**
+   * Opens a NETLINK_NETFILTER socket in the namespace the tools act in (NetlinkChannel.open for
+   * this process's, NetnsChannel.open for another). Opened per restore and closed after it:
+   * full restores are rare (start, failures, hourly) and nothing is left running between them.
+   */
+  openChannel: () => Promise<NfnetlinkChannel>;
+  /**
+   * Told when a restore goes to iptables-restore instead: `reason` is short and stable (one
+   * per kind of cause, for logging each once), `error` the detail.
+   */
+  onFallback?: (reason: string, error: unknown) => void;
+}
+
+/** Why a payload is left to iptables-restore: the writer cannot take it, nothing was sent. */
+export class NftNetlinkFallback {
+  constructor(
+    readonly reason: string,
+    readonly error: unknown,
+  ) {}
+}
+
+/**
+ * A payload's sections split by who writes them: sections whose lines are all declarations,
+ * `-A` and `-X` (the model's vocabulary) go over netlink; sections inserting or deleting single
+ * rules (`-I`/`-D`, the jumps from built-in chains kube-proxy adds once) go to the tool after.
+ */
+export function splitForNetlink(text: string): { netlink: string; tool: string } {
+  const netlink: string[] = [];
+  const tool: string[] = [];
+  let start = 0;
+  while (start < text.length) {
+    const commit = text.indexOf('\nCOMMIT', start - 1);
+    const endOfCommit = commit < 0 ? text.length : text.indexOf('\n', commit + 1 + 'COMMIT'.length);
+    const end = endOfCommit < 0 ? text.length : endOfCommit + 1;
+    const section = text.slice(start, end);
+    (/\n-[ID] /.test(section) ? tool : netlink).push(section);
+    start = end;
+  }
+  return { netlink: netlink.join(''), tool: tool.join('') };
+}
+
+/** Gathers a streamed payload; a producer failure is the tool path's InputAbortedError (nothing sent). */
+export async function gatherPayload(
+  chunks: AsyncIterable<string>,
+  command: readonly string[],
+): Promise<string[]> {
+  const produced: string[] = [];
+  try {
+    for await (const chunk of chunks) produced.push(chunk);
+  } catch (err) {
+    throw new InputAbortedError(command, 0, err);
+  }
+  return produced;
+}
+
+/**
+ * Parses and writes `text` in one transaction. Throws NftNetlinkFallback (nothing sent) for a
+ * payload the writer cannot take; a kernel refusal is NftKernelError naming the operation (the
+ * transaction rolled back: nothing changed).
+ */
+export async function writeOverNetlink(
+  text: string,
+  family: IpFamily,
+  options: NftNetlinkRestoreOptions,
+): Promise<IptablesNftWriteStats> {
+  let ruleset: Ruleset;
+  try {
+    ruleset = parseSave(text, family);
+  } catch (err) {
+    throw new NftNetlinkFallback('payload not in iptables-save form', err);
+  }
+  let writer: IptablesNftNetlinkWriter;
+  try {
+    writer = new IptablesNftNetlinkWriter(await options.openChannel());
+  } catch (err) {
+    throw new NftNetlinkFallback('netlink socket unavailable', err);
+  }
+  try {
+    return await writer.write(ruleset);
+  } catch (err) {
+    if (err instanceof IptablesNftUnsupportedError) throw new NftNetlinkFallback(err.shape, err);
+    if (err instanceof NftBatchTooLargeError)
+      throw new NftNetlinkFallback('batch larger than the socket takes', err);
+    throw err;
+  } finally {
+    writer.close();
+  }
+}
