@@ -14,6 +14,7 @@ import {
   addrtypeInfo,
   commentInfo,
   conntrackStateInfo,
+  nfacctInfo,
   portRange,
   sctpInfo,
   statisticRandomInfo,
@@ -181,6 +182,11 @@ export function writeMatch(out: ExpressionWriter, match: Match, where: Place): b
     case 'port':
       return writePortMatch(out, match, where);
     case 'module':
+      // `-m nfacct --nfacct-name NAME` (kube-proxy's localhost NodePort and INVALID counters).
+      if (match.module === 'nfacct' && match.args.length === 2 && match.args[0] === '--nfacct-name') {
+        out.match('nfacct', 1, nfacctInfo(match.args[1] as string));
+        return true;
+      }
       // `-m tcp` / `-m udp` / `-m sctp` alone: iptables keeps the xt match, so iptables-save prints it.
       if (match.args.length > 0) return false;
       if (match.module === 'tcp' || match.module === 'udp') out.match(match.module, 0, tcpUdpAnyInfo());

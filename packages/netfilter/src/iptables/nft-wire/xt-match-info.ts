@@ -16,6 +16,25 @@ export function commentInfo(comment: string): Buffer {
   return info;
 }
 
+/** NFACCT_NAME_MAX: the kernel's nfacct object names, NUL included. */
+const NFACCT_NAME_MAX = 32;
+
+/**
+ * xt_nfacct_match_info_v1 (iptables 1.8.9 sends revision 1): char name[32], then the kernel's
+ * pointer, 8-aligned: 40 bytes.
+ */
+export function nfacctInfo(name: string): Buffer {
+  if (name === '' || Buffer.byteLength(name, 'utf8') >= NFACCT_NAME_MAX)
+    throw new InvalidFieldError(
+      '--nfacct-name',
+      name,
+      `is empty or not shorter than ${NFACCT_NAME_MAX} bytes`,
+    );
+  const info = Buffer.alloc(40);
+  info.write(name, 0, NFACCT_NAME_MAX - 1, 'utf8');
+  return info;
+}
+
 /**
  * xt_statistic_info, random mode: u16 mode, u16 flags, then the union (random.probability
  * shares its slot with nth.every; nth.packet, nth.count follow), then a kernel pointer.
