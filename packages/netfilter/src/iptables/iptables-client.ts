@@ -129,20 +129,22 @@ export class IptablesClient implements IptablesInterface {
     options: RestoreStreamOptions,
     nftNetlink: NftNetlinkRestoreOptions,
   ): Promise<RestoreResult> {
-    const produced = await gatherPayload(chunks, ['nf_tables netlink', this.family]);
+    // One flat string, the chunks released: the payload is held once (kept for a fallback).
+    const main = (await gatherPayload(chunks, ['nf_tables netlink', this.family])).join('');
     const tail = options.unwidenedTail?.() ?? '';
-    const { netlink, tool } = splitForNetlink(produced.join('') + tail);
+    const [ofMain, ofTail] = [splitForNetlink(main), splitForNetlink(tail)];
     let written: { chains: number; rules: number };
     try {
-      written = await writeOverNetlink(netlink, this.family, nftNetlink);
+      written = await writeOverNetlink([ofMain.netlink, ofTail.netlink], this.family, nftNetlink);
     } catch (err) {
       if (!(err instanceof NftNetlinkFallback)) throw err;
       nftNetlink.onFallback?.(err.reason, err.error);
       const replay = async function* () {
-        yield* produced;
+        yield main;
       };
       return this.restoreStreamWithTool(replay(), { ...options, unwidenedTail: () => tail }, 'nft');
     }
+    const tool = ofMain.tool + ofTail.tool;
     if (tool !== '')
       await this.restore(tool, { strategy: 'noflush', counters: options.counters, validate: false });
     const stats = options.expected ?? written;

@@ -43,6 +43,8 @@ export class NftNetlinkFallback {
  * rules (`-I`/`-D`, the jumps from built-in chains kube-proxy adds once) go to the tool after.
  */
 export function splitForNetlink(text: string): { netlink: string; tool: string } {
+  // The common case (a full sync's main payload) is returned as it is: no copy of 100+ MB.
+  if (!/\n-[ID] /.test(text)) return { netlink: text, tool: '' };
   const netlink: string[] = [];
   const tool: string[] = [];
   let start = 0;
@@ -72,18 +74,20 @@ export async function gatherPayload(
 }
 
 /**
- * Parses and writes `text` in one transaction. Throws NftNetlinkFallback (nothing sent) for a
+ * Parses `parts` (whole table sections each) and writes them in one transaction. Throws NftNetlinkFallback (nothing sent) for a
  * payload the writer cannot take; a kernel refusal is NftKernelError naming the operation (the
  * transaction rolled back: nothing changed).
  */
 export async function writeOverNetlink(
-  text: string,
+  parts: readonly string[],
   family: IpFamily,
   options: NftNetlinkRestoreOptions,
 ): Promise<IptablesNftWriteStats> {
   let ruleset: Ruleset;
   try {
-    ruleset = parseSave(text, family);
+    // Each part parsed on its own: joining them would copy the whole payload once more.
+    const tables = parts.flatMap((text) => (text === '' ? [] : parseSave(text, family).tables));
+    ruleset = { family, tables };
   } catch (err) {
     throw new NftNetlinkFallback('payload not in iptables-save form', err);
   }
