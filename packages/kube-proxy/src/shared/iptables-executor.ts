@@ -34,6 +34,8 @@ export interface IptablesExecutor {
    * @nodeagent/netfilter's InputAbortedError). `expected` sizes the payload in advance for
    * the restore strategy; `tail()`, called once the chunks are done, gives sections to send
    * after them in the same run that must not be cache-widened (jumps from built-in chains).
+   * On the iptables-nft back end execIptables writes it over netlink instead (see
+   * fullSyncOverNetlink): one transaction, a kernel refusal @nodeagent/netfilter's NftKernelError.
    * Optional: without it the proxier renders first, then `restore`s.
    */
   restoreStream?(
