@@ -43,6 +43,7 @@ export const systemPackages = {
   'docker-registry':
     'a private image registry on loopback for the credential-provider and verified-pull tests (tools/registry)',
   'apache2-utils': "htpasswd (bcrypt) for that registry's basic auth",
+  time: "GNU time: the peak RSS of iptables-nft-restore in kube-proxy's iptables netlink bench",
   patchelf:
     "points Debian unstable's runc 1.3 (unpacked, for user namespaces) at unstable's C library unpacked beside it",
 };

@@ -58,11 +58,25 @@ function saveDigest(path: string): { sha256: string; lines: number } {
 function toolLeg(path: string, payloadFile: string) {
   const cpu0 = childrenCpuMs();
   const t0 = performance.now();
-  const r = spawnSync('nsenter', [`--net=${path}`, '--', 'iptables-nft-restore', '--noflush', payloadFile], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  // GNU time reports the tool's peak RSS: memory the node pays for a full sync outside the
+  // daemon's own RSS, to set beside the writer's.
+  const r = spawnSync(
+    '/usr/bin/time',
+    [
+      '-f',
+      'maxrss-kb=%M',
+      'nsenter',
+      `--net=${path}`,
+      '--',
+      'iptables-nft-restore',
+      '--noflush',
+      payloadFile,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   if (r.status !== 0) throw new Error(`iptables-nft-restore failed: ${r.stderr}`);
-  return { wallMs: performance.now() - t0, cpuMs: childrenCpuMs() - cpu0 };
+  const maxRssKb = Number(/maxrss-kb=(\d+)/.exec(r.stderr.toString())?.[1] ?? Number.NaN);
+  return { wallMs: performance.now() - t0, cpuMs: childrenCpuMs() - cpu0, peakRssMb: maxRssKb / 1024 };
 }
 
 function netlinkLeg(path: string, payloadFile: string) {
@@ -123,7 +137,7 @@ try {
           const r = toolLeg(path, toolPayloadFile);
           results.tool.push(r);
           console.log(
-            `run ${run + 1} iptables-nft-restore: ${(r.wallMs / 1000).toFixed(2)} s wall, ${(r.cpuMs / 1000).toFixed(2)} CPU-s (load ${load})`,
+            `run ${run + 1} iptables-nft-restore: ${(r.wallMs / 1000).toFixed(2)} s wall, ${(r.cpuMs / 1000).toFixed(2)} CPU-s, peak RSS ${r.peakRssMb.toFixed(0)} MB (load ${load})`,
           );
         } else {
           const r = netlinkLeg(path, payloadFile);

@@ -71,6 +71,29 @@ describe('IptablesClient full restores over netlink', () => {
     expect(sent).toEqual([{ file: 'iptables-nft-restore', text: payload.join('') + tail }]);
   });
 
+  it('leaves a payload expected to declare fewer than minChains chains to the tool, opening no socket', async () => {
+    const { runner, sent } = recordingRunner();
+    let opened = 0;
+    const fallbacks: string[] = [];
+    const client = new IptablesClient({
+      runner,
+      backend: 'nft',
+      nftNetlink: {
+        minChains: 2,
+        openChannel: async () => {
+          opened++;
+          return silentChannel([]);
+        },
+        onFallback: (reason) => fallbacks.push(reason),
+      },
+    });
+    const payload = ['*nat\n:KUBE-SVC-A - [0:0]\n-A KUBE-SVC-A -j RETURN\nCOMMIT\n'];
+    await client.restoreStream(chunks(payload), { expected });
+    expect(opened).toBe(0);
+    expect(fallbacks).toEqual([]);
+    expect(sent).toEqual([{ file: 'iptables-nft-restore', text: payload.join('') }]);
+  });
+
   it('falls back when no socket opens, and keeps the legacy back end and unsized streams on the tool', async () => {
     for (const backend of ['nft', 'legacy'] as const) {
       const { runner, sent } = recordingRunner();

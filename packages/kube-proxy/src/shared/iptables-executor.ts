@@ -113,20 +113,32 @@ export function execIptables(opts: ExecIptablesOptions): IptablesExecutor {
 }
 
 /**
+ * The chain count from which a full sync goes over netlink. packages/kube-proxy's
+ * bench/iptables-nft-wire.bench.ts (session 33, load ~1): at 51,010 chains (1k Services x 50)
+ * iptables-nft-restore took 4.84 s and 228 MB, the writer 4.9 s and ~350 MB in its process; at
+ * 255,010 chains 64.7 s against 26.3 s, both ~1.1 GB. A fit of the two (quadratic, linear)
+ * crosses near 58k chains.
+ */
+export const FULL_SYNC_OVER_NETLINK_MIN_CHAINS = 60_000;
+
+/**
  * Upstream kube-proxy writes every sync with iptables-restore. On the iptables-nft back end a
  * full sync's payload goes over netlink instead: iptables-nft-restore spends a big full sync
  * comparing chain names in its own cache, quadratic in the chain count (4 minutes and 65 CPU-s
  * for 255k chains at 250k endpoints), while the netlink writer creates the very objects the
  * tool creates, so the kernel and `iptables-save` are identical (netfilter's
  * test/real/iptables-nft-wire.test.ts). A payload the writer cannot take (session affinity's
- * `-m recent`, …) goes to iptables-restore whole; partial syncs always do.
+ * `-m recent`, …) goes to iptables-restore whole; partial syncs always do. Below
+ * {@link FULL_SYNC_OVER_NETLINK_MIN_CHAINS} declared chains the tool is as fast and the daemon
+ * stays smaller, so such payloads go to it as upstream's do.
  */
 export function fullSyncOverNetlink(
-  opts: Pick<ExecIptablesOptions, 'commandPrefix' | 'netnsPath' | 'logger'>,
+  opts: Pick<ExecIptablesOptions, 'commandPrefix' | 'netnsPath' | 'logger'> & { minChains?: number },
 ): NftNetlinkRestoreOptions {
   const netnsPath = opts.netnsPath ?? netnsOfPrefix(opts.commandPrefix ?? []);
   const told = new Set<string>();
   return {
+    minChains: opts.minChains ?? FULL_SYNC_OVER_NETLINK_MIN_CHAINS,
     openChannel: () => (netnsPath === undefined ? NetlinkChannel.open() : NetnsChannel.open(netnsPath)),
     onFallback(reason, err) {
       if (told.has(reason)) return;

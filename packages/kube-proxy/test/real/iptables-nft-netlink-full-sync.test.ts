@@ -38,7 +38,8 @@ function proxierIn(ns: Netns, overNetlink: boolean): Side {
   let executor = execIptables({ family: 'IPv4', commandPrefix: prefix, fullSyncOverNetlink: false });
   if (overNetlink) {
     // What execIptables builds by default, with the channel opener counted.
-    const netlink = fullSyncOverNetlink({ commandPrefix: prefix, logger });
+    // Every full sync over netlink, whatever its size (the default leaves small ones to the tool).
+    const netlink = fullSyncOverNetlink({ commandPrefix: prefix, logger, minChains: 0 });
     const client = new IptablesClient({
       family: 'ipv4',
       runner: prefixedRunner(prefix),

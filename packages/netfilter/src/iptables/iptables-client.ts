@@ -114,8 +114,14 @@ export class IptablesClient implements IptablesInterface {
     options: RestoreStreamOptions = {},
   ): Promise<RestoreResult> {
     const backend = await this.backend();
-    if (this.nftNetlink && backend === 'nft' && options.expected && (options.strategy ?? 'auto') === 'auto')
-      return this.restoreOverNetlink(chunks, options, this.nftNetlink);
+    const overNetlink =
+      this.nftNetlink !== undefined &&
+      backend === 'nft' &&
+      options.expected !== undefined &&
+      options.expected.chains >= (this.nftNetlink.minChains ?? 0) &&
+      (options.strategy ?? 'auto') === 'auto';
+    if (overNetlink)
+      return this.restoreOverNetlink(chunks, options, this.nftNetlink as NftNetlinkRestoreOptions);
     return this.restoreStreamWithTool(chunks, options, backend);
   }
 

@@ -27,6 +27,12 @@ export interface NftNetlinkRestoreOptions {
    * per kind of cause, for logging each once), `error` the detail.
    */
   onFallback?: (reason: string, error: unknown) => void;
+  /**
+   * Payloads expected to declare fewer chains than this go to iptables-restore as before. The
+   * tool's cost grows with the square of the chain count and the writer's linearly, so the
+   * writer pays only above a size (default 0: every full restore goes over netlink).
+   */
+  minChains?: number;
 }
 
 /** Why a payload is left to iptables-restore: the writer cannot take it, nothing was sent. */
