@@ -1,4 +1,4 @@
-import { type ContainerdConfigInput, runcOptionLines } from './containerd-config';
+import { type ContainerdConfigInput, instanceSections, runcOptionLines } from './containerd-config';
 
 /**
  * containerd 2.x config (version 3): the same settings as the 1.6 config (renderContainerdConfig),
@@ -14,30 +14,8 @@ import { type ContainerdConfigInput, runcOptionLines } from './containerd-config
 export function renderContainerdConfigV3(c: ContainerdConfigInput): string {
   const p = c.paths;
   const q = (s: string) => JSON.stringify(s);
-  return `version = 3
-root = ${q(p.root)}
-state = ${q(p.state)}
-disabled_plugins = [
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.tracing.processor.v1.otlp",
-]
-
-[grpc]
-  address = ${q(p.socketPath)}
-
-[ttrpc]
-  address = ${q(`${p.socketPath}.ttrpc`)}
-
-[debug]
-  level = ${q(c.logLevel)}
-
-[metrics]
-  address = ""
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = ${q(`${p.baseDir}/opt`)}
+  // 2.x has no aufs snapshotter to switch off.
+  return `${instanceSections(c, 3, ['btrfs', 'zfs', 'devmapper'])}
 
 [plugins."io.containerd.nri.v1.nri"]
   disable = true

@@ -48,28 +48,26 @@ export function runcOptionLines(c: ContainerdConfigInput, indent: string): strin
 }
 
 /**
- * containerd 1.6 config (version 2). Notes on the non-default settings:
- * - restrict_oom_score_adj: this machine refuses negative oom_score_adj, and the CRI plugin would
- *   otherwise copy containerd's own (negative) score into containers.
- * - netns_mounts_under_state_dir: pod network namespaces are bind-mounted under our state dir
- *   instead of the host's /var/run/netns, so nothing leaks into `ip netns list`.
- * - the opt plugin path and the ttrpc socket are moved under baseDir, so two instances never share
- *   a file.
- * - registry config_path: per-host settings (a test registry on plain HTTP, see
- *   renderPlainHttpRegistryHost) come from files under baseDir; empty, every host keeps the defaults.
+ * The top of both config versions: this instance's own root, state, sockets, opt dir and log
+ * level, and the plugins it switches off (snapshotters this machine has no use for, and the
+ * tracing exporter, which would try to reach a collector).
  */
-export function renderContainerdConfig(c: ContainerdConfigInput): string {
+export function instanceSections(
+  c: ContainerdConfigInput,
+  version: 2 | 3,
+  disabledSnapshotters: readonly string[],
+): string {
   const p = c.paths;
   const q = (s: string) => JSON.stringify(s);
-  return `version = 2
+  const disabled = [
+    ...disabledSnapshotters.map((name) => `io.containerd.snapshotter.v1.${name}`),
+    'io.containerd.tracing.processor.v1.otlp',
+  ];
+  return `version = ${version}
 root = ${q(p.root)}
 state = ${q(p.state)}
 disabled_plugins = [
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.tracing.processor.v1.otlp",
+${disabled.map((name) => `  ${q(name)},`).join('\n')}
 ]
 
 [grpc]
@@ -85,7 +83,24 @@ disabled_plugins = [
   address = ""
 
 [plugins."io.containerd.internal.v1.opt"]
-  path = ${q(`${p.baseDir}/opt`)}
+  path = ${q(`${p.baseDir}/opt`)}`;
+}
+
+/**
+ * containerd 1.6 config (version 2). Notes on the non-default settings:
+ * - restrict_oom_score_adj: this machine refuses negative oom_score_adj, and the CRI plugin would
+ *   otherwise copy containerd's own (negative) score into containers.
+ * - netns_mounts_under_state_dir: pod network namespaces are bind-mounted under our state dir
+ *   instead of the host's /var/run/netns, so nothing leaks into `ip netns list`.
+ * - the opt plugin path and the ttrpc socket are moved under baseDir, so two instances never share
+ *   a file.
+ * - registry config_path: per-host settings (a test registry on plain HTTP, see
+ *   renderPlainHttpRegistryHost) come from files under baseDir; empty, every host keeps the defaults.
+ */
+export function renderContainerdConfig(c: ContainerdConfigInput): string {
+  const p = c.paths;
+  const q = (s: string) => JSON.stringify(s);
+  return `${instanceSections(c, 2, ['aufs', 'btrfs', 'zfs', 'devmapper'])}
 
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = ${q(c.sandboxImage)}
