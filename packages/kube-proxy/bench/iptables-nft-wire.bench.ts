@@ -5,7 +5,7 @@
 // bench/iptables-nft-wire-leg.ts in its own process). Runs alternate which way goes first; the
 // first run also checks that iptables-save prints the same text for both namespaces.
 // Knobs: KP_NFTWIRE_SERVICES, KP_NFTWIRE_ENDPOINTS, KP_NFTWIRE_RUNS (3), KP_NFTWIRE_FLOOR=0
-// (skip the tool). Needs root (namespaces only).
+// (skip the tool), KP_NFTWIRE_PATH=model (the writer parses into the model first, see the leg). Needs root (namespaces only).
 // Run: npx tsx --conditions=@nodeagent/source bench/iptables-nft-wire.bench.ts (in packages/kube-proxy)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -143,7 +143,7 @@ try {
           const r = netlinkLeg(path, payloadFile);
           results.netlink.push(r);
           console.log(
-            `run ${run + 1} netlink writer: ${(r.wallMs / 1000).toFixed(2)} s wall (process), ${(r.cpuMs / 1000).toFixed(2)} CPU-s; parse ${(r.parseMs / 1000).toFixed(2)} s, encode ${(r.encodeMs / 1000).toFixed(2)} s, sendmsg+commit ${(r.commitMs / 1000).toFixed(2)} s; CPU: parse ${(r.parseCpuMs / 1000).toFixed(2)} s, encode+commit user ${(r.writeUserMs / 1000).toFixed(2)} s sys ${(r.writeSystemMs / 1000).toFixed(2)} s; batch ${(r.batchBytes / 1e6).toFixed(0)} MB, ${r.rules} rules, ${r.chains} chains, peak RSS ${r.peakRssMb.toFixed(0)} MB (load ${load})`,
+            `run ${run + 1} netlink writer (${r.path}): ${(r.wallMs / 1000).toFixed(2)} s wall (process), ${(r.cpuMs / 1000).toFixed(2)} CPU-s; parse ${(r.parseMs / 1000).toFixed(2)} s, ${r.path === 'text' ? 'read+encode' : 'encode'} ${(r.encodeMs / 1000).toFixed(2)} s, sendmsg+commit ${(r.commitMs / 1000).toFixed(2)} s; CPU: parse ${(r.parseCpuMs / 1000).toFixed(2)} s, encode+commit user ${(r.writeUserMs / 1000).toFixed(2)} s sys ${(r.writeSystemMs / 1000).toFixed(2)} s; batch ${(r.batchBytes / 1e6).toFixed(0)} MB, ${r.rules} rules, ${r.chains} chains, peak RSS ${r.peakRssMb.toFixed(0)} MB (load ${load})`,
           );
         }
         if (run === 0) {

@@ -47,15 +47,19 @@ async function* chunks(parts: readonly string[]) {
 const expected = { chains: 1, rules: 1, builtinRules: 0 };
 
 describe('IptablesClient full restores over netlink', () => {
-  it('sends a payload the writer refuses to iptables-restore whole, naming the reason', async () => {
+  it('sends a payload the writer refuses to iptables-restore whole, naming the reason, opening no socket', async () => {
     const { runner, sent } = recordingRunner();
     const channel: string[] = [];
     const fallbacks: string[] = [];
+    let openings = 0;
     const client = new IptablesClient({
       runner,
       backend: 'nft',
       nftNetlink: {
-        openChannel: async () => silentChannel(channel),
+        openChannel: async () => {
+          openings++;
+          return silentChannel(channel);
+        },
         onFallback: (reason) => fallbacks.push(reason),
       },
     });
@@ -67,7 +71,9 @@ describe('IptablesClient full restores over netlink', () => {
     const result = await client.restoreStream(chunks(payload), { expected, unwidenedTail: () => tail });
     expect(result.strategy).toBe('noflush');
     expect(fallbacks).toEqual(['match recent']);
-    expect(channel).toEqual(['close']);
+    // Refused while encoding, before a socket is opened.
+    expect(openings).toBe(0);
+    expect(channel).toEqual([]);
     expect(sent).toEqual([{ file: 'iptables-nft-restore', text: payload.join('') + tail }]);
   });
 

@@ -7,12 +7,15 @@
 // (test/real/iptables-nft-wire.test.ts proves it shape by shape).
 
 import { InputAbortedError } from '@nodeagent/primitives';
+import { isParseError } from '../errors';
+import { BatchBuffer } from '../nftables/netlink/batch-buffer';
 import type { NfnetlinkChannel } from '../nftables/netlink/channel';
 import { NftBatchTooLargeError } from '../nftables/netlink/errors';
-import type { IpFamily, Ruleset } from './model';
+import type { IpFamily } from './model';
 import { IptablesNftUnsupportedError } from './nft-wire/errors';
 import { IptablesNftNetlinkWriter, type IptablesNftWriteStats } from './nft-wire/netlink-writer';
-import { parseSave } from './parse-save';
+import { encodeRestoreTextBatch } from './nft-wire/restore-text-batch';
+import type { IptablesNftBatchStats } from './nft-wire/ruleset-batch';
 
 /** Full restores over netlink: where the socket comes from, and who hears about fallbacks. */
 export interface NftNetlinkRestoreOptions {
@@ -80,33 +83,41 @@ export async function gatherPayload(
 }
 
 /**
- * Parses `parts` (whole table sections each) and writes them in one transaction. Throws NftNetlinkFallback (nothing sent) for a
- * payload the writer cannot take; a kernel refusal is NftKernelError naming the operation (the
- * transaction rolled back: nothing changed).
+ * Reads `parts` (whole table sections each), encoding their rules as they are read, and writes
+ * them in one transaction. Throws NftNetlinkFallback (nothing sent) for a payload the writer
+ * cannot take; a kernel refusal is NftKernelError naming the operation (the transaction rolled
+ * back: nothing changed).
  */
 export async function writeOverNetlink(
   parts: readonly string[],
   family: IpFamily,
   options: NftNetlinkRestoreOptions,
 ): Promise<IptablesNftWriteStats> {
-  let ruleset: Ruleset;
+  // Encoded before the socket is opened: a payload the writer refuses costs no socket.
+  const batch = new BatchBuffer();
+  const start = performance.now();
+  let stats: IptablesNftBatchStats;
   try {
-    // Each part parsed on its own: joining them would copy the whole payload once more.
-    const tables = parts.flatMap((text) => (text === '' ? [] : parseSave(text, family).tables));
-    ruleset = { family, tables };
+    stats = encodeRestoreTextBatch(parts, family, batch).stats;
   } catch (err) {
-    throw new NftNetlinkFallback('payload not in iptables-save form', err);
+    batch.release();
+    if (isParseError(err)) throw new NftNetlinkFallback('payload not in iptables-save form', err);
+    if (err instanceof IptablesNftUnsupportedError) throw new NftNetlinkFallback(err.shape, err);
+    if (err instanceof NftBatchTooLargeError)
+      throw new NftNetlinkFallback('batch larger than the socket takes', err);
+    throw err;
   }
+  const encodeMs = performance.now() - start;
   let writer: IptablesNftNetlinkWriter;
   try {
     writer = new IptablesNftNetlinkWriter(await options.openChannel());
   } catch (err) {
+    batch.release();
     throw new NftNetlinkFallback('netlink socket unavailable', err);
   }
   try {
-    return await writer.write(ruleset);
+    return await writer.send(batch, stats, encodeMs);
   } catch (err) {
-    if (err instanceof IptablesNftUnsupportedError) throw new NftNetlinkFallback(err.shape, err);
     if (err instanceof NftBatchTooLargeError)
       throw new NftNetlinkFallback('batch larger than the socket takes', err);
     throw err;

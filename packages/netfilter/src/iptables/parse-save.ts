@@ -1,5 +1,4 @@
-import { ParseError } from '../errors';
-import { BUILTIN_CHAINS, KNOWN_EXTENSION_TARGETS, TABLE_NAMES } from './builtins';
+import { KNOWN_EXTENSION_TARGETS } from './builtins';
 import type {
   AddrType,
   ChainPolicy,
@@ -14,7 +13,7 @@ import type {
   TableName,
   Target,
 } from './model';
-import { splitTokens } from './quoting';
+import { RuleSyntaxError, readRestore } from './restore-reader';
 
 const basicFlags = new Map<string, 'protocol' | 'source' | 'destination' | 'in-interface' | 'out-interface'>([
   ['-p', 'protocol'],
@@ -32,9 +31,6 @@ const basicFlags = new Map<string, 'protocol' | 'source' | 'destination' | 'in-i
 ]);
 
 const clauseStarts = new Set([...basicFlags.keys(), '-m', '--match', '-j', '--jump', '-g', '--goto']);
-
-/** Thrown inside the rule parser; converted to a ParseError with the line. */
-class RuleSyntaxError extends Error {}
 
 function parsePort(text: string): PortSpec {
   const parts = text.split(':');
@@ -82,7 +78,34 @@ function groupOptions(args: readonly string[]): ModuleOption[] | undefined {
   return negate ? undefined : options;
 }
 
+/** A token groupOptions reads as an option's value (not an option, not a negation). */
+const isValue = (token: string) => token !== '!' && !token.startsWith('--');
+
+/**
+ * The modules every kube-proxy rule carries, in the exact shape iptables-save prints them, read
+ * without grouping options; undefined: interpretModule's general path decides.
+ */
+function commonModule(module: string, args: readonly string[]): Match | undefined {
+  // `-m tcp` alone (every endpoint's DNAT rule): kept as the module, as the general path does.
+  if (args.length === 0 && (module === 'tcp' || module === 'udp' || module === 'sctp'))
+    return { kind: 'module', module, args };
+  if (module === 'comment' && args.length === 2 && args[0] === '--comment' && isValue(args[1]!))
+    return { kind: 'comment', comment: args[1]! };
+  if (
+    module === 'statistic' &&
+    args.length === 4 &&
+    args[0] === '--mode' &&
+    args[1] === 'random' &&
+    args[2] === '--probability' &&
+    isValue(args[3]!)
+  )
+    return { kind: 'statistic', mode: 'random', probability: parseNumber(args[3]!) };
+  return undefined;
+}
+
 function interpretModule(module: string, args: readonly string[]): Match {
+  const common = commonModule(module, args);
+  if (common) return common;
   const fallback: Match = { kind: 'module', module, args };
   const options = groupOptions(args);
   if (!options) return fallback;
@@ -212,11 +235,41 @@ function interpretModule(module: string, args: readonly string[]): Match {
   }
 }
 
+/**
+ * Targets without options and `DNAT --to-destination X` (one per endpoint), read without
+ * grouping options; undefined: interpretTarget's general path decides.
+ */
+function commonTarget(name: string, args: readonly string[]): Target | undefined {
+  if (args.length === 2 && name === 'DNAT' && args[0] === '--to-destination' && isValue(args[1]!))
+    return { kind: 'dnat', toDestination: args[1]! };
+  if (args.length !== 0) return undefined;
+  switch (name) {
+    case 'ACCEPT':
+    case 'DROP':
+    case 'RETURN':
+      return { kind: 'verdict', verdict: name };
+    case 'REJECT':
+      return { kind: 'reject' };
+    case 'MASQUERADE':
+      return { kind: 'masquerade' };
+    case 'DNAT':
+    case 'SNAT':
+    case 'MARK':
+      return { kind: 'extension', name, args };
+    default:
+      return KNOWN_EXTENSION_TARGETS.has(name)
+        ? { kind: 'extension', name, args }
+        : { kind: 'jump', chain: name };
+  }
+}
+
 function interpretTarget(name: string, args: readonly string[], isGoto: boolean): Target {
   if (isGoto) {
     if (args.length > 0) throw new RuleSyntaxError('goto takes no options');
     return { kind: 'jump', chain: name, goto: true };
   }
+  const common = commonTarget(name, args);
+  if (common) return common;
   const options = groupOptions(args) ?? [];
   const byName = new Map(options.map((o) => [o.option, o.values[0]]));
   const has = (option: string) => byName.has(option);
@@ -280,11 +333,14 @@ function interpretTarget(name: string, args: readonly string[], isGoto: boolean)
   }
 }
 
-/** Parse the arguments of one rule (everything after `-A CHAIN`). */
-export function parseRuleArgs(tokens: readonly string[]): Rule {
+/**
+ * Parse the arguments of one rule (everything after `-A CHAIN`, from `tokens[start]` on). A full
+ * sync parses hundreds of thousands of rules: no option objects or spreads on the common paths.
+ */
+export function parseRuleArgs(tokens: readonly string[], start = 0): Rule {
   const matches: Match[] = [];
   let target: Target | undefined;
-  let i = 0;
+  let i = start;
   while (i < tokens.length) {
     let negate = false;
     if (tokens[i] === '!') {
@@ -297,31 +353,26 @@ export function parseRuleArgs(tokens: readonly string[]): Rule {
     if (basic) {
       const value = tokens[i++];
       if (value === undefined) throw new RuleSyntaxError(`${flag} needs a value`);
-      if (basic === 'protocol')
-        matches.push({ kind: 'protocol', protocol: value as Protocol, ...(negate ? { negate } : {}) });
-      else if (basic === 'source' || basic === 'destination') {
-        matches.push({ kind: basic, address: value, ...(negate ? { negate } : {}) });
-      } else matches.push({ kind: basic, name: value, ...(negate ? { negate } : {}) });
+      matches.push(basicMatch(basic, value, negate));
       continue;
     }
     if (negate) throw new RuleSyntaxError(`"!" before ${flag}`);
     if (flag === '-m' || flag === '--match') {
       const module = tokens[i++];
       if (module === undefined) throw new RuleSyntaxError('-m needs a module');
-      const args: string[] = [];
+      const from = i;
       while (i < tokens.length) {
         const t = tokens[i]!;
         if (clauseStarts.has(t) || (t === '!' && clauseStarts.has(tokens[i + 1] ?? ''))) break;
-        args.push(t);
         i++;
       }
-      matches.push(interpretModule(module, args));
+      matches.push(interpretModule(module, tokens.slice(from, i)));
       continue;
     }
     if (flag === '-j' || flag === '--jump' || flag === '-g' || flag === '--goto') {
       const name = tokens[i++];
       if (name === undefined) throw new RuleSyntaxError(`${flag} needs a target`);
-      const args = tokens.slice(i);
+      const args = i === tokens.length ? NO_ARGS : tokens.slice(i);
       i = tokens.length;
       target = interpretTarget(name, args, flag === '-g' || flag === '--goto');
       continue;
@@ -331,10 +382,19 @@ export function parseRuleArgs(tokens: readonly string[]): Rule {
   return target ? { matches, target } : { matches };
 }
 
-interface TableBuilder {
-  name: TableName;
-  chains: Map<string, { name: string; policy?: ChainPolicy; rules: Rule[] }>;
-  deleteChains: string[];
+const NO_ARGS: readonly string[] = Object.freeze([]);
+
+/** `-p`, `-s`, `-d`, `-i`, `-o` with its value (`negate` only when set, as the model prints it). */
+function basicMatch(
+  kind: 'protocol' | 'source' | 'destination' | 'in-interface' | 'out-interface',
+  value: string,
+  negate: boolean,
+): Match {
+  if (kind === 'protocol')
+    return negate ? { kind, protocol: value as Protocol, negate } : { kind, protocol: value as Protocol };
+  if (kind === 'source' || kind === 'destination')
+    return negate ? { kind, address: value, negate } : { kind, address: value };
+  return negate ? { kind, name: value, negate } : { kind, name: value };
 }
 
 /**
@@ -343,63 +403,32 @@ interface TableBuilder {
  */
 export function parseSave(text: string, family: IpFamily = 'ipv4'): Ruleset {
   const tables: Table[] = [];
-  let current: TableBuilder | undefined;
-  const lines = text.split('\n');
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index]!.trim();
-    const lineNumber = index + 1;
-    if (line === '' || line.startsWith('#')) continue;
-    const fail = (reason: string): never => {
-      throw new ParseError(lineNumber, line, reason);
-    };
-    if (line.startsWith('*')) {
-      if (current) fail('table started before COMMIT');
-      const name = line.slice(1) as TableName;
-      if (!TABLE_NAMES.includes(name)) fail('unknown table');
-      current = { name, chains: new Map(), deleteChains: [] };
-      continue;
-    }
-    if (!current) return fail('line outside a table');
-    const table = current;
-    if (line === 'COMMIT') {
+  let name: TableName = 'filter';
+  let chains = new Map<string, { name: string; policy?: ChainPolicy; rules: Rule[] }>();
+  let deleteChains: string[] = [];
+  readRestore(text, {
+    table(table) {
+      name = table;
+      chains = new Map();
+      deleteChains = [];
+    },
+    chain(chain, policy) {
+      chains.set(chain, policy ? { name: chain, policy, rules: [] } : { name: chain, rules: [] });
+    },
+    deleteChain(chain) {
+      deleteChains.push(chain);
+      chains.delete(chain);
+    },
+    rule(chain, tokens) {
+      chains.get(chain)?.rules.push(parseRuleArgs(tokens, 2));
+    },
+    commit() {
       tables.push({
-        name: table.name,
-        chains: [...table.chains.values()],
-        ...(table.deleteChains.length > 0 ? { deleteChains: table.deleteChains } : {}),
+        name,
+        chains: [...chains.values()],
+        ...(deleteChains.length > 0 ? { deleteChains } : {}),
       });
-      current = undefined;
-      continue;
-    }
-    if (line.startsWith(':')) {
-      const [name, policy] = line.slice(1).split(/\s+/);
-      if (!name || !policy) fail('bad chain line');
-      const builtin = BUILTIN_CHAINS[table.name].includes(name!);
-      if (builtin && policy !== 'ACCEPT' && policy !== 'DROP') fail('bad policy');
-      table.chains.set(name!, {
-        name: name!,
-        ...(builtin ? { policy: policy as ChainPolicy } : {}),
-        rules: [],
-      });
-      continue;
-    }
-    const tokens = splitTokens(line);
-    if (!tokens) return fail('unterminated quote');
-    const [command, chainName, ...args] = tokens;
-    if (command === '-X' && chainName) {
-      table.deleteChains.push(chainName);
-      table.chains.delete(chainName);
-      continue;
-    }
-    if ((command !== '-A' && command !== '--append') || !chainName) fail('expected -A CHAIN');
-    const chain = table.chains.get(chainName!);
-    if (!chain) return fail(`rule for undeclared chain ${chainName}`);
-    try {
-      chain.rules.push(parseRuleArgs(args));
-    } catch (error) {
-      if (error instanceof RuleSyntaxError) fail(error.message);
-      throw error;
-    }
-  }
-  if (current) throw new ParseError(lines.length, '', `table ${current.name} has no COMMIT`);
+    },
+  });
   return { family, tables };
 }

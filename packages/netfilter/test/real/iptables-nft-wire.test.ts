@@ -11,7 +11,7 @@ import { dumpFamily, saveText } from './iptables-nft-wire-dump';
 
 // The netlink writer of iptables-nft objects against iptables-nft-restore itself (issue #54):
 // one namespace gets each payload from the tool (--noflush, as kube-proxy runs it), another from
-// the writer; the kernel must then hold the same tables, chains and rules, attribute for
+// the writer (from the text as it is read, as full syncs go, or through the model); the kernel must then hold the same tables, chains and rules, attribute for
 // attribute (handles aside), and iptables-save must print the same text for both.
 
 const scope = new NetnsScope('ipt-nftwire');
@@ -52,9 +52,13 @@ describe('iptables-nft objects over netlink, against iptables-nft-restore (in na
     await scope.cleanup();
   });
 
-  async function applyBoth(payload: string, family: IpFamily) {
+  /**
+   * The payload by the tool and by the writer: from the text as it is read (the full-sync path),
+   * or through the model (`via: 'model'`, parseSave first).
+   */
+  async function applyBoth(payload: string, family: IpFamily, via: 'text' | 'model' = 'text') {
     await byTool.ns.exec(`${tool(family)}-restore`, ['--noflush'], { input: payload });
-    return writer.write(parseSave(payload, family));
+    return via === 'model' ? writer.write(parseSave(payload, family)) : writer.writeText([payload], family);
   }
 
   async function expectSameKernelObjects(family: IpFamily) {
@@ -74,7 +78,7 @@ describe('iptables-nft objects over netlink, against iptables-nft-restore (in na
   });
 
   it('IPv4 second sync: declared chains are flushed and refilled, -X deletes, built-ins keep their rules', async () => {
-    await applyBoth(IPV4_SECOND, 'ipv4');
+    await applyBoth(IPV4_SECOND, 'ipv4', 'model');
     await expectSameKernelObjects('ipv4');
     const saved = (await byWriter.ns.exec('iptables-nft-save', ['-t', 'nat'])).stdout;
     expect(saved).not.toContain('KUBE-SEP-OLD');
@@ -105,6 +109,15 @@ describe('iptables-nft objects over netlink, against iptables-nft-restore (in na
     expect(refused).toBeInstanceOf(NftKernelError);
     expect((refused as NftKernelError).operation).toBe('add rule ip nat KUBE-SERVICES (rule 1)');
     expect((refused as NftKernelError).errnoName).toBe('ENOENT');
+    expect(await dumpFamily(byWriter.session, 2)).toEqual(before);
+  });
+
+  it('a refused rule of a chain whose rules the text interleaves with another chain is numbered in its chain', async () => {
+    const before = await dumpFamily(byWriter.session, 2);
+    const payload = `*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-OTHER - [0:0]\n-A KUBE-SERVICES -j RETURN\n-A KUBE-OTHER -j RETURN\n-A KUBE-SERVICES -j KUBE-NOWHERE\nCOMMIT\n`;
+    const refused = await writer.writeText([payload], 'ipv4').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(NftKernelError);
+    expect((refused as NftKernelError).operation).toBe('add rule ip nat KUBE-SERVICES (rule 2)');
     expect(await dumpFamily(byWriter.session, 2)).toEqual(before);
   });
 });

@@ -20,7 +20,7 @@ export function addressBytes(address: string, family: IpFamily, field: Place): B
  * A dotted quad read digit by digit (a full sync reads one per endpoint rule, and isIPv4's
  * regular expression plus a split cost several times more); undefined when it is not one.
  */
-function ipv4Bytes(text: string): Buffer | undefined {
+export function ipv4Bytes(text: string): Buffer | undefined {
   const bytes = Buffer.allocUnsafe(4);
   let part = 0;
   let value = 0;

@@ -8,27 +8,29 @@ import { BatchBuffer as NewBatchBuffer } from '../../nftables/netlink/batch-buff
 import type { NfnetlinkChannel } from '../../nftables/netlink/channel';
 import { errnoName, NftBatchTooLargeError, NftKernelError } from '../../nftables/netlink/errors';
 import { NfnetlinkSession } from '../../nftables/netlink/session';
-import type { Ruleset } from '../model';
+import type { IpFamily, Ruleset } from '../model';
+import { encodeRestoreTextBatch } from './restore-text-batch';
 import { encodeIptablesNftBatch, type IptablesNftBatchStats } from './ruleset-batch';
 
 /** What one write cost, for logs and benches. */
 export interface IptablesNftWriteStats extends IptablesNftBatchStats {
-  /** Encoding the batch, in milliseconds of wall time. */
+  /** Encoding the batch (from text: reading it too), in milliseconds of wall time. */
   encodeMs: number;
   /** Sending the datagram and waiting for the kernel's commit. */
   commitMs: number;
 }
 
 /**
- * `add rule …` messages of one chain share their operation text: a rule's number is its place in
- * that run of messages (1-based, as iptables numbers rules).
+ * `add rule …` messages of one chain share their operation text: a rule's number is its place
+ * among that chain's messages (1-based, as iptables numbers rules; they need not be adjacent).
  */
 function operationOf(batch: BatchBuffer, i: number): string {
   const message = batch.messages[i] as BatchMessage;
   if (!message.operation.startsWith('add rule ')) return message.operation;
-  let first = i;
-  while (first > 0 && (batch.messages[first - 1] as BatchMessage).operation === message.operation) first--;
-  return `${message.operation} (rule ${i - first + 1})`;
+  let number = 1;
+  for (let j = 0; j < i; j++)
+    if ((batch.messages[j] as BatchMessage).operation === message.operation) number++;
+  return `${message.operation} (rule ${number})`;
 }
 
 /** The kernel's first refusal in a batch, naming the operation (the batch was rolled back). */
@@ -77,19 +79,47 @@ export class IptablesNftNetlinkWriter {
    * kernel refuses an operation (nothing changed).
    */
   async write(ruleset: Ruleset): Promise<IptablesNftWriteStats> {
+    return this.commit(() => encodeIptablesNftBatch(ruleset, this.batch).stats);
+  }
+
+  /**
+   * Restore payload `parts` (whole table sections each), encoded as they are read, committed as
+   * one transaction: `write(parseSave(…))` without the model of every rule held at once. Throws
+   * as `write` does, and ParseError (nothing sent) for text not in iptables-save form.
+   */
+  async writeText(parts: readonly string[], family: IpFamily): Promise<IptablesNftWriteStats> {
+    return this.commit(() => encodeRestoreTextBatch(parts, family, this.batch).stats);
+  }
+
+  private async commit(encode: () => IptablesNftBatchStats): Promise<IptablesNftWriteStats> {
     const start = this.now();
+    let stats: IptablesNftBatchStats;
     try {
-      const { stats } = encodeIptablesNftBatch(ruleset, this.batch);
-      const encoded = this.now();
-      const bytes = this.batch.byteLength;
+      stats = encode();
+    } catch (err) {
+      this.batch.release();
+      throw err;
+    }
+    return this.send(this.batch, stats, this.now() - start);
+  }
+
+  /**
+   * Commits a batch encoded already (`encodeMs`: what that took, for the stats) as one
+   * transaction, then releases its pages. Throws NftBatchTooLargeError or NftKernelError as
+   * `write` does.
+   */
+  async send(batch: BatchBuffer, stats: IptablesNftBatchStats, encodeMs = 0): Promise<IptablesNftWriteStats> {
+    const sending = this.now();
+    try {
+      const bytes = batch.byteLength;
       if (!(await this.session.fitDatagram(bytes)))
         throw new NftBatchTooLargeError(bytes, this.session.maxDatagram);
-      const outcome = await this.session.batch(this.batch, { commit: true });
+      const outcome = await this.session.batch(batch, { commit: true });
       if (outcome.batchErrno !== undefined || outcome.errors.some((e) => e !== undefined))
-        throw kernelError(this.batch, outcome.errors, outcome.batchErrno);
-      return { ...stats, encodeMs: encoded - start, commitMs: this.now() - encoded };
+        throw kernelError(batch, outcome.errors, outcome.batchErrno);
+      return { ...stats, encodeMs, commitMs: this.now() - sending };
     } finally {
-      this.batch.release();
+      batch.release();
     }
   }
 }

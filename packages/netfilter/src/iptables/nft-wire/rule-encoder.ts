@@ -18,6 +18,12 @@ import {
   writeTarget,
 } from './rule-expressions';
 
+/**
+ * Fragments kept at most: a full sync's recurring parts number in the hundreds; the bound keeps
+ * one-off parts (an endpoint's jump) from growing the cache with the cluster.
+ */
+const MAX_FRAGMENTS = 4096;
+
 /** The `-p` of a rule, for NFTA_RULE_COMPAT (nft_compat checks xt matches against it). */
 export interface RuleProtocol {
   number: number;
@@ -37,8 +43,6 @@ function matchKey(m: Match): string | undefined {
       return `i${neg(m.negate)}${m.name}`;
     case 'out-interface':
       return `o${neg(m.negate)}${m.name}`;
-    case 'comment':
-      return `c${m.comment}`;
     case 'statistic':
       return m.mode === 'random' ? `r${m.probability}` : undefined;
     case 'conntrack':
@@ -67,6 +71,10 @@ function targetKey(t: Target): string | undefined {
       return `Q${!!t.randomFully}/${!!t.random}/${spec(t.toPorts)}`;
     case 'mark':
       return `K${t.op}${t.value}/${t.op === 'xset' ? t.mask : ''}`;
+    case 'jump':
+      // KUBE-MARK-MASQ and the like recur; an endpoint's own chain is jumped to once or twice
+      // and fills the cache only up to MAX_FRAGMENTS.
+      return `${t.goto ? 'G' : 'J'}${t.chain}`;
     default:
       return undefined;
   }
@@ -92,11 +100,21 @@ export class RuleExpressionEncoder {
     this.scratch.truncate(0);
   }
 
-  /** The cached bytes of `key` copied into the rule; false when not cached yet. */
+  /** The cached bytes of `key` copied into the rule: true. False: write it to `writerFor(key)`. */
   private copied(key: string | undefined): boolean {
     const hit = key === undefined ? undefined : this.fragments.get(key);
     if (hit) this.w.raw(hit);
     return hit !== undefined;
+  }
+
+  /** Where a part not copied is written: the scratch writer while the cache takes more. */
+  private writerFor(key: string | undefined): ExpressionWriter {
+    return key !== undefined && this.fragments.size < MAX_FRAGMENTS ? this.cachedOut : this.directOut;
+  }
+
+  /** After a part was written by `writerFor(key)`: kept and copied when it went to scratch. */
+  private written(key: string | undefined, out: ExpressionWriter): void {
+    if (out === this.cachedOut) this.keep(key as string);
   }
 
   /** After a part was written to the scratch writer: keep it under `key` and copy it into the rule. */
@@ -121,19 +139,21 @@ export class RuleExpressionEncoder {
         if (!match) continue;
         const key = matchKey(match);
         if (this.copied(key)) continue;
-        writeHeaderMatch(key === undefined ? this.directOut : this.cachedOut, this.family, match, where);
-        if (key !== undefined) this.keep(key);
+        const out = this.writerFor(key);
+        writeHeaderMatch(out, this.family, match, where);
+        this.written(key, out);
       }
       for (const match of rule.matches) {
         if ((HEADER_ORDER as readonly string[]).includes(match.kind)) continue;
         const key = matchKey(match);
         if (this.copied(key)) continue;
-        if (!writeMatch(key === undefined ? this.directOut : this.cachedOut, match, where))
+        const out = this.writerFor(key);
+        if (!writeMatch(out, match, where))
           throw new IptablesNftUnsupportedError(
             String(where),
             `match ${match.kind === 'module' ? `-m ${match.module}` : match.kind}`,
           );
-        if (key !== undefined) this.keep(key);
+        this.written(key, out);
       }
       this.w.raw(this.counter);
       if (rule.target) this.writeTarget(rule.target, where);
@@ -146,12 +166,13 @@ export class RuleExpressionEncoder {
   private writeTarget(target: Target, where: Place): void {
     const key = targetKey(target);
     if (this.copied(key)) return;
-    if (!writeTarget(key === undefined ? this.directOut : this.cachedOut, this.family, target))
+    const out = this.writerFor(key);
+    if (!writeTarget(out, this.family, target))
       throw new IptablesNftUnsupportedError(
         String(where),
         `target ${target.kind === 'extension' ? target.name : target.kind}`,
       );
-    if (key !== undefined) this.keep(key);
+    this.written(key, out);
   }
 
   private protocolOf(match: HeaderMatch | undefined): RuleProtocol | undefined {

@@ -6,21 +6,28 @@
 
 import { Verdict } from '../../nftables/netlink/constants';
 import type { IpFamily, Match, PortSpec, Target } from '../model';
-import { cidrBytes } from './address-bytes';
+import { cidrBytes, ipv4Bytes } from './address-bytes';
 import { IptablesNftUnsupportedError } from './errors';
 import { CmpOp, type ExpressionWriter, MetaKey, PayloadBase } from './expression-writer';
 import type { Place } from './place';
 import {
   addrtypeInfo,
-  commentInfo,
+  COMMENT_INFO_LENGTH,
   conntrackStateInfo,
   nfacctInfo,
   portRange,
   sctpInfo,
   statisticRandomInfo,
   tcpUdpAnyInfo,
+  writeCommentInfo,
 } from './xt-match-info';
-import { dnatInfo, markTargetInfo, masqueradeInfo, rejectInfo } from './xt-target-info';
+import {
+  DNAT_INFO_LENGTH,
+  markTargetInfo,
+  masqueradeInfo,
+  rejectInfo,
+  writeDnatInfo,
+} from './xt-target-info';
 
 /** IP protocol numbers of `-p` names iptables accepts. */
 export const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = {
@@ -85,6 +92,13 @@ function writeAddress(
   match: HeaderMatch & { address: string },
   where: Place,
 ) {
+  // A bare IPv4 address (an endpoint's `-s`) is a host: all four bytes compared, no mask.
+  const host = family === 'ipv4' && match.address.indexOf('/') < 0 ? ipv4Bytes(match.address) : undefined;
+  if (host) {
+    out.payload(PayloadBase.network, offset, 4);
+    out.cmp(op(match.negate), host);
+    return;
+  }
   const { address, mask } = cidrBytes(match.address, family, where);
   let full = 0;
   while (full < mask.length && mask[full] === 0xff) full++;
@@ -153,7 +167,11 @@ function writePorts(
 export function writeMatch(out: ExpressionWriter, match: Match, where: Place): boolean {
   switch (match.kind) {
     case 'comment':
-      out.match('comment', 0, commentInfo(match.comment));
+      writeCommentInfo(
+        out.bytes,
+        out.compatInPlace('match', 'comment', 0, COMMENT_INFO_LENGTH),
+        match.comment,
+      );
       return true;
     case 'statistic':
       if (match.mode !== 'random') return false;
@@ -232,7 +250,14 @@ export function writeTarget(out: ExpressionWriter, family: IpFamily, target: Tar
       return info !== undefined;
     }
     case 'dnat':
-      out.target('DNAT', 2, dnatInfo(target.toDestination, family, !!target.random, !!target.persistent));
+      writeDnatInfo(
+        out.bytes,
+        out.compatInPlace('target', 'DNAT', 2, DNAT_INFO_LENGTH),
+        target.toDestination,
+        family,
+        !!target.random,
+        !!target.persistent,
+      );
       return true;
     case 'masquerade':
       if (target.toPorts !== undefined) return false;

@@ -17,7 +17,7 @@ import {
 } from '../../nftables/netlink/constants';
 import { nftMessageType } from '../../nftables/netlink/message';
 import { isBuiltinChain } from '../builtins';
-import type { Chain, IpFamily, Ruleset, Table } from '../model';
+import type { ChainPolicy, IpFamily, Rule, Ruleset, TableName } from '../model';
 import { BASE_CHAINS } from './base-chains';
 import { IptablesNftUnsupportedError } from './errors';
 import { RulePlace } from './place';
@@ -44,34 +44,66 @@ export interface IptablesNftBatchStats {
   bytes: number;
 }
 
-class RulesetEncoder {
+/** A table as the batch opens it: its declared chains and the chains it deletes. */
+export interface TableHead {
+  name: TableName;
+  chains: readonly { name: string; policy?: ChainPolicy }[];
+  deleteChains?: readonly string[];
+}
+
+/**
+ * Encodes tables into a batch: `beginTable` (the table, its chains declared and flushed), its
+ * rules one `rule` call at a time, in any order of chains (each chain's in order), then
+ * `endTable` (the `-X` deletions). The model's rulesets and restore text read line by line
+ * (restore-text-batch.ts) go through the same calls.
+ */
+export class RulesetEncoder {
   private readonly w = new AttributeWriter(4096);
   private readonly expressions: RuleExpressionEncoder;
   private readonly place = new RulePlace();
-  private readonly family: number;
+  private readonly familyNumber: number;
   private index = 0;
+  private table: TableHead | undefined;
+  private prefix = '';
+  /** The chain of the last rule: its operation text, encoded names and rule count. */
+  private chain = '';
+  private operation = '';
+  private names: Buffer = Buffer.alloc(0);
+  /** Rules so far per chain of this table (for the place of a rule in errors). */
+  private readonly ruleCounts = new Map<string, number>();
   readonly stats: IptablesNftBatchStats = { tables: 0, chains: 0, rules: 0, bytes: 0 };
 
   constructor(
     private readonly batch: BatchBuffer,
-    private readonly ruleset: Ruleset,
+    private readonly family: IpFamily,
   ) {
-    this.family = NFPROTO[ruleset.family];
-    this.expressions = new RuleExpressionEncoder(this.w, ruleset.family);
+    this.familyNumber = NFPROTO[family];
+    this.expressions = new RuleExpressionEncoder(this.w, family);
   }
 
   private append(msg: number, flags: number, operation: string): void {
-    this.batch.append(nftMessageType(msg), flags, this.family, this.w.toBuffer(), operation, this.index++);
+    this.batch.append(
+      nftMessageType(msg),
+      flags,
+      this.familyNumber,
+      this.w.toBuffer(),
+      operation,
+      this.index++,
+    );
     this.w.truncate(0);
   }
 
-  encodeTable(table: Table): void {
-    const prefix = `${this.ruleset.family === 'ipv6' ? 'ip6' : 'ip'} ${table.name}`;
+  /** The table, its chains declared, the user chains flushed and the deleted ones too. */
+  beginTable(table: TableHead): void {
+    this.table = table;
+    this.prefix = `${this.family === 'ipv6' ? 'ip6' : 'ip'} ${table.name}`;
+    this.chain = '';
+    this.ruleCounts.clear();
+    const prefix = this.prefix;
     this.w.string(NftaTable.NAME, table.name);
     this.append(NftMsg.NEWTABLE, NLM_F_CREATE, `add table ${prefix}`);
     this.stats.tables++;
-    const withRules = new Set(table.chains.filter((c) => c.rules.length > 0).map((c) => c.name));
-    for (const chain of table.chains) this.declareChain(table, chain, prefix);
+    for (const chain of table.chains) this.declareChain(table, chain);
     for (const chain of table.chains) {
       if (isBuiltinChain(table.name, chain.name)) continue;
       this.w.string(NftaRule.TABLE, table.name).string(NftaRule.CHAIN, chain.name);
@@ -84,47 +116,52 @@ class RulesetEncoder {
       this.w.string(NftaRule.TABLE, table.name).string(NftaRule.CHAIN, name);
       this.append(NftMsg.DELRULE, 0, `flush chain ${prefix} ${name}`);
     }
-    for (const chain of table.chains) if (withRules.has(chain.name)) this.encodeRules(table, chain, prefix);
-    for (const name of table.deleteChains ?? []) {
-      this.w.string(NftaChain.TABLE, table.name).string(NftaChain.NAME, name);
-      this.append(NftMsg.DELCHAIN, 0, `delete chain ${prefix} ${name}`);
-    }
   }
 
   /**
-   * The chain's rules, appended in order. Every rule of a chain shares one operation text (the
-   * rule's number is its place in that run of messages, see ruleNumberOf) and one copy of the
-   * table and chain attributes.
+   * Appends `rule` to `chain` of the open table. Rules of one chain share one operation text
+   * (the rule's number is its place among that chain's messages, see the writer's operationOf)
+   * and one copy of the table and chain attributes.
    */
-  private encodeRules(table: Table, chain: Chain, prefix: string): void {
-    const operation = `add rule ${prefix} ${chain.name}`;
-    const names = Buffer.from(
-      new AttributeWriter(64)
-        .string(NftaRule.TABLE, table.name)
-        .string(NftaRule.CHAIN, chain.name)
-        .toBuffer(),
-    );
+  rule(chain: string, rule: Rule): void {
+    const table = this.table as TableHead;
     const place = this.place;
-    place.table = table.name;
-    place.chain = chain.name;
-    place.rule = 0;
-    for (const rule of chain.rules) {
-      place.rule++;
-      this.w.raw(names);
-      const list = this.w.open(NftaRule.EXPRESSIONS);
-      const protocol = this.expressions.write(rule, place);
-      this.w.close(list, NftaRule.EXPRESSIONS);
-      if (protocol) {
-        const compat = this.w.open(NFTA_RULE_COMPAT);
-        this.w.u32(COMPAT_PROTO, protocol.number).u32(COMPAT_FLAGS, protocol.negate ? COMPAT_F_INV : 0);
-        this.w.close(compat, NFTA_RULE_COMPAT);
-      }
-      this.append(NftMsg.NEWRULE, NLM_F_CREATE | NLM_F_APPEND, operation);
+    if (chain !== this.chain) {
+      if (this.chain !== '') this.ruleCounts.set(this.chain, place.rule);
+      this.chain = chain;
+      this.operation = `add rule ${this.prefix} ${chain}`;
+      this.names = Buffer.from(
+        new AttributeWriter(64).string(NftaRule.TABLE, table.name).string(NftaRule.CHAIN, chain).toBuffer(),
+      );
+      place.table = table.name;
+      place.chain = chain;
+      place.rule = this.ruleCounts.get(chain) ?? 0;
     }
-    this.stats.rules += chain.rules.length;
+    place.rule++;
+    this.w.raw(this.names);
+    const list = this.w.open(NftaRule.EXPRESSIONS);
+    const protocol = this.expressions.write(rule, place);
+    this.w.close(list, NftaRule.EXPRESSIONS);
+    if (protocol) {
+      const compat = this.w.open(NFTA_RULE_COMPAT);
+      this.w.u32(COMPAT_PROTO, protocol.number).u32(COMPAT_FLAGS, protocol.negate ? COMPAT_F_INV : 0);
+      this.w.close(compat, NFTA_RULE_COMPAT);
+    }
+    this.append(NftMsg.NEWRULE, NLM_F_CREATE | NLM_F_APPEND, this.operation);
+    this.stats.rules++;
   }
 
-  private declareChain(table: Table, chain: Chain, prefix: string): void {
+  /** The open table's `-X` chains deleted, once their rules and the jumps to them are gone. */
+  endTable(): void {
+    const table = this.table as TableHead;
+    for (const name of table.deleteChains ?? []) {
+      this.w.string(NftaChain.TABLE, table.name).string(NftaChain.NAME, name);
+      this.append(NftMsg.DELCHAIN, 0, `delete chain ${this.prefix} ${name}`);
+    }
+    this.table = undefined;
+  }
+
+  private declareChain(table: TableHead, chain: TableHead['chains'][number]): void {
     this.w.string(NftaChain.TABLE, table.name).string(NftaChain.NAME, chain.name);
     const base = BASE_CHAINS[table.name][chain.name];
     if (base) {
@@ -144,7 +181,7 @@ class RulesetEncoder {
       this.w.u64(COUNTER_BYTES, 0).u64(COUNTER_PACKETS, 0);
       this.w.close(counters, NftaChain.COUNTERS);
     }
-    this.append(NftMsg.NEWCHAIN, NLM_F_CREATE, `add chain ${prefix} ${chain.name}`);
+    this.append(NftMsg.NEWCHAIN, NLM_F_CREATE, `add chain ${this.prefix} ${chain.name}`);
     this.stats.chains++;
   }
 }
@@ -158,8 +195,12 @@ export function encodeIptablesNftBatch(
   ruleset: Ruleset,
   batch: BatchBuffer = new BatchBuffer(),
 ): { batch: BatchBuffer; stats: IptablesNftBatchStats } {
-  const encoder = new RulesetEncoder(batch, ruleset);
-  for (const table of ruleset.tables) encoder.encodeTable(table);
+  const encoder = new RulesetEncoder(batch, ruleset.family);
+  for (const table of ruleset.tables) {
+    encoder.beginTable(table);
+    for (const chain of table.chains) for (const rule of chain.rules) encoder.rule(chain.name, rule);
+    encoder.endTable();
+  }
   encoder.stats.bytes = batch.byteLength;
   return { batch, stats: encoder.stats };
 }

@@ -7,13 +7,22 @@ import { MAX_COMMENT_LENGTH } from '../builtins';
 import type { AddrType, ConntrackState, PortSpec } from '../model';
 
 /** xt_comment_info: char comment[XT_MAX_COMMENT_LEN = 256]. */
+export const COMMENT_INFO_LENGTH = 256;
+
+/** xt_comment_info. */
 export function commentInfo(comment: string): Buffer {
-  // iptables refuses a longer comment; cutting it would write a different rule.
-  if (Buffer.byteLength(comment, 'utf8') > MAX_COMMENT_LENGTH)
-    throw new InvalidFieldError('--comment', comment, `is longer than ${MAX_COMMENT_LENGTH} bytes`);
-  const info = Buffer.alloc(256);
-  info.write(comment, 0, MAX_COMMENT_LENGTH, 'utf8');
+  const info = Buffer.alloc(COMMENT_INFO_LENGTH);
+  writeCommentInfo(info, 0, comment);
   return info;
+}
+
+/** xt_comment_info written at `at` of `out`, whose 256 bytes there are zero. */
+export function writeCommentInfo(out: Buffer, at: number, comment: string): void {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: a short comment needs no count of its bytes.
+  // iptables refuses a longer comment; cutting it would write a different rule.
+  if (comment.length * 3 > MAX_COMMENT_LENGTH && Buffer.byteLength(comment, 'utf8') > MAX_COMMENT_LENGTH)
+    throw new InvalidFieldError('--comment', comment, `is longer than ${MAX_COMMENT_LENGTH} bytes`);
+  out.write(comment, at, MAX_COMMENT_LENGTH, 'utf8');
 }
 
 /** NFACCT_NAME_MAX: the kernel's nfacct object names, NUL included. */

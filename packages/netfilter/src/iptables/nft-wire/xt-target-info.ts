@@ -2,10 +2,9 @@
 // targets kube-proxy writes: DNAT (revision 2), MASQUERADE, MARK (revision 2), REJECT. Layouts
 // are the kernel's uapi structs on a 64-bit host, sized XT_ALIGN (8) as iptables sends them.
 
-import { isIPv4 } from 'node:net';
 import { InvalidFieldError } from '../../errors';
 import type { IpFamily } from '../model';
-import { addressBytes } from './address-bytes';
+import { addressBytes, ipv4Bytes } from './address-bytes';
 
 /** NF_NAT_RANGE_* flags. */
 const MAP_IPS = 1;
@@ -34,10 +33,11 @@ function splitDestination(text: string, family: IpFamily): { address: string; po
   const portNumber = port === undefined ? undefined : Number(port);
   if (portNumber !== undefined && !(Number.isInteger(portNumber) && portNumber > 0 && portNumber <= 0xffff))
     throw new InvalidFieldError('--to-destination', text, 'has no valid port (1-65535)');
-  if (family === 'ipv4' && !isIPv4(address))
-    throw new InvalidFieldError('--to-destination', text, 'is not an IPv4 address[:port]');
   return portNumber === undefined ? { address } : { address, port: portNumber };
 }
+
+/** nf_nat_range2 as iptables sends it: 42 bytes padded to 48. */
+export const DNAT_INFO_LENGTH = 48;
 
 /**
  * nf_nat_range2 (DNAT revision 2): u32 flags, min/max address (16 bytes each), min/max/base
@@ -49,19 +49,32 @@ export function dnatInfo(
   random: boolean,
   persistent: boolean,
 ): Buffer {
+  const info = Buffer.alloc(DNAT_INFO_LENGTH);
+  writeDnatInfo(info, 0, toDestination, family, random, persistent);
+  return info;
+}
+
+/** nf_nat_range2 written at `at` of `out`, whose 48 bytes there are zero. */
+export function writeDnatInfo(
+  out: Buffer,
+  at: number,
+  toDestination: string,
+  family: IpFamily,
+  random: boolean,
+  persistent: boolean,
+): void {
   const { address, port } = splitDestination(toDestination, family);
-  const info = Buffer.alloc(48);
-  const bytes = addressBytes(address, family, '--to-destination');
+  const bytes = family === 'ipv4' ? ipv4Bytes(address) : addressBytes(address, family, '--to-destination');
+  if (!bytes) throw new InvalidFieldError('--to-destination', toDestination, 'is not an IPv4 address[:port]');
   let flags = MAP_IPS | (random ? PROTO_RANDOM : 0) | (persistent ? PERSISTENT : 0);
-  bytes.copy(info, 4);
-  bytes.copy(info, 20);
+  bytes.copy(out, at + 4);
+  bytes.copy(out, at + 20);
   if (port !== undefined) {
     flags |= PROTO_SPECIFIED;
-    info.writeUInt16BE(port, 36);
-    info.writeUInt16BE(port, 38);
+    out.writeUInt16BE(port, at + 36);
+    out.writeUInt16BE(port, at + 38);
   }
-  info.writeUInt32LE(flags, 0);
-  return info;
+  out.writeUInt32LE(flags, at);
 }
 
 /**

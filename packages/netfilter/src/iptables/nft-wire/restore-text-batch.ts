@@ -1,0 +1,103 @@
+// A restore payload's text straight into one nf_tables batch, its rules encoded as they are read
+// (issue #54): a full sync's 760,000 rules never exist as model objects all at once, which at
+// that size cost more in garbage collection than the parse itself. The text is read twice per
+// part: once for each table's chain declarations and deletions (rule lines skipped unsplit),
+// which the batch needs before any rule, then for the rules. Same reader, same rule parser and
+// same encoder as parseSave + encodeIptablesNftBatch, so both give the same batch.
+
+import { BatchBuffer } from '../../nftables/netlink/batch-buffer';
+import type { ChainPolicy, IpFamily, TableName } from '../model';
+import { parseRuleArgs } from '../parse-save';
+import { readRestore } from '../restore-reader';
+import { IptablesNftUnsupportedError } from './errors';
+import { type IptablesNftBatchStats, RulesetEncoder, type TableHead } from './ruleset-batch';
+
+/** The tables of `text` as the batch opens them, in order: chains declared, chains deleted. */
+function tableHeads(text: string): TableHead[] {
+  const heads: TableHead[] = [];
+  let name: TableName = 'filter';
+  let chains = new Map<string, { name: string; policy?: ChainPolicy }>();
+  let deleteChains: string[] = [];
+  // No rule handler: rule lines are skipped unsplit.
+  readRestore(text, {
+    table(table) {
+      name = table;
+      chains = new Map();
+      deleteChains = [];
+    },
+    chain(chain, policy) {
+      chains.set(chain, policy ? { name: chain, policy } : { name: chain });
+    },
+    deleteChain(chain) {
+      deleteChains.push(chain);
+      chains.delete(chain);
+    },
+    commit() {
+      heads.push({
+        name,
+        chains: [...chains.values()],
+        ...(deleteChains.length > 0 ? { deleteChains } : {}),
+      });
+    },
+  });
+  return heads;
+}
+
+/**
+ * The rules of `text` into `encoder`, each table opened from `heads`. parseSave drops the rules
+ * a chain had before a later `:` line or `-X` for it; encoded already here, such a payload is
+ * refused (IptablesNftUnsupportedError: the caller uses iptables-restore).
+ */
+function encodeRules(text: string, heads: readonly TableHead[], encoder: RulesetEncoder): void {
+  let next = 0;
+  let table: TableName = 'filter';
+  const withRules = new Set<string>();
+  let last = '';
+  const redeclared = (chain: string) => {
+    if (chain === last || withRules.has(chain))
+      throw new IptablesNftUnsupportedError(
+        `${table}/${chain}`,
+        'a chain declared or deleted after its rules',
+      );
+  };
+  readRestore(text, {
+    table(name) {
+      table = name;
+      withRules.clear();
+      last = '';
+      encoder.beginTable(heads[next++] as TableHead);
+    },
+    chain: redeclared,
+    deleteChain: redeclared,
+    rule(chain, tokens) {
+      if (chain !== last) {
+        withRules.add(chain);
+        last = chain;
+      }
+      encoder.rule(chain, parseRuleArgs(tokens, 2));
+    },
+    commit() {
+      encoder.endTable();
+    },
+  });
+}
+
+/**
+ * Restore payload `parts` (whole table sections each, in order) as one batch of nf_tables
+ * messages, the same batch parseSave + encodeIptablesNftBatch give (rules in the text's order
+ * rather than grouped by chain; each chain's in order). Throws ParseError for text that is not
+ * in iptables-save form, IptablesNftUnsupportedError for what the encoder does not reproduce.
+ */
+export function encodeRestoreTextBatch(
+  parts: readonly string[],
+  family: IpFamily,
+  batch: BatchBuffer = new BatchBuffer(),
+): { batch: BatchBuffer; stats: IptablesNftBatchStats } {
+  const encoder = new RulesetEncoder(batch, family);
+  for (const text of parts) {
+    if (text === '') continue;
+    encodeRules(text, tableHeads(text), encoder);
+  }
+  encoder.stats.bytes = batch.byteLength;
+  return { batch, stats: encoder.stats };
+}

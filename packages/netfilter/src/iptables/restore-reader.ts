@@ -1,0 +1,120 @@
+// The lines of an iptables-save text or restore payload, read once and handed on as what they
+// declare: tables, chains, chain deletions, rules. parseSave builds the model from them; the
+// netlink writer (nft-wire/restore-text-batch.ts) encodes rules as they are read, so a full
+// sync's hundreds of thousands of rules never exist as objects all at once. One reader for
+// both: the same lines are accepted and refused, with the same ParseError.
+
+import { ParseError } from '../errors';
+import { BUILTIN_CHAINS, TABLE_NAMES } from './builtins';
+import type { ChainPolicy, TableName } from './model';
+import { splitTokens } from './quoting';
+
+/** Thrown by a rule's parser; the reader turns it into a ParseError naming the line. */
+export class RuleSyntaxError extends Error {}
+
+/** What the reader hands on, in the text's order. */
+export interface RestoreLineHandler {
+  /** `*name`. */
+  table(name: TableName): void;
+  /** `:NAME POLICY` (`policy` only for built-in chains). */
+  chain(name: string, policy: ChainPolicy | undefined): void;
+  /** `-X NAME`. */
+  deleteChain(name: string): void;
+  /**
+   * `-A CHAIN …` of a chain declared before it, as its tokens (the rule's from index 2). Left
+   * out, rule lines are skipped unread (not split, not checked).
+   */
+  rule?(chain: string, tokens: readonly string[]): void;
+  /** `COMMIT` of the current table. */
+  commit(): void;
+}
+
+const HASH = 35;
+const STAR = 42;
+const COLON = 58;
+
+/** Reads `text` line by line into `handler`. Throws ParseError for a line it cannot take. */
+export function readRestore(text: string, handler: RestoreLineHandler): void {
+  let table: TableName | undefined;
+  /** The current table's chains as declared so far (`-X` removes one). */
+  const declared = new Set<string>();
+  let lineNumber = 0;
+  // Lines are read in place (indexOf, not split): a full sync's payload has ~1M of them.
+  for (let from = 0; from < text.length; ) {
+    const newline = text.indexOf('\n', from);
+    const to = newline < 0 ? text.length : newline;
+    const line = text.slice(from, to).trim();
+    from = to + 1;
+    lineNumber++;
+    if (line === '' || line.charCodeAt(0) === HASH) continue;
+    if (line.charCodeAt(0) === STAR) {
+      if (table) throw new ParseError(lineNumber, line, 'table started before COMMIT');
+      const name = line.slice(1) as TableName;
+      if (!TABLE_NAMES.includes(name)) throw new ParseError(lineNumber, line, 'unknown table');
+      table = name;
+      declared.clear();
+      handler.table(name);
+      continue;
+    }
+    if (!table) throw new ParseError(lineNumber, line, 'line outside a table');
+    if (line === 'COMMIT') {
+      handler.commit();
+      table = undefined;
+      continue;
+    }
+    if (!handler.rule && (line.startsWith('-A ') || line.startsWith('--append '))) continue;
+    const reason = readTableLine(table, declared, line, handler);
+    if (reason !== undefined) throw new ParseError(lineNumber, line, reason);
+  }
+  // The line after a final newline counts, as the last (empty) line of the text.
+  const lastLine = text === '' || text.endsWith('\n') ? lineNumber + 1 : lineNumber;
+  if (table) throw new ParseError(lastLine, '', `table ${table} has no COMMIT`);
+}
+
+/** `:NAME POLICY …`'s first two fields (a full sync declares 255,000 chains: no regex unless tabbed). */
+function chainLineFields(line: string): [string | undefined, string | undefined] {
+  const space = line.indexOf(' ');
+  const end = space < 0 ? -1 : line.indexOf(' ', space + 1);
+  if (line.includes('\t') || space === 1 || end === space + 1) {
+    const [name, policy] = line.slice(1).split(/\s+/);
+    return [name, policy];
+  }
+  if (space < 0) return [line.slice(1), undefined];
+  return [line.slice(1, space), line.slice(space + 1, end < 0 ? line.length : end)];
+}
+
+/** One `:CHAIN POLICY`, `-X CHAIN` or `-A CHAIN …` line of `table`; the reason when it is bad. */
+function readTableLine(
+  table: TableName,
+  declared: Set<string>,
+  line: string,
+  handler: RestoreLineHandler,
+): string | undefined {
+  if (line.charCodeAt(0) === COLON) {
+    const [name, policy] = chainLineFields(line);
+    if (!name || !policy) return 'bad chain line';
+    const builtin = BUILTIN_CHAINS[table].includes(name);
+    if (builtin && policy !== 'ACCEPT' && policy !== 'DROP') return 'bad policy';
+    declared.add(name);
+    handler.chain(name, builtin ? (policy as ChainPolicy) : undefined);
+    return undefined;
+  }
+  const tokens = splitTokens(line);
+  if (!tokens) return 'unterminated quote';
+  const command = tokens[0];
+  const chain = tokens[1];
+  if (command === '-X' && chain) {
+    declared.delete(chain);
+    handler.deleteChain(chain);
+    return undefined;
+  }
+  if ((command !== '-A' && command !== '--append') || !chain) return 'expected -A CHAIN';
+  if (!declared.has(chain)) return `rule for undeclared chain ${chain}`;
+  try {
+    handler.rule?.(chain, tokens);
+  } catch (error) {
+    if (error instanceof RuleSyntaxError) return error.message;
+    throw error;
+  }
+  return undefined;
+}
