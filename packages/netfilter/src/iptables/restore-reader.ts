@@ -33,6 +33,14 @@ const HASH = 35;
 const STAR = 42;
 const COLON = 58;
 
+const DASH = 45;
+const UPPER_A = 65;
+const SPACE = 32;
+
+/** Whether the line at `at` starts with `-A ` (no leading blanks: those take the general path). */
+const isAppendAt = (text: string, at: number) =>
+  text.charCodeAt(at) === DASH && text.charCodeAt(at + 1) === UPPER_A && text.charCodeAt(at + 2) === SPACE;
+
 /** Reads `text` line by line into `handler`. Throws ParseError for a line it cannot take. */
 export function readRestore(text: string, handler: RestoreLineHandler): void {
   let table: TableName | undefined;
@@ -40,12 +48,18 @@ export function readRestore(text: string, handler: RestoreLineHandler): void {
   const declared = new Set<string>();
   let lineNumber = 0;
   // Lines are read in place (indexOf, not split): a full sync's payload has ~1M of them.
+  const skipRules = !handler.rule;
   for (let from = 0; from < text.length; ) {
     const newline = text.indexOf('\n', from);
     const to = newline < 0 ? text.length : newline;
+    lineNumber++;
+    // Without a rule handler, `-A ` lines (nearly all of a full sync) are passed over unsliced.
+    if (skipRules && table && isAppendAt(text, from)) {
+      from = to + 1;
+      continue;
+    }
     const line = text.slice(from, to).trim();
     from = to + 1;
-    lineNumber++;
     if (line === '' || line.charCodeAt(0) === HASH) continue;
     if (line.charCodeAt(0) === STAR) {
       if (table) throw new ParseError(lineNumber, line, 'table started before COMMIT');
@@ -62,7 +76,7 @@ export function readRestore(text: string, handler: RestoreLineHandler): void {
       table = undefined;
       continue;
     }
-    if (!handler.rule && (line.startsWith('-A ') || line.startsWith('--append '))) continue;
+    if (skipRules && (line.startsWith('-A ') || line.startsWith('--append '))) continue;
     const reason = readTableLine(table, declared, line, handler);
     if (reason !== undefined) throw new ParseError(lineNumber, line, reason);
   }
