@@ -15,6 +15,8 @@ import { versionText } from './version';
  * node's stop failed (said on stderr; every other node was still stopped).
  */
 async function finish(cluster: HollowNodesControl, reason: string): Promise<never> {
+  // A restart wave under way ends first (within its time limit), so that the report has it whole.
+  await cluster.endRestartWaves();
   const report = await cluster.report();
   process.stdout.write(`${JSON.stringify({ reason, ...report }, null, 2)}\n`);
   try {

@@ -63,6 +63,11 @@ export interface HollowNodesControl {
   report(): Promise<HollowReport>;
   /** Runs one restart wave now (after any wave under way) and reports it. */
   restartWave(): Promise<RestartWaveReport>;
+  /**
+   * No further restart wave starts; resolves when the one under way (if any) has ended, so that
+   * a report taken next has it whole. stop() does this first too.
+   */
+  endRestartWaves(): Promise<void>;
   /** Stops every node; each is stopped even when another's stop fails. */
   stop(): Promise<void>;
 }

@@ -105,6 +105,7 @@ export async function runInWorkers(options: HollowNodesOptions): Promise<HollowN
         restartWaves: waveReports,
       }),
     restartWave: () => queue.run(),
+    endRestartWaves: () => queue.stop(),
     async stop() {
       await queue.stop();
       // Every worker is stopped even when another's stop fails.

@@ -13,6 +13,13 @@ export interface RestartWaveReport {
    * before); null when that did not happen within the wave's time limit.
    */
   secondsToWatchesBack: number | null;
+  /**
+   * With kube-proxy halves (`--morph proxy` or `both`): from the stop until every restarted
+   * node's new kube-proxy had finished a sync that wrote its rules, which it does only once its
+   * Service and EndpointSlice informers hold the whole state (the relist's end, not its start);
+   * null when that did not happen within the wave's time limit. Absent without kube-proxy halves.
+   */
+  secondsToProxiesSynced?: number | null;
   /** Requests of the restarted nodes in the wave, summed, by "VERB resource" (their relists: LIST and WATCH). */
   restarted: { total: number; byKind: Record<string, number> };
   /** Requests of every other node in the same span: a wave should not make them relist. */
@@ -41,6 +48,11 @@ function difference(before: Map<string, number>, after: Map<string, number>) {
     total += added;
   }
   return { total, byKind };
+}
+
+/** Whether `node`'s kube-proxy half, if it has one, has finished a sync that wrote its rules. */
+function proxySynced(node: HollowNode): boolean {
+  return node.proxy?.proxier.history.some((result) => result.ok) ?? true;
 }
 
 /** The watches `node` has sent so far (every WATCH kind). */
@@ -80,18 +92,30 @@ export class RestartWaves {
     return chosen;
   }
 
-  /** Resolves when every restarted node has sent as many watches since `sentBefore` as it had open. */
-  private async watchesBack(names: string[], sentBefore: number[], openBefore: number[]): Promise<boolean> {
+  /**
+   * Polls until every restarted node has sent as many watches since `sentBefore` as it had open
+   * and every new kube-proxy half has synced, or the time limit passes: when each was first seen
+   * true (undefined: not within the limit).
+   */
+  private async waitForWave(
+    chosen: readonly HollowNode[],
+    sentBefore: number[],
+    openBefore: number[],
+  ): Promise<{ watchesBackAt?: number; proxiesSyncedAt?: number }> {
     const deadline = this.now() + (this.options.timeLimitMs ?? 120_000);
-    const back = () =>
-      names.every(
-        (name, i) => watchesSent(this.counter, name) - (sentBefore[i] ?? 0) >= (openBefore[i] ?? 0),
+    const watchesBack = () =>
+      chosen.every(
+        (node, i) => watchesSent(this.counter, node.name) - (sentBefore[i] ?? 0) >= (openBefore[i] ?? 0),
       );
-    while (!back()) {
-      if (this.now() >= deadline) return false;
+    const seen: { watchesBackAt?: number; proxiesSyncedAt?: number } = {};
+    for (;;) {
+      const now = this.now();
+      if (seen.watchesBackAt === undefined && watchesBack()) seen.watchesBackAt = now;
+      if (seen.proxiesSyncedAt === undefined && chosen.every(proxySynced)) seen.proxiesSyncedAt = now;
+      if (seen.watchesBackAt !== undefined && seen.proxiesSyncedAt !== undefined) return seen;
+      if (now >= deadline) return seen;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    return true;
   }
 
   /** Runs one wave: stop and start the next nodes' agents, wait for their watches, report. */
@@ -105,13 +129,15 @@ export class RestartWaves {
     const before = { restarted: this.counter.countsOf(names), others: this.counter.countsOf(others) };
     const started = this.now();
     await Promise.all(chosen.map((node) => node.restart()));
-    const back = await this.watchesBack(names, sentBefore, openBefore);
-    const seconds = (this.now() - started) / 1000;
+    const { watchesBackAt, proxiesSyncedAt } = await this.waitForWave(chosen, sentBefore, openBefore);
+    const since = (at: number | undefined) =>
+      at === undefined ? null : Number(((at - started) / 1000).toFixed(3));
     const report: RestartWaveReport = {
       wave: this.reports.length + 1,
       atSeconds: Number(((started - this.options.runStartMs) / 1000).toFixed(1)),
       nodes: names,
-      secondsToWatchesBack: back ? Number(seconds.toFixed(3)) : null,
+      secondsToWatchesBack: since(watchesBackAt),
+      ...(chosen.some((node) => node.proxy) ? { secondsToProxiesSynced: since(proxiesSyncedAt) } : {}),
       restarted: difference(before.restarted, this.counter.countsOf(names)),
       others: difference(before.others, this.counter.countsOf(others)),
     };
@@ -128,20 +154,26 @@ function addCounts(a: RestartWaveReport['restarted'], b: RestartWaveReport['rest
   return { total: a.total + b.total, byKind: sorted };
 }
 
+/** The slowest of the threads' times, null if any thread's did not come. */
+function slowest(times: readonly (number | null)[]): number | null {
+  return times.includes(null) ? null : Math.max(...(times as number[]));
+}
+
 /**
  * One wave run by every worker thread at once (each restarting its share of its own nodes) as
  * one report: its nodes, the slowest thread's time to the watches back (null if any was not
- * back), the requests summed. Each worker's `others` are its own other nodes, so their sum is
+ * back; the same for the proxies' syncs), the requests summed. Each worker's `others` are its own other nodes, so their sum is
  * every node not restarted.
  */
 export function mergeWaveReports(wave: number, reports: readonly RestartWaveReport[]): RestartWaveReport {
   const empty = { total: 0, byKind: {} };
-  const times = reports.map((r) => r.secondsToWatchesBack);
+  const synced = reports.map((r) => r.secondsToProxiesSynced).filter((t) => t !== undefined);
   return {
     wave,
     atSeconds: Math.min(...reports.map((r) => r.atSeconds)),
     nodes: reports.flatMap((r) => r.nodes),
-    secondsToWatchesBack: times.includes(null) ? null : Math.max(...(times as number[])),
+    secondsToWatchesBack: slowest(reports.map((r) => r.secondsToWatchesBack)),
+    ...(synced.length > 0 ? { secondsToProxiesSynced: slowest(synced) } : {}),
     restarted: reports.reduce((sum, r) => addCounts(sum, r.restarted), empty),
     others: reports.reduce((sum, r) => addCounts(sum, r.others), empty),
   };

@@ -147,6 +147,7 @@ export async function runInThisThread(options: HollowNodesOptions): Promise<Holl
         restartWaves: waves.reports,
       }),
     restartWave: () => queue.run(),
+    endRestartWaves: () => queue.stop(),
     async stop() {
       clearInterval(trim);
       await queue.stop();

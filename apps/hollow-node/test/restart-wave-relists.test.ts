@@ -71,6 +71,9 @@ describe('a restart wave of 10% of ten hollow nodes', () => {
 
     expect(wave.nodes).toEqual(['hollow-node-0']);
     expect(wave.secondsToWatchesBack).not.toBeNull();
+    // The wave ends once the new kube-proxy has synced: its rules are written by then.
+    expect(wave.secondsToProxiesSynced).toBeGreaterThanOrEqual(0);
+    expect(cluster.nodes[0]?.proxy?.proxier.history.some((sync) => sync.ok)).toBe(true);
     expect(relists(wave.restarted.byKind)).toEqual(firstStart);
     expect(relists(wave.others.byKind)).toEqual({});
     // The pod was not restarted: the new kubelet found its container running in the runtime.

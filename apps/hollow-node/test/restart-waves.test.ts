@@ -102,5 +102,61 @@ describe('RestartWaves', () => {
     const report = await waves.run();
     expect(report.secondsToWatchesBack).toBeNull();
     expect(report.restarted.byKind).toEqual({ 'WATCH pods': 1 });
+    // Stand-ins without a kube-proxy half: no proxy time in the report.
+    expect(report).not.toHaveProperty('secondsToProxiesSynced');
+  });
+
+  /**
+   * Nodes with a kube-proxy half: restarting gives each a new proxier whose history is empty
+   * until `syncAfterPolls` clock readings have passed (never when undefined), then holds one
+   * successful full sync. The clock moves 250 ms a reading.
+   */
+  function proxyNodes(n: number, syncAfterPolls: number | undefined) {
+    const { counter, nodes } = standIns(n, (c, name) => {
+      send(c, name, 'WATCH services');
+      send(c, name, 'WATCH endpointslices');
+    });
+    let now = 0;
+    let readings = 0;
+    const clock = () => {
+      readings++;
+      now += 250;
+      return now;
+    };
+    const withProxies = nodes.map((node) => {
+      const history: { kind: string; ok: boolean; durationMs: number }[] = [];
+      const proxier = {
+        get history() {
+          if (syncAfterPolls !== undefined && readings >= syncAfterPolls && history.length === 0)
+            history.push({ kind: 'full', ok: true, durationMs: 1 });
+          return history;
+        },
+      };
+      return Object.assign(node, { proxy: { proxier } }) as HollowNode;
+    });
+    return { counter, nodes: withProxies, clock };
+  }
+
+  it("with kube-proxy halves: the time until every restarted proxy's first sync, after the watches", async () => {
+    const { counter, nodes, clock } = proxyNodes(2, 6);
+    const waves = new RestartWaves(nodes, counter, { percent: 100, runStartMs: 0, now: clock });
+    const report = await waves.run();
+    // Readings: the wave's start (250 ms), the deadline's (500), then one a poll. The watches
+    // were back at the first poll (750: 0.5 s); the proxies' syncs are seen at the sixth (1,500).
+    expect(report.secondsToWatchesBack).toBe(0.5);
+    expect(report.secondsToProxiesSynced).toBe(1.25);
+  });
+
+  it('a proxy that never syncs within the time limit: secondsToProxiesSynced null', async () => {
+    const { counter, nodes, clock } = proxyNodes(1, undefined);
+    const waves = new RestartWaves(nodes, counter, {
+      percent: 100,
+      runStartMs: 0,
+      timeLimitMs: 1_000,
+      now: clock,
+    });
+    const report = await waves.run();
+    expect(report.secondsToWatchesBack).toBe(0.5);
+    expect(report.secondsToProxiesSynced).toBeNull();
   });
 });

@@ -36,4 +36,23 @@ describe('spreading nodes over workers', () => {
     // One worker's nodes not back in time: the wave's nodes were not all back.
     expect(mergeWaveReports(1, [a, { ...b, secondsToWatchesBack: null }]).secondsToWatchesBack).toBeNull();
   });
+
+  it("merges the proxies' sync times the same way, and leaves them out where no worker had any", () => {
+    const a = {
+      wave: 1,
+      atSeconds: 3,
+      nodes: ['n-0'],
+      secondsToWatchesBack: 0.2,
+      secondsToProxiesSynced: 1.5,
+      restarted: { total: 3, byKind: { 'WATCH services': 3 } },
+      others: { total: 0, byKind: {} },
+    };
+    const b = { ...a, nodes: ['n-1'], secondsToProxiesSynced: 2.25 };
+    expect(mergeWaveReports(1, [a, b]).secondsToProxiesSynced).toBe(2.25);
+    expect(
+      mergeWaveReports(1, [a, { ...b, secondsToProxiesSynced: null }]).secondsToProxiesSynced,
+    ).toBeNull();
+    const { secondsToProxiesSynced: _, ...kubeletsOnly } = a;
+    expect(mergeWaveReports(1, [kubeletsOnly, kubeletsOnly])).not.toHaveProperty('secondsToProxiesSynced');
+  });
 });
