@@ -19,18 +19,15 @@
  * bench-results/hollow-node-restart.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startApiServer } from '@nodeagent/testing';
-import { bundleEntry } from '../../../tools/bundle/bundle-entry';
 import { populateCluster } from '../../kube-proxy/bench/scale-cluster';
 import { RequestCounter } from '../src/request-counter';
 import type { RestartWaveReport } from '../src/restart-waves';
+import { runBundled } from './bundled-runs';
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const appDir = join(repoRoot, 'apps', 'hollow-node');
 const workers = process.env.NA_HERD_WORKERS;
 /** How often the server's CPU and bytes are read: the wave's window is cut from these readings. */
 const SAMPLE_MS = 100;
@@ -190,22 +187,4 @@ async function measure(cli: string, shape: Shape) {
   }
 }
 
-async function main(): Promise<void> {
-  const { version } = JSON.parse(readFileSync(join(appDir, 'package.json'), 'utf8')) as { version: string };
-  const bundle = bundleEntry(join(appDir, 'src', 'cli.ts'), {
-    __NODEAGENT_VERSION__: JSON.stringify(version),
-  });
-  try {
-    const runs = [];
-    for (const shape of shapes()) runs.push(await measure(bundle.file, shape));
-    mkdirSync(join(repoRoot, 'bench-results'), { recursive: true });
-    writeFileSync(
-      join(repoRoot, 'bench-results', 'hollow-node-restart.json'),
-      `${JSON.stringify({ date: new Date().toISOString(), runs }, null, 2)}\n`,
-    );
-  } finally {
-    bundle.dispose();
-  }
-}
-
-await main();
+await runBundled('hollow-node-restart', shapes(), measure);

@@ -17,18 +17,15 @@
  * Results: bench-results/hollow-node.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type ApiServer, processMemory, startApiServer } from '@nodeagent/testing';
-import { bundleEntry } from '../../../tools/bundle/bundle-entry';
 import { type NodeRequests, RequestCounter } from '../src/request-counter';
+import { runBundled } from './bundled-runs';
 import { type RealNode, startRealNode } from './real-node';
 
 const { cpuSeconds, mib, sleep, statusField, waitFor } = processMemory;
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const appDir = join(repoRoot, 'apps', 'hollow-node');
 const sizes = (process.env.NA_HOLLOW_NODES ?? '10,100').split(',').map(Number);
 const podsPerNode = Number(process.env.NA_HOLLOW_PODS ?? 10);
 const windowSeconds = Number(process.env.NA_HOLLOW_WINDOW_S ?? 60);
@@ -302,22 +299,4 @@ async function measure(cli: string, n: number) {
   }
 }
 
-async function main(): Promise<void> {
-  const { version } = JSON.parse(readFileSync(join(appDir, 'package.json'), 'utf8')) as { version: string };
-  const bundle = bundleEntry(join(appDir, 'src', 'cli.ts'), {
-    __NODEAGENT_VERSION__: JSON.stringify(version),
-  });
-  try {
-    const runs = [];
-    for (const n of sizes) runs.push(await measure(bundle.file, n));
-    mkdirSync(join(repoRoot, 'bench-results'), { recursive: true });
-    writeFileSync(
-      join(repoRoot, 'bench-results', 'hollow-node.json'),
-      `${JSON.stringify({ date: new Date().toISOString(), runs }, null, 2)}\n`,
-    );
-  } finally {
-    bundle.dispose();
-  }
-}
-
-await main();
+await runBundled('hollow-node', sizes, measure);
