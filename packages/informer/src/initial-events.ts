@@ -13,9 +13,21 @@ export function isInitialEventsEnd(obj: InformerObject | undefined): boolean {
  * The state a watch-list stream has sent so far, before its end bookmark: kept apart from the
  * informer's store, which it replaces whole once complete (client-go's temporary store), so a
  * stream that fails halfway changes nothing and handlers see one relist, not a trickle of adds.
+ *
+ * Or, `direct` (ReflectorOptions.applyInitialEventsAsTheyArrive, into an empty store only), a
+ * count of the events the reflector applied to the store one by one as they arrived: then no
+ * object waits here for the bookmark. Held, a 44k-Service start kept every decoded Service and
+ * EndpointSlice alive until its stream ended, so each was copied by the young generation's
+ * collections, promoted, and only then dropped by the handlers' retain (issue #54).
  */
 export class InitialEvents<T extends InformerObject> {
   private readonly objects = new Map<string, T>();
+  private applied = 0;
+
+  constructor(
+    /** The stream's objects go to the store as they arrive; this only counts them. */
+    readonly direct = false,
+  ) {}
 
   /** An ADDED (or MODIFIED) event of the initial state. */
   put(obj: T): void {
@@ -27,8 +39,14 @@ export class InitialEvents<T extends InformerObject> {
     this.objects.delete(objectKey(obj));
   }
 
+  /** An event a `direct` stream applied to the store. */
+  countApplied(): void {
+    this.applied++;
+  }
+
+  /** Objects held (or, `direct`, events applied) so far. */
   get size(): number {
-    return this.objects.size;
+    return this.direct ? this.applied : this.objects.size;
   }
 
   /** Everything the stream delivered, for the store's replace. */

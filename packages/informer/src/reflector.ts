@@ -48,6 +48,17 @@ export interface ReflectorOptions<T extends InformerObject = InformerObject> {
    * `(o) => o` to keep objects whole.
    */
   transform?: (obj: T) => T;
+  /**
+   * A watch-list stream into an empty store (the first one) applies each object to the store
+   * and hands it to `onChanges` (one change each) as it arrives, instead of holding them all
+   * apart until the end bookmark and replacing the store with them in one batch. `hasSynced()`
+   * still turns true only at the bookmark. A stream that breaks halfway then leaves what it
+   * sent stored, and the next stream or LIST reconciles it as a relist would (deletions for
+   * what is gone). For consumers that fold each object into their own form at its event
+   * (kube-proxy): the decoded objects then die young instead of all living until the stream's
+   * end. Default false.
+   */
+  applyInitialEventsAsTheyArrive?: boolean;
 }
 
 /** Counters of what a reflector has done, for tests and metrics. */
@@ -244,10 +255,15 @@ export class Reflector<T extends InformerObject> {
   /** Makes `items` the store's content as of `rv` (a completed LIST or stream); the first one syncs. */
   private replaceAll(items: T[], rv: string): void {
     const changes = this.store.replace(items);
+    this.onChanges(changes);
+    this.listed(rv);
+  }
+
+  /** The store holds the collection as of `rv` (a completed LIST or stream); the first one syncs. */
+  private listed(rv: string): void {
     this.resourceVersion = rv;
     this.resourceVersionUnavailable = false;
     this.stats.lists++;
-    this.onChanges(changes);
     if (!this.synced) {
       this.synced = true;
       for (const w of this.syncWaiters.splice(0)) w.resolve();
@@ -265,7 +281,8 @@ export class Reflector<T extends InformerObject> {
    */
   private async streamInitialState(): Promise<typeof FALL_BACK_TO_LIST | { error?: unknown }> {
     for (;;) {
-      const initial = new InitialEvents<T>();
+      const direct = this.options.applyInitialEventsAsTheyArrive === true && this.store.size === 0;
+      const initial = new InitialEvents<T>(direct);
       this.initial = initial;
       const started = (this.options.now ?? Date.now)();
       let error: unknown;
@@ -322,24 +339,27 @@ export class Reflector<T extends InformerObject> {
       case 'MODIFIED': {
         this.stats.events++;
         const obj = this.transform(event.object);
-        if (this.initial) {
+        if (this.initial && !this.initial.direct) {
           this.initial.put(obj);
           return;
         }
+        this.initial?.countApplied();
         const change = this.store.upsert(obj);
-        this.bump(obj);
+        // An initial event's resourceVersion is its object's, not the stream's position.
+        if (!this.initial) this.bump(obj);
         if (change) this.onChanges([change]);
         return;
       }
       case 'DELETED': {
         this.stats.events++;
         const obj = this.transform(event.object);
-        if (this.initial) {
+        if (this.initial && !this.initial.direct) {
           this.initial.remove(obj);
           return;
         }
+        this.initial?.countApplied();
         const change = this.store.remove(obj);
-        this.bump(obj);
+        if (!this.initial) this.bump(obj);
         if (change) this.onChanges([change]);
         return;
       }
@@ -364,7 +384,9 @@ export class Reflector<T extends InformerObject> {
   private completeStream(initial: InitialEvents<T>, bookmark: T): void {
     this.initial = undefined;
     this.stats.streamedLists++;
-    this.replaceAll(initial.items(), bookmark.metadata?.resourceVersion ?? '');
+    const rv = bookmark.metadata?.resourceVersion ?? '';
+    if (initial.direct) this.listed(rv);
+    else this.replaceAll(initial.items(), rv);
   }
 
   private bump(obj: T): void {
