@@ -3,6 +3,7 @@ import { ParseError } from '../src/errors';
 import { encodeIptablesNftBatch, IptablesNftUnsupportedError } from '../src/iptables/nft-wire/index';
 import { encodeRestoreTextBatch } from '../src/iptables/nft-wire/restore-text-batch';
 import { parseSave } from '../src/iptables/parse-save';
+import { BatchBuffer } from '../src/nftables/netlink/batch-buffer';
 import { IPV4_FIRST, IPV4_SECOND, IPV6_FIRST } from './fixtures/iptables-nft-wire-shapes';
 
 // Restore text encoded as it is read (the full-sync path, issue #54) against the model path
@@ -80,6 +81,31 @@ describe('iptables-nft batch from restore text', () => {
     expect(byChain(encodeRestoreTextBatch([fine], 'ipv4').batch.items())).toEqual(
       byChain(encodeIptablesNftBatch(parseSave(fine, 'ipv4')).batch.items()),
     );
+  });
+
+  it('refuses a module it never writes before reading anything, naming its line', () => {
+    for (const [line, module] of [
+      ['-A KUBE-A -m recent --name KUBE-SEP-R --rcheck --seconds 10800 --reap -j RETURN', 'recent'],
+      ['-A KUBE-A -p tcp -m multiport --dports 80,443 -j RETURN', 'multiport'],
+      ['-A KUBE-A -m set --match-set KUBE-X dst -j RETURN', 'set'],
+    ] as const) {
+      const payload = `*nat\n:KUBE-A - [0:0]\n-A KUBE-A -j RETURN\n${line}\nCOMMIT\n`;
+      const batch = new BatchBuffer();
+      const refused = (() => {
+        try {
+          encodeRestoreTextBatch([IPV4_FIRST, payload], 'ipv4', batch);
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(refused).toBeInstanceOf(IptablesNftUnsupportedError);
+      expect((refused as IptablesNftUnsupportedError).shape).toBe(`match ${module}`);
+      expect((refused as IptablesNftUnsupportedError).field).toBe('line 4');
+      // Nothing was encoded, not even the first part.
+      expect(batch.messages).toHaveLength(0);
+      // The model path refuses it too, at the rule.
+      expect(() => encodeIptablesNftBatch(parseSave(payload, 'ipv4'))).toThrow(IptablesNftUnsupportedError);
+    }
   });
 
   it('refuses text parseSave refuses, with the same line', () => {

@@ -106,7 +106,8 @@ export class IptablesNftNetlinkWriter {
   /**
    * Commits a batch encoded already (`encodeMs`: what that took, for the stats) as one
    * transaction, then releases its pages. Throws NftBatchTooLargeError or NftKernelError as
-   * `write` does.
+   * `write` does. For this package's writeOverNetlink, which encodes before opening a socket.
+   * @internal
    */
   async send(batch: BatchBuffer, stats: IptablesNftBatchStats, encodeMs = 0): Promise<IptablesNftWriteStats> {
     const sending = this.now();

@@ -12,6 +12,27 @@ import { readRestore } from '../restore-reader';
 import { IptablesNftUnsupportedError } from './errors';
 import { type IptablesNftBatchStats, RulesetEncoder, type TableHead } from './ruleset-batch';
 
+/**
+ * Modules the encoder never writes, whatever their options (writeMatch has no translation for
+ * their kinds). A session-affinity Service's `-m recent` makes every full sync fall back: looked
+ * for in the whole text first (one indexOf each), the fallback costs no reading and encoding up
+ * to the refused rule. Text inside a comment that looks like one only sends that payload to the
+ * tool, which writes it correctly too.
+ */
+const REFUSED_MODULES = ['recent', 'multiport', 'set'] as const;
+
+/** The first refused module in `text`, as the encoder would refuse it, with its line. */
+function refusedModule(text: string): IptablesNftUnsupportedError | undefined {
+  for (const module of REFUSED_MODULES) {
+    const at = text.indexOf(` -m ${module} `);
+    if (at < 0) continue;
+    let line = 1;
+    for (let i = text.indexOf('\n'); i >= 0 && i < at; i = text.indexOf('\n', i + 1)) line++;
+    return new IptablesNftUnsupportedError(`line ${line}`, `match ${module}`);
+  }
+  return undefined;
+}
+
 /** The tables of `text` as the batch opens them, in order: chains declared, chains deleted. */
 function tableHeads(text: string): TableHead[] {
   const heads: TableHead[] = [];
@@ -86,13 +107,18 @@ function encodeRules(text: string, heads: readonly TableHead[], encoder: Ruleset
  * Restore payload `parts` (whole table sections each, in order) as one batch of nf_tables
  * messages, the same batch parseSave + encodeIptablesNftBatch give (rules in the text's order
  * rather than grouped by chain; each chain's in order). Throws ParseError for text that is not
- * in iptables-save form, IptablesNftUnsupportedError for what the encoder does not reproduce.
+ * in iptables-save form, IptablesNftUnsupportedError for what the encoder does not reproduce
+ * (a refused module found before any reading, see REFUSED_MODULES).
  */
 export function encodeRestoreTextBatch(
   parts: readonly string[],
   family: IpFamily,
   batch: BatchBuffer = new BatchBuffer(),
 ): { batch: BatchBuffer; stats: IptablesNftBatchStats } {
+  for (const text of parts) {
+    const refused = refusedModule(text);
+    if (refused) throw refused;
+  }
   const encoder = new RulesetEncoder(batch, family);
   for (const text of parts) {
     if (text === '') continue;
