@@ -33,6 +33,36 @@ const HASH = 35;
 const STAR = 42;
 const COLON = 58;
 
+/**
+ * The current table's chains as declared so far (`-X` removes one). A chain's rules come one
+ * after another: the last chain found is compared before the set is asked.
+ */
+class DeclaredChains {
+  private readonly names = new Set<string>();
+  private last: string | undefined;
+
+  add(name: string): void {
+    this.names.add(name);
+  }
+
+  delete(name: string): void {
+    this.names.delete(name);
+    if (name === this.last) this.last = undefined;
+  }
+
+  clear(): void {
+    this.names.clear();
+    this.last = undefined;
+  }
+
+  has(name: string): boolean {
+    if (name === this.last) return true;
+    if (!this.names.has(name)) return false;
+    this.last = name;
+    return true;
+  }
+}
+
 const DASH = 45;
 const UPPER_A = 65;
 const SPACE = 32;
@@ -44,8 +74,7 @@ const isAppendAt = (text: string, at: number) =>
 /** Reads `text` line by line into `handler`. Throws ParseError for a line it cannot take. */
 export function readRestore(text: string, handler: RestoreLineHandler): void {
   let table: TableName | undefined;
-  /** The current table's chains as declared so far (`-X` removes one). */
-  const declared = new Set<string>();
+  const declared = new DeclaredChains();
   let lineNumber = 0;
   // Lines are read in place (indexOf, not split): a full sync's payload has ~1M of them.
   const skipRules = !handler.rule;
@@ -100,7 +129,7 @@ function chainLineFields(line: string): [string | undefined, string | undefined]
 /** One `:CHAIN POLICY`, `-X CHAIN` or `-A CHAIN …` line of `table`; the reason when it is bad. */
 function readTableLine(
   table: TableName,
-  declared: Set<string>,
+  declared: DeclaredChains,
   line: string,
   handler: RestoreLineHandler,
 ): string | undefined {

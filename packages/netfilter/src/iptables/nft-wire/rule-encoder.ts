@@ -1,13 +1,15 @@
 // A rule's expressions in iptables-nft's order: the fixed header fields (-i, -o, -p, -s, -d,
 // whatever order they were given in), the matches in their order, a counter, the target. Parts
-// that repeat across a full sync (comments, protocols, ports, probabilities, marks, verdicts)
-// are encoded once and copied afterwards; per-endpoint parts (addresses, DNAT destinations,
-// jumps) would only fill the cache, so they are written directly.
+// that repeat across a full sync (protocols, ports, probabilities, marks, verdicts, jumps) are
+// encoded once and copied afterwards (fragment-cache.ts, at most MAX_FRAGMENTS of them);
+// per-endpoint parts (addresses, DNAT destinations, comments naming the endpoint) would only fill
+// the cache, so they are written directly into the rule.
 
 import { AttributeWriter } from '../../nftables/netlink/attributes';
 import type { IpFamily, Match, PortSpec, Rule, Target } from '../model';
 import { IptablesNftUnsupportedError } from './errors';
 import { ExpressionWriter } from './expression-writer';
+import { FragmentCache, FragmentKind } from './fragment-cache';
 import type { Place } from './place';
 import {
   HEADER_ORDER,
@@ -38,13 +40,12 @@ const spec = (p: PortSpec | undefined) =>
 function matchKey(m: Match): string | undefined {
   switch (m.kind) {
     case 'protocol':
-      return `p${neg(m.negate)}${m.protocol}`;
+      // Only a negated one: a plain protocol is keyed by its name (keyOfMatch).
+      return `p!${m.protocol}`;
     case 'in-interface':
       return `i${neg(m.negate)}${m.name}`;
     case 'out-interface':
       return `o${neg(m.negate)}${m.name}`;
-    case 'statistic':
-      return m.mode === 'random' ? `r${m.probability}` : undefined;
     case 'conntrack':
       return `k${neg(m.negate)}${m.states.join(',')}`;
     case 'mark':
@@ -53,8 +54,6 @@ function matchKey(m: Match): string | undefined {
       return `a${m.sourceType}/${m.destinationType}/${neg(m.negateSource)}/${neg(m.negateDestination)}`;
     case 'port':
       return `t${m.protocol}/${spec(m.sourcePort)}/${spec(m.destinationPort)}/${neg(m.negateSource)}/${neg(m.negateDestination)}`;
-    case 'module':
-      return m.args.length === 0 ? `M${m.module}` : undefined;
     default:
       return undefined;
   }
@@ -63,18 +62,12 @@ function matchKey(m: Match): string | undefined {
 /** The cache key of a target that repeats across rules; undefined: written directly. */
 function targetKey(t: Target): string | undefined {
   switch (t.kind) {
-    case 'verdict':
-      return `V${t.verdict}`;
     case 'reject':
       return `R${t.with ?? ''}`;
     case 'masquerade':
       return `Q${!!t.randomFully}/${!!t.random}/${spec(t.toPorts)}`;
     case 'mark':
       return `K${t.op}${t.value}/${t.op === 'xset' ? t.mask : ''}`;
-    case 'jump':
-      // KUBE-MARK-MASQ and the like recur; an endpoint's own chain is jumped to once or twice
-      // and fills the cache only up to MAX_FRAGMENTS.
-      return `${t.goto ? 'G' : 'J'}${t.chain}`;
     default:
       return undefined;
   }
@@ -82,7 +75,10 @@ function targetKey(t: Target): string | undefined {
 
 /** Writes rules' expressions into one attribute writer (a rule's NFTA_RULE_EXPRESSIONS nest). */
 export class RuleExpressionEncoder {
-  private readonly fragments = new Map<string, Buffer>();
+  private readonly fragments = new FragmentCache(MAX_FRAGMENTS);
+  /** The kind and key of the part at hand (set by keyOfMatch / keyOfTarget). */
+  private kind = 0;
+  private key: string | number = '';
   private readonly scratch = new AttributeWriter(1024);
   private readonly cachedOut = new ExpressionWriter(this.scratch);
   private readonly directOut: ExpressionWriter;
@@ -100,28 +96,53 @@ export class RuleExpressionEncoder {
     this.scratch.truncate(0);
   }
 
-  /** The cached bytes of `key` copied into the rule: true. False: write it to `writerFor(key)`. */
-  private copied(key: string | undefined): boolean {
-    const hit = key === undefined ? undefined : this.fragments.get(key);
+  /**
+   * Sets `kind` and `key` for `match` when its bytes may be cached (false: written directly).
+   * The kinds that recur in every rule key on their own string or number.
+   */
+  private keyOfMatch(match: Match): boolean {
+    if (match.kind === 'protocol' && !match.negate) return this.keyed(FragmentKind.protocol, match.protocol);
+    if (match.kind === 'module' && match.args.length === 0)
+      return this.keyed(FragmentKind.module, match.module);
+    if (match.kind === 'statistic' && match.mode === 'random')
+      return this.keyed(FragmentKind.statistic, match.probability);
+    const key = matchKey(match);
+    return key !== undefined && this.keyed(FragmentKind.other, key);
+  }
+
+  /** keyOfMatch for a target. */
+  private keyOfTarget(target: Target): boolean {
+    if (target.kind === 'verdict') return this.keyed(FragmentKind.verdict, target.verdict);
+    if (target.kind === 'jump')
+      return this.keyed(target.goto ? FragmentKind.goto : FragmentKind.jump, target.chain);
+    const key = targetKey(target);
+    return key !== undefined && this.keyed(FragmentKind.other, key);
+  }
+
+  private keyed(kind: number, key: string | number): true {
+    this.kind = kind;
+    this.key = key;
+    return true;
+  }
+
+  /** The cached bytes of the part keyed last copied into the rule: true. False: write it to `writerFor`. */
+  private copied(): boolean {
+    const hit = this.fragments.get(this.kind, this.key);
     if (hit) this.w.raw(hit);
     return hit !== undefined;
   }
 
-  /** Where a part not copied is written: the scratch writer while the cache takes more. */
-  private writerFor(key: string | undefined): ExpressionWriter {
-    return key !== undefined && this.fragments.size < MAX_FRAGMENTS ? this.cachedOut : this.directOut;
+  /** Where a part not copied is written: the scratch writer if it has a key and the cache takes more. */
+  private writerFor(keyed: boolean): ExpressionWriter {
+    return keyed && !this.fragments.full ? this.cachedOut : this.directOut;
   }
 
-  /** After a part was written by `writerFor(key)`: kept and copied when it went to scratch. */
-  private written(key: string | undefined, out: ExpressionWriter): void {
-    if (out === this.cachedOut) this.keep(key as string);
-  }
-
-  /** After a part was written to the scratch writer: keep it under `key` and copy it into the rule. */
-  private keep(key: string): void {
+  /** After a part was written by `writerFor`: kept under the key and copied when it went to scratch. */
+  private written(out: ExpressionWriter): void {
+    if (out !== this.cachedOut) return;
     const bytes = Buffer.from(this.scratch.toBuffer());
     this.scratch.truncate(0);
-    this.fragments.set(key, bytes);
+    this.fragments.set(this.kind, this.key, bytes);
     this.w.raw(bytes);
   }
 
@@ -137,23 +158,23 @@ export class RuleExpressionEncoder {
       }
       for (const match of header) {
         if (!match) continue;
-        const key = matchKey(match);
-        if (this.copied(key)) continue;
-        const out = this.writerFor(key);
+        const keyed = this.keyOfMatch(match);
+        if (keyed && this.copied()) continue;
+        const out = this.writerFor(keyed);
         writeHeaderMatch(out, this.family, match, where);
-        this.written(key, out);
+        this.written(out);
       }
       for (const match of rule.matches) {
         if ((HEADER_ORDER as readonly string[]).includes(match.kind)) continue;
-        const key = matchKey(match);
-        if (this.copied(key)) continue;
-        const out = this.writerFor(key);
+        const keyed = this.keyOfMatch(match);
+        if (keyed && this.copied()) continue;
+        const out = this.writerFor(keyed);
         if (!writeMatch(out, match, where))
           throw new IptablesNftUnsupportedError(
             String(where),
             `match ${match.kind === 'module' ? `-m ${match.module}` : match.kind}`,
           );
-        this.written(key, out);
+        this.written(out);
       }
       this.w.raw(this.counter);
       if (rule.target) this.writeTarget(rule.target, where);
@@ -164,15 +185,15 @@ export class RuleExpressionEncoder {
   }
 
   private writeTarget(target: Target, where: Place): void {
-    const key = targetKey(target);
-    if (this.copied(key)) return;
-    const out = this.writerFor(key);
+    const keyed = this.keyOfTarget(target);
+    if (keyed && this.copied()) return;
+    const out = this.writerFor(keyed);
     if (!writeTarget(out, this.family, target))
       throw new IptablesNftUnsupportedError(
         String(where),
         `target ${target.kind === 'extension' ? target.name : target.kind}`,
       );
-    this.written(key, out);
+    this.written(out);
   }
 
   private protocolOf(match: HeaderMatch | undefined): RuleProtocol | undefined {
