@@ -49,8 +49,14 @@ export class InitialEvents<T extends InformerObject> {
     return this.direct ? this.applied : this.objects.size;
   }
 
-  /** Everything the stream delivered, for the store's replace. */
-  items(): T[] {
-    return [...this.objects.values()];
+  /**
+   * Everything the stream delivered, for the store's replace, and forgets it: the reflector's
+   * loop still refers to this while the same stream goes on as the watch (minutes), and the
+   * objects must not outlive the store's own copies (an informer's `retain` replaces them).
+   */
+  take(): T[] {
+    const items = [...this.objects.values()];
+    this.objects.clear();
+    return items;
   }
 }

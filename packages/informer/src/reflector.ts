@@ -386,7 +386,7 @@ export class Reflector<T extends InformerObject> {
     this.stats.streamedLists++;
     const rv = bookmark.metadata?.resourceVersion ?? '';
     if (initial.direct) this.listed(rv);
-    else this.replaceAll(initial.items(), rv);
+    else this.replaceAll(initial.take(), rv);
   }
 
   private bump(obj: T): void {

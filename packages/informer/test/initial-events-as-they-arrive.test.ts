@@ -10,6 +10,7 @@ import {
   type WatchOptions,
   type Wire,
 } from '../src/index';
+import { InitialEvents } from '../src/initial-events';
 import { eventually } from './helpers';
 
 type CM = Wire<V1ConfigMap>;
@@ -141,5 +142,23 @@ describe('applyInitialEventsAsTheyArrive: a first watch-list stream applied obje
     expect(inf.store.keys().sort()).toEqual(['ns/a', 'ns/c']);
     expect(inf.stats).toMatchObject({ lists: 2, streamedLists: 2, expired: 1 });
     await inf.stop();
+  });
+
+  it('a held stream forgets its objects once they are taken for the replace', () => {
+    // The reflector's loop refers to the stream's InitialEvents for as long as the stream goes on
+    // as the watch: holding the objects would keep every decoded original beside the store's
+    // retained copies.
+    const held = new InitialEvents<CM>();
+    held.put(cm('a', '1'));
+    held.put(cm('b', '2'));
+    held.remove(cm('b', '3'));
+    expect(held.size).toBe(1);
+    expect(held.take().map((o) => o.metadata?.name)).toEqual(['a']);
+    expect(held.size).toBe(0);
+    expect(held.take()).toEqual([]);
+    const direct = new InitialEvents<CM>(true);
+    direct.countApplied();
+    direct.countApplied();
+    expect(direct.size).toBe(2);
   });
 });
