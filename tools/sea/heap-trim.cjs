@@ -53,7 +53,10 @@
 // that never says it ended is held at most START_UP_HOLD_MAX_MS.
 //
 // An app ends a burst with `process.emit('nodeagent:burst-ended')` (kube-proxy after each
-// sync); the check then runs at once, so the memory is given back before anyone reads it.
+// sync); the check then runs at once, so the memory is given back before anyone reads it. A
+// burst that left the used heap less than the slack above the last release (a one-endpoint
+// sync) releases nothing at once: its check is a quiet one, and the next quiet release trims
+// malloc for it (SMALL_BURST_BYTES).
 // While an app's bursts come less than BURST_QUIET_MS apart, only their checks collect; the
 // timer's checks still release pages and malloc memory. A collection stops the main thread
 // (0.14-1.2 s of kube-proxy's 170 MB heap at 250k endpoints), and right after a sync it falls in
@@ -103,6 +106,18 @@ const PERIODIC_YIELD_BYTES = 4 * 1024 * 1024;
 const MAX_IDLE_GAP_MS = 240_000;
 /** How long after an app's last burst-ended event the timer's checks leave collections to those events. */
 const BURST_QUIET_MS = 5000;
+/**
+ * Heap growth since the last release below which a burst's end counts as a quiet check (its
+ * release waits for QUIET_RELEASE_MS and then trims malloc too; a collection it is due still
+ * runs). kube-proxy ends a
+ * burst after every sync, and at 5,000 Services × 50 endpoints the malloc_trim, page release and
+ * the refaults of the pages dropped cost about 2 ms of CPU per one-endpoint change (perf over 50
+ * changes, issue #54: 4% of its CPU in madvise and the pagemap pass, 5% in page faults), in
+ * the next change's path too, for little to give back: such a sync grows the used heap by a
+ * few hundred KB. The slack, not less: `used` includes the young generation's objects until its
+ * next scavenge (up to the 8 MB semi-space), and a full sync leaves tens of MB or more.
+ */
+const SMALL_BURST_BYTES = SLACK_BYTES;
 /** What an app emits on `process` when a burst of work ended. */
 const BURST_ENDED_EVENT = 'nodeagent:burst-ended';
 /** What an app emits on `process` when it let go of much of its state: collect once it settled. */
@@ -164,12 +179,14 @@ const FULL = { type: 'major', execution: 'sync', flavor: 'regular' };
  * @typedef {{
  *   live: number, last: number, collectedAt: number | undefined, trailing: boolean,
  *   freedAt?: number, reduceNext?: boolean, retrims?: number, releasedAt?: number,
- *   periodMs?: number
+ *   releasedUsed?: number, mallocOwed?: boolean, periodMs?: number
  * }} HeapTrimState
  *   collectedAt undefined: no collection yet (start-up). freedAt: the last memory-freed event not
  *   yet followed by a collection. reduceNext: the next MAX_GAP_MS collection is the
  *   memory-reducing one (the collection after freed state, see collectionFor). retrims: checks
- *   left that call malloc_trim after a collection. releasedAt: when pages were last released.
+ *   left that call malloc_trim after a collection. releasedAt: when pages were last released;
+ *   releasedUsed: the used heap then (after the collection, when one ran). mallocOwed: a small
+ *   burst ended since: the next release trims malloc too.
  *   periodMs: the gap after which a collection runs whatever the growth (MAX_GAP_MS, longer
  *   while those collections give back little: see PERIODIC_YIELD_BYTES).
  */
@@ -257,6 +274,14 @@ function periodAfter(state, collection, used, after) {
 }
 
 /**
+ * Whether a burst's end releases at once: nothing was released yet, or the used heap is at
+ * least SMALL_BURST_BYTES above what it was at the last release.
+ */
+function grewSinceRelease(state, used) {
+  return state.releasedUsed === undefined || used - state.releasedUsed >= SMALL_BURST_BYTES;
+}
+
+/**
  * One check: returns the new state. Exported for tests; `readHeap`, `gc`, `now` and `release`
  * are injected (`gc` undefined: no collections, only the page release). A collection that lands
  * in the middle of a burst (the heap grew by more than the slack since the previous check) sees
@@ -287,12 +312,24 @@ function check(
   const collection = gc ? collectionFor(state, heap, live, now, burstEnded) : undefined;
   if (!collection) {
     const retrims = state.retrims ?? 0;
-    // A quiet check (no burst, no trims owed) releases only every quietReleaseMs: see QUIET_RELEASE_MS.
-    const due = burstEnded || retrims > 0 || now - (state.releasedAt ?? -Infinity) >= quietReleaseMs;
-    if (!due) return { ...state, live, last: used };
-    if (trimEveryCheck || burstEnded || retrims > 0) release.releaseMallocFree();
+    // A quiet check (no burst, no trims owed) releases only every quietReleaseMs: see
+    // QUIET_RELEASE_MS. So does the end of a small burst (see SMALL_BURST_BYTES), whose
+    // malloc_trim the next release owes (what the burst freed outside the heap).
+    const burst = burstEnded && grewSinceRelease(state, used);
+    const mallocOwed = (state.mallocOwed ?? false) || burstEnded;
+    const due = burst || retrims > 0 || now - (state.releasedAt ?? -Infinity) >= quietReleaseMs;
+    if (!due) return { ...state, live, last: used, mallocOwed };
+    if (trimEveryCheck || mallocOwed || retrims > 0) release.releaseMallocFree();
     release.releaseExecutablePages();
-    return { ...state, live, last: used, retrims: Math.max(0, retrims - 1), releasedAt: now };
+    return {
+      ...state,
+      live,
+      last: used,
+      retrims: Math.max(0, retrims - 1),
+      releasedAt: now,
+      releasedUsed: used,
+      mallocOwed: false,
+    };
   }
   // The watch ends at the first collection whatever its kind (it records every collection of
   // V8's until read, scavenges too); only a plain one can be replaced by V8's plain mark-compact.
@@ -311,6 +348,8 @@ function check(
     reduceNext: state.freedAt !== undefined,
     retrims: MALLOC_RETRIMS,
     releasedAt: now,
+    releasedUsed: after,
+    mallocOwed: false,
     periodMs: periodAfter(state, collection, used, after),
   };
 }
@@ -431,6 +470,7 @@ module.exports = {
   BURST_QUIET_MS,
   MALLOC_RETRIMS,
   QUIET_RELEASE_MS,
+  SMALL_BURST_BYTES,
   CHECK_INTERVAL_MS,
   SLACK_BYTES,
   QUIET_BYTES,

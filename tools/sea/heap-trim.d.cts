@@ -13,6 +13,10 @@ export interface HeapTrimState {
   retrims?: number;
   /** When pages were last released (quiet checks release only every quietReleaseMs). */
   releasedAt?: number;
+  /** The used heap at that release (after the collection, when one ran): a burst's end that grew it less than SMALL_BURST_BYTES waits like a quiet check. */
+  releasedUsed?: number;
+  /** A burst ended since the last release: the next release trims malloc too. */
+  mallocOwed?: boolean;
   /** The gap after which a collection runs whatever the growth (MAX_GAP_MS, up to MAX_IDLE_GAP_MS). */
   periodMs?: number;
   /** The collection that ends the start-up (REDUCE_MEMORY unless startHeapTrim's plainStartUpCollection). */
@@ -44,6 +48,8 @@ export declare const BURST_QUIET_MS: number;
 export declare const MALLOC_RETRIMS: number;
 /** How often a quiet check releases pages by default (startHeapTrim's quietReleaseMs). */
 export declare const QUIET_RELEASE_MS: number;
+/** Heap growth since the last release below which a burst's end releases no sooner than a quiet check. */
+export declare const SMALL_BURST_BYTES: number;
 export declare const NO_RELEASE: PageRelease;
 export declare const EVICT_CACHE_AT_CHECKS: readonly number[];
 /** Options of V8's gc extension for one collection. */

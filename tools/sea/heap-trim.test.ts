@@ -19,6 +19,7 @@ const {
   MALLOC_RETRIMS,
   QUIET_RELEASE_MS,
   SLACK_BYTES,
+  SMALL_BURST_BYTES,
   QUIET_BYTES,
   MIN_GAP_MS,
   MAX_GAP_MS,
@@ -436,15 +437,20 @@ describe('heap trim', () => {
     expect(gcs).toEqual(['quiet', 'burst']);
   });
 
-  it('releases file pages at every check, and malloc memory after a collection (and the next checks) or a burst', () => {
+  it('releases file pages at every check, and malloc memory after a collection (and the next checks) or a burst that grew the heap', () => {
     const calls: string[] = [];
     const release = recordingRelease(calls);
     const gc = () => calls.push('gc');
     let state: HeapTrim.HeapTrimState = { live: 10 * MB, last: 10 * MB, collectedAt: 0, trailing: false };
     state = check(state, () => used(10 * MB), gc, 1000, release);
     expect(calls).toEqual(['pages']);
+    // A burst's end with the heap less than SMALL_BURST_BYTES above the last release: a quiet
+    // check that owes the burst a malloc trim (quietReleaseMs is 0 here: due at once).
     state = check(state, () => used(10 * MB), gc, 2000, release, true);
     expect(calls).toEqual(['pages', 'malloc', 'pages']);
+    calls.length = 0;
+    state = check(state, () => used(10 * MB + SMALL_BURST_BYTES), gc, 3000, release, true);
+    expect(calls).toEqual(['malloc', 'pages']);
     calls.length = 0;
     state = check(state, () => used(10 * MB + SLACK_BYTES), gc, MIN_GAP_MS, release);
     expect(calls).toEqual(['gc', 'malloc', 'pages']);
@@ -500,9 +506,14 @@ describe('heap trim', () => {
     expect(calls).toEqual([]);
     state = check(state, () => used(10 * MB), undefined, t0 + quiet, release, false, true, quiet);
     expect(calls).toEqual(['malloc', 'pages']);
-    // A burst's end releases whatever the interval.
+    // A burst's end that left the heap SMALL_BURST_BYTES above the last release releases
+    // whatever the interval; a smaller one waits like a quiet check (kube-proxy's one-endpoint syncs).
     calls.length = 0;
-    state = check(state, () => used(10 * MB), undefined, t0 + quiet + 1000, release, true, true, quiet);
+    const grew = () => used(10 * MB + SMALL_BURST_BYTES);
+    state = check(state, grew, undefined, t0 + quiet + 1000, release, true, true, quiet);
+    expect(calls).toEqual(['malloc', 'pages']);
+    const small = () => used(10 * MB + 2 * SMALL_BURST_BYTES - 1);
+    state = check(state, small, undefined, t0 + quiet + 1500, release, true, true, quiet);
     expect(calls).toEqual(['malloc', 'pages']);
     // So does a collection, and the checks that owe a trim after it.
     calls.length = 0;
@@ -520,6 +531,37 @@ describe('heap trim', () => {
     expect(calls).toEqual(['gc', 'malloc', 'pages']);
     calls.length = 0;
     state = check(state, () => used(10 * MB), gc, grown + 1000, release, false, true, quiet);
+    expect(calls).toEqual(['malloc', 'pages']);
+  });
+
+  it("leaves a small burst's release to the next quiet one, which trims malloc for it once", () => {
+    const calls: string[] = [];
+    const release = recordingRelease(calls);
+    const quiet = 10_000;
+    const t0 = 10 * MIN_GAP_MS;
+    let state: HeapTrim.HeapTrimState = {
+      live: 10 * MB,
+      last: 10 * MB,
+      collectedAt: t0 - 1,
+      trailing: false,
+    };
+    state = check(state, () => used(10 * MB), undefined, t0, release, false, false, quiet);
+    expect(calls).toEqual(['pages']);
+    // One-endpoint syncs: each end leaves the heap less than SMALL_BURST_BYTES above the release.
+    calls.length = 0;
+    const small = () => used(10 * MB + SMALL_BURST_BYTES - 1);
+    for (let t = t0 + 1000; t < t0 + quiet; t += 1000)
+      state = check(state, small, undefined, t, release, true, false, quiet);
+    expect(calls).toEqual([]);
+    state = check(state, () => used(10 * MB), undefined, t0 + quiet, release, false, false, quiet);
+    expect(calls).toEqual(['malloc', 'pages']);
+    calls.length = 0;
+    state = check(state, () => used(10 * MB), undefined, t0 + 2 * quiet, release, false, false, quiet);
+    expect(calls).toEqual(['pages']);
+    // A burst that grew the heap by SMALL_BURST_BYTES releases at once.
+    calls.length = 0;
+    const grew = () => used(10 * MB + SMALL_BURST_BYTES);
+    check(state, grew, undefined, t0 + 2 * quiet + 1000, release, true, false, quiet);
     expect(calls).toEqual(['malloc', 'pages']);
   });
 

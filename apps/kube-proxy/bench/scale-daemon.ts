@@ -152,9 +152,22 @@ export interface RssReading {
   fileBytes: number;
 }
 
+/** The fields of /proc/<pid>/stat after the command's name (field 3, the state, is index 0). */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** User + system CPU seconds `pid` has used (load-independent, unlike wall time on a shared machine). */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(pid);
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Minor page faults `pid` has taken: pages it touched again after the executable's memory trim
+ * released them (file pages, malloc's trimmed free memory) or touched for the first time.
+ */
+export function minorFaults(pid: number): number {
+  return Number(statFields(pid)[7]);
 }
