@@ -1,20 +1,36 @@
-/**
- * JSON text with object keys sorted and undefined members left out, so that two wire objects
- * that differ only in key order (a client's field order against the stored one) compare equal,
- * as upstream's semantic equality on decoded structs does.
- */
-export function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
+/** A plain object's member, undefined when it is not its own (so `__proto__` and the like read as absent). */
+function member(o: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(o, key) ? o[key] : undefined;
 }
 
-/** Equality of two wire values regardless of object key order. */
-export function sameJson(a: unknown, b: unknown): boolean {
-  return stableJson(a) === stableJson(b);
+/** How many members of `o` are not undefined (those left out of its JSON), `skip` aside. */
+function definedCount(o: Record<string, unknown>, skip: ReadonlySet<string> | undefined): number {
+  let count = 0;
+  for (const key of Object.keys(o)) if (o[key] !== undefined && !skip?.has(key)) count++;
+  return count;
+}
+
+/**
+ * Equality of two wire values regardless of object key order, undefined members left out (as
+ * JSON leaves them out), so that a client's field order against the stored one compares equal,
+ * as upstream's semantic equality on decoded structs does. `skip` names top-level members not
+ * compared. Walks both values; nothing is serialized (the API server compares whole objects on
+ * every update, e.g. a 50-endpoint EndpointSlice for its generation).
+ */
+export function sameJson(a: unknown, b: unknown, skip?: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object')
+    return JSON.stringify(a) === JSON.stringify(b);
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const key of Object.keys(x)) {
+    if (x[key] === undefined || skip?.has(key)) continue;
+    if (!sameJson(x[key], member(y, key))) return false;
+  }
+  return definedCount(x, skip) === definedCount(y, skip);
 }

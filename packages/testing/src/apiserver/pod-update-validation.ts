@@ -1,5 +1,5 @@
 import type { StatusCause } from './api-error';
-import { sameJson, stableJson } from './json-equality';
+import { sameJson } from './json-equality';
 
 type Obj = Record<string, unknown>;
 
@@ -77,7 +77,7 @@ function onlyDeletedSchedulingGates(now: unknown, before: unknown): StatusCause[
 /** The top-level spec fields that differ, for the message (upstream prints a full diff there). */
 function changedFields(now: Obj, before: Obj): string {
   const keys = new Set([...Object.keys(now), ...Object.keys(before)]);
-  const changed = [...keys].filter((k) => stableJson(now[k]) !== stableJson(before[k])).sort();
+  const changed = [...keys].filter((k) => !sameJson(now[k], before[k])).sort();
   return changed.map((k) => `spec.${k}`).join(', ');
 }
 

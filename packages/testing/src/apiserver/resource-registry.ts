@@ -4,7 +4,7 @@ import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound } from
 import { CSR_KIND, csrStatusForUpdate } from './csr-strategy';
 import { ephemeralContainersUpdate } from './ephemeral-containers';
 import { type FieldSelector, matchesFields } from './field-selector';
-import { stableJson } from './json-equality';
+import { sameJson } from './json-equality';
 import { applyJsonPatch, applyMergePatch } from './json-patch';
 import type { KubeObject } from './kube-object';
 import { type LabelSelector, matchesLabels } from './label-selector';
@@ -68,10 +68,12 @@ function rfc3339(d: Date): string {
   return `${d.toISOString().slice(0, 19)}Z`;
 }
 
-/** Everything but metadata and status, key order aside: what a generation bump is decided on. */
-function specOf(o: KubeObject): string {
-  const { metadata: _m, status: _s, ...rest } = o;
-  return stableJson(rest);
+/** What a generation bump is not decided on: every member but these is the object's spec. */
+const NOT_SPEC = new Set(['metadata', 'status']);
+
+/** Whether everything but metadata and status is the same, key order aside. */
+function sameSpec(a: KubeObject, b: KubeObject): boolean {
+  return sameJson(a, b, NOT_SPEC);
 }
 
 /**
@@ -306,7 +308,7 @@ export class ResourceRegistry {
         if (causes.length > 0) throw invalid('Pod', '', String(old.metadata.name), causes);
       }
       if (rt.kind === 'Service') this.allocateServiceAddresses(next);
-      if (specOf(next) !== specOf(old)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
+      if (!sameSpec(next, old)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     }
     validateObject(rt, next);
     if (opts.dryRun) return next;
