@@ -1,51 +1,8 @@
-import type { V1ConfigMap } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import {
-  ApiStatusError,
-  Informer,
-  type ListerWatcher,
-  type ListOptions,
-  type ListPage,
-  type WatchEvent,
-  type WatchOptions,
-  type Wire,
-} from '../src/index';
+import { ApiStatusError, Informer } from '../src/index';
 import { InitialEvents } from '../src/initial-events';
 import { eventually } from './helpers';
-
-type CM = Wire<V1ConfigMap>;
-const cm = (name: string, rv: string): CM => ({ metadata: { name, namespace: 'ns', resourceVersion: rv } });
-const endBookmark = (rv: string): WatchEvent<CM> => ({
-  type: 'BOOKMARK',
-  object: { metadata: { resourceVersion: rv, annotations: { 'k8s.io/initial-events-end': 'true' } } },
-});
-type Emit = (e: WatchEvent<CM>) => void;
-
-/** A watch-list ListerWatcher answering each watch with the next script step (then idling). */
-class StreamScript implements ListerWatcher<CM> {
-  readonly supportsWatchList = true;
-  readonly lists: ListOptions[] = [];
-  readonly watches: WatchOptions[] = [];
-  constructor(
-    private readonly watchSteps: ((emit: Emit, signal: AbortSignal) => Promise<void>)[],
-    private readonly listAnswer: ListPage<CM> = { items: [cm('listed', '3')], resourceVersion: '3' },
-  ) {}
-
-  async list(options: ListOptions): Promise<ListPage<CM>> {
-    this.lists.push(options);
-    return structuredClone(this.listAnswer);
-  }
-
-  async watch(options: WatchOptions, onEvent: Emit, signal: AbortSignal): Promise<void> {
-    this.watches.push(options);
-    const step = this.watchSteps.shift();
-    if (step) return step(onEvent, signal);
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-  }
-}
+import { type CM, cm, type Emit, endBookmark, StreamScript } from './stream-script';
 
 describe('applyInitialEventsAsTheyArrive: a first watch-list stream applied object by object', () => {
   it('stores and hands out each object at its event, retains it, and syncs only at the bookmark', async () => {

@@ -1,52 +1,9 @@
-import type { V1ConfigMap } from '@kubernetes/client-node';
 import { startApiServer } from '@nodeagent/testing';
 import { describe, expect, it } from 'vitest';
-import {
-  ApiStatusError,
-  Informer,
-  type ListerWatcher,
-  type ListOptions,
-  type ListPage,
-  type WatchEvent,
-  type WatchOptions,
-  type Wire,
-} from '../src/index';
+import { ApiStatusError, Informer } from '../src/index';
 import { LineReader } from '../src/line-reader';
 import { eventually } from './helpers';
-
-type CM = Wire<V1ConfigMap>;
-const cm = (name: string, rv: string): CM => ({ metadata: { name, namespace: 'ns', resourceVersion: rv } });
-const endBookmark = (rv: string): WatchEvent<CM> => ({
-  type: 'BOOKMARK',
-  object: { metadata: { resourceVersion: rv, annotations: { 'k8s.io/initial-events-end': 'true' } } },
-});
-type Emit = (e: WatchEvent<CM>) => void;
-
-/** A ListerWatcher that supports watch-list, answering each watch with the next script step. */
-class StreamScript implements ListerWatcher<CM> {
-  readonly supportsWatchList = true;
-  readonly lists: ListOptions[] = [];
-  readonly watches: WatchOptions[] = [];
-  constructor(
-    private readonly watchSteps: ((emit: Emit) => Promise<void>)[],
-    private readonly listAnswer: ListPage<CM> = { items: [cm('listed', '3')], resourceVersion: '3' },
-  ) {}
-
-  async list(options: ListOptions): Promise<ListPage<CM>> {
-    this.lists.push(options);
-    return structuredClone(this.listAnswer);
-  }
-
-  async watch(options: WatchOptions, onEvent: Emit, signal: AbortSignal): Promise<void> {
-    this.watches.push(options);
-    const step = this.watchSteps.shift();
-    if (step) return step(onEvent);
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-  }
-}
+import { type CM, cm, type Emit, endBookmark, StreamScript } from './stream-script';
 
 describe('watch-list: the initial state from one streamed watch (KEP-3157)', { timeout: 30_000 }, () => {
   it('asks for sendInitialEvents from "", syncs at the end bookmark, and keeps the same watch', async () => {
