@@ -5,20 +5,11 @@
 import { parseSave } from '@nodeagent/netfilter/iptables';
 import { encodeRestoreTextBatch } from '../../netfilter/src/iptables/nft-wire/restore-text-batch';
 import { encodeIptablesNftBatch } from '../../netfilter/src/iptables/nft-wire/ruleset-batch';
-import { snapshotFromObjects } from '../src/index';
-import { cidrLocalDetector, renderIptablesRuleset } from '../src/iptables/index';
-import { benchCluster } from './bench-cluster';
+import { benchIptablesRuleset } from './iptables-bench-ruleset';
 
 const SERVICES = Number(process.env.KP_NFTWIRE_SERVICES ?? 1000);
 const ENDPOINTS = Number(process.env.KP_NFTWIRE_ENDPOINTS ?? 50);
-const { services, slices } = benchCluster(SERVICES, ENDPOINTS);
-const snapshot = snapshotFromObjects({
-  family: 'IPv4',
-  nodeName: 'node-0',
-  services,
-  endpointSlices: slices,
-});
-const prepared = renderIptablesRuleset(snapshot, { localDetector: cidrLocalDetector('10.128.0.0/9') });
+const prepared = benchIptablesRuleset(SERVICES, ENDPOINTS);
 const RUNS = Number(process.env.KP_NFTWIRE_RUNS ?? 3);
 const PATHS = (process.env.KP_NFTWIRE_PATH ?? 'model,text').split(',');
 for (let run = 0; PATHS.includes('model') && run < RUNS; run++) {

@@ -13,9 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { widenNftCache } from '@nodeagent/netfilter/iptables';
-import { snapshotFromObjects } from '../src/index';
-import { cidrLocalDetector, renderIptablesRuleset } from '../src/iptables/index';
-import { benchCluster } from './bench-cluster';
+import { benchIptablesRuleset } from './iptables-bench-ruleset';
 
 const SERVICES = Number(process.env.KP_NFTWIRE_SERVICES ?? 5000);
 const ENDPOINTS = Number(process.env.KP_NFTWIRE_ENDPOINTS ?? 50);
@@ -102,14 +100,7 @@ function netlinkLeg(path: string, payloadFile: string) {
 }
 
 const t0 = performance.now();
-const { services, slices } = benchCluster(SERVICES, ENDPOINTS);
-const snapshot = snapshotFromObjects({
-  family: 'IPv4',
-  nodeName: 'node-0',
-  services,
-  endpointSlices: slices,
-});
-const prepared = renderIptablesRuleset(snapshot, { localDetector: cidrLocalDetector('10.128.0.0/9') });
+const prepared = benchIptablesRuleset(SERVICES, ENDPOINTS);
 const dir = mkdtempSync(join(tmpdir(), 'na-nftwire-'));
 const payloadFile = join(dir, 'payload');
 writeFileSync(payloadFile, prepared.payload);
