@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { startApiServer } from '@nodeagent/testing';
 import { populateCluster } from '../../kube-proxy/bench/scale-cluster';
 import { RequestCounter } from '../src/request-counter';
-import type { RestartWaveReport } from '../src/restart-waves';
+import { type RestartWaveReport, watchesSent } from '../src/restart-waves';
 import { runBundled } from './bundled-runs';
 
 const workers = process.env.NA_HERD_WORKERS;
@@ -86,13 +86,8 @@ async function measure(cli: string, shape: Shape) {
   const names = Array.from({ length: shape.nodes }, (_, i) => `hollow-node-${i}`);
   const counter = new RequestCounter(names, 'server', 'others');
   counter.start();
-  const watchesSent = () => {
-    let sent = 0;
-    for (const name of names)
-      for (const [kind, count] of counter.perNode.get(name)?.byKind ?? [])
-        if (kind.startsWith('WATCH ')) sent += count;
-    return sent;
-  };
+  // Every node's watches sent so far, as the restart waves count them.
+  const allWatchesSent = () => names.reduce((sum, name) => sum + watchesSent(counter, name), 0);
   const bytesSent = () => {
     let sent = 0;
     for (const name of names) sent += counter.perNode.get(name)?.bytes.totals().sent ?? 0;
@@ -129,17 +124,17 @@ async function measure(cli: string, shape: Shape) {
     );
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk));
     const exited = new Promise((resolve) => child?.once('exit', resolve));
-    await until(() => watchesSent() >= shape.nodes * WATCHES_PER_PROXY, 600_000, 'every node up');
+    await until(() => allWatchesSent() >= shape.nodes * WATCHES_PER_PROXY, 600_000, 'every node up');
     const upSeconds = (Date.now() - spawnedAt) / 1000;
     // A node's start may send more than its three (a watch the stream ended is sent again): the
     // count once it has held still for a second, well inside the 5 s before the first wave.
-    let settled = watchesSent();
+    let settled = allWatchesSent();
     for (let still = 0; still < 1000; still += SAMPLE_MS) {
       await sleep(SAMPLE_MS);
-      if (watchesSent() !== settled) [settled, still] = [watchesSent(), 0];
+      if (allWatchesSent() !== settled) [settled, still] = [allWatchesSent(), 0];
     }
     // The first wave has begun once a node watches again; SIGTERM then ends the run after it.
-    await until(() => watchesSent() > settled, 600_000, 'the restart wave');
+    await until(() => allWatchesSent() > settled, 600_000, 'the restart wave');
     child.kill('SIGTERM');
     await exited;
     const reportAt = Date.now();

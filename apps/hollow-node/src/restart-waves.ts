@@ -56,7 +56,7 @@ function proxySynced(node: HollowNode): boolean {
 }
 
 /** The watches `node` has sent so far (every WATCH kind). */
-function watchesSent(counter: RequestCounter, node: string): number {
+export function watchesSent(counter: RequestCounter, node: string): number {
   let sent = 0;
   for (const [kind, count] of counter.perNode.get(node)?.byKind ?? [])
     if (kind.startsWith('WATCH ')) sent += count;
