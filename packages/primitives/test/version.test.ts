@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { appVersion, goArch, packageVersion, rawVersionText, versionText } from '../src/index';
 
 // kubeadm's KubeletVersion preflight check parses the whole trimmed `--version` output with this.
@@ -12,6 +12,7 @@ describe('version', () => {
   const root = mkdtempSync(join(tmpdir(), 'primitives-version-'));
   mkdirSync(join(root, 'dist'));
   writeFileSync(join(root, 'package.json'), JSON.stringify({ version: '3.2.1' }));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('reads the package.json above a module, from a directory or a file URL', () => {
     expect(packageVersion(join(root, 'dist'))).toBe('3.2.1');
