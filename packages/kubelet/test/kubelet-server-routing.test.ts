@@ -12,6 +12,7 @@ import { matchesAccept } from '../src/server/restful-negotiation';
 import { alwaysAllow, kubeletAuthenticator } from '../src/server/server-auth';
 import { criStreamingRuntime } from '../src/server/streaming-runtime';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
+import { upgradeStatus } from './helpers/upgrade-status';
 
 // How upstream v1.36's kubelet server routes a request before any handler runs
 // (pkg/kubelet/server/server.go): Go's ServeMux, the auth filter, enableDebuggingHandlers: false
@@ -154,11 +155,11 @@ describe('enableDebuggingHandlers: false (upstream InstallDebuggingDisabledHandl
 
   it('answers an upgrade request on /exec 405 too, after authentication', async () => {
     const path = '/exec/default/web/app?command=true&output=1';
-    expect(await upgrade(disabled.port, path)).toEqual({
+    expect(await upgradeStatus(disabled.port, path)).toEqual({
       status: 405,
       body: 'Debug endpoints are disabled.\n',
     });
-    expect((await upgrade(guarded.port, path)).status).toBe(401);
+    expect((await upgradeStatus(guarded.port, path)).status).toBe(401);
   });
 });
 
@@ -352,7 +353,7 @@ describe("go-restful's route selection (RouterJSR311.detectRoute): method, then 
     });
     expect(raw.status).toBe(200);
     const path = '/exec/default/web/app?command=true&output=1';
-    expect(await upgrade(enabled.port, path, { Accept: 'application/json' })).toEqual({
+    expect(await upgradeStatus(enabled.port, path, { Accept: 'application/json' })).toEqual({
       status: 406,
       body: '406: Not Acceptable\n\nAvailable representations: ',
     });
@@ -412,31 +413,6 @@ describe("go-restful's route selection (RouterJSR311.detectRoute): method, then 
     expect(matchesAccept('', ['application/json'])).toBe(false);
   });
 });
-
-function upgrade(port: number, path: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = httpRequest({
-      host: '127.0.0.1',
-      port,
-      path,
-      method: 'POST',
-      headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', ...headers },
-    });
-    req.on('response', (res) => {
-      let body = '';
-      res.on('data', (c) => {
-        body += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve({ status: res.statusCode ?? 0, body: '' });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** A GET sent with the target exactly as written (fetch would clean it first). */
 function rawGet(port: number, path: string, headers: Record<string, string> = {}) {

@@ -1,4 +1,3 @@
-import { request as httpRequest } from 'node:http';
 import { type CriClient, collectStream, createCriClient, openStream } from '@nodeagent/cri-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeletServer, listen, type RunningServer } from '../src/server/kubelet-server';
@@ -8,6 +7,7 @@ import { criStreamingRuntime, type StreamingRuntime } from '../src/server/stream
 import { CriSummaryProvider } from '../src/stats/summary-provider';
 import type { Summary } from '../src/stats/summary-types';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
+import { upgradeStatus } from './helpers/upgrade-status';
 
 describe('streaming routes', () => {
   it('parses the exec/attach/portForward path forms', () => {
@@ -120,32 +120,6 @@ afterAll(async () => {
   client?.close();
   await h?.close();
 });
-
-/** Sends an upgrade request and returns the status line and body the server answered with. */
-function upgradeStatus(port: number, path: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = httpRequest({
-      host: '127.0.0.1',
-      port,
-      path,
-      method: 'POST',
-      headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', ...headers },
-    });
-    req.on('response', (res) => {
-      let body = '';
-      res.on('data', (c) => {
-        body += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve({ status: res.statusCode ?? 0, body: '' });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('kubelet server streaming and stats', () => {
   it('proxies an exec upgrade to the runtime and streams the output and exit status back', async () => {
