@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { AccessReviews } from './access-reviews';
@@ -139,7 +139,13 @@ export interface ApiServer {
   createBootstrapToken(options?: { ttlSeconds?: number }): string;
   /** A kubeconfig for this server whose user is `token` (e.g. a bootstrap token): --bootstrap-kubeconfig. */
   writeBootstrapKubeconfig(path: string, token: string): void;
-  /** Stops the controllers, closes every connection and the listener. */
+  /**
+   * Also answers the connections `listener` accepts, as if they had come to `port`: e.g. one
+   * `listenInNetns` bound inside a network namespace, so a node agent there talks to this server
+   * with no forwarder in between. `close()` closes it too.
+   */
+  serve(listener: NetServer): void;
+  /** Stops the controllers, closes every connection and the listeners. */
   close(): Promise<void>;
 }
 
@@ -242,6 +248,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const listeners = servedListeners(server);
   url = `${servingCert ? 'https' : 'http'}://127.0.0.1:${port}`;
   let sliceController: EndpointSliceController | undefined;
   const startSlices = (o: EndpointSliceControllerOptions = {}): EndpointSliceController => {
@@ -277,8 +284,10 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     createBootstrapToken: (o = {}) => createBootstrapTokenSecret(registry, now(), o.ttlSeconds),
     writeBootstrapKubeconfig: (path: string, token: string) =>
       writeKubeconfigFile(url, path, servingCert?.cert, token),
+    serve: listeners.serve,
     close: () =>
       new Promise<void>((resolve) => {
+        listeners.closeAll();
         sliceController?.stop();
         stopRootCAPublisher?.();
         certificates?.stop();
@@ -288,6 +297,20 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         server.closeAllConnections();
         for (const socket of upgraded) socket.destroy();
       }),
+  };
+}
+
+/** Listeners handed to `serve`: their connections go to `server` as its own; closed with it. */
+function servedListeners(server: Server): { serve(listener: NetServer): void; closeAll(): void } {
+  const listeners = new Set<NetServer>();
+  return {
+    serve: (listener) => {
+      listeners.add(listener);
+      listener.on('connection', (socket: Socket) => server.emit('connection', socket));
+    },
+    closeAll: () => {
+      for (const listener of listeners) listener.close();
+    },
   };
 }
 

@@ -18,6 +18,7 @@ export {
   parseRelevantMounts,
   takeHostSnapshot,
 } from './host-snapshot';
+export { listenInNetns, NetnsListenError } from './listen-in-netns';
 export {
   assertIfName,
   assertNetnsName,
