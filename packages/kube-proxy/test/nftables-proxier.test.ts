@@ -169,6 +169,36 @@ describe('NftablesProxier', () => {
     expect(p.lastScript).toContain('10.244.9.9');
   });
 
+  it('opens its interface on start (prepare), before the first sync; a failed prepare leaves the sync to run', async () => {
+    const f = fakeNftables();
+    const events: string[] = [];
+    const p = new NftablesProxier({
+      family: 'IPv4',
+      nodeName: 'node-a',
+      nftables: {
+        ...f.nftables,
+        prepare: async () => {
+          events.push('prepare');
+          throw new Error('socket refused');
+        },
+        runScript: async (script) => {
+          events.push('sync');
+          await f.nftables.runScript?.(script);
+        },
+      },
+    });
+    p.onServiceAdd(web);
+    p.onEndpointSliceAdd(webSlice('10.244.1.1'));
+    p.start();
+    expect(events).toEqual(['prepare']);
+    await p.stop();
+    p.onServicesSynced();
+    p.onEndpointSlicesSynced();
+    expect(await p.syncProxyRules()).toMatchObject({ kind: 'full', ok: true });
+    expect(events).toEqual(['prepare', 'sync']);
+    expect(f.kernel.dump()).toContain('10.244.1.1');
+  });
+
   it('refuses an NftablesInterface of another family or table, naming the field', () => {
     const f = fakeNftables();
     expect(() => new NftablesProxier({ family: 'IPv6', nodeName: 'n', nftables: f.nftables })).toThrow(

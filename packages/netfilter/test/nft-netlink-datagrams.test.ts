@@ -213,3 +213,25 @@ describe('BatchBuffer', () => {
     ]);
   });
 });
+
+describe('NetlinkNftablesClient.prepare (issue #54)', () => {
+  it('opens the channel and readies it for large datagrams, sending nothing; the batch after it is the same', async () => {
+    const channel = new (class extends RecordingChannel {
+      prepared = 0;
+      async prepareFit(): Promise<void> {
+        this.prepared++;
+      }
+    })();
+    const c = client(channel);
+    await c.prepare();
+    expect(channel.prepared).toBe(1);
+    expect(channel.datagrams).toHaveLength(0);
+    await c.runTable(incrementalTable());
+    expect(
+      channel.datagrams.map((d) => ({
+        bytes: d.length,
+        sha256: createHash('sha256').update(normalizedHex(d), 'hex').digest('hex'),
+      })),
+    ).toEqual(golden.runTable);
+  });
+});

@@ -15,13 +15,13 @@ const listed = (m: Listable) => {
 };
 
 const op = fc.tuple(
-  fc.constantFrom('set', 'delete'),
+  fc.constantFrom('set', 'delete', 'getOrAdd'),
   fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q'),
   fc.constantFrom('', '', 'x', 'y'),
 );
 
 describe('IdTable (issue #54)', () => {
-  it('holds, gives and lists what a Map would after any sets and deletes', () => {
+  it('holds, gives and lists what a Map would after any sets, getOrAdds and deletes', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
         const map = new Map<string, string>();
@@ -30,6 +30,11 @@ describe('IdTable (issue #54)', () => {
           if (kind === 'set') {
             map.set(id, value);
             table.set(id, value);
+          } else if (kind === 'getOrAdd') {
+            // A held id keeps its value and place; a new one is added with `value`.
+            const held = map.get(id);
+            if (held === undefined) map.set(id, value);
+            expect(table.getOrAdd(id, value)).toBe(held);
           } else expect(table.delete(id)).toBe(map.delete(id));
           expect(table.size).toBe(map.size);
         }

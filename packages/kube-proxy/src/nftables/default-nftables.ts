@@ -56,6 +56,12 @@ export function defaultNftables(options: DefaultNftablesOptions): ProxierNftable
             : nft.run(table.fullTransaction()),
       ),
     list: () => use((nft) => nft.list()),
+    // The choice made and the socket opened before the first sync, with its send's FFI loaded:
+    // both were ~160 ms inside the first full sync (issue #54).
+    prepare: () =>
+      use(async (nft) => {
+        if (nft instanceof NetlinkNftablesClient) await nft.prepare();
+      }),
     async close() {
       const nft = await chosen?.catch(() => undefined);
       await (nft as ProxierNftables | undefined)?.close?.();

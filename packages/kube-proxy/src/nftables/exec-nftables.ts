@@ -24,6 +24,11 @@ export type ProxierNftables = NftablesInterface & {
   runScript?(script: string): Promise<void>;
   /** Ends any long-lived process the interface keeps; the proxier calls it on stop(). */
   close?(): Promise<void>;
+  /**
+   * Opens what the first sync will use (a socket, a native addon) ahead of it; the proxier calls
+   * it on start(), while the informers list. Failures are left for the first sync to report.
+   */
+  prepare?(): Promise<void>;
 };
 
 /** Options of execNftables. */

@@ -90,6 +90,15 @@ export class NftablesProxier extends ProxierBase {
     this.ruleset = new NftablesRuleset(opts.family, opts.backend);
   }
 
+  /**
+   * Starts the runner, and opens the interface's socket meanwhile (prepare): the first sync waits
+   * for the informers, so it no longer opens it itself. A failure here is the first sync's to report.
+   */
+  override start(): void {
+    super.start();
+    this.opts.nftables.prepare?.().catch(() => undefined);
+  }
+
   /** Stops syncing and ends the interface's long-lived nft process, if any. */
   override async stop(): Promise<void> {
     await super.stop();

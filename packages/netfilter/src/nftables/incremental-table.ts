@@ -340,9 +340,9 @@ class ElementRegistry {
   add(id: string, owner: string, rest: string): void {
     this.touch(id);
     const map = this.mapFor(id);
-    const e = map.get(id);
-    if (e === undefined) map.set(id, rest);
-    else if (typeof e === 'string')
+    const e = map.getOrAdd(id, rest);
+    if (e === undefined) return;
+    if (typeof e === 'string')
       map.set(id, [
         { owner: undefined, rest: e },
         { owner, rest },

@@ -1,7 +1,7 @@
 import type { RawNetlinkSocket } from 'netlink';
 import { NETLINK_NETFILTER } from './constants';
 import { NftNetlinkTransportError } from './errors';
-import { forceSendBuffer } from './force-send-buffer';
+import { forceSendBuffer, preloadForceSendBuffer } from './force-send-buffer';
 import { loadNetlinkAddon } from './netlink-addon';
 
 /**
@@ -28,6 +28,8 @@ export interface NfnetlinkChannel {
    * send buffer past its usual cap. Resolves whether the datagram now fits.
    */
   fitDatagram?(bytes: number): Promise<boolean>;
+  /** Get ready for fitDatagram ahead of the batch that needs it (load what it loads on first use). */
+  prepareFit?(): Promise<void>;
   /** Keep the process alive while replies are awaited. */
   setActive(active: boolean): void;
   /** Closes the socket (or ends the relay). */
@@ -73,6 +75,10 @@ export class NetlinkChannel implements NfnetlinkChannel {
   async fitDatagram(bytes: number): Promise<boolean> {
     if (this.closed) return false;
     return bytes <= this.maxDatagram || forceSendBuffer(this.socket, bytes);
+  }
+
+  async prepareFit(): Promise<void> {
+    await preloadForceSendBuffer();
   }
 
   send(datagram: Buffer): Promise<void> {

@@ -112,6 +112,16 @@ export class NetlinkNftablesClient implements NftablesInterface {
     return this.session;
   }
 
+  /**
+   * Opens the socket and loads what a large batch's send needs (SO_SNDBUFFORCE's FFI), so a
+   * first full sync does not: a caller with time to spare before it (kube-proxy waiting for its
+   * informers) saves it there. Optional: everything is opened on first use anyway.
+   */
+  async prepare(): Promise<void> {
+    const session = await this.open();
+    await session.prepareFit();
+  }
+
   async check(tx: NftTransaction): Promise<void> {
     await this.apply(tx, false);
   }

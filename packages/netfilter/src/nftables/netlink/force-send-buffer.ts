@@ -38,6 +38,14 @@ async function loadSetSockOpt(): Promise<SetSockOpt | null> {
   return setsockopt;
 }
 
+/**
+ * Load koffi now (once per process) rather than inside the first large batch's send: loading
+ * it took ~100 ms there, within the first full sync (issue #54). Resolves whether it is usable.
+ */
+export async function preloadForceSendBuffer(): Promise<boolean> {
+  return (await loadSetSockOpt()) !== null;
+}
+
 /** The descriptor of this process's NETLINK_NETFILTER socket bound to `port`, from /proc. */
 function socketDescriptor(port: number): number | undefined {
   const row = readFileSync('/proc/self/net/netlink', 'utf8')

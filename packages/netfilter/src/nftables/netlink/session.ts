@@ -116,6 +116,11 @@ export class NfnetlinkSession {
     return (await this.channel.fitDatagram?.(bytes)) ?? false;
   }
 
+  /** Get ready to fit large datagrams (NfnetlinkChannel.prepareFit), where the channel can. */
+  async prepareFit(): Promise<void> {
+    await this.channel.prepareFit?.();
+  }
+
   /**
    * Send messages `from` … `to - 1` of `batch` (default: all) as one batch datagram.
    * `commit: false` leaves out BATCH_END: the kernel then checks every message and aborts (nft
