@@ -118,9 +118,14 @@ export function watchCluster(opts: WatchClusterOptions): ClusterWatch {
     transform: slimEndpointSlice,
     // An update's old slice is ignored, a deletion's read for its Service, name and family.
     retain: retainedEndpointSlice,
-    // Not applyInitialEventsAsTheyArrive: with the slices handled as they arrived, the 1M-endpoint
-    // start's first sync peaked at 742-781 MB in 3 of 4 runs against 567-571 held (the old
-    // generation then had no room left by the stream for the sync's garbage; issue #54).
+    // As the Services: each slice of the first stream goes to the change trackers (which keep
+    // only its endpoints' model form) as it arrives, so the stream's end leaves nothing to
+    // convert before the first sync and the decoded slices die young. Session 34 measured held
+    // slices lower at 1M (567-571 MB peak against 742-781 in 3 of 4 runs); on session 35's sync
+    // it is the other way round: the 1M start peaked at 472-489 MB in 4 of 4 runs against
+    // 529-744 held, and entered its first sync with 135 MB of V8 heap instead of 218
+    // (apps/kube-proxy/README.md, "Scale").
+    applyInitialEventsAsTheyArrive: true,
   });
   endpointSlices.onAdd((s) => h.onEndpointSliceAdd(s));
   endpointSlices.onUpdate((o, s) => h.onEndpointSliceUpdate(o, s));
