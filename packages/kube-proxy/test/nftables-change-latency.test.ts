@@ -1,3 +1,4 @@
+import type { NftBatchStats } from '@nodeagent/netfilter/nftables';
 import { describe, expect, it } from 'vitest';
 import { NftablesProxier } from '../src/nftables/index';
 import { SyncStages } from '../src/shared/sync-stages';
@@ -22,9 +23,10 @@ interface Logged {
   json: Record<string, unknown>;
 }
 
-function harness() {
+function harness(lastBatch?: NftBatchStats) {
   const order: string[] = [];
-  const { nftables } = fakeNftables(() => order.push('write'));
+  const fake = fakeNftables(() => order.push('write'));
+  const nftables = lastBatch ? { ...fake.nftables, lastBatch } : fake.nftables;
   const lines: Logged[] = [];
   const debug = (obj: object, msg?: string) =>
     lines.push({ obj: obj as Record<string, unknown>, msg, json: JSON.parse(JSON.stringify(obj)) });
@@ -92,5 +94,35 @@ describe('nftables one endpoint change', () => {
     await p.syncProxyRules();
     expect(lines.at(-1)!.json.trackedAt).toBeUndefined();
     await p.stop();
+  });
+
+  it("adds a full sync's batch costs (encode vs. the kernel's send) when the interface measures them", async () => {
+    const measured = {
+      operations: 9,
+      messages: 3,
+      bytes: 4096,
+      encodeMs: 1.234,
+      encodeCpuMs: 1.26,
+      sendMs: 0.51,
+    };
+    const { p, lines } = harness(measured);
+    await p.syncProxyRules();
+    expect(lines.at(-1)!.json.batch).toEqual({
+      encodeMs: 1.2,
+      encodeCpuMs: 1.3,
+      sendMs: 0.5,
+      messages: 3,
+      bytes: 4096,
+    });
+    p.onEndpointSliceUpdate(sliceOf(7, '10.244.0.7'), sliceOf(7, '10.250.0.7'));
+    await p.syncProxyRules();
+    expect(lines.at(-1)!.json).toMatchObject({ kind: 'partial' });
+    expect(lines.at(-1)!.json.batch).toBeUndefined();
+    // Without measurements (nft, fakes) the line has none.
+    const plain = harness();
+    await plain.p.syncProxyRules();
+    expect(plain.lines.at(-1)!.json.batch).toBeUndefined();
+    await p.stop();
+    await plain.p.stop();
   });
 });

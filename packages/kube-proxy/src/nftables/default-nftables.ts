@@ -19,6 +19,8 @@ export interface DefaultNftablesOptions extends ExecNftablesOptions {
  */
 export function defaultNftables(options: DefaultNftablesOptions): ProxierNftables {
   let chosen: Promise<ProxierNftables> | undefined;
+  /** The chosen interface once known (for lastBatch, read synchronously). */
+  let resolved: ProxierNftables | undefined;
   const viaNft = () => execNftables(options);
   const choose = (): Promise<ProxierNftables> => {
     chosen ??= (async () => {
@@ -30,6 +32,7 @@ export function defaultNftables(options: DefaultNftablesOptions): ProxierNftable
       });
       try {
         await client.exists(); // opens the socket: the addon loads and the kernel answers
+        resolved = client;
         return client;
       } catch (err) {
         await client.close();
@@ -56,6 +59,9 @@ export function defaultNftables(options: DefaultNftablesOptions): ProxierNftable
             : nft.run(table.fullTransaction()),
       ),
     list: () => use((nft) => nft.list()),
+    get lastBatch() {
+      return resolved?.lastBatch;
+    },
     // The choice made and the socket opened before the first sync, with its send's FFI loaded:
     // both were ~160 ms inside the first full sync (issue #54).
     prepare: () =>

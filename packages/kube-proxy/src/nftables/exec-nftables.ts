@@ -2,6 +2,7 @@ import {
   type IncrementalNftTable,
   NftablesClient,
   type NftablesInterface,
+  type NftBatchStats,
   type NftTransaction,
 } from '@nodeagent/netfilter/nftables';
 import { CommandFailedError, type CommandRunner, localRunner } from '@nodeagent/primitives';
@@ -29,6 +30,12 @@ export type ProxierNftables = NftablesInterface & {
    * it on start(), while the informers list. Failures are left for the first sync to report.
    */
   prepare?(): Promise<void>;
+  /**
+   * What the last transaction's batch cost, when the interface measures it (netlink:
+   * NetlinkNftablesClient.lastBatch): encoding vs. the kernel's send and commit. The proxier adds
+   * it to its -v=4 sync line.
+   */
+  readonly lastBatch?: NftBatchStats;
 };
 
 /** Options of execNftables. */

@@ -1,4 +1,4 @@
-import { type NftTransaction, renderScript } from '@nodeagent/netfilter/nftables';
+import { type NftBatchStats, type NftTransaction, renderScript } from '@nodeagent/netfilter/nftables';
 import { InvalidFieldError } from '../errors';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
 import type { ConntrackCleaner } from '../shared/conntrack-cleaner';
@@ -37,6 +37,19 @@ const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
 const YIELD_EVERY_SERVICE_PORTS = 500;
 /** Lets signals, health checks and informer events run between a sync's CPU-bound steps. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A batch's cost as the sync line shows it: ms rounded to 0.1, sizes as they are. */
+function batchStats(b: NftBatchStats | undefined): Record<string, number> | undefined {
+  if (!b) return undefined;
+  const ms = (x: number) => Math.round(x * 10) / 10;
+  return {
+    encodeMs: ms(b.encodeMs),
+    encodeCpuMs: ms(b.encodeCpuMs),
+    sendMs: ms(b.sendMs),
+    messages: b.messages,
+    bytes: b.bytes,
+  };
+}
 
 /** A partial sync's debug line carries its script up to this many operations. */
 const LOGGED_SCRIPT_OPERATIONS = 16;
@@ -207,6 +220,8 @@ export class NftablesProxier extends ProxierBase {
         trackedAt: this.checkedOutPendingSince,
         startAt: stages.startAt,
         stages: stages.durations(),
+        // A full sync's 'kernel' stage in parts, where the interface measures them (netlink).
+        batch: result.kind === 'full' ? batchStats(this.opts.nftables.lastBatch) : undefined,
         // A small diff's script, rendered only when the line is written (a getter: a logger
         // below debug never reads it).
         get script(): string | undefined {
