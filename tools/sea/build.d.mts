@@ -15,6 +15,8 @@ export interface SeaBuildOptions {
   nodeUrlForNodeFetch: boolean;
   /** Give client-node's hand-written modules a generated-layer index of only what they use (no models). */
   narrowGenIndex: boolean;
+  /** Narrow client-node's package index to the modules the apps use (config, patch, middleware, types). */
+  narrowClientNodeIndex: boolean;
   /** Extra esbuild plugins (to try a change to the bundle and measure it); none by default. */
   plugins?: readonly unknown[];
   /** Node/V8 flags every target gets, after its `--max-semi-space-size`. */

@@ -19,7 +19,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { APP_SCRIPT_HEAD, APP_SCRIPT_LINE_OFFSET, APP_SCRIPT_TAIL } from './app-script.cjs';
@@ -381,6 +381,34 @@ const narrowGenIndex = {
 };
 
 /**
+ * The package index of @kubernetes/client-node, as the apps import it, narrowed to the modules
+ * whose exports they use at run time: `KubeConfig` (config.js), `PatchStrategy` (patch.js),
+ * `setHeaderOptions` (middleware.js), `V1MicroTime` (types.js); everything else they take from the
+ * package is a type. Where the app's entry is required (the kubelet: see targets.mjs), esbuild wraps
+ * the modules for lazy evaluation and the index's initialisation evaluates every module it
+ * re-exports at start: exec, attach, port-forward, log, top, metrics, the informer and cache, cp
+ * (with tar-fs, tar-stream and streamx), object and yaml clients, node-fetch's errors (issue #51). A
+ * name taken from any other module fails the build with esbuild's "No matching export" instead of
+ * misbehaving at run time. client-node's own modules import each other by path, untouched.
+ */
+const NARROW_CLIENT_NODE_INDEX = Object.freeze(['config.js', 'patch.js', 'middleware.js', 'types.js']);
+const narrowClientNodeIndex = {
+  name: 'narrow-client-node-index',
+  setup(b) {
+    b.onResolve({ filter: /^@kubernetes\/client-node$/ }, (args) => {
+      if (CLIENT_NODE_DIR.test(args.importer)) return undefined;
+      const index = join(REPO_ROOT, 'node_modules', '@kubernetes', 'client-node', 'dist', 'index.js');
+      return existsSync(index) ? { path: index, namespace: 'nodeagent-client-node-index' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'nodeagent-client-node-index' }, (args) => ({
+      contents: NARROW_CLIENT_NODE_INDEX.map((file) => `export * from './${file}';\n`).join(''),
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * How the executables are built, chosen by measuring the running daemons
  * (apps/kube-proxy/bench/rss.bench.ts, apps/kubelet/bench/rss.bench.ts); see README.md, "Memory".
  */
@@ -403,6 +431,8 @@ export const DEFAULT_BUILD_OPTIONS = Object.freeze({
   nodeUrlForNodeFetch: true,
   /** client-node without its generated layer's index (see `narrowGenIndex`): kubelet script 3.87 -> 3.3 MB. */
   narrowGenIndex: true,
+  /** client-node's package index narrowed to the modules the apps use (see `narrowClientNodeIndex`). */
+  narrowClientNodeIndex: true,
   /**
    * Node/V8 flags every target's start gets (SEA `execArgv`; NODE_OPTIONS still applies on top),
    * after the target's own `--max-semi-space-size` (see `targetExecArgv`):
@@ -498,6 +528,7 @@ export async function bundleTarget(target, workDir, options = DEFAULT_BUILD_OPTI
       preamblePlugin(target, version),
       // Ahead of sideEffectFreeClientNode, which resolves every import inside client-node.
       ...(options.narrowGenIndex ? [narrowGenIndex] : []),
+      ...(options.narrowClientNodeIndex ? [narrowClientNodeIndex] : []),
       ...((options.lazyProxyAgents ?? target.lazyProxyAgents) ? [lazyProxyAgents] : []),
       ...(options.sideEffectFreeClientNode ? [sideEffectFreeClientNode] : []),
       ...(options.nodeUrlForNodeFetch ? [nodeUrlForNodeFetch] : []),

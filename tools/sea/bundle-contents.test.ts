@@ -65,6 +65,8 @@ describe('executable bundles', { timeout: BUNDLE_TIMEOUT_MS }, () => {
     const bundle = await bundleTarget(target('nodeagent-kube-proxy'), join(workDir, 'unshaken'), {
       ...DEFAULT_BUILD_OPTIONS,
       sideEffectFreeClientNode: false,
+      // The narrowed package index alone keeps api.js (the typed APIs, the models) out.
+      narrowClientNodeIndex: false,
     });
     expect(clientNodeBytes(bundle.inputs, /^gen\/models\//)).toBeGreaterThan(100_000);
   });
@@ -75,6 +77,30 @@ describe('executable bundles', { timeout: BUNDLE_TIMEOUT_MS }, () => {
       narrowGenIndex: false,
     });
     expect(clientNodeBytes(bundle.inputs, /^gen\/models\//)).toBeGreaterThan(100_000);
+  });
+
+  it("both bundles take client-node's config, patch, middleware and types modules, not the rest of its index", async () => {
+    for (const name of ['nodeagent-kube-proxy', 'nodeagent-kubelet']) {
+      const bundle = await bundleOf(name);
+      expect(clientNodeBytes(bundle.inputs, /^config\.js$/)).toBeGreaterThan(5_000);
+      const unused =
+        /^(attach|cache|cp|exec|health|informer|log|metrics|object|portforward|top|watch|yaml)\.js$/;
+      expect(clientNodeBytes(bundle.inputs, unused)).toBe(0);
+      expect(Object.keys(bundle.inputs).filter((f) => /node_modules\/(tar-fs|tar-stream)\//.test(f))).toEqual(
+        [],
+      );
+    }
+  });
+
+  it("without the narrowed package index, the kubelet bundles (and evaluates) cp's tar-fs again", async () => {
+    const bundle = await bundleTarget(target('nodeagent-kubelet'), join(workDir, 'wide-index'), {
+      ...DEFAULT_BUILD_OPTIONS,
+      narrowClientNodeIndex: false,
+    });
+    expect(clientNodeBytes(bundle.inputs, /^cp\.js$/)).toBeGreaterThan(0);
+    expect(Object.keys(bundle.inputs).filter((f) => /node_modules\/tar-fs\//.test(f)).length).toBeGreaterThan(
+      0,
+    );
   });
 
   it("node-fetch gets Node's URL: no whatwg-url or tr46 polyfill in either bundle", async () => {
