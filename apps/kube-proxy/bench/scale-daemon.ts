@@ -3,6 +3,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubeconfigYaml, type Netns } from '@nodeagent/testing';
 import { CLUSTER_CIDR, NODE_NAME } from './scale-cluster';
+import { CPU_TICK_PRELOAD, CpuTickLog, withoutTicks } from './scale-cpu-ticks';
 import { GcTraceTally } from './scale-gc-trace';
 import { GC_OBSERVER_PRELOAD, StageLog } from './scale-stages';
 
@@ -25,6 +26,8 @@ export interface Daemon {
   gc?: GcTraceTally;
   /** Its syncs' stage lines and GC pauses, when it runs with DaemonOptions.stages. */
   stages?: StageLog;
+  /** Its CPU ticks, when it runs with DaemonOptions.cpuTicks. */
+  ticks?: CpuTickLog;
   /** Rejects once the process exits (a daemon that dies early fails the scenario). */
   exited: Promise<never>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it exited. */
@@ -41,6 +44,8 @@ export interface DaemonOptions {
   gcTrace?: boolean;
   /** Run with `-v=4 --logging-format=json` and a GC observer, collecting both (see scale-stages.ts). */
   stages?: boolean;
+  /** Run with a preload logging its CPU every 25 ms, collected (see scale-cpu-ticks.ts). */
+  cpuTicks?: boolean;
 }
 
 function args(kubeconfig: string, mode: string): string[] {
@@ -69,10 +74,13 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
   if (o.gcTrace) writeFileSync(gcPreload, "require('node:v8').setFlagsFromString('--trace-gc');\n");
   const stagePreload = join(o.dir, 'gc-observer.cjs');
   if (o.stages) writeFileSync(stagePreload, GC_OBSERVER_PRELOAD);
+  const tickPreload = join(o.dir, 'cpu-ticks.cjs');
+  if (o.cpuTicks) writeFileSync(tickPreload, CPU_TICK_PRELOAD);
   const nodeOptions = [
     o.nodeOptions,
     o.gcTrace ? `--require ${gcPreload}` : undefined,
     o.stages ? `--require ${stagePreload}` : undefined,
+    o.cpuTicks ? `--require ${tickPreload}` : undefined,
   ]
     .filter(Boolean)
     .join(' ');
@@ -96,9 +104,12 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
   }
   let tail = '';
   const stages = o.stages ? new StageLog() : undefined;
+  const ticks = o.cpuTicks ? new CpuTickLog() : undefined;
   child.stderr?.on('data', (b: Buffer) => {
-    stages?.push(b.toString());
-    tail = (tail + b.toString()).slice(-4000);
+    const text = b.toString();
+    stages?.push(text);
+    ticks?.push(text);
+    tail = (tail + (ticks ? withoutTicks(text) : text)).slice(-4000);
     if (trace) appendFileSync(trace, b);
   });
   const exited = new Promise<never>((_, reject) =>
@@ -122,6 +133,7 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
     log: () => tail,
     ...(gc ? { gc } : {}),
     ...(stages ? { stages } : {}),
+    ...(ticks ? { ticks } : {}),
     exited,
     stop,
   };

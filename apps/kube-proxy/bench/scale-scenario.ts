@@ -7,6 +7,7 @@ import { collectBenchGarbage } from './bench-gc';
 import { type ChangeFloor, nftChangeFloorMs } from './scale-change-floor';
 import { moveEndpoint, podIP } from './scale-cluster';
 import { profileInDir, type SelfTime } from './scale-cpu-profile';
+import type { PreSyncTimeline } from './scale-cpu-ticks';
 import {
   API_PORT,
   cpuSeconds,
@@ -59,6 +60,8 @@ export interface ScenarioSettings {
   gcTrace?: boolean;
   /** Break each change's latency into parts (KP_SCALE_STAGES=1, see scale-stages.ts). */
   stages?: boolean;
+  /** The daemon's CPU from exec to its first sync's start (KP_SCALE_CPU_TICKS=1, see scale-cpu-ticks.ts). */
+  cpuTicks?: boolean;
   /** Loads of the floor's ruleset; the fastest counts. */
   floorRuns: number;
   /**
@@ -405,6 +408,8 @@ interface Measured {
   gc?: { toFirstSync: GcTally | undefined; toStop: GcTally | undefined };
   /** The daemon's sync and GC lines (KP_SCALE_STAGES=1). */
   stages?: StageLog;
+  /** Exec → the first sync's start (KP_SCALE_CPU_TICKS=1; the start is the stamp less the sync's own time). */
+  preSync?: PreSyncTimeline;
   /** nftables mode with stages: the floor of the last change's transaction (scale-change-floor.ts). */
   nftChangeFloor?: ChangeFloor;
 }
@@ -466,6 +471,7 @@ function report(s: Scenario, m: Measured): Record<string, unknown> {
     },
     ...(m.gc ? { gcMainThread: m.gc } : {}),
     ...(m.cpuProfileTop ? { cpuProfileTop: m.cpuProfileTop } : {}),
+    ...(m.preSync ? { preSync: m.preSync } : {}),
   };
 }
 
@@ -491,6 +497,7 @@ async function measure(
       .join(' '),
     gcTrace: o.gcTrace ?? false,
     stages: o.stages ?? false,
+    cpuTicks: o.cpuTicks ?? false,
   });
   try {
     const first = await firstSync(probe, daemon, o.firstSyncTimeoutMs, o.pollMs);
@@ -498,6 +505,10 @@ async function measure(
     const rssFirst = rss(daemon.pid);
     const cpuFirst = cpuSeconds(daemon.pid);
     const gcFirst = daemon.gc?.snapshot();
+    const preSync =
+      first.ownMs === undefined
+        ? undefined
+        : daemon.ticks?.timeline(daemon.execAt, first.lastTs * 1000 - first.ownMs);
     const kernel = o.kernelChecks ? await kernelRules(ns, s.mode, dir) : undefined;
     const cpuBefore = cpuSeconds(daemon.pid);
     const faultsBefore = minorFaults(daemon.pid);
@@ -549,6 +560,7 @@ async function measure(
       ...(gc ? { gc } : {}),
       ...(daemon.stages ? { stages: daemon.stages } : {}),
       ...(nftChangeFloor ? { nftChangeFloor } : {}),
+      ...(preSync ? { preSync } : {}),
     };
   } finally {
     await daemon.stop(2000);

@@ -38,7 +38,9 @@
  * KP_SCALE_STAGES=1 (nftables: each endpoint change's latency in parts, from the daemon's
  * `-v=4` JSON sync lines, a GC observer and the relays' times, and the change's floor: the same
  * element swap by `nft -f` and over netlink alone in the daemon's table; see bench/scale-stages.ts
- * and bench/scale-change-floor.ts),
+ * and bench/scale-change-floor.ts), KP_SCALE_CPU_TICKS=1 (a preload logs the daemon's process and
+ * main-thread CPU every 25 ms: `preSync` reports exec → the first sync's start, the synchronous
+ * blocks before it and the main thread's share of the stream's wall time; see bench/scale-cpu-ticks.ts),
  * KP_SCALE_OUT (the result's file name under bench-results/ instead of kube-proxy-scale.json, or
  * kube-proxy-scale-cpu-prof.json with KP_SCALE_CPU_PROF=1), KP_SCALE_POLL_MS (how often the
  * daemon's /metrics is polled for the first sync, default 500; the figures come from the
@@ -227,6 +229,7 @@ async function main(): Promise<void> {
       ...(process.env.KP_SCALE_NODE_OPTIONS ? { nodeOptions: process.env.KP_SCALE_NODE_OPTIONS } : {}),
       gcTrace: process.env.KP_SCALE_GC_TRACE === '1',
       stages: process.env.KP_SCALE_STAGES === '1',
+      cpuTicks: process.env.KP_SCALE_CPU_TICKS === '1',
       floorRuns: Math.max(1, envNumber('KP_SCALE_FLOOR_RUNS', 2)),
       kernelChecks: process.env.KP_SCALE_KERNEL !== '0',
       pollMs: Math.max(1, envNumber('KP_SCALE_POLL_MS', 500)),
