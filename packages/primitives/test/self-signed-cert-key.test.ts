@@ -98,6 +98,11 @@ describe('generateSelfSignedCertKey', () => {
     ['a DNS name', 'node-a', '2026-11-27T12:00:00Z'],
     ['an IPv4 address', '10.1.2.3', '2026-11-27T12:00:00Z'],
     ['an IPv6 address', 'fd00:10::2:1', '2031-02-03T04:05:06Z'],
+    [
+      'a name past 127 bytes (long-form lengths)',
+      `${'a'.repeat(63)}.${'b'.repeat(63)}.node.example`,
+      '2026-11-27T12:00:00Z',
+    ],
   ])('writes for %s the bytes @peculiar/x509 wrote from the same fields and keys', async (_, host, at) => {
     const now = new Date(at);
     const made = await selfSignedCertKeyFrom(host, now, caKeys, servingKeys);
