@@ -20,7 +20,6 @@
  * Needs root (network namespaces). */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +31,7 @@ import {
   processMemory,
   startApiServer,
 } from '@nodeagent/testing';
+import { listenInNetns } from '@nodeagent/testing/netns';
 
 const { cpuSeconds, measureBaselines, measureProcess, reporterEnv, sleep, summary, waitFor } = processMemory;
 type ProcessMemory = processMemory.ProcessMemory;
@@ -185,13 +185,6 @@ function endpointSlice(i: number) {
   };
 }
 
-/** Runs inside the namespace: 127.0.0.1:6443 → the unix socket the host side listens on. */
-const FORWARDER = `
-const net = require('node:net');
-net.createServer((c) => { const u = net.connect(process.argv[1]); c.pipe(u); u.pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); })
-  .listen(6443, '127.0.0.1', () => process.stdout.write('ready\\n'));
-`;
-
 /** How many Services the programmed rules cover, read back from the kernel. */
 async function programmedServices(ns: Netns, mode: string): Promise<number> {
   if (mode === 'nftables') {
@@ -239,17 +232,16 @@ async function runDaemon(
   binary: string,
   mode: string,
   services: number,
-  apiSocket: string,
+  api: ApiServer,
   dir: string,
 ): Promise<RunResult> {
   const ns = await createNetns({ purpose: 'kprss' });
   let daemon: ChildProcess | undefined;
   let stderr = '';
+  // The API server answers on 127.0.0.1:6443 inside the namespace itself (no forwarder).
+  const listener = await listenInNetns(ns, 6443);
+  api.serve(listener);
   try {
-    const fwd = ns.spawn(process.execPath, ['-e', FORWARDER, apiSocket], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    await new Promise<void>((resolve) => fwd.stdout?.once('data', () => resolve()));
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml('http://127.0.0.1:6443'));
     const env = reporterEnv(dir, `kube-proxy-${mode}-${services}`, join(repoRoot, 'bench-results', 'heap'));
@@ -310,6 +302,7 @@ async function runDaemon(
     }
     return { loadAverage, readings, syncSeconds, syncCpuSeconds };
   } finally {
+    listener.close();
     await ns.delete();
   }
 }
@@ -329,7 +322,6 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `na-kp-rss-${process.pid}-`));
   const { ensureNode24 } = (await import(join(repoRoot, 'tools/sea/node-runtime.mjs'))) as NodeRuntime;
   let api: ApiServer | undefined;
-  let bridge: Server | undefined;
   try {
     let binary = process.env.NA_RSS_BINARY;
     const semiSpace = process.env.NA_RSS_SEMI_SPACE_MB;
@@ -345,16 +337,6 @@ async function main(): Promise<void> {
     const baselines = await measureBaselines(ensureNode24().node, repoRoot, dir);
 
     api = await startApiServer();
-    const apiPort = api.port;
-    const sock = join(dir, 'api.sock');
-    bridge = createServer((c) => {
-      const up = connect(apiPort, '127.0.0.1');
-      c.pipe(up);
-      up.pipe(c);
-      c.on('error', () => up.destroy());
-      up.on('error', () => c.destroy());
-    });
-    await new Promise<void>((r) => bridge?.listen(sock, () => r()));
     const svcType = api.resource('v1', 'services');
     const sliceType = api.resource('discovery.k8s.io/v1', 'endpointslices');
     api.registry.create(api.resource('v1', 'namespaces'), undefined, {
@@ -377,7 +359,7 @@ async function main(): Promise<void> {
         api.registry.create(svcType, 'bench', service(created));
         api.registry.create(sliceType, 'bench', endpointSlice(created));
       }
-      const result = await runDaemon(binary, mode, services, sock, dir);
+      const result = await runDaemon(binary, mode, services, api, dir);
       const { loadAverage, readings, syncSeconds, syncCpuSeconds } = result;
       for (const { memory, ...moment } of readings) {
         const run = {
@@ -411,7 +393,6 @@ async function main(): Promise<void> {
     );
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } finally {
-    await new Promise<void>((r) => (bridge ? bridge.close(() => r()) : r()));
     await api?.close();
     rmSync(dir, { recursive: true, force: true });
   }

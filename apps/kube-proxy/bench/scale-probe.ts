@@ -3,29 +3,17 @@ import { createInterface } from 'node:readline';
 import type { Netns } from '@nodeagent/testing';
 
 // One helper process inside the bench's namespace, so that nothing measured pays for an
-// nsenter per look: it forwards the namespace's 127.0.0.1:<apiPort> to the host's API server
-// (a unix socket crosses the namespace boundary), reads the daemon's metrics port, and times a
-// bare list. It exits when its stdin closes, so a killed bench leaves no helper behind.
+// nsenter per look: it reads the daemon's metrics port and times a bare list from the API server
+// the namespace reaches at 127.0.0.1:<apiPort> (the bench's own, served there directly). It
+// exits when its stdin closes, so a killed bench leaves no helper behind.
 
 const PROBE = `
 const http = require('node:http');
-const net = require('node:net');
-const [sock, apiPort, metricsPort] = process.argv.slice(1);
+const [apiPort, metricsPort] = process.argv.slice(1);
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();
-// When bytes from the API server passed towards the daemon (a change's watch event): the
-// newest 32 chunks' times, epoch ms.
-const relayed = [];
-net.createServer((c) => {
-  const u = net.connect(sock);
-  c.pipe(u); u.pipe(c);
-  u.on('data', () => {
-    relayed.push(performance.timeOrigin + performance.now());
-    if (relayed.length > 32) relayed.shift();
-  });
-  c.on('error', () => u.destroy()); u.on('error', () => c.destroy());
-}).listen(Number(apiPort), '127.0.0.1', () => out({ ready: true }));
+out({ ready: true });
 function get(port, path) {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port: Number(port), path, agent: false }, (res) => {
@@ -53,7 +41,7 @@ async function waitSync({ after, intervalMs, timeoutMs, stopOnFailure, firstAfte
   if (firstAfterMs > 0) await sleep(firstAfterMs);
   while (Date.now() < end) {
     const text = await get(metricsPort, '/metrics').then(String, () => '');
-    if (lastSync(text) > after) return { text, relayed: [...relayed] };
+    if (lastSync(text) > after) return { text };
     if (stopOnFailure && failures(text) > 0) return { text, failed: true };
     await sleep(intervalMs);
   }
@@ -86,8 +74,6 @@ export interface SyncSeen {
   timeout?: boolean;
   /** With `stopOnFailure`: a sync failed before one succeeded. */
   failed?: boolean;
-  /** When the probe relayed the newest chunks of API server bytes to the daemon (epoch ms, sub-ms precision). */
-  relayed?: number[];
 }
 
 /** What the probe's bare list measured. */
@@ -105,14 +91,9 @@ export class ScaleProbe {
     createInterface({ input: child.stdout! }).on('line', (line) => this.replies.shift()?.(line));
   }
 
-  /** Starts the helper in `ns`: 127.0.0.1:`apiPort` there reaches the unix socket `apiSocket`. */
-  static async start(
-    ns: Netns,
-    apiSocket: string,
-    apiPort: number,
-    metricsPort: number,
-  ): Promise<ScaleProbe> {
-    const child = ns.spawn(process.execPath, ['-e', PROBE, apiSocket, String(apiPort), String(metricsPort)], {
+  /** Starts the helper in `ns`, where 127.0.0.1:`apiPort` is the API server. */
+  static async start(ns: Netns, apiPort: number, metricsPort: number): Promise<ScaleProbe> {
+    const child = ns.spawn(process.execPath, ['-e', PROBE, String(apiPort), String(metricsPort)], {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: { ...process.env, NODE_OPTIONS: '' }, // not the bench's tsx loader
     });
@@ -158,7 +139,7 @@ export class ScaleProbe {
     return (await this.request<{ text: string }>({ op: 'scrape' })).text;
   }
 
-  /** GETs `paths` from the API server at once through the same relay the daemon uses; JSON.parse each. */
+  /** GETs `paths` from the API server at once, as the daemon reaches it; JSON.parse each. */
   list(paths: string[]): Promise<BareList> {
     return this.request({ op: 'list', paths });
   }

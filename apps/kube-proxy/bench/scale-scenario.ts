@@ -3,6 +3,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type ApiServer, createNetns, type Netns } from '@nodeagent/testing';
 import type { InitialEventsSent } from '@nodeagent/testing/apiserver';
+import { listenInNetns } from '@nodeagent/testing/netns';
 import { collectBenchGarbage } from './bench-gc';
 import { type ChangeFloor, nftChangeFloorMs } from './scale-change-floor';
 import { moveEndpoint, podIP } from './scale-cluster';
@@ -29,6 +30,7 @@ import {
 } from './scale-kernel';
 import { type BareList, metricValue, ScaleProbe } from './scale-probe';
 import { type ChangeStamps, observeGc, preciseNow, type StageLog, summarizeParts } from './scale-stages';
+import { type ServerWrites, tapServerWrites } from './server-writes';
 
 // One scale scenario (issue #54): a mode against a cluster of `services` × `endpoints`, the
 // daemon alone in a fresh namespace. Reads exec → first sync done from the sync metrics (the
@@ -45,8 +47,6 @@ export interface Scenario {
 
 export interface ScenarioSettings {
   binary: string;
-  /** Host side of the relay to the API server (a unix socket). */
-  apiSocket: string;
   dir: string;
   changes: number;
   steadyMs: number;
@@ -69,10 +69,6 @@ export interface ScenarioSettings {
    * 5k × 50 on a busy machine the dump alone took minutes, and a start-up comparison needs none of it).
    */
   kernelChecks: boolean;
-  /** Bytes the API server has sent through the relay so far. */
-  apiBytes(): number;
-  /** When the relay first passed the API server's bytes on at or after `at` (epoch ms, sub-ms precision). */
-  apiRelayedAfter(at: number): number | undefined;
   /**
    * How often the first sync's metric is polled (KP_SCALE_POLL_MS). The figures come from the
    * metric's own end stamp, so this sets only how much the polls themselves cost the daemon:
@@ -161,20 +157,12 @@ interface ChangeResult {
   p99Ms: number;
   maxMs: number;
   /**
-   * From the change's watch event entering the daemon's namespace (the probe passing it on to
-   * the daemon's socket) to the same stamp: the daemon's own share. The rest of p50Ms is the
-   * bench's: its in-process API server's write (with that process's GC) and two relays.
+   * From the change's watch event entering the daemon's namespace (the in-process API server
+   * writing it to the daemon's connection, whose listener was bound in that namespace) to the
+   * same stamp: the daemon's own share. The rest of p50Ms is the bench's: its in-process API
+   * server's write (registry update, watch event; with that process's GC).
    */
   fromEventInNamespace: Spread;
-  /**
-   * From the change's watch event leaving the bench's in-process API server (its relay passing
-   * the bytes on) to the same stamp: fromEventInNamespace plus the relay into the namespace,
-   * without the stand-in server's own write. That write (registry update, watch event) ran in
-   * the bench's process, where 1.3 of its 1.6 ms p50 was the stand-in's generation check
-   * (stableJson of the whole slice, twice: packages/testing's specOf), not anything kube-proxy
-   * or a real API server does per change.
-   */
-  fromEventLeftApiServer: Spread;
   /** Syncs beyond one per change (a periodic resync ending inside a window shortens that sample). */
   extraSyncs: number;
   /**
@@ -240,23 +228,6 @@ async function runEnd(
 }
 
 /**
- * When a change's watch event left the bench's relay and when the probe passed it on to the
- * daemon: the first chunks at or after the write (each relay keeps its newest chunks' times).
- */
-function relayStamps(
-  writtenAt: number,
-  benchAfter: (at: number) => number | undefined,
-  probeRelayed: number[] | undefined,
-): Pick<ChangeStamps, 'benchRelayAt' | 'probeRelayAt'> {
-  const benchRelayAt = benchAfter(writtenAt);
-  const probeRelayAt = probeRelayed?.find((t) => t >= (benchRelayAt ?? writtenAt));
-  return {
-    ...(benchRelayAt !== undefined ? { benchRelayAt } : {}),
-    ...(probeRelayAt !== undefined ? { probeRelayAt } : {}),
-  };
-}
-
-/**
  * `n` endpoint changes, each once the rate limiter is free: the change's latency is from the
  * API write to the end of the next sync the daemon stamps (after the kernel took the rules).
  */
@@ -266,7 +237,7 @@ async function endpointChanges(
   s: Scenario,
   n: number,
   after: FirstSync,
-  relayedAfter: (at: number) => number | undefined,
+  writes: ServerWrites,
 ): Promise<ChangeResult> {
   const latencies: number[] = [];
   let lastTs = after.lastTs;
@@ -300,12 +271,14 @@ async function endpointChanges(
     if (!seen.text) throw new Error(`change ${c}: no sync within 60 s`);
     lastTs = metricValue(seen.text, LAST_TS) as number;
     latencies.push(lastTs * 1000 - writtenAt);
+    // The first write to a connection at or after the change's: its watch event.
+    const sentAt = writes.after(writtenPrecise);
     stamps.push({
       writtenAt: writtenPrecise,
       writeReturnedAt,
       stampMs: lastTs * 1000,
       seenAt,
-      ...relayStamps(writtenPrecise, relayedAfter, seen.relayed),
+      ...(sentAt !== undefined ? { sentAt } : {}),
     });
     if (c === n - 1) benchGc.stop();
     if ((c + 1) % 20 === 0)
@@ -313,26 +286,20 @@ async function endpointChanges(
     syncs = metricValue(seen.text, SYNC_COUNT) ?? syncs;
   }
   const sorted = [...latencies].sort((a, b) => a - b);
-  // The stamp is whole ms (Date.now()), the relay's time is not: the share reads up to 1 ms short.
-  const fromEvent = stamps.flatMap((st) =>
-    st.probeRelayAt === undefined ? [] : [st.stampMs - st.probeRelayAt],
-  );
-  const fromApi = stamps.flatMap((st) =>
-    st.benchRelayAt === undefined ? [] : [st.stampMs - st.benchRelayAt],
-  );
+  // The stamp is whole ms (Date.now()), the write's time is not: the share reads up to 1 ms short.
+  const fromEvent = stamps.flatMap((st) => (st.sentAt === undefined ? [] : [st.stampMs - st.sentAt]));
   return {
     count: n,
     p50Ms: round(percentile(sorted, 50)),
     p99Ms: round(percentile(sorted, 99)),
     maxMs: round(sorted.at(-1) ?? Number.NaN),
     fromEventInNamespace: spread(fromEvent),
-    fromEventLeftApiServer: spread(fromApi),
     extraSyncs: syncs - after.syncsSeen - n,
     reconcileAfterStampMaxMs: round(afterStampMaxMs),
     lastAddress: address,
     stamps: stamps.map((st) => ({
       ...st,
-      benchGc: benchGc.within(st.writtenAt, st.benchRelayAt ?? st.writtenAt),
+      benchGc: benchGc.within(st.writtenAt, st.sentAt ?? st.writtenAt),
     })),
   };
 }
@@ -349,7 +316,7 @@ function mb(bytes: number): number {
 
 /** What the API server (this process) spent from the daemon's exec to its first sync seen. */
 interface ServerCost {
-  /** This process's CPU: the in-process API server, the relay and the metric polls. */
+  /** This process's CPU: the in-process API server and the metric polls. */
   cpuSeconds: number;
   bytesSent: number;
   /** The watch-list streams' initial states: events, bytes, writes, event-loop yields. */
@@ -357,9 +324,9 @@ interface ServerCost {
 }
 
 /** Counts what the server sends from now until `done()`. */
-function serverCost(api: ApiServer, o: ScenarioSettings): { done(): ServerCost } {
+function serverCost(api: ApiServer, writes: ServerWrites): { done(): ServerCost } {
   const cpu0 = process.cpuUsage();
-  const bytes0 = o.apiBytes();
+  const bytes0 = writes.bytes();
   const streams: InitialEventsSent = { events: 0, bytes: 0, chunks: 0, yields: 0 };
   api.watchStreams.onInitialEventsSent = (s) => {
     streams.events += s.events;
@@ -373,7 +340,7 @@ function serverCost(api: ApiServer, o: ScenarioSettings): { done(): ServerCost }
       const cpu = process.cpuUsage(cpu0);
       return {
         cpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
-        bytesSent: o.apiBytes() - bytes0,
+        bytesSent: writes.bytes() - bytes0,
         streams,
       };
     },
@@ -482,12 +449,13 @@ async function measure(
   s: Scenario,
   o: ScenarioSettings,
   dir: string,
+  writes: ServerWrites,
 ): Promise<Measured> {
   const list = await bareList(probe);
   const profDir = join(dir, 'cpu-prof');
   mkdirSync(profDir, { recursive: true });
   const loadAverage = round(loadavg()[0] ?? 0, 1);
-  const cost = serverCost(api, o);
+  const cost = serverCost(api, writes);
   const daemon = startDaemon(ns, {
     binary: o.binary,
     mode: s.mode,
@@ -514,7 +482,7 @@ async function measure(
     const faultsBefore = minorFaults(daemon.pid);
     const changes = await Promise.race([
       daemon.exited,
-      endpointChanges(api, probe, s, o.changes, first, o.apiRelayedAfter),
+      endpointChanges(api, probe, s, o.changes, first, writes),
     ]);
     const cpu = { firstSync: cpuFirst, changes: cpuSeconds(daemon.pid) - cpuBefore };
     const faultsInChanges = minorFaults(daemon.pid) - faultsBefore;
@@ -579,11 +547,17 @@ export async function runScenario(
   const dir = join(o.dir, ns.name);
   mkdirSync(dir, { recursive: true });
   try {
-    const probe = await ScaleProbe.start(ns, o.apiSocket, API_PORT, METRICS_PORT);
+    // The API server answers on 127.0.0.1:API_PORT inside the namespace itself: nothing between
+    // the daemon and the server that a node's kube-proxy would not have.
+    const listener = await listenInNetns(ns, API_PORT);
+    const writes = tapServerWrites(listener);
+    api.serve(listener);
+    const probe = await ScaleProbe.start(ns, API_PORT, METRICS_PORT);
     try {
-      return report(s, await measure(api, ns, probe, s, o, dir));
+      return report(s, await measure(api, ns, probe, s, o, dir, writes));
     } finally {
       probe.close();
+      listener.close();
     }
   } finally {
     await ns.delete();

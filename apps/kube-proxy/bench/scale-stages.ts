@@ -37,12 +37,10 @@ export interface ChangeStamps {
   writtenAt: number;
   /** When the bench's write (moveEndpoint: the registry's update and its watch events) returned. */
   writeReturnedAt?: number;
-  /** The bench process's own GC pause ms between the write and its relay passing the event on. */
+  /** The bench process's own GC pause ms between the write and the server sending the event. */
   benchGc?: number;
-  /** When the bench's relay passed the API server's bytes on (to the probe). */
-  benchRelayAt?: number;
-  /** When the probe in the namespace passed them on to the daemon. */
-  probeRelayAt?: number;
+  /** When the in-process API server wrote the change's watch event to the daemon's connection. */
+  sentAt?: number;
   stampMs: number;
   seenAt: number;
 }
@@ -132,12 +130,11 @@ export class StageLog {
     if (!s) return out;
     const tracked = s.trackedAt ?? s.startAt;
     out.writeToTracked = tracked - c.writtenAt;
-    if (c.benchRelayAt !== undefined && c.probeRelayAt !== undefined) {
-      out['hop.writeToBenchRelay'] = c.benchRelayAt - c.writtenAt;
+    if (c.sentAt !== undefined) {
+      out['hop.writeToSent'] = c.sentAt - c.writtenAt;
       if (c.writeReturnedAt !== undefined) out['hop.write'] = c.writeReturnedAt - c.writtenAt;
       if (c.benchGc !== undefined) out['hop.benchGc'] = c.benchGc;
-      out['hop.benchRelayToProbeRelay'] = c.probeRelayAt - c.benchRelayAt;
-      out['hop.probeRelayToTracked'] = tracked - c.probeRelayAt;
+      out['hop.sentToTracked'] = tracked - c.sentAt;
     }
     out.trackedToStart = s.startAt - tracked;
     for (const [name, ms] of Object.entries(s.stages)) out[`sync.${name}`] = ms;

@@ -1,7 +1,7 @@
 /**
  * kube-proxy at scale (issue #54): the nodeagent-kube-proxy single executable as its own process
  * in a throwaway network namespace, against the in-process API server of @nodeagent/testing over
- * HTTP (a relay into the namespace), for 5,000 Services × 50 endpoints (250k) and 44,000
+ * HTTP (served straight into the namespace: `listenInNetns` and `ApiServer.serve`, no relay), for 5,000 Services × 50 endpoints (250k) and 44,000
  * Services × 1, in nftables and iptables mode. Per scenario: exec → first sync done (the lists
  * included; the end of the first sync as the daemon stamps it in
  * kubeproxy_sync_proxy_rules_last_timestamp_seconds), that sync's own duration (the full-sync
@@ -9,7 +9,7 @@
  * sync that wrote it; and from the change's watch event entering the daemon's namespace, the
  * daemon's own share), kernel rule and element counts, RSS right after the first sync and
  * steady; and in the same run the floors: a bare HTTP list of the same Services and
- * EndpointSlices (plain node:http GETs through the same relay, JSON.parse) and the kernel's own
+ * EndpointSlices (plain node:http GETs from inside the namespace, JSON.parse) and the kernel's own
  * tool loading the same rules (`nft -f` of `nft list ruleset`; `iptables-restore --noflush` of
  * `iptables-save`'s rules in the shape iptables-nft loads fastest, see
  * bench/iptables-floor-payload.ts) into the emptied namespace; in iptables mode also one
@@ -36,7 +36,7 @@
  * tools/sea/targets.mjs's; not with KP_SCALE_BINARY), KP_SCALE_GC_TRACE=1 (run the daemon with --trace-gc and
  * report its main-thread GC time per collection kind, to the first sync and to the end),
  * KP_SCALE_STAGES=1 (nftables: each endpoint change's latency in parts, from the daemon's
- * `-v=4` JSON sync lines, a GC observer and the relays' times, and the change's floor: the same
+ * `-v=4` JSON sync lines, a GC observer and the server's writes' times, and the change's floor: the same
  * element swap by `nft -f` and over netlink alone in the daemon's table; see bench/scale-stages.ts
  * and bench/scale-change-floor.ts), KP_SCALE_CPU_TICKS=1 (a preload logs the daemon's process and
  * main-thread CPU every 25 ms: `preSync` reports exec → the first sync's start, the synchronous
@@ -49,7 +49,6 @@
  * killed outright, its daemons die with it (parent-death signal), its probes with their stdin.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,42 +91,6 @@ function envNumber(name: string, fallback: number): number {
   return n;
 }
 
-/** A unix socket on the host that the namespace's probe forwards to; every connection goes to the API server. */
-async function relay(
-  apiPort: number,
-  sock: string,
-): Promise<{ close(): Promise<void>; bytesDown(): number; downAfter(at: number): number | undefined }> {
-  const sockets = new Set<Socket>();
-  let down = 0;
-  /** When the newest chunks from the API server passed (epoch ms): when a change's event left. */
-  const downAt: number[] = [];
-  const server: Server = createServer((c) => {
-    const up = connect(apiPort, '127.0.0.1');
-    up.on('data', (b: Buffer) => {
-      down += b.length;
-      downAt.push(performance.timeOrigin + performance.now());
-      if (downAt.length > 32) downAt.shift();
-    });
-    for (const s of [c, up]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    }
-    c.pipe(up);
-    up.pipe(c);
-    c.on('error', () => up.destroy());
-    up.on('error', () => c.destroy());
-  });
-  await new Promise<void>((r) => server.listen(sock, () => r()));
-  return {
-    bytesDown: () => down,
-    downAfter: (at) => downAt.find((t) => t >= at),
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
-
 /** Scenarios of the same cluster shape share one API server (filled once). */
 function byShape(scenarios: Scenario[]): Map<string, Scenario[]> {
   const shapes = new Map<string, Scenario[]>();
@@ -140,7 +103,7 @@ function byShape(scenarios: Scenario[]): Map<string, Scenario[]> {
 
 async function runShape(
   group: Scenario[],
-  settings: Omit<ScenarioSettings, 'apiSocket' | 'apiBytes' | 'apiRelayedAfter'>,
+  settings: ScenarioSettings,
   res: Resources & { api?: ApiServer },
 ): Promise<Record<string, unknown>[]> {
   const [{ services, endpoints }] = group as [Scenario];
@@ -151,8 +114,6 @@ async function runShape(
     trace ? { audit: (_u, method, path) => appendFileSync(trace, `${Date.now()} ${method} ${path}\n`) } : {},
   );
   res.api = api;
-  const sock = join(settings.dir, `api-${services}x${endpoints}.sock`);
-  const bridge = await relay(api.port, sock);
   const runs: Record<string, unknown>[] = [];
   try {
     const t0 = performance.now();
@@ -166,7 +127,7 @@ async function runShape(
       const run = await runScenario(
         api,
         s,
-        { ...settings, apiSocket: sock, apiBytes: bridge.bytesDown, apiRelayedAfter: bridge.downAfter },
+        settings,
         res,
         // A scenario that fails (a daemon that cannot sync at this size) is a result too.
       ).catch((err: Error) => ({
@@ -180,7 +141,6 @@ async function runShape(
       runs.push(run);
     }
   } finally {
-    await bridge.close();
     await api.close();
     res.api = undefined;
   }

@@ -60,16 +60,14 @@ describe('scale bench stage log', () => {
       writtenAt: 1000,
       stampMs: 1010,
       seenAt: 1060,
-      benchRelayAt: 1001,
-      probeRelayAt: 1002,
+      sentAt: 1002,
     });
     expect(parts).toMatchObject({
       total: 10,
       writeToTracked: 3.5,
       trackedToStart: 0.5,
-      'hop.writeToBenchRelay': 1,
-      'hop.benchRelayToProbeRelay': 1,
-      'hop.probeRelayToTracked': 1.5,
+      'hop.writeToSent': 2,
+      'hop.sentToTracked': 1.5,
       'sync.update': 0.4,
       detectionAfterStamp: 50,
       // Only the minor collection falls inside the write → stamp window.
