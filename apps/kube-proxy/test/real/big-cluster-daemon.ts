@@ -12,7 +12,7 @@ import {
   type NetnsTcpBridge,
   startApiServer,
 } from '@nodeagent/testing';
-import { cli } from '../daemon-process';
+import { cli, until } from '../daemon-process';
 
 // What the SIGTERM-mid-sync tests share (issue #54): a big cluster in the in-process API server,
 // reached from a throwaway network namespace, and the daemon started in that namespace.
@@ -95,4 +95,41 @@ export function spawnDaemon(cluster: BigCluster, modeArgs: readonly string[]): B
 export function killLeftover(daemon: BigClusterDaemon | undefined): void {
   const child = daemon?.child;
   if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/** Watches the daemon opens once each list is in: Services, EndpointSlices, its Node. */
+const WATCHES_WHEN_LISTED = 3;
+
+/** The daemon's /metrics text; '' while its metrics server does not answer. */
+export async function metricsText(cluster: BigCluster): Promise<string> {
+  const r = await cluster.ns.exec('curl', ['-sS', '--max-time', '2', 'http://127.0.0.1:10249/metrics'], {
+    allowFailure: true,
+  });
+  return r.exitCode === 0 ? r.stdout : '';
+}
+
+/** The sum of a series' samples over its labels (0 when it has none yet, as a labelled counter before its first inc). */
+export function sample(text: string, series: string): number {
+  let sum = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith(`${series} `) || line.startsWith(`${series}{`))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return sum;
+}
+
+/**
+ * Waits until both lists are in (their watches open, so the gated first sync has started) and
+ * returns the open watches (-1 if the daemon exited first) and the metrics text read right
+ * after, in which the caller checks that the sync has neither ended nor failed.
+ */
+export async function firstSyncUnderWay(
+  cluster: BigCluster,
+  daemon: BigClusterDaemon,
+): Promise<{ watches: number; text: string }> {
+  const watches = await until(
+    async () => (daemon.child.exitCode === null ? cluster.api.openWatches : -1),
+    (n) => n < 0 || n >= WATCHES_WHEN_LISTED,
+    180_000,
+  );
+  return { watches, text: await metricsText(cluster) };
 }

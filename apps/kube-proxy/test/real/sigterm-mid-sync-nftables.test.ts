@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { until } from '../daemon-process';
 import {
   type BigCluster,
   type BigClusterDaemon,
   closeBigCluster,
+  firstSyncUnderWay,
   killLeftover,
+  sample,
   spawnDaemon,
   startBigCluster,
 } from './big-cluster-daemon';
@@ -24,28 +25,9 @@ const SERVICES = 2000;
 const ENDPOINTS = 50;
 /** How long after SIGTERM the process may take to exit (a loaded machine included). */
 const EXIT_BOUND_MS = 10_000;
-/** Watches the daemon opens once each list is in: Services, EndpointSlices, its Node. */
-const WATCHES_WHEN_LISTED = 3;
 
 let cluster: BigCluster | undefined;
 let daemon: BigClusterDaemon | undefined;
-
-/** The daemon's /metrics text; '' while its metrics server does not answer. */
-async function metricsText(): Promise<string> {
-  const r = await cluster!.ns.exec('curl', ['-sS', '--max-time', '2', 'http://127.0.0.1:10249/metrics'], {
-    allowFailure: true,
-  });
-  return r.exitCode === 0 ? r.stdout : '';
-}
-
-/** The sum of a series' samples over its labels (0 when it has none yet, as a labelled counter before its first inc). */
-function sample(text: string, series: string): number {
-  let sum = 0;
-  for (const line of text.split('\n'))
-    if (line.startsWith(`${series} `) || line.startsWith(`${series}{`))
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return sum;
-}
 
 /** Service ports in the kernel's service-ips map (0 when the table is not there). */
 async function servicesInKernel(): Promise<number> {
@@ -68,17 +50,11 @@ describe('nodeagent-kube-proxy --proxy-mode nftables: SIGTERM during a sync', { 
   it('exits promptly during the first full sync; the kernel holds every Service or none', async () => {
     daemon = spawnDaemon(cluster!, ['--proxy-mode', 'nftables']);
     const { child, exited, log: logNow } = daemon;
-    const api = cluster!.api;
 
     // The event: both lists are in (the gated first sync has started) ...
-    const watches = await until(
-      async () => (child.exitCode === null ? api.openWatches : -1),
-      (n) => n < 0 || n >= WATCHES_WHEN_LISTED,
-      180_000,
-    );
-    expect(watches, logNow()).toBeGreaterThanOrEqual(WATCHES_WHEN_LISTED);
+    const { watches, text } = await firstSyncUnderWay(cluster!, daemon);
+    expect(watches, logNow()).toBeGreaterThanOrEqual(3);
     // ... and it has neither ended (a sync ends by counting itself) nor failed.
-    const text = await metricsText();
     expect(
       sample(text, 'kubeproxy_sync_proxy_rules_duration_seconds_count{ip_family="IPv4"}'),
       logNow(),
