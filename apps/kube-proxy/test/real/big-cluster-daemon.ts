@@ -119,17 +119,20 @@ export function sample(text: string, series: string): number {
 
 /**
  * Waits until both lists are in (their watches open, so the gated first sync has started) and
- * returns the open watches (-1 if the daemon exited first) and the metrics text read right
- * after, in which the caller checks that the sync has neither ended nor failed.
+ * returns the open watches (-1 if the daemon exited first), the IPv4 syncs counted right after
+ * (a sync ends by counting itself: 0 while the first runs) and that metrics text, in which the
+ * caller checks that no sync failed.
  */
 export async function firstSyncUnderWay(
   cluster: BigCluster,
   daemon: BigClusterDaemon,
-): Promise<{ watches: number; text: string }> {
+): Promise<{ watches: number; syncsCounted: number; text: string }> {
   const watches = await until(
     async () => (daemon.child.exitCode === null ? cluster.api.openWatches : -1),
     (n) => n < 0 || n >= WATCHES_WHEN_LISTED,
     180_000,
   );
-  return { watches, text: await metricsText(cluster) };
+  const text = await metricsText(cluster);
+  const syncsCounted = sample(text, 'kubeproxy_sync_proxy_rules_duration_seconds_count{ip_family="IPv4"}');
+  return { watches, syncsCounted, text };
 }
