@@ -20,10 +20,10 @@ import { NetlinkNftablesClient, NftTransaction } from '@nodeagent/netfilter/nfta
 import {
   BENCH_NAMESPACE,
   CLUSTER_CIDR,
-  clusterIP,
   endpointSlice,
   initialAddresses,
   NODE_NAME,
+  serviceSpec,
 } from './scale-cluster';
 
 const [services = 5000, endpoints = 50, runs = 3] = process.argv.slice(2).map(Number);
@@ -38,14 +38,7 @@ function fillState(): ProxyState {
   for (let i = 0; i < services; i++) {
     state.onService(undefined, {
       metadata: { name: `svc-${i}`, namespace: BENCH_NAMESPACE },
-      spec: {
-        clusterIP: clusterIP(i),
-        ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
-        selector: { app: `svc-${i}` },
-        type: 'ClusterIP',
-        sessionAffinity: 'None',
-        internalTrafficPolicy: 'Cluster',
-      },
+      spec: serviceSpec(i),
     } as never);
     state.onEndpointSlice(endpointSlice(i, initialAddresses(i, endpoints)) as never, false);
   }

@@ -53,14 +53,19 @@ function service(i: number) {
         },
       ],
     },
-    spec: {
-      clusterIP: clusterIP(i),
-      ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
-      selector: { app: name },
-      type: 'ClusterIP',
-      sessionAffinity: 'None',
-      internalTrafficPolicy: 'Cluster',
-    },
+    spec: serviceSpec(i),
+  };
+}
+
+/** The bench's i-th Service's spec as the API server stores it: ClusterIP, one TCP port, the defaults filled in. */
+export function serviceSpec(i: number) {
+  return {
+    clusterIP: clusterIP(i),
+    ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
+    selector: { app: `svc-${i}` },
+    type: 'ClusterIP',
+    sessionAffinity: 'None',
+    internalTrafficPolicy: 'Cluster',
   };
 }
 

@@ -11,7 +11,7 @@ import { loadavg } from 'node:os';
 import { ProxyState } from '@nodeagent/kube-proxy';
 import { retainedService } from '@nodeagent/kube-proxy/model';
 import { NftablesRuleset, nftLocalDetector } from '@nodeagent/kube-proxy/nftables';
-import { CLUSTER_CIDR, clusterIP, endpointSlice, initialAddresses } from './scale-cluster';
+import { CLUSTER_CIDR, endpointSlice, initialAddresses, serviceSpec } from './scale-cluster';
 
 const SERVICES = Number(process.env.KP_MEM_SERVICES ?? 20_000);
 const ENDPOINTS = Number(process.env.KP_MEM_ENDPOINTS ?? 50);
@@ -57,14 +57,7 @@ function service(i: number) {
       resourceVersion: String(1000 + i),
       creationTimestamp: '2026-01-01T00:00:00Z',
     },
-    spec: {
-      clusterIP: clusterIP(i),
-      ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
-      selector: { app: `svc-${i}` },
-      type: 'ClusterIP',
-      sessionAffinity: 'None',
-      internalTrafficPolicy: 'Cluster',
-    },
+    spec: serviceSpec(i),
   };
 }
 
