@@ -2,6 +2,19 @@ import { NLA_F_NESTED, NLA_HEADER_LENGTH, NLA_LENGTH_MAX, NLA_TYPE_MASK, nlaAlig
 import { NetlinkFormatError } from './errors';
 
 /**
+ * Writes a struct nlattr header at `at`: u16 length (header included), then u16 type, both in
+ * host order (little-endian on the machines this runs on), byte by byte: for hot loops that lay
+ * out several attributes in space they reserved at once, where Buffer's writers' checks cost more
+ * than the work.
+ */
+export function writeAttributeHeader(out: Buffer, at: number, length: number, type: number): void {
+  out[at] = length & 0xff;
+  out[at + 1] = length >>> 8;
+  out[at + 2] = type & 0xff;
+  out[at + 3] = type >>> 8;
+}
+
+/**
  * Builds a run of netlink attributes (struct nlattr: u16 length that includes the 4-byte header,
  * u16 type, the payload, zero padding to 4 bytes) into one growing buffer, with no intermediate
  * buffers: encoding is on the hot path of bulk updates (tens of thousands of nf_tables elements,
@@ -57,10 +70,7 @@ export class NetlinkAttributeWriter {
     this.reserve(aligned);
     const at = this.position;
     const b = this.buffer;
-    b[at] = total & 0xff;
-    b[at + 1] = total >>> 8;
-    b[at + 2] = type & 0xff;
-    b[at + 3] = type >>> 8;
+    writeAttributeHeader(b, at, total, type);
     // A loop, not Buffer#fill: for a few bytes its argument checks cost more than the work.
     for (let i = at + total; i < at + aligned; i++) b[i] = 0;
     this.position = at + aligned;
@@ -202,8 +212,7 @@ export class NetlinkAttributeWriter {
   close(at: number, type: number): this {
     const total = this.position - at;
     this.checkLength(type, total - NLA_HEADER_LENGTH);
-    this.buffer.writeUInt16LE(total, at);
-    this.buffer.writeUInt16LE(type | NLA_F_NESTED, at + 2);
+    writeAttributeHeader(this.buffer, at, total, type | NLA_F_NESTED);
     return this;
   }
 

@@ -21,7 +21,7 @@ export {
   readU32,
   readU64,
 } from './attribute-values';
-export { NetlinkAttributeWriter } from './attribute-writer';
+export { NetlinkAttributeWriter, writeAttributeHeader } from './attribute-writer';
 export {
   NLA_F_NESTED,
   NLA_F_NET_BYTEORDER,

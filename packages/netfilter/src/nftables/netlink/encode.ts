@@ -2,6 +2,7 @@
 // set become one NEWSETELEM/DELSETELEM message (split where an attribute would overflow), as
 // nft sends them.
 
+import { NLA_HEADER_LENGTH, nlaAlign, writeAttributeHeader } from '@nodeagent/primitives/netlink';
 import { InvalidFieldError, ObjectReferenceError } from '../../errors';
 import type { NftElementTextSource } from '../element-text';
 import type { NftChain, NftElement, NftFamily, NftMap, NftRule, NftSet, NftTable } from '../model';
@@ -100,18 +101,6 @@ export interface EncodeContext {
   batch?: BatchBuffer;
 }
 
-/** An attribute header (struct nlattr) at `at`: u16 length, then u16 type, both host order. */
-function nlattrHeader(out: Buffer, at: number, length: number, type: number): void {
-  out[at] = length & 0xff;
-  out[at + 1] = length >>> 8;
-  out[at + 2] = type & 0xff;
-  out[at + 3] = type >>> 8;
-}
-
-const align4 = (n: number) => (n + 3) & ~3;
-/** Bytes of an attribute header (struct nlattr). */
-const NLA_HEADER = 4;
-
 /**
  * A packed element of a set, or of a map with a data value, as element() writes it:
  * ELEM { KEY { VALUE key }, DATA { VALUE value } }. Every length is known from the codecs, so
@@ -127,22 +116,27 @@ function packedDataElement(
   valueCodec: KeyCodec | undefined,
   rest: string,
 ): boolean {
-  const keyLength = align4(keyCodec.length);
-  const keyNest = NLA_HEADER + NLA_HEADER + keyLength;
-  const dataNest = valueCodec ? NLA_HEADER + NLA_HEADER + align4(valueCodec.length) : 0;
+  const keyLength = nlaAlign(keyCodec.length);
+  const keyNest = 2 * NLA_HEADER_LENGTH + keyLength;
+  const dataNest = valueCodec ? 2 * NLA_HEADER_LENGTH + nlaAlign(valueCodec.length) : 0;
   const at = list.reserveAttribute(NftaList.ELEM | NLA_F_NESTED, keyNest + dataNest);
   const out = list.bytesView;
-  nlattrHeader(out, at, keyNest, NftaSetElem.KEY | NLA_F_NESTED);
-  nlattrHeader(out, at + NLA_HEADER, NLA_HEADER + keyCodec.length, NFTA_DATA_VALUE);
+  writeAttributeHeader(out, at, keyNest, NftaSetElem.KEY | NLA_F_NESTED);
+  writeAttributeHeader(out, at + NLA_HEADER_LENGTH, NLA_HEADER_LENGTH + keyCodec.length, NFTA_DATA_VALUE);
   // writePackedKey zeroes the key's own bytes; the attribute's padding after them is ours.
-  for (let i = at + 2 * NLA_HEADER + keyCodec.length; i < at + keyNest; i++) out[i] = 0;
-  if (!writePackedKey(keyCodec, id, keyAt, out, at + 2 * NLA_HEADER)) return false;
+  for (let i = at + 2 * NLA_HEADER_LENGTH + keyCodec.length; i < at + keyNest; i++) out[i] = 0;
+  if (!writePackedKey(keyCodec, id, keyAt, out, at + 2 * NLA_HEADER_LENGTH)) return false;
   if (!valueCodec) return true;
   const dataAt = at + keyNest;
-  nlattrHeader(out, dataAt, dataNest, NftaSetElem.DATA | NLA_F_NESTED);
-  nlattrHeader(out, dataAt + NLA_HEADER, NLA_HEADER + valueCodec.length, NFTA_DATA_VALUE);
-  for (let i = dataAt + 2 * NLA_HEADER + valueCodec.length; i < dataAt + dataNest; i++) out[i] = 0;
-  return writePackedKey(valueCodec, rest, 0, out, dataAt + 2 * NLA_HEADER);
+  writeAttributeHeader(out, dataAt, dataNest, NftaSetElem.DATA | NLA_F_NESTED);
+  writeAttributeHeader(
+    out,
+    dataAt + NLA_HEADER_LENGTH,
+    NLA_HEADER_LENGTH + valueCodec.length,
+    NFTA_DATA_VALUE,
+  );
+  for (let i = dataAt + 2 * NLA_HEADER_LENGTH + valueCodec.length; i < dataAt + dataNest; i++) out[i] = 0;
+  return writePackedKey(valueCodec, rest, 0, out, dataAt + 2 * NLA_HEADER_LENGTH);
 }
 
 function checkName(field: string, name: string): string {
