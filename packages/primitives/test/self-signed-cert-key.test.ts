@@ -1,12 +1,12 @@
 import { createPrivateKey, generateKeyPairSync, webcrypto, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ipAddressBytes } from '../src/certificates/ip-address-bytes';
 import {
   generateSelfSignedCertKey,
   type RsaKeyPair,
   selfSignedCertKeyFrom,
 } from '../src/certificates/self-signed-cert-key';
+import { ipAddressBytes } from '../src/ip-address-bytes';
 import { x509 } from '../src/x509';
 
 const rsa2048 = {

@@ -1,6 +1,7 @@
 import { createHash, generateKeyPair, type KeyObject, sign } from 'node:crypto';
 import { isIP } from 'node:net';
 import { promisify } from 'node:util';
+import { ipAddressBytes } from '../ip-address-bytes';
 import {
   bitString,
   booleanTrue,
@@ -16,7 +17,6 @@ import {
   time,
   utf8String,
 } from './der';
-import { ipAddressBytes } from './ip-address-bytes';
 
 /**
  * client-go's certutil.GenerateSelfSignedCertKey(host, nil, nil) (util/cert/cert.go), which

@@ -1,6 +1,9 @@
 // @nodeagent/primitives/netlink: the netlink wire format every family shares (attributes, the
 // message header, NLMSG_ERROR, errno names) and the lazy loader of the optional native `netlink`
 // addon; the IPVS and nf_tables packages build their families on it.
+
+// An address in network order, as netlink attributes (and X.509's iPAddress) carry it.
+export { ipAddressBytes } from '../ip-address-bytes';
 export { lazyNetlinkAddon, NETLINK_ADDON_HINT } from './addon';
 export {
   attributesByType,

@@ -1,6 +1,7 @@
 // Addresses and prefixes as the bytes iptables puts in payload comparisons and xt structs.
 
-import { isIPv4, isIPv6, SocketAddress } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
+import { ipAddressBytes } from '@nodeagent/primitives/netlink';
 import { InvalidFieldError } from '../../errors';
 import type { IpFamily } from '../model';
 import type { Place } from './place';
@@ -13,7 +14,7 @@ export function addressBytes(address: string, family: IpFamily, field: Place): B
     return bytes;
   }
   if (!isIPv6(address)) throw new InvalidFieldError(String(field), address, 'is not an IPv6 address');
-  return ipv6Bytes(address);
+  return ipAddressBytes(address) as Buffer;
 }
 
 /**
@@ -39,27 +40,6 @@ export function ipv4Bytes(text: string): Buffer | undefined {
     } else return undefined;
   }
   return part === 4 ? bytes : undefined;
-}
-
-function ipv6Bytes(address: string): Buffer {
-  // SocketAddress normalises the text; the groups are expanded here.
-  const text = new SocketAddress({ address, family: 'ipv6' }).address;
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const expand = (groups: string[]): string[] =>
-    groups.flatMap((g) => {
-      if (!g.includes('.')) return [g];
-      const [a, b, c, d] = g.split('.').map(Number) as [number, number, number, number];
-      return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
-    });
-  const left = expand(headGroups);
-  const right = expand(tailGroups);
-  const groups =
-    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
-  const bytes = Buffer.alloc(16);
-  for (const [i, g] of groups.entries()) bytes.writeUInt16BE(Number.parseInt(g, 16), i * 2);
-  return bytes;
 }
 
 /** `-s`/`-d` text (`a.b.c.d`, `a.b.c.d/len`, `a.b.c.d/mask`) as address and mask bytes. */
