@@ -6,6 +6,8 @@
 // the wall time says whether the daemon or the API server's stream set the pace (session 35: at
 // 250k the main thread was busy 37-76% of the stream, so the in-process server did).
 
+import { LineSplitter } from './output-lines';
+
 /** The preload's source: one `{"tick":…}` JSON line per turn of a 25 ms interval. */
 export const CPU_TICK_PRELOAD = `const tick = () => {
   const p = process.cpuUsage();
@@ -49,13 +51,11 @@ const share = (n: number) => Math.round(n * 100) / 100;
 
 /** Collects the preload's tick lines from the daemon's stderr. */
 export class CpuTickLog {
-  private partial = '';
+  private readonly lines = new LineSplitter();
   private readonly ticks: Tick[] = [];
 
   push(chunk: string): void {
-    const lines = (this.partial + chunk).split('\n');
-    this.partial = lines.pop() ?? '';
-    for (const line of lines) {
+    for (const line of this.lines.push(chunk)) {
       if (!line.startsWith('{"tick"')) continue;
       try {
         this.ticks.push(JSON.parse(line) as Tick);

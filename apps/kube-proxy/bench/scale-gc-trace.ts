@@ -3,6 +3,8 @@
 // steps a mark-compact did on the main thread before its final pause. Concurrent marking and
 // sweeping on V8's worker threads are not in these lines (they show in the CPU seconds only).
 
+import { LineSplitter } from './output-lines';
+
 /** Collections of one kind: how many, and their main-thread milliseconds. */
 export interface GcKindTally {
   count: number;
@@ -26,13 +28,11 @@ const LINE =
 
 /** Adds up `--trace-gc` lines as they arrive (chunks may split lines). */
 export class GcTraceTally {
-  private partial = '';
+  private readonly lines = new LineSplitter();
   private readonly tally: GcTally = { kinds: {}, incrementalMarkingMs: 0, mainThreadMs: 0 };
 
   push(chunk: string): void {
-    const lines = (this.partial + chunk).split('\n');
-    this.partial = lines.pop() ?? '';
-    for (const line of lines) this.line(line);
+    for (const line of this.lines.push(chunk)) this.line(line);
   }
 
   /** A copy of the totals so far, rounded to 0.1 ms. */

@@ -1,4 +1,5 @@
 import { PerformanceObserver } from 'node:perf_hooks';
+import { LineSplitter } from './output-lines';
 
 // One endpoint change's latency in parts (KP_SCALE_STAGES=1, issue #54). The daemon runs with
 // `-v=4 --logging-format=json`: each nftables sync logs "synced nftables rules" with when its
@@ -67,14 +68,12 @@ export const preciseNow = (): number => performance.timeOrigin + performance.now
 
 /** Collects the daemon's sync and GC lines from its stderr. */
 export class StageLog {
-  private partial = '';
+  private readonly lines = new LineSplitter();
   readonly syncs: SyncLine[] = [];
   readonly gcs: GcLine[] = [];
 
   push(chunk: string): void {
-    const lines = (this.partial + chunk).split('\n');
-    this.partial = lines.pop() ?? '';
-    for (const line of lines) {
+    for (const line of this.lines.push(chunk)) {
       if (!line.startsWith('{')) continue;
       let o: Record<string, unknown>;
       try {
