@@ -94,7 +94,7 @@ function tls12Ciphers(names: readonly string[], warnings: string[]): string[] {
  * runtime has falls back to the defaults it has, the warnings naming each.
  */
 function keyExchangeGroups(ids: readonly number[], warnings: string[]): string[] {
-  const available = goCurveOrder.filter((id) => groupAvailable(curveGroupNames.get(id) as string));
+  const available = availableGroups();
   if (ids.length === 0) return available.map((id) => curveGroupNames.get(id) as string);
   const groups = goCurveOrder.filter((id) => ids.includes(id));
   for (const id of groups.filter((id) => !available.includes(id)))
@@ -108,9 +108,20 @@ function keyExchangeGroups(ids: readonly number[], warnings: string[]): string[]
 /** Go 1.26's defaultCurvePreferences, which is also its order for a configured list. */
 const goCurveOrder = [4588, 4587, 4589, 29, 23, 24, 25];
 
-function groupAvailable(name: string): boolean {
+/**
+ * The groups of Go's order this runtime's TLS library has. One context offered all of them
+ * answers for all (Node 24's OpenSSL has every one); only a library that refuses the list is
+ * asked group by group. A context per group was seven at every start (issue #51).
+ */
+function availableGroups(): readonly number[] {
+  if (groupsAvailable(goCurveOrder)) return goCurveOrder;
+  return goCurveOrder.filter((id) => groupsAvailable([id]));
+}
+
+/** Whether OpenSSL takes every one of `ids` as a key exchange group (it refuses a list with one it lacks). */
+function groupsAvailable(ids: readonly number[]): boolean {
   try {
-    createSecureContext({ ecdhCurve: name });
+    createSecureContext({ ecdhCurve: ids.map((id) => curveGroupNames.get(id) as string).join(':') });
     return true;
   } catch {
     return false;
