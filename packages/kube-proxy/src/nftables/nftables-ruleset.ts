@@ -124,7 +124,7 @@ export class NftablesRuleset {
     const w = this.written.get(key);
     if (w && w.sp === sp && w.endpoints === endpoints && w.nodeLabels === snapshot.nodeLabels) return false;
     const cat = categorizeEndpoints(endpoints ?? [], sp, snapshot.nodeName, snapshot.nodeLabels);
-    const r = servicePortRuleset(sp, cat, this.ctx, w?.slots);
+    const r = servicePortRuleset(sp, cat, this.ctx, this.table.packer, w?.slots);
     // The table replaces the old contribution itself: what the port gives again unchanged
     // (most of its elements when one endpoint moved) is then left alone instead of deleted and added.
     if (w) this.forget(key, w, false);

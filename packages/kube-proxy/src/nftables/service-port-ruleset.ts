@@ -3,6 +3,7 @@ import {
   endpointChainBase,
   endpointChainName,
   type NftContribution,
+  type NftElementPacker,
   type NftRuleBody,
   nftServiceExternalChainName,
   nftServiceFirewallChainName,
@@ -12,6 +13,7 @@ import {
 } from '@nodeagent/netfilter/nftables';
 import type { CategorizedEndpoints } from '../model/categorize-endpoints';
 import { cidrContains } from '../model/cidr';
+import { CompactEndpoint } from '../model/compact-endpoint';
 import type { EndpointInfo } from '../model/endpoint';
 import {
   externallyAccessible,
@@ -62,14 +64,16 @@ interface Targets {
  * map element per (destination, slot), so an endpoint change is a few element adds/deletes.
  * With ClientIP affinity the port gets upstream's shape (service, local and external chains,
  * one chain and affinity set per endpoint), since affinity needs per-endpoint dynamic sets.
+ * The elements come in the packed form of the table whose `packer` is given (ContributionBuilder).
  */
 export function servicePortRuleset(
   sp: ServicePort,
   cat: CategorizedEndpoints,
   ctx: NftFamilyContext,
+  packer: NftElementPacker,
   previousSlots: EndpointSlots = NO_SLOTS,
 ): ServicePortRuleset {
-  const b = new ContributionBuilder();
+  const b = new ContributionBuilder(packer);
   const proto = sp.protocol.toLowerCase();
   const port = String(sp.port);
   const hasEndpoints = cat.hasAnyEndpoints;
@@ -85,7 +89,7 @@ export function servicePortRuleset(
   const local = sticky || !usesLocalEndpoints(sp) ? [] : assignSlots(cat.localEndpoints, previousSlots.local);
   const targets = sticky
     ? writeAffinityChains(sp, cat, ctx, b)
-    : writeEndpointElements(sp, cat, cluster, local, ctx, b);
+    : writeEndpointElements(sp, cat, cluster, local, ctx, b, packer);
 
   b.element(CLUSTER_IPS_SET, [sp.clusterIP]);
   if (hasInternal && targets.internal)
@@ -219,7 +223,7 @@ function externalLocalRules(
 }
 
 function endpointElements(
-  b: ContributionBuilder,
+  packer: NftElementPacker,
   kind: EndpointSetKind,
   nodePort: boolean,
   protocol: ServiceProtocol,
@@ -227,9 +231,19 @@ function endpointElements(
   eps: readonly EndpointInfo[],
 ): void {
   const map = endpointMapName(kind, nodePort, protocol);
-  eps.forEach((ep, slot) => {
-    b.element(map, [...key, String(slot)], [ep.ip, String(ep.port)]);
-  });
+  // Address bits, port and slot go in as they are: no text made for them (issue #54).
+  if (eps.length === 0) return;
+  const prefix = packer.keyPrefix(map, key);
+  for (let slot = 0; slot < eps.length; slot++) {
+    const ep = eps[slot]!;
+    packAddress(packer.keyFrom(prefix).number(slot).value(), ep).number(ep.port).end();
+  }
+}
+
+/** The endpoint's address as the next part: its bits when the record keeps them. */
+function packAddress(packer: NftElementPacker, ep: EndpointInfo): NftElementPacker {
+  const bits = ep instanceof CompactEndpoint ? ep.ipv4Bits : undefined;
+  return bits === undefined ? packer.part(ep.ip) : packer.ipv4(bits);
 }
 
 /** `cluster` and `local` are the endpoints in slot order (empty when the port does not use them). */
@@ -240,6 +254,7 @@ function writeEndpointElements(
   local: readonly EndpointInfo[],
   ctx: NftFamilyContext,
   b: ContributionBuilder,
+  packer: NftElementPacker,
 ): Targets {
   if (!cat.hasAnyEndpoints) return {};
   const proto = serviceProtocol(sp);
@@ -250,7 +265,7 @@ function writeEndpointElements(
   const internalEps = sp.internalPolicyLocal ? local : cluster;
   if (internalEps.length > 0) {
     targets.internal = ctx.shared.goto(selectChain(b, ctx, internalKind, false, internalEps.length, proto));
-    endpointElements(b, internalKind, false, proto, [sp.clusterIP, proto, port], internalEps);
+    endpointElements(packer, internalKind, false, proto, [sp.clusterIP, proto, port], internalEps);
   }
   if (externallyAccessible(sp)) {
     const vips = [...sp.externalIPs, ...sp.loadBalancerVIPs];
@@ -258,22 +273,20 @@ function writeEndpointElements(
       const chain = externalChain(b, ctx, sp, false, cluster.length, local.length);
       if (chain) targets.external = ctx.shared.goto(chain);
       for (const ip of vips) {
-        endpointElements(b, 'cluster', false, proto, [ip, proto, port], cluster);
-        if (sp.externalPolicyLocal) endpointElements(b, 'local', false, proto, [ip, proto, port], local);
+        endpointElements(packer, 'cluster', false, proto, [ip, proto, port], cluster);
+        if (sp.externalPolicyLocal) endpointElements(packer, 'local', false, proto, [ip, proto, port], local);
       }
     }
     if (sp.nodePort !== 0) {
       const chain = externalChain(b, ctx, sp, true, cluster.length, local.length);
       if (chain) targets.nodePort = ctx.shared.goto(chain);
       const key = [proto, String(sp.nodePort)];
-      endpointElements(b, 'cluster', true, proto, key, cluster);
-      if (sp.externalPolicyLocal) endpointElements(b, 'local', true, proto, key, local);
+      endpointElements(packer, 'cluster', true, proto, key, cluster);
+      if (sp.externalPolicyLocal) endpointElements(packer, 'local', true, proto, key, local);
     }
   }
-  for (const ep of cat.allReachableEndpoints) {
-    const ip = ep.ip; // built from the record's bits: once
-    b.element(ENDPOINT_HAIRPIN_SET, [ip, ip]);
-  }
+  for (const ep of cat.allReachableEndpoints)
+    packAddress(packAddress(packer.key(ENDPOINT_HAIRPIN_SET), ep), ep).end();
   return targets;
 }
 

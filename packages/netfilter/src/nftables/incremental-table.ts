@@ -1,9 +1,10 @@
+import { ContainerCodes, NftElementPacker, type NftPackedElements } from './element-packer';
 import type { NftElementTextVisitor } from './element-text';
 import { ElementTextBatch } from './element-text-batch';
 import { type ElementMap, IdTable } from './id-table';
 import type { NftChain, NftElement, NftFamily, NftMap, NftSet, NftTable } from './model';
 import type { NftPackedElementVisitor } from './packed-element';
-import { CharCodes, PACKED_END, Unpacker } from './packed-parts';
+import { Unpacker } from './packed-parts';
 import {
   MAX_ELEMENTS_PER_COMMAND,
   renderElementAdds,
@@ -34,6 +35,11 @@ export interface NftContribution {
   readonly chains?: readonly NftChainContents[];
   readonly sets?: readonly (NftSet | NftMap)[];
   readonly elements?: readonly NftElement[];
+  /**
+   * Elements already in the table's packed form (its `packer`), instead of `elements`: no
+   * element object or part text made per element (a full build at 250k endpoints has 510k).
+   */
+  readonly packedElements?: NftPackedElements;
 }
 
 /** What the table keeps of one owner: its chains and sets as given, its elements by id. */
@@ -124,66 +130,14 @@ class Registry<T> {
 // the table keeps each as two flat strings rather than an object with key and value arrays: its
 // id, container code and packed key (`<code>\0<key>`, packed-parts.ts), and the rest, the packed
 // value alone when there is neither comment nor timeout, else the packed value, PACKED_END,
-// comment, \0 and timeout. The code is one character (\u0080 + the container's index) instead of
-// a name like `service-cluster-endpoints`, or \u0001 + the name beyond 128 containers.
+// comment, \0 and timeout (element-packer.ts builds both).
 const SEP = '\u0000';
 const NO_COMMENT = '\u0001';
-const LITERAL_NAME = '\u0001';
 const FIRST_CODE = 0x80;
 const CODES = 128;
 
-/** Container names and their one-character codes, for one table. */
-class ContainerCodes {
-  private readonly codes = new Map<string, string>();
-  private readonly names: string[] = [];
-
-  code(name: string): string {
-    let code = this.codes.get(name);
-    if (code === undefined) {
-      if (this.names.length < CODES) {
-        code = String.fromCharCode(FIRST_CODE + this.names.length);
-        this.names.push(name);
-      } else code = LITERAL_NAME + name;
-      this.codes.set(name, code);
-    }
-    return code;
-  }
-
-  name(code: string): string {
-    return code.startsWith(LITERAL_NAME) ? code.slice(1) : this.names[code.charCodeAt(0) - FIRST_CODE]!;
-  }
-
-  /** The code of a container that has one already (no code is handed out). */
-  known(name: string): string | undefined {
-    return this.codes.get(name);
-  }
-}
-
-/** The one buffer ids and rests are packed in, and the one they are unpacked in. */
-const scratch = new CharCodes();
+/** The one buffer ids and rests are unpacked in. */
 const unpacker = new Unpacker();
-
-/** `e`'s id in the container with `code`, in scratch. */
-const idCodes = (code: string, key: readonly string[]) => scratch.reset().text(code).char(0).packParts(key);
-
-/** elementRest(e) in scratch. */
-function restCodes(e: NftElement): CharCodes {
-  scratch.reset();
-  if (e.value) scratch.packParts(e.value);
-  if (e.comment !== undefined || e.timeout !== undefined)
-    scratch
-      .char(PACKED_END)
-      .text(e.comment ?? NO_COMMENT)
-      .char(0)
-      .text(e.timeout ?? '');
-  return scratch;
-}
-
-/** Whether `id` is the element id of `key` in the container with `code`: packed, not allocated. */
-const idMatches = (id: string, code: string, key: readonly string[]) => idCodes(code, key).matches(id, 0);
-
-/** Whether `rest` is elementRest(e): packed, not allocated. */
-const restMatches = (rest: string, e: NftElement) => restCodes(e).matches(rest, 0);
 
 /** The key text (parts joined by ` . `) of the element `id`. */
 const keyText = (id: string) => unpacker.text(id, id.indexOf(SEP) + 1);
@@ -243,9 +197,6 @@ function replaceObjects<T>(
   for (let i = 0; i < after.length; i++)
     if (after[i] !== before[i]) registry.add(name(after[i]!), owner, after[i]!);
 }
-
-/** The packed value, comment and timeout of `e` (see above). */
-const elementRest = (e: NftElement) => restCodes(e).toString();
 
 /** An element as `add element … { … }` lists it (renderElementText), from its id and rest text. */
 function elementText(id: string, rest: string): string {
@@ -448,6 +399,10 @@ export class IncrementalNftTable {
   private readonly sets = new Registry<NftSet | NftMap>();
   private readonly elements = new ElementRegistry();
   private readonly containers = new ContainerCodes();
+  /** Packs elements for `set(owner, { packedElements })`. */
+  readonly packer = new NftElementPacker(this.containers);
+  /** Packs the elements of contributions given as objects (never mid-element, unlike `packer` may be). */
+  private readonly ownPacker = new NftElementPacker(this.containers);
   /** Sizes the last full structure gave its sets, by name: the kernel's once it is committed. */
   private pendingSizes: Map<string, number> | undefined;
   /** Sizes the kernel's sets were declared with by the last committed full replacement. */
@@ -461,8 +416,9 @@ export class IncrementalNftTable {
   /**
    * Replace what `owner` contributes; undefined removes the owner. What the owner gives again
    * unchanged (the same chain or set object, an element with the same key and texts at the
-   * same position) is left as it is: no change is recorded for it and no text is built, so
-   * rewriting a Service whose one endpoint moved costs that endpoint's elements, not all 22.
+   * same position) is left as it is: no change is recorded for it, so rewriting a Service
+   * whose one endpoint moved changes that endpoint's elements, not all 22. Elements given as
+   * objects are packed here (the table's own packer); `packedElements` come packed already.
    */
   set(owner: string, contribution: NftContribution | undefined): void {
     const old = this.owners.get(owner);
@@ -479,70 +435,62 @@ export class IncrementalNftTable {
     const sets = contribution.sets?.length ? contribution.sets : NONE;
     replaceObjects(this.chains, owner, old?.chains ?? NONE, chains, chainName);
     replaceObjects(this.sets, owner, old?.sets ?? NONE, sets, setName);
-    const elementIds = this.replaceElements(owner, old?.elementIds ?? NONE, contribution.elements ?? NONE);
+    const elementIds = this.replaceElements(owner, old?.elementIds ?? NONE, this.packedOf(contribution));
     this.owners.set(owner, { chains, sets, elementIds });
   }
 
   /**
-   * `owner`'s element ids after replacing its elements `before` (ids) with `elements`: first
-   * each position is compared without building text (KEEP: same key and texts; NEW_TEXT: same
-   * key, the id's only contributor, other texts), then the other old ids are removed and the
-   * new elements added. Returns `before` itself when every element stayed.
+   * `owner`'s element ids after replacing its elements `before` (ids) with `packed`: first each
+   * position is compared (KEEP: same id and rest; NEW_TEXT: same id, the id's only contributor,
+   * another rest), then the other old ids are removed and the new elements added. Returns
+   * `before` itself when every element stayed, else packed's ids (kept positions holding the
+   * old id strings, so the table keeps one copy of each).
    */
   private replaceElements(
     owner: string,
     before: readonly string[],
-    elements: readonly NftElement[],
+    packed: NftPackedElements,
   ): readonly string[] {
     const registry = this.elements;
-    const common = Math.min(before.length, elements.length);
+    const { ids, rests } = packed;
+    const common = Math.min(before.length, ids.length);
     const fate = this.fateScratch(common);
     let kept = 0;
-    let container: string | undefined;
-    let code = '';
     for (let i = 0; i < common; i++) {
-      const e = elements[i]!;
-      if (e.container !== container) {
-        container = e.container;
-        code = this.containers.code(container);
-      }
       const id = before[i]!;
       const held = registry.entry(id);
       // A shared id (a list of contributors) is always removed and added again.
-      fate[i] =
-        typeof held !== 'string' || !idMatches(id, code, e.key)
-          ? REPLACE
-          : restMatches(held, e)
-            ? KEEP
-            : NEW_TEXT;
+      fate[i] = typeof held !== 'string' || id !== ids[i] ? REPLACE : held === rests[i] ? KEEP : NEW_TEXT;
       if (fate[i] === KEEP) kept++;
     }
-    if (kept === before.length && kept === elements.length) return before;
+    if (kept === before.length && kept === ids.length) return before;
     // Old ids in their order (the diff's deletes come in the order changes were recorded).
     for (let i = 0; i < before.length; i++) {
       if (i >= common || fate[i] === REPLACE) registry.remove(before[i]!, owner);
-      else if (fate[i] === NEW_TEXT) registry.replaceSole(before[i]!, elementRest(elements[i]!));
+      else if (fate[i] === NEW_TEXT) registry.replaceSole(before[i]!, rests[i]!);
     }
-    // Sized up front: pushed one by one, each owner's list kept ~25% of unused capacity for the
-    // life of the table (1.2 MB at 5,000 Services × 102 elements). Not for a huge contribution,
-    // which V8 would give slow dictionary elements: that one grows as it is filled, in order.
-    const ids: string[] = elements.length <= PRESIZED_IDS_MAX ? new Array<string>(elements.length) : [];
-    container = undefined;
-    for (let i = 0; i < elements.length; i++) {
-      const e = elements[i]!;
-      if (i < common && fate[i] !== REPLACE) {
-        ids[i] = before[i]!;
-        continue;
-      }
-      if (e.container !== container) {
-        container = e.container;
-        code = this.containers.code(container);
-      }
-      const id = idCodes(code, e.key).toString();
-      ids[i] = id;
-      registry.add(id, owner, elementRest(e));
+    for (let i = 0; i < ids.length; i++) {
+      if (i < common && fate[i] !== REPLACE) ids[i] = before[i]!;
+      else registry.add(ids[i]!, owner, rests[i]!);
     }
-    return ids;
+    // A copy at its final size: pushed one by one, each list kept ~25% of unused capacity for
+    // the life of the table (1.2 MB at 5,000 Services × 102 elements). Not for a huge one, which
+    // V8 would give slow dictionary elements.
+    return ids.length <= PRESIZED_IDS_MAX ? ids.slice() : ids;
+  }
+
+  /** `contribution`'s elements in this table's packed form. */
+  private packedOf(contribution: NftContribution): NftPackedElements {
+    const packed = contribution.packedElements;
+    if (packed === undefined) {
+      for (const e of contribution.elements ?? NONE)
+        this.ownPacker.element(e.container, e.key, e.value, e.comment, e.timeout);
+      return this.ownPacker.take();
+    }
+    if (packed.packer !== this.packer) throw new Error("packed elements from another table's packer");
+    if (contribution.elements?.length)
+      throw new Error('a contribution has elements or packed elements, not both');
+    return packed;
   }
 
   /** A reused array of at least `n` element fates (no allocation per set()). */

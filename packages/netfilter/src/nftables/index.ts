@@ -3,6 +3,7 @@
 
 export { InvalidFieldError } from '../errors';
 export { base32, sha256Base32 } from '../hash-names';
+export type { NftElementPacker, NftPackedElements } from './element-packer';
 export type { NftElementTextSource, NftElementTextVisitor } from './element-text';
 export {
   IncrementalNftTable,
@@ -69,6 +70,7 @@ export type {
 export { NftablesClient, type NftablesClientOptions, nftErrorLine } from './nftables-client';
 export type { NftablesInterface } from './nftables-interface';
 export type { NftPackedElementSource, NftPackedElementVisitor } from './packed-element';
+export type { PackedMark as NftPackedKeyPrefix } from './packed-parts';
 export { parseNftJson, ruleTextsByHandle } from './parse-json';
 export { parseScript } from './parse-script';
 export { chainReferences, NFT_NAME_PATTERN, setReferences } from './references';

@@ -36,6 +36,12 @@ const DOT = 46;
 const ZERO = 48;
 const SPACE = 32;
 
+/** Parts packed so far (CharCodes.mark), to pack more after again and again. */
+export interface PackedMark {
+  readonly text: string;
+  readonly previous: string | number | undefined;
+}
+
 /**
  * Character codes of a packed or decoded text being built: one reused array (no allocation per
  * element), turned into a flat string by fromCharCode (a concatenation would leave V8 cons strings
@@ -45,8 +51,12 @@ export class CharCodes {
   private readonly codes: number[] = [];
   /** How many of codes are the text's. */
   private n = 0;
-  /** The part packed last by packParts (REPEAT when the next is the same). */
-  private previous: string | undefined;
+  /**
+   * The part packed last (REPEAT when the next is the same): a literal's text, a number's value,
+   * a dotted quad's bits as -1 - bits. Parts given as numbers or address bits compare with
+   * parts given as text, whose canonical forms they are.
+   */
+  private previous: string | number | undefined;
 
   reset(): this {
     this.n = 0;
@@ -69,48 +79,74 @@ export class CharCodes {
     return fromCodes(this.codes, this.n);
   }
 
-  /** Whether `s` from `at` to its end holds exactly these codes. */
-  matches(s: string, at: number): boolean {
-    const codes = this.codes;
-    if (s.length - at !== this.n) return false;
-    for (let i = 0; i < this.n; i++) if (s.charCodeAt(at + i) !== codes[i]) return false;
-    return true;
-  }
-
   /** Appends `parts` (a key or value) packed. */
   packParts(parts: readonly string[]): this {
     if (parts.length === 0 || (parts.length === 1 && parts[0] === '')) return this;
-    this.previous = undefined;
+    this.startParts();
     for (const part of parts) this.packPart(part);
     return this;
   }
 
+  /** Where packing stands, to resume() from again: the codes so far and the part a REPEAT would repeat. */
+  mark(): PackedMark {
+    return { text: this.toString(), previous: this.previous };
+  }
+
+  /** Starts again from `mark`: as if its parts had just been packed. */
+  resume(mark: PackedMark): this {
+    this.reset().text(mark.text);
+    this.previous = mark.previous;
+    return this;
+  }
+
+  /**
+   * Starts a key or value packed part by part (packPart, packNumber, packIPv4Bits): what
+   * packParts does with them, but for its empty cases (a single '' part packs as a LITERAL).
+   */
+  startParts(): this {
+    this.previous = undefined;
+    return this;
+  }
+
   /** Appends one part as an item, or as the items of the parts it holds joined by ` . `. */
-  private packPart(part: string): void {
-    if (part === this.previous) {
-      this.char(REPEAT);
-      return;
-    }
+  packPart(part: string): this {
+    if (part === this.previous) return this.char(REPEAT);
     const n = canonicalNumber(part, 0, part.length);
-    if (n >= 0 && n < 256) this.char(BYTE).char(n);
-    else if (n >= 256)
-      this.char(SHORT)
-        .char(n >> 8)
-        .char(n & 255);
-    else if (this.packIPv4(part)) {
-      // packed
-    } else if (part.includes(' . ')) {
+    if (n >= 0) return this.packNumber(n);
+    if (this.packIPv4(part)) return this;
+    if (part.includes(' . ')) {
       for (const p of part.split(' . ')) this.packPart(p);
-      return;
-    } else {
-      this.char(LITERAL);
-      for (let i = 0; i < part.length; i++) {
-        const c = part.charCodeAt(i);
-        if (c < TAGS) this.char(ESCAPE).char(c + 0x40);
-        else this.char(c);
-      }
+      return this;
+    }
+    this.char(LITERAL);
+    for (let i = 0; i < part.length; i++) {
+      const c = part.charCodeAt(i);
+      if (c < TAGS) this.char(ESCAPE).char(c + 0x40);
+      else this.char(c);
     }
     this.previous = part;
+    return this;
+  }
+
+  /** Appends the part whose text is the decimal `n` (an integer 0-65535), as packPart would. */
+  packNumber(n: number): this {
+    if (n === this.previous) return this.char(REPEAT);
+    this.previous = n;
+    if (n < 256) return this.char(BYTE).char(n);
+    return this.char(SHORT)
+      .char(n >> 8)
+      .char(n & 255);
+  }
+
+  /** Appends the part whose text is the dotted quad of `bits` (32 bits, first octet highest), as packPart would. */
+  packIPv4Bits(bits: number): this {
+    if (-1 - bits === this.previous) return this.char(REPEAT);
+    this.previous = -1 - bits;
+    return this.char(IPV4)
+      .char((bits >>> 24) & 255)
+      .char((bits >>> 16) & 255)
+      .char((bits >>> 8) & 255)
+      .char(bits & 255);
   }
 
   /** Appends `part` as an IPV4 item when it is a canonical dotted quad (one pass, no search). */
@@ -122,11 +158,13 @@ export class CharCodes {
     let octets = 0;
     let value = 0;
     let digits = 0;
+    let bits = 0;
     for (let i = 0; i <= len; i++) {
       const c = i < len ? part.charCodeAt(i) : DOT;
       if (c === DOT) {
         if (digits === 0 || value > 255 || octets === 4) return this.undo(start);
         this.char(value);
+        bits = bits * 256 + value;
         octets++;
         value = 0;
         digits = 0;
@@ -138,7 +176,13 @@ export class CharCodes {
       value = value * 10 + d;
       digits++;
     }
-    return octets === 4 || this.undo(start);
+    if (octets !== 4) return this.undo(start);
+    if (-1 - bits === this.previous) {
+      this.n = start;
+      this.char(REPEAT);
+    }
+    this.previous = -1 - bits;
+    return true;
   }
 
   /** Drops what was appended after `start`; false (what packIPv4 returns then). */
