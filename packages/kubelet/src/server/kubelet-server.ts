@@ -178,7 +178,9 @@ export function createKubeletServer(options: KubeletServerOptions): Server {
           ...options.tls.settings,
           cert: options.tls.cert,
           key: options.tls.key,
-          ca: options.tls.ca,
+          // Without clientCAFile no client certificate is asked for, so the context trusts no CA
+          // rather than Node's root store, which it would otherwise build at the start (issue #51).
+          ca: options.tls.ca ?? [],
           requestCert: options.tls.ca !== undefined,
           rejectUnauthorized: false,
         },

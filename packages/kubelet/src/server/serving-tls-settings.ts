@@ -118,10 +118,13 @@ function availableGroups(): readonly number[] {
   return goCurveOrder.filter((id) => groupsAvailable([id]));
 }
 
-/** Whether OpenSSL takes every one of `ids` as a key exchange group (it refuses a list with one it lacks). */
+/**
+ * Whether OpenSSL takes every one of `ids` as a key exchange group (it refuses a list with one it
+ * lacks). The probe trusts no CA (`ca: []`): without one Node gives a context its root store.
+ */
 function groupsAvailable(ids: readonly number[]): boolean {
   try {
-    createSecureContext({ ecdhCurve: ids.map((id) => curveGroupNames.get(id) as string).join(':') });
+    createSecureContext({ ecdhCurve: ids.map((id) => curveGroupNames.get(id) as string).join(':'), ca: [] });
     return true;
   } catch {
     return false;
