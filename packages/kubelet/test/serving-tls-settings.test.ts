@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type Server as HttpsServer, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ConnectionOptions, connect } from 'node:tls';
@@ -9,6 +10,7 @@ import { createKubeletServer, listen, type RunningServer } from '../src/server/k
 import { loadOrWriteSelfSignedServingFiles } from '../src/server/self-signed-serving-files';
 import { alwaysAllow, kubeletAuthenticator } from '../src/server/server-auth';
 import { servingTlsSettings, type TlsConfigurationFields } from '../src/server/serving-tls-settings';
+import { clientCertificate } from './helpers/client-certificate';
 import { configProblems } from './helpers/config-problems';
 
 // tlsCipherSuites, tlsMinVersion and tlsCurvePreferences reach the kubelet server's handshake as
@@ -134,6 +136,64 @@ describe('the kubelet server with upstream TLS settings', () => {
     expect(await handshake(port, { ecdhCurve: 'X25519' })).toBe('refused');
     expect(await handshake(port, { ecdhCurve: 'P-384' })).toMatch(/^TLSv1\.3 /);
     expect(await handshake(port, { maxVersion: 'TLSv1.2', ecdhCurve: 'P-256' })).toBe('refused');
+  });
+});
+
+describe('a new serving certificate (serverTLSBootstrap rotation)', () => {
+  /** The status of GET /configz, which needs an authenticated caller, with `client` as the TLS client's options. */
+  function configzStatus(port: number, client: { cert?: string; key?: string }): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const request = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/configz',
+          ca: serving.cert,
+          servername: 'node-a',
+          agent: false,
+          ...client,
+        },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      );
+      request.once('error', reject);
+      request.end();
+    });
+  }
+
+  it('keeps the TLS settings and the client CA: only the certificate and key change', async () => {
+    const admin = await clientCertificate('admin', ['system:masters']);
+    const { settings } = servingTlsSettings({
+      ...defaults,
+      tlsMinVersion: 'VersionTLS13',
+      tlsCurvePreferences: [24],
+    });
+    const running = await listen(
+      createKubeletServer({
+        kubelet: {} as Kubelet,
+        nodeName: 'node-a',
+        podLogsDir: '/nonexistent',
+        configz: () => ({ maxPods: 110 }),
+        authenticate: kubeletAuthenticator({ x509: true, anonymous: false }),
+        authorize: alwaysAllow,
+        tls: { ...serving, ca: admin.caPem, settings },
+      }),
+      0,
+      '127.0.0.1',
+    );
+    try {
+      // As serveCurrentCertificate swaps in a rotated pair.
+      (running.server as HttpsServer).setSecureContext({ cert: serving.cert, key: serving.key });
+      expect(await configzStatus(running.port, { cert: admin.certPem, key: admin.keyPem })).toBe(200);
+      expect(await configzStatus(running.port, {})).toBe(401);
+      expect(await handshake(running.port, { maxVersion: 'TLSv1.2' })).toBe('refused');
+      expect(await handshake(running.port, { ecdhCurve: 'X25519' })).toBe('refused');
+      expect(await handshake(running.port, { ecdhCurve: 'P-384' })).toMatch(/^TLSv1\.3 /);
+    } finally {
+      await running.close();
+    }
   });
 });
 

@@ -4,9 +4,10 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { SecureContextOptions } from 'node:tls';
 import type { Kubelet } from '../kubelet';
 import type { KubeletLogger } from '../kubelet-logger';
 import type { SummaryProvider } from '../stats/summary-provider';
@@ -171,26 +172,43 @@ export function createKubeletServer(options: KubeletServerOptions): Server {
       writeRawResponse(socket, 500, `${(error as Error).message}\n`),
     );
   };
+  const context = options.tls && servingContextOptions(options.tls);
   const server = options.tls
     ? createHttpsServer(
         {
           ...goServerOptions(limits),
-          ...options.tls.settings,
+          ...context,
           cert: options.tls.cert,
           key: options.tls.key,
-          // Without clientCAFile no client certificate is asked for, so the context trusts no CA
-          // rather than Node's root store, which it would otherwise build at the start (issue #51).
-          ca: options.tls.ca ?? [],
           requestCert: options.tls.ca !== undefined,
           rejectUnauthorized: false,
         },
         handler,
       )
     : createHttpServer(goServerOptions(limits), handler);
+  if (context) keepContextOnRotation(server as HttpsServer, context);
   server.on('upgrade', onUpgrade);
   startWriteTimeout = applyGoServerLimits(server, limits);
   upgradedSockets.set(server, upgraded);
   return server;
+}
+
+/** What the serving context has besides its certificate and key: the TLS settings and the client CA. */
+function servingContextOptions(tls: NonNullable<KubeletServerOptions['tls']>): SecureContextOptions {
+  // Without clientCAFile no client certificate is asked for, so the context trusts no CA rather
+  // than Node's root store, which it would otherwise build at the start (issue #51).
+  return { ...tls.settings, ca: tls.ca ?? [] };
+}
+
+/**
+ * A new serving certificate (serverTLSBootstrap's rotation, serving-certificate.ts) is given as
+ * its certificate and key alone, and Node's setSecureContext builds the context from the options
+ * it is passed: the client CA and the TLS settings were dropped with the first certificate, so
+ * client certificates went unverified (401) and Go's suites, versions and groups gave way to Node's.
+ */
+function keepContextOnRotation(server: HttpsServer, context: SecureContextOptions): void {
+  const setSecureContext = server.setSecureContext.bind(server);
+  server.setSecureContext = (options) => setSecureContext({ ...context, ...options });
 }
 
 /** The unauthenticated healthz endpoint (healthzBindAddress:healthzPort, 127.0.0.1:10248 by default). */
