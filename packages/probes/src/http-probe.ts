@@ -1,5 +1,6 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { cancelledOutcome, onAbort } from './cancellation';
 import { errorText } from './exec-probe';
 import { LimitedBuffer } from './limit-output';
@@ -111,6 +112,18 @@ function requestHeaders(req: HttpProbeRequest): Record<string, string | string[]
   return headers;
 }
 
+/**
+ * The TLS context of every HTTPS probe. A probe verifies no certificate (upstream's prober skips
+ * verification), so the context trusts no CA; without one Node made a context per probe, each
+ * given its root store: ~0.7 ms of CPU per HTTPS probe in Node 24, and kubeadm's kube-apiserver
+ * static pod is probed over HTTPS every second.
+ */
+let probeTlsContext: SecureContext | undefined;
+function probeTls(): SecureContext {
+  probeTlsContext ??= createSecureContext({ ca: [] });
+  return probeTlsContext;
+}
+
 function get(
   url: URL,
   headers: Record<string, string | string[]>,
@@ -128,6 +141,7 @@ function get(
       headers,
       agent: false,
       rejectUnauthorized: false,
+      ...(url.protocol === 'https:' && { secureContext: probeTls() }),
     });
     deadline.request = r;
     if (deadline.expired) r.destroy(new Error('probe timeout'));
