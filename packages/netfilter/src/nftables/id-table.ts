@@ -22,10 +22,26 @@ export interface ElementMap<V> {
 
 /** Entries per chunk: 2 slots each, a 64 KB array (below V8's large-object size). */
 const CHUNK = 4096;
-/** Index slots: 0 empty, -1 a deleted entry's, else the entry's position + 1. */
+/**
+ * Index slots: 0 empty, -1 a deleted entry's, else the entry's position + 1 in the low
+ * POSITION_BITS and the top TAG_BITS of its id's hash above them. A probe compares the tag
+ * before reading the id: a full sync adds 510k ids (5,000 Services × 50 endpoints) whose probes
+ * otherwise compared strings of the same length and mostly the same characters.
+ */
 const EMPTY = 0;
 const DELETED = -1;
+const POSITION_BITS = 24;
+const POSITION_MASK = (1 << POSITION_BITS) - 1;
+/** 7 bits: every live slot stays a positive int32. */
+const TAG_SHIFT = 32 - 7;
+/** Positions up to 2^24 - 1, as many entries as a JS Map holds. */
+const MAX_POSITIONS = POSITION_MASK;
 const MIN_SLOTS = 16;
+
+/** The index slot value of the entry at `at` whose id has `hash`. */
+const slotValue = (hash: number, at: number) => ((hash >>> TAG_SHIFT) << POSITION_BITS) | (at + 1);
+/** The position a live index slot value points at. */
+const positionOf = (value: number) => (value & POSITION_MASK) - 1;
 
 /**
  * A string hash (FNV-1a over the UTF-16 code units, 32-bit). V8 does not expose the hash it
@@ -58,7 +74,7 @@ export class IdTable<V> implements ElementMap<V> {
   get(id: string): V | undefined {
     const slot = this.find(id, hashOf(id));
     if (slot < 0) return undefined;
-    const at = (this.index[slot] as number) - 1;
+    const at = positionOf(this.index[slot] as number);
     return this.chunks[Math.floor(at / CHUNK)]![2 * (at % CHUNK) + 1] as V;
   }
 
@@ -66,7 +82,7 @@ export class IdTable<V> implements ElementMap<V> {
     const hash = hashOf(id);
     const slot = this.find(id, hash);
     if (slot >= 0) {
-      const at = (this.index[slot] as number) - 1;
+      const at = positionOf(this.index[slot] as number);
       this.chunks[Math.floor(at / CHUNK)]![2 * (at % CHUNK) + 1] = value;
       return this;
     }
@@ -83,7 +99,7 @@ export class IdTable<V> implements ElementMap<V> {
     const hash = hashOf(id);
     const slot = this.find(id, hash);
     if (slot >= 0) {
-      const at = (this.index[slot] as number) - 1;
+      const at = positionOf(this.index[slot] as number);
       return this.chunks[Math.floor(at / CHUNK)]![2 * (at % CHUNK) + 1] as V;
     }
     this.insert(id, hash, value);
@@ -100,7 +116,7 @@ export class IdTable<V> implements ElementMap<V> {
   delete(id: string): boolean {
     const slot = this.find(id, hashOf(id));
     if (slot < 0) return false;
-    const at = (this.index[slot] as number) - 1;
+    const at = positionOf(this.index[slot] as number);
     const chunk = this.chunks[Math.floor(at / CHUNK)]!;
     chunk[2 * (at % CHUNK)] = undefined;
     chunk[2 * (at % CHUNK) + 1] = undefined;
@@ -125,12 +141,13 @@ export class IdTable<V> implements ElementMap<V> {
   private find(id: string, hash: number): number {
     const index = this.index;
     const mask = index.length - 1;
+    const tag = (hash >>> TAG_SHIFT) << POSITION_BITS;
     let slot = hash & mask;
     for (;;) {
       const entry = index[slot] as number;
       if (entry === EMPTY) return -1;
-      if (entry > 0) {
-        const at = entry - 1;
+      if (entry > 0 && (entry & ~POSITION_MASK) === tag) {
+        const at = positionOf(entry);
         if (this.chunks[Math.floor(at / CHUNK)]![2 * (at % CHUNK)] === id) return slot;
       }
       slot = (slot + 1) & mask;
@@ -144,11 +161,12 @@ export class IdTable<V> implements ElementMap<V> {
     let slot = hash & mask;
     while ((index[slot] as number) > 0) slot = (slot + 1) & mask;
     if (index[slot] === DELETED) this.deleted--;
-    index[slot] = at + 1;
+    index[slot] = slotValue(hash, at);
   }
 
   /** Stores the pair at the next position; a new chunk is allocated at its full size. */
   private append(id: string, value: V): number {
+    if (this.end === MAX_POSITIONS) throw new RangeError('IdTable maximum size exceeded');
     const at = this.end++;
     const c = Math.floor(at / CHUNK);
     if (c === this.chunks.length) this.chunks.push(new Array(2 * CHUNK));
