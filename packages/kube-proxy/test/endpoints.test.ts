@@ -36,6 +36,18 @@ describe('endpointsFromSlices', () => {
     expect(eps[0]?.endpoint).toBe('10.0.0.1:8080');
   });
 
+  it("keeps the family's addresses, packed or not, whichever way the family was told", () => {
+    // A canonical dotted quad is taken as IPv4 by its packing; the other forms by ipFamilyOf.
+    const addresses = ['10.0.0.1', '010.0.0.2', '::ffff:10.0.0.3', 'fd00::4', '10.0.0.256'];
+    const endpoints = addresses.map((ip) => ({ ip }));
+    const family = (f: 'IPv4' | 'IPv6') =>
+      endpointsFromSlices([slice('web', endpoints, { addressType: f })], f, '')
+        .get('default/web:http')
+        ?.map((e) => e.ip);
+    expect(family('IPv4')).toEqual(['010.0.0.2', '10.0.0.1', '::ffff:10.0.0.3']);
+    expect(family('IPv6')).toEqual(['fd00::4']);
+  });
+
   it('marks endpoints on our node local', () => {
     const eps = endpointsFromSlices(
       [

@@ -132,12 +132,13 @@ export class CompactEndpoint {
   private readonly address: number | string;
 
   constructor(
-    ip: string,
+    /** The address, or its packIPv4 bits when the caller packed it already. */
+    address: string | number,
     port: number,
     flags: number,
     private readonly place: EndpointPlace,
   ) {
-    this.address = packIPv4(ip) ?? ip;
+    this.address = typeof address === 'number' ? address : (packIPv4(address) ?? address);
     this.bits = port * (1 << PORT_SHIFT) + flags;
     Object.freeze(this);
   }
