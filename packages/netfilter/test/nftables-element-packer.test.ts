@@ -135,6 +135,17 @@ describe("a table's element packer (issue #54)", () => {
     );
   });
 
+  it('packs a number beyond 65535 as its text (a literal), and drops what clear() is given', () => {
+    const t = new IncrementalNftTable();
+    t.packer.key('m').number(70_000).number(70_000).value().number(65_535).end();
+    t.packer.clear();
+    t.packer.key('m').number(70_000).number(70_000).value().number(65_535).end();
+    const byNumbers = t.packer.take();
+    t.packer.element('m', ['70000', '70000'], ['65535']);
+    expect(byNumbers).toEqual(t.packer.take());
+    expect(byNumbers.ids).toHaveLength(1);
+  });
+
   it("refuses another table's packed elements, and elements given both ways", () => {
     const t = new IncrementalNftTable();
     const other = new IncrementalNftTable();

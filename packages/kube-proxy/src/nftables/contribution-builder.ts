@@ -20,7 +20,10 @@ export class ContributionBuilder {
   private readonly sets: (NftSet | NftMap)[] = [];
   private readonly elements: NftElement[] = [];
 
-  constructor(readonly packer?: NftElementPacker) {}
+  constructor(readonly packer?: NftElementPacker) {
+    // The packer is the table's, shared by every builder: nothing a failed build left goes in.
+    packer?.clear();
+  }
 
   /** Declares a chain (a plain one when given a name); rules added later go to its end. */
   chain(chain: NftChain | string): this {

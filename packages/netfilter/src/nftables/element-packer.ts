@@ -102,7 +102,7 @@ export class NftElementPacker {
     return this;
   }
 
-  /** A part whose text is the decimal `n`, an integer 0-65535. */
+  /** A part whose text is the decimal `n`, a non-negative integer. */
   number(n: number): this {
     this.codes.packNumber(n);
     return this;
@@ -148,6 +148,12 @@ export class NftElementPacker {
     if (value) this.codes.packParts(value);
     this.inKey = false;
     return this.end(comment, timeout);
+  }
+
+  /** Drops what was packed since the last take(): what a builder that failed midway left. */
+  clear(): void {
+    if (this.ids.length > 0) this.ids = [];
+    if (this.rests.length > 0) this.rests = [];
   }
 
   /** The elements packed since the last take(), in order; the packer starts afresh. */

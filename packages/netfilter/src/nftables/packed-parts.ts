@@ -128,8 +128,10 @@ export class CharCodes {
     return this;
   }
 
-  /** Appends the part whose text is the decimal `n` (an integer 0-65535), as packPart would. */
+  /** Appends the part whose text is the decimal `n` (a non-negative integer), as packPart would. */
   packNumber(n: number): this {
+    // Beyond 65535 (an endpoint slot of a Service with more endpoints) the text is a literal.
+    if (n > 65535) return this.packPart(String(n));
     if (n === this.previous) return this.char(REPEAT);
     this.previous = n;
     if (n < 256) return this.char(BYTE).char(n);
