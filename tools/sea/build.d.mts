@@ -17,6 +17,8 @@ export interface SeaBuildOptions {
   narrowGenIndex: boolean;
   /** Narrow client-node's package index to the modules the apps use (config, patch, middleware, types). */
   narrowClientNodeIndex: boolean;
+  /** Answer pino's caller lookup (used only to resolve a transport's relative target) with none. */
+  noPinoCallers: boolean;
   /** Extra esbuild plugins (to try a change to the bundle and measure it); none by default. */
   plugins?: readonly unknown[];
   /** Node/V8 flags every target gets, after its `--max-semi-space-size`. */

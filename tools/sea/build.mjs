@@ -409,6 +409,30 @@ const narrowClientNodeIndex = {
 };
 
 /**
+ * pino's `lib/caller.js` as a function that finds no callers. pino calls it at every `pino()` to
+ * resolve a transport's relative target against its callers' files; `util.getCallSites()` there
+ * makes V8 build the line table of the whole 4 MB bundle (the largest self-time item of a kubelet
+ * start, issue #51: CPU-ms minima of 40 starts to the kubeconfig error 169/163/152 -> 156/152/143
+ * over three rounds). Neither agent uses a transport, and a transport (a worker thread loading
+ * modules by path) cannot load inside a single executable anyway: a relative target would now
+ * fail with pino's own "unable to determine transport target", an absolute one is unaffected.
+ */
+const noPinoCallers = {
+  name: 'no-pino-callers',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(lib\/)?caller$/ }, (args) =>
+      /[\\/]node_modules[\\/]pino[\\/]/.test(args.importer)
+        ? { path: 'pino-caller', namespace: 'nodeagent-pino-caller' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'nodeagent-pino-caller' }, () => ({
+      contents: 'module.exports = function getCallers() { return []; };\n',
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * How the executables are built, chosen by measuring the running daemons
  * (apps/kube-proxy/bench/rss.bench.ts, apps/kubelet/bench/rss.bench.ts); see README.md, "Memory".
  */
@@ -433,6 +457,8 @@ export const DEFAULT_BUILD_OPTIONS = Object.freeze({
   narrowGenIndex: true,
   /** client-node's package index narrowed to the modules the apps use (see `narrowClientNodeIndex`). */
   narrowClientNodeIndex: true,
+  /** pino's caller lookup (transports only) answered with none (see `noPinoCallers`). */
+  noPinoCallers: true,
   /**
    * Node/V8 flags every target's start gets (SEA `execArgv`; NODE_OPTIONS still applies on top),
    * after the target's own `--max-semi-space-size` (see `targetExecArgv`):
@@ -529,6 +555,7 @@ export async function bundleTarget(target, workDir, options = DEFAULT_BUILD_OPTI
       // Ahead of sideEffectFreeClientNode, which resolves every import inside client-node.
       ...(options.narrowGenIndex ? [narrowGenIndex] : []),
       ...(options.narrowClientNodeIndex ? [narrowClientNodeIndex] : []),
+      ...(options.noPinoCallers ? [noPinoCallers] : []),
       ...((options.lazyProxyAgents ?? target.lazyProxyAgents) ? [lazyProxyAgents] : []),
       ...(options.sideEffectFreeClientNode ? [sideEffectFreeClientNode] : []),
       ...(options.nodeUrlForNodeFetch ? [nodeUrlForNodeFetch] : []),

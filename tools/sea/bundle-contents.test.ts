@@ -103,6 +103,24 @@ describe('executable bundles', { timeout: BUNDLE_TIMEOUT_MS }, () => {
     );
   });
 
+  it("pino's caller lookup is the stub in both bundles, and pino's own module without the option", async () => {
+    for (const name of ['nodeagent-kube-proxy', 'nodeagent-kubelet']) {
+      const bundle = await bundleOf(name);
+      expect(Object.keys(bundle.inputs)).toContain('nodeagent-pino-caller:pino-caller');
+      expect(
+        Object.keys(bundle.inputs).filter((f) => /node_modules\/pino\/lib\/caller\.js$/.test(f)),
+      ).toEqual([]);
+      expect(readFileSync(bundle.outfile, 'latin1')).not.toContain('getCallSites');
+    }
+    const wide = await bundleTarget(target('nodeagent-kube-proxy'), join(workDir, 'pino-callers'), {
+      ...DEFAULT_BUILD_OPTIONS,
+      noPinoCallers: false,
+    });
+    expect(
+      Object.keys(wide.inputs).filter((f) => /node_modules\/pino\/lib\/caller\.js$/.test(f)),
+    ).toHaveLength(1);
+  });
+
   it("node-fetch gets Node's URL: no whatwg-url or tr46 polyfill in either bundle", async () => {
     for (const name of ['nodeagent-kube-proxy', 'nodeagent-kubelet']) {
       const bundle = await bundleOf(name);
