@@ -9,7 +9,6 @@ import {
   snapshotFromObjects,
   watchCluster,
 } from '../src/index';
-import { sharedConditions } from '../src/shared/shared-conditions';
 import { type EndpointSpec, service, slice } from './fixtures';
 import { until } from './real/cluster-fixtures';
 
@@ -198,23 +197,5 @@ describe("watchCluster's Service cache (retainedService)", () => {
     expect(await until(() => events.length === 2, { timeoutMs: 10_000, intervalMs: 10 })).toBe(true);
     expect(events[1]).toBe('delete db');
     expect([...expectSameServices().keys()]).toEqual(['default/web:http']);
-  });
-});
-
-describe('sharedConditions (the slice transform)', () => {
-  it('gives one frozen object per combination and keeps what it does not know as sent', () => {
-    const a = sharedConditions({ ready: true, serving: true, terminating: false });
-    expect(sharedConditions({ terminating: false, ready: true, serving: true })).toBe(a);
-    expect(a).toEqual({ ready: true, serving: true, terminating: false });
-    expect(Object.isFrozen(a)).toBe(true);
-    // Unset is not false: a different object, without the field (the nil rules read it).
-    const unsetReady = sharedConditions({ serving: true, terminating: false });
-    expect(unsetReady).not.toBe(a);
-    expect(unsetReady).toEqual({ serving: true, terminating: false });
-    expect(sharedConditions({})).toEqual({});
-    const odd = { ready: null, serving: true } as never;
-    expect(sharedConditions(odd)).toBe(odd);
-    const newer = { ready: true, someday: true } as never;
-    expect(sharedConditions(newer)).toBe(newer);
   });
 });
