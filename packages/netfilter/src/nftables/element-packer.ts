@@ -4,13 +4,11 @@
 // texts made for them (issue #54: 510k elements at 5,000 Services × 50 endpoints, whose part
 // texts — addresses unpacked from bits, ports and slots as decimals — were parsed straight back).
 
+import { CONTAINER_CODES, FIRST_CONTAINER_CODE, NO_COMMENT } from './packed-element-form';
 import { CharCodes, PACKED_END, type PackedMark } from './packed-parts';
 
-/** A rest's comment when the element has a timeout but no comment. */
-const NO_COMMENT = '\u0001';
+/** Starts the code of a container beyond CONTAINER_CODES: its name follows. */
 const LITERAL_NAME = '\u0001';
-const FIRST_CODE = 0x80;
-const CODES = 128;
 
 /**
  * Container names and their codes, for one table: one character (\u0080 + the container's
@@ -23,8 +21,8 @@ export class ContainerCodes {
   code(name: string): string {
     let code = this.codes.get(name);
     if (code === undefined) {
-      if (this.names.length < CODES) {
-        code = String.fromCharCode(FIRST_CODE + this.names.length);
+      if (this.names.length < CONTAINER_CODES) {
+        code = String.fromCharCode(FIRST_CONTAINER_CODE + this.names.length);
         this.names.push(name);
       } else code = LITERAL_NAME + name;
       this.codes.set(name, code);
@@ -33,7 +31,9 @@ export class ContainerCodes {
   }
 
   name(code: string): string {
-    return code.startsWith(LITERAL_NAME) ? code.slice(1) : this.names[code.charCodeAt(0) - FIRST_CODE]!;
+    return code.startsWith(LITERAL_NAME)
+      ? code.slice(1)
+      : this.names[code.charCodeAt(0) - FIRST_CONTAINER_CODE]!;
   }
 
   /** The code of a container that has one already (no code is handed out). */

@@ -1,10 +1,9 @@
 import type { NftElementTextVisitor } from './element-text';
+import { FIRST_CONTAINER_CODE, NO_COMMENT, ID_SEP as SEP } from './packed-element-form';
 import type { Unpacker } from './packed-parts';
 
 /** Elements unpacked per batch: one string made for ~100 KB of texts (see Unpacker). */
 const BATCH = 4096;
-const SEP = '\u0000';
-const NO_COMMENT = '\u0001';
 
 /**
  * Visits one container's elements given as ids and rest texts (IncrementalNftTable's packed
@@ -45,7 +44,7 @@ export class ElementTextBatch {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       // A one-character container code (\u0080 on) is followed by the \0, else search for it.
-      const keyAt = id.charCodeAt(0) >= 0x80 ? 2 : id.indexOf(SEP) + 1;
+      const keyAt = id.charCodeAt(0) >= FIRST_CONTAINER_CODE ? 2 : id.indexOf(SEP) + 1;
       if (!unpacker.append(id, keyAt)) wide.set(2 * i, unpacker.wideText(id, keyAt));
       ends[3 * i] = unpacker.length;
       const rest = rests[i]!;

@@ -4,6 +4,7 @@ import { ElementTextBatch } from './element-text-batch';
 import { type ElementMap, IdTable } from './id-table';
 import type { NftChain, NftElement, NftFamily, NftMap, NftSet, NftTable } from './model';
 import type { NftPackedElementVisitor } from './packed-element';
+import { CONTAINER_CODES, FIRST_CONTAINER_CODE, NO_COMMENT, ID_SEP as SEP } from './packed-element-form';
 import { Unpacker } from './packed-parts';
 import {
   MAX_ELEMENTS_PER_COMMAND,
@@ -130,11 +131,7 @@ class Registry<T> {
 // the table keeps each as two flat strings rather than an object with key and value arrays: its
 // id, container code and packed key (`<code>\0<key>`, packed-parts.ts), and the rest, the packed
 // value alone when there is neither comment nor timeout, else the packed value, PACKED_END,
-// comment, \0 and timeout (element-packer.ts builds both).
-const SEP = '\u0000';
-const NO_COMMENT = '\u0001';
-const FIRST_CODE = 0x80;
-const CODES = 128;
+// comment, \0 and timeout (packed-element-form.ts; element-packer.ts builds both).
 
 /** The one buffer ids and rests are unpacked in. */
 const unpacker = new Unpacker();
@@ -250,8 +247,8 @@ class ElementRegistry {
 
   /** The map of the container `id` belongs to, if it has one. */
   private mapOf(id: string): ElementMap<ElementEntry> | undefined {
-    const index = id.charCodeAt(0) - FIRST_CODE;
-    if (index >= 0 && index < CODES && id.charCodeAt(1) === 0) return this.byIndex[index];
+    const index = id.charCodeAt(0) - FIRST_CONTAINER_CODE;
+    if (index >= 0 && index < CONTAINER_CODES && id.charCodeAt(1) === 0) return this.byIndex[index];
     return this.byContainer.get(id.slice(0, id.indexOf(SEP)));
   }
 
@@ -263,7 +260,7 @@ class ElementRegistry {
     // Not a Map: see IdTable (what a Map leaves behind as it grows, at 1M elements).
     const map = new IdTable<ElementEntry>();
     this.byContainer.set(code, map);
-    if (code.length === 1) this.byIndex[code.charCodeAt(0) - FIRST_CODE] = map;
+    if (code.length === 1) this.byIndex[code.charCodeAt(0) - FIRST_CONTAINER_CODE] = map;
     return map;
   }
 

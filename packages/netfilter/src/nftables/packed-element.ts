@@ -3,6 +3,7 @@
 // text (packed value; with a comment or timeout: PACKED_END, comment, \0, timeout). The encoder
 // writes most keys and values from these strings without making any per element.
 
+import { NO_COMMENT, ID_SEP as SEP } from './packed-element-form';
 import type { Unpacker } from './packed-parts';
 
 /**
@@ -16,10 +17,6 @@ export type NftPackedElementVisitor = (container: string, id: string, keyAt: num
  * container's elements in a row). IncrementalNftTable.forEachPackedElement is one.
  */
 export type NftPackedElementSource = (visit: NftPackedElementVisitor) => void;
-
-const SEP = '\u0000';
-/** A rest's comment when the element has a timeout but no comment. */
-const NO_COMMENT = '\u0001';
 
 /** An element's texts, as NftElementTextVisitor takes them (one reused object: read it before the next call). */
 export interface PackedElementTexts {
