@@ -1,7 +1,7 @@
 import { type CommandRunner, InputAbortedError, isStreamedInput } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import { IptablesClient } from '../src/index';
-import { splitForNetlink } from '../src/iptables/nft-netlink-restore';
+import { splitForNetlink, splitPiecesForNetlink } from '../src/iptables/nft-netlink-restore';
 import type { NfnetlinkChannel } from '../src/nftables/netlink/channel';
 
 // IptablesClient's full restores over netlink without a kernel (test/real/iptables-nft-wire.test.ts
@@ -145,5 +145,22 @@ describe('IptablesClient full restores over netlink', () => {
     const jumps = '*filter\n-D INPUT -j A\n-I INPUT -j B\nCOMMIT\n';
     const other = '*mangle\n:M - [0:0]\nCOMMIT\n';
     expect(splitForNetlink(main + jumps + other)).toEqual({ netlink: main + other, tool: jumps });
+  });
+
+  it('keeps a streamed payload in its pieces unless one inserts or deletes single rules', () => {
+    const main = ['*nat\n:A - [0:0]\n', '-A A -j RETURN\n', 'COMMIT\n'];
+    const kept = splitPiecesForNetlink(main);
+    expect(kept.netlink).toBe(main);
+    expect(kept.tool).toBe('');
+    const jumps = '*filter\n-D INPUT -j A\n-I INPUT -j B\nCOMMIT\n';
+    const other = '*mangle\n:M - [0:0]\nCOMMIT\n';
+    const whole = main.join('') + jumps + other;
+    // Cut right after a newline, so no piece holds `\n-I ` or `\n-D ` whole.
+    for (const cut of [whole.indexOf('-D '), whole.indexOf('-I '), whole.indexOf('-I ') + 1]) {
+      expect(splitPiecesForNetlink([whole.slice(0, cut), whole.slice(cut)])).toEqual({
+        netlink: [main.join('') + other],
+        tool: jumps,
+      });
+    }
   });
 });

@@ -47,6 +47,38 @@ describe('iptables-nft batch from restore text', () => {
     expect(byChain(parts)).toEqual(byChain(whole));
   });
 
+  it("takes a payload cut anywhere (a stream's chunks) as the whole text", () => {
+    const whole = byChain(encodeRestoreTextBatch([IPV4_FIRST], 'ipv4').batch.items());
+    // Cuts inside a line, at a line's end, inside a quoted comment, and one-character pieces.
+    for (const size of [1, 7, 64, 1000]) {
+      const pieces: string[] = [];
+      for (let at = 0; at < IPV4_FIRST.length; at += size) pieces.push(IPV4_FIRST.slice(at, at + size));
+      expect(byChain(encodeRestoreTextBatch(pieces, 'ipv4').batch.items())).toEqual(whole);
+    }
+  });
+
+  it('finds a refused module cut between two pieces, naming its line', () => {
+    const payload = `*nat\n:KUBE-A - [0:0]\n-A KUBE-A -m recent --name X --rcheck -j RETURN\nCOMMIT\n`;
+    const at = payload.indexOf(' -m recent ') + 4;
+    const refused = (() => {
+      try {
+        encodeRestoreTextBatch([payload.slice(0, at), payload.slice(at)], 'ipv4');
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refused).toBeInstanceOf(IptablesNftUnsupportedError);
+    expect((refused as IptablesNftUnsupportedError).field).toBe('line 3');
+  });
+
+  it('names the line of a parse error in the whole payload, not in its piece', () => {
+    const payload = `*nat\n:KUBE-A - [0:0]\n-A KUBE-A -j RETURN\n-A KUBE-B -j RETURN\nCOMMIT\n`;
+    const cut = payload.indexOf('-A KUBE-B') + 2;
+    expect(() => encodeRestoreTextBatch([payload.slice(0, cut), payload.slice(cut)], 'ipv4')).toThrow(
+      expect.objectContaining({ line: 4 }),
+    );
+  });
+
   it('keeps each chain in order when the text interleaves chains', () => {
     const payload = `*nat\n:KUBE-A - [0:0]\n:KUBE-B - [0:0]\n-A KUBE-A -j KUBE-B\n-A KUBE-B -j RETURN\n-A KUBE-A -j ACCEPT\nCOMMIT\n`;
     const operations = encodeRestoreTextBatch([payload], 'ipv4')
@@ -83,7 +115,7 @@ describe('iptables-nft batch from restore text', () => {
     );
   });
 
-  it('refuses a module it never writes before reading anything, naming its line', () => {
+  it('refuses a module it never writes before reading anything, naming its line in the whole payload', () => {
     for (const [line, module] of [
       ['-A KUBE-A -m recent --name KUBE-SEP-R --rcheck --seconds 10800 --reap -j RETURN', 'recent'],
       ['-A KUBE-A -p tcp -m multiport --dports 80,443 -j RETURN', 'multiport'],
@@ -100,7 +132,9 @@ describe('iptables-nft batch from restore text', () => {
       })();
       expect(refused).toBeInstanceOf(IptablesNftUnsupportedError);
       expect((refused as IptablesNftUnsupportedError).shape).toBe(`match ${module}`);
-      expect((refused as IptablesNftUnsupportedError).field).toBe('line 4');
+      // Line 4 of the second part: the parts are one payload, read as their concatenation.
+      const linesBefore = IPV4_FIRST.split('\n').length - 1;
+      expect((refused as IptablesNftUnsupportedError).field).toBe(`line ${linesBefore + 4}`);
       // Nothing was encoded, not even the first part.
       expect(batch.messages).toHaveLength(0);
       // The model path refuses it too, at the rule.

@@ -7,6 +7,7 @@ import {
   NftNetlinkFallback,
   type NftNetlinkRestoreOptions,
   splitForNetlink,
+  splitPiecesForNetlink,
   writeOverNetlink,
 } from './nft-netlink-restore';
 import { parseSave } from './parse-save';
@@ -135,18 +136,19 @@ export class IptablesClient implements IptablesInterface {
     options: RestoreStreamOptions,
     nftNetlink: NftNetlinkRestoreOptions,
   ): Promise<RestoreResult> {
-    // One flat string, the chunks released: the payload is held once (kept for a fallback).
-    const main = (await gatherPayload(chunks, ['nf_tables netlink', this.family])).join('');
+    // The chunks as produced, never joined: the producer may hold them too (a full sync keeps
+    // its payload), and a joined copy was another 100+ MB at 250k endpoints. Kept for a fallback.
+    const main = await gatherPayload(chunks, ['nf_tables netlink', this.family]);
     const tail = options.unwidenedTail?.() ?? '';
-    const [ofMain, ofTail] = [splitForNetlink(main), splitForNetlink(tail)];
+    const [ofMain, ofTail] = [splitPiecesForNetlink(main), splitForNetlink(tail)];
     let written: { chains: number; rules: number };
     try {
-      written = await writeOverNetlink([ofMain.netlink, ofTail.netlink], this.family, nftNetlink);
+      written = await writeOverNetlink([...ofMain.netlink, ofTail.netlink], this.family, nftNetlink);
     } catch (err) {
       if (!(err instanceof NftNetlinkFallback)) throw err;
       nftNetlink.onFallback?.(err.reason, err.error);
       const replay = async function* () {
-        yield main;
+        yield* main;
       };
       return this.restoreStreamWithTool(replay(), { ...options, unwidenedTail: () => tail }, 'nft');
     }

@@ -68,6 +68,27 @@ export function splitForNetlink(text: string): { netlink: string; tool: string }
   return { netlink: netlink.join(''), tool: tool.join('') };
 }
 
+/**
+ * splitForNetlink for a payload in consecutive pieces (a streamed payload's chunks): the pieces
+ * themselves when no `-I`/`-D` line is among them (a full sync's main payload: nothing joined),
+ * else the joined text split.
+ */
+export function splitPiecesForNetlink(pieces: readonly string[]): {
+  netlink: readonly string[];
+  tool: string;
+} {
+  let before = '';
+  for (const piece of pieces) {
+    // A `\n-I ` cut between two pieces is looked for where they meet.
+    if (/\n-[ID] /.test(piece) || /\n-[ID] /.test(before.slice(-3) + piece.slice(0, 3))) {
+      const { netlink, tool } = splitForNetlink(pieces.join(''));
+      return { netlink: [netlink], tool };
+    }
+    if (piece !== '') before = piece;
+  }
+  return { netlink: pieces, tool: '' };
+}
+
 /** Gathers a streamed payload; a producer failure is the tool path's InputAbortedError (nothing sent). */
 export async function gatherPayload(
   chunks: AsyncIterable<string>,
@@ -83,7 +104,7 @@ export async function gatherPayload(
 }
 
 /**
- * Reads `parts` (whole table sections each), encoding their rules as they are read, and writes
+ * Reads `parts` (consecutive pieces of one payload), encoding their rules as they are read, and writes
  * them in one transaction. Throws NftNetlinkFallback (nothing sent) for a payload the writer
  * cannot take; a kernel refusal is NftKernelError naming the operation (the transaction rolled
  * back: nothing changed).

@@ -71,19 +71,53 @@ const SPACE = 32;
 const isAppendAt = (text: string, at: number) =>
   text.charCodeAt(at) === DASH && text.charCodeAt(at + 1) === UPPER_A && text.charCodeAt(at + 2) === SPACE;
 
-/** Reads `text` line by line into `handler`. Throws ParseError for a line it cannot take. */
-export function readRestore(text: string, handler: RestoreLineHandler): void {
-  let table: TableName | undefined;
-  const declared = new DeclaredChains();
-  let lineNumber = 0;
+const NEWLINE = 10;
+
+/**
+ * Reads `text` line by line into `handler`. Throws ParseError for a line it cannot take.
+ * `text` may be given as consecutive pieces of one payload (a streamed payload's chunks): they
+ * are read as their concatenation, without making it (a full sync's is 100+ MB).
+ */
+export function readRestore(text: string | readonly string[], handler: RestoreLineHandler): void {
+  const pieces = typeof text === 'string' ? [text] : text;
+  const state: ReaderState = { table: undefined, declared: new DeclaredChains(), lineNumber: 0 };
+  // A line cut between two pieces is carried whole into the next (producers cut at line ends).
+  let carry = '';
+  for (let i = 0; i < pieces.length; i++) {
+    let piece = carry === '' ? (pieces[i] as string) : carry + (pieces[i] as string);
+    carry = '';
+    if (i < pieces.length - 1 && piece.length > 0 && piece.charCodeAt(piece.length - 1) !== NEWLINE) {
+      const cut = piece.lastIndexOf('\n') + 1;
+      carry = piece.slice(cut);
+      piece = piece.slice(0, cut);
+    }
+    readLines(piece, state, handler);
+  }
+  // The line after a final newline counts, as the last (empty) line of the text.
+  let last = '';
+  for (let i = pieces.length - 1; i >= 0 && last === ''; i--) last = pieces[i] as string;
+  const lastLine = last === '' || last.endsWith('\n') ? state.lineNumber + 1 : state.lineNumber;
+  if (state.table) throw new ParseError(lastLine, '', `table ${state.table} has no COMMIT`);
+}
+
+/** Where the reading is between pieces. */
+interface ReaderState {
+  table: TableName | undefined;
+  readonly declared: DeclaredChains;
+  lineNumber: number;
+}
+
+/** The lines of `text` (ending at a line's end, or the payload's last piece) into `handler`. */
+function readLines(text: string, state: ReaderState, handler: RestoreLineHandler): void {
+  const declared = state.declared;
   // Lines are read in place (indexOf, not split): a full sync's payload has ~1M of them.
   const skipRules = !handler.rule;
   for (let from = 0; from < text.length; ) {
     const newline = text.indexOf('\n', from);
     const to = newline < 0 ? text.length : newline;
-    lineNumber++;
+    state.lineNumber++;
     // Without a rule handler, `-A ` lines (nearly all of a full sync) are passed over unsliced.
-    if (skipRules && table && isAppendAt(text, from)) {
+    if (skipRules && state.table && isAppendAt(text, from)) {
       from = to + 1;
       continue;
     }
@@ -91,27 +125,25 @@ export function readRestore(text: string, handler: RestoreLineHandler): void {
     from = to + 1;
     if (line === '' || line.charCodeAt(0) === HASH) continue;
     if (line.charCodeAt(0) === STAR) {
-      if (table) throw new ParseError(lineNumber, line, 'table started before COMMIT');
+      if (state.table) throw new ParseError(state.lineNumber, line, 'table started before COMMIT');
       const name = line.slice(1) as TableName;
-      if (!TABLE_NAMES.includes(name)) throw new ParseError(lineNumber, line, 'unknown table');
-      table = name;
+      if (!TABLE_NAMES.includes(name)) throw new ParseError(state.lineNumber, line, 'unknown table');
+      state.table = name;
       declared.clear();
       handler.table(name);
       continue;
     }
-    if (!table) throw new ParseError(lineNumber, line, 'line outside a table');
+    const table = state.table;
+    if (!table) throw new ParseError(state.lineNumber, line, 'line outside a table');
     if (line === 'COMMIT') {
       handler.commit();
-      table = undefined;
+      state.table = undefined;
       continue;
     }
     if (skipRules && (line.startsWith('-A ') || line.startsWith('--append '))) continue;
     const reason = readTableLine(table, declared, line, handler);
-    if (reason !== undefined) throw new ParseError(lineNumber, line, reason);
+    if (reason !== undefined) throw new ParseError(state.lineNumber, line, reason);
   }
-  // The line after a final newline counts, as the last (empty) line of the text.
-  const lastLine = text === '' || text.endsWith('\n') ? lineNumber + 1 : lineNumber;
-  if (table) throw new ParseError(lastLine, '', `table ${table} has no COMMIT`);
 }
 
 /** `:NAME POLICY …`'s first two fields (a full sync declares 255,000 chains: no regex unless tabbed). */

@@ -1,9 +1,10 @@
 // A restore payload's text straight into one nf_tables batch, its rules encoded as they are read
 // (issue #54): a full sync's 760,000 rules never exist as model objects all at once, which at
-// that size cost more in garbage collection than the parse itself. The text is read twice per
-// part: once for each table's chain declarations and deletions (rule lines skipped unsplit),
-// which the batch needs before any rule, then for the rules. Same reader, same rule parser and
-// same encoder as parseSave + encodeIptablesNftBatch, so both give the same batch.
+// that size cost more in garbage collection than the parse itself. The text (a streamed
+// payload's chunks, never joined into one 100+ MB copy) is read twice: once for each table's
+// chain declarations and deletions (rule lines skipped unsplit), which the batch needs before
+// any rule, then for the rules. Same reader, same rule parser and same encoder as parseSave +
+// encodeIptablesNftBatch, so both give the same batch.
 
 import { BatchBuffer } from '../../nftables/netlink/batch-buffer';
 import type { ChainPolicy, IpFamily, TableName } from '../model';
@@ -21,20 +22,37 @@ import { type IptablesNftBatchStats, RulesetEncoder, type TableHead } from './ru
  */
 const REFUSED_MODULES = ['recent', 'multiport', 'set'] as const;
 
-/** The first refused module in `text`, as the encoder would refuse it, with its line. */
-function refusedModule(text: string): IptablesNftUnsupportedError | undefined {
+/** Newlines in `text` before `end`. */
+function newlinesBefore(text: string, end: number): number {
+  let count = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) count++;
+  return count;
+}
+
+/**
+ * The first refused module in `parts` (consecutive pieces of one payload), as the encoder would
+ * refuse it, with its line. A match cut between two pieces is found where they meet.
+ */
+function refusedModule(parts: readonly string[]): IptablesNftUnsupportedError | undefined {
   for (const module of REFUSED_MODULES) {
-    const at = text.indexOf(` -m ${module} `);
-    if (at < 0) continue;
-    let line = 1;
-    for (let i = text.indexOf('\n'); i >= 0 && i < at; i = text.indexOf('\n', i + 1)) line++;
-    return new IptablesNftUnsupportedError(`line ${line}`, `match ${module}`);
+    const needle = ` -m ${module} `;
+    for (let p = 0; p < parts.length; p++) {
+      const text = parts[p] as string;
+      const seam = p === 0 ? '' : (parts[p - 1] as string).slice(1 - needle.length);
+      const cut = (seam + text.slice(0, needle.length - 1)).indexOf(needle);
+      // Negative: it begins in the piece before (the needle holds no newline).
+      const at = cut >= 0 ? cut - seam.length : text.indexOf(needle);
+      if (cut < 0 && at < 0) continue;
+      let line = 1 + newlinesBefore(text, at);
+      for (let q = 0; q < p; q++) line += newlinesBefore(parts[q] as string, Infinity);
+      return new IptablesNftUnsupportedError(`line ${line}`, `match ${module}`);
+    }
   }
   return undefined;
 }
 
 /** The tables of `text` as the batch opens them, in order: chains declared, chains deleted. */
-function tableHeads(text: string): TableHead[] {
+function tableHeads(text: readonly string[]): TableHead[] {
   const heads: TableHead[] = [];
   let name: TableName = 'filter';
   let chains = new Map<string, { name: string; policy?: ChainPolicy }>();
@@ -69,7 +87,7 @@ function tableHeads(text: string): TableHead[] {
  * a chain had before a later `:` line or `-X` for it; encoded already here, such a payload is
  * refused (IptablesNftUnsupportedError: the caller uses iptables-restore).
  */
-function encodeRules(text: string, heads: readonly TableHead[], encoder: RulesetEncoder): void {
+function encodeRules(text: readonly string[], heads: readonly TableHead[], encoder: RulesetEncoder): void {
   let next = 0;
   let table: TableName = 'filter';
   const withRules = new Set<string>();
@@ -104,26 +122,22 @@ function encodeRules(text: string, heads: readonly TableHead[], encoder: Ruleset
 }
 
 /**
- * Restore payload `parts` (whole table sections each, in order) as one batch of nf_tables
- * messages, the same batch parseSave + encodeIptablesNftBatch give (rules in the text's order
- * rather than grouped by chain; each chain's in order). Throws ParseError for text that is not
- * in iptables-save form, IptablesNftUnsupportedError for what the encoder does not reproduce
- * (a refused module found before any reading, see REFUSED_MODULES).
+ * Restore payload `parts` (consecutive pieces of one payload, e.g. a streamed payload's chunks,
+ * read as their concatenation without making it) as one batch of nf_tables messages, the same
+ * batch parseSave + encodeIptablesNftBatch give (rules in the text's order rather than grouped
+ * by chain; each chain's in order). Throws ParseError for text that is not in iptables-save
+ * form, IptablesNftUnsupportedError for what the encoder does not reproduce (a refused module
+ * found before any reading, see REFUSED_MODULES).
  */
 export function encodeRestoreTextBatch(
   parts: readonly string[],
   family: IpFamily,
   batch: BatchBuffer = new BatchBuffer(),
 ): { batch: BatchBuffer; stats: IptablesNftBatchStats } {
-  for (const text of parts) {
-    const refused = refusedModule(text);
-    if (refused) throw refused;
-  }
+  const refused = refusedModule(parts);
+  if (refused) throw refused;
   const encoder = new RulesetEncoder(batch, family);
-  for (const text of parts) {
-    if (text === '') continue;
-    encodeRules(text, tableHeads(text), encoder);
-  }
+  encodeRules(parts, tableHeads(parts), encoder);
   encoder.stats.bytes = batch.byteLength;
   return { batch, stats: encoder.stats };
 }
