@@ -5,6 +5,7 @@ import { type ApiServer, createNetns, type Netns } from '@nodeagent/testing';
 import type { InitialEventsSent } from '@nodeagent/testing/apiserver';
 import { listenInNetns } from '@nodeagent/testing/netns';
 import { collectBenchGarbage } from './bench-gc';
+import { runQueueWaitMs } from './run-queue-wait';
 import { type ChangeFloor, nftChangeFloorMs } from './scale-change-floor';
 import { moveEndpoint, podIP } from './scale-cluster';
 import { profileInDir, type SelfTime } from './scale-cpu-profile';
@@ -238,6 +239,7 @@ async function endpointChanges(
   n: number,
   after: FirstSync,
   writes: ServerWrites,
+  daemonPid: number,
 ): Promise<ChangeResult> {
   const latencies: number[] = [];
   let lastTs = after.lastTs;
@@ -255,10 +257,14 @@ async function endpointChanges(
     await sleep(Math.max(0, end.endMs + CHANGE_SPACING_MS - Date.now()));
     const service = (c * 7919) % s.services;
     address = podIP(s.services * s.endpoints + c);
+    const daemonWait = runQueueWaitMs(daemonPid);
+    const daemonFaults = minorFaults(daemonPid);
+    const benchWait = runQueueWaitMs('self');
     const writtenPrecise = preciseNow();
     const writtenAt = Date.now();
     moveEndpoint(api, service, s.endpoints, address);
     const writeReturnedAt = preciseNow();
+    const benchWaitMs = runQueueWaitMs('self') - benchWait;
     // Only a sync that ended after the write can hold it (an earlier one is not this change's).
     const seen = await probe.waitSync(
       Math.max(lastTs, writtenAt / 1000),
@@ -268,6 +274,8 @@ async function endpointChanges(
       CHANGE_POLL_MS,
     );
     const seenAt = preciseNow();
+    const daemonWaitMs = runQueueWaitMs(daemonPid) - daemonWait;
+    const daemonMinorFaults = minorFaults(daemonPid) - daemonFaults;
     if (!seen.text) throw new Error(`change ${c}: no sync within 60 s`);
     lastTs = metricValue(seen.text, LAST_TS) as number;
     latencies.push(lastTs * 1000 - writtenAt);
@@ -278,6 +286,9 @@ async function endpointChanges(
       writeReturnedAt,
       stampMs: lastTs * 1000,
       seenAt,
+      benchWaitMs,
+      daemonWaitMs,
+      daemonMinorFaults,
       ...(sentAt !== undefined ? { sentAt } : {}),
     });
     if (c === n - 1) benchGc.stop();
@@ -482,7 +493,7 @@ async function measure(
     const faultsBefore = minorFaults(daemon.pid);
     const changes = await Promise.race([
       daemon.exited,
-      endpointChanges(api, probe, s, o.changes, first, writes),
+      endpointChanges(api, probe, s, o.changes, first, writes, daemon.pid),
     ]);
     const cpu = { firstSync: cpuFirst, changes: cpuSeconds(daemon.pid) - cpuBefore };
     const faultsInChanges = minorFaults(daemon.pid) - faultsBefore;

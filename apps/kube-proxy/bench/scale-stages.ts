@@ -44,6 +44,15 @@ export interface ChangeStamps {
   sentAt?: number;
   stampMs: number;
   seenAt: number;
+  /** The bench's main thread's run-queue wait during its write (run-queue-wait.ts). */
+  benchWaitMs?: number;
+  /**
+   * The daemon's main thread's run-queue wait from the write until the bench saw the stamp
+   * (so including the sync's conntrack reconcile after the stamp, and the metrics scrapes).
+   */
+  daemonWaitMs?: number;
+  /** The daemon's minor page faults over the same window (e.g. code pages released and faulted back). */
+  daemonMinorFaults?: number;
 }
 
 /** One change's parts in ms; `undefined` parts had no sync line to read. */
@@ -126,6 +135,9 @@ export class StageLog {
       gcMajors: gc.majors,
       detectionAfterStamp: c.seenAt - c.stampMs,
     };
+    if (c.benchWaitMs !== undefined) out['wait.benchWrite'] = c.benchWaitMs;
+    if (c.daemonWaitMs !== undefined) out['wait.daemonToSeen'] = c.daemonWaitMs;
+    if (c.daemonMinorFaults !== undefined) out['faults.daemonToSeen'] = c.daemonMinorFaults;
     if (!s) return out;
     const tracked = s.trackedAt ?? s.startAt;
     out.writeToTracked = tracked - c.writtenAt;

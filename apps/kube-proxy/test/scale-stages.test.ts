@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runQueueWaitMs } from '../bench/run-queue-wait';
 import { swapScripts } from '../bench/scale-change-floor';
 import { StageLog } from '../bench/scale-stages';
 
@@ -74,5 +75,29 @@ describe('scale bench stage log', () => {
       gcInside: 2,
       gcMajors: 0,
     });
+  });
+});
+
+describe('scale bench run-queue waits', () => {
+  it("reads this thread's wait for a CPU, which only grows", () => {
+    const before = runQueueWaitMs('self');
+    let spin = 0;
+    for (let i = 0; i < 1e6; i++) spin += i;
+    expect(spin).toBeGreaterThan(0);
+    const after = runQueueWaitMs('self');
+    expect(Number.isFinite(before)).toBe(true);
+    expect(after).toBeGreaterThanOrEqual(before);
+    expect(runQueueWaitMs(2 ** 30)).toBeNaN();
+  });
+
+  it("puts the bench's and the daemon's waits beside a change's parts", () => {
+    const parts = new StageLog().parts({
+      writtenAt: 1000,
+      stampMs: 1010,
+      seenAt: 1060,
+      benchWaitMs: 0.25,
+      daemonWaitMs: 4,
+    });
+    expect(parts).toMatchObject({ total: 10, 'wait.benchWrite': 0.25, 'wait.daemonToSeen': 4 });
   });
 });
