@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { runQueueWaitMs } from '@nodeagent/kube-proxy/runtime';
 import { type ApiServer, createNetns, type Netns } from '@nodeagent/testing';
 import type { InitialEventsSent } from '@nodeagent/testing/apiserver';
 import { listenInNetns } from '@nodeagent/testing/netns';
 import { collectBenchGarbage } from './bench-gc';
-import { runQueueWaitMs } from './run-queue-wait';
 import { type ChangeFloor, nftChangeFloorMs } from './scale-change-floor';
 import { moveEndpoint, podIP } from './scale-cluster';
 import { profileInDir, type SelfTime } from './scale-cpu-profile';
@@ -257,14 +257,14 @@ async function endpointChanges(
     await sleep(Math.max(0, end.endMs + CHANGE_SPACING_MS - Date.now()));
     const service = (c * 7919) % s.services;
     address = podIP(s.services * s.endpoints + c);
-    const daemonWait = runQueueWaitMs(daemonPid);
+    const daemonWait = runQueueWaitMs(`${daemonPid}/task/${daemonPid}`);
     const daemonFaults = minorFaults(daemonPid);
-    const benchWait = runQueueWaitMs('self');
+    const benchWait = runQueueWaitMs();
     const writtenPrecise = preciseNow();
     const writtenAt = Date.now();
     moveEndpoint(api, service, s.endpoints, address);
     const writeReturnedAt = preciseNow();
-    const benchWaitMs = runQueueWaitMs('self') - benchWait;
+    const benchWaitMs = runQueueWaitMs() - benchWait;
     // Only a sync that ended after the write can hold it (an earlier one is not this change's).
     const seen = await probe.waitSync(
       Math.max(lastTs, writtenAt / 1000),
@@ -274,7 +274,7 @@ async function endpointChanges(
       CHANGE_POLL_MS,
     );
     const seenAt = preciseNow();
-    const daemonWaitMs = runQueueWaitMs(daemonPid) - daemonWait;
+    const daemonWaitMs = runQueueWaitMs(`${daemonPid}/task/${daemonPid}`) - daemonWait;
     const daemonMinorFaults = minorFaults(daemonPid) - daemonFaults;
     if (!seen.text) throw new Error(`change ${c}: no sync within 60 s`);
     lastTs = metricValue(seen.text, LAST_TS) as number;
@@ -289,6 +289,7 @@ async function endpointChanges(
       benchWaitMs,
       daemonWaitMs,
       daemonMinorFaults,
+      daemonWaitAtWrite: daemonWait,
       ...(sentAt !== undefined ? { sentAt } : {}),
     });
     if (c === n - 1) benchGc.stop();

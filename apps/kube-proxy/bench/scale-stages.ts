@@ -25,6 +25,8 @@ interface SyncLine {
   startAt: number;
   stages: Record<string, number>;
   script?: string;
+  /** The daemon's main thread's run-queue wait so far at the sync's stamp (ms, runQueueWaitMs). */
+  runQueueWaitMs?: number;
 }
 
 interface GcLine {
@@ -51,6 +53,8 @@ export interface ChangeStamps {
    * (so including the sync's conntrack reconcile after the stamp, and the metrics scrapes).
    */
   daemonWaitMs?: number;
+  /** The daemon's main thread's run-queue wait so far, read right before the write. */
+  daemonWaitAtWrite?: number;
   /** The daemon's minor page faults over the same window (e.g. code pages released and faulted back). */
   daemonMinorFaults?: number;
 }
@@ -148,6 +152,12 @@ export class StageLog {
       out['hop.sentToTracked'] = tracked - c.sentAt;
     }
     out.trackedToStart = s.startAt - tracked;
+    if (s.runQueueWaitMs !== undefined && c.daemonWaitAtWrite !== undefined) {
+      // The daemon sleeps in epoll during the bench's write, so the two waits never overlap.
+      const waited = s.runQueueWaitMs - c.daemonWaitAtWrite;
+      out['wait.daemonToStamp'] = waited;
+      out.totalLessWaits = c.stampMs - c.writtenAt - waited - (c.benchWaitMs ?? 0);
+    }
     for (const [name, ms] of Object.entries(s.stages)) out[`sync.${name}`] = ms;
     // The stamp is Date.now() (whole ms) taken right after the 'commit' stage.
     out.operations = s.operations;

@@ -1,6 +1,7 @@
 import type { NftBatchStats } from '@nodeagent/netfilter/nftables';
 import { describe, expect, it } from 'vitest';
 import { NftablesProxier } from '../src/nftables/index';
+import { runQueueWaitMs } from '../src/runtime/run-queue-wait';
 import { SyncStages } from '../src/shared/sync-stages';
 import { service, slice } from './fixtures';
 import { fakeNftables } from './proxier-modes';
@@ -23,14 +24,20 @@ interface Logged {
   json: Record<string, unknown>;
 }
 
-function harness(lastBatch?: NftBatchStats) {
+function harness(lastBatch?: NftBatchStats, debugEnabled?: boolean) {
   const order: string[] = [];
   const fake = fakeNftables(() => order.push('write'));
   const nftables = lastBatch ? { ...fake.nftables, lastBatch } : fake.nftables;
   const lines: Logged[] = [];
   const debug = (obj: object, msg?: string) =>
     lines.push({ obj: obj as Record<string, unknown>, msg, json: JSON.parse(JSON.stringify(obj)) });
-  const logger = { debug, info() {}, warn() {}, error() {} };
+  const logger = {
+    debug,
+    info() {},
+    warn() {},
+    error() {},
+    ...(debugEnabled === undefined ? {} : { isLevelEnabled: () => debugEnabled }),
+  };
   const p = new NftablesProxier({ family: 'IPv4', nodeName: 'node-a', nftables, logger });
   for (const s of services) p.onServiceAdd(s);
   for (let i = 0; i < SERVICES; i++) p.onEndpointSliceAdd(sliceOf(i, `10.244.${i >> 8}.${i & 255}`));
@@ -94,6 +101,22 @@ describe('nftables one endpoint change', () => {
     await p.syncProxyRules();
     expect(lines.at(-1)!.json.trackedAt).toBeUndefined();
     await p.stop();
+  });
+
+  it("reads the thread's run-queue wait at the stamp only for a logger that says debug is on", async () => {
+    const on = harness(undefined, true);
+    const before = runQueueWaitMs();
+    await on.p.syncProxyRules();
+    const waited = on.lines.at(-1)!.json.runQueueWaitMs as number;
+    expect(waited).toBeGreaterThanOrEqual(before);
+    expect(waited).toBeLessThanOrEqual(runQueueWaitMs());
+    await on.p.stop();
+    for (const debugEnabled of [false, undefined]) {
+      const off = harness(undefined, debugEnabled);
+      await off.p.syncProxyRules();
+      expect(off.lines.at(-1)!.json.runQueueWaitMs).toBeUndefined();
+      await off.p.stop();
+    }
   });
 
   it("adds a full sync's batch costs (encode vs. the kernel's send) when the interface measures them", async () => {

@@ -1,5 +1,6 @@
 import { type NftBatchStats, type NftTransaction, renderScript } from '@nodeagent/netfilter/nftables';
 import { InvalidFieldError } from '../errors';
+import { runQueueWaitMs } from '../runtime/run-queue-wait';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
 import type { ConntrackCleaner } from '../shared/conntrack-cleaner';
 import { ProxierBase, type ProxierBaseOptions, type SyncResult } from '../shared/proxier-base';
@@ -140,6 +141,7 @@ export class NftablesProxier extends ProxierBase {
     let result: SyncResult;
     let kind: 'full' | 'partial' = 'full';
     let operations = 0;
+    let waitedAtStamp: number | undefined;
     try {
       // A big snapshot took CPU; so does a full update of the table (handed back in steps). An
       // update of only the Services whose endpoints changed is short, and a turn of the event
@@ -187,6 +189,8 @@ export class NftablesProxier extends ProxierBase {
       this.syncSucceeded(kind, start, end, snapshot);
       this.recordNoLocalEndpoints(this.ruleset.noLocalEndpoints);
       stages.mark('metrics');
+      // At the stamp, for the debug line only: how long this thread had waited for a core.
+      waitedAtStamp = this.log.isLevelEnabled?.('debug') ? runQueueWaitMs() : undefined;
       if (this.opts.serviceHealth) await syncServiceHealth(this.opts.serviceHealth, snapshot);
       stages.mark('health');
       await this.clearConntrack(this.opts.conntrack, snapshot);
@@ -199,7 +203,7 @@ export class NftablesProxier extends ProxierBase {
       this.retryAfterFailure();
     }
     this.recordResult(result);
-    this.logStages(result, operations, stages);
+    this.logStages(result, operations, stages, waitedAtStamp);
     return result;
   }
 
@@ -207,9 +211,15 @@ export class NftablesProxier extends ProxierBase {
    * The sync's debug line (-v=4), like upstream's "SyncProxyRules complete" with its parts: when
    * its oldest change was tracked, when it started, and each stage's ms ('kernel' is the
    * transaction from encoding to the kernel's answer; 'metrics' ends where the sync's timestamp
-   * metric is stamped).
+   * metric is stamped), and the thread's run-queue wait so far at that stamp (runQueueWaitMs: a
+   * trace subtracts an earlier reading to see how long the change waited for a core).
    */
-  private logStages(result: SyncResult, operations: number, stages: SyncStages): void {
+  private logStages(
+    result: SyncResult,
+    operations: number,
+    stages: SyncStages,
+    waitedAtStamp: number | undefined,
+  ): void {
     const proxier = this;
     this.log.debug(
       {
@@ -220,6 +230,7 @@ export class NftablesProxier extends ProxierBase {
         trackedAt: this.checkedOutPendingSince,
         startAt: stages.startAt,
         stages: stages.durations(),
+        runQueueWaitMs: waitedAtStamp,
         // A full sync's 'kernel' stage in parts, where the interface measures them (netlink).
         batch: result.kind === 'full' ? batchStats(this.opts.nftables.lastBatch) : undefined,
         // A small diff's script, rendered only when the line is written (a getter: a logger

@@ -57,5 +57,6 @@ export { serveProfiling } from './profiling';
 export { type HealthStatus, ProxierHealth } from './proxier-health';
 export { type ProxyLogger, silentLogger } from './proxy-logger';
 export { nodeReader } from './read-node';
+export { runQueueWaitMs } from './run-queue-wait';
 export { ServiceHealthServer, type ServiceHealthServerOptions } from './service-health-server';
 export type { SysctlLayer } from './sysctl-layer';

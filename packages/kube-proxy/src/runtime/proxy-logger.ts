@@ -11,6 +11,11 @@ export interface ProxyLogger {
   warn(obj: object, msg?: string): void;
   /** An operation failed (a sync that will be retried, a server that could not start). */
   error(obj: object, msg?: string): void;
+  /**
+   * Whether `level`'s lines are written (pino's): lets a caller skip gathering what only a debug
+   * line shows. Without it, such extras are not gathered.
+   */
+  isLevelEnabled?(level: 'debug'): boolean;
 }
 
 /** A ProxyLogger that drops everything: the default where a logger is optional, and for tests. */
