@@ -20,9 +20,18 @@ import {
 } from './chain-names';
 import type { IptablesBackendOptions } from './iptables-backend-options';
 
+/** probability(n) for the endpoint counts seen so far: a full sync asks for 1/50 … 1/2 per Service. */
+const probabilities: string[] = [];
+
 /** Upstream prints 1/n with ten decimals. */
 function probability(n: number): string {
-  return (1 / n).toFixed(10);
+  let text = probabilities[n];
+  if (text === undefined) {
+    text = (1 / n).toFixed(10);
+    // Counts are small integers (endpoints of one Service); others are not kept.
+    if (Number.isInteger(n) && n > 0 && n <= 1 << 16) probabilities[n] = text;
+  }
+  return text;
 }
 
 /** `-A <chain> -m comment --comment <text>`: how each rule naming a Service starts. */
@@ -468,8 +477,10 @@ function writeServiceToEndpointRules(
       i < endpoints.length - 1
         ? ['-m', 'statistic', '--mode', 'random', '--probability', probability(endpoints.length - i)]
         : [];
+    // The comment only where it is written: large-cluster mode drops it (its text is 250k
+    // concatenations, and an address-and-port rendering each, at 5k Services x 50).
     out.rule(
-      ...endpointRuleHead(chain, `${sp.key} -> ${ep.endpoint}`, largeClusterMode),
+      ...(largeClusterMode ? ['-A', chain] : commentedRule(chain, `${sp.key} -> ${ep.endpoint}`)),
       ...stat,
       '-j',
       epChain(ep),

@@ -109,9 +109,11 @@ interface ReaderState {
 
 /** The lines of `text` (ending at a line's end, or the payload's last piece) into `handler`. */
 function readLines(text: string, state: ReaderState, handler: RestoreLineHandler): void {
-  const declared = state.declared;
   // Lines are read in place (indexOf, not split): a full sync's payload has ~1M of them.
   const skipRules = !handler.rule;
+  // Only rules are checked against the declared chains: a pass without them keeps no set
+  // (255k names at 5k Services x 50).
+  const declared = skipRules ? undefined : state.declared;
   for (let from = 0; from < text.length; ) {
     const newline = text.indexOf('\n', from);
     const to = newline < 0 ? text.length : newline;
@@ -129,7 +131,7 @@ function readLines(text: string, state: ReaderState, handler: RestoreLineHandler
       const name = line.slice(1) as TableName;
       if (!TABLE_NAMES.includes(name)) throw new ParseError(state.lineNumber, line, 'unknown table');
       state.table = name;
-      declared.clear();
+      declared?.clear();
       handler.table(name);
       continue;
     }
@@ -161,7 +163,7 @@ function chainLineFields(line: string): [string | undefined, string | undefined]
 /** One `:CHAIN POLICY`, `-X CHAIN` or `-A CHAIN …` line of `table`; the reason when it is bad. */
 function readTableLine(
   table: TableName,
-  declared: DeclaredChains,
+  declared: DeclaredChains | undefined,
   line: string,
   handler: RestoreLineHandler,
 ): string | undefined {
@@ -170,7 +172,7 @@ function readTableLine(
     if (!name || !policy) return 'bad chain line';
     const builtin = BUILTIN_CHAINS[table].includes(name);
     if (builtin && policy !== 'ACCEPT' && policy !== 'DROP') return 'bad policy';
-    declared.add(name);
+    declared?.add(name);
     handler.chain(name, builtin ? (policy as ChainPolicy) : undefined);
     return undefined;
   }
@@ -179,11 +181,13 @@ function readTableLine(
   const command = tokens[0];
   const chain = tokens[1];
   if (command === '-X' && chain) {
-    declared.delete(chain);
+    declared?.delete(chain);
     handler.deleteChain(chain);
     return undefined;
   }
   if ((command !== '-A' && command !== '--append') || !chain) return 'expected -A CHAIN';
+  // Without a rule handler, rules are not checked (see RestoreLineHandler.rule).
+  if (!declared) return undefined;
   if (!declared.has(chain)) return `rule for undeclared chain ${chain}`;
   try {
     handler.rule?.(chain, tokens);
