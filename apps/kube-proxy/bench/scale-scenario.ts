@@ -6,6 +6,7 @@ import { type ApiServer, createNetns, type Netns } from '@nodeagent/testing';
 import type { InitialEventsSent } from '@nodeagent/testing/apiserver';
 import { listenInNetns } from '@nodeagent/testing/netns';
 import { collectBenchGarbage } from './bench-gc';
+import { machineStealMs } from './machine-steal';
 import { type ChangeFloor, nftChangeFloorMs } from './scale-change-floor';
 import { moveEndpoint, podIP } from './scale-cluster';
 import { profileInDir, type SelfTime } from './scale-cpu-profile';
@@ -259,6 +260,7 @@ async function endpointChanges(
     address = podIP(s.services * s.endpoints + c);
     const daemonWait = runQueueWaitMs(`${daemonPid}/task/${daemonPid}`);
     const daemonFaults = minorFaults(daemonPid);
+    const steal = machineStealMs();
     const benchWait = runQueueWaitMs();
     const writtenPrecise = preciseNow();
     const writtenAt = Date.now();
@@ -276,6 +278,7 @@ async function endpointChanges(
     const seenAt = preciseNow();
     const daemonWaitMs = runQueueWaitMs(`${daemonPid}/task/${daemonPid}`) - daemonWait;
     const daemonMinorFaults = minorFaults(daemonPid) - daemonFaults;
+    const machineSteal = machineStealMs() - steal;
     if (!seen.text) throw new Error(`change ${c}: no sync within 60 s`);
     lastTs = metricValue(seen.text, LAST_TS) as number;
     latencies.push(lastTs * 1000 - writtenAt);
@@ -290,6 +293,7 @@ async function endpointChanges(
       daemonWaitMs,
       daemonMinorFaults,
       daemonWaitAtWrite: daemonWait,
+      machineStealMs: machineSteal,
       ...(sentAt !== undefined ? { sentAt } : {}),
     });
     if (c === n - 1) benchGc.stop();

@@ -55,6 +55,8 @@ export interface ChangeStamps {
   daemonWaitMs?: number;
   /** The daemon's main thread's run-queue wait so far, read right before the write. */
   daemonWaitAtWrite?: number;
+  /** The hypervisor's steal from this VM's CPUs over the same window (whole 10 ms ticks; machine-steal.ts). */
+  machineStealMs?: number;
   /** The daemon's minor page faults over the same window (e.g. code pages released and faulted back). */
   daemonMinorFaults?: number;
 }
@@ -142,6 +144,7 @@ export class StageLog {
     if (c.benchWaitMs !== undefined) out['wait.benchWrite'] = c.benchWaitMs;
     if (c.daemonWaitMs !== undefined) out['wait.daemonToSeen'] = c.daemonWaitMs;
     if (c.daemonMinorFaults !== undefined) out['faults.daemonToSeen'] = c.daemonMinorFaults;
+    if (c.machineStealMs !== undefined) out['steal.machineToSeen'] = c.machineStealMs;
     if (!s) return out;
     const tracked = s.trackedAt ?? s.startAt;
     out.writeToTracked = tracked - c.writtenAt;
@@ -189,7 +192,32 @@ export function summarizeParts(log: StageLog, changes: ChangeStamps[]): Record<s
     };
   }
   const slowest = [...all].sort((a, b) => (b.total ?? 0) - (a.total ?? 0)).slice(0, 5);
-  return { perPart: summary, slowest: slowest.map(roundAll), perChange: all.map(roundAll) };
+  return {
+    perPart: summary,
+    withoutSteal: totalsWithoutSteal(all),
+    slowest: slowest.map(roundAll),
+    perChange: all.map(roundAll),
+  };
+}
+
+/**
+ * The changes whose window (write to the bench seeing the stamp) had no steal tick: a narrower
+ * figure beside the headline, the same change latency over the changes the hypervisor left alone
+ * (to within its 10 ms ticks), with how many they were.
+ */
+function totalsWithoutSteal(all: Parts[]): Record<string, number> | undefined {
+  if (!all.some((p) => p['steal.machineToSeen'] !== undefined)) return undefined;
+  const sorted = all
+    .filter((p) => p['steal.machineToSeen'] === 0)
+    .map((p) => p.total as number)
+    .sort((a, b) => a - b);
+  return {
+    changes: sorted.length,
+    of: all.length,
+    p50: round(percentile(sorted, 50)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted.at(-1) ?? Number.NaN),
+  };
 }
 
 function roundAll(p: Parts): Parts {

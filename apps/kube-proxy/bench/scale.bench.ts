@@ -36,8 +36,10 @@
  * tools/sea/targets.mjs's; not with KP_SCALE_BINARY), KP_SCALE_GC_TRACE=1 (run the daemon with --trace-gc and
  * report its main-thread GC time per collection kind, to the first sync and to the end),
  * KP_SCALE_STAGES=1 (nftables: each endpoint change's latency in parts, from the daemon's
- * `-v=4` JSON sync lines, a GC observer and the server's writes' times, and the change's floor: the same
- * element swap by `nft -f` and over netlink alone in the daemon's table; see bench/scale-stages.ts
+ * `-v=4` JSON sync lines, a GC observer and the server's writes' times, with the time the bench's
+ * and the daemon's main threads waited for a core and the VM's steal in each change's window, and the
+ * change's floor: the same element swap by `nft -f` and over netlink alone (400 times) in the
+ * daemon's table; see bench/scale-stages.ts
  * and bench/scale-change-floor.ts), KP_SCALE_CPU_TICKS=1 (a preload logs the daemon's process and
  * main-thread CPU every 25 ms: `preSync` reports exec → the first sync's start, the synchronous
  * blocks before it and the main thread's share of the stream's wall time; see bench/scale-cpu-ticks.ts),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { machineStealMs } from '../bench/machine-steal';
 import { swapScripts } from '../bench/scale-change-floor';
-import { StageLog } from '../bench/scale-stages';
+import { StageLog, summarizeParts } from '../bench/scale-stages';
 
 // The scale bench's one-change breakdown (issue #54): the daemon's debug lines and GC entries
 // matched to a change, and the change floor's scripts built from the daemon's last diff.
@@ -85,8 +86,14 @@ describe('scale bench run-queue waits', () => {
       seenAt: 1060,
       benchWaitMs: 0.25,
       daemonWaitMs: 4,
+      machineStealMs: 10,
     });
-    expect(parts).toMatchObject({ total: 10, 'wait.benchWrite': 0.25, 'wait.daemonToSeen': 4 });
+    expect(parts).toMatchObject({
+      total: 10,
+      'wait.benchWrite': 0.25,
+      'wait.daemonToSeen': 4,
+      'steal.machineToSeen': 10,
+    });
   });
 
   it("takes the daemon's wait up to the stamp from its sync line, and the change less both waits", () => {
@@ -111,5 +118,28 @@ describe('scale bench run-queue waits', () => {
     });
     expect(parts['wait.daemonToStamp']).toBe(3.5);
     expect(parts.totalLessWaits).toBe(6);
+  });
+});
+
+describe('scale bench machine steal', () => {
+  it('gives the change latency over the changes without steal beside the whole', () => {
+    const log = new StageLog();
+    const change = (at: number, stampMs: number, machineStealMs: number) => ({
+      writtenAt: at,
+      stampMs,
+      seenAt: stampMs + 50,
+      machineStealMs,
+    });
+    const summary = summarizeParts(log, [change(0, 3, 0), change(1000, 1040, 30), change(2000, 2002, 0)]);
+    expect(summary.withoutSteal).toEqual({ changes: 2, of: 3, p50: 2, p99: 3, max: 3 });
+    expect((summary.perPart as Record<string, { max: number }>).total?.max).toBe(40);
+    expect(summarizeParts(log, [{ writtenAt: 0, stampMs: 3, seenAt: 50 }]).withoutSteal).toBeUndefined();
+  });
+
+  it("reads the VM's steal in whole ticks, which only grows", () => {
+    const before = machineStealMs();
+    expect(Number.isFinite(before)).toBe(true);
+    expect(before % 10).toBe(0);
+    expect(machineStealMs()).toBeGreaterThanOrEqual(before);
   });
 });
