@@ -20,7 +20,9 @@
  * writes a --cpu-prof of each start into <dir>; NA_STARTUP_LINES=1 echoes the kubelet's stderr
  * with each chunk's time from exec; NA_STARTUP_STDOUT=<dir> keeps each kubelet's stdout;
  * NA_STARTUP_LATE_MS adds a CPU and RSS reading that long after exec (cpuLateS, rssLateMiB,
- * anonLateMiB). Needs root. Results:
+ * anonLateMiB). After each round of starts the floor runs once (startup-floor.ts: the embedded
+ * Node runtime making the serving pair's keys, then idle), and each binary's median CPU at 10 s is
+ * also given over the floor's (`ratioToFloor`); NA_STARTUP_FLOOR=0 leaves it out. Needs root. Results:
  * bench-results/kubelet-startup.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -33,6 +35,7 @@ import { CriClient } from '@nodeagent/cri-client';
 import { ContainerState } from '@nodeagent/cri-client/types';
 import { type ApiServer, processMemory, startApiServer } from '@nodeagent/testing';
 import { freePort, stopKubelet, sysctlRoot } from './kubelet-process';
+import { type FloorRun, floorNode, floorRun } from './startup-floor';
 import { threadCpuAt } from './thread-cpu';
 
 const { cpuSeconds, sleep, statusField } = processMemory;
@@ -48,6 +51,8 @@ const THREAD_MARKS_MS = [1000, 2000, 5000, 9500];
  * reducer (8 s after the last mark-compact): whether a change saves work or only moves it past 10 s.
  */
 const LATE_MS = process.env.NA_STARTUP_LATE_MS ? Number(process.env.NA_STARTUP_LATE_MS) : undefined;
+/** NA_STARTUP_FLOOR=0: no floor runs (startup-floor.ts). */
+const WITH_FLOOR = process.env.NA_STARTUP_FLOOR !== '0';
 
 type SeaBuild = { buildSea(o: { outDir: string; names: string[] }): Promise<{ path: string }[]> };
 type Containerd = {
@@ -319,6 +324,32 @@ function mediansByBinary(runs: StartupRun[]): Record<string, Record<string, numb
   return out;
 }
 
+/** The floor's medians (its runs beside them). */
+function floorSummary(floorRuns: FloorRun[]) {
+  const of = (key: keyof FloorRun) => round(median(floorRuns.map((run) => run[key])));
+  return {
+    what: 'the embedded Node runtime (MALLOC_ARENA_MAX=1) making two RSA-2048 keys, then idle',
+    keysMs: of('keysMs'),
+    cpuAtKeysS: of('cpuAtKeysS'),
+    cpuFirst10sS: of('cpuFirst10sS'),
+    runs: floorRuns,
+  };
+}
+
+/** Each binary's medians with its CPU at 10 s over the floor's (both medians of this session's runs). */
+function overFloor(
+  medians: Record<string, Record<string, number>>,
+  floorRuns: FloorRun[],
+): Record<string, Record<string, number>> {
+  const floorCpu = median(floorRuns.map((run) => run.cpuFirst10sS));
+  return Object.fromEntries(
+    Object.entries(medians).map(([binary, figures]) => [
+      binary,
+      { ...figures, ratioToFloor: round(Number(figures.cpuFirst10sS) / floorCpu, 2) },
+    ]),
+  );
+}
+
 async function buildKubelet(dir: string): Promise<string> {
   const { buildSea } = (await import(join(repoRoot, 'tools/sea/build.mjs'))) as SeaBuild;
   return (await buildSea({ outDir: join(dir, 'bin'), names: ['nodeagent-kubelet'] }))[0]?.path as string;
@@ -337,6 +368,8 @@ async function main(): Promise<void> {
     if (!busybox) throw new Error('tools/containerd imported no busybox image');
     const binaries = process.env.NA_STARTUP_BINARY?.split(',') ?? [await buildKubelet(dir)];
     const runs: StartupRun[] = [];
+    const floorRuns: FloorRun[] = [];
+    const node = WITH_FLOOR ? await floorNode(repoRoot) : undefined;
     for (let i = 0; i < RUNS; i++) {
       for (const [b, binary] of binaries.entries()) {
         const run = await oneRun(binary, api, cri, containerd.endpoint, dir, {
@@ -346,11 +379,17 @@ async function main(): Promise<void> {
         process.stderr.write(`run ${i} ${JSON.stringify(run)}\n`);
         runs.push(run);
       }
+      if (node === undefined) continue;
+      const floor = await floorRun(node, CPU_WINDOW_MS, round(loadavg()[0] ?? Number.NaN, 2));
+      process.stderr.write(`floor ${i} ${JSON.stringify(floor)}\n`);
+      floorRuns.push(floor);
     }
+    const medians = mediansByBinary(runs);
     const out = {
       generatedAt: new Date().toISOString(),
       binary: process.env.NA_STARTUP_BINARY ?? 'nodeagent-kubelet single executable, built by this run',
-      medians: mediansByBinary(runs),
+      medians: node === undefined ? medians : overFloor(medians, floorRuns),
+      ...(node === undefined ? {} : { floor: floorSummary(floorRuns) }),
       runs,
     };
     mkdirSync(join(repoRoot, 'bench-results'), { recursive: true });
