@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Netns } from '@nodeagent/testing';
+import { type PacedFloor, pacedChangeFloor } from './scale-paced-floor';
 
 // The floor of one endpoint change in nftables mode (issue #54): the same shape of transaction
 // as the daemon's last change (its endpoint-map and hairpin-set element deletes and adds), into
@@ -25,6 +26,8 @@ export interface ChangeFloor {
   netlinkRunP99Ms: number;
   /** Netlink transactions timed (forward and back, `netlinkRuns` times each). */
   netlinkSamples: number;
+  /** The same transactions each woken after a change's idle, from the bench's write (scale-paced-floor.ts). */
+  paced?: PacedFloor;
 }
 
 const element = /^add element (\S+ \S+ \S+) \{ (.*) \}$/;
@@ -72,6 +75,7 @@ export async function nftChangeFloorMs(
   dir: string,
   changeScript: string,
   address: string,
+  paced: { samples: number; spacingMs: number },
   runs = 20,
   // 400 transactions: a p99 over 40 was nearly the 2nd-highest sample (session 36: 3.05 ms).
   netlinkRuns = 200,
@@ -93,6 +97,8 @@ export async function nftChangeFloorMs(
     String(netlinkRuns),
   ]);
   const { sendMs, runMs } = JSON.parse(out.stdout) as { sendMs: number[]; runMs: number[] };
+  const pacedFloor =
+    paced.samples > 0 ? await pacedChangeFloor(ns, files, paced.samples, paced.spacingMs) : undefined;
   return {
     nftFileP50Ms: round(percentile(nft, 50)),
     nftNoopP50Ms: round(percentile(nftNoop, 50)),
@@ -102,5 +108,6 @@ export async function nftChangeFloorMs(
     netlinkRunP50Ms: round(percentile(runMs, 50)),
     netlinkRunP99Ms: round(percentile(runMs, 99)),
     netlinkSamples: sendMs.length,
+    ...(pacedFloor ? { paced: pacedFloor } : {}),
   };
 }

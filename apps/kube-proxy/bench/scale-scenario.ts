@@ -62,6 +62,8 @@ export interface ScenarioSettings {
   gcTrace?: boolean;
   /** Break each change's latency into parts (KP_SCALE_STAGES=1, see scale-stages.ts). */
   stages?: boolean;
+  /** With stages: transactions of the paced change floor (KP_SCALE_PACED_FLOOR, see scale-paced-floor.ts; 0: none). */
+  pacedFloor?: number;
   /** The daemon's CPU from exec to its first sync's start (KP_SCALE_CPU_TICKS=1, see scale-cpu-ticks.ts). */
   cpuTicks?: boolean;
   /** Loads of the floor's ruleset; the fastest counts. */
@@ -520,7 +522,10 @@ async function measure(
     const script = daemon.stages?.lastScript();
     const nftChangeFloor =
       s.mode === 'nftables' && script
-        ? await nftChangeFloorMs(ns, dir, script, changes.lastAddress)
+        ? await nftChangeFloorMs(ns, dir, script, changes.lastAddress, {
+            samples: o.pacedFloor ?? 0,
+            spacingMs: CHANGE_SPACING_MS,
+          })
         : undefined;
     const restoreMs = rules === undefined ? undefined : await restoreFloorMs(ns, s.mode, rules, o.floorRuns);
     const cpuProfileTop = o.cpuProfile ? profileInDir(profDir) : undefined;

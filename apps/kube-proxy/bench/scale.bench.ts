@@ -40,7 +40,9 @@
  * and the daemon's main threads waited for a core and the VM's steal in each change's window, and the
  * change's floor: the same element swap by `nft -f` and over netlink alone (400 times) in the
  * daemon's table; see bench/scale-stages.ts
- * and bench/scale-change-floor.ts), KP_SCALE_CPU_TICKS=1 (a preload logs the daemon's process and
+ * and bench/scale-change-floor.ts; and the paced floor, KP_SCALE_PACED_FLOOR transactions, default
+ * 100, 0 for none, each woken after a change's idle by a write from the bench, in
+ * bench/scale-paced-floor.ts), KP_SCALE_CPU_TICKS=1 (a preload logs the daemon's process and
  * main-thread CPU every 25 ms: `preSync` reports exec → the first sync's start, the synchronous
  * blocks before it and the main thread's share of the stream's wall time; see bench/scale-cpu-ticks.ts),
  * KP_SCALE_OUT (the result's file name under bench-results/ instead of kube-proxy-scale.json, or
@@ -191,6 +193,7 @@ async function main(): Promise<void> {
       ...(process.env.KP_SCALE_NODE_OPTIONS ? { nodeOptions: process.env.KP_SCALE_NODE_OPTIONS } : {}),
       gcTrace: process.env.KP_SCALE_GC_TRACE === '1',
       stages: process.env.KP_SCALE_STAGES === '1',
+      pacedFloor: envNumber('KP_SCALE_PACED_FLOOR', 100),
       cpuTicks: process.env.KP_SCALE_CPU_TICKS === '1',
       floorRuns: Math.max(1, envNumber('KP_SCALE_FLOOR_RUNS', 2)),
       kernelChecks: process.env.KP_SCALE_KERNEL !== '0',
