@@ -131,10 +131,23 @@ console.log(JSON.stringify({ before, after, pidBefore, pidAfter: getpid(), pid: 
       `const largeBefore = addon.executableInLargeFolios();
 addon.releaseExecutablePages();
 const evicted = addon.evictExecutableCache();
-// Work that needs pages of the executable again, read back from the file.
+// Work that needs pages of the executable again, read back from the file. Spread over much of
+// its text (hashing, ICU, compression, regular expressions, the compilers): the check samples
+// one resident page per 2 MiB, and the few folios mapped while the eviction ran stay large;
+// under load (a CI run at load 6.7) other threads touched enough of them to pass a quarter of
+// a small sample when only two pieces of work followed.
 const crypto = require('node:crypto');
 const digest = crypto.createHash('sha256').update('x').digest('hex');
+crypto.createHash('sha512').update('x').digest('hex');
+crypto.createCipheriv('aes-256-gcm', Buffer.alloc(32), Buffer.alloc(12)).update('x');
 const date = new Intl.DateTimeFormat('de-DE', { timeZone: 'UTC' }).format(new Date(0));
+new Intl.NumberFormat('ja-JP', { style: 'currency', currency: 'JPY' }).format(1234.5);
+'Straße'.localeCompare('Strasse', 'de');
+require('node:zlib').gzipSync(Buffer.alloc(1 << 16, 1));
+/(a+)+b|[\p{L}]{3,}/u.test('x'.repeat(64));
+let sum = 0;
+for (let i = 0; i < 2e6; i++) sum += Math.sqrt(i) | 0;
+JSON.parse(JSON.stringify({ sum, list: Array.from({ length: 1000 }, (_, i) => ({ i })) }));
 const largeAfter = addon.executableInLargeFolios();
 console.log(JSON.stringify({ largeBefore, evicted, largeAfter, again: addon.evictExecutableCache(), digest, date }));`,
     );
