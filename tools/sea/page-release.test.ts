@@ -144,7 +144,7 @@ const date = new Intl.DateTimeFormat('de-DE', { timeZone: 'UTC' }).format(new Da
 new Intl.NumberFormat('ja-JP', { style: 'currency', currency: 'JPY' }).format(1234.5);
 'Straße'.localeCompare('Strasse', 'de');
 require('node:zlib').gzipSync(Buffer.alloc(1 << 16, 1));
-/(a+)+b|[\p{L}]{3,}/u.test('x'.repeat(64));
+/(a+)+b|[\\p{L}]{3,}/u.test('x'.repeat(64));
 let sum = 0;
 for (let i = 0; i < 2e6; i++) sum += Math.sqrt(i) | 0;
 JSON.parse(JSON.stringify({ sum, list: Array.from({ length: 1000 }, (_, i) => ({ i })) }));
