@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Netns } from '@nodeagent/testing';
+import { percentile } from './percentile';
 import { type PacedFloor, pacedChangeFloor } from './scale-paced-floor';
 
 // The floor of one endpoint change in nftables mode (issue #54): the same shape of transaction
@@ -49,11 +50,6 @@ export function swapScripts(changeScript: string, address: string): { forward: s
     back.push(`delete element ${where} { ${key(swap(now))} }`, `add element ${where} { ${now} }`);
   }
   return { forward: `${forward.join('\n')}\n`, back: `${back.join('\n')}\n` };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Netns } from '@nodeagent/testing';
 import { collectBenchGarbage } from './bench-gc';
+import { percentile } from './percentile';
 import { preciseNow } from './scale-stages';
 
 // The paced floor of one endpoint change (issue #54). The change floor's hot loop
@@ -28,11 +29,6 @@ export interface PacedFloor {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (n: number) => Math.round(n * 1000) / 1000;
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 /**
  * `samples` transactions from `files` (forward, back) in `ns`, each after `spacingMs` of idle.

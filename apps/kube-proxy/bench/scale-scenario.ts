@@ -7,6 +7,7 @@ import type { InitialEventsSent } from '@nodeagent/testing/apiserver';
 import { listenInNetns } from '@nodeagent/testing/netns';
 import { collectBenchGarbage } from './bench-gc';
 import { machineStealMs } from './machine-steal';
+import { percentileOfSorted } from './percentile';
 import { type ChangeFloor, nftChangeFloorMs } from './scale-change-floor';
 import { moveEndpoint, podIP } from './scale-cluster';
 import { profileInDir, type SelfTime } from './scale-cpu-profile';
@@ -151,10 +152,6 @@ async function firstSync(
   };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
 interface ChangeResult {
   count: number;
   p50Ms: number;
@@ -192,8 +189,8 @@ interface Spread {
 function spread(values: number[]): Spread {
   const sorted = [...values].sort((a, b) => a - b);
   return {
-    p50Ms: round(percentile(sorted, 50), 2),
-    p99Ms: round(percentile(sorted, 99), 2),
+    p50Ms: round(percentileOfSorted(sorted, 50), 2),
+    p99Ms: round(percentileOfSorted(sorted, 99), 2),
     maxMs: round(sorted.at(-1) ?? Number.NaN, 2),
     samples: sorted.length,
   };
@@ -308,8 +305,8 @@ async function endpointChanges(
   const fromEvent = stamps.flatMap((st) => (st.sentAt === undefined ? [] : [st.stampMs - st.sentAt]));
   return {
     count: n,
-    p50Ms: round(percentile(sorted, 50)),
-    p99Ms: round(percentile(sorted, 99)),
+    p50Ms: round(percentileOfSorted(sorted, 50)),
+    p99Ms: round(percentileOfSorted(sorted, 99)),
     maxMs: round(sorted.at(-1) ?? Number.NaN),
     fromEventInNamespace: spread(fromEvent),
     extraSyncs: syncs - after.syncsSeen - n,

@@ -1,5 +1,6 @@
 import { PerformanceObserver } from 'node:perf_hooks';
 import { LineSplitter } from './output-lines';
+import { percentileOfSorted } from './percentile';
 
 // One endpoint change's latency in parts (KP_SCALE_STAGES=1, issue #54). The daemon runs with
 // `-v=4 --logging-format=json`: each nftables sync logs "synced nftables rules" with when its
@@ -170,10 +171,6 @@ export class StageLog {
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
 /**
  * p50, p99 and max of every part over the changes, the five slowest changes' parts, and every
  * change's (to see what the slow ones had in common).
@@ -186,8 +183,8 @@ export function summarizeParts(log: StageLog, changes: ChangeStamps[]): Record<s
     const values = all.map((p) => p[name]).filter((v): v is number => v !== undefined);
     const sorted = values.sort((a, b) => a - b);
     summary[name] = {
-      p50: round(percentile(sorted, 50)),
-      p99: round(percentile(sorted, 99)),
+      p50: round(percentileOfSorted(sorted, 50)),
+      p99: round(percentileOfSorted(sorted, 99)),
       max: round(sorted.at(-1) ?? Number.NaN),
     };
   }
@@ -214,8 +211,8 @@ function totalsWithoutSteal(all: Parts[]): Record<string, number> | undefined {
   return {
     changes: sorted.length,
     of: all.length,
-    p50: round(percentile(sorted, 50)),
-    p99: round(percentile(sorted, 99)),
+    p50: round(percentileOfSorted(sorted, 50)),
+    p99: round(percentileOfSorted(sorted, 99)),
     max: round(sorted.at(-1) ?? Number.NaN),
   };
 }
