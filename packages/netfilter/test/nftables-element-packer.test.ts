@@ -146,6 +146,34 @@ describe("a table's element packer (issue #54)", () => {
     expect(byNumbers.ids).toHaveLength(1);
   });
 
+  it('hands each take() its own lists: packing more (fewer, or past the kept scratch) leaves them as they were', () => {
+    // The packer reuses its lists from take() to take() (issue #54: no list grown by copying per
+    // owner); what it handed over must not change with what it packs next.
+    const t = new IncrementalNftTable();
+    const pack = (n: number, base: number) => {
+      for (let i = 0; i < n; i++)
+        t.packer
+          .key('m')
+          .number(base + i)
+          .value()
+          .number(i)
+          .end();
+      return t.packer.take();
+    };
+    const first = pack(3, 100);
+    const firstCopy = { ids: [...first.ids], rests: [...first.rests] };
+    const second = pack(2, 200);
+    const huge = pack(20_000, 0);
+    const third = pack(3, 300);
+    expect(first.ids).toEqual(firstCopy.ids);
+    expect(first.rests).toEqual(firstCopy.rests);
+    expect([second.ids.length, huge.ids.length, third.ids.length]).toEqual([2, 20_000, 3]);
+    expect(huge.rests).toHaveLength(20_000);
+    t.packer.element('m', ['300'], ['0']);
+    expect(t.packer.take().ids).toEqual(third.ids.slice(0, 1));
+    expect(new Set([first.ids, second.ids, huge.ids, third.ids]).size).toBe(4);
+  });
+
   it("refuses another table's packed elements, and elements given both ways", () => {
     const t = new IncrementalNftTable();
     const other = new IncrementalNftTable();
