@@ -8,7 +8,7 @@
 
 /**
  * What IncrementalNftTable needs of one container's elements by id: IdTable (a JS Map has all
- * but getOrAdd and settle). Iteration order is insertion order; setting a held id keeps its place.
+ * but getOrAdd). Iteration order is insertion order; setting a held id keeps its place.
  */
 export interface ElementMap<V> {
   readonly size: number;
@@ -18,15 +18,10 @@ export interface ElementMap<V> {
   getOrAdd(id: string, value: V): V | undefined;
   delete(id: string): boolean;
   forEach(visit: (value: V, id: string) => void): void;
-  /** Lets go of what only speeds up growth (IdTable's kept hashes): few ids are added from here. */
-  settle(): void;
 }
 
 /** Entries per chunk: 2 slots each, a 64 KB array (below V8's large-object size). */
 const CHUNK = 4096;
-/** log2(CHUNK): a position's chunk is `at >>> CHUNK_BITS`, its place in it `at & CHUNK_MASK`. */
-const CHUNK_BITS = 12;
-const CHUNK_MASK = CHUNK - 1;
 /**
  * Index slots: 0 empty, -1 a deleted entry's, else the entry's position + 1 in the low
  * POSITION_BITS and the top TAG_BITS of its id's hash above them. A probe compares the tag
@@ -65,14 +60,6 @@ function hashOf(id: string): number {
 export class IdTable<V> implements ElementMap<V> {
   /** Chunks of [id, value] pairs by position; a deleted entry's id is undefined. */
   private chunks: (string | V | undefined)[][] = [[]];
-  /**
-   * Each position's id hash, in chunks beside `chunks`, until settle(): growing the index places
-   * every entry again, and hashing each id anew there took a third of a full build's insertion
-   * time (510k ids at 5,000 Services × 50 endpoints, ~1M hashed again as the indexes doubled).
-   * 4 bytes an entry, let go once the table settles (its first commit), so the steady table is
-   * no larger; a later growth hashes the ids again.
-   */
-  private hashes: Int32Array[] | undefined = [new Int32Array(MIN_SLOTS)];
   private index = new Int32Array(MIN_SLOTS);
   /** Positions used, deleted ones included. */
   private end = 0;
@@ -88,7 +75,7 @@ export class IdTable<V> implements ElementMap<V> {
     const slot = this.find(id, hashOf(id));
     if (slot < 0) return undefined;
     const at = positionOf(this.index[slot] as number);
-    return this.chunks[at >>> CHUNK_BITS]![2 * (at & CHUNK_MASK) + 1] as V;
+    return this.chunks[Math.floor(at / CHUNK)]![2 * (at % CHUNK) + 1] as V;
   }
 
   set(id: string, value: V): this {
@@ -96,7 +83,7 @@ export class IdTable<V> implements ElementMap<V> {
     const slot = this.find(id, hash);
     if (slot >= 0) {
       const at = positionOf(this.index[slot] as number);
-      this.chunks[at >>> CHUNK_BITS]![2 * (at & CHUNK_MASK) + 1] = value;
+      this.chunks[Math.floor(at / CHUNK)]![2 * (at % CHUNK) + 1] = value;
       return this;
     }
     this.insert(id, hash, value);
@@ -113,7 +100,7 @@ export class IdTable<V> implements ElementMap<V> {
     const slot = this.find(id, hash);
     if (slot >= 0) {
       const at = positionOf(this.index[slot] as number);
-      return this.chunks[at >>> CHUNK_BITS]![2 * (at & CHUNK_MASK) + 1] as V;
+      return this.chunks[Math.floor(at / CHUNK)]![2 * (at % CHUNK) + 1] as V;
     }
     this.insert(id, hash, value);
     return undefined;
@@ -122,7 +109,7 @@ export class IdTable<V> implements ElementMap<V> {
   /** Stores a new id (not held) at the end. */
   private insert(id: string, hash: number, value: V): void {
     if (2 * (this.live + this.deleted + 1) > this.index.length) this.rehash(this.live + 1);
-    this.place(hash, this.append(id, hash, value));
+    this.place(hash, this.append(id, value));
     this.live++;
   }
 
@@ -130,9 +117,9 @@ export class IdTable<V> implements ElementMap<V> {
     const slot = this.find(id, hashOf(id));
     if (slot < 0) return false;
     const at = positionOf(this.index[slot] as number);
-    const chunk = this.chunks[at >>> CHUNK_BITS]!;
-    chunk[2 * (at & CHUNK_MASK)] = undefined;
-    chunk[2 * (at & CHUNK_MASK) + 1] = undefined;
+    const chunk = this.chunks[Math.floor(at / CHUNK)]!;
+    chunk[2 * (at % CHUNK)] = undefined;
+    chunk[2 * (at % CHUNK) + 1] = undefined;
     this.index[slot] = DELETED;
     this.deleted++;
     this.live--;
@@ -144,9 +131,9 @@ export class IdTable<V> implements ElementMap<V> {
   forEach(visit: (value: V, id: string) => void): void {
     const { chunks, end } = this;
     for (let at = 0; at < end; at++) {
-      const chunk = chunks[at >>> CHUNK_BITS]!;
-      const id = chunk[2 * (at & CHUNK_MASK)];
-      if (id !== undefined) visit(chunk[2 * (at & CHUNK_MASK) + 1] as V, id as string);
+      const chunk = chunks[Math.floor(at / CHUNK)]!;
+      const id = chunk[2 * (at % CHUNK)];
+      if (id !== undefined) visit(chunk[2 * (at % CHUNK) + 1] as V, id as string);
     }
   }
 
@@ -161,7 +148,7 @@ export class IdTable<V> implements ElementMap<V> {
       if (entry === EMPTY) return -1;
       if (entry > 0 && (entry & ~POSITION_MASK) === tag) {
         const at = positionOf(entry);
-        if (this.chunks[at >>> CHUNK_BITS]![2 * (at & CHUNK_MASK)] === id) return slot;
+        if (this.chunks[Math.floor(at / CHUNK)]![2 * (at % CHUNK)] === id) return slot;
       }
       slot = (slot + 1) & mask;
     }
@@ -178,33 +165,16 @@ export class IdTable<V> implements ElementMap<V> {
   }
 
   /** Stores the pair at the next position; a new chunk is allocated at its full size. */
-  private append(id: string, hash: number, value: V): number {
+  private append(id: string, value: V): number {
     if (this.end === MAX_POSITIONS) throw new RangeError('IdTable maximum size exceeded');
     const at = this.end++;
-    const c = at >>> CHUNK_BITS;
+    const c = Math.floor(at / CHUNK);
     if (c === this.chunks.length) this.chunks.push(new Array(2 * CHUNK));
-    if (this.hashes) this.keepHash(c, at, hash);
     // The first chunk grows as it fills (a small container stays small); later ones are made whole.
     const chunk = this.chunks[c]!;
-    chunk[2 * (at & CHUNK_MASK)] = id;
-    chunk[2 * (at & CHUNK_MASK) + 1] = value;
+    chunk[2 * (at % CHUNK)] = id;
+    chunk[2 * (at % CHUNK) + 1] = value;
     return at;
-  }
-
-  /** Stores the hash of the entry at `at` (chunk `c`); the first chunk's grow as its array does. */
-  private keepHash(c: number, at: number, hash: number): void {
-    const hashes = this.hashes!;
-    if (c === hashes.length) hashes.push(new Int32Array(CHUNK));
-    else if (c === 0 && at === hashes[0]!.length) {
-      const grown = new Int32Array(Math.min(CHUNK, 2 * at));
-      grown.set(hashes[0]!);
-      hashes[0] = grown;
-    }
-    hashes[c]![at & CHUNK_MASK] = hash;
-  }
-
-  settle(): void {
-    this.hashes = undefined;
   }
 
   /** A new index for `entries`, at most half full, without DELETED slots. */
@@ -213,37 +183,32 @@ export class IdTable<V> implements ElementMap<V> {
     while (slots < 2 * entries) slots *= 2;
     this.index = new Int32Array(slots);
     this.deleted = 0;
-    const { chunks, hashes, end } = this;
+    const { chunks, end } = this;
     for (let at = 0; at < end; at++) {
-      const c = at >>> CHUNK_BITS;
-      const id = chunks[c]![2 * (at & CHUNK_MASK)];
-      if (id === undefined) continue;
-      this.place(hashes ? hashes[c]![at & CHUNK_MASK]! >>> 0 : hashOf(id as string), at);
+      const id = chunks[Math.floor(at / CHUNK)]![2 * (at % CHUNK)];
+      if (id !== undefined) this.place(hashOf(id as string), at);
     }
   }
 
   /** Moves the live entries to the front, in order, and drops the chunks left empty. */
   private compact(): void {
-    const { chunks, hashes, end } = this;
+    const { chunks, end } = this;
     let to = 0;
     for (let at = 0; at < end; at++) {
-      const from = chunks[at >>> CHUNK_BITS]!;
-      const id = from[2 * (at & CHUNK_MASK)];
+      const from = chunks[Math.floor(at / CHUNK)]!;
+      const id = from[2 * (at % CHUNK)];
       if (id === undefined) continue;
       if (to !== at) {
-        const into = chunks[to >>> CHUNK_BITS]!;
-        into[2 * (to & CHUNK_MASK)] = id;
-        into[2 * (to & CHUNK_MASK) + 1] = from[2 * (at & CHUNK_MASK) + 1];
-        from[2 * (at & CHUNK_MASK)] = undefined;
-        from[2 * (at & CHUNK_MASK) + 1] = undefined;
-        if (hashes)
-          hashes[to >>> CHUNK_BITS]![to & CHUNK_MASK] = hashes[at >>> CHUNK_BITS]![at & CHUNK_MASK]!;
+        const into = chunks[Math.floor(to / CHUNK)]!;
+        into[2 * (to % CHUNK)] = id;
+        into[2 * (to % CHUNK) + 1] = from[2 * (at % CHUNK) + 1];
+        from[2 * (at % CHUNK)] = undefined;
+        from[2 * (at % CHUNK) + 1] = undefined;
       }
       to++;
     }
     this.end = to;
     chunks.length = Math.max(1, Math.ceil(to / CHUNK));
-    if (hashes) hashes.length = chunks.length;
     this.rehash(this.live);
   }
 }

@@ -279,8 +279,6 @@ class ElementRegistry {
   commit(): void {
     // clear() allocates a fresh table, even for an empty Map.
     if (this.dirty.size > 0) this.dirty.clear();
-    // The full build is over: changes from here add few ids (see IdTable's hashes).
-    if (!this.tracking) for (const map of this.byContainer.values()) map.settle();
     this.tracking = true;
   }
 
