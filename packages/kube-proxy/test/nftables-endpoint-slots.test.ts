@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CompactEndpoint, endpointFlags, endpointPlace, NO_HINTS } from '../src/model/compact-endpoint';
 import type { EndpointInfo } from '../src/model/endpoint';
 import { assignSlots } from '../src/nftables/endpoint-slots';
 
@@ -47,5 +48,34 @@ describe('assignSlots', () => {
     const now = [...many.slice(1), 'new'].reverse().map((ip) => ep(ip));
     const out = ips(assignSlots(now, slots(...many)));
     expect(out).toEqual(['new', ...many.slice(1)]);
+  });
+
+  it("looks the model's records up by address bits and port beyond 32, as plain records", () => {
+    const place = endpointPlace('n', '', NO_HINTS);
+    const compact = (ip: string, port = 8080) =>
+      new CompactEndpoint(
+        ip,
+        port,
+        endpointFlags(false, true, true, false),
+        place,
+      ) as unknown as EndpointInfo;
+    const many = Array.from({ length: 40 }, (_, i) => `10.0.${i}.7`);
+    // Slot 0's backend replaced, one moved to another port (another backend), an IPv6 one kept.
+    const before = [...many.map((ip) => compact(ip)), compact('fd00::1')];
+    const now = [
+      compact('10.9.9.9'),
+      ...many.slice(1, 39).map((ip) => compact(ip)),
+      compact(many[39]!, 9090),
+    ];
+    now.push(compact('fd00::1'));
+    const out = assignSlots(now.reverse(), before);
+    expect(out.map((e) => e.endpoint)).toEqual([
+      '10.0.39.7:9090',
+      ...many.slice(1, 39).map((ip) => `${ip}:8080`),
+      '10.9.9.9:8080',
+      '[fd00::1]:8080',
+    ]);
+    // A plain record of the same backend as a model record keeps that record's slot.
+    expect(ips(assignSlots([ep('x'), ep('y'), ep(many[1]!)], before))).toEqual(['x', many[1], 'y']);
   });
 });

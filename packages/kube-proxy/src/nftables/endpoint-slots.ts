@@ -1,3 +1,4 @@
+import { CompactEndpoint, packIPv4 } from '../model/compact-endpoint';
 import { type EndpointInfo, sameEndpoint } from '../model/endpoint';
 
 /**
@@ -16,6 +17,18 @@ export const NO_SLOTS: EndpointSlots = { cluster: [], local: [] };
 const SCAN_LIMIT = 32;
 
 /**
+ * The Map key of a backend: equal for two endpoints exactly when sameEndpoint says so. An IPv4
+ * one is its address bits and port in one number (the model's records keep the bits), any other
+ * its "ip:port": a 50-endpoint Service's rewrite built 100 such texts only to look slots up
+ * (issue #54, one endpoint change's update stage).
+ */
+function slotKey(ep: EndpointInfo): number | string {
+  const bits = ep instanceof CompactEndpoint ? ep.ipv4Bits : packIPv4(ep.ip);
+  // Unsigned bits above the 16-bit port: at most 2^48, an exact double.
+  return bits === undefined ? ep.endpoint : (bits >>> 0) * 65_536 + ep.port;
+}
+
+/**
  * Puts endpoints into slots 0…n-1 keeping each one in the slot it had before when that slot
  * still exists, and filling the other slots with the rest in their given order. A replaced
  * endpoint then changes one endpoint-map element, a removed one moves the last endpoint into
@@ -29,11 +42,11 @@ export function assignSlots(
   const n = endpoints.length;
   // A Service's usual handful of endpoints: a scan of the previous slots instead of a Map
   // (and a pair per endpoint) built on every rewrite.
-  const before = previous.length > SCAN_LIMIT ? new Map(previous.map((e, i) => [e.endpoint, i])) : undefined;
+  const before = previous.length > SCAN_LIMIT ? new Map(previous.map((e, i) => [slotKey(e), i])) : undefined;
   const slots: (EndpointInfo | undefined)[] = new Array(n).fill(undefined);
   const rest: EndpointInfo[] = [];
   for (const ep of endpoints) {
-    const i = before ? (before.get(ep.endpoint) ?? -1) : previous.findIndex((p) => sameEndpoint(p, ep));
+    const i = before ? (before.get(slotKey(ep)) ?? -1) : previous.findIndex((p) => sameEndpoint(p, ep));
     if (i >= 0 && i < n && slots[i] === undefined) slots[i] = ep;
     else rest.push(ep);
   }
