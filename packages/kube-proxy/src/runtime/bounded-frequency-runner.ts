@@ -91,20 +91,29 @@ export class BoundedFrequencyRunner {
     return this.timerAt;
   }
 
+  /**
+   * The timer's callback, made once: a closure made per schedule (each endpoint change makes
+   * two) also cost the executable's bundle a `__name` property definition each (esbuild's
+   * keepNames), on the way from a change's event to its sync (issue #54).
+   */
+  private readonly fire = this.onTimer.bind(this);
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    void this.execute();
+  }
+
   private scheduleAt(at: number): void {
     if (at >= this.timerAt) return;
     this.cancelTimer();
     this.timerAt = at;
-    const fire = () => {
-      this.timer = undefined;
-      this.timerAt = Number.POSITIVE_INFINITY;
-      void this.execute();
-    };
     const delay = at - this.clock.now();
     // Due now (upstream's Run when the limiter allows, e.g. minSyncPeriod 0): run once the
     // caller's task is done, not through a zero-delay timer, which Node holds for >= 1 ms.
     // Requests in the same task still collapse into this one run.
-    this.timer = delay <= 0 && this.clock.soon ? this.clock.soon(fire) : this.clock.setTimeout(fire, delay);
+    this.timer =
+      delay <= 0 && this.clock.soon ? this.clock.soon(this.fire) : this.clock.setTimeout(this.fire, delay);
   }
 
   private cancelTimer(): void {
