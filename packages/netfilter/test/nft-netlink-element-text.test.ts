@@ -82,8 +82,9 @@ describe('elements encoded from their text (runTable)', () => {
     ).batch.items();
     expect(asObjects.length).toBeGreaterThan(structure.size + 6);
     expect(bytes(asText)).toEqual(bytes(asObjects));
-    // Packed (forEachPackedElement): written from the packed strings, comments and timeouts
-    // through the texts; the same messages, operation texts too.
+    // Packed (forEachPackedElement): written from the packed strings, the verdict map's
+    // comments too (service-ips), other comments and timeouts through the texts; the same
+    // messages, operation texts too.
     const packed = encodeOperations(structure.operations, context(), undefined, (visit) =>
       table.forEachPackedElement(visit),
     ).batch.items();
@@ -157,6 +158,17 @@ describe('elements encoded from their text (runTable)', () => {
       [{ kind: 'element', container: 'cluster-ips', key: ['10.0.0.1'], value: ['10.0.0.2'] }],
       [{ kind: 'element', container: 'service-ips', key: ['10.0.0.1', 'tcp'], value: ['goto x'] }],
       [{ kind: 'element', container: 'service-ips', key: ['10.0.0.1', 'tcp', '80'], value: ['bounce x'] }],
+      // A verdict map's comment is written from the packed form: its errors are the text path's.
+      [
+        {
+          kind: 'element',
+          container: 'service-ips',
+          key: ['10.0.0.1', 'tcp', '80'],
+          value: ['goto endpoints-2'],
+          comment: 'x'.repeat(200),
+        },
+      ],
+      [{ kind: 'element', container: 'service-ips', key: ['10.0.0.1', 'tcp', '80'], comment: 'no value' }],
     ];
     for (const elements of bad) {
       table.set('bad', { elements });
