@@ -589,8 +589,7 @@ export async function bundleTarget(target, workDir, options = DEFAULT_BUILD_OPTI
  * 135-139 with 8 MB, which cut its GC main-thread time by 40-50% and its first sync by 35-40%
  * for the same CPU. That costs nothing at 11 Services and nothing settled at 1k; right after a
  * 1k sync RSS was up to 7 MiB higher (78 MiB at most, issue #20's goal is 85 MB) and the peak
- * 12-22 MiB higher. 16 MB was no better at those sizes. Figures: apps/kube-proxy/README.md,
- * "Scale".
+ * 12-22 MiB higher. 16 MB was no better at those sizes. Figures: apps/kube-proxy/SCALE.md.
  */
 export function targetExecArgv(target, options = DEFAULT_BUILD_OPTIONS) {
   const mb = options.maxSemiSpaceSizeMb ?? target.maxSemiSpaceSizeMb;
