@@ -44,7 +44,7 @@ export function seaTargets() {
       // scavenges instead of 499-500, GC main-thread time 1.2-1.6 s instead of 2.5-2.7 and its
       // first sync 2.2-3.0 s instead of 3.7-4.6. At 11 Services RSS is the same; at 1k the same
       // 60 s after the sync, up to 7 MiB more right after it, peak 12-22 MiB more (16 MB: no
-      // better there). Figures: apps/kube-proxy/README.md, "Scale".
+      // better there). Figures: apps/kube-proxy/SCALE.md.
       maxSemiSpaceSizeMb: 8,
       // The top-level code cache, not the trained one: at 100 Services × 5 the trained cache cut
       // the CPU to the first sync 0.37 -> 0.33 s (medians, 8 pairs), but at 5,000 × 50, the
@@ -65,7 +65,7 @@ export function seaTargets() {
       maxSemiSpaceSizeMb: 2,
       // The code cache made after a training start (build.mjs, trainedCodeCache): on containerd,
       // "kubelet started" 478 -> 421 ms and the main thread's CPU at 9.5 s 0.48 -> 0.38 s
-      // (medians, 5 runs each, load 0-0.8), VmRSS at 10 s the same (apps/kubelet/README.md).
+      // (medians, 5 runs each, load 0-0.8), VmRSS at 10 s the same (apps/kubelet/START-UP.md).
       trainCodeCache: true,
       // client-node's proxy agents (socks-proxy-agent, hpagent) evaluated only for a cluster with
       // a proxy-url (build.mjs, lazyProxyAgents): a few ms of each start (issue #51).
@@ -87,7 +87,7 @@ export function seaTargets() {
       // 54.7 MiB; 4 more each (load 2.4-3.9): main + workers 0.435 -> 0.415, CPU-s at 10 s 0.54
       // -> 0.57 (the RSA keys' luck). On the fake CRI (3 runs each, load 1.7-3.4) anonymous RSS
       // idle at 30 s 33.5-34.5 -> 34.7-35.0 MiB, 5 s after 100 pods ran 52.1-52.7 -> 54.5-55.9,
-      // 30 s after 45.3-49.2 -> 43.9-47.5 (issue #51; apps/kubelet/README.md, "Start-up").
+      // 30 s after 45.3-49.2 -> 43.9-47.5 (issue #51; apps/kubelet/START-UP.md).
       plainStartUpCollection: true,
     },
   ];

@@ -125,7 +125,7 @@ export function watchCluster(opts: WatchClusterOptions): ClusterWatch {
     // slices lower at 1M (567-571 MB peak against 742-781 in 3 of 4 runs); on session 35's sync
     // it is the other way round: the 1M start peaked at 472-489 MB in 4 of 4 runs against
     // 529-744 held, and entered its first sync with 135 MB of V8 heap instead of 218
-    // (apps/kube-proxy/README.md, "Scale").
+    // (apps/kube-proxy/SCALE.md).
     applyInitialEventsAsTheyArrive: true,
   });
   endpointSlices.onAdd((s) => h.onEndpointSliceAdd(s));
