@@ -893,7 +893,6 @@ interface ElementRun {
 const elementField = (set: KnownSet) => `element of ${set.kind} ${set.name}`;
 const keyText = (key: readonly string[] | string) => (typeof key === 'string' ? key : key.join(' . '));
 
-/** An element comment's udata blob (commentUdata's bytes) written as attribute `type` in place. */
 /**
  * The comment of a packed rest whose value ends at `end` (its PACKED_END): undefined for none,
  * null when the element has a timeout too (the text path writes those).
@@ -905,6 +904,7 @@ function packedComment(rest: string, end: number): string | undefined | null {
   return comment === NO_COMMENT ? undefined : comment;
 }
 
+/** An element comment's udata blob (commentUdata's bytes) written as attribute `type` in place. */
 function writeCommentUdata(w: AttributeWriter, type: number, set: KnownSet, comment: string): void {
   const length = Buffer.byteLength(comment);
   if (length > COMMENT_LENGTH_MAX)
