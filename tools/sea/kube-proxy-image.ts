@@ -23,6 +23,7 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { tarDirectory } from '../images/build-images';
 import { writeImageLayout } from '../images/oci-layout';
 
 const run = promisify(execFile);
@@ -215,23 +216,6 @@ export async function assembleRootfs(root: string, binary: string): Promise<void
   }
   await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/usr/sbin/nologin\n');
   await writeFile(join(root, 'etc/group'), 'root:x:0:\n');
-}
-
-/** Reproducible tar: sorted names, zero mtimes, numeric root ownership. */
-async function tarDirectory(dir: string, out: string, entries: string[]): Promise<void> {
-  await run('tar', [
-    '--create',
-    `--file=${out}`,
-    '--sort=name',
-    '--mtime=@0',
-    '--owner=0',
-    '--group=0',
-    '--numeric-owner',
-    '--format=posix',
-    '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
-    `--directory=${dir}`,
-    ...entries,
-  ]);
 }
 
 /**
