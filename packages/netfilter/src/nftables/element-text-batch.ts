@@ -1,5 +1,5 @@
 import type { NftElementTextVisitor } from './element-text';
-import { FIRST_CONTAINER_CODE, NO_COMMENT, ID_SEP as SEP } from './packed-element-form';
+import { FIRST_CONTAINER_CODE, type PackedTail, readPackedTail, ID_SEP as SEP } from './packed-element-form';
 import type { Unpacker } from './packed-parts';
 
 /** Elements unpacked per batch: one string made for ~100 KB of texts (see Unpacker). */
@@ -18,6 +18,8 @@ export class ElementTextBatch {
   private readonly ends = new Int32Array(3 * BATCH);
   /** Texts with a character over 255, made one by one: by 2i (key) and 2i + 1 (value). */
   private readonly wide = new Map<number, string>();
+  /** The visited element's comment and timeout (one reused object). */
+  private readonly tail: PackedTail = { comment: undefined, timeout: undefined };
 
   constructor(
     private readonly unpacker: Unpacker,
@@ -74,19 +76,7 @@ export class ElementTextBatch {
 
   /** Visits an element with texts `key` and `value`, and the comment and timeout after `end` in `rest`. */
   private visitRest(key: string, value: string, rest: string, end: number): void {
-    if (end >= rest.length) {
-      this.visit(this.container, key, value, undefined, undefined);
-      return;
-    }
-    const sep = rest.indexOf(SEP, end + 1);
-    const comment = rest.slice(end + 1, sep);
-    const timeout = rest.slice(sep + 1);
-    this.visit(
-      this.container,
-      key,
-      value,
-      comment === NO_COMMENT ? undefined : comment,
-      timeout || undefined,
-    );
+    const { comment, timeout } = readPackedTail(rest, end, this.tail);
+    this.visit(this.container, key, value, comment, timeout);
   }
 }

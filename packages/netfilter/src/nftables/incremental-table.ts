@@ -4,7 +4,7 @@ import { ElementTextBatch } from './element-text-batch';
 import { type ElementMap, IdTable } from './id-table';
 import type { NftChain, NftElement, NftFamily, NftMap, NftSet, NftTable } from './model';
 import type { NftPackedElementVisitor } from './packed-element';
-import { CONTAINER_CODES, FIRST_CONTAINER_CODE, NO_COMMENT, ID_SEP as SEP } from './packed-element-form';
+import { CONTAINER_CODES, FIRST_CONTAINER_CODE, readPackedTail, ID_SEP as SEP } from './packed-element-form';
 import { Unpacker } from './packed-parts';
 import {
   MAX_ELEMENTS_PER_COMMAND,
@@ -148,22 +148,12 @@ const restParts = {
 
 /** Fills restParts from `rest`: value text (parts joined by ` . `), comment and timeout. */
 function readRest(rest: string): typeof restParts {
-  restParts.comment = undefined;
-  restParts.timeout = undefined;
   if (rest === '') {
     restParts.value = '';
-    return restParts;
+    return readPackedTail(rest, rest.length, restParts);
   }
   restParts.value = unpacker.text(rest, 0);
-  const end = unpacker.end;
-  if (end < rest.length) {
-    const sep = rest.indexOf(SEP, end + 1);
-    const comment = rest.slice(end + 1, sep);
-    const timeout = rest.slice(sep + 1);
-    if (comment !== NO_COMMENT) restParts.comment = comment;
-    if (timeout) restParts.timeout = timeout;
-  }
-  return restParts;
+  return readPackedTail(rest, unpacker.end, restParts);
 }
 
 /** What replaceElements does with an old element id at the same position as a new element. */

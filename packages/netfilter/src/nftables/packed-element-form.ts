@@ -12,3 +12,26 @@ export const NO_COMMENT = '\u0001';
 export const FIRST_CONTAINER_CODE = 0x80;
 /** How many containers get a one-character code; later ones are \u0001 + their name. */
 export const CONTAINER_CODES = 128;
+
+/** An element's comment and timeout, as a packed rest's tail holds them (undefined: none). */
+export interface PackedTail {
+  comment: string | undefined;
+  timeout: string | undefined;
+}
+
+/**
+ * Reads into `out` the tail of `rest`, whose packed value ends at `end` (its PACKED_END, or
+ * rest.length when it has no tail): the comment and the timeout. The one reading of the tail the
+ * table, the text batches and the encoder share; it makes no string but the two it returns.
+ */
+export function readPackedTail<T extends PackedTail>(rest: string, end: number, out: T): T {
+  out.comment = undefined;
+  out.timeout = undefined;
+  if (end >= rest.length) return out;
+  const sep = rest.indexOf(ID_SEP, end + 1);
+  const comment = rest.slice(end + 1, sep);
+  const timeout = rest.slice(sep + 1);
+  if (comment !== NO_COMMENT) out.comment = comment;
+  if (timeout) out.timeout = timeout;
+  return out;
+}

@@ -3,7 +3,7 @@
 // text (packed value; with a comment or timeout: PACKED_END, comment, \0, timeout). The encoder
 // writes most keys and values from these strings without making any per element.
 
-import { NO_COMMENT, ID_SEP as SEP } from './packed-element-form';
+import { type PackedTail, readPackedTail } from './packed-element-form';
 import type { Unpacker } from './packed-parts';
 
 /**
@@ -19,11 +19,9 @@ export type NftPackedElementVisitor = (container: string, id: string, keyAt: num
 export type NftPackedElementSource = (visit: NftPackedElementVisitor) => void;
 
 /** An element's texts, as NftElementTextVisitor takes them (one reused object: read it before the next call). */
-export interface PackedElementTexts {
+export interface PackedElementTexts extends PackedTail {
   key: string;
   value: string;
-  comment: string | undefined;
-  timeout: string | undefined;
 }
 
 /** The texts of the element with `id` (packed key from `keyAt`) and `rest`, into `out`. */
@@ -35,20 +33,10 @@ export function packedElementTexts(
   out: PackedElementTexts,
 ): PackedElementTexts {
   out.key = unpacker.text(id, keyAt);
-  out.comment = undefined;
-  out.timeout = undefined;
   if (rest === '') {
     out.value = '';
-    return out;
+    return readPackedTail(rest, rest.length, out);
   }
   out.value = unpacker.text(rest, 0);
-  const end = unpacker.end;
-  if (end < rest.length) {
-    const sep = rest.indexOf(SEP, end + 1);
-    const comment = rest.slice(end + 1, sep);
-    const timeout = rest.slice(sep + 1);
-    if (comment !== NO_COMMENT) out.comment = comment;
-    if (timeout) out.timeout = timeout;
-  }
-  return out;
+  return readPackedTail(rest, unpacker.end, out);
 }

@@ -8,7 +8,7 @@ import type { NftElementTextSource } from '../element-text';
 import type { NftChain, NftElement, NftFamily, NftMap, NftRule, NftSet, NftTable } from '../model';
 import { NFT_NAME_LENGTH_MAX } from '../model';
 import { type NftPackedElementSource, type PackedElementTexts, packedElementTexts } from '../packed-element';
-import { ID_SEP, NO_COMMENT } from '../packed-element-form';
+import { type PackedTail, readPackedTail } from '../packed-element-form';
 import { PACKED_END, Unpacker } from '../packed-parts';
 import { NFT_NAME_PATTERN } from '../references';
 import type { NftOperation, NftVerb } from '../transaction';
@@ -893,15 +893,16 @@ interface ElementRun {
 const elementField = (set: KnownSet) => `element of ${set.kind} ${set.name}`;
 const keyText = (key: readonly string[] | string) => (typeof key === 'string' ? key : key.join(' . '));
 
+/** packedComment's reading of a tail (one reused object). */
+const packedTail: PackedTail = { comment: undefined, timeout: undefined };
+
 /**
  * The comment of a packed rest whose value ends at `end` (its PACKED_END): undefined for none,
  * null when the element has a timeout too (the text path writes those).
  */
 function packedComment(rest: string, end: number): string | undefined | null {
-  const sep = rest.indexOf(ID_SEP, end + 1);
-  if (sep !== rest.length - 1) return null;
-  const comment = rest.slice(end + 1, sep);
-  return comment === NO_COMMENT ? undefined : comment;
+  const { comment, timeout } = readPackedTail(rest, end, packedTail);
+  return timeout === undefined ? comment : null;
 }
 
 /** An element comment's udata blob (commentUdata's bytes) written as attribute `type` in place. */
