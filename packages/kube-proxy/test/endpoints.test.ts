@@ -205,6 +205,25 @@ describe('compareEndpoints', () => {
           );
     },
   );
+
+  it('orders every pair of octets, inside the address and last, as their texts do', () => {
+    const place = endpointPlace('n', '', NO_HINTS);
+    const misordered: string[] = [];
+    for (let x = 0; x < 256; x++)
+      for (let y = 0; y < 256; y++)
+        for (const [a, b] of [
+          [`10.${x}.0.1`, `10.${y}.0.1`],
+          [`10.0.0.${x}`, `10.0.0.${y}`],
+        ] as const) {
+          const byText = Math.sign(compareStrings(joinHostPort(a, 80), joinHostPort(b, 80)));
+          const byRecord = compareEndpoints(
+            new CompactEndpoint(a, 80, 0, place),
+            new CompactEndpoint(b, 80, 0, place),
+          );
+          if (Math.sign(byRecord) !== byText) misordered.push(`${a} ${b}`);
+        }
+    expect(misordered).toEqual([]);
+  });
 });
 
 describe('endpointPlace', () => {
