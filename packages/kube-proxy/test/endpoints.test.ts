@@ -1,18 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { endpointsFromSlices } from '../src/index';
-import {
-  CompactEndpoint,
-  endpointHints,
-  endpointPlace,
-  NO_HINTS,
-  packIPv4,
-  unpackIPv4,
-} from '../src/model/compact-endpoint';
+import { CompactEndpoint, endpointHints, endpointPlace, NO_HINTS } from '../src/model/compact-endpoint';
 import { compareStrings } from '../src/model/compare-strings';
 import { compareEndpoints, type EndpointInfo, sameEndpoint } from '../src/model/endpoint';
 import { lastChangeTriggerTime } from '../src/model/index';
 import { joinHostPort } from '../src/model/ip-family';
+import { packIPv4, unpackIPv4 } from '../src/model/packed-ipv4';
 import { slice } from './fixtures';
 
 describe('endpointsFromSlices', () => {

@@ -1,5 +1,8 @@
+import { isIP } from 'node:net';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ipFamilyOf } from '../src/model/ip-family';
+import { packIPv4 } from '../src/model/packed-ipv4';
 
 describe('ipFamilyOf (netutils.IPFamilyOfString / IPFamilyOfCIDRString)', () => {
   it('plain addresses and CIDRs', () => {
@@ -8,6 +11,22 @@ describe('ipFamilyOf (netutils.IPFamilyOfString / IPFamilyOfCIDRString)', () => 
     expect(ipFamilyOf('10.0.0.0/8')).toBe('IPv4');
     expect(ipFamilyOf('2001:db8::/64')).toBe('IPv6');
     expect(ipFamilyOf('::')).toBe('IPv6');
+  });
+
+  it('takes an address packIPv4 packs as IPv4 without isIP: the two accept the same dotted quads', () => {
+    const octet = fc.oneof(
+      fc.integer({ min: 0, max: 300 }).map(String),
+      fc.integer({ min: 0, max: 99 }).map((n) => `0${n}`),
+      fc.constantFrom('', 'x', '-1', '1 '),
+    );
+    fc.assert(
+      fc.property(fc.array(octet, { minLength: 1, maxLength: 5 }), (octets) => {
+        const text = octets.join('.');
+        expect(packIPv4(text) !== undefined).toBe(isIP(text) === 4);
+        if (isIP(text) === 4) expect(ipFamilyOf(text)).toBe('IPv4');
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('an IPv4-mapped IPv6 address is IPv4, in dotted or hex form (Go To4)', () => {

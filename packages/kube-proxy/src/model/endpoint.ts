@@ -7,10 +7,10 @@ import {
   endpointHints,
   endpointPlace,
   NO_HINTS,
-  packIPv4,
 } from './compact-endpoint';
 import { compareStrings } from './compare-strings';
 import { type IPFamily, ipFamilyOf } from './ip-family';
+import { packIPv4 } from './packed-ipv4';
 import { servicePortKey } from './service-port';
 
 /** The EndpointSlice label naming its Service; slices without it are ignored. */

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { packIPv4 } from './packed-ipv4';
 import { type ParsedIP, parseCIDRSloppy, parseIPSloppy, unmapIPv4 } from './parse-ip';
 
 /** One proxier serves one IP family; dual-stack runs two. */
@@ -16,7 +17,10 @@ export function ipFamilyOf(address: string): IPFamily | undefined {
   if (slash < 0) {
     // Fast path for the common forms, called per endpoint on every sync: Node's isIP accepts a
     // subset of what the sloppy parser does, and an IPv6 text can only be IPv4-mapped if it
-    // spells the `ffff` group.
+    // spells the `ffff` group. A canonical dotted quad (every cluster IP and pod address) packs
+    // without isIP's regular expression (each Service's cluster IPs at start-up: 1M endpoints'
+    // 20,000 Services spent ~20 ms in it).
+    if (packIPv4(address) !== undefined) return 'IPv4';
     const v = isIP(address);
     if (v === 4) return 'IPv4';
     if (v === 6 && !address.includes('%') && !/ffff/i.test(address)) return 'IPv6';

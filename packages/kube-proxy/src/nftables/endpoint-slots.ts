@@ -1,5 +1,6 @@
-import { CompactEndpoint, packIPv4 } from '../model/compact-endpoint';
+import { CompactEndpoint } from '../model/compact-endpoint';
 import { type EndpointInfo, sameEndpoint } from '../model/endpoint';
+import { packIPv4 } from '../model/packed-ipv4';
 
 /**
  * Endpoints in slot order per endpoint set, as last written for a Service port: the endpoint
