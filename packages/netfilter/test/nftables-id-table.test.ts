@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { IdTable } from '../src/nftables/id-table';
+import { describe, expect, it, vi } from 'vitest';
+import { hashOf, IdTable } from '../src/nftables/id-table';
 
 // IncrementalNftTable keeps each container's elements in an IdTable instead of a Map (issue #54):
 // a full sync lists them in its iteration order, so that must be a Map's, values and all.
@@ -15,19 +15,41 @@ const listed = (m: Listable) => {
 };
 
 const op = fc.tuple(
-  fc.constantFrom('set', 'delete', 'getOrAdd'),
+  fc.constantFrom('set', 'delete', 'getOrAdd', 'append', 'append', 'size'),
   fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q'),
   fc.constantFrom('', '', 'x', 'y'),
 );
 
+/** A merge that shows which values joined in which order, and from which source. */
+const joined = (held: string, value: string, source: string) => `${held}+${source}:${value}`;
+
+/** Two ids whose hashes have the same tag (top 7 bits) and the same slot in a 16-slot index. */
+function collidingIds(): [string, string] {
+  const seen = new Map<number, string>();
+  for (let i = 0; ; i++) {
+    const id = `10.0.0.${i} . tcp . 80`;
+    const h = hashOf(id);
+    const key = ((h >>> 25) << 4) | (h & 15);
+    const other = seen.get(key);
+    if (other !== undefined) return [other, id];
+    seen.set(key, id);
+  }
+}
+
 describe('IdTable (issue #54)', () => {
-  it('holds, gives and lists what a Map would after any sets, getOrAdds and deletes', () => {
+  it('holds, gives and lists what a Map would after any sets, getOrAdds, appends and deletes', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
         const map = new Map<string, string>();
-        const table = new IdTable<string>();
+        const table = new IdTable<string, string>(joined);
         for (const [kind, id, value] of ops) {
-          if (kind === 'set') {
+          if (kind === 'append') {
+            // Joins a held id's entry (when the index is next read), else added at the end.
+            const held = map.get(id);
+            map.set(id, held === undefined ? value : joined(held, value, `s${value}`));
+            table.append(id, value, `s${value}`);
+          } else if (kind === 'size') expect(table.size).toBe(map.size);
+          else if (kind === 'set') {
             map.set(id, value);
             table.set(id, value);
           } else if (kind === 'getOrAdd') {
@@ -36,8 +58,8 @@ describe('IdTable (issue #54)', () => {
             if (held === undefined) map.set(id, value);
             expect(table.getOrAdd(id, value)).toBe(held);
           } else expect(table.delete(id)).toBe(map.delete(id));
-          expect(table.size).toBe(map.size);
         }
+        expect(table.size).toBe(map.size);
         expect(listed(table)).toEqual(listed(map));
         for (const id of ['a', 'e', 'q', 'z']) expect(table.get(id)).toBe(map.get(id));
       }),
@@ -72,4 +94,66 @@ describe('IdTable (issue #54)', () => {
     both((m) => m.set('a', '1'));
     expect(listed(table)).toEqual(['a=1']);
   });
+
+  it('builds the index of appended ids once, at their final size, joining held and repeated ids in order', () => {
+    const map = new Map<string, string>();
+    const table = new IdTable<string, string>(joined);
+    const id = (i: number) => `10.0.${i >> 8}.${i & 255} . tcp . ${i}`;
+    // 5,000 indexed first, then 20,000 appended by 400 sources: the index grows past both
+    // (and past several chunks) in one step; every 100th appended id is one held already, every
+    // 50th is appended twice.
+    for (let i = 0; i < 5_000; i++) {
+      map.set(id(i), `v${i}`);
+      table.set(id(i), `v${i}`);
+    }
+    const rehash = vi.spyOn(IdTable.prototype as unknown as { rehash(): void }, 'rehash');
+    for (let i = 0; i < 20_000; i++) {
+      const source = `o${Math.floor(i / 50)}`;
+      const held = i % 100 === 0 ? id(i / 100) : id(5_000 + i);
+      const times = i % 50 === 25 ? 2 : 1;
+      for (let t = 0; t < times; t++) {
+        const was = map.get(held);
+        map.set(held, was === undefined ? `a${i}` : joined(was, `a${i}`, source));
+        table.append(held, `a${i}`, source);
+      }
+    }
+    expect(table.size).toBe(map.size);
+    expect(rehash).toHaveBeenCalledTimes(1);
+    rehash.mockRestore();
+    expect(listed(table)).toEqual(listed(map));
+    expect(table.get(id(0))).toBe('v0+o0:a0');
+    expect(table.get(id(5_025))).toBe('a25+o0:a25');
+    // A deleted id appended again goes last; a held one set keeps its place.
+    both(map, table, (m) => m.delete(id(7)));
+    table.append(id(7), 'again', 'o-last');
+    map.set(id(7), 'again');
+    both(map, table, (m) => m.set(id(8), 'kept'));
+    expect(listed(table)).toEqual(listed(map));
+    expect(listed(table).at(-1)).toBe(`${id(7)}=again`);
+  });
+
+  it('tells apart ids whose hashes share the tag and the slot, indexed or appended', () => {
+    const [a, b] = collidingIds();
+    const table = new IdTable<string, string>(joined);
+    table.set(a, '1');
+    table.append(b, '2', 's');
+    table.append(a, '3', 's');
+    expect(table.get(a)).toBe('1+s:3');
+    expect(table.get(b)).toBe('2');
+    expect(table.delete(a)).toBe(true);
+    expect(table.get(a)).toBeUndefined();
+    expect(table.get(b)).toBe('2');
+    expect(table.getOrAdd(a, '4')).toBeUndefined();
+    expect(listed(table)).toEqual([`${b}=2`, `${a}=4`]);
+  });
 });
+
+/** `f` done to the Map and the table alike. */
+function both(
+  map: Map<string, string>,
+  table: IdTable<string, string>,
+  f: (m: Map<string, string> | IdTable<string, string>) => unknown,
+): void {
+  f(map);
+  f(table);
+}

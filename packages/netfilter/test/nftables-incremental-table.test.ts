@@ -359,4 +359,38 @@ describe('IncrementalNftTable', () => {
       { numRuns: 100 },
     );
   });
+
+  it('property: filled before its first commit (ids appended, indexed once) it holds what one filled after holds', () => {
+    // Before the first commit the table appends ids and indexes them when first read
+    // (IdTable.append); after it, each add looks its id up. Same contributions, same table:
+    // elements in the same order, shared ids with the same first value, the same owners' views.
+    const step = fc.record({
+      owner: fc.constantFrom('a', 'b', 'c'),
+      ips: fc.uniqueArray(fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5'), {
+        maxLength: 4,
+      }),
+      group: fc.integer({ min: 1, max: 3 }),
+      remove: fc.boolean(),
+      read: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 12 }), (steps) => {
+        const filled = new IncrementalNftTable({ kind: 'table' });
+        const tracked = new IncrementalNftTable({ kind: 'table' });
+        tracked.commit();
+        for (const t of [filled, tracked]) t.set('base', base);
+        for (const c of steps)
+          for (const t of [filled, tracked]) {
+            t.set(c.owner, c.remove ? undefined : owner(c.ips, c.group));
+            // A read in between indexes what was appended so far.
+            if (c.read) t.get(c.owner);
+          }
+        expect(renderScript('ip', 't', filled.fullTransaction())).toBe(
+          renderScript('ip', 't', tracked.fullTransaction()),
+        );
+        for (const o of ['a', 'b', 'c']) expect(filled.get(o)).toEqual(tracked.get(o));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

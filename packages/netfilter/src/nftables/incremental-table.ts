@@ -205,6 +205,17 @@ function decodeElement(containers: ContainerCodes, id: string, rest: string): Nf
 /** One element id's entry: its sole contributor's rest text, or every contributor's. */
 type ElementEntry = string | { owner: string | undefined; rest: string }[];
 
+/** Entry `e` with one more contributor, `owner` giving `rest` (the first one's owner stays unknown). */
+function withContributor(e: ElementEntry, rest: string, owner: string): ElementEntry {
+  if (typeof e === 'string')
+    return [
+      { owner: undefined, rest: e },
+      { owner, rest },
+    ];
+  e.push({ owner, rest });
+  return e;
+}
+
 /**
  * Elements by id, each with the rest text of its contributors. Most ids have one owner: that
  * entry is the bare rest string, with no owner recorded (an owner only removes ids it added,
@@ -220,9 +231,9 @@ type ElementEntry = string | { owner: string | undefined; rest: string }[];
  */
 class ElementRegistry {
   /** Each container's map by code, in the order they were made (a full sync's order). */
-  readonly byContainer = new Map<string, ElementMap<ElementEntry>>();
+  readonly byContainer = new Map<string, ElementMap<ElementEntry, string>>();
   /** The same maps by code index, for one-character codes: no slice per lookup. */
-  private readonly byIndex: (ElementMap<ElementEntry> | undefined)[] = [];
+  private readonly byIndex: (ElementMap<ElementEntry, string> | undefined)[] = [];
   readonly dirty = new Map<string, string | null>();
   /** Off until the first commit: before it there is nothing to diff against. */
   tracking = false;
@@ -233,19 +244,22 @@ class ElementRegistry {
   }
 
   /** The map of the container `id` belongs to, if it has one. */
-  private mapOf(id: string): ElementMap<ElementEntry> | undefined {
+  private mapOf(id: string): ElementMap<ElementEntry, string> | undefined {
     const index = id.charCodeAt(0) - FIRST_CONTAINER_CODE;
     if (index >= 0 && index < CONTAINER_CODES && id.charCodeAt(1) === 0) return this.byIndex[index];
     return this.byContainer.get(id.slice(0, id.indexOf(SEP)));
   }
 
   /** The map of `id`'s container, made when it is the container's first element. */
-  private mapFor(id: string): ElementMap<ElementEntry> {
+  private mapFor(id: string): ElementMap<ElementEntry, string> {
     const held = this.mapOf(id);
     if (held !== undefined) return held;
     const code = id.slice(0, id.indexOf(SEP));
-    // Not a Map: see IdTable (what a Map leaves behind as it grows, at 1M elements).
-    const map = new IdTable<ElementEntry>();
+    // Not a Map: see IdTable (what a Map leaves behind as it grows, at 1M elements). An appended
+    // id found held joins the entry as add() joins it (add appends bare rest strings).
+    const map = new IdTable<ElementEntry, string>((e, rest, owner) =>
+      withContributor(e, rest as string, owner),
+    );
     this.byContainer.set(code, map);
     if (code.length === 1) this.byIndex[code.charCodeAt(0) - FIRST_CONTAINER_CODE] = map;
     return map;
@@ -273,16 +287,19 @@ class ElementRegistry {
   }
 
   add(id: string, owner: string, rest: string): void {
-    this.touch(id);
     const map = this.mapFor(id);
+    // Before the first commit nothing is tracked: the table is being filled (a first sync adds
+    // ~2M ids at 1M endpoints), so each container's index is built once, when first read, at
+    // its final size (IdTable.append), instead of doubling as it fills.
+    if (!this.tracking) {
+      map.append(id, rest, owner);
+      return;
+    }
+    this.touch(id);
     const e = map.getOrAdd(id, rest);
     if (e === undefined) return;
-    if (typeof e === 'string')
-      map.set(id, [
-        { owner: undefined, rest: e },
-        { owner, rest },
-      ]);
-    else e.push({ owner, rest });
+    const joined = withContributor(e, rest, owner);
+    if (joined !== e) map.set(id, joined);
   }
 
   /** New texts for an id whose only contributor keeps it: the entry stays in its place. */
