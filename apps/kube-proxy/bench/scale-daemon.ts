@@ -46,6 +46,8 @@ export interface DaemonOptions {
   stages?: boolean;
   /** Run with a preload logging its CPU every 25 ms, collected (see scale-cpu-ticks.ts). */
   cpuTicks?: boolean;
+  /** `--kube-api-content-type` (KP_SCALE_CONTENT_TYPE); absent: the daemon's default, protobuf. */
+  contentType?: string;
 }
 
 function args(kubeconfig: string, mode: string): string[] {
@@ -87,11 +89,12 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
   const env = { ...process.env, NODE_OPTIONS: nodeOptions };
   const trace = process.env.KP_SCALE_TRACE ? `${process.env.KP_SCALE_TRACE}.daemon` : undefined;
   const extra = [...(trace || o.stages ? ['--v=4'] : []), ...(o.stages ? ['--logging-format', 'json'] : [])];
+  const contentType = o.contentType ? ['--kube-api-content-type', o.contentType] : [];
   const execAt = Date.now();
   if (trace) appendFileSync(trace, `${execAt} exec\n`);
   const child = ns.spawn(
     'setpriv',
-    ['--pdeathsig', 'KILL', '--', o.binary, ...args(kubeconfig, o.mode), ...extra],
+    ['--pdeathsig', 'KILL', '--', o.binary, ...args(kubeconfig, o.mode), ...contentType, ...extra],
     {
       stdio: ['ignore', o.gcTrace ? 'pipe' : 'ignore', 'pipe'],
       env,

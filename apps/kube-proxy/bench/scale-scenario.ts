@@ -67,6 +67,8 @@ export interface ScenarioSettings {
   pacedFloor?: number;
   /** The daemon's CPU from exec to its first sync's start (KP_SCALE_CPU_TICKS=1, see scale-cpu-ticks.ts). */
   cpuTicks?: boolean;
+  /** The daemon's `--kube-api-content-type` (KP_SCALE_CONTENT_TYPE); absent: its default, protobuf. */
+  contentType?: string;
   /** Loads of the floor's ruleset; the fastest counts. */
   floorRuns: number;
   /**
@@ -481,6 +483,7 @@ async function measure(
     gcTrace: o.gcTrace ?? false,
     stages: o.stages ?? false,
     cpuTicks: o.cpuTicks ?? false,
+    ...(o.contentType ? { contentType: o.contentType } : {}),
   });
   try {
     const first = await firstSync(probe, daemon, o.firstSyncTimeoutMs, o.pollMs);

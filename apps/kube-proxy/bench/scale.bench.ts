@@ -48,7 +48,9 @@
  * KP_SCALE_OUT (the result's file name under bench-results/ instead of kube-proxy-scale.json, or
  * kube-proxy-scale-cpu-prof.json with KP_SCALE_CPU_PROF=1), KP_SCALE_POLL_MS (how often the
  * daemon's /metrics is polled for the first sync, default 500; the figures come from the
- * metric's own stamp, so this only sets what the scrapes cost the daemon; 50 before session 26).
+ * metric's own stamp, so this only sets what the scrapes cost the daemon; 50 before session 26),
+ * KP_SCALE_CONTENT_TYPE (the daemon's `--kube-api-content-type`, e.g. `application/json` to
+ * compare with its default, protobuf, since session 41).
  * Needs root (network namespaces). On SIGINT/SIGTERM it deletes its namespaces before exiting;
  * killed outright, its daemons die with it (parent-death signal), its probes with their stdin.
  */
@@ -195,6 +197,7 @@ async function main(): Promise<void> {
       stages: process.env.KP_SCALE_STAGES === '1',
       pacedFloor: envNumber('KP_SCALE_PACED_FLOOR', 100),
       cpuTicks: process.env.KP_SCALE_CPU_TICKS === '1',
+      ...(process.env.KP_SCALE_CONTENT_TYPE ? { contentType: process.env.KP_SCALE_CONTENT_TYPE } : {}),
       floorRuns: Math.max(1, envNumber('KP_SCALE_FLOOR_RUNS', 2)),
       kernelChecks: process.env.KP_SCALE_KERNEL !== '0',
       pollMs: Math.max(1, envNumber('KP_SCALE_POLL_MS', 500)),
@@ -206,6 +209,7 @@ async function main(): Promise<void> {
       binary: process.env.KP_SCALE_BINARY ?? 'nodeagent-kube-proxy single executable, built by this run',
       ...(semiSpace && !process.env.KP_SCALE_BINARY ? { maxSemiSpaceSizeMb: Number(semiSpace) } : {}),
       cpuProfile: settings.cpuProfile,
+      contentType: settings.contentType ?? 'the daemon default (application/vnd.kubernetes.protobuf)',
       pollMs: settings.pollMs,
       runs,
     };
