@@ -59,6 +59,8 @@ export type { ObjectStore, StoredEvent, StoreListener } from './object-store';
 export type { FieldValidation } from './object-validation';
 export type { PodGarbageCollector } from './pod-garbage-collector';
 export { kubeletPathFor, POD_PROXY_SUBRESOURCES, type PodProxySubresource } from './pod-proxy-subresources';
+export { ProtobufEncodingError } from './protobuf-encoding';
+export { encodeProtobufObject, encodeProtobufWatchEvent, PROTOBUF_MAGIC } from './protobuf-envelope';
 export type { ReplicaSetController } from './replicaset-controller';
 export { ADMIN_USER, type UserInfo } from './request-authentication';
 export type { DeleteOptions, ResourceRegistry, WriteOptions } from './resource-registry';

@@ -7,7 +7,7 @@ export const INITIAL_CHUNK_BYTES = 64 * 1024;
 /** What streamInitialEvents reports, for tests and the scale bench. */
 export interface InitialEventsSent {
   events: number;
-  /** Characters written (bytes, for JSON that is ASCII). */
+  /** Characters written (bytes, for JSON that is ASCII; protobuf frames' bytes). */
   bytes: number;
   /** Writes made (one per chunk). */
   chunks: number;
@@ -39,21 +39,21 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * buffered is one chunk plus the socket's.
  *
  * `objects` is the snapshot to send (references; nothing is copied); `include` filters it as it
- * goes; `line` encodes one object's event. Stops early, returning what it sent, when `stop()`
+ * goes; `line` encodes one object's event (a JSON line, or a protobuf frame). Stops early, returning what it sent, when `stop()`
  * says so (the client went away, the watch was stalled or closed).
  */
 export async function streamInitialEvents(
   res: ServerResponse,
   objects: readonly KubeObject[],
   include: (o: KubeObject) => boolean,
-  line: (o: KubeObject) => string,
+  line: (o: KubeObject) => string | Uint8Array,
   stop: () => boolean,
 ): Promise<InitialEventsSent> {
   const sent: InitialEventsSent = { events: 0, bytes: 0, chunks: 0, yields: 0 };
   let i = 0;
   while (i < objects.length) {
     if (stop()) return sent;
-    const batch: string[] = [];
+    const batch: (string | Uint8Array)[] = [];
     let bytes = 0;
     for (; i < objects.length && bytes < INITIAL_CHUNK_BYTES; i++) {
       const o = objects[i] as KubeObject;
@@ -63,7 +63,9 @@ export async function streamInitialEvents(
       bytes += text.length;
     }
     if (batch.length === 0) continue;
-    const flowing = res.write(batch.join(''));
+    const flowing = res.write(
+      typeof batch[0] === 'string' ? batch.join('') : Buffer.concat(batch as Uint8Array[], bytes),
+    );
     sent.events += batch.length;
     sent.bytes += bytes;
     sent.chunks++;

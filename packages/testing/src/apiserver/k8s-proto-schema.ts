@@ -256,7 +256,9 @@ export function k8sProtobufRoot(): protobuf.Root {
   if (!root) {
     const r = new protobuf.Root();
     for (const p of PACKAGES) protobuf.parse(`syntax = "proto2";\npackage ${p.package};\n${p.messages}`, r);
-    root = r.resolveAll();
+    // resolveAll() resolves in place; its declared return type is Namespace, not Root.
+    r.resolveAll();
+    root = r;
   }
   return root;
 }

@@ -5,8 +5,11 @@ import { prepareDeletion, propagationPolicyOf } from './deletion-propagation';
 import { intParam, parseJson, readBody, readObject, sendJson } from './http-io';
 import { cascadeNamespace } from './namespace-cascade';
 import { isPodProxySubresource, servePodLog } from './pod-proxy-subresources';
+import { envelope } from './protobuf-envelope';
+import { sendProtobuf, wantsProtobuf } from './protobuf-responses';
 import type { ResourcePath } from './request-path';
 import type { DeleteOptions, WriteOptions } from './resource-registry';
+import { apiVersionOf } from './resource-types';
 import { serveScale } from './scale-subresource';
 import { tableFor, wantsTable } from './table-output';
 import { watchSendInitialEvents } from './watch-list-options';
@@ -115,6 +118,7 @@ function serveGet(
 ): void {
   const { rt, namespace, name } = path;
   const accept = String(req.headers.accept ?? '');
+  const protobuf = wantsProtobuf(accept, rt);
   const watch = q.get('watch');
   if (watch === 'true' || watch === '1') {
     // Watching a single object by URL name (old style) is a watch with a name filter.
@@ -128,6 +132,7 @@ function serveGet(
         allowBookmarks: q.get('allowWatchBookmarks') === 'true',
         timeoutSeconds: intParam(q, 'timeoutSeconds') ?? ctx.defaultWatchTimeoutSeconds,
         asTable: wantsTable(accept),
+        protobuf,
         ...(sendInitialEvents !== undefined ? { sendInitialEvents } : {}),
         ...(namespace !== undefined ? { namespace } : {}),
         ...(q.get('resourceVersion') !== null ? { resourceVersion: q.get('resourceVersion') as string } : {}),
@@ -137,7 +142,14 @@ function serveGet(
     return;
   }
   const obj = ctx.registry.get(rt, namespace, name);
-  if (wantsTable(accept))
+  if (protobuf) {
+    const apiVersion = apiVersionOf(rt);
+    sendProtobuf(
+      res,
+      200,
+      envelope(apiVersion, rt.kind, ctx.watches.encodedObjects.protobuf(obj, apiVersion, rt.kind)),
+    );
+  } else if (wantsTable(accept))
     sendJson(
       res,
       200,

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { badRequest, gone } from './api-error';
+import type { EncodedObjects } from './encoded-objects';
 import { parseFieldSelector } from './field-selector';
 import { intParam, sendJson } from './http-io';
 import type { KubeObject } from './kube-object';
 import { parseLabelSelector } from './label-selector';
 import type { ObjectStore } from './object-store';
+import { listEnvelope } from './protobuf-envelope';
+import { sendProtobuf, wantsProtobuf } from './protobuf-responses';
 import type { ResourcePath } from './request-path';
 import type { ResourceRegistry } from './resource-registry';
 import { apiVersionOf } from './resource-types';
@@ -48,8 +51,17 @@ export class PaginatedLists {
     this.snapshots.clear();
   }
 
-  /** Answers one list request for `path` with the query `q`. */
-  serve(path: ResourcePath, q: URLSearchParams, accept: string, res: ServerResponse): void {
+  /**
+   * Answers one list request for `path` with the query `q`; a protobuf list's items come from
+   * `encoded` (each object encoded once, shared with the watches).
+   */
+  serve(
+    path: ResourcePath,
+    q: URLSearchParams,
+    accept: string,
+    res: ServerResponse,
+    encoded: EncodedObjects,
+  ): void {
     const { rt } = path;
     const labels = parseLabelSelector(q.get('labelSelector'));
     const fields = parseFieldSelector(q.get('fieldSelector'), rt);
@@ -72,7 +84,13 @@ export class PaginatedLists {
       sendJson(res, 200, tableFor(rt.kind, items, metadata, this.now()));
       return;
     }
-    sendJson(res, 200, { kind: `${rt.kind}List`, apiVersion: apiVersionOf(rt), metadata, items });
+    const apiVersion = apiVersionOf(rt);
+    if (wantsProtobuf(accept, rt)) {
+      const messages = items.map((o) => encoded.protobuf(o, apiVersion, rt.kind));
+      sendProtobuf(res, 200, listEnvelope(apiVersion, `${rt.kind}List`, metadata, messages));
+      return;
+    }
+    sendJson(res, 200, { kind: `${rt.kind}List`, apiVersion, metadata, items });
   }
 
   /** The snapshot a continue token names, or 410 when it was dropped or compacted away. */

@@ -7,6 +7,7 @@ import { intParam, readObject, sendJson } from './http-io';
 import type { KubeObject } from './kube-object';
 import { parseLabelSelector } from './label-selector';
 import { serveObject } from './object-requests';
+import { sendProtobufStatus, wantsProtobuf } from './protobuf-responses';
 import type { UserInfo } from './request-authentication';
 import type { ResourcePath } from './request-path';
 import type { WriteOptions } from './resource-registry';
@@ -34,8 +35,17 @@ export async function handleResource(
   if (path.subresource && !path.rt.subresources.includes(path.subresource)) {
     throw new ApiError(404, 'NotFound', `the server could not find the requested resource`);
   }
-  if (path.name === undefined) await serveCollection(ctx, req, res, path, q, user, writeOpts);
-  else await serveObject(ctx, req, res, { ...path, name: path.name }, q, writeOpts);
+  try {
+    if (path.name === undefined) await serveCollection(ctx, req, res, path, q, user, writeOpts);
+    else await serveObject(ctx, req, res, { ...path, name: path.name }, q, writeOpts);
+  } catch (err) {
+    // A failed protobuf read (GET, LIST, WATCH) is answered with a protobuf Status, as the
+    // real server encodes errors in the negotiated type; writes keep answering JSON here.
+    const read = (req.method ?? 'GET') === 'GET' && path.subresource === undefined;
+    if (!(err instanceof ApiError) || res.headersSent || !read) throw err;
+    if (!wantsProtobuf(String(req.headers.accept ?? ''), path.rt)) throw err;
+    sendProtobufStatus(res, err);
+  }
 }
 
 /** A collection: GET lists or watches, POST creates, DELETE deletes what the selectors pick. */
@@ -65,6 +75,7 @@ async function serveCollection(
           allowBookmarks: q.get('allowWatchBookmarks') === 'true',
           timeoutSeconds: intParam(q, 'timeoutSeconds') ?? ctx.defaultWatchTimeoutSeconds,
           asTable: wantsTable(accept),
+          protobuf: wantsProtobuf(accept, rt),
           ...(sendInitialEvents !== undefined ? { sendInitialEvents } : {}),
           ...(namespace !== undefined ? { namespace } : {}),
           ...(q.get('resourceVersion') !== null
@@ -75,7 +86,7 @@ async function serveCollection(
       );
       return;
     }
-    ctx.lists.serve(path, q, accept, res);
+    ctx.lists.serve(path, q, accept, res, ctx.watches.encodedObjects);
     return;
   }
   if (method === 'POST') {

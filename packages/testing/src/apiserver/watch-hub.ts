@@ -6,6 +6,8 @@ import { type InitialEventsSent, streamInitialEvents } from './initial-events-st
 import type { KubeObject } from './kube-object';
 import { type LabelSelector, matchesLabels } from './label-selector';
 import type { ObjectStore, StoredEvent } from './object-store';
+import { encodeObjectMessage, encodeProtobufWatchEvent, watchEventFrame } from './protobuf-envelope';
+import { PROTOBUF_WATCH_MEDIA_TYPE } from './protobuf-responses';
 import { apiVersionOf, type ResourceType, resourceKey } from './resource-types';
 import { tableFor } from './table-output';
 
@@ -29,6 +31,8 @@ export interface WatchRequest {
   timeoutSeconds: number;
   /** kubectl get -w asks for Table-wrapped objects (server-side printing). */
   asTable?: boolean;
+  /** Length-prefixed protobuf WatchEvent frames instead of JSON lines (see wantsProtobuf). */
+  protobuf?: boolean;
 }
 
 interface OpenWatch {
@@ -44,11 +48,31 @@ const INITIAL_EVENTS_END_ANNOTATION = 'k8s.io/initial-events-end';
  * One event as its line of the stream (a Table for kubectl's watches, except bookmarks and
  * errors): `JSON.stringify({ type, object })`, with a stored object's JSON from `encoded`.
  */
-function eventLine(req: WatchRequest, type: string, object: unknown, encoded: EncodedObjects): string {
+function eventLine(
+  req: WatchRequest,
+  type: string,
+  object: unknown,
+  encoded: EncodedObjects,
+): string | Buffer {
+  if (req.protobuf) return eventFrame(req, type, object, encoded);
   if (type === 'BOOKMARK' || type === 'ERROR') return `${JSON.stringify({ type, object })}\n`;
   if (req.asTable)
     return `${JSON.stringify({ type, object: tableFor(req.rt.kind, [object as KubeObject], {}, new Date()) })}\n`;
   return `{"type":"${type}","object":${encoded.json(object as KubeObject)}}\n`;
+}
+
+/**
+ * One event as its protobuf frame, a stored object's message from `encoded`; bookmarks and
+ * errors (a Status) are encoded per watch, as their JSON is.
+ */
+function eventFrame(req: WatchRequest, type: string, object: unknown, encoded: EncodedObjects): Buffer {
+  if (type === 'ERROR') return encodeProtobufWatchEvent(type, object as Record<string, unknown>);
+  const apiVersion = apiVersionOf(req.rt);
+  const message =
+    type === 'BOOKMARK'
+      ? encodeObjectMessage(object as Record<string, unknown>, apiVersion, req.rt.kind)
+      : encoded.protobuf(object as KubeObject, apiVersion, req.rt.kind);
+  return watchEventFrame(type, apiVersion, req.rt.kind, message);
 }
 
 /** How watch-list streams are served, switchable while the server runs. */
@@ -63,12 +87,15 @@ export interface WatchStreamSettings {
    * how often the server gave its event loop back while sending it).
    */
   onInitialEventsSent: ((sent: InitialEventsSent) => void) | undefined;
-  /** Objects JSON-encoded for watch events so far (each once, however many watches send it). */
+  /**
+   * Objects encoded for watch events and protobuf reads so far: each once per format (JSON,
+   * protobuf), however many watches send it.
+   */
   readonly objectEncodes: number;
 }
 
 /**
- * Streams watch events as newline-delimited JSON, applying the real server's selector
+ * Streams watch events as newline-delimited JSON (or protobuf frames), applying the real server's selector
  * transitions (an object leaving the selector is reported DELETED, entering it ADDED),
  * periodic bookmarks, and the server-side timeout that makes clients rotate watches.
  */
@@ -89,7 +116,12 @@ export class WatchHub implements WatchStreamSettings {
   }
 
   get objectEncodes(): number {
-    return this.encoded.encodes;
+    return this.encoded.encodes + this.encoded.protobufEncodes;
+  }
+
+  /** The stored objects' encodings, shared by every watch and protobuf read. */
+  get encodedObjects(): EncodedObjects {
+    return this.encoded;
   }
 
   serve(req: WatchRequest, res: ServerResponse): void {
@@ -120,7 +152,7 @@ export class WatchHub implements WatchStreamSettings {
     const snapshotRevision = this.store.resourceVersion;
 
     res.writeHead(200, {
-      'Content-Type': 'application/json',
+      'Content-Type': req.protobuf ? PROTOBUF_WATCH_MEDIA_TYPE : 'application/json',
       'Cache-Control': 'no-cache, private',
       'Transfer-Encoding': 'chunked',
     });
