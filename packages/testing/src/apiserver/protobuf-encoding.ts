@@ -45,6 +45,8 @@ interface FieldPlan {
   where: string;
   /** The field's key (number and wire type), as varint bytes. */
   tag: Uint8Array;
+  /** The key when it is one byte (fields 1-15), else -1: written with byte(), the common case. */
+  tag1: number;
   kind: FieldKind;
   repeated: boolean;
   /** Written even when absent (a non-pointer Go field). */
@@ -98,6 +100,7 @@ function planFor(type: protobuf.Type): MessagePlan {
       name: field.name,
       where: `${type.name}.${field.name}`,
       tag: keyBytes(field.id, varint ? 0 : 2),
+      tag1: field.id < 16 ? (field.id << 3) | (varint ? 0 : 2) : -1,
       kind,
       repeated: field.repeated,
       always: !pointers?.has(field.name),
@@ -129,7 +132,7 @@ function writeFields(w: ProtobufWriter, plan: MessagePlan, obj: Record<string, u
 
 /** A non-pointer field the JSON leaves out: its Go zero value. */
 function writeZero(w: ProtobufWriter, f: FieldPlan): void {
-  w.raw(f.tag);
+  writeKey(w, f);
   if (f.kind === 'message' || f.kind === 'intOrString') {
     const at = w.beginMessage();
     if (f.message) writeFields(w, f.message, {});
@@ -138,8 +141,13 @@ function writeZero(w: ProtobufWriter, f: FieldPlan): void {
   } else w.byte(0); // "" and empty messages: length 0; 0 and false: varint 0.
 }
 
+function writeKey(w: ProtobufWriter, f: FieldPlan): void {
+  if (f.tag1 >= 0) w.byte(f.tag1);
+  else w.raw(f.tag);
+}
+
 function writeValue(w: ProtobufWriter, f: FieldPlan, v: unknown): void {
-  w.raw(f.tag);
+  writeKey(w, f);
   switch (f.kind) {
     case 'string':
       if (typeof v !== 'string') throw new ProtobufEncodingError(f.where, v, 'must be a string');
@@ -175,8 +183,8 @@ function writeNested(w: ProtobufWriter, f: FieldPlan, v: unknown): void {
       throw new ProtobufEncodingError(f.where, v, 'must be an integer or a string');
     writeIntOrString(w, v);
   } else {
-    w.byte(0x0a); // FieldsV1.Raw
-    w.bytes(Buffer.from(goJson(v), 'utf8'));
+    w.byte(0x0a); // FieldsV1.Raw: the JSON text's UTF-8 bytes, written as a string is
+    w.string(goJson(v));
   }
   w.endMessage(at);
 }
