@@ -5,6 +5,7 @@ import { IndexedStore, type IndexFunc, namespaceIndex, type StoreChange } from '
 import type { InformerObject } from './informer-object';
 import { KubeListerWatcher, type ResourceRef } from './kube-lister-watcher';
 import type { ListerWatcher } from './lister-watcher';
+import type { ProtobufWireOptions } from './protobuf/wire-format';
 import { Reflector, type ReflectorOptions, type ReflectorStats } from './reflector';
 
 /** What to watch and how: the reflector's options plus the store's indexers and delta tracking. */
@@ -12,6 +13,11 @@ export interface InformerOptions<T extends InformerObject> extends ReflectorOpti
   /** Where to list/watch: a kubeconfig plus resource, or a custom ListerWatcher. */
   kubeConfig?: KubeConfig;
   resource?: ResourceRef;
+  /**
+   * With `kubeConfig` + `resource` (Services or EndpointSlices): ask the server for protobuf and
+   * decode it into the same objects as the JSON (`KubeListerWatcher`'s option). Default: JSON.
+   */
+  protobuf?: ProtobufWireOptions;
   listerWatcher?: ListerWatcher<T>;
   /** Secondary indexes; `namespace` is always present. */
   indexers?: Record<string, IndexFunc<T>>;
@@ -60,7 +66,13 @@ export class Informer<T extends InformerObject> {
           'give either listerWatcher or kubeConfig + resource',
         );
       }
-      lw = new KubeListerWatcher<T>(options.kubeConfig, options.resource);
+      lw = new KubeListerWatcher<T>(options.kubeConfig, options.resource, { protobuf: options.protobuf });
+    } else if (options.protobuf) {
+      throw new InvalidOptionError(
+        'protobuf',
+        'listerWatcher',
+        'applies to kubeConfig + resource, not a given listerWatcher',
+      );
     }
     if (options.trackDeltas) this.deltas = new DeltaTracker<T>();
     this.store = new IndexedStore<T>({ namespace: namespaceIndex, ...(options.indexers ?? {}) });

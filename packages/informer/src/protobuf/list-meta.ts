@@ -1,0 +1,32 @@
+import { setString } from './fields';
+import type { ProtoReader } from './reader';
+
+/** A meta/v1 ListMeta as JSON: strings `omitempty`, `remainingItemCount` and `shardInfo` when written. */
+export function readListMeta(r: ProtoReader): Record<string, unknown> {
+  const end = r.end();
+  const m: Record<string, unknown> = {};
+  while (r.pos < end) {
+    const tag = r.uint();
+    if (tag === 10) setString(m, 'selfLink', r.string());
+    else if (tag === 18) setString(m, 'resourceVersion', r.string());
+    else if (tag === 26) setString(m, 'continue', r.string());
+    else if (tag === 32) m.remainingItemCount = r.int64();
+    else if (tag === 42) m.shardInfo = readShardInfo(r);
+    else r.skip(tag & 7);
+  }
+  r.expectEnd(end, 'ListMeta');
+  return m;
+}
+
+/** ShardInfo's `selector` has no omitempty: always there. */
+function readShardInfo(r: ProtoReader): { selector: string } {
+  const end = r.end();
+  let selector = '';
+  while (r.pos < end) {
+    const tag = r.uint();
+    if (tag === 10) selector = r.string();
+    else r.skip(tag & 7);
+  }
+  r.expectEnd(end, 'ShardInfo');
+  return { selector };
+}

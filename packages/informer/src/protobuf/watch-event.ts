@@ -1,0 +1,49 @@
+import { decodeEnvelopedObject } from './envelope';
+import { ProtobufDecodeError } from './errors';
+import type { DecodeFlags } from './omit';
+import { ProtoReader } from './reader';
+
+/** A decoded watch event, as the JSON watch's line would parse. */
+export interface DecodedWatchEvent {
+  type: string;
+  object: Record<string, unknown>;
+}
+
+/**
+ * One frame of a protobuf watch: meta/v1 WatchEvent {type(1), object(2) = RawExtension{raw(1)}},
+ * `raw` being `k8s\0` + Unknown around the object (a Status for ERROR).
+ */
+export function decodeWatchEvent(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  flags: DecodeFlags,
+): DecodedWatchEvent {
+  const r = new ProtoReader(buf, start, end);
+  let type = '';
+  let object: Record<string, unknown> | undefined;
+  while (r.pos < end) {
+    const tag = r.uint();
+    if (tag === 10) type = r.string();
+    else if (tag === 18) object = readRawExtension(r, flags);
+    else r.skip(tag & 7);
+  }
+  r.expectEnd(end, 'WatchEvent');
+  if (!object) throw new ProtobufDecodeError('WatchEvent', start, `${type || 'an'} event without an object`);
+  return { type, object };
+}
+
+function readRawExtension(r: ProtoReader, flags: DecodeFlags): Record<string, unknown> | undefined {
+  const end = r.end();
+  let object: Record<string, unknown> | undefined;
+  while (r.pos < end) {
+    const tag = r.uint();
+    if (tag === 10) {
+      const rawEnd = r.end();
+      object = decodeEnvelopedObject(r.buf, r.pos, rawEnd, flags);
+      r.pos = rawEnd;
+    } else r.skip(tag & 7);
+  }
+  r.expectEnd(end, 'RawExtension');
+  return object;
+}
