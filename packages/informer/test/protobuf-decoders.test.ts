@@ -183,6 +183,14 @@ describe('EndpointSlice', () => {
     expect(omitted).toStrictEqual(whole);
   });
 
+  it('a map key named __proto__ is an own property, as JSON.parse makes it', () => {
+    const labels = JSON.parse('{"__proto__":"x","a":"b"}');
+    const raw = encode(T.slice, { metadata: { labels }, addressType: 'IPv4' });
+    const got = decodeObject('discovery.k8s.io/v1', 'EndpointSlice', raw) as { metadata: { labels: object } };
+    expect(got.metadata.labels).toStrictEqual(JSON.parse('{"__proto__":"x","a":"b"}'));
+    expect(Object.getPrototypeOf(got.metadata.labels)).toBe(Object.prototype);
+  });
+
   it('refuses an unknown omission path', () => {
     expect(() => decodeFlags(['endpoints.nope'])).toThrow(/protobuf.omit.*endpoints.nope/);
   });
