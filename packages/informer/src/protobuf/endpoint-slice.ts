@@ -28,11 +28,11 @@ export function readEndpointSlice(
   while (r.pos < end) {
     const tag = r.uint();
     if (tag === 18) {
-      if (endpoints === null) endpoints = [];
-      endpoints.push(readEndpoint(r, flags));
+      if (endpoints === null) endpoints = [readEndpoint(r, flags)];
+      else endpoints.push(readEndpoint(r, flags));
     } else if (tag === 26) {
-      if (ports === null) ports = [];
-      ports.push(readEndpointPort(r));
+      if (ports === null) ports = [readEndpointPort(r)];
+      else ports.push(readEndpointPort(r));
     } else if (tag === 10) s.metadata = readObjectMeta(r, flags);
     else if (tag === 34) s.addressType = r.string();
     else r.skip(tag & 7);
@@ -43,16 +43,25 @@ export function readEndpointSlice(
   return s;
 }
 
+/** A placeholder keeping `conditions` second in an endpoint's shape; replaced by a fresh `{}` when unset. */
+const EMPTY_CONDITIONS = Object.freeze({});
+
 function readEndpoint(r: ProtoReader, flags: DecodeFlags): Record<string, unknown> {
   const end = r.end();
   let addresses: string[] | null = null;
-  const e: Record<string, unknown> = { addresses: null, conditions: {} };
+  // Built from `{}` (four in-object slots), not a two-property literal (exactly two): the usual
+  // endpoint's addresses, conditions, nodeName and targetRef then need no out-of-object store.
+  const e: Record<string, unknown> = {};
+  e.addresses = null;
+  e.conditions = EMPTY_CONDITIONS;
   while (r.pos < end) {
     const tag = r.uint();
     switch (tag) {
       case 10:
-        if (addresses === null) addresses = [];
-        addresses.push(r.string());
+        // `[first]` has room for exactly one (nearly every endpoint's count); `[]` then push
+        // would allocate room for 17.
+        if (addresses === null) addresses = [r.string()];
+        else addresses.push(r.string());
         break;
       case 18:
         e.conditions = readEndpointConditions(r);
@@ -84,6 +93,7 @@ function readEndpoint(r: ProtoReader, flags: DecodeFlags): Record<string, unknow
   }
   r.expectEnd(end, 'Endpoint');
   e.addresses = addresses;
+  if (e.conditions === EMPTY_CONDITIONS) e.conditions = {};
   return e;
 }
 
