@@ -375,6 +375,17 @@ describe('Status, envelope, lists and watch events', () => {
     });
   });
 
+  it('leaves a BOOKMARK whole: omitted annotations stay on it, not on other events', () => {
+    const meta = { resourceVersion: '5', annotations: { 'k8s.io/initial-events-end': 'true' } };
+    const flags = decodeFlags(['metadata.annotations']);
+    const decode = (type: string) => {
+      const frame = watchFrame(type, envelope('v1', 'Service', encode(T.service, { metadata: meta })));
+      return decodeWatchEvent(frame, 4, frame.length, flags).object.metadata;
+    };
+    expect(decode('BOOKMARK')).toStrictEqual(meta);
+    expect(decode('ADDED')).toStrictEqual({ resourceVersion: '5' });
+  });
+
   it('decodes lists: ListMeta, items without kind/apiVersion, each through `each`', () => {
     const list = envelope(
       'v1',

@@ -103,7 +103,8 @@ describe('KubeListerWatcher with protobuf', { timeout: 15_000 }, () => {
     const informer = new Informer({
       kubeConfig: plainHttpKubeConfig(s),
       resource: SLICES,
-      protobuf: { omit: ['endpoints.targetRef'] },
+      // Annotations left out too: the end bookmark's must still be read, or this never syncs.
+      protobuf: { omit: ['endpoints.targetRef', 'metadata.annotations'] },
       onError: () => {},
     });
     informer.start();

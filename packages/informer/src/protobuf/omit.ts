@@ -4,7 +4,8 @@ import { InvalidOptionError } from '@nodeagent/primitives';
  * The fields a decode may leave out, by their JSON path from the object's root (a list's items
  * and a watch event's object alike). Leaving one out gives exactly what decoding it and then
  * `delete`-ing it would, without building it: a skipped length-delimited field costs one length
- * read. kube-proxy reads neither an endpoint's `targetRef` nor `managedFields`.
+ * read. kube-proxy reads neither an endpoint's `targetRef` nor `managedFields`. A watch's
+ * BOOKMARK object is left whole (its annotations end a watch-list's initial state).
  */
 export const OMITTABLE_PATHS = [
   'metadata.managedFields',

@@ -1,6 +1,6 @@
 import { decodeEnvelopedObject } from './envelope';
 import { ProtobufDecodeError } from './errors';
-import type { DecodeFlags } from './omit';
+import { DECODE_ALL, type DecodeFlags } from './omit';
 import { ProtoReader } from './reader';
 
 /** A decoded watch event, as the JSON watch's line would parse. */
@@ -25,7 +25,9 @@ export function decodeWatchEvent(
   while (r.pos < end) {
     const tag = r.uint();
     if (tag === 10) type = r.string();
-    else if (tag === 18) object = readRawExtension(r, flags);
+    // A BOOKMARK's object is decoded whole: its annotations carry `k8s.io/initial-events-end`,
+    // which ends a watch-list's initial state (Go writes the type first, so it is known here).
+    else if (tag === 18) object = readRawExtension(r, type === 'BOOKMARK' ? DECODE_ALL : flags);
     else r.skip(tag & 7);
   }
   r.expectEnd(end, 'WatchEvent');
