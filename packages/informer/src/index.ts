@@ -35,6 +35,7 @@ export {
   decodeList,
   decodeWatchEvent,
   FrameReader,
+  ListStreamReader,
   OMITTABLE_PATHS,
   type OmittablePath,
   ProtobufDecodeError,

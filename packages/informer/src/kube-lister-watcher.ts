@@ -11,12 +11,13 @@ import { LineReader } from './line-reader';
 import { ListItemsReader } from './list-items-reader';
 import type { ListerWatcher, ListOptions, ListPage, WatchEvent, WatchOptions } from './lister-watcher';
 import {
-  decodeList,
+  type DecodedList,
   decodeWatchEvent,
   FrameReader,
   isProtobufContentType,
   PROTOBUF_ACCEPT,
 } from './protobuf';
+import { ListStreamReader } from './protobuf/list-stream';
 import type { DecodeFlags } from './protobuf/omit';
 import { type ProtobufWireOptions, protobufFlagsFor, protobufStatusText } from './protobuf/wire-format';
 import { RequestObservation, recordWatchResult } from './rest-client-metrics';
@@ -59,6 +60,39 @@ function readBytes(res: IncomingMessage): Promise<Buffer> {
     const chunks: Buffer[] = [];
     res.on('data', (c: Buffer) => chunks.push(c));
     res.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    res.on('error', reject);
+    res.on('aborted', () => reject(new WatchDroppedError('aborted')));
+  });
+}
+
+/**
+ * A protobuf list body decoded as it arrives (ListStreamReader): each item through `each` as its
+ * bytes are in, so the body is never held whole, as the JSON list's items are not.
+ */
+function readProtobufList<T>(
+  res: IncomingMessage,
+  flags: DecodeFlags,
+  each: (item: T) => T,
+): Promise<DecodedList<T> & { bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const reader = new ListStreamReader<T>(flags, each);
+    let bytes = 0;
+    res.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      try {
+        reader.push(chunk);
+      } catch (err) {
+        res.destroy();
+        reject(err);
+      }
+    });
+    res.on('end', () => {
+      try {
+        resolve({ ...reader.end(), bytes });
+      } catch (err) {
+        reject(err);
+      }
+    });
     res.on('error', reject);
     res.on('aborted', () => reject(new WatchDroppedError('aborted')));
   });
@@ -207,10 +241,9 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
         throw failed.error;
       }
       if (this.protobuf && isProtobufContentType(res.headers['content-type'])) {
-        // Bytes, not text: the whole body (~40% of the JSON's size) is decoded at its end.
-        const body = await readBytes(res);
-        observation.read(body.length);
-        return { ...decodeList(body, this.protobuf, each ?? ((item: T) => item)), rest: undefined };
+        const read = await readProtobufList(res, this.protobuf, each ?? ((item: T) => item));
+        observation.read(read.bytes);
+        return { ...read, rest: undefined };
       }
       const read = await KubeListerWatcher.readItems(res, each ?? ((item: T) => item));
       observation.read(read.bytes);

@@ -2,6 +2,7 @@ export { decodeEnvelopedObject, type Envelope, PROTOBUF_MAGIC, readEnvelope } fr
 export { ProtobufDecodeError } from './errors';
 export { FrameReader } from './frame-reader';
 export { type DecodedList, decodeList } from './list';
+export { ListStreamReader } from './list-stream';
 export { isProtobufContentType, PROTOBUF_ACCEPT, PROTOBUF_MEDIA_TYPE } from './media-type';
 export { DECODE_ALL, type DecodeFlags, decodeFlags, OMITTABLE_PATHS, type OmittablePath } from './omit';
 export { ProtoReader } from './reader';

@@ -3,7 +3,11 @@ import type { ProtoReader } from './reader';
 
 /** A meta/v1 ListMeta as JSON: strings `omitempty`, `remainingItemCount` and `shardInfo` when written. */
 export function readListMeta(r: ProtoReader): Record<string, unknown> {
-  const end = r.end();
+  return readListMetaTo(r, r.end());
+}
+
+/** A ListMeta whose fields run from `r.pos` to `end` (its length prefix already read). */
+export function readListMetaTo(r: ProtoReader, end: number): Record<string, unknown> {
   const m: Record<string, unknown> = {};
   while (r.pos < end) {
     const tag = r.uint();
