@@ -98,16 +98,6 @@ function readProtobufList<T>(
   });
 }
 
-/** A failed response's typed error and body size: its Status read from protobuf or JSON, by its Content-Type. */
-async function failure(res: IncomingMessage): Promise<{ error: ApiStatusError; bytes: number }> {
-  if (isProtobufContentType(res.headers['content-type'])) {
-    const body = await readBytes(res);
-    return { error: statusError(res, protobufStatusText(body)), bytes: body.length };
-  }
-  const body = await KubeListerWatcher.readAll(res);
-  return { error: statusError(res, body), bytes: Buffer.byteLength(body) };
-}
-
 /**
  * A ListerWatcher over HTTP(S) that takes the server, TLS material and credentials from a
  * @kubernetes/client-node KubeConfig (kubeconfig file or in-cluster), so auth providers and
@@ -169,7 +159,7 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
    * hold a LIST page twice more outside the heap (chunks and their concatenation, ~2.5 MB each
    * for 500 EndpointSlices) until a major GC, which after a start-up sync is seconds away.
    */
-  static readAll(res: IncomingMessage): Promise<string> {
+  private static readAll(res: IncomingMessage): Promise<string> {
     return new Promise((resolve, reject) => {
       const chunks: string[] = [];
       res.setEncoding('utf8');
@@ -178,6 +168,16 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
       res.on('error', reject);
       res.on('aborted', () => reject(new WatchDroppedError('aborted')));
     });
+  }
+
+  /** A failed response's typed error and body size: its Status read from protobuf or JSON, by its Content-Type. */
+  private static async failure(res: IncomingMessage): Promise<{ error: ApiStatusError; bytes: number }> {
+    if (isProtobufContentType(res.headers['content-type'])) {
+      const body = await readBytes(res);
+      return { error: statusError(res, protobufStatusText(body)), bytes: body.length };
+    }
+    const body = await KubeListerWatcher.readAll(res);
+    return { error: statusError(res, body), bytes: Buffer.byteLength(body) };
   }
 
   /**
@@ -236,7 +236,7 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
       const res = await this.open(url, signal);
       observation.answered(0, res.statusCode);
       if ((res.statusCode ?? 0) >= 300) {
-        const failed = await failure(res);
+        const failed = await KubeListerWatcher.failure(res);
         observation.read(failed.bytes);
         throw failed.error;
       }
@@ -364,7 +364,9 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
           async (res) => {
             recordWatchResult(url, res.statusCode);
             if ((res.statusCode ?? 0) >= 300) {
-              const failed = await failure(res).catch(() => ({ error: statusError(res, '') }));
+              const failed = await KubeListerWatcher.failure(res).catch(() => ({
+                error: statusError(res, ''),
+              }));
               finish(failed.error);
               return;
             }
