@@ -6,7 +6,7 @@ import {
   type KubeProxyConfiguration,
   UnsupportedSettingsError,
 } from '@nodeagent/kube-proxy';
-import type { SettingProblem } from '@nodeagent/kube-proxy/config';
+import { listsAsProtobuf, type SettingProblem } from '@nodeagent/kube-proxy/config';
 import { parseDuration } from '@nodeagent/primitives';
 import type { Logger } from 'pino';
 import { createProxyLogger } from './logging';
@@ -28,6 +28,8 @@ export interface DaemonSettings {
   kubeconfigPath: string;
   /** clientConnection.qps/burst; qps < 0 turns rate limiting off, as in client-go. */
   api: { qps: number; burst: number };
+  /** clientConnection.contentType/acceptContentTypes: Services and EndpointSlices are listed and watched as protobuf. */
+  listsAsProtobuf: boolean;
   healthzBindAddress: string;
   metricsBindAddress: string;
   bindAddressHardFail: boolean;
@@ -50,6 +52,7 @@ export function daemonSettings(config: KubeProxyConfiguration): DaemonSettings {
     nodeName: nodeNameFor(config),
     kubeconfigPath: config.clientConnection.kubeconfig,
     api: { qps: config.clientConnection.qps, burst: config.clientConnection.burst },
+    listsAsProtobuf: listsAsProtobuf(config.clientConnection),
     healthzBindAddress: config.healthzBindAddress,
     metricsBindAddress: config.metricsBindAddress,
     bindAddressHardFail: config.bindAddressHardFail,

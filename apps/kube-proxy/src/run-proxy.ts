@@ -240,6 +240,7 @@ export async function runProxy(
     kubeConfig: kc,
     nodeName,
     handler,
+    protobuf: s.listsAsProtobuf,
     onError: (err) => log.warn({ err: (err as Error)?.message ?? String(err) }, 'watch error'),
   });
   log.info({ nodeName, families, mode }, 'kube-proxy started');

@@ -158,9 +158,9 @@ describe('every KubeProxyConfiguration field is read or refused', () => {
 
   it('each field met by a check names itself for a value it cannot honour, and is quiet at the defaults', () => {
     const defaults = applyPlatformDefaults(parseKubeProxyConfiguration({}));
-    // Nothing the user did not set is warned about: protobuf is upstream's default content type.
+    // Protobuf, upstream's default content type, is honoured: no problem whoever chose it.
     expect(checkSettingSupport(defaults, { kubernetesVersion: 'v1.36.3' })).toEqual([]);
-    expect(checkSettingSupport(defaults, CTX).map((p) => p.field)).toEqual(['clientConnection.contentType']);
+    expect(checkSettingSupport(defaults, CTX)).toEqual([]);
     const checkOnly = Object.entries(SETTING_SUPPORT)
       .filter(([, s]) => s.check && !s.effect)
       .map(([f]) => f);
@@ -198,13 +198,21 @@ describe('every KubeProxyConfiguration field is read or refused', () => {
     );
     checkSettings(warned, log, new Set(['featureGates.EventedPLEG']));
     expect(lines.filter((l) => l.includes('featureGates'))).toHaveLength(1);
-    // The default content type was not the user's choice: no warning about it.
-    expect(lines.filter((l) => l.includes('clientConnection.contentType'))).toHaveLength(0);
+    // Protobuf is honoured (Services and EndpointSlices): no warning, even when the user chose it.
     checkSettings(warned, log, new Set(['clientConnection.contentType']));
-    expect(lines.filter((l) => l.includes('clientConnection.contentType'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('clientConnection.contentType'))).toHaveLength(0);
+    // An Accept header without JSON is honoured for the lists, with a warning about the Node.
+    const protobufOnly = applyPlatformDefaults(
+      parseKubeProxyConfiguration({
+        clientConnection: { acceptContentTypes: 'application/vnd.kubernetes.protobuf' },
+      }),
+    );
+    expect(checkSettings(protobufOnly, log).map((p) => [p.field, p.severity])).toEqual([
+      ['clientConnection.acceptContentTypes', 'warn'],
+    ]);
     expect(lines.every((l) => l.startsWith('W'))).toBe(true);
     // The previous minor version is accepted.
     const ok = applyPlatformDefaults(parseKubeProxyConfiguration({ showHiddenMetricsForVersion: '1.35' }));
-    expect(checkSettingSupport(ok, CTX).map((p) => p.field)).toEqual(['clientConnection.contentType']);
+    expect(checkSettingSupport(ok, CTX)).toEqual([]);
   });
 });

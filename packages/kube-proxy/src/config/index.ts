@@ -28,6 +28,7 @@ export {
   parseKubeProxyConfiguration,
   validateKubeProxyConfiguration,
 } from './kube-proxy-configuration';
+export { type ContentTypeFields, JSON_CONTENT_TYPE, listsAsProtobuf, mediaTypes } from './list-content-type';
 export {
   checkSettingSupport,
   formatSettingProblem,

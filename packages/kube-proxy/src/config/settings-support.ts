@@ -7,6 +7,7 @@ import {
 import { KubeProxyError } from '../errors';
 import { PROTOBUF_CONTENT_TYPE } from './defaults';
 import type { KubeProxyConfiguration } from './kube-proxy-configuration';
+import { JSON_CONTENT_TYPE, mediaTypes } from './list-content-type';
 
 // What this kube-proxy does with every KubeProxyConfiguration field: where it takes effect, or
 // how a value it cannot honour is met at start — refused (the daemon exits naming the field)
@@ -65,8 +66,6 @@ export function formatSettingProblem(p: SettingProblem): string {
 const refuse = (value: unknown, reason: string) => ({ severity: 'refuse' as const, value, reason });
 const warn = (value: unknown, reason: string) => ({ severity: 'warn' as const, value, reason });
 
-const JSON_CONTENT_TYPE = 'application/json';
-
 /** Previous minor of a "major.minor.patch" version: "1.36.3" → "1.35". */
 export function previousMinorVersion(version: string): string {
   const [major, minor] = version.replace(/^v/, '').split('.').map(Number);
@@ -102,24 +101,29 @@ export const SETTING_SUPPORT: Readonly<Record<string, SettingSupport>> = {
   },
   'clientConnection.kubeconfig': { effect: 'the kubeconfig every API request uses' },
   'clientConnection.acceptContentTypes': {
-    // Honoured when empty or listing JSON: list and watch requests accept application/json.
+    effect:
+      'the Accept header of the Service and EndpointSlice lists and watches (protobuf when it names it)',
     check: (c) => {
-      const accept = c.clientConnection.acceptContentTypes;
-      if (accept === '' || accept.split(',').some((t) => t.trim() === JSON_CONTENT_TYPE)) return undefined;
-      return refuse(accept, `must include ${JSON_CONTENT_TYPE}: responses are decoded as JSON only`);
+      const types = mediaTypes(c.clientConnection.acceptContentTypes);
+      if (types.length === 0 || types.includes(JSON_CONTENT_TYPE)) return undefined;
+      if (types.includes(PROTOBUF_CONTENT_TYPE)) {
+        return warn(
+          c.clientConnection.acceptContentTypes,
+          `the own Node is still requested as ${JSON_CONTENT_TYPE}: its protobuf form is not decoded`,
+        );
+      }
+      return refuse(
+        c.clientConnection.acceptContentTypes,
+        `must name ${JSON_CONTENT_TYPE} or ${PROTOBUF_CONTENT_TYPE}: responses are decoded from those only`,
+      );
     },
   },
   'clientConnection.contentType': {
-    // application/json is what list and watch requests use; protobuf, upstream's default, is
-    // only worth a warning when the user asked for it.
-    check: (c, ctx) => {
+    effect:
+      'the Service and EndpointSlice lists and watches ask for protobuf when it names it (and acceptContentTypes is empty)',
+    check: (c) => {
       const type = c.clientConnection.contentType;
-      if (type === JSON_CONTENT_TYPE) return undefined;
-      if (type === PROTOBUF_CONTENT_TYPE) {
-        return ctx.userSet?.('clientConnection.contentType')
-          ? warn(type, `protobuf is not implemented; list and watch requests use ${JSON_CONTENT_TYPE}`)
-          : undefined;
-      }
+      if (type === JSON_CONTENT_TYPE || type === PROTOBUF_CONTENT_TYPE) return undefined;
       return refuse(type, `unsupported content type: use ${JSON_CONTENT_TYPE} or ${PROTOBUF_CONTENT_TYPE}`);
     },
   },

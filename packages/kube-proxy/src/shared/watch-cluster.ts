@@ -24,6 +24,11 @@ export interface WatchClusterOptions {
   onError?: (err: unknown) => void;
   /** Passed to every reflector (tests shorten watch timeouts). */
   watchTimeoutSeconds?: number;
+  /**
+   * List and watch Services and EndpointSlices as protobuf (upstream's default content type;
+   * the daemon's `listsAsProtobuf`). A server that answers JSON is still understood.
+   */
+  protobuf?: boolean;
 }
 
 /**
@@ -86,6 +91,22 @@ function slimNode(node: Wire<V1Node>): Wire<V1Node> {
  */
 const INITIAL_LIST_PAGE_SIZE = 0;
 
+/*
+ * What a protobuf decode leaves out (never built, where the JSON path builds then drops it):
+ * the fields the transforms above drop, and an endpoint's targetRef and deprecatedTopology,
+ * which the proxier never reads. Annotations stay: last-change-trigger-time feeds the network
+ * programming latency, and the watch-list's end bookmark is an annotation.
+ */
+const SERVICE_PROTOBUF = { omit: ['metadata.managedFields'] } as const;
+const ENDPOINT_SLICE_PROTOBUF = {
+  omit: [
+    'metadata.managedFields',
+    'metadata.ownerReferences',
+    'endpoints.targetRef',
+    'endpoints.deprecatedTopology',
+  ],
+} as const;
+
 /** Starts the Service, EndpointSlice and own-Node informers feeding `handler`. */
 export function watchCluster(opts: WatchClusterOptions): ClusterWatch {
   const common = {
@@ -99,6 +120,7 @@ export function watchCluster(opts: WatchClusterOptions): ClusterWatch {
     ...common,
     resource: { apiVersion: 'v1', plural: 'services' },
     labelSelector: PROXY_LABEL_SELECTOR,
+    ...(opts.protobuf ? { protobuf: SERVICE_PROTOBUF } : {}),
     transform: slimService,
     // Each Service of the first watch-list stream goes to the handler (the change tracker, which
     // keeps its own form of it) and the cache's retained form as it arrives, not all at the
@@ -116,6 +138,7 @@ export function watchCluster(opts: WatchClusterOptions): ClusterWatch {
     ...common,
     resource: { apiVersion: 'discovery.k8s.io/v1', plural: 'endpointslices' },
     labelSelector: PROXY_LABEL_SELECTOR,
+    ...(opts.protobuf ? { protobuf: ENDPOINT_SLICE_PROTOBUF } : {}),
     transform: slimEndpointSlice,
     // An update's old slice is ignored, a deletion's read for its Service, name and family.
     retain: retainedEndpointSlice,
