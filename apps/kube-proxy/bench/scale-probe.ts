@@ -58,10 +58,32 @@ async function list({ paths }) {
   }));
   return { ms: performance.now() - t0, bytes, items };
 }
+// Reads a GET's whole body with this Accept header; its size.
+function drain(port, path, accept) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: Number(port), path, agent: false, headers: { Accept: accept } }, (res) => {
+      let bytes = 0;
+      res.on('data', (c) => { bytes += c.length; });
+      res.on('end', () => res.statusCode === 200 ? resolve(bytes) : reject(new Error(path + ': ' + res.statusCode)));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+// Each path read once per Accept header: a watch-list stream (ended by its 1 s timeout), or a LIST.
+async function warm({ paths, accepts, stream }) {
+  const t0 = performance.now();
+  let bytes = 0;
+  const query = stream
+    ? '?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1'
+    : '';
+  for (const p of paths) for (const a of accepts) bytes += await drain(apiPort, p + query, a);
+  return { ms: performance.now() - t0, bytes };
+}
 async function scrape() {
   return { text: String(await get(metricsPort, '/metrics')) };
 }
-const ops = { waitSync, list, scrape };
+const ops = { waitSync, list, scrape, warm };
 require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
   const cmd = JSON.parse(line);
   ops[cmd.op](cmd).then(out, (e) => out({ error: String(e) }));
@@ -142,6 +164,15 @@ export class ScaleProbe {
   /** GETs `paths` from the API server at once, as the daemon reaches it; JSON.parse each. */
   list(paths: string[]): Promise<BareList> {
     return this.request({ op: 'list', paths });
+  }
+
+  /**
+   * Reads `paths` once per Accept header in `accepts`, as watch-list streams (`stream`) or LISTs,
+   * so the server has encoded every object in those formats before the daemon starts (see
+   * ScenarioSettings.warmServer).
+   */
+  warm(paths: string[], accepts: string[], stream: boolean): Promise<{ ms: number; bytes: number }> {
+    return this.request({ op: 'warm', paths, accepts, stream });
   }
 
   /** Ends the helper (closing its stdin is enough; the namespace's deletion kills it too). */

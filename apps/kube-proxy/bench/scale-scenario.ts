@@ -69,6 +69,13 @@ export interface ScenarioSettings {
   cpuTicks?: boolean;
   /** The daemon's `--kube-api-content-type` (KP_SCALE_CONTENT_TYPE); absent: its default, protobuf. */
   contentType?: string;
+  /**
+   * Before the daemon starts, read every Service and EndpointSlice once as JSON and once as
+   * protobuf (KP_SCALE_WARM_SERVER=1), so the server's per-object encodings are made (as other
+   * nodes' kube-proxies would have had them made) and the daemon's start is not bounded by the
+   * in-process server's first encode in JavaScript, which a real kube-apiserver does in Go.
+   */
+  warmServer?: boolean;
   /** Loads of the floor's ruleset; the fastest counts. */
   floorRuns: number;
   /**
@@ -110,6 +117,8 @@ const LAST_TS = 'kubeproxy_sync_proxy_rules_last_timestamp_seconds';
 const SYNC_COUNT = 'kubeproxy_sync_proxy_rules_duration_seconds_count';
 
 const LIST_PATHS = ['/api/v1/services', '/apis/discovery.k8s.io/v1/endpointslices'];
+/** The Accept header of client-go (and the daemon) asking for protobuf. */
+const PROTOBUF_ACCEPT = 'application/vnd.kubernetes.protobuf, application/json';
 
 /** The bare list: the fastest of two plain GETs of every Service and EndpointSlice, parsed. */
 async function bareList(probe: ScaleProbe): Promise<BareList> {
@@ -367,6 +376,8 @@ function serverCost(api: ApiServer, writes: ServerWrites): { done(): ServerCost 
 interface Measured {
   first: FirstSync;
   server: ServerCost;
+  /** What warming the server read (ScenarioSettings.warmServer). */
+  warmed?: { ms: number; bytes: number };
   /** 1-minute load average when the daemon started. */
   loadAverage: number;
   /** The daemon's CPU seconds at the first sync seen, and spent over the change loop. */
@@ -407,6 +418,7 @@ function report(s: Scenario, m: Measured): Record<string, unknown> {
     endpoints: s.services * s.endpoints,
     initialLists: s.initial,
     loadAverage: m.loadAverage,
+    ...(m.warmed ? { serverWarmed: { ms: Math.round(m.warmed.ms), bytes: m.warmed.bytes } } : {}),
     execToFirstSyncDoneMs: Math.round(m.first.execToDoneMs),
     firstSyncOwnMs: m.first.ownMs === undefined ? null : Math.round(m.first.ownMs),
     syncsWhenFirstSeen: m.first.syncsSeen,
@@ -469,6 +481,9 @@ async function measure(
   writes: ServerWrites,
 ): Promise<Measured> {
   const list = await bareList(probe);
+  const warmed = o.warmServer
+    ? await probe.warm(LIST_PATHS, ['application/json', PROTOBUF_ACCEPT], s.initial === 'stream')
+    : undefined;
   const profDir = join(dir, 'cpu-prof');
   mkdirSync(profDir, { recursive: true });
   const loadAverage = round(loadavg()[0] ?? 0, 1);
@@ -532,6 +547,7 @@ async function measure(
     return {
       first,
       server,
+      ...(warmed ? { warmed } : {}),
       loadAverage,
       cpu,
       faultsInChanges,

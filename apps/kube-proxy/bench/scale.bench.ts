@@ -50,7 +50,10 @@
  * daemon's /metrics is polled for the first sync, default 500; the figures come from the
  * metric's own stamp, so this only sets what the scrapes cost the daemon; 50 before session 26),
  * KP_SCALE_CONTENT_TYPE (the daemon's `--kube-api-content-type`, e.g. `application/json` to
- * compare with its default, protobuf, since session 41).
+ * compare with its default, protobuf, since session 41), KP_SCALE_WARM_SERVER=1 (before the
+ * daemon starts, read every Service and EndpointSlice once as JSON and once as protobuf, so the
+ * in-process server's per-object encodings exist, as after other nodes' starts, and its
+ * JavaScript encoder does not bound the daemon's start: see ScenarioSettings.warmServer).
  * Needs root (network namespaces). On SIGINT/SIGTERM it deletes its namespaces before exiting;
  * killed outright, its daemons die with it (parent-death signal), its probes with their stdin.
  */
@@ -198,6 +201,7 @@ async function main(): Promise<void> {
       pacedFloor: envNumber('KP_SCALE_PACED_FLOOR', 100),
       cpuTicks: process.env.KP_SCALE_CPU_TICKS === '1',
       ...(process.env.KP_SCALE_CONTENT_TYPE ? { contentType: process.env.KP_SCALE_CONTENT_TYPE } : {}),
+      warmServer: process.env.KP_SCALE_WARM_SERVER === '1',
       floorRuns: Math.max(1, envNumber('KP_SCALE_FLOOR_RUNS', 2)),
       kernelChecks: process.env.KP_SCALE_KERNEL !== '0',
       pollMs: Math.max(1, envNumber('KP_SCALE_POLL_MS', 500)),
@@ -210,6 +214,7 @@ async function main(): Promise<void> {
       ...(semiSpace && !process.env.KP_SCALE_BINARY ? { maxSemiSpaceSizeMb: Number(semiSpace) } : {}),
       cpuProfile: settings.cpuProfile,
       contentType: settings.contentType ?? 'the daemon default (application/vnd.kubernetes.protobuf)',
+      warmServer: settings.warmServer,
       pollMs: settings.pollMs,
       runs,
     };
