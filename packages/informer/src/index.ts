@@ -30,6 +30,7 @@ export { objectKey } from './object-key';
 export {
   type DecodedList,
   type DecodedWatchEvent,
+  type DecodeFlags,
   decodeEnvelopedObject,
   decodeFlags,
   decodeList,

@@ -39,6 +39,7 @@ export class ListStreamReader<T> {
     private readonly each: (item: T) => T,
   ) {}
 
+  /** Reads the next chunk of the body: every item it completes is decoded and passed through `each`. */
   push(chunk: Buffer): void {
     let buf = chunk;
     if (this.field) buf = this.fill(buf);

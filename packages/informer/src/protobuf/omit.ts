@@ -17,6 +17,7 @@ export const OMITTABLE_PATHS = [
   'status',
 ] as const;
 
+/** One of OMITTABLE_PATHS: a field a protobuf decode may leave out. */
 export type OmittablePath = (typeof OMITTABLE_PATHS)[number];
 
 /** The omissions as flags, read once per field by the decoders (no lookups on the hot path). */
