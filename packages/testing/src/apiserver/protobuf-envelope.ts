@@ -81,6 +81,12 @@ export function envelope(apiVersion: string, kind: string, message: Uint8Array):
  * `apiVersion` and `kind` pick the message. For tests that need protobuf fixtures.
  */
 export function encodeProtobufObject(obj: KubeObject | Record<string, unknown>): Buffer {
+  const { apiVersion, kind } = typeOf(obj);
+  return envelope(apiVersion, kind, encodeObjectMessage(obj as Record<string, unknown>, apiVersion, kind));
+}
+
+/** The object's apiVersion and kind, which pick its message; a ProtobufEncodingError unless both are named. */
+function typeOf(obj: KubeObject | Record<string, unknown>): { apiVersion: string; kind: string } {
   const { apiVersion, kind } = obj as { apiVersion?: unknown; kind?: unknown };
   if (typeof apiVersion !== 'string' || typeof kind !== 'string')
     throw new ProtobufEncodingError(
@@ -88,7 +94,7 @@ export function encodeProtobufObject(obj: KubeObject | Record<string, unknown>):
       `${String(apiVersion)}/${String(kind)}`,
       'the object must name both',
     );
-  return envelope(apiVersion, kind, encodeObjectMessage(obj as Record<string, unknown>, apiVersion, kind));
+  return { apiVersion, kind };
 }
 
 /**
@@ -119,13 +125,7 @@ const FRAME_LENGTH_PLACEHOLDER = new Uint8Array(4);
  * BOOKMARK, or ERROR with a Status), as a v1.36 kube-apiserver streams it. For test fixtures.
  */
 export function encodeProtobufWatchEvent(type: string, obj: KubeObject | Record<string, unknown>): Buffer {
-  const { apiVersion, kind } = obj as { apiVersion?: unknown; kind?: unknown };
-  if (typeof apiVersion !== 'string' || typeof kind !== 'string')
-    throw new ProtobufEncodingError(
-      'apiVersion/kind',
-      `${String(apiVersion)}/${String(kind)}`,
-      'the object must name both',
-    );
+  const { apiVersion, kind } = typeOf(obj);
   return watchEventFrame(
     type,
     apiVersion,
