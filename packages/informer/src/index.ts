@@ -12,12 +12,7 @@ export {
 export { IndexedStore, type IndexFunc, namespaceIndex, type StoreChange } from './indexed-store';
 export { Informer, type InformerOptions, type Unsubscribe } from './informer';
 export type { InformerObject } from './informer-object';
-export {
-  collectionPath,
-  KubeListerWatcher,
-  type KubeListerWatcherOptions,
-  type ResourceRef,
-} from './kube-lister-watcher';
+export { collectionPath, KubeListerWatcher, type ResourceRef } from './kube-lister-watcher';
 export type {
   ListerWatcher,
   ListOptions,
@@ -27,21 +22,6 @@ export type {
   WatchOptions,
 } from './lister-watcher';
 export { objectKey } from './object-key';
-export {
-  type DecodedList,
-  type DecodedWatchEvent,
-  type DecodeFlags,
-  decodeEnvelopedObject,
-  decodeFlags,
-  decodeList,
-  decodeWatchEvent,
-  FrameReader,
-  ListStreamReader,
-  OMITTABLE_PATHS,
-  type OmittablePath,
-  ProtobufDecodeError,
-  type ProtobufWireOptions,
-} from './protobuf';
 export { rateLimitedKubeConfig, type TokenBucketOptions, TokenBucketRateLimiter } from './rate-limiter';
 export { Reflector, type ReflectorOptions, type ReflectorStats } from './reflector';
 export {

@@ -48,12 +48,6 @@ function statusError(res: IncomingMessage, body: string): ApiStatusError {
   return new ApiStatusError(r.code, r.reason, r.message, r.retryAfterSeconds);
 }
 
-/** How a KubeListerWatcher talks to the server beyond the resource itself. */
-export interface KubeListerWatcherOptions {
-  /** Ask for protobuf (Services and EndpointSlices only); JSON answers are still read. Default: JSON. */
-  protobuf?: ProtobufWireOptions;
-}
-
 /** A response's whole body as one Buffer (a protobuf list or error body: decoded from bytes, not text). */
 function readBytes(res: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -114,7 +108,8 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
   constructor(
     private readonly kubeConfig: KubeConfig,
     ref: ResourceRef,
-    options: KubeListerWatcherOptions = {},
+    /** `protobuf`: ask for protobuf (Services and EndpointSlices only); JSON answers are still read. Default: JSON. */
+    options: { protobuf?: ProtobufWireOptions } = {},
   ) {
     this.path = collectionPath(ref);
     this.protobuf = options.protobuf ? protobufFlagsFor(ref, options.protobuf) : undefined;
