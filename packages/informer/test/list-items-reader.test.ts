@@ -25,13 +25,15 @@ function readDecoded(body: string, cuts: number[]): { items: unknown[]; rest: un
 // Strings with what a scanner could trip on: quotes, backslashes, brackets, braces, `"items":[`.
 const nasty = fc.stringMatching(/^[a-z"\\{}[\]:, é\u2028]{0,12}$/);
 /*
- * Keys without a backslash, for bodies the test decodes with JSON.parse: Node 24.21's JSON.parse
- * (V8 13.6) reads an escaped key wrongly once an object with the same earlier keys had a key named
- * `\` (JSON.parse('{"a":1,"\\\\":2}') then JSON.parse('{"a":1,"\\"":2}') gives the keys a and `\`;
- * Node 20 gives a and `"`). Kubernetes' keys (qualified names, data keys) never hold a backslash;
- * the compact property below compares text and keeps backslashes in keys.
+ * Keys with nothing JSON escapes (no backslash, no quote), for bodies the test decodes with
+ * JSON.parse: Node 24.21's JSON.parse (V8 13.6) reads an escaped key wrongly once an object with
+ * the same earlier keys had a key named `\` (JSON.parse('{"a":1,"\\\\":2}') then
+ * JSON.parse('{"a":1,"\\"":2}') gives the keys a and `\`; Node 20 gives a and `"`), and the
+ * isolate's other parses can leave such a key behind: session 41's CI rehearsal on Node 24 read
+ * the key `t:"` as `t:\` (seed 453423684). Kubernetes' keys (qualified names, data keys) never hold
+ * either; the compact property below compares text and keeps quotes and backslashes in keys.
  */
-const nastyKey = fc.stringMatching(/^[a-z"{}[\]:, é\u2028]{0,12}$/);
+const nastyKey = fc.stringMatching(/^[a-z{}[\]:, é\u2028]{0,12}$/);
 function jsonOf(key: fc.Arbitrary<string>): fc.Arbitrary<unknown> {
   return fc.letrec((tie) => ({
     value: fc.oneof(
