@@ -1,8 +1,9 @@
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Informer, KubeListerWatcher } from '../src/index';
-import { type RestClientMetrics, setRestClientMetrics } from '../src/rest-client-metrics-entry';
+import { setRestClientMetrics } from '../src/rest-client-metrics-entry';
 import { eventually } from './helpers';
+import { recordResponseSizes } from './protobuf-fixtures';
 
 /*
  * Against @nodeagent/testing's in-process API server, which answers protobuf for Services and
@@ -136,14 +137,7 @@ describe('protobuf against the in-process API server', { timeout: 30_000 }, () =
     const sliceType = server.resource('discovery.k8s.io/v1', 'endpointslices');
     for (let i = 0; i < 3; i++)
       server.registry.create(sliceType, 'default', slice(i, ['10.1.1.1', '10.1.1.2']));
-    const sizes: number[] = [];
-    setRestClientMetrics({
-      requestResult: () => {},
-      requestLatency: () => {},
-      requestSize: () => {},
-      responseSize: (_verb, _host, bytes) => sizes.push(bytes),
-      rateLimiterLatency: () => {},
-    } satisfies RestClientMetrics);
+    const sizes = recordResponseSizes();
     const signal = new AbortController().signal;
     const proto = await new KubeListerWatcher<Obj>(server.kubeConfig(), SLICES, { protobuf: {} }).list(
       {},

@@ -1,6 +1,7 @@
 import type protobuf from 'protobufjs';
 // The schema is not (yet) exported by @nodeagent/testing's entry points: read from its source.
 import { k8sProtobufType } from '../../testing/src/apiserver/k8s-proto-schema';
+import { type RestClientMetrics, setRestClientMetrics } from '../src/rest-client-metrics-entry';
 
 /** Full protobuf names of the messages the tests encode. */
 export const T = {
@@ -94,4 +95,17 @@ export function jsonToProto(key: string, value: unknown): unknown {
     return out;
   }
   return value;
+}
+
+/** Connects rest_client_* metrics that record only each response's size, in the returned list. */
+export function recordResponseSizes(): number[] {
+  const sizes: number[] = [];
+  setRestClientMetrics({
+    requestResult: () => {},
+    requestLatency: () => {},
+    requestSize: () => {},
+    responseSize: (_verb, _host, bytes) => sizes.push(bytes),
+    rateLimiterLatency: () => {},
+  } satisfies RestClientMetrics);
+  return sizes;
 }

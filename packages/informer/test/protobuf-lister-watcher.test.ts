@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiStatusError, Informer, KubeListerWatcher } from '../src/index';
-import { type RestClientMetrics, setRestClientMetrics } from '../src/rest-client-metrics-entry';
+import { setRestClientMetrics } from '../src/rest-client-metrics-entry';
 import { plainHttpKubeConfig } from './plain-http-kube-config';
-import { encode, envelope, seconds, T, watchFrame } from './protobuf-fixtures';
+import { encode, envelope, recordResponseSizes, seconds, T, watchFrame } from './protobuf-fixtures';
 
 const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 const SLICES = { apiVersion: 'discovery.k8s.io/v1', plural: 'endpointslices' };
@@ -130,14 +130,7 @@ describe('KubeListerWatcher with protobuf', { timeout: 15_000 }, () => {
       res.writeHead(200, { 'content-type': PROTOBUF });
       res.end(body);
     });
-    const sizes: number[] = [];
-    setRestClientMetrics({
-      requestResult: () => {},
-      requestLatency: () => {},
-      requestSize: () => {},
-      responseSize: (_verb, _host, bytes) => sizes.push(bytes),
-      rateLimiterLatency: () => {},
-    } satisfies RestClientMetrics);
+    const sizes = recordResponseSizes();
     const lw = new KubeListerWatcher(plainHttpKubeConfig(s), SLICES, { protobuf: {} });
     const page = await lw.list({ limit: 2 }, new AbortController().signal, (item) => {
       delete item.metadata?.managedFields;
