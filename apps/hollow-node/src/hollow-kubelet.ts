@@ -128,7 +128,11 @@ function nodeStatusReporter(
  */
 export async function startHollowKubelet(p: HollowKubeletParts): Promise<HollowKubelet> {
   const onWatchError = (what: string) => (error: unknown) => p.logger.warn({ err: String(error) }, what);
-  const services = new ApiServiceLister(p.kubeConfig, onWatchError('service watch'));
+  // As protobuf: upstream's kubelet default contentType, which kubemark's hollow kubelet keeps.
+  const services = new ApiServiceLister(p.kubeConfig, {
+    onError: onWatchError('service watch'),
+    protobuf: true,
+  });
   services.start();
   const { kubelet, events } = await buildKubelet(p, services);
   await kubelet.start();

@@ -43,6 +43,8 @@ export function startHollowProxy(
     kubeConfig,
     nodeName,
     handler: proxier,
+    // Upstream kube-proxy's default content type, as a hollow proxy's kubemark counterpart reads.
+    protobuf: true,
     onError: (err) => logger.warn({ err: (err as Error)?.message ?? String(err) }, 'watch error'),
   });
   return {

@@ -31,7 +31,7 @@ import {
   driverCgroupFilesystem,
   PodCgroupManager,
 } from '@nodeagent/kubelet/cgroups';
-import { applyMaxOpenFiles } from '@nodeagent/kubelet/config';
+import { applyMaxOpenFiles, contentTypeIsProtobuf } from '@nodeagent/kubelet/config';
 import {
   cgroupDriverFromRuntime,
   readKubeletIdMapping,
@@ -188,9 +188,13 @@ async function startKubeletParts(
     podCgroups: podCgroupDirs(cgroups, (uid) => kubeletPods?.(uid)),
     volumeStats: volumeStats.source,
   });
-  // Service links: every Service of the cluster, stripped to what the variables read.
+  // Service links: every Service of the cluster, stripped to what the variables read; read as
+  // protobuf with upstream's default contentType.
   const services = kubeConfig
-    ? new ApiServiceLister(kubeConfig, (error) => logger.warn({ err: String(error) }, 'service watch'))
+    ? new ApiServiceLister(kubeConfig, {
+        onError: (error) => logger.warn({ err: String(error) }, 'service watch'),
+        protobuf: contentTypeIsProtobuf(config.contentType),
+      })
     : undefined;
   services?.start();
   const { credentialProviders, imagePullManager } = await imageDependencies(

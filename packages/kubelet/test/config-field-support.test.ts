@@ -91,6 +91,16 @@ describe('KubeletConfiguration field support', () => {
       expect(kubeletConfigurationFieldSupport[field].status).toBe('applied');
   });
 
+  it('honours contentType protobuf and JSON (the Service list and watch) and warns for any other media type', () => {
+    for (const contentType of ['application/vnd.kubernetes.protobuf', 'application/json'])
+      expect(unsupportedFieldWarnings({ ...defaultKubeletConfiguration(), contentType })).toEqual([]);
+    expect(
+      unsupportedFieldWarnings({ ...defaultKubeletConfiguration(), contentType: 'application/yaml' }).map(
+        (w) => w.field,
+      ),
+    ).toEqual(['contentType']);
+  });
+
   it('applies the CPU manager fields (cpumanager/): no warning for the static policy and its settings', () => {
     const config = {
       ...defaultKubeletConfiguration(),

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { parseDuration } from '@nodeagent/primitives';
+import { contentTypeIsProtobuf } from './content-type';
 import { defaultKubeletConfiguration, type KubeletConfiguration } from './kubelet-configuration';
 
 /**
@@ -125,7 +126,14 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   maxOpenFiles: applied(
     "the kubelet process's RLIMIT_NOFILE, soft and hard, before the kubelet starts; a failure logged (cgroups/open-files-limit.ts)",
   ),
-  contentType: unsupported,
+  // Honoured where it matters: protobuf (the default) or JSON for the Service list and watch,
+  // the kubelet's one cluster-sized read (sources/api-service-lister.ts); Pods, the Node and
+  // request bodies go as JSON either way, which changes no behaviour. Any other media type,
+  // which upstream's client would send as its Accept header, is not supported.
+  contentType: {
+    status: 'unsupported',
+    inert: (value) => value === 'application/json' || contentTypeIsProtobuf(value as string),
+  },
   kubeAPIQPS: applied('main API client token bucket (kubelet-api-clients.ts)'),
   kubeAPIBurst: applied('main API client token bucket (kubelet-api-clients.ts)'),
   serializeImagePulls: applied('image pull concurrency'),

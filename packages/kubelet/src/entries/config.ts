@@ -15,6 +15,7 @@ export {
   mergeConfigurationDropIns,
   mergeConfigurationPatch,
 } from '../config/config-drop-ins';
+export { contentTypeIsProtobuf, PROTOBUF_MEDIA_TYPE } from '../config/content-type';
 export {
   type EvictionSignal,
   type EvictionThreshold,

@@ -33,7 +33,11 @@ export {
   type WireNodePodCidrs,
 } from '../sources/api-node-pod-cidr';
 export { ApiPodSource, type ApiPodSourceHandlers } from '../sources/api-pod-source';
-export { ApiServiceLister, type WireService } from '../sources/api-service-lister';
+export {
+  ApiServiceLister,
+  type ApiServiceListerOptions,
+  type WireService,
+} from '../sources/api-service-lister';
 export { HttpPodSource, type HttpPodSourceOptions, podsFromManifest } from '../sources/http-pod-source';
 export { MirrorPodSync, type MirrorPodSyncOptions } from '../sources/mirror-pod-sync';
 export {

@@ -28,19 +28,40 @@ export function stripServiceForLinks(service: WireService): WireService {
   };
 }
 
+/*
+ * What a protobuf decode of a Service leaves out, never building it: all of it is what
+ * stripServiceForLinks drops. (A watch's bookmark is decoded whole, its annotations included.)
+ */
+const SERVICE_PROTOBUF = {
+  omit: ['metadata.managedFields', 'metadata.annotations', 'metadata.ownerReferences', 'status'],
+} as const;
+
+/** How the Service informer reads the API server. */
+export interface ApiServiceListerOptions {
+  /** Called with each list or watch error (the informer retries on its own). */
+  onError?: (error: unknown) => void;
+  /**
+   * List and watch as protobuf, as upstream's kubelet does with its default contentType
+   * (config/content-type.ts); a server answering JSON is still understood. Default: JSON.
+   */
+  protobuf?: boolean;
+}
+
 /**
  * Upstream's kubelet Service informer: every Service of the cluster, the source of the
- * `<SVC>_SERVICE_HOST`… variables (env/service-env.ts).
+ * `<SVC>_SERVICE_HOST`… variables (env/service-env.ts). In a large cluster this is the
+ * kubelet's one cluster-sized list, so it is the one read as protobuf.
  */
 export class ApiServiceLister implements ServiceLister {
   readonly informer: Informer<WireService>;
 
-  constructor(kubeConfig: KubeConfig, onError?: (error: unknown) => void) {
+  constructor(kubeConfig: KubeConfig, options: ApiServiceListerOptions = {}) {
     this.informer = new Informer<WireService>({
       kubeConfig,
       resource: { apiVersion: 'v1', plural: 'services' },
+      ...(options.protobuf ? { protobuf: SERVICE_PROTOBUF } : {}),
       transform: stripServiceForLinks,
-      onError,
+      onError: options.onError,
     });
   }
 
