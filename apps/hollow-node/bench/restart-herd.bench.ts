@@ -15,7 +15,8 @@
  * (this process's: the server and the byte counting run in it) and the bytes it wrote to the
  * nodes' sockets from the wave's start until the last proxy had synced, in total and per node.
  * NA_HERD_SIZES runs several shapes in turn ("1000x100x10,100x1000x10": nodes x Services x
- * endpoints). NA_HERD_WORKERS is the hollow process's --workers (unset: one a core). Results:
+ * endpoints). NA_HERD_WORKERS is the hollow process's --workers (unset: one a core);
+ * NA_HERD_CONTENT_TYPE its --kube-api-content-type (unset: protobuf, upstream's default). Results:
  * bench-results/hollow-node-restart.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -29,6 +30,7 @@ import { type RestartWaveReport, watchesSent } from '../src/restart-waves';
 import { runBundled } from './bundled-runs';
 
 const workers = process.env.NA_HERD_WORKERS;
+const contentType = process.env.NA_HERD_CONTENT_TYPE;
 /** How often the server's CPU and bytes are read: the wave's window is cut from these readings. */
 const SAMPLE_MS = 100;
 /** Each proxy's watches: Services, EndpointSlices and its own Node. */
@@ -104,6 +106,7 @@ async function measure(cli: string, shape: Shape) {
     const load = loadavg()[0] as number;
     const spawnedAt = Date.now();
     const workerFlag = workers === undefined ? [] : ['--workers', workers];
+    const contentTypeFlag = contentType === undefined ? [] : ['--kube-api-content-type', contentType];
     child = spawn(
       process.execPath,
       [
@@ -119,6 +122,7 @@ async function measure(cli: string, shape: Shape) {
         '--restart-percent',
         '100',
         ...workerFlag,
+        ...contentTypeFlag,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
@@ -152,6 +156,7 @@ async function measure(cli: string, shape: Shape) {
     const result = {
       ...shape,
       workers: workers ?? 'default',
+      contentType: contentType ?? 'application/vnd.kubernetes.protobuf',
       loadAverage: round(load, 1),
       secondsToAllUp: round(upSeconds, 1),
       wave: {

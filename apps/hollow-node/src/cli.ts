@@ -71,6 +71,8 @@ async function main(argv: string[]): Promise<void> {
     restartEveryMs: flags.restartEveryMs,
     restartPercent: flags.restartPercent,
     workers: flags.workers,
+    // Both halves read it from the kubelet's configuration (KubeletConfiguration contentType).
+    kubeletConfiguration: { contentType: flags.contentType },
     // This file is also the workers' entry (below): the bundle or dist/cli.js starts itself.
     workerEntry: fileURLToPath(import.meta.url),
   });

@@ -23,6 +23,8 @@ export interface HollowNodeFlags {
   restartPercent: number;
   /** Worker threads the nodes are spread over (--workers); 0: all in the main thread. */
   workers: number;
+  /** The media type both halves ask the API server for (--kube-api-content-type, kubemark's). */
+  contentType: string;
 }
 
 /** What the command line asks for: run, or print help or the version. */
@@ -47,6 +49,9 @@ Flags:
   --restart-percent <P>      share of the nodes a wave restarts at once, 1 to 100 (default 10)
   --workers <K>              spread the nodes over K worker threads, 0 for none (default: the
                              host's cores, at most --nodes)
+  --kube-api-content-type <type>  what both halves ask the API server for: the Service and
+                             EndpointSlice lists and watches (default "application/vnd.kubernetes.protobuf",
+                             or "application/json")
   --help, --version
 The report (JSON on stdout) is also printed on SIGTERM or SIGINT.
 `;
@@ -62,9 +67,24 @@ const OPTIONS = {
   'restart-every': { type: 'string' },
   'restart-percent': { type: 'string' },
   workers: { type: 'string' },
+  'kube-api-content-type': { type: 'string' },
   help: { type: 'boolean' },
   version: { type: 'boolean' },
 } as const;
+
+/** The content types kubemark's flag is given in practice; its default is upstream's. */
+const CONTENT_TYPES = ['application/vnd.kubernetes.protobuf', 'application/json'];
+
+/**
+ * --kube-api-content-type: kubemark's hollow node passes any value to its clients, where one the
+ * API server cannot answer fails every request; here it is refused at once.
+ */
+function contentType(text: string | undefined): string {
+  if (text === undefined) return CONTENT_TYPES[0] as string;
+  if (!CONTENT_TYPES.includes(text))
+    throw new HollowNodeFlagError('--kube-api-content-type', text, `must be ${CONTENT_TYPES.join(' or ')}`);
+  return text;
+}
 
 /** A whole number in [min, max], or the flag's error. */
 function wholeNumber(flag: string, text: string, min: number, max: number): number {
@@ -154,6 +174,7 @@ export function parseHollowNodeFlags(argv: string[]): HollowNodeCommand {
         100,
       ),
       workers: workers(values.workers as string | undefined, nodes),
+      contentType: contentType(values['kube-api-content-type'] as string | undefined),
     },
   };
 }

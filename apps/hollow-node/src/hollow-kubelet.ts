@@ -13,6 +13,7 @@ import {
   type KubeletConfiguration,
   nodeStatusEventMessage,
 } from '@nodeagent/kubelet';
+import { contentTypeIsProtobuf } from '@nodeagent/kubelet/config';
 import { NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
 import type { HollowLogger } from './hollow-logger';
 import { hollowMounter } from './hollow-mounter';
@@ -128,10 +129,9 @@ function nodeStatusReporter(
  */
 export async function startHollowKubelet(p: HollowKubeletParts): Promise<HollowKubelet> {
   const onWatchError = (what: string) => (error: unknown) => p.logger.warn({ err: String(error) }, what);
-  // As protobuf: upstream's kubelet default contentType, which kubemark's hollow kubelet keeps.
   const services = new ApiServiceLister(p.kubeConfig, {
     onError: onWatchError('service watch'),
-    protobuf: true,
+    protobuf: contentTypeIsProtobuf(p.config.contentType),
   });
   services.start();
   const { kubelet, events } = await buildKubelet(p, services);

@@ -1,4 +1,5 @@
 import type { KubeletConfiguration } from '@nodeagent/kubelet';
+import { contentTypeIsProtobuf } from '@nodeagent/kubelet/config';
 import type { Morph } from './hollow-flags';
 import { HollowIptables } from './hollow-iptables';
 import { type HollowKubelet, nodeRootDir, startHollowKubelet } from './hollow-kubelet';
@@ -81,7 +82,11 @@ export async function startHollowNode(
           machine: shared.machine,
           logger,
         });
-      if (iptables) started.proxy = startHollowProxy(name, kubeConfig, logger, iptables);
+      if (iptables)
+        started.proxy = startHollowProxy(name, kubeConfig, logger, {
+          iptables,
+          protobuf: contentTypeIsProtobuf(shared.config.contentType),
+        });
     } catch (error) {
       await stopAgents(started).catch(() => undefined);
       throw error;

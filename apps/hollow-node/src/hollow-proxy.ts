@@ -17,6 +17,14 @@ export interface HollowProxy {
   stop(): Promise<void>;
 }
 
+/** A kube-proxy half's start: what outlives its restarts, and how it reads the API server. */
+export interface HollowProxyOptions {
+  /** The node's rules so far (a restarted kube-proxy finds its predecessor's); default: none. */
+  iptables?: HollowIptables;
+  /** List and watch Services and EndpointSlices as protobuf, upstream's default content type. */
+  protobuf?: boolean;
+}
+
 /**
  * Starts one node's kube-proxy half: the real iptables-mode proxier (change tracking, snapshots,
  * rule rendering, partial and full syncs) writing to a fake iptables, fed by the node's own
@@ -27,7 +35,7 @@ export function startHollowProxy(
   nodeName: string,
   kubeConfig: KubeConfig,
   logger: HollowLogger,
-  iptables: HollowIptables = new HollowIptables(),
+  { iptables = new HollowIptables(), protobuf = false }: HollowProxyOptions = {},
 ): HollowProxy {
   const proxier = new IptablesProxier({
     family: 'IPv4',
@@ -43,8 +51,7 @@ export function startHollowProxy(
     kubeConfig,
     nodeName,
     handler: proxier,
-    // Upstream kube-proxy's default content type, as a hollow proxy's kubemark counterpart reads.
-    protobuf: true,
+    protobuf,
     onError: (err) => logger.warn({ err: (err as Error)?.message ?? String(err) }, 'watch error'),
   });
   return {

@@ -118,10 +118,22 @@ export class RestartWaves {
     }
   }
 
+  /**
+   * Waits, up to the wave's time limit, until each of `chosen`'s kube-proxy halves has finished
+   * its first sync: a wave restarts agents in their steady state, as a rollout does, not ones
+   * still reading their first state (a thousand nodes' first syncs outlast a 5 s period).
+   */
+  private async untilSynced(chosen: readonly HollowNode[]): Promise<void> {
+    const deadline = this.now() + (this.options.timeLimitMs ?? 120_000);
+    while (!chosen.every(proxySynced) && this.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
   /** Runs one wave: stop and start the next nodes' agents, wait for their watches, report. */
   async run(): Promise<RestartWaveReport> {
     if (this.nodes.length === 0) throw new Error('no hollow node to restart');
     const chosen = this.nextNodes();
+    await this.untilSynced(chosen);
     const names = chosen.map((node) => node.name);
     const others = this.nodes.filter((node) => !chosen.includes(node)).map((node) => node.name);
     const openBefore = names.map((name) => this.counter.perNode.get(name)?.openWatches ?? 0);

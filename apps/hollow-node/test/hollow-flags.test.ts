@@ -33,6 +33,7 @@ describe('nodeagent-hollow-node flags', () => {
       restartPercent: 10,
       // A worker thread per core, never more than nodes.
       workers: 1,
+      contentType: 'application/vnd.kubernetes.protobuf',
     });
     expect(run(['--kubeconfig', '/k', '--nodes', '100']).workers).toBe(Math.min(availableParallelism(), 100));
     expect(run(['--kubeconfig', '/k', '--nodes', '3', '--workers', '8']).workers).toBe(3);
@@ -59,6 +60,8 @@ describe('nodeagent-hollow-node flags', () => {
         '25',
         '--workers',
         '0',
+        '--kube-api-content-type',
+        'application/json',
       ]),
     ).toEqual({
       kubeconfig: '/k',
@@ -71,6 +74,7 @@ describe('nodeagent-hollow-node flags', () => {
       restartEveryMs: 120_000,
       restartPercent: 25,
       workers: 0,
+      contentType: 'application/json',
     });
   });
 
@@ -123,6 +127,10 @@ describe('nodeagent-hollow-node flags', () => {
     [
       ['--kubeconfig', '/k', '--workers', '65'],
       'invalid value "65" for flag --workers: must be a whole number from 0 to 64',
+    ],
+    [
+      ['--kubeconfig', '/k', '--kube-api-content-type', 'application/yaml'],
+      'invalid value "application/yaml" for flag --kube-api-content-type: must be application/vnd.kubernetes.protobuf or application/json',
     ],
     [['--kubeconfig', '/k', '--pods', '3'], '--pods: unknown flag'],
     [['--kubeconfig'], '--kubeconfig: flag needs an argument'],

@@ -107,44 +107,69 @@ describe('RestartWaves', () => {
   });
 
   /**
-   * Nodes with a kube-proxy half: restarting gives each a new proxier whose history is empty
-   * until `syncAfterPolls` clock readings have passed (never when undefined), then holds one
-   * successful full sync. The clock moves 250 ms a reading.
+   * Nodes with a kube-proxy half, whose history holds one successful full sync from the
+   * `firstSyncAt`-th clock reading on (0: from the start). Restarting gives each a new proxier
+   * whose history is empty until `syncAfterPolls` clock readings since the start have passed
+   * (never when undefined). The clock moves 250 ms a reading; `restartedAt` holds the reading
+   * count at each restart.
    */
-  function proxyNodes(n: number, syncAfterPolls: number | undefined) {
+  function proxyNodes(n: number, syncAfterPolls: number | undefined, firstSyncAt = 0) {
     const { counter, nodes } = standIns(n, (c, name) => {
       send(c, name, 'WATCH services');
       send(c, name, 'WATCH endpointslices');
     });
     let now = 0;
     let readings = 0;
+    const restartedAt: number[] = [];
     const clock = () => {
       readings++;
       now += 250;
       return now;
     };
     const withProxies = nodes.map((node) => {
-      const history: { kind: string; ok: boolean; durationMs: number }[] = [];
+      let history: { kind: string; ok: boolean; durationMs: number }[] = [];
+      let syncAt: number | undefined = firstSyncAt;
       const proxier = {
         get history() {
-          if (syncAfterPolls !== undefined && readings >= syncAfterPolls && history.length === 0)
+          if (syncAt !== undefined && readings >= syncAt && history.length === 0)
             history.push({ kind: 'full', ok: true, durationMs: 1 });
           return history;
         },
       };
-      return Object.assign(node, { proxy: { proxier } }) as HollowNode;
+      const restart = node.restart.bind(node);
+      return Object.assign(node, {
+        proxy: { proxier },
+        async restart() {
+          restartedAt.push(readings);
+          history = [];
+          syncAt = syncAfterPolls;
+          await restart();
+        },
+      }) as HollowNode;
     });
-    return { counter, nodes: withProxies, clock };
+    return { counter, nodes: withProxies, clock, restartedAt };
   }
 
   it("with kube-proxy halves: the time until every restarted proxy's first sync, after the watches", async () => {
     const { counter, nodes, clock } = proxyNodes(2, 6);
     const waves = new RestartWaves(nodes, counter, { percent: 100, runStartMs: 0, now: clock });
     const report = await waves.run();
-    // Readings: the wave's start (250 ms), the deadline's (500), then one a poll. The watches
-    // were back at the first poll (750: 0.5 s); the proxies' syncs are seen at the sixth (1,500).
+    // Readings: the steady-state wait's deadline (250 ms; both proxies had synced), the wave's
+    // start (500), its deadline (750), then one a poll. The watches were back at the first poll
+    // (1,000: 0.5 s); the new proxies' syncs are seen at the sixth reading (1,500: 1 s).
     expect(report.secondsToWatchesBack).toBe(0.5);
-    expect(report.secondsToProxiesSynced).toBe(1.25);
+    expect(report.secondsToProxiesSynced).toBe(1);
+  });
+
+  it('restarts a node only once its kube-proxy has finished its first sync (steady state)', async () => {
+    const { counter, nodes, clock, restartedAt } = proxyNodes(2, 8, 4);
+    const waves = new RestartWaves(nodes, counter, { percent: 100, runStartMs: 0, now: clock });
+    const report = await waves.run();
+    // The first syncs come at the fourth reading: the wave waited for them, then restarted both.
+    expect(restartedAt).toEqual([5, 5]);
+    // The wave started at the fifth reading (1,250 ms, reported to a tenth of a second).
+    expect(report.atSeconds).toBe(1.3);
+    expect(report.secondsToProxiesSynced).not.toBeNull();
   });
 
   it('a proxy that never syncs within the time limit: secondsToProxiesSynced null', async () => {
