@@ -22,6 +22,8 @@ async function handle(
   post: (m: FromWorker) => void,
 ): Promise<void> {
   if (message.type === 'counts') post({ type: 'counts', id: message.id, snapshot: cluster.snapshot() });
+  else if (message.type === 'steady')
+    await cluster.untilSteady().then(() => post({ type: 'steady', id: message.id }));
   else if (message.type === 'wave')
     await cluster.restartWave().then(
       (report) => post({ type: 'wave', id: message.id, report }),

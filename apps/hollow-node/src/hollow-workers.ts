@@ -83,9 +83,11 @@ export async function runInWorkers(options: HollowNodesOptions): Promise<HollowN
   const log = options.log ?? ((line: string) => process.stderr.write(line));
   const { shares, nodeCount } = await startShares(options, options.workerEntry, log);
   const waveReports: RestartWaveReport[] = [];
-  // Every worker restarts its share of the wave at the same moment: one wave of the whole run.
+  // Every worker restarts its share of the wave at the same moment: one wave of the whole run,
+  // once every worker's nodes are steady.
   const queue = new WaveQueue(
     async () => {
+      await Promise.all(shares.map((s) => s.steady()));
       const report = mergeWaveReports(waveReports.length + 1, await Promise.all(shares.map((s) => s.wave())));
       waveReports.push(report);
       return report;

@@ -119,13 +119,14 @@ export class RestartWaves {
   }
 
   /**
-   * Waits, up to the wave's time limit, until each of `chosen`'s kube-proxy halves has finished
-   * its first sync: a wave restarts agents in their steady state, as a rollout does, not ones
-   * still reading their first state (a thousand nodes' first syncs outlast a 5 s period).
+   * Waits, up to the wave's time limit, until every node's kube-proxy half has finished its first
+   * sync: a wave restarts agents in a steady cluster, as a rollout does, not ones still reading
+   * their first state (a thousand nodes' first syncs outlast a 5 s period). With worker threads
+   * the parent waits for every thread's before any restarts, so the herd still moves at once.
    */
-  private async untilSynced(chosen: readonly HollowNode[]): Promise<void> {
+  async untilSteady(): Promise<void> {
     const deadline = this.now() + (this.options.timeLimitMs ?? 120_000);
-    while (!chosen.every(proxySynced) && this.now() < deadline)
+    while (!this.nodes.every(proxySynced) && this.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
@@ -133,7 +134,6 @@ export class RestartWaves {
   async run(): Promise<RestartWaveReport> {
     if (this.nodes.length === 0) throw new Error('no hollow node to restart');
     const chosen = this.nextNodes();
-    await this.untilSynced(chosen);
     const names = chosen.map((node) => node.name);
     const others = this.nodes.filter((node) => !chosen.includes(node)).map((node) => node.name);
     const openBefore = names.map((name) => this.counter.perNode.get(name)?.openWatches ?? 0);

@@ -21,6 +21,8 @@ export interface HollowCluster extends HollowNodesControl {
   readonly counter: RequestCounter;
   /** These nodes' counts and running pods as plain data (what a worker thread posts up). */
   snapshot(): CountsSnapshot;
+  /** Resolves once every node's kube-proxy half has synced (or the wave's time limit passed). */
+  untilSteady(): Promise<void>;
 }
 
 /** How often the fake runtimes' call logs (kept for tests, unbounded) are emptied: one timer for all. */
@@ -128,7 +130,10 @@ export async function runInThisThread(options: HollowNodesOptions): Promise<Holl
   const waveErrors = (error: unknown) =>
     write(`${JSON.stringify({ level: 'error', msg: 'restart wave', err: String(error) })}\n`);
   const queue = new WaveQueue(
-    () => waves.run(),
+    async () => {
+      await waves.untilSteady();
+      return waves.run();
+    },
     nodes.length > 0 ? options.restartEveryMs : undefined,
     waveErrors,
   );
@@ -147,6 +152,7 @@ export async function runInThisThread(options: HollowNodesOptions): Promise<Holl
         restartWaves: waves.reports,
       }),
     restartWave: () => queue.run(),
+    untilSteady: () => waves.untilSteady(),
     endRestartWaves: () => queue.stop(),
     async stop() {
       clearInterval(trim);

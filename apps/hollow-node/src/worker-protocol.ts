@@ -25,6 +25,7 @@ export interface WorkerSetup {
 /** Parent to worker. `id` pairs a question with its answer. */
 export type ToWorker =
   | { type: 'counts'; id: number }
+  | { type: 'steady'; id: number }
   | { type: 'wave'; id: number }
   | { type: 'abort' }
   | { type: 'stop' };
@@ -34,6 +35,7 @@ export type FromWorker =
   | { type: 'started'; nodes: number }
   | { type: 'log'; line: string }
   | { type: 'counts'; id: number; snapshot: CountsSnapshot }
+  | { type: 'steady'; id: number }
   | { type: 'wave'; id: number; report?: RestartWaveReport; error?: string }
   | { type: 'stopped'; error?: string }
   | { type: 'failed'; error: string };

@@ -62,6 +62,12 @@ export class WorkerShare {
     return answer.snapshot;
   }
 
+  /** Resolves once every node of the worker's has its kube-proxy synced (a wave's first step). */
+  async steady(): Promise<void> {
+    const answer = await this.ask({ type: 'steady' });
+    if (answer.type !== 'steady') throw new Error(`hollow worker answered ${answer.type} to steady`);
+  }
+
   /** Runs a restart wave over the worker's nodes and returns its report. */
   async wave(): Promise<RestartWaveReport> {
     const answer = await this.ask({ type: 'wave' });
@@ -101,7 +107,7 @@ export class WorkerShare {
     if (error !== undefined) throw new Error(error);
   }
 
-  private ask(question: { type: 'counts' } | { type: 'wave' }): Promise<FromWorker> {
+  private ask(question: { type: 'counts' } | { type: 'steady' } | { type: 'wave' }): Promise<FromWorker> {
     if (this.exited) return Promise.reject(new Error('hollow worker has exited'));
     const id = ++this.nextId;
     return new Promise((resolve, reject) => {

@@ -154,22 +154,34 @@ describe('RestartWaves', () => {
     const { counter, nodes, clock } = proxyNodes(2, 6);
     const waves = new RestartWaves(nodes, counter, { percent: 100, runStartMs: 0, now: clock });
     const report = await waves.run();
-    // Readings: the steady-state wait's deadline (250 ms; both proxies had synced), the wave's
-    // start (500), its deadline (750), then one a poll. The watches were back at the first poll
-    // (1,000: 0.5 s); the new proxies' syncs are seen at the sixth reading (1,500: 1 s).
+    // Readings: the wave's start (250 ms), the deadline's (500), then one a poll. The watches
+    // were back at the first poll (750: 0.5 s); the proxies' syncs are seen at the sixth (1,500).
     expect(report.secondsToWatchesBack).toBe(0.5);
-    expect(report.secondsToProxiesSynced).toBe(1);
+    expect(report.secondsToProxiesSynced).toBe(1.25);
   });
 
-  it('restarts a node only once its kube-proxy has finished its first sync (steady state)', async () => {
+  it("untilSteady: resolves once every node's kube-proxy has finished its first sync", async () => {
     const { counter, nodes, clock, restartedAt } = proxyNodes(2, 8, 4);
-    const waves = new RestartWaves(nodes, counter, { percent: 100, runStartMs: 0, now: clock });
+    const waves = new RestartWaves(nodes, counter, { percent: 50, runStartMs: 0, now: clock });
+    // Readings: the deadline's (1), then one a poll until the first syncs come at the fourth.
+    await waves.untilSteady();
+    expect(nodes.every((node) => node.proxy?.proxier.history.length === 1)).toBe(true);
     const report = await waves.run();
-    // The first syncs come at the fourth reading: the wave waited for them, then restarted both.
-    expect(restartedAt).toEqual([5, 5]);
-    // The wave started at the fifth reading (1,250 ms, reported to a tenth of a second).
+    // The wave restarted its node after that: its start is the fifth reading (1,250 ms, to a tenth).
+    expect(restartedAt).toEqual([5]);
     expect(report.atSeconds).toBe(1.3);
-    expect(report.secondsToProxiesSynced).not.toBeNull();
+  });
+
+  it('untilSteady gives up at the time limit when a proxy never syncs', async () => {
+    const { counter, nodes, clock } = proxyNodes(1, undefined, Number.POSITIVE_INFINITY);
+    const waves = new RestartWaves(nodes, counter, {
+      percent: 100,
+      runStartMs: 0,
+      timeLimitMs: 1_000,
+      now: clock,
+    });
+    await waves.untilSteady();
+    expect(nodes[0]?.proxy?.proxier.history).toEqual([]);
   });
 
   it('a proxy that never syncs within the time limit: secondsToProxiesSynced null', async () => {
