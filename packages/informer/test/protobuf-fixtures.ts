@@ -1,6 +1,5 @@
+import { k8sProtobufType } from '@nodeagent/testing/apiserver';
 import type protobuf from 'protobufjs';
-// The schema is not (yet) exported by @nodeagent/testing's entry points: read from its source.
-import { k8sProtobufType } from '../../testing/src/apiserver/k8s-proto-schema';
 import { type RestClientMetrics, setRestClientMetrics } from '../src/rest-client-metrics-entry';
 
 /** Full protobuf names of the messages the tests encode. */

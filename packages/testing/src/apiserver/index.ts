@@ -43,6 +43,7 @@ export {
 export type { FailNextOptions, FaultInjector } from './fault-injector';
 export { type FieldRequirement, type FieldSelector, parseFieldSelector } from './field-selector';
 export type { InitialEventsSent } from './initial-events-stream';
+export { k8sProtobufRoot, k8sProtobufType } from './k8s-proto-schema';
 export type { KubeObject, ObjectMeta, WatchEventType } from './kube-object';
 export { kubeconfigYaml } from './kubeconfig';
 export { type KubeletClientOptions, type KubeletLocation, kubeletLocationForPod } from './kubelet-connection';
