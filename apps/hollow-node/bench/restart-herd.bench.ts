@@ -53,21 +53,33 @@ function shapes(): Shape[] {
   });
 }
 
-/** One reading of what the server has used: CPU seconds of this process, bytes written to the nodes. */
+/**
+ * One reading of what the server has used: CPU seconds of this process, bytes written to the
+ * nodes, and the watches the nodes had sent (the wave's first new watch marks its start).
+ */
 interface Sample {
   atMs: number;
   cpuSeconds: number;
   bytesSent: number;
+  watches: number;
 }
 
 const round = (n: number, digits = 3) => Number(n.toFixed(digits));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The last reading at or before `atMs` (the first one if none is). */
-function sampleAt(samples: readonly Sample[], atMs: number): Sample {
-  let found = samples[0] as Sample;
-  for (const sample of samples) if (sample.atMs <= atMs) found = sample;
-  return found;
+/**
+ * The readings around the wave, as this process saw it: from the last one before the first new
+ * watch arrived to the first one `syncedMs` after that (the new proxies synced only once the
+ * server had sent them the whole state). Read off the server's own clock: the hollow process's
+ * report times its wave from its own start, and the report comes only after its nodes stopped,
+ * which takes seconds at this size.
+ */
+function waveWindow(samples: readonly Sample[], watchesBefore: number, syncedMs: number): [Sample, Sample] {
+  const first = samples.findIndex((s) => s.watches > watchesBefore);
+  if (first < 1) throw new Error('restart-herd bench: no reading before and after the wave began');
+  const endMs = (samples[first] as Sample).atMs + syncedMs + SAMPLE_MS;
+  const to = samples.find((s) => s.atMs >= endMs) ?? (samples.at(-1) as Sample);
+  return [samples[first - 1] as Sample, to];
 }
 
 /** Resolves when `check` is true, polling; rejects after `limitMs` naming `what`. */
@@ -98,7 +110,12 @@ async function measure(cli: string, shape: Shape) {
   const samples: Sample[] = [];
   const sampler = setInterval(() => {
     const cpu = process.cpuUsage();
-    samples.push({ atMs: Date.now(), cpuSeconds: (cpu.user + cpu.system) / 1e6, bytesSent: bytesSent() });
+    samples.push({
+      atMs: Date.now(),
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      bytesSent: bytesSent(),
+      watches: allWatchesSent(),
+    });
   }, SAMPLE_MS);
   let child: ChildProcess | undefined;
   let stdout = '';
@@ -141,16 +158,11 @@ async function measure(cli: string, shape: Shape) {
     await until(() => allWatchesSent() > settled, 600_000, 'the restart wave');
     child.kill('SIGTERM');
     await exited;
-    const reportAt = Date.now();
     const report = JSON.parse(stdout) as { elapsedSeconds: number; restartWaves: RestartWaveReport[] };
     const wave = report.restartWaves[0];
     if (!wave || wave.secondsToProxiesSynced == null)
       throw new Error(`restart-herd bench: the wave did not complete: ${JSON.stringify(wave)}`);
-    // The hollow process's run started elapsedSeconds before its report; the wave atSeconds after that.
-    const runStartMs = reportAt - report.elapsedSeconds * 1000;
-    const waveStartMs = runStartMs + wave.atSeconds * 1000;
-    const from = sampleAt(samples, waveStartMs);
-    const to = sampleAt(samples, waveStartMs + wave.secondsToProxiesSynced * 1000 + SAMPLE_MS);
+    const [from, to] = waveWindow(samples, settled, wave.secondsToProxiesSynced * 1000);
     const serverCpu = to.cpuSeconds - from.cpuSeconds;
     const bytes = to.bytesSent - from.bytesSent;
     const result = {

@@ -134,6 +134,21 @@ export function initialAddresses(i: number, endpoints: number): string[] {
   return Array.from({ length: endpoints }, (_, j) => podIP(i * endpoints + j));
 }
 
+/**
+ * Writes the namespace and `services` Services (no slices, no Node) into the API server: the
+ * cluster-sized list a kubelet reads for its service links (the kubelet start-up bench's
+ * NA_STARTUP_SERVICES).
+ */
+export function populateServices(api: ApiServer, services: number): void {
+  api.registry.create(api.resource('v1', 'namespaces'), undefined, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: BENCH_NAMESPACE },
+  });
+  const svcType = api.resource('v1', 'services');
+  for (let i = 0; i < services; i++) api.registry.create(svcType, BENCH_NAMESPACE, service(i));
+}
+
 /** Writes the Node, the namespace and `services` Services with their slices into the API server. */
 export function populateCluster(api: ApiServer, services: number, endpoints: number): void {
   api.registry.create(api.resource('v1', 'namespaces'), undefined, {

@@ -16,7 +16,10 @@
  * NA_STARTUP_BINARY measures that executable instead of building one (several, comma-separated:
  * run i of each in turn, for an interleaved A/B; each run names its binary; an entry may start with
  * VAR=value words, set in that executable's environment only, e.g. `MALLOC_ARENA_MAX=1 /tmp/b`, as
- * deploy/systemd's unit starts it); NA_STARTUP_PROFILE=<dir>
+ * deploy/systemd's unit starts it, and end with flags added to the kubelet's);
+ * NA_STARTUP_SERVICES=<N> puts N Services in the API server first (the kube-proxy scale bench's,
+ * managedFields included), the cluster-sized list the kubelet reads for service links;
+ * NA_STARTUP_PROFILE=<dir>
  * writes a --cpu-prof of each start into <dir>; NA_STARTUP_LINES=1 echoes the kubelet's stderr
  * with each chunk's time from exec; NA_STARTUP_STDOUT=<dir> keeps each kubelet's stdout;
  * NA_STARTUP_LATE_MS adds a CPU and RSS reading that long after exec (cpuLateS, rssLateMiB,
@@ -34,6 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { CriClient } from '@nodeagent/cri-client';
 import { ContainerState } from '@nodeagent/cri-client/types';
 import { type ApiServer, processMemory, startApiServer } from '@nodeagent/testing';
+import { populateServices } from '../../kube-proxy/bench/scale-cluster';
 import { freePort, stopKubelet, sysctlRoot } from './kubelet-process';
 import { type FloorRun, floorNode, floorRun } from './startup-floor';
 import { threadCpuAt } from './thread-cpu';
@@ -53,6 +57,7 @@ const THREAD_MARKS_MS = [1000, 2000, 5000, 9500];
 const LATE_MS = process.env.NA_STARTUP_LATE_MS ? Number(process.env.NA_STARTUP_LATE_MS) : undefined;
 /** NA_STARTUP_FLOOR=0: no floor runs (startup-floor.ts). */
 const WITH_FLOOR = process.env.NA_STARTUP_FLOOR !== '0';
+const SERVICES = Number(process.env.NA_STARTUP_SERVICES ?? 0);
 
 type SeaBuild = { buildSea(o: { outDir: string; names: string[] }): Promise<{ path: string }[]> };
 type Containerd = {
@@ -124,18 +129,21 @@ function writeHome(api: ApiServer, dir: string, nodeName: string, busybox: strin
   return home;
 }
 
-/** An NA_STARTUP_BINARY entry: leading VAR=value words for its environment, then the path. */
-function parseBinaryEntry(entry: string): { path: string; env: Record<string, string> } {
+/**
+ * An NA_STARTUP_BINARY entry: leading VAR=value words for its environment, the path, then any
+ * flags added to the kubelet's (`/tmp/b --kube-api-content-type=application/json`).
+ */
+function parseBinaryEntry(entry: string): { path: string; env: Record<string, string>; flags: string[] } {
   const words = entry.trim().split(/\s+/);
-  const path = words.pop() ?? '';
+  const at = words.findIndex((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word));
+  if (at < 0) throw new Error(`NA_STARTUP_BINARY: "${entry}" names no executable`);
   const env = Object.fromEntries(
-    words.map((word) => {
+    words.slice(0, at).map((word) => {
       const eq = word.indexOf('=');
-      if (eq <= 0) throw new Error(`NA_STARTUP_BINARY: "${word}" in "${entry}" is not VAR=value`);
       return [word.slice(0, eq), word.slice(eq + 1)];
     }),
   );
-  return { path, env };
+  return { path: words[at] as string, env, flags: words.slice(at + 1) };
 }
 
 function spawnKubelet(
@@ -146,7 +154,7 @@ function spawnKubelet(
   port: number,
 ): ChildProcess {
   const stdout = stdoutFor(nodeName);
-  const { path, env } = parseBinaryEntry(binary);
+  const { path, env, flags } = parseBinaryEntry(binary);
   const child = spawn(
     path,
     [
@@ -163,6 +171,7 @@ function spawnKubelet(
       '--cgroups-per-qos=false',
       '--enforce-node-allocatable=',
       '--fail-cgroupv1=false',
+      ...flags,
     ],
     // The kernel tunables from upstream's values in the repository, never the bench host's /proc/sys.
     {
@@ -361,6 +370,7 @@ async function main(): Promise<void> {
   const { startContainerd } = (await import(join(repoRoot, 'tools/containerd/containerd.ts'))) as Containerd;
   const containerd = await startContainerd();
   const api = await startApiServer({ tls: true, bookmarkIntervalMs: 60_000 });
+  if (SERVICES > 0) populateServices(api, SERVICES);
   // Generous: at load ~140 a StopPodSandbox between runs took more than 10 s and ended the bench.
   const cri = new CriClient({ endpoint: containerd.endpoint, timeoutMs: 60_000 });
   try {
