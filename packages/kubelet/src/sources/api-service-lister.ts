@@ -61,6 +61,10 @@ export class ApiServiceLister implements ServiceLister {
       resource: { apiVersion: 'v1', plural: 'services' },
       ...(options.protobuf ? { protobuf: SERVICE_PROTOBUF } : {}),
       transform: stripServiceForLinks,
+      // Into the empty store as each Service of the first watch-list stream arrives, not held
+      // apart and then swapped in whole: nothing reads it before it has synced (service links
+      // wait for hasSynced), and the decoded Services then die young (44k Services: below).
+      applyInitialEventsAsTheyArrive: true,
       onError: options.onError,
     });
   }
