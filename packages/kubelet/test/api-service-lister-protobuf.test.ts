@@ -1,6 +1,6 @@
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig, type V1Service } from '@kubernetes/client-node';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { V1Service } from '@kubernetes/client-node';
 import type { Wire } from '@nodeagent/primitives';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -12,50 +12,30 @@ import { ApiServiceLister, stripServiceForLinks, type WireService } from '../src
 // hold exactly what the JSON one holds, and must really have been answered in protobuf.
 
 let api: ApiServer | undefined;
-let proxy: Server | undefined;
+let stopRecording: (() => void) | undefined;
 const listers: ApiServiceLister[] = [];
 
 afterEach(async () => {
+  stopRecording?.();
   for (const l of listers.splice(0)) await l.stop();
-  proxy?.closeAllConnections();
-  await new Promise((done) => (proxy ? proxy.close(done) : done(undefined)));
-  proxy = undefined;
   await api?.close();
   api = undefined;
 });
 
-/** A pass-through HTTP proxy in front of `target` that records each answer's Content-Type by path. */
-async function recordingProxy(target: string): Promise<{ url: string; answers: string[] }> {
+/**
+ * The answers to every request sent from now on that asks for protobuf first, as "METHOD path
+ * Content-Type", read off node:http's diagnostics channel as each answer's headers arrive.
+ */
+function recordProtobufAnswers(): string[] {
   const answers: string[] = [];
-  proxy = createServer((req, res) => {
-    const upstream = request(
-      new URL(req.url ?? '/', target),
-      { method: req.method, headers: req.headers },
-      (up) => {
-        answers.push(
-          `${req.method} ${new URL(req.url ?? '/', target).pathname} ${up.headers['content-type']}`,
-        );
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((listening) => proxy!.listen(0, '127.0.0.1', listening));
-  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, answers };
-}
-
-/** The server's kubeconfig, pointed at `server`. */
-function kubeConfigAt(base: KubeConfig, server: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: base.clusters.map((c) => ({ ...c, server })),
-    users: base.users,
-    contexts: base.contexts,
-    currentContext: base.currentContext,
-  });
-  return kc;
+  const listener = (message: unknown) => {
+    const { request, response } = message as { request: ClientRequest; response: IncomingMessage };
+    if (!String(request.getHeader('accept')).startsWith('application/vnd.kubernetes.protobuf')) return;
+    answers.push(`${request.method} ${request.path.split('?')[0]} ${response.headers['content-type']}`);
+  };
+  subscribe('http.client.response.finish', listener);
+  stopRecording = () => unsubscribe('http.client.response.finish', listener);
+  return answers;
 }
 
 function populate(server: ApiServer): void {
@@ -85,33 +65,32 @@ function populate(server: ApiServer): void {
   });
 }
 
-/** What a lister holds, in a fixed order. */
-const held = (l: ApiServiceLister) =>
-  [...(l.list() as WireService[])].sort((a, b) =>
+/** Services in namespace/name order. */
+const sorted = (services: WireService[]) =>
+  services.sort((a, b) =>
     `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(
       `${b.metadata?.namespace}/${b.metadata?.name}`,
     ),
   );
 
+/** What a lister holds, in a fixed order. */
+const held = (l: ApiServiceLister) => sorted([...(l.list() as WireService[])]);
+
 /** What the server holds, stripped as the listers strip it, in the same order. */
 function expected(server: ApiServer): WireService[] {
   const services = server.resource('v1', 'services');
-  return (server.registry.list(services, undefined) as WireService[])
-    .map((s) => stripServiceForLinks(s))
-    .sort((a, b) =>
-      `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(
-        `${b.metadata?.namespace}/${b.metadata?.name}`,
-      ),
-    );
+  return sorted(
+    (server.registry.list(services, undefined) as WireService[]).map((s) => stripServiceForLinks(s)),
+  );
 }
 
 describe('the Service lister over protobuf (KubeletConfiguration contentType)', () => {
   it('holds what the JSON lister holds, through changes, read from protobuf answers', async () => {
     api = await startApiServer();
     populate(api);
-    const recorder = await recordingProxy(api.url);
+    const answers = recordProtobufAnswers();
     const json = new ApiServiceLister(api.kubeConfig());
-    const protobuf = new ApiServiceLister(kubeConfigAt(api.kubeConfig(), recorder.url), { protobuf: true });
+    const protobuf = new ApiServiceLister(api.kubeConfig(), { protobuf: true });
     for (const l of [json, protobuf]) {
       listers.push(l);
       l.start();
@@ -135,11 +114,9 @@ describe('the Service lister over protobuf (KubeletConfiguration contentType)', 
     }, 20_000);
 
     // The protobuf lister's watch-list stream (its initial state and the changes) was protobuf.
-    expect(recorder.answers.length).toBeGreaterThan(0);
+    expect(answers.length).toBeGreaterThan(0);
     expect(
-      recorder.answers.every(
-        (a) => a === 'GET /api/v1/services application/vnd.kubernetes.protobuf;stream=watch',
-      ),
+      answers.every((a) => a === 'GET /api/v1/services application/vnd.kubernetes.protobuf;stream=watch'),
     ).toBe(true);
   });
 
