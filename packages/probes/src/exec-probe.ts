@@ -1,3 +1,4 @@
+import { goQuote } from '@nodeagent/primitives/go-text';
 import { cancelledOutcome, onAbort } from './cancellation';
 import { ExecTimeoutError } from './errors';
 import { limitOutput } from './limit-output';
@@ -55,12 +56,13 @@ export async function runExecProbe(
     return { result: 'Failure', output };
   } catch (err) {
     // A CRI call past its deadline is a timed-out probe too (upstream's remote runtime turns
-    // DeadlineExceeded from ExecSync into a timeout error).
+    // DeadlineExceeded from ExecSync into a timeout error). The output is upstream's: the command
+    // joined by spaces, Go-quoted, with no duration (event `Liveness probe failed: command "x" timed out`).
     const code = (err as { code?: string })?.code;
     if (err instanceof ExecTimeoutError || code === 'ETIMEDOUT' || code === 'DEADLINE_EXCEEDED') {
       return {
         result: 'Failure',
-        output: `command ${JSON.stringify(command)} timed out after ${timeoutMs}ms`,
+        output: `command ${goQuote(command.join(' '))} timed out`,
       };
     }
     return { result: 'Unknown', output: limitOutput(errorText(err)) };

@@ -44,9 +44,12 @@ export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutco
   const first = new URL(`${req.scheme}://${hostPort(req.host, req.port)}`);
   first.pathname = '';
   let url = new URL(req.path, first);
+  let awaitingHeaders = true;
   try {
     for (let hops = 0; ; hops++) {
+      awaitingHeaders = true;
       const res = await get(url, headers, deadline);
+      awaitingHeaders = false;
       const body = await readBody(res, deadline);
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
@@ -70,9 +73,14 @@ export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutco
   } catch (err) {
     if (cancelled) return cancelledOutcome();
     if (deadline.expired) {
+      // Go's http.Client error at its Timeout (upstream's prober sets it to timeoutSeconds), as the
+      // event shows it: `Readiness probe failed: Get "…": context deadline exceeded (…)`.
+      const phase = awaitingHeaders
+        ? 'exceeded while awaiting headers'
+        : 'or context cancellation while reading body';
       return {
         result: 'Failure',
-        output: `Get "${url.href}": probe timed out after ${req.timeoutMs}ms (timeoutSeconds exceeded)`,
+        output: `Get "${url.href}": context deadline exceeded (Client.Timeout ${phase})`,
       };
     }
     return { result: 'Failure', output: `Get "${url.href}": ${errorText(err)}` };

@@ -31,9 +31,11 @@ describe('runExecProbe with an injected executor', () => {
     const exec: ExecProbeExecutor = async (command, timeoutMs) => {
       throw new ExecTimeoutError(command, timeoutMs);
     };
-    const out = await runExecProbe(exec, ['sleep', '5'], 1000);
-    expect(out.result).toBe('Failure');
-    expect(out.output).toContain('timed out');
+    // Upstream's output: the command joined by spaces, Go-quoted (remote_runtime.go's ExecSync).
+    expect(await runExecProbe(exec, ['sh', '-c', 'echo "hi"'], 1000)).toEqual({
+      result: 'Failure',
+      output: 'command "sh -c echo \\"hi\\"" timed out',
+    });
   });
 
   it('times out an executor that never answers', async () => {
@@ -42,7 +44,7 @@ describe('runExecProbe with an injected executor', () => {
     const pending = runExecProbe(exec, ['hang'], 1000);
     await vi.advanceTimersByTimeAsync(1100);
     const out = await pending;
-    expect(out).toEqual({ result: 'Failure', output: 'command ["hang"] timed out after 1000ms' });
+    expect(out).toEqual({ result: 'Failure', output: 'command "hang" timed out' });
   });
 
   it('reports other executor errors as Unknown', async () => {
@@ -89,7 +91,7 @@ describe('runExecProbe with an injected executor', () => {
     };
     expect(await runExecProbe(exec, ['x'], 1000)).toEqual({
       result: 'Failure',
-      output: 'command ["x"] timed out after 1000ms',
+      output: 'command "x" timed out',
     });
   });
 });

@@ -124,10 +124,12 @@ describe('runHttpProbe against a loopback server', () => {
     expect(out.output.length).toBe(MAX_PROBE_OUTPUT_BYTES);
   });
 
-  it('reports a timeout as a failure that says so', async () => {
+  it("reports a timeout as a failure in Go's http.Client words", async () => {
     const out = await probe('/slow', { timeoutMs: 200 });
     expect(out.result).toBe('Failure');
-    expect(out.output).toContain('timed out after 200ms');
+    expect(out.output).toMatch(
+      /^Get "http:\/\/127\.0\.0\.1:\d+\/slow": context deadline exceeded \(Client\.Timeout exceeded while awaiting headers\)$/,
+    );
   });
 
   it('reports connection refused as failure', async () => {
