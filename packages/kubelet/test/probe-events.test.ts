@@ -78,6 +78,35 @@ describe('probe events (upstream prober: Warning Unhealthy "<Type> probe failed:
     expect(events.some((e) => e.message.startsWith('Startup'))).toBe(false);
   }, 20_000);
 
+  it('records an errored run (ExecSync refused: the command is not in the image) as upstream: "errored and resulted in unknown state", the gRPC error in Go\'s form', async () => {
+    let runs = 0;
+    // The fake runs any command it does not know as containerd does: refused, Unknown.
+    h.fake.onExecSync(() => {
+      runs++;
+      return undefined;
+    });
+    const pod = testPod({
+      containers: [
+        {
+          name: 'app',
+          image: busybox,
+          command: ['sh', '-c', 'sleep 3600'],
+          readinessProbe: { exec: { command: ['/no/such/check'] }, periodSeconds: 1 },
+        },
+      ],
+    });
+    h.kubelet.addPod(pod);
+    const errored = await waitFor('an errored readiness event', () =>
+      events.find((e) => e.reason === 'Unhealthy' && e.message.startsWith('Readiness probe errored')),
+    );
+    expect(errored).toMatchObject({ type: 'Warning', fieldPath: 'spec.containers{app}' });
+    expect(errored.message).toMatch(
+      /^Readiness probe errored and resulted in unknown state: rpc error: code = Unknown desc = failed to exec in container: failed to start exec "[0-9a-f]+": OCI runtime exec failed: .*\/no\/such\/check/,
+    );
+    // Each period's run is tried three times (maxProbeRetries) before the error is recorded.
+    expect(runs).toBeGreaterThanOrEqual(3);
+  }, 20_000);
+
   it("liveness-fail of pods-v1.36 gets upstream v1.36.3's distinct events (Unhealthy, Killing, BackOff …)", async () => {
     // fidelity/ in the repository; normalised as pod-events-golden.test.ts (image, token volume,
     // a long-running command the fake's shell runs); counts are timing dependent and not compared.

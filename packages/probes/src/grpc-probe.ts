@@ -1,6 +1,8 @@
 import type * as GrpcJs from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { Status as grpcStatus } from '@grpc/grpc-js/build/src/constants.js';
+import { formatDuration } from '@nodeagent/primitives';
+import { goQuote } from '@nodeagent/primitives/go-text';
 import { cancelledOutcome, onAbort } from './cancellation';
 import {
   decodeHealthCheckResponse,
@@ -56,7 +58,7 @@ export async function runGrpcProbe(req: GrpcProbeRequest): Promise<ProbeRunOutco
       (err, res) => {
         if (err?.code === grpcStatus.CANCELLED && req.signal?.aborted) return resolve(cancelledOutcome());
         if (err) return resolve({ result: 'Failure', output: limitOutput(describeError(err, req, target)) });
-        if (res?.status === 'SERVING') return resolve({ result: 'Success', output: '' });
+        if (res?.status === 'SERVING') return resolve({ result: 'Success', output: 'service healthy' });
         resolve({
           result: 'Failure',
           output: `service unhealthy (responded with "${res?.status ?? 'UNKNOWN'}")`,
@@ -70,14 +72,20 @@ export async function runGrpcProbe(req: GrpcProbeRequest): Promise<ProbeRunOutco
   });
 }
 
+/**
+ * Upstream's gRPC prober's outputs (pkg/probe/grpc), the timeout as Go prints a Duration (`1s`).
+ * Its dial blocks until the timeout (grpc.WithBlock), so a server that cannot be reached is the
+ * dial's timeout there: grpc-js's UNAVAILABLE is given that message.
+ */
 function describeError(err: ServiceError, req: GrpcProbeRequest, target: string): string {
+  const timeout = formatDuration(req.timeoutMs);
   switch (err.code) {
     case grpcStatus.UNIMPLEMENTED:
-      return `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${err.details}`;
+      return `error: this server does not implement the grpc health protocol (grpc.health.v1.Health): ${err.details}`;
     case grpcStatus.DEADLINE_EXCEEDED:
-      return `timeout: health rpc did not complete within ${req.timeoutMs}ms`;
+      return `timeout: health rpc did not complete within ${timeout}`;
     case grpcStatus.UNAVAILABLE:
-      return `failed to connect service "${target}" within ${req.timeoutMs}ms: ${err.details}`;
+      return `timeout: failed to connect service ${goQuote(target)} within ${timeout}: context deadline exceeded`;
     default:
       return `error: health rpc probe failed: ${err.message}`;
   }

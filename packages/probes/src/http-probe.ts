@@ -1,6 +1,7 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { goDialError } from '@nodeagent/primitives';
 import { cancelledOutcome, onAbort } from './cancellation';
 import { errorText } from './exec-probe';
 import { LimitedBuffer } from './limit-output';
@@ -83,11 +84,27 @@ export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutco
         output: `Get "${url.href}": context deadline exceeded (Client.Timeout ${phase})`,
       };
     }
-    return { result: 'Failure', output: `Get "${url.href}": ${errorText(err)}` };
+    return { result: 'Failure', output: `Get "${url.href}": ${goTransportError(err, url)}` };
   } finally {
     clearTimeout(timer);
     unsubscribe();
   }
+}
+
+/**
+ * What Go's http.Client says went wrong on the way to an answer: the dial's error (`dial tcp
+ * 10.0.0.1:80: connect: connection refused`), `EOF` for a connection closed unanswered (Node's
+ * "socket hang up"), otherwise Node's message.
+ */
+function goTransportError(err: unknown, url: URL): string {
+  const { syscall, code } = (err ?? {}) as { syscall?: string; code?: string };
+  if (syscall === 'connect' || syscall === 'getaddrinfo') {
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    return goDialError(err, host, port);
+  }
+  if (code === 'ECONNRESET' && errorText(err) === 'socket hang up') return 'EOF';
+  return errorText(err);
 }
 
 interface Deadline {

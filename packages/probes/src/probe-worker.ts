@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { ConcurrencyLimiter } from './concurrency-limiter';
 import type { NormalizedProbe } from './normalize-probe';
+import { MAX_PROBE_RETRIES } from './probe-defaults';
 import type { ProbeResult, ProbeRunOutcome, ProbeType } from './probe-types';
 import type { ResultsManager } from './results-manager';
 import { type ProbeTarget, runProbe } from './run-probe';
@@ -235,7 +236,12 @@ export class ProbeWorker {
     // Exec probes run in this container instance (the executor gets its ID).
     const target: ProbeTarget = { ...opts.target, containerId: state.containerId };
     const run = () => probeFn(opts.probe, target, this.cancel.signal);
-    const outcome = await (opts.limiter ? opts.limiter.run(run) : run());
+    const runOnce = () => (opts.limiter ? opts.limiter.run(run) : run());
+    // Upstream's prober runs an errored probe (Unknown: the executor itself failed) up to
+    // maxProbeRetries times in a row before it records the error and throws the result away.
+    let outcome = await runOnce();
+    for (let i = 1; i < MAX_PROBE_RETRIES && outcome.result === 'Unknown' && !this.cancel.signal.aborted; i++)
+      outcome = await runOnce();
     const timing = { tickAt, durationMs: this.clock.now() - tickAt };
     // Stopped or replaced while the probe ran: the result belongs to nobody.
     if (this.stopped || state.containerId !== this.containerId) return;

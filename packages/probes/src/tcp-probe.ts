@@ -1,9 +1,13 @@
 import { connect } from 'node:net';
+import { goDialError, goDialTimeout } from '@nodeagent/primitives';
 import { cancelledOutcome, onAbort } from './cancellation';
-import { errorText } from './exec-probe';
 import type { ProbeRunOutcome } from './probe-types';
 
-/** Success when a TCP connection opens within the timeout; the socket is closed at once. */
+/**
+ * Success when a TCP connection opens within the timeout; the socket is closed at once. A failure's
+ * output is Go's net.Dial error, as upstream's event shows it (`dial tcp 10.0.0.1:80: connect:
+ * connection refused`, `dial tcp 10.0.0.1:80: i/o timeout`).
+ */
 export function runTcpProbe(
   host: string,
   port: number,
@@ -21,10 +25,7 @@ export function runTcpProbe(
     const timer = setTimeout(() => {
       unsubscribe();
       socket.destroy();
-      resolve({
-        result: 'Failure',
-        output: `dial tcp ${hostPort(host, port)}: i/o timeout after ${timeoutMs}ms`,
-      });
+      resolve({ result: 'Failure', output: goDialTimeout(host, port) });
     }, timeoutMs);
     socket.once('connect', () => {
       unsubscribe();
@@ -36,7 +37,7 @@ export function runTcpProbe(
       unsubscribe();
       clearTimeout(timer);
       socket.destroy();
-      resolve({ result: 'Failure', output: `dial tcp ${hostPort(host, port)}: ${errorText(err)}` });
+      resolve({ result: 'Failure', output: goDialError(err, host, port) });
     });
   });
 }

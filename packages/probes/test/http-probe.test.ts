@@ -138,8 +138,25 @@ describe('runHttpProbe against a loopback server', () => {
     const deadPort = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     const out = await probe('/ok', { port: deadPort });
-    expect(out.result).toBe('Failure');
-    expect(out.output).toContain('ECONNREFUSED');
+    // Go's http.Client over its dial error: `Readiness probe failed: Get "…": dial tcp …: connect: connection refused`.
+    expect(out).toEqual({
+      result: 'Failure',
+      output: `Get "http://127.0.0.1:${deadPort}/ok": dial tcp 127.0.0.1:${deadPort}: connect: connection refused`,
+    });
+  });
+
+  it('reports a connection closed without an answer as Go does: EOF', async () => {
+    const hangUp = createServer((req) => req.socket.destroy());
+    await new Promise<void>((resolve) => hangUp.listen(0, '127.0.0.1', resolve));
+    const hangUpPort = (hangUp.address() as AddressInfo).port;
+    try {
+      expect(await probe('/ok', { port: hangUpPort })).toEqual({
+        result: 'Failure',
+        output: `Get "http://127.0.0.1:${hangUpPort}/ok": EOF`,
+      });
+    } finally {
+      await new Promise((resolve) => hangUp.close(resolve));
+    }
   });
 
   it('runs through runProbe with the pod IP and a named port', async () => {

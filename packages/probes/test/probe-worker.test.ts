@@ -241,8 +241,9 @@ describe('ProbeWorker thresholds', () => {
     worker.stop();
   });
 
-  it('throws away Unknown runs (prober errors) without counting them', async () => {
-    const prober = scripted('Failure', 'Unknown', 'Failure', 'Unknown', 'Failure');
+  it('reruns an errored (Unknown) run up to three times in a row, then throws it away uncounted', async () => {
+    // Periods: F (1); U U U, thrown away; F (2); U then F (3) on its rerun.
+    const prober = scripted('Failure', 'Unknown', 'Unknown', 'Unknown', 'Failure', 'Unknown', 'Failure');
     const { worker, results } = makeWorker(
       'Liveness',
       { periodSeconds: 1, failureThreshold: 3 },
@@ -250,9 +251,11 @@ describe('ProbeWorker thresholds', () => {
       running(),
     );
     worker.start();
-    await vi.advanceTimersByTimeAsync(3_000);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(prober.calls).toHaveLength(5);
     expect(results.get('c1')).toBe('Success');
     await vi.advanceTimersByTimeAsync(1_000);
+    expect(prober.calls).toHaveLength(7);
     expect(results.get('c1')).toBe('Failure');
     worker.stop();
   });

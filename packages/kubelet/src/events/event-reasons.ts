@@ -68,3 +68,12 @@ export const containerUnhealthyReason = 'Unhealthy';
 export function probeFailedMessage(probeType: 'liveness' | 'readiness' | 'startup', output: string): string {
   return `${probeType[0]!.toUpperCase()}${probeType.slice(1)} probe failed: ${output}`;
 }
+
+/**
+ * Upstream prober's Unhealthy message when the probe itself errored (an exec whose ExecSync the
+ * runtime refused): `Readiness probe errored and resulted in unknown state: <error>`; the result is
+ * thrown away, only the event is left.
+ */
+export function probeErroredMessage(probeType: 'liveness' | 'readiness' | 'startup', error: string): string {
+  return `${probeType[0]!.toUpperCase()}${probeType.slice(1)} probe errored and resulted in unknown state: ${error}`;
+}

@@ -1,3 +1,4 @@
+import { isCriError } from '@nodeagent/cri-client';
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import {
   type ProbedContainer,
@@ -8,12 +9,14 @@ import {
   type ProbeType,
 } from '@nodeagent/probes';
 import type { Container, Pod } from '../api/pod-types';
+import { goGrpcError } from '../cri/go-grpc-error';
 import type { PodRuntime } from '../cri/pod-runtime';
 import { findContainer, type PodRuntimeStatus } from '../cri/runtime-state';
 import {
   containerFieldPath,
   containerUnhealthyReason,
   type PodEventRecorder,
+  probeErroredMessage,
   probeFailedMessage,
 } from '../events/event-reasons';
 import type { ProbeState } from './probe-state';
@@ -80,7 +83,11 @@ export class PodProber {
     this.onPodRemoved = options.onPodRemoved;
     this.manager = new ProbeManager({
       executor: (command, timeoutMs, containerId) =>
-        runtime.execSync(containerId ?? '', command, Math.max(1, Math.ceil(timeoutMs / 1000))),
+        runtime
+          .execSync(containerId ?? '', command, Math.max(1, Math.ceil(timeoutMs / 1000)))
+          .catch((error: unknown) => {
+            throw execProbeError(error);
+          }),
       // The runtime enforces timeoutSeconds from the exec's start and the CRI call has its own
       // deadline past it: a loaded node's slow exec set-up is not a failed probe (as upstream).
       execTimeoutGraceMs: EXEC_DEADLINE_GRACE_MS,
@@ -248,7 +255,8 @@ export class PodProber {
 
 /**
  * Upstream prober.probe's events, one per run: a failure is Warning `Unhealthy` "<Type> probe
- * failed: <output>", a warning (e.g. a redirect to another host) Warning `ProbeWarning` "<Type>
+ * failed: <output>", an errored run (Unknown) Warning `Unhealthy` "<Type> probe errored and resulted
+ * in unknown state: <error>", a warning (e.g. a redirect to another host) Warning `ProbeWarning` "<Type>
  * probe warning: <output>", on the container's fieldPath. Repeats are aggregated by the recorder.
  */
 function probeEventRecorder(
@@ -257,11 +265,19 @@ function probeEventRecorder(
 ): ((event: ProbeRunEvent) => void) | undefined {
   if (!recordEvent || !podOf) return undefined;
   return ({ podUID, containerName, probeType, outcome }) => {
-    if (outcome.result !== 'Failure' && outcome.result !== 'Warning') return;
+    if (outcome.result === 'Success') return;
     const pod = podOf(podUID);
     if (!pod) return;
     const fieldPath = containerFieldPath(pod, containerName);
-    if (outcome.result === 'Failure')
+    if (outcome.result === 'Unknown')
+      recordEvent(
+        pod,
+        'Warning',
+        containerUnhealthyReason,
+        probeErroredMessage(probeTypeName(probeType), outcome.output),
+        fieldPath,
+      );
+    else if (outcome.result === 'Failure')
       recordEvent(
         pod,
         'Warning',
@@ -272,6 +288,15 @@ function probeEventRecorder(
     else
       recordEvent(pod, 'Warning', 'ProbeWarning', `${probeType} probe warning: ${outcome.output}`, fieldPath);
   };
+}
+
+/**
+ * A refused ExecSync as upstream's event prints it (`rpc error: code = NotFound desc = …`); past its
+ * deadline it stays the CriError, which the exec probe turns into a timed-out probe.
+ */
+function execProbeError(error: unknown): unknown {
+  if (!isCriError(error) || error.code === 'DEADLINE_EXCEEDED') return error;
+  return new Error(goGrpcError(error), { cause: error });
 }
 
 function probeTypeName(type: ProbeType): 'liveness' | 'readiness' | 'startup' {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { goQuote } from '@nodeagent/primitives/go-text';
+import { goErrorText } from '../cri/go-grpc-error';
 import type { Kubelet } from '../kubelet';
-import { goErrorText } from '../sync/go-grpc-error';
 import type { ContainerDebugRuntime } from './debug-runtime';
 import { formValue } from './form-value';
 import type { RequestTarget } from './go-serve-mux';

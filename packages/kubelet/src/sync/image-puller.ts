@@ -1,6 +1,7 @@
 import type { MessageInput, PodSandboxConfig } from '@nodeagent/cri-client/types';
 import type { Clock } from '@nodeagent/primitives';
 import type { Container, Pod } from '../api/pod-types';
+import { goErrorText } from '../cri/go-grpc-error';
 import type { PodRuntime } from '../cri/pod-runtime';
 import type { ImageUser } from '../cri/verify-run-as-non-root';
 import type { ImagePullManager } from '../images/image-pull-manager';
@@ -11,7 +12,6 @@ import {
   type TrackedPullAuth,
 } from '../images/tracked-pull-credentials';
 import type { CrashLoopBackOff } from '../pod/crash-loop-backoff';
-import { goErrorText } from './go-grpc-error';
 import type { PullCredentials } from './pull-secrets';
 import { SyncStepError } from './sync-errors';
 

@@ -20,6 +20,7 @@ import { containerHash } from '../cri/container-hash';
 import type { ContainerMemoryQoS } from '../cri/container-memory-qos';
 import type { NodeSwapFacts, SwapShareError } from '../cri/container-swap';
 import type { ClusterDNSOptions } from '../cri/dns-config';
+import { goGrpcError } from '../cri/go-grpc-error';
 import type { PodRuntime } from '../cri/pod-runtime';
 import {
   containerInstances,
@@ -50,7 +51,6 @@ import type { PodVolumeManager } from '../volumes/pod-volume-manager';
 import type { TokenSource } from '../volumes/volume-payloads';
 import { PodVolumesNotReadyError } from '../volumes/volumes-not-ready';
 import { ensureEtcHostsFile } from './etc-hosts';
-import { goGrpcError } from './go-grpc-error';
 import { ensureImage, imageUser } from './image-puller';
 import { runLifecycleHook } from './lifecycle-hooks';
 import type { NodeFactsReader } from './node-facts';

@@ -1,6 +1,6 @@
 import type { CriClient } from '@nodeagent/cri-client';
+import { goErrorText } from '../cri/go-grpc-error';
 import type { KubeletLogger } from '../kubelet-logger';
-import { goErrorText } from './go-grpc-error';
 
 // podCIDR and the Node's spec.podCIDRs: upstream's kubelet hands the runtime the node's pod
 // CIDR through CRI UpdateRuntimeConfig (kubelet_network.go updatePodCIDR; kuberuntime's

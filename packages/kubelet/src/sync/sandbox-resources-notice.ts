@@ -3,11 +3,11 @@ import type { Pod } from '../api/pod-types';
 import type { CgroupFilesystem } from '../cgroups/cgroup-filesystem';
 import type { CgroupResources } from '../cgroups/cgroup-resources';
 import { readPodCgroupConfig } from '../cgroups/pod-cgroup-resize';
+import { goErrorText } from '../cri/go-grpc-error';
 import type { PodRuntime } from '../cri/pod-runtime';
 import type { SandboxResourceOptions } from '../cri/sandbox-resources';
 import { type PodCgroupValues, updatePodSandboxResourcesRequest } from '../cri/sandbox-resources-update';
 import type { KubeletLogger } from '../kubelet-logger';
-import { goErrorText } from './go-grpc-error';
 
 /** What telling the runtime a pod's resources takes. */
 export interface SandboxResourcesNotice {
