@@ -1,7 +1,7 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { goDialError } from '@nodeagent/primitives';
+import { goDialError, goDialTimeout } from '@nodeagent/primitives';
 import { cancelledOutcome, onAbort } from './cancellation';
 import { errorText } from './exec-probe';
 import { LimitedBuffer } from './limit-output';
@@ -31,7 +31,7 @@ export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutco
   // One deadline for the whole redirect chain; destroying the live request is cheaper than an
   // AbortSignal listener per request.
   if (req.signal?.aborted) return cancelledOutcome();
-  const deadline: Deadline = { expired: false, request: undefined };
+  const deadline: Deadline = { expired: false, request: undefined, connected: false };
   let cancelled = false;
   const unsubscribe = onAbort(req.signal, () => {
     cancelled = true;
@@ -75,14 +75,16 @@ export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutco
     if (cancelled) return cancelledOutcome();
     if (deadline.expired) {
       // Go's http.Client error at its Timeout (upstream's prober sets it to timeoutSeconds), as the
-      // event shows it: `Readiness probe failed: Get "…": context deadline exceeded (…)`.
+      // event shows it: `Readiness probe failed: Get "…": context deadline exceeded (…)`; in the
+      // dial, the dial's own `dial tcp …: i/o timeout`.
+      const cause =
+        awaitingHeaders && !deadline.connected
+          ? goDialTimeout(...urlHostPort(url))
+          : 'context deadline exceeded';
       const phase = awaitingHeaders
         ? 'exceeded while awaiting headers'
         : 'or context cancellation while reading body';
-      return {
-        result: 'Failure',
-        output: `Get "${url.href}": context deadline exceeded (Client.Timeout ${phase})`,
-      };
+      return { result: 'Failure', output: `Get "${url.href}": ${cause} (Client.Timeout ${phase})` };
     }
     return { result: 'Failure', output: `Get "${url.href}": ${goTransportError(err, url)}` };
   } finally {
@@ -98,18 +100,22 @@ export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutco
  */
 function goTransportError(err: unknown, url: URL): string {
   const { syscall, code } = (err ?? {}) as { syscall?: string; code?: string };
-  if (syscall === 'connect' || syscall === 'getaddrinfo') {
-    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
-    return goDialError(err, host, port);
-  }
+  if (syscall === 'connect' || syscall === 'getaddrinfo') return goDialError(err, ...urlHostPort(url));
   if (code === 'ECONNRESET' && errorText(err) === 'socket hang up') return 'EOF';
   return errorText(err);
+}
+
+/** The host (IPv6 unbracketed) and port a URL dials. */
+function urlHostPort(url: URL): [string, number] {
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return [host, Number(url.port) || (url.protocol === 'https:' ? 443 : 80)];
 }
 
 interface Deadline {
   expired: boolean;
   request: ClientRequest | undefined;
+  /** Whether the live request's TCP connection is open (a timeout before it is the dial's). */
+  connected: boolean;
 }
 
 function isRedirect(status: number): boolean {
@@ -169,6 +175,11 @@ function get(
       ...(url.protocol === 'https:' && { secureContext: probeTls() }),
     });
     deadline.request = r;
+    deadline.connected = false;
+    r.once('socket', (socket) => {
+      if (!socket.connecting) deadline.connected = true;
+      else socket.once('connect', () => (deadline.connected = true));
+    });
     if (deadline.expired) r.destroy(new Error('probe timeout'));
     r.once('response', resolve);
     r.once('error', reject);

@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PROBE_OUTPUT_BYTES, normalizeProbe, runHttpProbe, runProbe } from '../src/index';
+import { unansweredPort } from './helpers/unanswered-port';
 
 let server: Server;
 let port: number;
@@ -143,6 +144,18 @@ describe('runHttpProbe against a loopback server', () => {
       result: 'Failure',
       output: `Get "http://127.0.0.1:${deadPort}/ok": dial tcp 127.0.0.1:${deadPort}: connect: connection refused`,
     });
+  });
+
+  it("reports a dial the address never answers as Go's http.Client does", async () => {
+    const silent = await unansweredPort();
+    try {
+      expect(await probe('/ok', { port: silent.port, timeoutMs: 300 })).toEqual({
+        result: 'Failure',
+        output: `Get "http://127.0.0.1:${silent.port}/ok": dial tcp 127.0.0.1:${silent.port}: i/o timeout (Client.Timeout exceeded while awaiting headers)`,
+      });
+    } finally {
+      silent.close();
+    }
   });
 
   it('reports a connection closed without an answer as Go does: EOF', async () => {

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { normalizeProbe, runProbe, runTcpProbe } from '../src/index';
+import { unansweredPort } from './helpers/unanswered-port';
 
 let server: Server;
 let port: number;
@@ -38,6 +39,18 @@ describe('runTcpProbe', () => {
       result: 'Failure',
       output: `dial tcp 127.0.0.1:${dead}: connect: connection refused`,
     });
+  });
+
+  it("fails at the timeout when the address answers nothing, with Go's dial timeout", async () => {
+    const silent = await unansweredPort();
+    try {
+      expect(await runTcpProbe('127.0.0.1', silent.port, 300)).toEqual({
+        result: 'Failure',
+        output: `dial tcp 127.0.0.1:${silent.port}: i/o timeout`,
+      });
+    } finally {
+      silent.close();
+    }
   });
 
   it('runs through runProbe against the pod IP', async () => {
