@@ -29,6 +29,8 @@ export interface KubeletMetrics {
   startedContainers: Counter<'container_type'>;
   startedContainersErrors: Counter<'code' | 'container_type'>;
   restartedPods: Counter<'static'>;
+  /** HTTPS httpGet lifecycle hooks answered in plaintext that then succeeded over HTTP. */
+  lifecycleHandlerHttpFallbacks: Counter<never>;
   /**
    * Container terminations the status manager saw a container's state turn Terminated for, by
    * container_type (container, init_container, ephemeral_container), exit_code and reason
@@ -91,6 +93,7 @@ export const kubeletMetricStability: MetricStabilityTable = {
   kubelet_imagemanager_image_mustpull_checks_total: 'ALPHA',
   kubelet_imagemanager_ondisk_pulledrecords: 'ALPHA',
   kubelet_imagemanager_ondisk_pullintents: 'ALPHA',
+  kubelet_lifecycle_handler_http_fallbacks_total: 'ALPHA',
   kubelet_memory_qos_node_memory_low_bytes: 'ALPHA',
   kubelet_memory_qos_node_memory_min_bytes: 'ALPHA',
   kubelet_metrics_provider: 'ALPHA',
@@ -246,6 +249,11 @@ export function createKubeletMetrics(
       name: 'kubelet_started_containers_errors_total',
       help: 'Cumulative number of errors when starting containers',
       labelNames: ['code', 'container_type'],
+      registers,
+    }),
+    lifecycleHandlerHttpFallbacks: new Counter({
+      name: 'kubelet_lifecycle_handler_http_fallbacks_total',
+      help: 'The number of times lifecycle handlers successfully fell back to http from https.',
       registers,
     }),
     restartedPods: new Counter({

@@ -18,6 +18,11 @@ export interface HttpProbeRequest {
   headers: readonly HTTPHeaderSpec[];
   timeoutMs: number;
   userAgent?: string;
+  /**
+   * Any answer is Success, whatever its status (a lifecycle hook's httpGet: upstream's handler
+   * runner checks no status code, only that the request was answered).
+   */
+  anyStatusSucceeds?: boolean;
   /** Aborting ends the probe at once with Unknown "probe cancelled". */
   signal?: AbortSignal;
 }
@@ -68,7 +73,8 @@ export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutco
         url = next;
         continue;
       }
-      if (status >= 200 && status < 400) return { result: 'Success', output: body };
+      if ((status >= 200 && status < 400) || req.anyStatusSucceeds)
+        return { result: 'Success', output: body };
       return { result: 'Failure', output: `HTTP probe failed with statuscode: ${status}` };
     }
   } catch (err) {
@@ -96,12 +102,16 @@ export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutco
 /**
  * What Go's http.Client says went wrong on the way to an answer: the dial's error (`dial tcp
  * 10.0.0.1:80: connect: connection refused`), `EOF` for a connection closed unanswered (Node's
- * "socket hang up"), otherwise Node's message.
+ * "socket hang up"), Go's own words for an HTTPS request a plaintext server answered, otherwise
+ * Node's message.
  */
 function goTransportError(err: unknown, url: URL): string {
   const { syscall, code } = (err ?? {}) as { syscall?: string; code?: string };
   if (syscall === 'connect' || syscall === 'getaddrinfo') return goDialError(err, ...urlHostPort(url));
   if (code === 'ECONNRESET' && errorText(err) === 'socket hang up') return 'EOF';
+  // A TLS client's first read was a plaintext HTTP answer (Go reads the record header "HTTP/").
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/.test(errorText(err)))
+    return 'http: server gave HTTP response to HTTPS client';
   return errorText(err);
 }
 

@@ -66,6 +66,17 @@ const probe = (path: string, extra: Partial<Parameters<typeof runHttpProbe>[0]> 
   runHttpProbe({ scheme: 'http', host: '127.0.0.1', port, path, headers: [], timeoutMs: 1000, ...extra });
 
 describe('runHttpProbe against a loopback server', () => {
+  it('with anyStatusSucceeds (a lifecycle hook), any answer is Success', async () => {
+    expect(await probe('/missing', { anyStatusSucceeds: true })).toEqual({
+      result: 'Success',
+      output: 'nope',
+    });
+    expect(await probe('/missing')).toEqual({
+      result: 'Failure',
+      output: 'HTTP probe failed with statuscode: 404',
+    });
+  });
+
   it('treats 2xx and 3xx as success and returns the body', async () => {
     expect(await probe('/ok')).toEqual({ result: 'Success', output: 'all good' });
     expect((await probe('/created')).result).toBe('Success');

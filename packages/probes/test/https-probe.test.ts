@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { selfSignedCertificate } from '@nodeagent/primitives/x509';
@@ -35,6 +36,25 @@ describe('httpGet with scheme HTTPS', () => {
       result: 'Failure',
       output: 'HTTP probe failed with statuscode: 503',
     });
+  });
+
+  it('fails as Go does when a plaintext server answers the TLS handshake', async () => {
+    const plain = createHttpServer((_req, res) => res.end('plain'));
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    const plainPort = (plain.address() as AddressInfo).port;
+    try {
+      const probe = normalizeProbe(
+        { httpGet: { port: plainPort, path: '/x', scheme: 'HTTPS' } },
+        'Readiness',
+      );
+      expect(await runProbe(probe, { podIP: '127.0.0.1' })).toEqual({
+        result: 'Failure',
+        output: `Get "https://127.0.0.1:${plainPort}/x": http: server gave HTTP response to HTTPS client`,
+      });
+    } finally {
+      plain.closeAllConnections();
+      await new Promise((resolve) => plain.close(resolve));
+    }
   });
 
   it('fails when speaking HTTP to the TLS port', async () => {

@@ -87,7 +87,7 @@ export {
   maxPerPodContainer,
 } from '../sync/container-gc';
 export { effectivePullPolicy, ensureImage, imageUser } from '../sync/image-puller';
-export { type HookContext, resolvePort, runLifecycleHook } from '../sync/lifecycle-hooks';
+export { type HookContext, type HookOutcome, resolvePort, runLifecycleHook } from '../sync/lifecycle-hooks';
 export type { NodeFactsReader } from '../sync/node-facts';
 export {
   defaultTerminationGracePeriodSeconds,

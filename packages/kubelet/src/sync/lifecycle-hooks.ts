@@ -1,5 +1,10 @@
+import { KUBERNETES_VERSION } from '@nodeagent/primitives';
+import { goQuote } from '@nodeagent/primitives/go-text';
+import { runHttpProbe } from '@nodeagent/probes';
 import type { Container, LifecycleHandler, Pod } from '../api/pod-types';
+import { goErrorText } from '../cri/go-grpc-error';
 import type { PodRuntime } from '../cri/pod-runtime';
+import { formatPod } from '../events/event-reasons';
 
 /** What {@link runLifecycleHook} runs a handler with. */
 export interface HookContext {
@@ -13,6 +18,15 @@ export interface HookContext {
   timeoutSeconds: number;
 }
 
+/** What a hook that succeeded leaves for its caller to report. */
+export interface HookOutcome {
+  /**
+   * An HTTPS httpGet hook answered in plaintext that then succeeded over HTTP: the `host:port` it
+   * reached (upstream records `LifecycleHTTPFallback` and counts it).
+   */
+  httpFallback?: string;
+}
+
 /** Resolves a named or numeric port of a container (httpGet/tcpSocket handlers). */
 export function resolvePort(port: number | string, container: Container): number | undefined {
   if (typeof port === 'number') return port;
@@ -22,8 +36,11 @@ export function resolvePort(port: number | string, container: Container): number
 
 /**
  * Runs a postStart or preStop handler (upstream handlerRunner): exec through the runtime's
- * ExecSync, httpGet against the pod IP (2xx/3xx succeeds), or sleep. Throws with the handler's
- * output when it fails.
+ * ExecSync, httpGet against the pod IP (any answer succeeds: upstream checks no status code), or
+ * sleep. Throws an Error whose message is upstream's for the failed hook (the container's
+ * `PostStartHookError` message): `Exec lifecycle hook ([cmd]) for Container "c" in Pod
+ * "p_ns(uid)" failed - error: …, message: "…"` or `HTTP lifecycle hook (/path) for Container … failed
+ * - error: Get "…": …`.
  */
 export async function runLifecycleHook(
   handler: LifecycleHandler,
@@ -31,51 +48,96 @@ export async function runLifecycleHook(
   container: Container,
   containerId: string,
   context: HookContext,
-): Promise<void> {
+): Promise<HookOutcome> {
   if (handler.exec) {
-    const result = await context.runtime.execSync(
-      containerId,
-      handler.exec.command ?? [],
-      context.timeoutSeconds,
-    );
-    if (result.exitCode !== 0) {
-      const output = Buffer.concat([result.stdout, result.stderr]).toString('utf8').trim();
-      throw new Error(
-        `command '${(handler.exec.command ?? []).join(' ')}' exited with ${result.exitCode}: ${output}`,
+    const command = handler.exec.command ?? [];
+    const failed = (error: string, output: string) =>
+      new Error(
+        `Exec lifecycle hook ([${command.join(' ')}]) for Container ${goQuote(container.name)} in Pod ${goQuote(formatPod(pod))} failed - error: ${error}, message: ${goQuote(output)}`,
       );
+    const result = await context.runtime
+      .execSync(containerId, command, context.timeoutSeconds)
+      .catch((error: unknown) => {
+        throw failed(goErrorText(error), '');
+      });
+    if (result.exitCode !== 0) {
+      // RunInContainer's output is stdout then stderr; its error, ExecSync's CodeExitError.
+      const stderr = result.stderr.toString('utf8');
+      const output = Buffer.concat([result.stdout, result.stderr]).toString('utf8');
+      throw failed(`command '${command.join(' ')}' exited with ${result.exitCode}: ${stderr}`, output);
     }
-    return;
+    return {};
   }
   if (handler.httpGet) {
-    const get = handler.httpGet;
-    const port = resolvePort(get.port, container);
-    if (port === undefined)
-      throw new Error(`unknown port ${String(get.port)} in container ${container.name}`);
-    const host = get.host || context.podIP;
-    if (!host) throw new Error('pod has no IP for the httpGet hook');
-    const scheme = (get.scheme ?? 'HTTP').toLowerCase();
-    const hostPart = host.includes(':') ? `[${host}]` : host;
-    const path = get.path ? (get.path.startsWith('/') ? get.path : `/${get.path}`) : '/';
-    const headers: Record<string, string> = {};
-    for (const header of get.httpHeaders ?? []) headers[header.name] = header.value;
-    const response = await fetch(`${scheme}://${hostPart}:${port}${path}`, {
-      headers,
-      signal: AbortSignal.timeout(context.timeoutSeconds * 1000),
-    });
-    await response.arrayBuffer().catch(() => undefined);
-    if (response.status < 200 || response.status >= 400) {
+    const answer = await runHttpHook(handler.httpGet, container, context);
+    if ('error' in answer)
       throw new Error(
-        `HTTP lifecycle hook (${path}) for Container "${container.name}" in Pod "${pod.metadata.name}" failed - error: received status code ${response.status}`,
+        `HTTP lifecycle hook (${handler.httpGet.path ?? ''}) for Container ${goQuote(container.name)} in Pod ${goQuote(formatPod(pod))} failed - error: ${answer.error}`,
       );
-    }
-    return;
+    return answer;
   }
   if (handler.sleep) {
     // Upstream returns at once for `seconds: 0` (allowed since v1.33, PodLifecycleSleepActionAllowZero):
     // no timer at all, the hook simply succeeds.
     const seconds = Math.min(handler.sleep.seconds, context.timeoutSeconds);
     if (seconds > 0) await context.sleep(seconds * 1000);
-    return;
+    return {};
   }
   if (handler.tcpSocket) throw new Error('tcpSocket is not a supported lifecycle handler');
+  return {};
+}
+
+/**
+ * One httpGet hook as upstream's handler runner sends it (`User-Agent: kube-lifecycle/<major>.<minor>`,
+ * any media type accepted, certificates not verified, redirects followed on the same host): an outcome when
+ * it was answered, whatever the status, else Go's error text. An HTTPS hook a plaintext server
+ * answered is sent again over HTTP; when that is answered the hook succeeded, and the outcome says
+ * where it fell back (upstream's `LifecycleHTTPFallback` event and metric).
+ */
+async function runHttpHook(
+  get: NonNullable<LifecycleHandler['httpGet']>,
+  container: Container,
+  context: HookContext,
+): Promise<HookOutcome | { error: string }> {
+  const port = hookPort(get.port, container);
+  if (typeof port === 'string') return { error: port };
+  const host = get.host || context.podIP;
+  if (!host) return { error: 'pod has no IP for the httpGet hook' };
+  const scheme = get.scheme === 'HTTPS' ? 'https' : 'http';
+  const request = {
+    host,
+    port,
+    path: get.path ?? '',
+    headers: get.httpHeaders ?? [],
+    timeoutMs: context.timeoutSeconds * 1000,
+    userAgent: lifecycleUserAgent,
+    anyStatusSucceeds: true,
+  };
+  const outcome = await runHttpProbe({ ...request, scheme });
+  if (outcome.result !== 'Failure') return {};
+  if (scheme === 'https' && outcome.output.includes('server gave HTTP response to HTTPS client')) {
+    const plain = await runHttpProbe({
+      ...request,
+      scheme: 'http',
+      headers: request.headers.filter((h) => h.name.toLowerCase() !== 'authorization'),
+    });
+    if (plain.result !== 'Failure')
+      return { httpFallback: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` };
+  }
+  return { error: outcome.output };
+}
+
+/** kube-<purpose>/<major>.<minor>, as upstream's hook requests name themselves. */
+const lifecycleUserAgent = `kube-lifecycle/${KUBERNETES_VERSION.slice(1).split('.').slice(0, 2).join('.')}`;
+
+/**
+ * The hook's port as upstream's probe.ResolveContainerPort finds it (a name, else a number
+ * written as text), or its error: `strconv.Atoi: parsing "web": invalid syntax`,
+ * `invalid port number: 0`.
+ */
+function hookPort(port: number | string, container: Container): number | string {
+  const found = resolvePort(port, container);
+  if (found === undefined) return `strconv.Atoi: parsing ${goQuote(String(port))}: invalid syntax`;
+  if (found < 1 || found > 65535) return `invalid port number: ${found}`;
+  return found;
 }

@@ -52,7 +52,7 @@ import type { TokenSource } from '../volumes/volume-payloads';
 import { PodVolumesNotReadyError } from '../volumes/volumes-not-ready';
 import { ensureEtcHostsFile } from './etc-hosts';
 import { ensureImage, imageUser } from './image-puller';
-import { runLifecycleHook } from './lifecycle-hooks';
+import { type HookOutcome, runLifecycleHook } from './lifecycle-hooks';
 import type { NodeFactsReader } from './node-facts';
 import { pullCredentialsFor } from './pull-secrets';
 import { ReasonCache } from './reason-cache';
@@ -200,6 +200,18 @@ export class PodSyncer {
   }
 
   /** Records one event: to onEvent, and Warning ones to onWarning as well. */
+  /** Upstream's handler runner on an HTTPS hook that succeeded over HTTP: a pod event and a count. */
+  private reportHookOutcome(pod: Pod, { httpFallback }: HookOutcome): void {
+    if (httpFallback === undefined) return;
+    this.options.metrics?.lifecycleHandlerHttpFallbacks.inc();
+    this.event(
+      pod,
+      'Warning',
+      'LifecycleHTTPFallback',
+      `request to HTTPS lifecycle hook ${httpFallback} got HTTP response, retry with HTTP succeeded`,
+    );
+  }
+
   private event(pod: Pod, type: EventType, reason: string, message: string, container?: string): void {
     const fieldPath = container === undefined ? undefined : containerFieldPath(pod, container);
     this.options.listeners?.onEvent?.(pod, type, reason, message, fieldPath);
@@ -579,9 +591,11 @@ export class PodSyncer {
         podIP,
         sleep: this.sleep,
         timeoutSeconds: grace,
-      }).catch(() =>
-        // Upstream leaves the hook's output out of the event: it may hold secrets.
-        this.event(pod, 'Warning', 'FailedPreStopHook', 'PreStopHook failed', container.name),
+      }).then(
+        (outcome) => this.reportHookOutcome(pod, outcome),
+        () =>
+          // Upstream leaves the hook's output out of the event: it may hold secrets.
+          this.event(pod, 'Warning', 'FailedPreStopHook', 'PreStopHook failed', container.name),
       );
       grace -= Math.floor((this.options.clock.now() - started) / 1000);
     }
@@ -694,12 +708,13 @@ export class PodSyncer {
     const postStart = container.lifecycle?.postStart;
     if (postStart) {
       try {
-        await runLifecycleHook(postStart, pod, container, containerId, {
+        const outcome = await runLifecycleHook(postStart, pod, container, containerId, {
           runtime,
           podIP: ips[0],
           sleep: this.sleep,
           timeoutSeconds: pod.spec.terminationGracePeriodSeconds ?? defaultTerminationGracePeriodSeconds,
         });
+        this.reportHookOutcome(pod, outcome);
       } catch (error) {
         await this.killContainer(pod, container, containerId, undefined, ips[0]).catch(() => undefined);
         throw new SyncStepError('PostStartHookError', container.name, (error as Error).message);
