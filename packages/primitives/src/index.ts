@@ -42,7 +42,7 @@ export {
   parseQuantity,
   percentageOf,
 } from './quantity';
-export { goDialError, goDialTimeout, goListenError, goPathError, systemReason } from './system-error';
+export { goListenError, goPathError, systemReason } from './system-error';
 export { valueAtPath } from './value-at-path';
 export {
   appVersion,

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { goDialError, goDialTimeout, goListenError, goPathError, systemReason } from '../src/system-error';
+import { goListenError, goPathError, systemReason } from '../src/system-error';
 
 async function failure(call: () => Promise<unknown>): Promise<unknown> {
   return call().then(
@@ -38,23 +38,5 @@ describe("systemReason: a failed call in the Go originals' words", () => {
     expect(goListenError({ errno: -99 }, '::1', 10250)).toBe(
       'listen tcp [::1]:10250: bind: cannot assign requested address',
     );
-  });
-
-  it("prints a failed dial as Go's net.Dial does", () => {
-    const refused = {
-      errno: -111,
-      code: 'ECONNREFUSED',
-      syscall: 'connect',
-      address: '10.0.0.7',
-      port: 8080,
-    };
-    expect(goDialError(refused, 'web', 8080)).toBe('dial tcp 10.0.0.7:8080: connect: connection refused');
-    expect(goDialError({ errno: -113, syscall: 'connect' }, 'fd00::7', 80)).toBe(
-      'dial tcp [fd00::7]:80: connect: no route to host',
-    );
-    expect(goDialError({ errno: -3008, code: 'ENOTFOUND', syscall: 'getaddrinfo' }, 'web', 80)).toBe(
-      'dial tcp: lookup web: no such host',
-    );
-    expect(goDialTimeout('10.0.0.7', 80)).toBe('dial tcp 10.0.0.7:80: i/o timeout');
   });
 });

@@ -1,7 +1,7 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { goDialError, goDialTimeout } from '@nodeagent/primitives';
+import { goDialError, goDialTimeout } from '@nodeagent/primitives/go-text';
 import { cancelledOutcome, onAbort } from './cancellation';
 import { errorText } from './exec-probe';
 import { LimitedBuffer } from './limit-output';

@@ -13,9 +13,6 @@ export const DEFAULT_INITIAL_DELAY_SECONDS = 0;
 /** The kubelet keeps at most this much probe output (probe.maxRespBodyLength / exec LimitWriter). */
 export const MAX_PROBE_OUTPUT_BYTES = 10 * 1024;
 
-/** How many times in a row the kubelet runs a probe whose run errored (prober.go's maxProbeRetries). */
-export const MAX_PROBE_RETRIES = 3;
-
 /** HTTP probes follow at most this many redirects, like Go's http.Client. */
 export const MAX_HTTP_REDIRECTS = 10;
 

@@ -1,10 +1,12 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import type { ConcurrencyLimiter } from './concurrency-limiter';
 import type { NormalizedProbe } from './normalize-probe';
-import { MAX_PROBE_RETRIES } from './probe-defaults';
 import type { ProbeResult, ProbeRunOutcome, ProbeType } from './probe-types';
 import type { ResultsManager } from './results-manager';
 import { type ProbeTarget, runProbe } from './run-probe';
+
+/** How many times in a row a probe whose run errored is run (upstream prober.go's maxProbeRetries). */
+const MAX_PROBE_RETRIES = 3;
 
 /** What the worker needs to know about the container each period (from the runtime / PLEG). */
 export interface ContainerState {

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { goDialError, goDialTimeout } from '@nodeagent/primitives';
+import { goDialError, goDialTimeout } from '@nodeagent/primitives/go-text';
 import { cancelledOutcome, onAbort } from './cancellation';
 import type { ProbeRunOutcome } from './probe-types';
 

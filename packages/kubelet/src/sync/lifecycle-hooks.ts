@@ -1,5 +1,5 @@
 import { KUBERNETES_VERSION } from '@nodeagent/primitives';
-import { goQuote } from '@nodeagent/primitives/go-text';
+import { goAtoi, goQuote } from '@nodeagent/primitives/go-text';
 import { runHttpProbe } from '@nodeagent/probes';
 import type { Container, LifecycleHandler, Pod } from '../api/pod-types';
 import { goErrorText } from '../cri/go-grpc-error';
@@ -131,13 +131,17 @@ async function runHttpHook(
 const lifecycleUserAgent = `kube-lifecycle/${KUBERNETES_VERSION.slice(1).split('.').slice(0, 2).join('.')}`;
 
 /**
- * The hook's port as upstream's probe.ResolveContainerPort finds it (a name, else a number
- * written as text), or its error: `strconv.Atoi: parsing "web": invalid syntax`,
+ * The hook's port as upstream's probe.ResolveContainerPort finds it (a declared port's name, else
+ * a number written as text), or its error: `strconv.Atoi: parsing "web": invalid syntax`,
  * `invalid port number: 0`.
  */
 function hookPort(port: number | string, container: Container): number | string {
-  const found = resolvePort(port, container);
-  if (found === undefined) return `strconv.Atoi: parsing ${goQuote(String(port))}: invalid syntax`;
-  if (found < 1 || found > 65535) return `invalid port number: ${found}`;
-  return found;
+  let value = typeof port === 'number' ? port : container.ports?.find((p) => p.name === port)?.containerPort;
+  if (value === undefined) {
+    const parsed = goAtoi(String(port));
+    if ('error' in parsed) return parsed.error;
+    value = parsed.value;
+  }
+  if (value < 1 || value > 65535) return `invalid port number: ${value}`;
+  return value;
 }

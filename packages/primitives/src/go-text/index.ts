@@ -2,5 +2,6 @@
 // integer errors, utilerrors' aggregate. Used by the kubelet and kube-proxy alike.
 export { goAggregateText } from './go-aggregate-text';
 export { type GoAtoiResult, goAtoi } from './go-atoi';
+export { goDialError, goDialTimeout } from './go-dial-error';
 export { type GoParseIntResult, goParseInt } from './go-parse-int';
 export { goQuote } from './go-quote';
