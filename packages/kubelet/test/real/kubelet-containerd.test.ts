@@ -1,12 +1,13 @@
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CriClient, createCriClient } from '@nodeagent/cri-client';
+import { type CriClient, CriError, createCriClient } from '@nodeagent/cri-client';
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
 import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
+import { goGrpcError } from '../../src/cri/go-grpc-error';
 import { Kubelet } from '../../src/kubelet';
 import { waitFor } from '../helpers/wait-for';
 import { type PrivateContainerd, startPrivateContainerd, tearDownKubeletNode } from './private-containerd';
@@ -112,6 +113,18 @@ describe('Kubelet on a real containerd', () => {
     const id = status.containerStatuses![0]!.containerID!.replace('containerd://', '');
     const exec = await criPodRuntime(client).execSync(id, ['sh', '-c', 'echo $((6*7))'], 10);
     expect(exec.stdout.toString().trim()).toBe('42');
+    // A command the image does not have: the runtime refuses the exec (an error, not an exit code),
+    // which upstream's prober records as an errored probe (probe-events.test.ts; the fake says the same).
+    const refused = await criPodRuntime(client)
+      .execSync(id, ['/no/such/check'], 10)
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(refused).toBeInstanceOf(CriError);
+    expect(goGrpcError(refused as CriError)).toMatch(
+      /^rpc error: code = Unknown desc = failed to exec in container: failed to start exec "[0-9a-f]+": OCI runtime exec failed: .*\/no\/such\/check/,
+    );
     // A restarted kubelet adopts the running pod: same containers, no duplicates.
     await kubelet.stop();
     const before = (await client.listContainers({})).containers.map((c) => c.id).sort();
