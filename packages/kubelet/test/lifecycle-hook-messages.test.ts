@@ -52,6 +52,9 @@ function context(
 }
 const ok: ExecResult = { exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
 
+const httpsHook = (port: number) =>
+  runLifecycleHook({ httpGet: { port, path: '/x', scheme: 'HTTPS' } }, pod, app, 'c1', context());
+
 async function failure(handler: LifecycleHandler, ctx: HookContext, container = app): Promise<string> {
   return runLifecycleHook(handler, pod, container, 'c1', ctx).then(
     () => expect.unreachable('the hook succeeded'),
@@ -112,15 +115,7 @@ describe('httpGet hooks', () => {
   });
 
   it('an HTTPS hook a plaintext server answers is sent again over HTTP, and the fallback is reported', async () => {
-    expect(
-      await runLifecycleHook(
-        { httpGet: { port: plainPort, path: '/x', scheme: 'HTTPS' } },
-        pod,
-        app,
-        'c1',
-        context(),
-      ),
-    ).toEqual({ httpFallback: `127.0.0.1:${plainPort}` });
+    expect(await httpsHook(plainPort)).toEqual({ httpFallback: `127.0.0.1:${plainPort}` });
   });
 
   it('an HTTPS hook reaches a server with an untrusted certificate, no fallback', async () => {
@@ -129,15 +124,7 @@ describe('httpGet hooks', () => {
     await new Promise<void>((resolve) => secure.listen(0, '127.0.0.1', resolve));
     const securePort = (secure.address() as AddressInfo).port;
     try {
-      expect(
-        await runLifecycleHook(
-          { httpGet: { port: securePort, path: '/', scheme: 'HTTPS' } },
-          pod,
-          app,
-          'c1',
-          context(),
-        ),
-      ).toEqual({});
+      expect(await httpsHook(securePort)).toEqual({});
     } finally {
       secure.closeAllConnections();
       await new Promise((resolve) => secure.close(resolve));
