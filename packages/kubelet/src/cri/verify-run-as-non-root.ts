@@ -1,4 +1,5 @@
 import type { Container, Pod } from '../api/pod-types';
+import { formatPod } from '../events/event-reasons';
 import type { ImageUser } from './image-user';
 import { effectiveSecurityContext } from './security-context';
 import { SecurityContextError } from './security-context-error';
@@ -6,11 +7,6 @@ import { SecurityContextError } from './security-context-error';
 export type { ImageUser } from './image-user';
 
 const maxUserID = 2147483647;
-
-/** Upstream format.Pod: `<name>_<namespace>(<uid>)`. */
-export function formatPod(pod: Pod): string {
-  return `${pod.metadata.name ?? ''}_${pod.metadata.namespace ?? 'default'}(${pod.metadata.uid ?? ''})`;
-}
 
 /**
  * Upstream verifyRunAsNonRoot (Linux), made before CreateContainer: with runAsNonRoot true, an

@@ -34,4 +34,5 @@ export {
 } from '../cri/security-context';
 export { SecurityContextError } from '../cri/security-context-error';
 export * from '../cri/user-namespaces';
-export { formatPod, type ImageUser, verifyRunAsNonRoot } from '../cri/verify-run-as-non-root';
+export { type ImageUser, verifyRunAsNonRoot } from '../cri/verify-run-as-non-root';
+export { formatPod } from '../events/event-reasons';
