@@ -37,7 +37,7 @@ let grpcJs: Promise<typeof GrpcJs> | undefined;
 export async function runGrpcProbe(req: GrpcProbeRequest): Promise<ProbeRunOutcome> {
   if (req.signal?.aborted) return cancelledOutcome();
   grpcJs ??= import('@grpc/grpc-js').then((m) => (m as { default?: typeof GrpcJs }).default ?? m);
-  const { Client, credentials, Metadata } = await grpcJs;
+  const { Client, connectivityState, credentials, Metadata } = await grpcJs;
   if (req.signal?.aborted) return cancelledOutcome();
   const target = hostPort(req.host, req.port);
   const client = new Client(target, credentials.createInsecure(), {
@@ -46,6 +46,11 @@ export async function runGrpcProbe(req: GrpcProbeRequest): Promise<ProbeRunOutco
     'grpc.enable_retries': 0,
   });
   const deadline = Date.now() + req.timeoutMs;
+  // Upstream dials with grpc.WithBlock: a server that refuses or is not up yet is dialled again
+  // (gRPC's reconnect back-off) until the timeout, so one that comes up within it passes.
+  const metadata = new Metadata();
+  metadata.setOptions({ waitForReady: true });
+  const connected = () => client.getChannel().getConnectivityState(false) === connectivityState.READY;
   let unsubscribe = () => {};
   return new Promise<ProbeRunOutcome>((resolve) => {
     const call = client.makeUnaryRequest<{ service: string }, { status: ServingStatus }>(
@@ -53,11 +58,15 @@ export async function runGrpcProbe(req: GrpcProbeRequest): Promise<ProbeRunOutco
       encodeHealthCheckRequest,
       decodeHealthCheckResponse,
       { service: req.service },
-      new Metadata(),
+      metadata,
       { deadline },
       (err, res) => {
         if (err?.code === grpcStatus.CANCELLED && req.signal?.aborted) return resolve(cancelledOutcome());
-        if (err) return resolve({ result: 'Failure', output: limitOutput(describeError(err, req, target)) });
+        if (err)
+          return resolve({
+            result: 'Failure',
+            output: limitOutput(describeError(err, req, target, connected())),
+          });
         if (res?.status === 'SERVING') return resolve({ result: 'Success', output: 'service healthy' });
         resolve({
           result: 'Failure',
@@ -74,18 +83,17 @@ export async function runGrpcProbe(req: GrpcProbeRequest): Promise<ProbeRunOutco
 
 /**
  * Upstream's gRPC prober's outputs (pkg/probe/grpc), the timeout as Go prints a Duration (`1s`).
- * Its dial blocks until the timeout (grpc.WithBlock), so a server that cannot be reached is the
- * dial's timeout there: grpc-js's UNAVAILABLE is given that message.
+ * A deadline that passed before the channel was ever ready is its blocking dial's timeout.
  */
-function describeError(err: ServiceError, req: GrpcProbeRequest, target: string): string {
+function describeError(err: ServiceError, req: GrpcProbeRequest, target: string, connected: boolean): string {
   const timeout = formatDuration(req.timeoutMs);
   switch (err.code) {
     case grpcStatus.UNIMPLEMENTED:
       return `error: this server does not implement the grpc health protocol (grpc.health.v1.Health): ${err.details}`;
     case grpcStatus.DEADLINE_EXCEEDED:
-      return `timeout: health rpc did not complete within ${timeout}`;
-    case grpcStatus.UNAVAILABLE:
-      return `timeout: failed to connect service ${goQuote(target)} within ${timeout}: context deadline exceeded`;
+      return connected
+        ? `timeout: health rpc did not complete within ${timeout}`
+        : `timeout: failed to connect service ${goQuote(target)} within ${timeout}: context deadline exceeded`;
     default:
       return `error: health rpc probe failed: ${err.message}`;
   }
