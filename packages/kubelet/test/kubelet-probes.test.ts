@@ -57,6 +57,37 @@ describe('probes through @nodeagent/probes', () => {
     expect(h.kubelet.getPodStatus(uid)!.containerStatuses![0]!.ready).toBe(true);
   }, 20_000);
 
+  it("expands $(VAR) in an exec probe's command from the container's static env, as upstream's prober", async () => {
+    const execs: string[][] = [];
+    h.fake.onExecSync((_id, cmd) => {
+      execs.push(cmd);
+      return { stdout: '', stderr: '', exitCode: 0, blocks: false };
+    });
+    const pod = testPod({
+      containers: [
+        {
+          name: 'app',
+          image: busybox,
+          command: ['sh', '-c', 'sleep 3600'],
+          env: [
+            { name: 'FILE', value: '/tmp/first' },
+            { name: 'FILE', value: '/tmp/ready' },
+            { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+          ],
+          // FILE: the later entry; NODE (valueFrom): ""; $$: an escaped $; MISSING: as written.
+          readinessProbe: {
+            exec: { command: ['check', '$(FILE)', 'node=$(NODE)', '$$(FILE)', '$(MISSING)'] },
+            periodSeconds: 1,
+          },
+        },
+      ],
+    });
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    await waitFor('a probe run', () => execs.length > 0);
+    expect(execs[0]).toEqual(['check', '/tmp/ready', 'node=', '$(FILE)', '$(MISSING)']);
+  }, 20_000);
+
   it('probes readiness as soon as the container runs and publishes Ready at once', async () => {
     const execs: number[] = [];
     h.fake.onExecSync(() => {

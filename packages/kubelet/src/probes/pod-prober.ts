@@ -12,6 +12,7 @@ import type { Container, Pod } from '../api/pod-types';
 import { goGrpcError } from '../cri/go-grpc-error';
 import type { PodRuntime } from '../cri/pod-runtime';
 import { findContainer, type PodRuntimeStatus } from '../cri/runtime-state';
+import { expandCommand } from '../env/resolve-env';
 import {
   containerFieldPath,
   containerUnhealthyReason,
@@ -310,8 +311,20 @@ function toProbed(container: Container): ProbedContainer {
       name: p.name,
       containerPort: p.containerPort,
     })) as ProbedContainer['ports'],
-    livenessProbe: container.livenessProbe as ProbeSpec | undefined,
-    readinessProbe: container.readinessProbe as ProbeSpec | undefined,
-    startupProbe: container.startupProbe as ProbeSpec | undefined,
+    livenessProbe: withStaticEnv(container.livenessProbe as ProbeSpec | undefined, container),
+    readinessProbe: withStaticEnv(container.readinessProbe as ProbeSpec | undefined, container),
+    startupProbe: withStaticEnv(container.startupProbe as ProbeSpec | undefined, container),
   };
+}
+
+/**
+ * An exec probe's command as upstream's prober runs it (ExpandContainerCommandOnlyStatic): each
+ * `$(VAR)` replaced by the container's `env` value as written, a `valueFrom` variable's by "" (its
+ * EnvVarsToMap keeps the empty Value), a later entry over an earlier one, `$$` an escaped `$`;
+ * `envFrom` and the service links are not seen, and an unknown name stays as written.
+ */
+function withStaticEnv(probe: ProbeSpec | undefined, container: Container): ProbeSpec | undefined {
+  if (!probe?.exec?.command) return probe;
+  const env = (container.env ?? []).map((variable) => ({ key: variable.name, value: variable.value ?? '' }));
+  return { ...probe, exec: { ...probe.exec, command: expandCommand(probe.exec.command, env) } };
 }
