@@ -21,6 +21,16 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false, time
   }
 }
 
+/** What `record` makes of each ExecSync the fake runtime gets; every one exits 0 at once. */
+function recordingExecs<T>(record: (cmd: string[]) => T): T[] {
+  const seen: T[] = [];
+  h.fake.onExecSync((_id, cmd) => {
+    seen.push(record(cmd));
+    return { stdout: '', stderr: '', exitCode: 0, blocks: false };
+  });
+  return seen;
+}
+
 describe('probes through @nodeagent/probes', () => {
   it('keeps a container unready until its exec readiness probe passes (ExecSync in that container)', async () => {
     let healthy = false;
@@ -58,11 +68,7 @@ describe('probes through @nodeagent/probes', () => {
   }, 20_000);
 
   it("expands $(VAR) in an exec probe's command from the container's static env, as upstream's prober", async () => {
-    const execs: string[][] = [];
-    h.fake.onExecSync((_id, cmd) => {
-      execs.push(cmd);
-      return { stdout: '', stderr: '', exitCode: 0, blocks: false };
-    });
+    const execs = recordingExecs((cmd) => cmd);
     const pod = testPod({
       containers: [
         {
@@ -89,11 +95,7 @@ describe('probes through @nodeagent/probes', () => {
   }, 20_000);
 
   it('probes readiness as soon as the container runs and publishes Ready at once', async () => {
-    const execs: number[] = [];
-    h.fake.onExecSync(() => {
-      execs.push(Date.now());
-      return { stdout: '', stderr: '', exitCode: 0, blocks: false };
-    });
+    const execs = recordingExecs(() => Date.now());
     // A one-hour period: without the immediate first run, Ready would wait for the jittered tick.
     const pod = testPod({
       containers: [
