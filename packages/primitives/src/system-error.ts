@@ -1,4 +1,5 @@
 import { getSystemErrorMap } from 'node:util';
+import { joinHostPort } from './go-text/join-host-port';
 
 /** What Node puts on a failed system call's error (fs, net): all optional, since anything may be thrown. */
 export interface SystemErrorFields {
@@ -63,11 +64,6 @@ export function goPathError(error: unknown): string {
   const { syscall, path } = (error ?? {}) as SystemErrorFields;
   const reason = systemReason(error);
   return syscall && path ? `${syscall} ${path}: ${reason}` : reason;
-}
-
-/** host:port as Go's net.JoinHostPort writes it (IPv6 in brackets, `:10250` for any address). */
-export function joinHostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /**

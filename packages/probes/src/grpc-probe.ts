@@ -2,7 +2,7 @@ import type * as GrpcJs from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { Status as grpcStatus } from '@grpc/grpc-js/build/src/constants.js';
 import { formatDuration } from '@nodeagent/primitives';
-import { goQuote } from '@nodeagent/primitives/go-text';
+import { goQuote, joinHostPort } from '@nodeagent/primitives/go-text';
 import { cancelledOutcome, onAbort } from './cancellation';
 import {
   decodeHealthCheckResponse,
@@ -13,7 +13,6 @@ import {
 import { limitOutput } from './limit-output';
 import { DEFAULT_PROBE_USER_AGENT } from './probe-defaults';
 import type { ProbeRunOutcome } from './probe-types';
-import { hostPort } from './tcp-probe';
 
 /** One gRPC health probe: where, which service, and its timeout. */
 export interface GrpcProbeRequest {
@@ -39,7 +38,7 @@ export async function runGrpcProbe(req: GrpcProbeRequest): Promise<ProbeRunOutco
   grpcJs ??= import('@grpc/grpc-js').then((m) => (m as { default?: typeof GrpcJs }).default ?? m);
   const { Client, connectivityState, credentials, Metadata } = await grpcJs;
   if (req.signal?.aborted) return cancelledOutcome();
-  const target = hostPort(req.host, req.port);
+  const target = joinHostPort(req.host, req.port);
   const client = new Client(target, credentials.createInsecure(), {
     'grpc.primary_user_agent': req.userAgent ?? DEFAULT_PROBE_USER_AGENT,
     // A probe is one call: no retries, no lingering channel.

@@ -1,13 +1,12 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { goDialError, goDialTimeout } from '@nodeagent/primitives/go-text';
+import { goDialError, goDialTimeout, joinHostPort } from '@nodeagent/primitives/go-text';
 import { cancelledOutcome, onAbort } from './cancellation';
 import { errorText } from './exec-probe';
 import { LimitedBuffer } from './limit-output';
 import { DEFAULT_PROBE_USER_AGENT, MAX_HTTP_REDIRECTS } from './probe-defaults';
 import type { HTTPHeaderSpec, ProbeRunOutcome } from './probe-types';
-import { hostPort } from './tcp-probe';
 
 /** One HTTP GET probe: URL parts, headers, timeout and user agent. */
 export interface HttpProbeRequest {
@@ -47,7 +46,7 @@ export async function runHttpProbe(req: HttpProbeRequest): Promise<ProbeRunOutco
     deadline.request?.destroy(new Error('probe timeout'));
   }, req.timeoutMs);
   const headers = requestHeaders(req);
-  const first = new URL(`${req.scheme}://${hostPort(req.host, req.port)}`);
+  const first = new URL(`${req.scheme}://${joinHostPort(req.host, req.port)}`);
   first.pathname = '';
   let url = new URL(req.path, first);
   let awaitingHeaders = true;

@@ -41,7 +41,3 @@ export function runTcpProbe(
     });
   });
 }
-
-export function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}

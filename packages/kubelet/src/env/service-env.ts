@@ -1,3 +1,5 @@
+import { joinHostPort } from '@nodeagent/primitives/go-text';
+
 /**
  * The part of a Service the kubelet's service-link variables read; what the kubelet's Service
  * informer keeps (see sources/api-service-lister.ts), so a large cluster costs little memory.
@@ -29,10 +31,6 @@ function envName(name: string): string {
 function hasClusterIP(service: ServiceLink): boolean {
   const ip = service.spec?.clusterIP ?? '';
   return ip !== '' && ip !== 'None';
-}
-
-function joinHostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** Upstream envvars.FromServices for one Service: {SVC}_SERVICE_HOST/_PORT[_NAME] and the Docker link variables. */

@@ -66,7 +66,7 @@ export const containerUnhealthyReason = 'Unhealthy';
  * fieldPath. For the prober to record through the Kubelet's recordEvent.
  */
 export function probeFailedMessage(probeType: 'liveness' | 'readiness' | 'startup', output: string): string {
-  return `${probeType[0]!.toUpperCase()}${probeType.slice(1)} probe failed: ${output}`;
+  return `${probeTypeTitle(probeType)} probe failed: ${output}`;
 }
 
 /**
@@ -75,5 +75,10 @@ export function probeFailedMessage(probeType: 'liveness' | 'readiness' | 'startu
  * thrown away, only the event is left.
  */
 export function probeErroredMessage(probeType: 'liveness' | 'readiness' | 'startup', error: string): string {
-  return `${probeType[0]!.toUpperCase()}${probeType.slice(1)} probe errored and resulted in unknown state: ${error}`;
+  return `${probeTypeTitle(probeType)} probe errored and resulted in unknown state: ${error}`;
+}
+
+/** The probe type as upstream's probeType.String() prints it: `Liveness`. */
+function probeTypeTitle(probeType: 'liveness' | 'readiness' | 'startup'): string {
+  return `${probeType[0]!.toUpperCase()}${probeType.slice(1)}`;
 }

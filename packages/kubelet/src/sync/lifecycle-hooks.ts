@@ -1,5 +1,5 @@
 import { KUBERNETES_VERSION } from '@nodeagent/primitives';
-import { goAtoi, goQuote } from '@nodeagent/primitives/go-text';
+import { goAtoi, goQuote, joinHostPort } from '@nodeagent/primitives/go-text';
 import { runHttpProbe } from '@nodeagent/probes';
 import type { Container, LifecycleHandler, Pod } from '../api/pod-types';
 import { goErrorText } from '../cri/go-grpc-error';
@@ -121,8 +121,7 @@ async function runHttpHook(
       scheme: 'http',
       headers: request.headers.filter((h) => h.name.toLowerCase() !== 'authorization'),
     });
-    if (plain.result !== 'Failure')
-      return { httpFallback: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` };
+    if (plain.result !== 'Failure') return { httpFallback: joinHostPort(host, port) };
   }
   return { error: outcome.output };
 }

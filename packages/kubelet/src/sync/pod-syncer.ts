@@ -199,7 +199,6 @@ export class PodSyncer {
     this.sleep = options.sleep ?? ((ms) => sleepOn(options.clock, ms));
   }
 
-  /** Records one event: to onEvent, and Warning ones to onWarning as well. */
   /** Upstream's handler runner on an HTTPS hook that succeeded over HTTP: a pod event and a count. */
   private reportHookOutcome(pod: Pod, { httpFallback }: HookOutcome): void {
     if (httpFallback === undefined) return;
@@ -212,6 +211,7 @@ export class PodSyncer {
     );
   }
 
+  /** Records one event: to onEvent, and Warning ones to onWarning as well. */
   private event(pod: Pod, type: EventType, reason: string, message: string, container?: string): void {
     const fieldPath = container === undefined ? undefined : containerFieldPath(pod, container);
     this.options.listeners?.onEvent?.(pod, type, reason, message, fieldPath);

@@ -1,4 +1,6 @@
-import { joinHostPort, type SystemErrorFields, systemReason } from '../system-error';
+import { type SystemErrorFields, systemReason } from '../system-error';
+import { joinHostPort } from './join-host-port';
+
 /**
  * A TCP connection that could not be made, as Go's net.Dial prints it (net.OpError):
  * `dial tcp 10.0.0.1:80: connect: connection refused`, the address being the one dialled (the

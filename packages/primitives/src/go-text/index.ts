@@ -5,3 +5,4 @@ export { type GoAtoiResult, goAtoi } from './go-atoi';
 export { goDialError, goDialTimeout } from './go-dial-error';
 export { type GoParseIntResult, goParseInt } from './go-parse-int';
 export { goQuote } from './go-quote';
+export { joinHostPort } from './join-host-port';
