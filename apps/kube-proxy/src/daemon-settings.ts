@@ -88,15 +88,8 @@ export function daemonLogger(
  * The start-up verdict on settings this proxy cannot honour: refused ones throw
  * UnsupportedSettingsError (every one named), the others are logged once as warnings.
  */
-export function checkSettings(
-  config: KubeProxyConfiguration,
-  log: Logger,
-  userSetFields: ReadonlySet<string> = new Set(),
-): SettingProblem[] {
-  const problems = checkSettingSupport(config, {
-    kubernetesVersion: KUBERNETES_VERSION,
-    userSet: (field) => userSetFields.has(field),
-  });
+export function checkSettings(config: KubeProxyConfiguration, log: Logger): SettingProblem[] {
+  const problems = checkSettingSupport(config, { kubernetesVersion: KUBERNETES_VERSION });
   const refused = problems.filter((p) => p.severity === 'refuse');
   if (refused.length > 0) throw new UnsupportedSettingsError(refused);
   for (const p of problems) log.warn({ field: p.field, value: p.value }, formatSettingProblem(p));

@@ -61,8 +61,6 @@ function getPath(obj: Record<string, unknown>, path: string): unknown {
 export interface FlagOverlay {
   /** The configuration object: the file's (or {}) with the flags that apply on top. */
   config: Record<string, unknown>;
-  /** Fields a flag set, for "warn only about what the user set". */
-  setFields: string[];
   /** One line each: deprecations (pflag's wording), flags without effect, flags --config overrides. */
   warnings: string[];
   /** Every bad flag value, each naming its flag. */
@@ -84,7 +82,6 @@ export function overlayFlags(
 ): FlagOverlay {
   const out: FlagOverlay = {
     config: structuredClone(base),
-    setFields: [],
     warnings: [],
     errors: [],
     deprecatedPorts: {},
@@ -130,7 +127,6 @@ function applyServerPorts(out: FlagOverlay): void {
     const value = p === 0 ? '' : appendPortIfNeeded(address, p);
     if (value === address) continue;
     setPath(out.config, path, value);
-    out.setFields.push(path);
   }
 }
 
@@ -155,8 +151,5 @@ function applyFlag(out: FlagOverlay, f: FlagSpec, value: unknown): void {
     const file = getPath(c, 'logging.vmodule');
     value = [...(value as unknown[]), ...(Array.isArray(file) ? file : [])];
   }
-  for (const p of f.paths) {
-    setPath(c, p, value);
-    out.setFields.push(p);
-  }
+  for (const p of f.paths) setPath(c, p, value);
 }

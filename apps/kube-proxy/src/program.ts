@@ -153,7 +153,7 @@ async function runRootCommand(
       return;
     }
     const log = daemonLogger(config);
-    checkSettings(config, log, resolved.userSetFields);
+    checkSettings(config, log);
     if (boolFlag(opts, 'init-only')) {
       await setupNode(config, log);
       program.exitCode = 0;

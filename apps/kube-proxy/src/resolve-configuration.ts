@@ -23,8 +23,6 @@ export interface ResolveOptions {
 
 export interface ResolvedConfiguration {
   config: KubeProxyConfiguration;
-  /** Fields the user set (in the file, non-empty, or by a flag that applied): warnings are about these only. */
-  userSetFields: ReadonlySet<string>;
   /** One line each, for stderr before anything else runs. */
   warnings: string[];
 }
@@ -74,18 +72,8 @@ export function resolveConfiguration(o: ResolveOptions): ResolvedConfiguration {
   const config = applyPlatformDefaults(parsed);
   return {
     config,
-    userSetFields: new Set([...(withFile ? setLeaves(base) : []), ...overlay.setFields]),
     warnings: overlay.warnings,
   };
-}
-
-/** Dotted paths of the leaves of a decoded file that hold a value (not null, not ""). */
-function setLeaves(obj: unknown, prefix = ''): string[] {
-  if (obj === null || obj === undefined || obj === '') return [];
-  if (typeof obj !== 'object' || Array.isArray(obj)) return [prefix];
-  return Object.entries(obj as Record<string, unknown>).flatMap(([k, v]) =>
-    setLeaves(v, prefix ? `${prefix}.${k}` : k),
-  );
 }
 
 /**

@@ -119,7 +119,7 @@ function withValue(path: string, value: unknown): Record<string, unknown> {
   return root;
 }
 
-const CTX = { kubernetesVersion: 'v1.36.3', userSet: () => true };
+const CTX = { kubernetesVersion: 'v1.36.3' };
 
 describe('every KubeProxyConfiguration field is read or refused', () => {
   it('the schema has the fields of kubeproxy.config.k8s.io/v1alpha1 (and ours)', () => {
@@ -196,10 +196,10 @@ describe('every KubeProxyConfiguration field is read or refused', () => {
     const warned = applyPlatformDefaults(
       parseKubeProxyConfiguration({ featureGates: { EventedPLEG: true } }),
     );
-    checkSettings(warned, log, new Set(['featureGates.EventedPLEG']));
+    checkSettings(warned, log);
     expect(lines.filter((l) => l.includes('featureGates'))).toHaveLength(1);
-    // Protobuf is honoured (Services and EndpointSlices): no warning, even when the user chose it.
-    checkSettings(warned, log, new Set(['clientConnection.contentType']));
+    // Protobuf is honoured (Services and EndpointSlices): no warning.
+    checkSettings(warned, log);
     expect(lines.filter((l) => l.includes('clientConnection.contentType'))).toHaveLength(0);
     // An Accept header without JSON is honoured for the lists, with a warning about the Node.
     const protobufOnly = applyPlatformDefaults(

@@ -1,3 +1,4 @@
+import { joinHostPort } from '@nodeagent/primitives/go-text';
 import { decodeAddress, encodeAddress } from '../address';
 import { describeDestination, describeService } from '../describe';
 import {
@@ -277,16 +278,16 @@ export class FakeIpvsHandle implements IpvsHandle {
       let line =
         key.kind === 'fwmark'
           ? `FWM  ${key.fwmark}${key.family === 'ipv6' ? ' IPv6' : ''} ${service.scheduler}`
-          : `${key.protocol.toUpperCase()}  ${hostPort(key.address, key.port)} ${service.scheduler}`;
+          : `${key.protocol.toUpperCase()}  ${joinHostPort(key.address, key.port)} ${service.scheduler}`;
       if (service.flags.persistent) line += ` persistent ${service.timeout}`;
       if (service.flags.onePacket) line += ' ops';
       if (service.persistenceEngine !== undefined) line += ` pe ${service.persistenceEngine}`;
       lines.push(line);
       const sorted = [...dests.values()].sort((a, b) =>
-        compareText(hostPort(a.address, a.port), hostPort(b.address, b.port)),
+        compareText(joinHostPort(a.address, a.port), joinHostPort(b.address, b.port)),
       );
       for (const d of sorted) {
-        const addr = hostPort(d.address, d.port).padEnd(28);
+        const addr = joinHostPort(d.address, d.port).padEnd(28);
         lines.push(
           `  -> ${addr} ${FORWARD_NAMES[d.forwarding].padEnd(7)} ${String(d.weight).padEnd(6)} ${String(d.activeConnections).padEnd(10)} ${d.inactiveConnections}`,
         );
@@ -327,11 +328,11 @@ function canonicalKey(key: NormalizedServiceKey): NormalizedServiceKey {
 function serviceId(key: NormalizedServiceKey): string {
   return key.kind === 'fwmark'
     ? `fwmark/${key.family}/${key.fwmark}`
-    : `${key.protocol}/${hostPort(key.address, key.port)}`;
+    : `${key.protocol}/${joinHostPort(key.address, key.port)}`;
 }
 
 function destinationId(d: { address: string; port: number; family: Destination['family'] }): string {
-  return hostPort(canonicalAddress(d.address, d.family, 'destination.address'), d.port);
+  return joinHostPort(canonicalAddress(d.address, d.family, 'destination.address'), d.port);
 }
 
 function toDestination(d: NormalizedDestinationSpec): Destination {
@@ -352,10 +353,6 @@ function toDestination(d: NormalizedDestinationSpec): Destination {
   if (d.tunnelPort !== undefined) out.tunnelPort = d.tunnelPort;
   if (d.tunnelFlags !== undefined) out.tunnelFlags = { ...d.tunnelFlags };
   return out;
-}
-
-function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 function compareText(a: string, b: string): number {

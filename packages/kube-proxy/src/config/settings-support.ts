@@ -43,12 +43,6 @@ export interface SettingSupport {
 export interface SettingContext {
   /** The Kubernetes version this proxy reports ("v1.36.3"), for showHiddenMetricsForVersion. */
   kubernetesVersion: string;
-  /**
-   * Whether the user set a field (in the file or by a flag). A value this proxy handles
-   * differently from upstream is warned about only when the user chose it, never for a default.
-   * Absent: nothing counts as set by the user.
-   */
-  userSet?: (field: string) => boolean;
 }
 
 /** Settings whose values the daemon refuses, each naming its field, value and why. */

@@ -1,7 +1,7 @@
 import type { Destination, Service } from '@nodeagent/ipvs';
+import { joinHostPort } from '@nodeagent/primitives/go-text';
 import { compareStrings } from '../model/compare-strings';
 import type { IpvsTable } from './ipvs-kernel';
-import { hostPort } from './virtual-server-key';
 
 /** One live virtual server with its real servers, as read from the kernel. */
 export interface LiveVirtualServer {
@@ -43,11 +43,11 @@ export function formatIpvsTable(table: readonly LiveVirtualServer[]): string {
   for (const { service: s, destinations } of table) {
     const persist = s.flags.persistent ? ` persistent ${s.timeout}` : '';
     lines.push(
-      `${s.protocol!.toUpperCase().padEnd(4)} ${hostPort(s.address!, s.port!)} ${s.scheduler}${persist}`,
+      `${s.protocol!.toUpperCase().padEnd(4)} ${joinHostPort(s.address!, s.port!)} ${s.scheduler}${persist}`,
     );
     for (const d of destinations) {
       lines.push(
-        `  -> ${hostPort(d.address, d.port).padEnd(28)} ${fwd[d.forwarding].padEnd(7)} ${String(d.weight).padEnd(6)} ${String(d.activeConnections).padEnd(10)} ${d.inactiveConnections}`,
+        `  -> ${joinHostPort(d.address, d.port).padEnd(28)} ${fwd[d.forwarding].padEnd(7)} ${String(d.weight).padEnd(6)} ${String(d.activeConnections).padEnd(10)} ${d.inactiveConnections}`,
       );
     }
   }

@@ -1,4 +1,5 @@
 import type { Scheduler } from '@nodeagent/ipvs';
+import { joinHostPort } from '@nodeagent/primitives/go-text';
 import { categorizeEndpoints } from '../model/categorize-endpoints';
 import { cidrContains } from '../model/cidr';
 import { compareStrings } from '../model/compare-strings';
@@ -25,7 +26,7 @@ import type {
 } from './ipvs-plan';
 import { PlanAggregate, type ServiceFragment } from './plan-aggregate';
 import { PortKeysByService } from './port-keys-by-service';
-import { canonicalIP, hostPort, realServerKey, virtualServerKey } from './virtual-server-key';
+import { canonicalIP, realServerKey, virtualServerKey } from './virtual-server-key';
 
 /** What every Service port's fragment depends on besides the port and its endpoints. */
 interface PlanContext {
@@ -375,10 +376,10 @@ export function formatIpvsPlan(plan: IpvsPlan): string {
   for (const vs of [...plan.virtualServers.values()].sort((a, b) => compareStrings(a.key, b.key))) {
     const persist = vs.persistent ? ` persistent ${vs.timeout}` : '';
     out.push(
-      `${vs.protocol.toUpperCase()}  ${hostPort(vs.address, vs.port)} ${vs.scheduler}${persist}  # ${vs.servicePort}`,
+      `${vs.protocol.toUpperCase()}  ${joinHostPort(vs.address, vs.port)} ${vs.scheduler}${persist}  # ${vs.servicePort}`,
     );
     for (const rs of vs.realServers.values())
-      out.push(`  -> ${hostPort(rs.address, rs.port)}  Masq  ${rs.weight}`);
+      out.push(`  -> ${joinHostPort(rs.address, rs.port)}  Masq  ${rs.weight}`);
   }
   out.push(`# ${n.KUBE_IPVS_INTERFACE} addresses`);
   for (const a of [...plan.boundAddresses].sort()) out.push(a);

@@ -1,3 +1,4 @@
+import { joinHostPort } from '@nodeagent/primitives/go-text';
 import ipaddr from 'ipaddr.js';
 
 /**
@@ -13,17 +14,12 @@ export function canonicalIP(ip: string): string {
   }
 }
 
-/** "10.0.0.1:80" / "[fd00::1]:80" for canonical addresses. */
-export function hostPort(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
-
 /** Key of a virtual server: "TCP/10.96.0.1:80" (protocol upper case, as ipvsadm prints it). */
 export function virtualServerKey(protocol: string, address: string, port: number): string {
-  return `${protocol.toUpperCase()}/${hostPort(canonicalIP(address), port)}`;
+  return `${protocol.toUpperCase()}/${joinHostPort(canonicalIP(address), port)}`;
 }
 
 /** Key of a real server within its virtual server: "10.244.0.5:8080". */
 export function realServerKey(address: string, port: number): string {
-  return hostPort(canonicalIP(address), port);
+  return joinHostPort(canonicalIP(address), port);
 }

@@ -1,3 +1,4 @@
+import { joinHostPort } from '@nodeagent/primitives/go-text';
 import type {
   ExplainedEndpointChain,
   ExplainedServiceChain,
@@ -155,10 +156,10 @@ function endpointsInMap(t: ParsedTable, map: string, key: string, count: number)
   for (const e of t.elements.get(map) ?? []) {
     const [k, v] = e.split(' : ');
     if (!k || !v || !k.startsWith(`${key} . `)) continue;
-    const [ip, port] = v.split(' . ').map((x) => x.trim());
+    const [ip = '', port = ''] = v.split(' . ').map((x) => x.trim());
     out.push({
       chain: `${map}[${k.trim()}]`,
-      destination: ip?.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`,
+      destination: joinHostPort(ip, port),
       probability: (1 / count).toFixed(10),
     });
   }

@@ -1,3 +1,4 @@
+import { joinHostPort } from '@nodeagent/primitives/go-text';
 import { sha256Base32 } from '../hash-names';
 
 // Chain names exactly as upstream kube-proxy's iptables mode makes them, so rules written by
@@ -32,7 +33,7 @@ export function servicePortName(namespace: string, name: string, portName = ''):
 
 /** `host:port`, IPv6 hosts in brackets (Go's net.JoinHostPort). */
 export function endpointString(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return joinHostPort(ip, port);
 }
 
 /** First 16 chars of base32(SHA-256(servicePortName + lowercase protocol)) — no separator. */
