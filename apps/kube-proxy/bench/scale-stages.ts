@@ -172,6 +172,16 @@ export class StageLog {
 const round = (n: number) => Math.round(n * 100) / 100;
 
 /**
+ * An epoch-ms time from preciseNow() in CLOCK_MONOTONIC seconds (Node's performance.now() counts
+ * on that clock from timeOrigin), to line changes up with a system-wide trace recorded on it
+ * (`perf record -k CLOCK_MONOTONIC -e sched:sched_switch -e sched:sched_wakeup -a`).
+ */
+function monotonicSeconds(epochMs: number): number {
+  const originMonotonicMs = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+  return Math.round((originMonotonicMs + epochMs - performance.timeOrigin) * 1000) / 1e6;
+}
+
+/**
  * p50, p99 and max of every part over the changes, the five slowest changes' parts, and every
  * change's (to see what the slow ones had in common).
  */
@@ -194,6 +204,8 @@ export function summarizeParts(log: StageLog, changes: ChangeStamps[]): Record<s
     withoutSteal: totalsWithoutSteal(all),
     slowest: slowest.map(roundAll),
     perChange: all.map(roundAll),
+    /** Each change's write, CLOCK_MONOTONIC seconds (see monotonicSeconds), in perChange's order. */
+    writtenMonotonicS: changes.map((c) => monotonicSeconds(c.writtenAt)),
   };
 }
 

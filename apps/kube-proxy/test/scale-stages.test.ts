@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { machineStealMs } from '../bench/machine-steal';
 import { swapScripts } from '../bench/scale-change-floor';
-import { StageLog, summarizeParts } from '../bench/scale-stages';
+import { preciseNow, StageLog, summarizeParts } from '../bench/scale-stages';
 
 // The scale bench's one-change breakdown (issue #54): the daemon's debug lines and GC entries
 // matched to a change, and the change floor's scripts built from the daemon's last diff.
@@ -118,6 +118,25 @@ describe('scale bench run-queue waits', () => {
     });
     expect(parts['wait.daemonToStamp']).toBe(3.5);
     expect(parts.totalLessWaits).toBe(6);
+  });
+});
+
+describe('scale bench change times for a system-wide trace', () => {
+  it("gives each change's write on CLOCK_MONOTONIC, the clock a perf record can be told to use", () => {
+    const monotonicNowS = () => Number(process.hrtime.bigint()) / 1e9;
+    const before = monotonicNowS();
+    const writtenAt = preciseNow();
+    const after = monotonicNowS();
+    const later = writtenAt + 1500;
+    const summary = summarizeParts(new StageLog(), [
+      { writtenAt, stampMs: writtenAt + 2, seenAt: writtenAt + 50 },
+      { writtenAt: later, stampMs: later + 2, seenAt: later + 50 },
+    ]);
+    const [first, second] = summary.writtenMonotonicS as number[];
+    // Rounded to the µs, so allow a µs either side.
+    expect(first).toBeGreaterThanOrEqual(before - 1e-6);
+    expect(first).toBeLessThanOrEqual(after + 1e-6);
+    expect(second! - first!).toBeCloseTo(1.5, 5);
   });
 });
 
