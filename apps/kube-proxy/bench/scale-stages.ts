@@ -172,13 +172,35 @@ export class StageLog {
 const round = (n: number) => Math.round(n * 100) / 100;
 
 /**
- * An epoch-ms time from preciseNow() in CLOCK_MONOTONIC seconds (Node's performance.now() counts
- * on that clock from timeOrigin), to line changes up with a system-wide trace recorded on it
+ * timeOrigin on CLOCK_MONOTONIC, ms: Node's performance.now() counts on that clock from
+ * timeOrigin, so the offset is fixed for the process and read once. A thread preempted between
+ * two clock reads would put its wait into the offset: the hrtime read is bracketed by two
+ * performance.now() reads, and the tightest bracket of up to 100 tries is kept.
+ */
+function originMonotonicMs(): number {
+  let tightest = Number.POSITIVE_INFINITY;
+  let offset = 0;
+  for (let i = 0; i < 100 && tightest > 0.002; i++) {
+    const before = performance.now();
+    const monotonic = Number(process.hrtime.bigint()) / 1e6;
+    const after = performance.now();
+    if (after - before < tightest) {
+      tightest = after - before;
+      offset = monotonic - (before + after) / 2;
+    }
+  }
+  return offset;
+}
+
+const ORIGIN_MONOTONIC_MS = originMonotonicMs();
+
+/**
+ * An epoch-ms time from preciseNow() in CLOCK_MONOTONIC seconds, to line changes up with a
+ * system-wide trace recorded on it
  * (`perf record -k CLOCK_MONOTONIC -e sched:sched_switch -e sched:sched_wakeup -a`).
  */
 function monotonicSeconds(epochMs: number): number {
-  const originMonotonicMs = Number(process.hrtime.bigint()) / 1e6 - performance.now();
-  return Math.round((originMonotonicMs + epochMs - performance.timeOrigin) * 1000) / 1e6;
+  return Math.round((ORIGIN_MONOTONIC_MS + epochMs - performance.timeOrigin) * 1000) / 1e6;
 }
 
 /**
