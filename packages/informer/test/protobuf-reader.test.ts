@@ -17,14 +17,29 @@ function varint(value: bigint): Buffer {
 }
 
 describe('ProtoReader varints', () => {
-  it.each([0n, 1n, 127n, 128n, 300n, 16383n, 16384n, 2n ** 31n - 1n, 2n ** 32n, 2n ** 53n - 1n])(
-    'reads %s unsigned',
-    (v) => {
-      const r = new ProtoReader(varint(v));
-      expect(r.uint()).toBe(Number(v));
-      expect(r.pos).toBe(varint(v).length);
-    },
-  );
+  // Around each byte boundary, and the 28 bits the reader reads in integer arithmetic.
+  it.each([
+    0n,
+    1n,
+    127n,
+    128n,
+    300n,
+    16383n,
+    16384n,
+    2n ** 21n - 1n,
+    2n ** 21n,
+    2n ** 28n - 1n,
+    2n ** 28n,
+    2n ** 31n - 1n,
+    2n ** 32n,
+    2n ** 35n - 1n,
+    2n ** 35n,
+    2n ** 53n - 1n,
+  ])('reads %s unsigned', (v) => {
+    const r = new ProtoReader(varint(v));
+    expect(r.uint()).toBe(Number(v));
+    expect(r.pos).toBe(varint(v).length);
+  });
 
   it.each([-1n, -2n, -300n, -(2n ** 31n), -(2n ** 40n), -(2n ** 53n - 1n), 2n ** 62n])(
     'reads %s as int64',
@@ -43,7 +58,11 @@ describe('ProtoReader varints', () => {
   );
 
   it('refuses a truncated varint, an empty input and one longer than ten bytes', () => {
-    expect(() => new ProtoReader(Buffer.from([0x80, 0x80])).uint()).toThrow(ProtobufDecodeError);
+    expect(() => new ProtoReader(Buffer.from([0x80, 0x80])).uint()).toThrow(/inside a varint/);
+    // Past the first four bytes too.
+    expect(() => new ProtoReader(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80])).uint()).toThrow(
+      /inside a varint/,
+    );
     expect(() => new ProtoReader(Buffer.alloc(0)).uint()).toThrow(/input ends/);
     expect(() => new ProtoReader(Buffer.alloc(11, 0xff)).uint()).toThrow(/longer than 10 bytes/);
   });
