@@ -191,6 +191,26 @@ describe('ProxyState snapshots', () => {
     expect(st.setNodeLabels({ 'topology.kubernetes.io/zone': 'b' })).toBe(true);
   });
 
+  it("keeps only the topology zone, as upstream's NodeTopologyConfig: other labels change nothing, and the snapshot keeps its object", () => {
+    const st = new ProxyState('IPv4', 'n1');
+    expect(st.setNodeLabels({ 'kubernetes.io/hostname': 'n1' })).toBe(false);
+    expect(st.setNodeLabels({ 'topology.kubernetes.io/zone': 'a', 'kubernetes.io/hostname': 'n1' })).toBe(
+      true,
+    );
+    const before = st.snapshot().nodeLabels;
+    expect(before).toEqual({ 'topology.kubernetes.io/zone': 'a' });
+    // A Node update with the same zone (its status, another label): no change, the same object.
+    expect(st.setNodeLabels({ 'topology.kubernetes.io/zone': 'a', 'node-role.kubernetes.io/edge': '' })).toBe(
+      false,
+    );
+    expect(st.snapshot().nodeLabels).toBe(before);
+    // An empty zone is a zone (upstream keeps the key whenever the label is there).
+    expect(st.setNodeLabels({ 'topology.kubernetes.io/zone': '' })).toBe(true);
+    expect(st.snapshot().nodeLabels).toEqual({ 'topology.kubernetes.io/zone': '' });
+    expect(st.setNodeLabels({})).toBe(true);
+    expect(st.snapshot().nodeLabels).toEqual({});
+  });
+
   it('builds a snapshot straight from object lists', () => {
     const snap = snapshotFromObjects({
       family: 'IPv4',

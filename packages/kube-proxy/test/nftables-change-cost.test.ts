@@ -59,6 +59,38 @@ function oneEndpointChange(services: number): ChangeCost {
   };
 }
 
+describe('a Node update without a topology change costs the next endpoint change nothing', () => {
+  it('one Service port rewritten after the Node changed another label; every port after its zone changed', () => {
+    const state = new ProxyState('IPv4', 'node-a');
+    state.setNodeLabels({ 'kubernetes.io/hostname': 'node-a' });
+    for (let s = 0; s < 20; s++) {
+      state.onService(
+        undefined,
+        service(`s${s}`, { clusterIP: `10.96.0.${s}`, ports: [{ name: 'p', port: 80 }] }),
+      );
+      state.onEndpointSlice(slice(`s${s}`, endpointsOf(s), { ports: [{ name: 'p', port: 8080 }] }), false);
+    }
+    const ruleset = new NftablesRuleset('IPv4');
+    expect(ruleset.update(state.snapshot())).toBe(20);
+    ruleset.commit();
+    // Its status or another label: the snapshot's labels are the object the ruleset wrote with.
+    state.setNodeLabels({ 'kubernetes.io/hostname': 'node-a', 'example.com/pool': 'blue' });
+    state.onEndpointSlice(
+      slice('s7', endpointsOf(7, '10.250.0.1'), { ports: [{ name: 'p', port: 8080 }] }),
+      false,
+    );
+    let snapshot = state.snapshot();
+    expect(ruleset.walksAll(snapshot)).toBe(false);
+    expect(ruleset.update(snapshot)).toBe(1);
+    ruleset.commit();
+    // Its zone: topology may change for every Service, each one is rendered again.
+    state.setNodeLabels({ 'kubernetes.io/hostname': 'node-a', 'topology.kubernetes.io/zone': 'z1' });
+    snapshot = state.snapshot();
+    expect(ruleset.walksAll(snapshot)).toBe(true);
+    expect(ruleset.update(snapshot)).toBe(20);
+  });
+});
+
 describe('one endpoint change costs the same at 100 × 50 and 5,000 × 50', () => {
   it('the same Services re-rendered and the same nf_tables operations', { timeout: 120_000 }, () => {
     const small = oneEndpointChange(100);

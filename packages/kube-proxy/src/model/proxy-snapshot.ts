@@ -1,6 +1,6 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { Wire } from '@nodeagent/primitives';
-import { compareStrings } from './compare-strings';
+import { LABEL_TOPOLOGY_ZONE } from './categorize-endpoints';
 import type { EndpointInfo } from './endpoint';
 import { applyEndpointsChanges, EndpointsChangeTracker } from './endpoints-change-tracker';
 import type { IPFamily } from './ip-family';
@@ -20,6 +20,11 @@ import {
 export interface ProxySnapshot {
   readonly family: IPFamily;
   readonly nodeName: string;
+  /**
+   * The node's labels that rules depend on: its topology zone (`topology.kubernetes.io/zone`)
+   * when it has one, as upstream's NodeTopologyConfig keeps. The same object from snapshot to
+   * snapshot until that label changes.
+   */
   readonly nodeLabels: Readonly<Record<string, string>>;
   /** Service ports by servicePortKey. */
   readonly services: ReadonlyMap<string, ServicePort>;
@@ -68,11 +73,20 @@ export class ProxyState {
     return this.endpointsChanges.endpointSliceUpdate(slice, removed);
   }
 
-  /** Returns true when the labels differ from what we had (topology decisions may change). */
+  /**
+   * Takes the Node's labels; returns true when its topology zone changed (topology decisions may
+   * change for every Service). As upstream's NodeTopologyConfig, only that label is kept and any
+   * other label change is no change. Unchanged, the snapshots keep the very object they had: the
+   * nftables ruleset rewrites every Service port when it differs, which a Node update without a
+   * topology change (its status, another label) otherwise made the next endpoint change pay for:
+   * 0.2 s and 44 MB at 5,000 Services × 50 endpoints (issue #54).
+   */
   setNodeLabels(labels: Readonly<Record<string, string>>): boolean {
-    const changed = JSON.stringify(sortedEntries(labels)) !== JSON.stringify(sortedEntries(this.nodeLabels));
-    this.nodeLabels = Object.freeze({ ...labels });
-    return changed;
+    const zone = labels[LABEL_TOPOLOGY_ZONE];
+    if (zone === this.nodeLabels[LABEL_TOPOLOGY_ZONE]) return false;
+    const topology: Record<string, string> = zone === undefined ? {} : { [LABEL_TOPOLOGY_ZONE]: zone };
+    this.nodeLabels = Object.freeze(topology);
+    return true;
   }
 
   /** How many Services have service and endpoint changes waiting for the next snapshot(). */
@@ -110,10 +124,6 @@ export class ProxyState {
       endpointChanges: epCheckout.changes.size,
     });
   }
-}
-
-function sortedEntries(r: Readonly<Record<string, string>>): [string, string][] {
-  return Object.entries(r).sort(([a], [b]) => compareStrings(a, b));
 }
 
 /** A snapshot straight from object lists, with no history (for `render` and tests). */
