@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -47,6 +47,15 @@ async function metric(series: string): Promise<number> {
   return line === undefined ? 0 : Number(line.split(' ')[1]);
 }
 
+/** Each thread of process `pid`: its name, nice (field 19 of its stat, counted after the name) and id. */
+function threadNices(pid: number): Array<[string, number, number]> {
+  return readdirSync(`/proc/${pid}/task`).map((id) => {
+    const stat = readFileSync(`/proc/${pid}/task/${id}/stat`, 'utf8');
+    const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    return [readFileSync(`/proc/${pid}/task/${id}/comm`, 'utf8').trimEnd(), nice, Number(id)];
+  });
+}
+
 /** Service ports in the kernel's service-ips map (0 when the table is not there). */
 async function servicesInKernel(): Promise<number> {
   const r = await ns.exec('nft', ['list', 'map', 'ip', 'kube-proxy', 'service-ips'], { allowFailure: true });
@@ -77,7 +86,7 @@ afterAll(async () => {
 });
 
 describe('nodeagent-kube-proxy (single executable), nftables mode', { timeout: 300_000 }, () => {
-  it(`writes a first batch over twice net.core.wmem_max (${SERVICES} Services x ${ENDPOINTS} endpoints) in one transaction`, async () => {
+  it(`writes a first batch over twice net.core.wmem_max (${SERVICES} Services x ${ENDPOINTS} endpoints) in one transaction; after it V8's workers run at nice 19`, async () => {
     let log = '';
     daemon = ns.spawn(
       executable,
@@ -112,5 +121,27 @@ describe('nodeagent-kube-proxy (single executable), nftables mode', { timeout: 3
     expect(await metric(failed), log).toBe(0);
     expect(log).not.toMatch(/over the socket's/);
     expect(await servicesInKernel(), log).toBe(SERVICES);
+    // Start-up is over once the first sync is done: V8's workers then run at nice 19
+    // (worker-priority.cjs), the main thread at the process's own. Polled: the signal follows
+    // the sync's end by a turn of the event loop.
+    const pid = daemon.pid as number;
+    let threads = threadNices(pid);
+    for (
+      let polls = 0;
+      polls < 240 && !threads.every(([name, nice]) => name !== 'V8Worker' || nice === 19);
+      polls++
+    ) {
+      await new Promise((r) => setTimeout(r, 250));
+      threads = threadNices(pid);
+    }
+    const workers = threads.filter(([name]) => name === 'V8Worker');
+    expect(workers.length, log).toBeGreaterThan(0);
+    expect(
+      workers.every(([, nice]) => nice === 19),
+      JSON.stringify(threads),
+    ).toBe(true);
+    // The daemon inherited this process's nice (nsenter execs it).
+    const own = threadNices(process.pid).find(([, , id]) => id === process.pid)?.[1];
+    expect(threads.find(([, , id]) => id === pid)?.[1]).toBe(own);
   });
 });
