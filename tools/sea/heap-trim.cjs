@@ -57,8 +57,9 @@
 // burst that left the used heap less than the slack above the last release (a one-endpoint
 // sync) releases nothing at once: its check is a quiet one, and the next quiet release trims
 // malloc for it (SMALL_BURST_BYTES).
-// While an app's bursts come less than BURST_QUIET_MS apart, only their checks collect; the
-// timer's checks still release pages and malloc memory. A collection stops the main thread
+// While an app's bursts come less than BURST_QUIET_MS apart, only their checks collect, and a
+// quiet release (pages, malloc) comes every BURST_RELEASE_MS instead of every QUIET_RELEASE_MS:
+// the next burst faults back what it released (see there). A collection stops the main thread
 // (0.14-1.2 s of kube-proxy's 170 MB heap at 250k endpoints), and right after a sync it falls in
 // the quiet time minSyncPeriod keeps anyway, where one started by the timer landed 450-860 ms
 // after a sync's end and delayed the next endpoint change by as much (issue #54). Once the
@@ -142,6 +143,16 @@ const FREED_SETTLE_MS = 1000;
  * all of the memory the release saves for a third of what releasing every second cost.
  */
 const QUIET_RELEASE_MS = 10_000;
+
+/**
+ * How often a quiet release runs while an app's bursts come less than BURST_QUIET_MS apart
+ * (kube-proxy's endpoint changes): the change after a release faults back the executable's pages
+ * and the malloc memory its path uses (300-700 minor faults at 5,000 Services × 50 endpoints),
+ * and such changes were the slow ones (issue #54: over 1,000 changes, 111 followed a release;
+ * 12 of the 22 over 4 ms were among them). The release the bursts held back runs once they stop
+ * (the first quiet check BURST_QUIET_MS after the last), or after this long if they never do.
+ */
+const BURST_RELEASE_MS = 60_000;
 
 /** Checks after a collection that call malloc_trim again (when not trimming at every check). */
 const MALLOC_RETRIMS = 2;
@@ -362,8 +373,10 @@ function check(
  * `plainStartUpCollection`: the collection that ends the start-up is a plain full one instead of
  * the memory-reducing one (V8's 'last-resort': two mark-compacts at least, the second of which
  * gave back 0.1 MB of the kubelet's used heap), skipped when V8's own mark-compact during the
- * start-up stands in for it (see check); the kubelet's executable, see targets.mjs. `watchGc`
- * (tests): what watches V8's mark-compacts, watchMarkCompacts by default.
+ * start-up stands in for it (see check); the kubelet's executable, see targets.mjs.
+ * `quietReleaseMs` / `burstReleaseMs`: how often a quiet release runs, and while bursts come less
+ * than BURST_QUIET_MS apart (the longer of the two then). `watchGc` (tests): what watches V8's
+ * mark-compacts, watchMarkCompacts by default.
  */
 function startHeapTrim({
   gc = globalThis.gc,
@@ -373,6 +386,7 @@ function startHeapTrim({
   now = Date.now,
   mallocTrimEveryCheck = false,
   quietReleaseMs = QUIET_RELEASE_MS,
+  burstReleaseMs = BURST_RELEASE_MS,
   plainStartUpCollection = false,
   watchGc = watchMarkCompacts,
 } = {}) {
@@ -387,7 +401,8 @@ function startHeapTrim({
   const run = (burstEnded) => {
     const at = now();
     if (burstEnded) lastBurstAt = at;
-    const gcHere = burstEnded || at - lastBurstAt >= BURST_QUIET_MS ? collect : undefined;
+    const bursting = at - lastBurstAt < BURST_QUIET_MS;
+    const gcHere = burstEnded || !bursting ? collect : undefined;
     state = check(
       state,
       readHeap,
@@ -396,7 +411,7 @@ function startHeapTrim({
       release,
       burstEnded,
       mallocTrimEveryCheck,
-      quietReleaseMs,
+      bursting ? Math.max(quietReleaseMs, burstReleaseMs) : quietReleaseMs,
       startUpMarkCompact,
     );
   };
@@ -468,6 +483,7 @@ module.exports = {
   START_UP_HOLD_MAX_MS,
   FREED_SETTLE_MS,
   BURST_QUIET_MS,
+  BURST_RELEASE_MS,
   MALLOC_RETRIMS,
   QUIET_RELEASE_MS,
   SMALL_BURST_BYTES,

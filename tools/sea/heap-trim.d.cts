@@ -48,6 +48,8 @@ export declare const BURST_QUIET_MS: number;
 export declare const MALLOC_RETRIMS: number;
 /** How often a quiet check releases pages by default (startHeapTrim's quietReleaseMs). */
 export declare const QUIET_RELEASE_MS: number;
+/** How often a quiet release runs while an app's bursts come less than BURST_QUIET_MS apart (startHeapTrim's burstReleaseMs). */
+export declare const BURST_RELEASE_MS: number;
 /** Heap growth since the last release below which a burst's end releases no sooner than a quiet check. */
 export declare const SMALL_BURST_BYTES: number;
 export declare const NO_RELEASE: PageRelease;
@@ -89,6 +91,8 @@ export declare function startHeapTrim(options?: {
   mallocTrimEveryCheck?: boolean;
   /** How often a quiet check releases pages (default QUIET_RELEASE_MS). */
   quietReleaseMs?: number;
+  /** How often a quiet release runs while bursts come less than BURST_QUIET_MS apart (default BURST_RELEASE_MS; quietReleaseMs when longer). */
+  burstReleaseMs?: number;
   /** The collection that ends the start-up is a plain full one (FULL), not REDUCE_MEMORY. */
   plainStartUpCollection?: boolean;
   /** What watches V8's mark-compacts during the start-up (tests; watchMarkCompacts by default). */

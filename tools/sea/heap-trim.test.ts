@@ -16,6 +16,7 @@ const {
   START_UP_HOLD_MAX_MS,
   FREED_SETTLE_MS,
   BURST_QUIET_MS,
+  BURST_RELEASE_MS,
   MALLOC_RETRIMS,
   QUIET_RELEASE_MS,
   SLACK_BYTES,
@@ -86,6 +87,23 @@ function startByHand(options: Parameters<typeof startHeapTrim>[0]) {
   } finally {
     globalThis.setInterval = realSetInterval;
   }
+}
+
+/**
+ * startByHand without `gc`, on a 30 MB heap, at the time `clock.now` says; `releasedAt` gets that
+ * time at each page release.
+ */
+function startRecordingReleases(options: Parameters<typeof startHeapTrim>[0] = {}) {
+  const clock = { now: 0 };
+  const releasedAt: number[] = [];
+  const trim = startByHand({
+    gc: null,
+    readHeap: () => used(30 * MB),
+    release: { ...NO_RELEASE, releaseExecutablePages: () => releasedAt.push(clock.now) },
+    now: () => clock.now,
+    ...options,
+  });
+  return { ...trim, clock, releasedAt };
 }
 
 /** A timer handle the hand-driven timers give out. */
@@ -584,6 +602,7 @@ describe('heap trim', () => {
         release: recordingRelease(calls),
         mallocTrimEveryCheck: everyCheck,
         quietReleaseMs: 0,
+        burstReleaseMs: 0,
       });
       tick();
       tick();
@@ -597,6 +616,7 @@ describe('heap trim', () => {
     const { tick, stop } = startByHand({
       gc: null,
       quietReleaseMs: 0,
+      burstReleaseMs: 0,
       release: {
         ...recordingRelease(calls),
         evictExecutableCache: () => {
@@ -636,6 +656,7 @@ describe('heap trim', () => {
         release: evictingRelease(calls),
         now: () => 0,
         quietReleaseMs: 0,
+        burstReleaseMs: 0,
       });
       expect(timers.intervals.size).toBe(1);
       emit(STARTING_EVENT);
@@ -729,7 +750,12 @@ describe('heap trim', () => {
     const timers = handTimers();
     try {
       const calls: string[] = [];
-      const stop = startHeapTrim({ gc: null, release: evictingRelease(calls), quietReleaseMs: 0 });
+      const stop = startHeapTrim({
+        gc: null,
+        release: evictingRelease(calls),
+        quietReleaseMs: 0,
+        burstReleaseMs: 0,
+      });
       // Without the starting event (kube-proxy), the started event neither adds nor restarts a timer.
       emit(STARTED_EVENT);
       expect(timers.intervals.size).toBe(1);
@@ -791,6 +817,7 @@ describe('heap trim', () => {
       release: recordingRelease(calls),
       now: () => now,
       quietReleaseMs: 0,
+      burstReleaseMs: 0,
     });
     try {
       // Before any burst-ended event the timer collects (start-up's end: a quiet check).
@@ -801,7 +828,7 @@ describe('heap trim', () => {
       for (now = 1000; now <= lastBurst; now += 1000) emit(BURST_ENDED_EVENT);
       expect(collectedAt).toEqual([0]);
       // The heap grew past the slack after the last one: a timer's check would collect; half a
-      // second after a burst it only releases.
+      // second after a burst it only releases (here at every check: how often is the next tests').
       heap = 30 * MB + 2 * SLACK_BYTES;
       calls.length = 0;
       now = lastBurst + 500;
@@ -815,6 +842,41 @@ describe('heap trim', () => {
       now = lastBurst + BURST_QUIET_MS;
       tick();
       expect(collectedAt).toEqual([0, now]);
+    } finally {
+      stop();
+    }
+  });
+
+  it('releases every BURST_RELEASE_MS while bursts come less than BURST_QUIET_MS apart, and at the first quiet check after they stop', () => {
+    const { tick, stop, clock, releasedAt } = startRecordingReleases();
+    try {
+      expect(BURST_RELEASE_MS).toBeGreaterThan(QUIET_RELEASE_MS);
+      tick(); // the first check releases
+      // Small bursts every second (a one-endpoint change each) for 150 s, the timer's checks between.
+      const lastBurst = 150_000;
+      for (clock.now = 1000; clock.now <= lastBurst; clock.now += 500) {
+        if (clock.now % 1000 === 0) emit(BURST_ENDED_EVENT);
+        else tick();
+      }
+      expect(releasedAt).toEqual([0, BURST_RELEASE_MS, 2 * BURST_RELEASE_MS]);
+      // Quiet again: the timer's checks release at the first one BURST_QUIET_MS after the last burst.
+      for (clock.now = lastBurst + 1000; clock.now <= lastBurst + BURST_QUIET_MS + 2000; clock.now += 1000)
+        tick();
+      expect(releasedAt).toEqual([0, BURST_RELEASE_MS, 2 * BURST_RELEASE_MS, lastBurst + BURST_QUIET_MS]);
+    } finally {
+      stop();
+    }
+  });
+
+  it('releases at quiet checks every quietReleaseMs when it is the longer, bursts or not', () => {
+    const { tick, stop, clock, releasedAt } = startRecordingReleases({
+      quietReleaseMs: 90_000,
+      burstReleaseMs: 20_000,
+    });
+    try {
+      tick();
+      for (clock.now = 1000; clock.now <= 100_000; clock.now += 1000) emit(BURST_ENDED_EVENT);
+      expect(releasedAt).toEqual([0, 90_000]);
     } finally {
       stop();
     }
