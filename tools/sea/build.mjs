@@ -38,8 +38,8 @@ export const SEA_SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2
  * What runs before the app: answers `--version` itself (the version is fixed at build time),
  * starts the idle heap trim (heap-trim.cjs) with the page release (page-release.cjs) when the
  * executable carries it, and lowers V8's worker threads' priority once the app has started when
- * the target says so (worker-priority.cjs). A CommonJS module of its own, so the main script can import it ahead
- * of the app.
+ * the target says so (worker-priority.cjs). A CommonJS module of its own, so the main script can
+ * import it ahead of the app.
  */
 function preamble(target, version) {
   return `${versionAnswer(target, version)}${arenaReexec(target)}require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/heap-trim.cjs'))}).startHeapTrim({
