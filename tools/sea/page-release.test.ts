@@ -133,35 +133,48 @@ addon.releaseExecutablePages();
 const evicted = addon.evictExecutableCache();
 // Work that needs pages of the executable again, read back from the file. Spread over much of
 // its text (hashing, ICU, compression, regular expressions, the compilers): the check samples
-// one resident page per 2 MiB, and the few folios mapped while the eviction ran stay large;
-// under load (a CI run at load 6.7) other threads touched enough of them to pass a quarter of
-// a small sample when only two pieces of work followed.
-const crypto = require('node:crypto');
-const digest = crypto.createHash('sha256').update('x').digest('hex');
-crypto.createHash('sha512').update('x').digest('hex');
-crypto.createCipheriv('aes-256-gcm', Buffer.alloc(32), Buffer.alloc(12)).update('x');
-const date = new Intl.DateTimeFormat('de-DE', { timeZone: 'UTC' }).format(new Date(0));
-new Intl.NumberFormat('ja-JP', { style: 'currency', currency: 'JPY' }).format(1234.5);
-'Straße'.localeCompare('Strasse', 'de');
-require('node:zlib').gzipSync(Buffer.alloc(1 << 16, 1));
-/(a+)+b|[\\p{L}]{3,}/u.test('x'.repeat(64));
-let sum = 0;
-for (let i = 0; i < 2e6; i++) sum += Math.sqrt(i) | 0;
-JSON.parse(JSON.stringify({ sum, list: Array.from({ length: 1000 }, (_, i) => ({ i })) }));
-const largeAfter = addon.executableInLargeFolios();
+// one resident page per 2 MiB, and the folios mapped while the eviction ran stay large.
+function work() {
+  const crypto = require('node:crypto');
+  const digest = crypto.createHash('sha256').update('x').digest('hex');
+  crypto.createHash('sha512').update('x').digest('hex');
+  crypto.createCipheriv('aes-256-gcm', Buffer.alloc(32), Buffer.alloc(12)).update('x');
+  const date = new Intl.DateTimeFormat('de-DE', { timeZone: 'UTC' }).format(new Date(0));
+  new Intl.NumberFormat('ja-JP', { style: 'currency', currency: 'JPY' }).format(1234.5);
+  'Straße'.localeCompare('Strasse', 'de');
+  require('node:zlib').gzipSync(Buffer.alloc(1 << 16, 1));
+  /(a+)+b|[\\p{L}]{3,}/u.test('x'.repeat(64));
+  let sum = 0;
+  for (let i = 0; i < 2e6; i++) sum += Math.sqrt(i) | 0;
+  JSON.parse(JSON.stringify({ sum, list: Array.from({ length: 1000 }, (_, i) => ({ i })) }));
+  return { digest, date };
+}
+const { digest, date } = work();
+// Under load, this process's other threads (V8's workers) run inside the eviction's window and
+// map folios the advice then cannot drop: twice in CI (load 6.7) they were over a quarter of the
+// sample after one round. Each further call evicts again while the sample shows large folios
+// (the heap trim calls it twice, EVICT_CACHE_AT_CHECKS), so the check allows up to three rounds.
+const largeAfter = [addon.executableInLargeFolios()];
+while (largeAfter.at(-1) === true && largeAfter.length < 3) {
+  addon.evictExecutableCache();
+  work();
+  largeAfter.push(addon.executableInLargeFolios());
+}
 console.log(JSON.stringify({ largeBefore, evicted, largeAfter, again: addon.evictExecutableCache(), digest, date }));`,
     );
     // Nearly all of the ~120 MB file: only what the process touched since the release stays.
     expect(out.evicted).toBeGreaterThan(size / 2);
     expect(out.evicted).toBeLessThanOrEqual(size + 4096);
     // The copy was written in one piece, so the kernel cached it in large folios; read back after
-    // the eviction, page by page, it is in small ones, and a second eviction leaves it alone. The
-    // page frames behind this are shown to root only; otherwise it cannot be told, and the
-    // second call evicts what was read back (the behaviour before the check).
+    // the eviction, page by page, it is in small ones, and a further eviction leaves it alone.
+    // The page frames behind this are shown to root only; otherwise it cannot be told, and the
+    // check is never repeated, and the last call evicts what was read back (the behaviour before
+    // the check).
     const root = process.getuid?.() === 0;
-    expect({ largeBefore: out.largeBefore, largeAfter: out.largeAfter }).toEqual(
+    expect({ largeBefore: out.largeBefore, largeAfter: out.largeAfter.at(-1) }).toEqual(
       root ? { largeBefore: true, largeAfter: false } : { largeBefore: null, largeAfter: null },
     );
+    if (!root) expect(out.largeAfter).toHaveLength(1);
     if (root) expect(out.again).toBe(0);
     else expect(out.again).toBeGreaterThanOrEqual(0);
     expect(out.digest).toBe('2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881');

@@ -2,8 +2,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Netns } from '@nodeagent/testing';
 import { collectBenchGarbage } from './bench-gc';
+import { monotonicNow } from './monotonic-clock';
 import { percentile } from './percentile';
-import { preciseNow } from './scale-stages';
 
 // The paced floor of one endpoint change (issue #54). The change floor's hot loop
 // (change-floor-helper.ts) times the kernel alone, one transaction straight after another. A
@@ -58,7 +58,7 @@ export async function pacedChangeFloor(
     for (let i = 0; i < samples; i++) {
       collectBenchGarbage();
       await sleep(spacingMs);
-      const writtenAt = preciseNow();
+      const writtenAt = monotonicNow();
       child.stdin?.write('\n');
       const { receivedAt, doneAt } = JSON.parse(await next(`answer ${i}`)) as {
         receivedAt: number;

@@ -6,8 +6,10 @@ import { percentileOfSorted } from './percentile';
 // `-v=4 --logging-format=json`: each nftables sync logs "synced nftables rules" with when its
 // oldest change was tracked, when it started and each stage's ms (NftablesProxier.logStages); a
 // preload reports every garbage collection (start, main-thread pause, kind) on stderr. All are
-// epoch ms from `performance.timeOrigin + performance.now()`, which in every process on the
-// machine derive from the same monotonic clock, so they line up with the bench's own stamps.
+// epoch ms from `performance.timeOrigin + performance.now()`, which line up with the bench's own
+// stamps to a few µs unless a process's start was preempted between timeOrigin's two clock reads
+// (monotonic-clock.ts); the paced floor, both of whose processes are the bench's, uses
+// CLOCK_MONOTONIC instead.
 
 /** The preload's source: a `gc` PerformanceObserver writing one JSON line per collection. */
 export const GC_OBSERVER_PRELOAD = `const { PerformanceObserver } = require('node:perf_hooks');
