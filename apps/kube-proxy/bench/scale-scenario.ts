@@ -9,7 +9,7 @@ import { collectBenchGarbage } from './bench-gc';
 import { machineStealMs } from './machine-steal';
 import { percentileOfSorted } from './percentile';
 import { type ChangeFloor, nftChangeFloorMs } from './scale-change-floor';
-import { moveEndpoint, podIP } from './scale-cluster';
+import { moveEndpoint, podIP, warmServerUpdates } from './scale-cluster';
 import { profileInDir, type SelfTime } from './scale-cpu-profile';
 import type { PreSyncTimeline } from './scale-cpu-ticks';
 import {
@@ -105,6 +105,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * run that wrote the last change (see runEnd): a change then never waits for the rate limit.
  */
 const CHANGE_SPACING_MS = 1100;
+/**
+ * Updates of a slice the daemon does not watch before the first change (warmServerUpdates):
+ * enough for V8 to compile the server's update path past its interpreter (a few ms in all).
+ */
+const SERVER_WARM_UPDATES = 50;
 /** The longest runEnd waits for a sync's conntrack reconcile to be counted (one that failed never is). */
 const RUN_END_WAIT_MS = 5000;
 const RECONCILE = 'kubeproxy_conntrack_reconciler_sync_duration_seconds';
@@ -259,6 +264,7 @@ async function endpointChanges(
   let reconciles: Reconciles = { count: 0, sum: 0 };
   let afterStampMaxMs = 0;
   const stamps: ChangeStamps[] = [];
+  warmServerUpdates(api, SERVER_WARM_UPDATES);
   const benchGc = observeGc();
   for (let c = 0; c < n; c++) {
     const end = await runEnd(probe, lastTs, reconciles);
