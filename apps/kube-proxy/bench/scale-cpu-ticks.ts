@@ -1,7 +1,7 @@
 // What the daemon did between exec and its first sync's start (KP_SCALE_CPU_TICKS=1, issue #54):
-// a preload writes the process's and the main thread's CPU every 25 ms on stderr, stamped like
-// the bench's own clock (performance.timeOrigin + now()). A tick is written only when the main
-// thread's event loop turns, so a gap between ticks is a synchronous block (the bundle's start,
+// a preload writes the process's and the main thread's CPU every 25 ms on stderr, stamped in
+// CLOCK_MONOTONIC ms (monotonic-clock.ts). A tick is written only when the main thread's event
+// loop turns, so a gap between ticks is a synchronous block (the bundle's start,
 // a held stream's replace, the sync's start), and between the gaps the main thread's share of
 // the wall time says whether the daemon or the API server's stream set the pace (session 35: at
 // 250k the main thread was busy 37-76% of the stream, so the in-process server did).
@@ -12,7 +12,7 @@ import { LineSplitter } from './output-lines';
 export const CPU_TICK_PRELOAD = `const tick = () => {
   const p = process.cpuUsage();
   const m = process.threadCpuUsage ? process.threadCpuUsage() : undefined;
-  process.stderr.write(JSON.stringify({ tick: performance.timeOrigin + performance.now(),
+  process.stderr.write(JSON.stringify({ tick: Number(process.hrtime.bigint()) / 1e6,
     proc: (p.user + p.system) / 1000, main: m ? (m.user + m.system) / 1000 : null,
     heap: process.memoryUsage().heapUsed / 1e6 }) + '\\n');
 };
@@ -65,7 +65,7 @@ export class CpuTickLog {
     }
   }
 
-  /** The timeline from `execAt` to `syncStartAt` (epoch ms), or undefined without ticks before it. */
+  /** The timeline from `execAt` to `syncStartAt` (CLOCK_MONOTONIC ms), or undefined without ticks before it. */
   timeline(execAt: number, syncStartAt: number): PreSyncTimeline | undefined {
     const before = this.ticks.filter((t) => t.tick <= syncStartAt);
     const first = before[0];

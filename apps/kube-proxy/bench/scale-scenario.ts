@@ -7,6 +7,7 @@ import type { InitialEventsSent } from '@nodeagent/testing/apiserver';
 import { listenInNetns } from '@nodeagent/testing/netns';
 import { collectBenchGarbage } from './bench-gc';
 import { machineStealMs } from './machine-steal';
+import { monotonicNow, wallMinusMonotonicMs } from './monotonic-clock';
 import { percentileOfSorted } from './percentile';
 import { type ChangeFloor, nftChangeFloorMs } from './scale-change-floor';
 import { moveEndpoint, podIP, warmServerUpdates } from './scale-cluster';
@@ -32,7 +33,7 @@ import {
   restoreFloorMs,
 } from './scale-kernel';
 import { type BareList, metricValue, ScaleProbe } from './scale-probe';
-import { type ChangeStamps, observeGc, preciseNow, type StageLog, summarizeParts } from './scale-stages';
+import { type ChangeStamps, observeGc, type StageLog, summarizeParts } from './scale-stages';
 import { type ServerWrites, tapServerWrites } from './server-writes';
 
 // One scale scenario (issue #54): a mode against a cluster of `services` × `endpoints`, the
@@ -264,6 +265,8 @@ async function endpointChanges(
   let reconciles: Reconciles = { count: 0, sum: 0 };
   let afterStampMaxMs = 0;
   const stamps: ChangeStamps[] = [];
+  /** The daemon's stamps are wall-clock ms; the parts are on CLOCK_MONOTONIC. */
+  const wallOffset = wallMinusMonotonicMs();
   warmServerUpdates(api, SERVER_WARM_UPDATES);
   const benchGc = observeGc();
   for (let c = 0; c < n; c++) {
@@ -278,10 +281,10 @@ async function endpointChanges(
     const daemonFaults = minorFaults(daemonPid);
     const steal = machineStealMs();
     const benchWait = runQueueWaitMs();
-    const writtenPrecise = preciseNow();
+    const writtenPrecise = monotonicNow();
     const writtenAt = Date.now();
     moveEndpoint(api, service, s.endpoints, address);
-    const writeReturnedAt = preciseNow();
+    const writeReturnedAt = monotonicNow();
     const benchWaitMs = runQueueWaitMs() - benchWait;
     // Only a sync that ended after the write can hold it (an earlier one is not this change's).
     const seen = await probe.waitSync(
@@ -291,7 +294,7 @@ async function endpointChanges(
       false,
       CHANGE_POLL_MS,
     );
-    const seenAt = preciseNow();
+    const seenAt = monotonicNow();
     const daemonWaitMs = runQueueWaitMs(`${daemonPid}/task/${daemonPid}`) - daemonWait;
     const daemonMinorFaults = minorFaults(daemonPid) - daemonFaults;
     const machineSteal = machineStealMs() - steal;
@@ -303,7 +306,7 @@ async function endpointChanges(
     stamps.push({
       writtenAt: writtenPrecise,
       writeReturnedAt,
-      stampMs: lastTs * 1000,
+      stampMs: lastTs * 1000 - wallOffset,
       seenAt,
       benchWaitMs,
       daemonWaitMs,
@@ -477,6 +480,15 @@ function report(s: Scenario, m: Measured): Record<string, unknown> {
   };
 }
 
+/**
+ * The daemon's CPU ticks from exec to `syncStartWallMs` (the wall clock, as its stamps and
+ * execAt are), on CLOCK_MONOTONIC as the ticks are.
+ */
+function timelineOnMonotonic(daemon: Daemon, syncStartWallMs: number): PreSyncTimeline | undefined {
+  const wallOffset = wallMinusMonotonicMs();
+  return daemon.ticks?.timeline(daemon.execAt - wallOffset, syncStartWallMs - wallOffset);
+}
+
 async function measure(
   api: ApiServer,
   ns: Netns,
@@ -513,9 +525,7 @@ async function measure(
     const cpuFirst = cpuSeconds(daemon.pid);
     const gcFirst = daemon.gc?.snapshot();
     const preSync =
-      first.ownMs === undefined
-        ? undefined
-        : daemon.ticks?.timeline(daemon.execAt, first.lastTs * 1000 - first.ownMs);
+      first.ownMs === undefined ? undefined : timelineOnMonotonic(daemon, first.lastTs * 1000 - first.ownMs);
     const kernel = o.kernelChecks ? await kernelRules(ns, s.mode, dir) : undefined;
     const cpuBefore = cpuSeconds(daemon.pid);
     const faultsBefore = minorFaults(daemon.pid);

@@ -1,4 +1,5 @@
 import { PerformanceObserver } from 'node:perf_hooks';
+import { performanceToMonotonicMs } from './monotonic-clock';
 import { LineSplitter } from './output-lines';
 import { percentileOfSorted } from './percentile';
 
@@ -6,18 +7,17 @@ import { percentileOfSorted } from './percentile';
 // `-v=4 --logging-format=json`: each nftables sync logs "synced nftables rules" with when its
 // oldest change was tracked, when it started and each stage's ms (NftablesProxier.logStages); a
 // preload reports every garbage collection (start, main-thread pause, kind) on stderr. All are
-// epoch ms from `performance.timeOrigin + performance.now()`, which line up with the bench's own
-// stamps to a few µs unless a process's start was preempted between timeOrigin's two clock reads
-// (monotonic-clock.ts); the paced floor, both of whose processes are the bench's, uses
-// CLOCK_MONOTONIC instead.
+// CLOCK_MONOTONIC ms (monotonic-clock.ts), one clock for the daemon's marks and the bench's own
+// stamps.
 
 /** The preload's source: a `gc` PerformanceObserver writing one JSON line per collection. */
 export const GC_OBSERVER_PRELOAD = `const { PerformanceObserver } = require('node:perf_hooks');
+const toMonotonic = Number(process.hrtime.bigint()) / 1e6 - performance.now();
 const kinds = { 1: 'minor', 4: 'major', 8: 'incremental', 16: 'weakcb' }; // NODE_PERFORMANCE_GC_*
 new PerformanceObserver((list) => {
   for (const e of list.getEntries())
     process.stderr.write(JSON.stringify({ gc: kinds[e.detail?.kind] ?? String(e.detail?.kind),
-      at: performance.timeOrigin + e.startTime, ms: e.duration }) + '\\n');
+      at: toMonotonic + e.startTime, ms: e.duration }) + '\\n');
 }).observe({ entryTypes: ['gc'] });
 `;
 
@@ -38,7 +38,7 @@ interface GcLine {
   ms: number;
 }
 
-/** What the bench knows of one change: when it wrote it, the daemon's stamp, when its probe saw it. */
+/** What the bench knows of one change, in CLOCK_MONOTONIC ms: when it wrote it, the daemon's stamp, when its probe saw it. */
 export interface ChangeStamps {
   writtenAt: number;
   /** When the bench's write (moveEndpoint: the registry's update and its watch events) returned. */
@@ -47,6 +47,7 @@ export interface ChangeStamps {
   benchGc?: number;
   /** When the in-process API server wrote the change's watch event to the daemon's connection. */
   sentAt?: number;
+  /** The daemon's stamp of the sync that wrote it (whole ms of the wall clock) on CLOCK_MONOTONIC. */
   stampMs: number;
   seenAt: number;
   /** The bench's main thread's run-queue wait during its write (run-queue-wait.ts). */
@@ -70,8 +71,9 @@ type Parts = Record<string, number>;
 /** This process's GC pauses from now until stop(), to tell the bench's own pauses from the daemon's. */
 export function observeGc(): { within(from: number, to: number): number; stop(): void } {
   const pauses: [number, number][] = [];
+  const toMonotonic = performanceToMonotonicMs();
   const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) pauses.push([performance.timeOrigin + e.startTime, e.duration]);
+    for (const e of list.getEntries()) pauses.push([toMonotonic + e.startTime, e.duration]);
   });
   observer.observe({ entryTypes: ['gc'] });
   return {
@@ -80,9 +82,6 @@ export function observeGc(): { within(from: number, to: number): number; stop():
     stop: () => observer.disconnect(),
   };
 }
-
-/** Epoch ms with sub-millisecond precision (comparable with the daemon's marks). */
-export const preciseNow = (): number => performance.timeOrigin + performance.now();
 
 /** Collects the daemon's sync and GC lines from its stderr. */
 export class StageLog {
@@ -174,38 +173,6 @@ export class StageLog {
 const round = (n: number) => Math.round(n * 100) / 100;
 
 /**
- * timeOrigin on CLOCK_MONOTONIC, ms: Node's performance.now() counts on that clock from
- * timeOrigin, so the offset is fixed for the process and read once. A thread preempted between
- * two clock reads would put its wait into the offset: the hrtime read is bracketed by two
- * performance.now() reads, and the tightest bracket of up to 100 tries is kept.
- */
-function originMonotonicMs(): number {
-  let tightest = Number.POSITIVE_INFINITY;
-  let offset = 0;
-  for (let i = 0; i < 100 && tightest > 0.002; i++) {
-    const before = performance.now();
-    const monotonic = Number(process.hrtime.bigint()) / 1e6;
-    const after = performance.now();
-    if (after - before < tightest) {
-      tightest = after - before;
-      offset = monotonic - (before + after) / 2;
-    }
-  }
-  return offset;
-}
-
-const ORIGIN_MONOTONIC_MS = originMonotonicMs();
-
-/**
- * An epoch-ms time from preciseNow() in CLOCK_MONOTONIC seconds, to line changes up with a
- * system-wide trace recorded on it
- * (`perf record -k CLOCK_MONOTONIC -e sched:sched_switch -e sched:sched_wakeup -a`).
- */
-function monotonicSeconds(epochMs: number): number {
-  return Math.round((ORIGIN_MONOTONIC_MS + epochMs - performance.timeOrigin) * 1000) / 1e6;
-}
-
-/**
  * p50, p99 and max of every part over the changes, the five slowest changes' parts, and every
  * change's (to see what the slow ones had in common).
  */
@@ -228,8 +195,12 @@ export function summarizeParts(log: StageLog, changes: ChangeStamps[]): Record<s
     withoutSteal: totalsWithoutSteal(all),
     slowest: slowest.map(roundAll),
     perChange: all.map(roundAll),
-    /** Each change's write, CLOCK_MONOTONIC seconds (see monotonicSeconds), in perChange's order. */
-    writtenMonotonicS: changes.map((c) => monotonicSeconds(c.writtenAt)),
+    /**
+     * Each change's write in CLOCK_MONOTONIC seconds, in perChange's order: to line changes up
+     * with a system-wide trace recorded on that clock
+     * (`perf record -k CLOCK_MONOTONIC -e sched:sched_switch -e sched:sched_wakeup -a`).
+     */
+    writtenMonotonicS: changes.map((c) => Math.round(c.writtenAt * 1000) / 1e6),
   };
 }
 

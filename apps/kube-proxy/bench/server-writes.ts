@@ -1,10 +1,11 @@
 import type { Server, Socket } from 'node:net';
+import { monotonicNow } from './monotonic-clock';
 
 /** What the in-process API server wrote to the connections a listener accepted. */
 export interface ServerWrites {
   /** Bytes written so far. */
   bytes(): number;
-  /** When the server first wrote at or after `at` (epoch ms, sub-ms precision; the newest 32 writes kept). */
+  /** When the server first wrote at or after `at` (CLOCK_MONOTONIC ms; the newest 32 writes kept). */
   after(at: number): number | undefined;
 }
 
@@ -22,7 +23,7 @@ export function tapServerWrites(listener: Server): ServerWrites {
     const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
     socket.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       total += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-      times.push(performance.timeOrigin + performance.now());
+      times.push(monotonicNow());
       if (times.length > 32) times.shift();
       return write(chunk, ...rest);
     }) as Socket['write'];

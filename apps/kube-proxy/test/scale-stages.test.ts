@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { machineStealMs } from '../bench/machine-steal';
+import { monotonicNow } from '../bench/monotonic-clock';
 import { swapScripts } from '../bench/scale-change-floor';
-import { preciseNow, StageLog, summarizeParts } from '../bench/scale-stages';
+import { StageLog, summarizeParts } from '../bench/scale-stages';
 
 // The scale bench's one-change breakdown (issue #54): the daemon's debug lines and GC entries
 // matched to a change, and the change floor's scripts built from the daemon's last diff.
@@ -125,7 +126,7 @@ describe('scale bench change times for a system-wide trace', () => {
   it("gives each change's write on CLOCK_MONOTONIC, the clock a perf record can be told to use", () => {
     const monotonicNowS = () => Number(process.hrtime.bigint()) / 1e9;
     const before = monotonicNowS();
-    const writtenAt = preciseNow();
+    const writtenAt = monotonicNow();
     const after = monotonicNowS();
     const later = writtenAt + 1500;
     const summary = summarizeParts(new StageLog(), [

@@ -1,22 +1,25 @@
 /**
  * Where one sync's time went, for its debug log line (issue #54: the one-endpoint-change
- * latency, broken down). Marks are wall-clock epoch ms with sub-millisecond precision
- * (`performance.timeOrigin + performance.now()`), so a trace can line them up with another
- * process's stamps of the same change; they drive nothing, which is why they bypass the
- * proxier's injectable Clock.
+ * latency, broken down). Marks are CLOCK_MONOTONIC in ms with sub-millisecond precision
+ * (`process.hrtime`), one clock for every process on the machine, so another process's stamps of
+ * the same change and a system-wide trace (`perf record -k CLOCK_MONOTONIC`) line up with them.
+ * Not `performance.timeOrigin + performance.now()`: timeOrigin pairs a wall-clock read with a
+ * monotonic one at start, and a start preempted between the two shifts every mark (6 ms in one
+ * of 60 processes started beside six busy loops). They drive nothing, which is why they bypass
+ * the proxier's injectable Clock.
  */
 export class SyncStages {
   private readonly marks: [string, number][] = [];
   private last: number;
 
-  /** Starts timing at `startAt` (epoch ms), or now. */
+  /** Starts timing at `startAt` (CLOCK_MONOTONIC ms), or now. */
   constructor(readonly startAt: number = SyncStages.now()) {
     this.last = startAt;
   }
 
-  /** Epoch ms with sub-millisecond precision. */
+  /** CLOCK_MONOTONIC in ms, with sub-millisecond precision. */
   static now(): number {
-    return performance.timeOrigin + performance.now();
+    return Number(process.hrtime.bigint()) / 1e6;
   }
 
   /** Ends the stage `name` now: it took the time since the previous mark. */
