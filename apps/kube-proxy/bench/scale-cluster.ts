@@ -198,9 +198,12 @@ export function warmServerUpdates(api: ApiServer, times: number): void {
   // TEST-NET-2 addresses, clear of the cluster's pod range; no owner (no such Service exists).
   const slice = (k: number) => {
     const s = endpointSlice(0, [`198.51.100.${1 + (k % 2)}`]);
-    const labels = { ...s.metadata.labels, 'kubernetes.io/service-name': 'bench-warm' };
-    const metadata = { ...s.metadata, name: WARM_SLICE, ownerReferences: [] };
-    return { ...s, metadata: { ...metadata, labels: { ...labels, 'service.kubernetes.io/headless': '' } } };
+    const labels = {
+      ...s.metadata.labels,
+      'kubernetes.io/service-name': 'bench-warm',
+      'service.kubernetes.io/headless': '',
+    };
+    return { ...s, metadata: { ...s.metadata, name: WARM_SLICE, ownerReferences: [], labels } };
   };
   api.registry.create(sliceType, BENCH_NAMESPACE, slice(0));
   for (let k = 1; k <= times; k++) api.registry.update(sliceType, BENCH_NAMESPACE, WARM_SLICE, slice(k));
