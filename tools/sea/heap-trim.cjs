@@ -4,9 +4,9 @@
 // those give back little, see PERIODIC_YIELD_BYTES), and, with the page-release
 // addon, malloc_trim after it (or at every release, `mallocTrimEveryCheck`) and the executable's
 // file pages dropped after it, at a burst's end and otherwise every QUIET_RELEASE_MS (and its
-// page cache evicted twice after start, see EVICT_CACHE_AT_CHECKS). Part of the single
-// executables' entry (build.mjs); collections need `gc` (the executables get it from
-// expose-gc.cjs), the rest needs the addon (page-release.cjs).
+// page cache evicted and read back in small folios after start, see EVICT_CACHE_AT_CHECKS).
+// Part of the single executables' entry (build.mjs); collections need `gc` (the executables get
+// it from expose-gc.cjs), the rest needs the addon (page-release.cjs).
 //
 // Why collect: V8 sizes the old generation for throughput. A kube-proxy full sync at 10k
 // Services allocates hundreds of MB of short-lived rule text and decoded JSON; afterwards the
@@ -160,11 +160,15 @@ const MALLOC_RETRIMS = 2;
 
 /**
  * The timer's checks (counted from 1) after whose page release the executable's page cache is evicted
- * (page-release.c, evictExecutableCache): the first, and 30 s later for pages that were still
- * dirty at the first (an executable written just before it started; the kernel writes dirty
- * pages back within ~30 s, and only clean ones can be evicted).
+ * (page-release.c, evictExecutableCache): the first, and 30 s and 60 s later for a file that was
+ * not yet written back at the first (an executable installed just before it started), which the
+ * eviction leaves alone: the kernel writes a file back 30-35 s after it was written
+ * (vm.dirty_expire_centisecs, vm.dirty_writeback_centisecs), so at the 30th check when it was
+ * written a few seconds before the start, at the 60th otherwise. A call that finds the file in
+ * small folios costs a sample of its resident pages. One that falls due while an app's bursts
+ * come runs once they stop (see evictionDue in startHeapTrim).
  */
-const EVICT_CACHE_AT_CHECKS = Object.freeze([1, 30]);
+const EVICT_CACHE_AT_CHECKS = Object.freeze([1, 30, 60]);
 
 /** Without the addon (the apps run by `node`, tests), releasing pages is a no-op. */
 const NO_RELEASE = Object.freeze({
@@ -416,14 +420,25 @@ function startHeapTrim({
       startUpMarkCompact,
     );
   };
-  // Counts the timer's checks only: the evictions are meant 1 and 30 intervals after start,
+  // Counts the timer's checks only: the evictions are meant 1, 30 and 60 intervals after start,
   // however many checks a burst-ended event adds in between (kube-proxy, after every sync).
   let ticks = 0;
+  /**
+   * An eviction is due and waits for the app's bursts to stop (BURST_QUIET_MS since the last):
+   * the work that follows an eviction reads the executable's pages back from the disk, and the
+   * next endpoint change after one took 15-55 ms instead of 2 (issue #54: 3 of 3 runs of 100
+   * changes at 5,000 × 50, the eviction at the 30th check or the 60th).
+   */
+  let evictionDue = false;
   const startTimer = () => {
     const timer = setInterval(() => {
       run(false);
       ticks += 1;
-      if (release && EVICT_CACHE_AT_CHECKS.includes(ticks)) release.evictExecutableCache();
+      if (EVICT_CACHE_AT_CHECKS.includes(ticks)) evictionDue = true;
+      if (release && evictionDue && now() - lastBurstAt >= BURST_QUIET_MS) {
+        evictionDue = false;
+        release.evictExecutableCache();
+      }
     }, intervalMs);
     timer.unref();
     return timer;
@@ -445,6 +460,7 @@ function startHeapTrim({
     // As if the trim started now: the heap start-up left is the baseline of the first quiet check.
     state = initialState(readHeap().used, startUpCollection);
     ticks = 0;
+    evictionDue = false;
     timer = startTimer();
   };
   const onBurstEnded = () => {

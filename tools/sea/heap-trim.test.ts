@@ -29,6 +29,7 @@ const {
   REDUCE_MEMORY,
   FULL,
   EVICT_CACHE_AT_CHECKS,
+  CHECK_INTERVAL_MS,
 } = createRequire(import.meta.url)('./heap-trim.cjs') as typeof HeapTrim;
 
 const MB = 1024 * 1024;
@@ -611,25 +612,16 @@ describe('heap trim', () => {
     }
   });
 
-  it("evicts the executable's page cache after the page release of the timer's first check and again at its 30th", () => {
+  it("evicts the executable's page cache after the page release of the timer's first check and again at its 30th and 60th", () => {
     const calls: string[] = [];
     const { tick, stop } = startByHand({
       gc: null,
       quietReleaseMs: 0,
       burstReleaseMs: 0,
-      release: {
-        ...recordingRelease(calls),
-        evictExecutableCache: () => {
-          calls.push('evict');
-          return 0;
-        },
-      },
+      release: evictingRelease(calls),
     });
-    // Checks a burst's end runs do not count: the evictions follow the timer.
-    for (let i = 0; i < 40; i++) (process as NodeJS.EventEmitter).emit(BURST_ENDED_EVENT);
-    expect(calls).not.toContain('evict');
     const evictedAt: number[] = [];
-    for (let i = 1; i <= 60; i++) {
+    for (let i = 1; i <= 90; i++) {
       calls.length = 0;
       tick();
       if (calls.includes('evict')) {
@@ -639,7 +631,36 @@ describe('heap trim', () => {
     }
     stop();
     expect(evictedAt).toEqual([...EVICT_CACHE_AT_CHECKS]);
-    expect(evictedAt).toEqual([1, 30]);
+    expect(evictedAt).toEqual([1, 30, 60]);
+  });
+
+  it('holds an eviction that falls due while the bursts come until they stop; their checks do not count', () => {
+    const calls: string[] = [];
+    const clock = { now: 0 };
+    const { tick, stop } = startByHand({
+      gc: null,
+      quietReleaseMs: 0,
+      burstReleaseMs: 0,
+      now: () => clock.now,
+      release: evictingRelease(calls),
+    });
+    const burst = () => (process as NodeJS.EventEmitter).emit(BURST_ENDED_EVENT);
+    // Checks a burst's end runs do not count: the evictions follow the timer.
+    for (let i = 0; i < 40; i++) burst();
+    expect(calls).not.toContain('evict');
+    const evictedAt: number[] = [];
+    for (let i = 1; i <= 90; i++) {
+      clock.now = i * CHECK_INTERVAL_MS;
+      // A burst every second until the 40th check (an endpoint change a second).
+      if (i <= 40) burst();
+      calls.length = 0;
+      tick();
+      if (calls.includes('evict')) evictedAt.push(i);
+    }
+    stop();
+    // The first check's and the 30th's, held until BURST_QUIET_MS after the last burst, are one;
+    // the 60th's comes on time.
+    expect(evictedAt).toEqual([40 + BURST_QUIET_MS / CHECK_INTERVAL_MS, 60]);
   });
 
   it('checks nothing from the starting event to the started one, then counts its checks and takes its baseline from there', () => {
