@@ -11,12 +11,9 @@
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
-  closeSync,
   copyFileSync,
   existsSync,
-  fsyncSync,
   mkdirSync,
-  openSync,
   readFileSync,
   rmSync,
   statSync,
@@ -649,15 +646,6 @@ export function makeExecutable(
     SEA_SENTINEL_FUSE,
   ]);
   rmSync(blob, { force: true });
-  // Written to the disk before anything runs it, as a package manager leaves an installed file:
-  // its page cache is then clean, which the executable's first cache eviction (heap-trim.cjs,
-  // EVICT_CACHE_AT_CHECKS) needs; one not yet written back waits for the 30th or 60th check.
-  const fd = openSync(output, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
   return output;
 }
 
