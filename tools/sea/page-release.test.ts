@@ -157,7 +157,8 @@ const majorInWork = majorFaults() - majorBefore;
 // Under load, this process's other threads (V8's workers) run inside the eviction's window and
 // map folios the advice then cannot drop: twice in CI (load 6.7) they were over a quarter of the
 // sample after one round. Each further call evicts again while the sample shows large folios
-// (the heap trim calls it up to three times, EVICT_CACHE_AT_CHECKS), so the check allows up to three rounds.
+// (the heap trim calls it up to three times, EVICT_CACHE_AT_CHECKS), so the check allows up to
+// three rounds.
 const largeAfter = [addon.executableInLargeFolios()];
 while (largeAfter.at(-1) === true && largeAfter.length < 3) {
   addon.evictExecutableCache();
@@ -170,7 +171,7 @@ console.log(JSON.stringify({ largeBefore, evicted, majorInWork, largeAfter, agai
     expect(out.evicted).toBeGreaterThan(size / 2);
     expect(out.evicted).toBeLessThanOrEqual(size + 4096);
     // What was evicted was read back at once: the work's faults found the file's pages cached
-    // (read lazily by them instead, this work took hundreds of major faults).
+    // (read back by those faults instead, the same work took 14-15 major faults).
     expect(out.majorInWork).toBeLessThan(10);
     // The copy was written in one piece, so the kernel cached it in large folios; read back after
     // the eviction, page by page, it is in small ones, and a further eviction leaves it alone.
