@@ -56,7 +56,7 @@ export async function pacedChangeFloor(
   try {
     await next('it was ready');
     for (let i = 0; i < samples; i++) {
-      collectBenchGarbage();
+      await collectBenchGarbage();
       await sleep(spacingMs);
       const writtenAt = monotonicNow();
       child.stdin?.write('\n');

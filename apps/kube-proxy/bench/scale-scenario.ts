@@ -188,6 +188,12 @@ interface ChangeResult {
    * next change was spaced from the run's end, not the stamp (see runEnd).
    */
   reconcileAfterStampMaxMs: number;
+  /**
+   * How long the bench's own collection before a change kept its process busy (collectBenchGarbage
+   * waits that out): before the first change, which follows the count of the kernel's rules, and
+   * the longest.
+   */
+  benchSettle: { firstMs: number; maxMs: number };
   /** The last change's new address, to look for in the kernel's rules afterwards. */
   lastAddress: string;
   /** Each change's precise stamps, for the parts (KP_SCALE_STAGES=1). */
@@ -265,6 +271,7 @@ async function endpointChanges(
   let reconciles: Reconciles = { count: 0, sum: 0 };
   let afterStampMaxMs = 0;
   const stamps: ChangeStamps[] = [];
+  const settled: number[] = [];
   /** The daemon's stamps are wall-clock ms; the parts are on CLOCK_MONOTONIC. */
   const wallOffset = wallMinusMonotonicMs();
   warmServerUpdates(api, SERVER_WARM_UPDATES);
@@ -273,7 +280,7 @@ async function endpointChanges(
     const end = await runEnd(probe, lastTs, reconciles);
     reconciles = end.reconciles;
     if (c > 0) afterStampMaxMs = Math.max(afterStampMaxMs, end.endMs - lastTs * 1000);
-    collectBenchGarbage();
+    settled.push(await collectBenchGarbage());
     await sleep(Math.max(0, end.endMs + CHANGE_SPACING_MS - Date.now()));
     const service = (c * 7919) % s.services;
     address = podIP(s.services * s.endpoints + c);
@@ -331,6 +338,7 @@ async function endpointChanges(
     fromEventInNamespace: spread(fromEvent),
     extraSyncs: syncs - after.syncsSeen - n,
     reconcileAfterStampMaxMs: round(afterStampMaxMs),
+    benchSettle: { firstMs: round(settled[0] ?? 0), maxMs: round(Math.max(0, ...settled)) },
     lastAddress: address,
     stamps: stamps.map((st) => ({
       ...st,
