@@ -63,11 +63,11 @@ export function seaTargets() {
       workerNice: 19,
       // No new Turbofan code after start-up (Maglev still tiers up), so that a path running for
       // the first time compiles less on the workers beside it (v8-flags-after-start.cjs).
-      // 5,000 × 50, 30 changes a run, 7 runs each alternated on fresh copies (load 0.2-1.6): the
+      // 5,000 × 50, 30 changes a run, 7 runs each alternated on fresh copies (load 0.3-1.5): the
       // workers' CPU inside the first change 1.7-6.3 ms (median 2.7) against 2.7-9.9 (7.5), the
-      // first change 4.1-5.9 ms against 4.6-8.2, the other changes' median the same. Without
-      // Turbofan from the start, the 250k first sync took as long (707-742 ms against 724-764)
-      // on less CPU (apps/kube-proxy/SCALE.md, session 49).
+      // first change 4.1-5.9 ms against 4.6-8.2, the other changes' medians 1.80-2.35 against
+      // 1.66-2.15 ms. Without Turbofan from the start, the 250k first sync took as long (707-742
+      // ms against 724-764) on less CPU (apps/kube-proxy/SCALE.md, session 49).
       v8FlagsAfterStart: ['--no-turbofan'],
     },
     {
