@@ -26,6 +26,12 @@ import type { NftExpression } from './expressions';
 export interface AnonymousSetContents {
   keyType: string;
   elements: readonly Buffer[];
+  /**
+   * An interval set (NFT_SET_INTERVAL): `elements` are interval starts and ends even when no end
+   * is flagged, as in a compiled `{ 0.0.0.0/0 }`, one interval running to the top of the key
+   * space (the kernel's dump of such a set flags an end; a compiled set has none).
+   */
+  interval?: boolean;
   intervalEnd?: readonly number[];
   values?: readonly Buffer[];
   valueType?: string;
@@ -644,7 +650,7 @@ class Decompiler {
         .join(' . ');
     };
     let items: string[];
-    if (contents.intervalEnd && contents.intervalEnd.length > 0)
+    if (contents.interval || (contents.intervalEnd && contents.intervalEnd.length > 0))
       items = intervalTexts(types[0] as string, contents);
     else
       items = sortedIndexes(contents.elements, types).map((n) => {
@@ -764,6 +770,9 @@ function sortedIndexes(keys: readonly Buffer[], types: readonly string[]): numbe
   });
 }
 
+/** The key types nft prints a prefix for (`10.0.0.0/8`). */
+const ADDRESS_TYPES = new Set(['ipv4_addr', 'ipv6_addr']);
+
 /** Interval set elements back to nft's `prefix`, `a-b` or single values. */
 function intervalTexts(type: string, contents: AnonymousSetContents): string[] {
   const ends = new Set(contents.intervalEnd ?? []);
@@ -791,7 +800,8 @@ function intervalTexts(type: string, contents: AnonymousSetContents): string[] {
       );
       out.push(`"${prefix.toString('utf8')}*"`);
     } else if (size === 1n) out.push(fmt(start));
-    else if ((size & (size - 1n)) === 0n && start % size === 0n)
+    // nft writes prefixes for addresses only; other types' aligned blocks stay ranges (`80-83`).
+    else if (ADDRESS_TYPES.has(type) && (size & (size - 1n)) === 0n && start % size === 0n)
       out.push(`${fmt(start)}/${bits - (size.toString(2).length - 1)}`);
     else out.push(`${fmt(start)}-${fmt(end - 1n)}`);
   });
