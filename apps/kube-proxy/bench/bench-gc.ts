@@ -1,4 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -24,17 +23,10 @@ const QUIET_MS = 2;
 /** The longest the bench waits for its helpers (a machine too busy to let them finish). */
 const SETTLE_LIMIT_MS = 5000;
 
-/** CPU time every thread of this process has run so far, in ms (the kernel's schedstat). */
+/** CPU time every thread of this process has run so far, in ms (getrusage, threads included). */
 function processRunMs(): number {
-  let ns = 0;
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      ns += Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // The thread ended between the listing and the read: it runs no more.
-    }
-  }
-  return ns / 1e6;
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 /**
