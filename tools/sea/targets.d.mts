@@ -19,7 +19,5 @@ export interface SeaTarget {
   plainStartUpCollection?: boolean;
   /** The nice value V8's platform worker threads get once the app's start-up is over; unset, the process's. */
   workerNice?: number;
-  /** V8 flags set once the app's start-up is over (e.g. `--no-turbofan`). */
-  v8FlagsAfterStart?: string[];
 }
 export declare function seaTargets(): SeaTarget[];

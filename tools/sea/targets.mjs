@@ -30,8 +30,6 @@ export const KUBERNETES_VERSION = 'v1.36.3';
  *   collection instead of the memory-reducing one (heap-trim.cjs, startHeapTrim)
  * @property {number} [workerNice]  the nice value V8's platform worker threads get once the app
  *   says its start-up is over (worker-priority.cjs); unset, they keep the process's priority
- * @property {string[]} [v8FlagsAfterStart]  V8 flags set once the app says its start-up is over
- *   (v8-flags-after-start.cjs)
  */
 
 /** @returns {SeaTarget[]} */
@@ -61,14 +59,6 @@ export function seaTargets() {
       // the first over 3 / 4 / 5 ms 47 / 9 / 2 of 396 -> 21 / 4 / 1, their p95 3.50 -> 3.02 ms,
       // the first change 8.6-15.4 -> 6.3-8.9 ms (apps/kube-proxy/SCALE.md, session 46).
       workerNice: 19,
-      // No new Turbofan code after start-up (Maglev still tiers up), so that a path running for
-      // the first time compiles less on the workers beside it (v8-flags-after-start.cjs).
-      // 5,000 × 50, 30 changes a run, 7 runs each alternated on fresh copies (load 0.3-1.5): the
-      // workers' CPU inside the first change 1.7-6.3 ms (median 2.7) against 2.7-9.9 (7.5), the
-      // first change 4.1-5.9 ms against 4.6-8.2, the other changes' medians 1.80-2.35 against
-      // 1.66-2.15 ms. Without Turbofan from the start, the 250k first sync took as long (707-742
-      // ms against 724-764) on less CPU (apps/kube-proxy/SCALE.md, session 49).
-      v8FlagsAfterStart: ['--no-turbofan'],
     },
     {
       name: 'nodeagent-kubelet',
