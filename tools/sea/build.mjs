@@ -37,8 +37,7 @@ export const SEA_SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2
 /**
  * What runs before the app: answers `--version` itself (the version is fixed at build time),
  * starts the idle heap trim (heap-trim.cjs) with the page release (page-release.cjs) when the
- * executable carries it, and lowers V8's worker threads' priority once the app has started when
- * the target says so (worker-priority.cjs). A
+ * executable carries it. A
  * CommonJS module of its own, so the main script can import it ahead of the app.
  */
 function preamble(target, version) {
@@ -48,13 +47,6 @@ function preamble(target, version) {
   mallocTrimEveryCheck: ${Boolean(target.mallocTrimEveryCheck)},
   plainStartUpCollection: ${Boolean(target.plainStartUpCollection)},
 });
-${workerPriority(target)}`;
-}
-
-/** The preamble's lowering of V8's worker threads' priority after start-up (worker-priority.cjs), when the target asks for it. */
-function workerPriority(target) {
-  if (target.workerNice === undefined) return '';
-  return `require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/worker-priority.cjs'))}).lowerWorkerPriorityAfterStart(${Number(target.workerNice)});
 `;
 }
 

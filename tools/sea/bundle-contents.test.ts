@@ -56,9 +56,6 @@ describe('executable bundles', { timeout: BUNDLE_TIMEOUT_MS }, () => {
     // Its arenas make a trim at every check cost more than it gives back: after collections only.
     expect(/mallocTrimEveryCheck:\s*(false|!1)[,}]/.test(script)).toBe(true);
     expect(/plainStartUpCollection:\s*(false|!1)[,}]/.test(script)).toBe(true);
-    // V8's workers go to nice 19 after start-up (worker-priority.cjs), set up ahead of the app.
-    const nice = script.indexOf('.lowerWorkerPriorityAfterStart(19)');
-    expect(nice).toBeGreaterThan(trim);
     // No V8 flag changes after start-up.
     expect(script).not.toContain('--no-turbofan');
     // The app signals the end of its syncs with the event the heap trim listens for: the name
@@ -146,8 +143,6 @@ describe('executable bundles', { timeout: BUNDLE_TIMEOUT_MS }, () => {
     expect(script.indexOf('nodeagent-kubelet v')).toBeLessThan(trim);
     expect(/mallocTrimEveryCheck:\s*(true|!0)[,}]/.test(script)).toBe(true);
     expect(/plainStartUpCollection:\s*(true|!0)[,}]/.test(script)).toBe(true);
-    // Its V8 workers keep the process's priority (measured for kube-proxy's changes only).
-    expect(script).not.toContain('lowerWorkerPriorityAfterStart(');
     // The kubelet says when deleted pods' cleanups are done with the event the heap trim listens
     // for: defined in heap-trim.cjs and written in apps/kubelet/src/run-kubelet.ts, both there.
     expect(script.split(`"${MEMORY_FREED_EVENT}"`).length - 1).toBeGreaterThanOrEqual(2);

@@ -17,7 +17,5 @@ export interface SeaTarget {
   mallocTrimEveryCheck?: boolean;
   /** The memory trim ends the start-up with a plain full collection, not the memory-reducing one. */
   plainStartUpCollection?: boolean;
-  /** The nice value V8's platform worker threads get once the app's start-up is over; unset, the process's. */
-  workerNice?: number;
 }
 export declare function seaTargets(): SeaTarget[];

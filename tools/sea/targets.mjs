@@ -28,8 +28,6 @@ export const KUBERNETES_VERSION = 'v1.36.3';
  *   at start (build.mjs, lazyProxyAgents), unless the build says otherwise
  * @property {boolean} [plainStartUpCollection]  the memory trim ends the start-up with a plain full
  *   collection instead of the memory-reducing one (heap-trim.cjs, startHeapTrim)
- * @property {number} [workerNice]  the nice value V8's platform worker threads get once the app
- *   says its start-up is over (worker-priority.cjs); unset, they keep the process's priority
  */
 
 /** @returns {SeaTarget[]} */
@@ -53,12 +51,6 @@ export function seaTargets() {
       // starts issue #54 is about, it raised it 3.62 -> 3.78 s and exec -> first sync 3.2 -> 3.6 s
       // (medians, 12 runs each, load 0.3-3.9); tools/sea/README.md, "Memory".
       trainCodeCache: false,
-      // V8's workers (optimising compiles, concurrent marking) at nice 19 after start-up, so that
-      // one woken by the main thread no longer runs ahead of it on its vCPU (worker-priority.cjs).
-      // 5,000 × 50, 100 changes a run, 4 runs each alternated (load 0.0-1.2): changes other than
-      // the first over 3 / 4 / 5 ms 47 / 9 / 2 of 396 -> 21 / 4 / 1, their p95 3.50 -> 3.02 ms,
-      // the first change 8.6-15.4 -> 6.3-8.9 ms (apps/kube-proxy/SCALE.md, session 46).
-      workerNice: 19,
     },
     {
       name: 'nodeagent-kubelet',
