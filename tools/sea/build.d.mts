@@ -27,7 +27,7 @@ export interface SeaBuildOptions {
   maxSemiSpaceSizeMb?: number;
   /** Embed the page-release addon (tools/sea/page-release): needs a C compiler at build time. */
   pageRelease: boolean;
-  /** The bundle as an asset behind a launcher that re-execs before compiling it (not with useCodeCache). */
+  /** The bundle as an asset behind a launcher that answers --version before compiling it (not with useCodeCache). */
   appAsAsset: boolean;
   /** With appAsAsset: V8's code cache of the app's bundle, made by the executable's Node and flags, as a second asset. */
   appCodeCache: boolean;
@@ -46,7 +46,7 @@ export declare const DEFAULT_BUILD_OPTIONS: Readonly<SeaBuildOptions>;
 export declare function targetExecArgv(target: SeaTarget, options?: SeaBuildOptions): string[];
 /** Whether the build trains `target`'s code cache: `options.trainCodeCache` if set, else the target's own. */
 export declare function trainsCodeCache(target: SeaTarget, options?: Partial<SeaBuildOptions>): boolean;
-/** The main script that answers --version and re-execs before compiling the app's bundle (an asset). */
+/** The main script that answers --version, then compiles the app's bundle (an asset) with its code cache. */
 export declare function launcher(
   target: SeaTarget,
   version: string,

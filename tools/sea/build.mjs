@@ -41,7 +41,7 @@ export const SEA_SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2
  * CommonJS module of its own, so the main script can import it ahead of the app.
  */
 function preamble(target, version) {
-  return `${versionAnswer(target, version)}${arenaReexec(target)}require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/heap-trim.cjs'))}).startHeapTrim({
+  return `${versionAnswer(target, version)}require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/heap-trim.cjs'))}).startHeapTrim({
   gc: require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/expose-gc.cjs'))}).exposeGc(),
   release: require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/page-release.cjs'))}).loadPageRelease(),
   mallocTrimEveryCheck: ${Boolean(target.mallocTrimEveryCheck)},
@@ -77,15 +77,13 @@ const APP_ASSET = 'nodeagent-app.cjs';
 const APP_CODE_CACHE_ASSET = 'nodeagent-app.code-cache';
 
 /**
- * The executable's main script when the app travels as an asset (option `appAsAsset`). Node
- * compiles a single executable's main script whole before running a line of it: ~0.1 CPU-s for
- * the kubelet's 3.3 MB bundle, which the MALLOC_ARENA_MAX re-exec then threw away, once per
- * start. The launcher answers --version and re-execs before the app's source is even read, then
- * compiles the bundle as Node's CommonJS loader would (same require, module, file name; one
- * vm.Script in the wrapper of app-script.cjs, whose head and tail are inlined here). With
- * `codeCache` it hands V8 the cache made at build time (`appCodeCache`, `trainedCodeCache`); V8
- * checks it against its version, flags and the source, and compiles from the source as before
- * when it does not fit. NODEAGENT_SEA_TRACE=1 says on stderr which it was, and the cache's size.
+ * The executable's main script when the app travels as an asset (option `appAsAsset`): it
+ * answers --version before the app's source is even read, then compiles the bundle as Node's
+ * CommonJS loader would (same require, module, file name; one vm.Script in the wrapper of
+ * app-script.cjs, whose head and tail are inlined here). With `codeCache` it hands V8 the cache
+ * made at build time (`appCodeCache`, `trainedCodeCache`), which a main script cannot have; V8
+ * checks it against its version, flags and the source, and compiles from the source when it does
+ * not fit. NODEAGENT_SEA_TRACE=1 says on stderr which it was, and the cache's size.
  */
 export function launcher(target, version, bundlePath, { codeCache = false } = {}) {
   const cachedData = codeCache ? 'cachedData, ' : '';
@@ -99,7 +97,7 @@ export function launcher(target, version, bundlePath, { codeCache = false } = {}
 `
     : '';
   return `'use strict';
-${versionAnswer(target, version)}${arenaReexec(target)}const vm = require('node:vm');
+${versionAnswer(target, version)}const vm = require('node:vm');
 const sea = require('node:sea');
 ${cache}const app = new vm.Script(
   ${JSON.stringify(APP_SCRIPT_HEAD)} + sea.getAsset(${JSON.stringify(APP_ASSET)}, 'utf8') + ${JSON.stringify(APP_SCRIPT_TAIL)},
@@ -171,25 +169,6 @@ function trainedCodeCache(runtime, target, bundlePath, workDir, execArgv, log) {
     `code cache (${target.name}): training failed after ${seconds} s, keeping the top-level cache:\n${why}`,
   );
   return undefined;
-}
-
-/**
- * The preamble's part that gives the executable its malloc arena limit (target.mallocArenaMax).
- * glibc reads MALLOC_ARENA_MAX only at process start, and by the time any code of ours runs,
- * Node's threads have made their arenas and fixed the limit (mallopt then changes nothing), so
- * the executable replaces itself once, same PID, arguments and environment, with the variable
- * set: ~20 ms of start-up. A value already in the environment, the operator's, is left alone,
- * and so the second start does not exec again.
- */
-function arenaReexec(target) {
-  if (!target.mallocArenaMax) return '';
-  return `if (process.platform === 'linux' && process.env.MALLOC_ARENA_MAX === undefined && typeof process.execve === 'function') {
-  process.execve(process.execPath, [process.argv0, ...process.argv.slice(2)], {
-    ...process.env,
-    MALLOC_ARENA_MAX: ${JSON.stringify(String(target.mallocArenaMax))},
-  });
-}
-`;
 }
 
 const PREAMBLE_MODULE = 'nodeagent-sea:preamble';
@@ -480,9 +459,9 @@ export const DEFAULT_BUILD_OPTIONS = Object.freeze({
    */
   pageRelease: true,
   /**
-   * The bundle as an asset behind a small launcher (see `launcher`), so that the MALLOC_ARENA_MAX
-   * re-exec happens before it is compiled: the kubelet's --help 0.47-0.52 -> 0.33-0.39 CPU-s.
-   * Not with useCodeCache, whose cache covers the main script only.
+   * The bundle as an asset behind a small launcher (see `launcher`), which answers --version
+   * without compiling it and can hand V8 a trained code cache. Not with useCodeCache, whose cache
+   * covers the main script only.
    */
   appAsAsset: true,
   /**

@@ -27,9 +27,6 @@ if (!bundle || !out || !event || !(Number(settleMs) >= 0) || separator !== '--')
 // that is not a function tells expose-gc.cjs to give none (with `--expose-gc` among the flags
 // the global is writable but not configurable, hence undefined rather than a delete).
 globalThis.gc = undefined;
-// The kubelet's bundle re-executes itself to set MALLOC_ARENA_MAX (build.mjs, arenaReexec):
-// set, so this process stays the one that writes the cache.
-process.env.MALLOC_ARENA_MAX ??= '1';
 // What the app's command line reads: argv[1] is the executable in a single executable app.
 process.argv = [process.argv[0], bundle, ...appArgs];
 

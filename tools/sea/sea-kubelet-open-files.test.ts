@@ -74,7 +74,7 @@ async function openFilesOnceStarted(maxOpenFiles: number): Promise<{ limits: str
     ...process.env,
     NODEAGENT_KUBELET_SYSCTL_ROOT: join(REPO_ROOT, 'apps/kubelet/test/fixtures/proc-sys-upstream'),
   };
-  // prlimit execs the executable (which re-executes itself in place): one pid throughout.
+  // prlimit execs the executable: one pid throughout.
   const child = spawn('prlimit', ['--nofile=4096:8192', '--', executable, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env,

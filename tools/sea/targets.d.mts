@@ -5,8 +5,6 @@ export interface SeaTarget {
   entry: string;
   /** Bundle the entry through a static import (tree-shaken) rather than require(). */
   importEntry: boolean;
-  /** glibc's MALLOC_ARENA_MAX, set by a re-exec at start unless the environment sets it. */
-  mallocArenaMax?: number;
   /** V8's --max-semi-space-size for the executable (MB). */
   maxSemiSpaceSizeMb?: number;
   /** Embed the code cache made after a training start of the app (build.mjs), unless the build says otherwise. */

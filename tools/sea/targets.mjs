@@ -15,9 +15,6 @@ export const KUBERNETES_VERSION = 'v1.36.3';
  * @property {string} entry   CLI entry file bundled into the executable
  * @property {boolean} importEntry  bundle the entry through a static import (tree-shaken) rather
  *   than require() (see build.mjs, entryWrapper)
- * @property {number} [mallocArenaMax]  glibc's MALLOC_ARENA_MAX for the executable: at start it
- *   re-executes itself once with it in the environment (build.mjs, preamble) unless the
- *   environment already sets it; glibc reads it only when the process starts
  * @property {number} [maxSemiSpaceSizeMb]  V8's `--max-semi-space-size` for the executable (MB; build.mjs,
  *   targetExecArgv): the cap on each of the young generation's two semi-spaces
  * @property {boolean} [trainCodeCache]  embed the code cache made after a training start of the
@@ -70,12 +67,6 @@ export function seaTargets() {
       // client-node's proxy agents (socks-proxy-agent, hpagent) evaluated only for a cluster with
       // a proxy-url (build.mjs, lazyProxyAgents): a few ms of each start (issue #51).
       lazyProxyAgents: true,
-      // One malloc arena for all threads: glibc otherwise gives threads that contend for one
-      // (V8's 4 workers, libuv's 4) arenas of their own while pods start, each keeping 1-2 MiB
-      // resident after malloc_trim. At 110 pods (apps/kubelet/README.md): ~3 MiB less after the
-      // delete, ~1 MiB less idle, pods Ready no later. Not kube-proxy: its 10k-Service sync took
-      // 7.2 instead of 4.5 CPU seconds with 2 arenas (tools/sea/README.md).
-      mallocArenaMax: 1,
       // The delete of 110 pods leaves malloc's one heap at twice its idle size and fragmented;
       // trimmed each second, its resident part stays at 8.0 MiB instead of 8.8-11.1 (one arena:
       // a trim is one pass, 0.3-1 ms).
