@@ -38,8 +38,6 @@ export const systemPackages = {
   python3: 'raw-socket SCTP packets in the kube-proxy nftables packet tests (Node has no raw sockets)',
   'dbus-daemon':
     "a private D-Bus bus for the kubelet's graceful node shutdown tests (logind's inhibitor lock passed through a real daemon)",
-  gcc: "compiles the single executables' page-release addon (tools/sea/page-release)",
-  'libc6-dev': 'C library headers for that addon',
   'docker-registry':
     'a private image registry on loopback for the credential-provider and verified-pull tests (tools/registry)',
   'apache2-utils': "htpasswd (bcrypt) for that registry's basic auth",

@@ -25,8 +25,6 @@ export interface SeaBuildOptions {
   execArgv: readonly string[];
   /** The semi-space cap (MB) for every target built, instead of each target's maxSemiSpaceSizeMb. */
   maxSemiSpaceSizeMb?: number;
-  /** Embed the page-release addon (tools/sea/page-release): needs a C compiler at build time. */
-  pageRelease: boolean;
   /** The bundle as an asset behind a launcher that answers --version before compiling it (not with useCodeCache). */
   appAsAsset: boolean;
   /** With appAsAsset: V8's code cache of the app's bundle, made by the executable's Node and flags, as a second asset. */

@@ -26,8 +26,6 @@ import { APP_SCRIPT_HEAD, APP_SCRIPT_LINE_OFFSET, APP_SCRIPT_TAIL } from './app-
 import { runBuildStep } from './build-step.mjs';
 import { nativeAddons } from './native-addons.mjs';
 import { ensureNode24, REPO_ROOT } from './node-runtime.mjs';
-import { ASSET_KEY as PAGE_RELEASE_ASSET } from './page-release.cjs';
-import { buildPageReleaseAddon, nodeIncludeDir } from './page-release-build.mjs';
 import { SeaBuildError } from './sea-build-error.mjs';
 import { KUBERNETES_VERSION, seaTargets } from './targets.mjs';
 
@@ -36,14 +34,12 @@ export const SEA_SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2
 
 /**
  * What runs before the app: answers `--version` itself (the version is fixed at build time),
- * starts the idle heap trim (heap-trim.cjs) with the page release (page-release.cjs) when the
- * executable carries it. A
- * CommonJS module of its own, so the main script can import it ahead of the app.
+ * starts the idle heap trim (heap-trim.cjs). A CommonJS module of its own, so the main script
+ * can import it ahead of the app.
  */
 function preamble(target, version) {
   return `${versionAnswer(target, version)}require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/heap-trim.cjs'))}).startHeapTrim({
   gc: require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/expose-gc.cjs'))}).exposeGc(),
-  release: require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/page-release.cjs'))}).loadPageRelease(),
   mallocTrimEveryCheck: ${Boolean(target.mallocTrimEveryCheck)},
   plainStartUpCollection: ${Boolean(target.plainStartUpCollection)},
 });
@@ -452,13 +448,6 @@ export const DEFAULT_BUILD_OPTIONS = Object.freeze({
    */
   maxSemiSpaceSizeMb: undefined,
   /**
-   * Embed the page-release addon (page-release/page-release.c, needs a C compiler): every
-   * heap-trim check drops the executable's resident file pages, and every collection is followed
-   * by malloc_trim. Without it RSS counts every page of the runtime that start-up touched
-   * (kube-proxy: ~56 MiB file-backed with 11 Services); see README.md, "Memory".
-   */
-  pageRelease: true,
-  /**
    * The bundle as an asset behind a small launcher (see `launcher`), which answers --version
    * without compiling it and can hand V8 a trained code cache. Not with useCodeCache, whose cache
    * covers the main script only.
@@ -646,14 +635,6 @@ export async function buildSea({
   mkdirSync(workDir, { recursive: true });
   const built = [];
   try {
-    const pageRelease = opts.pageRelease
-      ? {
-          [PAGE_RELEASE_ASSET]: buildPageReleaseAddon(
-            join(workDir, 'page-release.node'),
-            nodeIncludeDir(runtime.node),
-          ),
-        }
-      : {};
     for (const target of targets) {
       const bundle = await bundler(target, workDir, opts);
       for (const w of bundle.warnings) log(`warning (${target.name}): ${w.text}`);
@@ -676,7 +657,7 @@ export async function buildSea({
         main,
         join(outDir, target.name),
         workDir,
-        { ...bundle.assets, ...pageRelease, ...appAssets },
+        { ...bundle.assets, ...appAssets },
         { ...opts, execArgv },
       );
       log(`built ${output} (v${bundle.version}, node ${runtime.version})`);

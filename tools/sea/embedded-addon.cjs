@@ -1,5 +1,5 @@
-// Loads a native addon that a single executable carries as a SEA asset (build.mjs embeds them:
-// page-release.node, and the prebuilt addons of native-addons.mjs). process.dlopen needs a file,
+// Loads a native addon that a single executable carries as a SEA asset (the prebuilt addons of
+// native-addons.mjs). process.dlopen needs a file,
 // so the addon is written to a private directory, opened and deleted at once (Linux keeps the
 // mapping). Hosts hardened along the CIS benchmarks mount /tmp (and /dev/shm) noexec, where
 // dlopen fails ("failed to map segment from shared object"): the places are tried in turn.

@@ -241,12 +241,6 @@ describe('kube-proxy OCI image', { timeout: 180_000 }, () => {
       } else {
         expect(log).toMatch(/^W.*"Failed to apply OOMScore" field="oomScoreAdj" value=-999 /m);
       }
-      // The executable loaded its page-release addon (tools/sea/page-release) from the image's
-      // /tmp: without it the proxy's RSS would count every page of the runtime start-up touched.
-      expect(readFileSync(`/proc/${proxy.pid}/maps`, 'utf8')).toMatch(
-        /nodeagent-addon-[^/]+\/page-release\.node \(deleted\)/,
-      );
-      expect(log).not.toContain('NODEAGENT_PAGE_RELEASE');
       // klog text lines (logging.format "" → text); kubeadm's contentType "" is the default, which
       // is not warned about (only a protobuf content type the user writes is).
       expect(log).toMatch(/^I\d{4} \d{2}:\d{2}:\d{2}\.\d{6}\s+\d+ kube-proxy\] /m);
