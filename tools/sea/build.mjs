@@ -33,17 +33,11 @@ import { KUBERNETES_VERSION, seaTargets } from './targets.mjs';
 export const SEA_SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 /**
- * What runs before the app: answers `--version` itself (the version is fixed at build time),
- * starts the idle heap trim (heap-trim.cjs). A CommonJS module of its own, so the main script
- * can import it ahead of the app.
+ * What runs before the app: the `--version` answer (the version is fixed at build time). A
+ * CommonJS module of its own, so the main script can import it ahead of the app.
  */
 function preamble(target, version) {
-  return `${versionAnswer(target, version)}require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/heap-trim.cjs'))}).startHeapTrim({
-  gc: require(${JSON.stringify(join(REPO_ROOT, 'tools/sea/expose-gc.cjs'))}).exposeGc(),
-  mallocTrimEveryCheck: ${Boolean(target.mallocTrimEveryCheck)},
-  plainStartUpCollection: ${Boolean(target.plainStartUpCollection)},
-});
-`;
+  return versionAnswer(target, version);
 }
 
 /** The preamble's `--version` answer (also the launcher's, so that --version never compiles the app). */
@@ -437,8 +431,8 @@ export const DEFAULT_BUILD_OPTIONS = Object.freeze({
   /**
    * Node/V8 flags every target's start gets (SEA `execArgv`; NODE_OPTIONS still applies on top),
    * after the target's own `--max-semi-space-size` (see `targetExecArgv`):
-   * none by default. heap-trim.cjs gets V8's gc() from expose-gc.cjs instead of `--expose-gc`:
-   * that flag made V8 reject Node's code cache of its built-in modules (issue #51).
+   * none by default. Any flag V8 hashes (`--expose-gc` is one) makes V8 reject Node's code cache
+   * of its built-in modules (issue #51).
    * `--optimize-for-size` saved more memory but doubled the CPU of a sync, so it is not used.
    */
   execArgv: Object.freeze([]),

@@ -21,12 +21,6 @@ if (!bundle || !out || !event || !(Number(settleMs) >= 0) || separator !== '--')
   process.exit(2);
 }
 
-// No heap trim in training (tools/sea/heap-trim.cjs starts only with `gc`, and there is no
-// page-release asset outside the executable): its memory-reducing collections discard the
-// bytecode of every function not on the stack, the very code this run is for. A `gc` global
-// that is not a function tells expose-gc.cjs to give none (with `--expose-gc` among the flags
-// the global is writable but not configurable, hence undefined rather than a delete).
-globalThis.gc = undefined;
 // What the app's command line reads: argv[1] is the executable in a single executable app.
 process.argv = [process.argv[0], bundle, ...appArgs];
 

@@ -89,11 +89,7 @@ describe('the single executable launcher', () => {
   });
 
   it("hands V8 the build's code cache for the app, and says with NODEAGENT_SEA_TRACE=1 whether V8 took it", () => {
-    const { steps, exported } = runLauncher(
-      ['--help'],
-      { NODEAGENT_SEA_TRACE: '1' },
-      { codeCache: true },
-    );
+    const { steps, exported } = runLauncher(['--help'], { NODEAGENT_SEA_TRACE: '1' }, { codeCache: true });
     expect(steps).toEqual([
       'getRawAsset nodeagent-app.code-cache',
       'getAsset nodeagent-app.cjs',

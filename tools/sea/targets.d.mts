@@ -11,9 +11,5 @@ export interface SeaTarget {
   trainCodeCache?: boolean;
   /** client-node's proxy agents (socks-proxy-agent, hpagent) loaded at their first use, not at start. */
   lazyProxyAgents?: boolean;
-  /** malloc_trim at every check of the memory trim, not only after its collections. */
-  mallocTrimEveryCheck?: boolean;
-  /** The memory trim ends the start-up with a plain full collection, not the memory-reducing one. */
-  plainStartUpCollection?: boolean;
 }
 export declare function seaTargets(): SeaTarget[];

@@ -19,12 +19,8 @@ export const KUBERNETES_VERSION = 'v1.36.3';
  *   targetExecArgv): the cap on each of the young generation's two semi-spaces
  * @property {boolean} [trainCodeCache]  embed the code cache made after a training start of the
  *   app rather than the top-level one (build.mjs, trainedCodeCache), unless the build says otherwise
- * @property {boolean} [mallocTrimEveryCheck]  malloc_trim at every check of the memory trim, not
- *   only after its collections (heap-trim.cjs, "Why malloc_trim")
  * @property {boolean} [lazyProxyAgents]  client-node's proxy agents loaded at their first use, not
  *   at start (build.mjs, lazyProxyAgents), unless the build says otherwise
- * @property {boolean} [plainStartUpCollection]  the memory trim ends the start-up with a plain full
- *   collection instead of the memory-reducing one (heap-trim.cjs, startHeapTrim)
  */
 
 /** @returns {SeaTarget[]} */
@@ -67,19 +63,6 @@ export function seaTargets() {
       // client-node's proxy agents (socks-proxy-agent, hpagent) evaluated only for a cluster with
       // a proxy-url (build.mjs, lazyProxyAgents): a few ms of each start (issue #51).
       lazyProxyAgents: true,
-      // The delete of 110 pods leaves malloc's one heap at twice its idle size and fragmented;
-      // trimmed each second, its resident part stays at 8.0 MiB instead of 8.8-11.1 (one arena:
-      // a trim is one pass, 0.3-1 ms).
-      mallocTrimEveryCheck: true,
-      // The collection after "kubelet started" a plain full one: the memory-reducing one is two
-      // mark-compacts at least (the second gave back 0.1 MB of used heap, ~4 MB committed), with
-      // their marking threads. On containerd (5 runs each, load 1.5-2.9, medians) CPU-s at 10 s
-      // 0.72 -> 0.66, main thread + V8's workers at 9.5 s 0.52 -> 0.45, VmRSS at 10 s 52.5 ->
-      // 54.7 MiB; 4 more each (load 2.4-3.9): main + workers 0.435 -> 0.415, CPU-s at 10 s 0.54
-      // -> 0.57 (the RSA keys' luck). On the fake CRI (3 runs each, load 1.7-3.4) anonymous RSS
-      // idle at 30 s 33.5-34.5 -> 34.7-35.0 MiB, 5 s after 100 pods ran 52.1-52.7 -> 54.5-55.9,
-      // 30 s after 45.3-49.2 -> 43.9-47.5 (issue #51; apps/kubelet/START-UP.md).
-      plainStartUpCollection: true,
     },
   ];
 }
