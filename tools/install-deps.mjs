@@ -38,6 +38,7 @@ export const systemPackages = {
   python3: 'raw-socket SCTP packets in the kube-proxy nftables packet tests (Node has no raw sockets)',
   'dbus-daemon':
     "a private D-Bus bus for the kubelet's graceful node shutdown tests (logind's inhibitor lock passed through a real daemon)",
+  binutils: "strip, which drops the symbol tables from the single executables' Node runtime (tools/sea)",
   'docker-registry':
     'a private image registry on loopback for the credential-provider and verified-pull tests (tools/registry)',
   'apache2-utils': "htpasswd (bcrypt) for that registry's basic auth",

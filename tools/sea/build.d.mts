@@ -34,6 +34,8 @@ export interface SeaBuildOptions {
    * (code-cache-training.ts); unset, each target's `trainCodeCache`. The top-level cache if training fails.
    */
   trainCodeCache?: boolean;
+  /** Strip the runtime's symbol tables and debug sections (binutils' strip) before injecting the blob. */
+  stripSymbols: boolean;
   /** client-node's proxy agents loaded at their first use (true) or at start (false); unset, each target's `lazyProxyAgents`. */
   lazyProxyAgents?: boolean;
 }

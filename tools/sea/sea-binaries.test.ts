@@ -1,10 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BUILD_OPTIONS, trainsCodeCache } from './build.mjs';
-import { NODE24_VERSION, REPO_ROOT } from './node-runtime.mjs';
+import { ensureNode24, NODE24_VERSION, REPO_ROOT } from './node-runtime.mjs';
 import { sharedSeaExecutable } from './shared-sea';
 import { KUBERNETES_VERSION, seaTargets } from './targets.mjs';
 
@@ -24,6 +34,34 @@ function nodeModulesAbove(dir: string): string | undefined {
     if (existsSync(join(d, 'node_modules'))) return join(d, 'node_modules');
     if (d === parse(d).root) return undefined;
     d = dirname(d);
+  }
+}
+
+/** The section names of a 64-bit little-endian ELF file, from its section header table. */
+function elfSectionNames(path: string): string[] {
+  const fd = openSync(path, 'r');
+  try {
+    const read = (offset: number, length: number) => {
+      const b = Buffer.alloc(length);
+      readSync(fd, b, 0, length, offset);
+      return b;
+    };
+    const header = read(0, 64);
+    const shoff = Number(header.readBigUInt64LE(0x28));
+    const [entsize, count, strndx] = [
+      header.readUInt16LE(0x3a),
+      header.readUInt16LE(0x3c),
+      header.readUInt16LE(0x3e),
+    ];
+    const table = read(shoff, entsize * count);
+    const strtab = table.subarray(strndx * entsize);
+    const names = read(Number(strtab.readBigUInt64LE(0x18)), Number(strtab.readBigUInt64LE(0x20)));
+    return Array.from({ length: count }, (_, i) => {
+      const at = table.readUInt32LE(i * entsize);
+      return names.toString('latin1', at, names.indexOf(0, at));
+    });
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -95,6 +133,17 @@ describe('single executable binaries', { timeout: 180_000 }, () => {
         `version.Info{Major:"1", Minor:"36", GitVersion:"${KUBERNETES_VERSION}", GitCommit:"", GitTreeState:"", BuildDate:"", GoVersion:"", Compiler:"node", Platform:"linux/amd64"}`,
       );
       expect(ours).toBe(`${name} v${appVersion(app)} (node v${NODE24_VERSION}, linux/amd64)`);
+    });
+
+    it(`${name} carries no symbol table or debug sections, only the dynamic symbols addons link against`, () => {
+      const sections = elfSectionNames(join(runDir, name));
+      expect(sections).toContain('.dynsym');
+      expect(sections).toContain('.text');
+      expect(sections.filter((s) => s === '.symtab' || s === '.strtab' || s.startsWith('.debug'))).toEqual(
+        [],
+      );
+      // The unstripped runtime, for contrast, has them.
+      expect(elfSectionNames(ensureNode24().node)).toContain('.symtab');
     });
 
     it(`${name} --help lists the upstream flags operators pass`, () => {
