@@ -448,10 +448,9 @@ export const DEFAULT_BUILD_OPTIONS = Object.freeze({
    */
   appAsAsset: true,
   /**
-   * With appAsAsset: V8's code cache of the app's bundle as a second asset (`appCodeCache`).
-   * Compiling the kubelet's bundle took 90-126 ms of CPU and 12.1 MiB of RSS; from the cache,
-   * 13-14 ms and 3.4 MiB (Node 24.21.0 with the executable's flags, 3 runs each; the cache is
-   * ~0.9 MB and holds the top level only).
+   * With appAsAsset: V8's code cache of the app's bundle as a second asset (`appCodeCache`):
+   * compiling the kubelet's bundle from the source took 90-126 ms of CPU, from the cache 13-14 ms
+   * (apps/kubelet/bench/startup.bench.ts).
    */
   appCodeCache: true,
   /**
@@ -549,16 +548,10 @@ export async function bundleTarget(target, workDir, options = DEFAULT_BUILD_OPTI
  * The executable's Node/V8 flags: `--max-semi-space-size` from the target (or the build's
  * override), then the flags every target gets.
  *
- * V8 lets each young-generation semi-space grow to 16 MB (its default cap here), resident once
- * touched, and grows it only under allocation pressure. The cap is per target because what it
- * buys differs. It was 2 MB for both: small semi-spaces cut ~60 MB at 1k Services in iptables
- * mode back then (1 MB: 221 -> 160 MB) for about 7% more CPU in a 10k-Service sync. The kubelet
- * keeps 2 MB (issue #47's RSS goals were measured with it). kube-proxy has 8 MB (issue #54):
- * every scavenge is a main-thread pause, and a 44k-Service start made ~500 of them with 2 MB,
- * 135-139 with 8 MB, which cut its GC main-thread time by 40-50% and its first sync by 35-40%
- * for the same CPU. That costs nothing at 11 Services and nothing settled at 1k; right after a
- * 1k sync RSS was up to 7 MiB higher (78 MiB at most, issue #20's goal is 85 MB) and the peak
- * 12-22 MiB higher. 16 MB was no better at those sizes. Figures: apps/kube-proxy/SCALE.md.
+ * V8 lets each young-generation semi-space grow to 16 MB, resident once touched. The cap is
+ * per target because what it buys differs (targets.mjs): every scavenge is a main-thread pause,
+ * and kube-proxy's large syncs make hundreds of them with 2 MB; the kubelet allocates little at a
+ * time and keeps the smaller young generation.
  */
 export function targetExecArgv(target, options = DEFAULT_BUILD_OPTIONS) {
   const mb = options.maxSemiSpaceSizeMb ?? target.maxSemiSpaceSizeMb;

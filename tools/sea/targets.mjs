@@ -31,18 +31,17 @@ export function seaTargets() {
       appDir: join(REPO_ROOT, 'apps/kube-proxy'),
       entry: join(REPO_ROOT, 'apps/kube-proxy/src/cli.ts'),
       // Imported: drops @kubernetes/client-node's generated models (it only uses KubeConfig);
-      // V8 heap at start 17.5 -> 13.7 MiB, settled at 1k Services 32 -> 26 MiB.
+      // V8 heap at start 17.5 -> 13.7 MiB, settled at 1k Services 32 -> 26 MiB (apps/kube-proxy/bench/rss.bench.ts).
       importEntry: true,
       // 8 MB young-generation semi-spaces, not the kubelet's 2: a 44k-Service start made 135-139
       // scavenges instead of 499-500, GC main-thread time 1.2-1.6 s instead of 2.5-2.7 and its
       // first sync 2.2-3.0 s instead of 3.7-4.6. At 11 Services RSS is the same; at 1k the same
       // 60 s after the sync, up to 7 MiB more right after it, peak 12-22 MiB more (16 MB: no
-      // better there). Figures: apps/kube-proxy/SCALE.md.
+      // better there). Figures: apps/kube-proxy/bench/scale.bench.ts and rss.bench.ts.
       maxSemiSpaceSizeMb: 8,
-      // The top-level code cache, not the trained one: at 100 Services × 5 the trained cache cut
-      // the CPU to the first sync 0.37 -> 0.33 s (medians, 8 pairs), but at 5,000 × 50, the
-      // starts issue #54 is about, it raised it 3.62 -> 3.78 s and exec -> first sync 3.2 -> 3.6 s
-      // (medians, 12 runs each, load 0.3-3.9); tools/sea/README.md, "Memory".
+      // The top-level code cache, not the trained one: at 5,000 Services × 50 endpoints the
+      // trained cache raised the CPU to the first sync 3.62 -> 3.78 s and exec -> first sync
+      // 3.2 -> 3.6 s (medians of 12 runs, apps/kube-proxy/bench/scale.bench.ts).
       trainCodeCache: false,
     },
     {
@@ -50,15 +49,15 @@ export function seaTargets() {
       appDir: join(REPO_ROOT, 'apps/kubelet'),
       entry: join(REPO_ROOT, 'apps/kubelet/src/cli.ts'),
       // Required: the imported (scope-hoisted) bundle leaves more malloc memory live from the
-      // start (anon RSS at start 41 MiB required, 48 MiB imported; again this round, idle on
-      // containerd, 42.5 vs 46.4 MiB although the imported one held 2.5 MiB less V8 heap).
-      // Without models all the same: build.mjs narrows client-node's generated index.
+      // start (anon RSS idle on containerd 42.5 MiB required, 46.4 MiB imported, although the
+      // imported one held 2.5 MiB less V8 heap; apps/kubelet/bench/rss.bench.ts). Without models
+      // all the same: build.mjs narrows client-node's generated index.
       importEntry: false,
       // Small young-generation semi-spaces: issue #47's RSS goals were measured with 2 MB.
       maxSemiSpaceSizeMb: 2,
       // The code cache made after a training start (build.mjs, trainedCodeCache): on containerd,
       // "kubelet started" 478 -> 421 ms and the main thread's CPU at 9.5 s 0.48 -> 0.38 s
-      // (medians, 5 runs each, load 0-0.8), VmRSS at 10 s the same (apps/kubelet/START-UP.md).
+      // (medians of 5 runs, apps/kubelet/bench/startup.bench.ts).
       trainCodeCache: true,
       // client-node's proxy agents (socks-proxy-agent, hpagent) evaluated only for a cluster with
       // a proxy-url (build.mjs, lazyProxyAgents): a few ms of each start (issue #51).
