@@ -51,7 +51,27 @@ export declare function launcher(
   target: SeaTarget,
   version: string,
   bundlePath: string,
-  options?: { codeCache?: boolean },
+  options?: { codeCache?: boolean; appAsset?: string; codeCacheAsset?: string },
+): string;
+/** One app behind a launcher: the launcher's source and the assets (bundle, code cache) it reads. */
+export declare function packApp(
+  runtime: { node: string; postject: string; version: string },
+  target: SeaTarget,
+  bundle: SeaBundle,
+  workDir: string,
+  execArgv: string[],
+  opts: SeaBuildOptions,
+  log: (message: string) => void,
+  keys?: { appAsset: string; codeCacheAsset: string },
+): { launcher: string; assets: Record<string, string> };
+/** Copies the runtime to `output` (stripped unless told otherwise) and injects the SEA blob made from `script` and `assets`. */
+export declare function makeExecutable(
+  runtime: { node: string; postject: string },
+  script: string,
+  output: string,
+  workDir: string,
+  assets?: Record<string, string>,
+  options?: SeaBuildOptions,
 ): string;
 export interface SeaBundle {
   outfile: string;

@@ -75,10 +75,15 @@ const APP_CODE_CACHE_ASSET = 'nodeagent-app.code-cache';
  * checks it against its version, flags and the source, and compiles from the source when it does
  * not fit. NODEAGENT_SEA_TRACE=1 says on stderr which it was, and the cache's size.
  */
-export function launcher(target, version, bundlePath, { codeCache = false } = {}) {
+export function launcher(
+  target,
+  version,
+  bundlePath,
+  { codeCache = false, appAsset = APP_ASSET, codeCacheAsset = APP_CODE_CACHE_ASSET } = {},
+) {
   const cachedData = codeCache ? 'cachedData, ' : '';
   const cache = codeCache
-    ? `const cachedData = Buffer.from(sea.getRawAsset(${JSON.stringify(APP_CODE_CACHE_ASSET)}));\n`
+    ? `const cachedData = Buffer.from(sea.getRawAsset(${JSON.stringify(codeCacheAsset)}));\n`
     : '';
   // The size tells a trained cache (the kubelet's ~4 MB) from a top-level one (~0.9 MB).
   const trace = codeCache
@@ -90,7 +95,7 @@ export function launcher(target, version, bundlePath, { codeCache = false } = {}
 ${versionAnswer(target, version)}const vm = require('node:vm');
 const sea = require('node:sea');
 ${cache}const app = new vm.Script(
-  ${JSON.stringify(APP_SCRIPT_HEAD)} + sea.getAsset(${JSON.stringify(APP_ASSET)}, 'utf8') + ${JSON.stringify(APP_SCRIPT_TAIL)},
+  ${JSON.stringify(APP_SCRIPT_HEAD)} + sea.getAsset(${JSON.stringify(appAsset)}, 'utf8') + ${JSON.stringify(APP_SCRIPT_TAIL)},
   { filename: ${JSON.stringify(bundlePath)}, lineOffset: ${APP_SCRIPT_LINE_OFFSET}, ${cachedData}importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER },
 );
 ${trace}app.runInThisContext()(exports, require, module, __filename, __dirname);
@@ -610,6 +615,33 @@ export function makeExecutable(
   return output;
 }
 
+/**
+ * One app behind a launcher (option `appAsAsset`): the launcher's source and the assets it reads,
+ * the bundle and, with `appCodeCache`, its code cache (trained when the build or target says so),
+ * under the given asset keys.
+ */
+export function packApp(
+  runtime,
+  target,
+  bundle,
+  workDir,
+  execArgv,
+  opts,
+  log,
+  keys = { appAsset: APP_ASSET, codeCacheAsset: APP_CODE_CACHE_ASSET },
+) {
+  const codeCache = Boolean(opts.appCodeCache);
+  const trained =
+    codeCache && trainsCodeCache(target, opts)
+      ? trainedCodeCache(runtime, target, bundle.outfile, workDir, execArgv, log)
+      : undefined;
+  const cache = codeCache && (trained ?? appCodeCache(runtime, bundle.outfile, workDir, execArgv));
+  return {
+    launcher: launcher(target, bundle.version, bundle.outfile, { codeCache, ...keys }),
+    assets: { [keys.appAsset]: bundle.outfile, ...(cache ? { [keys.codeCacheAsset]: cache } : {}) },
+  };
+}
+
 /** Build the named targets (all by default) into `outDir`; returns what was built. */
 export async function buildSea({
   outDir = join(REPO_ROOT, 'dist', 'bin'),
@@ -640,19 +672,11 @@ export async function buildSea({
       const bundle = await bundler(target, workDir, opts);
       for (const w of bundle.warnings) log(`warning (${target.name}): ${w.text}`);
       const asAsset = opts.appAsAsset && !opts.useCodeCache;
-      const main = asAsset ? join(workDir, `${target.name}.launcher.cjs`) : bundle.outfile;
-      const codeCache = asAsset && opts.appCodeCache;
       const execArgv = targetExecArgv(target, opts);
-      if (asAsset) writeFileSync(main, launcher(target, bundle.version, bundle.outfile, { codeCache }));
-      const trained =
-        codeCache && trainsCodeCache(target, opts)
-          ? trainedCodeCache(runtime, target, bundle.outfile, workDir, execArgv, log)
-          : undefined;
-      const cache = codeCache && (trained ?? appCodeCache(runtime, bundle.outfile, workDir, execArgv));
-      const appAssets = {
-        ...(asAsset ? { [APP_ASSET]: bundle.outfile } : {}),
-        ...(cache ? { [APP_CODE_CACHE_ASSET]: cache } : {}),
-      };
+      const app = asAsset ? packApp(runtime, target, bundle, workDir, execArgv, opts, log) : undefined;
+      const main = app ? join(workDir, `${target.name}.launcher.cjs`) : bundle.outfile;
+      if (app) writeFileSync(main, app.launcher);
+      const appAssets = app?.assets ?? {};
       const output = makeExecutable(
         runtime,
         main,
@@ -671,12 +695,16 @@ export async function buildSea({
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
-  const { values, positionals } = parseArgs({ options: { out: { type: 'string' } }, allowPositionals: true });
-  buildSea({
-    outDir: values.out ? resolve(values.out) : undefined,
-    names: positionals,
-    log: (m) => process.stderr.write(`${m}\n`),
-  }).catch((err) => {
+  const { values, positionals } = parseArgs({
+    options: { out: { type: 'string' }, 'multi-call': { type: 'boolean' } },
+    allowPositionals: true,
+  });
+  const outDir = values.out ? resolve(values.out) : undefined;
+  const log = (m) => process.stderr.write(`${m}\n`);
+  (values['multi-call']
+    ? import('./multi-call.mjs').then((m) => m.buildMultiCall({ outDir, log }))
+    : buildSea({ outDir, names: positionals, log })
+  ).catch((err) => {
     process.stderr.write(`${err.stack ?? err}\n`);
     process.exit(1);
   });

@@ -7,6 +7,7 @@ import {
   DEFAULT_BUILD_OPTIONS,
   type SeaBundle,
 } from './build.mjs';
+import { buildMultiCall } from './multi-call.mjs';
 import { NODE24_VERSION } from './node-runtime.mjs';
 import { type SeaTarget, seaTargets } from './targets.mjs';
 
@@ -48,4 +49,11 @@ export function sharedSeaExecutable(name: string): Promise<BuiltExecutable> {
     if (!built) throw new Error(`tools/sea/build.mjs built no ${name}`);
     return built;
   });
+}
+
+/** The run's multi-call executable and its links (multi-call.mjs), from the run's bundles. */
+export function sharedMultiCall(): Promise<{ path: string; links: string[]; node: string }> {
+  return sharedBuild(buildKey('multi-call', 'nodeagent'), (dir) =>
+    buildMultiCall({ outDir: dir, bundler: (t) => sharedSeaBundle(t.name) }),
+  );
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { seaTargets } from './targets.mjs';
 
 const repo = join(import.meta.dirname, '..', '..');
 
@@ -17,6 +18,8 @@ function serviceEnvironment(path: string): Record<string, string> {
   return env;
 }
 
+const semiSpaceMb = (name: string) => seaTargets().find((t) => t.name === name)?.maxSemiSpaceSizeMb;
+
 describe('deploy/systemd', () => {
   // One malloc arena for the kubelet is the unit's setting: the executable does not set it itself.
   it.each(['deploy/systemd/nodeagent-kubelet.service', 'deploy/systemd/kubelet.service.d/20-nodeagent.conf'])(
@@ -25,4 +28,15 @@ describe('deploy/systemd', () => {
       expect(serviceEnvironment(path).MALLOC_ARENA_MAX).toBe('1');
     },
   );
+
+  // The multi-call executable's one blob cannot carry a cap per agent: each unit gives its
+  // agent's, the one its standalone executable carries (targets.mjs).
+  it.each([
+    ['deploy/systemd/nodeagent-kubelet.service', 'nodeagent-kubelet'],
+    ['deploy/systemd/kubelet.service.d/20-nodeagent.conf', 'nodeagent-kubelet'],
+    ['deploy/systemd/nodeagent-kube-proxy.service', 'nodeagent-kube-proxy'],
+  ])("%s sets V8's young generation cap of %s", (path, name) => {
+    expect(semiSpaceMb(name)).toBeGreaterThan(0);
+    expect(serviceEnvironment(path).NODE_OPTIONS).toBe(`--max-semi-space-size=${semiSpaceMb(name)}`);
+  });
 });
