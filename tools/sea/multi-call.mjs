@@ -2,8 +2,9 @@
 // name it was started under, so a node that runs both agents stores the runtime once. The two
 // agents' bundles and code caches are assets of their own; the native addons they share
 // (koffi, netlink) are stored once. The build writes `nodeagent` and the links
-// `nodeagent-kubelet` and `nodeagent-kube-proxy` beside it.
-// Usage: node tools/sea/build.mjs --multi-call [--out dist/bin]
+// `nodeagent-kubelet` and `nodeagent-kube-proxy` beside it, in a directory of their own so that
+// dist/bin keeps the one-agent executables (the kube-proxy image takes its from there).
+// Usage: node tools/sea/build.mjs --multi-call [--out dist/multi-call]
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleTarget, DEFAULT_BUILD_OPTIONS, makeExecutable, packApp } from './build.mjs';
@@ -55,7 +56,7 @@ AGENTS[agent]();
  * NODE_OPTIONS (deploy/systemd).
  */
 export async function buildMultiCall({
-  outDir = join(REPO_ROOT, 'dist', 'bin'),
+  outDir = join(REPO_ROOT, 'dist', 'multi-call'),
   log = () => {},
   options = DEFAULT_BUILD_OPTIONS,
   bundler = bundleTarget,
