@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './node-runtime.mjs';
 import { sharedMultiCall } from './shared-sea';
 import { KUBERNETES_VERSION, seaTargets } from './targets.mjs';
 
@@ -42,6 +43,9 @@ describe('the multi-call executable', { timeout: 180_000 }, () => {
       const version = run(name, ['--version']);
       expect(version.stderr).toBe('');
       expect(version.stdout).toBe(`Kubernetes ${KUBERNETES_VERSION}\n`);
+      expect(version.stdout).toBe(
+        readFileSync(join(REPO_ROOT, 'fidelity/cli-v1.36', `${agent}.version.upstream.txt`), 'utf8'),
+      );
       expect(run(name, ['--version=raw']).stdout.split('\n')[1]).toMatch(
         new RegExp(`^nodeagent-${agent} v\\d+\\.\\d+\\.\\d+ \\(node v24\\.`),
       );
