@@ -114,7 +114,7 @@ export function execIptables(opts: ExecIptablesOptions): IptablesExecutor {
 
 /**
  * The chain count from which a full sync goes over netlink. packages/kube-proxy's
- * bench/iptables-nft-wire.bench.ts (session 33, load ~1): at 51,010 chains (1k Services x 50)
+ * bench/iptables-nft-wire.bench.ts: at 51,010 chains (1k Services x 50)
  * iptables-nft-restore took 4.84 s and 228 MB, the writer 4.9 s and ~350 MB in its process; at
  * 255,010 chains 64.7 s against 26.3 s, both ~1.1 GB. A fit of the two (quadratic, linear)
  * crosses near 58k chains.
