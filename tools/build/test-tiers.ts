@@ -1,6 +1,6 @@
 /**
- * The tiers of `npm test` (the README's tier table), told apart by where a test file lives: what
- * the per-tier times are summed over. One definition, used by the times reporter.
+ * The tiers of `npm test` (the tier table of docs/testing/README.md), told apart by where a test
+ * file lives: what the per-tier times are summed over. One definition, used by the times reporter.
  */
 export type TestTier =
   | 'unit and API-server'
@@ -11,7 +11,7 @@ export type TestTier =
   | 'shipping'
   | 'tools and CI checks';
 
-/** In the order the README's tier table lists them. */
+/** In the order docs/testing/README.md's tier table lists them. */
 export const TEST_TIERS: readonly TestTier[] = [
   'unit and API-server',
   'kernel',

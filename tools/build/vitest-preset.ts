@@ -35,7 +35,7 @@ export function nodeagentProject(name: string, overrides: UserWorkspaceConfig = 
         // A worker keeps its modules from one file to the next: each file importing the sources
         // and their dependencies again was a third of the suite's CPU. Tests therefore leave no
         // global state behind (timers restored, env put back), and a file that mocks a module
-        // resets the module registry before and after importing what uses it (README, "Tests").
+        // resets the module registry before and after importing what uses it (docs/testing/README.md).
         isolate: false,
       },
     }),

@@ -2,14 +2,12 @@
 // the daemon left, by the fastest path iptables-nft 1.8 offers for them, so the floor is what
 // any kube-proxy must pay and not the cost of iptables-save's layout.
 //
-// Measured at 5,000 Services x 50 endpoints (255k chains, 760k rules; iptables 1.8.9, kernel
-// 6.18, session 28): iptables-save's text restored as it is took 104 s (load 3-7), the same
-// rules reshaped here 51 s (40 user-s, load 1.7-2.7), the daemon's own payload from a file
-// 44-64 s. iptables-nft's cost grows with the chains it already holds: declaring 60k chains
-// alone took 1.2 user-s, 240k took 29 (load 7). Which chain a rule names matters too: with the
-// 250k endpoint chains declared first in name order and filled afterwards (iptables-save's
-// layout, or each declared with its rules but all before their service chains) it took twice
-// as long (98 user-s) as with each Service's chains declared just before its rules.
+// Why the reshaping: iptables-nft's cost grows with the chains it already holds, and which chain
+// a rule names matters too. At 5,000 Services x 50 endpoints (255k chains, 760k rules; the scale
+// bench's iptables floor, `npm run bench:scale -w apps/kube-proxy`) iptables-save's text restored
+// as it is took about twice as long as the same rules with each Service's chains declared just
+// before its rules (104 s against 51 s), because declaring the 250k endpoint chains first and
+// filling them afterwards makes every rule's chain lookup pay for all of them.
 
 /** A table declaring at least this many chains gets `-S` after its header (see floorPayloadFromSave). */
 const WIDEN_MIN_CHAINS = 512;

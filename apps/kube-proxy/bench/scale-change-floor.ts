@@ -73,7 +73,7 @@ export async function nftChangeFloorMs(
   address: string,
   paced: { samples: number; spacingMs: number },
   runs = 20,
-  // 400 transactions: a p99 over 40 was nearly the 2nd-highest sample (session 36: 3.05 ms).
+  // 400 transactions: with 40, the p99 was nearly the 2nd-highest sample and swung run to run.
   netlinkRuns = 200,
 ): Promise<ChangeFloor> {
   const { forward, back } = swapScripts(changeScript, address);

@@ -3,8 +3,8 @@
 // CLOCK_MONOTONIC ms (monotonic-clock.ts). A tick is written only when the main thread's event
 // loop turns, so a gap between ticks is a synchronous block (the bundle's start,
 // a held stream's replace, the sync's start), and between the gaps the main thread's share of
-// the wall time says whether the daemon or the API server's stream set the pace (session 35: at
-// 250k the main thread was busy 37-76% of the stream, so the in-process server did).
+// the wall time says whether the daemon or the API server's stream set the pace (well under 100%
+// means the daemon waited for the in-process server).
 
 import { LineSplitter } from './output-lines';
 

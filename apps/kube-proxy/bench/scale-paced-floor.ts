@@ -8,8 +8,8 @@ import { percentile } from './percentile';
 // The paced floor of one endpoint change (issue #54). The change floor's hot loop
 // (change-floor-helper.ts) times the kernel alone, one transaction straight after another. A
 // change reaches the daemon after 1.1 s of idle, and on this machine (a 2-vCPU KVM guest) what
-// wakes an idle process has its own tail: session 37 found the slowest changes slow in every
-// stage at once, with the hypervisor's steal in their windows. This floor has a minimal process
+// wakes an idle process has its own tail: the slowest changes were slow in every stage at once,
+// with the hypervisor's steal in their windows. This floor has a minimal process
 // in the namespace woken the same way: the bench collects its own garbage, waits the change
 // spacing, writes one line to the helper's stdin and reads back when the kernel answered the
 // helper's transaction. Its p99 is what any process on this machine shows for the same work.

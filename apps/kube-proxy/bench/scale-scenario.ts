@@ -87,8 +87,8 @@ export interface ScenarioSettings {
   /**
    * How often the first sync's metric is polled (KP_SCALE_POLL_MS). The figures come from the
    * metric's own end stamp, so this sets only how much the polls themselves cost the daemon:
-   * each /metrics scrape reads several /proc files on its main thread (session 26: polled every
-   * 50 ms, the 44k start's profile had ~1.4 s in fstat, open and read).
+   * each /metrics scrape reads several /proc files on its main thread (polled every 50 ms, the
+   * 44k start's CPU profile, KP_SCALE_CPU_PROF=1, had ~1.4 s in fstat, open and read).
    */
   pollMs: number;
 }

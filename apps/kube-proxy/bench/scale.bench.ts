@@ -48,9 +48,9 @@
  * KP_SCALE_OUT (the result's file name under bench-results/ instead of kube-proxy-scale.json, or
  * kube-proxy-scale-cpu-prof.json with KP_SCALE_CPU_PROF=1), KP_SCALE_POLL_MS (how often the
  * daemon's /metrics is polled for the first sync, default 500; the figures come from the
- * metric's own stamp, so this only sets what the scrapes cost the daemon; 50 before session 26),
+ * metric's own stamp, so this only sets what the scrapes cost the daemon),
  * KP_SCALE_CONTENT_TYPE (the daemon's `--kube-api-content-type`, e.g. `application/json` to
- * compare with its default, protobuf, since session 41), KP_SCALE_WARM_SERVER=1 (before the
+ * compare with its default, protobuf), KP_SCALE_WARM_SERVER=1 (before the
  * daemon starts, read every Service and EndpointSlice once as JSON and once as protobuf, so the
  * in-process server's per-object encodings exist, as after other nodes' starts, and its
  * JavaScript encoder does not bound the daemon's start: see ScenarioSettings.warmServer).

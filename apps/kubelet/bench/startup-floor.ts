@@ -5,10 +5,10 @@
  * MALLOC_ARENA_MAX=1, makes the self-signed serving pair's two RSA-2048 keys as the kubelet does
  * (on libuv's pool; upstream's kubelet makes the same two) and then idles until it is killed.
  *
- * Run in the same session as the kubelet's starts, interleaved with them, it turns the bench's CPU
- * into a ratio that survives a change of machine: session 37 measured session 31's own commit at
- * 0.88 CPU-s where session 31 had measured 0.48, so absolute figures from different days (and
- * upstream's 0.4 from a kubeadm run on another machine) do not compare.
+ * Run in the same bench as the kubelet's starts, interleaved with them, it turns the bench's CPU
+ * into a ratio that survives a change of machine: one commit measured 0.48 CPU-s on one day and
+ * 0.88 on another, so absolute figures from different days (and upstream's 0.4 from a kubeadm run
+ * on another machine) do not compare.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';

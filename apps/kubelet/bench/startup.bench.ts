@@ -345,7 +345,7 @@ function floorSummary(floorRuns: FloorRun[]) {
   };
 }
 
-/** Each binary's medians with its CPU at 10 s over the floor's (both medians of this session's runs). */
+/** Each binary's medians with its CPU at 10 s over the floor's (both medians of this bench's runs). */
 function overFloor(
   medians: Record<string, Record<string, number>>,
   floorRuns: FloorRun[],

@@ -29,8 +29,8 @@ const nasty = fc.stringMatching(/^[a-z"\\{}[\]:, é\u2028]{0,12}$/);
  * JSON.parse: Node 24.21's JSON.parse (V8 13.6) reads an escaped key wrongly once an object with
  * the same earlier keys had a key named `\` (JSON.parse('{"a":1,"\\\\":2}') then
  * JSON.parse('{"a":1,"\\"":2}') gives the keys a and `\`; Node 20 gives a and `"`), and the
- * isolate's other parses can leave such a key behind: session 41's CI rehearsal on Node 24 read
- * the key `t:"` as `t:\` (seed 453423684). Kubernetes' keys (qualified names, data keys) never hold
+ * isolate's other parses can leave such a key behind: a CI run on Node 24 read the key `t:"` as
+ * `t:\` (seed 453423684). Kubernetes' keys (qualified names, data keys) never hold
  * either; the compact property below compares text and keeps quotes and backslashes in keys.
  */
 const nastyKey = fc.stringMatching(/^[a-z{}[\]:, é\u2028]{0,12}$/);

@@ -11,7 +11,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /** Observed before the agent is stopped: the starting point, not a time since the stop. */
 const BEFORE_STOP = new Set<ScenarioEvent['type']>(['workload-placed', 'baseline', 'moved-baseline']);
 
-/** One line per observed effect, for people; the README explains each. */
+/** One line per observed effect, for people; docs/reference/demo.md explains each. */
 export function narrate(event: ScenarioEvent): string {
   const when = BEFORE_STOP.has(event.type) ? 'before'.padStart(8) : formatOffset(event.atMs);
   return `${when}  ${describe(event)}`;

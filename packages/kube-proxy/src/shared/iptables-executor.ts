@@ -71,7 +71,7 @@ export interface ExecIptablesOptions {
   /**
    * Every iptables operation goes through it; by default an IptablesClient for `family` running
    * its tools behind `commandPrefix`. Its `auto` strategy makes big payloads fast on the
-   * iptables-nft back end (see @nodeagent/netfilter's README, "Apply strategy").
+   * iptables-nft back end (docs/reference/netfilter.md, "Apply strategy").
    */
   client?: IptablesInterface;
   /**
@@ -81,7 +81,7 @@ export interface ExecIptablesOptions {
    * share the node's. Set it only when the node itself uses the other one: on this kernel
    * iptables-legacy-restore was 3× faster for a first 1k-Service load but rewrites whole
    * tables, so every partial sync costs O(all rules) (0.2 s at 1k, 2 s at 10k) where
-   * iptables-nft costs O(changed chains) (see the package README, "iptables apply path").
+   * iptables-nft costs O(changed chains) (docs/reference/kube-proxy.md, "iptables mode").
    */
   backend?: IptablesBackend;
   /**
@@ -114,7 +114,7 @@ export function execIptables(opts: ExecIptablesOptions): IptablesExecutor {
 
 /**
  * The chain count from which a full sync goes over netlink. packages/kube-proxy's
- * bench/iptables-nft-wire.bench.ts (session 33, load ~1): at 51,010 chains (1k Services x 50)
+ * bench/iptables-nft-wire.bench.ts: at 51,010 chains (1k Services x 50)
  * iptables-nft-restore took 4.84 s and 228 MB, the writer 4.9 s and ~350 MB in its process; at
  * 255,010 chains 64.7 s against 26.3 s, both ~1.1 GB. A fit of the two (quadratic, linear)
  * crosses near 58k chains.

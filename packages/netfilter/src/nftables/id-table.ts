@@ -145,7 +145,7 @@ export class IdTable<V, S = undefined> implements ElementMap<V, S> {
   /**
    * A first fill's adds. Looked up one by one, the index doubled as it filled and every doubling
    * hashed and placed each id again (at 1M endpoints, 2M ids: 0.26 s of the first sync's 0.62 s
-   * in these tables in session 39's profile). Appended, each id is hashed and placed once, in an
+   * in these tables in the scale bench's CPU profile, KP_SCALE_CPU_PROF=1). Appended, each id is hashed and placed once, in an
    * index sized for all of them (1M ids into one table: 175-255 ms against 287-579 ms).
    */
   append(id: string, value: V, source: S): void {

@@ -2,8 +2,8 @@
 // Making the pair through @peculiar/x509 evaluated the library (ASN.1 schemas, tsyringe,
 // reflect-metadata) at every first start and put its bytecode in the executable's trained code
 // cache, deserialized at every start: the pair's main-thread CPU in a fresh Node 24 was 204-289 ms
-// with the library, 14-47 ms without (6 processes each); the executable's figures are in
-// apps/kubelet/START-UP.md (issue #51). Each function returns the whole TLV.
+// with the library, 14-47 ms without; the executable's start is measured by
+// apps/kubelet/bench/startup.bench.ts. Each function returns the whole TLV.
 
 /** A definite length: short form below 128, else the long form with the fewest bytes. */
 function encodeLength(length: number): Buffer {

@@ -1,5 +1,5 @@
 // @nodeagent/testing/apiserver: the in-process Kubernetes API server, its controllers and the
-// control plane built from them: see README.md.
+// control plane built from them: see README.md and docs/reference/testing.md.
 
 export type {
   AccessDecision,
