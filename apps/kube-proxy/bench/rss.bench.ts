@@ -207,7 +207,7 @@ interface Moment {
 /**
  * The moments issue #20 compares with upstream: with a few Services (synced within a second or
  * two) 5/30/60 s after start; with many, right after the first sync (what an operator sees
- * during a resync) and once V8's idle-time memory reducer and heap-trim.cjs had their chance.
+ * during a resync) and once V8's idle-time memory reducer had its chance.
  */
 function moments(services: number): Moment[] {
   if (services < 100) return [5, 30, 60].map((seconds) => ({ after: 'start', seconds }));

@@ -54,7 +54,7 @@ import { hostFamilies } from './host-families';
 import { setupNode } from './node-setup';
 import { logProxierChoice } from './proxier-startup-log';
 import { startServers } from './proxy-servers';
-import { SyncEndSignallingHealth, signalStarting } from './sync-end-signal';
+import { SyncEndSignallingHealth } from './sync-end-signal';
 
 /** How RunningProxy.stop ends the proxiers. */
 export interface StopOptions {
@@ -173,8 +173,6 @@ export async function runProxy(
   log: Logger,
   opts: RunProxyOptions = {},
 ): Promise<RunningProxy> {
-  // The memory trim holds its checks until the first syncs (see SyncEndSignallingHealth).
-  signalStarting();
   const s = daemonSettings(config);
   const { mode, nodeName, syncPeriodMs } = s;
   if (mode !== 'iptables' && mode !== 'nftables' && mode !== 'ipvs' && mode !== 'userspace') {

@@ -1,13 +1,7 @@
 import { BoundedFrequencyRunner } from '@nodeagent/kube-proxy/runtime';
 import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
-import {
-  BURST_ENDED_EVENT,
-  STARTED_EVENT,
-  STARTING_EVENT,
-  SyncEndSignallingHealth,
-  signalStarting,
-} from '../src/sync-end-signal';
+import { BURST_ENDED_EVENT, STARTED_EVENT, SyncEndSignallingHealth } from '../src/sync-end-signal';
 
 /** One turn of the event loop. */
 const turn = () => new Promise((resolve) => setImmediate(resolve));
@@ -99,13 +93,5 @@ describe('SyncEndSignallingHealth', () => {
     runner.run();
     expect(runner.nextRunAt()).toBe(11_000);
     runner.stop();
-  });
-});
-
-describe('signalStarting', () => {
-  it('tells the trim that start-up began', () => {
-    const events: string[] = [];
-    signalStarting((e) => events.push(e));
-    expect(events).toEqual([STARTING_EVENT]);
   });
 });

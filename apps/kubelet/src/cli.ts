@@ -5,7 +5,6 @@ import { reportStartError } from './command-line-report';
 import { type CommandOutput, prepareKubelet, verbosityOf } from './kubelet-command';
 import { pinoLevel } from './log-verbosity';
 import { nameTheSetting } from './start-up-errors';
-import { signalStartUpBegins } from './start-up-signal';
 import { startupWarnings } from './startup-warnings';
 
 const out: CommandOutput = {
@@ -15,8 +14,6 @@ const out: CommandOutput = {
 
 /** nodeagent-kubelet: parse flags and config, run until SIGTERM/SIGINT. */
 async function main(argv: string[]): Promise<void> {
-  // The executable's memory trim waits until runKubelet says the start is over (issue #51).
-  signalStartUpBegins();
   const command = await prepareKubelet(argv, out);
   if ('exitCode' in command) process.exit(command.exitCode);
   const { options } = command;

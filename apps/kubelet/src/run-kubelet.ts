@@ -314,7 +314,7 @@ async function startKubeletParts(
     { nodeName, hostIPs, endpoint: config.containerRuntimeEndpoint, standalone: !kubeConfig },
     'kubelet started',
   );
-  // The executable's memory trim starts its checks from here (tools/sea/heap-trim.cjs, "Start-up").
+  // The build's code-cache training stops here (tools/sea/code-cache-training.ts).
   signalStartUpDone();
   return {
     kubelet,
@@ -466,9 +466,6 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
       service: criImageService(client),
       fs: () => summary.imageFs(),
     },
-    // The executable's memory trim (tools/sea/heap-trim.cjs) collects a deletion burst's
-    // garbage at its next opportunity instead of at its 30 s check; nothing listens under node.
-    onCleanupsDone: () => (process as NodeJS.EventEmitter).emit('nodeagent:memory-freed'),
     logger,
     metrics,
     stats: summary,

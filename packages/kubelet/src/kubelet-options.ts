@@ -145,9 +145,4 @@ export interface KubeletOptions {
   metrics?: KubeletMetrics;
   mounter?: Mounter;
   logger?: KubeletLogger;
-  /**
-   * Called when the last pending pod cleanup is done: a burst of deletions ended and what it
-   * held is garbage now (the single executable answers by giving memory back at once).
-   */
-  onCleanupsDone?: () => void;
 }

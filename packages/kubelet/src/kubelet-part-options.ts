@@ -278,7 +278,6 @@ export function lifecycleOptions(options: KubeletOptions, parts: LifecycleParts)
       node: { podLogsDir: options.config.podLogsDir, podCgroups: options.cgroups !== undefined },
       logger,
       retryMs: options.pacing?.retryMs,
-      onCleanupsDone: options.onCleanupsDone,
     },
     retries: {
       retryMs: options.pacing?.retryMs,

@@ -182,7 +182,6 @@ describe('kubelet layout: folders in layers', () => {
  */
 const SYNC_CALLBACKS_ALLOWED: readonly string[] = [
   'HookContext.sleep',
-  'PodCleanupOptions.onCleanupsDone',
   'PodResizerOptions.recordEvent',
   'PodSyncContext.probeResults.readiness',
   'PodSyncContext.probeResults.startup',

@@ -35,22 +35,6 @@ describe('killing a deleted pod from the pod cache', () => {
     expect((await h.client.listContainers({})).containers).toHaveLength(0);
   });
 
-  it('says when the last pending cleanup of a burst of deletions is done (onCleanupsDone), never before one', async () => {
-    await h.close();
-    let done = 0;
-    h = await startEngine({ onCleanupsDone: () => done++ });
-    const pods = [testPod({}, 'burst-a'), testPod({}, 'burst-b'), testPod({}, 'burst-c')];
-    for (const pod of pods) h.kubelet.addPod(pod);
-    await h.settleThroughRelists();
-    expect(done).toBe(0);
-    for (const pod of pods) h.kubelet.updatePod(deleting(pod));
-    await h.kubelet.settle();
-    expect(h.writer.deleted).toHaveLength(3);
-    // Cleanups that overlap end in one call; on a slow machine they may run one after another.
-    expect(done).toBeGreaterThanOrEqual(1);
-    expect(done).toBeLessThanOrEqual(3);
-  });
-
   it('stops what the cache does not know once the read-back after the kill shows it running', async () => {
     const pod = testPod();
     h.kubelet.addPod(pod);

@@ -43,8 +43,6 @@ export interface PodCleanupOptions {
   clock: Clock;
   /** Delay before a failed background cleanup is tried again (default 10 s). */
   retryMs?: number;
-  /** Called when the last pending cleanup is done (see KubeletOptions.onCleanupsDone). */
-  onCleanupsDone?: () => void;
 }
 
 /**
@@ -83,10 +81,7 @@ export class PodCleanup {
     const uid = pod.metadata.uid ?? '';
     const existing = this.cleaning.get(uid);
     if (existing) return existing;
-    const work = this.cleanUpOnce(pod).finally(() => {
-      this.cleaning.delete(uid);
-      if (this.cleaning.size === 0) this.options.onCleanupsDone?.();
-    });
+    const work = this.cleanUpOnce(pod).finally(() => this.cleaning.delete(uid));
     this.cleaning.set(uid, work);
     return work;
   }
