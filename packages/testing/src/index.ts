@@ -14,6 +14,14 @@ export {
   startApiServer,
   startControlPlane,
 } from './apiserver/index';
+export { devicePluginV1beta1Proto } from './deviceplugin/deviceplugin-proto';
+/** A device plugin (v1beta1, real gRPC over unix sockets) shaped after upstream's sample device plugin. */
+export {
+  type SampleAllocateExtras,
+  type SampleDevice,
+  SampleDevicePlugin,
+  type SampleDevicePluginOptions,
+} from './deviceplugin/sample-device-plugin';
 export {
   addRoute,
   assertNoHostLeaks,
