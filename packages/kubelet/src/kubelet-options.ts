@@ -1,5 +1,5 @@
 import type { Clock } from '@nodeagent/primitives';
-import type { PodAdmitHandler } from './admission/admit-handler';
+import type { PendingAdmission, PodAdmitHandler } from './admission/admit-handler';
 import type { Container, ResourceList } from './api/pod-types';
 import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
 import type { KubeletConfiguration } from './config/kubelet-configuration';
@@ -140,6 +140,8 @@ export interface KubeletOptions {
   pacing?: KubeletPacing;
   /** Resource allocation at admission (cpuManagerAdmitHandler): a refusal fails the pod with its reason. */
   allocateResources?: PodAdmitHandler;
+  /** Admission's asynchronous end (the DeviceManager's plugin calls for what allocateResources reserved). */
+  pendingAdmission?: PendingAdmission;
   /** The node shutdown manager's admission (NodeShutdownManager): no new pods while the node shuts down. */
   nodeShutdownAdmission?: PodAdmitHandler;
   metrics?: KubeletMetrics;

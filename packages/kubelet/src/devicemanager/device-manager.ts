@@ -34,6 +34,12 @@ import {
 } from './pod-devices';
 import { type RegisterRequest, RegistrationServer } from './registration-server';
 
+/** @grpc/grpc-js, evaluated when a manager starts (its server and client stack cost start-up time otherwise). */
+async function loadGrpcJs(): Promise<typeof GrpcJs> {
+  const module = (await import('@grpc/grpc-js')) as typeof GrpcJs & { default?: typeof GrpcJs };
+  return module.default ?? module;
+}
+
 /** Upstream endpointStopGracePeriod: a gone plugin's capacity stays this long before it is removed. */
 export const endpointStopGracePeriodMs = 5 * 60 * 1000;
 
@@ -64,8 +70,8 @@ interface EndpointRecord {
 export interface DeviceManagerOptions {
   /** `<root-dir>/device-plugins`: the registration socket, the plugins' sockets and the checkpoint. */
   pluginDir: string;
-  /** @grpc/grpc-js (injected: the kubelet loads it only when the manager starts). */
-  grpc: typeof GrpcJs;
+  /** @grpc/grpc-js (default: imported when the manager starts, as the CRI client loads it on first use). */
+  grpc?: typeof GrpcJs;
   /** The machine's NUMA node IDs, for topology hints (empty: no hints). */
   numaNodes?: readonly number[];
   clock?: Clock;
@@ -111,6 +117,7 @@ export class DeviceManager implements HintProvider {
   private readonly pending = new Map<string, Promise<void>>();
   private server: RegistrationServer | undefined;
   private activePods: () => Pod[] = () => [];
+  private grpc: typeof GrpcJs | undefined;
 
   constructor(private readonly options: DeviceManagerOptions) {
     this.checkpointPath = join(options.pluginDir, deviceManagerCheckpointName);
@@ -126,11 +133,12 @@ export class DeviceManager implements HintProvider {
    */
   async start(activePods: () => Pod[]): Promise<void> {
     this.activePods = activePods;
+    this.grpc = this.options.grpc ?? (await loadGrpcJs());
     mkdirSync(this.options.pluginDir, { recursive: true, mode: 0o750 });
     this.readCheckpoint();
     this.removeStaleSockets();
     this.server = new RegistrationServer(
-      this.options.grpc,
+      this.grpc,
       (request) => this.connectPlugin(request),
       (resource) => {
         this.options.logger?.info(
@@ -166,7 +174,7 @@ export class DeviceManager implements HintProvider {
   private async connectPlugin(request: RegisterRequest): Promise<void> {
     const resource = request.resourceName;
     const endpoint = await PluginEndpoint.connect(
-      this.options.grpc,
+      this.grpc!,
       resource,
       join(this.options.pluginDir, request.endpoint),
     );
