@@ -2,8 +2,11 @@ import { join } from 'node:path';
 import type { KubeletConfiguration, KubeletLogger } from '@nodeagent/kubelet';
 import type { Pod, PodStatus } from '@nodeagent/kubelet/api';
 import {
+  type CpuManager,
   DeviceManager,
   type DeviceManagerOptions,
+  PodResourcesServer,
+  podResourcesSocketName,
   readNumaNodes,
   type TopologyManager,
 } from '@nodeagent/kubelet/runtime';
@@ -42,4 +45,30 @@ export function activePods(kubelet: {
       const phase = kubelet.getPodStatus(pod.metadata.uid ?? '')?.phase;
       return phase !== 'Succeeded' && phase !== 'Failed';
     });
+}
+
+/**
+ * Upstream's ListenAndServePodResources: the pod-resources API v1 on
+ * `<root-dir>/pod-resources/kubelet.sock`, with upstream's rate limit (100 a second, bursts of 10).
+ */
+export async function startPodResourcesServer(
+  rootDir: string,
+  w: {
+    pods: () => Pod[];
+    devices: DeviceManager;
+    cpus: CpuManager;
+    registry: DeviceManagerOptions['registry'];
+  },
+  logger: KubeletLogger,
+): Promise<PodResourcesServer> {
+  const server = new PodResourcesServer({
+    pods: { activePods: w.pods },
+    devices: w.devices,
+    cpus: w.cpus,
+    registry: w.registry,
+  });
+  const socket = join(rootDir, 'pod-resources', podResourcesSocketName);
+  logger.info({ qps: 100, burstTokens: 10 }, 'Setting rate limiting for podresources endpoint');
+  await server.start(socket);
+  return server;
 }

@@ -55,7 +55,7 @@ import {
 import { type ApiEventSink, MirrorPodSync, nodeEventReasons } from '@nodeagent/kubelet/sources';
 import { parseDuration, systemClock } from '@nodeagent/primitives';
 import { apiRuntimeClassGetter } from './api-runtime-classes';
-import { activePods, deviceManagerForConfig } from './device-manager-wiring';
+import { activePods, deviceManagerForConfig, startPodResourcesServer } from './device-manager-wiring';
 import { connectCri } from './image-service-client';
 import { startIptablesUtilChains } from './iptables-util-chains';
 import { type KubeletApiClients, kubeletApiClients } from './kubelet-api-clients';
@@ -252,6 +252,11 @@ async function startKubeletParts(
   // Upstream's container manager starts the device manager before the pods sync: the
   // Registration socket is served and its checkpoint restored before any pod is admitted.
   await devices.start(activePods(kubelet));
+  const podResources = await startPodResourcesServer(
+    flags.rootDir,
+    { pods: activePods(kubelet), devices, cpus: cpus.cpuManager, registry: metrics.registry },
+    logger,
+  );
   kubeletPods = (uid) => kubelet.getPod(uid);
   kubeletPodUids = () => kubelet.getPods().map((pod) => pod.metadata?.uid ?? '');
   // podCIDR, then the Node's spec.podCIDRs, to the runtime (upstream's updatePodCIDR callers).
@@ -273,6 +278,7 @@ async function startKubeletParts(
   stops.push(
     () => cpus.cpuManager.stop(),
     () => devices.stop(),
+    () => podResources.stop(),
     () => volumeStats.stop(),
   );
 

@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
-import { type ApiServer, SampleDevicePlugin, startApiServer } from '@nodeagent/testing';
+import {
+  type ApiServer,
+  formatPodResourcesAnswers,
+  PodResourcesClient,
+  SampleDevicePlugin,
+  startApiServer,
+} from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, fakeNodeFlags, freePort, killChild, node, waitFor } from './binary-harness';
 
@@ -139,5 +145,22 @@ describe('nodeagent-kubelet binary with a device plugin', { timeout: 120_000 }, 
       'Pod was rejected: Allocate failed due to requested number of devices unavailable for example.com/resource. Requested: 2, Available: 1, which is unexpected',
     );
     expect(plugin.allocations).toEqual([['Dev-1']]);
+
+    // podres-list, podres-allocatable, podres-get: our client's answers in the recorded format.
+    const client = new PodResourcesClient(join(dir, 'root', 'pod-resources', 'kubelet.sock'));
+    try {
+      const lines = formatPodResourcesAnswers({
+        list: await client.list(),
+        allocatable: await client.getAllocatableResources(),
+        gets: [await client.get('default', 'np-dp-ours')],
+      });
+      const recorded = (await readFile(join(fidelity, 'pod-resources-answers.txt'), 'utf8'))
+        .split('\n')
+        .filter((l) => l.includes('np-dp-upstream') || l.startsWith('allocatable device'))
+        .map((l) => l.replace('np-dp-upstream', 'np-dp-ours'));
+      expect(lines).toEqual(recorded);
+    } finally {
+      client.close();
+    }
   });
 });

@@ -40,6 +40,8 @@ const KUBELET_LAYERS: readonly (readonly string[])[] = [
   // The device manager (upstream cm/devicemanager): device plugins' registration, their devices
   // as Node capacity, allocation at admission (a topology hint provider), its checkpoint.
   ['devicemanager'],
+  // The pod-resources API (upstream apis/podresources): what the device and CPU managers hold, by pod.
+  ['podresources'],
   ['volumes'],
   ['stats'],
   ['images'],

@@ -199,7 +199,7 @@ describe('device manager', () => {
     );
     expect(manager.getCapacity().capacity).toEqual({ 'example.com/resource': '2' });
     expect(manager.containerDevices('uid-holder', 'c')).toEqual([
-      { resource: 'example.com/resource', ids: [held], numaNodes: [] },
+      { resource: 'example.com/resource', id: held, numaNodes: [] },
     ]);
     // The one healthy device is free: a second pod gets it; a third finds none.
     expect(await admit(pod('second', 1))).toEqual({ admit: true });
@@ -292,7 +292,7 @@ describe('device manager checkpoint and restart', () => {
     second.active.push(pod('kept', 1));
     // Before the plugin is back: the resource is known with no devices.
     expect(second.manager.containerDevices('uid-kept', 'c')).toEqual([
-      { resource: 'example.com/resource', ids: [held], numaNodes: [] },
+      { resource: 'example.com/resource', id: held, numaNodes: [] },
     ]);
     await waitFor(
       're-registration',

@@ -48,5 +48,14 @@ export {
   withNetns,
   withNetnsScope,
 } from './netns/index';
+/** A client of the kubelet's pod-resources API v1, and its answers in the recorded format. */
+export {
+  formatPodResourcesAnswers,
+  PodResourcesClient,
+  type PodResourcesContainer,
+  type PodResourcesDevices,
+  type PodResourcesPod,
+} from './podresources/podresources-client';
+export { podResourcesV1Proto } from './podresources/podresources-proto';
 /** Memory and CPU of another process (RSS from /proc, V8 heap via a preload), for RSS benchmarks. */
 export * as processMemory from './process-memory';

@@ -15,7 +15,7 @@ import {
   parseDeviceCheckpoint,
 } from './device-manager-checkpoint';
 import { type DevicePluginMetrics, devicePluginMetrics } from './device-plugin-metrics';
-import { deviceTopologyHints } from './device-topology-hints';
+import { deviceNumaNodes, deviceTopologyHints } from './device-topology-hints';
 import {
   type ContainerAllocateResponse,
   type DevicePluginOptions,
@@ -64,6 +64,13 @@ interface EndpointRecord {
   options: DevicePluginOptions | undefined;
   /** When the plugin went away (or the kubelet restarted without it); undefined while connected. */
   stoppedAt: number | undefined;
+}
+
+/** One device of a resource and the NUMA nodes it sits on (empty: no topology). */
+export interface DeviceInstance {
+  resource: string;
+  id: string;
+  numaNodes: number[];
 }
 
 /** What a DeviceManager is built from. */
@@ -261,27 +268,30 @@ export class DeviceManager implements HintProvider {
     return { capacity, allocatable };
   }
 
-  /** Every device the plugins report as healthy, by resource (upstream GetAllocatableDevices). */
-  allocatableDevices(): Map<string, PluginDevice[]> {
-    const out = new Map<string, PluginDevice[]>();
+  /** Every healthy device with its NUMA nodes (upstream GetAllocatableDevices). */
+  allocatableDevices(): DeviceInstance[] {
+    const out: DeviceInstance[] = [];
     for (const [resource, ids] of this.healthy) {
       const all = this.allDevices.get(resource);
-      const devices = [...ids].flatMap((id) => (all?.get(id) ? [all.get(id)!] : []));
-      if (devices.length > 0) out.set(resource, devices);
+      for (const id of ids) out.push({ resource, id, numaNodes: deviceNumaNodes(all?.get(id)) });
     }
     return out;
   }
 
-  /** The container's devices by resource (upstream GetDevices), with each device's NUMA nodes. */
-  containerDevices(
-    podUid: string,
-    container: string,
-  ): { resource: string; ids: string[]; numaNodes: number[] }[] {
-    return [...this.podDevices.containerResources(podUid, container)].map(([resource, allocation]) => ({
-      resource,
-      ids: [...deviceIdsOf(allocation.devicesPerNuma)],
-      numaNodes: [...allocation.devicesPerNuma.keys()].filter((node) => node !== nodeWithoutTopology),
-    }));
+  /** The container's devices with the NUMA nodes each was allocated on (upstream GetDevices). */
+  containerDevices(podUid: string, container: string): DeviceInstance[] {
+    const out: DeviceInstance[] = [];
+    for (const [resource, allocation] of this.podDevices.containerResources(podUid, container)) {
+      const nodes = new Map<string, number[]>();
+      for (const [node, ids] of allocation.devicesPerNuma)
+        for (const id of ids) {
+          const list = nodes.get(id) ?? [];
+          if (node !== nodeWithoutTopology) list.push(node);
+          nodes.set(id, list);
+        }
+      for (const [id, numaNodes] of nodes) out.push({ resource, id, numaNodes });
+    }
+    return out;
   }
 
   private isDevicePluginResource(resource: string): boolean {

@@ -48,6 +48,16 @@ export {
   syncIPTablesRules,
 } from '../network/iptables-util-chains';
 export {
+  podResourcesDefaultBurstTokens,
+  podResourcesDefaultQps,
+  podResourcesSocketName,
+} from '../podresources/podresources-api';
+export {
+  type PodResourcesPods,
+  PodResourcesServer,
+  type PodResourcesServerOptions,
+} from '../podresources/podresources-server';
+export {
   type CriRuntimeStack,
   criRuntimeStack,
   podRuntimeStack,
