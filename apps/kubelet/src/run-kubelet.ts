@@ -501,6 +501,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
     // Upstream's GetAllocateResourcesPodAdmitHandler: the topology manager, which allocates through the CPU manager.
     allocateResources: parts.topologyManager,
     pendingAdmission: parts.deviceManager,
+    pluginResources: parts.deviceManager,
     nodeShutdownAdmission: parts.nodeShutdownAdmission,
   });
   // Upstream's container manager start: cpu_manager_state and memory_manager_state restored or written.

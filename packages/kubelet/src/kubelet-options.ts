@@ -1,5 +1,6 @@
 import type { Clock } from '@nodeagent/primitives';
 import type { PendingAdmission, PodAdmitHandler } from './admission/admit-handler';
+import type { PluginResourceAllocations } from './admission/resource-fit-admit';
 import type { Container, ResourceList } from './api/pod-types';
 import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
 import type { KubeletConfiguration } from './config/kubelet-configuration';
@@ -142,6 +143,8 @@ export interface KubeletOptions {
   allocateResources?: PodAdmitHandler;
   /** Admission's asynchronous end (the DeviceManager's plugin calls for what allocateResources reserved). */
   pendingAdmission?: PendingAdmission;
+  /** The DeviceManager's devices given out, by resource (the resource fit counts allocatable at least that). */
+  pluginResources?: PluginResourceAllocations;
   /** The node shutdown manager's admission (NodeShutdownManager): no new pods while the node shuts down. */
   nodeShutdownAdmission?: PodAdmitHandler;
   metrics?: KubeletMetrics;

@@ -216,6 +216,7 @@ export function admitHandlers(
     isCriticalPod,
     allocatesUserNamespaces: options.userNamespaces !== undefined,
     allocateResources: options.allocateResources,
+    pluginResources: options.pluginResources,
     nodeShutdown: options.nodeShutdownAdmission,
   });
 }

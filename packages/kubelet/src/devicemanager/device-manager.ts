@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import type * as GrpcJs from '@grpc/grpc-js';
 import { type Clock, parseQuantity, systemClock } from '@nodeagent/primitives';
 import type { Registry } from 'prom-client';
-import { admitted, type PodAdmitResult, unexpectedAdmissionErrorReason } from '../admission/admit-handler';
+import {
+  admitted,
+  type PendingAdmission,
+  type PodAdmitResult,
+  unexpectedAdmissionErrorReason,
+} from '../admission/admit-handler';
+import type { PluginResourceAllocations } from '../admission/resource-fit-admit';
 import type { Container, Pod } from '../api/pod-types';
 import { readCheckpointFile, writeCheckpointFile } from '../cpumanager/checkpoint-file';
 import type { KubeletLogger } from '../kubelet-logger';
@@ -106,7 +112,7 @@ function deviceLimits(container: Container): [string, number][] {
  * the pod's worker starts: `admissionOutcome` gives their result, and a failure refuses the pod
  * with the same UnexpectedAdmissionError upstream gives.
  */
-export class DeviceManager implements HintProvider {
+export class DeviceManager implements HintProvider, PluginResourceAllocations, PendingAdmission {
   readonly checkpointPath: string;
   readonly socketPath: string;
   private readonly clock: Clock;
@@ -292,6 +298,11 @@ export class DeviceManager implements HintProvider {
       for (const [id, numaNodes] of nodes) out.push({ resource, id, numaNodes });
     }
     return out;
+  }
+
+  /** The devices given out (or reserved), counted by resource (upstream's allocatedDevices). */
+  allocatedCounts(): Record<string, number> {
+    return Object.fromEntries([...this.allocatedDevices()].map(([resource, ids]) => [resource, ids.size]));
   }
 
   private isDevicePluginResource(resource: string): boolean {

@@ -1,7 +1,7 @@
 import type * as GrpcJs from '@grpc/grpc-js';
+import { isExtendedResourceName } from '../api/extended-resource-name';
 import { devicePluginApiVersion } from './deviceplugin-api';
 import { registrationService } from './deviceplugin-services';
-import { isExtendedResourceName } from './extended-resource-name';
 
 /** A RegisterRequest as the Registration service receives it. */
 export interface RegisterRequest {
