@@ -28,6 +28,8 @@ export function deviceManagerForConfig(
   const manager = new DeviceManager({
     pluginDir: join(rootDir, 'device-plugins'),
     numaNodes: config.topologyManagerPolicy === 'none' ? [] : readNumaNodes().map((node) => node.id),
+    // Pods restored from the checkpoint keep their devices until every pod source has listed.
+    waitForSources: true,
     registry,
     logger,
   });

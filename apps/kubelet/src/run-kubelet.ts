@@ -314,7 +314,10 @@ async function startKubeletParts(
   }
 
   // Upstream's sourcesReady: the static pods are read; the API's pods once its informer listed.
-  const sourcesReady = () => cpus.cpuManager.markSourcesReady();
+  const sourcesReady = () => {
+    cpus.cpuManager.markSourcesReady();
+    devices.markSourcesReady();
+  };
   if (kubeConfig) {
     const source = startApiPodSource(kubeConfig, nodeName, kubelet, logger, sourcesReady);
     stops.push(() => source.stop());

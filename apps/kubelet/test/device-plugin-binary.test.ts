@@ -45,8 +45,13 @@ beforeAll(async () => {
       'nodeStatusUpdateFrequency: 1s',
     ].join('\n'),
   );
+  child = await startKubelet();
+}, 60_000);
+
+/** The binary on the fake runtime, the API server and a root dir kept across restarts. */
+async function startKubelet(): Promise<ChildProcess> {
   const port = await freePort();
-  child = spawn(
+  const started = spawn(
     node,
     [
       cli,
@@ -58,8 +63,9 @@ beforeAll(async () => {
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  child.stderr?.resume();
-}, 60_000);
+  started.stderr?.resume();
+  return started;
+}
 
 afterAll(async () => {
   plugin?.stop();
@@ -162,5 +168,50 @@ describe('nodeagent-kubelet binary with a device plugin', { timeout: 120_000 }, 
     } finally {
       client.close();
     }
+  });
+
+  it('keeps the allocation across a kill -9 and restart: the plugin re-registers, the pod keeps Dev-1, Dev-2 is still the only one free', async () => {
+    await killChild(child);
+    child = await startKubelet();
+    await waitFor(
+      'the plugin registering again',
+      async () =>
+        plugin!.log.includes('inotify: kubelet.sock created, restarting.') &&
+        plugin!.log.filter((l) => l === 'Device Plugin registered with the Kubelet').length >= 2
+          ? true
+          : undefined,
+      60_000,
+    );
+    const client = new PodResourcesClient(join(dir, 'root', 'pod-resources', 'kubelet.sock'));
+    try {
+      const pod = await waitFor(
+        'the pod listed again',
+        async () => {
+          const pods = await client.list().catch(() => []);
+          const found = pods.find((p) => p.name === 'np-dp-ours');
+          return found && found.containers[0]!.devices.length > 0 ? found : undefined;
+        },
+        60_000,
+      );
+      expect(pod.containers[0]!.devices).toEqual([
+        expect.objectContaining({ resourceName: 'example.com/resource', deviceIds: ['Dev-1'] }),
+      ]);
+    } finally {
+      client.close();
+    }
+    // No second Allocate: the checkpoint kept the container's device.
+    expect(plugin!.allocations).toEqual([['Dev-1']]);
+    await core.createNamespacedPod({ namespace: 'default', body: devicePod('np-dp-after', 1) });
+    await waitFor(
+      'the new pod running',
+      async () => {
+        const p = await core.readNamespacedPod({ name: 'np-dp-after', namespace: 'default' });
+        return p.status?.phase === 'Running' ? true : undefined;
+      },
+      60_000,
+    );
+    expect(plugin!.allocations).toEqual([['Dev-1'], ['Dev-2']]);
+    const first = await core.readNamespacedPod({ name: 'np-dp-ours', namespace: 'default' });
+    expect(first.status?.phase).toBe('Running');
   });
 });

@@ -55,9 +55,17 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function startManager(options: { clock?: ReturnType<typeof clock>; registry?: Registry } = {}) {
+async function startManager(
+  options: { clock?: ReturnType<typeof clock>; registry?: Registry; waitForSources?: boolean } = {},
+) {
   const active: Pod[] = [];
-  const manager = new DeviceManager({ pluginDir, grpc, clock: options.clock, registry: options.registry });
+  const manager = new DeviceManager({
+    pluginDir,
+    grpc,
+    clock: options.clock,
+    registry: options.registry,
+    waitForSources: options.waitForSources,
+  });
   await manager.start(() => active);
   cleanups.push(() => manager.stop());
   const admitter = new TopologyManager({
@@ -304,6 +312,33 @@ describe('device manager checkpoint and restart', () => {
     expect(await second.admit(pod('kept', 1))).toEqual({ admit: true });
     expect(plugin.allocations).toHaveLength(1);
     expect(await second.admit(pod('new', 2))).toMatchObject({ admit: false });
+  });
+
+  it('keeps the devices of a restored pod not yet delivered again until the pod sources are ready, then frees them', async () => {
+    const first = await startManager();
+    const plugin = await startPlugin({ watchKubeletSocket: true });
+    await waitFor(
+      'devices',
+      () => first.manager.getCapacity().allocatable['example.com/resource'] === '2',
+      10_000,
+    );
+    expect(await first.admit(pod('restored', 1))).toEqual({ admit: true });
+    first.manager.stop();
+    const second = await startManager({ waitForSources: true });
+    await waitFor(
+      're-registration',
+      () => second.manager.getCapacity().allocatable['example.com/resource'] === '2',
+      10_000,
+    );
+    // Another pod comes first: the restored pod (not listed again yet) keeps its device.
+    expect(await second.admit(pod('other', 1))).toEqual({ admit: true });
+    expect(second.manager.containerDevices('uid-restored', 'c')).toHaveLength(1);
+    expect((await second.admit(pod('third', 1))).admit).toBe(false);
+    // The sources have listed everything and the restored pod is not among them: its device is freed.
+    second.manager.markSourcesReady();
+    expect(await second.admit(pod('fourth', 1))).toEqual({ admit: true });
+    expect(second.manager.containerDevices('uid-restored', 'c')).toEqual([]);
+    expect(plugin.allocations).toHaveLength(3);
   });
 
   it('starts empty from a checkpoint whose checksum does not match', async () => {

@@ -85,6 +85,11 @@ export interface DeviceManagerOptions {
   pluginDir: string;
   /** @grpc/grpc-js (default: imported when the manager starts, as the CRI client loads it on first use). */
   grpc?: typeof GrpcJs;
+  /**
+   * Whether freeing the devices of pods no longer active waits for markSourcesReady (upstream's
+   * sourcesReady: after a restart, pods not yet delivered again must keep their devices).
+   */
+  waitForSources?: boolean;
   /** The machine's NUMA node IDs, for topology hints (empty: no hints). */
   numaNodes?: readonly number[];
   clock?: Clock;
@@ -130,6 +135,7 @@ export class DeviceManager implements HintProvider, PluginResourceAllocations, P
   private readonly pending = new Map<string, Promise<void>>();
   private server: RegistrationServer | undefined;
   private activePods: () => Pod[] = () => [];
+  private sourcesReady: boolean;
   private grpc: typeof GrpcJs | undefined;
 
   constructor(private readonly options: DeviceManagerOptions) {
@@ -137,6 +143,12 @@ export class DeviceManager implements HintProvider, PluginResourceAllocations, P
     this.socketPath = join(options.pluginDir, kubeletSocketName);
     this.clock = options.clock ?? systemClock;
     this.metrics = devicePluginMetrics(options.registry);
+    this.sourcesReady = !options.waitForSources;
+  }
+
+  /** Every pod source has delivered its pods: devices of pods not among them may be freed. */
+  markSourcesReady(): void {
+    this.sourcesReady = true;
   }
 
   /**
@@ -313,12 +325,17 @@ export class DeviceManager implements HintProvider, PluginResourceAllocations, P
     return this.podDevices.devices();
   }
 
-  /** Upstream UpdateAllocatedDevices: devices of pods no longer active are freed. */
-  private updateAllocatedDevices(): void {
+  /**
+   * Upstream UpdateAllocatedDevices: devices of pods no longer active are freed, once the pod
+   * sources are ready; `admitting` (the pod being admitted, active in upstream's pod manager by
+   * then) keeps its own.
+   */
+  private updateAllocatedDevices(admitting?: string): void {
+    if (!this.sourcesReady) return;
     const active = new Set(this.activePods().map((pod) => pod.metadata.uid ?? ''));
     let changed = false;
     for (const uid of this.podDevices.podUids())
-      if (!active.has(uid) && !this.pending.has(uid)) {
+      if (!active.has(uid) && !this.pending.has(uid) && uid !== admitting) {
         this.podDevices.deletePod(uid);
         changed = true;
       }
@@ -344,7 +361,7 @@ export class DeviceManager implements HintProvider, PluginResourceAllocations, P
         if (this.healthy.has(resource) && count > 0)
           requests.set(resource, Math.max(requests.get(resource) ?? 0, count));
     if (requests.size === 0) return undefined;
-    this.updateAllocatedDevices();
+    this.updateAllocatedDevices(uid);
     const allocated = this.allocatedDevices();
     const hints: Record<string, TopologyHint[] | undefined> = {};
     for (const [resource, count] of requests) {
@@ -400,7 +417,7 @@ export class DeviceManager implements HintProvider, PluginResourceAllocations, P
     for (const [resource, needed] of deviceLimits(container)) {
       if (!this.isDevicePluginResource(resource)) continue;
       if (!updated) {
-        this.updateAllocatedDevices();
+        this.updateAllocatedDevices(uid);
         updated = true;
       }
       const chosen = this.devicesToAllocate(

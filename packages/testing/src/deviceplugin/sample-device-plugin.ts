@@ -1,4 +1,4 @@
-import { existsSync, type FSWatcher, mkdirSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { type FSWatcher, mkdirSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { devicePluginV1beta1Proto } from './deviceplugin-proto';
@@ -65,6 +65,9 @@ export class SampleDevicePlugin {
   private readonly streams = new Set<grpc.ServerWritableStream<object, object>>();
   private watcher: FSWatcher | undefined;
   private dieOnAllocate = false;
+  private restarting: Promise<void> = Promise.resolve();
+  /** The kubelet socket registered with last (inode and change time: inodes are reused), so one new socket means one restart. */
+  private registeredInode: string | undefined;
 
   constructor(private readonly options: SampleDevicePluginOptions) {
     this.resourceName = options.resourceName ?? 'example.com/resource';
@@ -88,14 +91,33 @@ export class SampleDevicePlugin {
     mkdirSync(this.options.deviceDir, { recursive: true });
     for (const device of this.devices) writeFileSync(this.deviceFile(device.id), `${device.id}\n`);
     await this.serve();
+    this.registeredInode = this.kubeletSocketInode();
     await this.register();
     if (this.options.watchKubeletSocket && !this.watcher) {
       // fs.watch is inotify on Linux: the kubelet's socket being created again means a new kubelet.
       this.watcher = watch(this.options.pluginDir, (_event, name) => {
-        if (name !== 'kubelet.sock' || !existsSync(join(this.options.pluginDir, 'kubelet.sock'))) return;
+        if (name !== 'kubelet.sock') return;
+        // inotify reports the old socket's removal and the new one's creation: restart once a new socket.
+        const inode = this.kubeletSocketInode();
+        if (inode === undefined || inode === this.registeredInode) return;
+        this.registeredInode = inode;
         this.log.push('inotify: kubelet.sock created, restarting.');
-        void this.restart().catch((error: Error) => this.log.push(`restart failed: ${error.message}`));
+        // One restart at a time: inotify may report the socket's removal and creation together.
+        this.restarting = this.restarting
+          .then(() => this.restart())
+          .catch((error: Error) => {
+            this.log.push(`restart failed: ${error.message}`);
+          });
       });
+    }
+  }
+
+  private kubeletSocketInode(): string | undefined {
+    try {
+      const stat = statSync(join(this.options.pluginDir, 'kubelet.sock'), { bigint: true });
+      return `${stat.ino}:${stat.ctimeNs}`;
+    } catch {
+      return undefined;
     }
   }
 
