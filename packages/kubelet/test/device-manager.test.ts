@@ -214,6 +214,24 @@ describe('device manager', () => {
     expect((await admit(pod('third', 1))).admit).toBe(false);
   });
 
+  it('takes the plugin back when its socket is removed and recreated: same devices, allocations kept, no second Allocate', async () => {
+    const { manager, admit } = await startManager();
+    const plugin = await startPlugin();
+    await waitFor('devices', () => manager.getCapacity().allocatable['example.com/resource'] === '2', 10_000);
+    expect(await admit(pod('held', 1))).toEqual({ admit: true });
+    await plugin.restart();
+    expect(plugin.log.filter((line) => line === 'Device Plugin registered with the Kubelet')).toHaveLength(2);
+    await waitFor(
+      'devices again',
+      () => manager.getCapacity().allocatable['example.com/resource'] === '2',
+      10_000,
+    );
+    expect(manager.containerDevices('uid-held', 'c')).toHaveLength(1);
+    expect(await admit(pod('next', 1))).toEqual({ admit: true });
+    expect((await admit(pod('none-left', 1))).admit).toBe(false);
+    expect(new Set(plugin.allocations.flat())).toEqual(new Set(['Dev-1', 'Dev-2']));
+  });
+
   it('refuses the pod with the gRPC error when the plugin dies during Allocate, and holds nothing for it', async () => {
     const { manager, admit } = await startManager();
     const plugin = await startPlugin();
