@@ -51,7 +51,9 @@ function sortedKeys(record: Record<string, unknown>, numeric = false): string[] 
 
 /**
  * The checkpoint data as go-spew prints it for hashing (checksum.New over checkpointData; see
- * checkpoint-checksum.ts for the conventions the CPU manager's checksums follow).
+ * checkpoint-checksum.ts for the conventions the CPU manager's checksums follow): each struct
+ * field with its Go type, slice and map elements without, a nil slice or map as `<nil>` (Go's
+ * nil PodDeviceEntries of a manager holding nothing), bytes as decimal numbers.
  */
 function dumpForHash(data: WireData): string {
   const strings = (list: string[]) => `[${list.join(' ')}]`;
@@ -60,13 +62,15 @@ function dumpForHash(data: WireData): string {
       .map((node) => `${node}:${strings(entry.DeviceIDs[node]!)}`)
       .join(' ');
     const bytes = [...Buffer.from(entry.AllocResp, 'base64')].join(' ');
-    return `{PodUID:${entry.PodUID} ContainerName:${entry.ContainerName} ResourceName:${entry.ResourceName} DeviceIDs:map[${perNuma}] AllocResp:[${bytes}]}`;
+    return `{PodUID:(string)${entry.PodUID} ContainerName:(string)${entry.ContainerName} ResourceName:(string)${entry.ResourceName} DeviceIDs:(checkpoint.DevicesPerNUMA)map[${perNuma}] AllocResp:([]uint8)[${bytes}]}`;
   });
   const registered = data.RegisteredDevices ?? {};
   const devices = sortedKeys(registered)
     .map((resource) => `${resource}:${strings(registered[resource]!)}`)
     .join(' ');
-  return `(checkpoint.checkpointData){PodDeviceEntries:([]checkpoint.PodDevicesEntry)[${entries.join(' ')}] RegisteredDevices:(map[string][]string)map[${devices}]}`;
+  const entryList = (data.PodDeviceEntries ?? null) === null ? '<nil>' : `[${entries.join(' ')}]`;
+  const deviceMap = (data.RegisteredDevices ?? null) === null ? '<nil>' : `map[${devices}]`;
+  return `(checkpoint.checkpointData){PodDeviceEntries:([]checkpoint.PodDevicesEntry)${entryList} RegisteredDevices:(map[string][]string)${deviceMap}}`;
 }
 
 function toWire(checkpoint: DeviceManagerCheckpoint): WireData {
