@@ -252,6 +252,8 @@ async function startKubeletParts(
   // Upstream's container manager starts the device manager before the pods sync: the
   // Registration socket is served and its checkpoint restored before any pod is admitted.
   await devices.start(activePods(kubelet));
+  // Upstream's sync loop syncs the pods whose devices changed health (their allocatedResourcesStatus).
+  devices.watchHealth((uids) => kubelet.resyncPods(uids.flatMap((uid) => kubelet.getPod(uid) ?? [])));
   const podResources = await startPodResourcesServer(
     flags.rootDir,
     { pods: activePods(kubelet), devices, cpus: cpus.cpuManager, registry: metrics.registry },
@@ -505,6 +507,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
     allocateResources: parts.topologyManager,
     pendingAdmission: parts.deviceManager,
     pluginResources: parts.deviceManager,
+    deviceHealth: parts.deviceManager,
     nodeShutdownAdmission: parts.nodeShutdownAdmission,
   });
   // Upstream's container manager start: cpu_manager_state and memory_manager_state restored or written.

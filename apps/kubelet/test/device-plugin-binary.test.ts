@@ -181,7 +181,9 @@ describe('nodeagent-kubelet binary with a device plugin', { timeout: 120_000 }, 
           ? true
           : undefined,
       60_000,
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; the plugin's log: ${JSON.stringify(plugin!.log)}`);
+    });
     const client = new PodResourcesClient(join(dir, 'root', 'pod-resources', 'kubelet.sock'));
     try {
       const pod = await waitFor(

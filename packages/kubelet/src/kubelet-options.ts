@@ -7,6 +7,7 @@ import type { KubeletConfiguration } from './config/kubelet-configuration';
 import type { NodeSwapFacts } from './cri/container-swap';
 import type { PodRuntime } from './cri/pod-runtime';
 import type { UserNamespaceAllocator } from './cri/user-namespaces';
+import type { DeviceHealthStatus } from './devicemanager/device-manager';
 import type { ObjectSource } from './env/resolve-env';
 import type { ServiceLister } from './env/service-env';
 import type { NodeEventRecorder, PodEventRecorder } from './events/event-reasons';
@@ -145,6 +146,8 @@ export interface KubeletOptions {
   pendingAdmission?: PendingAdmission;
   /** The DeviceManager's devices given out, by resource (the resource fit counts allocatable at least that). */
   pluginResources?: PluginResourceAllocations;
+  /** The DeviceManager: container statuses carry their devices' health (while the ResourceHealthStatus gate is on). */
+  deviceHealth?: DeviceHealthStatus;
   /** The node shutdown manager's admission (NodeShutdownManager): no new pods while the node shuts down. */
   nodeShutdownAdmission?: PodAdmitHandler;
   metrics?: KubeletMetrics;

@@ -77,6 +77,7 @@ beforeEach(async () => {
     mounter: new RecordingMounter(),
     allocateResources: topology,
     pendingAdmission: manager,
+    deviceHealth: manager,
   });
   await kubelet.start();
   await manager.start(() =>
@@ -195,11 +196,38 @@ describe('a kubelet with the device manager', () => {
     const pod = devicePod('np-dp', 1);
     kubelet.addPod(pod);
     await waitFor('running', () => kubelet.getPodStatus(pod.metadata.uid!)?.phase === 'Running', 20_000);
+    expect(kubelet.getPodStatus(pod.metadata.uid!)?.containerStatuses?.[0]?.allocatedResourcesStatus).toEqual(
+      [{ name: 'example.com/resource', resources: [{ resourceID: 'Dev-1', health: 'Healthy' }] }],
+    );
+    const resynced: string[][] = [];
+    manager.watchHealth((uids) => {
+      resynced.push(uids);
+      kubelet.resyncPods(uids.flatMap((uid) => kubelet.getPod(uid) ?? []));
+    });
     plugin.setHealth('Dev-1', 'Unhealthy');
     await waitFor('shrunk', () => manager.getCapacity().allocatable['example.com/resource'] === '1', 10_000);
     expect(manager.getCapacity().capacity['example.com/resource']).toBe('2');
-    await kubelet.settle();
-    expect(kubelet.getPodStatus(pod.metadata.uid!)?.phase).toBe('Running');
+    expect(resynced).toEqual([[pod.metadata.uid]]);
+    // ResourceHealthStatus: the container's status names its device unhealthy; the pod keeps running.
+    const status = await waitFor(
+      'the unhealthy device in the status',
+      () => {
+        const s = kubelet.getPodStatus(pod.metadata.uid!);
+        return s?.containerStatuses?.[0]?.allocatedResourcesStatus?.[0]?.resources[0]?.health === 'Unhealthy'
+          ? s
+          : undefined;
+      },
+      20_000,
+    );
+    expect(status.phase).toBe('Running');
+    // The other device's health changes nothing for this pod.
+    plugin.setHealth('Dev-2', 'Unhealthy');
+    await waitFor(
+      'shrunk again',
+      () => manager.getCapacity().allocatable['example.com/resource'] === '0',
+      10_000,
+    );
+    expect(resynced).toHaveLength(1);
   });
 });
 

@@ -10,7 +10,7 @@ import {
   unexpectedAdmissionErrorReason,
 } from '../admission/admit-handler';
 import type { PluginResourceAllocations } from '../admission/resource-fit-admit';
-import type { Container, Pod } from '../api/pod-types';
+import type { Container, Pod, ResourceStatus } from '../api/pod-types';
 import { readCheckpointFile, writeCheckpointFile } from '../cpumanager/checkpoint-file';
 import type { KubeletLogger } from '../kubelet-logger';
 import type { ResourceHints, TopologyHint } from '../topologymanager/topology-hint';
@@ -79,6 +79,11 @@ export interface DeviceInstance {
   numaNodes: number[];
 }
 
+/** The health of the devices a container holds, for its status (ResourceHealthStatus). */
+export interface DeviceHealthStatus {
+  allocatedResourcesStatus(podUid: string, container: string): ResourceStatus[] | undefined;
+}
+
 /** What a DeviceManager is built from. */
 export interface DeviceManagerOptions {
   /** `<root-dir>/device-plugins`: the registration socket, the plugins' sockets and the checkpoint. */
@@ -117,7 +122,9 @@ function deviceLimits(container: Container): [string, number][] {
  * the pod's worker starts: `admissionOutcome` gives their result, and a failure refuses the pod
  * with the same UnexpectedAdmissionError upstream gives.
  */
-export class DeviceManager implements HintProvider, PluginResourceAllocations, PendingAdmission {
+export class DeviceManager
+  implements HintProvider, PluginResourceAllocations, PendingAdmission, DeviceHealthStatus
+{
   readonly checkpointPath: string;
   readonly socketPath: string;
   private readonly clock: Clock;
@@ -137,6 +144,7 @@ export class DeviceManager implements HintProvider, PluginResourceAllocations, P
   private activePods: () => Pod[] = () => [];
   private sourcesReady: boolean;
   private grpc: typeof GrpcJs | undefined;
+  private readonly healthListeners: ((podUids: string[]) => void)[] = [];
 
   constructor(private readonly options: DeviceManagerOptions) {
     this.checkpointPath = join(options.pluginDir, deviceManagerCheckpointName);
@@ -236,6 +244,29 @@ export class DeviceManager implements HintProvider, PluginResourceAllocations, P
     this.options.logger?.info({ resourceName: resource, err: error }, 'Endpoint became unhealthy');
   }
 
+  /**
+   * Hears the pods whose devices changed health (upstream's Updates channel, which the kubelet's
+   * sync loop turns into syncs of those pods, so their allocatedResourcesStatus goes out).
+   */
+  watchHealth(listener: (podUids: string[]) => void): void {
+    this.healthListeners.push(listener);
+  }
+
+  /** The pods holding a device of `resource` whose health differs between `before` and `after`. */
+  private podsWithHealthChange(
+    resource: string,
+    before: ReadonlyMap<string, PluginDevice> | undefined,
+    after: ReadonlyMap<string, PluginDevice>,
+  ): string[] {
+    const changed = new Set<string>();
+    for (const { podUid, resource: held, allocation } of this.podDevices.entries()) {
+      if (held !== resource) continue;
+      for (const id of deviceIdsOf(allocation.devicesPerNuma))
+        if (before?.get(id)?.health !== after.get(id)?.health) changed.add(podUid);
+    }
+    return [...changed];
+  }
+
   /** Upstream genericDeviceUpdateCallback: the plugin's full list replaces the resource's devices. */
   private updateDevices(resource: string, devices: readonly PluginDevice[]): void {
     const all = new Map<string, PluginDevice>();
@@ -245,6 +276,7 @@ export class DeviceManager implements HintProvider, PluginResourceAllocations, P
       all.set(device.ID, device);
       (device.health === healthyDevice ? healthy : unhealthy).add(device.ID);
     }
+    const changedPods = this.podsWithHealthChange(resource, this.allDevices.get(resource), all);
     this.allDevices.set(resource, all);
     this.healthy.set(resource, healthy);
     this.unhealthy.set(resource, unhealthy);
@@ -253,6 +285,7 @@ export class DeviceManager implements HintProvider, PluginResourceAllocations, P
       { resourceName: resource, totalCount: devices.length, healthyCount: healthy.size },
       'Processed device updates for resource',
     );
+    if (changedPods.length > 0) for (const listener of this.healthListeners) listener(changedPods);
   }
 
   /**
@@ -310,6 +343,26 @@ export class DeviceManager implements HintProvider, PluginResourceAllocations, P
       for (const [id, numaNodes] of nodes) out.push({ resource, id, numaNodes });
     }
     return out;
+  }
+
+  /**
+   * Upstream UpdateAllocatedResourcesStatus for one container: each resource it holds with its
+   * devices' health as the plugin last reported it (Healthy when the plugin no longer lists the
+   * device, as upstream defaults it), resources and devices sorted; undefined when it holds none.
+   */
+  allocatedResourcesStatus(podUid: string, container: string): ResourceStatus[] | undefined {
+    const held = this.podDevices.containerResources(podUid, container);
+    if (held.size === 0) return undefined;
+    return [...held.keys()].sort().map((resource) => ({
+      name: resource,
+      resources: [...deviceIdsOf(held.get(resource)!.devicesPerNuma)].sort().map((id) => ({
+        resourceID: id,
+        health:
+          (this.allDevices.get(resource)?.get(id)?.health ?? healthyDevice) === healthyDevice
+            ? 'Healthy'
+            : 'Unhealthy',
+      })),
+    }));
   }
 
   /** The devices given out (or reserved), counted by resource (upstream's allocatedDevices). */

@@ -121,11 +121,23 @@ export class SampleDevicePlugin {
     }
   }
 
-  /** Stops serving and registers again (what upstream's sample does when kubelet.sock is created). */
+  /**
+   * Stops serving and registers again (what upstream's sample does when kubelet.sock is created);
+   * a refused Register is tried again a few times (a kubelet still starting), each failure logged.
+   */
   async restart(): Promise<void> {
     this.stopServer();
     await this.serve();
-    await this.register();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.register();
+        return;
+      } catch (error) {
+        this.log.push(`Register failed: ${(error as Error).message}`);
+        if (attempt >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      }
+    }
   }
 
   private async serve(): Promise<void> {
