@@ -231,6 +231,59 @@ describe('a kubelet with the device manager', () => {
   });
 });
 
+describe('with feature gate ResourceHealthStatus off', () => {
+  it('leaves allocatedResourcesStatus out of the container statuses', async () => {
+    const topology = new TopologyManager({
+      policyName: 'none',
+      scopeName: 'container',
+      policyOptions: {},
+      numaNodes: () => [],
+    });
+    topology.addHintProvider(manager);
+    const gateOff = new Kubelet({
+      node: {
+        name: 'node-b',
+        rootDir: join(dir, 'root-b'),
+        hostIPs: ['192.168.50.3'],
+        memoryCapacity: 4 * 1024 ** 3,
+      },
+      runtime: withContainerDevices(criPodRuntime(client), manager),
+      config: parseKubeletConfiguration({
+        podLogsDir: join(dir, 'logs-b'),
+        featureGates: { ResourceHealthStatus: false },
+      }).config,
+      api: { statusWriter: new RecordingWriter() },
+      pacing: {
+        clock: new FakeClock(Date.now()),
+        relistPeriodMs: 3_600_000,
+        retryMs: 3_600_000,
+        sleep: async () => {},
+      },
+      mounter: new RecordingMounter(),
+      allocateResources: topology,
+      pendingAdmission: manager,
+      deviceHealth: manager,
+    });
+    await gateOff.start();
+    try {
+      const pod = devicePod('np-dp-gate-off', 1);
+      gateOff.addPod(pod);
+      const status = await waitFor(
+        'running',
+        () => {
+          const s = gateOff.getPodStatus(pod.metadata.uid!);
+          return s?.phase === 'Running' ? s : undefined;
+        },
+        20_000,
+      );
+      expect(manager.containerDevices(pod.metadata.uid!, 'c')).toHaveLength(1);
+      expect(status.containerStatuses?.[0]?.allocatedResourcesStatus).toBeUndefined();
+    } finally {
+      await gateOff.stop();
+    }
+  });
+});
+
 describe('the Node the API server holds', () => {
   let server: ApiServer;
   beforeEach(async () => {
