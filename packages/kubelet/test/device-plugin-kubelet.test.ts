@@ -173,6 +173,25 @@ describe('a kubelet with the device manager', () => {
     expect(created.filter((c) => c.labels?.['io.kubernetes.pod.name'] === 'np-dp-over')).toEqual([]);
   });
 
+  it("gives a removed pod's devices to the next pod", async () => {
+    const first = devicePod('np-dp', 1);
+    kubelet.addPod(first);
+    await waitFor('running', () => kubelet.getPodStatus(first.metadata.uid!)?.phase === 'Running', 20_000);
+    kubelet.removePod(first);
+    await kubelet.settle();
+    await kubelet.cleanups();
+    const both = devicePod('np-dp-both', 2);
+    kubelet.addPod(both);
+    await waitFor('running', () => kubelet.getPodStatus(both.metadata.uid!)?.phase === 'Running', 20_000);
+    expect(
+      manager
+        .containerDevices(both.metadata.uid!, 'c')
+        .map((d) => d.id)
+        .sort(),
+    ).toEqual(['Dev-1', 'Dev-2']);
+    expect(manager.containerDevices(first.metadata.uid!, 'c')).toEqual([]);
+  });
+
   it('fails the pod when the plugin dies during its Allocate, and runs nothing for it', async () => {
     plugin.dieOnNextAllocate();
     const pod = devicePod('np-dp-dies', 1);
