@@ -24,6 +24,8 @@ export interface NodeStatusWiring {
   recordNodeEvent: NodeEventRecorder | undefined;
   /** The node shutdown manager's ShutdownStatus, when it runs: Ready is False while the node shuts down. */
   shutdownStatus?: (() => string | undefined) | undefined;
+  /** The device manager's capacity and allocatable (GetCapacity), set over the machine's. */
+  extendedResources?: () => { capacity: Record<string, string>; allocatable: Record<string, string> };
   logger: KubeletLogger;
 }
 
@@ -52,6 +54,7 @@ export function startNodeStatusReporter(w: NodeStatusWiring): NodeStatusReporter
     },
     // status.images: CRI ListImages, largest first, up to nodeStatusMaxImages.
     images: async () => nodeImagesFromCri((await client.listImages({})).images),
+    extendedResources: w.extendedResources,
     // Downward API limits.* of containers without limits resolve to the allocatable reported.
     // The first status follows registration: the Node exists, mirror pods can be created.
     onStatusUpdate: (status) => {

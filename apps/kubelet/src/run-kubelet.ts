@@ -47,12 +47,15 @@ import {
   type CpuManager,
   type CriRuntimeStack,
   criRuntimeStack,
+  type DeviceManager,
   type TopologyManager,
   withContainerCpusets,
+  withContainerDevices,
 } from '@nodeagent/kubelet/runtime';
 import { type ApiEventSink, MirrorPodSync, nodeEventReasons } from '@nodeagent/kubelet/sources';
 import { parseDuration, systemClock } from '@nodeagent/primitives';
 import { apiRuntimeClassGetter } from './api-runtime-classes';
+import { activePods, deviceManagerForConfig, startPodResourcesServer } from './device-manager-wiring';
 import { connectCri } from './image-service-client';
 import { startIptablesUtilChains } from './iptables-util-chains';
 import { type KubeletApiClients, kubeletApiClients } from './kubelet-api-clients';
@@ -169,6 +172,14 @@ async function startKubeletParts(
   // Upstream's NewContainerManager: reservedSystemCPUs into systemReserved, the topology and CPU managers built.
   const cpus = cpuManagerForConfig(config, flags.rootDir, logger);
   config = cpus.config;
+  // Then the device manager, the topology manager's next hint provider.
+  const devices = deviceManagerForConfig(
+    config,
+    flags.rootDir,
+    cpus.topologyManager,
+    metrics.registry,
+    logger,
+  );
   // Plain requests over the KubeConfig rather than client-node's typed API classes, whose
   // serializer keeps every generated model in memory (see @nodeagent/informer, typed-requests).
   const core = kubeConfig ? coreV1Requests(kubeConfig) : undefined;
@@ -235,8 +246,19 @@ async function startKubeletParts(
     cgroups,
     cpuManager: cpus.cpuManager,
     topologyManager: cpus.topologyManager,
+    deviceManager: devices,
     nodeShutdownAdmission: shutdown?.admission,
   });
+  // Upstream's container manager starts the device manager before the pods sync: the
+  // Registration socket is served and its checkpoint restored before any pod is admitted.
+  await devices.start(activePods(kubelet));
+  // Upstream's sync loop syncs the pods whose devices changed health (their allocatedResourcesStatus).
+  devices.watchHealth((uids) => kubelet.resyncPods(uids.flatMap((uid) => kubelet.getPod(uid) ?? [])));
+  const podResources = await startPodResourcesServer(
+    flags.rootDir,
+    { pods: activePods(kubelet), devices, cpus: cpus.cpuManager, registry: metrics.registry },
+    logger,
+  );
   kubeletPods = (uid) => kubelet.getPod(uid);
   kubeletPodUids = () => kubelet.getPods().map((pod) => pod.metadata?.uid ?? '');
   // podCIDR, then the Node's spec.podCIDRs, to the runtime (upstream's updatePodCIDR callers).
@@ -257,6 +279,8 @@ async function startKubeletParts(
   if (services) stops.push(() => services.stop());
   stops.push(
     () => cpus.cpuManager.stop(),
+    () => devices.stop(),
+    () => podResources.stop(),
     () => volumeStats.stop(),
   );
 
@@ -279,6 +303,7 @@ async function startKubeletParts(
       mirrorPods,
       recordNodeEvent: events?.node,
       shutdownStatus: shutdown?.shutdownStatus,
+      extendedResources: () => devices.getCapacity(),
       logger,
     });
     const started = reporter;
@@ -291,7 +316,10 @@ async function startKubeletParts(
   }
 
   // Upstream's sourcesReady: the static pods are read; the API's pods once its informer listed.
-  const sourcesReady = () => cpus.cpuManager.markSourcesReady();
+  const sourcesReady = () => {
+    cpus.cpuManager.markSourcesReady();
+    devices.markSourcesReady();
+  };
   if (kubeConfig) {
     const source = startApiPodSource(kubeConfig, nodeName, kubelet, logger, sourcesReady);
     stops.push(() => source.stop());
@@ -417,8 +445,10 @@ interface KubeletParts {
   summary: CriSummaryProvider;
   cgroups: PodCgroupManager | undefined;
   cpuManager: CpuManager;
-  /** The resource-allocation admit handler (upstream's topology manager over the CPU manager). */
+  /** The resource-allocation admit handler (upstream's topology manager over the CPU and device managers). */
   topologyManager: TopologyManager;
+  /** The device manager: CreateContainer gets its plugins' answers; admission waits for its Allocate calls. */
+  deviceManager: DeviceManager;
   /** The node shutdown manager's admission (node-shutdown.ts), when it is configured. */
   nodeShutdownAdmission?: PodAdmitHandler | undefined;
 }
@@ -447,7 +477,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
       hostResolvConf,
     },
     // CreateContainer carries each container's cpuset (upstream's PreCreateContainer).
-    runtime: withContainerCpusets(runtime, parts.cpuManager),
+    runtime: withContainerDevices(withContainerCpusets(runtime, parts.cpuManager), parts.deviceManager),
     config: { ...config, maxPods: podCapacity(config, cpus().length) },
     userNamespaces,
     api: {
@@ -472,6 +502,9 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
     cgroups,
     // Upstream's GetAllocateResourcesPodAdmitHandler: the topology manager, which allocates through the CPU manager.
     allocateResources: parts.topologyManager,
+    pendingAdmission: parts.deviceManager,
+    pluginResources: parts.deviceManager,
+    deviceHealth: parts.deviceManager,
     nodeShutdownAdmission: parts.nodeShutdownAdmission,
   });
   // Upstream's container manager start: cpu_manager_state and memory_manager_state restored or written.

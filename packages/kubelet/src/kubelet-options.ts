@@ -1,11 +1,13 @@
 import type { Clock } from '@nodeagent/primitives';
-import type { PodAdmitHandler } from './admission/admit-handler';
+import type { PendingAdmission, PodAdmitHandler } from './admission/admit-handler';
+import type { PluginResourceAllocations } from './admission/resource-fit-admit';
 import type { Container, ResourceList } from './api/pod-types';
 import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
 import type { KubeletConfiguration } from './config/kubelet-configuration';
 import type { NodeSwapFacts } from './cri/container-swap';
 import type { PodRuntime } from './cri/pod-runtime';
 import type { UserNamespaceAllocator } from './cri/user-namespaces';
+import type { DeviceHealthStatus } from './devicemanager/device-manager';
 import type { ObjectSource } from './env/resolve-env';
 import type { ServiceLister } from './env/service-env';
 import type { NodeEventRecorder, PodEventRecorder } from './events/event-reasons';
@@ -140,6 +142,12 @@ export interface KubeletOptions {
   pacing?: KubeletPacing;
   /** Resource allocation at admission (cpuManagerAdmitHandler): a refusal fails the pod with its reason. */
   allocateResources?: PodAdmitHandler;
+  /** Admission's asynchronous end (the DeviceManager's plugin calls for what allocateResources reserved). */
+  pendingAdmission?: PendingAdmission;
+  /** The DeviceManager's devices given out, by resource (the resource fit counts allocatable at least that). */
+  pluginResources?: PluginResourceAllocations;
+  /** The DeviceManager: container statuses carry their devices' health (while the ResourceHealthStatus gate is on). */
+  deviceHealth?: DeviceHealthStatus;
   /** The node shutdown manager's admission (NodeShutdownManager): no new pods while the node shuts down. */
   nodeShutdownAdmission?: PodAdmitHandler;
   metrics?: KubeletMetrics;

@@ -216,6 +216,7 @@ export function admitHandlers(
     isCriticalPod,
     allocatesUserNamespaces: options.userNamespaces !== undefined,
     allocateResources: options.allocateResources,
+    pluginResources: options.pluginResources,
     nodeShutdown: options.nodeShutdownAdmission,
   });
 }
@@ -259,6 +260,10 @@ export function lifecycleOptions(options: KubeletOptions, parts: LifecycleParts)
       runtimeType: options.runtimeType,
       retryMs: options.pacing?.retryMs,
       recordEvent: options.api?.recordEvent,
+      // ResourceHealthStatus (beta, on by default in v1.36): containers' allocatedResourcesStatus.
+      deviceHealth: featureGateEnabled(options.config.featureGates, 'ResourceHealthStatus')
+        ? options.deviceHealth
+        : undefined,
     },
     // Stopping a pod (sync/sync-terminating-pod.ts) reads and reports through this.
     stopping: {

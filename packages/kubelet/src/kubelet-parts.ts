@@ -152,6 +152,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     workers,
     cleanup,
     admitHandlers: admitHandlers(options, { node, housekeeping }),
+    pendingAdmission: options.pendingAdmission,
     resizer,
     clock,
   });

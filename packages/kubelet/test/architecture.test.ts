@@ -37,6 +37,11 @@ const KUBELET_LAYERS: readonly (readonly string[])[] = [
   // The CPU and memory managers (upstream pkg/kubelet/cm): checkpoints, the static policy, its
   // admission handler and the CreateContainer cpuset.
   ['cpumanager'],
+  // The device manager (upstream cm/devicemanager): device plugins' registration, their devices
+  // as Node capacity, allocation at admission (a topology hint provider), its checkpoint.
+  ['devicemanager'],
+  // The pod-resources API (upstream apis/podresources): what the device and CPU managers hold, by pod.
+  ['podresources'],
   ['volumes'],
   ['stats'],
   ['images'],

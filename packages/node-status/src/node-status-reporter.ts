@@ -8,7 +8,7 @@ import {
 import { type CoreV1WireRequests, coordinationV1Requests, coreV1Requests } from '@nodeagent/informer';
 import { errorMessage, isNotFound } from '@nodeagent/informer/errors';
 import { type Clock, systemClock, type Wire } from '@nodeagent/primitives';
-import { computeCapacity } from './capacity';
+import { computeCapacity, type ResourceList } from './capacity';
 import { evaluateReadyChecks, type ReadyCheck } from './health-checks';
 import {
   type MachineInfo,
@@ -72,6 +72,11 @@ export interface NodeStatusReporterOptions {
   readyChecks?: ReadyCheck[];
   /** Eviction manager signals for the pressure conditions (default: no pressure). */
   pressure?: () => Promise<PressureSignals> | PressureSignals;
+  /**
+   * Device plugin resources (upstream's MachineInfo setter, from the device manager's
+   * GetCapacity): set over the machine's capacity and allocatable at every status update.
+   */
+  extendedResources?: () => { capacity: ResourceList; allocatable: ResourceList };
   /** Images on the node (CRI ListImages). */
   images?: () => Promise<NodeImage[]>;
   /** Machine facts, asked at every status update; defaults to reading them from `machineSource`. */
@@ -312,7 +317,7 @@ export class NodeStatusReporter {
     );
     for (const reason of conditionEventReasons(previous, this.conditions))
       this.opts.onConditionEvent?.(reason);
-    const { capacity, allocatable } = computeCapacity({
+    const computed = computeCapacity({
       machine,
       maxPods: this.config.maxPods,
       podsPerCore: this.config.podsPerCore,
@@ -320,6 +325,9 @@ export class NodeStatusReporter {
       systemReserved: this.config.systemReserved,
       evictionHard: this.config.evictionHard,
     });
+    const devices = this.opts.extendedResources?.();
+    const capacity = { ...computed.capacity, ...devices?.capacity };
+    const allocatable = { ...computed.allocatable, ...devices?.allocatable };
     return buildNodeStatus({
       capacity,
       allocatable,

@@ -14,6 +14,14 @@ export {
   startApiServer,
   startControlPlane,
 } from './apiserver/index';
+export { devicePluginV1beta1Proto } from './deviceplugin/deviceplugin-proto';
+/** A device plugin (v1beta1, real gRPC over unix sockets) shaped after upstream's sample device plugin. */
+export {
+  type SampleAllocateExtras,
+  type SampleDevice,
+  SampleDevicePlugin,
+  type SampleDevicePluginOptions,
+} from './deviceplugin/sample-device-plugin';
 export {
   addRoute,
   assertNoHostLeaks,
@@ -40,5 +48,14 @@ export {
   withNetns,
   withNetnsScope,
 } from './netns/index';
+/** A client of the kubelet's pod-resources API v1, and its answers in the recorded format. */
+export {
+  formatPodResourcesAnswers,
+  PodResourcesClient,
+  type PodResourcesContainer,
+  type PodResourcesDevices,
+  type PodResourcesPod,
+} from './podresources/podresources-client';
+export { podResourcesV1Proto } from './podresources/podresources-proto';
 /** Memory and CPU of another process (RSS from /proc, V8 heap via a preload), for RSS benchmarks. */
 export * as processMemory from './process-memory';

@@ -15,6 +15,16 @@ export interface PodAdmitHandler {
   admit(attrs: PodAdmitAttributes): PodAdmitResult;
 }
 
+/**
+ * The part of admission that finishes after the synchronous checks: upstream's device manager
+ * calls its plugins (GetPreferredAllocation, Allocate) inside admission; here admission reserves
+ * the devices and the pod's worker starts once those calls have answered.
+ */
+export interface PendingAdmission {
+  /** The outcome of what admitting pod `podUid` started; undefined when it started nothing. */
+  admissionOutcome(podUid: string): Promise<PodAdmitResult> | undefined;
+}
+
 /** The answer of a handler that lets the pod through. */
 export const admitted: PodAdmitResult = { admit: true };
 

@@ -5,7 +5,7 @@ import type { PodAdmitHandler, PodAdmitResult } from './admit-handler';
 import { podCountAdmitHandler } from './pod-count-admit';
 import { podLevelResourcesAdmitHandler } from './pod-level-resources-admit';
 import { podOSAdmitHandler, windowsOptionsAdmitHandler } from './pod-os-admit';
-import { resourceFitAdmitHandler } from './resource-fit-admit';
+import { type PluginResourceAllocations, resourceFitAdmitHandler } from './resource-fit-admit';
 import { supplementalGroupsPolicyAdmitHandler, userNamespacesAdmitHandler } from './runtime-feature-admit';
 import { safeSysctlAllowlist } from './safe-sysctls';
 import { seLinuxAdmitHandler } from './selinux-admit';
@@ -25,6 +25,8 @@ export interface KubeletAdmitHandlersOptions {
   podCgroups?: boolean;
   /** The node's allocatable as last known; new pods' cpu/memory requests must fit in it (default: unknown, no check). */
   nodeAllocatable?: () => ResourceList | undefined;
+  /** What the device manager gives out, by resource: allocatable never counts for less. */
+  pluginResources?: PluginResourceAllocations;
   /** Upstream IsCriticalPod; such pods are never refused for cpu/memory (upstream preempts for them instead). */
   isCriticalPod?: (pod: Pod) => boolean;
   /** Kernel release for the safe sysctls' version conditions (default: this host's). */
@@ -79,7 +81,11 @@ export function kubeletAdmitHandlers(options: KubeletAdmitHandlersOptions): PodA
     supplementalGroupsPolicyAdmitHandler(options.runtimeFeatures),
     podLevelResourcesAdmitHandler(options.podCgroups ?? true),
     podCountAdmitHandler(options.maxPods),
-    resourceFitAdmitHandler(options.nodeAllocatable ?? (() => undefined), options.isCriticalPod),
+    resourceFitAdmitHandler(
+      options.nodeAllocatable ?? (() => undefined),
+      options.isCriticalPod,
+      options.pluginResources,
+    ),
   ];
   if (options.strictAdmission)
     handlers.push(

@@ -1,7 +1,22 @@
 import { milliValue, parseQuantity } from '@nodeagent/primitives';
-import { podRequests } from '../api/pod-requests';
+import { isExtendedResourceName } from '../api/extended-resource-name';
+import { podRequests, podResourceRequest } from '../api/pod-requests';
 import type { Pod, ResourceList } from '../api/pod-types';
 import { admitted, type PodAdmitHandler, type PodAdmitResult } from './admit-handler';
+
+/** What the device manager holds, by resource: the node's allocatable never counts for less (upstream sanitizeNodeAllocatable). */
+export interface PluginResourceAllocations {
+  allocatedCounts(): Record<string, number>;
+}
+
+/** The extended resources the pod's containers name, sorted (the order the checks run in). */
+function extendedResourceNames(pod: Pod): string[] {
+  const names = new Set<string>();
+  for (const container of [...(pod.spec.initContainers ?? []), ...pod.spec.containers])
+    for (const list of [container.resources?.requests, container.resources?.limits])
+      for (const name of Object.keys(list ?? {})) if (isExtendedResourceName(name)) names.add(name);
+  return [...names].sort();
+}
 
 function refuse(resource: string, requested: number, used: number, capacity: number): PodAdmitResult {
   return {
@@ -15,12 +30,13 @@ function refuse(resource: string, requested: number, used: number, capacity: num
  * Upstream's resource predicate for cpu and memory (the scheduler's NodeResourcesFit as the
  * kubelet's predicate admit handler runs it): a new pod whose requests (pod-level ones when set,
  * upstream PodRequests) do not fit beside the admitted pods in the node's allocatable is refused
- * with OutOfcpu / OutOfmemory, cpu first. A resource the pod does not request is never checked;
+ * with OutOfcpu / OutOfmemory, cpu first, then extended resources (OutOf<name>, see extendedResourcesFit). A resource the pod does not request is never checked;
  * without a known allocatable nothing is, nor for a pod `isCritical` names.
  */
 export function resourceFitAdmitHandler(
   allocatable: () => ResourceList | undefined,
   isCritical: (pod: Pod) => boolean = () => false,
+  pluginResources?: PluginResourceAllocations,
 ): PodAdmitHandler {
   return {
     admit({ pod, otherPods }) {
@@ -51,7 +67,41 @@ export function resourceFitAdmitHandler(
         if (wanted.memoryBytes > capacity - used.memoryBytes)
           return refuse('memory', wanted.memoryBytes, used.memoryBytes, capacity);
       }
-      return admitted;
+      return extendedResourcesFit(pod, otherPods, node, pluginResources?.allocatedCounts() ?? {});
     },
   };
+}
+
+/**
+ * Upstream's scalar resource fit for extended resources: only those the Node lists count
+ * (removeMissingExtendedResources: others may be cluster-level resources), the allocatable of a
+ * device plugin resource raised to what its devices already give out (sanitizeNodeAllocatable),
+ * and a pod needing more than is left is refused with OutOf<name>.
+ */
+function extendedResourcesFit(
+  pod: Pod,
+  otherPods: readonly Pod[],
+  node: ResourceList,
+  allocated: Readonly<Record<string, number>>,
+): PodAdmitResult {
+  for (const name of extendedResourceNames(pod)) {
+    const listed = node[name];
+    if (listed === undefined) continue;
+    const capacity = Math.max(
+      Math.floor(parseQuantity(listed, `allocatable[${name}]`)),
+      allocated[name] ?? 0,
+    );
+    const wanted = podResourceRequest(pod, name);
+    if (wanted === 0) continue;
+    let used = 0;
+    for (const other of otherPods) {
+      try {
+        used += podResourceRequest(other, name);
+      } catch {
+        // An admitted pod whose quantities do not parse holds nothing this check can count.
+      }
+    }
+    if (wanted > capacity - used) return refuse(name, wanted, used, capacity);
+  }
+  return admitted;
 }

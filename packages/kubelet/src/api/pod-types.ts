@@ -567,6 +567,12 @@ export interface ContainerState {
  * What the kubelet reports for one container in pod status (core/v1 ContainerStatus); `lastState` holds the
  * previous run's termination after a restart.
  */
+/** One resource's devices and their health in a container's status (ResourceHealthStatus). */
+export interface ResourceStatus {
+  name: string;
+  resources: { resourceID: string; health: 'Healthy' | 'Unhealthy' | 'Unknown' }[];
+}
+
 export interface ContainerStatus {
   name: string;
   state: ContainerState;
@@ -579,6 +585,8 @@ export interface ContainerStatus {
   started?: boolean;
   /** The container's mounts (v1.34 reports them for every container; RecursiveReadOnlyMounts). */
   volumeMounts?: VolumeMountStatus[];
+  /** The health of the devices allocated to it, by resource (ResourceHealthStatus, beta and on in v1.36). */
+  allocatedResourcesStatus?: ResourceStatus[];
   /** Requests the kubelet admitted the running container with (InPlacePodVerticalScaling). */
   allocatedResources?: ResourceList;
   /** Requests and limits applied to the running container (InPlacePodVerticalScaling). */

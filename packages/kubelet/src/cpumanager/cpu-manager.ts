@@ -226,6 +226,11 @@ export class CpuManager implements HintProvider {
     return (state.assignments.get(podUid)?.get(containerName) ?? state.defaultCpuSet).toString();
   }
 
+  /** Upstream GetAllocatableCPUs: the CPUs the static policy may give exclusively; none under none. */
+  allocatableCpus(): CpuSet {
+    return this.policy.name === 'static' ? this.policy.allocatableCpus() : new CpuSet();
+  }
+
   /** The container's exclusive CPUs, empty when it runs on the shared pool. */
   exclusiveCpus(podUid: string, containerName: string): CpuSet {
     return this.state?.assignments.get(podUid)?.get(containerName) ?? new CpuSet();

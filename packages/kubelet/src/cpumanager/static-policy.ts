@@ -51,6 +51,11 @@ export class StaticPolicy {
     this.reservedPhysical = topology.coreSiblings(reserved);
   }
 
+  /** Upstream GetAllocatableCPUs: every CPU but the reserved ones (the pod-resources API's answer). */
+  allocatableCpus(): CpuSet {
+    return this.topology.cpus().difference(this.reserved);
+  }
+
   /** Upstream validateState: a fresh state gets every CPU as its shared pool; a restored one must fit the machine. */
   start(state: CpuManagerState): void {
     const all = this.topology.cpus();

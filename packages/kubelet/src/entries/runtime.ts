@@ -24,6 +24,16 @@ export type {
 export { type RuntimeClassObject, runtimeClassHandlerLookup } from '../cri/runtime-class';
 export * from '../cri/runtime-state';
 export { defaultMaxParallelPodStarts, StartLimiter, type StartStep } from '../cri/start-limiter';
+export {
+  DeviceAllocationError,
+  DeviceManager,
+  type DeviceManagerOptions,
+  endpointStopGracePeriodMs,
+} from '../devicemanager/device-manager';
+export { CorruptCheckpointError } from '../devicemanager/device-manager-checkpoint';
+export { withContainerDevices } from '../devicemanager/device-runtime';
+export { DevicePluginCallError } from '../devicemanager/plugin-endpoint';
+export type { DeviceRunContainerOptions } from '../devicemanager/pod-devices';
 export { initNetworkUtil, type NetworkUtil, type NetworkUtilOptions } from '../network/init-network-util';
 export {
   type IptablesCanaryMonitor,
@@ -37,6 +47,16 @@ export {
   KUBE_KUBELET_CANARY_CHAIN,
   syncIPTablesRules,
 } from '../network/iptables-util-chains';
+export {
+  podResourcesDefaultBurstTokens,
+  podResourcesDefaultQps,
+  podResourcesSocketName,
+} from '../podresources/podresources-api';
+export {
+  type PodResourcesPods,
+  PodResourcesServer,
+  type PodResourcesServerOptions,
+} from '../podresources/podresources-server';
 export {
   type CriRuntimeStack,
   criRuntimeStack,

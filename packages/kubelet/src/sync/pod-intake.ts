@@ -1,6 +1,7 @@
 import type { Clock } from '@nodeagent/primitives';
 import {
   admitPod,
+  type PendingAdmission,
   type PodAdmitHandler,
   type PodAdmitResult,
   unexpectedAdmissionErrorReason,
@@ -24,6 +25,8 @@ export interface PodIntakeOptions {
   cleanup: PodCleanup;
   /** Upstream admitHandlers, in order. */
   admitHandlers: readonly PodAdmitHandler[];
+  /** Admission's asynchronous end (the device manager's plugin calls); the pod's worker waits for it. */
+  pendingAdmission?: PendingAdmission;
   /** Pods are admitted with their allocated resources (the resizer's checkpoint). */
   resizer: PodResizer;
   clock: Clock;
@@ -34,6 +37,9 @@ export interface PodIntakeOptions {
  * a new pod is admitted or refused, every pod is stored, and its worker is told what changed.
  */
 export class PodIntake {
+  /** Admitted pods whose admission's asynchronous end has not answered: stored, no worker yet. */
+  private readonly awaiting = new Set<string>();
+
   constructor(private readonly options: PodIntakeOptions) {}
 
   /** A pod appeared or changed in a source; a mirror pod is only held, never run. */
@@ -45,9 +51,13 @@ export class PodIntake {
     }
     const uid = pod.metadata.uid ?? '';
     const known = pods.has(uid);
-    if (!known && !pod.metadata.deletionTimestamp && !isTerminalPhase(pod.status?.phase)) this.admit(pod);
+    const admitting = !known && !pod.metadata.deletionTimestamp && !isTerminalPhase(pod.status?.phase);
+    if (admitting) this.admit(pod);
     // A pod not known before is first seen now (the pod start SLI).
     const stored = pods.set(pod, this.options.clock.now());
+    if (admitting && this.awaitAdmission(uid)) return;
+    // An update of a pod still being admitted is stored; its worker starts with the latest.
+    if (this.awaiting.has(uid)) return;
     // Upstream's pod config turns a change of the status alone (the kubelet's own writes, mostly)
     // into a reconcile, not a sync: a pod waiting out a back-off is not synced by its status write.
     if (stored && !podsDifferSemantically(stored, pod) && !needsReadinessReconcile(stored, pod)) return;
@@ -95,13 +105,38 @@ export class PodIntake {
       this.options.workers.updatePod({ pod, updateType: 'sync' });
   }
 
+  /**
+   * Holds the admitted pod's worker back until admission's asynchronous end answers; a refusal
+   * then fails the pod as the synchronous ones do. False when there is nothing to wait for.
+   */
+  private awaitAdmission(uid: string): boolean {
+    const { pods, workers } = this.options;
+    if (pods.rejection(uid)) return false;
+    const outcome = this.options.pendingAdmission?.admissionOutcome(uid);
+    if (!outcome) return false;
+    this.awaiting.add(uid);
+    void outcome.then((verdict) => {
+      this.awaiting.delete(uid);
+      if (!verdict.admit) pods.reject(uid, { reason: verdict.reason, message: verdict.message });
+      const current = pods.pod(uid);
+      // Removed meanwhile: remove() already told the worker.
+      if (!current || pods.wasRemoved(uid)) return;
+      workers.updatePod({ pod: current, updateType: 'create' });
+    });
+    return true;
+  }
+
   /** Upstream canAdmitPod: the admit handlers in order; a refused pod never reaches the runtime. */
   private admit(pod: Pod): void {
     const { pods, workers } = this.options;
     const uid = pod.metadata.uid ?? '';
     const otherPods = pods.all().filter((other) => {
       const otherUid = other.metadata.uid ?? '';
-      return otherUid !== uid && !pods.rejection(otherUid) && workers.phase(otherUid) === 'syncing';
+      return (
+        otherUid !== uid &&
+        !pods.rejection(otherUid) &&
+        (workers.phase(otherUid) === 'syncing' || this.awaiting.has(otherUid))
+      );
     });
     // Upstream admits pods with their allocated resources (the checkpoint survives a restart): a
     // resize still pending must not count for more than the pod holds.

@@ -4,6 +4,7 @@ import { podName } from '../api/pod-name';
 import type { Container, Pod, PodStatus } from '../api/pod-types';
 import type { PodRuntime } from '../cri/pod-runtime';
 import { findContainer, type PodRuntimeStatus } from '../cri/runtime-state';
+import type { DeviceHealthStatus } from '../devicemanager/device-manager';
 import type { PodEventRecorder } from '../events/event-reasons';
 import type { KubeletLogger } from '../kubelet-logger';
 import type { KubeletMetrics } from '../metrics';
@@ -55,6 +56,8 @@ export interface PodSyncContext {
   /** Delay before a failed sync runs again (default 10 s). */
   retryMs?: number;
   recordEvent?: PodEventRecorder;
+  /** The devices' health for containerStatuses[].allocatedResourcesStatus (ResourceHealthStatus gate). */
+  deviceHealth?: DeviceHealthStatus;
   /**
    * In-place resize (allocation, actuation, the resize parts of the status); without it the pod
    * runs with its spec's resources as they are.
@@ -171,6 +174,7 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
       restartingAllContainers: outcome.restartingAllContainers,
     });
     await context.resizer?.report(current, allocated, runtimeStatus, generated);
+    withDeviceHealth(context, allocated, generated);
     // A first readiness probe that answered while the resize state was saved: its verdict goes
     // out in this status (the write the status manager holds for it), not after another sync.
     const specs = new Map(
@@ -260,7 +264,18 @@ async function statusBeforeActing(
     runtimeType: context.runtimeType,
   });
   await context.resizer?.report(desired, pod, runtimeStatus, status);
+  withDeviceHealth(context, pod, status);
   return status;
+}
+
+/** Upstream generateAPIPodStatus's UpdateAllocatedResourcesStatus: each container's devices and their health. */
+function withDeviceHealth(context: PodSyncContext, pod: Pod, status: PodStatus): void {
+  const health = context.deviceHealth;
+  if (!health) return;
+  for (const container of [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])]) {
+    const resources = health.allocatedResourcesStatus(pod.metadata.uid ?? '', container.name);
+    if (resources) container.allocatedResourcesStatus = resources;
+  }
 }
 
 /**

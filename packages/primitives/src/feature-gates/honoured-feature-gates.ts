@@ -9,6 +9,7 @@ import type { FeatureGateSpec } from './feature-gate-spec';
  *   the kubelet cannot write in a user namespace is logged and skipped), KubeletServiceAccountTokenForCredentialProviders
  *   (credential provider tokens), MemoryQoS (cgroup v2 memory.min / memory.low / memory.high),
  *   PLEGOnDemandRelist (a pod relisted, with its PLEG events, right after a successful sync),
+ *   ResourceHealthStatus (containers' allocatedResourcesStatus from the device plugins' health),
  *   NodeDeclaredFeatures and the declared-feature gates
  *   (status.declaredFeatures, @nodeagent/node-status declared-features.ts).
  * - kube-proxy: none (NFTablesProxyMode is GA and locked to true).
@@ -26,6 +27,7 @@ export const HONOURED_FEATURE_GATES = {
     'MemoryQoS',
     'NodeDeclaredFeatures',
     'PLEGOnDemandRelist',
+    'ResourceHealthStatus',
     'RestartAllContainersOnContainerExits',
   ],
   'kube-proxy': [],
