@@ -118,6 +118,7 @@ export const kubeletMetricStability: MetricStabilityTable = {
   kubelet_started_user_namespaced_pods_total: 'ALPHA',
   kubelet_terminated_containers_total: 'ALPHA',
   kubelet_websocket_streaming_requests_total: 'ALPHA',
+  plugin_manager_total_plugins: 'ALPHA',
   prober_probe_duration_seconds: 'ALPHA',
   prober_probe_total: 'BETA',
 };

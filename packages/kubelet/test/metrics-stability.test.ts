@@ -9,6 +9,9 @@ import {
 import { imagePullManagerMetrics } from '../src/images/image-pull-manager-metrics';
 import { collectProcessMetrics, createKubeletMetrics, kubeletMetricStability } from '../src/metrics';
 import { renderExposition } from '../src/metrics-collectors/exposition-text';
+import { ActualStateOfWorld } from '../src/pluginmanager/actual-state';
+import { DesiredStateOfWorld } from '../src/pluginmanager/desired-state';
+import { registerPluginManagerMetrics } from '../src/pluginmanager/plugin-manager-metrics';
 
 /** The HELP line of `name` in an exposition text, or undefined. */
 function helpLine(text: string, name: string): string | undefined {
@@ -25,6 +28,7 @@ function fullKubeletMetrics() {
   imagePullManagerMetrics(metrics.registry);
   markCriLosingSupport(metrics.registry);
   collectProcessMetrics(metrics.registry);
+  registerPluginManagerMetrics(metrics.registry, new DesiredStateOfWorld(Date.now), new ActualStateOfWorld());
   return metrics;
 }
 

@@ -89,11 +89,16 @@ export class CsiVolumes {
     const source = volume.csi!;
     const uid = pod.metadata.uid ?? '';
     const driver = await this.opts.objects.csiDriver(source.driver);
-    const modes = driver?.spec?.volumeLifecycleModes ?? ['Persistent'];
+    // Upstream supportsVolumeLifecycleMode: without a CSIDriver object a driver is Persistent only.
+    if (!driver)
+      throw new Error(
+        log(`volume mode "Ephemeral" not supported by driver ${source.driver} (no CSIDriver object)`),
+      );
+    const modes = driver.spec?.volumeLifecycleModes ?? ['Persistent'];
     if (!modes.includes('Ephemeral'))
       throw new Error(
         log(
-          `volume mode "Ephemeral" not supported by driver ${source.driver} (only supports ${JSON.stringify(modes)})`,
+          `volume mode "Ephemeral" not supported by driver ${source.driver} (only supports [${modes.map((m) => JSON.stringify(m)).join(' ')}])`,
         ),
       );
     const client = this.client(source.driver);
