@@ -11,7 +11,6 @@ import type {
   NodeUnstageVolumeRequest,
   PluginCapability,
 } from './csi-types';
-import { csiV1Root } from './proto-roots';
 import { UnaryClient } from './unary-client';
 
 /**
@@ -38,11 +37,7 @@ export class CsiNodeClient {
   private readonly timeoutMs: number;
 
   constructor(opts: CsiNodeClientOptions) {
-    const root = csiV1Root();
-    this.unary = new UnaryClient(opts.endpoint, [
-      root.lookupService('csi.v1.Identity'),
-      root.lookupService('csi.v1.Node'),
-    ]);
+    this.unary = new UnaryClient(opts.endpoint, ['csi.v1.Identity', 'csi.v1.Node']);
     this.timeoutMs = opts.timeoutMs ?? CSI_TIMEOUT_MS;
   }
 

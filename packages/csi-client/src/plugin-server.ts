@@ -1,19 +1,18 @@
 import { rm } from 'node:fs/promises';
 import type { Server, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { loadGrpcJs } from './grpc-js';
-import { csiV1Root, pluginRegistrationRoot } from './proto-roots';
 import { serviceDefinition } from './service-definition';
 
 /** The grpc-js definition of a CSI v1 service (`Identity`, `Node`, `Controller`, `GroupController`). */
 export function csiServiceDefinition(
   name: 'Identity' | 'Node' | 'Controller' | 'GroupController',
 ): ServiceDefinition {
-  return serviceDefinition(csiV1Root().lookupService(`csi.v1.${name}`));
+  return serviceDefinition(`csi.v1.${name}`);
 }
 
 /** The grpc-js definition of the kubelet plugin registration service. */
 export function registrationServiceDefinition(): ServiceDefinition {
-  return serviceDefinition(pluginRegistrationRoot().lookupService('pluginregistration.Registration'));
+  return serviceDefinition('pluginregistration.Registration');
 }
 
 /** A gRPC server listening on a unix socket; `close()` stops it and removes the socket. */

@@ -1,4 +1,3 @@
-import { pluginRegistrationRoot } from './proto-roots';
 import { UnaryClient } from './unary-client';
 
 /** What a plugin's registration socket answers to GetInfo. */
@@ -24,9 +23,7 @@ export class RegistrationClient {
   private readonly unary: UnaryClient;
 
   constructor(socketPath: string) {
-    this.unary = new UnaryClient(socketPath, [
-      pluginRegistrationRoot().lookupService('pluginregistration.Registration'),
-    ]);
+    this.unary = new UnaryClient(socketPath, ['pluginregistration.Registration']);
   }
 
   /** Ask the plugin who it is. */

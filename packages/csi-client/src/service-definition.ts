@@ -1,5 +1,7 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import type protobuf from 'protobufjs';
+import type protobuf from 'protobufjs/minimal.js';
+import { serviceMethods } from './generated/service-methods';
+import { messageType } from './message-type';
 
 /**
  * How messages are turned into objects: enums by name (`SINGLE_NODE_MULTI_WRITER`), 64-bit
@@ -14,7 +16,8 @@ export const TO_OBJECT: protobuf.IConversionOptions = {
   objects: true,
 };
 
-function codec(type: protobuf.Type) {
+function codec(fullName: string) {
+  const type = messageType(fullName);
   return {
     serialize: (value: object): Buffer => Buffer.from(type.encode(type.fromObject(value)).finish()),
     deserialize: (bytes: Buffer): object => type.toObject(type.decode(bytes), TO_OBJECT),
@@ -22,19 +25,19 @@ function codec(type: protobuf.Type) {
 }
 
 /**
- * A grpc-js service definition for a protobufjs service: the method paths
- * (`/csi.v1.Node/NodePublishVolume`) and the codecs, the same for the client and the fake
+ * A grpc-js service definition (`csi.v1.Node`, `pluginregistration.Registration`): the method
+ * paths (`/csi.v1.Node/NodePublishVolume`) and the codecs, the same for the client and the
  * servers so both sides agree on every byte.
  */
-export function serviceDefinition(service: protobuf.Service): ServiceDefinition {
+export function serviceDefinition(service: string): ServiceDefinition {
+  const methods = serviceMethods[service];
+  if (!methods) throw new TypeError(`no service ${service}`);
   const def: Record<string, unknown> = {};
-  const pkg = service.fullName.slice(1);
-  for (const method of service.methodsArray) {
-    method.resolve();
-    const req = codec(method.resolvedRequestType as protobuf.Type);
-    const res = codec(method.resolvedResponseType as protobuf.Type);
+  for (const method of methods) {
+    const req = codec(method.request);
+    const res = codec(method.response);
     def[method.name] = {
-      path: `/${pkg}/${method.name}`,
+      path: `/${service}/${method.name}`,
       requestStream: false,
       responseStream: false,
       requestSerialize: req.serialize,

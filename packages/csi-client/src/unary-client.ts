@@ -1,5 +1,4 @@
 import type { Client } from '@grpc/grpc-js';
-import type protobuf from 'protobufjs';
 import { CsiError, InvalidCsiArgumentError, PluginTimeoutError, PluginUnreachableError } from './csi-error';
 import { pluginTarget } from './endpoint';
 import { loadGrpcJs, status } from './grpc-js';
@@ -20,7 +19,7 @@ export class UnaryClient {
 
   constructor(
     readonly endpoint: string,
-    services: protobuf.Service[],
+    services: string[],
   ) {
     this.target = pluginTarget(endpoint);
     for (const service of services) {
