@@ -34,7 +34,10 @@ export function apiCsi(
           get(`/api/v1/namespaces/${seg(namespace)}/persistentvolumeclaims/${seg(name)}`),
         readPersistentVolume: ({ name }) => get(`/api/v1/persistentvolumes/${seg(name)}`),
       },
-      { readCSIDriver: ({ name }) => get(`/apis/storage.k8s.io/v1/csidrivers/${seg(name)}`) },
+      {
+        readCSIDriver: ({ name }) => get(`/apis/storage.k8s.io/v1/csidrivers/${seg(name)}`),
+        readVolumeAttachment: ({ name }) => get(`/apis/storage.k8s.io/v1/volumeattachments/${seg(name)}`),
+      },
     ),
   };
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, StorageV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, StorageV1Api, setHeaderOptions } from '@kubernetes/client-node';
 import { systemClock } from '@nodeagent/primitives';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import {
@@ -19,6 +19,7 @@ import { apiCsiNodeInfo } from '../src/volumes/csi/api-csi-node-info';
 import { apiCsiStorageObjects } from '../src/volumes/csi/api-csi-storage-objects';
 import { CsiDrivers } from '../src/volumes/csi/csi-drivers';
 import { CsiRegistrationHandler } from '../src/volumes/csi/csi-registration-handler';
+import { attachmentName } from '../src/volumes/csi/csi-volume-paths';
 import { CsiVolumes } from '../src/volumes/csi/csi-volumes';
 import { RecordingMounter } from '../src/volumes/mounter';
 import { PodVolumeManager } from '../src/volumes/pod-volume-manager';
@@ -218,6 +219,45 @@ describe('CSI volumes', () => {
     expect(plugin.calls.filter((c) => c.method.endsWith('/NodeStageVolume'))).toHaveLength(2);
     expect(plugin.staged.size).toBe(1);
     expect(plugin.published.size).toBe(1);
+  });
+
+  it('waits for the VolumeAttachment of a driver that needs attaching, then stages with its metadata as publish_context', async () => {
+    await storage.patchCSIDriver(
+      { name: DRIVER, body: { spec: { attachRequired: true } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const first = (await volumes
+      .setUp(pvPod, { objects: {} as never })
+      .catch((e: unknown) => e)) as PodVolumesNotReadyError;
+    const attachment = attachmentName(HANDLE, DRIVER, NODE);
+    expect(first.events[0]).toContain(`volume ${HANDLE} has GET error for volume attachment ${attachment}: `);
+    const va = await storage.createVolumeAttachment({
+      body: {
+        metadata: { name: attachment },
+        spec: { attacher: DRIVER, nodeName: NODE, source: { persistentVolumeName: PV } },
+      },
+    });
+    await storage.replaceVolumeAttachmentStatus({
+      name: attachment,
+      body: {
+        ...va,
+        status: { attached: false, attachError: { message: 'rpc error: code = Internal desc = no disk' } },
+      },
+    });
+    const second = await csiVolumes
+      .setUpClaim(pvPod, pvPod.spec.volumes?.[0] as never)
+      .catch((e: unknown) => e);
+    expect((second as Error).message).toBe('rpc error: code = Internal desc = no disk');
+    const current = await storage.readVolumeAttachment({ name: attachment });
+    await storage.replaceVolumeAttachmentStatus({
+      name: attachment,
+      body: { ...current, status: { attached: true, attachmentMetadata: { devicePath: '/dev/vdb' } } },
+    });
+    await csiVolumes.setUpClaim(pvPod, pvPod.spec.volumes?.[0] as never);
+    const stage = plugin.calls.find((c) => c.method.endsWith('/NodeStageVolume'));
+    const publish = plugin.calls.find((c) => c.method.endsWith('/NodePublishVolume'));
+    expect(stage?.request).toMatchObject({ publish_context: { devicePath: '/dev/vdb' } });
+    expect(publish?.request).toMatchObject({ publish_context: { devicePath: '/dev/vdb' } });
   });
 
   it("waits on a claim that is missing, with upstream's message", async () => {

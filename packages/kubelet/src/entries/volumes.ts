@@ -18,6 +18,7 @@ export type {
   CsiDriverObject,
   CsiStorageObjects,
   PersistentVolumeObject,
+  VolumeAttachmentObject,
 } from '../volumes/csi/csi-storage-objects';
 export {
   CSI_POD_VOLUME_DIR,

@@ -4,6 +4,7 @@ import type {
   CsiDriverObject,
   CsiStorageObjects,
   PersistentVolumeObject,
+  VolumeAttachmentObject,
 } from './csi-storage-objects';
 
 /** The reads CSI volumes make, under client-node's method names (CoreV1Api, StorageV1Api). */
@@ -11,6 +12,7 @@ export interface CsiStorageRequests {
   readNamespacedPersistentVolumeClaim(param: { name: string; namespace: string }): Promise<unknown>;
   readPersistentVolume(param: { name: string }): Promise<unknown>;
   readCSIDriver(param: { name: string }): Promise<unknown>;
+  readVolumeAttachment(param: { name: string }): Promise<unknown>;
 }
 
 async function orUndefined<T>(read: () => Promise<unknown>): Promise<T | undefined> {
@@ -25,7 +27,7 @@ async function orUndefined<T>(read: () => Promise<unknown>): Promise<T | undefin
 /** CSI volumes' API objects read through the API server (claims, volumes, CSIDrivers); a 404 reads as missing. */
 export function apiCsiStorageObjects(
   core: Pick<CsiStorageRequests, 'readNamespacedPersistentVolumeClaim' | 'readPersistentVolume'>,
-  storage: Pick<CsiStorageRequests, 'readCSIDriver'>,
+  storage: Pick<CsiStorageRequests, 'readCSIDriver' | 'readVolumeAttachment'>,
 ): CsiStorageObjects {
   return {
     claim: (namespace, name) =>
@@ -33,5 +35,7 @@ export function apiCsiStorageObjects(
     persistentVolume: (name) =>
       orUndefined<PersistentVolumeObject>(() => core.readPersistentVolume({ name })),
     csiDriver: (name) => orUndefined<CsiDriverObject>(() => storage.readCSIDriver({ name })),
+    volumeAttachment: async (name) =>
+      (await storage.readVolumeAttachment({ name })) as VolumeAttachmentObject,
   };
 }

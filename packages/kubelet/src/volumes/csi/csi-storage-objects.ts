@@ -33,6 +33,15 @@ export interface CsiDriverObject {
   };
 }
 
+/** The parts of a VolumeAttachment the kubelet reads (the external attacher writes its status). */
+export interface VolumeAttachmentObject {
+  status?: {
+    attached?: boolean;
+    attachmentMetadata?: Record<string, string>;
+    attachError?: { message?: string };
+  };
+}
+
 /**
  * The API objects CSI volumes need (upstream reads them through the Node authorizer's view): a
  * pod's claim, the volume bound to it, the driver's CSIDriver object. Each resolves undefined for
@@ -42,4 +51,6 @@ export interface CsiStorageObjects {
   claim(namespace: string, name: string): Promise<ClaimObject | undefined>;
   persistentVolume(name: string): Promise<PersistentVolumeObject | undefined>;
   csiDriver(name: string): Promise<CsiDriverObject | undefined>;
+  /** A VolumeAttachment by name; rejects with the API's error (upstream reports the GET error). */
+  volumeAttachment(name: string): Promise<VolumeAttachmentObject>;
 }

@@ -151,10 +151,11 @@ export class CsiVolumes {
     const csi = pv.spec?.csi;
     if (!csi) throw new Error(`unsupported volume type: PersistentVolume ${pvName} has no CSI source`);
     const driver = await this.opts.objects.csiDriver(csi.driver);
-    if (driver?.spec?.attachRequired ?? true)
-      throw new Error(
-        `volume ${csi.driver}^${csi.volumeHandle} has not been attached: its CSIDriver requires attach and no VolumeAttachment is read here`,
-      );
+    // Upstream's WaitForAttach: a driver that needs attaching (the default without a CSIDriver
+    // object) is staged only once the external attacher marked its VolumeAttachment attached; the
+    // attachment's metadata is the stage's and publish's publish_context.
+    const publishContext =
+      (driver?.spec?.attachRequired ?? true) ? await this.attached(csi.driver, csi.volumeHandle) : undefined;
     const client = this.client(csi.driver);
     const uid = pod.metadata.uid ?? '';
     const readOnly = ref.readOnly === true || csi.readOnly === true;
@@ -176,6 +177,7 @@ export class CsiVolumes {
               pv.spec?.mountOptions,
             ),
             volumeContext: csi.volumeAttributes ?? {},
+            ...(publishContext ? { publishContext } : {}),
           });
         } catch (e) {
           // Nothing is left that a later try or a restart could take for a staged volume.
@@ -206,6 +208,7 @@ export class CsiVolumes {
     const target = csiPublishPath(this.opts.rootDir, uid, pvName);
     await client.nodePublishVolume({
       volumeId: csi.volumeHandle,
+      ...(publishContext ? { publishContext } : {}),
       ...(stages ? { stagingTargetPath: staging } : {}),
       targetPath: target,
       volumeCapability: this.capability(
@@ -217,6 +220,25 @@ export class CsiVolumes {
       volumeContext: { ...csi.volumeAttributes, ...podInfo(pod, driver, 'Persistent') },
     });
     return { hostPath: target, readOnly };
+  }
+
+  /** The attached volume's publish context, or upstream's WaitForAttach error. */
+  private async attached(driver: string, handle: string): Promise<Record<string, string>> {
+    const name = attachmentName(handle, driver, this.opts.nodeName);
+    let attachment: Awaited<ReturnType<CsiStorageObjects['volumeAttachment']>>;
+    try {
+      attachment = await this.opts.objects.volumeAttachment(name);
+    } catch (e) {
+      throw new Error(
+        `volume ${handle} has GET error for volume attachment ${name}: ${(e as Error).message}`,
+      );
+    }
+    if (attachment.status?.attached) return attachment.status.attachmentMetadata ?? {};
+    const attachError = attachment.status?.attachError?.message;
+    if (attachError) throw new Error(attachError);
+    throw new Error(
+      `timed out waiting for external-attacher of ${driver} CSI driver to attach volume ${handle}`,
+    );
   }
 
   /**
