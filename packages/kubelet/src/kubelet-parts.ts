@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '@nodeagent/primitives';
+import { type Clock, parseDuration, systemClock } from '@nodeagent/primitives';
 import { podName } from './api/pod-name';
 import { featureGateEnabled } from './config/feature-gate-rules';
 import type { PodRuntime } from './cri/pod-runtime';
@@ -14,6 +14,7 @@ import {
 } from './kubelet-part-options';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics';
 import { forgetProbeRuns, recordProbeRun } from './metrics-collectors/prober-metrics';
+import { registerVolumeStatsMetrics } from './metrics-collectors/volume-stats-metrics';
 import { EventedRelist } from './pleg/evented-relist';
 import { GenericPLEG } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
@@ -116,19 +117,29 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     ),
   );
   const csiApi = options.api?.csi;
+  const csiVolumes = csiApi
+    ? new CsiVolumes({
+        rootDir: options.node.rootDir,
+        nodeName: options.node.name,
+        drivers: csiDrivers,
+        objects: csiApi.objects,
+      })
+    : undefined;
+  // volumeStatsAggPeriod 0 turns volume stats off, as upstream.
+  const volumeStatsPeriodMs = parseDuration(options.config.volumeStatsAggPeriod);
+  if (csiVolumes && volumeStatsPeriodMs > 0)
+    registerVolumeStatsMetrics(
+      metrics.registry,
+      () => csiVolumes.claimVolumeStats(),
+      clock,
+      volumeStatsPeriodMs,
+    );
   // Mount back-offs run on the kubelet's clock.
   const volumes = new PodVolumeManager({
     rootDir: options.node.rootDir,
     mounter: options.mounter,
     now: () => new Date(clock.now()),
-    csi: csiApi
-      ? new CsiVolumes({
-          rootDir: options.node.rootDir,
-          nodeName: options.node.name,
-          drivers: csiDrivers,
-          objects: csiApi.objects,
-        })
-      : undefined,
+    csi: csiVolumes,
   });
   const prober = new PodProber({
     runtime,

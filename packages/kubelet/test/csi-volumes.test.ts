@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, PatchStrategy, StorageV1Api, setHeaderOptions } from '@kubernetes/client-node';
-import { systemClock } from '@nodeagent/primitives';
+import { FakeClock, systemClock } from '@nodeagent/primitives';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import {
   type DriverRegistrar,
@@ -11,15 +11,17 @@ import {
   startDriverRegistrar,
   withRootDirPlaceholder,
 } from '@nodeagent/testing/csi';
+import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
+import { registerVolumeStatsMetrics } from '../src/metrics-collectors/volume-stats-metrics';
 import { CSI_PLUGIN } from '../src/pluginmanager/plugin-handler';
 import { PluginManager } from '../src/pluginmanager/plugin-manager';
 import { apiCsiNodeInfo } from '../src/volumes/csi/api-csi-node-info';
 import { apiCsiStorageObjects } from '../src/volumes/csi/api-csi-storage-objects';
 import { CsiDrivers } from '../src/volumes/csi/csi-drivers';
 import { CsiRegistrationHandler } from '../src/volumes/csi/csi-registration-handler';
-import { attachmentName } from '../src/volumes/csi/csi-volume-paths';
+import { attachmentName, csiStagingPath } from '../src/volumes/csi/csi-volume-paths';
 import { CsiVolumes } from '../src/volumes/csi/csi-volumes';
 import { RecordingMounter } from '../src/volumes/mounter';
 import { PodVolumeManager } from '../src/volumes/pod-volume-manager';
@@ -258,6 +260,36 @@ describe('CSI volumes', () => {
     const publish = plugin.calls.find((c) => c.method.endsWith('/NodePublishVolume'));
     expect(stage?.request).toMatchObject({ publish_context: { devicePath: '/dev/vdb' } });
     expect(publish?.request).toMatchObject({ publish_context: { devicePath: '/dev/vdb' } });
+  });
+
+  it("reports a claim volume's NodeGetVolumeStats as kubelet_volume_stats_*, read once per volumeStatsAggPeriod", async () => {
+    const registry = new Registry();
+    const clock = new FakeClock();
+    registerVolumeStatsMetrics(registry, () => csiVolumes.claimVolumeStats(), clock, 60_000);
+    await volumes.setUp(pvPod, { objects: {} as never });
+    const series = async () =>
+      (await registry.metrics()).split('\n').filter((l) => l.startsWith('kubelet_volume_stats_'));
+    const labels = '{namespace="default",persistentvolumeclaim="np-csi-pv-claim"}';
+    expect(await series()).toEqual([
+      `kubelet_volume_stats_capacity_bytes${labels} 1073741824`,
+      `kubelet_volume_stats_available_bytes${labels} 1073737728`,
+      `kubelet_volume_stats_used_bytes${labels} 4096`,
+      `kubelet_volume_stats_inodes${labels} 65536`,
+      `kubelet_volume_stats_inodes_free${labels} 65534`,
+      `kubelet_volume_stats_inodes_used${labels} 2`,
+    ]);
+    const statsCalls = () => plugin.calls.filter((c) => c.method.endsWith('/NodeGetVolumeStats'));
+    expect(statsCalls()).toHaveLength(1);
+    expect(statsCalls()[0]?.request).toEqual({
+      staging_target_path: csiStagingPath(root, DRIVER, HANDLE),
+      volume_id: HANDLE,
+      volume_path: join(root, 'pods', PV_UID, 'volumes', 'kubernetes.io~csi', PV, 'mount'),
+    });
+    await series();
+    expect(statsCalls()).toHaveLength(1);
+    await volumes.tearDown(PV_UID);
+    clock.advance(60_000);
+    expect(await series()).toEqual([]);
   });
 
   it("waits on a claim that is missing, with upstream's message", async () => {
