@@ -150,6 +150,35 @@ describe('CSI driver registration', () => {
     await expect(storage.readCSINode({ name: NODE })).rejects.toMatchObject({ code: 404 });
   });
 
+  it('tells the driver its NodeGetInfo failed, writes nothing and forgets it; a new socket registers it again', async () => {
+    plugin.failNext('NodeGetInfo', { code: 14, message: 'node service not ready' });
+    const dir = join(root, 'plugins_registry');
+    registrar = await startDriverRegistrar({
+      registrationDir: dir,
+      driverName: DRIVER,
+      endpoint: plugin.socketPath,
+    });
+    const first = registrar;
+    await waitFor('the registration verdict', () => first.statuses.length > 0, 30_000);
+    expect(first.statuses[0]?.pluginRegistered).toBe(false);
+    expect(first.statuses[0]?.error).toBe(
+      `RegisterPlugin error -- plugin registration failed with err: NodeGetInfo: plugin unreachable at ${plugin.socketPath}: node service not ready; is the driver running, and is this its socket?`,
+    );
+    expect(drivers.names()).toEqual([]);
+    await expect(storage.readCSINode({ name: NODE })).rejects.toMatchObject({ code: 404 });
+    // As node-driver-registrar does after a failed registration: it restarts, making its socket anew.
+    await first.stop();
+    registrar = await startDriverRegistrar({
+      registrationDir: dir,
+      driverName: DRIVER,
+      endpoint: plugin.socketPath,
+    });
+    const second = registrar;
+    await waitFor('the second verdict', () => second.statuses.length > 0, 30_000);
+    expect(second.statuses).toEqual([{ pluginRegistered: true, error: '' }]);
+    expect(drivers.names()).toEqual([DRIVER]);
+  });
+
   it('picks the highest 1.x version a driver lists', () => {
     expect(highestSupportedVersion(['0.3.0', '1.0.0', 'v1.5.2', 'garbage']).text).toBe('1.5.2');
     expect(() => highestSupportedVersion(['2.0.0'])).toThrow('all plugin versions are unsupported');
