@@ -1,4 +1,4 @@
-// @nodeagent/testing/csi: a CSI node plugin and a driver registrar for kubelet tests.
+// @nodeagent/testing/csi: a CSI node plugin, a driver registrar and a private mount namespace for kubelet tests.
 export { parseCsiExchange, withRootDirPlaceholder } from './csi-exchange';
 export { type CsiVolumeMounter, directoryOnlyMounter } from './csi-volume-mounter';
 export { type DriverRegistrar, type DriverRegistrarOptions, startDriverRegistrar } from './driver-registrar';
@@ -8,3 +8,4 @@ export {
   type FakeCsiPluginOptions,
   type RecordedCsiCall,
 } from './fake-csi-plugin';
+export { MountNamespace } from './mount-namespace';
