@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
 import { apiCsiNodeInfo } from '../src/volumes/csi/api-csi-node-info';
 import { apiCsiStorageObjects } from '../src/volumes/csi/api-csi-storage-objects';
+import { csiStagingPath } from '../src/volumes/csi/csi-volume-paths';
 import { busybox, type EngineHarness, startEngine } from './helpers/engine';
 import { waitFor } from './helpers/wait-for';
 
@@ -121,6 +122,94 @@ describe('kubelet with a CSI driver', () => {
     expect(plugin.published.size).toBe(0);
     const unpublish = plugin.calls.findIndex((c) => c.method.endsWith('/NodeUnpublishVolume'));
     expect(unpublish).toBeGreaterThan(0);
+  });
+
+  it('runs a pod on a claim bound to a CSI PersistentVolume: stages, publishes, and on deletion unpublishes and unstages', async () => {
+    const claim = await core.createNamespacedPersistentVolumeClaim({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'data' },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          resources: { requests: { storage: '1Mi' } },
+          volumeName: 'pv-data',
+        },
+      },
+    });
+    await core.replaceNamespacedPersistentVolumeClaimStatus({
+      name: 'data',
+      namespace: 'default',
+      body: { ...claim, status: { phase: 'Bound' } },
+    });
+    await core.createPersistentVolume({
+      body: {
+        metadata: { name: 'pv-data' },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          capacity: { storage: '1Mi' },
+          claimRef: { namespace: 'default', name: 'data', uid: claim.metadata?.uid },
+          csi: { driver: DRIVER, volumeHandle: 'vol-data' },
+        },
+      },
+    });
+    const pod: Pod = {
+      metadata: {
+        name: 'claimer',
+        namespace: 'default',
+        uid: 'uid-claimer',
+        creationTimestamp: new Date().toISOString(),
+      },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'c',
+            image: busybox,
+            command: ['sleep', '3600'],
+            volumeMounts: [{ name: 'd', mountPath: '/data' }],
+          },
+        ],
+        volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }],
+      },
+    };
+    h.kubelet.addPod(pod);
+    await h.settleThroughRelists();
+    const target = join(
+      h.dir,
+      'root',
+      'pods',
+      'uid-claimer',
+      'volumes',
+      'kubernetes.io~csi',
+      'pv-data',
+      'mount',
+    );
+    const { containers } = await h.client.listContainers({});
+    const status = await h.client.containerStatus({ containerId: containers[0]!.id, verbose: false });
+    expect(status.status?.mounts.find((m) => m.containerPath === '/data')?.hostPath).toBe(target);
+    expect(plugin.staged.get('vol-data')).toBe(csiStagingPath(join(h.dir, 'root'), DRIVER, 'vol-data'));
+    expect(h.writer.last('uid-claimer')?.phase).toBe('Running');
+    h.kubelet.updatePod({
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        deletionTimestamp: new Date().toISOString(),
+        deletionGracePeriodSeconds: 1,
+      },
+    });
+    await h.settleThroughRelists();
+    expect(plugin.published.size).toBe(0);
+    expect(plugin.staged.size).toBe(0);
+    const order = plugin.calls
+      .map((c) => c.method.split('/').at(-1))
+      .filter((m) => m !== 'NodeGetCapabilities');
+    expect(order).toEqual([
+      'NodeGetInfo',
+      'NodeStageVolume',
+      'NodePublishVolume',
+      'NodeUnpublishVolume',
+      'NodeUnstageVolume',
+    ]);
   });
 
   it("keeps a pod on a driver that is not registered, or has no CSIDriver object, waiting with upstream's messages", async () => {

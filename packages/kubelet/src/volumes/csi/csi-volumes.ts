@@ -123,6 +123,9 @@ export class CsiVolumes {
           `volume mode "Ephemeral" not supported by driver ${source.driver} (only supports [${modes.map((m) => JSON.stringify(m)).join(' ')}])`,
         ),
       );
+    const target = csiPublishPath(this.opts.rootDir, uid, volume.name);
+    // Published by an earlier sync: upstream's reconciler finds it mounted and leaves it.
+    if (this.publishedInline.has(target)) return { hostPath: target, readOnly: source.readOnly === true };
     const client = this.client(source.driver);
     const handle = inlineVolumeHandle(uid, volume.name);
     await this.writeVolData(uid, volume.name, {
@@ -137,7 +140,6 @@ export class CsiVolumes {
     // whether it has SINGLE_NODE_MULTI_WRITER (inline volumes are ReadWriteOnce).
     await this.has(client, 'VOLUME_MOUNT_GROUP');
     const multiWriter = await this.has(client, 'SINGLE_NODE_MULTI_WRITER');
-    const target = csiPublishPath(this.opts.rootDir, uid, volume.name);
     await mkdir(dirname(target), { recursive: true, mode: 0o750 });
     await client.nodePublishVolume({
       volumeId: handle,
@@ -146,6 +148,7 @@ export class CsiVolumes {
       readonly: source.readOnly === true,
       volumeContext: { ...source.volumeAttributes, ...podInfo(pod, driver, 'Ephemeral') },
     });
+    this.publishedInline.add(target);
     return { hostPath: target, readOnly: source.readOnly === true };
   }
 
@@ -172,6 +175,11 @@ export class CsiVolumes {
       );
     const csi = pv.spec?.csi;
     if (!csi) throw new Error(`unsupported volume type: PersistentVolume ${pvName} has no CSI source`);
+    const uid = pod.metadata.uid ?? '';
+    const readOnly = ref.readOnly === true || csi.readOnly === true;
+    const target = csiPublishPath(this.opts.rootDir, uid, pvName);
+    // Published by an earlier sync: upstream's reconciler finds it mounted and leaves it.
+    if (this.publishedClaims.has(target)) return { hostPath: target, readOnly };
     const driver = await this.opts.objects.csiDriver(csi.driver);
     // Upstream's WaitForAttach: a driver that needs attaching (the default without a CSIDriver
     // object) is staged only once the external attacher marked its VolumeAttachment attached; the
@@ -179,8 +187,6 @@ export class CsiVolumes {
     const publishContext =
       (driver?.spec?.attachRequired ?? true) ? await this.attached(csi.driver, csi.volumeHandle) : undefined;
     const client = this.client(csi.driver);
-    const uid = pod.metadata.uid ?? '';
-    const readOnly = ref.readOnly === true || csi.readOnly === true;
     const accessMode = pv.spec?.accessModes?.[0];
     const staging = csiStagingPath(this.opts.rootDir, csi.driver, csi.volumeHandle);
     // MountDevice (upstream csi_attacher): stage once per node when the driver stages.
@@ -227,7 +233,6 @@ export class CsiVolumes {
     const stages = await this.has(client, 'STAGE_UNSTAGE_VOLUME');
     await this.has(client, 'VOLUME_MOUNT_GROUP');
     const multiWriter = await this.has(client, 'SINGLE_NODE_MULTI_WRITER');
-    const target = csiPublishPath(this.opts.rootDir, uid, pvName);
     await client.nodePublishVolume({
       volumeId: csi.volumeHandle,
       ...(publishContext ? { publishContext } : {}),
@@ -284,6 +289,7 @@ export class CsiVolumes {
       const client = this.client(data.driverName);
       await client.nodeUnpublishVolume({ volumeId: data.volumeHandle, targetPath: join(dir, name, 'mount') });
       this.publishedClaims.delete(join(dir, name, 'mount'));
+      this.publishedInline.delete(join(dir, name, 'mount'));
       await rm(join(dir, name), { recursive: true, force: true });
       if (data.volumeLifecycleMode === 'Persistent')
         staged.add(JSON.stringify([data.driverName, data.volumeHandle]));
@@ -302,6 +308,12 @@ export class CsiVolumes {
 
   private readonly stagedVolumes = new Set<string>();
   private readonly publishedClaims = new Map<string, PublishedClaim>();
+  /**
+   * Inline volumes published by this kubelet. In memory: after a restart a pod's volumes are
+   * published again, which CSI drivers must take as a no-op (NodePublishVolume is idempotent);
+   * upstream reconstructs them from the mount table instead.
+   */
+  private readonly publishedInline = new Set<string>();
 
   /**
    * The usage of each claim's volume published here, from drivers with GET_VOLUME_STATS (one
