@@ -171,7 +171,10 @@ describe('CSI volumes', () => {
     // Registration and set-up: the same calls, in the same order, with the same requests.
     expect(withRootDirPlaceholder(plugin.exchange(), root)).toEqual(recorded.slice(0, setUpEnd));
 
+    // Only the claim's volume is attachable: the inline one is not in use as far as the Node says.
+    expect(volumes.volumesInUse()).toEqual([`kubernetes.io/csi/${DRIVER}^${HANDLE}`]);
     await volumes.tearDown(PV_UID);
+    expect(volumes.volumesInUse()).toEqual([]);
     await volumes.tearDown(INLINE_UID);
     const teardown = withRootDirPlaceholder(plugin.exchange().slice(setUpEnd), root);
     // Upstream unpublished both before unstaging (its reconciler unmounts devices in a later

@@ -69,6 +69,11 @@ export class PodVolumeManager {
     this.nfs = options.nfs ?? systemNfsMounter;
   }
 
+  /** The attachable volumes in use for node.status.volumesInUse (CSI claims' volumes). */
+  volumesInUse(): string[] {
+    return this.csi?.volumesInUse() ?? [];
+  }
+
   /** `<rootDir>/pods/<uid>`, the pod's directory. */
   podDir(uid: string): string {
     return join(this.rootDir, 'pods', uid);

@@ -12,6 +12,7 @@ import type { CsiDrivers } from './csi-drivers';
 import type { CsiDriverObject, CsiStorageObjects } from './csi-storage-objects';
 import {
   attachmentName,
+  CSI_PLUGIN_NAME,
   CSI_POD_VOLUME_DIR,
   csiPodVolumeDir,
   csiPublishPath,
@@ -178,6 +179,8 @@ export class CsiVolumes {
     const uid = pod.metadata.uid ?? '';
     const readOnly = ref.readOnly === true || csi.readOnly === true;
     const target = csiPublishPath(this.opts.rootDir, uid, pvName);
+    // In use from now until the pod's teardown, mounted or not (upstream's desired state).
+    this.inUse.set(target, `${CSI_PLUGIN_NAME}/${csi.driver}^${csi.volumeHandle}`);
     // Published by an earlier sync: upstream's reconciler finds it mounted and leaves it.
     if (this.publishedClaims.has(target)) return { hostPath: target, readOnly };
     const driver = await this.opts.objects.csiDriver(csi.driver);
@@ -282,6 +285,7 @@ export class CsiVolumes {
    */
   async tearDownPod(uid: string): Promise<void> {
     const dir = join(this.opts.rootDir, 'pods', uid, 'volumes', CSI_POD_VOLUME_DIR);
+    for (const target of this.inUse.keys()) if (target.startsWith(`${dir}/`)) this.inUse.delete(target);
     const staged = new Set<string>();
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const data = await this.readVolData(join(dir, name));
@@ -308,6 +312,16 @@ export class CsiVolumes {
 
   private readonly stagedVolumes = new Set<string>();
   private readonly publishedClaims = new Map<string, PublishedClaim>();
+  /** Publish path → the claim volume's unique name (`kubernetes.io/csi/<driver>^<handle>`). */
+  private readonly inUse = new Map<string, string>();
+
+  /**
+   * The persistent CSI volumes this node's pods use, as upstream's volume manager reports them in
+   * node.status.volumesInUse (attachable volumes only: inline ones are not), each once, sorted.
+   */
+  volumesInUse(): string[] {
+    return [...new Set(this.inUse.values())].sort();
+  }
   /**
    * Inline volumes published by this kubelet. In memory: after a restart a pod's volumes are
    * published again, which CSI drivers must take as a no-op (NodePublishVolume is idempotent);
