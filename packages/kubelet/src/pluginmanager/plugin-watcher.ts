@@ -13,6 +13,8 @@ import type { DesiredStateOfWorld } from './desired-state';
  */
 export class PluginWatcher {
   private readonly watchers = new Map<string, FSWatcher>();
+  /** Each socket's ctime when last added, to tell a new socket from a change event on a known one. */
+  private readonly seen = new Map<string, number>();
   private stopped = false;
 
   constructor(
@@ -63,6 +65,7 @@ export class PluginWatcher {
       if (this.dsw.pluginExists(path))
         this.logger.info({ path }, 'Removing socket path from desired state cache');
       this.dsw.removePlugin(path);
+      this.seen.delete(path);
       if (this.watchers.has(path)) {
         this.watchers.get(path)?.close();
         this.watchers.delete(path);
@@ -78,6 +81,4 @@ export class PluginWatcher {
     this.logger.info({ path }, 'Adding socket path or updating timestamp to desired state cache');
     this.dsw.addOrUpdatePlugin(path);
   }
-
-  private readonly seen = new Map<string, number>();
 }

@@ -1,18 +1,17 @@
 import { RegistrationClient } from '@nodeagent/csi-client';
+import { CodedError } from '@nodeagent/primitives';
 import type { ActualStateOfWorld, RegisteredPlugin } from './actual-state';
 import type { PluginToRegister } from './desired-state';
 import type { PluginHandler } from './plugin-handler';
 
 /** A registration that failed, with upstream's message (`RegisterPlugin error -- ...`). */
-export class PluginRegistrationError extends Error {
-  readonly code = 'PLUGIN_REGISTRATION_FAILED';
+export class PluginRegistrationError extends CodedError {
   constructor(
     message: string,
     readonly socketPath: string,
     options?: ErrorOptions,
   ) {
-    super(message, options);
-    this.name = 'PluginRegistrationError';
+    super('PLUGIN_REGISTRATION_FAILED', message, options);
   }
 }
 

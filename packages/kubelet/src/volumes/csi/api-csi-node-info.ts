@@ -1,5 +1,6 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { CoreV1Requests } from '@nodeagent/informer';
+import { CodedError } from '@nodeagent/primitives';
 import { httpStatusCode } from '../../api/http-status-code';
 import type { CsiNodeDriver, CsiNodeInfo } from './csi-node-info';
 
@@ -24,13 +25,16 @@ export interface CsiNodeRequests {
 }
 
 /** A topology label the driver reports differs from the Node's (upstream's collision error). */
-export class TopologyLabelCollisionError extends Error {
-  readonly code = 'TOPOLOGY_LABEL_COLLISION';
-  constructor(key: string, value: string, existing: string) {
+export class TopologyLabelCollisionError extends CodedError {
+  constructor(
+    readonly key: string,
+    readonly value: string,
+    readonly existing: string,
+  ) {
     super(
+      'TOPOLOGY_LABEL_COLLISION',
       `detected topology value collision: driver reported "${key}":"${value}" but existing label is "${key}":"${existing}"`,
     );
-    this.name = 'TopologyLabelCollisionError';
   }
 }
 
